@@ -1,0 +1,177 @@
+"""One typed settings object, read from the environment once.
+
+A bad value fails fast with :class:`SettingsError`, whose message names the variable and says what a
+valid value looks like. Secrets are ``SecretStr`` so they never print by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# What a valid value looks like, per variable, for error messages.
+_EXAMPLES: dict[str, str] = {
+    "PORT": "a TCP port number such as 8000",
+    "DATABASE_URL": "postgresql://user:password@host:5432/dbname",
+    "PUBLIC_BASE_URL": "https://medremind.example.org (no trailing path)",
+    "MEDREMIND_DEFAULT_TIMEZONE": "an IANA timezone such as Europe/Berlin",
+    "MEDREMIND_QUIET_HOURS_START": "a time of day such as 21:00",
+    "MEDREMIND_QUIET_HOURS_END": "a time of day such as 08:00",
+    "SMTP_PORT": "a TCP port number such as 587",
+    "SMTP_STARTTLS": "true or false",
+    "TELEGRAM_API_BASE_URL": "https://api.telegram.org",
+    "TWILIO_API_BASE_URL": "https://api.twilio.com",
+    "MEDREMIND_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
+    "TWILIO_WHATSAPP_CONTENT_SIDS": 'a JSON object such as {"medication_reminder": "HX..."}',
+}
+
+
+class SettingsError(Exception):
+    """A configuration variable is missing or malformed; the message names it."""
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "medremind"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Field aliases are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    database_url: SecretStr | None = Field(default=None, alias="DATABASE_URL")
+    # Role the processes switch to after connecting (least privilege, never service_role).
+    # Empty when DATABASE_URL already logs in as that role (e.g. behind a transaction pooler).
+    db_role: str = Field(default="medremind_app", alias="MEDREMIND_DB_ROLE")
+    db_pool_min: int = Field(default=1, alias="MEDREMIND_DB_POOL_MIN", ge=0)
+    db_pool_max: int = Field(default=10, alias="MEDREMIND_DB_POOL_MAX", ge=1)
+    data_dir: Path = Field(default_factory=_default_data_dir, alias="MEDREMIND_DATA_DIR")
+    port: int = Field(default=8000, alias="PORT", ge=1, le=65535)
+    public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
+    log_level: str = Field(default="INFO", alias="MEDREMIND_LOG_LEVEL")
+
+    default_timezone: str = Field(default="UTC", alias="MEDREMIND_DEFAULT_TIMEZONE")
+    default_locale: str = Field(default="en", alias="MEDREMIND_DEFAULT_LOCALE")
+    quiet_hours_start: time = Field(default=time(21, 0), alias="MEDREMIND_QUIET_HOURS_START")
+    quiet_hours_end: time = Field(default=time(8, 0), alias="MEDREMIND_QUIET_HOURS_END")
+    outbox_dir: Path | None = Field(default=None, alias="MEDREMIND_OUTBOX_DIR")
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org", alias="TELEGRAM_API_BASE_URL"
+    )
+
+    twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
+    twilio_sms_from: str | None = Field(default=None, alias="TWILIO_SMS_FROM")
+    twilio_messaging_service_sid: str | None = Field(
+        default=None, alias="TWILIO_MESSAGING_SERVICE_SID"
+    )
+    twilio_whatsapp_from: str | None = Field(default=None, alias="TWILIO_WHATSAPP_FROM")
+    twilio_api_base_url: str = Field(default="https://api.twilio.com", alias="TWILIO_API_BASE_URL")
+    # JSON object: message kind -> approved WhatsApp Content SID, for sends outside the 24 h window.
+    twilio_whatsapp_content_sids: dict[str, str] = Field(
+        default_factory=dict, alias="TWILIO_WHATSAPP_CONTENT_SIDS"
+    )
+    sms_max_segments: int = Field(default=3, alias="MEDREMIND_SMS_MAX_SEGMENTS", ge=1, le=10)
+
+    smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
+    smtp_port: int = Field(default=587, alias="SMTP_PORT", ge=1, le=65535)
+    smtp_username: str | None = Field(default=None, alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_from: str | None = Field(default=None, alias="SMTP_FROM")
+    smtp_starttls: bool = Field(default=True, alias="SMTP_STARTTLS")
+    smtp_use_tls: bool = Field(default=False, alias="SMTP_USE_TLS")
+    email_rate_per_second: float = Field(default=5.0, alias="MEDREMIND_EMAIL_RATE", gt=0)
+
+    worker_batch_size: int = Field(default=100, alias="MEDREMIND_WORKER_BATCH", ge=1, le=5000)
+    worker_concurrency: int = Field(default=64, alias="MEDREMIND_WORKER_CONCURRENCY", ge=1)
+    worker_poll_seconds: float = Field(default=5.0, alias="MEDREMIND_WORKER_POLL_SECONDS", gt=0)
+    worker_lease_seconds: float = Field(default=60.0, alias="MEDREMIND_LEASE_SECONDS", gt=0)
+    shutdown_grace_seconds: float = Field(default=25.0, alias="MEDREMIND_SHUTDOWN_GRACE", ge=0)
+    planner_horizon_hours: int = Field(default=48, alias="MEDREMIND_PLANNER_HORIZON_HOURS", ge=1)
+    planner_interval_seconds: float = Field(default=60.0, alias="MEDREMIND_PLANNER_INTERVAL", gt=0)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("twilio_whatsapp_content_sids", mode="before")
+    @classmethod
+    def _json_mapping(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError("not a JSON object") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return upper
+
+    @field_validator("public_base_url", "telegram_api_base_url", "twilio_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None if value == "" else value
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def embedded(self) -> bool:
+        """True when no ``DATABASE_URL`` is set and the embedded PostgreSQL is used."""
+        return self.database_url is None
+
+    @property
+    def outbox_path(self) -> Path:
+        """Folder where messages for unconfigured channels are written as files."""
+        return self.outbox_dir or (self.data_dir / "outbox")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read and validate the settings; raise :class:`SettingsError` naming the bad variable."""
+    env = dict(os.environ if environ is None else environ)
+    # Empty strings mean "unset", as Heroku config and shells often produce them.
+    values = {k: v for k, v in env.items() if v != ""}
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        example = _EXAMPLES.get(name, "")
+        hint = f"; expected {example}" if example else ""
+        lines.append(f"{name}: {error['msg']}{hint}")
+    return "invalid configuration: " + "; ".join(lines)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,187 @@
+"""The channel port: what every platform adapter implements and what the dispatcher relies on.
+
+Errors are sorted by what the caller should do, not by where they came from::
+
+    DeliveryError
+    ├── TransientError      retry with backoff (network, timeout, 5xx)
+    ├── RateLimitedError    wait ``retry_after`` seconds; does not burn an attempt
+    ├── PermanentError      never retry this address (blocked, invalid, opted out)
+    └── ConfigurationError  the channel is not set up; no retry loop
+
+Adapters translate vendor errors into this tree at the edge (``raise ... from exc``), with a table,
+so nothing above ``platforms/`` ever imports a vendor SDK.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+class Channel(enum.StrEnum):
+    """A delivery channel. ``auto`` is only valid on a message: it means the patient's order."""
+
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    EMAIL = "email"
+    CONSOLE = "console"
+
+
+class ErrorClass(enum.StrEnum):
+    """How a failed attempt is classified; stored in ``message_delivery_attempts.error_class``."""
+
+    TRANSIENT = "transient"
+    RATE_LIMITED = "rate_limited"
+    PERMANENT = "permanent"
+    CONFIG = "config"
+
+
+class ContactEffect(enum.StrEnum):
+    """What a permanent error says about the recipient's contact point."""
+
+    NONE = "none"
+    DEACTIVATE = "deactivate"  # bot blocked, chat not found, user deactivated
+    OPT_OUT = "opt_out"  # the recipient opted out at the carrier (Twilio 21610)
+    INVALID = "invalid"  # the address can never receive (21211, 21614)
+
+
+class DeliveryError(Exception):
+    """Base of every classified delivery failure. ``code`` is the provider's code, if any."""
+
+    error_class: ErrorClass = ErrorClass.TRANSIENT
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TransientError(DeliveryError):
+    """Worth retrying later: network errors, timeouts, provider 5xx."""
+
+    error_class = ErrorClass.TRANSIENT
+
+
+class RateLimitedError(DeliveryError):
+    """The provider asked us to slow down for ``retry_after`` seconds."""
+
+    error_class = ErrorClass.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+class PermanentError(DeliveryError):
+    """Retrying this address will never work; ``effect`` says what to mark on the contact point."""
+
+    error_class = ErrorClass.PERMANENT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        effect: ContactEffect = ContactEffect.NONE,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.effect = effect
+
+
+class ConfigurationError(DeliveryError):
+    """The channel lacks credentials or settings; fix the configuration, do not retry."""
+
+    error_class = ErrorClass.CONFIG
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A choice offered to the patient: a Telegram button, a WhatsApp button or a numbered SMS reply.
+
+    ``data`` is compact (at most 64 bytes, Telegram's ``callback_data`` limit): e.g. ``t:ab12cd34``.
+    """
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A rendered message ready for one channel.
+
+    ``text`` is plain text with the variables already substituted; ``html`` is the Telegram/e-mail
+    rendering when the template has one. ``options`` are laid out one per row unless ``columns``.
+    """
+
+    text: str
+    html: str | None = None
+    subject: str | None = None
+    options: tuple[Option, ...] = ()
+    columns: int = 1
+    kind: str = "free_text"
+    # Template variables, for channels that must send an approved template (WhatsApp outside 24 h).
+    variables: dict[str, str] = field(default_factory=dict)
+    # Attachments: (filename, content type, bytes); used for /stats charts and /export CSVs.
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
+    # Our own id, sent as metadata where the provider allows (e-mail Message-ID, Twilio callback).
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a successful send returns: the provider's id and raw answer (no PHI is logged)."""
+
+    provider_message_id: str | None
+    channel: Channel
+    response: dict[str, Any] = field(default_factory=dict)
+    # The address actually used, when the provider moved it (Telegram migrate_to_chat_id).
+    new_address: str | None = None
+
+
+@runtime_checkable
+class ChannelSender(Protocol):
+    """One channel's raw send. Implementations raise only ``DeliveryError`` subclasses."""
+
+    channel: Channel
+
+    async def send(self, address: str, message: OutboundMessage) -> Receipt:
+        """Send ``message`` to ``address`` (chat id, E.164 number, e-mail address)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections; safe to call twice."""
+        ...
+
+
+class InboundKind(enum.StrEnum):
+    """What the patient did."""
+
+    TEXT = "text"
+    BUTTON = "button"  # a Telegram callback query or a WhatsApp quick reply
+    CONTACT = "contact"  # a shared phone number (Telegram contact button)
+    LOCATION = "location"  # a shared location (timezone detection)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    """One inbound update from any channel, parsed into a channel-agnostic shape.
+
+    ``provider_id`` de-duplicates (Telegram ``update_id``, Twilio ``MessageSid``). ``chat_address``
+    is where replies go (Telegram chat id, E.164 number for SMS and WhatsApp).
+    """
+
+    channel: Channel
+    provider_id: str
+    chat_address: str
+    kind: InboundKind
+    text: str = ""
+    button_data: str | None = None
+    phone_number: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    display_name: str | None = None
+    language_code: str | None = None
+    # Telegram: the message the pressed button belongs to, so the reply can edit it.
+    reply_to_message_id: str | None = None
+    callback_query_id: str | None = None
