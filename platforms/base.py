@@ -97,7 +97,7 @@ class ConfigurationError(DeliveryError):
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """A choice offered to the patient: a Telegram button, a WhatsApp button or a numbered SMS reply.
+    """A choice offered to the patient: a Telegram button, a WhatsApp button, a numbered SMS reply.
 
     ``data`` is compact (at most 64 bytes, Telegram's ``callback_data`` limit): e.g. ``t:ab12cd34``.
     """

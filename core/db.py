@@ -1,0 +1,120 @@
+"""The database port: an asyncpg pool on ``DATABASE_URL`` or on the embedded server.
+
+Connections switch to the least-privilege role (``MEDREMIND_DB_ROLE``, default ``medremind_app``)
+so the processes run under the same row-level security as everyone else. Behind Supabase's
+transaction pooler (port 6543 or ``pgbouncer=true``) prepared statements are disabled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+
+from core.embedded import EmbeddedPostgres
+from core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def uses_transaction_pooler(url: str) -> bool:
+    """Supabase's transaction-mode pooler cannot keep prepared statements between transactions."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    return parts.port == 6543 or query.get("pgbouncer") == "true"
+
+
+def _strip_pooler_flag(url: str) -> str:
+    """asyncpg rejects unknown query parameters such as Prisma's ``pgbouncer=true``."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "pgbouncer"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    """Per-connection setup: JSON codecs for json and jsonb."""
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+class Database:
+    """Owns the connection URL (starting the embedded server if needed) and the pool.
+
+    ``async with Database(settings) as db`` starts and stops it; ``start``/``stop`` are idempotent.
+    """
+
+    def __init__(self, settings: Settings, *, role: str | None = None, url: str | None = None):
+        self.settings = settings
+        self._explicit_url = url
+        self.role = settings.db_role if role is None else role
+        self._embedded: EmbeddedPostgres | None = None
+        self.pool: asyncpg.Pool | None = None
+        self.url: str | None = None
+
+    def resolve_url(self) -> str:
+        """The URL to connect to, starting the embedded server when there is no DATABASE_URL."""
+        if self.url is not None:
+            return self.url
+        if self._explicit_url:
+            self.url = self._explicit_url
+        elif self.settings.database_url is not None:
+            self.url = self.settings.database_url.get_secret_value()
+        else:
+            self._embedded = EmbeddedPostgres(self.settings.data_dir)
+            self.url = self._embedded.start()
+        return self.url
+
+    def connect_kwargs(self, *, as_app_role: bool = True) -> dict[str, Any]:
+        """Keyword arguments for ``asyncpg.connect``/``create_pool`` on this database.
+
+        The role and UTC are startup parameters rather than ``SET`` so that the pool's
+        ``RESET ALL`` between users returns to them instead of to the login role.
+        """
+        url = self.resolve_url()
+        server_settings = {"timezone": "UTC", "application_name": "medremind"}
+        if as_app_role and self.role:
+            server_settings["role"] = self.role
+        kwargs: dict[str, Any] = {
+            "dsn": _strip_pooler_flag(url),
+            "server_settings": server_settings,
+        }
+        if uses_transaction_pooler(url):
+            kwargs["statement_cache_size"] = 0
+        return kwargs
+
+    async def connect(self, *, as_app_role: bool = True) -> asyncpg.Connection:
+        """A single connection outside the pool (LISTEN, migrations, advisory locks)."""
+        conn = await asyncpg.connect(**self.connect_kwargs(as_app_role=as_app_role))
+        await init_connection(conn)
+        return conn
+
+    async def start(self) -> Database:
+        """Open the pool; safe to call twice."""
+        if self.pool is None:
+            self.pool = await asyncpg.create_pool(
+                **self.connect_kwargs(),
+                min_size=self.settings.db_pool_min,
+                max_size=self.settings.db_pool_max,
+                init=init_connection,
+            )
+        return self
+
+    async def stop(self) -> None:
+        """Close the pool and release the embedded server; safe to call twice."""
+        if self.pool is not None:
+            pool, self.pool = self.pool, None
+            await pool.close()
+        if self._embedded is not None:
+            embedded, self._embedded = self._embedded, None
+            embedded.stop()
+
+    async def __aenter__(self) -> Database:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

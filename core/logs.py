@@ -1,0 +1,195 @@
+"""JSON-lines logging with a request id and a redaction filter.
+
+Phone numbers, e-mail addresses, bot tokens and secrets are scrubbed by pattern from every record,
+at every level, including exception text. Message bodies and medicine names have no pattern, so
+code that handles them registers them with :func:`mark_sensitive` and the filter scrubs those
+values too; and vendor libraries that log request bodies at DEBUG are held at WARNING.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+
+REDACTED = "[redacted]"
+
+_PATTERNS = [
+    # Telegram bot tokens: 123456789:AA... (also inside URLs such as /bot<token>/sendMessage).
+    re.compile(r"\d{6,12}:[A-Za-z0-9_-]{30,}"),
+    # E-mail addresses.
+    re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
+    # Phone numbers: E.164 (also whatsapp:+...), bare runs of 8-15 digits (chat ids too), and the
+    # usual national formats. Dates and times do not match.
+    re.compile(r"\+\d[\d\s-]{6,16}\d"),
+    re.compile(r"(?<![\w.-])\d{8,15}(?![\w.-])"),
+    re.compile(r"\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b"),
+    # Secrets in key=value or "key": "value" form.
+    re.compile(
+        r"(?i)((?:token|secret|password|auth|api[_-]?key|signature)[\"']?\s*[:=]\s*[\"']?)[^\s\"',&]+"
+    ),
+]
+
+# Extra fields whose values are never logged, whatever they contain.
+_SENSITIVE_KEYS = frozenset(
+    {
+        "text",
+        "body",
+        "message",
+        "message_content",
+        "address",
+        "phone",
+        "phone_number",
+        "email",
+        "name",
+        "medication",
+        "medicine",
+        "display_name",
+        "token",
+        "password",
+        "secret",
+        "payload",
+    }
+)
+
+# Vendor loggers that print request parameters (message texts) at DEBUG.
+_NOISY_LOGGERS = (
+    "telegram",
+    "httpx",
+    "httpcore",
+    "twilio",
+    "aiosmtplib",
+    "asyncio",
+    "hpack",
+    "apscheduler.executors",
+    "uvicorn.access",
+    "matplotlib",
+    "PIL",
+)
+
+_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+
+class _SensitiveValues:
+    """A bounded, thread-safe set of literal strings to scrub (bodies, medicine names)."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._values: OrderedDict[str, None] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, *values: str | None) -> None:
+        with self._lock:
+            for value in values:
+                if value and len(value.strip()) >= 3:
+                    self._values[value.strip()] = None
+                    self._values.move_to_end(value.strip())
+            while len(self._values) > self._capacity:
+                self._values.popitem(last=False)
+            self._pattern = None
+
+    def scrub(self, text: str) -> str:
+        with self._lock:
+            if not self._values:
+                return text
+            if self._pattern is None:
+                # Longest first so a body containing a medicine name is removed whole.
+                ordered = sorted(self._values, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(v) for v in ordered), re.IGNORECASE)
+            pattern = self._pattern
+        return pattern.sub(REDACTED, text)
+
+
+_sensitive = _SensitiveValues()
+
+
+def mark_sensitive(*values: str | None) -> None:
+    """Register literal values (a message body, a medicine name) that must never be logged."""
+    _sensitive.add(*values)
+
+
+def redact(text: str) -> str:
+    """Scrub registered values and every known pattern from ``text``."""
+    text = _sensitive.scrub(text)
+    for pattern in _PATTERNS:
+        if pattern.groups:
+            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+        else:
+            text = pattern.sub(REDACTED, text)
+    return text
+
+
+class RedactionFilter(logging.Filter):
+    """Rewrites each record so that nothing sensitive survives into any handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not crash logging
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        record.exc_info = None
+        for key, value in list(vars(record).items()):
+            if key in _STANDARD_ATTRS:
+                continue
+            if key in _SENSITIVE_KEYS:
+                setattr(record, key, REDACTED)
+            elif isinstance(value, str):
+                setattr(record, key, redact(value))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id and extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = request_id_var.get()
+        if request_id:
+            entry["request_id"] = request_id
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                entry[key] = (
+                    value if isinstance(value, (int, float, bool, type(None))) else str(value)
+                )
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO", stream: Any = None) -> logging.Handler:
+    """Install the JSON handler with redaction on the root logger; returns the handler."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactionFilter())
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "_medremind", False):
+            root.removeHandler(existing)
+    handler._medremind = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    return handler

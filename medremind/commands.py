@@ -1,0 +1,52 @@
+"""Small one-shot commands: ``migrate`` and ``apikey create``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from core.db import Database
+from core.migrate import MigrationError, migrate
+from core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+async def run_migrate(settings: Settings) -> int:
+    """Apply pending migrations as the login role (DDL), then report; exit code."""
+    database = Database(settings)
+    try:
+        conn = await database.connect(as_app_role=False)
+        try:
+            applied = await migrate(conn)
+        finally:
+            await conn.close()
+    except MigrationError as exc:
+        print(f"medremind migrate: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"medremind migrate: cannot reach the database: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await database.stop()
+    if applied:
+        print(f"applied {len(applied)} migration(s): " + ", ".join(applied))
+    else:
+        print("database is up to date")
+    return 0
+
+
+async def run_apikey_create(settings: Settings, org: str, name: str) -> int:
+    """Create an API key for an organization and print it once."""
+    from medremind.api_keys import create_api_key
+
+    async with Database(settings) as database:
+        assert database.pool is not None
+        try:
+            key = await create_api_key(database.pool, org, name)
+        except LookupError as exc:
+            print(f"medremind apikey create: {exc}", file=sys.stderr)
+            return 1
+    print(key)
+    print("Store this key now: it is shown only once.", file=sys.stderr)
+    return 0

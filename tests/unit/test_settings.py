@@ -1,0 +1,62 @@
+"""Settings fail fast, naming the variable and what a valid value looks like."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from core.settings import SettingsError, load_settings
+
+
+@pytest.mark.parametrize(
+    ("env", "variable", "hint"),
+    [
+        ({"PORT": "abc"}, "PORT", "TCP port"),
+        ({"PORT": "70000"}, "PORT", "TCP port"),
+        ({"MEDREMIND_DEFAULT_TIMEZONE": "Mars/Olympus"}, "MEDREMIND_DEFAULT_TIMEZONE", "IANA"),
+        ({"MEDREMIND_QUIET_HOURS_START": "25:00"}, "MEDREMIND_QUIET_HOURS_START", "21:00"),
+        ({"SMTP_STARTTLS": "maybe"}, "SMTP_STARTTLS", "true or false"),
+        ({"PUBLIC_BASE_URL": "medremind.example.org"}, "PUBLIC_BASE_URL", "https://"),
+        ({"TWILIO_WHATSAPP_CONTENT_SIDS": "{oops"}, "TWILIO_WHATSAPP_CONTENT_SIDS", "JSON"),
+        ({"MEDREMIND_LOG_LEVEL": "LOUD"}, "MEDREMIND_LOG_LEVEL", "DEBUG"),
+    ],
+)
+def test_bad_setting_names_the_variable(env: dict[str, str], variable: str, hint: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings(env)
+    assert variable in str(info.value)
+    assert hint in str(info.value)
+
+
+def test_defaults_need_nothing() -> None:
+    settings = load_settings({})
+    assert settings.embedded
+    assert settings.port == 8000
+    assert settings.telegram_bot_token is None
+
+
+def test_empty_values_mean_unset() -> None:
+    settings = load_settings({"DATABASE_URL": "", "PORT": ""})
+    assert settings.embedded and settings.port == 8000
+
+
+def test_secrets_do_not_print() -> None:
+    settings = load_settings({"TELEGRAM_BOT_TOKEN": "123456:SECRETSECRET"})
+    assert "SECRETSECRET" not in repr(settings)
+
+
+def test_cli_exits_with_the_variable_name() -> None:
+    env = {**os.environ, "PORT": "abc"}
+    result = subprocess.run(
+        [sys.executable, "-m", "medremind.cli", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "PORT" in result.stderr
