@@ -1,0 +1,107 @@
+"""Rows for tests, inserted through a real connection (usually the ``admin_conn`` fixture).
+
+Each helper takes keyword overrides for any column, so a test states only what it cares about.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import asyncpg
+
+
+async def _insert(conn: asyncpg.Connection, table: str, values: dict[str, Any]) -> asyncpg.Record:
+    columns = ", ".join(values)
+    params = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+    sql = f"insert into {table} ({columns}) values ({params}) returning *"
+    row = await conn.fetchrow(sql, *values.values())
+    assert row is not None
+    return row
+
+
+async def create_organization(conn: asyncpg.Connection, **overrides: Any) -> asyncpg.Record:
+    """An organization (clinic)."""
+    values = {"name": f"Clinic {uuid.uuid4().hex[:6]}", "timezone": "UTC"} | overrides
+    return await _insert(conn, "organizations", values)
+
+
+async def create_clinician(
+    conn: asyncpg.Connection, organization_id: uuid.UUID, **overrides: Any
+) -> asyncpg.Record:
+    """An ``auth.users`` row and its clinician in ``organization_id``."""
+    email = overrides.pop("email", f"dr.{uuid.uuid4().hex[:6]}@clinic.test")
+    user = await _insert(conn, "auth.users", {"email": email})
+    values = {"id": user["id"], "organization_id": organization_id, "display_name": "Dr Test"}
+    return await _insert(conn, "clinicians", values | overrides)
+
+
+async def create_patient(
+    conn: asyncpg.Connection,
+    organization_id: uuid.UUID | None = None,
+    *,
+    contacts: dict[str, str] | None = None,
+    **overrides: Any,
+) -> asyncpg.Record:
+    """A consented patient with one contact point per ``contacts`` entry (channel -> address).
+
+    The channel order defaults to the order of ``contacts``.
+    """
+    contacts = (
+        {"telegram": str(100000000 + uuid.uuid4().int % 899999999)}
+        if contacts is None
+        else contacts
+    )
+    values = {
+        "organization_id": organization_id,
+        "display_name": "Test Patient",
+        "timezone": "UTC",
+        "consent_at": datetime.now(UTC),
+        "channel_order": list(contacts) or ["telegram"],
+    } | overrides
+    patient = await _insert(conn, "patients", values)
+    for channel, address in contacts.items():
+        await _insert(
+            conn,
+            "contact_points",
+            {"patient_id": patient["id"], "channel": channel, "address": address, "verified": True},
+        )
+    return patient
+
+
+async def create_medication(
+    conn: asyncpg.Connection,
+    patient_id: uuid.UUID,
+    *,
+    times: tuple[time, ...] = (time(8, 0), time(20, 0)),
+    schedule: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> tuple[asyncpg.Record, asyncpg.Record]:
+    """A medication and its reminder schedule (daily at ``times`` by default)."""
+    medication = await _insert(
+        conn,
+        "medications",
+        {"patient_id": patient_id, "name": "Metformin", "dose": "500 mg"} | overrides,
+    )
+    values = {
+        "medication_id": medication["id"],
+        "patient_id": patient_id,
+        "times_of_day": list(times),
+        "start_date": date(2026, 1, 1),
+    } | (schedule or {})
+    return medication, await _insert(conn, "reminder_schedules", values)
+
+
+async def create_message(
+    conn: asyncpg.Connection, patient_id: uuid.UUID, **overrides: Any
+) -> asyncpg.Record:
+    """A ``scheduled_messages`` row, due now, free text on the patient's channels."""
+    values = {
+        "patient_id": patient_id,
+        "message_content": "Please remember your appointment",
+        "scheduled_time": datetime.now(UTC),
+        "platform": "auto",
+        "kind": "free_text",
+    } | overrides
+    return await _insert(conn, "scheduled_messages", values)
