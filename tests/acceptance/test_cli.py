@@ -1,0 +1,83 @@
+"""The program as a user runs it: ``medremind migrate`` and ``medremind check`` as processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "medremind.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_"))
+    }
+    env.pop("DATABASE_URL", None)
+    env.update(extra)
+    return env
+
+
+@pytest.mark.slow
+def test_migrate_and_check_on_the_embedded_default(tmp_path: Path) -> None:
+    env = _clean_env(MEDREMIND_DATA_DIR=str(tmp_path / "data"))
+    first = _run(["migrate"], env)
+    assert first.returncode == 0, first.stderr
+    assert "applied 3 migration(s)" in first.stdout or "applied" in first.stdout
+    second = _run(["migrate"], env)
+    assert second.returncode == 0, second.stderr
+    assert "up to date" in second.stdout
+    check = _run(["check"], env)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "Database: ok" in check.stdout
+    assert "embedded PostgreSQL" in check.stdout
+    # The embedded server was stopped when the last process exited.
+    assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
+
+
+def test_migrate_against_database_url_is_idempotent(database_url: str, tmp_path: Path) -> None:
+    env = _clean_env(DATABASE_URL=database_url, MEDREMIND_DATA_DIR=str(tmp_path))
+    # The test database was cloned from a migrated template: nothing to do, twice.
+    for _ in range(2):
+        result = _run(["migrate"], env)
+        assert result.returncode == 0, result.stderr
+        assert "up to date" in result.stdout
+
+
+def test_check_masks_secrets_and_explains_channels(database_url: str, tmp_path: Path) -> None:
+    token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
+    env = _clean_env(
+        DATABASE_URL=database_url,
+        MEDREMIND_DATA_DIR=str(tmp_path),
+        TELEGRAM_BOT_TOKEN=token,
+        SMTP_PASSWORD="hunter2hunter2",
+    )
+    result = _run(["check"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert token not in result.stdout + result.stderr
+    assert "hunter2hunter2" not in result.stdout + result.stderr
+    assert "TELEGRAM_BOT_TOKEN = ****** (set)" in result.stdout
+    assert "sms: not usable" in result.stdout
+
+
+def test_check_fails_when_database_unreachable(tmp_path: Path) -> None:
+    env = _clean_env(
+        DATABASE_URL="postgresql://nobody:nothing@127.0.0.1:1/none",
+        MEDREMIND_DATA_DIR=str(tmp_path),
+    )
+    result = _run(["check"], env)
+    assert result.returncode == 1
+    assert "NOT READY" in result.stdout
+    assert "nothing" not in result.stdout  # the password in the URL is masked
