@@ -183,6 +183,15 @@ def with_numbered_options(text: str, options: Sequence[Option]) -> str:
     return f"{text}\n\n{format_numbered_options(options)}"
 
 
+def match_numbered_reply(reply: str, options: Sequence[Option]) -> Option | None:
+    """The option a numeric reply picks ("2", " 2. ", "#2"), or ``None`` when it picks none."""
+    match = re.fullmatch(r"\s*#?\s*(\d{1,2})\s*[.)]?\s*", reply)
+    if not match:
+        return None
+    number = int(match.group(1))
+    return options[number - 1] if 1 <= number <= len(options) else None
+
+
 def channel_limit_problem(
     channel: str, text: str, *, sms_max_segments: int = DEFAULT_SMS_MAX_SEGMENTS
 ) -> str | None:
@@ -519,15 +528,33 @@ def _email_page(body_html: str, locale: str) -> str:
 
 
 def _template_variables(values: Mapping[str, Any]) -> dict[str, str]:
-    """Variables as strings, for WhatsApp Content templates outside the 24-hour window."""
+    """Display strings for WhatsApp Content templates (sent outside the 24-hour window).
+
+    Dates and times are formatted for the locale; the medicine's name is left out unless the
+    patient opted in (``name_medicine``) or consented to share details (``share_details``).
+    """
+    locale = str(values.get("locale") or FALLBACK_LOCALE)
+    zone = values.get("timezone")
+    named = bool(values.get("name_medicine") or values.get("share_details"))
     out: dict[str, str] = {}
     for key, value in values.items():
-        if value is None or key in {"section"}:
+        if key in _NOT_TEMPLATE_VARIABLES or value is None or isinstance(value, bool):
+            continue
+        if key in _PRIVATE_VARIABLES and not named:
             continue
         if isinstance(value, datetime):
-            value = value.isoformat()
+            if zone and value.tzinfo is not None:
+                value = value.astimezone(ZoneInfo(str(zone)))
+            day = format_date(value, "medium", locale=locale)
+            value = f"{day}, {format_time(value, 'short', locale=locale)}".translate(_SPACE_LIKE)
+        elif isinstance(value, date):
+            value = format_date(value, "medium", locale=locale)
         out[key] = str(value)
     return out
+
+
+_NOT_TEMPLATE_VARIABLES = frozenset({"locale", "timezone", "section"})
+_PRIVATE_VARIABLES = frozenset({"medicine_name", "dose_text"})
 
 
 def _sample_value(name: str) -> Any:
@@ -600,5 +627,6 @@ __all__ = [
     "channel_limit_problem",
     "count_segments",
     "format_numbered_options",
+    "match_numbered_reply",
     "with_numbered_options",
 ]

@@ -1,0 +1,438 @@
+"""Telegram through python-telegram-bot's ``Bot``, against any Bot API server.
+
+``base_url`` is the server's origin (``TELEGRAM_API_BASE_URL``: Telegram's, a self-hosted Bot API
+server, or a loopback fake); requests go to ``<base_url>/bot<token>/<method>``, or to
+``<base_url>/bot<token>/test/<method>`` for Telegram's test environment.
+
+Messages are sent in HTML parse mode. Templates render ``html`` with every variable escaped; a
+message without ``html`` has its whole text escaped here. Options become an inline keyboard whose
+``callback_data`` must fit Telegram's 64 bytes (checked before any request). Texts over 4,096
+characters are split on paragraph, then line, then word boundaries; the keyboard rides on the last
+part, whose id is the receipt's (so it can be edited after the patient answers).
+
+Errors are classified in one table, :func:`classify_telegram_error`::
+
+    403 bot was blocked by the user           PermanentError(DEACTIVATE)
+    403 bot can't initiate conversation       PermanentError(DEACTIVATE)
+    403 user is deactivated                   PermanentError(DEACTIVATE)
+    400 chat not found                        PermanentError(DEACTIVATE)
+    other 400 / 403                           PermanentError
+    429 (parameters.retry_after)              RateLimitedError(retry_after)
+    401 / 404 token rejected                  ConfigurationError
+    timeouts, network errors, 5xx             TransientError
+    400 with parameters.migrate_to_chat_id    resent to the new chat; Receipt.new_address
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+
+from platforms.base import (
+    Channel,
+    ConfigurationError,
+    ContactEffect,
+    DeliveryError,
+    InboundEvent,
+    InboundKind,
+    Option,
+    OutboundMessage,
+    PermanentError,
+    RateLimitedError,
+    Receipt,
+    TransientError,
+)
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.telegram.org"
+MAX_TEXT_UNITS = 4096  # sendMessage text limit (UTF-16 code units)
+MAX_CALLBACK_DATA_BYTES = 64
+PHOTO_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
+
+# Descriptions that say the chat can never receive from us again, lower case, matched as substrings.
+_DEAD_CHAT_DESCRIPTIONS: tuple[str, ...] = (
+    "bot was blocked by the user",
+    "bot can't initiate conversation with a user",
+    "user is deactivated",
+    "chat not found",
+    "bot was kicked",
+    "bot is not a member",
+)
+_NOT_MODIFIED = "message is not modified"
+_STALE_CALLBACK = "query is too old"
+
+
+class TelegramSender:
+    """Sends, edits and answers on Telegram through one ``Bot``; ``async with`` closes it."""
+
+    channel = Channel.TELEGRAM
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        test_environment: bool = False,
+        timeout: float = 10.0,
+        connection_pool_size: int = 64,
+    ) -> None:
+        if not token:
+            raise ConfigurationError("Telegram needs TELEGRAM_BOT_TOKEN to be set")
+        base = base_url.rstrip("/")
+        suffix = "/test" if test_environment else ""
+        self._request = HTTPXRequest(
+            connection_pool_size=connection_pool_size,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            connect_timeout=timeout,
+            pool_timeout=timeout,
+        )
+        self._updates_request = HTTPXRequest(connection_pool_size=1)
+        self._bot = Bot(
+            token,
+            base_url=f"{base}/bot{{token}}{suffix}",
+            base_file_url=f"{base}/file/bot{{token}}{suffix}",
+            request=self._request,
+            get_updates_request=self._updates_request,
+        )
+        self._closed = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TelegramSender:
+        """Build from ``TELEGRAM_BOT_TOKEN`` and ``TELEGRAM_API_BASE_URL``."""
+        token = settings.telegram_bot_token
+        return cls(
+            token.get_secret_value() if token else "",
+            base_url=settings.telegram_api_base_url,
+        )
+
+    @property
+    def bot(self) -> Bot:
+        """The underlying ``Bot``, for webhook set-up by the web process."""
+        return self._bot
+
+    async def __aenter__(self) -> TelegramSender:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def send(self, address: str, message: OutboundMessage) -> Receipt:
+        """Send text (split if long) with its keyboard, then any attachments."""
+        try:
+            return await self._deliver(address, message)
+        except ChatMigrated as migrated:
+            new_address = str(migrated.new_chat_id)
+            log.info("telegram chat migrated; resending to the new chat id")
+            try:
+                receipt = await self._deliver(new_address, message)
+            except TelegramError as exc:
+                raise classify_telegram_error(exc) from exc
+            return replace(receipt, new_address=new_address)
+        except TelegramError as exc:
+            raise classify_telegram_error(exc) from exc
+
+    async def _deliver(self, address: str, message: OutboundMessage) -> Receipt:
+        chat_id = _chat_id(address)
+        body = message_html(message)
+        keyboard = build_keyboard(message.options, message.columns)
+        if not body.strip() and not message.attachments:
+            raise PermanentError("nothing to send: empty text and no attachments", code="empty")
+        sent: list[Message] = []
+        if body.strip():
+            parts = split_text(body, MAX_TEXT_UNITS)
+            for index, part in enumerate(parts):
+                last = index == len(parts) - 1
+                sent.append(
+                    await self._bot.send_message(
+                        chat_id=chat_id,
+                        text=part,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=keyboard if last else None,
+                    )
+                )
+        text_message = sent[-1] if sent else None
+        for filename, content_type, data in message.attachments:
+            if content_type in PHOTO_TYPES:
+                sent.append(
+                    await self._bot.send_photo(chat_id=chat_id, photo=data, filename=filename)
+                )
+            else:
+                sent.append(
+                    await self._bot.send_document(chat_id=chat_id, document=data, filename=filename)
+                )
+        primary = text_message or sent[-1]
+        log.info("telegram sent message_id=%s parts=%d", primary.message_id, len(sent))
+        return Receipt(
+            provider_message_id=str(primary.message_id),
+            channel=Channel.TELEGRAM,
+            response={
+                "message_id": primary.message_id,
+                "message_ids": [m.message_id for m in sent],
+            },
+        )
+
+    async def edit(self, address: str, message_id: str | int, message: OutboundMessage) -> Receipt:
+        """Replace a sent message's text and keyboard (no options removes the keyboard).
+
+        Editing to the same content is not an error: Telegram's "message is not modified" counts
+        as success, so a repeated edit after a retry is harmless.
+        """
+        body = message_html(message)
+        if _utf16_units(body) > MAX_TEXT_UNITS:
+            raise PermanentError("edited text longer than 4096 characters", code="too_long")
+        keyboard = build_keyboard(message.options, message.columns)
+        try:
+            await self._bot.edit_message_text(
+                text=body,
+                chat_id=_chat_id(address),
+                message_id=int(message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+            )
+        except BadRequest as exc:
+            if _NOT_MODIFIED not in str(exc).lower():
+                raise classify_telegram_error(exc) from exc
+        except TelegramError as exc:
+            raise classify_telegram_error(exc) from exc
+        return Receipt(provider_message_id=str(message_id), channel=Channel.TELEGRAM)
+
+    async def answer_callback(
+        self, callback_query_id: str, text: str | None = None, *, show_alert: bool = False
+    ) -> bool:
+        """Stop the button's spinner, optionally with a toast; ``False`` if the query expired."""
+        try:
+            await self._bot.answer_callback_query(
+                callback_query_id, text=text, show_alert=show_alert
+            )
+        except BadRequest as exc:
+            if _STALE_CALLBACK in str(exc).lower():
+                return False  # answered too late; the patient's press is still processed
+            raise classify_telegram_error(exc) from exc
+        except TelegramError as exc:
+            raise classify_telegram_error(exc) from exc
+        return True
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pools; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._request.shutdown()
+        await self._updates_request.shutdown()
+
+
+# ------------------------------------------------------------------------------------------
+# rendering helpers
+
+
+def message_html(message: OutboundMessage) -> str:
+    """The HTML body: the template's (variables already escaped) or the escaped plain text."""
+    if message.html is not None:
+        return message.html
+    return html.escape(message.text, quote=False)
+
+
+def build_keyboard(options: Sequence[Option], columns: int = 1) -> InlineKeyboardMarkup | None:
+    """An inline keyboard, ``columns`` buttons per row; refuses ``callback_data`` over 64 bytes."""
+    if not options:
+        return None
+    for option in options:
+        size = len(option.data.encode("utf-8"))
+        if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
+            raise PermanentError(
+                f"callback_data is {size} bytes; Telegram allows 1 to {MAX_CALLBACK_DATA_BYTES}",
+                code="callback_data_too_long",
+            )
+    width = max(1, columns)
+    buttons = [InlineKeyboardButton(text=o.label, callback_data=o.data) for o in options]
+    return InlineKeyboardMarkup([buttons[i : i + width] for i in range(0, len(buttons), width)])
+
+
+def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
+    """Split ``text`` into parts of at most ``limit`` UTF-16 units, at the best boundary.
+
+    Paragraphs first, then lines, then words; a hard cut never lands inside an HTML tag or entity.
+    (An element spanning a paragraph break would be cut open; templates keep markup inline.)
+    """
+    parts: list[str] = []
+    rest = text
+    while _utf16_units(rest) > limit:
+        window = _prefix_within(rest, limit)
+        cut, skip = -1, 0
+        for separator in ("\n\n", "\n", " "):
+            cut = rest.rfind(separator, 0, window + 1)
+            if cut > 0:
+                skip = len(separator)
+                break
+        if cut <= 0:
+            cut, skip = _safe_hard_cut(rest, window), 0
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut + skip :].lstrip("\n")
+    if rest.strip():
+        parts.append(rest)
+    return parts
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _prefix_within(text: str, limit: int) -> int:
+    """The largest index ``i`` such that ``text[:i]`` fits in ``limit`` UTF-16 units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
+def _safe_hard_cut(text: str, cut: int) -> int:
+    opening = max(text.rfind("<", 0, cut), text.rfind("&", 0, cut))
+    closing = max(text.rfind(">", 0, cut), text.rfind(";", 0, cut))
+    return opening if opening > closing and opening > 0 else cut
+
+
+def _chat_id(address: str) -> int | str:
+    return int(address) if re.fullmatch(r"-?\d+", address.strip()) else address.strip()
+
+
+# ------------------------------------------------------------------------------------------
+# the error table
+
+
+def classify_telegram_error(exc: TelegramError) -> DeliveryError:
+    """Translate a python-telegram-bot error into our error tree (the one table)."""
+    description = str(exc)
+    lowered = description.lower()
+    if isinstance(exc, RetryAfter):
+        return RateLimitedError(
+            "Telegram flood control", retry_after=_retry_after_seconds(exc), code="429"
+        )
+    if isinstance(exc, InvalidToken):
+        return ConfigurationError("Telegram rejected the bot token", code="401")
+    if isinstance(exc, Forbidden | BadRequest):
+        status = "403" if isinstance(exc, Forbidden) else "400"
+        for fragment in _DEAD_CHAT_DESCRIPTIONS:
+            if fragment in lowered:
+                return PermanentError(
+                    f"Telegram: {fragment}", code=status, effect=ContactEffect.DEACTIVATE
+                )
+        return PermanentError(f"Telegram refused the request: {description}", code=status)
+    if isinstance(exc, ChatMigrated):
+        return PermanentError("Telegram chat migrated again", code="400")
+    if isinstance(exc, TimedOut):
+        return TransientError("Telegram request timed out")
+    if isinstance(exc, NetworkError):
+        return TransientError(f"Telegram network or server error: {description}")
+    return TransientError(f"Telegram error: {description}")
+
+
+def _retry_after_seconds(exc: RetryAfter) -> float:
+    # ``RetryAfter.retry_after`` warns (PTB's int -> timedelta migration); read the stored value.
+    value: Any = getattr(exc, "_retry_after", None)
+    if value is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+# ------------------------------------------------------------------------------------------
+# inbound
+
+
+def parse_update(update_json: dict[str, Any]) -> InboundEvent | None:
+    """A Telegram ``Update`` (webhook JSON) as an :class:`InboundEvent`, or ``None`` to ignore.
+
+    Text (commands included), button presses, shared contacts and locations are understood;
+    edits, member updates and other content are ignored. A shared contact carries
+    ``phone_number`` only when it is the sender's own (Telegram's ``user_id`` matches), so nobody
+    can register someone else's number.
+    """
+    update = Update.de_json(update_json, None)
+    provider_id = str(update.update_id)
+    query = update.callback_query
+    if query is not None:
+        user = query.from_user
+        chat = query.message.chat.id if query.message is not None else user.id
+        return InboundEvent(
+            channel=Channel.TELEGRAM,
+            provider_id=provider_id,
+            chat_address=str(chat),
+            kind=InboundKind.BUTTON,
+            button_data=query.data,
+            display_name=user.full_name,
+            language_code=user.language_code,
+            reply_to_message_id=(
+                str(query.message.message_id) if query.message is not None else None
+            ),
+            callback_query_id=query.id,
+        )
+    message = update.message
+    if message is None:
+        return None
+    user = message.from_user
+    common: dict[str, Any] = {
+        "channel": Channel.TELEGRAM,
+        "provider_id": provider_id,
+        "chat_address": str(message.chat.id),
+        "display_name": user.full_name if user else None,
+        "language_code": user.language_code if user else None,
+    }
+    if message.contact is not None:
+        contact = message.contact
+        own = user is not None and contact.user_id == user.id
+        phone = contact.phone_number if own else None
+        if phone and not phone.startswith("+"):
+            phone = "+" + phone  # Telegram sends digits only for some clients
+        return InboundEvent(kind=InboundKind.CONTACT, phone_number=phone, **common)
+    if message.location is not None:
+        return InboundEvent(
+            kind=InboundKind.LOCATION,
+            latitude=message.location.latitude,
+            longitude=message.location.longitude,
+            **common,
+        )
+    if message.text is not None:
+        return InboundEvent(kind=InboundKind.TEXT, text=message.text, **common)
+    return None
+
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MAX_CALLBACK_DATA_BYTES",
+    "TelegramSender",
+    "build_keyboard",
+    "classify_telegram_error",
+    "message_html",
+    "parse_update",
+    "split_text",
+]
