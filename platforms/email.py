@@ -1,0 +1,159 @@
+"""E-mail through SMTP with aiosmtplib (STARTTLS on 587, or implicit TLS on 465).
+
+Errors are classified in one table, :func:`classify_smtp_error`::
+
+    authentication failed, STARTTLS/AUTH unsupported   ConfigurationError
+    recipient refused with 5xx                         PermanentError(INVALID)
+    other 5xx reply                                    PermanentError
+    4xx reply                                          TransientError
+    connection refused, dropped, timed out             TransientError
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import TYPE_CHECKING
+
+import aiosmtplib
+from aiosmtplib.errors import (
+    SMTPAuthenticationError,
+    SMTPException,
+    SMTPNotSupported,
+    SMTPRecipientsRefused,
+    SMTPResponseException,
+)
+
+from platforms.base import (
+    Channel,
+    ConfigurationError,
+    ContactEffect,
+    DeliveryError,
+    OutboundMessage,
+    PermanentError,
+    Receipt,
+    TransientError,
+)
+from platforms.mime import build_email
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class EmailSender:
+    """Sends one e-mail per message over a fresh SMTP connection (reminders are not bulk mail)."""
+
+    channel = Channel.EMAIL
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 587,
+        *,
+        from_address: str,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = True,
+        use_tls: bool = False,
+        unsubscribe_url: str | None = None,
+        unsubscribe_mailto: str | None = None,
+        timeout: float = 30.0,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if not host or not from_address:
+            raise ConfigurationError("e-mail needs SMTP_HOST and SMTP_FROM to be set")
+        self.host = host
+        self.port = port
+        self.from_address = from_address
+        self.username = username
+        self.password = password
+        self.use_tls = use_tls
+        # Implicit TLS and STARTTLS are exclusive; TLS wins when both are asked for.
+        self.starttls = starttls and not use_tls
+        self.unsubscribe_url = unsubscribe_url
+        self.unsubscribe_mailto = unsubscribe_mailto
+        self.timeout = timeout
+        self.tls_context = tls_context
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EmailSender:
+        """Build from ``SMTP_*``; unsubscribe by reply to ``SMTP_FROM`` and, with
+        ``PUBLIC_BASE_URL``, by one click at ``/unsubscribe/<message id>``."""
+        password = settings.smtp_password
+        public = settings.public_base_url
+        return cls(
+            settings.smtp_host or "",
+            settings.smtp_port,
+            from_address=settings.smtp_from or "",
+            username=settings.smtp_username,
+            password=password.get_secret_value() if password else None,
+            starttls=settings.smtp_starttls,
+            use_tls=settings.smtp_use_tls,
+            unsubscribe_url=f"{public}/unsubscribe/{{message_id}}" if public else None,
+            unsubscribe_mailto=_bare_address(settings.smtp_from or ""),
+        )
+
+    async def send(self, address: str, message: OutboundMessage) -> Receipt:
+        """Send a multipart text + HTML e-mail; the receipt's id is its ``Message-ID``."""
+        email = build_email(
+            message,
+            to=address,
+            from_address=self.from_address,
+            unsubscribe_url=self.unsubscribe_url,
+            unsubscribe_mailto=self.unsubscribe_mailto,
+        )
+        try:
+            _, reply = await aiosmtplib.send(
+                email,
+                hostname=self.host,
+                port=self.port,
+                username=self.username,
+                password=self.password,
+                use_tls=self.use_tls,
+                start_tls=self.starttls,
+                timeout=self.timeout,
+                tls_context=self.tls_context,
+            )
+        except (SMTPException, OSError) as exc:
+            raise classify_smtp_error(exc) from exc
+        message_id = email["Message-ID"]
+        log.info("email sent message_id=%s", message_id)
+        return Receipt(
+            provider_message_id=message_id, channel=Channel.EMAIL, response={"reply": reply}
+        )
+
+    async def aclose(self) -> None:
+        """Nothing to release: each send opens and closes its own connection."""
+
+
+def classify_smtp_error(exc: BaseException) -> DeliveryError:
+    """Translate an aiosmtplib or socket error into our error tree (the one table)."""
+    if isinstance(exc, SMTPAuthenticationError):
+        return ConfigurationError(f"SMTP authentication failed ({exc.code})", code=str(exc.code))
+    if isinstance(exc, SMTPNotSupported):
+        return ConfigurationError(f"SMTP server does not support what we need: {exc}")
+    if isinstance(exc, SMTPRecipientsRefused):
+        codes = [refused.code for refused in exc.recipients]
+        code = str(codes[0]) if codes else None
+        if codes and all(c >= 500 for c in codes):
+            return PermanentError(
+                f"recipient refused ({code})", code=code, effect=ContactEffect.INVALID
+            )
+        return TransientError(f"recipient temporarily refused ({code})", code=code)
+    if isinstance(exc, SMTPResponseException):
+        code = str(exc.code)
+        if exc.code >= 500:
+            return PermanentError(f"SMTP server refused the message ({code})", code=code)
+        return TransientError(f"SMTP server deferred the message ({code})", code=code)
+    return TransientError(f"SMTP connection failed ({type(exc).__name__})")
+
+
+def _bare_address(value: str) -> str | None:
+    if "<" in value:
+        value = value.partition("<")[2].partition(">")[0]
+    return value.strip() or None
+
+
+__all__ = ["EmailSender", "classify_smtp_error"]

@@ -1,0 +1,88 @@
+"""The outbox: channels without credentials write each message as a file instead of sending it.
+
+Like Django's file e-mail backend, so ``medremind dev`` works end to end and nothing is silently
+dropped. E-mail becomes an ``.eml`` file (open it in any mail client); other channels a ``.json``
+file holding what would have been sent. Attachments are written next to it. Only the file's path
+is logged, never the address or the text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from platforms.base import Channel, OutboundMessage, Receipt
+from platforms.mime import build_email
+
+log = logging.getLogger(__name__)
+
+
+class OutboxSender:
+    """Writes messages for ``channel`` into ``directory`` (created on first use)."""
+
+    def __init__(
+        self,
+        channel: Channel,
+        directory: Path | str,
+        *,
+        from_address: str = "medremind@localhost",
+    ) -> None:
+        self.channel = channel
+        self.directory = Path(directory)
+        self.from_address = from_address
+
+    async def send(self, address: str, message: OutboundMessage) -> Receipt:
+        """Write the message; the receipt's id is ``outbox:<file name>``."""
+        path = await asyncio.to_thread(self._write, address, message)
+        log.info("outbox wrote %s", path)
+        return Receipt(
+            provider_message_id=f"outbox:{path.name}",
+            channel=self.channel,
+            response={"path": str(path)},
+        )
+
+    def _write(self, address: str, message: OutboundMessage) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        stem = f"{stamp}-{self.channel.value}-{uuid.uuid4().hex[:8]}"
+        if self.channel == Channel.EMAIL:
+            email = build_email(message, to=address, from_address=self.from_address)
+            path = self.directory / f"{stem}.eml"
+            _write_atomically(path, bytes(email))
+            return path
+        for filename, _, data in message.attachments:
+            _write_atomically(self.directory / f"{stem}.{Path(filename).name}", data)
+        record = {
+            "channel": self.channel.value,
+            "address": address,
+            "kind": message.kind,
+            "subject": message.subject,
+            "text": message.text,
+            "html": message.html,
+            "options": [{"label": o.label, "data": o.data} for o in message.options],
+            "variables": message.variables,
+            "attachments": [
+                {"filename": name, "content_type": ctype, "size": len(data)}
+                for name, ctype, data in message.attachments
+            ],
+            "message_id": message.message_id,
+            "written_at": datetime.now(UTC).isoformat(),
+        }
+        path = self.directory / f"{stem}.json"
+        _write_atomically(path, json.dumps(record, ensure_ascii=False, indent=2).encode())
+        return path
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    # Readers (tests, a developer's editor) never see a half-written file.
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)

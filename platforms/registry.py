@@ -1,0 +1,112 @@
+"""Which sender serves each channel, given the settings.
+
+A channel with credentials gets its real adapter; one without gets an :class:`OutboxSender`, so
+``medremind dev`` works end to end and nothing is silently dropped. The console is always there.
+:func:`channel_status` says the same in words, for ``medremind check``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TextIO
+
+from platforms.base import Channel, ChannelSender
+from platforms.console import ConsoleSender
+from platforms.outbox import OutboxSender
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+    from platforms.whatsapp import LastInboundLookup
+
+
+def channel_status(settings: Settings) -> dict[Channel, tuple[bool, str]]:
+    """``{channel: (usable, why)}``; ``why`` names missing variables, never their values."""
+    twilio_missing = [
+        name
+        for name, value in (
+            ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
+            ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
+        )
+        if not value
+    ]
+    outbox = f"messages go to the outbox folder {settings.outbox_path}"
+
+    def verdict(missing: list[str], ready: str) -> tuple[bool, str]:
+        if missing:
+            return False, f"{' and '.join(missing)} not set: {outbox}"
+        return True, ready
+
+    sms_from = (
+        []
+        if (settings.twilio_messaging_service_sid or settings.twilio_sms_from)
+        else ["TWILIO_MESSAGING_SERVICE_SID or TWILIO_SMS_FROM"]
+    )
+    wa_from = [] if settings.twilio_whatsapp_from else ["TWILIO_WHATSAPP_FROM"]
+    templates = len(settings.twilio_whatsapp_content_sids)
+    email_missing = [
+        name
+        for name, value in (("SMTP_HOST", settings.smtp_host), ("SMTP_FROM", settings.smtp_from))
+        if not value
+    ]
+    security = "TLS" if settings.smtp_use_tls else "STARTTLS" if settings.smtp_starttls else "plain"
+    return {
+        Channel.TELEGRAM: verdict(
+            [] if settings.telegram_bot_token else ["TELEGRAM_BOT_TOKEN"],
+            f"Bot API at {settings.telegram_api_base_url}",
+        ),
+        Channel.SMS: verdict(
+            twilio_missing + sms_from, f"Twilio SMS via {settings.twilio_api_base_url}"
+        ),
+        Channel.WHATSAPP: verdict(
+            twilio_missing + wa_from,
+            f"Twilio WhatsApp via {settings.twilio_api_base_url}; "
+            f"{templates} approved template(s) for sends outside the 24-hour window",
+        ),
+        Channel.EMAIL: verdict(
+            email_missing,
+            f"SMTP {settings.smtp_host}:{settings.smtp_port} ({security})",
+        ),
+        Channel.CONSOLE: (True, "always available (prints to the terminal)"),
+    }
+
+
+def build_senders(
+    settings: Settings,
+    *,
+    console_stream: TextIO | None = None,
+    last_inbound_lookup: LastInboundLookup | None = None,
+) -> dict[Channel, ChannelSender]:
+    """One sender per channel: the real adapter when configured, else the outbox.
+
+    Vendor SDKs are imported only for configured channels. Close every sender with ``aclose()``.
+    """
+    usable = {channel: ok for channel, (ok, _) in channel_status(settings).items()}
+    outbox_dir = settings.outbox_path
+    senders: dict[Channel, ChannelSender] = {}
+    if usable[Channel.TELEGRAM]:
+        from platforms.telegram import TelegramSender
+
+        senders[Channel.TELEGRAM] = TelegramSender.from_settings(settings)
+    if usable[Channel.SMS]:
+        from platforms.sms import SmsSender
+
+        senders[Channel.SMS] = SmsSender.from_settings(settings)
+    if usable[Channel.WHATSAPP]:
+        from platforms.whatsapp import WhatsAppSender
+
+        senders[Channel.WHATSAPP] = WhatsAppSender.from_settings(
+            settings, last_inbound_at=last_inbound_lookup
+        )
+    if usable[Channel.EMAIL]:
+        from platforms.email import EmailSender
+
+        senders[Channel.EMAIL] = EmailSender.from_settings(settings)
+    for channel in (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP, Channel.EMAIL):
+        if channel not in senders:
+            senders[channel] = OutboxSender(
+                channel, outbox_dir, from_address=settings.smtp_from or "medremind@localhost"
+            )
+    senders[Channel.CONSOLE] = ConsoleSender(console_stream)
+    return senders
+
+
+__all__ = ["build_senders", "channel_status"]
