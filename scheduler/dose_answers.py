@@ -1,0 +1,190 @@
+"""A patient's answer to a dose reminder: taken, skipped or snoozed.
+
+Called by the bot (a button or keyword on any channel) inside its own transaction if it has one;
+everything here runs in one transaction (a savepoint when the caller already holds one) on the
+locked dose row, so answering the same thing twice, or on two channels at once, has one effect.
+
+Rules:
+
+- ``taken`` / ``skipped`` are final answers. They count even when late: a dose already marked
+  ``missed`` (or ``cancelled`` by a schedule edit after the reminder went out) becomes taken or
+  skipped. Once a dose has a final answer, later answers change nothing (``already_answered``):
+  the first answer stands, so the pill count is decremented at most once.
+- ``snoozed`` moves the reminder to ``at + snooze_minutes`` (default 15, as the buttons say) as a
+  new ``medication_reminder`` row, idempotent per dose and snooze time; the nag cycle restarts
+  once that reminder has been sent. A snooze of a dose with a final answer, or of a cancelled
+  dose, changes nothing.
+- Every answer cancels what is still pending for the dose: the reminder, follow-ups and the
+  caregiver alert. Rows a worker has already claimed (``processing``) are guarded by its lease.
+- ``taken`` counts the medication's pill count down by ``pills_per_dose`` (rounded up to whole
+  pills), never below zero; no count is kept when ``pill_count`` is null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from uuid import UUID
+
+import asyncpg
+
+from core.records import DoseStatus
+from core.sql import query
+
+__all__ = [
+    "DEFAULT_SNOOZE_MINUTES",
+    "MAX_SNOOZE_MINUTES",
+    "DoseAnswerResult",
+    "find_dose_for_message",
+    "record_dose_answer",
+]
+
+DoseAnswer = Literal["taken", "skipped", "snoozed"]
+
+# What the reminder's "Snooze 15 min" button promises.
+DEFAULT_SNOOZE_MINUTES = 15
+# A snooze longer than half a day is a different dose, not a snooze.
+MAX_SNOOZE_MINUTES = 720
+# A snoozed reminder not sent within this long after its time is stale: expire it, as the
+# original reminder would have been.
+SNOOZE_REMINDER_TTL = timedelta(hours=2)
+
+_FINAL = frozenset({DoseStatus.TAKEN, DoseStatus.SKIPPED})
+
+
+@dataclass(frozen=True, slots=True)
+class DoseAnswerResult:
+    """What became of the dose.
+
+    ``status`` is the dose's status after the call; ``already_answered`` is True when the call
+    changed nothing (the same answer was recorded before, or a final answer already stands).
+    ``pill_count_left`` is the medication's count after the call (None when not counted).
+    ``snoozed_until`` is set for a snoozed dose.
+    """
+
+    dose_event_id: UUID
+    status: DoseStatus
+    medication_id: UUID
+    pill_count_left: int | None
+    already_answered: bool
+    snoozed_until: datetime | None = None
+
+
+async def record_dose_answer(
+    conn: asyncpg.Connection,
+    dose_event_id: UUID,
+    answer: DoseAnswer,
+    *,
+    channel: str,
+    at: datetime,
+    snooze_minutes: int | None = None,
+) -> DoseAnswerResult:
+    """Record ``answer`` for the dose at instant ``at`` (aware), received on ``channel``.
+
+    Raises ``LookupError`` for an unknown dose and ``ValueError`` for a bad answer, a naive
+    ``at`` or a snooze outside 1..720 minutes.
+    """
+    if answer not in ("taken", "skipped", "snoozed"):
+        raise ValueError(f"answer: {answer!r} is not taken, skipped or snoozed")
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("at: naive datetime; pass an aware one")
+    minutes = DEFAULT_SNOOZE_MINUTES if snooze_minutes is None else snooze_minutes
+    if answer == "snoozed" and not 1 <= minutes <= MAX_SNOOZE_MINUTES:
+        raise ValueError(f"snooze_minutes: {minutes} is outside 1..{MAX_SNOOZE_MINUTES}")
+
+    async with conn.transaction():
+        dose = await conn.fetchrow(query("planner", "lock_dose_event"), dose_event_id)
+        if dose is None:
+            raise LookupError(f"dose event {dose_event_id} does not exist")
+        status = DoseStatus(dose["status"])
+
+        def unchanged() -> DoseAnswerResult:
+            return DoseAnswerResult(
+                dose_event_id=dose_event_id,
+                status=status,
+                medication_id=dose["medication_id"],
+                pill_count_left=dose["pill_count"],
+                already_answered=True,
+                snoozed_until=dose["snoozed_until"] if status == DoseStatus.SNOOZED else None,
+            )
+
+        if status in _FINAL:
+            return unchanged()
+        if answer == "snoozed":
+            return await _snooze(conn, dose, status, at, minutes, channel, unchanged)
+
+        new_status = DoseStatus(answer)
+        await conn.execute(
+            query("planner", "set_dose_answer"), dose_event_id, new_status.value, at, channel
+        )
+        await conn.execute(
+            query("planner", "cancel_dose_messages"), dose_event_id, f"dose {answer}"
+        )
+        pills = dose["pill_count"]
+        if new_status == DoseStatus.TAKEN and pills is not None:
+            pills = await conn.fetchval(query("planner", "count_down_pills"), dose["medication_id"])
+        return DoseAnswerResult(
+            dose_event_id=dose_event_id,
+            status=new_status,
+            medication_id=dose["medication_id"],
+            pill_count_left=pills,
+            already_answered=False,
+        )
+
+
+async def _snooze(
+    conn: asyncpg.Connection,
+    dose: asyncpg.Record,
+    status: DoseStatus,
+    at: datetime,
+    minutes: int,
+    channel: str,
+    unchanged: Callable[[], DoseAnswerResult],
+) -> DoseAnswerResult:
+    until = at + timedelta(minutes=minutes)
+    if status == DoseStatus.CANCELLED or (
+        status == DoseStatus.SNOOZED and dose["snoozed_until"] == until
+    ):
+        return unchanged()
+    dose_id = dose["id"]
+    await conn.execute(query("planner", "set_dose_snoozed"), dose_id, until, at, channel)
+    await conn.execute(query("planner", "cancel_dose_messages"), dose_id, "dose snoozed")
+    first = await conn.fetchrow(query("planner", "dose_reminder_template"), dose_id)
+    payload = dict(first["payload"]) if first is not None else {}
+    payload |= {
+        "dose_event_id": str(dose_id),
+        "medication_id": str(dose["medication_id"]),
+        "snoozed_until": until.isoformat(),
+    }
+    payload.setdefault("due_at", dose["due_at"].isoformat())
+    await conn.execute(
+        query("planner", "insert_snooze_reminder"),
+        first["organization_id"] if first is not None else None,
+        dose["patient_id"],
+        until,
+        first["platform"] if first is not None else "auto",
+        payload,
+        until + SNOOZE_REMINDER_TTL,
+        snooze_key(dose_id, until),
+        dose_id,
+    )
+    return DoseAnswerResult(
+        dose_event_id=dose_id,
+        status=DoseStatus.SNOOZED,
+        medication_id=dose["medication_id"],
+        pill_count_left=dose["pill_count"],
+        already_answered=False,
+        snoozed_until=until,
+    )
+
+
+def snooze_key(dose_event_id: UUID, until: datetime) -> str:
+    """Idempotency key of the reminder a snooze until ``until`` creates."""
+    return f"snooze:{dose_event_id}:{int(until.timestamp())}"
+
+
+async def find_dose_for_message(conn: asyncpg.Connection, message_id: UUID) -> UUID | None:
+    """The dose a message (reminder, follow-up or caregiver alert) is about, if any."""
+    return await conn.fetchval(query("planner", "dose_for_message"), message_id)

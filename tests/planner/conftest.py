@@ -1,0 +1,56 @@
+"""Fixtures of the planner tests: a clinic, a consented patient, and raw dose rows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tests import factories
+
+
+@pytest.fixture
+async def org(admin_conn: asyncpg.Connection) -> asyncpg.Record:
+    """A clinic with the default caps and offsets."""
+    return await factories.create_organization(admin_conn)
+
+
+async def make_dose(
+    conn: asyncpg.Connection,
+    schedule: asyncpg.Record,
+    due_at: datetime,
+    *,
+    reminder_status: str = "pending",
+    **overrides: Any,
+) -> tuple[asyncpg.Record, asyncpg.Record]:
+    """A dose event and its reminder row, as the planner would have made them."""
+    dose = await conn.fetchrow(
+        """insert into dose_events (schedule_id, medication_id, patient_id, due_at, local_date,
+                                    local_time)
+           values ($1, $2, $3, $4, $5, $6) returning *""",
+        schedule["id"],
+        schedule["medication_id"],
+        schedule["patient_id"],
+        due_at,
+        due_at.date(),
+        due_at.time(),
+    )
+    assert dose is not None
+    values = {
+        "scheduled_time": due_at,
+        "kind": "medication_reminder",
+        "message_content": None,
+        "priority": 1,
+        "payload": {"dose_event_id": str(dose["id"]), "due_at": due_at.isoformat()},
+        "expires_at": due_at + timedelta(hours=2),
+        "idempotency_key": f"test:{uuid.uuid4()}",
+        "dose_event_id": dose["id"],
+        "status": reminder_status,
+    } | overrides
+    if reminder_status in ("sent", "delivered"):
+        values.setdefault("sent_at", due_at)
+    message = await factories.create_message(conn, schedule["patient_id"], **values)
+    return dose, message
