@@ -1,0 +1,123 @@
+-- Dispatcher queries: claim, record outcomes in bulk, reap expired leases.
+-- Every change to a claimed row is guarded by its lease token, so a worker that lost its lease
+-- (paused, partitioned, slow) cannot overwrite what another worker recorded since.
+
+-- name: claim
+-- Claim up to $2 due rows in priority order and return them with everything rendering and routing
+-- need, in one round trip: the patient, the organization's quiet-hours defaults, the caregiver,
+-- the dose's medicine and the appointment, and the patient's contact points as JSON.
+with picked as (
+  select id
+    from scheduled_messages
+   where status = 'pending' and scheduled_time <= $1
+   order by priority, scheduled_time
+   limit $2
+   for update skip locked
+), claimed as (
+  update scheduled_messages m
+     set status = 'processing',
+         locked_by = $3,
+         locked_until = $1 + make_interval(secs => $4),
+         lease_token = gen_random_uuid(),
+         attempts = m.attempts + 1
+    from picked
+   where m.id = picked.id
+  returning m.id, m.patient_id, m.organization_id, m.message_content, m.scheduled_time,
+            m.platform, m.kind, m.template, m.payload, m.priority, m.attempts, m.max_attempts,
+            m.expires_at, m.urgent, m.allow_fallback, m.lease_token, m.locked_until,
+            m.dose_event_id, m.appointment_id, m.caregiver_id, m.channels_tried
+)
+select c.*,
+       p.locale, p.timezone, p.display_name, p.channel_order, p.quiet_start, p.quiet_end,
+       p.name_medicine_in_reminders, p.status as patient_status,
+       o.name as organization_name, o.default_quiet_start, o.default_quiet_end,
+       cg.channel as caregiver_channel, cg.address as caregiver_address,
+       cg.active as caregiver_active, cg.share_details as caregiver_share_details,
+       cg.name as caregiver_name,
+       med.name as medicine_name, med.dose as medicine_dose, de.due_at as dose_due_at,
+       a.starts_at as appointment_starts_at, a.location as appointment_location,
+       a.clinician_name as appointment_clinician,
+       coalesce((select jsonb_agg(jsonb_build_object(
+                   'id', cp.id, 'channel', cp.channel, 'address', cp.address,
+                   'usable', cp.active and cp.opted_out_at is null and cp.blocked_at is null))
+                  from contact_points cp
+                 where cp.patient_id = c.patient_id), '[]'::jsonb) as contacts
+  from claimed c
+  join patients p on p.id = c.patient_id
+  left join organizations o on o.id = p.organization_id
+  left join caregivers cg on cg.id = c.caregiver_id
+  left join dose_events de on de.id = c.dose_event_id
+  left join medications med on med.id = de.medication_id
+  left join appointments a on a.id = c.appointment_id
+
+-- name: record
+-- Apply a batch of outcomes and insert their attempt rows, in one statement. Outcome arrays ($1-$10)
+-- are aligned per message; attempt arrays ($11-$18) per attempt. Attempts are written even when the
+-- lease was lost: they happened. Returns the ids whose outcome was applied (lease still held).
+with outcome as (
+  select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[],
+                       $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[])
+           as u(id, token, status, next_time, attempts_delta, last_error, sent_at,
+                provider_message_id, channel_used, channels_tried)
+), applied as (
+  update scheduled_messages m
+     set status = u.status,
+         scheduled_time = coalesce(u.next_time, m.scheduled_time),
+         attempts = greatest(m.attempts + u.attempts_delta, 0),
+         last_error = u.last_error,
+         sent_at = coalesce(u.sent_at, m.sent_at),
+         provider_message_id = coalesce(u.provider_message_id, m.provider_message_id),
+         channel_used = coalesce(u.channel_used, m.channel_used),
+         channels_tried = case when u.channels_tried is null then m.channels_tried
+                               else string_to_array(u.channels_tried, ',') end,
+         locked_by = null,
+         locked_until = null,
+         lease_token = null
+    from outcome u
+   where m.id = u.id and m.lease_token = u.token and m.status = 'processing'
+  returning m.id
+), attempts as (
+  insert into message_delivery_attempts
+    (message_id, attempt_time, status, error_message, channel, error_class,
+     provider_message_id, duration_ms)
+  select * from unnest($11::uuid[], $12::timestamptz[], $13::text[], $14::text[], $15::text[],
+                       $16::text[], $17::text[], $18::int[])
+)
+select id from applied
+
+-- name: deactivate_contacts
+-- Mark contact points after permanent errors: effect is 'deactivate', 'opt_out' or 'invalid'.
+update contact_points cp
+   set active = case when u.effect = 'opt_out' then cp.active else false end,
+       blocked_at = case when u.effect = 'deactivate' then coalesce(cp.blocked_at, $4) else cp.blocked_at end,
+       opted_out_at = case when u.effect = 'opt_out' then coalesce(cp.opted_out_at, $4)
+                           else cp.opted_out_at end,
+       last_error = u.error
+  from unnest($1::uuid[], $2::text[], $3::text[]) as u(id, effect, error)
+ where cp.id = u.id
+
+-- name: move_addresses
+-- A provider moved an address (Telegram group migrated to a supergroup): follow it.
+update contact_points cp
+   set address = u.address
+  from unnest($1::uuid[], $2::text[]) as u(id, address)
+ where cp.id = u.id
+   and not exists (select 1 from contact_points o where o.channel = cp.channel and o.address = u.address)
+
+-- name: reap
+-- Return rows whose lease expired (the worker died or stalled) to pending; a row that has used all
+-- its attempts this way fails instead of looping forever.
+update scheduled_messages
+   set status = case when attempts >= max_attempts then 'failed' else 'pending' end,
+       last_error = case when attempts >= max_attempts
+                         then 'lease expired on the last attempt (worker stopped mid-send)'
+                         else 'lease expired (worker stopped mid-send); retrying' end,
+       locked_by = null,
+       locked_until = null,
+       lease_token = null
+ where status = 'processing' and locked_until < $1
+returning id
+
+-- name: next_due
+-- When the earliest pending row becomes due (for sleeping until then).
+select min(scheduled_time) from scheduled_messages where status = 'pending'

@@ -1,0 +1,147 @@
+"""``medremind worker``: the dispatcher loop, its LISTEN wake-ups and the housekeeping jobs.
+
+One process runs: the :class:`~scheduler.dispatcher.Dispatcher` (claim, send, record), a
+:class:`~scheduler.listener.DueListener` that wakes it on ``NOTIFY medremind_due``, and an
+APScheduler ``AsyncIOScheduler`` with the lease reaper and, when the planner module is present,
+the planner tick. SIGTERM/SIGINT stop claiming, let in-flight sends finish for
+``MEDREMIND_SHUTDOWN_GRACE`` seconds (Heroku kills 30 s after SIGTERM), return unsent claims to
+pending and exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from core.db import Database
+from core.settings import Settings
+from core.templating import TemplateRenderer
+from platforms.base import Channel, ChannelSender
+from scheduler.dispatcher import DB_ERRORS, Dispatcher, DispatcherConfig, utc_now
+from scheduler.listener import DueListener
+from scheduler.reaper import reap_expired_leases
+
+logger = logging.getLogger(__name__)
+
+_REAPER_MIN_SECONDS = 0.5  # tests run with leases of a second or two
+_REAPER_MAX_SECONDS = 30.0
+
+
+def reaper_interval(lease_seconds: float) -> float:
+    """How often to look for expired leases: half a lease, within sane bounds."""
+    return max(_REAPER_MIN_SECONDS, min(_REAPER_MAX_SECONDS, lease_seconds / 2))
+
+
+def run_worker(settings: Settings) -> int:
+    """Run the worker until SIGTERM/SIGINT; return the exit code."""
+    return asyncio.run(serve(settings))
+
+
+def _planner_tick() -> Any:
+    """The planner's entry point, when that module exists (it is built separately)."""
+    try:
+        from scheduler.planner import run_planner_tick  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return run_planner_tick
+
+
+async def serve(
+    settings: Settings,
+    senders: Mapping[Channel, ChannelSender] | None = None,
+    *,
+    config: DispatcherConfig | None = None,
+    install_signal_handlers: bool = True,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """The worker's body; ``senders`` and ``config`` can be replaced (tests, benchmarks)."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    async with Database(settings) as db:
+        assert db.pool is not None
+        pool = db.pool
+        own_senders = senders is None
+        if senders is None:
+            from platforms.registry import build_senders
+
+            senders = build_senders(settings)
+        config = config or DispatcherConfig.from_settings(settings)
+        renderer = TemplateRenderer(sms_max_segments=settings.sms_max_segments)
+        dispatcher = Dispatcher(pool, senders, renderer, utc_now, config)
+        listener = DueListener(
+            db.connect, dispatcher.notify, keepalive=settings.worker_poll_seconds
+        )
+
+        async def reap() -> None:
+            try:
+                await reap_expired_leases(pool, utc_now())
+            except DB_ERRORS as exc:
+                logger.warning("reaper failed", extra={"error": type(exc).__name__})
+
+        jobs = AsyncIOScheduler(timezone=UTC)
+        jobs.add_job(
+            reap,
+            "interval",
+            seconds=reaper_interval(config.lease_seconds),
+            id="lease_reaper",
+            max_instances=1,
+            coalesce=True,
+        )
+        tick = _planner_tick()
+        if tick is not None:
+
+            async def plan() -> None:
+                try:
+                    await tick(pool, datetime.now(UTC), settings)
+                except DB_ERRORS as exc:
+                    logger.warning("planner tick failed", extra={"error": type(exc).__name__})
+
+            jobs.add_job(
+                plan,
+                "interval",
+                seconds=settings.planner_interval_seconds,
+                id="planner_tick",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now(UTC),
+            )
+
+        loop = asyncio.get_running_loop()
+        if install_signal_handlers:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, dispatcher.request_stop)
+        stopper = None
+        if stop is not None:
+
+            async def wait_stop() -> None:
+                await stop.wait()
+                dispatcher.request_stop()
+
+            stopper = asyncio.create_task(wait_stop())
+
+        listening = asyncio.create_task(listener.run(), name="due-listener")
+        jobs.start()
+        logger.info(
+            "worker started",
+            extra={"worker": config.worker_id, "channels": ",".join(sorted(senders))},
+        )
+        try:
+            await dispatcher.run()
+        finally:
+            jobs.shutdown(wait=False)
+            listener.stop()
+            await asyncio.gather(listening, return_exceptions=True)
+            if stopper is not None:
+                stopper.cancel()
+            if install_signal_handlers:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(sig)
+            if own_senders:
+                for sender in senders.values():
+                    await sender.aclose()
+        logger.info("worker stopped", extra={"worker": config.worker_id})
+    return 0

@@ -1,0 +1,197 @@
+"""The dispatcher's store: claim due rows, record outcomes in bulk, mark contact points.
+
+Every function is one round trip. Outcomes and attempts of a whole batch go in one statement
+(``unnest`` of aligned arrays), guarded by each row's lease token.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime, time
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from core.sql import query
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ContactInfo:
+    """A contact point as routing sees it."""
+
+    id: UUID
+    channel: str
+    address: str
+    usable: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Claim:
+    """A claimed row with what rendering and routing need (see ``dispatch.sql: claim``)."""
+
+    id: UUID
+    patient_id: UUID
+    lease_token: UUID
+    scheduled_time: datetime
+    platform: str
+    kind: str
+    attempts: int
+    max_attempts: int
+    priority: int = 5
+    message_content: str | None = None
+    template: str | None = None
+    payload: dict[str, Any] = dataclasses.field(default_factory=dict)
+    expires_at: datetime | None = None
+    urgent: bool = False
+    allow_fallback: bool = True
+    channels_tried: tuple[str, ...] = ()
+    caregiver_id: UUID | None = None
+    dose_event_id: UUID | None = None
+    appointment_id: UUID | None = None
+    locale: str = "en"
+    timezone: str = "UTC"
+    display_name: str | None = None
+    channel_order: tuple[str, ...] = ()
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    name_medicine_in_reminders: bool = False
+    patient_status: str = "active"
+    organization_name: str | None = None
+    default_quiet_start: time | None = None
+    default_quiet_end: time | None = None
+    caregiver_channel: str | None = None
+    caregiver_address: str | None = None
+    caregiver_active: bool | None = None
+    caregiver_share_details: bool | None = None
+    caregiver_name: str | None = None
+    medicine_name: str | None = None
+    medicine_dose: str | None = None
+    dose_due_at: datetime | None = None
+    appointment_starts_at: datetime | None = None
+    appointment_location: str | None = None
+    appointment_clinician: str | None = None
+    contacts: tuple[ContactInfo, ...] = ()
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Claim:
+        """Build from a row of the claim query."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: row[k] for k in row.keys() if k in names}  # noqa: SIM118
+        values["channels_tried"] = tuple(row["channels_tried"] or ())
+        values["channel_order"] = tuple(row["channel_order"] or ())
+        values["payload"] = row["payload"] or {}
+        values["contacts"] = tuple(
+            ContactInfo(UUID(c["id"]), c["channel"], c["address"], bool(c["usable"]))
+            for c in (row["contacts"] or ())
+        )
+        return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outcome:
+    """The new state of one claimed row (applied only while its lease is held)."""
+
+    id: UUID
+    lease_token: UUID
+    status: str
+    next_time: datetime | None = None  # new scheduled_time for rows put back to pending
+    attempts_delta: int = 0  # -1 when the claim did not count as an attempt (rate limit, deferral)
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    provider_message_id: str | None = None
+    channel_used: str | None = None
+    channels_tried: tuple[str, ...] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AttemptRow:
+    """One row of ``message_delivery_attempts``."""
+
+    message_id: UUID
+    attempt_time: datetime
+    status: str
+    channel: str | None
+    error_class: str | None = None
+    error_message: str | None = None
+    provider_message_id: str | None = None
+    duration_ms: int | None = None
+
+
+async def claim(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    now: datetime,
+    limit: int,
+    worker: str,
+    lease_seconds: float,
+) -> list[Claim]:
+    """Claim up to ``limit`` due pending rows for ``worker`` with a lease of ``lease_seconds``."""
+    rows = await conn.fetch(query("dispatch", "claim"), now, limit, worker, lease_seconds)
+    return [Claim.from_row(r) for r in rows]
+
+
+async def record(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    outcomes: Sequence[Outcome],
+    attempts: Sequence[AttemptRow],
+) -> set[UUID]:
+    """Apply outcomes and insert attempts in one statement; return the ids whose lease held."""
+    if not outcomes and not attempts:
+        return set()
+    o, a = outcomes, attempts
+    rows = await conn.fetch(
+        query("dispatch", "record"),
+        [x.id for x in o],
+        [x.lease_token for x in o],
+        [x.status for x in o],
+        [x.next_time for x in o],
+        [x.attempts_delta for x in o],
+        [x.last_error for x in o],
+        [x.sent_at for x in o],
+        [x.provider_message_id for x in o],
+        [x.channel_used for x in o],
+        [None if x.channels_tried is None else ",".join(x.channels_tried) for x in o],
+        [x.message_id for x in a],
+        [x.attempt_time for x in a],
+        [x.status for x in a],
+        [x.error_message for x in a],
+        [x.channel for x in a],
+        [x.error_class for x in a],
+        [x.provider_message_id for x in a],
+        [x.duration_ms for x in a],
+    )
+    return {r["id"] for r in rows}
+
+
+async def mark_contacts(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    effects: Sequence[tuple[UUID, str, str]],
+    now: datetime,
+) -> None:
+    """Apply permanent-error effects: ``(contact_point_id, effect, error)`` each."""
+    if effects:
+        await conn.execute(
+            query("dispatch", "deactivate_contacts"),
+            [e[0] for e in effects],
+            [e[1] for e in effects],
+            [e[2] for e in effects],
+            now,
+        )
+
+
+async def move_addresses(
+    conn: asyncpg.Connection | asyncpg.Pool, moves: Sequence[tuple[UUID, str]]
+) -> None:
+    """Follow provider address moves: ``(contact_point_id, new_address)`` each."""
+    if moves:
+        await conn.execute(
+            query("dispatch", "move_addresses"), [m[0] for m in moves], [m[1] for m in moves]
+        )
+
+
+async def next_due(conn: asyncpg.Connection | asyncpg.Pool) -> datetime | None:
+    """When the earliest pending row is due, or None when there is none."""
+    value: datetime | None = await conn.fetchval(query("dispatch", "next_due"))
+    return value

@@ -1,0 +1,39 @@
+"""Dispatcher metrics, in prometheus_client's default registry (served by the web ``/metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+SENT = Counter("medremind_messages_sent", "Messages sent", ["channel"])
+FAILED = Counter(
+    "medremind_messages_failed",
+    "Failed send attempts by error class (transient, rate_limited, permanent, config)",
+    ["channel", "error_class"],
+)
+RETRIED = Counter(
+    "medremind_messages_retried", "Messages put back to pending for a retry", ["reason"]
+)
+EXPIRED = Counter("medremind_messages_expired", "Messages that expired before they could be sent")
+DEFERRED = Counter("medremind_messages_deferred", "Messages deferred to the end of quiet hours")
+REAPED = Counter("medremind_leases_reaped", "Claims returned to pending after their lease expired")
+LEASE_LOST = Counter(
+    "medremind_outcomes_lease_lost",
+    "Outcomes not applied because the row's lease had passed to another worker",
+)
+LAG = Histogram(
+    "medremind_send_lag_seconds",
+    "Time from scheduled_time to the send",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)
+CLAIM_BATCH = Histogram(
+    "medremind_claim_batch_size",
+    "Rows per claim",
+    buckets=(0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
+)
+IN_FLIGHT = Gauge("medremind_sends_in_flight", "Sends in progress in this process")
+BUCKET_WAIT = Histogram(
+    "medremind_bucket_wait_seconds",
+    "Time a send waited for its rate-limit bucket",
+    ["channel"],
+    buckets=(0, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10),
+)

@@ -1,0 +1,83 @@
+"""Which channel and address a claimed message goes to, and what to try next after a failure.
+
+A caregiver message goes only to the caregiver's own channel. Otherwise: the message's platform
+first (unless ``auto``), then, when fallback is allowed (always for ``auto``), the rest of the
+patient's ``channel_order``. Channels already tried, contact points that are blocked, opted out
+or inactive, and channels with no sender in this process are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from uuid import UUID
+
+from platforms.base import Channel
+from scheduler.claims import Claim
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One place to send a message."""
+
+    channel: Channel
+    address: str
+    contact_id: UUID | None  # None for a caregiver address
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePlan:
+    """The routes to try in order; when empty, ``reason`` says why and ``config`` whether the
+    cause is a channel this process has no sender for (a configuration problem, not the patient).
+    """
+
+    routes: tuple[Route, ...]
+    reason: str = ""
+    config: bool = False
+
+
+def _channel(name: str) -> Channel | None:
+    try:
+        return Channel(name)
+    except ValueError:
+        return None
+
+
+def plan_routes(claim: Claim, tried: Collection[str], configured: Collection[Channel]) -> RoutePlan:
+    """Routes for ``claim`` not yet in ``tried``, in the order they should be attempted."""
+    if claim.caregiver_id is not None:
+        channel = _channel(claim.caregiver_channel or "")
+        if channel is None or not claim.caregiver_active or not claim.caregiver_address:
+            return RoutePlan((), "the caregiver is inactive or has no address")
+        if channel in tried:
+            return RoutePlan((), f"the caregiver's channel ({channel}) failed")
+        if channel not in configured:
+            return RoutePlan((), f"channel {channel} is not configured", config=True)
+        return RoutePlan((Route(channel, claim.caregiver_address, None),))
+
+    explicit = claim.platform != "auto"
+    order: list[str] = [claim.platform] if explicit else []
+    if not explicit or claim.allow_fallback:
+        order += [c for c in claim.channel_order if c not in order]
+
+    routes: list[Route] = []
+    unconfigured: list[str] = []
+    for name in order:
+        channel = _channel(name)
+        if channel is None or name in tried:
+            continue
+        contact = next((c for c in claim.contacts if c.channel == name and c.usable), None)
+        if contact is None:
+            continue
+        if channel not in configured:
+            unconfigured.append(name)
+            continue
+        routes.append(Route(channel, contact.address, contact.id))
+    if routes:
+        return RoutePlan(tuple(routes))
+    if unconfigured:
+        return RoutePlan((), f"channel {', '.join(unconfigured)} is not configured", config=True)
+    tried_text = f" (tried: {', '.join(tried)})" if tried else ""
+    if explicit and not claim.allow_fallback:
+        return RoutePlan((), f"no usable {claim.platform} contact point{tried_text}")
+    return RoutePlan((), f"no usable contact point in the patient's channel order{tried_text}")

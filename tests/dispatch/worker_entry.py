@@ -1,0 +1,60 @@
+"""A ``medremind worker`` for process-level tests: the real worker wiring (dispatcher, LISTEN,
+reaper, signals) with a :class:`RecordingSender` on Telegram that logs each send to a file.
+
+    python -m tests.dispatch.worker_entry --name w1 --log sends.log [--delay 0.01] [--lease 2]
+
+``DATABASE_URL`` and the other settings come from the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from core.logs import configure_logging
+from core.settings import load_settings
+from medremind.worker_process import serve
+from platforms.base import Channel
+from scheduler.dispatcher import DispatcherConfig
+from tests.dispatch.recording import RecordingSender
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--log", required=True, type=Path)
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--lease", type=float, default=5.0)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--poll", type=float, default=0.5)
+    parser.add_argument("--grace", type=float, default=5.0)
+    args = parser.parse_args()
+    settings = load_settings()
+    configure_logging("WARNING")
+    sender = RecordingSender(Channel.TELEGRAM, name=args.name, delay=args.delay, log_path=args.log)
+    config = DispatcherConfig(
+        worker_id=args.name,
+        batch_size=args.batch,
+        concurrency=args.concurrency,
+        lease_seconds=args.lease,
+        poll_seconds=args.poll,
+        shutdown_grace_seconds=args.grace,
+        send_timeout_seconds=30.0,
+        platform_rates={},
+        recipient_rates={},
+    )
+
+    async def run() -> int:
+        try:
+            return await serve(settings, {Channel.TELEGRAM: sender}, config=config)
+        finally:
+            await sender.aclose()
+
+    return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
