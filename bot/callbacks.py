@@ -1,0 +1,89 @@
+"""Button data for reminders sent by the dispatcher, and its parsing.
+
+Reminder buttons must work from any dialog step and without conversation state, so their data
+names the row directly (UUIDs as 32 hex digits keep it under Telegram's 64-byte limit):
+
+* ``d:<dose event hex>:t`` taken, ``:s`` snooze (default minutes), ``:s10``/``:s30``/``:s60``,
+  ``:k`` skip;
+* ``a:<appointment hex>:c`` confirm, ``:r`` reschedule request, ``:x`` cancel.
+
+The dispatcher may build these with :func:`dose_answer_options` and
+:func:`appointment_answer_options` (pairs of template label key and data, as
+``TemplateRenderer.render(options=...)`` takes them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from uuid import UUID
+
+DEFAULT_SNOOZE_MINUTES = 15
+SNOOZE_CHOICES = (10, 30, 60)
+
+_DOSE_RE = re.compile(r"^d:([0-9a-f]{32}):(t|k|s(\d{1,3})?)$")
+_APPT_RE = re.compile(r"^a:([0-9a-f]{32}):([crx])$")
+
+
+@dataclass(frozen=True, slots=True)
+class DoseAnswer:
+    """A patient's answer to a dose reminder."""
+
+    dose_event_id: UUID
+    answer: str  # "taken", "snoozed" or "skipped" (dose_events.status values)
+    snooze_minutes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentAnswer:
+    """A patient's answer to an appointment reminder."""
+
+    appointment_id: UUID
+    action: str  # "confirm", "reschedule" or "cancel"
+
+
+def dose_data(dose_event_id: UUID, code: str) -> str:
+    """``d:<hex>:<code>``."""
+    return f"d:{dose_event_id.hex}:{code}"
+
+
+def dose_answer_options(dose_event_id: UUID) -> list[tuple[str, str]]:
+    """Taken / Snooze / Skip as ``(label key, data)`` for the reminder template."""
+    return [
+        ("taken", dose_data(dose_event_id, "t")),
+        ("snooze", dose_data(dose_event_id, "s")),
+        ("skip", dose_data(dose_event_id, "k")),
+    ]
+
+
+def appointment_answer_options(appointment_id: UUID) -> list[tuple[str, str]]:
+    """Confirm / Reschedule / Cancel as ``(label key, data)``."""
+    return [
+        ("confirm", f"a:{appointment_id.hex}:c"),
+        ("reschedule", f"a:{appointment_id.hex}:r"),
+        ("cancel", f"a:{appointment_id.hex}:x"),
+    ]
+
+
+def parse_dose_data(data: str) -> DoseAnswer | None:
+    """A dose answer from button data, or ``None``."""
+    match = _DOSE_RE.match(data)
+    if not match:
+        return None
+    dose_id = UUID(hex=match[1])
+    code = match[2]
+    if code == "t":
+        return DoseAnswer(dose_id, "taken")
+    if code == "k":
+        return DoseAnswer(dose_id, "skipped")
+    minutes = int(match[3]) if match[3] else DEFAULT_SNOOZE_MINUTES
+    return DoseAnswer(dose_id, "snoozed", max(1, min(minutes, 720)))
+
+
+def parse_appointment_data(data: str) -> AppointmentAnswer | None:
+    """An appointment answer from button data, or ``None``."""
+    match = _APPT_RE.match(data)
+    if not match:
+        return None
+    action = {"c": "confirm", "r": "reschedule", "x": "cancel"}[match[2]]
+    return AppointmentAnswer(UUID(hex=match[1]), action)

@@ -1,0 +1,181 @@
+"""The engine's data: a conversation's persisted state, one turn's input, and the replies.
+
+A dialog step is a function of a :class:`Turn` (the inbound event, the conversation state, a
+database connection inside the per-chat lock) that appends :class:`Reply` objects and moves the
+conversation to its next step. Options are stored in the state so that a Telegram button
+(``t:<8 hex>``) or a numbered SMS reply (``2``) can be resolved on the next turn.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from bot import texts
+from bot.context import BotContext
+from platforms.base import Channel, InboundEvent, Option
+
+TOKEN_PREFIX = "t:"  # noqa: S105  (button data prefix, not a secret)
+# Channels where options arrive as numbered text replies rather than buttons.
+NUMBERED_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP, Channel.CONSOLE, Channel.EMAIL})
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message back to the patient.
+
+    ``options`` are ``(label, value)`` pairs; the engine turns values into compact button data.
+    ``edit`` asks to edit the message the pressed button belongs to (Telegram) instead of sending.
+    """
+
+    text: str
+    options: tuple[tuple[str, str], ...] = ()
+    columns: int = 1
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
+    edit: bool = False
+
+
+@dataclass(slots=True)
+class Conversation:
+    """A row of ``conversations``: where the dialog is, what it collected, and active options."""
+
+    id: UUID
+    channel: Channel
+    chat_address: str
+    patient_id: UUID | None
+    step: str
+    state: dict[str, Any]
+    locale: str
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Conversation:
+        """From a ``lock_conversation`` row."""
+        state = row["state"] if isinstance(row["state"], dict) else {}
+        return cls(
+            id=row["id"],
+            channel=Channel(row["channel"]),
+            chat_address=row["chat_address"],
+            patient_id=row["patient_id"],
+            step=row["step"],
+            state=dict(state),
+            locale=row["locale"] if row["locale"] in texts.LOCALES else texts.DEFAULT_LOCALE,
+        )
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """What the current dialog has collected so far."""
+        return self.state.setdefault("data", {})
+
+
+@dataclass(slots=True)
+class Turn:
+    """Everything one step sees, and the replies it produces."""
+
+    ctx: BotContext
+    conn: asyncpg.Connection
+    event: InboundEvent
+    conv: Conversation
+    now: datetime
+    inbound_id: UUID
+    text: str = ""
+    choice: str | None = None
+    stale_button: bool = False
+    replies: list[Reply] = field(default_factory=list)
+    patient: asyncpg.Record | None = None
+
+    @property
+    def locale(self) -> str:
+        """The conversation's language."""
+        return self.conv.locale
+
+    def t(self, key: str, **values: Any) -> str:
+        """A text in the conversation's language."""
+        return texts.text(self.locale, key, **values)
+
+    def say(
+        self,
+        text: str,
+        options: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
+        *,
+        columns: int = 1,
+        attachments: tuple[tuple[str, str, bytes], ...] = (),
+        edit: bool = False,
+    ) -> None:
+        """Queue a reply."""
+        self.replies.append(
+            Reply(
+                text=text,
+                options=tuple(options),
+                columns=columns,
+                attachments=attachments,
+                edit=edit,
+            )
+        )
+
+
+def issue_options(conv: Conversation, replies: list[Reply], now: datetime) -> list[list[Option]]:
+    """Give every option of this turn a fresh token and remember what numbers mean.
+
+    Returns, per reply, the options as sent: ``t:<token>`` data for buttons. Numbered replies refer
+    to the last reply that had options (SMS shows one menu at a time).
+    """
+    rendered: list[list[Option]] = []
+    tokens: dict[str, str] = {}
+    numbers: list[str] = []
+    labels: dict[str, str] = {}
+    for reply in replies:
+        opts: list[Option] = []
+        for label, value in reply.options:
+            token = secrets.token_hex(4)
+            tokens[token] = value
+            opts.append(Option(label=label, data=TOKEN_PREFIX + token))
+        if reply.options:
+            numbers = [value for _, value in reply.options]
+            labels = {texts.fold_label(label): value for label, value in reply.options}
+        rendered.append(opts)
+    if tokens:
+        conv.state["tokens"] = tokens
+        conv.state["numbers"] = numbers
+        conv.state["labels"] = labels
+        conv.state["options_at"] = now.isoformat()
+    return rendered
+
+
+def clear_options(conv: Conversation) -> None:
+    """Forget the active options (the dialog moved on without offering new ones)."""
+    for key in ("tokens", "numbers", "labels", "options_at"):
+        conv.state.pop(key, None)
+
+
+def resolve_choice(conv: Conversation, event: InboundEvent, text: str) -> tuple[str | None, bool]:
+    """The option value the patient picked, and whether they pressed a button that is not active.
+
+    Buttons carry ``t:<token>``; on numbered channels ``2`` picks the second option; anywhere,
+    typing an option's label exactly (any case) picks it.
+    """
+    if event.button_data is not None:
+        data = event.button_data
+        if data.startswith(TOKEN_PREFIX):
+            value = conv.state.get("tokens", {}).get(data[len(TOKEN_PREFIX) :])
+            return value, value is None
+        return None, False
+    if not text:
+        return None, False
+    numbers = conv.state.get("numbers") or []
+    raw = text.strip().lstrip("#").rstrip(".)")
+    if conv.channel in NUMBERED_CHANNELS and raw.isdigit() and numbers:
+        index = int(raw) - 1
+        if 0 <= index < len(numbers):
+            return numbers[index], False
+    label_value = (conv.state.get("labels") or {}).get(texts.fold_label(text))
+    return label_value, False
+
+
+def new_token() -> str:
+    """Eight random hex digits."""
+    return secrets.token_hex(4)

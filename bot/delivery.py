@@ -1,0 +1,96 @@
+"""Sending a turn's replies through the channel senders.
+
+Options go out as ``t:<token>`` button data (the sender renders them as an inline keyboard on
+Telegram, numbered replies on SMS and WhatsApp). A reply marked ``edit`` replaces the message the
+pressed button belongs to when the sender can edit (Telegram) and is sent as new otherwise.
+Failures are logged by error class only, never with the text.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.context import BotContext
+from bot.conversation import Reply
+from core.logs import mark_sensitive
+from platforms.base import Channel, InboundEvent, Option, OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+
+def to_outbound(reply: Reply, options: list[Option]) -> OutboundMessage:
+    """The port's message for one reply."""
+    return OutboundMessage(
+        text=reply.text,
+        options=tuple(options),
+        columns=reply.columns,
+        attachments=reply.attachments,
+        kind="system",
+    )
+
+
+async def send_replies(
+    ctx: BotContext,
+    channel: Channel,
+    address: str,
+    replies: list[Reply],
+    rendered: list[list[Option]],
+    event: InboundEvent | None = None,
+) -> int:
+    """Send every reply in order; returns how many went out. Never raises."""
+    sender = ctx.senders.get(channel)
+    if sender is None:
+        logger.warning("no sender for channel", extra={"channel": channel.value})
+        await _answer_callback(sender, event)
+        return 0
+    sent = 0
+    answered = False
+    for reply, options in zip(replies, rendered, strict=True):
+        mark_sensitive(reply.text)
+        message = to_outbound(reply, options)
+        try:
+            if (
+                reply.edit
+                and event is not None
+                and await _try_edit(sender, address, event, message)
+            ):
+                sent += 1
+                continue
+            if not answered:
+                answered = await _answer_callback(sender, event)
+            await sender.send(address, message)
+            sent += 1
+        except Exception as exc:  # a failed reply must not undo the recorded turn
+            logger.warning(
+                "reply not delivered",
+                extra={"channel": channel.value, "error_class": type(exc).__name__},
+            )
+    if not answered:
+        await _answer_callback(sender, event)
+    return sent
+
+
+async def _try_edit(
+    sender: Any, address: str, event: InboundEvent, message: OutboundMessage
+) -> bool:
+    """Edit the reminder in place when the channel supports it."""
+    edit = getattr(sender, "edit", None)
+    if edit is None or not event.reply_to_message_id:
+        return False
+    await edit(address, event.reply_to_message_id, message)
+    return True
+
+
+async def _answer_callback(sender: Any, event: InboundEvent | None) -> bool:
+    """Stop the Telegram button's spinner; harmless elsewhere."""
+    if event is None or not event.callback_query_id or sender is None:
+        return False
+    answer = getattr(sender, "answer_callback", None)
+    if answer is None:
+        return False
+    try:
+        await answer(event.callback_query_id)
+    except Exception as exc:
+        logger.info("callback not answered", extra={"error_class": type(exc).__name__})
+    return True

@@ -1,0 +1,11 @@
+"""Dialogs: importing this package registers every step and command with :mod:`bot.steps`."""
+
+from bot.dialogs import (  # noqa: F401
+    account,
+    answers,
+    appointments,
+    medicines,
+    onboarding,
+    reports,
+    settings,
+)

@@ -1,0 +1,83 @@
+"""`/help`, `/cancel`, `/pause`, `/resume` and `/delete_me` (erasure after confirmation)."""
+
+from __future__ import annotations
+
+from bot.conversation import Turn
+from bot.keywords import KEYWORD_CHANNELS
+from bot.steps import Options, command, finish, goto, reprompt, step
+from core.sql import query
+
+
+@command("help", needs_patient=False)
+async def help_(turn: Turn, arg: str) -> None:
+    """What the bot can do (and the carrier keywords on SMS/WhatsApp)."""
+    body = turn.t("help")
+    if turn.conv.channel in KEYWORD_CHANNELS:
+        body = f"{body}\n{turn.t('help_keywords')}"
+    turn.say(body)
+
+
+@command("cancel", needs_patient=False)
+async def cancel(turn: Turn, arg: str) -> None:
+    """Leave the current dialog (Telegram; on SMS, CANCEL is a carrier opt-out keyword)."""
+    finish(turn)
+    turn.say(turn.t("cancelled"))
+
+
+@command("pause")
+async def pause(turn: Turn, arg: str) -> None:
+    """Pause every reminder."""
+    await turn.conn.execute(query("bot", "set_reminders_paused"), turn.conv.patient_id, True)
+    finish(turn)
+    turn.say(turn.t("paused_all"))
+
+
+@command("resume")
+async def resume(turn: Turn, arg: str) -> None:
+    """Resume reminders."""
+    await turn.conn.execute(query("bot", "set_reminders_paused"), turn.conv.patient_id, False)
+    finish(turn)
+    turn.say(turn.t("resumed_all"))
+
+
+@command("delete_me")
+async def delete_me(turn: Turn, arg: str) -> None:
+    """Ask before erasing everything."""
+    turn.conv.state["data"] = {}
+    await goto(turn, "delete_confirm")
+
+
+async def delete_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("confirm_delete_me"), [
+        (turn.t("btn_delete_yes"), "delete:yes"),
+        (turn.t("btn_no"), "delete:no"),
+    ]
+
+
+@step("delete_confirm", delete_prompt)
+async def delete_confirm(turn: Turn) -> None:
+    if turn.choice == "delete:no":
+        finish(turn)
+        turn.say(turn.t("delete_kept"))
+        return
+    if turn.choice != "delete:yes":
+        await reprompt(turn, "bad_choice")
+        return
+    patient_id = turn.conv.patient_id
+    organization_id = turn.patient["organization_id"] if turn.patient is not None else None
+    # Stored inbound texts of this patient's chats go too; the current row is emptied on commit.
+    await turn.conn.execute(query("bot", "forget_inbound"), patient_id, turn.inbound_id)
+    await turn.conn.execute(
+        "update inbound_messages set payload = '{}'::jsonb where id = $1", turn.inbound_id
+    )
+    await turn.conn.execute(query("bot", "detach_conversations"), patient_id)
+    await turn.conn.execute(query("bot", "delete_patient"), patient_id)
+    if organization_id is not None:
+        await turn.conn.execute(
+            query("bot", "audit"), organization_id, "patient.erased", "patient", str(patient_id)
+        )
+    turn.conv.patient_id = None
+    turn.patient = None
+    turn.conv.state = {}
+    finish(turn)
+    turn.say(turn.t("deleted_me"))

@@ -1,0 +1,196 @@
+"""Answers to reminders: Taken / Snooze / Skip on doses, Confirm / Reschedule / Cancel on visits.
+
+Buttons carry the row id (:mod:`bot.callbacks`). On SMS and WhatsApp the reminder's numbered
+options (1 Taken, 2 Snooze, 3 Skip) and appointment letters (C, R, X) arrive as plain text, so
+they are matched here against the latest reminder sent to the patient.
+
+Recording a dose answer is the scheduler's job (``scheduler.dose_answers.record_dose_answer``:
+it also cancels pending nags and counts down pills). It is imported lazily; until it exists a
+minimal local update records the answer so the dialog keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from bot.callbacks import (
+    DEFAULT_SNOOZE_MINUTES,
+    AppointmentAnswer,
+    DoseAnswer,
+    parse_appointment_data,
+    parse_dose_data,
+)
+from bot.conversation import NUMBERED_CHANNELS, Turn
+from core.logs import mark_sensitive
+from core.sql import query
+
+logger = logging.getLogger(__name__)
+
+FINAL_STATUSES = frozenset({"taken", "skipped"})
+_TAKEN_WORDS = frozenset({"taken", "take", "took", "done", "tomada", "tomado", "tome", "t"})
+_SNOOZE_WORDS = frozenset({"snooze", "later", "posponer", "luego", "despues", "s"})
+_SKIP_WORDS = frozenset({"skip", "skipped", "omitir", "saltar", "k"})
+_APPT_LETTERS = {"c": "confirm", "r": "reschedule", "x": "cancel"}
+# Numbered replies to a reminder, in the order the reminder offers them.
+_REMINDER_NUMBERS = {"1": "taken", "2": "snoozed", "3": "skipped"}
+
+
+def is_answer_data(data: str) -> bool:
+    """Whether button data belongs to a reminder rather than to a dialog."""
+    return data.startswith(("d:", "a:"))
+
+
+async def handle_answer_button(turn: Turn, data: str) -> None:
+    """A reminder or appointment button, from any step; old or foreign ids get a polite answer."""
+    dose = parse_dose_data(data)
+    if dose is not None:
+        await answer_dose(turn, dose, edit=True)
+        return
+    appt = parse_appointment_data(data)
+    if appt is not None:
+        await answer_appointment(turn, appt, edit=True)
+        return
+    turn.say(turn.t("answer_unknown"))
+
+
+async def handle_free_text(turn: Turn) -> bool:
+    """Typed reminder answers in the idle state; True when the text was one."""
+    word = texts.fold_label(turn.text)
+    patient_id = turn.conv.patient_id
+    if patient_id is None or not word:
+        return False
+    if word in _APPT_LETTERS:
+        appt_id = await turn.conn.fetchval(
+            query("bot", "latest_reminded_appointment"), patient_id, turn.now
+        ) or await turn.conn.fetchval(query("bot", "next_appointment"), patient_id, turn.now)
+        if appt_id is None:
+            turn.say(turn.t("no_appointments"))
+            return True
+        await answer_appointment(turn, AppointmentAnswer(appt_id, _APPT_LETTERS[word]))
+        return True
+    answer: str | None = None
+    if word in _REMINDER_NUMBERS and turn.conv.channel in NUMBERED_CHANNELS:
+        answer = _REMINDER_NUMBERS[word]
+    elif word in _TAKEN_WORDS:
+        answer = "taken"
+    elif word in _SNOOZE_WORDS:
+        answer = "snoozed"
+    elif word in _SKIP_WORDS:
+        answer = "skipped"
+    if answer is None:
+        return False
+    dose_id = await turn.conn.fetchval(
+        query("bot", "latest_reminder_dose"), patient_id
+    ) or await turn.conn.fetchval(query("bot", "latest_open_dose"), patient_id, turn.now)
+    if dose_id is None:
+        turn.say(turn.t("no_open_dose"))
+        return True
+    minutes = DEFAULT_SNOOZE_MINUTES if answer == "snoozed" else None
+    await answer_dose(turn, DoseAnswer(dose_id, answer, minutes))
+    return True
+
+
+async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> None:
+    """Record the answer and say what was recorded (editing the reminder when pressed there)."""
+    row = await turn.conn.fetchrow(
+        query("bot", "get_dose_event"), answer.dose_event_id, turn.conv.patient_id
+    )
+    if row is None:
+        turn.say(turn.t("answer_unknown"))
+        return
+    mark_sensitive(row["medication_name"])
+    if row["status"] in FINAL_STATUSES:
+        turn.say(turn.t("answer_already", status=turn.t(f"status_{row['status']}")), edit=edit)
+        return
+    result = await record_dose_answer(turn, answer)
+    if getattr(result, "already_answered", False) and str(result.status) in FINAL_STATUSES:
+        turn.say(turn.t("answer_already", status=turn.t(f"status_{result.status}")), edit=edit)
+        return
+    zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
+    if answer.answer == "taken":
+        message = turn.t(
+            "answer_taken", time=texts.fmt_time(turn.now.astimezone(zone), turn.locale)
+        )
+    elif answer.answer == "snoozed":
+        until = turn.now + timedelta(minutes=answer.snooze_minutes or DEFAULT_SNOOZE_MINUTES)
+        message = turn.t("answer_snoozed", time=texts.fmt_time(until.astimezone(zone), turn.locale))
+    else:
+        message = turn.t("answer_skipped")
+    turn.say(message, edit=edit)
+
+
+async def record_dose_answer(turn: Turn, answer: DoseAnswer) -> Any:
+    """Through the scheduler's recorder when it is installed, else a minimal local update."""
+    try:
+        from scheduler.dose_answers import record_dose_answer as recorder
+    except ImportError:
+        recorder = None
+    if recorder is not None:
+        return await recorder(
+            turn.conn,
+            answer.dose_event_id,
+            answer.answer,
+            channel=turn.conv.channel.value,
+            at=turn.now,
+            snooze_minutes=answer.snooze_minutes,
+        )
+    return await _fallback_record(turn, answer)
+
+
+async def _fallback_record(turn: Turn, answer: DoseAnswer) -> None:
+    snoozed_until: datetime | None = None
+    if answer.answer == "snoozed":
+        snoozed_until = turn.now + timedelta(minutes=answer.snooze_minutes or 15)
+    await turn.conn.execute(
+        query("bot", "fallback_record_dose"),
+        answer.dose_event_id,
+        answer.answer,
+        turn.now,
+        turn.conv.channel.value,
+        snoozed_until,
+    )
+
+
+async def answer_appointment(turn: Turn, answer: AppointmentAnswer, *, edit: bool = False) -> None:
+    """Confirm, ask to reschedule or cancel one of the patient's upcoming appointments."""
+    row = await turn.conn.fetchrow(
+        query("bot", "get_appointment"), answer.appointment_id, turn.conv.patient_id
+    )
+    if row is None or row["status"] in ("cancelled", "completed", "no_show"):
+        turn.say(turn.t("appt_unknown"), edit=edit)
+        return
+    status = {
+        "confirm": "confirmed",
+        "reschedule": "reschedule_requested",
+        "cancel": "cancelled",
+    }[answer.action]
+    await turn.conn.execute(
+        query("bot", "set_appointment_status"), answer.appointment_id, turn.conv.patient_id, status
+    )
+    if status == "cancelled":
+        await turn.conn.execute(query("bot", "cancel_appointment_messages"), answer.appointment_id)
+    await turn.conn.execute(
+        query("bot", "audit"),
+        row["organization_id"],
+        f"appointment.{answer.action}",
+        "appointment",
+        str(answer.appointment_id),
+    )
+    zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
+    local = row["starts_at"].astimezone(zone)
+    day = texts.fmt_date(local, turn.locale)
+    key = {"confirmed": "appt_confirmed", "reschedule_requested": "appt_reschedule"}.get(
+        status, "appt_cancelled"
+    )
+    turn.say(turn.t(key, date=day, time=texts.fmt_time(local, turn.locale)), edit=edit)
+
+
+def dose_id_of(data: str) -> UUID | None:
+    """The dose event a button refers to (for tests and logs)."""
+    parsed = parse_dose_data(data)
+    return parsed.dose_event_id if parsed else None

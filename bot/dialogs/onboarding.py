@@ -1,0 +1,321 @@
+"""``/start``: invite token, consent, name, language, timezone, phone and channel order.
+
+Nothing but the conversation row (the chat id) exists before consent: the patient and the contact
+point are created when the patient agrees, and an invite token waits in the conversation state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from bot.conversation import Turn
+from bot.parsing import CITY_BUTTONS, parse_name, parse_phone, parse_timezone, timezone_at
+from bot.steps import Options, command, finish, goto, reprompt, step
+from core.logs import mark_sensitive
+from core.sql import query
+from platforms.base import Channel, InboundKind
+
+
+def hash_token(token: str) -> str:
+    """``patient_invites.token_hash`` for a token: hex SHA-256."""
+    return hashlib.sha256(token.strip().encode()).hexdigest()
+
+
+async def load_patient(turn: Turn) -> None:
+    """Refresh ``turn.patient`` from the conversation's patient id."""
+    turn.patient = None
+    if turn.conv.patient_id is not None:
+        turn.patient = await turn.conn.fetchrow(query("bot", "get_patient"), turn.conv.patient_id)
+
+
+@command("start", needs_patient=False)
+async def start(turn: Turn, arg: str) -> None:
+    """Begin (or resume) onboarding; ``arg`` is an optional invite token from a deep link."""
+    if turn.patient is None:
+        # A clinic may already have this chat as a contact point of a consented patient.
+        contact = await turn.conn.fetchrow(
+            query("bot", "get_contact_point"), turn.conv.channel.value, turn.conv.chat_address
+        )
+        if contact is not None:
+            turn.conv.patient_id = contact["patient_id"]
+            await load_patient(turn)
+            if turn.patient is None or turn.patient["consent_at"] is None:
+                turn.conv.patient_id, turn.patient = None, None
+    if turn.patient is not None and turn.patient["consent_at"] is not None and not arg:
+        finish(turn)
+        turn.say(turn.t("welcome_back", name=turn.patient["display_name"] or ""))
+        return
+    turn.conv.state["data"] = {}
+    if arg:
+        mark_sensitive(arg)
+        invite = await turn.conn.fetchrow(
+            query("bot", "find_invite"), hash_token(arg[:200]), turn.now
+        )
+        if invite is None:
+            turn.say(turn.t("invite_invalid"))
+        else:
+            turn.conv.data["invite_id"] = str(invite["id"])
+            turn.conv.data["invite_patient_id"] = str(invite["patient_id"])
+            if invite["organization_id"] is not None:
+                name = await turn.conn.fetchval(
+                    "select name from organizations where id = $1", invite["organization_id"]
+                )
+                turn.conv.data["clinic"] = name
+    await goto(turn, "consent")
+
+
+async def consent_prompt(turn: Turn) -> tuple[str, Options]:
+    clinic = turn.conv.data.get("clinic")
+    part = turn.t("consent_clinic_part", clinic=clinic) if clinic else ""
+    return turn.t("consent", clinic_part=part), [
+        (turn.t("btn_agree"), "consent:yes"),
+        (turn.t("btn_decline"), "consent:no"),
+    ]
+
+
+@step("consent", consent_prompt)
+async def consent(turn: Turn) -> None:
+    if turn.choice == "consent:no":
+        finish(turn)
+        turn.say(turn.t("consent_declined"))
+        return
+    if turn.choice != "consent:yes":
+        await reprompt(turn, "consent_reprompt")
+        return
+    await register_patient(turn)
+    await goto(turn, "name")
+
+
+async def register_patient(turn: Turn) -> None:
+    """Create (or, with an invite, claim) the patient and this chat's contact point."""
+    conv = turn.conv
+    invite_patient = conv.data.get("invite_patient_id")
+    if invite_patient:
+        patient_id = UUID(invite_patient)
+        await turn.conn.execute(
+            query("bot", "consent_invited_patient"), patient_id, turn.now, conv.locale
+        )
+        await turn.conn.execute(query("bot", "use_invite"), UUID(conv.data["invite_id"]), turn.now)
+    else:
+        patient_id = await turn.conn.fetchval(
+            query("bot", "create_patient"),
+            conv.locale,
+            turn.ctx.settings.default_timezone,
+            turn.now,
+            [conv.channel.value],
+        )
+    await turn.conn.execute(
+        query("bot", "upsert_contact_point"),
+        patient_id,
+        conv.channel.value,
+        conv.chat_address,
+        True,
+    )
+    conv.patient_id = patient_id
+    await load_patient(turn)
+
+
+async def name_prompt(turn: Turn) -> tuple[str, Options]:
+    suggestion = turn.event.display_name if turn.conv.channel is Channel.TELEGRAM else None
+    options = [(suggestion, f"name:{suggestion}")] if suggestion and parse_name(suggestion) else []
+    return turn.t("ask_name"), options[:1] if len(f"name:{suggestion}") < 200 else []
+
+
+@step("name", name_prompt)
+async def name(turn: Turn) -> None:
+    value = turn.choice[5:] if turn.choice and turn.choice.startswith("name:") else turn.text
+    display = parse_name(value) if turn.event.kind is InboundKind.TEXT or turn.choice else None
+    if display is None:
+        await reprompt(turn, "bad_name")
+        return
+    mark_sensitive(display)
+    await turn.conn.execute(query("bot", "set_patient_name"), turn.conv.patient_id, display)
+    await goto(turn, "language")
+
+
+async def language_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_language"), [
+        (texts.text("en", "lang_en"), "lang:en"),
+        (texts.text("es", "lang_es"), "lang:es"),
+    ]
+
+
+def language_choice(turn: Turn) -> str | None:
+    """``en``/``es`` from a button or a typed language name."""
+    if turn.choice and turn.choice.startswith("lang:"):
+        return turn.choice[5:]
+    typed = texts.fold_label(turn.text)
+    return {
+        "en": "en",
+        "english": "en",
+        "ingles": "en",
+        "es": "es",
+        "spanish": "es",
+        "espanol": "es",
+    }.get(typed)
+
+
+@step("language", language_prompt)
+async def language(turn: Turn) -> None:
+    chosen = language_choice(turn)
+    if chosen not in texts.LOCALES:
+        await reprompt(turn, "bad_choice")
+        return
+    turn.conv.locale = chosen
+    await turn.conn.execute(query("bot", "set_patient_locale"), turn.conv.patient_id, chosen)
+    await goto(turn, "timezone")
+
+
+async def timezone_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_timezone"), [(label, f"tz:{zone}") for label, zone in CITY_BUTTONS]
+
+
+def timezone_from_turn(turn: Turn) -> str | None:
+    """A timezone from a city button, a shared location or typed text."""
+    if turn.choice and turn.choice.startswith("tz:"):
+        return turn.choice[3:]
+    event = turn.event
+    if event.kind is InboundKind.LOCATION and event.latitude is not None:
+        return timezone_at(event.latitude, event.longitude or 0.0)
+    if event.kind is InboundKind.TEXT:
+        return parse_timezone(turn.text)
+    return None
+
+
+@step("timezone", timezone_prompt)
+async def timezone(turn: Turn) -> None:
+    zone = timezone_from_turn(turn)
+    if zone is None:
+        await reprompt(turn, "bad_timezone")
+        return
+    turn.conv.data["timezone"] = zone
+    await goto(turn, "timezone_confirm")
+
+
+def local_time_text(turn: Turn, zone: str) -> str:
+    """The time now in ``zone``, formatted for the patient."""
+    return texts.fmt_time(turn.now.astimezone(ZoneInfo(zone)), turn.locale)
+
+
+async def timezone_confirm_prompt(turn: Turn) -> tuple[str, Options]:
+    zone = turn.conv.data.get("timezone", "UTC")
+    return turn.t("confirm_timezone", time=local_time_text(turn, zone), zone=zone), [
+        (turn.t("btn_yes"), "tzok:yes"),
+        (turn.t("btn_tz_other"), "tzok:no"),
+    ]
+
+
+@step("timezone_confirm", timezone_confirm_prompt)
+async def timezone_confirm(turn: Turn) -> None:
+    if turn.choice == "tzok:no":
+        await goto(turn, "timezone")
+        return
+    if turn.choice != "tzok:yes":
+        # A typed city here is a correction, not a wrong answer.
+        zone = timezone_from_turn(turn)
+        if zone is not None:
+            turn.conv.data["timezone"] = zone
+            await goto(turn, "timezone_confirm")
+            return
+        await reprompt(turn, "bad_choice")
+        return
+    zone = turn.conv.data.pop("timezone", "UTC")
+    await turn.conn.execute(query("bot", "set_patient_timezone"), turn.conv.patient_id, zone)
+    if turn.conv.data.get("settings"):
+        finish(turn)
+        turn.say(turn.t("saved"))
+        return
+    if turn.conv.channel in (Channel.TELEGRAM, Channel.CONSOLE):
+        await goto(turn, "phone")
+    else:
+        await after_phone(turn)
+
+
+async def phone_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_phone"), [(turn.t("btn_skip"), "phone:skip")]
+
+
+@step("phone", phone_prompt)
+async def phone(turn: Turn) -> None:
+    if turn.choice == "phone:skip":
+        await after_phone(turn)
+        return
+    raw = turn.event.phone_number if turn.event.kind is InboundKind.CONTACT else turn.text
+    number = parse_phone(raw or "") if raw else None
+    if number is None and raw and not raw.strip().startswith("+"):
+        number = parse_phone("+" + raw.strip())
+    if number is None:
+        await reprompt(turn, "bad_phone")
+        return
+    mark_sensitive(number, raw)
+    await turn.conn.execute(
+        query("bot", "upsert_contact_point"),
+        turn.conv.patient_id,
+        Channel.SMS.value,
+        number,
+        turn.event.kind is InboundKind.CONTACT,
+    )
+    await after_phone(turn)
+
+
+async def channel_order_options(turn: Turn) -> Options:
+    """One option per sensible order of the patient's channels."""
+    rows = await turn.conn.fetch(query("bot", "patient_channels"), turn.conv.patient_id)
+    channels = list(dict.fromkeys(r["channel"] for r in rows))
+    if len(channels) < 2:
+        return []
+    first, second = channels[0], channels[1]
+    label = {c: turn.t(f"ch_{c}") for c in channels}
+    return [
+        (
+            turn.t("channels_first", first=label[first], second=label[second]),
+            f"ch:{first},{second}",
+        ),
+        (
+            turn.t("channels_first", first=label[second], second=label[first]),
+            f"ch:{second},{first}",
+        ),
+        (turn.t("channels_only", first=label[first]), f"ch:{first}"),
+    ]
+
+
+async def channels_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_channels"), await channel_order_options(turn)
+
+
+async def after_phone(turn: Turn) -> None:
+    if await channel_order_options(turn):
+        await goto(turn, "channels")
+    else:
+        await complete(turn)
+
+
+@step("channels", channels_prompt)
+async def channels(turn: Turn) -> None:
+    if not turn.choice or not turn.choice.startswith("ch:"):
+        await reprompt(turn, "bad_choice")
+        return
+    order = turn.choice[3:].split(",")
+    await turn.conn.execute(query("bot", "set_channel_order"), turn.conv.patient_id, order)
+    if turn.conv.data.get("settings"):
+        finish(turn)
+        turn.say(turn.t("saved"))
+        return
+    await complete(turn)
+
+
+async def complete(turn: Turn) -> None:
+    await load_patient(turn)
+    finish(turn)
+    display = turn.patient["display_name"] if turn.patient else ""
+    turn.say(turn.t("onboarded", name=display or ""))
+
+
+def now_local(turn: Turn) -> datetime:
+    """Now in the patient's timezone (UTC before one is chosen)."""
+    zone = turn.patient["timezone"] if turn.patient is not None else "UTC"
+    return turn.now.astimezone(ZoneInfo(zone))

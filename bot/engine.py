@@ -1,0 +1,168 @@
+"""The channel-agnostic engine: one inbound event plus the conversation state -> replies.
+
+Order of precedence for each event:
+
+1. SMS/WhatsApp carrier keywords (STOP, START, HELP and synonyms), before any dialog;
+   nothing else is answered while the contact point is opted out.
+2. Reminder and appointment buttons (``d:...``, ``a:...``), which work from any step.
+3. Slash commands, which leave whatever dialog was under way.
+4. The current step's handler, or free text in the idle state (SMS reminder answers).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot import (
+    dialogs,  # noqa: F401  (registers steps and commands)
+    keywords,
+    texts,
+)
+from bot.conversation import Turn, resolve_choice
+from bot.dialogs import answers
+from bot.dialogs.onboarding import load_patient, start
+from bot.keywords import Keyword
+from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
+from core.sql import query
+from platforms.base import Channel, InboundKind
+
+logger = logging.getLogger(__name__)
+
+# Longer texts are not read at all: nothing we ask for needs more.
+MAX_INPUT_CHARS = 1000
+
+
+async def handle(turn: Turn) -> None:
+    """Run one turn: fills ``turn.replies`` and moves ``turn.conv`` to its next state."""
+    event, conv = turn.event, turn.conv
+    turn.text = (event.text or "").strip()
+    await load_patient(turn)
+    if turn.patient is None and conv.patient_id is not None:
+        conv.patient_id = None  # the patient was deleted elsewhere
+
+    if event.kind is InboundKind.TEXT and await _keyword(turn):
+        return
+    if conv.state.get("opted_out"):
+        return
+    if turn.patient is not None:
+        await turn.conn.execute(
+            query("bot", "touch_contact_point"), conv.channel.value, conv.chat_address
+        )
+
+    if event.button_data and answers.is_answer_data(event.button_data):
+        if turn.patient is None:
+            turn.say(turn.t("need_start"))
+            return
+        await answers.handle_answer_button(turn, event.button_data)
+        return
+
+    if len(turn.text) > MAX_INPUT_CHARS:
+        await _too_long(turn)
+        return
+
+    if turn.text.startswith("/") and event.kind is InboundKind.TEXT:
+        await _command(turn)
+        return
+
+    turn.choice, turn.stale_button = resolve_choice(conv, event, turn.text)
+    if turn.stale_button:
+        await _stale(turn)
+        return
+
+    current = STEPS.get(conv.step)
+    if conv.step != IDLE and current is not None and _step_allowed(turn):
+        await current.handle(turn)
+        return
+    conv.step = IDLE
+    if turn.patient is None:
+        turn.say(turn.t("need_start"))
+        return
+    if await answers.handle_free_text(turn):
+        return
+    turn.say(turn.t("not_understood"))
+
+
+def _step_allowed(turn: Turn) -> bool:
+    """Steps after consent need a patient; a deleted patient's dialog starts over."""
+    return turn.conv.step == "consent" or turn.patient is not None
+
+
+async def _command(turn: Turn) -> None:
+    head, _, arg = turn.text[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    found = COMMANDS.get(name)
+    if found is None:
+        turn.say(turn.t("unknown_command"))
+        return
+    if found.needs_patient and (turn.patient is None or turn.patient["consent_at"] is None):
+        turn.say(turn.t("need_start"))
+        return
+    turn.choice = None
+    await found.run(turn, arg.strip())
+
+
+async def _stale(turn: Turn) -> None:
+    if turn.conv.step == IDLE or turn.conv.step not in STEPS:
+        turn.say(turn.t("stale_button_idle"))
+        return
+    await goto(turn, turn.conv.step, prefix=turn.t("stale_button"))
+
+
+async def _too_long(turn: Turn) -> None:
+    if turn.conv.step != IDLE and turn.conv.step in STEPS:
+        await reprompt(turn, "too_long")
+        return
+    turn.say(f"{turn.t('too_long')} {turn.t('not_understood')}")
+
+
+async def _keyword(turn: Turn) -> bool:
+    """Handle a carrier keyword; True when the event was one (and needs nothing more)."""
+    conv = turn.conv
+    found = keywords.classify(conv.channel, turn.text)
+    if found is None:
+        return False
+    contact = await turn.conn.fetchrow(
+        query("bot", "get_contact_point"), conv.channel.value, conv.chat_address
+    )
+    opted_out = bool(conv.state.get("opted_out")) or (
+        contact is not None and contact["opted_out_at"] is not None
+    )
+    if found is Keyword.OPT_OUT:
+        await turn.conn.execute(
+            query("bot", "opt_out_contact"), conv.channel.value, conv.chat_address
+        )
+        conv.state["opted_out"] = True
+        if not opted_out:  # confirm once; a repeated STOP is not answered
+            turn.say(turn.t("opted_out"))
+        return True
+    if found is Keyword.OPT_IN:
+        if opted_out:
+            await turn.conn.execute(
+                query("bot", "opt_in_contact"), conv.channel.value, conv.chat_address
+            )
+            conv.state.pop("opted_out", None)
+            turn.say(turn.t("opted_in"))
+            return True
+        if keywords.normalize(turn.text) == "START":
+            await start(turn, "")
+            return True
+        return False  # a plain YES is an ordinary answer
+    if opted_out:
+        return True  # no HELP answers to an opted-out number
+    turn.say(await _help_text(turn))
+    return True
+
+
+async def _help_text(turn: Turn) -> str:
+    if turn.patient is not None:
+        org = await turn.conn.fetchrow(query("bot", "organization_contact"), turn.patient["id"])
+        if org is not None:
+            contact = org["contact_phone"] or org["contact_email"]
+            if contact:
+                return turn.t("keyword_help", clinic=org["name"], contact=contact)
+    return turn.t("keyword_help_generic")
+
+
+def channel_label(channel: Channel, locale: str) -> str:
+    """A channel's name for the patient."""
+    return texts.text(locale, f"ch_{channel.value}")

@@ -1,0 +1,160 @@
+"""Inbound updates: stored before they are acknowledged, then processed one chat at a time.
+
+``store_inbound`` runs in the webhook before it answers 200 (a duplicate delivery returns
+``None``). ``process_inbound`` loads the stored row and runs the engine inside one transaction that
+holds the conversation row lock (``SELECT ... FOR UPDATE``), so updates for one chat apply one at a
+time and a double tap cannot create two medicines; the replies go out after the commit.
+``resume_unprocessed`` picks up rows a crashed process left as ``received``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from bot import engine, texts
+from bot.context import BotContext
+from bot.conversation import Conversation, Reply, Turn, clear_options, issue_options
+from bot.delivery import send_replies
+from core.logs import mark_sensitive
+from core.sql import query
+from platforms.base import Channel, InboundEvent, InboundKind
+
+logger = logging.getLogger(__name__)
+
+
+def event_to_payload(event: InboundEvent) -> dict[str, Any]:
+    """The event as JSON (enums as their values)."""
+    data = dataclasses.asdict(event)
+    data["channel"] = event.channel.value
+    data["kind"] = event.kind.value
+    return data
+
+
+def event_from_payload(data: dict[str, Any]) -> InboundEvent:
+    """The inverse of :func:`event_to_payload`, ignoring unknown keys."""
+    names = {f.name for f in dataclasses.fields(InboundEvent)}
+    values = {k: v for k, v in data.items() if k in names}
+    values["channel"] = Channel(values["channel"])
+    values["kind"] = InboundKind(values["kind"])
+    return InboundEvent(**values)
+
+
+async def store_inbound(pool: asyncpg.Pool, event: InboundEvent, raw_payload: dict) -> UUID | None:
+    """Insert the update into ``inbound_messages``; ``None`` when it was stored before."""
+    mark_sensitive(event.text or None)
+    payload = {"event": event_to_payload(event), "raw": raw_payload}
+    async with pool.acquire() as conn:
+        return await conn.fetchval(
+            query("bot", "insert_inbound"),
+            event.channel.value,
+            str(event.provider_id),
+            event.chat_address,
+            payload,
+        )
+
+
+async def process_inbound(ctx: BotContext, inbound_id: UUID) -> None:
+    """Run the dialog for one stored update, save the state, then send the replies.
+
+    A row already processed (or failed) is left alone, so a redelivery has no second effect. An
+    internal error rolls the turn back, marks the row failed with the error's class name only and
+    answers "something went wrong, please try again".
+    """
+    try:
+        outcome = await _run_turn(ctx, inbound_id)
+    except Exception as exc:
+        logger.exception(
+            "inbound processing failed",
+            extra={"inbound_id": str(inbound_id), "error_class": type(exc).__name__},
+        )
+        await _fail(ctx, inbound_id, exc)
+        return
+    if outcome is None:
+        return
+    conv, replies, rendered, event = outcome
+    await send_replies(ctx, conv.channel, conv.chat_address, replies, rendered, event)
+
+
+async def _run_turn(
+    ctx: BotContext, inbound_id: UUID
+) -> tuple[Conversation, list[Reply], list, InboundEvent] | None:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(query("bot", "lock_inbound"), inbound_id)
+        if row is None or row["status"] != "received":
+            return None
+        event = event_from_payload(row["payload"]["event"])
+        mark_sensitive(event.text or None)
+        await conn.execute(
+            query("bot", "ensure_conversation"),
+            event.channel.value,
+            event.chat_address,
+            texts.pick_locale(event.language_code),
+        )
+        conv_row = await conn.fetchrow(
+            query("bot", "lock_conversation"), event.channel.value, event.chat_address
+        )
+        conv = Conversation.from_row(conv_row)
+        step_before = conv.step
+        turn = Turn(
+            ctx=ctx, conn=conn, event=event, conv=conv, now=ctx.now(), inbound_id=inbound_id
+        )
+        await engine.handle(turn)
+        rendered = issue_options(conv, turn.replies, turn.now)
+        if not any(rendered) and conv.step != step_before:
+            clear_options(conv)
+        await save_conversation(conn, conv)
+        await conn.execute(query("bot", "mark_inbound_processed"), inbound_id)
+        return conv, turn.replies, rendered, event
+
+
+async def save_conversation(conn: asyncpg.Connection, conv: Conversation) -> None:
+    """Write the conversation back (re-creating it if the patient's erasure removed it)."""
+    status = await conn.execute(
+        query("bot", "save_conversation"),
+        conv.id,
+        conv.patient_id,
+        conv.step,
+        conv.state,
+        conv.locale,
+    )
+    if status.endswith(" 0"):
+        await conn.execute(
+            query("bot", "ensure_conversation"), conv.channel.value, conv.chat_address, conv.locale
+        )
+
+
+async def _fail(ctx: BotContext, inbound_id: UUID, exc: BaseException) -> None:
+    """Mark the row failed (error class only) and tell the patient to try again."""
+    event: InboundEvent | None = None
+    locale = texts.DEFAULT_LOCALE
+    try:
+        async with ctx.pool.acquire() as conn:
+            await conn.execute(query("bot", "mark_inbound_failed"), inbound_id, type(exc).__name__)
+            row = await conn.fetchrow(query("bot", "lock_inbound"), inbound_id)
+            if row is not None:
+                event = event_from_payload(row["payload"]["event"])
+                locale = await conn.fetchval(
+                    "select locale from conversations where channel = $1 and chat_address = $2",
+                    event.channel.value,
+                    event.chat_address,
+                ) or texts.pick_locale(event.language_code)
+    except Exception as inner:
+        logger.error("could not mark inbound failed", extra={"error_class": type(inner).__name__})
+    if event is None:
+        return
+    reply = Reply(text=texts.text(locale, "error"))
+    await send_replies(ctx, event.channel, event.chat_address, [reply], [[]], event)
+
+
+async def resume_unprocessed(ctx: BotContext, *, limit: int = 500) -> int:
+    """Process rows still ``received`` (left by a crash); returns how many were attempted."""
+    async with ctx.pool.acquire() as conn:
+        rows = await conn.fetch(query("bot", "list_unprocessed"), limit)
+    for row in rows:
+        await process_inbound(ctx, row["id"])
+    return len(rows)

@@ -1,0 +1,255 @@
+"""Forgiving parsers for what patients type: times, days, dates, numbers, timezones, phones.
+
+Pure functions with no clock and no database: each returns ``None`` when the input cannot be
+understood, so the caller reprompts and keeps the dialog where it was.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import phonenumbers
+
+# Quick picks offered as buttons; typed words map to the same times.
+QUICK_TIMES: dict[str, time] = {
+    "morning": time(8, 0),
+    "noon": time(12, 0),
+    "evening": time(18, 0),
+    "bedtime": time(22, 0),
+}
+_TIME_WORDS: dict[str, str] = {
+    "morning": "morning",
+    "mañana": "morning",
+    "manana": "morning",
+    "noon": "noon",
+    "midday": "noon",
+    "mediodia": "noon",
+    "mediodía": "noon",
+    "evening": "evening",
+    "tarde": "evening",
+    "bedtime": "bedtime",
+    "night": "bedtime",
+    "noche": "bedtime",
+}
+_TIME_RE = re.compile(
+    r"^(?P<h>\d{1,2})(?:\s*[:.h]\s*(?P<m>\d{2}))?\s*(?P<ap>a\.?\s*m\.?|p\.?\s*m\.?|am|pm)?$"
+)
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_WORDS: dict[str, int] = {
+    "mon": 1, "monday": 1, "lun": 1, "lunes": 1,
+    "tue": 2, "tues": 2, "tuesday": 2, "mar": 2, "martes": 2,
+    "wed": 3, "wednesday": 3, "mie": 3, "mié": 3, "miercoles": 3, "miércoles": 3,
+    "thu": 4, "thur": 4, "thurs": 4, "thursday": 4, "jue": 4, "jueves": 4,
+    "fri": 5, "friday": 5, "vie": 5, "viernes": 5,
+    "sat": 6, "saturday": 6, "sab": 6, "sáb": 6, "sabado": 6, "sábado": 6,
+    "sun": 7, "sunday": 7, "dom": 7, "domingo": 7,
+}  # fmt: skip
+
+# Cities offered as buttons, and common names that are not the last part of an IANA name.
+CITY_BUTTONS: tuple[tuple[str, str], ...] = (
+    ("New York", "America/New_York"),
+    ("Chicago", "America/Chicago"),
+    ("Los Angeles", "America/Los_Angeles"),
+    ("Mexico City", "America/Mexico_City"),
+    ("Bogotá", "America/Bogota"),
+    ("London", "Europe/London"),
+    ("Madrid", "Europe/Madrid"),
+    ("Berlin", "Europe/Berlin"),
+)
+_CITY_ALIASES: dict[str, str] = {
+    "ciudad de mexico": "America/Mexico_City",
+    "cdmx": "America/Mexico_City",
+    "nueva york": "America/New_York",
+    "nyc": "America/New_York",
+    "san francisco": "America/Los_Angeles",
+    "seattle": "America/Los_Angeles",
+    "miami": "America/New_York",
+    "boston": "America/New_York",
+    "houston": "America/Chicago",
+    "dallas": "America/Chicago",
+    "barcelona": "Europe/Madrid",
+    "sevilla": "Europe/Madrid",
+    "valencia": "Europe/Madrid",
+    "londres": "Europe/London",
+    "paris": "Europe/Paris",
+    "munich": "Europe/Berlin",
+    "utc": "UTC",
+}
+
+MAX_NAME_LENGTH = 60
+MAX_FIELD_LENGTH = 200
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, spaces collapsed: for matching words, never for storing."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.split())
+
+
+def parse_time(text: str) -> time | None:
+    """``8:00``, ``20:30``, ``8pm``, ``8.30``, ``8 h``, ``morning``: a time of day, or ``None``."""
+    raw = text.strip().lower()
+    if raw in _TIME_WORDS:
+        return QUICK_TIMES[_TIME_WORDS[raw]]
+    folded = fold(raw)
+    if folded in _TIME_WORDS:
+        return QUICK_TIMES[_TIME_WORDS[folded]]
+    match = _TIME_RE.match(raw)
+    if not match:
+        return None
+    hour = int(match["h"])
+    minute = int(match["m"] or 0)
+    ampm = (match["ap"] or "").replace(".", "").replace(" ", "")
+    if ampm:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def parse_times(text: str) -> list[time] | None:
+    """Several times separated by commas, ``and``/``y`` or spaces; ``None`` if any part is bad."""
+    parts = [p for p in re.split(r"\s*(?:,|;|\band\b|\by\b)\s*", text.strip().lower()) if p]
+    if len(parts) == 1 and " " in parts[0] and parse_time(parts[0]) is None:
+        parts = parts[0].split()
+    if not parts:
+        return None
+    times = [parse_time(p) for p in parts]
+    if any(t is None for t in times):
+        return None
+    return sorted({t for t in times if t is not None})
+
+
+def parse_weekdays(text: str) -> list[int] | None:
+    """``mon wed fri``, ``lunes, jueves``: ISO weekday numbers, or ``None``."""
+    words = [w for w in re.split(r"[\s,;/]+|\band\b|\by\b", fold(text)) if w]
+    if not words:
+        return None
+    days: set[int] = set()
+    for word in words:
+        day = _DAY_WORDS.get(word)
+        if day is None:
+            return None
+        days.add(day)
+    return sorted(days)
+
+
+def parse_int(text: str, *, low: int, high: int) -> int | None:
+    """A whole number within ``[low, high]``, or ``None``."""
+    raw = text.strip()
+    if not re.fullmatch(r"\d{1,6}", raw):
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
+def parse_date(text: str, *, today: date) -> date | None:
+    """``today``/``tomorrow`` (en/es), ISO ``2026-03-01``, or day-first ``1/3`` / ``1/3/2026``."""
+    raw = fold(text)
+    if raw in {"today", "hoy"}:
+        return today
+    if raw in {"tomorrow", "manana"}:
+        return today + timedelta(days=1)
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            return date.fromisoformat(raw)
+        match = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?", raw)
+        if match:
+            day, month = int(match[1]), int(match[2])
+            year = int(match[3]) if match[3] else today.year
+            if year < 100:
+                year += 2000
+            candidate = date(year, month, day)
+            # A date without a year that has passed means next year's.
+            if not match[3] and candidate < today:
+                candidate = date(year + 1, month, day)
+            return candidate
+    except ValueError:
+        return None
+    return None
+
+
+@cache
+def _zone_index() -> dict[str, str]:
+    """Folded IANA names and their last parts ("new york") -> IANA name."""
+    index: dict[str, str] = {}
+    for name in sorted(available_timezones()):
+        if name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
+            continue
+        index.setdefault(fold(name), name)
+        city = fold(name.rsplit("/", 1)[-1].replace("_", " "))
+        index.setdefault(city, name)
+    return index
+
+
+def parse_timezone(text: str) -> str | None:
+    """An IANA name (any case) or a city name: the IANA timezone, or ``None``."""
+    raw = fold(text)
+    if not raw or len(raw) > 64:
+        return None
+    if raw in _CITY_ALIASES:
+        return _CITY_ALIASES[raw]
+    candidate = _zone_index().get(raw) or _zone_index().get(raw.replace("_", " "))
+    if candidate is None:
+        return None
+    try:
+        ZoneInfo(candidate)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return candidate
+
+
+@cache
+def _finder() -> object:
+    from timezonefinder import TimezoneFinder
+
+    return TimezoneFinder()
+
+
+def timezone_at(latitude: float, longitude: float) -> str | None:
+    """The IANA timezone at a shared location (``timezonefinder``), or ``None`` at sea."""
+    finder = _finder()
+    name = finder.timezone_at(lat=latitude, lng=longitude)  # type: ignore[attr-defined]
+    return str(name) if name else None
+
+
+def parse_phone(text: str, *, default_region: str | None = None) -> str | None:
+    """A phone number in E.164 (``+34600111222``), or ``None`` if it is not a valid number."""
+    raw = text.strip()
+    if not raw or len(raw) > 32:
+        return None
+    try:
+        number = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_name(text: str) -> str | None:
+    """A display name: 1 to 60 characters with at least one letter, spaces tidied."""
+    name = " ".join(text.split())
+    if not name or len(name) > MAX_NAME_LENGTH or name.startswith("/"):
+        return None
+    if not any(ch.isalpha() for ch in name):
+        return None
+    return name
+
+
+def parse_free_field(text: str, *, max_length: int = MAX_FIELD_LENGTH) -> str | None:
+    """A medicine name or dose: non-empty, not a command, at most ``max_length`` characters."""
+    value = " ".join(text.split())
+    if not value or len(value) > max_length or value.startswith("/"):
+        return None
+    if not any(ch.isalnum() for ch in value):
+        return None
+    return value

@@ -1,0 +1,88 @@
+"""The registry of dialog steps and commands, and the helpers steps use to move on.
+
+A step has a ``prompt`` (the question and its options, shown on entering the step and again, after
+a short error line, when the answer cannot be understood) and a ``handle`` for the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.conversation import Turn, clear_options
+
+Options = list[tuple[str, str]]
+PromptFn = Callable[[Turn], Awaitable[tuple[str, Options]]]
+HandleFn = Callable[[Turn], Awaitable[None]]
+CommandFn = Callable[[Turn, str], Awaitable[None]]
+
+IDLE = "idle"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One question in a dialog."""
+
+    name: str
+    prompt: PromptFn
+    handle: HandleFn
+
+
+STEPS: dict[str, Step] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A slash command; ``needs_patient`` commands ask unregistered chats to /start first."""
+
+    name: str
+    run: CommandFn
+    needs_patient: bool = True
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def step(name: str, prompt: PromptFn) -> Callable[[HandleFn], HandleFn]:
+    """Register ``handle`` as the answer handler of step ``name``."""
+
+    def register(handle: HandleFn) -> HandleFn:
+        STEPS[name] = Step(name=name, prompt=prompt, handle=handle)
+        return handle
+
+    return register
+
+
+def command(name: str, *, needs_patient: bool = True) -> Callable[[CommandFn], CommandFn]:
+    """Register a ``/name`` command."""
+
+    def register(run: CommandFn) -> CommandFn:
+        COMMANDS[name] = Command(name=name, run=run, needs_patient=needs_patient)
+        return run
+
+    return register
+
+
+async def goto(turn: Turn, name: str, *, prefix: str | None = None) -> None:
+    """Move to step ``name`` and ask its question (after ``prefix``, if any)."""
+    turn.conv.step = name
+    question, options = await STEPS[name].prompt(turn)
+    body = f"{prefix}\n\n{question}" if prefix else question
+    turn.say(body, options)
+
+
+async def reprompt(turn: Turn, key: str, **values: object) -> None:
+    """A short error line with an example, the current step's options again; the step stays."""
+    current = STEPS.get(turn.conv.step)
+    options: Options = []
+    if current is not None:
+        _, options = await current.prompt(turn)
+    turn.say(turn.t(key, **values), options)
+
+
+def finish(turn: Turn, *, keep_data: bool = False) -> None:
+    """Back to idle, dropping what the dialog collected."""
+    turn.conv.step = IDLE
+    if not keep_data:
+        turn.conv.state.pop("data", None)
+    clear_options(turn.conv)

@@ -1,0 +1,262 @@
+-- Conversation engine queries (bot/). Positional parameters; jsonb values are Python dicts.
+
+-- name: insert_inbound
+insert into inbound_messages (channel, provider_message_id, chat_address, payload)
+values ($1, $2, $3, $4)
+on conflict (channel, provider_message_id) do nothing
+returning id
+
+-- name: lock_inbound
+select id, channel, provider_message_id, chat_address, payload, status
+  from inbound_messages where id = $1 for update
+
+-- name: mark_inbound_processed
+update inbound_messages
+   set status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = null
+ where id = $1
+
+-- name: mark_inbound_failed
+update inbound_messages
+   set status = 'failed', processed_at = now(), attempts = attempts + 1, last_error = $2
+ where id = $1 and status = 'received'
+
+-- name: list_unprocessed
+select id from inbound_messages where status = 'received' order by received_at limit $1
+
+-- name: ensure_conversation
+insert into conversations (channel, chat_address, locale)
+values ($1, $2, $3)
+on conflict (channel, chat_address) do nothing
+
+-- name: lock_conversation
+select id, channel, chat_address, patient_id, step, state, locale
+  from conversations where channel = $1 and chat_address = $2 for update
+
+-- name: save_conversation
+update conversations set patient_id = $2, step = $3, state = $4, locale = $5 where id = $1
+
+-- name: get_patient
+select * from patients where id = $1 and status <> 'deleted'
+
+-- name: get_contact_point
+select * from contact_points where channel = $1 and address = $2
+
+-- name: touch_contact_point
+update contact_points set last_inbound_at = now() where channel = $1 and address = $2
+
+-- name: opt_out_contact
+update contact_points set opted_out_at = coalesce(opted_out_at, now())
+ where channel = $1 and address = $2
+
+-- name: opt_in_contact
+update contact_points set opted_out_at = null, active = true where channel = $1 and address = $2
+
+-- name: find_invite
+select id, patient_id, organization_id from patient_invites
+ where token_hash = $1 and used_at is null and expires_at > $2
+ for update
+
+-- name: use_invite
+update patient_invites set used_at = $2 where id = $1
+
+-- name: create_patient
+insert into patients (display_name, locale, timezone, consent_at, channel_order, status)
+values (null, $1, $2, $3, $4, 'active')
+returning id
+
+-- name: consent_invited_patient
+update patients set consent_at = $2, status = 'active', locale = $3 where id = $1
+
+-- name: upsert_contact_point
+insert into contact_points (patient_id, channel, address, verified)
+values ($1, $2, $3, $4)
+on conflict (channel, address) do update
+   set patient_id = excluded.patient_id, active = true,
+       verified = contact_points.verified or excluded.verified
+returning id
+
+-- name: patient_channels
+select channel from contact_points
+ where patient_id = $1 and active and opted_out_at is null and blocked_at is null
+ order by created_at
+
+-- name: set_patient_name
+update patients set display_name = $2 where id = $1
+
+-- name: set_patient_locale
+update patients set locale = $2 where id = $1
+
+-- name: set_patient_timezone
+update patients set timezone = $2 where id = $1
+
+-- name: set_patient_timezone_mode
+update patients set timezone_mode = $2 where id = $1
+
+-- name: set_channel_order
+update patients set channel_order = $2 where id = $1
+
+-- name: set_quiet_hours
+update patients set quiet_start = $2, quiet_end = $3 where id = $1
+
+-- name: set_name_medicine
+update patients set name_medicine_in_reminders = $2 where id = $1
+
+-- name: set_nagging
+update patients set nag_interval_minutes = $2, nag_max = $3 where id = $1
+
+-- name: set_reminders_paused
+update patients set reminders_paused = $2 where id = $1
+
+-- name: upsert_caregiver
+with gone as (update caregivers set active = false where patient_id = $1 and active)
+insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)
+values ($1, $2, $3, $4, $5)
+returning id
+
+-- name: remove_caregivers
+update caregivers set active = false where patient_id = $1
+
+-- name: get_caregiver
+select * from caregivers where patient_id = $1 and active order by created_at desc limit 1
+
+-- name: insert_medication
+insert into medications (patient_id, name, dose, pill_count)
+values ($1, $2, $3, $4)
+returning id
+
+-- name: insert_schedule
+insert into reminder_schedules
+  (medication_id, patient_id, times_of_day, days_of_week, every_n_days, start_date, end_date)
+values ($1, $2, $3, $4, $5, $6, $7)
+returning id
+
+-- name: list_medications
+select m.id, m.name, m.dose, m.pill_count, m.status,
+       s.id as schedule_id, s.times_of_day, s.days_of_week, s.every_n_days, s.start_date, s.end_date
+  from medications m
+  left join lateral (
+    select * from reminder_schedules rs
+     where rs.medication_id = m.id and rs.status <> 'ended'
+     order by rs.created_at desc limit 1
+  ) s on true
+ where m.patient_id = $1 and m.status <> 'deleted'
+ order by m.created_at
+
+-- name: get_medication
+select * from medications where id = $1 and patient_id = $2 and status <> 'deleted'
+
+-- name: set_medication_status
+update medications set status = $3 where id = $1 and patient_id = $2
+
+-- name: set_schedules_status
+update reminder_schedules set status = $3, version = version + 1
+ where medication_id = $1 and patient_id = $2 and status <> 'ended'
+returning id
+
+-- name: set_schedule_times
+update reminder_schedules set times_of_day = $3, version = version + 1
+ where medication_id = $1 and patient_id = $2 and status <> 'ended'
+returning id
+
+-- name: cancel_future_doses
+update dose_events set status = 'cancelled'
+ where medication_id = $1 and status in ('due', 'snoozed') and due_at > $2
+
+-- name: get_dose_event
+select d.*, m.name as medication_name, m.dose as medication_dose
+  from dose_events d join medications m on m.id = d.medication_id
+ where d.id = $1 and d.patient_id = $2
+
+-- name: fallback_record_dose
+update dose_events
+   set status = $2, answered_at = $3, answered_channel = $4, snoozed_until = $5
+ where id = $1
+returning id
+
+-- name: today_doses
+select d.local_time, d.status, d.due_at, m.name as medication_name, m.dose as medication_dose
+  from dose_events d join medications m on m.id = d.medication_id
+ where d.patient_id = $1 and d.local_date = $2 and d.status <> 'cancelled'
+ order by d.due_at
+
+-- name: dose_history
+select d.local_date, d.status, d.due_at
+  from dose_events d
+ where d.patient_id = $1 and d.due_at >= $2 and d.due_at <= $3 and d.status <> 'cancelled'
+ order by d.due_at
+
+-- name: export_doses
+select d.id, d.due_at, d.local_date, d.local_time, m.name as medication_name,
+       m.dose as medication_dose, d.status, d.answered_at, d.answered_channel
+  from dose_events d join medications m on m.id = d.medication_id
+ where d.patient_id = $1
+ order by d.due_at, m.name
+
+-- name: latest_reminder_dose
+select sm.dose_event_id
+  from scheduled_messages sm join dose_events d on d.id = sm.dose_event_id
+ where sm.patient_id = $1 and sm.dose_event_id is not null
+   and sm.status in ('sent', 'delivered', 'processing')
+   and d.status in ('due', 'snoozed')
+ order by coalesce(sm.sent_at, sm.scheduled_time) desc
+ limit 1
+
+-- name: latest_open_dose
+select id from dose_events
+ where patient_id = $1 and status in ('due', 'snoozed') and due_at <= $2
+ order by due_at desc limit 1
+
+-- name: upcoming_appointments
+select a.*, o.name as clinic_name
+  from appointments a join organizations o on o.id = a.organization_id
+ where a.patient_id = $1 and a.starts_at > $2
+   and a.status in ('scheduled', 'confirmed', 'reschedule_requested')
+ order by a.starts_at limit 10
+
+-- name: get_appointment
+select a.*, o.name as clinic_name
+  from appointments a join organizations o on o.id = a.organization_id
+ where a.id = $1 and a.patient_id = $2
+
+-- name: set_appointment_status
+update appointments set status = $3 where id = $1 and patient_id = $2
+
+-- name: latest_reminded_appointment
+select sm.appointment_id
+  from scheduled_messages sm join appointments a on a.id = sm.appointment_id
+ where sm.patient_id = $1 and sm.appointment_id is not null
+   and sm.status in ('sent', 'delivered', 'processing') and a.starts_at > $2
+   and a.status in ('scheduled', 'confirmed', 'reschedule_requested')
+ order by coalesce(sm.sent_at, sm.scheduled_time) desc
+ limit 1
+
+-- name: next_appointment
+select id from appointments
+ where patient_id = $1 and starts_at > $2
+   and status in ('scheduled', 'confirmed', 'reschedule_requested')
+ order by starts_at limit 1
+
+-- name: cancel_appointment_messages
+update scheduled_messages set status = 'cancelled'
+ where appointment_id = $1 and status = 'pending'
+
+-- name: organization_contact
+select o.name, o.contact_phone, o.contact_email
+  from patients p join organizations o on o.id = p.organization_id
+ where p.id = $1
+
+-- name: detach_conversations
+update conversations set patient_id = null, step = 'idle', state = '{}'::jsonb
+ where patient_id = $1
+
+-- name: forget_inbound
+delete from inbound_messages i
+ using contact_points c
+ where c.patient_id = $1 and i.channel = c.channel and i.chat_address = c.address and i.id <> $2
+
+-- name: delete_patient
+delete from patients where id = $1
+
+-- name: audit
+insert into audit_log (organization_id, actor, action, entity, entity_id)
+values ($1, 'patient', $2, $3, $4)
