@@ -27,12 +27,17 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+# Opt in to python-telegram-bot's timedelta time periods (its documented switch). Without it every
+# RetryAfter warns PTBDeprecationWarning on construction, and tests run with warnings as errors.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode

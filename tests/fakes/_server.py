@@ -1,0 +1,118 @@
+"""Serve an ASGI app with uvicorn on 127.0.0.1 (a free port) in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import email.parser
+import email.policy
+import socket
+import threading
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+import uvicorn
+
+
+class LoopbackServer:
+    """Start/stop are idempotent; usable as a sync or async context manager."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>`` once started."""
+        if not self.port:
+            raise RuntimeError("server not started")
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Bind a free port and serve until :meth:`stop`; returns once the server accepts."""
+        if self._server is not None:
+            return
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            http="h11",
+            ws="none",
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="loopback-server", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("loopback server did not start")
+            time.sleep(0.005)
+
+    def stop(self) -> None:
+        """Stop serving and join the thread; safe to call twice."""
+        if self._server is None:
+            return
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+        self._thread = None
+
+    async def astart(self) -> None:
+        await asyncio.to_thread(self.start)
+
+    async def astop(self) -> None:
+        await asyncio.to_thread(self.stop)
+
+
+def parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Decode a JSON, urlencoded or multipart body into ``(fields, files)``.
+
+    Multi-valued form fields become lists. Files are ``{"filename", "content_type", "data"}``.
+    """
+    import json
+
+    kind = content_type.split(";")[0].strip().lower()
+    if not body:
+        return {}, {}
+    if kind == "application/json":
+        return dict(json.loads(body)), {}
+    if kind == "application/x-www-form-urlencoded":
+        fields: dict[str, Any] = {}
+        for key, value in parse_qsl(body.decode(), keep_blank_values=True):
+            if key in fields:
+                previous = fields[key]
+                listed = previous if isinstance(previous, list) else [previous]
+                fields[key] = [*listed, value]
+            else:
+                fields[key] = value
+        return fields, {}
+    if kind == "multipart/form-data":
+        head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+        parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+        fields, files = {}, {}
+        for part in parsed.iter_parts():  # type: ignore[attr-defined]
+            name = part.get_param("name", header="content-disposition")
+            filename = part.get_filename()
+            data = part.get_payload(decode=True) or b""
+            if filename:
+                files[name] = {
+                    "filename": filename,
+                    "content_type": part.get_content_type(),
+                    "data": data,
+                }
+            else:
+                fields[name] = data.decode()
+        return fields, files
+    return {}, {}

@@ -1,0 +1,313 @@
+"""The Telegram adapter against the loopback Bot API server (real HTTP, real PTB)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from core.templating import TemplateRenderer
+from platforms.base import (
+    ConfigurationError,
+    ContactEffect,
+    Option,
+    OutboundMessage,
+    PermanentError,
+    RateLimitedError,
+    TransientError,
+)
+from platforms.telegram import TelegramSender, split_text
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.fakes.fixtures import fake_telegram  # noqa: F401
+
+CHAT = "4242"
+REMINDER = OutboundMessage(
+    text="Time for your 8:00 PM dose.",
+    html="Time for your <b>8:00 PM</b> dose.",
+    options=(Option("Taken", "t:ab12"), Option("Snooze 15 min", "s:ab12")),
+    kind="medication_reminder",
+)
+
+
+@pytest.fixture
+async def sender(fake_telegram: FakeTelegram) -> AsyncIterator[TelegramSender]:  # noqa: F811
+    telegram = TelegramSender(DEFAULT_TOKEN, base_url=fake_telegram.base_url, timeout=2)
+    yield telegram
+    await telegram.aclose()
+
+
+async def test_reminder_carries_inline_keyboard_in_html_mode(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    receipt = await sender.send(CHAT, REMINDER)
+
+    [call] = fake_telegram.sent_messages
+    assert call.chat_id == int(CHAT)
+    assert call.params["parse_mode"] == "HTML"
+    assert call.text == "Time for your <b>8:00 PM</b> dose."
+    assert call.buttons() == [[("Taken", "t:ab12")], [("Snooze 15 min", "s:ab12")]]
+    assert receipt.provider_message_id is not None
+    assert receipt.new_address is None
+
+
+async def test_columns_put_buttons_side_by_side(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    message = OutboundMessage(text="Pick", options=REMINDER.options, columns=2)
+    await sender.send(CHAT, message)
+    assert fake_telegram.sent_messages[0].buttons() == [
+        [("Taken", "t:ab12"), ("Snooze 15 min", "s:ab12")]
+    ]
+
+
+async def test_variables_are_escaped_by_rendering(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    rendered = TemplateRenderer().render(
+        "medication_reminder",
+        "en",
+        "telegram",
+        {"due_at": datetime(2025, 1, 1, 20, tzinfo=UTC), "patient_name": "<b>Ann & Bo</i>"},
+    )
+    await sender.send(CHAT, rendered)
+    [call] = fake_telegram.sent_messages
+    assert "&lt;b&gt;Ann &amp; Bo&lt;/i&gt;" in call.text
+    assert "<b>8:00 PM</b>" in call.text
+
+
+async def test_plain_text_without_html_is_escaped(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    await sender.send(CHAT, OutboundMessage(text="1 < 2 & <script>"))
+    assert fake_telegram.sent_messages[0].text == "1 &lt; 2 &amp; &lt;script&gt;"
+
+
+async def test_long_text_is_split_with_buttons_on_the_last_part(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    paragraphs = "\n\n".join(f"Paragraph {i}: " + "word " * 150 for i in range(10))
+    message = OutboundMessage(text=paragraphs, options=(Option("OK", "ok:1"),))
+    receipt = await sender.send(CHAT, message)
+
+    calls = fake_telegram.sent_messages
+    assert len(calls) == 2
+    assert all(len(c.text) <= 4096 for c in calls)
+    assert calls[0].reply_markup is None
+    assert calls[1].buttons() == [[("OK", "ok:1")]]
+    assert calls[1].text.startswith("Paragraph")  # cut on a paragraph boundary
+    assert receipt.response["message_ids"][-1] == int(receipt.provider_message_id)
+
+
+def test_split_text_prefers_paragraphs_then_lines_then_words() -> None:
+    assert split_text("aaaa\n\nbbbb", 6) == ["aaaa", "bbbb"]
+    assert split_text("aaaa\nbbbb", 6) == ["aaaa", "bbbb"]
+    assert split_text("aaa bbb ccc", 8) == ["aaa bbb", "ccc"]
+    assert split_text("x" * 10, 4) == ["xxxx", "xxxx", "xx"]
+    assert split_text("ab&amp;cd", 6) == ["ab", "&amp;c", "d"]  # never inside an entity
+
+
+async def test_callback_data_over_64_bytes_is_refused_before_any_request(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    message = OutboundMessage(text="x", options=(Option("Taken", "t:" + "é" * 40),))
+    with pytest.raises(PermanentError) as caught:
+        await sender.send(CHAT, message)
+    assert caught.value.code == "callback_data_too_long"
+    assert fake_telegram.calls == []
+
+
+async def test_edit_replaces_text_and_removes_keyboard(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    receipt = await sender.send(CHAT, REMINDER)
+    await sender.edit(CHAT, receipt.provider_message_id, OutboundMessage(text="Taken at 8:02 PM"))
+
+    [edit] = fake_telegram.calls_to("editMessageText")
+    assert edit.params["message_id"] == int(receipt.provider_message_id)
+    assert edit.text == "Taken at 8:02 PM"
+    assert edit.reply_markup is None
+
+
+async def test_edit_to_same_content_is_success(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    fake_telegram.fail_next(
+        400, "Bad Request: message is not modified: specified new message content and reply "
+        "markup are exactly the same", method="editMessageText"
+    )  # fmt: skip
+    receipt = await sender.edit(CHAT, 1001, OutboundMessage(text="Taken"))
+    assert receipt.provider_message_id == "1001"
+
+
+async def test_answer_callback(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    assert await sender.answer_callback("cbq-1", "Noted") is True
+    [call] = fake_telegram.calls_to("answerCallbackQuery")
+    assert call.params == {"callback_query_id": "cbq-1", "text": "Noted", "show_alert": "false"}
+
+    fake_telegram.fail_next(
+        400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
+    )
+    assert await sender.answer_callback("cbq-2") is False
+
+
+async def test_attachments_go_as_photo_and_document(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    message = OutboundMessage(
+        text="Your week",
+        attachments=(
+            ("chart.png", "image/png", b"\x89PNG fake"),
+            ("doses.csv", "text/csv", b"due,taken\n"),
+        ),
+    )
+    receipt = await sender.send(CHAT, message)
+
+    [photo] = fake_telegram.calls_to("sendPhoto")
+    [document] = fake_telegram.calls_to("sendDocument")
+    assert photo.files["photo"]["filename"] == "chart.png"
+    assert document.files["document"]["data"] == b"due,taken\n"
+    assert len(receipt.response["message_ids"]) == 3
+
+
+async def test_migrated_chat_is_followed(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    fake_telegram.fail_next_migrated(-1001234567890, chat_id=-555)
+    receipt = await sender.send("-555", REMINDER)
+
+    assert receipt.new_address == "-1001234567890"
+    [delivered] = fake_telegram.sent_messages
+    assert delivered.chat_id == -1001234567890
+    assert delivered.buttons()
+
+
+# -- the error table: one test per row ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("script", "status"),
+    [
+        ("fail_next_blocked", "403"),
+        ("fail_next_cannot_initiate", "403"),
+        ("fail_next_user_deactivated", "403"),
+        ("fail_next_chat_not_found", "400"),
+    ],
+)
+async def test_dead_chats_are_permanent_and_deactivate(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+    script: str,
+    status: str,
+) -> None:
+    getattr(fake_telegram, script)()
+    with pytest.raises(PermanentError) as caught:
+        await sender.send(CHAT, REMINDER)
+    assert caught.value.effect is ContactEffect.DEACTIVATE
+    assert caught.value.code == status
+
+
+async def test_other_bad_request_is_permanent_without_effect(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    fake_telegram.fail_next(400, "Bad Request: can't parse entities: unexpected end tag")
+    with pytest.raises(PermanentError) as caught:
+        await sender.send(CHAT, REMINDER)
+    assert caught.value.effect is ContactEffect.NONE
+
+
+async def test_flood_control_is_rate_limited_with_retry_after(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    fake_telegram.fail_next_rate_limited(retry_after=7)
+    with pytest.raises(RateLimitedError) as caught:
+        await sender.send(CHAT, REMINDER)
+    assert caught.value.retry_after == 7
+
+
+async def test_per_second_limit_answers_429(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    fake_telegram.rate_limit_per_second = 2
+    await sender.send(CHAT, REMINDER)
+    await sender.send(CHAT, REMINDER)
+    with pytest.raises(RateLimitedError) as caught:
+        await sender.send(CHAT, REMINDER)
+    assert caught.value.retry_after == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+async def test_server_errors_are_transient(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+    status: int,
+) -> None:
+    fake_telegram.fail_next_server_error(status)
+    with pytest.raises(TransientError):
+        await sender.send(CHAT, REMINDER)
+
+
+async def test_timeout_is_transient(fake_telegram: FakeTelegram) -> None:  # noqa: F811
+    fake_telegram.latency = 0.5
+    telegram = TelegramSender(DEFAULT_TOKEN, base_url=fake_telegram.base_url, timeout=0.1)
+    try:
+        with pytest.raises(TransientError):
+            await telegram.send(CHAT, REMINDER)
+    finally:
+        await telegram.aclose()
+
+
+async def test_connection_refused_is_transient() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    telegram = TelegramSender(DEFAULT_TOKEN, base_url=f"http://127.0.0.1:{port}", timeout=1)
+    try:
+        with pytest.raises(TransientError):
+            await telegram.send(CHAT, REMINDER)
+    finally:
+        await telegram.aclose()
+
+
+async def test_rejected_token_is_a_configuration_error(
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    telegram = TelegramSender("999:wrong", base_url=fake_telegram.base_url)
+    try:
+        with pytest.raises(ConfigurationError):
+            await telegram.send(CHAT, REMINDER)
+    finally:
+        await telegram.aclose()
+
+
+async def test_test_environment_and_self_hosted_paths() -> None:
+    async with FakeTelegram() as server:
+        telegram = TelegramSender(DEFAULT_TOKEN, base_url=server.base_url, test_environment=True)
+        try:
+            await telegram.send(CHAT, REMINDER)
+        finally:
+            await telegram.aclose()
+            await telegram.aclose()  # safe twice
+        assert len(server.sent_messages) == 1
+
+
+def test_missing_token_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError):
+        TelegramSender("")
