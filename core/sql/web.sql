@@ -1,0 +1,142 @@
+-- Queries of the web process (medremind/web) and of API keys (medremind/api_keys.py).
+-- Every query that reads or changes an organization's data takes the organization id from the
+-- caller's API key and filters by it, so no request can reach another organization's rows.
+
+-- name: organization_by_id
+select id from organizations where id = $1
+
+-- name: organizations_by_name
+select id from organizations where name = $1
+
+-- name: insert_api_key
+insert into api_keys (organization_id, name, prefix, key_hash) values ($1, $2, $3, $4)
+
+-- name: api_key_by_prefix
+select id, organization_id, key_hash from api_keys where prefix = $1 and revoked_at is null
+
+-- name: touch_api_key
+update api_keys set last_used_at = now()
+ where id = $1
+   and (last_used_at is null or last_used_at < now() - make_interval(secs => $2))
+
+-- name: migration_versions
+select version, checksum from public.medremind_migrations
+
+-- name: idempotency_lock
+select pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2, 7240310))
+
+-- name: idempotency_get
+select request_fingerprint, response_status, response_body
+  from api_idempotency_keys where organization_id = $1 and key = $2
+
+-- name: idempotency_put
+insert into api_idempotency_keys
+  (organization_id, key, request_fingerprint, response_status, response_body)
+values ($1, $2, $3, $4, $5)
+
+-- name: patient_exists
+select true from patients where id = $1 and organization_id = $2 and status <> 'deleted'
+
+-- name: insert_message
+insert into scheduled_messages
+  (organization_id, patient_id, message_content, template, kind, payload, platform,
+   scheduled_time, expires_at, priority, urgent, idempotency_key)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+returning *
+
+-- name: get_message
+select * from scheduled_messages where id = $1 and organization_id = $2
+
+-- name: list_messages
+select * from scheduled_messages
+ where organization_id = $1
+   and ($2::text is null or status = $2)
+   and ($3::uuid is null or patient_id = $3)
+ order by scheduled_time desc, id desc
+ limit $4 offset $5
+
+-- name: cancel_message
+update scheduled_messages set status = 'cancelled'
+ where id = $1 and organization_id = $2 and status = 'pending'
+returning *
+
+-- name: insert_patient
+insert into patients
+  (organization_id, display_name, locale, timezone, channel_order, external_id, consent_at,
+   status)
+values ($1, $2, $3, $4, $5, $6, $7, $8)
+returning *
+
+-- name: insert_contact_point
+insert into contact_points (patient_id, channel, address, verified)
+values ($1, $2, $3, false)
+on conflict (channel, address) do nothing
+returning id
+
+-- name: get_patient
+select * from patients where id = $1 and organization_id = $2 and status <> 'deleted'
+
+-- name: patient_contacts
+select channel, address, verified, active, opted_out_at from contact_points
+ where patient_id = $1 order by created_at
+
+-- name: insert_invite
+insert into patient_invites (organization_id, patient_id, token_hash, expires_at)
+values ($1, $2, $3, $4)
+returning id, expires_at
+
+-- name: get_appointment
+select * from appointments where id = $1 and organization_id = $2
+
+-- name: insert_medication
+insert into medications (patient_id, name, dose) values ($1, $2, $3) returning id
+
+-- name: insert_schedule
+insert into reminder_schedules
+  (medication_id, patient_id, times_of_day, days_of_week, every_n_days, start_date, end_date,
+   max_count, timezone, fhir_timing)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+returning id
+
+-- name: insert_status_event
+insert into delivery_status_events (provider_message_id, status, error_code)
+values ($1, $2, $3)
+on conflict (provider_message_id, status) do nothing
+returning id
+
+-- name: messages_by_provider_id
+select id, status, channel_used from scheduled_messages
+ where provider_message_id = $1
+ for update
+
+-- name: apply_delivery_status
+update scheduled_messages
+   set status = $2,
+       delivered_at = case when $2 = 'delivered' then coalesce(delivered_at, now())
+                      else delivered_at end,
+       last_error = coalesce($3, last_error)
+ where id = $1
+
+-- name: insert_delivery_attempt
+insert into message_delivery_attempts
+  (message_id, status, error_message, response_data, channel, error_class, provider_message_id)
+values ($1, $2, $3, $4, $5, $6, $7)
+
+-- name: insert_appointment
+insert into appointments
+  (organization_id, patient_id, starts_at, duration_minutes, location, clinician_name,
+   reminder_offsets, external_id)
+values ($1, $2, $3, $4, $5, $6, $7, $8)
+returning *
+
+-- name: update_appointment_details
+update appointments
+   set duration_minutes = coalesce($3, duration_minutes),
+       location = coalesce($4, location),
+       clinician_name = coalesce($5, clinician_name),
+       reminder_offsets = coalesce($6, reminder_offsets)
+ where id = $1 and organization_id = $2
+returning *
+
+-- name: appointment_by_external_id
+select * from appointments where organization_id = $1 and external_id = $2

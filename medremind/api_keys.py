@@ -1,0 +1,91 @@
+"""API keys of organizations: ``mr_<prefix>_<secret>``, stored as a SHA-256 hash plus the prefix.
+
+The full key is shown once, at creation. Lookup goes by the prefix (unique, indexed, not secret)
+and the hash is compared in constant time, so a stolen database dump holds no usable key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+
+import asyncpg
+
+from core.sql import query
+
+KEY_SCHEME = "mr"
+# 6 random bytes of prefix (12 hex characters) make a collision on insert vanishingly rare; the
+# 32-byte secret is what protects the key.
+_PREFIX_BYTES = 6
+_SECRET_BYTES = 32
+# last_used_at is a convenience for revoking stale keys; writing it on every request would turn
+# every API read into a write, so it is refreshed at most once per this many seconds.
+_LAST_USED_RESOLUTION_S = 60
+
+
+def hash_key(key: str) -> str:
+    """The stored form of a key: hex SHA-256 of the whole key string."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _parse(key: str) -> tuple[str, str] | None:
+    scheme, sep, rest = key.partition("_")
+    prefix, sep2, secret = rest.partition("_")
+    if scheme != KEY_SCHEME or not sep or not sep2 or not prefix or not secret:
+        return None
+    return prefix, secret
+
+
+async def _find_organization(conn: asyncpg.Connection, org: str) -> uuid.UUID:
+    try:
+        org_id = uuid.UUID(org)
+    except ValueError:
+        org_id = None
+    if org_id is not None:
+        found = await conn.fetchval(query("web", "organization_by_id"), org_id)
+        if found is not None:
+            return found
+    rows = await conn.fetch(query("web", "organizations_by_name"), org)
+    if len(rows) == 1:
+        return rows[0]["id"]
+    if len(rows) > 1:
+        raise LookupError(f"{len(rows)} organizations are named {org!r}; pass the id instead")
+    raise LookupError(f"no organization with id or name {org!r}")
+
+
+async def create_api_key(pool: asyncpg.Pool, org: str, name: str) -> str:
+    """Create a key for the organization ``org`` (its id or exact name); return the full key.
+
+    Raises ``LookupError`` when no single organization matches ``org``.
+    """
+    async with pool.acquire() as conn:
+        org_id = await _find_organization(conn, org)
+        prefix = secrets.token_hex(_PREFIX_BYTES)
+        key = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(_SECRET_BYTES)}"
+        await conn.execute(query("web", "insert_api_key"), org_id, name, prefix, hash_key(key))
+    return key
+
+
+async def authenticate(pool: asyncpg.Pool, header: str | None) -> uuid.UUID | None:
+    """The organization of the key in an ``Authorization: Bearer <key>`` header, or None.
+
+    None for a missing header, a malformed or unknown key, and a revoked key alike: the caller
+    answers 401 without saying which.
+    """
+    if not header:
+        return None
+    scheme, _, key = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    parsed = _parse(key.strip())
+    if parsed is None:
+        return None
+    prefix, _ = parsed
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(query("web", "api_key_by_prefix"), prefix)
+        if row is None or not hmac.compare_digest(row["key_hash"], hash_key(key.strip())):
+            return None
+        await conn.execute(query("web", "touch_api_key"), row["id"], _LAST_USED_RESOLUTION_S)
+    return row["organization_id"]

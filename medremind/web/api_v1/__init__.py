@@ -1,0 +1,40 @@
+"""``/api/v1``: the JSON API for clinics' own systems, authenticated by per-organization API keys.
+
+Every handler takes the organization from the key and filters every query by it; a row of another
+organization is indistinguishable from a missing one (404).
+"""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from medremind.web.api_v1 import appointments, fhir, messages, openapi, patients
+
+PREFIX = "/api/v1"
+
+ROUTES: list[Route] = [
+    Route(f"{PREFIX}/openapi.json", openapi.openapi_document, methods=["GET"]),
+    Route(f"{PREFIX}/messages", messages.create_message, methods=["POST"]),
+    Route(f"{PREFIX}/messages", messages.list_messages, methods=["GET"]),
+    Route(f"{PREFIX}/messages/{{message_id}}", messages.get_message, methods=["GET"]),
+    Route(f"{PREFIX}/messages/{{message_id}}/cancel", messages.cancel_message, methods=["POST"]),
+    Route(f"{PREFIX}/patients", patients.create_patient, methods=["POST"]),
+    Route(f"{PREFIX}/patients/{{patient_id}}", patients.get_patient, methods=["GET"]),
+    Route(f"{PREFIX}/patients/{{patient_id}}/invites", patients.create_invite, methods=["POST"]),
+    Route(f"{PREFIX}/appointments", appointments.create_appointment, methods=["POST"]),
+    Route(
+        f"{PREFIX}/appointments/{{appointment_id}}", appointments.get_appointment, methods=["GET"]
+    ),
+    Route(
+        f"{PREFIX}/appointments/{{appointment_id}}",
+        appointments.update_appointment,
+        methods=["PATCH"],
+    ),
+    Route(
+        f"{PREFIX}/appointments/{{appointment_id}}/cancel",
+        appointments.cancel_appointment,
+        methods=["POST"],
+    ),
+    Route(f"{PREFIX}/fhir/MedicationRequest", fhir.import_medication_request, methods=["POST"]),
+    Route(f"{PREFIX}/fhir/Appointment", fhir.import_appointment, methods=["POST"]),
+]

@@ -1,0 +1,270 @@
+"""FHIR R4 imports: ``POST /api/v1/fhir/MedicationRequest`` and ``POST /api/v1/fhir/Appointment``.
+
+A ``MedicationRequest`` becomes a medication and a reminder schedule: its
+``dosageInstruction[0].timing`` goes through ``scheduler.fhir_timing.recurrence_from_timing``,
+which refuses (rather than guesses) any timing a schedule cannot represent exactly; the 422 then
+names the element by its path in the resource. An ``Appointment`` is booked, rescheduled (same
+``id`` imported again with a new ``start``) or cancelled (``status: cancelled``).
+
+``subject.reference`` / ``participant[].actor.reference`` are ``Patient/<id>`` where ``<id>`` is
+our patient id or the patient's ``external_id`` in the caller's organization.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core.logs import mark_sensitive
+from core.sql import query
+from medremind.web.api_v1 import validation as v
+from medremind.web.api_v1.appointments import appointment_json, book, change
+from medremind.web.api_v1.common import json_body, organization
+from medremind.web.api_v1.idempotency import run_idempotent
+from medremind.web.errors import ApiError, NotFound, ValidationFailed
+from medremind.web.state import web_state
+
+_TIMING_PATH = "dosageInstruction[0].timing"
+_INACTIVE = frozenset({"cancelled", "completed", "entered-in-error", "stopped", "ended"})
+_BOOKABLE = frozenset({"proposed", "pending", "booked"})
+
+
+async def _patient(
+    conn: asyncpg.Connection, org_id: uuid.UUID, reference: Any, field: str
+) -> asyncpg.Record:
+    if not isinstance(reference, str) or not reference.startswith("Patient/"):
+        raise ValidationFailed(field, "must be a reference of the form Patient/<id>")
+    ident = reference.removeprefix("Patient/")
+    row = None
+    with contextlib.suppress(ValueError):
+        row = await conn.fetchrow(query("web", "get_patient"), uuid.UUID(ident), org_id)
+    if row is None and ident:
+        row = await conn.fetchrow(
+            "select * from patients where organization_id = $1 and external_id = $2"
+            " and status <> 'deleted'",
+            org_id,
+            ident,
+        )
+    if row is None:
+        raise ValidationFailed(field, "no such patient in your organization")
+    return row
+
+
+def _medication_name(resource: Mapping[str, Any]) -> str:
+    concept = resource.get("medicationCodeableConcept")
+    field = "medicationCodeableConcept.text"
+    if not isinstance(concept, Mapping):
+        raise ValidationFailed("medicationCodeableConcept", "is required (with text)")
+    name = concept.get("text")
+    if name is None:
+        codings = concept.get("coding")
+        if isinstance(codings, list) and codings and isinstance(codings[0], Mapping):
+            name = codings[0].get("display")
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationFailed(field, "is required")
+    if len(name.strip()) > 200:
+        raise ValidationFailed(field, "must be at most 200 characters")
+    return name.strip()
+
+
+def _dose(dosage: Mapping[str, Any]) -> str | None:
+    rates = dosage.get("doseAndRate")
+    if isinstance(rates, list) and rates and isinstance(rates[0], Mapping):
+        quantity = rates[0].get("doseQuantity")
+        if isinstance(quantity, Mapping) and isinstance(quantity.get("value"), int | float):
+            unit = quantity.get("unit") or quantity.get("code") or ""
+            return f"{quantity['value']:g} {unit}".strip()[:100]
+    text = dosage.get("text")
+    return text.strip()[:100] if isinstance(text, str) and text.strip() else None
+
+
+def _patient_times(patient: Mapping[str, Any]) -> Any:
+    from scheduler.fhir_timing import PatientDayTimes
+
+    return PatientDayTimes(
+        wake=patient["wake_time"],
+        breakfast=patient["breakfast_time"],
+        lunch=patient["lunch_time"],
+        dinner=patient["dinner_time"],
+        sleep=patient["sleep_time"],
+    )
+
+
+def _timing_field(error_field: str) -> str:
+    # TimingError paths start at "Timing"; the client wrote it under dosageInstruction[0].timing.
+    return _TIMING_PATH + error_field.removeprefix("Timing")
+
+
+async def import_medication_request(request: Request) -> Response:
+    """``POST /api/v1/fhir/MedicationRequest``: a medication and its reminder schedule."""
+    from scheduler.fhir_timing import TimingError, recurrence_from_timing
+
+    org_id = await organization(request)
+    state = web_state(request)
+    resource = v.require_object(await json_body(request))
+    if resource.get("resourceType") != "MedicationRequest":
+        raise ValidationFailed("resourceType", "must be MedicationRequest")
+    if resource.get("status") in _INACTIVE:
+        raise ValidationFailed("status", "an inactive request has nothing to remind of")
+    name = _medication_name(resource)
+    mark_sensitive(name)
+    dosages = resource.get("dosageInstruction")
+    if not isinstance(dosages, list) or not dosages or not isinstance(dosages[0], Mapping):
+        raise ValidationFailed("dosageInstruction", "must list at least one dosage with a timing")
+    dosage = dosages[0]
+    timing = dosage.get("timing")
+    if not isinstance(timing, Mapping):
+        raise ValidationFailed(_TIMING_PATH, "is required")
+    dose = _dose(dosage)
+    subject = resource.get("subject")
+    reference = subject.get("reference") if isinstance(subject, Mapping) else None
+    now = state.clock()
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        patient = await _patient(conn, org_id, reference, "subject.reference")
+        today: date = now.astimezone(ZoneInfo(patient["timezone"])).date()
+        try:
+            rule = recurrence_from_timing(
+                timing,
+                timezone=patient["timezone"],
+                start_date=today,
+                patient_times=_patient_times(patient),
+            )
+        except TimingError as exc:
+            raise ValidationFailed(_timing_field(exc.field), exc.reason) from None
+        except ValueError as exc:
+            raise ValidationFailed(_TIMING_PATH, str(exc)) from None
+        medication_id = await conn.fetchval(
+            query("web", "insert_medication"), patient["id"], name, dose
+        )
+        days = sorted(rule.days_of_week) if rule.days_of_week is not None else None
+        schedule_id = await conn.fetchval(
+            query("web", "insert_schedule"),
+            medication_id,
+            patient["id"],
+            list(rule.times_of_day),
+            days,
+            rule.every_n_days,
+            rule.start_date,
+            rule.end_date,
+            rule.max_count,
+            # The patient's zone is implied (null), so 'follow' mode moves the schedule with them.
+            None,
+            dict(timing),
+        )
+        return 201, {
+            "medication_id": str(medication_id),
+            "schedule_id": str(schedule_id),
+            "patient_id": str(patient["id"]),
+            "name": name,
+            "dose": dose,
+            "schedule": {
+                "times_of_day": [t.isoformat() for t in rule.times_of_day],
+                "days_of_week": days,
+                "every_n_days": rule.every_n_days,
+                "start_date": rule.start_date.isoformat(),
+                "end_date": rule.end_date.isoformat() if rule.end_date else None,
+                "max_count": rule.max_count,
+                "timezone": rule.timezone,
+            },
+        }
+
+    return await run_idempotent(state.pool, request, org_id, resource, work)
+
+
+def _participants(resource: Mapping[str, Any]) -> tuple[Any, str | None, str | None]:
+    """(patient reference, clinician display, location display) from ``participant``."""
+    participants = resource.get("participant")
+    if not isinstance(participants, list) or not participants:
+        raise ValidationFailed("participant", "must include the patient (actor Patient/<id>)")
+    patient_ref = clinician = location = None
+    for i, item in enumerate(participants):
+        actor = item.get("actor") if isinstance(item, Mapping) else None
+        if not isinstance(actor, Mapping):
+            raise ValidationFailed(f"participant[{i}].actor", "is required")
+        ref, display = actor.get("reference"), actor.get("display")
+        if isinstance(ref, str) and ref.startswith("Patient/"):
+            patient_ref = patient_ref or ref
+        elif isinstance(ref, str) and ref.startswith(("Practitioner/", "PractitionerRole/")):
+            clinician = clinician or (display if isinstance(display, str) else None)
+        elif isinstance(ref, str) and ref.startswith("Location/"):
+            location = location or (display if isinstance(display, str) else None)
+    if patient_ref is None:
+        raise ValidationFailed("participant", "must include an actor Patient/<id>")
+    return (
+        patient_ref,
+        (clinician or "").strip()[:200] or None,
+        (location or "").strip()[:200] or None,
+    )
+
+
+def _duration(resource: Mapping[str, Any], start: datetime) -> int | None:
+    minutes = resource.get("minutesDuration")
+    if minutes is not None:
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440:
+            raise ValidationFailed("minutesDuration", "must be an integer between 1 and 1440")
+        return minutes
+    if resource.get("end") is not None:
+        end = v.parse_datetime(resource["end"], "end")
+        span = int((end - start).total_seconds() // 60)
+        if not 1 <= span <= 1440:
+            raise ValidationFailed("end", "must be 1 minute to 24 hours after start")
+        return span
+    return None
+
+
+async def import_appointment(request: Request) -> Response:
+    """``POST /api/v1/fhir/Appointment``: book, reschedule (same ``id``) or cancel."""
+    org_id = await organization(request)
+    state = web_state(request)
+    resource = v.require_object(await json_body(request))
+    if resource.get("resourceType") != "Appointment":
+        raise ValidationFailed("resourceType", "must be Appointment")
+    status = resource.get("status")
+    if status != "cancelled" and status not in _BOOKABLE:
+        raise ValidationFailed("status", "must be proposed, pending, booked or cancelled")
+    external_id = v.string(resource, "id", max_length=64)
+    patient_ref, clinician, location = _participants(resource)
+    mark_sensitive(clinician, location)
+    now = state.clock()
+    start = v.datetime_field(resource, "start", now=now, required=status != "cancelled")
+    duration = _duration(resource, start) if start is not None else None
+    info = {"duration_minutes": duration, "location": location, "clinician_name": clinician}
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        patient = await _patient(conn, org_id, patient_ref, "participant.actor.reference")
+        existing = (
+            await conn.fetchrow(query("web", "appointment_by_external_id"), org_id, external_id)
+            if external_id
+            else None
+        )
+        if existing is not None and existing["patient_id"] != patient["id"]:
+            raise ValidationFailed("id", "this Appointment id belongs to another patient")
+        if status == "cancelled":
+            if existing is None:
+                raise NotFound("appointment")
+            if existing["status"] != "cancelled":
+                from medremind.web.api_v1 import planning
+
+                await planning.cancelled(conn, existing["id"], now)
+            row = await conn.fetchrow(query("web", "get_appointment"), existing["id"], org_id)
+            return 200, appointment_json(row)
+        assert start is not None
+        if existing is not None:
+            if existing["status"] in ("cancelled", "completed", "no_show"):
+                raise ApiError(409, f"the appointment is {existing['status']}", field="id")
+            row = await change(conn, org_id, existing["id"], start, info, now)
+            return 200, appointment_json(row)
+        row = await book(conn, org_id, patient["id"], start, info, external_id, now)
+        row = await conn.fetchrow(query("web", "get_appointment"), row["id"], org_id)
+        return 201, appointment_json(row)
+
+    return await run_idempotent(state.pool, request, org_id, resource, work)

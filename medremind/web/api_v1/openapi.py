@@ -1,0 +1,562 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, written by hand next to the handlers it describes.
+
+Served at ``GET /api/v1/openapi.json``. ``tests/web`` runs schemathesis over it, so a handler that
+drifts from this document, or answers 5xx to any input it allows, fails the build.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+_CHANNELS = ["telegram", "whatsapp", "sms", "email", "console"]
+_STATUSES = ["pending", "processing", "sent", "delivered", "failed", "cancelled", "expired"]
+_KINDS = [
+    "medication_reminder",
+    "dose_followup",
+    "missed_dose_caregiver",
+    "appointment_confirmation",
+    "appointment_reminder",
+    "appointment_cancelled",
+    "appointment_rescheduled",
+    "refill_reminder",
+    "free_text",
+    "system",
+]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {
+        400: "Malformed JSON",
+        401: "Missing or invalid API key",
+        404: "Not found in your organization",
+        409: "Conflict with the current state (or an Idempotency-Key reused with another body)",
+        413: "Body too large",
+        415: "Body is not application/json",
+        422: "A field is invalid; `error.field` names it",
+    }
+    return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes if c in text}
+
+
+_UUID = {"type": "string", "format": "uuid"}
+_TIME = {"type": "string", "format": "date-time"}
+_NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+_ID_PARAM = {"in": "path", "required": True, "schema": _UUID}
+_IDEMPOTENCY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Repeat a create safely: the same key and body return the first response.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+_BODY_ERRORS = (400, 401, 409, 413, 415, 422)
+
+
+def _body(schema: dict[str, Any], media: str = "application/json") -> dict[str, Any]:
+    return {"required": True, "content": {media: {"schema": schema}}}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "code", "reason"],
+                "properties": {
+                    "status": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "reason": {"type": "string"},
+                    "field": {"type": "string"},
+                },
+            }
+        },
+    },
+    "MessageCreate": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["patient_id"],
+        "description": "Give exactly one of `text` and `template`.",
+        "properties": {
+            "patient_id": _UUID,
+            "text": {"type": "string", "minLength": 1, "maxLength": 4096},
+            "template": {"type": "string", "minLength": 1, "maxLength": 100},
+            "kind": {"type": "string", "enum": _KINDS, "default": "free_text"},
+            "variables": {
+                "type": "object",
+                "maxProperties": 50,
+                "additionalProperties": {"type": "string", "maxLength": 1000},
+            },
+            "platform": {"type": "string", "enum": [*_CHANNELS, "auto"], "default": "auto"},
+            "scheduled_time": {**_TIME, "description": "Default now; not in the past."},
+            "expires_at": {**_TIME, "description": "After scheduled_time; not in the past."},
+            "priority": {"type": "integer", "minimum": 0, "maximum": 9, "default": 5},
+            "urgent": {"type": "boolean", "default": False},
+        },
+    },
+    "Message": {
+        "type": "object",
+        "required": ["id", "patient_id", "status", "platform", "kind", "scheduled_time"],
+        "properties": {
+            "id": _UUID,
+            "patient_id": _UUID,
+            "status": {"type": "string", "enum": _STATUSES},
+            "platform": {"type": "string", "enum": [*_CHANNELS, "auto"]},
+            "kind": {"type": "string", "enum": _KINDS},
+            "template": {"type": ["string", "null"]},
+            "text": {"type": ["string", "null"]},
+            "variables": {"type": "object", "additionalProperties": {"type": "string"}},
+            "scheduled_time": _TIME,
+            "expires_at": _NULLABLE_TIME,
+            "priority": {"type": "integer"},
+            "urgent": {"type": "boolean"},
+            "attempts": {"type": "integer"},
+            "last_error": {"type": ["string", "null"]},
+            "sent_at": _NULLABLE_TIME,
+            "delivered_at": _NULLABLE_TIME,
+            "channel_used": {"type": ["string", "null"]},
+            "created_at": _TIME,
+            "updated_at": _TIME,
+        },
+    },
+    "MessageList": {
+        "type": "object",
+        "required": ["data", "next_offset"],
+        "properties": {
+            "data": {"type": "array", "items": _ref("Message")},
+            "next_offset": {"type": ["integer", "null"]},
+        },
+    },
+    "PatientCreate": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "display_name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "phone": {"type": "string", "description": "E.164, e.g. +14155550123"},
+            "email": {"type": "string", "format": "email", "maxLength": 254},
+            "timezone": {"type": "string", "description": "IANA name; default the clinic's"},
+            "locale": {"type": "string", "description": "Language tag such as en or es-MX"},
+            "channel_order": {
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {"type": "string", "enum": _CHANNELS},
+            },
+            "external_id": {"type": "string", "minLength": 1, "maxLength": 100},
+            "consent": {"type": "boolean", "default": False},
+        },
+    },
+    "Patient": {
+        "type": "object",
+        "required": ["id", "locale", "timezone", "channel_order", "status", "contacts"],
+        "properties": {
+            "id": _UUID,
+            "display_name": {"type": ["string", "null"]},
+            "locale": {"type": "string"},
+            "timezone": {"type": "string"},
+            "channel_order": {"type": "array", "items": {"type": "string"}},
+            "external_id": {"type": ["string", "null"]},
+            "status": {"type": "string", "enum": ["invited", "active", "deleted"]},
+            "consent_at": _NULLABLE_TIME,
+            "created_at": _TIME,
+            "contacts": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "channel": {"type": "string", "enum": _CHANNELS},
+                        "address": {"type": "string"},
+                        "verified": {"type": "boolean"},
+                        "opted_out": {"type": "boolean"},
+                    },
+                },
+            },
+        },
+    },
+    "InviteCreate": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"expires_in_hours": {"type": "integer", "minimum": 1, "maximum": 720}},
+    },
+    "Invite": {
+        "type": "object",
+        "required": ["id", "patient_id", "token", "link", "expires_at"],
+        "properties": {
+            "id": _UUID,
+            "patient_id": _UUID,
+            "token": {"type": "string", "description": "Shown once; stored only as a hash."},
+            "link": {
+                "type": ["string", "null"],
+                "description": "https://t.me/<bot>?start=<token> when the bot is known",
+            },
+            "expires_at": _TIME,
+        },
+    },
+    "AppointmentCreate": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["patient_id", "starts_at"],
+        "properties": {
+            "patient_id": _UUID,
+            "starts_at": {**_TIME, "description": "Not in the past."},
+            "duration_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+            "location": {"type": "string", "minLength": 1, "maxLength": 200},
+            "clinician_name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "reminder_offsets": {
+                "type": "array",
+                "maxItems": 10,
+                "items": {"type": "integer", "minimum": 1, "maximum": 43200},
+                "description": "Minutes before the start; default the clinic's (24 h and 2 h).",
+            },
+            "external_id": {"type": "string", "minLength": 1, "maxLength": 100},
+        },
+    },
+    "AppointmentUpdate": {
+        "type": "object",
+        "additionalProperties": False,
+        "minProperties": 1,
+        "description": "A new `starts_at` reschedules: old reminders cancelled, new ones planned.",
+        "properties": {
+            "starts_at": _TIME,
+            "duration_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+            "location": {"type": "string", "minLength": 1, "maxLength": 200},
+            "clinician_name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "reminder_offsets": {
+                "type": "array",
+                "maxItems": 10,
+                "items": {"type": "integer", "minimum": 1, "maximum": 43200},
+            },
+        },
+    },
+    "Appointment": {
+        "type": "object",
+        "required": ["id", "patient_id", "starts_at", "status"],
+        "properties": {
+            "id": _UUID,
+            "patient_id": _UUID,
+            "starts_at": _TIME,
+            "duration_minutes": {"type": "integer"},
+            "location": {"type": ["string", "null"]},
+            "clinician_name": {"type": ["string", "null"]},
+            "reminder_offsets": {"type": ["array", "null"], "items": {"type": "integer"}},
+            "status": {
+                "type": "string",
+                "enum": [
+                    "scheduled",
+                    "confirmed",
+                    "reschedule_requested",
+                    "cancelled",
+                    "completed",
+                    "no_show",
+                ],
+            },
+            "external_id": {"type": ["string", "null"]},
+            "created_at": _TIME,
+            "updated_at": _TIME,
+        },
+    },
+    "FhirMedicationRequest": {
+        "type": "object",
+        "required": ["resourceType", "subject", "medicationCodeableConcept", "dosageInstruction"],
+        "description": "FHIR R4 MedicationRequest; dosageInstruction[0].timing is the schedule.",
+        "properties": {
+            "resourceType": {"const": "MedicationRequest"},
+            "status": {"type": "string"},
+            "subject": {
+                "type": "object",
+                "required": ["reference"],
+                "properties": {"reference": {"type": "string", "pattern": "^Patient/"}},
+            },
+            "medicationCodeableConcept": {
+                "type": "object",
+                "properties": {"text": {"type": "string"}, "coding": {"type": "array"}},
+            },
+            "dosageInstruction": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["timing"],
+                    "properties": {"timing": {"type": "object"}, "text": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "MedicationImported": {
+        "type": "object",
+        "required": ["medication_id", "schedule_id", "patient_id", "name", "schedule"],
+        "properties": {
+            "medication_id": _UUID,
+            "schedule_id": _UUID,
+            "patient_id": _UUID,
+            "name": {"type": "string"},
+            "dose": {"type": ["string", "null"]},
+            "schedule": {"type": "object"},
+        },
+    },
+    "FhirAppointment": {
+        "type": "object",
+        "required": ["resourceType", "status", "participant"],
+        "description": (
+            "FHIR R4 Appointment. `id` is kept as external_id: importing the same id again "
+            "reschedules, status cancelled cancels."
+        ),
+        "properties": {
+            "resourceType": {"const": "Appointment"},
+            "id": {"type": "string", "maxLength": 64},
+            "status": {"enum": ["proposed", "pending", "booked", "cancelled"]},
+            "start": _TIME,
+            "end": _TIME,
+            "minutesDuration": {"type": "integer", "minimum": 1, "maximum": 1440},
+            "participant": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "actor": {
+                            "type": "object",
+                            "properties": {
+                                "reference": {"type": "string"},
+                                "display": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+            },
+        },
+    },
+}
+
+_GET_ERRORS = (401, 404)
+
+
+def build_document() -> dict[str, Any]:
+    """The OpenAPI document (a fresh dict each call)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "MedRemind API",
+            "version": "1.0.0",
+            "description": (
+                "Schedule messages, book appointments, register patients and import FHIR "
+                "resources for your clinic. Authenticate with `Authorization: Bearer <key>` "
+                "(created by `medremind apikey create --org ...`). Every error is JSON: "
+                '`{"error": {"status", "code", "reason", "field"?}}`.'
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"apiKey": []}],
+        "paths": {
+            "/api/v1/messages": {
+                "post": {
+                    "operationId": "createMessage",
+                    "summary": "Schedule a message for a patient",
+                    "parameters": [_IDEMPOTENCY],
+                    "requestBody": _body(_ref("MessageCreate")),
+                    "responses": {
+                        "201": _json(_ref("Message"), "Created (or the first response again)"),
+                        **_errors(*_BODY_ERRORS),
+                    },
+                },
+                "get": {
+                    "operationId": "listMessages",
+                    "summary": "List messages, newest first",
+                    "parameters": [
+                        {"name": "status", "in": "query", "schema": {"enum": _STATUSES}},
+                        {"name": "patient_id", "in": "query", "schema": _UUID},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+                        },
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 1000000},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(_ref("MessageList"), "A page of messages"),
+                        **_errors(401, 422),
+                    },
+                },
+            },
+            "/api/v1/messages/{message_id}": {
+                "get": {
+                    "operationId": "getMessage",
+                    "summary": "One message",
+                    "parameters": [{"name": "message_id", **_ID_PARAM}],
+                    "responses": {
+                        "200": _json(_ref("Message"), "The message"),
+                        **_errors(401, 404),
+                    },
+                }
+            },
+            "/api/v1/messages/{message_id}/cancel": {
+                "post": {
+                    "operationId": "cancelMessage",
+                    "summary": "Cancel a pending message",
+                    "parameters": [{"name": "message_id", **_ID_PARAM}],
+                    "responses": {
+                        "200": _json(_ref("Message"), "Cancelled"),
+                        **_errors(401, 404, 409),
+                    },
+                }
+            },
+            "/api/v1/patients": {
+                "post": {
+                    "operationId": "createPatient",
+                    "summary": "Register a patient",
+                    "parameters": [_IDEMPOTENCY],
+                    "requestBody": _body(_ref("PatientCreate")),
+                    "responses": {
+                        "201": _json(_ref("Patient"), "Created"),
+                        **_errors(*_BODY_ERRORS),
+                    },
+                }
+            },
+            "/api/v1/patients/{patient_id}": {
+                "get": {
+                    "operationId": "getPatient",
+                    "summary": "One patient with contact points",
+                    "parameters": [{"name": "patient_id", **_ID_PARAM}],
+                    "responses": {
+                        "200": _json(_ref("Patient"), "The patient"),
+                        **_errors(401, 404),
+                    },
+                }
+            },
+            "/api/v1/patients/{patient_id}/invites": {
+                "post": {
+                    "operationId": "createInvite",
+                    "summary": "A one-time invite link for the patient (token shown once)",
+                    "parameters": [{"name": "patient_id", **_ID_PARAM}],
+                    "requestBody": {
+                        "required": False,
+                        "content": {"application/json": {"schema": _ref("InviteCreate")}},
+                    },
+                    "responses": {
+                        "201": _json(_ref("Invite"), "Created"),
+                        **_errors(400, 401, 404, 413, 415, 422),
+                    },
+                }
+            },
+            "/api/v1/appointments": {
+                "post": {
+                    "operationId": "createAppointment",
+                    "summary": "Book an appointment (confirmation and reminders follow)",
+                    "parameters": [_IDEMPOTENCY],
+                    "requestBody": _body(_ref("AppointmentCreate")),
+                    "responses": {
+                        "201": _json(_ref("Appointment"), "Booked"),
+                        **_errors(*_BODY_ERRORS),
+                    },
+                }
+            },
+            "/api/v1/appointments/{appointment_id}": {
+                "get": {
+                    "operationId": "getAppointment",
+                    "summary": "One appointment",
+                    "parameters": [{"name": "appointment_id", **_ID_PARAM}],
+                    "responses": {
+                        "200": _json(_ref("Appointment"), "The appointment"),
+                        **_errors(*_GET_ERRORS),
+                    },
+                },
+                "patch": {
+                    "operationId": "updateAppointment",
+                    "summary": "Change details or reschedule",
+                    "parameters": [{"name": "appointment_id", **_ID_PARAM}],
+                    "requestBody": _body(_ref("AppointmentUpdate")),
+                    "responses": {
+                        "200": _json(_ref("Appointment"), "Updated"),
+                        **_errors(400, 401, 404, 409, 413, 415, 422),
+                    },
+                },
+            },
+            "/api/v1/appointments/{appointment_id}/cancel": {
+                "post": {
+                    "operationId": "cancelAppointment",
+                    "summary": "Cancel (reminders withdrawn, the patient told)",
+                    "parameters": [{"name": "appointment_id", **_ID_PARAM}],
+                    "responses": {
+                        "200": _json(_ref("Appointment"), "Cancelled"),
+                        **_errors(401, 404, 409),
+                    },
+                }
+            },
+            "/api/v1/fhir/MedicationRequest": {
+                "post": {
+                    "operationId": "importMedicationRequest",
+                    "summary": "Import a FHIR MedicationRequest as a medication and schedule",
+                    "parameters": [_IDEMPOTENCY],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/fhir+json": {"schema": _ref("FhirMedicationRequest")},
+                            "application/json": {"schema": _ref("FhirMedicationRequest")},
+                        },
+                    },
+                    "responses": {
+                        "201": _json(_ref("MedicationImported"), "Imported"),
+                        **_errors(*_BODY_ERRORS),
+                    },
+                }
+            },
+            "/api/v1/fhir/Appointment": {
+                "post": {
+                    "operationId": "importAppointment",
+                    "summary": "Import a FHIR Appointment: book, reschedule or cancel",
+                    "parameters": [_IDEMPOTENCY],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/fhir+json": {"schema": _ref("FhirAppointment")},
+                            "application/json": {"schema": _ref("FhirAppointment")},
+                        },
+                    },
+                    "responses": {
+                        "200": _json(_ref("Appointment"), "Rescheduled or cancelled"),
+                        "201": _json(_ref("Appointment"), "Booked"),
+                        **_errors(*_BODY_ERRORS, 404),
+                    },
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "schemas": SCHEMAS,
+            "responses": {
+                f"E{code}": _json(_ref("Error"), text)
+                for code, text in {
+                    400: "Malformed JSON",
+                    401: "Missing or invalid API key",
+                    404: "Not found in your organization",
+                    409: "Conflict with the current state or a reused Idempotency-Key",
+                    413: "Body too large",
+                    415: "Body is not JSON",
+                    422: "A field is invalid; error.field names it",
+                }.items()
+            },
+        },
+    }
+
+
+_DOCUMENT = build_document()
+
+
+async def openapi_document(request: Request) -> JSONResponse:
+    """``GET /api/v1/openapi.json`` (no key needed: it describes, it reveals nothing)."""
+    return JSONResponse(_DOCUMENT)

@@ -1,0 +1,104 @@
+"""The web app factory: routes, middleware, JSON errors and the start-up/shutdown lifecycle.
+
+``create_app(settings, database=..., senders=..., clock=...)`` takes its dependencies explicitly;
+the web process passes none (the app opens its own pool and builds the configured senders at
+start-up), tests pass the test database and loopback fakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from core.db import Database
+from core.settings import Settings
+from medremind.web import health, inbound, metrics, telegram_webhook, twilio_webhooks
+from medremind.web.api_v1 import ROUTES as API_ROUTES
+from medremind.web.errors import EXCEPTION_HANDLERS
+from medremind.web.middleware import RequestContextMiddleware
+from medremind.web.state import WebState, utc_now
+
+logger = logging.getLogger(__name__)
+
+
+def _routes() -> list[Route]:
+    return [
+        Route("/telegram/webhook", telegram_webhook.telegram_webhook, methods=["POST"]),
+        Route("/twilio/inbound", twilio_webhooks.twilio_inbound, methods=["POST"]),
+        Route("/twilio/status", twilio_webhooks.twilio_status, methods=["POST"]),
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
+        *API_ROUTES,
+    ]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    senders: Mapping[Any, Any] | None = None,
+    clock: Callable[[], datetime] | None = None,
+    bot_username: str | None = None,
+    resume_on_startup: bool = True,
+) -> Starlette:
+    """The ASGI app.
+
+    ``database``: a ``core.db.Database`` (started or not; the app starts it and, when it created
+    it itself, stops it). ``senders``: channel -> ``ChannelSender`` for the conversation engine
+    (default: ``platforms.registry.build_senders(settings)`` at start-up, closed at shutdown).
+    ``clock``: aware-UTC now. ``bot_username``: for invite links. ``resume_on_startup``: process
+    inbound updates left unprocessed by an earlier process, in the background, at start-up.
+    """
+    own_database = database is None
+    state = WebState(
+        settings=settings,
+        database=database or Database(settings),
+        senders=senders,
+        clock=clock or utc_now,
+        bot_username=bot_username,
+    )
+    own_senders = senders is None
+    routes = _routes()
+    templates = {route.endpoint: route.path for route in routes}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await state.database.start()
+        if own_senders:
+            from platforms.registry import build_senders
+
+            state.senders = build_senders(settings)
+        if resume_on_startup:
+            task = asyncio.create_task(inbound.resume(state), name="resume-inbound")
+            state.tasks.add(task)
+            task.add_done_callback(state.tasks.discard)
+        try:
+            yield
+        finally:
+            for task in list(state.tasks):
+                task.cancel()
+            await asyncio.gather(*state.tasks, return_exceptions=True)
+            if own_senders and state.senders:
+                for sender in state.senders.values():
+                    with contextlib.suppress(Exception):
+                        await sender.aclose()
+            if own_database:
+                await state.database.stop()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestContextMiddleware, route_of=templates.get)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.web = state
+    return app

@@ -1,0 +1,105 @@
+"""Every error the web app answers is JSON: ``{"error": {"status", "code", "reason", "field"?}}``.
+
+Handlers raise :class:`ApiError` (or a subclass); Starlette's own 404/405 and any unexpected
+exception are turned into the same shape here, so a client never has to parse an HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+logger = logging.getLogger(__name__)
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error answer: HTTP ``status``, a human ``reason`` and, for 422, the ``field`` at fault."""
+
+    def __init__(self, status: int, reason: str, *, field: str | None = None, code: str = ""):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.field = field
+        self.code = code or _CODES.get(status, "error")
+
+
+class ValidationFailed(ApiError):
+    """422: ``field`` (a JSON path such as ``patient.phone``) has an unacceptable value."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(422, reason, field=field)
+
+
+class NotFound(ApiError):
+    """404: the thing does not exist, or belongs to another organization (indistinguishable)."""
+
+    def __init__(self, what: str):
+        super().__init__(404, f"{what} not found")
+
+
+def error_body(status: int, reason: str, *, field: str | None = None, code: str = "") -> dict:
+    """The JSON document of an error answer."""
+    error: dict[str, Any] = {
+        "status": status,
+        "code": code or _CODES.get(status, "error"),
+        "reason": reason,
+    }
+    if field is not None:
+        error["field"] = field
+    return {"error": error}
+
+
+def error_response(
+    status: int, reason: str, *, field: str | None = None, headers: dict | None = None
+) -> JSONResponse:
+    """A JSON error response."""
+    return JSONResponse(
+        error_body(status, reason, field=field), status_code=status, headers=headers
+    )
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    body = error_body(exc.status, exc.reason, field=exc.field, code=exc.code)
+    return JSONResponse(body, status_code=exc.status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    reason = exc.detail if isinstance(exc.detail, str) else _CODES.get(exc.status_code, "error")
+    if exc.status_code == 404:
+        reason = "no such resource"
+    elif exc.status_code == 405:
+        reason = f"method {request.method} not allowed here"
+    return error_response(exc.status_code, reason, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # The traceback goes through the redaction filter like every other log record.
+    logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+    return error_response(500, "internal error; the request id identifies it in the logs")
+
+
+EXCEPTION_HANDLERS = {
+    ApiError: _api_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}

@@ -1,0 +1,64 @@
+"""What the request handlers share: settings, the database, channel senders, the clock.
+
+One ``WebState`` per app, on ``app.state.web``; handlers reach it through :func:`web_state`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from starlette.requests import Request
+
+from core.db import Database
+from core.settings import Settings
+
+
+def utc_now() -> datetime:
+    """The default clock: aware UTC now."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class WebState:
+    """Dependencies of the web app, given explicitly so tests build it on their own database."""
+
+    settings: Settings
+    database: Database
+    senders: Any = None
+    clock: Callable[[], datetime] = utc_now
+    # The bot's @username, for invite links (https://t.me/<username>?start=<token>).
+    bot_username: str | None = None
+    # The conversation engine's context (bot.context.BotContext); built on first use.
+    _bot_context: Any = None
+    # Background tasks started by the app (start-up resume), cancelled at shutdown.
+    tasks: set = field(default_factory=set)
+
+    @property
+    def bot_context(self) -> Any:
+        """The conversation engine's context over this app's pool, senders and clock."""
+        if self._bot_context is None and self.database.pool is not None:
+            from bot.context import BotContext
+
+            self._bot_context = BotContext(
+                pool=self.database.pool,
+                senders=self.senders or {},
+                settings=self.settings,
+                clock=self.clock,
+            )
+        return self._bot_context
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The started pool; a request before start-up is a programming error."""
+        if self.database.pool is None:
+            raise RuntimeError("the database is not started")
+        return self.database.pool
+
+
+def web_state(request: Request) -> WebState:
+    """The app's ``WebState`` from a request."""
+    return request.app.state.web

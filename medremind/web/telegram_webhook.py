@@ -1,0 +1,67 @@
+"""``POST /telegram/webhook``: Telegram's updates, authenticated by the webhook secret token.
+
+Telegram sends the secret given at ``setWebhook`` in ``X-Telegram-Bot-Api-Secret-Token``. It is
+compared in constant time; a missing or wrong header, or no secret configured at all (fail
+closed), answers 403 before the body is even read, so nothing is stored.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from medremind.web import inbound
+from medremind.web.errors import error_response
+from medremind.web.metrics import INBOUND_UPDATES
+from medremind.web.state import web_state
+
+logger = logging.getLogger(__name__)
+
+SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 (a header name)
+# Telegram updates are small; anything far larger is not Telegram.
+MAX_BODY_BYTES = 1_000_000
+
+
+def secret_matches(expected: str | None, given: str | None) -> bool:
+    """Constant-time comparison; False when either side is missing or empty."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+
+
+async def telegram_webhook(request: Request) -> Response:
+    """Verify, store (unique by ``update_id``), answer 200, then process in the background."""
+    state = web_state(request)
+    configured = state.settings.telegram_webhook_secret
+    expected = configured.get_secret_value() if configured is not None else None
+    if not secret_matches(expected, request.headers.get(SECRET_HEADER)):
+        INBOUND_UPDATES.labels("telegram", "rejected").inc()
+        return error_response(403, "bad or missing webhook secret")
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return error_response(413, "update too large")
+    try:
+        update = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return error_response(400, "body is not JSON")
+    if not isinstance(update, dict):
+        return error_response(400, "body is not a JSON object")
+
+    from platforms.telegram import parse_update
+
+    try:
+        event = parse_update(update)
+    except (ValueError, KeyError, TypeError) as exc:
+        # Authenticated but unparseable: acknowledge, or Telegram would redeliver it for a day.
+        logger.warning("unparseable telegram update", extra={"error_type": type(exc).__name__})
+        event = None
+    if event is None:
+        # An update type the bot does not handle: acknowledge so Telegram does not retry it.
+        INBOUND_UPDATES.labels("telegram", "ignored").inc()
+        return JSONResponse({"ok": True})
+    task = await inbound.accept(state, event, update)
+    return JSONResponse({"ok": True}, background=task)

@@ -1,0 +1,165 @@
+"""``POST /twilio/inbound`` and ``POST /twilio/status``, authenticated by ``X-Twilio-Signature``.
+
+Twilio signs the URL it posted to plus the form parameters. Behind Heroku's router (or any
+TLS-terminating proxy) the app sees ``http://`` and an internal host, so the URL is rebuilt from
+``PUBLIC_BASE_URL`` + path (+ query), never from ``request.url``. With no auth token or no public
+URL configured nothing can be verified, so every request is refused (403, fail closed) and
+nothing is stored.
+
+Inbound messages are stored unique by ``MessageSid`` (a redelivery is a no-op) and answered with
+empty TwiML; replies go out through the REST API. Status callbacks are stored unique by (sid,
+status) in ``delivery_status_events``; only a first sighting changes the message, and statuses
+never move backwards (``platforms.twilio_inbound.merge_status``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from twilio.request_validator import RequestValidator
+
+from core.sql import query
+from medremind.web import inbound
+from medremind.web.errors import error_response
+from medremind.web.metrics import INBOUND_UPDATES, STATUS_CALLBACKS
+from medremind.web.state import WebState, web_state
+from platforms.twilio_common import classify_twilio_code
+from platforms.twilio_inbound import merge_status, parse_twilio_inbound, parse_twilio_status
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "x-twilio-signature"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# Twilio forms are a few kilobytes; refuse to parse anything much larger.
+MAX_BODY_BYTES = 64_000
+# A message row is only moved by a callback once the dispatcher recorded its send; before that
+# the dispatcher's own (lease-guarded) write decides, and the event row keeps the callback.
+_DISPATCHED = frozenset({"sent", "delivered", "failed"})
+
+
+def public_url(base_url: str, request: Request) -> str:
+    """The URL Twilio signed: the configured public base, the path and the raw query string."""
+    url = base_url.rstrip("/") + request.url.path
+    raw_query = request.scope.get("query_string", b"")
+    if raw_query:
+        url += "?" + raw_query.decode("latin-1")
+    return url
+
+
+def _params(form: FormData) -> dict[str, Any]:
+    """Form fields for the validator; repeated fields as lists, as Twilio signs each value."""
+    params: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if not isinstance(value, str):
+            continue
+        if key in params:
+            existing = params[key]
+            params[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            params[key] = value
+    return params
+
+
+async def _verified_form(request: Request, state: WebState, channel: str) -> FormData | Response:
+    """The form when the signature holds; otherwise the 403 (or 413) response to send."""
+    settings = state.settings
+    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if not token or not settings.public_base_url:
+        INBOUND_UPDATES.labels(channel, "rejected").inc()
+        logger.warning("twilio webhook refused: TWILIO_AUTH_TOKEN or PUBLIC_BASE_URL not set")
+        return error_response(403, "webhook signature cannot be verified on this server")
+    if not signature:
+        INBOUND_UPDATES.labels(channel, "rejected").inc()
+        return error_response(403, "missing X-Twilio-Signature")
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return error_response(413, "form too large")
+    form = await request.form()
+    url = public_url(settings.public_base_url, request)
+    if not RequestValidator(token).validate(url, _params(form), signature):
+        INBOUND_UPDATES.labels(channel, "rejected").inc()
+        return error_response(403, "invalid X-Twilio-Signature")
+    return form
+
+
+def _twiml() -> Response:
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+async def twilio_inbound(request: Request) -> Response:
+    """An inbound SMS or WhatsApp message: verify, store once, answer empty TwiML, process."""
+    state = web_state(request)
+    form = await _verified_form(request, state, "twilio")
+    if isinstance(form, Response):
+        return form
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        event = parse_twilio_inbound(fields)
+    except ValueError:
+        return error_response(400, "not a Twilio message form")
+    if not event.provider_id:
+        return error_response(400, "form has no MessageSid")
+    task = await inbound.accept(state, event, fields)
+    return Response(EMPTY_TWIML, media_type="text/xml", background=task)
+
+
+async def twilio_status(request: Request) -> Response:
+    """A delivery status callback: verify, record once, move the message forward only."""
+    state = web_state(request)
+    form = await _verified_form(request, state, "twilio_status")
+    if isinstance(form, Response):
+        return form
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        update = parse_twilio_status(fields)
+    except ValueError:
+        return error_response(400, "not a Twilio status form")
+    outcome = await apply_status(state, update)
+    STATUS_CALLBACKS.labels(update.status, outcome).inc()
+    return Response(status_code=204)
+
+
+async def apply_status(state: WebState, update: Any) -> str:
+    """Record one ``StatusUpdate``; return ``applied``, ``duplicate`` or ``unknown``."""
+    async with state.pool.acquire() as conn, conn.transaction():
+        event_id = await conn.fetchval(
+            query("web", "insert_status_event"),
+            update.provider_message_id,
+            update.status,
+            update.error_code,
+        )
+        if event_id is None:
+            return "duplicate"
+        rows = await conn.fetch(query("web", "messages_by_provider_id"), update.provider_message_id)
+        if not rows:
+            return "unknown"
+        error = classify_twilio_code(update.error_code) if update.error_code else None
+        for row in rows:
+            if row["status"] in _DISPATCHED:
+                merged = merge_status(row["status"], update.status)
+                # scheduled_messages has no 'undelivered': for the message it is a failure.
+                stored = "failed" if merged == "undelivered" else merged
+                if stored != row["status"]:
+                    last_error = str(error) if error is not None else None
+                    if stored == "failed" and last_error is None:
+                        last_error = f"provider reported {update.provider_status or update.status}"
+                    await conn.execute(
+                        query("web", "apply_delivery_status"), row["id"], stored, last_error
+                    )
+            if update.status in ("delivered", "undelivered", "failed"):
+                await conn.execute(
+                    query("web", "insert_delivery_attempt"),
+                    row["id"],
+                    "delivered" if update.status == "delivered" else "undelivered",
+                    str(error) if error is not None else None,
+                    {"provider_status": update.provider_status, "error_code": update.error_code},
+                    row["channel_used"] or str(update.channel),
+                    str(error.error_class) if error is not None else None,
+                    update.provider_message_id,
+                )
+    return "applied"
