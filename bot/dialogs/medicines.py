@@ -1,1 +1,470 @@
-"""Placeholder; filled in below."""
+"""``/add`` and ``/meds``: a medicine, its dose, times, days, dates and pill count; pause, resume,
+edit times and delete.
+
+Saving writes ``medications`` and ``reminder_schedules`` and asks the planner to plan the schedule
+at once (``scheduler.planner.replan_schedule``, imported lazily: the planner's periodic tick plans
+it anyway if the planner is not installed or fails).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time
+from typing import Any
+from uuid import UUID
+
+from bot import texts
+from bot.conversation import Turn
+from bot.dialogs.onboarding import now_local
+from bot.parsing import (
+    QUICK_TIMES,
+    parse_date,
+    parse_free_field,
+    parse_int,
+    parse_times,
+    parse_weekdays,
+)
+from bot.steps import Options, command, finish, goto, reprompt, step
+from core.logs import mark_sensitive
+from core.sql import query
+
+logger = logging.getLogger(__name__)
+
+MAX_TIMES = 12
+_WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+async def replan(turn: Turn, schedule_ids: list[UUID]) -> None:
+    """Plan changed schedules now, if the planner is installed; never fails the turn."""
+    try:
+        from scheduler.planner import replan_schedule
+    except ImportError:
+        return
+    for schedule_id in schedule_ids:
+        try:
+            async with turn.conn.transaction():
+                await replan_schedule(turn.conn, schedule_id, turn.now)
+        except Exception as exc:
+            logger.warning("replan failed", extra={"error_class": type(exc).__name__})
+
+
+def _times(data: dict[str, Any]) -> list[time]:
+    return [time.fromisoformat(v) for v in data.get("times", [])]
+
+
+def days_text(turn: Turn, days: list[int] | None, every_n: int | None) -> str:
+    """ "every day", "on weekdays", "on Mon, Wed", "every 2 days"."""
+    if every_n and every_n > 1:
+        return turn.t("days_every_n", n=every_n)
+    if not days or len(days) == 7:
+        return turn.t("days_every")
+    if days == [1, 2, 3, 4, 5]:
+        return turn.t("days_weekdays")
+    from babel.dates import get_day_names
+
+    names = get_day_names("abbreviated", locale=turn.locale)
+    return turn.t("days_list", days=", ".join(names[d - 1] for d in days))
+
+
+# -- /add -------------------------------------------------------------------------------------
+
+
+@command("add")
+async def add(turn: Turn, arg: str) -> None:
+    """Start adding a medicine; ``/add Metformin`` skips the name question."""
+    turn.conv.state["data"] = {"mode": "add"}
+    name = parse_free_field(arg) if arg else None
+    if name:
+        mark_sensitive(name)
+        turn.conv.data["name"] = name
+        await goto(turn, "add_dose")
+        return
+    await goto(turn, "add_name")
+
+
+async def name_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_med_name"), []
+
+
+@step("add_name", name_prompt)
+async def add_name(turn: Turn) -> None:
+    name = parse_free_field(turn.text)
+    if name is None or turn.choice:
+        await reprompt(turn, "bad_med_name")
+        return
+    mark_sensitive(name)
+    turn.conv.data["name"] = name
+    await goto(turn, "add_dose")
+
+
+async def dose_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_dose"), [(turn.t("btn_skip"), "dose:skip")]
+
+
+@step("add_dose", dose_prompt)
+async def add_dose(turn: Turn) -> None:
+    if turn.choice == "dose:skip":
+        turn.conv.data["dose"] = None
+    else:
+        dose = parse_free_field(turn.text)
+        if dose is None:
+            await reprompt(turn, "bad_dose")
+            return
+        mark_sensitive(dose)
+        turn.conv.data["dose"] = dose
+    turn.conv.data["times"] = []
+    await goto(turn, "add_times")
+
+
+def time_options(turn: Turn) -> Options:
+    return [
+        (turn.t("btn_morning"), "time:morning"),
+        (turn.t("btn_noon"), "time:noon"),
+        (turn.t("btn_evening"), "time:evening"),
+        (turn.t("btn_bedtime"), "time:bedtime"),
+        (turn.t("btn_done"), "time:done"),
+    ]
+
+
+async def times_prompt(turn: Turn) -> tuple[str, Options]:
+    chosen = _times(turn.conv.data)
+    if chosen:
+        question = turn.t("times_so_far", times=texts.fmt_times(chosen, turn.locale))
+    elif turn.conv.data.get("mode") == "edit":
+        question = turn.t("ask_edit_times", name=turn.conv.data.get("name", ""))
+    else:
+        question = turn.t("ask_times")
+    return question, time_options(turn)
+
+
+@step("add_times", times_prompt)
+async def add_times(turn: Turn) -> None:
+    data = turn.conv.data
+    if turn.choice == "time:done" or texts.fold_label(turn.text) in ("done", "listo"):
+        if not data.get("times"):
+            await reprompt(turn, "need_a_time")
+            return
+        if data.get("mode") == "edit":
+            await save_edited_times(turn)
+            return
+        await goto(turn, "add_days")
+        return
+    if turn.choice and turn.choice.startswith("time:"):
+        picked: list[time] | None = [QUICK_TIMES[turn.choice[5:]]]
+    else:
+        picked = parse_times(turn.text) if turn.text else None
+    if not picked:
+        await reprompt(turn, "bad_time")
+        return
+    merged = sorted(set(_times(data)) | set(picked))[:MAX_TIMES]
+    data["times"] = [t.strftime("%H:%M") for t in merged]
+    await goto(turn, "add_times")
+
+
+async def days_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_days"), [
+        (turn.t("btn_every_day"), "days:every"),
+        (turn.t("btn_weekdays"), "days:weekdays"),
+        (turn.t("btn_chosen_days"), "days:chosen"),
+        (turn.t("btn_every_n"), "days:every_n"),
+    ]
+
+
+@step("add_days", days_prompt)
+async def add_days(turn: Turn) -> None:
+    data = turn.conv.data
+    if turn.choice == "days:every":
+        data["days"], data["every_n"] = None, None
+    elif turn.choice == "days:weekdays":
+        data["days"], data["every_n"] = [1, 2, 3, 4, 5], None
+    elif turn.choice == "days:chosen":
+        await goto(turn, "add_weekdays")
+        return
+    elif turn.choice == "days:every_n":
+        await goto(turn, "add_every_n")
+        return
+    else:
+        days = parse_weekdays(turn.text) if turn.text else None
+        if days is None:
+            await reprompt(turn, "bad_choice")
+            return
+        data["days"], data["every_n"] = days, None
+    await goto(turn, "add_start")
+
+
+async def weekdays_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_weekdays"), []
+
+
+@step("add_weekdays", weekdays_prompt)
+async def add_weekdays(turn: Turn) -> None:
+    days = parse_weekdays(turn.text) if turn.text else None
+    if days is None:
+        await reprompt(turn, "bad_weekdays")
+        return
+    turn.conv.data["days"], turn.conv.data["every_n"] = days, None
+    await goto(turn, "add_start")
+
+
+async def every_n_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_every_n"), []
+
+
+@step("add_every_n", every_n_prompt)
+async def add_every_n(turn: Turn) -> None:
+    n = parse_int(turn.text, low=2, high=90)
+    if n is None:
+        await reprompt(turn, "bad_every_n")
+        return
+    turn.conv.data["days"], turn.conv.data["every_n"] = None, n
+    await goto(turn, "add_start")
+
+
+async def start_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_start"), [
+        (turn.t("btn_today"), "start:today"),
+        (turn.t("btn_tomorrow"), "start:tomorrow"),
+    ]
+
+
+@step("add_start", start_prompt)
+async def add_start(turn: Turn) -> None:
+    today = now_local(turn).date()
+    choice = {"start:today": "today", "start:tomorrow": "tomorrow"}.get(turn.choice or "")
+    start = parse_date(choice or turn.text, today=today) if (choice or turn.text) else None
+    if start is None:
+        await reprompt(turn, "bad_date")
+        return
+    turn.conv.data["start"] = start.isoformat()
+    await goto(turn, "add_end")
+
+
+async def end_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_end"), [(turn.t("btn_no_end"), "end:none")]
+
+
+@step("add_end", end_prompt)
+async def add_end(turn: Turn) -> None:
+    data = turn.conv.data
+    start = date.fromisoformat(data["start"])
+    if turn.choice == "end:none":
+        data["end"] = None
+    else:
+        end = parse_date(turn.text, today=start) if turn.text else None
+        if end is None:
+            await reprompt(turn, "bad_date")
+            return
+        if end < start:
+            await reprompt(turn, "bad_end", start=texts.fmt_date(start, turn.locale))
+            return
+        data["end"] = end.isoformat()
+    await goto(turn, "add_pills")
+
+
+async def pills_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_pills"), [(turn.t("btn_skip"), "pills:skip")]
+
+
+@step("add_pills", pills_prompt)
+async def add_pills(turn: Turn) -> None:
+    if turn.choice == "pills:skip":
+        turn.conv.data["pills"] = None
+    else:
+        count = parse_int(turn.text, low=0, high=100_000)
+        if count is None:
+            await reprompt(turn, "bad_pills")
+            return
+        turn.conv.data["pills"] = count
+    await goto(turn, "add_confirm")
+
+
+async def confirm_prompt(turn: Turn) -> tuple[str, Options]:
+    data = turn.conv.data
+    end = data.get("end")
+    pills = data.get("pills")
+    summary = turn.t(
+        "confirm_med",
+        name=data.get("name", ""),
+        dose=data.get("dose") or turn.t("dose_none"),
+        times=texts.fmt_times(_times(data), turn.locale),
+        days=days_text(turn, data.get("days"), data.get("every_n")),
+        start=texts.fmt_date(date.fromisoformat(data["start"]), turn.locale),
+        end=turn.t("confirm_med_end", end=texts.fmt_date(date.fromisoformat(end), turn.locale))
+        if end
+        else "",
+        pills=turn.t("confirm_med_pills", count=pills) if pills is not None else "",
+    )
+    return summary, [(turn.t("btn_save"), "save:yes"), (turn.t("btn_cancel"), "save:no")]
+
+
+@step("add_confirm", confirm_prompt)
+async def add_confirm(turn: Turn) -> None:
+    if turn.choice == "save:no":
+        finish(turn)
+        turn.say(turn.t("cancelled"))
+        return
+    if turn.choice != "save:yes":
+        await reprompt(turn, "bad_choice")
+        return
+    data = turn.conv.data
+    medication_id = await turn.conn.fetchval(
+        query("bot", "insert_medication"),
+        turn.conv.patient_id,
+        data["name"],
+        data.get("dose"),
+        data.get("pills"),
+    )
+    schedule_id = await turn.conn.fetchval(
+        query("bot", "insert_schedule"),
+        medication_id,
+        turn.conv.patient_id,
+        _times(data),
+        data.get("days"),
+        data.get("every_n"),
+        date.fromisoformat(data["start"]),
+        date.fromisoformat(data["end"]) if data.get("end") else None,
+    )
+    await replan(turn, [schedule_id])
+    times = texts.fmt_times(_times(data), turn.locale)
+    finish(turn)
+    turn.say(turn.t("med_saved", times=times))
+
+
+# -- /meds ------------------------------------------------------------------------------------
+
+
+@command("meds")
+async def meds(turn: Turn, arg: str) -> None:
+    """List medicines with pause/resume, edit times and delete buttons."""
+    finish(turn)
+    rows = await turn.conn.fetch(query("bot", "list_medications"), turn.conv.patient_id)
+    if not rows:
+        turn.say(turn.t("no_meds"))
+        return
+    lines = [turn.t("meds_header")]
+    options: Options = []
+    for n, row in enumerate(rows, 1):
+        mark_sensitive(row["name"], row["dose"])
+        times = list(row["times_of_day"] or [])
+        lines.append(
+            turn.t(
+                "med_line",
+                n=n,
+                name=row["name"],
+                dose=row["dose"] or turn.t("dose_none"),
+                times=texts.fmt_times(times, turn.locale),
+                days=days_text(turn, row["days_of_week"], row["every_n_days"]),
+                paused=turn.t("med_paused") if row["status"] == "paused" else "",
+            )
+        )
+        short = row["name"][:24]
+        if row["status"] == "paused":
+            options.append((turn.t("btn_resume_med", name=short), f"med:resume:{row['id']}"))
+        else:
+            options.append((turn.t("btn_pause_med", name=short), f"med:pause:{row['id']}"))
+        options.append((turn.t("btn_edit_med", name=short), f"med:edit:{row['id']}"))
+        options.append((turn.t("btn_delete_med", name=short), f"med:delete:{row['id']}"))
+    turn.conv.step = "meds_menu"
+    turn.say("\n".join(lines), options)
+
+
+async def meds_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("meds_header"), []
+
+
+@step("meds_menu", meds_prompt)
+async def meds_menu(turn: Turn) -> None:
+    """A button under the /meds list."""
+    if not turn.choice or not turn.choice.startswith("med:"):
+        finish(turn)
+        turn.say(turn.t("not_understood"))
+        return
+    _, action, raw_id = turn.choice.split(":", 2)
+    medication_id = UUID(raw_id)
+    row = await turn.conn.fetchrow(
+        query("bot", "get_medication"), medication_id, turn.conv.patient_id
+    )
+    if row is None:
+        finish(turn)
+        turn.say(turn.t("med_gone"))
+        return
+    mark_sensitive(row["name"])
+    patient_id = turn.conv.patient_id
+    if action in ("pause", "resume"):
+        status = "paused" if action == "pause" else "active"
+        await turn.conn.execute(
+            query("bot", "set_medication_status"), medication_id, patient_id, status
+        )
+        ids = await turn.conn.fetch(
+            query("bot", "set_schedules_status"), medication_id, patient_id, status
+        )
+        if action == "pause":
+            await turn.conn.execute(query("bot", "cancel_future_doses"), medication_id, turn.now)
+        await replan(turn, [r["id"] for r in ids])
+        finish(turn)
+        key = "med_paused_done" if action == "pause" else "med_resumed_done"
+        turn.say(turn.t(key, name=row["name"]))
+    elif action == "delete":
+        turn.conv.state["data"] = {"medication_id": raw_id, "name": row["name"]}
+        await goto(turn, "delete_med")
+    elif action == "edit":
+        turn.conv.state["data"] = {
+            "mode": "edit",
+            "medication_id": raw_id,
+            "name": row["name"],
+            "times": [],
+        }
+        await goto(turn, "add_times")
+    else:
+        finish(turn)
+        turn.say(turn.t("not_understood"))
+
+
+async def delete_med_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("confirm_delete_med", name=turn.conv.data.get("name", "")), [
+        (turn.t("btn_yes"), "delmed:yes"),
+        (turn.t("btn_no"), "delmed:no"),
+    ]
+
+
+@step("delete_med", delete_med_prompt)
+async def delete_med(turn: Turn) -> None:
+    if turn.choice == "delmed:no":
+        finish(turn)
+        turn.say(turn.t("cancelled"))
+        return
+    if turn.choice != "delmed:yes":
+        await reprompt(turn, "bad_choice")
+        return
+    medication_id = UUID(turn.conv.data["medication_id"])
+    name = turn.conv.data.get("name", "")
+    patient_id = turn.conv.patient_id
+    await turn.conn.execute(
+        query("bot", "set_medication_status"), medication_id, patient_id, "deleted"
+    )
+    ids = await turn.conn.fetch(
+        query("bot", "set_schedules_status"), medication_id, patient_id, "ended"
+    )
+    await turn.conn.execute(query("bot", "cancel_future_doses"), medication_id, turn.now)
+    await replan(turn, [r["id"] for r in ids])
+    finish(turn)
+    turn.say(turn.t("med_deleted_done", name=name))
+
+
+async def save_edited_times(turn: Turn) -> None:
+    data = turn.conv.data
+    medication_id = UUID(data["medication_id"])
+    times = _times(data)
+    ids = await turn.conn.fetch(
+        query("bot", "set_schedule_times"), medication_id, turn.conv.patient_id, times
+    )
+    await turn.conn.execute(query("bot", "cancel_future_doses"), medication_id, turn.now)
+    await replan(turn, [r["id"] for r in ids])
+    name = data.get("name", "")
+    finish(turn)
+    turn.say(turn.t("med_times_done", name=name, times=texts.fmt_times(times, turn.locale)))
+
+
+def local_datetime(turn: Turn) -> datetime:
+    """Now in the patient's zone (re-exported for dialogs that need it)."""
+    return now_local(turn)

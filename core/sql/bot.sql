@@ -159,8 +159,13 @@ update reminder_schedules set times_of_day = $3, version = version + 1
 returning id
 
 -- name: cancel_future_doses
-update dose_events set status = 'cancelled'
- where medication_id = $1 and status in ('due', 'snoozed') and due_at > $2
+with cancelled as (
+  update dose_events set status = 'cancelled'
+   where medication_id = $1 and status in ('due', 'snoozed') and due_at > $2
+  returning id
+)
+update scheduled_messages set status = 'cancelled'
+ where status = 'pending' and dose_event_id in (select id from cancelled)
 
 -- name: get_dose_event
 select d.*, m.name as medication_name, m.dose as medication_dose
