@@ -132,7 +132,10 @@ def classify_smtp_error(exc: BaseException) -> DeliveryError:
     """Translate an aiosmtplib or socket error into our error tree (the one table)."""
     if isinstance(exc, SMTPAuthenticationError):
         return ConfigurationError(f"SMTP authentication failed ({exc.code})", code=str(exc.code))
-    if isinstance(exc, SMTPNotSupported):
+    if isinstance(exc, SMTPNotSupported) or (
+        type(exc) is SMTPException and "not supported" in str(exc).lower()
+    ):
+        # aiosmtplib raises a bare SMTPException when the server lacks STARTTLS.
         return ConfigurationError(f"SMTP server does not support what we need: {exc}")
     if isinstance(exc, SMTPRecipientsRefused):
         codes = [refused.code for refused in exc.recipients]

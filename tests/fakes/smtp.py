@@ -99,7 +99,8 @@ class SmtpSink:
             and auth_data.login.decode() == self.username
             and auth_data.password.decode() == self.password
         )
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd then answers 535 itself (True means "I already replied").
+        return AuthResult(success=ok, handled=False)
 
     def client_tls_context(self) -> ssl.SSLContext | None:
         """An SSL context that trusts this server's throw-away certificate."""
