@@ -38,6 +38,8 @@ class Reply:
     columns: int = 1
     attachments: tuple[tuple[str, str, bytes], ...] = ()
     edit: bool = False
+    # Buttons whose data is sent as is (reminder and appointment answers, see bot.callbacks).
+    raw_options: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -134,6 +136,7 @@ def issue_options(conv: Conversation, replies: list[Reply], now: datetime) -> li
             token = secrets.token_hex(4)
             tokens[token] = value
             opts.append(Option(label=label, data=TOKEN_PREFIX + token))
+        opts.extend(Option(label=label, data=data) for label, data in reply.raw_options)
         if reply.options:
             numbers = [value for _, value in reply.options]
             labels = {texts.fold_label(label): value for label, value in reply.options}

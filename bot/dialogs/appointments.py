@@ -1,1 +1,60 @@
-"""Placeholder; filled in below."""
+"""``/appointments``: upcoming visits, each with Confirm / Reschedule request / Cancel buttons.
+
+On Telegram the buttons carry ``a:<id>:c|r|x``; on SMS the patient replies C, R or X (never the
+word CANCEL, which carriers treat as an opt-out), handled in :mod:`bot.dialogs.answers`.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from bot.callbacks import appointment_answer_options
+from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
+from bot.steps import command, finish
+from core.logs import mark_sensitive
+from core.sql import query
+
+
+@command("appointments")
+async def appointments(turn: Turn, arg: str) -> None:
+    """List upcoming appointments."""
+    finish(turn)
+    rows = await turn.conn.fetch(
+        query("bot", "upcoming_appointments"), turn.conv.patient_id, turn.now
+    )
+    if not rows:
+        turn.say(turn.t("no_appointments"))
+        return
+    zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
+    labels = {
+        "confirm": turn.t("btn_confirm"),
+        "reschedule": turn.t("btn_reschedule"),
+        "cancel": turn.t("btn_cancel_appt"),
+    }
+    for row in rows:
+        mark_sensitive(row["location"], row["clinician_name"])
+        local = row["starts_at"].astimezone(zone)
+        line = turn.t(
+            "appointment_line",
+            date=texts.fmt_date(local, turn.locale, "full"),
+            time=texts.fmt_time(local, turn.locale),
+            clinic=row["clinic_name"],
+            where=f" ({row['location']})" if row["location"] else "",
+        )
+        if turn.conv.channel in NUMBERED_CHANNELS:
+            # Letters, not numbered options: they work for the latest appointment.
+            turn.say(f"{line}\nC / R / X")
+            continue
+        # Reminder-style buttons reach bot.dialogs.answers from any step.
+        turn.replies.append(_buttons(line, row["id"], labels))
+
+
+def _buttons(line: str, appointment_id: UUID, labels: dict[str, str]) -> Reply:
+    return Reply(
+        text=line,
+        raw_options=tuple(
+            (labels[key], data) for key, data in appointment_answer_options(appointment_id)
+        ),
+    )

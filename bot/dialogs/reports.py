@@ -1,1 +1,155 @@
-"""Placeholder; filled in below."""
+"""``/today``, ``/stats`` (adherence over 7 and 30 days, streak, chart) and ``/export`` (CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from bot.charts import adherence_png
+from bot.conversation import Turn
+from bot.dialogs.onboarding import now_local
+from bot.steps import command, finish
+from core.logs import mark_sensitive
+from core.sql import query
+
+# Answered or past due: these count towards adherence. A dose still due later today does not.
+COUNTED = frozenset({"taken", "skipped", "missed"})
+EXPORT_COLUMNS = (
+    "dose_event_id",
+    "due_at_utc",
+    "local_date",
+    "local_time",
+    "medication",
+    "dose",
+    "status",
+    "answered_at_utc",
+    "answered_channel",
+)
+
+
+@command("today")
+async def today(turn: Turn, arg: str) -> None:
+    """Today's doses in the patient's timezone and what became of each."""
+    finish(turn)
+    local_today = now_local(turn).date()
+    rows = await turn.conn.fetch(query("bot", "today_doses"), turn.conv.patient_id, local_today)
+    if not rows:
+        turn.say(turn.t("today_none"))
+        return
+    lines = [turn.t("today_header", date=texts.fmt_date(local_today, turn.locale))]
+    for row in rows:
+        mark_sensitive(row["medication_name"])
+        lines.append(
+            turn.t(
+                "today_line",
+                time=texts.fmt_time(row["local_time"], turn.locale),
+                name=row["medication_name"],
+                status=turn.t(f"status_{row['status']}"),
+            )
+        )
+    turn.say("\n".join(lines))
+
+
+def daily_adherence(
+    rows: list[tuple[date, str]], days: list[date], now_date: date
+) -> dict[date, float | None]:
+    """Per local day: the percentage of counted doses taken (``None`` without counted doses)."""
+    counted: dict[date, int] = defaultdict(int)
+    taken: dict[date, int] = defaultdict(int)
+    for local_date, status in rows:
+        if status in COUNTED or (status in ("due", "snoozed") and local_date < now_date):
+            counted[local_date] += 1
+            taken[local_date] += status == "taken"
+    return {d: (100.0 * taken[d] / counted[d] if counted[d] else None) for d in days}
+
+
+def percent(rows: list[tuple[date, str]], since: date, now_date: date) -> int | None:
+    """Whole-percent adherence over the days from ``since``."""
+    total = hit = 0
+    for local_date, status in rows:
+        if local_date < since:
+            continue
+        if status in COUNTED or (status in ("due", "snoozed") and local_date < now_date):
+            total += 1
+            hit += status == "taken"
+    return round(100 * hit / total) if total else None
+
+
+def streak(daily: dict[date, float | None], today_: date) -> int:
+    """Consecutive days, back from yesterday (today too when complete), with every dose taken."""
+    count = 0
+    if daily.get(today_) == 100.0:
+        count += 1
+    day = today_ - timedelta(days=1)
+    while daily.get(day) == 100.0:
+        count += 1
+        day -= timedelta(days=1)
+    return count
+
+
+@command("stats")
+async def stats(turn: Turn, arg: str) -> None:
+    """Adherence over 7 and 30 days and the current streak, as text and a chart image."""
+    finish(turn)
+    zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
+    local_today = turn.now.astimezone(zone).date()
+    days = [local_today - timedelta(days=offset) for offset in range(29, -1, -1)]
+    rows = await turn.conn.fetch(
+        query("bot", "dose_history"),
+        turn.conv.patient_id,
+        turn.now - timedelta(days=31),
+        turn.now,
+    )
+    pairs = [(r["local_date"], r["status"]) for r in rows]
+    daily = daily_adherence(pairs, days, local_today)
+    d7 = percent(pairs, local_today - timedelta(days=6), local_today)
+    d30 = percent(pairs, local_today - timedelta(days=29), local_today)
+    na = turn.t("stats_na")
+    body = turn.t(
+        "stats",
+        d7=na if d7 is None else d7,
+        d30=na if d30 is None else d30,
+        streak=streak(daily, local_today),
+    ).replace(f"{na}%", na)
+    png = adherence_png(days, [daily[d] for d in days], turn.t("stats_chart_title"))
+    turn.say(body, attachments=(("adherence.png", "image/png", png),))
+
+
+def export_csv(rows: list, locale: str) -> bytes:
+    """The patient's dose events as CSV (UTF-8 with BOM so spreadsheet apps read accents)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                str(row["id"]),
+                row["due_at"].isoformat(),
+                row["local_date"].isoformat(),
+                row["local_time"].strftime("%H:%M"),
+                row["medication_name"],
+                row["medication_dose"] or "",
+                row["status"],
+                row["answered_at"].isoformat() if row["answered_at"] else "",
+                row["answered_channel"] or "",
+            ]
+        )
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+@command("export")
+async def export(turn: Turn, arg: str) -> None:
+    """Every dose event of the patient as a CSV document."""
+    finish(turn)
+    rows = await turn.conn.fetch(query("bot", "export_doses"), turn.conv.patient_id)
+    for row in rows:
+        mark_sensitive(row["medication_name"])
+    data = export_csv(list(rows), turn.locale)
+    turn.say(
+        turn.t("export_ready", count=len(rows)),
+        attachments=(("medremind-doses.csv", "text/csv", data),),
+    )

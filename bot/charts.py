@@ -1,0 +1,33 @@
+"""The adherence chart: a small PNG drawn with matplotlib's Agg backend (no display needed)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure
+
+
+def adherence_png(days: list[date], percents: list[float | None], title: str) -> bytes:
+    """A bar chart of the share of doses taken per day; days without doses are left empty."""
+    figure = Figure(figsize=(6, 2.6), dpi=100)
+    axes = figure.add_subplot()
+    values = [p if p is not None else 0.0 for p in percents]
+    colors = ["#2e7d32" if (p or 0) >= 80 else "#f9a825" if (p or 0) >= 50 else "#c62828"
+              for p in values]  # fmt: skip
+    axes.bar(range(len(days)), values, color=colors, width=0.8)
+    axes.set_ylim(0, 100)
+    axes.set_title(title, fontsize=10)
+    step = max(1, len(days) // 6)
+    ticks = list(range(0, len(days), step))
+    axes.set_xticks(ticks, [days[i].strftime("%d/%m") for i in ticks], fontsize=8)
+    axes.tick_params(axis="y", labelsize=8)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

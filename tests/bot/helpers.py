@@ -1,0 +1,62 @@
+"""Arranging rows for bot tests: a registered patient on a chat, dose events, appointments."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from tests.bot.conftest import Bot
+from tests.factories import create_medication, create_organization, create_patient
+
+
+async def registered_patient(
+    bot: Bot, conn: asyncpg.Connection, chat: int | str, *, channel: str = "telegram", **kw: Any
+) -> asyncpg.Record:
+    """A consented patient whose ``channel`` contact point is ``chat``, bound by a /start."""
+    org = await create_organization(conn, contact_phone="+15005550100", name="Sunrise Clinic")
+    patient = await create_patient(
+        conn, org["id"], contacts={channel: str(chat)}, display_name="Ana", **kw
+    )
+    if channel == "telegram":
+        await bot.send(int(chat), "/start")
+        assert "Welcome back" in bot.last_text(int(chat))
+    else:
+        await bot.sms(str(chat), "/start")
+    return patient
+
+
+async def dose_events(
+    conn: asyncpg.Connection,
+    patient_id: UUID,
+    due: list[datetime],
+    *,
+    statuses: list[str] | None = None,
+    pill_count: int | None = None,
+) -> list[UUID]:
+    """A medication with one dose event per ``due`` time (status ``due`` unless told)."""
+    medication, schedule = await create_medication(
+        conn, patient_id, times=(time(8, 0), time(20, 0)), pill_count=pill_count
+    )
+    ids = []
+    for index, when in enumerate(due):
+        status = statuses[index] if statuses else "due"
+        ids.append(
+            await conn.fetchval(
+                """insert into dose_events
+                     (schedule_id, medication_id, patient_id, due_at, local_date, local_time,
+                      status, answered_at)
+                   values ($1, $2, $3, $4, $5, $6, $7, $8) returning id""",
+                schedule["id"],
+                medication["id"],
+                patient_id,
+                when,
+                when.date(),
+                when.time().replace(tzinfo=None),
+                status,
+                when + timedelta(minutes=5) if status in ("taken", "skipped") else None,
+            )
+        )
+    return ids

@@ -1,0 +1,111 @@
+"""Reminder buttons over the fake Telegram API: Taken, Snooze, Skip; duplicates; concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import asyncpg
+
+from bot.callbacks import dose_data
+from tests.bot.conftest import START, Bot
+from tests.bot.helpers import dose_events, registered_patient
+from tests.fakes.fake_telegram import callback_update, text_update
+
+
+async def test_taken_snooze_and_skip_are_recorded(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    due = START - timedelta(minutes=5)
+    taken_id, snooze_id, skip_id = await dose_events(
+        admin_conn, patient["id"], [due, due - timedelta(hours=1), due - timedelta(hours=2)],
+        pill_count=10,
+    )  # fmt: skip
+
+    calls = await bot.press_data(chat, dose_data(taken_id, "t"), message_id=2001)
+    edits = [c for c in calls if c.method == "editMessageText"]
+    assert len(edits) == 1 and edits[0].params["message_id"] == 2001
+    assert "Taken at" in edits[0].text
+    assert any(c.method == "answerCallbackQuery" for c in calls)
+
+    calls = await bot.press_data(chat, dose_data(snooze_id, "s30"), message_id=2002)
+    assert "remind you again" in next(c for c in calls if c.method == "editMessageText").text
+
+    await bot.press_data(chat, dose_data(skip_id, "k"), message_id=2003)
+
+    rows = {
+        r["id"]: r
+        for r in await admin_conn.fetch(
+            "select id, status, answered_channel, snoozed_until from dose_events"
+        )
+    }
+    assert rows[taken_id]["status"] == "taken"
+    assert rows[taken_id]["answered_channel"] == "telegram"
+    assert rows[snooze_id]["status"] == "snoozed"
+    assert rows[snooze_id]["snoozed_until"] == START + timedelta(minutes=30)
+    assert rows[skip_id]["status"] == "skipped"
+    assert await admin_conn.fetchval("select pill_count from medications") == 9
+
+
+async def test_same_update_twice_has_one_effect(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    (dose_id,) = await dose_events(admin_conn, patient["id"], [START], pill_count=5)
+    update = callback_update(chat, dose_data(dose_id, "t"))
+    first = await bot.deliver(update)
+    before = len(bot.telegram.calls)
+    second = await bot.deliver(update)
+    assert first is not None and second is None
+    assert len(bot.telegram.calls) == before  # nothing sent the second time
+    assert await admin_conn.fetchval("select pill_count from medications") == 4
+    assert await admin_conn.fetchval("select count(*) from inbound_messages") == 2  # /start too
+
+
+async def test_two_updates_at_once_for_one_chat(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    """A double tap on Save creates one medicine, and the state stays consistent."""
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    await bot.send(chat, "/add Aspirin")
+    await bot.press(chat, "Skip")
+    await bot.send(chat, "9:00")
+    await bot.press(chat, "Done")
+    await bot.press(chat, "Every day")
+    await bot.press(chat, "Today")
+    await bot.press(chat, "No end date")
+    await bot.press(chat, "Skip")
+    save = bot.button_data(chat, "Save")
+    await asyncio.gather(
+        bot.deliver(callback_update(chat, save)), bot.deliver(callback_update(chat, save))
+    )
+    assert await admin_conn.fetchval("select count(*) from medications") == 1
+    assert await admin_conn.fetchval("select count(*) from reminder_schedules") == 1
+    conv = await admin_conn.fetchrow("select step, state from conversations")
+    assert conv["step"] == "idle"
+    texts_sent = [c.text for c in bot.messages_to(chat)[-2:]]
+    assert any("Saved" in t for t in texts_sent)
+    assert any("older message" in t for t in texts_sent)  # the second tap's button expired
+
+    # Two different texts at once are applied one after the other.
+    await asyncio.gather(
+        bot.deliver(text_update(chat, "/add")), bot.deliver(text_update(chat, "Ibuprofen"))
+    )
+    step = await admin_conn.fetchval("select step from conversations")
+    assert step in ("add_name", "add_dose", "idle")
+    assert (
+        await admin_conn.fetchval(
+            "select count(*) from inbound_messages where status <> 'processed'"
+        )
+        == 0
+    )
+
+
+async def test_old_or_foreign_reminder_button(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    other = await registered_patient(bot, admin_conn, bot.new_chat())
+    (foreign,) = await dose_events(admin_conn, other["id"], [START])
+    calls = await bot.press_data(chat, dose_data(foreign, "t"))
+    assert "no longer active" in calls[-1].text or any(
+        "no longer active" in (c.text or "") for c in calls
+    )
+    assert await admin_conn.fetchval("select status from dose_events") == "due"
