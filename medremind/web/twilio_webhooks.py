@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qsl
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from twilio.request_validator import RequestValidator
@@ -50,12 +50,10 @@ def public_url(base_url: str, request: Request) -> str:
     return url
 
 
-def _params(form: FormData) -> dict[str, Any]:
+def _params(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """Form fields for the validator; repeated fields as lists, as Twilio signs each value."""
     params: dict[str, Any] = {}
-    for key, value in form.multi_items():
-        if not isinstance(value, str):
-            continue
+    for key, value in pairs:
         if key in params:
             existing = params[key]
             params[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
@@ -64,8 +62,14 @@ def _params(form: FormData) -> dict[str, Any]:
     return params
 
 
-async def _verified_form(request: Request, state: WebState, channel: str) -> FormData | Response:
-    """The form when the signature holds; otherwise the 403 (or 413) response to send."""
+async def _verified_form(
+    request: Request, state: WebState, channel: str
+) -> dict[str, str] | Response:
+    """The form fields when the signature holds; otherwise the 403 (or 413/415) to send.
+
+    Twilio posts ``application/x-www-form-urlencoded``; it is parsed here with the standard
+    library (no multipart parser needed, none wanted for a webhook).
+    """
     settings = state.settings
     token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
     signature = request.headers.get(SIGNATURE_HEADER, "")
@@ -79,12 +83,20 @@ async def _verified_form(request: Request, state: WebState, channel: str) -> For
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return error_response(413, "form too large")
-    form = await request.form()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/x-www-form-urlencoded":
+        INBOUND_UPDATES.labels(channel, "rejected").inc()
+        return error_response(415, "expected application/x-www-form-urlencoded")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        return error_response(400, "form is not UTF-8")
     url = public_url(settings.public_base_url, request)
-    if not RequestValidator(token).validate(url, _params(form), signature):
+    if not RequestValidator(token).validate(url, _params(pairs), signature):
         INBOUND_UPDATES.labels(channel, "rejected").inc()
         return error_response(403, "invalid X-Twilio-Signature")
-    return form
+    # Last value wins for repeated fields, as Starlette's form parsing does.
+    return dict(pairs)
 
 
 def _twiml() -> Response:
@@ -97,7 +109,7 @@ async def twilio_inbound(request: Request) -> Response:
     form = await _verified_form(request, state, "twilio")
     if isinstance(form, Response):
         return form
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    fields = form
     try:
         event = parse_twilio_inbound(fields)
     except ValueError:
@@ -114,7 +126,7 @@ async def twilio_status(request: Request) -> Response:
     form = await _verified_form(request, state, "twilio_status")
     if isinstance(form, Response):
         return form
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    fields = form
     try:
         update = parse_twilio_status(fields)
     except ValueError:

@@ -1,0 +1,153 @@
+"""Fixtures for the web tests: the app on the test database with the loopback fakes, a client
+that talks to it the way a TLS-terminating proxy does (plain http, internal host), and API keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+from twilio.request_validator import RequestValidator
+
+from core.db import Database
+from core.settings import Settings, load_settings
+from medremind.api_keys import create_api_key
+from medremind.web import create_app
+from platforms.registry import build_senders
+from tests.factories import create_organization, create_patient
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
+from tests.fakes.fixtures import fake_telegram, fake_twilio  # noqa: F401
+
+PUBLIC_BASE_URL = "https://medremind.example.org"
+# What the app sees behind the proxy: http and an internal host name.
+INTERNAL_BASE_URL = "http://web.internal:8000"
+WEBHOOK_SECRET = "s3cret-webhook-token_0123456789"
+
+
+def web_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Environment for a web process on the test database."""
+    return {
+        "DATABASE_URL": database_url,
+        "MEDREMIND_DATA_DIR": str(tmp_path / "data"),
+        "MEDREMIND_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "MEDREMIND_DB_POOL_MIN": "1",
+        "MEDREMIND_DB_POOL_MAX": "8",
+        **extra,
+    }
+
+
+@pytest.fixture
+def web_settings(
+    database_url: str,
+    tmp_path: Path,
+    fake_telegram: FakeTelegram,  # noqa: F811
+    fake_twilio: FakeTwilio,  # noqa: F811
+) -> Settings:
+    """Settings with every webhook secret configured and the vendors on the loopback fakes."""
+    return load_settings(
+        web_env(
+            database_url,
+            tmp_path,
+            PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
+            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            TELEGRAM_API_BASE_URL=fake_telegram.base_url,
+            TWILIO_ACCOUNT_SID=DEFAULT_ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN=DEFAULT_AUTH_TOKEN,
+            TWILIO_SMS_FROM="+15005550006",
+            TWILIO_WHATSAPP_FROM="whatsapp:+15005550006",
+            TWILIO_API_BASE_URL=fake_twilio.base_url,
+        )
+    )
+
+
+@pytest.fixture
+async def senders(web_settings: Settings) -> AsyncIterator[dict]:
+    """The real channel adapters, pointed at the fakes."""
+    built = build_senders(web_settings)
+    try:
+        yield built
+    finally:
+        for sender in built.values():
+            await sender.aclose()
+
+
+def make_app(settings: Settings, database: Database, senders: Any = None) -> Starlette:
+    """The app as the tests use it: explicit database and senders, known bot username."""
+    return create_app(
+        settings, database=database, senders=senders or {}, bot_username="medremind_test_bot"
+    )
+
+
+def make_client(app: Starlette) -> httpx.AsyncClient:
+    """A client reaching the app over plain http on an internal host, like a proxy does."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=INTERNAL_BASE_URL)
+
+
+@pytest.fixture
+async def client(
+    web_settings: Settings, db: Database, senders: dict
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for the fully configured app."""
+    async with make_client(make_app(web_settings, db, senders)) as http:
+        yield http
+
+
+def twilio_signature(path: str, form: dict[str, str], *, base: str = PUBLIC_BASE_URL) -> str:
+    """The X-Twilio-Signature Twilio computes for ``form`` posted to ``base + path``."""
+    return RequestValidator(DEFAULT_AUTH_TOKEN).compute_signature(base + path, form)
+
+
+@pytest.fixture
+async def org(admin_conn: asyncpg.Connection) -> asyncpg.Record:
+    """An organization."""
+    return await create_organization(admin_conn, name="North Clinic", timezone="Europe/Berlin")
+
+
+@pytest.fixture
+async def other_org(admin_conn: asyncpg.Connection) -> asyncpg.Record:
+    """A second organization whose data the first must never see."""
+    return await create_organization(admin_conn, name="South Clinic")
+
+
+@pytest.fixture
+async def api_key(db: Database, org: asyncpg.Record) -> str:
+    """A key of ``org``."""
+    assert db.pool is not None
+    return await create_api_key(db.pool, str(org["id"]), "tests")
+
+
+@pytest.fixture
+async def other_key(db: Database, other_org: asyncpg.Record) -> str:
+    """A key of ``other_org``."""
+    assert db.pool is not None
+    return await create_api_key(db.pool, other_org["name"], "tests")
+
+
+@pytest.fixture
+def auth(api_key: str) -> dict[str, str]:
+    """Authorization header for ``org``."""
+    return {"Authorization": f"Bearer {api_key}"}
+
+
+@pytest.fixture
+def other_auth(other_key: str) -> dict[str, str]:
+    """Authorization header for ``other_org``."""
+    return {"Authorization": f"Bearer {other_key}"}
+
+
+@pytest.fixture
+async def patient(admin_conn: asyncpg.Connection, org: asyncpg.Record) -> asyncpg.Record:
+    """A patient of ``org`` on Telegram."""
+    return await create_patient(admin_conn, org["id"], timezone="Europe/Berlin")
+
+
+async def count(conn: asyncpg.Connection, table: str) -> int:
+    """Rows in ``table``."""
+    return await conn.fetchval(f"select count(*) from {table}")
