@@ -370,7 +370,7 @@ class Dispatcher:
 
             try:
                 message = render_claim(self.renderer, c, route.channel)
-            except (ValueError, LookupError, TemplateError, TypeError) as exc:
+            except (ValueError, LookupError, TemplateError, TypeError, AttributeError) as exc:
                 error = f"cannot render the message: {_error_text(exc)}"
                 attempts.append(self._attempt(c, route, "failed", "config", error))
                 metrics.FAILED.labels(route.channel, "config").inc()

@@ -10,6 +10,7 @@ when the patient chose to share details. Bodies and medicine names are registere
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from typing import Any
 
 from core.logs import mark_sensitive
@@ -25,7 +26,9 @@ _PROTECTED = ("name_medicine", "share_details")
 def variables_for(claim: Claim) -> dict[str, Any]:
     """Template variables from the claim's joins, over the row's payload."""
     values: dict[str, Any] = {
-        k: v for k, v in (claim.payload or {}).items() if k not in _PROTECTED and k != "options"
+        k: _from_json(k, v)
+        for k, v in (claim.payload or {}).items()
+        if k not in _PROTECTED and k != "options"
     }
     due_at = claim.dose_due_at or claim.scheduled_time
     values.setdefault("due_at", due_at)
@@ -56,6 +59,16 @@ def variables_for(claim: Claim) -> dict[str, Any]:
         values["name_medicine"] = claim.name_medicine_in_reminders
         values["share_details"] = False
     return values
+
+
+def _from_json(key: str, value: Any) -> Any:
+    """Payloads are JSON: turn ISO timestamps in ``*_at`` variables back into datetimes."""
+    if key.endswith("_at") and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
 
 
 def render_claim(

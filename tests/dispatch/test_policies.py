@@ -1,0 +1,188 @@
+"""Pure policy functions: backoff, quiet hours, expiry, buckets, routing."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from platforms.base import Channel
+from scheduler.backoff import backoff_ceiling, backoff_delay
+from scheduler.buckets import BucketSet
+from scheduler.claims import Claim, ContactInfo
+from scheduler.expiry import expiry_time
+from scheduler.quiet_hours import is_deferrable, quiet_window_end
+from scheduler.routing import plan_routes
+
+
+@pytest.mark.parametrize(
+    ("attempt", "ceiling"),
+    [
+        (1, 10),
+        (2, 20),
+        (3, 40),
+        (4, 80),
+        (5, 160),
+        (9, 2560),
+        (10, 3600),
+        (50, 3600),
+        (10_000, 3600),
+    ],
+)
+def test_backoff_ceiling_doubles_then_caps(attempt: int, ceiling: float) -> None:
+    assert backoff_ceiling(attempt, base=10, cap=3600) == ceiling
+
+
+def test_backoff_delay_is_full_jitter_within_ceiling() -> None:
+    rng = random.Random(7)
+    delays = [backoff_delay(3, base=10, cap=3600, rng=rng).total_seconds() for _ in range(2000)]
+    assert all(0 <= d <= 40 for d in delays)
+    # Full jitter spreads over the whole range, not around the ceiling.
+    assert min(delays) < 2 and max(delays) > 38
+    assert 17 < sum(delays) / len(delays) < 23
+
+
+def test_backoff_rejects_attempt_zero() -> None:
+    with pytest.raises(ValueError):
+        backoff_ceiling(0)
+
+
+def _utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("at", "tz", "start", "end", "expected"),
+    [
+        # Berlin (UTC+1 in winter): 22:30 local is inside 21-08; ends 08:00 local next day.
+        (_utc(2026, 1, 10, 21, 30), "Europe/Berlin", time(21), time(8), _utc(2026, 1, 11, 7, 0)),
+        # Same instant in New York is 16:30: outside.
+        (_utc(2026, 1, 10, 21, 30), "America/New_York", time(21), time(8), None),
+        # Tokyo (UTC+9): 03:00 UTC is 12:00 local, outside; 15:00 UTC is 00:00 local, inside.
+        (_utc(2026, 1, 10, 3, 0), "Asia/Tokyo", time(21), time(8), None),
+        (_utc(2026, 1, 10, 15, 0), "Asia/Tokyo", time(21), time(8), _utc(2026, 1, 10, 23, 0)),
+        # Morning part of a window crossing midnight: 06:00 local -> 08:00 the same day.
+        (_utc(2026, 1, 10, 11, 0), "America/New_York", time(21), time(8), _utc(2026, 1, 10, 13, 0)),
+        # End boundary is exclusive; start is inclusive.
+        (_utc(2026, 1, 10, 8, 0), "UTC", time(21), time(8), None),
+        (_utc(2026, 1, 10, 21, 0), "UTC", time(21), time(8), _utc(2026, 1, 11, 8, 0)),
+        # A window within one day (13:00-15:00 siesta).
+        (_utc(2026, 1, 10, 14, 0), "UTC", time(13), time(15), _utc(2026, 1, 10, 15, 0)),
+        (_utc(2026, 1, 10, 16, 0), "UTC", time(13), time(15), None),
+        # Start == end: quiet hours off.
+        (_utc(2026, 1, 10, 23, 0), "UTC", time(8), time(8), None),
+        # Across the spring DST change in New York (2026-03-08): 23:00 EST -> 08:00 EDT = 12:00 UTC.
+        (_utc(2026, 3, 8, 4, 0), "America/New_York", time(21), time(8), _utc(2026, 3, 8, 12, 0)),
+        # Kathmandu (UTC+5:45).
+        (_utc(2026, 1, 10, 16, 0), "Asia/Kathmandu", time(21), time(8), _utc(2026, 1, 11, 2, 15)),
+    ],
+)
+def test_quiet_window_end(
+    at: datetime, tz: str, start: time, end: time, expected: datetime | None
+) -> None:
+    assert quiet_window_end(at, tz, start, end) == expected
+
+
+def test_quiet_window_rejects_naive() -> None:
+    with pytest.raises(ValueError):
+        quiet_window_end(datetime(2026, 1, 1, 22), "UTC", time(21), time(8))  # noqa: DTZ001
+
+
+def test_deferrable_kinds() -> None:
+    assert is_deferrable("free_text", urgent=False)
+    assert is_deferrable("appointment_reminder", urgent=False)
+    assert not is_deferrable("free_text", urgent=True)
+    assert not is_deferrable("medication_reminder", urgent=False)
+    assert not is_deferrable("dose_followup", urgent=False)
+
+
+def test_expiry_defaults_per_kind() -> None:
+    t = _utc(2026, 1, 10, 8, 0)
+    assert expiry_time("medication_reminder", t, None) == t + timedelta(hours=2)
+    assert expiry_time("dose_followup", t, None) == t + timedelta(hours=1)
+    assert expiry_time("free_text", t, None) == t + timedelta(hours=24)
+    visit = t + timedelta(hours=5)
+    assert expiry_time("appointment_reminder", t, None, visit) == visit
+    assert expiry_time("appointment_reminder", t, None) == t + timedelta(hours=24)
+    assert expiry_time("medication_reminder", t, t + timedelta(minutes=5)) == t + timedelta(
+        minutes=5
+    )
+
+
+def test_bucket_spaces_sends_at_the_rate() -> None:
+    buckets = BucketSet({Channel.TELEGRAM: 30.0}, {Channel.TELEGRAM: 1.0})
+    waits = [buckets.reserve(Channel.TELEGRAM, f"chat{i}", 100.0, 10.0) for i in range(4)]
+    assert waits == pytest.approx([0, 1 / 30, 2 / 30, 3 / 30])
+    # The same chat: one per second, whatever the platform allows.
+    assert buckets.reserve(Channel.TELEGRAM, "chat0", 100.0, 10.0) == pytest.approx(1.0)
+    # Too far away: no reservation.
+    assert buckets.reserve(Channel.TELEGRAM, "chat0", 100.0, 0.5) is None
+
+
+def test_bucket_pause_holds_the_platform() -> None:
+    buckets = BucketSet({Channel.TELEGRAM: 30.0}, {})
+    buckets.pause(Channel.TELEGRAM, 100.0, 7.0)
+    assert buckets.wait_hint(Channel.TELEGRAM, "x", 100.0) == pytest.approx(7.0)
+    assert buckets.reserve(Channel.TELEGRAM, "x", 100.0, 5.0) is None
+    assert buckets.reserve(Channel.TELEGRAM, "x", 107.0, 5.0) == 0
+    # Other platforms are not affected.
+    assert buckets.reserve(Channel.SMS, "+1", 100.0, 5.0) == 0
+
+
+def _claim(**overrides: object) -> Claim:
+    values: dict[str, object] = {
+        "id": uuid.uuid4(),
+        "patient_id": uuid.uuid4(),
+        "lease_token": uuid.uuid4(),
+        "scheduled_time": _utc(2026, 1, 1),
+        "platform": "auto",
+        "kind": "free_text",
+        "attempts": 1,
+        "max_attempts": 5,
+        "channel_order": ("telegram", "whatsapp", "sms"),
+        "contacts": (
+            ContactInfo(uuid.uuid4(), "telegram", "111", True),
+            ContactInfo(uuid.uuid4(), "whatsapp", "+15550001", False),
+            ContactInfo(uuid.uuid4(), "sms", "+15550002", True),
+        ),
+    } | overrides
+    return Claim(**values)  # type: ignore[arg-type]
+
+
+ALL = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.SMS, Channel.EMAIL)
+
+
+def test_routes_follow_order_and_skip_unusable() -> None:
+    plan = plan_routes(_claim(), [], ALL)
+    assert [r.channel for r in plan.routes] == ["telegram", "sms"]
+    assert [r.channel for r in plan_routes(_claim(), ["telegram"], ALL).routes] == ["sms"]
+
+
+def test_explicit_platform_first_then_fallback_only_when_allowed() -> None:
+    plan = plan_routes(_claim(platform="sms"), [], ALL)
+    assert [r.channel for r in plan.routes] == ["sms", "telegram"]
+    plan = plan_routes(_claim(platform="sms", allow_fallback=False), [], ALL)
+    assert [r.channel for r in plan.routes] == ["sms"]
+    plan = plan_routes(_claim(platform="sms", allow_fallback=False), ["sms"], ALL)
+    assert not plan.routes and "no usable sms" in plan.reason
+
+
+def test_unconfigured_channel_is_a_configuration_problem() -> None:
+    plan = plan_routes(_claim(platform="sms", allow_fallback=False), [], (Channel.TELEGRAM,))
+    assert not plan.routes and plan.config and "sms is not configured" in plan.reason
+
+
+def test_caregiver_messages_go_to_the_caregiver_only() -> None:
+    claim = _claim(
+        caregiver_id=uuid.uuid4(),
+        caregiver_channel="sms",
+        caregiver_address="+15559999",
+        caregiver_active=True,
+    )
+    plan = plan_routes(claim, [], ALL)
+    assert [(r.channel, r.address, r.contact_id) for r in plan.routes] == [
+        ("sms", "+15559999", None)
+    ]
+    assert not plan_routes(claim, ["sms"], ALL).routes
