@@ -1,0 +1,228 @@
+#!/usr/bin/env node
+// End-to-end test of the dashboard in headless Chromium (Debian's, driven by playwright-core)
+// against a running `next start`, a real database and a running worker. Run by
+// tests/dashboard/test_dashboard_e2e.py, which arranges all of that and checks the database after.
+//
+// Environment: BASE_URL, CLINICIAN_A_EMAIL/_PASSWORD, CLINICIAN_B_EMAIL/_PASSWORD (another
+// organization), PATIENT_CHAT_ID (a Telegram chat id the fake Telegram accepts), SCREENSHOT_DIR,
+// RESULT_FILE (JSON with the ids created), CHROMIUM_PATH (default /usr/bin/chromium),
+// SENT_TIMEOUT_MS (default 60000). Exit code 0 when every step passed.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const env = (name, fallback) => {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+const BASE_URL = env("BASE_URL").replace(/\/$/, "");
+const SHOTS = env("SCREENSHOT_DIR", "test-artifacts/screenshots");
+const RESULT_FILE = env("RESULT_FILE", "");
+const SENT_TIMEOUT = Number(env("SENT_TIMEOUT_MS", "60000"));
+const A = { email: env("CLINICIAN_A_EMAIL"), password: env("CLINICIAN_A_PASSWORD") };
+const B = { email: env("CLINICIAN_B_EMAIL"), password: env("CLINICIAN_B_PASSWORD") };
+const CHAT_ID = env("PATIENT_CHAT_ID");
+const SIZES = { desktop: { width: 1280, height: 800 }, tablet: { width: 820, height: 1180 } };
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
+mkdirSync(SHOTS, { recursive: true });
+const result = {};
+const log = (step) => console.log(`e2e: ${step}`);
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+async function signIn(page, who) {
+  await page.goto(`${BASE_URL}/login`);
+  await page.getByLabel("E-mail").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${BASE_URL}/patients`);
+}
+
+async function shot(page, size, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
+}
+
+const browser = await chromium.launch({
+  executablePath: env("CHROMIUM_PATH", "/usr/bin/chromium"),
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+let page;
+try {
+  // --- Clinician A (desktop): sign in, create a patient, send one message, cancel another. ---
+  const contextA = await browser.newContext({ viewport: SIZES.desktop });
+  page = await contextA.newPage();
+  page.setDefaultTimeout(20000);
+
+  // A wrong password is refused with a generic message.
+  await page.goto(`${BASE_URL}/login`);
+  await page.getByLabel("E-mail").fill(A.email);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("alert").waitFor();
+  check(page.url().startsWith(`${BASE_URL}/login`), "a wrong password stays on the sign-in page");
+  await shot(page, "desktop", "login");
+
+  await signIn(page, A);
+  log("signed in as clinician A");
+
+  const patientName = `E2E Patient ${Date.now().toString(36)}`;
+  await page.getByRole("link", { name: "New patient" }).click();
+  await page.waitForURL(`${BASE_URL}/patients/new`);
+  await page.getByLabel("Name", { exact: true }).fill(patientName);
+  await page.getByLabel("Channel", { exact: true }).selectOption("telegram");
+  await page.getByLabel("Address", { exact: true }).fill(CHAT_ID);
+  await page.getByLabel("The patient agreed to receive reminders").check();
+  await page.getByRole("button", { name: "Create patient" }).click();
+  await page.waitForURL(new RegExp(`/patients/${UUID}$`));
+  result.patient_id = page.url().split("/").pop();
+  result.patient_name = patientName;
+  await page.getByRole("heading", { level: 1, name: patientName }).waitFor();
+  log("created a patient");
+
+  // Compose and send now; the worker sends it through the fake Telegram.
+  const sentText = "Hello from the clinic: please bring your medicines list on Monday.";
+  await page.getByRole("link", { name: "Compose message" }).click();
+  await page.waitForURL(/\/messages\/new\?patient=/);
+  check((await page.getByLabel("Patient", { exact: true }).inputValue()) === result.patient_id, "compose preselects the patient");
+  await page.getByLabel("Message", { exact: true }).fill(sentText);
+  const segments = await page.getByTestId("sms-segments").textContent();
+  check(segments?.trim() === "1 segment", `preview counts one SMS segment (got ${segments})`);
+  await shot(page, "desktop", "compose");
+  await page.getByRole("button", { name: "Send now" }).click();
+  await page.waitForURL(`${BASE_URL}/patients/${result.patient_id}`);
+
+  // No reload from here: the page polls and the status changes in place.
+  const sentItem = page.getByTestId("message").filter({ hasText: sentText });
+  await sentItem.waitFor();
+  result.sent_message_id = await sentItem.getAttribute("data-message-id");
+  await sentItem
+    .locator('[data-testid="message-status"][data-status="sent"], [data-testid="message-status"][data-status="delivered"]')
+    .waitFor({ timeout: SENT_TIMEOUT });
+  await sentItem.locator('[data-testid="attempt"][data-attempt-status="sent"]').waitFor();
+  log("the message became sent with its attempt, without a reload");
+  await shot(page, "desktop", "patient");
+
+  // Schedule one for later, then cancel it from the scheduled messages list.
+  const laterText = "Reminder: your blood test is tomorrow morning.";
+  await page.getByRole("link", { name: "Compose message" }).click();
+  await page.waitForURL(/\/messages\/new\?patient=/);
+  await page.getByLabel("Message", { exact: true }).fill(laterText);
+  await page.getByLabel(/At a time/).check();
+  await page.getByLabel(/Date and time in/).fill(
+    // Two days ahead in local wall-clock time is in the future in any clinic timezone.
+    new Date(Date.now() + 2 * 86400000).toISOString().slice(0, 16),
+  );
+  await page.getByRole("button", { name: "Schedule" }).click();
+  await page.waitForURL(`${BASE_URL}/patients/${result.patient_id}`);
+  const laterItem = page.getByTestId("message").filter({ hasText: laterText });
+  await laterItem.locator('[data-testid="message-status"][data-status="pending"]').waitFor();
+  result.cancelled_message_id = await laterItem.getAttribute("data-message-id");
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Scheduled messages" }).click();
+  await page.getByLabel("Status").selectOption("pending");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.waitForURL(/status=pending/);
+  const pendingRow = page.locator(`[data-testid="message-row"][data-message-id="${result.cancelled_message_id}"]`);
+  await pendingRow.waitFor();
+  await shot(page, "desktop", "messages");
+  await pendingRow.getByRole("button", { name: /^Cancel message/ }).click();
+  await pendingRow.waitFor({ state: "detached" });
+  await page.goto(`${BASE_URL}/messages?status=cancelled`);
+  await page
+    .locator(`[data-testid="message-row"][data-message-id="${result.cancelled_message_id}"] [data-status="cancelled"]`)
+    .waitFor();
+  log("cancelled a scheduled message");
+
+  // Appointments: create one for the patient, then cancel it.
+  await page.goto(`${BASE_URL}/appointments?patient=${result.patient_id}`);
+  await page.getByLabel("Location").fill("Room 4");
+  await page.getByRole("button", { name: "Create appointment" }).click();
+  const apptRow = page.getByTestId("appointment-row").filter({ hasText: "Room 4" });
+  await apptRow.waitFor();
+  await shot(page, "desktop", "appointments");
+  await apptRow.getByRole("button", { name: /^Cancel appointment/ }).click();
+  await apptRow.locator('[data-status="cancelled"]').waitFor();
+  log("created and cancelled an appointment");
+
+  await page.goto(`${BASE_URL}/patients`);
+  await page.getByTestId("patient-row").filter({ hasText: patientName }).waitFor();
+  await shot(page, "desktop", "patients");
+  await page.goto(`${BASE_URL}/settings`);
+  await shot(page, "desktop", "settings");
+
+  // Keyboard: the skip link is the first stop and moves focus to the content.
+  await page.goto(`${BASE_URL}/patients`);
+  await page.keyboard.press("Tab");
+  check((await page.evaluate(() => document.activeElement?.textContent)) === "Skip to content", "skip link first");
+
+  // --- Tablet width, same session. ---
+  const state = await contextA.storageState();
+  const tablet = await browser.newContext({ viewport: SIZES.tablet, storageState: state, hasTouch: true });
+  const tabletPage = await tablet.newPage();
+  for (const [name, path] of [
+    ["patients", "/patients"],
+    ["patient", `/patients/${result.patient_id}`],
+    ["messages", "/messages"],
+    ["compose", `/messages/new?patient=${result.patient_id}`],
+    ["appointments", "/appointments"],
+  ]) {
+    await tabletPage.goto(`${BASE_URL}${path}`);
+    await tabletPage.locator("h1").first().waitFor();
+    const overflow = await tabletPage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 1, `${name} fits the tablet width (overflow ${overflow}px)`);
+    await shot(tabletPage, "tablet", name);
+  }
+  await tablet.close();
+  log("tablet screenshots");
+
+  // --- Clinician B of another organization sees neither the patient nor the messages. ---
+  const contextB = await browser.newContext({ viewport: SIZES.desktop });
+  page = await contextB.newPage();
+  page.setDefaultTimeout(20000);
+  await signIn(page, B);
+  check(!(await page.content()).includes(patientName), "B's patient list lacks A's patient");
+  await page.goto(`${BASE_URL}/patients?q=${encodeURIComponent("E2E Patient")}`);
+  check((await page.getByTestId("patient-row").count()) === 0, "B's search finds nothing");
+  const direct = await page.goto(`${BASE_URL}/patients/${result.patient_id}`);
+  const directHtml = await page.content();
+  check(!directHtml.includes(patientName), "B cannot open A's patient by URL");
+  check(/could not be found/i.test(directHtml), `B gets not-found for A's patient (status ${direct?.status()})`);
+  await shot(page, "desktop", "other-clinic-patient-url");
+  await page.goto(`${BASE_URL}/messages`);
+  const bodyB = await page.content();
+  for (const id of [result.sent_message_id, result.cancelled_message_id]) {
+    check(!bodyB.includes(id), "B's message list lacks A's messages");
+  }
+  check(!bodyB.includes(sentText) && !bodyB.includes(laterText), "B sees no message text of A");
+  await page.goto(`${BASE_URL}/messages/new?patient=${result.patient_id}`);
+  check((await page.getByLabel("Patient", { exact: true }).inputValue()) === "", "compose does not offer A's patient to B");
+  check(!(await page.content()).includes(patientName), "B's compose page lacks A's patient");
+  log("clinician B sees neither the patient nor the messages");
+
+  if (RESULT_FILE) writeFileSync(RESULT_FILE, JSON.stringify(result));
+  console.log(`e2e: passed ${JSON.stringify(result)}`);
+  await browser.close();
+  process.exit(0);
+} catch (error) {
+  console.error(`e2e: FAILED: ${error instanceof Error ? error.stack : error}`);
+  if (page) {
+    await page.screenshot({ path: join(SHOTS, "failure.png"), fullPage: true }).catch(() => undefined);
+    console.error(`e2e: failing page ${page.url()}`);
+  }
+  if (RESULT_FILE) writeFileSync(RESULT_FILE, JSON.stringify(result));
+  await browser.close();
+  process.exit(1);
+}

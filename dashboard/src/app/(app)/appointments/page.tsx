@@ -1,0 +1,121 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { StatusBadge } from "@/components/StatusBadge";
+import { requireClinician } from "@/lib/auth";
+import { asClinician, isUuid } from "@/lib/db";
+import { listAppointments } from "@/lib/data/appointments";
+import { patientOptions } from "@/lib/data/patients";
+import { errorMessage } from "@/lib/errors";
+import { formatInZone, localInputValue } from "@/lib/time";
+import { cancelAppointmentAction, createAppointmentAction, rescheduleAppointmentAction } from "./actions";
+
+export const metadata: Metadata = { title: "Appointments" };
+
+export default async function AppointmentsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const clinician = await requireClinician();
+  const params = await searchParams;
+  const patient = typeof params.patient === "string" && isUuid(params.patient) ? params.patient : null;
+  const { appointments, patients } = await asClinician(clinician.id, async (tx) => ({
+    appointments: await listAppointments(tx, patient),
+    patients: await patientOptions(tx),
+  }));
+  const error = errorMessage(params.error);
+  const tz = clinician.timezone;
+  const tomorrow = localInputValue(new Date(Date.now() + 24 * 60 * 60 * 1000), tz);
+  return (
+    <>
+      <h1>Appointments</h1>
+      {error ? <p role="alert" className="alert">{error}</p> : null}
+      <form action={createAppointmentAction} className="panel" aria-labelledby="new-appt-h">
+        <h2 id="new-appt-h">New appointment</h2>
+        <input type="hidden" name="back_patient" value={patient ?? ""} />
+        <div className="row">
+          <div className="field">
+            <label htmlFor="appt-patient">Patient</label>
+            <select id="appt-patient" name="patient_id" defaultValue={patient ?? ""} required>
+              <option value="" disabled>Choose a patient</option>
+              {patients.map((p) => (
+                <option key={p.id} value={p.id}>{p.display_name ?? p.id}</option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="appt-time">Starts at ({tz})</label>
+            <input id="appt-time" name="starts_at" type="datetime-local" defaultValue={tomorrow} required />
+          </div>
+          <div className="field" style={{ flexBasis: 120 }}>
+            <label htmlFor="appt-duration">Minutes</label>
+            <input id="appt-duration" name="duration_minutes" type="number" min={1} max={1440} defaultValue={30} required />
+          </div>
+          <div className="field">
+            <label htmlFor="appt-location">Location</label>
+            <input id="appt-location" name="location" maxLength={200} />
+          </div>
+          <div className="field">
+            <label htmlFor="appt-clinician">Clinician</label>
+            <input id="appt-clinician" name="clinician_name" maxLength={200} defaultValue={clinician.displayName} />
+          </div>
+          <div className="field"><button type="submit">Create appointment</button></div>
+        </div>
+      </form>
+      <div className="panel table-wrap">
+        <table>
+          <caption>
+            {patient ? "This patient's appointments" : "Appointments from the last 7 days on"} · times in {tz}
+            {patient ? <> · <Link href="/appointments">show all</Link></> : null}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Patient</th>
+              <th scope="col">Where</th>
+              <th scope="col">Status</th>
+              <th scope="col">Reschedule</th>
+              <th scope="col"><span className="muted">Cancel</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {appointments.map((a) => {
+              const open = !["cancelled", "completed", "no_show"].includes(a.status);
+              return (
+                <tr key={a.id} data-testid="appointment-row">
+                  <td>{formatInZone(a.starts_at, tz)} · {a.duration_minutes} min</td>
+                  <td><Link href={`/patients/${a.patient_id}`}>{a.patient_name ?? "Unnamed patient"}</Link></td>
+                  <td>{a.location ?? "—"}{a.clinician_name ? <div className="muted">{a.clinician_name}</div> : null}</td>
+                  <td><StatusBadge status={a.status} /></td>
+                  <td>
+                    {open ? (
+                      <form action={rescheduleAppointmentAction} className="row">
+                        <input type="hidden" name="id" value={a.id} />
+                        <input type="hidden" name="back_patient" value={patient ?? ""} />
+                        <div className="field" style={{ marginBottom: 0 }}>
+                          <label htmlFor={`move-${a.id}`} className="muted" style={{ fontWeight: 400 }}>New time</label>
+                          <input id={`move-${a.id}`} name="starts_at" type="datetime-local" defaultValue={localInputValue(a.starts_at, tz)} required />
+                        </div>
+                        <button type="submit" className="secondary">Move</button>
+                      </form>
+                    ) : null}
+                  </td>
+                  <td>
+                    {open ? (
+                      <form action={cancelAppointmentAction}>
+                        <input type="hidden" name="id" value={a.id} />
+                        <input type="hidden" name="back_patient" value={patient ?? ""} />
+                        <button type="submit" className="danger" aria-label={`Cancel appointment of ${a.patient_name ?? "patient"}`}>Cancel</button>
+                      </form>
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })}
+            {appointments.length === 0 ? <tr><td colSpan={6} className="muted">No appointments.</td></tr> : null}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,38 @@
+import Link from "next/link";
+import { requireClinician } from "@/lib/auth";
+import { signOut } from "../login/actions";
+import styles from "./nav.module.css";
+
+export default async function AppLayout({ children }: { children: React.ReactNode }) {
+  const clinician = await requireClinician();
+  return (
+    <>
+      <a className="skip-link" href="#content">
+        Skip to content
+      </a>
+      <header className={styles.header}>
+        <div className={styles.inner}>
+          <span className={styles.brand}>MedRemind</span>
+          <nav aria-label="Main">
+            <ul className={styles.links}>
+              <li><Link href="/patients">Patients</Link></li>
+              <li><Link href="/messages">Scheduled messages</Link></li>
+              <li><Link href="/messages/new">Compose</Link></li>
+              <li><Link href="/appointments">Appointments</Link></li>
+              <li><Link href="/settings">Settings</Link></li>
+            </ul>
+          </nav>
+          <div className={styles.who}>
+            <span data-testid="clinic-name">
+              {clinician.displayName} · {clinician.organizationName}
+            </span>
+            <form action={signOut}>
+              <button type="submit">Sign out</button>
+            </form>
+          </div>
+        </div>
+      </header>
+      <main id="content">{children}</main>
+    </>
+  );
+}

@@ -1,0 +1,111 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { AutoRefresh } from "@/components/AutoRefresh";
+import { StatusBadge } from "@/components/StatusBadge";
+import { requireClinician } from "@/lib/auth";
+import { asClinician } from "@/lib/db";
+import { MESSAGE_STATUSES, listMessages } from "@/lib/data/messages";
+import { errorMessage } from "@/lib/errors";
+import { formatInZone } from "@/lib/time";
+import { cancelMessageAction, sendNowAction } from "./actions";
+
+export const metadata: Metadata = { title: "Scheduled messages" };
+
+export default async function MessagesPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const clinician = await requireClinician();
+  const params = await searchParams;
+  const status =
+    typeof params.status === "string" && (MESSAGE_STATUSES as readonly string[]).includes(params.status)
+      ? params.status
+      : null;
+  const messages = await asClinician(clinician.id, (tx) => listMessages(tx, status));
+  const error = errorMessage(params.error);
+  const now = Date.now();
+  return (
+    <>
+      <AutoRefresh intervalMs={3000} />
+      <div className="row" style={{ justifyContent: "space-between", marginBottom: "1rem" }}>
+        <h1 style={{ margin: 0 }}>Scheduled messages</h1>
+        <Link className="button" href="/messages/new">Compose</Link>
+      </div>
+      {error ? <p role="alert" className="alert">{error}</p> : null}
+      <form className="panel row" action="/messages">
+        <div className="field" style={{ marginBottom: 0 }}>
+          <label htmlFor="status">Status</label>
+          <select id="status" name="status" defaultValue={status ?? ""}>
+            <option value="">All statuses</option>
+            {MESSAGE_STATUSES.map((s) => (
+              <option key={s} value={s}>{s}</option>
+            ))}
+          </select>
+        </div>
+        <button type="submit">Filter</button>
+      </form>
+      <div className="panel table-wrap">
+        <table aria-live="polite">
+          <caption>
+            {messages.length} message{messages.length === 1 ? "" : "s"}
+            {status ? ` with status ${status}` : ""} · times in {clinician.timezone}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Patient</th>
+              <th scope="col">Message</th>
+              <th scope="col">Channel</th>
+              <th scope="col">Status</th>
+              <th scope="col">Attempts</th>
+              <th scope="col"><span className="muted">Actions</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {messages.map((m) => {
+              const last = m.attempt_list[m.attempt_list.length - 1];
+              return (
+                <tr key={m.id} data-testid="message-row" data-message-id={m.id}>
+                  <td>{formatInZone(m.scheduled_time, clinician.timezone)}</td>
+                  <td><Link href={`/patients/${m.patient_id}`}>{m.patient_name ?? "Unnamed patient"}</Link></td>
+                  <td style={{ maxWidth: 320 }}>
+                    <span className="message-text">{m.message_content ?? m.kind.replaceAll("_", " ")}</span>
+                  </td>
+                  <td>{m.channel_used ?? m.platform}</td>
+                  <td><StatusBadge status={m.status} testId="message-status" /></td>
+                  <td>
+                    {m.attempts}
+                    {last ? <div className="muted" style={{ fontSize: "0.85rem" }}>last: {last.status}{last.error_message ? ` (${last.error_message})` : ""}</div> : null}
+                    {m.last_error && !last ? <div className="error" style={{ fontSize: "0.85rem" }}>{m.last_error}</div> : null}
+                  </td>
+                  <td>
+                    {m.status === "pending" ? (
+                      <div className="actions">
+                        {m.scheduled_time.getTime() > now ? (
+                          <form action={sendNowAction}>
+                            <input type="hidden" name="id" value={m.id} />
+                            <input type="hidden" name="filter" value={status ?? ""} />
+                            <button type="submit" className="secondary" aria-label={`Send now: message to ${m.patient_name ?? "patient"}`}>Send now</button>
+                          </form>
+                        ) : null}
+                        <form action={cancelMessageAction}>
+                          <input type="hidden" name="id" value={m.id} />
+                          <input type="hidden" name="filter" value={status ?? ""} />
+                          <button type="submit" className="danger" aria-label={`Cancel message to ${m.patient_name ?? "patient"}`}>Cancel</button>
+                        </form>
+                      </div>
+                    ) : null}
+                  </td>
+                </tr>
+              );
+            })}
+            {messages.length === 0 ? (
+              <tr><td colSpan={7} className="muted">No messages.</td></tr>
+            ) : null}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,159 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { AdherenceChart } from "@/components/AdherenceChart";
+import { AutoRefresh } from "@/components/AutoRefresh";
+import { ChannelBadges } from "@/components/ChannelBadges";
+import { MessageTimeline } from "@/components/MessageTimeline";
+import { StatusBadge } from "@/components/StatusBadge";
+import { requireClinician } from "@/lib/auth";
+import { asClinician, isUuid } from "@/lib/db";
+import { listAppointments } from "@/lib/data/appointments";
+import { patientMessages } from "@/lib/data/messages";
+import { caregivers, doseHistory, getPatient, medications } from "@/lib/data/patients";
+import { formatInZone } from "@/lib/time";
+
+export const metadata: Metadata = { title: "Patient" };
+
+const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+export default async function PatientPage({ params }: { params: Promise<{ id: string }> }) {
+  const clinician = await requireClinician();
+  const { id } = await params;
+  if (!isUuid(id)) notFound();
+  const data = await asClinician(clinician.id, async (tx) => {
+    const patient = await getPatient(tx, id);
+    if (!patient) return null;
+    return {
+      patient,
+      medications: await medications(tx, id),
+      doses: await doseHistory(tx, id),
+      messages: await patientMessages(tx, id),
+      appointments: await listAppointments(tx, id),
+      caregivers: await caregivers(tx, id),
+    };
+  });
+  // Another organization's patient is indistinguishable from one that does not exist.
+  if (!data) notFound();
+  const { patient } = data;
+  const tz = clinician.timezone;
+  return (
+    <>
+      <AutoRefresh intervalMs={3000} />
+      <div className="row" style={{ justifyContent: "space-between", marginBottom: "1rem" }}>
+        <div>
+          <h1 style={{ marginBottom: "0.25rem" }}>{patient.display_name ?? "Unnamed patient"}</h1>
+          <p className="muted" style={{ margin: 0 }}>
+            {patient.status} · {patient.timezone} · {patient.locale}
+            {patient.external_id ? ` · external id ${patient.external_id}` : ""}
+            {patient.consent_at ? " · consented" : " · no consent recorded"}
+            {patient.reminders_paused ? " · reminders paused" : ""}
+          </p>
+        </div>
+        <div className="actions">
+          <Link className="button" href={`/messages/new?patient=${patient.id}`}>
+            Compose message
+          </Link>
+          <Link className="button secondary" href={`/appointments?patient=${patient.id}`}>
+            Appointments
+          </Link>
+        </div>
+      </div>
+
+      <section className="panel" aria-labelledby="channels-h">
+        <h2 id="channels-h">Channels</h2>
+        <ChannelBadges channels={patient.channels} />
+        <p className="muted" style={{ marginBottom: 0 }}>Order: {patient.channel_order.join(" → ")}</p>
+      </section>
+
+      <div className="grid-2">
+        <section className="panel" aria-labelledby="meds-h">
+          <h2 id="meds-h">Medicines and schedules</h2>
+          {data.medications.length === 0 ? <p className="muted">No medicines.</p> : null}
+          <ul>
+            {data.medications.map((m) => (
+              <li key={m.id}>
+                <strong>{m.name}</strong> {m.dose ? `· ${m.dose}` : ""}{" "}
+                {m.status !== "active" ? <span className="badge neutral">{m.status}</span> : null}
+                {m.pill_count !== null ? <span className="muted"> · {m.pill_count} pills left</span> : null}
+                <ul>
+                  {m.schedules.map((s, i) => (
+                    <li key={i} className="muted">
+                      {s.times_of_day.map((t) => t.slice(0, 5)).join(", ")} ·{" "}
+                      {s.days_of_week ? s.days_of_week.map((d) => WEEKDAYS[d - 1]).join(" ") : s.every_n_days ? `every ${s.every_n_days} days` : "every day"}
+                      {" "}· from {s.start_date}
+                      {s.end_date ? ` to ${s.end_date}` : ""} · {s.status}
+                    </li>
+                  ))}
+                </ul>
+              </li>
+            ))}
+          </ul>
+        </section>
+        <section className="panel" aria-labelledby="adherence-h">
+          <h2 id="adherence-h">Adherence</h2>
+          <AdherenceChart doses={data.doses} timezone={patient.timezone} />
+        </section>
+      </div>
+
+      <div className="grid-2">
+        <section className="panel" aria-labelledby="messages-h">
+          <h2 id="messages-h">Messages</h2>
+          <MessageTimeline messages={data.messages} timezone={tz} />
+        </section>
+        <section className="panel" aria-labelledby="doses-h">
+          <h2 id="doses-h">Dose history</h2>
+          {data.doses.length === 0 ? <p className="muted">No doses in the last 30 days.</p> : (
+            <div className="table-wrap" style={{ maxHeight: 420, overflowY: "auto" }}>
+              <table>
+                <thead>
+                  <tr><th scope="col">Due</th><th scope="col">Medicine</th><th scope="col">Status</th><th scope="col">Answered</th></tr>
+                </thead>
+                <tbody>
+                  {data.doses.map((d) => (
+                    <tr key={d.id}>
+                      <td>{formatInZone(d.due_at, patient.timezone)}</td>
+                      <td>{d.medication}</td>
+                      <td><StatusBadge status={d.status} /></td>
+                      <td className="muted">{d.answered_at ? `${formatInZone(d.answered_at, patient.timezone)} ${d.answered_channel ?? ""}` : "—"}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+      </div>
+
+      <div className="grid-2">
+        <section className="panel" aria-labelledby="appointments-h">
+          <h2 id="appointments-h">Appointments</h2>
+          {data.appointments.length === 0 ? <p className="muted">No appointments.</p> : (
+            <ul>
+              {data.appointments.map((a) => (
+                <li key={a.id}>
+                  {formatInZone(a.starts_at, tz)} · {a.duration_minutes} min
+                  {a.location ? ` · ${a.location}` : ""} <StatusBadge status={a.status} />
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section className="panel" aria-labelledby="caregivers-h">
+          <h2 id="caregivers-h">Caregivers</h2>
+          {data.caregivers.length === 0 ? <p className="muted">No caregiver.</p> : (
+            <ul>
+              {data.caregivers.map((c) => (
+                <li key={c.id}>
+                  <strong>{c.name}</strong> · {c.channel} {c.address} · alerted after {c.alert_delay_minutes} min
+                  {c.share_details ? " · may see medicine names" : " · generic alerts"}
+                  {c.active ? "" : " · inactive"}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,58 @@
+"use server";
+
+import { redirect } from "next/navigation";
+import { requireClinician } from "@/lib/auth";
+import { asClinician } from "@/lib/db";
+import { createPatient } from "@/lib/data/patients";
+import { sqlState } from "@/lib/errors";
+
+const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
+
+function validAddress(channel: string, address: string): boolean {
+  if (channel === "telegram") return /^-?\d{1,20}$/.test(address);
+  if (channel === "email") return /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address);
+  return /^\+[1-9]\d{6,14}$/.test(address); // E.164 for SMS and WhatsApp
+}
+
+function validTimezone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Create a patient of the clinician's organization with one contact point. */
+export async function createPatientAction(formData: FormData): Promise<void> {
+  const clinician = await requireClinician();
+  const displayName = String(formData.get("display_name") ?? "").trim();
+  const channel = String(formData.get("channel") ?? "");
+  const address = String(formData.get("address") ?? "").trim();
+  const timezone = String(formData.get("timezone") ?? "").trim() || clinician.timezone;
+  const locale = String(formData.get("locale") ?? "en");
+  const externalId = String(formData.get("external_id") ?? "").trim() || null;
+  const consent = formData.get("consent") === "on";
+  if (!displayName || displayName.length > 200 || !CHANNELS.has(channel) || !validAddress(channel, address)) {
+    redirect("/patients/new?error=invalid");
+  }
+  if (!validTimezone(timezone)) redirect("/patients/new?error=timezone");
+  let id: string;
+  try {
+    id = await asClinician(clinician.id, (tx) =>
+      createPatient(tx, {
+        displayName,
+        timezone,
+        locale: locale === "es" ? "es" : "en",
+        externalId,
+        channel,
+        address,
+        consent,
+      }),
+    );
+  } catch (error) {
+    if (sqlState(error) === "23505") redirect("/patients/new?error=duplicate");
+    throw error;
+  }
+  redirect(`/patients/${id}`);
+}

@@ -1,0 +1,62 @@
+import type { Metadata } from "next";
+import { requireClinician } from "@/lib/auth";
+import { asClinician } from "@/lib/db";
+import { errorMessage } from "@/lib/errors";
+import { saveSettingsAction } from "./actions";
+
+export const metadata: Metadata = { title: "Settings" };
+
+export default async function SettingsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const clinician = await requireClinician();
+  const params = await searchParams;
+  const [org] = await asClinician(clinician.id, (tx) => tx<
+    { name: string; timezone: string; offsets: number[]; quiet_start: string; quiet_end: string; caps: Record<string, number> }[]
+  >`
+    select name, timezone, appointment_reminder_offsets as offsets,
+           to_char(default_quiet_start, 'HH24:MI') as quiet_start,
+           to_char(default_quiet_end, 'HH24:MI') as quiet_end, caps
+      from organizations where id = public.current_organization_id()`);
+  const error = errorMessage(params.error);
+  if (!org) return <p>Organization not found.</p>;
+  return (
+    <>
+      <h1>Organization settings</h1>
+      {error ? <p role="alert" className="alert">{error}</p> : null}
+      {params.saved ? <p role="status" className="notice">Saved.</p> : null}
+      <form action={saveSettingsAction} className="panel" style={{ maxWidth: 640 }}>
+        <div className="field">
+          <label htmlFor="name">Clinic name</label>
+          <input id="name" name="name" defaultValue={org.name} required maxLength={200} />
+        </div>
+        <div className="field">
+          <label htmlFor="timezone">Timezone</label>
+          <input id="timezone" name="timezone" defaultValue={org.timezone} required aria-describedby="tz-hint" />
+          <p id="tz-hint" className="hint">IANA name; compose and appointment times are entered in it.</p>
+        </div>
+        <div className="field">
+          <label htmlFor="offsets">Appointment reminders (minutes before, comma separated)</label>
+          <input id="offsets" name="offsets" defaultValue={org.offsets.join(", ")} inputMode="numeric" />
+        </div>
+        <div className="row">
+          <div className="field">
+            <label htmlFor="quiet_start">Default quiet hours start</label>
+            <input id="quiet_start" name="quiet_start" type="time" defaultValue={org.quiet_start} required />
+          </div>
+          <div className="field">
+            <label htmlFor="quiet_end">Default quiet hours end</label>
+            <input id="quiet_end" name="quiet_end" type="time" defaultValue={org.quiet_end} required />
+          </div>
+        </div>
+        <p className="muted">
+          Frequency caps:{" "}
+          {Object.entries(org.caps).map(([k, v]) => `${k.replaceAll("_", " ")}: ${v}`).join(" · ") || "none"}
+        </p>
+        <button type="submit">Save settings</button>
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,38 @@
+import type { MessageRow } from "@/lib/data/messages";
+import { formatInZone } from "@/lib/time";
+import { StatusBadge } from "./StatusBadge";
+
+/** Messages with every delivery attempt, newest first. */
+export function MessageTimeline({ messages, timezone }: { messages: MessageRow[]; timezone: string }) {
+  if (messages.length === 0) return <p className="muted">No messages yet.</p>;
+  return (
+    <ol className="timeline" aria-live="polite">
+      {messages.map((m) => (
+        <li key={m.id} data-testid="message" data-message-id={m.id}>
+          <div>
+            <StatusBadge status={m.status} testId="message-status" />{" "}
+            <strong>{formatInZone(m.scheduled_time, timezone)}</strong>{" "}
+            <span className="muted">
+              {m.kind.replaceAll("_", " ")} · {m.channel_used ?? m.platform}
+            </span>
+          </div>
+          {m.message_content ? <p className="message-text">{m.message_content}</p> : null}
+          {m.last_error && m.status !== "sent" && m.status !== "delivered" ? (
+            <p className="error">{m.last_error}</p>
+          ) : null}
+          {m.attempt_list.length > 0 ? (
+            <ul className="attempts" aria-label="Delivery attempts">
+              {m.attempt_list.map((a) => (
+                <li key={a.id} data-testid="attempt" data-attempt-status={a.status}>
+                  Attempt {formatInZone(a.attempt_time, timezone)} · {a.channel ?? "?"} · {a.status}
+                  {a.duration_ms !== null ? ` · ${a.duration_ms} ms` : ""}
+                  {a.error_message ? ` · ${a.error_class ?? "error"}: ${a.error_message}` : ""}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </li>
+      ))}
+    </ol>
+  );
+}

@@ -1,0 +1,77 @@
+import "server-only";
+import type { Tx } from "../db";
+
+/** Appointments of the organization. Reminders for them are planned by the Python worker. */
+
+export interface AppointmentRow {
+  id: string;
+  patient_id: string;
+  patient_name: string | null;
+  starts_at: Date;
+  duration_minutes: number;
+  location: string | null;
+  clinician_name: string | null;
+  status: string;
+}
+
+/** Appointments from a week ago on (or one patient's), in time order. */
+export async function listAppointments(tx: Tx, patientId: string | null): Promise<AppointmentRow[]> {
+  return tx.unsafe<AppointmentRow[]>(
+    `select a.id, a.patient_id, p.display_name as patient_name, a.starts_at, a.duration_minutes,
+            a.location, a.clinician_name, a.status
+       from appointments a join patients p on p.id = a.patient_id
+      where ($1::uuid is null and a.starts_at >= now() - interval '7 days')
+         or a.patient_id = $1::uuid
+      order by a.starts_at limit 300`,
+    [patientId],
+  );
+}
+
+export interface NewAppointment {
+  patientId: string;
+  localTime: string;
+  timezone: string;
+  durationMinutes: number;
+  location: string | null;
+  clinicianName: string | null;
+  createdBy: string;
+}
+
+/** Insert an appointment for a patient of the organization; returns its id. */
+export async function createAppointment(tx: Tx, input: NewAppointment): Promise<string> {
+  const [row] = await tx<{ id: string }[]>`
+    insert into appointments (organization_id, patient_id, starts_at, duration_minutes, location,
+                              clinician_name, created_by)
+    select p.organization_id, p.id, (${input.localTime}::timestamp at time zone ${input.timezone}),
+           ${input.durationMinutes}, ${input.location}, ${input.clinicianName}, ${input.createdBy}
+      from patients p where p.id = ${input.patientId}
+    returning id`;
+  if (!row) throw new Error("patient not found");
+  return row.id;
+}
+
+/** Move an appointment; it becomes `scheduled` again so its reminders are re-planned. */
+export async function rescheduleAppointment(
+  tx: Tx,
+  id: string,
+  localTime: string,
+  timezone: string,
+): Promise<boolean> {
+  const rows = await tx`
+    update appointments
+       set starts_at = (${localTime}::timestamp at time zone ${timezone}), status = 'scheduled'
+     where id = ${id} and status not in ('cancelled', 'completed', 'no_show') returning id`;
+  return rows.length === 1;
+}
+
+/** Cancel an appointment and its reminders that have not gone out yet. */
+export async function cancelAppointment(tx: Tx, id: string): Promise<boolean> {
+  const rows = await tx`
+    update appointments set status = 'cancelled'
+     where id = ${id} and status not in ('cancelled', 'completed') returning id`;
+  if (rows.length !== 1) return false;
+  await tx`
+    update scheduled_messages set status = 'cancelled'
+     where appointment_id = ${id} and status = 'pending' and kind = 'appointment_reminder'`;
+  return true;
+}

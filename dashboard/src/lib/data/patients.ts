@@ -1,0 +1,206 @@
+import "server-only";
+import type { Tx } from "../db";
+
+/** Patient queries. Every function runs inside `asClinician`, so RLS limits the rows. */
+
+export interface ChannelState {
+  channel: string;
+  address: string;
+  verified: boolean;
+  active: boolean;
+  opted_out: boolean;
+  blocked: boolean;
+  last_error: string | null;
+}
+
+export interface PatientSummary {
+  id: string;
+  display_name: string | null;
+  status: string;
+  taken_7: number;
+  closed_7: number;
+  taken_30: number;
+  closed_30: number;
+  last_answer_status: string | null;
+  last_answer_at: Date | null;
+  channels: ChannelState[];
+}
+
+/** Adherence as a percentage, or null when no dose was due and closed in the window. */
+export function adherence(taken: number, closed: number): number | null {
+  return closed > 0 ? Math.round((100 * taken) / closed) : null;
+}
+
+const CHANNELS_JSON = `
+  coalesce((select json_agg(json_build_object(
+      'channel', c.channel, 'address', c.address, 'verified', c.verified, 'active', c.active,
+      'opted_out', c.opted_out_at is not null, 'blocked', c.blocked_at is not null,
+      'last_error', c.last_error)
+    order by coalesce(array_position(p.channel_order, c.channel), 99), c.created_at)
+    from contact_points c where c.patient_id = p.id), '[]'::json)`;
+
+/**
+ * Patients matching `search` (name, external id or a contact address) with adherence over 7 and
+ * 30 days (taken / taken+skipped+missed among doses already due), their last answer and channels.
+ */
+export async function listPatients(tx: Tx, search: string): Promise<PatientSummary[]> {
+  const pattern = `%${search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+  return tx.unsafe<PatientSummary[]>(
+    `
+    with dose as (
+      select patient_id,
+        count(*) filter (where status = 'taken' and due_at >= now() - interval '7 days')::int as taken_7,
+        count(*) filter (where status in ('taken', 'skipped', 'missed')
+                           and due_at >= now() - interval '7 days')::int as closed_7,
+        count(*) filter (where status = 'taken')::int as taken_30,
+        count(*) filter (where status in ('taken', 'skipped', 'missed'))::int as closed_30
+      from dose_events
+      where due_at >= now() - interval '30 days' and due_at <= now()
+      group by patient_id
+    )
+    select p.id, p.display_name, p.status,
+      coalesce(d.taken_7, 0) as taken_7, coalesce(d.closed_7, 0) as closed_7,
+      coalesce(d.taken_30, 0) as taken_30, coalesce(d.closed_30, 0) as closed_30,
+      la.status as last_answer_status, la.answered_at as last_answer_at,
+      ${CHANNELS_JSON} as channels
+    from patients p
+    left join dose d on d.patient_id = p.id
+    left join lateral (
+      select e.status, e.answered_at from dose_events e
+       where e.patient_id = p.id and e.answered_at is not null
+       order by e.answered_at desc limit 1
+    ) la on true
+    where p.status <> 'deleted'
+      and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
+           or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2))
+    order by p.display_name nulls last, p.created_at
+    limit 200`,
+    [search, pattern],
+  );
+}
+
+/** Minimal rows for pickers (compose, appointments). */
+export async function patientOptions(tx: Tx): Promise<{ id: string; display_name: string | null }[]> {
+  return tx<{ id: string; display_name: string | null }[]>`
+    select id, display_name from patients where status <> 'deleted'
+     order by display_name nulls last, created_at limit 500`;
+}
+
+export interface PatientDetail {
+  id: string;
+  display_name: string | null;
+  status: string;
+  locale: string;
+  timezone: string;
+  external_id: string | null;
+  consent_at: Date | null;
+  quiet_start: string | null;
+  quiet_end: string | null;
+  reminders_paused: boolean;
+  channel_order: string[];
+  channels: ChannelState[];
+}
+
+/** One patient, or null when it does not exist or belongs to another organization. */
+export async function getPatient(tx: Tx, id: string): Promise<PatientDetail | null> {
+  const rows = await tx.unsafe<PatientDetail[]>(
+    `select p.id, p.display_name, p.status, p.locale, p.timezone, p.external_id, p.consent_at,
+            p.quiet_start::text, p.quiet_end::text, p.reminders_paused, p.channel_order,
+            ${CHANNELS_JSON} as channels
+       from patients p where p.id = $1`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+export interface MedicationRow {
+  id: string;
+  name: string;
+  dose: string | null;
+  status: string;
+  pill_count: number | null;
+  schedules: {
+    times_of_day: string[];
+    days_of_week: number[] | null;
+    every_n_days: number | null;
+    start_date: string;
+    end_date: string | null;
+    timezone: string | null;
+    status: string;
+  }[];
+}
+
+/** The patient's medicines with their reminder schedules. */
+export async function medications(tx: Tx, patientId: string): Promise<MedicationRow[]> {
+  return tx<MedicationRow[]>`
+    select m.id, m.name, m.dose, m.status, m.pill_count,
+      coalesce((select json_agg(json_build_object(
+          'times_of_day', s.times_of_day, 'days_of_week', s.days_of_week,
+          'every_n_days', s.every_n_days, 'start_date', s.start_date, 'end_date', s.end_date,
+          'timezone', s.timezone, 'status', s.status) order by s.created_at)
+        from reminder_schedules s where s.medication_id = m.id), '[]'::json) as schedules
+    from medications m where m.patient_id = ${patientId} and m.status <> 'deleted'
+    order by m.name`;
+}
+
+export interface DoseRow {
+  id: string;
+  medication: string;
+  due_at: Date;
+  status: string;
+  answered_at: Date | null;
+  answered_channel: string | null;
+}
+
+/** Doses of the last 30 days (and the next day), newest first. */
+export async function doseHistory(tx: Tx, patientId: string): Promise<DoseRow[]> {
+  return tx<DoseRow[]>`
+    select e.id, m.name as medication, e.due_at, e.status, e.answered_at, e.answered_channel
+      from dose_events e join medications m on m.id = e.medication_id
+     where e.patient_id = ${patientId}
+       and e.due_at >= now() - interval '30 days' and e.due_at <= now() + interval '1 day'
+     order by e.due_at desc limit 300`;
+}
+
+export interface CaregiverRow {
+  id: string;
+  name: string;
+  channel: string;
+  address: string;
+  alert_delay_minutes: number;
+  share_details: boolean;
+  active: boolean;
+}
+
+/** The patient's caregivers. */
+export async function caregivers(tx: Tx, patientId: string): Promise<CaregiverRow[]> {
+  return tx<CaregiverRow[]>`
+    select id, name, channel, address, alert_delay_minutes, share_details, active
+      from caregivers where patient_id = ${patientId} order by created_at`;
+}
+
+export interface NewPatient {
+  displayName: string;
+  timezone: string;
+  locale: string;
+  externalId: string | null;
+  channel: string;
+  address: string;
+  consent: boolean;
+}
+
+/** Insert a patient of the clinician's organization with one contact point; returns its id. */
+export async function createPatient(tx: Tx, input: NewPatient): Promise<string> {
+  const [patient] = await tx<{ id: string }[]>`
+    insert into patients (organization_id, display_name, timezone, locale, external_id,
+                          channel_order, consent_at)
+    values (public.current_organization_id(), ${input.displayName}, ${input.timezone},
+            ${input.locale}, ${input.externalId}, array[${input.channel}]::text[],
+            ${input.consent ? new Date() : null})
+    returning id`;
+  if (!patient) throw new Error("patient insert returned no row");
+  await tx`
+    insert into contact_points (patient_id, channel, address, verified)
+    values (${patient.id}, ${input.channel}, ${input.address}, true)`;
+  return patient.id;
+}

@@ -1,0 +1,70 @@
+import "server-only";
+import postgres from "postgres";
+import { connectionOptions } from "./dburl.mjs";
+
+/**
+ * Data access as the signed-in clinician.
+ *
+ * The dashboard connects with DATABASE_URL (server only) but never queries clinic data as that
+ * role: every request runs in a transaction that switches to `authenticated` and sets the JWT
+ * claims Supabase's PostgREST would set, so the same row-level security policies apply.
+ */
+
+export type Sql = postgres.Sql;
+export type Tx = postgres.TransactionSql;
+
+const globalForDb = globalThis as unknown as { medremindSql?: Sql };
+
+function client(): Sql {
+  if (!globalForDb.medremindSql) {
+    const url = process.env.DATABASE_URL;
+    if (!url) {
+      throw new Error("DATABASE_URL is not set (the dashboard needs it on the server)");
+    }
+    const o = connectionOptions(url);
+    globalForDb.medremindSql = postgres({
+      host: o.host,
+      port: o.port,
+      path: o.path,
+      database: o.database,
+      username: o.user,
+      password: o.password,
+      ssl: o.ssl,
+      prepare: o.prepare,
+      max: Number(process.env.DASHBOARD_DB_POOL_MAX ?? 5),
+      idle_timeout: 30,
+      connection: { application_name: "medremind-dashboard" },
+      onnotice: () => undefined,
+    });
+  }
+  return globalForDb.medremindSql;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is a UUID (checked before it reaches a `uuid` cast, which would raise). */
+export function isUuid(value: unknown): value is string {
+  return typeof value === "string" && UUID.test(value);
+}
+
+/** Run `work` in one transaction as `authenticated` with `sub` = the clinician's auth.users id. */
+export async function asClinician<T>(clinicianId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  if (!isUuid(clinicianId)) {
+    throw new Error("clinician id must be a uuid");
+  }
+  const claims = JSON.stringify({ sub: clinicianId, role: "authenticated" });
+  const result = await client().begin(async (tx) => {
+    await tx.unsafe("set local role authenticated");
+    await tx`select set_config('request.jwt.claims', ${claims}, true)`;
+    return work(tx);
+  });
+  return result as T;
+}
+
+/**
+ * Run `work` as the connection's own role, outside row-level security. Used only to read the
+ * password hash at sign-in, before anyone is known; nothing else may call it.
+ */
+export async function asSignInLookup<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  return work(client());
+}

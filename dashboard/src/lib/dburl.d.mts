@@ -1,0 +1,14 @@
+export interface ConnectionOptions {
+  user: string;
+  password: string;
+  database: string;
+  host: string;
+  port: number;
+  /** Unix-socket file, when the host is a directory. */
+  path?: string;
+  prepare: boolean;
+  ssl: false | "require" | "verify-full";
+}
+
+/** Parse a PostgreSQL URL (TCP or libpq's Unix-socket form) into driver options. */
+export function connectionOptions(url: string): ConnectionOptions;

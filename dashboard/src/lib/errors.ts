@@ -1,0 +1,24 @@
+/** Messages for the `?error=` codes that server actions redirect with. */
+const MESSAGES: Record<string, string> = {
+  invalid: "Please check the highlighted fields: something is missing or not valid.",
+  duplicate: "That address is already registered to a patient.",
+  timezone: "That timezone is not known.",
+  not_found: "That item was not found.",
+  not_pending: "That message is no longer pending, so it cannot be changed.",
+  not_changed: "Nothing was changed: the item is already closed.",
+};
+
+/** A readable message for an error code, or null. */
+export function errorMessage(code: string | string[] | undefined): string | null {
+  if (typeof code !== "string") return null;
+  return MESSAGES[code] ?? "Something went wrong. Please try again.";
+}
+
+/** The PostgreSQL SQLSTATE of a driver error, if any. */
+export function sqlState(error: unknown): string | null {
+  if (typeof error === "object" && error !== null && "code" in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === "string" ? code : null;
+  }
+  return null;
+}

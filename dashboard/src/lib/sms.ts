@@ -1,0 +1,50 @@
+/**
+ * Message length and SMS segment count, as carriers count them.
+ *
+ * GSM-7 texts fit 160 characters in one segment and 153 per segment when split (the rest is the
+ * concatenation header); characters of the GSM extension table count twice. Anything outside
+ * GSM-7 sends the whole text as UCS-2: 70 UTF-16 units in one segment, 67 when split.
+ */
+
+const GSM_BASIC =
+  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+  "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+const GSM_EXTENDED = "^{}\\[~]|€\f";
+
+export interface SmsCount {
+  encoding: "GSM-7" | "UCS-2";
+  /** Characters as the carrier counts them (GSM septets or UTF-16 units). */
+  units: number;
+  segments: number;
+}
+
+/** Count `text` for SMS. */
+export function smsCount(text: string): SmsCount {
+  let septets = 0;
+  let gsm = true;
+  for (const ch of text) {
+    if (GSM_BASIC.includes(ch)) septets += 1;
+    else if (GSM_EXTENDED.includes(ch)) septets += 2;
+    else {
+      gsm = false;
+      break;
+    }
+  }
+  if (gsm) {
+    return { encoding: "GSM-7", units: septets, segments: segments(septets, 160, 153) };
+  }
+  return { encoding: "UCS-2", units: text.length, segments: segments(text.length, 70, 67) };
+}
+
+function segments(units: number, single: number, multi: number): number {
+  if (units === 0) return 0;
+  return units <= single ? 1 : Math.ceil(units / multi);
+}
+
+/** Per-channel limits shown in the preview (characters of one message). */
+export const CHANNEL_LIMITS: Record<string, number> = {
+  telegram: 4096,
+  whatsapp: 4096,
+  email: 10000,
+  console: 10000,
+};
