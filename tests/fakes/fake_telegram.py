@@ -497,6 +497,14 @@ def _check_text(text: str, parse_mode: str | None, limit: int) -> str | None:
     return None
 
 
+def telegram_html_problem(text: str) -> str | None:
+    """What real Telegram would say about ``text`` in HTML parse mode, or ``None`` if it parses.
+
+    Length is not checked here; senders split long texts.
+    """
+    return _check_text(text, "HTML", limit=10**9)
+
+
 def _check_markup(markup: dict[str, Any] | None) -> str | None:
     for row in (markup or {}).get("inline_keyboard", []):
         for button in row:
@@ -593,5 +601,6 @@ __all__ = [
     "callback_update",
     "contact_update",
     "location_update",
+    "telegram_html_problem",
     "text_update",
 ]

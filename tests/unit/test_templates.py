@@ -1,0 +1,304 @@
+"""Built-in templates in every locale and channel, and clinician templates in the sandbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from jinja2.exceptions import SecurityError, UndefinedError
+
+from core.templating import (
+    KINDS,
+    TELEGRAM_MAX_CHARS,
+    WHATSAPP_MAX_CHARS,
+    MessageTooLong,
+    TemplateRenderer,
+    UnknownTemplate,
+    count_segments,
+    with_numbered_options,
+)
+from platforms.base import Channel, Option
+from tests.fakes.fake_telegram import telegram_html_problem
+
+LOCALES = ("en", "es")
+CHANNELS = tuple(Channel)
+MADRID = ZoneInfo("Europe/Madrid")
+SMS_MAX_SEGMENTS = 3
+# Realistic long values, so "within limits" means something.
+VARIABLES: dict[str, Any] = {
+    "patient_name": "María José Fernández",
+    "caregiver_name": "Carlos Fernández López",
+    "due_at": datetime(2025, 3, 4, 20, 0, tzinfo=MADRID),
+    "medicine_name": "Metformin hydrochloride",
+    "dose_text": "2 tablets (500 mg)",
+    "starts_at": datetime(2025, 3, 12, 9, 30, tzinfo=MADRID),
+    "previous_starts_at": datetime(2025, 3, 10, 16, 45, tzinfo=MADRID),
+    "clinic_name": "Centro de Salud San Blas Norte",
+    "clinician_name": "Dra. Ana Beltrán",
+    "location": "Consulta 14, segunda planta",
+    "clinic_phone": "+34 910 000 000",
+    "doses_left": 4,
+    "refill_by": date(2025, 3, 8),
+    "body": "Please bring your glucose diary to the next visit.",
+    "sender_name": "Nurse Ana",
+}
+OPTIONS: dict[str, list[tuple[str, str]]] = {
+    "medication_reminder": [("taken", "t:ab12cd34"), ("snooze", "s:ab12cd34"), ("skip", "k:1")],
+    "dose_followup": [("taken", "t:ab12cd34"), ("skip", "k:ab12cd34")],
+    "appointment_confirmation": [("confirm", "ac:1"), ("reschedule", "ar:1"), ("cancel", "ax:1")],
+    "appointment_reminder": [("confirm", "ac:1"), ("reschedule", "ar:1"), ("cancel", "ax:1")],
+    "appointment_rescheduled": [("confirm", "ac:1"), ("reschedule", "ar:1"), ("cancel", "ax:1")],
+    "refill_reminder": [("refilled", "rf:1"), ("later", "rl:1")],
+}
+
+
+@pytest.fixture(scope="module")
+def renderer() -> TemplateRenderer:
+    return TemplateRenderer(sms_max_segments=SMS_MAX_SEGMENTS)
+
+
+@pytest.mark.parametrize("channel", CHANNELS, ids=str)
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_template_renders_within_limits(
+    renderer: TemplateRenderer, kind: str, locale: str, channel: Channel
+) -> None:
+    for name_medicine in (False, True):
+        variables = {**VARIABLES, "name_medicine": name_medicine, "share_details": name_medicine}
+        message = renderer.render(kind, locale, channel, variables, options=OPTIONS.get(kind, ()))
+
+        assert message.text.strip()
+        assert message.kind == kind
+        assert "{{" not in message.text and "{%" not in message.text
+        for option in message.options:
+            assert option.label != option.data.split(":")[0], "label missing from labels block"
+            assert len(option.data.encode()) <= 64
+        shown = with_numbered_options(message.text, message.options)
+        if channel is Channel.SMS:
+            assert count_segments(shown)[1] <= SMS_MAX_SEGMENTS
+            assert "\u202f" not in shown  # CLDR's narrow space would force UCS-2
+        if channel is Channel.WHATSAPP:
+            assert len(shown) <= WHATSAPP_MAX_CHARS
+        if channel is Channel.TELEGRAM:
+            assert message.html is not None
+            assert len(message.html) <= TELEGRAM_MAX_CHARS
+            assert telegram_html_problem(message.html) is None
+        if channel is Channel.EMAIL:
+            assert message.subject and "\n" not in message.subject
+            assert len(message.subject) <= 120
+            assert message.html is not None and message.html.startswith("<!doctype html>")
+        else:
+            assert message.subject is None
+
+
+@pytest.mark.parametrize("channel", CHANNELS, ids=str)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_reminders_are_generic_unless_the_patient_opted_in(
+    renderer: TemplateRenderer, locale: str, channel: Channel
+) -> None:
+    for kind in ("medication_reminder", "dose_followup", "refill_reminder"):
+        generic = renderer.render(kind, locale, channel, VARIABLES)
+        assert "Metformin" not in generic.text
+        assert "Metformin" not in (generic.html or "")
+        assert "Metformin" not in (generic.subject or "")
+        assert "medicine_name" not in generic.variables  # nor in WhatsApp template variables
+        named = renderer.render(kind, locale, channel, {**VARIABLES, "name_medicine": True})
+        assert "Metformin" in named.text
+
+    alert = renderer.render("missed_dose_caregiver", locale, channel, VARIABLES)
+    assert "Metformin" not in alert.text
+    detailed = renderer.render(
+        "missed_dose_caregiver", locale, channel, {**VARIABLES, "share_details": True}
+    )
+    assert "Metformin" in detailed.text
+
+
+def test_generic_reminder_wording(renderer: TemplateRenderer) -> None:
+    variables = {"due_at": datetime(2025, 3, 4, 20, 0, tzinfo=UTC)}
+    assert (
+        renderer.render("medication_reminder", "en", "sms", variables).text
+        == "Time for your 8:00 PM dose."
+    )
+    assert (
+        renderer.render("medication_reminder", "es", "sms", variables).text
+        == "Es la hora de tu dosis de las 20:00."
+    )
+
+
+def test_times_are_shown_in_the_patient_timezone(renderer: TemplateRenderer) -> None:
+    variables = {"due_at": datetime(2025, 3, 4, 19, 0, tzinfo=UTC), "timezone": "Europe/Madrid"}
+    message = renderer.render("medication_reminder", "en", "console", variables)
+    assert "8:00 PM" in message.text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(
+    "kind", ["appointment_confirmation", "appointment_reminder", "appointment_rescheduled"]
+)
+def test_sms_appointments_ask_for_letters_never_cancel(
+    renderer: TemplateRenderer, kind: str, locale: str
+) -> None:
+    message = renderer.render(kind, locale, "sms", VARIABLES, options=OPTIONS[kind])
+    # Carriers treat a reply of CANCEL (or STOP) as an opt-out from every text we send.
+    assert "CANCEL" not in message.text
+    assert "reply cancel" not in message.text.lower()
+    assert " C " in message.text and " R " in message.text and " X " in message.text
+    assert "STOP" not in message.text.upper()
+    assert message.options == ()  # the letters replace the numbered replies
+
+
+def test_labels_are_localised(renderer: TemplateRenderer) -> None:
+    message = renderer.render(
+        "medication_reminder", "es", "telegram", VARIABLES, options=OPTIONS["medication_reminder"]
+    )
+    assert [o.label for o in message.options] == ["Tomada", "Recordar en 15 min", "Omitir"]
+    assert [o.data for o in message.options] == ["t:ab12cd34", "s:ab12cd34", "k:1"]
+    ready = Option("Custom", "c:1")
+    assert renderer.render("free_text", "en", "sms", VARIABLES, options=[ready]).options == (ready,)
+
+
+def test_variables_are_escaped_in_html_only(renderer: TemplateRenderer) -> None:
+    variables = {**VARIABLES, "patient_name": "<b>Bo & Co</b>"}
+    message = renderer.render("medication_reminder", "en", "telegram", variables)
+    assert "<b>Bo & Co</b>" in message.text
+    assert message.html is not None
+    assert "&lt;b&gt;Bo &amp; Co&lt;/b&gt;" in message.html
+    assert telegram_html_problem(message.html) is None
+    email = renderer.render("medication_reminder", "en", "email", variables)
+    assert email.html is not None and "&lt;b&gt;Bo" in email.html
+
+
+def test_fallbacks(renderer: TemplateRenderer) -> None:
+    assert renderer.template_name("medication_reminder", "fr", "sms").startswith("en/")
+    assert renderer.template_name("medication_reminder", "es-MX", "sms").startswith("es/")
+    assert renderer.template_name("medication_reminder", "en", "sms").endswith(".default.j2")
+    assert renderer.template_name("appointment_reminder", "en", "sms").endswith(".sms.j2")
+    with pytest.raises(UnknownTemplate):
+        renderer.render("no_such_kind", "en", "sms", VARIABLES)
+    assert renderer.locales() == ["en", "es"]
+
+
+def test_templates_dir_is_overridable(tmp_path: Path) -> None:
+    (tmp_path / "_message.j2").write_text(
+        (Path(__file__).resolve().parents[2] / "templates" / "_message.j2").read_text()
+    )
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "free_text.default.j2").write_text(
+        '{% extends "_message.j2" %}{% block text %}Custom: {{ body }}{% endblock %}'
+    )
+    message = TemplateRenderer(tmp_path).render("free_text", "es", "sms", {"body": "hi"})
+    assert message.text == "Custom: hi"
+
+
+def test_missing_variable_is_an_error(renderer: TemplateRenderer) -> None:
+    with pytest.raises(UndefinedError):
+        renderer.render("medication_reminder", "en", "sms", {})
+
+
+def test_over_long_messages_are_refused(renderer: TemplateRenderer) -> None:
+    with pytest.raises(MessageTooLong, match="sms"):
+        renderer.render("free_text", "en", "sms", {"body": "word " * 200})
+    with pytest.raises(MessageTooLong, match="whatsapp"):
+        renderer.render("free_text", "en", "whatsapp", {"body": "word " * 400})
+    # Telegram splits long texts itself, so rendering allows them.
+    assert renderer.render("free_text", "en", "telegram", {"body": "word " * 1000}).text
+
+
+# -- clinician templates ----------------------------------------------------------------
+
+ALLOWED = ["patient_name", "due_at", "clinic_name"]
+
+
+def test_custom_template_renders_in_the_sandbox(renderer: TemplateRenderer) -> None:
+    source = "Hi {{ patient_name|upper }}, see you at {{ due_at|time }} - {{ clinic_name }}"
+    message = renderer.render_custom(source, VARIABLES, "telegram", locale="es")
+    assert message.text == (
+        "Hi MARÍA JOSÉ FERNÁNDEZ, see you at 20:00 - Centro de Salud San Blas Norte"
+    )
+    assert renderer.validate_custom(source, "sms", ALLOWED) == []
+
+
+def test_custom_template_html_escapes_everything(renderer: TemplateRenderer) -> None:
+    message = renderer.render_custom("<3 {{ name }}", {"name": "<i>x</i>"}, "telegram")
+    assert message.html == "&lt;3 &lt;i&gt;x&lt;/i&gt;"
+
+
+def test_custom_template_missing_variable_raises(renderer: TemplateRenderer) -> None:
+    with pytest.raises(UndefinedError):
+        renderer.render_custom("Hi {{ patient_name }}", {}, "sms")
+
+
+def test_unknown_variable_is_named_with_its_line(renderer: TemplateRenderer) -> None:
+    problems = renderer.validate_custom("Hi {{ patient_name }}\n{{ diagnosis }}", "sms", ALLOWED)
+    assert problems == [
+        "line 2: unknown variable 'diagnosis' (allowed variables: clinic_name, due_at, "
+        "patient_name)"
+    ]
+
+
+def test_syntax_error_has_its_line(renderer: TemplateRenderer) -> None:
+    [problem] = renderer.validate_custom("Hi\n{{ patient_name }\n", "sms", ALLOWED)
+    assert problem.startswith("line 2: syntax error:")
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("{{ ''.__class__ }}", "attribute '__class__' is not allowed"),
+        ("{{ patient_name.__class__.__mro__[1].__subclasses__() }}", "attribute '__class__'"),
+        ("{{ patient_name|attr('format') }}", "the 'attr' filter is not allowed"),
+        ("{{ patient_name.__globals__ }}", "attribute '__globals__' is not allowed"),
+        ("{{ patient_name.format }}", "attribute 'format' is not allowed"),
+        ("{{ patient_name['__class__'] }}", "item '__class__' is not allowed"),
+        ("{{ patient_name.upper() }}", "calling functions or methods is not allowed"),
+        ("{{ patient_name|pprint }}", "the 'pprint' filter is not allowed"),
+        ("{% include 'en/free_text.default.j2' %}", "including or importing"),
+        ("{% import 'x.j2' as x %}", "including or importing"),
+        ("{{ lipsum.__globals__['os'] }}", "attribute '__globals__' is not allowed"),
+    ],
+)
+def test_sandbox_escape_attempts_are_rejected(
+    renderer: TemplateRenderer, source: str, expected: str
+) -> None:
+    problems = renderer.validate_custom(source, "sms", ALLOWED)
+    assert any(expected in p for p in problems), problems
+    assert all(p.startswith("line 1:") for p in problems if "unknown variable" not in p)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__ }}",
+        "{{ ''.__class__.__mro__ }}",
+        "{{ x.__globals__ }}",
+        "{{ ''|attr('__class__') }}",
+    ],
+)
+def test_sandbox_blocks_escapes_at_render_time_too(renderer: TemplateRenderer, source: str) -> None:
+    with pytest.raises((SecurityError, UndefinedError)):
+        renderer.render_custom(source, {"x": "value"}, "sms")
+
+
+def test_over_the_channel_limit_with_sample_values(renderer: TemplateRenderer) -> None:
+    source = "{{ patient_name }} " + "Lorem ipsum dolor sit amet. " * 20
+    [problem] = renderer.validate_custom(source, "sms", ALLOWED)
+    assert problem.startswith("too long for sms with sample values:")
+    assert "at most 3 allowed" in problem
+    assert renderer.validate_custom(source, "email", ALLOWED) == []
+    long_source = "x" * 5000
+    [telegram_problem] = renderer.validate_custom(long_source, "telegram", ALLOWED)
+    assert "at most 4096" in telegram_problem
+
+
+def test_sample_values_from_a_mapping(renderer: TemplateRenderer) -> None:
+    source = "{{ patient_name }}"
+    assert renderer.validate_custom(source, "sms", {"patient_name": "x" * 600})[0].startswith(
+        "too long for sms"
+    )
+
+
+def test_empty_template(renderer: TemplateRenderer) -> None:
+    assert renderer.validate_custom("  ", "sms", ALLOWED) == ["the template is empty"]
