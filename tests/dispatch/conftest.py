@@ -1,4 +1,4 @@
-"""Fixtures for dispatcher tests: a settable clock and a dispatcher factory over recording senders."""
+"""Dispatcher test fixtures: a settable clock and a dispatcher factory over recording senders."""
 
 from __future__ import annotations
 

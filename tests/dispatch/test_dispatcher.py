@@ -42,7 +42,7 @@ async def _attempts(conn: asyncpg.Connection, message_id: object) -> list[asyncp
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    """Poll ``check`` until true; fail after ``timeout`` seconds (a hang guard, not a timing test)."""
+    """Poll ``check`` until true; fail after ``timeout`` s (a hang guard, not a timing test)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not await check():
         if asyncio.get_running_loop().time() > deadline:

@@ -87,7 +87,7 @@ def test_quiet_window_end(
 
 def test_quiet_window_rejects_naive() -> None:
     with pytest.raises(ValueError):
-        quiet_window_end(datetime(2026, 1, 1, 22), "UTC", time(21), time(8))  # noqa: DTZ001
+        quiet_window_end(datetime(2026, 1, 1, 22), "UTC", time(21), time(8))
 
 
 def test_deferrable_kinds() -> None:
