@@ -153,12 +153,12 @@ async def _snooze(
     await conn.execute(query("planner", "cancel_dose_messages"), dose_id, "dose snoozed")
     first = await conn.fetchrow(query("planner", "dose_reminder_template"), dose_id)
     payload = dict(first["payload"]) if first is not None else {}
+    # No due_at here: the dispatcher reads the dose's own time (an ISO string would not format).
     payload |= {
         "dose_event_id": str(dose_id),
         "medication_id": str(dose["medication_id"]),
         "snoozed_until": until.isoformat(),
     }
-    payload.setdefault("due_at", dose["due_at"].isoformat())
     await conn.execute(
         query("planner", "insert_snooze_reminder"),
         first["organization_id"] if first is not None else None,

@@ -58,3 +58,295 @@ on conflict (idempotency_key) do nothing
 
 -- name: dose_for_message
 select dose_event_id from scheduled_messages where id = $1
+
+-- ---------------------------------------------------------------------------------------------
+-- Materialization: schedules -> dose_events + medication_reminder rows
+-- ---------------------------------------------------------------------------------------------
+
+-- name: try_planner_lock
+-- One planner at a time across workers; transaction-scoped so it works behind a pooler.
+select pg_try_advisory_xact_lock($1)
+
+-- name: schedules_to_plan
+-- Schedules marked for re-planning (planned_until null: new, edited, or their patient changed)
+-- and wanted ones running out of horizon ($1 = the refill threshold). Rows another transaction
+-- is re-planning right now are skipped. `wanted` says whether reminders should exist at all.
+select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.every_n_days,
+       s.start_date, s.end_date, s.max_count, s.timezone, s.version, s.planned_until,
+       p.timezone as patient_timezone, p.timezone_mode, p.home_timezone,
+       (s.status = 'active' and m.status = 'active' and p.status = 'active'
+        and p.consent_at is not null and not p.reminders_paused) as wanted
+  from reminder_schedules s
+  join patients p on p.id = s.patient_id
+  join medications m on m.id = s.medication_id
+ where s.planned_until is null
+    or (s.planned_until < $1 and s.status = 'active' and m.status = 'active'
+        and p.status = 'active' and p.consent_at is not null and not p.reminders_paused)
+ order by s.planned_until nulls first, s.id
+ limit $2
+   for update of s skip locked
+
+-- name: schedules_by_id
+-- The same rows for an explicit re-plan, waiting for a concurrent planner instead of skipping.
+select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.every_n_days,
+       s.start_date, s.end_date, s.max_count, s.timezone, s.version, s.planned_until,
+       p.timezone as patient_timezone, p.timezone_mode, p.home_timezone,
+       (s.status = 'active' and m.status = 'active' and p.status = 'active'
+        and p.consent_at is not null and not p.reminders_paused) as wanted
+  from reminder_schedules s
+  join patients p on p.id = s.patient_id
+  join medications m on m.id = s.medication_id
+ where s.id = any($1::uuid[])
+ order by s.id
+   for update of s
+
+-- name: schedule_ids_of_patient
+select id from reminder_schedules where patient_id = $1 order by id
+
+-- name: pin_home_timezones
+-- Pin the home zone of 'home'-mode patients planned for the first time ($1 ids, $2 the zone the
+-- planner read). Locked patient rows are skipped: a concurrent settings change re-plans anyway.
+update patients p
+   set home_timezone = p.timezone
+  from unnest($1::uuid[], $2::text[]) as u(id, timezone)
+ where p.id = u.id and p.timezone = u.timezone and p.home_timezone is null
+   and p.timezone_mode = 'home'
+   and p.id in (select id from patients where id = any($1::uuid[]) for update skip locked)
+
+-- name: cancel_unwanted_doses
+-- Future doses of re-planned schedules ($1) that the new plan (the wanted arrays) no longer has,
+-- and everything still pending for them. Doses already answered are kept as they are.
+with wanted as (
+  select * from unnest($2::uuid[], $3::timestamptz[], $4::date[], $5::time[])
+    as w(schedule_id, due_at, local_date, local_time)
+),
+gone as (
+  update dose_events d
+     set status = 'cancelled'
+   where d.schedule_id = any($1::uuid[]) and d.status = 'due' and d.due_at > $6
+     and not exists (
+       select 1 from wanted w
+        where w.schedule_id = d.schedule_id and w.due_at = d.due_at
+          and w.local_date = d.local_date and w.local_time = d.local_time)
+  returning d.id
+),
+messages as (
+  update scheduled_messages m
+     set status = 'cancelled', last_error = 'no longer planned'
+    from gone
+   where m.dose_event_id = gone.id and m.status = 'pending'
+  returning m.id
+)
+select (select count(*) from gone) as doses, (select count(*) from messages) as messages
+
+-- name: insert_doses
+-- Bulk materialization, one row per occurrence. A dose that exists stays as it is (idempotent);
+-- one cancelled by an earlier re-plan comes back. Only new or revived doses get a reminder, whose
+-- key is per schedule, local date and time and version; a cancelled reminder with that key
+-- comes back too (pause, then resume).
+with occ as (
+  select * from unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::time[], $5::text[],
+                       $6::integer[])
+    as o(schedule_id, due_at, local_date, local_time, timezone, version)
+),
+live as (
+  select o.*, s.medication_id, s.patient_id, p.organization_id
+    from occ o
+    join reminder_schedules s on s.id = o.schedule_id and s.version = o.version
+    join patients p on p.id = s.patient_id
+),
+doses as (
+  insert into dose_events (schedule_id, medication_id, patient_id, due_at, local_date, local_time)
+  select schedule_id, medication_id, patient_id, due_at, local_date, local_time from live
+  on conflict (schedule_id, due_at) do update
+     set status = 'due', local_date = excluded.local_date, local_time = excluded.local_time,
+         nag_count = 0, snoozed_until = null, answered_at = null, answered_channel = null,
+         caregiver_alerted_at = null
+   where dose_events.status = 'cancelled'
+  returning id, schedule_id, due_at
+),
+messages as (
+  insert into scheduled_messages
+    (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
+     idempotency_key, dose_event_id, message_content)
+  select l.organization_id, l.patient_id, l.due_at, 'auto', 'medication_reminder',
+         jsonb_build_object(
+           'dose_event_id', d.id, 'medication_id', l.medication_id, 'schedule_id', l.schedule_id,
+           'local_date', to_char(l.local_date, 'YYYY-MM-DD'),
+           'local_time', to_char(l.local_time, 'HH24:MI'), 'timezone', l.timezone),
+         $7::smallint, l.due_at + $8::interval,
+         format('dose:%s:%s:%s:v%s', l.schedule_id, to_char(l.local_date, 'YYYY-MM-DD'),
+                to_char(l.local_time, 'HH24:MI:SS'), l.version),
+         d.id, null
+    from doses d
+    join live l on l.schedule_id = d.schedule_id and l.due_at = d.due_at
+  on conflict (idempotency_key) do update
+     set status = 'pending', scheduled_time = excluded.scheduled_time,
+         expires_at = excluded.expires_at, payload = excluded.payload,
+         dose_event_id = excluded.dose_event_id, attempts = 0, last_error = null,
+         locked_by = null, locked_until = null, lease_token = null, channels_tried = '{}'
+   where scheduled_messages.status = 'cancelled'
+  returning id
+)
+select (select count(*) from doses) as doses, (select count(*) from messages) as messages
+
+-- name: set_planned_until
+update reminder_schedules s
+   set planned_until = u.until
+  from unnest($1::uuid[], $2::timestamptz[]) as u(id, until)
+ where s.id = u.id
+
+-- ---------------------------------------------------------------------------------------------
+-- Follow-ups: nags, the missed mark, caregiver alerts
+-- ---------------------------------------------------------------------------------------------
+
+-- name: open_doses
+-- Doses waiting for an answer (due or snoozed) with their latest reminder, locked so that an
+-- answer arriving meanwhile waits for this pass (and one being recorded is skipped, not raced).
+-- $2: one patient only, or null for all. `active` says whether the patient may be messaged.
+select d.id, d.status, d.due_at, d.snoozed_until, d.patient_id, d.nag_count,
+       p.nag_interval_minutes, p.nag_max, p.timezone,
+       coalesce(p.quiet_start, o.default_quiet_start) as quiet_start,
+       coalesce(p.quiet_end, o.default_quiet_end) as quiet_end,
+       p.organization_id is not null as has_organization,
+       (p.status = 'active' and p.consent_at is not null and not p.reminders_paused) as active,
+       r.status as reminder_status, r.sent_at as reminder_sent_at
+  from dose_events d
+  join patients p on p.id = d.patient_id
+  left join organizations o on o.id = p.organization_id
+  join lateral (
+    select m.status, m.sent_at
+      from scheduled_messages m
+     where m.dose_event_id = d.id and m.kind = 'medication_reminder'
+     order by m.scheduled_time desc, m.created_at desc
+     limit 1
+  ) r on true
+ where d.status in ('due', 'snoozed') and d.due_at <= $1 and d.due_at > $1 - interval '7 days'
+   and ($2::uuid is null or d.patient_id = $2)
+   for update of d skip locked
+
+-- name: cancel_unwanted_followups
+-- Future pending follow-ups of the scanned doses that the plan no longer has (an answer, a
+-- snooze, quiet hours or the nag settings changed). Due ones are left to the dispatcher.
+update scheduled_messages
+   set status = 'cancelled', last_error = 'follow-up no longer planned'
+ where dose_event_id = any($1::uuid[]) and kind = 'dose_followup' and status = 'pending'
+   and scheduled_time > $2 and idempotency_key <> all($3::text[])
+
+-- name: insert_followups
+-- One row per wanted follow-up; existing ones stay, cancelled ones come back.
+insert into scheduled_messages
+  (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
+   idempotency_key, dose_event_id, message_content)
+select p.organization_id, d.patient_id, u.at, 'auto', 'dose_followup',
+       jsonb_build_object('dose_event_id', d.id, 'medication_id', d.medication_id,
+                          'followup', u.number, 'of', p.nag_max),
+       $5::smallint, u.expires_at, u.key, d.id, null
+  from unnest($1::uuid[], $2::integer[], $3::timestamptz[], $4::text[], $6::timestamptz[])
+         as u(dose_id, number, at, key, expires_at)
+  join dose_events d on d.id = u.dose_id
+  join patients p on p.id = d.patient_id
+on conflict (idempotency_key) do update
+   set status = 'pending', scheduled_time = excluded.scheduled_time,
+       expires_at = excluded.expires_at, attempts = 0, last_error = null, locked_by = null,
+       locked_until = null, lease_token = null, channels_tried = '{}'
+ where scheduled_messages.status = 'cancelled'
+returning id
+
+-- name: set_nag_counts
+update dose_events d
+   set nag_count = u.n
+  from unnest($1::uuid[], $2::integer[]) as u(id, n)
+ where d.id = u.id and d.nag_count <> u.n
+
+-- name: mark_missed
+-- Doses past their last follow-up without an answer, their pending follow-ups cancelled, and one
+-- alert per active caregiver of a patient who may be messaged, alert_delay_minutes after the
+-- miss. The alert names the medication (for the template) only where the patient allowed it.
+with missed as (
+  update dose_events d
+     set status = 'missed'
+    from unnest($1::uuid[], $2::timestamptz[]) as u(id, missed_at)
+   where d.id = u.id and d.status in ('due', 'snoozed')
+  returning d.id, d.patient_id, d.medication_id, u.missed_at
+),
+stopped as (
+  update scheduled_messages m
+     set status = 'cancelled', last_error = 'dose missed'
+    from missed
+   where m.dose_event_id = missed.id and m.kind = 'dose_followup' and m.status = 'pending'
+  returning m.id
+),
+alerts as (
+  insert into scheduled_messages
+    (organization_id, patient_id, caregiver_id, scheduled_time, platform, kind, payload, priority,
+     expires_at, idempotency_key, dose_event_id, message_content, allow_fallback)
+  select p.organization_id, x.patient_id, c.id,
+         x.missed_at + make_interval(mins => c.alert_delay_minutes), c.channel,
+         'missed_dose_caregiver',
+         jsonb_build_object('dose_event_id', x.id, 'share_details', c.share_details)
+           || case when c.share_details
+                   then jsonb_build_object('medication_id', x.medication_id)
+                   else '{}'::jsonb end,
+         $3::smallint,
+         x.missed_at + make_interval(mins => c.alert_delay_minutes) + $4::interval,
+         format('caregiver:%s:%s', x.id, c.id), x.id, null, false
+    from missed x
+    join patients p on p.id = x.patient_id
+    join caregivers c on c.patient_id = x.patient_id and c.active
+   where p.status = 'active' and p.consent_at is not null and not p.reminders_paused
+  on conflict (idempotency_key) do nothing
+  returning id
+)
+select (select count(*) from missed) as missed, (select count(*) from alerts) as alerts
+
+-- ---------------------------------------------------------------------------------------------
+-- Refills
+-- ---------------------------------------------------------------------------------------------
+
+-- name: plan_refills
+-- Medications with a pill count that runs out within refill_days_before days at the rate of
+-- their active schedules (times a day x share of weekdays / every N days x whole pills a dose),
+-- not yet reminded for this count window: refill_reminded_at is claimed in the same statement
+-- (a second planner finds it set) and cleared by a trigger when the count goes up (a refill).
+-- The key adds the local date the count runs out, so even a re-armed reminder stays one a window.
+with rate as (
+  select s.medication_id,
+         sum(cardinality(s.times_of_day)::numeric * coalesce(cardinality(s.days_of_week), 7)
+             / 7 / coalesce(s.every_n_days, 1)) as doses_per_day
+    from reminder_schedules s
+   where s.status = 'active'
+     and (s.end_date is null or s.end_date >= ($1::timestamptz at time zone 'UTC')::date)
+   group by s.medication_id
+),
+low as (
+  select m.id, m.patient_id, p.organization_id, m.pill_count,
+         ceil(m.pills_per_dose)::integer as per_dose, r.doses_per_day,
+         (($1::timestamptz at time zone p.timezone)::date
+           + floor(m.pill_count / (r.doses_per_day * ceil(m.pills_per_dose)))::integer) as runs_out
+    from medications m
+    join rate r on r.medication_id = m.id
+    join patients p on p.id = m.patient_id
+   where m.status = 'active' and m.pill_count is not null and m.refill_reminded_at is null
+     and r.doses_per_day > 0
+     and p.status = 'active' and p.consent_at is not null and not p.reminders_paused
+     and m.pill_count <= r.doses_per_day * ceil(m.pills_per_dose) * m.refill_days_before
+     for update of m skip locked
+),
+claimed as (
+  update medications m set refill_reminded_at = $1
+    from low
+   where m.id = low.id and m.refill_reminded_at is null
+  returning low.*
+)
+insert into scheduled_messages
+  (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
+   idempotency_key, message_content)
+select c.organization_id, c.patient_id, $1, 'auto', 'refill_reminder',
+       jsonb_build_object('medication_id', c.id, 'doses_left', c.pill_count / c.per_dose,
+                          'refill_by', to_char(c.runs_out, 'YYYY-MM-DD')),
+       $2::smallint, $1 + interval '3 days',
+       format('refill:%s:%s', c.id, to_char(c.runs_out, 'YYYY-MM-DD')), null
+  from claimed c
+on conflict (idempotency_key) do nothing
+returning id

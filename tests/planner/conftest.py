@@ -44,7 +44,7 @@ async def make_dose(
         "kind": "medication_reminder",
         "message_content": None,
         "priority": 1,
-        "payload": {"dose_event_id": str(dose["id"]), "due_at": due_at.isoformat()},
+        "payload": {"dose_event_id": str(dose["id"])},
         "expires_at": due_at + timedelta(hours=2),
         "idempotency_key": f"test:{uuid.uuid4()}",
         "dose_event_id": dose["id"],
@@ -54,3 +54,26 @@ async def make_dose(
         values.setdefault("sent_at", due_at)
     message = await factories.create_message(conn, schedule["patient_id"], **values)
     return dose, message
+
+
+async def messages(
+    conn: asyncpg.Connection, patient_id: Any, kind: str, status: str | None = "pending"
+) -> list[asyncpg.Record]:
+    """Rows of one kind for a patient (in one status, or any), in time order."""
+    return await conn.fetch(
+        """select * from scheduled_messages
+            where patient_id = $1 and kind = $2 and ($3::text is null or status = $3)
+            order by scheduled_time, idempotency_key""",
+        patient_id,
+        kind,
+        status,
+    )
+
+
+async def mark_sent(conn: asyncpg.Connection, message_id: Any, at: datetime) -> None:
+    """What the dispatcher does once a row went out."""
+    await conn.execute(
+        "update scheduled_messages set status = 'sent', sent_at = $2 where id = $1",
+        message_id,
+        at,
+    )

@@ -117,7 +117,7 @@ async def test_snooze_creates_one_reminder_and_cancels_pending(
     assert snoozed["expires_at"] == DUE + timedelta(minutes=35, hours=2)
     assert snoozed["priority"] == 1
     assert snoozed["payload"]["dose_event_id"] == str(dose["id"])
-    assert snoozed["payload"]["due_at"] == DUE.isoformat()
+    assert snoozed["payload"]["snoozed_until"] == (DUE + timedelta(minutes=35)).isoformat()
     assert await _status(admin_conn, "scheduled_messages", nag["id"]) == "cancelled"
     # Taken after a snooze cancels the snoozed reminder.
     async with db.pool.acquire() as conn:

@@ -1,0 +1,235 @@
+"""The planner: reminder schedules become dose events and ``scheduled_messages`` rows.
+
+``run_planner_tick`` runs every minute in the worker (APScheduler). Each tick, under an advisory
+lock so that one worker plans at a time:
+
+1. Materialization: every schedule marked for re-planning (``planned_until`` null: new, edited,
+   paused, its patient's timezone or pause changed; database triggers set the mark whoever made
+   the change) is reconciled: future pending doses the rule no longer has are cancelled with
+   everything pending for them, and the missing ones created. Every wanted schedule whose plan
+   runs out within the horizon is extended. Wanted means an active schedule of an active
+   medication of an active, consented, not paused patient. Occurrences come from
+   :func:`scheduler.recurrence.occurrences` in the zone of :func:`resolve_timezone`; rows are
+   written in bulk (``unnest``) and are idempotent (``dose_events`` unique by schedule and due
+   time, reminders by ``dose:<schedule>:<local date>:<local time>:v<version>``).
+2. Follow-ups (:mod:`scheduler.planning_followups`): nags, the missed mark, caregiver alerts.
+3. Refills (:mod:`scheduler.planning_refills`).
+
+``replan_schedule`` / ``replan_patient`` do step 1 (and 2 for the patient) at once, in the
+caller's transaction, for a bot or API that wants the change visible before it answers.
+
+All time comes from the ``now`` argument; nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from core.settings import Settings
+from core.sql import query
+from scheduler.planning_followups import plan_followups
+from scheduler.planning_refills import plan_refills
+from scheduler.planning_rules import (
+    DEFAULT_HORIZON,
+    REMINDER_PRIORITY,
+    REMINDER_TTL,
+    recurrence_for,
+    resolve_timezone,
+)
+from scheduler.planning_stats import PlannerStats
+from scheduler.recurrence import occurrences
+
+__all__ = ["PlannerStats", "replan_patient", "replan_schedule", "run_planner_tick"]
+
+logger = logging.getLogger(__name__)
+
+# Any fixed 64-bit number, distinct from the migrator's: one planner tick at a time.
+PLANNER_LOCK_KEY = 7_240_310_554_202
+# Schedules per transaction: big enough for bulk statements, small enough for short locks.
+BATCH_SIZE = 500
+# Bound on one tick's work; the rest waits for the next tick a minute later.
+MAX_BATCHES_PER_TICK = 40
+
+
+def _check_aware(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now: naive datetime; pass an aware one")
+
+
+def _extend_slack(horizon: timedelta) -> timedelta:
+    """A schedule is extended when less than ``horizon - slack`` is planned: once an hour rather
+    than every minute, so a tick touches a sliver of the schedules, not all of them."""
+    return min(timedelta(hours=1), horizon / 4)
+
+
+async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings) -> PlannerStats:
+    """One planner pass at instant ``now`` (aware). Safe to run on every worker at once."""
+    _check_aware(now)
+    horizon = timedelta(hours=settings.planner_horizon_hours)
+    threshold = now + horizon - _extend_slack(horizon)
+    stats = PlannerStats()
+    for _ in range(MAX_BATCHES_PER_TICK):
+        async with pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
+                return stats.evolve(skipped=True)
+            rows = await conn.fetch(query("planner", "schedules_to_plan"), threshold, BATCH_SIZE)
+            stats += await _plan_schedules(conn, rows, now, horizon)
+        if len(rows) < BATCH_SIZE:
+            break
+    async with pool.acquire() as conn, conn.transaction():
+        if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
+            return stats.evolve(skipped=True)
+        stats += await plan_followups(
+            conn,
+            now,
+            default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
+        )
+        stats += await plan_refills(conn, now)
+    if stats.changed:
+        logger.info("planner tick", extra={"stats": dataclasses.asdict(stats)})
+    return stats
+
+
+async def replan_schedule(
+    conn: asyncpg.Connection,
+    schedule_id: UUID,
+    now: datetime,
+    *,
+    horizon: timedelta = DEFAULT_HORIZON,
+) -> PlannerStats:
+    """Re-plan one schedule now, after an edit or pause: cancel the future pending rows it no
+    longer wants (and their doses) and create the missing ones up to ``now + horizon``.
+
+    Runs in the caller's transaction if there is one; waits for a concurrent planner.
+    """
+    _check_aware(now)
+    async with conn.transaction():
+        rows = await conn.fetch(query("planner", "schedules_by_id"), [schedule_id])
+        if not rows:
+            raise LookupError(f"schedule {schedule_id} does not exist")
+        return await _plan_schedules(conn, rows, now, horizon, full=True)
+
+
+async def replan_patient(
+    conn: asyncpg.Connection,
+    patient_id: UUID,
+    now: datetime,
+    *,
+    horizon: timedelta = DEFAULT_HORIZON,
+    move_home: bool = False,
+    default_quiet: tuple[time, time] | None = None,
+) -> PlannerStats:
+    """Re-plan all of a patient's schedules and open doses, after a change of timezone, timezone
+    mode, quiet hours, pause or consent.
+
+    ``move_home=True`` says the patient's current ``timezone`` is their new home: 'home'-mode
+    reminders move there (a trip does not move them; see :func:`resolve_timezone`).
+    ``default_quiet`` is the quiet window for a patient with no clinic (settings' default).
+    """
+    _check_aware(now)
+    async with conn.transaction():
+        if move_home:
+            await conn.execute(
+                "update patients set home_timezone = timezone where id = $1", patient_id
+            )
+        ids = [
+            r["id"]
+            for r in await conn.fetch(query("planner", "schedule_ids_of_patient"), patient_id)
+        ]
+        stats = PlannerStats()
+        if ids:
+            rows = await conn.fetch(query("planner", "schedules_by_id"), ids)
+            stats += await _plan_schedules(conn, rows, now, horizon, full=True)
+        stats += await plan_followups(conn, now, default_quiet=default_quiet, patient_id=patient_id)
+        return stats
+
+
+async def _plan_schedules(
+    conn: asyncpg.Connection,
+    rows: Sequence[asyncpg.Record],
+    now: datetime,
+    horizon: timedelta,
+    *,
+    full: bool = False,
+) -> PlannerStats:
+    """Reconcile (rows marked for re-planning, or all with ``full``) and extend ``rows``.
+
+    The rows are locked by the caller's query. Occurrences are planned in ``(after, until]``:
+    from the end of the previous plan (or ``now`` for a reconciled schedule, so nothing is
+    planned in the past) to ``now + horizon``, never less than what was planned before.
+    """
+    stats = PlannerStats()
+    reconcile: list[UUID] = []
+    wanted: list[tuple[UUID, datetime, object, object, str, int]] = []
+    planned: list[tuple[UUID, datetime]] = []
+    to_pin: dict[UUID, str] = {}
+    for row in rows:
+        previous = row["planned_until"]
+        until = now + horizon
+        if full or previous is None:
+            reconcile.append(row["id"])
+            after = now
+            if previous is not None:
+                until = max(until, previous)
+        else:
+            after = max(previous, now)
+        planned.append((row["id"], now if not row["wanted"] else until))
+        if not row["wanted"]:
+            continue
+        zone = resolve_timezone(
+            row["timezone"], row["patient_timezone"], row["timezone_mode"], row["home_timezone"]
+        )
+        try:
+            rule = recurrence_for(row, zone)
+        except ValueError as exc:
+            # A rule the recurrence refuses sends nothing rather than something wrong.
+            logger.warning(
+                "schedule not plannable", extra={"schedule_id": str(row["id"]), "reason": str(exc)}
+            )
+            stats += PlannerStats(errors=1)
+            reconcile.append(row["id"])
+            continue
+        if (
+            row["timezone"] is None
+            and row["timezone_mode"] == "home"
+            and row["home_timezone"] is None
+        ):
+            to_pin[row["patient_id"]] = row["patient_timezone"]
+        for occ in occurrences(rule, after, until):
+            wanted.append(
+                (row["id"], occ.utc, occ.local_date, occ.local_time, zone, row["version"])
+            )
+    if to_pin:
+        await conn.execute(
+            query("planner", "pin_home_timezones"), list(to_pin), list(to_pin.values())
+        )
+    columns = list(zip(*wanted, strict=True)) if wanted else [[], [], [], [], [], []]
+    if reconcile:
+        gone = await conn.fetchrow(
+            query("planner", "cancel_unwanted_doses"),
+            reconcile,
+            columns[0],
+            columns[1],
+            columns[2],
+            columns[3],
+            now,
+        )
+        stats += PlannerStats(doses_cancelled=gone["doses"], messages_cancelled=gone["messages"])
+    if wanted:
+        made = await conn.fetchrow(
+            query("planner", "insert_doses"),
+            *columns,
+            REMINDER_PRIORITY,
+            REMINDER_TTL,
+        )
+        stats += PlannerStats(doses_created=made["doses"], reminders_created=made["messages"])
+    if planned:
+        ids, untils = zip(*planned, strict=True)
+        await conn.execute(query("planner", "set_planned_until"), list(ids), list(untils))
+    return stats + PlannerStats(schedules_planned=len(rows))

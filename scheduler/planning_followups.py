@@ -1,0 +1,108 @@
+"""Nag until acknowledged: follow-ups, the missed mark and caregiver alerts for open doses.
+
+Each pass reconciles every open dose (due or snoozed, due in the last 7 days) with its plan from
+:func:`scheduler.planning_rules.plan_nags`: the follow-ups of the current reminder are created
+ahead as pending rows at their times (idempotent per dose, reminder generation and number),
+those the plan no longer has are cancelled, and a dose past its last follow-up becomes
+``missed``, which plans the caregiver alerts. Follow-ups already due are never created late: a
+pass that runs after a follow-up's time (worker down) drops it rather than sending it late.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from uuid import UUID
+
+import asyncpg
+
+from core.sql import query
+from scheduler.planning_rules import (
+    CAREGIVER_ALERT_TTL,
+    CAREGIVER_PRIORITY,
+    FOLLOWUP_PRIORITY,
+    followup_key,
+    plan_nags,
+)
+from scheduler.planning_stats import PlannerStats
+
+__all__ = ["plan_followups"]
+
+# The quiet window of a patient with no clinic when the caller gives none (settings' default).
+FALLBACK_QUIET = (time(21, 0), time(8, 0))
+
+
+async def plan_followups(
+    conn: asyncpg.Connection,
+    now: datetime,
+    *,
+    default_quiet: tuple[time, time] | None = None,
+    patient_id: UUID | None = None,
+) -> PlannerStats:
+    """Reconcile the follow-ups of open doses (of one patient, or all) at ``now``.
+
+    Call inside a transaction: the open doses stay locked until it ends.
+    """
+    quiet_default = default_quiet or FALLBACK_QUIET
+    doses = await conn.fetch(query("planner", "open_doses"), now, patient_id)
+    if not doses:
+        return PlannerStats()
+    keep_keys: list[str] = []
+    new: list[tuple[UUID, int, datetime, str, datetime]] = []
+    counts: list[tuple[UUID, int]] = []
+    missed: list[tuple[UUID, datetime]] = []
+    for dose in doses:
+        quiet_start, quiet_end = dose["quiet_start"], dose["quiet_end"]
+        if not dose["has_organization"] and dose["quiet_start"] is None:
+            quiet_start, quiet_end = quiet_default
+        plan = plan_nags(
+            due_at=dose["due_at"],
+            snoozed_until=dose["snoozed_until"] if dose["status"] == "snoozed" else None,
+            reminder_status=dose["reminder_status"],
+            reminder_sent_at=dose["reminder_sent_at"],
+            interval_minutes=dose["nag_interval_minutes"],
+            nag_max=dose["nag_max"],
+            timezone=dose["timezone"],
+            quiet_start=quiet_start,
+            quiet_end=quiet_end,
+        )
+        if plan.missed_at is not None and now >= plan.missed_at:
+            missed.append((dose["id"], plan.missed_at))
+            continue
+        if not dose["active"]:
+            continue  # paused or withdrawn: nothing new, and pending follow-ups are cancelled
+        for number, at in plan.followups:
+            key = followup_key(dose["id"], plan.generation, number)
+            keep_keys.append(key)
+            if at >= now:
+                # Expire with the dose: a follow-up after the missed mark makes no sense.
+                new.append((dose["id"], number, at, key, plan.missed_at or at))
+        if dose["nag_count"] != len(plan.followups) and plan.missed_at is not None:
+            counts.append((dose["id"], len(plan.followups)))
+
+    open_ids = [d["id"] for d in doses]
+    cancelled = await conn.execute(
+        query("planner", "cancel_unwanted_followups"), open_ids, now, keep_keys
+    )
+    stats = PlannerStats(followups_cancelled=int(cancelled.split()[-1]))
+    if new:
+        ids, numbers, ats, keys, expires = (list(c) for c in zip(*new, strict=True))
+        rows = await conn.fetch(
+            query("planner", "insert_followups"),
+            ids,
+            numbers,
+            ats,
+            keys,
+            FOLLOWUP_PRIORITY,
+            expires,
+        )
+        stats += PlannerStats(followups_created=len(rows))
+    if counts:
+        ids, ns = (list(c) for c in zip(*counts, strict=True))
+        await conn.execute(query("planner", "set_nag_counts"), ids, ns)
+    if missed:
+        ids, whens = (list(c) for c in zip(*missed, strict=True))
+        row = await conn.fetchrow(
+            query("planner", "mark_missed"), ids, whens, CAREGIVER_PRIORITY, CAREGIVER_ALERT_TTL
+        )
+        stats += PlannerStats(doses_missed=row["missed"], caregiver_alerts=row["alerts"])
+    return stats

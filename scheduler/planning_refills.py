@@ -1,0 +1,27 @@
+"""Refill reminders: one when a medication's pill count will run out within its
+``refill_days_before`` days at the rate of its active schedules.
+
+The rate is the schedules' average doses a day (times of day x share of weekdays / every N days)
+times whole pills a dose. The reminder is sent once per count window: ``refill_reminded_at`` is
+set when it is planned and cleared by a database trigger when the count goes up (a refill), so
+the next low count reminds again. Payload: ``medication_id``, ``doses_left``, ``refill_by`` (the
+local date the count runs out, ISO).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from core.sql import query
+from scheduler.planning_rules import REFILL_PRIORITY
+from scheduler.planning_stats import PlannerStats
+
+__all__ = ["plan_refills"]
+
+
+async def plan_refills(conn: asyncpg.Connection, now: datetime) -> PlannerStats:
+    """Plan the refill reminders due at ``now``; call inside a transaction."""
+    rows = await conn.fetch(query("planner", "plan_refills"), now, REFILL_PRIORITY)
+    return PlannerStats(refill_reminders=len(rows))

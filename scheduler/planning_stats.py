@@ -1,0 +1,45 @@
+"""What one planner pass did, as counts (logged, exported as metrics, asserted in tests)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Self
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PlannerStats:
+    """Counts of one planner pass; ``a + b`` adds them up. ``skipped`` is True when another
+    worker held the planner lock and this pass did (part of) nothing."""
+
+    schedules_planned: int = 0
+    doses_created: int = 0
+    reminders_created: int = 0
+    doses_cancelled: int = 0
+    messages_cancelled: int = 0
+    followups_created: int = 0
+    followups_cancelled: int = 0
+    doses_missed: int = 0
+    caregiver_alerts: int = 0
+    refill_reminders: int = 0
+    errors: int = 0
+    skipped: bool = False
+
+    def __add__(self, other: PlannerStats) -> PlannerStats:
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(self):
+            a, b = getattr(self, field.name), getattr(other, field.name)
+            values[field.name] = (a or b) if isinstance(a, bool) else a + b
+        return PlannerStats(**values)
+
+    def evolve(self, **changes: Any) -> Self:
+        """A copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the pass wrote anything (or failed on something) worth a log line."""
+        return any(
+            getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("schedules_planned", "skipped")
+        )
