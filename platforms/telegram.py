@@ -88,6 +88,7 @@ _DEAD_CHAT_DESCRIPTIONS: tuple[str, ...] = (
     "bot is not a member",
 )
 _NOT_MODIFIED = "message is not modified"
+_TOKEN_IN_URL = re.compile(r"/bot[^/\s]+")
 _STALE_CALLBACK = "query is too old"
 
 
@@ -335,7 +336,8 @@ def _chat_id(address: str) -> int | str:
 
 def classify_telegram_error(exc: TelegramError) -> DeliveryError:
     """Translate a python-telegram-bot error into our error tree (the one table)."""
-    description = str(exc)
+    # Network errors can quote the request URL, which holds the bot token.
+    description = _TOKEN_IN_URL.sub("/bot<token>", str(exc))
     lowered = description.lower()
     if isinstance(exc, RetryAfter):
         return RateLimitedError(

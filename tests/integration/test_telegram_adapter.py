@@ -311,3 +311,63 @@ async def test_test_environment_and_self_hosted_paths() -> None:
 def test_missing_token_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         TelegramSender("")
+
+
+def test_token_never_appears_in_classified_errors() -> None:
+    from telegram.error import NetworkError
+
+    from platforms.telegram import classify_telegram_error
+
+    error = classify_telegram_error(
+        NetworkError("httpx.ConnectError: https://api.telegram.org/bot123:SECRET/sendMessage")
+    )
+    assert isinstance(error, TransientError)
+    assert "SECRET" not in str(error)
+
+
+# -- the fake itself, as other test suites use it --------------------------------------------
+
+
+def test_fake_accepts_json_bodies_and_works_without_an_event_loop() -> None:
+    import httpx
+
+    with FakeTelegram() as server:
+        response = httpx.post(
+            f"{server.base_url}/bot{DEFAULT_TOKEN}/sendMessage",
+            json={
+                "chat_id": 5,
+                "text": "hi",
+                "reply_markup": {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]},
+            },
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert body["ok"] is True
+        assert body["result"]["chat"]["id"] == 5
+        assert server.sent_messages[0].buttons() == [[("A", "a")]]
+
+        wrong = httpx.post(f"{server.base_url}/botnope/getMe")
+        assert wrong.status_code == 401
+        assert wrong.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+
+
+async def test_fake_wait_for_calls_and_persistent_block(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    fake_telegram.block_chat(777)
+    for _ in range(2):
+        with pytest.raises(PermanentError):
+            await sender.send("777", REMINDER)
+    await sender.send(CHAT, REMINDER)
+    [call] = await fake_telegram.wait_for_calls(1, method="sendMessage")
+    assert call.chat_id == int(CHAT)
+    assert len(fake_telegram.calls_to("sendMessage", ok_only=False)) == 3
+
+
+async def test_fake_rejects_unescaped_html(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    with pytest.raises(PermanentError, match=r"(?i)can't parse entities"):
+        await sender.send(CHAT, OutboundMessage(text="x", html="Ann <b>& co"))
