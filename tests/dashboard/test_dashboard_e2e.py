@@ -1,0 +1,281 @@
+"""The clinician dashboard end to end, in headless Chromium against real processes.
+
+Arranges a fresh migrated database, two clinics (through the dashboard's own
+``create-clinician`` script), the fake Telegram server, a real ``medremind worker`` subprocess and
+the built NextJS server (``next start``), then runs ``dashboard/e2e/dashboard.e2e.mjs``
+(playwright-core driving Debian's chromium). The browser script signs in, creates a patient,
+sends a message and watches it become ``sent`` with its attempt, cancels a scheduled one, creates
+and cancels an appointment, checks that a clinician of another clinic sees none of it, and saves
+screenshots to ``test-artifacts/screenshots/``. This test then checks the database and the fake.
+
+Needs node and chromium (``make dashboard-test`` installs and builds); skipped without them.
+The dashboard is built here when ``dashboard/.next`` is missing or older than its sources.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.fakes.fake_telegram import FakeTelegram
+
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARD = ROOT / "dashboard"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+TOKEN = "123456:DASHBOARD-e2e"
+CHAT_ID = "551234567"
+PASSWORD_A = "correct horse battery A"
+PASSWORD_B = "correct horse battery B"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("node") is None or not os.access(CHROMIUM, os.X_OK),
+    reason=f"dashboard e2e needs node and chromium at {CHROMIUM} (see make dashboard-test)",
+)
+
+
+def _run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float = 900) -> str:
+    """Run a command in dashboard/, failing the test with its output when it fails."""
+    done = subprocess.run(
+        cmd, cwd=DASHBOARD, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        pytest.fail(f"{' '.join(cmd[:3])} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def _newest_source_mtime() -> float:
+    paths = [
+        DASHBOARD / "package-lock.json",
+        DASHBOARD / "next.config.ts",
+        DASHBOARD / "tsconfig.json",
+    ]
+    paths += [p for p in (DASHBOARD / "src").rglob("*") if p.is_file()]
+    return max(p.stat().st_mtime for p in paths)
+
+
+def _ensure_built(env: dict[str, str]) -> None:
+    """npm ci when node_modules is missing; next build when the build is missing or stale."""
+    if not (DASHBOARD / "node_modules" / "next").is_dir():
+        _run(["npm", "ci", "--no-audit", "--no-fund"], env=env)
+    build_id = DASHBOARD / ".next" / "BUILD_ID"
+    if not build_id.exists() or build_id.stat().st_mtime < _newest_source_mtime():
+        _run(["npm", "run", "build"], env=env)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def _process(
+    cmd: list[str], *, cwd: Path, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A background process whose output goes to ``log``; terminated (then killed) on exit."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+    """Wait until ``url`` answers (any HTTP status), or fail with the server's log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited {proc.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):  # noqa: S310 (loopback)
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.25)
+    pytest.fail(f"{url} did not answer:\n{log.read_text(errors='replace')}")
+
+
+def _create_clinician(env: dict[str, str], email: str, password: str, org: str) -> dict[str, str]:
+    out = _run(
+        [
+            "node",
+            "scripts/create-clinician.mjs",
+            "--email",
+            email,
+            "--password",
+            password,
+            "--org-name",
+            org,
+            "--display-name",
+            f"Dr {org}",
+        ],
+        env=env,
+        timeout=60,
+    )
+    return json.loads(out.strip().splitlines()[-1])
+
+
+async def test_dashboard_end_to_end(
+    database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    base_env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_"))
+    }
+    base_env["NEXT_TELEMETRY_DISABLED"] = "1"
+    _ensure_built(base_env)
+
+    db_env = base_env | {"DATABASE_URL": database_url}
+    clinic_a = _create_clinician(db_env, "a@clinic-a.test", PASSWORD_A, "Clinic A")
+    clinic_b = _create_clinician(db_env, "b@clinic-b.test", PASSWORD_B, "Clinic B")
+    assert clinic_a["organization_id"] != clinic_b["organization_id"]
+    # The run must not depend on the hour: no quiet window for these clinics (start = end).
+    await admin_conn.execute(
+        "update organizations set default_quiet_start = '00:00', default_quiet_end = '00:00'"
+    )
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    result_file = tmp_path / "e2e-result.json"
+    with FakeTelegram(token=TOKEN) as telegram:
+        worker_env = db_env | {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": telegram.base_url,
+            "MEDREMIND_DATA_DIR": str(tmp_path / "data"),
+            "MEDREMIND_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "MEDREMIND_WORKER_POLL_SECONDS": "1",
+            "MEDREMIND_DB_POOL_MAX": "4",
+        }
+        next_env = db_env | {
+            "DASHBOARD_SESSION_SECRET": secrets.token_urlsafe(48),
+            "DASHBOARD_COOKIE_SECURE": "false",
+            "NODE_ENV": "production",
+        }
+        worker_log, next_log = tmp_path / "worker.log", tmp_path / "next.log"
+        with (
+            _process(
+                [sys.executable, "-m", "medremind.cli", "worker"],
+                cwd=ROOT,
+                env=worker_env,
+                log=worker_log,
+            ),
+            _process(
+                [
+                    "node",
+                    "node_modules/next/dist/bin/next",
+                    "start",
+                    "-p",
+                    str(port),
+                    "-H",
+                    "127.0.0.1",
+                ],
+                cwd=DASHBOARD,
+                env=next_env,
+                log=next_log,
+            ) as next_server,
+        ):
+            _wait_http(f"{base_url}/login", next_server, next_log)
+            e2e = subprocess.run(
+                ["node", "e2e/dashboard.e2e.mjs"],
+                cwd=DASHBOARD,
+                env=base_env
+                | {
+                    "BASE_URL": base_url,
+                    "CHROMIUM_PATH": CHROMIUM,
+                    "CLINICIAN_A_EMAIL": "a@clinic-a.test",
+                    "CLINICIAN_A_PASSWORD": PASSWORD_A,
+                    "CLINICIAN_B_EMAIL": "b@clinic-b.test",
+                    "CLINICIAN_B_PASSWORD": PASSWORD_B,
+                    "PATIENT_CHAT_ID": CHAT_ID,
+                    "SCREENSHOT_DIR": str(SCREENSHOTS),
+                    "RESULT_FILE": str(result_file),
+                    "SENT_TIMEOUT_MS": "60000",
+                },
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            if e2e.returncode != 0:
+                pytest.fail(
+                    f"browser script exited {e2e.returncode}:\n{e2e.stdout}\n{e2e.stderr}\n"
+                    f"--- worker log (tail) ---\n{worker_log.read_text(errors='replace')[-4000:]}\n"
+                    f"--- next log (tail) ---\n{next_log.read_text(errors='replace')[-4000:]}"
+                )
+        sent_calls = [c for c in telegram.sent_messages if str(c.chat_id) == CHAT_ID]
+
+    result = json.loads(result_file.read_text())
+    org_a = clinic_a["organization_id"]
+
+    # The patient was created in clinic A with its Telegram contact point.
+    patient = await admin_conn.fetchrow(
+        "select * from patients where id = $1", result["patient_id"]
+    )
+    assert patient is not None
+    assert str(patient["organization_id"]) == org_a
+    assert patient["display_name"] == result["patient_name"]
+    assert patient["consent_at"] is not None
+    contact = await admin_conn.fetchrow(
+        "select channel, address from contact_points where patient_id = $1", patient["id"]
+    )
+    assert (contact["channel"], contact["address"]) == ("telegram", CHAT_ID)
+
+    # The message the worker sent: status, the attempt, and what the fake Telegram received.
+    sent = await admin_conn.fetchrow(
+        "select * from scheduled_messages where id = $1", result["sent_message_id"]
+    )
+    assert sent["status"] in ("sent", "delivered")
+    assert str(sent["organization_id"]) == org_a
+    assert sent["created_by"] is not None and str(sent["created_by"]) == clinic_a["clinician_id"]
+    assert sent["channel_used"] == "telegram"
+    attempts = await admin_conn.fetch(
+        "select status, channel from message_delivery_attempts where message_id = $1", sent["id"]
+    )
+    assert [(a["status"], a["channel"]) for a in attempts] == [("sent", "telegram")]
+    assert len(sent_calls) == 1
+    assert "bring your medicines list" in (sent_calls[0].text or "")
+
+    # The cancelled one never went out.
+    cancelled = await admin_conn.fetchrow(
+        "select status, attempts from scheduled_messages where id = $1",
+        result["cancelled_message_id"],
+    )
+    assert (cancelled["status"], cancelled["attempts"]) == ("cancelled", 0)
+
+    # The appointment was created and cancelled in clinic A.
+    appointment = await admin_conn.fetchrow(
+        "select organization_id, status from appointments where patient_id = $1", patient["id"]
+    )
+    assert (str(appointment["organization_id"]), appointment["status"]) == (org_a, "cancelled")
+
+    # Clinic B has nothing, and the screenshots exist at both widths.
+    assert (
+        await admin_conn.fetchval(
+            "select count(*) from patients where organization_id = $1", clinic_b["organization_id"]
+        )
+        == 0
+    )
+    for page in ("patients", "patient", "messages", "compose", "appointments"):
+        for size in ("desktop", "tablet"):
+            assert (SCREENSHOTS / f"{page}-{size}.png").stat().st_size > 0
