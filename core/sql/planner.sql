@@ -309,7 +309,7 @@ select (select count(*) from missed) as missed, (select count(*) from alerts) as
 -- their active schedules (times a day x share of weekdays / every N days x whole pills a dose),
 -- not yet reminded for this count window: refill_reminded_at is claimed in the same statement
 -- (a second planner finds it set) and cleared by a trigger when the count goes up (a refill).
--- The key adds the local date the count runs out, so even a re-armed reminder stays one a window.
+-- The key is the medication and the claim's time: one reminder per count window.
 with rate as (
   select s.medication_id,
          sum(cardinality(s.times_of_day)::numeric * coalesce(cardinality(s.days_of_week), 7)
@@ -346,7 +346,8 @@ select c.organization_id, c.patient_id, $1, 'auto', 'refill_reminder',
        jsonb_build_object('medication_id', c.id, 'doses_left', c.pill_count / c.per_dose,
                           'refill_by', to_char(c.runs_out, 'YYYY-MM-DD')),
        $2::smallint, $1 + interval '3 days',
-       format('refill:%s:%s', c.id, to_char(c.runs_out, 'YYYY-MM-DD')), null
+       format('refill:%s:%s', c.id,
+              to_char($1::timestamptz at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')), null
   from claimed c
 on conflict (idempotency_key) do nothing
 returning id
