@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ from medremind.web.api_v1.common import json_body, organization
 from medremind.web.api_v1.idempotency import run_idempotent
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
 from medremind.web.state import web_state
+from scheduler.planner import replan_schedule
 
 _TIMING_PATH = "dosageInstruction[0].timing"
 _INACTIVE = frozenset({"cancelled", "completed", "entered-in-error", "stopped", "ended"})
@@ -159,6 +160,10 @@ async def import_medication_request(request: Request) -> Response:
             # The patient's zone is implied (null), so 'follow' mode moves the schedule with them.
             None,
             dict(timing),
+        )
+        # Plan at once, so the first reminders exist before we answer (the tick would in a minute).
+        await replan_schedule(
+            conn, schedule_id, now, horizon=timedelta(hours=state.settings.planner_horizon_hours)
         )
         return 201, {
             "medication_id": str(medication_id),
