@@ -1,0 +1,191 @@
+"""``/api/v1`` patients, invite links and the FHIR MedicationRequest import."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from tests.factories import create_patient
+from tests.web.conftest import count
+
+
+def _patient_body(**overrides):
+    return {
+        "display_name": "Maria Lopez",
+        "phone": "+14155550123",
+        "email": "maria@example.org",
+        "timezone": "America/Los_Angeles",
+        "locale": "es",
+        "channel_order": ["whatsapp", "sms", "email"],
+        "external_id": "MRN-1",
+        "consent": True,
+    } | overrides
+
+
+async def test_create_and_get_patient(client, admin_conn, auth):
+    response = await client.post("/api/v1/patients", json=_patient_body(), headers=auth)
+    assert response.status_code == 201, response.text
+    patient = response.json()
+    assert (patient["timezone"], patient["locale"], patient["status"]) == (
+        "America/Los_Angeles",
+        "es",
+        "active",
+    )
+    assert patient["channel_order"] == ["whatsapp", "sms", "email"]
+    assert sorted((c["channel"], c["address"]) for c in patient["contacts"]) == [
+        ("email", "maria@example.org"),
+        ("sms", "+14155550123"),
+        ("whatsapp", "+14155550123"),
+    ]
+    got = await client.get(f"/api/v1/patients/{patient['id']}", headers=auth)
+    assert got.status_code == 200 and got.json() == patient
+    # Defaults come from the organization (Europe/Berlin) when not given.
+    minimal = await client.post("/api/v1/patients", json={}, headers=auth)
+    assert minimal.status_code == 201
+    assert minimal.json()["timezone"] == "Europe/Berlin"
+    assert minimal.json()["status"] == "invited"
+
+
+async def test_patient_validation_names_the_field(client, admin_conn, auth):
+    cases = [
+        ({"phone": "4155550123"}, "phone"),
+        ({"phone": "+1 415 555 0123"}, "phone"),
+        ({"phone": "+1999"}, "phone"),
+        ({"email": "not-an-email"}, "email"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"timezone": "CET "}, "timezone"),
+        ({"locale": "english!"}, "locale"),
+        ({"channel_order": []}, "channel_order"),
+        ({"channel_order": ["sms", "fax"]}, "channel_order[1]"),
+        ({"channel_order": ["sms", "sms"]}, "channel_order[1]"),
+        ({"display_name": "x" * 201}, "display_name"),
+        ({"consent": "yes"}, "consent"),
+        ({"ssn": "123"}, "ssn"),
+    ]
+    for change, field in cases:
+        response = await client.post("/api/v1/patients", json=_patient_body(**change), headers=auth)
+        assert response.status_code == 422, (change, response.text)
+        assert response.json()["error"]["field"] == field, change
+    assert await count(admin_conn, "patients") == 0
+
+
+async def test_duplicate_phone_or_external_id_is_409(client, admin_conn, auth):
+    assert (
+        await client.post("/api/v1/patients", json=_patient_body(), headers=auth)
+    ).status_code == 201
+    same_id = await client.post(
+        "/api/v1/patients", json=_patient_body(phone="+14155550199", email=None), headers=auth
+    )
+    assert same_id.status_code == 409 and same_id.json()["error"]["field"] == "external_id"
+    same_phone = await client.post(
+        "/api/v1/patients", json=_patient_body(external_id="MRN-2", email=None), headers=auth
+    )
+    assert same_phone.status_code == 409 and same_phone.json()["error"]["field"] == "phone"
+    assert await count(admin_conn, "patients") == 1
+
+
+async def test_invite_link_token_is_stored_hashed(client, admin_conn, patient, auth, other_auth):
+    response = await client.post(
+        f"/api/v1/patients/{patient['id']}/invites", json={"expires_in_hours": 48}, headers=auth
+    )
+    assert response.status_code == 201, response.text
+    invite = response.json()
+    token = invite["token"]
+    assert invite["link"] == f"https://t.me/medremind_test_bot?start={token}"
+    assert len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()
+    row = await admin_conn.fetchrow(
+        "select token_hash, expires_at, patient_id from patient_invites"
+    )
+    assert row["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+    assert row["patient_id"] == patient["id"]
+    # No body at all is fine too (a week by default).
+    assert (
+        await client.post(f"/api/v1/patients/{patient['id']}/invites", headers=auth)
+    ).status_code == 201
+    # Another organization can neither read the patient nor invite them.
+    assert (
+        await client.get(f"/api/v1/patients/{patient['id']}", headers=other_auth)
+    ).status_code == 404
+    response = await client.post(f"/api/v1/patients/{patient['id']}/invites", headers=other_auth)
+    assert response.status_code == 404
+    assert await count(admin_conn, "patient_invites") == 2
+    bad = await client.post(
+        f"/api/v1/patients/{patient['id']}/invites", json={"expires_in_hours": 0}, headers=auth
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "expires_in_hours"
+
+
+def _medication_request(patient_ref: str, timing: dict, name: str = "Lisinopril 10 mg") -> dict:
+    return {
+        "resourceType": "MedicationRequest",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": patient_ref},
+        "medicationCodeableConcept": {"text": name},
+        "dosageInstruction": [
+            {
+                "timing": timing,
+                "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "tablet"}}],
+            }
+        ],
+    }
+
+
+async def test_fhir_medication_request_becomes_a_schedule(client, admin_conn, patient, auth):
+    timing = {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d", "timeOfDay": ["09:00:00"]}}
+    response = await client.post(
+        "/api/v1/fhir/MedicationRequest",
+        json=_medication_request(f"Patient/{patient['id']}", timing),
+        headers={**auth, "content-type": "application/fhir+json"},
+    )
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert result["schedule"]["times_of_day"] == ["09:00:00"]
+    medication = await admin_conn.fetchrow("select * from medications")
+    assert (medication["name"], medication["dose"]) == ("Lisinopril 10 mg", "1 tablet")
+    schedule = await admin_conn.fetchrow("select * from reminder_schedules")
+    assert str(schedule["id"]) == result["schedule_id"]
+    assert [t.isoformat() for t in schedule["times_of_day"]] == ["09:00:00"]
+    assert schedule["fhir_timing"] == timing
+
+
+async def test_fhir_medication_request_by_external_id_and_bid_code(client, admin_conn, org, auth):
+    await create_patient(admin_conn, org["id"], external_id="MRN-77")
+    timing = {"code": {"coding": [{"code": "BID"}]}}
+    response = await client.post(
+        "/api/v1/fhir/MedicationRequest",
+        json=_medication_request("Patient/MRN-77", timing),
+        headers=auth,
+    )
+    assert response.status_code == 201, response.text
+    assert len(response.json()["schedule"]["times_of_day"]) == 2
+
+
+async def test_fhir_medication_request_errors_name_the_element(
+    client, admin_conn, patient, auth, other_org, other_auth
+):
+    ref = f"Patient/{patient['id']}"
+    good = {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}
+    cases = [
+        ({**_medication_request(ref, good), "resourceType": "Patient"}, "resourceType"),
+        (_medication_request("Patient/" + str(uuid.uuid4()), good), "subject.reference"),
+        (_medication_request("Group/1", good), "subject.reference"),
+        (_medication_request(ref, good, name=""), "medicationCodeableConcept.text"),
+        ({**_medication_request(ref, good), "dosageInstruction": []}, "dosageInstruction"),
+        (
+            _medication_request(ref, {"repeat": {"frequency": 1, "period": 1, "periodUnit": "mo"}}),
+            "dosageInstruction[0].timing.repeat.periodUnit",
+        ),
+    ]
+    for resource, field in cases:
+        response = await client.post("/api/v1/fhir/MedicationRequest", json=resource, headers=auth)
+        assert response.status_code == 422, (field, response.text)
+        assert response.json()["error"]["field"] == field
+    # Another organization cannot attach a medication to our patient.
+    response = await client.post(
+        "/api/v1/fhir/MedicationRequest", json=_medication_request(ref, good), headers=other_auth
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "subject.reference"
+    assert await count(admin_conn, "medications") == 0
+    assert await count(admin_conn, "reminder_schedules") == 0
