@@ -135,9 +135,7 @@ async def replan_patient(
     _check_aware(now)
     async with conn.transaction():
         if move_home:
-            await conn.execute(
-                "update patients set home_timezone = timezone where id = $1", patient_id
-            )
+            await conn.execute(query("planner", "move_home_timezone"), patient_id)
         ids = [
             r["id"]
             for r in await conn.fetch(query("planner", "schedule_ids_of_patient"), patient_id)

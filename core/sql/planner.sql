@@ -351,3 +351,67 @@ select c.organization_id, c.patient_id, $1, 'auto', 'refill_reminder',
   from claimed c
 on conflict (idempotency_key) do nothing
 returning id
+
+-- ---------------------------------------------------------------------------------------------
+-- Appointments
+-- ---------------------------------------------------------------------------------------------
+
+-- name: lock_appointment
+-- The appointment with what planning it needs, locked for the caller's transaction.
+select a.id, a.organization_id, a.patient_id, a.starts_at, a.status, a.reminder_offsets,
+       p.timezone, p.status as patient_status, p.consent_at, p.reminders_paused,
+       o.appointment_reminder_offsets, o.caps
+  from appointments a
+  join patients p on p.id = a.patient_id
+  join organizations o on o.id = a.organization_id
+ where a.id = $1
+   for update of a
+
+-- name: lock_patient_for_caps
+-- Serializes appointment planning per patient so two bookings cannot both slip under a cap.
+-- NO KEY UPDATE: foreign-key inserts of other transactions are not blocked by it.
+select id from patients where id = $1 for no key update
+
+-- name: count_capped_messages
+-- Appointment reminders a patient already has (or had) in [$2, $3), cancelled ones not counted.
+select count(*)
+  from scheduled_messages
+ where patient_id = $1 and kind = 'appointment_reminder'
+   and status in ('pending', 'processing', 'sent', 'delivered')
+   and scheduled_time >= $2 and scheduled_time < $3
+
+-- name: insert_appointment_message
+-- Idempotent by key; a cancelled row with the same key (a reschedule back to an earlier time)
+-- comes back.
+insert into scheduled_messages
+  (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
+   idempotency_key, appointment_id, message_content)
+values ($1, $2, $3, 'auto', $4, $5, $6, $7, $8, $9, null)
+on conflict (idempotency_key) do update
+   set status = 'pending', scheduled_time = excluded.scheduled_time,
+       expires_at = excluded.expires_at, payload = excluded.payload, attempts = 0,
+       last_error = null, locked_by = null, locked_until = null, lease_token = null,
+       channels_tried = '{}'
+ where scheduled_messages.status = 'cancelled'
+returning id
+
+-- name: cancel_appointment_messages
+update scheduled_messages
+   set status = 'cancelled', last_error = $3
+ where appointment_id = $1 and status = 'pending' and kind = any($2::text[])
+
+-- name: set_appointment_time
+update appointments set starts_at = $2, status = $3 where id = $1
+
+-- name: set_appointment_status
+update appointments set status = $2 where id = $1
+
+-- name: insert_audit
+insert into audit_log (organization_id, actor, action, entity, entity_id, details, at)
+values ($1, $2, $3, $4, $5, $6, $7)
+
+-- name: message_status_by_key
+select status from scheduled_messages where idempotency_key = $1
+
+-- name: move_home_timezone
+update patients set home_timezone = timezone where id = $1
