@@ -3,6 +3,7 @@ reminders, idempotently; edits, pauses and timezone changes re-plan; DST is exac
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
@@ -317,3 +318,57 @@ async def test_dst_spring_forward_and_fall_back_through_the_materializer(
         (utc(2026, 11, 1, 13), time(8, 0)),
     ]
     assert await admin_conn.fetchval("select count(*) from dose_events") == 5
+
+
+async def test_concurrent_ticks_create_each_row_once(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
+) -> None:
+    for _ in range(3):
+        patient = await factories.create_patient(admin_conn, org["id"])
+        await factories.create_medication(admin_conn, patient["id"])
+    results = await asyncio.gather(*(run_planner_tick(db.pool, NOW, settings) for _ in range(3)))
+    assert sum(r.reminders_created for r in results) == 12
+    assert await admin_conn.fetchval("select count(*) from dose_events") == 12
+    assert (
+        await admin_conn.fetchval(
+            "select count(*) from scheduled_messages where kind = 'medication_reminder'"
+        )
+        == 12
+    )
+
+
+async def test_unplannable_schedule_is_reported_not_fatal(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
+) -> None:
+    patient = await factories.create_patient(admin_conn, org["id"])
+    # Every 7 days from Thursday 1 January can never fall on a Tuesday.
+    await factories.create_medication(
+        admin_conn, patient["id"], schedule={"every_n_days": 7, "days_of_week": [2]}
+    )
+    await factories.create_medication(admin_conn, patient["id"])
+    stats = await run_planner_tick(db.pool, NOW, settings)
+    assert (stats.errors, stats.reminders_created) == (1, 4)
+    again = await run_planner_tick(db.pool, NOW + timedelta(minutes=1), settings)
+    assert (again.errors, again.reminders_created) == (0, 0)
+
+
+async def test_medication_paused_or_schedule_ended_stops_rows(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
+) -> None:
+    patient = await factories.create_patient(admin_conn, org["id"])
+    med, _ = await factories.create_medication(admin_conn, patient["id"])
+    _, ending = await factories.create_medication(
+        admin_conn, patient["id"], times=(time(12, 0),), schedule={"end_date": date(2026, 3, 2)}
+    )
+    await run_planner_tick(db.pool, NOW, settings)
+    # The second schedule ends today: only its 12:00 dose today.
+    assert (
+        await admin_conn.fetchval(
+            "select count(*) from dose_events where schedule_id = $1", ending["id"]
+        )
+        == 1
+    )
+    await admin_conn.execute("update medications set status = 'paused' where id = $1", med["id"])
+    stats = await run_planner_tick(db.pool, NOW + timedelta(minutes=1), settings)
+    assert stats.messages_cancelled == 4
+    assert await _times(admin_conn, patient["id"]) == [utc(2026, 3, 2, 12)]
