@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint format install
+.PHONY: dev test lint format install dashboard-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ dev: $(STAMP)
 	$(BIN)/medremind migrate
 	$(BIN)/medremind dev
 
-test: $(STAMP)
+test: $(STAMP) dashboard-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q -p no:cacheprovider
@@ -32,3 +32,16 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The clinician dashboard: Debian's chromium for the browser tests (installed only when missing),
+# the locked node packages, a type-checked production build, and the check that the client bundle
+# holds no database URL, service_role key or password. The e2e test itself runs under pytest
+# (tests/dashboard), which `test` runs after this.
+dashboard-test:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	fi
+	cd dashboard && npm ci --no-audit --no-fund
+	cd dashboard && NEXT_TELEMETRY_DISABLED=1 npm run build
+	cd dashboard && npm run check-bundle
