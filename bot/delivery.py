@@ -8,12 +8,15 @@ Failures are logged by error class only, never with the text.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 from typing import Any
 
 from bot.context import BotContext
 from bot.conversation import Reply
 from core.logs import mark_sensitive
+from core.templating import count_segments
 from platforms.base import Channel, InboundEvent, Option, OutboundMessage
 
 logger = logging.getLogger(__name__)
@@ -59,7 +62,8 @@ async def send_replies(
                 continue
             if not answered:
                 answered = await _answer_callback(sender, event)
-            await sender.send(address, message)
+            for part in fit_segments(sender, message):
+                await sender.send(address, part)
             sent += 1
         except Exception as exc:  # a failed reply must not undo the recorded turn
             logger.warning(
@@ -94,3 +98,38 @@ async def _answer_callback(sender: Any, event: InboundEvent | None) -> bool:
     except Exception as exc:
         logger.info("callback not answered", extra={"error_class": type(exc).__name__})
     return True
+
+
+def fit_segments(sender: Any, message: OutboundMessage) -> list[OutboundMessage]:
+    """Split a text too long for an SMS sender's segment cap into several messages.
+
+    Cuts at line and sentence ends; the options go with the last part. Senders without a cap
+    (Telegram splits by itself) get the message unchanged.
+    """
+    cap = getattr(sender, "max_segments", None)
+    compose = getattr(sender, "compose", None)
+    if not cap or compose is None or count_segments(compose(message))[1] <= cap:
+        return [message]
+    pieces = [p for p in re.split(r"(?<=\n)|(?<=[.?!] )", message.text) if p]
+    parts: list[str] = []
+    current = ""
+    for piece in pieces:
+        while count_segments(piece)[1] > cap:  # one endless sentence: hard cut
+            cut = 150
+            parts.extend([current] if current else [])
+            current = ""
+            parts.append(piece[:cut])
+            piece = piece[cut:]
+        if current and count_segments(current + piece)[1] > cap:
+            parts.append(current)
+            current = ""
+        current += piece
+    if current:
+        parts.append(current)
+    messages = [dataclasses.replace(message, text=part.strip(), options=()) for part in parts]
+    last = dataclasses.replace(messages[-1], options=message.options)
+    if count_segments(compose(last))[1] > cap:
+        messages.append(dataclasses.replace(message, text="", options=message.options))
+    else:
+        messages[-1] = last
+    return [m for m in messages if m.text or m.options]

@@ -1,0 +1,66 @@
+"""/stats sends a chart image and /export a CSV whose rows match the database; /today lists."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import asyncpg
+
+from tests.bot.conftest import START, Bot
+from tests.bot.helpers import dose_events, registered_patient
+
+
+async def test_stats_sends_text_and_png(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    days = [START - timedelta(days=d, hours=1) for d in range(1, 9)]
+    statuses = ["taken", "taken", "taken", "skipped", "taken", "missed", "taken", "taken"]
+    await dose_events(admin_conn, patient["id"], days, statuses=statuses)
+
+    calls = await bot.send(chat, "/stats")
+    photos = [c for c in calls if c.method == "sendPhoto"]
+    assert len(photos) == 1
+    (upload,) = photos[0].files.values()
+    assert upload["data"].startswith(b"\x89PNG")
+    caption = photos[0].params.get("caption", "") + "".join(
+        c.text or "" for c in calls if c.method == "sendMessage"
+    )
+    # 7 days (today and 6 before): 4 of 6 taken; 30 days: 6 of 8; streak: days 1-3.
+    assert "67%" in caption and "75%" in caption
+    assert "streak: 3 days" in caption
+
+
+async def test_export_csv_matches_database(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    due = [START - timedelta(hours=h) for h in (30, 20, 10, 2)]
+    await dose_events(
+        admin_conn, patient["id"], due, statuses=["taken", "skipped", "missed", "due"]
+    )
+    calls = await bot.send(chat, "/export")
+    documents = [c for c in calls if c.method == "sendDocument"]
+    assert len(documents) == 1
+    (upload,) = documents[0].files.values()
+    rows = list(csv.DictReader(io.StringIO(upload["data"].decode("utf-8-sig"))))
+    db_rows = await admin_conn.fetch("select id, status, due_at from dose_events order by due_at")
+    assert [(r["dose_event_id"], r["status"]) for r in rows] == [
+        (str(r["id"]), r["status"]) for r in db_rows
+    ]
+    assert rows[0]["medication"] == "Metformin"
+    assert rows[0]["due_at_utc"] == db_rows[0]["due_at"].isoformat()
+
+
+async def test_today_lists_doses(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    await dose_events(
+        admin_conn,
+        patient["id"],
+        [START.replace(hour=8), START.replace(hour=20)],
+        statuses=["taken", "due"],
+    )
+    await bot.send(chat, "/today")
+    text = bot.last_text(chat)
+    assert "Metformin: taken" in text and "Metformin: due" in text

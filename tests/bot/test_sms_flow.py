@@ -1,0 +1,135 @@
+"""The same dialogs over Twilio SMS (numbered replies) and the carrier keywords."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import asyncpg
+
+from tests.bot.conftest import START, Bot
+from tests.bot.helpers import dose_events, registered_patient
+
+NUMBER = "+15005550199"
+
+
+def body(calls: list) -> str:
+    return "\n".join(c.body or "" for c in calls)
+
+
+async def test_onboarding_and_medicine_over_sms(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    replies = await bot.sms(NUMBER, "START")
+    assert "Privacy" in body(replies) and "1 I agree" in body(replies)
+    assert "What should I call you" in body(await bot.sms(NUMBER, "1"))
+    assert "1 English" in body(await bot.sms(NUMBER, "Ana"))
+    await bot.sms(NUMBER, "2")  # Español
+    replies = await bot.sms(NUMBER, "Chicago")
+    assert "America/Chicago" in body(replies) and "3:00" in body(replies)  # 09:00 UTC -> 03:00
+    assert "Añade tu primer medicamento" in body(await bot.sms(NUMBER, "1"))
+
+    await bot.sms(NUMBER, "/add")
+    await bot.sms(NUMBER, "Metformina")
+    await bot.sms(NUMBER, "1 pastilla")
+    await bot.sms(NUMBER, "1")  # Mañana 08:00
+    await bot.sms(NUMBER, "21:30")
+    await bot.sms(NUMBER, "5")  # Listo
+    await bot.sms(NUMBER, "2")  # Entre semana
+    await bot.sms(NUMBER, "2")  # Mañana (tomorrow)
+    await bot.sms(NUMBER, "2026-06-30")
+    await bot.sms(NUMBER, "1")  # skip pills
+    replies = await bot.sms(NUMBER, "1")  # Guardar
+    assert "Guardado" in body(replies)
+
+    patient = await admin_conn.fetchrow("select * from patients")
+    assert (patient["locale"], patient["timezone"]) == ("es", "America/Chicago")
+    assert patient["channel_order"] == ["sms"]
+    schedule = await admin_conn.fetchrow("select * from reminder_schedules")
+    assert schedule["times_of_day"] == [time(8, 0), time(21, 30)]
+    assert schedule["days_of_week"] == [1, 2, 3, 4, 5]
+    assert str(schedule["start_date"]) == "2026-03-03"  # tomorrow in Chicago
+    assert str(schedule["end_date"]) == "2026-06-30"
+
+
+async def test_reminder_answered_by_number(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    (dose_id,) = await dose_events(admin_conn, patient["id"], [START - timedelta(minutes=3)])
+    # The dispatcher's reminder row for this dose, as sent.
+    await admin_conn.execute(
+        """insert into scheduled_messages
+             (patient_id, kind, status, dose_event_id, sent_at, scheduled_time, platform)
+           values ($1, 'medication_reminder', 'sent', $2, $3, $3, 'sms')""",
+        patient["id"],
+        dose_id,
+        START - timedelta(minutes=3),
+    )
+    replies = await bot.sms(NUMBER, "1")
+    assert "Taken at" in body(replies)
+    row = await admin_conn.fetchrow("select status, answered_channel from dose_events")
+    assert (row["status"], row["answered_channel"]) == ("taken", "sms")
+    # Another "1" finds nothing open: the answer was recorded once.
+    assert "no dose waiting" in body(await bot.sms(NUMBER, "1"))
+    assert await admin_conn.fetchval("select status from dose_events") == "taken"
+
+
+STOP_WORDS = ["STOP", "stop", "  Stop ", "S T O P", "unsubscribe", "Cancel", "end", "QUIT",
+              "revoke", "OptOut", "stopall"]  # fmt: skip
+
+
+async def test_stop_variants_opt_out_once(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    for index, word in enumerate(STOP_WORDS):
+        number = f"+1500555{1000 + index}"
+        await registered_patient(bot, admin_conn, number, channel="sms")
+        replies = await bot.sms(number, word)
+        assert len(replies) == 1 and "not get any more messages" in replies[0].body, word
+        assert await admin_conn.fetchval(
+            "select opted_out_at from contact_points where address = $1", number
+        ), word
+        assert await bot.sms(number, word) == []  # confirmed once
+        assert await bot.sms(number, "/help") == []  # nothing else is answered while opted out
+
+
+async def test_start_variants_opt_back_in(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    for word in ["START", "yes", " Unstop "]:
+        await bot.sms(NUMBER, "STOP")
+        replies = await bot.sms(NUMBER, word)
+        assert "subscribed again" in body(replies), word
+        assert await admin_conn.fetchval("select opted_out_at from contact_points") is None
+    # Not opted out: YES is an ordinary answer, not a keyword.
+    assert "subscribed" not in body(await bot.sms(NUMBER, "yes"))
+
+
+async def test_help_variants_give_clinic_contact(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    for word in ["HELP", "help", " Info"]:
+        replies = await bot.sms(NUMBER, word)
+        assert "Sunrise Clinic" in body(replies) and "+15005550100" in body(replies), word
+    # Not a keyword: a longer sentence containing the word.
+    assert "Sunrise Clinic" not in body(await bot.sms(NUMBER, "help me please"))
+
+
+async def test_stop_before_registration_is_honoured(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    assert "not get any more" in body(await bot.sms(NUMBER, "STOP"))
+    assert await bot.sms(NUMBER, "hello") == []
+    assert await admin_conn.fetchval("select count(*) from patients") == 0
+    assert "subscribed again" in body(await bot.sms(NUMBER, "START"))
+
+
+async def test_appointment_letters_over_sms(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    appt = await admin_conn.fetchval(
+        """insert into appointments (organization_id, patient_id, starts_at)
+           values ($1, $2, $3) returning id""",
+        patient["organization_id"],
+        patient["id"],
+        START + timedelta(days=2),
+    )
+    assert "Confirmed" in body(await bot.sms(NUMBER, "c"))
+    assert await admin_conn.fetchval("select status from appointments where id = $1", appt) == (
+        "confirmed"
+    )
+    assert "asked the clinic" in body(await bot.sms(NUMBER, "R"))
+    assert await admin_conn.fetchval("select status from appointments") == "reschedule_requested"
+    assert "is cancelled" in body(await bot.sms(NUMBER, "x"))
+    assert await admin_conn.fetchval("select status from appointments") == "cancelled"
