@@ -1,0 +1,138 @@
+"""``medremind web``: uvicorn serving the web app on ``$PORT``, stopping gracefully on SIGTERM.
+
+At start-up, with ``TELEGRAM_BOT_TOKEN`` set, the bot's username is fetched (for invite links)
+and, with ``PUBLIC_BASE_URL`` and ``TELEGRAM_WEBHOOK_SECRET`` also set, the webhook is registered
+at ``PUBLIC_BASE_URL/telegram/webhook`` with its secret and the update types the bot handles.
+A Telegram outage at start-up is logged, not fatal: the API and Twilio webhooks still serve.
+
+SIGTERM (Heroku's stop) and SIGINT make uvicorn stop accepting connections, finish requests in
+flight (and their background processing) for up to ``MEDREMIND_SHUTDOWN_GRACE`` seconds, run the
+app's shutdown and return 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Generator, Mapping
+from typing import Any
+
+import uvicorn
+
+from core.settings import Settings
+from medremind.web import create_app
+from platforms.base import Channel
+
+logger = logging.getLogger(__name__)
+
+# The update types platforms.telegram.parse_update understands; Telegram drops the rest for us.
+ALLOWED_UPDATES = ("message", "callback_query")
+WEBHOOK_PATH = "/telegram/webhook"
+# Telegram opens at most this many connections to the webhook at once (its default is 40).
+WEBHOOK_MAX_CONNECTIONS = 40
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server with our signal handling: stop gracefully and return, never re-raise.
+
+    Stock uvicorn re-raises the captured signal after shutting down, which would end the
+    process with 143 instead of letting ``run_web`` return its exit code.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        loop = asyncio.get_running_loop()
+        installed = []
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self._stop, sig)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread (tests) or no signal support
+        try:
+            yield
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+
+    def _stop(self, sig: int) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        logger.info("stopping web process", extra={"signal": signal.Signals(sig).name})
+        self.should_exit = True
+
+
+async def register_telegram_webhook(settings: Settings, senders: Mapping[Any, Any]) -> str | None:
+    """Fetch the bot's username and, when configured, register the webhook; never raises.
+
+    Returns the username (without ``@``) or None when Telegram is not configured or unreachable.
+    """
+    if settings.telegram_bot_token is None:
+        return None
+    bot = getattr(senders.get(Channel.TELEGRAM), "bot", None)
+    if bot is None:
+        return None
+    try:
+        me = await bot.get_me()
+    except Exception as exc:  # Telegram down or token rejected: serve anyway
+        logger.warning("telegram getMe failed", extra={"error_type": type(exc).__name__})
+        return None
+    if not settings.public_base_url:
+        return me.username
+    if settings.telegram_webhook_secret is None:
+        # Without a secret every update would be refused (fail closed), so do not ask for them.
+        logger.error("TELEGRAM_WEBHOOK_SECRET is not set: the Telegram webhook is not registered")
+        return me.username
+    try:
+        await bot.set_webhook(
+            url=settings.public_base_url + WEBHOOK_PATH,
+            secret_token=settings.telegram_webhook_secret.get_secret_value(),
+            allowed_updates=list(ALLOWED_UPDATES),
+            max_connections=WEBHOOK_MAX_CONNECTIONS,
+        )
+        logger.info("telegram webhook registered")
+    except Exception as exc:
+        logger.error("telegram setWebhook failed", extra={"error_type": type(exc).__name__})
+    return me.username
+
+
+async def serve(settings: Settings, *, host: str = "0.0.0.0") -> int:  # noqa: S104 (a dyno)
+    """Build senders, register the webhook, serve until stopped; the exit code."""
+    from platforms.registry import build_senders
+
+    senders = build_senders(settings)
+    try:
+        username = await register_telegram_webhook(settings, senders)
+        app = create_app(settings, senders=senders, bot_username=username)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=settings.port,
+            log_config=None,  # core.logs owns logging (JSON, redacted)
+            access_log=False,  # our middleware logs requests without query strings
+            server_header=False,
+            lifespan="on",
+            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
+        )
+        server = _Server(config)
+        try:
+            await server.serve()
+        except SystemExit as exc:  # uvicorn exits this way when it cannot bind the port
+            return int(exc.code or 1)
+        return 0 if server.started else 1
+    finally:
+        for sender in senders.values():
+            with contextlib.suppress(Exception):
+                await sender.aclose()
+
+
+def run_web(settings: Settings) -> int:
+    """Run the web process until SIGTERM/SIGINT; return the exit code."""
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional; asyncio's loop works, just slower
+        return asyncio.run(serve(settings))
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(serve(settings))

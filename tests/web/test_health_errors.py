@@ -1,0 +1,81 @@
+"""Health, readiness, metrics, JSON errors for every status, request ids, the OpenAPI document."""
+
+from __future__ import annotations
+
+from core.db import Database
+from tests.web.conftest import make_app, make_client
+
+
+async def test_healthz_and_readyz(client, admin_conn):
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    latest = await admin_conn.fetchval("select max(version) from medremind_migrations")
+    await admin_conn.execute("delete from medremind_migrations where version = $1", latest)
+    not_ready = await client.get("/readyz")
+    assert not_ready.status_code == 503
+    assert "pending" in not_ready.json()["error"]["reason"]
+
+
+async def test_readyz_without_database_is_503_and_healthz_still_200(web_settings):
+    app = make_app(web_settings, Database(web_settings))  # never started
+    async with make_client(app) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["error"]["code"] == "unavailable"
+
+
+async def test_every_error_is_json(web_settings, client, auth):
+    for method, path, status in (
+        ("GET", "/nope", 404),
+        ("GET", "/api/v1/messages/not-a-uuid", 404),
+        ("DELETE", "/api/v1/messages", 405),
+        ("GET", "/telegram/webhook", 405),
+    ):
+        response = await client.request(method, path, headers=auth)
+        assert response.status_code == status, path
+        assert response.headers["content-type"] == "application/json"
+        assert response.json()["error"]["status"] == status
+    # An unexpected failure (here: no database) is a JSON 500 with the request id.
+    async with make_client(make_app(web_settings, Database(web_settings))) as broken:
+        response = await broken.get("/api/v1/messages", headers=auth)
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert response.headers["x-request-id"]
+
+
+async def test_request_id_is_echoed_or_generated(client):
+    response = await client.get("/healthz", headers={"X-Request-ID": "req-abc-12345"})
+    assert response.headers["x-request-id"] == "req-abc-12345"
+    # Something that is not an id is replaced rather than copied into the logs.
+    response = await client.get("/healthz", headers={"X-Request-ID": "<script>"})
+    assert response.headers["x-request-id"] != "<script>"
+    assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_metrics_exposes_http_and_dispatch_figures(client, auth):
+    await client.get("/api/v1/messages/00000000-0000-0000-0000-000000000000", headers=auth)
+    text = (await client.get("/metrics")).text
+    assert 'route="/api/v1/messages/{message_id}"' in text
+    assert "medremind_http_request_duration_seconds_bucket" in text
+    assert "medremind_inbound_updates_total" in text
+    assert "medremind_messages_sent" in text  # the dispatcher's, same registry
+
+
+async def test_openapi_documents_every_api_route(client):
+    response = await client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"].startswith("3.")
+    documented = {
+        (path, method.upper()) for path, item in document["paths"].items() for method in item
+    }
+    app = client._transport.app  # the ASGI app behind the client
+    served = {
+        (route.path, method)
+        for route in app.routes
+        if route.path.startswith("/api/v1/") and route.path != "/api/v1/openapi.json"
+        for method in route.methods - {"HEAD"}
+    }
+    assert served == documented

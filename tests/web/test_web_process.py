@@ -1,0 +1,92 @@
+"""``medremind web`` as a real process: serves on $PORT, registers the Telegram webhook with its
+secret and update types, stores a webhook update, and exits 0 on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, text_update
+from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, count, web_env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _wait_until_up(base: str, process: subprocess.Popen, attempts: int = 300) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        for _ in range(attempts):
+            if process.poll() is not None:
+                raise AssertionError(f"web process exited with {process.returncode}")
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("web process did not come up")
+
+
+async def test_web_process_registers_webhook_serves_and_stops_on_sigterm(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, admin_conn
+):
+    port = _free_port()
+    env = {
+        **os.environ,
+        **web_env(
+            database_url,
+            tmp_path,
+            PORT=str(port),
+            PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
+            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            TELEGRAM_API_BASE_URL=fake_telegram.base_url,
+            MEDREMIND_SHUTDOWN_GRACE="5",
+        ),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "medremind.cli", "web"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        await _wait_until_up(base, process)
+        [call] = fake_telegram.calls_to("setWebhook")
+        assert call.params["url"] == PUBLIC_BASE_URL + "/telegram/webhook"
+        assert call.params["secret_token"] == WEBHOOK_SECRET
+        assert set(call.params["allowed_updates"]) == {"message", "callback_query"}
+
+        async with httpx.AsyncClient(base_url=base) as http:
+            response = await http.post(
+                "/telegram/webhook",
+                json=text_update(555000999, "/start"),
+                headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+            )
+            assert response.status_code == 200
+            assert (await http.get("/readyz")).status_code == 200
+        assert await count(admin_conn, "inbound_messages") == 1
+
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.to_thread(process.communicate, timeout=30)
+        assert process.returncode == 0, stderr.decode()[-2000:]
+        # The logs are JSON lines and never carry the bot token or the webhook secret.
+        lines = [line for line in stderr.decode().splitlines() if line.strip()]
+        assert lines and all(line.startswith("{") for line in lines)
+        assert DEFAULT_TOKEN not in stderr.decode()
+        assert WEBHOOK_SECRET not in stderr.decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
