@@ -1,1 +1,261 @@
-"""Placeholder; filled in below."""
+"""``/settings``: timezone (home or follow), quiet hours, language, channel order, caregiver,
+whether reminders may name the medicine, and how often and how many times to nag."""
+
+from __future__ import annotations
+
+import re
+
+from bot import texts
+from bot.conversation import Turn
+from bot.dialogs.onboarding import channel_order_options, language_choice, load_patient
+from bot.parsing import parse_free_field, parse_int, parse_name, parse_phone, parse_time
+from bot.steps import Options, command, finish, goto, reprompt, step
+from core.logs import mark_sensitive
+from core.sql import query
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_NONE_WORDS = frozenset({"none", "no", "off", "ninguna", "ninguno", "nada"})
+
+
+@command("settings")
+async def settings(turn: Turn, arg: str) -> None:
+    """Show the current settings with a button per setting."""
+    turn.conv.state["data"] = {"settings": True}
+    await goto(turn, "settings_menu")
+
+
+async def menu_prompt(turn: Turn) -> tuple[str, Options]:
+    await load_patient(turn)
+    p = turn.patient
+    assert p is not None
+    caregiver = await turn.conn.fetchrow(query("bot", "get_caregiver"), p["id"])
+    if caregiver is not None:
+        mark_sensitive(caregiver["name"], caregiver["address"])
+    quiet = turn.t("quiet_none")
+    if p["quiet_start"] and p["quiet_end"]:
+        start, end = (texts.fmt_time(p[k], turn.locale) for k in ("quiet_start", "quiet_end"))
+        quiet = f"{start}-{end}"
+    body = turn.t(
+        "settings_menu",
+        zone=p["timezone"],
+        mode=turn.t(f"mode_{p['timezone_mode']}"),
+        quiet=quiet,
+        language=turn.t(f"lang_{p['locale']}") if p["locale"] in texts.LOCALES else p["locale"],
+        channels=", ".join(turn.t(f"ch_{c}") for c in p["channel_order"]),
+        caregiver=caregiver["name"] if caregiver else turn.t("caregiver_none"),
+        names=turn.t("btn_yes") if p["name_medicine_in_reminders"] else turn.t("btn_no"),
+        nag=p["nag_interval_minutes"],
+        nag_max=p["nag_max"],
+    )
+    keys = ["timezone", "tz_mode", "quiet", "language", "channels", "caregiver", "names", "nag"]
+    return body, [(turn.t(f"btn_set_{key}"), f"set:{key}") for key in keys]
+
+
+@step("settings_menu", menu_prompt)
+async def settings_menu(turn: Turn) -> None:
+    if not turn.choice or not turn.choice.startswith("set:"):
+        await reprompt(turn, "bad_choice")
+        return
+    target = {
+        "timezone": "timezone",
+        "tz_mode": "set_tz_mode",
+        "quiet": "set_quiet",
+        "language": "set_language",
+        "channels": "channels",
+        "caregiver": "set_caregiver_name",
+        "names": "set_names",
+        "nag": "set_nag",
+    }[turn.choice[4:]]
+    if target == "channels" and not await channel_order_options(turn):
+        finish(turn)
+        turn.say(turn.t("channels_only", first=turn.t(f"ch_{turn.conv.channel.value}")))
+        return
+    await goto(turn, target)
+
+
+def _saved(turn: Turn) -> None:
+    finish(turn)
+    turn.say(turn.t("saved"))
+
+
+async def tz_mode_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_tz_mode"), [
+        (turn.t("btn_mode_home"), "mode:home"),
+        (turn.t("btn_mode_follow"), "mode:follow"),
+    ]
+
+
+@step("set_tz_mode", tz_mode_prompt)
+async def set_tz_mode(turn: Turn) -> None:
+    if turn.choice not in ("mode:home", "mode:follow"):
+        await reprompt(turn, "bad_choice")
+        return
+    await turn.conn.execute(
+        query("bot", "set_patient_timezone_mode"), turn.conv.patient_id, turn.choice[5:]
+    )
+    _saved(turn)
+
+
+async def quiet_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_quiet"), []
+
+
+@step("set_quiet", quiet_prompt)
+async def set_quiet(turn: Turn) -> None:
+    if texts.fold_label(turn.text) in _NONE_WORDS:
+        await turn.conn.execute(query("bot", "set_quiet_hours"), turn.conv.patient_id, None, None)
+        _saved(turn)
+        return
+    parts = [p for p in re.split(r"\s*[-–]\s*|\s+(?:to|a|until|hasta)\s+", turn.text.strip()) if p]
+    times = [parse_time(p) for p in parts] if len(parts) == 2 else []
+    if len(times) != 2 or None in times or times[0] == times[1]:
+        await reprompt(turn, "bad_quiet")
+        return
+    await turn.conn.execute(query("bot", "set_quiet_hours"), turn.conv.patient_id, *times)
+    _saved(turn)
+
+
+async def language_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_language"), [
+        (texts.text("en", "lang_en"), "lang:en"),
+        (texts.text("es", "lang_es"), "lang:es"),
+    ]
+
+
+@step("set_language", language_prompt)
+async def set_language(turn: Turn) -> None:
+    chosen = language_choice(turn)
+    if chosen not in texts.LOCALES:
+        await reprompt(turn, "bad_choice")
+        return
+    turn.conv.locale = chosen
+    await turn.conn.execute(query("bot", "set_patient_locale"), turn.conv.patient_id, chosen)
+    _saved(turn)
+
+
+async def names_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_names"), [
+        (turn.t("btn_names_yes"), "names:yes"),
+        (turn.t("btn_names_no"), "names:no"),
+    ]
+
+
+@step("set_names", names_prompt)
+async def set_names(turn: Turn) -> None:
+    if turn.choice not in ("names:yes", "names:no"):
+        await reprompt(turn, "bad_choice")
+        return
+    await turn.conn.execute(
+        query("bot", "set_name_medicine"), turn.conv.patient_id, turn.choice == "names:yes"
+    )
+    _saved(turn)
+
+
+async def nag_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_nag"), []
+
+
+@step("set_nag", nag_prompt)
+async def set_nag(turn: Turn) -> None:
+    numbers = turn.text.replace(",", " ").split()
+    if numbers == ["0"]:
+        interval, count = 15, 0
+    elif len(numbers) == 2:
+        interval = parse_int(numbers[0], low=1, high=720)
+        count = parse_int(numbers[1], low=0, high=20)
+    else:
+        interval = count = None
+    if interval is None or count is None:
+        await reprompt(turn, "bad_nag")
+        return
+    await turn.conn.execute(query("bot", "set_nagging"), turn.conv.patient_id, interval, count)
+    _saved(turn)
+
+
+# -- caregiver ---------------------------------------------------------------------------------
+
+
+async def caregiver_name_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_caregiver_name"), [(turn.t("btn_remove"), "cg:remove")]
+
+
+@step("set_caregiver_name", caregiver_name_prompt)
+async def set_caregiver_name(turn: Turn) -> None:
+    if turn.choice == "cg:remove":
+        await turn.conn.execute(query("bot", "remove_caregivers"), turn.conv.patient_id)
+        finish(turn)
+        turn.say(turn.t("caregiver_removed"))
+        return
+    name = parse_name(turn.text)
+    if name is None:
+        await reprompt(turn, "bad_name")
+        return
+    mark_sensitive(name)
+    turn.conv.data["cg_name"] = name
+    await goto(turn, "set_caregiver_channel")
+
+
+async def caregiver_channel_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_caregiver_channel"), [
+        (turn.t(f"ch_{c}"), f"cgch:{c}") for c in ("sms", "whatsapp", "telegram", "email")
+    ]
+
+
+@step("set_caregiver_channel", caregiver_channel_prompt)
+async def set_caregiver_channel(turn: Turn) -> None:
+    if not turn.choice or not turn.choice.startswith("cgch:"):
+        await reprompt(turn, "bad_choice")
+        return
+    turn.conv.data["cg_channel"] = turn.choice[5:]
+    await goto(turn, "set_caregiver_address")
+
+
+async def caregiver_address_prompt(turn: Turn) -> tuple[str, Options]:
+    key = "ask_caregiver_email" if turn.conv.data.get("cg_channel") == "email" else None
+    return turn.t(key or "ask_caregiver_address"), []
+
+
+def caregiver_address(channel: str, raw: str) -> str | None:
+    """The caregiver's address for ``channel``: E.164, e-mail or Telegram chat id."""
+    value = raw.strip()
+    if channel == "email":
+        return value if _EMAIL_RE.match(value) and len(value) <= 254 else None
+    if channel == "telegram" and re.fullmatch(r"-?\d{5,15}", value):
+        return value
+    if channel == "telegram":
+        return None
+    return parse_phone(value) or (parse_phone("+" + value) if value.isdigit() else None)
+
+
+@step("set_caregiver_address", caregiver_address_prompt)
+async def set_caregiver_address(turn: Turn) -> None:
+    address = caregiver_address(turn.conv.data.get("cg_channel", "sms"), turn.text)
+    if address is None or parse_free_field(turn.text) is None:
+        await reprompt(turn, "bad_address")
+        return
+    mark_sensitive(address)
+    turn.conv.data["cg_address"] = address
+    await goto(turn, "set_caregiver_delay")
+
+
+async def caregiver_delay_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_caregiver_delay"), [("30", "cgd:30"), ("60", "cgd:60"), ("120", "cgd:120")]
+
+
+@step("set_caregiver_delay", caregiver_delay_prompt)
+async def set_caregiver_delay(turn: Turn) -> None:
+    raw = turn.choice[4:] if turn.choice and turn.choice.startswith("cgd:") else turn.text
+    delay = parse_int(raw, low=0, high=1440)
+    if delay is None:
+        await reprompt(turn, "bad_delay")
+        return
+    data = turn.conv.data
+    await turn.conn.execute(
+        query("bot", "upsert_caregiver"),
+        turn.conv.patient_id,
+        data["cg_name"],
+        data["cg_channel"],
+        data["cg_address"],
+        delay,
+    )
+    _saved(turn)

@@ -1,0 +1,174 @@
+"""/settings, /meds, /pause, /resume, /delete_me, invites and shared locations over Telegram."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import time, timedelta
+
+import asyncpg
+
+from tests.bot.conftest import START, Bot
+from tests.bot.helpers import registered_patient
+from tests.factories import create_medication, create_organization, create_patient
+
+
+async def test_settings_change_each_value(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    await bot.send(chat, "/settings")
+    assert "Quiet hours: none" in bot.last_text(chat)
+    await bot.press(chat, "Quiet hours")
+    await bot.send(chat, "22:00-7am")
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Follow-ups")
+    await bot.send(chat, "10 2")
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Medicine names")
+    await bot.press(chat, "Yes, name it")
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Home or follow")
+    await bot.press(chat, "Follow me")
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Time zone")
+    await bot.share_location(chat, 19.43, -99.13)  # Mexico City
+    assert "America/Mexico_City" in bot.last_text(chat)
+    await bot.press(chat, "Yes")
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Caregiver")
+    await bot.send(chat, "Luis")
+    await bot.press(chat, "SMS")
+    await bot.send(chat, "+1 415 555 2671")
+    await bot.press(chat, "60")
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Language")
+    await bot.press(chat, "Español")
+    assert bot.last_text(chat) == "Guardado."
+
+    row = await admin_conn.fetchrow("select * from patients where id = $1", patient["id"])
+    assert (row["quiet_start"], row["quiet_end"]) == (time(22, 0), time(7, 0))
+    assert (row["nag_interval_minutes"], row["nag_max"]) == (10, 2)
+    assert row["name_medicine_in_reminders"] is True
+    assert row["timezone_mode"] == "follow"
+    assert row["timezone"] == "America/Mexico_City"
+    assert row["locale"] == "es"
+    caregiver = await admin_conn.fetchrow("select * from caregivers where active")
+    assert (caregiver["name"], caregiver["channel"], caregiver["address"]) == (
+        "Luis",
+        "sms",
+        "+14155552671",
+    )
+    assert caregiver["alert_delay_minutes"] == 60
+    await bot.send(chat, "/settings")
+    assert "Cuidador: Luis" in bot.last_text(chat)
+
+
+async def test_meds_pause_resume_edit_delete(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    await create_medication(admin_conn, patient["id"], name="Lisinopril")
+    await bot.send(chat, "/meds")
+    assert "Lisinopril" in bot.last_text(chat)
+    await bot.press(chat, "Pause Lisinopril")
+    assert await admin_conn.fetchval("select status from medications") == "paused"
+    assert await admin_conn.fetchval("select status from reminder_schedules") == "paused"
+    await bot.send(chat, "/meds")
+    assert "[paused]" in bot.last_text(chat)
+    await bot.press(chat, "Resume Lisinopril")
+    assert await admin_conn.fetchval("select status from reminder_schedules") == "active"
+    await bot.send(chat, "/meds")
+    await bot.press(chat, "Edit times of Lisinopril")
+    await bot.send(chat, "7:15, 19:45")
+    await bot.press(chat, "Done")
+    assert await admin_conn.fetchval("select times_of_day from reminder_schedules") == [
+        time(7, 15),
+        time(19, 45),
+    ]
+    await bot.send(chat, "/meds")
+    await bot.press(chat, "Delete Lisinopril")
+    await bot.press(chat, "Yes")
+    assert await admin_conn.fetchval("select status from medications") == "deleted"
+    await bot.send(chat, "/meds")
+    assert "no medicines" in bot.last_text(chat)
+
+
+async def test_pause_resume_all(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    await bot.send(chat, "/pause")
+    assert await admin_conn.fetchval("select reminders_paused from patients") is True
+    await bot.send(chat, "/resume")
+    assert await admin_conn.fetchval("select reminders_paused from patients") is False
+
+
+async def test_delete_me_erases_after_confirmation(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    await create_medication(admin_conn, patient["id"])
+    await bot.send(chat, "/delete_me")
+    await bot.press(chat, "No")
+    assert await admin_conn.fetchval("select count(*) from patients") == 1
+    await bot.send(chat, "/delete_me")
+    await bot.press(chat, "Yes, delete everything")
+    assert "deleted" in bot.last_text(chat)
+    for table in ("patients", "medications", "contact_points", "reminder_schedules"):
+        assert await admin_conn.fetchval(f"select count(*) from {table}") == 0, table
+    conv = await admin_conn.fetchrow("select patient_id, state from conversations")
+    assert conv["patient_id"] is None and conv["state"] == {}
+    await bot.send(chat, "/meds")
+    assert "/start" in bot.last_text(chat)
+
+
+async def test_invite_token_binds_existing_patient(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    org = await create_organization(admin_conn, name="Hillside Clinic")
+    patient = await create_patient(
+        admin_conn, org["id"], contacts={}, consent_at=None, status="invited", display_name=None
+    )
+    token = "inv-" + "a1b2c3d4e5f6"
+    await admin_conn.execute(
+        """insert into patient_invites (organization_id, patient_id, token_hash, expires_at)
+           values ($1, $2, $3, $4)""",
+        org["id"],
+        patient["id"],
+        hashlib.sha256(token.encode()).hexdigest(),
+        START + timedelta(days=7),
+    )
+    chat = bot.new_chat()
+    await bot.send(chat, f"/start {token}")
+    assert "Hillside Clinic" in bot.last_text(chat)
+    await bot.press(chat, "I agree")
+    assert await admin_conn.fetchval("select count(*) from patients") == 1
+    row = await admin_conn.fetchrow("select * from patients")
+    assert row["consent_at"] is not None and row["status"] == "active"
+    assert await admin_conn.fetchval("select used_at from patient_invites") is not None
+    contact = await admin_conn.fetchrow("select * from contact_points")
+    assert (contact["patient_id"], contact["address"]) == (patient["id"], str(chat))
+
+
+async def test_nothing_stored_before_consent(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    await bot.send(chat, "/start")
+    await bot.press(chat, "No thanks")
+    assert "not stored anything" in bot.last_text(chat)
+    for table in ("patients", "contact_points"):
+        assert await admin_conn.fetchval(f"select count(*) from {table}") == 0
+
+
+async def test_phone_contact_adds_sms_channel(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    await bot.send(chat, "/start")
+    await bot.press(chat, "I agree")
+    await bot.send(chat, "Ana")
+    await bot.press(chat, "Español")
+    await bot.press(chat, "Madrid")
+    await bot.press(chat, "Sí")
+    await bot.share_contact(chat, "34600111222")
+    assert "Primero" in " ".join(bot.labels(chat))
+    await bot.press(chat, "Primero SMS, luego Telegram")
+    order = await admin_conn.fetchval("select channel_order from patients")
+    assert order == ["sms", "telegram"]
+    sms = await admin_conn.fetchrow("select * from contact_points where channel = 'sms'")
+    assert sms["address"] == "+34600111222" and sms["verified"] is True
