@@ -16,6 +16,9 @@ import asyncpg
 
 from core.sql import query
 
+# No statement of the dispatcher may hang the loop (a half-open connection after a failover).
+STATEMENT_TIMEOUT_SECONDS = 30.0
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ContactInfo:
@@ -128,7 +131,14 @@ async def claim(
     lease_seconds: float,
 ) -> list[Claim]:
     """Claim up to ``limit`` due pending rows for ``worker`` with a lease of ``lease_seconds``."""
-    rows = await conn.fetch(query("dispatch", "claim"), now, limit, worker, lease_seconds)
+    rows = await conn.fetch(
+        query("dispatch", "claim"),
+        now,
+        limit,
+        worker,
+        lease_seconds,
+        timeout=STATEMENT_TIMEOUT_SECONDS,
+    )
     return [Claim.from_row(r) for r in rows]
 
 
@@ -161,6 +171,7 @@ async def record(
         [x.error_class for x in a],
         [x.provider_message_id for x in a],
         [x.duration_ms for x in a],
+        timeout=STATEMENT_TIMEOUT_SECONDS,
     )
     return {r["id"] for r in rows}
 

@@ -67,6 +67,7 @@ DB_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a pooled connection caught mid-reset by a server restart
     TimeoutError,
 )
 _DB_RETRY_MAX_SECONDS = 5.0  # reconnect attempts back off up to this
@@ -217,7 +218,7 @@ class Dispatcher:
                 try:
                     claims = await self._claim(limit)
                     failures = 0
-                except DB_ERRORS as exc:
+                except Exception as exc:  # the loop outlives any failure; DB_ERRORS expected
                     failures += 1
                     delay = min(_DB_RETRY_MAX_SECONDS, 0.1 * 2**failures)
                     logger.warning(
@@ -594,7 +595,7 @@ class Dispatcher:
             try:
                 await self._flush_all()
                 failures = 0
-            except DB_ERRORS as exc:
+            except Exception as exc:  # the flusher must outlive any failure, or claims stall
                 failures += 1
                 delay = min(_DB_RETRY_MAX_SECONDS, 0.1 * 2**failures)
                 logger.warning(
@@ -666,7 +667,7 @@ class Dispatcher:
         while self._buffer:
             try:
                 await self._flush_all()
-            except DB_ERRORS as exc:
+            except Exception as exc:
                 if time.monotonic() > deadline:
                     # The leases expire and the reaper returns these rows: nothing is lost.
                     logger.warning(
