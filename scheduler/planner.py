@@ -27,6 +27,7 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -40,10 +41,11 @@ from scheduler.planning_rules import (
     REMINDER_PRIORITY,
     REMINDER_TTL,
     recurrence_for,
+    reminder_key,
     resolve_timezone,
 )
 from scheduler.planning_stats import PlannerStats
-from scheduler.recurrence import occurrences
+from scheduler.recurrence import Occurrence, occurrences
 
 __all__ = ["PlannerStats", "replan_patient", "replan_schedule", "run_planner_tick"]
 
@@ -164,7 +166,7 @@ async def _plan_schedules(
     """
     stats = PlannerStats()
     reconcile: list[UUID] = []
-    wanted: list[tuple[UUID, datetime, object, object, str, int]] = []
+    wanted: list[_Wanted] = []
     planned: list[tuple[UUID, datetime]] = []
     to_pin: dict[UUID, str] = {}
     for row in rows:
@@ -177,7 +179,7 @@ async def _plan_schedules(
                 until = max(until, previous)
         else:
             after = max(previous, now)
-        planned.append((row["id"], now if not row["wanted"] else until))
+        planned.append((row["id"], until if row["wanted"] else now))
         if not row["wanted"]:
             continue
         zone = resolve_timezone(
@@ -193,41 +195,80 @@ async def _plan_schedules(
             stats += PlannerStats(errors=1)
             reconcile.append(row["id"])
             continue
-        if (
-            row["timezone"] is None
-            and row["timezone_mode"] == "home"
-            and row["home_timezone"] is None
-        ):
+        if row["timezone"] is None and row["timezone_mode"] == "home" and not row["home_timezone"]:
             to_pin[row["patient_id"]] = row["patient_timezone"]
-        for occ in occurrences(rule, after, until):
-            wanted.append(
-                (row["id"], occ.utc, occ.local_date, occ.local_time, zone, row["version"])
-            )
+        wanted.extend(_Wanted(row, zone, occ) for occ in occurrences(rule, after, until))
+
     if to_pin:
         await conn.execute(
             query("planner", "pin_home_timezones"), list(to_pin), list(to_pin.values())
         )
-    columns = list(zip(*wanted, strict=True)) if wanted else [[], [], [], [], [], []]
     if reconcile:
         gone = await conn.fetchrow(
             query("planner", "cancel_unwanted_doses"),
             reconcile,
-            columns[0],
-            columns[1],
-            columns[2],
-            columns[3],
+            [w.row["id"] for w in wanted],
+            [w.occ.utc for w in wanted],
+            [w.occ.local_date for w in wanted],
+            [w.occ.local_time for w in wanted],
             now,
         )
         stats += PlannerStats(doses_cancelled=gone["doses"], messages_cancelled=gone["messages"])
     if wanted:
-        made = await conn.fetchrow(
-            query("planner", "insert_doses"),
-            *columns,
-            REMINDER_PRIORITY,
-            REMINDER_TTL,
-        )
-        stats += PlannerStats(doses_created=made["doses"], reminders_created=made["messages"])
+        stats += await _insert_wanted(conn, wanted)
     if planned:
         ids, untils = zip(*planned, strict=True)
         await conn.execute(query("planner", "set_planned_until"), list(ids), list(untils))
     return stats + PlannerStats(schedules_planned=len(rows))
+
+
+class _Wanted(NamedTuple):
+    """One occurrence the plan wants, with the schedule row and zone it came from."""
+
+    row: asyncpg.Record
+    zone: str
+    occ: Occurrence
+
+
+async def _insert_wanted(conn: asyncpg.Connection, wanted: Sequence[_Wanted]) -> PlannerStats:
+    """Doses for the wanted occurrences, then reminders for those that are new or revived."""
+    doses = await conn.fetch(
+        query("planner", "insert_doses"),
+        [w.row["id"] for w in wanted],
+        [w.occ.utc for w in wanted],
+        [w.occ.local_date for w in wanted],
+        [w.occ.local_time for w in wanted],
+        [w.row["version"] for w in wanted],
+    )
+    if not doses:
+        return PlannerStats()
+    by_time = {(w.row["id"], w.occ.utc): w for w in wanted}
+    made = [(d["id"], by_time[d["schedule_id"], d["due_at"]]) for d in doses]
+    reminders = await conn.fetch(
+        query("planner", "insert_reminders"),
+        [w.row["organization_id"] for _, w in made],
+        [w.row["patient_id"] for _, w in made],
+        [w.occ.utc for _, w in made],
+        [_reminder_payload(dose_id, w) for dose_id, w in made],
+        [
+            reminder_key(w.row["id"], w.occ.local_date, w.occ.local_time, w.row["version"])
+            for _, w in made
+        ],
+        [dose_id for dose_id, _ in made],
+        REMINDER_PRIORITY,
+        REMINDER_TTL,
+    )
+    return PlannerStats(doses_created=len(doses), reminders_created=len(reminders))
+
+
+def _reminder_payload(dose_id: UUID, w: _Wanted) -> dict[str, str]:
+    """What the reminder template and the bot's buttons need; no medicine name (the dispatcher
+    joins it only for patients who opted in) and no due time (it joins the dose's own)."""
+    return {
+        "dose_event_id": str(dose_id),
+        "medication_id": str(w.row["medication_id"]),
+        "schedule_id": str(w.row["id"]),
+        "local_date": w.occ.local_date.isoformat(),
+        "local_time": w.occ.local_time.strftime("%H:%M"),
+        "timezone": w.zone,
+    }

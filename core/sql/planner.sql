@@ -73,7 +73,7 @@ select pg_try_advisory_xact_lock($1)
 -- is re-planning right now are skipped. `wanted` says whether reminders should exist at all.
 select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.every_n_days,
        s.start_date, s.end_date, s.max_count, s.timezone, s.version, s.planned_until,
-       p.timezone as patient_timezone, p.timezone_mode, p.home_timezone,
+       p.organization_id, p.timezone as patient_timezone, p.timezone_mode, p.home_timezone,
        (s.status = 'active' and m.status = 'active' and p.status = 'active'
         and p.consent_at is not null and not p.reminders_paused) as wanted
   from reminder_schedules s
@@ -90,7 +90,7 @@ select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.ev
 -- The same rows for an explicit re-plan, waiting for a concurrent planner instead of skipping.
 select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.every_n_days,
        s.start_date, s.end_date, s.max_count, s.timezone, s.version, s.planned_until,
-       p.timezone as patient_timezone, p.timezone_mode, p.home_timezone,
+       p.organization_id, p.timezone as patient_timezone, p.timezone_mode, p.home_timezone,
        (s.status = 'active' and m.status = 'active' and p.status = 'active'
         and p.consent_at is not null and not p.reminders_paused) as wanted
   from reminder_schedules s
@@ -106,12 +106,14 @@ select id from reminder_schedules where patient_id = $1 order by id
 -- name: pin_home_timezones
 -- Pin the home zone of 'home'-mode patients planned for the first time ($1 ids, $2 the zone the
 -- planner read). Locked patient rows are skipped: a concurrent settings change re-plans anyway.
-update patients p
-   set home_timezone = p.timezone
-  from unnest($1::uuid[], $2::text[]) as u(id, timezone)
- where p.id = u.id and p.timezone = u.timezone and p.home_timezone is null
-   and p.timezone_mode = 'home'
-   and p.id in (select id from patients where id = any($1::uuid[]) for update skip locked)
+with locked as (
+  select p.id
+    from unnest($1::uuid[], $2::text[]) as u(id, timezone)
+    join patients p on p.id = u.id and p.timezone = u.timezone
+   where p.home_timezone is null and p.timezone_mode = 'home'
+     for update of p skip locked
+)
+update patients p set home_timezone = p.timezone from locked where p.id = locked.id
 
 -- name: cancel_unwanted_doses
 -- Future doses of re-planned schedules ($1) that the new plan (the wanted arrays) no longer has,
@@ -140,55 +142,39 @@ messages as (
 select (select count(*) from gone) as doses, (select count(*) from messages) as messages
 
 -- name: insert_doses
--- Bulk materialization, one row per occurrence. A dose that exists stays as it is (idempotent);
--- one cancelled by an earlier re-plan comes back. Only new or revived doses get a reminder, whose
--- key is per schedule, local date and time and version; a cancelled reminder with that key
--- comes back too (pause, then resume).
-with occ as (
-  select * from unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::time[], $5::text[],
-                       $6::integer[])
-    as o(schedule_id, due_at, local_date, local_time, timezone, version)
-),
-live as (
-  select o.*, s.medication_id, s.patient_id, p.organization_id
-    from occ o
-    join reminder_schedules s on s.id = o.schedule_id and s.version = o.version
-    join patients p on p.id = s.patient_id
-),
-doses as (
-  insert into dose_events (schedule_id, medication_id, patient_id, due_at, local_date, local_time)
-  select schedule_id, medication_id, patient_id, due_at, local_date, local_time from live
-  on conflict (schedule_id, due_at) do update
-     set status = 'due', local_date = excluded.local_date, local_time = excluded.local_time,
-         nag_count = 0, snoozed_until = null, answered_at = null, answered_channel = null,
-         caregiver_alerted_at = null
-   where dose_events.status = 'cancelled'
-  returning id, schedule_id, due_at
-),
-messages as (
-  insert into scheduled_messages
-    (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
-     idempotency_key, dose_event_id, message_content)
-  select l.organization_id, l.patient_id, l.due_at, 'auto', 'medication_reminder',
-         jsonb_build_object(
-           'dose_event_id', d.id, 'medication_id', l.medication_id, 'schedule_id', l.schedule_id,
-           'local_date', to_char(l.local_date, 'YYYY-MM-DD'),
-           'local_time', to_char(l.local_time, 'HH24:MI'), 'timezone', l.timezone),
-         $7::smallint, l.due_at + $8::interval,
-         format('dose:%s:%s:%s:v%s', l.schedule_id, to_char(l.local_date, 'YYYY-MM-DD'),
-                to_char(l.local_time, 'HH24:MI:SS'), l.version),
-         d.id, null
-    from doses d
-    join live l on l.schedule_id = d.schedule_id and l.due_at = d.due_at
-  on conflict (idempotency_key) do update
-     set status = 'pending', scheduled_time = excluded.scheduled_time,
-         expires_at = excluded.expires_at, payload = excluded.payload,
-         dose_event_id = excluded.dose_event_id, attempts = 0, last_error = null,
-         locked_by = null, locked_until = null, lease_token = null, channels_tried = '{}'
-   where scheduled_messages.status = 'cancelled'
-  returning id
-)
-select (select count(*) from doses) as doses, (select count(*) from messages) as messages
+-- Bulk materialization, one row per occurrence, for schedules still at the version planned. A
+-- dose that exists stays as it is (idempotent); one cancelled by an earlier re-plan comes back.
+-- Returns only new or revived doses: those are the ones that need a reminder.
+insert into dose_events (schedule_id, medication_id, patient_id, due_at, local_date, local_time)
+select o.schedule_id, s.medication_id, s.patient_id, o.due_at, o.local_date, o.local_time
+  from unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::time[], $5::integer[])
+         as o(schedule_id, due_at, local_date, local_time, version)
+  join reminder_schedules s on s.id = o.schedule_id and s.version = o.version
+on conflict (schedule_id, due_at) do update
+   set status = 'due', local_date = excluded.local_date, local_time = excluded.local_time,
+       nag_count = 0, snoozed_until = null, answered_at = null, answered_channel = null,
+       caregiver_alerted_at = null
+ where dose_events.status = 'cancelled'
+returning id, schedule_id, due_at
+
+-- name: insert_reminders
+-- The reminders of new or revived doses, keyed per schedule, local date and time and version
+-- (scheduler.planning_rules.reminder_key). A cancelled reminder with that key (pause, then
+-- resume) comes back; a live one is left alone.
+insert into scheduled_messages
+  (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
+   idempotency_key, dose_event_id, message_content)
+select u.organization_id, u.patient_id, u.due_at, 'auto', 'medication_reminder', u.payload,
+       $7::smallint, u.due_at + $8::interval, u.key, u.dose_id, null
+  from unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::jsonb[], $5::text[], $6::uuid[])
+         as u(organization_id, patient_id, due_at, payload, key, dose_id)
+on conflict (idempotency_key) do update
+   set status = 'pending', scheduled_time = excluded.scheduled_time,
+       expires_at = excluded.expires_at, payload = excluded.payload,
+       dose_event_id = excluded.dose_event_id, attempts = 0, last_error = null,
+       locked_by = null, locked_until = null, lease_token = null, channels_tried = '{}'
+ where scheduled_messages.status = 'cancelled'
+returning id
 
 -- name: set_planned_until
 update reminder_schedules s
