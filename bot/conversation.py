@@ -166,7 +166,9 @@ def resolve_choice(conv: Conversation, event: InboundEvent, text: str) -> tuple[
         if data.startswith(TOKEN_PREFIX):
             value = conv.state.get("tokens", {}).get(data[len(TOKEN_PREFIX) :])
             return value, value is None
-        return None, False
+        # A WhatsApp quick reply without our payload carries its label.
+        value = (conv.state.get("labels") or {}).get(texts.fold_label(event.text or data))
+        return value, value is None
     if not text:
         return None, False
     numbers = conv.state.get("numbers") or []

@@ -1,0 +1,113 @@
+"""A table of inputs the bot cannot use: each gets a short reprompt and the dialog stays put."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from uuid import uuid4
+
+import asyncpg
+
+from bot.callbacks import dose_data
+from tests.bot.conftest import Bot
+from tests.bot.helpers import registered_patient
+
+
+async def at_name(bot: Bot, conn: asyncpg.Connection, chat: int) -> None:
+    await bot.send(chat, "/start")
+    await bot.press(chat, "I agree")
+
+
+async def at_timezone(bot: Bot, conn: asyncpg.Connection, chat: int) -> None:
+    await at_name(bot, conn, chat)
+    await bot.send(chat, "Ana")
+    await bot.press(chat, "English")
+
+
+async def idle(bot: Bot, conn: asyncpg.Connection, chat: int) -> None:
+    await registered_patient(bot, conn, chat)
+
+
+async def at_times(bot: Bot, conn: asyncpg.Connection, chat: int) -> None:
+    await idle(bot, conn, chat)
+    await bot.send(chat, "/add Metformin")
+    await bot.send(chat, "500 mg")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    arrange: Callable[[Bot, asyncpg.Connection, int], Awaitable[None]]
+    send: str | None  # text to send, or None to press ``button``
+    expect: str  # part of the reply
+    step: str  # the step afterwards (unchanged)
+    button: str | None = None
+    example: str | None = None  # the reprompt shows an example
+
+
+CASES = [
+    Case("unknown timezone", at_timezone, "Atlantis", "don't know that place", "timezone",
+         example="Chicago"),
+    Case("time 25:00", at_times, "25:00", "couldn't read that time", "add_times", example="20:30"),
+    Case("empty name", at_name, "   ", "Please send a name", "name", example="Ana"),
+    Case("emoji as name", at_name, "😀🎉", "Please send a name", "name"),
+    Case("5,000 characters in a step", at_name, "x" * 5000, "too long", "name"),
+    Case("5,000 characters idle", idle, "y" * 5000, "too long", "idle"),
+    Case("emoji idle", idle, "👍", "didn't understand", "idle", example="/help"),
+    Case("unknown command in a step", at_times, "/frobnicate", "don't know that command",
+         "add_times"),
+    Case("unknown command idle", idle, "/frobnicate", "don't know that command", "idle"),
+    Case("old dialog button in a step", at_times, None, "older message", "add_times",
+         button="t:deadbeef"),
+    Case("old dialog button idle", idle, None, "older message", "idle", button="t:0badf00d"),
+    Case("unknown reminder button", idle, None, "no longer active", "idle",
+         button=dose_data(uuid4(), "t")),
+    Case("garbage button data", idle, None, "older message", "idle", button="zz"),
+]  # fmt: skip
+
+
+async def test_bad_inputs_are_reprompted(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    for case in CASES:
+        chat = bot.new_chat()
+        await case.arrange(bot, admin_conn, chat)
+        if case.send is not None:
+            calls = await bot.send(chat, case.send)
+        else:
+            assert case.button is not None
+            calls = await bot.press_data(chat, case.button)
+        texts = [c.text or "" for c in calls if c.method in ("sendMessage", "editMessageText")]
+        assert texts, case.name
+        assert any(case.expect in t for t in texts), (case.name, texts)
+        assert all(len(t) < 1000 for t in texts), case.name  # short, never an echo
+        if case.example:
+            assert any(case.example in t for t in texts), (case.name, texts)
+        step = await admin_conn.fetchval(
+            "select step from conversations where chat_address = $1", str(chat)
+        )
+        assert step == case.step, case.name
+    failed = await admin_conn.fetchval(
+        "select count(*) from inbound_messages where status <> 'processed'"
+    )
+    assert failed == 0
+
+
+async def test_reprompt_keeps_buttons_working(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    await at_times(bot, admin_conn, chat)
+    await bot.send(chat, "25:00")
+    assert "Morning 08:00" in bot.labels(chat)
+    await bot.press(chat, "Morning 08:00")
+    assert "Times so far" in bot.last_text(chat)
+
+
+async def test_spanish_reprompt(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat, locale="es")
+    await admin_conn.execute("update conversations set locale = 'es'")
+    await bot.send(chat, "/add")
+    await bot.send(chat, "/")
+    assert "No conozco ese comando" in bot.last_text(chat)
+    await bot.send(chat, "Metformina")
+    await bot.send(chat, "1 pastilla")
+    await bot.send(chat, "25:00")
+    assert "No he podido leer esa hora" in bot.last_text(chat)
