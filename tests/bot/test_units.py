@@ -1,0 +1,159 @@
+"""Pure parts of the bot: parsers, keywords, callback data, texts in both languages, stats."""
+
+from __future__ import annotations
+
+import string
+from datetime import date, time
+from uuid import uuid4
+
+import pytest
+
+from bot import callbacks, keywords, parsing, texts
+from bot.dialogs.reports import daily_adherence, percent, streak
+from platforms.base import Channel
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("8:00", time(8, 0)),
+        ("20:30", time(20, 30)),
+        ("8pm", time(20, 0)),
+        ("8 PM", time(20, 0)),
+        ("8.30", time(8, 30)),
+        ("8:30 a.m.", time(8, 30)),
+        ("12am", time(0, 0)),
+        ("12pm", time(12, 0)),
+        ("morning", time(8, 0)),
+        ("noche", time(22, 0)),
+        ("25:00", None),
+        ("8:61", None),
+        ("13pm", None),
+        ("", None),
+        ("😀", None),
+        ("eight", None),
+    ],
+)
+def test_parse_time(typed: str, expected: time | None) -> None:
+    assert parsing.parse_time(typed) == expected
+
+
+def test_parse_times_and_days() -> None:
+    assert parsing.parse_times("8:00, 20:30") == [time(8, 0), time(20, 30)]
+    assert parsing.parse_times("8am and 8pm") == [time(8, 0), time(20, 0)]
+    assert parsing.parse_times("9 21") == [time(9, 0), time(21, 0)]
+    assert parsing.parse_times("8:00, 25:00") is None
+    assert parsing.parse_weekdays("mon wed fri") == [1, 3, 5]
+    assert parsing.parse_weekdays("Lunes, miércoles") == [1, 3]
+    assert parsing.parse_weekdays("someday") is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("today", date(2026, 3, 2)),
+        ("mañana", date(2026, 3, 3)),
+        ("2026-04-01", date(2026, 4, 1)),
+        ("1/4/2026", date(2026, 4, 1)),
+        ("1/2", date(2027, 2, 1)),  # passed this year: next year's
+        ("31/2/2026", None),
+        ("soon", None),
+    ],
+)
+def test_parse_date(typed: str, expected: date | None) -> None:
+    assert parsing.parse_date(typed, today=date(2026, 3, 2)) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Madrid", "Europe/Madrid"),
+        ("europe/berlin", "Europe/Berlin"),
+        ("new york", "America/New_York"),
+        ("Ciudad de México", "America/Mexico_City"),
+        ("Bogota", "America/Bogota"),
+        ("Atlantis", None),
+        ("x" * 500, None),
+    ],
+)
+def test_parse_timezone(typed: str, expected: str | None) -> None:
+    assert parsing.parse_timezone(typed) == expected
+
+
+def test_timezone_from_location() -> None:
+    assert parsing.timezone_at(40.4168, -3.7038) == "Europe/Madrid"
+    assert parsing.timezone_at(41.88, -87.63) == "America/Chicago"
+
+
+def test_parse_name_and_phone() -> None:
+    assert parsing.parse_name("  Ana   María ") == "Ana María"
+    assert parsing.parse_name("") is None
+    assert parsing.parse_name("😀") is None
+    assert parsing.parse_name("/start") is None
+    assert parsing.parse_name("a" * 61) is None
+    assert parsing.parse_phone("+1 415 555 2671") == "+14155552671"
+    assert parsing.parse_phone("12") is None
+
+
+@pytest.mark.parametrize(
+    ("channel", "typed", "expected"),
+    [
+        (Channel.SMS, "STOP", keywords.Keyword.OPT_OUT),
+        (Channel.SMS, " s t o p ", keywords.Keyword.OPT_OUT),
+        (Channel.WHATSAPP, "Unsubscribe", keywords.Keyword.OPT_OUT),
+        (Channel.SMS, "cancel", keywords.Keyword.OPT_OUT),
+        (Channel.SMS, "optout", keywords.Keyword.OPT_OUT),
+        (Channel.SMS, "Start", keywords.Keyword.OPT_IN),
+        (Channel.SMS, "unstop", keywords.Keyword.OPT_IN),
+        (Channel.SMS, "info", keywords.Keyword.HELP),
+        (Channel.SMS, "stop it please", None),
+        (Channel.TELEGRAM, "STOP", None),
+    ],
+)
+def test_keywords(channel: Channel, typed: str, expected: keywords.Keyword | None) -> None:
+    assert keywords.classify(channel, typed) == expected
+
+
+def test_callback_data_round_trip_and_size() -> None:
+    dose, appt = uuid4(), uuid4()
+    for _, data in callbacks.dose_answer_options(dose) + callbacks.appointment_answer_options(appt):
+        assert len(data.encode()) <= 64
+    assert callbacks.parse_dose_data(callbacks.dose_data(dose, "s60")) == callbacks.DoseAnswer(
+        dose, "snoozed", 60
+    )
+    assert callbacks.parse_dose_data(callbacks.dose_data(dose, "k")).answer == "skipped"
+    assert callbacks.parse_appointment_data(f"a:{appt.hex}:x").action == "cancel"
+    assert callbacks.parse_dose_data("d:nothex:t") is None
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_text_exists_in_both_languages_with_the_same_placeholders() -> None:
+    assert texts.keys("en") == texts.keys("es")
+    for key in texts.keys("en"):
+        assert _fields(texts.raw("en", key)) == _fields(texts.raw("es", key)), key
+
+
+def test_sms_texts_never_ask_to_reply_cancel() -> None:
+    for locale in texts.LOCALES:
+        for key in texts.keys(locale):
+            assert "reply CANCEL" not in texts.raw(locale, key).replace("Reply", "reply"), key
+
+
+def test_adherence_maths() -> None:
+    today = date(2026, 3, 10)
+    rows = [
+        (date(2026, 3, 9), "taken"),
+        (date(2026, 3, 9), "taken"),
+        (date(2026, 3, 8), "taken"),
+        (date(2026, 3, 7), "missed"),
+        (date(2026, 3, 10), "due"),  # later today: not counted yet
+    ]
+    days = [date(2026, 3, d) for d in range(1, 11)]
+    daily = daily_adherence(rows, days, today)
+    assert daily[date(2026, 3, 9)] == 100.0 and daily[date(2026, 3, 7)] == 0.0
+    assert daily[today] is None
+    assert percent(rows, date(2026, 3, 4), today) == 75
+    assert streak(daily, today) == 2
