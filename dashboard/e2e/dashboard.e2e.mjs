@@ -23,6 +23,7 @@ const SENT_TIMEOUT = Number(env("SENT_TIMEOUT_MS", "60000"));
 const A = { email: env("CLINICIAN_A_EMAIL"), password: env("CLINICIAN_A_PASSWORD") };
 const B = { email: env("CLINICIAN_B_EMAIL"), password: env("CLINICIAN_B_PASSWORD") };
 const CHAT_ID = env("PATIENT_CHAT_ID");
+const SEEDED = env("SEEDED_PATIENT_NAME", "");
 const SIZES = { desktop: { width: 1280, height: 800 }, tablet: { width: 820, height: 1180 } };
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 
@@ -77,6 +78,28 @@ try {
 
   await signIn(page, A);
   log("signed in as clinician A");
+
+  if (SEEDED) {
+    // A patient with answered doses: adherence over 7 and 30 days, last answer, channel state.
+    const row = page.getByTestId("patient-row").filter({ hasText: SEEDED });
+    await row.waitFor();
+    const text = (await row.textContent()) ?? "";
+    check(text.includes("67%") && text.includes("75%"), `adherence 67% (7 d) and 75% (30 d) in "${text}"`);
+    check(text.includes("taken") && text.includes("sms: opted out") && text.includes("telegram: ok"), `last answer and channel state in "${text}"`);
+    await page.getByRole("search").getByLabel(/Search/).fill("seeded");
+    await page.getByRole("search").getByRole("button", { name: "Search" }).click();
+    await page.waitForURL(/q=seeded/);
+    check((await page.getByTestId("patient-row").count()) === 1, "search narrows the list");
+    await row.getByRole("link").click();
+    await page.getByRole("heading", { level: 1, name: SEEDED }).waitFor();
+    const detail = (await page.locator("main").textContent()) ?? "";
+    check(detail.includes("3 of 4 doses taken"), "the adherence chart summary");
+    check(detail.includes("Seededol") && detail.includes("08:00, 20:00"), "medicine and schedule");
+    check(detail.includes("Luis Seeded"), "the caregiver");
+    await shot(page, "desktop", "patient-adherence");
+    log("seeded patient: adherence, last answer, channels, medicines, caregiver");
+    await page.goto(`${BASE_URL}/patients`);
+  }
 
   const patientName = `E2E Patient ${Date.now().toString(36)}`;
   await page.getByRole("link", { name: "New patient" }).click();

@@ -24,13 +24,16 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from tests.factories import create_medication, create_patient
 from tests.fakes.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +44,7 @@ TOKEN = "123456:DASHBOARD-e2e"
 CHAT_ID = "551234567"
 PASSWORD_A = "correct horse battery A"
 PASSWORD_B = "correct horse battery B"
+SEEDED_NAME = "Ana Seeded"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None or not os.access(CHROMIUM, os.X_OK),
@@ -137,6 +141,46 @@ def _create_clinician(env: dict[str, str], email: str, password: str, org: str) 
     return json.loads(out.strip().splitlines()[-1])
 
 
+async def _seed_adherence(conn: asyncpg.Connection, organization_id: str) -> None:
+    """A patient with answered doses (7 days: 2 of 3 taken; 30 days: 3 of 4), an opted-out SMS
+    number and a caregiver, so the list and patient pages show real adherence and channel state."""
+    patient = await create_patient(
+        conn,
+        uuid.UUID(organization_id),
+        display_name=SEEDED_NAME,
+        contacts={"telegram": "551000001", "sms": "+34600000001"},
+    )
+    await conn.execute(
+        "update contact_points set opted_out_at = now() where patient_id = $1 and channel = 'sms'",
+        patient["id"],
+    )
+    await conn.execute(
+        "insert into caregivers (patient_id, name, channel, address) values ($1, $2, 'sms', $3)",
+        patient["id"],
+        "Luis Seeded",
+        "+34600000002",
+    )
+    medication, schedule = await create_medication(conn, patient["id"], name="Seededol")
+    now = datetime.now(UTC)
+    for days_ago, status in ((1, "taken"), (2, "taken"), (3, "missed"), (10, "taken")):
+        due = (now - timedelta(days=days_ago)).replace(second=0, microsecond=0)
+        await conn.execute(
+            "insert into dose_events (schedule_id, medication_id, patient_id, due_at, local_date,"
+            " local_time, status, answered_at, answered_channel, caregiver_alerted_at)"
+            " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            schedule["id"],
+            medication["id"],
+            patient["id"],
+            due,
+            due.date(),
+            due.time(),
+            status,
+            due + timedelta(minutes=5) if status == "taken" else None,
+            "telegram" if status == "taken" else None,
+            due if status == "missed" else None,
+        )
+
+
 async def test_dashboard_end_to_end(
     database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
@@ -150,6 +194,7 @@ async def test_dashboard_end_to_end(
     clinic_a = _create_clinician(db_env, "a@clinic-a.test", PASSWORD_A, "Clinic A")
     clinic_b = _create_clinician(db_env, "b@clinic-b.test", PASSWORD_B, "Clinic B")
     assert clinic_a["organization_id"] != clinic_b["organization_id"]
+    await _seed_adherence(admin_conn, clinic_a["organization_id"])
     # The run must not depend on the hour: no quiet window for these clinics (start = end).
     await admin_conn.execute(
         "update organizations set default_quiet_start = '00:00', default_quiet_end = '00:00'"
@@ -208,6 +253,7 @@ async def test_dashboard_end_to_end(
                     "CLINICIAN_B_EMAIL": "b@clinic-b.test",
                     "CLINICIAN_B_PASSWORD": PASSWORD_B,
                     "PATIENT_CHAT_ID": CHAT_ID,
+                    "SEEDED_PATIENT_NAME": SEEDED_NAME,
                     "SCREENSHOT_DIR": str(SCREENSHOTS),
                     "RESULT_FILE": str(result_file),
                     "SENT_TIMEOUT_MS": "60000",

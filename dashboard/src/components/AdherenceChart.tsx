@@ -28,7 +28,7 @@ export function AdherenceChart({ doses, timezone }: { doses: DoseRow[]; timezone
         {days.map((d) => (
           <span
             key={d.key}
-            className={d.closed === 0 ? "none" : undefined}
+            className={d.closed === 0 ? "none" : d.taken / d.closed >= 0.8 ? "good" : d.taken / d.closed >= 0.5 ? "mid" : "low"}
             style={{ height: d.closed === 0 ? "2px" : `${Math.max(4, (100 * d.taken) / d.closed)}%` }}
             title={`${d.key}: ${d.closed === 0 ? "no doses" : `${d.taken}/${d.closed}`}`}
           />

@@ -62,6 +62,15 @@ export function ComposeForm({ action, patients, defaultPatient, timezone, defaul
           ) : null}
         </fieldset>
         <div className="field">
+          <label className="radio">
+            <input type="checkbox" name="urgent" aria-describedby="urgent-hint" />
+            Urgent
+          </label>
+          <p id="urgent-hint" className="hint">
+            Urgent messages go out during the patient&apos;s quiet hours; others wait until the quiet hours end.
+          </p>
+        </div>
+        <div className="field">
           <label htmlFor="message_content">Message</label>
           <textarea
             id="message_content"

@@ -85,6 +85,8 @@ export interface NewMessage {
   /** Wall-clock `YYYY-MM-DDTHH:MM` in `timezone`, or null for now. */
   localTime: string | null;
   timezone: string;
+  /** Urgent messages are not deferred by quiet hours. */
+  urgent: boolean;
   createdBy: string;
 }
 
@@ -92,11 +94,11 @@ export interface NewMessage {
 export async function scheduleMessage(tx: Tx, input: NewMessage): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     insert into scheduled_messages (patient_id, message_content, scheduled_time, platform, kind,
-                                    created_by, payload)
+                                    urgent, created_by, payload)
     values (${input.patientId}, ${input.content},
             case when ${input.localTime}::text is null then now()
                  else (${input.localTime}::timestamp at time zone ${input.timezone}) end,
-            ${input.platform}, 'free_text', ${input.createdBy}, ${tx.json({ source: "dashboard" })})
+            ${input.platform}, 'free_text', ${input.urgent}, ${input.createdBy}, ${tx.json({ source: "dashboard" })})
     returning id`;
   if (!row) throw new Error("message insert returned no row");
   return row.id;

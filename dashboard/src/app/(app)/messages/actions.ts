@@ -33,6 +33,7 @@ export async function scheduleMessageAction(formData: FormData): Promise<void> {
         content,
         localTime,
         timezone: clinician.timezone,
+        urgent: formData.get("urgent") === "on",
         createdBy: clinician.id,
       }),
     );
