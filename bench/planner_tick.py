@@ -1,8 +1,9 @@
 """Benchmark of the planner tick: N patients with one twice-daily schedule each.
 
 Prints one JSON line per phase: the first tick (materializes 48 h: 4 doses and 4 reminders per
-patient), a second tick at the same instant (idempotent: nothing to do), and a tick after every
-due reminder was marked sent (plans the follow-ups of N open doses).
+patient), a second tick at the same instant (idempotent: nothing to do), a tick after every
+due reminder was marked sent (plans the follow-ups of N open doses, and tops up the horizon),
+and one a minute later (reconciles the N open doses again; nothing changes).
 
     .venv/bin/python bench/planner_tick.py --patients 5000
 
@@ -106,6 +107,10 @@ async def run(admin_url: str, patients: int) -> None:
                 "followups",
                 patients,
                 run_planner_tick(db.pool, due + timedelta(minutes=1), settings),
+            )
+            # A minute later: every open dose is reconciled again, nothing changes.
+            await _timed(
+                "steady", patients, run_planner_tick(db.pool, due + timedelta(minutes=2), settings)
             )
         await conn.close()
     finally:

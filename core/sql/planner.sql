@@ -296,23 +296,20 @@ select (select count(*) from missed) as missed, (select count(*) from alerts) as
 -- not yet reminded for this count window: refill_reminded_at is claimed in the same statement
 -- (a second planner finds it set) and cleared by a trigger when the count goes up (a refill).
 -- The key is the medication and the claim's time: one reminder per count window.
-with rate as (
-  select s.medication_id,
-         sum(cardinality(s.times_of_day)::numeric * coalesce(cardinality(s.days_of_week), 7)
-             / 7 / coalesce(s.every_n_days, 1)) as doses_per_day
-    from reminder_schedules s
-   where s.status = 'active'
-     and (s.end_date is null or s.end_date >= ($1::timestamptz at time zone 'UTC')::date)
-   group by s.medication_id
-),
-low as (
+with low as (
   select m.id, m.patient_id, p.organization_id, m.pill_count,
          ceil(m.pills_per_dose)::integer as per_dose, r.doses_per_day,
          (($1::timestamptz at time zone p.timezone)::date
            + floor(m.pill_count / (r.doses_per_day * ceil(m.pills_per_dose)))::integer) as runs_out
     from medications m
-    join rate r on r.medication_id = m.id
     join patients p on p.id = m.patient_id
+    cross join lateral (
+      select sum(cardinality(s.times_of_day)::numeric * coalesce(cardinality(s.days_of_week), 7)
+                 / 7 / coalesce(s.every_n_days, 1)) as doses_per_day
+        from reminder_schedules s
+       where s.medication_id = m.id and s.status = 'active'
+         and (s.end_date is null or s.end_date >= ($1::timestamptz at time zone p.timezone)::date)
+    ) r
    where m.status = 'active' and m.pill_count is not null and m.refill_reminded_at is null
      and r.doses_per_day > 0
      and p.status = 'active' and p.consent_at is not null and not p.reminders_paused
