@@ -39,6 +39,8 @@ async def handle(turn: Turn) -> None:
     await load_patient(turn)
     if turn.patient is None and conv.patient_id is not None:
         conv.patient_id = None  # the patient was deleted elsewhere
+    if turn.patient is not None and turn.patient["locale"] in texts.LOCALES:
+        conv.locale = turn.patient["locale"]  # changed in /settings on another channel
 
     if event.kind is InboundKind.TEXT and await _keyword(turn):
         return

@@ -138,6 +138,10 @@ async def _fail(ctx: BotContext, inbound_id: UUID, exc: BaseException) -> None:
             row = await conn.fetchrow(query("bot", "lock_inbound"), inbound_id)
             if row is not None:
                 event = event_from_payload(row["payload"]["event"])
+                # Back to idle, so a dialog whose state cannot be handled does not fail forever.
+                await conn.execute(
+                    query("bot", "reset_conversation"), event.channel.value, event.chat_address
+                )
                 locale = await conn.fetchval(
                     "select locale from conversations where channel = $1 and chat_address = $2",
                     event.channel.value,

@@ -164,6 +164,30 @@ async def answer_appointment(turn: Turn, answer: AppointmentAnswer, *, edit: boo
     if row is None or row["status"] in ("cancelled", "completed", "no_show"):
         turn.say(turn.t("appt_unknown"), edit=edit)
         return
+    status = await record_appointment_answer(turn, answer, row["organization_id"])
+    zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
+    local = row["starts_at"].astimezone(zone)
+    day = texts.fmt_date(local, turn.locale)
+    key = {"confirmed": "appt_confirmed", "reschedule_requested": "appt_reschedule"}.get(
+        status, "appt_cancelled"
+    )
+    turn.say(turn.t(key, date=day, time=texts.fmt_time(local, turn.locale)), edit=edit)
+
+
+async def record_appointment_answer(
+    turn: Turn, answer: AppointmentAnswer, organization_id: UUID
+) -> str:
+    """Through the scheduler's ``record_appointment_reply`` when installed (it also cancels the
+    pending reminders and audits), else a minimal local update; returns the new status."""
+    try:
+        from scheduler.appointments import record_appointment_reply
+    except ImportError:
+        record_appointment_reply = None
+    if record_appointment_reply is not None:
+        result = await record_appointment_reply(
+            turn.conn, answer.appointment_id, answer.action, turn.now
+        )
+        return str(getattr(result, "value", result))
     status = {
         "confirm": "confirmed",
         "reschedule": "reschedule_requested",
@@ -176,18 +200,12 @@ async def answer_appointment(turn: Turn, answer: AppointmentAnswer, *, edit: boo
         await turn.conn.execute(query("bot", "cancel_appointment_messages"), answer.appointment_id)
     await turn.conn.execute(
         query("bot", "audit"),
-        row["organization_id"],
+        organization_id,
         f"appointment.{answer.action}",
         "appointment",
         str(answer.appointment_id),
     )
-    zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
-    local = row["starts_at"].astimezone(zone)
-    day = texts.fmt_date(local, turn.locale)
-    key = {"confirmed": "appt_confirmed", "reschedule_requested": "appt_reschedule"}.get(
-        status, "appt_cancelled"
-    )
-    turn.say(turn.t(key, date=day, time=texts.fmt_time(local, turn.locale)), edit=edit)
+    return status
 
 
 def dose_id_of(data: str) -> UUID | None:

@@ -265,3 +265,7 @@ delete from patients where id = $1
 -- name: audit
 insert into audit_log (organization_id, actor, action, entity, entity_id)
 values ($1, 'patient', $2, $3, $4)
+
+-- name: reset_conversation
+update conversations set step = 'idle', state = state - 'data'
+ where channel = $1 and chat_address = $2

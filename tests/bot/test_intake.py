@@ -61,8 +61,20 @@ async def test_internal_error_answers_and_marks_failed(
     assert row["status"] == "failed"
     assert row["last_error"] == "ZoneInfoNotFoundError"
     assert "Secret-Medicine" not in caplog.text and "/today" not in caplog.text
-    # The conversation was not changed by the failed turn and still works.
-    assert await admin_conn.fetchval("select step from conversations") == "add_dose"
+    # The failed turn changed nothing but sent the dialog back to idle, where it works again.
+    assert await admin_conn.fetchval("select step from conversations") == "idle"
+    assert await admin_conn.fetchval("select count(*) from medications") == 0
+    await admin_conn.execute("update patients set timezone = 'UTC'")
+    assert "Today" in (await bot.send(chat, "/today"))[-1].text or "No doses" in bot.last_text(chat)
+
+
+async def test_corrupted_dialog_state_recovers(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    await admin_conn.execute("update conversations set step = 'add_end', state = '{}'::jsonb")
+    assert "went wrong" in (await bot.send(chat, "2026-05-01"))[-1].text
+    await bot.send(chat, "/help")
+    assert "/add" in bot.last_text(chat)
 
 
 async def test_appointment_buttons_on_telegram(bot: Bot, admin_conn: asyncpg.Connection) -> None:
