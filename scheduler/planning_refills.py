@@ -4,8 +4,9 @@
 The rate is the schedules' average doses a day (times of day x share of weekdays / every N days)
 times whole pills a dose. The reminder is sent once per count window: ``refill_reminded_at`` is
 set when it is planned and cleared by a database trigger when the count goes up (a refill), so
-the next low count reminds again. Payload: ``medication_id``, ``doses_left``, ``refill_by`` (the
-local date the count runs out, ISO).
+the next low count reminds again. Payload: ``medication_id``, ``doses_left`` and ``runs_out_on``
+(the local date the count runs out, ISO 8601; not named ``refill_by`` because the template's
+``date`` filter needs a ``date``, which JSON cannot carry: the dispatcher may convert it).
 """
 
 from __future__ import annotations

@@ -327,7 +327,7 @@ insert into scheduled_messages
    idempotency_key, message_content)
 select c.organization_id, c.patient_id, $1, 'auto', 'refill_reminder',
        jsonb_build_object('medication_id', c.id, 'doses_left', c.pill_count / c.per_dose,
-                          'refill_by', to_char(c.runs_out, 'YYYY-MM-DD')),
+                          'runs_out_on', to_char(c.runs_out, 'YYYY-MM-DD')),
        $2::smallint, $1 + interval '3 days',
        format('refill:%s:%s', c.id,
               to_char($1::timestamptz at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')), null

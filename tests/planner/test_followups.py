@@ -268,7 +268,7 @@ async def test_refill_reminder_once_per_count_window(
     assert rows[0]["payload"] == {
         "medication_id": str(med["id"]),
         "doses_left": 10,
-        "refill_by": "2026-03-07",
+        "runs_out_on": "2026-03-07",
     }
     # Once per window: another dose taken does not remind again.
     async with db.pool.acquire() as conn:
