@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 from bot import texts
 from bot.callbacks import (
     DEFAULT_SNOOZE_MINUTES,
+    SNOOZE_CHOICES,
     AppointmentAnswer,
     DoseAnswer,
+    dose_data,
     parse_appointment_data,
     parse_dose_data,
 )
-from bot.conversation import NUMBERED_CHANNELS, Turn
+from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
 from core.logs import mark_sensitive
 from core.sql import query
 
@@ -119,6 +121,16 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
     elif answer.answer == "snoozed":
         until = turn.now + timedelta(minutes=answer.snooze_minutes or DEFAULT_SNOOZE_MINUTES)
         message = turn.t("answer_snoozed", time=texts.fmt_time(until.astimezone(zone), turn.locale))
+        if turn.conv.channel not in NUMBERED_CHANNELS:
+            # The snoozed reminder keeps Taken and offers the other snooze lengths.
+            dose_id = answer.dose_event_id
+            choices = [(turn.t("btn_taken"), dose_data(dose_id, "t"))] + [
+                (turn.t("btn_snooze_n", n=n), dose_data(dose_id, f"s{n}"))
+                for n in SNOOZE_CHOICES
+                if n != answer.snooze_minutes
+            ]
+            turn.replies.append(Reply(text=message, edit=edit, raw_options=tuple(choices)))
+            return
     else:
         message = turn.t("answer_skipped")
     turn.say(message, edit=edit)

@@ -29,7 +29,14 @@ async def test_taken_snooze_and_skip_are_recorded(bot: Bot, admin_conn: asyncpg.
     assert any(c.method == "answerCallbackQuery" for c in calls)
 
     calls = await bot.press_data(chat, dose_data(snooze_id, "s30"), message_id=2002)
-    assert "remind you again" in next(c for c in calls if c.method == "editMessageText").text
+    edit = next(c for c in calls if c.method == "editMessageText")
+    assert "remind you again" in edit.text
+    # The snoozed reminder keeps Taken and the other lengths.
+    assert [label for row in edit.buttons() for label, _ in row] == [
+        "Taken",
+        "Snooze 10 min",
+        "Snooze 60 min",
+    ]
 
     await bot.press_data(chat, dose_data(skip_id, "k"), message_id=2003)
 
