@@ -46,6 +46,10 @@ async def start(turn: Turn, arg: str) -> None:
             if turn.patient is None or turn.patient["consent_at"] is None:
                 turn.conv.patient_id, turn.patient = None, None
     if turn.patient is not None and turn.patient["consent_at"] is not None and not arg:
+        if not turn.patient["display_name"]:
+            turn.conv.state["data"] = {}
+            await goto(turn, "name")  # consented but left before finishing: carry on
+            return
         finish(turn)
         turn.say(turn.t("welcome_back", name=turn.patient["display_name"] or ""))
         return

@@ -133,3 +133,41 @@ async def test_appointment_letters_over_sms(bot: Bot, admin_conn: asyncpg.Connec
     assert await admin_conn.fetchval("select status from appointments") == "reschedule_requested"
     assert "is cancelled" in body(await bot.sms(NUMBER, "x"))
     assert await admin_conn.fetchval("select status from appointments") == "cancelled"
+
+
+async def test_whatsapp_numbered_dialog_and_stop(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    from bot.intake import process_inbound, store_inbound
+    from platforms.base import Channel
+    from platforms.twilio_inbound import parse_twilio_inbound
+    from platforms.whatsapp import WhatsAppSender
+    from tests.fakes.fake_twilio import inbound_form
+
+    sender = WhatsAppSender(
+        bot.twilio.account_sid,
+        bot.twilio.auth_token,
+        from_number="+15005550006",
+        api_base_url=bot.twilio.base_url,
+        last_inbound_at=lambda number: bot.clock.now,  # the patient just wrote
+        clock=bot.clock,
+    )
+    senders = dict(bot.ctx.senders) | {Channel.WHATSAPP: sender}
+    ctx = type(bot.ctx)(pool=bot.ctx.pool, senders=senders, settings=bot.ctx.settings,
+                        clock=bot.clock)  # fmt: skip
+
+    async def wa(text: str) -> str:
+        before = len(bot.twilio.messages)
+        event = parse_twilio_inbound(inbound_form("whatsapp:" + NUMBER, text))
+        inbound_id = await store_inbound(ctx.pool, event, {})
+        assert inbound_id is not None
+        await process_inbound(ctx, inbound_id)
+        return "\n".join(m.body or "" for m in bot.twilio.messages[before:])
+
+    try:
+        assert "1 I agree" in await wa("/start")
+        assert "What should I call you" in await wa("1")
+        contact = await admin_conn.fetchrow("select channel, address from contact_points")
+        assert (contact["channel"], contact["address"]) == ("whatsapp", NUMBER)
+        assert "not get any more" in await wa("STOP")
+        assert await admin_conn.fetchval("select opted_out_at from contact_points") is not None
+    finally:
+        await sender.aclose()
