@@ -108,7 +108,9 @@ async def _run_turn(
         if not any(rendered) and conv.step != step_before:
             clear_options(conv)
         await save_conversation(conn, conv)
-        await conn.execute(query("bot", "mark_inbound_processed"), inbound_id)
+        await conn.execute(
+            query("bot", "mark_inbound_processed"), inbound_id, conv.patient_id is None
+        )
         return conv, turn.replies, rendered, event
 
 

@@ -11,8 +11,10 @@ select id, channel, provider_message_id, chat_address, payload, status
   from inbound_messages where id = $1 for update
 
 -- name: mark_inbound_processed
+-- $2: forget the payload (a chat that has not consented keeps nothing but its id).
 update inbound_messages
-   set status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = null
+   set status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = null,
+       payload = case when $2 then '{}'::jsonb else payload end
  where id = $1
 
 -- name: mark_inbound_failed

@@ -155,6 +155,12 @@ async def test_nothing_stored_before_consent(bot: Bot, admin_conn: asyncpg.Conne
     assert "not stored anything" in bot.last_text(chat)
     for table in ("patients", "contact_points"):
         assert await admin_conn.fetchval(f"select count(*) from {table}") == 0
+    # The stored updates keep only their ids (for de-duplication), not what was said.
+    payloads = await admin_conn.fetch("select payload from inbound_messages")
+    assert [r["payload"] for r in payloads] == [{}, {}]
+    conv = await admin_conn.fetchrow("select patient_id, step, state from conversations")
+    assert conv["patient_id"] is None and conv["step"] == "idle"
+    assert "data" not in conv["state"]
 
 
 async def test_phone_contact_adds_sms_channel(bot: Bot, admin_conn: asyncpg.Connection) -> None:
