@@ -9,7 +9,8 @@ from typing import Any, Self
 @dataclasses.dataclass(frozen=True, slots=True)
 class PlannerStats:
     """Counts of one planner pass; ``a + b`` adds them up. ``skipped`` is True when another
-    worker held the planner lock and this pass did (part of) nothing."""
+    worker held the planner lock and this pass did (part of) nothing. "Created" counts rows
+    written: new ones, cancelled ones brought back, and follow-ups moved to a new time."""
 
     schedules_planned: int = 0
     doses_created: int = 0

@@ -220,7 +220,8 @@ update scheduled_messages
    and scheduled_time > $2 and idempotency_key <> all($3::text[])
 
 -- name: insert_followups
--- One row per wanted follow-up; existing ones stay, cancelled ones come back.
+-- One row per wanted follow-up; existing ones stay, cancelled ones come back, and pending ones
+-- move when the plan's time changed (the patient changed their nag interval meanwhile).
 insert into scheduled_messages
   (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
    idempotency_key, dose_event_id, message_content)
@@ -237,6 +238,8 @@ on conflict (idempotency_key) do update
        expires_at = excluded.expires_at, attempts = 0, last_error = null, locked_by = null,
        locked_until = null, lease_token = null, channels_tried = '{}'
  where scheduled_messages.status = 'cancelled'
+    or (scheduled_messages.status = 'pending'
+        and scheduled_messages.scheduled_time <> excluded.scheduled_time)
 returning id
 
 -- name: set_nag_counts

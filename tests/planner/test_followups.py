@@ -310,3 +310,22 @@ async def test_refill_rate_follows_weekdays_and_fractional_doses(
     assert (await run_planner_tick(db.pool, now, settings)).refill_reminders == 0
     await admin_conn.execute("update medications set pill_count = 4")
     assert (await run_planner_tick(db.pool, now, settings)).refill_reminders == 1
+
+
+async def test_nag_interval_change_moves_pending_followups(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, planned
+) -> None:
+    patient, _, _, dose_id = planned
+    await run_planner_tick(db.pool, at(1), settings)
+    await admin_conn.execute(
+        "update patients set nag_interval_minutes = 20, nag_max = 2 where id = $1", patient["id"]
+    )
+    stats = await run_planner_tick(db.pool, at(2), settings)
+    # Follow-ups 1 and 2 move to 08:20 and 08:40; the third is no longer planned.
+    assert (stats.followups_created, stats.followups_cancelled) == (2, 1)
+    assert await _nags(admin_conn, patient["id"]) == [
+        (at(20), f"nag:{dose_id}:0:1"),
+        (at(40), f"nag:{dose_id}:0:2"),
+    ]
+    assert (await run_planner_tick(db.pool, at(59), settings)).doses_missed == 0
+    assert (await run_planner_tick(db.pool, at(60), settings)).doses_missed == 1
