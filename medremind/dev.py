@@ -1,0 +1,199 @@
+"""``medremind dev``: web, worker and a console chat in one process, on the embedded default.
+
+With no ``DATABASE_URL`` the embedded PostgreSQL is started (and migrated) once here and its URL
+handed to the web app and the worker, so exactly one handle owns the server and stops it on exit.
+The person at the terminal is a patient on the ``console`` channel: each line typed is an inbound
+message, stored and processed exactly as a Telegram or SMS update would be, and replies and
+reminders are printed. With ``TELEGRAM_BOT_TOKEN`` and no ``PUBLIC_BASE_URL``, the Telegram bot
+also runs by long polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import TextIO
+
+import uvicorn
+from pydantic import SecretStr
+
+from bot.context import BotContext
+from bot.intake import process_inbound, store_inbound
+from core.db import Database
+from core.migrate import migrate
+from core.settings import Settings
+from core.templating import TemplateRenderer
+from platforms.base import Channel, ChannelSender, InboundEvent, InboundKind
+
+logger = logging.getLogger(__name__)
+
+CONSOLE_ADDRESS = "console"
+# Telegram long polling: how long one getUpdates call waits for news (seconds).
+POLL_TIMEOUT = 25
+
+
+def run_dev(settings: Settings, *, console: bool = True) -> int:
+    """Run everything until Ctrl-C, SIGTERM, or the end of standard input; the exit code."""
+    return asyncio.run(serve_dev(settings, console=console))
+
+
+async def serve_dev(
+    settings: Settings,
+    *,
+    console: bool = True,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    """The body of ``run_dev``; ``stdin``/``stdout`` can be replaced (tests)."""
+    from medremind import worker_process
+    from medremind.web import create_app
+    from platforms.registry import build_senders
+
+    owner = Database(settings)
+    url = owner.resolve_url()
+    try:
+        conn = await owner.connect(as_app_role=False)
+        try:
+            applied = await migrate(conn)
+        finally:
+            await conn.close()
+        if applied:
+            logger.info("migrations applied", extra={"count": len(applied)})
+        # Everyone else connects to the same server by URL; only ``owner`` may stop it.
+        shared = settings.model_copy(update={"database_url": SecretStr(url)})
+        out = stdout or sys.stdout
+        senders = build_senders(shared, console_stream=out)
+        stop = asyncio.Event()
+        _install_signal_handlers(stop)
+
+        async with Database(shared) as database:
+            assert database.pool is not None
+            ctx = BotContext(
+                pool=database.pool,
+                senders=senders,
+                settings=shared,
+                renderer=TemplateRenderer(sms_max_segments=shared.sms_max_segments),
+            )
+            app = create_app(shared, database=database, senders=senders)
+            server = _QuietServer(
+                uvicorn.Config(
+                    app,
+                    host="127.0.0.1",
+                    port=shared.port,
+                    log_config=None,
+                    access_log=False,
+                    lifespan="on",
+                )
+            )
+            tasks = [
+                asyncio.create_task(server.serve(), name="web"),
+                asyncio.create_task(
+                    worker_process.serve(shared, senders, install_signal_handlers=False, stop=stop),
+                    name="worker",
+                ),
+            ]
+            if console:
+                tasks.append(
+                    asyncio.create_task(console_chat(ctx, stdin or sys.stdin, stop), name="chat")
+                )
+                out.write(
+                    f"MedRemind dev on http://127.0.0.1:{shared.port} - type /start to chat "
+                    "as a patient, Ctrl-D to quit.\n"
+                )
+                out.flush()
+            if _use_long_polling(shared, senders):
+                tasks.append(asyncio.create_task(telegram_polling(ctx, stop), name="telegram"))
+            await stop.wait()
+            server.should_exit = True
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for sender in senders.values():
+                with contextlib.suppress(Exception):
+                    await sender.aclose()
+    finally:
+        await owner.stop()
+    return 0
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: this process's stop event ends everything."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+def _use_long_polling(settings: Settings, senders: Mapping[Channel, ChannelSender]) -> bool:
+    return (
+        settings.telegram_bot_token is not None
+        and not settings.public_base_url
+        and getattr(senders.get(Channel.TELEGRAM), "bot", None) is not None
+    )
+
+
+def console_event(line: str) -> InboundEvent:
+    """One typed line as an inbound console message."""
+    return InboundEvent(
+        channel=Channel.CONSOLE,
+        provider_id=f"console-{uuid.uuid4()}",
+        chat_address=CONSOLE_ADDRESS,
+        kind=InboundKind.TEXT,
+        text=line.strip(),
+    )
+
+
+async def console_chat(ctx: BotContext, stdin: TextIO, stop: asyncio.Event) -> None:
+    """Read lines from the terminal until end of input, each one a patient's message."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        line = await loop.run_in_executor(None, stdin.readline)
+        if line == "":  # end of input: the person is done
+            stop.set()
+            return
+        if not line.strip():
+            continue
+        event = console_event(line)
+        inbound_id = await store_inbound(ctx.pool, event, {"source": "console"})
+        if inbound_id is not None:
+            await process_inbound(ctx, inbound_id)
+
+
+async def telegram_polling(ctx: BotContext, stop: asyncio.Event) -> None:
+    """Long-poll Telegram for updates (no public URL), storing each before processing it."""
+    from platforms.telegram import parse_update
+
+    bot = ctx.senders[Channel.TELEGRAM].bot  # type: ignore[attr-defined]
+    offset: int | None = None
+    with contextlib.suppress(Exception):
+        await bot.delete_webhook()
+    while not stop.is_set():
+        try:
+            updates = await bot.get_updates(
+                offset=offset,
+                timeout=POLL_TIMEOUT,
+                allowed_updates=["message", "callback_query"],
+            )
+        except Exception as exc:
+            logger.warning("telegram polling failed", extra={"error_type": type(exc).__name__})
+            await asyncio.sleep(5)
+            continue
+        for update in updates:
+            offset = update.update_id + 1
+            raw = update.to_dict()
+            event = parse_update(raw)
+            if event is None:
+                continue
+            inbound_id = await store_inbound(ctx.pool, event, raw)
+            if inbound_id is not None:
+                await process_inbound(ctx, inbound_id)
