@@ -138,10 +138,28 @@ try {
   log("the message became sent with its attempt, without a reload");
   await shot(page, "desktop", "patient");
 
-  // Schedule one for later, then cancel it from the scheduled messages list.
+  // Templates: an unknown placeholder is refused before saving; a valid one is saved.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Templates" }).click();
+  await page.waitForURL(`${BASE_URL}/templates`);
+  await page.getByLabel("Name", { exact: true }).fill("Blood test");
+  await page.getByLabel("Text", { exact: true }).fill("Hi {{ name }}");
+  await page.getByTestId("template-problems").filter({ hasText: "Unknown placeholder" }).waitFor();
+  check(await page.getByRole("button", { name: "Save template" }).isDisabled(), "an invalid template cannot be saved");
+  await page.getByLabel("Text", { exact: true }).fill("Hello {{ patient_name }}, this is {{ clinic_name }}.");
+  await page.getByTestId("template-preview").filter({ hasText: "Hello Ana García, this is" }).waitFor();
+  await page.getByRole("button", { name: "Save template" }).click();
+  await page.getByTestId("template-row").filter({ hasText: "Blood test" }).waitFor();
+  await shot(page, "desktop", "templates");
+  log("saved a template after validation");
+
+  // Schedule one for later (starting from the template), then cancel it from the list.
   const laterText = "Reminder: your blood test is tomorrow morning.";
+  await page.goto(`${BASE_URL}/patients/${result.patient_id}`);
   await page.getByRole("link", { name: "Compose message" }).click();
   await page.waitForURL(/\/messages\/new\?patient=/);
+  await page.getByLabel("Start from a template").selectOption({ label: "Blood test (en, any channel)" });
+  const filled = await page.getByLabel("Message", { exact: true }).inputValue();
+  check(filled.startsWith(`Hello ${patientName}, this is `), `the template fills in the names (got "${filled}")`);
   await page.getByLabel("Message", { exact: true }).fill(laterText);
   await page.getByLabel(/At a time/).check();
   await page.getByLabel(/Date and time in/).fill(
@@ -201,6 +219,8 @@ try {
     ["messages", "/messages"],
     ["compose", `/messages/new?patient=${result.patient_id}`],
     ["appointments", "/appointments"],
+    ["templates", "/templates"],
+    ["settings", "/settings"],
   ]) {
     await tabletPage.goto(`${BASE_URL}${path}`);
     await tabletPage.locator("h1").first().waitFor();

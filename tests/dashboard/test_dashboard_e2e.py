@@ -315,6 +315,10 @@ async def test_dashboard_end_to_end(
     )
     assert (str(appointment["organization_id"]), appointment["status"]) == (org_a, "cancelled")
 
+    # The template was saved for clinic A only.
+    templates = await admin_conn.fetch("select organization_id, name, body from message_templates")
+    assert [(str(t["organization_id"]), t["name"]) for t in templates] == [(org_a, "Blood test")]
+
     # Clinic B has nothing, and the screenshots exist at both widths.
     assert (
         await admin_conn.fetchval(

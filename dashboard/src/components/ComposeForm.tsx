@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { fillTemplate } from "@/lib/placeholders";
 import { CHANNEL_LIMITS, smsCount } from "@/lib/sms";
 
 interface Props {
@@ -9,11 +10,22 @@ interface Props {
   defaultPatient: string;
   timezone: string;
   defaultLocalTime: string;
+  clinicName: string;
+  templates: { id: string; name: string; locale: string; channel: string; body: string }[];
 }
 
 /** Compose a free-text message with a live per-channel preview (length, SMS segments). */
-export function ComposeForm({ action, patients, defaultPatient, timezone, defaultLocalTime }: Props) {
+export function ComposeForm({
+  action,
+  patients,
+  defaultPatient,
+  timezone,
+  defaultLocalTime,
+  clinicName,
+  templates,
+}: Props) {
   const [text, setText] = useState("");
+  const [patientId, setPatientId] = useState(defaultPatient);
   const [platform, setPlatform] = useState("auto");
   const [when, setWhen] = useState<"now" | "later">("now");
   const sms = smsCount(text);
@@ -23,7 +35,7 @@ export function ComposeForm({ action, patients, defaultPatient, timezone, defaul
       <div className="panel">
         <div className="field">
           <label htmlFor="patient_id">Patient</label>
-          <select id="patient_id" name="patient_id" defaultValue={defaultPatient} required>
+          <select id="patient_id" name="patient_id" value={patientId} onChange={(e) => setPatientId(e.target.value)} required>
             <option value="" disabled>
               Choose a patient
             </option>
@@ -70,6 +82,29 @@ export function ComposeForm({ action, patients, defaultPatient, timezone, defaul
             Urgent messages go out during the patient&apos;s quiet hours; others wait until the quiet hours end.
           </p>
         </div>
+        {templates.length > 0 ? (
+          <div className="field">
+            <label htmlFor="template">Start from a template</label>
+            <select
+              id="template"
+              defaultValue=""
+              onChange={(e) => {
+                const chosen = templates.find((t) => t.id === e.target.value);
+                if (!chosen) return;
+                const patient = patients.find((p) => p.id === patientId);
+                setText(fillTemplate(chosen.body, { patient_name: patient?.display_name ?? "", clinic_name: clinicName }));
+              }}
+            >
+              <option value="">Free text</option>
+              {templates.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name} ({t.locale}, {t.channel === "default" ? "any channel" : t.channel})
+                </option>
+              ))}
+            </select>
+            <p className="hint">Fills in the patient&apos;s and the clinic&apos;s names; you can still edit the text.</p>
+          </div>
+        ) : null}
         <div className="field">
           <label htmlFor="message_content">Message</label>
           <textarea

@@ -3,6 +3,7 @@ import { ComposeForm } from "@/components/ComposeForm";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { patientOptions } from "@/lib/data/patients";
+import { listTemplates } from "@/lib/data/templates";
 import { errorMessage } from "@/lib/errors";
 import { localInputValue } from "@/lib/time";
 import { scheduleMessageAction } from "../actions";
@@ -16,7 +17,10 @@ export default async function ComposePage({
 }) {
   const clinician = await requireClinician();
   const params = await searchParams;
-  const patients = await asClinician(clinician.id, (tx) => patientOptions(tx));
+  const { patients, templates } = await asClinician(clinician.id, async (tx) => ({
+    patients: await patientOptions(tx),
+    templates: await listTemplates(tx),
+  }));
   const requested = typeof params.patient === "string" && isUuid(params.patient) ? params.patient : "";
   const defaultPatient = patients.some((p) => p.id === requested) ? requested : "";
   const error = errorMessage(params.error);
@@ -29,6 +33,8 @@ export default async function ComposePage({
         patients={patients}
         defaultPatient={defaultPatient}
         timezone={clinician.timezone}
+        clinicName={clinician.organizationName}
+        templates={templates.map(({ id, name, locale, channel, body }) => ({ id, name, locale, channel, body }))}
         defaultLocalTime={localInputValue(new Date(Date.now() + 60 * 60 * 1000), clinician.timezone)}
       />
     </>

@@ -1,0 +1,72 @@
+import type { Metadata } from "next";
+import { TemplateEditor } from "@/components/TemplateEditor";
+import { requireClinician } from "@/lib/auth";
+import { asClinician } from "@/lib/db";
+import { listTemplates } from "@/lib/data/templates";
+import { errorMessage } from "@/lib/errors";
+import { smsCount } from "@/lib/sms";
+import { formatInZone } from "@/lib/time";
+import { deleteTemplateAction, saveTemplateAction } from "./actions";
+
+export const metadata: Metadata = { title: "Templates" };
+
+export default async function TemplatesPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const clinician = await requireClinician();
+  const params = await searchParams;
+  const templates = await asClinician(clinician.id, (tx) => listTemplates(tx));
+  const error = errorMessage(params.error);
+  return (
+    <>
+      <h1>Message templates</h1>
+      {error ? <p role="alert" className="alert">{error}</p> : null}
+      {params.saved ? <p role="status" className="notice">Template saved.</p> : null}
+      <section className="panel" aria-labelledby="tpl-new-h">
+        <h2 id="tpl-new-h">New or replace</h2>
+        <p className="muted">Saving a name, language and channel that exist replaces that template&apos;s text.</p>
+        <TemplateEditor action={saveTemplateAction} clinicName={clinician.organizationName} />
+      </section>
+      <div className="panel table-wrap">
+        <table>
+          <caption>{templates.length} template{templates.length === 1 ? "" : "s"}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Language</th>
+              <th scope="col">Channel</th>
+              <th scope="col">Text</th>
+              <th scope="col">Updated</th>
+              <th scope="col"><span className="muted">Delete</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {templates.map((t) => (
+              <tr key={t.id} data-testid="template-row">
+                <td>{t.name}</td>
+                <td>{t.locale}</td>
+                <td>{t.channel === "default" ? "any" : t.channel}</td>
+                <td style={{ maxWidth: 420 }}>
+                  <span className="message-text">{t.body}</span>
+                  <div className="muted" style={{ fontSize: "0.85rem" }}>
+                    {t.body.length} characters · SMS {smsCount(t.body).segments} segment(s) before names are filled in
+                  </div>
+                </td>
+                <td>{formatInZone(t.updated_at, clinician.timezone)}</td>
+                <td>
+                  <form action={deleteTemplateAction}>
+                    <input type="hidden" name="id" value={t.id} />
+                    <button type="submit" className="danger" aria-label={`Delete template ${t.name}`}>Delete</button>
+                  </form>
+                </td>
+              </tr>
+            ))}
+            {templates.length === 0 ? <tr><td colSpan={6} className="muted">No templates yet.</td></tr> : null}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}

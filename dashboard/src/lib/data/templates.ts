@@ -1,0 +1,38 @@
+import "server-only";
+import type { Tx } from "../db";
+
+/** The organization's message templates (saved texts). */
+
+export interface TemplateRow {
+  id: string;
+  name: string;
+  locale: string;
+  channel: string;
+  body: string;
+  updated_at: Date;
+}
+
+/** All templates of the organization, by name. */
+export async function listTemplates(tx: Tx): Promise<TemplateRow[]> {
+  return tx<TemplateRow[]>`
+    select id, name, locale, channel, body, updated_at from message_templates
+     order by name, locale, channel`;
+}
+
+/** Create the template, or replace the body of the one with the same name, locale and channel. */
+export async function saveTemplate(
+  tx: Tx,
+  t: { name: string; locale: string; channel: string; body: string; createdBy: string },
+): Promise<void> {
+  await tx`
+    insert into message_templates (organization_id, name, locale, channel, body, kind, created_by)
+    values (public.current_organization_id(), ${t.name}, ${t.locale}, ${t.channel}, ${t.body},
+            'free_text', ${t.createdBy})
+    on conflict (organization_id, name, locale, channel) do update set body = excluded.body`;
+}
+
+/** Delete a template; false when it is not there (or not visible). */
+export async function deleteTemplate(tx: Tx, id: string): Promise<boolean> {
+  const rows = await tx`delete from message_templates where id = ${id} returning id`;
+  return rows.length === 1;
+}

@@ -1,0 +1,41 @@
+/**
+ * Clinic templates as the dashboard uses them: saved texts that may name the patient and the
+ * clinic with `{{ patient_name }}` and `{{ clinic_name }}` (Jinja's spelling, no logic), filled in
+ * when a message is composed. Pure: used by the server actions and in the browser.
+ */
+import { CHANNEL_LIMITS, smsCount } from "./sms";
+
+export const PLACEHOLDERS = ["patient_name", "clinic_name"] as const;
+export const TEMPLATE_CHANNELS = ["default", "telegram", "whatsapp", "sms", "email"] as const;
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+// Longest realistic values, so the length check holds for every patient.
+const SAMPLE_LONGEST = { patient_name: "X".repeat(40), clinic_name: "X".repeat(60) };
+
+/** Replace the placeholders with `values` (unknown ones are left as written). */
+export function fillTemplate(body: string, values: Partial<Record<(typeof PLACEHOLDERS)[number], string>>): string {
+  return body.replace(PLACEHOLDER, (whole, name: string) =>
+    name in values ? (values[name as keyof typeof values] ?? "") : whole,
+  );
+}
+
+/** What is wrong with a template for `channel`; empty when it can be saved. */
+export function templateProblems(body: string, channel: string): string[] {
+  const problems: string[] = [];
+  if (!body.trim()) problems.push("The text is empty.");
+  if (/\{%|\{#/.test(body)) problems.push("Only {{ patient_name }} and {{ clinic_name }} are allowed; no {% %} or {# #}.");
+  for (const match of body.matchAll(PLACEHOLDER)) {
+    const name = match[1] ?? "";
+    if (!(PLACEHOLDERS as readonly string[]).includes(name)) problems.push(`Unknown placeholder {{ ${name} }}.`);
+  }
+  const stripped = body.replace(PLACEHOLDER, "");
+  if (stripped.includes("{{") || stripped.includes("}}")) problems.push("A placeholder is not closed: use {{ name }}.");
+  const longest = fillTemplate(body, SAMPLE_LONGEST);
+  if (channel === "sms") {
+    const count = smsCount(longest);
+    if (count.segments > 3) problems.push(`Too long for SMS: ${count.segments} segments (3 at most).`);
+  } else {
+    const limit = CHANNEL_LIMITS[channel === "default" ? "telegram" : channel] ?? 4096;
+    if (longest.length > limit) problems.push(`Too long: ${longest.length} characters (${limit} at most).`);
+  }
+  return problems;
+}
