@@ -43,8 +43,13 @@ async def start(turn: Turn, arg: str) -> None:
         if contact is not None:
             turn.conv.patient_id = contact["patient_id"]
             await load_patient(turn)
-            if turn.patient is None or turn.patient["consent_at"] is None:
+            if turn.patient is not None and turn.patient["consent_at"] is None:
+                # The clinic registered this very chat: consent binds it to that record.
+                pending = str(turn.patient["id"])
                 turn.conv.patient_id, turn.patient = None, None
+                turn.conv.state["data"] = {"existing_patient_id": pending}
+            elif turn.patient is None:
+                turn.conv.patient_id = None
     if turn.patient is not None and turn.patient["consent_at"] is not None and not arg:
         if not turn.patient["display_name"]:
             turn.conv.state["data"] = {}
@@ -53,7 +58,9 @@ async def start(turn: Turn, arg: str) -> None:
         finish(turn)
         turn.say(turn.t("welcome_back", name=turn.patient["display_name"] or ""))
         return
-    turn.conv.state["data"] = {}
+    turn.conv.state["data"] = {
+        k: v for k, v in turn.conv.data.items() if k == "existing_patient_id"
+    }
     if arg:
         mark_sensitive(arg)
         invite = await turn.conn.fetchrow(
@@ -97,13 +104,16 @@ async def consent(turn: Turn) -> None:
 async def register_patient(turn: Turn) -> None:
     """Create (or, with an invite, claim) the patient and this chat's contact point."""
     conv = turn.conv
-    invite_patient = conv.data.get("invite_patient_id")
+    invite_patient = conv.data.get("invite_patient_id") or conv.data.get("existing_patient_id")
     if invite_patient:
         patient_id = UUID(invite_patient)
         await turn.conn.execute(
             query("bot", "consent_invited_patient"), patient_id, turn.now, conv.locale
         )
-        await turn.conn.execute(query("bot", "use_invite"), UUID(conv.data["invite_id"]), turn.now)
+        if conv.data.get("invite_id"):
+            await turn.conn.execute(
+                query("bot", "use_invite"), UUID(conv.data["invite_id"]), turn.now
+            )
     else:
         patient_id = await turn.conn.fetchval(
             query("bot", "create_patient"),

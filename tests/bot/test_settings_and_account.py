@@ -178,3 +178,20 @@ async def test_phone_contact_adds_sms_channel(bot: Bot, admin_conn: asyncpg.Conn
     assert order == ["sms", "telegram"]
     sms = await admin_conn.fetchrow("select * from contact_points where channel = 'sms'")
     assert sms["address"] == "+34600111222" and sms["verified"] is True
+
+
+async def test_clinic_registered_chat_consents_to_its_record(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    org = await create_organization(admin_conn)
+    patient = await create_patient(
+        admin_conn, org["id"], contacts={"telegram": str(chat)}, consent_at=None
+    )
+    await bot.send(chat, "/start")
+    assert "Privacy" in bot.last_text(chat)
+    await bot.press(chat, "I agree")
+    assert await admin_conn.fetchval("select count(*) from patients") == 1
+    assert await admin_conn.fetchval("select consent_at from patients") is not None
+    conv = await admin_conn.fetchval("select patient_id from conversations")
+    assert conv == patient["id"]
