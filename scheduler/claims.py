@@ -80,8 +80,7 @@ class Claim:
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Claim:
         """Build from a row of the claim query."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: row[k] for k in row.keys() if k in names}  # noqa: SIM118
+        values = {k: row[k] for k in _CLAIM_COLUMNS}
         values["channels_tried"] = tuple(row["channels_tried"] or ())
         values["channel_order"] = tuple(row["channel_order"] or ())
         values["payload"] = row["payload"] or {}
@@ -90,6 +89,14 @@ class Claim:
             for c in (row["contacts"] or ())
         )
         return cls(**values)
+
+
+# Columns of the claim query copied as they are (the others are converted in ``from_row``).
+_CLAIM_COLUMNS = tuple(
+    f.name
+    for f in dataclasses.fields(Claim)
+    if f.name not in {"channels_tried", "channel_order", "payload", "contacts"}
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from prometheus_client import Counter, Gauge, Histogram
 
 SENT = Counter("medremind_messages_sent", "Messages sent", ["channel"])
@@ -37,3 +39,9 @@ BUCKET_WAIT = Histogram(
     ["channel"],
     buckets=(0, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10),
 )
+
+
+@cache
+def sent_counter(channel: str) -> Counter:
+    """``SENT`` for one channel; cached because ``labels()`` takes a lock on every call."""
+    return SENT.labels(str(channel))

@@ -20,8 +20,9 @@ with picked as (
          locked_until = $1 + make_interval(secs => $4),
          lease_token = gen_random_uuid(),
          attempts = m.attempts + 1
-    from picked
-   where m.id = picked.id
+   -- "= any(array(...))" keeps this a primary-key lookup however large the table grows
+   -- (a join may be planned as a sequential scan of the whole table).
+   where m.id = any(array(select id from picked))
   returning m.id, m.patient_id, m.organization_id, m.message_content, m.scheduled_time,
             m.platform, m.kind, m.template, m.payload, m.priority, m.attempts, m.max_attempts,
             m.expires_at, m.urgent, m.allow_fallback, m.lease_token, m.locked_until,

