@@ -9,8 +9,9 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import texts
+from bot.callbacks import dose_data
 from bot.charts import adherence_png
-from bot.conversation import Turn
+from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
 from bot.dialogs.onboarding import now_local
 from bot.steps import command, finish
 from core.logs import mark_sensitive
@@ -18,6 +19,7 @@ from core.sql import query
 
 # Answered or past due: these count towards adherence. A dose still due later today does not.
 COUNTED = frozenset({"taken", "skipped", "missed"})
+OPEN = frozenset({"due", "snoozed", "missed"})
 EXPORT_COLUMNS = (
     "dose_event_id",
     "due_at_utc",
@@ -41,17 +43,23 @@ async def today(turn: Turn, arg: str) -> None:
         turn.say(turn.t("today_none"))
         return
     lines = [turn.t("today_header", date=texts.fmt_date(local_today, turn.locale))]
+    buttons: list[tuple[str, str]] = []
     for row in rows:
         mark_sensitive(row["medication_name"])
+        at = texts.fmt_time(row["local_time"], turn.locale)
         lines.append(
             turn.t(
                 "today_line",
-                time=texts.fmt_time(row["local_time"], turn.locale),
+                time=at,
                 name=row["medication_name"],
                 status=turn.t(f"status_{row['status']}"),
             )
         )
-    turn.say("\n".join(lines))
+        if row["status"] in OPEN and row["due_at"] <= turn.now:
+            buttons.append((f"{turn.t('btn_taken')} {at}", dose_data(row["id"], "t")))
+    if turn.conv.channel in NUMBERED_CHANNELS:
+        buttons = []  # on SMS, "1"/"taken" answers the latest reminder instead
+    turn.replies.append(Reply(text="\n".join(lines), raw_options=tuple(buttons[:8])))
 
 
 def daily_adherence(

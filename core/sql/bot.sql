@@ -181,7 +181,7 @@ update dose_events
 returning id
 
 -- name: today_doses
-select d.local_time, d.status, d.due_at, m.name as medication_name, m.dose as medication_dose
+select d.id, d.local_time, d.status, d.due_at, m.name as medication_name, m.dose as medication_dose
   from dose_events d join medications m on m.id = d.medication_id
  where d.patient_id = $1 and d.local_date = $2 and d.status <> 'cancelled'
  order by d.due_at

@@ -61,6 +61,19 @@ async def test_today_lists_doses(bot: Bot, admin_conn: asyncpg.Connection) -> No
         [START.replace(hour=8), START.replace(hour=20)],
         statuses=["taken", "due"],
     )
+    await admin_conn.execute(
+        "update dose_events set status = 'due' where due_at = $1", START.replace(hour=8)
+    )
     await bot.send(chat, "/today")
     text = bot.last_text(chat)
-    assert "Metformin: taken" in text and "Metformin: due" in text
+    assert "Metformin: due" in text
+    assert bot.labels(chat) == ["Taken 8:00\u202fAM"]  # only the dose already due
+    await bot.press(chat, "Taken 8:00\u202fAM")
+    assert (
+        await admin_conn.fetchval(
+            "select status from dose_events where due_at = $1", START.replace(hour=8)
+        )
+        == "taken"
+    )
+    await bot.send(chat, "/today")
+    assert "Metformin: taken" in bot.last_text(chat)
