@@ -15,7 +15,9 @@ export default async function LoginPage({
         <h1>MedRemind sign-in</h1>
         {error ? (
           <p role="alert" className="alert">
-            E-mail or password is not correct.
+            {error === "throttled"
+              ? "Too many attempts. Please wait a few minutes and try again."
+              : "E-mail or password is not correct."}
           </p>
         ) : null}
         <form action={signIn}>

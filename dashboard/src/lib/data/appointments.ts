@@ -1,7 +1,10 @@
 import "server-only";
 import type { Tx } from "../db";
 
-/** Appointments of the organization. Reminders for them are planned by the Python worker. */
+/**
+ * Appointments of the organization: rows only. Confirmations and reminders are planned by
+ * `scheduler.appointments`, which the Python API calls; the dashboard does not plan them.
+ */
 
 export interface AppointmentRow {
   id: string;
@@ -50,7 +53,11 @@ export async function createAppointment(tx: Tx, input: NewAppointment): Promise<
   return row.id;
 }
 
-/** Move an appointment; it becomes `scheduled` again so its reminders are re-planned. */
+/**
+ * Move an appointment (it becomes `scheduled` again). Reminders planned for the old time are
+ * cancelled so none goes out at the wrong offset; planning new ones is the Python planner's
+ * (`scheduler.appointments`), which the dashboard cannot call yet.
+ */
 export async function rescheduleAppointment(
   tx: Tx,
   id: string,
@@ -61,7 +68,16 @@ export async function rescheduleAppointment(
     update appointments
        set starts_at = (${localTime}::timestamp at time zone ${timezone}), status = 'scheduled'
      where id = ${id} and status not in ('cancelled', 'completed', 'no_show') returning id`;
-  return rows.length === 1;
+  if (rows.length !== 1) return false;
+  await cancelPendingReminders(tx, id);
+  return true;
+}
+
+async function cancelPendingReminders(tx: Tx, appointmentId: string): Promise<void> {
+  await tx`
+    update scheduled_messages set status = 'cancelled'
+     where appointment_id = ${appointmentId} and status = 'pending'
+       and kind in ('appointment_reminder', 'appointment_confirmation')`;
 }
 
 /** Cancel an appointment and its reminders that have not gone out yet. */
@@ -70,8 +86,6 @@ export async function cancelAppointment(tx: Tx, id: string): Promise<boolean> {
     update appointments set status = 'cancelled'
      where id = ${id} and status not in ('cancelled', 'completed') returning id`;
   if (rows.length !== 1) return false;
-  await tx`
-    update scheduled_messages set status = 'cancelled'
-     where appointment_id = ${id} and status = 'pending' and kind = 'appointment_reminder'`;
+  await cancelPendingReminders(tx, id);
   return true;
 }
