@@ -63,6 +63,10 @@ async def test_new_patient_to_medicine_with_two_daily_times(
     assert schedule["times_of_day"] == [time(8, 0), time(20, 0)]
     assert schedule["days_of_week"] is None
     assert schedule["patient_id"] == patient["id"]
+    # Saving planned the schedule at once (the planner's replan_schedule): 08:00 and 20:00
+    # Madrid time from today on.
+    due = await admin_conn.fetch("select due_at, local_time from dose_events order by due_at")
+    assert due and {r["local_time"] for r in due} == {time(8, 0), time(20, 0)}
     # Every update was stored and processed.
     statuses = await admin_conn.fetch("select distinct status from inbound_messages")
     assert [r["status"] for r in statuses] == ["processed"]
