@@ -255,6 +255,21 @@ try {
   check(!(await page.content()).includes(patientName), "B's compose page lacks A's patient");
   log("clinician B sees neither the patient nor the messages");
 
+  // A forged form (A's patient id injected into B's compose page) is refused by row-level security.
+  await page.evaluate((id) => {
+    const select = document.querySelector("#patient_id");
+    const option = document.createElement("option");
+    option.value = id;
+    option.textContent = "forged";
+    select?.appendChild(option);
+  }, result.patient_id);
+  await page.getByLabel("Patient", { exact: true }).selectOption(result.patient_id);
+  await page.getByLabel("Message", { exact: true }).fill("Forged message from another clinic");
+  await page.getByRole("button", { name: "Send now" }).click();
+  await page.waitForURL(/error=not_found/);
+  await page.getByRole("alert").filter({ hasText: "not found" }).waitFor();
+  log("a forged compose for another clinic's patient is refused");
+
   if (RESULT_FILE) writeFileSync(RESULT_FILE, JSON.stringify(result));
   console.log(`e2e: passed ${JSON.stringify(result)}`);
   await browser.close();

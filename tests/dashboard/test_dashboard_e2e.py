@@ -319,13 +319,21 @@ async def test_dashboard_end_to_end(
     templates = await admin_conn.fetch("select organization_id, name, body from message_templates")
     assert [(str(t["organization_id"]), t["name"]) for t in templates] == [(org_a, "Blood test")]
 
-    # Clinic B has nothing, and the screenshots exist at both widths.
+    # Clinic B has nothing, and its forged compose for A's patient inserted nothing.
     assert (
         await admin_conn.fetchval(
             "select count(*) from patients where organization_id = $1", clinic_b["organization_id"]
         )
         == 0
     )
+    forged = await admin_conn.fetchval(
+        "select count(*) from scheduled_messages"
+        " where created_by = $1 or message_content like 'Forged%'",
+        uuid.UUID(clinic_b["clinician_id"]),
+    )
+    assert forged == 0
+
+    # The screenshots exist at both widths.
     for page in ("patients", "patient", "messages", "compose", "appointments"):
         for size in ("desktop", "tablet"):
             assert (SCREENSHOTS / f"{page}-{size}.png").stat().st_size > 0
