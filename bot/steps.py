@@ -68,7 +68,7 @@ async def goto(turn: Turn, name: str, *, prefix: str | None = None) -> None:
     turn.conv.step = name
     question, options = await STEPS[name].prompt(turn)
     body = f"{prefix}\n\n{question}" if prefix else question
-    turn.say(body, options)
+    turn.say(body, options, columns=columns_for(options))
 
 
 async def reprompt(turn: Turn, key: str, **values: object) -> None:
@@ -77,7 +77,14 @@ async def reprompt(turn: Turn, key: str, **values: object) -> None:
     options: Options = []
     if current is not None:
         _, options = await current.prompt(turn)
-    turn.say(turn.t(key, **values), options)
+    turn.say(turn.t(key, **values), options, columns=columns_for(options))
+
+
+def columns_for(options: Options) -> int:
+    """Two buttons per row for long menus of short labels (city and time picks)."""
+    if len(options) > 4 and all(len(label) <= 18 for label, _ in options):
+        return 2
+    return 1
 
 
 def finish(turn: Turn, *, keep_data: bool = False) -> None:

@@ -116,3 +116,19 @@ async def test_old_or_foreign_reminder_button(bot: Bot, admin_conn: asyncpg.Conn
         "no longer active" in (c.text or "") for c in calls
     )
     assert await admin_conn.fetchval("select status from dose_events") == "due"
+
+
+async def test_late_answer_still_counts(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    (dose_id,) = await dose_events(
+        admin_conn, patient["id"], [START - timedelta(hours=5)], statuses=["missed"]
+    )
+    calls = await bot.press_data(chat, dose_data(dose_id, "t"))
+    assert any("Taken at" in (c.text or "") for c in calls)
+    row = await admin_conn.fetchrow("select status, answered_at from dose_events")
+    assert row["status"] == "taken" and row["answered_at"] == START
+    # Pressing again after it was recorded says so instead of recording twice.
+    calls = await bot.press_data(chat, dose_data(dose_id, "k"))
+    assert any("already recorded as taken" in (c.text or "") for c in calls)
+    assert await admin_conn.fetchval("select status from dose_events") == "taken"
