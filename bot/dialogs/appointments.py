@@ -33,6 +33,8 @@ async def appointments(turn: Turn, arg: str) -> None:
         "reschedule": turn.t("btn_reschedule"),
         "cancel": turn.t("btn_cancel_appt"),
     }
+    numbered = turn.conv.channel in NUMBERED_CHANNELS
+    lines: list[str] = []
     for row in rows:
         mark_sensitive(row["location"], row["clinician_name"])
         local = row["starts_at"].astimezone(zone)
@@ -43,12 +45,14 @@ async def appointments(turn: Turn, arg: str) -> None:
             clinic=row["clinic_name"],
             where=f" ({row['location']})" if row["location"] else "",
         )
-        if turn.conv.channel in NUMBERED_CHANNELS:
-            # Letters, not numbered options: they work for the latest appointment.
-            turn.say(f"{line}\nC / R / X")
+        if numbered:
+            lines.append(line)
             continue
         # Reminder-style buttons reach bot.dialogs.answers from any step.
         turn.replies.append(_buttons(line, row["id"], labels))
+    if numbered:
+        # Letters, never the word CANCEL (a carrier opt-out); they answer the next appointment.
+        turn.say("\n".join([*lines, "", turn.t("appt_sms_hint")]))
 
 
 def _buttons(line: str, appointment_id: UUID, labels: dict[str, str]) -> Reply:

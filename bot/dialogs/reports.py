@@ -16,10 +16,13 @@ from bot.dialogs.onboarding import now_local
 from bot.steps import command, finish
 from core.logs import mark_sensitive
 from core.sql import query
+from platforms.base import Channel
 
 # Answered or past due: these count towards adherence. A dose still due later today does not.
 COUNTED = frozenset({"taken", "skipped", "missed"})
 OPEN = frozenset({"due", "snoozed", "missed"})
+# SMS and WhatsApp (through Twilio) cannot carry our attachments.
+NO_FILES = frozenset({Channel.SMS, Channel.WHATSAPP})
 EXPORT_COLUMNS = (
     "dose_event_id",
     "due_at_utc",
@@ -123,6 +126,9 @@ async def stats(turn: Turn, arg: str) -> None:
         d30=na if d30 is None else d30,
         streak=streak(daily, local_today),
     ).replace(f"{na}%", na)
+    if turn.conv.channel in NO_FILES:
+        turn.say(body)
+        return
     png = adherence_png(days, [daily[d] for d in days], turn.t("stats_chart_title"))
     turn.say(body, attachments=(("adherence.png", "image/png", png),))
 
@@ -153,6 +159,9 @@ def export_csv(rows: list, locale: str) -> bytes:
 async def export(turn: Turn, arg: str) -> None:
     """Every dose event of the patient as a CSV document."""
     finish(turn)
+    if turn.conv.channel in NO_FILES:
+        turn.say(turn.t("files_unavailable"))
+        return
     rows = await turn.conn.fetch(query("bot", "export_doses"), turn.conv.patient_id)
     for row in rows:
         mark_sensitive(row["medication_name"])

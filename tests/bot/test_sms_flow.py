@@ -125,6 +125,10 @@ async def test_appointment_letters_over_sms(bot: Bot, admin_conn: asyncpg.Connec
         patient["id"],
         START + timedelta(days=2),
     )
+    listing = body(await bot.sms(NUMBER, "/appointments"))
+    assert "Sunrise Clinic" in listing and "reply C to confirm" in listing
+    assert "CANCEL" not in listing.upper().replace("X TO CANCEL", "")
+    assert "on Telegram only" in body(await bot.sms(NUMBER, "/export"))
     assert "Confirmed" in body(await bot.sms(NUMBER, "c"))
     assert await admin_conn.fetchval("select status from appointments where id = $1", appt) == (
         "confirmed"
