@@ -44,8 +44,8 @@ async def handle(turn: Turn) -> None:
 
     if event.kind is InboundKind.TEXT and await _keyword(turn):
         return
-    if conv.state.get("opted_out"):
-        return
+    if conv.state.get("opted_out") or await _contact_opted_out(turn):
+        return  # nothing may be sent to an opted-out number until it opts back in
     if turn.patient is not None:
         await turn.conn.execute(
             query("bot", "touch_contact_point"), conv.channel.value, conv.chat_address
@@ -153,6 +153,16 @@ async def _keyword(turn: Turn) -> bool:
         return True  # no HELP answers to an opted-out number
     turn.say(await _help_text(turn))
     return True
+
+
+async def _contact_opted_out(turn: Turn) -> bool:
+    """Whether the carrier or an earlier STOP opted this SMS/WhatsApp contact point out."""
+    if turn.conv.channel not in keywords.KEYWORD_CHANNELS:
+        return False
+    contact = await turn.conn.fetchrow(
+        query("bot", "get_contact_point"), turn.conv.channel.value, turn.conv.chat_address
+    )
+    return contact is not None and contact["opted_out_at"] is not None
 
 
 async def _help_text(turn: Turn) -> str:
