@@ -136,6 +136,17 @@ try {
     .waitFor({ timeout: SENT_TIMEOUT });
   await sentItem.locator('[data-testid="attempt"][data-attempt-status="sent"]').waitFor();
   log("the message became sent with its attempt, without a reload");
+
+  // An invite link with its QR code, shown once.
+  await page.getByRole("button", { name: "Make an invite link" }).click();
+  const link = page.getByTestId("invite-link");
+  await link.waitFor();
+  const href = (await link.getAttribute("href")) ?? "";
+  const match = /^https:\/\/t\.me\/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]{32})$/.exec(href);
+  check(match !== null, `an invite deep link (got ${href})`);
+  result.invite_token = match?.[1];
+  await page.getByRole("img", { name: "QR code of the invite link" }).locator("svg").waitFor();
+  log("made an invite link with a QR code");
   await shot(page, "desktop", "patient");
 
   // Templates: an unknown placeholder is refused before saving; a valid one is saved.

@@ -14,6 +14,7 @@ The dashboard is built here when ``dashboard/.next`` is missing or older than it
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -215,6 +216,7 @@ async def test_dashboard_end_to_end(
         next_env = db_env | {
             "DASHBOARD_SESSION_SECRET": secrets.token_urlsafe(48),
             "DASHBOARD_COOKIE_SECURE": "false",
+            "TELEGRAM_BOT_USERNAME": "medremind_test_bot",
             "NODE_ENV": "production",
         }
         worker_log, next_log = tmp_path / "worker.log", tmp_path / "next.log"
@@ -314,6 +316,16 @@ async def test_dashboard_end_to_end(
         "select organization_id, status from appointments where patient_id = $1", patient["id"]
     )
     assert (str(appointment["organization_id"]), appointment["status"]) == (org_a, "cancelled")
+
+    # The invite: only the token's SHA-256 is stored, for A's patient, unused and expiring.
+    invite = await admin_conn.fetchrow(
+        "select organization_id, token_hash, used_at, expires_at > now() as live"
+        " from patient_invites where patient_id = $1",
+        patient["id"],
+    )
+    assert str(invite["organization_id"]) == org_a
+    assert invite["token_hash"] == hashlib.sha256(result["invite_token"].encode()).hexdigest()
+    assert invite["used_at"] is None and invite["live"]
 
     # The template was saved for clinic A only.
     templates = await admin_conn.fetch("select organization_id, name, body from message_templates")

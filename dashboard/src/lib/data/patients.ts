@@ -193,10 +193,10 @@ export interface NewPatient {
 export async function createPatient(tx: Tx, input: NewPatient): Promise<string> {
   const [patient] = await tx<{ id: string }[]>`
     insert into patients (organization_id, display_name, timezone, locale, external_id,
-                          channel_order, consent_at)
+                          channel_order, consent_at, status)
     values (public.current_organization_id(), ${input.displayName}, ${input.timezone},
             ${input.locale}, ${input.externalId}, array[${input.channel}]::text[],
-            ${input.consent ? new Date() : null})
+            ${input.consent ? new Date() : null}, ${input.consent ? "active" : "invited"})
     returning id`;
   if (!patient) throw new Error("patient insert returned no row");
   await tx`

@@ -4,6 +4,7 @@ import { notFound } from "next/navigation";
 import { AdherenceChart } from "@/components/AdherenceChart";
 import { AutoRefresh } from "@/components/AutoRefresh";
 import { ChannelBadges } from "@/components/ChannelBadges";
+import { InvitePanel } from "@/components/InvitePanel";
 import { MessageTimeline } from "@/components/MessageTimeline";
 import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
@@ -12,6 +13,7 @@ import { listAppointments } from "@/lib/data/appointments";
 import { patientMessages } from "@/lib/data/messages";
 import { caregivers, doseHistory, getPatient, medications } from "@/lib/data/patients";
 import { formatInZone } from "@/lib/time";
+import { createInviteAction } from "../invite-action";
 
 export const metadata: Metadata = { title: "Patient" };
 
@@ -63,7 +65,9 @@ export default async function PatientPage({ params }: { params: Promise<{ id: st
       <section className="panel" aria-labelledby="channels-h">
         <h2 id="channels-h">Channels</h2>
         <ChannelBadges channels={patient.channels} />
-        <p className="muted" style={{ marginBottom: 0 }}>Order: {patient.channel_order.join(" → ")}</p>
+        <p className="muted">Order: {patient.channel_order.join(" → ")}</p>
+        <h3 style={{ fontSize: "1rem", marginBottom: "0.5rem" }}>Invite to the bot</h3>
+        <InvitePanel action={createInviteAction} patientId={patient.id} />
       </section>
 
       <div className="grid-2">
