@@ -82,7 +82,11 @@ async def _try_edit(
     edit = getattr(sender, "edit", None)
     if edit is None or not event.reply_to_message_id:
         return False
-    await edit(address, event.reply_to_message_id, message)
+    try:
+        await edit(address, event.reply_to_message_id, message)
+    except Exception as exc:  # too old to edit, deleted...: send it as a new message instead
+        logger.info("edit failed, sending instead", extra={"error_class": type(exc).__name__})
+        return False
     return True
 
 

@@ -132,3 +132,15 @@ async def test_late_answer_still_counts(bot: Bot, admin_conn: asyncpg.Connection
     calls = await bot.press_data(chat, dose_data(dose_id, "k"))
     assert any("already recorded as taken" in (c.text or "") for c in calls)
     assert await admin_conn.fetchval("select status from dose_events") == "taken"
+
+
+async def test_reminder_that_cannot_be_edited_gets_a_new_message(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    (dose_id,) = await dose_events(admin_conn, patient["id"], [START])
+    bot.telegram.fail_next(400, "Bad Request: message can't be edited", method="editMessageText")
+    calls = await bot.press_data(chat, dose_data(dose_id, "t"))
+    assert any(c.method == "sendMessage" and "Taken at" in (c.text or "") for c in calls)
+    assert await admin_conn.fetchval("select status from dose_events") == "taken"
