@@ -8,6 +8,7 @@ Failures are logged by error class only, never with the text.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -17,7 +18,14 @@ from bot.context import BotContext
 from bot.conversation import Reply
 from core.logs import mark_sensitive
 from core.templating import count_segments
-from platforms.base import Channel, InboundEvent, Option, OutboundMessage
+from platforms.base import (
+    Channel,
+    InboundEvent,
+    Option,
+    OutboundMessage,
+    RateLimitedError,
+    TransientError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +71,7 @@ async def send_replies(
             if not answered:
                 answered = await _answer_callback(sender, event)
             for part in fit_segments(sender, message):
-                await sender.send(address, part)
+                await _send_with_retry(sender, address, part)
             sent += 1
         except Exception as exc:  # a failed reply must not undo the recorded turn
             logger.warning(
@@ -73,6 +81,24 @@ async def send_replies(
     if not answered:
         await _answer_callback(sender, event)
     return sent
+
+
+# A reply is worth one short wait: the patient is looking at the chat right now.
+MAX_REPLY_WAIT_SECONDS = 5.0
+
+
+async def _send_with_retry(sender: Any, address: str, message: OutboundMessage) -> None:
+    """Send, retrying once after a short rate-limit wait or a transient failure."""
+    try:
+        await sender.send(address, message)
+    except RateLimitedError as exc:
+        if exc.retry_after > MAX_REPLY_WAIT_SECONDS:
+            raise
+        await asyncio.sleep(exc.retry_after)
+        await sender.send(address, message)
+    except TransientError:
+        await asyncio.sleep(0.2)
+        await sender.send(address, message)
 
 
 async def _try_edit(

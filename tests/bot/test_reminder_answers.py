@@ -144,3 +144,16 @@ async def test_reminder_that_cannot_be_edited_gets_a_new_message(
     calls = await bot.press_data(chat, dose_data(dose_id, "t"))
     assert any(c.method == "sendMessage" and "Taken at" in (c.text or "") for c in calls)
     assert await admin_conn.fetchval("select status from dose_events") == "taken"
+
+
+async def test_reply_retried_after_rate_limit_and_server_error(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    bot.telegram.fail_next_rate_limited(retry_after=1, method="sendMessage")
+    calls = await bot.send(chat, "/help")
+    assert [c.status for c in calls if c.method == "sendMessage"] == [429, 200]
+    assert "/add" in bot.last_text(chat)  # sent after waiting
+    bot.telegram.fail_next_server_error(method="sendMessage")
+    await bot.send(chat, "/help")
+    assert len(bot.messages_to(chat)) == 2
