@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections import defaultdict
@@ -129,7 +130,10 @@ async def stats(turn: Turn, arg: str) -> None:
     if turn.conv.channel in NO_FILES:
         turn.say(body)
         return
-    png = adherence_png(days, [daily[d] for d in days], turn.t("stats_chart_title"))
+    # Drawing takes a CPU-bound moment: off the event loop, so other chats carry on.
+    png = await asyncio.to_thread(
+        adherence_png, days, [daily[d] for d in days], turn.t("stats_chart_title")
+    )
     turn.say(body, attachments=(("adherence.png", "image/png", png),))
 
 
