@@ -111,3 +111,12 @@ async def test_spanish_reprompt(bot: Bot, admin_conn: asyncpg.Connection) -> Non
     await bot.send(chat, "1 pastilla")
     await bot.send(chat, "25:00")
     assert "No he podido leer esa hora" in bot.last_text(chat)
+
+
+async def test_markup_in_a_name_is_sent_as_text(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    await at_timezone(bot, admin_conn, chat)  # named "Ana"
+    await admin_conn.execute("update patients set display_name = '<b>Ann</b> & <i'")
+    await bot.send(chat, "/start")
+    # Escaped on the wire (the fake Bot API rejects HTML that does not parse).
+    assert bot.last_text(chat).startswith("Welcome back, &lt;b&gt;Ann&lt;/b&gt; &amp; &lt;i!")
