@@ -50,6 +50,8 @@ select c.*,
   left join dose_events de on de.id = c.dose_event_id
   left join medications med on med.id = de.medication_id
   left join appointments a on a.id = c.appointment_id
+ -- Hand the batch over in priority order: sends start in this order.
+ order by c.priority, c.scheduled_time
 
 -- name: record
 -- Apply a batch of outcomes and insert their attempt rows, in one statement. Outcome arrays ($1-$10)
