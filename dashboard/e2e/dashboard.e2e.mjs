@@ -198,6 +198,25 @@ try {
     .waitFor();
   log("cancelled a scheduled message");
 
+  // Schedule another for later, then "Send now" from the list: the worker sends it at once.
+  const nowText = "Your test results are ready: no action is needed.";
+  await page.goto(`${BASE_URL}/messages/new?patient=${result.patient_id}`);
+  await page.getByLabel("Message", { exact: true }).fill(nowText);
+  await page.getByLabel(/At a time/).check();
+  await page.getByLabel(/Date and time in/).fill(new Date(Date.now() + 2 * 86400000).toISOString().slice(0, 16));
+  await page.getByRole("button", { name: "Schedule" }).click();
+  await page.waitForURL(`${BASE_URL}/patients/${result.patient_id}`);
+  const nowItem = page.getByTestId("message").filter({ hasText: nowText });
+  await nowItem.locator('[data-status="pending"]').waitFor();
+  result.sent_now_message_id = await nowItem.getAttribute("data-message-id");
+  await page.goto(`${BASE_URL}/messages`);
+  const nowRow = page.locator(`[data-testid="message-row"][data-message-id="${result.sent_now_message_id}"]`);
+  await nowRow.getByRole("button", { name: /^Send now/ }).click();
+  await nowRow
+    .locator('[data-testid="message-status"][data-status="sent"], [data-testid="message-status"][data-status="delivered"]')
+    .waitFor({ timeout: SENT_TIMEOUT });
+  log("send now: a scheduled message went out at once");
+
   // Appointments: create one for the patient, then cancel it.
   await page.goto(`${BASE_URL}/appointments?patient=${result.patient_id}`);
   await page.getByLabel("Location").fill("Room 4");

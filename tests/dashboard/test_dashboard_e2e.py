@@ -301,8 +301,18 @@ async def test_dashboard_end_to_end(
         "select status, channel from message_delivery_attempts where message_id = $1", sent["id"]
     )
     assert [(a["status"], a["channel"]) for a in attempts] == [("sent", "telegram")]
-    assert len(sent_calls) == 1
-    assert "bring your medicines list" in (sent_calls[0].text or "")
+    texts = sorted(c.text or "" for c in sent_calls)
+    assert len(texts) == 2
+    assert "bring your medicines list" in texts[0]
+    assert "test results are ready" in texts[1]
+
+    # "Send now" moved the scheduled one to now, and the worker sent it.
+    sent_now = await admin_conn.fetchrow(
+        "select status, scheduled_time < now() + interval '1 hour' as moved"
+        " from scheduled_messages where id = $1",
+        result["sent_now_message_id"],
+    )
+    assert sent_now["status"] in ("sent", "delivered") and sent_now["moved"]
 
     # The cancelled one never went out.
     cancelled = await admin_conn.fetchrow(
