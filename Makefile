@@ -34,14 +34,15 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 # The clinician dashboard: Debian's chromium for the browser tests (installed only when missing),
-# the locked node packages, a type-checked production build, and the check that the client bundle
-# holds no database URL, service_role key or password. The e2e test itself runs under pytest
-# (tests/dashboard), which `test` runs after this.
+# the locked node packages, unit tests of the pure modules (node --test), a type-checked production
+# build, and the check that the client bundle holds no database URL, service_role key or password.
+# The browser e2e test runs under pytest (tests/dashboard), which `test` runs after this.
 dashboard-test:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
 	fi
 	cd dashboard && npm ci --no-audit --no-fund
+	cd dashboard && npm test
 	cd dashboard && NEXT_TELEMETRY_DISABLED=1 npm run build
 	cd dashboard && npm run check-bundle

@@ -1,0 +1,103 @@
+// Unit tests of the dashboard's pure modules (node's test runner): SMS segment counting,
+// template placeholders, timezone wall-clock values and database URL parsing.
+// `npm test` compiles the TypeScript modules to .unit-build/ first.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { describe, test } from "node:test";
+import { connectionOptions } from "../src/lib/dburl.mjs";
+
+const require = createRequire(import.meta.url);
+const { smsCount } = require("../.unit-build/sms.js");
+const { fillTemplate, templateProblems } = require("../.unit-build/placeholders.js");
+const { localInputValue, isLocalDateTime, formatInZone } = require("../.unit-build/time.js");
+
+describe("smsCount", () => {
+  const cases = [
+    ["", "GSM-7", 0, 0],
+    ["a".repeat(160), "GSM-7", 160, 1],
+    ["a".repeat(161), "GSM-7", 161, 2],
+    ["a".repeat(306), "GSM-7", 306, 2],
+    ["a".repeat(307), "GSM-7", 307, 3],
+    ["Café à 8 h", "GSM-7", 10, 1], // é and à are in the GSM basic table
+    ["€".repeat(80), "GSM-7", 160, 1], // the euro sign is an escape: two septets
+    ["{x}", "GSM-7", 5, 1],
+    ["Take 💊", "UCS-2", 7, 1], // an emoji is two UTF-16 units
+    ["ж".repeat(70), "UCS-2", 70, 1],
+    ["ж".repeat(71), "UCS-2", 71, 2],
+    ["ж".repeat(135), "UCS-2", 135, 3],
+  ];
+  for (const [text, encoding, units, segments] of cases) {
+    test(`${JSON.stringify(text.slice(0, 12))} (${text.length})`, () => {
+      assert.deepEqual(smsCount(text), { encoding, units, segments });
+    });
+  }
+});
+
+describe("templates", () => {
+  test("fills the known placeholders, spaced or not", () => {
+    assert.equal(
+      fillTemplate("Hi {{ patient_name }}, {{clinic_name}} here. {{ other }}", {
+        patient_name: "Ana",
+        clinic_name: "Clinic",
+      }),
+      "Hi Ana, Clinic here. {{ other }}",
+    );
+  });
+  test("a valid template has no problems", () => {
+    assert.deepEqual(templateProblems("Hello {{ patient_name }}, this is {{ clinic_name }}.", "default"), []);
+  });
+  test("unknown placeholders, logic and unclosed braces are refused", () => {
+    assert.match(templateProblems("Hi {{ name }}", "default").join(" "), /Unknown placeholder \{\{ name \}\}/);
+    assert.match(templateProblems("{% if x %}y{% endif %}", "default").join(" "), /no \{% %\}/);
+    assert.match(templateProblems("Hi {{ patient_name", "default").join(" "), /not closed/);
+    assert.match(templateProblems("   ", "sms").join(" "), /empty/);
+  });
+  test("length is checked with long names: SMS at most 3 segments", () => {
+    const body = `{{ patient_name }} ${"a".repeat(420)}`; // 40 + 1 + 420 = 461 > 459
+    assert.deepEqual(templateProblems("a".repeat(459), "sms"), []);
+    assert.match(templateProblems(body, "sms").join(" "), /Too long for SMS: 4 segments/);
+    assert.match(templateProblems("a".repeat(4097), "telegram").join(" "), /Too long: 4097/);
+  });
+});
+
+describe("time", () => {
+  test("wall-clock value in a zone, across the spring DST change", () => {
+    // Europe/Madrid jumps from 02:00 to 03:00 local on 2026-03-29 (01:00 UTC).
+    assert.equal(localInputValue(new Date("2026-03-29T00:30:00Z"), "Europe/Madrid"), "2026-03-29T01:30");
+    assert.equal(localInputValue(new Date("2026-03-29T01:30:00Z"), "Europe/Madrid"), "2026-03-29T03:30");
+    assert.equal(localInputValue(new Date("2026-11-22T23:05:00Z"), "America/New_York"), "2026-11-22T18:05");
+  });
+  test("datetime-local values are recognised", () => {
+    assert.ok(isLocalDateTime("2026-11-22T08:00"));
+    assert.ok(!isLocalDateTime("2026-11-22 08:00'; drop table x"));
+  });
+  test("null formats as a dash", () => {
+    assert.equal(formatInZone(null, "UTC"), "—");
+  });
+});
+
+describe("connectionOptions", () => {
+  test("libpq's Unix-socket form", () => {
+    const o = connectionOptions("postgresql://postgres:@/medremind?host=/tmp/pg");
+    assert.equal(o.path, "/tmp/pg/.s.PGSQL.5432");
+    assert.equal(o.database, "medremind");
+    assert.equal(o.user, "postgres");
+    assert.equal(o.password, "");
+  });
+  test("Supabase's transaction pooler disables prepared statements; sslmode maps to ssl", () => {
+    const o = connectionOptions("postgres://u.ref:p%40ss@aws-0.pooler.example:6543/postgres?sslmode=require");
+    assert.deepEqual(
+      [o.host, o.port, o.user, o.password, o.prepare, o.ssl],
+      ["aws-0.pooler.example", 6543, "u.ref", "p@ss", false, "require"],
+    );
+    assert.equal(connectionOptions("postgres://u@h/db?pgbouncer=true").prepare, false);
+    assert.equal(connectionOptions("postgres://u@h:5432/db").prepare, true);
+  });
+  test("IPv6 host with a port", () => {
+    const o = connectionOptions("postgresql://u@[::1]:5433/x");
+    assert.deepEqual([o.host, o.port, o.path], ["::1", 5433, undefined]);
+  });
+  test("anything but a postgres URL is refused", () => {
+    assert.throws(() => connectionOptions("mysql://u@h/db"), /not a postgres/);
+  });
+});
