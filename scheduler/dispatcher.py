@@ -16,49 +16,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
-import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from datetime import time as dtime
-from uuid import UUID
+from datetime import datetime
 
 import asyncpg
-from jinja2.exceptions import TemplateError
 
-from core.logs import redact
-from core.settings import Settings
 from core.templating import TemplateRenderer
-from platforms.base import (
-    Channel,
-    ChannelSender,
-    ConfigurationError,
-    ContactEffect,
-    DeliveryError,
-    PermanentError,
-    RateLimitedError,
-    Receipt,
-)
+from platforms.base import Channel, ChannelSender
 from scheduler import metrics
-from scheduler.backoff import DEFAULT_BASE_SECONDS, DEFAULT_CAP_SECONDS, backoff_delay
-from scheduler.buckets import DEFAULT_PLATFORM_RATES, DEFAULT_RECIPIENT_RATES, BucketSet
-from scheduler.claims import (
-    AttemptRow,
-    Claim,
-    Outcome,
-    claim,
-    mark_contacts,
-    move_addresses,
-    next_due,
-    record,
-)
-from scheduler.expiry import expiry_time
-from scheduler.quiet_hours import is_deferrable, quiet_window_end
-from scheduler.rendering import render_claim
-from scheduler.routing import Route, plan_routes
+from scheduler.buckets import BucketSet
+from scheduler.claims import Claim, Outcome, claim, mark_contacts, move_addresses, next_due, record
+from scheduler.delivery import Deliverer, DeliveryResult
+from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
+
+__all__ = ["DB_ERRORS", "Dispatcher", "DispatcherConfig", "default_worker_id", "utc_now"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,75 +45,6 @@ DB_ERRORS: tuple[type[BaseException], ...] = (
 )
 _DB_RETRY_MAX_SECONDS = 5.0  # reconnect attempts back off up to this
 _MIN_IDLE_SECONDS = 0.02  # due rows exist but were locked by others: do not spin
-_ERROR_TEXT_MAX = 500  # last_error / error_message length cap
-
-
-def utc_now() -> datetime:
-    """The real clock (aware UTC)."""
-    return datetime.now(UTC)
-
-
-def default_worker_id() -> str:
-    """``host:pid``, stored in ``locked_by`` so an operator can see who holds a lease."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-@dataclass(frozen=True, slots=True)
-class DispatcherConfig:
-    """Knobs of one dispatcher; :meth:`from_settings` reads them from :class:`Settings`."""
-
-    worker_id: str = field(default_factory=default_worker_id)
-    batch_size: int = 100
-    concurrency: int = 64
-    lease_seconds: float = 60.0
-    poll_seconds: float = 5.0
-    shutdown_grace_seconds: float = 25.0
-    send_timeout_seconds: float = 30.0
-    backoff_base_seconds: float = DEFAULT_BASE_SECONDS
-    backoff_cap_seconds: float = DEFAULT_CAP_SECONDS
-    # A bucket slot further away than this puts the row back to pending (instead of holding the
-    # lease while it waits); at 1 SMS/s a batch of 100 would otherwise outlive its lease.
-    max_bucket_wait_seconds: float = 5.0
-    platform_rates: Mapping[Channel, float] = field(
-        default_factory=lambda: dict(DEFAULT_PLATFORM_RATES)
-    )
-    recipient_rates: Mapping[Channel, float] = field(
-        default_factory=lambda: dict(DEFAULT_RECIPIENT_RATES)
-    )
-    quiet_start: dtime = dtime(21, 0)
-    quiet_end: dtime = dtime(8, 0)
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **overrides: object) -> DispatcherConfig:
-        """The configuration of ``medremind worker`` from the environment."""
-        rates = dict(DEFAULT_PLATFORM_RATES)
-        rates[Channel.EMAIL] = settings.email_rate_per_second
-        values: dict[str, object] = {
-            "batch_size": settings.worker_batch_size,
-            "concurrency": settings.worker_concurrency,
-            "lease_seconds": settings.worker_lease_seconds,
-            "poll_seconds": settings.worker_poll_seconds,
-            "shutdown_grace_seconds": settings.shutdown_grace_seconds,
-            "platform_rates": rates,
-            "quiet_start": settings.quiet_hours_start,
-            "quiet_end": settings.quiet_hours_end,
-        }
-        return cls(**(values | overrides))  # type: ignore[arg-type]
-
-
-@dataclass(slots=True)
-class _Result:
-    """What processing one claim produced, waiting for the next flush."""
-
-    outcome: Outcome
-    attempts: list[AttemptRow] = field(default_factory=list)
-    effects: list[tuple[UUID, str, str]] = field(default_factory=list)
-    moves: list[tuple[UUID, str]] = field(default_factory=list)
-
-
-def _error_text(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return redact(text)[:_ERROR_TEXT_MAX]
 
 
 class Dispatcher:
@@ -166,15 +70,19 @@ class Dispatcher:
         self.renderer = renderer
         self.clock = clock
         self.config = config or DispatcherConfig()
-        self.buckets = BucketSet(
-            dict(self.config.platform_rates), dict(self.config.recipient_rates)
+        self._deliverer = Deliverer(
+            self.senders,
+            renderer,
+            clock,
+            self.config,
+            BucketSet(dict(self.config.platform_rates), dict(self.config.recipient_rates)),
+            rng or random.Random(),
         )
-        self._rng = rng or random.Random()
         self._sem = asyncio.Semaphore(self.config.concurrency)
         self._capacity = self.config.concurrency + self.config.batch_size
         self._unfinished = 0  # claimed rows whose outcome is not yet written
         self._tasks: dict[asyncio.Task[None], Claim] = {}
-        self._buffer: list[_Result] = []
+        self._buffer: list[DeliveryResult] = []
         self._wake = asyncio.Event()
         self._flush_wanted = asyncio.Event()
         self._room = asyncio.Event()
@@ -196,6 +104,15 @@ class Dispatcher:
         self._stopping = True
         self._wake.set()
         self._room.set()
+
+    @property
+    def buckets(self) -> BucketSet:
+        """The rate-limit buckets (per platform and per recipient) of this dispatcher."""
+        return self._deliverer.buckets
+
+    @buckets.setter
+    def buckets(self, value: BucketSet) -> None:
+        self._deliverer.buckets = value
 
     @property
     def in_flight(self) -> int:
@@ -291,301 +208,20 @@ class Dispatcher:
         async with self._sem:
             self._sending += 1
             try:
-                result = await self._deliver(c)
+                result = await self._deliverer.deliver(c)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug must not lose the row: retry it later
                 logger.exception(
                     "unexpected error while dispatching", extra={"message_id": str(c.id)}
                 )
-                result = self._retry_or_fail(c, None, exc, [])
+                result = self._deliverer.retry_or_fail(c, None, exc, [])
             finally:
                 self._sending -= 1
         self._buffer.append(result)
         self._flush_wanted.set()
 
     # -- one message -----------------------------------------------------------------------
-
-    async def _deliver(self, c: Claim) -> _Result:
-        now = self.clock()
-        if now >= expiry_time(c.kind, c.scheduled_time, c.expires_at, c.appointment_starts_at):
-            metrics.EXPIRED.inc()
-            return _Result(
-                Outcome(
-                    c.id,
-                    c.lease_token,
-                    "expired",
-                    attempts_delta=-1,
-                    last_error="expired before it could be sent",
-                )
-            )
-        if c.patient_status == "deleted":
-            return _Result(
-                Outcome(
-                    c.id,
-                    c.lease_token,
-                    "cancelled",
-                    attempts_delta=-1,
-                    last_error="patient deleted",
-                )
-            )
-        deferred = self._quiet_deferral(c, now)
-        if deferred is not None:
-            metrics.DEFERRED.inc()
-            return _Result(
-                Outcome(
-                    c.id,
-                    c.lease_token,
-                    "pending",
-                    next_time=deferred,
-                    attempts_delta=-1,
-                    last_error="deferred to the end of quiet hours",
-                )
-            )
-
-        tried = list(c.channels_tried)
-        attempts: list[AttemptRow] = []
-        effects: list[tuple[UUID, str, str]] = []
-        plan = plan_routes(c, tried, self.senders.keys())
-        while plan.routes:
-            route = plan.routes[0]
-            wait = self.buckets.reserve(
-                route.channel, route.address, time.monotonic(), self.config.max_bucket_wait_seconds
-            )
-            if wait is None:  # the bucket is booked (or paused) for longer: come back later
-                hint = self.buckets.wait_hint(route.channel, route.address, time.monotonic())
-                metrics.RETRIED.labels("rate_limit").inc()
-                return _Result(
-                    Outcome(
-                        c.id,
-                        c.lease_token,
-                        "pending",
-                        next_time=self.clock() + timedelta(seconds=hint),
-                        attempts_delta=-1,
-                        last_error=f"waiting for the {route.channel} rate limit",
-                        channels_tried=tuple(tried),
-                    ),
-                    attempts,
-                    effects,
-                )
-            if wait > 0:
-                metrics.BUCKET_WAIT.labels(route.channel).observe(wait)
-                await asyncio.sleep(wait)
-
-            try:
-                message = render_claim(self.renderer, c, route.channel)
-            except (ValueError, LookupError, TemplateError, TypeError, AttributeError) as exc:
-                error = f"cannot render the message: {_error_text(exc)}"
-                attempts.append(self._attempt(c, route, "failed", "config", error))
-                metrics.FAILED.labels(route.channel, "config").inc()
-                return _Result(
-                    Outcome(c.id, c.lease_token, "failed", last_error=error), attempts, effects
-                )
-
-            started = time.perf_counter()
-            sent_at = self.clock()
-            try:
-                # asyncio.timeout, not wait_for: no extra task per send.
-                async with asyncio.timeout(self.config.send_timeout_seconds):
-                    receipt = await self.senders[route.channel].send(route.address, message)
-            except RateLimitedError as exc:
-                ms = _ms(started)
-                self.buckets.pause(route.channel, time.monotonic(), exc.retry_after)
-                attempts.append(
-                    self._attempt(c, route, "rate_limited", "rate_limited", _error_text(exc), ms=ms)
-                )
-                metrics.FAILED.labels(route.channel, "rate_limited").inc()
-                metrics.RETRIED.labels("rate_limit").inc()
-                return _Result(
-                    Outcome(
-                        c.id,
-                        c.lease_token,
-                        "pending",
-                        next_time=self.clock() + timedelta(seconds=exc.retry_after),
-                        attempts_delta=-1,
-                        last_error=f"{route.channel} rate limited: {_error_text(exc)}",
-                        channels_tried=tuple(tried),
-                    ),
-                    attempts,
-                    effects,
-                )
-            except PermanentError as exc:
-                error = f"{route.channel}: {_error_text(exc)}"
-                attempts.append(
-                    self._attempt(c, route, "failed", "permanent", error, ms=_ms(started))
-                )
-                metrics.FAILED.labels(route.channel, "permanent").inc()
-                if route.contact_id is not None and exc.effect != ContactEffect.NONE:
-                    effects.append((route.contact_id, str(exc.effect), error))
-                tried.append(str(route.channel))
-                fallback = c.caregiver_id is None and (c.platform == "auto" or c.allow_fallback)
-                if fallback:
-                    plan = plan_routes(c, tried, self.senders.keys())
-                    if plan.routes:
-                        continue
-                    error = f"{error}; {plan.reason}"
-                return _Result(
-                    Outcome(
-                        c.id, c.lease_token, "failed", last_error=error, channels_tried=tuple(tried)
-                    ),
-                    attempts,
-                    effects,
-                )
-            except ConfigurationError as exc:
-                error = f"channel {route.channel} is not configured: {_error_text(exc)}"
-                attempts.append(self._attempt(c, route, "failed", "config", error, ms=_ms(started)))
-                metrics.FAILED.labels(route.channel, "config").inc()
-                return _Result(
-                    Outcome(
-                        c.id, c.lease_token, "failed", last_error=error, channels_tried=tuple(tried)
-                    ),
-                    attempts,
-                    effects,
-                )
-            except (DeliveryError, TimeoutError, OSError) as exc:
-                result = self._retry_or_fail(c, route, exc, attempts, ms=_ms(started), tried=tried)
-                result.effects = effects
-                return result
-            return self._sent(c, route, receipt, sent_at, _ms(started), tried, attempts, effects)
-
-        # Nothing (left) to try.
-        error_class = "config" if plan.config else "permanent"
-        attempts.append(AttemptRow(c.id, self.clock(), "failed", None, error_class, plan.reason))
-        metrics.FAILED.labels("none", error_class).inc()
-        return _Result(
-            Outcome(
-                c.id, c.lease_token, "failed", last_error=plan.reason, channels_tried=tuple(tried)
-            ),
-            attempts,
-            effects,
-        )
-
-    def _quiet_deferral(self, c: Claim, now: datetime) -> datetime | None:
-        if not is_deferrable(c.kind, c.urgent):
-            return None
-        # The patient's own window, else their clinic's default, else the service default.
-        if c.quiet_start is not None and c.quiet_end is not None:
-            start, end = c.quiet_start, c.quiet_end
-        elif c.default_quiet_start is not None and c.default_quiet_end is not None:
-            start, end = c.default_quiet_start, c.default_quiet_end
-        else:
-            start, end = self.config.quiet_start, self.config.quiet_end
-        try:
-            return quiet_window_end(now, c.timezone or "UTC", start, end)
-        except (ValueError, KeyError):  # an unknown timezone must not block delivery
-            return quiet_window_end(now, "UTC", start, end)
-
-    def _sent(
-        self,
-        c: Claim,
-        route: Route,
-        receipt: Receipt,
-        sent_at: datetime,
-        ms: int,
-        tried: list[str],
-        attempts: list[AttemptRow],
-        effects: list[tuple[UUID, str, str]],
-    ) -> _Result:
-        metrics.sent_counter(route.channel).inc()
-        metrics.LAG.observe(max(0.0, (sent_at - c.scheduled_time).total_seconds()))
-        attempts.append(
-            AttemptRow(
-                c.id,
-                sent_at,
-                "sent",
-                str(route.channel),
-                provider_message_id=receipt.provider_message_id,
-                duration_ms=ms,
-            )
-        )
-        moves = []
-        if receipt.new_address and route.contact_id is not None:
-            moves.append((route.contact_id, receipt.new_address))
-        return _Result(
-            Outcome(
-                c.id,
-                c.lease_token,
-                "sent",
-                sent_at=sent_at,
-                provider_message_id=receipt.provider_message_id,
-                channel_used=str(route.channel),
-                channels_tried=(*tried, str(route.channel)),
-            ),
-            attempts,
-            effects,
-            moves,
-        )
-
-    def _retry_or_fail(
-        self,
-        c: Claim,
-        route: Route | None,
-        exc: BaseException,
-        attempts: list[AttemptRow],
-        *,
-        ms: int | None = None,
-        tried: list[str] | None = None,
-    ) -> _Result:
-        """A transient failure: back off with full jitter, or fail after ``max_attempts``."""
-        error = f"{route.channel if route else 'dispatch'}: {_error_text(exc)}"
-        if isinstance(exc, TimeoutError):
-            error = f"{route.channel if route else 'dispatch'}: timed out"
-        attempts.append(
-            AttemptRow(
-                c.id,
-                self.clock(),
-                "failed",
-                str(route.channel) if route else None,
-                "transient",
-                error,
-                duration_ms=ms,
-            )
-        )
-        metrics.FAILED.labels(str(route.channel) if route else "none", "transient").inc()
-        tried_tuple = tuple(tried) if tried is not None else None
-        if c.attempts >= c.max_attempts:
-            return _Result(
-                Outcome(
-                    c.id,
-                    c.lease_token,
-                    "failed",
-                    last_error=f"gave up after {c.attempts} attempts: {error}",
-                    channels_tried=tried_tuple,
-                ),
-                attempts,
-            )
-        delay = backoff_delay(
-            c.attempts,
-            base=self.config.backoff_base_seconds,
-            cap=self.config.backoff_cap_seconds,
-            rng=self._rng,
-        )
-        metrics.RETRIED.labels("transient").inc()
-        return _Result(
-            Outcome(
-                c.id,
-                c.lease_token,
-                "pending",
-                next_time=self.clock() + delay,
-                last_error=error,
-                channels_tried=tried_tuple,
-            ),
-            attempts,
-        )
-
-    def _attempt(
-        self,
-        c: Claim,
-        route: Route,
-        status: str,
-        error_class: str | None,
-        error: str | None,
-        *,
-        ms: int | None = None,
-    ) -> AttemptRow:
-        return AttemptRow(
-            c.id, self.clock(), status, str(route.channel), error_class, error, duration_ms=ms
-        )
 
     # -- recording -------------------------------------------------------------------------
 
@@ -619,7 +255,7 @@ class Dispatcher:
             self._unfinished -= len(results)
             self._room.set()
 
-    async def _write(self, results: list[_Result]) -> None:
+    async def _write(self, results: list[DeliveryResult]) -> None:
         outcomes = [r.outcome for r in results]
         attempts = [a for r in results for a in r.attempts]
         effects = [e for r in results for e in r.effects]
@@ -652,7 +288,7 @@ class Dispatcher:
                 await asyncio.gather(*pending, return_exceptions=True)
                 for c in unsent:
                     self._buffer.append(
-                        _Result(
+                        DeliveryResult(
                             Outcome(
                                 c.id,
                                 c.lease_token,
@@ -678,7 +314,3 @@ class Dispatcher:
                     )
                     return
                 await asyncio.sleep(0.2)
-
-
-def _ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)

@@ -62,12 +62,18 @@ class DueListener:
             conn: asyncpg.Connection | None = None
             try:
                 conn = await self._connect()
+                lost = asyncio.Event()
+                # Learn of a dropped connection at once, not at the next keepalive.
+                conn.add_termination_listener(lambda _c, event=lost: event.set())
                 await conn.add_listener(self._channel, self._callback)
                 failures = 0
                 self._on_due(None)  # catch up on anything announced while we were away
                 while not self._stop.is_set():
+                    if lost.is_set() or conn.is_closed():
+                        raise asyncpg.InterfaceError("the LISTEN connection was closed")
+                    stop_or_lost = asyncio.ensure_future(_first(self._stop, lost))
                     try:
-                        await asyncio.wait_for(self._stop.wait(), timeout=self._keepalive)
+                        await asyncio.wait_for(stop_or_lost, timeout=self._keepalive)
                     except TimeoutError:
                         await asyncio.wait_for(conn.execute("select 1"), timeout=self._keepalive)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
@@ -82,6 +88,16 @@ class DueListener:
             finally:
                 if conn is not None and not conn.is_closed():
                     await _close(conn)
+
+
+async def _first(*events: asyncio.Event) -> None:
+    """Return when any of ``events`` is set."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 async def _close(conn: asyncpg.Connection) -> None:

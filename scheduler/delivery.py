@@ -1,0 +1,375 @@
+"""One claimed message, start to finish: expiry, quiet hours, route, bucket, render, send.
+
+:meth:`Deliverer.deliver` turns a :class:`~scheduler.claims.Claim` into a :class:`DeliveryResult`:
+the row's new state (an :class:`~scheduler.claims.Outcome`), its attempt rows, and what to mark
+on contact points. It touches no database: the dispatcher records results in bulk.
+
+Errors come classified from the adapters (``platforms.base``) and are handled by class:
+transient -> backoff with full jitter (failed after ``max_attempts``); rate limited -> pause the
+platform's bucket and come back after ``retry_after`` without burning an attempt; permanent ->
+mark the contact point and fall back along the patient's channel order; configuration -> failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from jinja2.exceptions import TemplateError
+
+from core.logs import redact
+from core.templating import TemplateRenderer
+from platforms.base import (
+    Channel,
+    ChannelSender,
+    ConfigurationError,
+    ContactEffect,
+    DeliveryError,
+    PermanentError,
+    RateLimitedError,
+    Receipt,
+)
+from scheduler import metrics
+from scheduler.backoff import backoff_delay
+from scheduler.buckets import BucketSet
+from scheduler.claims import AttemptRow, Claim, Outcome
+from scheduler.dispatch_config import DispatcherConfig
+from scheduler.expiry import expiry_time
+from scheduler.quiet_hours import is_deferrable, quiet_window_end
+from scheduler.rendering import render_claim
+from scheduler.routing import Route, plan_routes
+
+_ERROR_TEXT_MAX = 500  # last_error / error_message length cap
+
+
+@dataclass(slots=True)
+class DeliveryResult:
+    """What processing one claim produced, waiting for the next flush."""
+
+    outcome: Outcome
+    attempts: list[AttemptRow] = field(default_factory=list)
+    effects: list[tuple[UUID, str, str]] = field(default_factory=list)
+    moves: list[tuple[UUID, str]] = field(default_factory=list)
+
+
+def error_text(exc: BaseException) -> str:
+    """An error's text for ``last_error``: PHI patterns scrubbed, length capped."""
+    text = str(exc) or type(exc).__name__
+    return redact(text)[:_ERROR_TEXT_MAX]
+
+
+def ms_since(started: float) -> int:
+    """Milliseconds since ``started`` (a ``time.perf_counter()`` value)."""
+    return int((time.perf_counter() - started) * 1000)
+
+
+class Deliverer:
+    """Delivers one claim at a time; shared by all of a dispatcher's concurrent sends."""
+
+    def __init__(
+        self,
+        senders: Mapping[Channel, ChannelSender],
+        renderer: TemplateRenderer | None,
+        clock: Callable[[], datetime],
+        config: DispatcherConfig,
+        buckets: BucketSet,
+        rng: random.Random,
+    ) -> None:
+        self.senders = senders
+        self.renderer = renderer
+        self.clock = clock
+        self.config = config
+        self.buckets = buckets
+        self.rng = rng
+
+    async def deliver(self, c: Claim) -> DeliveryResult:
+        now = self.clock()
+        if now >= expiry_time(c.kind, c.scheduled_time, c.expires_at, c.appointment_starts_at):
+            metrics.EXPIRED.inc()
+            return DeliveryResult(
+                Outcome(
+                    c.id,
+                    c.lease_token,
+                    "expired",
+                    attempts_delta=-1,
+                    last_error="expired before it could be sent",
+                )
+            )
+        if c.patient_status == "deleted":
+            return DeliveryResult(
+                Outcome(
+                    c.id,
+                    c.lease_token,
+                    "cancelled",
+                    attempts_delta=-1,
+                    last_error="patient deleted",
+                )
+            )
+        deferred = self._quiet_deferral(c, now)
+        if deferred is not None:
+            metrics.DEFERRED.inc()
+            return DeliveryResult(
+                Outcome(
+                    c.id,
+                    c.lease_token,
+                    "pending",
+                    next_time=deferred,
+                    attempts_delta=-1,
+                    last_error="deferred to the end of quiet hours",
+                )
+            )
+
+        tried = list(c.channels_tried)
+        attempts: list[AttemptRow] = []
+        effects: list[tuple[UUID, str, str]] = []
+        plan = plan_routes(c, tried, self.senders.keys())
+        while plan.routes:
+            route = plan.routes[0]
+            wait = self.buckets.reserve(
+                route.channel, route.address, time.monotonic(), self.config.max_bucket_wait_seconds
+            )
+            if wait is None:  # the bucket is booked (or paused) for longer: come back later
+                hint = self.buckets.wait_hint(route.channel, route.address, time.monotonic())
+                metrics.RETRIED.labels("rate_limit").inc()
+                return DeliveryResult(
+                    Outcome(
+                        c.id,
+                        c.lease_token,
+                        "pending",
+                        next_time=self.clock() + timedelta(seconds=hint),
+                        attempts_delta=-1,
+                        last_error=f"waiting for the {route.channel} rate limit",
+                        channels_tried=tuple(tried),
+                    ),
+                    attempts,
+                    effects,
+                )
+            if wait > 0:
+                metrics.BUCKET_WAIT.labels(route.channel).observe(wait)
+                await asyncio.sleep(wait)
+
+            try:
+                message = render_claim(self.renderer, c, route.channel)
+            except (ValueError, LookupError, TemplateError, TypeError, AttributeError) as exc:
+                error = f"cannot render the message: {error_text(exc)}"
+                attempts.append(self._attempt(c, route, "failed", "config", error))
+                metrics.FAILED.labels(route.channel, "config").inc()
+                return DeliveryResult(
+                    Outcome(c.id, c.lease_token, "failed", last_error=error), attempts, effects
+                )
+
+            started = time.perf_counter()
+            sent_at = self.clock()
+            try:
+                # asyncio.timeout, not wait_for: no extra task per send.
+                async with asyncio.timeout(self.config.send_timeout_seconds):
+                    receipt = await self.senders[route.channel].send(route.address, message)
+            except RateLimitedError as exc:
+                ms = ms_since(started)
+                self.buckets.pause(route.channel, time.monotonic(), exc.retry_after)
+                attempts.append(
+                    self._attempt(c, route, "rate_limited", "rate_limited", error_text(exc), ms=ms)
+                )
+                metrics.FAILED.labels(route.channel, "rate_limited").inc()
+                metrics.RETRIED.labels("rate_limit").inc()
+                return DeliveryResult(
+                    Outcome(
+                        c.id,
+                        c.lease_token,
+                        "pending",
+                        next_time=self.clock() + timedelta(seconds=exc.retry_after),
+                        attempts_delta=-1,
+                        last_error=f"{route.channel} rate limited: {error_text(exc)}",
+                        channels_tried=tuple(tried),
+                    ),
+                    attempts,
+                    effects,
+                )
+            except PermanentError as exc:
+                error = f"{route.channel}: {error_text(exc)}"
+                attempts.append(
+                    self._attempt(c, route, "failed", "permanent", error, ms=ms_since(started))
+                )
+                metrics.FAILED.labels(route.channel, "permanent").inc()
+                if route.contact_id is not None and exc.effect != ContactEffect.NONE:
+                    effects.append((route.contact_id, str(exc.effect), error))
+                tried.append(str(route.channel))
+                fallback = c.caregiver_id is None and (c.platform == "auto" or c.allow_fallback)
+                if fallback:
+                    plan = plan_routes(c, tried, self.senders.keys())
+                    if plan.routes:
+                        continue
+                    error = f"{error}; {plan.reason}"
+                return DeliveryResult(
+                    Outcome(
+                        c.id, c.lease_token, "failed", last_error=error, channels_tried=tuple(tried)
+                    ),
+                    attempts,
+                    effects,
+                )
+            except ConfigurationError as exc:
+                error = f"channel {route.channel} is not configured: {error_text(exc)}"
+                attempts.append(
+                    self._attempt(c, route, "failed", "config", error, ms=ms_since(started))
+                )
+                metrics.FAILED.labels(route.channel, "config").inc()
+                return DeliveryResult(
+                    Outcome(
+                        c.id, c.lease_token, "failed", last_error=error, channels_tried=tuple(tried)
+                    ),
+                    attempts,
+                    effects,
+                )
+            except (DeliveryError, TimeoutError, OSError) as exc:
+                result = self.retry_or_fail(
+                    c, route, exc, attempts, ms=ms_since(started), tried=tried
+                )
+                result.effects = effects
+                return result
+            return self._sent(
+                c, route, receipt, sent_at, ms_since(started), tried, attempts, effects
+            )
+
+        # Nothing (left) to try.
+        error_class = "config" if plan.config else "permanent"
+        attempts.append(AttemptRow(c.id, self.clock(), "failed", None, error_class, plan.reason))
+        metrics.FAILED.labels("none", error_class).inc()
+        return DeliveryResult(
+            Outcome(
+                c.id, c.lease_token, "failed", last_error=plan.reason, channels_tried=tuple(tried)
+            ),
+            attempts,
+            effects,
+        )
+
+    def _quiet_deferral(self, c: Claim, now: datetime) -> datetime | None:
+        if not is_deferrable(c.kind, c.urgent):
+            return None
+        # The patient's own window, else their clinic's default, else the service default.
+        if c.quiet_start is not None and c.quiet_end is not None:
+            start, end = c.quiet_start, c.quiet_end
+        elif c.default_quiet_start is not None and c.default_quiet_end is not None:
+            start, end = c.default_quiet_start, c.default_quiet_end
+        else:
+            start, end = self.config.quiet_start, self.config.quiet_end
+        try:
+            return quiet_window_end(now, c.timezone or "UTC", start, end)
+        except (ValueError, KeyError):  # an unknown timezone must not block delivery
+            return quiet_window_end(now, "UTC", start, end)
+
+    def _sent(
+        self,
+        c: Claim,
+        route: Route,
+        receipt: Receipt,
+        sent_at: datetime,
+        ms: int,
+        tried: list[str],
+        attempts: list[AttemptRow],
+        effects: list[tuple[UUID, str, str]],
+    ) -> DeliveryResult:
+        metrics.sent_counter(route.channel).inc()
+        metrics.LAG.observe(max(0.0, (sent_at - c.scheduled_time).total_seconds()))
+        attempts.append(
+            AttemptRow(
+                c.id,
+                sent_at,
+                "sent",
+                str(route.channel),
+                provider_message_id=receipt.provider_message_id,
+                duration_ms=ms,
+            )
+        )
+        moves = []
+        if receipt.new_address and route.contact_id is not None:
+            moves.append((route.contact_id, receipt.new_address))
+        return DeliveryResult(
+            Outcome(
+                c.id,
+                c.lease_token,
+                "sent",
+                sent_at=sent_at,
+                provider_message_id=receipt.provider_message_id,
+                channel_used=str(route.channel),
+                channels_tried=(*tried, str(route.channel)),
+            ),
+            attempts,
+            effects,
+            moves,
+        )
+
+    def retry_or_fail(
+        self,
+        c: Claim,
+        route: Route | None,
+        exc: BaseException,
+        attempts: list[AttemptRow],
+        *,
+        ms: int | None = None,
+        tried: list[str] | None = None,
+    ) -> DeliveryResult:
+        """A transient failure: back off with full jitter, or fail after ``max_attempts``."""
+        error = f"{route.channel if route else 'dispatch'}: {error_text(exc)}"
+        if isinstance(exc, TimeoutError):
+            error = f"{route.channel if route else 'dispatch'}: timed out"
+        attempts.append(
+            AttemptRow(
+                c.id,
+                self.clock(),
+                "failed",
+                str(route.channel) if route else None,
+                "transient",
+                error,
+                duration_ms=ms,
+            )
+        )
+        metrics.FAILED.labels(str(route.channel) if route else "none", "transient").inc()
+        tried_tuple = tuple(tried) if tried is not None else None
+        if c.attempts >= c.max_attempts:
+            return DeliveryResult(
+                Outcome(
+                    c.id,
+                    c.lease_token,
+                    "failed",
+                    last_error=f"gave up after {c.attempts} attempts: {error}",
+                    channels_tried=tried_tuple,
+                ),
+                attempts,
+            )
+        delay = backoff_delay(
+            c.attempts,
+            base=self.config.backoff_base_seconds,
+            cap=self.config.backoff_cap_seconds,
+            rng=self.rng,
+        )
+        metrics.RETRIED.labels("transient").inc()
+        return DeliveryResult(
+            Outcome(
+                c.id,
+                c.lease_token,
+                "pending",
+                next_time=self.clock() + delay,
+                last_error=error,
+                channels_tried=tried_tuple,
+            ),
+            attempts,
+        )
+
+    def _attempt(
+        self,
+        c: Claim,
+        route: Route,
+        status: str,
+        error_class: str | None,
+        error: str | None,
+        *,
+        ms: int | None = None,
+    ) -> AttemptRow:
+        return AttemptRow(
+            c.id, self.clock(), status, str(route.channel), error_class, error, duration_ms=ms
+        )

@@ -1,0 +1,68 @@
+"""The dispatcher's configuration, its clock and its worker id."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from datetime import time as dtime
+
+from core.settings import Settings
+from platforms.base import Channel
+from scheduler.backoff import DEFAULT_BASE_SECONDS, DEFAULT_CAP_SECONDS
+from scheduler.buckets import DEFAULT_PLATFORM_RATES, DEFAULT_RECIPIENT_RATES
+
+
+def utc_now() -> datetime:
+    """The real clock (aware UTC)."""
+    return datetime.now(UTC)
+
+
+def default_worker_id() -> str:
+    """``host:pid``, stored in ``locked_by`` so an operator can see who holds a lease."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class DispatcherConfig:
+    """Knobs of one dispatcher; :meth:`from_settings` reads them from :class:`Settings`."""
+
+    worker_id: str = field(default_factory=default_worker_id)
+    batch_size: int = 100
+    concurrency: int = 64
+    lease_seconds: float = 60.0
+    poll_seconds: float = 5.0
+    shutdown_grace_seconds: float = 25.0
+    send_timeout_seconds: float = 30.0
+    backoff_base_seconds: float = DEFAULT_BASE_SECONDS
+    backoff_cap_seconds: float = DEFAULT_CAP_SECONDS
+    # A bucket slot further away than this puts the row back to pending (instead of holding the
+    # lease while it waits); at 1 SMS/s a batch of 100 would otherwise outlive its lease.
+    max_bucket_wait_seconds: float = 5.0
+    platform_rates: Mapping[Channel, float] = field(
+        default_factory=lambda: dict(DEFAULT_PLATFORM_RATES)
+    )
+    recipient_rates: Mapping[Channel, float] = field(
+        default_factory=lambda: dict(DEFAULT_RECIPIENT_RATES)
+    )
+    quiet_start: dtime = dtime(21, 0)
+    quiet_end: dtime = dtime(8, 0)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: object) -> DispatcherConfig:
+        """The configuration of ``medremind worker`` from the environment."""
+        rates = dict(DEFAULT_PLATFORM_RATES)
+        rates[Channel.EMAIL] = settings.email_rate_per_second
+        values: dict[str, object] = {
+            "batch_size": settings.worker_batch_size,
+            "concurrency": settings.worker_concurrency,
+            "lease_seconds": settings.worker_lease_seconds,
+            "poll_seconds": settings.worker_poll_seconds,
+            "shutdown_grace_seconds": settings.shutdown_grace_seconds,
+            "platform_rates": rates,
+            "quiet_start": settings.quiet_hours_start,
+            "quiet_end": settings.quiet_hours_end,
+        }
+        return cls(**(values | overrides))  # type: ignore[arg-type]
