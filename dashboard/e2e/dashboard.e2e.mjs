@@ -98,6 +98,19 @@ try {
     check(detail.includes("Luis Seeded"), "the caregiver");
     await shot(page, "desktop", "patient-adherence");
     log("seeded patient: adherence, last answer, channels, medicines, caregiver");
+
+    // A group message: count the recipients, then schedule; names are filled in per patient.
+    await page.goto(`${BASE_URL}/messages/new`);
+    await page.getByLabel("A group of patients").check();
+    await page.getByLabel("Name, external id or address contains").fill("seeded");
+    await page.getByRole("button", { name: "Count recipients" }).click();
+    await page.getByTestId("group-count").filter({ hasText: "1 patient will receive it." }).waitFor();
+    await page.getByLabel("Message", { exact: true }).fill("The clinic is closed on Friday, {{ patient_name }}.");
+    await page.getByLabel(/At a time/).check();
+    await page.getByLabel(/Date and time in/).fill(new Date(Date.now() + 3 * 86400000).toISOString().slice(0, 16));
+    await page.getByRole("button", { name: "Schedule to the group" }).click();
+    await page.getByTestId("group-scheduled").filter({ hasText: "Scheduled for 1 patient." }).waitFor();
+    log("scheduled a group message");
     await page.goto(`${BASE_URL}/patients`);
   }
 

@@ -337,6 +337,17 @@ async def test_dashboard_end_to_end(
     assert invite["token_hash"] == hashlib.sha256(result["invite_token"].encode()).hexdigest()
     assert invite["used_at"] is None and invite["live"]
 
+    # The group message reached the one matching patient, with the name filled in.
+    group = await admin_conn.fetch(
+        "select m.status, m.message_content from scheduled_messages m"
+        " join patients p on p.id = m.patient_id"
+        " where p.display_name = $1 and m.kind = 'free_text'",
+        SEEDED_NAME,
+    )
+    assert [(g["status"], g["message_content"]) for g in group] == [
+        ("pending", f"The clinic is closed on Friday, {SEEDED_NAME}.")
+    ]
+
     # The template was saved for clinic A only.
     templates = await admin_conn.fetch("select organization_id, name, body from message_templates")
     assert [(str(t["organization_id"]), t["name"]) for t in templates] == [(org_a, "Blood test")]

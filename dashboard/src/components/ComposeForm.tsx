@@ -1,11 +1,12 @@
 "use client";
 
-import { useState } from "react";
+import { useState, useTransition } from "react";
 import { fillTemplate } from "@/lib/placeholders";
 import { CHANNEL_LIMITS, smsCount } from "@/lib/sms";
 
 interface Props {
   action: (formData: FormData) => Promise<void>;
+  countGroup: (search: string) => Promise<number>;
   patients: { id: string; display_name: string | null }[];
   defaultPatient: string;
   timezone: string;
@@ -17,6 +18,7 @@ interface Props {
 /** Compose a free-text message with a live per-channel preview (length, SMS segments). */
 export function ComposeForm({
   action,
+  countGroup,
   patients,
   defaultPatient,
   timezone,
@@ -26,6 +28,10 @@ export function ComposeForm({
 }: Props) {
   const [text, setText] = useState("");
   const [patientId, setPatientId] = useState(defaultPatient);
+  const [audience, setAudience] = useState<"one" | "group">("one");
+  const [groupQuery, setGroupQuery] = useState("");
+  const [groupCount, setGroupCount] = useState<{ query: string; n: number } | null>(null);
+  const [counting, startCounting] = useTransition();
   const [platform, setPlatform] = useState("auto");
   const [when, setWhen] = useState<"now" | "later">("now");
   const sms = smsCount(text);
@@ -33,19 +39,65 @@ export function ComposeForm({
   return (
     <form action={action} className="grid-2">
       <div className="panel">
-        <div className="field">
-          <label htmlFor="patient_id">Patient</label>
-          <select id="patient_id" name="patient_id" value={patientId} onChange={(e) => setPatientId(e.target.value)} required>
-            <option value="" disabled>
-              Choose a patient
-            </option>
-            {patients.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.display_name ?? p.id}
-              </option>
-            ))}
-          </select>
-        </div>
+        <fieldset>
+          <legend>Recipients</legend>
+          <input type="hidden" name="audience" value={audience} />
+          <label className="radio">
+            <input type="radio" name="audience_choice" checked={audience === "one"} onChange={() => setAudience("one")} />
+            One patient
+          </label>
+          <label className="radio">
+            <input type="radio" name="audience_choice" checked={audience === "group"} onChange={() => setAudience("group")} />
+            A group of patients
+          </label>
+          {audience === "one" ? (
+            <div className="field" style={{ marginTop: "0.5rem" }}>
+              <label htmlFor="patient_id">Patient</label>
+              <select id="patient_id" name="patient_id" value={patientId} onChange={(e) => setPatientId(e.target.value)} required>
+                <option value="" disabled>
+                  Choose a patient
+                </option>
+                {patients.map((p) => (
+                  <option key={p.id} value={p.id}>
+                    {p.display_name ?? p.id}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : (
+            <div style={{ marginTop: "0.5rem" }}>
+              <div className="row">
+                <div className="field">
+                  <label htmlFor="group_query">Name, external id or address contains</label>
+                  <input
+                    id="group_query"
+                    name="group_query"
+                    value={groupQuery}
+                    maxLength={100}
+                    onChange={(e) => setGroupQuery(e.target.value)}
+                    aria-describedby="group-hint group-count"
+                  />
+                </div>
+                <div className="field">
+                  <button
+                    type="button"
+                    className="secondary"
+                    disabled={counting}
+                    onClick={() => startCounting(async () => setGroupCount({ query: groupQuery, n: await countGroup(groupQuery) }))}
+                  >
+                    Count recipients
+                  </button>
+                </div>
+              </div>
+              <p id="group-hint" className="hint">Empty means every active patient who consented.</p>
+              <p id="group-count" aria-live="polite" data-testid="group-count">
+                {groupCount && groupCount.query === groupQuery
+                  ? `${groupCount.n} patient${groupCount.n === 1 ? "" : "s"} will receive it.`
+                  : ""}
+              </p>
+            </div>
+          )}
+        </fieldset>
         <div className="field">
           <label htmlFor="platform">Channel</label>
           <select id="platform" name="platform" value={platform} onChange={(e) => setPlatform(e.target.value)}>
@@ -92,7 +144,13 @@ export function ComposeForm({
                 const chosen = templates.find((t) => t.id === e.target.value);
                 if (!chosen) return;
                 const patient = patients.find((p) => p.id === patientId);
-                setText(fillTemplate(chosen.body, { patient_name: patient?.display_name ?? "", clinic_name: clinicName }));
+                // For a group, {{ patient_name }} stays and is filled in per patient when scheduled.
+                setText(
+                  fillTemplate(
+                    chosen.body,
+                    audience === "one" ? { patient_name: patient?.display_name ?? "", clinic_name: clinicName } : { clinic_name: clinicName },
+                  ),
+                );
               }}
             >
               <option value="">Free text</option>
@@ -120,7 +178,10 @@ export function ComposeForm({
             {text.length} characters · SMS: {sms.segments} segment{sms.segments === 1 ? "" : "s"} ({sms.encoding})
           </p>
         </div>
-        <button type="submit">{when === "now" ? "Send now" : "Schedule"}</button>
+        <button type="submit">
+          {when === "now" ? "Send now" : "Schedule"}
+          {audience === "group" ? " to the group" : ""}
+        </button>
       </div>
       <section className="panel" aria-labelledby="preview-h">
         <h2 id="preview-h">Preview</h2>

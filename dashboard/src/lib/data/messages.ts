@@ -119,3 +119,46 @@ export async function sendNow(tx: Tx, id: string): Promise<boolean> {
      where id = ${id} and status = 'pending' returning id`;
   return rows.length === 1;
 }
+
+/** The LIKE pattern for a search text (its own wildcards escaped). */
+export function likePattern(search: string): string {
+  return `%${search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+}
+
+// Active, consented patients whose name, external id or a contact address contains $1 (all when empty).
+const GROUP_WHERE = `
+  p.status = 'active' and p.consent_at is not null
+  and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
+       or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2))`;
+
+/** How many patients a group message to `search` would reach. */
+export async function countGroup(tx: Tx, search: string): Promise<number> {
+  const [row] = await tx.unsafe<{ n: number }[]>(
+    `select count(*)::int as n from patients p where ${GROUP_WHERE}`,
+    [search, likePattern(search)],
+  );
+  return row?.n ?? 0;
+}
+
+/**
+ * Insert one pending message per patient of the group; `{{ patient_name }}` is filled in per
+ * patient. Returns how many were scheduled.
+ */
+export async function scheduleGroupMessage(
+  tx: Tx,
+  search: string,
+  input: Omit<NewMessage, "patientId">,
+): Promise<number> {
+  const rows = await tx.unsafe(
+    `insert into scheduled_messages (patient_id, message_content, scheduled_time, platform, kind,
+                                     urgent, created_by, payload)
+     select p.id,
+            regexp_replace($3::text, '\\{\\{\\s*patient_name\\s*\\}\\}', coalesce(p.display_name, ''), 'g'),
+            case when $4::text is null then now() else ($4::timestamp at time zone $5::text) end,
+            $6, 'free_text', $7, $8::uuid, '{"source": "dashboard", "group": true}'::jsonb
+       from patients p where ${GROUP_WHERE}
+     returning id`,
+    [search, likePattern(search), input.content, input.localTime, input.timezone, input.platform, input.urgent, input.createdBy],
+  );
+  return rows.length;
+}

@@ -1,5 +1,6 @@
 import "server-only";
 import type { Tx } from "../db";
+import { likePattern } from "./messages";
 
 /** Patient queries. Every function runs inside `asClinician`, so RLS limits the rows. */
 
@@ -44,7 +45,7 @@ const CHANNELS_JSON = `
  * 30 days (taken / taken+skipped+missed among doses already due), their last answer and channels.
  */
 export async function listPatients(tx: Tx, search: string): Promise<PatientSummary[]> {
-  const pattern = `%${search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+  const pattern = likePattern(search);
   return tx.unsafe<PatientSummary[]>(
     `
     with dose as (

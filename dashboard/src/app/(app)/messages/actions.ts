@@ -3,11 +3,24 @@
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
-import { PLATFORMS, cancelMessage, scheduleMessage, sendNow } from "@/lib/data/messages";
+import {
+  PLATFORMS,
+  cancelMessage,
+  countGroup,
+  scheduleGroupMessage,
+  scheduleMessage,
+  sendNow,
+} from "@/lib/data/messages";
 import { sqlState } from "@/lib/errors";
 import { isLocalDateTime } from "@/lib/time";
 
-/** Insert a pending message for one patient; the Python worker sends it when due. */
+/** How many patients a group message to `search` would reach (compose's recipient count). */
+export async function countGroupAction(search: string): Promise<number> {
+  const clinician = await requireClinician();
+  return asClinician(clinician.id, (tx) => countGroup(tx, String(search).trim().slice(0, 100)));
+}
+
+/** Insert a pending message for one patient or a group; the Python worker sends them when due. */
 export async function scheduleMessageAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const patientId = String(formData.get("patient_id") ?? "");
@@ -15,6 +28,30 @@ export async function scheduleMessageAction(formData: FormData): Promise<void> {
   const content = String(formData.get("message_content") ?? "").trim();
   const when = String(formData.get("when") ?? "now");
   const localTime = when === "later" ? String(formData.get("local_time") ?? "") : null;
+  const urgent = formData.get("urgent") === "on";
+  if (formData.get("audience") === "group") {
+    const search = String(formData.get("group_query") ?? "").trim();
+    if (
+      search.length > 100 ||
+      !(PLATFORMS as readonly string[]).includes(platform) ||
+      !content ||
+      content.length > 4096 ||
+      (localTime !== null && !isLocalDateTime(localTime))
+    ) {
+      redirect("/messages/new?error=invalid");
+    }
+    const count = await asClinician(clinician.id, (tx) =>
+      scheduleGroupMessage(tx, search, {
+        platform,
+        content,
+        localTime,
+        timezone: clinician.timezone,
+        urgent,
+        createdBy: clinician.id,
+      }),
+    );
+    redirect(`/messages?status=pending&scheduled=${count}`);
+  }
   const back = `/messages/new?patient=${encodeURIComponent(patientId)}`;
   if (
     !isUuid(patientId) ||
@@ -33,7 +70,7 @@ export async function scheduleMessageAction(formData: FormData): Promise<void> {
         content,
         localTime,
         timezone: clinician.timezone,
-        urgent: formData.get("urgent") === "on",
+        urgent,
         createdBy: clinician.id,
       }),
     );

@@ -33,6 +33,11 @@ export default async function MessagesPage({
         <Link className="button" href="/messages/new">Compose</Link>
       </div>
       {error ? <p role="alert" className="alert">{error}</p> : null}
+      {typeof params.scheduled === "string" ? (
+        <p role="status" className="notice" data-testid="group-scheduled">
+          Scheduled for {Number(params.scheduled)} patient{Number(params.scheduled) === 1 ? "" : "s"}.
+        </p>
+      ) : null}
       <form className="panel row" action="/messages">
         <div className="field" style={{ marginBottom: 0 }}>
           <label htmlFor="status">Status</label>

@@ -6,7 +6,7 @@ import { patientOptions } from "@/lib/data/patients";
 import { listTemplates } from "@/lib/data/templates";
 import { errorMessage } from "@/lib/errors";
 import { localInputValue } from "@/lib/time";
-import { scheduleMessageAction } from "../actions";
+import { countGroupAction, scheduleMessageAction } from "../actions";
 
 export const metadata: Metadata = { title: "Compose" };
 
@@ -30,6 +30,7 @@ export default async function ComposePage({
       {error ? <p role="alert" className="alert">{error}</p> : null}
       <ComposeForm
         action={scheduleMessageAction}
+        countGroup={countGroupAction}
         patients={patients}
         defaultPatient={defaultPatient}
         timezone={clinician.timezone}
