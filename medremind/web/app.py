@@ -49,6 +49,7 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     bot_username: str | None = None,
     resume_on_startup: bool = True,
+    detach_processing: bool = True,
 ) -> Starlette:
     """The ASGI app.
 
@@ -57,6 +58,8 @@ def create_app(
     (default: ``platforms.registry.build_senders(settings)`` at start-up, closed at shutdown).
     ``clock``: aware-UTC now. ``bot_username``: for invite links. ``resume_on_startup``: process
     inbound updates left unprocessed by an earlier process, in the background, at start-up.
+    ``detach_processing``: process inbound updates in detached tasks after the 200 (False: inside
+    the request's background task, so a test client sees the effects when the call returns).
     """
     own_database = database is None
     state = WebState(
@@ -65,6 +68,7 @@ def create_app(
         senders=senders,
         clock=clock or utc_now,
         bot_username=bot_username,
+        detach_processing=detach_processing,
     )
     own_senders = senders is None
     routes = _routes()
@@ -84,6 +88,11 @@ def create_app(
         try:
             yield
         finally:
+            unfinished = await inbound.drain(state, settings.shutdown_grace_seconds)
+            if unfinished:
+                logger.warning(
+                    "inbound updates left for the next start-up", extra={"count": unfinished}
+                )
             for task in list(state.tasks):
                 task.cancel()
             await asyncio.gather(*state.tasks, return_exceptions=True)

@@ -1,9 +1,16 @@
 """Store an inbound update before answering, then process it after the answer.
 
 The provider gets its 200 only once the update is in ``inbound_messages`` (unique per channel and
-provider id, so a retry or a replay is a no-op). Processing runs as a Starlette background task
-after the response; if the process dies in between, ``resume_unprocessed`` at the next start-up
-picks the row up, so nothing is lost.
+provider id, so a retry or a replay is a no-op). Processing starts from a Starlette background
+task after the response has been sent. By default that task hands the work to a detached asyncio
+task, so the HTTP cycle ends at once and the connection can carry the provider's next update:
+Telegram sends one update at a time per connection, and otherwise every acknowledgement would
+wait for the previous update's Bot API round trips. Past ``MAX_DETACHED`` updates in flight the
+background task processes inline instead, which slows acknowledgements down: backpressure rather
+than an unbounded pile of tasks.
+
+If the process dies before processing finishes, ``resume_unprocessed`` at the next start-up picks
+the row up, so nothing is lost. At shutdown, work in flight gets the grace period to finish.
 """
 
 from __future__ import annotations
@@ -21,6 +28,13 @@ from platforms.base import InboundEvent
 
 logger = logging.getLogger(__name__)
 
+# Updates accepted but not yet processed before acknowledgements start to wait (backpressure).
+MAX_DETACHED = 1024
+# Updates processed at once. Each holds a pool connection for its turn and then makes Bot API
+# calls; far more than the HTTP client's connection pool (64) only queues them in httpcore, whose
+# queue handling costs CPU quadratic in its length.
+MAX_CONCURRENT = 32
+
 
 async def accept(
     state: WebState, event: InboundEvent, raw_payload: dict[str, Any]
@@ -34,7 +48,24 @@ async def accept(
         INBOUND_UPDATES.labels(channel, "duplicate").inc()
         return None
     INBOUND_UPDATES.labels(channel, "stored").inc()
-    return BackgroundTask(process, state, inbound_id)
+    return BackgroundTask(after_response, state, inbound_id)
+
+
+async def after_response(state: WebState, inbound_id: uuid.UUID) -> None:
+    """Run after the 200: detach the processing, or do it here when too much is in flight."""
+    if not state.detach_processing or len(state.processing) >= MAX_DETACHED:
+        await process(state, inbound_id)
+        return
+    task = asyncio.create_task(_process_in_slot(state, inbound_id), name=f"inbound-{inbound_id}")
+    state.processing.add(task)
+    task.add_done_callback(state.processing.discard)
+
+
+async def _process_in_slot(state: WebState, inbound_id: uuid.UUID) -> None:
+    if state.processing_slots is None:
+        state.processing_slots = asyncio.Semaphore(MAX_CONCURRENT)
+    async with state.processing_slots:
+        await process(state, inbound_id)
 
 
 async def process(state: WebState, inbound_id: uuid.UUID) -> None:
@@ -53,6 +84,20 @@ async def process(state: WebState, inbound_id: uuid.UUID) -> None:
         logger.exception(
             "processing an inbound update failed", extra={"inbound_id": str(inbound_id)}
         )
+
+
+async def drain(state: WebState, grace_seconds: float) -> int:
+    """Wait up to ``grace_seconds`` for updates in flight; cancel the rest, return their count.
+
+    A cancelled update stays ``received`` and is resumed by the next process.
+    """
+    pending = set(state.processing)
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    return len(pending)
 
 
 async def resume(state: WebState) -> None:

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.logs import request_id_var
@@ -73,6 +74,9 @@ class RequestContextMiddleware:
         try:
             try:
                 await self.app(scope, receive, send_tracked)
+            except ClientDisconnect:
+                # The client went away mid-request: nothing to answer, nothing went wrong here.
+                status = 499
             except Exception:
                 # Answer JSON with the request id here, inside the request's log context, rather
                 # than let the server's plain-text 500 page out.

