@@ -603,7 +603,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--messages", type=int, default=None, help="override the message count")
     parser.add_argument("--seconds", type=float, default=None, help="scenario 4 duration")
     parser.add_argument("--sizes", type=int, nargs="*", default=None, help="scenario 6 sizes")
-    parser.add_argument("--procrastinate-concurrency", type=int, default=20)
+    parser.add_argument("--procrastinate-concurrency", type=int, default=10)
     parser.add_argument("--admin-url", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--result-file", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--serve-fake-telegram", action="store_true", help=argparse.SUPPRESS)
