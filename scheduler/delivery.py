@@ -88,6 +88,7 @@ class Deliverer:
         self.rng = rng
 
     async def deliver(self, c: Claim) -> DeliveryResult:
+        """Deliver ``c`` (or decide not to); classified delivery errors become the result."""
         now = self.clock()
         if now >= expiry_time(c.kind, c.scheduled_time, c.expires_at, c.appointment_starts_at):
             metrics.EXPIRED.inc()
