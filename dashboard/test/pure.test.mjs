@@ -101,3 +101,52 @@ describe("connectionOptions", () => {
     assert.throws(() => connectionOptions("mysql://u@h/db"), /not a postgres/);
   });
 });
+
+describe("supabasePasswordUserId", () => {
+  const { supabasePasswordUserId } = require("../.unit-build/supabase-auth.js");
+  const userId = "6f1c2d4e-0000-4000-8000-000000000001";
+  // A loopback stand-in for GoTrue's password grant.
+  async function withGoTrue(run) {
+    const { createServer } = await import("node:http");
+    const seen = [];
+    const server = createServer((req, res) => {
+      let raw = "";
+      req.on("data", (c) => (raw += c));
+      req.on("end", () => {
+        seen.push({ url: req.url, apikey: req.headers.apikey, body: JSON.parse(raw) });
+        const { password } = JSON.parse(raw);
+        if (password === "boom") {
+          res.writeHead(503).end();
+        } else if (password === "right") {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify({ access_token: "x", user: { id: userId } }));
+        } else {
+          res.writeHead(400, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: "invalid_grant" }));
+        }
+      });
+    });
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      await run(`http://127.0.0.1:${server.address().port}/`, seen);
+    } finally {
+      server.close();
+    }
+  }
+  test("a correct password gives the user id; the anon key and grant are sent", async () => {
+    await withGoTrue(async (url, seen) => {
+      assert.equal(await supabasePasswordUserId(url, "anon-key", "a@b.c", "right"), userId);
+      assert.deepEqual(seen[0], {
+        url: "/auth/v1/token?grant_type=password",
+        apikey: "anon-key",
+        body: { email: "a@b.c", password: "right" },
+      });
+    });
+  });
+  test("a wrong password gives null; a server error throws", async () => {
+    await withGoTrue(async (url) => {
+      assert.equal(await supabasePasswordUserId(url, "k", "a@b.c", "wrong"), null);
+      await assert.rejects(supabasePasswordUserId(url, "k", "a@b.c", "boom"), /answered 503/);
+    });
+  });
+});

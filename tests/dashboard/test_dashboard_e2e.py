@@ -186,7 +186,9 @@ async def test_dashboard_end_to_end(
     database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
     base_env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_", "SUPABASE_"))
     }
     base_env["NEXT_TELEMETRY_DISABLED"] = "1"
     _ensure_built(base_env)

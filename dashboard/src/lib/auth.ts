@@ -3,6 +3,7 @@ import bcrypt from "bcryptjs";
 import { redirect } from "next/navigation";
 import { asClinician, asSignInLookup, isUuid } from "./db";
 import { sessionClinicianId } from "./session";
+import { supabasePasswordUserId } from "./supabase-auth";
 
 /** The signed-in clinician and their organization, as row-level security lets them see it. */
 export interface Clinician {
@@ -48,11 +49,20 @@ export async function requireClinician(): Promise<Clinician> {
 const DUMMY_HASH = "$2b$10$CwTycUXWue0Thq9StjUM0uJ8.Pp4S0WJ6Y0F0u1kC8c7mJ7xj1QmW";
 
 /**
- * Check an e-mail and password against auth.users (bcrypt, as Supabase Auth stores them) and
- * return the clinician id, or null. The hash is read as the connection role because nobody is
+ * Check an e-mail and password and return the clinician id, or null. With SUPABASE_URL and
+ * SUPABASE_ANON_KEY, Supabase Auth checks them; otherwise they are checked against auth.users
+ * here (bcrypt, as Supabase Auth stores them). The hash is read as the connection role because nobody is
  * signed in yet; the clinician row is then read under row-level security as that user.
  */
 export async function verifyPassword(email: string, password: string): Promise<string | null> {
+  const supabaseUrl = process.env.SUPABASE_URL;
+  const anonKey = process.env.SUPABASE_ANON_KEY;
+  if (supabaseUrl && anonKey) {
+    const userId = await supabasePasswordUserId(supabaseUrl, anonKey, email, password);
+    if (!userId || !isUuid(userId)) return null;
+    const clinician = await loadClinician(userId);
+    return clinician ? clinician.id : null;
+  }
   const users = await asSignInLookup(
     (sql) => sql<{ id: string; encrypted_password: string | null }[]>`
       select id, encrypted_password from auth.users
