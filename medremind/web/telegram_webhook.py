@@ -41,6 +41,9 @@ async def telegram_webhook(request: Request) -> Response:
     if not secret_matches(expected, request.headers.get(SECRET_HEADER)):
         INBOUND_UPDATES.labels("telegram", "rejected").inc()
         return error_response(403, "bad or missing webhook secret")
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return error_response(413, "update too large")
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return error_response(413, "update too large")

@@ -80,6 +80,9 @@ async def _verified_form(
     if not signature:
         INBOUND_UPDATES.labels(channel, "rejected").inc()
         return error_response(403, "missing X-Twilio-Signature")
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return error_response(413, "form too large")
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return error_response(413, "form too large")

@@ -33,6 +33,9 @@ async def json_body(request: Request) -> Any:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in ("application/json", "application/fhir+json"):
         raise ApiError(415, "send the body as application/json")
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")

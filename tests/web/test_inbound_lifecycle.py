@@ -1,0 +1,65 @@
+"""Inbound processing after the 200: detached tasks drained at shutdown, and updates a crashed
+process left behind resumed at start-up; plus ``medremind apikey create``."""
+
+from __future__ import annotations
+
+import asyncio
+
+from core.db import Database
+from medremind.commands import run_apikey_create
+from medremind.web import create_app
+from medremind.web.inbound import drain
+from tests.fakes.fake_telegram import FakeTelegram, text_update
+from tests.web.conftest import WEBHOOK_SECRET, count, make_client
+
+SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+
+
+async def test_detached_processing_finishes_and_is_drained(
+    web_settings, db: Database, senders, admin_conn, fake_telegram: FakeTelegram
+):
+    app = create_app(web_settings, database=db, senders=senders, resume_on_startup=False)
+    state = app.state.web
+    async with make_client(app) as client:
+        for chat in (555100001, 555100002, 555100003):
+            response = await client.post(
+                "/telegram/webhook", json=text_update(chat, "/start"), headers=SECRET
+            )
+            assert response.status_code == 200
+    assert await count(admin_conn, "inbound_messages") == 3
+    assert await drain(state, grace_seconds=30) == 0
+    assert not state.processing
+    statuses = await admin_conn.fetch("select status from inbound_messages")
+    assert {r["status"] for r in statuses} == {"processed"}
+    assert len(fake_telegram.sent_messages) >= 3
+
+
+async def test_unprocessed_updates_are_resumed_at_startup(
+    web_settings, db: Database, senders, admin_conn, fake_telegram: FakeTelegram
+):
+    # A process that stored the update and died before processing it.
+    from bot.intake import store_inbound
+    from platforms.telegram import parse_update
+
+    update = text_update(555100004, "/start")
+    assert db.pool is not None
+    await store_inbound(db.pool, parse_update(update), update)
+    assert await admin_conn.fetchval("select status from inbound_messages") == "received"
+
+    app = create_app(web_settings, database=db, senders=senders)
+    async with app.router.lifespan_context(app):
+        for _ in range(200):
+            if await admin_conn.fetchval("select status from inbound_messages") != "received":
+                break
+            await asyncio.sleep(0.05)
+    assert await admin_conn.fetchval("select status from inbound_messages") == "processed"
+    assert fake_telegram.sent_messages
+
+
+async def test_apikey_create_command(settings, admin_conn, org, capsys):
+    assert await run_apikey_create(settings, org["name"], "ehr") == 0
+    key = capsys.readouterr().out.strip()
+    assert key.startswith("mr_")
+    row = await admin_conn.fetchrow("select organization_id, name from api_keys")
+    assert (row["organization_id"], row["name"]) == (org["id"], "ehr")
+    assert await run_apikey_create(settings, "No Such Clinic", "x") == 1
