@@ -63,3 +63,25 @@ async def test_apikey_create_command(settings, admin_conn, org, capsys):
     row = await admin_conn.fetchrow("select organization_id, name from api_keys")
     assert (row["organization_id"], row["name"]) == (org["id"], "ehr")
     assert await run_apikey_create(settings, "No Such Clinic", "x") == 1
+
+
+async def test_invite_link_from_the_api_is_accepted_by_the_bot(
+    client, admin_conn, auth, fake_telegram: FakeTelegram
+):
+    created = await client.post(
+        "/api/v1/patients", json={"display_name": "Sam", "consent": True}, headers=auth
+    )
+    patient_id = created.json()["id"]
+    invite = await client.post(f"/api/v1/patients/{patient_id}/invites", headers=auth)
+    token = invite.json()["token"]
+    response = await client.post(
+        "/telegram/webhook", json=text_update(555100005, f"/start {token}"), headers=SECRET
+    )
+    assert response.status_code == 200
+    # The bot found the invite by its hash and holds it for the consent step that follows.
+    state = await admin_conn.fetchval(
+        "select state::text from conversations where channel = 'telegram' and chat_address = $1",
+        "555100005",
+    )
+    assert patient_id in state
+    assert not any("not valid" in (m.text or "") for m in fake_telegram.sent_messages)
