@@ -140,3 +140,17 @@ returning *
 
 -- name: appointment_by_external_id
 select * from appointments where organization_id = $1 and external_id = $2
+
+-- name: due_backlog
+-- Pending messages already due, per platform, and how late the oldest is (for /metrics).
+select platform, count(*) as due,
+       extract(epoch from now() - min(scheduled_time))::float8 as oldest_seconds
+  from scheduled_messages
+ where status = 'pending' and scheduled_time <= now()
+ group by platform
+
+-- name: inbound_backlog
+select count(*) as waiting,
+       coalesce(extract(epoch from now() - min(received_at)), 0)::float8 as oldest_seconds
+  from inbound_messages
+ where status = 'received'

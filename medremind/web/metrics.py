@@ -1,17 +1,37 @@
 """HTTP and inbound metrics in prometheus_client's default registry, and ``GET /metrics``.
 
 The dispatcher and planner register theirs in the same registry (``scheduler/metrics.py``); it is
-imported here when present so one scrape of the web process shows them all.
+imported here when present so one scrape of the web process shows them all. Counters live per
+process, so what the workers see of the queue is also read from the database at each scrape:
+due messages per platform and how late the oldest is (the morning-peak lag), and inbound
+updates waiting to be processed. Any number of worker processes then shows up as one figure.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
+import logging
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from starlette.requests import Request
 from starlette.responses import Response
+
+from core.sql import query
+
+logger = logging.getLogger(__name__)
+
+# A scrape must answer even when the database does not.
+BACKLOG_QUERY_TIMEOUT_S = 2.0
+_PLATFORMS = ("telegram", "whatsapp", "sms", "email", "console", "auto")
 
 HTTP_REQUESTS = Counter(
     "medremind_http_requests_total",
@@ -40,6 +60,45 @@ INBOUND_PROCESSING_ERRORS = Counter(
 )
 
 
+DUE_MESSAGES = Gauge(
+    "medremind_due_messages",
+    "Pending scheduled messages already due (read from the database at scrape time).",
+    ["platform"],
+)
+DUE_OLDEST_AGE = Gauge(
+    "medremind_due_oldest_age_seconds",
+    "How late the oldest due pending message is, per platform (0 when none is due).",
+    ["platform"],
+)
+INBOUND_WAITING = Gauge(
+    "medremind_inbound_unprocessed",
+    "Stored inbound updates not processed yet (read from the database at scrape time).",
+)
+INBOUND_OLDEST_AGE = Gauge(
+    "medremind_inbound_unprocessed_oldest_age_seconds",
+    "Age of the oldest unprocessed inbound update.",
+)
+
+
+async def refresh_backlog(pool: object) -> None:
+    """Set the backlog gauges from the database; leaves them as they were on failure."""
+    try:
+        async with asyncio.timeout(BACKLOG_QUERY_TIMEOUT_S):
+            async with pool.acquire() as conn:  # type: ignore[attr-defined]
+                due = await conn.fetch(query("web", "due_backlog"))
+                waiting = await conn.fetchrow(query("web", "inbound_backlog"))
+    except Exception as exc:  # a metrics scrape never fails because the database did
+        logger.warning("backlog metrics unavailable", extra={"error_type": type(exc).__name__})
+        return
+    by_platform = {row["platform"]: row for row in due}
+    for platform in _PLATFORMS:
+        row = by_platform.get(platform)
+        DUE_MESSAGES.labels(platform).set(row["due"] if row else 0)
+        DUE_OLDEST_AGE.labels(platform).set(max(0.0, row["oldest_seconds"]) if row else 0)
+    INBOUND_WAITING.set(waiting["waiting"])
+    INBOUND_OLDEST_AGE.set(max(0.0, waiting["oldest_seconds"]))
+
+
 def _load_other_metrics() -> None:
     """Register the scheduler's metrics when its module exists (it may not in a slim deploy)."""
     with contextlib.suppress(ImportError):
@@ -49,4 +108,7 @@ def _load_other_metrics() -> None:
 async def metrics_endpoint(request: Request) -> Response:
     """``GET /metrics``: the default registry in Prometheus text format."""
     _load_other_metrics()
+    pool = request.app.state.web.database.pool
+    if pool is not None:
+        await refresh_backlog(pool)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -54,9 +54,23 @@ async def test_request_id_is_echoed_or_generated(client):
     assert len(response.headers["x-request-id"]) == 32
 
 
-async def test_metrics_exposes_http_and_dispatch_figures(client, auth):
+async def test_metrics_exposes_http_and_dispatch_figures(client, auth, admin_conn, patient):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.factories import create_message
+
+    late = datetime.now(UTC) - timedelta(minutes=10)
+    await create_message(admin_conn, patient["id"], platform="sms", scheduled_time=late)
     await client.get("/api/v1/messages/00000000-0000-0000-0000-000000000000", headers=auth)
     text = (await client.get("/metrics")).text
+    assert 'medremind_due_messages{platform="sms"} 1.0' in text
+    age = next(
+        line
+        for line in text.splitlines()
+        if line.startswith('medremind_due_oldest_age_seconds{platform="sms"}')
+    )
+    assert float(age.split()[-1]) >= 590
+    assert "medremind_inbound_unprocessed 0.0" in text
     assert 'route="/api/v1/messages/{message_id}"' in text
     assert "medremind_http_request_duration_seconds_bucket" in text
     assert "medremind_inbound_updates_total" in text
