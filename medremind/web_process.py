@@ -116,7 +116,8 @@ async def serve(settings: Settings, *, host: str = "0.0.0.0") -> int:  # noqa: S
             access_log=False,  # our middleware logs requests without query strings
             server_header=False,
             lifespan="on",
-            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) or None,
+            # Half the grace for open requests, half for processing after them (see create_app).
+            timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds / 2)),
         )
         server = _Server(config)
         try:
