@@ -49,12 +49,14 @@ class WebState:
         """The conversation engine's context over this app's pool, senders and clock."""
         if self._bot_context is None and self.database.pool is not None:
             from bot.context import BotContext
+            from core.templating import TemplateRenderer
 
             self._bot_context = BotContext(
                 pool=self.database.pool,
                 senders=self.senders or {},
                 settings=self.settings,
                 clock=self.clock,
+                renderer=TemplateRenderer(sms_max_segments=self.settings.sms_max_segments),
             )
         return self._bot_context
 
