@@ -613,6 +613,9 @@ def _parse() -> argparse.Namespace:
 
 
 def main() -> int:
+    from medremind.worker_process import cache_missing_sniffio
+
+    cache_missing_sniffio()  # as ``medremind worker`` does
     args = _parse()
     if args.serve_fake_telegram:
         serve_fake_telegram(args.latency, args.rate_limit)

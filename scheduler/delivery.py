@@ -131,10 +131,12 @@ class Deliverer:
         plan = plan_routes(c, tried, self.senders.keys())
         while plan.routes:
             route = plan.routes[0]
-            wait = self.buckets.reserve(
-                route.channel, route.address, time.monotonic(), self.config.max_bucket_wait_seconds
+            wait = await self.buckets.acquire(
+                route.channel, route.address, self.config.max_bucket_wait_seconds
             )
-            if wait is None:  # the bucket is booked (or paused) for longer: come back later
+            if (
+                wait is None
+            ):  # the queue (or a pause) is longer than we hold a lease: come back later
                 hint = self.buckets.wait_hint(route.channel, route.address, time.monotonic())
                 metrics.RETRIED.labels("rate_limit").inc()
                 return DeliveryResult(
@@ -152,7 +154,6 @@ class Deliverer:
                 )
             if wait > 0:
                 metrics.BUCKET_WAIT.labels(route.channel).observe(wait)
-                await asyncio.sleep(wait)
 
             try:
                 message = render_claim(self.renderer, c, route.channel)

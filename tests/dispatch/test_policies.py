@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time as clock
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
@@ -111,24 +113,36 @@ def test_expiry_defaults_per_kind() -> None:
     )
 
 
-def test_bucket_spaces_sends_at_the_rate() -> None:
+def test_bucket_spaces_sends_from_their_actual_start() -> None:
     buckets = BucketSet({Channel.TELEGRAM: 30.0}, {Channel.TELEGRAM: 1.0})
-    waits = [buckets.reserve(Channel.TELEGRAM, f"chat{i}", 100.0, 10.0) for i in range(4)]
-    assert waits == pytest.approx([0, 1 / 30, 2 / 30, 3 / 30])
-    # The same chat: one per second, whatever the platform allows.
-    assert buckets.reserve(Channel.TELEGRAM, "chat0", 100.0, 10.0) == pytest.approx(1.0)
-    # Too far away: no reservation.
-    assert buckets.reserve(Channel.TELEGRAM, "chat0", 100.0, 0.5) is None
+    assert buckets.try_take(Channel.TELEGRAM, "chat0", 100.0) == 0
+    # The next send to anyone waits 1/30 s; to the same chat a whole second.
+    assert buckets.try_take(Channel.TELEGRAM, "chat1", 100.0) == pytest.approx(1 / 30)
+    assert buckets.try_take(Channel.TELEGRAM, "chat1", 100.0 + 1 / 30) == 0
+    assert buckets.try_take(Channel.TELEGRAM, "chat0", 100.2) == pytest.approx(0.8)
+    # After a stall the spacing restarts from the real time: no burst of overdue sends.
+    assert buckets.try_take(Channel.TELEGRAM, "chat2", 105.0) == 0
+    assert buckets.try_take(Channel.TELEGRAM, "chat3", 105.0) == pytest.approx(1 / 30)
 
 
 def test_bucket_pause_holds_the_platform() -> None:
     buckets = BucketSet({Channel.TELEGRAM: 30.0}, {})
     buckets.pause(Channel.TELEGRAM, 100.0, 7.0)
     assert buckets.wait_hint(Channel.TELEGRAM, "x", 100.0) == pytest.approx(7.0)
-    assert buckets.reserve(Channel.TELEGRAM, "x", 100.0, 5.0) is None
-    assert buckets.reserve(Channel.TELEGRAM, "x", 107.0, 5.0) == 0
+    assert buckets.try_take(Channel.TELEGRAM, "x", 100.0) == pytest.approx(7.0)
+    assert buckets.try_take(Channel.TELEGRAM, "x", 107.0) == 0
     # Other platforms are not affected.
-    assert buckets.reserve(Channel.SMS, "+1", 100.0, 5.0) == 0
+    assert buckets.try_take(Channel.SMS, "+1", 100.0) == 0
+
+
+async def test_acquire_waits_its_turn_and_refuses_a_queue_longer_than_max_wait() -> None:
+    buckets = BucketSet({Channel.SMS: 20.0}, {})
+    waits = await asyncio.gather(*(buckets.acquire(Channel.SMS, "+1", 1.0) for _ in range(5)))
+    assert waits[0] is not None and waits[0] < 0.01
+    assert all(w is not None for w in waits)
+    assert max(w for w in waits if w is not None) >= 4 / 20 - 0.01  # spaced, not a burst
+    buckets.pause(Channel.SMS, clock.monotonic(), 30)
+    assert await buckets.acquire(Channel.SMS, "+1", 1.0) is None
 
 
 def _claim(**overrides: object) -> Claim:
