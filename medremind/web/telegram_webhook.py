@@ -3,10 +3,17 @@
 Telegram sends the secret given at ``setWebhook`` in ``X-Telegram-Bot-Api-Secret-Token``. It is
 compared in constant time; a missing or wrong header, or no secret configured at all (fail
 closed), answers 403 before the body is even read, so nothing is stored.
+
+A button press is answered in the webhook response itself (Telegram's "reply with a method"
+feature: ``{"method": "answerCallbackQuery", ...}`` in the 200's body): the patient's spinner stops
+with the acknowledgement instead of after processing, and the bot is spared one Bot API call.
+The stored event then carries no ``callback_query_id``, so processing does not answer it again;
+a redelivered duplicate gets the same answer in its response.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
 import logging
@@ -66,5 +73,9 @@ async def telegram_webhook(request: Request) -> Response:
         # An update type the bot does not handle: acknowledge so Telegram does not retry it.
         INBOUND_UPDATES.labels("telegram", "ignored").inc()
         return JSONResponse({"ok": True})
+    answer: dict[str, object] = {"ok": True}
+    if event.callback_query_id:
+        answer = {"method": "answerCallbackQuery", "callback_query_id": event.callback_query_id}
+        event = dataclasses.replace(event, callback_query_id=None)
     task = await inbound.accept(state, event, update)
-    return JSONResponse({"ok": True}, background=task)
+    return JSONResponse(answer, background=task)

@@ -70,6 +70,7 @@ async def test_telegram_update_stored_processed_and_replay_has_no_second_effect(
     update = text_update(555000222, "/start")
     first = await client.post("/telegram/webhook", json=update, headers=SECRET)
     assert first.status_code == 200
+    assert first.json() == {"ok": True}
     row = await admin_conn.fetchrow("select status, channel from inbound_messages")
     assert row["channel"] == "telegram"
     # The background task ran after the 200 (ASGITransport waits for it): the bot answered.
@@ -83,11 +84,23 @@ async def test_telegram_update_stored_processed_and_replay_has_no_second_effect(
     assert len(fake_telegram.sent_messages) == replies
 
 
-async def test_telegram_button_press_is_answered(client, admin_conn, fake_telegram):
-    response = await client.post(
-        "/telegram/webhook", json=callback_update(555000333, "x:unknown"), headers=SECRET
-    )
+async def test_telegram_button_press_is_answered_in_the_webhook_response(
+    client, admin_conn, fake_telegram
+):
+    update = callback_update(555000333, "x:unknown")
+    response = await client.post("/telegram/webhook", json=update, headers=SECRET)
     assert response.status_code == 200
+    assert response.json() == {
+        "method": "answerCallbackQuery",
+        "callback_query_id": update["callback_query"]["id"],
+    }
+    assert await count(admin_conn, "inbound_messages") == 1
+    # Processing replied but did not answer the query a second time through the Bot API.
+    assert fake_telegram.calls_to("answerCallbackQuery") == []
+    assert await admin_conn.fetchval("select status from inbound_messages") == "processed"
+    # A redelivery is not stored again but gets the same answer.
+    again = await client.post("/telegram/webhook", json=update, headers=SECRET)
+    assert again.json()["method"] == "answerCallbackQuery"
     assert await count(admin_conn, "inbound_messages") == 1
 
 
