@@ -54,6 +54,8 @@ class Bucket:
 
     def take(self, now: float) -> None:
         """A send starts now."""
+        # From the real start: a late wake-up costs a little rate, but never makes a burst (a
+        # schedule that "caught up" measured 429s from the fake Telegram under machine load).
         self.next_at = max(self.next_at, now) + 1.0 / self.rate
 
     def pause_until(self, until: float) -> None:
