@@ -16,6 +16,7 @@ the row up, so nothing is lost. At shutdown, work in flight gets the grace perio
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from typing import Any
@@ -42,13 +43,34 @@ async def accept(
     """Store ``event``; return the task that processes it, or None for a duplicate."""
     from bot.intake import store_inbound
 
-    inbound_id = await store_inbound(state.pool, event, raw_payload)
+    # PostgreSQL's text and jsonb hold no NUL; a provider retrying a 500 forever over one stray
+    # NUL would be worse than dropping the character.
+    event = _without_nul(event)
+    inbound_id = await store_inbound(state.pool, event, _without_nul(raw_payload))
     channel = str(event.channel)
     if inbound_id is None:
         INBOUND_UPDATES.labels(channel, "duplicate").inc()
         return None
     INBOUND_UPDATES.labels(channel, "stored").inc()
     return BackgroundTask(after_response, state, inbound_id)
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` with NUL characters removed from every string in it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, InboundEvent):
+        changes = {
+            f.name: _without_nul(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if isinstance(getattr(value, f.name), str) and "\x00" in getattr(value, f.name)
+        }
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
 
 
 async def after_response(state: WebState, inbound_id: uuid.UUID) -> None:

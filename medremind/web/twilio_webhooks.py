@@ -98,8 +98,9 @@ async def _verified_form(
     if not RequestValidator(token).validate(url, _params(pairs), signature):
         INBOUND_UPDATES.labels(channel, "rejected").inc()
         return error_response(403, "invalid X-Twilio-Signature")
-    # Last value wins for repeated fields, as Starlette's form parsing does.
-    return dict(pairs)
+    # Last value wins for repeated fields, as Starlette's form parsing does. PostgreSQL stores no
+    # NUL, and a signed form with one must not turn into a 500 that Twilio retries forever.
+    return {key: value.replace("\x00", "") for key, value in pairs}
 
 
 def _twiml() -> Response:

@@ -321,3 +321,19 @@ async def test_status_for_unknown_sid_is_recorded_only(client, admin_conn):
     assert response.status_code == 204
     assert await count(admin_conn, "delivery_status_events") == 1
     assert await count(admin_conn, "message_delivery_attempts") == 0
+
+
+async def test_nul_characters_do_not_break_storage(client, admin_conn, auth, patient):
+    update = text_update(555000444, "hello\u0000there")
+    response = await client.post("/telegram/webhook", json=update, headers=SECRET)
+    assert response.status_code == 200
+    form = inbound_form("+14155550107", "bad\x00byte")
+    response = await client.post(
+        "/twilio/inbound", data=form, headers=_signed("/twilio/inbound", form)
+    )
+    assert response.status_code == 200
+    assert await count(admin_conn, "inbound_messages") == 2
+    body = {"patient_id": str(patient["id"]), "text": "ok", "variables": {"a": "x\u0000"}}
+    response = await client.post("/api/v1/messages", json=body, headers=auth)
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "variables.a"

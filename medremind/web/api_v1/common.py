@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from medremind.api_keys import authenticate
-from medremind.web.errors import ApiError
+from medremind.web.errors import ApiError, ValidationFailed
 from medremind.web.state import web_state
 
 # API bodies are small JSON documents; a FHIR resource is the largest we take.
@@ -40,9 +40,34 @@ async def json_body(request: Request) -> Any:
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ApiError(400, "body is not valid JSON") from None
+    where = nul_path(body)
+    if where is not None:
+        # PostgreSQL stores no NUL in text or jsonb; refuse it here rather than fail there.
+        raise ValidationFailed(where or "body", "must not contain NUL characters")
+    return body
+
+
+def nul_path(value: Any, path: str = "") -> str | None:
+    """The JSON path of the first string (or key) containing NUL, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = nul_path(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                return path or "body"
+            found = nul_path(item, child)
+            if found is not None:
+                return found
+    return None
 
 
 def path_uuid(request: Request, name: str, what: str) -> uuid.UUID:
