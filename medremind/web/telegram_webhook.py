@@ -65,7 +65,7 @@ async def telegram_webhook(request: Request) -> Response:
 
     try:
         event = parse_update(update)
-    except (ValueError, KeyError, TypeError) as exc:
+    except Exception as exc:  # any parser failure on an authenticated update
         # Authenticated but unparseable: acknowledge, or Telegram would redeliver it for a day.
         logger.warning("unparseable telegram update", extra={"error_type": type(exc).__name__})
         event = None
