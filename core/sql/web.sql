@@ -154,3 +154,9 @@ select count(*) as waiting,
        coalesce(extract(epoch from now() - min(received_at)), 0)::float8 as oldest_seconds
   from inbound_messages
  where status = 'received'
+
+-- name: planner_backlog
+-- Active schedules the planner has not planned up to now (new or edited ones wait for a tick).
+select count(*) as behind
+  from reminder_schedules
+ where status = 'active' and (planned_until is null or planned_until < now())

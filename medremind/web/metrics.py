@@ -3,8 +3,9 @@
 The dispatcher and planner register theirs in the same registry (``scheduler/metrics.py``); it is
 imported here when present so one scrape of the web process shows them all. Counters live per
 process, so what the workers see of the queue is also read from the database at each scrape:
-due messages per platform and how late the oldest is (the morning-peak lag), and inbound
-updates waiting to be processed. Any number of worker processes then shows up as one figure.
+due messages per platform and how late the oldest is (the morning-peak lag), inbound updates
+waiting to be processed, and schedules the planner has not planned up to now. Any number of
+worker processes then shows up as one figure.
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ INBOUND_WAITING = Gauge(
     "medremind_inbound_unprocessed",
     "Stored inbound updates not processed yet (read from the database at scrape time).",
 )
+SCHEDULES_BEHIND = Gauge(
+    "medremind_schedules_unplanned",
+    "Active reminder schedules not planned up to now (the planner's backlog; 0 when healthy).",
+)
 INBOUND_OLDEST_AGE = Gauge(
     "medremind_inbound_unprocessed_oldest_age_seconds",
     "Age of the oldest unprocessed inbound update.",
@@ -87,6 +92,7 @@ async def refresh_backlog(pool: object) -> None:
             async with pool.acquire() as conn:  # type: ignore[attr-defined]
                 due = await conn.fetch(query("web", "due_backlog"))
                 waiting = await conn.fetchrow(query("web", "inbound_backlog"))
+                behind = await conn.fetchval(query("web", "planner_backlog"))
     except Exception as exc:  # a metrics scrape never fails because the database did
         logger.warning("backlog metrics unavailable", extra={"error_type": type(exc).__name__})
         return
@@ -97,6 +103,7 @@ async def refresh_backlog(pool: object) -> None:
         DUE_OLDEST_AGE.labels(platform).set(max(0.0, row["oldest_seconds"]) if row else 0)
     INBOUND_WAITING.set(waiting["waiting"])
     INBOUND_OLDEST_AGE.set(max(0.0, waiting["oldest_seconds"]))
+    SCHEDULES_BEHIND.set(behind)
 
 
 def _load_other_metrics() -> None:

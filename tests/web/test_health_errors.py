@@ -71,6 +71,7 @@ async def test_metrics_exposes_http_and_dispatch_figures(client, auth, admin_con
     )
     assert float(age.split()[-1]) >= 590
     assert "medremind_inbound_unprocessed 0.0" in text
+    assert "medremind_schedules_unplanned 0.0" in text
     assert 'route="/api/v1/messages/{message_id}"' in text
     assert "medremind_http_request_duration_seconds_bucket" in text
     assert "medremind_inbound_updates_total" in text
