@@ -157,7 +157,7 @@ async def test_sigkill_loses_nothing_and_duplicates_stay_within_the_sends_in_fli
     total = 6000 if STRESS else 2000
     kills = 8 if STRESS else 4
     await _insert_due(admin_conn, total)
-    options = {"delay": 0.005, "lease": 3, "batch": 25, "concurrency": 16}
+    options = {"delay": 0.005, "lease": 5, "batch": 25, "concurrency": 16}
     names = [f"w{i}" for i in range(4)]
     for name in names:
         workers.start(name, **options)
@@ -177,7 +177,7 @@ async def test_sigkill_loses_nothing_and_duplicates_stay_within_the_sends_in_fli
         victim = rng.choice(names)
         workers.procs[victim].kill()
         workers.procs[victim].wait()
-        # What the dead worker held: claimed and not recorded. Its lease (3 s) keeps the reaper off
+        # What the dead worker held: claimed and not recorded. Its lease (5 s) keeps the reaper off
         # these rows while we read them.
         held = await admin_conn.fetch(
             "select id from scheduled_messages where status = 'processing' and locked_by = $1",
