@@ -24,6 +24,7 @@ one), with the appointment row locked, and takes ``now`` from the caller: nothin
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -37,6 +38,8 @@ from core.records import AppointmentStatus
 from core.sql import query
 from scheduler.planning_rules import APPOINTMENT_PRIORITY
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "AppointmentPlan",
     "cancel_appointment",
@@ -44,7 +47,11 @@ __all__ = [
     "plan_appointment",
     "record_appointment_reply",
     "reschedule_appointment",
+    "sync_appointments",
 ]
+
+# Appointments caught up per planner tick; the rest wait for the next one.
+SYNC_BATCH = 200
 
 # Cap names in organizations.caps that the planner understands; unknown keys are ignored.
 CAP_PER_DAY = "appointment_per_day"
@@ -219,6 +226,7 @@ async def plan_appointment(
     _check_aware("now", now)
     async with conn.transaction():
         appt = await _lock(conn, appointment_id)
+        await conn.execute(query("planner", "mark_appointment_planned"), appointment_id)
         status = AppointmentStatus(appt["status"])
         if status in _FINAL or appt["starts_at"] <= now:
             return AppointmentPlan(appointment_id, status)
@@ -260,7 +268,9 @@ async def reschedule_appointment(
         status = AppointmentStatus(appt["status"])
         if status in _FINAL:
             raise ValueError(f"appointment {appointment_id} is {status.value}")
-        previous = appt["starts_at"]
+        # What the messages were planned for: differs from starts_at when the dashboard moved
+        # the row itself and the planner tick is catching up.
+        previous = appt["planned_starts_at"] or appt["starts_at"]
         moved = new_starts_at != previous
         kinds = ["appointment_reminder"]
         if moved:
@@ -289,6 +299,7 @@ async def reschedule_appointment(
                 new_starts_at,
             )
         created, past, capped = await _plan_reminders(conn, appt, new_starts_at, now)
+        await conn.execute(query("planner", "mark_appointment_planned"), appointment_id)
         return AppointmentPlan(
             appointment_id,
             status,
@@ -312,7 +323,10 @@ async def cancel_appointment(
     _check_aware("now", now)
     async with conn.transaction():
         appt = await _lock(conn, appointment_id)
-        if appt["status"] == AppointmentStatus.CANCELLED:
+        if (
+            appt["status"] == AppointmentStatus.CANCELLED
+            and appt["planned_status"] == AppointmentStatus.CANCELLED
+        ):
             return AppointmentPlan(appointment_id, AppointmentStatus.CANCELLED)
         await conn.execute(
             query("planner", "set_appointment_status"),
@@ -336,6 +350,7 @@ async def cancel_appointment(
                 {},
                 appt["starts_at"],
             )
+        await conn.execute(query("planner", "mark_appointment_planned"), appointment_id)
         return AppointmentPlan(
             appointment_id,
             AppointmentStatus.CANCELLED,
@@ -373,5 +388,36 @@ async def record_appointment_reply(
                 appointment_id,
                 _REPLY_STATUS[reply].value,
             )
+            await conn.execute(query("planner", "mark_appointment_planned"), appointment_id)
         await _audit(conn, appt, "patient", f"appointment.{reply}", {"from": current.value}, at)
         return _REPLY_STATUS[reply]
+
+
+async def sync_appointments(conn: asyncpg.Connection, now: datetime) -> int:
+    """Catch up on appointments written without this module (the dashboard edits rows directly).
+
+    A booking never planned gets its confirmation and reminders; a moved one a notice and new
+    reminders; a cancelled one its messages withdrawn and a notice; a status change from a reply
+    nothing more. Returns how many appointments were brought up to date.
+    """
+    _check_aware("now", now)
+    rows = await conn.fetch(query("planner", "appointments_to_sync"), now, SYNC_BATCH)
+    synced = 0
+    for row in rows:
+        try:
+            async with conn.transaction():  # a savepoint: one bad row spoils only itself
+                if row["status"] == AppointmentStatus.CANCELLED:
+                    await cancel_appointment(conn, row["id"], now)
+                elif row["status"] in _FINAL or row["planned_starts_at"] is None:
+                    await plan_appointment(conn, row["id"], now)
+                elif row["planned_starts_at"] != row["starts_at"]:
+                    await reschedule_appointment(conn, row["id"], row["starts_at"], now)
+                else:  # only the status moved (a reply, a clinician's confirmation)
+                    await conn.execute(query("planner", "mark_appointment_planned"), row["id"])
+            synced += 1
+        except (asyncpg.PostgresError, LookupError, ValueError) as exc:
+            logger.warning(
+                "appointment sync failed",
+                extra={"appointment_id": str(row["id"]), "error_class": type(exc).__name__},
+            )
+    return synced

@@ -72,6 +72,7 @@ class Claim:
     medicine_name: str | None = None
     medicine_dose: str | None = None
     dose_due_at: datetime | None = None
+    dose_status: str | None = None
     appointment_starts_at: datetime | None = None
     appointment_location: str | None = None
     appointment_clinician: str | None = None

@@ -45,6 +45,10 @@ from scheduler.rendering import render_claim
 from scheduler.routing import Route, plan_routes
 
 _ERROR_TEXT_MAX = 500  # last_error / error_message length cap
+# A reminder or follow-up is only worth sending while its dose awaits an answer (a caregiver
+# alert, by contrast, is about a dose that was missed).
+DOSE_PROMPT_KINDS = frozenset({"medication_reminder", "dose_followup"})
+OPEN_DOSE_STATUSES = ("due", "snoozed")
 
 
 @dataclass(slots=True)
@@ -99,6 +103,17 @@ class Deliverer:
                     "expired",
                     attempts_delta=-1,
                     last_error="expired before it could be sent",
+                )
+            )
+        if c.kind in DOSE_PROMPT_KINDS and c.dose_status not in (None, *OPEN_DOSE_STATUSES):
+            # Answered (or missed) after this reminder was claimed: a nag now would be wrong.
+            return DeliveryResult(
+                Outcome(
+                    c.id,
+                    c.lease_token,
+                    "cancelled",
+                    attempts_delta=-1,
+                    last_error=f"dose already {c.dose_status}",
                 )
             )
         if c.patient_status == "deleted":

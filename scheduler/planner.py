@@ -34,6 +34,7 @@ import asyncpg
 
 from core.settings import Settings
 from core.sql import query
+from scheduler.appointments import sync_appointments
 from scheduler.planning_followups import plan_followups
 from scheduler.planning_refills import plan_refills
 from scheduler.planning_rules import (
@@ -93,6 +94,7 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
             default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
         )
         stats += await plan_refills(conn, now)
+        stats += PlannerStats(appointments_synced=await sync_appointments(conn, now))
     if stats.changed:
         logger.info("planner tick", extra={"stats": dataclasses.asdict(stats)})
     return stats

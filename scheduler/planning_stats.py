@@ -22,6 +22,7 @@ class PlannerStats:
     doses_missed: int = 0
     caregiver_alerts: int = 0
     refill_reminders: int = 0
+    appointments_synced: int = 0
     errors: int = 0
     skipped: bool = False
 

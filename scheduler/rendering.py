@@ -13,6 +13,7 @@ import html
 from datetime import datetime
 from typing import Any
 
+from core.answer_buttons import default_options
 from core.logs import mark_sensitive
 from core.templating import TemplateRenderer
 from platforms.base import Channel, OutboundMessage
@@ -98,7 +99,11 @@ def render_claim(
         raise LookupError("no template renderer configured")
     values = variables_for(claim)
     mark_sensitive(claim.message_content, claim.medicine_name, claim.medicine_dose)
-    options = [tuple(o) for o in (claim.payload or {}).get("options", ()) if len(o) == 2]
+    payload_options = (claim.payload or {}).get("options")
+    if payload_options is None:
+        options = default_options(claim.kind, claim.dose_event_id, claim.appointment_id)
+    else:
+        options = [tuple(o) for o in payload_options if len(o) == 2]
     message = renderer.render(
         claim.template or claim.kind,
         claim.locale,

@@ -18,7 +18,8 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from bot import texts
-from bot.callbacks import (
+from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
+from core.answer_buttons import (
     DEFAULT_SNOOZE_MINUTES,
     SNOOZE_CHOICES,
     AppointmentAnswer,
@@ -27,7 +28,6 @@ from bot.callbacks import (
     parse_appointment_data,
     parse_dose_data,
 )
-from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
 from core.logs import mark_sensitive
 from core.sql import query
 

@@ -10,9 +10,9 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from bot import texts
-from bot.callbacks import appointment_answer_options
 from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
 from bot.steps import command, finish
+from core.answer_buttons import appointment_answer_options
 from core.logs import mark_sensitive
 from core.sql import query
 

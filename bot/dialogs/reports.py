@@ -10,11 +10,11 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import texts
-from bot.callbacks import dose_data
 from bot.charts import adherence_png
 from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
 from bot.dialogs.onboarding import now_local
 from bot.steps import command, finish
+from core.answer_buttons import dose_data
 from core.logs import mark_sensitive
 from core.sql import query
 from platforms.base import Channel

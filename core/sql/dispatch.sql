@@ -36,6 +36,7 @@ select c.*,
        cg.active as caregiver_active, cg.share_details as caregiver_share_details,
        cg.name as caregiver_name,
        med.name as medicine_name, med.dose as medicine_dose, de.due_at as dose_due_at,
+       de.status as dose_status,
        a.starts_at as appointment_starts_at, a.location as appointment_location,
        a.clinician_name as appointment_clinician,
        coalesce((select jsonb_agg(jsonb_build_object(

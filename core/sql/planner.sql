@@ -345,7 +345,7 @@ returning id
 -- name: lock_appointment
 -- The appointment with what planning it needs, locked for the caller's transaction.
 select a.id, a.organization_id, a.patient_id, a.starts_at, a.status, a.reminder_offsets,
-       p.timezone, p.status as patient_status, p.consent_at, p.reminders_paused,
+       a.planned_starts_at, a.planned_status, p.timezone, p.status as patient_status, p.consent_at, p.reminders_paused,
        o.appointment_reminder_offsets, o.caps
   from appointments a
   join patients p on p.id = a.patient_id
@@ -391,6 +391,20 @@ update appointments set starts_at = $2, status = $3 where id = $1
 
 -- name: set_appointment_status
 update appointments set status = $2 where id = $1
+
+-- name: mark_appointment_planned
+-- Remember what the messages now match, so the planner tick leaves the row alone.
+update appointments set planned_starts_at = starts_at, planned_status = status where id = $1
+
+-- name: appointments_to_sync
+-- Appointments changed outside scheduler.appointments (the dashboard writes rows directly):
+-- booked and never planned, moved, or cancelled without the notice. Past ones are left alone.
+select id, starts_at, status, planned_starts_at, planned_status
+  from appointments
+ where (planned_status is distinct from status or planned_starts_at is distinct from starts_at)
+   and starts_at > $1
+ order by starts_at
+ limit $2
 
 -- name: insert_audit
 insert into audit_log (organization_id, actor, action, entity, entity_id, details, at)

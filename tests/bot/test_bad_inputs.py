@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import asyncpg
 
-from bot.callbacks import dose_data
+from core.answer_buttons import dose_data
 from tests.bot.conftest import Bot
 from tests.bot.helpers import registered_patient
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from bot.callbacks import appointment_answer_options
 from bot.intake import process_inbound, resume_unprocessed, store_inbound
+from core.answer_buttons import appointment_answer_options
 from platforms.telegram import parse_update
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import registered_patient

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from bot.callbacks import dose_data
+from core.answer_buttons import dose_data
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import dose_events, registered_patient
 from tests.fakes.fake_telegram import callback_update, text_update

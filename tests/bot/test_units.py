@@ -8,8 +8,9 @@ from uuid import uuid4
 
 import pytest
 
-from bot import callbacks, keywords, parsing, texts
+from bot import keywords, parsing, texts
 from bot.dialogs.reports import daily_adherence, percent, streak
+from core import answer_buttons as callbacks
 from platforms.base import Channel
 
 

@@ -1,4 +1,6 @@
-"""Button data for reminders sent by the dispatcher, and its parsing.
+"""Button data for reminders: built by the dispatcher (``scheduler``), parsed by the bot.
+
+It lives in ``core`` because both sides depend on it and neither may import the other.
 
 Reminder buttons must work from any dialog step and without conversation state, so their data
 names the row directly (UUIDs as 32 hex digits keep it under Telegram's 64-byte limit):
@@ -7,9 +9,8 @@ names the row directly (UUIDs as 32 hex digits keep it under Telegram's 64-byte 
   ``:k`` skip;
 * ``a:<appointment hex>:c`` confirm, ``:r`` reschedule request, ``:x`` cancel.
 
-The dispatcher may build these with :func:`dose_answer_options` and
-:func:`appointment_answer_options` (pairs of template label key and data, as
-``TemplateRenderer.render(options=...)`` takes them).
+The dispatcher adds them with :func:`default_options` (pairs of template label key and data, as
+``TemplateRenderer.render(options=...)`` takes them) unless the row's payload names its own.
 """
 
 from __future__ import annotations
@@ -87,3 +88,21 @@ def parse_appointment_data(data: str) -> AppointmentAnswer | None:
         return None
     action = {"c": "confirm", "r": "reschedule", "x": "cancel"}[match[2]]
     return AppointmentAnswer(UUID(hex=match[1]), action)
+
+
+# Kinds whose reminder carries answer buttons, and which row id the buttons name.
+_DOSE_KINDS = frozenset({"medication_reminder", "dose_followup"})
+_APPOINTMENT_KINDS = frozenset(
+    {"appointment_confirmation", "appointment_reminder", "appointment_rescheduled"}
+)
+
+
+def default_options(
+    kind: str, dose_event_id: UUID | None, appointment_id: UUID | None
+) -> list[tuple[str, str]]:
+    """The answer buttons a message of ``kind`` offers: Taken/Snooze/Skip or Confirm/R/X."""
+    if kind in _DOSE_KINDS and dose_event_id is not None:
+        return dose_answer_options(dose_event_id)
+    if kind in _APPOINTMENT_KINDS and appointment_id is not None:
+        return appointment_answer_options(appointment_id)
+    return []

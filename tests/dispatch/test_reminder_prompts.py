@@ -1,0 +1,109 @@
+"""Reminders carry their answer buttons; a reminder whose dose was answered is not sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import asyncpg
+
+from platforms.base import Channel
+from scheduler.dispatcher import Dispatcher
+from tests import factories
+from tests.dispatch.conftest import NOON
+from tests.dispatch.recording import RecordingSender
+
+MakeDispatcher = Callable[..., tuple[Dispatcher, dict[Channel, RecordingSender]]]
+
+
+async def _dose_with_reminder(
+    conn: asyncpg.Connection, kind: str = "medication_reminder"
+) -> tuple[asyncpg.Record, asyncpg.Record]:
+    patient = await factories.create_patient(conn, contacts={"telegram": "777001"})
+    medication, schedule = await factories.create_medication(conn, patient["id"])
+    dose = await conn.fetchrow(
+        "insert into dose_events (schedule_id, medication_id, patient_id, due_at, local_date,"
+        " local_time) values ($1, $2, $3, $4, $5, $6) returning *",
+        schedule["id"],
+        medication["id"],
+        patient["id"],
+        NOON,
+        NOON.date(),
+        NOON.time(),
+    )
+    message = await factories.create_message(
+        conn,
+        patient["id"],
+        kind=kind,
+        message_content=None,
+        dose_event_id=dose["id"],
+        scheduled_time=NOON,
+        priority=1,
+    )
+    return dose, message
+
+
+async def test_medication_reminder_offers_taken_snooze_skip(
+    admin_conn: asyncpg.Connection, make_dispatcher: MakeDispatcher
+) -> None:
+    dose, message = await _dose_with_reminder(admin_conn)
+    dispatcher, senders = make_dispatcher()
+    assert await dispatcher.run_once() == 1
+    ((_, sent),) = senders[Channel.TELEGRAM].sends
+    hex_id = dose["id"].hex
+    assert [o.data for o in sent.options] == [f"d:{hex_id}:t", f"d:{hex_id}:s", f"d:{hex_id}:k"]
+    assert [o.label for o in sent.options] == ["Taken", "Snooze 15 min", "Skip"]
+    # Generic by default: the medicine is not named without the patient's opt-in.
+    assert "Metformin" not in sent.text
+    status = await admin_conn.fetchval(
+        "select status from scheduled_messages where id = $1", message["id"]
+    )
+    assert status == "sent"
+
+
+async def test_followup_for_an_answered_dose_is_cancelled_not_sent(
+    admin_conn: asyncpg.Connection, make_dispatcher: MakeDispatcher
+) -> None:
+    dose, message = await _dose_with_reminder(admin_conn, kind="dose_followup")
+    # The patient answered between planning and the claim (the race record_dose_answer cannot
+    # close for a row a worker already holds).
+    await admin_conn.execute(
+        "update dose_events set status = 'taken', answered_at = $2 where id = $1",
+        dose["id"],
+        NOON - timedelta(minutes=1),
+    )
+    dispatcher, senders = make_dispatcher()
+    await dispatcher.run_once()
+    assert senders[Channel.TELEGRAM].sends == []
+    row = await admin_conn.fetchrow(
+        "select status, last_error from scheduled_messages where id = $1", message["id"]
+    )
+    assert row["status"] == "cancelled"
+    assert row["last_error"] == "dose already taken"
+
+
+async def test_appointment_reminder_offers_confirm_reschedule_cancel(
+    admin_conn: asyncpg.Connection, make_dispatcher: MakeDispatcher
+) -> None:
+    org = await factories.create_organization(admin_conn)
+    patient = await factories.create_patient(admin_conn, org["id"], contacts={"telegram": "9001"})
+    appointment = await admin_conn.fetchrow(
+        "insert into appointments (organization_id, patient_id, starts_at) values ($1, $2, $3)"
+        " returning *",
+        org["id"],
+        patient["id"],
+        NOON + timedelta(days=1),
+    )
+    await factories.create_message(
+        admin_conn,
+        patient["id"],
+        kind="appointment_reminder",
+        message_content=None,
+        appointment_id=appointment["id"],
+        scheduled_time=NOON,
+    )
+    dispatcher, senders = make_dispatcher()
+    assert await dispatcher.run_once() == 1
+    ((_, sent),) = senders[Channel.TELEGRAM].sends
+    hex_id = appointment["id"].hex
+    assert [o.data for o in sent.options] == [f"a:{hex_id}:c", f"a:{hex_id}:r", f"a:{hex_id}:x"]
