@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from bot.context import BotContext
 from bot.intake import process_inbound, store_inbound
 from core.db import Database
+from core.inbound_window import LastInboundLookup
 from core.migrate import migrate
 from core.settings import Settings
 from core.templating import TemplateRenderer
@@ -67,11 +68,13 @@ async def serve_dev(
         # Everyone else connects to the same server by URL; only ``owner`` may stop it.
         shared = settings.model_copy(update={"database_url": SecretStr(url)})
         out = stdout or sys.stdout
-        senders = build_senders(shared, console_stream=out)
         stop = asyncio.Event()
         _install_signal_handlers(stop)
 
         async with Database(shared) as database:
+            senders = build_senders(
+                shared, console_stream=out, last_inbound_lookup=LastInboundLookup(database)
+            )
             assert database.pool is not None
             ctx = BotContext(
                 pool=database.pool,

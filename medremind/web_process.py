@@ -23,6 +23,8 @@ from typing import Any
 
 import uvicorn
 
+from core.db import Database
+from core.inbound_window import LastInboundLookup
 from core.settings import Settings
 from medremind.web import create_app
 from platforms.base import Channel
@@ -104,10 +106,12 @@ async def serve(settings: Settings, *, host: str = "0.0.0.0") -> int:  # noqa: S
     """Build senders, register the webhook, serve until stopped; the exit code."""
     from platforms.registry import build_senders
 
-    senders = build_senders(settings)
+    # Opened by the app's start-up; created here so the WhatsApp window lookup can use it.
+    database = Database(settings)
+    senders = build_senders(settings, last_inbound_lookup=LastInboundLookup(database))
     try:
         username = await register_telegram_webhook(settings, senders)
-        app = create_app(settings, senders=senders, bot_username=username)
+        app = create_app(settings, database=database, senders=senders, bot_username=username)
         config = uvicorn.Config(
             app,
             host=host,
@@ -129,6 +133,7 @@ async def serve(settings: Settings, *, host: str = "0.0.0.0") -> int:  # noqa: S
         for sender in senders.values():
             with contextlib.suppress(Exception):
                 await sender.aclose()
+        await database.stop()
 
 
 def _cache_missing_sniffio() -> None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.db import Database
+from core.inbound_window import LastInboundLookup
 from core.settings import Settings
 from core.templating import TemplateRenderer
 from platforms.base import Channel, ChannelSender
@@ -82,7 +83,7 @@ async def serve(
         if senders is None:
             from platforms.registry import build_senders
 
-            senders = build_senders(settings)
+            senders = build_senders(settings, last_inbound_lookup=LastInboundLookup(db))
         config = config or DispatcherConfig.from_settings(settings)
         renderer = TemplateRenderer(sms_max_segments=settings.sms_max_segments)
         dispatcher = Dispatcher(pool, senders, renderer, utc_now, config)
