@@ -1,23 +1,38 @@
 """Turn a claimed row into an :class:`OutboundMessage` for one channel.
 
-Free text without a template is sent as written. Everything else is rendered by the built-in
-template named by ``template`` (or the row's ``kind``) in the patient's locale. The medicine is
-named only when the patient opted in (``name_medicine_in_reminders``), and in caregiver alerts only
-when the patient chose to share details. Bodies and medicine names are registered with
+Free text without a template is sent as written. A ``template`` naming a clinician template of
+the patient's organization (``message_templates``, looked up in the batch cache of
+:mod:`scheduler.custom_templates`) is rendered in the sandbox; everything else is rendered by the
+built-in template named by ``template`` (or the row's ``kind``) in the patient's locale. The
+medicine is named only when the patient opted in (``name_medicine_in_reminders``), and in caregiver
+alerts only when the patient chose to share details. Bodies and medicine names are registered with
 :func:`core.logs.mark_sensitive` before anything can log them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from datetime import datetime
 from typing import Any
 
+from jinja2 import TemplateSyntaxError
+from jinja2.exceptions import SecurityError, UndefinedError
+
 from core.answer_buttons import default_options
 from core.logs import mark_sensitive
-from core.templating import TemplateRenderer
-from platforms.base import Channel, OutboundMessage
+from core.templating import FALLBACK_LOCALE, MessageTooLong, TemplateRenderer
+from platforms.base import Channel, Option, OutboundMessage
 from scheduler.claims import Claim
+from scheduler.custom_templates import (
+    GENERIC_MEDICINE,
+    CustomTemplate,
+    NoVersionForChannel,
+    TemplateCache,
+    allowed_variables,
+    cached_cache,
+    pick_version,
+)
 
 _FREE_KINDS = frozenset({"free_text", "system"})
 # Variables only the dispatcher may set, whatever the row's payload says (privacy opt-ins).
@@ -72,13 +87,25 @@ def _from_json(key: str, value: Any) -> Any:
     return value
 
 
+class CustomTemplateFailed(ValueError):
+    """A clinician template could not be rendered; the text names the template and the problem."""
+
+
 def render_claim(
-    renderer: TemplateRenderer | None, claim: Claim, channel: Channel
+    renderer: TemplateRenderer | None,
+    claim: Claim,
+    channel: Channel,
+    templates: TemplateCache | None = None,
 ) -> OutboundMessage:
     """The message for ``claim`` on ``channel``.
 
+    ``templates`` holds the clinician templates of the batch; by default the cache that
+    :func:`scheduler.custom_templates.prefetch_templates` filled for ``renderer``. Without one,
+    ``template`` names a built-in template only.
+
     Raises the renderer's errors (``MessageTooLong``, ``UnknownTemplate``, Jinja's
-    ``UndefinedError``): the dispatcher fails the row with that reason, no retry.
+    ``UndefinedError``) and :class:`CustomTemplateFailed`: the dispatcher fails the row with that
+    reason, no retry.
     """
     message_id = str(claim.id)
     if claim.template is None and claim.kind in _FREE_KINDS:
@@ -104,6 +131,16 @@ def render_claim(
         options = default_options(claim.kind, claim.dose_event_id, claim.appointment_id)
     else:
         options = [tuple(o) for o in payload_options if len(o) == 2]
+    if claim.template is not None:
+        cache = templates if templates is not None else cached_cache(renderer)
+        versions = cache.lookup(claim.patient_id, claim.template) if cache else None
+        if versions:
+            version = pick_version(versions, claim.locale, str(channel))
+            if version is None:
+                raise NoVersionForChannel(
+                    f"template {claim.template!r} has no version for {channel} or 'default'"
+                )
+            return _render_custom(renderer, version, claim, channel, values, options)
     message = renderer.render(
         claim.template or claim.kind,
         claim.locale,
@@ -114,3 +151,80 @@ def render_claim(
     )
     mark_sensitive(message.text)
     return message
+
+
+def _render_custom(
+    renderer: TemplateRenderer,
+    version: CustomTemplate,
+    claim: Claim,
+    channel: Channel,
+    values: dict[str, Any],
+    options: list[Any],
+) -> OutboundMessage:
+    """Render a clinician template in the sandbox; any failure names the template."""
+    values = _custom_values(version.kind, claim, values)
+    resolved = _resolve_options(renderer, claim, channel, options)
+    try:
+        message = renderer.render_custom(
+            version.body,
+            values,
+            channel,
+            locale=claim.locale,
+            kind=claim.kind,
+            options=resolved,
+            message_id=str(claim.id),
+        )
+        if version.subject and channel == Channel.EMAIL:
+            subject = renderer.render_custom(version.subject, values, Channel.CONSOLE).text
+            message = dataclasses.replace(message, subject=" ".join(subject.split())[:120])
+    except Exception as exc:  # any failure of clinician text fails the row, never the worker
+        raise CustomTemplateFailed(f"{version.label}: {_problem(exc)}") from exc
+    mark_sensitive(message.text, message.subject)
+    return message
+
+
+def _custom_values(kind: str, claim: Claim, values: dict[str, Any]) -> dict[str, Any]:
+    """Variables a clinician template sees: the allowed ones, the medicine only if opted in."""
+    out = dict(values)
+    if not out.get("name_medicine"):
+        language = claim.locale.replace("-", "_").split("_")[0].lower()
+        out["medicine_name"] = GENERIC_MEDICINE.get(language, GENERIC_MEDICINE[FALLBACK_LOCALE])
+        out["dose_text"] = ""
+    # Allowed but unknown for this row (no location, no name): empty rather than a failed send.
+    for name in allowed_variables(kind):
+        if out.get(name) is None and not name.endswith("_at"):
+            out[name] = ""
+    return out
+
+
+def _resolve_options(
+    renderer: TemplateRenderer, claim: Claim, channel: Channel, options: list[Any]
+) -> list[Option]:
+    """Answer buttons labelled as the built-in template of the row's kind labels them."""
+    labels: dict[str, str] = {}
+    try:
+        name = renderer.template_name(claim.kind, claim.locale, str(channel))
+        block = renderer._text_env.get_template(name).render(section="labels")
+        for line in block.splitlines():
+            key, sep, label = line.partition(":")
+            if sep and key.strip():
+                labels[key.strip()] = label.strip()
+    except Exception:  # noqa: S110 -- no built-in labels: the keys themselves are readable
+        pass
+    return [
+        o if isinstance(o, Option) else Option(label=labels.get(o[0], o[0].title()), data=o[1])
+        for o in options
+    ]
+
+
+def _problem(exc: BaseException) -> str:
+    """What went wrong, for ``last_error``: never the template's text or the patient's data."""
+    if isinstance(exc, UndefinedError):
+        return f"undefined variable ({exc.message})"
+    if isinstance(exc, SecurityError):
+        return f"refused by the sandbox ({exc.message})"
+    if isinstance(exc, TemplateSyntaxError):
+        return f"syntax error on line {exc.lineno}: {exc.message}"
+    if isinstance(exc, MessageTooLong):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

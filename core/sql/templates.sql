@@ -1,0 +1,33 @@
+-- Clinician-authored templates (message_templates): the dispatcher's batch lookup and the web
+-- API's reads and writes. Every query is filtered by organization (the API key's, or the
+-- patient's), so no caller can reach another organization's templates.
+
+-- name: templates_for_patients
+-- One round trip per claimed batch: every version of the named templates in each patient's
+-- organization. $1 uuid[] patient ids, $2 text[] template names.
+select p.id as patient_id, t.organization_id, t.name, t.kind, t.locale, t.channel, t.body,
+       t.subject
+  from patients p
+  join message_templates t on t.organization_id = p.organization_id
+ where p.id = any($1::uuid[])
+   and t.name = any($2::text[])
+
+-- name: list_templates
+select id, name, kind, locale, channel, body, subject, created_at, updated_at
+  from message_templates
+ where organization_id = $1
+ order by name, locale, channel
+
+-- name: templates_by_name
+select id, name, kind, locale, channel, body, subject, created_at, updated_at
+  from message_templates
+ where organization_id = $1 and name = $2
+ order by locale, channel
+
+-- name: upsert_template
+insert into message_templates (organization_id, name, kind, locale, channel, body, subject)
+values ($1, $2, $3, $4, $5, $6, $7)
+on conflict (organization_id, name, locale, channel)
+do update set kind = excluded.kind, body = excluded.body, subject = excluded.subject
+returning id, name, kind, locale, channel, body, subject, created_at, updated_at,
+          (xmax = 0) as created

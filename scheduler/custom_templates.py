@@ -1,0 +1,209 @@
+"""Clinician-authored templates (``message_templates``) for the dispatcher.
+
+A claimed row whose ``template`` names a template of the patient's organization is rendered from
+that template in the sandbox (:meth:`core.templating.TemplateRenderer.render_custom`); otherwise
+the built-in template of that name is used. Lookups cost no round trip per message:
+:func:`prefetch_templates` loads every version of the names a claimed batch needs in one query and
+keeps them for :data:`CACHE_TTL_SECONDS`, and :func:`scheduler.rendering.render_claim` picks from
+that cache synchronously.
+
+The cache hangs off the renderer object (one per worker), so wiring it in needs one line after a
+batch is claimed: ``await prefetch_templates(self.pool, self.renderer, claims)``.
+
+Which version is used: the patient's locale, then its language (``es`` for ``es-MX``), then
+English, then any other locale in alphabetical order; within a locale the channel being sent on,
+then ``default``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from core.sql import query
+from core.templating import FALLBACK_LOCALE, TemplateRenderer
+
+CACHE_TTL_SECONDS = 30.0  # an edited template reaches the worker within this
+_CACHE_MAX_KEYS = 50_000  # (patient, name) pairs kept; a bulk send to a big clinic fits
+DEFAULT_CHANNEL = "default"
+
+# The variables a clinician template may use, by message kind (documented in the API too).
+_COMMON = ("patient_name", "clinic_name", "due_at")
+_DOSE = ("medicine_name", "dose_text")
+_APPOINTMENT = ("starts_at", "location", "clinician_name")
+ALLOWED_VARIABLES: dict[str, tuple[str, ...]] = {
+    "free_text": _COMMON,
+    "system": _COMMON,
+    "medication_reminder": _COMMON + _DOSE,
+    "dose_followup": _COMMON + _DOSE,
+    "refill_reminder": _COMMON + _DOSE,
+    "missed_dose_caregiver": (*_COMMON, *_DOSE, "caregiver_name"),
+    "appointment_confirmation": _COMMON + _APPOINTMENT,
+    "appointment_reminder": _COMMON + _APPOINTMENT,
+    "appointment_cancelled": _COMMON + _APPOINTMENT,
+    "appointment_rescheduled": _COMMON + _APPOINTMENT,
+}
+
+# What ``medicine_name`` reads as when the patient did not opt in to naming it: a template that
+# says "Time for {{ medicine_name }}" still makes sense and names nothing.
+GENERIC_MEDICINE = {"en": "your medicine", "es": "su medicamento"}
+
+
+def allowed_variables(kind: str) -> tuple[str, ...]:
+    """Variable names a template of ``kind`` may use (the common ones for an unknown kind)."""
+    return ALLOWED_VARIABLES.get(kind, _COMMON)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CustomTemplate:
+    """One version (locale and channel) of a clinician template."""
+
+    organization_id: UUID
+    name: str
+    kind: str
+    locale: str
+    channel: str
+    body: str
+    subject: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How errors name it: ``'checkup' (es, sms)``; the body never appears."""
+        return f"template {self.name!r} ({self.locale}, {self.channel})"
+
+
+class NoVersionForChannel(LookupError):
+    """The organization has the template, but no version for this channel or ``default``."""
+
+
+def pick_version(
+    versions: Sequence[CustomTemplate], locale: str, channel: str
+) -> CustomTemplate | None:
+    """The best version for ``locale`` and ``channel`` (see the module docstring), or None."""
+    language = locale.replace("-", "_").split("_")[0].lower()
+    by_key = {(v.locale, v.channel): v for v in versions}
+    others = sorted({v.locale for v in versions})
+    for loc in dict.fromkeys((locale, language, FALLBACK_LOCALE, *others)):
+        for chan in (str(channel), DEFAULT_CHANNEL):
+            found = by_key.get((loc, chan))
+            if found is not None:
+                return found
+    return None
+
+
+class TemplateCache:
+    """Template versions by (patient, name), loaded per batch, kept for a short TTL.
+
+    An empty entry is cached too: "this organization has no template of that name" is as useful
+    as a hit (the built-in template is used).
+    """
+
+    def __init__(self, ttl_seconds: float = CACHE_TTL_SECONDS) -> None:
+        self.ttl_seconds = ttl_seconds
+        self._entries: dict[tuple[UUID, str], tuple[float, tuple[CustomTemplate, ...]]] = {}
+        self.queries = 0  # round trips made (tests and metrics)
+
+    def versions(self, patient_id: UUID, name: str) -> tuple[CustomTemplate, ...] | None:
+        """Cached versions, or None when this pair was never loaded (or expired)."""
+        entry = self._entries.get((patient_id, name))
+        if entry is None or time.monotonic() - entry[0] > self.ttl_seconds:
+            return None
+        return entry[1]
+
+    def lookup(self, patient_id: UUID, name: str) -> tuple[CustomTemplate, ...] | None:
+        """Loaded versions whatever their age (a send waiting on a rate limit may outlive the
+        TTL; it uses what its batch loaded), or None when never loaded."""
+        entry = self._entries.get((patient_id, name))
+        return None if entry is None else entry[1]
+
+    async def prefetch(self, pool: asyncpg.Pool, claims: Iterable[Any]) -> None:
+        """Load, in one query, every (patient, template name) of ``claims`` not fresh in cache."""
+        wanted = {
+            (c.patient_id, c.template)
+            for c in claims
+            if c.template is not None and self.versions(c.patient_id, c.template) is None
+        }
+        if not wanted:
+            return
+        patients = sorted({p for p, _ in wanted}, key=str)
+        names = sorted({n for _, n in wanted})
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(query("templates", "templates_for_patients"), patients, names)
+        self.queries += 1
+        found: dict[tuple[UUID, str], list[CustomTemplate]] = {key: [] for key in wanted}
+        for row in rows:
+            key = (row["patient_id"], row["name"])
+            if key in found:
+                found[key].append(
+                    CustomTemplate(
+                        organization_id=row["organization_id"],
+                        name=row["name"],
+                        kind=row["kind"],
+                        locale=row["locale"],
+                        channel=row["channel"],
+                        body=row["body"],
+                        subject=row["subject"],
+                    )
+                )
+        now = time.monotonic()
+        if len(self._entries) + len(found) > _CACHE_MAX_KEYS:
+            self._evict(now)
+        for key, versions in found.items():
+            self._entries[key] = (now, tuple(versions))
+
+    def _evict(self, now: float) -> None:
+        fresh = {k: e for k, e in self._entries.items() if now - e[0] <= self.ttl_seconds}
+        if len(fresh) > _CACHE_MAX_KEYS // 2:
+            fresh = {}
+        self._entries = fresh
+
+
+_CACHES: weakref.WeakKeyDictionary[TemplateRenderer, TemplateCache] = weakref.WeakKeyDictionary()
+
+
+def cache_for(renderer: TemplateRenderer) -> TemplateCache:
+    """The template cache of ``renderer`` (one per worker's renderer, created on first use)."""
+    cache = _CACHES.get(renderer)
+    if cache is None:
+        cache = _CACHES[renderer] = TemplateCache()
+    return cache
+
+
+def cached_cache(renderer: TemplateRenderer | None) -> TemplateCache | None:
+    """``renderer``'s cache if a batch was ever prefetched for it, else None (no lookup wired)."""
+    return None if renderer is None else _CACHES.get(renderer)
+
+
+async def prefetch_templates(
+    pool: asyncpg.Pool, renderer: TemplateRenderer | None, claims: Sequence[Any]
+) -> None:
+    """Load the clinician templates ``claims`` name into ``renderer``'s cache (one query at most).
+
+    A batch without any ``template`` costs nothing. Database errors propagate: the rows stay
+    leased and come back when the lease expires, rather than being rendered without their
+    template.
+    """
+    if renderer is None or not any(c.template is not None for c in claims):
+        return
+    await cache_for(renderer).prefetch(pool, claims)
+
+
+__all__ = [
+    "ALLOWED_VARIABLES",
+    "CACHE_TTL_SECONDS",
+    "GENERIC_MEDICINE",
+    "CustomTemplate",
+    "NoVersionForChannel",
+    "TemplateCache",
+    "allowed_variables",
+    "cache_for",
+    "cached_cache",
+    "pick_version",
+    "prefetch_templates",
+]
