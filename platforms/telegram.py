@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 # RetryAfter warns PTBDeprecationWarning on construction, and tests run with warnings as errors.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
+import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -90,6 +91,62 @@ _DEAD_CHAT_DESCRIPTIONS: tuple[str, ...] = (
 _NOT_MODIFIED = "message is not modified"
 _TOKEN_IN_URL = re.compile(r"/bot[^/\s]+")
 _STALE_CALLBACK = "query is too old"
+# Connections per httpcore pool (see _ShardedTransport): small enough that a pool's per-request
+# scan of its connections stays cheap, large enough that a quiet sender uses one shard only.
+_CONNECTIONS_PER_SHARD = 4
+
+
+class _ShardedTransport(httpx.AsyncBaseTransport):
+    """Spread requests over several small httpcore connection pools, least busy first.
+
+    httpcore's pool walks all of its connections (a keep-alive expiry check that polls each
+    socket) and every queued request each time a request starts or finishes, so one pool of 64
+    connections with 64 sends in flight cost ~5 ms of CPU per Bot API call here, against
+    ~1.5 ms in pools of 4. Same connections in total, same HTTP/1.1 keep-alive; only the bookkeeping
+    is split.
+    """
+
+    def __init__(self, connections: int, per_shard: int = _CONNECTIONS_PER_SHARD) -> None:
+        count = max(1, -(-connections // per_shard))
+        size = max(1, -(-connections // count))
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        self._shards = [httpx.AsyncHTTPTransport(limits=limits) for _ in range(count)]
+        self._busy = [0] * count
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        busy = self._busy
+        index = busy.index(min(busy))
+        busy[index] += 1
+        try:
+            response = await self._shards[index].handle_async_request(request)
+        except BaseException:
+            busy[index] -= 1
+            raise
+        response.stream = _Released(response.stream, busy, index)  # type: ignore[arg-type]
+        return response
+
+    async def aclose(self) -> None:
+        for shard in self._shards:
+            await shard.aclose()
+
+
+class _Released(httpx.AsyncByteStream):
+    """A response body that gives its shard's slot back when closed (once)."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, busy: list[int], index: int) -> None:
+        self._stream = stream
+        self._busy = busy
+        self._index = index
+
+    async def __aiter__(self):  # type: ignore[override]
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        if self._index >= 0:
+            self._busy[self._index] -= 1
+            self._index = -1
+        await self._stream.aclose()
 
 
 class TelegramSender:
@@ -116,6 +173,7 @@ class TelegramSender:
             write_timeout=timeout,
             connect_timeout=timeout,
             pool_timeout=timeout,
+            httpx_kwargs={"transport": _ShardedTransport(connection_pool_size)},
         )
         self._updates_request = HTTPXRequest(connection_pool_size=1)
         self._bot = Bot(
