@@ -16,6 +16,19 @@ from scheduler.custom_templates import prefetch_templates
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from tests.dispatch.conftest import Clock, clock  # noqa: F401 -- the settable clock fixture
 from tests.dispatch.recording import RecordingSender
+from tests.fakes.fixtures import fake_telegram, fake_twilio  # noqa: F401 -- fixtures
+from tests.web.conftest import (  # noqa: F401 -- the web app, its client and API keys
+    api_key,
+    auth,
+    client,
+    org,
+    other_auth,
+    other_key,
+    other_org,
+    patient,
+    senders,
+    web_settings,
+)
 
 
 class WiredDispatcher(Dispatcher):
@@ -39,10 +52,10 @@ def make_dispatcher(
     """``make_dispatcher({Channel.SMS: RecordingSender(Channel.SMS)})``."""
 
     def factory(
-        senders: dict[Channel, ChannelSender] | None = None, **config: Any
+        channel_senders: dict[Channel, ChannelSender] | None = None, **config: Any
     ) -> tuple[Dispatcher, dict[Channel, RecordingSender]]:
-        if senders is None:
-            senders = {Channel.TELEGRAM: RecordingSender(Channel.TELEGRAM)}
+        if channel_senders is None:
+            channel_senders = {Channel.TELEGRAM: RecordingSender(Channel.TELEGRAM)}
         values: dict[str, Any] = {
             "worker_id": "test-worker",
             "platform_rates": {},
@@ -50,9 +63,9 @@ def make_dispatcher(
         } | config
         assert db.pool is not None
         dispatcher = WiredDispatcher(
-            db.pool, senders, TemplateRenderer(), clock, DispatcherConfig(**values)
+            db.pool, channel_senders, TemplateRenderer(), clock, DispatcherConfig(**values)
         )
-        return dispatcher, senders  # type: ignore[return-value]
+        return dispatcher, channel_senders  # type: ignore[return-value]
 
     return factory
 

@@ -79,6 +79,13 @@ async def test_create_get_list_cancel(client, admin_conn, patient, auth):
 
 
 async def test_template_message_and_paging(client, patient, auth):
+    # A message may only name a template the clinic has (or a built-in kind).
+    saved = await client.put(
+        "/api/v1/templates/clinic_notice",
+        json={"body": "News from {{ clinic_name }}"},
+        headers=auth,
+    )
+    assert saved.status_code == 201, saved.text
     for i in range(3):
         response = await client.post(
             "/api/v1/messages",

@@ -82,6 +82,7 @@ async def test_no_5xx_for_any_generated_request(web_settings, admin_conn, org, a
         "patient_id": str(patient["id"]),
         "message_id": str(message["id"]),
         "appointment_id": str(appointment["id"]),
+        "name": "checkup",  # PUT /api/v1/templates/{name}
     }
     app = create_app(web_settings, senders={}, resume_on_startup=False)
     server = _ThreadServer(

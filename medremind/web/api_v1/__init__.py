@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from medremind.web.api_v1 import appointments, fhir, messages, openapi, patients
+from medremind.web.api_v1 import appointments, fhir, messages, openapi, patients, templates
 
 PREFIX = "/api/v1"
 
@@ -37,4 +37,7 @@ ROUTES: list[Route] = [
     ),
     Route(f"{PREFIX}/fhir/MedicationRequest", fhir.import_medication_request, methods=["POST"]),
     Route(f"{PREFIX}/fhir/Appointment", fhir.import_appointment, methods=["POST"]),
+    Route(f"{PREFIX}/templates", templates.list_templates, methods=["GET"]),
+    Route(f"{PREFIX}/templates/validate", templates.validate_template, methods=["POST"]),
+    Route(f"{PREFIX}/templates/{{name}}", templates.put_template, methods=["PUT"]),
 ]

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from core.logs import mark_sensitive
 from core.records import MessageKind, MessageStatus
 from core.sql import query
+from medremind.web.api_v1 import templates as t
 from medremind.web.api_v1 import validation as v
 from medremind.web.api_v1.common import (
     json_body,
@@ -113,10 +114,15 @@ async def create_message(request: Request) -> Response:
     urgent = v.boolean(body, "urgent", default=False)
     # Message bodies never reach a log line, whatever logs them later (driver errors included).
     mark_sensitive(text, *variables.values())
+    renderer = t.renderer_for(request)
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         if await conn.fetchval(query("web", "patient_exists"), patient_id, org_id) is None:
             raise ValidationFailed("patient_id", "no such patient in your organization")
+        if template is not None:
+            # The clinic's own template (valid for this kind) or a built-in one, else 422 now
+            # rather than a failed row at send time.
+            await t.check_message_template(conn, renderer, org_id, template, kind)
         row = await conn.fetchrow(
             query("web", "insert_message"),
             org_id,

@@ -13,6 +13,17 @@ from starlette.responses import JSONResponse
 
 _CHANNELS = ["telegram", "whatsapp", "sms", "email", "console"]
 _STATUSES = ["pending", "processing", "sent", "delivered", "failed", "cancelled", "expired"]
+_TEMPLATE_CHANNELS = ["default", *_CHANNELS]
+_TEMPLATE_VARIABLES_DOC = (
+    "Plain text with `{{ variable }}` placeholders, rendered in a Jinja2 sandbox. Variables by "
+    "kind: every kind has `patient_name`, `clinic_name`, `due_at` (and `locale`, `timezone`); "
+    'medication_reminder, dose_followup, refill_reminder add `medicine_name` ("your medicine" '
+    "unless the patient opted in to naming it) and `dose_text`; missed_dose_caregiver adds those "
+    "and `caregiver_name`; appointment_* kinds add `starts_at`, `location`, `clinician_name`. "
+    "Filters: capitalize, d, date, datetime, default, e, escape, first, int, join, last, length, "
+    "lower, replace, round, time, title, trim, truncate, upper, weekday, wordwrap. Attribute "
+    "access to internals, `|attr`, calls, includes and imports are refused."
+)
 _KINDS = [
     "medication_reminder",
     "dose_followup",
@@ -91,7 +102,15 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "patient_id": _UUID,
             "text": {"type": "string", "minLength": 1, "maxLength": 4096},
-            "template": {"type": "string", "minLength": 1, "maxLength": 100},
+            "template": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 100,
+                "description": (
+                    "A template of your organization (PUT /api/v1/templates/{name}), validated "
+                    "for `kind` now, or a built-in kind's name; 422 otherwise."
+                ),
+            },
             "kind": {"type": "string", "enum": _KINDS, "default": "free_text"},
             "variables": {
                 "type": "object",
@@ -265,6 +284,66 @@ SCHEMAS: dict[str, Any] = {
             "created_at": _TIME,
             "updated_at": _TIME,
         },
+    },
+    "TemplateValidate": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["body"],
+        "properties": {
+            "body": {"type": "string", "maxLength": 10000, "description": _TEMPLATE_VARIABLES_DOC},
+            "channel": {"type": "string", "enum": _TEMPLATE_CHANNELS, "default": "default"},
+            "kind": {"type": "string", "enum": _KINDS, "default": "free_text"},
+            "subject": {"type": "string", "minLength": 1, "maxLength": 200},
+        },
+    },
+    "TemplateValidation": {
+        "type": "object",
+        "required": ["ok", "problems", "preview", "length", "segments", "allowed_variables"],
+        "properties": {
+            "ok": {"type": "boolean"},
+            "problems": {"type": "array", "items": {"type": "string"}},
+            "preview": {
+                "type": ["string", "null"],
+                "description": "Rendered with sample values; null when there are problems.",
+            },
+            "length": {"type": ["integer", "null"]},
+            "segments": {"type": ["integer", "null"], "description": "SMS segments"},
+            "encoding": {"type": ["string", "null"], "enum": ["GSM-7", "UCS-2", None]},
+            "allowed_variables": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "TemplatePut": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["body"],
+        "description": "One version of a template, by locale and channel; validated on save.",
+        "properties": {
+            "body": {"type": "string", "maxLength": 10000, "description": _TEMPLATE_VARIABLES_DOC},
+            "channel": {"type": "string", "enum": _TEMPLATE_CHANNELS, "default": "default"},
+            "kind": {"type": "string", "enum": _KINDS, "default": "free_text"},
+            "locale": {"type": "string", "default": "en", "description": "Such as en or es-MX"},
+            "subject": {"type": "string", "minLength": 1, "maxLength": 200},
+        },
+    },
+    "Template": {
+        "type": "object",
+        "required": ["id", "name", "kind", "locale", "channel", "body"],
+        "properties": {
+            "id": _UUID,
+            "name": {"type": "string"},
+            "kind": {"type": "string"},
+            "locale": {"type": "string"},
+            "channel": {"type": "string", "enum": _TEMPLATE_CHANNELS},
+            "body": {"type": "string"},
+            "subject": {"type": ["string", "null"]},
+            "created_at": _TIME,
+            "updated_at": _TIME,
+        },
+    },
+    "TemplateList": {
+        "type": "object",
+        "required": ["data"],
+        "properties": {"data": {"type": "array", "items": _ref("Template")}},
     },
     "FhirMedicationRequest": {
         "type": "object",
@@ -494,6 +573,47 @@ def build_document() -> dict[str, Any]:
                     "responses": {
                         "200": _json(_ref("Appointment"), "Cancelled"),
                         **_errors(401, 404, 409),
+                    },
+                }
+            },
+            "/api/v1/templates": {
+                "get": {
+                    "operationId": "listTemplates",
+                    "summary": "Every version of your organization's templates",
+                    "responses": {
+                        "200": _json(_ref("TemplateList"), "The templates"),
+                        **_errors(401),
+                    },
+                }
+            },
+            "/api/v1/templates/validate": {
+                "post": {
+                    "operationId": "validateTemplate",
+                    "summary": "Check a template without saving it: problems, preview, length",
+                    "requestBody": _body(_ref("TemplateValidate")),
+                    "responses": {
+                        "200": _json(_ref("TemplateValidation"), "The verdict"),
+                        **_errors(400, 401, 413, 415, 422),
+                    },
+                }
+            },
+            "/api/v1/templates/{name}": {
+                "put": {
+                    "operationId": "putTemplate",
+                    "summary": "Create or replace one locale and channel version of a template",
+                    "parameters": [
+                        {
+                            "name": "name",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+                        }
+                    ],
+                    "requestBody": _body(_ref("TemplatePut")),
+                    "responses": {
+                        "200": _json(_ref("Template"), "Replaced"),
+                        "201": _json(_ref("Template"), "Created"),
+                        **_errors(400, 401, 413, 415, 422),
                     },
                 }
             },
