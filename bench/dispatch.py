@@ -473,6 +473,8 @@ async def scenario_5(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
         messages=n,
         delivered=stats["ok"],
         answered_429=stats["429"],
+        # Seconds after the first delivery at which the 429s came (first few).
+        answered_429_at=[round(t - stats["first_ok"], 2) for t in stats["limited_at"][:10]],
         seconds=round(elapsed, 2),
         drain_per_second=round(drain_rate, 2),
         target="drain >= 29/s with zero 429s",

@@ -48,11 +48,15 @@ CHAT_BASE = 900_000_000
 
 
 class _FakeTelegramProcess:
-    """The loopback fake Telegram in its own process, so it shares no GIL with the load."""
+    """The lean loopback Bot API (``tests.fakes.lean_telegram``) in its own process.
+
+    It stands in for Telegram, so it must not be the bottleneck: the full ``FakeTelegram``
+    (Starlette + uvicorn in a thread) spends more CPU per call than the web process's client.
+    """
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve-fake-telegram"],
+            [sys.executable, "-m", "tests.fakes.lean_telegram", "--token", DEFAULT_TOKEN],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -67,46 +71,7 @@ class _FakeTelegramProcess:
         self.proc.stdin.close()
         stats = json.loads(self.proc.stdout.readline())
         self.proc.wait(timeout=30)
-        return stats
-
-
-def _tcp_nodelay_sockets() -> None:
-    """Give ``socket.socket(AF_INET, SOCK_STREAM)`` its protocol number in this process.
-
-    The fake's loopback server binds a socket created without one, so asyncio does not set
-    TCP_NODELAY on accepted connections, and Nagle plus delayed ACK add ~40 ms to every Bot API
-    answer. Real Telegram has no such delay. (Same fix as bench/dispatch.py.)
-    """
-    original = socket.socket
-
-    class TcpSocket(original):  # type: ignore[misc,valid-type]
-        def __init__(self, family=-1, type=-1, proto=-1, fileno=None):
-            if fileno is None and family == socket.AF_INET and type == socket.SOCK_STREAM:
-                proto = socket.IPPROTO_TCP if proto in (-1, 0) else proto
-            super().__init__(family, type, proto, fileno)
-
-    socket.socket = TcpSocket  # type: ignore[misc]
-
-
-def _serve_fake_telegram() -> None:
-    """Child mode: serve the fake until stdin closes, then print call counts as JSON."""
-    import logging
-
-    logging.disable(logging.CRITICAL)
-    _tcp_nodelay_sockets()
-    from tests.fakes.fake_telegram import FakeTelegram
-
-    fake = FakeTelegram(DEFAULT_TOKEN)
-    fake.start()
-    print(fake.base_url, flush=True)
-    sys.stdin.read()
-    calls = list(fake.calls)
-    fake.stop()
-    counts: dict[str, int] = {}
-    for call in calls:
-        if call.status == 200:
-            counts[call.method] = counts.get(call.method, 0) + 1
-    print(json.dumps(counts), flush=True)
+        return stats["methods"]
 
 
 def _emit(**fields: object) -> None:
@@ -436,7 +401,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--phase", choices=("full", "ack-only", "both"), default="both", help="what to measure"
     )
-    parser.add_argument("--serve-fake-telegram", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-web-ack-only", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -454,9 +418,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     arguments = _arguments()
-    if arguments.serve_fake_telegram:
-        _serve_fake_telegram()
-    elif arguments.serve_web_ack_only:
+    if arguments.serve_web_ack_only:
         _serve_web_ack_only()
     else:
         asyncio.run(main(arguments))

@@ -48,6 +48,7 @@ class LeanTelegram:
         self.ok = 0
         self.limited = 0
         self.first_ok: float | None = None
+        self.limited_at: list[float] = []  # when 429s were answered (epoch seconds, first 100)
         self.last_ok: float | None = None
         self.methods: dict[str, int] = {}
         self._recent: deque[float] = deque()
@@ -62,6 +63,7 @@ class LeanTelegram:
             "first_ok": self.first_ok,
             "last_ok": self.last_ok,
             "methods": self.methods,
+            "limited_at": self.limited_at,
         }
 
     def answer(self, path: str, content_type: str, body: bytes) -> tuple[int, bytes]:
@@ -82,6 +84,8 @@ class LeanTelegram:
                 recent.popleft()
             if len(recent) >= self.rate_limit:
                 self.limited += 1
+                if len(self.limited_at) < 100:
+                    self.limited_at.append(time.time())
                 return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
             recent.append(now)
         params = _params(content_type, body)
