@@ -2,6 +2,10 @@
  * Clinic templates as the dashboard uses them: saved texts that may name the patient and the
  * clinic with `{{ patient_name }}` and `{{ clinic_name }}` (Jinja's spelling, no logic), filled in
  * when a message is composed. Pure: used by the server actions and in the browser.
+ *
+ * What this accepts is a subset of what the worker's sandbox accepts (`validate_custom` in
+ * core/templating.py, `POST /api/v1/templates/validate`): only two variables, no statements, and
+ * longer sample values for the length check.
  */
 import { CHANNEL_LIMITS, smsCount } from "./sms";
 
@@ -23,6 +27,9 @@ export function templateProblems(body: string, channel: string): string[] {
   const problems: string[] = [];
   if (!body.trim()) problems.push("The text is empty.");
   if (/\{%|\{#/.test(body)) problems.push("Only {{ patient_name }} and {{ clinic_name }} are allowed; no {% %} or {# #}.");
+  // The worker renders templates with Jinja, where "{{{ name }}" is a syntax error; refuse it here
+  // too, so nothing the dashboard saves is refused by the API's validate_custom.
+  if (body.includes("{{{")) problems.push("Three braces in a row ({{{) are not allowed: write {{ name }}.");
   for (const match of body.matchAll(PLACEHOLDER)) {
     const name = match[1] ?? "";
     if (!(PLACEHOLDERS as readonly string[]).includes(name)) problems.push(`Unknown placeholder {{ ${name} }}.`);
