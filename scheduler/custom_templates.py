@@ -158,10 +158,16 @@ class TemplateCache:
             self._entries[key] = (now, tuple(versions))
 
     def _evict(self, now: float) -> None:
-        fresh = {k: e for k, e in self._entries.items() if now - e[0] <= self.ttl_seconds}
+        """Drop expired entries, then the oldest, down to half the cap.
+
+        The newest entries belong to batches still in flight (a send may wait on a rate limit
+        after its batch was loaded), so they are the last to go.
+        """
+        fresh = [(k, e) for k, e in self._entries.items() if now - e[0] <= self.ttl_seconds]
         if len(fresh) > _CACHE_MAX_KEYS // 2:
-            fresh = {}
-        self._entries = fresh
+            fresh.sort(key=lambda item: item[1][0])
+            fresh = fresh[-(_CACHE_MAX_KEYS // 2) :]
+        self._entries = dict(fresh)
 
 
 _CACHES: weakref.WeakKeyDictionary[TemplateRenderer, TemplateCache] = weakref.WeakKeyDictionary()

@@ -6,6 +6,7 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 from datetime import date, time
+from time import monotonic
 
 import asyncpg
 
@@ -249,3 +250,15 @@ def test_render_claim_uses_the_given_cache_and_channel_version() -> None:
 
 def _with(claim: Claim, **changes: object) -> Claim:
     return dataclasses.replace(claim, **changes)  # type: ignore[arg-type]
+
+
+def test_the_cache_expires_for_lookups_but_keeps_what_a_batch_loaded() -> None:
+    patient_id = uuid.uuid4()
+    version = _version("en", "default")
+    fresh, stale = TemplateCache(ttl_seconds=60), TemplateCache(ttl_seconds=-1)
+    for cache in (fresh, stale):
+        cache._entries[(patient_id, "t")] = (monotonic(), (version,))
+    assert fresh.versions(patient_id, "t") == (version,)
+    assert stale.versions(patient_id, "t") is None  # the next batch loads it again
+    assert stale.lookup(patient_id, "t") == (version,)  # a send already under way still has it
+    assert fresh.lookup(uuid.uuid4(), "t") is None
