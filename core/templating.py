@@ -291,6 +291,9 @@ class TemplateRenderer:
         self._sandbox = _add_filters(
             ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
         )
+        # Clinician templates see only the variables we pass: none of Jinja's globals (range,
+        # lipsum, dict, cycler, joiner, namespace), which would print internals or burn CPU.
+        self._sandbox.globals.clear()
 
     # -- built-in templates ----------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from platforms.base import Channel, ChannelSender
 from scheduler import metrics
 from scheduler.buckets import BucketSet
 from scheduler.claims import Claim, Outcome, claim, mark_contacts, move_addresses, next_due, record
+from scheduler.custom_templates import prefetch_templates
 from scheduler.delivery import Deliverer, DeliveryResult
 from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
 
@@ -175,6 +176,8 @@ class Dispatcher:
             lease_seconds=self.config.lease_seconds,
         )
         metrics.CLAIM_BATCH.observe(len(claims))
+        # Clinician templates the batch names, in one query (none when it names none).
+        await prefetch_templates(self.pool, self.renderer, claims)
         return claims
 
     def _start(self, claims: list[Claim]) -> list[asyncio.Task[None]]:

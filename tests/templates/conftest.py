@@ -11,8 +11,6 @@ import pytest
 from core.db import Database
 from core.templating import TemplateRenderer
 from platforms.base import Channel, ChannelSender
-from scheduler.claims import Claim
-from scheduler.custom_templates import prefetch_templates
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from tests.dispatch.conftest import Clock, clock  # noqa: F401 -- the settable clock fixture
 from tests.dispatch.recording import RecordingSender
@@ -29,19 +27,6 @@ from tests.web.conftest import (  # noqa: F401 -- the web app, its client and AP
     senders,
     web_settings,
 )
-
-
-class WiredDispatcher(Dispatcher):
-    """The real dispatcher plus the one line that wires clinician templates in (see the report).
-
-    Until ``scheduler/dispatcher.py`` calls :func:`prefetch_templates` after each claim itself,
-    the tests apply that line here.
-    """
-
-    async def _claim(self, limit: int) -> list[Claim]:
-        claims = await super()._claim(limit)
-        await prefetch_templates(self.pool, self.renderer, claims)
-        return claims
 
 
 @pytest.fixture
@@ -62,7 +47,7 @@ def make_dispatcher(
             "recipient_rates": {},
         } | config
         assert db.pool is not None
-        dispatcher = WiredDispatcher(
+        dispatcher = Dispatcher(
             db.pool, channel_senders, TemplateRenderer(), clock, DispatcherConfig(**values)
         )
         return dispatcher, channel_senders  # type: ignore[return-value]

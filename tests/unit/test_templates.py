@@ -282,6 +282,18 @@ def test_sandbox_blocks_escapes_at_render_time_too(renderer: TemplateRenderer, s
         renderer.render_custom(source, {"x": "value"}, "sms")
 
 
+@pytest.mark.parametrize("name", ["lipsum", "range", "dict", "cycler", "joiner", "namespace"])
+def test_jinja_globals_are_not_available_to_clinician_templates(
+    renderer: TemplateRenderer, name: str
+) -> None:
+    assert any(
+        f"unknown variable '{name}'" in p
+        for p in renderer.validate_custom(f"{{{{ {name} }}}}", "sms", ALLOWED)
+    )
+    with pytest.raises(UndefinedError):
+        renderer.render_custom(f"{{{{ {name} }}}}", {"x": "value"}, "sms")
+
+
 def test_over_the_channel_limit_with_sample_values(renderer: TemplateRenderer) -> None:
     source = "{{ patient_name }} " + "Lorem ipsum dolor sit amet. " * 20
     [problem] = renderer.validate_custom(source, "sms", ALLOWED)
