@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import asyncpg
-import pytest
 
-from core.db import Database
-from core.templating import TemplateRenderer
-from platforms.base import Channel, ChannelSender
-from scheduler.dispatcher import Dispatcher, DispatcherConfig
-from tests.dispatch.conftest import Clock, clock  # noqa: F401 -- the settable clock fixture
-from tests.dispatch.recording import RecordingSender
+from tests.dispatch.conftest import clock, make_dispatcher  # noqa: F401 -- shared fixtures
 from tests.fakes.fixtures import fake_telegram, fake_twilio  # noqa: F401 -- fixtures
 from tests.web.conftest import (  # noqa: F401 -- the web app, its client and API keys
     api_key,
@@ -27,32 +18,6 @@ from tests.web.conftest import (  # noqa: F401 -- the web app, its client and AP
     senders,
     web_settings,
 )
-
-
-@pytest.fixture
-def make_dispatcher(
-    db: Database,
-    clock: Clock,  # noqa: F811
-) -> Callable[..., tuple[Dispatcher, dict[Channel, RecordingSender]]]:
-    """``make_dispatcher({Channel.SMS: RecordingSender(Channel.SMS)})``."""
-
-    def factory(
-        channel_senders: dict[Channel, ChannelSender] | None = None, **config: Any
-    ) -> tuple[Dispatcher, dict[Channel, RecordingSender]]:
-        if channel_senders is None:
-            channel_senders = {Channel.TELEGRAM: RecordingSender(Channel.TELEGRAM)}
-        values: dict[str, Any] = {
-            "worker_id": "test-worker",
-            "platform_rates": {},
-            "recipient_rates": {},
-        } | config
-        assert db.pool is not None
-        dispatcher = Dispatcher(
-            db.pool, channel_senders, TemplateRenderer(), clock, DispatcherConfig(**values)
-        )
-        return dispatcher, channel_senders  # type: ignore[return-value]
-
-    return factory
 
 
 async def add_template(
