@@ -162,15 +162,32 @@ try {
   log("made an invite link with a QR code");
   await shot(page, "desktop", "patient");
 
-  // Templates: an unknown placeholder is refused before saving; a valid one is saved.
+  // Templates: the dashboard's server asks the Python API (MEDREMIND_API_URL), which refuses a
+  // sandbox escape with its own message; a valid text is checked (Python's preview) and saved.
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Templates" }).click();
   await page.waitForURL(`${BASE_URL}/templates`);
   await page.getByLabel("Name", { exact: true }).fill("Blood test");
-  await page.getByLabel("Text", { exact: true }).fill("Hi {{ name }}");
-  await page.getByTestId("template-problems").filter({ hasText: "Unknown placeholder" }).waitFor();
-  check(await page.getByRole("button", { name: "Save template" }).isDisabled(), "an invalid template cannot be saved");
-  await page.getByLabel("Text", { exact: true }).fill("Hello {{ patient_name }}, this is {{ clinic_name }}.");
-  await page.getByTestId("template-preview").filter({ hasText: "Hello Ana García, this is" }).waitFor();
+  const text = page.getByLabel("Text", { exact: true });
+  await text.fill("Hi {{ patient_name.__class__ }}");
+  await page.getByRole("button", { name: "Save template" }).click();
+  await page
+    .getByRole("alert")
+    .filter({ hasText: "access to attribute '__class__' is not allowed" })
+    .waitFor();
+  check((await text.getAttribute("aria-invalid")) === "true", "the refused text is marked invalid");
+  check(
+    ((await text.getAttribute("aria-describedby")) ?? "").includes("tpl-problems"),
+    "the problems describe the text field",
+  );
+  check((await page.getByTestId("template-row").count()) === 0, "the refused template was not saved");
+  check((await page.getByLabel("Name", { exact: true }).inputValue()) === "Blood test", "the form keeps its values");
+  await shot(page, "desktop", "templates-refused");
+  log("the Python API refused a sandbox escape; nothing was saved");
+  await text.fill("Hello {{ patient_name }}, this is {{ clinic_name }}.");
+  await page.getByRole("button", { name: "Check text" }).click();
+  await page.getByTestId("template-checked").waitFor();
+  // Python's preview, with its sample values (the local one would say "Ana García").
+  await page.getByTestId("template-preview").filter({ hasText: "Hello Alexandra Example, this is Riverside Family Clinic." }).waitFor();
   await page.getByRole("button", { name: "Save template" }).click();
   await page.getByTestId("template-row").filter({ hasText: "Blood test" }).waitFor();
   await shot(page, "desktop", "templates");

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Fail when the built client bundle (.next/static) holds anything that must stay on the server:
-// a database URL, the Supabase service_role key or its name, a password or the session secret.
+// a database URL, the Supabase service_role key or its name, a password, the session secret or
+// the MedRemind API key (its name, and its value when set).
 // Run after `npm run build`; exits 1 on a finding, 2 when there is no build.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ const checks = [
   { name: "the name DATABASE_URL", test: (t) => t.includes("DATABASE_URL") },
   { name: "service_role", test: (t) => /service_role/i.test(t) },
   { name: "the name DASHBOARD_SESSION_SECRET", test: (t) => t.includes("DASHBOARD_SESSION_SECRET") },
+  { name: "the name MEDREMIND_API_KEY", test: (t) => t.includes("MEDREMIND_API_KEY") },
   { name: "a Supabase key variable", test: (t) => /SUPABASE_SERVICE_ROLE|SUPABASE_JWT_SECRET/.test(t) },
   { name: "a bcrypt hash", test: (t) => /\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}/.test(t) },
   { name: "encrypted_password", test: (t) => t.includes("encrypted_password") },
@@ -23,7 +25,7 @@ const checks = [
 
 // The values in this environment, when set, must not appear either.
 const secretValues = [];
-for (const name of ["DATABASE_URL", "DASHBOARD_SESSION_SECRET", "SUPABASE_SERVICE_ROLE_KEY"]) {
+for (const name of ["DATABASE_URL", "DASHBOARD_SESSION_SECRET", "SUPABASE_SERVICE_ROLE_KEY", "MEDREMIND_API_KEY"]) {
   const value = process.env[name];
   if (value && value.length >= 8) secretValues.push({ name: `the value of ${name}`, value });
 }

@@ -2,10 +2,13 @@
 
 Arranges a fresh migrated database, two clinics (through the dashboard's own
 ``create-clinician`` script), the fake Telegram server, a real ``medremind worker`` subprocess and
-the built NextJS server (``next start``), then runs ``dashboard/e2e/dashboard.e2e.mjs``
+the real Python web API (``medremind web``, which the dashboard's server calls to validate
+templates with an API key of clinic A) and the built NextJS server (``next start``), then runs
+``dashboard/e2e/dashboard.e2e.mjs``
 (playwright-core driving Debian's chromium). The browser script signs in, creates a patient,
 sends a message and watches it become ``sent`` with its attempt, cancels a scheduled one, creates
-and cancels an appointment, checks that a clinician of another clinic sees none of it, and saves
+and cancels an appointment, sees a template with a sandbox escape refused with the Python API's
+message and a valid one saved, checks that a clinician of another clinic sees none of it, and saves
 screenshots to ``test-artifacts/screenshots/``. This test then checks the database and the fake.
 
 Needs node and chromium (``make dashboard-test`` installs and builds); skipped without them.
@@ -34,6 +37,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from core.db import Database
+from medremind.api_keys import create_api_key
 from tests.factories import create_medication, create_patient
 from tests.fakes.fake_telegram import FakeTelegram
 
@@ -183,7 +188,7 @@ async def _seed_adherence(conn: asyncpg.Connection, organization_id: str) -> Non
 
 
 async def test_dashboard_end_to_end(
-    database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
+    database_url: str, admin_conn: asyncpg.Connection, db: Database, tmp_path: Path
 ) -> None:
     base_env = {
         k: v
@@ -203,6 +208,12 @@ async def test_dashboard_end_to_end(
         "update organizations set default_quiet_start = '00:00', default_quiet_end = '00:00'"
     )
 
+    # One service key (clinic A's) for the dashboard: template validation is the same for every
+    # clinic, so the key's organization does not matter.
+    api_key = await create_api_key(db.pool, clinic_a["organization_id"], "dashboard e2e")
+    api_port = _free_port()
+    api_url = f"http://127.0.0.1:{api_port}"
+
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     result_file = tmp_path / "e2e-result.json"
@@ -215,13 +226,22 @@ async def test_dashboard_end_to_end(
             "MEDREMIND_WORKER_POLL_SECONDS": "1",
             "MEDREMIND_DB_POOL_MAX": "4",
         }
+        web_env = db_env | {
+            "PORT": str(api_port),
+            "MEDREMIND_DATA_DIR": str(tmp_path / "web-data"),
+            "MEDREMIND_OUTBOX_DIR": str(tmp_path / "web-outbox"),
+            "MEDREMIND_DB_POOL_MAX": "2",
+        }
         next_env = db_env | {
+            "MEDREMIND_API_URL": api_url,
+            "MEDREMIND_API_KEY": api_key,
             "DASHBOARD_SESSION_SECRET": secrets.token_urlsafe(48),
             "DASHBOARD_COOKIE_SECURE": "false",
             "TELEGRAM_BOT_USERNAME": "medremind_test_bot",
             "NODE_ENV": "production",
         }
         worker_log, next_log = tmp_path / "worker.log", tmp_path / "next.log"
+        web_log = tmp_path / "web.log"
         with (
             _process(
                 [sys.executable, "-m", "medremind.cli", "worker"],
@@ -229,6 +249,12 @@ async def test_dashboard_end_to_end(
                 env=worker_env,
                 log=worker_log,
             ),
+            _process(
+                [sys.executable, "-m", "medremind.cli", "web"],
+                cwd=ROOT,
+                env=web_env,
+                log=web_log,
+            ) as web_server,
             _process(
                 [
                     "node",
@@ -244,6 +270,7 @@ async def test_dashboard_end_to_end(
                 log=next_log,
             ) as next_server,
         ):
+            _wait_http(f"{api_url}/healthz", web_server, web_log)
             _wait_http(f"{base_url}/login", next_server, next_log)
             e2e = subprocess.run(
                 ["node", "e2e/dashboard.e2e.mjs"],
@@ -271,6 +298,7 @@ async def test_dashboard_end_to_end(
                 pytest.fail(
                     f"browser script exited {e2e.returncode}:\n{e2e.stdout}\n{e2e.stderr}\n"
                     f"--- worker log (tail) ---\n{worker_log.read_text(errors='replace')[-4000:]}\n"
+                    f"--- web log (tail) ---\n{web_log.read_text(errors='replace')[-4000:]}\n"
                     f"--- next log (tail) ---\n{next_log.read_text(errors='replace')[-4000:]}"
                 )
         sent_calls = [c for c in telegram.sent_messages if str(c.chat_id) == CHAT_ID]
@@ -350,7 +378,7 @@ async def test_dashboard_end_to_end(
         ("pending", f"The clinic is closed on Friday, {SEEDED_NAME}.")
     ]
 
-    # The template was saved for clinic A only.
+    # The template was saved for clinic A only (the refused sandbox escape was not).
     templates = await admin_conn.fetch("select organization_id, name, body from message_templates")
     assert [(str(t["organization_id"]), t["name"]) for t in templates] == [(org_a, "Blood test")]
 

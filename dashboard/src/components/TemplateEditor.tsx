@@ -1,32 +1,65 @@
 "use client";
 
-import { useState } from "react";
+import { useActionState, useState } from "react";
+import type { TemplateCheck } from "@/app/(app)/templates/actions";
 import { fillTemplate, templateProblems } from "@/lib/placeholders";
 import { smsCount } from "@/lib/sms";
 
+type CheckAction = (prev: TemplateCheck | null, formData: FormData) => Promise<TemplateCheck>;
+
 interface Props {
-  action: (formData: FormData) => Promise<void>;
+  saveAction: CheckAction;
+  checkAction: CheckAction;
   clinicName: string;
+  /** True when the server checks texts with the MedRemind API (MEDREMIND_API_URL is set). */
+  serverValidates: boolean;
 }
 
-/** Create or replace a template, with its problems and a preview as the patient sees it. */
-export function TemplateEditor({ action, clinicName }: Props) {
+/**
+ * Create or replace a template, with its problems and a preview as the patient sees it. The
+ * server decides whether a text can be saved (with the MedRemind API when configured, otherwise
+ * with the dashboard's own rules, which this editor also applies as you type).
+ */
+export function TemplateEditor({ saveAction, checkAction, clinicName, serverValidates }: Props) {
+  const [name, setName] = useState("");
+  const [locale, setLocale] = useState("en");
   const [body, setBody] = useState("");
   const [channel, setChannel] = useState("default");
-  const problems = body ? templateProblems(body, channel) : [];
-  const preview = fillTemplate(body, { patient_name: "Ana García", clinic_name: clinicName });
-  const sms = smsCount(preview);
+  const [saved, save, saving] = useActionState(saveAction, null);
+  const [checked, check, checking] = useActionState(checkAction, null);
+  // The newer of the two answers, and only while it is about the text on screen.
+  const answers = [saved, checked].filter((a): a is TemplateCheck => a !== null && a.body === body && a.channel === channel);
+  const answer = answers.reduce<TemplateCheck | null>((newest, a) => (newest && newest.at >= a.at ? newest : a), null);
+  const serverProblems = answer?.problems ?? [];
+  const liveProblems = !serverValidates && body ? templateProblems(body, channel) : [];
+  const invalid = serverProblems.length > 0 || liveProblems.length > 0;
+  const apiPreview = answer?.preview ?? null;
+  const localPreview = fillTemplate(body, { patient_name: "Ana García", clinic_name: clinicName });
+  const preview = apiPreview ?? localPreview;
+  const sms = apiPreview !== null && answer?.segments != null
+    ? { segments: answer.segments, encoding: answer.encoding ?? "" }
+    : smsCount(preview);
+  const busy = saving || checking;
   return (
-    <form action={action} className="grid-2">
+    <form action={save} className="grid-2">
       <div>
         <div className="row">
           <div className="field">
             <label htmlFor="tpl-name">Name</label>
-            <input id="tpl-name" name="name" required maxLength={100} />
+            <input
+              id="tpl-name"
+              name="name"
+              required
+              maxLength={100}
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              aria-invalid={Boolean(answer?.fieldProblem)}
+              aria-describedby="tpl-field-problem"
+            />
           </div>
           <div className="field">
             <label htmlFor="tpl-locale">Language</label>
-            <select id="tpl-locale" name="locale" defaultValue="en">
+            <select id="tpl-locale" name="locale" value={locale} onChange={(e) => setLocale(e.target.value)}>
               <option value="en">English</option>
               <option value="es">Español</option>
             </select>
@@ -42,6 +75,9 @@ export function TemplateEditor({ action, clinicName }: Props) {
             </select>
           </div>
         </div>
+        <div id="tpl-field-problem" aria-live="polite">
+          {answer?.fieldProblem ? <p className="error">{answer.fieldProblem}</p> : null}
+        </div>
         <div className="field">
           <label htmlFor="tpl-body">Text</label>
           <textarea
@@ -51,24 +87,53 @@ export function TemplateEditor({ action, clinicName }: Props) {
             value={body}
             onChange={(e) => setBody(e.target.value)}
             aria-describedby="tpl-hint tpl-problems"
-            aria-invalid={problems.length > 0}
+            aria-invalid={invalid}
           />
           <p id="tpl-hint" className="hint">
-            May use {"{{ patient_name }}"} and {"{{ clinic_name }}"}; they are filled in when you compose.
+            May use {"{{ patient_name }}"} and {"{{ clinic_name }}"}; they are filled in when you compose.{" "}
+            {serverValidates
+              ? "The MedRemind service checks the text when you check or save it, with the same rules the sending worker uses."
+              : "Checked as you type with the dashboard's own rules (the MedRemind service is not configured here)."}
           </p>
         </div>
         <div id="tpl-problems" aria-live="polite">
-          {problems.length > 0 ? (
+          {liveProblems.length > 0 ? (
             <ul className="error" data-testid="template-problems">
-              {problems.map((p) => (
+              {liveProblems.map((p) => (
                 <li key={p}>{p}</li>
               ))}
             </ul>
           ) : null}
+          {serverProblems.length > 0 ? (
+            <div role="alert" data-testid="template-server-problems">
+              <p className="error" style={{ marginBottom: 0 }}>
+                {answer?.by === "python"
+                  ? "Not saved: MedRemind's template check found a problem:"
+                  : answer?.by === "unavailable"
+                    ? "Not saved:"
+                    : "Not saved: the dashboard allows only these placeholders and lengths:"}
+              </p>
+              <ul className="error">
+                {serverProblems.map((p) => (
+                  <li key={p}>{p}</li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+          {answer && serverProblems.length === 0 && !answer.fieldProblem && answer === checked ? (
+            <p role="status" className="notice" data-testid="template-checked">The text passed the checks.</p>
+          ) : null}
         </div>
-        <button type="submit" disabled={problems.length > 0}>
-          Save template
-        </button>
+        <div className="row">
+          {serverValidates ? (
+            <button type="submit" formAction={check} className="secondary" disabled={busy || !body}>
+              Check text
+            </button>
+          ) : null}
+          <button type="submit" disabled={busy || liveProblems.length > 0}>
+            Save template
+          </button>
+        </div>
       </div>
       <section aria-labelledby="tpl-preview-h">
         <h3 id="tpl-preview-h" style={{ marginTop: 0 }}>Preview</h3>
@@ -76,6 +141,7 @@ export function TemplateEditor({ action, clinicName }: Props) {
           {preview || <span className="muted">The text appears here.</span>}
         </pre>
         <p className="hint">
+          {apiPreview !== null ? "As rendered by the MedRemind service with sample values · " : ""}
           {preview.length} characters · SMS: {sms.segments} segment{sms.segments === 1 ? "" : "s"} ({sms.encoding})
         </p>
       </section>

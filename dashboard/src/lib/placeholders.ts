@@ -5,7 +5,9 @@
  *
  * What this accepts is a subset of what the worker's sandbox accepts (`validate_custom` in
  * core/templating.py, `POST /api/v1/templates/validate`): only two variables, no statements, and
- * longer sample values for the length check.
+ * longer sample values for the length check. When MEDREMIND_API_URL is set, the server asks the
+ * Python API first (./template-api.ts) and applies these rules after it; without it, these rules
+ * are the only check (the fallback).
  */
 import { CHANNEL_LIMITS, smsCount } from "./sms";
 

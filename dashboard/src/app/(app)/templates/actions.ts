@@ -5,25 +5,98 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { deleteTemplate, saveTemplate } from "@/lib/data/templates";
 import { TEMPLATE_CHANNELS, templateProblems } from "@/lib/placeholders";
+import { TemplateApiUnavailable, validateWithApi } from "@/lib/template-api";
 
-/** Save a template after the same checks the editor shows. */
-export async function saveTemplateAction(formData: FormData): Promise<void> {
-  const clinician = await requireClinician();
-  const name = String(formData.get("name") ?? "").trim();
-  const locale = String(formData.get("locale") ?? "en");
-  const channel = String(formData.get("channel") ?? "default");
-  const body = String(formData.get("body") ?? "");
-  if (
-    !name ||
-    name.length > 100 ||
-    !["en", "es"].includes(locale) ||
-    !(TEMPLATE_CHANNELS as readonly string[]).includes(channel) ||
-    templateProblems(body, channel).length > 0
-  ) {
-    redirect("/templates?error=invalid");
+/** What the server found checking a template (the editor shows it next to the fields). */
+export interface TemplateCheck {
+  /** Who decided: the Python API, the dashboard's own rules, or nobody (API configured but down). */
+  by: "python" | "dashboard" | "unavailable";
+  /** Problems of the text; empty when it can be saved. */
+  problems: string[];
+  /** Problem of the name, language or channel fields, if any. */
+  fieldProblem: string | null;
+  /** The API's preview with its sample values (only when the API validated the text). */
+  preview: string | null;
+  length: number | null;
+  segments: number | null;
+  encoding: string | null;
+  /** The text and channel that were checked, so the editor knows when its answer is stale. */
+  body: string;
+  channel: string;
+  /** When it was checked (ms since the epoch): the editor shows the newer of two answers. */
+  at: number;
+}
+
+interface Fields {
+  name: string;
+  locale: string;
+  channel: string;
+  body: string;
+}
+
+function fields(formData: FormData): Fields {
+  return {
+    name: String(formData.get("name") ?? "").trim(),
+    locale: String(formData.get("locale") ?? "en"),
+    channel: String(formData.get("channel") ?? "default"),
+    body: String(formData.get("body") ?? ""),
+  };
+}
+
+function fieldProblem(f: Fields): string | null {
+  if (!f.name || f.name.length > 100) return "The name must be 1 to 100 characters.";
+  if (!["en", "es"].includes(f.locale)) return "Choose English or Español.";
+  if (!(TEMPLATE_CHANNELS as readonly string[]).includes(f.channel)) return "Choose a channel.";
+  return null;
+}
+
+/**
+ * Check the text: with the Python API when MEDREMIND_API_URL is set (it renders templates in the
+ * worker's sandbox, so it decides), then with the dashboard's narrower rules (Compose fills in only
+ * {{ patient_name }} and {{ clinic_name }}). Without the API, only the dashboard's rules.
+ */
+async function checkText(f: Fields): Promise<TemplateCheck> {
+  const base = { fieldProblem: fieldProblem(f), preview: null, length: null, segments: null, encoding: null, body: f.body, channel: f.channel, at: Date.now() };
+  const channel = (TEMPLATE_CHANNELS as readonly string[]).includes(f.channel) ? f.channel : "default";
+  let api;
+  try {
+    api = await validateWithApi(f.body, channel);
+  } catch (error) {
+    if (!(error instanceof TemplateApiUnavailable)) throw error;
+    return {
+      ...base,
+      by: "unavailable",
+      problems: ["The text could not be checked: the MedRemind service did not answer. Nothing was saved; try again in a moment."],
+    };
   }
+  if (api === null) return { ...base, by: "dashboard", problems: templateProblems(f.body, f.channel) };
+  if (!api.ok) return { ...base, by: "python", problems: api.problems };
+  const own = templateProblems(f.body, f.channel);
+  return {
+    ...base,
+    by: own.length > 0 ? "dashboard" : "python",
+    problems: own,
+    preview: api.preview,
+    length: api.length,
+    segments: api.segments,
+    encoding: api.encoding,
+  };
+}
+
+/** Check a template without saving it (the editor's "Check" button). */
+export async function checkTemplateAction(_prev: TemplateCheck | null, formData: FormData): Promise<TemplateCheck> {
+  await requireClinician();
+  return checkText(fields(formData));
+}
+
+/** Save a template, unless the checks find a problem: then return them for the editor. */
+export async function saveTemplateAction(_prev: TemplateCheck | null, formData: FormData): Promise<TemplateCheck> {
+  const clinician = await requireClinician();
+  const f = fields(formData);
+  const check = await checkText(f);
+  if (check.fieldProblem || check.problems.length > 0) return check;
   await asClinician(clinician.id, (tx) =>
-    saveTemplate(tx, { name, locale, channel, body, createdBy: clinician.id }),
+    saveTemplate(tx, { name: f.name, locale: f.locale, channel: f.channel, body: f.body, createdBy: clinician.id }),
   );
   redirect("/templates?saved=1");
 }

@@ -6,7 +6,8 @@ import { listTemplates } from "@/lib/data/templates";
 import { errorMessage } from "@/lib/errors";
 import { smsCount } from "@/lib/sms";
 import { formatInZone } from "@/lib/time";
-import { deleteTemplateAction, saveTemplateAction } from "./actions";
+import { apiValidationConfigured } from "@/lib/template-api";
+import { checkTemplateAction, deleteTemplateAction, saveTemplateAction } from "./actions";
 
 export const metadata: Metadata = { title: "Templates" };
 
@@ -27,7 +28,12 @@ export default async function TemplatesPage({
       <section className="panel" aria-labelledby="tpl-new-h">
         <h2 id="tpl-new-h">New or replace</h2>
         <p className="muted">Saving a name, language and channel that exist replaces that template&apos;s text.</p>
-        <TemplateEditor action={saveTemplateAction} clinicName={clinician.organizationName} />
+        <TemplateEditor
+          saveAction={saveTemplateAction}
+          checkAction={checkTemplateAction}
+          clinicName={clinician.organizationName}
+          serverValidates={apiValidationConfigured()}
+        />
       </section>
       <div className="panel table-wrap">
         <table>

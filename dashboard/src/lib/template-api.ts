@@ -1,0 +1,88 @@
+import "server-only";
+
+/**
+ * Template validation by the Python web API (`POST /api/v1/templates/validate`), which checks a
+ * text with the same Jinja sandbox the worker renders it in. Server only: the API key never
+ * reaches the browser.
+ *
+ * Configuration: `MEDREMIND_API_URL` (e.g. http://127.0.0.1:8000) and `MEDREMIND_API_KEY` (an API
+ * key of any one organization: validation does not depend on the organization, the sandbox rules
+ * are the same for every clinic). Without `MEDREMIND_API_URL` the dashboard falls back to its own
+ * TypeScript checks (`templateProblems` in ./placeholders).
+ */
+
+/** What the API answered for one text. */
+export interface ApiValidation {
+  ok: boolean;
+  problems: string[];
+  preview: string | null;
+  length: number | null;
+  segments: number | null;
+  encoding: string | null;
+}
+
+const TIMEOUT_MS = 5000;
+
+/** True when the Python API is configured to validate templates. */
+export function apiValidationConfigured(): boolean {
+  return Boolean(process.env.MEDREMIND_API_URL?.trim());
+}
+
+/** Raised when the API is configured but gives no usable answer (down, key refused...). */
+export class TemplateApiUnavailable extends Error {}
+
+/**
+ * Validate `body` for `channel` (kind `free_text`) with the Python API; null when the API is not
+ * configured. Throws TemplateApiUnavailable when it is configured but does not answer properly,
+ * so the caller refuses to save rather than skipping the check.
+ */
+export async function validateWithApi(body: string, channel: string): Promise<ApiValidation | null> {
+  const base = process.env.MEDREMIND_API_URL?.trim();
+  if (!base) return null;
+  const key = process.env.MEDREMIND_API_KEY?.trim() ?? "";
+  let response: Response;
+  try {
+    response = await fetch(`${base.replace(/\/+$/, "")}/api/v1/templates/validate`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ body, channel, kind: "free_text" }),
+      cache: "no-store",
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch {
+    throw new TemplateApiUnavailable("the MedRemind API did not answer");
+  }
+  if (!response.ok) {
+    // 401/403: a missing or revoked key; 422: a text the API refuses outright (e.g. too long).
+    if (response.status === 422) {
+      const detail = await problemDetail(response);
+      return { ok: false, problems: [detail], preview: null, length: null, segments: null, encoding: null };
+    }
+    throw new TemplateApiUnavailable(`the MedRemind API answered ${response.status}`);
+  }
+  const data = (await response.json()) as Partial<ApiValidation>;
+  if (typeof data.ok !== "boolean" || !Array.isArray(data.problems)) {
+    throw new TemplateApiUnavailable("the MedRemind API gave an unexpected answer");
+  }
+  return {
+    ok: data.ok,
+    problems: data.problems.map(String),
+    preview: typeof data.preview === "string" ? data.preview : null,
+    length: typeof data.length === "number" ? data.length : null,
+    segments: typeof data.segments === "number" ? data.segments : null,
+    encoding: typeof data.encoding === "string" ? data.encoding : null,
+  };
+}
+
+async function problemDetail(response: Response): Promise<string> {
+  try {
+    // The API's error document: {"error": {"status", "code", "reason", "field"?}}.
+    const data = (await response.json()) as { error?: { reason?: unknown; field?: unknown } };
+    const reason = data.error?.reason;
+    const field = data.error?.field;
+    if (typeof reason === "string") return typeof field === "string" ? `${field} ${reason}` : reason;
+  } catch {
+    // Not JSON: fall through to the generic text.
+  }
+  return "The MedRemind API refused this text.";
+}
