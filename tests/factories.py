@@ -93,6 +93,21 @@ async def create_medication(
     return medication, await _insert(conn, "reminder_schedules", values)
 
 
+async def create_dose_event(
+    conn: asyncpg.Connection, schedule: asyncpg.Record, due_at: datetime, **overrides: Any
+) -> asyncpg.Record:
+    """A dose event of ``schedule`` due at ``due_at`` (local date and time taken as UTC's)."""
+    values = {
+        "schedule_id": schedule["id"],
+        "medication_id": schedule["medication_id"],
+        "patient_id": schedule["patient_id"],
+        "due_at": due_at,
+        "local_date": due_at.date(),
+        "local_time": due_at.time(),
+    } | overrides
+    return await _insert(conn, "dose_events", values)
+
+
 async def create_message(
     conn: asyncpg.Connection, patient_id: uuid.UUID, **overrides: Any
 ) -> asyncpg.Record:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import asyncpg
 from prometheus_client import REGISTRY
@@ -468,17 +468,8 @@ async def test_medicine_is_named_only_with_the_patients_opt_in(
         patient = await factories.create_patient(
             admin_conn, name_medicine_in_reminders=opted_in, display_name="Ann"
         )
-        medication, schedule = await factories.create_medication(admin_conn, patient["id"])
-        dose = await admin_conn.fetchrow(
-            "insert into dose_events (schedule_id, medication_id, patient_id, due_at, local_date,"
-            " local_time) values ($1, $2, $3, $4, $5, $6) returning *",
-            schedule["id"],
-            medication["id"],
-            patient["id"],
-            NOON,
-            date(2026, 3, 4),
-            time(12, 0),
-        )
+        _, schedule = await factories.create_medication(admin_conn, patient["id"])
+        dose = await factories.create_dose_event(admin_conn, schedule, NOON)
         msg = await factories.create_message(
             admin_conn,
             patient["id"],

@@ -20,17 +20,8 @@ async def _dose_with_reminder(
     conn: asyncpg.Connection, kind: str = "medication_reminder"
 ) -> tuple[asyncpg.Record, asyncpg.Record]:
     patient = await factories.create_patient(conn, contacts={"telegram": "777001"})
-    medication, schedule = await factories.create_medication(conn, patient["id"])
-    dose = await conn.fetchrow(
-        "insert into dose_events (schedule_id, medication_id, patient_id, due_at, local_date,"
-        " local_time) values ($1, $2, $3, $4, $5, $6) returning *",
-        schedule["id"],
-        medication["id"],
-        patient["id"],
-        NOON,
-        NOON.date(),
-        NOON.time(),
-    )
+    _, schedule = await factories.create_medication(conn, patient["id"])
+    dose = await factories.create_dose_event(conn, schedule, NOON)
     message = await factories.create_message(
         conn,
         patient["id"],

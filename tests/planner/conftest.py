@@ -27,18 +27,7 @@ async def make_dose(
     **overrides: Any,
 ) -> tuple[asyncpg.Record, asyncpg.Record]:
     """A dose event and its reminder row, as the planner would have made them."""
-    dose = await conn.fetchrow(
-        """insert into dose_events (schedule_id, medication_id, patient_id, due_at, local_date,
-                                    local_time)
-           values ($1, $2, $3, $4, $5, $6) returning *""",
-        schedule["id"],
-        schedule["medication_id"],
-        schedule["patient_id"],
-        due_at,
-        due_at.date(),
-        due_at.time(),
-    )
-    assert dose is not None
+    dose = await factories.create_dose_event(conn, schedule, due_at)
     values = {
         "scheduled_time": due_at,
         "kind": "medication_reminder",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Callable
-from datetime import date, time
 from time import monotonic
 
 import asyncpg
@@ -76,17 +75,8 @@ async def test_the_medicine_is_named_only_with_the_opt_in(
         patient = await factories.create_patient(
             admin_conn, org["id"], name_medicine_in_reminders=opted_in, display_name="Ann"
         )
-        medication, schedule = await factories.create_medication(admin_conn, patient["id"])
-        dose = await admin_conn.fetchrow(
-            "insert into dose_events (schedule_id, medication_id, patient_id, due_at, local_date,"
-            " local_time) values ($1, $2, $3, $4, $5, $6) returning *",
-            schedule["id"],
-            medication["id"],
-            patient["id"],
-            NOON,
-            date(2026, 3, 4),
-            time(12, 0),
-        )
+        _, schedule = await factories.create_medication(admin_conn, patient["id"])
+        dose = await factories.create_dose_event(admin_conn, schedule, NOON)
         msg = await factories.create_message(
             admin_conn,
             patient["id"],
