@@ -260,9 +260,65 @@ async def _load(base: str, updates: list[dict], concurrency: int) -> tuple[list[
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """User + system CPU seconds of a process (Linux /proc); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every live process below it (the web process's workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, ()))
+    return found
+
+
+async def _backend_pids(conn: asyncpg.Connection, database: str) -> list[int]:
+    """PostgreSQL backends serving ``database`` (the web process's pool), not this connection."""
+    rows = await conn.fetch(
+        "select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()",
+        database,
+    )
+    return [row["pid"] for row in rows]
+
+
+def _cpu_snapshot(pids: list[int]) -> dict[int, float]:
+    return {pid: _cpu_seconds(pid) for pid in pids}
+
+
+def _cpu_since(before: dict[int, float], pids: list[int]) -> float:
+    """CPU seconds ``pids`` used since ``before`` (processes started since count in full)."""
+    return sum(_cpu_seconds(pid) - before.get(pid, 0.0) for pid in pids)
+
+
+def _start_py_spy(output: str, pid: int) -> subprocess.Popen:
+    """Sample ``pid`` with py-spy (raw folded stacks into ``output``) until :func:`_stop_py_spy`."""
+    command = ["record", "-r", "250", "-f", "raw", "-o", output, "-p", str(pid)]
+    spy = subprocess.Popen(
+        [str(Path(sys.executable).with_name("py-spy")), *command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)  # attached before the measured load starts
+    return spy
+
+
+def _stop_py_spy(spy: subprocess.Popen) -> None:
+    spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+    spy.wait(timeout=60)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -316,7 +372,14 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
             base = f"http://127.0.0.1:{port}"
             await _wait_up(base, process)
             await _load(base, updates[: args.warmup], args.concurrency)
-            cpu_before = _cpu_seconds(process.pid)
+            spy = _start_py_spy(args.py_spy, process.pid) if args.py_spy else None
+            database = urlsplit(url).path.lstrip("/")
+            conn = await asyncpg.connect(url)
+            try:
+                pg_before = _cpu_snapshot(await _backend_pids(conn, database))
+            finally:
+                await conn.close()
+            web_before = _cpu_snapshot(_descendants(process.pid))
             latencies, errors, wall, answered = await _load(
                 base, updates[args.warmup :], args.concurrency
             )
@@ -332,7 +395,10 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
                     if left == 0:
                         break
                     await asyncio.sleep(0.1)
-                cpu_used = _cpu_seconds(process.pid) - cpu_before
+                cpu_used = _cpu_since(web_before, _descendants(process.pid))
+                pg_used = _cpu_since(pg_before, await _backend_pids(conn, database))
+                if spy is not None:
+                    _stop_py_spy(spy)
                 stats = await conn.fetchrow(
                     """
                     select count(*) as stored,
@@ -373,6 +439,8 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
         # CPU time of the web process per update: independent of what else loads the machine.
         web_cpu_ms_per_update=round(cpu_used * 1000 / n, 3),
         web_updates_per_cpu_second=round(n / cpu_used, 1) if cpu_used else None,
+        # CPU of the PostgreSQL backends serving the web process's pool, per update.
+        postgres_cpu_ms_per_update=round(pg_used * 1000 / n, 3),
         load_average_1m=round(os.getloadavg()[0], 2),
         cpus=os.cpu_count(),
     )
@@ -400,6 +468,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--pool-max", type=int, default=20)
     parser.add_argument(
         "--phase", choices=("full", "ack-only", "both"), default="both", help="what to measure"
+    )
+    parser.add_argument(
+        "--py-spy", metavar="FILE", help="sample the web process during the load into FILE (raw)"
     )
     parser.add_argument("--serve-web-ack-only", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
