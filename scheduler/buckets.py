@@ -1,24 +1,32 @@
-"""Rate limits per platform and per recipient, spaced on the times sends actually start.
+"""Rate limits per platform and per recipient, on a steady grid with a provider-side guard.
 
-Each bucket holds the earliest moment its next send may start (``next_at``); a send that starts
-at ``t`` moves it to ``t + 1/rate``. Spacing is measured from the real start, not from a slot
-booked in advance: when the event loop stalls (a GC pause, a slow flush), the sends that were
-waiting do not all fire at once afterwards, which is what pushes a provider's one-second window
-over its cap. A 429 pauses the platform's bucket, and every waiting send sees the pause when it
-wakes.
+Each bucket holds the earliest moment its next send may start (``next_at``); a send moves it one
+interval (``1/rate``) on. The grid keeps its pace when the event loop wakes a few milliseconds
+late (a send at ``t + delta`` still books the next slot at ``t + 1/rate``); after a longer stall
+or an idle spell it restarts from the real time, so the sends that waited do not fire at once.
+
+Telegram answers 429 to the 31st request inside any second *as its server sees them*, and the
+server sees a request somewhere between our start of the send and the response. A guarded bucket
+therefore also keeps the last ``ceil(rate)`` sends and lets a send start only once the send that
+many places back has *finished* more than a second ago. A slow first request (a TLS handshake) or
+a jittery network cannot squeeze 31 arrivals into one server second, whatever our clock says.
+
+A 429 pauses the platform's bucket, and every waiting send sees the pause when it wakes.
 
 A send passes all its buckets at the same moment (platform and recipient), so it never holds a
 platform slot while it waits for its chat. When the queue in front of a send is longer than
 ``max_wait``, :meth:`BucketSet.acquire` gives up at once and the dispatcher reschedules the row
-instead of holding its lease.
+instead of holding its lease. :meth:`Pass.release` records when the send finished.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
 
 from platforms.base import Channel
 
@@ -33,34 +41,114 @@ DEFAULT_PLATFORM_RATES: dict[Channel, float] = {
     Channel.EMAIL: 5.0,
 }
 DEFAULT_RECIPIENT_RATES: dict[Channel, float] = {Channel.TELEGRAM: 1.0}
+# Platforms that reject requests over their cap (rather than queueing them, as Twilio does): their
+# bucket also guards the provider's one-second window by completion times (see the module doc).
+GUARDED_PLATFORMS = frozenset({Channel.TELEGRAM})
+_GUARD_WINDOW_SECONDS = 1.0
+_MAX_CATCH_UP_SECONDS = 0.01  # how late a send may start and still keep the grid's pace
+# A slot whose send never reported back (a bug, a cancelled task) must not stall the platform.
+_UNRELEASED_SLOT_SECONDS = 60.0
 _MAX_RECIPIENT_BUCKETS = 100_000  # idle per-chat buckets are forgotten beyond this many
+
+
+class Slot:
+    """One send that passed a guarded bucket; ``finished`` is set when its response came back."""
+
+    __slots__ = ("_done", "finished", "started")
+
+    def __init__(self, started: float, finished: float | None = None) -> None:
+        self.started = started
+        self.finished = finished
+        self._done: asyncio.Event | None = None
+
+    def finished_by(self, now: float) -> float | None:
+        """When the send finished; a send never released counts as finished after a minute."""
+        if self.finished is None and now - self.started > _UNRELEASED_SLOT_SECONDS:
+            return self.started + _UNRELEASED_SLOT_SECONDS
+        return self.finished
+
+    def finish(self, now: float) -> None:
+        """The send is over (answered, failed or timed out) at ``now``."""
+        if self.finished is None:
+            self.finished = now
+            if self._done is not None:
+                self._done.set()
+
+    async def wait_finished(self) -> None:
+        """Return once :meth:`finish` has been called."""
+        if self.finished is None:
+            if self._done is None:
+                self._done = asyncio.Event()
+            await self._done.wait()
 
 
 @dataclass(slots=True)
 class Bucket:
-    """At most ``rate`` sends per second, spaced by ``1/rate`` from their actual start."""
+    """At most ``rate`` sends per second on a grid of ``1/rate``; see the module docstring.
+
+    With ``guard``, also never more than ``ceil(rate)`` sends within a second from the finish of
+    the oldest of them to the start of the newest.
+    """
 
     rate: float
+    guard: bool = False
     next_at: float = 0.0  # earliest start of the next send, in time.monotonic() seconds
     waiting: int = 0  # sends queued on this bucket now (for the queue-length estimate)
+    recent: deque[Slot] = field(default_factory=deque)  # the last ceil(rate) sends (guard)
 
     def wait(self, now: float) -> float:
-        """Seconds until the next send may start (0 = now)."""
-        return max(0.0, self.next_at - now)
+        """Seconds until the next send may start (0 = now; ``inf`` = when a send finishes)."""
+        wait = self.next_at - now
+        if self.guard and len(self.recent) >= math.ceil(self.rate):
+            oldest = self.recent[0].finished_by(now)
+            if oldest is None:
+                return math.inf
+            wait = max(wait, oldest + _GUARD_WINDOW_SECONDS - now)
+        return max(0.0, wait)
 
     def queue_estimate(self, now: float) -> float:
         """Seconds until a send joining the queue now would start."""
-        return self.wait(now) + self.waiting / self.rate
+        return max(0.0, self.next_at - now) + self.waiting / self.rate
 
-    def take(self, now: float) -> None:
-        """A send starts now."""
-        # From the real start: a late wake-up costs a little rate, but never makes a burst (a
-        # schedule that "caught up" measured 429s from the fake Telegram under machine load).
-        self.next_at = max(self.next_at, now) + 1.0 / self.rate
+    def take(self, now: float) -> Slot | None:
+        """A send starts now; a guarded bucket returns its :class:`Slot` to finish later."""
+        interval = 1.0 / self.rate
+        # On the grid while a wake-up is a few milliseconds late (restarting from each late start
+        # cost ~4% of Telegram's rate); from the real time after a stall or an idle spell, so
+        # it is not followed by a burst.
+        if now - self.next_at <= _MAX_CATCH_UP_SECONDS:
+            self.next_at = max(self.next_at, now - interval) + interval
+        else:
+            self.next_at = now + interval
+        if not self.guard:
+            return None
+        slot = Slot(now)
+        self.recent.append(slot)
+        while len(self.recent) > math.ceil(self.rate):
+            self.recent.popleft()
+        return slot
 
     def pause_until(self, until: float) -> None:
         """Nothing starts before ``until`` (the provider said retry_after)."""
         self.next_at = max(self.next_at, until)
+
+
+@dataclass(slots=True)
+class Pass:
+    """A send's passage through its buckets: how long it waited, and its guard slots."""
+
+    waited: float
+    slots: tuple[Slot, ...] = ()
+
+    def release(self, now: float | None = None) -> None:
+        """The send finished (whatever its outcome): guarded windows count from here."""
+        if self.slots:
+            finished = time.monotonic() if now is None else now
+            for slot in self.slots:
+                slot.finish(finished)
+
+
+_NO_WAIT = Pass(0.0)
 
 
 class BucketSet:
@@ -72,7 +160,11 @@ class BucketSet:
         recipient_rates: dict[Channel, float] | None = None,
     ) -> None:
         rates = DEFAULT_PLATFORM_RATES if platform_rates is None else platform_rates
-        self._platform = {ch: Bucket(rate) for ch, rate in rates.items() if rate > 0}
+        self._platform = {
+            ch: Bucket(rate, guard=ch in GUARDED_PLATFORMS)
+            for ch, rate in rates.items()
+            if rate > 0
+        }
         self._recipient_rates = (
             DEFAULT_RECIPIENT_RATES if recipient_rates is None else recipient_rates
         )
@@ -97,23 +189,30 @@ class BucketSet:
         return buckets
 
     def try_take(self, channel: Channel, address: str, now: float) -> float:
-        """Start a send now if every bucket allows it (return 0), else return seconds to wait."""
+        """Start a send now if every bucket allows it (return 0), else return seconds to wait.
+
+        The send counts as finished at once (for guarded windows): a test and planning aid.
+        """
         buckets = self.buckets(channel, address)
         wait = max((b.wait(now) for b in buckets), default=0.0)
         if wait <= 0.0:
-            for bucket in buckets:
-                bucket.take(now)
+            self._take(buckets, now).release(now)
         return wait
 
-    async def acquire(self, channel: Channel, address: str, max_wait: float) -> float | None:
-        """Wait until a send may start and take the slot; return the seconds waited.
+    @staticmethod
+    def _take(buckets: list[Bucket], now: float) -> Pass:
+        slots = tuple(slot for b in buckets if (slot := b.take(now)) is not None)
+        return Pass(0.0, slots)
+
+    async def acquire(self, channel: Channel, address: str, max_wait: float) -> Pass | None:
+        """Wait until a send may start and take the slot; the caller releases the pass after it.
 
         Returns None at once, taking nothing, when the queue ahead is longer than ``max_wait``.
         """
         started = time.monotonic()
         buckets = self.buckets(channel, address)
         if not buckets:
-            return 0.0
+            return _NO_WAIT
         if max(b.queue_estimate(started) for b in buckets) > max_wait:
             return None
         for bucket in buckets:
@@ -123,10 +222,17 @@ class BucketSet:
                 now = time.monotonic()
                 wait = max(b.wait(now) for b in buckets)
                 if wait <= 0.0:
-                    for bucket in buckets:
-                        bucket.take(now)
-                    return now - started
-                await asyncio.sleep(wait)
+                    ticket = self._take(buckets, now)
+                    ticket.waited = now - started
+                    return ticket
+                if wait == math.inf:
+                    # The window is full of sends still in flight: wake when the oldest finishes
+                    # (or after a second, to re-check a slot that is never released).
+                    oldest = next(b for b in buckets if b.wait(now) == math.inf).recent[0]
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(oldest.wait_finished(), timeout=1.0)
+                else:
+                    await asyncio.sleep(wait)
         finally:
             for bucket in buckets:
                 bucket.waiting -= 1

@@ -146,12 +146,11 @@ class Deliverer:
         plan = plan_routes(c, tried, self.senders.keys())
         while plan.routes:
             route = plan.routes[0]
-            wait = await self.buckets.acquire(
+            ticket = await self.buckets.acquire(
                 route.channel, route.address, self.config.max_bucket_wait_seconds
             )
-            if (
-                wait is None
-            ):  # the queue (or a pause) is longer than we hold a lease: come back later
+            if ticket is None:
+                # The queue (or a pause) is longer than we hold a lease: come back later.
                 hint = self.buckets.wait_hint(route.channel, route.address, time.monotonic())
                 metrics.RETRIED.labels("rate_limit").inc()
                 return DeliveryResult(
@@ -167,12 +166,13 @@ class Deliverer:
                     attempts,
                     effects,
                 )
-            if wait > 0:
-                metrics.BUCKET_WAIT.labels(route.channel).observe(wait)
+            if ticket.waited > 0:
+                metrics.BUCKET_WAIT.labels(route.channel).observe(ticket.waited)
 
             try:
                 message = render_claim(self.renderer, c, route.channel)
             except (ValueError, LookupError, TemplateError, TypeError, AttributeError) as exc:
+                ticket.release()
                 error = f"cannot render the message: {error_text(exc)}"
                 attempts.append(self._attempt(c, route, "failed", "config", error))
                 metrics.FAILED.labels(route.channel, "config").inc()
@@ -185,7 +185,10 @@ class Deliverer:
             try:
                 # asyncio.timeout, not wait_for: no extra task per send.
                 async with asyncio.timeout(self.config.send_timeout_seconds):
-                    receipt = await self.senders[route.channel].send(route.address, message)
+                    try:
+                        receipt = await self.senders[route.channel].send(route.address, message)
+                    finally:
+                        ticket.release()  # the provider's rate window counts from its answer
             except RateLimitedError as exc:
                 ms = ms_since(started)
                 self.buckets.pause(route.channel, time.monotonic(), exc.retry_after)

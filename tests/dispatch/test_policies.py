@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time as clock
 import uuid
@@ -113,16 +114,42 @@ def test_expiry_defaults_per_kind() -> None:
     )
 
 
-def test_bucket_spaces_sends_from_their_actual_start() -> None:
-    buckets = BucketSet({Channel.TELEGRAM: 30.0}, {Channel.TELEGRAM: 1.0})
-    assert buckets.try_take(Channel.TELEGRAM, "chat0", 100.0) == 0
+def test_bucket_spaces_sends_on_a_grid_without_bursts_after_a_stall() -> None:
+    buckets = BucketSet({Channel.SMS: 30.0}, {Channel.SMS: 1.0})
+    assert buckets.try_take(Channel.SMS, "chat0", 100.0) == 0
     # The next send to anyone waits 1/30 s; to the same chat a whole second.
-    assert buckets.try_take(Channel.TELEGRAM, "chat1", 100.0) == pytest.approx(1 / 30, abs=0.004)
-    assert buckets.try_take(Channel.TELEGRAM, "chat1", 100.0 + 1 / 30) == 0
-    assert buckets.try_take(Channel.TELEGRAM, "chat0", 100.2) == pytest.approx(0.8, abs=0.004)
-    # After a stall the spacing restarts from the real time: no burst of overdue sends.
-    assert buckets.try_take(Channel.TELEGRAM, "chat2", 105.0) == 0
-    assert buckets.try_take(Channel.TELEGRAM, "chat3", 105.0) == pytest.approx(1 / 30, abs=0.004)
+    assert buckets.try_take(Channel.SMS, "chat1", 100.0) == pytest.approx(1 / 30, abs=0.004)
+    # A send that woke 5 ms late does not push the grid back: the next slot stays on time.
+    assert buckets.try_take(Channel.SMS, "chat1", 100.0 + 1 / 30 + 0.005) == 0
+    assert buckets.try_take(Channel.SMS, "chat4", 100.0 + 2 / 30) == 0
+    assert buckets.try_take(Channel.SMS, "chat0", 100.2) == pytest.approx(0.8, abs=0.004)
+    # After a stall the grid restarts from the real time: no burst of overdue sends.
+    assert buckets.try_take(Channel.SMS, "chat2", 105.0) == 0
+    assert buckets.try_take(Channel.SMS, "chat3", 105.0) == pytest.approx(1 / 30, abs=0.004)
+
+
+async def test_guarded_bucket_counts_the_window_from_the_slowest_answer() -> None:
+    """31 Telegram sends never fit in one second as the server sees them (its 429 rule)."""
+    buckets = BucketSet({Channel.TELEGRAM: 1000.0}, {})  # a fast grid: only the guard holds
+    window = math.ceil(1000.0)
+    first = await buckets.acquire(Channel.TELEGRAM, "c0", 10.0)
+    assert first is not None
+    others = [await buckets.acquire(Channel.TELEGRAM, f"c{i}", 10.0) for i in range(1, window)]
+    for ticket in others:
+        assert ticket is not None
+        ticket.release()
+    # The first send is still in flight (a slow TLS handshake): the next one may not start.
+    now = clock.monotonic()
+    assert buckets.try_take(Channel.TELEGRAM, "late", now) == math.inf
+    waiter = asyncio.create_task(buckets.acquire(Channel.TELEGRAM, "late", 10.0))
+    await asyncio.sleep(0.05)
+    assert not waiter.done()
+    first.release()
+    started = clock.monotonic()
+    late = await waiter
+    # It started a second after the slow send's answer, not a second after that send started.
+    assert late is not None and clock.monotonic() - started >= 0.95
+    late.release()
 
 
 def test_bucket_pause_holds_the_platform() -> None:
@@ -137,10 +164,10 @@ def test_bucket_pause_holds_the_platform() -> None:
 
 async def test_acquire_waits_its_turn_and_refuses_a_queue_longer_than_max_wait() -> None:
     buckets = BucketSet({Channel.SMS: 20.0}, {})
-    waits = await asyncio.gather(*(buckets.acquire(Channel.SMS, "+1", 1.0) for _ in range(5)))
-    assert waits[0] is not None and waits[0] < 0.01
-    assert all(w is not None for w in waits)
-    assert max(w for w in waits if w is not None) >= 4 / 20 - 0.01  # spaced, not a burst
+    tickets = await asyncio.gather(*(buckets.acquire(Channel.SMS, "+1", 1.0) for _ in range(5)))
+    waits = [t.waited for t in tickets if t is not None]
+    assert len(waits) == 5 and waits[0] < 0.01
+    assert max(waits) >= 4 / 20 - 0.01  # spaced, not a burst
     buckets.pause(Channel.SMS, clock.monotonic(), 30)
     assert await buckets.acquire(Channel.SMS, "+1", 1.0) is None
 
