@@ -89,6 +89,8 @@ class Turn:
     stale_button: bool = False
     replies: list[Reply] = field(default_factory=list)
     patient: asyncpg.Record | None = None
+    # Note this inbound on the chat's contact point when the turn is saved (a known patient).
+    touch_contact: bool = False
 
     @property
     def locale(self) -> str:

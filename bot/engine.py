@@ -46,10 +46,9 @@ async def handle(turn: Turn) -> None:
         return
     if conv.state.get("opted_out") or await _contact_opted_out(turn):
         return  # nothing may be sent to an opted-out number until it opts back in
-    if turn.patient is not None:
-        await turn.conn.execute(
-            query("bot", "touch_contact_point"), conv.channel.value, conv.chat_address
-        )
+    # The contact point's last inbound time is written with the turn's end (bot.intake), one
+    # round trip fewer per update.
+    turn.touch_contact = turn.patient is not None
 
     if event.button_data and answers.is_answer_data(event.button_data):
         if turn.patient is None:

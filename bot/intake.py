@@ -84,21 +84,10 @@ async def _run_turn(
     ctx: BotContext, inbound_id: UUID
 ) -> tuple[Conversation, list[Reply], list, InboundEvent] | None:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(query("bot", "lock_inbound"), inbound_id)
-        if row is None or row["status"] != "received":
+        locked = await _lock_turn(conn, inbound_id)
+        if locked is None:
             return None
-        event = event_from_payload(row["payload"]["event"])
-        mark_sensitive(event.text or None)
-        await conn.execute(
-            query("bot", "ensure_conversation"),
-            event.channel.value,
-            event.chat_address,
-            texts.pick_locale(event.language_code),
-        )
-        conv_row = await conn.fetchrow(
-            query("bot", "lock_conversation"), event.channel.value, event.chat_address
-        )
-        conv = Conversation.from_row(conv_row)
+        event, conv = locked
         step_before = conv.step
         turn = Turn(
             ctx=ctx, conn=conn, event=event, conv=conv, now=ctx.now(), inbound_id=inbound_id
@@ -107,27 +96,61 @@ async def _run_turn(
         rendered = issue_options(conv, turn.replies, turn.now)
         if not any(rendered) and conv.step != step_before:
             clear_options(conv)
-        await save_conversation(conn, conv)
-        await conn.execute(
-            query("bot", "mark_inbound_processed"), inbound_id, conv.patient_id is None
+        saved = await conn.fetchval(
+            query("bot", "finish_turn"),
+            conv.id,
+            conv.patient_id,
+            conv.step,
+            conv.state,
+            conv.locale,
+            inbound_id,
+            conv.patient_id is None,
+            turn.touch_contact,
+            conv.channel.value,
+            conv.chat_address,
         )
+        if not saved:
+            await _recreate_conversation(conn, conv)
         return conv, turn.replies, rendered, event
 
 
-async def save_conversation(conn: asyncpg.Connection, conv: Conversation) -> None:
-    """Write the conversation back (re-creating it if the patient's erasure removed it)."""
-    status = await conn.execute(
-        query("bot", "save_conversation"),
-        conv.id,
-        conv.patient_id,
-        conv.step,
-        conv.state,
-        conv.locale,
+async def _lock_turn(
+    conn: asyncpg.Connection, inbound_id: UUID
+) -> tuple[InboundEvent, Conversation] | None:
+    """Lock the stored update and its chat's conversation; None when there is nothing to do.
+
+    One round trip when the conversation exists (every chat after its first update); otherwise
+    the update is locked, the conversation created, then locked.
+    """
+    row = await conn.fetchrow(query("bot", "lock_turn"), inbound_id)
+    if row is not None:
+        if row["status"] != "received":
+            return None
+        event = event_from_payload(row["event"])
+        mark_sensitive(event.text or None)
+        return event, Conversation.from_row(row)
+    row = await conn.fetchrow(query("bot", "lock_inbound"), inbound_id)
+    if row is None or row["status"] != "received":
+        return None
+    event = event_from_payload(row["payload"]["event"])
+    mark_sensitive(event.text or None)
+    await conn.execute(
+        query("bot", "ensure_conversation"),
+        event.channel.value,
+        event.chat_address,
+        texts.pick_locale(event.language_code),
     )
-    if status.endswith(" 0"):
-        await conn.execute(
-            query("bot", "ensure_conversation"), conv.channel.value, conv.chat_address, conv.locale
-        )
+    conv_row = await conn.fetchrow(
+        query("bot", "lock_conversation"), event.channel.value, event.chat_address
+    )
+    return event, Conversation.from_row(conv_row)
+
+
+async def _recreate_conversation(conn: asyncpg.Connection, conv: Conversation) -> None:
+    """The patient's erasure removed the conversation during the turn: start the chat afresh."""
+    await conn.execute(
+        query("bot", "ensure_conversation"), conv.channel.value, conv.chat_address, conv.locale
+    )
 
 
 async def _fail(ctx: BotContext, inbound_id: UUID, exc: BaseException) -> None:

@@ -17,6 +17,37 @@ update inbound_messages
        payload = case when $2 then '{}'::jsonb else payload end
  where id = $1
 
+-- name: lock_turn
+-- The stored update and its chat's conversation, both locked (update first, as lock_inbound then
+-- lock_conversation do), in one round trip. No row when the update is unknown or the chat has no
+-- conversation yet: the caller then takes those two steps one by one.
+select i.status, i.payload -> 'event' as event,
+       c.id, c.channel, c.chat_address, c.patient_id, c.step, c.state, c.locale
+  from inbound_messages i
+  join conversations c on c.channel = i.channel and c.chat_address = i.chat_address
+ where i.id = $1
+   for update of i, c
+
+-- name: finish_turn
+-- The end of a turn in one round trip: save the conversation ($1 id, $2 patient, $3 step,
+-- $4 state, $5 locale), mark the update $6 processed ($7: forget its payload, as in
+-- mark_inbound_processed) and, when $8, note the inbound time on the contact point ($9 channel,
+-- $10 address). Returns how many conversations were saved (0: an erasure removed it).
+with saved as (
+  update conversations set patient_id = $2, step = $3, state = $4, locale = $5
+   where id = $1
+  returning id
+), processed as (
+  update inbound_messages
+     set status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = null,
+         payload = case when $7 then '{}'::jsonb else payload end
+   where id = $6
+), touched as (
+  update contact_points set last_inbound_at = now()
+   where $8 and channel = $9 and address = $10
+)
+select count(*) from saved
+
 -- name: mark_inbound_failed
 update inbound_messages
    set status = 'failed', processed_at = now(), attempts = attempts + 1, last_error = $2
