@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from telegram.error import TelegramError
 
 from core.templating import TemplateRenderer
 from platforms.base import (
     ConfigurationError,
     ContactEffect,
+    DeliveryError,
     Option,
     OutboundMessage,
     PermanentError,
     RateLimitedError,
     TransientError,
 )
-from platforms.telegram import TelegramSender, split_text
+from platforms.telegram import TelegramSender, classify_telegram_error, split_text
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.fakes.fixtures import fake_telegram  # noqa: F401
 
@@ -371,3 +375,113 @@ async def test_fake_rejects_unescaped_html(
 ) -> None:
     with pytest.raises(PermanentError, match=r"(?i)can't parse entities"):
         await sender.send(CHAT, OutboundMessage(text="x", html="Ann <b>& co"))
+
+
+# -- the lean HTTP backend (platforms/http11.py behind PTB's BaseRequest) ---------------------
+
+
+def _shape(error: BaseException) -> tuple[Any, ...]:
+    return (
+        type(error),
+        str(error),
+        getattr(error, "code", None),
+        getattr(error, "effect", None),
+        getattr(error, "retry_after", None),
+    )
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        lambda tg: tg.fail_next_blocked(),
+        lambda tg: tg.fail_next_chat_not_found(),
+        lambda tg: tg.fail_next_rate_limited(retry_after=9),
+        lambda tg: tg.fail_next(400, "Bad Request: can't parse entities: bad tag"),
+        lambda tg: tg.fail_next(403, "Forbidden: something else"),
+        lambda tg: tg.fail_next(409, "Conflict: whatever"),
+        lambda tg: tg.fail_next_server_error(502),
+        lambda tg: tg.fail_next_server_error(500),
+        lambda tg: tg.fail_next(404, "Not Found"),
+    ],
+)
+async def test_direct_send_classifies_exactly_like_ptb_bot(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+    script: Callable[[FakeTelegram], None],
+) -> None:
+    # The same scripted answer, once to TelegramSender.send (JSON body, PTB objects skipped) and
+    # once to PTB's own Bot.send_message: the classified errors must not differ in any field.
+    script(fake_telegram)
+    with pytest.raises(DeliveryError) as direct:
+        await sender.send(CHAT, OutboundMessage(text="hi"))
+    script(fake_telegram)
+    with pytest.raises(TelegramError) as through_ptb:
+        await sender.bot.send_message(chat_id=int(CHAT), text="hi")
+    assert _shape(direct.value) == _shape(classify_telegram_error(through_ptb.value))
+    assert isinstance(direct.value.__cause__, type(through_ptb.value))
+
+
+async def test_edit_to_a_dead_chat_deactivates(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    fake_telegram.fail_next_blocked(method="editMessageText")
+    with pytest.raises(PermanentError) as caught:
+        await sender.edit(CHAT, 5, OutboundMessage(text="Taken", options=REMINDER.options))
+    assert caught.value.effect is ContactEffect.DEACTIVATE
+    [edit] = fake_telegram.calls_to("editMessageText", ok_only=False)
+    assert edit.buttons() == [[("Taken", "t:ab12")], [("Snooze 15 min", "s:ab12")]]
+    assert edit.params["parse_mode"] == "HTML"
+
+
+async def test_other_bot_calls_go_through_the_lean_backend(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    me = await sender.bot.get_me()
+    assert me.username == fake_telegram.bot_user["username"]
+    assert await sender.bot.set_webhook("https://example.org/telegram/webhook", secret_token="s")
+    assert fake_telegram.webhook_url == "https://example.org/telegram/webhook"
+    info = await sender.bot.get_webhook_info()
+    assert info.url == "https://example.org/telegram/webhook"
+
+
+async def test_sends_beyond_the_pool_wait_for_a_connection(
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    fake_telegram.latency = 0.02
+    telegram = TelegramSender(
+        DEFAULT_TOKEN, base_url=fake_telegram.base_url, connection_pool_size=2
+    )
+    try:
+        receipts = await asyncio.gather(
+            *(telegram.send(str(1000 + n), OutboundMessage(text=f"n{n}")) for n in range(10))
+        )
+    finally:
+        await telegram.aclose()
+    assert len({r.provider_message_id for r in receipts}) == 10
+    assert sorted(c.chat_id for c in fake_telegram.sent_messages) == list(range(1000, 1010))
+
+
+async def test_unicode_text_and_keyboard_arrive_intact(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    text = "Привет, время лекарства 💊 — «8:00»"
+    options = (Option("Принял ✅", "t:ü"),)
+    await sender.send(CHAT, OutboundMessage(text=text, options=options))
+    [call] = fake_telegram.sent_messages
+    assert call.text == text
+    assert call.buttons() == [[("Принял ✅", "t:ü")]]
+
+
+async def test_sender_reopens_after_bot_shutdown_and_initialize(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    # PTB's Application shuts the Bot (and so its request) down and may initialize it again.
+    await sender.bot.initialize()
+    await sender.bot.shutdown()
+    await sender.bot.initialize()
+    await sender.send(CHAT, REMINDER)
+    assert len(fake_telegram.sent_messages) == 1
