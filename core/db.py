@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -18,6 +19,14 @@ from core.embedded import EmbeddedPostgres
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# For processes that run batch statements over arrays of ids (the worker: claim, record, planner).
+# After five executions PostgreSQL may switch a prepared statement to a generic plan, which cannot
+# see how long the arrays are: the dispatcher's record statement then scanned a whole partial index
+# that grows with every sent row (measured 30 ms -> 300 ms per 500 outcomes, bench/dispatch.py
+# scenario 1). Planning each execution costs well under a millisecond per batch. Behind Supabase's
+# transaction pooler every statement is planned with its values anyway (unnamed statements).
+CUSTOM_PLANS: Mapping[str, str] = {"plan_cache_mode": "force_custom_plan"}
 
 
 def uses_transaction_pooler(url: str) -> bool:
@@ -45,11 +54,21 @@ async def init_connection(conn: asyncpg.Connection) -> None:
 class Database:
     """Owns the connection URL (starting the embedded server if needed) and the pool.
 
+    ``server_settings``: extra startup parameters for every connection (:data:`CUSTOM_PLANS`).
+
     ``async with Database(settings) as db`` starts and stops it; ``start``/``stop`` are idempotent.
     """
 
-    def __init__(self, settings: Settings, *, role: str | None = None, url: str | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        role: str | None = None,
+        url: str | None = None,
+        server_settings: Mapping[str, str] | None = None,
+    ):
         self.settings = settings
+        self._server_settings = dict(server_settings or {})
         self._explicit_url = url
         self.role = settings.db_role if role is None else role
         self._embedded: EmbeddedPostgres | None = None
@@ -76,7 +95,11 @@ class Database:
         ``RESET ALL`` between users returns to them instead of to the login role.
         """
         url = self.resolve_url()
-        server_settings = {"timezone": "UTC", "application_name": "medremind"}
+        server_settings = {
+            "timezone": "UTC",
+            "application_name": "medremind",
+            **self._server_settings,
+        }
         if as_app_role and self.role:
             server_settings["role"] = self.role
         kwargs: dict[str, Any] = {

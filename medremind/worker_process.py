@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from core.db import Database
+from core.db import CUSTOM_PLANS, Database
 from core.inbound_window import LastInboundLookup
 from core.settings import Settings
 from core.templating import TemplateRenderer
@@ -76,7 +76,7 @@ async def serve(
     """The worker's body; ``senders`` and ``config`` can be replaced (tests, benchmarks)."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    async with Database(settings) as db:
+    async with Database(settings, server_settings=CUSTOM_PLANS) as db:
         assert db.pool is not None
         pool = db.pool
         own_senders = senders is None

@@ -78,7 +78,11 @@ with outcome as (
          locked_until = null,
          lease_token = null
     from outcome u
-   where m.id = u.id and m.lease_token = u.token and m.status = 'processing'
+   -- "m.id = any($1)" keeps this a primary-key lookup: joined on the unnest alone, the planner
+   -- may scan the whole lease index, which holds dead entries until vacuum (measured: 30 ms ->
+   -- 300 ms per 500 outcomes as the table churned).
+   where m.id = any($1::uuid[]) and m.id = u.id and m.lease_token = u.token
+     and m.status = 'processing'
   returning m.id
 ), attempts as (
   insert into message_delivery_attempts
