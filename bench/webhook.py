@@ -306,7 +306,7 @@ def _cpu_since(before: dict[int, float], pids: list[int]) -> float:
 
 def _start_py_spy(output: str, pid: int) -> subprocess.Popen:
     """Sample ``pid`` with py-spy (raw folded stacks into ``output``) until :func:`_stop_py_spy`."""
-    command = ["record", "-r", "250", "-f", "raw", "-o", output, "-p", str(pid)]
+    command = ["record", "-r", "250", "-f", "raw", "-s", "-o", output, "-p", str(pid)]
     spy = subprocess.Popen(
         [str(Path(sys.executable).with_name("py-spy")), *command],
         stdout=subprocess.DEVNULL,
@@ -360,6 +360,8 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
             "TELEGRAM_API_BASE_URL": telegram.base_url,
             "MEDREMIND_LOG_LEVEL": "WARNING",
             "MEDREMIND_DB_POOL_MAX": str(args.pool_max),
+            # The ack-only child patches its own module: it cannot run as spawned workers.
+            "WEB_CONCURRENCY": "1" if ack_only else str(args.web_concurrency),
             "MEDREMIND_DATA_DIR": tempfile.mkdtemp(prefix="medremind-bench-data-"),
         }
         command = (
@@ -428,6 +430,7 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
         ),
         requests=n,
         concurrency=args.concurrency,
+        web_concurrency=1 if ack_only else args.web_concurrency,
         errors=errors,
         stored=stats["stored"],
         # answerCallbackQuery returned in the webhook response (spinner stopped at the 200).
@@ -466,6 +469,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--pool-max", type=int, default=20)
+    parser.add_argument(
+        "--web-concurrency", type=int, default=1, help="WEB_CONCURRENCY of the web process"
+    )
     parser.add_argument(
         "--phase", choices=("full", "ack-only", "both"), default="both", help="what to measure"
     )

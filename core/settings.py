@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # What a valid value looks like, per variable, for error messages.
 _EXAMPLES: dict[str, str] = {
     "PORT": "a TCP port number such as 8000",
+    "WEB_CONCURRENCY": "a number of web processes from 1 to 64, such as 2",
     "DATABASE_URL": "postgresql://user:password@host:5432/dbname",
     "PUBLIC_BASE_URL": "https://medremind.example.org (no trailing path)",
     "MEDREMIND_DEFAULT_TIMEZONE": "an IANA timezone such as Europe/Berlin",
@@ -57,6 +58,8 @@ class Settings(BaseSettings):
     db_pool_max: int = Field(default=10, alias="MEDREMIND_DB_POOL_MAX", ge=1)
     data_dir: Path = Field(default_factory=_default_data_dir, alias="MEDREMIND_DATA_DIR")
     port: int = Field(default=8000, alias="PORT", ge=1, le=65535)
+    # Web processes sharing $PORT (Heroku's Python buildpack sets it from the dyno's size).
+    web_concurrency: int = Field(default=1, alias="WEB_CONCURRENCY", ge=1, le=64)
     public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
     log_level: str = Field(default="INFO", alias="MEDREMIND_LOG_LEVEL")
 

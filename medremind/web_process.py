@@ -8,6 +8,9 @@ A Telegram outage at start-up is logged, not fatal: the API and Twilio webhooks 
 SIGTERM (Heroku's stop) and SIGINT make uvicorn stop accepting connections, finish requests in
 flight (and their background processing) for up to ``MEDREMIND_SHUTDOWN_GRACE`` seconds, run the
 app's shutdown and return 0.
+
+``WEB_CONCURRENCY`` above 1 runs that many such processes on one listening socket
+(:mod:`medremind.web_workers`).
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import contextlib
 import importlib.util
 import logging
 import signal
+import socket
 import sys
-from collections.abc import Generator, Mapping
-from typing import Any
+from collections.abc import Coroutine, Generator, Mapping
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -30,6 +34,8 @@ from medremind.web import create_app
 from platforms.base import Channel
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # The update types platforms.telegram.parse_update understands; Telegram drops the rest for us.
 ALLOWED_UPDATES = ("message", "callback_query")
@@ -102,16 +108,37 @@ async def register_telegram_webhook(settings: Settings, senders: Mapping[Any, An
     return me.username
 
 
-async def serve(settings: Settings, *, host: str = "0.0.0.0") -> int:  # noqa: S104 (a dyno)
-    """Build senders, register the webhook, serve until stopped; the exit code."""
+async def serve(
+    settings: Settings,
+    *,
+    host: str = "0.0.0.0",  # noqa: S104 (a dyno)
+    sockets: list[socket.socket] | None = None,
+    register_webhook: bool = True,
+    bot_username: str | None = None,
+    resume_on_startup: bool = True,
+) -> int:
+    """Build senders, register the webhook, serve until stopped; the exit code.
+
+    ``sockets``: listen on these (a worker of :mod:`medremind.web_workers`, whose supervisor bound
+    ``$PORT`` and registered the webhook: ``register_webhook=False`` with its ``bot_username``)
+    instead of binding ``host:$PORT``.
+    """
     from platforms.registry import build_senders
 
     # Opened by the app's start-up; created here so the WhatsApp window lookup can use it.
     database = Database(settings)
     senders = build_senders(settings, last_inbound_lookup=LastInboundLookup(database))
     try:
-        username = await register_telegram_webhook(settings, senders)
-        app = create_app(settings, database=database, senders=senders, bot_username=username)
+        username = (
+            await register_telegram_webhook(settings, senders) if register_webhook else bot_username
+        )
+        app = create_app(
+            settings,
+            database=database,
+            senders=senders,
+            bot_username=username,
+            resume_on_startup=resume_on_startup,
+        )
         config = uvicorn.Config(
             app,
             host=host,
@@ -125,7 +152,7 @@ async def serve(settings: Settings, *, host: str = "0.0.0.0") -> int:  # noqa: S
         )
         server = _Server(config)
         try:
-            await server.serve()
+            await server.serve(sockets=sockets)
         except SystemExit as exc:  # uvicorn exits this way when it cannot bind the port
             return int(exc.code or 1)
         return 0 if server.started else 1
@@ -134,6 +161,19 @@ async def serve(settings: Settings, *, host: str = "0.0.0.0") -> int:  # noqa: S
             with contextlib.suppress(Exception):
                 await sender.aclose()
         await database.stop()
+
+
+async def register_once(settings: Settings) -> str | None:
+    """:func:`register_telegram_webhook` with senders of its own (a supervisor's start-up)."""
+    from platforms.registry import build_senders
+
+    senders = build_senders(settings)
+    try:
+        return await register_telegram_webhook(settings, senders)
+    finally:
+        for sender in senders.values():
+            with contextlib.suppress(Exception):
+                await sender.aclose()
 
 
 def _cache_missing_sniffio() -> None:
@@ -150,11 +190,24 @@ def _cache_missing_sniffio() -> None:
 
 
 def run_web(settings: Settings) -> int:
-    """Run the web process until SIGTERM/SIGINT; return the exit code."""
+    """Run the web process until SIGTERM/SIGINT; return the exit code.
+
+    With ``WEB_CONCURRENCY`` above 1, this process supervises that many worker processes sharing
+    ``$PORT`` (:mod:`medremind.web_workers`).
+    """
+    if settings.web_concurrency > 1:
+        from medremind.web_workers import supervise
+
+        return supervise(settings)
+    return run_async(serve(settings))
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on uvloop when installed (else asyncio's loop, just slower)."""
     _cache_missing_sniffio()
     try:
         import uvloop
-    except ImportError:  # uvloop is optional; asyncio's loop works, just slower
-        return asyncio.run(serve(settings))
+    except ImportError:
+        return asyncio.run(main)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(serve(settings))
+        return runner.run(main)

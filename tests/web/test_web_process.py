@@ -90,3 +90,83 @@ async def test_web_process_registers_webhook_serves_and_stops_on_sigterm(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+async def test_web_concurrency_runs_workers_on_one_port_and_stops_on_sigterm(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, admin_conn
+):
+    port = _free_port()
+    env = {
+        **os.environ,
+        **web_env(
+            database_url,
+            tmp_path,
+            PORT=str(port),
+            WEB_CONCURRENCY="2",
+            PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
+            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            TELEGRAM_API_BASE_URL=fake_telegram.base_url,
+            MEDREMIND_SHUTDOWN_GRACE="5",
+        ),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "medremind.cli", "web"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        await _wait_until_up(base, process)
+        # The supervisor registered the webhook once, not once per worker.
+        assert len(fake_telegram.calls_to("setWebhook")) == 1
+        # Workers are spawned processes (multiprocessing's resource tracker is a child too).
+        workers = [
+            pid
+            for pid in _children(process.pid)
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        assert len(workers) == 2
+
+        async def post(chat: int) -> int:
+            # A connection each, so the kernel can hand them to either worker.
+            async with httpx.AsyncClient(base_url=base) as http:
+                response = await http.post(
+                    "/telegram/webhook",
+                    json=text_update(chat, "/start"),
+                    headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+                )
+                return response.status_code
+
+        statuses = await asyncio.gather(*(post(555001000 + i) for i in range(20)))
+        assert statuses == [200] * 20
+        assert await count(admin_conn, "inbound_messages") == 20
+
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.to_thread(process.communicate, timeout=60)
+        assert process.returncode == 0, stderr.decode()[-2000:]
+        assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+        lines = [line for line in stderr.decode().splitlines() if line.strip()]
+        assert lines and all(line.startswith("{") for line in lines)
+        assert DEFAULT_TOKEN not in stderr.decode()
+        assert WEBHOOK_SECRET not in stderr.decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

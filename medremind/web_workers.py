@@ -1,0 +1,163 @@
+"""``WEB_CONCURRENCY`` web processes sharing ``$PORT``, under one supervising process.
+
+One Python process serves on one core; Heroku's Python buildpack sets ``WEB_CONCURRENCY`` from
+the dyno's size. The supervisor does what must happen once per dyno, then starts the workers:
+
+- it registers the Telegram webhook (and learns the bot's username for invite links) once, so N
+  workers do not each call ``setWebhook``;
+- it binds ``$PORT`` once and hands the listening socket to every worker (the kernel spreads
+  connections over the processes accepting on it); a port already in use fails here, exit 1;
+- only the first worker resumes inbound updates an earlier process left unprocessed. Resuming is
+  safe anywhere (every update is processed under its row lock and only while ``received``), so
+  a worker started to replace one that died resumes too, picking up what that one left.
+
+Each worker is a full ``medremind web`` process (:func:`medremind.web_process.serve`) with its
+own event loop and database pool: the database sees ``WEB_CONCURRENCY`` x
+``MEDREMIND_DB_POOL_MAX`` connections at most. SIGTERM or SIGINT to the supervisor is passed to
+every worker as SIGTERM (Heroku signals the whole dyno anyway); each finishes its requests and
+processing within ``MEDREMIND_SHUTDOWN_GRACE``; the supervisor returns 0 when all stopped cleanly.
+A worker that dies while serving is replaced; one that fails during start-up stops the lot.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import socket
+import sys
+import time
+from multiprocessing.process import BaseProcess
+
+from core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# A worker that exits this soon after it started failed at start-up: restarting would loop.
+STARTUP_WINDOW_SECONDS = 10.0
+# Past the shutdown grace, a worker still running is killed.
+KILL_AFTER_GRACE_SECONDS = 5.0
+# Listen backlog of the shared socket (uvicorn's default).
+BACKLOG = 2048
+
+
+def supervise(settings: Settings, *, host: str = "0.0.0.0") -> int:  # noqa: S104 (a dyno)
+    """Register the webhook, bind ``$PORT``, run ``WEB_CONCURRENCY`` workers; the exit code."""
+    from medremind.web_process import register_once, run_async
+
+    username = run_async(register_once(settings))
+    try:
+        listener = bind(host, settings.port)
+    except OSError as exc:
+        logger.error("cannot listen on PORT", extra={"port": settings.port, "error": str(exc)})
+        return 1
+    return _Supervisor(settings, listener, username).run()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``, inheritable by the workers."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(BACKLOG)
+    listener.set_inheritable(True)
+    return listener
+
+
+def worker_main(listener: socket.socket, bot_username: str | None, resume: bool) -> None:
+    """A worker process: read the settings, log as the parent does, serve on ``listener``."""
+    from core.logs import configure_logging
+    from core.settings import load_settings
+    from medremind.web_process import run_async, serve
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    sys.exit(
+        run_async(
+            serve(
+                settings,
+                sockets=[listener],
+                register_webhook=False,
+                bot_username=bot_username,
+                resume_on_startup=resume,
+            )
+        )
+    )
+
+
+class _Supervisor:
+    """Starts, watches, replaces and stops the workers (spawned, not forked: no inherited loop)."""
+
+    def __init__(self, settings: Settings, listener: socket.socket, username: str | None):
+        self.settings = settings
+        self.listener = listener
+        self.username = username
+        self.context = multiprocessing.get_context("spawn")
+        self.workers: list[tuple[BaseProcess, float]] = []
+        self.stopping = False
+
+    def run(self) -> int:
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in _STOP_SIGNALS}
+        try:
+            self.workers = [self._start(resume=index == 0) for index in range(self._count)]
+            logger.info("web workers started", extra={"workers": self._count})
+            failed = self._watch()
+            return self._stop_all() or failed
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.listener.close()
+
+    @property
+    def _count(self) -> int:
+        return self.settings.web_concurrency
+
+    def _start(self, *, resume: bool) -> tuple[BaseProcess, float]:
+        process = self.context.Process(
+            target=worker_main,
+            args=(self.listener, self.username, resume),
+            name="medremind-web-worker",
+        )
+        process.start()
+        return process, time.monotonic()
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+    def _watch(self) -> int:
+        """Until a stop signal: replace workers that die; 1 when one fails at start-up."""
+        while not self.stopping:
+            sentinels = [process.sentinel for process, _ in self.workers]
+            multiprocessing.connection.wait(sentinels, timeout=0.5)
+            for index, (process, started) in enumerate(self.workers):
+                if process.exitcode is None or self.stopping:
+                    continue
+                if time.monotonic() - started < STARTUP_WINDOW_SECONDS:
+                    logger.error("web worker failed at start-up", extra={"code": process.exitcode})
+                    return 1
+                logger.warning(
+                    "web worker exited; starting another", extra={"code": process.exitcode}
+                )
+                self.workers[index] = self._start(resume=True)
+        return 0
+
+    def _stop_all(self) -> int:
+        """SIGTERM every worker, wait for them (killing stragglers); 1 unless all exited 0."""
+        for process, _ in self.workers:
+            if process.exitcode is None and process.pid is not None:
+                os.kill(process.pid, signal.SIGTERM)
+        deadline = (
+            time.monotonic() + self.settings.shutdown_grace_seconds + KILL_AFTER_GRACE_SECONDS
+        )
+        for process, _ in self.workers:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.exitcode is None:
+                logger.error("web worker did not stop in time; killing it")
+                process.kill()
+                process.join()
+        return 0 if all(process.exitcode == 0 for process, _ in self.workers) else 1
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
