@@ -499,12 +499,16 @@ class _Pool:
                 if connection.usable(now, self._expiry):
                     return connection
                 self._discard(connection, wake=False)
-        if self._count >= self._size:
+        if self._count < self._size:
+            self._count += 1
+        else:
             got = await self._wait(loop, timeouts.pool)
             if isinstance(got, _Connection):
-                return got
-        else:
-            self._count += 1
+                if got.reusable:
+                    return got
+                # It closed while handed over (nothing written on it yet): take over its slot.
+                got.close()
+                self._all.discard(got)
         # We hold a slot: open a connection in it.
         try:
             return await self._connect(loop, timeouts.connect)

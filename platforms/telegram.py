@@ -5,10 +5,10 @@ server, or a loopback fake); requests go to ``<base_url>/bot<token>/<method>``, 
 ``<base_url>/bot<token>/test/<method>`` for Telegram's test environment.
 
 HTTP goes through :class:`platforms.telegram_request.LeanRequest` (PTB's ``BaseRequest`` port on
-our lean HTTP/1.1 client, :mod:`platforms.http11`). The hot calls, sendMessage and
-editMessageText, build their JSON body here and read only ``result.message_id``; every other call
-goes through PTB's ``Bot``. Either way a non-2xx answer becomes the same PTB ``TelegramError``, so
-the table below is the only classification.
+our lean HTTP/1.1 client, :mod:`platforms.http11`). The hot calls (sendMessage, editMessageText,
+answerCallbackQuery) build their body here and read only what they need from ``result``; every
+other call (uploads, webhook set-up) goes through PTB's ``Bot``. Either way a non-2xx answer
+becomes the same PTB ``TelegramError``, so the table below is the only classification.
 
 Messages are sent in HTML parse mode. Templates render ``html`` with every variable escaped; a
 message without ``html`` has its whole text escaped here. Options become an inline keyboard whose
@@ -242,10 +242,13 @@ class TelegramSender:
         self, callback_query_id: str, text: str | None = None, *, show_alert: bool = False
     ) -> bool:
         """Stop the button's spinner, optionally with a toast; ``False`` if the query expired."""
+        # Encoded as PTB's Bot.answer_callback_query encodes it (urlencoded, JSON booleans).
+        fields = {"callback_query_id": callback_query_id}
+        if text is not None:
+            fields["text"] = text
+        fields["show_alert"] = "true" if show_alert else "false"
         try:
-            await self._bot.answer_callback_query(
-                callback_query_id, text=text, show_alert=show_alert
-            )
+            await self._request.post_form(f"{self._api_url}/answerCallbackQuery", fields)
         except BadRequest as exc:
             if _STALE_CALLBACK in str(exc).lower():
                 return False  # answered too late; the patient's press is still processed

@@ -8,11 +8,12 @@ into its own error hierarchy in one place (``BaseRequest.post``). Requests with 
 (urlencoded, non-string values JSON-encoded). Uploads (multipart: ``send_photo`` and
 ``send_document`` with bytes) are rare and go through a lazily made ``HTTPXRequest``.
 
-:meth:`LeanRequest.post_json` is the hot path for :class:`platforms.telegram.TelegramSender`: a
-ready JSON body in, the ``result`` out. A non-2xx answer is handed to PTB's own
-``BaseRequest.post`` (through :class:`_Replay`), so it raises exactly the exception PTB would
-(``RetryAfter``, ``ChatMigrated``, ``Forbidden``, ``BadRequest``, ``InvalidToken``,
-``NetworkError``...), and :func:`platforms.telegram.classify_telegram_error` stays the one table.
+:meth:`LeanRequest.post_json` and :meth:`LeanRequest.post_form` are the hot path for
+:class:`platforms.telegram.TelegramSender`: ready parameters in, the ``result`` out. A non-2xx
+answer is handed to PTB's own ``BaseRequest.post`` (through :class:`_Replay`), so it raises
+exactly the exception PTB would (``RetryAfter``, ``ChatMigrated``, ``Forbidden``, ``BadRequest``,
+``InvalidToken``, ``NetworkError``...), and :func:`platforms.telegram.classify_telegram_error`
+stays the one table.
 
 Client errors map onto PTB's: every timeout is ``TimedOut`` (a pool timeout says nothing was
 sent), every other failure ``NetworkError``; both are transient in our table.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from telegram._utils.defaultvalue import DefaultValue  # what HTTPXRequest checks, too
 from telegram.error import NetworkError, TimedOut
@@ -125,7 +127,14 @@ class LeanRequest(BaseRequest):
     async def post_json(self, url: str, payload: dict[str, Any]) -> Any:
         """POST ``payload`` as a JSON body; the answer's ``result``, or PTB's exception for it."""
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
-        status, answer = await self._exchange("POST", url, body, _JSON, self._timeouts)
+        return await self._post(url, body, _JSON)
+
+    async def post_form(self, url: str, fields: dict[str, str]) -> Any:
+        """POST string ``fields`` urlencoded (PTB's own wire format); like :meth:`post_json`."""
+        return await self._post(url, urlencode(fields).encode("ascii"), _FORM)
+
+    async def _post(self, url: str, body: bytes, content_type: str) -> Any:
+        status, answer = await self._exchange("POST", url, body, content_type, self._timeouts)
         if 200 <= status <= 299:
             return self.parse_json_payload(answer)["result"]
         return await _Replay(status, answer).post(url)  # raises PTB's exception for the answer

@@ -485,3 +485,18 @@ async def test_sender_reopens_after_bot_shutdown_and_initialize(
     await sender.bot.initialize()
     await sender.send(CHAT, REMINDER)
     assert len(fake_telegram.sent_messages) == 1
+
+
+async def test_answer_callback_goes_on_the_wire_as_ptb_sends_it(
+    sender: TelegramSender,
+    fake_telegram: FakeTelegram,  # noqa: F811
+) -> None:
+    assert await sender.answer_callback("cbq-3", show_alert=True) is True
+    assert await sender.bot.answer_callback_query("cbq-3", show_alert=True) is True
+    ours, ptb = fake_telegram.calls_to("answerCallbackQuery")
+    assert ours.params == ptb.params == {"callback_query_id": "cbq-3", "show_alert": "true"}
+
+    fake_telegram.fail_next_blocked(method="answerCallbackQuery")
+    with pytest.raises(PermanentError) as caught:
+        await sender.answer_callback("cbq-4", "Noted")
+    assert caught.value.effect is ContactEffect.DEACTIVATE
