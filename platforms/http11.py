@@ -279,6 +279,8 @@ class _Connection(asyncio.Protocol):
             # Cancelled or failed mid-request: the stream position is unknown, never reuse it.
             self._reusable = False
             self._close()
+            if waiter.done() and not waiter.cancelled():
+                waiter.exception()  # seen; a write timeout may have left it failed and unawaited
             raise
         finally:
             self._waiter = None

@@ -29,6 +29,7 @@ from platforms.http11 import (
     ReadTimeout,
     RemoteProtocolError,
     Timeouts,
+    WriteTimeout,
 )
 
 
@@ -384,6 +385,19 @@ async def test_connect_timeout_when_the_server_never_accepts() -> None:
         for filler in fillers:
             filler.close()
         listener.close()
+
+
+async def test_write_timeout_when_the_server_does_not_read() -> None:
+    # The kernel completes the handshake for a listening socket that never accepts or reads, so
+    # a body larger than the socket buffers stalls the write.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        async with HTTPClient(timeouts=Timeouts(connect=5, read=5, write=0.2, pool=5)) as client:
+            with pytest.raises(WriteTimeout) as caught:
+                await client.request("POST", url, b"x" * (64 * 1024 * 1024))
+    assert caught.value.sent is True
 
 
 async def test_closed_client_refuses_requests(server: Server) -> None:
