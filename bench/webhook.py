@@ -382,6 +382,7 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
             finally:
                 await conn.close()
             web_before = _cpu_snapshot(_descendants(process.pid))
+            others_before = (_cpu_seconds(os.getpid()), _cpu_seconds(telegram.proc.pid))
             latencies, errors, wall, answered = await _load(
                 base, updates[args.warmup :], args.concurrency
             )
@@ -399,6 +400,8 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
                     await asyncio.sleep(0.1)
                 cpu_used = _cpu_since(web_before, _descendants(process.pid))
                 pg_used = _cpu_since(pg_before, await _backend_pids(conn, database))
+                client_used = _cpu_seconds(os.getpid()) - others_before[0]
+                telegram_used = _cpu_seconds(telegram.proc.pid) - others_before[1]
                 if spy is not None:
                     _stop_py_spy(spy)
                 stats = await conn.fetchrow(
@@ -444,6 +447,9 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
         web_updates_per_cpu_second=round(n / cpu_used, 1) if cpu_used else None,
         # CPU of the PostgreSQL backends serving the web process's pool, per update.
         postgres_cpu_ms_per_update=round(pg_used * 1000 / n, 3),
+        # The rest of the box's work per update: this load generator and the fake Bot API.
+        client_cpu_ms_per_update=round(client_used * 1000 / n, 3),
+        fake_telegram_cpu_ms_per_update=round(telegram_used * 1000 / n, 3),
         load_average_1m=round(os.getloadavg()[0], 2),
         cpus=os.cpu_count(),
     )

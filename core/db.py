@@ -51,10 +51,17 @@ async def init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Pool reset hook that runs no query (asyncpg has already rolled back any transaction)."""
+
+
 class Database:
     """Owns the connection URL (starting the embedded server if needed) and the pool.
 
     ``server_settings``: extra startup parameters for every connection (:data:`CUSTOM_PLANS`).
+    ``reset_sessions=False`` skips asyncpg's reset query (advisory unlock, CLOSE ALL, UNLISTEN,
+    RESET ALL: one more round trip per release) for code that leaves no session state on pooled
+    connections; an open transaction is still rolled back. The web process uses it.
 
     ``async with Database(settings) as db`` starts and stops it; ``start``/``stop`` are idempotent.
     """
@@ -66,8 +73,10 @@ class Database:
         role: str | None = None,
         url: str | None = None,
         server_settings: Mapping[str, str] | None = None,
+        reset_sessions: bool = True,
     ):
         self.settings = settings
+        self._reset_sessions = reset_sessions
         self._server_settings = dict(server_settings or {})
         self._explicit_url = url
         self.role = settings.db_role if role is None else role
@@ -124,6 +133,7 @@ class Database:
                 min_size=self.settings.db_pool_min,
                 max_size=self.settings.db_pool_max,
                 init=init_connection,
+                reset=None if self._reset_sessions else _keep_session,
             )
         return self
 

@@ -126,7 +126,7 @@ async def serve(
     from platforms.registry import build_senders
 
     # Opened by the app's start-up; created here so the WhatsApp window lookup can use it.
-    database = Database(settings)
+    database = Database(settings, reset_sessions=False)  # see medremind.web.app.create_app
     senders = build_senders(settings, last_inbound_lookup=LastInboundLookup(database))
     try:
         username = (
