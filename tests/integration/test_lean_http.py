@@ -31,6 +31,7 @@ from platforms.http11 import (
     Timeouts,
     WriteTimeout,
 )
+from platforms.http11.parser import ResponseParser
 
 
 @dataclass
@@ -441,3 +442,77 @@ async def test_https_with_keep_alive(tmp_path: Path) -> None:
                 await client.request("POST", tls.url, b"{}")
     finally:
         tls.stop()
+
+
+# -- the response parser alone: every byte boundary ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wire", "head_request", "status", "body", "keep_alive"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", False, 200, b"hello", True),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3;x=y\r\nabc\r\nA\r\n0123456789\r\n0\r\nT: 1\r\n\r\n",
+            False,
+            200,
+            b"abc0123456789",
+            True,
+        ),
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No\r\n\r\n", False, 204, b"", True),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", True, 200, b"", True),
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx", False, 200, b"x", False),
+        (
+            b"HTTP/1.1 400 Bad\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            False,
+            400,
+            b"",
+            False,
+        ),
+    ],
+)
+def test_parser_at_every_byte_boundary(
+    wire: bytes, head_request: bool, status: int, body: bytes, keep_alive: bool
+) -> None:
+    for step in (1, 2, 7, len(wire)):
+        parser = ResponseParser(head_request=head_request)
+        done = None
+        for start in range(0, len(wire), step):
+            assert done is None, "complete before the last byte"
+            done = parser.feed(wire[start : start + step])
+        assert done is not None
+        assert (done.status, done.body, parser.keep_alive) == (status, body, keep_alive)
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        b"HTTP/2 200 OK\r\n\r\n",
+        b"HTTP/1.1 2x0 OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc",
+    ],
+)
+def test_parser_refuses_what_is_not_http(wire: bytes) -> None:
+    with pytest.raises(RemoteProtocolError):
+        ResponseParser().feed(wire)
+
+
+def test_parser_bytes_beyond_the_response_forbid_reuse() -> None:
+    parser = ResponseParser()
+    done = parser.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxEXTRA")
+    assert done is not None
+    assert done.body == b"x"
+    assert parser.keep_alive is False
+
+
+def test_parser_at_eof() -> None:
+    until_close = ResponseParser()
+    assert until_close.feed(b"HTTP/1.1 200 OK\r\n\r\nall of it") is None
+    assert until_close.eof().body == b"all of it"
+    short = ResponseParser()
+    assert short.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhalf") is None
+    with pytest.raises(RemoteProtocolError):
+        short.eof()
