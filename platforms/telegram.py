@@ -99,7 +99,7 @@ _STALE_CALLBACK = "query is too old"
 
 
 class TelegramSender:
-    """Sends, edits and answers on Telegram through one ``Bot``; ``async with`` closes it."""
+    """Sends, edits and answers on Telegram (one connection pool); ``async with`` closes it."""
 
     channel = Channel.TELEGRAM
 

@@ -115,9 +115,7 @@ class Connection(asyncio.Protocol):
         if sock is None:
             return True
         try:
-            poller = select.poll()
-            poller.register(sock.fileno(), select.POLLIN)
-            return not poller.poll(0)
+            return not _readable(sock.fileno())
         except (OSError, ValueError):
             return False
 
@@ -203,3 +201,13 @@ class Connection(asyncio.Protocol):
             self._fail(reason)
         self._reusable = False
         self._close()
+
+
+def _readable(fd: int) -> bool:
+    """Whether ``fd`` has data or EOF waiting, without blocking (poll: no FD_SETSIZE limit)."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)  # Windows has no poll
+    return bool(readable)
