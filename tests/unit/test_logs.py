@@ -48,6 +48,31 @@ def test_registered_values_are_scrubbed(captured: io.StringIO) -> None:
     assert "Atorvastatin" not in captured.getvalue()
 
 
+def test_thousands_of_registered_bodies_are_all_scrubbed_whole_and_case_blind() -> None:
+    from core.logs import REDACTED, _SensitiveValues
+
+    values = _SensitiveValues(capacity=20_000)
+    for i in range(10_000):  # a worker registers every body it renders
+        values.add(f"Time for your medicine number {i}, please take it")
+    values.add("Metformin", "  Take your METFORMIN 500 mg now  ", "ab")
+    line = (
+        "send failed: 'take your metformin 500 MG now' and time for your medicine number 42,"
+        " please take it; also metformin alone; ab stays"
+    )
+    assert values.scrub(line) == (
+        f"send failed: '{REDACTED}' and {REDACTED}; also {REDACTED} alone; ab stays"
+    )
+    # Values are bounded: the oldest are forgotten first.
+    small = _SensitiveValues(capacity=2)
+    small.add("first value", "second value", "third value")
+    assert small.scrub("first value second value third value") == (
+        f"first value {REDACTED} {REDACTED}"
+    )
+    # A character whose lower case is longer than itself does not shift the matches.
+    values.add("İbuprofen")
+    assert "buprofen" not in values.scrub("took İBUPROFEN at noon").lower()
+
+
 def test_times_dates_and_ids_survive(captured: io.StringIO) -> None:
     logging.getLogger("x").info(
         "due at 2026-11-22 08:00 message 3f2b1c4e-1234-4abc-9def-123456789012 took 12.5 ms"
