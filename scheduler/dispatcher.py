@@ -1,8 +1,11 @@
 """The dispatcher: claim due ``scheduled_messages``, send them, record what happened.
 
-One loop claims batches (``FOR UPDATE SKIP LOCKED``, with a lease and a fresh lease token); each
-claimed row becomes a task that checks expiry and quiet hours, picks a route, waits for its
-rate-limit buckets, renders and sends -- outside any transaction, at most ``concurrency`` at once.
+One loop claims batches (``FOR UPDATE SKIP LOCKED``, with a lease and a fresh lease token) into a
+queue. Sender coroutines take claims from it one at a time -- check expiry and quiet hours, pick a
+route, wait for the rate-limit buckets, render and send, outside any transaction -- at most
+``concurrency`` of them at once. A sender starts another only while claims wait and none is
+already starting, so slow sends (HTTP) fan out to ``concurrency`` within a few loop iterations,
+while fast ones (a local adapter) are drained by one or two coroutines without a task apiece.
 Outcomes and attempt rows are buffered and written by a flusher in bulk, one statement per flush,
 guarded by each row's lease token. While one flush is in flight the next outcomes accumulate, so
 batches grow with load and latency stays low when it is quiet (group commit).
@@ -18,6 +21,7 @@ import contextlib
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
@@ -79,10 +83,13 @@ class Dispatcher:
             BucketSet(dict(self.config.platform_rates), dict(self.config.recipient_rates)),
             rng or random.Random(),
         )
-        self._sem = asyncio.Semaphore(self.config.concurrency)
         self._capacity = self.config.concurrency + self.config.batch_size
         self._unfinished = 0  # claimed rows whose outcome is not yet written
-        self._tasks: dict[asyncio.Task[None], Claim] = {}
+        self._queue: deque[Claim] = deque()  # claimed, not yet taken by a sender
+        self._senders: dict[asyncio.Task[None], Claim | None] = {}  # sender -> claim it holds
+        self._starting = 0  # senders created that have not taken their first claim yet
+        self._queue_empty = asyncio.Event()  # no queued claim and no sender running
+        self._queue_empty.set()
         self._buffer: list[DeliveryResult] = []
         self._wake = asyncio.Event()
         self._flush_wanted = asyncio.Event()
@@ -159,9 +166,8 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Claim one batch, process it completely and record it; return the number claimed."""
         claims = await self._claim(self.config.batch_size)
-        tasks = self._start(claims)
-        if tasks:
-            await asyncio.gather(*tasks)
+        self._start(claims)
+        await self._queue_empty.wait()
         await self._flush_all()
         return len(claims)
 
@@ -180,15 +186,26 @@ class Dispatcher:
         await prefetch_templates(self.pool, self.renderer, claims)
         return claims
 
-    def _start(self, claims: list[Claim]) -> list[asyncio.Task[None]]:
-        tasks = []
-        for c in claims:
-            task = asyncio.create_task(self._process(c))
-            self._tasks[task] = c
-            task.add_done_callback(self._tasks.pop)  # type: ignore[arg-type]
-            tasks.append(task)
+    def _start(self, claims: list[Claim]) -> None:
+        if not claims:
+            return
+        self._queue.extend(claims)
         self._unfinished += len(claims)
-        return tasks
+        self._queue_empty.clear()
+        self._spawn_sender()
+
+    def _spawn_sender(self) -> None:
+        """Start one more sender if claims wait, none is starting, and there is room."""
+        if self._queue and not self._starting and len(self._senders) < self.config.concurrency:
+            self._starting += 1
+            task = asyncio.create_task(self._send_loop())
+            self._senders[task] = None
+            task.add_done_callback(self._sender_done)
+
+    def _sender_done(self, task: asyncio.Task[None]) -> None:
+        self._senders.pop(task, None)
+        if not self._senders and not self._queue:
+            self._queue_empty.set()
 
     async def _idle_seconds(self) -> float:
         """Sleep until the next due row or the poll interval, whichever comes first."""
@@ -207,8 +224,16 @@ class Dispatcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
-    async def _process(self, c: Claim) -> None:
-        async with self._sem:
+    async def _send_loop(self) -> None:
+        """One sender: take queued claims until none is left."""
+        me = asyncio.current_task()
+        assert me is not None
+        self._starting -= 1
+        queue, senders = self._queue, self._senders
+        while queue:
+            c = queue.popleft()
+            senders[me] = c
+            self._spawn_sender()  # fan out while this one waits on the network
             self._sending += 1
             try:
                 result = await self._deliverer.deliver(c)
@@ -221,8 +246,9 @@ class Dispatcher:
                 result = self._deliverer.retry_or_fail(c, None, exc, [])
             finally:
                 self._sending -= 1
-        self._buffer.append(result)
-        self._flush_wanted.set()
+            senders[me] = None
+            self._buffer.append(result)
+            self._flush_wanted.set()
 
     # -- one message -----------------------------------------------------------------------
 
@@ -281,27 +307,32 @@ class Dispatcher:
 
     async def _shutdown(self, flusher: asyncio.Task[None]) -> None:
         """Let in-flight sends finish up to the grace period, return the rest to pending, flush."""
-        tasks = list(self._tasks)
-        if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=self.config.shutdown_grace_seconds)
+        # Claims no sender has taken yet go back at once; the senders finish what they hold.
+        unsent = list(self._queue)
+        self._queue.clear()
+        senders = list(self._senders)
+        if senders:
+            _done, pending = await asyncio.wait(senders, timeout=self.config.shutdown_grace_seconds)
             if pending:
-                unsent = [self._tasks[t] for t in pending if t in self._tasks]
+                unsent += [c for t in pending if (c := self._senders.get(t)) is not None]
                 for task in pending:
                     task.cancel()
                 await asyncio.gather(*pending, return_exceptions=True)
-                for c in unsent:
-                    self._buffer.append(
-                        DeliveryResult(
-                            Outcome(
-                                c.id,
-                                c.lease_token,
-                                "pending",
-                                attempts_delta=-1,
-                                last_error="returned at shutdown before sending",
-                            )
-                        )
+        for c in unsent:
+            self._buffer.append(
+                DeliveryResult(
+                    Outcome(
+                        c.id,
+                        c.lease_token,
+                        "pending",
+                        attempts_delta=-1,
+                        last_error="returned at shutdown before sending",
                     )
-                logger.info("returned unsent claims at shutdown", extra={"count": len(unsent)})
+                )
+            )
+        if unsent:
+            logger.info("returned unsent claims at shutdown", extra={"count": len(unsent)})
+        self._queue_empty.set()
         flusher.cancel()
         await asyncio.gather(flusher, return_exceptions=True)
         deadline = time.monotonic() + max(1.0, self.config.shutdown_grace_seconds / 5)

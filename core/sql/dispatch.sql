@@ -28,8 +28,11 @@ with picked as (
             m.expires_at, m.urgent, m.allow_fallback, m.lease_token, m.locked_until,
             m.dose_event_id, m.appointment_id, m.caregiver_id, m.channels_tried
 )
-select c.*,
-       p.locale, p.timezone, p.display_name, p.channel_order, p.quiet_start, p.quiet_end,
+-- Columns in the order of scheduler.claims.Claim's fields (it is built positionally).
+select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, c.attempts,
+       c.max_attempts, c.priority, c.message_content, c.template, c.expires_at, c.urgent,
+       c.allow_fallback, c.caregiver_id, c.dose_event_id, c.appointment_id,
+       p.locale, p.timezone, p.display_name, p.quiet_start, p.quiet_end,
        p.name_medicine_in_reminders, p.status as patient_status,
        o.name as organization_name, o.default_quiet_start, o.default_quiet_end,
        cg.channel as caregiver_channel, cg.address as caregiver_address,
@@ -39,11 +42,8 @@ select c.*,
        de.status as dose_status,
        a.starts_at as appointment_starts_at, a.location as appointment_location,
        a.clinician_name as appointment_clinician,
-       coalesce((select jsonb_agg(jsonb_build_object(
-                   'id', cp.id, 'channel', cp.channel, 'address', cp.address,
-                   'usable', cp.active and cp.opted_out_at is null and cp.blocked_at is null))
-                  from contact_points cp
-                 where cp.patient_id = c.patient_id), '[]'::jsonb) as contacts
+       c.channels_tried, p.channel_order, c.payload,
+       cps.contact_ids, cps.contact_channels, cps.contact_addresses, cps.contact_usable
   from claimed c
   join patients p on p.id = c.patient_id
   left join organizations o on o.id = p.organization_id
@@ -51,6 +51,15 @@ select c.*,
   left join dose_events de on de.id = c.dose_event_id
   left join medications med on med.id = de.medication_id
   left join appointments a on a.id = c.appointment_id
+  -- The patient's contact points as aligned arrays: they decode faster than JSON objects.
+  left join lateral (
+    select array_agg(cp.id) as contact_ids, array_agg(cp.channel) as contact_channels,
+           array_agg(cp.address) as contact_addresses,
+           array_agg(cp.active and cp.opted_out_at is null and cp.blocked_at is null)
+             as contact_usable
+      from contact_points cp
+     where cp.patient_id = c.patient_id
+  ) cps on true
  -- Hand the batch over in priority order: sends start in this order.
  order by c.priority, c.scheduled_time
 
