@@ -108,9 +108,12 @@ CLAIM_COLUMNS = (
 )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Outcome:
-    """The new state of one claimed row (applied only while its lease is held)."""
+class Outcome(NamedTuple):
+    """The new state of one claimed row (applied only while its lease is held).
+
+    Named tuples, like :class:`AttemptRow`: built for every message, and cheaper to build than
+    frozen dataclasses.
+    """
 
     id: UUID
     lease_token: UUID
@@ -124,8 +127,7 @@ class Outcome:
     channels_tried: tuple[str, ...] | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class AttemptRow:
+class AttemptRow(NamedTuple):
     """One row of ``message_delivery_attempts``."""
 
     message_id: UUID

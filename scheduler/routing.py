@@ -9,15 +9,14 @@ or inactive, and channels with no sender in this process are skipped.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from typing import NamedTuple
 from uuid import UUID
 
 from platforms.base import Channel
 from scheduler.claims import Claim
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(NamedTuple):
     """One place to send a message."""
 
     channel: Channel
@@ -25,8 +24,7 @@ class Route:
     contact_id: UUID | None  # None for a caregiver address
 
 
-@dataclass(frozen=True, slots=True)
-class RoutePlan:
+class RoutePlan(NamedTuple):
     """The routes to try in order; when empty, ``reason`` says why and ``config`` whether the
     cause is a channel this process has no sender for (a configuration problem, not the patient).
     """
@@ -36,11 +34,11 @@ class RoutePlan:
     config: bool = False
 
 
+_CHANNELS: dict[str, Channel] = {c.value: c for c in Channel}
+
+
 def _channel(name: str) -> Channel | None:
-    try:
-        return Channel(name)
-    except ValueError:
-        return None
+    return _CHANNELS.get(name)
 
 
 def plan_routes(claim: Claim, tried: Collection[str], configured: Collection[Channel]) -> RoutePlan:
@@ -66,8 +64,10 @@ def plan_routes(claim: Claim, tried: Collection[str], configured: Collection[Cha
         channel = _channel(name)
         if channel is None or name in tried:
             continue
-        contact = next((c for c in claim.contacts if c.channel == name and c.usable), None)
-        if contact is None:
+        for contact in claim.contacts:
+            if contact.channel == name and contact.usable:
+                break
+        else:
             continue
         if channel not in configured:
             unconfigured.append(name)
