@@ -27,9 +27,14 @@ from platforms.base import Channel, InboundEvent, InboundKind
 logger = logging.getLogger(__name__)
 
 
+# InboundEvent's fields: all scalars, so a shallow copy is the whole of dataclasses.asdict's
+# deep copy, at a fraction of its cost on every stored update.
+_EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(InboundEvent))
+
+
 def event_to_payload(event: InboundEvent) -> dict[str, Any]:
     """The event as JSON (enums as their values)."""
-    data = dataclasses.asdict(event)
+    data = {name: getattr(event, name) for name in _EVENT_FIELDS}
     data["channel"] = event.channel.value
     data["kind"] = event.kind.value
     return data
@@ -37,8 +42,7 @@ def event_to_payload(event: InboundEvent) -> dict[str, Any]:
 
 def event_from_payload(data: dict[str, Any]) -> InboundEvent:
     """The inverse of :func:`event_to_payload`, ignoring unknown keys."""
-    names = {f.name for f in dataclasses.fields(InboundEvent)}
-    values = {k: v for k, v in data.items() if k in names}
+    values = {k: v for k, v in data.items() if k in _EVENT_FIELDS}
     values["channel"] = Channel(values["channel"])
     values["kind"] = InboundKind(values["kind"])
     return InboundEvent(**values)

@@ -23,7 +23,7 @@ from typing import Any
 
 from starlette.background import BackgroundTask
 
-from medremind.web.metrics import INBOUND_PROCESSING_ERRORS, INBOUND_UPDATES
+from medremind.web.metrics import INBOUND_PROCESSING_ERRORS, inbound_series
 from medremind.web.state import WebState
 from platforms.base import InboundEvent
 
@@ -49,9 +49,9 @@ async def accept(
     inbound_id = await store_inbound(state.pool, event, _without_nul(raw_payload))
     channel = str(event.channel)
     if inbound_id is None:
-        INBOUND_UPDATES.labels(channel, "duplicate").inc()
+        inbound_series(channel, "duplicate").inc()
         return None
-    INBOUND_UPDATES.labels(channel, "stored").inc()
+    inbound_series(channel, "stored").inc()
     return BackgroundTask(after_response, state, inbound_id)
 
 
@@ -65,12 +65,15 @@ def _without_nul(value: Any) -> Any:
         return [_without_nul(v) for v in value]
     if isinstance(value, InboundEvent):
         changes = {
-            f.name: _without_nul(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if isinstance(getattr(value, f.name), str) and "\x00" in getattr(value, f.name)
+            name: _without_nul(getattr(value, name))
+            for name in _EVENT_FIELDS
+            if isinstance(getattr(value, name), str) and "\x00" in getattr(value, name)
         }
         return dataclasses.replace(value, **changes) if changes else value
     return value
+
+
+_EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(InboundEvent))
 
 
 async def after_response(state: WebState, inbound_id: uuid.UUID) -> None:

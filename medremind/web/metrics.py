@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import logging
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -83,6 +85,22 @@ INBOUND_OLDEST_AGE = Gauge(
     "medremind_inbound_unprocessed_oldest_age_seconds",
     "Age of the oldest unprocessed inbound update.",
 )
+
+
+@functools.lru_cache(maxsize=1024)
+def http_series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    """The request counter and duration histogram of one (method, route, status).
+
+    ``labels()`` validates and looks its arguments up under a lock on every call; the series are
+    fixed once created, so the web process keeps them (the bound only caps odd methods).
+    """
+    return HTTP_REQUESTS.labels(method, route, str(status)), HTTP_DURATION.labels(method, route)
+
+
+@functools.lru_cache(maxsize=64)
+def inbound_series(channel: str, outcome: str) -> Any:
+    """The inbound counter of one (channel, outcome), kept like :func:`http_series`."""
+    return INBOUND_UPDATES.labels(channel, outcome)
 
 
 async def refresh_backlog(pool: object) -> None:

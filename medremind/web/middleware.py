@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.logs import request_id_var
 from medremind.web.errors import error_response
-from medremind.web.metrics import HTTP_DURATION, HTTP_REQUESTS
+from medremind.web.metrics import http_series
 
 access_logger = logging.getLogger("medremind.web.access")
 error_logger = logging.getLogger("medremind.web.errors")
@@ -91,8 +91,9 @@ class RequestContextMiddleware:
             elapsed = (finished or time.perf_counter()) - started
             route = self.route_of(scope.get("endpoint")) or _UNMATCHED
             method = scope.get("method", "")
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_DURATION.labels(method, route).observe(elapsed)
+            requests, duration = http_series(method, route, status)
+            requests.inc()
+            duration.observe(elapsed)
             if access_logger.isEnabledFor(logging.INFO):
                 access_logger.info(
                     "request",

@@ -25,12 +25,25 @@ from medremind.web import inbound
 from medremind.web.errors import error_response
 from medremind.web.metrics import INBOUND_UPDATES
 from medremind.web.state import web_state
+from medremind.web.telegram_updates import parse_button_update
+from platforms.base import InboundEvent
 
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 (a header name)
 # Telegram updates are small; anything far larger is not Telegram.
 MAX_BODY_BYTES = 1_000_000
+
+
+def _parse_fully(update: dict) -> InboundEvent | None:
+    from platforms.telegram import parse_update
+
+    try:
+        return parse_update(update)
+    except Exception as exc:  # any parser failure on an authenticated update
+        # Authenticated but unparseable: acknowledge, or Telegram would redeliver it for a day.
+        logger.warning("unparseable telegram update", extra={"error_type": type(exc).__name__})
+        return None
 
 
 def secret_matches(expected: str | None, given: str | None) -> bool:
@@ -61,14 +74,9 @@ async def telegram_webhook(request: Request) -> Response:
     if not isinstance(update, dict):
         return error_response(400, "body is not a JSON object")
 
-    from platforms.telegram import parse_update
-
-    try:
-        event = parse_update(update)
-    except Exception as exc:  # any parser failure on an authenticated update
-        # Authenticated but unparseable: acknowledge, or Telegram would redeliver it for a day.
-        logger.warning("unparseable telegram update", extra={"error_type": type(exc).__name__})
-        event = None
+    event = parse_button_update(update)  # the hot path; None: let the full parser decide
+    if event is None:
+        event = _parse_fully(update)
     if event is None:
         # An update type the bot does not handle: acknowledge so Telegram does not retry it.
         INBOUND_UPDATES.labels("telegram", "ignored").inc()
