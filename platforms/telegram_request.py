@@ -32,6 +32,8 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from platforms.http11 import HTTPClient, HTTPClientError, PoolTimeout, Timeout, Timeouts
 
 _FORM = "application/x-www-form-urlencoded"
+# One encoder: json.dumps with any option builds a new JSONEncoder per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 _JSON = "application/json"
 _POOL_TIMEOUT_MESSAGE = (
     "Pool timeout: All connections in the connection pool are occupied. Request was *not* sent "
@@ -126,7 +128,7 @@ class LeanRequest(BaseRequest):
 
     async def post_json(self, url: str, payload: dict[str, Any]) -> Any:
         """POST ``payload`` as a JSON body; the answer's ``result``, or PTB's exception for it."""
-        body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        body = _ENCODER.encode(payload).encode("utf-8")
         return await self._post(url, body, _JSON)
 
     async def post_form(self, url: str, fields: dict[str, str]) -> Any:
