@@ -71,6 +71,8 @@ class DoseAnswerResult:
     pill_count_left: int | None
     already_answered: bool
     snoozed_until: datetime | None = None
+    # The medication's name (final answers only), for a caller that must keep it out of logs.
+    medication_name: str | None = None
 
 
 async def record_dose_answer(
@@ -81,11 +83,13 @@ async def record_dose_answer(
     channel: str,
     at: datetime,
     snooze_minutes: int | None = None,
+    patient_id: UUID | None = None,
 ) -> DoseAnswerResult:
     """Record ``answer`` for the dose at instant ``at`` (aware), received on ``channel``.
 
-    Raises ``LookupError`` for an unknown dose and ``ValueError`` for a bad answer, a naive
-    ``at`` or a snooze outside 1..720 minutes.
+    ``patient_id``: only a dose of this patient (a chat answering its own reminder); None: any.
+    Raises ``LookupError`` for an unknown dose (or another patient's) and ``ValueError`` for a
+    bad answer, a naive ``at`` or a snooze outside 1..720 minutes.
     """
     if answer not in ("taken", "skipped", "snoozed"):
         raise ValueError(f"answer: {answer!r} is not taken, skipped or snoozed")
@@ -96,10 +100,10 @@ async def record_dose_answer(
         raise ValueError(f"snooze_minutes: {minutes} is outside 1..{MAX_SNOOZE_MINUTES}")
 
     if answer != "snoozed":
-        return await _record_final(conn, dose_event_id, DoseStatus(answer), channel, at)
+        return await _record_final(conn, dose_event_id, DoseStatus(answer), channel, at, patient_id)
     async with conn.transaction():
         dose = await conn.fetchrow(query("planner", "lock_dose_event"), dose_event_id)
-        if dose is None:
+        if dose is None or (patient_id is not None and dose["patient_id"] != patient_id):
             raise LookupError(f"dose event {dose_event_id} does not exist")
         status = DoseStatus(dose["status"])
 
@@ -119,7 +123,12 @@ async def record_dose_answer(
 
 
 async def _record_final(
-    conn: asyncpg.Connection, dose_event_id: UUID, answer: DoseStatus, channel: str, at: datetime
+    conn: asyncpg.Connection,
+    dose_event_id: UUID,
+    answer: DoseStatus,
+    channel: str,
+    at: datetime,
+    patient_id: UUID | None,
 ) -> DoseAnswerResult:
     """Taken or skipped: lock, record, cancel what is pending and count pills in one statement.
 
@@ -133,6 +142,7 @@ async def _record_final(
         at,
         channel,
         f"dose {answer.value}",
+        patient_id,
     )
     if row is None:
         raise LookupError(f"dose event {dose_event_id} does not exist")
@@ -145,6 +155,7 @@ async def _record_final(
             pill_count_left=row["pill_count"],
             already_answered=True,
             snoozed_until=row["snoozed_until"] if before == DoseStatus.SNOOZED else None,
+            medication_name=row["medication_name"],
         )
     return DoseAnswerResult(
         dose_event_id=dose_event_id,
@@ -152,6 +163,7 @@ async def _record_final(
         medication_id=row["medication_id"],
         pill_count_left=row["pill_count"],
         already_answered=False,
+        medication_name=row["medication_name"],
     )
 
 

@@ -99,17 +99,34 @@ async def handle_free_text(turn: Turn) -> bool:
 
 async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> None:
     """Record the answer and say what was recorded (editing the reminder when pressed there)."""
-    row = await turn.conn.fetchrow(
-        query("bot", "get_dose_event"), answer.dose_event_id, turn.conv.patient_id
-    )
-    if row is None:
-        turn.say(turn.t("answer_unknown"))
-        return
-    mark_sensitive(row["medication_name"])
-    if row["status"] in FINAL_STATUSES:
-        turn.say(turn.t("answer_already", status=turn.t(f"status_{row['status']}")), edit=edit)
-        return
-    result = await record_dose_answer(turn, answer)
+    recorder = _scheduler_recorder()
+    if answer.answer in FINAL_STATUSES and turn.conv.patient_id is not None and recorder:
+        # Taken or skipped: one statement checks the dose is this patient's and records it.
+        try:
+            result = await recorder(
+                turn.conn,
+                answer.dose_event_id,
+                answer.answer,
+                channel=turn.conv.channel.value,
+                at=turn.now,
+                patient_id=turn.conv.patient_id,
+            )
+        except LookupError:
+            turn.say(turn.t("answer_unknown"))
+            return
+        mark_sensitive(result.medication_name)
+    else:
+        row = await turn.conn.fetchrow(
+            query("bot", "get_dose_event"), answer.dose_event_id, turn.conv.patient_id
+        )
+        if row is None:
+            turn.say(turn.t("answer_unknown"))
+            return
+        mark_sensitive(row["medication_name"])
+        if row["status"] in FINAL_STATUSES:
+            turn.say(turn.t("answer_already", status=turn.t(f"status_{row['status']}")), edit=edit)
+            return
+        result = await record_dose_answer(turn, answer)
     if getattr(result, "already_answered", False) and str(result.status) in FINAL_STATUSES:
         turn.say(turn.t("answer_already", status=turn.t(f"status_{result.status}")), edit=edit)
         return
@@ -136,12 +153,18 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
     turn.say(message, edit=edit)
 
 
-async def record_dose_answer(turn: Turn, answer: DoseAnswer) -> Any:
-    """Through the scheduler's recorder when it is installed, else a minimal local update."""
+def _scheduler_recorder() -> Any:
+    """``scheduler.dose_answers.record_dose_answer``, or None when it is not installed."""
     try:
         from scheduler.dose_answers import record_dose_answer as recorder
     except ImportError:
-        recorder = None
+        return None
+    return recorder
+
+
+async def record_dose_answer(turn: Turn, answer: DoseAnswer) -> Any:
+    """Through the scheduler's recorder when it is installed, else a minimal local update."""
+    recorder = _scheduler_recorder()
     if recorder is not None:
         return await recorder(
             turn.conn,
