@@ -242,3 +242,34 @@ async def test_notify_fires_once_per_statement_for_due_rows(admin_conn, database
     await listener.close()
     # 51 inserted rows in two statements, only the first due soon: exactly one notification.
     assert len(received) == 1
+
+
+async def test_attempts_must_name_an_existing_message_and_go_with_it(db, admin_conn) -> None:  # type: ignore[no-untyped-def]
+    """The per-statement check and cascade that replace the attempts' foreign key."""
+    made = await _make_org_with_patient(admin_conn, "eta")
+    assert db.pool is not None
+    async with db.pool.acquire() as conn:  # as the worker's role
+        with pytest.raises(asyncpg.ForeignKeyViolationError, match="is not a scheduled message"):
+            await conn.execute(
+                "insert into message_delivery_attempts (message_id, status, channel)"
+                " select unnest($1::uuid[]), 'sent', 'sms'",
+                [made["message"], uuid.uuid4()],
+            )
+        # Nothing of the failed statement stays; a valid one goes in.
+        assert await conn.fetchval("select count(*) from message_delivery_attempts") == 1
+        await conn.execute(
+            "insert into message_delivery_attempts (message_id, status, channel)"
+            " values ($1, 'failed', 'sms')",
+            made["message"],
+        )
+    other = await _make_org_with_patient(admin_conn, "theta")
+    # Deleting a message deletes its attempts; deleting a patient cascades through its messages.
+    await admin_conn.execute("delete from scheduled_messages where id = $1", made["message"])
+    assert (
+        await admin_conn.fetchval(
+            "select count(*) from message_delivery_attempts where message_id = $1", made["message"]
+        )
+        == 0
+    )
+    await admin_conn.execute("delete from patients where id = $1", other["patient"])
+    assert await admin_conn.fetchval("select count(*) from message_delivery_attempts") == 0
