@@ -35,6 +35,16 @@ MAX_DETACHED = 1024
 # calls; far more than the HTTP client's connection pool (64) only queues them in httpcore, whose
 # queue handling costs CPU quadratic in its length.
 MAX_CONCURRENT = 32
+# Pool connections kept free of processing (a quarter of the pool, at least one), so that storing
+# the next update before its 200 does not queue behind every turn in flight: the provider's
+# acknowledgement latency stays short while processing runs flat out.
+ACK_RESERVE_FRACTION = 0.25
+
+
+def processing_capacity(pool_max: int) -> int:
+    """Turns that may hold a pool connection at once, leaving the rest to acknowledgements."""
+    reserve = max(1, int(pool_max * ACK_RESERVE_FRACTION))
+    return max(1, min(MAX_CONCURRENT, pool_max - reserve))
 
 
 async def accept(
@@ -88,7 +98,7 @@ async def after_response(state: WebState, inbound_id: uuid.UUID) -> None:
 
 async def _process_in_slot(state: WebState, inbound_id: uuid.UUID) -> None:
     if state.processing_slots is None:
-        state.processing_slots = asyncio.Semaphore(MAX_CONCURRENT)
+        state.processing_slots = asyncio.Semaphore(processing_capacity(state.settings.db_pool_max))
     async with state.processing_slots:
         await process(state, inbound_id)
 
