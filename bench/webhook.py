@@ -7,9 +7,13 @@ clients. Every update is verified (secret), stored before the 200 and processed 
 recorded, reminder edited on the fake Telegram); the button query is answered in the 200 itself.
 
 Prints JSON lines: the acknowledgement rate and latency (p50/p99 of the time to the 200), and
-the end-to-end processing rate (first receipt to last processed row, from the database).
+the end-to-end processing rate (first receipt to last processed row, from the database). CPU
+seconds per update are reported for the web process (with its workers), its PostgreSQL backends,
+this load generator and the fake Bot API: unlike rates, they barely depend on what else runs.
 
-    .venv/bin/python bench/webhook.py --requests 3000 --concurrency 32
+    .venv/bin/python bench/webhook.py --phase full --requests 3000 --concurrency 8
+    .venv/bin/python bench/webhook.py --phase full --web-concurrency 2   # WEB_CONCURRENCY=2
+    .venv/bin/python bench/webhook.py --phase full --py-spy /tmp/web.raw  # folded stacks
     BENCH_DATABASE_URL=postgresql://postgres@host/postgres .venv/bin/python bench/webhook.py
 
 Without ``BENCH_DATABASE_URL`` (a superuser URL) an embedded PostgreSQL is started in a
