@@ -13,6 +13,7 @@ mark the contact point and fall back along the patient's channel order; configur
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -45,6 +46,11 @@ from scheduler.rendering import render_claim
 from scheduler.routing import Route, plan_routes
 
 _ERROR_TEXT_MAX = 500  # last_error / error_message length cap
+# A send must end this long before the lease does (clock drift between us and the database, the
+# flush that records it), and is not started with less than the minimum to go; both shrink with
+# short leases (tests), to a tenth and a fifth of the lease.
+_LEASE_MARGIN_SECONDS = 5.0
+_MIN_SEND_SECONDS = 3.0
 # A reminder or follow-up is only worth sending while its dose awaits an answer (a caregiver
 # alert, by contrast, is about a dose that was missed).
 DOSE_PROMPT_KINDS = frozenset({"medication_reminder", "dose_followup"})
@@ -90,9 +96,16 @@ class Deliverer:
         self.config = config
         self.buckets = buckets
         self.rng = rng
+        self._lease_margin = min(_LEASE_MARGIN_SECONDS, config.lease_seconds / 10)
+        self._min_send = min(_MIN_SEND_SECONDS, config.lease_seconds / 5)
 
-    async def deliver(self, c: Claim) -> DeliveryResult:
-        """Deliver ``c`` (or decide not to); classified delivery errors become the result."""
+    async def deliver(self, c: Claim, lease_ends: float = math.inf) -> DeliveryResult:
+        """Deliver ``c`` (or decide not to); classified delivery errors become the result.
+
+        ``lease_ends`` (``time.monotonic()``) bounds every wait and send: none may outlive the
+        lease, or the reaper would hand the row to another worker while this one still sends it.
+        A claim whose lease is too short for a send goes back to pending, not counted as an attempt.
+        """
         now = self.clock()
         if now >= expiry_time(c.kind, c.scheduled_time, c.expires_at, c.appointment_starts_at):
             metrics.EXPIRED.inc()
@@ -146,8 +159,25 @@ class Deliverer:
         plan = plan_routes(c, tried, self.senders.keys())
         while plan.routes:
             route = plan.routes[0]
+            lease_left = lease_ends - self._lease_margin - time.monotonic()
+            if lease_left < self._min_send:
+                metrics.RETRIED.labels("lease").inc()
+                return DeliveryResult(
+                    Outcome(
+                        c.id,
+                        c.lease_token,
+                        "pending",
+                        attempts_delta=-1,
+                        last_error="the claim's lease ran short before the send; returned",
+                        channels_tried=tuple(tried),
+                    ),
+                    attempts,
+                    effects,
+                )
             ticket = await self.buckets.acquire(
-                route.channel, route.address, self.config.max_bucket_wait_seconds
+                route.channel,
+                route.address,
+                min(self.config.max_bucket_wait_seconds, lease_left - self._min_send),
             )
             if ticket is None:
                 # The queue (or a pause) is longer than we hold a lease: come back later.
@@ -184,7 +214,8 @@ class Deliverer:
             sent_at = self.clock()
             try:
                 # asyncio.timeout, not wait_for: no extra task per send.
-                async with asyncio.timeout(self.config.send_timeout_seconds):
+                budget = lease_ends - self._lease_margin - time.monotonic()
+                async with asyncio.timeout(min(self.config.send_timeout_seconds, budget)):
                     try:
                         receipt = await self.senders[route.channel].send(route.address, message)
                     finally:

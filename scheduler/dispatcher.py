@@ -85,7 +85,8 @@ class Dispatcher:
         )
         self._capacity = self.config.concurrency + self.config.batch_size
         self._unfinished = 0  # claimed rows whose outcome is not yet written
-        self._queue: deque[Claim] = deque()  # claimed, not yet taken by a sender
+        # Claimed, not yet taken by a sender; with the monotonic time its batch's lease ends.
+        self._queue: deque[tuple[Claim, float]] = deque()
         self._senders: dict[asyncio.Task[None], Claim | None] = {}  # sender -> claim it holds
         self._starting = 0  # senders created that have not taken their first claim yet
         self._queue_empty = asyncio.Event()  # no queued claim and no sender running
@@ -143,6 +144,8 @@ class Dispatcher:
                     continue
                 limit = min(self.config.batch_size, room)
                 self._wake.clear()
+                # Taken before the claim: the lease the database grants ends no earlier than this.
+                lease_ends = time.monotonic() + self.config.lease_seconds
                 try:
                     claims = await self._claim(limit)
                     failures = 0
@@ -155,7 +158,7 @@ class Dispatcher:
                     )
                     await self._idle(delay)
                     continue
-                self._start(claims)
+                self._start(claims, lease_ends)
                 if len(claims) == limit:
                     continue  # a full batch: more may be waiting
                 await self._idle(await self._idle_seconds())
@@ -165,8 +168,9 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim one batch, process it completely and record it; return the number claimed."""
+        lease_ends = time.monotonic() + self.config.lease_seconds
         claims = await self._claim(self.config.batch_size)
-        self._start(claims)
+        self._start(claims, lease_ends)
         await self._queue_empty.wait()
         await self._flush_all()
         return len(claims)
@@ -186,10 +190,10 @@ class Dispatcher:
         await prefetch_templates(self.pool, self.renderer, claims)
         return claims
 
-    def _start(self, claims: list[Claim]) -> None:
+    def _start(self, claims: list[Claim], lease_ends: float) -> None:
         if not claims:
             return
-        self._queue.extend(claims)
+        self._queue.extend((c, lease_ends) for c in claims)
         self._unfinished += len(claims)
         self._queue_empty.clear()
         self._spawn_sender()
@@ -231,12 +235,12 @@ class Dispatcher:
         self._starting -= 1
         queue, senders = self._queue, self._senders
         while queue:
-            c = queue.popleft()
+            c, lease_ends = queue.popleft()
             senders[me] = c
             self._spawn_sender()  # fan out while this one waits on the network
             self._sending += 1
             try:
-                result = await self._deliverer.deliver(c)
+                result = await self._deliverer.deliver(c, lease_ends)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug must not lose the row: retry it later
@@ -308,7 +312,7 @@ class Dispatcher:
     async def _shutdown(self, flusher: asyncio.Task[None]) -> None:
         """Let in-flight sends finish up to the grace period, return the rest to pending, flush."""
         # Claims no sender has taken yet go back at once; the senders finish what they hold.
-        unsent = list(self._queue)
+        unsent = [c for c, _lease_ends in self._queue]
         self._queue.clear()
         senders = list(self._senders)
         if senders:

@@ -523,3 +523,30 @@ async def test_listen_notify_wakes_a_sleeping_dispatcher(
         dispatcher.request_stop()
         listener.stop()
         await asyncio.gather(running, listening)
+
+
+async def test_no_send_outlives_the_claims_lease(
+    admin_conn: asyncpg.Connection, make_dispatcher: MakeDispatcher
+) -> None:
+    """A send is cut at the end of the lease (minus a margin): the reaper never hands a row that
+    is still being sent to another worker. A claim whose lease ran short goes back unsent."""
+    patient = await factories.create_patient(admin_conn)
+    msg = await factories.create_message(admin_conn, patient["id"], scheduled_time=NOON)
+    hung = RecordingSender(delay=30)  # a provider that never answers
+    dispatcher, _ = make_dispatcher({Channel.TELEGRAM: hung}, lease_seconds=1)
+    assert await dispatcher.run_once() == 1
+    row = await _row(admin_conn, msg["id"])
+    # Not the 30 s send timeout: the 1 s lease bounded the send, which counts as a timed-out try.
+    assert row["status"] == "pending" and "timed out" in row["last_error"]
+    assert [a["error_class"] for a in await _attempts(admin_conn, msg["id"])] == ["transient"]
+
+    # A claim taken from the queue when its lease is nearly over is returned without a send.
+    fresh = await factories.create_message(admin_conn, patient["id"], scheduled_time=NOON)
+    sender = RecordingSender()
+    dispatcher, _ = make_dispatcher({Channel.TELEGRAM: sender}, lease_seconds=1)
+    claims = await dispatcher._claim(10)
+    assert [c.id for c in claims] == [fresh["id"]]
+    result = await dispatcher._deliverer.deliver(claims[0], lease_ends=_mono() + 0.05)
+    assert sender.calls == 0 and not result.attempts
+    assert result.outcome.status == "pending" and result.outcome.attempts_delta == -1
+    assert "lease ran short" in (result.outcome.last_error or "")
