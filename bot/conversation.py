@@ -89,6 +89,8 @@ class Turn:
     stale_button: bool = False
     replies: list[Reply] = field(default_factory=list)
     patient: asyncpg.Record | None = None
+    # ``patient`` was read with the conversation's lock (bot.intake): the engine need not read it.
+    patient_loaded: bool = False
     # Note this inbound on the chat's contact point when the turn is saved (a known patient).
     touch_contact: bool = False
 

@@ -36,7 +36,8 @@ async def handle(turn: Turn) -> None:
     """Run one turn: fills ``turn.replies`` and moves ``turn.conv`` to its next state."""
     event, conv = turn.event, turn.conv
     turn.text = (event.text or "").strip()
-    await load_patient(turn)
+    if not turn.patient_loaded:
+        await load_patient(turn)
     if turn.patient is None and conv.patient_id is not None:
         conv.patient_id = None  # the patient was deleted elsewhere
     if turn.patient is not None and turn.patient["locale"] in texts.LOCALES:

@@ -91,11 +91,13 @@ async def _run_turn(
         locked = await _lock_turn(conn, inbound_id)
         if locked is None:
             return None
-        event, conv = locked
+        event, conv, patient = locked
         step_before = conv.step
         turn = Turn(
             ctx=ctx, conn=conn, event=event, conv=conv, now=ctx.now(), inbound_id=inbound_id
         )
+        if patient is not _UNREAD:
+            turn.patient, turn.patient_loaded = patient, True
         await engine.handle(turn)
         rendered = issue_options(conv, turn.replies, turn.now)
         if not any(rendered) and conv.step != step_before:
@@ -118,13 +120,18 @@ async def _run_turn(
         return conv, turn.replies, rendered, event
 
 
+# The patient was not read with the lock (the engine reads it): unlike None, "no patient".
+_UNREAD = object()
+
+
 async def _lock_turn(
     conn: asyncpg.Connection, inbound_id: UUID
-) -> tuple[InboundEvent, Conversation] | None:
+) -> tuple[InboundEvent, Conversation, Any] | None:
     """Lock the stored update and its chat's conversation; None when there is nothing to do.
 
-    One round trip when the conversation exists (every chat after its first update); otherwise
-    the update is locked, the conversation created, then locked.
+    Returns the event, the conversation and its patient record (None: no patient; ``_UNREAD``:
+    the engine must read it). One round trip when the conversation exists (every chat after its
+    first update) and no other turn of the chat committed while this one waited for the lock.
     """
     row = await conn.fetchrow(query("bot", "lock_turn"), inbound_id)
     if row is not None:
@@ -132,7 +139,8 @@ async def _lock_turn(
             return None
         event = event_from_payload(row["event"])
         mark_sensitive(event.text or None)
-        return event, Conversation.from_row(row)
+        patient = row["patient"] if row["patient_fresh"] else _UNREAD
+        return event, Conversation.from_row(row), patient
     row = await conn.fetchrow(query("bot", "lock_inbound"), inbound_id)
     if row is None or row["status"] != "received":
         return None
@@ -147,7 +155,7 @@ async def _lock_turn(
     conv_row = await conn.fetchrow(
         query("bot", "lock_conversation"), event.channel.value, event.chat_address
     )
-    return event, Conversation.from_row(conv_row)
+    return event, Conversation.from_row(conv_row), _UNREAD
 
 
 async def _recreate_conversation(conn: asyncpg.Connection, conv: Conversation) -> None:

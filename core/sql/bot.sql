@@ -19,12 +19,20 @@ update inbound_messages
 
 -- name: lock_turn
 -- The stored update and its chat's conversation, both locked (update first, as lock_inbound then
--- lock_conversation do), in one round trip. No row when the update is unknown or the chat has no
--- conversation yet: the caller then takes those two steps one by one.
+-- lock_conversation do), with the conversation's patient (as get_patient reads it), in one round
+-- trip. No row when the update is unknown or the chat has no conversation yet: the caller then
+-- takes those steps one by one.
+-- The patient is read with the statement's snapshot, taken before the locks were granted. When
+-- another turn of this chat committed in between (it may have changed the patient, and every
+-- turn rewrites the conversation), the locked conversation is a newer version than that
+-- snapshot's, and patient_fresh is false: the caller reads the patient again.
 select i.status, i.payload -> 'event' as event,
-       c.id, c.channel, c.chat_address, c.patient_id, c.step, c.state, c.locale
+       c.id, c.channel, c.chat_address, c.patient_id, c.step, c.state, c.locale,
+       p as patient,
+       c.xmin = (select s.xmin from conversations s where s.id = c.id) as patient_fresh
   from inbound_messages i
   join conversations c on c.channel = i.channel and c.chat_address = i.chat_address
+  left join patients p on p.id = c.patient_id and p.status <> 'deleted'
  where i.id = $1
    for update of i, c
 
