@@ -352,7 +352,7 @@ async def scenario_3(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
             conn = await superuser(url)
             await insert_due(conn, await make_patients(conn, 1000), n)
             async with Database(bench_settings(url, tmp), server_settings=CUSTOM_PLANS) as db:
-                # 64 in flight: httpcore's pool gets slower per request with a long queue.
+                # 64 in flight, as the worker runs by default (MEDREMIND_WORKER_CONCURRENCY).
                 sender = TelegramSender(TOKEN, base_url=fake.base_url, connection_pool_size=64)
                 dispatcher = Dispatcher(
                     db.pool,  # type: ignore[arg-type]
