@@ -50,6 +50,7 @@ DB_ERRORS: tuple[type[BaseException], ...] = (
 )
 _DB_RETRY_MAX_SECONDS = 5.0  # reconnect attempts back off up to this
 _MIN_IDLE_SECONDS = 0.02  # due rows exist but were locked by others: do not spin
+_SENDS_BETWEEN_YIELDS = 32
 
 
 class Dispatcher:
@@ -234,7 +235,16 @@ class Dispatcher:
         assert me is not None
         self._starting -= 1
         queue, senders = self._queue, self._senders
+        since_yield = 0
         while queue:
+            since_yield += 1
+            if since_yield > _SENDS_BETWEEN_YIELDS:
+                # A sender whose sends complete without waiting (a local adapter) would hold the
+                # loop for a whole queue: let the claim and flush round trips in between.
+                since_yield = 0
+                await asyncio.sleep(0)
+                if not queue:
+                    break
             c, lease_ends = queue.popleft()
             senders[me] = c
             self._spawn_sender()  # fan out while this one waits on the network
