@@ -8,6 +8,7 @@ Spanish. A test checks that both locales define exactly the same keys and placeh
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from datetime import date, datetime, time
 from typing import Any
@@ -482,7 +483,14 @@ def fold_label(label: str) -> str:
 
 def fmt_time(value: time | datetime, locale: str) -> str:
     """A time of day, short, per locale ("8:00 PM", "20:00")."""
-    return format_time(value, format="short", locale=locale)
+    return _short_time(value.hour, value.minute, locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_time(hour: int, minute: int, locale: str) -> str:
+    # CLDR's short time patterns hold hours, minutes and the day period only (no zone, no
+    # seconds), so the text depends on these three values: Babel formats each once.
+    return format_time(time(hour, minute), format="short", locale=locale)
 
 
 def fmt_date(value: date | datetime, locale: str, style: str = "medium") -> str:
