@@ -193,14 +193,78 @@ try {
   await shot(page, "desktop", "templates");
   log("saved a template after validation");
 
-  // Schedule one for later (starting from the template), then cancel it from the list.
+  // Compose from the saved template and send now: the row names the template, and the worker
+  // renders it for the patient (their name, the clinic's) when it sends.
+  await page.goto(`${BASE_URL}/patients/${result.patient_id}`);
+  await page.getByRole("link", { name: "Compose message" }).click();
+  await page.waitForURL(/\/messages\/new\?patient=/);
+  await page.getByLabel("Use a template").check();
+  await page.getByLabel("Template", { exact: true }).selectOption("Blood test");
+  const expected = `Hello ${patientName}, this is Clinic A.`;
+  await page.getByTestId("compose-preview").filter({ hasText: expected }).waitFor();
+  check(
+    ((await page.getByTestId("template-versions").textContent()) ?? "").includes("en (any channel)"),
+    "compose lists the template's versions",
+  );
+  check((await page.getByLabel("Message", { exact: true }).count()) === 0, "no free-text box in template mode");
+  await shot(page, "desktop", "compose-template");
+  await page.getByRole("button", { name: "Send now" }).click();
+  await page.waitForURL(`${BASE_URL}/patients/${result.patient_id}`);
+  const templateItem = page.getByTestId("message").filter({ has: page.getByTestId("message-template").filter({ hasText: "Blood test" }) });
+  await templateItem.waitFor();
+  result.template_message_id = await templateItem.getAttribute("data-message-id");
+  await templateItem
+    .locator('[data-testid="message-status"][data-status="sent"], [data-testid="message-status"][data-status="delivered"]')
+    .waitFor({ timeout: SENT_TIMEOUT });
+  await templateItem.locator('[data-testid="attempt"][data-attempt-status="sent"]').waitFor();
+  log("composed from a template; the worker rendered and sent it");
+
+  // A template name the clinic does not have (a forged option) is refused by the server, which
+  // names the Template field and marks it invalid; nothing is inserted.
+  await page.goto(`${BASE_URL}/messages/new?patient=${result.patient_id}`);
+  await page.getByLabel("Use a template").check();
+  await page.evaluate(() => {
+    const option = document.createElement("option");
+    option.value = "Not our template";
+    option.textContent = "Not our template";
+    document.querySelector("#template_name")?.appendChild(option);
+  });
+  await page.getByLabel("Template", { exact: true }).selectOption("Not our template");
+  await page.getByRole("button", { name: "Send now" }).click();
+  await page.waitForURL(/error=template_not_found/);
+  await page.getByRole("alert").filter({ hasText: "Template: that template is not one of your clinic's templates" }).waitFor();
+  check((await page.getByLabel("Template", { exact: true }).getAttribute("aria-invalid")) === "true", "the Template field is marked invalid");
+  check(
+    ((await page.getByLabel("Template", { exact: true }).getAttribute("aria-describedby")) ?? "").includes("compose-error"),
+    "the error describes the Template field",
+  );
+  log("an unknown template name is refused, naming the field");
+
+  if (SEEDED) {
+    // A group message from the template: one row per patient, each naming the template.
+    await page.goto(`${BASE_URL}/messages/new`);
+    await page.getByLabel("A group of patients").check();
+    await page.getByLabel("Name, external id or address contains").fill("seeded");
+    await page.getByLabel("Use a template").check();
+    await page.getByLabel("Template", { exact: true }).selectOption("Blood test");
+    await page.getByTestId("compose-preview").filter({ hasText: "Hello {{ patient_name }}, this is Clinic A." }).waitFor();
+    await page.getByLabel(/At a time/).check();
+    await page.getByLabel(/Date and time in/).fill(new Date(Date.now() + 3 * 86400000).toISOString().slice(0, 16));
+    await page.getByRole("button", { name: "Schedule to the group" }).click();
+    await page.getByTestId("group-scheduled").filter({ hasText: "Scheduled for 1 patient." }).waitFor();
+    await page
+      .getByTestId("message-row")
+      .filter({ hasText: SEEDED })
+      .filter({ has: page.getByTestId("message-template").filter({ hasText: "Blood test" }) })
+      .waitFor();
+    log("scheduled a group message from a template; the list names the template");
+  }
+
+  // Schedule one for later, then cancel it from the list.
   const laterText = "Reminder: your blood test is tomorrow morning.";
   await page.goto(`${BASE_URL}/patients/${result.patient_id}`);
   await page.getByRole("link", { name: "Compose message" }).click();
   await page.waitForURL(/\/messages\/new\?patient=/);
-  await page.getByLabel("Start from a template").selectOption({ label: "Blood test (en, any channel)" });
-  const filled = await page.getByLabel("Message", { exact: true }).inputValue();
-  check(filled.startsWith(`Hello ${patientName}, this is `), `the template fills in the names (got "${filled}")`);
   await page.getByLabel("Message", { exact: true }).fill(laterText);
   await page.getByLabel(/At a time/).check();
   await page.getByLabel(/Date and time in/).fill(

@@ -4,11 +4,12 @@ Arranges a fresh migrated database, two clinics (through the dashboard's own
 ``create-clinician`` script), the fake Telegram server, a real ``medremind worker`` subprocess and
 the real Python web API (``medremind web``, which the dashboard's server calls to validate
 templates with an API key of clinic A) and the built NextJS server (``next start``), then runs
-``dashboard/e2e/dashboard.e2e.mjs``
-(playwright-core driving Debian's chromium). The browser script signs in, creates a patient,
-sends a message and watches it become ``sent`` with its attempt, cancels a scheduled one, creates
-and cancels an appointment, sees a template with a sandbox escape refused with the Python API's
-message and a valid one saved, checks that a clinician of another clinic sees none of it, and saves
+``dashboard/e2e/dashboard.e2e.mjs`` (playwright-core driving Debian's chromium). The browser
+script signs in, creates a patient, sends a message and watches it become ``sent`` with its
+attempt, sees a template with a sandbox escape refused with the Python API's message and a valid
+one saved, composes from that template (one patient: sent, rendered by the worker; a group; a
+forged template name refused, naming the field), cancels a scheduled one, creates and cancels an
+appointment, checks that a clinician of another clinic sees none of it, and saves
 screenshots to ``test-artifacts/screenshots/``. This test then checks the database and the fake.
 
 Needs node and chromium (``make dashboard-test`` installs and builds); skipped without them.
@@ -331,10 +332,21 @@ async def test_dashboard_end_to_end(
         "select status, channel from message_delivery_attempts where message_id = $1", sent["id"]
     )
     assert [(a["status"], a["channel"]) for a in attempts] == [("sent", "telegram")]
-    texts = sorted(c.text or "" for c in sent_calls)
-    assert len(texts) == 2
-    assert "bring your medicines list" in texts[0]
-    assert "test results are ready" in texts[1]
+    texts = [c.text or "" for c in sent_calls]
+    assert len(texts) == 3
+    assert sum("bring your medicines list" in t for t in texts) == 1
+    assert sum("test results are ready" in t for t in texts) == 1
+
+    # Composed from the clinic's template: the row names it (no text of its own) and the worker
+    # sent the template rendered for this patient.
+    from_template = await admin_conn.fetchrow(
+        "select * from scheduled_messages where id = $1", result["template_message_id"]
+    )
+    assert (from_template["template"], from_template["kind"]) == ("Blood test", "free_text")
+    assert from_template["message_content"] is None
+    assert from_template["status"] in ("sent", "delivered")
+    assert from_template["channel_used"] == "telegram"
+    assert f"Hello {result['patient_name']}, this is Clinic A." in [t.strip() for t in texts]
 
     # "Send now" moved the scheduled one to now, and the worker sent it.
     sent_now = await admin_conn.fetchrow(
@@ -367,16 +379,25 @@ async def test_dashboard_end_to_end(
     assert invite["token_hash"] == hashlib.sha256(result["invite_token"].encode()).hexdigest()
     assert invite["used_at"] is None and invite["live"]
 
-    # The group message reached the one matching patient, with the name filled in.
+    # The group messages reached the one matching patient: the free text with the name filled
+    # in, and the one from the template naming it (the worker renders it when due).
     group = await admin_conn.fetch(
-        "select m.status, m.message_content from scheduled_messages m"
+        "select m.status, m.message_content, m.template from scheduled_messages m"
         " join patients p on p.id = m.patient_id"
-        " where p.display_name = $1 and m.kind = 'free_text'",
+        " where p.display_name = $1 and m.kind = 'free_text'"
+        " order by m.template nulls first",
         SEEDED_NAME,
     )
-    assert [(g["status"], g["message_content"]) for g in group] == [
-        ("pending", f"The clinic is closed on Friday, {SEEDED_NAME}.")
+    assert [(g["status"], g["message_content"], g["template"]) for g in group] == [
+        ("pending", f"The clinic is closed on Friday, {SEEDED_NAME}.", None),
+        ("pending", None, "Blood test"),
     ]
+
+    # The forged template name inserted nothing.
+    templates_used = await admin_conn.fetch(
+        "select distinct template from scheduled_messages where template is not null"
+    )
+    assert [t["template"] for t in templates_used] == ["Blood test"]
 
     # The template was saved for clinic A only (the refused sandbox escape was not).
     templates = await admin_conn.fetch("select organization_id, name, body from message_templates")

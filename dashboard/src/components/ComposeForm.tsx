@@ -1,41 +1,81 @@
 "use client";
 
 import { useState, useTransition } from "react";
+import { ANY_CHANNEL, type TemplateVersion, pickVersion, templateChannelProblem, templateChoices } from "@/lib/compose";
 import { fillTemplate } from "@/lib/placeholders";
 import { CHANNEL_LIMITS, smsCount } from "@/lib/sms";
 
 interface Props {
   action: (formData: FormData) => Promise<void>;
   countGroup: (search: string) => Promise<number>;
-  patients: { id: string; display_name: string | null }[];
+  patients: { id: string; display_name: string | null; locale: string }[];
   defaultPatient: string;
+  defaultAudience: "one" | "group";
+  defaultSource: "free" | "template";
+  defaultTemplate: string;
+  /** The id of the page's error about the Template field, when there is one. */
+  templateErrorId: string | null;
   timezone: string;
   defaultLocalTime: string;
   clinicName: string;
-  templates: { id: string; name: string; locale: string; channel: string; body: string }[];
+  /** The clinic's default language: the template version previewed for a group. */
+  clinicLocale: string;
+  /** Every version of the clinic's free-text templates. */
+  templates: TemplateVersion[];
 }
 
-/** Compose a free-text message with a live per-channel preview (length, SMS segments). */
+/**
+ * Compose free text, or pick one of the clinic's templates (the worker renders it per patient),
+ * with a live per-channel preview (length, SMS segments).
+ */
 export function ComposeForm({
   action,
   countGroup,
   patients,
   defaultPatient,
+  defaultAudience,
+  defaultSource,
+  defaultTemplate,
+  templateErrorId,
   timezone,
   defaultLocalTime,
   clinicName,
+  clinicLocale,
   templates,
 }: Props) {
   const [text, setText] = useState("");
   const [patientId, setPatientId] = useState(defaultPatient);
-  const [audience, setAudience] = useState<"one" | "group">("one");
+  const [audience, setAudience] = useState<"one" | "group">(defaultAudience);
+  const [source, setSource] = useState<"free" | "template">(defaultSource);
+  const choices = templateChoices(templates, clinicLocale);
+  const [templateName, setTemplateName] = useState(defaultTemplate || (choices[0]?.name ?? ""));
   const [groupQuery, setGroupQuery] = useState("");
   const [groupCount, setGroupCount] = useState<{ query: string; n: number } | null>(null);
   const [counting, startCounting] = useTransition();
   const [platform, setPlatform] = useState("auto");
   const [when, setWhen] = useState<"now" | "later">("now");
-  const sms = smsCount(text);
   const channels = platform === "auto" ? ["telegram", "whatsapp", "sms", "email"] : [platform];
+  const patient = patients.find((p) => p.id === patientId);
+  // Template mode: the version this patient (or, for a group, the clinic's language) would get on
+  // the chosen channel, as the worker picks it; the worker fills in the names when it sends.
+  const choice = choices.find((c) => c.name === templateName) ?? null;
+  const versions = templates.filter((t) => t.name === templateName);
+  const previewLocale = audience === "one" && patient ? patient.locale : clinicLocale;
+  const version = choice ? (pickVersion(versions, previewLocale, platform === "auto" ? ANY_CHANNEL : platform) ?? choice.preview) : null;
+  const channelProblem = choice ? templateChannelProblem(versions, platform) : null;
+  const shown =
+    source === "free"
+      ? text
+      : version
+        ? fillTemplate(version.body, {
+            ...(audience === "one" && patient?.display_name ? { patient_name: patient.display_name } : {}),
+            clinic_name: clinicName,
+          })
+        : "";
+  const sms = smsCount(shown);
+  const templateDescribedBy = ["template-hint", channelProblem ? "template-channel-problem" : "", templateErrorId ?? ""]
+    .filter(Boolean)
+    .join(" ");
   return (
     <form action={action} className="grid-2">
       <div className="panel">
@@ -134,50 +174,75 @@ export function ComposeForm({
             Urgent messages go out during the patient&apos;s quiet hours; others wait until the quiet hours end.
           </p>
         </div>
-        {templates.length > 0 ? (
-          <div className="field">
-            <label htmlFor="template">Start from a template</label>
-            <select
-              id="template"
-              defaultValue=""
-              onChange={(e) => {
-                const chosen = templates.find((t) => t.id === e.target.value);
-                if (!chosen) return;
-                const patient = patients.find((p) => p.id === patientId);
-                // For a group, {{ patient_name }} stays and is filled in per patient when scheduled.
-                setText(
-                  fillTemplate(
-                    chosen.body,
-                    audience === "one" ? { patient_name: patient?.display_name ?? "", clinic_name: clinicName } : { clinic_name: clinicName },
-                  ),
-                );
-              }}
-            >
-              <option value="">Free text</option>
-              {templates.map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name} ({t.locale}, {t.channel === "default" ? "any channel" : t.channel})
-                </option>
-              ))}
-            </select>
-            <p className="hint">Fills in the patient&apos;s and the clinic&apos;s names; you can still edit the text.</p>
-          </div>
-        ) : null}
-        <div className="field">
-          <label htmlFor="message_content">Message</label>
-          <textarea
-            id="message_content"
-            name="message_content"
-            required
-            maxLength={4096}
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            aria-describedby="message-count"
-          />
-          <p id="message-count" className="hint" aria-live="polite">
-            {text.length} characters · SMS: {sms.segments} segment{sms.segments === 1 ? "" : "s"} ({sms.encoding})
-          </p>
-        </div>
+        <fieldset>
+          <legend>Content</legend>
+          <input type="hidden" name="source" value={source} />
+          <label className="radio">
+            <input type="radio" name="source_choice" checked={source === "free"} onChange={() => setSource("free")} />
+            Free text
+          </label>
+          <label className="radio">
+            <input
+              type="radio"
+              name="source_choice"
+              checked={source === "template"}
+              disabled={choices.length === 0}
+              onChange={() => setSource("template")}
+              aria-describedby={choices.length === 0 ? "no-templates" : undefined}
+            />
+            Use a template
+          </label>
+          {choices.length === 0 ? (
+            <p id="no-templates" className="hint">Your clinic has no templates yet: save one on the Templates page.</p>
+          ) : null}
+          {source === "template" ? (
+            <div className="field" style={{ marginTop: "0.5rem" }}>
+              <label htmlFor="template_name">Template</label>
+              <select
+                id="template_name"
+                name="template_name"
+                value={templateName}
+                onChange={(e) => setTemplateName(e.target.value)}
+                required
+                aria-invalid={templateErrorId !== null || channelProblem !== null ? true : undefined}
+                aria-describedby={templateDescribedBy}
+              >
+                {choices.map((c) => (
+                  <option key={c.name} value={c.name}>
+                    {c.name}
+                  </option>
+                ))}
+              </select>
+              <p id="template-hint" className="hint" data-testid="template-versions">
+                {choice ? `Versions: ${choice.versions.map((v) => v.replace(`/${ANY_CHANNEL}`, " (any channel)")).join(", ")}. ` : ""}
+                Each patient receives the version in their language for the channel it goes out on, with their
+                name and the clinic&apos;s filled in when it is sent.
+              </p>
+              {channelProblem ? (
+                <p id="template-channel-problem" className="error" role="alert">
+                  {channelProblem}
+                </p>
+              ) : null}
+            </div>
+          ) : (
+            <div className="field" style={{ marginTop: "0.5rem" }}>
+              <label htmlFor="message_content">Message</label>
+              <textarea
+                id="message_content"
+                name="message_content"
+                required
+                maxLength={4096}
+                value={text}
+                onChange={(e) => setText(e.target.value)}
+                aria-describedby="message-count"
+              />
+              <p id="message-count" className="hint" aria-live="polite">
+                {text.length} characters · SMS: {sms.segments} segment{sms.segments === 1 ? "" : "s"} ({sms.encoding})
+                {audience === "group" ? " · {{ patient_name }} is filled in per patient" : ""}
+              </p>
+            </div>
+          )}
+        </fieldset>
         <button type="submit">
           {when === "now" ? "Send now" : "Schedule"}
           {audience === "group" ? " to the group" : ""}
@@ -185,8 +250,20 @@ export function ComposeForm({
       </div>
       <section className="panel" aria-labelledby="preview-h">
         <h2 id="preview-h">Preview</h2>
-        <pre className="message-text" style={{ background: "#eef3f8", padding: "0.75rem", borderRadius: 8, minHeight: "4rem", fontFamily: "inherit" }}>
-          {text || <span className="muted">The message appears here.</span>}
+        {source === "template" && version ? (
+          <p className="hint" data-testid="template-preview-version">
+            {version.name}: the {version.locale} version for{" "}
+            {version.channel === ANY_CHANNEL ? "any channel" : version.channel}
+            {audience === "one" && patient ? ` (${patient.display_name ?? "this patient"}'s language: ${patient.locale})` : " (the clinic's language)"}
+            {audience === "group" ? "; {{ patient_name }} becomes each patient's name" : ""}.
+          </p>
+        ) : null}
+        <pre
+          className="message-text"
+          data-testid="compose-preview"
+          style={{ background: "#eef3f8", padding: "0.75rem", borderRadius: 8, minHeight: "4rem", fontFamily: "inherit" }}
+        >
+          {shown || <span className="muted">The message appears here.</span>}
         </pre>
         <table>
           <thead>
@@ -211,8 +288,8 @@ export function ComposeForm({
                   </>
                 ) : (
                   <>
-                    <td>{text.length} characters</td>
-                    <td>{text.length <= (CHANNEL_LIMITS[c] ?? 4096) ? "yes" : `no (max ${CHANNEL_LIMITS[c]})`}</td>
+                    <td>{shown.length} characters</td>
+                    <td>{shown.length <= (CHANNEL_LIMITS[c] ?? 4096) ? "yes" : `no (max ${CHANNEL_LIMITS[c]})`}</td>
                   </>
                 )}
               </tr>

@@ -16,6 +16,12 @@ export function MessageTimeline({ messages, timezone }: { messages: MessageRow[]
               {m.kind.replaceAll("_", " ")} · {m.channel_used ?? m.platform}
             </span>
           </div>
+          {m.template ? (
+            <p data-testid="message-template">
+              From template <strong>{m.template}</strong>
+              <span className="muted"> · rendered in the patient&apos;s language when sent; the text sent is not stored</span>
+            </p>
+          ) : null}
           {m.message_content ? <p className="message-text">{m.message_content}</p> : null}
           {m.last_error && m.status !== "sent" && m.status !== "delivered" ? (
             <p className="error">{m.last_error}</p>

@@ -6,7 +6,15 @@ const MESSAGES: Record<string, string> = {
   not_found: "That item was not found.",
   not_pending: "That message is no longer pending, so it cannot be changed.",
   not_changed: "Nothing was changed: the item is already closed.",
+  // Compose from a template: each names the Template field, which the form marks invalid.
+  template_required: "Template: choose one of your clinic's templates, or write free text.",
+  template_not_found: "Template: that template is not one of your clinic's templates (it may have been deleted or renamed).",
+  template_channel:
+    "Template: it has no version for the chosen channel. Choose a channel it has, or save a version for any channel on the Templates page.",
 };
+
+/** Error codes about the Template field of Compose (the field is marked invalid). */
+export const TEMPLATE_ERRORS: readonly string[] = ["template_required", "template_not_found", "template_channel"];
 
 /** A readable message for an error code, or null. */
 export function errorMessage(code: string | string[] | undefined): string | null {

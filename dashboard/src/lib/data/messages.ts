@@ -30,6 +30,8 @@ export interface MessageRow {
   patient_name: string | null;
   kind: string;
   message_content: string | null;
+  /** The clinic template the worker renders this message from, if any. */
+  template: string | null;
   scheduled_time: Date;
   status: string;
   platform: string;
@@ -49,7 +51,7 @@ const ATTEMPTS_JSON = `
     from message_delivery_attempts a where a.message_id = m.id), '[]'::json)`;
 
 const MESSAGE_COLUMNS = `
-  m.id, m.patient_id, p.display_name as patient_name, m.kind, m.message_content, m.scheduled_time,
+  m.id, m.patient_id, p.display_name as patient_name, m.kind, m.message_content, m.template, m.scheduled_time,
   m.status, m.platform, m.channel_used, m.attempts, m.last_error, m.sent_at, m.delivered_at,
   ${ATTEMPTS_JSON} as attempt_list`;
 
@@ -81,7 +83,13 @@ export async function patientMessages(tx: Tx, patientId: string): Promise<Messag
 export interface NewMessage {
   patientId: string;
   platform: string;
-  content: string;
+  /**
+   * Free text, or null when `template` names a clinic template: the worker then renders that
+   * template per patient (their language, the channel it goes out on), so no text is stored here.
+   */
+  content: string | null;
+  /** The name of one of the clinic's free-text templates, or null for free text. */
+  template: string | null;
   /** Wall-clock `YYYY-MM-DDTHH:MM` in `timezone`, or null for now. */
   localTime: string | null;
   timezone: string;
@@ -90,12 +98,15 @@ export interface NewMessage {
   createdBy: string;
 }
 
-/** Insert a pending free-text message (the worker sends it when due); returns its id. */
+/**
+ * Insert a pending clinician message, free text or from a clinic template (the worker sends it
+ * when due); returns its id.
+ */
 export async function scheduleMessage(tx: Tx, input: NewMessage): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
-    insert into scheduled_messages (patient_id, message_content, scheduled_time, platform, kind,
-                                    urgent, created_by, payload)
-    values (${input.patientId}, ${input.content},
+    insert into scheduled_messages (patient_id, message_content, template, scheduled_time,
+                                    platform, kind, urgent, created_by, payload)
+    values (${input.patientId}, ${input.content}, ${input.template},
             case when ${input.localTime}::text is null then now()
                  else (${input.localTime}::timestamp at time zone ${input.timezone}) end,
             ${input.platform}, 'free_text', ${input.urgent}, ${input.createdBy}, ${tx.json({ source: "dashboard" })})
@@ -141,8 +152,9 @@ export async function countGroup(tx: Tx, search: string): Promise<number> {
 }
 
 /**
- * Insert one pending message per patient of the group; `{{ patient_name }}` is filled in per
- * patient. Returns how many were scheduled.
+ * Insert one pending message per patient of the group; in free text `{{ patient_name }}` is
+ * filled in per patient here, a template is rendered per patient by the worker. Returns how many
+ * were scheduled.
  */
 export async function scheduleGroupMessage(
   tx: Tx,
@@ -150,15 +162,26 @@ export async function scheduleGroupMessage(
   input: Omit<NewMessage, "patientId">,
 ): Promise<number> {
   const rows = await tx.unsafe(
-    `insert into scheduled_messages (patient_id, message_content, scheduled_time, platform, kind,
-                                     urgent, created_by, payload)
+    `insert into scheduled_messages (patient_id, message_content, template, scheduled_time,
+                                     platform, kind, urgent, created_by, payload)
      select p.id,
             regexp_replace($3::text, '\\{\\{\\s*patient_name\\s*\\}\\}', coalesce(p.display_name, ''), 'g'),
+            $9::text,
             case when $4::text is null then now() else ($4::timestamp at time zone $5::text) end,
             $6, 'free_text', $7, $8::uuid, '{"source": "dashboard", "group": true}'::jsonb
        from patients p where ${GROUP_WHERE}
      returning id`,
-    [search, likePattern(search), input.content, input.localTime, input.timezone, input.platform, input.urgent, input.createdBy],
+    [
+      search,
+      likePattern(search),
+      input.content,
+      input.localTime,
+      input.timezone,
+      input.platform,
+      input.urgent,
+      input.createdBy,
+      input.template,
+    ],
   );
   return rows.length;
 }

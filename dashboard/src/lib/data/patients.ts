@@ -81,9 +81,9 @@ export async function listPatients(tx: Tx, search: string): Promise<PatientSumma
 }
 
 /** Minimal rows for pickers (compose, appointments). */
-export async function patientOptions(tx: Tx): Promise<{ id: string; display_name: string | null }[]> {
-  return tx<{ id: string; display_name: string | null }[]>`
-    select id, display_name from patients where status <> 'deleted'
+export async function patientOptions(tx: Tx): Promise<{ id: string; display_name: string | null; locale: string }[]> {
+  return tx<{ id: string; display_name: string | null; locale: string }[]>`
+    select id, display_name, locale from patients where status <> 'deleted'
      order by display_name nulls last, created_at limit 500`;
 }
 

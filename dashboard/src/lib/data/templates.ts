@@ -36,3 +36,35 @@ export async function deleteTemplate(tx: Tx, id: string): Promise<boolean> {
   const rows = await tx`delete from message_templates where id = ${id} returning id`;
   return rows.length === 1;
 }
+
+/** What Compose needs of a template version (kind `free_text`: what a clinician message may use). */
+export interface ComposeTemplateRow {
+  name: string;
+  locale: string;
+  channel: string;
+  body: string;
+}
+
+/**
+ * The organization's free-text templates, every version, and the clinic's default language
+ * (which version Compose previews). Row-level security limits both to the clinician's clinic;
+ * the `organization_id` conditions say so again, so a policy change cannot widen this.
+ */
+export async function composeTemplates(tx: Tx): Promise<{ locale: string; templates: ComposeTemplateRow[] }> {
+  const [org] = await tx<{ locale: string }[]>`
+    select locale from organizations where id = public.current_organization_id()`;
+  const templates = await tx<ComposeTemplateRow[]>`
+    select name, locale, channel, body from message_templates
+     where organization_id = public.current_organization_id() and kind = 'free_text'
+     order by name, locale, channel`;
+  return { locale: org?.locale ?? "en", templates };
+}
+
+/** Every free-text version of the clinic's template `name` (empty when there is none). */
+export async function templateVersions(tx: Tx, name: string): Promise<ComposeTemplateRow[]> {
+  return tx<ComposeTemplateRow[]>`
+    select name, locale, channel, body from message_templates
+     where organization_id = public.current_organization_id() and kind = 'free_text'
+       and name = ${name}
+     order by locale, channel`;
+}

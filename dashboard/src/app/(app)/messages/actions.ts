@@ -11,6 +11,8 @@ import {
   scheduleMessage,
   sendNow,
 } from "@/lib/data/messages";
+import { templateVersions } from "@/lib/data/templates";
+import { templateChannelProblem, templateNameFromForm } from "@/lib/compose";
 import { sqlState } from "@/lib/errors";
 import { isLocalDateTime } from "@/lib/time";
 
@@ -20,67 +22,76 @@ export async function countGroupAction(search: string): Promise<number> {
   return asClinician(clinician.id, (tx) => countGroup(tx, String(search).trim().slice(0, 100)));
 }
 
-/** Insert a pending message for one patient or a group; the Python worker sends them when due. */
+/** Where a refused compose goes back to, keeping the audience, patient and template chosen. */
+function composeUrl(form: { group: boolean; patientId: string; template: string | null }, error: string): string {
+  const params = new URLSearchParams();
+  if (form.group) params.set("audience", "group");
+  else if (isUuid(form.patientId)) params.set("patient", form.patientId);
+  if (form.template !== null) {
+    params.set("source", "template");
+    if (form.template) params.set("template", form.template);
+  }
+  params.set("error", error);
+  return `/messages/new?${params.toString()}`;
+}
+
+/**
+ * Insert a pending message for one patient or a group; the Python worker sends them when due.
+ *
+ * Free text is stored as written (a group's `{{ patient_name }}` filled in per patient). With
+ * `source=template` the row stores only the template's name (`template`, kind `free_text`, no
+ * `message_content`): the worker renders the clinic's template per patient, in their language and
+ * for the channel it goes out on. The template must be one of the clinic's free-text templates and
+ * have a version for the chosen channel (or for any channel); otherwise nothing is inserted.
+ */
 export async function scheduleMessageAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
+  const group = formData.get("audience") === "group";
   const patientId = String(formData.get("patient_id") ?? "");
   const platform = String(formData.get("platform") ?? "auto");
-  const content = String(formData.get("message_content") ?? "").trim();
+  const useTemplate = formData.get("source") === "template";
+  const template = useTemplate ? templateNameFromForm(formData.get("template_name")) : null;
+  const content = useTemplate ? null : String(formData.get("message_content") ?? "").trim();
   const when = String(formData.get("when") ?? "now");
   const localTime = when === "later" ? String(formData.get("local_time") ?? "") : null;
   const urgent = formData.get("urgent") === "on";
-  if (formData.get("audience") === "group") {
-    const search = String(formData.get("group_query") ?? "").trim();
-    if (
-      search.length > 100 ||
-      !(PLATFORMS as readonly string[]).includes(platform) ||
-      !content ||
-      content.length > 4096 ||
-      (localTime !== null && !isLocalDateTime(localTime))
-    ) {
-      redirect("/messages/new?error=invalid");
-    }
-    const count = await asClinician(clinician.id, (tx) =>
-      scheduleGroupMessage(tx, search, {
-        platform,
-        content,
-        localTime,
-        timezone: clinician.timezone,
-        urgent,
-        createdBy: clinician.id,
-      }),
-    );
-    redirect(`/messages?status=pending&scheduled=${count}`);
-  }
-  const back = `/messages/new?patient=${encodeURIComponent(patientId)}`;
+  const search = String(formData.get("group_query") ?? "").trim();
+  const back = (error: string) => composeUrl({ group, patientId, template: useTemplate ? (template ?? "") : null }, error);
+
+  if (useTemplate && template === null) redirect(back("template_required"));
   if (
-    !isUuid(patientId) ||
+    (group ? search.length > 100 : !isUuid(patientId)) ||
     !(PLATFORMS as readonly string[]).includes(platform) ||
-    !content ||
-    content.length > 4096 ||
+    (content !== null && (!content || content.length > 4096)) ||
     (localTime !== null && !isLocalDateTime(localTime))
   ) {
-    redirect(`${back}&error=invalid`);
+    redirect(back("invalid"));
   }
+  const input = { platform, content, template, localTime, timezone: clinician.timezone, urgent, createdBy: clinician.id };
+
+  let outcome: { error: string } | { count: number };
   try {
-    await asClinician(clinician.id, (tx) =>
-      scheduleMessage(tx, {
-        patientId,
-        platform,
-        content,
-        localTime,
-        timezone: clinician.timezone,
-        urgent,
-        createdBy: clinician.id,
-      }),
-    );
+    outcome = await asClinician(clinician.id, async (tx) => {
+      if (template !== null) {
+        // Row-level security already hides other clinics' templates; templateVersions also asks
+        // for the clinician's organization by name, so a name typed into a forged form that only
+        // another clinic has is "not found" here, and the worker is never handed it.
+        const versions = await templateVersions(tx, template);
+        if (versions.length === 0) return { error: "template_not_found" };
+        if (templateChannelProblem(versions, platform) !== null) return { error: "template_channel" };
+      }
+      if (group) return { count: await scheduleGroupMessage(tx, search, input) };
+      await scheduleMessage(tx, { ...input, patientId });
+      return { count: 1 };
+    });
   } catch (error) {
     // 42501: the row-level check refused a patient of another organization; 23503: no such patient.
     const state = sqlState(error);
-    if (state === "42501" || state === "23503") redirect(`${back}&error=not_found`);
+    if (!group && (state === "42501" || state === "23503")) redirect(back("not_found"));
     throw error;
   }
-  redirect(`/patients/${patientId}`);
+  if ("error" in outcome) redirect(back(outcome.error));
+  redirect(group ? `/messages?status=pending&scheduled=${outcome.count}` : `/patients/${patientId}`);
 }
 
 function messageId(formData: FormData): string {

@@ -75,7 +75,14 @@ export default async function MessagesPage({
                   <td>{formatInZone(m.scheduled_time, clinician.timezone)}</td>
                   <td><Link href={`/patients/${m.patient_id}`}>{m.patient_name ?? "Unnamed patient"}</Link></td>
                   <td style={{ maxWidth: 320 }}>
-                    <span className="message-text">{m.message_content ?? m.kind.replaceAll("_", " ")}</span>
+                    {m.template ? (
+                      <span data-testid="message-template">
+                        Template <strong>{m.template}</strong>
+                      </span>
+                    ) : null}
+                    {m.message_content || !m.template ? (
+                      <span className="message-text">{m.message_content ?? m.kind.replaceAll("_", " ")}</span>
+                    ) : null}
                   </td>
                   <td>{m.channel_used ?? m.platform}</td>
                   <td><StatusBadge status={m.status} testId="message-status" /></td>

@@ -3,8 +3,8 @@ import { ComposeForm } from "@/components/ComposeForm";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { patientOptions } from "@/lib/data/patients";
-import { listTemplates } from "@/lib/data/templates";
-import { errorMessage } from "@/lib/errors";
+import { composeTemplates } from "@/lib/data/templates";
+import { TEMPLATE_ERRORS, errorMessage } from "@/lib/errors";
 import { localInputValue } from "@/lib/time";
 import { countGroupAction, scheduleMessageAction } from "../actions";
 
@@ -19,23 +19,32 @@ export default async function ComposePage({
   const params = await searchParams;
   const { patients, templates } = await asClinician(clinician.id, async (tx) => ({
     patients: await patientOptions(tx),
-    templates: await listTemplates(tx),
+    templates: await composeTemplates(tx),
   }));
   const requested = typeof params.patient === "string" && isUuid(params.patient) ? params.patient : "";
   const defaultPatient = patients.some((p) => p.id === requested) ? requested : "";
+  // A refused compose comes back with what was chosen (see composeUrl in ../actions).
+  const requestedTemplate = typeof params.template === "string" ? params.template : "";
+  const defaultTemplate = templates.templates.some((t) => t.name === requestedTemplate) ? requestedTemplate : "";
   const error = errorMessage(params.error);
+  const templateError = typeof params.error === "string" && TEMPLATE_ERRORS.includes(params.error);
   return (
     <>
       <h1>Compose a message</h1>
-      {error ? <p role="alert" className="alert">{error}</p> : null}
+      {error ? <p role="alert" className="alert" id="compose-error">{error}</p> : null}
       <ComposeForm
         action={scheduleMessageAction}
         countGroup={countGroupAction}
         patients={patients}
         defaultPatient={defaultPatient}
+        defaultAudience={params.audience === "group" ? "group" : "one"}
+        defaultSource={params.source === "template" && templates.templates.length > 0 ? "template" : "free"}
+        defaultTemplate={defaultTemplate}
+        templateErrorId={templateError ? "compose-error" : null}
         timezone={clinician.timezone}
         clinicName={clinician.organizationName}
-        templates={templates.map(({ id, name, locale, channel, body }) => ({ id, name, locale, channel, body }))}
+        clinicLocale={templates.locale}
+        templates={templates.templates}
         defaultLocalTime={localInputValue(new Date(Date.now() + 60 * 60 * 1000), clinician.timezone)}
       />
     </>

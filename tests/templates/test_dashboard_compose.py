@@ -1,0 +1,214 @@
+"""Messages the dashboard composes from a clinic template are rendered by the dispatcher.
+
+The dashboard (``dashboard/src/lib/data/messages.ts``: ``scheduleMessage`` and
+``scheduleGroupMessage``) inserts a row that names the template (``template``, kind
+``free_text``, no ``message_content``) as the signed-in clinician: role ``authenticated`` with
+``request.jwt.claims``, under row-level security. These tests insert rows with the same
+statements the same way, then run the real dispatcher over recording senders: each patient gets
+the version of the clinic's template in their locale for the channel the message goes out on.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+from platforms.base import Channel
+from scheduler.dispatcher import Dispatcher
+from tests import factories
+from tests.dispatch.recording import RecordingSender
+from tests.templates.conftest import add_template
+
+MakeDispatcher = Callable[..., tuple[Dispatcher, dict[Channel, RecordingSender]]]
+
+# Wall-clock 13:00 in Madrid on 2026-03-04 is the dispatcher fixtures' NOON (12:00 UTC): the
+# dashboard's "at a time" path, converted by the same SQL.
+LOCAL_TIME, TIMEZONE = "2026-03-04T13:00", "Europe/Madrid"
+
+# scheduleMessage, with postgres.js's ${...} parameters numbered in order.
+DASHBOARD_INSERT = """
+insert into scheduled_messages (patient_id, message_content, template, scheduled_time,
+                                platform, kind, urgent, created_by, payload)
+values ($1, $2, $3,
+        case when $4::text is null then now()
+             else ($4::timestamp at time zone $5) end,
+        $6, 'free_text', $7, $8, $9::jsonb)
+returning id
+"""
+
+# scheduleGroupMessage (GROUP_WHERE inlined), with its own parameter numbers.
+DASHBOARD_GROUP_INSERT = r"""
+insert into scheduled_messages (patient_id, message_content, template, scheduled_time,
+                                platform, kind, urgent, created_by, payload)
+select p.id,
+       regexp_replace($3::text, '\{\{\s*patient_name\s*\}\}', coalesce(p.display_name, ''), 'g'),
+       $9::text,
+       case when $4::text is null then now() else ($4::timestamp at time zone $5::text) end,
+       $6, 'free_text', $7, $8::uuid, '{"source": "dashboard", "group": true}'::jsonb
+  from patients p where
+  p.status = 'active' and p.consent_at is not null
+  and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
+       or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2))
+returning id
+"""
+
+# templateVersions: what the server action checks before inserting.
+DASHBOARD_TEMPLATE_VERSIONS = """
+select name, locale, channel, body from message_templates
+ where organization_id = public.current_organization_id() and kind = 'free_text'
+   and name = $1
+ order by locale, channel
+"""
+
+
+async def _as_clinician(
+    conn: asyncpg.Connection, clinician_id: uuid.UUID, sql: str, *args: Any
+) -> list[asyncpg.Record]:
+    """Run ``sql`` in one transaction as the dashboard does for a signed-in clinician."""
+    async with conn.transaction():
+        await conn.execute("set local role authenticated")
+        await conn.execute(
+            "select set_config('request.jwt.claims', $1, true)",
+            json.dumps({"sub": str(clinician_id), "role": "authenticated"}),
+        )
+        return await conn.fetch(sql, *args)
+
+
+async def _clinic_with_checkup(conn: asyncpg.Connection) -> tuple[asyncpg.Record, uuid.UUID]:
+    """A clinic, its clinician, and a 'checkup' template in English, Spanish and Spanish SMS."""
+    org = await factories.create_organization(conn, name="Riverside Clinic")
+    clinician = await factories.create_clinician(conn, org["id"])
+    for locale, channel, body in (
+        ("en", "default", "Hello {{ patient_name }}, {{ clinic_name }} here: time for a checkup."),
+        ("es", "default", "Hola {{ patient_name }}, le escribe {{ clinic_name }}: toca revisión."),
+        ("es", "sms", "{{ patient_name }}: revisión en {{ clinic_name }}."),
+    ):
+        await add_template(conn, org["id"], "checkup", body, locale=locale, channel=channel)
+    return org, clinician["id"]
+
+
+async def test_one_patient_gets_the_version_in_their_locale(
+    admin_conn: asyncpg.Connection, make_dispatcher: MakeDispatcher
+) -> None:
+    org, clinician_id = await _clinic_with_checkup(admin_conn)
+    patient = await factories.create_patient(
+        admin_conn, org["id"], display_name="Lucía", locale="es", contacts={"telegram": "7001"}
+    )
+    versions = await _as_clinician(admin_conn, clinician_id, DASHBOARD_TEMPLATE_VERSIONS, "checkup")
+    assert [(v["locale"], v["channel"]) for v in versions] == [
+        ("en", "default"),
+        ("es", "default"),
+        ("es", "sms"),
+    ]
+    (row,) = await _as_clinician(
+        admin_conn,
+        clinician_id,
+        DASHBOARD_INSERT,
+        patient["id"],
+        None,
+        "checkup",
+        LOCAL_TIME,
+        TIMEZONE,
+        "auto",
+        False,
+        clinician_id,
+        {"source": "dashboard"},  # the pool's jsonb codec encodes it, as postgres.js's tx.json
+    )
+    dispatcher, senders = make_dispatcher()
+
+    assert await dispatcher.run_once() == 1
+
+    sent = await admin_conn.fetchrow("select * from scheduled_messages where id = $1", row["id"])
+    assert sent["status"] == "sent", sent["last_error"]
+    assert (sent["template"], sent["kind"], sent["message_content"]) == (
+        "checkup",
+        "free_text",
+        None,
+    )
+    assert sent["organization_id"] == org["id"]  # filled in by the insert trigger
+    ((address, message),) = senders[Channel.TELEGRAM].sends
+    assert address == "7001"
+    assert message.text == "Hola Lucía, le escribe Riverside Clinic: toca revisión."
+
+
+async def test_a_group_gets_each_patients_locale_and_channel_version(
+    admin_conn: asyncpg.Connection, make_dispatcher: MakeDispatcher
+) -> None:
+    org, clinician_id = await _clinic_with_checkup(admin_conn)
+    await factories.create_patient(
+        admin_conn, org["id"], display_name="Ann Group", contacts={"telegram": "7002"}
+    )
+    await factories.create_patient(
+        admin_conn,
+        org["id"],
+        display_name="Luis Group",
+        locale="es",
+        contacts={"sms": "+34600007003"},
+    )
+    await factories.create_patient(
+        admin_conn, org["id"], display_name="Someone Else", contacts={"telegram": "7004"}
+    )
+    search = "group"
+    rows = await _as_clinician(
+        admin_conn,
+        clinician_id,
+        DASHBOARD_GROUP_INSERT,
+        search,
+        f"%{search}%",
+        None,
+        LOCAL_TIME,
+        TIMEZONE,
+        "auto",
+        False,
+        clinician_id,
+        "checkup",
+    )
+    assert len(rows) == 2
+    dispatcher, senders = make_dispatcher(
+        {
+            Channel.TELEGRAM: RecordingSender(Channel.TELEGRAM),
+            Channel.SMS: RecordingSender(Channel.SMS),
+        }
+    )
+
+    assert await dispatcher.run_once() == 2
+
+    stored = await admin_conn.fetch(
+        "select status, template, message_content, last_error from scheduled_messages"
+        " where id = any($1::uuid[])",
+        [r["id"] for r in rows],
+    )
+    assert [(s["status"], s["template"], s["message_content"]) for s in stored] == [
+        ("sent", "checkup", None)
+    ] * 2, [s["last_error"] for s in stored]
+    assert [(a, m.text) for a, m in senders[Channel.TELEGRAM].sends] == [
+        ("7002", "Hello Ann Group, Riverside Clinic here: time for a checkup.")
+    ]
+    # On SMS the Spanish SMS version wins over the Spanish default one.
+    assert [(a, m.text) for a, m in senders[Channel.SMS].sends] == [
+        ("+34600007003", "Luis Group: revisión en Riverside Clinic.")
+    ]
+
+
+async def test_another_clinics_template_is_not_found_by_the_dashboards_check(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    _, clinician_a = await _clinic_with_checkup(admin_conn)
+    other = await factories.create_organization(admin_conn)
+    await add_template(admin_conn, other["id"], "other clinic only", "Hi {{ patient_name }}")
+    await add_template(
+        admin_conn, other["id"], "checkup", "Not A's text", locale="fr", channel="default"
+    )
+
+    assert (
+        await _as_clinician(
+            admin_conn, clinician_a, DASHBOARD_TEMPLATE_VERSIONS, "other clinic only"
+        )
+        == []
+    )
+    versions = await _as_clinician(admin_conn, clinician_a, DASHBOARD_TEMPLATE_VERSIONS, "checkup")
+    assert {v["locale"] for v in versions} == {"en", "es"}
