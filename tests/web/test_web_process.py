@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from medremind import web_workers
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, text_update
 from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, count, web_env
 
@@ -166,6 +167,64 @@ async def test_web_concurrency_runs_workers_on_one_port_and_stops_on_sigterm(
         assert lines and all(line.startswith("{") for line in lines)
         assert DEFAULT_TOKEN not in stderr.decode()
         assert WEBHOOK_SECRET not in stderr.decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def test_web_concurrency_replaces_a_worker_that_dies(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram
+):
+    port = _free_port()
+    env = {
+        **os.environ,
+        **web_env(
+            database_url,
+            tmp_path,
+            PORT=str(port),
+            WEB_CONCURRENCY="2",
+            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
+            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            TELEGRAM_API_BASE_URL=fake_telegram.base_url,
+            MEDREMIND_SHUTDOWN_GRACE="5",
+        ),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "medremind.cli", "web"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+    def workers() -> list[int]:
+        return [
+            pid
+            for pid in _children(process.pid)
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+
+    try:
+        base = f"http://127.0.0.1:{port}"
+        await _wait_until_up(base, process)
+        first = workers()
+        assert len(first) == 2
+        # Past the start-up window a death is a crash to recover from, not a broken deploy.
+        await asyncio.sleep(web_workers.STARTUP_WINDOW_SECONDS + 0.5)
+        os.kill(first[0], signal.SIGKILL)
+        for _ in range(300):
+            current = workers()
+            if len(current) == 2 and first[0] not in current:
+                break
+            await asyncio.sleep(0.1)
+        assert len(current) == 2 and first[0] not in current and first[1] in current
+        await _wait_until_up(base, process)
+        async with httpx.AsyncClient(base_url=base) as http:
+            assert (await http.get("/healthz")).status_code == 200
+
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.to_thread(process.communicate, timeout=60)
+        assert process.returncode == 0, stderr.decode()[-2000:]
     finally:
         if process.poll() is None:
             process.kill()
