@@ -95,6 +95,39 @@ class Bucket:
     next_at: float = 0.0  # earliest start of the next send, in time.monotonic() seconds
     waiting: int = 0  # sends queued on this bucket now (for the queue-length estimate)
     recent: deque[Slot] = field(default_factory=deque)  # the last ceil(rate) sends (guard)
+    # Sends queued for their turn, first come first served (see BucketSet.acquire).
+    turns: deque[asyncio.Future[None]] = field(default_factory=deque)
+
+    async def wait_turn(self, give_up_at: float) -> bool:
+        """Queue behind earlier sends; True once first in line, False at ``give_up_at``."""
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.turns.append(turn)
+        if self.turns[0] is turn:
+            return True
+        try:
+            async with asyncio.timeout(max(0.0, give_up_at - time.monotonic())):
+                await turn
+        except TimeoutError:
+            self._drop(turn)
+            return False
+        except BaseException:
+            self._drop(turn)
+            raise
+        return True
+
+    def end_turn(self) -> None:
+        """The first in line is done (it took its slot or gave up): the next one's turn."""
+        if self.turns:
+            self.turns.popleft()
+        if self.turns and not self.turns[0].done():
+            self.turns[0].set_result(None)
+
+    def _drop(self, turn: asyncio.Future[None]) -> None:
+        if self.turns and self.turns[0] is turn:
+            self.end_turn()  # it was handed the turn as it gave up: pass it on
+        else:
+            with contextlib.suppress(ValueError):
+                self.turns.remove(turn)
 
     def wait(self, now: float) -> float:
         """Seconds until the next send may start (0 = now; ``inf`` = when a send finishes)."""
@@ -149,6 +182,29 @@ class Pass:
 
 
 _NO_WAIT = Pass(0.0)
+# How far past its max_wait a send may still be waiting (a guard or a pause it could not foresee).
+_ACQUIRE_SLACK_SECONDS = 1.0
+
+
+async def _sleep_until_ready(buckets: list[Bucket], give_up_at: float) -> bool:
+    """Sleep until every bucket would let a send start; False if that is after ``give_up_at``."""
+    while True:
+        now = time.monotonic()
+        wait = max((b.wait(now) for b in buckets), default=0.0)
+        if wait <= 0.0:
+            return True
+        if now >= give_up_at:
+            return False
+        if wait == math.inf:
+            # The guarded window is full of sends in flight: wake when the oldest one finishes
+            # (or at the give-up time, to re-check a slot that is never released).
+            oldest = next(b for b in buckets if b.wait(now) == math.inf).recent[0]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(oldest.wait_finished(), timeout=give_up_at - now)
+        elif now + wait > give_up_at:
+            return False
+        else:
+            await asyncio.sleep(wait)
 
 
 class BucketSet:
@@ -207,7 +263,13 @@ class BucketSet:
     async def acquire(self, channel: Channel, address: str, max_wait: float) -> Pass | None:
         """Wait until a send may start and take the slot; the caller releases the pass after it.
 
-        Returns None at once, taking nothing, when the queue ahead is longer than ``max_wait``.
+        Sends take the platform's slots in the order they asked (one waiter sleeps on the
+        platform's clock, the rest queue behind it: no herd, no starvation). A send first waits
+        for its recipient's own pace without holding a place in that queue, so one busy chat
+        does not hold up the others. Returns None, taking nothing, when the queue ahead is
+        longer than ``max_wait`` on arrival, or when the wait has lasted ``max_wait`` plus a
+        second after all (a provider pause, a slow response holding the guarded window): the
+        caller reschedules instead of holding its lease.
         """
         started = time.monotonic()
         buckets = self.buckets(channel, address)
@@ -215,24 +277,32 @@ class BucketSet:
             return _NO_WAIT
         if max(b.queue_estimate(started) for b in buckets) > max_wait:
             return None
+        give_up_at = started + max_wait + _ACQUIRE_SLACK_SECONDS
+        platform = self._platform.get(channel)
+        others = [b for b in buckets if b is not platform]
         for bucket in buckets:
             bucket.waiting += 1
         try:
             while True:
-                now = time.monotonic()
-                wait = max(b.wait(now) for b in buckets)
-                if wait <= 0.0:
-                    ticket = self._take(buckets, now)
-                    ticket.waited = now - started
-                    return ticket
-                if wait == math.inf:
-                    # The window is full of sends still in flight: wake when the oldest finishes
-                    # (or after a second, to re-check a slot that is never released).
-                    oldest = next(b for b in buckets if b.wait(now) == math.inf).recent[0]
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(oldest.wait_finished(), timeout=1.0)
+                if not await _sleep_until_ready(others, give_up_at):
+                    return None
+                if platform is not None:
+                    if not await platform.wait_turn(give_up_at):
+                        return None
+                    try:
+                        if not await _sleep_until_ready([platform], give_up_at):
+                            return None
+                        now = time.monotonic()
+                        if any(b.wait(now) > 0.0 for b in others):
+                            continue  # another send to this recipient went first: queue again
+                        ticket = self._take(buckets, now)
+                    finally:
+                        platform.end_turn()
                 else:
-                    await asyncio.sleep(wait)
+                    now = time.monotonic()
+                    ticket = self._take(buckets, now)
+                ticket.waited = now - started
+                return ticket
         finally:
             for bucket in buckets:
                 bucket.waiting -= 1

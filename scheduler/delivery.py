@@ -161,19 +161,7 @@ class Deliverer:
             route = plan.routes[0]
             lease_left = lease_ends - self._lease_margin - time.monotonic()
             if lease_left < self._min_send:
-                metrics.RETRIED.labels("lease").inc()
-                return DeliveryResult(
-                    Outcome(
-                        c.id,
-                        c.lease_token,
-                        "pending",
-                        attempts_delta=-1,
-                        last_error="the claim's lease ran short before the send; returned",
-                        channels_tried=tuple(tried),
-                    ),
-                    attempts,
-                    effects,
-                )
+                return self._lease_ran_short(c, tried, attempts, effects)
             ticket = await self.buckets.acquire(
                 route.channel,
                 route.address,
@@ -210,11 +198,16 @@ class Deliverer:
                     Outcome(c.id, c.lease_token, "failed", last_error=error), attempts, effects
                 )
 
+            budget = lease_ends - self._lease_margin - time.monotonic()
+            if budget <= 0.0:
+                # The bucket wait ate the rest of the lease: a send now could outlive it, and a
+                # timeout of zero would still put the request on the wire before firing.
+                ticket.release()
+                return self._lease_ran_short(c, tried, attempts, effects)
             started = time.perf_counter()
             sent_at = self.clock()
             try:
                 # asyncio.timeout, not wait_for: no extra task per send.
-                budget = lease_ends - self._lease_margin - time.monotonic()
                 async with asyncio.timeout(min(self.config.send_timeout_seconds, budget)):
                     try:
                         receipt = await self.senders[route.channel].send(route.address, message)
@@ -293,6 +286,28 @@ class Deliverer:
         return DeliveryResult(
             Outcome(
                 c.id, c.lease_token, "failed", last_error=plan.reason, channels_tried=tuple(tried)
+            ),
+            attempts,
+            effects,
+        )
+
+    @staticmethod
+    def _lease_ran_short(
+        c: Claim,
+        tried: list[str],
+        attempts: list[AttemptRow],
+        effects: list[tuple[UUID, str, str]],
+    ) -> DeliveryResult:
+        """Back to pending unsent, not counted as an attempt: too little lease left to send."""
+        metrics.RETRIED.labels("lease").inc()
+        return DeliveryResult(
+            Outcome(
+                c.id,
+                c.lease_token,
+                "pending",
+                attempts_delta=-1,
+                last_error="the claim's lease ran short before the send; returned",
+                channels_tried=tuple(tried),
             ),
             attempts,
             effects,
