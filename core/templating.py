@@ -30,10 +30,12 @@ import html as html_lib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import (
     Environment,
@@ -223,7 +225,24 @@ def _localized(ctx: Context, value: Any) -> Any:
 
 
 def _locale(ctx: Context) -> str:
-    return str(ctx.get("locale") or FALLBACK_LOCALE)
+    return babel_locale(str(ctx.get("locale") or FALLBACK_LOCALE))
+
+
+@lru_cache(maxsize=512)
+def babel_locale(tag: str) -> str:
+    """A locale Babel can format for: ``es-MX`` -> ``es_MX``; unknown -> its language -> English.
+
+    Patients' locales are BCP 47 tags (hyphens); Babel parses underscores only, and a locale it
+    does not know must not fail a reminder.
+    """
+    candidate = tag.strip().replace("-", "_")
+    for option in (candidate, candidate.split("_")[0]):
+        try:
+            Locale.parse(option)
+        except (ValueError, TypeError, UnknownLocaleError):
+            continue
+        return option
+    return FALLBACK_LOCALE
 
 
 @pass_context
@@ -536,7 +555,7 @@ def _template_variables(values: Mapping[str, Any]) -> dict[str, str]:
     Dates and times are formatted for the locale; the medicine's name is left out unless the
     patient opted in (``name_medicine``) or consented to share details (``share_details``).
     """
-    locale = str(values.get("locale") or FALLBACK_LOCALE)
+    locale = babel_locale(str(values.get("locale") or FALLBACK_LOCALE))
     zone = values.get("timezone")
     named = bool(values.get("name_medicine") or values.get("share_details"))
     out: dict[str, str] = {}

@@ -128,6 +128,20 @@ def test_generic_reminder_wording(renderer: TemplateRenderer) -> None:
     )
 
 
+def test_regional_locale_tags_format_like_their_region_and_unknown_ones_do_not_fail(
+    renderer: TemplateRenderer,
+) -> None:
+    variables = {"due_at": datetime(2025, 3, 4, 20, 0, tzinfo=UTC)}
+    # A BCP 47 tag from a patient's profile (hyphen), for built-in and clinician templates.
+    spanish = renderer.render("medication_reminder", "es-MX", "sms", variables).text
+    assert spanish.startswith("Es la hora de tu dosis")
+    custom = renderer.render_custom("Cita: {{ due_at|date }}", variables, "sms", locale="es-MX")
+    assert custom.text == "Cita: 4 mar 2025"
+    assert renderer.render("medication_reminder", "xx-YY", "sms", variables).text == (
+        "Time for your 8:00 PM dose."
+    )
+
+
 def test_times_are_shown_in_the_patient_timezone(renderer: TemplateRenderer) -> None:
     variables = {"due_at": datetime(2025, 3, 4, 19, 0, tzinfo=UTC), "timezone": "Europe/Madrid"}
     message = renderer.render("medication_reminder", "en", "console", variables)
