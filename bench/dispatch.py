@@ -623,15 +623,15 @@ def _parse() -> argparse.Namespace:
 
 
 def main() -> int:
-    from medremind.worker_process import cache_missing_sniffio
+    from medremind.runtime import run_async
 
-    cache_missing_sniffio()  # as ``medremind worker`` does
+    # run_async: uvloop and the sniffio fix, as ``medremind worker`` runs.
     args = _parse()
     logging.basicConfig(level=logging.WARNING)
     warnings.simplefilter("ignore")
     if args.admin_url and len(args.scenario) == 1:
         with tempfile.TemporaryDirectory() as tmp:
-            asyncio.run(SCENARIOS[args.scenario[0]](args.admin_url, args, Path(tmp)))
+            run_async(SCENARIOS[args.scenario[0]](args.admin_url, args, Path(tmp)))
         return 0
     admin_url = os.environ.get("BENCH_DATABASE_URL")
     server = None

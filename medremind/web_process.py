@@ -17,25 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import logging
 import signal
 import socket
-import sys
-from collections.abc import Coroutine, Generator, Mapping
-from typing import Any, TypeVar
+from collections.abc import Generator, Mapping
+from typing import Any
 
 import uvicorn
 
 from core.db import Database
 from core.inbound_window import LastInboundLookup
 from core.settings import Settings
+from medremind.runtime import run_async
 from medremind.web import create_app
 from platforms.base import Channel
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 # The update types platforms.telegram.parse_update understands; Telegram drops the rest for us.
 ALLOWED_UPDATES = ("message", "callback_query")
@@ -176,19 +174,6 @@ async def register_once(settings: Settings) -> str | None:
                 await sender.aclose()
 
 
-def _cache_missing_sniffio() -> None:
-    """Make httpcore's per-request ``import sniffio`` fail fast when sniffio is not installed.
-
-    httpcore tries ``import sniffio`` every time it creates a lock, i.e. on every Bot API call. A
-    failed import is not cached by Python, so each attempt searches sys.path on disk: measured at
-    about a fifth of the web process's CPU under webhook load. ``None`` in ``sys.modules`` is
-    Python's documented "known missing" marker, so the import raises ImportError at once and
-    httpcore falls back to asyncio, exactly as it does now. Installing sniffio also fixes it.
-    """
-    if importlib.util.find_spec("sniffio") is None:
-        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
-
-
 def run_web(settings: Settings) -> int:
     """Run the web process until SIGTERM/SIGINT; return the exit code.
 
@@ -200,14 +185,3 @@ def run_web(settings: Settings) -> int:
 
         return supervise(settings)
     return run_async(serve(settings))
-
-
-def run_async(main: Coroutine[Any, Any, T]) -> T:
-    """Run ``main`` on uvloop when installed (else asyncio's loop, just slower)."""
-    _cache_missing_sniffio()
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main)

@@ -45,7 +45,8 @@ BACKLOG = 2048
 
 def supervise(settings: Settings, *, host: str = "0.0.0.0") -> int:  # noqa: S104 (a dyno)
     """Register the webhook, bind ``$PORT``, run ``WEB_CONCURRENCY`` workers; the exit code."""
-    from medremind.web_process import register_once, run_async
+    from medremind.runtime import run_async
+    from medremind.web_process import register_once
 
     username = run_async(register_once(settings))
     try:
@@ -70,7 +71,8 @@ def worker_main(listener: socket.socket, bot_username: str | None, resume: bool)
     """A worker process: read the settings, log as the parent does, serve on ``listener``."""
     from core.logs import configure_logging
     from core.settings import load_settings
-    from medremind.web_process import run_async, serve
+    from medremind.runtime import run_async
+    from medremind.web_process import serve
 
     settings = load_settings()
     configure_logging(settings.log_level)

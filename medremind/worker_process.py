@@ -11,10 +11,8 @@ pending and exit 0.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import signal
-import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +21,7 @@ from core.db import CUSTOM_PLANS, Database
 from core.inbound_window import LastInboundLookup
 from core.settings import Settings
 from core.templating import TemplateRenderer
+from medremind.runtime import run_async
 from platforms.base import Channel, ChannelSender
 from scheduler.dispatcher import DB_ERRORS, Dispatcher, DispatcherConfig, utc_now
 from scheduler.listener import DueListener
@@ -39,21 +38,9 @@ def reaper_interval(lease_seconds: float) -> float:
     return max(_REAPER_MIN_SECONDS, min(_REAPER_MAX_SECONDS, lease_seconds / 2))
 
 
-def cache_missing_sniffio() -> None:
-    """Make httpcore's per-request ``import sniffio`` fail fast when sniffio is not installed.
-
-    The same fix as the web process's (see ``medremind.web_process``): httpcore imports sniffio
-    each time it creates a lock, i.e. on every Bot API call, and a failed import is not cached, so
-    each send searched sys.path on disk. ``None`` in ``sys.modules`` marks the module missing.
-    """
-    if importlib.util.find_spec("sniffio") is None:
-        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
-
-
 def run_worker(settings: Settings) -> int:
     """Run the worker until SIGTERM/SIGINT; return the exit code."""
-    cache_missing_sniffio()
-    return asyncio.run(serve(settings))
+    return run_async(serve(settings))
 
 
 def _planner_tick() -> Any:
