@@ -432,17 +432,17 @@ def parse_update(update_json: dict[str, Any]) -> InboundEvent | None:
     message = update.message
     if message is None:
         return None
-    user = message.from_user
+    sender = message.from_user
     common: dict[str, Any] = {
         "channel": Channel.TELEGRAM,
         "provider_id": provider_id,
         "chat_address": str(message.chat.id),
-        "display_name": user.full_name if user else None,
-        "language_code": user.language_code if user else None,
+        "display_name": sender.full_name if sender else None,
+        "language_code": sender.language_code if sender else None,
     }
     if message.contact is not None:
         contact = message.contact
-        own = user is not None and contact.user_id == user.id
+        own = sender is not None and contact.user_id == sender.id
         phone = contact.phone_number if own else None
         if phone and not phone.startswith("+"):
             phone = "+" + phone  # Telegram sends digits only for some clients

@@ -114,7 +114,7 @@ class BaseUrlHttpClient(AsyncHttpClient):
             method.upper(),
             url,
             params=params,  # type: ignore[arg-type]
-            data=data,  # type: ignore[arg-type]
+            data=data,
             headers=headers,
             auth=auth,
             timeout=timeout or self.timeout,
@@ -123,7 +123,7 @@ class BaseUrlHttpClient(AsyncHttpClient):
         result = TwilioResponse(response.status_code, response.text, headers=response.headers)
         if response.status_code >= 400:
             exc = Version.exception(method, url, result, "Twilio request failed")
-            exc.retry_after = parse_retry_after(response.headers.get("Retry-After"))  # type: ignore[attr-defined]
+            exc.retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise exc
         return result
 

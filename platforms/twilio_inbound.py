@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 from twilio.request_validator import RequestValidator
 
@@ -47,6 +48,15 @@ class StatusUpdate:
     provider_status: str = ""  # Twilio's own word, for the attempt log
 
 
+class _Common(TypedDict):
+    """The :class:`InboundEvent` fields every kind of Twilio inbound message has."""
+
+    channel: Channel
+    provider_id: str
+    chat_address: str
+    display_name: str | None
+
+
 def parse_twilio_inbound(form: Mapping[str, str]) -> InboundEvent:
     """An inbound SMS or WhatsApp message as an :class:`InboundEvent`.
 
@@ -58,7 +68,7 @@ def parse_twilio_inbound(form: Mapping[str, str]) -> InboundEvent:
     if not sender:
         raise ValueError("Twilio inbound form has no From")
     whatsapp = sender.startswith(WHATSAPP_PREFIX)
-    common = {
+    common: _Common = {
         "channel": Channel.WHATSAPP if whatsapp else Channel.SMS,
         "provider_id": form.get("MessageSid")
         or form.get("SmsMessageSid")

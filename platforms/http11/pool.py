@@ -110,13 +110,16 @@ class Pool:
                 self._waiters.remove(waiter)
 
     async def _connect(self, loop: asyncio.AbstractEventLoop, limit: float | None) -> Connection:
-        tls: dict[str, object] = {}
-        if self._ssl is not None:
-            tls = {"ssl": self._ssl, "server_hostname": self._host}
+        # None for both is asyncio's default: plain TCP.
+        server_hostname = self._host if self._ssl is not None else None
         try:
             async with asyncio.timeout(limit):
                 _, connection = await loop.create_connection(
-                    lambda: Connection(loop), self._host, self._port, **tls
+                    lambda: Connection(loop),
+                    self._host,
+                    self._port,
+                    ssl=self._ssl,
+                    server_hostname=server_hostname,
                 )
         except TimeoutError:
             raise ConnectTimeout(f"no connection within {limit} s") from None
