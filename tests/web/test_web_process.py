@@ -38,9 +38,10 @@ async def _wait_until_up(base: str, process: subprocess.Popen, attempts: int = 3
     raise AssertionError("web process did not come up")
 
 
-async def test_web_process_registers_webhook_serves_and_stops_on_sigterm(
-    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, admin_conn
-):
+def _start_web(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, **variables: str
+) -> tuple[subprocess.Popen, str]:
+    """``medremind web`` on a free port with the fake Bot API; returns it and its base URL."""
     port = _free_port()
     env = {
         **os.environ,
@@ -48,11 +49,11 @@ async def test_web_process_registers_webhook_serves_and_stops_on_sigterm(
             database_url,
             tmp_path,
             PORT=str(port),
-            PUBLIC_BASE_URL=PUBLIC_BASE_URL,
             TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
             TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
             TELEGRAM_API_BASE_URL=fake_telegram.base_url,
             MEDREMIND_SHUTDOWN_GRACE="5",
+            **variables,
         ),
     }
     process = subprocess.Popen(
@@ -61,8 +62,31 @@ async def test_web_process_registers_webhook_serves_and_stops_on_sigterm(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def _stop(process: subprocess.Popen, timeout: float) -> str:
+    """SIGTERM; the process must exit 0. Returns its stderr."""
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.to_thread(process.communicate, timeout=timeout)
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    return stderr.decode()
+
+
+def _assert_json_logs_without_secrets(stderr: str) -> None:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines and all(line.startswith("{") for line in lines)
+    assert DEFAULT_TOKEN not in stderr
+    assert WEBHOOK_SECRET not in stderr
+
+
+async def test_web_process_registers_webhook_serves_and_stops_on_sigterm(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, admin_conn
+):
+    process, base = _start_web(
+        database_url, tmp_path, fake_telegram, PUBLIC_BASE_URL=PUBLIC_BASE_URL
+    )
     try:
-        base = f"http://127.0.0.1:{port}"
         await _wait_until_up(base, process)
         [call] = fake_telegram.calls_to("setWebhook")
         assert call.params["url"] == PUBLIC_BASE_URL + "/telegram/webhook"
@@ -79,14 +103,8 @@ async def test_web_process_registers_webhook_serves_and_stops_on_sigterm(
             assert (await http.get("/readyz")).status_code == 200
         assert await count(admin_conn, "inbound_messages") == 1
 
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.to_thread(process.communicate, timeout=30)
-        assert process.returncode == 0, stderr.decode()[-2000:]
         # The logs are JSON lines and never carry the bot token or the webhook secret.
-        lines = [line for line in stderr.decode().splitlines() if line.strip()]
-        assert lines and all(line.startswith("{") for line in lines)
-        assert DEFAULT_TOKEN not in stderr.decode()
-        assert WEBHOOK_SECRET not in stderr.decode()
+        _assert_json_logs_without_secrets(await _stop(process, timeout=30))
     finally:
         if process.poll() is None:
             process.kill()
@@ -111,29 +129,10 @@ def _children(pid: int) -> list[int]:
 async def test_web_concurrency_runs_workers_on_one_port_and_stops_on_sigterm(
     database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, admin_conn
 ):
-    port = _free_port()
-    env = {
-        **os.environ,
-        **web_env(
-            database_url,
-            tmp_path,
-            PORT=str(port),
-            WEB_CONCURRENCY="2",
-            PUBLIC_BASE_URL=PUBLIC_BASE_URL,
-            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
-            TELEGRAM_API_BASE_URL=fake_telegram.base_url,
-            MEDREMIND_SHUTDOWN_GRACE="5",
-        ),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "medremind.cli", "web"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    process, base = _start_web(
+        database_url, tmp_path, fake_telegram, WEB_CONCURRENCY="2", PUBLIC_BASE_URL=PUBLIC_BASE_URL
     )
     try:
-        base = f"http://127.0.0.1:{port}"
         await _wait_until_up(base, process)
         # The supervisor registered the webhook once, not once per worker.
         assert len(fake_telegram.calls_to("setWebhook")) == 1
@@ -159,14 +158,9 @@ async def test_web_concurrency_runs_workers_on_one_port_and_stops_on_sigterm(
         assert statuses == [200] * 20
         assert await count(admin_conn, "inbound_messages") == 20
 
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.to_thread(process.communicate, timeout=60)
-        assert process.returncode == 0, stderr.decode()[-2000:]
+        stderr = await _stop(process, timeout=60)
         assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
-        lines = [line for line in stderr.decode().splitlines() if line.strip()]
-        assert lines and all(line.startswith("{") for line in lines)
-        assert DEFAULT_TOKEN not in stderr.decode()
-        assert WEBHOOK_SECRET not in stderr.decode()
+        _assert_json_logs_without_secrets(stderr)
     finally:
         if process.poll() is None:
             process.kill()
@@ -176,26 +170,7 @@ async def test_web_concurrency_runs_workers_on_one_port_and_stops_on_sigterm(
 async def test_web_concurrency_replaces_a_worker_that_dies(
     database_url: str, tmp_path: Path, fake_telegram: FakeTelegram
 ):
-    port = _free_port()
-    env = {
-        **os.environ,
-        **web_env(
-            database_url,
-            tmp_path,
-            PORT=str(port),
-            WEB_CONCURRENCY="2",
-            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
-            TELEGRAM_API_BASE_URL=fake_telegram.base_url,
-            MEDREMIND_SHUTDOWN_GRACE="5",
-        ),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "medremind.cli", "web"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process, base = _start_web(database_url, tmp_path, fake_telegram, WEB_CONCURRENCY="2")
 
     def workers() -> list[int]:
         return [
@@ -205,7 +180,6 @@ async def test_web_concurrency_replaces_a_worker_that_dies(
         ]
 
     try:
-        base = f"http://127.0.0.1:{port}"
         await _wait_until_up(base, process)
         first = workers()
         assert len(first) == 2
@@ -222,9 +196,7 @@ async def test_web_concurrency_replaces_a_worker_that_dies(
         async with httpx.AsyncClient(base_url=base) as http:
             assert (await http.get("/healthz")).status_code == 200
 
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.to_thread(process.communicate, timeout=60)
-        assert process.returncode == 0, stderr.decode()[-2000:]
+        await _stop(process, timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
