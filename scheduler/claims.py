@@ -89,13 +89,16 @@ class Claim:
     def from_row(cls, row: asyncpg.Record | Sequence[Any]) -> Claim:
         """Build from a row of the claim query (columns in field order)."""
         *plain, tried, order, payload, ids, channels, addresses, usable = row
-        return cls(
+        fields = [
             *plain,
             tuple(tried or ()),
             tuple(order or ()),
             payload or {},
             tuple(map(ContactInfo, ids, channels, addresses, usable)) if ids else (),
-        )
+        ]
+        # One starred list: mypy maps a leading ``*plain`` onto every field and then reports the
+        # four converted values after it as too many arguments.
+        return cls(*fields)
 
 
 # The claim query's column names, in order (see Claim.from_row).

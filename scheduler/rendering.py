@@ -146,7 +146,7 @@ def render_claim(
         claim.locale,
         channel,
         values,
-        options=options,  # type: ignore[arg-type]
+        options=options,
         message_id=message_id,
     )
     mark_sensitive(message.text)
