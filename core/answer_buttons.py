@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 from uuid import UUID
 
 DEFAULT_SNOOZE_MINUTES = 15
 SNOOZE_CHOICES = (10, 30, 60)
+
+# What a patient may answer to an appointment reminder (``appointments.record_appointment_reply``).
+AppointmentAction = Literal["confirm", "reschedule", "cancel"]
 
 _DOSE_RE = re.compile(r"^d:([0-9a-f]{32}):(t|k|s(\d{1,3})?)$")
 _APPT_RE = re.compile(r"^a:([0-9a-f]{32}):([crx])$")
@@ -40,7 +44,7 @@ class AppointmentAnswer:
     """A patient's answer to an appointment reminder."""
 
     appointment_id: UUID
-    action: str  # "confirm", "reschedule" or "cancel"
+    action: AppointmentAction
 
 
 def dose_data(dose_event_id: UUID, code: str) -> str:
@@ -86,7 +90,8 @@ def parse_appointment_data(data: str) -> AppointmentAnswer | None:
     match = _APPT_RE.match(data)
     if not match:
         return None
-    action = {"c": "confirm", "r": "reschedule", "x": "cancel"}[match[2]]
+    actions: dict[str, AppointmentAction] = {"c": "confirm", "r": "reschedule", "x": "cancel"}
+    action = actions[match[2]]
     return AppointmentAnswer(UUID(hex=match[1]), action)
 
 

@@ -12,6 +12,7 @@ minimal local update records the answer so the dialog keeps working.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -22,6 +23,7 @@ from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
 from core.answer_buttons import (
     DEFAULT_SNOOZE_MINUTES,
     SNOOZE_CHOICES,
+    AppointmentAction,
     AppointmentAnswer,
     DoseAnswer,
     dose_data,
@@ -37,7 +39,7 @@ FINAL_STATUSES = frozenset({"taken", "skipped"})
 _TAKEN_WORDS = frozenset({"taken", "take", "took", "done", "tomada", "tomado", "tome", "t"})
 _SNOOZE_WORDS = frozenset({"snooze", "later", "posponer", "luego", "despues", "s"})
 _SKIP_WORDS = frozenset({"skip", "skipped", "omitir", "saltar", "k"})
-_APPT_LETTERS = {"c": "confirm", "r": "reschedule", "x": "cancel"}
+_APPT_LETTERS: dict[str, AppointmentAction] = {"c": "confirm", "r": "reschedule", "x": "cancel"}
 # Numbered replies to a reminder, in the order the reminder offers them.
 _REMINDER_NUMBERS = {"1": "taken", "2": "snoozed", "3": "skipped"}
 
@@ -214,14 +216,13 @@ async def record_appointment_answer(
 ) -> str:
     """Through the scheduler's ``record_appointment_reply`` when installed (it also cancels the
     pending reminders and audits), else a minimal local update; returns the new status."""
+    recorder: Callable[[Any, UUID, AppointmentAction, datetime], Awaitable[object]] | None
     try:
-        from scheduler.appointments import record_appointment_reply
+        from scheduler.appointments import record_appointment_reply as recorder
     except ImportError:
-        record_appointment_reply = None
-    if record_appointment_reply is not None:
-        result = await record_appointment_reply(
-            turn.conn, answer.appointment_id, answer.action, turn.now
-        )
+        recorder = None
+    if recorder is not None:
+        result = await recorder(turn.conn, answer.appointment_id, answer.action, turn.now)
         return str(getattr(result, "value", result))
     status = {
         "confirm": "confirmed",

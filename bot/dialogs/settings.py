@@ -158,6 +158,8 @@ async def nag_prompt(turn: Turn) -> tuple[str, Options]:
 @step("set_nag", nag_prompt)
 async def set_nag(turn: Turn) -> None:
     numbers = turn.text.replace(",", " ").split()
+    interval: int | None
+    count: int | None
     if numbers == ["0"]:
         interval, count = 15, 0
     elif len(numbers) == 2:
