@@ -75,7 +75,7 @@ def create_app(
     )
     own_senders = senders is None
     routes = _routes()
-    templates = {route.endpoint: route.path for route in routes}
+    templates: dict[object, str] = {route.endpoint: route.path for route in routes}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

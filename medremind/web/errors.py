@@ -7,6 +7,7 @@ exception are turned into the same shape here, so a client never has to parse an
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -68,7 +69,7 @@ def error_body(status: int, reason: str, *, field: str | None = None, code: str 
 
 
 def error_response(
-    status: int, reason: str, *, field: str | None = None, headers: dict | None = None
+    status: int, reason: str, *, field: str | None = None, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """A JSON error response."""
     return JSONResponse(

@@ -63,7 +63,7 @@ def appointment_json(row: Mapping[str, Any]) -> dict[str, Any]:
 def details(body: Mapping[str, Any]) -> dict[str, Any]:
     """The optional descriptive fields shared by create and update."""
     offsets = body.get("reminder_offsets")
-    result = {
+    result: dict[str, Any] = {
         "duration_minutes": v.integer(body, "duration_minutes", low=1, high=1440),
         "location": v.string(body, "location", max_length=200),
         "clinician_name": v.string(body, "clinician_name", max_length=200),

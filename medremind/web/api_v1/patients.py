@@ -114,7 +114,7 @@ async def create_patient(request: Request) -> Response:
             raise ApiError(
                 409, "a patient with this external_id already exists", field="external_id"
             ) from None
-        wanted = []
+        wanted: list[tuple[str, str, str]] = []
         if phone:
             wanted += [(c, phone, "phone") for c in ("sms", "whatsapp") if c in order]
             if not any(c in order for c in ("sms", "whatsapp")):
