@@ -45,6 +45,19 @@ def _target(url: str) -> _Target:
     return _Target(scheme, host, port, path, host_header)
 
 
+def default_ssl_context() -> ssl.SSLContext:
+    """Certificate and host name checks against certifi's CA bundle, as httpx did before us.
+
+    The system store is not always populated (slim containers, some Python builds); certifi
+    comes with httpx, which python-telegram-bot needs anyway.
+    """
+    try:
+        import certifi
+    except ImportError:
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class HTTPClient:
     """Keep-alive HTTP/1.1 requests with a pool of ``pool_size`` connections per origin.
 
@@ -124,7 +137,7 @@ class HTTPClient:
             context = None
             if target.scheme == "https":
                 if self._ssl_context is None:
-                    self._ssl_context = ssl.create_default_context()
+                    self._ssl_context = default_ssl_context()
                 context = self._ssl_context
             pool = Pool(
                 target.host,
