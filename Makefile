@@ -1,5 +1,6 @@
 # The two set-up commands of the README: `make dev` runs the service on the embedded PostgreSQL,
-# `make test` runs the whole test suite. Both create .venv and install everything on first use.
+# `make test` runs lint, the type check (mypy) and the whole test suite. Both create .venv and
+# install everything on first use.
 
 PYTHON ?= python3
 VENV := .venv
@@ -23,11 +24,13 @@ dev: $(STAMP)
 test: $(STAMP) dashboard-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
