@@ -128,6 +128,9 @@ class Outcome(NamedTuple):
     provider_message_id: str | None = None
     channel_used: str | None = None
     channels_tried: tuple[str, ...] | None = None
+    # The text sent, kept as the row's message_content when it had none (a template rendered
+    # for this patient), so the dashboard and the API show what the patient received.
+    rendered_text: str | None = None
 
 
 class AttemptRow(NamedTuple):
@@ -197,6 +200,7 @@ async def record(
         [x.error_class for x in a],
         [x.provider_message_id for x in a],
         [x.duration_ms for x in a],
+        [x.rendered_text for x in o],  # $19
         timeout=STATEMENT_TIMEOUT_SECONDS,
     )
     return {r["id"] for r in rows}

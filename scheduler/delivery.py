@@ -31,6 +31,7 @@ from platforms.base import (
     ConfigurationError,
     ContactEffect,
     DeliveryError,
+    OutboundMessage,
     PermanentError,
     RateLimitedError,
     Receipt,
@@ -276,7 +277,7 @@ class Deliverer:
                 result.effects = effects
                 return result
             return self._sent(
-                c, route, receipt, sent_at, ms_since(started), tried, attempts, effects
+                c, route, receipt, sent_at, ms_since(started), tried, attempts, effects, message
             )
 
         # Nothing (left) to try.
@@ -338,6 +339,7 @@ class Deliverer:
         tried: list[str],
         attempts: list[AttemptRow],
         effects: list[tuple[UUID, str, str]],
+        message: OutboundMessage,
     ) -> DeliveryResult:
         metrics.sent_counter(route.channel).inc()
         metrics.LAG.observe(max(0.0, (sent_at - c.scheduled_time).total_seconds()))
@@ -363,6 +365,7 @@ class Deliverer:
                 provider_message_id=receipt.provider_message_id,
                 channel_used=str(route.channel),
                 channels_tried=(*tried, str(route.channel)),
+                rendered_text=message.text if c.message_content is None else None,
             ),
             attempts,
             effects,

@@ -64,14 +64,15 @@ select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, 
  order by c.priority, c.scheduled_time
 
 -- name: record
--- Apply a batch of outcomes and insert their attempt rows, in one statement. Outcome arrays ($1-$10)
--- are aligned per message; attempt arrays ($11-$18) per attempt. Attempts are written even when the
+-- Apply a batch of outcomes and insert their attempt rows, in one statement. Outcome arrays ($1-$10,
+-- $19) are aligned per message; attempt arrays ($11-$18) per attempt. Attempts are written even when the
 -- lease was lost: they happened. Returns the ids whose outcome was applied (lease still held).
 with outcome as (
   select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[],
-                       $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[])
+                       $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[],
+                       $19::text[])
            as u(id, token, status, next_time, attempts_delta, last_error, sent_at,
-                provider_message_id, channel_used, channels_tried)
+                provider_message_id, channel_used, channels_tried, rendered_text)
 ), applied as (
   update scheduled_messages m
      set status = u.status,
@@ -81,6 +82,8 @@ with outcome as (
          sent_at = coalesce(u.sent_at, m.sent_at),
          provider_message_id = coalesce(u.provider_message_id, m.provider_message_id),
          channel_used = coalesce(u.channel_used, m.channel_used),
+         -- A template's text as sent, for a row that had no text of its own.
+         message_content = coalesce(m.message_content, u.rendered_text),
          channels_tried = case when u.channels_tried is null then m.channels_tried
                                else string_to_array(u.channels_tried, ',') end,
          locked_by = null,

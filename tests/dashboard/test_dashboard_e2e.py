@@ -338,12 +338,12 @@ async def test_dashboard_end_to_end(
     assert sum("test results are ready" in t for t in texts) == 1
 
     # Composed from the clinic's template: the row names it (no text of its own) and the worker
-    # sent the template rendered for this patient.
+    # sent the template rendered for this patient, keeping that text on the row.
     from_template = await admin_conn.fetchrow(
         "select * from scheduled_messages where id = $1", result["template_message_id"]
     )
     assert (from_template["template"], from_template["kind"]) == ("Blood test", "free_text")
-    assert from_template["message_content"] is None
+    assert from_template["message_content"] == f"Hello {result['patient_name']}, this is Clinic A."
     assert from_template["status"] in ("sent", "delivered")
     assert from_template["channel_used"] == "telegram"
     assert f"Hello {result['patient_name']}, this is Clinic A." in [t.strip() for t in texts]

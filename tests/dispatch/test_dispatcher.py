@@ -71,6 +71,7 @@ async def test_sends_free_text_and_records_the_attempt(
     assert row["provider_message_id"] == "rec-1"
     assert row["sent_at"] == NOON
     assert row["attempts"] == 1 and row["lease_token"] is None and row["locked_by"] is None
+    assert row["message_content"] == "Bring your card"  # its own text is left as it was
     ((address, message),) = senders[Channel.TELEGRAM].sends
     assert address == "4242" and message.text == "Bring your card"
     assert message.message_id == str(msg["id"])
@@ -482,6 +483,8 @@ async def test_medicine_is_named_only_with_the_patients_opt_in(
         row = await _row(admin_conn, msg["id"])
         assert row["status"] == "sent", row["last_error"]
         texts[opted_in] = senders[Channel.TELEGRAM].sends[-1][1].text
+        # A rendered reminder keeps the text as sent (the row had none of its own).
+        assert row["message_content"] == texts[opted_in]
     assert "Metformin" not in texts[False] and "dose" in texts[False]
     assert "Metformin" in texts[True]
 

@@ -2,8 +2,9 @@
 
 The dashboard (``dashboard/src/lib/data/messages.ts``: ``scheduleMessage`` and
 ``scheduleGroupMessage``) inserts a row that names the template (``template``, kind
-``free_text``, no ``message_content``) as the signed-in clinician: role ``authenticated`` with
-``request.jwt.claims``, under row-level security. These tests insert rows with the same
+``free_text``, no ``message_content`` until the worker stores the text it sent) as the
+signed-in clinician: role ``authenticated`` with ``request.jwt.claims``, under row-level
+security. These tests insert rows with the same
 statements the same way, then run the real dispatcher over recording senders: each patient gets
 the version of the clinic's template in their locale for the channel the message goes out on.
 """
@@ -124,10 +125,11 @@ async def test_one_patient_gets_the_version_in_their_locale(
 
     sent = await admin_conn.fetchrow("select * from scheduled_messages where id = $1", row["id"])
     assert sent["status"] == "sent", sent["last_error"]
+    # The row keeps the text as sent, so the dashboard shows what the patient received.
     assert (sent["template"], sent["kind"], sent["message_content"]) == (
         "checkup",
         "free_text",
-        None,
+        "Hola Lucía, le escribe Riverside Clinic: toca revisión.",
     )
     assert sent["organization_id"] == org["id"]  # filled in by the insert trigger
     ((address, message),) = senders[Channel.TELEGRAM].sends
@@ -182,9 +184,10 @@ async def test_a_group_gets_each_patients_locale_and_channel_version(
         " where id = any($1::uuid[])",
         [r["id"] for r in rows],
     )
-    assert [(s["status"], s["template"], s["message_content"]) for s in stored] == [
-        ("sent", "checkup", None)
-    ] * 2, [s["last_error"] for s in stored]
+    assert sorted((s["status"], s["template"], s["message_content"]) for s in stored) == [
+        ("sent", "checkup", "Hello Ann Group, Riverside Clinic here: time for a checkup."),
+        ("sent", "checkup", "Luis Group: revisión en Riverside Clinic."),
+    ], [s["last_error"] for s in stored]
     assert [(a, m.text) for a, m in senders[Channel.TELEGRAM].sends] == [
         ("7002", "Hello Ann Group, Riverside Clinic here: time for a checkup.")
     ]

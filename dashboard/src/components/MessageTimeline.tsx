@@ -19,7 +19,9 @@ export function MessageTimeline({ messages, timezone }: { messages: MessageRow[]
           {m.template ? (
             <p data-testid="message-template">
               From template <strong>{m.template}</strong>
-              <span className="muted"> · rendered in the patient&apos;s language when sent; the text sent is not stored</span>
+              {m.message_content ? null : (
+                <span className="muted"> · rendered in the patient&apos;s language when sent</span>
+              )}
             </p>
           ) : null}
           {m.message_content ? <p className="message-text">{m.message_content}</p> : null}
