@@ -17,14 +17,21 @@ stays the one table.
 
 Client errors map onto PTB's: every timeout is ``TimedOut`` (a pool timeout says nothing was
 sent), every other failure ``NetworkError``; both are transient in our table.
+
+Behind an outbound proxy (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` naming one for the Bot
+API's host and ``NO_PROXY`` not exempting it, read as urllib and httpx read them) the exchanges
+go through an ``httpx.AsyncClient`` that uses the proxy, as PTB's own backend did: slower, but a
+deployment that must go through a proxy keeps working.
 """
 
 from __future__ import annotations
 
 import json
+import urllib.request
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+import httpx
 from telegram._utils.defaultvalue import DefaultValue  # what HTTPXRequest checks, too
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
@@ -48,7 +55,15 @@ class LeanRequest(BaseRequest):
     the connections to the Bot API server (requests beyond it wait up to ``pool_timeout``).
     """
 
-    __slots__ = ("_client", "_media_write_timeout", "_pool_size", "_timeouts", "_uploads")
+    __slots__ = (
+        "_client",
+        "_media_write_timeout",
+        "_pool_size",
+        "_proxied",
+        "_proxy_client",
+        "_timeouts",
+        "_uploads",
+    )
 
     def __init__(
         self,
@@ -67,6 +82,8 @@ class LeanRequest(BaseRequest):
         self._media_write_timeout = media_write_timeout
         self._client = self._new_client()
         self._uploads: HTTPXRequest | None = None
+        self._proxied: dict[str, bool] = {}  # origin -> does the environment proxy it
+        self._proxy_client: httpx.AsyncClient | None = None
 
     def _new_client(self) -> HTTPClient:
         return HTTPClient(
@@ -86,6 +103,9 @@ class LeanRequest(BaseRequest):
     async def shutdown(self) -> None:
         """Close every connection; safe to call twice."""
         await self._client.aclose()
+        if self._proxy_client is not None:
+            await self._proxy_client.aclose()
+            self._proxy_client = None
         if self._uploads is not None:
             await self._uploads.shutdown()
             self._uploads = None
@@ -144,6 +164,8 @@ class LeanRequest(BaseRequest):
     async def _exchange(
         self, method: str, url: str, body: bytes, content_type: str | None, timeouts: Timeouts
     ) -> tuple[int, bytes]:
+        if self._uses_proxy(url):
+            return await self._exchange_via_proxy(method, url, body, content_type, timeouts)
         try:
             response = await self._client.request(
                 method, url, body, content_type=content_type, timeouts=timeouts
@@ -156,6 +178,41 @@ class LeanRequest(BaseRequest):
             # The message never quotes the URL, which holds the bot token.
             raise NetworkError(f"http11.{type(exc).__name__}: {exc}") from exc
         return response.status, response.body
+
+    def _uses_proxy(self, url: str) -> bool:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        proxied = self._proxied.get(origin)
+        if proxied is None:
+            proxies = urllib.request.getproxies_environment()
+            named = parts.scheme in proxies or "all" in proxies
+            proxied = named and not urllib.request.proxy_bypass(parts.hostname or "")
+            self._proxied[origin] = proxied
+        return proxied
+
+    async def _exchange_via_proxy(
+        self, method: str, url: str, body: bytes, content_type: str | None, timeouts: Timeouts
+    ) -> tuple[int, bytes]:
+        if self._proxy_client is None:
+            self._proxy_client = httpx.AsyncClient(
+                trust_env=True,
+                limits=httpx.Limits(max_connections=self._pool_size),
+                headers={"User-Agent": self.USER_AGENT},
+            )
+        timeout = httpx.Timeout(
+            connect=timeouts.connect, read=timeouts.read, write=timeouts.write, pool=timeouts.pool
+        )
+        headers = {"Content-Type": content_type} if content_type else {}
+        try:
+            response = await self._proxy_client.request(
+                method, url, content=body or None, headers=headers, timeout=timeout
+            )
+        except httpx.TimeoutException as exc:
+            raise TimedOut(f"Timed out: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            # The message never quotes the URL, which holds the bot token.
+            raise NetworkError(f"httpx.{type(exc).__name__} through the proxy") from exc
+        return response.status_code, response.content
 
     async def _upload(
         self,

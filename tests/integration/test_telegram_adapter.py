@@ -500,3 +500,76 @@ async def test_answer_callback_goes_on_the_wire_as_ptb_sends_it(
     with pytest.raises(PermanentError) as caught:
         await sender.answer_callback("cbq-4", "Noted")
     assert caught.value.effect is ContactEffect.DEACTIVATE
+
+
+class _ForwardProxy:
+    """A loopback HTTP forward proxy: takes absolute-form requests, records them, relays them."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.server: asyncio.AbstractServer | None = None
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            method, target, version = lines[0].split(" ")
+            self.requests.append(f"{method} {target}")
+            headers = [
+                h for h in lines[1:] if h and not h.lower().startswith(("connection", "proxy-"))
+            ]
+            length = next(
+                (
+                    int(h.split(":", 1)[1])
+                    for h in headers
+                    if h.lower().startswith("content-length")
+                ),
+                0,
+            )
+            body = await reader.readexactly(length)
+            origin = target.split("://", 1)[1]
+            host, _, path = origin.partition("/")
+            hostname, port = host.split(":")
+            up_reader, up_writer = await asyncio.open_connection(hostname, int(port))
+            request = "\r\n".join([f"{method} /{path} {version}", *headers, "Connection: close"])
+            up_writer.write(request.encode("latin-1") + b"\r\n\r\n" + body)
+            await up_writer.drain()
+            writer.write(await up_reader.read())  # the whole answer: upstream closes after it
+            await writer.drain()
+            up_writer.close()
+        finally:
+            writer.close()
+
+
+async def test_an_outbound_proxy_from_the_environment_is_used(
+    fake_telegram: FakeTelegram,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A deployment that must go through HTTP(S)_PROXY keeps sending, through the proxy."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    proxy = _ForwardProxy()
+    async with proxy as proxy_url:
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
+        monkeypatch.setenv("http_proxy", proxy_url)
+        async with TelegramSender(
+            DEFAULT_TOKEN, base_url=fake_telegram.base_url, timeout=5
+        ) as telegram:
+            receipt = await telegram.send("4242", OutboundMessage(text="Through the proxy"))
+            await telegram.edit("4242", receipt.provider_message_id, OutboundMessage(text="Edited"))
+    assert [call.text for call in fake_telegram.sent_messages] == ["Through the proxy"]
+    base = fake_telegram.base_url.rstrip("/")
+    assert proxy.requests == [
+        f"POST {base}/bot{DEFAULT_TOKEN}/sendMessage",
+        f"POST {base}/bot{DEFAULT_TOKEN}/editMessageText",
+    ]
