@@ -258,6 +258,13 @@ try {
       .filter({ has: page.getByTestId("message-template").filter({ hasText: "Blood test" }) })
       .waitFor();
     log("scheduled a group message from a template; the list names the template");
+
+    // That pending message uses the template's only version: deleting it is refused, kept.
+    await page.goto(`${BASE_URL}/templates`);
+    await page.getByRole("button", { name: "Delete template Blood test" }).click();
+    await page.getByRole("alert").filter({ hasText: "messages waiting to be sent use it" }).waitFor();
+    await page.getByTestId("template-row").filter({ hasText: "Blood test" }).waitFor();
+    log("deleting a template that pending messages use is refused");
   }
 
   // Schedule one for later, then cancel it from the list.

@@ -9,6 +9,8 @@ const MESSAGES: Record<string, string> = {
   // Compose from a template: each names the Template field, which the form marks invalid.
   template_required: "Template: choose one of your clinic's templates, or write free text.",
   template_not_found: "Template: that template is not one of your clinic's templates (it may have been deleted or renamed).",
+  template_in_use:
+    "That is the template's last version and messages waiting to be sent use it: cancel them (Messages page) or save another version first.",
   template_channel:
     "Template: it has no version for the chosen channel. Choose a channel it has, or save a version for any channel on the Templates page.",
 };

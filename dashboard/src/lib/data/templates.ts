@@ -31,10 +31,33 @@ export async function saveTemplate(
     on conflict (organization_id, name, locale, channel) do update set body = excluded.body`;
 }
 
-/** Delete a template; false when it is not there (or not visible). */
-export async function deleteTemplate(tx: Tx, id: string): Promise<boolean> {
-  const rows = await tx`delete from message_templates where id = ${id} returning id`;
-  return rows.length === 1;
+/** What deleting a template version did. */
+export type DeleteOutcome = "deleted" | "not_found" | "in_use";
+
+/**
+ * Delete a template version. Refused ("in_use") when it is the template's last version and
+ * messages waiting to be sent name the template: the worker would fail them at send time.
+ */
+export async function deleteTemplate(tx: Tx, id: string): Promise<DeleteOutcome> {
+  const [row] = await tx<{ deleted: boolean; found: boolean }[]>`
+    with target as (
+      select t.id, t.name from message_templates t where t.id = ${id}
+    ), blocked as (
+      select exists (
+        select 1 from target t
+          join scheduled_messages m on m.template = t.name
+                                   and m.status in ('pending', 'processing')
+         where not exists (select 1 from message_templates o
+                            where o.name = t.name and o.id <> t.id)
+      ) as yes
+    ), gone as (
+      delete from message_templates d using target t, blocked b
+       where d.id = t.id and not b.yes
+      returning d.id
+    )
+    select exists (select 1 from gone) as deleted, exists (select 1 from target) as found`;
+  if (row?.deleted) return "deleted";
+  return row?.found ? "in_use" : "not_found";
 }
 
 /** What Compose needs of a template version (kind `free_text`: what a clinician message may use). */

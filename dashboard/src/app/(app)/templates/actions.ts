@@ -101,11 +101,11 @@ export async function saveTemplateAction(_prev: TemplateCheck | null, formData: 
   redirect("/templates?saved=1");
 }
 
-/** Delete a template. */
+/** Delete a template version (refused while it is the last one and pending messages use it). */
 export async function deleteTemplateAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
   if (!isUuid(id)) redirect("/templates?error=not_found");
-  const ok = await asClinician(clinician.id, (tx) => deleteTemplate(tx, id));
-  redirect(ok ? "/templates" : "/templates?error=not_found");
+  const outcome = await asClinician(clinician.id, (tx) => deleteTemplate(tx, id));
+  redirect(outcome === "deleted" ? "/templates" : `/templates?error=${outcome === "in_use" ? "template_in_use" : "not_found"}`);
 }
