@@ -17,16 +17,25 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from core.db import Database
 from core.settings import Settings
 from medremind.web import health, inbound, metrics, telegram_webhook, twilio_webhooks
 from medremind.web.api_v1 import ROUTES as API_ROUTES
 from medremind.web.errors import EXCEPTION_HANDLERS
+from medremind.web.fast_webhook import TelegramWebhookFastPath
 from medremind.web.middleware import RequestContextMiddleware
 from medremind.web.state import WebState, utc_now
 
 logger = logging.getLogger(__name__)
+
+
+class _WebApp(Starlette):
+    """Starlette with the Telegram webhook's lean path in front of its middleware stack."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return TelegramWebhookFastPath(super().build_middleware_stack(), self.state.web)
 
 
 def _routes() -> list[Route]:
@@ -108,7 +117,8 @@ def create_app(
             if own_database:
                 await state.database.stop()
 
-    app = Starlette(
+    # The Starlette route stays for what the lean path leaves to it (a mounted root path).
+    app = _WebApp(
         routes=routes,
         middleware=[Middleware(RequestContextMiddleware, route_of=templates.get)],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -17,6 +17,7 @@ import dataclasses
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from medremind.web import inbound
 from medremind.web.errors import error_response
 from medremind.web.metrics import INBOUND_UPDATES
-from medremind.web.state import web_state
+from medremind.web.state import WebState, web_state
 from medremind.web.telegram_updates import parse_button_update
 from platforms.base import InboundEvent
 
@@ -55,16 +56,34 @@ def secret_matches(expected: str | None, given: str | None) -> bool:
 
 async def telegram_webhook(request: Request) -> Response:
     """Verify, store (unique by ``update_id``), answer 200, then process in the background."""
-    state = web_state(request)
+    return await answer_update(
+        web_state(request),
+        request.headers.get(SECRET_HEADER),
+        request.headers.get("content-length"),
+        request.body,
+    )
+
+
+async def answer_update(
+    state: WebState,
+    secret: str | None,
+    content_length: str | None,
+    read_body: Callable[[], Awaitable[bytes]],
+) -> Response:
+    """The webhook's answer from the secret and length headers and the body reader.
+
+    Shared by the Starlette route and the lean ASGI path in :mod:`medremind.web.fast_webhook`,
+    so both answer alike; the body is read only once the secret has matched.
+    """
     configured = state.settings.telegram_webhook_secret
     expected = configured.get_secret_value() if configured is not None else None
-    if not secret_matches(expected, request.headers.get(SECRET_HEADER)):
+    if not secret_matches(expected, secret):
         INBOUND_UPDATES.labels("telegram", "rejected").inc()
         return error_response(403, "bad or missing webhook secret")
-    declared = request.headers.get("content-length", "0")
+    declared = content_length or "0"
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         return error_response(413, "update too large")
-    body = await request.body()
+    body = await read_body()
     if len(body) > MAX_BODY_BYTES:
         return error_response(413, "update too large")
     try:
