@@ -48,15 +48,21 @@ def processing_capacity(pool_max: int) -> int:
 
 
 async def accept(
-    state: WebState, event: InboundEvent, raw_payload: dict[str, Any]
+    state: WebState, event: InboundEvent, raw_payload: dict[str, Any], *, nul_free: bool = False
 ) -> BackgroundTask | None:
-    """Store ``event``; return the task that processes it, or None for a duplicate."""
+    """Store ``event``; return the task that processes it, or None for a duplicate.
+
+    ``nul_free``: the caller knows no string in ``event`` or ``raw_payload`` holds a NUL (a JSON
+    body without ``\\u0000``), so the copy that strips them is skipped.
+    """
     from bot.intake import store_inbound
 
     # PostgreSQL's text and jsonb hold no NUL; a provider retrying a 500 forever over one stray
     # NUL would be worse than dropping the character.
-    event = _without_nul(event)
-    inbound_id = await store_inbound(state.pool, event, _without_nul(raw_payload))
+    if not nul_free:
+        event = _without_nul(event)
+        raw_payload = _without_nul(raw_payload)
+    inbound_id = await store_inbound(state.pool, event, raw_payload)
     channel = str(event.channel)
     if inbound_id is None:
         inbound_series(channel, "duplicate").inc()

@@ -19,6 +19,8 @@ from starlette.types import Message, Receive, Scope, Send
 from core.db import Database
 from core.logs import configure_logging
 from medremind.web.fast_webhook import TelegramWebhookFastPath
+from medremind.web.state import WebState
+from medremind.web.telegram_webhook import answer_update
 from tests.fakes.fake_telegram import callback_update, text_update
 from tests.web.conftest import INTERNAL_BASE_URL, WEBHOOK_SECRET, count, make_app, make_client
 
@@ -209,3 +211,27 @@ async def test_client_gone_before_the_body_is_counted_499_and_stores_nothing(
     assert sent == []
     assert _requests(499) == gone + 1
     assert await count(admin_conn, "inbound_messages") == 0
+
+
+async def test_nul_in_a_button_update_is_stripped_from_event_and_raw_payload(
+    web_settings, db, admin_conn
+):
+    # The answer stores the update before it returns; its processing (which forgets the payload
+    # of an unknown chat) is the response's background task, not run here.
+    state = WebState(settings=web_settings, database=db)
+    update = callback_update(555000907, "x:unknown")
+    update["callback_query"]["from"]["first_name"] = "Jo\u0000rdan"
+    body = json.dumps(update).encode()
+    assert b"\\u0000" in body
+
+    async def read_body() -> bytes:
+        return body
+
+    response = await answer_update(state, WEBHOOK_SECRET, str(len(body)), read_body)
+    assert response.status_code == 200
+    assert response.background is not None
+    payload = await admin_conn.fetchval("select payload from inbound_messages")
+    if isinstance(payload, str):
+        payload = json.loads(payload)
+    assert payload["event"]["display_name"] == "Jordan"
+    assert payload["raw"]["callback_query"]["from"]["first_name"] == "Jordan"
