@@ -19,7 +19,6 @@ processing run after the response body has been sent).
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 
@@ -28,8 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.logs import request_id_var
 from medremind.web.errors import error_response
-from medremind.web.metrics import http_series
-from medremind.web.middleware import _REQUEST_ID, access_logger, error_logger
+from medremind.web.middleware import _REQUEST_ID, error_logger, record_request
 from medremind.web.state import WebState
 from medremind.web.telegram_webhook import SECRET_HEADER, answer_update
 
@@ -132,18 +130,5 @@ class TelegramWebhookFastPath:
                 finished = time.perf_counter()
         finally:
             elapsed = (finished or time.perf_counter()) - started
-            requests, duration = http_series(_METHOD, PATH, status)
-            requests.inc()
-            duration.observe(elapsed)
-            if access_logger.isEnabledFor(logging.INFO):
-                access_logger.info(
-                    "request",
-                    extra={
-                        "method": _METHOD,
-                        "path": PATH,
-                        "route": PATH,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    },
-                )
+            record_request(_METHOD, PATH, PATH, status, elapsed)
             request_id_var.reset(token)

@@ -90,22 +90,26 @@ class RequestContextMiddleware:
         finally:
             elapsed = (finished or time.perf_counter()) - started
             route = self.route_of(scope.get("endpoint")) or _UNMATCHED
-            method = scope.get("method", "")
-            requests, duration = http_series(method, route, status)
-            requests.inc()
-            duration.observe(elapsed)
-            if access_logger.isEnabledFor(logging.INFO):
-                access_logger.info(
-                    "request",
-                    extra={
-                        "method": method,
-                        "path": scope.get("path", ""),
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    },
-                )
+            record_request(scope.get("method", ""), scope.get("path", ""), route, status, elapsed)
             request_id_var.reset(token)
+
+
+def record_request(method: str, path: str, route: str, status: int, elapsed: float) -> None:
+    """Count a finished request in the HTTP metrics and write its access log line."""
+    requests, duration = http_series(method, route, status)
+    requests.inc()
+    duration.observe(elapsed)
+    if access_logger.isEnabledFor(logging.INFO):
+        access_logger.info(
+            "request",
+            extra={
+                "method": method,
+                "path": path,
+                "route": route,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
 
 
 def _incoming_request_id(headers: Mapping | list | tuple) -> str | None:
