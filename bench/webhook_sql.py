@@ -20,6 +20,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -85,35 +86,31 @@ async def _measure(url: str, rows: int) -> dict[str, float]:
 
         await timed("begin_lock_turn_commit", groups[0], lock_only)
 
-        async def lock_answer(pair: tuple) -> None:
+        async def lock_and_answer(pair: tuple) -> Any:
+            """The turn's locking read and the dose answer (inside the caller's transaction)."""
             chat, dose = pair
+            row = await conn.fetchrow(query("bot", "lock_turn"), stored[chat])
+            await conn.fetchrow(
+                query("dose_answers", "record_final_answer"),
+                dose,
+                "taken",
+                datetime.now(UTC),
+                "telegram",
+                "dose taken",
+                row["patient_id"],
+            )
+            return row
+
+        async def lock_answer(pair: tuple) -> None:
             async with conn.transaction():
-                row = await conn.fetchrow(query("bot", "lock_turn"), stored[chat])
-                await conn.fetchrow(
-                    query("dose_answers", "record_final_answer"),
-                    dose,
-                    "taken",
-                    datetime.now(UTC),
-                    "telegram",
-                    "dose taken",
-                    row["patient_id"],
-                )
+                await lock_and_answer(pair)
 
         await timed("begin_lock_answer_commit", groups[1], lock_answer)
 
         async def whole_turn(pair: tuple) -> None:
-            chat, dose = pair
+            chat = pair[0]
             async with conn.transaction():
-                row = await conn.fetchrow(query("bot", "lock_turn"), stored[chat])
-                await conn.fetchrow(
-                    query("dose_answers", "record_final_answer"),
-                    dose,
-                    "taken",
-                    datetime.now(UTC),
-                    "telegram",
-                    "dose taken",
-                    row["patient_id"],
-                )
+                row = await lock_and_answer(pair)
                 await conn.fetchval(
                     query("bot", "finish_turn"),
                     row["id"],

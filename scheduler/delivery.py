@@ -68,6 +68,21 @@ class DeliveryResult:
     moves: list[tuple[UUID, str]] = field(default_factory=list)
 
 
+def _failed(
+    c: Claim,
+    error: str,
+    tried: list[str],
+    attempts: list[AttemptRow],
+    effects: list[tuple[UUID, str, str]],
+) -> DeliveryResult:
+    """The row fails (no retry) with ``error``, after the channels in ``tried``."""
+    return DeliveryResult(
+        Outcome(c.id, c.lease_token, "failed", last_error=error, channels_tried=tuple(tried)),
+        attempts,
+        effects,
+    )
+
+
 def error_text(exc: BaseException) -> str:
     """An error's text for ``last_error``: PHI patterns scrubbed, length capped."""
     text = str(exc) or type(exc).__name__
@@ -250,26 +265,14 @@ class Deliverer:
                     if plan.routes:
                         continue
                     error = f"{error}; {plan.reason}"
-                return DeliveryResult(
-                    Outcome(
-                        c.id, c.lease_token, "failed", last_error=error, channels_tried=tuple(tried)
-                    ),
-                    attempts,
-                    effects,
-                )
+                return _failed(c, error, tried, attempts, effects)
             except ConfigurationError as exc:
                 error = f"channel {route.channel} is not configured: {error_text(exc)}"
                 attempts.append(
                     self._attempt(c, route, "failed", "config", error, ms=ms_since(started))
                 )
                 metrics.FAILED.labels(route.channel, "config").inc()
-                return DeliveryResult(
-                    Outcome(
-                        c.id, c.lease_token, "failed", last_error=error, channels_tried=tuple(tried)
-                    ),
-                    attempts,
-                    effects,
-                )
+                return _failed(c, error, tried, attempts, effects)
             except (DeliveryError, TimeoutError, OSError) as exc:
                 result = self.retry_or_fail(
                     c, route, exc, attempts, ms=ms_since(started), tried=tried
@@ -284,13 +287,7 @@ class Deliverer:
         error_class = "config" if plan.config else "permanent"
         attempts.append(AttemptRow(c.id, self.clock(), "failed", None, error_class, plan.reason))
         metrics.FAILED.labels("none", error_class).inc()
-        return DeliveryResult(
-            Outcome(
-                c.id, c.lease_token, "failed", last_error=plan.reason, channels_tried=tuple(tried)
-            ),
-            attempts,
-            effects,
-        )
+        return _failed(c, plan.reason, tried, attempts, effects)
 
     @staticmethod
     def _lease_ran_short(
