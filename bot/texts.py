@@ -231,6 +231,18 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ask_caregiver_address": "Their phone number (like +1 555 123 4567) or Telegram chat id?",
         "ask_caregiver_email": "Their e-mail address?",
         "bad_address": "That does not look right. For example: +1 555 123 4567",
+        "ask_caregiver_timezone": (
+            "Which time zone does {name} live in? Alerts wait for the end of quiet hours there, "
+            "so they are not woken at night. Type a city or time zone (for example: Madrid or "
+            "Europe/Madrid), or choose Same as mine."
+        ),
+        "btn_caregiver_tz_same": "Same as mine",
+        "bad_caregiver_timezone": (
+            "I don't know that place. Type a bigger city nearby or a time zone, "
+            "for example: Chicago or Europe/Madrid, or choose Same as mine."
+        ),
+        "caregiver_summary": "{name} ({zone})",
+        "caregiver_zone_same": "same time zone as you",
         "ask_caregiver_delay": "How many minutes after a missed dose should I alert them? For example: 30",
         "bad_delay": "Please send minutes from 0 to 1440. For example: 30",
         "caregiver_removed": "Caregiver removed.",
@@ -441,6 +453,18 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ask_caregiver_address": "¿Su número de teléfono (como +34 600 123 456) o id de chat de Telegram?",
         "ask_caregiver_email": "¿Su correo electrónico?",
         "bad_address": "Eso no parece correcto. Por ejemplo: +34 600 123 456",
+        "ask_caregiver_timezone": (
+            "¿En qué zona horaria vive {name}? Los avisos esperan al final de las horas de silencio "
+            "allí, para no despertarle de noche. Escribe una ciudad o zona horaria (por ejemplo: "
+            "Madrid o Europe/Madrid), o elige Igual que yo."
+        ),
+        "btn_caregiver_tz_same": "Igual que yo",
+        "bad_caregiver_timezone": (
+            "No conozco ese lugar. Escribe una ciudad grande cercana o una zona horaria, "
+            "por ejemplo: Bogotá o America/Mexico_City, o elige Igual que yo."
+        ),
+        "caregiver_summary": "{name} ({zone})",
+        "caregiver_zone_same": "misma zona horaria que tú",
         "ask_caregiver_delay": "¿Cuántos minutos después de una dosis olvidada le aviso? Por ejemplo: 30",
         "bad_delay": "Envía minutos del 0 al 1440. Por ejemplo: 30",
         "caregiver_removed": "Cuidador quitado.",

@@ -8,7 +8,14 @@ import re
 from bot import texts
 from bot.conversation import Turn
 from bot.dialogs.onboarding import channel_order_options, language_choice, load_patient
-from bot.parsing import parse_free_field, parse_int, parse_name, parse_phone, parse_time
+from bot.parsing import (
+    parse_free_field,
+    parse_int,
+    parse_name,
+    parse_phone,
+    parse_time,
+    parse_timezone,
+)
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
@@ -29,8 +36,14 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
     p = turn.patient
     assert p is not None
     caregiver = await turn.conn.fetchrow(query("bot", "get_caregiver"), p["id"])
+    caregiver_text = turn.t("caregiver_none")
     if caregiver is not None:
         mark_sensitive(caregiver["name"], caregiver["address"])
+        caregiver_text = turn.t(
+            "caregiver_summary",
+            name=caregiver["name"],
+            zone=caregiver["timezone"] or turn.t("caregiver_zone_same"),
+        )
     quiet = turn.t("quiet_none")
     if p["quiet_start"] and p["quiet_end"]:
         start, end = (texts.fmt_time(p[k], turn.locale) for k in ("quiet_start", "quiet_end"))
@@ -42,7 +55,7 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
         quiet=quiet,
         language=turn.t(f"lang_{p['locale']}") if p["locale"] in texts.LOCALES else p["locale"],
         channels=", ".join(turn.t(f"ch_{c}") for c in p["channel_order"]),
-        caregiver=caregiver["name"] if caregiver else turn.t("caregiver_none"),
+        caregiver=caregiver_text,
         names=turn.t("btn_yes") if p["name_medicine_in_reminders"] else turn.t("btn_no"),
         nag=p["nag_interval_minutes"],
         nag_max=p["nag_max"],
@@ -237,6 +250,31 @@ async def set_caregiver_address(turn: Turn) -> None:
         return
     mark_sensitive(address)
     turn.conv.data["cg_address"] = address
+    await goto(turn, "set_caregiver_timezone")
+
+
+async def caregiver_timezone_prompt(turn: Turn) -> tuple[str, Options]:
+    name = turn.conv.data.get("cg_name", "")
+    return turn.t("ask_caregiver_timezone", name=name), [
+        (turn.t("btn_caregiver_tz_same"), "cgtz:same")
+    ]
+
+
+@step("set_caregiver_timezone", caregiver_timezone_prompt)
+async def set_caregiver_timezone(turn: Turn) -> None:
+    """The caregiver's IANA zone for their quiet hours; "Same as mine" stores null (follow the
+    patient's zone, wherever the patient is)."""
+    if turn.choice == "cgtz:same":
+        turn.conv.data["cg_timezone"] = None
+        await goto(turn, "set_caregiver_delay")
+        return
+    zone = parse_timezone(turn.text)
+    # The database has the last word (its check on caregivers.timezone): a name Python knows
+    # but Postgres does not would otherwise fail the save at the next step.
+    if zone is None or not await turn.conn.fetchval(query("bot", "caregiver_timezone_known"), zone):
+        await reprompt(turn, "bad_caregiver_timezone")
+        return
+    turn.conv.data["cg_timezone"] = zone
     await goto(turn, "set_caregiver_delay")
 
 
@@ -259,5 +297,6 @@ async def set_caregiver_delay(turn: Turn) -> None:
         data["cg_channel"],
         data["cg_address"],
         delay,
+        data.get("cg_timezone"),
     )
     _saved(turn)

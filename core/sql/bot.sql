@@ -149,10 +149,15 @@ update patients set nag_interval_minutes = $2, nag_max = $3 where id = $1
 update patients set reminders_paused = $2 where id = $1
 
 -- name: upsert_caregiver
+-- $6: the caregiver's IANA timezone, or null for "same as the patient".
 with gone as (update caregivers set active = false where patient_id = $1 and active)
-insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)
-values ($1, $2, $3, $4, $5)
+insert into caregivers (patient_id, name, channel, address, alert_delay_minutes, timezone)
+values ($1, $2, $3, $4, $5, $6)
 returning id
+
+-- name: caregiver_timezone_known
+-- Whether the database accepts $1 as a caregiver's timezone (the caregivers_timezone_iana check).
+select public.is_iana_timezone($1)
 
 -- name: remove_caregivers
 update caregivers set active = false where patient_id = $1

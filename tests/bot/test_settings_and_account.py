@@ -38,6 +38,7 @@ async def test_settings_change_each_value(bot: Bot, admin_conn: asyncpg.Connecti
     await bot.send(chat, "Luis")
     await bot.press(chat, "SMS")
     await bot.send(chat, "+1 415 555 2671")
+    await bot.press(chat, "Same as mine")
     await bot.press(chat, "60")
     await bot.send(chat, "/settings")
     await bot.press(chat, "Language")
@@ -58,6 +59,7 @@ async def test_settings_change_each_value(bot: Bot, admin_conn: asyncpg.Connecti
         "+14155552671",
     )
     assert caregiver["alert_delay_minutes"] == 60
+    assert caregiver["timezone"] is None
     await bot.send(chat, "/settings")
     assert "Cuidador: Luis" in bot.last_text(chat)
 

@@ -1,0 +1,111 @@
+"""The /settings caregiver dialog asks for the caregiver's own timezone (for their quiet hours)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from tests.bot.conftest import Bot
+from tests.bot.helpers import registered_patient
+
+
+async def _to_timezone_step(bot: Bot, chat: int, name: str = "Lucía") -> None:
+    """/settings -> Caregiver -> name, SMS, number: the dialog now asks for the timezone."""
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Caregiver")
+    await bot.send(chat, name)
+    await bot.press(chat, "SMS")
+    await bot.send(chat, "+34 600 123 456")
+    assert f"Which time zone does {name} live in?" in bot.last_text(chat)
+    assert bot.labels(chat) == ["Same as mine"]
+
+
+async def test_a_typed_city_stores_the_caregivers_zone_and_shows_it(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat, timezone="America/Mexico_City")
+    await _to_timezone_step(bot, chat)
+    await bot.send(chat, "madrid")  # a city, any case: the patient's own timezone parser
+    assert "How many minutes" in bot.last_text(chat)
+    await bot.press(chat, "30")
+    assert bot.last_text(chat) == "Saved."
+
+    row = await admin_conn.fetchrow("select name, address, timezone from caregivers where active")
+    assert (row["name"], row["address"], row["timezone"]) == (
+        "Lucía",
+        "+34600123456",
+        "Europe/Madrid",
+    )
+    await bot.send(chat, "/settings")
+    assert "Caregiver: Lucía (Europe/Madrid)" in bot.last_text(chat)
+
+
+async def test_a_typed_iana_name_is_stored_as_given(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    await _to_timezone_step(bot, chat)
+    await bot.send(chat, "Asia/Kolkata")
+    await bot.press(chat, "60")
+    assert await admin_conn.fetchval("select timezone from caregivers where active") == (
+        "Asia/Kolkata"
+    )
+
+
+async def test_same_as_mine_stores_null_and_replaces_an_earlier_zone(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat, timezone="Europe/Madrid")
+    await _to_timezone_step(bot, chat, name="Pedro")
+    await bot.send(chat, "Chicago")
+    await bot.press(chat, "30")
+    await _to_timezone_step(bot, chat, name="Pedro")
+    await bot.press(chat, "Same as mine")
+    await bot.press(chat, "30")
+
+    rows = await admin_conn.fetch("select timezone, active from caregivers order by created_at")
+    assert [(r["timezone"], r["active"]) for r in rows] == [
+        ("America/Chicago", False),
+        (None, True),
+    ]
+    await bot.send(chat, "/settings")
+    assert "Caregiver: Pedro (same time zone as you)" in bot.last_text(chat)
+
+
+async def test_an_unknown_zone_reprompts_and_stores_nothing(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    await _to_timezone_step(bot, chat)
+    # "localtime": a zone file Python lists but Postgres does not (the database check decides).
+    for unknown in ("Narnia", "Mars/Olympus_Mons", "UTC+3", "localtime"):
+        await bot.send(chat, unknown)
+        assert bot.last_text(chat).startswith("I don't know that place."), unknown
+        assert "Same as mine" in bot.last_text(chat)
+        assert bot.labels(chat) == ["Same as mine"]  # still at the timezone step
+    assert await admin_conn.fetchval("select count(*) from caregivers") == 0
+    # The step is still waiting: a valid answer moves on.
+    await bot.send(chat, "Europe/Lisbon")
+    await bot.press(chat, "120")
+    assert await admin_conn.fetchval("select timezone from caregivers") == "Europe/Lisbon"
+
+
+async def test_the_dialog_in_spanish(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat, locale="es")
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Cuidador")
+    await bot.send(chat, "Lucía")
+    await bot.press(chat, "SMS")
+    await bot.send(chat, "+34 600 123 456")
+    assert "¿En qué zona horaria vive Lucía?" in bot.last_text(chat)
+    await bot.send(chat, "Atlántida")
+    assert bot.last_text(chat).startswith("No conozco ese lugar.")
+    await bot.press(chat, "Igual que yo")
+    await bot.press(chat, "30")
+    assert await admin_conn.fetchval("select count(*) from caregivers where timezone is null") == 1
+    await bot.send(chat, "/settings")
+    assert "Cuidador: Lucía (misma zona horaria que tú)" in bot.last_text(chat)
