@@ -72,6 +72,7 @@ class Claim:
     caregiver_active: bool | None = None
     caregiver_share_details: bool | None = None
     caregiver_name: str | None = None
+    caregiver_timezone: str | None = None  # None: the patient's zone (``timezone``)
     medicine_name: str | None = None
     medicine_dose: str | None = None
     dose_due_at: datetime | None = None

@@ -312,19 +312,30 @@ class Deliverer:
         )
 
     def _quiet_deferral(self, c: Claim, now: datetime) -> datetime | None:
+        """The end of the recipient's quiet window if ``now`` is inside it (None: send now).
+
+        A patient's message: the patient's own window, else their clinic's default, else the
+        service default, in the patient's timezone. A caregiver's: the patient's own window is
+        the patient's night, not the caregiver's, so the clinic's default, else the service
+        default, in the caregiver's timezone (the patient's when the caregiver has none).
+        """
         if not is_deferrable(c.kind, c.urgent):
             return None
-        # The patient's own window, else their clinic's default, else the service default.
-        if c.quiet_start is not None and c.quiet_end is not None:
+        caregiver = c.caregiver_id is not None
+        if not caregiver and c.quiet_start is not None and c.quiet_end is not None:
             start, end = c.quiet_start, c.quiet_end
         elif c.default_quiet_start is not None and c.default_quiet_end is not None:
             start, end = c.default_quiet_start, c.default_quiet_end
         else:
             start, end = self.config.quiet_start, self.config.quiet_end
-        try:
-            return quiet_window_end(now, c.timezone or "UTC", start, end)
-        except (ValueError, KeyError):  # an unknown timezone must not block delivery
-            return quiet_window_end(now, "UTC", start, end)
+        zones = (c.caregiver_timezone, c.timezone) if caregiver else (c.timezone,)
+        for zone in zones:
+            if zone:
+                try:
+                    return quiet_window_end(now, zone, start, end)
+                except (ValueError, KeyError):  # an unknown timezone must not block delivery
+                    continue
+        return quiet_window_end(now, "UTC", start, end)
 
     def _sent(
         self,

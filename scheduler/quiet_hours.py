@@ -1,4 +1,4 @@
-"""Quiet hours: when a non-urgent message must wait until morning, in the patient's timezone.
+"""Quiet hours: when a non-urgent message must wait until morning, in the recipient's timezone.
 
 Pure functions over aware datetimes; windows may cross midnight (21:00-08:00). A window whose start
 equals its end is empty (quiet hours off).
