@@ -29,6 +29,8 @@ _EXAMPLES: dict[str, str] = {
     "SMTP_STARTTLS": "true or false",
     "TELEGRAM_API_BASE_URL": "https://api.telegram.org",
     "TWILIO_API_BASE_URL": "https://api.twilio.com",
+    "TWILIO_CONTENT_API_BASE_URL": "https://content.twilio.com",
+    "WHATSAPP_QUICK_REPLIES": "true or false",
     "MEDREMIND_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
     "TWILIO_WHATSAPP_CONTENT_SIDS": 'a JSON object such as {"medication_reminder": "HX..."}',
 }
@@ -87,6 +89,13 @@ class Settings(BaseSettings):
     twilio_whatsapp_content_sids: dict[str, str] = Field(
         default_factory=dict, alias="TWILIO_WHATSAPP_CONTENT_SIDS"
     )
+    # Options inside the WhatsApp 24-hour window as tappable quick-reply buttons (Content API);
+    # false sends them as numbered text. platforms/whatsapp_content.py creates the contents.
+    whatsapp_quick_replies: bool = Field(default=True, alias="WHATSAPP_QUICK_REPLIES")
+    # Content API host; unset: Twilio's, or TWILIO_API_BASE_URL when that is not Twilio's.
+    twilio_content_api_base_url: str | None = Field(
+        default=None, alias="TWILIO_CONTENT_API_BASE_URL"
+    )
     sms_max_segments: int = Field(default=3, alias="MEDREMIND_SMS_MAX_SEGMENTS", ge=1, le=10)
 
     smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
@@ -133,7 +142,12 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown log level {value!r}")
         return upper
 
-    @field_validator("public_base_url", "telegram_api_base_url", "twilio_api_base_url")
+    @field_validator(
+        "public_base_url",
+        "telegram_api_base_url",
+        "twilio_api_base_url",
+        "twilio_content_api_base_url",
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -146,6 +160,19 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when no ``DATABASE_URL`` is set and the embedded PostgreSQL is used."""
         return self.database_url is None
+
+    @property
+    def twilio_content_base_url(self) -> str:
+        """Where the Content API is reached (``content.twilio.com`` is its own host).
+
+        A ``TWILIO_API_BASE_URL`` other than Twilio's (a proxy, the loopback fake) carries the
+        Content API too, so a test or a proxy never sends part of the traffic to Twilio itself.
+        """
+        if self.twilio_content_api_base_url:
+            return self.twilio_content_api_base_url
+        if self.twilio_api_base_url == "https://api.twilio.com":
+            return "https://content.twilio.com"
+        return self.twilio_api_base_url
 
     @property
     def outbox_path(self) -> Path:

@@ -122,10 +122,15 @@ async def serve(
     instead of binding ``host:$PORT``.
     """
     from platforms.registry import build_senders
+    from platforms.whatsapp_content_store import PostgresContentStore
 
     # Opened by the app's start-up; created here so the WhatsApp window lookup can use it.
     database = Database(settings, reset_sessions=False)  # see medremind.web.app.create_app
-    senders = build_senders(settings, last_inbound_lookup=LastInboundLookup(database))
+    senders = build_senders(
+        settings,
+        last_inbound_lookup=LastInboundLookup(database),
+        content_store=PostgresContentStore(database),
+    )
     try:
         username = (
             await register_telegram_webhook(settings, senders) if register_webhook else bot_username

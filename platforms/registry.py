@@ -16,6 +16,7 @@ from platforms.outbox import OutboxSender
 if TYPE_CHECKING:
     from core.settings import Settings
     from platforms.whatsapp import LastInboundLookup
+    from platforms.whatsapp_content import ContentStore
 
 
 def channel_status(settings: Settings) -> dict[Channel, tuple[bool, str]]:
@@ -74,8 +75,11 @@ def build_senders(
     *,
     console_stream: TextIO | None = None,
     last_inbound_lookup: LastInboundLookup | None = None,
+    content_store: ContentStore | None = None,
 ) -> dict[Channel, ChannelSender]:
     """One sender per channel: the real adapter when configured, else the outbox.
+
+    ``content_store`` keeps WhatsApp quick-reply Content SIDs across restarts (else in memory).
 
     Vendor SDKs are imported only for configured channels. Close every sender with ``aclose()``.
     """
@@ -94,7 +98,7 @@ def build_senders(
         from platforms.whatsapp import WhatsAppSender
 
         senders[Channel.WHATSAPP] = WhatsAppSender.from_settings(
-            settings, last_inbound_at=last_inbound_lookup
+            settings, last_inbound_at=last_inbound_lookup, content_store=content_store
         )
     if usable[Channel.EMAIL]:
         from platforms.email import EmailSender

@@ -11,6 +11,27 @@ next channel.
 The window is computed from an injected ``last_inbound_at(number)`` lookup (sync or async; the
 dispatcher reads it from the database) and an injected clock. Without a lookup every send counts
 as outside the window: a template, never a free-form message Twilio would reject with 63016.
+
+Quick replies (``WHATSAPP_QUICK_REPLIES``, on by default): inside the window, a message with
+options is sent as a ``twilio/quick-reply`` content, tappable buttons instead of numbered text.
+Twilio's docs (https://www.twilio.com/docs/content/twilio-quick-reply) allow 3 buttons in session,
+titles of at most 20 characters and ids of at most 200, with variables allowed in the body, the
+titles (in session) and the ids, so one Content resource per layout (number of buttons and of
+255-character body parts, :mod:`platforms.whatsapp_quick_reply`) serves every message: it is
+created once with ``POST https://content.twilio.com/v1/Content``
+(https://www.twilio.com/docs/content/content-api-resources) and reused from memory and from
+Postgres (:mod:`platforms.whatsapp_content`). The message goes out on the Messages API with
+``ContentSid`` and ``ContentVariables``: the body, each option's label as the title and its
+``data`` as the id, which Twilio returns unchanged as ``ButtonPayload`` when the button is pressed
+(:mod:`platforms.twilio_inbound` makes that a ``BUTTON`` event).
+
+The message falls back to numbered text, never lost, when the options do not fit (more than 3, a
+label over 40 characters, titles that shorten to the same text, see
+:func:`~platforms.whatsapp_quick_reply.plan_quick_reply`), when no content can be created (any
+Twilio error; the reason is logged and put in the receipt as an error class and code only), or
+when Twilio refuses the stored content (21655 deleted, 21656 bad variables, 21658 too long): that
+one rejection creates no message, so the text that follows is the only delivery. Every other
+error of the send itself is classified as before (:mod:`platforms.twilio_common`).
 """
 
 from __future__ import annotations
@@ -39,6 +60,13 @@ from platforms.twilio_common import (
     normalize_e164,
     status_callback_url,
 )
+from platforms.whatsapp_content import (
+    ContentApi,
+    ContentStore,
+    ContentUnavailable,
+    QuickReplyContents,
+)
+from platforms.whatsapp_quick_reply import QuickReplyPlan, plan_quick_reply
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -47,6 +75,12 @@ log = logging.getLogger(__name__)
 
 SESSION_WINDOW = timedelta(hours=24)
 PREFIX = "whatsapp:"
+# Twilio's synchronous refusals of a content send that create no message, so numbered text may
+# follow: ContentSid unknown (deleted), ContentVariables invalid, a parameter over its limit.
+CONTENT_REFUSED_CODES = frozenset({"21655", "21656", "21658"})
+# Reason codes, beyond plan_quick_reply's, for a message that went as numbered text.
+CONTENT_UNAVAILABLE = "content_unavailable"
+CONTENT_REFUSED = "content_refused"
 
 # address (bare E.164) -> when the patient last wrote to us, or None; may be a coroutine function.
 LastInboundLookup = Callable[[str], "datetime | Awaitable[datetime | None] | None"]
@@ -75,7 +109,9 @@ class WhatsAppSender:
         window: timedelta = SESSION_WINDOW,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         transport: httpx.AsyncBaseTransport | None = None,
+        quick_replies: QuickReplyContents | None = None,
     ) -> None:
+        """``quick_replies``: the Content resources for buttons; None sends numbered text."""
         if not from_number:
             raise ConfigurationError("WhatsApp needs TWILIO_WHATSAPP_FROM to be set")
         self.from_address = from_number if from_number.startswith(PREFIX) else PREFIX + from_number
@@ -84,6 +120,7 @@ class WhatsAppSender:
         self.clock = clock
         self.window = window
         self.status_callback = status_callback
+        self.quick_replies = quick_replies
         self._messages = TwilioMessages(
             account_sid,
             auth_token,
@@ -94,18 +131,33 @@ class WhatsAppSender:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, last_inbound_at: LastInboundLookup | None = None
+        cls,
+        settings: Settings,
+        *,
+        last_inbound_at: LastInboundLookup | None = None,
+        content_store: ContentStore | None = None,
     ) -> WhatsAppSender:
-        """Build from ``TWILIO_*`` (incl. ``TWILIO_WHATSAPP_CONTENT_SIDS``) and the lookup."""
+        """Build from ``TWILIO_*`` (incl. ``TWILIO_WHATSAPP_CONTENT_SIDS``) and the lookup.
+
+        With ``WHATSAPP_QUICK_REPLIES`` on, options go as buttons whose contents are kept in
+        ``content_store`` (Postgres in the processes; None keeps them in memory only).
+        """
+        account_sid = settings.twilio_account_sid or ""
         token = settings.twilio_auth_token
+        auth_token = token.get_secret_value() if token else ""
+        quick_replies = None
+        if settings.whatsapp_quick_replies:
+            api = ContentApi(account_sid, auth_token, base_url=settings.twilio_content_base_url)
+            quick_replies = QuickReplyContents(api, store=content_store)
         return cls(
-            settings.twilio_account_sid or "",
-            token.get_secret_value() if token else "",
+            account_sid,
+            auth_token,
             from_number=settings.twilio_whatsapp_from or "",
             content_sids=settings.twilio_whatsapp_content_sids,
             last_inbound_at=last_inbound_at,
             api_base_url=settings.twilio_api_base_url,
             status_callback=status_callback_url(settings.public_base_url),
+            quick_replies=quick_replies,
         )
 
     async def in_window(self, number: str) -> bool:
@@ -122,42 +174,95 @@ class WhatsAppSender:
         return self.clock() - last < self.window
 
     async def send(self, address: str, message: OutboundMessage) -> Receipt:
-        """Send free-form text inside the window, else the kind's approved template."""
+        """Inside the window: buttons, else numbered text; outside: the kind's approved template."""
         number = normalize_e164(address)
         params: dict[str, Any] = {"to": PREFIX + number, "from_": self.from_address}
-        if await self.in_window(number):
-            body = with_numbered_options(message.text, message.options)
-            if len(body) > WHATSAPP_MAX_CHARS:
-                raise PermanentError(
-                    f"WhatsApp text too long: {len(body)} characters, at most {WHATSAPP_MAX_CHARS}",
-                    code="too_long",
-                )
-            params["body"] = body
-            mode = "freeform"
-        else:
-            content_sid = self.content_sids.get(message.kind)
-            if not content_sid:
-                raise PermanentError(
-                    f"template required: no approved WhatsApp template for kind {message.kind!r} "
-                    "and the patient has not written in the last 24 hours",
-                    code="template_required",
-                )
-            params["content_sid"] = content_sid
-            params["content_variables"] = json.dumps(message.variables, ensure_ascii=False)
-            mode = "template"
         if self.status_callback:
             params["status_callback"] = self.status_callback
+        if not await self.in_window(number):
+            return await self._send_template(params, message)
+        why: dict[str, Any] = {}
+        if message.options and self.quick_replies is not None:
+            plan = plan_quick_reply(message.text, message.options)
+            if isinstance(plan, QuickReplyPlan):
+                sent = await self._send_quick_reply(params, plan, self.quick_replies, why)
+                if sent is not None:
+                    return sent
+            else:
+                why["quick_reply_fallback"] = plan
+            log.info("whatsapp quick replies not used", extra=why)
+        body = with_numbered_options(message.text, message.options)
+        if len(body) > WHATSAPP_MAX_CHARS:
+            raise PermanentError(
+                f"WhatsApp text too long: {len(body)} characters, at most {WHATSAPP_MAX_CHARS}",
+                code="too_long",
+            )
+        return await self._create(params | {"body": body}, "freeform", why)
+
+    async def _send_quick_reply(
+        self,
+        params: dict[str, Any],
+        plan: QuickReplyPlan,
+        contents: QuickReplyContents,
+        why: dict[str, Any],
+    ) -> Receipt | None:
+        """Send ``plan`` as buttons; None (with ``why`` filled in) when text must go instead."""
+        try:
+            content_sid = await contents.content_sid(plan.layout)
+        except ContentUnavailable as exc:
+            why.update(
+                quick_reply_fallback=CONTENT_UNAVAILABLE,
+                error_class=str(exc.error_class),
+                error_code=exc.code,
+            )
+            return None
+        variables = json.dumps(plan.variables, ensure_ascii=False)
+        try:
+            return await self._create(
+                params | {"content_sid": content_sid, "content_variables": variables},
+                "quick_reply",
+                {"buttons": plan.layout.buttons},
+            )
+        except PermanentError as exc:
+            if exc.code not in CONTENT_REFUSED_CODES:
+                raise
+            if exc.code == "21655":  # deleted at Twilio: the next message creates a new one
+                await contents.forget(plan.layout, content_sid)
+            why.update(
+                quick_reply_fallback=CONTENT_REFUSED,
+                error_class=str(exc.error_class),
+                error_code=exc.code,
+            )
+            return None
+
+    async def _send_template(self, params: dict[str, Any], message: OutboundMessage) -> Receipt:
+        content_sid = self.content_sids.get(message.kind)
+        if not content_sid:
+            raise PermanentError(
+                f"template required: no approved WhatsApp template for kind {message.kind!r} "
+                "and the patient has not written in the last 24 hours",
+                code="template_required",
+            )
+        params = params | {
+            "content_sid": content_sid,
+            "content_variables": json.dumps(message.variables, ensure_ascii=False),
+        }
+        return await self._create(params, "template", {})
+
+    async def _create(self, params: dict[str, Any], mode: str, extra: dict[str, Any]) -> Receipt:
         result = await self._messages.create(**params)
         log.info("whatsapp sent sid=%s mode=%s", result["sid"], mode)
         return Receipt(
             provider_message_id=result["sid"],
             channel=Channel.WHATSAPP,
-            response={**result, "mode": mode},
+            response={**result, "mode": mode, **extra},
         )
 
     async def aclose(self) -> None:
         """Release connections; safe to call twice."""
         await self._messages.aclose()
+        if self.quick_replies is not None:
+            await self.quick_replies.aclose()
 
 
 __all__ = ["SESSION_WINDOW", "LastInboundLookup", "WhatsAppSender"]

@@ -16,11 +16,33 @@ Usage::
         ...
         assert tw.messages[0].body == "..."
 
+The Content API (``content.twilio.com``, served on the same loopback base URL, as the sender's
+``TWILIO_API_BASE_URL`` fallback expects) takes ``POST /v1/Content`` with the JSON body Twilio
+documents (``friendly_name``, ``language``, ``variables``, ``types``) and validates it as Twilio's
+docs state: ``language`` and ``types`` required, ``twilio/quick-reply`` with ``body`` of at most
+1,024 characters and 1 to 10 ``actions`` of ``title`` (at most 20 characters) and ``id`` (at most
+200), no other properties, at most 100 variables with keys of at most 16 characters and values of
+at most 255 (https://www.twilio.com/docs/content/twilio-quick-reply,
+https://www.twilio.com/docs/content/using-variables-with-content-api). A body that is not the
+expected JSON is 400 / 70002 "Bad request"; a value over its limit is 400 / 21658 "Parameter
+exceeded character limit" (both codes documented for these cases; Twilio does not document a
+code per field). Created contents answer ``201`` with the resource (``sid`` "HX" + 32 hex) and are
+kept in :attr:`FakeTwilio.contents`; ``GET /v1/Content/{sid}`` fetches one.
+
+A message created with the ``ContentSid`` of such a content is rendered: ``ContentVariables``
+(a JSON object, else 21656) replace the ``{{n}}`` placeholders, the rendered title, id and body
+must fit their limits (else 21658), and :attr:`TwilioCall.rendered` holds the result for the test
+(``call.buttons`` lists ``(title, id)``). A well-formed ``HX`` SID the fake does not hold (deleted
+with :meth:`FakeTwilio.delete_content`, or never created) is 400 / 21655. A malformed placeholder
+SID such as ``HX1`` stands for an approved template made in the Console, which the fake cannot
+know: it is accepted and not rendered.
+
 Scripting: ``fail_next(code, status=400, message=..., to=..., times=..., retry_after=...)`` and
 shortcuts (``fail_next_opted_out``, ``fail_next_invalid_number``, ``fail_next_not_mobile``,
 ``fail_next_rate_limited``, ``fail_next_template_required``, ``fail_next_blocked``,
 ``fail_next_server_error``), ``opt_out(number)`` for a persistent 21610, ``latency`` and
-``rate_limit_per_second`` (429 / 20429 above N per second). Build webhook forms with
+``rate_limit_per_second`` (429 / 20429 above N per second); ``fail_next_content(code, status,
+...)`` for Content API creations. Build webhook forms with
 :func:`inbound_form` and :func:`status_form`.
 """
 
@@ -50,6 +72,36 @@ from tests.fakes._server import LoopbackServer, parse_body
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_AUTH_TOKEN = "fake-auth-token"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
+_PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+# Content API limits (docs cited in the module docstring).
+QUICK_REPLY_BODY_MAX = 1024
+QUICK_REPLY_ACTIONS_MAX = 10
+QUICK_REPLY_TITLE_MAX = 20
+QUICK_REPLY_ID_MAX = 200
+VARIABLES_MAX = 100
+VARIABLE_KEY_MAX = 16
+VARIABLE_VALUE_MAX = 255
+CONTENT_VARIABLE_VALUE_MAX = 1600  # per value sent in ContentVariables (error 21658's page)
+TEXT_BODY_MAX = 1600
+CONTENT_TYPES = frozenset(
+    {
+        "twilio/text",
+        "twilio/media",
+        "twilio/location",
+        "twilio/list-picker",
+        "twilio/call-to-action",
+        "twilio/quick-reply",
+        "twilio/card",
+        "twilio/catalog",
+        "twilio/carousel",
+        "twilio/flows",
+        "twilio/schedule",
+        "whatsapp/card",
+        "whatsapp/authentication",
+        "whatsapp/flows",
+    }
+)
 _MESSAGES = {
     20003: "Authenticate",
     20429: "Too Many Requests",
@@ -59,9 +111,13 @@ _MESSAGES = {
     21604: "A 'To' phone number is required.",
     21610: "Attempt to send to unsubscribed recipient",
     21614: "'To' number is not a valid mobile number",
+    21655: "The ContentSid is Invalid",
+    21656: "The ContentVariables Parameter is invalid",
+    21658: "Parameter exceeded character limit",
     63014: "The message could not be delivered because the user has blocked this sender",
     63016: "Failed to send freeform message because you are outside the allowed window. "
     "If you are using WhatsApp, please use a Message Template.",
+    70002: "Bad request",
 }
 
 
@@ -76,6 +132,16 @@ class TwilioCall:
     authorized: bool
     status: int = 0
     response: dict[str, Any] = field(default_factory=dict)
+    # A message sent with the ContentSid of a content the fake holds, rendered with its variables:
+    # {"type": "twilio/quick-reply", "body": ..., "actions": [{"title": ..., "id": ...}]}.
+    rendered: dict[str, Any] | None = None
+
+    @property
+    def buttons(self) -> list[tuple[str, str | None]]:
+        """The rendered quick-reply buttons as ``(title, id)``; empty for any other message."""
+        if not self.rendered or self.rendered.get("type") != "twilio/quick-reply":
+            return []
+        return [(a["title"], a.get("id")) for a in self.rendered["actions"]]
 
     @property
     def to(self) -> str | None:
@@ -137,6 +203,10 @@ class FakeTwilio:
         self.latency = latency
         self.rate_limit_per_second = rate_limit_per_second
         self.calls: list[TwilioCall] = []
+        # Content API: POST /v1/Content requests (failed or not) and the contents created.
+        self.content_calls: list[TwilioCall] = []
+        self.contents: dict[str, dict[str, Any]] = {}
+        self._content_failures: list[_Failure] = []
         self._failures: list[_Failure] = []
         self._opted_out: set[str] = set()
         self._stored: dict[str, dict[str, Any]] = {}
@@ -188,12 +258,25 @@ class FakeTwilio:
             await asyncio.sleep(0.01)
         return found
 
+    @property
+    def contents_created(self) -> list[TwilioCall]:
+        """Successful ``POST /v1/Content`` requests, oldest first."""
+        with self._lock:
+            return [c for c in self.content_calls if c.status == 201]
+
     def reset(self) -> None:
-        """Forget calls, failures and opt-outs."""
+        """Forget calls, failures and opt-outs (contents stay, as they do in a Twilio account)."""
         with self._lock:
             self.calls.clear()
+            self.content_calls.clear()
             self._failures.clear()
+            self._content_failures.clear()
             self._opted_out.clear()
+
+    def delete_content(self, sid: str) -> None:
+        """Delete a content, as in the Console: later sends with its SID fail with 21655."""
+        with self._lock:
+            self.contents.pop(sid, None)
 
     # -- scripting -------------------------------------------------------------------------
 
@@ -236,6 +319,23 @@ class FakeTwilio:
     def fail_next_server_error(self, status: int = 500, **match: Any) -> None:
         self.fail_next(20500, status, "Internal Server Error", **match)
 
+    def fail_next_content(
+        self,
+        code: int,
+        status: int = 400,
+        message: str | None = None,
+        *,
+        times: int = 1,
+        retry_after: float | None = None,
+    ) -> None:
+        """Answer the next ``times`` Content API creations with this error."""
+        with self._lock:
+            self._content_failures.append(
+                _Failure(
+                    code, status, message or _MESSAGES.get(code, "Error"), None, times, retry_after
+                )
+            )
+
     def opt_out(self, number: str) -> None:
         """Every later message to ``number`` (SMS or WhatsApp) fails with 21610."""
         with self._lock:
@@ -249,6 +349,8 @@ class FakeTwilio:
             routes=[
                 Route(f"{base}/Messages.json", self._create, methods=["POST"]),
                 Route(f"{base}/Messages/{{sid}}.json", self._fetch, methods=["GET"]),
+                Route("/v1/Content", self._create_content, methods=["POST"]),
+                Route("/v1/Content/{sid}", self._fetch_content, methods=["GET"]),
             ]
         )
 
@@ -307,12 +409,67 @@ class FakeTwilio:
             return _error(21603, 400, _MESSAGES[21603])
         if not (call.body or call.content_sid or call.params.get("MediaUrl")):
             return _error(21602, 400, _MESSAGES[21602])
+        if call.content_sid:
+            refused = self._render_content(call)
+            if refused is not None:
+                return refused
         return 201, self._resource(call), {}
+
+    def _render_content(
+        self, call: TwilioCall
+    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """Render a send by ContentSid into ``call.rendered``; Twilio's error when it would fail."""
+        sid = call.content_sid or ""
+        with self._lock:
+            content = self.contents.get(sid)
+        if content is None:
+            # A placeholder SID (HX1) stands for an approved Console template: not rendered.
+            return _error(21655, 400, _MESSAGES[21655]) if _CONTENT_SID.match(sid) else None
+        raw = call.params.get("ContentVariables")
+        try:
+            sent = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            return _error(21656, 400, _MESSAGES[21656])
+        if not isinstance(sent, dict) or not all(
+            isinstance(v, str | int | float) for v in sent.values()
+        ):
+            return _error(21656, 400, _MESSAGES[21656])
+        values = {**(content.get("variables") or {}), **{k: str(v) for k, v in sent.items()}}
+        if any(len(v) > CONTENT_VARIABLE_VALUE_MAX for v in values.values()):
+            return _error(21658, 400, _MESSAGES[21658])
+
+        def fill(template: str) -> str:
+            return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+        types = content["types"]
+        if "twilio/quick-reply" in types:
+            spec = types["twilio/quick-reply"]
+            actions: list[dict[str, Any]] = [
+                {"title": fill(a["title"]), "id": fill(a["id"]) if "id" in a else None}
+                for a in spec["actions"]
+            ]
+            rendered: dict[str, Any] = {
+                "type": "twilio/quick-reply",
+                "body": fill(spec["body"]),
+                "actions": actions,
+            }
+            too_long = len(rendered["body"]) > QUICK_REPLY_BODY_MAX or any(
+                len(a["title"]) > QUICK_REPLY_TITLE_MAX or len(a["id"] or "") > QUICK_REPLY_ID_MAX
+                for a in actions
+            )
+            if too_long:
+                return _error(21658, 400, _MESSAGES[21658])
+        elif "twilio/text" in types:
+            rendered = {"type": "twilio/text", "body": fill(types["twilio/text"]["body"])}
+        else:
+            rendered = {"type": next(iter(types))}
+        call.rendered = rendered
+        return None
 
     def _resource(self, call: TwilioCall) -> dict[str, Any]:
         sid = "SM" + uuid.uuid4().hex
         now = formatdate(usegmt=True)
-        body = call.body or ""
+        body = call.body or (call.rendered or {}).get("body") or ""
         _, segments = count_segments(body)
         resource = {
             "account_sid": self.account_sid,
@@ -352,6 +509,82 @@ class FakeTwilio:
             return JSONResponse(payload, status_code=status)
         return JSONResponse(resource)
 
+    async def _create_content(self, request: Request) -> Response:
+        raw = await request.body()
+        call = TwilioCall(
+            method="POST",
+            path=request.url.path,
+            account_sid="",
+            params={},
+            authorized=self._authorized(request),
+        )
+        status, payload, headers = self._answer_content(request, raw, call)
+        call.status, call.response = status, payload
+        with self._lock:
+            self.content_calls.append(call)
+        return JSONResponse(payload, status_code=status, headers=headers)
+
+    def _answer_content(
+        self, request: Request, raw: bytes, call: TwilioCall
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if not call.authorized:
+            return _error(20003, 401, "Authenticate")
+        call.account_sid = self.account_sid
+        with self._lock:
+            if self._content_failures:
+                failure = self._content_failures[0]
+                failure.remaining -= 1
+                if failure.remaining <= 0:
+                    self._content_failures.pop(0)
+                return _error(
+                    failure.code, failure.status, failure.message, retry_after=failure.retry_after
+                )
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            return _error(70002, 400, "Bad request: the body must be JSON (application/json)")
+        try:
+            body = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(70002, 400, "Bad request: the body is not valid JSON")
+        if not isinstance(body, dict):
+            return _error(70002, 400, "Bad request: the body must be a JSON object")
+        call.params = body
+        problem = _content_problem(body)
+        if problem is not None:
+            return _error(problem[0], 400, problem[1])
+        sid = "HX" + uuid.uuid4().hex
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        url = f"https://content.twilio.com/v1/Content/{sid}"
+        resource = {
+            "account_sid": self.account_sid,
+            "date_created": now,
+            "date_updated": now,
+            "friendly_name": body.get("friendly_name") or "",
+            "language": body["language"],
+            "links": {
+                "approval_create": f"{url}/ApprovalRequests/whatsapp",
+                "approval_fetch": f"{url}/ApprovalRequests",
+            },
+            "sid": sid,
+            "types": body["types"],
+            "url": url,
+            "variables": body.get("variables") or {},
+        }
+        with self._lock:
+            self.contents[sid] = resource
+        return 201, resource, {}
+
+    async def _fetch_content(self, request: Request) -> Response:
+        if not self._authorized(request):
+            status, payload, _ = _error(20003, 401, "Authenticate")
+            return JSONResponse(payload, status_code=status)
+        with self._lock:
+            resource = self.contents.get(request.path_params["sid"])
+        if resource is None:
+            status, payload, _ = _error(20404, 404, "The requested resource was not found")
+            return JSONResponse(payload, status_code=status)
+        return JSONResponse(resource)
+
     def _over_rate(self) -> bool:
         if not self.rate_limit_per_second:
             return False
@@ -363,6 +596,77 @@ class FakeTwilio:
                 return True
             self._recent.append(now)
         return False
+
+
+def _content_problem(body: dict[str, Any]) -> tuple[int, str] | None:
+    """What Twilio would refuse in a Content create body: ``(code, message)``, or None."""
+    bad = 70002
+    too_long = 21658
+    if not isinstance(body.get("language"), str) or not body["language"]:
+        return bad, "Bad request: language is required"
+    if "friendly_name" in body and not isinstance(body["friendly_name"], str):
+        return bad, "Bad request: friendly_name must be a string"
+    variables = body.get("variables", {})
+    if variables is None:
+        variables = {}
+    if not isinstance(variables, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in variables.items()
+    ):
+        return bad, "Bad request: variables must map names to strings"
+    if len(variables) > VARIABLES_MAX:
+        return bad, f"Bad request: at most {VARIABLES_MAX} variables"
+    for key, value in variables.items():
+        if not key or " " in key or len(key) > VARIABLE_KEY_MAX:
+            return too_long, f"{_MESSAGES[too_long]}: variable name over {VARIABLE_KEY_MAX}"
+        if len(value) > VARIABLE_VALUE_MAX:
+            return too_long, f"{_MESSAGES[too_long]}: variable value over {VARIABLE_VALUE_MAX}"
+    types = body.get("types")
+    if not isinstance(types, dict) or not types:
+        return bad, "Bad request: types is required"
+    for name, spec in types.items():
+        if name not in CONTENT_TYPES:
+            return bad, f"Bad request: unknown content type {name!r}"
+        if not isinstance(spec, dict):
+            return bad, f"Bad request: {name} must be an object"
+    if "twilio/text" in types:
+        text = types["twilio/text"]
+        if set(text) - {"body"} or not isinstance(text.get("body"), str) or not text["body"]:
+            return bad, "Bad request: twilio/text takes a body only"
+        if len(text["body"]) > TEXT_BODY_MAX:
+            return too_long, f"{_MESSAGES[too_long]}: twilio/text body"
+    if "twilio/quick-reply" in types:
+        return _quick_reply_problem(types["twilio/quick-reply"])
+    return None
+
+
+def _quick_reply_problem(spec: dict[str, Any]) -> tuple[int, str] | None:
+    bad = 70002
+    too_long = 21658
+    if set(spec) - {"body", "actions"}:
+        return bad, "Bad request: twilio/quick-reply takes body and actions only"
+    body = spec.get("body")
+    if not isinstance(body, str) or not body:
+        return bad, "Bad request: twilio/quick-reply body is required"
+    if len(body) > QUICK_REPLY_BODY_MAX:
+        return too_long, f"{_MESSAGES[too_long]}: body over {QUICK_REPLY_BODY_MAX}"
+    actions = spec.get("actions")
+    if not isinstance(actions, list) or not 1 <= len(actions) <= QUICK_REPLY_ACTIONS_MAX:
+        return bad, f"Bad request: 1 to {QUICK_REPLY_ACTIONS_MAX} quick-reply actions"
+    for action in actions:
+        if not isinstance(action, dict) or set(action) - {"type", "title", "id"}:
+            return bad, "Bad request: a quick-reply action takes type, title and id"
+        if action.get("type", "QUICK_REPLY") != "QUICK_REPLY":
+            return bad, "Bad request: quick-reply action type must be QUICK_REPLY"
+        title, ident = action.get("title"), action.get("id")
+        if not isinstance(title, str) or not title:
+            return bad, "Bad request: a quick-reply action needs a title"
+        if ident is not None and not isinstance(ident, str):
+            return bad, "Bad request: a quick-reply id must be a string"
+        if len(title) > QUICK_REPLY_TITLE_MAX:
+            return too_long, f"{_MESSAGES[too_long]}: title over {QUICK_REPLY_TITLE_MAX}"
+        if ident is not None and len(ident) > QUICK_REPLY_ID_MAX:
+            return too_long, f"{_MESSAGES[too_long]}: id over {QUICK_REPLY_ID_MAX}"
+    return None
 
 
 def _error(
