@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from bot import engine, texts
+from bot.button_turn import try_dose_button_turn
 from bot.context import BotContext
 from bot.conversation import Conversation, Reply, Turn, clear_options, issue_options
 from bot.delivery import send_replies
@@ -62,14 +63,20 @@ async def store_inbound(pool: asyncpg.Pool, event: InboundEvent, raw_payload: di
         )
 
 
-async def process_inbound(ctx: BotContext, inbound_id: UUID) -> None:
+async def process_inbound(
+    ctx: BotContext, inbound_id: UUID, event: InboundEvent | None = None
+) -> None:
     """Run the dialog for one stored update, save the state, then send the replies.
 
     A row already processed (or failed) is left alone, so a redelivery has no second effect. An
     internal error rolls the turn back, marks the row failed with the error's class name only and
-    answers "something went wrong, please try again".
+    answers "something went wrong, please try again". ``event``: the update as the caller stored
+    it, when it has it; a Taken or Skip press then takes the one-round-trip turn
+    (:mod:`bot.button_turn`) when that applies.
     """
     try:
+        if event is not None and await try_dose_button_turn(ctx, inbound_id, event):
+            return
         outcome = await _run_turn(ctx, inbound_id)
     except Exception as exc:
         logger.exception(

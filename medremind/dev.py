@@ -199,4 +199,4 @@ async def telegram_polling(ctx: BotContext, stop: asyncio.Event) -> None:
                 continue
             inbound_id = await store_inbound(ctx.pool, event, raw)
             if inbound_id is not None:
-                await process_inbound(ctx, inbound_id)
+                await process_inbound(ctx, inbound_id, event)

@@ -126,17 +126,16 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
             return
         mark_sensitive(row["medication_name"])
         if row["status"] in FINAL_STATUSES:
-            turn.say(turn.t("answer_already", status=turn.t(f"status_{row['status']}")), edit=edit)
+            turn.say(already_recorded_text(turn.locale, row["status"]), edit=edit)
             return
         result = await record_dose_answer(turn, answer)
     if getattr(result, "already_answered", False) and str(result.status) in FINAL_STATUSES:
-        turn.say(turn.t("answer_already", status=turn.t(f"status_{result.status}")), edit=edit)
+        turn.say(already_recorded_text(turn.locale, str(result.status)), edit=edit)
         return
-    zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
+    timezone = turn.patient["timezone"] if turn.patient is not None else "UTC"
+    zone = ZoneInfo(timezone)
     if answer.answer == "taken":
-        message = turn.t(
-            "answer_taken", time=texts.fmt_time(turn.now.astimezone(zone), turn.locale)
-        )
+        message = taken_text(turn.locale, turn.now, timezone)
     elif answer.answer == "snoozed":
         until = turn.now + timedelta(minutes=answer.snooze_minutes or DEFAULT_SNOOZE_MINUTES)
         message = turn.t("answer_snoozed", time=texts.fmt_time(until.astimezone(zone), turn.locale))
@@ -153,6 +152,18 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
     else:
         message = turn.t("answer_skipped")
     turn.say(message, edit=edit)
+
+
+def already_recorded_text(locale: str, status: str) -> str:
+    """What a second answer to a dose with a final answer (``status``) hears."""
+    return texts.text(locale, "answer_already", status=texts.text(locale, f"status_{status}"))
+
+
+def taken_text(locale: str, now: datetime, timezone: str) -> str:
+    """The acknowledgement of Taken, with the time of the answer in the patient's zone."""
+    return texts.text(
+        locale, "answer_taken", time=texts.fmt_time(now.astimezone(ZoneInfo(timezone)), locale)
+    )
 
 
 def _scheduler_recorder() -> Any:

@@ -68,7 +68,7 @@ async def accept(
         inbound_series(channel, "duplicate").inc()
         return None
     inbound_series(channel, "stored").inc()
-    return BackgroundTask(after_response, state, inbound_id)
+    return BackgroundTask(after_response, state, inbound_id, event)
 
 
 def _without_nul(value: Any) -> Any:
@@ -92,24 +92,36 @@ def _without_nul(value: Any) -> Any:
 _EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(InboundEvent))
 
 
-async def after_response(state: WebState, inbound_id: uuid.UUID) -> None:
-    """Run after the 200: detach the processing, or do it here when too much is in flight."""
+async def after_response(
+    state: WebState, inbound_id: uuid.UUID, event: InboundEvent | None = None
+) -> None:
+    """Run after the 200: detach the processing, or do it here when too much is in flight.
+
+    ``event``: the update as stored, so that processing need not read it back (see
+    :func:`bot.intake.process_inbound`).
+    """
     if not state.detach_processing or len(state.processing) >= MAX_DETACHED:
-        await process(state, inbound_id)
+        await process(state, inbound_id, event)
         return
-    task = asyncio.create_task(_process_in_slot(state, inbound_id), name=f"inbound-{inbound_id}")
+    task = asyncio.create_task(
+        _process_in_slot(state, inbound_id, event), name=f"inbound-{inbound_id}"
+    )
     state.processing.add(task)
     task.add_done_callback(state.processing.discard)
 
 
-async def _process_in_slot(state: WebState, inbound_id: uuid.UUID) -> None:
+async def _process_in_slot(
+    state: WebState, inbound_id: uuid.UUID, event: InboundEvent | None
+) -> None:
     if state.processing_slots is None:
         state.processing_slots = asyncio.Semaphore(processing_capacity(state.settings.db_pool_max))
     async with state.processing_slots:
-        await process(state, inbound_id)
+        await process(state, inbound_id, event)
 
 
-async def process(state: WebState, inbound_id: uuid.UUID) -> None:
+async def process(
+    state: WebState, inbound_id: uuid.UUID, event: InboundEvent | None = None
+) -> None:
     """Run the conversation engine on one stored update; failures stay in the row for a retry."""
     if state.bot_context is None:
         # No conversation engine configured in this app: the row waits for one that has it.
@@ -117,7 +129,7 @@ async def process(state: WebState, inbound_id: uuid.UUID) -> None:
     from bot.intake import process_inbound
 
     try:
-        await process_inbound(state.bot_context, inbound_id)
+        await process_inbound(state.bot_context, inbound_id, event)
     except asyncio.CancelledError:
         raise
     except Exception:

@@ -64,6 +64,8 @@ class Bot:
     twilio: FakeTwilio
     clock: Clock
     chats: dict[str, int] = field(default_factory=dict)
+    # True: updates are processed without their event, so every press takes the general turn.
+    general_turn: bool = False
 
     @staticmethod
     def new_chat() -> int:
@@ -75,7 +77,9 @@ class Bot:
         assert event is not None
         inbound_id = await store_inbound(self.ctx.pool, event, update)
         if inbound_id is not None:
-            await process_inbound(self.ctx, inbound_id)
+            # With the stored event, as the web process hands it on (a Taken or Skip press takes
+            # the one-round-trip turn); ``general_turn`` drives the general turn instead.
+            await process_inbound(self.ctx, inbound_id, None if self.general_turn else event)
         return inbound_id
 
     async def send(self, chat: int, text: str, **kwargs: Any) -> list[TelegramCall]:
@@ -131,7 +135,7 @@ class Bot:
         event = parse_twilio_inbound(form)
         inbound_id = await store_inbound(self.ctx.pool, event, dict(form))
         if inbound_id is not None:
-            await process_inbound(self.ctx, inbound_id)
+            await process_inbound(self.ctx, inbound_id, None if self.general_turn else event)
         return self.twilio.messages[before:]
 
     def sms_to(self, number: str) -> list[TwilioCall]:
