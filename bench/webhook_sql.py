@@ -5,6 +5,10 @@ own loop over fresh rows on one connection (as the app role, as the web pool doe
 backend's CPU time from /proc before and after: server-side microseconds per statement, without
 the web process, the network stack's other users or the load generator in the figure.
 
+The web process stores the update (``insert_inbound``) and then runs the press in one round trip
+(``answer_dose_button``); the general turn's statements (``whole_turn``: BEGIN, lock, record,
+finish, COMMIT) are measured too, for comparison.
+
     BENCH_DATABASE_URL=postgresql://postgres@/postgres?host=/tmp/pg .venv/bin/python \\
         bench/webhook_sql.py --rows 2000
 
@@ -35,12 +39,12 @@ from tests.fakes.fake_telegram import callback_update  # noqa: E402
 
 
 async def _measure(url: str, rows: int) -> dict[str, float]:
-    pairs = await _seed(url, rows * 3)
+    pairs = await _seed(url, rows * 4)
     settings = load_settings({"DATABASE_URL": url})
     conn = await Database(settings).connect()
     try:
         pid = await conn.fetchval("select pg_backend_pid()")
-        groups = [pairs[i * rows : (i + 1) * rows] for i in range(3)]
+        groups = [pairs[i * rows : (i + 1) * rows] for i in range(4)]
         results: dict[str, float] = {}
 
         async def timed(name: str, items: list, body) -> None:
@@ -126,6 +130,20 @@ async def _measure(url: str, rows: int) -> dict[str, float]:
                 )
 
         await timed("whole_turn", groups[2], whole_turn)
+
+        async def one_round_trip(pair: tuple) -> None:
+            chat, dose = pair
+            row = await conn.fetchrow(
+                query("dose_answers", "answer_dose_button"),
+                stored[chat],
+                dose,
+                "taken",
+                datetime.now(UTC),
+                ["en", "es"],
+            )
+            assert row["outcome"] == "answered", row["outcome"]
+
+        await timed("answer_dose_button", groups[3], one_round_trip)
         return results
     finally:
         await conn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -60,3 +61,16 @@ async def dose_events(
             )
         )
     return ids
+
+
+async def wait_until_a_lock_is_awaited(conn: asyncpg.Connection) -> None:
+    """Return once some session of this database waits for a lock (fail after ~5 s)."""
+    for _ in range(500):
+        waiting = await conn.fetchval(
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+            " and datname = current_database()"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no session ever waited for a lock")

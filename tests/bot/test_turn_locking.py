@@ -12,7 +12,7 @@ from core.answer_buttons import dose_data
 from core.sql import query
 from platforms.telegram import parse_update
 from tests.bot.conftest import START, Bot
-from tests.bot.helpers import dose_events, registered_patient
+from tests.bot.helpers import dose_events, registered_patient, wait_until_a_lock_is_awaited
 from tests.fakes.fake_telegram import callback_update
 
 
@@ -65,15 +65,7 @@ async def test_patient_changed_while_the_turn_waited_is_read_again(
         )
         before = len(bot.telegram.calls)
         press = asyncio.create_task(process_inbound(bot.ctx, inbound_id))
-        for _ in range(500):
-            waiting = await admin_conn.fetchval(
-                "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                " and datname = current_database()"
-            )
-            if waiting:
-                break
-            await asyncio.sleep(0.01)
-        assert waiting, "the press never waited for the conversation lock"
+        await wait_until_a_lock_is_awaited(admin_conn)  # the press waits for the conversation
         await transaction.commit()
     finally:
         await other.close()
