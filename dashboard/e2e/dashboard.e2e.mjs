@@ -96,6 +96,8 @@ try {
     check(detail.includes("3 of 4 doses taken"), "the adherence chart summary");
     check(detail.includes("Seededol") && detail.includes("08:00, 20:00"), "medicine and schedule");
     check(detail.includes("Luis Seeded"), "the caregiver");
+    // Seeded without a timezone of their own: quiet hours follow the patient's zone.
+    check(detail.includes("quiet hours in the patient's time zone"), "the caregiver's quiet-hours zone");
     await shot(page, "desktop", "patient-adherence");
     log("seeded patient: adherence, last answer, channels, medicines, caregiver");
 

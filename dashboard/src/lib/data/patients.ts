@@ -171,12 +171,14 @@ export interface CaregiverRow {
   alert_delay_minutes: number;
   share_details: boolean;
   active: boolean;
+  /** IANA zone for the caregiver's quiet hours; null: the patient's zone. */
+  timezone: string | null;
 }
 
 /** The patient's caregivers. */
 export async function caregivers(tx: Tx, patientId: string): Promise<CaregiverRow[]> {
   return tx<CaregiverRow[]>`
-    select id, name, channel, address, alert_delay_minutes, share_details, active
+    select id, name, channel, address, alert_delay_minutes, share_details, active, timezone
       from caregivers where patient_id = ${patientId} order by created_at`;
 }
 

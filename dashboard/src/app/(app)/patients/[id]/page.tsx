@@ -151,6 +151,7 @@ export default async function PatientPage({ params }: { params: Promise<{ id: st
                 <li key={c.id}>
                   <strong>{c.name}</strong> · {c.channel} {c.address} · alerted after {c.alert_delay_minutes} min
                   {c.share_details ? " · may see medicine names" : " · generic alerts"}
+                  {c.timezone ? ` · quiet hours in ${c.timezone}` : " · quiet hours in the patient's time zone"}
                   {c.active ? "" : " · inactive"}
                 </li>
               ))}
