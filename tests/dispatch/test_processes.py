@@ -113,6 +113,24 @@ async def _counts(conn: asyncpg.Connection) -> dict[str, int]:
     return {r["status"]: r["count"] for r in rows}
 
 
+async def _wait_listening(
+    conn: asyncpg.Connection, count: int, workers: Workers, timeout: float = 120
+) -> None:
+    """Wait until ``count`` sessions LISTEN for due messages (a hang guard, not a timing test)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listening = await conn.fetchval(
+            "select count(*) from pg_stat_activity"
+            " where datname = current_database() and query ilike 'listen%medremind_due%'"
+        )
+        if listening >= count:
+            return
+        if time.monotonic() > deadline:
+            details = {n: workers.stderr(n)[-500:] for n in workers.procs}
+            raise AssertionError(f"{listening} of {count} workers listen; stderr: {details}")
+        await asyncio.sleep(0.1)
+
+
 async def _wait_terminal(
     conn: asyncpg.Connection, total: int, workers: Workers, timeout: float = 240
 ) -> dict[str, int]:
@@ -132,9 +150,12 @@ async def test_four_workers_send_each_message_exactly_once(
     admin_conn: asyncpg.Connection, workers: Workers
 ) -> None:
     total = 5000 if STRESS else 2000
-    await _insert_due(admin_conn, total)
     for i in range(4):
         workers.start(f"w{i}", batch=100, concurrency=64)
+    # The messages arrive once every worker listens: on a busy machine the first worker up would
+    # otherwise send them all before the others have started, and sharing would go untested.
+    await _wait_listening(admin_conn, 4, workers)
+    await _insert_due(admin_conn, total)
 
     counts = await _wait_terminal(admin_conn, total, workers)
     workers.stop_all()
