@@ -60,7 +60,12 @@ def channel_status(settings: Settings) -> dict[Channel, tuple[bool, str]]:
         Channel.WHATSAPP: verdict(
             twilio_missing + wa_from,
             f"Twilio WhatsApp via {settings.twilio_api_base_url}; "
-            f"{templates} approved template(s) for sends outside the 24-hour window",
+            f"{templates} approved template(s) for sends outside the 24-hour window; "
+            + (
+                f"quick-reply buttons inside it (Content API at {settings.twilio_content_base_url})"
+                if settings.whatsapp_quick_replies
+                else "numbered replies inside it (WHATSAPP_QUICK_REPLIES=false)"
+            ),
         ),
         Channel.EMAIL: verdict(
             email_missing,

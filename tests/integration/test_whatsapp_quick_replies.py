@@ -18,7 +18,8 @@ import pytest
 
 from core.db import Database
 from core.settings import load_settings
-from platforms.base import Option, OutboundMessage, PermanentError
+from platforms.base import Channel, Option, OutboundMessage, PermanentError
+from platforms.registry import channel_status
 from platforms.whatsapp import WhatsAppSender
 from platforms.whatsapp_content import ContentApi, QuickReplyContents
 from platforms.whatsapp_content_store import PostgresContentStore
@@ -325,6 +326,16 @@ def test_content_api_base_url_defaults(tmp_path: Path) -> None:
         "TWILIO_CONTENT_API_BASE_URL": "http://content-proxy.internal:8081/",
     }
     assert load_settings(explicit).twilio_content_base_url == "http://content-proxy.internal:8081"
+    # `medremind check` says which way options go inside the window.
+    configured = base | {
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "token",
+        "TWILIO_WHATSAPP_FROM": "whatsapp:+15017122661",
+    }
+    on = channel_status(load_settings(configured))[Channel.WHATSAPP]
+    assert on[0] and "quick-reply buttons" in on[1] and "https://content.twilio.com" in on[1]
+    off = channel_status(load_settings(configured | {"WHATSAPP_QUICK_REPLIES": "false"}))
+    assert "WHATSAPP_QUICK_REPLIES=false" in off[Channel.WHATSAPP][1]
 
 
 async def test_no_phi_in_logs(
