@@ -13,6 +13,7 @@ this load generator and the fake Bot API: unlike rates, they barely depend on wh
 
     .venv/bin/python bench/webhook.py --phase full --requests 3000 --concurrency 8
     .venv/bin/python bench/webhook.py --phase full --web-concurrency 2   # WEB_CONCURRENCY=2
+    .venv/bin/python bench/webhook.py --phase full --rate 1000 --concurrency 40  # open loop
     .venv/bin/python bench/webhook.py --phase full --py-spy /tmp/web.raw  # folded stacks
     BENCH_DATABASE_URL=postgresql://postgres@host/postgres .venv/bin/python bench/webhook.py
 
@@ -209,11 +210,14 @@ async def _post_loop(
     bodies: list[bytes],
     latencies: list[float],
     answered_in_response: list[int],
+    pace: _Pace | None = None,
 ) -> int:
     """One keep-alive HTTP/1.1 connection posting ``bodies`` in turn; returns the error count.
 
     A minimal client on asyncio streams: httpx's own per-request overhead limits it to a couple
     of hundred requests per second on a small machine, which would measure the client instead.
+    With ``pace`` each update waits for its arrival time and its latency counts from that time,
+    so time spent waiting for a free connection counts too (no coordinated omission).
     """
     errors = 0
     reader, writer = await asyncio.open_connection(host, port)
@@ -226,7 +230,12 @@ async def _post_loop(
     try:
         while bodies:
             body = bodies.pop()
-            started = time.perf_counter()
+            if pace is not None:
+                started = pace.arrival()
+                if (delay := started - time.perf_counter()) > 0:
+                    await asyncio.sleep(delay)
+            else:
+                started = time.perf_counter()
             writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
             status_line = await reader.readline()
             length = 0
@@ -245,10 +254,24 @@ async def _post_loop(
     return errors
 
 
+class _Pace:
+    """Arrival times at a steady ``rate`` per second from now: the n-th call gets the n-th."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.start = time.perf_counter()
+        self.count = 0
+
+    def arrival(self) -> float:
+        at = self.start + self.count / self.rate
+        self.count += 1
+        return at
+
+
 async def _load(
-    base: str, updates: list[dict], concurrency: int
+    base: str, updates: list[dict], concurrency: int, rate: float | None = None
 ) -> tuple[list[float], int, float, int]:
-    """Post every update over ``concurrency`` connections.
+    """Post every update over ``concurrency`` connections, as fast as they go or at ``rate``/s.
 
     Returns the latencies (s), the errors, the wall time (s) and how many 200s answered the button
     query in their body.
@@ -259,9 +282,10 @@ async def _load(
     latencies: list[float] = []
     answered: list[int] = []
     started = time.perf_counter()
+    pace = _Pace(rate) if rate else None
     results = await asyncio.gather(
         *(
-            _post_loop(parts.hostname, parts.port, bodies, latencies, answered)
+            _post_loop(parts.hostname, parts.port, bodies, latencies, answered, pace)
             for _ in range(concurrency)
         ),
         return_exceptions=True,
@@ -396,7 +420,7 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
             web_before = _cpu_snapshot(_descendants(process.pid))
             others_before = (_cpu_seconds(os.getpid()), _cpu_seconds(telegram.proc.pid))
             latencies, errors, wall, answered = await _load(
-                base, updates[args.warmup :], args.concurrency
+                base, updates[args.warmup :], args.concurrency, args.rate
             )
             measured = [str(u["update_id"]) for u in updates[args.warmup :]]
             conn = await asyncpg.connect(url)
@@ -445,6 +469,9 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
         ),
         requests=n,
         concurrency=args.concurrency,
+        # None: closed loop (each connection posts its next update on the previous answer);
+        # a number: updates arrive at that steady rate, latency counted from each arrival.
+        offered_per_second=args.rate,
         web_concurrency=1 if ack_only else args.web_concurrency,
         errors=errors,
         stored=stats["stored"],
@@ -485,6 +512,13 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="open loop: updates arrive at this steady rate per second (Telegram sends over"
+        " up to 40 connections: use --concurrency 40); default closed loop",
+    )
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--pool-max", type=int, default=20)
     parser.add_argument(
