@@ -54,6 +54,7 @@ async def serve_dev(
     from medremind import worker_process
     from medremind.web import create_app
     from platforms.registry import build_senders
+    from platforms.whatsapp_content_store import PostgresContentStore
 
     owner = Database(settings)
     url = owner.resolve_url()
@@ -73,7 +74,10 @@ async def serve_dev(
 
         async with Database(shared) as database:
             senders = build_senders(
-                shared, console_stream=out, last_inbound_lookup=LastInboundLookup(database)
+                shared,
+                console_stream=out,
+                last_inbound_lookup=LastInboundLookup(database),
+                content_store=PostgresContentStore(database),
             )
             assert database.pool is not None
             ctx = BotContext(
