@@ -132,3 +132,13 @@ begin
                       coalesce(answer.changed, false);
 end
 $$;
+
+-- Only the service's processes call these (on Supabase, a function EXECUTE-able by PUBLIC would be
+-- callable through PostgREST's /rpc by anon and clinicians alike).
+revoke all on function public.record_final_dose_answer(uuid, text, timestamptz, text, text, uuid)
+  from public;
+revoke all on function public.answer_dose_button(uuid, uuid, text, timestamptz, text[]) from public;
+grant execute on function public.record_final_dose_answer(uuid, text, timestamptz, text, text, uuid)
+  to medremind_app, service_role;
+grant execute on function public.answer_dose_button(uuid, uuid, text, timestamptz, text[])
+  to medremind_app, service_role;

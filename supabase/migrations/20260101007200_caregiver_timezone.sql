@@ -26,3 +26,9 @@ comment on column caregivers.timezone is
   'IANA timezone of the caregiver for quiet hours; null: the patient''s timezone.';
 
 -- RLS on caregivers is untouched (still enabled, same policies): a new column inherits them.
+
+-- Not for anon (on Supabase, PostgREST's /rpc would let anyone make the server list its zone files
+-- at ~15 ms a call); whoever writes caregivers may check a zone.
+revoke all on function public.is_iana_timezone(text) from public;
+grant execute on function public.is_iana_timezone(text)
+  to authenticated, medremind_app, service_role;
