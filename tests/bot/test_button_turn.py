@@ -233,7 +233,9 @@ async def test_patient_changed_while_the_press_waited_is_read_again(
     patient = await registered_patient(bot, admin_conn, chat, timezone="UTC")
     (dose_id,) = await dose_events(admin_conn, patient["id"], [START])
     inbound_id, event = await _stored_press(bot, chat, dose_data(dose_id, "t"))
-    other = await asyncpg.connect(bot.ctx.settings.database_url.get_secret_value())
+    database_url = bot.ctx.settings.database_url
+    assert database_url is not None
+    other = await asyncpg.connect(database_url.get_secret_value())
     try:
         transaction = other.transaction()
         await transaction.start()

@@ -65,14 +65,17 @@ async def test_internal_error_answers_and_marks_failed(
     assert await admin_conn.fetchval("select step from conversations") == "idle"
     assert await admin_conn.fetchval("select count(*) from medications") == 0
     await admin_conn.execute("update patients set timezone = 'UTC'")
-    assert "Today" in (await bot.send(chat, "/today"))[-1].text or "No doses" in bot.last_text(chat)
+    today = (await bot.send(chat, "/today"))[-1]
+    assert today.text is not None
+    assert "Today" in today.text or "No doses" in bot.last_text(chat)
 
 
 async def test_corrupted_dialog_state_recovers(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     chat = bot.new_chat()
     await registered_patient(bot, admin_conn, chat)
     await admin_conn.execute("update conversations set step = 'add_end', state = '{}'::jsonb")
-    assert "went wrong" in (await bot.send(chat, "2026-05-01"))[-1].text
+    reply = (await bot.send(chat, "2026-05-01"))[-1]
+    assert reply.text is not None and "went wrong" in reply.text
     await bot.send(chat, "/help")
     assert "/add" in bot.last_text(chat)
 
@@ -92,7 +95,7 @@ async def test_appointment_buttons_on_telegram(bot: Bot, admin_conn: asyncpg.Con
     assert bot.labels(chat) == ["Confirm", "Ask to reschedule", "Cancel appointment"]
     data = dict(appointment_answer_options(appt))
     calls = await bot.press_data(chat, data["confirm"], message_id=3001)
-    assert any(c.method == "editMessageText" and "Confirmed" in c.text for c in calls)
+    assert any(c.method == "editMessageText" and "Confirmed" in (c.text or "") for c in calls)
     assert await admin_conn.fetchval("select status from appointments") == "confirmed"
     await bot.press_data(chat, data["cancel"])
     assert await admin_conn.fetchval("select status from appointments") == "cancelled"

@@ -25,12 +25,12 @@ async def test_taken_snooze_and_skip_are_recorded(bot: Bot, admin_conn: asyncpg.
     calls = await bot.press_data(chat, dose_data(taken_id, "t"), message_id=2001)
     edits = [c for c in calls if c.method == "editMessageText"]
     assert len(edits) == 1 and edits[0].params["message_id"] == 2001
-    assert "Taken at" in edits[0].text
+    assert edits[0].text is not None and "Taken at" in edits[0].text
     assert any(c.method == "answerCallbackQuery" for c in calls)
 
     calls = await bot.press_data(chat, dose_data(snooze_id, "s30"), message_id=2002)
     edit = next(c for c in calls if c.method == "editMessageText")
-    assert "remind you again" in edit.text
+    assert edit.text is not None and "remind you again" in edit.text
     # The snoozed reminder keeps Taken and the other lengths.
     assert [label for row in edit.buttons() for label, _ in row] == [
         "Taken",
@@ -88,7 +88,8 @@ async def test_two_updates_at_once_for_one_chat(bot: Bot, admin_conn: asyncpg.Co
     assert await admin_conn.fetchval("select count(*) from reminder_schedules") == 1
     conv = await admin_conn.fetchrow("select step, state from conversations")
     assert conv["step"] == "idle"
-    texts_sent = [c.text for c in bot.messages_to(chat)[-2:]]
+    # Sent messages always have text (the fake refuses an empty one), as in Bot.last_text.
+    texts_sent = [c.text or "" for c in bot.messages_to(chat)[-2:]]
     assert any("Saved" in t for t in texts_sent)
     assert any("older message" in t for t in texts_sent)  # the second tap's button expired
 
@@ -112,6 +113,7 @@ async def test_old_or_foreign_reminder_button(bot: Bot, admin_conn: asyncpg.Conn
     other = await registered_patient(bot, admin_conn, bot.new_chat())
     (foreign,) = await dose_events(admin_conn, other["id"], [START])
     calls = await bot.press_data(chat, dose_data(foreign, "t"))
+    assert calls[-1].text is not None
     assert "no longer active" in calls[-1].text or any(
         "no longer active" in (c.text or "") for c in calls
     )

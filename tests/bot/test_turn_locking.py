@@ -18,7 +18,9 @@ from tests.fakes.fake_telegram import callback_update
 
 async def _store_press(bot: Bot, chat: int, data: str):
     update = callback_update(chat, data)
-    inbound_id = await store_inbound(bot.ctx.pool, parse_update(update), update)
+    event = parse_update(update)
+    assert event is not None
+    inbound_id = await store_inbound(bot.ctx.pool, event, update)
     assert inbound_id is not None
     return inbound_id
 
@@ -47,7 +49,9 @@ async def test_patient_changed_while_the_turn_waited_is_read_again(
 
     # Another turn of this chat holds the conversation, moves the patient to Tokyo and saves the
     # conversation (as every turn does) while this press waits for the lock.
-    other = await asyncpg.connect(bot.ctx.settings.database_url.get_secret_value())
+    database_url = bot.ctx.settings.database_url
+    assert database_url is not None
+    other = await asyncpg.connect(database_url.get_secret_value())
     try:
         transaction = other.transaction()
         await transaction.start()

@@ -122,8 +122,10 @@ def test_callback_data_round_trip_and_size() -> None:
     assert callbacks.parse_dose_data(callbacks.dose_data(dose, "s60")) == callbacks.DoseAnswer(
         dose, "snoozed", 60
     )
-    assert callbacks.parse_dose_data(callbacks.dose_data(dose, "k")).answer == "skipped"
-    assert callbacks.parse_appointment_data(f"a:{appt.hex}:x").action == "cancel"
+    skipped = callbacks.parse_dose_data(callbacks.dose_data(dose, "k"))
+    assert skipped is not None and skipped.answer == "skipped"
+    cancelled = callbacks.parse_appointment_data(f"a:{appt.hex}:x")
+    assert cancelled is not None and cancelled.action == "cancel"
     assert callbacks.parse_dose_data("d:nothex:t") is None
 
 

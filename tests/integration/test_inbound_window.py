@@ -68,5 +68,5 @@ async def test_free_text_inside_the_window_template_outside(
     assert inside.content_sid is None and inside.body == REMINDER.text
 
 
-async def test_before_the_pool_opens_nothing_is_known(settings) -> None:  # type: ignore[no-untyped-def]
+async def test_before_the_pool_opens_nothing_is_known(settings) -> None:
     assert await LastInboundLookup(Database(settings))(NUMBER) is None

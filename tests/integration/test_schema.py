@@ -207,7 +207,7 @@ async def test_clinician_cannot_write_into_another_organization(
             )
 
 
-async def test_app_role_is_not_superuser_and_sees_all(db, admin_conn) -> None:  # type: ignore[no-untyped-def]
+async def test_app_role_is_not_superuser_and_sees_all(db, admin_conn) -> None:
     await _make_org_with_patient(admin_conn, "zeta")
     assert db.pool is not None
     async with db.pool.acquire() as conn:
@@ -221,7 +221,7 @@ async def test_app_role_is_not_superuser_and_sees_all(db, admin_conn) -> None:  
             await conn.execute("create table nope (id int)")
 
 
-async def test_notify_fires_once_per_statement_for_due_rows(admin_conn, database_url) -> None:  # type: ignore[no-untyped-def]
+async def test_notify_fires_once_per_statement_for_due_rows(admin_conn, database_url) -> None:
     import asyncio
 
     org = await _make_org_with_patient(admin_conn, "eta")
@@ -244,7 +244,7 @@ async def test_notify_fires_once_per_statement_for_due_rows(admin_conn, database
     assert len(received) == 1
 
 
-async def test_attempts_must_name_an_existing_message_and_go_with_it(db, admin_conn) -> None:  # type: ignore[no-untyped-def]
+async def test_attempts_must_name_an_existing_message_and_go_with_it(db, admin_conn) -> None:
     """The per-statement check and cascade that replace the attempts' foreign key."""
     made = await _make_org_with_patient(admin_conn, "eta")
     assert db.pool is not None

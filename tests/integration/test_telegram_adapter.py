@@ -80,6 +80,7 @@ async def test_variables_are_escaped_by_rendering(
     )
     await sender.send(CHAT, rendered)
     [call] = fake_telegram.sent_messages
+    assert call.text is not None
     assert "&lt;b&gt;Ann &amp; Bo&lt;/i&gt;" in call.text
     assert "<b>8:00 PM</b>" in call.text
 
@@ -102,10 +103,12 @@ async def test_long_text_is_split_with_buttons_on_the_last_part(
 
     calls = fake_telegram.sent_messages
     assert len(calls) == 2
-    assert all(len(c.text) <= 4096 for c in calls)
+    texts = [c.text for c in calls]
+    assert all(text is not None and len(text) <= 4096 for text in texts)
     assert calls[0].reply_markup is None
     assert calls[1].buttons() == [[("OK", "ok:1")]]
-    assert calls[1].text.startswith("Paragraph")  # cut on a paragraph boundary
+    assert texts[1] is not None and texts[1].startswith("Paragraph")  # cut on a paragraph boundary
+    assert receipt.provider_message_id is not None
     assert receipt.response["message_ids"][-1] == int(receipt.provider_message_id)
 
 
@@ -133,6 +136,7 @@ async def test_edit_replaces_text_and_removes_keyboard(
     fake_telegram: FakeTelegram,  # noqa: F811
 ) -> None:
     receipt = await sender.send(CHAT, REMINDER)
+    assert receipt.provider_message_id is not None
     await sender.edit(CHAT, receipt.provider_message_id, OutboundMessage(text="Taken at 8:02 PM"))
 
     [edit] = fake_telegram.calls_to("editMessageText")
@@ -566,6 +570,7 @@ async def test_an_outbound_proxy_from_the_environment_is_used(
             DEFAULT_TOKEN, base_url=fake_telegram.base_url, timeout=5
         ) as telegram:
             receipt = await telegram.send("4242", OutboundMessage(text="Through the proxy"))
+            assert receipt.provider_message_id is not None
             await telegram.edit("4242", receipt.provider_message_id, OutboundMessage(text="Edited"))
     assert [call.text for call in fake_telegram.sent_messages] == ["Through the proxy"]
     base = fake_telegram.base_url.rstrip("/")

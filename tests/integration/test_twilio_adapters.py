@@ -88,6 +88,7 @@ async def test_sms_carries_numbered_replies_and_status_callback(
     assert call.body == "Time for your 8:00 PM dose.\n\n1 Taken\n2 Snooze 15 min\n3 Skip"
     assert call.status_callback == "https://medremind.example.org/twilio/status"
     assert receipt.provider_message_id == call.sid
+    assert receipt.provider_message_id is not None
     assert receipt.provider_message_id.startswith("SM")
     assert receipt.response["segments"] == 1
     assert receipt.response["encoding"] == "GSM-7"

@@ -365,14 +365,20 @@ async def test_no_phi_in_logs(
 # -- the fake validates Content API requests as Twilio does -----------------------------------
 
 
-async def _post_content(server: FakeTwilio, body: object, **kwargs: object) -> httpx.Response:
-    auth = kwargs.pop("auth", (server.account_sid, server.auth_token))
+async def _post_content(
+    server: FakeTwilio,
+    body: object,
+    *,
+    auth: tuple[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST ``body`` (a string as is, anything else as JSON) with the account's credentials
+    unless ``auth`` names others; ``headers`` go with a string body only."""
+    auth = auth or (server.account_sid, server.auth_token)
     async with httpx.AsyncClient(base_url=server.base_url) as http:
         if isinstance(body, str):
-            return await http.post(
-                "/v1/Content", content=body, auth=auth, headers=kwargs.get("headers") or {}
-            )
-        return await http.post("/v1/Content", json=body, auth=auth)  # type: ignore[arg-type]
+            return await http.post("/v1/Content", content=body, auth=auth, headers=headers or {})
+        return await http.post("/v1/Content", json=body, auth=auth)
 
 
 def _quick_reply(**spec: object) -> dict[str, object]:

@@ -47,6 +47,7 @@ async def patient(admin_conn: asyncpg.Connection, org) -> asyncpg.Record:
 async def test_booking_confirms_and_reminds_at_org_offsets(
     db: Database, admin_conn: asyncpg.Connection, org, patient
 ) -> None:
+    assert db.pool is not None
     appt = await _appointment(admin_conn, org["id"], patient["id"])
     async with db.pool.acquire() as conn:
         plan = await plan_appointment(conn, appt["id"], NOW)
@@ -75,6 +76,7 @@ async def test_booking_confirms_and_reminds_at_org_offsets(
 async def test_patient_offsets_override_and_past_times_are_skipped(
     db: Database, admin_conn: asyncpg.Connection, org, patient
 ) -> None:
+    assert db.pool is not None
     soon = NOW + timedelta(hours=3)
     appt = await _appointment(
         admin_conn, org["id"], patient["id"], soon, reminder_offsets=[10080, 1440, 60]
@@ -89,6 +91,7 @@ async def test_patient_offsets_override_and_past_times_are_skipped(
 async def test_reschedule_moves_reminders_and_notifies(
     db: Database, admin_conn: asyncpg.Connection, org, patient
 ) -> None:
+    assert db.pool is not None
     appt = await _appointment(admin_conn, org["id"], patient["id"])
     async with db.pool.acquire() as conn:
         await plan_appointment(conn, appt["id"], NOW)
@@ -129,6 +132,7 @@ async def test_reschedule_moves_reminders_and_notifies(
 async def test_same_time_with_new_offsets_replans_without_notice(
     db: Database, admin_conn: asyncpg.Connection, org, patient
 ) -> None:
+    assert db.pool is not None
     appt = await _appointment(admin_conn, org["id"], patient["id"])
     async with db.pool.acquire() as conn:
         await plan_appointment(conn, appt["id"], NOW)
@@ -144,6 +148,7 @@ async def test_same_time_with_new_offsets_replans_without_notice(
 async def test_cancel_withdraws_everything_and_notifies_once(
     db: Database, admin_conn: asyncpg.Connection, org, patient
 ) -> None:
+    assert db.pool is not None
     appt = await _appointment(admin_conn, org["id"], patient["id"])
     async with db.pool.acquire() as conn:
         await plan_appointment(conn, appt["id"], NOW)
@@ -167,6 +172,7 @@ async def test_cancel_withdraws_everything_and_notifies_once(
 async def test_patient_replies_update_status(
     db: Database, admin_conn: asyncpg.Connection, org, patient
 ) -> None:
+    assert db.pool is not None
     appt = await _appointment(admin_conn, org["id"], patient["id"])
     async with db.pool.acquire() as conn:
         await plan_appointment(conn, appt["id"], NOW)
@@ -196,6 +202,7 @@ async def test_caps_per_day_and_week_hold_and_are_audited(
     db: Database, admin_conn: asyncpg.Connection, org, patient
 ) -> None:
     # Defaults: at most 1 appointment reminder a day and 3 a week per patient.
+    assert db.pool is not None
     await admin_conn.execute(
         "update organizations set appointment_reminder_offsets = '{1440,120}' where id = $1",
         org["id"],
@@ -244,6 +251,7 @@ async def test_caps_per_day_and_week_hold_and_are_audited(
 async def test_unconsented_patient_gets_nothing(
     db: Database, admin_conn: asyncpg.Connection, org
 ) -> None:
+    assert db.pool is not None
     patient = await factories.create_patient(admin_conn, org["id"], consent_at=None)
     appt = await _appointment(admin_conn, org["id"], patient["id"])
     async with db.pool.acquire() as conn:

@@ -41,6 +41,7 @@ async def _status(conn: asyncpg.Connection, table: str, row_id) -> str:
 async def test_taken_twice_counts_pills_once_and_cancels_nags(
     db: Database, admin_conn: asyncpg.Connection, dose_setup
 ) -> None:
+    assert db.pool is not None
     _, med, dose, reminder, nag = dose_setup
     at = DUE + timedelta(minutes=3)
     async with db.pool.acquire() as conn:
@@ -62,6 +63,7 @@ async def test_taken_twice_counts_pills_once_and_cancels_nags(
 async def test_pill_count_never_below_zero(
     db: Database, admin_conn: asyncpg.Connection, dose_setup
 ) -> None:
+    assert db.pool is not None
     _, med, dose, _, _ = dose_setup
     await admin_conn.execute("update medications set pill_count = 1 where id = $1", med["id"])
     async with db.pool.acquire() as conn:
@@ -72,6 +74,7 @@ async def test_pill_count_never_below_zero(
 async def test_late_answer_on_missed_dose_counts(
     db: Database, admin_conn: asyncpg.Connection, dose_setup
 ) -> None:
+    assert db.pool is not None
     _, _, dose, _, _ = dose_setup
     await admin_conn.execute("update dose_events set status = 'missed' where id = $1", dose["id"])
     async with db.pool.acquire() as conn:
@@ -93,6 +96,7 @@ async def test_late_answer_on_missed_dose_counts(
 async def test_snooze_creates_one_reminder_and_cancels_pending(
     db: Database, admin_conn: asyncpg.Connection, dose_setup
 ) -> None:
+    assert db.pool is not None
     _, _, dose, _, nag = dose_setup
     at = DUE + timedelta(minutes=5)
     async with db.pool.acquire() as conn:
@@ -129,6 +133,7 @@ async def test_snooze_creates_one_reminder_and_cancels_pending(
 async def test_answer_inside_callers_transaction_rolls_back_with_it(
     db: Database, admin_conn: asyncpg.Connection, dose_setup
 ) -> None:
+    assert db.pool is not None
     _, _, dose, _, nag = dose_setup
     async with db.pool.acquire() as conn:
         tx = conn.transaction()
@@ -140,6 +145,7 @@ async def test_answer_inside_callers_transaction_rolls_back_with_it(
 
 
 async def test_unknown_dose_and_bad_input(db: Database) -> None:
+    assert db.pool is not None
     import uuid
 
     async with db.pool.acquire() as conn:

@@ -57,6 +57,7 @@ async def _dose(conn: asyncpg.Connection, dose_id) -> asyncpg.Record:
 async def test_nags_missed_and_caregiver_alert_at_the_right_times(
     db: Database, settings: Settings, admin_conn: asyncpg.Connection, planned
 ) -> None:
+    assert db.pool is not None
     patient, caregiver, _med, dose_id = planned
     # Before the reminder went out, nothing is planned.
     first = await run_planner_tick(db.pool, at(1), settings)
@@ -110,6 +111,7 @@ async def test_nags_missed_and_caregiver_alert_at_the_right_times(
 async def test_answer_cancels_pending_nags_and_nothing_more_happens(
     db: Database, settings: Settings, admin_conn: asyncpg.Connection, planned
 ) -> None:
+    assert db.pool is not None
     patient, _, _, dose_id = planned
     await run_planner_tick(db.pool, at(1), settings)
     first_nag = (await messages(admin_conn, patient["id"], "dose_followup"))[0]
@@ -153,6 +155,7 @@ async def test_no_caregiver_alert_without_active_caregiver(
 async def test_snooze_restarts_nags_after_the_snoozed_reminder(
     db: Database, settings: Settings, admin_conn: asyncpg.Connection, planned
 ) -> None:
+    assert db.pool is not None
     patient, _, _, dose_id = planned
     await run_planner_tick(db.pool, at(1), settings)
     async with db.pool.acquire() as conn:
@@ -187,6 +190,7 @@ async def test_snooze_restarts_nags_after_the_snoozed_reminder(
 async def test_nags_skip_quiet_hours_and_replan_on_quiet_hours_change(
     db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
 ) -> None:
+    assert db.pool is not None
     patient = await factories.create_patient(
         admin_conn, org["id"], quiet_start=time(21, 0), quiet_end=time(7, 0)
     )
@@ -246,6 +250,7 @@ async def test_expired_reminder_gets_no_nags_but_dose_is_missed(
 async def test_refill_reminder_once_per_count_window(
     db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
 ) -> None:
+    assert db.pool is not None
     patient = await factories.create_patient(admin_conn, org["id"])
     med, _ = await factories.create_medication(
         admin_conn, patient["id"], pill_count=12, pills_per_dose=1, refill_days_before=5

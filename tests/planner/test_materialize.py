@@ -17,8 +17,10 @@ from tests.planner.conftest import messages
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 async def _times(conn: asyncpg.Connection, patient_id, status: str | None = "pending"):
@@ -100,6 +102,7 @@ async def test_only_active_consented_unpaused_patients_are_planned(
 async def test_schedule_edit_leaves_no_stale_pending_row(
     db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
 ) -> None:
+    assert db.pool is not None
     patient = await factories.create_patient(admin_conn, org["id"])
     _, schedule = await factories.create_medication(admin_conn, patient["id"])
     await run_planner_tick(db.pool, NOW, settings)
@@ -196,6 +199,7 @@ async def test_pause_stops_future_rows_and_resume_restores_them(
 async def test_schedule_pause_via_replan_schedule(
     db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
 ) -> None:
+    assert db.pool is not None
     patient = await factories.create_patient(admin_conn, org["id"])
     _, schedule = await factories.create_medication(admin_conn, patient["id"])
     await run_planner_tick(db.pool, NOW, settings)
@@ -211,6 +215,7 @@ async def test_schedule_pause_via_replan_schedule(
 async def test_travel_home_mode_keeps_home_times(
     db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
 ) -> None:
+    assert db.pool is not None
     patient = await factories.create_patient(admin_conn, org["id"], timezone="Europe/Berlin")
     await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
     await run_planner_tick(db.pool, NOW, settings)

@@ -190,13 +190,19 @@ def _version(locale: str, channel: str) -> CustomTemplate:
 
 def test_locale_and_channel_fallback() -> None:
     versions = [_version("en", "default"), _version("es", "sms"), _version("fr", "default")]
-    pick = lambda locale, channel: pick_version(versions, locale, channel).body  # noqa: E731
+
+    def pick(locale: str, channel: str) -> str:
+        version = pick_version(versions, locale, channel)
+        assert version is not None
+        return version.body
+
     assert pick("es", "sms") == "es/sms"  # exact
     assert pick("es-MX", "sms") == "es/sms"  # the language of a regional locale
     assert pick("es", "telegram") == "en/default"  # es has no telegram or default: English
     assert pick("de", "whatsapp") == "en/default"
     only = [_version("fr", "default"), _version("es", "default")]
-    assert pick_version(only, "de", "sms").body == "es/default"  # then any, alphabetically
+    anyone = pick_version(only, "de", "sms")
+    assert anyone is not None and anyone.body == "es/default"  # then any, alphabetically
     assert pick_version([_version("en", "sms")], "en", "telegram") is None
 
 

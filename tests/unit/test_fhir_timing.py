@@ -31,12 +31,14 @@ EARLY_BIRD = PatientDayTimes(
 )
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-def t(*hm: int) -> time:
-    return time(*hm)
+def t(hour: int, minute: int = 0, second: int = 0) -> time:
+    return time(hour, minute, second)
 
 
 def code(value: str) -> dict[str, Any]:

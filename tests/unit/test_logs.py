@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,7 +15,7 @@ TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 
 
 @pytest.fixture
-def captured() -> io.StringIO:
+def captured() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     handler = configure_logging("DEBUG", stream=stream)
     yield stream

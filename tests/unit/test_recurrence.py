@@ -22,8 +22,10 @@ SANTIAGO = "America/Santiago"
 APIA = "Pacific/Apia"
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def daily(
@@ -531,7 +533,7 @@ NAIVE = datetime(2024, 1, 1, 8, 0)
         ),
     ],
 )
-def test_naive_or_reversed_bounds_are_rejected(call, field: str) -> None:  # type: ignore[no-untyped-def]
+def test_naive_or_reversed_bounds_are_rejected(call, field: str) -> None:
     rule = daily(NY, time(8, 0), start=date(2024, 1, 1))
     with pytest.raises(ValueError, match=rf"^{field}: "):
         call(rule)

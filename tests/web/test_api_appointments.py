@@ -4,6 +4,7 @@ reminders, a new time reschedules them, cancel withdraws them; other clinics see
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tests.factories import create_patient
 from tests.web.conftest import count
@@ -84,7 +85,7 @@ async def test_book_reschedule_cancel(client, admin_conn, patient, auth, other_a
 async def test_appointment_validation_names_the_field(client, admin_conn, patient, auth, other_org):
     theirs = await create_patient(admin_conn, other_org["id"])
     base = {"patient_id": str(patient["id"]), "starts_at": _at(2)}
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"starts_at": _at(-1)}, "starts_at"),
         ({"starts_at": "2030-01-01T09:00:00"}, "starts_at"),
         ({"starts_at": None}, "starts_at"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import Any
 
 from tests.factories import create_patient
 from tests.web.conftest import count
@@ -47,7 +48,7 @@ async def test_create_and_get_patient(client, admin_conn, auth):
 
 
 async def test_patient_validation_names_the_field(client, admin_conn, auth):
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"phone": "4155550123"}, "phone"),
         ({"phone": "+1 415 555 0123"}, "phone"),
         ({"phone": "+1999"}, "phone"),

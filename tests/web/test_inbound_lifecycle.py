@@ -42,8 +42,9 @@ async def test_unprocessed_updates_are_resumed_at_startup(
     from platforms.telegram import parse_update
 
     update = text_update(555100004, "/start")
-    assert db.pool is not None
-    await store_inbound(db.pool, parse_update(update), update)
+    event = parse_update(update)
+    assert db.pool is not None and event is not None
+    await store_inbound(db.pool, event, update)
     assert await admin_conn.fetchval("select status from inbound_messages") == "received"
 
     app = create_app(web_settings, database=db, senders=senders)

@@ -14,6 +14,7 @@ import hypothesis
 import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, Phase
+from schemathesis.core.result import Err
 
 from medremind.web import create_app
 from medremind.web.api_v1.openapi import build_document
@@ -31,6 +32,8 @@ def _fuzz(base_url: str, headers: dict[str, str], seeds: dict[str, str]) -> list
     schema = schemathesis.openapi.from_dict(build_document())
     failures: list[str] = []
     for result in schema.get_all_operations():
+        if isinstance(result, Err):  # an operation schemathesis could not load: fail with why
+            raise result.err()
         operation = result.ok()
         names = {p.name for p in operation.path_parameters}
         path_sets: list[dict[str, Any] | None] = [None]

@@ -64,7 +64,7 @@ def captured_logs() -> Iterator[io.StringIO]:
 
 
 async def test_the_app_puts_the_lean_path_in_front(client):
-    app = client._transport.app  # type: ignore[attr-defined]
+    app = client._transport.app
     await client.get("/healthz")
     assert isinstance(app.middleware_stack, TelegramWebhookFastPath)
 
