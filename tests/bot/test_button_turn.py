@@ -24,7 +24,7 @@ from bot.intake import process_inbound, store_inbound
 from core.answer_buttons import dose_data
 from platforms.telegram import parse_update
 from tests.bot.conftest import START, Bot
-from tests.bot.helpers import dose_events, registered_patient, wait_until_a_lock_is_awaited
+from tests.bot.helpers import dose_events, registered_patient
 from tests.factories import create_message
 from tests.fakes.fake_telegram import callback_update
 
@@ -222,38 +222,6 @@ async def test_language_switched_elsewhere_is_answered_in_it(
     assert any(c.text == "Omitida. Lo he anotado." for c in calls)
     assert await admin_conn.fetchval("select locale from conversations where chat_address = $1",
                                      str(chat)) == "es"  # fmt: skip
-
-
-async def test_patient_changed_while_the_press_waited_is_read_again(
-    bot: Bot, admin_conn: asyncpg.Connection
-) -> None:
-    """Another turn of the chat holds the conversation and moves the patient to Tokyo; the press
-    waiting for the lock answers with the committed patient."""
-    chat = bot.new_chat()
-    patient = await registered_patient(bot, admin_conn, chat, timezone="UTC")
-    (dose_id,) = await dose_events(admin_conn, patient["id"], [START])
-    inbound_id, event = await _stored_press(bot, chat, dose_data(dose_id, "t"))
-    database_url = bot.ctx.settings.database_url
-    assert database_url is not None
-    other = await asyncpg.connect(database_url.get_secret_value())
-    try:
-        transaction = other.transaction()
-        await transaction.start()
-        await other.execute(
-            "select 1 from conversations where chat_address = $1 for update", str(chat)
-        )
-        await other.execute(
-            "update patients set timezone = 'Asia/Tokyo' where id = $1", patient["id"]
-        )
-        before = len(bot.telegram.calls)
-        press = asyncio.create_task(process_inbound(bot.ctx, inbound_id, event))
-        await wait_until_a_lock_is_awaited(admin_conn)  # the press waits for the conversation
-        await transaction.commit()
-    finally:
-        await other.close()
-    await press
-    texts = [call.text or "" for call in bot.telegram.calls[before:]]
-    assert any("Taken at 6:00\u202fPM" in text for text in texts), texts  # 09:00 UTC in Tokyo
 
 
 async def test_taken_and_skip_pressed_at_once_record_one_answer(

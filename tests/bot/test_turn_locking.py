@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 
 from bot.intake import process_inbound, store_inbound
 from core.answer_buttons import dose_data
@@ -39,13 +40,21 @@ async def test_patient_read_with_the_lock_is_get_patients_record(
     assert dict(row["patient"]) == dict(expected)
 
 
+@pytest.mark.parametrize("path", ["general turn", "one round trip"])
 async def test_patient_changed_while_the_turn_waited_is_read_again(
-    bot: Bot, admin_conn: asyncpg.Connection
+    bot: Bot, admin_conn: asyncpg.Connection, path: str
 ) -> None:
     chat = bot.new_chat()
     patient = await registered_patient(bot, admin_conn, chat, timezone="UTC")
     (dose_id,) = await dose_events(admin_conn, patient["id"], [START])
-    inbound_id = await _store_press(bot, chat, dose_data(dose_id, "t"))
+    update = callback_update(chat, dose_data(dose_id, "t"))
+    event = parse_update(update)
+    assert event is not None
+    inbound_id = await store_inbound(bot.ctx.pool, event, update)
+    assert inbound_id is not None
+    # With the event, a Taken press takes bot.button_turn's one-round-trip turn; without, the
+    # general turn.
+    handed_on = event if path == "one round trip" else None
 
     # Another turn of this chat holds the conversation, moves the patient to Tokyo and saves the
     # conversation (as every turn does) while this press waits for the lock.
@@ -68,7 +77,7 @@ async def test_patient_changed_while_the_turn_waited_is_read_again(
             str(chat),
         )
         before = len(bot.telegram.calls)
-        press = asyncio.create_task(process_inbound(bot.ctx, inbound_id))
+        press = asyncio.create_task(process_inbound(bot.ctx, inbound_id, handed_on))
         await wait_until_a_lock_is_awaited(admin_conn)  # the press waits for the conversation
         await transaction.commit()
     finally:
