@@ -122,6 +122,8 @@ try {
   await page.getByLabel("Name", { exact: true }).fill(patientName);
   await page.getByLabel("Channel", { exact: true }).selectOption("telegram");
   await page.getByLabel("Address", { exact: true }).fill(CHAT_ID);
+  // Typed in lower case: stored as the IANA name the reminder planner can load (Europe/Madrid).
+  await page.getByLabel("Timezone", { exact: true }).fill("europe/madrid");
   await page.getByLabel("The patient agreed to receive reminders").check();
   await page.getByRole("button", { name: "Create patient" }).click();
   await page.waitForURL(new RegExp(`/patients/${UUID}$`));

@@ -150,3 +150,18 @@ describe("supabasePasswordUserId", () => {
     });
   });
 });
+
+describe("canonicalTimezone", () => {
+  const { canonicalTimezone } = require("../.unit-build/time.js");
+  test("stores the canonical IANA name, whatever the case typed", () => {
+    assert.equal(canonicalTimezone("europe/madrid"), "Europe/Madrid");
+    assert.equal(canonicalTimezone(" America/Mexico_City "), "America/Mexico_City");
+    assert.equal(canonicalTimezone("utc"), "UTC");
+    assert.equal(canonicalTimezone("Etc/GMT+3"), "Etc/GMT+3");
+  });
+  test("refuses what is not a named zone", () => {
+    for (const zone of ["", "  ", "+03:00", "-05:00", "Foo/Bar", "Europe/Nowhere", "GMT+3:00"]) {
+      assert.equal(canonicalTimezone(zone), null, zone);
+    }
+  });
+});

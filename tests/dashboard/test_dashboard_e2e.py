@@ -315,6 +315,7 @@ async def test_dashboard_end_to_end(
     assert str(patient["organization_id"]) == org_a
     assert patient["display_name"] == result["patient_name"]
     assert patient["consent_at"] is not None
+    assert patient["timezone"] == "Europe/Madrid"  # typed "europe/madrid": stored canonical
     contact = await admin_conn.fetchrow(
         "select channel, address from contact_points where patient_id = $1", patient["id"]
     )

@@ -36,3 +36,24 @@ export function localInputValue(date: Date, timeZone: string): string {
 export function isLocalDateTime(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value);
 }
+
+/**
+ * The canonical IANA name of `zone` ("europe/madrid" -> "Europe/Madrid", "US/Eastern" ->
+ * "America/New_York"), or null when it is not a named IANA zone.
+ *
+ * Store this, never what was typed: Intl matches zone names in any case, but the reminder
+ * planner (Python's zoneinfo, on a case-sensitive file system) does not, and a patient whose
+ * zone it cannot load gets no reminders at all. UTC offsets ("+03:00") are refused too: they
+ * have no daylight-saving rules and zoneinfo cannot load them.
+ */
+export function canonicalTimezone(zone: string): string | null {
+  const typed = zone.trim();
+  if (!typed || /^[+-]/.test(typed)) return null;
+  let resolved: string;
+  try {
+    resolved = new Intl.DateTimeFormat("en", { timeZone: typed }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+  return /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(resolved) ? resolved : null;
+}

@@ -5,6 +5,7 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { createPatient } from "@/lib/data/patients";
 import { sqlState } from "@/lib/errors";
+import { canonicalTimezone } from "@/lib/time";
 
 const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
 
@@ -14,14 +15,6 @@ function validAddress(channel: string, address: string): boolean {
   return /^\+[1-9]\d{6,14}$/.test(address); // E.164 for SMS and WhatsApp
 }
 
-function validTimezone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Create a patient of the clinician's organization with one contact point. */
 export async function createPatientAction(formData: FormData): Promise<void> {
@@ -29,14 +22,15 @@ export async function createPatientAction(formData: FormData): Promise<void> {
   const displayName = String(formData.get("display_name") ?? "").trim();
   const channel = String(formData.get("channel") ?? "");
   const address = String(formData.get("address") ?? "").trim();
-  const timezone = String(formData.get("timezone") ?? "").trim() || clinician.timezone;
+  // The zone as the planner will load it (see canonicalTimezone), not as typed.
+  const timezone = canonicalTimezone(String(formData.get("timezone") ?? "").trim() || clinician.timezone);
   const locale = String(formData.get("locale") ?? "en");
   const externalId = String(formData.get("external_id") ?? "").trim() || null;
   const consent = formData.get("consent") === "on";
   if (!displayName || displayName.length > 200 || !CHANNELS.has(channel) || !validAddress(channel, address)) {
     redirect("/patients/new?error=invalid");
   }
-  if (!validTimezone(timezone)) redirect("/patients/new?error=timezone");
+  if (timezone === null) redirect("/patients/new?error=timezone");
   let id: string;
   try {
     id = await asClinician(clinician.id, (tx) =>

@@ -3,21 +3,15 @@
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
+import { canonicalTimezone } from "@/lib/time";
 
-function validTimezone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Save the organization's defaults (name, timezone, reminder offsets, quiet hours). */
 export async function saveSettingsAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const name = String(formData.get("name") ?? "").trim();
-  const timezone = String(formData.get("timezone") ?? "").trim();
+  // The zone as the planner will load it (see canonicalTimezone), not as typed.
+  const timezone = canonicalTimezone(String(formData.get("timezone") ?? ""));
   const offsets = String(formData.get("offsets") ?? "")
     .split(",")
     .map((s) => s.trim())
@@ -29,7 +23,7 @@ export async function saveSettingsAction(formData: FormData): Promise<void> {
   if (
     !name ||
     name.length > 200 ||
-    !validTimezone(timezone) ||
+    timezone === null ||
     offsets.length > 10 ||
     offsets.some((n) => !Number.isInteger(n) || n < 0 || n > 60 * 24 * 30) ||
     !hhmm.test(quietStart) ||
