@@ -38,6 +38,17 @@ export function isLocalDateTime(value: string): boolean {
 }
 
 /**
+ * Whether `value` is a time of day as `HH:MM`, 00:00 to 23:59.
+ *
+ * Postgres's `time` type also takes "24:00", but Python's `datetime.time` cannot hold it: asyncpg
+ * fails to decode such a row, and a quiet-hours default of 24:00 would break every dispatcher
+ * claim that includes a patient of that clinic (and the other rows claimed with it).
+ */
+export function isClockTime(value: string): boolean {
+  return /^([01]\d|2[0-3]):[0-5]\d$/.test(value);
+}
+
+/**
  * The canonical IANA name of `zone` ("europe/madrid" -> "Europe/Madrid", "US/Eastern" ->
  * "America/New_York"), or null when it is not a named IANA zone.
  *

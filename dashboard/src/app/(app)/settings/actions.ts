@@ -3,7 +3,7 @@
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
-import { canonicalTimezone } from "@/lib/time";
+import { canonicalTimezone, isClockTime } from "@/lib/time";
 
 
 /** Save the organization's defaults (name, timezone, reminder offsets, quiet hours). */
@@ -19,15 +19,14 @@ export async function saveSettingsAction(formData: FormData): Promise<void> {
     .map(Number);
   const quietStart = String(formData.get("quiet_start") ?? "");
   const quietEnd = String(formData.get("quiet_end") ?? "");
-  const hhmm = /^\d{2}:\d{2}$/;
   if (
     !name ||
     name.length > 200 ||
     timezone === null ||
     offsets.length > 10 ||
     offsets.some((n) => !Number.isInteger(n) || n < 0 || n > 60 * 24 * 30) ||
-    !hhmm.test(quietStart) ||
-    !hhmm.test(quietEnd)
+    !isClockTime(quietStart) ||
+    !isClockTime(quietEnd)
   ) {
     redirect("/settings?error=invalid");
   }
