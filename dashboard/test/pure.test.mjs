@@ -165,3 +165,51 @@ describe("canonicalTimezone", () => {
     }
   });
 });
+
+describe("isClockTime", () => {
+  const { isClockTime } = require("../.unit-build/time.js");
+  test("times of day 00:00 to 23:59", () => {
+    for (const value of ["00:00", "08:30", "21:00", "23:59"]) assert.ok(isClockTime(value), value);
+  });
+  test("refuses 24:00, which Postgres stores but Python (asyncpg) cannot read back", () => {
+    for (const value of ["24:00", "24:30", "23:60", "99:99", "8:00", "08:00:00", ""]) {
+      assert.ok(!isClockTime(value), value);
+    }
+  });
+});
+
+describe("canonicalAddress", () => {
+  const { canonicalAddress } = require("../.unit-build/contact.js");
+  test("phone numbers are stored as the E.164 Twilio puts in From", () => {
+    // The UK trunk 0 typed after the country code: Twilio sends from +447911123456, so an
+    // address stored as typed would never match the patient's replies (STOP, answers).
+    assert.equal(canonicalAddress("sms", "+4407911123456"), "+447911123456");
+    assert.equal(canonicalAddress("whatsapp", "+330612345678"), "+33612345678");
+    assert.equal(canonicalAddress("sms", " +34 600 123 456 "), "+34600123456");
+    assert.equal(canonicalAddress("sms", "+14155550123"), "+14155550123");
+    assert.equal(canonicalAddress("whatsapp", "+5491123456789"), "+5491123456789");
+  });
+  test("refuses numbers the senders refuse (not valid for their country, or no country code)", () => {
+    for (const number of ["+15555550123", "+1234567", "+340600123456", "+99912345678", "600123456", ""]) {
+      assert.equal(canonicalAddress("sms", number), null, number);
+      assert.equal(canonicalAddress("whatsapp", number), null, number);
+    }
+  });
+  test("Telegram chat ids as the bot spells them (str of the integer)", () => {
+    assert.equal(canonicalAddress("telegram", "123456789"), "123456789");
+    assert.equal(canonicalAddress("telegram", "00123456789"), "123456789");
+    assert.equal(canonicalAddress("telegram", "-1001234567890"), "-1001234567890");
+    assert.equal(canonicalAddress("telegram", "-00987"), "-987");
+  });
+  test("refuses what is no Telegram chat", () => {
+    for (const id of ["0", "-0", "000", "99999999999999999999", "12a", "+123", ""]) {
+      assert.equal(canonicalAddress("telegram", id), null, id);
+    }
+  });
+  test("e-mail addresses as typed, trimmed", () => {
+    assert.equal(canonicalAddress("email", " ana@example.org "), "ana@example.org");
+    assert.equal(canonicalAddress("email", "ana@example"), null);
+    assert.equal(canonicalAddress("email", `${"a".repeat(250)}@example.org`), null);
+    assert.equal(canonicalAddress("console", "x"), null);
+  });
+});

@@ -3,6 +3,8 @@ const MESSAGES: Record<string, string> = {
   invalid: "Please check the highlighted fields: something is missing or not valid.",
   duplicate: "That address is already registered to a patient.",
   timezone: "That timezone is not known.",
+  address:
+    "That address cannot be used for this channel: give a Telegram chat id (digits), a phone number valid for its country in +E.164 form (for example +447911123456), or an e-mail address.",
   not_found: "That item was not found.",
   not_pending: "That message is no longer pending, so it cannot be changed.",
   not_changed: "Nothing was changed: the item is already closed.",

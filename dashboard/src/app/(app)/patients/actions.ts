@@ -6,30 +6,26 @@ import { asClinician } from "@/lib/db";
 import { createPatient } from "@/lib/data/patients";
 import { sqlState } from "@/lib/errors";
 import { canonicalTimezone } from "@/lib/time";
+import { canonicalAddress } from "@/lib/contact";
 
 const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
-
-function validAddress(channel: string, address: string): boolean {
-  if (channel === "telegram") return /^-?\d{1,20}$/.test(address);
-  if (channel === "email") return /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address);
-  return /^\+[1-9]\d{6,14}$/.test(address); // E.164 for SMS and WhatsApp
-}
-
 
 /** Create a patient of the clinician's organization with one contact point. */
 export async function createPatientAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const displayName = String(formData.get("display_name") ?? "").trim();
   const channel = String(formData.get("channel") ?? "");
-  const address = String(formData.get("address") ?? "").trim();
+  // The address as the bot and the senders spell it (see canonicalAddress), not as typed.
+  const address = canonicalAddress(channel, String(formData.get("address") ?? ""));
   // The zone as the planner will load it (see canonicalTimezone), not as typed.
   const timezone = canonicalTimezone(String(formData.get("timezone") ?? "").trim() || clinician.timezone);
   const locale = String(formData.get("locale") ?? "en");
   const externalId = String(formData.get("external_id") ?? "").trim() || null;
   const consent = formData.get("consent") === "on";
-  if (!displayName || displayName.length > 200 || !CHANNELS.has(channel) || !validAddress(channel, address)) {
+  if (!displayName || displayName.length > 200 || !CHANNELS.has(channel)) {
     redirect("/patients/new?error=invalid");
   }
+  if (address === null) redirect("/patients/new?error=address");
   if (timezone === null) redirect("/patients/new?error=timezone");
   let id: string;
   try {
