@@ -333,6 +333,15 @@ try {
   await apptRow.locator('[data-status="cancelled"]').waitFor();
   log("created and cancelled an appointment");
 
+  // A confirmed appointment with its reminders planned (seeded): "Move" with the time the form
+  // shows (the same one) makes it scheduled again; its reminders must survive (checked by pytest).
+  await page.goto(`${BASE_URL}/appointments`);
+  const seededAppt = page.getByTestId("appointment-row").filter({ hasText: "Room 9" });
+  await seededAppt.locator('[data-status="confirmed"]').waitFor();
+  await seededAppt.getByRole("button", { name: "Move" }).click();
+  await seededAppt.locator('[data-status="scheduled"]').waitFor();
+  log("moved an appointment to the time it already had");
+
   await page.goto(`${BASE_URL}/patients`);
   await page.getByTestId("patient-row").filter({ hasText: patientName }).waitFor();
   await shot(page, "desktop", "patients");

@@ -40,6 +40,7 @@ import pytest
 
 from core.db import Database
 from medremind.api_keys import create_api_key
+from scheduler.appointments import plan_appointment, sync_appointments
 from tests.factories import create_medication, create_patient
 from tests.fakes.fake_telegram import FakeTelegram
 
@@ -188,6 +189,36 @@ async def _seed_adherence(conn: asyncpg.Connection, organization_id: str) -> Non
         )
 
 
+async def _pending_reminders(conn: asyncpg.Connection, appointment_id: uuid.UUID) -> list[datetime]:
+    """When the appointment's pending reminders are due, in order."""
+    rows = await conn.fetch(
+        "select scheduled_time from scheduled_messages where appointment_id = $1"
+        " and kind = 'appointment_reminder' and status = 'pending' order by scheduled_time",
+        appointment_id,
+    )
+    return [r["scheduled_time"] for r in rows]
+
+
+async def _seed_planned_appointment(conn: asyncpg.Connection) -> uuid.UUID:
+    """A confirmed appointment of the seeded patient in three days, at a whole minute (what the
+    dashboard's datetime-local form shows and sends back), with its reminders planned."""
+    patient_id = await conn.fetchval("select id from patients where display_name = $1", SEEDED_NAME)
+    now = datetime.now(UTC)
+    starts_at = (now + timedelta(days=3)).replace(hour=12, minute=0, second=0, microsecond=0)
+    appointment_id: uuid.UUID = await conn.fetchval(
+        "insert into appointments (organization_id, patient_id, starts_at, location)"
+        " select organization_id, id, $2, 'Room 9' from patients where id = $1 returning id",
+        patient_id,
+        starts_at,
+    )
+    await plan_appointment(conn, appointment_id, now)
+    await conn.execute(
+        "update appointments set status = 'confirmed', planned_status = 'confirmed' where id = $1",
+        appointment_id,
+    )
+    return appointment_id
+
+
 async def test_dashboard_end_to_end(
     database_url: str, admin_conn: asyncpg.Connection, db: Database, tmp_path: Path
 ) -> None:
@@ -204,6 +235,9 @@ async def test_dashboard_end_to_end(
     clinic_b = _create_clinician(db_env, "b@clinic-b.test", PASSWORD_B, "Clinic B")
     assert clinic_a["organization_id"] != clinic_b["organization_id"]
     await _seed_adherence(admin_conn, clinic_a["organization_id"])
+    seeded_appointment = await _seed_planned_appointment(admin_conn)
+    planned_reminders = await _pending_reminders(admin_conn, seeded_appointment)
+    assert len(planned_reminders) == 2  # 24 h and 2 h before
     # The run must not depend on the hour: no quiet window for these clinics (start = end).
     await admin_conn.execute(
         "update organizations set default_quiet_start = '00:00', default_quiet_end = '00:00'"
@@ -369,6 +403,17 @@ async def test_dashboard_end_to_end(
         "select organization_id, status from appointments where patient_id = $1", patient["id"]
     )
     assert (str(appointment["organization_id"]), appointment["status"]) == (org_a, "cancelled")
+
+    # "Move" to the time it already had: the appointment is scheduled again and the reminders
+    # planned for that time are still pending, also once the planner has caught up (it re-plans
+    # only when starts_at moved, so reminders the dashboard cancelled would never come back).
+    moved = await admin_conn.fetchrow(
+        "select status, starts_at = planned_starts_at as same_time from appointments where id = $1",
+        seeded_appointment,
+    )
+    assert (moved["status"], moved["same_time"]) == ("scheduled", True)
+    await sync_appointments(admin_conn, datetime.now(UTC))
+    assert await _pending_reminders(admin_conn, seeded_appointment) == planned_reminders
 
     # The invite: only the token's SHA-256 is stored, for A's patient, unused and expiring.
     invite = await admin_conn.fetchrow(

@@ -3,7 +3,8 @@ import type { Tx } from "../db";
 
 /**
  * Appointments of the organization: rows only. Confirmations and reminders are planned by
- * `scheduler.appointments`, which the Python API calls; the dashboard does not plan them.
+ * `scheduler.appointments`, which the Python API calls and the planner's tick runs for rows the
+ * dashboard wrote; the dashboard does not plan them.
  */
 
 export interface AppointmentRow {
@@ -54,9 +55,14 @@ export async function createAppointment(tx: Tx, input: NewAppointment): Promise<
 }
 
 /**
- * Move an appointment (it becomes `scheduled` again). Reminders planned for the old time are
- * cancelled so none goes out at the wrong offset; planning new ones is the Python planner's
- * (`scheduler.appointments`), which the dashboard cannot call yet.
+ * Move an appointment (it becomes `scheduled` again). The row is all the dashboard changes: the
+ * Python planner's next tick (`sync_appointments` in scheduler/appointments.py) sees `starts_at`
+ * differ from `planned_starts_at`, withdraws the reminders planned for the old time, sends the
+ * patient a notice and plans the new reminders.
+ *
+ * The reminders are not cancelled here: the planner re-plans only when `starts_at` differs from
+ * what it planned for, so a "move" to the same time (the form is filled in with the current
+ * one), or away and back before its next tick, would leave the patient with no reminders at all.
  */
 export async function rescheduleAppointment(
   tx: Tx,
@@ -68,9 +74,7 @@ export async function rescheduleAppointment(
     update appointments
        set starts_at = (${localTime}::timestamp at time zone ${timezone}), status = 'scheduled'
      where id = ${id} and status not in ('cancelled', 'completed', 'no_show') returning id`;
-  if (rows.length !== 1) return false;
-  await cancelPendingReminders(tx, id);
-  return true;
+  return rows.length === 1;
 }
 
 async function cancelPendingReminders(tx: Tx, appointmentId: string): Promise<void> {
