@@ -1,0 +1,103 @@
+"""A clinician cannot attach their clinic's row to another clinic's patient.
+
+Row-level security checked only ``organization_id`` on patient_invites, appointments and
+scheduled_messages, so a clinician writing through PostgREST (Supabase gives every signed-in
+clinician that access, with the same role and policies the dashboard uses) could insert a row of
+their own clinic naming another clinic's patient. The readers trust the pair: the bot redeems
+an invite for ``patient_id`` (the redeeming chat becomes that patient's contact point and gets
+their reminders), the planner sends an appointment's messages to ``patient_id``, and the worker
+sends a message to ``patient_id`` and stores its rendered text (name, medicine) on a row the
+forging clinic can read. Migration 20260101007500 adds the patient's clinic to the check.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from tests import factories
+
+
+@asynccontextmanager
+async def _as_clinician(
+    conn: asyncpg.Connection, clinician_id: uuid.UUID
+) -> AsyncIterator[asyncpg.Connection]:
+    """The dashboard's (and PostgREST's) way in: role authenticated with the JWT claims."""
+    async with conn.transaction():
+        await conn.execute("set local role authenticated")
+        claims = json.dumps({"sub": str(clinician_id), "role": "authenticated"})
+        await conn.execute("select set_config('request.jwt.claims', $1, true)", claims)
+        yield conn
+
+
+async def _two_clinics(conn: asyncpg.Connection) -> dict[str, uuid.UUID]:
+    mine = await factories.create_organization(conn)
+    theirs = await factories.create_organization(conn)
+    clinician = await factories.create_clinician(conn, mine["id"])
+    my_patient = await factories.create_patient(conn, mine["id"])
+    their_patient = await factories.create_patient(conn, theirs["id"])
+    return {
+        "org": mine["id"],
+        "clinician": clinician["id"],
+        "mine": my_patient["id"],
+        "theirs": their_patient["id"],
+    }
+
+
+INSERTS = {
+    "patient_invites": (
+        "insert into patient_invites (organization_id, patient_id, token_hash, expires_at)"
+        " values ($1, $2, md5(random()::text), now() + interval '1 day')"
+    ),
+    "appointments": (
+        "insert into appointments (organization_id, patient_id, starts_at)"
+        " values ($1, $2, now() + interval '3 days')"
+    ),
+    "scheduled_messages": (
+        "insert into scheduled_messages (organization_id, patient_id, template)"
+        " values ($1, $2, 'checkup')"
+    ),
+}
+
+
+@pytest.mark.parametrize("table", list(INSERTS))
+async def test_own_clinic_row_for_another_clinics_patient_is_refused(
+    admin_conn: asyncpg.Connection, table: str
+) -> None:
+    ids = await _two_clinics(admin_conn)
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with _as_clinician(admin_conn, ids["clinician"]) as conn:
+            await conn.execute(INSERTS[table], ids["org"], ids["theirs"])
+    assert await admin_conn.fetchval(f"select count(*) from {table}") == 0
+    # The same row for the clinic's own patient is fine.
+    async with _as_clinician(admin_conn, ids["clinician"]) as conn:
+        await conn.execute(INSERTS[table], ids["org"], ids["mine"])
+    assert await admin_conn.fetchval(f"select count(*) from {table}") == 1
+
+
+async def test_own_row_cannot_be_moved_to_another_clinics_patient(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    ids = await _two_clinics(admin_conn)
+    appointment = await admin_conn.fetchval(
+        "insert into appointments (organization_id, patient_id, starts_at)"
+        " values ($1, $2, $3) returning id",
+        ids["org"],
+        ids["mine"],
+        datetime.now(UTC) + timedelta(days=3),
+    )
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with _as_clinician(admin_conn, ids["clinician"]) as conn:
+            await conn.execute(
+                "update appointments set patient_id = $2 where id = $1", appointment, ids["theirs"]
+            )
+    assert (
+        await admin_conn.fetchval("select patient_id from appointments where id = $1", appointment)
+        == ids["mine"]
+    )
