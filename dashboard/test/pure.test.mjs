@@ -58,6 +58,23 @@ describe("templates", () => {
     assert.match(templateProblems(body, "sms").join(" "), /Too long for SMS: 4 segments/);
     assert.match(templateProblems("a".repeat(4097), "telegram").join(" "), /Too long: 4097/);
   });
+  test("WhatsApp texts are held to Twilio's 1,600 characters, as the worker's sender is", () => {
+    assert.deepEqual(templateProblems("a".repeat(1600), "whatsapp"), []);
+    assert.match(templateProblems("a".repeat(1601), "whatsapp").join(" "), /Too long: 1601 characters \(1600 at most\)/);
+  });
+});
+
+describe("lengthProblem", () => {
+  const { lengthProblem } = require("../.unit-build/sms.js");
+  test("each channel's limit as the worker applies it", () => {
+    assert.equal(lengthProblem("a".repeat(459), "sms"), null);
+    assert.match(lengthProblem("a".repeat(460), "sms"), /4 segments \(3 at most\)/);
+    assert.equal(lengthProblem("a".repeat(1600), "whatsapp"), null);
+    assert.match(lengthProblem("a".repeat(1601), "whatsapp"), /1600 at most/);
+    assert.equal(lengthProblem("a".repeat(4096), "telegram"), null);
+    assert.match(lengthProblem("a".repeat(4097), "telegram"), /4096 at most/);
+    assert.equal(lengthProblem("a".repeat(4096), "email"), null);
+  });
 });
 
 describe("time", () => {

@@ -9,13 +9,13 @@
  * Python API first (./template-api.ts) and applies these rules after it; without it, these rules
  * are the only check (the fallback).
  */
-import { CHANNEL_LIMITS, smsCount } from "./sms";
+import { lengthProblem } from "./sms";
 
 export const PLACEHOLDERS = ["patient_name", "clinic_name"] as const;
 export const TEMPLATE_CHANNELS = ["default", "telegram", "whatsapp", "sms", "email"] as const;
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 // Longest realistic values, so the length check holds for every patient.
-const SAMPLE_LONGEST = { patient_name: "X".repeat(40), clinic_name: "X".repeat(60) };
+export const SAMPLE_LONGEST = { patient_name: "X".repeat(40), clinic_name: "X".repeat(60) };
 
 /** Replace the placeholders with `values` (unknown ones are left as written). */
 export function fillTemplate(body: string, values: Partial<Record<(typeof PLACEHOLDERS)[number], string>>): string {
@@ -38,13 +38,12 @@ export function templateProblems(body: string, channel: string): string[] {
   }
   const stripped = body.replace(PLACEHOLDER, "");
   if (stripped.includes("{{") || stripped.includes("}}")) problems.push("A placeholder is not closed: use {{ name }}.");
-  const longest = fillTemplate(body, SAMPLE_LONGEST);
-  if (channel === "sms") {
-    const count = smsCount(longest);
-    if (count.segments > 3) problems.push(`Too long for SMS: ${count.segments} segments (3 at most).`);
-  } else {
-    const limit = CHANNEL_LIMITS[channel === "default" ? "telegram" : channel] ?? 4096;
-    if (longest.length > limit) problems.push(`Too long: ${longest.length} characters (${limit} at most).`);
-  }
+  const tooLong = lengthProblem(withLongestValues(body), channel);
+  if (tooLong) problems.push(tooLong);
   return problems;
+}
+
+/** `text` with its placeholders filled with the longest realistic values (for length checks). */
+export function withLongestValues(text: string): string {
+  return fillTemplate(text, SAMPLE_LONGEST);
 }

@@ -41,10 +41,32 @@ function segments(units: number, single: number, multi: number): number {
   return units <= single ? 1 : Math.ceil(units / multi);
 }
 
-/** Per-channel limits shown in the preview (characters of one message). */
+/**
+ * Per-channel limits (characters of one message), as the worker applies them: WhatsApp's is
+ * Twilio's body limit (core/templating.py WHATSAPP_MAX_CHARS), which the sender refuses to exceed.
+ */
 export const CHANNEL_LIMITS: Record<string, number> = {
   telegram: 4096,
-  whatsapp: 4096,
+  whatsapp: 1600,
   email: 10000,
   console: 10000,
 };
+
+/** SMS segments the worker sends at most (MEDREMIND_SMS_MAX_SEGMENTS' default). */
+export const SMS_MAX_SEGMENTS = 3;
+
+/**
+ * Why `text` is too long for `channel` (a channel, or `default` for a template version that
+ * serves any channel, checked against Telegram's limit), or null when it fits. The worker fails
+ * a message over these limits without sending it.
+ */
+export function lengthProblem(text: string, channel: string): string | null {
+  if (channel === "sms") {
+    const count = smsCount(text);
+    return count.segments > SMS_MAX_SEGMENTS
+      ? `Too long for SMS: ${count.segments} segments (${SMS_MAX_SEGMENTS} at most).`
+      : null;
+  }
+  const limit = CHANNEL_LIMITS[channel === "default" ? "telegram" : channel] ?? 4096;
+  return text.length > limit ? `Too long: ${text.length} characters (${limit} at most).` : null;
+}

@@ -13,6 +13,8 @@ import {
 } from "@/lib/data/messages";
 import { templateVersions } from "@/lib/data/templates";
 import { templateChannelProblem, templateNameFromForm } from "@/lib/compose";
+import { SAMPLE_LONGEST, fillTemplate } from "@/lib/placeholders";
+import { lengthProblem } from "@/lib/sms";
 import { sqlState } from "@/lib/errors";
 import { isLocalDateTime } from "@/lib/time";
 
@@ -66,6 +68,13 @@ export async function scheduleMessageAction(formData: FormData): Promise<void> {
     (localTime !== null && !isLocalDateTime(localTime))
   ) {
     redirect(back("invalid"));
+  }
+  // Free text for a chosen channel must fit it: the worker fails a longer one unsent (WhatsApp
+  // 1,600 characters, SMS 3 segments). A group's {{ patient_name }} is counted at a long name.
+  // With `auto` the channel is each patient's, and the worker falls back past one it does not fit.
+  if (content !== null && platform !== "auto") {
+    const sent = group ? fillTemplate(content, { patient_name: SAMPLE_LONGEST.patient_name }) : content;
+    if (lengthProblem(sent, platform) !== null) redirect(back("too_long"));
   }
   const input = { platform, content, template, localTime, timezone: clinician.timezone, urgent, createdBy: clinician.id };
 
