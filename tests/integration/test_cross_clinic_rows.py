@@ -7,7 +7,9 @@ their own clinic naming another clinic's patient. The readers trust the pair: th
 an invite for ``patient_id`` (the redeeming chat becomes that patient's contact point and gets
 their reminders), the planner sends an appointment's messages to ``patient_id``, and the worker
 sends a message to ``patient_id`` and stores its rendered text (name, medicine) on a row the
-forging clinic can read. Migration 20260101007500 adds the patient's clinic to the check.
+forging clinic can read; a message's caregiver_id is where a caregiver alert goes. Migration
+20260101007500 adds the patient's clinic (and, for a message, that its caregiver, dose and
+appointment are the patient's) to the check.
 """
 
 from __future__ import annotations
@@ -101,3 +103,30 @@ async def test_own_row_cannot_be_moved_to_another_clinics_patient(
         await admin_conn.fetchval("select patient_id from appointments where id = $1", appointment)
         == ids["mine"]
     )
+
+
+async def test_own_patients_message_cannot_name_another_clinics_caregiver(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """The dispatcher sends a row with a caregiver_id to that caregiver's address."""
+    ids = await _two_clinics(admin_conn)
+    theirs = await admin_conn.fetchval(
+        "insert into caregivers (patient_id, name, channel, address)"
+        " values ($1, 'Luis', 'sms', '+34600000009') returning id",
+        ids["theirs"],
+    )
+    mine = await admin_conn.fetchval(
+        "insert into caregivers (patient_id, name, channel, address)"
+        " values ($1, 'Eva', 'sms', '+34600000008') returning id",
+        ids["mine"],
+    )
+    insert = (
+        "insert into scheduled_messages (organization_id, patient_id, caregiver_id,"
+        " message_content) values ($1, $2, $3, 'x')"
+    )
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with _as_clinician(admin_conn, ids["clinician"]) as conn:
+            await conn.execute(insert, ids["org"], ids["mine"], theirs)
+    async with _as_clinician(admin_conn, ids["clinician"]) as conn:
+        await conn.execute(insert, ids["org"], ids["mine"], mine)
+    assert await admin_conn.fetchval("select count(*) from scheduled_messages") == 1
