@@ -85,6 +85,10 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Send it like +1 555 123 4567, or skip."
         ),
         "bad_phone": "That does not look like a phone number. Send it like +1 555 123 4567, or skip.",
+        "phone_taken": (
+            "That number is already registered for someone else, so I can't add it here. Send"
+            " another number, or skip. If it is yours, please ask your clinic to update it."
+        ),
         "ask_channels": "Where should reminders go first?",
         "channels_first": "{first} first, then {second}",
         "channels_only": "Only {first}",
@@ -315,6 +319,10 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Envíalo como +34 600 123 456, u omite este paso."
         ),
         "bad_phone": "Eso no parece un número de teléfono. Envíalo como +34 600 123 456, u omítelo.",
+        "phone_taken": (
+            "Ese número ya está registrado para otra persona, así que no puedo añadirlo aquí."
+            " Envía otro número u omítelo. Si es tuyo, pide a tu clínica que lo actualice."
+        ),
         "ask_channels": "¿Por dónde te envío primero los recordatorios?",
         "channels_first": "Primero {first}, luego {second}",
         "channels_only": "Solo {first}",

@@ -266,13 +266,17 @@ async def phone(turn: Turn) -> None:
         await reprompt(turn, "bad_phone")
         return
     mark_sensitive(number, raw)
-    await turn.conn.execute(
-        query("bot", "upsert_contact_point"),
+    added = await turn.conn.fetchval(
+        query("bot", "add_contact_point"),
         turn.conv.patient_id,
         Channel.SMS.value,
         number,
         turn.event.kind is InboundKind.CONTACT,
     )
+    if added is None:
+        # Someone else's number (another patient's, maybe another clinic's): never moved here.
+        await reprompt(turn, "phone_taken")
+        return
     await after_phone(turn)
 
 

@@ -116,6 +116,18 @@ on conflict (channel, address) do update
        verified = contact_points.verified or excluded.verified
 returning id
 
+-- name: add_contact_point
+-- Add an address the patient gave ($4: proven theirs, e.g. Telegram's own-contact share), or
+-- reactivate it when it is theirs already. An address that belongs to another patient is left
+-- as it is and no row is returned: giving a number does not take it from its owner (their
+-- reminders and answers would follow it to a stranger).
+insert into contact_points (patient_id, channel, address, verified)
+values ($1, $2, $3, $4)
+on conflict (channel, address) do update
+   set active = true, verified = contact_points.verified or excluded.verified
+ where contact_points.patient_id = excluded.patient_id
+returning id
+
 -- name: patient_channels
 select channel from contact_points
  where patient_id = $1 and active and opted_out_at is null and blocked_at is null
