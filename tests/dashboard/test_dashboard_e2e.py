@@ -52,7 +52,9 @@ TOKEN = "123456:DASHBOARD-e2e"
 CHAT_ID = "551234567"
 PASSWORD_A = "correct horse battery A"
 PASSWORD_B = "correct horse battery B"
-SEEDED_NAME = "Ana Seeded"
+# The backslash: a name is filled into group messages as written (regexp_replace treats "\\&"
+# in its replacement as the match).
+SEEDED_NAME = "Ana Seeded \\& Co"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None or not os.access(CHROMIUM, os.X_OK),

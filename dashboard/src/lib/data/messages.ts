@@ -165,7 +165,10 @@ export async function scheduleGroupMessage(
     `insert into scheduled_messages (patient_id, message_content, template, scheduled_time,
                                      platform, kind, urgent, created_by, payload)
      select p.id,
-            regexp_replace($3::text, '\\{\\{\\s*patient_name\\s*\\}\\}', coalesce(p.display_name, ''), 'g'),
+            -- In regexp_replace's replacement a backslash is special (\\1, \\&): double each one
+            -- in the name, so "Ana \\& Co" is filled in as written.
+            regexp_replace($3::text, '\\{\\{\\s*patient_name\\s*\\}\\}',
+                           replace(coalesce(p.display_name, ''), '\\', '\\\\'), 'g'),
             $9::text,
             case when $4::text is null then now() else ($4::timestamp at time zone $5::text) end,
             $6, 'free_text', $7, $8::uuid, '{"source": "dashboard", "group": true}'::jsonb
