@@ -23,7 +23,10 @@ export async function createAppointmentAction(formData: FormData): Promise<void>
   const duration = Number(formData.get("duration_minutes") ?? 30);
   const location = String(formData.get("location") ?? "").trim() || null;
   const clinicianName = String(formData.get("clinician_name") ?? "").trim() || null;
-  if (!isUuid(patientId) || !isLocalDateTime(localTime) || !Number.isInteger(duration) || duration < 1 || duration > 1440) {
+  // 200 characters, as the API and the database allow: the place and the clinician's name go
+  // into every reminder of the appointment, and a longer text would not fit an SMS.
+  const tooLong = (location?.length ?? 0) > 200 || (clinicianName?.length ?? 0) > 200;
+  if (!isUuid(patientId) || !isLocalDateTime(localTime) || !Number.isInteger(duration) || duration < 1 || duration > 1440 || tooLong) {
     redirect(back(formData, "invalid"));
   }
   let created = true;
