@@ -64,6 +64,10 @@ class Claim:
     quiet_end: time | None = None
     name_medicine_in_reminders: bool = False
     patient_status: str = "active"
+    # Re-checked at send time: a pause holds medication messages, no consent holds all but
+    # service notices (scheduler.delivery.withheld_reason).
+    reminders_paused: bool = False
+    consented: bool = True
     organization_name: str | None = None
     default_quiet_start: time | None = None
     default_quiet_end: time | None = None

@@ -42,6 +42,7 @@ from scheduler.buckets import BucketSet
 from scheduler.claims import AttemptRow, Claim, Outcome
 from scheduler.dispatch_config import DispatcherConfig
 from scheduler.expiry import expiry_time
+from scheduler.holds import withheld_reason
 from scheduler.quiet_hours import is_deferrable, quiet_window_end
 from scheduler.rendering import render_claim
 from scheduler.routing import Route, plan_routes
@@ -134,6 +135,17 @@ class Deliverer:
                     last_error="expired before it could be sent",
                 )
             )
+        withheld = withheld_reason(
+            c.kind,
+            patient_status=c.patient_status,
+            reminders_paused=c.reminders_paused,
+            consented=c.consented,
+        )
+        if withheld is not None:
+            # Paused, no consent, or erased after this row was created: whatever path made it.
+            return DeliveryResult(
+                Outcome(c.id, c.lease_token, "cancelled", attempts_delta=-1, last_error=withheld)
+            )
         if c.kind in DOSE_PROMPT_KINDS and c.dose_status not in (None, *OPEN_DOSE_STATUSES):
             # Answered (or missed) after this reminder was claimed: a nag now would be wrong.
             return DeliveryResult(
@@ -143,16 +155,6 @@ class Deliverer:
                     "cancelled",
                     attempts_delta=-1,
                     last_error=f"dose already {c.dose_status}",
-                )
-            )
-        if c.patient_status == "deleted":
-            return DeliveryResult(
-                Outcome(
-                    c.id,
-                    c.lease_token,
-                    "cancelled",
-                    attempts_delta=-1,
-                    last_error="patient deleted",
                 )
             )
         deferred = self._quiet_deferral(c, now)

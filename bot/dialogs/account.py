@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from bot.conversation import Turn
 from bot.keywords import KEYWORD_CHANNELS
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.sql import query
+from scheduler.holds import pause_reminders, resume_reminders
 
 
 @command("help", needs_patient=False)
@@ -26,18 +29,31 @@ async def cancel(turn: Turn, arg: str) -> None:
 
 @command("pause")
 async def pause(turn: Turn, arg: str) -> None:
-    """Pause every reminder."""
-    await turn.conn.execute(query("bot", "set_reminders_paused"), turn.conv.patient_id, True)
+    """Pause every reminder: what is pending (snoozes, nags, refill notices) is withdrawn."""
+    await pause_reminders(turn.conn, _patient_id(turn), turn.now)
     finish(turn)
     turn.say(turn.t("paused_all"))
 
 
 @command("resume")
 async def resume(turn: Turn, arg: str) -> None:
-    """Resume reminders."""
-    await turn.conn.execute(query("bot", "set_reminders_paused"), turn.conv.patient_id, False)
+    """Resume reminders, planned from now on."""
+    settings = turn.ctx.settings
+    await resume_reminders(
+        turn.conn,
+        _patient_id(turn),
+        turn.now,
+        default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
+    )
     finish(turn)
     turn.say(turn.t("resumed_all"))
+
+
+def _patient_id(turn: Turn) -> UUID:
+    """The chat's patient (commands registered with ``needs_patient`` run only with one)."""
+    if turn.conv.patient_id is None:
+        raise LookupError("this command needs the chat's patient")
+    return turn.conv.patient_id
 
 
 @command("delete_me")

@@ -157,9 +157,6 @@ update patients set name_medicine_in_reminders = $2 where id = $1
 -- name: set_nagging
 update patients set nag_interval_minutes = $2, nag_max = $3 where id = $1
 
--- name: set_reminders_paused
-update patients set reminders_paused = $2 where id = $1
-
 -- name: upsert_caregiver
 -- $6: the caregiver's IANA timezone, or null for "same as the patient".
 with gone as (update caregivers set active = false where patient_id = $1 and active)

@@ -60,6 +60,35 @@ on conflict (idempotency_key) do nothing
 select dose_event_id from scheduled_messages where id = $1
 
 -- ---------------------------------------------------------------------------------------------
+-- Pause (scheduler/holds.py)
+-- ---------------------------------------------------------------------------------------------
+
+-- name: set_reminders_paused
+update patients set reminders_paused = $2 where id = $1
+
+-- name: withdraw_medication_messages
+-- A pause: cancel the patient's ($1) pending messages of the medication kinds ($2) with reason
+-- $3, and their open doses (due or snoozed), so nothing of them nags, is marked missed or alerts
+-- a caregiver. A withdrawn refill notice is re-armed (refill_reminded_at cleared) so the planner
+-- sends it again after the resume. Rows a worker has claimed are left to its lease: the
+-- dispatcher re-checks the pause itself. Returns how many messages were withdrawn.
+with withdrawn as (
+  update scheduled_messages
+     set status = 'cancelled', last_error = $3
+   where patient_id = $1 and status = 'pending' and kind = any($2::text[])
+  returning kind, payload
+), doses as (
+  update dose_events set status = 'cancelled'
+   where patient_id = $1 and status in ('due', 'snoozed')
+), rearmed as (
+  update medications m set refill_reminded_at = null
+    from withdrawn w
+   where w.kind = 'refill_reminder' and m.patient_id = $1
+     and m.id::text = w.payload ->> 'medication_id'
+)
+select count(*) from withdrawn
+
+-- ---------------------------------------------------------------------------------------------
 -- Materialization: schedules -> dose_events + medication_reminder rows
 -- ---------------------------------------------------------------------------------------------
 

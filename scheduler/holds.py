@@ -1,0 +1,87 @@
+"""Pause, consent and erasure: what they withhold, at pause time and again at send time.
+
+A pause holds everything medication-related: reminders (snoozed ones too), follow-ups (nags),
+caregiver alerts about missed doses and refill notices. :func:`pause_reminders` withdraws what
+is pending at once; the dispatcher asks :func:`withheld_reason` for every claimed row, so a row
+created or claimed by any other path (a planner tick that read the patient before the pause, a
+snooze pressed a second earlier, an integration's insert) is cancelled rather than sent.
+:func:`resume_reminders` plans again from the moment of the resume: nothing missed while paused
+is sent late.
+
+Without consent a patient is sent nothing but service notices (``system``); a deleted patient
+is sent nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from uuid import UUID
+
+import asyncpg
+
+from core.sql import query
+from scheduler.planner import replan_patient
+
+__all__ = [
+    "MEDICATION_KINDS",
+    "PAUSE_REASON",
+    "pause_reminders",
+    "resume_reminders",
+    "withheld_reason",
+]
+
+# The kinds a pause holds (scheduled_messages.kind).
+MEDICATION_KINDS = frozenset(
+    {"medication_reminder", "dose_followup", "missed_dose_caregiver", "refill_reminder"}
+)
+# What a patient without consent may still be sent: the service's own notices (an invitation).
+CONSENT_FREE_KINDS = frozenset({"system"})
+# last_error of rows withdrawn or withheld by a pause.
+PAUSE_REASON = "reminders paused by the patient"
+
+
+def withheld_reason(
+    kind: str, *, patient_status: str, reminders_paused: bool, consented: bool
+) -> str | None:
+    """Why a message of ``kind`` must not go to this patient now (None: it may)."""
+    if patient_status == "deleted":
+        return "patient deleted"
+    if not consented and kind not in CONSENT_FREE_KINDS:
+        return "no consent recorded for the patient"
+    if reminders_paused and kind in MEDICATION_KINDS:
+        return PAUSE_REASON
+    return None
+
+
+async def pause_reminders(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> int:
+    """Pause the patient's reminders and withdraw every pending medication message.
+
+    Open doses (due or snoozed) are cancelled with their reminders, so no
+    follow-up, missed mark or caregiver alert comes of them; a late "Taken" still records.
+    A withdrawn refill notice is re-armed for after the resume. Future doses go with the
+    re-plan. Returns how many messages were withdrawn. Runs in one transaction (a savepoint in
+    the caller's).
+    """
+    async with conn.transaction():
+        await conn.execute(query("planner", "set_reminders_paused"), patient_id, True)
+        withdrawn: int = await conn.fetchval(
+            query("planner", "withdraw_medication_messages"),
+            patient_id,
+            list(MEDICATION_KINDS),
+            PAUSE_REASON,
+        )
+        await replan_patient(conn, patient_id, now)
+    return withdrawn
+
+
+async def resume_reminders(
+    conn: asyncpg.Connection,
+    patient_id: UUID,
+    now: datetime,
+    *,
+    default_quiet: tuple[time, time] | None = None,
+) -> None:
+    """Resume the patient's reminders, planned from ``now`` on (nothing of the pause comes late)."""
+    async with conn.transaction():
+        await conn.execute(query("planner", "set_reminders_paused"), patient_id, False)
+        await replan_patient(conn, patient_id, now, default_quiet=default_quiet)
