@@ -20,6 +20,7 @@ from bot import (
 )
 from bot.conversation import Turn, resolve_choice
 from bot.dialogs import answers
+from bot.dialogs.account import clinic_contact
 from bot.dialogs.onboarding import load_patient, start
 from bot.keywords import Keyword
 from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
@@ -40,12 +41,17 @@ async def handle(turn: Turn) -> None:
         await load_patient(turn)
     if turn.patient is None and conv.patient_id is not None:
         conv.patient_id = None  # the patient was deleted elsewhere
+    if turn.patient is None:
+        await _bind_known_contact(turn)
     if turn.patient is not None and turn.patient["locale"] in texts.LOCALES:
         conv.locale = turn.patient["locale"]  # changed in /settings on another channel
 
     if event.kind is InboundKind.TEXT and await _keyword(turn):
         return
     if conv.state.get("opted_out") or await _contact_opted_out(turn):
+        if conv.channel in keywords.COMMAND_OPT_OUT_CHANNELS:
+            # A chat the patient opened: say how to come back (SMS must stay silent).
+            turn.say(turn.t("opted_out_hint"))
         return  # nothing may be sent to an opted-out number until it opts back in
     # The contact point's last inbound time is written with the turn's end (bot.intake), one
     # round trip fewer per update.
@@ -129,13 +135,16 @@ async def _keyword(turn: Turn) -> bool:
     opted_out = bool(conv.state.get("opted_out")) or (
         contact is not None and contact["opted_out_at"] is not None
     )
+    by_command = conv.channel in keywords.COMMAND_OPT_OUT_CHANNELS
     if found is Keyword.OPT_OUT:
         await turn.conn.execute(
             query("bot", "opt_out_contact"), conv.channel.value, conv.chat_address
         )
         conv.state["opted_out"] = True
         if not opted_out:  # confirm once; a repeated STOP is not answered
-            turn.say(turn.t("opted_out"))
+            turn.say(turn.t("opted_out_command" if by_command else "opted_out"))
+        elif by_command:
+            turn.say(turn.t("opted_out_hint"))
         return True
     if found is Keyword.OPT_IN:
         if opted_out:
@@ -143,9 +152,9 @@ async def _keyword(turn: Turn) -> bool:
                 query("bot", "opt_in_contact"), conv.channel.value, conv.chat_address
             )
             conv.state.pop("opted_out", None)
-            turn.say(turn.t("opted_in"))
+            turn.say(turn.t("opted_in_command" if by_command else "opted_in"))
             return True
-        if keywords.normalize(turn.text) == "START":
+        if keywords.is_plain_start(conv.channel, turn.text):
             await start(turn, "")
             return True
         return False  # a plain YES is an ordinary answer
@@ -155,9 +164,24 @@ async def _keyword(turn: Turn) -> bool:
     return True
 
 
+async def _bind_known_contact(turn: Turn) -> None:
+    """A chat that is a consented patient's contact point belongs to that patient, no /start.
+
+    Patients created by a clinic (dashboard, API, FHIR import) answer their first reminder from
+    a conversation that has never seen /start; its contact point says whose it is.
+    """
+    conv = turn.conv
+    row = await turn.conn.fetchrow(
+        query("bot", "contact_patient"), conv.channel.value, conv.chat_address
+    )
+    if row is not None:
+        conv.patient_id = row["id"]
+        turn.patient = row
+
+
 async def _contact_opted_out(turn: Turn) -> bool:
-    """Whether the carrier or an earlier STOP opted this SMS/WhatsApp contact point out."""
-    if turn.conv.channel not in keywords.KEYWORD_CHANNELS:
+    """Whether the carrier, an earlier STOP or /stop opted this chat's contact point out."""
+    if turn.conv.channel not in keywords.OPT_OUT_CHANNELS:
         return False
     contact = await turn.conn.fetchrow(
         query("bot", "get_contact_point"), turn.conv.channel.value, turn.conv.chat_address
@@ -166,12 +190,9 @@ async def _contact_opted_out(turn: Turn) -> bool:
 
 
 async def _help_text(turn: Turn) -> str:
-    if turn.patient is not None:
-        org = await turn.conn.fetchrow(query("bot", "organization_contact"), turn.patient["id"])
-        if org is not None:
-            contact = org["contact_phone"] or org["contact_email"]
-            if contact:
-                return turn.t("keyword_help", clinic=org["name"], contact=contact)
+    clinic = await clinic_contact(turn)
+    if clinic is not None:
+        return turn.t("keyword_help", clinic=clinic[0], contact=clinic[1])
     return turn.t("keyword_help_generic")
 
 

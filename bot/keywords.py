@@ -1,8 +1,11 @@
-"""Carrier keywords for SMS and WhatsApp, handled before any dialog.
+"""Opt-out, opt-in and help keywords, handled before any dialog.
 
-A keyword is the whole message: one word, any case, surrounding and inner spaces ignored
-("  s t o p " is STOP). Anything longer is not a keyword, so "stop reminding me at 8" goes to the
-dialog instead of silently opting the patient out.
+SMS and WhatsApp: the carrier keywords. A keyword is the whole message: one word, any case,
+surrounding and inner spaces ignored ("  s t o p " is STOP). Anything longer is not a keyword, so
+"stop reminding me at 8" goes to the dialog instead of silently opting the patient out.
+
+Telegram: the commands ``/stop`` (opt out) and ``/start`` (opt back in when opted out; otherwise the
+ordinary ``/start``), so a Telegram patient can stop every message as an SMS patient can.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 
 KEYWORD_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP})
+# Channels whose patients opt out with the /stop command.
+COMMAND_OPT_OUT_CHANNELS = frozenset({Channel.TELEGRAM})
+# Every channel on which a patient can opt out: nothing but an opt-in is answered meanwhile.
+OPT_OUT_CHANNELS = KEYWORD_CHANNELS | COMMAND_OPT_OUT_CHANNELS
 
 
 def normalize(text: str) -> str:
@@ -37,7 +44,11 @@ def normalize(text: str) -> str:
 
 def classify(channel: Channel | str, text: str) -> Keyword | None:
     """The keyword ``text`` is on ``channel``; ``None`` for other texts and channels."""
-    if Channel(channel) not in KEYWORD_CHANNELS or len(text) > 40:
+    if len(text) > 40:
+        return None
+    if Channel(channel) in COMMAND_OPT_OUT_CHANNELS:
+        return _command_keyword(text)
+    if Channel(channel) not in KEYWORD_CHANNELS:
         return None
     word = normalize(text)
     if word in OPT_OUT_WORDS:
@@ -47,3 +58,21 @@ def classify(channel: Channel | str, text: str) -> Keyword | None:
     if word in HELP_WORDS:
         return Keyword.HELP
     return None
+
+
+def _command_keyword(text: str) -> Keyword | None:
+    """``/stop`` and ``/start`` (with or without ``@botname``, no argument) on Telegram."""
+    head, _, arg = text.strip().partition(" ")
+    name = head.split("@", 1)[0].lower()
+    if name == "/stop" and not arg.strip():
+        return Keyword.OPT_OUT
+    if name == "/start" and not arg.strip():
+        return Keyword.OPT_IN
+    return None
+
+
+def is_plain_start(channel: Channel | str, text: str) -> bool:
+    """Whether an opt-in keyword that finds nothing opted out is the ordinary START / /start."""
+    if Channel(channel) in COMMAND_OPT_OUT_CHANNELS:
+        return True
+    return normalize(text) == "START"

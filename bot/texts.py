@@ -35,9 +35,13 @@ _TEXTS: dict[str, dict[str, str]] = {
             "/stats - how you are doing\n/export - your history as a CSV file\n"
             "/appointments - upcoming appointments\n/settings - time zone, language and more\n"
             "/pause and /resume - stop or restart all reminders\n"
+            "/cancel - leave what we are doing (adding a medicine, settings)\n"
             "/delete_me - delete all your data\n/help - this message"
         ),
         "help_keywords": "Reply STOP to stop all messages, START to restart.",
+        "help_commands_stop": "/stop - no more messages at all (/start to get them again)",
+        "help_clinic": "Your clinic: {clinic}, {contact}.",
+        "or_join": "{first} or {second}",
         "btn_yes": "Yes",
         "btn_no": "No",
         "btn_skip": "Skip",
@@ -47,6 +51,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         # Keywords
         "opted_out": "You will not get any more messages here. Reply START to subscribe again.",
         "opted_in": "You're subscribed again. Reply STOP to unsubscribe, HELP for help.",
+        "opted_out_command": "You will not get any more messages here. Send /start to get them again.",
+        "opted_in_command": "You're subscribed again. Send /stop to unsubscribe, /help for help.",
+        "opted_out_hint": "Messages are stopped here. Send /start to get them again.",
         "keyword_help": (
             "MedRemind medication reminders from {clinic}. Contact: {contact}. "
             "Reply STOP to unsubscribe."
@@ -269,9 +276,13 @@ _TEXTS: dict[str, dict[str, str]] = {
             "/stats - cómo vas\n/export - tu historial en un archivo CSV\n"
             "/appointments - próximas citas\n/settings - zona horaria, idioma y más\n"
             "/pause y /resume - parar o reanudar todos los recordatorios\n"
+            "/cancel - dejar lo que estamos haciendo (añadir un medicamento, ajustes)\n"
             "/delete_me - borrar todos tus datos\n/help - este mensaje"
         ),
         "help_keywords": "Responde STOP para no recibir más mensajes, START para volver.",
+        "help_commands_stop": "/stop - no recibir ningún mensaje más (/start para volver a recibirlos)",
+        "help_clinic": "Tu clínica: {clinic}, {contact}.",
+        "or_join": "{first} o {second}",
         "btn_yes": "Sí",
         "btn_no": "No",
         "btn_skip": "Omitir",
@@ -280,6 +291,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "btn_back": "Atrás",
         "opted_out": "No recibirás más mensajes aquí. Responde START para volver a suscribirte.",
         "opted_in": "Te has vuelto a suscribir. Responde STOP para darte de baja, HELP para ayuda.",
+        "opted_out_command": "No recibirás más mensajes aquí. Envía /start para volver a recibirlos.",
+        "opted_in_command": "Te has vuelto a suscribir. Envía /stop para darte de baja, /help para ayuda.",
+        "opted_out_hint": "Los mensajes están parados aquí. Envía /start para volver a recibirlos.",
         "keyword_help": (
             "Recordatorios de medicación MedRemind de {clinic}. Contacto: {contact}. "
             "Responde STOP para darte de baja."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from bot.conversation import Turn
-from bot.keywords import KEYWORD_CHANNELS
+from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.sql import query
 from scheduler.holds import pause_reminders, resume_reminders
@@ -13,11 +13,30 @@ from scheduler.holds import pause_reminders, resume_reminders
 
 @command("help", needs_patient=False)
 async def help_(turn: Turn, arg: str) -> None:
-    """What the bot can do (and the carrier keywords on SMS/WhatsApp)."""
-    body = turn.t("help")
+    """What the bot can do, how to stop every message, and the patient's clinic's contact."""
+    lines = [turn.t("help")]
     if turn.conv.channel in KEYWORD_CHANNELS:
-        body = f"{body}\n{turn.t('help_keywords')}"
-    turn.say(body)
+        lines.append(turn.t("help_keywords"))
+    elif turn.conv.channel in COMMAND_OPT_OUT_CHANNELS:
+        lines.append(turn.t("help_commands_stop"))
+    clinic = await clinic_contact(turn)
+    if clinic is not None:
+        lines.append(turn.t("help_clinic", clinic=clinic[0], contact=clinic[1]))
+    turn.say("\n".join(lines))
+
+
+async def clinic_contact(turn: Turn) -> tuple[str, str] | None:
+    """The patient's clinic's name and how to reach it (phone and/or e-mail), when it has one."""
+    if turn.patient is None:
+        return None
+    org = await turn.conn.fetchrow(query("bot", "organization_contact"), turn.patient["id"])
+    if org is None:
+        return None
+    ways = [w for w in (org["contact_phone"], org["contact_email"]) if w]
+    if not ways:
+        return None
+    contact = turn.t("or_join", first=ways[0], second=ways[1]) if len(ways) > 1 else ways[0]
+    return org["name"], contact
 
 
 @command("cancel", needs_patient=False)

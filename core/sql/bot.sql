@@ -82,6 +82,13 @@ select * from patients where id = $1 and status <> 'deleted'
 -- name: get_contact_point
 select * from contact_points where channel = $1 and address = $2
 
+-- name: contact_patient
+-- The consented, live patient whose contact point this chat is ($1 channel, $2 address), as
+-- get_patient reads it: inbound from a known address reaches its patient without /start,
+-- whoever created the patient (the bot, the dashboard, the API, a FHIR import).
+select p.* from contact_points c join patients p on p.id = c.patient_id
+ where c.channel = $1 and c.address = $2 and p.status <> 'deleted' and p.consent_at is not null
+
 -- name: touch_contact_point
 update contact_points set last_inbound_at = now() where channel = $1 and address = $2
 
