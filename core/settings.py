@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = Field(default=False, alias="SMTP_USE_TLS")
     email_rate_per_second: float = Field(default=5.0, alias="MEDREMIND_EMAIL_RATE", gt=0)
 
+    # Per API key, across every web process; 0 turns the limit off.
+    api_rate_per_minute: float = Field(default=600.0, alias="MEDREMIND_API_RATE_LIMIT", ge=0)
+    api_rate_burst: int = Field(default=60, alias="MEDREMIND_API_RATE_BURST", ge=1)
+
     worker_batch_size: int = Field(default=100, alias="MEDREMIND_WORKER_BATCH", ge=1, le=5000)
     worker_concurrency: int = Field(default=64, alias="MEDREMIND_WORKER_CONCURRENCY", ge=1)
     worker_poll_seconds: float = Field(default=5.0, alias="MEDREMIND_WORKER_POLL_SECONDS", gt=0)

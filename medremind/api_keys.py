@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -68,11 +69,30 @@ async def create_api_key(pool: asyncpg.Pool, org: str, name: str) -> str:
     return key
 
 
-async def authenticate(pool: asyncpg.Pool, header: str | None) -> uuid.UUID | None:
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``per_minute`` requests a minute per key on average, ``burst`` of them at once."""
+
+    per_minute: float
+    burst: int
+
+
+class RateLimited(Exception):
+    """The key is over its rate limit; ``retry_after`` seconds until one more request fits."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(f"rate limited for {retry_after:.1f} s")
+        self.retry_after = retry_after
+
+
+async def authenticate(
+    pool: asyncpg.Pool, header: str | None, rate: RateLimit | None = None
+) -> uuid.UUID | None:
     """The organization of the key in an ``Authorization: Bearer <key>`` header, or None.
 
     None for a missing header, a malformed or unknown key, and a revoked key alike: the caller
-    answers 401 without saying which.
+    answers 401 without saying which. With ``rate``, a valid key over its limit raises
+    :class:`RateLimited` (the limit is kept in Postgres, so it holds across web processes).
     """
     if not header:
         return None
@@ -87,5 +107,15 @@ async def authenticate(pool: asyncpg.Pool, header: str | None) -> uuid.UUID | No
         row = await conn.fetchrow(query("web", "api_key_by_prefix"), prefix)
         if row is None or not hmac.compare_digest(row["key_hash"], hash_key(key.strip())):
             return None
+        if rate is not None:
+            await _take_rate(conn, row["id"], rate)
         await conn.execute(query("web", "touch_api_key"), row["id"], _LAST_USED_RESOLUTION_S)
     return row["organization_id"]
+
+
+async def _take_rate(conn: asyncpg.Connection, key_id: uuid.UUID, rate: RateLimit) -> None:
+    interval = 60.0 / rate.per_minute
+    if await conn.fetchval(query("web", "take_api_key_rate"), key_id, interval, rate.burst):
+        return
+    wait = await conn.fetchval(query("web", "api_key_rate_wait"), key_id, interval, rate.burst)
+    raise RateLimited(wait or interval)

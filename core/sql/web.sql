@@ -17,7 +17,7 @@ select id, organization_id, key_hash from api_keys where prefix = $1 and revoked
 -- name: touch_api_key
 update api_keys set last_used_at = now()
  where id = $1
-   and (last_used_at is null or last_used_at < now() - make_interval(secs => $2))
+   and (last_used_at is null or last_used_at < now() - make_interval(secs => $2::float8))
 
 -- name: migration_versions
 select version, checksum from public.medremind_migrations
@@ -160,3 +160,18 @@ select count(*) as waiting,
 select count(*) as behind
   from reminder_schedules
  where status = 'active' and (planned_until is null or planned_until < now())
+
+-- name: take_api_key_rate
+-- GCRA per key: $2 seconds per request at the steady rate, $3 requests that may come at once.
+-- Takes one request when the key's bucket has room (a row returned), else changes nothing.
+insert into api_key_rates as r (api_key_id, allowed_at)
+values ($1, now() + make_interval(secs => $2::float8))
+on conflict (api_key_id) do update
+   set allowed_at = greatest(r.allowed_at, now()) + make_interval(secs => $2::float8)
+ where r.allowed_at <= now() + make_interval(secs => $2::float8 * ($3::int - 1))
+returning api_key_id
+
+-- name: api_key_rate_wait
+-- Seconds until the key's bucket has room for one request ($2, $3 as in take_api_key_rate).
+select greatest(0, extract(epoch from allowed_at - now()) - $2::float8 * ($3::int - 1))::float8
+  from api_key_rates where api_key_id = $1

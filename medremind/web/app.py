@@ -23,6 +23,7 @@ from core.db import Database
 from core.settings import Settings
 from medremind.web import health, inbound, metrics, telegram_webhook, twilio_webhooks
 from medremind.web.api_v1 import ROUTES as API_ROUTES
+from medremind.web.body_limit import BodyLimitMiddleware
 from medremind.web.errors import EXCEPTION_HANDLERS
 from medremind.web.fast_webhook import TelegramWebhookFastPath
 from medremind.web.middleware import RequestContextMiddleware
@@ -120,7 +121,11 @@ def create_app(
     # The Starlette route stays for what the lean path leaves to it (a mounted root path).
     app = _WebApp(
         routes=routes,
-        middleware=[Middleware(RequestContextMiddleware, route_of=templates.get)],
+        middleware=[
+            Middleware(RequestContextMiddleware, route_of=templates.get),
+            # Inside the request context, so a 413 is logged and counted like any answer.
+            Middleware(BodyLimitMiddleware),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

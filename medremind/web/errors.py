@@ -26,6 +26,7 @@ _CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid",
+    429: "rate_limited",
     500: "internal_error",
     503: "unavailable",
 }
@@ -34,12 +35,21 @@ _CODES = {
 class ApiError(Exception):
     """An error answer: HTTP ``status``, a human ``reason`` and, for 422, the ``field`` at fault."""
 
-    def __init__(self, status: int, reason: str, *, field: str | None = None, code: str = ""):
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        *,
+        field: str | None = None,
+        code: str = "",
+        headers: Mapping[str, str] | None = None,
+    ):
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.field = field
         self.code = code or _CODES.get(status, "error")
+        self.headers = headers
 
 
 class ValidationFailed(ApiError):
@@ -80,7 +90,7 @@ def error_response(
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     body = error_body(exc.status, exc.reason, field=exc.field, code=exc.code)
-    return JSONResponse(body, status_code=exc.status)
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

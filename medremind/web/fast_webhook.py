@@ -13,7 +13,8 @@ looks like one, else a new one) in ``core.logs.request_id_var`` and the response
 access log line and HTTP metric labels (route ``/telegram/webhook``), 499 on a client that goes
 away, a JSON 500 for an unexpected error; and the answer itself comes from
 :func:`medremind.web.telegram_webhook.answer_update`, the route's own code (constant-time secret
-check before the body is read, size limit, JSON errors, the update stored before the 200, the
+check before the body is read, the streaming size cap of
+:mod:`medremind.web.body_limit`, JSON errors, the update stored before the 200, the
 processing run after the response body has been sent).
 """
 
@@ -21,15 +22,17 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Awaitable
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.logs import request_id_var
+from medremind.web.body_limit import read_body
 from medremind.web.errors import error_response
 from medremind.web.middleware import _REQUEST_ID, error_logger, record_request
 from medremind.web.state import WebState
-from medremind.web.telegram_webhook import SECRET_HEADER, answer_update
+from medremind.web.telegram_webhook import MAX_BODY_BYTES, SECRET_HEADER, answer_update
 
 PATH = "/telegram/webhook"
 _METHOD = "POST"
@@ -77,23 +80,12 @@ class TelegramWebhookFastPath:
         finished: float | None = None
         started_response = False
 
-        async def read_body() -> bytes:
-            # Starlette's ``Request.body``: every chunk up to the last; a disconnect raises.
-            chunks: list[bytes] = []
-            while True:
-                message = await receive()
-                if message["type"] == "http.request":
-                    chunk = message.get("body", b"")
-                    if chunk:
-                        chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        return b"".join(chunks)
-                elif message["type"] == "http.disconnect":
-                    raise ClientDisconnect()
+        def read_capped() -> Awaitable[bytes]:
+            return read_body(receive, MAX_BODY_BYTES)
 
         try:
             try:
-                response = await answer_update(self.state, secret, content_length, read_body)
+                response = await answer_update(self.state, secret, content_length, read_capped)
                 status = response.status_code
                 started_response = True
                 await send(

@@ -57,6 +57,13 @@ STATUS_CALLBACKS = Counter(
     "Provider delivery status callbacks by status and outcome (applied, duplicate, unknown).",
     ["status", "outcome"],
 )
+WEBHOOK_DROPPED = Counter(
+    "medremind_webhook_dropped_total",
+    "Authenticated provider webhook bodies acknowledged (200) and dropped because they cannot be"
+    " used (not JSON, nested too deep, a lone surrogate, a number out of range), by channel and"
+    " problem.",
+    ["channel", "problem"],
+)
 INBOUND_PROCESSING_ERRORS = Counter(
     "medremind_inbound_processing_errors_total",
     "Stored inbound updates whose processing after the 200 raised (resumed later).",

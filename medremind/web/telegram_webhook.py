@@ -15,16 +15,22 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from medremind.web import inbound
+from medremind.web import inbound, json_input
+from medremind.web.body_limit import (
+    CLOSE_HEADERS,
+    BodyTooLarge,
+    declared_too_large,
+    limit_for,
+    too_large_response,
+)
 from medremind.web.errors import error_response
-from medremind.web.metrics import INBOUND_UPDATES
+from medremind.web.metrics import INBOUND_UPDATES, WEBHOOK_DROPPED
 from medremind.web.state import WebState, web_state
 from medremind.web.telegram_updates import parse_button_update
 from platforms.base import InboundEvent
@@ -32,8 +38,7 @@ from platforms.base import InboundEvent
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 (a header name)
-# Telegram updates are small; anything far larger is not Telegram.
-MAX_BODY_BYTES = 1_000_000
+MAX_BODY_BYTES = limit_for("/telegram/webhook")
 
 
 def _parse_fully(update: dict) -> InboundEvent | None:
@@ -45,6 +50,14 @@ def _parse_fully(update: dict) -> InboundEvent | None:
         # Authenticated but unparseable: acknowledge, or Telegram would redeliver it for a day.
         logger.warning("unparseable telegram update", extra={"error_type": type(exc).__name__})
         return None
+
+
+def _dropped(problem: str) -> Response:
+    """Acknowledge an authenticated body that cannot be used: Telegram would redeliver anything
+    but a 200 for hours, and a redelivery would not make it usable. Counted, never stored."""
+    WEBHOOK_DROPPED.labels("telegram", problem).inc()
+    logger.warning("telegram update dropped", extra={"problem": problem})
+    return JSONResponse({"ok": True})
 
 
 def secret_matches(expected: str | None, given: str | None) -> bool:
@@ -75,23 +88,24 @@ async def answer_update(
     Shared by the Starlette route and the lean ASGI path in :mod:`medremind.web.fast_webhook`,
     so both answer alike; the body is read only once the secret has matched.
     """
+    if declared_too_large(content_length, MAX_BODY_BYTES):
+        return too_large_response(MAX_BODY_BYTES)
     configured = state.settings.telegram_webhook_secret
     expected = configured.get_secret_value() if configured is not None else None
     if not secret_matches(expected, secret):
         INBOUND_UPDATES.labels("telegram", "rejected").inc()
-        return error_response(403, "bad or missing webhook secret")
-    declared = content_length or "0"
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return error_response(413, "update too large")
-    body = await read_body()
-    if len(body) > MAX_BODY_BYTES:
-        return error_response(413, "update too large")
+        # The body stays unread: close rather than let the server drain it (see body_limit).
+        return error_response(403, "bad or missing webhook secret", headers=CLOSE_HEADERS)
     try:
-        update = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return error_response(400, "body is not JSON")
+        body = await read_body()
+    except BodyTooLarge:
+        return too_large_response(MAX_BODY_BYTES)
+    try:
+        update = json_input.decode(body)
+    except json_input.UnsafeJson as exc:
+        return _dropped(exc.problem)
     if not isinstance(update, dict):
-        return error_response(400, "body is not a JSON object")
+        return _dropped("not_object")
 
     event = parse_button_update(update)  # the hot path; None: let the full parser decide
     if event is None:

@@ -34,8 +34,6 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-twilio-signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-# Twilio forms are a few kilobytes; refuse to parse anything much larger.
-MAX_BODY_BYTES = 64_000
 # A message row is only moved by a callback once the dispatcher recorded its send; before that
 # the dispatcher's own (lease-guarded) write decides, and the event row keeps the callback.
 _DISPATCHED = frozenset({"sent", "delivered", "failed"})
@@ -80,12 +78,8 @@ async def _verified_form(
     if not signature:
         INBOUND_UPDATES.labels(channel, "rejected").inc()
         return error_response(403, "missing X-Twilio-Signature")
-    declared = request.headers.get("content-length", "0")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return error_response(413, "form too large")
+    # Read through the route's streaming cap (medremind.web.body_limit): 413 past it.
     body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        return error_response(413, "form too large")
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/x-www-form-urlencoded":
         INBOUND_UPDATES.labels(channel, "rejected").inc()

@@ -6,71 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
 from medremind import web_workers
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, text_update
-from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, count, web_env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def _wait_until_up(base: str, process: subprocess.Popen, attempts: int = 300) -> None:
-    async with httpx.AsyncClient(base_url=base) as http:
-        for _ in range(attempts):
-            if process.poll() is not None:
-                raise AssertionError(f"web process exited with {process.returncode}")
-            try:
-                if (await http.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("web process did not come up")
-
-
-def _start_web(
-    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, **variables: str
-) -> tuple[subprocess.Popen, str]:
-    """``medremind web`` on a free port with the fake Bot API; returns it and its base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        **web_env(
-            database_url,
-            tmp_path,
-            PORT=str(port),
-            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
-            TELEGRAM_API_BASE_URL=fake_telegram.base_url,
-            MEDREMIND_SHUTDOWN_GRACE="5",
-            **variables,
-        ),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "medremind.cli", "web"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    return process, f"http://127.0.0.1:{port}"
-
-
-async def _stop(process: subprocess.Popen, timeout: float) -> str:
-    """SIGTERM; the process must exit 0. Returns its stderr."""
-    process.send_signal(signal.SIGTERM)
-    _, stderr = await asyncio.to_thread(process.communicate, timeout=timeout)
-    assert process.returncode == 0, stderr.decode()[-2000:]
-    return stderr.decode()
+from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, count
+from tests.web.processes import start_web, stop, wait_until_up
 
 
 def _assert_json_logs_without_secrets(stderr: str) -> None:
@@ -83,11 +26,11 @@ def _assert_json_logs_without_secrets(stderr: str) -> None:
 async def test_web_process_registers_webhook_serves_and_stops_on_sigterm(
     database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, admin_conn
 ):
-    process, base = _start_web(
+    process, base = start_web(
         database_url, tmp_path, fake_telegram, PUBLIC_BASE_URL=PUBLIC_BASE_URL
     )
     try:
-        await _wait_until_up(base, process)
+        await wait_until_up(base, process)
         [call] = fake_telegram.calls_to("setWebhook")
         assert call.params["url"] == PUBLIC_BASE_URL + "/telegram/webhook"
         assert call.params["secret_token"] == WEBHOOK_SECRET
@@ -104,7 +47,7 @@ async def test_web_process_registers_webhook_serves_and_stops_on_sigterm(
         assert await count(admin_conn, "inbound_messages") == 1
 
         # The logs are JSON lines and never carry the bot token or the webhook secret.
-        _assert_json_logs_without_secrets(await _stop(process, timeout=30))
+        _assert_json_logs_without_secrets(await stop(process, timeout=30))
     finally:
         if process.poll() is None:
             process.kill()
@@ -129,11 +72,11 @@ def _children(pid: int) -> list[int]:
 async def test_web_concurrency_runs_workers_on_one_port_and_stops_on_sigterm(
     database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, admin_conn
 ):
-    process, base = _start_web(
+    process, base = start_web(
         database_url, tmp_path, fake_telegram, WEB_CONCURRENCY="2", PUBLIC_BASE_URL=PUBLIC_BASE_URL
     )
     try:
-        await _wait_until_up(base, process)
+        await wait_until_up(base, process)
         # The supervisor registered the webhook once, not once per worker.
         assert len(fake_telegram.calls_to("setWebhook")) == 1
         # Workers are spawned processes (multiprocessing's resource tracker is a child too).
@@ -158,7 +101,7 @@ async def test_web_concurrency_runs_workers_on_one_port_and_stops_on_sigterm(
         assert statuses == [200] * 20
         assert await count(admin_conn, "inbound_messages") == 20
 
-        stderr = await _stop(process, timeout=60)
+        stderr = await stop(process, timeout=60)
         assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
         _assert_json_logs_without_secrets(stderr)
     finally:
@@ -170,7 +113,7 @@ async def test_web_concurrency_runs_workers_on_one_port_and_stops_on_sigterm(
 async def test_web_concurrency_replaces_a_worker_that_dies(
     database_url: str, tmp_path: Path, fake_telegram: FakeTelegram
 ):
-    process, base = _start_web(database_url, tmp_path, fake_telegram, WEB_CONCURRENCY="2")
+    process, base = start_web(database_url, tmp_path, fake_telegram, WEB_CONCURRENCY="2")
 
     def workers() -> list[int]:
         return [
@@ -180,7 +123,7 @@ async def test_web_concurrency_replaces_a_worker_that_dies(
         ]
 
     try:
-        await _wait_until_up(base, process)
+        await wait_until_up(base, process)
         first = workers()
         assert len(first) == 2
         # Past the start-up window a death is a crash to recover from, not a broken deploy.
@@ -192,11 +135,11 @@ async def test_web_concurrency_replaces_a_worker_that_dies(
                 break
             await asyncio.sleep(0.1)
         assert len(current) == 2 and first[0] not in current and first[1] in current
-        await _wait_until_up(base, process)
+        await wait_until_up(base, process)
         async with httpx.AsyncClient(base_url=base) as http:
             assert (await http.get("/healthz")).status_code == 200
 
-        await _stop(process, timeout=60)
+        await stop(process, timeout=60)
     finally:
         if process.poll() is None:
             process.kill()

@@ -114,8 +114,9 @@ async def test_telegram_ignores_unhandled_update_types(client, admin_conn):
     assert await count(admin_conn, "inbound_messages") == 0
 
 
-async def test_telegram_malformed_body_with_valid_secret_is_400(client, admin_conn):
-    # Authenticated JSON that is no Update is acknowledged (a redelivery would not fix it).
+async def test_telegram_malformed_body_with_valid_secret_is_acknowledged(client, admin_conn):
+    # Authenticated JSON that is no Update, or no JSON at all, is acknowledged and dropped: a
+    # redelivery would not fix it, and Telegram redelivers anything but a 200 for hours.
     for odd in ({}, {"update_id": "x"}, {"update_id": 5, "callback_query": {"id": 1}}):
         response = await client.post("/telegram/webhook", json=odd, headers=SECRET)
         assert response.status_code == 200, odd
@@ -124,8 +125,7 @@ async def test_telegram_malformed_body_with_valid_secret_is_400(client, admin_co
         content=b"{not json",
         headers={**SECRET, "content-type": "application/json"},
     )
-    assert response.status_code == 400
-    assert response.json()["error"]["status"] == 400
+    assert response.status_code == 200
     assert await count(admin_conn, "inbound_messages") == 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, time
@@ -12,62 +12,52 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from medremind.api_keys import authenticate
+from medremind.api_keys import RateLimit, RateLimited, authenticate
+from medremind.web import json_input
 from medremind.web.errors import ApiError, ValidationFailed
 from medremind.web.state import web_state
 
-# API bodies are small JSON documents; a FHIR resource is the largest we take.
-MAX_BODY_BYTES = 256_000
-
 
 async def organization(request: Request) -> uuid.UUID:
-    """The organization of the request's API key; 401 when there is no valid key."""
-    org_id = await authenticate(web_state(request).pool, request.headers.get("authorization"))
+    """The organization of the request's API key; 401 when there is no valid key, 429 (with
+    ``Retry-After``) when the key is over ``MEDREMIND_API_RATE_LIMIT``."""
+    state = web_state(request)
+    settings = state.settings
+    rate = (
+        RateLimit(settings.api_rate_per_minute, settings.api_rate_burst)
+        if settings.api_rate_per_minute > 0
+        else None
+    )
+    try:
+        org_id = await authenticate(state.pool, request.headers.get("authorization"), rate)
+    except RateLimited as exc:
+        seconds = max(1, math.ceil(exc.retry_after))
+        raise ApiError(
+            429,
+            f"this API key made more than {settings.api_rate_per_minute:g} requests a minute"
+            f" (bursts of {settings.api_rate_burst}); retry in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        ) from None
     if org_id is None:
         raise ApiError(401, "missing or invalid API key (Authorization: Bearer <key>)")
     return org_id
 
 
 async def json_body(request: Request) -> Any:
-    """The parsed JSON body; 415 for another media type, 400 for malformed JSON."""
+    """The parsed JSON body; 415 for another media type, 413 past the route's size cap
+    (:mod:`medremind.web.body_limit`), 400 for malformed or hostile JSON (too deep, a lone
+    surrogate, a number out of range), 422 for a NUL in a string, naming where it is."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in ("application/json", "application/fhir+json"):
         raise ApiError(415, "send the body as application/json")
-    declared = request.headers.get("content-length", "0")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
     raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, f"body larger than {MAX_BODY_BYTES} bytes")
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiError(400, "body is not valid JSON") from None
-    where = nul_path(body)
-    if where is not None:
-        # PostgreSQL stores no NUL in text or jsonb; refuse it here rather than fail there.
-        raise ValidationFailed(where or "body", "must not contain NUL characters")
-    return body
-
-
-def nul_path(value: Any, path: str = "") -> str | None:
-    """The JSON path of the first string (or key) containing NUL, or None."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            found = nul_path(item, f"{path}[{i}]")
-            if found is not None:
-                return found
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
-            if "\x00" in key:
-                return path or "body"
-            found = nul_path(item, child)
-            if found is not None:
-                return found
-    return None
+        return json_input.decode(raw, nul=False)
+    except json_input.UnsafeJson as exc:
+        if exc.problem == "nul":
+            # PostgreSQL stores no NUL in text or jsonb; refuse it here rather than fail there.
+            raise ValidationFailed(exc.where or "body", exc.reason) from None
+        raise ApiError(400, exc.reason, field=exc.where) from None
 
 
 def path_uuid(request: Request, name: str, what: str) -> uuid.UUID:

@@ -1,0 +1,117 @@
+"""Decode a JSON request body that a hostile client wrote, or say clearly what is wrong with it.
+
+The standard library's ``json.loads`` accepts what later breaks the process or the database:
+50,000-deep nesting (``RecursionError`` in the decoder, or in any recursive code after it), lone
+UTF-16 surrogates (``"\\ud800"``: valid JSON syntax, but no UTF-8 encoding exists, so asyncpg
+fails on the string), ``NaN``/``Infinity`` and ``1e999`` (not JSON; jsonb refuses them), numbers
+of thousands of digits (``ValueError`` past Python's digit limit). :func:`decode` turns each into
+:class:`UnsafeJson` naming the problem and, where there is one, the JSON path; the API answers it
+400, the provider webhooks acknowledge and drop it with a counter.
+
+The checks after decoding cost a walk over the document only when cheap byte scans say it could
+matter (more brackets than the depth limit, a surrogate escape or byte, a NUL), so the Telegram
+webhook's usual update is not walked at all.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+# Deeper than any Telegram update, Twilio payload or FHIR resource we take, and shallow enough
+# for every recursive consumer after us (json.dumps for jsonb, pydantic, our validators).
+MAX_DEPTH = 64
+
+# A surrogate in the raw bytes: an escape \uD800-\uDFFF, or its UTF-8-style bytes (ED A0-BF),
+# which json.loads decodes with 'surrogatepass'. Paired escapes are fine; the walk tells.
+_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class UnsafeJson(ValueError):
+    """A body we will not take: ``problem`` (a short label for metrics), ``reason``, ``where``."""
+
+    def __init__(self, problem: str, reason: str, where: str | None = None):
+        super().__init__(reason)
+        self.problem = problem
+        self.reason = reason
+        self.where = where
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise UnsafeJson("number", f"number {text[:20]} is out of range for a double")
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise UnsafeJson("number", f"{name} is not a JSON number")
+
+
+def decode(body: bytes, *, max_depth: int = MAX_DEPTH, nul: bool = True) -> Any:
+    """The JSON value of ``body``; :class:`UnsafeJson` when it is not one we take.
+
+    ``nul``: whether strings may hold NUL (False: refused, with its path). The caller checks the
+    value's type (object, array) itself.
+    """
+    try:
+        value = json.loads(body, parse_float=_finite, parse_constant=_constant)
+    except UnsafeJson:
+        raise
+    except RecursionError:
+        raise UnsafeJson("depth", f"JSON nested deeper than {max_depth} levels") from None
+    except UnicodeDecodeError:
+        raise UnsafeJson("encoding", "body is not UTF-8 JSON") from None
+    except json.JSONDecodeError as exc:
+        raise UnsafeJson("syntax", f"body is not valid JSON ({exc.msg})") from None
+    except ValueError:
+        # Python's int() digit limit (4,300): json.loads raises a plain ValueError.
+        raise UnsafeJson("number", "a number in the body has too many digits") from None
+    deep = body.count(b"[") + body.count(b"{") > max_depth
+    surrogates = _SURROGATE_BYTES.search(body) is not None
+    nuls = not nul and (b"\\u0000" in body or b"\x00" in body)
+    if deep or surrogates or nuls:
+        _walk(value, max_depth, nul)
+    return value
+
+
+def _walk(value: Any, max_depth: int, nul: bool) -> None:
+    """Raise :class:`UnsafeJson` for the first string or container over the limits (no recursion:
+    the document may be deeper than Python's stack)."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            _check_string(item, path, nul)
+        elif isinstance(item, dict | list):
+            if depth >= max_depth:
+                raise UnsafeJson(
+                    "depth", f"JSON nested deeper than {max_depth} levels", path or None
+                )
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    child_path = f"{path}.{key}" if path else key
+                    _check_string(key, path or "body", nul)
+                    stack.append((child, child_path, depth + 1))
+            else:
+                stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
+
+
+def _check_string(text: str, path: str, nul: bool) -> None:
+    if _SURROGATE.search(text) is not None:
+        raise UnsafeJson(
+            "surrogate",
+            "a string holds an unpaired UTF-16 surrogate (such as \\ud800), which is no"
+            " character; send valid Unicode",
+            _printable(path) or "body",
+        )
+    if not nul and "\x00" in text:
+        raise UnsafeJson("nul", "must not contain NUL characters", _printable(path) or "body")
+
+
+def _printable(path: str) -> str:
+    """A path safe to echo back and log (keys are client text too)."""
+    return _SURROGATE.sub("\ufffd", path.replace("\x00", "\ufffd"))[:200]

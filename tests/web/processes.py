@@ -1,0 +1,101 @@
+"""Real ``medremind web`` (and ``worker``) processes for tests over the wire: start one on a free
+port against the test database and the loopback fakes, wait for it, stop it with SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
+from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, web_env
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def wait_until_up(base: str, process: subprocess.Popen, attempts: int = 300) -> None:
+    """Until ``GET /healthz`` answers 200; fails when the process exits or never answers."""
+    async with httpx.AsyncClient(base_url=base) as http:
+        for _ in range(attempts):
+            if process.poll() is not None:
+                raise AssertionError(f"web process exited with {process.returncode}")
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("web process did not come up")
+
+
+def twilio_env(fake_twilio: FakeTwilio) -> dict[str, str]:
+    """Variables for a web process that verifies Twilio's webhooks and sends to ``fake_twilio``."""
+    return {
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
+        "TWILIO_SMS_FROM": "+15005550006",
+        "TWILIO_API_BASE_URL": fake_twilio.base_url,
+    }
+
+
+def start_web(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, **variables: str
+) -> tuple[subprocess.Popen, str]:
+    """``medremind web`` on a free port with the fake Bot API; returns it and its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        **web_env(
+            database_url,
+            tmp_path,
+            PORT=str(port),
+            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
+            TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            TELEGRAM_API_BASE_URL=fake_telegram.base_url,
+            MEDREMIND_SHUTDOWN_GRACE="5",
+            **variables,
+        ),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "medremind.cli", "web"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def stop(process: subprocess.Popen, timeout: float) -> str:
+    """SIGTERM; the process must exit 0. Returns its stderr."""
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.to_thread(process.communicate, timeout=timeout)
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    return stderr.decode()
+
+
+def kill(process: subprocess.Popen) -> None:
+    """End ``process`` if a test left it running."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of ``pid`` (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmRSS for {pid}")
