@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.process_env import service_env
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
@@ -22,12 +23,7 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subproce
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_"))
-    }
-    env.pop("DATABASE_URL", None)
-    env.update(extra)
-    return env
+    return service_env(**extra)
 
 
 @pytest.mark.slow

@@ -8,11 +8,14 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+
+from tests.process_env import quiet_window_around, service_env
 
 
 def _free_port() -> int:
@@ -37,35 +40,63 @@ def _read_until(proc: subprocess.Popen, needle: str, buffer: list[str], timeout:
     raise AssertionError(f"{needle!r} not printed; got:\n{''.join(buffer)}")
 
 
-@pytest.mark.slow
-async def test_console_chat_and_a_reminder_printed(database_url: str, tmp_path: Path) -> None:
-    port = _free_port()
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_"))
-    }
-    env.update(
+def _start_dev(database_url: str, tmp_path: Path, port: int, **variables: str) -> subprocess.Popen:
+    env = service_env(
         DATABASE_URL=database_url,
         MEDREMIND_DATA_DIR=str(tmp_path),
         PORT=str(port),
         MEDREMIND_WORKER_POLL_SECONDS="0.5",
+        **variables,
     )
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "medremind.cli", "dev"],
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+
+
+def _say(proc: subprocess.Popen, line: str) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(line.encode() + b"\n")
+    proc.stdin.flush()
+
+
+def _begin_registration(proc: subprocess.Popen, out: list[str]) -> None:
+    """/start and consent: the console patient exists (UTC, no clinic) from here on."""
+    _read_until(proc, "type /start", out)
+    _say(proc, "/start")
+    _read_until(proc, "Do you agree?", out)
+    _say(proc, "1")
+    _read_until(proc, "What should I call you?", out)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    assert proc.stdin is not None
+    proc.stdin.close()  # Ctrl-D: the process stops cleanly
+    assert proc.wait(timeout=60) == 0
+
+
+async def _status(conn: asyncpg.Connection, message_id: object, *wanted: str) -> str:
+    status = ""
+    for _ in range(100):
+        status = await conn.fetchval(
+            "select status from scheduled_messages where id = $1", message_id
+        )
+        if status in wanted:
+            break
+        time.sleep(0.1)
+    return str(status)
+
+
+@pytest.mark.slow
+async def test_console_chat_and_a_reminder_printed(database_url: str, tmp_path: Path) -> None:
+    port = _free_port()
+    proc = _start_dev(database_url, tmp_path, port)
     out: list[str] = []
     try:
-        assert proc.stdin is not None
-        _read_until(proc, "type /start", out)
-        proc.stdin.write(b"/start\n")
-        proc.stdin.flush()
-        _read_until(proc, "Do you agree?", out)
-        proc.stdin.write(b"1\n")
-        proc.stdin.flush()
-        _read_until(proc, "What should I call you?", out)
+        _begin_registration(proc, out)
 
         async with httpx.AsyncClient() as client:
             health = await client.get(f"http://127.0.0.1:{port}/healthz")
@@ -84,18 +115,60 @@ async def test_console_chat_and_a_reminder_printed(database_url: str, tmp_path: 
                 patient_id,
             )
             _read_until(proc, "See you on Monday at the clinic", out)
-            for _ in range(50):
-                status = await conn.fetchval(
-                    "select status from scheduled_messages where id = $1", message_id
-                )
-                if status == "sent":
-                    break
-                time.sleep(0.1)
-            assert status == "sent"
+            assert await _status(conn, message_id, "sent") == "sent"
         finally:
             await conn.close()
-        proc.stdin.close()  # Ctrl-D: the process stops cleanly
-        assert proc.wait(timeout=60) == 0
+        _stop(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.slow
+async def test_quiet_hours_hold_a_clinic_message_until_morning(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Whatever the hour the suite runs at, a quiet window around now defers a non-urgent message
+    to the window's end and lets an urgent one through at once."""
+    port = _free_port()
+    now = datetime.now(UTC)
+    window = quiet_window_around(now)
+    proc = _start_dev(database_url, tmp_path, port, **window)
+    out: list[str] = []
+    try:
+        _begin_registration(proc, out)
+        conn = await asyncpg.connect(database_url)
+        try:
+            patient_id = await conn.fetchval(
+                "select patient_id from conversations where channel = 'console'"
+            )
+            routine = await conn.fetchval(
+                "insert into scheduled_messages (patient_id, message_content, platform)"
+                " values ($1, 'Clinic news for the morning', 'console') returning id",
+                patient_id,
+            )
+            urgent = await conn.fetchval(
+                "insert into scheduled_messages (patient_id, message_content, platform, urgent)"
+                " values ($1, 'Urgent: call the clinic', 'console', true) returning id",
+                patient_id,
+            )
+            _read_until(proc, "Urgent: call the clinic", out)
+            assert await _status(conn, urgent, "sent") == "sent"
+            row = await conn.fetchrow(
+                "select status, scheduled_time from scheduled_messages where id = $1", routine
+            )
+            assert row["status"] == "pending"
+            # Deferred to the window's end: the next occurrence of END (UTC) after now.
+            end = datetime.strptime(window["MEDREMIND_QUIET_HOURS_END"], "%H:%M").time()
+            expected = datetime.combine(now.date(), end, tzinfo=UTC)
+            if expected <= now:
+                expected += timedelta(days=1)
+            assert row["scheduled_time"] == expected
+        finally:
+            await conn.close()
+        assert "Clinic news for the morning" not in "".join(out)
+        _stop(proc)
     finally:
         if proc.poll() is None:
             proc.kill()

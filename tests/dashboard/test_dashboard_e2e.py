@@ -43,6 +43,7 @@ from medremind.api_keys import create_api_key
 from scheduler.appointments import plan_appointment, sync_appointments
 from tests.factories import create_medication, create_patient
 from tests.fakes.fake_telegram import FakeTelegram
+from tests.process_env import service_env
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "dashboard"
@@ -224,11 +225,7 @@ async def _seed_planned_appointment(conn: asyncpg.Connection) -> uuid.UUID:
 async def test_dashboard_end_to_end(
     database_url: str, admin_conn: asyncpg.Connection, db: Database, tmp_path: Path
 ) -> None:
-    base_env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_", "SUPABASE_"))
-    }
+    base_env = service_env()
     base_env["NEXT_TELEMETRY_DISABLED"] = "1"
     _ensure_built(base_env)
 

@@ -23,6 +23,7 @@ import asyncpg
 import pytest
 
 from tests import factories
+from tests.process_env import service_env
 
 ROOT = Path(__file__).resolve().parents[2]
 STRESS = os.environ.get("MEDREMIND_STRESS") == "1"
@@ -39,13 +40,13 @@ class Workers:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, **options: float) -> subprocess.Popen[bytes]:
-        env = os.environ | {
-            "DATABASE_URL": self.database_url,
-            "MEDREMIND_DATA_DIR": str(self.tmp / "data"),
-            "MEDREMIND_DB_POOL_MIN": "1",
-            "MEDREMIND_DB_POOL_MAX": "4",
-            "PYTHONPATH": str(ROOT),
-        }
+        env = service_env(
+            DATABASE_URL=self.database_url,
+            MEDREMIND_DATA_DIR=str(self.tmp / "data"),
+            MEDREMIND_DB_POOL_MIN="1",
+            MEDREMIND_DB_POOL_MAX="4",
+            PYTHONPATH=str(ROOT),
+        )
         args = [sys.executable, "-m", "tests.dispatch.worker_entry", "--name", name]
         args += ["--log", str(self.log)]
         for key, value in options.items():

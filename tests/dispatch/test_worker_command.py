@@ -4,7 +4,6 @@ LISTEN wake-up, and a clean exit on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import asyncpg
 
 from tests import factories
+from tests.process_env import service_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,17 +22,13 @@ async def test_medremind_worker_sends_to_the_outbox_and_stops_on_sigterm(
     admin_conn: asyncpg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     outbox = tmp_path / "outbox"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "TWILIO_", "SMTP_", "MEDREMIND_"))
-    } | {
-        "DATABASE_URL": database_url,
-        "MEDREMIND_DATA_DIR": str(tmp_path / "data"),
-        "MEDREMIND_OUTBOX_DIR": str(outbox),
-        "MEDREMIND_DB_POOL_MAX": "4",
-        "MEDREMIND_PLANNER_INTERVAL": "3600",
-    }
+    env = service_env(
+        DATABASE_URL=database_url,
+        MEDREMIND_DATA_DIR=str(tmp_path / "data"),
+        MEDREMIND_OUTBOX_DIR=str(outbox),
+        MEDREMIND_DB_POOL_MAX="4",
+        MEDREMIND_PLANNER_INTERVAL="3600",
+    )
     log = (tmp_path / "worker.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "medremind.cli", "worker"], cwd=ROOT, env=env, stdout=log, stderr=log

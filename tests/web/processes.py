@@ -4,7 +4,6 @@ port against the test database and the loopback fakes, wait for it, stop it with
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
@@ -15,6 +14,7 @@ import httpx
 
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
+from tests.process_env import service_env
 from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, web_env
 
 
@@ -56,8 +56,7 @@ def start_web(
 ) -> tuple[subprocess.Popen, str]:
     """``medremind web`` on a free port with the fake Bot API; returns it and its base URL."""
     port = free_port()
-    env = {
-        **os.environ,
+    env = service_env(
         **web_env(
             database_url,
             tmp_path,
@@ -67,8 +66,8 @@ def start_web(
             TELEGRAM_API_BASE_URL=fake_telegram.base_url,
             MEDREMIND_SHUTDOWN_GRACE="5",
             **variables,
-        ),
-    }
+        )
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "medremind.cli", "web"],
         env=env,
