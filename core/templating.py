@@ -14,9 +14,13 @@ falls back to ``<kind>.default.j2``; a missing locale falls back to English. Eve
 Variables are escaped where it matters: the ``html`` block is rendered with autoescape, so a patient
 named ``<b>Ann</b>`` reaches Telegram as ``&lt;b&gt;Ann&lt;/b&gt;``; ``text`` is never escaped.
 
-Clinician templates (from the database) are plain text rendered in an
-``ImmutableSandboxedEnvironment`` with ``StrictUndefined``; :meth:`TemplateRenderer.validate_custom`
-checks one at save time and says exactly what is wrong.
+Clinician templates (from the database) are plain text in a small language
+(:mod:`core.template_language`: variables, a few filters, ``{% if %}``; no loops, arithmetic,
+attributes or calls), checked without running it. :meth:`TemplateRenderer.validate_custom` checks
+one at save time, with its worst-case length on the channel, and says exactly what is wrong;
+:meth:`TemplateRenderer.render_custom` checks it again (cached) before rendering it in an
+``ImmutableSandboxedEnvironment`` with ``StrictUndefined`` and an output cap, so a template stored
+around the checks can neither run long nor print internals.
 
 Channel limits, applied at render time (:class:`MessageTooLong`, a ``ValueError``):
 SMS ``sms_max_segments`` segments, WhatsApp 1,600 characters. Telegram texts over 4,096 characters
@@ -29,10 +33,11 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -42,15 +47,15 @@ from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
     TemplateNotFound,
-    TemplateSyntaxError,
-    meta,
-    nodes,
     pass_context,
 )
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from core import template_language as lang
+from core.answer_buttons import default_options
+from core.template_language import GSM7_BASIC, GSM7_EXTENSION, Bound
 from platforms.base import Channel, Option, OutboundMessage
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -78,49 +83,16 @@ DEFAULT_SMS_MAX_SEGMENTS = 3
 # Defaults merged under the caller's variables: privacy-preserving unless the caller opts in.
 _KIND_DEFAULTS: dict[str, Any] = {"name_medicine": False, "share_details": False}
 
-# The only filters clinician templates may use; everything else is refused at save time.
-_CUSTOM_FILTERS = frozenset(
-    {
-        "capitalize",
-        "d",
-        "date",
-        "datetime",
-        "default",
-        "e",
-        "escape",
-        "first",
-        "int",
-        "join",
-        "last",
-        "length",
-        "lower",
-        "replace",
-        "round",
-        "time",
-        "title",
-        "trim",
-        "truncate",
-        "upper",
-        "weekday",
-        "wordwrap",
-    }
-)
-# Attribute names that lead out of the data and into Python internals.
-_FORBIDDEN_ATTRS = frozenset(
-    {"format", "format_map", "mro", "func_globals", "gi_frame", "gi_code", "cr_frame", "f_globals"}
-)
 # What a clinician template always has, besides the allowed variables.
 _IMPLICIT_VARIABLES = frozenset({"locale", "timezone"})
+# A nonce id for computing which answer buttons a kind offers (their labels' length).
+_ANY_ID = UUID(int=0)
 
 # Characters CLDR puts in times and dates ("8:00\u202fPM") that would force UCS-2 on SMS.
 _SPACE_LIKE = str.maketrans({"\u202f": " ", "\u00a0": " ", "\u2009": " "})
 
-# GSM 03.38: the basic set costs one septet, the extension set two (escape + char).
-_GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+_GSM7_BASIC = GSM7_BASIC  # GSM 03.38, kept with the template language
+_GSM7_EXTENSION = GSM7_EXTENSION
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
 
@@ -131,6 +103,10 @@ class MessageTooLong(ValueError):
     def __init__(self, channel: str, detail: str) -> None:
         super().__init__(f"message too long for {channel}: {detail}")
         self.channel = channel
+
+
+class TemplateNotAllowed(SecurityError):
+    """A clinician template outside the template language (refused before it runs)."""
 
 
 class UnknownTemplate(LookupError):
@@ -283,6 +259,30 @@ def _add_filters(env: Environment) -> Environment:
     return env
 
 
+def _bounded(name: str, function: Any) -> Any:
+    """A date filter for clinician templates: its text at most its format's bound (a rare
+    locale's longer spelling is shortened, so the worst-case length check holds)."""
+    formats = lang.DATE_FORMATS[name]
+    default = lang.DEFAULT_DATE_FORMAT[name]
+
+    @pass_context
+    def bounded(ctx: Context, value: Any, *args: Any) -> str:
+        chosen = args[0] if args else default
+        text = function(ctx, value, *args).translate(_SPACE_LIKE)
+        return lang.clamp(text, formats.get(chosen, max(formats.values())))
+
+    return bounded
+
+
+def _clinician_filters(env: Environment) -> Environment:
+    """Only the language's filters (:data:`core.template_language.FILTERS`), dates bounded."""
+    allowed = {name: env.filters[name] for name in lang.FILTERS if name in env.filters}
+    allowed.update({name: _bounded(name, _FILTERS[name]) for name in lang.DATE_FORMATS})
+    env.filters = allowed
+    env.tests = {name: env.tests[name] for name in lang.TESTS}
+    return env
+
+
 # --------------------------------------------------------------------------------------------
 # The renderer
 
@@ -307,12 +307,15 @@ class TemplateRenderer:
         }
         self._text_env = _add_filters(Environment(autoescape=False, **common))  # noqa: S701
         self._html_env = _add_filters(Environment(autoescape=True, **common))
-        self._sandbox = _add_filters(
-            ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+        self._sandbox = _clinician_filters(
+            _add_filters(ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False))
         )
         # Clinician templates see only the variables we pass: none of Jinja's globals (range,
         # lipsum, dict, cycler, joiner, namespace), which would print internals or burn CPU.
         self._sandbox.globals.clear()
+        # Compiling costs far more than rendering: a worker renders the same few sources.
+        self._compile = lru_cache(maxsize=512)(self._sandbox.from_string)
+        self._options_bounds: dict[str, Bound] = {}
 
     # -- built-in templates ----------------------------------------------------------------
 
@@ -396,16 +399,35 @@ class TemplateRenderer:
         kind: str = "free_text",
         options: Sequence[Option] = (),
         message_id: str | None = None,
+        allowed: Iterable[str] | None = None,
     ) -> OutboundMessage:
-        """Render a clinician's plain-text template in the sandbox.
+        """Render a clinician's plain-text template: checked (cached), then run in the sandbox.
 
-        Raises ``SecurityError`` on an escape attempt, ``UndefinedError`` on a missing variable,
-        ``TemplateSyntaxError`` on bad syntax and :class:`MessageTooLong` over the channel's limit.
+        ``allowed`` names the variables the template may use (default: the keys of
+        ``variables``); text values are shortened to their maximum
+        (:data:`core.template_language.VARIABLES`). Raises :class:`TemplateNotAllowed` (a
+        ``SecurityError``) for anything outside the template language, ``UndefinedError`` on an
+        unknown or missing variable, ``TemplateSyntaxError`` on bad syntax and
+        :class:`MessageTooLong` over the channel's limit.
         """
         channel = str(channel)
+        names = set(variables if allowed is None else allowed)
+        checked = lang.check(source, names)
+        if not checked.ok:
+            problem = "; ".join(checked.problems)
+            if "syntax error" in problem:
+                self._sandbox.parse(source)  # raises the TemplateSyntaxError itself
+            if lang.unknown_only(checked):
+                raise UndefinedError(problem)
+            raise TemplateNotAllowed(problem)
         values = {**variables, "locale": locale}
         values.setdefault("timezone", None)
-        text = _tidy(self._sandbox.from_string(source).render(values))
+        shown = lang.clamped_values(values, names | _IMPLICIT_VARIABLES)
+        try:
+            raw = lang.iter_capped(self._compile(source).generate(shown), lang.MAX_TEMPLATE_UNITS)
+        except lang.OutputCapExceeded as exc:
+            raise MessageTooLong(channel, str(exc)) from exc
+        text = _tidy(raw)
         if channel == Channel.TELEGRAM and len(text) > TELEGRAM_MAX_CHARS:
             raise MessageTooLong(channel, f"{len(text)} characters, at most {TELEGRAM_MAX_CHARS}")
         # Clinician text is plain: everything in it is escaped, not only the variables.
@@ -425,54 +447,80 @@ class TemplateRenderer:
         self,
         source: str,
         channel: Channel | str,
-        allowed_variables: Iterable[str] | Mapping[str, Any],
+        allowed_variables: Iterable[str],
+        *,
+        kind: str = "free_text",
     ) -> list[str]:
         """Check a clinician template before it is saved; return problems (empty when fine).
 
-        ``allowed_variables`` names the variables the template may use; when it is a mapping its
-        values are used as the sample for the length check, else a realistic placeholder is.
+        The template must be in the template language (:func:`core.template_language.check`)
+        with the ``allowed_variables``, and fit ``channel`` in the worst case: every variable at
+        its longest (UCS-2 on SMS), plus the numbered answers a message of ``kind`` carries on
+        SMS and WhatsApp (:meth:`worst_case_problem`).
         """
         channel = str(channel)
-        if isinstance(allowed_variables, Mapping):
-            samples = dict(allowed_variables)
-        else:
-            samples = {name: _sample_value(name) for name in allowed_variables}
-        if not source.strip():
-            return ["the template is empty"]
+        names = set(allowed_variables)
+        checked = lang.check(source, names)
+        if not checked.ok or checked.bound is None:
+            return list(checked.problems)
+        samples = {name: _sample_value(name) for name in names}
         try:
-            ast = self._sandbox.parse(source)
-        except TemplateSyntaxError as exc:
-            return [f"line {exc.lineno}: syntax error: {exc.message}"]
-
-        problems = _unsafe_constructs(ast)
-        allowed = set(samples) | _IMPLICIT_VARIABLES
-        for name in sorted(meta.find_undeclared_variables(ast) - allowed):
-            listing = ", ".join(sorted(samples)) or "none"
-            problems.append(
-                f"line {_first_use(ast, name)}: unknown variable '{name}' "
-                f"(allowed variables: {listing})"
-            )
-        if problems:
-            return problems
-
-        try:
-            text = _tidy(self._sandbox.from_string(source).render({**samples, "locale": "en"}))
-        except SecurityError as exc:
-            return [f"unsafe template: {exc}"]
-        except UndefinedError as exc:
-            return [f"rendering with sample values failed: {exc}"]
-        except TemplateError as exc:
-            lineno = getattr(exc, "lineno", None)
-            where = f"line {lineno}: " if lineno else ""
-            return [f"{where}{exc}"]
-        except (TypeError, ValueError, ArithmeticError) as exc:
+            text = _tidy(self.render_custom(source, samples, Channel.CONSOLE, allowed=names).text)
+        except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
             return [f"rendering with sample values failed: {exc}"]
         if not text:
             return ["the template renders an empty message"]
-        limit = channel_limit_problem(channel, text, sms_max_segments=self.sms_max_segments)
-        if limit:
-            return [f"too long for {channel} with sample values: {limit}"]
-        return []
+        problem = self.worst_case_problem(channel, checked.bound, kind)
+        return [problem] if problem else []
+
+    def worst_case_problem(self, channel: str, bound: Bound, kind: str) -> str | None:
+        """How a text of ``bound`` (plus ``kind``'s numbered answers on SMS and WhatsApp) can
+        exceed ``channel``'s limit, or None when it always fits."""
+        channel = str(channel)
+        if channel in (Channel.SMS, Channel.WHATSAPP):
+            bound = bound + self.options_bound(kind)
+        worst = "in the worst case (every variable at its longest"
+        if channel == Channel.SMS:
+            encoding, segments = bound.sms_segments()
+            if segments > self.sms_max_segments:
+                unit = "septets" if encoding == GSM7 else "characters"
+                count = bound.septets if encoding == GSM7 else bound.units
+                return (
+                    f"too long for sms {worst}, with any letters): {segments} {encoding} "
+                    f"segments ({count} {unit}), at most {self.sms_max_segments} allowed"
+                )
+            return None
+        limit = {Channel.WHATSAPP: WHATSAPP_MAX_CHARS, Channel.TELEGRAM: TELEGRAM_MAX_CHARS}.get(
+            Channel(channel) if channel in tuple(Channel) else channel  # type: ignore[call-overload]
+        )
+        if limit is not None and bound.units > limit:
+            return f"too long for {channel} {worst}): {bound.units} characters, at most {limit}"
+        return None
+
+    def options_bound(self, kind: str) -> Bound:
+        """The longest numbered answers (``"\\n\\n1 Taken\\n2 ..."``) a message of ``kind``
+        carries on SMS and WhatsApp, over the shipped locales."""
+        found = self._options_bounds.get(kind)
+        if found is not None:
+            return found
+        keys = [key for key, _ in default_options(kind, _ANY_ID, _ANY_ID)]
+        found = lang.NOTHING
+        if keys:
+            for locale in self.locales():
+                for channel in (Channel.SMS, Channel.WHATSAPP):
+                    labels = self.labels(kind, locale, channel)
+                    shown = [Option(label=labels.get(k, k.title()), data=k) for k in keys]
+                    found = found.widest(Bound.of("\n\n" + format_numbered_options(shown)))
+        self._options_bounds[kind] = found
+        return found
+
+    def labels(self, kind: str, locale: str, channel: str) -> dict[str, str]:
+        """The option labels of built-in ``kind`` (``{"taken": "Taken", ...}``), or {}."""
+        try:
+            name = self.template_name(kind, locale, str(channel))
+            return _parse_labels(self._text_env.get_template(name).render(section="labels"))
+        except (UnknownTemplate, TemplateError):
+            return {}
 
     # -- shared ----------------------------------------------------------------------------
 
@@ -580,58 +628,10 @@ _PRIVATE_VARIABLES = frozenset({"medicine_name", "dose_text"})
 
 
 def _sample_value(name: str) -> Any:
-    if name.endswith(("_at", "_time")):
+    """A value to try a template with: a datetime for date variables, else a short text."""
+    if lang.VARIABLES.get(name, lang.DEFAULT_VARIABLE).kind == lang.DATETIME:
         return datetime(2025, 1, 15, 20, 0, tzinfo=UTC)
-    if name.endswith(("_date", "_on", "_by")):
-        return date(2025, 1, 15)
-    if name.endswith(("_count", "_left", "_minutes")):
-        return 12
-    if name.endswith("_duration"):
-        return timedelta(minutes=30)
-    # A plausible longest value: names and clinic names rarely pass 30 characters.
-    return "Sample " + name.replace("_", " ")[:23]
-
-
-def _first_use(ast: nodes.Template, name: str) -> int:
-    for node in ast.find_all(nodes.Name):
-        if node.name == name:
-            return node.lineno
-    return 1
-
-
-def _unsafe_constructs(ast: nodes.Template) -> list[str]:
-    problems: list[str] = []
-    for node in ast.find_all(nodes.Node):
-        where = f"line {node.lineno}"
-        if isinstance(node, nodes.Getattr) and (
-            node.attr.startswith("_") or node.attr in _FORBIDDEN_ATTRS
-        ):
-            problems.append(
-                f"{where}: access to attribute '{node.attr}' is not allowed "
-                "(templates may only print variables)"
-            )
-        elif (
-            isinstance(node, nodes.Getitem)
-            and isinstance(node.arg, nodes.Const)
-            and isinstance(node.arg.value, str)
-            and node.arg.value.startswith("_")
-        ):
-            problems.append(f"{where}: access to item '{node.arg.value}' is not allowed")
-        elif isinstance(node, nodes.Filter) and node.name not in _CUSTOM_FILTERS:
-            reason = (
-                "it reaches object attributes"
-                if node.name == "attr"
-                else f"allowed filters: {', '.join(sorted(_CUSTOM_FILTERS))}"
-            )
-            problems.append(f"{where}: the '{node.name}' filter is not allowed ({reason})")
-        elif isinstance(node, nodes.Call):
-            problems.append(
-                f"{where}: calling functions or methods is not allowed (use a filter such as "
-                "|upper instead)"
-            )
-        elif isinstance(node, nodes.Include | nodes.Extends | nodes.Import | nodes.FromImport):
-            problems.append(f"{where}: including or importing other templates is not allowed")
-    return problems
+    return "Sample " + name.replace("_", " ")
 
 
 __all__ = [
@@ -643,6 +643,7 @@ __all__ = [
     "UCS2",
     "WHATSAPP_MAX_CHARS",
     "MessageTooLong",
+    "TemplateNotAllowed",
     "TemplateNotFound",
     "TemplateRenderer",
     "UnknownTemplate",

@@ -44,7 +44,7 @@ from scheduler.dispatch_config import DispatcherConfig
 from scheduler.expiry import expiry_time
 from scheduler.holds import withheld_reason
 from scheduler.quiet_hours import is_deferrable, quiet_window_end
-from scheduler.rendering import render_claim
+from scheduler.rendering import render_or_fallback, too_long
 from scheduler.routing import Route, plan_routes
 
 _ERROR_TEXT_MAX = 500  # last_error / error_message length cap
@@ -174,6 +174,7 @@ class Deliverer:
         tried = list(c.channels_tried)
         attempts: list[AttemptRow] = []
         effects: list[tuple[UUID, str, str]] = []
+        notes: list[str] = []  # why the patient got another text or channel (kept on the row)
         plan = plan_routes(c, tried, self.senders.keys())
         while plan.routes:
             route = plan.routes[0]
@@ -206,15 +207,30 @@ class Deliverer:
                 metrics.BUCKET_WAIT.labels(route.channel).observe(ticket.waited)
 
             try:
-                message = render_claim(self.renderer, c, route.channel)
+                message, note = render_or_fallback(self.renderer, c, route.channel)
             except (ValueError, LookupError, TemplateError, TypeError, AttributeError) as exc:
                 ticket.release()
                 error = f"cannot render the message: {error_text(exc)}"
+                if too_long(exc):
+                    # Too long for this channel only: the patient's next channel may take it.
+                    error = f"{route.channel}: {error_text(exc)}"
+                    attempts.append(self._attempt(c, route, "failed", "permanent", error))
+                    metrics.FAILED.labels(route.channel, "permanent").inc()
+                    tried.append(str(route.channel))
+                    if c.caregiver_id is None and (c.platform == "auto" or c.allow_fallback):
+                        plan = plan_routes(c, tried, self.senders.keys())
+                        if plan.routes:
+                            notes.append(error)
+                            continue
+                        error = f"{error}; {plan.reason}"
+                    return _failed(c, error, tried, attempts, effects)
                 attempts.append(self._attempt(c, route, "failed", "config", error))
                 metrics.FAILED.labels(route.channel, "config").inc()
                 return DeliveryResult(
                     Outcome(c.id, c.lease_token, "failed", last_error=error), attempts, effects
                 )
+            if note is not None:
+                notes.append(f"{route.channel}: {error_text(ValueError(note))}")
 
             budget = lease_ends - self._lease_margin - time.monotonic()
             if budget <= 0.0:
@@ -281,9 +297,14 @@ class Deliverer:
                 )
                 result.effects = effects
                 return result
-            return self._sent(
+            sent = self._sent(
                 c, route, receipt, sent_at, ms_since(started), tried, attempts, effects, message
             )
+            if notes:
+                # Sent, but not as asked: the row says why (the clinic sees it on the message).
+                note = "; ".join(notes)[:_ERROR_TEXT_MAX]
+                sent.outcome = sent.outcome._replace(last_error=note)
+            return sent
 
         # Nothing (left) to try.
         error_class = "config" if plan.config else "permanent"

@@ -21,7 +21,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 
 from core.answer_buttons import default_options
 from core.logs import mark_sensitive
-from core.templating import FALLBACK_LOCALE, MessageTooLong, TemplateRenderer
+from core.templating import FALLBACK_LOCALE, MessageTooLong, TemplateNotAllowed, TemplateRenderer
 from platforms.base import Channel, Option, OutboundMessage
 from scheduler.claims import Claim
 from scheduler.custom_templates import (
@@ -141,13 +141,48 @@ def render_claim(
                     f"template {claim.template!r} has no version for {channel} or 'default'"
                 )
             return _render_custom(renderer, version, claim, channel, values, options)
+    return _render_builtin(renderer, claim, channel, claim.template or claim.kind, values, options)
+
+
+def render_or_fallback(
+    renderer: TemplateRenderer | None, claim: Claim, channel: Channel
+) -> tuple[OutboundMessage, str | None]:
+    """The message for ``claim`` on ``channel``, and why it is not the one asked for (or None).
+
+    A clinician template that cannot be rendered (stored around the checks, or longer than the
+    channel allows) is replaced by the built-in text of the row's kind when there is one (a
+    reminder still reaches the patient); free text has none, so its error is raised, as
+    :func:`render_claim` raises it. ``MessageTooLong`` of the built-in text is raised too: the
+    dispatcher then tries the patient's next channel.
+    """
+    try:
+        return render_claim(renderer, claim, channel), None
+    except CustomTemplateFailed as exc:
+        if renderer is None or claim.kind in _FREE_KINDS:
+            raise
+        values = variables_for(claim)
+        options = default_options(claim.kind, claim.dose_event_id, claim.appointment_id)
+        message = _render_builtin(renderer, claim, channel, claim.kind, values, options)
+        return message, f"{exc}; sent the built-in {claim.kind} text instead"
+
+
+def too_long(exc: BaseException) -> bool:
+    """True when rendering failed only because the text is over the channel's limit."""
+    return isinstance(exc, MessageTooLong) or (
+        isinstance(exc, CustomTemplateFailed) and isinstance(exc.__cause__, MessageTooLong)
+    )
+
+
+def _render_builtin(
+    renderer: TemplateRenderer,
+    claim: Claim,
+    channel: Channel,
+    name: str,
+    values: dict[str, Any],
+    options: list[Any],
+) -> OutboundMessage:
     message = renderer.render(
-        claim.template or claim.kind,
-        claim.locale,
-        channel,
-        values,
-        options=options,
-        message_id=message_id,
+        name, claim.locale, channel, values, options=options, message_id=str(claim.id)
     )
     mark_sensitive(message.text)
     return message
@@ -164,6 +199,7 @@ def _render_custom(
     """Render a clinician template in the sandbox; any failure names the template."""
     values = _custom_values(version.kind, claim, values)
     resolved = _resolve_options(renderer, claim, channel, options)
+    allowed = allowed_variables(version.kind)
     try:
         message = renderer.render_custom(
             version.body,
@@ -173,9 +209,12 @@ def _render_custom(
             kind=claim.kind,
             options=resolved,
             message_id=str(claim.id),
+            allowed=allowed,
         )
         if version.subject and channel == Channel.EMAIL:
-            subject = renderer.render_custom(version.subject, values, Channel.CONSOLE).text
+            subject = renderer.render_custom(
+                version.subject, values, Channel.CONSOLE, allowed=allowed
+            ).text
             message = dataclasses.replace(message, subject=" ".join(subject.split())[:120])
     except Exception as exc:  # any failure of clinician text fails the row, never the worker
         raise CustomTemplateFailed(f"{version.label}: {_problem(exc)}") from exc
@@ -201,16 +240,10 @@ def _resolve_options(
     renderer: TemplateRenderer, claim: Claim, channel: Channel, options: list[Any]
 ) -> list[Option]:
     """Answer buttons labelled as the built-in template of the row's kind labels them."""
-    labels: dict[str, str] = {}
     try:
-        name = renderer.template_name(claim.kind, claim.locale, str(channel))
-        block = renderer._text_env.get_template(name).render(section="labels")
-        for line in block.splitlines():
-            key, sep, label = line.partition(":")
-            if sep and key.strip():
-                labels[key.strip()] = label.strip()
-    except Exception:  # noqa: S110 -- no built-in labels: the keys themselves are readable
-        pass
+        labels = renderer.labels(claim.kind, claim.locale, str(channel))
+    except Exception:  # no built-in labels: the keys themselves are readable
+        labels = {}
     return [
         o if isinstance(o, Option) else Option(label=labels.get(o[0], o[0].title()), data=o[1])
         for o in options
@@ -221,6 +254,8 @@ def _problem(exc: BaseException) -> str:
     """What went wrong, for ``last_error``: never the template's text or the patient's data."""
     if isinstance(exc, UndefinedError):
         return f"undefined variable ({exc.message})"
+    if isinstance(exc, TemplateNotAllowed):
+        return f"not allowed in a template ({exc.message})"
     if isinstance(exc, SecurityError):
         return f"refused by the sandbox ({exc.message})"
     if isinstance(exc, TemplateSyntaxError):

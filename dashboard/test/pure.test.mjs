@@ -53,10 +53,17 @@ describe("templates", () => {
     assert.match(templateProblems("   ", "sms").join(" "), /empty/);
   });
   test("length is checked with long names: SMS at most 3 segments", () => {
-    const body = `{{ patient_name }} ${"a".repeat(420)}`; // 40 + 1 + 420 = 461 > 459
     assert.deepEqual(templateProblems("a".repeat(459), "sms"), []);
-    assert.match(templateProblems(body, "sms").join(" "), /Too long for SMS: 4 segments/);
+    assert.match(templateProblems("a".repeat(460), "sms").join(" "), /Too long for SMS: 4 segments/);
     assert.match(templateProblems("a".repeat(4097), "telegram").join(" "), /Too long: 4097/);
+  });
+  test("a name counts at its longest, in UCS-2 (one 'Ł' makes the whole SMS UCS-2)", () => {
+    // 50 + 148 = 198 units: 3 segments of 66; one more letter makes 4.
+    const fits = `{{ patient_name }}${"a".repeat(148)}`;
+    assert.deepEqual(templateProblems(fits, "sms"), []);
+    assert.match(templateProblems(`${fits}a`, "sms").join(" "), /Too long for SMS with the longest names: 4 segments/);
+    // A default version is held to SMS too.
+    assert.match(templateProblems(`${fits}a`, "default").join(" "), /Too long for SMS/);
   });
   test("WhatsApp texts are held to Twilio's 1,600 characters, as the worker's sender is", () => {
     assert.deepEqual(templateProblems("a".repeat(1600), "whatsapp"), []);

@@ -151,7 +151,8 @@ async def test_a_bad_template_fails_the_row_naming_the_template_and_the_problem(
         errors[name] = row["last_error"]
     assert "template 'typo' (en, default)" in errors["typo"]
     assert "patient_nmae" in errors["typo"] and "undefined" in errors["typo"]
-    assert "template 'escape'" in errors["escape"] and "sandbox" in errors["escape"]
+    assert "template 'escape'" in errors["escape"]
+    assert "not allowed in a template" in errors["escape"] and "'__class__'" in errors["escape"]
     assert "template 'essay'" in errors["essay"] and "too long for sms" in errors["essay"]
 
 

@@ -308,21 +308,25 @@ def test_jinja_globals_are_not_available_to_clinician_templates(
         renderer.render_custom(f"{{{{ {name} }}}}", {"x": "value"}, "sms")
 
 
-def test_over_the_channel_limit_with_sample_values(renderer: TemplateRenderer) -> None:
+def test_over_the_channel_limit_in_the_worst_case(renderer: TemplateRenderer) -> None:
     source = "{{ patient_name }} " + "Lorem ipsum dolor sit amet. " * 20
     [problem] = renderer.validate_custom(source, "sms", ALLOWED)
-    assert problem.startswith("too long for sms with sample values:")
-    assert "at most 3 allowed" in problem
+    assert problem.startswith("too long for sms in the worst case (every variable at its longest")
+    assert "UCS-2" in problem and "at most 3 allowed" in problem
     assert renderer.validate_custom(source, "email", ALLOWED) == []
     long_source = "x" * 5000
     [telegram_problem] = renderer.validate_custom(long_source, "telegram", ALLOWED)
     assert "at most 4096" in telegram_problem
 
 
-def test_sample_values_from_a_mapping(renderer: TemplateRenderer) -> None:
-    source = "{{ patient_name }}"
-    assert renderer.validate_custom(source, "sms", {"patient_name": "x" * 600})[0].startswith(
-        "too long for sms"
+def test_a_name_at_its_longest_counts_as_ucs2(renderer: TemplateRenderer) -> None:
+    """The issue's case: 17 GSM-7 sample letters fitted; "Łukasz Nowak" made it 7 segments."""
+    source = "Dear {{ patient_name }}, " + "please remember your appointment. " * 5
+    [problem] = renderer.validate_custom(source, "sms", ALLOWED)
+    assert "UCS-2 segments" in problem
+    # The same text without a variable is GSM-7 and fits.
+    assert (
+        renderer.validate_custom(source.replace("{{ patient_name }}", "Ana"), "sms", ALLOWED) == []
     )
 
 

@@ -9,13 +9,17 @@
  * Python API first (./template-api.ts) and applies these rules after it; without it, these rules
  * are the only check (the fallback).
  */
-import { lengthProblem } from "./sms";
+import { SMS_MAX_SEGMENTS, lengthProblem } from "./sms";
 
 export const PLACEHOLDERS = ["patient_name", "clinic_name"] as const;
 export const TEMPLATE_CHANNELS = ["default", "telegram", "whatsapp", "sms", "email"] as const;
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
-// Longest realistic values, so the length check holds for every patient.
-export const SAMPLE_LONGEST = { patient_name: "X".repeat(40), clinic_name: "X".repeat(60) };
+// The longest value each placeholder takes (core/template_language.py VARIABLES: the worker
+// shortens longer names to these), in letters outside GSM-7 ("Ł"), so a template that fits with
+// them fits every patient: one such letter makes a whole SMS UCS-2 (70 characters a segment).
+export const SAMPLE_LONGEST = { patient_name: "Ł".repeat(50), clinic_name: "Ł".repeat(60) };
+// A default version may go out on any channel: it must fit the strict ones (as the API checks).
+const DEFAULT_CHECKED = ["sms", "whatsapp", "telegram"] as const;
 
 /** Replace the placeholders with `values` (unknown ones are left as written). */
 export function fillTemplate(body: string, values: Partial<Record<(typeof PLACEHOLDERS)[number], string>>): string {
@@ -38,9 +42,28 @@ export function templateProblems(body: string, channel: string): string[] {
   }
   const stripped = body.replace(PLACEHOLDER, "");
   if (stripped.includes("{{") || stripped.includes("}}")) problems.push("A placeholder is not closed: use {{ name }}.");
-  const tooLong = lengthProblem(withLongestValues(body), channel);
-  if (tooLong) problems.push(tooLong);
+  for (const checked of channel === "default" ? DEFAULT_CHECKED : [channel]) {
+    const tooLong = worstCaseLengthProblem(body, checked);
+    if (tooLong && !problems.includes(tooLong)) problems.push(tooLong);
+  }
   return problems;
+}
+
+/**
+ * Why `body` can be too long for `channel` with every placeholder at its longest, or null. As the
+ * API counts it (core/templating.py worst_case_problem): with a placeholder an SMS is UCS-2, and a
+ * concatenated segment is counted at 66 units (a surrogate pair never straddles two).
+ */
+export function worstCaseLengthProblem(body: string, channel: string): string | null {
+  const text = withLongestValues(body);
+  if (channel === "sms" && text !== body) {
+    const units = text.length;
+    const segments = units <= 70 ? 1 : Math.ceil(units / 66);
+    return segments > SMS_MAX_SEGMENTS
+      ? `Too long for SMS with the longest names: ${segments} segments (${SMS_MAX_SEGMENTS} at most).`
+      : null;
+  }
+  return lengthProblem(text, channel);
 }
 
 /** `text` with its placeholders filled with the longest realistic values (for length checks). */

@@ -53,10 +53,9 @@ export async function validateWithApi(body: string, channel: string): Promise<Ap
     throw new TemplateApiUnavailable("the MedRemind API did not answer");
   }
   if (!response.ok) {
-    // 401/403: a missing or revoked key; 422: a text the API refuses outright (e.g. too long).
+    // 401/403: a missing or revoked key; 422: a text that cannot be saved (its problems listed).
     if (response.status === 422) {
-      const detail = await problemDetail(response);
-      return { ok: false, problems: [detail], preview: null, length: null, segments: null, encoding: null };
+      return { ok: false, problems: await problemList(response), preview: null, length: null, segments: null, encoding: null };
     }
     throw new TemplateApiUnavailable(`the MedRemind API answered ${response.status}`);
   }
@@ -74,15 +73,20 @@ export async function validateWithApi(body: string, channel: string): Promise<Ap
   };
 }
 
-async function problemDetail(response: Response): Promise<string> {
+async function problemList(response: Response): Promise<string[]> {
   try {
-    // The API's error document: {"error": {"status", "code", "reason", "field"?}}.
-    const data = (await response.json()) as { error?: { reason?: unknown; field?: unknown } };
+    // The API's error document: {"error": {"status", "code", "reason", "field"?}}; a template
+    // that cannot be saved also lists every problem ("problems"), each naming its line.
+    const data = (await response.json()) as {
+      error?: { reason?: unknown; field?: unknown };
+      problems?: unknown;
+    };
+    if (Array.isArray(data.problems) && data.problems.length > 0) return data.problems.map(String);
     const reason = data.error?.reason;
     const field = data.error?.field;
-    if (typeof reason === "string") return typeof field === "string" ? `${field} ${reason}` : reason;
+    if (typeof reason === "string") return [typeof field === "string" ? `${field} ${reason}` : reason];
   } catch {
     // Not JSON: fall through to the generic text.
   }
-  return "The MedRemind API refused this text.";
+  return ["The MedRemind API refused this text."];
 }

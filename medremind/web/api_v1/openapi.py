@@ -590,6 +590,12 @@ def build_document() -> dict[str, Any]:
                 "post": {
                     "operationId": "validateTemplate",
                     "summary": "Check a template without saving it: problems, preview, length",
+                    "description": (
+                        "200 when the template can be saved (its preview, length and SMS "
+                        "segments); 422 when it cannot, with `problems` listing every reason "
+                        "(syntax, unknown variables, anything outside the template language, "
+                        "worst-case length)."
+                    ),
                     "requestBody": _body(_ref("TemplateValidate")),
                     "responses": {
                         "200": _json(_ref("TemplateValidation"), "The verdict"),

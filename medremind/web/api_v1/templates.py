@@ -1,16 +1,17 @@
 """``/api/v1/templates``: the clinic's own message templates, validated before they are saved.
 
-A template is plain text with ``{{ variable }}`` placeholders, rendered by the worker in Jinja2's
-sandbox (``ImmutableSandboxedEnvironment``, ``StrictUndefined``). Saving one checks it with
-:meth:`core.templating.TemplateRenderer.validate_custom`: syntax, unknown variables, anything that
-reaches into Python (``{{ ''.__class__ }}``, ``|attr``, method calls), and the rendered length with
-sample values against the channel's limit (for ``default``, against SMS, WhatsApp and Telegram,
-since a default version may go out on any of them). The variables a template may use depend on
-its kind (:data:`scheduler.custom_templates.ALLOWED_VARIABLES`): every kind has ``patient_name``,
-``clinic_name`` and ``due_at`` (plus ``locale`` and ``timezone``); medication kinds add
-``medicine_name`` and ``dose_text`` (``medicine_name`` reads "your medicine" unless the patient
-opted in to naming it); appointment kinds add ``starts_at``, ``location`` and ``clinician_name``;
-``missed_dose_caregiver`` adds ``caregiver_name``.
+A template is plain text with ``{{ variable }}`` placeholders, a few filters and ``{% if %}``
+(:mod:`core.template_language`), rendered by the worker in Jinja2's sandbox. Saving one checks it
+with :meth:`core.templating.TemplateRenderer.validate_custom` without running it: syntax, unknown
+variables, anything outside the language (loops, arithmetic, ``self``, ``name.upper``, calls,
+``replace('', ...)``), and its worst-case length (every variable at its longest, UCS-2 on SMS, plus
+the kind's numbered answers) against the channel's limit (for ``default``, against SMS, WhatsApp
+and Telegram, since a default version may go out on any of them). The variables a template may
+use depend on its kind (:data:`scheduler.custom_templates.ALLOWED_VARIABLES`): every kind has
+``patient_name``, ``clinic_name`` and ``due_at`` (plus ``locale`` and ``timezone``); medication
+kinds add ``medicine_name`` and ``dose_text`` (``medicine_name`` reads "your medicine" unless the
+patient opted in to naming it); appointment kinds add ``starts_at``, ``location`` and
+``clinician_name``; ``missed_dose_caregiver`` adds ``caregiver_name``.
 """
 
 from __future__ import annotations
@@ -22,16 +23,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from jinja2 import nodes
 from starlette.requests import Request
 from starlette.responses import Response
 
 from core.logs import mark_sensitive
 from core.sql import query
-from core.templating import KINDS, TemplateRenderer, channel_limit_problem, count_segments
+from core.templating import KINDS, TemplateRenderer, count_segments
 from medremind.web.api_v1 import validation as v
 from medremind.web.api_v1.common import json_body, json_response, organization, row_dict
-from medremind.web.errors import ValidationFailed
+from medremind.web.errors import ValidationFailed, error_body
 from medremind.web.state import web_state
 from scheduler.custom_templates import GENERIC_MEDICINE, allowed_variables
 
@@ -86,41 +86,24 @@ def samples_for(kind: str, *, exclude: frozenset[str] = frozenset()) -> dict[str
 
 
 def check_source(
-    renderer: TemplateRenderer, source: str, channel: str, samples: Mapping[str, Any]
+    renderer: TemplateRenderer, source: str, channel: str, samples: Mapping[str, Any], kind: str
 ) -> list[str]:
-    """Problems of ``source`` for ``channel`` (``default``: every strict channel), or []."""
-    problems = renderer.validate_custom(source, channel, samples)
-    if problems:
-        return problems
-    problems = _globals_used(renderer, source, samples)
-    if problems or channel != "default":
-        return problems
-    text = preview_text(renderer, source, samples)
-    for chan in _DEFAULT_CHECKED:
-        limit = channel_limit_problem(chan, text, sms_max_segments=renderer.sms_max_segments)
-        if limit:
-            problems.append(f"too long for {chan} with sample values: {limit}")
+    """Problems of ``source`` for ``channel`` (``default``: every strict channel), or [].
+
+    Only the names of ``samples`` matter here: the check never runs the template with them.
+    """
+    channels = _DEFAULT_CHECKED if channel == "default" else (channel,)
+    problems: list[str] = []
+    for chan in channels:
+        for problem in renderer.validate_custom(source, chan, samples, kind=kind):
+            if problem not in problems:
+                problems.append(problem)
     return problems
-
-
-def _globals_used(renderer: TemplateRenderer, source: str, samples: Mapping[str, Any]) -> list[str]:
-    """Jinja's globals (``lipsum``, ``range``, ``dict``...) are not "undeclared" to
-    ``validate_custom``, yet printing one puts a function's repr in a patient's message."""
-    names = {
-        node.name
-        for node in renderer._sandbox.parse(source).find_all(nodes.Name)
-        if node.ctx == "load"
-    }
-    listing = ", ".join(sorted(samples))
-    return [
-        f"unknown variable '{name}' (allowed variables: {listing})"
-        for name in sorted(names & set(renderer._sandbox.globals) - set(samples))
-    ]
 
 
 def preview_text(renderer: TemplateRenderer, source: str, samples: Mapping[str, Any]) -> str:
     """``source`` rendered in the sandbox with ``samples`` (call only once it validated)."""
-    return renderer.render_custom(source, samples, "console").text
+    return renderer.render_custom(source, samples, "console", allowed=samples).text
 
 
 def template_json(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,7 +130,8 @@ def _body_source(body: Mapping[str, Any]) -> str:
 
 
 async def validate_template(request: Request) -> Response:
-    """``POST /api/v1/templates/validate``: problems, preview, length and SMS segments."""
+    """``POST /api/v1/templates/validate``: preview, length and SMS segments of a template that
+    can be saved; 422 with ``problems`` (every one, each naming its line) for one that cannot."""
     await organization(request)
     body = v.require_object(await json_body(request))
     v.reject_unknown(body, _VALIDATE_FIELDS)
@@ -157,20 +141,27 @@ async def validate_template(request: Request) -> Response:
     subject = v.string(body, "subject", max_length=MAX_SUBJECT_LENGTH)
     renderer = renderer_for(request)
     samples = samples_for(kind)
-    problems = check_source(renderer, source, channel, samples)
+    problems = check_source(renderer, source, channel, samples, kind)
     if subject is not None:
         problems += [f"subject: {p}" for p in renderer.validate_custom(subject, "email", samples)]
-    preview = None if problems else preview_text(renderer, source, samples)
-    encoding, segments = count_segments(preview) if preview is not None else (None, None)
+    allowed = sorted(allowed_variables(kind))
+    if problems:
+        # The same answer PUT gives (it could not be saved), with every problem listed.
+        error = error_body(422, "; ".join(problems), field="body")
+        return json_response(
+            {**error, "ok": False, "problems": problems, "allowed_variables": allowed}, 422
+        )
+    preview = preview_text(renderer, source, samples)
+    encoding, segments = count_segments(preview)
     return json_response(
         {
-            "ok": not problems,
-            "problems": problems,
+            "ok": True,
+            "problems": [],
             "preview": preview,
-            "length": len(preview) if preview is not None else None,
+            "length": len(preview),
             "segments": segments,
             "encoding": encoding,
-            "allowed_variables": sorted(allowed_variables(kind)),
+            "allowed_variables": allowed,
         }
     )
 
@@ -189,7 +180,7 @@ async def put_template(request: Request) -> Response:
     renderer = renderer_for(request)
     samples = samples_for(kind)
     where = f"template {name!r} ({locale}, {channel})"
-    problems = check_source(renderer, source, channel, samples)
+    problems = check_source(renderer, source, channel, samples, kind)
     if problems:
         raise ValidationFailed("body", f"{where}: " + "; ".join(problems))
     if subject is not None:
@@ -240,7 +231,7 @@ async def check_message_template(
     # A message from the API is linked to no appointment, so starts_at cannot be filled.
     samples = samples_for(kind, exclude=frozenset({"starts_at"}))
     for row in rows:
-        problems = check_source(renderer, row["body"], row["channel"], samples)
+        problems = check_source(renderer, row["body"], row["channel"], samples, kind)
         if problems:
             raise ValidationFailed(
                 "template",

@@ -1,0 +1,561 @@
+"""The clinician template language: a small subset of Jinja2 that can be checked without running it.
+
+A clinician template may contain text, ``{{ expression }}``, ``{% if %}`` / ``{% elif %}`` /
+``{% else %}``, comments and ``{% raw %}``. An expression is an allowed variable, a string or number
+literal, ``a ~ b``, ``x if c else y``, a comparison (``==  !=  <  >  <=  >=  in  not in``),
+``and`` / ``or`` / ``not``, ``is defined`` / ``is undefined`` / ``is none``, and the filters of
+:data:`FILTERS` with literal arguments. Everything else is refused by :func:`check` with a problem
+naming it and its line: loops, ``{% set %}``, macros, blocks, ``{% filter %}``, includes,
+arithmetic (``*``, ``**``, ``+``, ``%``...), attribute and item access (``name.upper``,
+``name[0]``), calls, list and dict literals, ``self`` and Jinja's globals.
+
+Why this is enough to bound a render: nothing repeats, and every filter's output is bounded by its
+input and its literal arguments (``replace`` needs a non-empty literal to find). So
+:func:`check` also computes the longest text a template can produce (:class:`Bound`), with each
+variable at its maximum (:data:`VARIABLES`: the renderer shortens longer values to that, see
+:func:`clamp`) and each date format at the longest that the common locales spell it
+(:data:`DATE_FORMATS`; longer spellings are shortened too). The text is counted in UTF-16 units
+and, for SMS, as UCS-2 as soon as a variable is in it: one "Ł" in a name makes a whole SMS UCS-2.
+Case filters count one unit per unit of their input; the few letters whose capital is longer
+("ß" -> "SS") can make a message longer than its bound, and the dispatcher then sends it another
+way (the built-in text or the next channel) and says why on the row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import TemplateSyntaxError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+TEXT = "text"
+DATETIME = "datetime"
+GSM7 = "GSM-7"
+UCS2 = "UCS-2"
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """What a template variable holds: text of at most ``max_units`` UTF-16 units, or a datetime."""
+
+    kind: str
+    max_units: int = 0
+
+
+# The longest value each variable takes in a clinician template. Longer stored values (a patient
+# who typed a 60-character name) are shortened to this with an ellipsis when filled in, so a
+# template that fits with these fits with every patient.
+VARIABLES: dict[str, Variable] = {
+    "patient_name": Variable(TEXT, 50),
+    "caregiver_name": Variable(TEXT, 50),
+    "clinic_name": Variable(TEXT, 60),
+    "clinician_name": Variable(TEXT, 50),
+    "medicine_name": Variable(TEXT, 60),
+    "dose_text": Variable(TEXT, 40),
+    "location": Variable(TEXT, 80),
+    "locale": Variable(TEXT, 35),
+    "timezone": Variable(TEXT, 40),
+    "due_at": Variable(DATETIME),
+    "starts_at": Variable(DATETIME),
+}
+# A variable a caller allows that is not listed above (tests, future kinds).
+DEFAULT_VARIABLE = Variable(TEXT, 100)
+# ``{{ due_at }}`` without a filter prints ``2025-01-15 20:00:00.123456+00:00``.
+RAW_DATETIME_UNITS = 32
+
+# Date filters: the formats allowed and the longest text each gives, in UTF-16 units, over the
+# common locales (en, es, fr, de, pt, it, nl, pl, ru, uk, ar, zh, ja, ko, hi, tr, vi, el, ca, eu,
+# th...; measured with Babel, tests/unit/test_template_language.py keeps it true). A rarer
+# locale's longer spelling is shortened to the bound.
+DATE_FORMATS: dict[str, dict[str, int]] = {
+    "time": {"short": 12, "medium": 18},
+    "date": {"short": 16, "medium": 24, "long": 32, "full": 48},
+    "datetime": {"short": 32, "medium": 38},
+    "weekday": {"": 16},
+}
+DEFAULT_DATE_FORMAT = {"time": "short", "date": "medium", "datetime": "medium", "weekday": ""}
+
+# Text filters, with what their arguments must be (literal types, in order).
+_TEXT_FILTERS: dict[str, tuple[type, ...]] = {
+    "upper": (),
+    "lower": (),
+    "capitalize": (),
+    "title": (),
+    "trim": (),
+    "default": (str, bool),
+    "d": (str, bool),
+    "truncate": (int, bool, str, int),
+    "replace": (str, str, int),
+}
+FILTERS = frozenset(_TEXT_FILTERS) | frozenset(DATE_FORMATS)
+TESTS = frozenset({"defined", "undefined", "none"})
+_COMPARISONS = frozenset({"eq", "ne", "lt", "gt", "lteq", "gteq", "in", "notin"})
+_ARITHMETIC = {
+    nodes.Add: "+",
+    nodes.Sub: "-",
+    nodes.Mul: "*",
+    nodes.Div: "/",
+    nodes.FloorDiv: "//",
+    nodes.Mod: "%",
+    nodes.Pow: "**",
+    nodes.Neg: "unary -",
+    nodes.Pos: "unary +",
+}
+MAX_LITERAL_INT = 10_000
+MAX_TEMPLATE_UNITS = 20_000  # nothing a clinician template renders may be longer than this
+_TRUNCATE_LEEWAY = 5  # Jinja's default truncate.leeway
+
+
+def utf16_units(text: str) -> int:
+    """Length in UTF-16 code units (what UCS-2 SMS and Telegram count)."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+# GSM 03.38: the basic set costs one septet, the extension set two (escape + char).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+
+def gsm_septets(text: str) -> int | None:
+    """GSM-7 septets ``text`` takes, or None when it has a character outside GSM-7."""
+    total = 0
+    for ch in text:
+        if ch in GSM7_BASIC:
+            total += 1
+        elif ch in GSM7_EXTENSION:
+            total += 2
+        else:
+            return None
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """The longest text a template (or part of one) can produce.
+
+    ``units`` are UTF-16 units; ``septets`` the GSM-7 septets when the text is always GSM-7 (only
+    the template's own text, no variable), else None: an SMS is then UCS-2.
+    """
+
+    units: int
+    septets: int | None
+
+    @staticmethod
+    def of(text: str) -> Bound:
+        """The bound of a constant text."""
+        return Bound(utf16_units(text), gsm_septets(text))
+
+    @staticmethod
+    def variable(units: int) -> Bound:
+        """Text from a variable: anything, ``units`` long at most."""
+        return Bound(units, None)
+
+    def __add__(self, other: Bound) -> Bound:
+        septets = (
+            None if self.septets is None or other.septets is None else self.septets + other.septets
+        )
+        return Bound(self.units + other.units, septets)
+
+    def widest(self, other: Bound) -> Bound:
+        """Either this or ``other``: the longer of each count."""
+        septets = None
+        if self.septets is not None and other.septets is not None:
+            septets = max(self.septets, other.septets)
+        return Bound(max(self.units, other.units), septets)
+
+    def scaled(self, factor: float) -> Bound:
+        """Text up to ``factor`` times as long, of any characters."""
+        return Bound(math.ceil(self.units * factor), None)
+
+    def sms_segments(self) -> tuple[str, int]:
+        """``(encoding, segments)`` at worst. Conservative per segment (152 septets, 66 units),
+        because a two-septet character or a surrogate pair never straddles two segments."""
+        if self.septets is not None:
+            return GSM7, 1 if self.septets <= 160 else math.ceil(self.septets / 152)
+        return UCS2, 1 if self.units <= 70 else math.ceil(self.units / 66)
+
+
+NOTHING = Bound(0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What :func:`check` found: problems (empty when the template is allowed) and its bound."""
+
+    problems: tuple[str, ...]
+    bound: Bound | None  # None when there are problems
+
+    @property
+    def ok(self) -> bool:
+        """True when the template may be saved and rendered."""
+        return not self.problems
+
+
+class _Checker:
+    """Walks a template's AST: collects problems and computes the bound of what it prints."""
+
+    def __init__(self, allowed: Mapping[str, Variable]) -> None:
+        self.allowed = allowed
+        self.problems: list[str] = []
+        self.unknown: dict[str, int] = {}
+
+    def refuse(self, node: nodes.Node, text: str) -> Bound:
+        self.problems.append(f"line {node.lineno}: {text}")
+        # Name every problem of its expressions too (``range(9)`` in a refused loop), not the
+        # statements inside: the outer refusal covers them.
+        for child in node.iter_child_nodes():
+            if isinstance(child, nodes.Name) and child.ctx != "load":
+                continue
+            if isinstance(child, nodes.Expr):
+                self.expression(child)
+        return NOTHING
+
+    # -- statements --------------------------------------------------------------------------
+
+    def body(self, statements: Iterable[nodes.Node]) -> Bound:
+        total = NOTHING
+        for statement in statements:
+            total = total + self.statement(statement)
+        return total
+
+    def statement(self, node: nodes.Node) -> Bound:
+        if isinstance(node, nodes.Output):
+            return self.body(node.nodes)
+        if isinstance(node, nodes.TemplateData):
+            return Bound.of(node.data)
+        if isinstance(node, nodes.Expr):
+            return self.printed(node)
+        if isinstance(node, nodes.If):
+            self.expression(node.test)
+            taken = self.body(node.body)
+            for branch in node.elif_:
+                taken = taken.widest(self.statement(branch))
+            return taken.widest(self.body(node.else_))
+        return self.refuse(node, _statement_problem(node))
+
+    # -- expressions -------------------------------------------------------------------------
+
+    def printed(self, node: nodes.Expr) -> Bound:
+        """The bound of ``{{ node }}``: its value as text."""
+        value = self.expression(node)
+        if isinstance(value, Variable):
+            if value.kind == DATETIME:
+                return Bound.variable(RAW_DATETIME_UNITS)
+            return Bound.variable(value.max_units)
+        return value
+
+    def expression(self, node: nodes.Node) -> Bound | Variable:
+        """A text bound, or the variable itself (filters and printing need its kind)."""
+        if isinstance(node, nodes.Const):
+            return self.constant(node)
+        if isinstance(node, nodes.Name):
+            return self.name(node)
+        if isinstance(node, nodes.Filter):
+            return self.filter(node)
+        if isinstance(node, nodes.Concat):
+            total = NOTHING
+            for part in node.nodes:
+                total = total + self.printed(part)
+            return total
+        if isinstance(node, nodes.CondExpr):
+            self.expression(node.test)
+            chosen = self.printed(node.expr1)
+            if node.expr2 is not None:
+                chosen = chosen.widest(self.printed(node.expr2))
+            return chosen
+        if isinstance(node, nodes.Compare):
+            self.expression(node.expr)
+            for operand in node.ops:
+                if operand.op not in _COMPARISONS:
+                    self.refuse(node, f"the comparison '{operand.op}' is not allowed")
+                self.expression(operand.expr)
+            return Bound.of("False")
+        if isinstance(node, nodes.And | nodes.Or):
+            return self.printed(node.left).widest(self.printed(node.right))
+        if isinstance(node, nodes.Not):
+            self.expression(node.node)
+            return Bound.of("False")
+        if isinstance(node, nodes.Test):
+            self.expression(node.node)
+            if node.name not in TESTS or node.args or node.kwargs or node.dyn_args:
+                listing = ", ".join(sorted(TESTS))
+                self.refuse(node, f"the test 'is {node.name}' is not allowed (allowed: {listing})")
+            return Bound.of("False")
+        return self.refuse(node, _expression_problem(node))
+
+    def constant(self, node: nodes.Const) -> Bound:
+        value = node.value
+        if isinstance(value, bool) or value is None:
+            return Bound.of(str(value))
+        if isinstance(value, int) and abs(value) <= MAX_LITERAL_INT:
+            return Bound.of(str(value))
+        if isinstance(value, str):
+            return Bound.of(value)
+        return self.refuse(
+            node, f"the literal {value!r} is not allowed (numbers up to {MAX_LITERAL_INT})"
+        )
+
+    def name(self, node: nodes.Name) -> Bound | Variable:
+        if node.ctx != "load":
+            return self.refuse(node, f"assigning to '{node.name}' is not allowed")
+        variable = self.allowed.get(node.name)
+        if variable is None:
+            self.unknown.setdefault(node.name, node.lineno)
+            return NOTHING
+        return variable
+
+    def filter(self, node: nodes.Filter) -> Bound:
+        if node.node is None:  # the filter of a {% filter %} block, refused as a statement
+            return NOTHING
+        value = self.expression(node.node)
+        if node.name not in FILTERS:
+            reason = (
+                "it reaches object attributes"
+                if node.name == "attr"
+                else f"allowed filters: {', '.join(sorted(FILTERS))}"
+            )
+            return self.refuse(node, f"the '{node.name}' filter is not allowed ({reason})")
+        if node.kwargs or node.dyn_args or node.dyn_kwargs:
+            return self.refuse(
+                node, f"the '{node.name}' filter takes its arguments by position, as literals"
+            )
+        args = self.literal_args(node)
+        if args is None:
+            return NOTHING
+        if node.name in DATE_FORMATS:
+            return self.date_filter(node, value, args)
+        if isinstance(value, Variable) and value.kind == DATETIME:
+            return self.refuse(
+                node,
+                f"the '{node.name}' filter needs text; format a date or time first "
+                f"(e.g. {{{{ due_at|time }}}})",
+            )
+        text = value if isinstance(value, Bound) else Bound.variable(value.max_units)
+        return self.text_filter(node, text, args)
+
+    def literal_args(self, node: nodes.Filter) -> list[Any] | None:
+        expected = _TEXT_FILTERS.get(node.name, (str,))
+        if len(node.args) > len(expected):
+            self.refuse(node, f"the '{node.name}' filter takes at most {len(expected)} arguments")
+            return None
+        args: list[Any] = []
+        for arg, kind in zip(node.args, expected, strict=False):
+            value = arg.value if isinstance(arg, nodes.Const) else None
+            ok = type(value) is kind
+            if ok and kind is int and not 0 <= value <= MAX_LITERAL_INT:  # type: ignore[operator]
+                ok = False
+            if not ok:
+                self.refuse(
+                    node,
+                    f"the '{node.name}' filter's arguments must be literals "
+                    f"({', '.join(k.__name__ for k in expected)})",
+                )
+                return None
+            args.append(value)
+        return args
+
+    def date_filter(self, node: nodes.Filter, value: Bound | Variable, args: list[Any]) -> Bound:
+        if not (isinstance(value, Variable) and value.kind == DATETIME):
+            dated = ", ".join(sorted(n for n, v in self.allowed.items() if v.kind == DATETIME))
+            return self.refuse(
+                node,
+                f"the '{node.name}' filter formats a date or time: use it on {dated or 'none'}",
+            )
+        formats = DATE_FORMATS[node.name]
+        chosen = args[0] if args else DEFAULT_DATE_FORMAT[node.name]
+        if chosen not in formats:
+            listing = ", ".join(repr(f) for f in formats if f) or "none"
+            return self.refuse(node, f"the '{node.name}' filter's format must be one of {listing}")
+        return Bound.variable(formats[chosen])
+
+    def text_filter(self, node: nodes.Filter, value: Bound, args: list[Any]) -> Bound:
+        name = node.name
+        if name in ("upper", "lower", "capitalize", "title"):
+            return Bound(value.units, None)  # see the module docstring on longer capitals
+        if name == "trim":
+            return value
+        if name in ("default", "d"):
+            return value.widest(Bound.of(args[0]) if args else NOTHING)
+        if name == "truncate":
+            length = args[0] if args else 255
+            end = args[2] if len(args) > 2 else "..."
+            leeway = args[3] if len(args) > 3 else _TRUNCATE_LEEWAY
+            if length < len(end):
+                return self.refuse(node, f"the 'truncate' length must be at least {len(end)}")
+            return Bound(min(value.units, length + leeway), value.septets) + Bound.of(end)
+        # replace(old, new[, count]): a non-empty ``old`` replaced at most len/len(old) times.
+        old, new = [*args, "", ""][:2]
+        if len(args) < 2 or not old:
+            return self.refuse(
+                node,
+                "the 'replace' filter needs the text to find and its replacement, and the text "
+                "to find must not be empty (replace('', ...) would insert between every letter)",
+            )
+        units = math.ceil(value.units * max(1.0, utf16_units(new) / utf16_units(old)))
+        new_septets = gsm_septets(new)
+        if value.septets is None or new_septets is None:
+            return Bound(units, None)
+        # Each character found costs at least one septet.
+        return Bound(units, math.ceil(value.septets * max(1.0, new_septets / len(old))))
+
+
+def _statement_problem(node: nodes.Node) -> str:
+    if isinstance(node, nodes.For):
+        return "loops ({% for %}) are not allowed: a template prints each variable once"
+    if isinstance(node, nodes.Include | nodes.Extends | nodes.Import | nodes.FromImport):
+        return "including or importing other templates is not allowed"
+    if isinstance(node, nodes.Assign | nodes.AssignBlock):
+        return "{% set %} is not allowed: print the variables directly"
+    if isinstance(node, nodes.Macro | nodes.CallBlock):
+        return "macros and {% call %} are not allowed"
+    if isinstance(node, nodes.FilterBlock):
+        return "{% filter %} blocks are not allowed: apply the filter to a variable"
+    if isinstance(node, nodes.Block):
+        return "{% block %} is not allowed"
+    name = type(node).__name__.lower()
+    return f"the '{name}' statement is not allowed (only text, {{{{ }}}} and {{% if %}})"
+
+
+def _expression_problem(node: nodes.Node) -> str:
+    if isinstance(node, nodes.Getattr):
+        hint = f"; use the filter: |{node.attr}" if node.attr in FILTERS else ""
+        return (
+            f"access to attribute '{node.attr}' is not allowed (templates may only print "
+            f"variables{hint})"
+        )
+    if isinstance(node, nodes.Getitem):
+        arg = node.arg
+        shown = arg.value if isinstance(arg, nodes.Const) else "..."
+        return f"access to item '{shown}' is not allowed (templates may only print variables)"
+    if isinstance(node, nodes.Call):
+        return "calling functions or methods is not allowed (use a filter such as |upper instead)"
+    for kind, symbol in _ARITHMETIC.items():
+        if isinstance(node, kind):
+            return f"arithmetic ('{symbol}') is not allowed: templates print text, use ~ to join"
+    if isinstance(node, nodes.Tuple | nodes.List | nodes.Dict):
+        return "lists, tuples and dicts are not allowed"
+    if isinstance(node, nodes.Slice):
+        return "slices are not allowed"
+    return f"'{type(node).__name__}' is not allowed in a template"
+
+
+_PARSER = ImmutableSandboxedEnvironment()
+
+
+def parse(source: str) -> nodes.Template:
+    """Jinja's AST of ``source`` (raises ``TemplateSyntaxError``)."""
+    return _PARSER.parse(source)
+
+
+def check(source: str, allowed: Iterable[str]) -> Checked:
+    """Check ``source`` against the language, with ``allowed`` variable names (plus ``locale``
+    and ``timezone``); cached, so the dispatcher checks a stored template once per process."""
+    return _check(source, tuple(sorted(set(allowed))))
+
+
+@lru_cache(maxsize=1024)
+def _check(source: str, allowed_names: tuple[str, ...]) -> Checked:
+    if not source.strip():
+        return Checked(("the template is empty",), None)
+    try:
+        ast = parse(source)
+    except TemplateSyntaxError as exc:
+        return Checked((f"line {exc.lineno}: syntax error: {exc.message}",), None)
+    allowed = {name: VARIABLES.get(name, DEFAULT_VARIABLE) for name in allowed_names}
+    allowed.setdefault("locale", VARIABLES["locale"])
+    allowed.setdefault("timezone", VARIABLES["timezone"])
+    checker = _Checker(allowed)
+    bound = checker.body(ast.body)
+    problems = list(dict.fromkeys(checker.problems))
+    listing = ", ".join(n for n in allowed_names if n not in ("locale", "timezone")) or "none"
+    for name, line in sorted(checker.unknown.items(), key=lambda item: (item[1], item[0])):
+        problems.append(f"line {line}: unknown variable '{name}' (allowed variables: {listing})")
+    if not problems and bound.units > MAX_TEMPLATE_UNITS:
+        problems.append(
+            f"at worst {bound.units} characters, at most {MAX_TEMPLATE_UNITS} allowed "
+            "(every variable at its longest)"
+        )
+    return Checked(tuple(problems), None if problems else bound)
+
+
+def unknown_only(checked: Checked) -> bool:
+    """True when every problem is an unknown variable (the render raises UndefinedError then)."""
+    return bool(checked.problems) and all("unknown variable" in p for p in checked.problems)
+
+
+def clamp(text: str, max_units: int) -> str:
+    """``text`` shortened to ``max_units`` UTF-16 units with an ellipsis (never splitting a
+    surrogate pair); unchanged when it fits."""
+    if utf16_units(text) <= max_units:
+        return text
+    out: list[str] = []
+    used = 1  # the ellipsis
+    for ch in text:
+        cost = 2 if ord(ch) > 0xFFFF else 1
+        if used + cost > max_units:
+            break
+        out.append(ch)
+        used += cost
+    return "".join(out).rstrip() + ELLIPSIS
+
+
+def clamped_values(values: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
+    """The values a clinician template sees: only ``allowed`` names, text at its maximum."""
+    out: dict[str, Any] = {}
+    for name in allowed:
+        if name not in values:
+            continue
+        value = values[name]
+        variable = VARIABLES.get(name, DEFAULT_VARIABLE)
+        if value is None or (variable.kind == DATETIME and not isinstance(value, str)):
+            out[name] = value
+        else:
+            out[name] = clamp(str(value), variable.max_units)
+    return out
+
+
+class OutputCapExceeded(ValueError):
+    """A render passed :data:`MAX_TEMPLATE_UNITS` (it was stopped there)."""
+
+
+def iter_capped(chunks: Iterator[str], max_units: int) -> str:
+    """Join rendered chunks, stopping once the text passes ``max_units``."""
+    parts: list[str] = []
+    used = 0
+    for chunk in chunks:
+        used += utf16_units(chunk)
+        if used > max_units:
+            raise OutputCapExceeded(f"the template rendered more than {max_units} characters")
+        parts.append(chunk)
+    return "".join(parts)
+
+
+__all__ = [
+    "DATETIME",
+    "DATE_FORMATS",
+    "FILTERS",
+    "MAX_TEMPLATE_UNITS",
+    "TESTS",
+    "TEXT",
+    "VARIABLES",
+    "Bound",
+    "Checked",
+    "OutputCapExceeded",
+    "Variable",
+    "check",
+    "clamp",
+    "clamped_values",
+    "gsm_septets",
+    "iter_capped",
+    "parse",
+    "unknown_only",
+    "utf16_units",
+]
