@@ -32,7 +32,7 @@ from tests.dispatch.recording import RecordingSender
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.templates.conftest import add_template
 from tests.web.conftest import count
-from tests.web.test_web_process import _start_web, _stop, _wait_until_up
+from tests.web.processes import kill, start_web, stop, wait_until_up
 
 MakeDispatcher = Callable[..., tuple[Dispatcher, dict[Channel, RecordingSender]]]
 
@@ -56,15 +56,13 @@ HOSTILE = {
 @pytest.fixture
 async def web(database_url: str, tmp_path: Path, fake_telegram: FakeTelegram) -> AsyncIterator[str]:
     """``medremind web`` as a real process on the test database; its base URL."""
-    process, base = _start_web(database_url, tmp_path, fake_telegram)
+    process, base = start_web(database_url, tmp_path, fake_telegram)
     try:
-        await _wait_until_up(base, process)
+        await wait_until_up(base, process)
         yield base
-        await _stop(process, timeout=30)
+        await stop(process, timeout=30)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        kill(process)
 
 
 @pytest.fixture
