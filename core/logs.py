@@ -23,6 +23,7 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 
 REDACTED = "[redacted]"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _PATTERNS = [
     # Telegram bot tokens: 123456789:AA... (also inside URLs such as /bot<token>/sendMessage).
@@ -38,6 +39,25 @@ _PATTERNS = [
     re.compile(
         r"(?i)((?:token|secret|password|auth|api[_-]?key|signature)[\"']?\s*[:=]\s*[\"']?)[^\s\"',&]+"
     ),
+]
+
+# Driver and server messages that repeat a query's values (a patient's name, a phone number) in
+# any escaping: the value part is cut, the words that say what went wrong are kept.
+_DRIVER_PATTERNS = [
+    # asyncpg: "invalid input for query argument $2: 'Quendolyn \\ud800' ('utf-8' codec ...)".
+    re.compile(r"(invalid input for query argument \$\d+[^:\n]*:)[^\n]*"),
+    # PostgreSQL DETAIL lines: unique and foreign key violations, check violations.
+    re.compile(r"(Key \([^)\n]*\)=\()[^\n]*(\))"),
+    re.compile(r"(Failing row contains \()[^\n]*(\))"),
+    # PostgreSQL errors that quote the offending input.
+    re.compile(
+        r"((?:invalid input (?:syntax|value) for [^:\n]*|malformed [a-z ]+ literal|"
+        r"invalid byte sequence for encoding [^:\n]*)"
+        r":\s*)\"[^\n]*"
+    ),
+    re.compile(r"(at or near )\"[^\n]*?\"(?=\s|$)"),
+    re.compile(r"(value )\"[^\n]*?\"( is out of range)"),
+    re.compile(r"(Token )\"[^\n]*?\"( is invalid)"),
 ]
 
 # Extra fields whose values are never logged, whatever they contain.
@@ -104,20 +124,24 @@ class _SensitiveValues:
             for value in values:
                 if not value:
                     continue
-                key = value.strip().lower()
-                if len(key) < self._KEY:
-                    continue
-                if key in self._values:
-                    self._values.move_to_end(key)
-                    continue
-                self._values[key] = None
-                self._by_prefix.setdefault(key[: self._KEY], set()).add(key)
-                if len(self._values) > self._capacity:
-                    old, _ = self._values.popitem(last=False)
-                    bucket = self._by_prefix[old[: self._KEY]]
-                    bucket.discard(old)
-                    if not bucket:
-                        del self._by_prefix[old[: self._KEY]]
+                for key in _spellings(value.strip().lower()):
+                    self._add_key(key)
+
+    def _add_key(self, key: str) -> None:
+        """Index one lower-cased spelling (the caller holds the lock)."""
+        if len(key) < self._KEY:
+            return
+        if key in self._values:
+            self._values.move_to_end(key)
+            return
+        self._values[key] = None
+        self._by_prefix.setdefault(key[: self._KEY], set()).add(key)
+        if len(self._values) > self._capacity:
+            old, _ = self._values.popitem(last=False)
+            bucket = self._by_prefix[old[: self._KEY]]
+            bucket.discard(old)
+            if not bucket:
+                del self._by_prefix[old[: self._KEY]]
 
     def scrub(self, text: str) -> str:
         lowered = text.lower()
@@ -148,8 +172,9 @@ class _SensitiveValues:
                 candidates = index.get(lowered[i : i + key])
                 if candidates:
                     for value in candidates:
-                        if lowered.startswith(value, i):
-                            found.append((i, i + len(value)))
+                        end = i + len(value)
+                        if lowered.startswith(value, i) and _whole_word(lowered, i, end):
+                            found.append((i, end))
         if len(found) < 2:
             return found
         found.sort()
@@ -162,6 +187,42 @@ class _SensitiveValues:
         return merged
 
 
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _whole_word(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is not part of a longer word: "stop" (a patient's STOP)
+    matches in "said stop." but not in "stopping web process"."""
+    if start > 0 and _is_word(text[start]) and _is_word(text[start - 1]):
+        return False
+    return not (end < len(text) and _is_word(text[end - 1]) and _is_word(text[end]))
+
+
+# A value with none of these is spelled the same by every escaping below.
+_ESCAPED_DIFFERENTLY = re.compile(r"[^ -~]|[\\'\"]")
+_ESCAPINGS = (
+    lambda text: repr(text)[1:-1],
+    lambda text: json.dumps(text)[1:-1],
+    lambda text: json.dumps(text, ensure_ascii=False)[1:-1],
+    lambda text: text.encode("unicode_escape").decode("ascii"),
+)
+
+
+def _spellings(value: str) -> set[str]:
+    """``value`` as it may appear in a log line: as is, and escaped the ways logs escape text
+    (Python's repr, JSON with and without ``ensure_ascii``, ``unicode_escape``), once and twice
+    (an error message holding a repr, itself repr'd or JSON-encoded). A lone surrogate, a quote,
+    a backslash or a non-ASCII letter make them differ; plain ASCII text has one spelling."""
+    if _ESCAPED_DIFFERENTLY.search(value) is None:
+        return {value}
+    once = {value} | {escape(value) for escape in _ESCAPINGS}
+    if _SURROGATE.search(value) is not None:
+        # Text that cannot be encoded is often written with the surrogate dropped or replaced.
+        once |= {_SURROGATE.sub("", value).strip(), _SURROGATE.sub("\ufffd", value)}
+    return once | {escape(form) for form in once for escape in _ESCAPINGS}
+
+
 _sensitive = _SensitiveValues()
 
 
@@ -171,7 +232,9 @@ def mark_sensitive(*values: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """Scrub registered values and every known pattern from ``text``."""
+    """Scrub driver messages' values, registered values and every known pattern from ``text``."""
+    for driver in _DRIVER_PATTERNS:
+        text = driver.sub(_keep_groups, text)
     text = _sensitive.scrub(text)
     for pattern in _PATTERNS:
         if pattern.groups:
@@ -179,6 +242,14 @@ def redact(text: str) -> str:
         else:
             text = pattern.sub(REDACTED, text)
     return text
+
+
+def _keep_groups(match: re.Match[str]) -> str:
+    """The match with the text between its groups replaced by ``[redacted]``."""
+    groups = match.groups()
+    if len(groups) == 1:
+        return groups[0] + " " + REDACTED
+    return REDACTED.join(groups)
 
 
 class RedactionFilter(logging.Filter):
@@ -226,7 +297,12 @@ class JsonFormatter(logging.Formatter):
                 )
         if record.exc_text:
             entry["exception"] = record.exc_text
-        return json.dumps(entry, ensure_ascii=False)
+        line = json.dumps(entry, ensure_ascii=False)
+        if _SURROGATE.search(line) is not None:
+            # A lone surrogate (client text) cannot be written as UTF-8: the handler would fail
+            # and print the record raw to stderr. Write it escaped instead.
+            line = line.encode("utf-8", "backslashreplace").decode("utf-8")
+        return line
 
 
 def configure_logging(level: str = "INFO", stream: Any = None) -> logging.Handler:

@@ -96,3 +96,74 @@ def test_vendor_debug_loggers_are_held_at_warning(captured: io.StringIO) -> None
     logging.getLogger("telegram.ext").debug("Calling Bot API endpoint with text")
     logging.getLogger("httpx").info("HTTP Request: POST")
     assert captured.getvalue() == ""
+
+
+NAME = "Quendolyn Zarvis \ud800"
+
+
+def _spelled(name: str) -> list[str]:
+    """Every way a name shows in a log line: raw, repr-escaped, JSON-escaped, escaped twice."""
+    return [
+        name.replace("\ud800", ""),
+        repr(name)[1:-1],
+        json.dumps(name)[1:-1],
+        repr(repr(name))[2:-2],
+        json.dumps(repr(name))[1:-1],
+    ]
+
+
+def test_driver_messages_lose_their_values(captured: io.StringIO) -> None:
+    log = logging.getLogger("asyncpg.test")
+    lines = [
+        f"invalid input for query argument $2: {NAME!r} ('utf-8' codec can't encode character)",
+        "invalid input for query argument $1 in element #3 of executemany() sequence: 'Quendolyn'",
+        "duplicate key value violates unique constraint\nDETAIL:  Key (address)=(Quendolyn) "
+        "already exists.",
+        "new row violates check constraint\nDETAIL:  Failing row contains (1, Quendolyn, UTC).",
+        'invalid input syntax for type uuid: "Quendolyn"',
+        'invalid input value for enum channel: "Quendolyn"',
+        'malformed array literal: "Quendolyn"',
+        'value "99999999999999999999Quendolyn" is out of range for type bigint',
+        'invalid input syntax for type json\nDETAIL:  Token "Quendolyn" is invalid.',
+        'syntax error at or near "Quendolyn"',
+    ]
+    for line in lines:
+        log.error(line)
+    try:
+        raise ValueError(lines[0])
+    except ValueError:
+        log.exception("insert failed")
+    text = captured.getvalue()
+    assert "quendolyn" not in text.lower()
+    # What went wrong is still said.
+    for words in ("invalid input for query argument $2:", "Key (address)=(", "for type uuid:"):
+        assert words in text
+
+
+def test_registered_values_are_scrubbed_in_every_escaped_spelling(captured: io.StringIO) -> None:
+    mark_sensitive(NAME, 'Ana "the" Müller\\x')
+    log = logging.getLogger("x")
+    for spelling in _spelled(NAME) + _spelled('Ana "the" Müller\\x'):
+        log.warning("failed for %s here", spelling)
+    log.warning("record %r", {"name": NAME})  # a repr inside a repr
+    text = captured.getvalue()
+    assert "quendolyn" not in text.lower() and "müller" not in text.lower()
+    assert "m\\u00fcller" not in text.lower()
+    assert all("[redacted]" in entry["message"] for entry in _lines(captured))
+
+
+def test_redaction_matches_whole_words_only(captured: io.StringIO) -> None:
+    mark_sensitive("stop", "Ana")  # a patient texted STOP; a patient called Ana
+    log = logging.getLogger("x")
+    log.info("stopping web process")
+    log.info("banana analysis of Ana's reply: STOP.")
+    first, second = (entry["message"] for entry in _lines(captured))
+    assert first == "stopping web process"
+    assert second == "banana analysis of [redacted]'s reply: [redacted]."
+
+
+def test_a_lone_surrogate_is_logged_escaped_not_lost(captured: io.StringIO) -> None:
+    logging.getLogger("x").warning("bad character %s in update", "\udcff")
+    assert "bad character \\udcff in update" in captured.getvalue()
+    [entry] = _lines(captured)
+    assert entry["message"] == "bad character \udcff in update"

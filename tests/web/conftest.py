@@ -157,3 +157,7 @@ async def patient(admin_conn: asyncpg.Connection, org: asyncpg.Record) -> asyncp
 async def count(conn: asyncpg.Connection, table: str) -> int:
     """Rows in ``table``."""
     return await conn.fetchval(f"select count(*) from {table}")
+
+
+# Real web processes (tests/web/processes.py imports the helpers above, so it comes last).
+from tests.web.processes import web_process  # noqa: E402, F401

@@ -8,10 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import httpx
+import pytest
 
+from core.db import Database
+from medremind.api_keys import create_api_key
+from tests.factories import create_organization
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.process_env import service_env
@@ -98,3 +105,37 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise AssertionError(f"no VmRSS for {pid}")
+
+
+StartWeb = Callable[..., Awaitable[tuple[subprocess.Popen, str]]]
+
+
+@pytest.fixture
+async def web_process(
+    database_url: str,
+    tmp_path: Path,
+    fake_telegram: FakeTelegram,
+    fake_twilio: FakeTwilio,
+) -> AsyncIterator[StartWeb]:
+    """Starts ``medremind web`` with Telegram and Twilio on the fakes (plus ``variables``) and
+    waits until it answers; whatever a test leaves running is killed at its end."""
+    started: list[subprocess.Popen] = []
+
+    async def start(**variables: str) -> tuple[subprocess.Popen, str]:
+        process, base = start_web(
+            database_url, tmp_path, fake_telegram, **twilio_env(fake_twilio), **variables
+        )
+        started.append(process)
+        await wait_until_up(base, process)
+        return process, base
+
+    yield start
+    for process in started:
+        kill(process)
+
+
+async def clinic_key(db: Database, admin_conn: asyncpg.Connection, name: str) -> tuple[Any, str]:
+    """A new organization named ``name`` and an API key of it."""
+    org = await create_organization(admin_conn, name=name)
+    assert db.pool is not None
+    return org, await create_api_key(db.pool, str(org["id"]), "tests")

@@ -8,19 +8,14 @@ earlier 401/403) long before the client has sent it all, and the process's memor
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
 from core.db import Database
-from medremind.api_keys import create_api_key
 from medremind.web.body_limit import API_MAX_BYTES, TWILIO_MAX_BYTES, limit_for
-from tests.factories import create_organization
-from tests.fakes.fake_telegram import FakeTelegram
-from tests.fakes.fake_twilio import FakeTwilio
 from tests.web.conftest import WEBHOOK_SECRET
-from tests.web.processes import kill, rss_bytes, start_web, stop, twilio_env, wait_until_up
+from tests.web.processes import StartWeb, clinic_key, rss_bytes, stop
 
 TOTAL = 96 * 1024 * 1024
 CHUNK = 1024 * 1024
@@ -63,75 +58,59 @@ async def _chunked_post(base: str, path: str, headers: dict[str, str]) -> tuple[
 
 
 async def test_a_96_mb_chunked_body_is_refused_early_without_growing_memory(
-    database_url: str,
-    tmp_path: Path,
-    fake_telegram: FakeTelegram,
-    fake_twilio: FakeTwilio,
-    db: Database,
-    admin_conn,
+    web_process: StartWeb, db: Database, admin_conn
 ):
-    org = await create_organization(admin_conn, name="Cap Clinic")
-    assert db.pool is not None
-    key = await create_api_key(db.pool, str(org["id"]), "tests")
-    process, base = start_web(
-        database_url,
-        tmp_path,
-        fake_telegram,
-        **twilio_env(fake_twilio),
-    )
-    try:
-        await wait_until_up(base, process)
-        # Warm up every route once (imports, pool connections) before the baseline.
-        async with httpx.AsyncClient(base_url=base) as http:
-            await http.post("/api/v1/messages", json={}, headers={"Authorization": f"Bearer {key}"})
-            await http.get("/metrics")
-        baseline = rss_bytes(process.pid)
-        cases = [
-            (
-                "/api/v1/messages",
-                {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-                {413},
-            ),
-            (
-                "/twilio/inbound",
-                {
-                    "X-Twilio-Signature": "junk",
-                    "Content-Type": "application/x-www-form-urlencoded",
-                },
-                {413},
-            ),
-            ("/telegram/webhook", {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}, {413}),
-            # Refused before the body is read at all: the upload is not drained either.
-            ("/telegram/webhook", {"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {403}),
-            ("/api/v1/patients", {"Authorization": "Bearer mr_junk_key"}, {401}),
-        ]
-        for path, headers, expected in cases:
-            status, sent = await _chunked_post(base, path, headers)
-            assert status in expected, (path, status)
-            assert sent <= SENT_AT_MOST, (path, sent)
-        grown = rss_bytes(process.pid) - baseline
-        assert grown <= GROWTH_AT_MOST, grown
+    _, key = await clinic_key(db, admin_conn, "Cap Clinic")
+    process, base = await web_process()
+    # Warm up every route once (imports, pool connections) before the baseline.
+    async with httpx.AsyncClient(base_url=base) as http:
+        await http.post("/api/v1/messages", json={}, headers={"Authorization": f"Bearer {key}"})
+        await http.get("/metrics")
+    baseline = rss_bytes(process.pid)
+    cases = [
+        (
+            "/api/v1/messages",
+            {"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            {413},
+        ),
+        (
+            "/twilio/inbound",
+            {
+                "X-Twilio-Signature": "junk",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+            {413},
+        ),
+        ("/telegram/webhook", {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}, {413}),
+        # Refused before the body is read at all: the upload is not drained either.
+        ("/telegram/webhook", {"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {403}),
+        ("/api/v1/patients", {"Authorization": "Bearer mr_junk_key"}, {401}),
+    ]
+    for path, headers, expected in cases:
+        status, sent = await _chunked_post(base, path, headers)
+        assert status in expected, (path, status)
+        assert sent <= SENT_AT_MOST, (path, sent)
+    grown = rss_bytes(process.pid) - baseline
+    assert grown <= GROWTH_AT_MOST, grown
 
-        # A declared Content-Length over the cap is refused before anything is read, with a
-        # reason naming the limit; and the process still answers.
-        url = urlsplit(base)
-        reader, writer = await asyncio.open_connection(url.hostname, url.port)
-        writer.write(
-            (
-                f"POST /api/v1/messages HTTP/1.1\r\nHost: {url.netloc}\r\n"
-                f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {API_MAX_BYTES + 1}\r\n\r\n{{"
-            ).encode()
-        )
-        answer = await asyncio.wait_for(reader.read(), timeout=10)  # and the server closes
-        writer.close()
-        assert answer.startswith(b"HTTP/1.1 413 ")
-        assert f"larger than {API_MAX_BYTES} bytes".encode() in answer
-        async with httpx.AsyncClient(base_url=base) as http:
-            assert (await http.get("/healthz")).status_code == 200
-        await stop(process, timeout=30)
-    finally:
-        kill(process)
+    # A declared Content-Length over the cap is refused before anything is read, with a
+    # reason naming the limit; and the process still answers.
+    url = urlsplit(base)
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    writer.write(
+        (
+            f"POST /api/v1/messages HTTP/1.1\r\nHost: {url.netloc}\r\n"
+            f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {API_MAX_BYTES + 1}\r\n\r\n{{"
+        ).encode()
+    )
+    answer = await asyncio.wait_for(reader.read(), timeout=10)  # and the server closes
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert f"larger than {API_MAX_BYTES} bytes".encode() in answer
+    async with httpx.AsyncClient(base_url=base) as http:
+        assert (await http.get("/healthz")).status_code == 200
+    await stop(process, timeout=30)
 
 
 def test_limits_are_per_route():

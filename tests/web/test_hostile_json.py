@@ -11,23 +11,20 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 from twilio.request_validator import RequestValidator
 
 from core.db import Database
-from medremind.api_keys import create_api_key
-from tests.factories import create_organization, create_patient
-from tests.fakes.fake_telegram import FakeTelegram, text_update
+from tests.factories import create_patient
+from tests.fakes.fake_telegram import text_update
 from tests.fakes.fake_twilio import (
     DEFAULT_AUTH_TOKEN,
-    FakeTwilio,
     inbound_form,
 )
 from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, count
-from tests.web.processes import kill, start_web, stop, twilio_env, wait_until_up
+from tests.web.processes import StartWeb, clinic_key, stop
 
 DEEP = b"[" * 50_000 + b"]" * 50_000
 JSON = {"Content-Type": "application/json"}
@@ -94,85 +91,67 @@ def _dropped(metrics: str, problem: str) -> float:
 
 
 async def test_hostile_json_is_400_on_the_api_and_dropped_on_webhooks_never_5xx(
-    database_url: str,
-    tmp_path: Path,
-    fake_telegram: FakeTelegram,
-    fake_twilio: FakeTwilio,
-    db: Database,
-    admin_conn,
+    web_process: StartWeb, db: Database, admin_conn
 ):
-    org = await create_organization(admin_conn, name="Hostile Clinic")
+    org, key = await clinic_key(db, admin_conn, "Hostile Clinic")
+    _, limited_key = await clinic_key(db, admin_conn, "Limited Clinic")
     patient = await create_patient(admin_conn, org["id"])
-    assert db.pool is not None
-    key = await create_api_key(db.pool, str(org["id"]), "tests")
-    limited_key = await create_api_key(db.pool, str(org["id"]), "limited")
-    process, base = start_web(
-        database_url,
-        tmp_path,
-        fake_telegram,
-        **twilio_env(fake_twilio),
-        MEDREMIND_API_RATE_LIMIT="60",
-        MEDREMIND_API_RATE_BURST="20",
-    )
-    try:
-        await wait_until_up(base, process)
-        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-            auth = {"Authorization": f"Bearer {key}", **JSON}
-            for name, body, status, field in _api_cases(str(patient["id"])):
-                response = await http.post("/api/v1/messages", content=body, headers=auth)
-                assert response.status_code == status, (name, response.text)
-                error = response.json()["error"]
-                assert error["reason"], name
-                if field is not None:
-                    assert error.get("field") == field, (name, error)
-            # The same on another route: a patient's name with a lone surrogate.
-            response = await http.post(
-                "/api/v1/patients",
-                content=b'{"display_name": "Quendolyn Zarvis \\ud800", "timezone": "UTC"}',
-                headers=auth,
-            )
-            assert response.status_code == 400, response.text
-            assert response.json()["error"]["field"] == "display_name"
-            assert "surrogate" in response.json()["error"]["reason"]
+    process, base = await web_process(MEDREMIND_API_RATE_LIMIT="60", MEDREMIND_API_RATE_BURST="20")
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        auth = {"Authorization": f"Bearer {key}", **JSON}
+        for name, body, status, field in _api_cases(str(patient["id"])):
+            response = await http.post("/api/v1/messages", content=body, headers=auth)
+            assert response.status_code == status, (name, response.text)
+            error = response.json()["error"]
+            assert error["reason"], name
+            if field is not None:
+                assert error.get("field") == field, (name, error)
+        # The same on another route: a patient's name with a lone surrogate.
+        response = await http.post(
+            "/api/v1/patients",
+            content=b'{"display_name": "Quendolyn Zarvis \\ud800", "timezone": "UTC"}',
+            headers=auth,
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["field"] == "display_name"
+        assert "surrogate" in response.json()["error"]["reason"]
 
-            before = (await http.get("/metrics")).text
-            for name, body, _ in _telegram_cases():
-                response = await http.post("/telegram/webhook", content=body, headers=TELEGRAM)
-                assert response.status_code == 200, (name, response.text)
-            after = (await http.get("/metrics")).text
-            for name, _, problem in _telegram_cases():
-                if problem is not None:
-                    assert _dropped(after, problem) > _dropped(before, problem), name
-            assert await count(admin_conn, "inbound_messages") == 1
+        before = (await http.get("/metrics")).text
+        for name, body, _ in _telegram_cases():
+            response = await http.post("/telegram/webhook", content=body, headers=TELEGRAM)
+            assert response.status_code == 200, (name, response.text)
+        after = (await http.get("/metrics")).text
+        for name, _, problem in _telegram_cases():
+            if problem is not None:
+                assert _dropped(after, problem) > _dropped(before, problem), name
+        assert await count(admin_conn, "inbound_messages") == 1
 
-            # Signed Twilio forms with the same kinds of text: stored, 200, never 5xx.
-            for text in (
-                "%ED%A0%80",  # the UTF-8-style bytes of a lone surrogate
-                "%00nul",
-                quote("[" * 20_000),
-                "9" * 5000,
-                "%FF%FE",  # not UTF-8 once decoded
-            ):
-                form = inbound_form("+14155550199", "x")
-                form["Body"] = text
-                pairs = {k: (v if k == "Body" else quote(v)) for k, v in form.items()}
-                body, headers = _signed_raw("/twilio/inbound", pairs)
-                response = await http.post("/twilio/inbound", content=body, headers=headers)
-                assert response.status_code == 200, (text[:20], response.text)
-            assert await count(admin_conn, "inbound_messages") == 6
+        # Signed Twilio forms with the same kinds of text: stored, 200, never 5xx.
+        for text in (
+            "%ED%A0%80",  # the UTF-8-style bytes of a lone surrogate
+            "%00nul",
+            quote("[" * 20_000),
+            "9" * 5000,
+            "%FF%FE",  # not UTF-8 once decoded
+        ):
+            form = inbound_form("+14155550199", "x")
+            form["Body"] = text
+            pairs = {k: (v if k == "Body" else quote(v)) for k, v in form.items()}
+            body, headers = _signed_raw("/twilio/inbound", pairs)
+            response = await http.post("/twilio/inbound", content=body, headers=headers)
+            assert response.status_code == 200, (text[:20], response.text)
+        assert await count(admin_conn, "inbound_messages") == 6
 
-            # The rate limit: 20 at once, then 429 with Retry-After for this key only.
-            limited = {"Authorization": f"Bearer {limited_key}"}
-            statuses = [
-                (await http.get("/api/v1/messages", headers=limited)).status_code for _ in range(25)
-            ]
-            assert statuses[:20] == [200] * 20
-            assert 429 in statuses[20:], statuses
-            response = await http.get("/api/v1/messages", headers=limited)
-            assert response.status_code == 429
-            assert int(response.headers["retry-after"]) >= 1
-            assert "requests a minute" in response.json()["error"]["reason"]
-            assert (await http.get("/api/v1/messages", headers=auth)).status_code == 200
-        await stop(process, timeout=30)
-    finally:
-        kill(process)
+        # The rate limit: 20 at once, then 429 with Retry-After for this key only.
+        limited = {"Authorization": f"Bearer {limited_key}"}
+        statuses = [
+            (await http.get("/api/v1/messages", headers=limited)).status_code for _ in range(25)
+        ]
+        assert statuses[:20] == [200] * 20
+        assert 429 in statuses[20:], statuses
+        response = await http.get("/api/v1/messages", headers=limited)
+        assert response.status_code == 429
+        assert int(response.headers["retry-after"]) >= 1
+        assert "requests a minute" in response.json()["error"]["reason"]
+        assert (await http.get("/api/v1/messages", headers=auth)).status_code == 200
+    await stop(process, timeout=30)
