@@ -85,6 +85,7 @@ _SENSITIVE_KEYS = frozenset(
 # Vendor loggers that print request parameters (message texts) at DEBUG.
 _NOISY_LOGGERS = (
     "telegram",
+    "aiohttp",
     "httpx",
     "httpcore",
     "twilio",

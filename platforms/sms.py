@@ -15,8 +15,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from core.templating import (
     DEFAULT_SMS_MAX_SEGMENTS,
     count_segments,
@@ -32,6 +30,7 @@ from platforms.base import (
 )
 from platforms.twilio_common import (
     DEFAULT_API_BASE_URL,
+    DEFAULT_POOL_SIZE,
     DEFAULT_TIMEOUT_SECONDS,
     TwilioMessages,
     normalize_e164,
@@ -64,7 +63,7 @@ class SmsSender:
         max_segments: int = DEFAULT_SMS_MAX_SEGMENTS,
         default_region: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        transport: httpx.AsyncBaseTransport | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
     ) -> None:
         if not from_number and not messaging_service_sid:
             raise ConfigurationError(
@@ -80,7 +79,7 @@ class SmsSender:
             auth_token,
             api_base_url=api_base_url,
             timeout=timeout,
-            transport=transport,
+            pool_size=pool_size,
         )
 
     @classmethod
@@ -95,6 +94,7 @@ class SmsSender:
             api_base_url=settings.twilio_api_base_url,
             status_callback=status_callback_url(settings.public_base_url),
             max_segments=settings.sms_max_segments,
+            pool_size=settings.worker_concurrency,
         )
 
     def compose(self, message: OutboundMessage) -> str:

@@ -4,8 +4,8 @@
 server, or a loopback fake); requests go to ``<base_url>/bot<token>/<method>``, or to
 ``<base_url>/bot<token>/test/<method>`` for Telegram's test environment.
 
-HTTP goes through :class:`platforms.telegram_request.LeanRequest` (PTB's ``BaseRequest`` port on
-our lean HTTP/1.1 client, :mod:`platforms.http11`). The hot calls (sendMessage, editMessageText,
+HTTP goes through :class:`platforms.telegram_request.AiohttpRequest` (PTB's ``BaseRequest`` port
+on aiohttp, one connection pool per sender). The hot calls (sendMessage, editMessageText,
 answerCallbackQuery) build their body here and read only what they need from ``result``; every
 other call (uploads, webhook set-up) goes through PTB's ``Bot``. Either way a non-2xx answer
 becomes the same PTB ``TelegramError``, so the table below is the only classification.
@@ -56,7 +56,6 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
 
 from platforms.base import (
     Channel,
@@ -72,7 +71,7 @@ from platforms.base import (
     Receipt,
     TransientError,
 )
-from platforms.telegram_request import LeanRequest
+from platforms.telegram_request import AiohttpRequest
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -116,16 +115,17 @@ class TelegramSender:
             raise ConfigurationError("Telegram needs TELEGRAM_BOT_TOKEN to be set")
         base = base_url.rstrip("/")
         suffix = "/test" if test_environment else ""
-        # Our lean HTTP/1.1 backend behind PTB's BaseRequest port: httpx cost ~1.2 ms of CPU per
-        # call here against ~0.1 ms. Long polling (getUpdates) keeps PTB's default backend.
-        self._request = LeanRequest(
+        # aiohttp behind PTB's BaseRequest port: PTB's default httpx backend cost over 1 ms of
+        # CPU per call here. Long polling (getUpdates) gets its own one-connection request, so a
+        # pending getUpdates never holds a connection the sends need.
+        self._request = AiohttpRequest(
             connection_pool_size=connection_pool_size,
             read_timeout=timeout,
             write_timeout=timeout,
             connect_timeout=timeout,
             pool_timeout=timeout,
         )
-        self._updates_request = HTTPXRequest(connection_pool_size=1)
+        self._updates_request = AiohttpRequest(connection_pool_size=1)
         self._api_url = f"{base}/bot{token}{suffix}"
         self._bot = Bot(
             token,
@@ -138,11 +138,16 @@ class TelegramSender:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TelegramSender:
-        """Build from ``TELEGRAM_BOT_TOKEN`` and ``TELEGRAM_API_BASE_URL``."""
+        """Build from ``TELEGRAM_BOT_TOKEN`` and ``TELEGRAM_API_BASE_URL``.
+
+        The connection pool is as large as the dispatcher's concurrency
+        (``MEDREMIND_WORKER_CONCURRENCY``), so no send in flight waits for a connection.
+        """
         token = settings.telegram_bot_token
         return cls(
             token.get_secret_value() if token else "",
             base_url=settings.telegram_api_base_url,
+            connection_pool_size=settings.worker_concurrency,
         )
 
     @property

@@ -1,7 +1,8 @@
 """What the SMS and WhatsApp adapters share: the Twilio REST client and the error table.
 
 The twilio SDK builds absolute URLs from its domains (``https://api.twilio.com/2010-04-01/...``).
-:class:`BaseUrlHttpClient` is the SDK's async HTTP port implemented with httpx: it rewrites the
+:class:`BaseUrlHttpClient` is the SDK's async HTTP port on aiohttp (one pooled session per client,
+:mod:`platforms.http_session`): it rewrites the
 ``https://*.twilio.com`` prefix to ``TWILIO_API_BASE_URL`` (a proxy, or the loopback fake in tests)
 and, on an error status, raises the SDK's own exception with the ``Retry-After`` header attached,
 which the SDK would otherwise drop. It never logs: Twilio request bodies hold phone numbers.
@@ -14,19 +15,21 @@ Errors are classified in one table, :func:`classify_twilio_error`::
     63014                    PermanentError(DEACTIVATE)  the user blocked our WhatsApp sender
     20429, HTTP 429          RateLimitedError            Retry-After header, else 1 s
     20003, HTTP 401/403      ConfigurationError          credentials rejected
-    HTTP 5xx, network        TransientError
+    HTTP 5xx, network        TransientError              timeouts, refused/reset connections
     other HTTP 4xx           PermanentError              the request itself is wrong
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
+import aiohttp
 import phonenumbers
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.base.version import Version
@@ -42,9 +45,11 @@ from platforms.base import (
     RateLimitedError,
     TransientError,
 )
+from platforms.http_session import HttpSession, Timeouts
 
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
 DEFAULT_TIMEOUT_SECONDS = 10.0
+DEFAULT_POOL_SIZE = 64  # the worker's default concurrency (MEDREMIND_WORKER_CONCURRENCY)
 DEFAULT_RETRY_AFTER_SECONDS = 1.0  # Twilio's 429s often carry no Retry-After
 _TWILIO_ORIGIN = re.compile(r"^https://[a-z0-9.-]+\.twilio\.com(?=/|$)")
 
@@ -76,9 +81,12 @@ TWILIO_ERROR_CODES: dict[int, _Rule] = {
 
 
 class BaseUrlHttpClient(AsyncHttpClient):
-    """The twilio SDK's async HTTP port over httpx, sending to ``base_url`` instead of twilio.com.
+    """The twilio SDK's async HTTP port on aiohttp, sending to ``base_url`` instead of twilio.com.
 
-    ``transport`` lets tests plug an ``httpx.MockTransport``; the loopback fake needs none.
+    The SDK's own ``AsyncTwilioHttpClient`` is aiohttp too, but it opens its session outside the
+    event loop, logs every request's URL and query at INFO (phone numbers), drops the
+    ``Retry-After`` header and knows no base URL; this port keeps the stack and fixes those.
+    ``pool_size`` bounds the connections of this client's one aiohttp session.
     """
 
     def __init__(
@@ -86,12 +94,12 @@ class BaseUrlHttpClient(AsyncHttpClient):
         base_url: str = DEFAULT_API_BASE_URL,
         *,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        transport: httpx.AsyncBaseTransport | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
     ) -> None:
         # A silent logger: the SDK's base class would log URLs and headers at INFO.
         super().__init__(logger=_SILENT_LOGGER, is_async=True, timeout=timeout)
         self.base_url = base_url.rstrip("/")
-        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._http = HttpSession(pool_size=pool_size, timeouts=_timeouts(timeout))
 
     def rewrite(self, url: str) -> str:
         """Map an SDK URL (``https://api.twilio.com/...``) onto the configured base URL."""
@@ -110,26 +118,57 @@ class BaseUrlHttpClient(AsyncHttpClient):
     ) -> TwilioResponse:
         """Send one request; raise the SDK's exception, with ``retry_after``, on an error status."""
         url = self.rewrite(uri)
-        response = await self._client.request(
+        if params:
+            url += ("&" if "?" in url else "?") + form_encode(params)
+        sent_headers = dict(headers or {})
+        body = None
+        if data:
+            body = form_encode(data).encode("ascii")
+            sent_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        answer = await self._http.request(
             method.upper(),
             url,
-            params=params,  # type: ignore[arg-type]
-            data=data,
-            headers=headers,
+            data=body,
+            headers=sent_headers,
             auth=auth,
-            timeout=timeout or self.timeout,
-            follow_redirects=allow_redirects,
+            timeouts=_timeouts(timeout) if timeout else None,
+            allow_redirects=allow_redirects,
         )
-        result = TwilioResponse(response.status_code, response.text, headers=response.headers)
-        if response.status_code >= 400:
+        text = answer.body.decode("utf-8", errors="replace")
+        result = TwilioResponse(answer.status, text, headers=answer.headers)
+        if answer.status >= 400:
             exc = Version.exception(method, url, result, "Twilio request failed")
-            exc.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            exc.retry_after = parse_retry_after(answer.headers.get("Retry-After"))
             raise exc
         return result
 
     async def close(self) -> None:
         """Close the connection pool; safe to call twice."""
-        await self._client.aclose()
+        await self._http.aclose()
+
+
+def form_encode(fields: Mapping[str, object]) -> str:
+    """``application/x-www-form-urlencoded`` as the SDK's requests and httpx clients encode it.
+
+    A list repeats its key (``MediaUrl``); booleans are ``true``/``false``; ``None`` is empty.
+    """
+    pairs: list[tuple[str, str]] = []
+    for key, value in fields.items():
+        for item in value if isinstance(value, list | tuple) else (value,):
+            pairs.append((key, _form_value(item)))
+    return urlencode(pairs)
+
+
+def _form_value(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _timeouts(seconds: float) -> Timeouts:
+    return Timeouts(connect=seconds, read=seconds, write=seconds, pool=seconds)
 
 
 class _SilentLogger:
@@ -148,10 +187,10 @@ def make_client(
     *,
     api_base_url: str = DEFAULT_API_BASE_URL,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
-    transport: httpx.AsyncBaseTransport | None = None,
+    pool_size: int = DEFAULT_POOL_SIZE,
 ) -> tuple[Client, BaseUrlHttpClient]:
     """A twilio ``Client`` that speaks to ``api_base_url``; close the returned HTTP client."""
-    http_client = BaseUrlHttpClient(api_base_url, timeout=timeout, transport=transport)
+    http_client = BaseUrlHttpClient(api_base_url, timeout=timeout, pool_size=pool_size)
     client = Client(
         account_sid,
         auth_token,
@@ -173,7 +212,7 @@ class TwilioMessages:
         *,
         api_base_url: str = DEFAULT_API_BASE_URL,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        transport: httpx.AsyncBaseTransport | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
     ) -> None:
         if not account_sid or not auth_token:
             raise ConfigurationError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required")
@@ -182,7 +221,7 @@ class TwilioMessages:
             auth_token,
             api_base_url=api_base_url,
             timeout=timeout,
-            transport=transport,
+            pool_size=pool_size,
         )
         self._closed = False
 
@@ -190,7 +229,7 @@ class TwilioMessages:
         """POST a message; return the non-PHI part of Twilio's answer (sid, status, segments)."""
         try:
             message = await self._client.messages.create_async(**params)
-        except (TimeoutError, TwilioException, httpx.HTTPError, OSError) as exc:
+        except (TimeoutError, TwilioException, aiohttp.ClientError, OSError) as exc:
             raise classify_twilio_error(exc) from exc
         return {
             "sid": message.sid,
@@ -207,7 +246,7 @@ class TwilioMessages:
 
 
 def classify_twilio_error(exc: BaseException) -> DeliveryError:
-    """Translate a twilio SDK, httpx or socket error into our error tree (the one table)."""
+    """Translate a twilio SDK, aiohttp or socket error into our error tree (the one table)."""
     if isinstance(exc, DeliveryError):
         return exc
     if isinstance(exc, TwilioRestException | TwilioServiceException):
@@ -229,9 +268,9 @@ def classify_twilio_error(exc: BaseException) -> DeliveryError:
         return PermanentError(
             f"Twilio refused the message (HTTP {status}, code {code})", code=label
         )
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+    if isinstance(exc, TimeoutError):  # aiohttp's timeouts are asyncio's, so TimeoutError
         return TransientError(f"Twilio request timed out ({type(exc).__name__})")
-    if isinstance(exc, httpx.HTTPError | OSError):
+    if isinstance(exc, aiohttp.ClientError | OSError):
         return TransientError(f"network error talking to Twilio ({type(exc).__name__})")
     return TransientError(f"unexpected Twilio client error ({type(exc).__name__})")
 
@@ -288,6 +327,7 @@ __all__ = [
     "TwilioMessages",
     "classify_twilio_code",
     "classify_twilio_error",
+    "form_encode",
     "make_client",
     "normalize_e164",
     "parse_retry_after",

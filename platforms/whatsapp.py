@@ -43,8 +43,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from core.templating import WHATSAPP_MAX_CHARS, with_numbered_options
 from platforms.base import (
     Channel,
@@ -55,6 +53,7 @@ from platforms.base import (
 )
 from platforms.twilio_common import (
     DEFAULT_API_BASE_URL,
+    DEFAULT_POOL_SIZE,
     DEFAULT_TIMEOUT_SECONDS,
     TwilioMessages,
     normalize_e164,
@@ -108,7 +107,7 @@ class WhatsAppSender:
         status_callback: str | None = None,
         window: timedelta = SESSION_WINDOW,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        transport: httpx.AsyncBaseTransport | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
         quick_replies: QuickReplyContents | None = None,
     ) -> None:
         """``quick_replies``: the Content resources for buttons; None sends numbered text."""
@@ -126,7 +125,7 @@ class WhatsAppSender:
             auth_token,
             api_base_url=api_base_url,
             timeout=timeout,
-            transport=transport,
+            pool_size=pool_size,
         )
 
     @classmethod
@@ -158,6 +157,7 @@ class WhatsAppSender:
             api_base_url=settings.twilio_api_base_url,
             status_callback=status_callback_url(settings.public_base_url),
             quick_replies=quick_replies,
+            pool_size=settings.worker_concurrency,
         )
 
     async def in_window(self, number: str) -> bool:

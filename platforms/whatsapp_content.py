@@ -31,16 +31,18 @@ tests) is used for it too, see :attr:`core.settings.Settings.twilio_content_base
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
 from collections.abc import Callable
 from typing import Protocol
 
-import httpx
+import aiohttp
 from twilio.base.exceptions import TwilioRestException
 
 from platforms.base import ConfigurationError, DeliveryError, ErrorClass, TransientError
+from platforms.http_session import Answer, HttpSession, Timeouts
 from platforms.twilio_common import (
     DEFAULT_TIMEOUT_SECONDS,
     classify_twilio_error,
@@ -85,7 +87,10 @@ class ContentStore(Protocol):
 
 
 class ContentApi:
-    """``POST /v1/Content`` over httpx; every failure becomes a classified ``DeliveryError``."""
+    """``POST /v1/Content`` over aiohttp; every failure becomes a classified ``DeliveryError``.
+
+    Contents are created once per layout, so a small pool is plenty.
+    """
 
     def __init__(
         self,
@@ -94,30 +99,32 @@ class ContentApi:
         *,
         base_url: str = DEFAULT_CONTENT_API_BASE_URL,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if not account_sid or not auth_token:
             raise ConfigurationError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required")
         self.account_sid = account_sid
         self._auth = (account_sid, auth_token)
         self._url = base_url.rstrip("/") + "/v1/Content"
-        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
+        seconds = Timeouts(connect=timeout, read=timeout, write=timeout, pool=timeout)
+        self._http = HttpSession(pool_size=4, timeouts=seconds)
         self._closed = False
 
     async def create(self, request: dict[str, object]) -> str:
         """Create a Content resource from ``request`` (the JSON body); return its ``HX`` SID."""
         try:
-            response = await self._client.post(
-                self._url, json=request, auth=self._auth, headers={"Accept": "application/json"}
+            response = await self._http.request(
+                "POST",
+                self._url,
+                data=json.dumps(request).encode("utf-8"),
+                headers={"Accept": "application/json", "Content-Type": "application/json"},
+                auth=self._auth,
             )
-        except (httpx.HTTPError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise classify_twilio_error(exc) from exc
-        if response.status_code >= 400:
-            raise classify_twilio_error(_rest_exception(response)) from None
-        try:
-            sid = response.json().get("sid")
-        except ValueError:
-            sid = None
+        if response.status >= 400:
+            raise classify_twilio_error(_rest_exception(response, self._url)) from None
+        payload = _json_or_none(response.body)
+        sid = payload.get("sid") if isinstance(payload, dict) else None
         if not isinstance(sid, str) or not _CONTENT_SID.match(sid):
             raise TransientError("Twilio Content API answered without a Content SID")
         return sid
@@ -126,22 +133,26 @@ class ContentApi:
         """Release connections; safe to call twice."""
         if not self._closed:
             self._closed = True
-            await self._client.aclose()
+            await self._http.aclose()
 
 
-def _rest_exception(response: httpx.Response) -> TwilioRestException:
+def _json_or_none(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except ValueError:  # also UnicodeDecodeError
+        return None
+
+
+def _rest_exception(response: Answer, url: str) -> TwilioRestException:
     """Twilio's error JSON as the SDK's exception, so the one error table classifies it."""
     code: int | None = None
     message = "Twilio Content API request failed"
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
+    payload = _json_or_none(response.body)
     if isinstance(payload, dict):
         raw = payload.get("code")
         code = raw if isinstance(raw, int) else None
         message = str(payload.get("message") or message)
-    exc = TwilioRestException(response.status_code, str(response.url), message, code, "POST")
+    exc = TwilioRestException(response.status, url, message, code, "POST")
     exc.retry_after = parse_retry_after(response.headers.get("Retry-After"))
     return exc
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -215,14 +216,11 @@ async def test_creation_is_tried_again_after_the_pause(
 async def test_network_failure_of_the_content_api_falls_back(
     fake_twilio: FakeTwilio,  # noqa: F811
 ) -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
+    with socket.socket() as probe:  # a loopback port nobody listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     api = ContentApi(
-        fake_twilio.account_sid,
-        fake_twilio.auth_token,
-        base_url="https://content.twilio.com",
-        transport=httpx.MockTransport(refuse),
+        fake_twilio.account_sid, fake_twilio.auth_token, base_url=f"http://127.0.0.1:{port}"
     )
     sender = make_sender(fake_twilio, quick_replies=False)
     sender.quick_replies = QuickReplyContents(api)
