@@ -61,6 +61,13 @@ _TEXTS: dict[str, dict[str, str]] = {
         "keyword_help_generic": "MedRemind medication reminders. Reply STOP to unsubscribe.",
         # Onboarding
         "welcome_back": "Welcome back, {name}! Send /help to see what I can do.",
+        "confirm_join": "{clinic} invites you to get your reminders through them. Your medicines, reminder times, history and settings move to your record at {clinic}, and {clinic} will see them. Join {clinic}?",
+        "btn_join": "Join {clinic}",
+        "btn_not_now": "Not now",
+        "join_declined": "OK, nothing has changed. You can open the invitation again while it is valid.",
+        "joined": "Done: you are now a patient of {clinic}. Your reminders continue as before.",
+        "join_invalid": "That invitation is not valid any more (used, expired or meant for someone else). Ask your clinic for a new one.",
+        "join_other_clinic": "This chat already belongs to your record at another clinic, so it cannot join {clinic} too. Please ask {clinic} to get in touch with you.",
         "invite_invalid": "That invitation link is not valid any more. Let's set you up anyway.",
         "consent": (
             "Hi! I'm MedRemind. I send reminders for your medicines and appointments.\n\n"
@@ -302,6 +309,13 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Recordatorios de medicación MedRemind. Responde STOP para darte de baja."
         ),
         "welcome_back": "¡Hola de nuevo, {name}! Envía /help para ver lo que puedo hacer.",
+        "confirm_join": "{clinic} te invita a recibir tus recordatorios a través de su centro. Tus medicamentos, horarios, historial y ajustes pasan a tu ficha en {clinic}, que podrá verlos. ¿Unirte a {clinic}?",
+        "btn_join": "Unirme a {clinic}",
+        "btn_not_now": "Ahora no",
+        "join_declined": "De acuerdo, no ha cambiado nada. Puedes abrir la invitación de nuevo mientras sea válida.",
+        "joined": "Hecho: ya eres paciente de {clinic}. Tus recordatorios siguen como antes.",
+        "join_invalid": "Esa invitación ya no es válida (usada, caducada o para otra persona). Pide una nueva a tu centro.",
+        "join_other_clinic": "Este chat ya pertenece a tu ficha en otro centro, así que no puede unirse también a {clinic}. Pide a {clinic} que se ponga en contacto contigo.",
         "invite_invalid": "Ese enlace de invitación ya no es válido. Vamos a configurarte igualmente.",
         "consent": (
             "¡Hola! Soy MedRemind. Te envío recordatorios de tus medicamentos y citas.\n\n"

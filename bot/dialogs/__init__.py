@@ -4,6 +4,7 @@ from bot.dialogs import (  # noqa: F401
     account,
     answers,
     appointments,
+    joining,
     medicines,
     onboarding,
     reports,

@@ -68,6 +68,10 @@ async def resume(turn: Turn, arg: str) -> None:
     turn.say(turn.t("resumed_all"))
 
 
+# The tombstone's reason, as the clinic reads it.
+ERASED_BY_PATIENT = "deleted at the patient's request"
+
+
 def _patient_id(turn: Turn) -> UUID:
     """The chat's patient (commands registered with ``needs_patient`` run only with one)."""
     if turn.conv.patient_id is None:
@@ -105,8 +109,8 @@ async def delete_confirm(turn: Turn) -> None:
     await turn.conn.execute(
         "update inbound_messages set payload = '{}'::jsonb where id = $1", turn.inbound_id
     )
-    await turn.conn.execute(query("bot", "detach_conversations"), patient_id)
-    await turn.conn.execute(query("bot", "delete_patient"), patient_id)
+    # A clinic's record stays as a tombstone its clinic sees; every row about the person goes.
+    await turn.conn.execute(query("bot", "erase_patient"), patient_id, ERASED_BY_PATIENT, turn.now)
     if organization_id is not None:
         await turn.conn.execute(
             query("bot", "audit"), organization_id, "patient.erased", "patient", str(patient_id)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.conversation import Turn
+from bot.dialogs.joining import offer_join
 from bot.parsing import CITY_BUTTONS, parse_name, parse_phone, parse_timezone, timezone_at
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
@@ -50,6 +51,11 @@ async def start(turn: Turn, arg: str) -> None:
                 turn.conv.state["data"] = {"existing_patient_id": pending}
             elif turn.patient is None:
                 turn.conv.patient_id = None
+    if turn.patient is not None and turn.patient["consent_at"] is not None and arg:
+        # Someone already registered opens an invite: join (merge), never a second record.
+        mark_sensitive(arg)
+        await offer_join(turn, hash_token(arg[:200]))
+        return
     if turn.patient is not None and turn.patient["consent_at"] is not None and not arg:
         if not turn.patient["display_name"]:
             turn.conv.state["data"] = {}

@@ -100,9 +100,30 @@ update contact_points set opted_out_at = coalesce(opted_out_at, now())
 update contact_points set opted_out_at = null, active = true where channel = $1 and address = $2
 
 -- name: find_invite
+-- A link a clinic handed out (an invitation addressed to one patient is answered by join, never
+-- by a new chat).
 select id, patient_id, organization_id from patient_invites
- where token_hash = $1 and used_at is null and expires_at > $2
+ where token_hash = $1 and used_at is null and expires_at > $2 and invitee_patient_id is null
  for update
+
+-- name: find_invite_for_join
+-- An invite by token ($1 hash, unused and unexpired at $2) with its clinic's name and the one
+-- patient it is addressed to, if any (an invitation sent to an address's owner).
+select i.id, i.patient_id, i.organization_id, i.invitee_patient_id, o.name as clinic
+  from patient_invites i join organizations o on o.id = i.organization_id
+ where i.token_hash = $1 and i.used_at is null and i.expires_at > $2
+
+-- name: lock_invite
+-- The invite the patient is answering ($1), still unused and unexpired at $2, locked.
+select id, patient_id, organization_id, invitee_patient_id from patient_invites
+ where id = $1 and used_at is null and expires_at > $2
+ for update
+
+-- name: merge_patient
+select public.merge_patient($1, $2, $3)
+
+-- name: erase_patient
+select public.erase_patient($1, $2, $3)
 
 -- name: use_invite
 update patient_invites set used_at = $2 where id = $1
@@ -312,17 +333,10 @@ select o.name, o.contact_phone, o.contact_email
   from patients p join organizations o on o.id = p.organization_id
  where p.id = $1
 
--- name: detach_conversations
-update conversations set patient_id = null, step = 'idle', state = '{}'::jsonb
- where patient_id = $1
-
 -- name: forget_inbound
 delete from inbound_messages i
  using contact_points c
  where c.patient_id = $1 and i.channel = c.channel and i.chat_address = c.address and i.id <> $2
-
--- name: delete_patient
-delete from patients where id = $1
 
 -- name: audit
 insert into audit_log (organization_id, actor, action, entity, entity_id)

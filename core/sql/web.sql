@@ -77,8 +77,19 @@ returning id
 select * from patients where id = $1 and organization_id = $2 and status <> 'deleted'
 
 -- name: patient_contacts
-select channel, address, verified, active, opted_out_at from contact_points
- where patient_id = $1 order by created_at
+-- The patient's contact points, and the addresses the clinic entered that another patient owns
+-- (kept as invitations to that owner): listed as a new address is (as entered, not opted out),
+-- so the answer never tells a clinic whether an address is registered elsewhere.
+select channel, address, verified, active, opted_out_at, created_at from contact_points
+ where patient_id = $1
+union all
+select claimed_channel, claimed_address, claimed_verified, true, null::timestamptz, created_at
+  from patient_invites
+ where patient_id = $1 and claimed_address is not null and used_at is null
+ order by created_at
+
+-- name: invite_address_owner
+select public.invite_address_owner($1, $2, $3, $4, false)
 
 -- name: insert_invite
 insert into patient_invites (organization_id, patient_id, token_hash, expires_at)

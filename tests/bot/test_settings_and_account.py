@@ -114,8 +114,12 @@ async def test_delete_me_erases_after_confirmation(
     await bot.send(chat, "/delete_me")
     await bot.press(chat, "Yes, delete everything")
     assert "deleted" in bot.last_text(chat)
-    for table in ("patients", "medications", "contact_points", "reminder_schedules"):
+    for table in ("medications", "contact_points", "reminder_schedules"):
         assert await admin_conn.fetchval(f"select count(*) from {table}") == 0, table
+    # The clinic keeps a tombstone: no name, only when and why.
+    tombstone = await admin_conn.fetchrow("select * from patients")
+    assert tombstone["status"] == "deleted" and tombstone["display_name"] is None
+    assert tombstone["erasure_reason"] == "deleted at the patient's request"
     conv = await admin_conn.fetchrow("select patient_id, state from conversations")
     assert conv["patient_id"] is None and conv["state"] == {}
     await bot.send(chat, "/meds")

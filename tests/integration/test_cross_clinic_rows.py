@@ -14,28 +14,14 @@ appointment are the patient's) to the check.
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 
 from tests import factories
-
-
-@asynccontextmanager
-async def _as_clinician(
-    conn: asyncpg.Connection, clinician_id: uuid.UUID
-) -> AsyncIterator[asyncpg.Connection]:
-    """The dashboard's (and PostgREST's) way in: role authenticated with the JWT claims."""
-    async with conn.transaction():
-        await conn.execute("set local role authenticated")
-        claims = json.dumps({"sub": str(clinician_id), "role": "authenticated"})
-        await conn.execute("select set_config('request.jwt.claims', $1, true)", claims)
-        yield conn
+from tests.integration.clinician import as_clinician
 
 
 async def _two_clinics(conn: asyncpg.Connection) -> dict[str, uuid.UUID]:
@@ -74,11 +60,11 @@ async def test_own_clinic_row_for_another_clinics_patient_is_refused(
 ) -> None:
     ids = await _two_clinics(admin_conn)
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        async with _as_clinician(admin_conn, ids["clinician"]) as conn:
+        async with as_clinician(admin_conn, ids["clinician"]) as conn:
             await conn.execute(INSERTS[table], ids["org"], ids["theirs"])
     assert await admin_conn.fetchval(f"select count(*) from {table}") == 0
     # The same row for the clinic's own patient is fine.
-    async with _as_clinician(admin_conn, ids["clinician"]) as conn:
+    async with as_clinician(admin_conn, ids["clinician"]) as conn:
         await conn.execute(INSERTS[table], ids["org"], ids["mine"])
     assert await admin_conn.fetchval(f"select count(*) from {table}") == 1
 
@@ -95,7 +81,7 @@ async def test_own_row_cannot_be_moved_to_another_clinics_patient(
         datetime.now(UTC) + timedelta(days=3),
     )
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        async with _as_clinician(admin_conn, ids["clinician"]) as conn:
+        async with as_clinician(admin_conn, ids["clinician"]) as conn:
             await conn.execute(
                 "update appointments set patient_id = $2 where id = $1", appointment, ids["theirs"]
             )
@@ -125,8 +111,8 @@ async def test_own_patients_message_cannot_name_another_clinics_caregiver(
         " message_content) values ($1, $2, $3, 'x')"
     )
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        async with _as_clinician(admin_conn, ids["clinician"]) as conn:
+        async with as_clinician(admin_conn, ids["clinician"]) as conn:
             await conn.execute(insert, ids["org"], ids["mine"], theirs)
-    async with _as_clinician(admin_conn, ids["clinician"]) as conn:
+    async with as_clinician(admin_conn, ids["clinician"]) as conn:
         await conn.execute(insert, ids["org"], ids["mine"], mine)
     assert await admin_conn.fetchval("select count(*) from scheduled_messages") == 1

@@ -70,7 +70,9 @@ async def test_patient_validation_names_the_field(client, admin_conn, auth):
     assert await count(admin_conn, "patients") == 0
 
 
-async def test_duplicate_phone_or_external_id_is_409(client, admin_conn, auth):
+async def test_duplicate_external_id_is_409_and_a_taken_phone_answers_as_a_new_one(
+    client, admin_conn, auth
+):
     assert (
         await client.post("/api/v1/patients", json=_patient_body(), headers=auth)
     ).status_code == 201
@@ -81,8 +83,15 @@ async def test_duplicate_phone_or_external_id_is_409(client, admin_conn, auth):
     same_phone = await client.post(
         "/api/v1/patients", json=_patient_body(external_id="MRN-2", email=None), headers=auth
     )
-    assert same_phone.status_code == 409 and same_phone.json()["error"]["field"] == "phone"
-    assert await count(admin_conn, "patients") == 1
+    # No existence oracle (issue 15 item 7): created, the number stays with its owner.
+    assert same_phone.status_code == 201
+    contacts = same_phone.json()["contacts"]
+    assert sorted((c["channel"], c["address"]) for c in contacts) == [
+        ("sms", "+14155550123"),
+        ("whatsapp", "+14155550123"),
+    ]
+    assert await count(admin_conn, "patients") == 2
+    assert await count(admin_conn, "contact_points") == 3  # all the first patient's
 
 
 async def test_invite_link_token_is_stored_hashed(client, admin_conn, patient, auth, other_auth):

@@ -1,7 +1,7 @@
 /** Messages for the `?error=` codes that server actions redirect with. */
 const MESSAGES: Record<string, string> = {
   invalid: "Please check the highlighted fields: something is missing or not valid.",
-  duplicate: "That address is already registered to a patient.",
+  duplicate: "A patient with that external id already exists in your clinic.",
   timezone: "That timezone is not known.",
   address:
     "That address cannot be used for this channel: give a Telegram chat id (digits), a phone number valid for its country in +E.164 form (for example +447911123456), or an e-mail address.",

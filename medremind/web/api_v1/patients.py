@@ -114,19 +114,23 @@ async def create_patient(request: Request) -> Response:
             raise ApiError(
                 409, "a patient with this external_id already exists", field="external_id"
             ) from None
-        wanted: list[tuple[str, str, str]] = []
+        wanted: list[tuple[str, str]] = []
         if phone:
-            wanted += [(c, phone, "phone") for c in ("sms", "whatsapp") if c in order]
+            wanted += [(c, phone) for c in ("sms", "whatsapp") if c in order]
             if not any(c in order for c in ("sms", "whatsapp")):
-                wanted.append(("sms", phone, "phone"))
+                wanted.append(("sms", phone))
         if email:
-            wanted.append(("email", email, "email"))
-        for channel, address, field in wanted:
+            wanted.append(("email", email))
+        for channel, address in wanted:
             added = await conn.fetchval(
                 query("web", "insert_contact_point"), row["id"], channel, address
             )
             if added is None:
-                raise ApiError(409, f"this {field} already belongs to another patient", field=field)
+                # Someone else's address: answered exactly as a new one (no existence oracle);
+                # its owner is invited to join this clinic and decides (accepting merges).
+                await conn.execute(
+                    query("web", "invite_address_owner"), row["id"], channel, address, now
+                )
         contacts = await conn.fetch(query("web", "patient_contacts"), row["id"])
         return 201, patient_json(row, list(contacts))
 

@@ -38,7 +38,14 @@ const CHANNELS_JSON = `
       'opted_out', c.opted_out_at is not null, 'blocked', c.blocked_at is not null,
       'last_error', c.last_error)
     order by coalesce(array_position(p.channel_order, c.channel), 99), c.created_at)
-    from contact_points c where c.patient_id = p.id), '[]'::json)`;
+    from (select channel, address, verified, active, opted_out_at, blocked_at, last_error, created_at
+            from contact_points where patient_id = p.id
+          -- An address the clinic entered that another patient owns (an invitation to that owner
+          -- waits): shown as a new address is, so the page never tells whether it existed.
+          union all
+          select claimed_channel, claimed_address, claimed_verified, true, null, null, null, created_at
+            from patient_invites where patient_id = p.id and claimed_address is not null and used_at is null) c),
+    '[]'::json)`;
 
 /**
  * Patients matching `search` (name, external id or a contact address) with adherence over 7 and
@@ -202,8 +209,15 @@ export async function createPatient(tx: Tx, input: NewPatient): Promise<string> 
             ${input.consent ? new Date() : null}, ${input.consent ? "active" : "invited"})
     returning id`;
   if (!patient) throw new Error("patient insert returned no row");
-  await tx`
+  const [added] = await tx<{ id: string }[]>`
     insert into contact_points (patient_id, channel, address, verified)
-    values (${patient.id}, ${input.channel}, ${input.address}, true)`;
+    values (${patient.id}, ${input.channel}, ${input.address}, true)
+    on conflict (channel, address) do nothing
+    returning id`;
+  if (!added) {
+    // Another patient's address (of another clinic, or someone registered on their own): the
+    // clinic gets the same answer as for a new one, and the owner an invitation to join.
+    await tx`select public.invite_address_owner(${patient.id}, ${input.channel}, ${input.address}, now(), true)`;
+  }
   return patient.id;
 }

@@ -1,0 +1,88 @@
+"""The dashboard's "new patient" with an address someone else owns, as the signed-in clinician.
+
+``createPatient`` (dashboard/src/lib/data/patients.ts) inserts the contact point with ``on conflict
+do nothing`` and, when it was someone else's, calls ``public.invite_address_owner``: the clinic
+sees the address listed as for a new one, the owner keeps it, and a self-registered owner is sent
+an invitation that only their own chat can redeem. A clinician may not name another clinic's
+patient to that function.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+
+from tests import factories
+from tests.integration.clinician import as_clinician
+
+PHONE = "+14155550166"
+
+# createPatient's contact insert and its fallback, with postgres.js's parameters numbered.
+INSERT_CONTACT = """
+insert into contact_points (patient_id, channel, address, verified)
+values ($1, $2, $3, true)
+on conflict (channel, address) do nothing
+returning id
+"""
+INVITE_OWNER = "select public.invite_address_owner($1, $2, $3, now(), true)"
+# The listing the patient page shows (CHANNELS_JSON's rows).
+LISTED = """
+select channel, address, verified, opted_out_at is not null as opted_out
+  from (select channel, address, verified, opted_out_at, created_at
+          from contact_points where patient_id = $1
+        union all
+        select claimed_channel, claimed_address, claimed_verified, null, created_at
+          from patient_invites
+         where patient_id = $1 and claimed_address is not null and used_at is null) c
+"""
+
+
+async def _new_patient(conn: asyncpg.Connection, clinician: uuid.UUID, phone: str) -> list:
+    """The dashboard's createPatient for an SMS patient; returns what the clinic then sees."""
+    async with as_clinician(conn, clinician):
+        patient_id = await conn.fetchval(
+            "insert into patients (organization_id, display_name, channel_order, status)"
+            " values (public.current_organization_id(), 'Ana', '{sms}', 'invited') returning id"
+        )
+        if await conn.fetchval(INSERT_CONTACT, patient_id, "sms", phone) is None:
+            await conn.execute(INVITE_OWNER, patient_id, "sms", phone)
+        return [tuple(r) for r in await conn.fetch(LISTED, patient_id)]
+
+
+async def test_someone_elses_number_looks_new_and_the_self_registered_owner_is_invited(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    org = await factories.create_organization(admin_conn, name="North Clinic")
+    clinician = await factories.create_clinician(admin_conn, org["id"])
+    owner = await factories.create_patient(admin_conn, None, contacts={"sms": PHONE})
+
+    taken = await _new_patient(admin_conn, clinician["id"], PHONE)
+    fresh = await _new_patient(admin_conn, clinician["id"], "+14155550155")
+    # Listed alike: the channel, verified (the dashboard trusts what it enters), not opted out.
+    assert taken == [("sms", PHONE, True, False)]
+    assert fresh == [("sms", "+14155550155", True, False)]
+
+    assert (
+        await admin_conn.fetchval("select patient_id from contact_points where address = $1", PHONE)
+        == owner["id"]
+    )
+    invitation = await admin_conn.fetchrow(
+        "select kind, template, payload from scheduled_messages where patient_id = $1", owner["id"]
+    )
+    assert invitation["kind"] == "system" and invitation["template"] == "join_invitation"
+    assert invitation["payload"]["inviting_clinic"] == "North Clinic"
+
+
+async def test_a_clinician_cannot_name_another_clinics_patient(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    mine = await factories.create_organization(admin_conn)
+    theirs = await factories.create_organization(admin_conn)
+    clinician = await factories.create_clinician(admin_conn, mine["id"])
+    their_patient = await factories.create_patient(admin_conn, theirs["id"])
+    await factories.create_patient(admin_conn, None, contacts={"sms": PHONE})
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with as_clinician(admin_conn, clinician["id"]):
+            await admin_conn.execute(INVITE_OWNER, their_patient["id"], "sms", PHONE)
