@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint format install dashboard-test
+.PHONY: dev test lint format install dashboard-test any-hour
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,21 @@ dashboard-test:
 	cd dashboard && npm test
 	cd dashboard && NEXT_TELEMETRY_DISABLED=1 npm run build
 	cd dashboard && npm run check-bundle
+
+# By hand, not in `test`: the suite (less the browser e2e) with every process's clock moved to
+# instants where time-dependent code breaks: night inside the default quiet hours, just before
+# midnight UTC, a DST change in Berlin, 29 February in New York, New Year's Eve where it is already
+# next year. Needs Debian's faketime (installed when missing). ANY_HOUR_ARGS narrows the run.
+ANY_HOUR_INSTANTS ?= 2026-12-04T03:00:00Z 2026-12-03T23:30:00Z 2027-03-28T00:30:00Z@Europe/Berlin \
+	2028-02-29T12:00:00Z@America/New_York 2026-12-31T23:59:00Z@Pacific/Kiritimati
+ANY_HOUR_ARGS ?= --ignore=tests/dashboard
+any-hour: $(STAMP)
+	@if ! command -v faketime >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq faketime; \
+	fi
+	@for spec in $(ANY_HOUR_INSTANTS); do \
+		instant=$${spec%%@*}; zone=$${spec#*@}; [ "$$zone" = "$$spec" ] && zone=UTC; \
+		$(BIN)/python tests/clock/run_at.py $$instant --tz $$zone -- \
+			$(BIN)/pytest -q -p no:cacheprovider $(ANY_HOUR_ARGS) || exit 1; \
+	done
