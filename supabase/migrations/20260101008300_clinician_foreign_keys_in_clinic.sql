@@ -28,3 +28,12 @@ alter policy dose_events_clinician on dose_events
                            where s.id = schedule_id
                              and s.patient_id = dose_events.patient_id
                              and s.medication_id = dose_events.medication_id));
+
+-- An invite's invitee (20260101008100) is set by public.invite_address_owner (the service), for
+-- a record a clinician cannot see; a clinician's own invite names none, or a patient of their
+-- clinic (the patients policy decides what the subquery sees).
+alter policy patient_invites_clinician on patient_invites
+  with check (organization_id = public.current_organization_id()
+              and public.patient_in_my_organization(patient_id)
+              and (invitee_patient_id is null
+                   or exists (select 1 from public.patients p where p.id = invitee_patient_id)));
