@@ -76,6 +76,17 @@ returning id
 -- name: get_patient
 select * from patients where id = $1 and organization_id = $2 and status <> 'deleted'
 
+-- name: get_patient_or_tombstone
+-- The patient, or what is left of an erased one (status 'deleted', erased_at, erasure_reason).
+select * from patients where id = $1 and organization_id = $2
+
+-- name: erase_patient
+select public.erase_patient($1, $2, $3)
+
+-- name: audit
+insert into audit_log (organization_id, actor, action, entity, entity_id)
+values ($1, $2, $3, $4, $5)
+
 -- name: patient_contacts
 -- The patient's contact points, and the addresses the clinic entered that another patient owns
 -- (kept as invitations to that owner): listed as a new address is (as entered, not opted out),

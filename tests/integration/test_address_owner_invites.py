@@ -86,3 +86,36 @@ async def test_a_clinician_cannot_name_another_clinics_patient(
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         async with as_clinician(admin_conn, clinician["id"]):
             await admin_conn.execute(INVITE_OWNER, their_patient["id"], "sms", PHONE)
+
+
+async def test_a_clinicians_erasure_request_is_for_their_own_patients_only(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    mine = await factories.create_organization(admin_conn)
+    theirs = await factories.create_organization(admin_conn)
+    clinician = await factories.create_clinician(admin_conn, mine["id"])
+    my_patient = await factories.create_patient(admin_conn, mine["id"], contacts={"sms": PHONE})
+    their_patient = await factories.create_patient(admin_conn, theirs["id"])
+    async with as_clinician(admin_conn, clinician["id"]):
+        assert not await admin_conn.fetchval(
+            "select public.request_erasure($1)", their_patient["id"]
+        )
+        assert await admin_conn.fetchval("select public.request_erasure($1)", my_patient["id"])
+    rows = {
+        r["id"]: r
+        for r in await admin_conn.fetch(
+            "select id, status, display_name, erasure_reason from patients"
+        )
+    }
+    assert rows[their_patient["id"]]["status"] == "active"
+    tomb = rows[my_patient["id"]]
+    assert (tomb["status"], tomb["display_name"]) == ("deleted", None)
+    assert tomb["erasure_reason"] == "deleted at the clinic's request"
+    assert (
+        await admin_conn.fetchval("select count(*) from contact_points where address = $1", PHONE)
+        == 0
+    )
+    assert (
+        await admin_conn.fetchval("select actor from audit_log where action = 'patient.erased'")
+        == f"clinician:{clinician['id']}"
+    )

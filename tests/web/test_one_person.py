@@ -287,3 +287,51 @@ async def test_another_clinics_patient_phone_answers_the_same_and_moves_nothing(
         )
         == 0
     )
+
+
+async def test_a_clinics_erasure_request_leaves_a_tombstone(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    other_auth: dict[str, str],
+    admin_conn: asyncpg.Connection,
+    fake_telegram: FakeTelegram,
+) -> None:
+    own = await _self_registered(admin_conn, {"telegram": str(CHAT)})
+    await _telegram(client, "/today")  # a stored inbound text of the chat
+    created = await client.post(
+        "/api/v1/patients",
+        json={"display_name": "Ana Clinic", "external_id": "EHR-9"},
+        headers=auth,
+    )
+    clinic_id = created.json()["id"]
+    token = (await client.post(f"/api/v1/patients/{clinic_id}/invites", headers=auth)).json()[
+        "token"
+    ]
+    await _telegram(client, f"/start {token}")
+    await _telegram(client, "Join North Clinic")
+    assert await admin_conn.fetchval("select count(*) from patients where id = $1", own["id"]) == 0
+
+    assert (
+        await client.delete(f"/api/v1/patients/{clinic_id}", headers=other_auth)
+    ).status_code == 404
+    erased = await client.delete(f"/api/v1/patients/{clinic_id}", headers=auth)
+    assert erased.status_code == 200
+    body = erased.json()
+    assert (
+        body["status"] == "deleted" and body["erasure_reason"] == "deleted at the clinic's request"
+    )
+    assert body["erased_at"] and body["display_name"] is None and body["external_id"] is None
+    assert body["contacts"] == []
+    again = await client.get(f"/api/v1/patients/{clinic_id}", headers=auth)
+    assert again.status_code == 200 and again.json() == body
+    assert (await client.delete(f"/api/v1/patients/{clinic_id}", headers=auth)).json() == body
+    assert set((await _rows_of(admin_conn, clinic_id)).values()) == {0}
+    assert (
+        await admin_conn.fetchval(
+            "select count(*) from inbound_messages where chat_address = $1", str(CHAT)
+        )
+        == 0
+    )
+    # The chat is a stranger now.
+    await _telegram(client, "/meds")
+    assert "/start" in (fake_telegram.sent_messages[-1].text or "")

@@ -20,6 +20,7 @@ ROUTES: list[Route] = [
     Route(f"{PREFIX}/messages/{{message_id}}/cancel", messages.cancel_message, methods=["POST"]),
     Route(f"{PREFIX}/patients", patients.create_patient, methods=["POST"]),
     Route(f"{PREFIX}/patients/{{patient_id}}", patients.get_patient, methods=["GET"]),
+    Route(f"{PREFIX}/patients/{{patient_id}}", patients.erase_patient, methods=["DELETE"]),
     Route(f"{PREFIX}/patients/{{patient_id}}/invites", patients.create_invite, methods=["POST"]),
     Route(f"{PREFIX}/appointments", appointments.create_appointment, methods=["POST"]),
     Route(

@@ -189,6 +189,8 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string", "enum": ["invited", "active", "deleted"]},
             "consent_at": _NULLABLE_TIME,
             "created_at": _TIME,
+            "erased_at": _NULLABLE_TIME,
+            "erasure_reason": {"type": ["string", "null"]},
             "contacts": {
                 "type": "array",
                 "items": {
@@ -512,10 +514,19 @@ def build_document() -> dict[str, Any]:
                     "summary": "One patient with contact points",
                     "parameters": [{"name": "patient_id", **_ID_PARAM}],
                     "responses": {
-                        "200": _json(_ref("Patient"), "The patient"),
+                        "200": _json(_ref("Patient"), "The patient (or an erased one's tombstone)"),
                         **_errors(401, 404),
                     },
-                }
+                },
+                "delete": {
+                    "operationId": "erasePatient",
+                    "summary": "Erase the patient; the record stays as a tombstone",
+                    "parameters": [{"name": "patient_id", **_ID_PARAM}],
+                    "responses": {
+                        "200": _json(_ref("Patient"), "The tombstone (no personal data)"),
+                        **_errors(401, 404),
+                    },
+                },
             },
             "/api/v1/patients/{patient_id}/invites": {
                 "post": {

@@ -46,7 +46,11 @@ OUTPUT_FIELDS = (
     "status",
     "consent_at",
     "created_at",
+    "erased_at",
+    "erasure_reason",
 )
+# The tombstone's reason when the clinic asked for the erasure.
+ERASED_BY_CLINIC = "deleted at the clinic's request"
 # 24 random bytes: 32 URL-safe characters, within Telegram's 64-character start parameter.
 INVITE_TOKEN_BYTES = 24
 DEFAULT_INVITE_HOURS = 7 * 24
@@ -138,15 +142,41 @@ async def create_patient(request: Request) -> Response:
 
 
 async def get_patient(request: Request) -> Response:
-    """``GET /api/v1/patients/{patient_id}``."""
+    """``GET /api/v1/patients/{patient_id}``: the patient, or the tombstone of an erased one."""
     org_id = await organization(request)
     patient_id = path_uuid(request, "patient_id", "patient")
     async with web_state(request).pool.acquire() as conn:
-        row = await conn.fetchrow(query("web", "get_patient"), patient_id, org_id)
+        row = await conn.fetchrow(query("web", "get_patient_or_tombstone"), patient_id, org_id)
         if row is None:
             raise NotFound("patient")
         contacts = await conn.fetch(query("web", "patient_contacts"), patient_id)
     return json_response(patient_json(row, list(contacts)))
+
+
+async def erase_patient(request: Request) -> Response:
+    """``DELETE /api/v1/patients/{patient_id}``: the clinic's erasure request.
+
+    Every row about the patient goes (contact points, medicines, history, appointments,
+    messages, stored chat texts); the record stays as a tombstone (status ``deleted``,
+    ``erased_at``, ``erasure_reason``) without personal data, which is the answer. Repeating the
+    request answers the same tombstone.
+    """
+    org_id = await organization(request)
+    state = web_state(request)
+    patient_id = path_uuid(request, "patient_id", "patient")
+    async with state.pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(query("web", "get_patient_or_tombstone"), patient_id, org_id)
+        if row is None:
+            raise NotFound("patient")
+        if row["status"] != "deleted":
+            await conn.execute(
+                query("web", "erase_patient"), patient_id, ERASED_BY_CLINIC, state.clock()
+            )
+            await conn.execute(
+                query("web", "audit"), org_id, "api", "patient.erased", "patient", str(patient_id)
+            )
+            row = await conn.fetchrow(query("web", "get_patient_or_tombstone"), patient_id, org_id)
+    return json_response(patient_json(row, []))
 
 
 async def create_invite(request: Request) -> Response:

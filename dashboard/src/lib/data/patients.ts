@@ -107,6 +107,9 @@ export interface PatientDetail {
   reminders_paused: boolean;
   channel_order: string[];
   channels: ChannelState[];
+  /** Set on an erased patient's tombstone, with why (no personal data is left). */
+  erased_at: Date | null;
+  erasure_reason: string | null;
 }
 
 /** One patient, or null when it does not exist or belongs to another organization. */
@@ -114,7 +117,7 @@ export async function getPatient(tx: Tx, id: string): Promise<PatientDetail | nu
   const rows = await tx.unsafe<PatientDetail[]>(
     `select p.id, p.display_name, p.status, p.locale, p.timezone, p.external_id, p.consent_at,
             p.quiet_start::text, p.quiet_end::text, p.reminders_paused, p.channel_order,
-            ${CHANNELS_JSON} as channels
+            ${CHANNELS_JSON} as channels, p.erased_at, p.erasure_reason
        from patients p where p.id = $1`,
     [id],
   );
@@ -220,4 +223,27 @@ export async function createPatient(tx: Tx, input: NewPatient): Promise<string> 
     await tx`select public.invite_address_owner(${patient.id}, ${input.channel}, ${input.address}, now(), true)`;
   }
   return patient.id;
+}
+
+export interface Tombstone {
+  id: string;
+  erased_at: Date;
+  erasure_reason: string | null;
+}
+
+/** Erased patients of the organization, newest first: when and why, nothing personal. */
+export async function tombstones(tx: Tx): Promise<Tombstone[]> {
+  return tx<Tombstone[]>`
+    select id, erased_at, erasure_reason from patients
+     where status = 'deleted' and erased_at is not null
+     order by erased_at desc limit 50`;
+}
+
+/**
+ * Erase a patient of the clinician's organization (public.request_erasure: every row about them
+ * goes, the record stays as a tombstone); false when there was nothing to erase.
+ */
+export async function requestErasure(tx: Tx, id: string): Promise<boolean> {
+  const [row] = await tx<{ erased: boolean }[]>`select public.request_erasure(${id}) as erased`;
+  return row?.erased ?? false;
 }

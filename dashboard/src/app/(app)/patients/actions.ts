@@ -2,8 +2,8 @@
 
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
-import { asClinician } from "@/lib/db";
-import { createPatient } from "@/lib/data/patients";
+import { asClinician, isUuid } from "@/lib/db";
+import { createPatient, requestErasure } from "@/lib/data/patients";
 import { sqlState } from "@/lib/errors";
 import { canonicalTimezone } from "@/lib/time";
 import { canonicalAddress } from "@/lib/contact";
@@ -44,5 +44,15 @@ export async function createPatientAction(formData: FormData): Promise<void> {
     if (sqlState(error) === "23505") redirect("/patients/new?error=duplicate");
     throw error;
   }
+  redirect(`/patients/${id}`);
+}
+
+/** The clinic's erasure request for one patient, after the clinician confirmed it. */
+export async function requestErasureAction(formData: FormData): Promise<void> {
+  const clinician = await requireClinician();
+  const id = String(formData.get("patient_id") ?? "");
+  if (!isUuid(id)) redirect("/patients");
+  if (formData.get("confirm") !== "on") redirect(`/patients/${id}?error=confirm_erasure`);
+  await asClinician(clinician.id, (tx) => requestErasure(tx, id));
   redirect(`/patients/${id}`);
 }

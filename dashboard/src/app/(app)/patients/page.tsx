@@ -4,7 +4,7 @@ import { ChannelBadges } from "@/components/ChannelBadges";
 import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
-import { adherence, listPatients } from "@/lib/data/patients";
+import { adherence, listPatients, tombstones } from "@/lib/data/patients";
 import { formatInZone } from "@/lib/time";
 
 export const metadata: Metadata = { title: "Patients" };
@@ -28,7 +28,10 @@ export default async function PatientsPage({
   const clinician = await requireClinician();
   const params = await searchParams;
   const q = typeof params.q === "string" ? params.q.trim().slice(0, 100) : "";
-  const patients = await asClinician(clinician.id, (tx) => listPatients(tx, q));
+  const { patients, erased } = await asClinician(clinician.id, async (tx) => ({
+    patients: await listPatients(tx, q),
+    erased: await tombstones(tx),
+  }));
   return (
     <>
       <div className="row" style={{ justifyContent: "space-between", marginBottom: "1rem" }}>
@@ -89,6 +92,19 @@ export default async function PatientsPage({
           </tbody>
         </table>
       </div>
+      {erased.length > 0 ? (
+        <section className="panel" aria-labelledby="erased-h">
+          <h2 id="erased-h">Deleted patients</h2>
+          <ul>
+            {erased.map((t) => (
+              <li key={t.id} data-testid="tombstone-row">
+                {t.erasure_reason ?? "Deleted"}, {formatInZone(t.erased_at, clinician.timezone)}{" "}
+                <span className="muted">(record {t.id.slice(0, 8)})</span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
     </>
   );
 }

@@ -12,16 +12,25 @@ import { asClinician, isUuid } from "@/lib/db";
 import { listAppointments } from "@/lib/data/appointments";
 import { patientMessages } from "@/lib/data/messages";
 import { caregivers, doseHistory, getPatient, medications } from "@/lib/data/patients";
+import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
+import { requestErasureAction } from "../actions";
 import { createInviteAction } from "../invite-action";
 
 export const metadata: Metadata = { title: "Patient" };
 
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
-export default async function PatientPage({ params }: { params: Promise<{ id: string }> }) {
+export default async function PatientPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const clinician = await requireClinician();
   const { id } = await params;
+  const error = errorMessage((await searchParams).error);
   if (!isUuid(id)) notFound();
   const data = await asClinician(clinician.id, async (tx) => {
     const patient = await getPatient(tx, id);
@@ -39,8 +48,21 @@ export default async function PatientPage({ params }: { params: Promise<{ id: st
   if (!data) notFound();
   const { patient } = data;
   const tz = clinician.timezone;
+  if (patient.status === "deleted") {
+    // A tombstone: the patient's data is gone; only when and why are left.
+    return (
+      <>
+        <h1>Deleted patient</h1>
+        <p className="panel" data-testid="tombstone">
+          {patient.erasure_reason ?? "Deleted"}
+          {patient.erased_at ? `, ${formatInZone(patient.erased_at, tz)}` : ""}. No personal data is kept.
+        </p>
+      </>
+    );
+  }
   return (
     <>
+      {error ? <p role="alert" className="alert">{error}</p> : null}
       <AutoRefresh intervalMs={3000} />
       <div className="row" style={{ justifyContent: "space-between", marginBottom: "1rem" }}>
         <div>
@@ -159,6 +181,23 @@ export default async function PatientPage({ params }: { params: Promise<{ id: st
           )}
         </section>
       </div>
+
+      <section className="panel" aria-labelledby="erase-h">
+        <h2 id="erase-h">Erase this patient</h2>
+        <form action={requestErasureAction}>
+          <input type="hidden" name="patient_id" value={patient.id} />
+          <p className="hint" id="erase-hint">
+            Deletes every record of this patient (contact points, medicines, history, appointments, messages). Only a
+            line saying when and why remains. This cannot be undone.
+          </p>
+          <label className="radio">
+            <input type="checkbox" name="confirm" aria-describedby="erase-hint" />I confirm the patient asked for this
+          </label>
+          <button type="submit" className="danger">
+            Erase patient
+          </button>
+        </form>
+      </section>
     </>
   );
 }
