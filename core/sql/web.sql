@@ -121,28 +121,15 @@ values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 returning id
 
 -- name: insert_status_event
-insert into delivery_status_events (provider_message_id, status, error_code)
-values ($1, $2, $3)
+insert into delivery_status_events
+  (provider_message_id, status, error_code, provider_status, channel, error_message, error_class)
+values ($1, $2, $3, $4, $5, $6, $7)
 on conflict (provider_message_id, status) do nothing
 returning id
 
--- name: messages_by_provider_id
-select id, status, channel_used from scheduled_messages
- where provider_message_id = $1
- for update
-
--- name: apply_delivery_status
-update scheduled_messages
-   set status = $2,
-       delivered_at = case when $2 = 'delivered' then coalesce(delivered_at, now())
-                      else delivered_at end,
-       last_error = coalesce($3, last_error)
- where id = $1
-
--- name: insert_delivery_attempt
-insert into message_delivery_attempts
-  (message_id, status, error_message, response_data, channel, error_class, provider_message_id)
-values ($1, $2, $3, $4, $5, $6, $7)
+-- name: apply_status_events
+-- Applies the provider message's stored callbacks to its recorded sends; how many it applied.
+select public.apply_delivery_status_events($1)
 
 -- name: insert_appointment
 insert into appointments

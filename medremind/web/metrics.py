@@ -54,7 +54,8 @@ INBOUND_UPDATES = Counter(
 )
 STATUS_CALLBACKS = Counter(
     "medremind_delivery_status_callbacks_total",
-    "Provider delivery status callbacks by status and outcome (applied, duplicate, unknown).",
+    "Provider delivery status callbacks by status and outcome (applied; duplicate; pending: stored"
+    " before the send was recorded, applied when it is).",
     ["status", "outcome"],
 )
 WEBHOOK_DROPPED = Counter(

@@ -8,8 +8,9 @@ nothing is stored.
 
 Inbound messages are stored unique by ``MessageSid`` (a redelivery is a no-op) and answered with
 empty TwiML; replies go out through the REST API. Status callbacks are stored unique by (sid,
-status) in ``delivery_status_events``; only a first sighting changes the message, and statuses
-never move backwards (``platforms.twilio_inbound.merge_status``).
+status) in ``delivery_status_events`` and applied by the database function
+``apply_delivery_status_events``: at once when the worker has recorded the send, else when it
+records it (a trigger), so an early callback is never lost; statuses never move backwards.
 """
 
 from __future__ import annotations
@@ -28,15 +29,12 @@ from medremind.web.errors import error_response
 from medremind.web.metrics import INBOUND_UPDATES, STATUS_CALLBACKS
 from medremind.web.state import WebState, web_state
 from platforms.twilio_common import classify_twilio_code
-from platforms.twilio_inbound import merge_status, parse_twilio_inbound, parse_twilio_status
+from platforms.twilio_inbound import parse_twilio_inbound, parse_twilio_status
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-twilio-signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-# A message row is only moved by a callback once the dispatcher recorded its send; before that
-# the dispatcher's own (lease-guarded) write decides, and the event row keeps the callback.
-_DISPATCHED = frozenset({"sent", "delivered", "failed"})
 
 
 def public_url(base_url: str, request: Request) -> str:
@@ -135,41 +133,27 @@ async def twilio_status(request: Request) -> Response:
 
 
 async def apply_status(state: WebState, update: Any) -> str:
-    """Record one ``StatusUpdate``; return ``applied``, ``duplicate`` or ``unknown``."""
+    """Record one ``StatusUpdate``; return ``applied``, ``duplicate`` or ``pending``.
+
+    ``pending``: no recorded send carries the id yet (the callback came before the worker's
+    record commits); the stored callback is applied when it does, by the trigger of migration
+    20260101008410, through the same function as here.
+    """
+    error = classify_twilio_code(update.error_code) if update.error_code else None
     async with state.pool.acquire() as conn, conn.transaction():
         event_id = await conn.fetchval(
             query("web", "insert_status_event"),
             update.provider_message_id,
             update.status,
             update.error_code,
+            update.provider_status or update.status,
+            str(update.channel),
+            str(error) if error is not None else None,
+            str(error.error_class) if error is not None else None,
         )
         if event_id is None:
             return "duplicate"
-        rows = await conn.fetch(query("web", "messages_by_provider_id"), update.provider_message_id)
-        if not rows:
-            return "unknown"
-        error = classify_twilio_code(update.error_code) if update.error_code else None
-        for row in rows:
-            if row["status"] in _DISPATCHED:
-                merged = merge_status(row["status"], update.status)
-                # scheduled_messages has no 'undelivered': for the message it is a failure.
-                stored = "failed" if merged == "undelivered" else merged
-                if stored != row["status"]:
-                    last_error = str(error) if error is not None else None
-                    if stored == "failed" and last_error is None:
-                        last_error = f"provider reported {update.provider_status or update.status}"
-                    await conn.execute(
-                        query("web", "apply_delivery_status"), row["id"], stored, last_error
-                    )
-            if update.status in ("delivered", "undelivered", "failed"):
-                await conn.execute(
-                    query("web", "insert_delivery_attempt"),
-                    row["id"],
-                    "delivered" if update.status == "delivered" else "undelivered",
-                    str(error) if error is not None else None,
-                    {"provider_status": update.provider_status, "error_code": update.error_code},
-                    row["channel_used"] or str(update.channel),
-                    str(error.error_class) if error is not None else None,
-                    update.provider_message_id,
-                )
-    return "applied"
+        applied = await conn.fetchval(
+            query("web", "apply_status_events"), update.provider_message_id
+        )
+    return "applied" if applied else "pending"

@@ -42,8 +42,9 @@ shortcuts (``fail_next_opted_out``, ``fail_next_invalid_number``, ``fail_next_no
 ``fail_next_rate_limited``, ``fail_next_template_required``, ``fail_next_blocked``,
 ``fail_next_server_error``), ``opt_out(number)`` for a persistent 21610, ``latency`` and
 ``rate_limit_per_second`` (429 / 20429 above N per second); ``fail_next_content(code, status,
-...)`` for Content API creations. Build webhook forms with
-:func:`inbound_form` and :func:`status_form`.
+...)`` for Content API creations; ``call_back_before_answering(origin, *statuses)`` posts signed
+status callbacks before a create is answered (a callback that overtakes the API response).
+Build webhook forms with :func:`inbound_form` and :func:`status_form`.
 """
 
 from __future__ import annotations
@@ -60,11 +61,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from twilio.request_validator import RequestValidator
 
 from core.templating import count_segments
 from tests.fakes._server import LoopbackServer, parse_body
@@ -212,6 +216,10 @@ class FakeTwilio:
         self._stored: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._recent: deque[float] = deque()
+        # Status callbacks posted before the create is answered (call_back_before_answering).
+        self._early_statuses: tuple[str, ...] = ()
+        self._callback_origin: str | None = None
+        self.callback_answers: list[int] = []
         self._server = LoopbackServer(self._app())
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -336,6 +344,32 @@ class FakeTwilio:
                 )
             )
 
+    def call_back_before_answering(self, origin: str, *statuses: str) -> None:
+        """Post signed status callbacks (``statuses``, e.g. "sent", "delivered") for each message
+        created with a ``StatusCallback`` before answering its create, as Twilio can when its
+        callback overtakes the API response. ``origin`` (``http://127.0.0.1:port``) replaces the
+        scheme and host of the callback URL, which names the public host the web process is
+        behind; the signature is over the URL as given, as Twilio signs it."""
+        self._callback_origin = origin.rstrip("/")
+        self._early_statuses = statuses
+
+    async def _call_back(self, call: TwilioCall, sid: str) -> None:
+        url = call.status_callback
+        if not url or not self._early_statuses or self._callback_origin is None:
+            return
+        parts = urlsplit(url)
+        target = self._callback_origin + parts.path + (f"?{parts.query}" if parts.query else "")
+        validator = RequestValidator(self.auth_token)
+        async with httpx.AsyncClient(timeout=10) as http:
+            for status in self._early_statuses:
+                form = status_form(sid, status, to=call.to or "", account_sid=self.account_sid)
+                response = await http.post(
+                    target,
+                    data=form,
+                    headers={"X-Twilio-Signature": validator.compute_signature(url, form)},
+                )
+                self.callback_answers.append(response.status_code)
+
     def opt_out(self, number: str) -> None:
         """Every later message to ``number`` (SMS or WhatsApp) fails with 21610."""
         with self._lock:
@@ -377,6 +411,8 @@ class FakeTwilio:
         )
         status, payload, headers = self._answer_create(call)
         call.status, call.response = status, payload
+        if status == 201:
+            await self._call_back(call, payload["sid"])
         with self._lock:
             self.calls.append(call)
         return JSONResponse(payload, status_code=status, headers=headers)

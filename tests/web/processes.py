@@ -84,6 +84,23 @@ def start_web(
     return process, f"http://127.0.0.1:{port}"
 
 
+def start_worker(database_url: str, tmp_path: Path, **variables: str) -> subprocess.Popen:
+    """``medremind worker`` on the test database; its output goes to ``tmp_path/worker.log``."""
+    env = service_env(
+        **web_env(
+            database_url,
+            tmp_path,
+            MEDREMIND_SHUTDOWN_GRACE="5",
+            MEDREMIND_PLANNER_INTERVAL="3600",
+            **variables,
+        )
+    )
+    with (tmp_path / "worker.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "medremind.cli", "worker"], env=env, stdout=log, stderr=log
+        )
+
+
 async def stop(process: subprocess.Popen, timeout: float) -> str:
     """SIGTERM; the process must exit 0. Returns its stderr."""
     process.send_signal(signal.SIGTERM)
