@@ -4,6 +4,13 @@ Options go out as ``t:<token>`` button data (the sender renders them as an inlin
 Telegram, numbered replies on SMS and WhatsApp). A reply marked ``edit`` replaces the message the
 pressed button belongs to when the sender can edit (Telegram) and is sent as new otherwise.
 Failures are logged by error class only, never with the text.
+
+A reply goes out at once (the patient is looking at the chat), and one the provider does not take
+(a 5xx, a timeout, a long rate limit) is handed to the durable outbound path: a
+``scheduled_messages`` row on the conversation's channel that the dispatcher sends with its
+retries and backoff, visible like every message (:func:`queue_reply`). So a provider failure
+delays a reply but does not lose it. Only a permanent refusal (the bot blocked, the number
+invalid) is not queued, and a reply to someone who is not a patient yet has no row to go in.
 """
 
 from __future__ import annotations
@@ -13,16 +20,19 @@ import dataclasses
 import logging
 import re
 from typing import Any
+from uuid import uuid4
 
 from bot.context import BotContext
 from bot.conversation import Reply
 from core.logs import mark_sensitive
+from core.sql import query
 from core.templating import count_segments
 from platforms.base import (
     Channel,
     InboundEvent,
     Option,
     OutboundMessage,
+    PermanentError,
     RateLimitedError,
     TransientError,
 )
@@ -49,7 +59,11 @@ async def send_replies(
     rendered: list[list[Option]],
     event: InboundEvent | None = None,
 ) -> int:
-    """Send every reply in order; returns how many went out. Never raises."""
+    """Send every reply in order; returns how many went out or were queued. Never raises.
+
+    A reply that fails other than permanently is queued for the dispatcher
+    (:func:`queue_reply`), and the replies after it too, so they arrive in order.
+    """
     sender = ctx.senders.get(channel)
     if sender is None:
         logger.warning("no sender for channel", extra={"channel": channel.value})
@@ -57,9 +71,13 @@ async def send_replies(
         return 0
     sent = 0
     answered = False
-    for reply, options in zip(replies, rendered, strict=True):
+    queue_rest = False
+    for index, (reply, options) in enumerate(zip(replies, rendered, strict=True)):
         mark_sensitive(reply.text)
         message = to_outbound(reply, options)
+        if queue_rest:
+            sent += await queue_reply(ctx, channel, address, message, event, index, None)
+            continue
         try:
             if (
                 reply.edit
@@ -73,11 +91,21 @@ async def send_replies(
             for part in fit_segments(sender, message):
                 await _send_with_retry(sender, address, part)
             sent += 1
-        except Exception as exc:  # a failed reply must not undo the recorded turn
+        except PermanentError as exc:  # blocked, invalid: a retry would be refused too
             logger.warning(
                 "reply not delivered",
                 extra={"channel": channel.value, "error_class": type(exc).__name__},
             )
+        except Exception as exc:  # a failed reply must not undo the recorded turn
+            logger.warning(
+                "reply not sent at once",
+                extra={"channel": channel.value, "error_class": type(exc).__name__},
+            )
+            queued = await queue_reply(
+                ctx, channel, address, message, event, index, type(exc).__name__
+            )
+            queue_rest = bool(queued)
+            sent += queued
     if not answered:
         await _answer_callback(sender, event)
     return sent
@@ -85,6 +113,59 @@ async def send_replies(
 
 # A reply is worth one short wait: the patient is looking at the chat right now.
 MAX_REPLY_WAIT_SECONDS = 5.0
+# A queued reply older than this would answer a question the patient no longer has in mind.
+QUEUED_REPLY_LIFETIME_SECONDS = 24 * 3600
+
+
+async def queue_reply(
+    ctx: BotContext,
+    channel: Channel,
+    address: str,
+    message: OutboundMessage,
+    event: InboundEvent | None,
+    index: int,
+    error: str | None,
+) -> int:
+    """Store ``message`` to the conversation at ``address`` for the dispatcher to send (1), or
+    log why it cannot be (0): the conversation has no patient yet, or the database failed.
+
+    The row is ``kind='system'`` on ``channel`` only, urgent (the patient just wrote), with the
+    options in its payload; its idempotency key names the inbound update and the reply's place,
+    so a turn resumed after a crash queues it once. Attachments (a chart) are not stored: the
+    text goes, the picture is lost.
+    """
+    if not message.text:
+        return 0
+    key = (
+        f"reply:{event.channel.value}:{event.provider_id}:{index}"
+        if event is not None and event.provider_id
+        else f"reply:{uuid4()}"
+    )
+    payload = {
+        "options": [[option.label, option.data] for option in message.options],
+        "columns": message.columns,
+    }
+    try:
+        async with ctx.pool.acquire() as conn:
+            queued = await conn.fetchrow(
+                query("bot", "queue_reply"),
+                channel.value,
+                address,
+                message.text,
+                payload,
+                QUEUED_REPLY_LIFETIME_SECONDS,
+                key,
+                f"first send failed: {error}" if error else None,
+            )
+    except Exception as exc:
+        logger.error("reply lost: not queued", extra={"error_class": type(exc).__name__})
+        return 0
+    if queued is None:
+        # No patient behind the conversation (a stranger mid-registration), or queued before.
+        logger.warning("reply not queued", extra={"channel": channel.value})
+        return 0
+    logger.info("reply queued for the dispatcher", extra={"channel": channel.value})
+    return 1
 
 
 async def _send_with_retry(sender: Any, address: str, message: OutboundMessage) -> None:

@@ -120,7 +120,12 @@ def render_claim(
             else None
         )
         return OutboundMessage(
-            text=text, html=as_html, subject=subject, kind=claim.kind, message_id=message_id
+            text=text,
+            html=as_html,
+            subject=subject,
+            kind=claim.kind,
+            message_id=message_id,
+            **_payload_choices(claim),
         )
     if renderer is None:
         raise LookupError("no template renderer configured")
@@ -234,6 +239,22 @@ def _custom_values(kind: str, claim: Claim, values: dict[str, Any]) -> dict[str,
         if out.get(name) is None and not name.endswith("_at"):
             out[name] = ""
     return out
+
+
+def _payload_choices(claim: Claim) -> dict[str, Any]:
+    """Options with their final labels and a column count from a free-text row's payload: a bot
+    reply queued for the durable path (``bot.delivery.queue_reply``) keeps its buttons."""
+    payload = claim.payload or {}
+    pairs = payload.get("options")
+    if not isinstance(pairs, list) or not pairs:
+        return {}
+    options = tuple(
+        Option(label=str(pair[0]), data=str(pair[1]))
+        for pair in pairs
+        if isinstance(pair, list | tuple) and len(pair) == 2
+    )
+    columns = payload.get("columns")
+    return {"options": options, "columns": columns if isinstance(columns, int) else 1}
 
 
 def _resolve_options(

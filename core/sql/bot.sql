@@ -345,3 +345,19 @@ values ($1, 'patient', $2, $3, $4)
 -- name: reset_conversation
 update conversations set step = 'idle', state = state - 'data'
  where channel = $1 and chat_address = $2
+
+-- name: queue_reply
+-- A reply the turn could not send at once to the conversation ($1 channel, $2 address), handed
+-- to the dispatcher's durable path for the conversation's patient (none: nothing): sent on the
+-- conversation's own channel (no fallback), at once and past quiet hours (the patient just wrote),
+-- retried with backoff, visible like every message. The key makes a resumed turn queue it once.
+insert into scheduled_messages
+  (organization_id, patient_id, message_content, platform, kind, payload, priority, urgent,
+   allow_fallback, expires_at, idempotency_key, last_error)
+select p.organization_id, p.id, $3, $1, 'system', $4, 0, true, false,
+       now() + make_interval(secs => $5::float8), $6, $7
+  from conversations c
+  join patients p on p.id = c.patient_id
+ where c.channel = $1 and c.chat_address = $2
+on conflict (idempotency_key) do nothing
+returning id
