@@ -97,6 +97,11 @@ class Database:
             self.url = self._embedded.start()
         return self.url
 
+    @property
+    def embedded(self) -> EmbeddedPostgres | None:
+        """The embedded server this database runs on, once :meth:`resolve_url` started it."""
+        return self._embedded
+
     def connect_kwargs(self, *, as_app_role: bool = True) -> dict[str, Any]:
         """Keyword arguments for ``asyncpg.connect``/``create_pool`` on this database.
 

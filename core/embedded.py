@@ -44,6 +44,13 @@ class EmbeddedPostgres:
         logger.info("embedded postgres ready", extra={"pgdata": str(self.pgdata)})
         return self.url(DATABASE_NAME)
 
+    @property
+    def bin_dir(self) -> Path:
+        """The folder of the server's own PostgreSQL programs (``pg_dump``, ``pg_restore``...)."""
+        if self._server is None:
+            raise RuntimeError("the embedded server is not started")
+        return Path(self._server.bin_path)
+
     def url(self, database: str) -> str:
         """A connection URL (Unix socket) for ``database`` on this server."""
         return str(self._server.get_uri(database))

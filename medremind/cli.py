@@ -1,4 +1,4 @@
-"""``medremind migrate | web | worker | dev | check | apikey create``.
+"""``medremind migrate | web | worker | dev | check | apikey create | backup | restore``.
 
 Every command reads the settings once and fails fast, naming the bad variable, with exit code 2.
 """
@@ -27,6 +27,13 @@ def _parser() -> argparse.ArgumentParser:
     create = apikey_sub.add_parser("create", help="create a key (shown once)")
     create.add_argument("--org", required=True, help="organization id or exact name")
     create.add_argument("--name", default="default", help="a label for the key")
+    backup = sub.add_parser("backup", help="dump the database to FILE (pg_dump, while running)")
+    backup.add_argument("file", nargs="?", help="default: medremind-<UTC time>.dump here")
+    restore = sub.add_parser("restore", help="restore a backup into an empty database")
+    restore.add_argument("file", help="a file written by medremind backup")
+    restore.add_argument(
+        "--force", action="store_true", help="replace what the backup holds in a non-empty database"
+    )
     return parser
 
 
@@ -57,6 +64,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from medremind.commands import run_apikey_create
 
         return asyncio.run(run_apikey_create(settings, args.org, args.name))
+    if args.command == "backup":
+        from medremind.backup import run_backup
+
+        return run_backup(settings, args.file)
+    if args.command == "restore":
+        from medremind.backup import run_restore
+
+        return run_restore(settings, args.file, args.force)
     if args.command == "web":
         from medremind.web_process import run_web
 
