@@ -33,6 +33,7 @@ _EXAMPLES: dict[str, str] = {
     "WHATSAPP_QUICK_REPLIES": "true or false",
     "MEDREMIND_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
     "TWILIO_WHATSAPP_CONTENT_SIDS": 'a JSON object such as {"medication_reminder": "HX..."}',
+    "VAPID_SUBJECT": "mailto:ops@clinic.example or https://clinic.example",
 }
 
 
@@ -107,6 +108,12 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = Field(default=False, alias="SMTP_USE_TLS")
     email_rate_per_second: float = Field(default=5.0, alias="MEDREMIND_EMAIL_RATE", gt=0)
 
+    # Web Push (the patient app's notifications): the VAPID key pair's private half (PEM, or
+    # base64url of the raw key) and the contact push services may reach us at. `medremind dev`
+    # generates a key into the data directory when unset.
+    vapid_private_key: SecretStr | None = Field(default=None, alias="VAPID_PRIVATE_KEY")
+    vapid_subject: str | None = Field(default=None, alias="VAPID_SUBJECT")
+
     # Per API key, across every web process; 0 turns the limit off.
     api_rate_per_minute: float = Field(default=600.0, alias="MEDREMIND_API_RATE_LIMIT", ge=0)
     api_rate_burst: int = Field(default=60, alias="MEDREMIND_API_RATE_BURST", ge=1)
@@ -136,6 +143,13 @@ class Settings(BaseSettings):
                 return json.loads(value)
             except json.JSONDecodeError as exc:
                 raise ValueError("not a JSON object") from exc
+        return value
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _vapid_subject(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("mailto:", "https://")):
+            raise ValueError(f"{value!r} is neither a mailto: nor an https:// URL")
         return value
 
     @field_validator("log_level")
@@ -177,6 +191,11 @@ class Settings(BaseSettings):
         if self.twilio_api_base_url == "https://api.twilio.com":
             return "https://content.twilio.com"
         return self.twilio_api_base_url
+
+    @property
+    def vapid_key_path(self) -> Path:
+        """Where ``medremind dev`` keeps the VAPID key it generated when none was set."""
+        return self.data_dir / "vapid_private_key"
 
     @property
     def outbox_path(self) -> Path:

@@ -54,6 +54,7 @@ async def serve_dev(
     from medremind import worker_process
     from medremind.web import create_app
     from platforms.registry import build_senders
+    from platforms.webpush_store import PostgresSubscriptionStore
     from platforms.whatsapp_content_store import PostgresContentStore
 
     owner = Database(settings)
@@ -67,7 +68,9 @@ async def serve_dev(
         if applied:
             logger.info("migrations applied", extra={"count": len(applied)})
         # Everyone else connects to the same server by URL; only ``owner`` may stop it.
-        shared = settings.model_copy(update={"database_url": SecretStr(url)})
+        shared = settings.model_copy(
+            update={"database_url": SecretStr(url), **dev_vapid_settings(settings)}
+        )
         out = stdout or sys.stdout
         stop = asyncio.Event()
         _install_signal_handlers(stop)
@@ -78,6 +81,7 @@ async def serve_dev(
                 console_stream=out,
                 last_inbound_lookup=LastInboundLookup(database),
                 content_store=PostgresContentStore(database),
+                push_store=PostgresSubscriptionStore(database),
             )
             assert database.pool is not None
             ctx = BotContext(
@@ -124,6 +128,20 @@ async def serve_dev(
     finally:
         await owner.stop()
     return 0
+
+
+def dev_vapid_settings(settings: Settings) -> dict[str, object]:
+    """VAPID settings for ``medremind dev`` when unset: a key generated once into the data
+    directory (kept across restarts, so the browsers' subscriptions stay valid)."""
+    from platforms.webpush import load_or_create_key
+
+    update: dict[str, object] = {}
+    if settings.vapid_private_key is None:
+        key = load_or_create_key(settings.vapid_key_path)
+        update["vapid_private_key"] = SecretStr(key.private_text())
+    if settings.vapid_subject is None:
+        update["vapid_subject"] = "mailto:medremind@localhost"
+    return update
 
 
 class _QuietServer(uvicorn.Server):

@@ -27,6 +27,8 @@ class Channel(enum.StrEnum):
     SMS = "sms"
     EMAIL = "email"
     CONSOLE = "console"
+    WEBPUSH = "webpush"  # a Web Push subscription per device of the patient app
+    WEBSOCKET = "websocket"  # live delivery to the patient app while it is open
 
 
 class ErrorClass(enum.StrEnum):

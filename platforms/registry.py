@@ -15,6 +15,7 @@ from platforms.outbox import OutboxSender
 
 if TYPE_CHECKING:
     from core.settings import Settings
+    from platforms.webpush import SubscriptionStore
     from platforms.whatsapp import LastInboundLookup
     from platforms.whatsapp_content import ContentStore
 
@@ -71,8 +72,31 @@ def channel_status(settings: Settings) -> dict[Channel, tuple[bool, str]]:
             email_missing,
             f"SMTP {settings.smtp_host}:{settings.smtp_port} ({security})",
         ),
+        Channel.WEBPUSH: webpush_status(settings),
         Channel.CONSOLE: (True, "always available (prints to the terminal)"),
     }
+
+
+def webpush_status(settings: Settings) -> tuple[bool, str]:
+    """Whether Web Push can send: a VAPID key that parses and a subject."""
+    missing = [
+        name
+        for name, value in (
+            ("VAPID_PRIVATE_KEY", settings.vapid_private_key),
+            ("VAPID_SUBJECT", settings.vapid_subject),
+        )
+        if not value
+    ]
+    if missing:
+        return False, f"{' and '.join(missing)} not set: the patient app gets no push notifications"
+    from platforms.webpush import VapidKey
+
+    assert settings.vapid_private_key is not None
+    try:
+        key = VapidKey.parse(settings.vapid_private_key.get_secret_value())
+    except ValueError as exc:
+        return False, str(exc)
+    return True, f"VAPID public key {key.application_server_key[:12]}..., {settings.vapid_subject}"
 
 
 def build_senders(
@@ -81,10 +105,12 @@ def build_senders(
     console_stream: TextIO | None = None,
     last_inbound_lookup: LastInboundLookup | None = None,
     content_store: ContentStore | None = None,
+    push_store: SubscriptionStore | None = None,
 ) -> dict[Channel, ChannelSender]:
     """One sender per channel: the real adapter when configured, else the outbox.
 
     ``content_store`` keeps WhatsApp quick-reply Content SIDs across restarts (else in memory).
+    ``push_store`` holds the patients' push subscriptions: Web Push needs it and a VAPID key.
 
     Vendor SDKs are imported only for configured channels. Close every sender with ``aclose()``.
     """
@@ -109,6 +135,8 @@ def build_senders(
         from platforms.email import EmailSender
 
         senders[Channel.EMAIL] = EmailSender.from_settings(settings)
+    if usable[Channel.WEBPUSH] and push_store is not None:
+        senders[Channel.WEBPUSH] = webpush_sender(settings, push_store)
     for channel in (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP, Channel.EMAIL):
         if channel not in senders:
             senders[channel] = OutboxSender(
@@ -118,4 +146,16 @@ def build_senders(
     return senders
 
 
-__all__ = ["build_senders", "channel_status"]
+def webpush_sender(settings: Settings, store: SubscriptionStore) -> ChannelSender:
+    """The Web Push sender for a configured VAPID key, signing its answer buttons."""
+    from platforms.push_actions import ActionSigner
+    from platforms.webpush import VapidKey, WebPushSender
+
+    assert settings.vapid_private_key is not None and settings.vapid_subject is not None
+    key = VapidKey.parse(settings.vapid_private_key.get_secret_value())
+    return WebPushSender(
+        key, settings.vapid_subject, store, signer=ActionSigner(key.secret_bytes())
+    )
+
+
+__all__ = ["build_senders", "channel_status", "webpush_sender", "webpush_status"]

@@ -19,6 +19,7 @@ from platforms.outbox import OutboxSender
 from platforms.registry import build_senders, channel_status
 from platforms.sms import SmsSender
 from platforms.telegram import TelegramSender
+from platforms.webpush import VapidKey
 from platforms.whatsapp import WhatsAppSender
 
 SECRET_TEXT = "Time for your 8:00 PM dose of Metformin."
@@ -116,6 +117,8 @@ async def test_registry_with_credentials_uses_real_adapters(tmp_path: Path) -> N
             "SMTP_HOST": "smtp.example.org",
             "SMTP_FROM": "MedRemind <reminders@clinic.example>",
             "PUBLIC_BASE_URL": "https://medremind.example.org",
+            "VAPID_PRIVATE_KEY": VapidKey.generate().private_text(),
+            "VAPID_SUBJECT": "mailto:ops@clinic.example",
         }
     )
     senders = build_senders(settings, last_inbound_lookup=lambda number: None)
