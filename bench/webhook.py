@@ -370,7 +370,7 @@ def _serve_web_ack_only() -> None:
     from core.logs import configure_logging
     from core.settings import load_settings
     from medremind.web import inbound
-    from medremind.web_process import run_web
+    from medremind.web_workers import run_web
 
     async def _skip(state: object, inbound_id: object) -> None:
         return None

@@ -55,8 +55,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from core import template_language as lang
 from core.answer_buttons import default_options
+from core.messages import Channel, Option, OutboundMessage
 from core.template_language import GSM7_BASIC, GSM7_EXTENSION, Bound
-from platforms.base import Channel, Option, OutboundMessage
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 FALLBACK_LOCALE = "en"

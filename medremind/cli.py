@@ -73,7 +73,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return run_restore(settings, args.file, args.force)
     if args.command == "web":
-        from medremind.web_process import run_web
+        from medremind.web_workers import run_web
 
         return run_web(settings)
     if args.command == "worker":

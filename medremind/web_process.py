@@ -28,7 +28,6 @@ import uvicorn
 from core.db import Database
 from core.inbound_window import LastInboundLookup
 from core.settings import Settings
-from medremind.runtime import run_async
 from medremind.web import create_app
 from platforms.base import Channel
 
@@ -46,7 +45,7 @@ class _Server(uvicorn.Server):
     """uvicorn's server with our signal handling: stop gracefully and return, never re-raise.
 
     Stock uvicorn re-raises the captured signal after shutting down, which would end the
-    process with 143 instead of letting ``run_web`` return its exit code.
+    process with 143 instead of letting ``web_workers.run_web`` return its exit code.
     """
 
     @contextlib.contextmanager
@@ -177,16 +176,3 @@ async def register_once(settings: Settings) -> str | None:
         for sender in senders.values():
             with contextlib.suppress(Exception):
                 await sender.aclose()
-
-
-def run_web(settings: Settings) -> int:
-    """Run the web process until SIGTERM/SIGINT; return the exit code.
-
-    With ``WEB_CONCURRENCY`` above 1, this process supervises that many worker processes sharing
-    ``$PORT`` (:mod:`medremind.web_workers`).
-    """
-    if settings.web_concurrency > 1:
-        from medremind.web_workers import supervise
-
-        return supervise(settings)
-    return run_async(serve(settings))

@@ -43,6 +43,19 @@ KILL_AFTER_GRACE_SECONDS = 5.0
 BACKLOG = 2048
 
 
+def run_web(settings: Settings) -> int:
+    """``medremind web`` until SIGTERM/SIGINT: one process, or ``WEB_CONCURRENCY`` supervised ones.
+
+    The choice lives here, above :mod:`medremind.web_process`, so that imports point one way.
+    """
+    if settings.web_concurrency > 1:
+        return supervise(settings)
+    from medremind.runtime import run_async
+    from medremind.web_process import serve
+
+    return run_async(serve(settings))
+
+
 def supervise(settings: Settings, *, host: str = "0.0.0.0") -> int:  # noqa: S104 (a dyno)
     """Register the webhook, bind ``$PORT``, run ``WEB_CONCURRENCY`` workers; the exit code."""
     from medremind.runtime import run_async

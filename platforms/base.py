@@ -10,6 +10,9 @@ Errors are sorted by what the caller should do, not by where they came from::
 
 Adapters translate vendor errors into this tree at the edge (``raise ... from exc``), with a table,
 so nothing above ``platforms/`` ever imports a vendor SDK.
+
+:class:`Channel`, :class:`Option` and :class:`OutboundMessage` are defined in :mod:`core.messages`
+(template rendering in ``core`` builds them too) and re-exported here, where adapters look for them.
 """
 
 from __future__ import annotations
@@ -18,17 +21,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-
-class Channel(enum.StrEnum):
-    """A delivery channel. ``auto`` is only valid on a message: it means the patient's order."""
-
-    TELEGRAM = "telegram"
-    WHATSAPP = "whatsapp"
-    SMS = "sms"
-    EMAIL = "email"
-    CONSOLE = "console"
-    WEBPUSH = "webpush"  # a Web Push subscription per device of the patient app
-    WEBSOCKET = "websocket"  # live delivery to the patient app while it is open
+from core.messages import Channel, Option, OutboundMessage
 
 
 class ErrorClass(enum.StrEnum):
@@ -98,39 +91,6 @@ class ConfigurationError(DeliveryError):
 
 
 @dataclass(frozen=True, slots=True)
-class Option:
-    """A choice offered to the patient: a Telegram button, a WhatsApp button, a numbered SMS reply.
-
-    ``data`` is compact (at most 64 bytes, Telegram's ``callback_data`` limit): e.g. ``t:ab12cd34``.
-    """
-
-    label: str
-    data: str
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundMessage:
-    """A rendered message ready for one channel.
-
-    ``text`` is plain text with the variables already substituted; ``html`` is the Telegram/e-mail
-    rendering when the template has one. ``options`` are laid out one per row unless ``columns``.
-    """
-
-    text: str
-    html: str | None = None
-    subject: str | None = None
-    options: tuple[Option, ...] = ()
-    columns: int = 1
-    kind: str = "free_text"
-    # Template variables, for channels that must send an approved template (WhatsApp outside 24 h).
-    variables: dict[str, str] = field(default_factory=dict)
-    # Attachments: (filename, content type, bytes); used for /stats charts and /export CSVs.
-    attachments: tuple[tuple[str, str, bytes], ...] = ()
-    # Our own id, sent as metadata where the provider allows (e-mail Message-ID, Twilio callback).
-    message_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Receipt:
     """What a successful send returns: the provider's id and raw answer (no PHI is logged)."""
 
@@ -187,3 +147,21 @@ class InboundEvent:
     # Telegram: the message the pressed button belongs to, so the reply can edit it.
     reply_to_message_id: str | None = None
     callback_query_id: str | None = None
+
+
+__all__ = [
+    "Channel",
+    "ChannelSender",
+    "ConfigurationError",
+    "ContactEffect",
+    "DeliveryError",
+    "ErrorClass",
+    "InboundEvent",
+    "InboundKind",
+    "Option",
+    "OutboundMessage",
+    "PermanentError",
+    "RateLimitedError",
+    "Receipt",
+    "TransientError",
+]
