@@ -27,6 +27,7 @@ from medremind.web.body_limit import BodyLimitMiddleware
 from medremind.web.errors import EXCEPTION_HANDLERS
 from medremind.web.fast_webhook import TelegramWebhookFastPath
 from medremind.web.middleware import RequestContextMiddleware
+from medremind.web.patient_app import ROUTES as PATIENT_APP_ROUTES
 from medremind.web.state import WebState, utc_now
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def _routes() -> list[Route]:
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         *API_ROUTES,
+        *PATIENT_APP_ROUTES,
     ]
 
 

@@ -1,0 +1,83 @@
+-- name: contact_for_sign_in
+-- The usable contact point with this address on one of the channels ($1), of an active,
+-- consented patient: where a sign-in link may be sent.
+select cp.id, cp.channel, cp.address, p.id as patient_id, p.locale
+  from contact_points cp
+  join patients p on p.id = cp.patient_id
+ where cp.channel = any($1::text[]) and cp.address = $2
+   and cp.active and cp.opted_out_at is null and cp.blocked_at is null
+   and p.status = 'active' and p.consent_at is not null
+ order by array_position($1::text[], cp.channel)
+ limit 1
+
+-- name: recent_sign_in_links
+select count(*) from patient_sign_in_links where patient_id = $1 and created_at > $2
+
+-- name: insert_sign_in_link
+insert into patient_sign_in_links (patient_id, token_hash, channel, created_at, expires_at)
+values ($1, $2, $3, $4, $5)
+returning id
+
+-- name: insert_sign_in_message
+-- The link goes out through the durable outbound path like every message: on the channel the
+-- patient named only (no fallback), at once (urgent: the patient is waiting), never late.
+insert into scheduled_messages (
+  patient_id, message_content, scheduled_time, platform, kind, priority, urgent,
+  allow_fallback, expires_at, idempotency_key, max_attempts)
+values ($1, $2, $3, $4, 'system', 0, true, false, $5, $6, 3)
+
+-- name: redeem_sign_in_link
+-- Single use: the first redeemer of an unexpired link gets its patient; everyone else nothing.
+update patient_sign_in_links l
+   set used_at = $2
+  from patients p
+ where l.token_hash = $1 and l.used_at is null and l.expires_at > $2
+   and p.id = l.patient_id and p.status = 'active'
+returning l.patient_id
+
+-- name: create_session
+insert into patient_web_sessions (patient_id, token_hash, device_label, created_at, expires_at)
+values ($1, $2, $3, $4, $5)
+returning id
+
+-- name: session_patient
+select s.id as session_id, p.id as patient_id, p.display_name, p.timezone, p.locale,
+       p.name_medicine_in_reminders, p.reminders_paused
+  from patient_web_sessions s
+  join patients p on p.id = s.patient_id
+ where s.token_hash = $1 and s.revoked_at is null and s.expires_at > $2 and p.status = 'active'
+
+-- name: revoke_session
+update patient_web_sessions set revoked_at = coalesce(revoked_at, $2) where id = $1
+
+-- name: revoke_patient_sessions
+update patient_web_sessions set revoked_at = $2 where patient_id = $1 and revoked_at is null
+
+-- name: today_doses
+select de.id, de.due_at, de.local_time, de.status, de.snoozed_until, m.name, m.dose
+  from dose_events de
+  join medications m on m.id = de.medication_id
+ where de.patient_id = $1 and de.local_date = $2 and de.status <> 'cancelled'
+ order by de.due_at, m.name
+ limit 50
+
+-- name: upcoming_appointments
+select a.id, a.starts_at, a.location, a.clinician_name, a.status
+  from appointments a
+ where a.patient_id = $1 and a.starts_at > $2 and a.starts_at < $3
+   and a.status in ('scheduled', 'confirmed', 'reschedule_requested')
+ order by a.starts_at
+ limit 10
+
+-- name: patient_appointment
+select id from appointments where id = $1 and patient_id = $2
+
+-- name: dose_patient
+select patient_id from dose_events where id = $1
+
+-- name: appointment_patient
+select patient_id from appointments where id = $1
+
+-- name: lock_patient_sign_in
+-- One sign-in request at a time per patient (held to the end of the transaction).
+select pg_advisory_xact_lock(hashtext('sign-in:' || $1::uuid::text))

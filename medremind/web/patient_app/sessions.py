@@ -1,0 +1,106 @@
+"""Patient app sessions: random tokens, stored hashed, in a short-lived httpOnly cookie.
+
+The cookie is ``HttpOnly`` (no script reads it), ``SameSite=Strict`` (no other site's page can
+make the browser send it: with the JSON-only API this is the CSRF defence), ``Secure`` when the
+service is reached over https, and scoped to ``/app``. A session lasts :data:`SESSION_HOURS` and
+is revoked by signing out (this device or all); the database row is what counts, so revoking
+takes effect on the next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core.sql import query
+from medremind.web.errors import ApiError
+from medremind.web.state import web_state
+
+COOKIE = "medremind_session"
+COOKIE_PATH = "/app"
+SESSION_HOURS = 12
+SESSION_LIFETIME = timedelta(hours=SESSION_HOURS)
+
+
+def new_token() -> str:
+    """32 random bytes, URL-safe (a session cookie or a sign-in link's secret)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What is stored: SHA-256 hex (the token is random, so no salt or slow hash is needed)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class PatientSession:
+    """The signed-in patient of a request."""
+
+    session_id: UUID
+    patient_id: UUID
+    display_name: str | None
+    timezone: str
+    locale: str
+
+
+def _secure(request: Request) -> bool:
+    base = web_state(request).settings.public_base_url or ""
+    return request.url.scheme == "https" or base.startswith("https://")
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    """Put the session token on ``response``."""
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    """Remove the cookie from the browser."""
+    response.delete_cookie(
+        COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=_secure(request)
+    )
+
+
+def check_origin(request: Request) -> None:
+    """Refuse a state-changing request that a browser says came from another origin."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    host = request.headers.get("host", "")
+    allowed = {f"http://{host}", f"https://{host}"}
+    base = web_state(request).settings.public_base_url
+    if base:
+        allowed.add(base)
+    if origin not in allowed:
+        raise ApiError(403, "this request came from another site; open the app itself")
+
+
+async def current_patient(request: Request) -> PatientSession:
+    """The request's patient; 401 when there is no valid, unrevoked, unexpired session."""
+    check_origin(request)
+    token = request.cookies.get(COOKIE)
+    if not token or len(token) > 100:
+        raise ApiError(401, "not signed in: ask for a sign-in link")
+    state = web_state(request)
+    row: Any = await state.pool.fetchrow(
+        query("patient_app", "session_patient"), token_hash(token), state.clock()
+    )
+    if row is None:
+        raise ApiError(401, "your session ended: ask for a new sign-in link")
+    return PatientSession(
+        row["session_id"], row["patient_id"], row["display_name"], row["timezone"], row["locale"]
+    )

@@ -1,0 +1,171 @@
+"""The patient's day: today's doses and upcoming appointments, and their answers.
+
+Answers go through the same recorders as every channel's buttons and words
+(:func:`scheduler.dose_answers.record_dose_answer`,
+:func:`scheduler.appointments.record_appointment_reply`): the same rows change, pending nags and
+caregiver alerts are cancelled, pills are counted, the clinic's audit log gets its line.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from core.answer_buttons import DEFAULT_SNOOZE_MINUTES
+from core.sql import query
+from medremind.web.api_v1.common import json_body, path_uuid
+from medremind.web.errors import ApiError, ValidationFailed
+from medremind.web.patient_app.sessions import current_patient
+from medremind.web.state import web_state
+from scheduler.appointments import record_appointment_reply
+from scheduler.dose_answers import record_dose_answer
+
+# What dose_events.answered_channel says for an answer given in the app or on its notification.
+APP_CHANNEL = "web"
+APPOINTMENT_DAYS = 60
+_ANSWERS = ("taken", "snoozed", "skipped")
+_ACTIONS = ("confirm", "reschedule", "cancel")
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def today(request: Request) -> Response:
+    """Today's doses (in the patient's timezone) and the next appointments."""
+    patient = await current_patient(request)
+    state = web_state(request)
+    now = state.clock()
+    zone = _zone(patient.timezone)
+    local_today = now.astimezone(zone).date()
+    async with state.pool.acquire() as conn:
+        doses = await conn.fetch(
+            query("patient_app", "today_doses"), patient.patient_id, local_today
+        )
+        appointments = await conn.fetch(
+            query("patient_app", "upcoming_appointments"),
+            patient.patient_id,
+            now - timedelta(hours=1),
+            now + timedelta(days=APPOINTMENT_DAYS),
+        )
+    from medremind.web.patient_app.push import vapid_key
+
+    push_key = vapid_key(state.settings)
+    return JSONResponse(
+        {
+            "patient": {"name": patient.display_name, "timezone": patient.timezone},
+            "date": local_today.isoformat(),
+            "doses": [_dose(row, zone) for row in doses],
+            "appointments": [_appointment(row, zone) for row in appointments],
+            "push_key": push_key.application_server_key if push_key else None,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _dose(row: Any, zone: ZoneInfo) -> dict[str, Any]:
+    snoozed = row["snoozed_until"]
+    return {
+        "id": str(row["id"]),
+        "time": row["due_at"].astimezone(zone).strftime("%H:%M"),
+        "medicine": row["name"],
+        "dose": row["dose"],
+        "status": row["status"],
+        "snoozed_until": snoozed.astimezone(zone).strftime("%H:%M") if snoozed else None,
+        "open": row["status"] in ("due", "snoozed", "missed"),
+    }
+
+
+def _appointment(row: Any, zone: ZoneInfo) -> dict[str, Any]:
+    local = row["starts_at"].astimezone(zone)
+    return {
+        "id": str(row["id"]),
+        "date": local.date().isoformat(),
+        "time": local.strftime("%H:%M"),
+        "location": row["location"],
+        "clinician": row["clinician_name"],
+        "status": row["status"],
+    }
+
+
+async def answer_dose(request: Request) -> Response:
+    """``{"answer": "taken" | "snoozed" | "skipped", "minutes": 15}`` for one of today's doses."""
+    patient = await current_patient(request)
+    dose_id = path_uuid(request, "dose_id", "dose")
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed("body", "must be a JSON object")
+    answer = body.get("answer")
+    if answer not in _ANSWERS:
+        raise ValidationFailed("answer", "must be one of " + ", ".join(_ANSWERS))
+    minutes = body.get("minutes", DEFAULT_SNOOZE_MINUTES)
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 720:
+        raise ValidationFailed("minutes", "must be a whole number of minutes from 1 to 720")
+    result = await record_dose(request, dose_id, answer, minutes, patient.patient_id)
+    return JSONResponse(result)
+
+
+async def record_dose(
+    request: Request, dose_id: UUID, answer: str, minutes: int, patient_id: UUID
+) -> dict[str, Any]:
+    """Record a dose answer of ``patient_id``; 404 for another patient's or an unknown dose."""
+    state = web_state(request)
+    async with state.pool.acquire() as conn:
+        try:
+            result = await record_dose_answer(
+                conn,
+                dose_id,
+                answer,  # type: ignore[arg-type]
+                channel=APP_CHANNEL,
+                at=state.clock(),
+                snooze_minutes=minutes if answer == "snoozed" else None,
+                patient_id=patient_id,
+            )
+        except LookupError:
+            raise ApiError(404, "dose not found") from None
+    return {
+        "dose": str(dose_id),
+        "status": str(result.status),
+        "already_answered": result.already_answered,
+        "snoozed_until": result.snoozed_until.isoformat() if result.snoozed_until else None,
+    }
+
+
+async def answer_appointment(request: Request) -> Response:
+    """``{"action": "confirm" | "reschedule" | "cancel"}`` for an upcoming appointment."""
+    patient = await current_patient(request)
+    appointment_id = path_uuid(request, "appointment_id", "appointment")
+    body = await json_body(request)
+    action = body.get("action") if isinstance(body, dict) else None
+    if action not in _ACTIONS:
+        raise ValidationFailed("action", "must be one of " + ", ".join(_ACTIONS))
+    status = await record_appointment(request, appointment_id, action, patient.patient_id)
+    return JSONResponse({"appointment": str(appointment_id), "status": status})
+
+
+async def record_appointment(
+    request: Request, appointment_id: UUID, action: str, patient_id: UUID
+) -> str:
+    """Record an appointment answer of ``patient_id``; 404 for anyone else's."""
+    state = web_state(request)
+    async with state.pool.acquire() as conn:
+        owner = await conn.fetchval(
+            query("patient_app", "patient_appointment"), appointment_id, patient_id
+        )
+        if owner is None:
+            raise ApiError(404, "appointment not found")
+        status = await record_appointment_reply(
+            conn,
+            appointment_id,
+            action,  # type: ignore[arg-type]
+            state.clock(),
+        )
+    return str(getattr(status, "value", status))

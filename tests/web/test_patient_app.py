@@ -1,0 +1,329 @@
+"""The patient web app's API on the real app and database: sign-in by a one-time link sent over
+the patient's channel, the day's doses and appointments, answers through the bot's recorders,
+push subscriptions and notification buttons, sessions that end."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from core.db import Database
+from core.settings import Settings, load_settings
+from medremind.web import create_app
+from platforms.push_actions import ActionSigner
+from platforms.webpush import VapidKey
+from tests import factories
+from tests.web.conftest import web_env
+
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+PHONE = "+14155550123"
+KEY = VapidKey.generate()
+BASE = "https://medremind.example.org"
+
+
+@dataclass
+class Clock:
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def app_settings(database_url: str, tmp_path: Path) -> Settings:
+    return load_settings(
+        web_env(
+            database_url,
+            tmp_path,
+            PUBLIC_BASE_URL=BASE,
+            VAPID_PRIVATE_KEY=KEY.private_text(),
+            VAPID_SUBJECT="mailto:ops@clinic.example",
+        )
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def http(app_settings: Settings, db: Database, clock: Clock) -> AsyncIterator[httpx.Client]:
+    app = create_app(app_settings, database=db, senders={}, clock=clock, resume_on_startup=False)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url=BASE) as client,
+    ):
+        yield client  # type: ignore[misc]
+
+
+@pytest.fixture
+async def world(admin_conn: asyncpg.Connection) -> dict[str, Any]:
+    org = await factories.create_organization(admin_conn)
+    patient = await factories.create_patient(
+        admin_conn, org["id"], contacts={"sms": PHONE}, display_name="Ana"
+    )
+    _, schedule = await factories.create_medication(admin_conn, patient["id"], pill_count=30)
+    dose = await factories.create_dose_event(admin_conn, schedule, NOW - timedelta(hours=1))
+    nag = await factories.create_message(
+        admin_conn,
+        patient["id"],
+        kind="dose_followup",
+        message_content=None,
+        dose_event_id=dose["id"],
+        scheduled_time=NOW + timedelta(minutes=15),
+    )
+    appointment = await admin_conn.fetchrow(
+        "insert into appointments (organization_id, patient_id, starts_at, location)"
+        " values ($1, $2, $3, 'Room 4') returning *",
+        org["id"],
+        patient["id"],
+        NOW + timedelta(days=1),
+    )
+    return {"patient": patient, "dose": dose, "nag": nag, "appointment": appointment}
+
+
+async def _sign_in(http: Any, admin_conn: asyncpg.Connection, address: str = PHONE) -> None:
+    answer = await http.post("/app/api/sign-in/request", json={"address": address})
+    assert answer.status_code == 202
+    content = await admin_conn.fetchval(
+        "select message_content from scheduled_messages where kind = 'system'"
+        " order by created_at desc limit 1"
+    )
+    token = re.search(r"/app/#sign-in=([\w-]+)", content)[1]  # type: ignore[index]
+    signed = await http.post("/app/api/sign-in", json={"token": token})
+    assert signed.status_code == 200, signed.text
+
+
+async def test_sign_in_link_goes_to_the_patients_channel_once(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any]
+) -> None:
+    answer = await http.post("/app/api/sign-in/request", json={"address": "+1 415-555-0123"})
+    assert answer.status_code == 202
+    message = await admin_conn.fetchrow(
+        "select * from scheduled_messages where kind = 'system' and patient_id = $1",
+        world["patient"]["id"],
+    )
+    assert message["platform"] == "sms" and message["urgent"] and not message["allow_fallback"]
+    assert message["expires_at"] == NOW + timedelta(minutes=15)
+    token = re.search(rf"{BASE}/app/#sign-in=([\w-]+)", message["message_content"])[1]  # type: ignore[index]
+    stored = await admin_conn.fetchval("select token_hash from patient_sign_in_links")
+    assert token not in stored  # only the hash is kept
+
+    # An unknown address gets the same answer and sends nothing.
+    unknown = await http.post("/app/api/sign-in/request", json={"address": "+14155550999"})
+    assert unknown.status_code == 202 and unknown.json() == answer.json()
+    assert (
+        await admin_conn.fetchval("select count(*) from scheduled_messages where kind = 'system'")
+        == 1
+    )
+    # At most three links per patient in 15 minutes.
+    for _ in range(4):
+        await http.post("/app/api/sign-in/request", json={"address": PHONE})
+    assert await admin_conn.fetchval("select count(*) from patient_sign_in_links") == 3
+
+    signed = await http.post("/app/api/sign-in", json={"token": token})
+    assert signed.status_code == 200
+    cookie = signed.headers["set-cookie"].lower()
+    for attribute in ("httponly", "samesite=strict", "path=/app", "secure", "max-age=43200"):
+        assert attribute in cookie
+    again = await http.post("/app/api/sign-in", json={"token": token})
+    assert again.status_code == 401 and "used already or has expired" in again.text
+
+
+async def test_an_expired_link_signs_nobody_in(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any], clock: Clock
+) -> None:
+    await http.post("/app/api/sign-in/request", json={"address": PHONE})
+    content = await admin_conn.fetchval(
+        "select message_content from scheduled_messages where kind = 'system'"
+    )
+    token = re.search(r"#sign-in=([\w-]+)", content)[1]  # type: ignore[index]
+    clock.now = NOW + timedelta(minutes=16)
+    assert (await http.post("/app/api/sign-in", json={"token": token})).status_code == 401
+    assert (await http.get("/app/api/today")).status_code == 401
+
+
+async def test_today_and_answers_go_through_the_same_recorders(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any]
+) -> None:
+    await _sign_in(http, admin_conn)
+    today = (await http.get("/app/api/today")).json()
+    assert today["date"] == "2026-03-04"
+    assert today["push_key"] == KEY.application_server_key
+    (dose,) = today["doses"]
+    assert dose == {
+        "id": str(world["dose"]["id"]),
+        "time": "11:00",
+        "medicine": "Metformin",
+        "dose": "500 mg",
+        "status": "due",
+        "snoozed_until": None,
+        "open": True,
+    }
+    (visit,) = today["appointments"]
+    assert (visit["date"], visit["time"], visit["location"]) == ("2026-03-05", "12:00", "Room 4")
+
+    taken = await http.post(f"/app/api/doses/{dose['id']}/answer", json={"answer": "taken"})
+    assert taken.status_code == 200 and taken.json()["status"] == "taken"
+    row = await admin_conn.fetchrow(
+        "select status, answered_at, answered_channel from dose_events where id = $1",
+        world["dose"]["id"],
+    )
+    assert (row["status"], row["answered_at"], row["answered_channel"]) == ("taken", NOW, "web")
+    assert (
+        await admin_conn.fetchval(
+            "select pill_count from medications where id = $1", world["dose"]["medication_id"]
+        )
+        == 29
+    )
+    assert (
+        await admin_conn.fetchval(
+            "select status from scheduled_messages where id = $1", world["nag"]["id"]
+        )
+        == "cancelled"
+    )
+    twice = await http.post(f"/app/api/doses/{dose['id']}/answer", json={"answer": "skipped"})
+    assert twice.json()["already_answered"] is True
+
+    confirmed = await http.post(
+        f"/app/api/appointments/{visit['id']}/answer", json={"action": "confirm"}
+    )
+    assert confirmed.json()["status"] == "confirmed"
+    assert (
+        await admin_conn.fetchval(
+            "select status from appointments where id = $1", world["appointment"]["id"]
+        )
+        == "confirmed"
+    )
+
+    bad = await http.post(f"/app/api/doses/{dose['id']}/answer", json={"answer": "eaten"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "answer"
+
+
+async def test_another_patients_dose_and_appointment_are_not_found(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any]
+) -> None:
+    other = await factories.create_patient(admin_conn, contacts={"sms": "+14155550777"})
+    _, schedule = await factories.create_medication(admin_conn, other["id"])
+    foreign = await factories.create_dose_event(admin_conn, schedule, NOW)
+    await _sign_in(http, admin_conn)
+    answer = await http.post(f"/app/api/doses/{foreign['id']}/answer", json={"answer": "taken"})
+    assert answer.status_code == 404
+    assert (
+        await admin_conn.fetchval("select status from dose_events where id = $1", foreign["id"])
+        == "due"
+    )
+
+
+async def test_sessions_end_by_sign_out_everywhere_and_by_time(
+    http: Any,
+    admin_conn: asyncpg.Connection,
+    world: dict[str, Any],
+    clock: Clock,
+    app_settings: Settings,
+    db: Database,
+) -> None:
+    await _sign_in(http, admin_conn)
+    assert (await http.get("/app/api/today")).status_code == 200
+    clock.now = NOW + timedelta(hours=12, seconds=1)
+    assert (await http.get("/app/api/today")).status_code == 401
+
+    clock.now = NOW
+    await _sign_in(http, admin_conn)
+    app = create_app(app_settings, database=db, senders={}, clock=clock, resume_on_startup=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as phone:
+        await _sign_in(phone, admin_conn)
+        out = await phone.post("/app/api/sign-out", json={"everywhere": True})
+        assert out.status_code == 200
+        assert (await phone.get("/app/api/today")).status_code == 401
+    assert (await http.get("/app/api/today")).status_code == 401
+
+
+async def test_push_subscription_and_notification_buttons(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any]
+) -> None:
+    await _sign_in(http, admin_conn)
+    subscription = {
+        "endpoint": "https://fcm.googleapis.com/fcm/send/abc123",
+        "keys": {"p256dh": "B" + "x" * 86, "auth": "a" * 22},
+    }
+    assert (await http.post("/app/api/push/subscribe", json=subscription)).status_code == 201
+    row = await admin_conn.fetchrow(
+        "select c.patient_id, c.address, s.retired_at from push_subscriptions s"
+        " join contact_points c on c.id = s.contact_point_id"
+    )
+    assert row["patient_id"] == world["patient"]["id"] and row["retired_at"] is None
+    assert row["address"].startswith("app-")
+    order = await admin_conn.fetchval(
+        "select channel_order from patients where id = $1", world["patient"]["id"]
+    )
+    assert order == ["webpush", "sms"]
+    for endpoint in ("http://push.example/x", "https://10.0.0.7/x", "https://localhost/x"):
+        refused = await http.post(
+            "/app/api/push/subscribe", json={**subscription, "endpoint": endpoint}
+        )
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == "endpoint"
+
+    # A notification's Snooze button, posted by the service worker without a session.
+    data = f"d:{world['dose']['id'].hex}:s"
+    token = ActionSigner(KEY.secret_bytes()).sign(data, time.time())
+    async with httpx.AsyncClient(transport=http._transport, base_url=BASE) as worker:
+        forged = await worker.post(
+            "/app/api/push/answer", json={"data": f"d:{world['dose']['id'].hex}:t", "token": token}
+        )
+        assert forged.status_code == 403
+        pressed = await worker.post("/app/api/push/answer", json={"data": data, "token": token})
+    assert pressed.status_code == 200 and pressed.json()["status"] == "snoozed"
+    assert await admin_conn.fetchval(
+        "select snoozed_until from dose_events where id = $1", world["dose"]["id"]
+    ) == NOW + timedelta(minutes=15)
+
+
+async def test_hostile_requests_get_clear_answers(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any]
+) -> None:
+    deep = b'{"address":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    answer = await http.post(
+        "/app/api/sign-in/request", content=deep, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 400 and "nested deeper" in answer.text
+    big = await http.post(
+        "/app/api/sign-in/request",
+        content=b'{"address":"' + b"a" * 40_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert big.status_code == 413
+    cross = await http.post(
+        "/app/api/sign-in/request",
+        json={"address": PHONE},
+        headers={"origin": "https://evil.example"},
+    )
+    assert cross.status_code == 403
+    form = await http.post("/app/api/sign-in", data={"token": "x" * 40})
+    assert form.status_code == 415
+
+
+async def test_the_page_its_worker_and_manifest_are_served_safely(http: Any) -> None:
+    page = await http.get("/app/")
+    assert page.status_code == 200 and "<main" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    worker = await http.get("/app/sw.js")
+    assert worker.headers["service-worker-allowed"] == "/app/"
+    assert "notificationclick" in worker.text
+    manifest = (await http.get("/app/manifest.webmanifest")).json()
+    assert manifest["start_url"] == "/app/" and manifest["display"] == "standalone"
+    assert {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
+    assert (await http.get("/app/static/icon-512.png")).headers["content-type"] == "image/png"
+    assert (await http.get("/app/static/..%2F__init__.py")).status_code == 404
