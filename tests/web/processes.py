@@ -24,6 +24,9 @@ from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Fak
 from tests.process_env import service_env
 from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, web_env
 
+# The output file of each web process started here, by pid.
+_LOGS: dict[int, Path] = {}
+
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
@@ -75,12 +78,14 @@ def start_web(
             **variables,
         )
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "medremind.cli", "web"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    # Output to a file, not a pipe: a pipe nobody reads fills up after 64 KB of log lines and
+    # blocks the process in its next write.
+    log_path = tmp_path / f"web-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "medremind.cli", "web"], env=env, stdout=log, stderr=log
+        )
+    _LOGS[process.pid] = log_path
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -101,12 +106,18 @@ def start_worker(database_url: str, tmp_path: Path, **variables: str) -> subproc
         )
 
 
+def output(process: subprocess.Popen) -> str:
+    """What a process of :func:`start_web` has written so far (its log lines)."""
+    return _LOGS[process.pid].read_text(errors="replace")
+
+
 async def stop(process: subprocess.Popen, timeout: float) -> str:
-    """SIGTERM; the process must exit 0. Returns its stderr."""
+    """SIGTERM; the process must exit 0. Returns its output (stderr: the log lines)."""
     process.send_signal(signal.SIGTERM)
-    _, stderr = await asyncio.to_thread(process.communicate, timeout=timeout)
-    assert process.returncode == 0, stderr.decode()[-2000:]
-    return stderr.decode()
+    await asyncio.to_thread(process.wait, timeout=timeout)
+    text = output(process)
+    assert process.returncode == 0, text[-2000:]
+    return text
 
 
 def kill(process: subprocess.Popen) -> None:
