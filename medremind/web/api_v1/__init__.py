@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from medremind.web.api_v1 import appointments, fhir, messages, openapi, patients, templates
+from medremind.web.api_v1 import (
+    appointments,
+    fhir,
+    messages,
+    openapi,
+    outcomes,
+    patients,
+    statistics,
+    templates,
+)
 
 PREFIX = "/api/v1"
 
@@ -36,6 +45,12 @@ ROUTES: list[Route] = [
         appointments.cancel_appointment,
         methods=["POST"],
     ),
+    Route(
+        f"{PREFIX}/appointments/{{appointment_id}}/outcome",
+        outcomes.set_outcome,
+        methods=["POST"],
+    ),
+    Route(f"{PREFIX}/statistics", statistics.get_statistics, methods=["GET"]),
     Route(f"{PREFIX}/fhir/MedicationRequest", fhir.import_medication_request, methods=["POST"]),
     Route(f"{PREFIX}/fhir/Appointment", fhir.import_appointment, methods=["POST"]),
     Route(f"{PREFIX}/templates", templates.list_templates, methods=["GET"]),

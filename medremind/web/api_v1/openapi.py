@@ -425,6 +425,16 @@ _GET_ERRORS = (401, 404)
 
 def build_document() -> dict[str, Any]:
     """The OpenAPI document (a fresh dict each call)."""
+    # Imported here: those modules build on this one's helpers.
+    from medremind.web.api_v1 import openapi_clinic_ops
+
+    document = _core_document()
+    document["paths"].update(openapi_clinic_ops.PATHS)
+    document["components"]["schemas"] = {**SCHEMAS, **openapi_clinic_ops.SCHEMAS}
+    return document
+
+
+def _core_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {

@@ -1,0 +1,140 @@
+"""The OpenAPI paths and schemas of the clinic operations routes (statistics, appointment
+outcomes), merged into :func:`medremind.web.api_v1.openapi.build_document`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medremind.web.api_v1.openapi import _ID_PARAM, _body, _errors, _json, _ref
+from medremind.web.api_v1.statistics import TABLES
+
+_RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
+_NUMBER = {"type": ["number", "null"]}
+_COLUMN_TYPES: dict[str, dict[str, Any]] = {
+    "day": {"type": "string", "format": "date"},
+    "channel": {"type": "string"},
+    "status": {"type": "string"},
+    "kind": {"type": "string"},
+    "reminder": {
+        "type": "string",
+        "enum": ["confirmed", "reminded_not_confirmed", "not_reminded"],
+    },
+    "band": {"type": "string", "enum": ["0-49%", "50-79%", "80-100%"]},
+}
+
+
+def _column(name: str) -> dict[str, Any]:
+    if name in _COLUMN_TYPES:
+        return _COLUMN_TYPES[name]
+    if name.endswith("_rate") or name == "adherence":
+        return _RATE
+    if "seconds" in name:
+        return _NUMBER
+    return {"type": "integer", "minimum": 0}
+
+
+def _table(columns: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": list(columns),
+            "properties": {c: _column(c) for c in columns},
+        },
+    }
+
+
+_TABLE_DOCS = {
+    "messages_by_channel_status": "Messages scheduled in the period, by channel and status.",
+    "delivery": (
+        "Per channel: delivery_rate = sent or delivered / (those + failed + expired); "
+        "seconds from the scheduled time to the send and to the carrier's delivery receipt."
+    ),
+    "messages_by_day": "Per day (the clinic's calendar).",
+    "replies": (
+        "Reminders and confirmation requests that reached the patient, and how many the patient "
+        "answered (a dose answer, or confirm / reschedule / cancel)."
+    ),
+    "appointment_outcomes": "Appointments starting in the period by status (completed = attended).",
+    "confirmation": "Appointments with a reminder sent, and how many the patient confirmed.",
+    "no_show": "No-show rate among appointments with an outcome, by what the reminders achieved.",
+    "adherence": "Doses due in the period and answered or missed; adherence = taken / all.",
+    "adherence_by_day": "Adherence per day.",
+    "adherence_by_patient": "Patients by their adherence in the period.",
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Statistics": {
+        "type": "object",
+        "required": ["organization_id", "from", "to", "timezone", "tables"],
+        "properties": {
+            "organization_id": {"type": "string", "format": "uuid"},
+            "from": {"type": "string", "format": "date"},
+            "to": {"type": "string", "format": "date"},
+            "timezone": {"type": "string"},
+            "tables": {
+                "type": "object",
+                "properties": {
+                    name: {**_table(columns), "description": _TABLE_DOCS[name]}
+                    for name, columns in TABLES.items()
+                },
+            },
+        },
+    },
+    "AppointmentOutcome": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["outcome"],
+        "properties": {
+            "outcome": {
+                "type": "string",
+                "enum": ["attended", "no_show"],
+                "description": "attended is stored as the status `completed`.",
+            }
+        },
+    },
+}
+
+_DATE_PARAM = {"type": "string", "format": "date"}
+
+PATHS: dict[str, Any] = {
+    "/api/v1/statistics": {
+        "get": {
+            "operationId": "getStatistics",
+            "summary": "Messaging, appointment and adherence statistics for a period",
+            "description": (
+                "Days are the clinic's calendar days, `from` and `to` included (default: the "
+                "last 30 days; at most 366). `format=csv` (or `Accept: text/csv`) with `table` "
+                "answers that table as CSV."
+            ),
+            "parameters": [
+                {"name": "from", "in": "query", "schema": _DATE_PARAM},
+                {"name": "to", "in": "query", "schema": _DATE_PARAM},
+                {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}},
+                {"name": "table", "in": "query", "schema": {"enum": list(TABLES)}},
+            ],
+            "responses": {
+                "200": {
+                    "description": "The statistics (JSON), or one table (CSV)",
+                    "content": {
+                        "application/json": {"schema": _ref("Statistics")},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                **_errors(401, 422),
+            },
+        }
+    },
+    "/api/v1/appointments/{appointment_id}/outcome": {
+        "post": {
+            "operationId": "setAppointmentOutcome",
+            "summary": "Record whether the patient attended (from the start time on)",
+            "parameters": [{"name": "appointment_id", **_ID_PARAM}],
+            "requestBody": _body(_ref("AppointmentOutcome")),
+            "responses": {
+                "200": _json(_ref("Appointment"), "The appointment with its outcome"),
+                **_errors(400, 401, 404, 409, 413, 415, 422),
+            },
+        }
+    },
+}
