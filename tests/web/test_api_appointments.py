@@ -10,9 +10,11 @@ from tests.factories import create_patient
 from tests.web.conftest import count
 
 
-def _at(days: float) -> str:
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=days)
-    return start.isoformat()
+def _at(days: int) -> str:
+    """Noon UTC ``days`` from today: a clinic's hour, whatever the hour the suite runs at (an
+    appointment at 23:30 has its 2 h reminder in the clinic's quiet hours, and so one less)."""
+    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    return (today + timedelta(days=days)).isoformat()
 
 
 async def _pending_kinds(admin_conn, appointment_id) -> list[str]:

@@ -49,8 +49,10 @@ async def test_unprocessed_updates_are_resumed_at_startup(
 
     app = create_app(web_settings, database=db, senders=senders)
     async with app.router.lifespan_context(app):
-        for _ in range(200):
-            if await admin_conn.fetchval("select status from inbound_messages") != "received":
+        # The reply is sent after the turn commits: wait for both (a loaded machine is slow).
+        for _ in range(600):
+            status = await admin_conn.fetchval("select status from inbound_messages")
+            if status != "received" and fake_telegram.sent_messages:
                 break
             await asyncio.sleep(0.05)
     assert await admin_conn.fetchval("select status from inbound_messages") == "processed"
