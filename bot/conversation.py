@@ -93,6 +93,8 @@ class Turn:
     patient_loaded: bool = False
     # Note this inbound on the chat's contact point when the turn is saved (a known patient).
     touch_contact: bool = False
+    # The dialog step did not understand the input and asked again (bot.steps.reprompt).
+    reprompted: bool = False
 
     @property
     def locale(self) -> str:
@@ -132,8 +134,7 @@ def issue_options(conv: Conversation, replies: list[Reply], now: datetime) -> li
     """
     rendered: list[list[Option]] = []
     tokens: dict[str, str] = {}
-    numbers: list[str] = []
-    labels: dict[str, str] = {}
+    shown: list[list[str]] = []
     for reply in replies:
         opts: list[Option] = []
         for label, value in reply.options:
@@ -142,47 +143,41 @@ def issue_options(conv: Conversation, replies: list[Reply], now: datetime) -> li
             opts.append(Option(label=label, data=TOKEN_PREFIX + token))
         opts.extend(Option(label=label, data=data) for label, data in reply.raw_options)
         if reply.options:
-            numbers = [value for _, value in reply.options]
-            labels = {texts.fold_label(label): value for label, value in reply.options}
+            # Numbered replies refer to the last menu (SMS shows one at a time).
+            shown = [[label, value] for label, value in reply.options]
         rendered.append(opts)
     if tokens:
         conv.state["tokens"] = tokens
-        conv.state["numbers"] = numbers
-        conv.state["labels"] = labels
-        conv.state["options_at"] = now.isoformat()
+        # The dialog's question as the answer router reads it (bot.routing.dialog_question).
+        conv.state["options"] = shown
+        conv.state["numbered"] = conv.channel in NUMBERED_CHANNELS
+        conv.state["asked_at"] = now.isoformat()
     return rendered
 
 
 def clear_options(conv: Conversation) -> None:
     """Forget the active options (the dialog moved on without offering new ones)."""
-    for key in ("tokens", "numbers", "labels", "options_at"):
+    for key in ("tokens", "options", "numbered", "numbers", "labels", "options_at"):
         conv.state.pop(key, None)
 
 
-def resolve_choice(conv: Conversation, event: InboundEvent, text: str) -> tuple[str | None, bool]:
-    """The option value the patient picked, and whether they pressed a button that is not active.
+def resolve_button(conv: Conversation, event: InboundEvent) -> tuple[str | None, bool]:
+    """The dialog option a pressed button picks, and whether the button is no longer active.
 
-    Buttons carry ``t:<token>``; on numbered channels ``2`` picks the second option; anywhere,
-    typing an option's label exactly (any case) picks it.
+    Buttons carry ``t:<token>``; a WhatsApp quick reply without our payload carries its label.
+    Typed answers go through the answer router (:mod:`bot.routing`) instead.
     """
-    if event.button_data is not None:
-        data = event.button_data
-        if data.startswith(TOKEN_PREFIX):
-            value = conv.state.get("tokens", {}).get(data[len(TOKEN_PREFIX) :])
-            return value, value is None
-        # A WhatsApp quick reply without our payload carries its label.
-        value = (conv.state.get("labels") or {}).get(texts.fold_label(event.text or data))
-        return value, value is None
-    if not text:
+    data = event.button_data
+    if data is None:
         return None, False
-    numbers = conv.state.get("numbers") or []
-    raw = text.strip().lstrip("#").rstrip(".)")
-    if conv.channel in NUMBERED_CHANNELS and raw.isdigit() and numbers:
-        index = int(raw) - 1
-        if 0 <= index < len(numbers):
-            return numbers[index], False
-    label_value = (conv.state.get("labels") or {}).get(texts.fold_label(text))
-    return label_value, False
+    if data.startswith(TOKEN_PREFIX):
+        value = conv.state.get("tokens", {}).get(data[len(TOKEN_PREFIX) :])
+        return value, value is None
+    typed = texts.fold_label(event.text or data)
+    for label, value in conv.state.get("options") or []:
+        if texts.fold_label(label) == typed:
+            return value, False
+    return None, True
 
 
 def new_token() -> str:

@@ -6,19 +6,24 @@ Order of precedence for each event:
    nothing else is answered while the contact point is opted out.
 2. Reminder and appointment buttons (``d:...``, ``a:...``), which work from any step.
 3. Slash commands, which leave whatever dialog was under way.
-4. The current step's handler, or free text in the idle state (SMS reminder answers).
+4. Typed answers, through the answer router (:mod:`bot.routing`): the latest open question that
+   accepts the text gets it, a reminder's or the dialog step's.
+5. The current step's handler; unmatched input gets a reprompt that lists what can be answered.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 
 from bot import (
     dialogs,  # noqa: F401  (registers steps and commands)
     keywords,
+    routing,
     texts,
 )
-from bot.conversation import Turn, resolve_choice
+from bot.conversation import NUMBERED_CHANNELS, Reply, Turn, resolve_button
 from bot.dialogs import answers
 from bot.dialogs.account import clinic_contact
 from bot.dialogs.onboarding import load_patient, start
@@ -72,22 +77,72 @@ async def handle(turn: Turn) -> None:
         await _command(turn)
         return
 
-    turn.choice, turn.stale_button = resolve_choice(conv, event, turn.text)
+    turn.choice, turn.stale_button = resolve_button(conv, event)
     if turn.stale_button:
         await _stale(turn)
         return
 
+    questions: list[routing.Question] = []
+    if event.button_data is None and event.kind is InboundKind.TEXT and turn.text:
+        questions = await routing.open_questions(turn)
+        picked = routing.pick(turn, questions)
+        if picked is not None:
+            question, choice = picked
+            if not question.is_dialog and choice is not None:
+                # A reminder's or appointment's answer; the dialog, if any, stays where it was.
+                await answers.answer_data(turn, choice.value)
+                return
+            turn.choice = choice.value if choice is not None else None
+
     current = STEPS.get(conv.step)
     if conv.step != IDLE and current is not None and _step_allowed(turn):
         await current.handle(turn)
+        if turn.reprompted:
+            _mention_waiting(turn, questions)
         return
     conv.step = IDLE
     if turn.patient is None:
         turn.say(turn.t("need_start"))
         return
-    if await answers.handle_free_text(turn):
+    await _unmatched(turn, questions)
+
+
+async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
+    """Nothing open accepts the input: say what can be answered now (the newest question)."""
+    waiting = routing.waiting_questions(questions)
+    if not waiting:
+        turn.say(turn.t("nothing_waiting" if _looks_like_answer(turn.text) else "not_understood"))
         return
-    turn.say(turn.t("not_understood"))
+    newest = waiting[0]
+    numbered = turn.conv.channel in NUMBERED_CHANNELS
+    lines = [
+        turn.t("can_answer_now", what=routing.subject(turn, newest)),
+        *routing.shown_answers(turn, newest, numbers=numbered),
+    ]
+    if len(waiting) > 1:
+        lines.append(turn.t("more_waiting", n=len(waiting) - 1))
+    buttons = () if numbered else tuple((c.label, c.value) for c in newest.choices)
+    turn.replies.append(Reply(text="\n".join(lines), raw_options=buttons))
+
+
+def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> None:
+    """After a dialog's reprompt, name the reminder that also waits, with its typed answers."""
+    waiting = routing.waiting_questions(questions)
+    if not waiting or not turn.replies:
+        return
+    newest = waiting[0]
+    line = turn.t(
+        "also_waiting",
+        what=routing.subject(turn, newest),
+        answers=routing.typed_words(turn, newest),
+    )
+    last = turn.replies[-1]
+    turn.replies[-1] = dataclasses.replace(last, text=f"{last.text}\n\n{line}")
+
+
+def _looks_like_answer(text: str) -> bool:
+    """A bare number or one short word: an answer to something, when nothing is open."""
+    return bool(re.fullmatch(r"#?\d{1,2}[.)]?|\w{1,10}", texts.fold_label(text)))
 
 
 def _step_allowed(turn: Turn) -> bool:

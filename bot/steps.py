@@ -15,6 +15,9 @@ Options = list[tuple[str, str]]
 PromptFn = Callable[[Turn], Awaitable[tuple[str, Options]]]
 HandleFn = Callable[[Turn], Awaitable[None]]
 CommandFn = Callable[[Turn, str], Awaitable[None]]
+# Whether a step reads this typed input itself (a time, a date, a name): a pure, cheap check the
+# answer router (bot.routing) uses to decide which open question a text answers.
+TypedFn = Callable[[Turn], bool]
 
 IDLE = "idle"
 
@@ -26,6 +29,7 @@ class Step:
     name: str
     prompt: PromptFn
     handle: HandleFn
+    typed: TypedFn | None = None  # None: the step takes its options only
 
 
 STEPS: dict[str, Step] = {}
@@ -43,11 +47,13 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 
 
-def step(name: str, prompt: PromptFn) -> Callable[[HandleFn], HandleFn]:
-    """Register ``handle`` as the answer handler of step ``name``."""
+def step(
+    name: str, prompt: PromptFn, *, typed: TypedFn | None = None
+) -> Callable[[HandleFn], HandleFn]:
+    """Register ``handle`` as the answer handler of step ``name``; ``typed``: see :class:`Step`."""
 
     def register(handle: HandleFn) -> HandleFn:
-        STEPS[name] = Step(name=name, prompt=prompt, handle=handle)
+        STEPS[name] = Step(name=name, prompt=prompt, handle=handle, typed=typed)
         return handle
 
     return register
@@ -69,6 +75,7 @@ async def goto(turn: Turn, name: str, *, prefix: str | None = None) -> None:
     question, options = await STEPS[name].prompt(turn)
     body = f"{prefix}\n\n{question}" if prefix else question
     turn.say(body, options, columns=columns_for(options))
+    asked(turn)
 
 
 async def reprompt(turn: Turn, key: str, **values: object) -> None:
@@ -78,6 +85,13 @@ async def reprompt(turn: Turn, key: str, **values: object) -> None:
     if current is not None:
         _, options = await current.prompt(turn)
     turn.say(turn.t(key, **values), options, columns=columns_for(options))
+    asked(turn)
+    turn.reprompted = True
+
+
+def asked(turn: Turn) -> None:
+    """The dialog's question was (re)asked now: the newest for the answer router."""
+    turn.conv.state["asked_at"] = turn.now.isoformat()
 
 
 def columns_for(options: Options) -> int:
@@ -93,3 +107,4 @@ def finish(turn: Turn, *, keep_data: bool = False) -> None:
     if not keep_data:
         turn.conv.state.pop("data", None)
     clear_options(turn.conv)
+    turn.conv.state.pop("asked_at", None)  # no dialog question is open any more

@@ -179,6 +179,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "answer_already": "This dose was already recorded as {status}.",
         "answer_unknown": "That reminder is no longer active.",
         "no_open_dose": "There is no dose waiting for an answer right now.",
+        "nothing_waiting": (
+            "Nothing is waiting for an answer right now. Send /help to see what I can do."
+        ),
+        "can_answer_now": "Sorry, I didn't understand that. You can answer {what}:",
+        "more_waiting": "({n} more waiting after this one.)",
+        "also_waiting": "Also waiting for your answer: {what}. Reply {answers}.",
+        "about_dose": "your {time} dose",
+        "about_appointment": "your appointment on {date} at {time}",
         "status_due": "due",
         "status_taken": "taken",
         "status_snoozed": "snoozed",
@@ -423,6 +431,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "answer_already": "Esta dosis ya estaba registrada como {status}.",
         "answer_unknown": "Ese recordatorio ya no está activo.",
         "no_open_dose": "Ahora mismo no hay ninguna dosis esperando respuesta.",
+        "nothing_waiting": (
+            "Ahora mismo no hay nada esperando respuesta. Envía /help para ver lo que puedo hacer."
+        ),
+        "can_answer_now": "Perdona, no lo he entendido. Puedes responder a {what}:",
+        "more_waiting": "({n} más esperando después de este.)",
+        "also_waiting": "También espera tu respuesta: {what}. Responde {answers}.",
+        "about_dose": "tu dosis de las {time}",
+        "about_appointment": "tu cita del {date} a las {time}",
         "status_due": "pendiente",
         "status_taken": "tomada",
         "status_snoozed": "pospuesta",

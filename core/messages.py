@@ -53,6 +53,15 @@ class OutboundMessage:
     attachments: tuple[tuple[str, str, bytes], ...] = ()
     # Our own id, sent as metadata where the provider allows (e-mail Message-ID, Twilio callback).
     message_id: str | None = None
+    # The typed replies the text itself asks for, one per option ("1/C", "2/R", "3/X"): the options
+    # are then not appended as numbered replies (the SMS appointment texts), yet stay known, so
+    # the question the message asks is recorded with the answers it shows.
+    reply_keys: tuple[str, ...] = ()
+
+    @property
+    def numbered_options(self) -> tuple[Option, ...]:
+        """The options a text channel appends as numbered replies (none when the text asks)."""
+        return () if self.reply_keys else self.options
 
 
 __all__ = ["Channel", "Option", "OutboundMessage"]

@@ -8,7 +8,7 @@ falls back to ``<kind>.default.j2``; a missing locale falls back to English. Eve
     text            plain text; every channel can show it
     html            optional Telegram-subset HTML (<b>, <i>); e-mail wraps it in a page
     labels          optional ``key: Label`` lines naming the options (taken, snooze, confirm...)
-    inline_replies  non-empty when ``text`` already says how to reply (SMS "reply C, R or X"),
+    inline_replies  the replies ``text`` itself asks for, one per option (SMS "reply C, R or X"),
                     so the options are not added again as numbered replies
 
 Variables are escaped where it matters: the ``html`` block is rendered with autoescape, so a patient
@@ -364,7 +364,7 @@ class TemplateRenderer:
         text = _tidy(section(self._text_env, "text"))
         subject = _one_line(section(self._text_env, "subject")) or None
         labels = _parse_labels(section(self._text_env, "labels"))
-        inline_replies = bool(section(self._text_env, "inline_replies").strip())
+        reply_keys = tuple(section(self._text_env, "inline_replies").split())
         html_part = _tidy(section(self._html_env, "html")) or html_lib.escape(text, quote=False)
 
         resolved = tuple(
@@ -373,8 +373,8 @@ class TemplateRenderer:
             else Option(label=labels.get(opt[0], opt[0]), data=opt[1])
             for opt in options
         )
-        if inline_replies:
-            resolved = ()
+        if reply_keys and len(reply_keys) != len(resolved):
+            resolved, reply_keys = (), ()  # the text names replies of its own, not the options'
         return self._finish(
             channel,
             kind=kind,
@@ -385,6 +385,7 @@ class TemplateRenderer:
             variables=values,
             message_id=message_id,
             locale=locale,
+            reply_keys=reply_keys,
         )
 
     # -- clinician templates ---------------------------------------------------------------
@@ -536,6 +537,7 @@ class TemplateRenderer:
         variables: Mapping[str, Any],
         message_id: str | None,
         locale: str,
+        reply_keys: tuple[str, ...] = (),
     ) -> OutboundMessage:
         html_out: str | None = None
         if channel == Channel.TELEGRAM:
@@ -546,7 +548,7 @@ class TemplateRenderer:
         if channel in (Channel.SMS, Channel.WHATSAPP):
             problem = channel_limit_problem(
                 channel,
-                with_numbered_options(text, options),
+                with_numbered_options(text, () if reply_keys else options),
                 sms_max_segments=self.sms_max_segments,
             )
             if problem:
@@ -559,6 +561,7 @@ class TemplateRenderer:
             kind=kind,
             variables=_template_variables(variables),
             message_id=message_id,
+            reply_keys=reply_keys,
         )
 
 

@@ -35,8 +35,8 @@ class ConsoleSender:
         if message.subject:
             lines.append(message.subject)
         lines.append(message.text)
-        if message.options:
-            lines += ["", format_numbered_options(message.options)]
+        if message.numbered_options:
+            lines += ["", format_numbered_options(message.numbered_options)]
         lines += [f"(attachment: {name}, {ctype})" for name, ctype, _ in message.attachments]
         self.stream.write("\n".join(lines) + "\n\n")
         self.stream.flush()

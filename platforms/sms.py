@@ -99,7 +99,7 @@ class SmsSender:
 
     def compose(self, message: OutboundMessage) -> str:
         """The SMS body: the text and the options as numbered replies."""
-        return with_numbered_options(message.text, message.options)
+        return with_numbered_options(message.text, message.numbered_options)
 
     async def send(self, address: str, message: OutboundMessage) -> Receipt:
         """Send to an E.164 number; invalid numbers fail before any HTTP request."""

@@ -182,7 +182,7 @@ class WhatsAppSender:
         if not await self.in_window(number):
             return await self._send_template(params, message)
         why: dict[str, Any] = {}
-        if message.options and self.quick_replies is not None:
+        if message.numbered_options and self.quick_replies is not None:
             plan = plan_quick_reply(message.text, message.options)
             if isinstance(plan, QuickReplyPlan):
                 sent = await self._send_quick_reply(params, plan, self.quick_replies, why)
@@ -191,7 +191,7 @@ class WhatsAppSender:
             else:
                 why["quick_reply_fallback"] = plan
             log.info("whatsapp quick replies not used", extra=why)
-        body = with_numbered_options(message.text, message.options)
+        body = with_numbered_options(message.text, message.numbered_options)
         if len(body) > WHATSAPP_MAX_CHARS:
             raise PermanentError(
                 f"WhatsApp text too long: {len(body)} characters, at most {WHATSAPP_MAX_CHARS}",

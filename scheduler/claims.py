@@ -136,6 +136,8 @@ class Outcome(NamedTuple):
     # The text sent, kept as the row's message_content when it had none (a template rendered
     # for this patient), so the dashboard and the API show what the patient received.
     rendered_text: str | None = None
+    # The question the sent message asked, recorded on its chat (scheduler.questions), as JSON.
+    question: str | None = None
 
 
 class AttemptRow(NamedTuple):
@@ -206,6 +208,7 @@ async def record(
         [x.provider_message_id for x in a],
         [x.duration_ms for x in a],
         [x.rendered_text for x in o],  # $19
+        [x.question for x in o],  # $20
         timeout=STATEMENT_TIMEOUT_SECONDS,
     )
     return {r["id"] for r in rows}

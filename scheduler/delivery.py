@@ -43,6 +43,7 @@ from scheduler.claims import AttemptRow, Claim, Outcome
 from scheduler.dispatch_config import DispatcherConfig
 from scheduler.expiry import expiry_time
 from scheduler.holds import withheld_reason
+from scheduler.questions import asked_question
 from scheduler.quiet_hours import is_deferrable, quiet_window_end
 from scheduler.rendering import render_or_fallback, too_long
 from scheduler.routing import Route, plan_routes
@@ -397,6 +398,10 @@ class Deliverer:
                 channel_used=str(route.channel),
                 channels_tried=(*tried, str(route.channel)),
                 rendered_text=message.text if c.message_content is None else None,
+                # A caregiver's alert asks the caregiver nothing the patient's answers could match.
+                question=None
+                if c.caregiver_id is not None
+                else asked_question(route.channel, route.address, message, receipt),
             ),
             attempts,
             effects,

@@ -1,8 +1,9 @@
 """Answers to reminders: Taken / Snooze / Skip on doses, Confirm / Reschedule / Cancel on visits.
 
-Buttons carry the row id (:mod:`bot.callbacks`). On SMS and WhatsApp the reminder's numbered
-options (1 Taken, 2 Snooze, 3 Skip) and appointment letters (C, R, X) arrive as plain text, so
-they are matched here against the latest reminder sent to the patient.
+Buttons carry the row id (:mod:`bot.callbacks`). Typed answers (the reminder's numbered options
+"1 Taken, 2 Snooze, 3 Skip", an option's word, the appointment letters C, R, X where the text
+shows them) are matched to the question they answer by :mod:`bot.routing` and arrive here as the
+chosen option's data.
 
 Recording a dose answer is the scheduler's job (``scheduler.dose_answers.record_dose_answer``:
 it also cancels pending nags and counts down pills). It is imported lazily; until it exists a
@@ -36,12 +37,6 @@ from core.sql import query
 logger = logging.getLogger(__name__)
 
 FINAL_STATUSES = frozenset({"taken", "skipped"})
-_TAKEN_WORDS = frozenset({"taken", "take", "took", "done", "tomada", "tomado", "tome", "t"})
-_SNOOZE_WORDS = frozenset({"snooze", "later", "posponer", "luego", "despues", "s"})
-_SKIP_WORDS = frozenset({"skip", "skipped", "omitir", "saltar", "k"})
-_APPT_LETTERS: dict[str, AppointmentAction] = {"c": "confirm", "r": "reschedule", "x": "cancel"}
-# Numbered replies to a reminder, in the order the reminder offers them.
-_REMINDER_NUMBERS = {"1": "taken", "2": "snoozed", "3": "skipped"}
 
 
 def is_answer_data(data: str) -> bool:
@@ -62,41 +57,24 @@ async def handle_answer_button(turn: Turn, data: str) -> None:
     turn.say(turn.t("answer_unknown"))
 
 
-async def handle_free_text(turn: Turn) -> bool:
-    """Typed reminder answers in the idle state; True when the text was one."""
-    word = texts.fold_label(turn.text)
-    patient_id = turn.conv.patient_id
-    if patient_id is None or not word:
-        return False
-    if word in _APPT_LETTERS:
-        appt_id = await turn.conn.fetchval(
-            query("bot", "latest_reminded_appointment"), patient_id, turn.now
-        ) or await turn.conn.fetchval(query("bot", "next_appointment"), patient_id, turn.now)
-        if appt_id is None:
-            turn.say(turn.t("no_appointments"))
-            return True
-        await answer_appointment(turn, AppointmentAnswer(appt_id, _APPT_LETTERS[word]))
-        return True
-    answer: str | None = None
-    if word in _REMINDER_NUMBERS and turn.conv.channel in NUMBERED_CHANNELS:
-        answer = _REMINDER_NUMBERS[word]
-    elif word in _TAKEN_WORDS:
-        answer = "taken"
-    elif word in _SNOOZE_WORDS:
-        answer = "snoozed"
-    elif word in _SKIP_WORDS:
-        answer = "skipped"
-    if answer is None:
-        return False
-    dose_id = await turn.conn.fetchval(
-        query("bot", "latest_reminder_dose"), patient_id
-    ) or await turn.conn.fetchval(query("bot", "latest_open_dose"), patient_id, turn.now)
-    if dose_id is None:
-        turn.say(turn.t("no_open_dose"))
-        return True
-    minutes = DEFAULT_SNOOZE_MINUTES if answer == "snoozed" else None
-    await answer_dose(turn, DoseAnswer(dose_id, answer, minutes))
-    return True
+async def answer_data(turn: Turn, data: str) -> None:
+    """A typed answer the router matched to a reminder's option (its answer data)."""
+    dose = parse_dose_data(data)
+    if dose is not None:
+        await answer_dose(turn, dose)
+        return
+    appt = parse_appointment_data(data)
+    if appt is not None:
+        await answer_appointment(turn, appt)
+        return
+    turn.say(turn.t("answer_unknown"))
+
+
+async def close_questions(
+    turn: Turn, *, dose_id: UUID | None = None, appointment_id: UUID | None = None
+) -> None:
+    """Every question about this dose or appointment has its answer now (bot.routing)."""
+    await turn.conn.execute(query("bot", "close_questions"), dose_id, appointment_id, turn.now)
 
 
 async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> None:
@@ -129,6 +107,7 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
             turn.say(already_recorded_text(turn.locale, row["status"]), edit=edit)
             return
         result = await record_dose_answer(turn, answer)
+    await close_questions(turn, dose_id=answer.dose_event_id)
     if getattr(result, "already_answered", False) and str(result.status) in FINAL_STATUSES:
         turn.say(already_recorded_text(turn.locale, str(result.status)), edit=edit)
         return
@@ -213,6 +192,7 @@ async def answer_appointment(turn: Turn, answer: AppointmentAnswer, *, edit: boo
         turn.say(turn.t("appt_unknown"), edit=edit)
         return
     status = await record_appointment_answer(turn, answer, row["organization_id"])
+    await close_questions(turn, appointment_id=answer.appointment_id)
     zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
     local = row["starts_at"].astimezone(zone)
     day = texts.fmt_date(local, turn.locale)

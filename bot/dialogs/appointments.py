@@ -16,6 +16,9 @@ from core.answer_buttons import appointment_answer_options
 from core.logs import mark_sensitive
 from core.sql import query
 
+# The letters the SMS list asks for (texts: appt_sms_hint), per answer.
+_LETTERS = {"confirm": "c", "reschedule": "r", "cancel": "x"}
+
 
 @command("appointments")
 async def appointments(turn: Turn, arg: str) -> None:
@@ -53,6 +56,28 @@ async def appointments(turn: Turn, arg: str) -> None:
     if numbered:
         # Letters, never the word CANCEL (a carrier opt-out); they answer the next appointment.
         turn.say("\n".join([*lines, "", turn.t("appt_sms_hint")]))
+    # Typed answers (letters here; the buttons' words everywhere) are about the next one.
+    await _ask_about(turn, rows[0]["id"], labels, letters=numbered)
+
+
+async def _ask_about(
+    turn: Turn, appointment_id: UUID, labels: dict[str, str], *, letters: bool
+) -> None:
+    """Record the question the list asks about ``appointment_id`` (see bot.routing)."""
+    options = [
+        {"label": labels[key], "data": data, "keys": [_LETTERS[key]] if letters else []}
+        for key, data in appointment_answer_options(appointment_id)
+    ]
+    await turn.conn.execute(
+        query("bot", "ask_question"),
+        turn.conv.patient_id,
+        turn.conv.channel.value,
+        turn.conv.chat_address,
+        None,
+        appointment_id,
+        options,
+        turn.now,
+    )
 
 
 def _buttons(line: str, appointment_id: UUID, labels: dict[str, str]) -> Reply:

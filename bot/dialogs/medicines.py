@@ -31,6 +31,7 @@ from core.sql import query
 logger = logging.getLogger(__name__)
 
 MAX_TIMES = 12
+_DONE_WORDS = ("done", "listo")
 _WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -69,6 +70,22 @@ def days_text(turn: Turn, days: list[int] | None, every_n: int | None) -> str:
 # -- /add -------------------------------------------------------------------------------------
 
 
+def _typed_times(text: str) -> bool:
+    return texts.fold_label(text) in _DONE_WORDS or parse_times(text) is not None
+
+
+def _every_n(text: str) -> int | None:
+    return parse_int(text, low=2, high=90)
+
+
+def _pills(text: str) -> int | None:
+    return parse_int(text, low=0, high=100_000)
+
+
+def _typed_date(turn: Turn) -> bool:
+    return parse_date(turn.text, today=now_local(turn).date()) is not None
+
+
 @command("add")
 async def add(turn: Turn, arg: str) -> None:
     """Start adding a medicine; ``/add Metformin`` skips the name question."""
@@ -86,7 +103,7 @@ async def name_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_med_name"), []
 
 
-@step("add_name", name_prompt)
+@step("add_name", name_prompt, typed=lambda t: parse_free_field(t.text) is not None)
 async def add_name(turn: Turn) -> None:
     name = parse_free_field(turn.text)
     if name is None or turn.choice:
@@ -101,7 +118,7 @@ async def dose_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_dose"), [(turn.t("btn_skip"), "dose:skip")]
 
 
-@step("add_dose", dose_prompt)
+@step("add_dose", dose_prompt, typed=lambda t: parse_free_field(t.text) is not None)
 async def add_dose(turn: Turn) -> None:
     if turn.choice == "dose:skip":
         turn.conv.data["dose"] = None
@@ -137,10 +154,10 @@ async def times_prompt(turn: Turn) -> tuple[str, Options]:
     return question, time_options(turn)
 
 
-@step("add_times", times_prompt)
+@step("add_times", times_prompt, typed=lambda t: _typed_times(t.text))
 async def add_times(turn: Turn) -> None:
     data = turn.conv.data
-    if turn.choice == "time:done" or texts.fold_label(turn.text) in ("done", "listo"):
+    if turn.choice == "time:done" or texts.fold_label(turn.text) in _DONE_WORDS:
         if not data.get("times"):
             await reprompt(turn, "need_a_time")
             return
@@ -170,7 +187,7 @@ async def days_prompt(turn: Turn) -> tuple[str, Options]:
     ]
 
 
-@step("add_days", days_prompt)
+@step("add_days", days_prompt, typed=lambda t: parse_weekdays(t.text) is not None)
 async def add_days(turn: Turn) -> None:
     data = turn.conv.data
     if turn.choice == "days:every":
@@ -196,7 +213,7 @@ async def weekdays_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_weekdays"), []
 
 
-@step("add_weekdays", weekdays_prompt)
+@step("add_weekdays", weekdays_prompt, typed=lambda t: parse_weekdays(t.text) is not None)
 async def add_weekdays(turn: Turn) -> None:
     days = parse_weekdays(turn.text) if turn.text else None
     if days is None:
@@ -210,9 +227,9 @@ async def every_n_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_every_n"), []
 
 
-@step("add_every_n", every_n_prompt)
+@step("add_every_n", every_n_prompt, typed=lambda t: _every_n(t.text) is not None)
 async def add_every_n(turn: Turn) -> None:
-    n = parse_int(turn.text, low=2, high=90)
+    n = _every_n(turn.text)
     if n is None:
         await reprompt(turn, "bad_every_n")
         return
@@ -227,7 +244,7 @@ async def start_prompt(turn: Turn) -> tuple[str, Options]:
     ]
 
 
-@step("add_start", start_prompt)
+@step("add_start", start_prompt, typed=lambda t: _typed_date(t))
 async def add_start(turn: Turn) -> None:
     today = now_local(turn).date()
     choice = {"start:today": "today", "start:tomorrow": "tomorrow"}.get(turn.choice or "")
@@ -243,7 +260,7 @@ async def end_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_end"), [(turn.t("btn_no_end"), "end:none")]
 
 
-@step("add_end", end_prompt)
+@step("add_end", end_prompt, typed=lambda t: _typed_date(t))
 async def add_end(turn: Turn) -> None:
     data = turn.conv.data
     start = date.fromisoformat(data["start"])
@@ -265,12 +282,12 @@ async def pills_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_pills"), [(turn.t("btn_skip"), "pills:skip")]
 
 
-@step("add_pills", pills_prompt)
+@step("add_pills", pills_prompt, typed=lambda t: _pills(t.text) is not None)
 async def add_pills(turn: Turn) -> None:
     if turn.choice == "pills:skip":
         turn.conv.data["pills"] = None
     else:
-        count = parse_int(turn.text, low=0, high=100_000)
+        count = _pills(turn.text)
         if count is None:
             await reprompt(turn, "bad_pills")
             return

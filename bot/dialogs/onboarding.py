@@ -145,7 +145,7 @@ async def name_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_name"), options[:1] if len(f"name:{suggestion}") < 200 else []
 
 
-@step("name", name_prompt)
+@step("name", name_prompt, typed=lambda t: parse_name(t.text) is not None)
 async def name(turn: Turn) -> None:
     value = turn.choice[5:] if turn.choice and turn.choice.startswith("name:") else turn.text
     display = parse_name(value) if turn.event.kind is InboundKind.TEXT or turn.choice else None
@@ -179,7 +179,7 @@ def language_choice(turn: Turn) -> str | None:
     }.get(typed)
 
 
-@step("language", language_prompt)
+@step("language", language_prompt, typed=lambda t: language_choice(t) is not None)
 async def language(turn: Turn) -> None:
     chosen = language_choice(turn)
     if chosen not in texts.LOCALES:
@@ -206,7 +206,7 @@ def timezone_from_turn(turn: Turn) -> str | None:
     return None
 
 
-@step("timezone", timezone_prompt)
+@step("timezone", timezone_prompt, typed=lambda t: parse_timezone(t.text) is not None)
 async def timezone(turn: Turn) -> None:
     zone = timezone_from_turn(turn)
     if zone is None:
@@ -229,7 +229,11 @@ async def timezone_confirm_prompt(turn: Turn) -> tuple[str, Options]:
     ]
 
 
-@step("timezone_confirm", timezone_confirm_prompt)
+@step(
+    "timezone_confirm",
+    timezone_confirm_prompt,
+    typed=lambda t: parse_timezone(t.text) is not None,
+)
 async def timezone_confirm(turn: Turn) -> None:
     if turn.choice == "tzok:no":
         await goto(turn, "timezone")
@@ -259,15 +263,13 @@ async def phone_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_phone"), [(turn.t("btn_skip"), "phone:skip")]
 
 
-@step("phone", phone_prompt)
+@step("phone", phone_prompt, typed=lambda t: typed_phone(t.text) is not None)
 async def phone(turn: Turn) -> None:
     if turn.choice == "phone:skip":
         await after_phone(turn)
         return
     raw = turn.event.phone_number if turn.event.kind is InboundKind.CONTACT else turn.text
-    number = parse_phone(raw or "") if raw else None
-    if number is None and raw and not raw.strip().startswith("+"):
-        number = parse_phone("+" + raw.strip())
+    number = typed_phone(raw or "")
     if number is None:
         await reprompt(turn, "bad_phone")
         return
@@ -284,6 +286,16 @@ async def phone(turn: Turn) -> None:
         await reprompt(turn, "phone_taken")
         return
     await after_phone(turn)
+
+
+def typed_phone(raw: str) -> str | None:
+    """A phone number in E.164 from what the patient typed (spaces, dashes; ``+`` optional)."""
+    if not raw.strip():
+        return None
+    number = parse_phone(raw)
+    if number is None and not raw.strip().startswith("+"):
+        number = parse_phone("+" + raw.strip())
+    return number
 
 
 async def channel_order_options(turn: Turn) -> Options:

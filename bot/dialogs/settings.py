@@ -4,6 +4,7 @@ whether reminders may name the medicine, and how often and how many times to nag
 from __future__ import annotations
 
 import re
+from datetime import time
 
 from bot import texts
 from bot.conversation import Turn
@@ -113,19 +114,25 @@ async def quiet_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_quiet"), []
 
 
-@step("set_quiet", quiet_prompt)
+@step("set_quiet", quiet_prompt, typed=lambda t: parse_quiet(t.text) is not None)
 async def set_quiet(turn: Turn) -> None:
-    if texts.fold_label(turn.text) in _NONE_WORDS:
-        await turn.conn.execute(query("bot", "set_quiet_hours"), turn.conv.patient_id, None, None)
-        _saved(turn)
-        return
-    parts = [p for p in re.split(r"\s*[-–]\s*|\s+(?:to|a|until|hasta)\s+", turn.text.strip()) if p]
-    times = [parse_time(p) for p in parts] if len(parts) == 2 else []
-    if len(times) != 2 or None in times or times[0] == times[1]:
+    window = parse_quiet(turn.text)
+    if window is None:
         await reprompt(turn, "bad_quiet")
         return
-    await turn.conn.execute(query("bot", "set_quiet_hours"), turn.conv.patient_id, *times)
+    await turn.conn.execute(query("bot", "set_quiet_hours"), turn.conv.patient_id, *window)
     _saved(turn)
+
+
+def parse_quiet(text: str) -> tuple[time | None, time | None] | None:
+    """Quiet hours as typed: two different times ("22:00-07:00"), ``(None, None)`` for none."""
+    if texts.fold_label(text) in _NONE_WORDS:
+        return None, None
+    parts = [p for p in re.split(r"\s*[-–]\s*|\s+(?:to|a|until|hasta)\s+", text.strip()) if p]
+    times = [parse_time(p) for p in parts] if len(parts) == 2 else []
+    if len(times) != 2 or times[0] is None or times[1] is None or times[0] == times[1]:
+        return None
+    return times[0], times[1]
 
 
 async def language_prompt(turn: Turn) -> tuple[str, Options]:
@@ -135,7 +142,7 @@ async def language_prompt(turn: Turn) -> tuple[str, Options]:
     ]
 
 
-@step("set_language", language_prompt)
+@step("set_language", language_prompt, typed=lambda t: language_choice(t) is not None)
 async def set_language(turn: Turn) -> None:
     chosen = language_choice(turn)
     if chosen not in texts.LOCALES:
@@ -168,23 +175,28 @@ async def nag_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_nag"), []
 
 
-@step("set_nag", nag_prompt)
+@step("set_nag", nag_prompt, typed=lambda t: parse_nag(t.text) is not None)
 async def set_nag(turn: Turn) -> None:
-    numbers = turn.text.replace(",", " ").split()
-    interval: int | None
-    count: int | None
-    if numbers == ["0"]:
-        interval, count = 15, 0
-    elif len(numbers) == 2:
-        interval = parse_int(numbers[0], low=1, high=720)
-        count = parse_int(numbers[1], low=0, high=20)
-    else:
-        interval = count = None
-    if interval is None or count is None:
+    nagging = parse_nag(turn.text)
+    if nagging is None:
         await reprompt(turn, "bad_nag")
         return
-    await turn.conn.execute(query("bot", "set_nagging"), turn.conv.patient_id, interval, count)
+    await turn.conn.execute(query("bot", "set_nagging"), turn.conv.patient_id, *nagging)
     _saved(turn)
+
+
+def parse_nag(text: str) -> tuple[int, int] | None:
+    """Follow-ups as typed: minutes and times ("15 3"), or "0" for none."""
+    numbers = text.replace(",", " ").split()
+    if numbers == ["0"]:
+        return 15, 0
+    if len(numbers) != 2:
+        return None
+    interval = parse_int(numbers[0], low=1, high=720)
+    count = parse_int(numbers[1], low=0, high=20)
+    if interval is None or count is None:
+        return None
+    return interval, count
 
 
 # -- caregiver ---------------------------------------------------------------------------------
@@ -194,7 +206,11 @@ async def caregiver_name_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_caregiver_name"), [(turn.t("btn_remove"), "cg:remove")]
 
 
-@step("set_caregiver_name", caregiver_name_prompt)
+@step(
+    "set_caregiver_name",
+    caregiver_name_prompt,
+    typed=lambda t: parse_name(t.text) is not None,
+)
 async def set_caregiver_name(turn: Turn) -> None:
     if turn.choice == "cg:remove":
         await turn.conn.execute(query("bot", "remove_caregivers"), turn.conv.patient_id)
@@ -242,7 +258,11 @@ def caregiver_address(channel: str, raw: str) -> str | None:
     return parse_phone(value) or (parse_phone("+" + value) if value.isdigit() else None)
 
 
-@step("set_caregiver_address", caregiver_address_prompt)
+@step(
+    "set_caregiver_address",
+    caregiver_address_prompt,
+    typed=lambda t: caregiver_address(t.conv.data.get("cg_channel", "sms"), t.text) is not None,
+)
 async def set_caregiver_address(turn: Turn) -> None:
     address = caregiver_address(turn.conv.data.get("cg_channel", "sms"), turn.text)
     if address is None or parse_free_field(turn.text) is None:
@@ -260,7 +280,11 @@ async def caregiver_timezone_prompt(turn: Turn) -> tuple[str, Options]:
     ]
 
 
-@step("set_caregiver_timezone", caregiver_timezone_prompt)
+@step(
+    "set_caregiver_timezone",
+    caregiver_timezone_prompt,
+    typed=lambda t: parse_timezone(t.text) is not None,
+)
 async def set_caregiver_timezone(turn: Turn) -> None:
     """The caregiver's IANA zone for their quiet hours; "Same as mine" stores null (follow the
     patient's zone, wherever the patient is)."""
@@ -282,7 +306,11 @@ async def caregiver_delay_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_caregiver_delay"), [("30", "cgd:30"), ("60", "cgd:60"), ("120", "cgd:120")]
 
 
-@step("set_caregiver_delay", caregiver_delay_prompt)
+@step(
+    "set_caregiver_delay",
+    caregiver_delay_prompt,
+    typed=lambda t: parse_int(t.text, low=0, high=1440) is not None,
+)
 async def set_caregiver_delay(turn: Turn) -> None:
     raw = turn.choice[4:] if turn.choice and turn.choice.startswith("cgd:") else turn.text
     delay = parse_int(raw, low=0, high=1440)

@@ -361,3 +361,32 @@ select p.organization_id, p.id, $3, $1, 'system', $4, 0, true, false,
  where c.channel = $1 and c.chat_address = $2
 on conflict (idempotency_key) do nothing
 returning id
+
+-- name: open_questions
+-- The chat's open questions about doses and appointments ($1 channel, $2 address, $3 patient),
+-- newest first: not answered, asked since $5, and their dose or appointment still waiting at $4
+-- (a dose due, snoozed or missed, for a late answer; an appointment ahead and not cancelled).
+select q.id, q.options, q.asked_at, q.dose_event_id, q.appointment_id,
+       d.due_at, a.starts_at
+  from conversation_questions q
+  left join dose_events d on d.id = q.dose_event_id
+  left join appointments a on a.id = q.appointment_id
+ where q.channel = $1 and q.chat_address = $2 and q.patient_id = $3 and q.answered_at is null
+   and q.asked_at >= $5
+   and (q.dose_event_id is null or d.status in ('due', 'snoozed', 'missed'))
+   and (q.appointment_id is null
+        or (a.starts_at > $4 and a.status in ('scheduled', 'confirmed', 'reschedule_requested')))
+ order by q.asked_at desc
+ limit 10
+
+-- name: ask_question
+-- A question the bot itself asks about a dose or an appointment (the SMS /appointments list).
+insert into conversation_questions
+  (patient_id, channel, chat_address, dose_event_id, appointment_id, options, asked_at)
+values ($1, $2, $3, $4, $5, $6, $7)
+
+-- name: close_questions
+-- A dose ($1) or appointment ($2) was answered: every question about it is answered ($3).
+update conversation_questions set answered_at = $3
+ where answered_at is null
+   and (dose_event_id = $1 or appointment_id = $2)

@@ -66,14 +66,14 @@ select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, 
 
 -- name: record
 -- Apply a batch of outcomes and insert their attempt rows, in one statement. Outcome arrays ($1-$10,
--- $19) are aligned per message; attempt arrays ($11-$18) per attempt. Attempts are written even when the
+-- $19, $20) are aligned per message; attempt arrays ($11-$18) per attempt. Attempts are written even when the
 -- lease was lost: they happened. Returns the ids whose outcome was applied (lease still held).
 with outcome as (
   select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[],
                        $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[],
-                       $19::text[])
+                       $19::text[], $20::text[])
            as u(id, token, status, next_time, attempts_delta, last_error, sent_at,
-                provider_message_id, channel_used, channels_tried, rendered_text)
+                provider_message_id, channel_used, channels_tried, rendered_text, question)
 ), applied as (
   update scheduled_messages m
      set status = u.status,
@@ -96,7 +96,20 @@ with outcome as (
    -- 300 ms per 500 outcomes as the table churned).
    where m.id = any($1::uuid[]) and m.id = u.id and m.lease_token = u.token
      and m.status = 'processing'
-  returning m.id
+  returning m.id, m.patient_id, m.dose_event_id, m.appointment_id, m.sent_at
+), asked as (
+  -- The question a sent reminder asked, on the chat it went to ($20: scheduler/questions.py).
+  insert into conversation_questions
+    (patient_id, channel, chat_address, message_id, dose_event_id, appointment_id, options,
+     asked_at)
+  select a.patient_id, q.value ->> 'channel', q.value ->> 'address', a.id, a.dose_event_id,
+         case when a.dose_event_id is null then a.appointment_id end, q.value -> 'options',
+         a.sent_at
+    from applied a
+    join outcome u on u.id = a.id
+   cross join lateral (select u.question::jsonb as value) q
+   where u.question is not null and a.sent_at is not null
+     and num_nonnulls(a.dose_event_id, a.appointment_id) > 0
 ), attempts as (
   insert into message_delivery_attempts
     (message_id, attempt_time, status, error_message, channel, error_class,

@@ -9,8 +9,15 @@ from uuid import UUID
 
 import asyncpg
 
+from core.templating import TemplateRenderer
+from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from tests.bot.conftest import Bot
-from tests.factories import create_medication, create_organization, create_patient
+from tests.factories import (
+    create_medication,
+    create_message,
+    create_organization,
+    create_patient,
+)
 
 
 async def registered_patient(
@@ -75,3 +82,29 @@ async def wait_until_a_lock_is_awaited(conn: asyncpg.Connection) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("no session ever waited for a lock")
+
+
+async def remind(
+    bot: Bot,
+    conn: asyncpg.Connection,
+    patient_id: UUID,
+    *,
+    dose_id: UUID | None = None,
+    appointment_id: UUID | None = None,
+    kind: str = "medication_reminder",
+) -> None:
+    """The worker's dispatcher sends a reminder now, over the bot's senders (it records the
+    question the reminder asks, which the patient's typed answer is routed to)."""
+    await create_message(
+        conn,
+        patient_id,
+        kind=kind,
+        message_content=None,
+        dose_event_id=dose_id,
+        appointment_id=appointment_id,
+        scheduled_time=bot.clock.now,
+        priority=1,
+    )
+    config = DispatcherConfig(worker_id="bot-tests", platform_rates={}, recipient_rates={})
+    dispatcher = Dispatcher(bot.ctx.pool, bot.ctx.senders, TemplateRenderer(), bot.clock, config)
+    assert await dispatcher.run_once() == 1

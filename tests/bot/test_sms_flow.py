@@ -7,7 +7,7 @@ from datetime import time, timedelta
 import asyncpg
 
 from tests.bot.conftest import START, Bot
-from tests.bot.helpers import dose_events, registered_patient
+from tests.bot.helpers import dose_events, registered_patient, remind
 
 NUMBER = "+15005550199"
 
@@ -52,21 +52,14 @@ async def test_onboarding_and_medicine_over_sms(bot: Bot, admin_conn: asyncpg.Co
 async def test_reminder_answered_by_number(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
     (dose_id,) = await dose_events(admin_conn, patient["id"], [START - timedelta(minutes=3)])
-    # The dispatcher's reminder row for this dose, as sent.
-    await admin_conn.execute(
-        """insert into scheduled_messages
-             (patient_id, kind, status, dose_event_id, sent_at, scheduled_time, platform)
-           values ($1, 'medication_reminder', 'sent', $2, $3, $3, 'sms')""",
-        patient["id"],
-        dose_id,
-        START - timedelta(minutes=3),
-    )
+    await remind(bot, admin_conn, patient["id"], dose_id=dose_id)
+    assert (bot.sms_to(NUMBER)[-1].body or "").endswith("1 Taken\n2 Snooze 15 min\n3 Skip")
     replies = await bot.sms(NUMBER, "1")
     assert "Taken at" in body(replies)
     row = await admin_conn.fetchrow("select status, answered_channel from dose_events")
     assert (row["status"], row["answered_channel"]) == ("taken", "sms")
     # Another "1" finds nothing open: the answer was recorded once.
-    assert "no dose waiting" in body(await bot.sms(NUMBER, "1"))
+    assert "Nothing is waiting" in body(await bot.sms(NUMBER, "1"))
     assert await admin_conn.fetchval("select status from dose_events") == "taken"
 
 
@@ -134,8 +127,12 @@ async def test_appointment_letters_over_sms(bot: Bot, admin_conn: asyncpg.Connec
     assert await admin_conn.fetchval("select status from appointments where id = $1", appt) == (
         "confirmed"
     )
+    # The list's question has its answer: a letter now answers nothing until it is asked again.
+    assert "Nothing is waiting" in body(await bot.sms(NUMBER, "R"))
+    await bot.sms(NUMBER, "/appointments")
     assert "asked the clinic" in body(await bot.sms(NUMBER, "R"))
     assert await admin_conn.fetchval("select status from appointments") == "reschedule_requested"
+    await bot.sms(NUMBER, "/appointments")
     assert "is cancelled" in body(await bot.sms(NUMBER, "x"))
     assert await admin_conn.fetchval("select status from appointments") == "cancelled"
 

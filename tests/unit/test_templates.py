@@ -161,7 +161,11 @@ def test_sms_appointments_ask_for_letters_never_cancel(
     assert "reply cancel" not in message.text.lower()
     assert " C " in message.text and " R " in message.text and " X " in message.text
     assert "STOP" not in message.text.upper()
-    assert message.options == ()  # the letters replace the numbered replies
+    # The letters replace the numbered replies; the options stay known, each with its letter, so
+    # the question is recorded with the answers the text shows.
+    assert message.numbered_options == ()
+    assert message.reply_keys == ("1/C", "2/R", "3/X")
+    assert [o.data for o in message.options] == [data for _, data in OPTIONS[kind]]
 
 
 def test_labels_are_localised(renderer: TemplateRenderer) -> None:

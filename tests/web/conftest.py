@@ -5,6 +5,8 @@ that talks to it the way a TLS-terminating proxy does (plain http, internal host
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,19 @@ PUBLIC_BASE_URL = "https://medremind.example.org"
 # What the app sees behind the proxy: http and an internal host name.
 INTERNAL_BASE_URL = "http://web.internal:8000"
 WEBHOOK_SECRET = "s3cret-webhook-token_0123456789"
+# The chat tests' start (tests.web.chat): a weekday at 11:50 UTC; their patients live in UTC, so
+# noon is outside every quiet window.
+START = datetime(2026, 3, 4, 11, 50, tzinfo=UTC)
+
+
+@dataclass
+class Clock:
+    """One clock for the web app and the worker's dispatcher."""
+
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def web_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -157,6 +172,29 @@ async def patient(admin_conn: asyncpg.Connection, org: asyncpg.Record) -> asyncp
 async def count(conn: asyncpg.Connection, table: str) -> int:
     """Rows in ``table``."""
     return await conn.fetchval(f"select count(*) from {table}")
+
+
+@pytest.fixture
+def chat_clock() -> Clock:
+    """The clock of ``web`` (tests.web.chat)."""
+    return Clock()
+
+
+@pytest.fixture
+async def web(
+    web_settings: Settings, db: Database, senders: dict, chat_clock: Clock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the web app on the test database, the fakes and ``chat_clock``."""
+    app = create_app(
+        web_settings,
+        database=db,
+        senders=senders,
+        clock=chat_clock,
+        bot_username="medremind_test_bot",
+        detach_processing=False,
+    )
+    async with make_client(app) as http:
+        yield http
 
 
 # Real web processes (tests/web/processes.py imports the helpers above, so it comes last).

@@ -8,73 +8,21 @@ reminders to the loopback Twilio; the patient's signed ``/twilio/inbound`` repli
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 import httpx
-import pytest
 
 from core.db import Database
-from core.settings import Settings
-from core.templating import TemplateRenderer
-from medremind.web import create_app
-from scheduler.dispatcher import Dispatcher, DispatcherConfig
-from tests.fakes.fake_telegram import FakeTelegram, text_update
-from tests.fakes.fake_twilio import FakeTwilio, inbound_form
-from tests.web.conftest import WEBHOOK_SECRET, make_client, twilio_signature
+from tests.fakes.fake_telegram import FakeTelegram
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.web.chat import START, Clock, telegram_text, twilio_inbound, worker
 
 NUMBER = "+14155550123"
-# A weekday at 11:50 UTC; the patient lives in UTC, so noon is outside every quiet window.
-START = datetime(2026, 3, 4, 11, 50, tzinfo=UTC)
-TELEGRAM_SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 
 
-@dataclass
-class Clock:
-    """One clock for the web app and the worker's dispatcher."""
-
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def web(
-    web_settings: Settings, db: Database, senders: dict, clock: Clock
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        web_settings,
-        database=db,
-        senders=senders,
-        clock=clock,
-        bot_username="medremind_test_bot",
-        detach_processing=False,
-    )
-    async with make_client(app) as http:
-        yield http
-
-
-def worker(db: Database, senders: dict, clock: Clock) -> Dispatcher:
-    """The worker's dispatcher over the same senders (the real SMS adapter on the fake Twilio)."""
-    assert db.pool is not None
-    config = DispatcherConfig(worker_id="test-worker", platform_rates={}, recipient_rates={})
-    return Dispatcher(db.pool, senders, TemplateRenderer(), clock, config)
-
-
-async def sms_from_patient(web: httpx.AsyncClient, body: str, number: str = NUMBER) -> None:
-    """The patient's SMS as Twilio posts it, signed."""
-    form = inbound_form(number, body)
-    headers = {"X-Twilio-Signature": twilio_signature("/twilio/inbound", form)}
-    response = await web.post("/twilio/inbound", data=form, headers=headers)
-    assert response.status_code == 200, response.text
+async def sms_from_patient(web: httpx.AsyncClient, body: str) -> None:
+    await twilio_inbound(web, NUMBER, body)
 
 
 async def clinic_sms_patient(web: httpx.AsyncClient, auth: dict, times: list[str]) -> str:
@@ -116,7 +64,7 @@ async def test_clinic_created_sms_patient_answers_reminders_without_start(
     web: httpx.AsyncClient,
     db: Database,
     senders: dict,
-    clock: Clock,
+    chat_clock: Clock,
     admin_conn: asyncpg.Connection,
     fake_twilio: FakeTwilio,
     auth: dict,
@@ -128,9 +76,9 @@ async def test_clinic_created_sms_patient_answers_reminders_without_start(
         org["id"],
     )
     patient_id = await clinic_sms_patient(web, auth, ["12:00:00", "12:30:00"])
-    dispatcher = worker(db, senders, clock)
+    dispatcher = worker(db, senders, chat_clock)
 
-    clock.now = START + timedelta(minutes=10)  # 12:00: the first reminder
+    chat_clock.now = START + timedelta(minutes=10)  # 12:00: the first reminder
     assert await dispatcher.run_once() == 1
     reminder = fake_twilio.messages[-1]
     assert reminder.to == NUMBER and reminder.body is not None
@@ -150,10 +98,10 @@ async def test_clinic_created_sms_patient_answers_reminders_without_start(
         ("due", None),
     ]
     # The dose's follow-ups were withdrawn with the answer: nothing more goes out for it.
-    clock.now = START + timedelta(minutes=25)
+    chat_clock.now = START + timedelta(minutes=25)
     assert await dispatcher.run_once() == 0
 
-    clock.now = START + timedelta(minutes=40)  # 12:30: the second reminder, answered by word
+    chat_clock.now = START + timedelta(minutes=40)  # 12:30: the second reminder, answered by word
     assert await dispatcher.run_once() == 1
     before = len(fake_twilio.messages)
     await sms_from_patient(web, "Taken")
@@ -187,10 +135,7 @@ async def test_telegram_stop_and_start(
 
     async def say(text: str) -> list[str]:
         before = len(fake_telegram.sent_messages)
-        response = await web.post(
-            "/telegram/webhook", json=text_update(chat, text), headers=TELEGRAM_SECRET
-        )
-        assert response.status_code == 200
+        await telegram_text(web, chat, text)
         return [c.text or "" for c in fake_telegram.sent_messages[before:]]
 
     assert "/cancel" in (await say("/help"))[0] and "/stop" in (await say("/help"))[0]

@@ -1,0 +1,203 @@
+"""One answer router: an inbound answer goes to the latest open question it can answer.
+
+A chat can have several questions open at once: the dialog's current step (its options are kept
+in the conversation's state, :mod:`bot.conversation`) and the reminders and appointment messages
+sent to it (``conversation_questions``, recorded by the dispatcher with the options each showed,
+:mod:`scheduler.questions`, and by the bot's own lists). A typed answer is matched against them
+newest first; the first that accepts it gets it:
+
+* a choice accepts the typed replies the message showed for it (its number on a numbered channel,
+  its letter where the text asked for letters), its label in any case and without accents, and
+  the first word of its label when no other choice of the question starts with that word
+  ("snooze" for "Snooze 15 min");
+* a dialog step also accepts the typed input it parses (a time, a date, a name: ``Step.typed``).
+
+So the options shown are the answers accepted, on every channel, and a reminder that arrives in
+the middle of /settings is answered with "1" or "Taken" while the dialog stays where it was.
+Buttons carry their own target (``t:`` dialog tokens, ``d:``/``a:`` answer data) and are not
+routed here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from bot.conversation import Turn
+from bot.steps import IDLE, STEPS
+from core.sql import query
+
+# How long a reminder's question stays answerable by typing (a button names its dose and works
+# for longer): a late "1" the next morning is about the new reminder, not yesterday's.
+QUESTION_TTL = timedelta(hours=12)
+_WORD_RE = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One option of a question: its label, what it means, and the typed replies it showed."""
+
+    label: str
+    value: str  # a dialog option's value, or a reminder's answer data (``d:``/``a:``)
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """An open question of the chat: the dialog's (``row_id`` None) or a reminder's."""
+
+    asked_at: datetime
+    choices: tuple[Choice, ...]
+    row_id: UUID | None = None
+    dose_due_at: datetime | None = None
+    appointment_starts_at: datetime | None = None
+
+    @property
+    def is_dialog(self) -> bool:
+        """Whether this is the dialog step's question."""
+        return self.row_id is None
+
+
+def match_choice(choices: tuple[Choice, ...], text: str) -> Choice | None:
+    """The choice ``text`` picks: a shown key, the label, or the label's distinct first word."""
+    folded = texts.fold_label(text)
+    if not folded:
+        return None
+    bare = folded.lstrip("#").rstrip(".)").strip()
+    for choice in choices:
+        if bare in choice.keys or folded in choice.keys:
+            return choice
+    for choice in choices:
+        if texts.fold_label(choice.label) == folded:
+            return choice
+    firsts = [_first_word(choice.label) for choice in choices]
+    if len(folded) >= 2 and firsts.count(folded) == 1:
+        return choices[firsts.index(folded)]
+    return None
+
+
+def _first_word(label: str) -> str:
+    found = _WORD_RE.search(texts.fold_label(label))
+    return found.group(0) if found else ""
+
+
+def dialog_question(turn: Turn) -> Question | None:
+    """The dialog step's open question, from the conversation's state."""
+    conv = turn.conv
+    asked = conv.state.get("asked_at")
+    if conv.step == IDLE or conv.step not in STEPS or not asked:
+        return None
+    numbered = bool(conv.state.get("numbered"))
+    choices = tuple(
+        Choice(label, value, (str(n),) if numbered else ())
+        for n, (label, value) in enumerate(conv.state.get("options") or [], 1)
+    )
+    return Question(asked_at=datetime.fromisoformat(asked), choices=choices)
+
+
+async def open_questions(turn: Turn) -> list[Question]:
+    """Every open question of the chat, newest first (the dialog's among them)."""
+    found: list[Question] = []
+    conv = turn.conv
+    if conv.patient_id is not None:
+        rows = await turn.conn.fetch(
+            query("bot", "open_questions"),
+            conv.channel.value,
+            conv.chat_address,
+            conv.patient_id,
+            turn.now,
+            turn.now - QUESTION_TTL,
+        )
+        found = [_from_row(row) for row in rows]
+    dialog = dialog_question(turn)
+    if dialog is not None:
+        found.append(dialog)
+    found.sort(key=lambda q: q.asked_at, reverse=True)
+    return found
+
+
+def _from_row(row: Any) -> Question:
+    options = row["options"] if isinstance(row["options"], list) else []
+    choices = tuple(
+        Choice(
+            str(o.get("label", "")),
+            str(o.get("data", "")),
+            tuple(texts.fold_label(str(k)) for k in o.get("keys") or ()),
+        )
+        for o in options
+        if isinstance(o, dict)
+    )
+    return Question(
+        asked_at=row["asked_at"],
+        choices=choices,
+        row_id=row["id"],
+        dose_due_at=row["due_at"],
+        appointment_starts_at=row["starts_at"],
+    )
+
+
+def pick(turn: Turn, questions: list[Question]) -> tuple[Question, Choice | None] | None:
+    """The latest question that accepts the turn's input, with the choice it picks.
+
+    A dialog question may accept typed input without a choice (``Step.typed``): then the choice
+    is None and the step reads the text.
+    """
+    for question in questions:
+        choice = match_choice(question.choices, turn.text)
+        if choice is not None:
+            return question, choice
+        if question.is_dialog and _step_takes(turn):
+            return question, None
+    return None
+
+
+def _step_takes(turn: Turn) -> bool:
+    step = STEPS.get(turn.conv.step)
+    return step is not None and step.typed is not None and step.typed(turn)
+
+
+# -- what the patient is told when nothing matched --------------------------------------------
+
+
+def subject(turn: Turn, question: Question) -> str:
+    """What a reminder's question is about, for the patient ("your 8:00 AM dose")."""
+    zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
+    if question.appointment_starts_at is not None:
+        local = question.appointment_starts_at.astimezone(zone)
+        return turn.t(
+            "about_appointment",
+            date=texts.fmt_date(local, turn.locale),
+            time=texts.fmt_time(local, turn.locale),
+        )
+    due = question.dose_due_at or question.asked_at
+    return turn.t("about_dose", time=texts.fmt_time(due.astimezone(zone), turn.locale))
+
+
+def shown_answers(turn: Turn, question: Question, *, numbers: bool) -> list[str]:
+    """One line per choice as the patient can type it: "1 Taken", "C Confirm" or "Taken"."""
+    lines = []
+    for choice in question.choices:
+        keys = [k for k in choice.keys if numbers or not k.isdigit()]
+        lines.append(f"{keys[0].upper()} {choice.label}" if keys else choice.label)
+    return lines
+
+
+def typed_words(turn: Turn, question: Question) -> str:
+    """The choices as words (or letters) joined for a sentence: "Taken, Snooze 15 min or Skip"."""
+    words = []
+    for choice in question.choices:
+        letters = [k.upper() for k in choice.keys if not k.isdigit()]
+        words.append(letters[0] if letters else choice.label)
+    if len(words) == 1:
+        return words[0]
+    return turn.t("or_join", first=", ".join(words[:-1]), second=words[-1])
+
+
+def waiting_questions(questions: list[Question]) -> list[Question]:
+    """The reminders' questions among ``questions`` (newest first)."""
+    return [q for q in questions if not q.is_dialog and q.choices]

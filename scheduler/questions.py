@@ -1,0 +1,48 @@
+"""The question a sent reminder asks, as the conversation engine's answer router reads it.
+
+A reminder, follow-up or appointment message that offers answers is recorded on its chat
+(``conversation_questions``, written with the send's outcome) with the options it showed and, for
+each, the typed replies the patient saw: its number where the channel appended the options as
+numbered replies, its letter where the text asks for letters (the SMS appointment texts). The bot
+then accepts exactly those, plus the option's words (``bot.routing``).
+"""
+
+from __future__ import annotations
+
+import json
+
+from core.answer_buttons import parse_appointment_data, parse_dose_data
+from platforms.base import Channel, OutboundMessage, Receipt
+
+# Channels that append options to the text as numbered replies ("1 Taken").
+NUMBERED_CHANNELS = frozenset({Channel.SMS, Channel.CONSOLE, Channel.EMAIL})
+
+
+def shows_numbers(channel: Channel, receipt: Receipt) -> bool:
+    """Whether the options went out as numbered replies (WhatsApp: unless sent as buttons)."""
+    if channel == Channel.WHATSAPP:
+        return receipt.response.get("mode") != "quick_reply"
+    return channel in NUMBERED_CHANNELS
+
+
+def asked_question(
+    channel: Channel, address: str, message: OutboundMessage, receipt: Receipt
+) -> str | None:
+    """The recorded question of a sent message as JSON, or None when it asks nothing answerable.
+
+    Only options that answer a dose or an appointment (``d:``/``a:`` data) make a question.
+    """
+    options = message.options
+    if not options or not all(
+        parse_dose_data(o.data) or parse_appointment_data(o.data) for o in options
+    ):
+        return None
+    numbers = not message.reply_keys and shows_numbers(channel, receipt)
+    shown = []
+    for index, option in enumerate(options):
+        # A reply key may name alternatives: "1/C" (the text says "reply 1 or C").
+        keys = message.reply_keys[index].split("/") if message.reply_keys else []
+        if numbers:
+            keys.append(str(index + 1))
+        shown.append({"label": option.label, "data": option.data, "keys": keys})
+    return json.dumps({"channel": str(channel), "address": address, "options": shown})

@@ -1,0 +1,51 @@
+"""A patient's chat over the web process, with the worker's dispatcher sending the reminders.
+
+One injected clock drives the web app (``/telegram/webhook``, signed ``/twilio/inbound``, the API)
+and the dispatcher, which sends through the real adapters to the loopback Telegram and Twilio.
+The fixtures ``chat_clock`` and ``web`` are in ``tests/web/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from core.db import Database
+from core.templating import TemplateRenderer
+from scheduler.dispatcher import Dispatcher, DispatcherConfig
+from tests.fakes.fake_telegram import callback_update, text_update
+from tests.fakes.fake_twilio import inbound_form
+from tests.web.conftest import START, WEBHOOK_SECRET, Clock, twilio_signature
+
+__all__ = ["START", "Clock", "telegram_press", "telegram_text", "twilio_inbound", "worker"]
+TELEGRAM_SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+
+
+def worker(db: Database, senders: dict, clock: Clock) -> Dispatcher:
+    """The worker's dispatcher over the same senders (the real adapters on the fakes)."""
+    assert db.pool is not None
+    config = DispatcherConfig(worker_id="test-worker", platform_rates={}, recipient_rates={})
+    return Dispatcher(db.pool, senders, TemplateRenderer(), clock, config)
+
+
+async def twilio_inbound(web: httpx.AsyncClient, sender: str, body: str, **extra: str) -> None:
+    """An SMS (or, ``whatsapp:``-prefixed, a WhatsApp message) as Twilio posts it, signed."""
+    form = inbound_form(sender, body, **extra)  # type: ignore[arg-type]
+    headers = {"X-Twilio-Signature": twilio_signature("/twilio/inbound", form)}
+    response = await web.post("/twilio/inbound", data=form, headers=headers)
+    assert response.status_code == 200, response.text
+
+
+async def telegram_text(web: httpx.AsyncClient, chat: int, text: str) -> None:
+    """A Telegram text through the webhook, with the secret."""
+    response = await web.post(
+        "/telegram/webhook", json=text_update(chat, text), headers=TELEGRAM_SECRET
+    )
+    assert response.status_code == 200
+
+
+async def telegram_press(web: httpx.AsyncClient, chat: int, data: str) -> None:
+    """A Telegram button press through the webhook, with the secret."""
+    response = await web.post(
+        "/telegram/webhook", json=callback_update(chat, data), headers=TELEGRAM_SECRET
+    )
+    assert response.status_code == 200

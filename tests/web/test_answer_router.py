@@ -1,0 +1,235 @@
+"""Issue 14, item 2: one answer router, over the web process.
+
+Every message that asks something is recorded on its chat with the options it showed, and a typed
+answer goes to the latest open question that accepts it. The worker's dispatcher sends reminders
+and appointment messages to the loopback Telegram and Twilio; the patient answers through the
+signed ``/twilio/inbound`` and ``/telegram/webhook`` with the secret.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import asyncpg
+import httpx
+
+from core.answer_buttons import appointment_answer_options
+from core.db import Database
+from tests import factories
+from tests.fakes.fake_telegram import FakeTelegram
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.web.chat import (
+    START,
+    Clock,
+    telegram_press,
+    telegram_text,
+    twilio_inbound,
+    worker,
+)
+
+NUMBER = "+14155550123"
+
+
+async def _reminder(
+    conn: asyncpg.Connection, patient_id: UUID, schedule: asyncpg.Record, at: Clock
+) -> UUID:
+    """A dose due now and its reminder row, for the worker to send."""
+    dose = await factories.create_dose_event(conn, schedule, at.now)
+    await factories.create_message(
+        conn,
+        patient_id,
+        kind="medication_reminder",
+        message_content=None,
+        dose_event_id=dose["id"],
+        scheduled_time=at.now,
+        priority=1,
+    )
+    return dose["id"]
+
+
+async def _appointment_question(
+    conn: asyncpg.Connection, patient: asyncpg.Record, at: Clock, days: int
+) -> UUID:
+    """An appointment ``days`` ahead and its confirmation message, for the worker to send."""
+    appointment = await conn.fetchval(
+        "insert into appointments (organization_id, patient_id, starts_at) values ($1, $2, $3)"
+        " returning id",
+        patient["organization_id"],
+        patient["id"],
+        at.now + timedelta(days=days),
+    )
+    await factories.create_message(
+        conn,
+        patient["id"],
+        kind="appointment_confirmation",
+        message_content=None,
+        appointment_id=appointment,
+        scheduled_time=at.now,
+    )
+    return appointment
+
+
+def _sms_since(twilio: FakeTwilio, since: int) -> str:
+    return "\n".join(m.body or "" for m in twilio.messages[since:] if m.to == NUMBER)
+
+
+async def test_sms_reminder_during_settings_answered_by_number_and_word(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    org: asyncpg.Record,
+) -> None:
+    patient = await factories.create_patient(admin_conn, org["id"], contacts={"sms": NUMBER})
+    _, schedule = await factories.create_medication(admin_conn, patient["id"])
+    dispatcher = worker(db, senders, chat_clock)
+
+    async def say(text: str) -> str:
+        before = len(fake_twilio.messages)
+        await twilio_inbound(web, NUMBER, text)
+        return _sms_since(fake_twilio, before)
+
+    assert "1 Time zone\n2 Home or follow" in await say("/settings")
+    chat_clock.now = START + timedelta(minutes=10)
+    first = await _reminder(admin_conn, patient["id"], schedule, chat_clock)
+    assert await dispatcher.run_once() == 1
+    assert (fake_twilio.messages[-1].body or "").endswith("1 Taken\n2 Snooze 15 min\n3 Skip")
+
+    # "1" answers the reminder, the newest question; /settings stays open.
+    assert "Taken at" in await say("1")
+    assert await admin_conn.fetchval("select status from dose_events where id = $1", first) == (
+        "taken"
+    )
+    assert await admin_conn.fetchval("select step from conversations") == "settings_menu"
+
+    chat_clock.now = START + timedelta(minutes=20)
+    second = await _reminder(admin_conn, patient["id"], schedule, chat_clock)
+    assert await dispatcher.run_once() == 1
+    assert "Taken at" in await say("Taken")
+    assert await admin_conn.fetchval("select status from dose_events where id = $1", second) == (
+        "taken"
+    )
+    # With the reminders answered, "2" is the settings menu's second option again.
+    assert "When you travel" in await say("2")
+    assert await admin_conn.fetchval("select step from conversations") == "set_tz_mode"
+
+    # A reminder waits while the dialog cannot read the input: the reprompt says what to answer.
+    chat_clock.now = START + timedelta(minutes=30)
+    third = await _reminder(admin_conn, patient["id"], schedule, chat_clock)
+    assert await dispatcher.run_once() == 1
+    reprompt = await say("banana")
+    assert "Please pick one of the options" in reprompt
+    assert "1 Keep home times\n2 Follow me" in reprompt
+    waiting = "Also waiting for your answer: your 12:20 PM dose. Reply Taken, Snooze 15 min or Skip"
+    assert waiting in reprompt.replace("\u202f", " ")  # CLDR's narrow space before PM
+    assert "Skipped" in await say("skip")
+    assert await admin_conn.fetchval("select status from dose_events where id = $1", third) == (
+        "skipped"
+    )
+    # /cancel (in /help) leaves the dialog; then nothing is open.
+    assert "/cancel" in await say("/help")
+    assert "cancelled" in await say("/cancel")
+    assert "Nothing is waiting for an answer" in await say("1")
+
+
+async def test_appointment_confirmation_by_number_word_or_letter_over_sms(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    org: asyncpg.Record,
+) -> None:
+    patient = await factories.create_patient(admin_conn, org["id"], contacts={"sms": NUMBER})
+    _, schedule = await factories.create_medication(admin_conn, patient["id"])
+    dispatcher = worker(db, senders, chat_clock)
+    chat_clock.now = START + timedelta(minutes=10)
+
+    async def status(appointment: UUID) -> str:
+        return await admin_conn.fetchval(
+            "select status from appointments where id = $1", appointment
+        )
+
+    # A dose reminder first, then an appointment question: "1" answers the newer, the visit.
+    dose = await _reminder(admin_conn, patient["id"], schedule, chat_clock)
+    assert await dispatcher.run_once() == 1
+    chat_clock.now += timedelta(minutes=1)
+    visits = [await _appointment_question(admin_conn, patient, chat_clock, d) for d in (2, 3, 4)]
+    assert await dispatcher.run_once() == 3
+    texts_sent = [m.body or "" for m in fake_twilio.messages[-3:]]
+    for text in texts_sent:
+        assert "Reply 1 or C to confirm, 2 or R to reschedule, 3 or X to cancel." in text
+        assert "\n1 " not in text  # the text asks; no numbered list appended
+
+    for answer in ("1", "Confirm", "c"):
+        before = len(fake_twilio.messages)
+        await twilio_inbound(web, NUMBER, answer)
+        assert "Confirmed" in _sms_since(fake_twilio, before), answer
+    assert [await status(v) for v in visits] == ["confirmed"] * 3
+    assert await admin_conn.fetchval("select status from dose_events where id = $1", dose) == "due"
+
+    # Now the dose's reminder is the only open question: "1" is Taken.
+    before = len(fake_twilio.messages)
+    await twilio_inbound(web, NUMBER, "1")
+    assert "Taken at" in _sms_since(fake_twilio, before)
+    assert await admin_conn.fetchval("select status from dose_events where id = $1", dose) == (
+        "taken"
+    )
+
+
+async def test_appointment_confirmation_over_telegram(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_telegram: FakeTelegram,
+    org: asyncpg.Record,
+) -> None:
+    chat = 555_140_101
+    patient = await factories.create_patient(
+        admin_conn, org["id"], contacts={"telegram": str(chat)}
+    )
+    dispatcher = worker(db, senders, chat_clock)
+    chat_clock.now = START + timedelta(minutes=10)
+    visits = []
+    for days in (2, 3, 4):  # sent a minute apart: the newest question is the last visit's
+        visits.append(await _appointment_question(admin_conn, patient, chat_clock, days))
+        assert await dispatcher.run_once() == 1
+        chat_clock.now += timedelta(minutes=1)
+    first = visits[0]
+    sent = [c for c in fake_telegram.sent_messages if str(c.chat_id) == str(chat)]
+    assert [label for row in sent[-1].buttons() for label, _ in row] == [
+        "Confirm",
+        "Reschedule",
+        "Cancel appointment",
+    ]
+
+    async def say(text: str) -> str:
+        before = len(fake_telegram.calls)
+        await telegram_text(web, chat, text)
+        return "\n".join(c.text or "" for c in fake_telegram.calls[before:])
+
+    # Telegram shows buttons, not numbers: "1" is not an answer here, and the reprompt says
+    # what is (with the buttons again); the option's word, in any case, is.
+    reprompt = await say("1")
+    assert "You can answer your appointment on" in reprompt and "Confirm" in reprompt
+    statuses = "select status from appointments order by starts_at"
+    assert {r["status"] for r in await admin_conn.fetch(statuses)} == {"scheduled"}
+    assert "Confirmed" in await say("confirm")
+    assert [r["status"] for r in await admin_conn.fetch(statuses)] == [
+        "scheduled",
+        "scheduled",
+        "confirmed",
+    ]
+    assert "Confirmed" in await say("CONFIRM")
+    # The button of the first message still answers its own appointment.
+    await telegram_press(web, chat, dict(appointment_answer_options(first))["confirm"])
+    assert [r["status"] for r in await admin_conn.fetch(statuses)] == ["confirmed"] * 3
+    assert await say("Confirm") == (
+        "Nothing is waiting for an answer right now. Send /help to see what I can do."
+    )
