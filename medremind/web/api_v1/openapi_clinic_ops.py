@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medremind.web.api_v1.openapi import _ID_PARAM, _body, _errors, _json, _ref
+from medremind.web.api_v1.openapi_parts import _ID_PARAM, _body, _errors, _json, _ref
 from medremind.web.api_v1.statistics import TABLES
 
 _RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}

@@ -22,15 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from core.answer_buttons import parse_appointment_data, parse_dose_data
-from core.settings import Settings
 from core.sql import query
 from medremind.web.api_v1.common import json_body
 from medremind.web.errors import ApiError, ValidationFailed
 from medremind.web.patient_app.sessions import check_origin, current_patient
 from medremind.web.patient_app.today import record_appointment, record_dose
+from medremind.web.patient_app.vapid import vapid_key
 from medremind.web.state import web_state
 from platforms.push_actions import ActionSigner
-from platforms.webpush import VapidKey
 
 _DEVICE_LABEL_MAX = 100
 
@@ -141,21 +140,6 @@ async def push_answer(request: Request) -> Response:
         )
         return JSONResponse({"appointment": str(appointment.appointment_id), "status": status})
     raise ValidationFailed("data", "is not a reminder's button")
-
-
-@functools.lru_cache(maxsize=4)
-def _vapid(secret: str) -> VapidKey | None:
-    try:
-        return VapidKey.parse(secret)
-    except ValueError:
-        return None
-
-
-def vapid_key(settings: Settings) -> VapidKey | None:
-    """The configured VAPID key (parsed once), or None without a usable one."""
-    if settings.vapid_private_key is None or not settings.vapid_subject:
-        return None
-    return _vapid(settings.vapid_private_key.get_secret_value())
 
 
 @functools.lru_cache(maxsize=4)

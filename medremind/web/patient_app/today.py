@@ -21,6 +21,7 @@ from core.sql import query
 from medremind.web.api_v1.common import json_body, path_uuid
 from medremind.web.errors import ApiError, ValidationFailed
 from medremind.web.patient_app.sessions import current_patient
+from medremind.web.patient_app.vapid import vapid_key
 from medremind.web.state import web_state
 from scheduler.appointments import record_appointment_reply
 from scheduler.dose_answers import record_dose_answer
@@ -56,8 +57,6 @@ async def today(request: Request) -> Response:
             now - timedelta(hours=1),
             now + timedelta(days=APPOINTMENT_DAYS),
         )
-    from medremind.web.patient_app.push import vapid_key
-
     push_key = vapid_key(state.settings)
     return JSONResponse(
         {
