@@ -132,12 +132,19 @@ try {
   await page.getByRole("heading", { level: 1, name: patientName }).waitFor();
   log("created a patient");
 
-  // Compose and send now; the worker sends it through the fake Telegram.
-  const sentText = "Hello from the clinic: please bring your medicines list on Monday.";
+  // Compose and send now; the worker sends it through the fake Telegram. The names are filled in
+  // for this patient, in the preview as in what is sent; a placeholder compose does not fill is
+  // flagged before sending.
+  const typedText = "Hello {{ patient_name }}, from {{clinic_name}}: please bring your medicines list on Monday.";
+  const sentText = `Hello ${patientName}, from Clinic A: please bring your medicines list on Monday.`;
   await page.getByRole("link", { name: "Compose message" }).click();
   await page.waitForURL(/\/messages\/new\?patient=/);
   check((await page.getByLabel("Patient", { exact: true }).inputValue()) === result.patient_id, "compose preselects the patient");
-  await page.getByLabel("Message", { exact: true }).fill(sentText);
+  await page.getByLabel("Message", { exact: true }).fill("Hello {{ patient_name }}, your {{ medicine }}");
+  await page.getByTestId("placeholder-warning").filter({ hasText: "{{ medicine }}" }).waitFor();
+  await page.getByLabel("Message", { exact: true }).fill(typedText);
+  await page.getByTestId("compose-preview").filter({ hasText: sentText }).waitFor();
+  check((await page.getByTestId("placeholder-warning").count()) === 0, "no warning once every placeholder is known");
   const segments = await page.getByTestId("sms-segments").textContent();
   check(segments?.trim() === "1 segment", `preview counts one SMS segment (got ${segments})`);
   await shot(page, "desktop", "compose");

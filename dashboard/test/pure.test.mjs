@@ -8,7 +8,7 @@ import { connectionOptions } from "../src/lib/dburl.mjs";
 
 const require = createRequire(import.meta.url);
 const { smsCount } = require("../.unit-build/sms.js");
-const { fillTemplate, templateProblems } = require("../.unit-build/placeholders.js");
+const { fillForPatient, fillTemplate, templateProblems, unknownPlaceholders } = require("../.unit-build/placeholders.js");
 const { localInputValue, isLocalDateTime, formatInZone } = require("../.unit-build/time.js");
 
 describe("smsCount", () => {
@@ -31,6 +31,26 @@ describe("smsCount", () => {
       assert.deepEqual(smsCount(text), { encoding, units, segments });
     });
   }
+});
+
+describe("compose to one patient", () => {
+  test("fills the patient's and the clinic's names, as the group message does", () => {
+    assert.equal(
+      fillForPatient("Hello {{ patient_name }}, {{clinic_name}} here.", "Ana", "North Clinic"),
+      "Hello Ana, North Clinic here.",
+    );
+  });
+  test("names are filled in as written: no $& or backslash patterns, no second pass", () => {
+    assert.equal(fillForPatient("Hi {{ patient_name }}", "Ana $& \\1 Co", "C"), "Hi Ana $& \\1 Co");
+    assert.equal(fillForPatient("Hi {{ patient_name }}", "{{ clinic_name }}", "C"), "Hi {{ clinic_name }}");
+  });
+  test("a patient without a name gets an empty one", () => {
+    assert.equal(fillForPatient("Hi {{ patient_name }}!", null, "C"), "Hi !");
+  });
+  test("other placeholders are reported once each, known ones are not", () => {
+    assert.deepEqual(unknownPlaceholders("{{ medicine }} {{patient_name}} {{ medicine }} {{ dose_text }}"), ["medicine", "dose_text"]);
+    assert.deepEqual(unknownPlaceholders("Hello {{ patient_name }} from {{ clinic_name }} {not one}"), []);
+  });
 });
 
 describe("templates", () => {

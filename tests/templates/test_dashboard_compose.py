@@ -46,15 +46,26 @@ DASHBOARD_GROUP_INSERT = r"""
 insert into scheduled_messages (patient_id, message_content, template, scheduled_time,
                                 platform, kind, urgent, created_by, payload)
 select p.id,
-       regexp_replace($3::text, '\{\{\s*patient_name\s*\}\}', coalesce(p.display_name, ''), 'g'),
+       regexp_replace(
+         regexp_replace($3::text, '\{\{\s*clinic_name\s*\}\}',
+                        replace(o.name, '\', '\\'), 'g'),
+         '\{\{\s*patient_name\s*\}\}',
+         replace(coalesce(p.display_name, ''), '\', '\\'), 'g'),
        $9::text,
        case when $4::text is null then now() else ($4::timestamp at time zone $5::text) end,
        $6, 'free_text', $7, $8::uuid, '{"source": "dashboard", "group": true}'::jsonb
-  from patients p where
+  from patients p join organizations o on o.id = p.organization_id where
   p.status = 'active' and p.consent_at is not null
   and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
        or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2))
 returning id
+"""
+
+# composeNames: the names the server action fills into one patient's free text (fillForPatient).
+DASHBOARD_COMPOSE_NAMES = """
+select p.display_name as patient, o.name as clinic
+  from patients p join organizations o on o.id = p.organization_id
+ where p.id = $1 and p.status <> 'deleted'
 """
 
 # templateVersions: what the server action checks before inserting.
@@ -215,3 +226,40 @@ async def test_another_clinics_template_is_not_found_by_the_dashboards_check(
     )
     versions = await _as_clinician(admin_conn, clinician_a, DASHBOARD_TEMPLATE_VERSIONS, "checkup")
     assert {v["locale"] for v in versions} == {"en", "es"}
+
+
+async def test_free_text_names_are_filled_for_a_group_and_for_one_patient(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    org, clinician_id = await _clinic_with_checkup(admin_conn)
+    await factories.create_patient(admin_conn, org["id"], display_name="Ann \\& $1 Group")
+    text = "Hello {{ patient_name }}, this is {{clinic_name}}."
+    rows = await _as_clinician(
+        admin_conn,
+        clinician_id,
+        DASHBOARD_GROUP_INSERT,
+        "group",
+        "%group%",
+        text,
+        None,
+        TIMEZONE,
+        "auto",
+        False,
+        clinician_id,
+        None,
+    )
+    assert len(rows) == 1
+    assert await admin_conn.fetchval("select message_content from scheduled_messages") == (
+        "Hello Ann \\& $1 Group, this is Riverside Clinic."
+    )
+    # One patient: the server action reads both names (none for another clinic's patient).
+    other = await factories.create_organization(admin_conn)
+    theirs = await factories.create_patient(admin_conn, other["id"])
+    mine = await admin_conn.fetchval(
+        "select id from patients where organization_id = $1", org["id"]
+    )
+    [names] = await _as_clinician(admin_conn, clinician_id, DASHBOARD_COMPOSE_NAMES, mine)
+    assert (names["patient"], names["clinic"]) == ("Ann \\& $1 Group", "Riverside Clinic")
+    assert (
+        await _as_clinician(admin_conn, clinician_id, DASHBOARD_COMPOSE_NAMES, theirs["id"]) == []
+    )

@@ -2,7 +2,7 @@
 
 import { useState, useTransition } from "react";
 import { ANY_CHANNEL, type TemplateVersion, pickVersion, templateChannelProblem, templateChoices } from "@/lib/compose";
-import { fillTemplate } from "@/lib/placeholders";
+import { fillForPatient, fillTemplate, unknownPlaceholders } from "@/lib/placeholders";
 import { CHANNEL_LIMITS, smsCount } from "@/lib/sms";
 
 interface Props {
@@ -63,9 +63,14 @@ export function ComposeForm({
   const previewLocale = audience === "one" && patient ? patient.locale : clinicLocale;
   const version = choice ? (pickVersion(versions, previewLocale, platform === "auto" ? ANY_CHANNEL : platform) ?? choice.preview) : null;
   const channelProblem = choice ? templateChannelProblem(versions, platform) : null;
+  // Free text is shown as the patient receives it: one patient's names filled in (as the server
+  // action fills them); for a group the clinic's, and {{ patient_name }} stays, filled per patient.
+  const unknown = source === "free" ? unknownPlaceholders(text) : [];
   const shown =
     source === "free"
-      ? text
+      ? audience === "one" && patient
+        ? fillForPatient(text, patient.display_name, clinicName)
+        : fillTemplate(text, { clinic_name: clinicName })
       : version
         ? fillTemplate(version.body, {
             ...(audience === "one" && patient?.display_name ? { patient_name: patient.display_name } : {}),
@@ -234,12 +239,21 @@ export function ComposeForm({
                 maxLength={4096}
                 value={text}
                 onChange={(e) => setText(e.target.value)}
-                aria-describedby="message-count"
+                aria-describedby={unknown.length > 0 ? "message-count message-placeholders" : "message-count"}
+                aria-invalid={unknown.length > 0 ? true : undefined}
               />
               <p id="message-count" className="hint" aria-live="polite">
-                {text.length} characters · SMS: {sms.segments} segment{sms.segments === 1 ? "" : "s"} ({sms.encoding})
-                {audience === "group" ? " · {{ patient_name }} is filled in per patient" : ""}
+                {shown.length} characters as sent · SMS: {sms.segments} segment{sms.segments === 1 ? "" : "s"} ({sms.encoding})
+                {audience === "group"
+                  ? " · {{ patient_name }} is filled in per patient, {{ clinic_name }} with your clinic's name"
+                  : " · {{ patient_name }} and {{ clinic_name }} are filled in"}
               </p>
+              {unknown.length > 0 ? (
+                <p id="message-placeholders" className="error" role="alert" data-testid="placeholder-warning">
+                  Not filled in: {unknown.map((n) => `{{ ${n} }}`).join(", ")}. Only {"{{ patient_name }}"} and{" "}
+                  {"{{ clinic_name }}"} are.
+                </p>
+              ) : null}
             </div>
           )}
         </fieldset>

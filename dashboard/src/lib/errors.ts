@@ -6,6 +6,8 @@ const MESSAGES: Record<string, string> = {
   address:
     "That address cannot be used for this channel: give a Telegram chat id (digits), a phone number valid for its country in +E.164 form (for example +447911123456), or an e-mail address.",
   not_found: "That item was not found.",
+  placeholder:
+    "Message: only {{ patient_name }} and {{ clinic_name }} are filled in; remove or correct the other {{ ... }} placeholders.",
   confirm_erasure: "To erase this patient, tick the box that confirms it: erasure cannot be undone.",
   too_long:
     "Message: too long for the chosen channel (WhatsApp takes 1,600 characters, SMS 3 segments). Shorten it, or choose another channel.",

@@ -28,6 +28,24 @@ export function fillTemplate(body: string, values: Partial<Record<(typeof PLACEH
   );
 }
 
+/**
+ * Placeholders in free text that composing does not fill (anything but {{ patient_name }} and
+ * {{ clinic_name }}): they would reach the patient as typed, so compose warns and refuses them.
+ */
+export function unknownPlaceholders(text: string): string[] {
+  const names = [...text.matchAll(PLACEHOLDER)].map((m) => m[1] ?? "");
+  return [...new Set(names.filter((n) => !(PLACEHOLDERS as readonly string[]).includes(n)))];
+}
+
+/**
+ * Free text as one patient receives it: their name and the clinic's filled in (a patient without
+ * a name gets an empty one, as in a group message). Compose's preview and the server action use
+ * this one function, so the preview is what is sent.
+ */
+export function fillForPatient(text: string, patientName: string | null, clinicName: string): string {
+  return fillTemplate(text, { patient_name: patientName ?? "", clinic_name: clinicName });
+}
+
 /** What is wrong with a template for `channel`; empty when it can be saved. */
 export function templateProblems(body: string, channel: string): string[] {
   const problems: string[] = [];

@@ -115,6 +115,18 @@ export async function scheduleMessage(tx: Tx, input: NewMessage): Promise<string
   return row.id;
 }
 
+/**
+ * The names compose fills into free text for one patient: theirs and their clinic's; null when
+ * the patient is not one the clinician may see (another clinic's, or none).
+ */
+export async function composeNames(tx: Tx, patientId: string): Promise<{ patient: string | null; clinic: string } | null> {
+  const [row] = await tx<{ patient: string | null; clinic: string }[]>`
+    select p.display_name as patient, o.name as clinic
+      from patients p join organizations o on o.id = p.organization_id
+     where p.id = ${patientId} and p.status <> 'deleted'`;
+  return row ?? null;
+}
+
 /** Cancel a pending message; false when it is no longer pending (or not visible). */
 export async function cancelMessage(tx: Tx, id: string): Promise<boolean> {
   const rows = await tx`
@@ -152,9 +164,9 @@ export async function countGroup(tx: Tx, search: string): Promise<number> {
 }
 
 /**
- * Insert one pending message per patient of the group; in free text `{{ patient_name }}` is
- * filled in per patient here, a template is rendered per patient by the worker. Returns how many
- * were scheduled.
+ * Insert one pending message per patient of the group; in free text `{{ patient_name }}` and
+ * `{{ clinic_name }}` are filled in per patient here (as `fillForPatient` does for one), a
+ * template is rendered per patient by the worker. Returns how many were scheduled.
  */
 export async function scheduleGroupMessage(
   tx: Tx,
@@ -167,12 +179,17 @@ export async function scheduleGroupMessage(
      select p.id,
             -- In regexp_replace's replacement a backslash is special (\\1, \\&): double each one
             -- in the name, so "Ana \\& Co" is filled in as written.
-            regexp_replace($3::text, '\\{\\{\\s*patient_name\\s*\\}\\}',
-                           replace(coalesce(p.display_name, ''), '\\', '\\\\'), 'g'),
+            -- The clinic's name first, the patient's last: a name the patient typed that looks
+            -- like a placeholder is not filled in again.
+            regexp_replace(
+              regexp_replace($3::text, '\\{\\{\\s*clinic_name\\s*\\}\\}',
+                             replace(o.name, '\\', '\\\\'), 'g'),
+              '\\{\\{\\s*patient_name\\s*\\}\\}',
+              replace(coalesce(p.display_name, ''), '\\', '\\\\'), 'g'),
             $9::text,
             case when $4::text is null then now() else ($4::timestamp at time zone $5::text) end,
             $6, 'free_text', $7, $8::uuid, '{"source": "dashboard", "group": true}'::jsonb
-       from patients p where ${GROUP_WHERE}
+       from patients p join organizations o on o.id = p.organization_id where ${GROUP_WHERE}
      returning id`,
     [
       search,

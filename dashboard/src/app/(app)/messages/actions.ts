@@ -6,6 +6,7 @@ import { asClinician, isUuid } from "@/lib/db";
 import {
   PLATFORMS,
   cancelMessage,
+  composeNames,
   countGroup,
   scheduleGroupMessage,
   scheduleMessage,
@@ -13,7 +14,7 @@ import {
 } from "@/lib/data/messages";
 import { templateVersions } from "@/lib/data/templates";
 import { templateChannelProblem, templateNameFromForm } from "@/lib/compose";
-import { SAMPLE_LONGEST, fillTemplate } from "@/lib/placeholders";
+import { SAMPLE_LONGEST, fillForPatient, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem } from "@/lib/sms";
 import { sqlState } from "@/lib/errors";
 import { isLocalDateTime } from "@/lib/time";
@@ -40,7 +41,9 @@ function composeUrl(form: { group: boolean; patientId: string; template: string 
 /**
  * Insert a pending message for one patient or a group; the Python worker sends them when due.
  *
- * Free text is stored as written (a group's `{{ patient_name }}` filled in per patient). With
+ * Free text is stored with `{{ patient_name }}` and `{{ clinic_name }}` filled in (for one
+ * patient here, as the preview shows it; for a group per patient in SQL); any other placeholder
+ * is refused, since it would reach the patient as typed. With
  * `source=template` the row stores only the template's name (`template`, kind `free_text`, no
  * `message_content`): the worker renders the clinic's template per patient, in their language and
  * for the channel it goes out on. The template must be one of the clinic's free-text templates and
@@ -69,12 +72,15 @@ export async function scheduleMessageAction(formData: FormData): Promise<void> {
   ) {
     redirect(back("invalid"));
   }
+  if (content !== null && unknownPlaceholders(content).length > 0) redirect(back("placeholder"));
   // Free text for a chosen channel must fit it: the worker fails a longer one unsent (WhatsApp
-  // 1,600 characters, SMS 3 segments). A group's {{ patient_name }} is counted at a long name.
-  // With `auto` the channel is each patient's, and the worker falls back past one it does not fit.
-  if (content !== null && platform !== "auto") {
-    const sent = group ? fillTemplate(content, { patient_name: SAMPLE_LONGEST.patient_name }) : content;
-    if (lengthProblem(sent, platform) !== null) redirect(back("too_long"));
+  // 1,600 characters, SMS 3 segments). A group's patient name is counted at its longest, one
+  // patient's as it is filled in (below). With `auto` the channel is each patient's, and the
+  // worker falls back past one it does not fit.
+  const tooLong = (text: string) => platform !== "auto" && lengthProblem(text, platform) !== null;
+  if (content !== null && group) {
+    const longest = fillForPatient(content, SAMPLE_LONGEST.patient_name, clinician.organizationName);
+    if (tooLong(longest)) redirect(back("too_long"));
   }
   const input = { platform, content, template, localTime, timezone: clinician.timezone, urgent, createdBy: clinician.id };
 
@@ -90,7 +96,14 @@ export async function scheduleMessageAction(formData: FormData): Promise<void> {
         if (templateChannelProblem(versions, platform) !== null) return { error: "template_channel" };
       }
       if (group) return { count: await scheduleGroupMessage(tx, search, input) };
-      await scheduleMessage(tx, { ...input, patientId });
+      let filled = content;
+      if (content !== null) {
+        const names = await composeNames(tx, patientId);
+        if (names === null) return { error: "not_found" };
+        filled = fillForPatient(content, names.patient, names.clinic);
+        if (tooLong(filled)) return { error: "too_long" };
+      }
+      await scheduleMessage(tx, { ...input, content: filled, patientId });
       return { count: 1 };
     });
   } catch (error) {
