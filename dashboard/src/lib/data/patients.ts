@@ -80,7 +80,10 @@ export async function listPatients(tx: Tx, search: string): Promise<PatientSumma
     ) la on true
     where p.status <> 'deleted'
       and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
-           or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2))
+           or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2)
+           -- an address entered for this patient that another patient owns is found alike
+           or exists (select 1 from patient_invites i
+                       where i.patient_id = p.id and i.used_at is null and i.claimed_address ilike $2))
     order by p.display_name nulls last, p.created_at
     limit 200`,
     [search, pattern],
