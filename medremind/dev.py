@@ -29,6 +29,7 @@ from core.inbound_window import LastInboundLookup
 from core.migrate import migrate
 from core.settings import Settings
 from core.templating import TemplateRenderer
+from medremind.web.patient_app.live import MAX_FRAME_BYTES as LIVE_MAX_FRAME
 from platforms.base import Channel, ChannelSender, InboundEvent, InboundKind
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,6 @@ async def serve_dev(
     from medremind import worker_process
     from medremind.web import create_app
     from platforms.registry import build_senders
-    from platforms.webpush_store import PostgresSubscriptionStore
     from platforms.whatsapp_content_store import PostgresContentStore
 
     owner = Database(settings)
@@ -81,7 +81,7 @@ async def serve_dev(
                 console_stream=out,
                 last_inbound_lookup=LastInboundLookup(database),
                 content_store=PostgresContentStore(database),
-                push_store=PostgresSubscriptionStore(database),
+                database=database,
             )
             assert database.pool is not None
             ctx = BotContext(
@@ -99,6 +99,7 @@ async def serve_dev(
                     log_config=None,
                     access_log=False,
                     lifespan="on",
+                    ws_max_size=LIVE_MAX_FRAME,
                 )
             )
             tasks = [

@@ -29,6 +29,7 @@ from core.db import Database
 from core.inbound_window import LastInboundLookup
 from core.settings import Settings
 from medremind.web import create_app
+from medremind.web.patient_app.live import MAX_FRAME_BYTES as LIVE_MAX_FRAME
 from platforms.base import Channel
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,8 @@ async def serve(
             access_log=False,  # our middleware logs requests without query strings
             server_header=False,
             lifespan="on",
+            # The patient app's sockets only ever send small acknowledgements.
+            ws_max_size=LIVE_MAX_FRAME,
             # Half the grace for open requests, half for processing after them (see create_app).
             timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds / 2)),
         )

@@ -69,14 +69,13 @@ async def serve(
         own_senders = senders is None
         if senders is None:
             from platforms.registry import build_senders
-            from platforms.webpush_store import PostgresSubscriptionStore
             from platforms.whatsapp_content_store import PostgresContentStore
 
             senders = build_senders(
                 settings,
                 last_inbound_lookup=LastInboundLookup(db),
                 content_store=PostgresContentStore(db),
-                push_store=PostgresSubscriptionStore(db),
+                database=db,
             )
         config = config or DispatcherConfig.from_settings(settings)
         renderer = TemplateRenderer(sms_max_segments=settings.sms_max_segments)

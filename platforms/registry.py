@@ -14,8 +14,9 @@ from platforms.console import ConsoleSender
 from platforms.outbox import OutboxSender
 
 if TYPE_CHECKING:
+    from core.db import Database
     from core.settings import Settings
-    from platforms.webpush import SubscriptionStore
+    from platforms.webpush_store import PostgresSubscriptionStore
     from platforms.whatsapp import LastInboundLookup
     from platforms.whatsapp_content import ContentStore
 
@@ -105,12 +106,13 @@ def build_senders(
     console_stream: TextIO | None = None,
     last_inbound_lookup: LastInboundLookup | None = None,
     content_store: ContentStore | None = None,
-    push_store: SubscriptionStore | None = None,
+    database: Database | None = None,
 ) -> dict[Channel, ChannelSender]:
     """One sender per channel: the real adapter when configured, else the outbox.
 
     ``content_store`` keeps WhatsApp quick-reply Content SIDs across restarts (else in memory).
-    ``push_store`` holds the patients' push subscriptions: Web Push needs it and a VAPID key.
+    ``database``: the service database, which the browser channels need (push subscriptions;
+    live deliveries handed to the web process): ``websocket`` always, ``webpush`` with a VAPID key.
 
     Vendor SDKs are imported only for configured channels. Close every sender with ``aclose()``.
     """
@@ -135,8 +137,13 @@ def build_senders(
         from platforms.email import EmailSender
 
         senders[Channel.EMAIL] = EmailSender.from_settings(settings)
-    if usable[Channel.WEBPUSH] and push_store is not None:
-        senders[Channel.WEBPUSH] = webpush_sender(settings, push_store)
+    if database is not None:
+        from platforms.webpush_store import PostgresSubscriptionStore
+        from platforms.websocket import WebSocketSender
+
+        senders[Channel.WEBSOCKET] = WebSocketSender(database)
+        if usable[Channel.WEBPUSH]:
+            senders[Channel.WEBPUSH] = webpush_sender(settings, PostgresSubscriptionStore(database))
     for channel in (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP, Channel.EMAIL):
         if channel not in senders:
             senders[channel] = OutboxSender(
@@ -146,7 +153,7 @@ def build_senders(
     return senders
 
 
-def webpush_sender(settings: Settings, store: SubscriptionStore) -> ChannelSender:
+def webpush_sender(settings: Settings, store: PostgresSubscriptionStore) -> ChannelSender:
     """The Web Push sender for a configured VAPID key, signing its answer buttons."""
     from platforms.push_actions import ActionSigner
     from platforms.webpush import VapidKey, WebPushSender

@@ -81,3 +81,8 @@ select patient_id from appointments where id = $1
 -- name: lock_patient_sign_in
 -- One sign-in request at a time per patient (held to the end of the transaction).
 select pg_advisory_xact_lock(hashtext('sign-in:' || $1::uuid::text))
+
+-- name: live_sessions
+-- Which of these sessions (token hashes) are still valid: an open socket of any other is closed.
+select token_hash from patient_web_sessions
+ where token_hash = any($1::text[]) and revoked_at is null and expires_at > $2

@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from core.db import Database
@@ -28,6 +28,7 @@ from medremind.web.errors import EXCEPTION_HANDLERS
 from medremind.web.fast_webhook import TelegramWebhookFastPath
 from medremind.web.middleware import RequestContextMiddleware
 from medremind.web.patient_app import ROUTES as PATIENT_APP_ROUTES
+from medremind.web.patient_app.live import LiveHub
 from medremind.web.state import WebState, utc_now
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class _WebApp(Starlette):
         return TelegramWebhookFastPath(super().build_middleware_stack(), self.state.web)
 
 
-def _routes() -> list[Route]:
+def _routes() -> list[Route | WebSocketRoute]:
     return [
         Route("/telegram/webhook", telegram_webhook.telegram_webhook, methods=["POST"]),
         Route("/twilio/inbound", twilio_webhooks.twilio_inbound, methods=["POST"]),
@@ -86,6 +87,7 @@ def create_app(
         detach_processing=detach_processing,
     )
     own_senders = senders is None
+    live = LiveHub(state)  # the patient app's open sockets (live reminders)
     routes = _routes()
     templates: dict[object, str] = {route.endpoint: route.path for route in routes}
 
@@ -96,6 +98,7 @@ def create_app(
             from platforms.registry import build_senders
 
             state.senders = build_senders(settings)
+        await live.start()
         if resume_on_startup:
             task = asyncio.create_task(inbound.resume(state), name="resume-inbound")
             state.tasks.add(task)
@@ -110,6 +113,7 @@ def create_app(
                 logger.warning(
                     "inbound updates left for the next start-up", extra={"count": unfinished}
                 )
+            await live.stop()
             for task in list(state.tasks):
                 task.cancel()
             await asyncio.gather(*state.tasks, return_exceptions=True)
@@ -132,4 +136,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.web = state
+    app.state.patient_live = live
     return app

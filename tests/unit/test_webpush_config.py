@@ -19,7 +19,7 @@ def test_webpush_needs_a_key_and_a_subject(tmp_path: Path) -> None:
     assert not usable
     assert why.startswith("VAPID_PRIVATE_KEY and VAPID_SUBJECT not set")
     # Not configured: no sender (routing skips the channel; nothing goes to an outbox).
-    assert Channel.WEBPUSH not in build_senders(settings, push_store=object())  # type: ignore[arg-type]
+    assert Channel.WEBPUSH not in build_senders(settings, database=object())  # type: ignore[arg-type]
 
 
 def test_a_key_that_does_not_parse_is_named_not_shown(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ async def test_configured_webpush_builds_a_sender(tmp_path: Path) -> None:
     )
     usable, why = channel_status(settings)[Channel.WEBPUSH]
     assert usable and key.application_server_key[:12] in why
-    senders = build_senders(settings, push_store=object())  # type: ignore[arg-type]
+    senders = build_senders(settings, database=object())  # type: ignore[arg-type]
     try:
         assert isinstance(senders[Channel.WEBPUSH], WebPushSender)
     finally:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from medremind.web.errors import ApiError
-from medremind.web.patient_app import push, sign_in, today
+from medremind.web.patient_app import live, push, sign_in, today
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _TYPES = {
@@ -76,7 +76,7 @@ async def static(request: Request) -> Response:
     return _file(name, cache=not name.endswith((".js", ".html")))
 
 
-ROUTES = [
+ROUTES: list[Route | WebSocketRoute] = [
     Route("/app/", index, methods=["GET"]),
     Route("/app/sw.js", service_worker, methods=["GET"]),
     Route("/app/manifest.webmanifest", manifest, methods=["GET"]),
@@ -94,6 +94,7 @@ ROUTES = [
     Route("/app/api/push/subscribe", push.subscribe, methods=["POST"]),
     Route("/app/api/push/unsubscribe", push.unsubscribe, methods=["POST"]),
     Route("/app/api/push/answer", push.push_answer, methods=["POST"]),
+    WebSocketRoute("/app/ws", live.live_socket),
 ]
 
 __all__ = ["ROUTES"]

@@ -179,24 +179,31 @@ function closeSocket() {
   if (socket) { socket.close(1000); socket = null; }
 }
 
+// Button data names the row as 32 hex digits ("d:<hex>:t"); the API takes it as a UUID.
+function uuidOf(hex) {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 function showReminder(message) {
-  $("reminder").hidden = false;
-  $("reminder").dataset.dose = message.dose || "";
+  const panel = $("reminder");
+  panel.hidden = false;
+  panel.dataset.dose = "";
   $("reminder-text").textContent = message.text;
   const actions = $("reminder-actions");
   actions.replaceChildren();
   for (const option of message.options || []) {
-    const parts = option.data.split(":");
-    if (parts[0] === "d") {
-      const id = message.dose;
-      const answer = { t: "taken", k: "skipped" }[parts[2]] || "snoozed";
+    const [kind, hex, code] = option.data.split(":");
+    if (!/^[0-9a-f]{32}$/.test(hex || "")) continue;
+    const id = uuidOf(hex);
+    if (kind === "d") {
+      panel.dataset.dose = id;
+      const answer = { t: "taken", k: "skipped" }[code] || "snoozed";
       actions.append(button(option.label, () => answerDose(id, answer), answer === "taken"));
-    } else if (parts[0] === "a") {
-      const action = { c: "confirm", r: "reschedule", x: "cancel" }[parts[2]];
-      actions.append(button(option.label, () => answerVisit(message.appointment, action)));
+    } else if (kind === "a") {
+      const action = { c: "confirm", r: "reschedule", x: "cancel" }[code];
+      actions.append(button(option.label, async () => { await answerVisit(id, action); panel.hidden = true; }));
     }
   }
-  $("reminder").focus?.();
 }
 
 function hideReminder(doseId) {
