@@ -94,7 +94,9 @@ _TEXT_FILTERS: dict[str, tuple[type, ...]] = {
 }
 FILTERS = frozenset(_TEXT_FILTERS) | frozenset(DATE_FORMATS)
 TESTS = frozenset({"defined", "undefined", "none"})
-_COMPARISONS = frozenset({"eq", "ne", "lt", "gt", "lteq", "gteq", "in", "notin"})
+_COMPARISONS = frozenset({"eq", "ne", "in", "notin"})
+# Expressions whose value is not text: True/False (a filter or ``in`` on them fails at render).
+_NOT_TEXT = (nodes.Compare, nodes.Test, nodes.Not, nodes.And, nodes.Or)
 _ARITHMETIC = {
     nodes.Add: "+",
     nodes.Sub: "-",
@@ -147,11 +149,15 @@ class Bound:
 
     units: int
     septets: int | None
+    # Of ``units``, those from the template's own text: a case filter may triple these (Unicode's
+    # longest case mapping, 'ΐ' -> 'Ϊ́'), while a variable's are counted once (module docstring).
+    fixed: int = 0
 
     @staticmethod
     def of(text: str) -> Bound:
         """The bound of a constant text."""
-        return Bound(utf16_units(text), gsm_septets(text))
+        units = utf16_units(text)
+        return Bound(units, gsm_septets(text), units)
 
     @staticmethod
     def variable(units: int) -> Bound:
@@ -162,18 +168,18 @@ class Bound:
         septets = (
             None if self.septets is None or other.septets is None else self.septets + other.septets
         )
-        return Bound(self.units + other.units, septets)
+        return Bound(self.units + other.units, septets, self.fixed + other.fixed)
 
     def widest(self, other: Bound) -> Bound:
         """Either this or ``other``: the longer of each count."""
         septets = None
         if self.septets is not None and other.septets is not None:
             septets = max(self.septets, other.septets)
-        return Bound(max(self.units, other.units), septets)
+        return Bound(max(self.units, other.units), septets, max(self.fixed, other.fixed))
 
     def scaled(self, factor: float) -> Bound:
         """Text up to ``factor`` times as long, of any characters."""
-        return Bound(math.ceil(self.units * factor), None)
+        return Bound(math.ceil(self.units * factor), None, math.ceil(self.fixed * factor))
 
     def sms_segments(self) -> tuple[str, int]:
         """``(encoding, segments)`` at worst. Conservative per segment (152 septets, 66 units),
@@ -272,11 +278,12 @@ class _Checker:
                 chosen = chosen.widest(self.printed(node.expr2))
             return chosen
         if isinstance(node, nodes.Compare):
-            self.expression(node.expr)
+            for side in (node.expr, *(operand.expr for operand in node.ops)):
+                self.text_operand(side, "compared")
             for operand in node.ops:
                 if operand.op not in _COMPARISONS:
-                    self.refuse(node, f"the comparison '{operand.op}' is not allowed")
-                self.expression(operand.expr)
+                    listing = "==, !=, in, not in"
+                    self.refuse(node, f"the comparison '{operand.op}' is not allowed ({listing})")
             return Bound.of("False")
         if isinstance(node, nodes.And | nodes.Or):
             return self.printed(node.left).widest(self.printed(node.right))
@@ -290,6 +297,19 @@ class _Checker:
                 self.refuse(node, f"the test 'is {node.name}' is not allowed (allowed: {listing})")
             return Bound.of("False")
         return self.refuse(node, _expression_problem(node))
+
+    def text_operand(self, node: nodes.Node, use: str) -> Bound | Variable:
+        """``node`` where only text can be used (compared, filtered): refused otherwise."""
+        value = self.expression(node)
+        literal = isinstance(node, nodes.Const) and not isinstance(node.value, str)
+        dated = isinstance(value, Variable) and value.kind == DATETIME
+        if literal or dated or isinstance(node, _NOT_TEXT):
+            self.refuse(
+                node,
+                f"only text can be {use} (a text variable, a quoted text, or a date formatted "
+                "with |date, |time, |datetime or |weekday)",
+            )
+        return value
 
     def constant(self, node: nodes.Const) -> Bound:
         value = node.value
@@ -338,6 +358,9 @@ class _Checker:
                 f"the '{node.name}' filter needs text; format a date or time first "
                 f"(e.g. {{{{ due_at|time }}}})",
             )
+        literal = isinstance(node.node, nodes.Const) and not isinstance(node.node.value, str)
+        if literal or isinstance(node.node, _NOT_TEXT):
+            return self.refuse(node, f"the '{node.name}' filter needs text")
         text = value if isinstance(value, Bound) else Bound.variable(value.max_units)
         return self.text_filter(node, text, args)
 
@@ -379,7 +402,13 @@ class _Checker:
     def text_filter(self, node: nodes.Filter, value: Bound, args: list[Any]) -> Bound:
         name = node.name
         if name in ("upper", "lower", "capitalize", "title"):
-            return Bound(value.units, None)  # see the module docstring on longer capitals
+            constant = node.node.value if isinstance(node.node, nodes.Const) else None
+            if isinstance(constant, str):  # the template's own text: its exact longest case
+                cased = (constant.upper(), constant.lower(), constant.title())
+                longest = max(utf16_units(c) for c in cased)
+                return Bound(longest, None, longest)
+            # The template's own letters may grow threefold; a variable's count once.
+            return Bound(value.units + 2 * value.fixed, None, 3 * value.fixed)
         if name == "trim":
             return value
         if name in ("default", "d"):
@@ -390,7 +419,9 @@ class _Checker:
             leeway = args[3] if len(args) > 3 else _TRUNCATE_LEEWAY
             if length < len(end):
                 return self.refuse(node, f"the 'truncate' length must be at least {len(end)}")
-            return Bound(min(value.units, length + leeway), value.septets) + Bound.of(end)
+            # Jinja counts characters; a character is up to two UTF-16 units (emoji).
+            units = min(value.units, (1 if value.septets is not None else 2) * (length + leeway))
+            return Bound(units, value.septets, min(value.fixed, units)) + Bound.of(end)
         # replace(old, new[, count]): a non-empty ``old`` replaced at most len/len(old) times.
         old, new = [*args, "", ""][:2]
         if len(args) < 2 or not old:
@@ -402,9 +433,10 @@ class _Checker:
         units = math.ceil(value.units * max(1.0, utf16_units(new) / utf16_units(old)))
         new_septets = gsm_septets(new)
         if value.septets is None or new_septets is None:
-            return Bound(units, None)
+            return Bound(units, None, min(units, value.fixed + units - value.units))
         # Each character found costs at least one septet.
-        return Bound(units, math.ceil(value.septets * max(1.0, new_septets / len(old))))
+        septets = math.ceil(value.septets * max(1.0, new_septets / len(old)))
+        return Bound(units, septets, min(units, value.fixed + units - value.units))
 
 
 def _statement_problem(node: nodes.Node) -> str:

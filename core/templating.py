@@ -33,7 +33,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -464,12 +464,8 @@ class TemplateRenderer:
         checked = lang.check(source, names)
         if not checked.ok or checked.bound is None:
             return list(checked.problems)
-        samples = {name: _sample_value(name) for name in names}
-        try:
-            text = _tidy(self.render_custom(source, samples, Channel.CONSOLE, allowed=names).text)
-        except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
-            return [f"rendering with sample values failed: {exc}"]
-        if not text:
+        # Nothing is run: what the language accepts renders (tests/unit/test_template_fuzz.py).
+        if checked.bound.units == 0:
             return ["the template renders an empty message"]
         problem = self.worst_case_problem(channel, checked.bound, kind)
         return [problem] if problem else []
@@ -628,13 +624,6 @@ def _template_variables(values: Mapping[str, Any]) -> dict[str, str]:
 
 _NOT_TEMPLATE_VARIABLES = frozenset({"locale", "timezone", "section"})
 _PRIVATE_VARIABLES = frozenset({"medicine_name", "dose_text"})
-
-
-def _sample_value(name: str) -> Any:
-    """A value to try a template with: a datetime for date variables, else a short text."""
-    if lang.VARIABLES.get(name, lang.DEFAULT_VARIABLE).kind == lang.DATETIME:
-        return datetime(2025, 1, 15, 20, 0, tzinfo=UTC)
-    return "Sample " + name.replace("_", " ")
 
 
 __all__ = [
