@@ -10,8 +10,9 @@ answerCallbackQuery) build their body here and read only what they need from ``r
 other call (uploads, webhook set-up) goes through PTB's ``Bot``. Either way a non-2xx answer
 becomes the same PTB ``TelegramError``, so the table below is the only classification.
 
-Messages are sent in HTML parse mode. Templates render ``html`` with every variable escaped; a
-message without ``html`` has its whole text escaped here. Options become an inline keyboard whose
+Rendering (:mod:`platforms.telegram_text`): messages are sent in HTML parse mode. Templates
+render ``html`` with every variable escaped; a message without ``html`` has its whole text
+escaped. Options become an inline keyboard whose
 ``callback_data`` must fit Telegram's 64 bytes (checked before any request). Texts over 4,096
 characters are split on paragraph, then line, then word boundaries; the keyboard rides on the last
 part, whose id is the receipt's (so it can be edited after the patient answers).
@@ -31,12 +32,10 @@ Errors are classified in one table, :func:`classify_telegram_error`::
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import re
 import warnings
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -45,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 # RetryAfter warns PTBDeprecationWarning on construction, and tests run with warnings as errors.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, Update
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -64,7 +63,6 @@ from platforms.base import (
     DeliveryError,
     InboundEvent,
     InboundKind,
-    Option,
     OutboundMessage,
     PermanentError,
     RateLimitedError,
@@ -72,6 +70,15 @@ from platforms.base import (
     TransientError,
 )
 from platforms.telegram_request import AiohttpRequest
+from platforms.telegram_text import (
+    MAX_CALLBACK_DATA_BYTES,
+    MAX_TEXT_UNITS,
+    build_keyboard,
+    keyboard_json,
+    message_html,
+    split_text,
+    utf16_units,
+)
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -79,8 +86,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.telegram.org"
-MAX_TEXT_UNITS = 4096  # sendMessage text limit (UTF-16 code units)
-MAX_CALLBACK_DATA_BYTES = 64
 PHOTO_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 
 # Descriptions that say the chat can never receive from us again, lower case, matched as substrings.
@@ -223,7 +228,7 @@ class TelegramSender:
         as success, so a repeated edit after a retry is harmless.
         """
         body = message_html(message)
-        if _utf16_units(body) > MAX_TEXT_UNITS:
+        if utf16_units(body) > MAX_TEXT_UNITS:
             raise PermanentError("edited text longer than 4096 characters", code="too_long")
         keyboard = keyboard_json(message.options, message.columns)
         payload: dict[str, Any] = {
@@ -269,92 +274,6 @@ class TelegramSender:
         self._closed = True
         await self._request.shutdown()
         await self._updates_request.shutdown()
-
-
-# ------------------------------------------------------------------------------------------
-# rendering helpers
-
-
-def message_html(message: OutboundMessage) -> str:
-    """The HTML body: the template's (variables already escaped) or the escaped plain text."""
-    if message.html is not None:
-        return message.html
-    return html.escape(message.text, quote=False)
-
-
-def build_keyboard(options: Sequence[Option], columns: int = 1) -> InlineKeyboardMarkup | None:
-    """An inline keyboard, ``columns`` buttons per row; refuses ``callback_data`` over 64 bytes."""
-    if not options:
-        return None
-    _check_callback_data(options)
-    width = max(1, columns)
-    buttons = [InlineKeyboardButton(text=o.label, callback_data=o.data) for o in options]
-    return InlineKeyboardMarkup([buttons[i : i + width] for i in range(0, len(buttons), width)])
-
-
-def keyboard_json(options: Sequence[Option], columns: int = 1) -> dict[str, Any] | None:
-    """:func:`build_keyboard` as the Bot API's ``reply_markup`` JSON object (same checks)."""
-    if not options:
-        return None
-    _check_callback_data(options)
-    width = max(1, columns)
-    buttons = [{"text": o.label, "callback_data": o.data} for o in options]
-    return {"inline_keyboard": [buttons[i : i + width] for i in range(0, len(buttons), width)]}
-
-
-def _check_callback_data(options: Sequence[Option]) -> None:
-    for option in options:
-        size = len(option.data.encode("utf-8"))
-        if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
-            raise PermanentError(
-                f"callback_data is {size} bytes; Telegram allows 1 to {MAX_CALLBACK_DATA_BYTES}",
-                code="callback_data_too_long",
-            )
-
-
-def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
-    """Split ``text`` into parts of at most ``limit`` UTF-16 units, at the best boundary.
-
-    Paragraphs first, then lines, then words; a hard cut never lands inside an HTML tag or entity.
-    (An element spanning a paragraph break would be cut open; templates keep markup inline.)
-    """
-    parts: list[str] = []
-    rest = text
-    while _utf16_units(rest) > limit:
-        window = _prefix_within(rest, limit)
-        cut, skip = -1, 0
-        for separator in ("\n\n", "\n", " "):
-            cut = rest.rfind(separator, 0, window + 1)
-            if cut > 0:
-                skip = len(separator)
-                break
-        if cut <= 0:
-            cut, skip = _safe_hard_cut(rest, window), 0
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut + skip :].lstrip("\n")
-    if rest.strip():
-        parts.append(rest)
-    return parts
-
-
-def _utf16_units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _prefix_within(text: str, limit: int) -> int:
-    """The largest index ``i`` such that ``text[:i]`` fits in ``limit`` UTF-16 units."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
-
-
-def _safe_hard_cut(text: str, cut: int) -> int:
-    opening = max(text.rfind("<", 0, cut), text.rfind("&", 0, cut))
-    closing = max(text.rfind(">", 0, cut), text.rfind(";", 0, cut))
-    return opening if opening > closing and opening > 0 else cut
 
 
 def _chat_id(address: str) -> int | str:
