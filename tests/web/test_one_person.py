@@ -82,6 +82,18 @@ async def _self_registered(conn: asyncpg.Connection, contacts: dict[str, str]) -
         " '+14155550999')",
         patient["id"],
     )
+    # An open question on the chat (a reminder it was sent), which "1" would answer.
+    await conn.execute(
+        "insert into conversation_questions"
+        " (patient_id, channel, chat_address, dose_event_id, options, asked_at)"
+        " values ($1, $2, $3, $4, $5, $6)",
+        patient["id"],
+        channel,
+        address,
+        taken["id"],
+        [{"label": "Taken", "data": f"d:{taken['id'].hex}:t", "keys": ["1"]}],
+        now - timedelta(days=1),
+    )
     return patient
 
 
@@ -95,6 +107,7 @@ async def _rows_of(conn: asyncpg.Connection, patient_id: object) -> dict[str, in
         "caregivers",
         "scheduled_messages",
         "conversations",
+        "conversation_questions",
     ):
         counts[table] = await conn.fetchval(
             f"select count(*) from {table} where patient_id = $1",
