@@ -7,7 +7,8 @@
 Scenarios (issue 3): 1 core throughput with a recording adapter; 2 the same job on procrastinate;
 3 end to end over loopback HTTP to the fake Telegram (5 ms latency); 4 insert-to-send latency at
 200 msg/s with LISTEN/NOTIFY; 5 draining a backlog against a fake Telegram that answers 429 above
-30 msg/s; 6 claim time for 500 rows with 10k..10M rows in the table; 7 worker RSS while draining.
+30 msg/s; 6 claim time for 500 rows with 10k..10M rows in the table; 7 worker RSS while draining;
+8 the fleet rate limiter's worker and Postgres CPU per message (issue 16).
 
 Each scenario runs in its own subprocess (clean memory for 7) against a fresh database on the
 embedded PostgreSQL (or on ``BENCH_DATABASE_URL``, a superuser URL, when set).
@@ -603,8 +604,63 @@ async def scenario_7(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
     )
 
 
+async def scenario_8(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    """The fleet limiter's cost per message: the same drain without it, with the bot's key, and
+    with the bot's key and each chat's (serial: one report per send). Rates far above what the
+    drain reaches, so the ledger's statements are measured, not its waits."""
+    n = args.messages or 5_000
+    variants: dict[str, dict[str, Any]] = {
+        "none": {"fleet_limits": False, "platform_rates": {}, "recipient_rates": {}},
+        "bot": {"fleet_limits": True, "platform_rates": {Channel.TELEGRAM: 100_000.0}},
+        "bot_and_chat": {
+            "fleet_limits": True,
+            "platform_rates": {Channel.TELEGRAM: 100_000.0},
+            "recipient_rates": {Channel.TELEGRAM: 1.0},
+        },
+    }
+    results: dict[str, dict[str, float]] = {}
+    for name, overrides in variants.items():
+        async with fresh_database(admin_url) as url:
+            conn = await superuser(url)
+            # One message per chat: each chat's 1/s never makes a send wait.
+            await insert_due(conn, await make_patients(conn, n), n)
+            async with Database(bench_settings(url, tmp), server_settings=CUSTOM_PLANS) as db:
+                sender = CountingSender()
+                config = unlimited(batch_size=100, concurrency=64, **overrides)
+                dispatcher = Dispatcher(db.pool, {Channel.TELEGRAM: sender}, None, config=config)
+                pg_before, py_before = await backend_cpu(conn), time.process_time()
+                elapsed = await drain(dispatcher, lambda s=sender: s.count >= n)  # type: ignore[misc]
+                py_cpu = time.process_time() - py_before
+                pg_cpu = cpu_used(pg_before, await backend_cpu(conn))
+                statements = getattr(dispatcher.buckets, "statements", 0)
+            await conn.close()
+        results[name] = {
+            "per_second": round(n / elapsed),
+            "worker_cpu_us_per_message": round(py_cpu / n * 1e6, 1),
+            "postgres_cpu_us_per_message": round(pg_cpu / n * 1e6, 1),
+            "ledger_statements_per_message": round(statements / n, 3),
+        }
+    base = results["none"]
+    emit(
+        scenario=8,
+        name="fleet rate limiter cost per message (in-process recording adapter)",
+        messages=n,
+        variants=results,
+        limiter_worker_cpu_us={
+            k: round(v["worker_cpu_us_per_message"] - base["worker_cpu_us_per_message"], 1)
+            for k, v in results.items()
+            if k != "none"
+        },
+        limiter_postgres_cpu_us={
+            k: round(v["postgres_cpu_us_per_message"] - base["postgres_cpu_us_per_message"], 1)
+            for k, v in results.items()
+            if k != "none"
+        },
+    )
+
+
 SCENARIOS = {1: scenario_1, 2: scenario_2, 3: scenario_3, 4: scenario_4, 5: scenario_5}
-SCENARIOS |= {6: scenario_6, 7: scenario_7}
+SCENARIOS |= {6: scenario_6, 7: scenario_7, 8: scenario_8}
 
 
 # -- driver -----------------------------------------------------------------------------------

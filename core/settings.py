@@ -107,6 +107,15 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=True, alias="SMTP_STARTTLS")
     smtp_use_tls: bool = Field(default=False, alias="SMTP_USE_TLS")
     email_rate_per_second: float = Field(default=5.0, alias="MEDREMIND_EMAIL_RATE", gt=0)
+    # Provider caps for the whole fleet of workers (sends a second; see scheduler/fleet_limits,
+    # which also keeps any second of the provider's to ceil(rate) requests whatever the jitter).
+    telegram_rate_per_second: float = Field(default=30.0, alias="MEDREMIND_TELEGRAM_RATE", gt=0)
+    telegram_chat_rate_per_second: float = Field(
+        default=1.0, alias="MEDREMIND_TELEGRAM_CHAT_RATE", gt=0
+    )
+    sms_rate_per_second: float = Field(default=1.0, alias="MEDREMIND_SMS_RATE", gt=0)
+    whatsapp_rate_per_second: float = Field(default=10.0, alias="MEDREMIND_WHATSAPP_RATE", gt=0)
+    fleet_limits: bool = Field(default=True, alias="MEDREMIND_FLEET_LIMITS")
 
     # Web Push (the patient app's notifications): the VAPID key pair's private half (PEM, or
     # base64url of the raw key) and the contact push services may reach us at. `medremind dev`

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.db import CUSTOM_PLANS, Database
@@ -24,6 +24,7 @@ from core.templating import TemplateRenderer
 from medremind.runtime import run_async
 from platforms.base import Channel, ChannelSender
 from scheduler.dispatcher import DB_ERRORS, Dispatcher, DispatcherConfig, utc_now
+from scheduler.fleet_limits import prune_ledger
 from scheduler.listener import DueListener
 from scheduler.reaper import reap_expired_leases
 
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 _REAPER_MIN_SECONDS = 0.5  # tests run with leases of a second or two
 _REAPER_MAX_SECONDS = 30.0
+_LEDGER_IDLE = timedelta(minutes=10)
 
 
 def reaper_interval(lease_seconds: float) -> float:
@@ -87,6 +89,8 @@ async def serve(
         async def reap() -> None:
             try:
                 await reap_expired_leases(pool, utc_now())
+                # Recipients' rate keys idle for a while: their next slot is long past.
+                await prune_ledger(pool, utc_now() - _LEDGER_IDLE)
             except DB_ERRORS as exc:
                 logger.warning("reaper failed", extra={"error": type(exc).__name__})
 

@@ -58,6 +58,14 @@ class TransientError(DeliveryError):
     error_class = ErrorClass.TRANSIENT
 
 
+class OutcomeUnknownError(TransientError):
+    """Timed out after the request may have reached the provider: it may have been delivered.
+
+    Retried like any transient error, but the attempt is recorded as ``unknown`` and counted, so
+    the duplicates a retry may cause are visible.
+    """
+
+
 class RateLimitedError(DeliveryError):
     """The provider asked us to slow down for ``retry_after`` seconds."""
 

@@ -66,6 +66,7 @@ class EmailSender:
             raise ConfigurationError("e-mail needs SMTP_HOST and SMTP_FROM to be set")
         self.host = host
         self.port = port
+        self.rate_key = f"smtp:{host}:{port}"  # the server's sending limit, fleet-wide
         self.from_address = from_address
         self.username = username
         self.password = password

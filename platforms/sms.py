@@ -71,6 +71,8 @@ class SmsSender:
             )
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
+        # Twilio's throughput is per sender (a number, or a messaging service's pool).
+        self.rate_key = f"sms:{messaging_service_sid or from_number}"
         self.status_callback = status_callback
         self.max_segments = max_segments
         self.default_region = default_region

@@ -64,6 +64,7 @@ from platforms.base import (
     InboundEvent,
     InboundKind,
     OutboundMessage,
+    OutcomeUnknownError,
     PermanentError,
     RateLimitedError,
     Receipt,
@@ -131,6 +132,8 @@ class TelegramSender:
             pool_timeout=timeout,
         )
         self._updates_request = AiohttpRequest(connection_pool_size=1)
+        # The fleet's rate limits are per bot; the bot's id (before the colon) is not secret.
+        self.rate_key = f"telegram:{token.split(':', 1)[0]}"
         self._api_url = f"{base}/bot{token}{suffix}"
         self._bot = Bot(
             token,
@@ -306,7 +309,9 @@ def classify_telegram_error(exc: TelegramError) -> DeliveryError:
     if isinstance(exc, ChatMigrated):
         return PermanentError("Telegram chat migrated again", code="400")
     if isinstance(exc, TimedOut):
-        return TransientError("Telegram request timed out")
+        if "was *not* sent" in str(exc):  # PTB's pool timeout: waited for a connection only
+            return TransientError("Telegram request timed out")
+        return OutcomeUnknownError("Telegram request timed out")
     if isinstance(exc, NetworkError):
         return TransientError(f"Telegram network or server error: {description}")
     return TransientError(f"Telegram error: {description}")

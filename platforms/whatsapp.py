@@ -114,6 +114,7 @@ class WhatsAppSender:
         if not from_number:
             raise ConfigurationError("WhatsApp needs TWILIO_WHATSAPP_FROM to be set")
         self.from_address = from_number if from_number.startswith(PREFIX) else PREFIX + from_number
+        self.rate_key = self.from_address  # WhatsApp's caps are per sender ("whatsapp:+1...")
         self.content_sids = dict(content_sids or {})
         self.last_inbound_at = last_inbound_at
         self.clock = clock

@@ -26,7 +26,9 @@ import contextlib
 import math
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from platforms.base import Channel
 
@@ -172,9 +174,13 @@ class Pass:
 
     waited: float
     slots: tuple[Slot, ...] = ()
+    on_release: Callable[[], None] | None = None  # the fleet's ledger: report a serial send done
 
     def release(self, now: float | None = None) -> None:
         """The send finished (whatever its outcome): guarded windows count from here."""
+        if self.on_release is not None:
+            self.on_release()
+            self.on_release = None
         if self.slots:
             finished = time.monotonic() if now is None else now
             for slot in self.slots:
@@ -205,6 +211,22 @@ async def _sleep_until_ready(buckets: list[Bucket], give_up_at: float) -> bool:
             return False
         else:
             await asyncio.sleep(wait)
+
+
+class Limiter(Protocol):
+    """What the dispatcher asks of a rate limiter: this process's buckets or the fleet's ledger."""
+
+    async def acquire(self, channel: Channel, address: str, max_wait: float) -> Pass | None:
+        """Wait for a slot starting within ``max_wait`` seconds; None (taking nothing) if none."""
+        ...
+
+    def wait_hint(self, channel: Channel, address: str, now: float) -> float:
+        """Seconds until a send refused now should come back."""
+        ...
+
+    def pause(self, channel: Channel, now: float, seconds: float) -> None:
+        """Hold the channel's account for ``seconds`` (a 429 with retry_after)."""
+        ...
 
 
 class BucketSet:

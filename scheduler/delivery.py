@@ -32,13 +32,14 @@ from platforms.base import (
     ContactEffect,
     DeliveryError,
     OutboundMessage,
+    OutcomeUnknownError,
     PermanentError,
     RateLimitedError,
     Receipt,
 )
 from scheduler import metrics
 from scheduler.backoff import backoff_delay
-from scheduler.buckets import BucketSet
+from scheduler.buckets import Limiter
 from scheduler.claims import AttemptRow, Claim, Outcome
 from scheduler.dispatch_config import DispatcherConfig
 from scheduler.expiry import expiry_time
@@ -50,10 +51,8 @@ from scheduler.routing import Route, plan_routes
 
 _ERROR_TEXT_MAX = 500  # last_error / error_message length cap
 # A send must end this long before the lease does (clock drift between us and the database, the
-# flush that records it), and is not started with less than the minimum to go; both shrink with
-# short leases (tests), to a tenth and a fifth of the lease.
+# flush that records it); a tenth of the lease when that is shorter (tests).
 _LEASE_MARGIN_SECONDS = 5.0
-_MIN_SEND_SECONDS = 3.0
 # A reminder or follow-up is only worth sending while its dose awaits an answer (a caregiver
 # alert, by contrast, is about a dose that was missed).
 DOSE_PROMPT_KINDS = frozenset({"medication_reminder", "dose_followup"})
@@ -105,7 +104,7 @@ class Deliverer:
         renderer: TemplateRenderer | None,
         clock: Callable[[], datetime],
         config: DispatcherConfig,
-        buckets: BucketSet,
+        buckets: Limiter,
         rng: random.Random,
     ) -> None:
         self.senders = senders
@@ -115,7 +114,7 @@ class Deliverer:
         self.buckets = buckets
         self.rng = rng
         self._lease_margin = min(_LEASE_MARGIN_SECONDS, config.lease_seconds / 10)
-        self._min_send = min(_MIN_SEND_SECONDS, config.lease_seconds / 5)
+        self.send_timeout = config.send_timeout  # whole inside the lease (see there)
 
     async def deliver(self, c: Claim, lease_ends: float = math.inf) -> DeliveryResult:
         """Deliver ``c`` (or decide not to); classified delivery errors become the result.
@@ -179,13 +178,14 @@ class Deliverer:
         plan = plan_routes(c, tried, self.senders.keys())
         while plan.routes:
             route = plan.routes[0]
-            lease_left = lease_ends - self._lease_margin - time.monotonic()
-            if lease_left < self._min_send:
+            # The last moment a send may start with its whole timeout inside the lease.
+            start_by = lease_ends - self._lease_margin - self.send_timeout
+            if start_by - time.monotonic() < 0.0:
                 return self._lease_ran_short(c, tried, attempts, effects)
             ticket = await self.buckets.acquire(
                 route.channel,
                 route.address,
-                min(self.config.max_bucket_wait_seconds, lease_left - self._min_send),
+                min(self.config.max_bucket_wait_seconds, start_by - time.monotonic()),
             )
             if ticket is None:
                 # The queue (or a pause) is longer than we hold a lease: come back later.
@@ -233,17 +233,15 @@ class Deliverer:
             if note is not None:
                 notes.append(f"{route.channel}: {error_text(ValueError(note))}")
 
-            budget = lease_ends - self._lease_margin - time.monotonic()
-            if budget <= 0.0:
-                # The bucket wait ate the rest of the lease: a send now could outlive it, and a
-                # timeout of zero would still put the request on the wire before firing.
+            if time.monotonic() > start_by:
+                # Checked after the wait, which may overrun: a send now could outlive the lease.
                 ticket.release()
                 return self._lease_ran_short(c, tried, attempts, effects)
             started = time.perf_counter()
             sent_at = self.clock()
             try:
                 # asyncio.timeout, not wait_for: no extra task per send.
-                async with asyncio.timeout(min(self.config.send_timeout_seconds, budget)):
+                async with asyncio.timeout(self.send_timeout):
                     try:
                         receipt = await self.senders[route.channel].send(route.address, message)
                     finally:
@@ -422,11 +420,17 @@ class Deliverer:
         error = f"{route.channel if route else 'dispatch'}: {error_text(exc)}"
         if isinstance(exc, TimeoutError):
             error = f"{route.channel if route else 'dispatch'}: timed out"
+        # Timed out with the request possibly at the provider: retried (a reminder that may be
+        # lost is worse than one that may come twice), but recorded and counted as unknown.
+        unknown = route is not None and isinstance(exc, (TimeoutError, OutcomeUnknownError))
+        if unknown:
+            assert route is not None
+            metrics.UNKNOWN_OUTCOMES.labels(str(route.channel)).inc()
         attempts.append(
             AttemptRow(
                 c.id,
                 self.clock(),
-                "failed",
+                "unknown" if unknown else "failed",
                 str(route.channel) if route else None,
                 "transient",
                 error,

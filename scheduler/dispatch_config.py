@@ -49,12 +49,29 @@ class DispatcherConfig:
     )
     quiet_start: dtime = dtime(21, 0)
     quiet_end: dtime = dtime(8, 0)
+    # True: the rates hold for the whole fleet through PostgreSQL (scheduler.fleet_limits), as
+    # ``medremind worker`` runs; False: per process (scheduler.buckets), for tests of one worker.
+    fleet_limits: bool = False
+
+    @property
+    def send_timeout(self) -> float:
+        """A send's timeout: a third of the lease at most, the rest for the rate limit's wait.
+
+        A send starts only with its whole timeout inside its lease: one cut short by the lease
+        fires after the provider may have accepted the message, and the retry sends it twice.
+        """
+        return min(self.send_timeout_seconds, self.lease_seconds / 3)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: object) -> DispatcherConfig:
         """The configuration of ``medremind worker`` from the environment."""
-        rates = dict(DEFAULT_PLATFORM_RATES)
-        rates[Channel.EMAIL] = settings.email_rate_per_second
+        rates = {
+            Channel.TELEGRAM: settings.telegram_rate_per_second,
+            Channel.SMS: settings.sms_rate_per_second,
+            Channel.WHATSAPP: settings.whatsapp_rate_per_second,
+            Channel.EMAIL: settings.email_rate_per_second,
+        }
+        recipient_rates = {Channel.TELEGRAM: settings.telegram_chat_rate_per_second}
         values: dict[str, object] = {
             "batch_size": settings.worker_batch_size,
             "concurrency": settings.worker_concurrency,
@@ -62,6 +79,8 @@ class DispatcherConfig:
             "poll_seconds": settings.worker_poll_seconds,
             "shutdown_grace_seconds": settings.shutdown_grace_seconds,
             "platform_rates": rates,
+            "recipient_rates": recipient_rates,
+            "fleet_limits": settings.fleet_limits,
             "quiet_start": settings.quiet_hours_start,
             "quiet_end": settings.quiet_hours_end,
         }

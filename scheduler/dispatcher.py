@@ -30,11 +30,12 @@ import asyncpg
 from core.templating import TemplateRenderer
 from platforms.base import Channel, ChannelSender
 from scheduler import metrics
-from scheduler.buckets import BucketSet
+from scheduler.buckets import BucketSet, Limiter
 from scheduler.claims import Claim, Outcome, claim, mark_contacts, move_addresses, next_due, record
 from scheduler.custom_templates import prefetch_templates
 from scheduler.delivery import Deliverer, DeliveryResult
 from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
+from scheduler.fleet_limits import FleetLimiter
 
 __all__ = ["DB_ERRORS", "Dispatcher", "DispatcherConfig", "default_worker_id", "utc_now"]
 
@@ -51,6 +52,19 @@ DB_ERRORS: tuple[type[BaseException], ...] = (
 _DB_RETRY_MAX_SECONDS = 5.0  # reconnect attempts back off up to this
 _MIN_IDLE_SECONDS = 0.02  # due rows exist but were locked by others: do not spin
 _SENDS_BETWEEN_YIELDS = 32
+# A final flush's statement may run this long past the shutdown deadline (its statement timeout).
+_FINAL_WRITE_SECONDS = 35.0
+# The send rate that sizes claims: the last this-many completions, if the newest is recent.
+_RATE_SAMPLE = 2000
+_RATE_STALE_SECONDS = 10.0
+_RATE_MIN_SPAN_SECONDS = 1.0
+
+
+async def aclose_limiter(limiter: Limiter) -> None:
+    """Close a limiter that has something to close (the fleet's writes its pending pauses)."""
+    close = getattr(limiter, "aclose", None)
+    if close is not None:
+        await close()
 
 
 class Dispatcher:
@@ -76,14 +90,33 @@ class Dispatcher:
         self.renderer = renderer
         self.clock = clock
         self.config = config or DispatcherConfig()
+        limiter: Limiter
+        if self.config.fleet_limits:
+            accounts = {
+                ch: getattr(sender, "rate_key", None) or str(ch)
+                for ch, sender in self.senders.items()
+            }
+            limiter = FleetLimiter(
+                pool,
+                accounts,
+                self.config.platform_rates,
+                self.config.recipient_rates,
+                hold_seconds=self.config.send_timeout + 1.0,
+            )
+        else:
+            limiter = BucketSet(dict(self.config.platform_rates), dict(self.config.recipient_rates))
         self._deliverer = Deliverer(
-            self.senders,
-            renderer,
-            clock,
-            self.config,
-            BucketSet(dict(self.config.platform_rates), dict(self.config.recipient_rates)),
-            rng or random.Random(),
+            self.senders, renderer, clock, self.config, limiter, rng or random.Random()
         )
+        # Claims should be sent within this long of the claim (the lease, less the send timeout
+        # and the margin): a worker claims what it can send in it at its recent rate.
+        self._claim_window = max(
+            1.0,
+            self.config.lease_seconds
+            - self.config.send_timeout
+            - min(5.0, self.config.lease_seconds / 10),
+        )
+        self._completions: deque[float] = deque(maxlen=_RATE_SAMPLE)
         self._capacity = self.config.concurrency + self.config.batch_size
         self._unfinished = 0  # claimed rows whose outcome is not yet written
         # Claimed, not yet taken by a sender; with the monotonic time its batch's lease ends.
@@ -97,6 +130,7 @@ class Dispatcher:
         self._flush_wanted = asyncio.Event()
         self._room = asyncio.Event()
         self._stopping = False
+        self._closing_deadline: float | None = None  # set at shutdown: the flusher's last call
         self._running = False
         self.lease_lost = 0  # outcomes refused because the lease had moved on (for tests/logs)
         self._sending = 0
@@ -116,13 +150,32 @@ class Dispatcher:
         self._room.set()
 
     @property
-    def buckets(self) -> BucketSet:
-        """The rate-limit buckets (per platform and per recipient) of this dispatcher."""
+    def buckets(self) -> Limiter:
+        """The rate limiter: this process's buckets, or the fleet's (``fleet_limits``)."""
         return self._deliverer.buckets
 
     @buckets.setter
-    def buckets(self, value: BucketSet) -> None:
+    def buckets(self, value: Limiter) -> None:
         self._deliverer.buckets = value
+
+    def _claim_target(self) -> int:
+        """How many rows to hold (queued and in flight): what the recent rate sends in time.
+
+        A worker that claimed ``concurrency + batch`` whatever its rate aged its claims toward
+        the lease's end behind a rate limit, and the first worker awake took a whole burst.
+        Until a rate is known (and never below it), ``min(batch, concurrency)``.
+        """
+        floor = min(self.config.batch_size, self.config.concurrency)
+        done = self._completions
+        if len(done) < 2:
+            return floor
+        now = time.monotonic()
+        span = now - done[0]
+        if span <= 0 or now - done[-1] > _RATE_STALE_SECONDS:
+            return floor
+        rate = len(done) / max(span, _RATE_MIN_SPAN_SECONDS)
+        # Half the window: sends wait their turn behind those already queued.
+        return max(floor, int(rate * self._claim_window / 2))
 
     @property
     def in_flight(self) -> int:
@@ -138,7 +191,7 @@ class Dispatcher:
         failures = 0
         try:
             while not self._stopping:
-                room = self._capacity - self._unfinished
+                room = min(self._capacity, self._claim_target()) - self._unfinished
                 if room <= 0:
                     self._room.clear()
                     await self._room.wait()
@@ -261,6 +314,7 @@ class Dispatcher:
             finally:
                 self._sending -= 1
             senders[me] = None
+            self._completions.append(time.monotonic())
             self._buffer.append(result)
             self._flush_wanted.set()
 
@@ -269,6 +323,11 @@ class Dispatcher:
     # -- recording -------------------------------------------------------------------------
 
     async def _flush_loop(self) -> None:
+        """Write buffered results as they come; at shutdown, until none is left (or time is up).
+
+        The final flush runs here too, never beside a write in flight: a write cancelled after
+        the server applied it would be written again, with every attempt row twice.
+        """
         failures = 0
         while True:
             await self._flush_wanted.wait()
@@ -279,12 +338,24 @@ class Dispatcher:
             except Exception as exc:  # the flusher must outlive any failure, or claims stall
                 failures += 1
                 delay = min(_DB_RETRY_MAX_SECONDS, 0.1 * 2**failures)
+                if self._closing_deadline is not None and time.monotonic() + delay > (
+                    self._closing_deadline
+                ):
+                    # The leases expire and the reaper returns these rows: nothing is lost.
+                    logger.warning(
+                        "could not record outcomes at shutdown",
+                        extra={"error": type(exc).__name__, "count": len(self._buffer)},
+                    )
+                    return
                 logger.warning(
                     "recording outcomes failed; retrying",
                     extra={"error": type(exc).__name__, "retry_in": delay},
                 )
                 await asyncio.sleep(delay)
                 self._flush_wanted.set()
+                continue
+            if self._closing_deadline is not None and not self._buffer:
+                return
 
     async def _flush_all(self) -> None:
         """Write every buffered result; on error they stay buffered for the next try."""
@@ -347,18 +418,13 @@ class Dispatcher:
         if unsent:
             logger.info("returned unsent claims at shutdown", extra={"count": len(unsent)})
         self._queue_empty.set()
-        flusher.cancel()
-        await asyncio.gather(flusher, return_exceptions=True)
-        deadline = time.monotonic() + max(1.0, self.config.shutdown_grace_seconds / 5)
-        while self._buffer:
-            try:
-                await self._flush_all()
-            except Exception as exc:
-                if time.monotonic() > deadline:
-                    # The leases expire and the reaper returns these rows: nothing is lost.
-                    logger.warning(
-                        "could not record outcomes at shutdown",
-                        extra={"error": type(exc).__name__, "count": len(self._buffer)},
-                    )
-                    return
-                await asyncio.sleep(0.2)
+        # The flusher writes what is left and returns; a write in flight is never cancelled.
+        grace = max(1.0, self.config.shutdown_grace_seconds / 5)
+        self._closing_deadline = time.monotonic() + grace
+        self._flush_wanted.set()
+        _done, stuck = await asyncio.wait({flusher}, timeout=grace + _FINAL_WRITE_SECONDS)
+        if stuck:  # a write that hangs past every deadline: give up (the reaper returns the rows)
+            flusher.cancel()
+            await asyncio.gather(flusher, return_exceptions=True)
+            logger.warning("final flush did not finish", extra={"count": len(self._buffer)})
+        await aclose_limiter(self._deliverer.buckets)

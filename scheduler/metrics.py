@@ -32,6 +32,15 @@ CLAIM_BATCH = Histogram(
     "Rows per claim",
     buckets=(0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
 )
+UNKNOWN_OUTCOMES = Counter(
+    "medremind_send_outcome_unknown",
+    "Sends that timed out after the request may have reached the provider (retried: a possible"
+    " duplicate)",
+    ["channel"],
+)
+SLOT_STATEMENTS = Counter(
+    "medremind_rate_slot_statements", "Round trips to the fleet's rate ledger (take_send_slots)"
+)
 IN_FLIGHT = Gauge("medremind_sends_in_flight", "Sends in progress in this process")
 BUCKET_WAIT = Histogram(
     "medremind_bucket_wait_seconds",

@@ -155,3 +155,28 @@ returning id
 -- name: next_due
 -- When the earliest pending row becomes due (for sleeping until then).
 select min(scheduled_time) from scheduled_messages where status = 'pending'
+
+-- name: take_send_slots
+-- Send slots for a batch of sends, fleet-wide (see the migration send_rate_ledger).
+select n, slot_at, granted, db_now from take_send_slots($1, $2, $3, $4, $5, $6, $7) order by n
+
+-- name: finish_send_slots
+-- Sends answered (aligned keys and slots): each stops counting toward its key's window a second
+-- from now (see the migration send_rate_ledger).
+select finish_send_slots($1, $2)
+
+-- name: pause_send_key
+-- A provider said retry_after: no worker starts a send on this key before then.
+insert into send_rate_ledger as l (key, next_at, paused_until)
+values ($1, clock_timestamp() + make_interval(secs => $2), clock_timestamp() + make_interval(secs => $2))
+on conflict (key) do update
+   set paused_until = greatest(coalesce(l.paused_until, excluded.paused_until), excluded.paused_until),
+       next_at = greatest(l.next_at, excluded.next_at),
+       updated_at = clock_timestamp()
+
+-- name: prune_send_ledger
+-- Forget keys idle for a while (recipients above all); their next slot is long past.
+delete from send_rate_ledger
+ where key in (select key from send_rate_ledger
+                where next_at < $1 and (paused_until is null or paused_until < $1)
+                limit 10000)

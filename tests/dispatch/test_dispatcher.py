@@ -381,7 +381,8 @@ async def test_a_worker_that_lost_its_lease_cannot_overwrite_the_row(
     patient = await factories.create_patient(admin_conn)
     msg = await factories.create_message(admin_conn, patient["id"], scheduled_time=NOON)
     slow = RecordingSender(name="slow", delay=0.5)
-    stale, _ = make_dispatcher({Channel.TELEGRAM: slow}, worker_id="stale", lease_seconds=1)
+    # A lease of 2 s: the send (0.5 s) fits its timeout (a third of the lease) inside it.
+    stale, _ = make_dispatcher({Channel.TELEGRAM: slow}, worker_id="stale", lease_seconds=2)
     fresh, _ = make_dispatcher({Channel.TELEGRAM: RecordingSender(name="fresh")}, worker_id="fresh")
 
     running = asyncio.create_task(stale.run_once())
@@ -391,8 +392,8 @@ async def test_a_worker_that_lost_its_lease_cannot_overwrite_the_row(
 
     await eventually(claimed)
     assert db.pool is not None
-    # The lease (NOON + 1 s) is over by NOON + 2 s: the reaper returns the row; "fresh" sends it.
-    assert await reap_expired_leases(db.pool, NOON + timedelta(seconds=2)) == 1
+    # The lease (NOON + 2 s) is over by NOON + 3 s: the reaper returns the row; "fresh" sends it.
+    assert await reap_expired_leases(db.pool, NOON + timedelta(seconds=3)) == 1
     await fresh.run_once()
     await running
 

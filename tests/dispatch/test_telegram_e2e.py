@@ -12,6 +12,7 @@ from core.db import Database
 from core.templating import TemplateRenderer
 from platforms.base import Channel
 from platforms.telegram import TelegramSender
+from scheduler.buckets import BucketSet
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from tests import factories
 from tests.dispatch.conftest import NOON, Clock
@@ -92,7 +93,7 @@ async def test_429_reschedules_after_retry_after(
         assert row["status"] == "pending" and row["attempts"] == 0
         assert row["scheduled_time"] == NOON + timedelta(seconds=7)
         clock.advance(seconds=7)
-        dispatcher.buckets = type(dispatcher.buckets)({}, {})  # the real pause has not elapsed
+        dispatcher.buckets = BucketSet({}, {})  # the real pause has not elapsed
         await dispatcher.run_once()
     finally:
         await telegram.aclose()

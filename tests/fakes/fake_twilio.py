@@ -136,6 +136,7 @@ class TwilioCall:
     authorized: bool
     status: int = 0
     response: dict[str, Any] = field(default_factory=dict)
+    at: float = 0.0  # when it was answered (time.monotonic())
     # A message sent with the ContentSid of a content the fake holds, rendered with its variables:
     # {"type": "twilio/quick-reply", "body": ..., "actions": [{"title": ..., "id": ...}]}.
     rendered: dict[str, Any] | None = None
@@ -410,7 +411,7 @@ class FakeTwilio:
             authorized=self._authorized(request),
         )
         status, payload, headers = self._answer_create(call)
-        call.status, call.response = status, payload
+        call.status, call.response, call.at = status, payload, time.monotonic()
         if status == 201:
             await self._call_back(call, payload["sid"])
         with self._lock:

@@ -11,10 +11,11 @@ keeps only counters. Not for tests: scripting failures is :class:`FakeTelegram`'
 Run it in its own process (so it shares no GIL with what it measures)::
 
     python -m tests.fakes.lean_telegram --token T [--latency 0.005] [--rate-limit 30]
+        [--chat-rate-limit 1]
 
 It prints its base URL on the first line of stdout, serves until stdin closes, then prints one
-JSON line of statistics: ``calls``, ``ok``, ``429``, ``first_ok``, ``last_ok`` (epoch seconds)
-and ``methods`` (successful calls per Bot API method).
+JSON line of statistics: ``calls``, ``ok``, ``429`` (``429_chat`` of them for the per-chat
+limit), ``first_ok``, ``last_ok`` (epoch seconds) and ``methods`` (successful calls per method).
 """
 
 from __future__ import annotations
@@ -39,17 +40,26 @@ class LeanTelegram:
     """Counters and answers of the lean fake; one event loop serves every connection."""
 
     def __init__(
-        self, token: str | None, *, latency: float = 0.0, rate_limit_per_second: int | None = None
+        self,
+        token: str | None,
+        *,
+        latency: float = 0.0,
+        rate_limit_per_second: int | None = None,
+        chat_rate_limit_per_second: int | None = None,
     ) -> None:
         self.token = token
         self.latency = latency
         self.rate_limit = rate_limit_per_second
+        self.chat_rate_limit = chat_rate_limit_per_second
+        self.chat_limited = 0
+        self._chats: dict[Any, deque[float]] = {}
         self.calls = 0
         self.ok = 0
         self.limited = 0
         self.first_ok: float | None = None
         self.limited_at: list[float] = []  # when 429s were answered (epoch seconds, first 100)
         self.last_ok: float | None = None
+        self.ok_at: list[float] = []  # when calls succeeded (epoch seconds, first 100,000)
         self.methods: dict[str, int] = {}
         self._recent: deque[float] = deque()
         self._ids = itertools.count(1000)
@@ -60,10 +70,12 @@ class LeanTelegram:
             "calls": self.calls,
             "ok": self.ok,
             "429": self.limited,
+            "429_chat": self.chat_limited,
             "first_ok": self.first_ok,
             "last_ok": self.last_ok,
             "methods": self.methods,
             "limited_at": self.limited_at,
+            "ok_at": self.ok_at,
         }
 
     def answer(self, path: str, content_type: str, body: bytes) -> tuple[int, bytes]:
@@ -89,6 +101,19 @@ class LeanTelegram:
                 return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
             recent.append(now)
         params = _params(content_type, body)
+        if self.chat_rate_limit and "chat_id" in params:
+            # Telegram's per-chat rule: no more than N messages to one chat in any second.
+            now = time.monotonic()
+            chat = self._chats.setdefault(params["chat_id"], deque())
+            while chat and now - chat[0] >= 1.0:
+                chat.popleft()
+            if len(chat) >= self.chat_rate_limit:
+                self.limited += 1
+                self.chat_limited += 1
+                if len(self.limited_at) < 100:
+                    self.limited_at.append(time.time())
+                return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+            chat.append(now)
         lowered = method.lower()
         if lowered in ("sendmessage", "editmessagetext"):
             chat_id = _int(params.get("chat_id"))
@@ -125,6 +150,8 @@ class LeanTelegram:
         self.ok += 1
         self.first_ok = self.first_ok or wall
         self.last_ok = wall
+        if len(self.ok_at) < 100_000:
+            self.ok_at.append(wall)
         self.methods[method] = self.methods.get(method, 0) + 1
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
@@ -246,8 +273,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", default=None)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--rate-limit", type=int, default=None)
+    parser.add_argument("--chat-rate-limit", type=int, default=None)
     args = parser.parse_args(argv)
-    fake = LeanTelegram(args.token, latency=args.latency, rate_limit_per_second=args.rate_limit)
+    fake = LeanTelegram(
+        args.token,
+        latency=args.latency,
+        rate_limit_per_second=args.rate_limit,
+        chat_rate_limit_per_second=args.chat_rate_limit,
+    )
     loop: asyncio.AbstractEventLoop
     try:
         import uvloop

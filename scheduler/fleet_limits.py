@@ -1,0 +1,290 @@
+"""Provider rate limits for the whole fleet of workers, kept in PostgreSQL.
+
+Every worker takes its send slots from one ledger (``send_rate_ledger``, see its migration): per
+provider account (a bot, a Twilio sender, a WhatsApp sender, an SMTP server) and per recipient
+where the provider limits that too (Telegram: 1 message a second per chat). A slot is a short
+lease on capacity: the ledger grants the account's next free moment and moves it on by
+``1/rate``, so N workers together never start more than ``rate`` sends a second, and each slot
+is used by the worker that took it.
+
+Round trips: the sends of one worker that want a slot at the same time are served by one
+statement (``take_send_slots``); while it runs, the next ones queue for the following statement
+(group commit, like the dispatcher's flusher). A send whose slot is too far away (beyond the
+time its lease leaves, or its ``max_wait``) is refused and takes nothing; the dispatcher puts its
+row back to pending for when the slot would come.
+
+Timing: slot times are the database's clock; each answer carries the database's ``now``, so a
+slot maps onto this host's monotonic clock whatever the skew between hosts. Besides the pace
+(one slot per ``1/rate``), the ledger keeps each key's last ``ceil(rate)`` sends and starts a
+send only once the send that many places back was answered more than a second ago (the pass's
+``release`` reports answers, batched): a provider counts requests per second as they reach it,
+anywhere between our start and its answer, so this holds its cap whatever the jitter of the
+network, of a new connection or of a busy host. A send that never reports counts for the hold
+(its timeout) and a second.
+
+A provider's ``retry_after`` (a 429) is written to the ledger at once: no worker is granted a
+slot on that account before it ends. Slots granted before the pause may still be used (at most
+a statement's worth, a fraction of a second of sends).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from core.sql import query
+from platforms.base import Channel
+from scheduler import metrics
+from scheduler.buckets import _NO_WAIT, Pass
+
+logger = logging.getLogger(__name__)
+
+# Slots start at least this far ahead of the database's now: the answer's way back to the worker.
+LEAD_SECONDS = 0.01
+_DB_ERROR_RETRY_SECONDS = 1.0  # a failed statement: the sends waiting on it ask again after this
+_STATEMENT_TIMEOUT_SECONDS = 10.0
+# A send that cannot get a slot (the ledger unreachable) asks again at most this many times.
+_MAX_ROUNDS = 50
+
+_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+
+
+def recipient_key(account_key: str, address: str) -> str:
+    """The ledger key of one recipient of an account; the address itself is not stored."""
+    digest = hashlib.blake2b(address.encode(), digest_size=10).hexdigest()
+    return f"{account_key}/to:{digest}"
+
+
+@dataclass(slots=True)
+class _Request:
+    account: str | None
+    rate: float
+    recipient: str | None
+    recipient_rate: float
+    horizon: float  # seconds from the request within which the slot must start
+    # (slot on time.monotonic(), granted, the slot in the database's time)
+    answer: asyncio.Future[tuple[float, bool, datetime | None]]
+
+
+class FleetLimiter:
+    """Send slots from the fleet's ledger; the dispatcher's limiter in ``medremind worker``.
+
+    Same surface as :class:`~scheduler.buckets.BucketSet` (``acquire``, ``wait_hint``,
+    ``pause``). ``accounts`` maps each channel to its account key (the sender's ``rate_key``);
+    ``platform_rates`` and ``recipient_rates`` are sends per second (absent or 0: unlimited).
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        accounts: Mapping[Channel, str],
+        platform_rates: Mapping[Channel, float],
+        recipient_rates: Mapping[Channel, float],
+        *,
+        hold_seconds: float = 30.0,
+    ) -> None:
+        self.pool = pool
+        # A serial key whose send never reports back (its worker died) is free after this long.
+        self.hold_seconds = hold_seconds
+        self._finished: list[tuple[str, datetime]] = []
+        self._accounts = {ch: accounts.get(ch) or str(ch) for ch in Channel}
+        self._rates = {ch: r for ch, r in platform_rates.items() if r > 0}
+        self._recipient_rates = {ch: r for ch, r in recipient_rates.items() if r > 0}
+        self._queue: list[_Request] = []
+        self._taker: asyncio.Task[None] | None = None
+        self._hints: dict[tuple[Channel, str], float] = {}
+        self._paused_until: dict[str, float] = {}  # account key -> monotonic end (this worker)
+        self._pausing: set[asyncio.Task[None]] = set()
+        self.statements = 0  # take_send_slots round trips (for benchmarks)
+        self.denied = 0  # refused answers (recipient busy, or beyond the horizon)
+
+    def _keys(self, channel: Channel, address: str) -> tuple[str | None, float, str | None, float]:
+        rate = self._rates.get(channel, 0.0)
+        account = self._accounts[channel]
+        recipient_rate = self._recipient_rates.get(channel, 0.0)
+        recipient = recipient_key(account, address) if recipient_rate else None
+        return (account if rate else None), rate, recipient, recipient_rate
+
+    async def acquire(self, channel: Channel, address: str, max_wait: float) -> Pass | None:
+        """Wait for a fleet-wide slot starting within ``max_wait`` seconds; None if none does.
+
+        Release the pass when the send is over (answered, failed or timed out): the provider's
+        window counts the send until a second after that.
+        """
+        account, rate, recipient, recipient_rate = self._keys(channel, address)
+        if account is None and recipient is None:
+            return _NO_WAIT
+        started = time.monotonic()
+        give_up_at = started + max_wait
+        for _ in range(_MAX_ROUNDS):
+            now = time.monotonic()
+            paused = self._paused_until.get(account or "", 0.0)
+            if paused > now:
+                if paused > give_up_at:
+                    self._hints[(channel, address)] = paused
+                    return None
+                await asyncio.sleep(paused - now)
+                now = time.monotonic()
+            request = _Request(
+                account, rate, recipient, recipient_rate, give_up_at - now, _future()
+            )
+            slot, granted, slot_db = await self._ask(request)
+            if not granted:
+                self.denied += 1
+                self._hints[(channel, address)] = slot
+                if slot > give_up_at:
+                    return None
+                await asyncio.sleep(max(0.0, slot - time.monotonic()))
+                continue
+            wait = slot - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            now = time.monotonic()
+            self._hints.pop((channel, address), None)
+            keys = [key for key in (account, recipient) if key is not None]
+            return Pass(now - started, on_release=functools.partial(self._finish, keys, slot_db))
+        self._hints[(channel, address)] = time.monotonic() + _DB_ERROR_RETRY_SECONDS
+        return None
+
+    def wait_hint(self, channel: Channel, address: str, now: float) -> float:
+        """Seconds until a refused send should come back (from the ledger's last answer)."""
+        return max(0.0, self._hints.pop((channel, address), now) - now)
+
+    def pause(self, channel: Channel, now: float, seconds: float) -> None:
+        """The provider answered retry_after ``seconds``: hold the account fleet-wide."""
+        account = self._accounts[channel]
+        self._paused_until[account] = max(self._paused_until.get(account, 0.0), now + seconds)
+        task = asyncio.get_running_loop().create_task(self._write_pause(account, seconds))
+        self._pausing.add(task)
+        task.add_done_callback(self._pausing.discard)
+
+    async def _write_pause(self, account: str, seconds: float) -> None:
+        try:
+            await self.pool.execute(
+                query("dispatch", "pause_send_key"),
+                account,
+                seconds,
+                timeout=_STATEMENT_TIMEOUT_SECONDS,
+            )
+        except _DB_ERRORS as exc:  # this worker still pauses; the others learn from their 429s
+            logger.warning("could not record a provider pause", extra={"error": type(exc).__name__})
+
+    async def aclose(self) -> None:
+        """Finish writing pauses and reports; stop taking slots."""
+        logger.info(
+            "fleet rate ledger",
+            extra={"statements": self.statements, "denied": self.denied},
+        )
+        if self._pausing:
+            await asyncio.gather(*self._pausing, return_exceptions=True)
+        if self._taker is not None and not self._taker.done():
+            # Reports of finished sends free serial keys for the other workers: let them go out.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait({self._taker}, timeout=_STATEMENT_TIMEOUT_SECONDS)
+            self._taker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._taker
+
+    # -- the statement ---------------------------------------------------------------------
+
+    async def _ask(self, request: _Request) -> tuple[float, bool, datetime | None]:
+        self._queue.append(request)
+        self._wake_taker()
+        return await request.answer
+
+    def _finish(self, keys: list[str], slot_db: datetime | None) -> None:
+        """A send is over: its keys' windows count it one more second (batched reports)."""
+        if slot_db is not None:
+            self._finished.extend((key, slot_db) for key in keys)
+            self._wake_taker()
+
+    def _wake_taker(self) -> None:
+        if self._taker is None or self._taker.done():
+            self._taker = asyncio.get_running_loop().create_task(self._take_loop())
+
+    async def _take_loop(self) -> None:
+        """Serve queued reports and requests, one statement each per batch, until none is left."""
+        while self._queue or self._finished:
+            if self._finished:
+                finished, self._finished = self._finished, []
+                try:
+                    await self._report(finished)
+                except _DB_ERRORS as exc:  # the keys free themselves when their hold ends
+                    logger.warning("freeing send slots failed", extra={"error": type(exc).__name__})
+            if not self._queue:
+                continue
+            batch, self._queue = self._queue, []
+            try:
+                answers = await self._take(batch)
+            except _DB_ERRORS as exc:
+                logger.warning("taking send slots failed", extra={"error": type(exc).__name__})
+                later = time.monotonic() + _DB_ERROR_RETRY_SECONDS
+                answers = [(later, False, None)] * len(batch)
+            except BaseException:
+                for r in batch:
+                    if not r.answer.done():
+                        r.answer.cancel()
+                raise
+            for r, answer in zip(batch, answers, strict=True):
+                if not r.answer.done():
+                    r.answer.set_result(answer)
+
+    async def _report(self, finished: list[tuple[str, datetime]]) -> None:
+        await self.pool.execute(
+            query("dispatch", "finish_send_slots"),
+            [f[0] for f in finished],
+            [f[1] for f in finished],
+            timeout=_STATEMENT_TIMEOUT_SECONDS,
+        )
+
+    async def _take(self, batch: list[_Request]) -> list[tuple[float, bool, datetime | None]]:
+        sent = time.monotonic()
+        rows = await self.pool.fetch(
+            query("dispatch", "take_send_slots"),
+            [r.account for r in batch],
+            [r.rate for r in batch],
+            [r.recipient for r in batch],
+            [r.recipient_rate for r in batch],
+            [max(0.0, r.horizon) for r in batch],
+            LEAD_SECONDS,
+            self.hold_seconds,
+            timeout=_STATEMENT_TIMEOUT_SECONDS,
+        )
+        answered = time.monotonic()
+        self.statements += 1
+        metrics.SLOT_STATEMENTS.inc()
+        if not rows:
+            return []
+        # The database's now happened somewhere between sending and answering: take the middle.
+        db_now: datetime = rows[0]["db_now"]
+        origin = (sent + answered) / 2
+        return [
+            (
+                origin + (r["slot_at"] - db_now).total_seconds(),
+                bool(r["granted"]),
+                r["slot_at"],
+            )
+            for r in rows
+        ]
+
+
+def _future() -> asyncio.Future[tuple[float, bool, datetime | None]]:
+    return asyncio.get_running_loop().create_future()
+
+
+async def prune_ledger(pool: asyncpg.Pool, before: datetime) -> int:
+    """Forget ledger keys whose next slot is older than ``before``; return how many."""
+    status: str = await pool.execute(query("dispatch", "prune_send_ledger"), before)
+    return int(status.rsplit(" ", 1)[-1]) if status else 0
+
+
+__all__ = ["FleetLimiter", "prune_ledger", "recipient_key"]
