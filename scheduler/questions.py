@@ -16,6 +16,9 @@ from platforms.base import Channel, OutboundMessage, Receipt
 
 # Channels that append options to the text as numbered replies ("1 Taken").
 NUMBERED_CHANNELS = frozenset({Channel.SMS, Channel.CONSOLE, Channel.EMAIL})
+# The patient app's channels are no chat: their buttons answer through the app's own endpoints,
+# naming the dose or appointment, so nothing typed needs routing there.
+APP_CHANNELS = frozenset({Channel.WEBPUSH, Channel.WEBSOCKET})
 
 
 def shows_numbers(channel: Channel, receipt: Receipt) -> bool:
@@ -33,8 +36,10 @@ def asked_question(
     Only options that answer a dose or an appointment (``d:``/``a:`` data) make a question.
     """
     options = message.options
-    if not options or not all(
-        parse_dose_data(o.data) or parse_appointment_data(o.data) for o in options
+    if (
+        channel in APP_CHANNELS
+        or not options
+        or not all(parse_dose_data(o.data) or parse_appointment_data(o.data) for o in options)
     ):
         return None
     numbers = not message.reply_keys and shows_numbers(channel, receipt)

@@ -274,16 +274,21 @@ async function start() {
   $("sign-out").addEventListener("click", () => signOut(false).catch((e) => say(e.message, true)));
   $("sign-out-all").addEventListener("click", () => signOut(true).catch((e) => say(e.message, true)));
 
-  const match = location.hash.match(/sign-in=([A-Za-z0-9_-]+)/);
-  if (match) {
-    // Take the secret out of the address bar and history before anything else.
-    history.replaceState(null, "", location.pathname);
-    try {
-      await api("sign-in", { token: match[1] });
-      say("You are signed in.");
-    } catch (e) { say(e.message, true); }
-  }
+  // A link opened in a tab that already shows the app changes only the fragment.
+  window.addEventListener("hashchange", () => signInFromLink().then(load).catch((e) => say(e.message, true)));
+  await signInFromLink();
   try { await load(); } catch (e) { say(e.message, true); }
+}
+
+async function signInFromLink() {
+  const match = location.hash.match(/sign-in=([A-Za-z0-9_-]+)/);
+  if (!match) return;
+  // Take the secret out of the address bar and history before anything else.
+  history.replaceState(null, "", location.pathname);
+  try {
+    await api("sign-in", { token: match[1] });
+    say("You are signed in.");
+  } catch (e) { say(e.message, true); }
 }
 
 document.addEventListener("DOMContentLoaded", start);
