@@ -182,10 +182,12 @@ class Bound:
         return Bound(math.ceil(self.units * factor), None, math.ceil(self.fixed * factor))
 
     def sms_segments(self) -> tuple[str, int]:
-        """``(encoding, segments)`` at worst. Conservative per segment (152 septets, 66 units),
-        because a two-septet character or a surrogate pair never straddles two segments."""
+        """``(encoding, segments)`` at worst: 153 septets or 67 units a concatenated segment, one
+        less where a two-septet character or a surrogate pair may not straddle two segments."""
         if self.septets is not None:
-            return GSM7, 1 if self.septets <= 160 else math.ceil(self.septets / 152)
+            # More septets than characters: some are two-septet ones (^{}[]~|€\\).
+            per_segment = 152 if self.septets > self.units else 153
+            return GSM7, 1 if self.septets <= 160 else math.ceil(self.septets / per_segment)
         return UCS2, 1 if self.units <= 70 else math.ceil(self.units / 66)
 
 
@@ -497,15 +499,17 @@ def check(source: str, allowed: Iterable[str]) -> Checked:
 def _check(source: str, allowed_names: tuple[str, ...]) -> Checked:
     if not source.strip():
         return Checked(("the template is empty",), None)
-    try:
-        ast = parse(source)
-    except TemplateSyntaxError as exc:
-        return Checked((f"line {exc.lineno}: syntax error: {exc.message}",), None)
     allowed = {name: VARIABLES.get(name, DEFAULT_VARIABLE) for name in allowed_names}
     allowed.setdefault("locale", VARIABLES["locale"])
     allowed.setdefault("timezone", VARIABLES["timezone"])
     checker = _Checker(allowed)
-    bound = checker.body(ast.body)
+    try:
+        ast = parse(source)
+        bound = checker.body(ast.body)
+    except TemplateSyntaxError as exc:
+        return Checked((f"line {exc.lineno}: syntax error: {exc.message}",), None)
+    except RecursionError:  # Jinja's parser (and this walk) recurse once per nesting level
+        return Checked(("the template is nested too deeply (brackets, 'not' or filters)",), None)
     problems = list(dict.fromkeys(checker.problems))
     listing = ", ".join(n for n in allowed_names if n not in ("locale", "timezone")) or "none"
     for name, line in sorted(checker.unknown.items(), key=lambda item: (item[1], item[0])):

@@ -483,7 +483,7 @@ class TemplateRenderer:
                 unit = "septets" if encoding == GSM7 else "characters"
                 count = bound.septets if encoding == GSM7 else bound.units
                 return (
-                    f"too long for sms {worst}, with any letters): {segments} {encoding} "
+                    f"too long for sms {worst}): {segments} {encoding} "
                     f"segments ({count} {unit}), at most {self.sms_max_segments} allowed"
                 )
             return None

@@ -98,6 +98,7 @@ def _sources() -> st.SearchStrategy[str]:
         st.sampled_from(TEXTS),
         expression.map(lambda e: f"{{{{ {e} }}}}"),
         st.text(alphabet="{}%#|~*._()'\" abxŁ\n", max_size=30),  # broken syntax
+        st.tuples(st.sampled_from("{([|~"), st.integers(50, 3000)).map(lambda t: t[0] * t[1]),
     )
     return st.recursive(leaf, extend, max_leaves=10)
 

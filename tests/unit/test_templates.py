@@ -334,5 +334,13 @@ def test_a_name_at_its_longest_counts_as_ucs2(renderer: TemplateRenderer) -> Non
     )
 
 
+def test_deep_nesting_is_refused_not_a_crash(renderer: TemplateRenderer) -> None:
+    """Jinja's parser recurses once per bracket: 229 of them were a RecursionError (a 500)."""
+    for source in ("{" * 229, "{{ " + "not " * 3000 + "patient_name }}", "{{ " + "(" * 3000):
+        assert renderer.validate_custom(source, "sms", ALLOWED) == [
+            "the template is nested too deeply (brackets, 'not' or filters)"
+        ]
+
+
 def test_empty_template(renderer: TemplateRenderer) -> None:
     assert renderer.validate_custom("  ", "sms", ALLOWED) == ["the template is empty"]
