@@ -33,7 +33,7 @@ update patient_sign_in_links l
   from patients p
  where l.token_hash = $1 and l.used_at is null and l.expires_at > $2
    and p.id = l.patient_id and p.status = 'active'
-returning l.patient_id
+returning l.id, l.patient_id
 
 -- name: create_session
 insert into patient_web_sessions (patient_id, token_hash, device_label, created_at, expires_at)
@@ -86,3 +86,16 @@ select pg_advisory_xact_lock(hashtext('sign-in:' || $1::uuid::text))
 -- Which of these sessions (token hashes) are still valid: an open socket of any other is closed.
 select token_hash from patient_web_sessions
  where token_hash = any($1::text[]) and revoked_at is null and expires_at > $2
+
+-- name: scrub_sign_in_message
+-- A spent link's text leaves the message row (clinicians read their patients' messages).
+update scheduled_messages
+   set message_content = 'MedRemind sign-in link (used)'
+ where idempotency_key = 'sign-in:' || $1::uuid::text
+
+-- name: forget_old_sign_ins
+-- Links and sessions are kept a week past their end (the patient's list of sign-ins), no longer.
+with links as (
+  delete from patient_sign_in_links where expires_at < $1::timestamptz - interval '7 days'
+)
+delete from patient_web_sessions where expires_at < $1::timestamptz - interval '7 days'

@@ -18,6 +18,7 @@ import pytest
 
 from core.db import Database
 from core.settings import Settings, load_settings
+from core.sql import query
 from medremind.web import create_app
 from platforms.push_actions import ActionSigner
 from platforms.webpush import VapidKey
@@ -139,6 +140,13 @@ async def test_sign_in_link_goes_to_the_patients_channel_once(
         assert attribute in cookie
     again = await http.post("/app/api/sign-in", json={"token": token})
     assert again.status_code == 401 and "used already or has expired" in again.text
+    # The spent link's text is gone from the message row the clinic can read.
+    assert (
+        await admin_conn.fetchval(
+            "select message_content from scheduled_messages where id = $1", message["id"]
+        )
+        == "MedRemind sign-in link (used)"
+    )
 
 
 async def test_an_expired_link_signs_nobody_in(
@@ -327,3 +335,36 @@ async def test_the_page_its_worker_and_manifest_are_served_safely(http: Any) -> 
     assert {i["sizes"] for i in manifest["icons"]} == {"192x192", "512x512"}
     assert (await http.get("/app/static/icon-512.png")).headers["content-type"] == "image/png"
     assert (await http.get("/app/static/..%2F__init__.py")).status_code == 404
+
+
+async def test_erasure_and_age_remove_what_the_app_kept(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any]
+) -> None:
+    await _sign_in(http, admin_conn)
+    patient_id = world["patient"]["id"]
+    await admin_conn.execute(
+        "insert into patient_app_connections (patient_id) values ($1)", patient_id
+    )
+    # Links and sessions a week past their end are forgotten by the web's housekeeping.
+    old = await admin_conn.fetchval(
+        "insert into patient_sign_in_links (patient_id, token_hash, channel, created_at,"
+        " expires_at) values ($1, repeat('0', 64), 'sms', $2, $3) returning id",
+        patient_id,
+        NOW - timedelta(days=9),
+        NOW - timedelta(days=8),
+    )
+    await admin_conn.execute(query("patient_app", "forget_old_sign_ins"), NOW)
+    assert not await admin_conn.fetchval(
+        "select count(*) from patient_sign_in_links where id = $1", old
+    )
+    assert await admin_conn.fetchval("select count(*) from patient_web_sessions") == 1
+
+    await admin_conn.execute("select erase_patient($1, 'patient asked', $2)", patient_id, NOW)
+    for table in (
+        "patient_sign_in_links",
+        "patient_web_sessions",
+        "patient_app_connections",
+        "websocket_deliveries",
+    ):
+        assert await admin_conn.fetchval(f"select count(*) from {table}") == 0, table
+    assert (await http.get("/app/api/today")).status_code == 401

@@ -42,6 +42,8 @@ MAX_FRAME_BYTES = 4096
 # Close codes the app understands: 4401 = sign in again (do not reconnect).
 CLOSE_SIGNED_OUT = 4401
 CLOSE_OTHER_SITE = 4403
+# Old sign-in links and sessions are deleted at the first heartbeat and then about hourly.
+_HOUSEKEEPING_BEATS = 240
 _DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 
@@ -63,6 +65,7 @@ class LiveHub:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: DueListener | None = None
+        self._beats = 0
 
     async def start(self) -> None:
         """Start listening and the heartbeat; safe to call twice."""
@@ -198,6 +201,9 @@ class LiveHub:
                     with contextlib.suppress(Exception):
                         await socket.websocket.close(CLOSE_SIGNED_OUT)
         await pool.execute(query("websocket", "forget_stale_connections"), ONLINE_SECONDS * 4)
+        self._beats += 1
+        if self._beats % _HOUSEKEEPING_BEATS == 1:
+            await pool.execute(query("patient_app", "forget_old_sign_ins"), self._state.clock())
 
 
 async def live_socket(websocket: WebSocket) -> None:

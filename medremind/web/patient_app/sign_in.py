@@ -136,13 +136,15 @@ async def redeem_link(request: Request) -> Response:
     state = web_state(request)
     now = state.clock()
     async with state.pool.acquire() as conn, conn.transaction():
-        patient_id = await conn.fetchval(
+        link = await conn.fetchrow(
             query("patient_app", "redeem_sign_in_link"), token_hash(token), now
         )
-        if patient_id is None:
+        if link is None:
             raise ApiError(
                 401, "this sign-in link was used already or has expired: ask for a new one"
             )
+        patient_id = link["patient_id"]
+        await conn.execute(query("patient_app", "scrub_sign_in_message"), link["id"])
         session = new_token()
         await conn.execute(
             query("patient_app", "create_session"),
