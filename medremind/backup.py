@@ -8,8 +8,8 @@ or newer). The password never appears on a command line: it goes to the programs
 
 A backup is pg_dump's custom format, taken from one snapshot (``REPEATABLE READ``) at its start:
 consistent while web and worker keep running, and it blocks no one. It is written to
-``FILE.partial`` and renamed when complete, so a failed run leaves no file that looks like a backup;
-an existing ``FILE`` is never overwritten.
+``FILE.partial`` and renamed when complete (a failed run removes it), so there is never a file
+that looks like a backup and is not one; an existing ``FILE`` is never overwritten.
 
 A restore goes into an empty database (no table in schema ``public``); over a non-empty one it
 refuses unless ``--force``, which drops what the dump contains before recreating it. The
@@ -88,6 +88,11 @@ def _run(command: list[str], env: dict[str, str]) -> None:
     if result.returncode != 0:
         program = Path(command[0]).name
         detail = result.stderr.strip() or f"exit code {result.returncode}"
+        if "version mismatch" in detail:
+            detail += (
+                f"; put a {program} of the server's major version or newer first on PATH "
+                "(Debian: the postgresql-client-<major> package)"
+            )
         raise BackupError(f"{program} failed: {detail}")
 
 
@@ -102,6 +107,9 @@ def backup(settings: Settings, file: Path | None = None) -> Path:
         dsn, env = libpq_target(database.resolve_url())
         command = [_program("pg_dump", database), "--format=custom", "--no-owner"]
         _run([*command, "--file", str(partial), "--dbname", dsn], env)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     finally:
         _stop(database)
     partial.rename(target)

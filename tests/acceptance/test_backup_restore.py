@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -158,3 +159,21 @@ async def test_restored_backup_of_a_running_database_sends_its_pending_messages(
     assert statuses == {**dict.fromkeys(due, "sent"), "Already sent": "sent", "Tomorrow": "pending"}
     assert names == {"Test Patient"}
     assert len(fake_telegram.sent_messages) == 3  # the sent one was not sent again
+
+
+@pytest.mark.skipif(shutil.which("pg_dump") is None, reason="needs pg_dump on PATH")
+def test_a_failed_backup_says_why_and_leaves_no_file(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    target = tmp_path / "x.dump"
+    result = medremind(
+        "backup",
+        str(target),
+        data_dir=tmp_path / "data",
+        DATABASE_URL=f"postgresql://ops:secret-pw@127.0.0.1:{port}/medremind",
+    )
+    assert result.returncode == 1
+    assert "medremind backup: pg_dump failed" in result.stderr
+    assert "secret-pw" not in result.stderr + result.stdout
+    assert list(tmp_path.glob("x.dump*")) == []
