@@ -99,3 +99,13 @@ with links as (
   delete from patient_sign_in_links where expires_at < $1::timestamptz - interval '7 days'
 )
 delete from patient_web_sessions where expires_at < $1::timestamptz - interval '7 days'
+
+-- name: patient_settings
+select reminders_paused, name_medicine_in_reminders, quiet_start, quiet_end
+  from patients where id = $1
+
+-- name: set_name_medicine
+update patients set name_medicine_in_reminders = $2 where id = $1
+
+-- name: set_quiet_hours
+update patients set quiet_start = $2, quiet_end = $3 where id = $1

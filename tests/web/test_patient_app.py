@@ -368,3 +368,54 @@ async def test_erasure_and_age_remove_what_the_app_kept(
     ):
         assert await admin_conn.fetchval(f"select count(*) from {table}") == 0, table
     assert (await http.get("/app/api/today")).status_code == 401
+
+
+async def test_settings_pause_names_quiet_hours_and_delete_me(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any]
+) -> None:
+    await _sign_in(http, admin_conn)
+    assert (await http.get("/app/api/settings")).json() == {
+        "paused": False,
+        "name_medicine": False,
+        "quiet_start": None,
+        "quiet_end": None,
+    }
+    changed = await http.post(
+        "/app/api/settings",
+        json={"paused": True, "name_medicine": True, "quiet_start": "22:00", "quiet_end": "07:30"},
+    )
+    assert changed.json() == {
+        "paused": True,
+        "name_medicine": True,
+        "quiet_start": "22:00",
+        "quiet_end": "07:30",
+    }
+    # Paused as /pause pauses: the pending follow-up is withdrawn.
+    assert (
+        await admin_conn.fetchval(
+            "select status from scheduled_messages where id = $1", world["nag"]["id"]
+        )
+        == "cancelled"
+    )
+    for body, field in (
+        ({"quiet_start": "24:00", "quiet_end": "07:00"}, "quiet_start"),
+        ({"quiet_start": "22:00"}, "quiet_end"),
+        ({"paused": "yes"}, "paused"),
+        ({"channel_order": ["sms"]}, "channel_order"),
+    ):
+        refused = await http.post("/app/api/settings", json=body)
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == field
+    resumed = await http.post("/app/api/settings", json={"paused": False})
+    assert resumed.json()["paused"] is False
+
+    wrong = await http.post("/app/api/delete-me", json={"confirm": "yes"})
+    assert wrong.status_code == 422
+    deleted = await http.post("/app/api/delete-me", json={"confirm": "DELETE"})
+    assert deleted.status_code == 200
+    row = await admin_conn.fetchrow(
+        "select status, display_name, erasure_reason from patients where id = $1",
+        world["patient"]["id"],
+    )
+    assert row["status"] == "deleted" and row["display_name"] is None
+    assert "patient" in row["erasure_reason"]
+    assert (await http.get("/app/api/today")).status_code == 401

@@ -15,7 +15,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from medremind.web.errors import ApiError
-from medremind.web.patient_app import live, push, sign_in, today
+from medremind.web.patient_app import live, push, settings, sign_in, today
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _TYPES = {
@@ -91,6 +91,9 @@ ROUTES: list[Route | WebSocketRoute] = [
         today.answer_appointment,
         methods=["POST"],
     ),
+    Route("/app/api/settings", settings.get_settings, methods=["GET"]),
+    Route("/app/api/settings", settings.update_settings, methods=["POST"]),
+    Route("/app/api/delete-me", settings.delete_me, methods=["POST"]),
     Route("/app/api/push/subscribe", push.subscribe, methods=["POST"]),
     Route("/app/api/push/unsubscribe", push.unsubscribe, methods=["POST"]),
     Route("/app/api/push/answer", push.push_answer, methods=["POST"]),

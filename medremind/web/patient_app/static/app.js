@@ -36,7 +36,7 @@ async function api(path, body) {
 
 function show(signedIn) {
   $("sign-in").hidden = signedIn;
-  for (const id of ["today", "visits", "settings"]) $(id).hidden = !signedIn;
+  for (const id of ["today", "visits", "preferences", "settings"]) $(id).hidden = !signedIn;
 }
 
 function button(label, handler, primary = false) {
@@ -149,6 +149,7 @@ async function load() {
   renderVisits(data.appointments);
   pushKey = data.push_key;
   await refreshPushButtons();
+  showPreferences(await api("settings"));
   openSocket();
 }
 
@@ -253,6 +254,34 @@ async function pushOff() {
   await refreshPushButtons();
 }
 
+function showPreferences(prefs) {
+  $("paused").checked = prefs.paused;
+  $("name-medicine").checked = prefs.name_medicine;
+  $("quiet-start").value = prefs.quiet_start || "";
+  $("quiet-end").value = prefs.quiet_end || "";
+}
+
+async function savePreferences() {
+  const start = $("quiet-start").value, end = $("quiet-end").value;
+  const prefs = await api("settings", {
+    paused: $("paused").checked,
+    name_medicine: $("name-medicine").checked,
+    quiet_start: start || null,
+    quiet_end: end || null,
+  });
+  showPreferences(prefs);
+  say(prefs.paused ? "Saved. Your reminders are paused." : "Saved.");
+}
+
+async function deleteMe() {
+  const typed = prompt("This deletes your medicines, reminders and history for good. Type DELETE to confirm.");
+  if (typed === null) return;
+  await api("delete-me", { confirm: typed.trim() });
+  closeSocket();
+  show(false);
+  say("Your data was deleted.");
+}
+
 async function signOut(everywhere) {
   await api("sign-out", { everywhere });
   closeSocket();
@@ -269,6 +298,11 @@ async function start() {
       say(result.message);
     } catch (e) { say(e.message, true); }
   });
+  $("preferences-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    savePreferences().catch((e) => say(e.message, true));
+  });
+  $("delete-me").addEventListener("click", () => deleteMe().catch((e) => say(e.message, true)));
   $("push-on").addEventListener("click", () => pushOn().catch((e) => say(e.message, true)));
   $("push-off").addEventListener("click", () => pushOff().catch((e) => say(e.message, true)));
   $("sign-out").addEventListener("click", () => signOut(false).catch((e) => say(e.message, true)));

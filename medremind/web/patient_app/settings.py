@@ -1,0 +1,115 @@
+"""The patient's own settings in the app: pause, medicine names, quiet hours, delete me.
+
+Each goes through the code every channel uses: pausing withdraws what is pending
+(:func:`scheduler.holds.pause_reminders`), resuming re-plans from now, deleting erases the record
+as the bot's /delete_me does (``erase_patient``: a clinic keeps a tombstone; the app's sessions go
+with it).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.dialogs.account import ERASED_BY_PATIENT
+from core.sql import query
+from medremind.web.api_v1.common import json_body
+from medremind.web.errors import ValidationFailed
+from medremind.web.patient_app.sessions import clear_session_cookie, current_patient
+from medremind.web.state import web_state
+from scheduler.holds import pause_reminders, resume_reminders
+
+DELETE_CONFIRMATION = "DELETE"
+
+
+def _clock_time(value: object, field: str) -> time | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+        raise ValidationFailed(field, "must be a time of day such as 21:30, or null")
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(field, "must be a time of day from 00:00 to 23:59") from None
+
+
+def _view(row: Any) -> dict[str, Any]:
+    def hhmm(value: time | None) -> str | None:
+        return value.strftime("%H:%M") if value is not None else None
+
+    return {
+        "paused": row["reminders_paused"],
+        "name_medicine": row["name_medicine_in_reminders"],
+        "quiet_start": hhmm(row["quiet_start"]),
+        "quiet_end": hhmm(row["quiet_end"]),
+    }
+
+
+async def get_settings(request: Request) -> Response:
+    """The patient's settings."""
+    patient = await current_patient(request)
+    row = await web_state(request).pool.fetchrow(
+        query("patient_app", "patient_settings"), patient.patient_id
+    )
+    return JSONResponse(_view(row), headers={"Cache-Control": "no-store"})
+
+
+async def update_settings(request: Request) -> Response:
+    """Change any of ``paused``, ``name_medicine``, ``quiet_start``+``quiet_end``."""
+    patient = await current_patient(request)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise ValidationFailed("body", "must be a JSON object")
+    unknown = set(body) - {"paused", "name_medicine", "quiet_start", "quiet_end"}
+    if unknown:
+        raise ValidationFailed(sorted(unknown)[0], "is not a setting")
+    for flag in ("paused", "name_medicine"):
+        if flag in body and not isinstance(body[flag], bool):
+            raise ValidationFailed(flag, "must be true or false")
+    quiet = None
+    if "quiet_start" in body or "quiet_end" in body:
+        start = _clock_time(body.get("quiet_start"), "quiet_start")
+        end = _clock_time(body.get("quiet_end"), "quiet_end")
+        if (start is None) != (end is None):
+            raise ValidationFailed("quiet_end", "give both ends of the quiet hours, or neither")
+        quiet = (start, end)
+    state = web_state(request)
+    settings = state.settings
+    now = state.clock()
+    async with state.pool.acquire() as conn, conn.transaction():
+        current = await conn.fetchrow(query("patient_app", "patient_settings"), patient.patient_id)
+        if "name_medicine" in body:
+            await conn.execute(
+                query("patient_app", "set_name_medicine"), patient.patient_id, body["name_medicine"]
+            )
+        if quiet is not None:
+            await conn.execute(query("patient_app", "set_quiet_hours"), patient.patient_id, *quiet)
+        if body.get("paused") is True and not current["reminders_paused"]:
+            await pause_reminders(conn, patient.patient_id, now)
+        elif body.get("paused") is False and current["reminders_paused"]:
+            await resume_reminders(
+                conn,
+                patient.patient_id,
+                now,
+                default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
+            )
+        row = await conn.fetchrow(query("patient_app", "patient_settings"), patient.patient_id)
+    return JSONResponse(_view(row))
+
+
+async def delete_me(request: Request) -> Response:
+    """Erase the patient's record (``{"confirm": "DELETE"}``), as the bot's /delete_me does."""
+    patient = await current_patient(request)
+    body = await json_body(request)
+    if not isinstance(body, dict) or body.get("confirm") != DELETE_CONFIRMATION:
+        raise ValidationFailed("confirm", f"type {DELETE_CONFIRMATION} to confirm")
+    state = web_state(request)
+    await state.pool.execute(
+        query("bot", "erase_patient"), patient.patient_id, ERASED_BY_PATIENT, state.clock()
+    )
+    response = JSONResponse({"status": "deleted"})
+    clear_session_cookie(request, response)
+    return response
