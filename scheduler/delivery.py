@@ -5,9 +5,10 @@ the row's new state (an :class:`~scheduler.claims.Outcome`), its attempt rows, a
 on contact points. It touches no database: the dispatcher records results in bulk.
 
 Errors come classified from the adapters (``platforms.base``) and are handled by class:
-transient -> backoff with full jitter (failed after ``max_attempts``); rate limited -> pause the
-platform's bucket and come back after ``retry_after`` without burning an attempt; permanent ->
-mark the contact point and fall back along the patient's channel order; configuration -> failed.
+transient -> backoff with full jitter (after ``max_attempts``, the patient's next channel with
+its own retries, else failed); rate limited -> pause the platform's bucket and come back after
+``retry_after`` without burning an attempt; permanent -> mark the contact point and fall back
+along the patient's channel order; configuration -> failed.
 """
 
 from __future__ import annotations
@@ -82,6 +83,37 @@ def _failed(
         attempts,
         effects,
     )
+
+
+def _pending(
+    c: Claim,
+    error: str,
+    tried: list[str] | tuple[str, ...],
+    attempts: list[AttemptRow],
+    effects: list[tuple[UUID, str, str]] | None = None,
+    *,
+    next_time: datetime | None = None,
+    attempts_delta: int = -1,
+) -> DeliveryResult:
+    """Back to pending (not counted as an attempt unless ``attempts_delta`` says otherwise)."""
+    return DeliveryResult(
+        Outcome(
+            c.id,
+            c.lease_token,
+            "pending",
+            next_time=next_time,
+            attempts_delta=attempts_delta,
+            last_error=error,
+            channels_tried=tuple(tried),
+        ),
+        attempts,
+        effects if effects is not None else [],
+    )
+
+
+def may_fall_back(c: Claim) -> bool:
+    """Whether a failed channel passes ``c`` on to the patient's next one (not a caregiver's)."""
+    return c.caregiver_id is None and (c.platform == "auto" or c.allow_fallback)
 
 
 def error_text(exc: BaseException) -> str:
@@ -191,18 +223,13 @@ class Deliverer:
                 # The queue (or a pause) is longer than we hold a lease: come back later.
                 hint = self.buckets.wait_hint(route.channel, route.address, time.monotonic())
                 metrics.RETRIED.labels("rate_limit").inc()
-                return DeliveryResult(
-                    Outcome(
-                        c.id,
-                        c.lease_token,
-                        "pending",
-                        next_time=self.clock() + timedelta(seconds=hint),
-                        attempts_delta=-1,
-                        last_error=f"waiting for the {route.channel} rate limit",
-                        channels_tried=tuple(tried),
-                    ),
+                return _pending(
+                    c,
+                    f"waiting for the {route.channel} rate limit",
+                    tried,
                     attempts,
                     effects,
+                    next_time=self.clock() + timedelta(seconds=hint),
                 )
             if ticket.waited > 0:
                 metrics.BUCKET_WAIT.labels(route.channel).observe(ticket.waited)
@@ -254,18 +281,13 @@ class Deliverer:
                 )
                 metrics.FAILED.labels(route.channel, "rate_limited").inc()
                 metrics.RETRIED.labels("rate_limit").inc()
-                return DeliveryResult(
-                    Outcome(
-                        c.id,
-                        c.lease_token,
-                        "pending",
-                        next_time=self.clock() + timedelta(seconds=exc.retry_after),
-                        attempts_delta=-1,
-                        last_error=f"{route.channel} rate limited: {error_text(exc)}",
-                        channels_tried=tuple(tried),
-                    ),
+                return _pending(
+                    c,
+                    f"{route.channel} rate limited: {error_text(exc)}",
+                    tried,
                     attempts,
                     effects,
+                    next_time=self.clock() + timedelta(seconds=exc.retry_after),
                 )
             except PermanentError as exc:
                 error = f"{route.channel}: {error_text(exc)}"
@@ -276,8 +298,7 @@ class Deliverer:
                 if route.contact_id is not None and exc.effect != ContactEffect.NONE:
                     effects.append((route.contact_id, str(exc.effect), error))
                 tried.append(str(route.channel))
-                fallback = c.caregiver_id is None and (c.platform == "auto" or c.allow_fallback)
-                if fallback:
+                if may_fall_back(c):
                     plan = plan_routes(c, tried, self.senders.keys())
                     if plan.routes:
                         continue
@@ -320,18 +341,8 @@ class Deliverer:
     ) -> DeliveryResult:
         """Back to pending unsent, not counted as an attempt: too little lease left to send."""
         metrics.RETRIED.labels("lease").inc()
-        return DeliveryResult(
-            Outcome(
-                c.id,
-                c.lease_token,
-                "pending",
-                attempts_delta=-1,
-                last_error="the claim's lease ran short before the send; returned",
-                channels_tried=tuple(tried),
-            ),
-            attempts,
-            effects,
-        )
+        error = "the claim's lease ran short before the send; returned"
+        return _pending(c, error, tried, attempts, effects)
 
     def _quiet_deferral(self, c: Claim, now: datetime) -> datetime | None:
         """The end of the recipient's quiet window if ``now`` is inside it (None: send now).
@@ -439,6 +450,21 @@ class Deliverer:
         )
         metrics.FAILED.labels(str(route.channel) if route else "none", "transient").inc()
         tried_tuple = tuple(tried) if tried is not None else None
+        if c.attempts >= c.max_attempts and route is not None and may_fall_back(c):
+            # Retries on this channel are spent: the patient's next channel, as after a
+            # permanent error, with its own retries (attempts count afresh).
+            after = [*(tried or ()), str(route.channel)]
+            if plan_routes(c, after, self.senders.keys()).routes:
+                metrics.RETRIED.labels("fallback").inc()
+                return _pending(
+                    c,
+                    f"gave up on {route.channel} after {c.attempts} attempts: {error};"
+                    " trying the next channel",
+                    after,
+                    attempts,
+                    next_time=self.clock(),
+                    attempts_delta=-c.attempts,
+                )
         if c.attempts >= c.max_attempts:
             return DeliveryResult(
                 Outcome(
