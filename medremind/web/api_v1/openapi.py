@@ -662,14 +662,29 @@ def _core_document() -> dict[str, Any]:
             "responses": {
                 f"E{code}": _json(_ref("Error"), text)
                 for code, text in {
-                    400: "Malformed JSON",
+                    400: "Malformed or hostile JSON (nested deeper than 64, a lone surrogate,"
+                    " NaN or an out-of-range number); error.field names where when it can",
                     401: "Missing or invalid API key",
                     404: "Not found in your organization",
                     409: "Conflict with the current state or a reused Idempotency-Key",
-                    413: "Body too large",
+                    413: "Body larger than the route takes (256 KB on /api/v1)",
                     415: "Body is not JSON",
                     422: "A field is invalid; error.field names it",
                 }.items()
+            }
+            | {
+                "E429": {
+                    **_json(
+                        _ref("Error"),
+                        "The API key made more requests than MEDREMIND_API_RATE_LIMIT a minute",
+                    ),
+                    "headers": {
+                        "Retry-After": {
+                            "description": "Seconds until the key may make another request",
+                            "schema": {"type": "integer", "minimum": 1},
+                        }
+                    },
+                }
             },
         },
     }

@@ -26,7 +26,10 @@ def _errors(*codes: int) -> dict[str, Any]:
         413: "Body too large",
         415: "Body is not application/json",
         422: "A field is invalid; `error.field` names it",
+        429: "The API key is over its rate limit; `Retry-After` says when to retry",
     }
+    # Every operation that takes a key may be rate limited.
+    codes = (*codes, 429) if 401 in codes else codes
     return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes if c in text}
 
 
