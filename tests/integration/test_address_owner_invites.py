@@ -119,3 +119,24 @@ async def test_a_clinicians_erasure_request_is_for_their_own_patients_only(
         await admin_conn.fetchval("select actor from audit_log where action = 'patient.erased'")
         == f"clinician:{clinician['id']}"
     )
+
+
+async def test_one_invitation_per_clinic_however_often_the_number_is_entered(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    org = await factories.create_organization(admin_conn, name="North Clinic")
+    other = await factories.create_organization(admin_conn, name="South Clinic")
+    clinician = await factories.create_clinician(admin_conn, org["id"])
+    other_clinician = await factories.create_clinician(admin_conn, other["id"])
+    owner = await factories.create_patient(admin_conn, None, contacts={"sms": PHONE})
+    for _ in range(3):
+        assert await _new_patient(admin_conn, clinician["id"], PHONE) == [
+            ("sms", PHONE, True, False)
+        ]
+    await _new_patient(admin_conn, other_clinician["id"], PHONE)
+    sent = await admin_conn.fetch(
+        "select payload ->> 'inviting_clinic' as clinic from scheduled_messages"
+        " where patient_id = $1 order by clinic",
+        owner["id"],
+    )
+    assert [r["clinic"] for r in sent] == ["North Clinic", "South Clinic"]
