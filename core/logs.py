@@ -59,6 +59,12 @@ _DRIVER_PATTERNS = [
     re.compile(r"(value )\"[^\n]*?\"( is out of range)"),
     re.compile(r"(Token )\"[^\n]*?\"( is invalid)"),
 ]
+# Words every driver pattern needs: one search decides whether they run at all (most log lines,
+# the access line of every request among them, hold none).
+_DRIVER_HINT = re.compile(
+    r"query argument|Key \(|Failing row|invalid (?:input|byte)|malformed|at or near|out of range"
+    r"|Token "
+)
 
 # Extra fields whose values are never logged, whatever they contain.
 _SENSITIVE_KEYS = frozenset(
@@ -234,8 +240,9 @@ def mark_sensitive(*values: str | None) -> None:
 
 def redact(text: str) -> str:
     """Scrub driver messages' values, registered values and every known pattern from ``text``."""
-    for driver in _DRIVER_PATTERNS:
-        text = driver.sub(_keep_groups, text)
+    if _DRIVER_HINT.search(text) is not None:
+        for driver in _DRIVER_PATTERNS:
+            text = driver.sub(_keep_groups, text)
     text = _sensitive.scrub(text)
     for pattern in _PATTERNS:
         if pattern.groups:
