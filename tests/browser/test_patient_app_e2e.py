@@ -165,6 +165,8 @@ async def test_sign_in_see_a_dose_get_it_live_and_take_it(
                 "the dose shown as taken",
             )
             await page.screenshot(SCREENSHOTS / "patient-app-taken.png")
+            await page.evaluate("document.getElementById('preferences').scrollIntoView(); true")
+            await page.screenshot(SCREENSHOTS / "patient-app-settings.png")
             assert page.errors == []
     finally:
         await sms.aclose()
