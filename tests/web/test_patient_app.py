@@ -277,7 +277,14 @@ async def test_push_subscription_and_notification_buttons(
         "select channel_order from patients where id = $1", world["patient"]["id"]
     )
     assert order == ["webpush", "sms"]
-    for endpoint in ("http://push.example/x", "https://10.0.0.7/x", "https://localhost/x"):
+    for endpoint in (
+        "http://fcm.googleapis.com/fcm/send/x",
+        "https://10.0.0.7/x",
+        "https://localhost/x",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "https://fcm.googleapis.com.evil.example/x",
+        "https://fcm.googleapis.com:8443/x",
+    ):
         refused = await http.post(
             "/app/api/push/subscribe", json={**subscription, "endpoint": endpoint}
         )

@@ -13,7 +13,6 @@ token (:mod:`platforms.push_actions`) is the authority for exactly that answer.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import secrets
 import time
 from urllib.parse import urlsplit
@@ -34,20 +33,32 @@ from platforms.push_actions import ActionSigner
 _DEVICE_LABEL_MAX = 100
 
 
+# The browsers' push services (Chrome/Edge/Android: FCM; Firefox: Mozilla autopush; Safari:
+# Apple; legacy Edge: WNS). The worker POSTs to a subscription's endpoint, so an endpoint
+# anywhere else (an internal host, a cloud metadata service) is refused rather than fetched.
+PUSH_SERVICE_DOMAINS = (
+    "fcm.googleapis.com",
+    "android.googleapis.com",
+    "push.services.mozilla.com",
+    "push.apple.com",
+    "notify.windows.com",
+)
+
+
 def _endpoint(value: object) -> str:
-    """A push service URL: https, a DNS name (never an IP literal or localhost: the worker
-    POSTs to it, so it must not reach into our own network)."""
+    """A push service URL: https, on a known browser push service's host."""
     if not isinstance(value, str) or len(value) > 2048:
         raise ValidationFailed("endpoint", "must be the subscription's endpoint URL")
     parts = urlsplit(value)
-    host = parts.hostname or ""
-    if parts.scheme != "https" or not host or host == "localhost" or "." not in host:
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or parts.port not in (None, 443):
         raise ValidationFailed("endpoint", "must be an https URL of a push service")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return value
-    raise ValidationFailed("endpoint", "must name a push service, not an IP address")
+    if not any(host == d or host.endswith("." + d) for d in PUSH_SERVICE_DOMAINS):
+        raise ValidationFailed(
+            "endpoint",
+            "is not a browser push service's address (" + ", ".join(PUSH_SERVICE_DOMAINS) + ")",
+        )
+    return value
 
 
 def _key(keys: object, name: str, low: int, high: int) -> str:
