@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test lint format install dashboard-test any-hour
+.PHONY: dev test lint format install dashboard-test alert-rules-test any-hour
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ dev: $(STAMP)
 	$(BIN)/medremind migrate
 	$(BIN)/medremind dev
 
-test: $(STAMP) dashboard-test
+test: $(STAMP) dashboard-test alert-rules-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -67,3 +67,12 @@ any-hour: $(STAMP)
 		$(BIN)/python tests/clock/run_at.py $$instant --tz $$zone -- \
 			$(BIN)/pytest -q -p no:cacheprovider $(ANY_HOUR_ARGS) || exit 1; \
 	done
+
+# The Prometheus alert rules (ops/prometheus) and their unit tests, with Debian's promtool
+# (package prometheus, installed only when missing).
+alert-rules-test:
+	@if ! command -v promtool >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus; \
+	fi
+	cd ops/prometheus && promtool check rules medremind-alerts.yml && promtool test rules medremind-alerts.test.yml

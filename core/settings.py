@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     sms_rate_per_second: float = Field(default=1.0, alias="MEDREMIND_SMS_RATE", gt=0)
     whatsapp_rate_per_second: float = Field(default=10.0, alias="MEDREMIND_WHATSAPP_RATE", gt=0)
     fleet_limits: bool = Field(default=True, alias="MEDREMIND_FLEET_LIMITS")
+    worker_metrics_port: int | None = Field(
+        default=None, alias="MEDREMIND_WORKER_METRICS_PORT", ge=1, le=65535
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10.0, alias="MEDREMIND_WORKER_HEARTBEAT_SECONDS", gt=0, le=300
+    )
 
     # Web Push (the patient app's notifications): the VAPID key pair's private half (PEM, or
     # base64url of the raw key) and the contact push services may reach us at. `medremind dev`

@@ -3,9 +3,10 @@
 One process runs: the :class:`~scheduler.dispatcher.Dispatcher` (claim, send, record), a
 :class:`~scheduler.listener.DueListener` that wakes it on ``NOTIFY medremind_due``, and an
 APScheduler ``AsyncIOScheduler`` with the lease reaper and, when the planner module is present,
-the planner tick. SIGTERM/SIGINT stop claiming, let in-flight sends finish for
-``MEDREMIND_SHUTDOWN_GRACE`` seconds (Heroku kills 30 s after SIGTERM), return unsent claims to
-pending and exit 0.
+the planner tick, and a heartbeat with its counters (``scheduler/heartbeat.py``; they are also
+served on ``MEDREMIND_WORKER_METRICS_PORT`` when set). SIGTERM/SIGINT stop claiming, let in-flight
+sends finish for ``MEDREMIND_SHUTDOWN_GRACE`` seconds (Heroku kills 30 s after SIGTERM), return
+unsent claims to pending and exit 0.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from medremind.runtime import run_async
 from platforms.base import Channel, ChannelSender
 from scheduler.dispatcher import DB_ERRORS, Dispatcher, DispatcherConfig, utc_now
 from scheduler.fleet_limits import prune_ledger
+from scheduler.heartbeat import beat, serve_metrics
 from scheduler.listener import DueListener
 from scheduler.reaper import reap_expired_leases
 
@@ -94,7 +96,27 @@ async def serve(
             except DB_ERRORS as exc:
                 logger.warning("reaper failed", extra={"error": type(exc).__name__})
 
+        started_at = utc_now()
+
+        async def heartbeat() -> None:
+            try:
+                await beat(pool, config.worker_id, started_at, utc_now())
+            except DB_ERRORS as exc:
+                logger.warning("heartbeat failed", extra={"error": type(exc).__name__})
+
         jobs = AsyncIOScheduler(timezone=UTC)
+        jobs.add_job(
+            heartbeat,
+            "interval",
+            seconds=settings.worker_heartbeat_seconds,
+            id="heartbeat",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+        metrics_server = None
+        if settings.worker_metrics_port is not None:
+            metrics_server = serve_metrics(settings.worker_metrics_port)
         jobs.add_job(
             reap,
             "interval",
@@ -155,5 +177,8 @@ async def serve(
             if own_senders:
                 for sender in senders.values():
                     await sender.aclose()
+            await heartbeat()  # the last counters, as the worker leaves
+            if metrics_server is not None:
+                await asyncio.to_thread(metrics_server.shutdown)
         logger.info("worker stopped", extra={"worker": config.worker_id})
     return 0

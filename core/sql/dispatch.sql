@@ -180,3 +180,15 @@ delete from send_rate_ledger
  where key in (select key from send_rate_ledger
                 where next_at < $1 and (paused_until is null or paused_until < $1)
                 limit 10000)
+
+-- name: heartbeat
+-- A worker's counters now ($4: [[name, {label: value}, value], ...]); forgets workers silent
+-- for a day.
+with beat as (
+  insert into worker_heartbeats as h (worker_id, started_at, seen_at, counters)
+  values ($1, $2, $3, $4)
+  on conflict (worker_id) do update
+     set seen_at = excluded.seen_at, counters = excluded.counters,
+         started_at = excluded.started_at
+)
+delete from worker_heartbeats where seen_at < $3 - interval '1 day'

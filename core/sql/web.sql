@@ -184,3 +184,10 @@ returning api_key_id
 -- Seconds until the key's bucket has room for one request ($2, $3 as in take_api_key_rate).
 select greatest(0, extract(epoch from allowed_at - now()) - $2::float8 * ($3::int - 1))::float8
   from api_key_rates where api_key_id = $1
+
+-- name: worker_heartbeats
+-- The fleet's workers heard from in the last hour: seconds since, and their counters.
+select worker_id, extract(epoch from now() - seen_at)::float8 as silent_seconds, counters
+  from worker_heartbeats
+ where seen_at > now() - interval '1 hour'
+ order by worker_id

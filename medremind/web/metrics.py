@@ -5,7 +5,9 @@ imported here when present so one scrape of the web process shows them all. Coun
 process, so what the workers see of the queue is also read from the database at each scrape:
 due messages per platform and how late the oldest is (the morning-peak lag), inbound updates
 waiting to be processed, and schedules the planner has not planned up to now. Any number of
-worker processes then shows up as one figure.
+worker processes then shows up as one figure. The workers' own counters (sent, failed by class,
+retried...) come from their heartbeats as ``medremind_fleet_*{worker=...}``
+(``medremind/web/fleet_metrics.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core.sql import query
+from medremind.web.fleet_metrics import fleet_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +145,8 @@ async def metrics_endpoint(request: Request) -> Response:
     """``GET /metrics``: the default registry in Prometheus text format."""
     _load_other_metrics()
     pool = request.app.state.web.database.pool
+    fleet = b""
     if pool is not None:
         await refresh_backlog(pool)
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        fleet = await fleet_metrics(pool)  # the workers' counters, from their heartbeats
+    return Response(generate_latest(REGISTRY) + fleet, media_type=CONTENT_TYPE_LATEST)
