@@ -11,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from core import template_language as _LANGUAGE
 from medremind.web.api_v1.openapi_parts import (
     _BODY_ERRORS,
     _ID_PARAM,
@@ -28,14 +29,25 @@ _CHANNELS = ["telegram", "whatsapp", "sms", "email", "console"]
 _STATUSES = ["pending", "processing", "sent", "delivered", "failed", "cancelled", "expired"]
 _TEMPLATE_CHANNELS = ["default", *_CHANNELS]
 _TEMPLATE_VARIABLES_DOC = (
-    "Plain text with `{{ variable }}` placeholders, rendered in a Jinja2 sandbox. Variables by "
-    "kind: every kind has `patient_name`, `clinic_name`, `due_at` (and `locale`, `timezone`); "
+    "Plain text with `{{ variable }}` placeholders and `{% if %}`/`{% elif %}`/`{% else %}`, "
+    "checked without running it and rendered in a Jinja2 sandbox. Variables by kind: every kind "
+    "has `patient_name`, `clinic_name`, `due_at` (and `locale`, `timezone`); "
     'medication_reminder, dose_followup, refill_reminder add `medicine_name` ("your medicine" '
     "unless the patient opted in to naming it) and `dose_text`; missed_dose_caregiver adds those "
     "and `caregiver_name`; appointment_* kinds add `starts_at`, `location`, `clinician_name`. "
-    "Filters: capitalize, d, date, datetime, default, e, escape, first, int, join, last, length, "
-    "lower, replace, round, time, title, trim, truncate, upper, weekday, wordwrap. Attribute "
-    "access to internals, `|attr`, calls, includes and imports are refused."
+    "Filters, with literal arguments: upper, lower, capitalize, title, trim, default (d), "
+    "truncate, replace (non-empty text to find); on `due_at`/`starts_at`: time (short, medium), "
+    "date (short, medium, long, full), datetime (short, medium), weekday. Expressions: `~`, "
+    "`x if c else y`, ==, !=, in, not in, and, or, not, `is defined`/`undefined`/`none`. Refused: "
+    "loops, `{% set %}`, macros, includes, arithmetic, attribute and item access, calls, `self`. "
+    "Length is checked in the worst case: each variable at its longest ("
+    + ", ".join(
+        f"{name} {variable.max_units}"
+        for name, variable in _LANGUAGE.VARIABLES.items()
+        if variable.kind == _LANGUAGE.TEXT
+    )
+    + " characters; longer values are shortened when filled in), UCS-2 on SMS, plus the kind's "
+    "numbered answers on SMS and WhatsApp."
 )
 _KINDS = [
     "medication_reminder",
@@ -280,7 +292,8 @@ SCHEMAS: dict[str, Any] = {
             "problems": {"type": "array", "items": {"type": "string"}},
             "preview": {
                 "type": ["string", "null"],
-                "description": "Rendered with sample values; null when there are problems.",
+                "description": "Rendered with sample values (only a template that can be saved "
+                "gets a 200).",
             },
             "length": {"type": ["integer", "null"]},
             "segments": {"type": ["integer", "null"], "description": "SMS segments"},
