@@ -154,6 +154,9 @@ async def test_open_app_gets_the_reminder_live_closed_app_gets_a_push(
             assert frame["type"] == "reminder"
             assert frame["text"] == "Hi Test Patient. Time for your 12:00 PM dose."
             assert [o["label"] for o in frame["options"]] == ["Taken", "Snooze 15 min", "Skip"]
+            # Hostile frames (too deep, NaN, not JSON) are ignored; the socket stays open.
+            for junk in ("[" * 2000 + "]" * 2000, '{"type": "ack", "id": NaN}', "{"):
+                await app.send(junk)
             await app.send(json.dumps({"type": "ack", "id": frame["id"]}))
             assert await asyncio.wait_for(dispatching, timeout=20) == 1
 

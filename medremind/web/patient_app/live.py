@@ -27,6 +27,7 @@ import asyncpg
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from core.sql import query
+from medremind.web import json_input
 from medremind.web.patient_app.push import new_app_address
 from medremind.web.patient_app.sessions import COOKIE, token_hash
 from medremind.web.state import WebState
@@ -138,7 +139,8 @@ class LiveHub:
 
     async def _on_frame(self, socket: _Socket, text: str) -> None:
         try:
-            frame: Any = json.loads(text)
+            # Hostile JSON (too deep, NaN, ...) is UnsafeJson, a ValueError: ignored like any junk.
+            frame: Any = json_input.decode(text.encode("utf-8", "surrogatepass"))
             delivery_id = UUID(frame["id"]) if frame.get("type") == "ack" else None
         except (ValueError, TypeError, KeyError, AttributeError):
             return  # not ours to answer: the app only sends acknowledgements
