@@ -3,6 +3,7 @@
 from bot.dialogs import (  # noqa: F401
     account,
     answers,
+    app,
     appointments,
     joining,
     medicines,

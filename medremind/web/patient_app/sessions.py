@@ -9,8 +9,6 @@ takes effect on the next request.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,24 +17,17 @@ from uuid import UUID
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.sign_in_links import new_token, token_hash
 from core.sql import query
 from medremind.web.errors import ApiError
 from medremind.web.state import web_state
+
+__all__ = ["COOKIE", "PatientSession", "current_patient", "new_token", "token_hash"]
 
 COOKIE = "medremind_session"
 COOKIE_PATH = "/app"
 SESSION_HOURS = 12
 SESSION_LIFETIME = timedelta(hours=SESSION_HOURS)
-
-
-def new_token() -> str:
-    """32 random bytes, URL-safe (a session cookie or a sign-in link's secret)."""
-    return secrets.token_urlsafe(32)
-
-
-def token_hash(token: str) -> str:
-    """What is stored: SHA-256 hex (the token is random, so no salt or slow hash is needed)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

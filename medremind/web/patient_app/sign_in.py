@@ -14,12 +14,11 @@ once (stored hashed, valid :data:`LINK_MINUTES` minutes) and starts a session.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import phonenumbers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from core.sign_in_links import LINK_MINUTES, issue_link, link_url
 from core.sql import query
 from medremind.web.api_v1.common import json_body
 from medremind.web.errors import ApiError, ValidationFailed
@@ -34,9 +33,6 @@ from medremind.web.patient_app.sessions import (
 )
 from medremind.web.state import web_state
 
-LINK_MINUTES = 15
-LINKS_PER_WINDOW = 3
-_WINDOW = timedelta(minutes=15)
 _SENT = (
     "If that address belongs to a MedRemind patient, a sign-in link is on its way to it."
     f" It works once, for {LINK_MINUTES} minutes."
@@ -93,36 +89,23 @@ async def request_link(request: Request) -> Response:
             contact = await conn.fetchrow(
                 query("patient_app", "contact_for_sign_in"), channels, address.strip()
             )
+        issued = None
         if contact is not None:
-            patient_id = contact["patient_id"]
-            # One request at a time per patient, so the count below is exact.
-            await conn.execute(query("patient_app", "lock_patient_sign_in"), patient_id)
-            recent = await conn.fetchval(
-                query("patient_app", "recent_sign_in_links"), patient_id, now - _WINDOW
+            issued = await issue_link(conn, contact["patient_id"], contact["channel"], now)
+        if issued is not None:
+            link_id, token, expires = issued
+            text = _TEXTS.get(contact["locale"][:2], _TEXTS["en"]).format(
+                minutes=LINK_MINUTES, link=link_url(_base_url(request), token)
             )
-            if recent < LINKS_PER_WINDOW:
-                token = new_token()
-                expires = now + timedelta(minutes=LINK_MINUTES)
-                link_id = await conn.fetchval(
-                    query("patient_app", "insert_sign_in_link"),
-                    patient_id,
-                    token_hash(token),
-                    contact["channel"],
-                    now,
-                    expires,
-                )
-                text = _TEXTS.get(contact["locale"][:2], _TEXTS["en"]).format(
-                    minutes=LINK_MINUTES, link=f"{_base_url(request)}/app/#sign-in={token}"
-                )
-                await conn.execute(
-                    query("patient_app", "insert_sign_in_message"),
-                    patient_id,
-                    text,
-                    now,
-                    contact["channel"],
-                    expires,
-                    f"sign-in:{link_id}",
-                )
+            await conn.execute(
+                query("patient_app", "insert_sign_in_message"),
+                contact["patient_id"],
+                text,
+                now,
+                contact["channel"],
+                expires,
+                f"sign-in:{link_id}",
+            )
     return JSONResponse({"status": "sent", "message": _SENT}, status_code=202)
 
 

@@ -1,0 +1,72 @@
+"""`/app` and `/app_signout` in a chat: a Telegram-only patient gets a one-time sign-in link to the
+patient app where they talk to the bot, and can end every app session from the chat."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from core.settings import Settings, load_settings
+from core.sign_in_links import token_hash
+from core.sql import query
+from tests.bot.conftest import START, Bot
+from tests.bot.helpers import registered_patient
+
+BASE = "https://medremind.example.org"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """The test's settings with the public address links are built on."""
+    return load_settings(
+        {
+            "DATABASE_URL": database_url,
+            "MEDREMIND_DATA_DIR": str(tmp_path / "data"),
+            "MEDREMIND_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "PUBLIC_BASE_URL": BASE,
+        }
+    )
+
+
+async def test_app_link_in_the_chat_works_once_and_signout_ends_sessions(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    await bot.send(chat, "/app")
+    text = bot.last_text(chat)
+    match = re.search(rf"{BASE}/app/#sign-in=([\w-]+)", text)
+    assert match is not None, text
+    link = await admin_conn.fetchrow(
+        "select patient_id, channel, expires_at, used_at from patient_sign_in_links"
+        " where token_hash = $1",
+        token_hash(match[1]),
+    )
+    assert link["patient_id"] == patient["id"] and link["channel"] == "telegram"
+    assert link["expires_at"] == START + timedelta(minutes=15) and link["used_at"] is None
+    redeemed = await admin_conn.fetchval(
+        query("patient_app", "redeem_sign_in_link"), token_hash(match[1]), START
+    )
+    assert redeemed is not None
+    # Three links per quarter hour at most.
+    for _ in range(3):
+        await bot.send(chat, "/app")
+    assert "several sign-in links" in bot.last_text(chat)
+
+    for _ in range(2):
+        await admin_conn.execute(
+            "insert into patient_web_sessions (patient_id, token_hash, created_at, expires_at)"
+            " values ($1, md5(random()::text) || md5(random()::text), $2, $3)",
+            patient["id"],
+            START,
+            START + timedelta(hours=12),
+        )
+    await bot.send(chat, "/app_signout")
+    assert "every device (2)" in bot.last_text(chat)
+    assert not await admin_conn.fetchval(
+        "select count(*) from patient_web_sessions where revoked_at is null"
+    )
