@@ -1,4 +1,5 @@
-"""``medremind check``: the effective configuration (secrets masked), usable channels, database."""
+"""``medremind check``: the effective configuration (secrets masked), usable channels, whether
+patients' answers can arrive, and the database."""
 
 from __future__ import annotations
 
@@ -53,16 +54,43 @@ async def database_status(settings: Settings, connect_timeout: float = 15.0) -> 
     return True, f"reachable, migrated ({len(done)} migrations)"
 
 
+def answers_problems(settings: Settings, usable: dict[Any, bool]) -> list[str]:
+    """Why patients' answers could not arrive on a deployment (empty: they can).
+
+    Telegram's webhook is registered at, and Twilio's signatures are checked against,
+    ``PUBLIC_BASE_URL``: without it no Telegram update arrives and every Twilio webhook (answers,
+    STOP, delivery status) is refused. ``medremind dev`` (the embedded database) polls Telegram
+    instead and is not a deployment.
+    """
+    if settings.public_base_url or settings.embedded:
+        return []
+    from platforms.base import Channel
+
+    needing = [str(ch) for ch in (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP) if usable[ch]]
+    if not needing:
+        return []
+    return [
+        f"PUBLIC_BASE_URL is not set but {', '.join(needing)} is configured: no Telegram webhook"
+        " is registered and every Twilio webhook is refused, so patients' answers, STOP and"
+        " delivery reports never arrive. Set PUBLIC_BASE_URL to the web process's public"
+        " https:// URL."
+    ]
+
+
 async def run_check(settings: Settings) -> int:
-    """Print the report; exit 0 when the database is ready, 1 otherwise."""
+    """Print the report; exit 0 when the database is ready and answers can arrive, 1 otherwise."""
     from platforms.registry import channel_status
 
     print("Configuration:")
     for key, value in sorted(masked_configuration(settings).items()):
         print(f"  {key} = {value}")
     print("Channels:")
-    for channel, (usable, why) in channel_status(settings).items():
+    statuses = channel_status(settings)
+    for channel, (usable, why) in statuses.items():
         print(f"  {channel}: {'usable' if usable else 'not usable'} - {why}")
+    problems = answers_problems(settings, {ch: ok for ch, (ok, _) in statuses.items()})
+    for problem in problems:
+        print(f"Answers: CANNOT ARRIVE - {problem}")
     ok, why = await database_status(settings)
     print(f"Database: {'ok' if ok else 'NOT READY'} - {why}")
-    return 0 if ok else 1
+    return 0 if ok and not problems else 1

@@ -59,6 +59,7 @@ def test_check_masks_secrets_and_explains_channels(database_url: str, tmp_path: 
         MEDREMIND_DATA_DIR=str(tmp_path),
         TELEGRAM_BOT_TOKEN=token,
         SMTP_PASSWORD="hunter2hunter2",
+        PUBLIC_BASE_URL="https://medremind.example.org",
     )
     result = _run(["check"], env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -66,6 +67,22 @@ def test_check_masks_secrets_and_explains_channels(database_url: str, tmp_path: 
     assert "hunter2hunter2" not in result.stdout + result.stderr
     assert "TELEGRAM_BOT_TOKEN = ****** (set)" in result.stdout
     assert "sms: not usable" in result.stdout
+
+
+def test_check_fails_on_a_deployment_that_cannot_receive_answers(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Issue 16: without PUBLIC_BASE_URL no Telegram webhook is registered and every Twilio
+    webhook is refused; check called Telegram 'usable' and exited 0."""
+    env = _clean_env(
+        DATABASE_URL=database_url,
+        MEDREMIND_DATA_DIR=str(tmp_path),
+        TELEGRAM_BOT_TOKEN="123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq",
+    )
+    result = _run(["check"], env)
+    assert result.returncode == 1, result.stdout
+    assert "Answers: CANNOT ARRIVE - PUBLIC_BASE_URL is not set but telegram" in result.stdout
+    assert "Database: ok" in result.stdout
 
 
 def test_check_fails_when_database_unreachable(tmp_path: Path) -> None:
