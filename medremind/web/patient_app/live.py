@@ -63,6 +63,8 @@ class LiveHub:
     def __init__(self, state: WebState) -> None:
         self._state = state
         self._sockets: set[_Socket] = set()
+        # The same sockets by patient: a delivery goes to every open tab of its patient.
+        self._by_patient: dict[UUID, set[_Socket]] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: DueListener | None = None
@@ -125,6 +127,7 @@ class LiveHub:
             connection_id = await conn.fetchval(query("websocket", "open_connection"), patient_id)
         socket = _Socket(websocket, patient_id, session_hash, connection_id)
         self._sockets.add(socket)
+        self._by_patient.setdefault(patient_id, set()).add(socket)
         self._wake.set()  # an offer may be waiting for exactly this socket
         try:
             while True:
@@ -134,6 +137,11 @@ class LiveHub:
             pass
         finally:
             self._sockets.discard(socket)
+            tabs = self._by_patient.get(patient_id)
+            if tabs is not None:
+                tabs.discard(socket)
+                if not tabs:
+                    del self._by_patient[patient_id]
             with contextlib.suppress(*_DB_ERRORS):
                 await pool.execute(query("websocket", "close_connection"), connection_id)
 
@@ -161,11 +169,11 @@ class LiveHub:
                 logger.warning("live delivery lookup failed", extra={"error": type(exc).__name__})
 
     async def _deliver(self) -> None:
-        patients = list({s.patient_id for s in self._sockets})
+        patients = list(self._by_patient)
         rows = await self._state.pool.fetch(query("websocket", "pending_deliveries"), patients)
         for row in rows:
             frame = json.dumps({"type": "reminder", "id": str(row["id"]), **row["payload"]})
-            for socket in [s for s in self._sockets if s.patient_id == row["patient_id"]]:
+            for socket in list(self._by_patient.get(row["patient_id"], ())):
                 if row["id"] in socket.sent:
                     continue
                 socket.sent.add(row["id"])
