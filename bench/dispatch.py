@@ -8,7 +8,8 @@ Scenarios (issue 3): 1 core throughput with a recording adapter; 2 the same job 
 3 end to end over loopback HTTP to the fake Telegram (5 ms latency); 4 insert-to-send latency at
 200 msg/s with LISTEN/NOTIFY; 5 draining a backlog against a fake Telegram that answers 429 above
 30 msg/s; 6 claim time for 500 rows with 10k..10M rows in the table; 7 worker RSS while draining;
-8 the fleet rate limiter's worker and Postgres CPU per message (issue 16).
+8 the fleet rate limiter's worker and Postgres CPU per message (issue 16); 9 retention's batched
+deletes of old finished messages with their attempts.
 
 Each scenario runs in its own subprocess (clean memory for 7) against a fresh database on the
 embedded PostgreSQL (or on ``BENCH_DATABASE_URL``, a superuser URL, when set).
@@ -659,8 +660,53 @@ async def scenario_8(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
     )
 
 
+async def scenario_9(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    """Retention: delete old finished messages and their attempts in batches (issue 16)."""
+    from datetime import UTC, datetime
+
+    from scheduler.retention import BATCH, prune_finished
+
+    n = args.messages or 200_000
+    async with fresh_database(admin_url) as url:
+        conn = await superuser(url)
+        patients = await make_patients(conn, 1000)
+        await insert_due(conn, patients, n, "sent")
+        await conn.execute(
+            "update scheduled_messages set scheduled_time = scheduled_time - interval '400 days'"
+        )
+        await conn.execute(
+            "insert into message_delivery_attempts (message_id, attempt_time, status, channel)"
+            " select id, scheduled_time, 'sent', 'telegram' from scheduled_messages"
+        )
+        await insert_due(conn, patients, 10_000)  # pending rows the deletes must not slow down
+        await conn.execute("vacuum analyze")
+        async with Database(bench_settings(url, tmp), server_settings=CUSTOM_PLANS) as db:
+            pg_before, py_before = await backend_cpu(conn), time.process_time()
+            started = time.perf_counter()
+            removed = 0
+            while removed < n:
+                removed += await prune_finished(db.pool, datetime.now(UTC), 365, budget=3600)
+            elapsed = time.perf_counter() - started
+            py_cpu = time.process_time() - py_before
+            pg_cpu = cpu_used(pg_before, await backend_cpu(conn))
+        attempts_left = await conn.fetchval("select count(*) from message_delivery_attempts")
+        await conn.close()
+    emit(
+        scenario=9,
+        name="retention: batched deletes of old finished messages and their attempts",
+        messages=n,
+        attempts=n,
+        batch=BATCH,
+        seconds=round(elapsed, 2),
+        messages_per_second=round(removed / elapsed),
+        postgres_cpu_us_per_message=round(pg_cpu / removed * 1e6, 1),
+        worker_cpu_us_per_message=round(py_cpu / removed * 1e6, 2),
+        attempts_left=attempts_left,
+    )
+
+
 SCENARIOS = {1: scenario_1, 2: scenario_2, 3: scenario_3, 4: scenario_4, 5: scenario_5}
-SCENARIOS |= {6: scenario_6, 7: scenario_7, 8: scenario_8}
+SCENARIOS |= {6: scenario_6, 7: scenario_7, 8: scenario_8, 9: scenario_9}
 
 
 # -- driver -----------------------------------------------------------------------------------

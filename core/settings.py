@@ -116,6 +116,7 @@ class Settings(BaseSettings):
     sms_rate_per_second: float = Field(default=1.0, alias="MEDREMIND_SMS_RATE", gt=0)
     whatsapp_rate_per_second: float = Field(default=10.0, alias="MEDREMIND_WHATSAPP_RATE", gt=0)
     fleet_limits: bool = Field(default=True, alias="MEDREMIND_FLEET_LIMITS")
+    retention_days: int = Field(default=365, alias="MEDREMIND_RETENTION_DAYS", ge=0)
     worker_metrics_port: int | None = Field(
         default=None, alias="MEDREMIND_WORKER_METRICS_PORT", ge=1, le=65535
     )

@@ -29,6 +29,7 @@ from scheduler.fleet_limits import prune_ledger
 from scheduler.heartbeat import beat, serve_metrics
 from scheduler.listener import DueListener
 from scheduler.reaper import reap_expired_leases
+from scheduler.retention import prune_finished
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,17 @@ async def serve(
             coalesce=True,
             next_run_time=datetime.now(UTC),
         )
+
+        async def retention() -> None:
+            try:
+                removed = await prune_finished(pool, utc_now(), settings.retention_days)
+            except DB_ERRORS as exc:
+                logger.warning("retention failed", extra={"error": type(exc).__name__})
+                return
+            if removed:
+                logger.info("retention: finished messages deleted", extra={"count": removed})
+
+        jobs.add_job(retention, "interval", hours=1, id="retention", max_instances=1, coalesce=True)
         metrics_server = None
         if settings.worker_metrics_port is not None:
             metrics_server = serve_metrics(settings.worker_metrics_port)

@@ -192,3 +192,21 @@ with beat as (
          started_at = excluded.started_at
 )
 delete from worker_heartbeats where seen_at < $3 - interval '1 day'
+
+-- name: prune_finished
+-- Delete up to $2 finished messages scheduled before $1, oldest first, with their attempts (the
+-- attempts' foreign key was replaced by a statement trigger: they are deleted here); rows
+-- pointing at a message with "on delete cascade" go with it. Returns how many messages.
+with old as (
+  select id from scheduled_messages
+   where status in ('sent', 'delivered', 'failed', 'cancelled', 'expired')
+     and scheduled_time < $1
+   order by scheduled_time
+   limit $2
+   for update skip locked
+), attempts as (
+  delete from message_delivery_attempts a where a.message_id = any(array(select id from old))
+), messages as (
+  delete from scheduled_messages m where m.id = any(array(select id from old)) returning 1
+)
+select count(*) from messages
