@@ -47,7 +47,7 @@ from scheduler.expiry import expiry_time
 from scheduler.holds import withheld_reason
 from scheduler.questions import asked_question
 from scheduler.quiet_hours import is_deferrable, quiet_window_end
-from scheduler.rendering import render_or_fallback, too_long
+from scheduler.rendering import only_this_channel, render_or_fallback
 from scheduler.routing import Route, plan_routes
 
 _ERROR_TEXT_MAX = 500  # last_error / error_message length cap
@@ -239,8 +239,8 @@ class Deliverer:
             except (ValueError, LookupError, TemplateError, TypeError, AttributeError) as exc:
                 ticket.release()
                 error = f"cannot render the message: {error_text(exc)}"
-                if too_long(exc):
-                    # Too long for this channel only: the patient's next channel may take it.
+                if only_this_channel(exc):
+                    # Too long for this channel, or no version for it: the next may take it.
                     error = f"{route.channel}: {error_text(exc)}"
                     attempts.append(self._attempt(c, route, "failed", "permanent", error))
                     metrics.FAILED.labels(route.channel, "permanent").inc()

@@ -154,15 +154,15 @@ def render_or_fallback(
 ) -> tuple[OutboundMessage, str | None]:
     """The message for ``claim`` on ``channel``, and why it is not the one asked for (or None).
 
-    A clinician template that cannot be rendered (stored around the checks, or longer than the
-    channel allows) is replaced by the built-in text of the row's kind when there is one (a
-    reminder still reaches the patient); free text has none, so its error is raised, as
-    :func:`render_claim` raises it. ``MessageTooLong`` of the built-in text is raised too: the
-    dispatcher then tries the patient's next channel.
+    A clinician template that cannot be rendered (stored around the checks, longer than the
+    channel allows, or without a version for the channel) is replaced by the built-in text of the
+    row's kind when there is one (a reminder still reaches the patient); free text has none, so
+    its error is raised, as :func:`render_claim` raises it. ``MessageTooLong`` of the built-in
+    text is raised too: the dispatcher then tries the patient's next channel.
     """
     try:
         return render_claim(renderer, claim, channel), None
-    except CustomTemplateFailed as exc:
+    except (CustomTemplateFailed, NoVersionForChannel) as exc:
         if renderer is None or claim.kind in _FREE_KINDS:
             raise
         values = variables_for(claim)
@@ -171,9 +171,10 @@ def render_or_fallback(
         return message, f"{exc}; sent the built-in {claim.kind} text instead"
 
 
-def too_long(exc: BaseException) -> bool:
-    """True when rendering failed only because the text is over the channel's limit."""
-    return isinstance(exc, MessageTooLong) or (
+def only_this_channel(exc: BaseException) -> bool:
+    """True when rendering failed for this channel only: the text is over its limit, or the
+    clinician template has no version for it (another channel may take the message)."""
+    return isinstance(exc, MessageTooLong | NoVersionForChannel) or (
         isinstance(exc, CustomTemplateFailed) and isinstance(exc.__cause__, MessageTooLong)
     )
 

@@ -226,3 +226,46 @@ async def test_a_message_too_long_for_its_channel_goes_another_way(
         free["id"],
     )
     assert attempt["channel"] == "sms" and attempt["error_class"] == "permanent"
+
+
+async def test_a_template_without_a_version_for_the_channel_goes_another_way(
+    admin_conn: asyncpg.Connection, make_dispatcher: MakeDispatcher
+) -> None:
+    """Versions for e-mail only: the free message goes by e-mail (the patient's second channel),
+    the reminder by Telegram with the built-in text; was failed with nothing sent."""
+    org = await factories.create_organization(admin_conn)
+    patient = await factories.create_patient(
+        admin_conn, org["id"], contacts={"telegram": "4242", "email": "ana@example.org"}
+    )
+    await add_template(admin_conn, org["id"], "letter", "Dear {{ patient_name }}", channel="email")
+    await add_template(
+        admin_conn,
+        org["id"],
+        "pill",
+        "Time for {{ medicine_name }}",
+        channel="email",
+        kind="medication_reminder",
+    )
+    free = await factories.create_message(
+        admin_conn, patient["id"], scheduled_time=NOON, template="letter", message_content=None
+    )
+    reminder = await _reminder(admin_conn, patient["id"], "pill")
+    telegram, email = RecordingSender(Channel.TELEGRAM), RecordingSender(Channel.EMAIL)
+    dispatcher, _ = make_dispatcher({Channel.TELEGRAM: telegram, Channel.EMAIL: email})
+
+    assert await dispatcher.run_once() == 2
+
+    [(_, mail)] = email.sends
+    assert mail.text == "Dear Test Patient"
+    [(_, chat)] = telegram.sends
+    assert "Time for your 12:00 PM dose." in chat.text
+    rows = {
+        r["id"]: r
+        for r in await admin_conn.fetch(
+            "select id, status, channel_used, last_error from scheduled_messages"
+        )
+    }
+    assert rows[free["id"]]["channel_used"] == "email"
+    assert "has no version for telegram" in rows[free["id"]]["last_error"]
+    assert rows[reminder["id"]]["channel_used"] == "telegram"
+    assert "built-in medication_reminder text" in rows[reminder["id"]]["last_error"]
