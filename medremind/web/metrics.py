@@ -63,9 +63,9 @@ STATUS_CALLBACKS = Counter(
 )
 WEBHOOK_DROPPED = Counter(
     "medremind_webhook_dropped_total",
-    "Authenticated provider webhook bodies acknowledged (200) and dropped because they cannot be"
-    " used (not JSON, nested too deep, a lone surrogate, a number out of range), by channel and"
-    " problem.",
+    "Authenticated provider webhook bodies acknowledged (2xx) and dropped because they cannot be"
+    " used (not JSON, nested too deep, a lone surrogate, a number out of range; a signed Twilio"
+    " form that is no message or status), by channel and problem.",
     ["channel", "problem"],
 )
 INBOUND_PROCESSING_ERRORS = Counter(

@@ -26,7 +26,7 @@ from twilio.request_validator import RequestValidator
 from core.sql import query
 from medremind.web import inbound
 from medremind.web.errors import error_response
-from medremind.web.metrics import INBOUND_UPDATES, STATUS_CALLBACKS
+from medremind.web.metrics import INBOUND_UPDATES, STATUS_CALLBACKS, WEBHOOK_DROPPED
 from medremind.web.state import WebState, web_state
 from platforms.twilio_common import classify_twilio_code
 from platforms.twilio_inbound import parse_twilio_inbound, parse_twilio_status
@@ -95,6 +95,14 @@ async def _verified_form(
     return {key: value.replace("\x00", "") for key, value in pairs}
 
 
+def _dropped(channel: str, problem: str, answer: Response) -> Response:
+    """A signed form we cannot use: acknowledged (Twilio would log an error and try the fallback
+    URL on a 4xx, and a retry would not make it usable), counted, never stored."""
+    WEBHOOK_DROPPED.labels(channel, problem).inc()
+    logger.warning("twilio webhook dropped", extra={"problem": problem})
+    return answer
+
+
 def _twiml() -> Response:
     return Response(EMPTY_TWIML, media_type="text/xml")
 
@@ -109,9 +117,9 @@ async def twilio_inbound(request: Request) -> Response:
     try:
         event = parse_twilio_inbound(fields)
     except ValueError:
-        return error_response(400, "not a Twilio message form")
+        return _dropped("twilio", "not_a_message", _twiml())
     if not event.provider_id:
-        return error_response(400, "form has no MessageSid")
+        return _dropped("twilio", "no_sid", _twiml())
     task = await inbound.accept(state, event, fields)
     return Response(EMPTY_TWIML, media_type="text/xml", background=task)
 
@@ -126,7 +134,7 @@ async def twilio_status(request: Request) -> Response:
     try:
         update = parse_twilio_status(fields)
     except ValueError:
-        return error_response(400, "not a Twilio status form")
+        return _dropped("twilio_status", "not_a_status", Response(status_code=204))
     outcome = await apply_status(state, update)
     STATUS_CALLBACKS.labels(update.status, outcome).inc()
     return Response(status_code=204)

@@ -19,10 +19,7 @@ from twilio.request_validator import RequestValidator
 from core.db import Database
 from tests.factories import create_patient
 from tests.fakes.fake_telegram import text_update
-from tests.fakes.fake_twilio import (
-    DEFAULT_AUTH_TOKEN,
-    inbound_form,
-)
+from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, inbound_form
 from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, count
 from tests.web.processes import StartWeb, clinic_key, stop
 
@@ -140,6 +137,24 @@ async def test_hostile_json_is_400_on_the_api_and_dropped_on_webhooks_never_5xx(
             body, headers = _signed_raw("/twilio/inbound", pairs)
             response = await http.post("/twilio/inbound", content=body, headers=headers)
             assert response.status_code == 200, (text[:20], response.text)
+        assert await count(admin_conn, "inbound_messages") == 6
+        # Signed forms that are no message or status at all: acknowledged and counted.
+        for path, form, answer in (
+            ("/twilio/inbound", {"AccountSid": DEFAULT_ACCOUNT_SID, "Body": "x"}, 200),
+            ("/twilio/inbound", {"From": "+14155550199", "Body": "no sid"}, 200),
+            ("/twilio/status", {"MessageStatus": "delivered"}, 204),
+        ):
+            body, headers = _signed_raw(path, {k: quote(v) for k, v in form.items()})
+            response = await http.post(path, content=body, headers=headers)
+            assert response.status_code == answer, (path, response.text)
+        metrics = (await http.get("/metrics")).text
+        for channel, problem in (
+            ("twilio", "not_a_message"),
+            ("twilio", "no_sid"),
+            ("twilio_status", "not_a_status"),
+        ):
+            line = f'medremind_webhook_dropped_total{{channel="{channel}",problem="{problem}"}} 1.0'
+            assert line in metrics, line
         assert await count(admin_conn, "inbound_messages") == 6
 
         # The rate limit: 20 at once, then 429 with Retry-After for this key only.
