@@ -205,6 +205,39 @@ def _locale(ctx: Context) -> str:
 
 
 @lru_cache(maxsize=512)
+def _babel_object(tag: str) -> Locale:
+    """The parsed :class:`babel.Locale` of a :func:`babel_locale` tag, parsed once."""
+    return Locale.parse(tag)
+
+
+# Formatted dates and times, by value, format and locale: at 08:00 thousands of reminders show the
+# same few instants in the same few zones and languages, and Babel's pattern formatting costs far
+# more than a lookup. Cleared when full (a day's distinct instants fit many times over).
+_FORMATTED: dict[tuple[Any, ...], str] = {}
+_FORMATTED_MAX = 8192
+
+
+def _babel_format(function: Any, value: Any, format: str, tag: str) -> str:
+    """``function(value, format, locale=tag)`` (a Babel formatter), cached.
+
+    Aware datetimes equal as instants compare equal across zones, so the key holds the wall
+    clock, ``fold`` and the zone itself: "08:00 UTC" never answers for "09:00 Europe/Madrid".
+    """
+    if isinstance(value, datetime):
+        key: tuple[Any, ...] = (function, value.replace(tzinfo=None), value.fold, value.tzinfo)
+    else:
+        key = (function, type(value), value)
+    key += (format, tag)
+    found = _FORMATTED.get(key)
+    if found is None:
+        found = function(value, format, locale=_babel_object(tag))
+        if len(_FORMATTED) >= _FORMATTED_MAX:
+            _FORMATTED.clear()
+        _FORMATTED[key] = found
+    return found
+
+
+@lru_cache(maxsize=512)
 def babel_locale(tag: str) -> str:
     """A locale Babel can format for: ``es-MX`` -> ``es_MX``; unknown -> its language -> English.
 
@@ -223,12 +256,12 @@ def babel_locale(tag: str) -> str:
 
 @pass_context
 def _time_filter(ctx: Context, value: datetime, format: str = "short") -> str:
-    return format_time(_localized(ctx, value), format, locale=_locale(ctx))
+    return _babel_format(format_time, _localized(ctx, value), format, _locale(ctx))
 
 
 @pass_context
 def _date_filter(ctx: Context, value: date, format: str = "medium") -> str:
-    return format_date(_localized(ctx, value), format, locale=_locale(ctx))
+    return _babel_format(format_date, _localized(ctx, value), format, _locale(ctx))
 
 
 @pass_context
@@ -236,14 +269,14 @@ def _datetime_filter(ctx: Context, value: datetime, format: str = "medium") -> s
     value = _localized(ctx, value)
     if format in {"short", "medium"}:
         # Babel's medium datetime shows seconds; nobody wants "8:00:00 PM" in a reminder.
-        day = format_date(value, format, locale=_locale(ctx))
-        return f"{day}, {format_time(value, 'short', locale=_locale(ctx))}"
-    return format_datetime(value, format, locale=_locale(ctx))
+        day = _babel_format(format_date, value, format, _locale(ctx))
+        return f"{day}, {_babel_format(format_time, value, 'short', _locale(ctx))}"
+    return _babel_format(format_datetime, value, format, _locale(ctx))
 
 
 @pass_context
 def _weekday_filter(ctx: Context, value: date) -> str:
-    return format_date(_localized(ctx, value), "EEEE", locale=_locale(ctx))
+    return _babel_format(format_date, _localized(ctx, value), "EEEE", _locale(ctx))
 
 
 _FILTERS = {
@@ -295,15 +328,20 @@ class TemplateRenderer:
         templates_dir: Path | str | None = None,
         *,
         sms_max_segments: int = DEFAULT_SMS_MAX_SEGMENTS,
+        auto_reload: bool = False,
     ) -> None:
+        """``auto_reload``: see edited template files without a restart (``medremind dev``).
+        Off, each file is read and compiled once and no message stats the disk."""
         self.templates_dir = Path(templates_dir) if templates_dir else TEMPLATES_DIR
         self.sms_max_segments = sms_max_segments
+        self.auto_reload = auto_reload
         loader = FileSystemLoader(str(self.templates_dir))
         common: dict[str, Any] = {
             "loader": loader,
             "undefined": StrictUndefined,
             "trim_blocks": True,
             "lstrip_blocks": True,
+            "auto_reload": auto_reload,
         }
         self._text_env = _add_filters(Environment(autoescape=False, **common))  # noqa: S701
         self._html_env = _add_filters(Environment(autoescape=True, **common))
@@ -316,13 +354,25 @@ class TemplateRenderer:
         # Compiling costs far more than rendering: a worker renders the same few sources.
         self._compile = lru_cache(maxsize=512)(self._sandbox.from_string)
         self._options_bounds: dict[str, Bound] = {}
+        # Without auto-reload the files never change under us: names and labels are kept.
+        self._names: dict[tuple[str, str, str], str] = {}
+        self._labels: dict[tuple[str, str, str], dict[str, str]] = {}
 
     # -- built-in templates ----------------------------------------------------------------
 
     def template_name(self, kind: str, locale: str, channel: str) -> str:
         """The file used for ``kind`` in ``locale`` on ``channel``, after fallbacks."""
-        language = locale.replace("-", "_").split("_")[0].lower()
         channel = str(channel)
+        key = (kind, locale, channel)
+        found = self._names.get(key)
+        if found is None:
+            found = self._find_template(kind, locale, channel)
+            if not self.auto_reload:
+                self._names[key] = found
+        return found
+
+    def _find_template(self, kind: str, locale: str, channel: str) -> str:
+        language = locale.replace("-", "_").split("_")[0].lower()
         for loc in dict.fromkeys((locale, language, FALLBACK_LOCALE)):
             for chan in (channel, DEFAULT_CHANNEL):
                 name = f"{loc}/{kind}.{chan}.j2"
@@ -358,14 +408,20 @@ class TemplateRenderer:
         values = {**_KIND_DEFAULTS, **variables, "locale": locale}
         values.setdefault("timezone", None)
 
-        def section(env: Environment, part: str) -> str:
-            return env.get_template(name).render({**values, "section": part})
-
-        text = _tidy(section(self._text_env, "text"))
-        subject = _one_line(section(self._text_env, "subject")) or None
-        labels = _parse_labels(section(self._text_env, "labels"))
-        reply_keys = tuple(section(self._text_env, "inline_replies").split())
-        html_part = _tidy(section(self._html_env, "html")) or html_lib.escape(text, quote=False)
+        # One context, only the blocks this channel shows: no subject but on e-mail, no HTML but
+        # on Telegram and e-mail, labels only for options that need them.
+        blocks = _Blocks(self._text_env, name, values)
+        text = _tidy(blocks.render("text"))
+        subject = None
+        if channel == Channel.EMAIL:
+            subject = _one_line(blocks.render("subject")) or None
+        needs_labels = any(not isinstance(opt, Option) for opt in options)
+        labels = _parse_labels(blocks.render("labels")) if needs_labels else {}
+        reply_keys = tuple(blocks.render("inline_replies").split())
+        html_part = ""
+        if channel in (Channel.TELEGRAM, Channel.EMAIL):
+            html_part = _Blocks(self._html_env, name, values).render("html")
+            html_part = _tidy(html_part) or html_lib.escape(text, quote=False)
 
         resolved = tuple(
             opt
@@ -513,11 +569,18 @@ class TemplateRenderer:
 
     def labels(self, kind: str, locale: str, channel: str) -> dict[str, str]:
         """The option labels of built-in ``kind`` (``{"taken": "Taken", ...}``), or {}."""
-        try:
-            name = self.template_name(kind, locale, str(channel))
-            return _parse_labels(self._text_env.get_template(name).render(section="labels"))
-        except (UnknownTemplate, TemplateError):
-            return {}
+        key = (kind, locale, str(channel))
+        found = self._labels.get(key)
+        if found is None:
+            try:
+                name = self.template_name(kind, locale, str(channel))
+                template = self._text_env.get_template(name)
+                found = _parse_labels(template.render(section="labels"))
+            except (UnknownTemplate, TemplateError):
+                found = {}
+            if not self.auto_reload:
+                self._labels[key] = found
+        return dict(found)
 
     # -- shared ----------------------------------------------------------------------------
 
@@ -563,6 +626,27 @@ class TemplateRenderer:
 
 # --------------------------------------------------------------------------------------------
 # helpers
+
+
+class _Blocks:
+    """The blocks of one built-in template, rendered one at a time in one shared context.
+
+    The same as rendering the whole template with ``section`` naming the block
+    (``_message.j2``), without a new context and a walk of the layout per block: the root is run
+    once with no section (it prints nothing, but links the inheritance chain's blocks into the
+    context and runs any top-level statement), then each block is called directly.
+    """
+
+    def __init__(self, env: Environment, name: str, values: Mapping[str, Any]) -> None:
+        template = env.get_template(name)
+        self._context = template.new_context({**values, "section": None})
+        for _ in template.root_render_func(self._context):
+            pass
+
+    def render(self, block: str) -> str:
+        """The block's text ("" when no template of the chain defines it)."""
+        chain = self._context.blocks.get(block)
+        return "".join(chain[0](self._context)) if chain else ""
 
 
 def _tidy(text: str) -> str:
@@ -614,10 +698,11 @@ def _template_variables(values: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(value, datetime):
             if zone and value.tzinfo is not None:
                 value = value.astimezone(ZoneInfo(str(zone)))
-            day = format_date(value, "medium", locale=locale)
-            value = f"{day}, {format_time(value, 'short', locale=locale)}".translate(_SPACE_LIKE)
+            day = _babel_format(format_date, value, "medium", locale)
+            time = _babel_format(format_time, value, "short", locale)
+            value = f"{day}, {time}".translate(_SPACE_LIKE)
         elif isinstance(value, date):
-            value = format_date(value, "medium", locale=locale)
+            value = _babel_format(format_date, value, "medium", locale)
         out[key] = str(value)
     return out
 

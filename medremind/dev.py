@@ -88,7 +88,9 @@ async def serve_dev(
                 pool=database.pool,
                 senders=senders,
                 settings=shared,
-                renderer=TemplateRenderer(sms_max_segments=shared.sms_max_segments),
+                renderer=TemplateRenderer(
+                    sms_max_segments=shared.sms_max_segments, auto_reload=True
+                ),
             )
             app = create_app(shared, database=database, senders=senders)
             server = _QuietServer(
@@ -105,7 +107,13 @@ async def serve_dev(
             tasks = [
                 asyncio.create_task(server.serve(), name="web"),
                 asyncio.create_task(
-                    worker_process.serve(shared, senders, install_signal_handlers=False, stop=stop),
+                    worker_process.serve(
+                        shared,
+                        senders,
+                        install_signal_handlers=False,
+                        stop=stop,
+                        reload_templates=True,
+                    ),
                     name="worker",
                 ),
             ]

@@ -64,8 +64,13 @@ async def serve(
     config: DispatcherConfig | None = None,
     install_signal_handlers: bool = True,
     stop: asyncio.Event | None = None,
+    reload_templates: bool = False,
 ) -> int:
-    """The worker's body; ``senders`` and ``config`` can be replaced (tests, benchmarks)."""
+    """The worker's body; ``senders`` and ``config`` can be replaced (tests, benchmarks).
+
+    ``reload_templates``: template files edited while running are used (``medremind dev``);
+    otherwise each is read once.
+    """
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     async with Database(settings, server_settings=CUSTOM_PLANS) as db:
@@ -83,7 +88,9 @@ async def serve(
                 database=db,
             )
         config = config or DispatcherConfig.from_settings(settings)
-        renderer = TemplateRenderer(sms_max_segments=settings.sms_max_segments)
+        renderer = TemplateRenderer(
+            sms_max_segments=settings.sms_max_segments, auto_reload=reload_templates
+        )
         dispatcher = Dispatcher(pool, senders, renderer, utc_now, config)
         listener = DueListener(
             db.connect, dispatcher.notify, keepalive=settings.worker_poll_seconds

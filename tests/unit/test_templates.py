@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,41 @@ def test_templates_dir_is_overridable(tmp_path: Path) -> None:
     )
     message = TemplateRenderer(tmp_path).render("free_text", "es", "sms", {"body": "hi"})
     assert message.text == "Custom: hi"
+
+
+def _custom_dir(tmp_path: Path, text_block: str) -> Path:
+    (tmp_path / "_message.j2").write_text(
+        (Path(__file__).resolve().parents[2] / "templates" / "_message.j2").read_text()
+    )
+    (tmp_path / "en").mkdir(exist_ok=True)
+    (tmp_path / "en" / "free_text.default.j2").write_text(
+        '{% extends "_message.j2" %}{% block text %}' + text_block + "{% endblock %}"
+    )
+    return tmp_path
+
+
+def test_template_files_are_read_once_unless_auto_reload(tmp_path: Path) -> None:
+    """A worker reads each file once (no stat per message); ``medremind dev`` sees edits."""
+    once = TemplateRenderer(_custom_dir(tmp_path, "First: {{ body }}"))
+    reloading = TemplateRenderer(tmp_path, auto_reload=True)
+    assert once.render("free_text", "en", "sms", {"body": "hi"}).text == "First: hi"
+    assert reloading.render("free_text", "en", "sms", {"body": "hi"}).text == "First: hi"
+    source = tmp_path / "en" / "free_text.default.j2"
+    source.write_text(source.read_text().replace("First", "Edited"))
+    stat = source.stat()
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    assert once.render("free_text", "en", "sms", {"body": "hi"}).text == "First: hi"
+    assert reloading.render("free_text", "en", "sms", {"body": "hi"}).text == "Edited: hi"
+
+
+def test_one_instant_in_two_zones_is_two_times(renderer: TemplateRenderer) -> None:
+    """Formatted times are cached by wall clock and zone, never by the instant alone."""
+    due = datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
+    texts = [
+        renderer.render("medication_reminder", "en", "sms", {"due_at": due, "timezone": zone}).text
+        for zone in ("UTC", "Europe/Madrid", "UTC")
+    ]
+    assert "8:00" in texts[0] and "9:00" in texts[1] and texts[2] == texts[0]
 
 
 def test_missing_variable_is_an_error(renderer: TemplateRenderer) -> None:
