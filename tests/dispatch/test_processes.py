@@ -70,6 +70,20 @@ class Workers:
                 raise AssertionError(f"worker {name} did not stop on SIGTERM") from None
             assert code in (0, -signal.SIGKILL), (name, code, self.stderr(name))
 
+    async def wait_ready(self, conn: asyncpg.Connection, timeout: float = 60) -> None:
+        """Until every running worker has beaten once: its SIGTERM handler is in place from then.
+
+        A worker still importing when SIGTERM comes dies of it (-15), with nothing claimed; the
+        graceful stop the tests check is the one of a worker that runs.
+        """
+        deadline = time.monotonic() + timeout
+        for name, proc in self.procs.items():
+            while proc.poll() is None and not await conn.fetchval(
+                "select exists (select 1 from worker_heartbeats where worker_id = $1)", name
+            ):
+                assert time.monotonic() < deadline, (name, self.stderr(name))
+                await asyncio.sleep(0.05)
+
     def kill_all(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:
@@ -212,6 +226,7 @@ async def test_sigkill_loses_nothing_and_duplicates_stay_within_the_sends_in_fli
         workers.start(replacement, **options)
 
     counts = await _wait_terminal(admin_conn, total, workers)
+    await workers.wait_ready(admin_conn)
     workers.stop_all()
 
     assert counts.get("sent", 0) + counts.get("failed", 0) + counts.get("expired", 0) == total
