@@ -117,6 +117,7 @@ async def open_questions(turn: Turn) -> list[Question]:
     dialog = dialog_question(turn)
     if dialog is not None:
         found.append(dialog)
+    # Stable: reminders asked at one instant stay in the database's newest-first order.
     found.sort(key=lambda q: q.asked_at, reverse=True)
     return found
 

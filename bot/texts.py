@@ -96,9 +96,13 @@ _TEXTS: dict[str, dict[str, str]] = {
         "btn_tz_other": "No, change it",
         "ask_phone": (
             "Optional: share your phone number so I can text you if Telegram does not work. "
-            "Send it like +1 555 123 4567, or skip."
+            "Send it like +1 202 555 0143, or skip."
         ),
-        "bad_phone": "That does not look like a phone number. Send it like +1 555 123 4567, or skip.",
+        "ask_phone_chat": (
+            "Optional: your phone number, so I can text you when you are away from this chat. "
+            "Send it like +1 202 555 0143, or skip."
+        ),
+        "bad_phone": "That does not look like a phone number. Send it like +1 202 555 0143, or skip.",
         "phone_taken": (
             "That number is already registered for someone else, so I can't add it here. Send"
             " another number, or skip. If it is yours, please ask your clinic to update it."
@@ -197,11 +201,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "today_none": "No doses planned for today.",
         "today_header": "Today, {date}:",
         "today_line": "{time} {name}: {status}",
-        "stats": (
-            "Last 7 days: {d7}% of doses taken.\nLast 30 days: {d30}% of doses taken.\n"
-            "Current streak: {streak} days with every dose taken."
-        ),
-        "stats_na": "n/a",
+        "stats_period": "Last {days} days: {percent}% of doses taken.",
+        "stats_period_none": "Last {days} days: no doses to count yet.",
+        "stats_streak": "Current streak: {streak} days with every dose taken.",
         "stats_chart_title": "Doses taken per day (%)",
         "export_ready": "Here is your history ({count} doses).",
         "files_unavailable": "I can send charts and files on Telegram only.",
@@ -237,6 +239,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "mode_home": "keep home times",
         "mode_follow": "follow me when I travel",
         "quiet_none": "none",
+        "quiet_default": "{window} (the default; set your own in Quiet hours)",
         "caregiver_none": "none",
         "btn_set_timezone": "Time zone",
         "btn_set_tz_mode": "Home or follow",
@@ -259,9 +262,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ask_caregiver_name": "Who should I tell if you miss a dose? Send their name, or remove.",
         "btn_remove": "Remove caregiver",
         "ask_caregiver_channel": "How should I reach them?",
-        "ask_caregiver_address": "Their phone number (like +1 555 123 4567) or Telegram chat id?",
+        "ask_caregiver_address": "Their phone number (like +1 202 555 0143) or Telegram chat id?",
         "ask_caregiver_email": "Their e-mail address?",
-        "bad_address": "That does not look right. For example: +1 555 123 4567",
+        "bad_address": "That does not look right. For example: +1 202 555 0143",
         "ask_caregiver_timezone": (
             "Which time zone does {name} live in? Alerts wait for the end of quiet hours there, "
             "so they are not woken at night. Type a city or time zone (for example: Madrid or "
@@ -359,6 +362,10 @@ _TEXTS: dict[str, dict[str, str]] = {
             "Opcional: comparte tu número de teléfono para enviarte SMS si Telegram no funciona. "
             "Envíalo como +34 600 123 456, u omite este paso."
         ),
+        "ask_phone_chat": (
+            "Opcional: tu número de teléfono, para enviarte SMS cuando no estés en este chat. "
+            "Envíalo como +34 600 123 456, u omite este paso."
+        ),
         "bad_phone": "Eso no parece un número de teléfono. Envíalo como +34 600 123 456, u omítelo.",
         "phone_taken": (
             "Ese número ya está registrado para otra persona, así que no puedo añadirlo aquí."
@@ -453,11 +460,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "today_none": "No hay dosis previstas para hoy.",
         "today_header": "Hoy, {date}:",
         "today_line": "{time} {name}: {status}",
-        "stats": (
-            "Últimos 7 días: {d7}% de dosis tomadas.\nÚltimos 30 días: {d30}% de dosis tomadas.\n"
-            "Racha actual: {streak} días con todas las dosis tomadas."
-        ),
-        "stats_na": "n/d",
+        "stats_period": "Últimos {days} días: {percent}% de dosis tomadas.",
+        "stats_period_none": "Últimos {days} días: aún no hay dosis que contar.",
+        "stats_streak": "Racha actual: {streak} días con todas las dosis tomadas.",
         "stats_chart_title": "Dosis tomadas por día (%)",
         "export_ready": "Aquí tienes tu historial ({count} dosis).",
         "files_unavailable": "Solo puedo enviar gráficos y archivos por Telegram.",
@@ -489,6 +494,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "mode_home": "mantener horas de casa",
         "mode_follow": "seguirme cuando viajo",
         "quiet_none": "ninguna",
+        "quiet_default": "{window} (la predeterminada; pon la tuya en Horas de silencio)",
         "caregiver_none": "ninguno",
         "btn_set_timezone": "Zona horaria",
         "btn_set_tz_mode": "Casa o seguirme",

@@ -149,7 +149,7 @@ def build_senders(
             senders[channel] = OutboxSender(
                 channel, outbox_dir, from_address=settings.smtp_from or "medremind@localhost"
             )
-    senders[Channel.CONSOLE] = ConsoleSender(console_stream)
+    senders[Channel.CONSOLE] = ConsoleSender(console_stream, files_dir=outbox_dir / "console")
     return senders
 
 

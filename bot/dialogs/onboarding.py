@@ -260,7 +260,9 @@ async def timezone_confirm(turn: Turn) -> None:
 
 
 async def phone_prompt(turn: Turn) -> tuple[str, Options]:
-    return turn.t("ask_phone"), [(turn.t("btn_skip"), "phone:skip")]
+    # "if Telegram does not work" only where the chat is Telegram (not the dev console).
+    key = "ask_phone" if turn.conv.channel is Channel.TELEGRAM else "ask_phone_chat"
+    return turn.t(key), [(turn.t("btn_skip"), "phone:skip")]
 
 
 @step("phone", phone_prompt, typed=lambda t: typed_phone(t.text) is not None)

@@ -118,15 +118,15 @@ async def stats(turn: Turn, arg: str) -> None:
     )
     pairs = [(r["local_date"], r["status"]) for r in rows]
     daily = daily_adherence(pairs, days, local_today)
-    d7 = percent(pairs, local_today - timedelta(days=6), local_today)
-    d30 = percent(pairs, local_today - timedelta(days=29), local_today)
-    na = turn.t("stats_na")
-    body = turn.t(
-        "stats",
-        d7=na if d7 is None else d7,
-        d30=na if d30 is None else d30,
-        streak=streak(daily, local_today),
-    ).replace(f"{na}%", na)
+    lines = []
+    for period in (7, 30):
+        share = percent(pairs, local_today - timedelta(days=period - 1), local_today)
+        if share is None:
+            lines.append(turn.t("stats_period_none", days=period))
+        else:
+            lines.append(turn.t("stats_period", days=period, percent=share))
+    lines.append(turn.t("stats_streak", streak=streak(daily, local_today)))
+    body = "\n".join(lines)
     if turn.conv.channel in NO_FILES:
         turn.say(body)
         return
@@ -166,7 +166,8 @@ async def export(turn: Turn, arg: str) -> None:
     if turn.conv.channel in NO_FILES:
         turn.say(turn.t("files_unavailable"))
         return
-    rows = await turn.conn.fetch(query("bot", "export_doses"), turn.conv.patient_id)
+    # History only: doses planned for later are not part of it yet.
+    rows = await turn.conn.fetch(query("bot", "export_doses"), turn.conv.patient_id, turn.now)
     for row in rows:
         mark_sensitive(row["medication_name"])
     data = export_csv(list(rows), turn.locale)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from typing import Any
 
 from bot import texts
 from bot.conversation import Turn
@@ -45,10 +46,7 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
             name=caregiver["name"],
             zone=caregiver["timezone"] or turn.t("caregiver_zone_same"),
         )
-    quiet = turn.t("quiet_none")
-    if p["quiet_start"] and p["quiet_end"]:
-        start, end = (texts.fmt_time(p[k], turn.locale) for k in ("quiet_start", "quiet_end"))
-        quiet = f"{start}-{end}"
+    quiet = await quiet_text(turn, p)
     body = turn.t(
         "settings_menu",
         zone=p["timezone"],
@@ -63,6 +61,25 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
     )
     keys = ["timezone", "tz_mode", "quiet", "language", "channels", "caregiver", "names", "nag"]
     return body, [(turn.t(f"btn_set_{key}"), f"set:{key}") for key in keys]
+
+
+async def quiet_text(turn: Turn, patient: Any) -> str:
+    """The patient's quiet window, or the one that applies when they set none (the clinic's
+    default, else the service's), as the dispatcher applies it."""
+    if patient["quiet_start"] is not None and patient["quiet_end"] is not None:
+        return _window(turn, patient["quiet_start"], patient["quiet_end"])
+    clinic = await turn.conn.fetchrow(query("bot", "clinic_quiet_hours"), patient["id"])
+    if clinic is not None and clinic["default_quiet_start"] is not None:
+        start, end = clinic["default_quiet_start"], clinic["default_quiet_end"]
+    else:
+        start, end = turn.ctx.settings.quiet_hours_start, turn.ctx.settings.quiet_hours_end
+    return turn.t("quiet_default", window=_window(turn, start, end))
+
+
+def _window(turn: Turn, start: time, end: time) -> str:
+    if start == end:
+        return turn.t("quiet_none")  # an empty window: nothing is held back
+    return f"{texts.fmt_time(start, turn.locale)}-{texts.fmt_time(end, turn.locale)}"
 
 
 @step("settings_menu", menu_prompt)

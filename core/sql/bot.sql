@@ -277,7 +277,7 @@ select d.local_date, d.status, d.due_at
 select d.id, d.due_at, d.local_date, d.local_time, m.name as medication_name,
        m.dose as medication_dose, d.status, d.answered_at, d.answered_channel
   from dose_events d join medications m on m.id = d.medication_id
- where d.patient_id = $1
+ where d.patient_id = $1 and d.due_at <= $2
  order by d.due_at, m.name
 
 -- name: latest_reminder_dose
@@ -376,7 +376,7 @@ select q.id, q.options, q.asked_at, q.dose_event_id, q.appointment_id,
    and (q.dose_event_id is null or d.status in ('due', 'snoozed', 'missed'))
    and (q.appointment_id is null
         or (a.starts_at > $4 and a.status in ('scheduled', 'confirmed', 'reschedule_requested')))
- order by q.asked_at desc
+ order by q.asked_at desc, q.seq desc
  limit 10
 
 -- name: ask_question
@@ -390,3 +390,9 @@ values ($1, $2, $3, $4, $5, $6, $7)
 update conversation_questions set answered_at = $3
  where answered_at is null
    and (dose_event_id = $1 or appointment_id = $2)
+
+-- name: clinic_quiet_hours
+-- The quiet window of the patient's clinic ($1 patient), which applies when the patient has none.
+select o.default_quiet_start, o.default_quiet_end
+  from patients p join organizations o on o.id = p.organization_id
+ where p.id = $1

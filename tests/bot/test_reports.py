@@ -52,6 +52,30 @@ async def test_export_csv_matches_database(bot: Bot, admin_conn: asyncpg.Connect
     assert rows[0]["due_at_utc"] == db_rows[0]["due_at"].isoformat()
 
 
+async def test_export_leaves_out_planned_doses_and_stats_say_when_none_count(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    # Only doses planned for tomorrow: no history yet.
+    await dose_events(admin_conn, patient["id"], [START + timedelta(hours=h) for h in (20, 30)])
+    calls = await bot.send(chat, "/export")
+    [document] = [c for c in calls if c.method == "sendDocument"]
+    (upload,) = document.files.values()
+    assert list(csv.DictReader(io.StringIO(upload["data"].decode("utf-8-sig")))) == []
+    assert "(0 doses)" in (document.params.get("caption") or "") + bot.last_text(chat)
+
+    calls = await bot.send(chat, "/stats")
+    text = "".join(
+        (c.params.get("caption") or "") + (c.text or "")
+        for c in calls
+        if c.method in ("sendPhoto", "sendMessage")
+    )
+    assert "Last 7 days: no doses to count yet." in text
+    assert "Last 30 days: no doses to count yet." in text
+    assert "n/a" not in text
+
+
 async def test_today_lists_doses(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     chat = bot.new_chat()
     patient = await registered_patient(bot, admin_conn, chat)

@@ -16,7 +16,8 @@ async def test_settings_change_each_value(bot: Bot, admin_conn: asyncpg.Connecti
     chat = bot.new_chat()
     patient = await registered_patient(bot, admin_conn, chat)
     await bot.send(chat, "/settings")
-    assert "Quiet hours: none" in bot.last_text(chat)
+    # No window of their own: the one that applies (the service default here) is shown.
+    assert "Quiet hours: 9:00\u202fPM-8:00\u202fAM (the default" in bot.last_text(chat)
     await bot.press(chat, "Quiet hours")
     await bot.send(chat, "22:00-7am")
     await bot.send(chat, "/settings")

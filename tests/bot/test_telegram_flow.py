@@ -27,6 +27,24 @@ async def onboard(bot: Bot, chat: int, *, name: str = "Ana") -> None:
     assert "All set" in bot.last_text(chat)
 
 
+async def test_the_phone_step_accepts_its_own_example(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    await bot.send(chat, "/start")
+    await bot.press(chat, "I agree")
+    await bot.send(chat, "Ana")
+    await bot.press(chat, "English")
+    await bot.send(chat, "Chicago")
+    await bot.press(chat, "Yes")
+    prompt = bot.last_text(chat)
+    example = prompt.split("Send it like ", 1)[1].split(",", 1)[0]
+    assert example == "+1 202 555 0143"
+    await bot.send(chat, example)  # spaces and all
+    number = await admin_conn.fetchval("select address from contact_points where channel = 'sms'")
+    assert number == "+12025550143"
+
+
 async def add_medicine(bot: Bot, chat: int, name: str = "Metformin") -> None:
     await bot.send(chat, "/add")
     await bot.send(chat, name)

@@ -46,6 +46,18 @@ async def test_console_prints_text_and_numbered_replies() -> None:
     assert isinstance(sender, ChannelSender)
 
 
+async def test_console_saves_attachments_and_prints_their_paths(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    sender = ConsoleSender(stream, files_dir=tmp_path / "console")
+    chart = b"\x89PNG fake chart"
+    await sender.send(
+        "local", OutboundMessage(text="Stats", attachments=(("adherence.png", "image/png", chart),))
+    )
+    [path] = (tmp_path / "console").glob("*adherence.png")
+    assert path.read_bytes() == chart
+    assert f"(attachment: adherence.png, image/png, saved to {path.resolve()})" in stream.getvalue()
+
+
 async def test_outbox_writes_eml_for_email(tmp_path: Path) -> None:
     receipt = await OutboxSender(Channel.EMAIL, tmp_path).send("ana@example.org", MESSAGE)
 

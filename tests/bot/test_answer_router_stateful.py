@@ -1,0 +1,498 @@
+"""Issue 14: a stateful property test of the answer router on the real engine and real Postgres.
+
+Hypothesis's ``RuleBasedStateMachine`` interleaves, for one patient per sequence (Telegram, SMS
+or WhatsApp; registered through the bot's own /start dialog or created by a clinic):
+reminders and appointment questions arriving (sent by the worker's dispatcher, which records the
+question each asks), answers by button, number, word (any case) and letter, dialog commands
+(/settings, /add, /pause, /resume, /cancel), STOP/START (/stop, /start), /delete_me, and time
+passing. Inbound updates go through ``store_inbound`` and ``process_inbound`` as the web process
+hands them on; the channels are recording senders.
+
+Invariants after every step:
+
+* an answer is recorded only on the question it answers: the newest open question that showed
+  the typed reply (its number or letter, its label, the label's distinct first word), with the
+  option's meaning; and when no dialog question is newer, that question does get it;
+* no answer is accepted for a question that was not asked (or is closed): nothing changes;
+* a paused, opted-out or deleted patient is sent no medication message;
+* every inbound gets exactly one reply (none to an opted-out SMS/WhatsApp number).
+
+The default run is small enough for CI; ``MEDREMIND_STATEFUL_EXAMPLES`` (sequences) and
+``MEDREMIND_STATEFUL_STEPS`` (steps per sequence) make it bigger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import re
+import unicodedata
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+import asyncpg
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from bot.context import BotContext
+from bot.intake import process_inbound, store_inbound
+from core.db import Database
+from core.settings import Settings
+from core.templating import TemplateRenderer
+from platforms.base import Channel, InboundEvent, InboundKind, OutboundMessage
+from scheduler.dispatcher import Dispatcher, DispatcherConfig
+from tests import factories
+from tests.dispatch.recording import RecordingSender
+
+T = TypeVar("T")
+EXAMPLES = int(os.environ.get("MEDREMIND_STATEFUL_EXAMPLES", "12"))
+STEPS = int(os.environ.get("MEDREMIND_STATEFUL_STEPS", "25"))
+START = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # patients live in UTC with no quiet window
+QUESTION_TTL = timedelta(hours=12)  # bot.routing.QUESTION_TTL
+_addresses = itertools.count(1)
+
+TYPED = [
+    "1", "2", "3", "4", "Taken", "taken", "TAKEN", "Skip", "skip", "snooze", "Snooze 15 min",
+    "Confirm", "confirm", "CONFIRM", "Reschedule", "Cancel appointment", "C", "c", "R", "x",
+    "t", "done", "banana", "yes", "Ana",
+]  # fmt: skip
+COMMANDS = ["/settings", "/add", "/pause", "/resume", "/cancel", "/help", "/today"]
+DOSE_EFFECT = {"t": "taken", "s": "snoozed", "k": "skipped"}
+APPOINTMENT_EFFECT = {"c": "confirmed", "r": "reschedule_requested", "x": "cancelled"}
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, single spaces (the test's own, not the bot's)."""
+    plain = "".join(
+        c
+        for c in unicodedata.normalize("NFKD", text.strip().lower())
+        if not unicodedata.combining(c)
+    )
+    return " ".join(plain.split())
+
+
+@dataclass
+class Asked:
+    """A question the worker sent: its entity (dose or appointment) and the options shown."""
+
+    entity: UUID
+    is_dose: bool
+    asked_at: datetime
+    options: list[tuple[str, str, tuple[str, ...]]]  # (label, data, typed keys)
+    answered: bool = False
+
+    def accepts(self, text: str) -> tuple[str, str, tuple[str, ...]] | None:
+        """The option ``text`` picks, by this test's reading of 'the answers shown'."""
+        typed = fold(text)
+        bare = typed.lstrip("#").rstrip(".)").strip()
+        for option in self.options:
+            if bare in option[2] or typed in option[2]:
+                return option
+        for option in self.options:
+            if fold(option[0]) == typed:
+                return option
+        firsts = [(re.findall(r"\w+", fold(o[0])) or [""])[0] for o in self.options]
+        if len(typed) >= 2 and firsts.count(typed) == 1:
+            return self.options[firsts.index(typed)]
+        return None
+
+    def effect(self, data: str) -> str:
+        code = data.rsplit(":", 1)[1][0]
+        return (DOSE_EFFECT if self.is_dose else APPOINTMENT_EFFECT)[code]
+
+
+@dataclass
+class World:
+    """What every sequence shares: the test's event loop, the pool, the senders, the clock."""
+
+    loop: asyncio.AbstractEventLoop
+    db: Database
+    settings: Settings
+    senders: dict[Channel, RecordingSender]
+    org_id: UUID
+    now: datetime = START
+    stats: dict[str, int] = field(default_factory=lambda: {"sequences": 0, "steps": 0})
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self.db.pool is not None
+        return self.db.pool
+
+    def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run a coroutine on the test's loop from the state machine's thread."""
+        return asyncio.run_coroutine_threadsafe(_call(work), self.loop).result(timeout=120)
+
+
+async def _call(work: Callable[[], Awaitable[T]]) -> T:
+    return await work()
+
+
+def machine_for(world: World) -> type[RuleBasedStateMachine]:
+    """The state machine class over ``world``."""
+
+    class Router(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked: list[Asked] = []
+            self.patient_id: UUID | None = None
+            self.channel = Channel.SMS
+            self.address = ""
+            self.clinic = False
+            self.schedule: asyncpg.Record | None = None
+            self.appointment_days = itertools.count(1)
+            world.stats["sequences"] += 1
+            world.now = START  # every sequence starts at the same time: replays are faithful
+
+        # -- set-up ----------------------------------------------------------------------------
+
+        @initialize(
+            channel=st.sampled_from([Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP]),
+            clinic=st.booleans(),
+        )
+        def patient(self, channel: Channel, clinic: bool) -> None:
+            self.channel, self.clinic = channel, clinic
+            n = next(_addresses)
+            self.address = (
+                str(700_000_000 + n) if channel is Channel.TELEGRAM else f"+1415555{n:04d}"
+            )
+            if clinic:
+                self.patient_id = world.run(self._clinic_patient)
+            else:
+                self.patient_id = world.run(self._bot_patient)
+
+        async def _clinic_patient(self) -> UUID:
+            async with world.pool.acquire() as conn:
+                row = await factories.create_patient(
+                    conn,
+                    world.org_id,
+                    contacts={self.channel.value: self.address},
+                    quiet_start=datetime.min.time(),
+                    quiet_end=datetime.min.time(),
+                )
+            return row["id"]
+
+        async def _bot_patient(self) -> UUID:
+            numbered = self.channel is not Channel.TELEGRAM
+            await self._inbound("/start")
+            await self._inbound("1" if numbered else "I agree")
+            for text in ("Ana", "English", "UTC", "Yes"):
+                await self._inbound(text)
+            if not numbered:
+                await self._inbound("Skip")  # the optional phone number
+            async with world.pool.acquire() as conn:
+                patient_id = await conn.fetchval(
+                    "select patient_id from conversations where channel = $1 and chat_address = $2",
+                    self.channel.value,
+                    self.address,
+                )
+                step = await conn.fetchval(
+                    "select step from conversations where patient_id = $1", patient_id
+                )
+                assert patient_id is not None and step == "idle", step
+                # No quiet window, whatever the hour the sequence reaches.
+                await conn.execute(
+                    "update patients set quiet_start = '00:00', quiet_end = '00:00' where id = $1",
+                    patient_id,
+                )
+            return patient_id
+
+        # -- the world's events ------------------------------------------------------------------
+
+        @rule()
+        def reminder_arrives(self) -> None:
+            world.run(self._reminder)
+
+        async def _reminder(self) -> None:
+            state = await self._state()
+            world.now += timedelta(seconds=1)  # one dose per instant and schedule
+            assert self.patient_id is not None
+            async with world.pool.acquire() as conn:
+                if state["deleted"]:
+                    return  # erased: nothing of theirs is left to remind about
+                if self.schedule is None:
+                    _, self.schedule = await factories.create_medication(conn, self.patient_id)
+                dose = await factories.create_dose_event(conn, self.schedule, world.now)
+                await factories.create_message(
+                    conn,
+                    self.patient_id,
+                    kind="medication_reminder",
+                    message_content=None,
+                    dose_event_id=dose["id"],
+                    scheduled_time=world.now,
+                    priority=1,
+                )
+            sent = await self._dispatch(state)
+            if not (state["paused"] or state["opted_out"] or state["deleted"]):
+                assert dose["id"] in sent, "the reminder of an active patient was not sent"
+
+        @precondition(lambda self: self.clinic)
+        @rule()
+        def appointment_question_arrives(self) -> None:
+            world.run(self._appointment)
+
+        async def _appointment(self) -> None:
+            state = await self._state()
+            if state["deleted"]:
+                return
+            assert self.patient_id is not None
+            async with world.pool.acquire() as conn:
+                appointment = await conn.fetchval(
+                    "insert into appointments (organization_id, patient_id, starts_at)"
+                    " values ($1, $2, $3) returning id",
+                    world.org_id,
+                    self.patient_id,
+                    world.now + timedelta(days=next(self.appointment_days)),
+                )
+                await factories.create_message(
+                    conn,
+                    self.patient_id,
+                    kind="appointment_confirmation",
+                    message_content=None,
+                    appointment_id=appointment,
+                    scheduled_time=world.now,
+                )
+            sent = await self._dispatch(state)
+            if not (state["opted_out"] or state["deleted"]):
+                assert appointment in sent, "the appointment question was not sent"
+
+        def _asked(self, entity: UUID, is_dose: bool, message: OutboundMessage) -> None:
+            numbered = self.channel is not Channel.TELEGRAM
+            options = []
+            for index, option in enumerate(message.options):
+                keys: list[str] = []
+                if message.reply_keys:
+                    keys += [fold(k) for k in message.reply_keys[index].split("/")]
+                elif numbered:
+                    keys.append(str(index + 1))
+                options.append((option.label, option.data, tuple(keys)))
+            assert options, "a reminder without answers"
+            self.asked.append(Asked(entity, is_dose, world.now, options))
+
+        async def _dispatch(self, state: dict[str, Any]) -> set[UUID]:
+            """Run the worker's dispatcher once; model every question it sent to this chat (a
+            /resume re-plans reminders too) and return their doses and appointments."""
+            sender = world.senders[self.channel]
+            before = len(sender.sends)
+            config = DispatcherConfig(worker_id="stateful", platform_rates={}, recipient_rates={})
+            dispatcher = Dispatcher(
+                world.pool, world.senders, TemplateRenderer(), lambda: world.now, config
+            )
+            await dispatcher.run_once()
+            sent = [m for a, m in sender.sends[before:] if a == self.address]
+            assert not (sent and (state["opted_out"] or state["deleted"])), "sent to opted out"
+            entities: set[UUID] = set()
+            async with world.pool.acquire() as conn:
+                for message in sent:
+                    row = await conn.fetchrow(
+                        "select kind, dose_event_id, appointment_id from scheduled_messages"
+                        " where id = $1",
+                        UUID(message.message_id or ""),
+                    )
+                    if row["kind"] in ("medication_reminder", "dose_followup"):
+                        assert not state["paused"], "medication message to a paused patient"
+                    entity = row["dose_event_id"] or row["appointment_id"]
+                    if entity is not None and message.options:
+                        self._asked(entity, row["dose_event_id"] is not None, message)
+                        entities.add(entity)
+            return entities
+
+        @rule(minutes=st.integers(min_value=1, max_value=40))
+        def time_passes(self, minutes: int) -> None:
+            world.now += timedelta(minutes=minutes)
+
+        # -- the patient -------------------------------------------------------------------------
+
+        @rule(text=st.sampled_from(TYPED))
+        def types(self, text: str) -> None:
+            world.run(lambda: self._answer(text, None))
+
+        @precondition(lambda self: self.asked)
+        @rule(data=st.data())
+        def presses_a_reminder_button(self, data: st.DataObject) -> None:
+            if self.channel is not Channel.TELEGRAM:
+                return  # SMS and WhatsApp (numbered mode) show no buttons
+            question = data.draw(st.sampled_from(self.asked))
+            label, value, _ = data.draw(st.sampled_from(question.options))
+            world.run(lambda: self._answer(label, value))
+
+        @rule(command=st.sampled_from(COMMANDS))
+        def sends_a_command(self, command: str) -> None:
+            world.run(lambda: self._command(command))
+
+        @rule(stop=st.booleans())
+        def stops_or_starts(self, stop: bool) -> None:
+            if self.channel is Channel.TELEGRAM:
+                word = "/stop" if stop else "/start"
+            else:
+                word = "STOP" if stop else "START"
+            world.run(lambda: self._command(word))
+
+        @precondition(lambda self: len(self.asked) >= 2)
+        @rule()
+        def deletes_everything(self) -> None:
+            world.run(self._delete)
+
+        async def _delete(self) -> None:
+            await self._command("/delete_me")
+            await self._command("Yes, delete everything")
+
+        # -- stepping and checking -------------------------------------------------------------
+
+        async def _command(self, text: str) -> None:
+            await self._inbound(text)
+
+        async def _answer(self, text: str, button: str | None) -> None:
+            before = await self._statuses()
+            state = await self._state()
+            open_ = [q for q in reversed(self.asked) if self._open(q, before)]
+            dialog_at = state["dialog_asked_at"]
+            await self._inbound(text, button)
+            after = await self._statuses()
+            changed = {k for k in after if before.get(k) != after[k]}
+            assert len(changed) <= 1, changed
+            if state["opted_out"] or state["deleted"]:
+                assert not changed, "an answer from an opted-out or erased chat"
+                return
+            if button is not None:
+                target = next(q for q in self.asked if any(o[1] == button for o in q.options))
+                assert changed <= {target.entity}
+                if before.get(target.entity, (None,))[0] in _WAITING:
+                    for q in self.asked:
+                        q.answered = q.answered or q.entity == target.entity
+                return
+            accepting = [(q, o) for q in open_ if (o := q.accepts(text)) is not None]
+            if changed:
+                (entity,) = changed
+                assert accepting, f"{text!r} changed {entity} but no open question shows it"
+                question, option = accepting[0]
+                assert entity == question.entity, f"{text!r} went to an older question"
+                assert after[entity][0] == question.effect(option[1]), (text, after[entity])
+            elif accepting and (dialog_at is None or dialog_at < accepting[0][0].asked_at):
+                raise AssertionError(f"{text!r} answers {accepting[0][0]} but nothing was recorded")
+            for entity in changed:
+                for q in self.asked:
+                    q.answered = q.answered or q.entity == entity
+
+        def _open(self, question: Asked, statuses: dict[UUID, tuple[Any, ...]]) -> bool:
+            status = statuses.get(question.entity)
+            if question.answered or status is None or status[0] not in _WAITING:
+                return False
+            return world.now - question.asked_at <= QUESTION_TTL
+
+        async def _inbound(self, text: str, button: str | None = None) -> None:
+            """One update through the engine; checks it got exactly one reply (or none)."""
+            world.stats["steps"] += 1
+            state = await self._state()
+            sender = world.senders[self.channel]
+            before = len(sender.sends)
+            kind = InboundKind.BUTTON if button else InboundKind.TEXT
+            event = InboundEvent(
+                channel=self.channel,
+                provider_id=uuid.uuid4().hex,
+                chat_address=self.address,
+                kind=kind,
+                text=text,
+                button_data=button,
+                callback_query_id=uuid.uuid4().hex if button else None,
+            )
+            inbound_id = await store_inbound(world.pool, event, {})
+            assert inbound_id is not None
+            ctx = BotContext(
+                pool=world.pool,
+                senders=world.senders,
+                settings=world.settings,
+                clock=lambda: world.now,
+            )
+            await process_inbound(ctx, inbound_id, event)
+            replies = [m for a, m in sender.sends[before:] if a == self.address]
+            # An opted-out SMS/WhatsApp number hears nothing but the answer to opting back in.
+            opting_in = "".join(text.split()).upper() in ("START", "YES", "UNSTOP")
+            silent = self.channel is not Channel.TELEGRAM and state["opted_out"] and not opting_in
+            assert len(replies) == (0 if silent else 1), (text, [m.text for m in replies])
+
+        async def _statuses(self) -> dict[UUID, tuple[Any, ...]]:
+            if self.patient_id is None:
+                return {}
+            async with world.pool.acquire() as conn:
+                rows = await conn.fetch(
+                    "select id, status, snoozed_until from dose_events where patient_id = $1"
+                    " union all select id, status, null from appointments where patient_id = $1",
+                    self.patient_id,
+                )
+            return {r["id"]: (r["status"], r["snoozed_until"]) for r in rows}
+
+        async def _state(self) -> dict[str, Any]:
+            async with world.pool.acquire() as conn:
+                row = await conn.fetchrow(
+                    """select p.id is null as gone, coalesce(p.status = 'deleted', true) as deleted,
+                              coalesce(p.reminders_paused, false) as paused,
+                              coalesce(cp.opted_out_at is not null, false)
+                                or coalesce((c.state ->> 'opted_out')::boolean, false) as opted_out,
+                              c.step, c.state ->> 'asked_at' as asked_at
+                         from (select 1) one
+                         left join patients p on p.id = $1
+                         left join contact_points cp on cp.channel = $2 and cp.address = $3
+                         left join conversations c on c.channel = $2 and c.chat_address = $3""",
+                    self.patient_id,
+                    self.channel.value,
+                    self.address,
+                )
+            state = dict(row)
+            open_dialog = state["step"] not in (None, "idle") and state["asked_at"]
+            state["dialog_asked_at"] = (
+                datetime.fromisoformat(state["asked_at"]) if open_dialog else None
+            )
+            return state
+
+        @invariant()
+        def every_question_came_from_a_send(self) -> None:
+            for question in self.asked:
+                assert question.options and question.asked_at <= world.now
+
+    return Router
+
+
+_WAITING = frozenset({"due", "snoozed", "missed", "scheduled", "confirmed", "reschedule_requested"})
+
+
+async def test_answers_land_on_the_questions_they_answer(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection
+) -> None:
+    org = await factories.create_organization(
+        admin_conn, name="Stateful Clinic", contact_phone="+15005550100"
+    )
+    senders = {
+        channel: RecordingSender(channel, name=channel.value)
+        for channel in (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP)
+    }
+    world = World(asyncio.get_running_loop(), db, settings, senders, org["id"])
+    machine = machine_for(world)
+    run_settings = settings_for_run()
+    await asyncio.to_thread(run_state_machine_as_test, machine, settings=run_settings)
+    stats = world.stats
+    print(f"stateful router: {stats['sequences']} sequences, {stats['steps']} inbound updates")
+
+
+def settings_for_run() -> settings:
+    """Small by default (CI); bigger with MEDREMIND_STATEFUL_EXAMPLES / _STEPS."""
+    return settings(
+        max_examples=EXAMPLES,
+        stateful_step_count=STEPS,
+        deadline=None,
+        database=None,
+        derandomize=os.environ.get("MEDREMIND_STATEFUL_EXAMPLES") is None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
