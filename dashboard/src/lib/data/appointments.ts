@@ -93,3 +93,24 @@ export async function cancelAppointment(tx: Tx, id: string): Promise<boolean> {
   await cancelPendingReminders(tx, id);
   return true;
 }
+
+/**
+ * Record whether the patient came to an appointment that has started: `completed` (attended) or
+ * `no_show`; a wrong outcome can be corrected, a cancelled appointment has none. Whatever is still
+ * pending for it is withdrawn; `planned_status` follows so the planner's sync has nothing to do.
+ */
+export async function setAppointmentOutcome(tx: Tx, id: string, status: "completed" | "no_show"): Promise<boolean> {
+  const rows = await tx.unsafe(
+    `update appointments set status = $2, planned_status = $2
+      where id = $1 and starts_at <= now() and status <> 'cancelled'
+      returning id`,
+    [id, status],
+  );
+  if (rows.length === 0) return false;
+  await tx.unsafe(
+    `update scheduled_messages set status = 'cancelled', last_error = 'appointment ' || $2
+      where appointment_id = $1 and status = 'pending'`,
+    [id, status],
+  );
+  return true;
+}

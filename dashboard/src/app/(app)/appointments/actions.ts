@@ -3,7 +3,12 @@
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
-import { cancelAppointment, createAppointment, rescheduleAppointment } from "@/lib/data/appointments";
+import {
+  cancelAppointment,
+  createAppointment,
+  rescheduleAppointment,
+  setAppointmentOutcome,
+} from "@/lib/data/appointments";
 import { isLocalDateTime } from "@/lib/time";
 
 function back(formData: FormData, error?: string): string {
@@ -64,5 +69,15 @@ export async function cancelAppointmentAction(formData: FormData): Promise<void>
   const id = String(formData.get("id") ?? "");
   if (!isUuid(id)) redirect(back(formData, "not_found"));
   const ok = await asClinician(clinician.id, (tx) => cancelAppointment(tx, id));
+  redirect(back(formData, ok ? undefined : "not_changed"));
+}
+
+/** Record that the patient attended (`completed`) or did not come (`no_show`). */
+export async function appointmentOutcomeAction(formData: FormData): Promise<void> {
+  const clinician = await requireClinician();
+  const id = String(formData.get("id") ?? "");
+  const outcome = String(formData.get("outcome") ?? "");
+  if (!isUuid(id) || (outcome !== "completed" && outcome !== "no_show")) redirect(back(formData, "invalid"));
+  const ok = await asClinician(clinician.id, (tx) => setAppointmentOutcome(tx, id, outcome as "completed" | "no_show"));
   redirect(back(formData, ok ? undefined : "not_changed"));
 }

@@ -7,7 +7,12 @@ import { listAppointments } from "@/lib/data/appointments";
 import { patientOptions } from "@/lib/data/patients";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone, localInputValue } from "@/lib/time";
-import { cancelAppointmentAction, createAppointmentAction, rescheduleAppointmentAction } from "./actions";
+import {
+  appointmentOutcomeAction,
+  cancelAppointmentAction,
+  createAppointmentAction,
+  rescheduleAppointmentAction,
+} from "./actions";
 
 export const metadata: Metadata = { title: "Appointments" };
 
@@ -76,11 +81,14 @@ export default async function AppointmentsPage({
               <th scope="col">Status</th>
               <th scope="col">Reschedule</th>
               <th scope="col"><span className="muted">Cancel</span></th>
+              <th scope="col">Outcome</th>
             </tr>
           </thead>
           <tbody>
             {appointments.map((a) => {
               const open = !["cancelled", "completed", "no_show"].includes(a.status);
+              // From its start on, the clinic records whether the patient came (or corrects it).
+              const started = a.status !== "cancelled" && new Date(a.starts_at).getTime() <= Date.now();
               return (
                 <tr key={a.id} data-testid="appointment-row">
                   <td>{formatInZone(a.starts_at, tz)} · {a.duration_minutes} min</td>
@@ -109,10 +117,28 @@ export default async function AppointmentsPage({
                       </form>
                     ) : null}
                   </td>
+                  <td>
+                    {started ? (
+                      <div className="row">
+                        {(["completed", "no_show"] as const)
+                          .filter((outcome) => outcome !== a.status)
+                          .map((outcome) => (
+                            <form key={outcome} action={appointmentOutcomeAction}>
+                              <input type="hidden" name="id" value={a.id} />
+                              <input type="hidden" name="outcome" value={outcome} />
+                              <input type="hidden" name="back_patient" value={patient ?? ""} />
+                              <button type="submit" className="secondary">
+                                {outcome === "completed" ? "Attended" : "No-show"}
+                              </button>
+                            </form>
+                          ))}
+                      </div>
+                    ) : null}
+                  </td>
                 </tr>
               );
             })}
-            {appointments.length === 0 ? <tr><td colSpan={6} className="muted">No appointments.</td></tr> : null}
+            {appointments.length === 0 ? <tr><td colSpan={7} className="muted">No appointments.</td></tr> : null}
           </tbody>
         </table>
       </div>

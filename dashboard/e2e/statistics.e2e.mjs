@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// The statistics page in headless Chromium: the clinic's figures for a seeded week, the charts
+// (recharts SVG with axes and legends), a table's CSV download, and an appointment marked as a
+// no-show from the Appointments page. Run by tests/dashboard/test_statistics_e2e.py.
+//
+// Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, FROM, TO (the seeded period), RECENT_PATIENT
+// (the name on the recent appointment to mark), SCREENSHOT_DIR, CHROMIUM_PATH.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const env = (name, fallback) => {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+const BASE_URL = env("BASE_URL").replace(/\/$/, "");
+const SHOTS = env("SCREENSHOT_DIR", "test-artifacts/screenshots");
+const FROM = env("FROM");
+const TO = env("TO");
+const RESULT_FILE = env("RESULT_FILE", "");
+mkdirSync(SHOTS, { recursive: true });
+const log = (step) => console.log(`e2e: ${step}`);
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: env("CHROMIUM_PATH", "/usr/bin/chromium"),
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+});
+let page;
+const result = {};
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(20000);
+  await page.goto(`${BASE_URL}/login`);
+  await page.getByLabel("E-mail").fill(env("CLINICIAN_EMAIL"));
+  await page.getByLabel("Password").fill(env("CLINICIAN_PASSWORD"));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${BASE_URL}/patients`);
+
+  // The period through the form, as a clinician would pick it.
+  await page.getByRole("link", { name: "Statistics" }).click();
+  await page.waitForURL(`${BASE_URL}/statistics`);
+  await page.getByLabel(/^From/).fill(FROM);
+  await page.getByLabel(/^To/).fill(TO);
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.waitForURL(/\/statistics\?from=/);
+  const kpi = async (id) => (await page.getByTestId(id).textContent())?.trim();
+  result.kpis = {
+    delivery: await kpi("kpi-delivery"),
+    confirmation: await kpi("kpi-confirmation"),
+    no_show_confirmed: await kpi("kpi-no-show-confirmed"),
+    no_show_reminded: await kpi("kpi-no-show-reminded_not_confirmed"),
+    no_show_not_reminded: await kpi("kpi-no-show-not_reminded"),
+    adherence: await kpi("kpi-adherence"),
+  };
+  log(`figures ${JSON.stringify(result.kpis)}`);
+
+  // Four charts drawn by recharts: an SVG each, with axis ticks and a legend.
+  for (const id of ["chart-messages-per-day", "chart-messages-by-channel", "chart-adherence", "chart-no-show"]) {
+    const chart = page.getByTestId(id);
+    await chart.locator("svg.recharts-surface").first().waitFor();
+    const ticks = await chart.locator(".recharts-cartesian-axis-tick").count();
+    const legend = await chart.locator(".recharts-legend-item").allTextContents();
+    check(ticks >= 4, `${id} has axis ticks (${ticks})`);
+    check(legend.length >= 1, `${id} has a legend`);
+    result[id] = { ticks, legend };
+  }
+  const perDay = page.getByTestId("chart-messages-per-day");
+  const dayTicks = await perDay.locator(".recharts-cartesian-axis-tick-value").allTextContents();
+  result.day_ticks = dayTicks;
+  const bars = await page.getByTestId("chart-messages-by-channel").locator(".recharts-bar-rectangle path").count();
+  check(bars >= 5, `channel chart draws its bars (${bars})`);
+  await page.screenshot({ path: join(SHOTS, "statistics-desktop.png"), fullPage: true });
+  log("charts drawn; screenshot saved");
+
+  // A table as CSV, with the session's cookie, as the CSV link downloads it.
+  const csv = await page.request.get(`${BASE_URL}/statistics/export?table=no_show&from=${FROM}&to=${TO}`);
+  check(csv.ok(), `CSV export answers ${csv.status()}`);
+  check((csv.headers()["content-type"] ?? "").startsWith("text/csv"), "CSV media type");
+  result.csv = await csv.text();
+  const link = await page.getByTestId("table-no_show").getByRole("link", { name: "CSV" }).getAttribute("href");
+  check(link?.includes("table=no_show"), "each table links its CSV");
+
+  // Mark yesterday's appointment as a no-show from the Appointments page.
+  await page.getByRole("link", { name: "Appointments" }).click();
+  await page.waitForURL(`${BASE_URL}/appointments`);
+  const row = page.getByTestId("appointment-row").filter({ hasText: env("RECENT_PATIENT") });
+  await row.getByRole("button", { name: "No-show" }).click();
+  await row.locator('[data-status="no_show"]').waitFor();
+  log("appointment marked as no-show");
+
+  // The statistics of a period with nothing in it say so instead of failing.
+  await page.goto(`${BASE_URL}/statistics?from=2001-01-01&to=2001-01-31`);
+  await page.getByTestId("table-delivery").getByText("Nothing in this period.").waitFor();
+  await page.goto(`${BASE_URL}/statistics?from=2026-02-30`);
+  await page.getByRole("alert").filter({ hasText: "From" }).waitFor();
+  if (RESULT_FILE) writeFileSync(RESULT_FILE, JSON.stringify(result));
+  console.log("e2e: passed");
+  await browser.close();
+  process.exit(0);
+} catch (error) {
+  console.error(`e2e: FAILED: ${error instanceof Error ? error.stack : error}`);
+  if (page) await page.screenshot({ path: join(SHOTS, "statistics-failure.png"), fullPage: true }).catch(() => undefined);
+  await browser.close();
+  process.exit(1);
+}
