@@ -141,6 +141,14 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=25.0, alias="MEDREMIND_SHUTDOWN_GRACE", ge=0)
     planner_horizon_hours: int = Field(default=48, alias="MEDREMIND_PLANNER_HORIZON_HOURS", ge=1)
     planner_interval_seconds: float = Field(default=60.0, alias="MEDREMIND_PLANNER_INTERVAL", gt=0)
+    # Outgoing webhooks (scheduler/webhook_sender.py): seconds between looks for due deliveries,
+    # the waits before each retry (Standard Webhooks' schedule by default: 5 s, 5 min, 30 min,
+    # 2 h, 5 h, 10 h, 10 h), and whether endpoints on private or loopback addresses are allowed.
+    webhook_poll_seconds: float = Field(default=2.0, alias="MEDREMIND_WEBHOOK_POLL_SECONDS", gt=0)
+    webhook_retry_seconds: str = Field(
+        default="5,300,1800,7200,18000,36000,36000", alias="MEDREMIND_WEBHOOK_RETRY_SECONDS"
+    )
+    webhook_allow_private: bool = Field(default=False, alias="MEDREMIND_WEBHOOK_ALLOW_PRIVATE")
 
     @field_validator("default_timezone")
     @classmethod
@@ -167,6 +175,24 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("mailto:", "https://")):
             raise ValueError(f"{value!r} is neither a mailto: nor an https:// URL")
         return value
+
+    @field_validator("webhook_retry_seconds")
+    @classmethod
+    def _retry_schedule(cls, value: str) -> str:
+        try:
+            waits = [float(v) for v in value.split(",")]
+        except ValueError:
+            waits = []
+        if not 1 <= len(waits) <= 20 or any(not 0 < w <= 86400 for w in waits):
+            raise ValueError(
+                "give 1 to 20 comma-separated waits in seconds (each up to 86400), e.g. 5,300,1800"
+            )
+        return value
+
+    @property
+    def webhook_retry_schedule(self) -> tuple[float, ...]:
+        """The waits before each retry of an outgoing webhook, in seconds."""
+        return tuple(float(v) for v in self.webhook_retry_seconds.split(","))
 
     @field_validator("log_level")
     @classmethod

@@ -30,6 +30,8 @@ from scheduler.heartbeat import beat, serve_metrics
 from scheduler.listener import DueListener
 from scheduler.reaper import reap_expired_leases
 from scheduler.retention import prune_finished
+from scheduler.webhook_sender import BATCH as WEBHOOK_BATCH
+from scheduler.webhook_sender import sender_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +165,24 @@ async def serve(
                 next_run_time=datetime.now(UTC),
             )
 
+        webhooks = sender_from_settings(pool, settings)
+
+        async def send_webhooks() -> None:
+            try:
+                while await webhooks.run_once(utc_now()) == WEBHOOK_BATCH:
+                    pass  # a full batch: more may be due
+            except DB_ERRORS as exc:
+                logger.warning("webhook sender failed", extra={"error": type(exc).__name__})
+
+        jobs.add_job(
+            send_webhooks,
+            "interval",
+            seconds=settings.webhook_poll_seconds,
+            id="webhook_sender",
+            max_instances=1,
+            coalesce=True,
+        )
+
         loop = asyncio.get_running_loop()
         if install_signal_handlers:
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -193,6 +213,7 @@ async def serve(
             if install_signal_handlers:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(sig)
+            await webhooks.aclose()
             if own_senders:
                 for sender in senders.values():
                     await sender.aclose()

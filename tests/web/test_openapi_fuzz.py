@@ -91,11 +91,18 @@ async def test_no_5xx_for_any_generated_request(web_settings, admin_conn, org, a
         org["id"],
         patient["id"],
     )
+    webhook = await admin_conn.fetchrow(
+        "insert into webhook_subscriptions (organization_id, url, event_types, secret)"
+        " values ($1, 'https://ehr.example.org/hooks', '{message.status}', 'whsec_c2VjcmV0')"
+        " returning id",
+        org["id"],
+    )
     seeds = {
         "patient_id": str(patient["id"]),
         "message_id": str(message["id"]),
         "appointment_id": str(appointment["id"]),
         "name": "checkup",  # PUT /api/v1/templates/{name}
+        "webhook_id": str(webhook["id"]),
     }
     app = create_app(web_settings, senders={}, resume_on_startup=False)
     server = _ThreadServer(

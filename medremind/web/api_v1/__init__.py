@@ -17,6 +17,7 @@ from medremind.web.api_v1 import (
     patients,
     statistics,
     templates,
+    webhooks_out,
 )
 
 PREFIX = "/api/v1"
@@ -51,6 +52,14 @@ ROUTES: list[Route] = [
         methods=["POST"],
     ),
     Route(f"{PREFIX}/statistics", statistics.get_statistics, methods=["GET"]),
+    Route(f"{PREFIX}/webhooks", webhooks_out.create_webhook, methods=["POST"]),
+    Route(f"{PREFIX}/webhooks", webhooks_out.list_webhooks, methods=["GET"]),
+    Route(f"{PREFIX}/webhooks/{{webhook_id}}", webhooks_out.delete_webhook, methods=["DELETE"]),
+    Route(
+        f"{PREFIX}/webhooks/{{webhook_id}}/deliveries",
+        webhooks_out.list_deliveries,
+        methods=["GET"],
+    ),
     Route(f"{PREFIX}/fhir/MedicationRequest", fhir.import_medication_request, methods=["POST"]),
     Route(f"{PREFIX}/fhir/Appointment", fhir.import_appointment, methods=["POST"]),
     Route(f"{PREFIX}/templates", templates.list_templates, methods=["GET"]),

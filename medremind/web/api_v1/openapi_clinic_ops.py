@@ -7,6 +7,7 @@ from typing import Any
 
 from medremind.web.api_v1.openapi_parts import _ID_PARAM, _body, _errors, _json, _ref
 from medremind.web.api_v1.statistics import TABLES
+from medremind.web.api_v1.webhooks_out import EVENT_TYPES
 
 _RATE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
 _NUMBER = {"type": ["number", "null"]}
@@ -95,6 +96,105 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+_NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+_WEBHOOK_PROPERTIES: dict[str, Any] = {
+    "id": {"type": "string", "format": "uuid"},
+    "url": {"type": "string"},
+    "description": {"type": ["string", "null"]},
+    "event_types": {"type": "array", "items": {"type": "string", "enum": list(EVENT_TYPES)}},
+    "created_at": {"type": "string", "format": "date-time"},
+    "disabled_at": _NULLABLE_TIME,
+}
+SCHEMAS.update(
+    {
+        "WebhookCreate": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["url"],
+            "properties": {
+                "url": {
+                    "type": "string",
+                    "maxLength": 2000,
+                    "pattern": "^https?://[^\\s@]+$",
+                    "description": "Your endpoint; each event is POSTed to it as JSON.",
+                },
+                "event_types": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "enum": list(EVENT_TYPES)},
+                    "description": "Default: every type.",
+                },
+                "description": {"type": "string", "minLength": 1, "maxLength": 200},
+            },
+        },
+        "Webhook": {
+            "type": "object",
+            "required": ["id", "url", "event_types", "created_at"],
+            "properties": _WEBHOOK_PROPERTIES,
+        },
+        "WebhookCreated": {
+            "type": "object",
+            "required": ["id", "url", "event_types", "created_at", "secret"],
+            "properties": {
+                **_WEBHOOK_PROPERTIES,
+                "secret": {
+                    "type": "string",
+                    "description": (
+                        "The signing secret (whsec_...), shown only here. Each POST carries "
+                        "webhook-id, webhook-timestamp and webhook-signature (v1,<base64 "
+                        "HMAC-SHA256 of id.timestamp.body>), the Standard Webhooks convention."
+                    ),
+                },
+            },
+        },
+        "WebhookList": {
+            "type": "object",
+            "required": ["data"],
+            "properties": {"data": {"type": "array", "items": _ref("Webhook")}},
+        },
+        "WebhookDeliveryList": {
+            "type": "object",
+            "required": ["data"],
+            "properties": {
+                "data": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "event_id", "event_type", "status", "attempts"],
+                        "properties": {
+                            "id": {"type": "string", "format": "uuid"},
+                            "event_id": {"type": "string", "format": "uuid"},
+                            "event_type": {"type": "string", "enum": list(EVENT_TYPES)},
+                            "status": {
+                                "type": "string",
+                                "enum": [
+                                    "pending",
+                                    "delivering",
+                                    "delivered",
+                                    "failed",
+                                    "cancelled",
+                                ],
+                            },
+                            "attempts": {"type": "integer"},
+                            "next_attempt_at": {"type": "string", "format": "date-time"},
+                            "last_status_code": {"type": ["integer", "null"]},
+                            "last_error": {"type": ["string", "null"]},
+                            "delivered_at": _NULLABLE_TIME,
+                            "created_at": {"type": "string", "format": "date-time"},
+                            "payload": {
+                                "type": "object",
+                                "description": "What was POSTed: type, timestamp, data.",
+                            },
+                            "log": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
+                }
+            },
+        },
+    }
+)
+_WEBHOOK_ID = {"name": "webhook_id", **_ID_PARAM}
+
 _DATE_PARAM = {"type": "string", "format": "date"}
 
 PATHS: dict[str, Any] = {
@@ -134,6 +234,53 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("Appointment"), "The appointment with its outcome"),
                 **_errors(400, 401, 404, 409, 413, 415, 422),
+            },
+        }
+    },
+    "/api/v1/webhooks": {
+        "post": {
+            "operationId": "createWebhook",
+            "summary": "Subscribe an endpoint of yours to events (the secret is shown once)",
+            "description": (
+                "Events: message.status (sent, delivered, failed, expired, cancelled), "
+                "dose.answered, appointment.replied, contact.opted_out, contact.opted_in. "
+                "Delivered at least once, signed, retried with backoff for about 30 hours."
+            ),
+            "requestBody": _body(_ref("WebhookCreate")),
+            "responses": {
+                "201": _json(_ref("WebhookCreated"), "Subscribed"),
+                **_errors(400, 401, 409, 413, 415, 422),
+            },
+        },
+        "get": {
+            "operationId": "listWebhooks",
+            "summary": "Your active webhook subscriptions",
+            "responses": {"200": _json(_ref("WebhookList"), "The subscriptions"), **_errors(401)},
+        },
+    },
+    "/api/v1/webhooks/{webhook_id}": {
+        "delete": {
+            "operationId": "deleteWebhook",
+            "summary": "Stop a subscription; its pending deliveries are cancelled",
+            "parameters": [_WEBHOOK_ID],
+            "responses": {"200": _json(_ref("Webhook"), "Stopped"), **_errors(401, 404)},
+        }
+    },
+    "/api/v1/webhooks/{webhook_id}/deliveries": {
+        "get": {
+            "operationId": "listWebhookDeliveries",
+            "summary": "The delivery log: newest first, each with its attempts",
+            "parameters": [
+                _WEBHOOK_ID,
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+                },
+            ],
+            "responses": {
+                "200": _json(_ref("WebhookDeliveryList"), "The deliveries"),
+                **_errors(401, 404, 422),
             },
         }
     },

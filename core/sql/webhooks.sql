@@ -1,0 +1,78 @@
+-- Outgoing webhooks: subscriptions (medremind/web/api_v1/webhooks_out.py) and the sender's
+-- claim and record (scheduler/webhook_sender.py). Tables: migration 20260101008710.
+
+-- name: insert_subscription
+insert into webhook_subscriptions (organization_id, url, description, event_types, secret)
+values ($1, $2, $3, $4, $5)
+returning id, url, description, event_types, created_at, disabled_at
+
+-- name: list_subscriptions
+select id, url, description, event_types, created_at, disabled_at
+  from webhook_subscriptions
+ where organization_id = $1 and disabled_at is null
+ order by created_at, id
+
+-- name: get_subscription
+select id, url, description, event_types, created_at, disabled_at
+  from webhook_subscriptions
+ where id = $1 and organization_id = $2
+
+-- name: disable_subscription
+update webhook_subscriptions set disabled_at = coalesce(disabled_at, now())
+ where id = $1 and organization_id = $2
+returning id, url, description, event_types, created_at, disabled_at
+
+-- name: cancel_subscription_deliveries
+update webhook_deliveries set status = 'cancelled', last_error = 'subscription deleted',
+       updated_at = now()
+ where subscription_id = $1 and status = 'pending'
+
+-- name: list_deliveries
+-- A subscription's deliveries, newest first, with their attempts; $3 = limit.
+select d.id, d.event_id, e.event_type, e.payload, d.status, d.attempts, d.next_attempt_at,
+       d.last_status_code, d.last_error, d.delivered_at, d.created_at,
+       coalesce((select jsonb_agg(jsonb_build_object(
+                   'attempted_at', a.attempted_at, 'status_code', a.status_code,
+                   'error', a.error, 'duration_ms', a.duration_ms) order by a.id)
+                   from webhook_delivery_attempts a where a.delivery_id = d.id), '[]') as log
+  from webhook_deliveries d join webhook_events e on e.id = d.event_id
+ where d.subscription_id = $1 and d.organization_id = $2
+ order by d.created_at desc, d.id
+ limit $3
+
+-- name: claim_deliveries
+-- Due deliveries (and ones whose sender's lease ran out), leased to this sender. $1 now,
+-- $2 how many, $3 lease seconds.
+with due as (
+  select id from webhook_deliveries
+   where (status = 'pending' and next_attempt_at <= $1)
+      or (status = 'delivering' and locked_until < $1)
+   order by next_attempt_at
+   limit $2
+   for update skip locked
+)
+update webhook_deliveries d
+   set status = 'delivering', attempts = d.attempts + 1,
+       locked_until = $1 + make_interval(secs => $3), updated_at = now()
+  from due, webhook_events e, webhook_subscriptions s
+ where d.id = due.id and e.id = d.event_id and s.id = d.subscription_id
+returning d.id, d.attempts, d.event_id, e.payload, s.url, s.secret, s.disabled_at
+
+-- name: record_attempt
+insert into webhook_delivery_attempts (delivery_id, attempted_at, status_code, error, duration_ms)
+values ($1, $2, $3, $4, $5)
+
+-- name: record_delivered
+update webhook_deliveries
+   set status = 'delivered', delivered_at = $2, last_status_code = $3, last_error = null,
+       locked_until = null, updated_at = now()
+ where id = $1 and status = 'delivering'
+
+-- name: record_failed
+-- $4: when to try again, or null when the attempts are spent ($5 'failed') or the subscription
+-- is gone ($5 'cancelled').
+update webhook_deliveries
+   set status = case when $4::timestamptz is null then $5 else 'pending' end,
+       next_attempt_at = coalesce($4, next_attempt_at), last_status_code = $2, last_error = $3,
+       locked_until = null, updated_at = now()
+ where id = $1 and status = 'delivering'

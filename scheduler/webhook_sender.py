@@ -1,0 +1,228 @@
+"""The worker's outgoing webhook sender: claim due deliveries, sign, post, record, retry.
+
+Events and their deliveries are written by database triggers in the transaction of the change they
+report (migration 20260101008710), so a committed change always has its delivery row. This
+module drains that table at least once per delivery, following the Standard Webhooks convention:
+
+- ``webhook-id`` is the event's id (the same on every retry, so a receiver can de-duplicate);
+- ``webhook-timestamp`` the attempt's Unix time; ``webhook-signature`` ``v1,<base64 HMAC-SHA256>``
+  of ``id.timestamp.body`` with the subscription's ``whsec_`` secret (``standardwebhooks``);
+- a 2xx answer delivers; anything else (or no answer within the timeout) is retried after the next
+  wait of ``MEDREMIND_WEBHOOK_RETRY_SECONDS`` (with up to 10 % jitter), and fails after the last.
+
+Claims are leases (``FOR UPDATE SKIP LOCKED``): any number of workers share the table, and a
+delivery whose worker died is claimed again once its lease ran out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import random
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import asyncpg
+from standardwebhooks.webhooks import Webhook
+
+from core.sql import query
+
+logger = logging.getLogger(__name__)
+
+BATCH = 50  # deliveries per claim
+CONCURRENCY = 10  # posts in flight per worker
+TIMEOUT_SECONDS = 10.0  # per attempt, connect to last byte (Standard Webhooks: 15 s at most)
+LEASE_SECONDS = 60.0  # longer than an attempt, so a live sender never loses its claim
+MAX_ANSWER_BYTES = 1024  # of the receiver's answer, kept in the log
+MAX_ERROR_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One attempt: the HTTP status (None without an answer) and why it failed."""
+
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def signed_headers(secret: str, msg_id: str, at: datetime, body: str) -> dict[str, str]:
+    """The Standard Webhooks headers for ``body`` sent at ``at``."""
+    signature = Webhook(secret).sign(msg_id=msg_id, timestamp=at, data=body)
+    return {
+        "content-type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+        "user-agent": "MedRemind-Webhooks/1",
+    }
+
+
+def next_attempt_at(
+    attempts: int, now: datetime, schedule: Sequence[float], jitter: Callable[[], float]
+) -> datetime | None:
+    """When to try again after ``attempts`` failed ones, or None when the schedule is spent."""
+    if attempts > len(schedule):
+        return None
+    wait = schedule[attempts - 1]
+    return now + timedelta(seconds=wait * (1 + 0.1 * jitter()))
+
+
+def _private(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    return not ip.is_global
+
+
+async def refused_address(url: str, allow_private: bool) -> str | None:
+    """Why ``url`` may not be posted to (a private, loopback or link-local address), or None.
+
+    Checked before each attempt, so a name that later resolves inside the network is refused too.
+    """
+    if allow_private:
+        return None
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return f"cannot resolve {host}"
+    if any(_private(str(info[4][0])) for info in infos):
+        return "the endpoint's address is private, loopback or link-local"
+    return None
+
+
+class WebhookSender:
+    """Delivers due webhooks; ``run_once(now)`` is one pass (the worker calls it on a timer)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        retry_schedule: Sequence[float],
+        allow_private: bool = False,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._pool = pool
+        self._schedule = tuple(retry_schedule)
+        self._allow_private = allow_private
+        self._jitter = jitter
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
+                connector=aiohttp.TCPConnector(limit=CONCURRENCY),
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the HTTP session; safe to call twice."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def run_once(self, now: datetime) -> int:
+        """Claim and deliver one batch; returns how many deliveries were attempted."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                query("webhooks", "claim_deliveries"), now, BATCH, LEASE_SECONDS
+            )
+        if rows:
+            limit = asyncio.Semaphore(CONCURRENCY)
+
+            async def one(row: asyncpg.Record) -> None:
+                async with limit:
+                    await self._deliver(row)
+
+            await asyncio.gather(*(one(row) for row in rows))
+        return len(rows)
+
+    async def _post(self, row: asyncpg.Record, at: datetime) -> Outcome:
+        started = time.monotonic()
+
+        def done(status: int | None, error: str | None) -> Outcome:
+            return Outcome(status, error, int((time.monotonic() - started) * 1000))
+
+        refused = await refused_address(row["url"], self._allow_private)
+        if refused is not None:
+            return done(None, refused)
+        body = json.dumps(row["payload"], separators=(",", ":"), ensure_ascii=False)
+        headers = signed_headers(row["secret"], f"msg_{row['event_id'].hex}", at, body)
+        try:
+            async with self._http().post(
+                row["url"], data=body.encode(), headers=headers, allow_redirects=False
+            ) as response:
+                answer = await response.content.read(MAX_ANSWER_BYTES)
+                error = None
+                if not 200 <= response.status < 300:
+                    text = answer.decode("utf-8", "replace")[:MAX_ERROR_CHARS]
+                    error = f"HTTP {response.status}: {text}".strip()
+                return done(response.status, error)
+        except TimeoutError:
+            return done(None, f"no answer within {TIMEOUT_SECONDS:g} s")
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            return done(None, f"{type(exc).__name__}: {str(exc)[:MAX_ERROR_CHARS]}")
+
+    async def _deliver(self, row: asyncpg.Record) -> None:
+        at = datetime.now(UTC)  # the attempt's own time: receivers check the signed timestamp
+        if row["disabled_at"] is not None:
+            outcome = Outcome(None, "subscription deleted", 0)
+        else:
+            outcome = await self._post(row, at)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                query("webhooks", "record_attempt"),
+                row["id"],
+                at,
+                outcome.status_code,
+                outcome.error,
+                outcome.duration_ms,
+            )
+            if outcome.delivered:
+                await conn.execute(
+                    query("webhooks", "record_delivered"), row["id"], at, outcome.status_code
+                )
+                return
+            final = "cancelled" if row["disabled_at"] is not None else "failed"
+            retry = (
+                None
+                if final == "cancelled"
+                else next_attempt_at(row["attempts"], at, self._schedule, self._jitter)
+            )
+            await conn.execute(
+                query("webhooks", "record_failed"),
+                row["id"],
+                outcome.status_code,
+                outcome.error,
+                retry,
+                final,
+            )
+        logger.info(
+            "webhook attempt failed",
+            extra={
+                "delivery_id": str(row["id"]),
+                "status_code": outcome.status_code,
+                "retry": retry is not None,
+            },
+        )
+
+
+def sender_from_settings(pool: asyncpg.Pool, settings: Any) -> WebhookSender:
+    """The sender as ``MEDREMIND_WEBHOOK_*`` configure it."""
+    return WebhookSender(
+        pool,
+        retry_schedule=settings.webhook_retry_schedule,
+        allow_private=settings.webhook_allow_private,
+    )
