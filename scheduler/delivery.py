@@ -40,6 +40,7 @@ from platforms.base import (
 )
 from scheduler import metrics
 from scheduler.backoff import backoff_delay
+from scheduler.breaker import Breakers
 from scheduler.buckets import Limiter
 from scheduler.claims import AttemptRow, Claim, Outcome
 from scheduler.dispatch_config import DispatcherConfig
@@ -147,6 +148,9 @@ class Deliverer:
         self.rng = rng
         self._lease_margin = min(_LEASE_MARGIN_SECONDS, config.lease_seconds / 10)
         self.send_timeout = config.send_timeout  # whole inside the lease (see there)
+        self.breakers = Breakers()
+        # Breakers go per provider account (the sender's rate key), like the rate limits.
+        self._accounts = {ch: getattr(s, "rate_key", None) or str(ch) for ch, s in senders.items()}
 
     async def deliver(self, c: Claim, lease_ends: float = math.inf) -> DeliveryResult:
         """Deliver ``c`` (or decide not to); classified delivery errors become the result.
@@ -214,6 +218,12 @@ class Deliverer:
             start_by = lease_ends - self._lease_margin - self.send_timeout
             if start_by - time.monotonic() < 0.0:
                 return self._lease_ran_short(c, tried, attempts, effects)
+            account = self._accounts[route.channel]
+            closed_in = self.breakers.wait(account)
+            if closed_in > 0.0:
+                # The provider keeps failing: wait for the breaker's probe, attempts unspent.
+                error = f"{route.channel}: the provider keeps failing (circuit open); waiting"
+                return self._later(c, "breaker", error, closed_in, tried, attempts, effects)
             ticket = await self.buckets.acquire(
                 route.channel,
                 route.address,
@@ -222,15 +232,8 @@ class Deliverer:
             if ticket is None:
                 # The queue (or a pause) is longer than we hold a lease: come back later.
                 hint = self.buckets.wait_hint(route.channel, route.address, time.monotonic())
-                metrics.RETRIED.labels("rate_limit").inc()
-                return _pending(
-                    c,
-                    f"waiting for the {route.channel} rate limit",
-                    tried,
-                    attempts,
-                    effects,
-                    next_time=self.clock() + timedelta(seconds=hint),
-                )
+                error = f"waiting for the {route.channel} rate limit"
+                return self._later(c, "rate_limit", error, hint, tried, attempts, effects)
             if ticket.waited > 0:
                 metrics.BUCKET_WAIT.labels(route.channel).observe(ticket.waited)
 
@@ -290,6 +293,7 @@ class Deliverer:
                     next_time=self.clock() + timedelta(seconds=exc.retry_after),
                 )
             except PermanentError as exc:
+                self.breakers.success(account, route.channel)  # the recipient's fault, not its
                 error = f"{route.channel}: {error_text(exc)}"
                 attempts.append(
                     self._attempt(c, route, "failed", "permanent", error, ms=ms_since(started))
@@ -312,11 +316,13 @@ class Deliverer:
                 metrics.FAILED.labels(route.channel, "config").inc()
                 return _failed(c, error, tried, attempts, effects)
             except (DeliveryError, TimeoutError, OSError) as exc:
+                self.breakers.failure(account, route.channel)
                 result = self.retry_or_fail(
                     c, route, exc, attempts, ms=ms_since(started), tried=tried
                 )
                 result.effects = effects
                 return result
+            self.breakers.success(account, route.channel)
             sent = self._sent(
                 c, route, receipt, sent_at, ms_since(started), tried, attempts, effects, message
             )
@@ -331,6 +337,21 @@ class Deliverer:
         attempts.append(AttemptRow(c.id, self.clock(), "failed", None, error_class, plan.reason))
         metrics.FAILED.labels("none", error_class).inc()
         return _failed(c, plan.reason, tried, attempts, effects)
+
+    def _later(
+        self,
+        c: Claim,
+        reason: str,
+        error: str,
+        seconds: float,
+        tried: list[str],
+        attempts: list[AttemptRow],
+        effects: list[tuple[UUID, str, str]],
+    ) -> DeliveryResult:
+        """Back to pending for ``seconds``, unsent and not counted (``reason`` for the metric)."""
+        metrics.RETRIED.labels(reason).inc()
+        next_time = self.clock() + timedelta(seconds=seconds)
+        return _pending(c, error, tried, attempts, effects, next_time=next_time)
 
     @staticmethod
     def _lease_ran_short(

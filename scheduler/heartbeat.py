@@ -32,6 +32,7 @@ HEARTBEAT_COUNTERS = (
     metrics.REAPED,
     metrics.LEASE_LOST,
     metrics.UNKNOWN_OUTCOMES,
+    metrics.BREAKER_OPENED,
 )
 _STATEMENT_TIMEOUT_SECONDS = 5.0
 

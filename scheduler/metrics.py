@@ -41,6 +41,14 @@ UNKNOWN_OUTCOMES = Counter(
 SLOT_STATEMENTS = Counter(
     "medremind_rate_slot_statements", "Round trips to the fleet's rate ledger (take_send_slots)"
 )
+BREAKER_OPENED = Counter(
+    "medremind_breaker_opened",
+    "Times a provider account's circuit breaker opened (consecutive transient failures)",
+    ["channel"],
+)
+BREAKER_OPEN = Gauge(
+    "medremind_breaker_open", "1 while a provider account's circuit breaker is open", ["channel"]
+)
 IN_FLIGHT = Gauge("medremind_sends_in_flight", "Sends in progress in this process")
 BUCKET_WAIT = Histogram(
     "medremind_bucket_wait_seconds",

@@ -1,0 +1,90 @@
+"""A circuit breaker per provider account (a bot, a Twilio sender, an SMTP server), per worker.
+
+In a provider outage every message would otherwise burn its attempts on its own. After
+``threshold`` consecutive transient failures (5xx, timeouts, connection errors) on an account the
+breaker opens: sends to it wait (the dispatcher puts their rows back to pending until the breaker
+may let a probe through, without counting an attempt). After ``cooldown`` one probe goes
+(half-open): a success closes the breaker, a failure opens it again for twice as long (up to
+``max_cooldown``). Permanent errors (one recipient's) and rate limits do not count: they say
+nothing about the account's health.
+
+State per worker process: each worker learns of an outage from its own sends (``threshold`` each).
+``medremind_breaker_open{channel}`` shows the state on the worker's own ``/metrics``;
+``medremind_breaker_opened_total`` reaches the web's through the heartbeats.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scheduler import metrics
+
+DEFAULT_THRESHOLD = 5
+DEFAULT_COOLDOWN_SECONDS = 30.0
+DEFAULT_MAX_COOLDOWN_SECONDS = 300.0
+
+
+@dataclass(slots=True)
+class _State:
+    failures: int = 0  # consecutive transient failures
+    open_until: float = 0.0  # 0: closed
+    cooldown: float = 0.0
+    probe_until: float = 0.0  # half-open: a probe is out until then (its answer decides)
+
+
+class Breakers:
+    """One worker's breakers by account key; ``clock``: ``time.monotonic`` (tests inject one)."""
+
+    def __init__(
+        self,
+        threshold: int = DEFAULT_THRESHOLD,
+        cooldown: float = DEFAULT_COOLDOWN_SECONDS,
+        max_cooldown: float = DEFAULT_MAX_COOLDOWN_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self.max_cooldown = max_cooldown
+        self.clock = clock
+        self._states: dict[str, _State] = {}
+
+    def wait(self, account: str) -> float:
+        """0 when a send to ``account`` may go now (closed, or the half-open probe), else seconds
+        until the breaker lets a probe through."""
+        state = self._states.get(account)
+        if state is None or state.open_until == 0.0:
+            return 0.0
+        now = self.clock()
+        if now < state.open_until:
+            return state.open_until - now
+        if now < state.probe_until:
+            return state.probe_until - now  # the probe's answer decides
+        # Half-open: this send is the probe. One that never reports (its claim went back
+        # unsent) lets another through after a cooldown.
+        state.probe_until = now + self.cooldown
+        return 0.0
+
+    def success(self, account: str, channel: str) -> None:
+        """A send to ``account`` succeeded (or failed for its recipient only): close."""
+        state = self._states.get(account)
+        if state is not None and (state.failures or state.open_until):
+            if state.open_until:
+                metrics.BREAKER_OPEN.labels(channel).set(0)
+            self._states.pop(account)
+
+    def failure(self, account: str, channel: str) -> None:
+        """A send to ``account`` failed transiently: count; open at the threshold."""
+        state = self._states.setdefault(account, _State())
+        state.failures += 1
+        if state.open_until:  # the half-open probe failed: open again, for longer
+            state.cooldown = min(self.max_cooldown, state.cooldown * 2)
+        elif state.failures >= self.threshold:
+            state.cooldown = self.cooldown
+            metrics.BREAKER_OPENED.labels(channel).inc()
+            metrics.BREAKER_OPEN.labels(channel).set(1)
+        else:
+            return
+        state.open_until = self.clock() + state.cooldown
+        state.probe_until = 0.0
