@@ -106,9 +106,30 @@ async def send_replies(
             )
             queue_rest = bool(queued)
             sent += queued
+        except asyncio.CancelledError:
+            # The process is stopping (shutdown grace over) after the turn was recorded: the
+            # turn will not run again, so this reply and the rest go to the durable path.
+            for later, (rest, rest_options) in enumerate(rendered_rest(replies, rendered, index)):
+                await queue_reply(
+                    ctx,
+                    channel,
+                    address,
+                    to_outbound(rest, rest_options),
+                    event,
+                    index + later,
+                    "cancelled at shutdown",
+                )
+            raise
     if not answered:
         await _answer_callback(sender, event)
     return sent
+
+
+def rendered_rest(
+    replies: list[Reply], rendered: list[list[Option]], start: int
+) -> list[tuple[Reply, list[Option]]]:
+    """The replies from ``start`` on, each with its options."""
+    return list(zip(replies[start:], rendered[start:], strict=True))
 
 
 # A reply is worth one short wait: the patient is looking at the chat right now.

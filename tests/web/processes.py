@@ -74,8 +74,7 @@ def start_web(
             TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
             TELEGRAM_WEBHOOK_SECRET=WEBHOOK_SECRET,
             TELEGRAM_API_BASE_URL=fake_telegram.base_url,
-            MEDREMIND_SHUTDOWN_GRACE="5",
-            **variables,
+            **{"MEDREMIND_SHUTDOWN_GRACE": "5", **variables},
         )
     )
     # Output to a file, not a pipe: a pipe nobody reads fills up after 64 KB of log lines and

@@ -90,3 +90,40 @@ async def test_a_reply_lost_to_a_telegram_5xx_is_sent_by_the_worker(
         await stop(web, timeout=30)
     finally:
         kill(worker)
+
+
+async def test_a_reply_in_flight_when_the_web_process_stops_is_queued(
+    web_process: StartWeb, fake_telegram: FakeTelegram, admin_conn: asyncpg.Connection
+):
+    # A deploy restarts the web process while the Bot API is slow: the turn is recorded, its
+    # reply still on the wire when the shutdown grace ends; the reply goes to the durable path.
+    patient = await create_patient(admin_conn, contacts={"telegram": str(CHAT + 1)})
+    web, base = await web_process(MEDREMIND_SHUTDOWN_GRACE="2")
+    fake_telegram.latency = 30
+    async with httpx.AsyncClient(base_url=base) as http:
+        response = await http.post(
+            "/telegram/webhook",
+            content=json.dumps(text_update(CHAT + 1, "/help")).encode(),
+            headers={
+                "X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET,
+                "Content-Type": "application/json",
+            },
+        )
+        assert response.status_code == 200
+    deadline = time.monotonic() + 60
+    while await admin_conn.fetchval("select status from inbound_messages") != "processed":
+        assert time.monotonic() < deadline, "the turn was not recorded"
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # the reply's sendMessage is on its way to the slow Bot API
+    await stop(web, timeout=30)
+    queued = await admin_conn.fetchrow(
+        "select status, platform, kind, last_error from scheduled_messages where patient_id = $1",
+        patient["id"],
+    )
+    assert queued is not None, "the reply in flight was lost"
+    assert (queued["status"], queued["platform"], queued["kind"]) == (
+        "pending",
+        "telegram",
+        "system",
+    )
+    assert "cancelled at shutdown" in queued["last_error"]
