@@ -215,15 +215,17 @@ class _Checker:
         self.problems: list[str] = []
         self.unknown: dict[str, int] = {}
 
-    def refuse(self, node: nodes.Node, text: str) -> Bound:
+    def refuse(self, node: nodes.Node, text: str, *, walk: bool = False) -> Bound:
+        """Record a problem. ``walk``: also name every problem of the node's expressions
+        (``range(9)`` in a refused loop), which no caller looked at yet; each node is walked
+        once, so the check stays linear in the source however the parts nest."""
         self.problems.append(f"line {node.lineno}: {text}")
-        # Name every problem of its expressions too (``range(9)`` in a refused loop), not the
-        # statements inside: the outer refusal covers them.
-        for child in node.iter_child_nodes():
-            if isinstance(child, nodes.Name) and child.ctx != "load":
-                continue
-            if isinstance(child, nodes.Expr):
-                self.expression(child)
+        if walk:
+            for child in node.iter_child_nodes():
+                if isinstance(child, nodes.Name) and child.ctx != "load":
+                    continue
+                if isinstance(child, nodes.Expr):
+                    self.expression(child)
         return NOTHING
 
     # -- statements --------------------------------------------------------------------------
@@ -247,7 +249,7 @@ class _Checker:
             for branch in node.elif_:
                 taken = taken.widest(self.statement(branch))
             return taken.widest(self.body(node.else_))
-        return self.refuse(node, _statement_problem(node))
+        return self.refuse(node, _statement_problem(node), walk=True)
 
     # -- expressions -------------------------------------------------------------------------
 
@@ -298,7 +300,7 @@ class _Checker:
                 listing = ", ".join(sorted(TESTS))
                 self.refuse(node, f"the test 'is {node.name}' is not allowed (allowed: {listing})")
             return Bound.of("False")
-        return self.refuse(node, _expression_problem(node))
+        return self.refuse(node, _expression_problem(node), walk=True)
 
     def text_operand(self, node: nodes.Node, use: str) -> Bound | Variable:
         """``node`` where only text can be used (compared, filtered): refused otherwise."""

@@ -101,3 +101,15 @@ def test_values_are_shortened_to_their_maximum_without_splitting_an_emoji() -> N
 def test_the_bound_counts_the_templates_own_capitals() -> None:
     checked = lang.check("{{ ('ß' ~ 'ß')|upper }}", [])
     assert checked.bound is not None and checked.bound.units >= len("SSSS")
+
+
+def test_the_check_is_linear_in_nesting() -> None:
+    """Each node is walked once: refused parts nested 150 deep (each refusal used to walk its
+    parts again, doubling the work per level) are checked at once."""
+    depth = 150
+    for source in (
+        "{{ " + "(" * depth + "patient_name" + " == patient_name)" * depth + " }}",
+        "{{ patient_name" + "|attr(1)" * depth + " }}",
+        "{{ patient_name" + ".x" * depth + " }}",
+    ):
+        assert not lang.check(source, ["patient_name"]).ok
