@@ -104,7 +104,7 @@ async def consent(turn: Turn) -> None:
         await reprompt(turn, "consent_reprompt")
         return
     await register_patient(turn)
-    await goto(turn, "name")
+    await onward(turn, "name")
 
 
 async def register_patient(turn: Turn) -> None:
@@ -113,9 +113,9 @@ async def register_patient(turn: Turn) -> None:
     invite_patient = conv.data.get("invite_patient_id") or conv.data.get("existing_patient_id")
     if invite_patient:
         patient_id = UUID(invite_patient)
-        await turn.conn.execute(
-            query("bot", "consent_invited_patient"), patient_id, turn.now, conv.locale
-        )
+        # The clinic's record: its language stays (the chat follows it), as does what it entered.
+        await turn.conn.execute(query("bot", "consent_invited_patient"), patient_id, turn.now)
+        conv.data["clinic_record"] = True
         if conv.data.get("invite_id"):
             await turn.conn.execute(
                 query("bot", "use_invite"), UUID(conv.data["invite_id"]), turn.now
@@ -137,6 +137,9 @@ async def register_patient(turn: Turn) -> None:
     )
     conv.patient_id = patient_id
     await load_patient(turn)
+    clinic_locale = turn.patient["locale"] if turn.patient is not None else None
+    if conv.data.get("clinic_record") and clinic_locale in texts.LOCALES:
+        conv.locale = clinic_locale
 
 
 async def name_prompt(turn: Turn) -> tuple[str, Options]:
@@ -154,7 +157,7 @@ async def name(turn: Turn) -> None:
         return
     mark_sensitive(display)
     await turn.conn.execute(query("bot", "set_patient_name"), turn.conv.patient_id, display)
-    await goto(turn, "language")
+    await onward(turn, "language")
 
 
 async def language_prompt(turn: Turn) -> tuple[str, Options]:
@@ -187,7 +190,7 @@ async def language(turn: Turn) -> None:
         return
     turn.conv.locale = chosen
     await turn.conn.execute(query("bot", "set_patient_locale"), turn.conv.patient_id, chosen)
-    await goto(turn, "timezone")
+    await onward(turn, "timezone")
 
 
 async def timezone_prompt(turn: Turn) -> tuple[str, Options]:
@@ -253,10 +256,47 @@ async def timezone_confirm(turn: Turn) -> None:
         finish(turn)
         turn.say(turn.t("saved"))
         return
+    await onward(turn, "phone")
+
+
+# Onboarding's questions, in order; a clinic's record skips what the clinic entered.
+_ONBOARDING = ("name", "language", "timezone", "phone")
+
+
+async def onward(turn: Turn, step_name: str) -> None:
+    """Ask the first onboarding question from ``step_name`` on that still needs an answer.
+
+    A patient the clinic created (invited, or the clinic registered this chat) is not asked again
+    for what the clinic entered: the name it gave, the language and time zone on the record, a
+    phone number it has. The phone step is asked only where the chat is not a phone already.
+    """
+    for name in _ONBOARDING[_ONBOARDING.index(step_name) :]:
+        if await _known(turn, name):
+            continue
+        if name == "phone":
+            break
+        await goto(turn, name)
+        return
+    else:
+        await after_phone(turn)
+        return
     if turn.conv.channel in (Channel.TELEGRAM, Channel.CONSOLE):
         await goto(turn, "phone")
     else:
         await after_phone(turn)
+
+
+async def _known(turn: Turn, name: str) -> bool:
+    """Whether the clinic's record already answers onboarding question ``name``."""
+    patient = turn.patient
+    if not turn.conv.data.get("clinic_record") or patient is None:
+        return False
+    if name == "name":
+        return bool(patient["display_name"])
+    if name in ("language", "timezone"):
+        return True  # the clinic's record names both (its own, or the clinic's defaults)
+    rows = await turn.conn.fetch(query("bot", "patient_channels"), patient["id"])
+    return any(r["channel"] in ("sms", "whatsapp") for r in rows)
 
 
 async def phone_prompt(turn: Turn) -> tuple[str, Options]:

@@ -134,7 +134,8 @@ values (null, $1, $2, $3, $4, 'active')
 returning id
 
 -- name: consent_invited_patient
-update patients set consent_at = $2, status = 'active', locale = $3 where id = $1
+-- The clinic's record of the person agrees: its language (and all the clinic entered) stays.
+update patients set consent_at = $2, status = 'active' where id = $1
 
 -- name: upsert_contact_point
 insert into contact_points (patient_id, channel, address, verified)
