@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time, timedelta
+from pathlib import Path
 
 import asyncpg
 
@@ -60,6 +61,31 @@ async def test_reminder_answered_by_number(bot: Bot, admin_conn: asyncpg.Connect
     assert (row["status"], row["answered_channel"]) == ("taken", "sms")
     # Another "1" finds nothing open: the answer was recorded once.
     assert "Nothing is waiting" in body(await bot.sms(NUMBER, "1"))
+    assert await admin_conn.fetchval("select status from dose_events") == "taken"
+
+
+async def test_a_reminder_sent_before_the_router_is_answerable_after_the_upgrade(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Migration 20260101008020 records the question of reminders sent before questions were."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    (dose_id,) = await dose_events(admin_conn, patient["id"], [START - timedelta(minutes=3)])
+    # Sent minutes before the upgrade (the migration's window is the database's clock).
+    await admin_conn.execute(
+        """insert into scheduled_messages
+             (patient_id, kind, status, dose_event_id, sent_at, channel_used, platform)
+           values ($1, 'medication_reminder', 'sent', $2, now() - interval '5 minutes', 'sms',
+                   'auto')""",
+        patient["id"],
+        dose_id,
+    )
+    migration = (
+        Path(__file__).parents[2] / "supabase/migrations/20260101008020_backfill_open_questions.sql"
+    )
+    await admin_conn.execute(migration.read_text())
+    await admin_conn.execute(migration.read_text())  # once per message, however often it runs
+    assert await admin_conn.fetchval("select count(*) from conversation_questions") == 1
+    assert "Taken at" in body(await bot.sms(NUMBER, "1"))
     assert await admin_conn.fetchval("select status from dose_events") == "taken"
 
 
