@@ -4,15 +4,26 @@
     .venv/bin/python bench/dispatch.py --scenario 1 3   # some of them
     .venv/bin/python bench/dispatch.py --full           # issue sizes: 10k 429-backlog, 10M rows
 
-Scenarios (issue 3): 1 core throughput with a recording adapter; 2 the same job on procrastinate;
-3 end to end over loopback HTTP to the fake Telegram (5 ms latency); 4 insert-to-send latency at
-200 msg/s with LISTEN/NOTIFY; 5 draining a backlog against a fake Telegram that answers 429 above
-30 msg/s; 6 claim time for 500 rows with 10k..10M rows in the table; 7 worker RSS while draining;
-8 the fleet rate limiter's worker and Postgres CPU per message (issue 16); 9 retention's batched
-deletes of old finished messages with their attempts.
+Scenarios (issues 3, 16 and 20): 1 core throughput of a clinic's real reminders (built-in
+templates in five locales, medicine names on for a third; Telegram, SMS, WhatsApp and e-mail;
+medication reminders, follow-ups, appointment reminders and free text) with recording adapters;
+2 free text on procrastinate; 3 end to end over loopback HTTP to the fake Telegram (5 ms latency);
+4 insert-to-send latency at 200 msg/s with LISTEN/NOTIFY; 5 draining a backlog against a fake
+Telegram that answers 429 above 30 msg/s; 6 claim time for 500 rows with 10k..10M rows in the
+table; 7 worker RSS while draining; 8 the fleet rate limiter's worker and Postgres CPU per message;
+9 retention's batched deletes of old finished messages with their attempts; 10 core throughput of
+free text (no renderer: the engine alone); 11 the 08:00 burst: N real reminders due at one instant
+among M other rows, one worker at the defaults (rates off); 12 PgQueuer's no-op job throughput and
+CPU per job on the same server, beside scenario 1.
 
-Each scenario runs in its own subprocess (clean memory for 7) against a fresh database on the
-embedded PostgreSQL (or on ``BENCH_DATABASE_URL``, a superuser URL, when set).
+    .venv/bin/python bench/dispatch.py --scenario 11             # 5,000 due among 100,000 rows
+    .venv/bin/python bench/dispatch.py --scenario 11 --full      # 100,000 among 1,000,000
+    .venv/bin/python bench/dispatch.py --scenario 1 11 --code ../wt-before   # another checkout
+
+``--code DIR`` runs the scenarios against the code of another checkout (this file's scenarios,
+that tree's ``core``/``scheduler``): before/after numbers from one run. Each scenario runs in its
+own subprocess (clean memory for 7) against a fresh database on the embedded PostgreSQL (or on
+``BENCH_DATABASE_URL``, a superuser URL, when set).
 """
 
 from __future__ import annotations
@@ -31,11 +42,13 @@ import uuid
 import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+# The code measured: this checkout, or another one (--code, passed on as BENCH_CODE_ROOT).
+ROOT = Path(os.environ.get("BENCH_CODE_ROOT") or Path(__file__).resolve().parents[1]).resolve()
 sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
@@ -43,6 +56,7 @@ import asyncpg  # noqa: E402
 from core.db import CUSTOM_PLANS, Database, init_connection  # noqa: E402
 from core.migrate import migrate  # noqa: E402
 from core.settings import load_settings  # noqa: E402
+from core.templating import TemplateRenderer  # noqa: E402
 from platforms.base import Channel, OutboundMessage, Receipt  # noqa: E402
 from scheduler.dispatcher import Dispatcher, DispatcherConfig  # noqa: E402
 
@@ -144,6 +158,94 @@ async def insert_due(
     )
 
 
+# A clinic network's patients: (locale, timezone) in turn, and the channel each is reached on
+# (of 20: 12 Telegram, 5 SMS, 2 WhatsApp, 1 e-mail); a third opted in to medicine names.
+CLINIC_LOCALES = (
+    ("en", "America/New_York"),
+    ("es", "Europe/Madrid"),
+    ("es-MX", "America/Mexico_City"),
+    ("en-GB", "Europe/London"),
+    ("pt-BR", "America/Sao_Paulo"),
+)
+MEDICINES = ("Metformin", "Lisinopril", "Atorvastatin", "Levothyroxine", "Amlodipine")
+CLINIC_CHANNELS = (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
+
+
+async def make_clinic(conn: asyncpg.Connection, count: int) -> None:
+    """``count`` patients of three clinics, each with a contact point, a medicine, its 08:00
+    schedule and today's dose, and for one in twenty an appointment (set-based: 100,000 take
+    seconds). The ``bench_src`` temp table keeps each patient's ids for :func:`insert_reminders`.
+    """
+    orgs = [
+        await conn.fetchval("insert into organizations (name) values ($1) returning id", name)
+        for name in ("Centro de Salud San Blas", "Northside Family Practice", "Clínica Vida")
+    ]
+    await conn.execute("drop table if exists bench_src")
+    await conn.execute(
+        "create temp table bench_src as select i, gen_random_uuid() as pid,"
+        " gen_random_uuid() as mid, gen_random_uuid() as sid, gen_random_uuid() as did,"
+        f" gen_random_uuid() as aid from generate_series(1, {int(count)}) i"
+    )
+    locales = [locale for locale, _ in CLINIC_LOCALES]
+    zones = [zone for _, zone in CLINIC_LOCALES]
+    await conn.execute(
+        "insert into patients (id, organization_id, display_name, locale, timezone,"
+        " name_medicine_in_reminders, channel_order, consent_at, quiet_start, quiet_end)"
+        " select pid, ($1::uuid[])[1 + i % 3], 'Patient ' || i, ($2::text[])[1 + i % 5],"
+        " ($3::text[])[1 + i % 5], i % 3 = 0, array[case when i % 20 < 12 then 'telegram'"
+        " when i % 20 < 17 then 'sms' when i % 20 < 19 then 'whatsapp' else 'email' end],"
+        # No quiet window (start = end): the bench's reminders are due whenever it runs.
+        " now(), '00:00', '00:00' from bench_src",
+        orgs,
+        locales,
+        zones,
+    )
+    await conn.execute(
+        "insert into contact_points (patient_id, channel, address, verified)"
+        " select pid, channel_order[1], case channel_order[1]"
+        " when 'telegram' then (500000000 + i)::text when 'email' then 'p' || i || '@example.org'"
+        " else '+1555' || lpad(i::text, 7, '0') end, true"
+        " from bench_src join patients on id = pid"
+    )
+    await conn.execute(
+        "insert into medications (id, patient_id, name, dose)"
+        " select mid, pid, ($1::text[])[1 + i % 5], '500 mg' from bench_src",
+        list(MEDICINES),
+    )
+    await conn.execute(
+        "insert into reminder_schedules (id, medication_id, patient_id, times_of_day, status)"
+        " select sid, mid, pid, '{08:00}', 'paused' from bench_src"
+    )
+    await conn.execute(
+        "insert into dose_events (id, schedule_id, medication_id, patient_id, due_at,"
+        " local_date, local_time) select did, sid, mid, pid, now(), current_date, '08:00'"
+        " from bench_src"
+    )
+    await conn.execute(
+        "insert into appointments (id, organization_id, patient_id, starts_at, location,"
+        " clinician_name) select aid, organization_id, pid, now() + interval '1 day',"
+        " 'Room 4', 'Dr. Ruiz' from bench_src join patients on id = pid where i % 20 = 13"
+    )
+
+
+async def insert_reminders(
+    conn: asyncpg.Connection, due: str = "now() - interval '1 second'"
+) -> None:
+    """One due message per :func:`make_clinic` patient at ``due`` (an SQL expression): of 20,
+    17 medication reminders, a dose follow-up and an appointment reminder (SMS), a free text
+    (WhatsApp)."""
+    await conn.execute(
+        "insert into scheduled_messages (organization_id, patient_id, message_content,"
+        " scheduled_time, kind, dose_event_id, appointment_id, platform)"
+        " select organization_id, pid, case when i % 20 = 18 then 'Bring your card on Monday.'"
+        f" end, {due}, case i % 20 when 17 then 'dose_followup' when 18 then 'free_text'"
+        " when 13 then 'appointment_reminder' else 'medication_reminder' end,"
+        " case when i % 20 not in (13, 18) then did end, case when i % 20 = 13 then aid end,"
+        " 'auto'"
+        " from bench_src join patients on id = pid"
+    )
+
+
 def bench_settings(url: str, tmp: Path) -> Any:
     return load_settings(
         {
@@ -183,8 +285,29 @@ def unlimited(**overrides: Any) -> DispatcherConfig:
         "poll_seconds": 0.5,
         "platform_rates": {},
         "recipient_rates": {},
+        # No quiet window: routine reminders are deferred in it, at any hour the bench runs.
+        "quiet_start": dtime(0, 0),
+        "quiet_end": dtime(0, 0),
     } | overrides
     return DispatcherConfig(**values)
+
+
+class ClinicSenders:
+    """A recording adapter per channel of the clinic, sharing one count and one list of times."""
+
+    def __init__(self) -> None:
+        self.senders = {channel: CountingSender(channel) for channel in CLINIC_CHANNELS}
+
+    @property
+    def count(self) -> int:
+        return sum(sender.count for sender in self.senders.values())
+
+    def keep_times(self) -> None:
+        for sender in self.senders.values():
+            sender.keep_times = True
+
+    def times(self) -> list[float]:
+        return sorted(t for sender in self.senders.values() for _, t in sender.times)
 
 
 async def drain(
@@ -209,6 +332,48 @@ async def drain(
 
 
 async def scenario_1(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    """A clinic's real reminders, rendered by the built-in templates, claimed and recorded."""
+    n = args.messages or 10_000
+    async with fresh_database(admin_url) as url:
+        conn = await superuser(url)
+        await make_clinic(conn, n)
+        await insert_reminders(conn)
+        await conn.execute("vacuum analyze")
+        async with Database(bench_settings(url, tmp), server_settings=CUSTOM_PLANS) as db:
+            senders = ClinicSenders()
+            dispatcher = Dispatcher(
+                db.pool, dict(senders.senders), TemplateRenderer(), config=unlimited()
+            )
+            pg_before, py_before = await backend_cpu(conn), time.process_time()
+            # Bounded: a message that never reaches an adapter must end the run, not hang it.
+            elapsed = await asyncio.wait_for(drain(dispatcher, lambda: senders.count >= n), 600)
+            py_cpu = time.process_time() - py_before
+            pg_cpu = cpu_used(pg_before, await backend_cpu(conn))
+        by_status = dict(
+            await conn.fetch("select status, count(*) from scheduled_messages group by status")
+        )
+        await conn.close()
+    result = {
+        "per_second": round(n / elapsed),
+        "worker_cpu_us_per_message": round(py_cpu / n * 1e6, 1),
+        "postgres_cpu_us_per_message": round(pg_cpu / n * 1e6, 1),
+    }
+    if args.result_file:
+        Path(args.result_file).write_text(json.dumps(result))  # noqa: ASYNC240
+        return
+    emit(
+        scenario=1,
+        name="core throughput of real reminders (templates, 5 locales, 4 channels, 4 kinds)",
+        code=str(ROOT),
+        messages=n,
+        seconds=round(elapsed, 3),
+        rows_by_status=by_status,
+        **result,
+    )
+
+
+async def scenario_10(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    """Free text without a renderer: the engine's own cost (claim, route, record)."""
     n = args.messages or 20_000
     async with fresh_database(admin_url) as url:
         conn = await superuser(url)
@@ -228,8 +393,8 @@ async def scenario_1(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
         Path(args.result_file).write_text(json.dumps({"per_second": rate}))  # noqa: ASYNC240
         return
     emit(
-        scenario=1,
-        name="core throughput, in-process recording adapter (claim, render, record)",
+        scenario=10,
+        name="core throughput of free text, in-process recording adapter (claim, record)",
         messages=n,
         seconds=round(elapsed, 3),
         per_second=round(rate),
@@ -250,7 +415,7 @@ async def scenario_2(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
     n = args.messages or 5_000
     ours_file = tmp / "ours.json"
     sub = argparse.Namespace(**{**vars(args), "messages": n, "result_file": str(ours_file)})
-    await scenario_1(admin_url, sub, tmp)
+    await scenario_10(admin_url, sub, tmp)
     ours = json.loads(ours_file.read_text())["per_second"]
 
     async with fresh_database(admin_url) as url:
@@ -705,8 +870,136 @@ async def scenario_9(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
     )
 
 
+async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    """The 08:00 burst: N real reminders due at one instant among M other (sent) rows; one worker
+    as ``medremind worker`` runs it (default batch and concurrency, LISTEN/NOTIFY), rates off:
+    the engine's speed, not the provider's."""
+    from scheduler.listener import DueListener
+
+    n = args.messages or (100_000 if args.full else 5_000)
+    others = args.others if args.others is not None else (1_000_000 if args.full else 100_000)
+    async with fresh_database(admin_url) as url:
+        conn = await superuser(url)
+        filler = await make_patients(conn, 1000)
+        for start in range(0, others, 1_000_000):
+            await insert_due(conn, filler, min(1_000_000, others - start), "sent")
+        await make_clinic(conn, n)
+        await conn.execute("vacuum analyze")
+        # Inserted as the planner inserts them, ahead of their time: the instant is far enough
+        # ahead for the insert and the worker's start (worker_ready_s says by how much).
+        instant = time.time() + 3.0 + n / 20_000
+        await insert_reminders(conn, f"to_timestamp({instant})")
+        await conn.execute("analyze scheduled_messages")
+        async with Database(bench_settings(url, tmp), server_settings=CUSTOM_PLANS) as db:
+            senders = ClinicSenders()
+            senders.keep_times()
+            config = unlimited(batch_size=100, concurrency=64, lease_seconds=60, poll_seconds=5)
+            dispatcher = Dispatcher(
+                db.pool, dict(senders.senders), TemplateRenderer(), config=config
+            )
+            listener = DueListener(db.connect, dispatcher.notify)
+            listening = asyncio.create_task(listener.run())
+            ready_before = instant - time.time()
+            pg_before, py_before = await backend_cpu(conn), time.process_time()
+            running = asyncio.create_task(dispatcher.run())
+            deadline = time.monotonic() + 600  # a message that never arrives ends the run
+            while (senders.count < n or dispatcher.in_flight) and time.monotonic() < deadline:
+                if running.done():
+                    running.result()
+                await asyncio.sleep(0.02)
+            py_cpu = time.process_time() - py_before
+            pg_cpu = cpu_used(pg_before, await backend_cpu(conn))
+            dispatcher.request_stop()
+            listener.stop()
+            await asyncio.gather(running, listening)
+        await conn.close()
+    lateness = [t - instant for t in senders.times()]
+    emit(
+        scenario=11,
+        name="08:00 burst: N real reminders due at one instant among M other rows, one worker",
+        code=str(ROOT),
+        due=n,
+        other_rows=others,
+        worker_ready_s=round(ready_before, 2),
+        last_handover_s=round(lateness[-1], 2),
+        lateness_p50_s=round(statistics.median(lateness), 2),
+        lateness_p99_s=round(lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))], 2),
+        per_second=round(n / max(lateness[-1] - max(lateness[0], 0.0), 1e-6)),
+        # CPU from the worker's start (asleep until the instant) to the last hand-over.
+        worker_cpu_us_per_message=round(py_cpu / n * 1e6, 1),
+        postgres_cpu_us_per_message=round(pg_cpu / n * 1e6, 1),
+        target="--full: last hand-over <= 8 s, p99 lateness <= 7 s",
+        note=None if args.full else "5,000 among 100,000 by default; --full: 100,000 among 1M",
+    )
+
+
+async def scenario_12(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    """PgQueuer on the same server: no-op jobs, two queue managers x batch 500 (as issue 20
+    measured it), beside scenario 1's real reminders: throughput and CPU per job, ratios."""
+    from pgqueuer import AsyncpgDriver, Queries, QueueManager
+    from pgqueuer.types import QueueExecutionMode
+
+    n = args.messages or 20_000
+    ours_file = tmp / "ours.json"
+    sub = argparse.Namespace(**{**vars(args), "messages": n // 2, "result_file": str(ours_file)})
+    await scenario_1(admin_url, sub, tmp)
+    ours = json.loads(ours_file.read_text())
+    async with fresh_database(admin_url) as url:
+        conn = await superuser(url)
+        installer = await asyncpg.connect(url)
+        queries = Queries(AsyncpgDriver(installer))
+        await queries.install()
+        for start in range(0, n, 1000):
+            k = min(1000, n - start)
+            await queries.enqueue(["noop"] * k, [None] * k, [0] * k)
+        await conn.execute("vacuum analyze")
+        done = 0
+
+        async def noop(job: Any) -> None:
+            nonlocal done
+            done += 1
+
+        connections = [await asyncpg.connect(url) for _ in range(2)]
+        managers = [QueueManager(Queries(AsyncpgDriver(c))) for c in connections]
+        for manager in managers:
+            manager.entrypoint("noop")(noop)
+        pg_before, py_before = await backend_cpu(conn), time.process_time()
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(m.run(batch_size=500, mode=QueueExecutionMode.drain) for m in managers)
+        )
+        elapsed = time.perf_counter() - started
+        py_cpu = time.process_time() - py_before
+        pg_cpu = cpu_used(pg_before, await backend_cpu(conn))
+        for connection in (*connections, installer):
+            await connection.close()
+        await conn.close()
+    theirs = {
+        "per_second": round(done / elapsed),
+        "worker_cpu_us_per_message": round(py_cpu / done * 1e6, 1),
+        "postgres_cpu_us_per_message": round(pg_cpu / done * 1e6, 1),
+    }
+
+    def total(side: dict[str, float]) -> float:
+        return side["worker_cpu_us_per_message"] + side["postgres_cpu_us_per_message"]
+
+    emit(
+        scenario=12,
+        name="PgQueuer no-op jobs (2 managers x batch 500) beside scenario 1's real reminders",
+        code=str(ROOT),
+        pgqueuer_jobs=done,
+        pgqueuer=theirs,
+        medremind_real_reminders=n // 2,
+        medremind=ours,
+        throughput_ratio=round(ours["per_second"] / theirs["per_second"], 2),
+        cpu_per_message_ratio=round(total(ours) / total(theirs), 2),
+        target="throughput ratio >= 1, CPU ratio <= 1",
+    )
+
+
 SCENARIOS = {1: scenario_1, 2: scenario_2, 3: scenario_3, 4: scenario_4, 5: scenario_5}
-SCENARIOS |= {6: scenario_6, 7: scenario_7, 8: scenario_8, 9: scenario_9}
+SCENARIOS |= {6: scenario_6, 7: scenario_7, 8: scenario_8, 9: scenario_9, 10: scenario_10}
+SCENARIOS |= {11: scenario_11, 12: scenario_12}
 
 
 # -- driver -----------------------------------------------------------------------------------
@@ -721,6 +1014,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--messages", type=int, default=None, help="override the message count")
     parser.add_argument("--seconds", type=float, default=None, help="scenario 4 duration")
     parser.add_argument("--sizes", type=int, nargs="*", default=None, help="scenario 6 sizes")
+    parser.add_argument("--others", type=int, default=None, help="scenario 11: other rows")
+    parser.add_argument("--code", default=None, help="measure the code of another checkout")
     parser.add_argument("--procrastinate-concurrency", type=int, default=10)
     parser.add_argument("--admin-url", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--result-file", default=None, help=argparse.SUPPRESS)
@@ -751,7 +1046,7 @@ def main() -> int:
     try:
         for number in args.scenario:
             cmd = [sys.executable, __file__, "--scenario", str(number), "--admin-url", admin_url]
-            for flag in ("messages", "seconds", "procrastinate_concurrency"):
+            for flag in ("messages", "seconds", "procrastinate_concurrency", "others"):
                 value = getattr(args, flag)
                 if value is not None:
                     cmd += [f"--{flag.replace('_', '-')}", str(value)]
@@ -759,7 +1054,9 @@ def main() -> int:
                 cmd += ["--sizes", *map(str, args.sizes)]
             if args.full:
                 cmd.append("--full")
-            result = subprocess.run(cmd, cwd=ROOT, check=False)
+            code = Path(args.code).resolve() if args.code else ROOT
+            env = os.environ | {"BENCH_CODE_ROOT": str(code)}
+            result = subprocess.run(cmd, cwd=code, env=env, check=False)
             if result.returncode:
                 emit(scenario=number, error=f"exit code {result.returncode}")
     finally:
