@@ -16,6 +16,11 @@ import httpx
 
 from core.answer_buttons import appointment_answer_options
 from core.db import Database
+from core.inbound_window import LastInboundLookup
+from core.settings import Settings
+from medremind.web import create_app
+from platforms.registry import build_senders
+from platforms.whatsapp_content_store import PostgresContentStore
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio
@@ -27,6 +32,7 @@ from tests.web.chat import (
     twilio_inbound,
     worker,
 )
+from tests.web.conftest import make_client
 
 NUMBER = "+14155550123"
 
@@ -233,3 +239,60 @@ async def test_appointment_confirmation_over_telegram(
     assert await say("Confirm") == (
         "Nothing is waiting for an answer right now. Send /help to see what I can do."
     )
+
+
+async def test_whatsapp_buttons_answer_by_press_or_word_not_by_an_unshown_number(
+    web_settings: Settings,
+    db: Database,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    org: asyncpg.Record,
+) -> None:
+    wa = "whatsapp:" + NUMBER
+    patient = await factories.create_patient(admin_conn, org["id"], contacts={"whatsapp": NUMBER})
+    _, schedule = await factories.create_medication(admin_conn, patient["id"])
+    senders = build_senders(
+        web_settings,
+        last_inbound_lookup=LastInboundLookup(db),
+        content_store=PostgresContentStore(db),
+    )
+    app = create_app(
+        web_settings, database=db, senders=senders, clock=chat_clock, detach_processing=False
+    )
+    try:
+        async with make_client(app) as client:
+
+            async def say(text: str, **button: str) -> str:
+                before = len(fake_twilio.messages)
+                await twilio_inbound(client, wa, text, **button)
+                return "\n".join(m.body or "" for m in fake_twilio.messages[before:])
+
+            # The patient writes first (WhatsApp's 24-hour window opens); nothing is waiting.
+            assert "Nothing is waiting" in await say("1")
+            chat_clock.now = START + timedelta(minutes=10)
+            first = await _reminder(admin_conn, patient["id"], schedule, chat_clock)
+            assert await worker(db, senders, chat_clock).run_once() == 1
+            reminder = fake_twilio.messages[-1]
+            assert [label for label, _ in reminder.buttons] == ["Taken", "Snooze 15 min", "Skip"]
+
+            # Buttons show no numbers: "1" is not an answer; the reprompt names the options.
+            reprompt = await say("1")
+            assert "You can answer your 12:00" in reprompt and "Taken" in reprompt
+            assert await _dose_status(admin_conn, first) == "due"
+            assert "Taken at" in await say("taken")
+            assert await _dose_status(admin_conn, first) == "taken"
+
+            chat_clock.now = START + timedelta(minutes=20)
+            second = await _reminder(admin_conn, patient["id"], schedule, chat_clock)
+            assert await worker(db, senders, chat_clock).run_once() == 1
+            label, payload = fake_twilio.messages[-1].buttons[2]  # Skip, pressed
+            await say(label, button_payload=payload, button_text=label)
+            assert await _dose_status(admin_conn, second) == "skipped"
+    finally:
+        for sender in senders.values():
+            await sender.aclose()
+
+
+async def _dose_status(conn: asyncpg.Connection, dose: UUID) -> str:
+    return await conn.fetchval("select status from dose_events where id = $1", dose)
