@@ -287,6 +287,7 @@ async def test_whatsapp_buttons_answer_by_press_or_word_not_by_an_unshown_number
             second = await _reminder(admin_conn, patient["id"], schedule, chat_clock)
             assert await worker(db, senders, chat_clock).run_once() == 1
             label, payload = fake_twilio.messages[-1].buttons[2]  # Skip, pressed
+            assert payload is not None
             await say(label, button_payload=payload, button_text=label)
             assert await _dose_status(admin_conn, second) == "skipped"
     finally:
