@@ -182,6 +182,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "btn_snooze_n": "Snooze {n} min",
         "answer_already": "This dose was already recorded as {status}.",
         "answer_unknown": "That reminder is no longer active.",
+        "offer_booked": "It's yours: see you on {date} at {time}.",
+        "offer_taken": "Sorry, someone accepted that appointment first. You stay on the waitlist.",
+        "offer_expired": "Sorry, that appointment can no longer be booked.",
+        "offer_declined": "OK, you stay on the waitlist.",
         "no_open_dose": "There is no dose waiting for an answer right now.",
         "nothing_waiting": (
             "Nothing is waiting for an answer right now. Send /help to see what I can do."
@@ -442,6 +446,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "btn_snooze_n": "Posponer {n} min",
         "answer_already": "Esta dosis ya estaba registrada como {status}.",
         "answer_unknown": "Ese recordatorio ya no está activo.",
+        "offer_booked": "Es suya: le esperamos el {date} a las {time}.",
+        "offer_taken": "Lo sentimos, otra persona aceptó esa cita antes. Sigue en la lista de espera.",
+        "offer_expired": "Lo sentimos, esa cita ya no se puede reservar.",
+        "offer_declined": "De acuerdo, sigue en la lista de espera.",
         "no_open_dose": "Ahora mismo no hay ninguna dosis esperando respuesta.",
         "nothing_waiting": (
             "Ahora mismo no hay nada esperando respuesta. Envía /help para ver lo que puedo hacer."

@@ -7,7 +7,8 @@ names the row directly (UUIDs as 32 hex digits keep it under Telegram's 64-byte 
 
 * ``d:<dose event hex>:t`` taken, ``:s`` snooze (default minutes), ``:s10``/``:s30``/``:s60``,
   ``:k`` skip;
-* ``a:<appointment hex>:c`` confirm, ``:r`` reschedule request, ``:x`` cancel.
+* ``a:<appointment hex>:c`` confirm, ``:r`` reschedule request, ``:x`` cancel;
+* ``w:<slot offer recipient hex>:y`` accept a freed slot from the waitlist, ``:n`` decline it.
 
 The dispatcher adds them with :func:`default_options` (pairs of template label key and data, as
 ``TemplateRenderer.render(options=...)`` takes them) unless the row's payload names its own.
@@ -28,6 +29,7 @@ AppointmentAction = Literal["confirm", "reschedule", "cancel"]
 
 _DOSE_RE = re.compile(r"^d:([0-9a-f]{32}):(t|k|s(\d{1,3})?)$")
 _APPT_RE = re.compile(r"^a:([0-9a-f]{32}):([crx])$")
+_OFFER_RE = re.compile(r"^w:([0-9a-f]{32}):([yn])$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +113,11 @@ def default_options(
     if kind in _APPOINTMENT_KINDS and appointment_id is not None:
         return appointment_answer_options(appointment_id)
     return []
+
+
+def parse_offer_data(data: str) -> tuple[UUID, bool] | None:
+    """``(slot offer recipient id, accepted)`` from ``w:<hex>:y|n``, else None."""
+    match = _OFFER_RE.match(data)
+    if match is None:
+        return None
+    return UUID(match.group(1)), match.group(2) == "y"

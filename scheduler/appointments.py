@@ -37,6 +37,7 @@ import asyncpg
 from core.records import AppointmentStatus
 from core.sql import query
 from scheduler.planning_rules import APPOINTMENT_PRIORITY
+from scheduler.waitlist import offer_freed_slot
 
 logger = logging.getLogger(__name__)
 
@@ -351,6 +352,8 @@ async def cancel_appointment(
                 appt["starts_at"],
             )
         await conn.execute(query("planner", "mark_appointment_planned"), appointment_id)
+        # The freed slot goes to the clinic's waitlist, in this transaction.
+        await offer_freed_slot(conn, appointment_id, now)
         return AppointmentPlan(
             appointment_id,
             AppointmentStatus.CANCELLED,

@@ -30,6 +30,7 @@ from core.answer_buttons import (
     dose_data,
     parse_appointment_data,
     parse_dose_data,
+    parse_offer_data,
 )
 from core.logs import mark_sensitive
 from core.sql import query
@@ -41,7 +42,7 @@ FINAL_STATUSES = frozenset({"taken", "skipped"})
 
 def is_answer_data(data: str) -> bool:
     """Whether button data belongs to a reminder rather than to a dialog."""
-    return data.startswith(("d:", "a:"))
+    return data.startswith(("d:", "a:", "w:"))
 
 
 async def handle_answer_button(turn: Turn, data: str) -> None:
@@ -53,6 +54,10 @@ async def handle_answer_button(turn: Turn, data: str) -> None:
     appt = parse_appointment_data(data)
     if appt is not None:
         await answer_appointment(turn, appt, edit=True)
+        return
+    offer = parse_offer_data(data)
+    if offer is not None:
+        await answer_slot_offer(turn, *offer, edit=True)
         return
     turn.say(turn.t("answer_unknown"))
 
@@ -66,6 +71,10 @@ async def answer_data(turn: Turn, data: str) -> None:
     appt = parse_appointment_data(data)
     if appt is not None:
         await answer_appointment(turn, appt)
+        return
+    offer = parse_offer_data(data)
+    if offer is not None:
+        await answer_slot_offer(turn, *offer)
         return
     turn.say(turn.t("answer_unknown"))
 
@@ -233,6 +242,34 @@ async def record_appointment_answer(
         str(answer.appointment_id),
     )
     return status
+
+
+async def answer_slot_offer(
+    turn: Turn, recipient_id: UUID, accept: bool, *, edit: bool = False
+) -> None:
+    """Accept or decline a freed slot offered from the waitlist (``scheduler.waitlist``)."""
+    from scheduler.waitlist import answer_offer
+
+    if turn.conv.patient_id is None:
+        turn.say(turn.t("answer_unknown"), edit=edit)
+        return
+    outcome, offer = await answer_offer(
+        turn.conn, recipient_id, turn.conv.patient_id, accept, turn.now
+    )
+    if outcome == "booked" and offer is not None:
+        zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
+        local = offer["starts_at"].astimezone(zone)
+        turn.say(
+            turn.t(
+                "offer_booked",
+                date=texts.fmt_date(local, turn.locale),
+                time=texts.fmt_time(local, turn.locale),
+            ),
+            edit=edit,
+        )
+        return
+    key = {"taken": "offer_taken", "expired": "offer_expired", "declined": "offer_declined"}
+    turn.say(turn.t(key.get(outcome, "answer_unknown")), edit=edit)
 
 
 def dose_id_of(data: str) -> UUID | None:

@@ -91,6 +91,13 @@ async def _world(conn: asyncpg.Connection) -> dict[str, Any]:
             caregiver,
         )
         await conn.execute(
+            "insert into waitlist_entries (organization_id, patient_id, booked_appointment_id)"
+            " values ($1, $2, $3)",
+            org["id"],
+            patient["id"],
+            appointment,
+        )
+        await conn.execute(
             "insert into api_keys (organization_id, name, prefix, key_hash)"
             " values ($1, 'k', md5(random()::text), 'x')",
             org["id"],

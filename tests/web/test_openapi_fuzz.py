@@ -97,12 +97,18 @@ async def test_no_5xx_for_any_generated_request(web_settings, admin_conn, org, a
         " returning id",
         org["id"],
     )
+    entry = await admin_conn.fetchrow(
+        "insert into waitlist_entries (organization_id, patient_id) values ($1, $2) returning id",
+        org["id"],
+        patient["id"],
+    )
     seeds = {
         "patient_id": str(patient["id"]),
         "message_id": str(message["id"]),
         "appointment_id": str(appointment["id"]),
         "name": "checkup",  # PUT /api/v1/templates/{name}
         "webhook_id": str(webhook["id"]),
+        "entry_id": str(entry["id"]),
     }
     app = create_app(web_settings, senders={}, resume_on_startup=False)
     server = _ThreadServer(

@@ -17,6 +17,7 @@ from medremind.web.api_v1 import (
     patients,
     statistics,
     templates,
+    waitlist,
     webhooks_out,
 )
 
@@ -52,6 +53,9 @@ ROUTES: list[Route] = [
         methods=["POST"],
     ),
     Route(f"{PREFIX}/statistics", statistics.get_statistics, methods=["GET"]),
+    Route(f"{PREFIX}/waitlist", waitlist.add_to_waitlist, methods=["POST"]),
+    Route(f"{PREFIX}/waitlist", waitlist.list_waitlist, methods=["GET"]),
+    Route(f"{PREFIX}/waitlist/{{entry_id}}", waitlist.remove_from_waitlist, methods=["DELETE"]),
     Route(f"{PREFIX}/webhooks", webhooks_out.create_webhook, methods=["POST"]),
     Route(f"{PREFIX}/webhooks", webhooks_out.list_webhooks, methods=["GET"]),
     Route(f"{PREFIX}/webhooks/{{webhook_id}}", webhooks_out.delete_webhook, methods=["DELETE"]),

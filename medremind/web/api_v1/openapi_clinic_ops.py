@@ -193,6 +193,54 @@ SCHEMAS.update(
         },
     }
 )
+_HHMM = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
+_WAITLIST_PROPERTIES: dict[str, Any] = {
+    "days_of_week": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 7,
+        "items": {"type": "integer", "minimum": 1, "maximum": 7},
+        "description": "ISO days that suit the patient (1 = Monday); default any day.",
+    },
+    "earliest": {**_HHMM, "description": "In the patient's timezone; default any time."},
+    "latest": {**_HHMM, "description": "The appointment must end by then."},
+    "duration_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+    "note": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+SCHEMAS.update(
+    {
+        "WaitlistCreate": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["patient_id"],
+            "properties": {
+                "patient_id": {"type": "string", "format": "uuid"},
+                **_WAITLIST_PROPERTIES,
+            },
+        },
+        "WaitlistEntry": {
+            "type": "object",
+            "required": ["id", "patient_id", "status", "created_at"],
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "patient_id": {"type": "string", "format": "uuid"},
+                "days_of_week": {"type": ["array", "null"], "items": {"type": "integer"}},
+                "earliest": {"type": ["string", "null"]},
+                "latest": {"type": ["string", "null"]},
+                "duration_minutes": {"type": ["integer", "null"]},
+                "note": {"type": ["string", "null"]},
+                "status": {"type": "string", "enum": ["waiting", "booked", "removed"]},
+                "booked_appointment_id": {"type": ["string", "null"], "format": "uuid"},
+                "created_at": {"type": "string", "format": "date-time"},
+            },
+        },
+        "WaitlistList": {
+            "type": "object",
+            "required": ["data"],
+            "properties": {"data": {"type": "array", "items": _ref("WaitlistEntry")}},
+        },
+    }
+)
 _WEBHOOK_ID = {"name": "webhook_id", **_ID_PARAM}
 
 _DATE_PARAM = {"type": "string", "format": "date"}
@@ -282,6 +330,35 @@ PATHS: dict[str, Any] = {
                 "200": _json(_ref("WebhookDeliveryList"), "The deliveries"),
                 **_errors(401, 404, 422),
             },
+        }
+    },
+    "/api/v1/waitlist": {
+        "post": {
+            "operationId": "addToWaitlist",
+            "summary": "Put a patient on the waitlist with the times that suit them",
+            "description": (
+                "When an upcoming appointment is cancelled, its slot is offered (Accept / No "
+                "thanks) to the fitting waiting patients; the first to accept is booked and "
+                "the others are told it is gone."
+            ),
+            "requestBody": _body(_ref("WaitlistCreate")),
+            "responses": {
+                "201": _json(_ref("WaitlistEntry"), "Waiting"),
+                **_errors(400, 401, 409, 413, 415, 422),
+            },
+        },
+        "get": {
+            "operationId": "listWaitlist",
+            "summary": "Who is waiting, first come first",
+            "responses": {"200": _json(_ref("WaitlistList"), "The waitlist"), **_errors(401)},
+        },
+    },
+    "/api/v1/waitlist/{entry_id}": {
+        "delete": {
+            "operationId": "removeFromWaitlist",
+            "summary": "Take a patient off the waitlist",
+            "parameters": [{"name": "entry_id", **_ID_PARAM}],
+            "responses": {"200": _json(_ref("WaitlistEntry"), "Removed"), **_errors(401, 404)},
         }
     },
 }

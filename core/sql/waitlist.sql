@@ -1,0 +1,85 @@
+-- Waitlist (scheduler/waitlist.py, medremind/web/api_v1/waitlist.py). Tables and
+-- public.accept_slot_offer: migration 20260101008720.
+
+-- name: create_offer
+-- The slot of a cancelled appointment starting after $2, once.
+insert into slot_offers (organization_id, source_appointment_id, starts_at, duration_minutes,
+                         location, clinician_name)
+select a.organization_id, a.id, a.starts_at, a.duration_minutes, a.location, a.clinician_name
+  from appointments a
+ where a.id = $1 and a.status = 'cancelled' and a.starts_at > $2
+on conflict (source_appointment_id) do nothing
+returning id, organization_id, starts_at, duration_minutes,
+          (select patient_id from appointments where id = $1) as cancelled_patient_id,
+          (select name from organizations o where o.id = organization_id) as clinic_name
+
+-- name: fitting_entries
+-- Waiting patients of the clinic (not the one who cancelled) whose day and window, in their own
+-- timezone, hold the slot [$3, $3 + $4 minutes); first come, first offered.
+select e.id, e.patient_id, p.timezone, p.locale
+  from waitlist_entries e join patients p on p.id = e.patient_id
+ where e.organization_id = $1 and e.status = 'waiting' and e.patient_id <> $2
+   and p.status = 'active' and p.consent_at is not null and not p.reminders_paused
+   and (e.days_of_week is null
+        or extract(isodow from $3 at time zone p.timezone)::smallint = any (e.days_of_week))
+   and (e.earliest is null or ($3 at time zone p.timezone)::time >= e.earliest)
+   and (e.latest is null
+        or (($3 + make_interval(mins => $4)) at time zone p.timezone)::time <= e.latest)
+   and (e.duration_minutes is null or e.duration_minutes <= $4)
+ order by e.created_at, e.id
+ limit $5
+
+-- name: insert_recipient
+insert into slot_offer_recipients (offer_id, entry_id, patient_id) values ($1, $2, $3)
+returning id
+
+-- name: insert_message
+-- An offer or a "gone" notice, through the ordinary outbound path (the patient's channels).
+insert into scheduled_messages (patient_id, message_content, kind, platform, payload, priority,
+                                expires_at, idempotency_key)
+values ($1, $2, 'free_text', 'auto', $3::jsonb, $4, $5, $6)
+on conflict (idempotency_key) do nothing
+
+-- name: offer_of_recipient
+select r.id, r.offer_id, r.status, o.starts_at, o.status as offer_status,
+       org.name as clinic_name
+  from slot_offer_recipients r
+  join slot_offers o on o.id = r.offer_id
+  join organizations org on org.id = o.organization_id
+ where r.id = $1 and r.patient_id = $2
+
+-- name: decline
+update slot_offer_recipients set status = 'declined', answered_at = $2
+ where id = $1 and status = 'offered'
+
+-- name: accept
+select outcome, appointment_id from public.accept_slot_offer($1, $2)
+
+-- name: withdraw_unsent_offers
+update scheduled_messages m set status = 'cancelled', last_error = 'slot taken'
+  from slot_offer_recipients r
+ where r.offer_id = $1 and r.status = 'too_late'
+   and m.idempotency_key = 'waitlist:' || r.id || ':offer' and m.status = 'pending'
+
+-- name: too_late
+select r.id, r.patient_id, p.timezone, p.locale
+  from slot_offer_recipients r join patients p on p.id = r.patient_id
+ where r.offer_id = $1 and r.status = 'too_late'
+
+-- name: insert_entry
+insert into waitlist_entries (organization_id, patient_id, days_of_week, earliest, latest,
+                              duration_minutes, note)
+select $1, p.id, $3, $4, $5, $6, $7 from patients p
+ where p.id = $2 and p.organization_id = $1 and p.status <> 'deleted'
+returning *
+
+-- name: list_entries
+select * from waitlist_entries
+ where organization_id = $1 and status = 'waiting'
+ order by created_at, id
+ limit 500
+
+-- name: remove_entry
+update waitlist_entries set status = 'removed'
+ where id = $1 and organization_id = $2 and status = 'waiting'
+returning *
