@@ -100,6 +100,7 @@ def _plain_spaces(text: str) -> str:
             text = text.replace(space, " ")
     return text
 
+
 _GSM7_BASIC = GSM7_BASIC  # GSM 03.38, kept with the template language
 _GSM7_EXTENSION = GSM7_EXTENSION
 GSM7 = "GSM-7"
