@@ -25,6 +25,7 @@ import asyncio
 import itertools
 import json
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -307,6 +308,28 @@ def main(argv: list[str] | None = None) -> int:
     loop.close()
     print(json.dumps(fake.stats()), flush=True)
     return 0
+
+
+class LeanTelegramProcess:
+    """:func:`main` in a child process: ``base_url`` once it serves; :meth:`stop` returns its
+    statistics. ``options`` are its command-line options (``["--rate-limit", "30"]``)."""
+
+    def __init__(self, token: str, *options: str, cwd: str | None = None) -> None:
+        command = [sys.executable, "-m", "tests.fakes.lean_telegram", "--token", token, *options]
+        self.proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd
+        )
+        assert self.proc.stdout is not None
+        self.base_url = self.proc.stdout.readline().strip()
+        self.token = token
+
+    def stop(self) -> dict[str, Any]:
+        """Close its stdin, read its statistics, wait for it to exit."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.close()
+        stats: dict[str, Any] = json.loads(self.proc.stdout.readline())
+        self.proc.wait(timeout=30)
+        return stats
 
 
 if __name__ == "__main__":

@@ -1,0 +1,282 @@
+"""The 08:00 of 100,000 Telegram patients: the provider's limit and the capacity plan against it.
+
+Telegram lets one bot send about 30 messages a second to different chats (1 a second per chat);
+``allow_paid_broadcast`` lifts a bot to 1,000 a second for 0.1 Telegram Stars a message. At 30/s
+the last of 100,000 reminders due at 08:00 leaves 55 minutes late, whatever the engine does. The
+plan (docs/delivery.md, "Capacity at the 08:00 peak"), simulated here:
+
+1. several bot tokens, each its own fleet-wide rate key (``send_rate_ledger`` keys each bot
+   apart), patients sharded across them at enrolment in proportion to each bot's rate (a patient
+   talks to the bot they started; a chat cannot move);
+2. ``allow_paid_broadcast`` on the bots of clinics that enable it (1,000/s; Stars per message);
+3. a per-kind early window: a routine reminder may leave up to W seconds before its time when a
+   peak is forecast (the planner knows tomorrow's 08:00 count a day ahead);
+4. priority: time-critical doses (insulin, anticonvulsants, Parkinson's) never leave early and go
+   first at their minute; the routine ones fill the rest of each bot's slots.
+
+Two parts, one JSON line each:
+
+* ``calibrate``: the caps measured against the loopback Bot API (``tests.fakes.lean_telegram``,
+  one process per bot token with Telegram's 30/s and 1/s-per-chat rules, one paid bot at 1,000/s),
+  sends paced per bot as the fleet ledger paces them: rate reached and 429s per bot.
+* ``plan``: a discrete-event simulation of one 08:00 (100,000 due at one instant, virtual clock)
+  under each variant, with the calibrated per-bot rates: last-message lateness, p50/p99 of the
+  time-critical and routine doses, how early routine ones arrived, and the Stars spent.
+
+    .venv/bin/python bench/telegram_capacity.py                  # calibrate 4 s, then simulate
+    .venv/bin/python bench/telegram_capacity.py --patients 100000 --bots 10 --window 300
+
+Run by hand; no test asserts timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.lean_telegram import LeanTelegramProcess  # noqa: E402
+
+FREE_RATE = 30.0  # messages a second per bot, to different chats (Bot API FAQ)
+PAID_RATE = 1000.0  # with allow_paid_broadcast (Bot API sendMessage)
+STARS_PER_PAID_MESSAGE = 0.1
+TOKEN = "{n}00000:CAPACITY-bench-token-abcdefghijklmnopq"  # noqa: S105 (loopback fakes only)
+
+
+def emit(**values: Any) -> None:
+    print(json.dumps(values), flush=True)
+
+
+# -- calibration against the loopback Bot API ----------------------------------------------------
+
+
+def fake_bot(token: str, rate: float) -> LeanTelegramProcess:
+    """One bot's loopback Bot API, in its own process, with Telegram's caps."""
+    options = ("--rate-limit", str(int(rate)), "--chat-rate-limit", "1")
+    return LeanTelegramProcess(token, *options, cwd=str(ROOT))
+
+
+async def _paced_sends(
+    bot: LeanTelegramProcess, rate: float, seconds: float, paid: bool, first_chat: int
+) -> dict[str, float]:
+    """Send for ``seconds`` at ``rate``, each to a new chat, paced as the fleet ledger paces a bot
+    (``scheduler.fleet_limits``): one slot every 1/rate, and a send starts only once the send
+    ``ceil(rate)`` places before it was answered more than a second ago (Telegram counts a
+    request when it arrives, anywhere between our start and its answer)."""
+    import aiohttp
+
+    url = f"{bot.base_url}/bot{bot.token}/sendMessage"
+    window = math.ceil(rate)
+    count = int(rate * seconds)
+    answered = [asyncio.get_running_loop().create_future() for _ in range(count)]
+    results = {"ok": 0, "429": 0}
+
+    async def one(session: aiohttp.ClientSession, k: int, chat: int) -> None:
+        body: dict[str, Any] = {"chat_id": chat, "text": "Time for your 08:00 dose."}
+        if paid:
+            body["allow_paid_broadcast"] = True
+        try:
+            async with session.post(url, json=body) as response:
+                await response.read()
+                results["ok" if response.status == 200 else "429"] += 1
+        finally:
+            answered[k].set_result(time.monotonic())
+
+    async with aiohttp.ClientSession() as session:
+        started = time.monotonic()
+        tasks = []
+        for k in range(count):
+            start_at = started + k / rate
+            if k >= window:
+                start_at = max(start_at, await answered[k - window] + 1.0)
+            pause = start_at - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            tasks.append(asyncio.create_task(one(session, k, first_chat + k)))
+        await asyncio.gather(*tasks)
+        elapsed = time.monotonic() - started
+    return {"sent": count, "ok": results["ok"], "429": results["429"], "seconds": elapsed}
+
+
+async def calibrate(bots: int, seconds: float) -> dict[str, Any]:
+    """``bots`` free bots at 30/s and one paid bot at 1,000/s, all at once for ``seconds``."""
+    rates = [FREE_RATE] * bots + [PAID_RATE]
+    fakes = [fake_bot(TOKEN.format(n=i + 1), rate) for i, rate in enumerate(rates)]
+    try:
+        measured = await asyncio.gather(
+            *(
+                _paced_sends(fake, rate, seconds, rate == PAID_RATE, 1_000_000 * (i + 1))
+                for i, (fake, rate) in enumerate(zip(fakes, rates, strict=True))
+            )
+        )
+    finally:
+        stats = [fake.stop() for fake in fakes]
+    per_bot = []
+    for rate, result, stat in zip(rates, measured, stats, strict=True):
+        span = (stat["last_ok"] - stat["first_ok"]) if stat["ok"] > 1 else 0.0
+        per_bot.append(
+            {
+                "cap": rate,
+                "paid": rate == PAID_RATE,
+                "ok": stat["ok"],
+                "answered_429": stat["429"],
+                "reached_per_second": round((stat["ok"] - 1) / span, 1) if span else 0.0,
+                "client_429": result["429"],
+            }
+        )
+    return {"seconds": seconds, "bots": per_bot}
+
+
+# -- the 08:00 simulation ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to send the peak."""
+
+    name: str
+    free_bots: int
+    paid_bots: int = 0
+    window: float = 0.0  # seconds a routine reminder may leave early
+    priority: bool = False  # time-critical doses first at their minute
+
+
+def simulate(
+    variant: Variant, patients: int, critical_share: float, free_rate: float, paid_rate: float
+) -> dict[str, Any]:
+    """Send times of ``patients`` reminders due at t = 0, by bot, on a virtual clock.
+
+    Patients are sharded over the bots in proportion to each bot's rate; every patient has one
+    chat with one bot, so the 1/s per chat never binds. Each bot sends one message every 1/rate:
+    routine ones from ``-window`` on, time-critical ones from 0 (first, with priority)."""
+    rates = [free_rate] * variant.free_bots + [paid_rate] * variant.paid_bots
+    total_rate = sum(rates)
+    critical_lateness: list[float] = []
+    routine_lateness: list[float] = []
+    early: list[float] = []
+    stars = 0.0
+    assigned = 0
+    for index, rate in enumerate(rates):
+        share = (
+            patients - assigned if index == len(rates) - 1 else round(patients * rate / total_rate)
+        )
+        assigned += share
+        critical = round(share * critical_share)
+        routine = share - critical
+        slot = 1.0 / rate
+        t = -variant.window if routine else 0.0
+        sent_routine = 0
+        # Routine reminders before their time (the early window), one slot each.
+        while sent_routine < routine and t < 0:
+            early.append(-t)
+            routine_lateness.append(0.0)
+            sent_routine += 1
+            t += slot
+        t = max(t, 0.0)
+        if variant.priority:
+            for _ in range(critical):
+                critical_lateness.append(t)
+                t += slot
+            for _ in range(routine - sent_routine):
+                routine_lateness.append(t)
+                t += slot
+        else:
+            # Without priority the two kinds come in due order: interleaved.
+            left_critical, left_routine = critical, routine - sent_routine
+            while left_critical or left_routine:
+                if left_critical and (
+                    not left_routine or left_critical / max(left_routine, 1) >= critical_share
+                ):
+                    critical_lateness.append(t)
+                    left_critical -= 1
+                else:
+                    routine_lateness.append(t)
+                    left_routine -= 1
+                t += slot
+        if rate == paid_rate and variant.paid_bots:
+            stars += share * STARS_PER_PAID_MESSAGE
+    everything = critical_lateness + routine_lateness
+    return {
+        "variant": variant.name,
+        "bots": {"free": variant.free_bots, "paid": variant.paid_bots},
+        "early_window_s": variant.window,
+        "priority": variant.priority,
+        "last_message_lateness_s": round(max(everything), 1),
+        "critical_p50_s": _pct(critical_lateness, 0.5),
+        "critical_p99_s": _pct(critical_lateness, 0.99),
+        "routine_p50_s": _pct(routine_lateness, 0.5),
+        "routine_p99_s": _pct(routine_lateness, 0.99),
+        "routine_sent_early": len(early),
+        "routine_early_max_s": round(max(early), 1) if early else 0.0,
+        "stars_per_peak": round(stars),
+    }
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    if q == 0.5:
+        return round(statistics.median(ordered), 1)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))], 1)
+
+
+def bots_for(patients: int, rate: float, window: float, target: float) -> int:
+    """Free bots needed for the last message at most ``target`` s late with ``window`` early."""
+    return max(1, math.ceil(patients / (rate * (window + target))))
+
+
+def main() -> int:
+    """Calibrate against the loopback Bot API, then simulate the variants; print JSON lines."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--critical-share", type=float, default=0.1)
+    parser.add_argument("--window", type=float, default=300.0, help="routine early window, s")
+    parser.add_argument("--target", type=float, default=60.0, help="last-message lateness, s")
+    parser.add_argument("--bots", type=int, default=None, help="free bots (default: planned)")
+    parser.add_argument("--calibrate-seconds", type=float, default=4.0)
+    parser.add_argument("--calibrate-bots", type=int, default=3)
+    args = parser.parse_args()
+
+    free_rate, paid_rate = FREE_RATE, PAID_RATE
+    if args.calibrate_seconds > 0:
+        measured = asyncio.run(calibrate(args.calibrate_bots, args.calibrate_seconds))
+        emit(part="calibrate", **measured)
+        # The simulation uses what a bot actually reached (never more than its cap).
+        free = [b["reached_per_second"] for b in measured["bots"] if not b["paid"]]
+        paid = [b["reached_per_second"] for b in measured["bots"] if b["paid"]]
+        free_rate = min(FREE_RATE, min(free)) or FREE_RATE
+        paid_rate = min(PAID_RATE, min(paid)) or PAID_RATE
+    planned = args.bots or bots_for(args.patients, free_rate, args.window, args.target)
+    variants = [
+        Variant("today: one bot", 1),
+        Variant("one bot, early window and priority", 1, window=args.window, priority=True),
+        Variant(f"{planned} bots (sharded), no window", planned),
+        Variant(f"plan: {planned} bots, early window, priority", planned, 0, args.window, True),
+        Variant("one bot with paid broadcast", 0, 1),
+        Variant("plan + paid broadcast on one bot", planned, 1, args.window, True),
+    ]
+    for variant in variants:
+        emit(
+            part="plan",
+            patients=args.patients,
+            critical_share=args.critical_share,
+            free_rate=free_rate,
+            paid_rate=paid_rate,
+            **simulate(variant, args.patients, args.critical_share, free_rate, paid_rate),
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
