@@ -94,6 +94,25 @@ try {
   await row.locator('[data-status="no_show"]').waitFor();
   log("appointment marked as no-show");
 
+  // Put the same patient on the waitlist: Wednesdays, 09:00 to 12:00.
+  await page.getByRole("link", { name: "Waitlist" }).click();
+  await page.waitForURL(`${BASE_URL}/waitlist`);
+  await page.getByLabel("Patient", { exact: true }).selectOption({ label: env("RECENT_PATIENT") });
+  await page.getByLabel("Wed", { exact: true }).check();
+  await page.getByLabel("From", { exact: true }).fill("09:00");
+  await page.getByLabel("Until", { exact: true }).fill("12:00");
+  await page.getByLabel("Note", { exact: true }).fill("mornings");
+  await page.getByRole("button", { name: "Add to waitlist" }).click();
+  const waiting = page.getByTestId("waitlist-row").filter({ hasText: env("RECENT_PATIENT") });
+  await waiting.getByText("Wed").waitFor();
+  check((await waiting.textContent())?.includes("09:00–12:00"), "the window is shown");
+  await page.screenshot({ path: join(SHOTS, "waitlist-desktop.png"), fullPage: true });
+  // Twice is refused with a reason.
+  await page.getByLabel("Patient", { exact: true }).selectOption({ label: env("RECENT_PATIENT") });
+  await page.getByRole("button", { name: "Add to waitlist" }).click();
+  await page.getByRole("alert").filter({ hasText: "already on the waitlist" }).waitFor();
+  log("patient put on the waitlist");
+
   // The statistics of a period with nothing in it say so instead of failing.
   await page.goto(`${BASE_URL}/statistics?from=2001-01-01&to=2001-01-31`);
   await page.getByTestId("table-delivery").getByText("Nothing in this period.").waitFor();

@@ -2,7 +2,8 @@
 with a clinic's week (``tests/statistics_seed.py``, the figures the API test checks too). The
 browser script (``dashboard/e2e/statistics.e2e.mjs``) reads the figures, checks the four charts
 (recharts SVG with axes and legends), downloads a table as CSV, marks an appointment as a no-show
-and saves ``test-artifacts/screenshots/statistics-desktop.png``; this test checks what it saw and
+puts a patient on the waitlist, and saves ``test-artifacts/screenshots/statistics-desktop.png``
+and ``waitlist-desktop.png``; this test checks what it saw and
 the database. Skipped without node and chromium, like the dashboard e2e."""
 
 from __future__ import annotations
@@ -132,3 +133,16 @@ async def test_statistics_page(
     )
     assert status == "no_show"
     assert (SCREENSHOTS / "statistics-desktop.png").stat().st_size > 10_000
+    waiting = await admin_conn.fetchrow(
+        "select days_of_week, earliest::text, latest::text, note, status, organization_id"
+        " from waitlist_entries where patient_id = $1",
+        recent_patient["id"],
+    )
+    assert dict(waiting) == {
+        "days_of_week": [3],
+        "earliest": "09:00:00",
+        "latest": "12:00:00",
+        "note": "mornings",
+        "status": "waiting",
+        "organization_id": org["id"],
+    }

@@ -13,6 +13,7 @@ const MESSAGES: Record<string, string> = {
     "Message: too long for the chosen channel (WhatsApp takes 1,600 characters, SMS 3 segments). Shorten it, or choose another channel.",
   not_pending: "That message is no longer pending, so it cannot be changed.",
   not_changed: "Nothing was changed: the item is already closed.",
+  already_waiting: "That patient is already on the waitlist.",
   // Compose from a template: each names the Template field, which the form marks invalid.
   template_required: "Template: choose one of your clinic's templates, or write free text.",
   template_not_found: "Template: that template is not one of your clinic's templates (it may have been deleted or renamed).",

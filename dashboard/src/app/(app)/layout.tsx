@@ -20,6 +20,7 @@ export default async function AppLayout({ children }: { children: React.ReactNod
               <li><Link href="/messages/new">Compose</Link></li>
               <li><Link href="/appointments">Appointments</Link></li>
               <li><Link href="/templates">Templates</Link></li>
+              <li><Link href="/waitlist">Waitlist</Link></li>
               <li><Link href="/statistics">Statistics</Link></li>
               <li><Link href="/settings">Settings</Link></li>
             </ul>
