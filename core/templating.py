@@ -46,6 +46,7 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    Template,
     TemplateNotFound,
     pass_context,
 )
@@ -367,6 +368,7 @@ class TemplateRenderer:
         # Without auto-reload the files never change under us: names and labels are kept.
         self._names: dict[tuple[str, str, str], str] = {}
         self._labels: dict[tuple[str, str, str], dict[str, str]] = {}
+        self._chains: dict[tuple[bool, str], tuple[Template, dict[str, list[Any]]]] = {}
 
     # -- built-in templates ----------------------------------------------------------------
 
@@ -420,7 +422,7 @@ class TemplateRenderer:
 
         # One context, only the blocks this channel shows: no subject but on e-mail, no HTML but
         # on Telegram and e-mail, labels only for options that need them.
-        blocks = _Blocks(self._text_env, name, values)
+        blocks = self._blocks(self._text_env, name, values)
         text = _tidy(blocks.render("text"))
         subject = None
         if channel == Channel.EMAIL:
@@ -430,7 +432,7 @@ class TemplateRenderer:
         reply_keys = tuple(blocks.render("inline_replies").split())
         html_part = ""
         if channel in (Channel.TELEGRAM, Channel.EMAIL):
-            html_part = _Blocks(self._html_env, name, values).render("html")
+            html_part = self._blocks(self._html_env, name, values).render("html")
             html_part = _tidy(html_part) or html_lib.escape(text, quote=False)
 
         resolved = tuple(
@@ -453,6 +455,20 @@ class TemplateRenderer:
             locale=locale,
             reply_keys=reply_keys,
         )
+
+    def _blocks(self, env: Environment, name: str, values: Mapping[str, Any]) -> _Blocks:
+        """``name``'s blocks in a context of ``values``; the chain of blocks kept per template
+        (a walk of the layout and a cache lookup per template saved on every message)."""
+        key = (env is self._html_env, name)
+        known = self._chains.get(key)
+        if known is not None:
+            return _Blocks(known[0], values, known[1])
+        template = env.get_template(name)
+        blocks = _Blocks(template, values)
+        chain = blocks.linked()
+        if chain is not None and not self.auto_reload:
+            self._chains[key] = (template, chain)
+        return blocks
 
     # -- clinician templates ---------------------------------------------------------------
 
@@ -644,14 +660,30 @@ class _Blocks:
     The same as rendering the whole template with ``section`` naming the block
     (``_message.j2``), without a new context and a walk of the layout per block: the root is run
     once with no section (it prints nothing, but links the inheritance chain's blocks into the
-    context and runs any top-level statement), then each block is called directly.
+    context and runs any top-level statement), then each block is called directly. ``chain``,
+    the blocks an earlier root run linked (:meth:`linked`), spares that run too.
     """
 
-    def __init__(self, env: Environment, name: str, values: Mapping[str, Any]) -> None:
-        template = env.get_template(name)
+    def __init__(
+        self,
+        template: Template,
+        values: Mapping[str, Any],
+        chain: dict[str, list[Any]] | None = None,
+    ) -> None:
         self._context = template.new_context({**values, "section": None})
-        for _ in template.root_render_func(self._context):
-            pass
+        if chain is None:
+            for _ in template.root_render_func(self._context):
+                pass
+        else:
+            self._context.blocks = chain
+
+    def linked(self) -> dict[str, list[Any]] | None:
+        """The inheritance chain's blocks, for later contexts of the same template; None when
+        the root set variables of its own (``{% set %}``, macros, imports): then every context
+        needs its own root run."""
+        if self._context.vars or self._context.exported_vars:
+            return None
+        return self._context.blocks
 
     def render(self, block: str) -> str:
         """The block's text ("" when no template of the chain defines it)."""

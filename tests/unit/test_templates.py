@@ -237,6 +237,22 @@ def test_template_files_are_read_once_unless_auto_reload(tmp_path: Path) -> None
     assert reloading.render("free_text", "en", "sms", {"body": "hi"}).text == "Edited: hi"
 
 
+def test_a_top_level_set_is_seen_by_every_message(tmp_path: Path) -> None:
+    """Blocks are called without the layout's walk only where the walk sets nothing: a template
+    with a top-level ``{% set %}`` renders as a whole render of it would, message after message."""
+    _custom_dir(tmp_path, "{{ greeting }}: {{ body }}")
+    source = tmp_path / "en" / "free_text.default.j2"
+    source.write_text(
+        source.read_text().replace("{% block", '{% set greeting = "Hola" %}{% block', 1)
+    )
+    renderer = TemplateRenderer(tmp_path)
+    whole = renderer._text_env.get_template("en/free_text.default.j2")
+    for body in ("one", "two"):
+        message = renderer.render("free_text", "en", "telegram", {"body": body})
+        assert message.text == whole.render(section="text", body=body) == f"Hola: {body}"
+        assert message.html == f"Hola: {body}"
+
+
 def test_one_instant_in_two_zones_is_two_times(renderer: TemplateRenderer) -> None:
     """Formatted times are cached by wall clock and zone, never by the instant alone."""
     due = datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
