@@ -141,9 +141,14 @@ async def test_restored_backup_of_a_running_database_sends_its_pending_messages(
         copy = EmbeddedPostgres(restored_dir)  # joins the server the worker runs
         conn = await asyncpg.connect(copy.start())
         try:
-            statuses = dict(
-                await conn.fetch("select message_content, status from scheduled_messages")
-            )
+            # The worker records a send just after the Bot API answered it: wait for the record.
+            for _ in range(600):
+                statuses = dict(
+                    await conn.fetch("select message_content, status from scheduled_messages")
+                )
+                if "processing" not in statuses.values():
+                    break
+                await asyncio.sleep(0.1)
             names = {
                 r["display_name"] for r in await conn.fetch("select display_name from patients")
             }
