@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from medremind.web.api_v1 import (
     appointments,
+    docs,
     fhir,
     messages,
     openapi,
@@ -25,6 +26,8 @@ PREFIX = "/api/v1"
 
 ROUTES: list[Route] = [
     Route(f"{PREFIX}/openapi.json", openapi.openapi_document, methods=["GET"]),
+    Route(f"{PREFIX}/docs", docs.docs_page, methods=["GET"]),
+    Route(f"{PREFIX}/docs/assets/{{name}}", docs.docs_asset, methods=["GET"]),
     Route(f"{PREFIX}/messages", messages.create_message, methods=["POST"]),
     Route(f"{PREFIX}/messages", messages.list_messages, methods=["GET"]),
     Route(f"{PREFIX}/messages/{{message_id}}", messages.get_message, methods=["GET"]),

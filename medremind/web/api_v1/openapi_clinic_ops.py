@@ -361,4 +361,17 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _json(_ref("WaitlistEntry"), "Removed"), **_errors(401, 404)},
         }
     },
+    "/api/v1/docs": {
+        "get": {
+            "operationId": "apiDocs",
+            "summary": "This document as an interactive page (Swagger UI, served locally)",
+            "description": "Needs no key, like /api/v1/openapi.json.",
+            "responses": {
+                "200": {
+                    "description": "The page",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    },
 }
