@@ -25,3 +25,31 @@ update scheduled_messages set status = 'cancelled', last_error = 'appointment ' 
 -- name: audit
 insert into audit_log (organization_id, actor, action, entity, entity_id, details)
 values ($1, $2, $3, $4, $5, $6)
+
+-- name: list_patients
+-- A page of the clinic's patients in (created_at, id) order after the cursor ($2, $3), matching
+-- $4 (a name fragment, an exact external id or an exact contact address; null: all) and status
+-- $5 (null: all but deleted). $6 = page size + 1.
+select p.* from patients p
+ where p.organization_id = $1
+   and ($2::timestamptz is null or (p.created_at, p.id) > ($2, $3::uuid))
+   and ($5::text is null and p.status <> 'deleted' or p.status = $5)
+   and ($4::text is null
+        or p.display_name ilike '%' || $4 || '%' escape '\'
+        or p.external_id = $7
+        or exists (select 1 from contact_points c where c.patient_id = p.id and c.address = $7))
+ order by p.created_at, p.id
+ limit $6
+
+-- name: list_appointments
+-- A page of the clinic's appointments in (starts_at, id) order after the cursor ($2, $3), with
+-- optional filters: patient $4, status $5, starts_at in [$6, $7). $8 = page size + 1.
+select * from appointments
+ where organization_id = $1
+   and ($2::timestamptz is null or (starts_at, id) > ($2, $3::uuid))
+   and ($4::uuid is null or patient_id = $4)
+   and ($5::text is null or status = $5)
+   and ($6::timestamptz is null or starts_at >= $6)
+   and ($7::timestamptz is null or starts_at < $7)
+ order by starts_at, id
+ limit $8

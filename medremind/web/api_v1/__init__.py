@@ -12,6 +12,7 @@ from medremind.web.api_v1 import (
     appointments,
     docs,
     fhir,
+    listing,
     messages,
     openapi,
     outcomes,
@@ -33,10 +34,12 @@ ROUTES: list[Route] = [
     Route(f"{PREFIX}/messages/{{message_id}}", messages.get_message, methods=["GET"]),
     Route(f"{PREFIX}/messages/{{message_id}}/cancel", messages.cancel_message, methods=["POST"]),
     Route(f"{PREFIX}/patients", patients.create_patient, methods=["POST"]),
+    Route(f"{PREFIX}/patients", listing.list_patients, methods=["GET"]),
     Route(f"{PREFIX}/patients/{{patient_id}}", patients.get_patient, methods=["GET"]),
     Route(f"{PREFIX}/patients/{{patient_id}}", patients.erase_patient, methods=["DELETE"]),
     Route(f"{PREFIX}/patients/{{patient_id}}/invites", patients.create_invite, methods=["POST"]),
     Route(f"{PREFIX}/appointments", appointments.create_appointment, methods=["POST"]),
+    Route(f"{PREFIX}/appointments", listing.list_appointments, methods=["GET"]),
     Route(
         f"{PREFIX}/appointments/{{appointment_id}}", appointments.get_appointment, methods=["GET"]
     ),

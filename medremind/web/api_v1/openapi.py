@@ -416,7 +416,8 @@ def build_document() -> dict[str, Any]:
     from medremind.web.api_v1 import openapi_clinic_ops
 
     document = _core_document()
-    document["paths"].update(openapi_clinic_ops.PATHS)
+    for path, operations in openapi_clinic_ops.PATHS.items():
+        document["paths"].setdefault(path, {}).update(operations)
     document["components"]["schemas"] = {**SCHEMAS, **openapi_clinic_ops.SCHEMAS}
     return document
 

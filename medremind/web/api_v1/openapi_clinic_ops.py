@@ -242,6 +242,31 @@ SCHEMAS.update(
     }
 )
 _WEBHOOK_ID = {"name": "webhook_id", **_ID_PARAM}
+_UUID_SCHEMA = {"type": "string", "format": "uuid"}
+_TIME_SCHEMA = {"type": "string", "format": "date-time"}
+_PAGE_PARAMS: list[dict[str, Any]] = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+    {
+        "name": "cursor",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 200},
+        "description": "`next_cursor` of the previous page.",
+    },
+]
+
+
+def _page_of(item: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["data", "next_cursor"],
+        "properties": {
+            "data": {"type": "array", "items": _ref(item)},
+            "next_cursor": {"type": ["string", "null"], "description": "Null on the last page."},
+        },
+    }
+
+
+SCHEMAS.update({"PatientPage": _page_of("Patient"), "AppointmentPage": _page_of("Appointment")})
 
 _DATE_PARAM = {"type": "string", "format": "date"}
 
@@ -372,6 +397,63 @@ PATHS: dict[str, Any] = {
                     "content": {"text/html": {"schema": {"type": "string"}}},
                 }
             },
+        }
+    },
+    "/api/v1/patients": {
+        "get": {
+            "operationId": "listPatients",
+            "summary": "List or search your patients, oldest first, a page at a time",
+            "parameters": [
+                {
+                    "name": "q",
+                    "in": "query",
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "description": "A part of the name, or an exact external id or address.",
+                },
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {"enum": ["invited", "active", "deleted"]},
+                    "description": "Default: all but deleted (erased) patients.",
+                },
+                *_PAGE_PARAMS,
+            ],
+            "responses": {"200": _json(_ref("PatientPage"), "A page"), **_errors(401, 422)},
+        }
+    },
+    "/api/v1/appointments": {
+        "get": {
+            "operationId": "listAppointments",
+            "summary": "List appointments by start time, a page at a time",
+            "parameters": [
+                {
+                    "name": "patient_id",
+                    "in": "query",
+                    "schema": {"type": "string", "format": "uuid"},
+                },
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {
+                        "enum": [
+                            "scheduled",
+                            "confirmed",
+                            "reschedule_requested",
+                            "cancelled",
+                            "completed",
+                            "no_show",
+                        ]
+                    },
+                },
+                {
+                    "name": "from",
+                    "in": "query",
+                    "schema": {"type": "string", "format": "date-time"},
+                },
+                {"name": "to", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                *_PAGE_PARAMS,
+            ],
+            "responses": {"200": _json(_ref("AppointmentPage"), "A page"), **_errors(401, 422)},
         }
     },
 }
