@@ -71,8 +71,8 @@ class _Request:
     recipient: str | None
     recipient_rate: float
     horizon: float  # seconds from the request within which the slot must start
-    # (slot on time.monotonic(), granted, the slot in the database's time)
-    answer: asyncio.Future[tuple[float, bool, datetime | None]]
+    # (slot on time.monotonic(), granted, the slot in the database's time, refused for the account)
+    answer: asyncio.Future[tuple[float, bool, datetime | None, bool]]
 
 
 class FleetLimiter:
@@ -103,6 +103,7 @@ class FleetLimiter:
         self._taker: asyncio.Task[None] | None = None
         self._hints: dict[tuple[Channel, str], float] = {}
         self._paused_until: dict[str, float] = {}  # account key -> monotonic end (this worker)
+        self._not_before: dict[str, float] = {}  # account key -> its cap is taken until then
         self._pausing: set[asyncio.Task[None]] = set()
         self.statements = 0  # take_send_slots round trips (for benchmarks)
         self.denied = 0  # refused answers (recipient busy, or beyond the horizon)
@@ -127,7 +128,12 @@ class FleetLimiter:
         give_up_at = started + max_wait
         for _ in range(_MAX_ROUNDS):
             now = time.monotonic()
-            paused = self._paused_until.get(account or "", 0.0)
+            # A pause (retry_after), or the account's cap taken up to then by the fleet: every
+            # send of this worker to it waits, rather than each asking in every statement.
+            paused = max(
+                self._paused_until.get(account or "", 0.0),
+                self._not_before.get(account or "", 0.0),
+            )
             if paused > now:
                 if paused > give_up_at:
                     self._hints[(channel, address)] = paused
@@ -137,10 +143,12 @@ class FleetLimiter:
             request = _Request(
                 account, rate, recipient, recipient_rate, give_up_at - now, _future()
             )
-            slot, granted, slot_db = await self._ask(request)
+            slot, granted, slot_db, account_busy = await self._ask(request)
             if not granted:
                 self.denied += 1
                 self._hints[(channel, address)] = slot
+                if account_busy and account is not None:
+                    self._not_before[account] = max(self._not_before.get(account, 0.0), slot)
                 if slot > give_up_at:
                     return None
                 await asyncio.sleep(max(0.0, slot - time.monotonic()))
@@ -196,7 +204,7 @@ class FleetLimiter:
 
     # -- the statement ---------------------------------------------------------------------
 
-    async def _ask(self, request: _Request) -> tuple[float, bool, datetime | None]:
+    async def _ask(self, request: _Request) -> tuple[float, bool, datetime | None, bool]:
         self._queue.append(request)
         self._wake_taker()
         return await request.answer
@@ -228,7 +236,7 @@ class FleetLimiter:
             except _DB_ERRORS as exc:
                 logger.warning("taking send slots failed", extra={"error": type(exc).__name__})
                 later = time.monotonic() + _DB_ERROR_RETRY_SECONDS
-                answers = [(later, False, None)] * len(batch)
+                answers = [(later, False, None, False)] * len(batch)
             except BaseException:
                 for r in batch:
                     if not r.answer.done():
@@ -246,8 +254,7 @@ class FleetLimiter:
             timeout=_STATEMENT_TIMEOUT_SECONDS,
         )
 
-    async def _take(self, batch: list[_Request]) -> list[tuple[float, bool, datetime | None]]:
-        sent = time.monotonic()
+    async def _take(self, batch: list[_Request]) -> list[tuple[float, bool, datetime | None, bool]]:
         rows = await self.pool.fetch(
             query("dispatch", "take_send_slots"),
             [r.account for r in batch],
@@ -264,20 +271,22 @@ class FleetLimiter:
         metrics.SLOT_STATEMENTS.inc()
         if not rows:
             return []
-        # The database's now happened somewhere between sending and answering: take the middle.
+        # The database's now happened somewhere between sending and answering (after any wait
+        # for a row lock): map it to the answer, so a slot never starts early on this clock.
         db_now: datetime = rows[0]["db_now"]
-        origin = (sent + answered) / 2
+        origin = answered
         return [
             (
                 origin + (r["slot_at"] - db_now).total_seconds(),
                 bool(r["granted"]),
                 r["slot_at"],
+                bool(r["account_busy"]),
             )
             for r in rows
         ]
 
 
-def _future() -> asyncio.Future[tuple[float, bool, datetime | None]]:
+def _future() -> asyncio.Future[tuple[float, bool, datetime | None, bool]]:
     return asyncio.get_running_loop().create_future()
 
 

@@ -158,7 +158,8 @@ select min(scheduled_time) from scheduled_messages where status = 'pending'
 
 -- name: take_send_slots
 -- Send slots for a batch of sends, fleet-wide (see the migration send_rate_ledger).
-select n, slot_at, granted, db_now from take_send_slots($1, $2, $3, $4, $5, $6, $7) order by n
+select n, slot_at, granted, db_now, account_busy
+  from take_send_slots($1, $2, $3, $4, $5, $6, $7) order by n
 
 -- name: finish_send_slots
 -- Sends answered (aligned keys and slots): each stops counting toward its key's window a second
