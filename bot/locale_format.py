@@ -1,0 +1,47 @@
+"""Locale-aware formatting of dates and times (Babel), locale picking and label folding."""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from datetime import date, datetime, time
+
+from babel.dates import format_date, format_time
+
+LOCALES = ("en", "es")
+DEFAULT_LOCALE = "en"
+
+
+def pick_locale(language_code: str | None) -> str:
+    """Our locale for a Telegram ``language_code`` such as ``es-MX``."""
+    if language_code and language_code.split("-")[0].lower() in LOCALES:
+        return language_code.split("-")[0].lower()
+    return DEFAULT_LOCALE
+
+
+def fold_label(label: str) -> str:
+    """A label or typed text folded for matching: lower case, no accents, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", label.strip().lower())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def fmt_time(value: time | datetime, locale: str) -> str:
+    """A time of day, short, per locale ("8:00 PM", "20:00")."""
+    return _short_time(value.hour, value.minute, locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_time(hour: int, minute: int, locale: str) -> str:
+    # CLDR's short time patterns hold hours, minutes and the day period only (no zone, no
+    # seconds), so the text depends on these three values: Babel formats each once.
+    return format_time(time(hour, minute), format="short", locale=locale)
+
+
+def fmt_date(value: date | datetime, locale: str, style: str = "medium") -> str:
+    """A date per locale ("Mar 1, 2026", "1 mar 2026")."""
+    return format_date(value, format=style, locale=locale)
+
+
+def fmt_times(values: list[time], locale: str) -> str:
+    """Several times of day, comma separated."""
+    return ", ".join(fmt_time(v, locale) for v in values)

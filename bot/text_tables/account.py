@@ -1,0 +1,35 @@
+# ruff: noqa: E501  (user-facing sentences read better unbroken)
+"""Texts of pausing all reminders, deleting one's data and the patient web app links.
+
+One of the tables :mod:`bot.texts` merges; ``EN`` and ``ES`` hold the same keys.
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    # Pause / delete
+    "paused_all": "All reminders are paused. Send /resume to restart them.",
+    "resumed_all": "Reminders are back on.",
+    # The patient web app (/app, /app_signout)
+    "app_link": "Your MedRemind app sign-in link (works once, for {minutes} minutes): {link}",
+    "app_link_limit": "I sent you several sign-in links just now. Please use the newest one, or try again in 15 minutes.",
+    "app_not_available": "The MedRemind web app is not set up for this service yet.",
+    "app_signed_out": "Signed out of the MedRemind app on every device ({count}).",
+    "confirm_delete_me": "This deletes your medicines, history and settings for good. Are you sure?",
+    "btn_delete_yes": "Yes, delete everything",
+    "deleted_me": "Your data has been deleted. Send /start if you want to come back.",
+    "delete_kept": "Nothing was deleted.",
+}
+
+ES: dict[str, str] = {
+    "paused_all": "Todos los recordatorios están en pausa. Envía /resume para reanudarlos.",
+    "resumed_all": "Los recordatorios vuelven a estar activos.",
+    "app_link": "Tu enlace para entrar en la app de MedRemind (un solo uso, {minutes} minutos): {link}",
+    "app_link_limit": "Te he enviado varios enlaces hace poco. Usa el más reciente o inténtalo de nuevo en 15 minutos.",
+    "app_not_available": "La app web de MedRemind aún no está disponible en este servicio.",
+    "app_signed_out": "Sesión cerrada en la app de MedRemind en todos los dispositivos ({count}).",
+    "confirm_delete_me": "Esto borra para siempre tus medicamentos, historial y ajustes. ¿Seguro?",
+    "btn_delete_yes": "Sí, borrarlo todo",
+    "deleted_me": "Tus datos se han borrado. Envía /start si quieres volver.",
+    "delete_kept": "No se ha borrado nada.",
+}

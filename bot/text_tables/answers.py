@@ -1,0 +1,64 @@
+"""Texts of answering a reminder: dose answers, waitlist offers, what is waiting for an answer.
+
+One of the tables :mod:`bot.texts` merges; ``EN`` and ``ES`` hold the same keys.
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    "answer_taken": "Taken at {time}. Well done!",
+    "answer_snoozed": "OK, I'll remind you again at {time}.",
+    "answer_skipped": "Skipped. I've noted it.",
+    "btn_taken": "Taken",
+    "btn_snooze_n": "Snooze {n} min",
+    "answer_already": "This dose was already recorded as {status}.",
+    "answer_unknown": "That reminder is no longer active.",
+    "offer_booked": "It's yours: see you on {date} at {time}.",
+    "offer_taken": "Sorry, someone accepted that appointment first. You stay on the waitlist.",
+    "offer_expired": "Sorry, that appointment can no longer be booked.",
+    "offer_declined": "OK, you stay on the waitlist.",
+    "no_open_dose": "There is no dose waiting for an answer right now.",
+    "nothing_waiting": (
+        "Nothing is waiting for an answer right now. Send /help to see what I can do."
+    ),
+    "can_answer_now": "Sorry, I didn't understand that. You can answer {what}:",
+    "more_waiting": "({n} more waiting after this one.)",
+    "also_waiting": "Also waiting for your answer: {what}. Reply {answers}.",
+    "about_dose": "your {time} dose",
+    "about_appointment": "your appointment on {date} at {time}",
+    "status_due": "due",
+    "status_taken": "taken",
+    "status_snoozed": "snoozed",
+    "status_skipped": "skipped",
+    "status_missed": "missed",
+    "status_cancelled": "cancelled",
+}
+
+ES: dict[str, str] = {
+    "answer_taken": "Tomada a las {time}. ¡Bien hecho!",
+    "answer_snoozed": "De acuerdo, te lo recuerdo otra vez a las {time}.",
+    "answer_skipped": "Omitida. Lo he anotado.",
+    "btn_taken": "Tomada",
+    "btn_snooze_n": "Posponer {n} min",
+    "answer_already": "Esta dosis ya estaba registrada como {status}.",
+    "answer_unknown": "Ese recordatorio ya no está activo.",
+    "offer_booked": "Es suya: le esperamos el {date} a las {time}.",
+    "offer_taken": "Lo sentimos, otra persona aceptó esa cita antes. Sigue en la lista de espera.",
+    "offer_expired": "Lo sentimos, esa cita ya no se puede reservar.",
+    "offer_declined": "De acuerdo, sigue en la lista de espera.",
+    "no_open_dose": "Ahora mismo no hay ninguna dosis esperando respuesta.",
+    "nothing_waiting": (
+        "Ahora mismo no hay nada esperando respuesta. Envía /help para ver lo que puedo hacer."
+    ),
+    "can_answer_now": "Perdona, no lo he entendido. Puedes responder a {what}:",
+    "more_waiting": "({n} más esperando después de este.)",
+    "also_waiting": "También espera tu respuesta: {what}. Responde {answers}.",
+    "about_dose": "tu dosis de las {time}",
+    "about_appointment": "tu cita del {date} a las {time}",
+    "status_due": "pendiente",
+    "status_taken": "tomada",
+    "status_snoozed": "pospuesta",
+    "status_skipped": "omitida",
+    "status_missed": "olvidada",
+    "status_cancelled": "cancelada",
+}

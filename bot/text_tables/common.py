@@ -1,0 +1,102 @@
+# ruff: noqa: E501  (user-facing sentences read better unbroken)
+"""Texts shared by every dialog: help, errors, buttons, the STOP/START/HELP keywords, channel names.
+
+One of the tables :mod:`bot.texts` merges; ``EN`` and ``ES`` hold the same keys.
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    # General
+    "error": "Sorry, something went wrong. Please try again.",
+    "not_understood": "Sorry, I didn't understand that. Send /help to see what I can do.",
+    "unknown_command": "I don't know that command. Send /help to see what I can do.",
+    "stale_button": "That button is from an older message. Here is where we are:",
+    "stale_button_idle": "That button is from an older message. Send /help to see what I can do.",
+    "too_long": "That message is too long for me.",
+    "need_start": "Hi! Send /start to set up your reminders.",
+    "cancelled": "OK, cancelled.",
+    "help": (
+        "I remind you to take your medicines.\n"
+        "/add - add a medicine\n/meds - your medicines\n/today - today's doses\n"
+        "/stats - how you are doing\n/export - your history as a CSV file\n"
+        "/appointments - upcoming appointments\n/settings - time zone, language and more\n"
+        "/pause and /resume - stop or restart all reminders\n"
+        "/cancel - leave what we are doing (adding a medicine, settings)\n"
+        "/delete_me - delete all your data\n/help - this message"
+    ),
+    "help_keywords": "Reply STOP to stop all messages, START to restart.",
+    "help_commands_stop": "/stop - no more messages at all (/start to get them again)",
+    "help_clinic": "Your clinic: {clinic}, {contact}.",
+    "or_join": "{first} or {second}",
+    "btn_yes": "Yes",
+    "btn_no": "No",
+    "btn_skip": "Skip",
+    "btn_done": "Done",
+    "btn_cancel": "Cancel",
+    "btn_back": "Back",
+    # Keywords
+    "opted_out": "You will not get any more messages here. Reply START to subscribe again.",
+    "opted_in": "You're subscribed again. Reply STOP to unsubscribe, HELP for help.",
+    "opted_out_command": "You will not get any more messages here. Send /start to get them again.",
+    "opted_in_command": "You're subscribed again. Send /stop to unsubscribe, /help for help.",
+    "opted_out_hint": "Messages are stopped here. Send /start to get them again.",
+    "keyword_help": (
+        "MedRemind medication reminders from {clinic}. Contact: {contact}. "
+        "Reply STOP to unsubscribe."
+    ),
+    "keyword_help_generic": "MedRemind medication reminders. Reply STOP to unsubscribe.",
+    # Channels
+    "ch_telegram": "Telegram",
+    "ch_whatsapp": "WhatsApp",
+    "ch_sms": "SMS",
+    "ch_email": "E-mail",
+    "ch_console": "Console",
+}
+
+ES: dict[str, str] = {
+    "error": "Lo siento, algo salió mal. Por favor, inténtalo de nuevo.",
+    "not_understood": "Perdona, no lo he entendido. Envía /help para ver lo que puedo hacer.",
+    "unknown_command": "No conozco ese comando. Envía /help para ver lo que puedo hacer.",
+    "stale_button": "Ese botón es de un mensaje anterior. Seguimos aquí:",
+    "stale_button_idle": "Ese botón es de un mensaje anterior. Envía /help para ver lo que puedo hacer.",
+    "too_long": "Ese mensaje es demasiado largo para mí.",
+    "need_start": "¡Hola! Envía /start para configurar tus recordatorios.",
+    "cancelled": "De acuerdo, cancelado.",
+    "help": (
+        "Te recuerdo tomar tus medicamentos.\n"
+        "/add - añadir un medicamento\n/meds - tus medicamentos\n/today - dosis de hoy\n"
+        "/stats - cómo vas\n/export - tu historial en un archivo CSV\n"
+        "/appointments - próximas citas\n/settings - zona horaria, idioma y más\n"
+        "/pause y /resume - parar o reanudar todos los recordatorios\n"
+        "/cancel - dejar lo que estamos haciendo (añadir un medicamento, ajustes)\n"
+        "/delete_me - borrar todos tus datos\n/help - este mensaje"
+    ),
+    "help_keywords": "Responde STOP para no recibir más mensajes, START para volver.",
+    "help_commands_stop": "/stop - no recibir ningún mensaje más (/start para volver a recibirlos)",
+    "help_clinic": "Tu clínica: {clinic}, {contact}.",
+    "or_join": "{first} o {second}",
+    "btn_yes": "Sí",
+    "btn_no": "No",
+    "btn_skip": "Omitir",
+    "btn_done": "Listo",
+    "btn_cancel": "Cancelar",
+    "btn_back": "Atrás",
+    "opted_out": "No recibirás más mensajes aquí. Responde START para volver a suscribirte.",
+    "opted_in": "Te has vuelto a suscribir. Responde STOP para darte de baja, HELP para ayuda.",
+    "opted_out_command": "No recibirás más mensajes aquí. Envía /start para volver a recibirlos.",
+    "opted_in_command": "Te has vuelto a suscribir. Envía /stop para darte de baja, /help para ayuda.",
+    "opted_out_hint": "Los mensajes están parados aquí. Envía /start para volver a recibirlos.",
+    "keyword_help": (
+        "Recordatorios de medicación MedRemind de {clinic}. Contacto: {contact}. "
+        "Responde STOP para darte de baja."
+    ),
+    "keyword_help_generic": (
+        "Recordatorios de medicación MedRemind. Responde STOP para darte de baja."
+    ),
+    "ch_telegram": "Telegram",
+    "ch_whatsapp": "WhatsApp",
+    "ch_sms": "SMS",
+    "ch_email": "Correo",
+    "ch_console": "Consola",
+}

@@ -1,0 +1,115 @@
+# ruff: noqa: E501  (user-facing sentences read better unbroken)
+"""Texts of onboarding: consent, name, language, time zone, phone, channels, joining a clinic.
+
+One of the tables :mod:`bot.texts` merges; ``EN`` and ``ES`` hold the same keys.
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    "welcome_back": "Welcome back, {name}! Send /help to see what I can do.",
+    "confirm_join": "{clinic} invites you to get your reminders through them. Your medicines, reminder times, history and settings move to your record at {clinic}, and {clinic} will see them. Join {clinic}?",
+    "btn_join": "Join {clinic}",
+    "btn_not_now": "Not now",
+    "join_declined": "OK, nothing has changed. You can open the invitation again while it is valid.",
+    "joined": "Done: you are now a patient of {clinic}. Your reminders continue as before.",
+    "join_invalid": "That invitation is not valid any more (used, expired or meant for someone else). Ask your clinic for a new one.",
+    "join_other_clinic": "This chat already belongs to your record at another clinic, so it cannot join {clinic} too. Please ask {clinic} to get in touch with you.",
+    "invite_invalid": "That invitation link is not valid any more. Let's set you up anyway.",
+    "consent": (
+        "Hi! I'm MedRemind. I send reminders for your medicines and appointments.\n\n"
+        "Privacy: I store your name, time zone, medicines, reminder times and your answers, "
+        "only to send reminders{clinic_part}. You can delete everything at any time with "
+        "/delete_me. Do you agree?"
+    ),
+    "consent_clinic_part": " and to share your adherence with {clinic}",
+    "btn_agree": "I agree",
+    "btn_decline": "No thanks",
+    "consent_declined": "OK, I have not stored anything. Send /start if you change your mind.",
+    "consent_reprompt": "Please choose whether you agree, using the options below.",
+    "ask_name": "What should I call you?",
+    "bad_name": "Please send a name with letters, up to 60 characters. For example: Ana",
+    "ask_language": "Which language do you prefer?",
+    "bad_choice": "Please pick one of the options.",
+    "ask_timezone": (
+        "Which time zone are you in? Share your location, pick a city, or type a city or "
+        "time zone (for example: Madrid or America/Chicago)."
+    ),
+    "bad_timezone": (
+        "I don't know that place. Type a bigger city nearby or a time zone, "
+        "for example: Chicago or Europe/Madrid."
+    ),
+    "confirm_timezone": "Is your local time now {time} ({zone})?",
+    "btn_tz_other": "No, change it",
+    "ask_phone": (
+        "Optional: share your phone number so I can text you if Telegram does not work. "
+        "Send it like +1 202 555 0143, or skip."
+    ),
+    "ask_phone_chat": (
+        "Optional: your phone number, so I can text you when you are away from this chat. "
+        "Send it like +1 202 555 0143, or skip."
+    ),
+    "bad_phone": "That does not look like a phone number. Send it like +1 202 555 0143, or skip.",
+    "phone_taken": (
+        "That number is already registered for someone else, so I can't add it here. Send"
+        " another number, or skip. If it is yours, please ask your clinic to update it."
+    ),
+    "ask_channels": "Where should reminders go first?",
+    "channels_first": "{first} first, then {second}",
+    "channels_only": "Only {first}",
+    "onboarded": "All set, {name}! Add your first medicine with /add.",
+}
+
+ES: dict[str, str] = {
+    "welcome_back": "¡Hola de nuevo, {name}! Envía /help para ver lo que puedo hacer.",
+    "confirm_join": "{clinic} te invita a recibir tus recordatorios a través de su centro. Tus medicamentos, horarios, historial y ajustes pasan a tu ficha en {clinic}, que podrá verlos. ¿Unirte a {clinic}?",
+    "btn_join": "Unirme a {clinic}",
+    "btn_not_now": "Ahora no",
+    "join_declined": "De acuerdo, no ha cambiado nada. Puedes abrir la invitación de nuevo mientras sea válida.",
+    "joined": "Hecho: ya eres paciente de {clinic}. Tus recordatorios siguen como antes.",
+    "join_invalid": "Esa invitación ya no es válida (usada, caducada o para otra persona). Pide una nueva a tu centro.",
+    "join_other_clinic": "Este chat ya pertenece a tu ficha en otro centro, así que no puede unirse también a {clinic}. Pide a {clinic} que se ponga en contacto contigo.",
+    "invite_invalid": "Ese enlace de invitación ya no es válido. Vamos a configurarte igualmente.",
+    "consent": (
+        "¡Hola! Soy MedRemind. Te envío recordatorios de tus medicamentos y citas.\n\n"
+        "Privacidad: guardo tu nombre, zona horaria, medicamentos, horarios y respuestas "
+        "solo para enviarte recordatorios{clinic_part}. Puedes borrarlo todo cuando quieras "
+        "con /delete_me. ¿Estás de acuerdo?"
+    ),
+    "consent_clinic_part": " y para compartir tu adherencia con {clinic}",
+    "btn_agree": "Acepto",
+    "btn_decline": "No, gracias",
+    "consent_declined": "De acuerdo, no he guardado nada. Envía /start si cambias de opinión.",
+    "consent_reprompt": "Elige si estás de acuerdo con una de las opciones.",
+    "ask_name": "¿Cómo te llamo?",
+    "bad_name": "Envía un nombre con letras, de hasta 60 caracteres. Por ejemplo: Ana",
+    "ask_language": "¿Qué idioma prefieres?",
+    "bad_choice": "Elige una de las opciones.",
+    "ask_timezone": (
+        "¿En qué zona horaria estás? Comparte tu ubicación, elige una ciudad o escribe una "
+        "ciudad o zona horaria (por ejemplo: Madrid o America/Chicago)."
+    ),
+    "bad_timezone": (
+        "No conozco ese lugar. Escribe una ciudad grande cercana o una zona horaria, "
+        "por ejemplo: Chicago o Europe/Madrid."
+    ),
+    "confirm_timezone": "¿Tu hora local ahora es {time} ({zone})?",
+    "btn_tz_other": "No, cambiarla",
+    "ask_phone": (
+        "Opcional: comparte tu número de teléfono para enviarte SMS si Telegram no funciona. "
+        "Envíalo como +34 600 123 456, u omite este paso."
+    ),
+    "ask_phone_chat": (
+        "Opcional: tu número de teléfono, para enviarte SMS cuando no estés en este chat. "
+        "Envíalo como +34 600 123 456, u omite este paso."
+    ),
+    "bad_phone": "Eso no parece un número de teléfono. Envíalo como +34 600 123 456, u omítelo.",
+    "phone_taken": (
+        "Ese número ya está registrado para otra persona, así que no puedo añadirlo aquí."
+        " Envía otro número u omítelo. Si es tuyo, pide a tu clínica que lo actualice."
+    ),
+    "ask_channels": "¿Por dónde te envío primero los recordatorios?",
+    "channels_first": "Primero {first}, luego {second}",
+    "channels_only": "Solo {first}",
+    "onboarded": "¡Listo, {name}! Añade tu primer medicamento con /add.",
+}

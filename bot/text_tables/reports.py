@@ -1,0 +1,30 @@
+"""Texts of /today, /stats and /export.
+
+One of the tables :mod:`bot.texts` merges; ``EN`` and ``ES`` hold the same keys.
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    "today_none": "No doses planned for today.",
+    "today_header": "Today, {date}:",
+    "today_line": "{time} {name}: {status}",
+    "stats_period": "Last {days} days: {percent}% of doses taken.",
+    "stats_period_none": "Last {days} days: no doses to count yet.",
+    "stats_streak": "Current streak: {streak} days with every dose taken.",
+    "stats_chart_title": "Doses taken per day (%)",
+    "export_ready": "Here is your history ({count} doses).",
+    "files_unavailable": "I can send charts and files on Telegram only.",
+}
+
+ES: dict[str, str] = {
+    "today_none": "No hay dosis previstas para hoy.",
+    "today_header": "Hoy, {date}:",
+    "today_line": "{time} {name}: {status}",
+    "stats_period": "Últimos {days} días: {percent}% de dosis tomadas.",
+    "stats_period_none": "Últimos {days} días: aún no hay dosis que contar.",
+    "stats_streak": "Racha actual: {streak} días con todas las dosis tomadas.",
+    "stats_chart_title": "Dosis tomadas por día (%)",
+    "export_ready": "Aquí tienes tu historial ({count} dosis).",
+    "files_unavailable": "Solo puedo enviar gráficos y archivos por Telegram.",
+}

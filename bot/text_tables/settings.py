@@ -1,0 +1,117 @@
+# ruff: noqa: E501  (user-facing sentences read better unbroken)
+"""Texts of the settings menu: time zone, quiet hours, language, channels, caregiver, follow-ups.
+
+One of the tables :mod:`bot.texts` merges; ``EN`` and ``ES`` hold the same keys.
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    "settings_menu": (
+        "Settings:\nTime zone: {zone} ({mode})\nQuiet hours: {quiet}\nLanguage: {language}\n"
+        "Channels: {channels}\nCaregiver: {caregiver}\nMedicine names in reminders: {names}\n"
+        "Follow-ups: every {nag} min, up to {nag_max} times"
+    ),
+    "mode_home": "keep home times",
+    "mode_follow": "follow me when I travel",
+    "quiet_none": "none",
+    "quiet_default": "{window} (the default; set your own in Quiet hours)",
+    "caregiver_none": "none",
+    "btn_set_timezone": "Time zone",
+    "btn_set_tz_mode": "Home or follow",
+    "btn_set_quiet": "Quiet hours",
+    "btn_set_language": "Language",
+    "btn_set_channels": "Channels",
+    "btn_set_caregiver": "Caregiver",
+    "btn_set_names": "Medicine names",
+    "btn_set_nag": "Follow-ups",
+    "ask_tz_mode": "When you travel, should reminders keep your home times or follow your local time?",
+    "btn_mode_home": "Keep home times",
+    "btn_mode_follow": "Follow me",
+    "ask_quiet": "Quiet hours: no non-urgent messages between two times. Type like 22:00-07:00, or none.",
+    "bad_quiet": "Please type two times like 22:00-07:00, or none.",
+    "ask_names": "May reminders name your medicine? Others may see your screen.",
+    "btn_names_yes": "Yes, name it",
+    "btn_names_no": "No, keep it generic",
+    "ask_nag": "If you don't answer, how often should I remind you again? Type minutes and times, like 15 3 (every 15 minutes, up to 3 times), or 0 for never.",
+    "bad_nag": "Please type two numbers like 15 3, or 0.",
+    "ask_caregiver_name": "Who should I tell if you miss a dose? Send their name, or remove.",
+    "btn_remove": "Remove caregiver",
+    "ask_caregiver_channel": "How should I reach them?",
+    "ask_caregiver_address": "Their phone number (like +1 202 555 0143) or Telegram chat id?",
+    "ask_caregiver_email": "Their e-mail address?",
+    "bad_address": "That does not look right. For example: +1 202 555 0143",
+    "ask_caregiver_timezone": (
+        "Which time zone does {name} live in? Alerts wait for the end of quiet hours there, "
+        "so they are not woken at night. Type a city or time zone (for example: Madrid or "
+        "Europe/Madrid), or choose Same as mine."
+    ),
+    "btn_caregiver_tz_same": "Same as mine",
+    "bad_caregiver_timezone": (
+        "I don't know that place. Type a bigger city nearby or a time zone, "
+        "for example: Chicago or Europe/Madrid, or choose Same as mine."
+    ),
+    "caregiver_summary": "{name} ({zone})",
+    "caregiver_zone_same": "same time zone as you",
+    "ask_caregiver_delay": "How many minutes after a missed dose should I alert them? For example: 30",
+    "bad_delay": "Please send minutes from 0 to 1440. For example: 30",
+    "caregiver_removed": "Caregiver removed.",
+    "saved": "Saved.",
+    "lang_en": "English",
+    "lang_es": "Español",
+}
+
+ES: dict[str, str] = {
+    "settings_menu": (
+        "Ajustes:\nZona horaria: {zone} ({mode})\nHoras de silencio: {quiet}\nIdioma: {language}\n"
+        "Canales: {channels}\nCuidador: {caregiver}\nNombre del medicamento en recordatorios: "
+        "{names}\nAvisos extra: cada {nag} min, hasta {nag_max} veces"
+    ),
+    "mode_home": "mantener horas de casa",
+    "mode_follow": "seguirme cuando viajo",
+    "quiet_none": "ninguna",
+    "quiet_default": "{window} (la predeterminada; pon la tuya en Horas de silencio)",
+    "caregiver_none": "ninguno",
+    "btn_set_timezone": "Zona horaria",
+    "btn_set_tz_mode": "Casa o seguirme",
+    "btn_set_quiet": "Horas de silencio",
+    "btn_set_language": "Idioma",
+    "btn_set_channels": "Canales",
+    "btn_set_caregiver": "Cuidador",
+    "btn_set_names": "Nombres de medicamentos",
+    "btn_set_nag": "Avisos extra",
+    "ask_tz_mode": "Cuando viajas, ¿los recordatorios mantienen tus horas de casa o siguen tu hora local?",
+    "btn_mode_home": "Horas de casa",
+    "btn_mode_follow": "Seguirme",
+    "ask_quiet": "Horas de silencio: sin mensajes no urgentes entre dos horas. Escribe 22:00-07:00, o ninguna.",
+    "bad_quiet": "Escribe dos horas como 22:00-07:00, o ninguna.",
+    "ask_names": "¿Pueden los recordatorios nombrar tu medicamento? Otros podrían ver tu pantalla.",
+    "btn_names_yes": "Sí, nombrarlo",
+    "btn_names_no": "No, mensaje genérico",
+    "ask_nag": "Si no respondes, ¿cada cuánto te lo recuerdo? Escribe minutos y veces, como 15 3 (cada 15 minutos, hasta 3 veces), o 0 para nunca.",
+    "bad_nag": "Escribe dos números como 15 3, o 0.",
+    "ask_caregiver_name": "¿A quién aviso si olvidas una dosis? Envía su nombre, o quítalo.",
+    "btn_remove": "Quitar cuidador",
+    "ask_caregiver_channel": "¿Cómo le aviso?",
+    "ask_caregiver_address": "¿Su número de teléfono (como +34 600 123 456) o id de chat de Telegram?",
+    "ask_caregiver_email": "¿Su correo electrónico?",
+    "bad_address": "Eso no parece correcto. Por ejemplo: +34 600 123 456",
+    "ask_caregiver_timezone": (
+        "¿En qué zona horaria vive {name}? Los avisos esperan al final de las horas de silencio "
+        "allí, para no despertarle de noche. Escribe una ciudad o zona horaria (por ejemplo: "
+        "Madrid o Europe/Madrid), o elige Igual que yo."
+    ),
+    "btn_caregiver_tz_same": "Igual que yo",
+    "bad_caregiver_timezone": (
+        "No conozco ese lugar. Escribe una ciudad grande cercana o una zona horaria, "
+        "por ejemplo: Bogotá o America/Mexico_City, o elige Igual que yo."
+    ),
+    "caregiver_summary": "{name} ({zone})",
+    "caregiver_zone_same": "misma zona horaria que tú",
+    "ask_caregiver_delay": "¿Cuántos minutos después de una dosis olvidada le aviso? Por ejemplo: 30",
+    "bad_delay": "Envía minutos del 0 al 1440. Por ejemplo: 30",
+    "caregiver_removed": "Cuidador quitado.",
+    "saved": "Guardado.",
+    "lang_en": "English",
+    "lang_es": "Español",
+}
