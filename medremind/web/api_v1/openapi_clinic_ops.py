@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from medremind.web.api_v1.listing import APPOINTMENT_STATUSES
 from medremind.web.api_v1.openapi_parts import _ID_PARAM, _body, _errors, _json, _ref
 from medremind.web.api_v1.statistics import TABLES
 from medremind.web.api_v1.webhooks_out import EVENT_TYPES
@@ -434,16 +435,7 @@ PATHS: dict[str, Any] = {
                 {
                     "name": "status",
                     "in": "query",
-                    "schema": {
-                        "enum": [
-                            "scheduled",
-                            "confirmed",
-                            "reschedule_requested",
-                            "cancelled",
-                            "completed",
-                            "no_show",
-                        ]
-                    },
+                    "schema": {"enum": list(APPOINTMENT_STATUSES)},
                 },
                 {
                     "name": "from",
