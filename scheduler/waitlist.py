@@ -84,6 +84,7 @@ async def offer_freed_slot(conn: asyncpg.Connection, appointment_id: UUID, now: 
             OFFER_PRIORITY,
             offer["starts_at"] - MIN_LEAD,
             f"waitlist:{recipient}:offer",
+            now,
         )
     return len(entries)
 
@@ -120,5 +121,6 @@ async def answer_offer(
                     OFFER_PRIORITY,
                     offer["starts_at"],
                     f"waitlist:{other['id']}:gone",
+                    now,
                 )
         return outcome, offer

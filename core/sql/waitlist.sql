@@ -36,8 +36,8 @@ returning id
 -- name: insert_message
 -- An offer or a "gone" notice, through the ordinary outbound path (the patient's channels).
 insert into scheduled_messages (patient_id, message_content, kind, platform, payload, priority,
-                                expires_at, idempotency_key)
-values ($1, $2, 'free_text', 'auto', $3::jsonb, $4, $5, $6)
+                                expires_at, idempotency_key, scheduled_time)
+values ($1, $2, 'free_text', 'auto', $3::jsonb, $4, $5, $6, $7)
 on conflict (idempotency_key) do nothing
 
 -- name: offer_of_recipient
