@@ -19,12 +19,16 @@ and, for SMS, as UCS-2 as soon as a variable is in it: one "Ł" in a name makes 
 Case filters count one unit per unit of their input; the few letters whose capital is longer
 ("ß" -> "SS") can make a message longer than its bound, and the dispatcher then sends it another
 way (the built-in text or the next channel) and says why on the row.
+
+The language's definitions live in :mod:`core.template_vocabulary` (variables, filters, limits)
+and its length accounting in :mod:`core.template_measure` (:class:`Bound`, :func:`clamp`); this
+module is the static check, and re-exports both so callers import from one place.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -32,68 +36,37 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-TEXT = "text"
-DATETIME = "datetime"
-GSM7 = "GSM-7"
-UCS2 = "UCS-2"
-ELLIPSIS = "…"
+from core.template_measure import (
+    ELLIPSIS,
+    GSM7,
+    GSM7_BASIC,
+    GSM7_EXTENSION,
+    NOTHING,
+    UCS2,
+    Bound,
+    OutputCapExceeded,
+    clamp,
+    gsm_septets,
+    iter_capped,
+    utf16_units,
+)
+from core.template_vocabulary import (
+    DATE_FORMATS,
+    DATETIME,
+    DEFAULT_DATE_FORMAT,
+    DEFAULT_VARIABLE,
+    FILTERS,
+    MAX_LITERAL_INT,
+    MAX_TEMPLATE_UNITS,
+    RAW_DATETIME_UNITS,
+    TESTS,
+    TEXT,
+    TEXT_FILTERS,
+    VARIABLES,
+    Variable,
+    clamped_values,
+)
 
-
-@dataclass(frozen=True, slots=True)
-class Variable:
-    """What a template variable holds: text of at most ``max_units`` UTF-16 units, or a datetime."""
-
-    kind: str
-    max_units: int = 0
-
-
-# The longest value each variable takes in a clinician template. Longer stored values (a patient
-# who typed a 60-character name) are shortened to this with an ellipsis when filled in, so a
-# template that fits with these fits with every patient.
-VARIABLES: dict[str, Variable] = {
-    "patient_name": Variable(TEXT, 50),
-    "caregiver_name": Variable(TEXT, 50),
-    "clinic_name": Variable(TEXT, 60),
-    "clinician_name": Variable(TEXT, 50),
-    "medicine_name": Variable(TEXT, 60),
-    "dose_text": Variable(TEXT, 40),
-    "location": Variable(TEXT, 80),
-    "locale": Variable(TEXT, 35),
-    "timezone": Variable(TEXT, 40),
-    "due_at": Variable(DATETIME),
-    "starts_at": Variable(DATETIME),
-}
-# A variable a caller allows that is not listed above (tests, future kinds).
-DEFAULT_VARIABLE = Variable(TEXT, 100)
-# ``{{ due_at }}`` without a filter prints ``2025-01-15 20:00:00.123456+00:00``.
-RAW_DATETIME_UNITS = 32
-
-# Date filters: the formats allowed and the longest text each gives, in UTF-16 units, over the
-# common locales (en, es, fr, de, pt, it, nl, pl, ru, uk, ar, zh, ja, ko, hi, tr, vi, el, ca, eu,
-# th...; measured with Babel, tests/unit/test_template_language.py keeps it true). A rarer
-# locale's longer spelling is shortened to the bound.
-DATE_FORMATS: dict[str, dict[str, int]] = {
-    "time": {"short": 12, "medium": 18},
-    "date": {"short": 16, "medium": 24, "long": 32, "full": 48},
-    "datetime": {"short": 32, "medium": 38},
-    "weekday": {"": 16},
-}
-DEFAULT_DATE_FORMAT = {"time": "short", "date": "medium", "datetime": "medium", "weekday": ""}
-
-# Text filters, with what their arguments must be (literal types, in order).
-_TEXT_FILTERS: dict[str, tuple[type, ...]] = {
-    "upper": (),
-    "lower": (),
-    "capitalize": (),
-    "title": (),
-    "trim": (),
-    "default": (str, bool),
-    "d": (str, bool),
-    "truncate": (int, bool, str, int),
-    "replace": (str, str, int),
-}
-FILTERS = frozenset(_TEXT_FILTERS) | frozenset(DATE_FORMATS)
-TESTS = frozenset({"defined", "undefined", "none"})
 _COMPARISONS = frozenset({"eq", "ne", "in", "notin"})
 # Expressions whose value is not text: True/False (a filter or ``in`` on them fails at render).
 _NOT_TEXT = (nodes.Compare, nodes.Test, nodes.Not, nodes.And, nodes.Or)
@@ -108,90 +81,7 @@ _ARITHMETIC = {
     nodes.Neg: "unary -",
     nodes.Pos: "unary +",
 }
-MAX_LITERAL_INT = 10_000
-MAX_TEMPLATE_UNITS = 20_000  # nothing a clinician template renders may be longer than this
 _TRUNCATE_LEEWAY = 5  # Jinja's default truncate.leeway
-
-
-def utf16_units(text: str) -> int:
-    """Length in UTF-16 code units (what UCS-2 SMS and Telegram count)."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
-
-
-# GSM 03.38: the basic set costs one septet, the extension set two (escape + char).
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
-
-
-def gsm_septets(text: str) -> int | None:
-    """GSM-7 septets ``text`` takes, or None when it has a character outside GSM-7."""
-    total = 0
-    for ch in text:
-        if ch in GSM7_BASIC:
-            total += 1
-        elif ch in GSM7_EXTENSION:
-            total += 2
-        else:
-            return None
-    return total
-
-
-@dataclass(frozen=True, slots=True)
-class Bound:
-    """The longest text a template (or part of one) can produce.
-
-    ``units`` are UTF-16 units; ``septets`` the GSM-7 septets when the text is always GSM-7 (only
-    the template's own text, no variable), else None: an SMS is then UCS-2.
-    """
-
-    units: int
-    septets: int | None
-    # Of ``units``, those from the template's own text: a case filter may triple these (Unicode's
-    # longest case mapping, 'ΐ' -> 'Ϊ́'), while a variable's are counted once (module docstring).
-    fixed: int = 0
-
-    @staticmethod
-    def of(text: str) -> Bound:
-        """The bound of a constant text."""
-        units = utf16_units(text)
-        return Bound(units, gsm_septets(text), units)
-
-    @staticmethod
-    def variable(units: int) -> Bound:
-        """Text from a variable: anything, ``units`` long at most."""
-        return Bound(units, None)
-
-    def __add__(self, other: Bound) -> Bound:
-        septets = (
-            None if self.septets is None or other.septets is None else self.septets + other.septets
-        )
-        return Bound(self.units + other.units, septets, self.fixed + other.fixed)
-
-    def widest(self, other: Bound) -> Bound:
-        """Either this or ``other``: the longer of each count."""
-        septets = None
-        if self.septets is not None and other.septets is not None:
-            septets = max(self.septets, other.septets)
-        return Bound(max(self.units, other.units), septets, max(self.fixed, other.fixed))
-
-    def scaled(self, factor: float) -> Bound:
-        """Text up to ``factor`` times as long, of any characters."""
-        return Bound(math.ceil(self.units * factor), None, math.ceil(self.fixed * factor))
-
-    def sms_segments(self) -> tuple[str, int]:
-        """``(encoding, segments)`` at worst: 153 septets or 67 units a concatenated segment, one
-        less where a two-septet character or a surrogate pair may not straddle two segments."""
-        if self.septets is not None:
-            # More septets than characters: some are two-septet ones (^{}[]~|€\\).
-            per_segment = 152 if self.septets > self.units else 153
-            return GSM7, 1 if self.septets <= 160 else math.ceil(self.septets / per_segment)
-        return UCS2, 1 if self.units <= 70 else math.ceil(self.units / 66)
-
-
-NOTHING = Bound(0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,7 +259,7 @@ class _Checker:
         return self.text_filter(node, text, args)
 
     def literal_args(self, node: nodes.Filter) -> list[Any] | None:
-        expected = _TEXT_FILTERS.get(node.name, (str,))
+        expected = TEXT_FILTERS.get(node.name, (str,))
         if len(node.args) > len(expected):
             self.refuse(node, f"the '{node.name}' filter takes at most {len(expected)} arguments")
             return None
@@ -529,60 +419,24 @@ def unknown_only(checked: Checked) -> bool:
     return bool(checked.problems) and all("unknown variable" in p for p in checked.problems)
 
 
-def clamp(text: str, max_units: int) -> str:
-    """``text`` shortened to ``max_units`` UTF-16 units with an ellipsis (never splitting a
-    surrogate pair); unchanged when it fits."""
-    if utf16_units(text) <= max_units:
-        return text
-    out: list[str] = []
-    used = 1  # the ellipsis
-    for ch in text:
-        cost = 2 if ord(ch) > 0xFFFF else 1
-        if used + cost > max_units:
-            break
-        out.append(ch)
-        used += cost
-    return "".join(out).rstrip() + ELLIPSIS
-
-
-def clamped_values(values: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
-    """The values a clinician template sees: only ``allowed`` names, text at its maximum."""
-    out: dict[str, Any] = {}
-    for name in allowed:
-        if name not in values:
-            continue
-        value = values[name]
-        variable = VARIABLES.get(name, DEFAULT_VARIABLE)
-        if value is None or (variable.kind == DATETIME and not isinstance(value, str)):
-            out[name] = value
-        else:
-            out[name] = clamp(str(value), variable.max_units)
-    return out
-
-
-class OutputCapExceeded(ValueError):
-    """A render passed :data:`MAX_TEMPLATE_UNITS` (it was stopped there)."""
-
-
-def iter_capped(chunks: Iterator[str], max_units: int) -> str:
-    """Join rendered chunks, stopping once the text passes ``max_units``."""
-    parts: list[str] = []
-    used = 0
-    for chunk in chunks:
-        used += utf16_units(chunk)
-        if used > max_units:
-            raise OutputCapExceeded(f"the template rendered more than {max_units} characters")
-        parts.append(chunk)
-    return "".join(parts)
-
-
 __all__ = [
     "DATETIME",
     "DATE_FORMATS",
+    "DEFAULT_DATE_FORMAT",
+    "DEFAULT_VARIABLE",
+    "ELLIPSIS",
     "FILTERS",
+    "GSM7",
+    "GSM7_BASIC",
+    "GSM7_EXTENSION",
+    "MAX_LITERAL_INT",
     "MAX_TEMPLATE_UNITS",
+    "NOTHING",
+    "RAW_DATETIME_UNITS",
     "TESTS",
     "TEXT",
+    "TEXT_FILTERS",
+    "UCS2",
     "VARIABLES",
     "Bound",
     "Checked",

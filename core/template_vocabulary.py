@@ -1,0 +1,92 @@
+"""What a clinician template may use: variables and their longest values, filters, tests, limits.
+
+The definitions the checker (:mod:`core.template_language`) enforces and the renderer
+(:mod:`core.templating`) applies: :data:`VARIABLES` with the longest value each takes (longer
+values are shortened by :func:`clamped_values`), the date formats and the longest text each gives,
+the text filters and their literal arguments, and the size limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.template_measure import clamp
+
+TEXT = "text"
+DATETIME = "datetime"
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """What a template variable holds: text of at most ``max_units`` UTF-16 units, or a datetime."""
+
+    kind: str
+    max_units: int = 0
+
+
+# The longest value each variable takes in a clinician template. Longer stored values (a patient
+# who typed a 60-character name) are shortened to this with an ellipsis when filled in, so a
+# template that fits with these fits with every patient.
+VARIABLES: dict[str, Variable] = {
+    "patient_name": Variable(TEXT, 50),
+    "caregiver_name": Variable(TEXT, 50),
+    "clinic_name": Variable(TEXT, 60),
+    "clinician_name": Variable(TEXT, 50),
+    "medicine_name": Variable(TEXT, 60),
+    "dose_text": Variable(TEXT, 40),
+    "location": Variable(TEXT, 80),
+    "locale": Variable(TEXT, 35),
+    "timezone": Variable(TEXT, 40),
+    "due_at": Variable(DATETIME),
+    "starts_at": Variable(DATETIME),
+}
+# A variable a caller allows that is not listed above (tests, future kinds).
+DEFAULT_VARIABLE = Variable(TEXT, 100)
+# ``{{ due_at }}`` without a filter prints ``2025-01-15 20:00:00.123456+00:00``.
+RAW_DATETIME_UNITS = 32
+
+# Date filters: the formats allowed and the longest text each gives, in UTF-16 units, over the
+# common locales (en, es, fr, de, pt, it, nl, pl, ru, uk, ar, zh, ja, ko, hi, tr, vi, el, ca, eu,
+# th...; measured with Babel, tests/unit/test_template_language.py keeps it true). A rarer
+# locale's longer spelling is shortened to the bound.
+DATE_FORMATS: dict[str, dict[str, int]] = {
+    "time": {"short": 12, "medium": 18},
+    "date": {"short": 16, "medium": 24, "long": 32, "full": 48},
+    "datetime": {"short": 32, "medium": 38},
+    "weekday": {"": 16},
+}
+DEFAULT_DATE_FORMAT = {"time": "short", "date": "medium", "datetime": "medium", "weekday": ""}
+
+# Text filters, with what their arguments must be (literal types, in order).
+TEXT_FILTERS: dict[str, tuple[type, ...]] = {
+    "upper": (),
+    "lower": (),
+    "capitalize": (),
+    "title": (),
+    "trim": (),
+    "default": (str, bool),
+    "d": (str, bool),
+    "truncate": (int, bool, str, int),
+    "replace": (str, str, int),
+}
+FILTERS = frozenset(TEXT_FILTERS) | frozenset(DATE_FORMATS)
+TESTS = frozenset({"defined", "undefined", "none"})
+MAX_LITERAL_INT = 10_000
+MAX_TEMPLATE_UNITS = 20_000  # nothing a clinician template renders may be longer than this
+
+
+def clamped_values(values: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
+    """The values a clinician template sees: only ``allowed`` names, text at its maximum."""
+    out: dict[str, Any] = {}
+    for name in allowed:
+        if name not in values:
+            continue
+        value = values[name]
+        variable = VARIABLES.get(name, DEFAULT_VARIABLE)
+        if value is None or (variable.kind == DATETIME and not isinstance(value, str)):
+            out[name] = value
+        else:
+            out[name] = clamp(str(value), variable.max_units)
+    return out
