@@ -9,6 +9,10 @@ transient -> backoff with full jitter (after ``max_attempts``, the patient's nex
 its own retries, else failed); rate limited -> pause the platform's bucket and come back after
 ``retry_after`` without burning an attempt; permanent -> mark the contact point and fall back
 along the patient's channel order; configuration -> failed.
+
+The checks before routing (expiry, holds, answered doses, quiet hours) live in
+:mod:`scheduler.delivery_gate`; the result type and its helpers in
+:mod:`scheduler.delivery_results`.
 """
 
 from __future__ import annotations
@@ -18,13 +22,11 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from jinja2.exceptions import TemplateError
 
-from core.logs import redact
 from core.templating import TemplateRenderer
 from platforms.base import (
     Channel,
@@ -43,89 +45,24 @@ from scheduler.backoff import backoff_delay
 from scheduler.breaker import Breakers
 from scheduler.buckets import Limiter
 from scheduler.claims import AttemptRow, Claim, Outcome
+from scheduler.delivery_gate import held_back
+from scheduler.delivery_results import (
+    ERROR_TEXT_MAX,
+    DeliveryResult,
+    error_text,
+    failed,
+    may_fall_back,
+    ms_since,
+    pending,
+)
 from scheduler.dispatch_config import DispatcherConfig
-from scheduler.expiry import expiry_time
-from scheduler.holds import withheld_reason
 from scheduler.questions import asked_question
-from scheduler.quiet_hours import is_deferrable, quiet_window_end
 from scheduler.rendering import only_this_channel, render_or_fallback
 from scheduler.routing import Route, plan_routes
 
-_ERROR_TEXT_MAX = 500  # last_error / error_message length cap
 # A send must end this long before the lease does (clock drift between us and the database, the
 # flush that records it); a tenth of the lease when that is shorter (tests).
 _LEASE_MARGIN_SECONDS = 5.0
-# A reminder or follow-up is only worth sending while its dose awaits an answer (a caregiver
-# alert, by contrast, is about a dose that was missed).
-DOSE_PROMPT_KINDS = frozenset({"medication_reminder", "dose_followup"})
-OPEN_DOSE_STATUSES = ("due", "snoozed")
-
-
-@dataclass(slots=True)
-class DeliveryResult:
-    """What processing one claim produced, waiting for the next flush."""
-
-    outcome: Outcome
-    attempts: list[AttemptRow] = field(default_factory=list)
-    effects: list[tuple[UUID, str, str]] = field(default_factory=list)
-    moves: list[tuple[UUID, str]] = field(default_factory=list)
-
-
-def _failed(
-    c: Claim,
-    error: str,
-    tried: list[str],
-    attempts: list[AttemptRow],
-    effects: list[tuple[UUID, str, str]],
-) -> DeliveryResult:
-    """The row fails (no retry) with ``error``, after the channels in ``tried``."""
-    return DeliveryResult(
-        Outcome(c.id, c.lease_token, "failed", last_error=error, channels_tried=tuple(tried)),
-        attempts,
-        effects,
-    )
-
-
-def _pending(
-    c: Claim,
-    error: str,
-    tried: list[str] | tuple[str, ...],
-    attempts: list[AttemptRow],
-    effects: list[tuple[UUID, str, str]] | None = None,
-    *,
-    next_time: datetime | None = None,
-    attempts_delta: int = -1,
-) -> DeliveryResult:
-    """Back to pending (not counted as an attempt unless ``attempts_delta`` says otherwise)."""
-    return DeliveryResult(
-        Outcome(
-            c.id,
-            c.lease_token,
-            "pending",
-            next_time=next_time,
-            attempts_delta=attempts_delta,
-            last_error=error,
-            channels_tried=tuple(tried),
-        ),
-        attempts,
-        effects if effects is not None else [],
-    )
-
-
-def may_fall_back(c: Claim) -> bool:
-    """Whether a failed channel passes ``c`` on to the patient's next one (not a caregiver's)."""
-    return c.caregiver_id is None and (c.platform == "auto" or c.allow_fallback)
-
-
-def error_text(exc: BaseException) -> str:
-    """An error's text for ``last_error``: PHI patterns scrubbed, length capped."""
-    text = str(exc) or type(exc).__name__
-    return redact(text)[:_ERROR_TEXT_MAX]
-
-
-def ms_since(started: float) -> int:
-    """Milliseconds since ``started`` (a ``time.perf_counter()`` value)."""
-    return int((time.perf_counter() - started) * 1000)
 
 
 class Deliverer:
@@ -160,52 +97,9 @@ class Deliverer:
         A claim whose lease is too short for a send goes back to pending, not counted as an attempt.
         """
         now = self.clock()
-        if now >= expiry_time(c.kind, c.scheduled_time, c.expires_at, c.appointment_starts_at):
-            metrics.EXPIRED.inc()
-            return DeliveryResult(
-                Outcome(
-                    c.id,
-                    c.lease_token,
-                    "expired",
-                    attempts_delta=-1,
-                    last_error="expired before it could be sent",
-                )
-            )
-        withheld = withheld_reason(
-            c.kind,
-            patient_status=c.patient_status,
-            reminders_paused=c.reminders_paused,
-            consented=c.consented,
-        )
-        if withheld is not None:
-            # Paused, no consent, or erased after this row was created: whatever path made it.
-            return DeliveryResult(
-                Outcome(c.id, c.lease_token, "cancelled", attempts_delta=-1, last_error=withheld)
-            )
-        if c.kind in DOSE_PROMPT_KINDS and c.dose_status not in (None, *OPEN_DOSE_STATUSES):
-            # Answered (or missed) after this reminder was claimed: a nag now would be wrong.
-            return DeliveryResult(
-                Outcome(
-                    c.id,
-                    c.lease_token,
-                    "cancelled",
-                    attempts_delta=-1,
-                    last_error=f"dose already {c.dose_status}",
-                )
-            )
-        deferred = self._quiet_deferral(c, now)
-        if deferred is not None:
-            metrics.DEFERRED.inc()
-            return DeliveryResult(
-                Outcome(
-                    c.id,
-                    c.lease_token,
-                    "pending",
-                    next_time=deferred,
-                    attempts_delta=-1,
-                    last_error="deferred to the end of quiet hours",
-                )
-            )
+        stopped = held_back(c, now, self.config)
+        if stopped is not None:
+            return stopped
 
         tried = list(c.channels_tried)
         attempts: list[AttemptRow] = []
@@ -254,7 +148,7 @@ class Deliverer:
                             notes.append(error)
                             continue
                         error = f"{error}; {plan.reason}"
-                    return _failed(c, error, tried, attempts, effects)
+                    return failed(c, error, tried, attempts, effects)
                 attempts.append(self._attempt(c, route, "failed", "config", error))
                 metrics.FAILED.labels(route.channel, "config").inc()
                 return DeliveryResult(
@@ -284,7 +178,7 @@ class Deliverer:
                 )
                 metrics.FAILED.labels(route.channel, "rate_limited").inc()
                 metrics.RETRIED.labels("rate_limit").inc()
-                return _pending(
+                return pending(
                     c,
                     f"{route.channel} rate limited: {error_text(exc)}",
                     tried,
@@ -307,14 +201,14 @@ class Deliverer:
                     if plan.routes:
                         continue
                     error = f"{error}; {plan.reason}"
-                return _failed(c, error, tried, attempts, effects)
+                return failed(c, error, tried, attempts, effects)
             except ConfigurationError as exc:
                 error = f"channel {route.channel} is not configured: {error_text(exc)}"
                 attempts.append(
                     self._attempt(c, route, "failed", "config", error, ms=ms_since(started))
                 )
                 metrics.FAILED.labels(route.channel, "config").inc()
-                return _failed(c, error, tried, attempts, effects)
+                return failed(c, error, tried, attempts, effects)
             except (DeliveryError, TimeoutError, OSError) as exc:
                 self.breakers.failure(account, route.channel)
                 result = self.retry_or_fail(
@@ -328,7 +222,7 @@ class Deliverer:
             )
             if notes:
                 # Sent, but not as asked: the row says why (the clinic sees it on the message).
-                note = "; ".join(notes)[:_ERROR_TEXT_MAX]
+                note = "; ".join(notes)[:ERROR_TEXT_MAX]
                 sent.outcome = sent.outcome._replace(last_error=note)
             return sent
 
@@ -336,7 +230,7 @@ class Deliverer:
         error_class = "config" if plan.config else "permanent"
         attempts.append(AttemptRow(c.id, self.clock(), "failed", None, error_class, plan.reason))
         metrics.FAILED.labels("none", error_class).inc()
-        return _failed(c, plan.reason, tried, attempts, effects)
+        return failed(c, plan.reason, tried, attempts, effects)
 
     def _later(
         self,
@@ -351,7 +245,7 @@ class Deliverer:
         """Back to pending for ``seconds``, unsent and not counted (``reason`` for the metric)."""
         metrics.RETRIED.labels(reason).inc()
         next_time = self.clock() + timedelta(seconds=seconds)
-        return _pending(c, error, tried, attempts, effects, next_time=next_time)
+        return pending(c, error, tried, attempts, effects, next_time=next_time)
 
     @staticmethod
     def _lease_ran_short(
@@ -363,33 +257,7 @@ class Deliverer:
         """Back to pending unsent, not counted as an attempt: too little lease left to send."""
         metrics.RETRIED.labels("lease").inc()
         error = "the claim's lease ran short before the send; returned"
-        return _pending(c, error, tried, attempts, effects)
-
-    def _quiet_deferral(self, c: Claim, now: datetime) -> datetime | None:
-        """The end of the recipient's quiet window if ``now`` is inside it (None: send now).
-
-        A patient's message: the patient's own window, else their clinic's default, else the
-        service default, in the patient's timezone. A caregiver's: the patient's own window is
-        the patient's night, not the caregiver's, so the clinic's default, else the service
-        default, in the caregiver's timezone (the patient's when the caregiver has none).
-        """
-        if not is_deferrable(c.kind, c.urgent):
-            return None
-        caregiver = c.caregiver_id is not None
-        if not caregiver and c.quiet_start is not None and c.quiet_end is not None:
-            start, end = c.quiet_start, c.quiet_end
-        elif c.default_quiet_start is not None and c.default_quiet_end is not None:
-            start, end = c.default_quiet_start, c.default_quiet_end
-        else:
-            start, end = self.config.quiet_start, self.config.quiet_end
-        zones = (c.caregiver_timezone, c.timezone) if caregiver else (c.timezone,)
-        for zone in zones:
-            if zone:
-                try:
-                    return quiet_window_end(now, zone, start, end)
-                except (ValueError, KeyError):  # an unknown timezone must not block delivery
-                    continue
-        return quiet_window_end(now, "UTC", start, end)
+        return pending(c, error, tried, attempts, effects)
 
     def _sent(
         self,
@@ -477,7 +345,7 @@ class Deliverer:
             after = [*(tried or ()), str(route.channel)]
             if plan_routes(c, after, self.senders.keys()).routes:
                 metrics.RETRIED.labels("fallback").inc()
-                return _pending(
+                return pending(
                     c,
                     f"gave up on {route.channel} after {c.attempts} attempts: {error};"
                     " trying the next channel",
