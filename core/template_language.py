@@ -21,8 +21,9 @@ Case filters count one unit per unit of their input; the few letters whose capit
 way (the built-in text or the next channel) and says why on the row.
 
 The language's definitions live in :mod:`core.template_vocabulary` (variables, filters, limits)
-and its length accounting in :mod:`core.template_measure` (:class:`Bound`, :func:`clamp`); this
-module is the static check, and re-exports both so callers import from one place.
+and its length accounting in :mod:`core.template_measure` (:class:`Bound`, :func:`clamp`), the
+messages for refused parts in :mod:`core.template_problems`; this module is the static check, and
+re-exports the first two so callers import from one place.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from core.template_measure import (
     iter_capped,
     utf16_units,
 )
+from core.template_problems import expression_problem, statement_problem
 from core.template_vocabulary import (
     DATE_FORMATS,
     DATETIME,
@@ -70,17 +72,6 @@ from core.template_vocabulary import (
 _COMPARISONS = frozenset({"eq", "ne", "in", "notin"})
 # Expressions whose value is not text: True/False (a filter or ``in`` on them fails at render).
 _NOT_TEXT = (nodes.Compare, nodes.Test, nodes.Not, nodes.And, nodes.Or)
-_ARITHMETIC = {
-    nodes.Add: "+",
-    nodes.Sub: "-",
-    nodes.Mul: "*",
-    nodes.Div: "/",
-    nodes.FloorDiv: "//",
-    nodes.Mod: "%",
-    nodes.Pow: "**",
-    nodes.Neg: "unary -",
-    nodes.Pos: "unary +",
-}
 _TRUNCATE_LEEWAY = 5  # Jinja's default truncate.leeway
 
 
@@ -139,7 +130,7 @@ class _Checker:
             for branch in node.elif_:
                 taken = taken.widest(self.statement(branch))
             return taken.widest(self.body(node.else_))
-        return self.refuse(node, _statement_problem(node), walk=True)
+        return self.refuse(node, statement_problem(node), walk=True)
 
     # -- expressions -------------------------------------------------------------------------
 
@@ -190,7 +181,7 @@ class _Checker:
                 listing = ", ".join(sorted(TESTS))
                 self.refuse(node, f"the test 'is {node.name}' is not allowed (allowed: {listing})")
             return Bound.of("False")
-        return self.refuse(node, _expression_problem(node), walk=True)
+        return self.refuse(node, expression_problem(node), walk=True)
 
     def text_operand(self, node: nodes.Node, use: str) -> Bound | Variable:
         """``node`` where only text can be used (compared, filtered): refused otherwise."""
@@ -331,46 +322,6 @@ class _Checker:
         # Each character found costs at least one septet.
         septets = math.ceil(value.septets * max(1.0, new_septets / len(old)))
         return Bound(units, septets, min(units, value.fixed + units - value.units))
-
-
-def _statement_problem(node: nodes.Node) -> str:
-    if isinstance(node, nodes.For):
-        return "loops ({% for %}) are not allowed: a template prints each variable once"
-    if isinstance(node, nodes.Include | nodes.Extends | nodes.Import | nodes.FromImport):
-        return "including or importing other templates is not allowed"
-    if isinstance(node, nodes.Assign | nodes.AssignBlock):
-        return "{% set %} is not allowed: print the variables directly"
-    if isinstance(node, nodes.Macro | nodes.CallBlock):
-        return "macros and {% call %} are not allowed"
-    if isinstance(node, nodes.FilterBlock):
-        return "{% filter %} blocks are not allowed: apply the filter to a variable"
-    if isinstance(node, nodes.Block):
-        return "{% block %} is not allowed"
-    name = type(node).__name__.lower()
-    return f"the '{name}' statement is not allowed (only text, {{{{ }}}} and {{% if %}})"
-
-
-def _expression_problem(node: nodes.Node) -> str:
-    if isinstance(node, nodes.Getattr):
-        hint = f"; use the filter: |{node.attr}" if node.attr in FILTERS else ""
-        return (
-            f"access to attribute '{node.attr}' is not allowed (templates may only print "
-            f"variables{hint})"
-        )
-    if isinstance(node, nodes.Getitem):
-        arg = node.arg
-        shown = arg.value if isinstance(arg, nodes.Const) else "..."
-        return f"access to item '{shown}' is not allowed (templates may only print variables)"
-    if isinstance(node, nodes.Call):
-        return "calling functions or methods is not allowed (use a filter such as |upper instead)"
-    for kind, symbol in _ARITHMETIC.items():
-        if isinstance(node, kind):
-            return f"arithmetic ('{symbol}') is not allowed: templates print text, use ~ to join"
-    if isinstance(node, nodes.Tuple | nodes.List | nodes.Dict):
-        return "lists, tuples and dicts are not allowed"
-    if isinstance(node, nodes.Slice):
-        return "slices are not allowed"
-    return f"'{type(node).__name__}' is not allowed in a template"
 
 
 _PARSER = ImmutableSandboxedEnvironment()
