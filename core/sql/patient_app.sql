@@ -54,10 +54,13 @@ update patient_web_sessions set revoked_at = coalesce(revoked_at, $2) where id =
 update patient_web_sessions set revoked_at = $2 where patient_id = $1 and revoked_at is null
 
 -- name: today_doses
+-- Today's doses in the patient's zone ($2), and any dose still waiting for an answer that fell due
+-- since $3 (the 23:30 dose is still answerable at 00:10, when "today" has moved on).
 select de.id, de.due_at, de.local_time, de.status, de.snoozed_until, m.name, m.dose
   from dose_events de
   join medications m on m.id = de.medication_id
- where de.patient_id = $1 and de.local_date = $2 and de.status <> 'cancelled'
+ where de.patient_id = $1 and de.status <> 'cancelled'
+   and (de.local_date = $2 or (de.status in ('due', 'snoozed') and de.due_at >= $3))
  order by de.due_at, m.name
  limit 50
 

@@ -426,3 +426,28 @@ async def test_settings_pause_names_quiet_hours_and_delete_me(
     assert row["status"] == "deleted" and row["display_name"] is None
     assert "patient" in row["erasure_reason"]
     assert (await http.get("/app/api/today")).status_code == 401
+
+
+async def test_a_dose_still_open_after_midnight_stays_on_the_day_view(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any], clock: Clock
+) -> None:
+    """At 00:10 the 23:30 dose that waits for an answer is still shown (and answerable); the
+    answered one of that evening and an open one of the morning before are not."""
+    schedule = await admin_conn.fetchrow(
+        "select * from reminder_schedules where patient_id = $1", world["patient"]["id"]
+    )
+    midnight = datetime(2026, 3, 5, tzinfo=UTC)
+    late = await factories.create_dose_event(admin_conn, schedule, midnight - timedelta(minutes=30))
+    answered = await factories.create_dose_event(
+        admin_conn, schedule, midnight - timedelta(minutes=40), status="taken"
+    )
+    clock.now = midnight + timedelta(minutes=10)
+    await _sign_in(http, admin_conn)
+    today = (await http.get("/app/api/today")).json()
+    assert today["date"] == "2026-03-05"
+    shown = {dose["id"] for dose in today["doses"]}
+    assert str(late["id"]) in shown
+    assert str(answered["id"]) not in shown
+    assert str(world["dose"]["id"]) not in shown  # due 11:00 the day before: past the 12 hours
+    taken = await http.post(f"/app/api/doses/{late['id']}/answer", json={"answer": "taken"})
+    assert taken.status_code == 200 and taken.json()["status"] == "taken"

@@ -29,6 +29,9 @@ from scheduler.dose_answers import record_dose_answer
 # What dose_events.answered_channel says for an answer given in the app or on its notification.
 APP_CHANNEL = "web"
 APPOINTMENT_DAYS = 60
+# A dose still waiting for an answer stays on the day view this long after it fell due, across
+# midnight (typed answers on the chats are accepted as long: bot.routing).
+OPEN_DOSE_LOOKBACK = timedelta(hours=12)
 _ANSWERS = ("taken", "snoozed", "skipped")
 _ACTIONS = ("confirm", "reschedule", "cancel")
 
@@ -41,7 +44,8 @@ def _zone(name: str) -> ZoneInfo:
 
 
 async def today(request: Request) -> Response:
-    """Today's doses (in the patient's timezone) and the next appointments."""
+    """Today's doses (in the patient's timezone), doses still open from the last
+    ``OPEN_DOSE_LOOKBACK``, and the next appointments."""
     patient = await current_patient(request)
     state = web_state(request)
     now = state.clock()
@@ -49,7 +53,10 @@ async def today(request: Request) -> Response:
     local_today = now.astimezone(zone).date()
     async with state.pool.acquire() as conn:
         doses = await conn.fetch(
-            query("patient_app", "today_doses"), patient.patient_id, local_today
+            query("patient_app", "today_doses"),
+            patient.patient_id,
+            local_today,
+            now - OPEN_DOSE_LOOKBACK,
         )
         appointments = await conn.fetch(
             query("patient_app", "upcoming_appointments"),
