@@ -40,27 +40,42 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_time
 from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
     Template,
     TemplateNotFound,
-    pass_context,
 )
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
-from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from core import template_language as lang
 from core.answer_buttons import default_options
+from core.message_limits import (
+    DEFAULT_SMS_MAX_SEGMENTS as DEFAULT_SMS_MAX_SEGMENTS,
+)
+from core.message_limits import (
+    EMAIL_SUBJECT_MAX_CHARS as EMAIL_SUBJECT_MAX_CHARS,
+)
+from core.message_limits import GSM7 as GSM7
+from core.message_limits import TELEGRAM_MAX_CHARS as TELEGRAM_MAX_CHARS
+from core.message_limits import UCS2 as UCS2
+from core.message_limits import WHATSAPP_MAX_CHARS as WHATSAPP_MAX_CHARS
+from core.message_limits import MessageTooLong as MessageTooLong
+from core.message_limits import channel_limit_problem as channel_limit_problem
+from core.message_limits import count_segments as count_segments
+from core.message_limits import format_numbered_options as format_numbered_options
+from core.message_limits import match_numbered_reply as match_numbered_reply
+from core.message_limits import with_numbered_options as with_numbered_options
 from core.messages import Channel, Option, OutboundMessage
-from core.template_language import GSM7_BASIC, GSM7_EXTENSION, Bound
+from core.template_filters import FALLBACK_LOCALE as FALLBACK_LOCALE
+from core.template_filters import _add_filters, _babel_format, _clinician_filters, _plain_spaces
+from core.template_filters import babel_locale as babel_locale
+from core.template_language import Bound
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
-FALLBACK_LOCALE = "en"
 DEFAULT_CHANNEL = "default"
 
 # Every built-in message kind; each has at least ``en/<kind>.default.j2``.
@@ -76,10 +91,6 @@ KINDS: tuple[str, ...] = (
     "free_text",
 )
 
-TELEGRAM_MAX_CHARS = 4096  # Bot API sendMessage limit
-WHATSAPP_MAX_CHARS = 1600  # Twilio's body limit for WhatsApp
-EMAIL_SUBJECT_MAX_CHARS = 120  # long subjects are cut by most clients anyway
-DEFAULT_SMS_MAX_SEGMENTS = 3
 
 # Defaults merged under the caller's variables: privacy-preserving unless the caller opts in.
 _KIND_DEFAULTS: dict[str, Any] = {"name_medicine": False, "share_details": False}
@@ -89,32 +100,6 @@ _IMPLICIT_VARIABLES = frozenset({"locale", "timezone"})
 # A nonce id for computing which answer buttons a kind offers (their labels' length).
 _ANY_ID = UUID(int=0)
 
-# Characters CLDR puts in times and dates ("8:00\u202fPM") that would force UCS-2 on SMS.
-_SPACE_LIKE = ("\u202f", "\u00a0", "\u2009")
-
-
-def _plain_spaces(text: str) -> str:
-    """``text`` with CLDR's narrow and no-break spaces as plain spaces (a replace per character
-    present: far cheaper than ``str.translate`` with a table, which looks up every character)."""
-    for space in _SPACE_LIKE:
-        if space in text:
-            text = text.replace(space, " ")
-    return text
-
-
-_GSM7_BASIC = GSM7_BASIC  # GSM 03.38, kept with the template language
-_GSM7_EXTENSION = GSM7_EXTENSION
-GSM7 = "GSM-7"
-UCS2 = "UCS-2"
-
-
-class MessageTooLong(ValueError):
-    """A rendered message exceeds its channel's limit; the text says by how much."""
-
-    def __init__(self, channel: str, detail: str) -> None:
-        super().__init__(f"message too long for {channel}: {detail}")
-        self.channel = channel
-
 
 class TemplateNotAllowed(SecurityError):
     """A clinician template outside the template language (refused before it runs)."""
@@ -122,209 +107,6 @@ class TemplateNotAllowed(SecurityError):
 
 class UnknownTemplate(LookupError):
     """No template exists for a kind in any locale or channel fallback."""
-
-
-# --------------------------------------------------------------------------------------------
-# SMS segments
-
-
-def count_segments(text: str) -> tuple[str, int]:
-    """Return ``(encoding, segments)`` for an SMS body: ``"GSM-7"`` or ``"UCS-2"``.
-
-    GSM-7 fits 160 septets in one segment, 153 per segment when concatenated; extension characters
-    (``^{}\\[~]|€``) take two septets and are never split across segments. UCS-2 fits 70 UTF-16
-    code units, 67 when concatenated; surrogate pairs are never split. An empty body is 1 segment.
-    """
-    if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENSION for ch in text):
-        costs = [2 if ch in _GSM7_EXTENSION else 1 for ch in text]
-        return GSM7, _segments(costs, single=160, multi=153)
-    costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
-    return UCS2, _segments(costs, single=70, multi=67)
-
-
-def _segments(costs: list[int], *, single: int, multi: int) -> int:
-    total = sum(costs)
-    if total <= single:
-        return 1
-    # Greedy fill, so a two-septet character or a surrogate pair never straddles two segments.
-    segments, used = 1, 0
-    for cost in costs:
-        if used + cost > multi:
-            segments += 1
-            used = 0
-        used += cost
-    return segments
-
-
-# --------------------------------------------------------------------------------------------
-# Options as numbered replies (SMS, WhatsApp, console)
-
-
-def format_numbered_options(options: Sequence[Option]) -> str:
-    """Render options as numbered replies: ``"1 Taken\\n2 Snooze"``."""
-    return "\n".join(f"{number} {option.label}" for number, option in enumerate(options, 1))
-
-
-def with_numbered_options(text: str, options: Sequence[Option]) -> str:
-    """``text`` followed by a blank line and the numbered replies, if there are options."""
-    if not options:
-        return text
-    return f"{text}\n\n{format_numbered_options(options)}"
-
-
-def match_numbered_reply(reply: str, options: Sequence[Option]) -> Option | None:
-    """The option a numeric reply picks ("2", " 2. ", "#2"), or ``None`` when it picks none."""
-    match = re.fullmatch(r"\s*#?\s*(\d{1,2})\s*[.)]?\s*", reply)
-    if not match:
-        return None
-    number = int(match.group(1))
-    return options[number - 1] if 1 <= number <= len(options) else None
-
-
-def channel_limit_problem(
-    channel: str, text: str, *, sms_max_segments: int = DEFAULT_SMS_MAX_SEGMENTS
-) -> str | None:
-    """Describe how ``text`` exceeds ``channel``'s limit, or return ``None`` when it fits."""
-    channel = str(channel)
-    if channel == Channel.SMS:
-        encoding, segments = count_segments(text)
-        if segments > sms_max_segments:
-            return (
-                f"{segments} {encoding} segments ({len(text)} characters), "
-                f"at most {sms_max_segments} allowed"
-            )
-    elif channel == Channel.WHATSAPP and len(text) > WHATSAPP_MAX_CHARS:
-        return f"{len(text)} characters, at most {WHATSAPP_MAX_CHARS} allowed"
-    elif channel == Channel.TELEGRAM and len(text) > TELEGRAM_MAX_CHARS:
-        return f"{len(text)} characters, at most {TELEGRAM_MAX_CHARS} allowed"
-    return None
-
-
-# --------------------------------------------------------------------------------------------
-# Locale-aware filters
-
-
-def _localized(ctx: Context, value: Any) -> Any:
-    zone = ctx.get("timezone")
-    if zone and isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(ZoneInfo(str(zone)))
-    return value
-
-
-def _locale(ctx: Context) -> str:
-    return babel_locale(str(ctx.get("locale") or FALLBACK_LOCALE))
-
-
-@lru_cache(maxsize=512)
-def _babel_object(tag: str) -> Locale:
-    """The parsed :class:`babel.Locale` of a :func:`babel_locale` tag, parsed once."""
-    return Locale.parse(tag)
-
-
-# Formatted dates and times, by value, format and locale: at 08:00 thousands of reminders show the
-# same few instants in the same few zones and languages, and Babel's pattern formatting costs far
-# more than a lookup. Cleared when full (a day's distinct instants fit many times over).
-_FORMATTED: dict[tuple[Any, ...], str] = {}
-_FORMATTED_MAX = 8192
-
-
-def _babel_format(function: Any, value: Any, format: str, tag: str) -> str:
-    """``function(value, format, locale=tag)`` (a Babel formatter), cached.
-
-    Aware datetimes equal as instants compare equal across zones, so the key holds the wall
-    clock, ``fold`` and the zone itself: "08:00 UTC" never answers for "09:00 Europe/Madrid".
-    """
-    if isinstance(value, datetime):
-        key: tuple[Any, ...] = (function, value.replace(tzinfo=None), value.fold, value.tzinfo)
-    else:
-        key = (function, type(value), value)
-    key += (format, tag)
-    found = _FORMATTED.get(key)
-    if found is None:
-        found = function(value, format, locale=_babel_object(tag))
-        if len(_FORMATTED) >= _FORMATTED_MAX:
-            _FORMATTED.clear()
-        _FORMATTED[key] = found
-    return found
-
-
-@lru_cache(maxsize=512)
-def babel_locale(tag: str) -> str:
-    """A locale Babel can format for: ``es-MX`` -> ``es_MX``; unknown -> its language -> English.
-
-    Patients' locales are BCP 47 tags (hyphens); Babel parses underscores only, and a locale it
-    does not know must not fail a reminder.
-    """
-    candidate = tag.strip().replace("-", "_")
-    for option in (candidate, candidate.split("_")[0]):
-        try:
-            Locale.parse(option)
-        except (ValueError, TypeError, UnknownLocaleError):
-            continue
-        return option
-    return FALLBACK_LOCALE
-
-
-@pass_context
-def _time_filter(ctx: Context, value: datetime, format: str = "short") -> str:
-    return _babel_format(format_time, _localized(ctx, value), format, _locale(ctx))
-
-
-@pass_context
-def _date_filter(ctx: Context, value: date, format: str = "medium") -> str:
-    return _babel_format(format_date, _localized(ctx, value), format, _locale(ctx))
-
-
-@pass_context
-def _datetime_filter(ctx: Context, value: datetime, format: str = "medium") -> str:
-    value = _localized(ctx, value)
-    if format in {"short", "medium"}:
-        # Babel's medium datetime shows seconds; nobody wants "8:00:00 PM" in a reminder.
-        day = _babel_format(format_date, value, format, _locale(ctx))
-        return f"{day}, {_babel_format(format_time, value, 'short', _locale(ctx))}"
-    return _babel_format(format_datetime, value, format, _locale(ctx))
-
-
-@pass_context
-def _weekday_filter(ctx: Context, value: date) -> str:
-    return _babel_format(format_date, _localized(ctx, value), "EEEE", _locale(ctx))
-
-
-_FILTERS = {
-    "time": _time_filter,
-    "date": _date_filter,
-    "datetime": _datetime_filter,
-    "weekday": _weekday_filter,
-}
-
-
-def _add_filters(env: Environment) -> Environment:
-    env.filters.update(_FILTERS)
-    return env
-
-
-def _bounded(name: str, function: Any) -> Any:
-    """A date filter for clinician templates: its text at most its format's bound (a rare
-    locale's longer spelling is shortened, so the worst-case length check holds)."""
-    formats = lang.DATE_FORMATS[name]
-    default = lang.DEFAULT_DATE_FORMAT[name]
-
-    @pass_context
-    def bounded(ctx: Context, value: Any, *args: Any) -> str:
-        chosen = args[0] if args else default
-        text = _plain_spaces(function(ctx, value, *args))
-        return lang.clamp(text, formats.get(chosen, max(formats.values())))
-
-    return bounded
-
-
-def _clinician_filters(env: Environment) -> Environment:
-    """Only the language's filters (:data:`core.template_language.FILTERS`), dates bounded."""
-    allowed = {name: env.filters[name] for name in lang.FILTERS if name in env.filters}
-    allowed.update({name: _bounded(name, _FILTERS[name]) for name in lang.DATE_FORMATS})
-    env.filters = allowed
-    env.tests = {name: env.tests[name] for name in lang.TESTS}
-    return env
 
 
 # --------------------------------------------------------------------------------------------

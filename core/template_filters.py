@@ -1,0 +1,159 @@
+"""Locale-aware Jinja filters for message templates: times, dates and weekdays in the
+recipient's timezone and language (Babel, parsed once and cached), and the clinician templates'
+filter set with each date bounded to its format's longest spelling.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_time
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+
+from core import template_language as lang
+
+FALLBACK_LOCALE = "en"
+
+# Characters CLDR puts in times and dates ("8:00\u202fPM") that would force UCS-2 on SMS.
+_SPACE_LIKE = ("\u202f", "\u00a0", "\u2009")
+
+
+def _plain_spaces(text: str) -> str:
+    """``text`` with CLDR's narrow and no-break spaces as plain spaces (a replace per character
+    present: far cheaper than ``str.translate`` with a table, which looks up every character)."""
+    for space in _SPACE_LIKE:
+        if space in text:
+            text = text.replace(space, " ")
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# Locale-aware filters
+
+
+def _localized(ctx: Context, value: Any) -> Any:
+    zone = ctx.get("timezone")
+    if zone and isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(ZoneInfo(str(zone)))
+    return value
+
+
+def _locale(ctx: Context) -> str:
+    return babel_locale(str(ctx.get("locale") or FALLBACK_LOCALE))
+
+
+@lru_cache(maxsize=512)
+def _babel_object(tag: str) -> Locale:
+    """The parsed :class:`babel.Locale` of a :func:`babel_locale` tag, parsed once."""
+    return Locale.parse(tag)
+
+
+# Formatted dates and times, by value, format and locale: at 08:00 thousands of reminders show the
+# same few instants in the same few zones and languages, and Babel's pattern formatting costs far
+# more than a lookup. Cleared when full (a day's distinct instants fit many times over).
+_FORMATTED: dict[tuple[Any, ...], str] = {}
+_FORMATTED_MAX = 8192
+
+
+def _babel_format(function: Any, value: Any, format: str, tag: str) -> str:
+    """``function(value, format, locale=tag)`` (a Babel formatter), cached.
+
+    Aware datetimes equal as instants compare equal across zones, so the key holds the wall
+    clock, ``fold`` and the zone itself: "08:00 UTC" never answers for "09:00 Europe/Madrid".
+    """
+    if isinstance(value, datetime):
+        key: tuple[Any, ...] = (function, value.replace(tzinfo=None), value.fold, value.tzinfo)
+    else:
+        key = (function, type(value), value)
+    key += (format, tag)
+    found = _FORMATTED.get(key)
+    if found is None:
+        found = function(value, format, locale=_babel_object(tag))
+        if len(_FORMATTED) >= _FORMATTED_MAX:
+            _FORMATTED.clear()
+        _FORMATTED[key] = found
+    return found
+
+
+@lru_cache(maxsize=512)
+def babel_locale(tag: str) -> str:
+    """A locale Babel can format for: ``es-MX`` -> ``es_MX``; unknown -> its language -> English.
+
+    Patients' locales are BCP 47 tags (hyphens); Babel parses underscores only, and a locale it
+    does not know must not fail a reminder.
+    """
+    candidate = tag.strip().replace("-", "_")
+    for option in (candidate, candidate.split("_")[0]):
+        try:
+            Locale.parse(option)
+        except (ValueError, TypeError, UnknownLocaleError):
+            continue
+        return option
+    return FALLBACK_LOCALE
+
+
+@pass_context
+def _time_filter(ctx: Context, value: datetime, format: str = "short") -> str:
+    return _babel_format(format_time, _localized(ctx, value), format, _locale(ctx))
+
+
+@pass_context
+def _date_filter(ctx: Context, value: date, format: str = "medium") -> str:
+    return _babel_format(format_date, _localized(ctx, value), format, _locale(ctx))
+
+
+@pass_context
+def _datetime_filter(ctx: Context, value: datetime, format: str = "medium") -> str:
+    value = _localized(ctx, value)
+    if format in {"short", "medium"}:
+        # Babel's medium datetime shows seconds; nobody wants "8:00:00 PM" in a reminder.
+        day = _babel_format(format_date, value, format, _locale(ctx))
+        return f"{day}, {_babel_format(format_time, value, 'short', _locale(ctx))}"
+    return _babel_format(format_datetime, value, format, _locale(ctx))
+
+
+@pass_context
+def _weekday_filter(ctx: Context, value: date) -> str:
+    return _babel_format(format_date, _localized(ctx, value), "EEEE", _locale(ctx))
+
+
+_FILTERS = {
+    "time": _time_filter,
+    "date": _date_filter,
+    "datetime": _datetime_filter,
+    "weekday": _weekday_filter,
+}
+
+
+def _add_filters(env: Environment) -> Environment:
+    env.filters.update(_FILTERS)
+    return env
+
+
+def _bounded(name: str, function: Any) -> Any:
+    """A date filter for clinician templates: its text at most its format's bound (a rare
+    locale's longer spelling is shortened, so the worst-case length check holds)."""
+    formats = lang.DATE_FORMATS[name]
+    default = lang.DEFAULT_DATE_FORMAT[name]
+
+    @pass_context
+    def bounded(ctx: Context, value: Any, *args: Any) -> str:
+        chosen = args[0] if args else default
+        text = _plain_spaces(function(ctx, value, *args))
+        return lang.clamp(text, formats.get(chosen, max(formats.values())))
+
+    return bounded
+
+
+def _clinician_filters(env: Environment) -> Environment:
+    """Only the language's filters (:data:`core.template_language.FILTERS`), dates bounded."""
+    allowed = {name: env.filters[name] for name in lang.FILTERS if name in env.filters}
+    allowed.update({name: _bounded(name, _FILTERS[name]) for name in lang.DATE_FORMATS})
+    env.filters = allowed
+    env.tests = {name: env.tests[name] for name in lang.TESTS}
+    return env
