@@ -372,7 +372,7 @@ def _serve_web_ack_only() -> None:
     from medremind.web import inbound
     from medremind.web_workers import run_web
 
-    async def _skip(state: object, inbound_id: object) -> None:
+    async def _skip(*_arguments: object) -> None:  # after_response's arguments, whatever they are
         return None
 
     inbound.after_response = _skip  # type: ignore[assignment]
