@@ -13,6 +13,12 @@ batch is claimed: ``await prefetch_templates(self.pool, self.renderer, claims)``
 Which version is used: the patient's locale, then its language (``es`` for ``es-MX``), then
 English, then any other locale in alphabetical order; within a locale the channel being sent on,
 then ``default``.
+
+Automatic messages (the planner's rows, which name no template) use the clinic's *automatic*
+version of their kind (``message_templates.automatic``) when there is one for the patient's
+locale or language, on the channel or ``default`` (:func:`pick_automatic`); otherwise the built-in
+text in the patient's language, which is better than the clinic's text in another language.
+The whole order is in ``docs/templates.md``.
 """
 
 from __future__ import annotations
@@ -49,6 +55,19 @@ ALLOWED_VARIABLES: dict[str, tuple[str, ...]] = {
     "appointment_cancelled": _COMMON + _APPOINTMENT,
     "appointment_rescheduled": _COMMON + _APPOINTMENT,
 }
+
+# The kinds the service sends on its own; a clinic may mark one version per kind, locale and
+# channel as its text for them (``message_templates.automatic``, migration 20260101009700).
+AUTOMATIC_KINDS: tuple[str, ...] = (
+    "medication_reminder",
+    "dose_followup",
+    "refill_reminder",
+    "missed_dose_caregiver",
+    "appointment_confirmation",
+    "appointment_reminder",
+    "appointment_rescheduled",
+    "appointment_cancelled",
+)
 
 # What ``medicine_name`` reads as when the patient did not opt in to naming it: a template that
 # says "Time for {{ medicine_name }}" still makes sense and names nothing.
@@ -97,6 +116,36 @@ def pick_version(
     return None
 
 
+def pick_automatic(
+    versions: Sequence[CustomTemplate], locale: str, channel: str
+) -> CustomTemplate | None:
+    """The clinic's automatic version for ``locale`` and ``channel``, or None (built-in text).
+
+    Only the patient's locale and its language qualify: a patient is better served by the
+    built-in text in their language than by the clinic's text in another.
+    """
+    language = locale.replace("-", "_").split("_")[0].lower()
+    by_key = {(v.locale, v.channel): v for v in versions}
+    for loc in dict.fromkeys((locale, language)):
+        for chan in (str(channel), DEFAULT_CHANNEL):
+            found = by_key.get((loc, chan))
+            if found is not None:
+                return found
+    return None
+
+
+def _record(row: Any) -> CustomTemplate:
+    return CustomTemplate(
+        organization_id=row["organization_id"],
+        name=row["name"],
+        kind=row["kind"],
+        locale=row["locale"],
+        channel=row["channel"],
+        body=row["body"],
+        subject=row["subject"],
+    )
+
+
 class TemplateCache:
     """Template versions by (patient, name), loaded per batch, kept for a short TTL.
 
@@ -107,6 +156,8 @@ class TemplateCache:
     def __init__(self, ttl_seconds: float = CACHE_TTL_SECONDS) -> None:
         self.ttl_seconds = ttl_seconds
         self._entries: dict[tuple[UUID, str], tuple[float, tuple[CustomTemplate, ...]]] = {}
+        # The clinic's automatic versions by (patient, kind): another key space than names.
+        self._automatic: dict[tuple[UUID, str], tuple[float, tuple[CustomTemplate, ...]]] = {}
         self.queries = 0  # round trips made (tests and metrics)
 
     def versions(self, patient_id: UUID, name: str) -> tuple[CustomTemplate, ...] | None:
@@ -122,8 +173,50 @@ class TemplateCache:
         entry = self._entries.get((patient_id, name))
         return None if entry is None else entry[1]
 
+    def automatic(self, patient_id: UUID, kind: str) -> tuple[CustomTemplate, ...] | None:
+        """The automatic versions of ``kind`` for the patient's clinic as loaded (None: never)."""
+        entry = self._automatic.get((patient_id, kind))
+        return None if entry is None else entry[1]
+
     async def prefetch(self, pool: asyncpg.Pool, claims: Iterable[Any]) -> None:
-        """Load, in one query, every (patient, template name) of ``claims`` not fresh in cache."""
+        """Load what ``claims`` need and the cache lacks: at most one query for the templates
+        they name, one for the automatic versions of the kinds sent without a template."""
+        claims = list(claims)
+        await self._prefetch_named(pool, claims)
+        await self._prefetch_automatic(pool, claims)
+
+    async def _prefetch_automatic(self, pool: asyncpg.Pool, claims: Sequence[Any]) -> None:
+        now = time.monotonic()
+        wanted = {
+            (c.patient_id, c.kind)
+            for c in claims
+            if c.template is None
+            and c.kind in AUTOMATIC_KINDS
+            and not self._fresh(self._automatic.get((c.patient_id, c.kind)), now)
+        }
+        if not wanted:
+            return
+        patients = sorted({p for p, _ in wanted}, key=str)
+        kinds = sorted({k for _, k in wanted})
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                query("templates", "automatic_templates_for_patients"), patients, kinds
+            )
+        self.queries += 1
+        found: dict[tuple[UUID, str], list[CustomTemplate]] = {key: [] for key in wanted}
+        for row in rows:
+            key = (row["patient_id"], row["kind"])
+            if key in found:
+                found[key].append(_record(row))
+        if len(self._automatic) + len(found) > _CACHE_MAX_KEYS:
+            self._automatic = self._evicted(self._automatic, now)
+        for key, versions in found.items():
+            self._automatic[key] = (now, tuple(versions))
+
+    def _fresh(self, entry: tuple[float, Any] | None, now: float) -> bool:
+        return entry is not None and now - entry[0] <= self.ttl_seconds
+
+    async def _prefetch_named(self, pool: asyncpg.Pool, claims: Sequence[Any]) -> None:
         wanted = {
             (c.patient_id, c.template)
             for c in claims
@@ -140,34 +233,26 @@ class TemplateCache:
         for row in rows:
             key = (row["patient_id"], row["name"])
             if key in found:
-                found[key].append(
-                    CustomTemplate(
-                        organization_id=row["organization_id"],
-                        name=row["name"],
-                        kind=row["kind"],
-                        locale=row["locale"],
-                        channel=row["channel"],
-                        body=row["body"],
-                        subject=row["subject"],
-                    )
-                )
+                found[key].append(_record(row))
         now = time.monotonic()
         if len(self._entries) + len(found) > _CACHE_MAX_KEYS:
-            self._evict(now)
+            self._entries = self._evicted(self._entries, now)
         for key, versions in found.items():
             self._entries[key] = (now, tuple(versions))
 
-    def _evict(self, now: float) -> None:
-        """Drop expired entries, then the oldest, down to half the cap.
+    def _evicted(
+        self, entries: dict[tuple[UUID, str], tuple[float, tuple[CustomTemplate, ...]]], now: float
+    ) -> dict[tuple[UUID, str], tuple[float, tuple[CustomTemplate, ...]]]:
+        """``entries`` without the expired ones, then without the oldest, down to half the cap.
 
         The newest entries belong to batches still in flight (a send may wait on a rate limit
         after its batch was loaded), so they are the last to go.
         """
-        fresh = [(k, e) for k, e in self._entries.items() if now - e[0] <= self.ttl_seconds]
+        fresh = [(k, e) for k, e in entries.items() if now - e[0] <= self.ttl_seconds]
         if len(fresh) > _CACHE_MAX_KEYS // 2:
             fresh.sort(key=lambda item: item[1][0])
             fresh = fresh[-(_CACHE_MAX_KEYS // 2) :]
-        self._entries = dict(fresh)
+        return dict(fresh)
 
 
 _CACHES: weakref.WeakKeyDictionary[TemplateRenderer, TemplateCache] = weakref.WeakKeyDictionary()
@@ -191,17 +276,21 @@ async def prefetch_templates(
 ) -> None:
     """Load the clinician templates ``claims`` name into ``renderer``'s cache (one query at most).
 
-    A batch without any ``template`` costs nothing. Database errors propagate: the rows stay
+    A batch with neither a ``template`` nor an automatic kind costs nothing. Database errors
+    propagate: the rows stay
     leased and come back when the lease expires, rather than being rendered without their
     template.
     """
-    if renderer is None or not any(c.template is not None for c in claims):
+    if renderer is None or not any(
+        c.template is not None or c.kind in AUTOMATIC_KINDS for c in claims
+    ):
         return
     await cache_for(renderer).prefetch(pool, claims)
 
 
 __all__ = [
     "ALLOWED_VARIABLES",
+    "AUTOMATIC_KINDS",
     "CACHE_TTL_SECONDS",
     "GENERIC_MEDICINE",
     "CustomTemplate",
@@ -210,6 +299,7 @@ __all__ = [
     "allowed_variables",
     "cache_for",
     "cached_cache",
+    "pick_automatic",
     "pick_version",
     "prefetch_templates",
 ]

@@ -2,8 +2,10 @@
 
 Free text without a template is sent as written. A ``template`` naming a clinician template of
 the patient's organization (``message_templates``, looked up in the batch cache of
-:mod:`scheduler.custom_templates`) is rendered in the sandbox; everything else is rendered by the
-built-in template named by ``template`` (or the row's ``kind``) in the patient's locale. The
+:mod:`scheduler.custom_templates`) is rendered in the sandbox; so is an automatic message (no
+``template``, an automatic kind) for which the clinic has an automatic version in the patient's
+language; everything else is rendered by the built-in template named by ``template`` (or the
+row's ``kind``) in the patient's locale. The
 medicine is named only when the patient opted in (``name_medicine_in_reminders``), and in caregiver
 alerts only when the patient chose to share details. Bodies and medicine names are registered with
 :func:`core.logs.mark_sensitive` before anything can log them.
@@ -25,12 +27,14 @@ from core.templating import FALLBACK_LOCALE, MessageTooLong, TemplateNotAllowed,
 from platforms.base import Channel, Option, OutboundMessage
 from scheduler.claims import Claim
 from scheduler.custom_templates import (
+    AUTOMATIC_KINDS,
     GENERIC_MEDICINE,
     CustomTemplate,
     NoVersionForChannel,
     TemplateCache,
     allowed_variables,
     cached_cache,
+    pick_automatic,
     pick_version,
 )
 
@@ -145,6 +149,12 @@ def render_claim(
                 raise NoVersionForChannel(
                     f"template {claim.template!r} has no version for {channel} or 'default'"
                 )
+            return _render_custom(renderer, version, claim, channel, values, options)
+    elif claim.kind in AUTOMATIC_KINDS:
+        cache = templates if templates is not None else cached_cache(renderer)
+        automatic = cache.automatic(claim.patient_id, claim.kind) if cache else None
+        version = pick_automatic(automatic or (), claim.locale, str(channel))
+        if version is not None:
             return _render_custom(renderer, version, claim, channel, values, options)
     return _render_builtin(renderer, claim, channel, claim.template or claim.kind, values, options)
 

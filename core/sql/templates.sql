@@ -31,3 +31,15 @@ on conflict (organization_id, name, locale, channel)
 do update set kind = excluded.kind, body = excluded.body, subject = excluded.subject
 returning id, name, kind, locale, channel, body, subject, created_at, updated_at,
           (xmax = 0) as created
+
+-- name: automatic_templates_for_patients
+-- The clinic's automatic versions (message_templates.automatic) of the kinds a claimed batch
+-- sends without a template, for each patient's organization, in one round trip.
+-- $1 uuid[] patient ids, $2 text[] kinds.
+select p.id as patient_id, t.organization_id, t.name, t.kind, t.locale, t.channel, t.body,
+       t.subject
+  from patients p
+  join message_templates t on t.organization_id = p.organization_id
+ where p.id = any($1::uuid[])
+   and t.automatic
+   and t.kind = any($2::text[])
