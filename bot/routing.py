@@ -1,10 +1,10 @@
 """One answer router: an inbound answer goes to the latest open question it can answer.
 
 A chat can have several questions open at once: the dialog's current step (its options are kept
-in the conversation's state, :mod:`bot.conversation`) and the reminders and appointment messages
-sent to it (``conversation_questions``, recorded by the dispatcher with the options each showed,
-:mod:`scheduler.questions`, and by the bot's own lists). A typed answer is matched against them
-newest first; the first that accepts it gets it:
+in the conversation's state, :mod:`bot.conversation`) and the reminders, appointment messages and
+waitlist slot offers sent to it (``conversation_questions``, recorded by the dispatcher with the
+options each showed, :mod:`scheduler.questions`, and by the bot's own lists). A typed answer is
+matched against them newest first; the first that accepts it gets it:
 
 * a choice accepts the typed replies the message showed for it (its number on a numbered channel,
   its letter where the text asked for letters), its label in any case and without accents, and
@@ -56,6 +56,7 @@ class Question:
     row_id: UUID | None = None
     dose_due_at: datetime | None = None
     appointment_starts_at: datetime | None = None
+    offer_starts_at: datetime | None = None  # a waitlist slot offer's appointment time
 
     @property
     def is_dialog(self) -> bool:
@@ -139,6 +140,7 @@ def _from_row(row: Any) -> Question:
         row_id=row["id"],
         dose_due_at=row["due_at"],
         appointment_starts_at=row["starts_at"],
+        offer_starts_at=row["offer_starts_at"],
     )
 
 
@@ -168,10 +170,11 @@ def _step_takes(turn: Turn) -> bool:
 def subject(turn: Turn, question: Question) -> str:
     """What a reminder's question is about, for the patient ("your 8:00 AM dose")."""
     zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
-    if question.appointment_starts_at is not None:
-        local = question.appointment_starts_at.astimezone(zone)
+    starts_at = question.appointment_starts_at or question.offer_starts_at
+    if starts_at is not None:
+        local = starts_at.astimezone(zone)
         return turn.t(
-            "about_appointment",
+            "about_appointment" if question.appointment_starts_at else "about_offer",
             date=texts.fmt_date(local, turn.locale),
             time=texts.fmt_time(local, turn.locale),
         )

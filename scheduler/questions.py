@@ -1,6 +1,7 @@
 """The question a sent reminder asks, as the conversation engine's answer router reads it.
 
-A reminder, follow-up or appointment message that offers answers is recorded on its chat
+A reminder, follow-up, appointment message or waitlist slot offer that offers answers is recorded
+on its chat
 (``conversation_questions``, written with the send's outcome) with the options it showed and, for
 each, the typed replies the patient saw: its number where the channel appended the options as
 numbered replies, its letter where the text asks for letters (the SMS appointment texts). The bot
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from core.answer_buttons import parse_appointment_data, parse_dose_data
+from core.answer_buttons import parse_appointment_data, parse_dose_data, parse_offer_data
 from platforms.base import Channel, OutboundMessage, Receipt
 
 # Channels that append options to the text as numbered replies ("1 Taken").
@@ -33,14 +34,19 @@ def asked_question(
 ) -> str | None:
     """The recorded question of a sent message as JSON, or None when it asks nothing answerable.
 
-    Only options that answer a dose or an appointment (``d:``/``a:`` data) make a question.
+    Only options that answer a dose, an appointment or a slot offer (``d:``/``a:``/``w:`` data)
+    make a question. An offer's question names the offered recipient row (``slot_offer``): the
+    offer message has no dose or appointment of its own to hang it on.
     """
     options = message.options
-    if (
-        channel in APP_CHANNELS
-        or not options
-        or not all(parse_dose_data(o.data) or parse_appointment_data(o.data) for o in options)
-    ):
+    if channel in APP_CHANNELS or not options:
+        return None
+    offers = {parsed[0] for o in options if (parsed := parse_offer_data(o.data))}
+    if offers:
+        # All options answer one offer (Accept / No thanks), or this is no question we route.
+        if len(offers) != 1 or not all(parse_offer_data(o.data) for o in options):
+            return None
+    elif not all(parse_dose_data(o.data) or parse_appointment_data(o.data) for o in options):
         return None
     numbers = not message.reply_keys and shows_numbers(channel, receipt)
     shown = []
@@ -50,4 +56,7 @@ def asked_question(
         if numbers:
             keys.append(str(index + 1))
         shown.append({"label": option.label, "data": option.data, "keys": keys})
-    return json.dumps({"channel": str(channel), "address": address, "options": shown})
+    question: dict[str, object] = {"channel": str(channel), "address": address, "options": shown}
+    if offers:
+        question["slot_offer"] = str(next(iter(offers)))
+    return json.dumps(question)

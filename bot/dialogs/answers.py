@@ -80,10 +80,16 @@ async def answer_data(turn: Turn, data: str) -> None:
 
 
 async def close_questions(
-    turn: Turn, *, dose_id: UUID | None = None, appointment_id: UUID | None = None
+    turn: Turn,
+    *,
+    dose_id: UUID | None = None,
+    appointment_id: UUID | None = None,
+    offer_recipient_id: UUID | None = None,
 ) -> None:
-    """Every question about this dose or appointment has its answer now (bot.routing)."""
-    await turn.conn.execute(query("bot", "close_questions"), dose_id, appointment_id, turn.now)
+    """Every question about this dose, appointment or offer has its answer now (bot.routing)."""
+    await turn.conn.execute(
+        query("bot", "close_questions"), dose_id, appointment_id, turn.now, offer_recipient_id
+    )
 
 
 async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> None:
@@ -256,6 +262,9 @@ async def answer_slot_offer(
     outcome, offer = await answer_offer(
         turn.conn, recipient_id, turn.conv.patient_id, accept, turn.now
     )
+    if outcome != "unknown":
+        # Answered (or told it is gone): a later "1" is about whatever the chat is asked next.
+        await close_questions(turn, offer_recipient_id=recipient_id)
     if outcome == "booked" and offer is not None:
         zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
         local = offer["starts_at"].astimezone(zone)

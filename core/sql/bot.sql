@@ -364,19 +364,25 @@ on conflict (idempotency_key) do nothing
 returning id
 
 -- name: open_questions
--- The chat's open questions about doses and appointments ($1 channel, $2 address, $3 patient),
--- newest first: not answered, asked since $5, and their dose or appointment still waiting at $4
--- (a dose due, snoozed or missed, for a late answer; an appointment ahead and not cancelled).
+-- The chat's open questions about doses, appointments and slot offers ($1 channel, $2 address,
+-- $3 patient), newest first: not answered, asked since $5, and their dose or appointment still
+-- waiting at $4 (a dose due, snoozed or missed, for a late answer; an appointment ahead and not
+-- cancelled). An offer stays open until this patient answered it, also once someone else took
+-- the slot or it expired: the patient's "1" then hears that, rather than reaching an older
+-- question they did not mean.
 select q.id, q.options, q.asked_at, q.dose_event_id, q.appointment_id,
-       d.due_at, a.starts_at
+       d.due_at, a.starts_at, o.starts_at as offer_starts_at
   from conversation_questions q
   left join dose_events d on d.id = q.dose_event_id
   left join appointments a on a.id = q.appointment_id
+  left join slot_offer_recipients r on r.id = q.slot_offer_recipient_id
+  left join slot_offers o on o.id = r.offer_id
  where q.channel = $1 and q.chat_address = $2 and q.patient_id = $3 and q.answered_at is null
    and q.asked_at >= $5
    and (q.dose_event_id is null or d.status in ('due', 'snoozed', 'missed'))
    and (q.appointment_id is null
         or (a.starts_at > $4 and a.status in ('scheduled', 'confirmed', 'reschedule_requested')))
+   and (q.slot_offer_recipient_id is null or r.status in ('offered', 'too_late'))
  order by q.asked_at desc, q.seq desc
  limit 10
 
@@ -387,10 +393,11 @@ insert into conversation_questions
 values ($1, $2, $3, $4, $5, $6, $7)
 
 -- name: close_questions
--- A dose ($1) or appointment ($2) was answered: every question about it is answered ($3).
+-- A dose ($1), appointment ($2) or slot offer ($4: its recipient row) was answered: every
+-- question about it is answered ($3).
 update conversation_questions set answered_at = $3
  where answered_at is null
-   and (dose_event_id = $1 or appointment_id = $2)
+   and (dose_event_id = $1 or appointment_id = $2 or slot_offer_recipient_id = $4)
 
 -- name: clinic_quiet_hours
 -- The quiet window of the patient's clinic ($1 patient), which applies when the patient has none.

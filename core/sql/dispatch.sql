@@ -98,18 +98,23 @@ with outcome as (
      and m.status = 'processing'
   returning m.id, m.patient_id, m.dose_event_id, m.appointment_id, m.sent_at
 ), asked as (
-  -- The question a sent reminder asked, on the chat it went to ($20: scheduler/questions.py).
+  -- The question a sent reminder or slot offer asked, on the chat it went to ($20:
+  -- scheduler/questions.py). An offer names its recipient row; only the message's own patient's
+  -- counts (any other id records no question rather than failing the batch).
   insert into conversation_questions
-    (patient_id, channel, chat_address, message_id, dose_event_id, appointment_id, options,
-     asked_at)
+    (patient_id, channel, chat_address, message_id, dose_event_id, appointment_id,
+     slot_offer_recipient_id, options, asked_at)
   select a.patient_id, q.value ->> 'channel', q.value ->> 'address', a.id, a.dose_event_id,
-         case when a.dose_event_id is null then a.appointment_id end, q.value -> 'options',
-         a.sent_at
+         case when a.dose_event_id is null then a.appointment_id end,
+         case when num_nonnulls(a.dose_event_id, a.appointment_id) = 0 then r.id end,
+         q.value -> 'options', a.sent_at
     from applied a
     join outcome u on u.id = a.id
    cross join lateral (select u.question::jsonb as value) q
+    left join slot_offer_recipients r
+      on r.id = (q.value ->> 'slot_offer')::uuid and r.patient_id = a.patient_id
    where u.question is not null and a.sent_at is not null
-     and num_nonnulls(a.dose_event_id, a.appointment_id) > 0
+     and (num_nonnulls(a.dose_event_id, a.appointment_id) > 0 or r.id is not null)
 ), attempts as (
   insert into message_delivery_attempts
     (message_id, attempt_time, status, error_message, channel, error_class,

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,20 @@ def start_worker(database_url: str, tmp_path: Path, **variables: str) -> subproc
         return subprocess.Popen(
             [sys.executable, "-m", "medremind.cli", "worker"], env=env, stdout=log, stderr=log
         )
+
+
+@asynccontextmanager
+async def running_worker(
+    database_url: str, tmp_path: Path, **variables: str
+) -> AsyncIterator[Path]:
+    """A :func:`start_worker` process for the block; yields its log file, stops it after."""
+    worker = start_worker(database_url, tmp_path, **variables)
+    try:
+        yield tmp_path / "worker.log"
+    finally:
+        worker.terminate()
+        await asyncio.to_thread(worker.wait, 30)
+        kill(worker)
 
 
 def output(process: subprocess.Popen) -> str:

@@ -23,7 +23,7 @@ from tests.fakes.fake_twilio import FakeTwilio, status_form
 from tests.fakes.fixtures import smtp_sink  # noqa: F401
 from tests.fakes.smtp import SmtpSink
 from tests.web.conftest import twilio_signature
-from tests.web.processes import StartWeb, kill, start_worker, twilio_env
+from tests.web.processes import StartWeb, kill, running_worker, twilio_env
 
 PHONE = "+14155550177"
 EMAIL = "ana@example.org"
@@ -64,13 +64,8 @@ async def worker_log(
 ) -> AsyncIterator[Path]:
     """A ``medremind worker`` with SMS on the loopback Twilio and e-mail on aiosmtpd."""
     env = twilio_env(fake_twilio) | _smtp_env(smtp_sink)
-    worker = start_worker(database_url, tmp_path, **env)
-    try:
-        yield tmp_path / "worker.log"
-    finally:
-        worker.terminate()
-        await asyncio.to_thread(worker.wait, 30)
-        kill(worker)
+    async with running_worker(database_url, tmp_path, **env) as log:
+        yield log
 
 
 async def test_a_transient_sms_outage_ends_in_the_email_being_sent(
