@@ -34,6 +34,7 @@ _EXAMPLES: dict[str, str] = {
     "MEDREMIND_LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
     "TWILIO_WHATSAPP_CONTENT_SIDS": 'a JSON object such as {"medication_reminder": "HX..."}',
     "VAPID_SUBJECT": "mailto:ops@clinic.example or https://clinic.example",
+    "MEDREMIND_OUTBOX_ENABLED": "true or false",
 }
 
 
@@ -71,6 +72,9 @@ class Settings(BaseSettings):
     quiet_hours_start: time = Field(default=time(21, 0), alias="MEDREMIND_QUIET_HOURS_START")
     quiet_hours_end: time = Field(default=time(8, 0), alias="MEDREMIND_QUIET_HOURS_END")
     outbox_dir: Path | None = Field(default=None, alias="MEDREMIND_OUTBOX_DIR")
+    # Channels without credentials write files to the outbox instead of reaching patients: on by
+    # default only in ``medremind dev``; elsewhere such a channel has no sender unless this is true.
+    outbox_enabled: bool | None = Field(default=None, alias="MEDREMIND_OUTBOX_ENABLED")
 
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: SecretStr | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
@@ -238,6 +242,12 @@ class Settings(BaseSettings):
     def vapid_key_path(self) -> Path:
         """Where ``medremind dev`` keeps the VAPID key it generated when none was set."""
         return self.data_dir / "vapid_private_key"
+
+    @property
+    def outbox_on(self) -> bool:
+        """Whether channels without credentials write to the outbox folder: only when
+        ``MEDREMIND_OUTBOX_ENABLED`` is true (``medremind dev`` sets it unless it is false)."""
+        return self.outbox_enabled is True
 
     @property
     def outbox_path(self) -> Path:

@@ -77,8 +77,44 @@ def answers_problems(settings: Settings, usable: dict[Any, bool]) -> list[str]:
     ]
 
 
+def outbox_report(settings: Settings, usable: dict[Any, bool]) -> tuple[list[str], bool]:
+    """Lines saying loudly what happens to the channels without credentials, and whether this
+    is a deployment where no provider channel can send at all (a failed check).
+
+    ``medremind check`` is not ``medremind dev``: the outbox counts as on only when
+    ``MEDREMIND_OUTBOX_ENABLED`` is true. On the embedded database (a developer's machine) no
+    provider channel is no failure: ``medremind dev`` writes to the outbox there.
+    """
+    from platforms.registry import OUTBOX_CAPABLE
+
+    missing = [str(ch) for ch in OUTBOX_CAPABLE if not usable[ch]]
+    if not missing:
+        return [], False
+    names = ", ".join(missing)
+    if settings.outbox_on:
+        where = "a deployment: " if not settings.embedded else ""
+        return [
+            f"OUTBOX ON - {where}{names} messages are written as files to"
+            f" {settings.outbox_path} and marked 'outbox', never sent to patients"
+            " (MEDREMIND_OUTBOX_ENABLED=true)"
+        ], False
+    lines = [
+        f"OUTBOX OFF - {names} cannot send (no credentials): their messages go to the"
+        " patient's next channel or fail with the reason recorded"
+        + ("; `medremind dev` writes them to the outbox folder" if settings.embedded else "")
+    ]
+    none_can_send = len(missing) == len(OUTBOX_CAPABLE) and not settings.embedded
+    if none_can_send:
+        lines.append(
+            "Channels: NONE CAN SEND - no provider is configured and the outbox is off; set the"
+            " credentials of at least one channel (README: Configuration)"
+        )
+    return lines, none_can_send
+
+
 async def run_check(settings: Settings) -> int:
-    """Print the report; exit 0 when the database is ready and answers can arrive, 1 otherwise."""
+    """Print the report; exit 0 when the database is ready, answers can arrive and some channel
+    can send, 1 otherwise."""
     from platforms.registry import channel_status
 
     print("Configuration:")
@@ -88,9 +124,13 @@ async def run_check(settings: Settings) -> int:
     statuses = channel_status(settings)
     for channel, (usable, why) in statuses.items():
         print(f"  {channel}: {'usable' if usable else 'not usable'} - {why}")
-    problems = answers_problems(settings, {ch: ok for ch, (ok, _) in statuses.items()})
+    usable_by_channel = {ch: ok for ch, (ok, _) in statuses.items()}
+    outbox_lines, none_can_send = outbox_report(settings, usable_by_channel)
+    for line in outbox_lines:
+        print(line)
+    problems = answers_problems(settings, usable_by_channel)
     for problem in problems:
         print(f"Answers: CANNOT ARRIVE - {problem}")
     ok, why = await database_status(settings)
     print(f"Database: {'ok' if ok else 'NOT READY'} - {why}")
-    return 0 if ok and not problems else 1
+    return 0 if ok and not problems and not none_can_send else 1

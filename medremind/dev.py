@@ -68,8 +68,15 @@ async def serve_dev(
         if applied:
             logger.info("migrations applied", extra={"count": len(applied)})
         # Everyone else connects to the same server by URL; only ``owner`` may stop it.
+        # The outbox is on here unless MEDREMIND_OUTBOX_ENABLED=false: `medremind dev` is where
+        # a channel without credentials may write files instead of reaching patients.
+        outbox = settings.outbox_enabled is not False
         shared = settings.model_copy(
-            update={"database_url": SecretStr(url), **dev_vapid_settings(settings)}
+            update={
+                "database_url": SecretStr(url),
+                "outbox_enabled": outbox,
+                **dev_vapid_settings(settings),
+            }
         )
         out = stdout or sys.stdout
         stop = asyncio.Event()

@@ -107,6 +107,8 @@ class Receipt:
     response: dict[str, Any] = field(default_factory=dict)
     # The address actually used, when the provider moved it (Telegram migrate_to_chat_id).
     new_address: str | None = None
+    # Written to the outbox folder, not handed to a provider: nobody received it.
+    outbox: bool = False
 
 
 @runtime_checkable

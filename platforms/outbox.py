@@ -4,6 +4,13 @@ Like Django's file e-mail backend, so ``medremind dev`` works end to end and not
 dropped. E-mail becomes an ``.eml`` file (open it in any mail client); other channels a ``.json``
 file holding what would have been sent. Attachments are written next to it. Only the file's path
 is logged, never the address or the text.
+
+Nobody receives an outbox message, so it must never pass for a send: the receipt says
+``outbox=True`` (the ``via="outbox"`` label of ``medremind_messages_sent_total``) and its id starts
+with :data:`OUTBOX_ID_PREFIX`, from which the database marks the message and its attempt
+(``via_outbox``, a generated column: migration 20260101009300) for the dashboard and the API.
+Outside ``medremind dev`` there is no outbox unless ``MEDREMIND_OUTBOX_ENABLED`` is true
+(``platforms.registry``).
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ from platforms.base import Channel, OutboundMessage, Receipt
 from platforms.mime import build_email
 
 log = logging.getLogger(__name__)
+
+# The provider message id of every outbox delivery starts with this (the database reads it).
+OUTBOX_ID_PREFIX = "outbox:"
 
 
 class OutboxSender:
@@ -41,9 +51,10 @@ class OutboxSender:
         path = await asyncio.to_thread(self._write, address, message)
         log.info("outbox wrote %s", path)
         return Receipt(
-            provider_message_id=f"outbox:{path.name}",
+            provider_message_id=f"{OUTBOX_ID_PREFIX}{path.name}",
             channel=self.channel,
             response={"path": str(path)},
+            outbox=True,
         )
 
     def _write(self, address: str, message: OutboundMessage) -> Path:

@@ -1,8 +1,11 @@
 """Which sender serves each channel, given the settings.
 
-A channel with credentials gets its real adapter; one without gets an :class:`OutboxSender`, so
-``medremind dev`` works end to end and nothing is silently dropped. The console is always there.
-:func:`channel_status` says the same in words, for ``medremind check``.
+A channel with credentials gets its real adapter. One without gets an :class:`OutboxSender` only
+when the outbox is on (``MEDREMIND_OUTBOX_ENABLED``, which ``medremind dev`` turns on), so
+``medremind dev`` works end to end; elsewhere it gets no sender, and routing passes its messages
+to the patient's next channel or fails them with the reason: a deployment never reports a file as
+a send. The console is always there. :func:`channel_status` says the same in words, for
+``medremind check``.
 """
 
 from __future__ import annotations
@@ -31,7 +34,17 @@ def channel_status(settings: Settings) -> dict[Channel, tuple[bool, str]]:
         )
         if not value
     ]
-    outbox = f"messages go to the outbox folder {settings.outbox_path}"
+    if settings.outbox_on:
+        outbox = (
+            f"OUTBOX: messages are written as files to {settings.outbox_path}, never sent to"
+            " patients (MEDREMIND_OUTBOX_ENABLED)"
+        )
+    else:
+        outbox = (
+            "no sender: its messages go to the patient's next channel or fail, saying why"
+            " (the outbox folder is off outside `medremind dev`; MEDREMIND_OUTBOX_ENABLED=true"
+            " writes them to files instead)"
+        )
 
     def verdict(missing: list[str], ready: str) -> tuple[bool, str]:
         if missing:
@@ -78,6 +91,19 @@ def channel_status(settings: Settings) -> dict[Channel, tuple[bool, str]]:
     }
 
 
+# The channels a missing configuration can send to the outbox folder instead of a provider.
+OUTBOX_CAPABLE = (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
+
+
+def outbox_channels(settings: Settings, usable: dict[Channel, bool] | None = None) -> list[Channel]:
+    """The channels whose messages go to the outbox folder: unconfigured ones, when it is on."""
+    if not settings.outbox_on:
+        return []
+    if usable is None:
+        usable = {channel: ok for channel, (ok, _) in channel_status(settings).items()}
+    return [channel for channel in OUTBOX_CAPABLE if not usable[channel]]
+
+
 def webpush_status(settings: Settings) -> tuple[bool, str]:
     """Whether Web Push can send: a VAPID key that parses and a subject."""
     missing = [
@@ -108,7 +134,8 @@ def build_senders(
     content_store: ContentStore | None = None,
     database: Database | None = None,
 ) -> dict[Channel, ChannelSender]:
-    """One sender per channel: the real adapter when configured, else the outbox.
+    """One sender per channel: the real adapter when configured, else the outbox when it is on
+    (``settings.outbox_on``), else none (routing skips a channel without a sender).
 
     ``content_store`` keeps WhatsApp quick-reply Content SIDs across restarts (else in memory).
     ``database``: the service database, which the browser channels need (push subscriptions;
@@ -144,11 +171,10 @@ def build_senders(
         senders[Channel.WEBSOCKET] = WebSocketSender(database)
         if usable[Channel.WEBPUSH]:
             senders[Channel.WEBPUSH] = webpush_sender(settings, PostgresSubscriptionStore(database))
-    for channel in (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP, Channel.EMAIL):
-        if channel not in senders:
-            senders[channel] = OutboxSender(
-                channel, outbox_dir, from_address=settings.smtp_from or "medremind@localhost"
-            )
+    for channel in outbox_channels(settings, usable):
+        senders[channel] = OutboxSender(
+            channel, outbox_dir, from_address=settings.smtp_from or "medremind@localhost"
+        )
     senders[Channel.CONSOLE] = ConsoleSender(console_stream, files_dir=outbox_dir / "console")
     return senders
 
@@ -165,4 +191,11 @@ def webpush_sender(settings: Settings, store: PostgresSubscriptionStore) -> Chan
     )
 
 
-__all__ = ["build_senders", "channel_status", "webpush_sender", "webpush_status"]
+__all__ = [
+    "OUTBOX_CAPABLE",
+    "build_senders",
+    "channel_status",
+    "outbox_channels",
+    "webpush_sender",
+    "webpush_status",
+]

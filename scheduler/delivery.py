@@ -271,7 +271,7 @@ class Deliverer:
         effects: list[tuple[UUID, str, str]],
         message: OutboundMessage,
     ) -> DeliveryResult:
-        metrics.sent_counter(route.channel).inc()
+        metrics.sent_counter(route.channel, receipt.outbox).inc()
         metrics.LAG.observe(max(0.0, (sent_at - c.scheduled_time).total_seconds()))
         attempts.append(
             AttemptRow(

@@ -6,7 +6,11 @@ from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
-SENT = Counter("medremind_messages_sent", "Messages sent", ["channel"])
+SENT = Counter(
+    "medremind_messages_sent",
+    "Messages sent; via is 'provider', or 'outbox' for a file nobody received",
+    ["channel", "via"],
+)
 FAILED = Counter(
     "medremind_messages_failed",
     "Failed send attempts by error class (transient, rate_limited, permanent, config)",
@@ -59,6 +63,7 @@ BUCKET_WAIT = Histogram(
 
 
 @cache
-def sent_counter(channel: str) -> Counter:
-    """``SENT`` for one channel; cached because ``labels()`` takes a lock on every call."""
-    return SENT.labels(str(channel))
+def sent_counter(channel: str, outbox: bool = False) -> Counter:
+    """``SENT`` for one channel, to a provider or the outbox; cached because ``labels()`` takes
+    a lock on every call."""
+    return SENT.labels(str(channel), "outbox" if outbox else "provider")

@@ -41,6 +41,22 @@ def _channel(name: str) -> Channel | None:
     return _CHANNELS.get(name)
 
 
+# Channels that a missing configuration leaves to the outbox folder where it is on.
+_OUTBOX_CAPABLE = frozenset({"telegram", "sms", "whatsapp", "email"})
+
+
+def unconfigured_reason(channels: Collection[str]) -> str:
+    """Why a message cannot go out on ``channels`` (no sender in this process), for last_error."""
+    reason = f"channel {', '.join(channels)} is not configured"
+    if _OUTBOX_CAPABLE.intersection(channels):
+        # The outbox never stands in for a provider outside `medremind dev` (platforms.registry).
+        reason += (
+            ": no provider credentials in this worker, and the outbox folder is off"
+            " (MEDREMIND_OUTBOX_ENABLED); see `medremind check`"
+        )
+    return reason
+
+
 def plan_routes(claim: Claim, tried: Collection[str], configured: Collection[Channel]) -> RoutePlan:
     """Routes for ``claim`` not yet in ``tried``, in the order they should be attempted."""
     if claim.caregiver_id is not None:
@@ -50,7 +66,7 @@ def plan_routes(claim: Claim, tried: Collection[str], configured: Collection[Cha
         if channel in tried:
             return RoutePlan((), f"the caregiver's channel ({channel}) failed")
         if channel not in configured:
-            return RoutePlan((), f"channel {channel} is not configured", config=True)
+            return RoutePlan((), unconfigured_reason([str(channel)]), config=True)
         return RoutePlan((Route(channel, claim.caregiver_address, None),))
 
     explicit = claim.platform != "auto"
@@ -76,7 +92,7 @@ def plan_routes(claim: Claim, tried: Collection[str], configured: Collection[Cha
     if routes:
         return RoutePlan(tuple(routes))
     if unconfigured:
-        return RoutePlan((), f"channel {', '.join(unconfigured)} is not configured", config=True)
+        return RoutePlan((), unconfigured_reason(unconfigured), config=True)
     tried_text = f" (tried: {', '.join(tried)})" if tried else ""
     if explicit and not claim.allow_fallback:
         return RoutePlan((), f"no usable {claim.platform} contact point{tried_text}")

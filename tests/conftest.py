@@ -96,6 +96,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
             "DATABASE_URL": database_url,
             "MEDREMIND_DATA_DIR": str(tmp_path / "data"),
             "MEDREMIND_OUTBOX_DIR": str(tmp_path / "outbox"),
+            # Channels without credentials write to the outbox folder (off by default outside
+            # `medremind dev`); a test about the refusal builds its own settings.
+            "MEDREMIND_OUTBOX_ENABLED": "true",
             "MEDREMIND_DB_POOL_MIN": "1",
             "MEDREMIND_DB_POOL_MAX": "8",
         }

@@ -6,6 +6,10 @@ the hour the suite runs at must not either. So a test process starts from the ma
 less every variable of :class:`core.settings.Settings`, with quiet hours explicitly off (start =
 end) and UTC as the default timezone, then the test's own values. A test about quiet hours sets a
 window (see ``quiet_window_around``) or injects a clock.
+
+The outbox is explicitly on (``MEDREMIND_OUTBOX_ENABLED=true``): outside ``medremind dev`` a
+channel without credentials has no sender unless it is, and many tests let e-mail or SMS go to the
+outbox folder. A test about the refusal passes ``MEDREMIND_OUTBOX_ENABLED="false"``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ _SERVICE_PREFIXES = (
 _TEST_SWITCHES = frozenset({"MEDREMIND_STRESS"})
 
 QUIET_HOURS_OFF = {"MEDREMIND_QUIET_HOURS_START": "00:00", "MEDREMIND_QUIET_HOURS_END": "00:00"}
+OUTBOX_ON = {"MEDREMIND_OUTBOX_ENABLED": "true"}
 
 
 def _service_variables() -> frozenset[str]:
@@ -39,7 +44,8 @@ def _service_variables() -> frozenset[str]:
 
 
 def service_env(**variables: str) -> dict[str, str]:
-    """The machine's environment less the service's, quiet hours off, plus ``variables``."""
+    """The machine's environment less the service's, quiet hours off, the outbox on, plus
+    ``variables``."""
     service = _service_variables()
     env = {
         key: value
@@ -47,6 +53,7 @@ def service_env(**variables: str) -> dict[str, str]:
         if key in _TEST_SWITCHES or (key not in service and not key.startswith(_SERVICE_PREFIXES))
     }
     env.update(QUIET_HOURS_OFF)
+    env.update(OUTBOX_ON)
     env["MEDREMIND_DEFAULT_TIMEZONE"] = "UTC"
     env.update(variables)
     return env

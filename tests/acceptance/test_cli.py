@@ -94,3 +94,35 @@ def test_check_fails_when_database_unreachable(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "NOT READY" in result.stdout
     assert "nothing" not in result.stdout  # the password in the URL is masked
+
+
+def test_check_says_loudly_what_the_outbox_does_on_a_deployment(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Issue 16: a deployment without SMTP or Twilio credentials wrote those messages to files
+    and called them sent, and check only said 'not usable'. Now it says which channels write
+    files nobody receives (outbox on) or cannot send at all (off), and fails when none can."""
+    deployment = {
+        "DATABASE_URL": database_url,
+        "MEDREMIND_DATA_DIR": str(tmp_path),
+        "PUBLIC_BASE_URL": "https://medremind.example.org",
+    }
+    telegram = {"TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"}
+
+    on = _run(["check"], _clean_env(**deployment, **telegram, MEDREMIND_OUTBOX_ENABLED="true"))
+    assert on.returncode == 0, on.stdout + on.stderr
+    assert (
+        "OUTBOX ON - a deployment: sms, whatsapp, email messages are written as files to"
+        in on.stdout
+    )
+    assert "never sent to patients" in on.stdout
+
+    off = _run(["check"], _clean_env(**deployment, **telegram, MEDREMIND_OUTBOX_ENABLED="false"))
+    assert off.returncode == 0, off.stdout + off.stderr
+    assert "OUTBOX OFF - sms, whatsapp, email cannot send (no credentials)" in off.stdout
+    assert "telegram: usable" in off.stdout
+
+    nothing = _run(["check"], _clean_env(**deployment, MEDREMIND_OUTBOX_ENABLED="false"))
+    assert nothing.returncode == 1, nothing.stdout
+    assert "Channels: NONE CAN SEND" in nothing.stdout
+    assert "Database: ok" in nothing.stdout

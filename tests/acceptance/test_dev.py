@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,14 +41,21 @@ def _read_until(proc: subprocess.Popen, needle: str, buffer: list[str], timeout:
     raise AssertionError(f"{needle!r} not printed; got:\n{''.join(buffer)}")
 
 
-def _start_dev(database_url: str, tmp_path: Path, port: int, **variables: str) -> subprocess.Popen:
+def _start_dev(
+    database_url: str, tmp_path: Path, port: int, variables: Mapping[str, str | None] | None = None
+) -> subprocess.Popen:
+    """``medremind dev`` with ``variables`` (None: the variable is not set at all)."""
     env = service_env(
         DATABASE_URL=database_url,
         MEDREMIND_DATA_DIR=str(tmp_path),
         PORT=str(port),
         MEDREMIND_WORKER_POLL_SECONDS="0.5",
-        **variables,
     )
+    for name, value in (variables or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     return subprocess.Popen(
         [sys.executable, "-m", "medremind.cli", "dev"],
         env=env,
@@ -92,8 +100,10 @@ async def _status(conn: asyncpg.Connection, message_id: object, *wanted: str) ->
 
 @pytest.mark.slow
 async def test_console_chat_and_a_reminder_printed(database_url: str, tmp_path: Path) -> None:
+    """Also: `medremind dev` turns the outbox on by itself (MEDREMIND_OUTBOX_ENABLED unset, which
+    `medremind worker` reads as off), and an e-mail written there is marked as such."""
     port = _free_port()
-    proc = _start_dev(database_url, tmp_path, port)
+    proc = _start_dev(database_url, tmp_path, port, {"MEDREMIND_OUTBOX_ENABLED": None})
     out: list[str] = []
     try:
         _begin_registration(proc, out)
@@ -116,6 +126,22 @@ async def test_console_chat_and_a_reminder_printed(database_url: str, tmp_path: 
             )
             _read_until(proc, "See you on Monday at the clinic", out)
             assert await _status(conn, message_id, "sent") == "sent"
+            # No SMTP credentials: the e-mail goes to the outbox folder, marked as not received.
+            await conn.execute(
+                "insert into contact_points (patient_id, channel, address, verified)"
+                " values ($1, 'email', 'dev@example.org', true)",
+                patient_id,
+            )
+            emailed = await conn.fetchval(
+                "insert into scheduled_messages (patient_id, message_content, platform, urgent)"
+                " values ($1, 'Your results are ready', 'email', true) returning id",
+                patient_id,
+            )
+            assert await _status(conn, emailed, "sent", "failed") == "sent"
+            assert await conn.fetchval(
+                "select via_outbox from scheduled_messages where id = $1", emailed
+            )
+            assert any((tmp_path / "outbox").glob("*.eml"))
         finally:
             await conn.close()
         _stop(proc)
@@ -134,7 +160,7 @@ async def test_quiet_hours_hold_a_clinic_message_until_morning(
     port = _free_port()
     now = datetime.now(UTC)
     window = quiet_window_around(now)
-    proc = _start_dev(database_url, tmp_path, port, **window)
+    proc = _start_dev(database_url, tmp_path, port, window)
     out: list[str] = []
     try:
         _begin_registration(proc, out)

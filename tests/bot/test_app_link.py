@@ -27,6 +27,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
             "DATABASE_URL": database_url,
             "MEDREMIND_DATA_DIR": str(tmp_path / "data"),
             "MEDREMIND_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "MEDREMIND_OUTBOX_ENABLED": "true",
             "PUBLIC_BASE_URL": BASE,
         }
     )

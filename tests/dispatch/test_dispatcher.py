@@ -60,7 +60,9 @@ async def test_sends_free_text_and_records_the_attempt(
     later = await factories.create_message(
         admin_conn, patient["id"], scheduled_time=NOON + timedelta(minutes=1)
     )
-    before = REGISTRY.get_sample_value("medremind_messages_sent_total", {"channel": "telegram"})
+    before = REGISTRY.get_sample_value(
+        "medremind_messages_sent_total", {"channel": "telegram", "via": "provider"}
+    )
     dispatcher, senders = make_dispatcher()
 
     assert await dispatcher.run_once() == 1  # the later one is not due yet
@@ -79,7 +81,9 @@ async def test_sends_free_text_and_records_the_attempt(
     assert attempt["status"] == "sent" and attempt["channel"] == "telegram"
     assert attempt["provider_message_id"] == "rec-1" and attempt["duration_ms"] is not None
     assert (await _row(admin_conn, later["id"]))["status"] == "pending"
-    after = REGISTRY.get_sample_value("medremind_messages_sent_total", {"channel": "telegram"})
+    after = REGISTRY.get_sample_value(
+        "medremind_messages_sent_total", {"channel": "telegram", "via": "provider"}
+    )
     assert after == (before or 0) + 1
 
 

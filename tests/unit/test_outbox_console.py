@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import io
@@ -15,7 +16,7 @@ from core.settings import load_settings
 from platforms.base import Channel, ChannelSender, Option, OutboundMessage
 from platforms.console import ConsoleSender
 from platforms.email import EmailSender
-from platforms.outbox import OutboxSender
+from platforms.outbox import OUTBOX_ID_PREFIX, OutboxSender
 from platforms.registry import build_senders, channel_status
 from platforms.sms import SmsSender
 from platforms.telegram import TelegramSender
@@ -96,8 +97,12 @@ async def test_outbox_logs_only_the_path(tmp_path: Path, caplog: pytest.LogCaptu
     assert "4155552671" not in logged
 
 
-def test_registry_without_credentials_uses_outbox_and_console(tmp_path: Path) -> None:
-    settings = load_settings({"MEDREMIND_OUTBOX_DIR": str(tmp_path)})
+def test_registry_without_credentials_uses_outbox_and_console_when_enabled(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(
+        {"MEDREMIND_OUTBOX_DIR": str(tmp_path), "MEDREMIND_OUTBOX_ENABLED": "true"}
+    )
     stream = io.StringIO()
     senders = build_senders(settings, console_stream=stream)
 
@@ -110,11 +115,37 @@ def test_registry_without_credentials_uses_outbox_and_console(tmp_path: Path) ->
     assert status[Channel.CONSOLE][0] is True
     assert status[Channel.TELEGRAM] == (
         False,
-        f"TELEGRAM_BOT_TOKEN not set: messages go to the outbox folder {tmp_path}",
+        f"TELEGRAM_BOT_TOKEN not set: OUTBOX: messages are written as files to {tmp_path},"
+        " never sent to patients (MEDREMIND_OUTBOX_ENABLED)",
     )
     assert "TWILIO_MESSAGING_SERVICE_SID or TWILIO_SMS_FROM" in status[Channel.SMS][1]
     assert "TWILIO_WHATSAPP_FROM" in status[Channel.WHATSAPP][1]
     assert "SMTP_HOST and SMTP_FROM" in status[Channel.EMAIL][1]
+
+
+@pytest.mark.parametrize("enabled", [None, "false"])
+def test_registry_without_credentials_has_no_outbox_unless_enabled(
+    tmp_path: Path, enabled: str | None
+) -> None:
+    """Issue 16: outside `medremind dev` (which turns it on) the outbox is off by default, so no
+    file ever passes for a send; the console stays (it is a channel of its own)."""
+    env = {"MEDREMIND_OUTBOX_DIR": str(tmp_path)}
+    if enabled is not None:
+        env["MEDREMIND_OUTBOX_ENABLED"] = enabled
+    settings = load_settings(env)
+    senders = build_senders(settings, console_stream=io.StringIO())
+    assert set(senders) == {Channel.CONSOLE}
+    why = channel_status(settings)[Channel.SMS][1]
+    assert why.startswith("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and ")
+    assert "no sender: its messages go to the patient's next channel or fail" in why
+    assert "MEDREMIND_OUTBOX_ENABLED=true" in why
+
+
+def test_an_outbox_receipt_says_so(tmp_path: Path) -> None:
+    receipt = asyncio.run(OutboxSender(Channel.SMS, tmp_path).send("+14155552671", MESSAGE))
+    assert receipt.outbox is True
+    assert receipt.provider_message_id is not None
+    assert receipt.provider_message_id.startswith(OUTBOX_ID_PREFIX)
 
 
 async def test_registry_with_credentials_uses_real_adapters(tmp_path: Path) -> None:

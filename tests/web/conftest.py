@@ -51,6 +51,8 @@ def web_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "MEDREMIND_DATA_DIR": str(tmp_path / "data"),
         "MEDREMIND_OUTBOX_DIR": str(tmp_path / "outbox"),
+        # E-mail (and any channel without credentials) goes to the outbox folder in these tests.
+        "MEDREMIND_OUTBOX_ENABLED": "true",
         "MEDREMIND_DB_POOL_MIN": "1",
         "MEDREMIND_DB_POOL_MAX": "8",
         # Tests fire requests far faster than a clinic's system; the limit's own tests set it.

@@ -79,7 +79,7 @@ async def test_the_sent_counter_moves_in_the_webs_and_the_workers_metrics(
             await create_message(admin_conn, patient["id"], urgent=True)
         await _scrape_until(own, "medremind_messages_sent_total", 3, log, channel="telegram")
         text = await _scrape_until(
-            fleet, "medremind_fleet_messages_sent_total", 3, log, channel="telegram"
+            fleet, "medremind_fleet_messages_sent_total", 3, log, channel="telegram", via="provider"
         )
         assert len(fake_telegram.sent_messages) == 3
         silent = _value(text, "medremind_fleet_worker_silent_seconds")
