@@ -27,6 +27,7 @@ from bot.text_tables import (
     common,
     medicines,
     onboarding,
+    preferences,
     reports,
     settings,
 )
@@ -44,7 +45,17 @@ __all__ = [
     "text",
 ]
 
-_TABLES = (common, onboarding, medicines, answers, reports, appointments, account, settings)
+_TABLES = (
+    common,
+    onboarding,
+    medicines,
+    answers,
+    reports,
+    appointments,
+    account,
+    settings,
+    preferences,
+)
 _TEXTS: dict[str, dict[str, str]] = {
     "en": {key: value for table in _TABLES for key, value in table.EN.items()},
     "es": {key: value for table in _TABLES for key, value in table.ES.items()},

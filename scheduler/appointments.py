@@ -4,8 +4,10 @@ Every function runs on the caller's connection, in its transaction (a savepoint 
 one), with the appointment row locked, and takes ``now`` from the caller: nothing reads a clock.
 
 - Reminders fall ``offset`` minutes before the start, for the appointment's own
-  ``reminder_offsets`` or else the organization's ``appointment_reminder_offsets`` (24 h and 2 h
-  by default). None is planned for a time already past; each expires at the start.
+  ``reminder_offsets``, else the patient's standing ``patients.appointment_reminder_offsets``
+  (set in the bot's /settings or by the clinic), else the organization's
+  ``appointment_reminder_offsets`` (24 h and 2 h by default). None is planned for a time
+  already past; each expires at the start.
 - Frequency caps per organization (``organizations.caps``), per patient, over appointment
   reminders: ``appointment_per_day`` (a calendar day in the patient's timezone) and
   ``appointment_per_week`` (Monday to Sunday there). Reminders are planned nearest to the
@@ -19,7 +21,9 @@ one), with the appointment row locked, and takes ``now`` from the caller: nothin
 - Payloads carry ``appointment_id`` (the dispatcher joins the start time, place and clinician),
   reminders ``offset_minutes``, the reschedule notice ``previous_starts_at`` (ISO 8601).
 - Nothing is sent to a patient who is not active or has not consented; a patient who paused
-  reminders gets no appointment reminders, but still gets confirmations and notices.
+  reminders gets no appointment reminders, but still gets confirmations and notices. A patient
+  opted out of the ``appointments`` category (``patient_preferences``) gets neither reminders nor
+  confirmation requests, only the notice that a booking moved or was cancelled.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ __all__ = [
     "cap_window",
     "plan_appointment",
     "record_appointment_reply",
+    "replan_patient_appointments",
     "reschedule_appointment",
     "sync_appointments",
 ]
@@ -167,9 +172,14 @@ async def _plan_reminders(
     conn: asyncpg.Connection, appt: Mapping[str, Any], starts_at: datetime, now: datetime
 ) -> tuple[int, int, int]:
     """Reminders for ``starts_at``: (created, skipped as past, skipped by a cap)."""
-    if not _reachable(appt) or appt["reminders_paused"]:
+    if not _reachable(appt) or appt["reminders_paused"] or appt["appointments_opted_out"]:
         return 0, 0, 0
-    offsets = appt["reminder_offsets"] or appt["appointment_reminder_offsets"] or []
+    offsets = (
+        appt["reminder_offsets"]
+        or appt["patient_offsets"]
+        or appt["appointment_reminder_offsets"]
+        or []
+    )
     caps = appt["caps"] or {}
     limits = [
         (name, window, int(caps[name]))
@@ -232,7 +242,7 @@ async def plan_appointment(
         if status in _FINAL or appt["starts_at"] <= now:
             return AppointmentPlan(appointment_id, status)
         confirmation = False
-        if _reachable(appt):
+        if _reachable(appt) and not appt["appointments_opted_out"]:
             confirmation = await _insert(
                 conn,
                 appt,
@@ -310,6 +320,18 @@ async def reschedule_appointment(
             skipped_capped=capped,
             messages_cancelled=cancelled,
         )
+
+
+async def replan_patient_appointments(
+    conn: asyncpg.Connection, patient_id: UUID, now: datetime
+) -> int:
+    """Plan the reminders of every appointment of the patient still ahead again (their standing
+    offsets or their choice for appointment messages changed). Returns how many."""
+    _check_aware("now", now)
+    rows = await conn.fetch(query("planner", "upcoming_patient_appointments"), patient_id, now)
+    for row in rows:
+        await reschedule_appointment(conn, row["id"], row["starts_at"], now)
+    return len(rows)
 
 
 async def cancel_appointment(

@@ -68,6 +68,10 @@ class Claim:
     # service notices (scheduler.delivery.withheld_reason).
     reminders_paused: bool = False
     consented: bool = True
+    # The patient's (else the clinic's) choice for the message's category (patient_preferences,
+    # public.message_category): an opt-out withholds it at send time; a channel goes first.
+    category_opted_out: bool = False
+    category_channel: str | None = None
     organization_name: str | None = None
     default_quiet_start: time | None = None
     default_quiet_end: time | None = None

@@ -21,6 +21,8 @@ from scheduler.quiet_hours import is_deferrable, quiet_window_end
 # alert, by contrast, is about a dose that was missed).
 DOSE_PROMPT_KINDS = frozenset({"medication_reminder", "dose_followup"})
 OPEN_DOSE_STATUSES = ("due", "snoozed")
+# last_error of a row withheld by the patient's (or clinic's) opt-out of its category.
+OPTED_OUT_REASON = "opted out of this category of messages"
 
 
 def held_back(c: Claim, now: datetime, config: DispatcherConfig) -> DeliveryResult | None:
@@ -42,6 +44,8 @@ def held_back(c: Claim, now: datetime, config: DispatcherConfig) -> DeliveryResu
         reminders_paused=c.reminders_paused,
         consented=c.consented,
     )
+    if withheld is None and c.category_opted_out:
+        withheld = OPTED_OUT_REASON
     if withheld is not None:
         # Paused, no consent, or erased after this row was created: whatever path made it.
         return DeliveryResult(

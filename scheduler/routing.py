@@ -1,9 +1,10 @@
 """Which channel and address a claimed message goes to, and what to try next after a failure.
 
 A caregiver message goes only to the caregiver's own channel. Otherwise: the message's platform
-first (unless ``auto``), then, when fallback is allowed (always for ``auto``), the rest of the
-patient's ``channel_order``. Channels already tried, contact points that are blocked, opted out
-or inactive, and channels with no sender in this process are skipped.
+first (for ``auto``, the channel the patient chose for the message's category, if any), then,
+when fallback is allowed (always for ``auto``), the rest of the patient's ``channel_order``.
+Channels already tried, contact points that are blocked, opted out or inactive, and channels
+with no sender in this process are skipped.
 """
 
 from __future__ import annotations
@@ -70,7 +71,9 @@ def plan_routes(claim: Claim, tried: Collection[str], configured: Collection[Cha
         return RoutePlan((Route(channel, claim.caregiver_address, None),))
 
     explicit = claim.platform != "auto"
-    order: list[str] = [claim.platform] if explicit else []
+    # ``auto``: the channel the patient chose for this category of messages comes first.
+    first = claim.platform if explicit else claim.category_channel
+    order: list[str] = [first] if first else []
     if not explicit or claim.allow_fallback:
         order += [c for c in claim.channel_order if c not in order]
 

@@ -8,6 +8,7 @@ from bot.dialogs import (  # noqa: F401
     joining,
     medicines,
     onboarding,
+    preferences,
     reports,
     settings,
 )

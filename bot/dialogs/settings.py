@@ -1,5 +1,6 @@
 """``/settings``: timezone (home or follow), quiet hours, language, channel order, caregiver,
-whether reminders may name the medicine, and how often and how many times to nag."""
+whether reminders may name the medicine, how often and how many times to nag, and (in
+:mod:`bot.dialogs.preferences`) which messages on which channel and appointment reminder times."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from bot import texts
 from bot.conversation import Turn
+from bot.dialogs import preferences
 from bot.dialogs.onboarding import channel_order_options, language_choice, load_patient
 from bot.parsing import (
     parse_free_field,
@@ -59,7 +61,19 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
         nag=p["nag_interval_minutes"],
         nag_max=p["nag_max"],
     )
-    keys = ["timezone", "tz_mode", "quiet", "language", "channels", "caregiver", "names", "nag"]
+    body = f"{body}\n{await preferences.summary(turn, p)}"
+    keys = [
+        "timezone",
+        "tz_mode",
+        "quiet",
+        "language",
+        "channels",
+        "messages",
+        "appt_times",
+        "caregiver",
+        "names",
+        "nag",
+    ]
     return body, [(turn.t(f"btn_set_{key}"), f"set:{key}") for key in keys]
 
 
@@ -96,7 +110,12 @@ async def settings_menu(turn: Turn) -> None:
         "caregiver": "set_caregiver_name",
         "names": "set_names",
         "nag": "set_nag",
-    }[turn.choice[4:]]
+        "messages": "prefs_category",
+        "appt_times": "set_appt_offsets",
+    }.get(turn.choice[4:])
+    if target is None:
+        await reprompt(turn, "bad_choice")
+        return
     if target == "channels" and not await channel_order_options(turn):
         finish(turn)
         turn.say(turn.t("channels_only", first=turn.t(f"ch_{turn.conv.channel.value}")))

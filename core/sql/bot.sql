@@ -404,3 +404,35 @@ update conversation_questions set answered_at = $3
 select o.default_quiet_start, o.default_quiet_end
   from patients p join organizations o on o.id = p.organization_id
  where p.id = $1
+
+-- name: patient_preferences
+-- The patient's preferences per category (patient_preferences, migration 20260101009710).
+select category, patient_choice, clinic_choice, channel,
+       public.preference_opted_out(patient_choice, clinic_choice) as opted_out
+  from patient_preferences
+ where patient_id = $1
+
+-- name: set_patient_choice
+-- The patient's own opt-in or opt-out of a category: only the patient's conversation writes it.
+insert into patient_preferences (patient_id, category, patient_choice, patient_chose_at)
+values ($1, $2, $3, $4)
+on conflict (patient_id, category)
+do update set patient_choice = excluded.patient_choice,
+              patient_chose_at = excluded.patient_chose_at
+
+-- name: set_preference_channel
+-- The channel a category goes to first ($3 null: the patient's channel order).
+insert into patient_preferences (patient_id, category, channel)
+values ($1, $2, $3)
+on conflict (patient_id, category) do update set channel = excluded.channel
+
+-- name: set_standing_offsets
+-- The patient's standing appointment reminder offsets in minutes ($2 null: the clinic's).
+update patients set appointment_reminder_offsets = $2 where id = $1
+
+-- name: clinic_reminder_offsets
+-- The patient's clinic's default appointment reminder offsets (null without a clinic).
+select o.appointment_reminder_offsets
+  from organizations o
+  join patients p on p.organization_id = o.id
+ where p.id = $1

@@ -35,6 +35,9 @@ select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, 
        p.locale, p.timezone, p.display_name, p.quiet_start, p.quiet_end,
        p.name_medicine_in_reminders, p.status as patient_status,
        p.reminders_paused, p.consent_at is not null as consented,
+       coalesce(public.preference_opted_out(pp.patient_choice, pp.clinic_choice), false)
+         as category_opted_out,
+       pp.channel as category_channel,
        o.name as organization_name, o.default_quiet_start, o.default_quiet_end,
        cg.channel as caregiver_channel, cg.address as caregiver_address,
        cg.active as caregiver_active, cg.share_details as caregiver_share_details,
@@ -48,6 +51,10 @@ select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, 
   from claimed c
   join patients p on p.id = c.patient_id
   left join organizations o on o.id = p.organization_id
+  -- The patient's preference for this message's category (opt-out, channel), if any.
+  left join patient_preferences pp
+         on pp.patient_id = c.patient_id
+        and pp.category = public.message_category(c.kind, c.payload)
   left join caregivers cg on cg.id = c.caregiver_id
   left join dose_events de on de.id = c.dose_event_id
   left join medications med on med.id = de.medication_id

@@ -104,13 +104,15 @@ select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.ev
        s.start_date, s.end_date, s.max_count, s.timezone, s.version, s.planned_until,
        p.organization_id, p.timezone as patient_timezone, p.timezone_mode, p.home_timezone,
        (s.status = 'active' and m.status = 'active' and p.status = 'active'
-        and p.consent_at is not null and not p.reminders_paused) as wanted
+        and p.consent_at is not null and not p.reminders_paused
+        and not public.patient_opted_out(p.id, 'medication')) as wanted
   from reminder_schedules s
   join patients p on p.id = s.patient_id
   join medications m on m.id = s.medication_id
  where s.planned_until is null
     or (s.planned_until < $1 and s.status = 'active' and m.status = 'active'
-        and p.status = 'active' and p.consent_at is not null and not p.reminders_paused)
+        and p.status = 'active' and p.consent_at is not null and not p.reminders_paused
+        and not public.patient_opted_out(p.id, 'medication'))
  order by s.planned_until nulls first, s.id
  limit $2
    for update of s skip locked
@@ -121,7 +123,8 @@ select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.ev
        s.start_date, s.end_date, s.max_count, s.timezone, s.version, s.planned_until,
        p.organization_id, p.timezone as patient_timezone, p.timezone_mode, p.home_timezone,
        (s.status = 'active' and m.status = 'active' and p.status = 'active'
-        and p.consent_at is not null and not p.reminders_paused) as wanted
+        and p.consent_at is not null and not p.reminders_paused
+        and not public.patient_opted_out(p.id, 'medication')) as wanted
   from reminder_schedules s
   join patients p on p.id = s.patient_id
   join medications m on m.id = s.medication_id
@@ -373,9 +376,13 @@ returning id
 
 -- name: lock_appointment
 -- The appointment with what planning it needs, locked for the caller's transaction.
+-- patient_offsets: the patient's standing offsets; appointments_opted_out: the patient's (else
+-- the clinic's) choice for the 'appointments' category (migration 20260101009710).
 select a.id, a.organization_id, a.patient_id, a.starts_at, a.status, a.reminder_offsets,
        a.planned_starts_at, a.planned_status, p.timezone, p.status as patient_status, p.consent_at, p.reminders_paused,
-       o.appointment_reminder_offsets, o.caps
+       o.appointment_reminder_offsets, o.caps,
+       p.appointment_reminder_offsets as patient_offsets,
+       public.patient_opted_out(p.id, 'appointments') as appointments_opted_out
   from appointments a
   join patients p on p.id = a.patient_id
   join organizations o on o.id = a.organization_id
@@ -444,3 +451,10 @@ select status from scheduled_messages where idempotency_key = $1
 
 -- name: move_home_timezone
 update patients set home_timezone = timezone where id = $1
+
+-- name: upcoming_patient_appointments
+-- The patient's appointments still ahead and still on, to re-plan their reminders.
+select id, starts_at from appointments
+ where patient_id = $1 and starts_at > $2
+   and status in ('scheduled', 'confirmed', 'reschedule_requested')
+ order by starts_at

@@ -120,6 +120,29 @@ async def running_worker(
         kill(worker)
 
 
+def start_telegram_worker(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, **variables: str
+) -> subprocess.Popen:
+    """:func:`start_worker` sending Telegram to ``fake_telegram``, polling every half second."""
+    return start_worker(
+        database_url,
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
+        TELEGRAM_API_BASE_URL=fake_telegram.base_url,
+        **{"MEDREMIND_WORKER_POLL_SECONDS": "0.5", **variables},
+    )
+
+
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]], what: str, timeout: float = 60
+) -> None:
+    """Poll ``predicate`` until it is true; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.2)
+
+
 def output(process: subprocess.Popen) -> str:
     """What a process of :func:`start_web` has written so far (its log lines)."""
     return _LOGS[process.pid].read_text(errors="replace")

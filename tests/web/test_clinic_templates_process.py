@@ -12,7 +12,6 @@ version fails its checks (stored around them), delivered through the loopback Tw
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
@@ -21,9 +20,15 @@ import asyncpg
 import httpx
 
 from tests.factories import create_patient
-from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.fakes.fake_telegram import FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.processes import clinic_key, kill, start_worker, twilio_env
+from tests.web.processes import (
+    clinic_key,
+    kill,
+    start_telegram_worker,
+    twilio_env,
+    wait_until,
+)
 
 CLINIC_TEXT = (
     "{{ clinic_name }}: see you {{ starts_at|date }} at {{ starts_at|time }}, {{ patient_name }}."
@@ -31,13 +36,6 @@ CLINIC_TEXT = (
 # Outside the template language: refused by the checks when it is saved, so stored around them.
 BROKEN_TEXT = "Hi {{ patient_name.__class__ }}"
 OFF = {"quiet_start": clock_time(0), "quiet_end": clock_time(0)}  # quiet hours off, any hour
-
-
-async def _wait(predicate: Any, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
 
 
 async def _reminders(conn: asyncpg.Connection, patient_id: Any) -> list[asyncpg.Record]:
@@ -107,12 +105,10 @@ async def test_clinic_template_reaches_automatic_reminder_and_falls_back(
             )
             assert booked.status_code == 201, booked.text
 
-    worker = start_worker(
+    worker = start_telegram_worker(
         database_url,
         tmp_path,
-        TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-        TELEGRAM_API_BASE_URL=fake_telegram.base_url,
-        MEDREMIND_WORKER_POLL_SECONDS="0.5",
+        fake_telegram,
         **{k: v for k, v in twilio_env(fake_twilio).items() if k != "PUBLIC_BASE_URL"},
     )
     try:
@@ -123,7 +119,7 @@ async def test_clinic_template_reaches_automatic_reminder_and_falls_back(
             ]
             return len(rows) == 3 and all(r["status"] in ("sent", "delivered") for r in rows)
 
-        await _wait(all_sent, "three reminders sent")
+        await wait_until(all_sent, "three reminders sent")
     finally:
         worker.terminate()
         await asyncio.to_thread(worker.wait, 30)
