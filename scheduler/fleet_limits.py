@@ -16,11 +16,13 @@ row back to pending for when the slot would come.
 Timing: slot times are the database's clock; each answer carries the database's ``now``, so a
 slot maps onto this host's monotonic clock whatever the skew between hosts. Besides the pace
 (one slot per ``1/rate``), the ledger keeps each key's last ``ceil(rate)`` sends and starts a
-send only once the send that many places back was answered more than a second ago (the pass's
-``release`` reports answers, batched): a provider counts requests per second as they reach it,
-anywhere between our start and its answer, so this holds its cap whatever the jitter of the
-network, of a new connection or of a busy host. A send that never reports counts for the hold
-(its timeout) and a second.
+send only once the send that many places back was answered more than a second ago: a provider
+counts requests per second as they reach it, anywhere between our start and its answer, so this
+holds its cap whatever the jitter of the network, of a new connection or of a busy host. The
+pass's ``release`` reports the answer, batched (one statement per ``REPORT_SECONDS`` at most,
+not one per send), with its age when the report leaves: the database dates it ``clock_timestamp()``
+less that age, never earlier than it was, whatever the skew between hosts. A send that never
+reports counts for the hold (its timeout) and a second.
 
 A provider's ``retry_after`` (a 429) is written to the ledger at once: no worker is granted a
 slot on that account before it ends. Slots granted before the pause may still be used (at most
@@ -54,6 +56,10 @@ _DB_ERROR_RETRY_SECONDS = 1.0  # a failed statement: the sends waiting on it ask
 _STATEMENT_TIMEOUT_SECONDS = 10.0
 # A send that cannot get a slot (the ledger unreachable) asks again at most this many times.
 _MAX_ROUNDS = 50
+# Answers are reported at most this long after they came (batched). The ledger asks a send whose
+# predecessor cap places back is unreported to come back 0.7 s after that one's slot
+# (migration 20260101009200): a report must land well before then.
+REPORT_SECONDS = 0.25
 
 _DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
@@ -64,6 +70,16 @@ def recipient_key(account_key: str, address: str) -> str:
     return f"{account_key}/to:{digest}"
 
 
+@dataclass(slots=True, frozen=True)
+class _Answer:
+    """The ledger's answer to one request."""
+
+    slot: float  # the slot's start on time.monotonic() (never earlier than the database's)
+    granted: bool
+    slot_db: datetime | None  # the slot on the database's clock
+    account_busy: bool  # refused because the account's cap is taken until ``slot``
+
+
 @dataclass(slots=True)
 class _Request:
     account: str | None
@@ -71,8 +87,7 @@ class _Request:
     recipient: str | None
     recipient_rate: float
     horizon: float  # seconds from the request within which the slot must start
-    # (slot on time.monotonic(), granted, the slot in the database's time, refused for the account)
-    answer: asyncio.Future[tuple[float, bool, datetime | None, bool]]
+    answer: asyncio.Future[_Answer]
 
 
 class FleetLimiter:
@@ -95,7 +110,9 @@ class FleetLimiter:
         self.pool = pool
         # A serial key whose send never reports back (its worker died) is free after this long.
         self.hold_seconds = hold_seconds
-        self._finished: list[tuple[str, datetime]] = []
+        self._finished: list[tuple[str, datetime, float]] = []  # key, slot, answered (monotonic)
+        self._report_due: asyncio.TimerHandle | None = None
+        self._report_wanted = False  # the timer fired (or closing): report with no take
         self._accounts = {ch: accounts.get(ch) or str(ch) for ch in Channel}
         self._rates = {ch: r for ch, r in platform_rates.items() if r > 0}
         self._recipient_rates = {ch: r for ch, r in recipient_rates.items() if r > 0}
@@ -106,6 +123,7 @@ class FleetLimiter:
         self._not_before: dict[str, float] = {}  # account key -> its cap is taken until then
         self._pausing: set[asyncio.Task[None]] = set()
         self.statements = 0  # take_send_slots round trips (for benchmarks)
+        self.reports = 0  # finish_send_slots round trips (for benchmarks)
         self.denied = 0  # refused answers (recipient busy, or beyond the horizon)
 
     def _keys(self, channel: Channel, address: str) -> tuple[str | None, float, str | None, float]:
@@ -143,11 +161,12 @@ class FleetLimiter:
             request = _Request(
                 account, rate, recipient, recipient_rate, give_up_at - now, _future()
             )
-            slot, granted, slot_db, account_busy = await self._ask(request)
-            if not granted:
+            answer = await self._ask(request)
+            slot = answer.slot
+            if not answer.granted:
                 self.denied += 1
                 self._hints[(channel, address)] = slot
-                if account_busy and account is not None:
+                if answer.account_busy and account is not None:
                     self._not_before[account] = max(self._not_before.get(account, 0.0), slot)
                 if slot > give_up_at:
                     return None
@@ -159,7 +178,7 @@ class FleetLimiter:
             now = time.monotonic()
             self._hints.pop((channel, address), None)
             keys = [key for key in (account, recipient) if key is not None]
-            return Pass(now - started, on_release=functools.partial(self._finish, keys, slot_db))
+            return Pass(now - started, on_release=functools.partial(self._finish, keys, answer))
         self._hints[(channel, address)] = time.monotonic() + _DB_ERROR_RETRY_SECONDS
         return None
 
@@ -194,6 +213,8 @@ class FleetLimiter:
         )
         if self._pausing:
             await asyncio.gather(*self._pausing, return_exceptions=True)
+        if self._finished:
+            self._report_now()
         if self._taker is not None and not self._taker.done():
             # Reports of finished sends free serial keys for the other workers: let them go out.
             with contextlib.suppress(TimeoutError):
@@ -204,30 +225,54 @@ class FleetLimiter:
 
     # -- the statement ---------------------------------------------------------------------
 
-    async def _ask(self, request: _Request) -> tuple[float, bool, datetime | None, bool]:
+    async def _ask(self, request: _Request) -> _Answer:
         self._queue.append(request)
         self._wake_taker()
         return await request.answer
 
-    def _finish(self, keys: list[str], slot_db: datetime | None) -> None:
-        """A send is over: its keys' windows count it one more second (batched reports)."""
-        if slot_db is not None:
-            self._finished.extend((key, slot_db) for key in keys)
-            self._wake_taker()
+    def _finish(self, keys: list[str], answer: _Answer) -> None:
+        """A send is over: its keys' windows count it until a second after now (reported within
+        ``REPORT_SECONDS``, with the next take or on a timer, in one statement for all)."""
+        if answer.slot_db is None:
+            return
+        answered = time.monotonic()
+        self._finished.extend((key, answer.slot_db, answered) for key in keys)
+        self._schedule_report()
+
+    def _schedule_report(self) -> None:
+        if self._report_due is None and not self._report_wanted:
+            self._report_due = asyncio.get_running_loop().call_later(
+                REPORT_SECONDS, self._report_now
+            )
+
+    def _report_now(self) -> None:
+        if self._report_due is not None:
+            self._report_due.cancel()
+            self._report_due = None
+        self._report_wanted = True
+        self._wake_taker()
 
     def _wake_taker(self) -> None:
         if self._taker is None or self._taker.done():
             self._taker = asyncio.get_running_loop().create_task(self._take_loop())
 
     async def _take_loop(self) -> None:
-        """Serve queued reports and requests, one statement each per batch, until none is left."""
-        while self._queue or self._finished:
+        """Serve queued requests and due reports, one statement each per batch, until none is
+        left. Reports go when their timer fires, or before a take (which may need them); answers
+        that come in meanwhile wait for the next timer, not for an extra statement each."""
+        while self._queue or (self._finished and self._report_wanted):
             if self._finished:
                 finished, self._finished = self._finished, []
+                self._report_wanted = False
+                if self._report_due is not None:  # these go now: no timer for them
+                    self._report_due.cancel()
+                    self._report_due = None
                 try:
                     await self._report(finished)
                 except _DB_ERRORS as exc:  # the keys free themselves when their hold ends
                     logger.warning("freeing send slots failed", extra={"error": type(exc).__name__})
+                if self._finished:  # answered during the statement
+                    self._schedule_report()
             if not self._queue:
                 continue
             batch, self._queue = self._queue, []
@@ -236,7 +281,7 @@ class FleetLimiter:
             except _DB_ERRORS as exc:
                 logger.warning("taking send slots failed", extra={"error": type(exc).__name__})
                 later = time.monotonic() + _DB_ERROR_RETRY_SECONDS
-                answers = [(later, False, None, False)] * len(batch)
+                answers = [_Answer(later, False, None, False)] * len(batch)
             except BaseException:
                 for r in batch:
                     if not r.answer.done():
@@ -246,15 +291,18 @@ class FleetLimiter:
                 if not r.answer.done():
                     r.answer.set_result(answer)
 
-    async def _report(self, finished: list[tuple[str, datetime]]) -> None:
+    async def _report(self, finished: list[tuple[str, datetime, float]]) -> None:
+        now = time.monotonic()
         await self.pool.execute(
             query("dispatch", "finish_send_slots"),
             [f[0] for f in finished],
             [f[1] for f in finished],
+            [now - f[2] for f in finished],  # ages: the database subtracts them from its now
             timeout=_STATEMENT_TIMEOUT_SECONDS,
         )
+        self.reports += 1
 
-    async def _take(self, batch: list[_Request]) -> list[tuple[float, bool, datetime | None, bool]]:
+    async def _take(self, batch: list[_Request]) -> list[_Answer]:
         rows = await self.pool.fetch(
             query("dispatch", "take_send_slots"),
             [r.account for r in batch],
@@ -276,7 +324,7 @@ class FleetLimiter:
         db_now: datetime = rows[0]["db_now"]
         origin = answered
         return [
-            (
+            _Answer(
                 origin + (r["slot_at"] - db_now).total_seconds(),
                 bool(r["granted"]),
                 r["slot_at"],
@@ -286,7 +334,7 @@ class FleetLimiter:
         ]
 
 
-def _future() -> asyncio.Future[tuple[float, bool, datetime | None, bool]]:
+def _future() -> asyncio.Future[_Answer]:
     return asyncio.get_running_loop().create_future()
 
 

@@ -174,9 +174,9 @@ select n, slot_at, granted, db_now, account_busy
   from take_send_slots($1, $2, $3, $4, $5, $6, $7) order by n
 
 -- name: finish_send_slots
--- Sends answered (aligned keys and slots): each stops counting toward its key's window a second
--- from now (see the migration send_rate_ledger).
-select finish_send_slots($1, $2)
+-- Sends answered (aligned keys, slots and seconds since each answer): each stops
+-- counting toward its key's window a second after its answer (migration 20260101009200).
+select finish_send_slots($1, $2, $3)
 
 -- name: pause_send_key
 -- A provider said retry_after: no worker starts a send on this key before then.
