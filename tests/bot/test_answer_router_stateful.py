@@ -2,8 +2,11 @@
 
 Hypothesis's ``RuleBasedStateMachine`` interleaves, for one patient per sequence (Telegram, SMS
 or WhatsApp; registered through the bot's own /start dialog or created by a clinic):
-reminders and appointment questions arriving (sent by the worker's dispatcher, which records the
-question each asks), answers by button, number, word (any case) and letter, dialog commands
+reminders, follow-ups, appointment questions and waitlist slot offers arriving (sent by the
+worker's dispatcher, which records the question each asks; an offer is made by
+``scheduler.waitlist.offer_freed_slot`` when a clinic appointment is cancelled, and another
+waitlisted patient may take the slot first or it may start before the answer), answers by button,
+number, word (any case) and letter, dialog commands
 (/settings, /add, /pause, /resume, /cancel), STOP/START (/stop, /start), /delete_me, and time
 passing. Inbound updates go through ``store_inbound`` and ``process_inbound`` as the web process
 hands them on; the channels are recording senders.
@@ -14,7 +17,9 @@ Invariants after every step:
   the typed reply (its number or letter, its label, the label's distinct first word), with the
   option's meaning; and when no dialog question is newer, that question does get it;
 * no answer is accepted for a question that was not asked (or is closed): nothing changes;
-* a paused, opted-out or deleted patient is sent no medication message;
+* a paused, opted-out or deleted patient is sent no medication message and no slot offer;
+* an answer to an offer someone else took, or that expired, is told so (its question closes)
+  and books nothing; an accepted open offer books exactly one appointment;
 * every inbound gets exactly one reply (none to an opted-out SMS/WhatsApp number).
 
 The default run is small enough for CI; ``MEDREMIND_STATEFUL_EXAMPLES`` (sequences) and
@@ -49,11 +54,13 @@ from hypothesis.stateful import (
 
 from bot.context import BotContext
 from bot.intake import process_inbound, store_inbound
+from core.answer_buttons import parse_offer_data
 from core.db import Database
 from core.settings import Settings
 from core.templating import TemplateRenderer
 from platforms.base import Channel, InboundEvent, InboundKind, OutboundMessage
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
+from scheduler.waitlist import answer_offer, offer_freed_slot
 from tests import factories
 from tests.dispatch.recording import RecordingSender
 
@@ -67,7 +74,7 @@ _addresses = itertools.count(1)
 TYPED = [
     "1", "2", "3", "4", "Taken", "taken", "TAKEN", "Skip", "skip", "snooze", "Snooze 15 min",
     "Confirm", "confirm", "CONFIRM", "Reschedule", "Cancel appointment", "C", "c", "R", "x",
-    "t", "done", "banana", "yes", "Ana",
+    "t", "done", "banana", "yes", "Ana", "Accept", "accept", "No thanks", "no",
 ]  # fmt: skip
 COMMANDS = ["/settings", "/add", "/pause", "/resume", "/cancel", "/help", "/today"]
 DOSE_EFFECT = {"t": "taken", "s": "snoozed", "k": "skipped"}
@@ -86,10 +93,11 @@ def fold(text: str) -> str:
 
 @dataclass
 class Asked:
-    """A question the worker sent: its entity (dose or appointment) and the options shown."""
+    """A question the worker sent: its entity (a dose, an appointment or a slot offer's
+    recipient row) and the options shown."""
 
     entity: UUID
-    is_dose: bool
+    kind: str  # "dose", "appointment" or "offer"
     asked_at: datetime
     options: list[tuple[str, str, tuple[str, ...]]]  # (label, data, typed keys)
     answered: bool = False
@@ -109,9 +117,18 @@ class Asked:
             return self.options[firsts.index(typed)]
         return None
 
-    def effect(self, data: str) -> str:
+    def effect(self, data: str, before: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The entity's state after the option ``data`` was chosen in state ``before``."""
         code = data.rsplit(":", 1)[1][0]
-        return (DOSE_EFFECT if self.is_dose else APPOINTMENT_EFFECT)[code]
+        if self.kind != "offer":
+            return ((DOSE_EFFECT if self.kind == "dose" else APPOINTMENT_EFFECT)[code],)
+        # accept_slot_offer: an open slot ahead is booked; else an offered recipient is too late.
+        status, _, bookable = before
+        if code == "y":
+            status = "accepted" if bookable else ("too_late" if status == "offered" else status)
+        elif status == "offered":
+            status = "declined"
+        return (status, True, False if code == "y" and bookable else bookable)
 
 
 @dataclass
@@ -123,8 +140,13 @@ class World:
     settings: Settings
     senders: dict[Channel, RecordingSender]
     org_id: UUID
+    donor_id: UUID  # the clinic's patient whose cancelled appointments free the offered slots
     now: datetime = START
-    stats: dict[str, int] = field(default_factory=lambda: {"sequences": 0, "steps": 0})
+    stats: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("sequences", "steps", "offers", "offer_answers", "gone_offer_answers"), 0
+        )
+    )
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -153,6 +175,8 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             self.clinic = False
             self.schedule: asyncpg.Record | None = None
             self.appointment_days = itertools.count(1)
+            self.rival: UUID | None = None  # another waitlisted patient of the clinic
+            self.rival_offers: list[UUID] = []  # the rival's recipient rows, oldest first
             world.stats["sequences"] += 1
             world.now = START  # every sequence starts at the same time: replays are faithful
 
@@ -175,6 +199,12 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
 
         async def _clinic_patient(self) -> UUID:
             async with world.pool.acquire() as conn:
+                # Earlier sequences' patients leave the waitlist: offers go to this one's only.
+                await conn.execute(
+                    "update waitlist_entries set status = 'removed'"
+                    " where organization_id = $1 and status = 'waiting'",
+                    world.org_id,
+                )
                 row = await factories.create_patient(
                     conn,
                     world.org_id,
@@ -268,7 +298,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             if not (state["opted_out"] or state["deleted"]):
                 assert appointment in sent, "the appointment question was not sent"
 
-        def _asked(self, entity: UUID, is_dose: bool, message: OutboundMessage) -> None:
+        def _asked(self, entity: UUID, kind: str, message: OutboundMessage) -> None:
             numbered = self.channel is not Channel.TELEGRAM
             options = []
             for index, option in enumerate(message.options):
@@ -279,7 +309,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     keys.append(str(index + 1))
                 options.append((option.label, option.data, tuple(keys)))
             assert options, "a reminder without answers"
-            self.asked.append(Asked(entity, is_dose, world.now, options))
+            self.asked.append(Asked(entity, kind, world.now, options))
 
         async def _dispatch(self, state: dict[str, Any]) -> set[UUID]:
             """Run the worker's dispatcher once; model every question it sent to this chat (a
@@ -303,11 +333,123 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     )
                     if row["kind"] in ("medication_reminder", "dose_followup"):
                         assert not state["paused"], "medication message to a paused patient"
+                    offer = parse_offer_data(message.options[0].data) if message.options else None
+                    if offer is not None:
+                        assert not state["paused"], "slot offer to a paused patient"
+                        self._asked(offer[0], "offer", message)
+                        world.stats["offers"] += 1
+                        entities.add(offer[0])
+                        continue
                     entity = row["dose_event_id"] or row["appointment_id"]
                     if entity is not None and message.options:
-                        self._asked(entity, row["dose_event_id"] is not None, message)
+                        kind = "dose" if row["dose_event_id"] is not None else "appointment"
+                        self._asked(entity, kind, message)
                         entities.add(entity)
             return entities
+
+        @precondition(lambda self: self.schedule is not None)
+        @rule()
+        def follow_up_arrives(self) -> None:
+            world.run(self._follow_up)
+
+        async def _follow_up(self) -> None:
+            """A follow-up about the newest dose still waiting (the planner's nag)."""
+            state = await self._state()
+            world.now += timedelta(seconds=1)
+            assert self.patient_id is not None
+            async with world.pool.acquire() as conn:
+                dose = await conn.fetchval(
+                    "select id from dose_events where patient_id = $1"
+                    " and status in ('due', 'snoozed') order by due_at desc limit 1",
+                    self.patient_id,
+                )
+                if dose is None or state["deleted"]:
+                    return
+                await factories.create_message(
+                    conn,
+                    self.patient_id,
+                    kind="dose_followup",
+                    message_content=None,
+                    dose_event_id=dose,
+                    scheduled_time=world.now,
+                    priority=1,
+                )
+            sent = await self._dispatch(state)
+            if not (state["paused"] or state["opted_out"]):
+                assert dose in sent, "the follow-up of an active patient was not sent"
+
+        @precondition(lambda self: self.clinic)
+        @rule(hours_ahead=st.sampled_from([2, 30]))
+        def slot_offer_arrives(self, hours_ahead: int) -> None:
+            world.run(lambda: self._offer(hours_ahead))
+
+        async def _offer(self, hours_ahead: int) -> None:
+            """The clinic cancels an appointment: its slot is offered to this patient and a
+            rival, both waiting (again) on the waitlist."""
+            state = await self._state()
+            if state["deleted"]:
+                return
+            world.now += timedelta(seconds=1)
+            async with world.pool.acquire() as conn, conn.transaction():
+                if self.rival is None:
+                    contacts = {"telegram": str(800_000_000 + next(_addresses))}
+                    rival = await factories.create_patient(conn, world.org_id, contacts=contacts)
+                    self.rival = rival["id"]
+                for patient in (self.patient_id, self.rival):
+                    await conn.execute(
+                        "insert into waitlist_entries (organization_id, patient_id)"
+                        " select $1, $2 where not exists (select 1 from waitlist_entries"
+                        " where patient_id = $2 and status = 'waiting')",
+                        world.org_id,
+                        patient,
+                    )
+                freed = await conn.fetchval(
+                    "insert into appointments (organization_id, patient_id, starts_at, status)"
+                    " values ($1, $2, $3, 'cancelled') returning id",
+                    world.org_id,
+                    world.donor_id,
+                    world.now + timedelta(hours=hours_ahead),
+                )
+                await offer_freed_slot(conn, freed, world.now)
+                mine = await conn.fetchval(
+                    "select r.id from slot_offer_recipients r join slot_offers o"
+                    " on o.id = r.offer_id where o.source_appointment_id = $1"
+                    " and r.patient_id = $2",
+                    freed,
+                    self.patient_id,
+                )
+                rival_row = await conn.fetchval(
+                    "select r.id from slot_offer_recipients r join slot_offers o"
+                    " on o.id = r.offer_id where o.source_appointment_id = $1"
+                    " and r.patient_id = $2",
+                    freed,
+                    self.rival,
+                )
+            assert rival_row is not None
+            self.rival_offers.append(rival_row)
+            assert (mine is None) == state["paused"], "offered to a paused patient, or not"
+            sent = await self._dispatch(state)
+            if mine is not None and not state["opted_out"]:
+                assert mine in sent, "the offer was not sent"
+
+        @precondition(lambda self: self.rival_offers)
+        @rule()
+        def someone_else_accepts(self) -> None:
+            world.run(self._rival_accepts)
+
+        async def _rival_accepts(self) -> None:
+            """The rival accepts the newest offer (by button): the first acceptance books."""
+            assert self.rival is not None
+            before = await self._statuses()
+            async with world.pool.acquire() as conn:
+                await answer_offer(conn, self.rival_offers[-1], self.rival, True, world.now)
+            after = await self._statuses()
+            for entity, state in after.items():
+                if entity in before and before[entity] != state:
+                    # Only an offer of the same slot: now too late, or no longer bookable.
+                    assert state[0] in ("too_late", before[entity][0]), "the rival changed it"
+                    assert len(state) == 3, "the rival's answer changed a dose or appointment"
+            await self._dispatch(await self._state())  # the "slot is gone" notice
 
         @rule(minutes=st.integers(min_value=1, max_value=40))
         def time_passes(self, minutes: int) -> None:
@@ -317,6 +459,15 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
 
         @rule(text=st.sampled_from(TYPED))
         def types(self, text: str) -> None:
+            world.run(lambda: self._answer(text, None))
+
+        @precondition(lambda self: self.asked)
+        @rule(data=st.data())
+        def types_a_shown_answer(self, data: st.DataObject) -> None:
+            """One of the answers a recent question showed (its key, its label in any case)."""
+            question = data.draw(st.sampled_from(self.asked[-3:]))
+            label, _, keys = data.draw(st.sampled_from(question.options))
+            text = data.draw(st.sampled_from([label, label.upper(), *keys]))
             world.run(lambda: self._answer(text, None))
 
         @precondition(lambda self: self.asked)
@@ -361,8 +512,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             dialog_at = state["dialog_asked_at"]
             await self._inbound(text, button)
             after = await self._statuses()
-            changed = {k for k in after if before.get(k) != after[k]}
+            changed = {k for k in after if k in before and before[k] != after[k]}
             assert len(changed) <= 1, changed
+            booked = set(after) - set(before)  # appointments made by accepting an offer
+            accepted = {k for k in changed if after[k][0] == "accepted" != before[k][0]}
+            assert len(booked) == len(accepted), ("booked without an acceptance", text, booked)
             if state["opted_out"] or state["deleted"]:
                 assert not changed, "an answer from an opted-out or erased chat"
                 return
@@ -379,9 +533,13 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 assert accepting, f"{text!r} changed {entity} but no open question shows it"
                 question, option = accepting[0]
                 assert entity == question.entity, f"{text!r} went to an older question"
-                assert after[entity][0] == question.effect(option[1]), (text, after[entity])
+                expected = question.effect(option[1], before[entity])
+                assert after[entity][: len(expected)] == expected, (text, after[entity])
             elif accepting and (dialog_at is None or dialog_at < accepting[0][0].asked_at):
                 raise AssertionError(f"{text!r} answers {accepting[0][0]} but nothing was recorded")
+            offers = [k for k in changed if len(after[k]) == 3]
+            world.stats["offer_answers"] += len(offers)
+            world.stats["gone_offer_answers"] += sum(not before[k][2] for k in offers)
             for entity in changed:
                 for q in self.asked:
                     q.answered = q.answered or q.entity == entity
@@ -424,6 +582,8 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             assert len(replies) == (0 if silent else 1), (text, [m.text for m in replies])
 
         async def _statuses(self) -> dict[UUID, tuple[Any, ...]]:
+            """Each dose and appointment: (status, snoozed until); each offer to the patient:
+            (status, its question answered, the slot still bookable now)."""
             if self.patient_id is None:
                 return {}
             async with world.pool.acquire() as conn:
@@ -432,7 +592,21 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     " union all select id, status, null from appointments where patient_id = $1",
                     self.patient_id,
                 )
-            return {r["id"]: (r["status"], r["snoozed_until"]) for r in rows}
+                offers = await conn.fetch(
+                    "select r.id, r.status, o.status = 'open' and o.starts_at > $2 as bookable,"
+                    " exists (select 1 from conversation_questions q"
+                    " where q.slot_offer_recipient_id = r.id and q.answered_at is not null)"
+                    " as closed"
+                    " from slot_offer_recipients r join slot_offers o on o.id = r.offer_id"
+                    " where r.patient_id = $1",
+                    self.patient_id,
+                    world.now,
+                )
+            found: dict[UUID, tuple[Any, ...]] = {
+                r["id"]: (r["status"], r["snoozed_until"]) for r in rows
+            }
+            found |= {r["id"]: (r["status"], r["closed"], r["bookable"]) for r in offers}
+            return found
 
         async def _state(self) -> dict[str, Any]:
             async with world.pool.acquire() as conn:
@@ -465,7 +639,12 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
     return Router
 
 
-_WAITING = frozenset({"due", "snoozed", "missed", "scheduled", "confirmed", "reschedule_requested"})
+# Open for an answer: a dose or appointment still waiting; an offer not answered by this patient
+# (one someone else took stays answerable, to be told so).
+_WAITING = frozenset(
+    {"due", "snoozed", "missed", "scheduled", "confirmed", "reschedule_requested"}
+    | {"offered", "too_late"}
+)
 
 
 async def test_answers_land_on_the_questions_they_answer(
@@ -474,16 +653,21 @@ async def test_answers_land_on_the_questions_they_answer(
     org = await factories.create_organization(
         admin_conn, name="Stateful Clinic", contact_phone="+15005550100"
     )
+    donor = await factories.create_patient(admin_conn, org["id"])
     senders = {
         channel: RecordingSender(channel, name=channel.value)
         for channel in (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP)
     }
-    world = World(asyncio.get_running_loop(), db, settings, senders, org["id"])
+    world = World(asyncio.get_running_loop(), db, settings, senders, org["id"], donor["id"])
     machine = machine_for(world)
     run_settings = settings_for_run()
     await asyncio.to_thread(run_state_machine_as_test, machine, settings=run_settings)
     stats = world.stats
-    print(f"stateful router: {stats['sequences']} sequences, {stats['steps']} inbound updates")
+    print(
+        f"stateful router: {stats['sequences']} sequences, {stats['steps']} inbound updates,"
+        f" {stats['offers']} slot offers sent, {stats['offer_answers']} typed offer answers"
+        f" ({stats['gone_offer_answers']} to a slot taken or started)"
+    )
 
 
 def settings_for_run() -> settings:
