@@ -21,7 +21,7 @@ import asyncio
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -60,6 +60,9 @@ from scheduler.questions import asked_question
 from scheduler.rendering import only_this_channel, render_or_fallback
 from scheduler.routing import Route, plan_routes
 
+# Reads what may have changed since the claim right before a send (delivery_gate.held_back_at_send).
+SendCheck = Callable[[Claim, UUID | None], Awaitable[DeliveryResult | None]]
+
 # A send must end this long before the lease does (clock drift between us and the database, the
 # flush that records it); a tenth of the lease when that is shorter (tests).
 _LEASE_MARGIN_SECONDS = 5.0
@@ -76,8 +79,10 @@ class Deliverer:
         config: DispatcherConfig,
         buckets: Limiter,
         rng: random.Random,
+        recheck: SendCheck | None = None,
     ) -> None:
         self.senders = senders
+        self.recheck = recheck
         self.renderer = renderer
         self.clock = clock
         self.config = config
@@ -161,6 +166,14 @@ class Deliverer:
                 # Checked after the wait, which may overrun: a send now could outlive the lease.
                 ticket.release()
                 return self._lease_ran_short(c, tried, attempts, effects)
+            if self.recheck is not None:
+                # The claim's view is as old as the claim: a /pause or STOP since stops it here.
+                stopped = await self.recheck(c, route.contact_id)
+                if stopped is not None:
+                    ticket.release()
+                    stopped.attempts[:0] = attempts
+                    stopped.effects[:0] = effects
+                    return stopped
             started = time.perf_counter()
             sent_at = self.clock()
             try:

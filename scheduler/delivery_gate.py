@@ -3,15 +3,25 @@
 :func:`held_back` is the check :class:`~scheduler.delivery.Deliverer` makes before it routes a
 claim: it returns the result that ends the claim unsent (expired, cancelled, or deferred to the end
 of the recipient's quiet window, never counted as an attempt), or None when the message may go.
+
+The claim's view of the patient is as old as the claim, and a send may wait most of its lease for a
+rate limit: :func:`held_back_at_send` reads the pause, erasure, consent, the contact point's
+opt-out and the dose's answer again right before the provider is called, so a /pause or STOP that
+lands after the claim still stops the message.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
+from uuid import UUID
 
+import asyncpg
+
+from core.sql import query
 from scheduler import metrics
 from scheduler.claims import Claim, Outcome
-from scheduler.delivery_results import DeliveryResult
+from scheduler.delivery_results import DeliveryResult, pending
 from scheduler.dispatch_config import DispatcherConfig
 from scheduler.expiry import expiry_time
 from scheduler.holds import withheld_reason
@@ -27,6 +37,10 @@ OPTED_OUT_REASON = "opted out of this category of messages"
 
 def held_back(c: Claim, now: datetime, config: DispatcherConfig) -> DeliveryResult | None:
     """The result that ends ``c`` unsent at ``now``, or None when it may be sent."""
+    return _expired(c, now) or _withheld(c) or _quiet(c, now, config)
+
+
+def _expired(c: Claim, now: datetime) -> DeliveryResult | None:
     if now >= expiry_time(c.kind, c.scheduled_time, c.expires_at, c.appointment_starts_at):
         metrics.EXPIRED.inc()
         return DeliveryResult(
@@ -38,6 +52,11 @@ def held_back(c: Claim, now: datetime, config: DispatcherConfig) -> DeliveryResu
                 last_error="expired before it could be sent",
             )
         )
+    return None
+
+
+def _withheld(c: Claim) -> DeliveryResult | None:
+    """Cancelled: paused, no consent, erased, or the dose answered since the row was made."""
     withheld = withheld_reason(
         c.kind,
         patient_status=c.patient_status,
@@ -62,6 +81,10 @@ def held_back(c: Claim, now: datetime, config: DispatcherConfig) -> DeliveryResu
                 last_error=f"dose already {c.dose_status}",
             )
         )
+    return None
+
+
+def _quiet(c: Claim, now: datetime, config: DispatcherConfig) -> DeliveryResult | None:
     deferred = quiet_deferral(c, now, config)
     if deferred is not None:
         metrics.DEFERRED.inc()
@@ -103,3 +126,43 @@ def quiet_deferral(c: Claim, now: datetime, config: DispatcherConfig) -> datetim
             except (ValueError, KeyError):  # an unknown timezone must not block delivery
                 continue
     return quiet_window_end(now, "UTC", start, end)
+
+
+async def held_back_at_send(
+    pool: asyncpg.Pool, c: Claim, contact_id: UUID | None
+) -> DeliveryResult | None:
+    """The result that stops ``c`` right before its send to ``contact_id``, or None: go.
+
+    Paused, erased, consent withdrawn or the dose answered since the claim: cancelled, as at the
+    claim. The contact point opted out, blocked or deactivated since: back to pending unsent, so
+    the next claim routes around it (or fails with the reason). The database unreachable: back to
+    pending too; nothing is sent that could not be checked.
+    """
+    try:
+        async with pool.acquire() as conn:
+            row = await conn.fetchrow(
+                query("dispatch", "hold_at_send"), c.patient_id, contact_id, c.dose_event_id
+            )
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        error = f"could not re-check the patient before the send ({type(exc).__name__})"
+        return pending(c, error, c.channels_tried, [])
+    now_state = (
+        dataclasses.replace(c, patient_status="deleted")
+        if row is None
+        else dataclasses.replace(
+            c,
+            patient_status=row["patient_status"],
+            reminders_paused=row["reminders_paused"],
+            consented=row["consented"],
+            dose_status=row["dose_status"],
+        )
+    )
+    stopped = _withheld(now_state)
+    if stopped is not None:
+        metrics.WITHHELD_AT_SEND.inc()
+        return stopped
+    if row is not None and contact_id is not None and not row["contact_usable"]:
+        metrics.WITHHELD_AT_SEND.inc()
+        error = "the contact point opted out or was blocked after the claim"
+        return pending(c, error, c.channels_tried, [])
+    return None

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -40,6 +41,7 @@ from scheduler.buckets import BucketSet, Limiter
 from scheduler.claims import Claim, Outcome, claim, mark_contacts, move_addresses, next_due, record
 from scheduler.custom_templates import prefetch_templates
 from scheduler.delivery import Deliverer, DeliveryResult
+from scheduler.delivery_gate import held_back_at_send
 from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
 from scheduler.fleet_limits import FleetLimiter
 
@@ -114,7 +116,13 @@ class Dispatcher:
         else:
             limiter = BucketSet(dict(self.config.platform_rates), dict(self.config.recipient_rates))
         self._deliverer = Deliverer(
-            self.senders, renderer, clock, self.config, limiter, rng or random.Random()
+            self.senders,
+            renderer,
+            clock,
+            self.config,
+            limiter,
+            rng or random.Random(),
+            recheck=functools.partial(held_back_at_send, pool),
         )
         # Claims should be sent within this long of the claim (the lease, less the send timeout
         # and the margin): a worker claims what it can send in it at its recent rate.

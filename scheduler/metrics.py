@@ -21,6 +21,10 @@ RETRIED = Counter(
 )
 EXPIRED = Counter("medremind_messages_expired", "Messages that expired before they could be sent")
 DEFERRED = Counter("medremind_messages_deferred", "Messages deferred to the end of quiet hours")
+WITHHELD_AT_SEND = Counter(
+    "medremind_messages_withheld_at_send",
+    "Claimed messages stopped right before the send (paused, opted out or erased since the claim)",
+)
 REAPED = Counter("medremind_leases_reaped", "Claims returned to pending after their lease expired")
 LEASE_LOST = Counter(
     "medremind_outcomes_lease_lost",

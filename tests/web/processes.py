@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -141,6 +142,18 @@ async def wait_until(
     while not await predicate():
         assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.2)
+
+
+async def until(
+    what: str, check: Callable[..., Awaitable[Any]], log: Path, deadline_s: float = 90
+) -> Any:
+    """``await check()`` once truthy; fails with ``what`` and the log's tail after the deadline
+    (a hang guard with a generous deadline for loaded machines, not a timing test)."""
+    deadline = time.monotonic() + deadline_s
+    while not (found := await check()):
+        assert time.monotonic() < deadline, f"{what}\n{log.read_text()[-3000:]}"
+        await asyncio.sleep(0.05)
+    return found
 
 
 def output(process: subprocess.Popen) -> str:

@@ -10,11 +10,9 @@ and a second "1" from them is no longer taken for an answer to the offer.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -23,7 +21,7 @@ import pytest
 from core.db import Database
 from tests.fakes.fake_twilio import FakeTwilio, inbound_form
 from tests.web.conftest import twilio_signature
-from tests.web.processes import StartWeb, clinic_key, running_worker, twilio_env
+from tests.web.processes import StartWeb, clinic_key, running_worker, twilio_env, until
 
 PHONES = {"cancelling": "+14155550301", "ana": "+14155550302", "ben": "+14155550303"}
 PHONES |= {"cy": "+14155550304"}
@@ -33,15 +31,6 @@ def _slot(days: int) -> datetime:
     """10:00 UTC ``days`` ahead (the clinic's and the patients' timezone is UTC)."""
     day = datetime.now(UTC).date() + timedelta(days=days)
     return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
-
-
-async def _until(what: str, check: Any, log: Path, deadline_s: float = 90) -> Any:
-    """``await check()`` once truthy (a hang guard with a generous deadline, not a timing test)."""
-    deadline = time.monotonic() + deadline_s
-    while not (found := await check()):
-        assert time.monotonic() < deadline, f"{what}\n{log.read_text()[-3000:]}"
-        await asyncio.sleep(0.1)
-    return found
 
 
 @pytest.fixture
@@ -123,7 +112,7 @@ async def test_a_typed_1_books_the_offered_slot_and_a_race_books_once(
         async def offered(phone: str) -> list[str]:
             return [b for b in _sms_to(fake_twilio, phone) if "earlier appointment is free" in b]
 
-        [offer] = await _until("no offer SMS", lambda: offered(PHONES["ana"]), worker_log)
+        [offer] = await until("no offer SMS", lambda: offered(PHONES["ana"]), worker_log)
         assert offer.endswith("1 Accept\n2 No thanks")
 
         async def asked(patient: str) -> bool:
@@ -136,7 +125,7 @@ async def test_a_typed_1_books_the_offered_slot_and_a_race_books_once(
             )
 
         # The question is recorded with the send's outcome, just after Twilio accepted it.
-        await _until("offer question not recorded", lambda: asked(ids["ana"]), worker_log)
+        await until("offer question not recorded", lambda: asked(ids["ana"]), worker_log)
         before = len(fake_twilio.messages)
         await _text(http, PHONES["ana"], "1")
 
@@ -145,7 +134,7 @@ async def test_a_typed_1_books_the_offered_slot_and_a_race_books_once(
             said = "\n".join(_sms_to(fake_twilio, phone, since))
             return said if any(m in said for m in markers) else ""
 
-        said = await _until(
+        said = await until(
             "no reply", lambda: reply(PHONES["ana"], before, "It's yours", "Sorry"), worker_log
         )
         assert "It's yours" in said
@@ -161,13 +150,13 @@ async def test_a_typed_1_books_the_offered_slot_and_a_race_books_once(
         await join("cy")
         await _cancel_a_booking(http, auth, ids["cancelling"], _slot(4))
         for name in ("ben", "cy"):
-            await _until(f"no offer to {name}", lambda n=name: offered(PHONES[n]), worker_log)
-            await _until(f"no question for {name}", lambda n=name: asked(ids[n]), worker_log)
+            await until(f"no offer to {name}", lambda n=name: offered(PHONES[n]), worker_log)
+            await until(f"no question for {name}", lambda n=name: asked(ids[n]), worker_log)
         before = len(fake_twilio.messages)
         await asyncio.gather(_text(http, PHONES["ben"], "1"), _text(http, PHONES["cy"], "1"))
         replies = {}
         for name in ("ben", "cy"):
-            replies[name] = await _until(
+            replies[name] = await until(
                 f"no reply to {name}",
                 lambda n=name: reply(PHONES[n], before, "It's yours", "accepted that"),
                 worker_log,
@@ -186,7 +175,7 @@ async def test_a_typed_1_books_the_offered_slot_and_a_race_books_once(
         # Told once: a second "1" is not an answer to the offer any more.
         before = len(fake_twilio.messages)
         await _text(http, PHONES[loser], "1")
-        again = await _until(
+        again = await until(
             "no reply", lambda: reply(PHONES[loser], before, "answer", "accepted"), worker_log
         )
         assert "Nothing is waiting for an answer" in again and "accepted that" not in again
