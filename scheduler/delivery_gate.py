@@ -133,15 +133,20 @@ async def held_back_at_send(
 ) -> DeliveryResult | None:
     """The result that stops ``c`` right before its send to ``contact_id``, or None: go.
 
-    Paused, erased, consent withdrawn or the dose answered since the claim: cancelled, as at the
-    claim. The contact point opted out, blocked or deactivated since: back to pending unsent, so
-    the next claim routes around it (or fails with the reason). The database unreachable: back to
-    pending too; nothing is sent that could not be checked.
+    Paused, erased, consent withdrawn, the category opted out or the dose answered since the
+    claim: cancelled, as at the claim. The contact point opted out, blocked or deactivated since:
+    back to pending unsent, so the next claim routes around it (or fails with the reason). The
+    database unreachable: back to pending too; nothing is sent that could not be checked.
     """
     try:
         async with pool.acquire() as conn:
             row = await conn.fetchrow(
-                query("dispatch", "hold_at_send"), c.patient_id, contact_id, c.dose_event_id
+                query("dispatch", "hold_at_send"),
+                c.patient_id,
+                contact_id,
+                c.dose_event_id,
+                c.kind,
+                c.payload,
             )
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         error = f"could not re-check the patient before the send ({type(exc).__name__})"
@@ -155,6 +160,7 @@ async def held_back_at_send(
             reminders_paused=row["reminders_paused"],
             consented=row["consented"],
             dose_status=row["dose_status"],
+            category_opted_out=row["category_opted_out"],
         )
     )
     stopped = _withheld(now_state)

@@ -132,11 +132,17 @@ with outcome as (
 select id from applied
 
 -- name: hold_at_send
--- A claim's patient ($1), contact point ($2, null for a caregiver) and dose ($3) as they are right
--- before the send (scheduler.delivery_gate.held_back_at_send): a /pause, STOP, erasure or answer
--- may have landed since the claim. Primary-key lookups only.
+-- A claim's patient ($1), contact point ($2, null for a caregiver), dose ($3) and category
+-- preference (kind $4, payload $5) as they are right before the send
+-- (scheduler.delivery_gate.held_back_at_send): a /pause, STOP, opt-out of the category, erasure or
+-- answer may have landed since the claim. Key lookups only.
 select p.status as patient_status, p.reminders_paused, p.consent_at is not null as consented,
        (select d.status from dose_events d where d.id = $3) as dose_status,
+       coalesce((select public.preference_opted_out(pp.patient_choice, pp.clinic_choice)
+                   from patient_preferences pp
+                  where pp.patient_id = p.id
+                    and pp.category = public.message_category($4, $5::jsonb)), false)
+         as category_opted_out,
        coalesce((select cp.active and cp.opted_out_at is null and cp.blocked_at is null
                    from contact_points cp where cp.id = $2), false) as contact_usable
   from patients p
