@@ -422,8 +422,9 @@ async def sync_appointments(conn: asyncpg.Connection, now: datetime) -> int:
     """Catch up on appointments written without this module (the dashboard edits rows directly).
 
     A booking never planned gets its confirmation and reminders; a moved one a notice and new
-    reminders; a cancelled one its messages withdrawn and a notice; a status change from a reply
-    nothing more. Returns how many appointments were brought up to date.
+    reminders; one whose reminders went stale (the patient's preferences changed) new
+    reminders; a cancelled one its messages withdrawn and a notice; a status change from a
+    reply nothing more. Returns how many appointments were brought up to date.
     """
     _check_aware("now", now)
     rows = await conn.fetch(query("planner", "appointments_to_sync"), now, SYNC_BATCH)
@@ -435,7 +436,9 @@ async def sync_appointments(conn: asyncpg.Connection, now: datetime) -> int:
                     await cancel_appointment(conn, row["id"], now)
                 elif row["status"] in _FINAL or row["planned_starts_at"] is None:
                     await plan_appointment(conn, row["id"], now)
-                elif row["planned_starts_at"] != row["starts_at"]:
+                elif row["planned_starts_at"] != row["starts_at"] or row["reminders_stale"]:
+                    # Moved (a notice and new reminders), or the patient's offsets or choice
+                    # for appointment messages changed (same time: the reminders re-planned).
                     await reschedule_appointment(conn, row["id"], row["starts_at"], now)
                 else:  # only the status moved (a reply, a clinician's confirmation)
                     await conn.execute(query("planner", "mark_appointment_planned"), row["id"])

@@ -178,6 +178,13 @@ class TemplateCache:
         entry = self._automatic.get((patient_id, kind))
         return None if entry is None else entry[1]
 
+    def put_automatic(
+        self, patient_id: UUID, kind: str, versions: Sequence[CustomTemplate]
+    ) -> None:
+        """Hold ``versions`` as the automatic versions of ``kind`` for the patient's clinic
+        (a preview supplies them instead of loading them)."""
+        self._automatic[(patient_id, kind)] = (time.monotonic(), tuple(versions))
+
     async def prefetch(self, pool: asyncpg.Pool, claims: Iterable[Any]) -> None:
         """Load what ``claims`` need and the cache lacks: at most one query for the templates
         they name, one for the automatic versions of the kinds sent without a template."""

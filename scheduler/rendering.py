@@ -160,7 +160,10 @@ def render_claim(
 
 
 def render_or_fallback(
-    renderer: TemplateRenderer | None, claim: Claim, channel: Channel
+    renderer: TemplateRenderer | None,
+    claim: Claim,
+    channel: Channel,
+    templates: TemplateCache | None = None,
 ) -> tuple[OutboundMessage, str | None]:
     """The message for ``claim`` on ``channel``, and why it is not the one asked for (or None).
 
@@ -171,7 +174,7 @@ def render_or_fallback(
     text is raised too: the dispatcher then tries the patient's next channel.
     """
     try:
-        return render_claim(renderer, claim, channel), None
+        return render_claim(renderer, claim, channel, templates), None
     except (CustomTemplateFailed, NoVersionForChannel) as exc:
         if renderer is None or claim.kind in _FREE_KINDS:
             raise

@@ -430,14 +430,18 @@ update appointments set status = $2 where id = $1
 
 -- name: mark_appointment_planned
 -- Remember what the messages now match, so the planner tick leaves the row alone.
-update appointments set planned_starts_at = starts_at, planned_status = status where id = $1
+update appointments
+   set planned_starts_at = starts_at, planned_status = status, reminders_stale = false
+ where id = $1
 
 -- name: appointments_to_sync
 -- Appointments changed outside scheduler.appointments (the dashboard writes rows directly):
--- booked and never planned, moved, or cancelled without the notice. Past ones are left alone.
-select id, starts_at, status, planned_starts_at, planned_status
+-- booked and never planned, moved, or cancelled without the notice; or with reminders made stale
+-- by a change of the patient's preferences (migration 20260101009720). Past ones are left alone.
+select id, starts_at, status, planned_starts_at, planned_status, reminders_stale
   from appointments
- where (planned_status is distinct from status or planned_starts_at is distinct from starts_at)
+ where (planned_status is distinct from status or planned_starts_at is distinct from starts_at
+        or reminders_stale)
    and starts_at > $1
  order by starts_at
  limit $2

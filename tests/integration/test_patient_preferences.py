@@ -8,7 +8,7 @@ Every change is audited with who made it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -104,3 +104,57 @@ async def test_clinic_cannot_override_a_patients_opt_out(admin_conn: asyncpg.Con
         f"clinician:{clinician['id']}",
     ]
     assert audit[1]["details"]["previous"]["clinic_choice"] is None
+
+
+async def test_a_clinic_change_of_offsets_or_choice_replans_upcoming_reminders(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """The dashboard writes rows only: the trigger marks the patient's upcoming appointments, and
+    the planner tick plans their reminders again (standing offsets, then an opt-out)."""
+    from scheduler.appointments import plan_appointment, sync_appointments
+
+    now = datetime.now(UTC)  # the trigger compares with the database's clock
+    org = await factories.create_organization(admin_conn)
+    clinician = await factories.create_clinician(admin_conn, org["id"])
+    patient = await factories.create_patient(admin_conn, org["id"])
+    appointment = await admin_conn.fetchval(
+        "insert into appointments (organization_id, patient_id, starts_at)"
+        " values ($1, $2, $3) returning id",
+        org["id"],
+        patient["id"],
+        now + timedelta(days=3),
+    )
+    await plan_appointment(admin_conn, appointment, now)
+
+    async def pending_offsets() -> list[int]:
+        rows = await admin_conn.fetch(
+            "select (payload->>'offset_minutes')::int as o from scheduled_messages"
+            " where appointment_id = $1 and kind = 'appointment_reminder' and status = 'pending'"
+            " order by 1",
+            appointment,
+        )
+        return [r["o"] for r in rows]
+
+    assert await pending_offsets() == [120, 1440]  # the clinic's default
+    async with as_clinician(admin_conn, clinician["id"]) as conn:
+        await conn.execute(
+            "update patients set appointment_reminder_offsets = '{30, 2880}' where id = $1",
+            patient["id"],
+        )
+    assert await admin_conn.fetchval(
+        "select reminders_stale from appointments where id = $1", appointment
+    )
+    assert await sync_appointments(admin_conn, now) == 1
+    assert await pending_offsets() == [30, 2880]
+    assert not await admin_conn.fetchval(
+        "select reminders_stale from appointments where id = $1", appointment
+    )
+
+    async with as_clinician(admin_conn, clinician["id"]) as conn:
+        await conn.execute(
+            "insert into patient_preferences (patient_id, category, clinic_choice)"
+            " values ($1, 'appointments', 'out')",
+            patient["id"],
+        )
+    await sync_appointments(admin_conn, now)
+    assert await pending_offsets() == []

@@ -3,6 +3,19 @@
 import { useActionState, useState } from "react";
 import type { TemplateCheck } from "@/app/(app)/templates/actions";
 import { fillTemplate, templateProblems } from "@/lib/placeholders";
+
+/** What a template may be used for, with the placeholders the worker fills in for it. */
+const USES: { kind: string; label: string; variables: string }[] = [
+  { kind: "free_text", label: "Compose (messages you write)", variables: "patient_name, clinic_name" },
+  { kind: "medication_reminder", label: "Automatic: medication reminder", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text" },
+  { kind: "dose_followup", label: "Automatic: dose follow-up", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text" },
+  { kind: "refill_reminder", label: "Automatic: refill reminder", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text" },
+  { kind: "missed_dose_caregiver", label: "Automatic: caregiver alert", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, caregiver_name" },
+  { kind: "appointment_confirmation", label: "Automatic: appointment confirmation", variables: "patient_name, clinic_name, starts_at, location, clinician_name" },
+  { kind: "appointment_reminder", label: "Automatic: appointment reminder", variables: "patient_name, clinic_name, starts_at, location, clinician_name" },
+  { kind: "appointment_rescheduled", label: "Automatic: appointment rescheduled", variables: "patient_name, clinic_name, starts_at, location, clinician_name" },
+  { kind: "appointment_cancelled", label: "Automatic: appointment cancelled", variables: "patient_name, clinic_name, starts_at, location, clinician_name" },
+];
 import { smsCount } from "@/lib/sms";
 
 type CheckAction = (prev: TemplateCheck | null, formData: FormData) => Promise<TemplateCheck>;
@@ -25,13 +38,16 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
   const [locale, setLocale] = useState("en");
   const [body, setBody] = useState("");
   const [channel, setChannel] = useState("default");
+  const [kind, setKind] = useState("free_text");
+  const use = USES.find((u) => u.kind === kind) ?? { variables: "patient_name, clinic_name" };
   const [saved, save, saving] = useActionState(saveAction, null);
   const [checked, check, checking] = useActionState(checkAction, null);
   // The newer of the two answers, and only while it is about the text on screen.
   const answers = [saved, checked].filter((a): a is TemplateCheck => a !== null && a.body === body && a.channel === channel);
   const answer = answers.reduce<TemplateCheck | null>((newest, a) => (newest && newest.at >= a.at ? newest : a), null);
   const serverProblems = answer?.problems ?? [];
-  const liveProblems = !serverValidates && body ? templateProblems(body, channel) : [];
+  // The dashboard's own rules are Compose's; automatic texts are checked by the service only.
+  const liveProblems = !serverValidates && body && kind === "free_text" ? templateProblems(body, channel) : [];
   const invalid = serverProblems.length > 0 || liveProblems.length > 0;
   const apiPreview = answer?.preview ?? null;
   const localPreview = fillTemplate(body, { patient_name: "Ana García", clinic_name: clinicName });
@@ -56,6 +72,14 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
               aria-invalid={Boolean(answer?.fieldProblem)}
               aria-describedby="tpl-field-problem"
             />
+          </div>
+          <div className="field">
+            <label htmlFor="tpl-kind">Used for</label>
+            <select id="tpl-kind" name="kind" value={kind} onChange={(e) => setKind(e.target.value)}>
+              {USES.map((u) => (
+                <option key={u.kind} value={u.kind}>{u.label}</option>
+              ))}
+            </select>
           </div>
           <div className="field">
             <label htmlFor="tpl-locale">Language</label>
@@ -90,7 +114,9 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
             aria-invalid={invalid}
           />
           <p id="tpl-hint" className="hint">
-            May use {"{{ patient_name }}"} and {"{{ clinic_name }}"}; they are filled in when you compose.{" "}
+            {kind === "free_text"
+              ? <>May use {"{{ patient_name }}"} and {"{{ clinic_name }}"}; they are filled in when you compose.{" "}</>
+              : <>Replaces MedRemind&apos;s own text for every automatic message of this kind to patients whose language is this one (on this channel, or any). May use {use.variables} (dates with |date and |time). Patients in other languages, and any message this text cannot be sent as, get the built-in text.{" "}</>}
             {serverValidates
               ? "The MedRemind service checks the text when you check or save it, with the same rules the sending worker uses."
               : "Checked as you type with the dashboard's own rules (the MedRemind service is not configured here)."}

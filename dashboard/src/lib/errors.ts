@@ -14,6 +14,8 @@ const MESSAGES: Record<string, string> = {
   not_pending: "That message is no longer pending, so it cannot be changed.",
   not_changed: "Nothing was changed: the item is already closed.",
   already_waiting: "That patient is already on the waitlist.",
+  offsets:
+    "Appointment reminder times: type 1 to 6 times before the appointment in hours (for example 24 2) or minutes (30m), from 5 minutes to 14 days; leave it empty for the clinic's times.",
   // Compose from a template: each names the Template field, which the form marks invalid.
   template_required: "Template: choose one of your clinic's templates, or write free text.",
   template_not_found: "Template: that template is not one of your clinic's templates (it may have been deleted or renamed).",

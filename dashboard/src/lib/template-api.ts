@@ -32,11 +32,11 @@ export function apiValidationConfigured(): boolean {
 export class TemplateApiUnavailable extends Error {}
 
 /**
- * Validate `body` for `channel` (kind `free_text`) with the Python API; null when the API is not
+ * Validate `body` for `channel` (a message of `kind`) with the Python API; null when the API is not
  * configured. Throws TemplateApiUnavailable when it is configured but does not answer properly,
  * so the caller refuses to save rather than skipping the check.
  */
-export async function validateWithApi(body: string, channel: string): Promise<ApiValidation | null> {
+export async function validateWithApi(body: string, channel: string, kind = "free_text"): Promise<ApiValidation | null> {
   const base = process.env.MEDREMIND_API_URL?.trim();
   if (!base) return null;
   const key = process.env.MEDREMIND_API_KEY?.trim() ?? "";
@@ -45,7 +45,7 @@ export async function validateWithApi(body: string, channel: string): Promise<Ap
     response = await fetch(`${base.replace(/\/+$/, "")}/api/v1/templates/validate`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-      body: JSON.stringify({ body, channel, kind: "free_text" }),
+      body: JSON.stringify({ body, channel, kind }),
       cache: "no-store",
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
@@ -89,4 +89,69 @@ async function problemList(response: Response): Promise<string[]> {
     // Not JSON: fall through to the generic text.
   }
   return ["The MedRemind API refused this text."];
+}
+
+/** What `POST /api/v1/templates/preview` answered: the text as the worker will send it. */
+export interface ApiPreview {
+  text: string;
+  channel: string;
+  /** "clinic": the clinic's automatic version; "builtin": MedRemind's own text. */
+  source: "clinic" | "builtin";
+  template: { name: string; locale: string; channel: string } | null;
+  /** Why the clinic's version was not used although it exists (it failed its checks). */
+  note: string | null;
+  length: number;
+  segments: number;
+  encoding: string;
+}
+
+/** The fields of a preview request (the message and the values the worker would fill in). */
+export interface PreviewInput {
+  kind: string;
+  locale: string;
+  channel: string;
+  timezone: string;
+  values: Record<string, string | null>;
+  name_medicine: boolean;
+  versions: { name: string; locale: string; channel: string; body: string; subject: string | null }[];
+}
+
+/**
+ * Render a message with the Python API exactly as the worker will (its template resolution and
+ * fallback); null when the API is not configured. Throws TemplateApiUnavailable otherwise.
+ */
+export async function previewWithApi(input: PreviewInput): Promise<ApiPreview | null> {
+  const base = process.env.MEDREMIND_API_URL?.trim();
+  if (!base) return null;
+  const key = process.env.MEDREMIND_API_KEY?.trim() ?? "";
+  let response: Response;
+  try {
+    response = await fetch(`${base.replace(/\/+$/, "")}/api/v1/templates/preview`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify(input),
+      cache: "no-store",
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch {
+    throw new TemplateApiUnavailable("the MedRemind API did not answer");
+  }
+  if (!response.ok) {
+    const problems = await problemList(response);
+    throw new TemplateApiUnavailable(`the MedRemind API answered ${response.status}: ${problems.join("; ")}`);
+  }
+  const data = (await response.json()) as Partial<ApiPreview>;
+  if (typeof data.text !== "string" || (data.source !== "clinic" && data.source !== "builtin")) {
+    throw new TemplateApiUnavailable("the MedRemind API gave an unexpected answer");
+  }
+  return {
+    text: data.text,
+    channel: String(data.channel ?? input.channel),
+    source: data.source,
+    template: data.template ?? null,
+    note: typeof data.note === "string" ? data.note : null,
+    length: Number(data.length ?? data.text.length),
+    segments: Number(data.segments ?? 1),
+    encoding: String(data.encoding ?? ""),
+  };
 }

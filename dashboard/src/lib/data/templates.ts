@@ -6,6 +6,9 @@ import type { Tx } from "../db";
 export interface TemplateRow {
   id: string;
   name: string;
+  kind: string;
+  /** The clinic's text for automatic messages of `kind` (message_templates.automatic). */
+  automatic: boolean;
   locale: string;
   channel: string;
   body: string;
@@ -15,20 +18,33 @@ export interface TemplateRow {
 /** All templates of the organization, by name. */
 export async function listTemplates(tx: Tx): Promise<TemplateRow[]> {
   return tx<TemplateRow[]>`
-    select id, name, locale, channel, body, updated_at from message_templates
+    select id, name, kind, automatic, locale, channel, body, updated_at from message_templates
      order by name, locale, channel`;
 }
 
-/** Create the template, or replace the body of the one with the same name, locale and channel. */
+/**
+ * Create the template, or replace the one with the same name, locale and channel. `kind`
+ * `free_text` is a text for Compose; any other kind makes it the clinic's text for automatic
+ * messages of that kind in that language and channel, taking over from the version that had
+ * that place (at most one per kind, language and channel: the database's unique index).
+ */
 export async function saveTemplate(
   tx: Tx,
-  t: { name: string; locale: string; channel: string; body: string; createdBy: string },
+  t: { name: string; kind: string; locale: string; channel: string; body: string; createdBy: string },
 ): Promise<void> {
+  const automatic = t.kind !== "free_text";
+  if (automatic) {
+    await tx`
+      update message_templates set automatic = false
+       where organization_id = public.current_organization_id() and automatic
+         and kind = ${t.kind} and locale = ${t.locale} and channel = ${t.channel} and name <> ${t.name}`;
+  }
   await tx`
-    insert into message_templates (organization_id, name, locale, channel, body, kind, created_by)
+    insert into message_templates (organization_id, name, locale, channel, body, kind, automatic, created_by)
     values (public.current_organization_id(), ${t.name}, ${t.locale}, ${t.channel}, ${t.body},
-            'free_text', ${t.createdBy})
-    on conflict (organization_id, name, locale, channel) do update set body = excluded.body`;
+            ${t.kind}, ${automatic}, ${t.createdBy})
+    on conflict (organization_id, name, locale, channel)
+    do update set body = excluded.body, kind = excluded.kind, automatic = excluded.automatic`;
 }
 
 /** What deleting a template version did. */

@@ -5,7 +5,11 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { deleteTemplate, saveTemplate } from "@/lib/data/templates";
 import { TEMPLATE_CHANNELS, templateProblems } from "@/lib/placeholders";
-import { TemplateApiUnavailable, validateWithApi } from "@/lib/template-api";
+import { AUTOMATIC_KINDS } from "@/lib/data/next-message";
+import { TemplateApiUnavailable, apiValidationConfigured, validateWithApi } from "@/lib/template-api";
+
+/** What a template is used for: Compose (`free_text`) or one kind of automatic message. */
+const USES: readonly string[] = ["free_text", ...AUTOMATIC_KINDS];
 
 /** What the server found checking a template (the editor shows it next to the fields). */
 export interface TemplateCheck {
@@ -29,6 +33,7 @@ export interface TemplateCheck {
 
 interface Fields {
   name: string;
+  kind: string;
   locale: string;
   channel: string;
   body: string;
@@ -37,6 +42,7 @@ interface Fields {
 function fields(formData: FormData): Fields {
   return {
     name: String(formData.get("name") ?? "").trim(),
+    kind: String(formData.get("kind") ?? "free_text"),
     locale: String(formData.get("locale") ?? "en"),
     channel: String(formData.get("channel") ?? "default"),
     body: String(formData.get("body") ?? ""),
@@ -47,6 +53,7 @@ function fieldProblem(f: Fields): string | null {
   if (!f.name || f.name.length > 100) return "The name must be 1 to 100 characters.";
   if (!["en", "es"].includes(f.locale)) return "Choose English or Español.";
   if (!(TEMPLATE_CHANNELS as readonly string[]).includes(f.channel)) return "Choose a channel.";
+  if (!USES.includes(f.kind)) return "Used for: choose Compose or one of the automatic messages.";
   return null;
 }
 
@@ -58,9 +65,19 @@ function fieldProblem(f: Fields): string | null {
 async function checkText(f: Fields): Promise<TemplateCheck> {
   const base = { fieldProblem: fieldProblem(f), preview: null, length: null, segments: null, encoding: null, body: f.body, channel: f.channel, at: Date.now() };
   const channel = (TEMPLATE_CHANNELS as readonly string[]).includes(f.channel) ? f.channel : "default";
+  const kind = USES.includes(f.kind) ? f.kind : "free_text";
+  if (kind !== "free_text" && !apiValidationConfigured()) {
+    // The dashboard's own rules know only Compose's two placeholders: an automatic message's
+    // text (dates, places, medicines) is checked by the service that renders it, or not saved.
+    return {
+      ...base,
+      by: "unavailable",
+      problems: ["Texts for automatic messages are checked by the MedRemind service, which is not configured here (MEDREMIND_API_URL)."],
+    };
+  }
   let api;
   try {
-    api = await validateWithApi(f.body, channel);
+    api = await validateWithApi(f.body, channel, kind);
   } catch (error) {
     if (!(error instanceof TemplateApiUnavailable)) throw error;
     return {
@@ -71,7 +88,9 @@ async function checkText(f: Fields): Promise<TemplateCheck> {
   }
   if (api === null) return { ...base, by: "dashboard", problems: templateProblems(f.body, f.channel) };
   if (!api.ok) return { ...base, by: "python", problems: api.problems };
-  const own = templateProblems(f.body, f.channel);
+  // Compose fills in only its two placeholders (the dashboard's rules); automatic texts are the
+  // worker's, which the API has just checked.
+  const own = kind === "free_text" ? templateProblems(f.body, f.channel) : [];
   return {
     ...base,
     by: own.length > 0 ? "dashboard" : "python",
@@ -96,7 +115,7 @@ export async function saveTemplateAction(_prev: TemplateCheck | null, formData: 
   const check = await checkText(f);
   if (check.fieldProblem || check.problems.length > 0) return check;
   await asClinician(clinician.id, (tx) =>
-    saveTemplate(tx, { name: f.name, locale: f.locale, channel: f.channel, body: f.body, createdBy: clinician.id }),
+    saveTemplate(tx, { name: f.name, kind: f.kind, locale: f.locale, channel: f.channel, body: f.body, createdBy: clinician.id }),
   );
   redirect("/templates?saved=1");
 }

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { TemplateEditor } from "@/components/TemplateEditor";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
+import { KIND_LABELS } from "@/lib/data/next-message";
 import { listTemplates } from "@/lib/data/templates";
 import { errorMessage } from "@/lib/errors";
 import { smsCount } from "@/lib/sms";
@@ -41,6 +42,7 @@ export default async function TemplatesPage({
           <thead>
             <tr>
               <th scope="col">Name</th>
+              <th scope="col">Used for</th>
               <th scope="col">Language</th>
               <th scope="col">Channel</th>
               <th scope="col">Text</th>
@@ -52,6 +54,11 @@ export default async function TemplatesPage({
             {templates.map((t) => (
               <tr key={t.id} data-testid="template-row">
                 <td>{t.name}</td>
+                <td>
+                  {t.kind === "free_text"
+                    ? "Compose"
+                    : `${t.automatic ? "Automatic: " : ""}${KIND_LABELS[t.kind] ?? t.kind}`}
+                </td>
                 <td>{t.locale}</td>
                 <td>{t.channel === "default" ? "any" : t.channel}</td>
                 <td style={{ maxWidth: 420 }}>
@@ -69,7 +76,7 @@ export default async function TemplatesPage({
                 </td>
               </tr>
             ))}
-            {templates.length === 0 ? <tr><td colSpan={6} className="muted">No templates yet.</td></tr> : null}
+            {templates.length === 0 ? <tr><td colSpan={7} className="muted">No templates yet.</td></tr> : null}
           </tbody>
         </table>
       </div>

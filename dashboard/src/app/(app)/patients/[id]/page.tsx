@@ -6,20 +6,59 @@ import { AutoRefresh } from "@/components/AutoRefresh";
 import { ChannelBadges } from "@/components/ChannelBadges";
 import { InvitePanel } from "@/components/InvitePanel";
 import { MessageTimeline } from "@/components/MessageTimeline";
+import { NextMessagePreview } from "@/components/NextMessagePreview";
+import { PreferencesPanel } from "@/components/PreferencesPanel";
 import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { listAppointments } from "@/lib/data/appointments";
 import { patientMessages } from "@/lib/data/messages";
+import { nextAutomaticMessage, type NextMessage } from "@/lib/data/next-message";
 import { caregivers, doseHistory, getPatient, medications } from "@/lib/data/patients";
+import { patientPreferences } from "@/lib/data/preferences";
 import { errorMessage } from "@/lib/errors";
+import { previewWithApi, TemplateApiUnavailable, type ApiPreview } from "@/lib/template-api";
 import { formatInZone } from "@/lib/time";
 import { requestErasureAction } from "../actions";
 import { createInviteAction } from "../invite-action";
+import { savePreferencesAction } from "../preferences-action";
 
 export const metadata: Metadata = { title: "Patient" };
 
 const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/** The next automatic message rendered by the MedRemind service, or why it could not be. */
+async function renderNext(next: NextMessage | null): Promise<{ preview: ApiPreview | null; problem: string | null }> {
+  if (!next) return { preview: null, problem: null };
+  if (!next.channel) return { preview: null, problem: "The patient has no usable channel, so nothing can be sent." };
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+  try {
+    const preview = await previewWithApi({
+      kind: next.kind,
+      locale: next.locale,
+      channel: next.channel,
+      timezone: next.timezone,
+      values: {
+        patient_name: next.patient_name,
+        clinic_name: next.clinic_name,
+        due_at: iso(next.due_at) ?? iso(next.scheduled_time),
+        starts_at: iso(next.starts_at),
+        location: next.location,
+        clinician_name: next.clinician_name,
+        medicine_name: next.medicine_name,
+        dose_text: next.dose_text,
+      },
+      name_medicine: next.name_medicine,
+      versions: next.versions,
+    });
+    return preview
+      ? { preview, problem: null }
+      : { preview: null, problem: "The preview needs the MedRemind service (MEDREMIND_API_URL is not set)." };
+  } catch (error) {
+    if (!(error instanceof TemplateApiUnavailable)) throw error;
+    return { preview: null, problem: "The MedRemind service did not answer, so the text cannot be shown now." };
+  }
+}
 
 export default async function PatientPage({
   params,
@@ -42,12 +81,15 @@ export default async function PatientPage({
       messages: await patientMessages(tx, id),
       appointments: await listAppointments(tx, id),
       caregivers: await caregivers(tx, id),
+      preferences: await patientPreferences(tx, id),
+      next: await nextAutomaticMessage(tx, id),
     };
   });
   // Another organization's patient is indistinguishable from one that does not exist.
   if (!data) notFound();
   const { patient } = data;
   const tz = clinician.timezone;
+  const saved = (await searchParams).saved === "preferences";
   if (patient.status === "deleted") {
     // A tombstone: the patient's data is gone; only when and why are left.
     return (
@@ -60,9 +102,12 @@ export default async function PatientPage({
       </>
     );
   }
+  const rendered = await renderNext(data.next);
+  const usable = patient.channels.filter((c) => c.active && !c.opted_out && !c.blocked).map((c) => c.channel);
   return (
     <>
       {error ? <p role="alert" className="alert">{error}</p> : null}
+      {saved ? <p role="status" className="notice">Preferences saved.</p> : null}
       <AutoRefresh intervalMs={3000} />
       <div className="row" style={{ justifyContent: "space-between", marginBottom: "1rem" }}>
         <div>
@@ -91,6 +136,22 @@ export default async function PatientPage({
         <h3 style={{ fontSize: "1rem", marginBottom: "0.5rem" }}>Invite to the bot</h3>
         <InvitePanel action={createInviteAction} patientId={patient.id} />
       </section>
+
+      <div className="grid-2">
+        <section className="panel" aria-labelledby="next-h">
+          <h2 id="next-h">Next automatic message</h2>
+          <NextMessagePreview next={data.next} preview={rendered.preview} problem={rendered.problem} timezone={patient.timezone} />
+        </section>
+        <section className="panel" aria-labelledby="prefs-h">
+          <h2 id="prefs-h">Message preferences</h2>
+          <PreferencesPanel
+            patientId={patient.id}
+            prefs={data.preferences}
+            channels={[...new Set(usable)]}
+            action={savePreferencesAction}
+          />
+        </section>
+      </div>
 
       <div className="grid-2">
         <section className="panel" aria-labelledby="meds-h">

@@ -1,0 +1,37 @@
+"use server";
+
+import { redirect } from "next/navigation";
+import { requireClinician } from "@/lib/auth";
+import { asClinician, isUuid } from "@/lib/db";
+import { CATEGORIES, parseOffsets, setClinicPreference, setStandingOffsets } from "@/lib/data/preferences";
+
+const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
+
+/**
+ * The clinic's choices for one patient: per category on / off / no choice and a channel, and the
+ * standing appointment reminder offsets. The patient's own choice is not a field here at all, and
+ * the database refuses the dashboard's role any write of it (docs/preferences.md).
+ */
+export async function savePreferencesAction(formData: FormData): Promise<void> {
+  const clinician = await requireClinician();
+  const patientId = String(formData.get("patient_id") ?? "");
+  if (!isUuid(patientId)) redirect("/patients");
+  const offsets = parseOffsets(String(formData.get("offsets") ?? ""));
+  if (offsets === null) redirect(`/patients/${patientId}?error=offsets`);
+  const choices = CATEGORIES.map((category) => {
+    const choice = String(formData.get(`choice_${category}`) ?? "");
+    const channel = String(formData.get(`channel_${category}`) ?? "");
+    return {
+      category,
+      choice: choice === "in" || choice === "out" ? choice : null,
+      channel: CHANNELS.has(channel) ? channel : null,
+    } as const;
+  });
+  await asClinician(clinician.id, async (tx) => {
+    for (const c of choices) {
+      await setClinicPreference(tx, { patientId, ...c, by: clinician.id });
+    }
+    await setStandingOffsets(tx, patientId, offsets === "clinic" ? null : offsets);
+  });
+  redirect(`/patients/${patientId}?saved=preferences`);
+}

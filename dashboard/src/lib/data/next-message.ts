@@ -1,0 +1,98 @@
+import "server-only";
+import type { Tx } from "../db";
+
+/**
+ * The patient's next automatic message (the planner's next pending row that names no template)
+ * with everything the worker fills into it, and the clinic's automatic template versions of its
+ * kind: what the Python API needs to render it as it will be sent (`previewWithApi`). Read as
+ * the clinician, so row-level security keeps it to their own clinic.
+ */
+
+export const AUTOMATIC_KINDS = [
+  "medication_reminder",
+  "dose_followup",
+  "refill_reminder",
+  "missed_dose_caregiver",
+  "appointment_confirmation",
+  "appointment_reminder",
+  "appointment_rescheduled",
+  "appointment_cancelled",
+] as const;
+
+export const KIND_LABELS: Record<string, string> = {
+  medication_reminder: "Medication reminder",
+  dose_followup: "Dose follow-up (nag)",
+  refill_reminder: "Refill reminder",
+  missed_dose_caregiver: "Caregiver alert (missed dose)",
+  appointment_confirmation: "Appointment confirmation",
+  appointment_reminder: "Appointment reminder",
+  appointment_rescheduled: "Appointment rescheduled",
+  appointment_cancelled: "Appointment cancelled",
+};
+
+export interface TemplateVersion {
+  name: string;
+  locale: string;
+  channel: string;
+  body: string;
+  subject: string | null;
+}
+
+export interface NextMessage {
+  id: string;
+  kind: string;
+  scheduled_time: Date;
+  /** The channel it would go out on now: the row's, else the category's, else the first usable. */
+  channel: string | null;
+  locale: string;
+  timezone: string;
+  patient_name: string | null;
+  clinic_name: string | null;
+  due_at: Date | null;
+  starts_at: Date | null;
+  location: string | null;
+  clinician_name: string | null;
+  medicine_name: string | null;
+  dose_text: string | null;
+  name_medicine: boolean;
+  versions: TemplateVersion[];
+}
+
+/** The next pending automatic message of `patientId`, or null when none is planned. */
+export async function nextAutomaticMessage(tx: Tx, patientId: string): Promise<NextMessage | null> {
+  const [row] = await tx<Omit<NextMessage, "versions">[]>`
+    select m.id, m.kind, m.scheduled_time, p.locale, p.timezone, p.display_name as patient_name,
+           o.name as clinic_name, de.due_at, a.starts_at, a.location, a.clinician_name,
+           med.name as medicine_name, med.dose as dose_text,
+           p.name_medicine_in_reminders as name_medicine,
+           coalesce(
+             nullif(m.platform, 'auto'),
+             (select pp.channel from patient_preferences pp
+               where pp.patient_id = p.id
+                 and pp.category = public.message_category(m.kind, m.payload)
+                 and exists (select 1 from contact_points c where c.patient_id = p.id
+                               and c.channel = pp.channel and c.active
+                               and c.opted_out_at is null and c.blocked_at is null)),
+             (select c.channel from contact_points c
+               where c.patient_id = p.id and c.active and c.opted_out_at is null
+                 and c.blocked_at is null
+               order by coalesce(array_position(p.channel_order, c.channel), 99), c.created_at
+               limit 1)) as channel
+      from scheduled_messages m
+      join patients p on p.id = m.patient_id
+      left join organizations o on o.id = p.organization_id
+      left join dose_events de on de.id = m.dose_event_id
+      left join medications med on med.id = de.medication_id
+      left join appointments a on a.id = m.appointment_id
+     where m.patient_id = ${patientId} and m.status = 'pending' and m.template is null
+       and m.caregiver_id is null
+       and m.kind = any(${AUTOMATIC_KINDS as unknown as string[]}::text[])
+     order by m.scheduled_time, m.created_at
+     limit 1`;
+  if (!row) return null;
+  const versions = await tx<TemplateVersion[]>`
+    select name, locale, channel, body, subject from message_templates
+     where organization_id = public.current_organization_id() and automatic and kind = ${row.kind}
+     order by locale, channel`;
+  return { ...row, versions };
+}
