@@ -6,6 +6,8 @@
 // Environment: BASE_URL, CLINICIAN_A_EMAIL/_PASSWORD, CLINICIAN_B_EMAIL/_PASSWORD (another
 // organization), PATIENT_CHAT_ID (a Telegram chat id the fake Telegram accepts), SCREENSHOT_DIR,
 // RESULT_FILE (JSON with the ids created), CHROMIUM_PATH (default /usr/bin/chromium),
+// SEEDED_PATIENT_ID, FAILED_MESSAGE_ID and OUTBOX_MESSAGE_ID (seeded: a failed message to
+// re-send, a message written to the outbox),
 // SENT_TIMEOUT_MS (default 60000). Exit code 0 when every step passed.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -329,6 +331,44 @@ try {
     .waitFor({ timeout: SENT_TIMEOUT });
   log("send now: a scheduled message went out at once");
 
+  // A failed message (seeded: the bot was blocked, since unblocked) is re-sent from the list: a
+  // new pending copy that the worker sends; the failed one stays failed, marked re-sent, with its
+  // attempt. A message written to the outbox (seeded) reads as not received, on the list and on
+  // the patient's page.
+  const failedId = env("FAILED_MESSAGE_ID");
+  const outboxId = env("OUTBOX_MESSAGE_ID");
+  const seededId = env("SEEDED_PATIENT_ID");
+  await page.goto(`${BASE_URL}/messages`);
+  const outboxRow = page.locator(`[data-testid="message-row"][data-message-id="${outboxId}"]`);
+  check((await outboxRow.getByTestId("outbox").textContent()) === "outbox · not received", "the list marks an outbox delivery");
+  check((await outboxRow.getByTestId("message-status").getAttribute("data-status")) === "sent", "an outbox delivery is still 'sent' for the worker");
+  await page.goto(`${BASE_URL}/messages?status=failed`);
+  const failedRow = page.locator(`[data-testid="message-row"][data-message-id="${failedId}"]`);
+  const resendButton = failedRow.getByRole("button", { name: /^Re-send/ });
+  await resendButton.waitFor();
+  await shot(page, "desktop", "messages-failed");
+  await resendButton.click();
+  await page.getByTestId("resent-notice").waitFor();
+  await failedRow.getByTestId("resent").waitFor();
+  check((await resendButton.count()) === 0, "a re-sent message offers no second re-send");
+  check((await failedRow.getByTestId("message-status").getAttribute("data-status")) === "failed", "the failed message stays failed");
+  await shot(page, "desktop", "messages-resent");
+  await page.goto(`${BASE_URL}/patients/${seededId}`);
+  const copyItem = page.getByTestId("message").filter({ has: page.getByTestId("resend-of") });
+  await copyItem
+    .locator('[data-testid="message-status"][data-status="sent"], [data-testid="message-status"][data-status="delivered"]')
+    .waitFor({ timeout: SENT_TIMEOUT });
+  result.resent_copy_id = await copyItem.getAttribute("data-message-id");
+  check((await copyItem.getByTestId("outbox").count()) === 0, "the re-sent copy went to Telegram, not the outbox");
+  const originalItem = page.locator(`[data-testid="message"][data-message-id="${failedId}"]`);
+  await originalItem.getByTestId("resent").waitFor();
+  check((await originalItem.getByTestId("attempt").count()) === 1, "the failed message keeps its attempt");
+  const outboxItem = page.locator(`[data-testid="message"][data-message-id="${outboxId}"]`);
+  check((await outboxItem.getByTestId("outbox").textContent()) === "outbox · not received", "the timeline marks an outbox delivery");
+  check((await outboxItem.getByTestId("attempt").textContent()).includes("outbox · not received"), "and its attempt");
+  await shot(page, "desktop", "patient-resent");
+  log("re-sent a failed message; outbox deliveries marked");
+
   // Appointments: create one for the patient, then cancel it.
   await page.goto(`${BASE_URL}/appointments?patient=${result.patient_id}`);
   await page.getByLabel("Location").fill("Room 4");
@@ -397,7 +437,7 @@ try {
   await shot(page, "desktop", "other-clinic-patient-url");
   await page.goto(`${BASE_URL}/messages`);
   const bodyB = await page.content();
-  for (const id of [result.sent_message_id, result.cancelled_message_id]) {
+  for (const id of [result.sent_message_id, result.cancelled_message_id, failedId, outboxId]) {
     check(!bodyB.includes(id), "B's message list lacks A's messages");
   }
   check(!bodyB.includes(sentText) && !bodyB.includes(laterText), "B sees no message text of A");

@@ -192,6 +192,44 @@ async def _seed_adherence(conn: asyncpg.Connection, organization_id: str) -> Non
         )
 
 
+async def _seed_failed_and_outbox(conn: asyncpg.Connection) -> dict[str, str]:
+    """The seeded patient's failed Telegram message (the bot was blocked then; unblocked since)
+    and a message a worker without SMS credentials wrote to the outbox, each with its attempt."""
+    patient_id = await conn.fetchval("select id from patients where display_name = $1", SEEDED_NAME)
+    earlier = datetime.now(UTC) - timedelta(hours=3)
+    failed_id = await conn.fetchval(
+        "insert into scheduled_messages (patient_id, message_content, scheduled_time, platform,"
+        " kind, status, attempts, last_error, channels_tried)"
+        " values ($1, 'Your pharmacy order is ready.', $2, 'telegram', 'system', 'failed', 1,"
+        " 'telegram: Forbidden: bot was blocked by the user', '{telegram}') returning id",
+        patient_id,
+        earlier,
+    )
+    await conn.execute(
+        "insert into message_delivery_attempts (message_id, attempt_time, status, channel,"
+        " error_class, error_message) values ($1, $2, 'failed', 'telegram', 'permanent',"
+        " 'telegram: Forbidden: bot was blocked by the user')",
+        failed_id,
+        earlier,
+    )
+    outbox_id = await conn.fetchval(
+        "insert into scheduled_messages (patient_id, message_content, scheduled_time, platform,"
+        " kind, status, attempts, sent_at, channel_used, provider_message_id)"
+        " values ($1, 'Flu shots start next week.', $2, 'sms', 'system', 'sent', 1, $2, 'sms',"
+        " 'outbox:20261203T080000000000Z-sms-0a1b2c3d.json') returning id",
+        patient_id,
+        earlier,
+    )
+    await conn.execute(
+        "insert into message_delivery_attempts (message_id, attempt_time, status, channel,"
+        " provider_message_id) values ($1, $2, 'sent', 'sms',"
+        " 'outbox:20261203T080000000000Z-sms-0a1b2c3d.json')",
+        outbox_id,
+        earlier,
+    )
+    return {"patient": str(patient_id), "failed": str(failed_id), "outbox": str(outbox_id)}
+
+
 async def _pending_reminders(conn: asyncpg.Connection, appointment_id: uuid.UUID) -> list[datetime]:
     """When the appointment's pending reminders are due, in order."""
     rows = await conn.fetch(
@@ -234,6 +272,7 @@ async def test_dashboard_end_to_end(
     clinic_b = _create_clinician(db_env, "b@clinic-b.test", PASSWORD_B, "Clinic B")
     assert clinic_a["organization_id"] != clinic_b["organization_id"]
     await _seed_adherence(admin_conn, clinic_a["organization_id"])
+    seeded_messages = await _seed_failed_and_outbox(admin_conn)
     seeded_appointment = await _seed_planned_appointment(admin_conn)
     planned_reminders = await _pending_reminders(admin_conn, seeded_appointment)
     assert len(planned_reminders) == 2  # 24 h and 2 h before
@@ -319,6 +358,9 @@ async def test_dashboard_end_to_end(
                     "CLINICIAN_B_PASSWORD": PASSWORD_B,
                     "PATIENT_CHAT_ID": CHAT_ID,
                     "SEEDED_PATIENT_NAME": SEEDED_NAME,
+                    "SEEDED_PATIENT_ID": seeded_messages["patient"],
+                    "FAILED_MESSAGE_ID": seeded_messages["failed"],
+                    "OUTBOX_MESSAGE_ID": seeded_messages["outbox"],
                     "SCREENSHOT_DIR": str(SCREENSHOTS),
                     "RESULT_FILE": str(result_file),
                     "SENT_TIMEOUT_MS": "60000",
@@ -469,7 +511,32 @@ async def test_dashboard_end_to_end(
     )
     assert forged == 0
 
+    # "Re-send" made one pending copy of the failed message, which the worker sent on Telegram
+    # (a real send, not the outbox); the failed row keeps its status and its attempt; audited.
+    copy = await admin_conn.fetchrow(
+        "select * from scheduled_messages where resent_from = $1",
+        uuid.UUID(seeded_messages["failed"]),
+    )
+    assert str(copy["id"]) == result["resent_copy_id"]
+    assert copy["status"] in ("sent", "delivered") and copy["channel_used"] == "telegram"
+    assert copy["via_outbox"] is False and copy["message_content"] == "Your pharmacy order is ready."
+    assert str(copy["created_by"]) == clinic_a["clinician_id"]
+    kept = await admin_conn.fetchrow(
+        "select status, (select count(*) from message_delivery_attempts a"
+        " where a.message_id = m.id) as attempts from scheduled_messages m where id = $1",
+        uuid.UUID(seeded_messages["failed"]),
+    )
+    assert (kept["status"], kept["attempts"]) == ("failed", 1)
+    audit = await admin_conn.fetch(
+        "select actor, entity_id, details from audit_log where action = 'message.resend'"
+    )
+    assert [(a["actor"], a["entity_id"]) for a in audit] == [
+        (f"clinician:{clinic_a['clinician_id']}", str(copy["id"]))
+    ]
+
     # The screenshots exist at both widths.
     for page in ("patients", "patient", "messages", "compose", "appointments"):
         for size in ("desktop", "tablet"):
             assert (SCREENSHOTS / f"{page}-{size}.png").stat().st_size > 0
+    for page in ("messages-failed", "messages-resent", "patient-resent"):
+        assert (SCREENSHOTS / f"{page}-desktop.png").stat().st_size > 0

@@ -12,6 +12,9 @@ const MESSAGES: Record<string, string> = {
   too_long:
     "Message: too long for the chosen channel (WhatsApp takes 1,600 characters, SMS 3 segments). Shorten it, or choose another channel.",
   not_pending: "That message is no longer pending, so it cannot be changed.",
+  not_failed: "Only a failed message can be re-sent; this one has not failed.",
+  already_resent: "That message was re-sent already: its copy is in the list.",
+  patient_erased: "That patient's data was erased: nothing is sent to them any more.",
   not_changed: "Nothing was changed: the item is already closed.",
   already_waiting: "That patient is already on the waitlist.",
   offsets:

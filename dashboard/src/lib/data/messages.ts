@@ -22,6 +22,8 @@ export interface AttemptRow {
   error_class: string | null;
   error_message: string | null;
   duration_ms: number | null;
+  /** This attempt wrote the message to the outbox folder instead of a provider. */
+  via_outbox: boolean;
 }
 
 export interface MessageRow {
@@ -40,19 +42,28 @@ export interface MessageRow {
   last_error: string | null;
   sent_at: Date | null;
   delivered_at: Date | null;
+  /** Sent to the outbox folder (no provider credentials): nobody received it. */
+  via_outbox: boolean;
+  /** The failed message this one re-sends, if any. */
+  resent_from: string | null;
+  /** The copy that re-sends this failed message, if any. */
+  resent_as: string | null;
   attempt_list: AttemptRow[];
 }
 
 const ATTEMPTS_JSON = `
   coalesce((select json_agg(json_build_object(
       'id', a.id, 'attempt_time', a.attempt_time, 'status', a.status, 'channel', a.channel,
-      'error_class', a.error_class, 'error_message', a.error_message, 'duration_ms', a.duration_ms)
+      'error_class', a.error_class, 'error_message', a.error_message, 'duration_ms', a.duration_ms,
+      'via_outbox', a.via_outbox)
     order by a.attempt_time)
     from message_delivery_attempts a where a.message_id = m.id), '[]'::json)`;
 
 const MESSAGE_COLUMNS = `
   m.id, m.patient_id, p.display_name as patient_name, m.kind, m.message_content, m.template, m.scheduled_time,
   m.status, m.platform, m.channel_used, m.attempts, m.last_error, m.sent_at, m.delivered_at,
+  m.via_outbox, m.resent_from,
+  (select r.id from scheduled_messages r where r.resent_from = m.id) as resent_as,
   ${ATTEMPTS_JSON} as attempt_list`;
 
 /** Messages of the organization, optionally of one status: pending first by time, then recent. */
@@ -141,6 +152,18 @@ export async function sendNow(tx: Tx, id: string): Promise<boolean> {
     update scheduled_messages set scheduled_time = now()
      where id = ${id} and status = 'pending' returning id`;
   return rows.length === 1;
+}
+
+/**
+ * Re-send a failed message as the signed-in clinician: `resend_message` (security invoker, so
+ * row-level security limits it to the clinic's own rows) inserts a pending copy due now, keeps
+ * the failed row and its attempts, and audits it. Returns the outcome and the copy's id.
+ */
+export async function resendMessage(tx: Tx, id: string): Promise<{ outcome: string; messageId: string | null }> {
+  const [row] = await tx<{ outcome: string; message_id: string | null }[]>`
+    select outcome, message_id from resend_message(${id}::uuid, null, 'dashboard', now())`;
+  if (!row) throw new Error("resend_message returned no row");
+  return { outcome: row.outcome, messageId: row.message_id };
 }
 
 /** The LIKE pattern for a search text (its own wildcards escaped). */

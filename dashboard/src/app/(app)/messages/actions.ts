@@ -9,9 +9,11 @@ import {
   composeNames,
   countGroup,
   scheduleGroupMessage,
+  resendMessage,
   scheduleMessage,
   sendNow,
 } from "@/lib/data/messages";
+import { resendError } from "@/lib/delivery";
 import { templateVersions } from "@/lib/data/templates";
 import { templateChannelProblem, templateNameFromForm } from "@/lib/compose";
 import { SAMPLE_LONGEST, fillForPatient, unknownPlaceholders } from "@/lib/placeholders";
@@ -123,8 +125,15 @@ function messageId(formData: FormData): string {
 }
 
 function backTo(formData: FormData): string {
+  // The patient's page, when the form was on it (its id checked), else the messages list.
+  const patient = String(formData.get("patient") ?? "");
+  if (patient) return isUuid(patient) ? `/patients/${patient}` : "/messages";
   const status = String(formData.get("filter") ?? "");
   return status ? `/messages?status=${encodeURIComponent(status)}` : "/messages";
+}
+
+function withParam(url: string, name: string, value: string): string {
+  return `${url}${url.includes("?") ? "&" : "?"}${name}=${encodeURIComponent(value)}`;
 }
 
 /** Cancel a pending message. */
@@ -143,4 +152,17 @@ export async function sendNowAction(formData: FormData): Promise<void> {
   const ok = await asClinician(clinician.id, (tx) => sendNow(tx, id));
   const back = backTo(formData);
   redirect(ok ? back : `${back}${back.includes("?") ? "&" : "?"}error=not_pending`);
+}
+
+/**
+ * Re-send a failed message: a new pending copy due now (the worker sends it on the patient's
+ * channels afresh); the failed message and its delivery history stay as they were. Audited.
+ */
+export async function resendMessageAction(formData: FormData): Promise<void> {
+  const clinician = await requireClinician();
+  const id = messageId(formData);
+  const { outcome } = await asClinician(clinician.id, (tx) => resendMessage(tx, id));
+  const back = backTo(formData);
+  const error = resendError(outcome);
+  redirect(error === null ? withParam(back, "resent", "1") : withParam(back, "error", error));
 }

@@ -5,9 +5,10 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { MESSAGE_STATUSES, listMessages } from "@/lib/data/messages";
+import { OUTBOX_HINT, OUTBOX_LABEL, canResend } from "@/lib/delivery";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
-import { cancelMessageAction, sendNowAction } from "./actions";
+import { cancelMessageAction, resendMessageAction, sendNowAction } from "./actions";
 
 export const metadata: Metadata = { title: "Scheduled messages" };
 
@@ -33,6 +34,11 @@ export default async function MessagesPage({
         <Link className="button" href="/messages/new">Compose</Link>
       </div>
       {error ? <p role="alert" className="alert">{error}</p> : null}
+      {params.resent === "1" ? (
+        <p role="status" className="notice" data-testid="resent-notice">
+          Re-sent: a new message is on its way; the failed one keeps its delivery history.
+        </p>
+      ) : null}
       {typeof params.scheduled === "string" ? (
         <p role="status" className="notice" data-testid="group-scheduled">
           Scheduled for {Number(params.scheduled)} patient{Number(params.scheduled) === 1 ? "" : "s"}.
@@ -84,8 +90,17 @@ export default async function MessagesPage({
                       <span className="message-text">{m.message_content ?? m.kind.replaceAll("_", " ")}</span>
                     ) : null}
                   </td>
-                  <td>{m.channel_used ?? m.platform}</td>
-                  <td><StatusBadge status={m.status} testId="message-status" /></td>
+                  <td>
+                    {m.channel_used ?? m.platform}
+                    {m.via_outbox ? (
+                      <div><span className="badge warn" data-testid="outbox" title={OUTBOX_HINT}>{OUTBOX_LABEL}</span></div>
+                    ) : null}
+                  </td>
+                  <td>
+                    <StatusBadge status={m.status} testId="message-status" />
+                    {m.resent_from ? <div className="muted" style={{ fontSize: "0.85rem" }} data-testid="resend-of">re-send</div> : null}
+                    {m.resent_as ? <div className="muted" style={{ fontSize: "0.85rem" }} data-testid="resent">re-sent</div> : null}
+                  </td>
                   <td>
                     {m.attempts}
                     {last ? <div className="muted" style={{ fontSize: "0.85rem" }}>last: {last.status}{last.error_message ? ` (${last.error_message})` : ""}</div> : null}
@@ -107,6 +122,13 @@ export default async function MessagesPage({
                           <button type="submit" className="danger" aria-label={`Cancel message to ${m.patient_name ?? "patient"}`}>Cancel</button>
                         </form>
                       </div>
+                    ) : null}
+                    {canResend(m) ? (
+                      <form action={resendMessageAction}>
+                        <input type="hidden" name="id" value={m.id} />
+                        <input type="hidden" name="filter" value={status ?? ""} />
+                        <button type="submit" className="secondary" style={{ whiteSpace: "nowrap" }} aria-label={`Re-send: failed message to ${m.patient_name ?? "patient"}`}>Re-send</button>
+                      </form>
                     ) : null}
                   </td>
                 </tr>

@@ -19,6 +19,7 @@ import { patientPreferences } from "@/lib/data/preferences";
 import { errorMessage } from "@/lib/errors";
 import { previewWithApi, TemplateApiUnavailable, type ApiPreview } from "@/lib/template-api";
 import { formatInZone } from "@/lib/time";
+import { resendMessageAction } from "../../messages/actions";
 import { requestErasureAction } from "../actions";
 import { createInviteAction } from "../invite-action";
 import { savePreferencesAction } from "../preferences-action";
@@ -69,7 +70,8 @@ export default async function PatientPage({
 }) {
   const clinician = await requireClinician();
   const { id } = await params;
-  const error = errorMessage((await searchParams).error);
+  const query = await searchParams;
+  const error = errorMessage(query.error);
   if (!isUuid(id)) notFound();
   const data = await asClinician(clinician.id, async (tx) => {
     const patient = await getPatient(tx, id);
@@ -89,7 +91,7 @@ export default async function PatientPage({
   if (!data) notFound();
   const { patient } = data;
   const tz = clinician.timezone;
-  const saved = (await searchParams).saved === "preferences";
+  const saved = query.saved === "preferences";
   if (patient.status === "deleted") {
     // A tombstone: the patient's data is gone; only when and why are left.
     return (
@@ -108,6 +110,11 @@ export default async function PatientPage({
     <>
       {error ? <p role="alert" className="alert">{error}</p> : null}
       {saved ? <p role="status" className="notice">Preferences saved.</p> : null}
+      {query.resent === "1" ? (
+        <p role="status" className="notice" data-testid="resent-notice">
+          Re-sent: a new message is on its way; the failed one keeps its delivery history.
+        </p>
+      ) : null}
       <AutoRefresh intervalMs={3000} />
       <div className="row" style={{ justifyContent: "space-between", marginBottom: "1rem" }}>
         <div>
@@ -186,7 +193,7 @@ export default async function PatientPage({
       <div className="grid-2">
         <section className="panel" aria-labelledby="messages-h">
           <h2 id="messages-h">Messages</h2>
-          <MessageTimeline messages={data.messages} timezone={tz} />
+          <MessageTimeline messages={data.messages} timezone={tz} resend={resendMessageAction} />
         </section>
         <section className="panel" aria-labelledby="doses-h">
           <h2 id="doses-h">Dose history</h2>

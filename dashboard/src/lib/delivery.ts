@@ -1,0 +1,46 @@
+/**
+ * How a message's delivery reads on the dashboard, and what re-sending it may do. Pure: used by
+ * the message list, the patient's timeline and the re-send action.
+ *
+ * An outbox delivery (`via_outbox`: a channel without credentials wrote the message to a file,
+ * only in `medremind dev` or with MEDREMIND_OUTBOX_ENABLED) is `sent` for the worker but reached
+ * nobody, so it never reads as a plain "sms · sent". A failed message can be re-sent once: the
+ * database function `resend_message` makes a new pending copy and keeps the failed one (with its
+ * attempts) as it was.
+ */
+
+/** What a message needs for these decisions. */
+export interface DeliveryFacts {
+  status: string;
+  platform: string;
+  channel_used: string | null;
+  via_outbox: boolean;
+  /** The copy that re-sends this (failed) message, if any. */
+  resent_as: string | null;
+}
+
+/** Shown next to an outbox delivery (also as its tooltip's first words). */
+export const OUTBOX_LABEL = "outbox · not received";
+export const OUTBOX_HINT =
+  "Written to the outbox folder, not sent: this channel has no provider credentials (MEDREMIND_OUTBOX_ENABLED). The patient did not receive it.";
+
+/** The channel as shown: the one used (else the one asked for), marked when it was the outbox. */
+export function channelLabel(m: Pick<DeliveryFacts, "platform" | "channel_used" | "via_outbox">): string {
+  const channel = m.channel_used ?? m.platform;
+  return m.via_outbox ? `${channel} · ${OUTBOX_LABEL}` : channel;
+}
+
+/** Whether the message offers "Re-send": failed, and not re-sent already. */
+export function canResend(m: Pick<DeliveryFacts, "status" | "resent_as">): boolean {
+  return m.status === "failed" && m.resent_as === null;
+}
+
+/** Outcomes of `resend_message` (migration 20260101009310). */
+export const RESEND_OUTCOMES = ["resent", "already_resent", "not_failed", "patient_erased", "not_found"] as const;
+export type ResendOutcome = (typeof RESEND_OUTCOMES)[number];
+
+/** The `?error=` code a re-send's outcome redirects with; null when the copy was made. */
+export function resendError(outcome: string): string | null {
+  if (outcome === "resent") return null;
+  return (RESEND_OUTCOMES as readonly string[]).includes(outcome) ? outcome : "not_found";
+}

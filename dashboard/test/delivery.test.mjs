@@ -1,0 +1,47 @@
+// Unit tests of src/lib/delivery.ts: outbox deliveries never read as a send, and which failed
+// messages offer "Re-send" (`npm test` compiles the TypeScript modules to .unit-build/ first).
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { describe, test } from "node:test";
+
+const require = createRequire(import.meta.url);
+const { OUTBOX_LABEL, canResend, channelLabel, resendError } = require("../.unit-build/delivery.js");
+
+describe("channelLabel", () => {
+  test("a provider send shows its channel only", () => {
+    assert.equal(channelLabel({ platform: "auto", channel_used: "sms", via_outbox: false }), "sms");
+  });
+  test("an outbox delivery says it was not received", () => {
+    const label = channelLabel({ platform: "auto", channel_used: "sms", via_outbox: true });
+    assert.equal(label, `sms · ${OUTBOX_LABEL}`);
+    assert.match(label, /not received/);
+  });
+  test("before a send, the channel asked for", () => {
+    assert.equal(channelLabel({ platform: "email", channel_used: null, via_outbox: false }), "email");
+  });
+});
+
+describe("canResend", () => {
+  const cases = [
+    ["failed", null, true],
+    ["failed", "7a1c2d3e-0000-4000-8000-000000000001", false], // re-sent already: its copy
+    ["sent", null, false],
+    ["delivered", null, false],
+    ["pending", null, false],
+    ["cancelled", null, false],
+    ["expired", null, false],
+  ];
+  for (const [status, resentAs, expected] of cases) {
+    test(`${status}${resentAs ? " (re-sent)" : ""}: ${expected}`, () => {
+      assert.equal(canResend({ status, resent_as: resentAs }), expected);
+    });
+  }
+});
+
+describe("resendError", () => {
+  test("a copy made is no error", () => assert.equal(resendError("resent"), null));
+  for (const outcome of ["already_resent", "not_failed", "patient_erased", "not_found"]) {
+    test(`${outcome} is its own error code`, () => assert.equal(resendError(outcome), outcome));
+  }
+  test("anything else reads as not found", () => assert.equal(resendError("surprise"), "not_found"));
+});
