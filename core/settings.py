@@ -35,6 +35,8 @@ _EXAMPLES: dict[str, str] = {
     "TWILIO_WHATSAPP_CONTENT_SIDS": 'a JSON object such as {"medication_reminder": "HX..."}',
     "VAPID_SUBJECT": "mailto:ops@clinic.example or https://clinic.example",
     "MEDREMIND_OUTBOX_ENABLED": "true or false",
+    "MEDREMIND_CREDENTIALS_KEY": "Fernet keys, newest first, comma separated "
+    "(make one with `medremind credentials-key`)",
 }
 
 
@@ -153,6 +155,10 @@ class Settings(BaseSettings):
         default="5,300,1800,7200,18000,36000,36000", alias="MEDREMIND_WEBHOOK_RETRY_SECONDS"
     )
     webhook_allow_private: bool = Field(default=False, alias="MEDREMIND_WEBHOOK_ALLOW_PRIVATE")
+    # Secrets stored at rest (clinics' provider accounts, outgoing-webhook signing secrets) are
+    # encrypted with these Fernet keys: comma separated, the first encrypts, any of them decrypts,
+    # so a new key goes first and the old one stays until `medremind rotate-credentials` ran.
+    credentials_key: SecretStr | None = Field(default=None, alias="MEDREMIND_CREDENTIALS_KEY")
 
     @field_validator("default_timezone")
     @classmethod
@@ -178,6 +184,15 @@ class Settings(BaseSettings):
     def _vapid_subject(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("mailto:", "https://")):
             raise ValueError(f"{value!r} is neither a mailto: nor an https:// URL")
+        return value
+
+    @field_validator("credentials_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from core.credentials import parse_keys
+
+            parse_keys(value.get_secret_value())  # ValueError naming the key's position only
         return value
 
     @field_validator("webhook_retry_seconds")

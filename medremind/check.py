@@ -133,4 +133,41 @@ async def run_check(settings: Settings) -> int:
         print(f"Answers: CANNOT ARRIVE - {problem}")
     ok, why = await database_status(settings)
     print(f"Database: {'ok' if ok else 'NOT READY'} - {why}")
-    return 0 if ok and not problems and not none_can_send else 1
+    unusable = 0
+    if ok:
+        lines, unusable = await clinic_accounts_report(settings)
+        for line in lines:
+            print(line)
+    return 0 if ok and not problems and not none_can_send and not unusable else 1
+
+
+async def clinic_accounts_report(settings: Settings) -> tuple[list[str], int]:
+    """One line per clinic with its own provider accounts: which of its channels are usable.
+
+    Opens each stored secret with ``MEDREMIND_CREDENTIALS_KEY`` (nothing is sent); returns the
+    lines and how many accounts cannot be used (their clinic's messages on that channel fail).
+    """
+    from core.credentials import SecretBox
+    from core.sql import query
+    from scheduler.clinic_senders import open_account
+
+    box = SecretBox.from_settings(settings)
+    database = Database(settings)
+    try:
+        conn = await database.connect(as_app_role=False)
+        try:
+            rows = await conn.fetch(query("accounts", "accounts_for_check"))
+        finally:
+            await conn.close()
+    finally:
+        await database.stop()
+    if not rows:
+        return ["Clinic accounts: none; every clinic uses the channels above"], 0
+    lines = ["Clinic accounts (own senders; their other channels use the ones above):"]
+    unusable = 0
+    for row in rows:
+        account, description = open_account(row, box)
+        unusable += account is None
+        state = "usable" if account is not None else "NOT USABLE"
+        lines.append(f"  {row['clinic']}: {row['channel']}: {state} - {description}")
+    return lines, unusable

@@ -1,4 +1,5 @@
-"""``medremind migrate | web | worker | dev | check | apikey create | backup | restore``.
+"""``medremind migrate | web | worker | dev | check | apikey create | backup | restore |
+credentials-key | rotate-credentials``.
 
 Every command reads the settings once and fails fast, naming the bad variable, with exit code 2.
 """
@@ -27,6 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     create = apikey_sub.add_parser("create", help="create a key (shown once)")
     create.add_argument("--org", required=True, help="organization id or exact name")
     create.add_argument("--name", default="default", help="a label for the key")
+    sub.add_parser(
+        "credentials-key", help="print a new key for MEDREMIND_CREDENTIALS_KEY (nothing stored)"
+    )
+    sub.add_parser(
+        "rotate-credentials",
+        help="re-encrypt every stored secret with the first key of MEDREMIND_CREDENTIALS_KEY",
+    )
     backup = sub.add_parser("backup", help="dump the database to FILE (pg_dump, while running)")
     backup.add_argument("file", nargs="?", help="default: medremind-<UTC time>.dump here")
     restore = sub.add_parser("restore", help="restore a backup into an empty database")
@@ -64,6 +72,15 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from medremind.commands import run_apikey_create
 
         return asyncio.run(run_apikey_create(settings, args.org, args.name))
+    if args.command == "credentials-key":
+        from core.credentials import new_key
+
+        print(new_key())
+        return 0
+    if args.command == "rotate-credentials":
+        from medremind.commands import run_rotate_credentials
+
+        return asyncio.run(run_rotate_credentials(settings))
     if args.command == "backup":
         from medremind.backup import run_backup
 

@@ -1,4 +1,4 @@
-"""Small one-shot commands: ``migrate`` and ``apikey create``."""
+"""Small one-shot commands: ``migrate``, ``apikey create`` and ``rotate-credentials``."""
 
 from __future__ import annotations
 
@@ -49,4 +49,28 @@ async def run_apikey_create(settings: Settings, org: str, name: str) -> int:
             return 1
     print(key)
     print("Store this key now: it is shown only once.", file=sys.stderr)
+    return 0
+
+
+async def run_rotate_credentials(settings: Settings) -> int:
+    """Re-encrypt every stored secret with the first key; exit 1 if any could not be read."""
+    from core.credentials import CredentialsKeyMissing, SecretBox, require_box
+    from medremind.provider_accounts import reseal_all
+
+    try:
+        box = require_box(SecretBox.from_settings(settings))
+    except CredentialsKeyMissing as exc:
+        print(f"medremind rotate-credentials: {exc}", file=sys.stderr)
+        return 1
+    async with Database(settings) as database:
+        assert database.pool is not None
+        resealed, unreadable = await reseal_all(database.pool, box)
+    print(f"re-encrypted {resealed} stored secret(s) with the first key")
+    if unreadable:
+        print(
+            f"medremind rotate-credentials: {unreadable} secret(s) could not be decrypted with any"
+            " key given; keep the key they were made with in MEDREMIND_CREDENTIALS_KEY",
+            file=sys.stderr,
+        )
+        return 1
     return 0

@@ -141,6 +141,7 @@ async def serve(
             senders=senders,
             bot_username=username,
             resume_on_startup=resume_on_startup,
+            clinic_accounts=True,
         )
         config = uvicorn.Config(
             app,

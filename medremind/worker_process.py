@@ -3,10 +3,10 @@
 One process runs: the :class:`~scheduler.dispatcher.Dispatcher` (claim, send, record), a
 :class:`~scheduler.listener.DueListener` that wakes it on ``NOTIFY medremind_due``, and an
 APScheduler ``AsyncIOScheduler`` with the lease reaper and, when the planner module is present,
-the planner tick, and a heartbeat with its counters (``scheduler/heartbeat.py``; they are also
-served on ``MEDREMIND_WORKER_METRICS_PORT`` when set). SIGTERM/SIGINT stop claiming, let in-flight
-sends finish for ``MEDREMIND_SHUTDOWN_GRACE`` seconds (Heroku kills 30 s after SIGTERM), return
-unsent claims to pending and exit 0.
+the planner tick, the reload of clinics' provider accounts, and a heartbeat with its counters
+(``scheduler/heartbeat.py``; they are also served on ``MEDREMIND_WORKER_METRICS_PORT`` when
+set). SIGTERM/SIGINT stop claiming, let in-flight sends finish for ``MEDREMIND_SHUTDOWN_GRACE``
+seconds (Heroku kills 30 s after SIGTERM), return unsent claims to pending and exit 0.
 """
 
 from __future__ import annotations
@@ -18,12 +18,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.credentials import SecretBox
 from core.db import CUSTOM_PLANS, Database
 from core.inbound_window import LastInboundLookup
 from core.settings import Settings
 from core.templating import TemplateRenderer
 from medremind.runtime import run_async
 from platforms.base import Channel, ChannelSender
+from platforms.whatsapp_content_store import PostgresContentStore
+from scheduler.clinic_senders import REFRESH_SECONDS as ACCOUNTS_REFRESH_SECONDS
+from scheduler.clinic_senders import ClinicSenders
 from scheduler.dispatcher import DB_ERRORS, Dispatcher, DispatcherConfig, utc_now
 from scheduler.fleet_limits import prune_ledger
 from scheduler.heartbeat import beat, serve_metrics
@@ -81,7 +85,6 @@ async def serve(
         own_senders = senders is None
         if senders is None:
             from platforms.registry import build_senders
-            from platforms.whatsapp_content_store import PostgresContentStore
 
             senders = build_senders(
                 settings,
@@ -93,7 +96,19 @@ async def serve(
         renderer = TemplateRenderer(
             sms_max_segments=settings.sms_max_segments, auto_reload=reload_templates
         )
-        dispatcher = Dispatcher(pool, senders, renderer, utc_now, config)
+        # Clinics' own provider accounts over the default senders (scheduler.clinic_senders).
+        clinics = ClinicSenders(
+            pool,
+            settings,
+            senders,
+            SecretBox.from_settings(settings),
+            last_inbound_lookup=LastInboundLookup(db),
+            content_store=PostgresContentStore(db),
+        )
+        await clinics.refresh()
+        dispatcher = Dispatcher(
+            pool, senders, renderer, utc_now, config, senders_for=clinics.for_clinic
+        )
         listener = DueListener(
             db.connect, dispatcher.notify, keepalive=settings.worker_poll_seconds
         )
@@ -165,6 +180,23 @@ async def serve(
                 next_run_time=datetime.now(UTC),
             )
 
+        async def refresh_accounts() -> None:
+            try:
+                await clinics.refresh()
+            except DB_ERRORS as exc:
+                logger.warning(
+                    "loading provider accounts failed", extra={"error": type(exc).__name__}
+                )
+
+        jobs.add_job(
+            refresh_accounts,
+            "interval",
+            seconds=ACCOUNTS_REFRESH_SECONDS,
+            id="provider_accounts",
+            max_instances=1,
+            coalesce=True,
+        )
+
         webhooks = sender_from_settings(pool, settings)
 
         async def send_webhooks() -> None:
@@ -214,6 +246,7 @@ async def serve(
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(sig)
             await webhooks.aclose()
+            await clinics.aclose()
             if own_senders:
                 for sender in senders.values():
                     await sender.aclose()

@@ -66,7 +66,8 @@ class EmailSender:
             raise ConfigurationError("e-mail needs SMTP_HOST and SMTP_FROM to be set")
         self.host = host
         self.port = port
-        self.rate_key = f"smtp:{host}:{port}"  # the server's sending limit, fleet-wide
+        # The sending limit is the server's per login, fleet-wide (clinics may share a server).
+        self.rate_key = f"smtp:{username}@{host}:{port}" if username else f"smtp:{host}:{port}"
         self.from_address = from_address
         self.username = username
         self.password = password

@@ -55,6 +55,7 @@ class _Common(TypedDict):
     provider_id: str
     chat_address: str
     display_name: str | None
+    to_address: str | None
 
 
 def parse_twilio_inbound(form: Mapping[str, str]) -> InboundEvent:
@@ -75,6 +76,7 @@ def parse_twilio_inbound(form: Mapping[str, str]) -> InboundEvent:
         or form.get("SmsSid", ""),
         "chat_address": sender.removeprefix(WHATSAPP_PREFIX),
         "display_name": form.get("ProfileName") or None,
+        "to_address": form.get("To", "").removeprefix(WHATSAPP_PREFIX).strip() or None,
     }
     latitude, longitude = form.get("Latitude"), form.get("Longitude")
     if latitude and longitude:

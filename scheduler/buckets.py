@@ -216,16 +216,24 @@ async def _sleep_until_ready(buckets: list[Bucket], give_up_at: float) -> bool:
 class Limiter(Protocol):
     """What the dispatcher asks of a rate limiter: this process's buckets or the fleet's ledger."""
 
-    async def acquire(self, channel: Channel, address: str, max_wait: float) -> Pass | None:
-        """Wait for a slot starting within ``max_wait`` seconds; None (taking nothing) if none."""
+    async def acquire(
+        self, channel: Channel, address: str, max_wait: float, account: str | None = None
+    ) -> Pass | None:
+        """Wait for a slot starting within ``max_wait`` seconds; None (taking nothing) if none.
+
+        ``account``: the sender's rate key when it is not the channel's default account (a
+        clinic's own); it gets a cap of its own at the channel's rate.
+        """
         ...
 
     def wait_hint(self, channel: Channel, address: str, now: float) -> float:
         """Seconds until a send refused now should come back."""
         ...
 
-    def pause(self, channel: Channel, now: float, seconds: float) -> None:
-        """Hold the channel's account for ``seconds`` (a 429 with retry_after)."""
+    def pause(
+        self, channel: Channel, now: float, seconds: float, account: str | None = None
+    ) -> None:
+        """Hold the channel's account (or ``account``) for ``seconds`` (a 429 with retry_after)."""
         ...
 
 
@@ -247,12 +255,24 @@ class BucketSet:
             DEFAULT_RECIPIENT_RATES if recipient_rates is None else recipient_rates
         )
         self._recipients: OrderedDict[tuple[Channel, str], Bucket] = OrderedDict()
+        # Clinics' own accounts (rate key -> bucket), each at its channel's rate.
+        self._accounts: dict[str, Bucket] = {}
 
-    def buckets(self, channel: Channel, address: str) -> list[Bucket]:
+    def _account_bucket(self, channel: Channel, account: str | None) -> Bucket | None:
+        if account is None or channel not in self._platform:
+            return self._platform.get(channel)
+        bucket = self._accounts.get(account)
+        if bucket is None:
+            default = self._platform[channel]
+            bucket = self._accounts[account] = Bucket(default.rate, guard=default.guard)
+        return bucket
+
+    def buckets(self, channel: Channel, address: str, account: str | None = None) -> list[Bucket]:
         """The buckets a send to ``address`` on ``channel`` passes (platform, then recipient)."""
         buckets = []
-        if channel in self._platform:
-            buckets.append(self._platform[channel])
+        platform = self._account_bucket(channel, account)
+        if platform is not None:
+            buckets.append(platform)
         rate = self._recipient_rates.get(channel)
         if rate:
             key = (channel, address)
@@ -282,7 +302,9 @@ class BucketSet:
         slots = tuple(slot for b in buckets if (slot := b.take(now)) is not None)
         return Pass(0.0, slots)
 
-    async def acquire(self, channel: Channel, address: str, max_wait: float) -> Pass | None:
+    async def acquire(
+        self, channel: Channel, address: str, max_wait: float, account: str | None = None
+    ) -> Pass | None:
         """Wait until a send may start and take the slot; the caller releases the pass after it.
 
         Sends take the platform's slots in the order they asked (one waiter sleeps on the
@@ -294,13 +316,13 @@ class BucketSet:
         caller reschedules instead of holding its lease.
         """
         started = time.monotonic()
-        buckets = self.buckets(channel, address)
+        buckets = self.buckets(channel, address, account)
         if not buckets:
             return _NO_WAIT
         if max(b.queue_estimate(started) for b in buckets) > max_wait:
             return None
         give_up_at = started + max_wait + _ACQUIRE_SLACK_SECONDS
-        platform = self._platform.get(channel)
+        platform = self._account_bucket(channel, account)
         others = [b for b in buckets if b is not platform]
         for bucket in buckets:
             bucket.waiting += 1
@@ -333,9 +355,11 @@ class BucketSet:
         """Seconds until a send joining the queue now would start (without taking anything)."""
         return max((b.queue_estimate(now) for b in self.buckets(channel, address)), default=0.0)
 
-    def pause(self, channel: Channel, now: float, seconds: float) -> None:
-        """Hold the whole platform for ``seconds`` (a 429 with retry_after)."""
-        bucket = self._platform.get(channel)
+    def pause(
+        self, channel: Channel, now: float, seconds: float, account: str | None = None
+    ) -> None:
+        """Hold the platform (or a clinic's ``account``) for ``seconds`` (a 429, retry_after)."""
+        bucket = self._account_bucket(channel, account)
         if bucket is None:
             bucket = self._platform[channel] = Bucket(rate=1_000_000.0)
         bucket.pause_until(now + seconds)

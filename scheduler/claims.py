@@ -75,6 +75,8 @@ class Claim:
     organization_name: str | None = None
     default_quiet_start: time | None = None
     default_quiet_end: time | None = None
+    # The patient's clinic: whose provider accounts send it (scheduler.clinic_senders).
+    organization_id: UUID | None = None
     caregiver_channel: str | None = None
     caregiver_address: str | None = None
     caregiver_active: bool | None = None

@@ -62,6 +62,13 @@ from scheduler.routing import Route, plan_routes
 
 # Reads what may have changed since the claim right before a send (delivery_gate.held_back_at_send).
 SendCheck = Callable[[Claim, UUID | None], Awaitable[DeliveryResult | None]]
+# A clinic's senders by its organization id (None: a patient of no clinic).
+SendersFor = Callable[[UUID | None], Mapping[Channel, ChannelSender]]
+
+
+def _rate_key(sender: ChannelSender) -> str:
+    return getattr(sender, "rate_key", None) or str(sender.channel)
+
 
 # A send must end this long before the lease does (clock drift between us and the database, the
 # flush that records it); a tenth of the lease when that is shorter (tests).
@@ -80,9 +87,13 @@ class Deliverer:
         buckets: Limiter,
         rng: random.Random,
         recheck: SendCheck | None = None,
+        senders_for: SendersFor | None = None,
     ) -> None:
+        """``senders_for(organization_id)``: a clinic's senders (its own provider accounts over
+        ``senders``, the defaults; :class:`scheduler.clinic_senders.ClinicSenders`)."""
         self.senders = senders
         self.recheck = recheck
+        self.senders_for = senders_for
         self.renderer = renderer
         self.clock = clock
         self.config = config
@@ -93,6 +104,10 @@ class Deliverer:
         self.breakers = Breakers()
         # Breakers go per provider account (the sender's rate key), like the rate limits.
         self._accounts = {ch: getattr(s, "rate_key", None) or str(ch) for ch, s in senders.items()}
+
+    def clinic_senders(self, c: Claim) -> Mapping[Channel, ChannelSender]:
+        """The senders for ``c``: its clinic's own accounts over the defaults."""
+        return self.senders if self.senders_for is None else self.senders_for(c.organization_id)
 
     async def deliver(self, c: Claim, lease_ends: float = math.inf) -> DeliveryResult:
         """Deliver ``c`` (or decide not to); classified delivery errors become the result.
@@ -106,18 +121,22 @@ class Deliverer:
         if stopped is not None:
             return stopped
 
+        senders = self.clinic_senders(c)
         tried = list(c.channels_tried)
         attempts: list[AttemptRow] = []
         effects: list[tuple[UUID, str, str]] = []
         notes: list[str] = []  # why the patient got another text or channel (kept on the row)
-        plan = plan_routes(c, tried, self.senders.keys())
+        plan = plan_routes(c, tried, senders.keys())
         while plan.routes:
             route = plan.routes[0]
             # The last moment a send may start with its whole timeout inside the lease.
             start_by = lease_ends - self._lease_margin - self.send_timeout
             if start_by - time.monotonic() < 0.0:
                 return self._lease_ran_short(c, tried, attempts, effects)
-            account = self._accounts[route.channel]
+            sender = senders[route.channel]
+            # A clinic's own account has its own caps and breaker; the defaults keep the channel's.
+            own_key = None if sender is self.senders.get(route.channel) else _rate_key(sender)
+            account = own_key or self._accounts[route.channel]
             closed_in = self.breakers.wait(account)
             if closed_in > 0.0:
                 # The provider keeps failing: wait for the breaker's probe, attempts unspent.
@@ -127,6 +146,7 @@ class Deliverer:
                 route.channel,
                 route.address,
                 min(self.config.max_bucket_wait_seconds, start_by - time.monotonic()),
+                own_key,
             )
             if ticket is None:
                 # The queue (or a pause) is longer than we hold a lease: come back later.
@@ -148,7 +168,7 @@ class Deliverer:
                     metrics.FAILED.labels(route.channel, "permanent").inc()
                     tried.append(str(route.channel))
                     if c.caregiver_id is None and (c.platform == "auto" or c.allow_fallback):
-                        plan = plan_routes(c, tried, self.senders.keys())
+                        plan = plan_routes(c, tried, senders.keys())
                         if plan.routes:
                             notes.append(error)
                             continue
@@ -180,12 +200,12 @@ class Deliverer:
                 # asyncio.timeout, not wait_for: no extra task per send.
                 async with asyncio.timeout(self.send_timeout):
                     try:
-                        receipt = await self.senders[route.channel].send(route.address, message)
+                        receipt = await sender.send(route.address, message)
                     finally:
                         ticket.release()  # the provider's rate window counts from its answer
             except RateLimitedError as exc:
                 ms = ms_since(started)
-                self.buckets.pause(route.channel, time.monotonic(), exc.retry_after)
+                self.buckets.pause(route.channel, time.monotonic(), exc.retry_after, own_key)
                 attempts.append(
                     self._attempt(c, route, "rate_limited", "rate_limited", error_text(exc), ms=ms)
                 )
@@ -210,7 +230,7 @@ class Deliverer:
                     effects.append((route.contact_id, str(exc.effect), error))
                 tried.append(str(route.channel))
                 if may_fall_back(c):
-                    plan = plan_routes(c, tried, self.senders.keys())
+                    plan = plan_routes(c, tried, senders.keys())
                     if plan.routes:
                         continue
                     error = f"{error}; {plan.reason}"
@@ -356,7 +376,7 @@ class Deliverer:
             # Retries on this channel are spent: the patient's next channel, as after a
             # permanent error, with its own retries (attempts count afresh).
             after = [*(tried or ()), str(route.channel)]
-            if plan_routes(c, after, self.senders.keys()).routes:
+            if plan_routes(c, after, self.clinic_senders(c).keys()).routes:
                 metrics.RETRIED.labels("fallback").inc()
                 return pending(
                     c,

@@ -40,7 +40,7 @@ from scheduler import metrics
 from scheduler.buckets import BucketSet, Limiter
 from scheduler.claims import Claim, Outcome, claim, mark_contacts, move_addresses, next_due, record
 from scheduler.custom_templates import prefetch_templates
-from scheduler.delivery import Deliverer, DeliveryResult
+from scheduler.delivery import Deliverer, DeliveryResult, SendersFor
 from scheduler.delivery_gate import held_back_at_send
 from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
 from scheduler.fleet_limits import FleetLimiter
@@ -80,7 +80,8 @@ async def aclose_limiter(limiter: Limiter) -> None:
 class Dispatcher:
     """Claims, sends and records ``scheduled_messages``; see the module docstring.
 
-    ``senders`` maps each configured channel to its :class:`ChannelSender`; ``clock`` returns the
+    ``senders`` maps each configured channel to its :class:`ChannelSender` (``senders_for``, when
+    given, answers a clinic's own over them); ``clock`` returns the
     current aware time (injected in tests). Use :meth:`run_once` to process one batch (tests) or
     :meth:`run` to loop until :meth:`request_stop`.
     """
@@ -94,6 +95,7 @@ class Dispatcher:
         config: DispatcherConfig | None = None,
         *,
         rng: random.Random | None = None,
+        senders_for: SendersFor | None = None,
     ) -> None:
         self.pool = pool
         self.senders = dict(senders)
@@ -123,6 +125,7 @@ class Dispatcher:
             limiter,
             rng or random.Random(),
             recheck=functools.partial(held_back_at_send, pool),
+            senders_for=senders_for,
         )
         # Claims should be sent within this long of the claim (the lease, less the send timeout
         # and the margin): a worker claims what it can send in it at its recent rate.

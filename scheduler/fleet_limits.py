@@ -126,20 +126,27 @@ class FleetLimiter:
         self.reports = 0  # finish_send_slots round trips (for benchmarks)
         self.denied = 0  # refused answers (recipient busy, or beyond the horizon)
 
-    def _keys(self, channel: Channel, address: str) -> tuple[str | None, float, str | None, float]:
+    def _keys(
+        self, channel: Channel, address: str, account_key: str | None = None
+    ) -> tuple[str | None, float, str | None, float]:
         rate = self._rates.get(channel, 0.0)
-        account = self._accounts[channel]
+        # A clinic's own account is its own key, at the channel's rate (scheduler.clinic_senders).
+        account = account_key or self._accounts[channel]
         recipient_rate = self._recipient_rates.get(channel, 0.0)
         recipient = recipient_key(account, address) if recipient_rate else None
         return (account if rate else None), rate, recipient, recipient_rate
 
-    async def acquire(self, channel: Channel, address: str, max_wait: float) -> Pass | None:
+    async def acquire(
+        self, channel: Channel, address: str, max_wait: float, account: str | None = None
+    ) -> Pass | None:
         """Wait for a fleet-wide slot starting within ``max_wait`` seconds; None if none does.
+
+        ``account``: the sender's rate key when it is not the channel's default account.
 
         Release the pass when the send is over (answered, failed or timed out): the provider's
         window counts the send until a second after that.
         """
-        account, rate, recipient, recipient_rate = self._keys(channel, address)
+        account, rate, recipient, recipient_rate = self._keys(channel, address, account)
         if account is None and recipient is None:
             return _NO_WAIT
         started = time.monotonic()
@@ -186,9 +193,11 @@ class FleetLimiter:
         """Seconds until a refused send should come back (from the ledger's last answer)."""
         return max(0.0, self._hints.pop((channel, address), now) - now)
 
-    def pause(self, channel: Channel, now: float, seconds: float) -> None:
+    def pause(
+        self, channel: Channel, now: float, seconds: float, account: str | None = None
+    ) -> None:
         """The provider answered retry_after ``seconds``: hold the account fleet-wide."""
-        account = self._accounts[channel]
+        account = account or self._accounts[channel]
         self._paused_until[account] = max(self._paused_until.get(account, 0.0), now + seconds)
         task = asyncio.get_running_loop().create_task(self._write_pause(account, seconds))
         self._pausing.add(task)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
@@ -24,6 +25,7 @@ from core.settings import Settings
 from medremind.web import health, inbound, metrics, telegram_webhook, twilio_webhooks
 from medremind.web.api_v1 import ROUTES as API_ROUTES
 from medremind.web.body_limit import BodyLimitMiddleware
+from medremind.web.clinic_admin import ROUTES as CLINIC_ADMIN_ROUTES
 from medremind.web.errors import EXCEPTION_HANDLERS
 from medremind.web.fast_webhook import TelegramWebhookFastPath
 from medremind.web.middleware import RequestContextMiddleware
@@ -50,8 +52,41 @@ def _routes() -> list[Route | WebSocketRoute]:
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         *API_ROUTES,
+        *CLINIC_ADMIN_ROUTES,
         *PATIENT_APP_ROUTES,
     ]
+
+
+async def _start_clinic_senders(state: WebState) -> None:
+    """Clinics' own senders for replies, reloaded in the background as accounts change."""
+    from core.inbound_window import LastInboundLookup
+    from platforms.whatsapp_content_store import PostgresContentStore
+    from scheduler.clinic_senders import REFRESH_SECONDS, ClinicSenders
+
+    clinics = ClinicSenders(
+        state.pool,
+        state.settings,
+        state.senders,
+        state.secret_box,
+        last_inbound_lookup=LastInboundLookup(state.database),
+        content_store=PostgresContentStore(state.database),
+    )
+    await clinics.refresh()
+    state.clinic_senders = clinics
+
+    async def keep_fresh() -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                await clinics.refresh()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                logger.warning(
+                    "loading provider accounts failed", extra={"error": type(exc).__name__}
+                )
+
+    task = asyncio.create_task(keep_fresh(), name="provider-accounts")
+    state.tasks.add(task)
+    task.add_done_callback(state.tasks.discard)
 
 
 def create_app(
@@ -63,6 +98,7 @@ def create_app(
     bot_username: str | None = None,
     resume_on_startup: bool = True,
     detach_processing: bool = True,
+    clinic_accounts: bool | None = None,
 ) -> Starlette:
     """The ASGI app.
 
@@ -73,6 +109,8 @@ def create_app(
     inbound updates left unprocessed by an earlier process, in the background, at start-up.
     ``detach_processing``: process inbound updates in detached tasks after the 200 (False: inside
     the request's background task, so a test client sees the effects when the call returns).
+    ``clinic_accounts``: replies to a clinic's own number leave from it (clinics' provider
+    accounts loaded over ``senders``); by default when the app builds its own senders.
     """
     own_database = database is None
     state = WebState(
@@ -98,6 +136,8 @@ def create_app(
             from platforms.registry import build_senders
 
             state.senders = build_senders(settings)
+        if clinic_accounts if clinic_accounts is not None else own_senders:
+            await _start_clinic_senders(state)
         await live.start()
         if resume_on_startup:
             task = asyncio.create_task(inbound.resume(state), name="resume-inbound")
@@ -117,6 +157,8 @@ def create_app(
             for task in list(state.tasks):
                 task.cancel()
             await asyncio.gather(*state.tasks, return_exceptions=True)
+            if state.clinic_senders is not None:
+                await state.clinic_senders.aclose()
             if own_senders and state.senders:
                 for sender in state.senders.values():
                     with contextlib.suppress(Exception):

@@ -43,6 +43,20 @@ class WebState:
     processing: set = field(default_factory=set)
     # Bounds concurrent processing (an asyncio.Semaphore, made in the running loop on first use).
     processing_slots: Any = None
+    # MEDREMIND_CREDENTIALS_KEY's box (core.credentials.SecretBox), made on first use.
+    _secret_box: Any = None
+    # Clinics' own senders (scheduler.clinic_senders.ClinicSenders): replies to a patient who
+    # wrote to a clinic's own number leave from it. None: every reply uses ``senders``.
+    clinic_senders: Any = None
+
+    @property
+    def secret_box(self) -> Any:
+        """The :class:`~core.credentials.SecretBox` of the settings, or None without a key."""
+        if self._secret_box is None and self.settings.credentials_key is not None:
+            from core.credentials import SecretBox
+
+            self._secret_box = SecretBox.from_settings(self.settings)
+        return self._secret_box
 
     @property
     def bot_context(self) -> Any:
@@ -57,6 +71,9 @@ class WebState:
                 settings=self.settings,
                 clock=self.clock,
                 renderer=TemplateRenderer(sms_max_segments=self.settings.sms_max_segments),
+                sender_for_number=(
+                    self.clinic_senders.for_number if self.clinic_senders is not None else None
+                ),
             )
         return self._bot_context
 

@@ -4,7 +4,8 @@ Twilio signs the URL it posted to plus the form parameters. Behind Heroku's rout
 TLS-terminating proxy) the app sees ``http://`` and an internal host, so the URL is rebuilt from
 ``PUBLIC_BASE_URL`` + path (+ query), never from ``request.url``. With no auth token or no public
 URL configured nothing can be verified, so every request is refused (403, fail closed) and
-nothing is stored.
+nothing is stored. A webhook for a clinic's own number is verified with that clinic's own auth
+token only (:mod:`medremind.web.twilio_accounts`).
 
 Inbound messages are stored unique by ``MessageSid`` (a redelivery is a no-op) and answered with
 empty TwiML; replies go out through the REST API. Status callbacks are stored unique by (sid,
@@ -28,6 +29,7 @@ from medremind.web import inbound
 from medremind.web.errors import error_response
 from medremind.web.metrics import INBOUND_UPDATES, STATUS_CALLBACKS, WEBHOOK_DROPPED
 from medremind.web.state import WebState, web_state
+from medremind.web.twilio_accounts import webhook_account
 from platforms.twilio_common import classify_twilio_code
 from platforms.twilio_inbound import parse_twilio_inbound, parse_twilio_status
 
@@ -64,14 +66,14 @@ async def _verified_form(
     """The form fields when the signature holds; otherwise the 403 (or 413/415) to send.
 
     Twilio posts ``application/x-www-form-urlencoded``; it is parsed here with the standard
-    library (no multipart parser needed, none wanted for a webhook).
+    library (no multipart parser needed, none wanted for a webhook). The token that must have
+    signed it is the receiving clinic's own, else the default (:mod:`twilio_accounts`).
     """
     settings = state.settings
-    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
     signature = request.headers.get(SIGNATURE_HEADER, "")
-    if not token or not settings.public_base_url:
+    if not settings.public_base_url:
         INBOUND_UPDATES.labels(channel, "rejected").inc()
-        logger.warning("twilio webhook refused: TWILIO_AUTH_TOKEN or PUBLIC_BASE_URL not set")
+        logger.warning("twilio webhook refused: PUBLIC_BASE_URL not set")
         return error_response(403, "webhook signature cannot be verified on this server")
     if not signature:
         INBOUND_UPDATES.labels(channel, "rejected").inc()
@@ -86,13 +88,19 @@ async def _verified_form(
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
         return error_response(400, "form is not UTF-8")
-    url = public_url(settings.public_base_url, request)
-    if not RequestValidator(token).validate(url, _params(pairs), signature):
-        INBOUND_UPDATES.labels(channel, "rejected").inc()
-        return error_response(403, "invalid X-Twilio-Signature")
     # Last value wins for repeated fields, as Starlette's form parsing does. PostgreSQL stores no
     # NUL, and a signed form with one must not turn into a 500 that Twilio retries forever.
-    return {key: value.replace("\x00", "") for key, value in pairs}
+    fields = {key: value.replace("\x00", "") for key, value in pairs}
+    account = await webhook_account(state, fields, inbound=channel == "twilio")
+    if account is None:
+        INBOUND_UPDATES.labels(channel, "rejected").inc()
+        logger.warning("twilio webhook refused: no auth token to verify it with")
+        return error_response(403, "webhook signature cannot be verified on this server")
+    url = public_url(settings.public_base_url, request)
+    if not RequestValidator(account.auth_token).validate(url, _params(pairs), signature):
+        INBOUND_UPDATES.labels(channel, "rejected").inc()
+        return error_response(403, "invalid X-Twilio-Signature")
+    return fields
 
 
 def _dropped(channel: str, problem: str, answer: Response) -> Response:

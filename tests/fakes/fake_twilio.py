@@ -205,6 +205,8 @@ class FakeTwilio:
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
+        # Every account the fake knows (sid -> auth token): the default and add_account()'s.
+        self.accounts: dict[str, str] = {account_sid: auth_token}
         self.latency = latency
         self.rate_limit_per_second = rate_limit_per_second
         self.calls: list[TwilioCall] = []
@@ -216,6 +218,7 @@ class FakeTwilio:
         self._opted_out: set[str] = set()
         self._stored: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
+        self._account_status: dict[str, str] = {account_sid: "active"}
         self._recent: deque[float] = deque()
         # Status callbacks posted before the create is answered (call_back_before_answering).
         self._early_statuses: tuple[str, ...] = ()
@@ -360,16 +363,24 @@ class FakeTwilio:
             return
         parts = urlsplit(url)
         target = self._callback_origin + parts.path + (f"?{parts.query}" if parts.query else "")
-        validator = RequestValidator(self.auth_token)
+        # Twilio signs with the auth token of the account that sent the message.
+        validator = RequestValidator(self.accounts.get(call.account_sid, self.auth_token))
         async with httpx.AsyncClient(timeout=10) as http:
             for status in self._early_statuses:
-                form = status_form(sid, status, to=call.to or "", account_sid=self.account_sid)
+                form = status_form(sid, status, to=call.to or "", account_sid=call.account_sid)
                 response = await http.post(
                     target,
                     data=form,
                     headers={"X-Twilio-Signature": validator.compute_signature(url, form)},
                 )
                 self.callback_answers.append(response.status_code)
+
+    def add_account(self, account_sid: str, auth_token: str, *, status: str = "active") -> None:
+        """Another account (a clinic's own): its sends are authorized with its token; fetching
+        it (``GET /2010-04-01/Accounts/{sid}.json``) answers ``status``."""
+        with self._lock:
+            self.accounts[account_sid] = auth_token
+            self._account_status[account_sid] = status
 
     def opt_out(self, number: str) -> None:
         """Every later message to ``number`` (SMS or WhatsApp) fails with 21610."""
@@ -382,6 +393,7 @@ class FakeTwilio:
         base = "/2010-04-01/Accounts/{account_sid}"
         return Starlette(
             routes=[
+                Route("/2010-04-01/Accounts/{account_sid}.json", self._fetch_account),
                 Route(f"{base}/Messages.json", self._create, methods=["POST"]),
                 Route(f"{base}/Messages/{{sid}}.json", self._fetch, methods=["GET"]),
                 Route("/v1/Content", self._create_content, methods=["POST"]),
@@ -390,6 +402,7 @@ class FakeTwilio:
         )
 
     def _authorized(self, request: Request) -> bool:
+        """Basic auth of a known account, and of the account in the path when there is one."""
         header = request.headers.get("authorization", "")
         if not header.lower().startswith("basic "):
             return False
@@ -397,7 +410,32 @@ class FakeTwilio:
             user, _, password = base64.b64decode(header[6:]).decode().partition(":")
         except ValueError:
             return False
-        return user == self.account_sid and password == self.auth_token
+        in_path = request.path_params.get("account_sid")
+        if in_path is not None and in_path != user:
+            return False
+        with self._lock:
+            return user in self.accounts and password == self.accounts[user]
+
+    async def _fetch_account(self, request: Request) -> Response:
+        """``GET /2010-04-01/Accounts/{sid}.json``: the Account resource, as Twilio answers it."""
+        sid = request.path_params["account_sid"]
+        if not self._authorized(request):
+            status, payload, _ = _error(20003, 401, "Authenticate")
+            return JSONResponse(payload, status_code=status)
+        now = formatdate(usegmt=True)
+        return JSONResponse(
+            {
+                "auth_token": None,
+                "date_created": now,
+                "date_updated": now,
+                "friendly_name": f"Account {sid[-6:]}",
+                "owner_account_sid": sid,
+                "sid": sid,
+                "status": self._account_status.get(sid, "active"),
+                "type": "Full",
+                "uri": f"/2010-04-01/Accounts/{sid}.json",
+            }
+        )
 
     async def _create(self, request: Request) -> Response:
         if self.latency:
@@ -419,7 +457,7 @@ class FakeTwilio:
         return JSONResponse(payload, status_code=status, headers=headers)
 
     def _answer_create(self, call: TwilioCall) -> tuple[int, dict[str, Any], dict[str, str]]:
-        if not call.authorized or call.account_sid != self.account_sid:
+        if not call.authorized:
             return _error(20003, 401, "Authenticate")
         if self._over_rate():
             return _error(20429, 429, _MESSAGES[20429], retry_after=1)
@@ -509,7 +547,7 @@ class FakeTwilio:
         body = call.body or (call.rendered or {}).get("body") or ""
         _, segments = count_segments(body)
         resource = {
-            "account_sid": self.account_sid,
+            "account_sid": call.account_sid,
             "api_version": "2010-04-01",
             "body": body,
             "date_created": now,
@@ -527,10 +565,10 @@ class FakeTwilio:
             "sid": sid,
             "status": "accepted" if call.messaging_service_sid else "queued",
             "subresource_uris": {
-                "media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"
+                "media": f"/2010-04-01/Accounts/{call.account_sid}/Messages/{sid}/Media.json"
             },
             "to": call.to,
-            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+            "uri": f"/2010-04-01/Accounts/{call.account_sid}/Messages/{sid}.json",
         }
         with self._lock:
             self._stored[sid] = resource

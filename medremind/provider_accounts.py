@@ -1,0 +1,143 @@
+"""Save, list and remove clinics' provider accounts; re-encrypt them after a key rotation.
+
+Saving checks the fields (:func:`platforms.provider_accounts.parse_account`), then the account at
+the provider (:mod:`platforms.account_checks`), and only then stores it with its secrets sealed
+by ``MEDREMIND_CREDENTIALS_KEY`` (:mod:`core.credentials`) and an audit row (which names the
+channel and who, never a secret). The worker picks a saved account up within seconds
+(:mod:`scheduler.clinic_senders`). Used by the dashboard's admin endpoint and the API.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import uuid
+from typing import Any
+
+import asyncpg
+
+from core.credentials import SecretBox, SecretUnreadable, hint, require_box
+from core.settings import Settings
+from core.sql import query
+from platforms.account_checks import check_account
+from platforms.provider_accounts import SECRET_FIELDS, AccountProblem, parse_account
+
+logger = logging.getLogger(__name__)
+
+_PUBLIC_FIELDS = ("id", "channel", "secret_hint", "inbound_number", "updated_by")
+
+
+def account_view(row: asyncpg.Record) -> dict[str, Any]:
+    """What anyone of the clinic may see of a stored account: no secret, a masked hint."""
+    config = row["config"]
+    view = {name: row[name] for name in _PUBLIC_FIELDS}
+    view["id"] = str(view["id"])
+    view["config"] = json.loads(config) if isinstance(config, str) else dict(config)
+    view["validated_at"] = row["validated_at"].isoformat()
+    view["updated_at"] = row["updated_at"].isoformat()
+    return view
+
+
+async def save_account(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    box: SecretBox | None,
+    organization_id: uuid.UUID,
+    channel: str,
+    fields: dict[str, Any],
+    *,
+    actor: str,
+    tls_context: ssl.SSLContext | None = None,
+) -> dict[str, Any]:
+    """Check and store a clinic's account for ``channel``; return its :func:`account_view`.
+
+    Raises :class:`AccountProblem` (the field and why) when a field is wrong or the provider
+    refuses the account, :class:`~core.credentials.CredentialsKeyMissing` without a key.
+    """
+    account = parse_account(channel, fields)
+    sealer = require_box(box)  # before the provider is asked: nothing could be stored anyway
+    await check_account(
+        account, twilio_api_base_url=settings.twilio_api_base_url, tls_context=tls_context
+    )
+    secret_values = [
+        account.secrets[f] for f in SECRET_FIELDS[account.channel] if f in account.secrets
+    ]
+    masked = hint(secret_values[0]) if secret_values else "(none)"
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                query("accounts", "upsert_account"),
+                organization_id,
+                str(account.channel),
+                account.config,
+                sealer.seal(account.secrets),
+                masked,
+                account.inbound_number,
+                account.messaging_service_sid,
+                actor,
+            )
+            assert row is not None
+            await conn.execute(
+                query("accounts", "audit"),
+                organization_id,
+                actor,
+                "provider_account.saved",
+                str(row["id"]),
+                {"channel": str(account.channel), "sender": account.label},
+            )
+    except asyncpg.UniqueViolationError:
+        raise AccountProblem(
+            "from_number", "another clinic already sends from this number on this channel"
+        ) from None
+    logger.info(
+        "provider account saved",
+        extra={"organization_id": str(organization_id), "channel": str(account.channel)},
+    )
+    return account_view(row)
+
+
+async def list_accounts(pool: asyncpg.Pool, organization_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The clinic's accounts as :func:`account_view` (no secrets)."""
+    rows = await pool.fetch(query("accounts", "list_accounts"), organization_id)
+    return [account_view(r) for r in rows]
+
+
+async def delete_account(
+    pool: asyncpg.Pool, organization_id: uuid.UUID, channel: str, *, actor: str
+) -> bool:
+    """Remove the clinic's account for ``channel`` (the default account serves it again)."""
+    async with pool.acquire() as conn, conn.transaction():
+        removed = await conn.fetchval(query("accounts", "delete_account"), organization_id, channel)
+        if removed is None:
+            return False
+        await conn.execute(
+            query("accounts", "audit"),
+            organization_id,
+            actor,
+            "provider_account.removed",
+            str(removed),
+            {"channel": channel},
+        )
+    return True
+
+
+async def reseal_all(pool: asyncpg.Pool, box: SecretBox) -> tuple[int, int]:
+    """Re-encrypt every stored account secret with the first key; ``(resealed, unreadable)``.
+
+    Run after putting a new key first in ``MEDREMIND_CREDENTIALS_KEY``; then the old key may go.
+    A row saved meanwhile is left alone (the update matches the token it read).
+    """
+    resealed = unreadable = 0
+    for row in await pool.fetch(query("accounts", "sealed_secrets")):
+        try:
+            token = box.rotate(row["secret"])
+        except SecretUnreadable:
+            unreadable += 1
+            continue
+        await pool.execute(query("accounts", "reseal_secret"), row["id"], token, row["secret"])
+        resealed += 1
+    return resealed, unreadable
+
+
+__all__ = ["account_view", "delete_account", "list_accounts", "reseal_all", "save_account"]

@@ -1,0 +1,134 @@
+"""Check a clinic's provider account at the provider before it is saved.
+
+Twilio: fetch the Account resource (``GET /2010-04-01/Accounts/{sid}.json``, basic auth) through
+the same HTTP port the senders use (``TWILIO_API_BASE_URL``): the SID and token must be accepted
+and the account ``active``. SMTP: connect, EHLO, STARTTLS or TLS as configured, and log in when a
+user name is given; nothing is sent. A failure raises :class:`AccountProblem` naming the field to
+fix and what the provider said (never a secret).
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import aiohttp
+import aiosmtplib
+from aiosmtplib.errors import (
+    SMTPAuthenticationError,
+    SMTPConnectError,
+    SMTPException,
+    SMTPResponseException,
+    SMTPServerDisconnected,
+)
+from twilio.base.exceptions import TwilioException, TwilioRestException
+
+from platforms.base import Channel
+from platforms.provider_accounts import AccountProblem, ProviderAccount
+from platforms.twilio_common import DEFAULT_API_BASE_URL, make_client
+
+CHECK_TIMEOUT_SECONDS = 10.0
+
+
+async def check_account(
+    account: ProviderAccount,
+    *,
+    twilio_api_base_url: str = DEFAULT_API_BASE_URL,
+    tls_context: ssl.SSLContext | None = None,
+    wait_seconds: float = CHECK_TIMEOUT_SECONDS,
+) -> None:
+    """Raise :class:`AccountProblem` unless the provider accepts ``account``."""
+    if account.channel is Channel.EMAIL:
+        await check_smtp(account, tls_context=tls_context, wait_seconds=wait_seconds)
+    else:
+        await check_twilio(account, api_base_url=twilio_api_base_url, wait_seconds=wait_seconds)
+
+
+async def check_twilio(
+    account: ProviderAccount,
+    *,
+    api_base_url: str = DEFAULT_API_BASE_URL,
+    wait_seconds: float = CHECK_TIMEOUT_SECONDS,
+) -> None:
+    """The Twilio account exists, takes this auth token and is active."""
+    sid, token = account.twilio_credentials
+    client, http = make_client(
+        sid, token, api_base_url=api_base_url, timeout=wait_seconds, pool_size=1
+    )
+    try:
+        fetched = await client.api.v2010.accounts(sid).fetch_async()
+    except TwilioRestException as exc:
+        if exc.status in (401, 403):
+            raise AccountProblem(
+                "auth_token",
+                f"Twilio refused this account SID and auth token (error {exc.code or exc.status});"
+                " copy both from the Twilio Console",
+            ) from None
+        if exc.status == 404:
+            raise AccountProblem("account_sid", "Twilio knows no account with this SID") from None
+        raise AccountProblem(
+            "account_sid", f"Twilio answered HTTP {exc.status} when the account was fetched"
+        ) from None
+    except (TimeoutError, TwilioException, aiohttp.ClientError, OSError) as exc:
+        raise AccountProblem(
+            "account_sid",
+            f"Twilio could not be reached to check the account ({type(exc).__name__}); try again",
+        ) from None
+    finally:
+        await http.close()
+    status = getattr(fetched, "status", None)
+    if status not in (None, "active"):
+        raise AccountProblem("account_sid", f"the Twilio account is {status}, not active")
+
+
+async def check_smtp(
+    account: ProviderAccount,
+    *,
+    tls_context: ssl.SSLContext | None = None,
+    wait_seconds: float = CHECK_TIMEOUT_SECONDS,
+) -> None:
+    """The SMTP server answers EHLO, does the TLS asked for, and takes the login if any."""
+    config = account.config
+    where = f"{config['host']}:{config['port']}"
+    security = config["security"]
+    smtp = aiosmtplib.SMTP(
+        hostname=str(config["host"]),
+        port=int(config["port"]),
+        use_tls=security == "tls",
+        start_tls=False,
+        timeout=wait_seconds,
+        tls_context=tls_context,
+    )
+    try:
+        await smtp.connect()
+        await smtp.ehlo()
+        if security == "starttls":
+            if not smtp.supports_extension("starttls"):
+                raise AccountProblem("security", f"{where} does not offer STARTTLS")
+            await smtp.starttls(tls_context=tls_context)
+            await smtp.ehlo()
+        username = config.get("username")
+        if username:
+            await smtp.login(str(username), account.secrets.get("password", ""))
+    except AccountProblem:
+        raise
+    except SMTPAuthenticationError as exc:
+        raise AccountProblem(
+            "password", f"{where} refused the user name and password ({exc.code})"
+        ) from None
+    except (SMTPConnectError, SMTPServerDisconnected, TimeoutError, OSError) as exc:
+        raise AccountProblem(
+            "host", f"could not talk to the SMTP server at {where} ({type(exc).__name__})"
+        ) from None
+    except SMTPResponseException as exc:
+        raise AccountProblem("host", f"{where} answered {exc.code} during the check") from None
+    except SMTPException as exc:
+        raise AccountProblem("security", f"{where}: {type(exc).__name__}") from None
+    finally:
+        if smtp.is_connected:
+            try:
+                await smtp.quit()
+            except (SMTPException, OSError):
+                smtp.close()
+
+
+__all__ = ["CHECK_TIMEOUT_SECONDS", "check_account", "check_smtp", "check_twilio"]
