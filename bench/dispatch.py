@@ -11,7 +11,8 @@ medication reminders, follow-ups, appointment reminders and free text) with reco
 4 insert-to-send latency at 200 msg/s with LISTEN/NOTIFY; 5 draining a backlog against a fake
 Telegram that answers 429 above 30 msg/s; 6 claim time for 500 rows with 10k..10M rows in the
 table; 7 worker RSS while draining; 8 the fleet rate limiter's worker and Postgres CPU per message;
-9 retention's batched deletes of old finished messages with their attempts; 10 core throughput of
+9 retention's batched deletes of old finished messages with their attempts, status callbacks and
+inbound updates; 10 core throughput of
 free text (no renderer: the engine alone); 11 the 08:00 burst: N real reminders due at one instant
 among M other rows, one worker at the defaults (rates off); 12 PgQueuer's no-op job throughput and
 CPU per job on the same server, beside scenario 1.
@@ -853,10 +854,12 @@ async def scenario_8(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
 
 
 async def scenario_9(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
-    """Retention: delete old finished messages and their attempts in batches (issue 16)."""
+    """Retention: batched deletes of old finished messages with their attempts, and of the logs
+    that grow with them: two Twilio status callbacks and one processed inbound update a message
+    (issue 16). One JSON line per table."""
     from datetime import UTC, datetime
 
-    from scheduler.retention import BATCH, prune_finished
+    from scheduler.retention import BATCH, PRUNERS, prune_one
 
     n = args.messages or 200_000
     async with fresh_database(admin_url) as url:
@@ -870,31 +873,49 @@ async def scenario_9(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
             "insert into message_delivery_attempts (message_id, attempt_time, status, channel)"
             " select id, scheduled_time, 'sent', 'telegram' from scheduled_messages"
         )
+        await conn.execute(
+            "insert into delivery_status_events (provider_message_id, status, received_at)"
+            " select 'SM' || id, s.status, scheduled_time from scheduled_messages,"
+            " unnest(array['sent', 'delivered']) as s(status)"
+        )
+        await conn.execute(
+            "insert into inbound_messages (channel, provider_message_id, chat_address, payload,"
+            " received_at, status, processed_at)"
+            " select 'sms', 'IN' || id, '+14155550100', '{\"Body\": \"1\"}', scheduled_time,"
+            " 'processed', scheduled_time from scheduled_messages"
+        )
         await insert_due(conn, patients, 10_000)  # pending rows the deletes must not slow down
         await conn.execute("vacuum analyze")
+        rows = {"prune_finished": n, "prune_status_events": 2 * n, "prune_inbound": n}
         async with Database(bench_settings(url, tmp), server_settings=CUSTOM_PLANS) as db:
-            pg_before, py_before = await backend_cpu(conn), time.process_time()
-            started = time.perf_counter()
-            removed = 0
-            while removed < n:
-                removed += await prune_finished(db.pool, datetime.now(UTC), 365, budget=3600)
-            elapsed = time.perf_counter() - started
-            py_cpu = time.process_time() - py_before
-            pg_cpu = cpu_used(pg_before, await backend_cpu(conn))
-        attempts_left = await conn.fetchval("select count(*) from message_delivery_attempts")
+            for pruner in PRUNERS:
+                if pruner.name not in rows:
+                    continue
+                pg_before, py_before = await backend_cpu(conn), time.process_time()
+                started = time.perf_counter()
+                removed = 0
+                while removed < rows[pruner.name]:
+                    removed += await prune_one(db.pool, pruner, datetime.now(UTC), 365, budget=3600)
+                elapsed = time.perf_counter() - started
+                py_cpu = time.process_time() - py_before
+                pg_cpu = cpu_used(pg_before, await backend_cpu(conn))
+                emit(
+                    scenario=9,
+                    name=f"retention: {pruner.name} in batches",
+                    rows=removed,
+                    batch=BATCH,
+                    seconds=round(elapsed, 2),
+                    rows_per_second=round(removed / elapsed),
+                    postgres_cpu_us_per_row=round(pg_cpu / removed * 1e6, 1),
+                    worker_cpu_us_per_row=round(py_cpu / removed * 1e6, 2),
+                )
+        left = await conn.fetchrow(
+            "select (select count(*) from message_delivery_attempts) as attempts,"
+            " (select count(*) from delivery_status_events) as status_events,"
+            " (select count(*) from inbound_messages) as inbound"
+        )
         await conn.close()
-    emit(
-        scenario=9,
-        name="retention: batched deletes of old finished messages and their attempts",
-        messages=n,
-        attempts=n,
-        batch=BATCH,
-        seconds=round(elapsed, 2),
-        messages_per_second=round(removed / elapsed),
-        postgres_cpu_us_per_message=round(pg_cpu / removed * 1e6, 1),
-        worker_cpu_us_per_message=round(py_cpu / removed * 1e6, 2),
-        attempts_left=attempts_left,
-    )
+    emit(scenario=9, name="retention: rows left", **dict(left))
 
 
 async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:

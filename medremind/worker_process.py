@@ -33,7 +33,7 @@ from scheduler.fleet_limits import prune_ledger
 from scheduler.heartbeat import beat, serve_metrics
 from scheduler.listener import DueListener
 from scheduler.reaper import reap_expired_leases
-from scheduler.retention import prune_finished
+from scheduler.retention import prune_all
 from scheduler.webhook_sender import BATCH as WEBHOOK_BATCH
 from scheduler.webhook_sender import sender_from_settings
 
@@ -142,12 +142,12 @@ async def serve(
 
         async def retention() -> None:
             try:
-                removed = await prune_finished(pool, utc_now(), settings.retention_days)
+                removed = await prune_all(pool, utc_now(), settings.retention_days)
             except DB_ERRORS as exc:
                 logger.warning("retention failed", extra={"error": type(exc).__name__})
                 return
-            if removed:
-                logger.info("retention: finished messages deleted", extra={"count": removed})
+            if any(removed.values()):
+                logger.info("retention: old rows deleted", extra={"counts": removed})
 
         jobs.add_job(retention, "interval", hours=1, id="retention", max_instances=1, coalesce=True)
         metrics_server = None
