@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
+from core.template_measure import utf16_units
+from core.template_vocabulary import max_units
+
 # Quick picks offered as buttons; typed words map to the same times.
 QUICK_TIMES: dict[str, time] = {
     "morning": time(8, 0),
@@ -81,8 +84,12 @@ _CITY_ALIASES: dict[str, str] = {
     "utc": "UTC",
 }
 
-MAX_NAME_LENGTH = 60
+# A person's name (the patient's, a caregiver's) goes into reminders: at most what the template
+# length check assumes (core.template_vocabulary), counted in UTF-16 units like the database.
+MAX_NAME_LENGTH = max_units("patient_name")
 MAX_FIELD_LENGTH = 200
+MAX_MEDICINE_NAME = max_units("medicine_name")
+MAX_DOSE = max_units("dose_text")
 
 
 def fold(text: str) -> str:
@@ -236,9 +243,9 @@ def parse_phone(text: str, *, default_region: str | None = None) -> str | None:
 
 
 def parse_name(text: str) -> str | None:
-    """A display name: 1 to 60 characters with at least one letter, spaces tidied."""
+    """A display name: 1 to :data:`MAX_NAME_LENGTH` characters with a letter, spaces tidied."""
     name = " ".join(text.split())
-    if not name or len(name) > MAX_NAME_LENGTH or name.startswith("/"):
+    if not name or utf16_units(name) > MAX_NAME_LENGTH or name.startswith("/"):
         return None
     if not any(ch.isalpha() for ch in name):
         return None
@@ -248,7 +255,7 @@ def parse_name(text: str) -> str | None:
 def parse_free_field(text: str, *, max_length: int = MAX_FIELD_LENGTH) -> str | None:
     """A medicine name or dose: non-empty, not a command, at most ``max_length`` characters."""
     value = " ".join(text.split())
-    if not value or len(value) > max_length or value.startswith("/"):
+    if not value or utf16_units(value) > max_length or value.startswith("/"):
         return None
     if not any(ch.isalnum() for ch in value):
         return None

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.template_measure import clamp
+from core.template_measure import clamp, utf16_units
 
 TEXT = "text"
 DATETIME = "datetime"
@@ -42,6 +42,34 @@ VARIABLES: dict[str, Variable] = {
     "due_at": Variable(DATETIME),
     "starts_at": Variable(DATETIME),
 }
+# Where each text variable's value is stored (table, column). Every write path is held to the
+# variable's maximum: the tables' CHECK constraints (migration 20260101009110, counted in UTF-16
+# units by public.utf16_units), the API's and the bot's validation (:func:`length_problem`), so
+# the worst case the length check assumes is the worst case that can be stored.
+STORED_AT: dict[str, tuple[tuple[str, str], ...]] = {
+    "patient_name": (("patients", "display_name"),),
+    "caregiver_name": (("caregivers", "name"),),
+    "clinic_name": (("organizations", "name"),),
+    "clinician_name": (("appointments", "clinician_name"),),
+    "medicine_name": (("medications", "name"),),
+    "dose_text": (("medications", "dose"),),
+    "location": (("appointments", "location"),),
+}
+
+
+def max_units(variable: str) -> int:
+    """The longest value ``variable`` may hold, in UTF-16 units (what a character count shows)."""
+    return VARIABLES[variable].max_units
+
+
+def length_problem(variable: str, value: str) -> str | None:
+    """Why ``value`` cannot be stored as ``variable`` ("must be at most 50 characters") or None."""
+    limit = max_units(variable)
+    if utf16_units(value) > limit:
+        return f"must be at most {limit} characters (it is filled into reminders)"
+    return None
+
+
 # A variable a caller allows that is not listed above (tests, future kinds).
 DEFAULT_VARIABLE = Variable(TEXT, 100)
 # ``{{ due_at }}`` without a filter prints ``2025-01-15 20:00:00.123456+00:00``.

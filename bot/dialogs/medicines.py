@@ -17,6 +17,8 @@ from bot import texts
 from bot.conversation import Turn
 from bot.dialogs.onboarding import now_local
 from bot.parsing import (
+    MAX_DOSE,
+    MAX_MEDICINE_NAME,
     QUICK_TIMES,
     parse_date,
     parse_free_field,
@@ -90,7 +92,7 @@ def _typed_date(turn: Turn) -> bool:
 async def add(turn: Turn, arg: str) -> None:
     """Start adding a medicine; ``/add Metformin`` skips the name question."""
     turn.conv.state["data"] = {"mode": "add"}
-    name = parse_free_field(arg) if arg else None
+    name = parse_free_field(arg, max_length=MAX_MEDICINE_NAME) if arg else None
     if name:
         mark_sensitive(name)
         turn.conv.data["name"] = name
@@ -103,11 +105,15 @@ async def name_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_med_name"), []
 
 
-@step("add_name", name_prompt, typed=lambda t: parse_free_field(t.text) is not None)
+@step(
+    "add_name",
+    name_prompt,
+    typed=lambda t: parse_free_field(t.text, max_length=MAX_MEDICINE_NAME) is not None,
+)
 async def add_name(turn: Turn) -> None:
-    name = parse_free_field(turn.text)
+    name = parse_free_field(turn.text, max_length=MAX_MEDICINE_NAME)
     if name is None or turn.choice:
-        await reprompt(turn, "bad_med_name")
+        await reprompt(turn, "bad_med_name", max=MAX_MEDICINE_NAME)
         return
     mark_sensitive(name)
     turn.conv.data["name"] = name
@@ -118,14 +124,18 @@ async def dose_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_dose"), [(turn.t("btn_skip"), "dose:skip")]
 
 
-@step("add_dose", dose_prompt, typed=lambda t: parse_free_field(t.text) is not None)
+@step(
+    "add_dose",
+    dose_prompt,
+    typed=lambda t: parse_free_field(t.text, max_length=MAX_DOSE) is not None,
+)
 async def add_dose(turn: Turn) -> None:
     if turn.choice == "dose:skip":
         turn.conv.data["dose"] = None
     else:
-        dose = parse_free_field(turn.text)
+        dose = parse_free_field(turn.text, max_length=MAX_DOSE)
         if dose is None:
-            await reprompt(turn, "bad_dose")
+            await reprompt(turn, "bad_dose", max=MAX_DOSE)
             return
         mark_sensitive(dose)
         turn.conv.data["dose"] = dose

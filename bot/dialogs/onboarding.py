@@ -14,7 +14,14 @@ from zoneinfo import ZoneInfo
 from bot import texts
 from bot.conversation import Turn
 from bot.dialogs.joining import offer_join
-from bot.parsing import CITY_BUTTONS, parse_name, parse_phone, parse_timezone, timezone_at
+from bot.parsing import (
+    CITY_BUTTONS,
+    MAX_NAME_LENGTH,
+    parse_name,
+    parse_phone,
+    parse_timezone,
+    timezone_at,
+)
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
@@ -153,7 +160,7 @@ async def name(turn: Turn) -> None:
     value = turn.choice[5:] if turn.choice and turn.choice.startswith("name:") else turn.text
     display = parse_name(value) if turn.event.kind is InboundKind.TEXT or turn.choice else None
     if display is None:
-        await reprompt(turn, "bad_name")
+        await reprompt(turn, "bad_name", max=MAX_NAME_LENGTH)
         return
     mark_sensitive(display)
     await turn.conn.execute(query("bot", "set_patient_name"), turn.conv.patient_id, display)

@@ -13,6 +13,7 @@ from bot.conversation import Turn
 from bot.dialogs import preferences
 from bot.dialogs.onboarding import channel_order_options, language_choice, load_patient
 from bot.parsing import (
+    MAX_NAME_LENGTH,
     parse_free_field,
     parse_int,
     parse_name,
@@ -255,7 +256,7 @@ async def set_caregiver_name(turn: Turn) -> None:
         return
     name = parse_name(turn.text)
     if name is None:
-        await reprompt(turn, "bad_name")
+        await reprompt(turn, "bad_name", max=MAX_NAME_LENGTH)
         return
     mark_sensitive(name)
     turn.conv.data["cg_name"] = name

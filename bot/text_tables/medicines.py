@@ -9,9 +9,9 @@ from __future__ import annotations
 EN: dict[str, str] = {
     # Add medicine
     "ask_med_name": "What is the medicine called? For example: Metformin",
-    "bad_med_name": "Please send the medicine's name, up to 200 characters. For example: Metformin",
+    "bad_med_name": "Please send the medicine's name, up to {max} characters. For example: Metformin",
     "ask_dose": "What dose do you take each time? For example: 500 mg or 1 tablet",
-    "bad_dose": "Please send the dose, up to 200 characters. For example: 1 tablet",
+    "bad_dose": "Please send the dose, up to {max} characters. For example: 1 tablet",
     "ask_times": "At what times? Pick or type times like 8:00, 20:30 or 8pm, then Done.",
     "times_so_far": "Times so far: {times}. Add more or press Done.",
     "bad_time": "I couldn't read that time. Try 8:00, 20:30 or 8pm.",
@@ -68,9 +68,9 @@ EN: dict[str, str] = {
 
 ES: dict[str, str] = {
     "ask_med_name": "¿Cómo se llama el medicamento? Por ejemplo: Metformina",
-    "bad_med_name": "Envía el nombre del medicamento, de hasta 200 caracteres. Por ejemplo: Metformina",
+    "bad_med_name": "Envía el nombre del medicamento, de hasta {max} caracteres. Por ejemplo: Metformina",
     "ask_dose": "¿Qué dosis tomas cada vez? Por ejemplo: 500 mg o 1 pastilla",
-    "bad_dose": "Envía la dosis, de hasta 200 caracteres. Por ejemplo: 1 pastilla",
+    "bad_dose": "Envía la dosis, de hasta {max} caracteres. Por ejemplo: 1 pastilla",
     "ask_times": "¿A qué horas? Elige o escribe horas como 8:00, 20:30 u 8pm, y luego Listo.",
     "times_so_far": "Horas por ahora: {times}. Añade más o pulsa Listo.",
     "bad_time": "No he podido leer esa hora. Prueba 8:00, 20:30 u 8pm.",

@@ -28,7 +28,7 @@ EN: dict[str, str] = {
     "consent_declined": "OK, I have not stored anything. Send /start if you change your mind.",
     "consent_reprompt": "Please choose whether you agree, using the options below.",
     "ask_name": "What should I call you?",
-    "bad_name": "Please send a name with letters, up to 60 characters. For example: Ana",
+    "bad_name": "Please send a name with letters, up to {max} characters. For example: Ana",
     "ask_language": "Which language do you prefer?",
     "bad_choice": "Please pick one of the options.",
     "ask_timezone": (
@@ -82,7 +82,7 @@ ES: dict[str, str] = {
     "consent_declined": "De acuerdo, no he guardado nada. Envía /start si cambias de opinión.",
     "consent_reprompt": "Elige si estás de acuerdo con una de las opciones.",
     "ask_name": "¿Cómo te llamo?",
-    "bad_name": "Envía un nombre con letras, de hasta 60 caracteres. Por ejemplo: Ana",
+    "bad_name": "Envía un nombre con letras, de hasta {max} caracteres. Por ejemplo: Ana",
     "ask_language": "¿Qué idioma prefieres?",
     "bad_choice": "Elige una de las opciones.",
     "ask_timezone": (

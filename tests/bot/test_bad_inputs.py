@@ -28,6 +28,16 @@ async def idle(bot: Bot, conn: asyncpg.Connection, chat: int) -> None:
     await registered_patient(bot, conn, chat)
 
 
+async def at_medicine_name(bot: Bot, conn: asyncpg.Connection, chat: int) -> None:
+    await idle(bot, conn, chat)
+    await bot.send(chat, "/add")
+
+
+async def at_dose(bot: Bot, conn: asyncpg.Connection, chat: int) -> None:
+    await idle(bot, conn, chat)
+    await bot.send(chat, "/add Metformin")
+
+
 async def at_times(bot: Bot, conn: asyncpg.Connection, chat: int) -> None:
     await idle(bot, conn, chat)
     await bot.send(chat, "/add Metformin")
@@ -51,6 +61,12 @@ CASES = [
     Case("time 25:00", at_times, "25:00", "couldn't read that time", "add_times", example="20:30"),
     Case("empty name", at_name, "   ", "Please send a name", "name", example="Ana"),
     Case("emoji as name", at_name, "😀🎉", "Please send a name", "name"),
+    # Names, medicines and doses go into reminders: at most what the template check assumes
+    # (core.template_vocabulary), counted in UTF-16 units (an emoji is two).
+    Case("a 51-letter name", at_name, "N" * 51, "up to 50 characters", "name"),
+    Case("a name of 52 UTF-16 units", at_name, "Ana " + "😀" * 24, "up to 50 characters", "name"),
+    Case("a 61-letter medicine", at_medicine_name, "M" * 61, "up to 60 characters", "add_name"),
+    Case("a 41-letter dose", at_dose, "d" * 41, "up to 40 characters", "add_dose"),
     Case("5,000 characters in a step", at_name, "x" * 5000, "too long", "name"),
     Case("5,000 characters idle", idle, "y" * 5000, "too long", "idle"),
     Case("emoji idle", idle, "👍", "didn't understand", "idle", example="/help"),

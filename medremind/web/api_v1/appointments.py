@@ -65,8 +65,8 @@ def details(body: Mapping[str, Any]) -> dict[str, Any]:
     offsets = body.get("reminder_offsets")
     result: dict[str, Any] = {
         "duration_minutes": v.integer(body, "duration_minutes", low=1, high=1440),
-        "location": v.string(body, "location", max_length=200),
-        "clinician_name": v.string(body, "clinician_name", max_length=200),
+        "location": v.template_value(body, "location", "location"),
+        "clinician_name": v.template_value(body, "clinician_name", "clinician_name"),
         "reminder_offsets": (
             v.int_list(offsets, "reminder_offsets", low=1, high=MAX_OFFSET_MINUTES)
             if offsets is not None

@@ -71,8 +71,7 @@ def _medication_name(resource: Mapping[str, Any]) -> str:
             name = codings[0].get("display")
     if not isinstance(name, str) or not name.strip():
         raise ValidationFailed(field, "is required")
-    if len(name.strip()) > 200:
-        raise ValidationFailed(field, "must be at most 200 characters")
+    v.checked(name.strip(), field, "medicine_name")
     return name.strip()
 
 
@@ -82,9 +81,14 @@ def _dose(dosage: Mapping[str, Any]) -> str | None:
         quantity = rates[0].get("doseQuantity")
         if isinstance(quantity, Mapping) and isinstance(quantity.get("value"), int | float):
             unit = quantity.get("unit") or quantity.get("code") or ""
-            return f"{quantity['value']:g} {unit}".strip()[:100]
+            dose = f"{quantity['value']:g} {unit}".strip()
+            v.checked(dose, "dosageInstruction[0].doseAndRate[0].doseQuantity", "dose_text")
+            return dose
     text = dosage.get("text")
-    return text.strip()[:100] if isinstance(text, str) and text.strip() else None
+    if not isinstance(text, str) or not text.strip():
+        return None
+    v.checked(text.strip(), "dosageInstruction[0].text", "dose_text")
+    return text.strip()
 
 
 def _patient_times(patient: Mapping[str, Any]) -> Any:
@@ -196,6 +200,11 @@ def _participants(resource: Mapping[str, Any]) -> tuple[Any, str | None, str | N
         if not isinstance(actor, Mapping):
             raise ValidationFailed(f"participant[{i}].actor", "is required")
         ref, display = actor.get("reference"), actor.get("display")
+        stored = {"Location/": "location", "Practitioner/": "clinician_name"}
+        for prefix, variable in stored.items():
+            if isinstance(ref, str) and ref.startswith(prefix) and isinstance(display, str):
+                # PractitionerRole/ starts with Practitioner too: the same clinician name.
+                v.checked(display.strip(), f"participant[{i}].actor.display", variable)
         if isinstance(ref, str) and ref.startswith("Patient/"):
             patient_ref = patient_ref or ref
         elif isinstance(ref, str) and ref.startswith(("Practitioner/", "PractitionerRole/")):
@@ -206,8 +215,8 @@ def _participants(resource: Mapping[str, Any]) -> tuple[Any, str | None, str | N
         raise ValidationFailed("participant", "must include an actor Patient/<id>")
     return (
         patient_ref,
-        (clinician or "").strip()[:200] or None,
-        (location or "").strip()[:200] or None,
+        (clinician or "").strip() or None,
+        (location or "").strip() or None,
     )
 
 

@@ -147,7 +147,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "display_name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "display_name": {"type": "string", "minLength": 1, "maxLength": 50},
             "phone": {"type": "string", "description": "E.164, e.g. +14155550123"},
             "email": {"type": "string", "format": "email", "maxLength": 254},
             "timezone": {"type": "string", "description": "IANA name; default the clinic's"},
@@ -218,8 +218,8 @@ SCHEMAS: dict[str, Any] = {
             "patient_id": _UUID,
             "starts_at": {**_TIME, "description": "Not in the past."},
             "duration_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
-            "location": {"type": "string", "minLength": 1, "maxLength": 200},
-            "clinician_name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "location": {"type": "string", "minLength": 1, "maxLength": 80},
+            "clinician_name": {"type": "string", "minLength": 1, "maxLength": 50},
             "reminder_offsets": {
                 "type": "array",
                 "maxItems": 10,
@@ -237,8 +237,8 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "starts_at": _TIME,
             "duration_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
-            "location": {"type": "string", "minLength": 1, "maxLength": 200},
-            "clinician_name": {"type": "string", "minLength": 1, "maxLength": 200},
+            "location": {"type": "string", "minLength": 1, "maxLength": 80},
+            "clinician_name": {"type": "string", "minLength": 1, "maxLength": 50},
             "reminder_offsets": {
                 "type": "array",
                 "maxItems": 10,

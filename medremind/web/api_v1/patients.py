@@ -83,7 +83,7 @@ async def create_patient(request: Request) -> Response:
     state = web_state(request)
     body = v.require_object(await json_body(request))
     v.reject_unknown(body, _FIELDS)
-    name = v.string(body, "display_name", max_length=200)
+    name = v.template_value(body, "display_name", "patient_name")
     phone = v.e164(body["phone"], "phone") if body.get("phone") is not None else None
     email = v.email(body["email"], "email") if body.get("email") is not None else None
     tz = v.timezone(body["timezone"], "timezone") if body.get("timezone") is not None else None

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
+from core.template_vocabulary import length_problem
 from medremind.web.errors import ValidationFailed
 
 CHANNELS = ("telegram", "whatsapp", "sms", "email", "console")
@@ -65,6 +66,23 @@ def string(
     if "\x00" in value:
         raise ValidationFailed(name, "must not contain NUL characters")
     return value
+
+
+def template_value(
+    body: Mapping[str, Any], field: str, variable: str, *, required: bool = False
+) -> str | None:
+    """A string filled into reminders as ``variable``: at most that variable's maximum, counted
+    in UTF-16 units (``core.template_vocabulary``; the database holds the column to it too)."""
+    value = string(body, field, required=required, max_length=200)
+    checked(value, field, variable)
+    return value
+
+
+def checked(value: str | None, field: str, variable: str) -> None:
+    """Refuse ``value`` (named ``field``) when it is longer than ``variable`` may be."""
+    problem = length_problem(variable, value) if value is not None else None
+    if problem is not None:
+        raise ValidationFailed(field, problem)
 
 
 def integer(
