@@ -144,21 +144,19 @@ export default async function PatientPage({
         <InvitePanel action={createInviteAction} patientId={patient.id} />
       </section>
 
-      <div className="grid-2">
-        <section className="panel" aria-labelledby="next-h">
-          <h2 id="next-h">Next automatic message</h2>
-          <NextMessagePreview next={data.next} preview={rendered.preview} problem={rendered.problem} timezone={patient.timezone} />
-        </section>
-        <section className="panel" aria-labelledby="prefs-h">
-          <h2 id="prefs-h">Message preferences</h2>
-          <PreferencesPanel
-            patientId={patient.id}
-            prefs={data.preferences}
-            channels={[...new Set(usable)]}
-            action={savePreferencesAction}
-          />
-        </section>
-      </div>
+      <section className="panel" aria-labelledby="next-h">
+        <h2 id="next-h">Next automatic message</h2>
+        <NextMessagePreview next={data.next} preview={rendered.preview} problem={rendered.problem} timezone={patient.timezone} />
+      </section>
+      <section className="panel" aria-labelledby="prefs-h">
+        <h2 id="prefs-h">Message preferences</h2>
+        <PreferencesPanel
+          patientId={patient.id}
+          prefs={data.preferences}
+          channels={[...new Set(usable)]}
+          action={savePreferencesAction}
+        />
+      </section>
 
       <div className="grid-2">
         <section className="panel" aria-labelledby="meds-h">
