@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = Field(
         default=10.0, alias="MEDREMIND_WORKER_HEARTBEAT_SECONDS", gt=0, le=300
     )
+    # A provider account's circuit breaker (scheduler/breaker.py): consecutive transient failures
+    # that open it, and how long it stays open before a probe (doubling up to 5 min, or this).
+    breaker_threshold: int = Field(default=5, alias="MEDREMIND_BREAKER_THRESHOLD", ge=1, le=1000)
+    breaker_cooldown_seconds: float = Field(
+        default=30.0, alias="MEDREMIND_BREAKER_COOLDOWN_SECONDS", gt=0, le=3600
+    )
 
     # Web Push (the patient app's notifications): the VAPID key pair's private half (PEM, or
     # base64url of the raw key) and the contact push services may reach us at. `medremind dev`

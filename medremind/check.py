@@ -1,16 +1,23 @@
 """``medremind check``: the effective configuration (secrets masked), usable channels, whether
-patients' answers can arrive, and the database."""
+patients' answers can arrive, the database, and the fleet's circuit breakers."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 from pydantic import SecretStr
 
 from core.db import Database
 from core.migrate import MigrationError, applied_versions, discover
 from core.settings import Settings
+from core.sql import query
+
+# A worker heard from within this is alive (it beats every MEDREMIND_WORKER_HEARTBEAT_SECONDS).
+ALIVE_SECONDS = 60.0
 
 
 def masked_configuration(settings: Settings) -> dict[str, str]:
@@ -30,21 +37,30 @@ def masked_configuration(settings: Settings) -> dict[str, str]:
     return shown
 
 
-async def database_status(settings: Settings, connect_timeout: float = 15.0) -> tuple[bool, str]:
-    """Whether the database is reachable and every migration is applied."""
+@contextlib.asynccontextmanager
+async def _connection(
+    settings: Settings, connect_timeout: float
+) -> AsyncIterator[asyncpg.Connection]:
     database = Database(settings)
     try:
         conn = await asyncio.wait_for(database.connect(as_app_role=False), connect_timeout)
         try:
-            done = await applied_versions(conn)
+            yield conn
         finally:
             await conn.close()
+    finally:
+        await database.stop()
+
+
+async def database_status(settings: Settings, connect_timeout: float = 15.0) -> tuple[bool, str]:
+    """Whether the database is reachable and every migration is applied."""
+    try:
+        async with _connection(settings, connect_timeout) as conn:
+            done = await applied_versions(conn)
     except (OSError, TimeoutError) as exc:
         return False, f"unreachable: {type(exc).__name__}: {exc}"
     except Exception as exc:  # any driver error is a failed check, reported by name
         return False, f"error: {type(exc).__name__}: {exc}"
-    finally:
-        await database.stop()
     try:
         missing = [m.path.name for m in discover() if m.version not in done]
     except MigrationError as exc:
@@ -112,9 +128,48 @@ def outbox_report(settings: Settings, usable: dict[Any, bool]) -> tuple[list[str
     return lines, none_can_send
 
 
+def breaker_lines(workers: list[Any]) -> list[str]:
+    """What the fleet's heartbeats say of its circuit breakers (rows of ``fleet_breakers``)."""
+    if not workers:
+        return [
+            f"Breakers: unknown - no worker heard from in the last {ALIVE_SECONDS:.0f} s"
+            " (is `medremind worker` running?)"
+        ]
+    lines = []
+    for worker in workers:
+        for b in worker["breakers"]:
+            where = f"{b['channel']} account {b['account']} on worker {worker['worker_id']}"
+            failures = f"{b['failures']} consecutive failures"
+            probe_in = float(b["probe_in"]) - float(worker["silent_seconds"])
+            if b["state"] == "open" and probe_in > 0:
+                lines.append(
+                    f"Breakers: OPEN - {where}: {failures}; its messages wait, attempts unspent,"
+                    f" until a probe in {probe_in:.0f} s"
+                )
+            else:
+                lines.append(f"Breakers: HALF-OPEN - {where}: {failures}; a probe decides")
+    if not lines:
+        lines.append(
+            f"Breakers: all closed ({len(workers)} worker(s) heard from in the last"
+            f" {ALIVE_SECONDS:.0f} s)"
+        )
+    return lines
+
+
+async def fleet_breakers(settings: Settings, connect_timeout: float = 15.0) -> list[str]:
+    """The fleet's circuit breakers as their workers' last heartbeats left them."""
+    try:
+        async with _connection(settings, connect_timeout) as conn:
+            workers = await conn.fetch(query("dispatch", "fleet_breakers"), ALIVE_SECONDS)
+    except Exception as exc:  # reported, like the database check
+        return [f"Breakers: unknown - {type(exc).__name__}: {exc}"]
+    return breaker_lines(list(workers))
+
+
 async def run_check(settings: Settings) -> int:
     """Print the report; exit 0 when the database is ready, answers can arrive and some channel
-    can send, 1 otherwise."""
+    can send, 1 otherwise. An open circuit breaker is printed, loudly, but is a provider's outage,
+    not this deployment's fault: it does not fail the check."""
     from platforms.registry import channel_status
 
     print("Configuration:")
@@ -138,6 +193,8 @@ async def run_check(settings: Settings) -> int:
         lines, unusable = await clinic_accounts_report(settings)
         for line in lines:
             print(line)
+        for line in await fleet_breakers(settings):
+            print(line)
     return 0 if ok and not problems and not none_can_send and not unusable else 1
 
 
@@ -148,19 +205,11 @@ async def clinic_accounts_report(settings: Settings) -> tuple[list[str], int]:
     lines and how many accounts cannot be used (their clinic's messages on that channel fail).
     """
     from core.credentials import SecretBox
-    from core.sql import query
     from scheduler.clinic_senders import open_account
 
     box = SecretBox.from_settings(settings)
-    database = Database(settings)
-    try:
-        conn = await database.connect(as_app_role=False)
-        try:
-            rows = await conn.fetch(query("accounts", "accounts_for_check"))
-        finally:
-            await conn.close()
-    finally:
-        await database.stop()
+    async with _connection(settings, 15.0) as conn:
+        rows = await conn.fetch(query("accounts", "accounts_for_check"))
     if not rows:
         return ["Clinic accounts: none; every clinic uses the channels above"], 0
     lines = ["Clinic accounts (own senders; their other channels use the ones above):"]

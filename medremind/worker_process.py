@@ -125,7 +125,9 @@ async def serve(
 
         async def heartbeat() -> None:
             try:
-                await beat(pool, config.worker_id, started_at, utc_now())
+                await beat(
+                    pool, config.worker_id, started_at, utc_now(), dispatcher.breakers.snapshot()
+                )
             except DB_ERRORS as exc:
                 logger.warning("heartbeat failed", extra={"error": type(exc).__name__})
 

@@ -9,8 +9,9 @@ may let a probe through, without counting an attempt). After ``cooldown`` one pr
 nothing about the account's health.
 
 State per worker process: each worker learns of an outage from its own sends (``threshold`` each).
-``medremind_breaker_open{channel}`` shows the state on the worker's own ``/metrics``;
-``medremind_breaker_opened_total`` reaches the web's through the heartbeats.
+``medremind_breaker_open{channel}`` shows the state on the worker's own ``/metrics``; each
+heartbeat carries :meth:`Breakers.snapshot` (``worker_heartbeats.breakers``), from which the
+web's ``/metrics`` (``medremind_fleet_breaker_open``) and ``medremind check`` show the fleet's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from scheduler import metrics
 
@@ -28,6 +30,7 @@ DEFAULT_MAX_COOLDOWN_SECONDS = 300.0
 
 @dataclass(slots=True)
 class _State:
+    channel: str = ""
     failures: int = 0  # consecutive transient failures
     open_until: float = 0.0  # 0: closed
     cooldown: float = 0.0
@@ -76,9 +79,12 @@ class Breakers:
 
     def failure(self, account: str, channel: str) -> None:
         """A send to ``account`` failed transiently: count; open at the threshold."""
-        state = self._states.setdefault(account, _State())
+        state = self._states.setdefault(account, _State(channel))
         state.failures += 1
-        if state.open_until:  # the half-open probe failed: open again, for longer
+        if state.open_until:
+            if not state.probe_until:
+                return  # a send that started before the breaker opened: no probe's answer
+            # The half-open probe failed: open again, for longer.
             state.cooldown = min(self.max_cooldown, state.cooldown * 2)
         elif state.failures >= self.threshold:
             state.cooldown = self.cooldown
@@ -88,3 +94,20 @@ class Breakers:
             return
         state.open_until = self.clock() + state.cooldown
         state.probe_until = 0.0
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """The breakers not closed now, for the heartbeat: account key (a bot's id, a sender, an
+        SMTP server: no patient data), channel, ``open`` or ``half_open`` (a probe may go or is
+        out), consecutive failures, and seconds until a probe may go (0 when half-open)."""
+        now = self.clock()
+        return [
+            {
+                "account": account,
+                "channel": state.channel,
+                "state": "open" if now < state.open_until else "half_open",
+                "failures": state.failures,
+                "probe_in": round(max(0.0, state.open_until - now), 1),
+            }
+            for account, state in sorted(self._states.items())
+            if state.open_until
+        ]

@@ -42,7 +42,7 @@ from platforms.base import (
 )
 from scheduler import metrics
 from scheduler.backoff import backoff_delay
-from scheduler.breaker import Breakers
+from scheduler.breaker import DEFAULT_MAX_COOLDOWN_SECONDS, Breakers
 from scheduler.buckets import Limiter
 from scheduler.claims import AttemptRow, Claim, Outcome
 from scheduler.delivery_gate import held_back
@@ -101,7 +101,11 @@ class Deliverer:
         self.rng = rng
         self._lease_margin = min(_LEASE_MARGIN_SECONDS, config.lease_seconds / 10)
         self.send_timeout = config.send_timeout  # whole inside the lease (see there)
-        self.breakers = Breakers()
+        self.breakers = Breakers(
+            config.breaker_threshold,
+            config.breaker_cooldown_seconds,
+            max(DEFAULT_MAX_COOLDOWN_SECONDS, config.breaker_cooldown_seconds),
+        )
         # Breakers go per provider account (the sender's rate key), like the rate limits.
         self._accounts = {ch: getattr(s, "rate_key", None) or str(ch) for ch, s in senders.items()}
 

@@ -12,6 +12,7 @@ from datetime import time as dtime
 from core.settings import Settings
 from platforms.base import Channel
 from scheduler.backoff import DEFAULT_BASE_SECONDS, DEFAULT_CAP_SECONDS
+from scheduler.breaker import DEFAULT_COOLDOWN_SECONDS, DEFAULT_THRESHOLD
 from scheduler.buckets import DEFAULT_PLATFORM_RATES, DEFAULT_RECIPIENT_RATES
 
 
@@ -52,6 +53,9 @@ class DispatcherConfig:
     # True: the rates hold for the whole fleet through PostgreSQL (scheduler.fleet_limits), as
     # ``medremind worker`` runs; False: per process (scheduler.buckets), for tests of one worker.
     fleet_limits: bool = False
+    # A provider account's circuit breaker: failures that open it, seconds before a probe.
+    breaker_threshold: int = DEFAULT_THRESHOLD
+    breaker_cooldown_seconds: float = DEFAULT_COOLDOWN_SECONDS
 
     @property
     def send_timeout(self) -> float:
@@ -81,6 +85,8 @@ class DispatcherConfig:
             "platform_rates": rates,
             "recipient_rates": recipient_rates,
             "fleet_limits": settings.fleet_limits,
+            "breaker_threshold": settings.breaker_threshold,
+            "breaker_cooldown_seconds": settings.breaker_cooldown_seconds,
             "quiet_start": settings.quiet_hours_start,
             "quiet_end": settings.quiet_hours_end,
         }

@@ -37,6 +37,7 @@ import asyncpg
 from core.templating import TemplateRenderer
 from platforms.base import Channel, ChannelSender
 from scheduler import metrics
+from scheduler.breaker import Breakers
 from scheduler.buckets import BucketSet, Limiter
 from scheduler.claims import Claim, Outcome, claim, mark_contacts, move_addresses, next_due, record
 from scheduler.custom_templates import prefetch_templates
@@ -168,6 +169,11 @@ class Dispatcher:
         self._stopping = True
         self._wake.set()
         self._room.set()
+
+    @property
+    def breakers(self) -> Breakers:
+        """The circuit breakers of this dispatcher's provider accounts."""
+        return self._deliverer.breakers
 
     @property
     def buckets(self) -> Limiter:

@@ -5,14 +5,15 @@ Two ways, both on by configuration of ``medremind worker``:
 * its own ``/metrics`` on ``MEDREMIND_WORKER_METRICS_PORT`` (prometheus_client's server in a
   thread), for platforms that can scrape each worker;
 * a heartbeat row in ``worker_heartbeats`` every ``MEDREMIND_WORKER_HEARTBEAT_SECONDS`` with the
-  worker's counters, which the web's ``/metrics`` shows for the whole fleet
-  (``medremind_fleet_*{worker=...}``, see ``medremind/web/fleet_metrics.py``): a Procfile
-  platform routes requests to web processes only.
+  worker's counters and its circuit breakers that are not closed, which the web's ``/metrics``
+  shows for the whole fleet (``medremind_fleet_*{worker=...}``, see
+  ``medremind/web/fleet_metrics.py``; a Procfile platform routes requests to web processes only)
+  and ``medremind check`` prints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -52,14 +53,24 @@ def snapshot() -> list[list[Any]]:
     return counter_samples(f for counter in HEARTBEAT_COUNTERS for f in counter.collect())
 
 
-async def beat(pool: asyncpg.Pool, worker_id: str, started_at: datetime, now: datetime) -> None:
-    """Write this worker's heartbeat (and forget workers silent for a day)."""
+async def beat(
+    pool: asyncpg.Pool,
+    worker_id: str,
+    started_at: datetime,
+    now: datetime,
+    breakers: Sequence[Mapping[str, Any]] = (),
+) -> None:
+    """Write this worker's heartbeat (and forget workers silent for a day).
+
+    ``breakers``: its circuit breakers not closed (:meth:`scheduler.breaker.Breakers.snapshot`).
+    """
     await pool.execute(
         query("dispatch", "heartbeat"),
         worker_id,
         started_at,
         now,
         snapshot(),
+        list(breakers),
         timeout=_STATEMENT_TIMEOUT_SECONDS,
     )
 

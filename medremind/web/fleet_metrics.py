@@ -39,10 +39,18 @@ class _FleetCollector:
             "Seconds since each worker's last heartbeat (workers heard from in the last hour).",
             labels=["worker"],
         )
+        breakers = GaugeMetricFamily(
+            "medremind_fleet_breaker_open",
+            "1 while a worker's circuit breaker for a provider account is open or half-open"
+            " (at its last heartbeat).",
+            labels=["worker", "channel", "account"],
+        )
         alive = 0
         for row in self.rows:
             worker = row["worker_id"]
             silent.add_metric([worker], row["silent_seconds"])
+            for b in row["breakers"] or []:
+                breakers.add_metric([worker, str(b["channel"]), str(b["account"])], 1.0)
             alive += row["silent_seconds"] <= ALIVE_SECONDS
             for name, labels, value in row["counters"] or []:
                 base = str(name).removeprefix(_PREFIX).removesuffix("_total")
@@ -56,6 +64,7 @@ class _FleetCollector:
                     )
                 family.add_metric([worker, *(str(labels[k]) for k in keys)], float(value))
         yield from families.values()
+        yield breakers
         yield silent
         yield GaugeMetricFamily(
             "medremind_fleet_workers_alive",

@@ -44,6 +44,24 @@ def test_opens_after_the_threshold_probes_after_the_cooldown_and_closes_on_succe
     assert breakers.wait("sms:+1") == 0.0  # closed: every send goes
 
 
+def test_a_send_that_started_before_it_opened_is_no_failed_probe() -> None:
+    ticks = Ticks()
+    breakers = Breakers(threshold=2, cooldown=10, clock=ticks)
+    breakers.failure("a", "sms")
+    breakers.failure("a", "sms")  # open for 10 s
+    ticks.now += 1
+    breakers.failure("a", "sms")  # a send that was already on its way fails too
+    assert breakers.wait("a") == 9.0  # still the first cooldown, not doubled
+    assert breakers.snapshot() == [
+        {"account": "a", "channel": "sms", "state": "open", "failures": 3, "probe_in": 9.0}
+    ]
+    ticks.now += 9
+    assert breakers.snapshot()[0]["state"] == "half_open"
+    assert breakers.wait("a") == 0.0  # the probe
+    breakers.success("a", "sms")
+    assert breakers.snapshot() == []
+
+
 def test_a_probe_that_never_reports_lets_another_through_after_a_cooldown() -> None:
     ticks = Ticks()
     breakers = Breakers(threshold=1, cooldown=10, clock=ticks)
