@@ -17,13 +17,14 @@ from typing import Any
 import asyncpg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from core.db import Database
 from core.settings import Settings
 from medremind.web import health, inbound, metrics, telegram_webhook, twilio_webhooks
-from medremind.web.api_v1 import ROUTES as API_ROUTES
+from medremind.web.api_v1.application import build_api, operations
+from medremind.web.api_v1.openapi import PREFIX as API_PREFIX
 from medremind.web.body_limit import BodyLimitMiddleware
 from medremind.web.clinic_admin import ROUTES as CLINIC_ADMIN_ROUTES
 from medremind.web.errors import EXCEPTION_HANDLERS
@@ -43,7 +44,7 @@ class _WebApp(Starlette):
         return TelegramWebhookFastPath(super().build_middleware_stack(), self.state.web)
 
 
-def _routes() -> list[Route | WebSocketRoute]:
+def _routes(api: ASGIApp) -> list[BaseRoute]:
     return [
         Route("/telegram/webhook", telegram_webhook.telegram_webhook, methods=["POST"]),
         Route("/twilio/inbound", twilio_webhooks.twilio_inbound, methods=["POST"]),
@@ -51,7 +52,7 @@ def _routes() -> list[Route | WebSocketRoute]:
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
-        *API_ROUTES,
+        Mount(API_PREFIX, app=api),
         *CLINIC_ADMIN_ROUTES,
         *PATIENT_APP_ROUTES,
     ]
@@ -126,8 +127,13 @@ def create_app(
     )
     own_senders = senders is None
     live = LiveHub(state)  # the patient app's open sockets (live reminders)
-    routes = _routes()
-    templates: dict[object, str] = {route.endpoint: route.path for route in routes}
+    api = build_api(state)
+    routes = _routes(api)
+    # Metric labels: each endpoint's path template (the API's, with the prefix it is mounted at).
+    templates: dict[object, str] = {
+        route.endpoint: route.path for route in routes if isinstance(route, Route | WebSocketRoute)
+    }
+    templates.update((endpoint, API_PREFIX + path) for path, _, endpoint in operations(api))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -45,7 +45,13 @@ def _fuzz(base_url: str, headers: dict[str, str], seeds: dict[str, str]) -> list
         path_sets: list[dict[str, Any] | None] = [None]
         if names:
             path_sets.append({n: seeds[n] for n in names})
-        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+        raw = operation.definition.raw
+        # An operation that takes nothing (the docs page) has no invalid input to generate.
+        takes_input = any(raw.get(k) for k in ("parameters", "requestBody", "security"))
+        modes = [schemathesis.GenerationMode.POSITIVE]
+        if takes_input:
+            modes.append(schemathesis.GenerationMode.NEGATIVE)
+        for mode in modes:
             for path_parameters in path_sets:
                 strategy = operation.as_strategy(
                     generation_mode=mode, path_parameters=path_parameters

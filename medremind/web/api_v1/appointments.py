@@ -1,4 +1,4 @@
-"""``/api/v1/appointments``: book, read, change (reschedule) and cancel appointments.
+"""``/api/v1/appointments``: book, list, read, change (reschedule) and cancel appointments.
 
 The web layer validates and scopes to the caller's organization; what follows from a booking
 (confirmation, reminders at the offsets, notices on change) is the planner's, in
@@ -10,35 +10,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import asyncpg
-from starlette.requests import Request
-from starlette.responses import Response
+from fastapi import Query
+from pydantic import BaseModel, Field, StrictInt
 
 from core.logs import mark_sensitive
 from core.sql import query
-from medremind.web.api_v1 import validation as v
-from medremind.web.api_v1.common import json_body, json_response, organization, path_uuid, row_dict
-from medremind.web.api_v1.idempotency import run_idempotent
+from medremind.web.api_v1 import planning
+from medremind.web.api_v1.common import Org, State, row_dict
+from medremind.web.api_v1.fields import ClinicianName, IsoDateTime, Location, Trimmed, not_past
+from medremind.web.api_v1.idempotency import Idempotent
+from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
+from medremind.web.api_v1.pagination import Cursor, Limit, decode_cursor, page
+from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
-from medremind.web.state import web_state
+
+router = new_router("appointments")
 
 MAX_OFFSET_MINUTES = 30 * 24 * 60
-_CREATE_FIELDS = frozenset(
-    {
-        "patient_id",
-        "starts_at",
-        "duration_minutes",
-        "location",
-        "clinician_name",
-        "reminder_offsets",
-        "external_id",
-    }
-)
-_UPDATE_FIELDS = frozenset(
-    {"starts_at", "duration_minutes", "location", "clinician_name", "reminder_offsets"}
-)
 OUTPUT_FIELDS = (
     "id",
     "patient_id",
@@ -53,6 +44,56 @@ OUTPUT_FIELDS = (
     "updated_at",
 )
 _FINAL = frozenset({"cancelled", "completed", "no_show"})
+AppointmentStatus = Literal[
+    "scheduled", "confirmed", "reschedule_requested", "cancelled", "completed", "no_show"
+]
+Duration = Annotated[StrictInt, Field(ge=1, le=1440)]
+Offsets = Annotated[
+    list[Annotated[StrictInt, Field(ge=1, le=MAX_OFFSET_MINUTES)]],
+    Field(max_length=10, description="Minutes before the start; default the clinic's."),
+]
+
+
+class AppointmentDetails(RequestModel):
+    duration_minutes: Duration | None = None
+    location: Location | None = None
+    clinician_name: ClinicianName | None = None
+    reminder_offsets: Offsets | None = None
+
+
+class AppointmentCreate(AppointmentDetails):
+    patient_id: uuid.UUID
+    starts_at: IsoDateTime = Field(description="Not in the past.")
+    external_id: Annotated[str, Trimmed, Field(min_length=1, max_length=100)] | None = None
+
+
+class AppointmentUpdate(AppointmentDetails):
+    """A new `starts_at` reschedules: old reminders cancelled, new ones planned."""
+
+    starts_at: IsoDateTime | None = None
+
+
+class Appointment(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    starts_at: datetime
+    duration_minutes: int | None = None
+    location: str | None = None
+    clinician_name: str | None = None
+    reminder_offsets: list[int] | None = None
+    status: AppointmentStatus
+    external_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AppointmentFilter(RequestModel):
+    patient_id: uuid.UUID | None = None
+    status: AppointmentStatus | None = None
+    from_: IsoDateTime | None = Field(None, alias="from", description="Starting at or after")
+    to: IsoDateTime | None = Field(None, description="Starting before")
+    limit: int = Limit
+    cursor: str | None = Cursor
 
 
 def appointment_json(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,21 +101,15 @@ def appointment_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return row_dict(row, OUTPUT_FIELDS)
 
 
-def details(body: Mapping[str, Any]) -> dict[str, Any]:
+def details(body: AppointmentDetails) -> dict[str, Any]:
     """The optional descriptive fields shared by create and update."""
-    offsets = body.get("reminder_offsets")
-    result: dict[str, Any] = {
-        "duration_minutes": v.integer(body, "duration_minutes", low=1, high=1440),
-        "location": v.template_value(body, "location", "location"),
-        "clinician_name": v.template_value(body, "clinician_name", "clinician_name"),
-        "reminder_offsets": (
-            v.int_list(offsets, "reminder_offsets", low=1, high=MAX_OFFSET_MINUTES)
-            if offsets is not None
-            else None
-        ),
+    mark_sensitive(body.location, body.clinician_name)
+    return {
+        "duration_minutes": body.duration_minutes,
+        "location": body.location,
+        "clinician_name": body.clinician_name,
+        "reminder_offsets": body.reminder_offsets,
     }
-    mark_sensitive(result["location"], result["clinician_name"])
-    return result
 
 
 async def book(
@@ -100,42 +135,8 @@ async def book(
         info.get("reminder_offsets"),
         external_id,
     )
-    from medremind.web.api_v1 import planning
-
     await planning.planned(conn, row["id"], now)
     return row
-
-
-async def create_appointment(request: Request) -> Response:
-    """``POST /api/v1/appointments``."""
-    org_id = await organization(request)
-    state = web_state(request)
-    body = v.require_object(await json_body(request))
-    v.reject_unknown(body, _CREATE_FIELDS)
-    now = state.clock()
-    patient_id = v.uuid_field(body, "patient_id")
-    starts_at = v.datetime_field(body, "starts_at", now=now, required=True)
-    info = details(body)
-    external_id = v.string(body, "external_id", max_length=100)
-
-    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        assert patient_id is not None and starts_at is not None
-        row = await book(conn, org_id, patient_id, starts_at, info, external_id, now)
-        row = await conn.fetchrow(query("web", "get_appointment"), row["id"], org_id)
-        return 201, appointment_json(row)
-
-    return await run_idempotent(state.pool, request, org_id, body, work)
-
-
-async def get_appointment(request: Request) -> Response:
-    """``GET /api/v1/appointments/{appointment_id}``."""
-    org_id = await organization(request)
-    appointment_id = path_uuid(request, "appointment_id", "appointment")
-    async with web_state(request).pool.acquire() as conn:
-        row = await conn.fetchrow(query("web", "get_appointment"), appointment_id, org_id)
-    if row is None:
-        raise NotFound("appointment")
-    return json_response(appointment_json(row))
 
 
 async def change(
@@ -163,8 +164,6 @@ async def change(
         info.get("clinician_name"),
         info.get("reminder_offsets"),
     )
-    from medremind.web.api_v1 import planning
-
     if starts_at is not None and starts_at != current["starts_at"]:
         await planning.rescheduled(conn, appointment_id, starts_at, now)
     elif info.get("reminder_offsets") is not None:
@@ -174,28 +173,108 @@ async def change(
     return row
 
 
-async def update_appointment(request: Request) -> Response:
-    """``PATCH /api/v1/appointments/{appointment_id}``: change details or reschedule."""
-    org_id = await organization(request)
-    state = web_state(request)
-    appointment_id = path_uuid(request, "appointment_id", "appointment")
-    body = v.require_object(await json_body(request))
-    v.reject_unknown(body, _UPDATE_FIELDS)
-    if not body:
+@router.post(
+    "/appointments",
+    status_code=201,
+    response_model=Appointment,
+    summary="Book an appointment (confirmation and reminders follow)",
+    operation_id="createAppointment",
+    responses={**BODY_ERRORS, **CONFLICT},
+)
+async def create_appointment(
+    body: AppointmentCreate,
+    org_id: Org,
+    state: State,
+    once: Idempotent,
+) -> Any:
+    """Booked."""
+    now = state.clock()
+    starts_at = not_past(body.starts_at, "starts_at", now)
+    assert starts_at is not None
+    info = details(body)
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        row = await book(conn, org_id, body.patient_id, starts_at, info, body.external_id, now)
+        row = await conn.fetchrow(query("web", "get_appointment"), row["id"], org_id)
+        return 201, appointment_json(row)
+
+    return await once.run(work)
+
+
+@router.get(
+    "/appointments",
+    response_model=Page[Appointment],
+    summary="List appointments by start time, a page at a time",
+    operation_id="listAppointments",
+)
+async def list_appointments(
+    org_id: Org, state: State, params: Annotated[AppointmentFilter, Query()]
+) -> Any:
+    """Filtered by patient, status and a window of start times."""
+    at, after = decode_cursor(params.cursor)
+    if params.from_ is not None and params.to is not None and params.from_ >= params.to:
+        raise ValidationFailed("to", "must be after from")
+    async with state.pool.acquire() as conn:
+        rows = await conn.fetch(
+            query("clinic_ops", "list_appointments"),
+            org_id,
+            at,
+            after,
+            params.patient_id,
+            params.status,
+            params.from_,
+            params.to,
+            params.limit + 1,
+        )
+    return page(rows, params.limit, "starts_at", appointment_json)
+
+
+@router.get(
+    "/appointments/{appointment_id}",
+    response_model=Appointment,
+    summary="One appointment",
+    operation_id="getAppointment",
+    responses=NOT_FOUND,
+)
+async def get_appointment(appointment_id: uuid.UUID, org_id: Org, state: State) -> Any:
+    """The appointment."""
+    async with state.pool.acquire() as conn:
+        row = await conn.fetchrow(query("web", "get_appointment"), appointment_id, org_id)
+    if row is None:
+        raise NotFound("appointment")
+    return appointment_json(row)
+
+
+@router.patch(
+    "/appointments/{appointment_id}",
+    response_model=Appointment,
+    summary="Change details or reschedule",
+    operation_id="updateAppointment",
+    responses={**BODY_ERRORS, **NOT_FOUND, **CONFLICT},
+)
+async def update_appointment(
+    appointment_id: uuid.UUID, body: AppointmentUpdate, org_id: Org, state: State
+) -> Any:
+    """Updated; a new `starts_at` reschedules (old reminders out, new ones in, a notice)."""
+    if not body.model_fields_set:
         raise ValidationFailed("body", "give at least one field to change")
     now = state.clock()
-    starts_at = v.datetime_field(body, "starts_at", now=now)
+    starts_at = not_past(body.starts_at, "starts_at", now)
     info = details(body)
     async with state.pool.acquire() as conn, conn.transaction():
         row = await change(conn, org_id, appointment_id, starts_at, info, now)
-    return json_response(appointment_json(row))
+    return appointment_json(row)
 
 
-async def cancel_appointment(request: Request) -> Response:
-    """``POST /api/v1/appointments/{appointment_id}/cancel``: reminders withdrawn, notice sent."""
-    org_id = await organization(request)
-    state = web_state(request)
-    appointment_id = path_uuid(request, "appointment_id", "appointment")
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    response_model=Appointment,
+    summary="Cancel (reminders withdrawn, the patient told)",
+    operation_id="cancelAppointment",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+async def cancel_appointment(appointment_id: uuid.UUID, org_id: Org, state: State) -> Any:
+    """Cancelled."""
     async with state.pool.acquire() as conn, conn.transaction():
         current = await conn.fetchrow(
             query("web", "get_appointment") + " for update", appointment_id, org_id
@@ -204,8 +283,6 @@ async def cancel_appointment(request: Request) -> Response:
             raise NotFound("appointment")
         if current["status"] in _FINAL:
             raise ApiError(409, f"the appointment is already {current['status']}")
-        from medremind.web.api_v1 import planning
-
         await planning.cancelled(conn, appointment_id, state.clock())
         row = await conn.fetchrow(query("web", "get_appointment"), appointment_id, org_id)
-    return json_response(appointment_json(row))
+    return appointment_json(row)

@@ -1,4 +1,9 @@
-"""What every ``/api/v1`` handler shares: the caller's organization, the JSON body, row output."""
+"""What every ``/api/v1`` handler shares: the caller's organization, the JSON body, row output.
+
+``Org`` is the dependency a handler declares to be authenticated: the organization of the
+request's API key (401 without a valid key, 429 with ``Retry-After`` over the key's rate). It is
+resolved once per request, before the body is read (:mod:`medremind.web.api_v1.routing`).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,28 @@ import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from medremind.api_keys import RateLimit, RateLimited, authenticate
 from medremind.web import json_input
 from medremind.web.errors import ApiError, ValidationFailed
-from medremind.web.state import web_state
+from medremind.web.state import WebState, web_state
+
+_ORG_KEY = "medremind.organization"
+# Only for the OpenAPI document (the "Authorize" button of the docs page); the check is ours.
+_BEARER = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 
 
-async def organization(request: Request) -> uuid.UUID:
-    """The organization of the request's API key; 401 when there is no valid key, 429 (with
-    ``Retry-After``) when the key is over ``MEDREMIND_API_RATE_LIMIT``."""
+async def authenticated_organization(request: Request) -> uuid.UUID:
+    """The organization of the request's API key, checked once per request."""
+    cached = request.scope.get(_ORG_KEY)
+    if cached is not None:
+        return cached
     state = web_state(request)
     settings = state.settings
     rate = (
@@ -40,7 +53,27 @@ async def organization(request: Request) -> uuid.UUID:
         ) from None
     if org_id is None:
         raise ApiError(401, "missing or invalid API key (Authorization: Bearer <key>)")
+    request.scope[_ORG_KEY] = org_id
     return org_id
+
+
+async def organization(
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+) -> uuid.UUID:
+    """FastAPI dependency: see :func:`authenticated_organization`."""
+    return await authenticated_organization(request)
+
+
+# A handler parameter ``org_id: Org`` makes the route authenticated.
+Org = Annotated[uuid.UUID, Depends(organization)]
+
+
+def state_of(request: Request) -> WebState:
+    """The app's state (pool, settings, clock)."""
+    return web_state(request)
+
+
+State = Annotated[WebState, Depends(state_of)]
 
 
 async def json_body(request: Request) -> Any:
@@ -61,7 +94,8 @@ async def json_body(request: Request) -> Any:
 
 
 def path_uuid(request: Request, name: str, what: str) -> uuid.UUID:
-    """A UUID path parameter; a malformed one is simply a resource that does not exist."""
+    """A UUID path parameter (the patient app's routes); a malformed one is simply a resource
+    that does not exist."""
     try:
         return uuid.UUID(request.path_params[name])
     except ValueError:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.requests import Request
+from fastapi import APIRouter
 from starlette.responses import FileResponse, HTMLResponse, Response
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from medremind.web.errors import NotFound
+
+# No API key, no error responses of the API's own: a page and its files.
+router = APIRouter(tags=["docs"])
 
 ASSETS_PREFIX = "/api/v1/docs/assets"
 # The files the page loads, by name (nothing else in the folder is served).
@@ -53,14 +56,20 @@ _PAGE = f"""<!doctype html>
 _CACHE = {"Cache-Control": "public, max-age=86400"}
 
 
-async def docs_page(request: Request) -> Response:
-    """``GET /api/v1/docs`` (no key needed, like the document it shows)."""
+@router.get(
+    "/docs",
+    response_class=HTMLResponse,
+    summary="This document as an interactive page (Swagger UI, served locally)",
+    operation_id="apiDocs",
+)
+async def docs_page() -> Response:
+    """Needs no key, like /api/v1/openapi.json."""
     return HTMLResponse(_PAGE)
 
 
-async def docs_asset(request: Request) -> Response:
-    """``GET /api/v1/docs/assets/{name}``: one of Swagger UI's files, or the page's start-up."""
-    name = request.path_params["name"]
+@router.get("/docs/assets/{name}", include_in_schema=False)
+async def docs_asset(name: str) -> Response:
+    """One of Swagger UI's files, or the page's start-up script."""
     if name == "init.js":
         return Response(_INIT, media_type="text/javascript", headers=_CACHE)
     if name not in _ASSETS:

@@ -16,26 +16,101 @@ import contextlib
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from starlette.requests import Request
-from starlette.responses import Response
+from fastapi import Body
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from core.logs import mark_sensitive
 from core.sql import query
-from medremind.web.api_v1 import validation as v
-from medremind.web.api_v1.appointments import appointment_json, book, change
-from medremind.web.api_v1.common import json_body, organization
-from medremind.web.api_v1.idempotency import run_idempotent
+from medremind.web.api_v1 import planning
+from medremind.web.api_v1.appointments import Appointment, appointment_json, book, change
+from medremind.web.api_v1.common import Org, State
+from medremind.web.api_v1.fields import IsoDateTime, checked, not_past
+from medremind.web.api_v1.idempotency import Idempotent
+from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND
+from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
-from medremind.web.state import web_state
 from scheduler.planner import replan_schedule
+
+router = new_router("fhir")
 
 _TIMING_PATH = "dosageInstruction[0].timing"
 _INACTIVE = frozenset({"cancelled", "completed", "entered-in-error", "stopped", "ended"})
 _BOOKABLE = frozenset({"proposed", "pending", "booked"})
+FHIR_JSON = "application/fhir+json"
+
+
+class FhirElement(BaseModel):
+    """A FHIR element: the parts we read are typed; everything else is kept as sent."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class FhirReference(FhirElement):
+    reference: str | None = Field(None, description="Patient/<our id or your external id>")
+    display: str | None = None
+
+
+class FhirDosage(FhirElement):
+    timing: dict[str, Any] = Field(description="A FHIR Timing: the reminder schedule")
+    text: str | None = None
+
+
+class FhirMedicationRequest(FhirElement):
+    """FHIR R4 MedicationRequest; dosageInstruction[0].timing is the schedule."""
+
+    resourceType: Literal["MedicationRequest"]
+    status: str | None = None
+    subject: FhirReference
+    medicationCodeableConcept: dict[str, Any] = Field(
+        description="`text`, or the `display` of its first coding, names the medicine"
+    )
+    dosageInstruction: Annotated[list[FhirDosage], Field(min_length=1)]
+
+
+class MedicationSchedule(BaseModel):
+    times_of_day: list[str]
+    days_of_week: list[int] | None = None
+    every_n_days: int | None = None
+    start_date: str
+    end_date: str | None = None
+    max_count: int | None = None
+    timezone: str | None = None
+
+
+class MedicationImported(BaseModel):
+    medication_id: uuid.UUID
+    schedule_id: uuid.UUID
+    patient_id: uuid.UUID
+    name: str
+    dose: str | None = None
+    schedule: MedicationSchedule
+
+
+class FhirParticipant(FhirElement):
+    actor: FhirReference
+
+
+class FhirAppointment(FhirElement):
+    """FHIR R4 Appointment. `id` is kept as external_id: importing the same id again
+    reschedules, status cancelled cancels."""
+
+    resourceType: Literal["Appointment"]
+    id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    status: Literal["proposed", "pending", "booked", "cancelled"]
+    start: IsoDateTime | None = None
+    end: IsoDateTime | None = None
+    minutesDuration: Annotated[StrictInt, Field(ge=1, le=1440)] | None = None
+    participant: Annotated[list[FhirParticipant], Field(min_length=1)]
+
+
+def _both_media(model: str) -> dict[str, Any]:
+    # FastAPI documents one media type per body; FHIR clients send either.
+    schema = {"$ref": f"#/components/schemas/{model}"}
+    return {"requestBody": {"content": {"application/json": {"schema": schema}}}}
 
 
 async def _patient(
@@ -71,7 +146,7 @@ def _medication_name(resource: Mapping[str, Any]) -> str:
             name = codings[0].get("display")
     if not isinstance(name, str) or not name.strip():
         raise ValidationFailed(field, "is required")
-    v.checked(name.strip(), field, "medicine_name")
+    checked(name.strip(), field, "medicine_name")
     return name.strip()
 
 
@@ -82,12 +157,12 @@ def _dose(dosage: Mapping[str, Any]) -> str | None:
         if isinstance(quantity, Mapping) and isinstance(quantity.get("value"), int | float):
             unit = quantity.get("unit") or quantity.get("code") or ""
             dose = f"{quantity['value']:g} {unit}".strip()
-            v.checked(dose, "dosageInstruction[0].doseAndRate[0].doseQuantity", "dose_text")
+            checked(dose, "dosageInstruction[0].doseAndRate[0].doseQuantity", "dose_text")
             return dose
     text = dosage.get("text")
     if not isinstance(text, str) or not text.strip():
         return None
-    v.checked(text.strip(), "dosageInstruction[0].text", "dose_text")
+    checked(text.strip(), "dosageInstruction[0].text", "dose_text")
     return text.strip()
 
 
@@ -108,29 +183,33 @@ def _timing_field(error_field: str) -> str:
     return _TIMING_PATH + error_field.removeprefix("Timing")
 
 
-async def import_medication_request(request: Request) -> Response:
-    """``POST /api/v1/fhir/MedicationRequest``: a medication and its reminder schedule."""
+@router.post(
+    "/fhir/MedicationRequest",
+    status_code=201,
+    response_model=MedicationImported,
+    summary="Import a FHIR MedicationRequest as a medication and schedule",
+    operation_id="importMedicationRequest",
+    responses={**BODY_ERRORS, **CONFLICT},
+    openapi_extra=_both_media("FhirMedicationRequest"),
+)
+async def import_medication_request(
+    body: Annotated[FhirMedicationRequest, Body(media_type=FHIR_JSON)],
+    org_id: Org,
+    state: State,
+    once: Idempotent,
+) -> Any:
+    """A medication and its reminder schedule, planned at once."""
     from scheduler.fhir_timing import TimingError, recurrence_from_timing
 
-    org_id = await organization(request)
-    state = web_state(request)
-    resource = v.require_object(await json_body(request))
-    if resource.get("resourceType") != "MedicationRequest":
-        raise ValidationFailed("resourceType", "must be MedicationRequest")
+    resource = body.model_dump(exclude_unset=True)
     if resource.get("status") in _INACTIVE:
         raise ValidationFailed("status", "an inactive request has nothing to remind of")
     name = _medication_name(resource)
     mark_sensitive(name)
-    dosages = resource.get("dosageInstruction")
-    if not isinstance(dosages, list) or not dosages or not isinstance(dosages[0], Mapping):
-        raise ValidationFailed("dosageInstruction", "must list at least one dosage with a timing")
-    dosage = dosages[0]
-    timing = dosage.get("timing")
-    if not isinstance(timing, Mapping):
-        raise ValidationFailed(_TIMING_PATH, "is required")
+    dosage = resource["dosageInstruction"][0]
+    timing = dosage["timing"]
     dose = _dose(dosage)
-    subject = resource.get("subject")
-    reference = subject.get("reference") if isinstance(subject, Mapping) else None
+    reference = body.subject.reference
     now = state.clock()
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
@@ -186,7 +265,7 @@ async def import_medication_request(request: Request) -> Response:
             },
         }
 
-    return await run_idempotent(state.pool, request, org_id, resource, work)
+    return await once.run(work)
 
 
 def _participants(resource: Mapping[str, Any]) -> tuple[Any, str | None, str | None]:
@@ -204,7 +283,7 @@ def _participants(resource: Mapping[str, Any]) -> tuple[Any, str | None, str | N
         for prefix, variable in stored.items():
             if isinstance(ref, str) and ref.startswith(prefix) and isinstance(display, str):
                 # PractitionerRole/ starts with Practitioner too: the same clinician name.
-                v.checked(display.strip(), f"participant[{i}].actor.display", variable)
+                checked(display.strip(), f"participant[{i}].actor.display", variable)
         if isinstance(ref, str) and ref.startswith("Patient/"):
             patient_ref = patient_ref or ref
         elif isinstance(ref, str) and ref.startswith(("Practitioner/", "PractitionerRole/")):
@@ -226,8 +305,8 @@ def _duration(resource: Mapping[str, Any], start: datetime) -> int | None:
         if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440:
             raise ValidationFailed("minutesDuration", "must be an integer between 1 and 1440")
         return minutes
-    if resource.get("end") is not None:
-        end = v.parse_datetime(resource["end"], "end")
+    end = resource.get("end")
+    if end is not None:
         span = int((end - start).total_seconds() // 60)
         if not 1 <= span <= 1440:
             raise ValidationFailed("end", "must be 1 minute to 24 hours after start")
@@ -235,21 +314,36 @@ def _duration(resource: Mapping[str, Any], start: datetime) -> int | None:
     return None
 
 
-async def import_appointment(request: Request) -> Response:
-    """``POST /api/v1/fhir/Appointment``: book, reschedule (same ``id``) or cancel."""
-    org_id = await organization(request)
-    state = web_state(request)
-    resource = v.require_object(await json_body(request))
-    if resource.get("resourceType") != "Appointment":
-        raise ValidationFailed("resourceType", "must be Appointment")
-    status = resource.get("status")
-    if status != "cancelled" and status not in _BOOKABLE:
-        raise ValidationFailed("status", "must be proposed, pending, booked or cancelled")
-    external_id = v.string(resource, "id", max_length=64)
+@router.post(
+    "/fhir/Appointment",
+    response_model=Appointment,
+    summary="Import a FHIR Appointment: book, reschedule or cancel",
+    operation_id="importAppointment",
+    responses={
+        **BODY_ERRORS,
+        **NOT_FOUND,
+        **CONFLICT,
+        201: {"model": Appointment, "description": "Booked"},
+    },
+    openapi_extra=_both_media("FhirAppointment"),
+)
+async def import_appointment(
+    body: Annotated[FhirAppointment, Body(media_type=FHIR_JSON)],
+    org_id: Org,
+    state: State,
+    once: Idempotent,
+) -> Any:
+    """Booked (201), or rescheduled or cancelled (200): the same `id` again with a new `start`
+    reschedules, `status: cancelled` cancels."""
+    resource = body.model_dump(exclude_unset=True)
+    status = body.status
+    external_id = body.id.strip() if body.id and body.id.strip() else None
     patient_ref, clinician, location = _participants(resource)
     mark_sensitive(clinician, location)
     now = state.clock()
-    start = v.datetime_field(resource, "start", now=now, required=status != "cancelled")
+    if body.start is None and status != "cancelled":
+        raise ValidationFailed("start", "is required")
+    start = not_past(body.start, "start", now)
     duration = _duration(resource, start) if start is not None else None
     info = {"duration_minutes": duration, "location": location, "clinician_name": clinician}
 
@@ -266,8 +360,6 @@ async def import_appointment(request: Request) -> Response:
             if existing is None:
                 raise NotFound("appointment")
             if existing["status"] != "cancelled":
-                from medremind.web.api_v1 import planning
-
                 await planning.cancelled(conn, existing["id"], now)
             row = await conn.fetchrow(query("web", "get_appointment"), existing["id"], org_id)
             return 200, appointment_json(row)
@@ -281,4 +373,4 @@ async def import_appointment(request: Request) -> Response:
         row = await conn.fetchrow(query("web", "get_appointment"), row["id"], org_id)
         return 201, appointment_json(row)
 
-    return await run_idempotent(state.pool, request, org_id, resource, work)
+    return await once.run(work)

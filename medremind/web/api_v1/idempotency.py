@@ -3,7 +3,7 @@
 The first response is stored in ``api_idempotency_keys`` (per organization and key) in the same
 transaction as the row it created, under a transaction-scoped advisory lock on the key, so two
 concurrent requests with one key cannot both create. Reusing a key with a different body is a
-client bug and answers 409 naming the header.
+client bug and answers 409 naming the header. A replay carries ``Idempotent-Replayed: true``.
 """
 
 from __future__ import annotations
@@ -12,17 +12,31 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import asyncpg
+from fastapi import Depends, Header
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 
 from core.sql import query
+from medremind.web.api_v1.common import Org, State
 from medremind.web.errors import ApiError
 
-HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+# The optional header of every create that may be repeated safely.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description="Repeat a create safely: the same key and body return the first response.",
+    ),
+]
 
 # Does the work on the given connection (inside the transaction); returns (status, body).
 Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
@@ -35,43 +49,75 @@ def fingerprint(request: Request, body: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def key_of(request: Request) -> str | None:
-    """The ``Idempotency-Key`` header, validated, or None when absent."""
-    key = request.headers.get(HEADER)
-    if key is None:
-        return None
+def _checked(key: str) -> str:
     key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if not key or not key.isprintable():
         raise ApiError(
             422, f"must be 1 to {MAX_KEY_LENGTH} printable characters", field="Idempotency-Key"
         )
     return key
 
 
+@dataclass
+class Idempotency:
+    """A create's one-time run: what :func:`run_idempotent` needs, resolved by FastAPI."""
+
+    pool: asyncpg.Pool
+    request: Request
+    response: Response
+    org_id: uuid.UUID
+    key: str | None
+
+    async def run(self, work: Work) -> Any:
+        """Run ``work`` once per key (see :func:`run_idempotent`)."""
+        return await run_idempotent(
+            self.pool, self.request, self.response, self.org_id, self.key, work
+        )
+
+
+async def idempotency(
+    request: Request, response: Response, org_id: Org, state: State, key: IdempotencyKey = None
+) -> Idempotency:
+    """FastAPI dependency: the request's ``Idempotency-Key`` and what running once needs."""
+    return Idempotency(state.pool, request, response, org_id, key)
+
+
+# A create handler's parameter ``once: Idempotent``; ``return await once.run(work)``.
+Idempotent = Annotated[Idempotency, Depends(idempotency)]
+
+
 async def run_idempotent(
-    pool: asyncpg.Pool, request: Request, org_id: uuid.UUID, body: Any, work: Work
-) -> JSONResponse:
-    """Run ``work`` in a transaction, once per ``Idempotency-Key`` when the header is given."""
-    key = key_of(request)
+    pool: asyncpg.Pool,
+    request: Request,
+    response: Response,
+    org_id: uuid.UUID,
+    key: str | None,
+    work: Work,
+) -> Any:
+    """Run ``work`` in a transaction, once per ``Idempotency-Key`` when one is given; sets the
+    answer's status (and the replay header) on ``response`` and returns its body."""
+    body = await request.json()
     async with pool.acquire() as conn, conn.transaction():
         if key is None:
             status, data = await work(conn)
-            return JSONResponse(data, status_code=status)
-        await conn.execute(query("web", "idempotency_lock"), str(org_id), key)
-        stored = await conn.fetchrow(query("web", "idempotency_get"), org_id, key)
-        print_ = fingerprint(request, body)
-        if stored is not None:
-            if stored["request_fingerprint"] != print_:
-                raise ApiError(
-                    409,
-                    "this Idempotency-Key was already used with a different request",
-                    field="Idempotency-Key",
+        else:
+            key = _checked(key)
+            await conn.execute(query("web", "idempotency_lock"), str(org_id), key)
+            stored = await conn.fetchrow(query("web", "idempotency_get"), org_id, key)
+            print_ = fingerprint(request, body)
+            if stored is not None:
+                if stored["request_fingerprint"] != print_:
+                    raise ApiError(
+                        409,
+                        "this Idempotency-Key was already used with a different request",
+                        field="Idempotency-Key",
+                    )
+                response.headers[REPLAYED_HEADER] = "true"
+                status, data = stored["response_status"], stored["response_body"]
+            else:
+                status, data = await work(conn)
+                await conn.execute(
+                    query("web", "idempotency_put"), org_id, key, print_, status, data
                 )
-            return JSONResponse(
-                stored["response_body"],
-                status_code=stored["response_status"],
-                headers={"Idempotent-Replayed": "true"},
-            )
-        status, data = await work(conn)
-        await conn.execute(query("web", "idempotency_put"), org_id, key, print_, status, data)
-    return JSONResponse(data, status_code=status)
+    response.status_code = status
+    return data

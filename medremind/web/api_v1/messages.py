@@ -8,46 +8,34 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 import asyncpg
-from starlette.requests import Request
-from starlette.responses import Response
+from fastapi import Query
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from core.logs import mark_sensitive
-from core.records import MessageKind, MessageStatus
 from core.sql import query
 from medremind.web.api_v1 import templates as t
-from medremind.web.api_v1 import validation as v
-from medremind.web.api_v1.common import (
-    json_body,
-    json_response,
-    organization,
-    path_uuid,
-    row_dict,
+from medremind.web.api_v1.common import Org, State, row_dict
+from medremind.web.api_v1.fields import (
+    IsoDateTime,
+    Kind,
+    MessageStatusName,
+    Platform,
+    Trimmed,
+    not_past,
 )
-from medremind.web.api_v1.idempotency import run_idempotent
+from medremind.web.api_v1.idempotency import Idempotent
+from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, RequestModel
+from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
-from medremind.web.state import web_state
+
+router = new_router("messages")
 
 MAX_TEXT_LENGTH = 4096  # Telegram's limit; SMS splitting is capped by MEDREMIND_SMS_MAX_SEGMENTS
 MAX_PAGE = 200
-_KINDS = tuple(k.value for k in MessageKind)
-_STATUSES = tuple(s.value for s in MessageStatus)
-_FIELDS = frozenset(
-    {
-        "patient_id",
-        "text",
-        "template",
-        "kind",
-        "variables",
-        "platform",
-        "scheduled_time",
-        "expires_at",
-        "priority",
-        "urgent",
-    }
-)
 OUTPUT_FIELDS = (
     "id",
     "patient_id",
@@ -67,6 +55,67 @@ OUTPUT_FIELDS = (
     "created_at",
     "updated_at",
 )
+Variables = Annotated[
+    dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=1000)]],
+    Field(max_length=50),
+]
+
+
+class MessageCreate(RequestModel):
+    """Give exactly one of `text` and `template`."""
+
+    patient_id: uuid.UUID
+    text: Annotated[str, Trimmed, Field(min_length=1, max_length=MAX_TEXT_LENGTH)] | None = None
+    template: Annotated[str, Trimmed, Field(min_length=1, max_length=100)] | None = Field(
+        None,
+        description=(
+            "A template of your organization (PUT /api/v1/templates/{name}), validated for "
+            "`kind` now, or a built-in kind's name; 422 otherwise."
+        ),
+    )
+    kind: Kind = "free_text"
+    variables: Variables | None = None
+    platform: Platform = "auto"
+    scheduled_time: IsoDateTime | None = Field(None, description="Default now; not in the past.")
+    expires_at: IsoDateTime | None = Field(
+        None, description="After scheduled_time; not in the past."
+    )
+    priority: Annotated[StrictInt, Field(ge=0, le=9)] = 5
+    urgent: StrictBool = False
+
+
+class Message(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    status: MessageStatusName
+    platform: str
+    kind: str
+    template: str | None = None
+    text: str | None = None
+    variables: dict[str, str] = {}
+    scheduled_time: datetime
+    expires_at: datetime | None = None
+    priority: int
+    urgent: bool
+    attempts: int
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    delivered_at: datetime | None = None
+    channel_used: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessageList(BaseModel):
+    data: list[Message]
+    next_offset: int | None
+
+
+class MessageFilter(RequestModel):
+    status: MessageStatusName | None = None
+    patient_id: uuid.UUID | None = None
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    offset: int = Field(0, ge=0, le=1_000_000)
 
 
 def message_json(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -77,125 +126,112 @@ def message_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _variables(body: Mapping[str, Any]) -> dict[str, str]:
-    value = body.get("variables")
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or len(value) > 50:
-        raise ValidationFailed("variables", "must be an object of at most 50 string values")
-    for key, item in value.items():
-        if not isinstance(item, str) or len(key) > 64 or len(item) > 1000:
-            raise ValidationFailed(
-                f"variables.{key}", "must be a string of at most 1000 characters"
-            )
-    return value
-
-
-async def create_message(request: Request) -> Response:
-    """``POST /api/v1/messages``: schedule a message for a patient of the caller's clinic."""
-    org_id = await organization(request)
-    state = web_state(request)
-    body = v.require_object(await json_body(request))
-    v.reject_unknown(body, _FIELDS)
-    now = state.clock()
-    patient_id = v.uuid_field(body, "patient_id")
-    text = v.string(body, "text", max_length=MAX_TEXT_LENGTH)
-    template = v.string(body, "template", max_length=100)
-    if (text is None) == (template is None):
+@router.post(
+    "/messages",
+    status_code=201,
+    response_model=Message,
+    summary="Schedule a message for a patient",
+    operation_id="createMessage",
+    responses={**BODY_ERRORS, **CONFLICT},
+)
+async def create_message(
+    body: MessageCreate,
+    org_id: Org,
+    state: State,
+    once: Idempotent,
+) -> Any:
+    """Created (or, for a repeated `Idempotency-Key`, the first response again)."""
+    if (body.text is None) == (body.template is None):
         raise ValidationFailed("text", "give exactly one of text or template")
-    kind = v.choice(body.get("kind", "free_text"), "kind", _KINDS)
-    variables = _variables(body)
-    platform = v.choice(body.get("platform", "auto"), "platform", v.PLATFORMS)
-    scheduled = v.datetime_field(body, "scheduled_time", now=now) or now
-    expires = v.datetime_field(body, "expires_at", now=now)
+    now = state.clock()
+    scheduled = not_past(body.scheduled_time, "scheduled_time", now) or now
+    expires = not_past(body.expires_at, "expires_at", now)
     if expires is not None and expires <= scheduled:
         raise ValidationFailed("expires_at", "must be after scheduled_time")
-    priority = v.integer(body, "priority", low=0, high=9, default=5)
-    urgent = v.boolean(body, "urgent", default=False)
+    variables = body.variables or {}
     # Message bodies never reach a log line, whatever logs them later (driver errors included).
-    mark_sensitive(text, *variables.values())
-    renderer = t.renderer_for(request)
+    mark_sensitive(body.text, *variables.values())
+    renderer = t.renderer_for(state)
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        if await conn.fetchval(query("web", "patient_exists"), patient_id, org_id) is None:
+        if await conn.fetchval(query("web", "patient_exists"), body.patient_id, org_id) is None:
             raise ValidationFailed("patient_id", "no such patient in your organization")
-        if template is not None:
+        if body.template is not None:
             # The clinic's own template (valid for this kind) or a built-in one, else 422 now
             # rather than a failed row at send time.
-            await t.check_message_template(conn, renderer, org_id, template, kind)
+            await t.check_message_template(conn, renderer, org_id, body.template, body.kind)
         row = await conn.fetchrow(
             query("web", "insert_message"),
             org_id,
-            patient_id,
-            text,
-            template,
-            kind,
+            body.patient_id,
+            body.text,
+            body.template,
+            body.kind,
             {"variables": variables} if variables else {},
-            platform,
+            body.platform,
             scheduled,
             expires,
-            priority,
-            urgent,
+            body.priority,
+            body.urgent,
             None,
         )
         return 201, message_json(row)
 
-    return await run_idempotent(state.pool, request, org_id, body, work)
+    return await once.run(work)
 
 
-async def list_messages(request: Request) -> Response:
-    """``GET /api/v1/messages``: newest first, filtered by ``status`` and ``patient_id``, paged."""
-    org_id = await organization(request)
-    params = request.query_params
-    status = params.get("status")
-    if status is not None:
-        v.choice(status, "status", _STATUSES)
-    patient_id: uuid.UUID | None = None
-    if params.get("patient_id") is not None:
-        patient_id = v.uuid_value(params["patient_id"], "patient_id")
-    limit = _query_int(params.get("limit"), "limit", 1, MAX_PAGE, 50)
-    offset = _query_int(params.get("offset"), "offset", 0, 1_000_000, 0)
-    async with web_state(request).pool.acquire() as conn:
+@router.get(
+    "/messages",
+    response_model=MessageList,
+    summary="List messages, newest first",
+    operation_id="listMessages",
+)
+async def list_messages(
+    org_id: Org, state: State, params: Annotated[MessageFilter, Query()]
+) -> Any:
+    """A page of messages, filtered by `status` and `patient_id`."""
+    async with state.pool.acquire() as conn:
         rows = await conn.fetch(
-            query("web", "list_messages"), org_id, status, patient_id, limit + 1, offset
+            query("web", "list_messages"),
+            org_id,
+            params.status,
+            params.patient_id,
+            params.limit + 1,
+            params.offset,
         )
-    more = len(rows) > limit
-    return json_response(
-        {
-            "data": [message_json(r) for r in rows[:limit]],
-            "next_offset": offset + limit if more else None,
-        }
-    )
+    more = len(rows) > params.limit
+    return {
+        "data": [message_json(r) for r in rows[: params.limit]],
+        "next_offset": params.offset + params.limit if more else None,
+    }
 
 
-def _query_int(raw: str | None, field: str, low: int, high: int, default: int) -> int:
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(field, "must be an integer") from None
-    if not low <= value <= high:
-        raise ValidationFailed(field, f"must be between {low} and {high}")
-    return value
-
-
-async def get_message(request: Request) -> Response:
-    """``GET /api/v1/messages/{message_id}``."""
-    org_id = await organization(request)
-    message_id = path_uuid(request, "message_id", "message")
-    async with web_state(request).pool.acquire() as conn:
+@router.get(
+    "/messages/{message_id}",
+    response_model=Message,
+    summary="One message",
+    operation_id="getMessage",
+    responses=NOT_FOUND,
+)
+async def get_message(message_id: uuid.UUID, org_id: Org, state: State) -> Any:
+    """The message."""
+    async with state.pool.acquire() as conn:
         row = await conn.fetchrow(query("web", "get_message"), message_id, org_id)
     if row is None:
         raise NotFound("message")
-    return json_response(message_json(row))
+    return message_json(row)
 
 
-async def cancel_message(request: Request) -> Response:
-    """``POST /api/v1/messages/{message_id}/cancel``: only a message still pending."""
-    org_id = await organization(request)
-    message_id = path_uuid(request, "message_id", "message")
-    async with web_state(request).pool.acquire() as conn:
+@router.post(
+    "/messages/{message_id}/cancel",
+    response_model=Message,
+    summary="Cancel a pending message",
+    operation_id="cancelMessage",
+    responses={**NOT_FOUND, **CONFLICT},
+)
+async def cancel_message(message_id: uuid.UUID, org_id: Org, state: State) -> Any:
+    """Only a message still pending can be cancelled."""
+    async with state.pool.acquire() as conn:
         row = await conn.fetchrow(query("web", "cancel_message"), message_id, org_id)
         if row is None:
             current = await conn.fetchrow(query("web", "get_message"), message_id, org_id)
@@ -204,4 +240,4 @@ async def cancel_message(request: Request) -> Response:
             raise ApiError(
                 409, f"only a pending message can be cancelled; this one is {current['status']}"
             )
-    return json_response(message_json(row))
+    return message_json(row)

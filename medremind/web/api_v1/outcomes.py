@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, Literal
 
 import asyncpg
-from starlette.requests import Request
-from starlette.responses import Response
+from pydantic import Field
 
 from core.sql import query
-from medremind.web.api_v1 import validation as v
-from medremind.web.api_v1.appointments import appointment_json
-from medremind.web.api_v1.common import json_body, json_response, organization, path_uuid
-from medremind.web.errors import ApiError, NotFound, ValidationFailed
-from medremind.web.state import web_state
+from medremind.web.api_v1.appointments import Appointment, appointment_json
+from medremind.web.api_v1.common import Org, State
+from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, RequestModel
+from medremind.web.api_v1.routing import router as new_router
+from medremind.web.errors import ApiError, NotFound
+
+router = new_router("appointments")
 
 OUTCOMES = {"attended": "completed", "no_show": "no_show"}
 
@@ -61,16 +63,23 @@ async def record_outcome(
     return updated
 
 
-async def set_outcome(request: Request) -> Response:
-    """``POST /api/v1/appointments/{appointment_id}/outcome`` with ``{"outcome": ...}``."""
-    org_id = await organization(request)
-    state = web_state(request)
-    appointment_id = path_uuid(request, "appointment_id", "appointment")
-    body = v.require_object(await json_body(request))
-    v.reject_unknown(body, frozenset({"outcome"}))
-    outcome = body.get("outcome")
-    if outcome not in OUTCOMES:
-        raise ValidationFailed("outcome", "must be attended or no_show")
+class OutcomeSet(RequestModel):
+    outcome: Literal["attended", "no_show"] = Field(
+        description="attended is stored as the status `completed`."
+    )
+
+
+@router.post(
+    "/appointments/{appointment_id}/outcome",
+    response_model=Appointment,
+    summary="Record whether the patient attended (from the start time on)",
+    operation_id="setAppointmentOutcome",
+    responses={**BODY_ERRORS, **NOT_FOUND, **CONFLICT},
+)
+async def set_outcome(
+    appointment_id: uuid.UUID, body: OutcomeSet, org_id: Org, state: State
+) -> Any:
+    """The appointment with its outcome; correctable the same way; audited."""
     async with state.pool.acquire() as conn, conn.transaction():
-        row = await record_outcome(conn, org_id, appointment_id, str(outcome), "api", state.clock())
-    return json_response(appointment_json(row))
+        row = await record_outcome(conn, org_id, appointment_id, body.outcome, "api", state.clock())
+    return appointment_json(row)

@@ -1,4 +1,5 @@
-"""``/api/v1/patients``: create a patient of the caller's clinic, read it, make invite links.
+"""``/api/v1/patients``: register, list and search, read and erase the caller's patients, and make
+invite links.
 
 An invite is a random token; only its SHA-256 hash is stored (``patient_invites.token_hash``),
 so the link works once, for a limited time, and a database reader cannot use it. The link is
@@ -9,33 +10,34 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
-from typing import Any
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
 import asyncpg
-from starlette.requests import Request
-from starlette.responses import Response
+from fastapi import Body, Query
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from core.logs import mark_sensitive
 from core.sql import query
-from medremind.web.api_v1 import validation as v
-from medremind.web.api_v1.common import json_body, json_response, organization, path_uuid, row_dict
-from medremind.web.api_v1.idempotency import run_idempotent
-from medremind.web.errors import ApiError, NotFound
-from medremind.web.state import web_state
-
-_FIELDS = frozenset(
-    {
-        "display_name",
-        "phone",
-        "email",
-        "timezone",
-        "locale",
-        "channel_order",
-        "external_id",
-        "consent",
-    }
+from medremind.web.api_v1.common import Org, State, row_dict
+from medremind.web.api_v1.fields import (
+    ChannelOrder,
+    Email,
+    Locale,
+    PatientName,
+    Phone,
+    Timezone,
+    Trimmed,
 )
+from medremind.web.api_v1.idempotency import Idempotent
+from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
+from medremind.web.api_v1.pagination import Cursor, Limit, decode_cursor, page
+from medremind.web.api_v1.routing import router as new_router
+from medremind.web.errors import ApiError, NotFound
+
+router = new_router("patients")
+
 OUTPUT_FIELDS = (
     "id",
     "display_name",
@@ -55,6 +57,64 @@ ERASED_BY_CLINIC = "deleted at the clinic's request"
 INVITE_TOKEN_BYTES = 24
 DEFAULT_INVITE_HOURS = 7 * 24
 MAX_INVITE_HOURS = 30 * 24
+PatientStatus = Literal["invited", "active", "deleted"]
+ExternalId = Annotated[str, Trimmed, Field(min_length=1, max_length=100)]
+
+
+class PatientCreate(RequestModel):
+    display_name: PatientName | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    timezone: Timezone | None = Field(None, description="IANA name; default the clinic's")
+    locale: Locale | None = Field(None, description="Language tag; default the clinic's")
+    channel_order: ChannelOrder | None = None
+    external_id: ExternalId | None = None
+    consent: StrictBool = False
+
+
+class Contact(BaseModel):
+    channel: str
+    address: str
+    verified: bool
+    opted_out: bool
+
+
+class Patient(BaseModel):
+    id: uuid.UUID
+    display_name: str | None = None
+    locale: str
+    timezone: str
+    channel_order: list[str]
+    external_id: str | None = None
+    status: PatientStatus
+    consent_at: datetime | None = None
+    created_at: datetime
+    erased_at: datetime | None = None
+    erasure_reason: str | None = None
+    contacts: list[Contact]
+
+
+class PatientFilter(RequestModel):
+    q: Annotated[str, Trimmed, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="A part of the name, or an exact external id or address."
+    )
+    status: PatientStatus | None = Field(
+        None, description="Default: all but deleted (erased) patients."
+    )
+    limit: int = Limit
+    cursor: str | None = Cursor
+
+
+class InviteCreate(RequestModel):
+    expires_in_hours: Annotated[StrictInt, Field(ge=1, le=MAX_INVITE_HOURS)] = DEFAULT_INVITE_HOURS
+
+
+class Invite(BaseModel):
+    id: uuid.UUID
+    patient_id: uuid.UUID
+    token: str = Field(description="Shown once; stored only as a hash.")
+    link: str | None = Field(description="https://t.me/<bot>?start=<token> when the bot is known")
+    expires_at: datetime
 
 
 def hash_invite_token(token: str) -> str:
@@ -77,25 +137,26 @@ def patient_json(row: Any, contacts: list[Any]) -> dict[str, Any]:
     return data
 
 
-async def create_patient(request: Request) -> Response:
-    """``POST /api/v1/patients``."""
-    org_id = await organization(request)
-    state = web_state(request)
-    body = v.require_object(await json_body(request))
-    v.reject_unknown(body, _FIELDS)
-    name = v.template_value(body, "display_name", "patient_name")
-    phone = v.e164(body["phone"], "phone") if body.get("phone") is not None else None
-    email = v.email(body["email"], "email") if body.get("email") is not None else None
-    tz = v.timezone(body["timezone"], "timezone") if body.get("timezone") is not None else None
-    loc = v.locale(body["locale"], "locale") if body.get("locale") is not None else None
-    order = (
-        v.channel_order(body["channel_order"], "channel_order")
-        if body.get("channel_order") is not None
-        else ["telegram"] + (["sms"] if phone else []) + (["email"] if email else [])
+@router.post(
+    "/patients",
+    status_code=201,
+    response_model=Patient,
+    summary="Register a patient",
+    operation_id="createPatient",
+    responses={**BODY_ERRORS, **CONFLICT},
+)
+async def create_patient(
+    body: PatientCreate,
+    org_id: Org,
+    state: State,
+    once: Idempotent,
+) -> Any:
+    """Created; its contact points follow from `phone` and `email` and the channel order."""
+    phone, email = body.phone, body.email
+    order = body.channel_order or (
+        ["telegram"] + (["sms"] if phone else []) + (["email"] if email else [])
     )
-    external_id = v.string(body, "external_id", max_length=100)
-    consent = v.boolean(body, "consent", default=False)
-    mark_sensitive(name, email)
+    mark_sensitive(body.display_name, email)
     now = state.clock()
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
@@ -106,13 +167,13 @@ async def create_patient(request: Request) -> Response:
             row = await conn.fetchrow(
                 query("web", "insert_patient"),
                 org_id,
-                name,
-                loc or org["locale"],
-                tz or org["timezone"],
+                body.display_name,
+                body.locale or org["locale"],
+                body.timezone or org["timezone"],
                 order,
-                external_id,
-                now if consent else None,
-                "active" if consent else "invited",
+                body.external_id,
+                now if body.consent else None,
+                "active" if body.consent else "invited",
             )
         except asyncpg.UniqueViolationError:
             raise ApiError(
@@ -138,32 +199,73 @@ async def create_patient(request: Request) -> Response:
         contacts = await conn.fetch(query("web", "patient_contacts"), row["id"])
         return 201, patient_json(row, list(contacts))
 
-    return await run_idempotent(state.pool, request, org_id, body, work)
+    return await once.run(work)
 
 
-async def get_patient(request: Request) -> Response:
-    """``GET /api/v1/patients/{patient_id}``: the patient, or the tombstone of an erased one."""
-    org_id = await organization(request)
-    patient_id = path_uuid(request, "patient_id", "patient")
-    async with web_state(request).pool.acquire() as conn:
+@router.get(
+    "/patients",
+    response_model=Page[Patient],
+    summary="List or search your patients, oldest first, a page at a time",
+    operation_id="listPatients",
+)
+async def list_patients(
+    org_id: Org, state: State, params: Annotated[PatientFilter, Query()]
+) -> Any:
+    """A page of patients with their contact points."""
+    at, after = decode_cursor(params.cursor)
+    q = params.q
+    # A name fragment matches literally: LIKE's wildcards in it are escaped.
+    pattern = None if q is None else q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    async with state.pool.acquire() as conn:
+        rows = await conn.fetch(
+            query("clinic_ops", "list_patients"),
+            org_id,
+            at,
+            after,
+            pattern,
+            params.status,
+            params.limit + 1,
+            q,
+        )
+        contacts = {
+            r["id"]: await conn.fetch(query("web", "patient_contacts"), r["id"])
+            for r in rows[: params.limit]
+        }
+    return page(rows, params.limit, "created_at", lambda r: patient_json(r, contacts[r["id"]]))
+
+
+@router.get(
+    "/patients/{patient_id}",
+    response_model=Patient,
+    summary="One patient with contact points",
+    operation_id="getPatient",
+    responses=NOT_FOUND,
+)
+async def get_patient(patient_id: uuid.UUID, org_id: Org, state: State) -> Any:
+    """The patient, or the tombstone of an erased one."""
+    async with state.pool.acquire() as conn:
         row = await conn.fetchrow(query("web", "get_patient_or_tombstone"), patient_id, org_id)
         if row is None:
             raise NotFound("patient")
         contacts = await conn.fetch(query("web", "patient_contacts"), patient_id)
-    return json_response(patient_json(row, list(contacts)))
+    return patient_json(row, list(contacts))
 
 
-async def erase_patient(request: Request) -> Response:
-    """``DELETE /api/v1/patients/{patient_id}``: the clinic's erasure request.
+@router.delete(
+    "/patients/{patient_id}",
+    response_model=Patient,
+    summary="Erase the patient; the record stays as a tombstone",
+    operation_id="erasePatient",
+    responses=NOT_FOUND,
+)
+async def erase_patient(patient_id: uuid.UUID, org_id: Org, state: State) -> Any:
+    """The clinic's erasure request.
 
     Every row about the patient goes (contact points, medicines, history, appointments,
-    messages, stored chat texts); the record stays as a tombstone (status ``deleted``,
-    ``erased_at``, ``erasure_reason``) without personal data, which is the answer. Repeating the
+    messages, stored chat texts); the record stays as a tombstone (status `deleted`,
+    `erased_at`, `erasure_reason`) without personal data, which is the answer. Repeating the
     request answers the same tombstone.
     """
-    org_id = await organization(request)
-    state = web_state(request)
-    patient_id = path_uuid(request, "patient_id", "patient")
     async with state.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(query("web", "get_patient_or_tombstone"), patient_id, org_id)
         if row is None:
@@ -176,23 +278,25 @@ async def erase_patient(request: Request) -> Response:
                 query("web", "audit"), org_id, "api", "patient.erased", "patient", str(patient_id)
             )
             row = await conn.fetchrow(query("web", "get_patient_or_tombstone"), patient_id, org_id)
-    return json_response(patient_json(row, []))
+    return patient_json(row, [])
 
 
-async def create_invite(request: Request) -> Response:
-    """``POST /api/v1/patients/{patient_id}/invites``: a one-time link for the patient's phone.
-
-    Body (optional): ``{"expires_in_hours": 1..720}``, default a week.
-    """
-    org_id = await organization(request)
-    state = web_state(request)
-    patient_id = path_uuid(request, "patient_id", "patient")
-    raw = await request.body()
-    body = v.require_object(await json_body(request)) if raw.strip() else {}
-    v.reject_unknown(body, frozenset({"expires_in_hours"}))
-    hours = v.integer(
-        body, "expires_in_hours", low=1, high=MAX_INVITE_HOURS, default=DEFAULT_INVITE_HOURS
-    )
+@router.post(
+    "/patients/{patient_id}/invites",
+    status_code=201,
+    response_model=Invite,
+    summary="A one-time invite link for the patient (token shown once)",
+    operation_id="createInvite",
+    responses={**BODY_ERRORS, **NOT_FOUND},
+)
+async def create_invite(
+    patient_id: uuid.UUID,
+    org_id: Org,
+    state: State,
+    body: Annotated[InviteCreate | None, Body()] = None,
+) -> Any:
+    """A link for the patient's phone; the body may be left out (a week's validity)."""
+    hours = body.expires_in_hours if body is not None else DEFAULT_INVITE_HOURS
     token = secrets.token_urlsafe(INVITE_TOKEN_BYTES)
     async with state.pool.acquire() as conn:
         if await conn.fetchrow(query("web", "get_patient"), patient_id, org_id) is None:
@@ -202,16 +306,13 @@ async def create_invite(request: Request) -> Response:
             org_id,
             patient_id,
             hash_invite_token(token),
-            state.clock() + timedelta(hours=hours or DEFAULT_INVITE_HOURS),
+            state.clock() + timedelta(hours=hours),
         )
     link = f"https://t.me/{state.bot_username}?start={token}" if state.bot_username else None
-    return json_response(
-        {
-            "id": str(invite["id"]),
-            "patient_id": str(patient_id),
-            "token": token,
-            "link": link,
-            "expires_at": invite["expires_at"].isoformat(),
-        },
-        status=201,
-    )
+    return {
+        "id": invite["id"],
+        "patient_id": patient_id,
+        "token": token,
+        "link": link,
+        "expires_at": invite["expires_at"],
+    }

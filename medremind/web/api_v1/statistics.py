@@ -12,16 +12,20 @@ import csv
 import io
 import uuid
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from starlette.requests import Request
+from fastapi import Query, Request
+from pydantic import BaseModel, Field, create_model
 from starlette.responses import Response
 
 from core.sql import query
-from medremind.web.api_v1.common import json_response, organization
+from medremind.web.api_v1.common import Org, State
+from medremind.web.api_v1.models import RequestModel
+from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ValidationFailed
-from medremind.web.state import web_state
+
+router = new_router("statistics")
 
 DEFAULT_DAYS = 30
 # One year at most: the work is bounded by the clinic's rows in the period, and a year of them is
@@ -54,31 +58,90 @@ TABLES: dict[str, tuple[str, ...]] = {
     "adherence_by_day": ("day", "taken", "skipped", "missed", "adherence"),
     "adherence_by_patient": ("band", "patients"),
 }
-FORMATS = ("json", "csv")
-# Dates far outside these are typing mistakes (and near year 1 or 9999 overflow the arithmetic).
+_TABLE_DOCS = {
+    "messages_by_channel_status": "Messages scheduled in the period, by channel and status.",
+    "delivery": (
+        "Per channel: delivery_rate = sent or delivered / (those + failed + expired); "
+        "seconds from the scheduled time to the send and to the carrier's delivery receipt."
+    ),
+    "messages_by_day": "Per day (the clinic's calendar).",
+    "replies": (
+        "Reminders and confirmation requests that reached the patient, and how many the patient "
+        "answered (a dose answer, or confirm / reschedule / cancel)."
+    ),
+    "appointment_outcomes": "Appointments starting in the period by status (completed = attended).",
+    "confirmation": "Appointments with a reminder sent, and how many the patient confirmed.",
+    "no_show": "No-show rate among appointments with an outcome, by what the reminders achieved.",
+    "adherence": "Doses due in the period and answered or missed; adherence = taken / all.",
+    "adherence_by_day": "Adherence per day.",
+    "adherence_by_patient": "Patients by their adherence in the period.",
+}
+_RATE = Annotated[float | None, Field(ge=0, le=1)]
+_COLUMN_TYPES: dict[str, Any] = {
+    "day": date,
+    "channel": str,
+    "status": str,
+    "kind": str,
+    "reminder": Literal["confirmed", "reminded_not_confirmed", "not_reminded"],
+    "band": Literal["0-49%", "50-79%", "80-100%"],
+}
 _EARLIEST = date(2000, 1, 1)
 _LATEST = date(2999, 12, 31)
-_PARAMS = frozenset({"from", "to", "format", "table"})
 
 
-def _day(request: Request, name: str) -> date | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(name, "must be a date as YYYY-MM-DD") from None
-    if not _EARLIEST <= day <= _LATEST:
+def _column(name: str) -> Any:
+    if name in _COLUMN_TYPES:
+        return _COLUMN_TYPES[name]
+    if name.endswith("_rate") or name == "adherence":
+        return _RATE
+    if "seconds" in name:
+        return float | None
+    return Annotated[int, Field(ge=0)]
+
+
+def _row_model(table: str) -> type[BaseModel]:
+    camel = "".join(part.title() for part in table.split("_"))
+    # Every column is there in practice; a missing one is left out, not a 500.
+    fields: dict[str, Any] = {c: (_column(c) | None, None) for c in TABLES[table]}
+    return create_model(f"{camel}Row", **fields)
+
+
+# One row model per table, generated from TABLES, so the document lists every column.
+_TABLE_FIELDS: dict[str, Any] = {
+    name: (list[_row_model(name)] | None, Field(None, description=_TABLE_DOCS[name]))  # type: ignore[misc]
+    for name in TABLES
+}
+StatisticsTables = create_model("StatisticsTables", **_TABLE_FIELDS)
+
+
+class Statistics(BaseModel):
+    organization_id: uuid.UUID
+    from_: date = Field(alias="from")
+    to: date
+    timezone: str
+    tables: StatisticsTables  # type: ignore[valid-type]
+
+
+class StatisticsQuery(RequestModel):
+    from_: date | None = Field(None, alias="from", description="First day (default: 30 days ago)")
+    to: date | None = Field(None, description="Last day, included (default: today)")
+    format: Literal["json", "csv"] | None = None
+    table: Literal[tuple(TABLES)] | None = None  # type: ignore[valid-type]
+
+
+def _day(value: date | None, name: str) -> date | None:
+    if value is not None and not _EARLIEST <= value <= _LATEST:
         raise ValidationFailed(name, f"must be between {_EARLIEST} and {_LATEST}")
-    return day
+    return value
 
 
-def period(request: Request, timezone: str, today: date) -> tuple[date, date, datetime, datetime]:
+def period(
+    params: StatisticsQuery, timezone: str, today: date
+) -> tuple[date, date, datetime, datetime]:
     """The requested days (``from``..``to``, both included, the clinic's calendar) and the
     instants they span, ``[start, end)``. Default: the last 30 days up to today."""
-    last = _day(request, "to") or today
-    first = _day(request, "from") or last - timedelta(days=DEFAULT_DAYS - 1)
+    last = _day(params.to, "to") or today
+    first = _day(params.from_, "from") or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
         raise ValidationFailed("from", "must not be after `to`")
     if (last - first).days + 1 > MAX_DAYS:
@@ -89,12 +152,9 @@ def period(request: Request, timezone: str, today: date) -> tuple[date, date, da
     return first, last, start, end
 
 
-def wants_csv(request: Request) -> bool:
+def wants_csv(request: Request, fmt: str | None) -> bool:
     """``format=csv``, or an ``Accept`` header that prefers CSV and names no JSON."""
-    fmt = request.query_params.get("format")
     if fmt is not None:
-        if fmt not in FORMATS:
-            raise ValidationFailed("format", "must be json or csv")
         return fmt == "csv"
     accept = request.headers.get("accept", "").lower()
     return "text/csv" in accept and "json" not in accept
@@ -110,23 +170,32 @@ def csv_text(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     return out.getvalue()
 
 
-async def get_statistics(request: Request) -> Response:
-    """``GET /api/v1/statistics?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv&table=<name>]``."""
-    org_id = await organization(request)
-    for name in request.query_params:
-        if name not in _PARAMS:
-            raise ValidationFailed(name, "unknown query parameter (from, to, format, table)")
-    as_csv = wants_csv(request)
-    table = request.query_params.get("table")
-    if table is not None and table not in TABLES:
-        raise ValidationFailed("table", "must be one of " + ", ".join(TABLES))
+@router.get(
+    "/statistics",
+    response_model=Statistics,
+    summary="Messaging, appointment and adherence statistics for a period",
+    operation_id="getStatistics",
+    response_model_exclude_unset=True,
+    responses={
+        200: {
+            "description": "The statistics (JSON), or one table (CSV)",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def get_statistics(
+    org_id: Org, state: State, request: Request, params: Annotated[StatisticsQuery, Query()]
+) -> Any:
+    """Days are the clinic's calendar days, `from` and `to` included (default: the last 30 days;
+    at most 366). `format=csv` (or `Accept: text/csv`) with `table` answers that table as CSV."""
+    as_csv = wants_csv(request, params.format)
+    table = params.table
     if as_csv and table is None:
         raise ValidationFailed("table", "CSV answers one table; name it: " + ", ".join(TABLES))
-    state = web_state(request)
     async with state.pool.acquire() as conn:
         timezone = await conn.fetchval(query("clinic_ops", "organization_timezone"), org_id)
         first, last, start, end = period(
-            request, timezone, state.clock().astimezone(ZoneInfo(timezone)).date()
+            params, timezone, state.clock().astimezone(ZoneInfo(timezone)).date()
         )
         stats = await conn.fetchval(query("clinic_ops", "clinic_statistics"), org_id, start, end)
     tables = {name: stats.get(name) or [] for name in TABLES}
@@ -138,11 +207,10 @@ async def get_statistics(request: Request) -> Response:
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-    body: dict[str, Any] = {
-        "organization_id": str(uuid.UUID(str(org_id))),
-        "from": first.isoformat(),
-        "to": last.isoformat(),
+    return {
+        "organization_id": org_id,
+        "from": first,
+        "to": last,
         "timezone": timezone,
         "tables": {table: tables[table]} if table else tables,
     }
-    return json_response(body)

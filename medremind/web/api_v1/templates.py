@@ -20,25 +20,31 @@ import functools
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import asyncpg
-from starlette.requests import Request
-from starlette.responses import Response
+from fastapi import Path, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
+from core import template_language as language
 from core.logs import mark_sensitive
 from core.sql import query
 from core.templating import KINDS, TemplateRenderer, count_segments
-from medremind.web.api_v1 import validation as v
-from medremind.web.api_v1.common import json_body, json_response, organization, row_dict
+from medremind.web.api_v1.common import Org, State, row_dict
+from medremind.web.api_v1.fields import CHANNELS, Locale, Trimmed
+from medremind.web.api_v1.models import BODY_ERRORS, DataList, Error, RequestModel
+from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ValidationFailed, error_body
-from medremind.web.state import web_state
+from medremind.web.state import WebState
 from scheduler.custom_templates import GENERIC_MEDICINE, allowed_variables
+
+router = new_router("templates")
 
 MAX_BODY_LENGTH = 10_000  # the table's check constraint
 MAX_NAME_LENGTH = 100
 MAX_SUBJECT_LENGTH = 200
-TEMPLATE_CHANNELS = ("default", *v.CHANNELS)
+TEMPLATE_CHANNELS = ("default", *CHANNELS)
 # A default version may be sent on any channel: its length is checked against the strict ones.
 _DEFAULT_CHECKED = ("sms", "whatsapp", "telegram")
 TEMPLATE_KINDS = (*KINDS, "system")
@@ -53,8 +59,85 @@ OUTPUT_FIELDS = (
     "created_at",
     "updated_at",
 )
-_VALIDATE_FIELDS = frozenset({"body", "channel", "kind", "subject"})
-_PUT_FIELDS = frozenset({"body", "channel", "kind", "locale", "subject"})
+TemplateChannel = Literal[TEMPLATE_CHANNELS]  # type: ignore[valid-type]
+TemplateKind = Literal[TEMPLATE_KINDS]  # type: ignore[valid-type]
+_LANGUAGE_DOC = (
+    "Plain text with `{{ variable }}` placeholders and `{% if %}`/`{% elif %}`/`{% else %}`, "
+    "checked without running it and rendered in a Jinja2 sandbox. Variables by kind: every kind "
+    "has `patient_name`, `clinic_name`, `due_at` (and `locale`, `timezone`); "
+    'medication_reminder, dose_followup, refill_reminder add `medicine_name` ("your medicine" '
+    "unless the patient opted in to naming it) and `dose_text`; missed_dose_caregiver adds those "
+    "and `caregiver_name`; appointment_* kinds add `starts_at`, `location`, `clinician_name`. "
+    "Filters, with literal arguments: upper, lower, capitalize, title, trim, default (d), "
+    "truncate, replace (non-empty text to find); on `due_at`/`starts_at`: time (short, medium), "
+    "date (short, medium, long, full), datetime (short, medium), weekday. Expressions: `~`, "
+    "`x if c else y`, ==, !=, in, not in, and, or, not, `is defined`/`undefined`/`none`. Refused: "
+    "loops, `{% set %}`, macros, includes, arithmetic, attribute and item access, calls, `self`. "
+    "Length is checked in the worst case: each variable at its longest ("
+    + ", ".join(
+        f"{name} {variable.max_units}"
+        for name, variable in language.VARIABLES.items()
+        if variable.kind == language.TEXT
+    )
+    + " characters; longer values are shortened when filled in), UCS-2 on SMS, plus the kind's "
+    "numbered answers on SMS and WhatsApp."
+)
+Source = Annotated[str, Field(max_length=MAX_BODY_LENGTH, description=_LANGUAGE_DOC)]
+Subject = Annotated[str, Trimmed, Field(min_length=1, max_length=MAX_SUBJECT_LENGTH)]
+TemplateName = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=MAX_NAME_LENGTH,
+        description="Printable characters, not only spaces",
+    ),
+]
+
+
+class TemplateValidate(RequestModel):
+    body: Source
+    channel: TemplateChannel = "default"
+    kind: TemplateKind = "free_text"
+    subject: Subject | None = None
+
+
+class TemplatePut(TemplateValidate):
+    """One version of a template, by locale and channel; validated on save."""
+
+    locale: Locale = "en"
+
+
+class TemplateValidation(BaseModel):
+    ok: bool
+    problems: list[str]
+    preview: str | None = Field(
+        None, description="Rendered with sample values (only a template that can be saved)."
+    )
+    length: int | None = None
+    segments: int | None = Field(None, description="SMS segments")
+    encoding: Literal["GSM-7", "UCS-2"] | None = None
+    allowed_variables: list[str]
+
+
+class TemplateRejected(Error):
+    """422 from validate: every problem, each naming its line."""
+
+    ok: bool
+    problems: list[str]
+    allowed_variables: list[str]
+
+
+class Template(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: str
+    locale: str
+    channel: TemplateChannel
+    body: str
+    subject: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
 
 # Realistic, longish samples, so a template that fits with them fits with most real values.
 _SAMPLES: dict[str, Any] = {
@@ -75,9 +158,9 @@ def _renderer(sms_max_segments: int) -> TemplateRenderer:
     return TemplateRenderer(sms_max_segments=sms_max_segments)
 
 
-def renderer_for(request: Request) -> TemplateRenderer:
+def renderer_for(state: WebState) -> TemplateRenderer:
     """The renderer with this deployment's SMS segment limit."""
-    return _renderer(web_state(request).settings.sms_max_segments)
+    return _renderer(state.settings.sms_max_segments)
 
 
 def samples_for(kind: str, *, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -111,103 +194,108 @@ def template_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return row_dict(row, OUTPUT_FIELDS)
 
 
-def _name(request: Request) -> str:
-    name = request.path_params["name"]
-    if not name.strip() or len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in name):
+def _name(name: str) -> str:
+    if not name.strip() or any(ord(c) < 32 for c in name):
         raise ValidationFailed(
             "name", f"must be 1 to {MAX_NAME_LENGTH} printable characters, not only spaces"
         )
     return name
 
 
-def _body_source(body: Mapping[str, Any]) -> str:
-    source = body.get("body")
-    if not isinstance(source, str):
-        raise ValidationFailed("body", "is required: the template text")
-    if len(source) > MAX_BODY_LENGTH:
-        raise ValidationFailed("body", f"must be at most {MAX_BODY_LENGTH} characters")
-    return source
-
-
-async def validate_template(request: Request) -> Response:
-    """``POST /api/v1/templates/validate``: preview, length and SMS segments of a template that
-    can be saved; 422 with ``problems`` (every one, each naming its line) for one that cannot."""
-    await organization(request)
-    body = v.require_object(await json_body(request))
-    v.reject_unknown(body, _VALIDATE_FIELDS)
-    source = _body_source(body)
-    channel = v.choice(body.get("channel", "default"), "channel", TEMPLATE_CHANNELS)
-    kind = v.choice(body.get("kind", "free_text"), "kind", TEMPLATE_KINDS)
-    subject = v.string(body, "subject", max_length=MAX_SUBJECT_LENGTH)
-    renderer = renderer_for(request)
-    samples = samples_for(kind)
-    problems = check_source(renderer, source, channel, samples, kind)
-    if subject is not None:
-        problems += [f"subject: {p}" for p in renderer.validate_custom(subject, "email", samples)]
-    allowed = sorted(allowed_variables(kind))
+@router.post(
+    "/templates/validate",
+    response_model=TemplateValidation,
+    summary="Check a template without saving it: problems, preview, length",
+    operation_id="validateTemplate",
+    responses={
+        **BODY_ERRORS,
+        422: {"model": TemplateRejected, "description": "It cannot be saved: every problem"},
+    },
+)
+async def validate_template(body: TemplateValidate, org_id: Org, state: State) -> Any:
+    """200 when the template can be saved (its preview, length and SMS segments); 422 when it
+    cannot, with `problems` listing every reason (syntax, unknown variables, anything outside the
+    template language, worst-case length)."""
+    renderer = renderer_for(state)
+    samples = samples_for(body.kind)
+    problems = check_source(renderer, body.body, body.channel, samples, body.kind)
+    if body.subject is not None:
+        problems += [
+            f"subject: {p}" for p in renderer.validate_custom(body.subject, "email", samples)
+        ]
+    allowed = sorted(allowed_variables(body.kind))
     if problems:
         # The same answer PUT gives (it could not be saved), with every problem listed.
         error = error_body(422, "; ".join(problems), field="body")
-        return json_response(
+        return JSONResponse(
             {**error, "ok": False, "problems": problems, "allowed_variables": allowed}, 422
         )
-    preview = preview_text(renderer, source, samples)
+    preview = preview_text(renderer, body.body, samples)
     encoding, segments = count_segments(preview)
-    return json_response(
-        {
-            "ok": True,
-            "problems": [],
-            "preview": preview,
-            "length": len(preview),
-            "segments": segments,
-            "encoding": encoding,
-            "allowed_variables": allowed,
-        }
-    )
+    return {
+        "ok": True,
+        "problems": [],
+        "preview": preview,
+        "length": len(preview),
+        "segments": segments,
+        "encoding": encoding,
+        "allowed_variables": allowed,
+    }
 
 
-async def put_template(request: Request) -> Response:
-    """``PUT /api/v1/templates/{name}``: create or replace one locale and channel version."""
-    org_id = await organization(request)
-    name = _name(request)
-    body = v.require_object(await json_body(request))
-    v.reject_unknown(body, _PUT_FIELDS)
-    source = _body_source(body)
-    channel = v.choice(body.get("channel", "default"), "channel", TEMPLATE_CHANNELS)
-    kind = v.choice(body.get("kind", "free_text"), "kind", TEMPLATE_KINDS)
-    locale = v.locale(body.get("locale", "en"), "locale")
-    subject = v.string(body, "subject", max_length=MAX_SUBJECT_LENGTH)
-    renderer = renderer_for(request)
-    samples = samples_for(kind)
-    where = f"template {name!r} ({locale}, {channel})"
-    problems = check_source(renderer, source, channel, samples, kind)
+@router.put(
+    "/templates/{name}",
+    response_model=Template,
+    summary="Create or replace one locale and channel version of a template",
+    operation_id="putTemplate",
+    responses={**BODY_ERRORS, 201: {"model": Template, "description": "Created"}},
+)
+async def put_template(
+    name: TemplateName,
+    body: TemplatePut,
+    org_id: Org,
+    state: State,
+    response: Response,
+) -> Any:
+    """Replaced (200) or created (201)."""
+    name = _name(name)
+    renderer = renderer_for(state)
+    samples = samples_for(body.kind)
+    where = f"template {name!r} ({body.locale}, {body.channel})"
+    problems = check_source(renderer, body.body, body.channel, samples, body.kind)
     if problems:
         raise ValidationFailed("body", f"{where}: " + "; ".join(problems))
-    if subject is not None:
-        problems = renderer.validate_custom(subject, "email", samples)
+    if body.subject is not None:
+        problems = renderer.validate_custom(body.subject, "email", samples)
         if problems:
             raise ValidationFailed("subject", f"{where}: " + "; ".join(problems))
-    mark_sensitive(source, subject)
-    async with web_state(request).pool.acquire() as conn:
+    mark_sensitive(body.body, body.subject)
+    async with state.pool.acquire() as conn:
         row = await conn.fetchrow(
             query("templates", "upsert_template"),
             org_id,
             name,
-            kind,
-            locale,
-            channel,
-            source,
-            subject,
+            body.kind,
+            body.locale,
+            body.channel,
+            body.body,
+            body.subject,
         )
-    return json_response(template_json(row), 201 if row["created"] else 200)
+    response.status_code = 201 if row["created"] else 200
+    return template_json(row)
 
 
-async def list_templates(request: Request) -> Response:
-    """``GET /api/v1/templates``: every version of every template of the caller's clinic."""
-    org_id = await organization(request)
-    async with web_state(request).pool.acquire() as conn:
+@router.get(
+    "/templates",
+    response_model=DataList[Template],
+    summary="Every version of your organization's templates",
+    operation_id="listTemplates",
+)
+async def list_templates(org_id: Org, state: State) -> Any:
+    """Every version of every template of the caller's clinic."""
+    async with state.pool.acquire() as conn:
         rows = await conn.fetch(query("templates", "list_templates"), org_id)
-    return json_response({"data": [template_json(r) for r in rows]})
+    return {"data": [template_json(r) for r in rows]}
 
 
 async def check_message_template(
@@ -247,6 +335,7 @@ __all__ = [
     "check_source",
     "list_templates",
     "put_template",
+    "router",
     "samples_for",
     "validate_template",
 ]

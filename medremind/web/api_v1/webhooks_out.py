@@ -9,27 +9,23 @@ worker's :mod:`scheduler.webhook_sender` delivers them.
 from __future__ import annotations
 
 import base64
-import re
 import secrets
-from collections.abc import Mapping
-from typing import Any
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
-from starlette.responses import Response
+from fastapi import Query
+from pydantic import BaseModel, Field
 
 from core.sql import query
-from medremind.web.api_v1 import validation as v
-from medremind.web.api_v1.common import (
-    json_body,
-    json_response,
-    jsonable,
-    organization,
-    path_uuid,
-    row_dict,
-)
+from medremind.web.api_v1.common import Org, State, jsonable, row_dict
+from medremind.web.api_v1.fields import Trimmed
+from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, DataList, RequestModel
+from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
-from medremind.web.state import web_state
+
+router = new_router("webhooks")
 
 EVENT_TYPES = (
     "message.status",
@@ -38,10 +34,9 @@ EVENT_TYPES = (
     "contact.opted_out",
     "contact.opted_in",
 )
-_LIMIT = re.compile(r"[0-9]{1,3}")
+EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 MAX_SUBSCRIPTIONS = 20  # per clinic: each event is posted to every one of them
 _FIELDS = ("id", "url", "description", "event_types", "created_at", "disabled_at")
-_CREATE_FIELDS = frozenset({"url", "event_types", "description"})
 _DELIVERY_FIELDS = (
     "id",
     "event_id",
@@ -56,14 +51,71 @@ _DELIVERY_FIELDS = (
 )
 
 
+class WebhookCreate(RequestModel):
+    """Events: message.status (sent, delivered, failed, expired, cancelled), dose.answered,
+    appointment.replied, contact.opted_out, contact.opted_in. Delivered at least once, signed,
+    retried with backoff for about 30 hours."""
+
+    url: Annotated[
+        str,
+        Trimmed,
+        Field(
+            min_length=1,
+            max_length=2000,
+            pattern=r"^https?://[^\s@]+$",
+            description="Your endpoint; each event is POSTed to it as JSON.",
+        ),
+    ]
+    event_types: Annotated[list[EventType], Field(min_length=1)] | None = Field(
+        None, description="Default: every type."
+    )
+    description: Annotated[str, Trimmed, Field(min_length=1, max_length=200)] | None = None
+
+
+class Webhook(BaseModel):
+    id: uuid.UUID
+    url: str
+    description: str | None = None
+    event_types: list[EventType]
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+
+class WebhookCreated(Webhook):
+    secret: str = Field(
+        description=(
+            "The signing secret (whsec_...), shown only here. Each POST carries webhook-id, "
+            "webhook-timestamp and webhook-signature (v1,<base64 HMAC-SHA256 of "
+            "id.timestamp.body>), the Standard Webhooks convention."
+        )
+    )
+
+
+class WebhookDelivery(BaseModel):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: EventType
+    status: Literal["pending", "delivering", "delivered", "failed", "cancelled"]
+    attempts: int
+    next_attempt_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+    created_at: datetime | None = None
+    payload: dict[str, Any] = Field(description="What was POSTed: type, timestamp, data.")
+    log: list[dict[str, Any]] | None = None
+
+
+class DeliveryQuery(RequestModel):
+    limit: int = Field(50, ge=1, le=200)
+
+
 def new_secret() -> str:
     """A Standard Webhooks signing secret: ``whsec_`` and 24 random bytes in base64."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
 
 
-def _url(body: Mapping[str, Any]) -> str:
-    url = v.string(body, "url", required=True, max_length=2000)
-    assert url is not None
+def _url(url: str) -> str:
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -76,55 +128,62 @@ def _url(body: Mapping[str, Any]) -> str:
     return url
 
 
-def _event_types(body: Mapping[str, Any]) -> list[str]:
-    value = body.get("event_types")
-    if value is None:
-        return list(EVENT_TYPES)
-    if not isinstance(value, list) or not value:
-        raise ValidationFailed("event_types", "must be a non-empty list of event types")
-    for i, item in enumerate(value):
-        if item not in EVENT_TYPES:
-            raise ValidationFailed(f"event_types[{i}]", "must be one of " + ", ".join(EVENT_TYPES))
-    return list(dict.fromkeys(value))
-
-
-async def create_webhook(request: Request) -> Response:
-    """``POST /api/v1/webhooks``: subscribe; the answer holds the secret, once."""
-    org_id = await organization(request)
-    body = v.require_object(await json_body(request))
-    v.reject_unknown(body, _CREATE_FIELDS)
-    url = _url(body)
-    event_types = _event_types(body)
-    description = v.string(body, "description", max_length=200)
+@router.post(
+    "/webhooks",
+    status_code=201,
+    response_model=WebhookCreated,
+    summary="Subscribe an endpoint of yours to events (the secret is shown once)",
+    operation_id="createWebhook",
+    responses={**BODY_ERRORS, **CONFLICT},
+)
+async def create_webhook(body: WebhookCreate, org_id: Org, state: State) -> Any:
+    """Subscribed; the answer holds the secret, once."""
+    url = _url(body.url)
+    event_types = list(dict.fromkeys(body.event_types or EVENT_TYPES))
     secret = new_secret()
-    async with web_state(request).pool.acquire() as conn, conn.transaction():
+    async with state.pool.acquire() as conn, conn.transaction():
         # One at a time per clinic, so the cap holds under concurrent creates.
         await conn.execute("select pg_advisory_xact_lock(hashtext($1::text))", str(org_id))
         existing = await conn.fetch(query("webhooks", "list_subscriptions"), org_id)
         if len(existing) >= MAX_SUBSCRIPTIONS:
             raise ApiError(409, f"a clinic may have at most {MAX_SUBSCRIPTIONS} webhooks")
         row = await conn.fetchrow(
-            query("webhooks", "insert_subscription"), org_id, url, description, event_types, secret
+            query("webhooks", "insert_subscription"),
+            org_id,
+            url,
+            body.description,
+            event_types,
+            secret,
         )
         await conn.execute(
             query("web", "audit"), org_id, "api", "webhook.create", "webhook", str(row["id"])
         )
-    return json_response({**row_dict(row, _FIELDS), "secret": secret}, 201)
+    return {**row_dict(row, _FIELDS), "secret": secret}
 
 
-async def list_webhooks(request: Request) -> Response:
-    """``GET /api/v1/webhooks``: the clinic's active subscriptions (no secrets)."""
-    org_id = await organization(request)
-    async with web_state(request).pool.acquire() as conn:
+@router.get(
+    "/webhooks",
+    response_model=DataList[Webhook],
+    summary="Your active webhook subscriptions",
+    operation_id="listWebhooks",
+)
+async def list_webhooks(org_id: Org, state: State) -> Any:
+    """The clinic's active subscriptions (no secrets)."""
+    async with state.pool.acquire() as conn:
         rows = await conn.fetch(query("webhooks", "list_subscriptions"), org_id)
-    return json_response({"data": [row_dict(r, _FIELDS) for r in rows]})
+    return {"data": [row_dict(r, _FIELDS) for r in rows]}
 
 
-async def delete_webhook(request: Request) -> Response:
-    """``DELETE /api/v1/webhooks/{webhook_id}``: stop it; its pending deliveries are cancelled."""
-    org_id = await organization(request)
-    webhook_id = path_uuid(request, "webhook_id", "webhook")
-    async with web_state(request).pool.acquire() as conn, conn.transaction():
+@router.delete(
+    "/webhooks/{webhook_id}",
+    response_model=Webhook,
+    summary="Stop a subscription; its pending deliveries are cancelled",
+    operation_id="deleteWebhook",
+    responses=NOT_FOUND,
+)
+async def delete_webhook(webhook_id: uuid.UUID, org_id: Org, state: State) -> Any:
+    """Stopped; the delivery log stays."""
+    async with state.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(query("webhooks", "disable_subscription"), webhook_id, org_id)
         if row is None:
             raise NotFound("webhook")
@@ -132,24 +191,28 @@ async def delete_webhook(request: Request) -> Response:
         await conn.execute(
             query("web", "audit"), org_id, "api", "webhook.delete", "webhook", str(webhook_id)
         )
-    return json_response(row_dict(row, _FIELDS))
+    return row_dict(row, _FIELDS)
 
 
-async def list_deliveries(request: Request) -> Response:
-    """``GET /api/v1/webhooks/{webhook_id}/deliveries``: newest first, with every attempt."""
-    org_id = await organization(request)
-    webhook_id = path_uuid(request, "webhook_id", "webhook")
-    raw_limit = request.query_params.get("limit", "50")
-    if not _LIMIT.fullmatch(raw_limit) or not 1 <= int(raw_limit) <= 200:
-        raise ValidationFailed("limit", "must be an integer from 1 to 200")
-    async with web_state(request).pool.acquire() as conn:
+@router.get(
+    "/webhooks/{webhook_id}/deliveries",
+    response_model=DataList[WebhookDelivery],
+    summary="The delivery log: newest first, each with its attempts",
+    operation_id="listWebhookDeliveries",
+    responses=NOT_FOUND,
+)
+async def list_deliveries(
+    webhook_id: uuid.UUID, org_id: Org, state: State, params: Annotated[DeliveryQuery, Query()]
+) -> Any:
+    """Newest first, with every attempt."""
+    async with state.pool.acquire() as conn:
         if await conn.fetchrow(query("webhooks", "get_subscription"), webhook_id, org_id) is None:
             raise NotFound("webhook")
         rows = await conn.fetch(
-            query("webhooks", "list_deliveries"), webhook_id, org_id, int(raw_limit)
+            query("webhooks", "list_deliveries"), webhook_id, org_id, params.limit
         )
     data = [
         {**row_dict(r, _DELIVERY_FIELDS), "payload": jsonable(r["payload"]), "log": r["log"]}
         for r in rows
     ]
-    return json_response({"data": data})
+    return {"data": data}

@@ -1,0 +1,211 @@
+"""The field types of the API's pydantic models: each checks one kind of value and says, when it
+fails, what is wrong and what a good value looks like.
+
+A failing check raises :class:`pydantic_core.PydanticCustomError` with the sentence the client
+reads; :mod:`medremind.web.api_v1.problems` turns it into the 422 ``{"error": {...}}`` answer with
+``field`` set to the JSON path (``channel_order[2]``). The OpenAPI document takes each type's
+schema (``format``, ``pattern``, bounds) from the same annotations.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from typing import Annotated, Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from core.records import MessageKind, MessageStatus
+from core.template_vocabulary import length_problem, max_units
+from medremind.web.errors import ValidationFailed
+
+CHANNELS = ("telegram", "whatsapp", "sms", "email", "console")
+PLATFORMS = (*CHANNELS, "auto")
+Channel = Literal["telegram", "whatsapp", "sms", "email", "console"]
+Platform = Literal["telegram", "whatsapp", "sms", "email", "console", "auto"]
+Kind = Literal[
+    "medication_reminder",
+    "dose_followup",
+    "missed_dose_caregiver",
+    "appointment_confirmation",
+    "appointment_reminder",
+    "appointment_cancelled",
+    "appointment_rescheduled",
+    "refill_reminder",
+    "free_text",
+    "system",
+]
+MessageStatusName = Literal[
+    "pending", "processing", "sent", "delivered", "failed", "cancelled", "expired"
+]
+# Spelt out for the type checker; the records' enums stay the one list.
+if {*get_args(Kind)} != {k.value for k in MessageKind} or {*get_args(MessageStatusName)} != {
+    s.value for s in MessageStatus
+}:
+    raise ImportError("fields.Kind / MessageStatusName differ from core.records")
+
+_LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
+
+
+def _fail(reason: str) -> PydanticCustomError:
+    return PydanticCustomError("invalid", reason)
+
+
+# With a length Field: a string whose length is checked after trimming (spaces are no content).
+Trimmed = StringConstraints(strip_whitespace=True)
+# Times a few seconds in the past are clock skew between the client and us, not a mistake.
+PAST_TOLERANCE = timedelta(seconds=60)
+
+
+def not_past(value: datetime | None, field: str, now: datetime) -> datetime | None:
+    """``value`` unless it is in the past (422 naming ``field``)."""
+    if value is not None and value < now - PAST_TOLERANCE:
+        raise ValidationFailed(field, "is in the past")
+    return value
+
+
+def checked(value: str | None, field: str, variable: str) -> None:
+    """Refuse ``value`` (named ``field``) when it is longer than the template variable it is
+    filled into may be (``core.template_vocabulary``, in UTF-16 units; the database holds the
+    column to it too)."""
+    problem = length_problem(variable, value) if value is not None else None
+    if problem is not None:
+        raise ValidationFailed(field, problem)
+
+
+def template_value(variable: str) -> Any:
+    """A trimmed string filled into reminders as ``variable``: at most its maximum length."""
+
+    def fits(value: str) -> str:
+        problem = length_problem(variable, value)
+        if problem is not None:
+            raise _fail(problem)
+        return value
+
+    return Annotated[
+        str,
+        Trimmed,
+        Field(min_length=1, max_length=max_units(variable)),
+        AfterValidator(fits),
+    ]
+
+
+PatientName = template_value("patient_name")
+Location = template_value("location")
+ClinicianName = template_value("clinician_name")
+
+
+def _iso_datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise _fail("must be an ISO 8601 date-time string such as 2026-03-01T08:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise _fail("must be an ISO 8601 date-time such as 2026-03-01T08:00:00Z") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise _fail("must include a UTC offset, e.g. 2026-03-01T08:00:00Z")
+    if not 1970 <= parsed.year <= 9998:
+        raise _fail("is out of range (years 1970 to 9998)")
+    return parsed
+
+
+# An aware date-time written as ISO 8601 text (a naive time would be ambiguous across zones; a
+# number of seconds is refused rather than guessed at).
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+
+def _e164(value: str) -> str:
+    if not value.startswith("+"):
+        raise _fail("must be an E.164 number such as +14155550123")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise _fail("is not a phone number in E.164 form, e.g. +14155550123") from None
+    if not phonenumbers.is_valid_number(number):
+        raise _fail("is not a valid phone number")
+    formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if formatted != value:
+        raise _fail("must be in E.164 form without spaces, e.g. +14155550123")
+    return formatted
+
+
+Phone = Annotated[
+    str,
+    Field(max_length=20, description="E.164, e.g. +14155550123"),
+    AfterValidator(_e164),
+]
+
+
+def _email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise _fail("must be an e-mail address such as name@example.org")
+    return value
+
+
+Email = Annotated[
+    str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})
+]
+
+
+def _timezone(value: str) -> str:
+    if not value or len(value) > 64 or value != value.strip():
+        raise _fail("must be an IANA timezone such as Europe/Berlin")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _fail("is not a known IANA timezone; use a name such as Europe/Berlin") from None
+    return value
+
+
+Timezone = Annotated[
+    str, Field(description="IANA name such as Europe/Berlin"), AfterValidator(_timezone)
+]
+
+
+def _locale(value: str) -> str:
+    if not _LOCALE.match(value):
+        raise _fail("must be a language tag such as en or es-MX")
+    return value
+
+
+Locale = Annotated[
+    str, Field(description="Language tag such as en or es-MX"), AfterValidator(_locale)
+]
+
+
+def _distinct_channels(value: list[str]) -> list[str]:
+    for i, item in enumerate(value):
+        if item in value[:i]:
+            raise PydanticCustomError("invalid_item", "is listed twice", {"index": i})
+    return value
+
+
+ChannelOrder = Annotated[
+    list[Channel],
+    Field(min_length=1, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_distinct_channels),
+]
+
+
+def _clock(value: Any) -> time:
+    if not isinstance(value, str) or not _CLOCK.fullmatch(value):
+        raise _fail("must be a time of day as HH:MM, e.g. 08:30")
+    return time(int(value[:2]), int(value[3:]))
+
+
+# A wall-clock time as HH:MM.
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock),
+    WithJsonSchema({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}),
+]
+
+
+def clock_text(value: time | None) -> str | None:
+    """A time of day as the API writes it (HH:MM)."""
+    return None if value is None else value.strftime("%H:%M")

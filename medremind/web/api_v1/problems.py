@@ -1,0 +1,112 @@
+"""FastAPI's validation errors in the API's own error shape.
+
+FastAPI checks requests against the pydantic models and raises ``RequestValidationError`` with
+pydantic's error list. :func:`validation_error_response` answers it as every other error of the
+app (:mod:`medremind.web.errors`): ``{"error": {"status": 422, "code": "invalid", "reason",
+"field"}}`` where ``field`` is the JSON path the client wrote (``channel_order[1]``,
+``variables.a``) and ``reason`` says what a good value is; when several fields are wrong, every
+one is listed in ``error.errors``. A malformed UUID in the path is a resource that does not exist
+(404), as it always was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from medremind.web.errors import error_body
+
+
+def json_path(loc: Sequence[Any]) -> str:
+    """``("body", "channel_order", 1)`` -> ``channel_order[1]``; the source part goes."""
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif not isinstance(part, str) or part.startswith(("function-", "json-or-python")):
+            continue  # pydantic's names for validator layers, not the client's
+        else:
+            path = f"{path}.{part}" if path else part
+    return path or "body"
+
+
+def _bounds(ctx: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in ctx.items() if k != "error")
+
+
+def reason_of(error: Mapping[str, Any]) -> str:
+    """A sentence for one pydantic error saying what a good value is."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    source = error.get("loc", ("body",))[0]
+    reasons = {
+        "missing": "is required",
+        "extra_forbidden": "unknown query parameter" if source == "query" else "unknown field",
+        "string_type": "must be a string",
+        "string_too_short": f"must be at least {ctx.get('min_length')} character(s)",
+        "string_too_long": f"must be at most {ctx.get('max_length')} characters",
+        "string_pattern_mismatch": f"must match the pattern {ctx.get('pattern')}",
+        "int_type": "must be an integer",
+        "int_parsing": "must be an integer",
+        "int_from_float": "must be a whole number",
+        "bool_type": "must be true or false",
+        "bool_parsing": "must be true or false",
+        "greater_than_equal": f"must be at least {ctx.get('ge')}",
+        "greater_than": f"must be greater than {ctx.get('gt')}",
+        "less_than_equal": f"must be at most {ctx.get('le')}",
+        "less_than": f"must be less than {ctx.get('lt')}",
+        "literal_error": f"must be one of {ctx.get('expected', '').replace(chr(39), '')}",
+        "enum": f"must be one of {ctx.get('expected', '').replace(chr(39), '')}",
+        "uuid_type": "must be a UUID string",
+        "uuid_parsing": "must be a UUID such as 6f1c3a52-0d8e-4c1a-9a53-2f1b5a6e7d90",
+        "date_from_datetime_parsing": "must be a date as YYYY-MM-DD",
+        "date_parsing": "must be a date as YYYY-MM-DD",
+        "date_type": "must be a date as YYYY-MM-DD",
+        "datetime_parsing": "must be an ISO 8601 date-time such as 2026-03-01T08:00:00Z",
+        "datetime_type": "must be an ISO 8601 date-time such as 2026-03-01T08:00:00Z",
+        "list_type": "must be a list",
+        "too_short": f"must have at least {ctx.get('min_length')} item(s)",
+        "too_long": f"must have at most {ctx.get('max_length')} item(s)",
+        "dict_type": "must be a JSON object",
+        "model_type": "must be a JSON object",
+        "model_attributes_type": "must be a JSON object",
+        "float_type": "must be a number",
+        "float_parsing": "must be a number",
+        "finite_number": "must be a finite number",
+    }
+    if kind in reasons:
+        return reasons[kind]
+    message = str(error.get("msg", "is invalid"))
+    # pydantic prefixes a validator's ValueError; the rest is our sentence.
+    return message.removeprefix("Value error, ") or (_bounds(ctx) or "is invalid")
+
+
+def field_of(error: Mapping[str, Any]) -> str:
+    """The JSON path of one error (an item a validator named by index included)."""
+    path = json_path(error.get("loc", ()))
+    index = (error.get("ctx") or {}).get("index")
+    return f"{path}[{index}]" if isinstance(index, int) else path
+
+
+async def validation_error_response(request: Request, exc: Exception) -> Response:
+    """The 422 (or, for a malformed id in the path, 404) answer to a ``RequestValidationError``."""
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    for error in errors:
+        loc = error.get("loc", ())
+        if loc and loc[0] == "path" and str(error.get("type", "")).startswith("uuid"):
+            name = str(loc[-1]).removesuffix("_id").replace("_", " ")
+            what = "waitlist entry" if name == "entry" else name
+            return JSONResponse(error_body(404, f"{what} not found"), status_code=404)
+    problems = [{"field": field_of(e), "reason": reason_of(e)} for e in errors] or [
+        {"field": "body", "reason": "is invalid"}
+    ]
+    body = error_body(422, problems[0]["reason"], field=problems[0]["field"])
+    if len(problems) > 1:
+        body["error"]["errors"] = problems
+    return JSONResponse(body, status_code=422)
