@@ -115,6 +115,18 @@ def require_box(box: SecretBox | None) -> SecretBox:
     return box
 
 
+def seal_text(box: SecretBox | None, value: str, field: str = "secret") -> str:
+    """One secret string sealed for storage (``CredentialsKeyMissing`` without a key)."""
+    return require_box(box).seal({field: value})
+
+
+def open_text(box: SecretBox | None, stored: str, field: str = "secret") -> str:
+    """A stored secret string: opened when sealed, as it is when stored before encryption."""
+    if not looks_encrypted(stored):
+        return stored
+    return require_box(box).open(stored).get(field, "")
+
+
 def hint(secret: str) -> str:
     """A masked hint of ``secret`` for display: its last four characters, if it is long enough."""
     return "****" + secret[-4:] if len(secret) >= 12 else "****"
@@ -128,6 +140,8 @@ __all__ = [
     "hint",
     "looks_encrypted",
     "new_key",
+    "open_text",
     "parse_keys",
     "require_box",
+    "seal_text",
 ]

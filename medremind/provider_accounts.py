@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from core.credentials import SecretBox, SecretUnreadable, hint, require_box
+from core.credentials import SecretBox, SecretUnreadable, hint, looks_encrypted, require_box
 from core.settings import Settings
 from core.sql import query
 from platforms.account_checks import check_account
@@ -123,20 +123,26 @@ async def delete_account(
 
 
 async def reseal_all(pool: asyncpg.Pool, box: SecretBox) -> tuple[int, int]:
-    """Re-encrypt every stored account secret with the first key; ``(resealed, unreadable)``.
+    """Re-encrypt every stored secret with the first key; ``(resealed, unreadable)``.
 
-    Run after putting a new key first in ``MEDREMIND_CREDENTIALS_KEY``; then the old key may go.
-    A row saved meanwhile is left alone (the update matches the token it read).
+    Clinics' provider accounts and outgoing-webhook signing secrets (one stored before they were
+    encrypted is encrypted now). Run after putting a new key first in
+    ``MEDREMIND_CREDENTIALS_KEY``; then the old key may go. A row saved meanwhile is left alone
+    (the update matches the value it read).
     """
     resealed = unreadable = 0
-    for row in await pool.fetch(query("accounts", "sealed_secrets")):
-        try:
-            token = box.rotate(row["secret"])
-        except SecretUnreadable:
-            unreadable += 1
-            continue
-        await pool.execute(query("accounts", "reseal_secret"), row["id"], token, row["secret"])
-        resealed += 1
+    for module in ("accounts", "webhooks"):
+        for row in await pool.fetch(query(module, "sealed_secrets")):
+            stored = row["secret"]
+            try:
+                token = (
+                    box.rotate(stored) if looks_encrypted(stored) else box.seal({"secret": stored})
+                )
+            except SecretUnreadable:
+                unreadable += 1
+                continue
+            await pool.execute(query(module, "reseal_secret"), row["id"], token, stored)
+            resealed += 1
     return resealed, unreadable
 
 

@@ -33,6 +33,7 @@ import aiohttp
 import asyncpg
 from standardwebhooks.webhooks import Webhook
 
+from core.credentials import CredentialsKeyMissing, SecretBox, SecretUnreadable, open_text
 from core.sql import query
 
 logger = logging.getLogger(__name__)
@@ -112,8 +113,11 @@ class WebhookSender:
         retry_schedule: Sequence[float],
         allow_private: bool = False,
         jitter: Callable[[], float] = random.random,
+        box: SecretBox | None = None,
     ) -> None:
+        """``box``: opens the subscriptions' signing secrets (``MEDREMIND_CREDENTIALS_KEY``)."""
         self._pool = pool
+        self._box = box
         self._schedule = tuple(retry_schedule)
         self._allow_private = allow_private
         self._jitter = jitter
@@ -158,8 +162,12 @@ class WebhookSender:
         refused = await refused_address(row["url"], self._allow_private)
         if refused is not None:
             return done(None, refused)
+        try:
+            secret = open_text(self._box, row["secret"])
+        except (SecretUnreadable, CredentialsKeyMissing) as exc:
+            return done(None, f"the subscription's signing secret cannot be read: {exc}")
         body = json.dumps(row["payload"], separators=(",", ":"), ensure_ascii=False)
-        headers = signed_headers(row["secret"], f"msg_{row['event_id'].hex}", at, body)
+        headers = signed_headers(secret, f"msg_{row['event_id'].hex}", at, body)
         try:
             async with self._http().post(
                 row["url"], data=body.encode(), headers=headers, allow_redirects=False
@@ -225,4 +233,5 @@ def sender_from_settings(pool: asyncpg.Pool, settings: Any) -> WebhookSender:
         pool,
         retry_schedule=settings.webhook_retry_schedule,
         allow_private=settings.webhook_allow_private,
+        box=SecretBox.from_settings(settings),
     )

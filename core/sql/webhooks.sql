@@ -6,6 +6,13 @@ insert into webhook_subscriptions (organization_id, url, description, event_type
 values ($1, $2, $3, $4, $5)
 returning id, url, description, event_types, created_at, disabled_at
 
+-- name: sealed_secrets
+-- Every subscription's stored secret, for `medremind rotate-credentials`.
+select id, secret from webhook_subscriptions order by id
+
+-- name: reseal_secret
+update webhook_subscriptions set secret = $2 where id = $1 and secret = $3
+
 -- name: list_subscriptions
 select id, url, description, event_types, created_at, disabled_at
   from webhook_subscriptions

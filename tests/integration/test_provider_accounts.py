@@ -9,7 +9,13 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from core.credentials import SecretBox, new_key
+from core.credentials import (
+    CredentialsKeyMissing,
+    SecretBox,
+    looks_encrypted,
+    new_key,
+    open_text,
+)
 from core.db import Database
 from core.settings import Settings
 from medremind.provider_accounts import list_accounts, reseal_all, save_account
@@ -146,3 +152,27 @@ async def test_smtp_account_is_checked_before_it_is_stored(
     with pytest.raises(AccountProblem) as unreachable:
         await save_account(db.pool, settings, box, org["id"], "email", fields, actor="t")
     assert unreachable.value.field == "host"
+
+
+async def test_rotation_encrypts_webhook_secrets_stored_before_encryption(
+    db: Database, admin_conn: asyncpg.Connection
+) -> None:
+    assert db.pool is not None
+    org = await create_organization(admin_conn)
+    plain = "whsec_" + "A" * 32
+    subscription = await admin_conn.fetchval(
+        "insert into webhook_subscriptions (organization_id, url, event_types, secret)"
+        " values ($1, 'https://clinic.example/hook', '{message.status}', $2) returning id",
+        org["id"],
+        plain,
+    )
+    box = SecretBox(new_key())
+    assert open_text(box, plain) == plain  # a secret from before encryption still signs
+    assert await reseal_all(db.pool, box) == (1, 0)
+    stored = await admin_conn.fetchval(
+        "select secret from webhook_subscriptions where id = $1", subscription
+    )
+    assert looks_encrypted(stored) and plain not in stored
+    assert open_text(box, stored) == plain
+    with pytest.raises(CredentialsKeyMissing):
+        open_text(None, stored)

@@ -3,6 +3,8 @@
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
+import { sqlState } from "@/lib/errors";
+import { accountFields, changeAccount, isAccountChannel, type SaveResult } from "@/lib/provider-accounts";
 import { canonicalTimezone, isClockTime } from "@/lib/time";
 
 
@@ -37,4 +39,44 @@ export async function saveSettingsAction(formData: FormData): Promise<void> {
            default_quiet_start = ${quietStart}::time, default_quiet_end = ${quietEnd}::time
      where id = public.current_organization_id()`);
   redirect("/settings?saved=1");
+}
+
+/** Where the accounts section redirects after a change: the outcome in the query string. */
+function accountsBack(channel: string, outcome: Record<string, string>): string {
+  const query = new URLSearchParams({ account: channel, ...outcome });
+  return `/settings?${query.toString()}#accounts`;
+}
+
+/**
+ * Save (or, with `remove`, delete) the clinic's own provider account for one channel. Admins only:
+ * the database refuses the token to anyone else. The web process checks the account at the
+ * provider first; its refusal names the field, which the form marks.
+ */
+export async function saveAccountAction(formData: FormData): Promise<void> {
+  const clinician = await requireClinician();
+  const channel = formData.get("channel");
+  if (!isAccountChannel(channel)) redirect("/settings?error=invalid");
+  if (clinician.role !== "admin") {
+    redirect(accountsBack(channel, { account_error: "Only an admin of the clinic can change its provider accounts." }));
+  }
+  const remove = formData.get("remove") === "1";
+  let result: SaveResult;
+  try {
+    result = await changeAccount(clinician.id, channel, remove ? null : accountFields(channel, formData));
+  } catch (error) {
+    if (sqlState(error) === "42501") {
+      result = { ok: false, field: null, reason: "Only an admin of the clinic can change its provider accounts." };
+    } else {
+      throw error;
+    }
+  }
+  if (!result.ok) {
+    redirect(
+      accountsBack(channel, {
+        account_error: result.reason.slice(0, 300),
+        ...(result.field ? { account_field: result.field } : {}),
+      }),
+    );
+  }
+  redirect(accountsBack(channel, { account_saved: remove ? "removed" : "saved" }));
 }

@@ -2,7 +2,9 @@ import type { Metadata } from "next";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { errorMessage } from "@/lib/errors";
-import { saveSettingsAction } from "./actions";
+import { ProviderAccounts } from "@/components/ProviderAccounts";
+import { accountsConfigured, listAccounts } from "@/lib/provider-accounts";
+import { saveAccountAction, saveSettingsAction } from "./actions";
 
 export const metadata: Metadata = { title: "Settings" };
 
@@ -20,6 +22,8 @@ export default async function SettingsPage({
            to_char(default_quiet_start, 'HH24:MI') as quiet_start,
            to_char(default_quiet_end, 'HH24:MI') as quiet_end, caps
       from organizations where id = public.current_organization_id()`);
+  const accounts = await asClinician(clinician.id, (tx) => listAccounts(tx));
+  const one = (v: string | string[] | undefined) => (typeof v === "string" ? v : null);
   const error = errorMessage(params.error);
   if (!org) return <p>Organization not found.</p>;
   return (
@@ -57,6 +61,16 @@ export default async function SettingsPage({
         </p>
         <button type="submit">Save settings</button>
       </form>
+      <ProviderAccounts
+        action={saveAccountAction}
+        accounts={accounts}
+        isAdmin={clinician.role === "admin"}
+        configured={accountsConfigured()}
+        focus={one(params.account)}
+        error={one(params.account_error)}
+        errorField={one(params.account_field)}
+        saved={one(params.account_saved)}
+      />
     </>
   );
 }
