@@ -118,7 +118,8 @@ with outcome as (
          q.value -> 'options', a.sent_at
     from applied a
     join outcome u on u.id = a.id
-   cross join lateral (select u.question::jsonb as value) q
+   -- "offset 0": parsed once per question, not once per reference below.
+   cross join lateral (select u.question::jsonb as value offset 0) q
     left join slot_offer_recipients r
       on r.id = (q.value ->> 'slot_offer')::uuid and r.patient_id = a.patient_id
    where u.question is not null and a.sent_at is not null
