@@ -21,6 +21,7 @@ from typing import Any
 from core.credentials import SecretBox
 from core.db import CUSTOM_PLANS, Database
 from core.inbound_window import LastInboundLookup
+from core.service_limits import publish_limits
 from core.settings import Settings
 from core.templating import TemplateRenderer
 from medremind.runtime import run_async
@@ -106,6 +107,7 @@ async def serve(
             content_store=PostgresContentStore(db),
         )
         await clinics.refresh()
+        await publish_limits(pool, settings)  # for the dashboard's length checks
         dispatcher = Dispatcher(
             pool, senders, renderer, utc_now, config, senders_for=clinics.for_clinic
         )

@@ -193,3 +193,8 @@ select worker_id, extract(epoch from now() - seen_at)::float8 as silent_seconds,
   from worker_heartbeats
  where seen_at > now() - interval '1 hour'
  order by worker_id
+
+-- name: publish_limits
+-- The SMS segment limit this process enforces, for the dashboard (core/service_limits.py).
+insert into service_limits (id, sms_max_segments, updated_at) values (true, $1, now())
+on conflict (id) do update set sms_max_segments = excluded.sms_max_segments, updated_at = now()

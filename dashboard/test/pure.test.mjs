@@ -77,6 +77,14 @@ describe("templates", () => {
     assert.match(templateProblems("a".repeat(460), "sms").join(" "), /Too long for SMS: 4 segments/);
     assert.match(templateProblems("a".repeat(4097), "telegram").join(" "), /Too long: 4097/);
   });
+  test("the SMS limit is the service's (MEDREMIND_SMS_MAX_SEGMENTS via service_limits)", () => {
+    // 5 segments of 153 GSM-7 characters allowed: 4 fit; with 2, 3 do not.
+    assert.deepEqual(templateProblems("a".repeat(612), "sms", 5), []);
+    assert.match(templateProblems("a".repeat(766), "sms", 5).join(" "), /6 segments \(5 at most\)/);
+    assert.match(templateProblems("a".repeat(307), "sms", 2).join(" "), /3 segments \(2 at most\)/);
+    const fits = `{{ patient_name }}${"a".repeat(148)}`;
+    assert.match(templateProblems(fits, "sms", 2).join(" "), /longest names: 3 segments \(2 at most\)/);
+  });
   test("a name counts at its longest, in UCS-2 (one 'Ł' makes the whole SMS UCS-2)", () => {
     // 50 + 148 = 198 units: 3 segments of 66; one more letter makes 4.
     const fits = `{{ patient_name }}${"a".repeat(148)}`;
@@ -96,6 +104,7 @@ describe("lengthProblem", () => {
   test("each channel's limit as the worker applies it", () => {
     assert.equal(lengthProblem("a".repeat(459), "sms"), null);
     assert.match(lengthProblem("a".repeat(460), "sms"), /4 segments \(3 at most\)/);
+    assert.equal(lengthProblem("a".repeat(460), "sms", 4), null);
     assert.equal(lengthProblem("a".repeat(1600), "whatsapp"), null);
     assert.match(lengthProblem("a".repeat(1601), "whatsapp"), /1600 at most/);
     assert.equal(lengthProblem("a".repeat(4096), "telegram"), null);

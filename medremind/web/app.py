@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from core.db import Database
+from core.service_limits import publish_limits
 from core.settings import Settings
 from medremind.web import health, inbound, metrics, telegram_webhook, twilio_webhooks
 from medremind.web.api_v1.application import build_api, operations
@@ -138,6 +139,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.database.start()
+        await publish_limits(state.pool, settings)  # for the dashboard's length checks
         if own_senders:
             from platforms.registry import build_senders
 

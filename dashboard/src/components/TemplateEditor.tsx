@@ -26,6 +26,8 @@ interface Props {
   clinicName: string;
   /** True when the server checks texts with the MedRemind API (MEDREMIND_API_URL is set). */
   serverValidates: boolean;
+  /** The SMS segment limit the service enforces (service_limits). */
+  smsMaxSegments: number;
 }
 
 /**
@@ -33,7 +35,7 @@ interface Props {
  * server decides whether a text can be saved (with the MedRemind API when configured, otherwise
  * with the dashboard's own rules, which this editor also applies as you type).
  */
-export function TemplateEditor({ saveAction, checkAction, clinicName, serverValidates }: Props) {
+export function TemplateEditor({ saveAction, checkAction, clinicName, serverValidates, smsMaxSegments }: Props) {
   const [name, setName] = useState("");
   const [locale, setLocale] = useState("en");
   const [body, setBody] = useState("");
@@ -47,7 +49,7 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
   const answer = answers.reduce<TemplateCheck | null>((newest, a) => (newest && newest.at >= a.at ? newest : a), null);
   const serverProblems = answer?.problems ?? [];
   // The dashboard's own rules are Compose's; automatic texts are checked by the service only.
-  const liveProblems = !serverValidates && body && kind === "free_text" ? templateProblems(body, channel) : [];
+  const liveProblems = !serverValidates && body && kind === "free_text" ? templateProblems(body, channel, smsMaxSegments) : [];
   const invalid = serverProblems.length > 0 || liveProblems.length > 0;
   const apiPreview = answer?.preview ?? null;
   const localPreview = fillTemplate(body, { patient_name: "Ana García", clinic_name: clinicName });

@@ -9,7 +9,7 @@
  * Python API first (./template-api.ts) and applies these rules after it; without it, these rules
  * are the only check (the fallback).
  */
-import { SMS_MAX_SEGMENTS, lengthProblem } from "./sms";
+import { DEFAULT_SMS_MAX_SEGMENTS, lengthProblem } from "./sms";
 
 export const PLACEHOLDERS = ["patient_name", "clinic_name"] as const;
 export const TEMPLATE_CHANNELS = ["default", "telegram", "whatsapp", "sms", "email"] as const;
@@ -46,8 +46,11 @@ export function fillForPatient(text: string, patientName: string | null, clinicN
   return fillTemplate(text, { patient_name: patientName ?? "", clinic_name: clinicName });
 }
 
-/** What is wrong with a template for `channel`; empty when it can be saved. */
-export function templateProblems(body: string, channel: string): string[] {
+/**
+ * What is wrong with a template for `channel`; empty when it can be saved. `maxSegments`: the SMS
+ * limit the service enforces (MEDREMIND_SMS_MAX_SEGMENTS, published in `service_limits`).
+ */
+export function templateProblems(body: string, channel: string, maxSegments = DEFAULT_SMS_MAX_SEGMENTS): string[] {
   const problems: string[] = [];
   if (!body.trim()) problems.push("The text is empty.");
   if (/\{%|\{#/.test(body)) problems.push("Only {{ patient_name }} and {{ clinic_name }} are allowed; no {% %} or {# #}.");
@@ -61,7 +64,7 @@ export function templateProblems(body: string, channel: string): string[] {
   const stripped = body.replace(PLACEHOLDER, "");
   if (stripped.includes("{{") || stripped.includes("}}")) problems.push("A placeholder is not closed: use {{ name }}.");
   for (const checked of channel === "default" ? DEFAULT_CHECKED : [channel]) {
-    const tooLong = worstCaseLengthProblem(body, checked);
+    const tooLong = worstCaseLengthProblem(body, checked, maxSegments);
     if (tooLong && !problems.includes(tooLong)) problems.push(tooLong);
   }
   return problems;
@@ -72,16 +75,16 @@ export function templateProblems(body: string, channel: string): string[] {
  * API counts it (core/templating.py worst_case_problem): with a placeholder an SMS is UCS-2, and a
  * concatenated segment is counted at 66 units (a surrogate pair never straddles two).
  */
-export function worstCaseLengthProblem(body: string, channel: string): string | null {
+export function worstCaseLengthProblem(body: string, channel: string, maxSegments = DEFAULT_SMS_MAX_SEGMENTS): string | null {
   const text = withLongestValues(body);
   if (channel === "sms" && text !== body) {
     const units = text.length;
     const segments = units <= 70 ? 1 : Math.ceil(units / 66);
-    return segments > SMS_MAX_SEGMENTS
-      ? `Too long for SMS with the longest names: ${segments} segments (${SMS_MAX_SEGMENTS} at most).`
+    return segments > maxSegments
+      ? `Too long for SMS with the longest names: ${segments} segments (${maxSegments} at most).`
       : null;
   }
-  return lengthProblem(text, channel);
+  return lengthProblem(text, channel, maxSegments);
 }
 
 /** `text` with its placeholders filled with the longest realistic values (for length checks). */

@@ -52,19 +52,23 @@ export const CHANNEL_LIMITS: Record<string, number> = {
   console: 10000,
 };
 
-/** SMS segments the worker sends at most (MEDREMIND_SMS_MAX_SEGMENTS' default). */
-export const SMS_MAX_SEGMENTS = 3;
+/**
+ * SMS segments the worker sends at most when no service has published its setting yet
+ * (MEDREMIND_SMS_MAX_SEGMENTS' default). The running limit comes from the database
+ * (`service_limits`, read by ./data/limits.ts) and is passed in as `maxSegments`.
+ */
+export const DEFAULT_SMS_MAX_SEGMENTS = 3;
 
 /**
  * Why `text` is too long for `channel` (a channel, or `default` for a template version that
  * serves any channel, checked against Telegram's limit), or null when it fits. The worker fails
  * a message over these limits without sending it.
  */
-export function lengthProblem(text: string, channel: string): string | null {
+export function lengthProblem(text: string, channel: string, maxSegments = DEFAULT_SMS_MAX_SEGMENTS): string | null {
   if (channel === "sms") {
     const count = smsCount(text);
-    return count.segments > SMS_MAX_SEGMENTS
-      ? `Too long for SMS: ${count.segments} segments (${SMS_MAX_SEGMENTS} at most).`
+    return count.segments > maxSegments
+      ? `Too long for SMS: ${count.segments} segments (${maxSegments} at most).`
       : null;
   }
   const limit = CHANNEL_LIMITS[channel === "default" ? "telegram" : channel] ?? 4096;

@@ -15,6 +15,7 @@ import {
 } from "@/lib/data/messages";
 import { resendError } from "@/lib/delivery";
 import { templateVersions } from "@/lib/data/templates";
+import { smsMaxSegments } from "@/lib/data/limits";
 import { templateChannelProblem, templateNameFromForm } from "@/lib/compose";
 import { SAMPLE_LONGEST, fillForPatient, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem } from "@/lib/sms";
@@ -76,10 +77,12 @@ export async function scheduleMessageAction(formData: FormData): Promise<void> {
   }
   if (content !== null && unknownPlaceholders(content).length > 0) redirect(back("placeholder"));
   // Free text for a chosen channel must fit it: the worker fails a longer one unsent (WhatsApp
-  // 1,600 characters, SMS 3 segments). A group's patient name is counted at its longest, one
+  // 1,600 characters, SMS as many segments as the service allows: MEDREMIND_SMS_MAX_SEGMENTS,
+  // published in service_limits). A group's patient name is counted at its longest, one
   // patient's as it is filled in (below). With `auto` the channel is each patient's, and the
   // worker falls back past one it does not fit.
-  const tooLong = (text: string) => platform !== "auto" && lengthProblem(text, platform) !== null;
+  const maxSegments = await asClinician(clinician.id, smsMaxSegments);
+  const tooLong = (text: string) => platform !== "auto" && lengthProblem(text, platform, maxSegments) !== null;
   if (content !== null && group) {
     const longest = fillForPatient(content, SAMPLE_LONGEST.patient_name, clinician.organizationName);
     if (tooLong(longest)) redirect(back("too_long"));

@@ -4,6 +4,7 @@ import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { deleteTemplate, saveTemplate } from "@/lib/data/templates";
+import { smsMaxSegments } from "@/lib/data/limits";
 import { TEMPLATE_CHANNELS, templateProblems } from "@/lib/placeholders";
 import { AUTOMATIC_KINDS } from "@/lib/data/next-message";
 import { TemplateApiUnavailable, apiValidationConfigured, validateWithApi } from "@/lib/template-api";
@@ -62,7 +63,7 @@ function fieldProblem(f: Fields): string | null {
  * worker's sandbox, so it decides), then with the dashboard's narrower rules (Compose fills in only
  * {{ patient_name }} and {{ clinic_name }}). Without the API, only the dashboard's rules.
  */
-async function checkText(f: Fields): Promise<TemplateCheck> {
+async function checkText(f: Fields, maxSegments: number): Promise<TemplateCheck> {
   const base = { fieldProblem: fieldProblem(f), preview: null, length: null, segments: null, encoding: null, body: f.body, channel: f.channel, at: Date.now() };
   const channel = (TEMPLATE_CHANNELS as readonly string[]).includes(f.channel) ? f.channel : "default";
   const kind = USES.includes(f.kind) ? f.kind : "free_text";
@@ -86,11 +87,11 @@ async function checkText(f: Fields): Promise<TemplateCheck> {
       problems: ["The text could not be checked: the MedRemind service did not answer. Nothing was saved; try again in a moment."],
     };
   }
-  if (api === null) return { ...base, by: "dashboard", problems: templateProblems(f.body, f.channel) };
+  if (api === null) return { ...base, by: "dashboard", problems: templateProblems(f.body, f.channel, maxSegments) };
   if (!api.ok) return { ...base, by: "python", problems: api.problems };
   // Compose fills in only its two placeholders (the dashboard's rules); automatic texts are the
   // worker's, which the API has just checked.
-  const own = kind === "free_text" ? templateProblems(f.body, f.channel) : [];
+  const own = kind === "free_text" ? templateProblems(f.body, f.channel, maxSegments) : [];
   return {
     ...base,
     by: own.length > 0 ? "dashboard" : "python",
@@ -104,15 +105,15 @@ async function checkText(f: Fields): Promise<TemplateCheck> {
 
 /** Check a template without saving it (the editor's "Check" button). */
 export async function checkTemplateAction(_prev: TemplateCheck | null, formData: FormData): Promise<TemplateCheck> {
-  await requireClinician();
-  return checkText(fields(formData));
+  const clinician = await requireClinician();
+  return checkText(fields(formData), await asClinician(clinician.id, smsMaxSegments));
 }
 
 /** Save a template, unless the checks find a problem: then return them for the editor. */
 export async function saveTemplateAction(_prev: TemplateCheck | null, formData: FormData): Promise<TemplateCheck> {
   const clinician = await requireClinician();
   const f = fields(formData);
-  const check = await checkText(f);
+  const check = await checkText(f, await asClinician(clinician.id, smsMaxSegments));
   if (check.fieldProblem || check.problems.length > 0) return check;
   await asClinician(clinician.id, (tx) =>
     saveTemplate(tx, { name: f.name, kind: f.kind, locale: f.locale, channel: f.channel, body: f.body, createdBy: clinician.id }),

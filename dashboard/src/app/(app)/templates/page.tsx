@@ -4,6 +4,7 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { KIND_LABELS } from "@/lib/data/next-message";
 import { listTemplates } from "@/lib/data/templates";
+import { smsMaxSegments } from "@/lib/data/limits";
 import { errorMessage } from "@/lib/errors";
 import { smsCount } from "@/lib/sms";
 import { formatInZone } from "@/lib/time";
@@ -19,7 +20,10 @@ export default async function TemplatesPage({
 }) {
   const clinician = await requireClinician();
   const params = await searchParams;
-  const templates = await asClinician(clinician.id, (tx) => listTemplates(tx));
+  const { templates, maxSegments } = await asClinician(clinician.id, async (tx) => ({
+    templates: await listTemplates(tx),
+    maxSegments: await smsMaxSegments(tx),
+  }));
   const error = errorMessage(params.error);
   return (
     <>
@@ -34,6 +38,7 @@ export default async function TemplatesPage({
           checkAction={checkTemplateAction}
           clinicName={clinician.organizationName}
           serverValidates={apiValidationConfigured()}
+          smsMaxSegments={maxSegments}
         />
       </section>
       <div className="panel table-wrap">
