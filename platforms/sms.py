@@ -13,6 +13,7 @@ channel may only raise ``DeliveryError``: the dispatcher then tries the patient'
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.templating import (
@@ -127,6 +128,42 @@ class SmsSender:
             channel=Channel.SMS,
             response={**result, "encoding": encoding, "segments": segments},
         )
+
+    async def find_sent(
+        self, address: str, message: OutboundMessage, since: datetime
+    ) -> Receipt | None:
+        """The message if Twilio already has it: after a send whose outcome is unknown (a timeout
+        after the request may have reached Twilio), before sending it again.
+
+        Twilio's Message resource keeps no metadata of ours (the status callback URL is not in
+        it), so the idempotency marker is what we sent: an outbound message to this number, from
+        this sender (number or messaging service), with exactly this body, created at or after
+        ``since``. Raises a ``DeliveryError`` when Twilio cannot be asked (then it is unknown).
+        """
+        to = normalize_e164(address, default_region=self.default_region)
+        body = self.compose(message)
+        recent = await self._messages.recent_to(to, from_=self.from_number)
+        for m in recent:
+            ours = (
+                m["messaging_service_sid"] == self.messaging_service_sid
+                if self.messaging_service_sid
+                else m["from"] == self.from_number
+            )
+            created = m["date_created"]
+            if (
+                ours
+                and str(m["direction"] or "").startswith("outbound")
+                and m["body"] == body
+                and created is not None
+                and created >= since
+            ):
+                log.info("sms found after an unknown outcome sid=%s", m["sid"])
+                return Receipt(
+                    provider_message_id=m["sid"],
+                    channel=Channel.SMS,
+                    response={"sid": m["sid"], "status": m["status"], "found": True},
+                )
+        return None
 
     async def aclose(self) -> None:
         """Release connections; safe to call twice."""

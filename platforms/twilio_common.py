@@ -41,6 +41,7 @@ from platforms.base import (
     ConfigurationError,
     ContactEffect,
     DeliveryError,
+    OutcomeUnknownError,
     PermanentError,
     RateLimitedError,
     TransientError,
@@ -51,6 +52,7 @@ DEFAULT_API_BASE_URL = "https://api.twilio.com"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_POOL_SIZE = 64  # the worker's default concurrency (MEDREMIND_WORKER_CONCURRENCY)
 DEFAULT_RETRY_AFTER_SECONDS = 1.0  # Twilio's 429s often carry no Retry-After
+LOOKUP_PAGE_SIZE = 20  # messages read when looking one up after an unknown outcome
 _TWILIO_ORIGIN = re.compile(r"^https://[a-z0-9.-]+\.twilio\.com(?=/|$)")
 
 
@@ -238,6 +240,36 @@ class TwilioMessages:
             "error_code": message.error_code,
         }
 
+    async def recent_to(
+        self, to: str, *, from_: str | None = None, limit: int = LOOKUP_PAGE_SIZE
+    ) -> list[dict[str, Any]]:
+        """The account's latest messages to ``to`` (from ``from_``, if given), newest first.
+
+        Twilio's Messages list (``GET .../Messages.json?To=...&From=...&PageSize=...``), one page.
+        No ``DateSent`` filter: a message still queued has no ``date_sent`` and would be missed.
+        Each as ``sid``, ``status``, ``direction``, ``from``, ``messaging_service_sid``, ``body``
+        and ``date_created`` (aware); for matching only, never logged.
+        """
+        options: dict[str, Any] = {"to": to, "page_size": limit, "limit": limit}
+        if from_:
+            options["from_"] = from_
+        try:
+            found = await self._client.messages.list_async(**options)
+        except (TimeoutError, TwilioException, aiohttp.ClientError, OSError) as exc:
+            raise classify_twilio_error(exc) from exc
+        return [
+            {
+                "sid": m.sid,
+                "status": m.status,
+                "direction": m.direction,
+                "from": m.from_,
+                "messaging_service_sid": m.messaging_service_sid,
+                "body": m.body,
+                "date_created": m.date_created,
+            }
+            for m in found
+        ]
+
     async def aclose(self) -> None:
         """Release connections; safe to call twice."""
         if not self._closed:
@@ -269,7 +301,8 @@ def classify_twilio_error(exc: BaseException) -> DeliveryError:
             f"Twilio refused the message (HTTP {status}, code {code})", code=label
         )
     if isinstance(exc, TimeoutError):  # aiohttp's timeouts are asyncio's, so TimeoutError
-        return TransientError(f"Twilio request timed out ({type(exc).__name__})")
+        # The request may have reached Twilio: the dispatcher looks the message up first.
+        return OutcomeUnknownError(f"Twilio request timed out ({type(exc).__name__})")
     if isinstance(exc, aiohttp.ClientError | OSError):
         return TransientError(f"network error talking to Twilio ({type(exc).__name__})")
     return TransientError(f"unexpected Twilio client error ({type(exc).__name__})")

@@ -18,6 +18,7 @@ The checks before routing (expiry, holds, answered doses, quiet hours) live in
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import random
 import time
@@ -70,6 +71,12 @@ def _rate_key(sender: ChannelSender) -> str:
     return getattr(sender, "rate_key", None) or str(sender.channel)
 
 
+logger = logging.getLogger(__name__)
+
+# After an unknown outcome: a message the provider created up to this long before our send started
+# still counts as ours (the provider's clock and ours), and a lookup needs at least this long.
+_LOOKUP_CLOCK_SKEW_SECONDS = 60.0
+_MIN_LOOKUP_SECONDS = 0.2
 # A send must end this long before the lease does (clock drift between us and the database, the
 # flush that records it); a tenth of the lease when that is shorter (tests).
 _LEASE_MARGIN_SECONDS = 5.0
@@ -247,12 +254,24 @@ class Deliverer:
                 metrics.FAILED.labels(route.channel, "config").inc()
                 return failed(c, error, tried, attempts, effects)
             except (DeliveryError, TimeoutError, OSError) as exc:
-                self.breakers.failure(account, route.channel)
-                result = self.retry_or_fail(
-                    c, route, exc, attempts, ms=ms_since(started), tried=tried
+                found = None
+                if isinstance(exc, (TimeoutError, OutcomeUnknownError)):
+                    # The request may have reached the provider: resend only if it has nothing.
+                    found = await self._look_up(sender, route, message, sent_at, lease_ends)
+                if found is None:
+                    self.breakers.failure(account, route.channel)
+                    result = self.retry_or_fail(
+                        c, route, exc, attempts, ms=ms_since(started), tried=tried
+                    )
+                    result.effects = effects
+                    return result
+                metrics.UNKNOWN_OUTCOMES.labels(str(route.channel)).inc()
+                metrics.UNKNOWN_FOUND.labels(str(route.channel)).inc()
+                notes.append(
+                    f"{route.channel}: the send timed out, and a lookup found it at the provider;"
+                    " not sent again"
                 )
-                result.effects = effects
-                return result
+                receipt = found
             self.breakers.success(account, route.channel)
             sent = self._sent(
                 c, route, receipt, sent_at, ms_since(started), tried, attempts, effects, message
@@ -268,6 +287,32 @@ class Deliverer:
         attempts.append(AttemptRow(c.id, self.clock(), "failed", None, error_class, plan.reason))
         metrics.FAILED.labels("none", error_class).inc()
         return failed(c, plan.reason, tried, attempts, effects)
+
+    async def _look_up(
+        self,
+        sender: ChannelSender,
+        route: Route,
+        message: OutboundMessage,
+        sent_at: datetime,
+        lease_ends: float,
+    ) -> Receipt | None:
+        """The message at the provider after an unknown outcome, if its sender can look it up
+        (Twilio: ``find_sent``) within what the lease leaves; None: not found, or not known."""
+        find = getattr(sender, "find_sent", None)
+        budget = min(self.send_timeout, lease_ends - self._lease_margin / 2 - time.monotonic())
+        if find is None or budget < _MIN_LOOKUP_SECONDS:
+            return None
+        since = sent_at - timedelta(seconds=_LOOKUP_CLOCK_SKEW_SECONDS)
+        try:
+            async with asyncio.timeout(budget):
+                found: Receipt | None = await find(route.address, message, since)
+        except (DeliveryError, TimeoutError, OSError) as exc:
+            logger.warning(
+                "could not look up a send with an unknown outcome",
+                extra={"channel": str(route.channel), "error": type(exc).__name__},
+            )
+            return None
+        return found
 
     def _later(
         self,
@@ -357,8 +402,9 @@ class Deliverer:
         error = f"{route.channel if route else 'dispatch'}: {error_text(exc)}"
         if isinstance(exc, TimeoutError):
             error = f"{route.channel if route else 'dispatch'}: timed out"
-        # Timed out with the request possibly at the provider: retried (a reminder that may be
-        # lost is worse than one that may come twice), but recorded and counted as unknown.
+        # Timed out with the request possibly at the provider, and no lookup found it (or the
+        # provider offers none: Telegram): retried (a reminder that may be lost is worse than
+        # one that may come twice), but recorded and counted as unknown.
         unknown = route is not None and isinstance(exc, (TimeoutError, OutcomeUnknownError))
         if unknown:
             assert route is not None

@@ -33,6 +33,7 @@ HEARTBEAT_COUNTERS = (
     metrics.REAPED,
     metrics.LEASE_LOST,
     metrics.UNKNOWN_OUTCOMES,
+    metrics.UNKNOWN_FOUND,
     metrics.BREAKER_OPENED,
 )
 _STATEMENT_TIMEOUT_SECONDS = 5.0

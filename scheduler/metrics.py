@@ -42,8 +42,13 @@ CLAIM_BATCH = Histogram(
 )
 UNKNOWN_OUTCOMES = Counter(
     "medremind_send_outcome_unknown",
-    "Sends that timed out after the request may have reached the provider (retried: a possible"
-    " duplicate)",
+    "Sends that timed out after the request may have reached the provider (looked up where the"
+    " provider allows it, else retried: a possible duplicate)",
+    ["channel"],
+)
+UNKNOWN_FOUND = Counter(
+    "medremind_send_outcome_found",
+    "Sends with an unknown outcome that a lookup found at the provider (not sent again)",
     ["channel"],
 )
 SLOT_STATEMENTS = Counter(

@@ -2,7 +2,11 @@
 
 ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` with a urlencoded form body and HTTP basic
 auth (``AccountSid:AuthToken``), answered ``201`` with the Message resource JSON (``sid`` "SM...",
-``status`` "queued" or "accepted", ``num_segments``...). Errors look as Twilio sends them::
+``status`` "queued" or "accepted", ``num_segments``...). ``GET`` on the same path lists the
+messages created, newest first, filtered by ``To``, ``From`` and ``DateSent`` (``<``/``>``) and
+paged by ``PageSize``/``Page``, in Twilio's list format (``messages``, ``page``, ``page_size``,
+``next_page_uri``...); ``GET .../Messages/{Sid}.json`` fetches one. Errors look as Twilio sends
+them::
 
     {"code": 21610, "message": "...", "more_info": "https://www.twilio.com/docs/errors/21610",
      "status": 400}
@@ -41,7 +45,9 @@ Scripting: ``fail_next(code, status=400, message=..., to=..., times=..., retry_a
 shortcuts (``fail_next_opted_out``, ``fail_next_invalid_number``, ``fail_next_not_mobile``,
 ``fail_next_rate_limited``, ``fail_next_template_required``, ``fail_next_blocked``,
 ``fail_next_server_error``), ``opt_out(number)`` for a persistent 21610, ``latency`` and
-``rate_limit_per_second`` (429 / 20429 above N per second); ``fail_next_content(code, status,
+``rate_limit_per_second`` (429 / 20429 above N per second), ``answer_latency`` (the message is
+created at once, its answer comes that much later: a client that times out meanwhile does not
+know it was sent); ``fail_next_content(code, status,
 ...)`` for Content API creations; ``call_back_before_answering(origin, *statuses)`` posts signed
 status callbacks before a create is answered (a callback that overtakes the API response).
 Build webhook forms with :func:`inbound_form` and :func:`status_form`.
@@ -59,9 +65,10 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from email.utils import formatdate
+from datetime import UTC
+from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from starlette.applications import Starlette
@@ -202,14 +209,18 @@ class FakeTwilio:
         *,
         latency: float = 0.0,
         rate_limit_per_second: int | None = None,
+        answer_latency: float = 0.0,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
         # Every account the fake knows (sid -> auth token): the default and add_account()'s.
         self.accounts: dict[str, str] = {account_sid: auth_token}
         self.latency = latency
+        # Seconds between creating a message and answering (an answer lost on its way back).
+        self.answer_latency = answer_latency
         self.rate_limit_per_second = rate_limit_per_second
         self.calls: list[TwilioCall] = []
+        self.list_calls = 0  # GET .../Messages.json (the Messages list)
         # Content API: POST /v1/Content requests (failed or not) and the contents created.
         self.content_calls: list[TwilioCall] = []
         self.contents: dict[str, dict[str, Any]] = {}
@@ -395,6 +406,7 @@ class FakeTwilio:
             routes=[
                 Route("/2010-04-01/Accounts/{account_sid}.json", self._fetch_account),
                 Route(f"{base}/Messages.json", self._create, methods=["POST"]),
+                Route(f"{base}/Messages.json", self._list, methods=["GET"]),
                 Route(f"{base}/Messages/{{sid}}.json", self._fetch, methods=["GET"]),
                 Route("/v1/Content", self._create_content, methods=["POST"]),
                 Route("/v1/Content/{sid}", self._fetch_content, methods=["GET"]),
@@ -438,9 +450,10 @@ class FakeTwilio:
         )
 
     async def _create(self, request: Request) -> Response:
+        body = await request.body()  # received: a client that gives up later cannot undo it
         if self.latency:
             await asyncio.sleep(self.latency)
-        fields, _ = parse_body(request.headers.get("content-type", ""), await request.body())
+        fields, _ = parse_body(request.headers.get("content-type", ""), body)
         call = TwilioCall(
             method="POST",
             path=request.url.path,
@@ -454,7 +467,57 @@ class FakeTwilio:
             await self._call_back(call, payload["sid"])
         with self._lock:
             self.calls.append(call)
+        if status == 201 and self.answer_latency:
+            await asyncio.sleep(self.answer_latency)  # created: only the answer is late
         return JSONResponse(payload, status_code=status, headers=headers)
+
+    async def _list(self, request: Request) -> Response:
+        """``GET .../Messages.json``: the account's messages, newest first, filtered by ``To``,
+        ``From`` and ``DateSent`` (``YYYY-MM-DD``; ``DateSent<``/``DateSent>`` on or before /
+        after), paged by ``PageSize`` (50, at most 1,000) and ``Page``, in Twilio's list format."""
+        self.list_calls += 1
+        if not self._authorized(request):
+            status, payload, _ = _error(20003, 401, "Authenticate")
+            return JSONResponse(payload, status_code=status)
+        account = request.path_params["account_sid"]
+        query = request.query_params
+        try:
+            size = min(1000, max(1, int(query.get("PageSize", "50"))))
+            page = max(0, int(query.get("Page", "0")))
+        except ValueError:
+            status, payload, _ = _error(20001, 400, "Invalid paging parameter")
+            return JSONResponse(payload, status_code=status)
+        with self._lock:
+            stored = list(self._stored.values())
+        chosen = [
+            m
+            for m in reversed(stored)  # created last, listed first
+            if m["account_sid"] == account
+            and query.get("To") in (None, m["to"])
+            and query.get("From") in (None, m["from"])
+            and _sent_on(m, query)
+        ]
+        base = f"/2010-04-01/Accounts/{account}/Messages.json"
+        kept = [(k, v) for k, v in query.multi_items() if k not in ("Page", "PageSize")]
+
+        def uri(number: int) -> str:
+            return f"{base}?{urlencode([*kept, ('PageSize', size), ('Page', number)])}"
+
+        rows = chosen[page * size : (page + 1) * size]
+        more = len(chosen) > (page + 1) * size
+        return JSONResponse(
+            {
+                "end": page * size + max(0, len(rows) - 1),
+                "first_page_uri": uri(0),
+                "messages": rows,
+                "next_page_uri": uri(page + 1) if more else None,
+                "page": page,
+                "page_size": size,
+                "previous_page_uri": uri(page - 1) if page else None,
+                "start": page * size,
+                "uri": uri(page),
+            }
+        )
 
     def _answer_create(self, call: TwilioCall) -> tuple[int, dict[str, Any], dict[str, str]]:
         if not call.authorized:
@@ -671,6 +734,21 @@ class FakeTwilio:
                 return True
             self._recent.append(now)
         return False
+
+
+def _sent_on(message: dict[str, Any], query: Any) -> bool:
+    """Twilio's ``DateSent`` filters (a UTC date): a message not sent yet matches none."""
+    wanted = [(k, query[k]) for k in ("DateSent", "DateSent<", "DateSent>") if k in query]
+    if not wanted:
+        return True
+    if not message["date_sent"]:
+        return False
+    day = parsedate_to_datetime(message["date_sent"]).astimezone(UTC).date().isoformat()
+    # The date part: Twilio documents YYYY-MM-DD; its SDKs send an ISO 8601 date-time.
+    dates = [(k, str(v)[:10]) for k, v in wanted]
+    return all(
+        {"DateSent": day == v, "DateSent<": day <= v, "DateSent>": day >= v}[k] for k, v in dates
+    )
 
 
 def _content_problem(body: dict[str, Any]) -> tuple[int, str] | None:
