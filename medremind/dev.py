@@ -76,6 +76,7 @@ async def serve_dev(
                 "database_url": SecretStr(url),
                 "outbox_enabled": outbox,
                 **dev_vapid_settings(settings),
+                **dev_credentials_settings(settings),
             }
         )
         out = stdout or sys.stdout
@@ -158,6 +159,21 @@ def dev_vapid_settings(settings: Settings) -> dict[str, object]:
     if settings.vapid_subject is None:
         update["vapid_subject"] = "mailto:medremind@localhost"
     return update
+
+
+def dev_credentials_settings(settings: Settings) -> dict[str, object]:
+    """``MEDREMIND_CREDENTIALS_KEY`` for ``medremind dev`` when unset: a key generated once into
+    the data directory (mode 0600), so secrets stored in a session open in the next one."""
+    if settings.credentials_key is not None:
+        return {}
+    from core.credentials import new_key
+
+    path = settings.data_dir / "credentials_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(new_key() + "\n", encoding="ascii")
+    return {"credentials_key": SecretStr(path.read_text(encoding="ascii").strip())}
 
 
 class _QuietServer(uvicorn.Server):

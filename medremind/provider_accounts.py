@@ -58,7 +58,10 @@ async def save_account(
     account = parse_account(channel, fields)
     sealer = require_box(box)  # before the provider is asked: nothing could be stored anyway
     await check_account(
-        account, twilio_api_base_url=settings.twilio_api_base_url, tls_context=tls_context
+        account,
+        twilio_api_base_url=settings.twilio_api_base_url,
+        tls_context=tls_context,
+        allow_private=settings.webhook_allow_private,
     )
     secret_values = [
         account.secrets[f] for f in SECRET_FIELDS[account.channel] if f in account.secrets

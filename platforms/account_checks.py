@@ -22,6 +22,7 @@ from aiosmtplib.errors import (
 )
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
+from platforms.addresses import refused_host
 from platforms.base import Channel
 from platforms.provider_accounts import AccountProblem, ProviderAccount
 from platforms.twilio_common import DEFAULT_API_BASE_URL, make_client
@@ -35,10 +36,17 @@ async def check_account(
     twilio_api_base_url: str = DEFAULT_API_BASE_URL,
     tls_context: ssl.SSLContext | None = None,
     wait_seconds: float = CHECK_TIMEOUT_SECONDS,
+    allow_private: bool = False,
 ) -> None:
-    """Raise :class:`AccountProblem` unless the provider accepts ``account``."""
+    """Raise :class:`AccountProblem` unless the provider accepts ``account``.
+
+    ``allow_private``: an SMTP server on a private or loopback address may be checked (a clinic's
+    LAN); otherwise such a host is refused before any connection (:mod:`platforms.addresses`).
+    """
     if account.channel is Channel.EMAIL:
-        await check_smtp(account, tls_context=tls_context, wait_seconds=wait_seconds)
+        await check_smtp(
+            account, tls_context=tls_context, wait_seconds=wait_seconds, allow_private=allow_private
+        )
     else:
         await check_twilio(account, api_base_url=twilio_api_base_url, wait_seconds=wait_seconds)
 
@@ -85,10 +93,16 @@ async def check_smtp(
     *,
     tls_context: ssl.SSLContext | None = None,
     wait_seconds: float = CHECK_TIMEOUT_SECONDS,
+    allow_private: bool = False,
 ) -> None:
     """The SMTP server answers EHLO, does the TLS asked for, and takes the login if any."""
     config = account.config
     where = f"{config['host']}:{config['port']}"
+    refused = await refused_host(str(config["host"]), allow_private)
+    if refused is not None:
+        raise AccountProblem(
+            "host", f"{where}: {refused} (allowed only with MEDREMIND_WEBHOOK_ALLOW_PRIVATE)"
+        )
     security = config["security"]
     smtp = aiosmtplib.SMTP(
         hostname=str(config["host"]),

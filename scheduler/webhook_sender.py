@@ -17,11 +17,9 @@ delivery whose worker died is claimed again once its lease ran out.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import random
-import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from standardwebhooks.webhooks import Webhook
 
 from core.credentials import CredentialsKeyMissing, SecretBox, SecretUnreadable, open_text
 from core.sql import query
+from platforms.addresses import refused_host
 
 logger = logging.getLogger(__name__)
 
@@ -81,26 +80,15 @@ def next_attempt_at(
     return now + timedelta(seconds=wait * (1 + 0.1 * jitter()))
 
 
-def _private(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    return not ip.is_global
-
-
 async def refused_address(url: str, allow_private: bool) -> str | None:
     """Why ``url`` may not be posted to (a private, loopback or link-local address), or None.
 
     Checked before each attempt, so a name that later resolves inside the network is refused too.
     """
-    if allow_private:
-        return None
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError:
-        return f"cannot resolve {host}"
-    if any(_private(str(info[4][0])) for info in infos):
+    refused = await refused_host(urlsplit(url).hostname or "", allow_private)
+    if refused is not None and refused.startswith("the address"):
         return "the endpoint's address is private, loopback or link-local"
-    return None
+    return refused
 
 
 class WebhookSender:

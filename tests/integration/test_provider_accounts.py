@@ -131,6 +131,7 @@ async def test_smtp_account_is_checked_before_it_is_stored(
     assert db.pool is not None
     org = await create_organization(admin_conn)
     box = SecretBox(new_key())
+    lan = settings.model_copy(update={"webhook_allow_private": True})
     with SmtpSink(username="clinic", password="right-password") as smtp:
         fields = {
             "host": "127.0.0.1",
@@ -140,17 +141,21 @@ async def test_smtp_account_is_checked_before_it_is_stored(
             "password": "wrong-password",
             "from_address": "Harbour Clinic <care@harbour.test>",
         }
-        with pytest.raises(AccountProblem) as refused:
+        # A loopback (or private) server is refused before any connection unless allowed.
+        with pytest.raises(AccountProblem) as private:
             await save_account(db.pool, settings, box, org["id"], "email", fields, actor="t")
+        assert private.value.field == "host" and "loopback" in private.value.reason
+        with pytest.raises(AccountProblem) as refused:
+            await save_account(db.pool, lan, box, org["id"], "email", fields, actor="t")
         assert refused.value.field == "password"
         assert await list_accounts(db.pool, org["id"]) == []
         fields["password"] = "right-password"
-        view = await save_account(db.pool, settings, box, org["id"], "email", fields, actor="t")
+        view = await save_account(db.pool, lan, box, org["id"], "email", fields, actor="t")
     assert view["secret_hint"] == "****word"
     assert view["config"]["host"] == "127.0.0.1"
     assert "password" not in view["config"]
     with pytest.raises(AccountProblem) as unreachable:
-        await save_account(db.pool, settings, box, org["id"], "email", fields, actor="t")
+        await save_account(db.pool, lan, box, org["id"], "email", fields, actor="t")
     assert unreachable.value.field == "host"
 
 

@@ -16,6 +16,7 @@ import pytest
 from starlette.applications import Starlette
 from twilio.request_validator import RequestValidator
 
+from core.credentials import new_key
 from core.db import Database
 from core.settings import Settings, load_settings
 from medremind.api_keys import create_api_key
@@ -45,6 +46,10 @@ class Clock:
         return self.now
 
 
+# One key for the session's processes (a worker opens what a web process sealed).
+CREDENTIALS_KEY = new_key()
+
+
 def web_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
     """Environment for a web process on the test database."""
     return {
@@ -57,6 +62,8 @@ def web_env(database_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
         "MEDREMIND_DB_POOL_MAX": "8",
         # Tests fire requests far faster than a clinic's system; the limit's own tests set it.
         "MEDREMIND_API_RATE_LIMIT": "0",
+        # Secrets at rest (webhook signing secrets, clinics' accounts) need a key, as in production.
+        "MEDREMIND_CREDENTIALS_KEY": CREDENTIALS_KEY,
         **extra,
     }
 

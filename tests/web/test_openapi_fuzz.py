@@ -115,6 +115,7 @@ async def test_no_5xx_for_any_generated_request(web_settings, admin_conn, org, a
         "name": "checkup",  # PUT /api/v1/templates/{name}
         "webhook_id": str(webhook["id"]),
         "entry_id": str(entry["id"]),
+        "channel": "sms",  # /api/v1/provider-accounts/{channel}
     }
     app = create_app(web_settings, senders={}, resume_on_startup=False)
     server = _ThreadServer(

@@ -27,6 +27,7 @@ from medremind.web.api_v1 import (
     openapi,
     outcomes,
     patients,
+    provider_accounts,
     statistics,
     templates,
     waitlist,
@@ -44,6 +45,7 @@ ROUTERS = (
     statistics.router,
     waitlist.router,
     webhooks_out.router,
+    provider_accounts.router,
     fhir.router,
     templates.router,
 )

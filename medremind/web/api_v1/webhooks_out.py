@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from fastapi import Query
 from pydantic import BaseModel, Field
 
+from core.credentials import CredentialsKeyMissing, seal_text
 from core.sql import query
 from medremind.web.api_v1.common import Org, State, jsonable, row_dict
 from medremind.web.api_v1.fields import Trimmed
@@ -134,13 +135,22 @@ def _url(url: str) -> str:
     response_model=WebhookCreated,
     summary="Subscribe an endpoint of yours to events (the secret is shown once)",
     operation_id="createWebhook",
-    responses={**BODY_ERRORS, **CONFLICT},
+    responses={
+        **BODY_ERRORS,
+        **CONFLICT,
+        503: {"description": "MEDREMIND_CREDENTIALS_KEY is not set: the secret cannot be stored"},
+    },
 )
 async def create_webhook(body: WebhookCreate, org_id: Org, state: State) -> Any:
     """Subscribed; the answer holds the secret, once."""
     url = _url(body.url)
     event_types = list(dict.fromkeys(body.event_types or EVENT_TYPES))
     secret = new_secret()
+    try:
+        # Stored encrypted (MEDREMIND_CREDENTIALS_KEY); the worker opens it to sign.
+        stored = seal_text(state.secret_box, secret)
+    except CredentialsKeyMissing as exc:
+        raise ApiError(503, str(exc)) from None
     async with state.pool.acquire() as conn, conn.transaction():
         # One at a time per clinic, so the cap holds under concurrent creates.
         await conn.execute("select pg_advisory_xact_lock(hashtext($1::text))", str(org_id))
@@ -153,7 +163,7 @@ async def create_webhook(body: WebhookCreate, org_id: Org, state: State) -> Any:
             url,
             body.description,
             event_types,
-            secret,
+            stored,
         )
         await conn.execute(
             query("web", "audit"), org_id, "api", "webhook.create", "webhook", str(row["id"])
