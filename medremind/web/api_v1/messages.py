@@ -1,7 +1,9 @@
-"""``/api/v1/messages``: create, list, get and cancel scheduled messages of the caller's clinic.
+"""``/api/v1/messages``: create, list, get, cancel and re-send scheduled messages of the caller's
+clinic.
 
 A created row is all the worker needs to send: it is a ``scheduled_messages`` row like those the
-planner and the dashboard insert.
+planner and the dashboard insert. A re-send (:mod:`core.resend`) is a new pending copy of a failed
+message; the failed one keeps its status and delivery attempts.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import Query
+from fastapi import Query, Response
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from core.logs import mark_sensitive
+from core.resend import ResendOutcome, resend_message
 from core.sql import query
 from medremind.web.api_v1 import templates as t
 from medremind.web.api_v1.common import Org, State, row_dict
@@ -52,6 +55,8 @@ OUTPUT_FIELDS = (
     "sent_at",
     "delivered_at",
     "channel_used",
+    "via_outbox",
+    "resent_from",
     "created_at",
     "updated_at",
 )
@@ -102,6 +107,16 @@ class Message(BaseModel):
     sent_at: datetime | None = None
     delivered_at: datetime | None = None
     channel_used: str | None = None
+    via_outbox: bool = Field(
+        False,
+        description=(
+            "Written to the outbox folder instead of a provider (a channel without credentials, "
+            "only with MEDREMIND_OUTBOX_ENABLED): `sent`, but nobody received it."
+        ),
+    )
+    resent_from: uuid.UUID | None = Field(
+        None, description="The failed message this one re-sends (POST .../resend)."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -240,4 +255,42 @@ async def cancel_message(message_id: uuid.UUID, org_id: Org, state: State) -> An
             raise ApiError(
                 409, f"only a pending message can be cancelled; this one is {current['status']}"
             )
+    return message_json(row)
+
+
+_RESEND_REFUSALS = {
+    ResendOutcome.NOT_FAILED: "only a failed message can be re-sent; this one is {status}",
+    ResendOutcome.PATIENT_ERASED: "the patient's data was erased: nothing is sent to them any more",
+}
+
+
+@router.post(
+    "/messages/{message_id}/resend",
+    status_code=201,
+    response_model=Message,
+    summary="Re-send a failed message",
+    operation_id="resendMessage",
+    responses={
+        200: {"description": "Re-sent before: the copy made then", "model": Message},
+        **NOT_FOUND,
+        **CONFLICT,
+    },
+)
+async def resend_failed_message(
+    message_id: uuid.UUID, org_id: Org, state: State, response: Response
+) -> Any:
+    """A new pending copy of the failed message, due now (`resent_from` names the failed one,
+    which keeps its status and delivery attempts); the worker sends it on the patient's channels
+    afresh. At most one copy per failed message: asking again answers 200 with that copy. Only a
+    failed message can be re-sent (409 otherwise). Audited as `message.resend`."""
+    async with state.pool.acquire() as conn:
+        result = await resend_message(conn, message_id, org_id, actor="api", at=state.clock())
+        if result.outcome is ResendOutcome.NOT_FOUND:
+            raise NotFound("message")
+        refusal = _RESEND_REFUSALS.get(result.outcome)
+        if refusal is not None:
+            raise ApiError(409, refusal.format(status=result.status))
+        row = await conn.fetchrow(query("web", "get_message"), result.message_id, org_id)
+    if result.outcome is ResendOutcome.ALREADY_RESENT:
+        response.status_code = 200
     return message_json(row)
