@@ -39,6 +39,13 @@ def _parse(key: str) -> tuple[str, str] | None:
     return prefix, secret
 
 
+def key_prefix(header: str | None) -> str | None:
+    """The public prefix of the key in an ``Authorization: Bearer <key>`` header (no secret)."""
+    scheme, _, key = (header or "").strip().partition(" ")
+    parsed = _parse(key.strip()) if scheme.lower() == "bearer" else None
+    return parsed[0] if parsed else None
+
+
 async def _find_organization(conn: asyncpg.Connection, org: str) -> uuid.UUID:
     try:
         org_id = uuid.UUID(org)

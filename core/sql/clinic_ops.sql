@@ -22,10 +22,6 @@ update appointments set status = $3, planned_status = $3
 update scheduled_messages set status = 'cancelled', last_error = 'appointment ' || $2
  where appointment_id = $1 and status = 'pending'
 
--- name: audit
-insert into audit_log (organization_id, actor, action, entity, entity_id, details)
-values ($1, $2, $3, $4, $5, $6)
-
 -- name: list_patients
 -- A page of the clinic's patients in (created_at, id) order after the cursor ($2, $3), matching
 -- $4 (a name fragment, an exact external id or an exact contact address; null: all) and status

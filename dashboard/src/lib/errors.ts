@@ -17,6 +17,11 @@ const MESSAGES: Record<string, string> = {
   patient_erased: "That patient's data was erased: nothing is sent to them any more.",
   not_changed: "Nothing was changed: the item is already closed.",
   already_waiting: "That patient is already on the waitlist.",
+  // Texts filled into reminders: at most what the template length check assumes (./limits.ts).
+  too_long_patient_name: "Name: at most 50 characters (it is filled into reminders).",
+  too_long_clinic_name: "Clinic name: at most 60 characters (it is filled into reminders).",
+  too_long_location: "Location: at most 80 characters (it is filled into reminders).",
+  too_long_clinician_name: "Clinician: at most 50 characters (it is filled into reminders).",
   offsets:
     "Appointment reminder times: type 1 to 6 times before the appointment in hours (for example 24 2) or minutes (30m), from 5 minutes to 14 days; leave it empty for the clinic's times.",
   // Compose from a template: each names the Template field, which the form marks invalid.

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, StrictInt
 from core.logs import mark_sensitive
 from core.sql import query
 from medremind.web.api_v1 import planning
-from medremind.web.api_v1.common import Org, State, row_dict
+from medremind.web.api_v1.common import Org, State, acting, row_dict
 from medremind.web.api_v1.fields import ClinicianName, IsoDateTime, Location, Trimmed, not_past
 from medremind.web.api_v1.idempotency import Idempotent
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
@@ -261,7 +261,7 @@ async def update_appointment(
     now = state.clock()
     starts_at = not_past(body.starts_at, "starts_at", now)
     info = details(body)
-    async with state.pool.acquire() as conn, conn.transaction():
+    async with acting(state.pool) as conn:
         row = await change(conn, org_id, appointment_id, starts_at, info, now)
     return appointment_json(row)
 
@@ -275,7 +275,7 @@ async def update_appointment(
 )
 async def cancel_appointment(appointment_id: uuid.UUID, org_id: Org, state: State) -> Any:
     """Cancelled."""
-    async with state.pool.acquire() as conn, conn.transaction():
+    async with acting(state.pool) as conn:
         current = await conn.fetchrow(
             query("web", "get_appointment") + " for update", appointment_id, org_id
         )

@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from medremind.api_keys import RateLimit, RateLimited, authenticate
+from medremind.api_keys import RateLimit, RateLimited, authenticate, key_prefix
 from medremind.web import json_input
 from medremind.web.errors import ApiError, ValidationFailed
 from medremind.web.state import WebState, web_state
 
 _ORG_KEY = "medremind.organization"
+# The request's API key as the audit names it ("api_key:<prefix>"), set with its organization.
+_ACTOR: ContextVar[str | None] = ContextVar("medremind_api_actor", default=None)
 # Only for the OpenAPI document (the "Authorize" button of the docs page); the check is ours.
 _BEARER = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 
@@ -54,7 +59,24 @@ async def authenticated_organization(request: Request) -> uuid.UUID:
     if org_id is None:
         raise ApiError(401, "missing or invalid API key (Authorization: Bearer <key>)")
     request.scope[_ORG_KEY] = org_id
+    _ACTOR.set(f"api_key:{key_prefix(request.headers.get('authorization'))}")
     return org_id
+
+
+async def name_actor(conn: asyncpg.Connection) -> None:
+    """Name the request's API key as the actor of ``conn``'s transaction: the audit triggers
+    (migration 20260101009140) write it on every change of what a patient receives."""
+    actor = _ACTOR.get()
+    if actor is not None:
+        await conn.execute("select set_config('medremind.actor', $1, true)", actor)
+
+
+@asynccontextmanager
+async def acting(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection in a transaction whose actor is the request's API key (see name_actor)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await name_actor(conn)
+        yield conn
 
 
 async def organization(

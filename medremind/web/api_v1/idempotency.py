@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core.sql import query
-from medremind.web.api_v1.common import Org, State
+from medremind.web.api_v1.common import Org, State, acting
 from medremind.web.errors import ApiError
 
 MAX_KEY_LENGTH = 255
@@ -97,7 +97,7 @@ async def run_idempotent(
     """Run ``work`` in a transaction, once per ``Idempotency-Key`` when one is given; sets the
     answer's status (and the replay header) on ``response`` and returns its body."""
     body = await request.json()
-    async with pool.acquire() as conn, conn.transaction():
+    async with acting(pool) as conn:
         if key is None:
             status, data = await work(conn)
         else:

@@ -21,7 +21,7 @@ from core.logs import mark_sensitive
 from core.resend import ResendOutcome, resend_message
 from core.sql import query
 from medremind.web.api_v1 import templates as t
-from medremind.web.api_v1.common import Org, State, row_dict
+from medremind.web.api_v1.common import Org, State, acting, row_dict
 from medremind.web.api_v1.fields import (
     IsoDateTime,
     Kind,
@@ -246,7 +246,7 @@ async def get_message(message_id: uuid.UUID, org_id: Org, state: State) -> Any:
 )
 async def cancel_message(message_id: uuid.UUID, org_id: Org, state: State) -> Any:
     """Only a message still pending can be cancelled."""
-    async with state.pool.acquire() as conn:
+    async with acting(state.pool) as conn:
         row = await conn.fetchrow(query("web", "cancel_message"), message_id, org_id)
         if row is None:
             current = await conn.fetchrow(query("web", "get_message"), message_id, org_id)

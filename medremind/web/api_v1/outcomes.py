@@ -16,7 +16,7 @@ from pydantic import Field
 
 from core.sql import query
 from medremind.web.api_v1.appointments import Appointment, appointment_json
-from medremind.web.api_v1.common import Org, State
+from medremind.web.api_v1.common import Org, State, acting
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, RequestModel
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound
@@ -31,10 +31,10 @@ async def record_outcome(
     org_id: uuid.UUID,
     appointment_id: uuid.UUID,
     outcome: str,
-    actor: str,
     now: datetime,
 ) -> asyncpg.Record:
-    """Set the outcome in the caller's transaction; audited. Raises 404/409 as the API answers."""
+    """Set the outcome in the caller's transaction; audited (by the appointments' audit trigger,
+    with the transaction's actor). Raises 404/409 as the API answers."""
     row = await conn.fetchrow(query("clinic_ops", "lock_appointment"), appointment_id, org_id)
     if row is None:
         raise NotFound("appointment")
@@ -49,15 +49,6 @@ async def record_outcome(
         query("clinic_ops", "set_appointment_outcome"), appointment_id, org_id, status
     )
     await conn.execute(query("clinic_ops", "withdraw_appointment_messages"), appointment_id, status)
-    await conn.execute(
-        query("clinic_ops", "audit"),
-        org_id,
-        actor,
-        f"appointment.{outcome}",
-        "appointment",
-        str(appointment_id),
-        {"from": row["status"]},
-    )
     updated = await conn.fetchrow(query("web", "get_appointment"), appointment_id, org_id)
     assert updated is not None
     return updated
@@ -80,6 +71,6 @@ async def set_outcome(
     appointment_id: uuid.UUID, body: OutcomeSet, org_id: Org, state: State
 ) -> Any:
     """The appointment with its outcome; correctable the same way; audited."""
-    async with state.pool.acquire() as conn, conn.transaction():
-        row = await record_outcome(conn, org_id, appointment_id, body.outcome, "api", state.clock())
+    async with acting(state.pool) as conn:
+        row = await record_outcome(conn, org_id, appointment_id, body.outcome, state.clock())
     return appointment_json(row)

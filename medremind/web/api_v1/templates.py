@@ -31,7 +31,7 @@ from core import template_language as language
 from core.logs import mark_sensitive
 from core.sql import query
 from core.templating import KINDS, TemplateRenderer, count_segments
-from medremind.web.api_v1.common import Org, State, row_dict
+from medremind.web.api_v1.common import Org, State, acting, row_dict
 from medremind.web.api_v1.fields import CHANNELS, Locale, Trimmed
 from medremind.web.api_v1.models import BODY_ERRORS, DataList, Error, RequestModel
 from medremind.web.api_v1.routing import router as new_router
@@ -270,7 +270,7 @@ async def put_template(
         if problems:
             raise ValidationFailed("subject", f"{where}: " + "; ".join(problems))
     mark_sensitive(body.body, body.subject)
-    async with state.pool.acquire() as conn:
+    async with acting(state.pool) as conn:
         row = await conn.fetchrow(
             query("templates", "upsert_template"),
             org_id,

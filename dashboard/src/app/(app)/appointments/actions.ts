@@ -1,5 +1,6 @@
 "use server";
 
+import { VALUE_MAX, tooLongCode } from "@/lib/limits";
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
@@ -28,12 +29,13 @@ export async function createAppointmentAction(formData: FormData): Promise<void>
   const duration = Number(formData.get("duration_minutes") ?? 30);
   const location = String(formData.get("location") ?? "").trim() || null;
   const clinicianName = String(formData.get("clinician_name") ?? "").trim() || null;
-  // 200 characters, as the API and the database allow: the place and the clinician's name go
-  // into every reminder of the appointment, and a longer text would not fit an SMS.
-  const tooLong = (location?.length ?? 0) > 200 || (clinicianName?.length ?? 0) > 200;
-  if (!isUuid(patientId) || !isLocalDateTime(localTime) || !Number.isInteger(duration) || duration < 1 || duration > 1440 || tooLong) {
+  // The place and the clinician's name go into every reminder of the appointment: at most what
+  // the template length check assumes, as the API and the database allow (../../lib/limits.ts).
+  if (!isUuid(patientId) || !isLocalDateTime(localTime) || !Number.isInteger(duration) || duration < 1 || duration > 1440) {
     redirect(back(formData, "invalid"));
   }
+  if ((location?.length ?? 0) > VALUE_MAX.location) redirect(back(formData, tooLongCode("location")));
+  if ((clinicianName?.length ?? 0) > VALUE_MAX.clinician_name) redirect(back(formData, tooLongCode("clinician_name")));
   let created = true;
   try {
     await asClinician(clinician.id, (tx) =>

@@ -1,3 +1,4 @@
+import { VALUE_MAX } from "@/lib/limits";
 import type { Metadata } from "next";
 import Link from "next/link";
 import { StatusBadge } from "@/components/StatusBadge";
@@ -58,11 +59,11 @@ export default async function AppointmentsPage({
           </div>
           <div className="field">
             <label htmlFor="appt-location">Location</label>
-            <input id="appt-location" name="location" maxLength={200} />
+            <input id="appt-location" name="location" maxLength={VALUE_MAX.location} />
           </div>
           <div className="field">
             <label htmlFor="appt-clinician">Clinician</label>
-            <input id="appt-clinician" name="clinician_name" maxLength={200} defaultValue={clinician.displayName} />
+            <input id="appt-clinician" name="clinician_name" maxLength={VALUE_MAX.clinician_name} defaultValue={clinician.displayName} />
           </div>
           <div className="field"><button type="submit">Create appointment</button></div>
         </div>

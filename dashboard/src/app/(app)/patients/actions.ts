@@ -1,5 +1,6 @@
 "use server";
 
+import { VALUE_MAX, tooLongCode } from "@/lib/limits";
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
@@ -22,9 +23,10 @@ export async function createPatientAction(formData: FormData): Promise<void> {
   const locale = String(formData.get("locale") ?? "en");
   const externalId = String(formData.get("external_id") ?? "").trim() || null;
   const consent = formData.get("consent") === "on";
-  if (!displayName || displayName.length > 200 || !CHANNELS.has(channel)) {
+  if (!displayName || !CHANNELS.has(channel)) {
     redirect("/patients/new?error=invalid");
   }
+  if (displayName.length > VALUE_MAX.patient_name) redirect(`/patients/new?error=${tooLongCode("patient_name")}`);
   if (address === null) redirect("/patients/new?error=address");
   if (timezone === null) redirect("/patients/new?error=timezone");
   let id: string;

@@ -1,5 +1,6 @@
 "use server";
 
+import { VALUE_MAX } from "@/lib/limits";
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
@@ -23,7 +24,7 @@ export async function saveSettingsAction(formData: FormData): Promise<void> {
   const quietEnd = String(formData.get("quiet_end") ?? "");
   if (
     !name ||
-    name.length > 200 ||
+    name.length > VALUE_MAX.clinic_name ||
     timezone === null ||
     offsets.length > 10 ||
     offsets.some((n) => !Number.isInteger(n) || n < 0 || n > 60 * 24 * 30) ||

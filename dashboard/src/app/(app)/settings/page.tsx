@@ -1,3 +1,4 @@
+import { VALUE_MAX } from "@/lib/limits";
 import type { Metadata } from "next";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
@@ -34,7 +35,7 @@ export default async function SettingsPage({
       <form action={saveSettingsAction} className="panel" style={{ maxWidth: 640 }}>
         <div className="field">
           <label htmlFor="name">Clinic name</label>
-          <input id="name" name="name" defaultValue={org.name} required maxLength={200} />
+          <input id="name" name="name" defaultValue={org.name} required maxLength={VALUE_MAX.clinic_name} />
         </div>
         <div className="field">
           <label htmlFor="timezone">Timezone</label>

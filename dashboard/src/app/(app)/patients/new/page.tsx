@@ -1,3 +1,4 @@
+import { VALUE_MAX } from "@/lib/limits";
 import type { Metadata } from "next";
 import { requireClinician } from "@/lib/auth";
 import { errorMessage } from "@/lib/errors";
@@ -19,7 +20,7 @@ export default async function NewPatientPage({
         {error ? <p role="alert" className="alert">{error}</p> : null}
         <div className="field">
           <label htmlFor="display_name">Name</label>
-          <input id="display_name" name="display_name" required maxLength={200} autoComplete="off" />
+          <input id="display_name" name="display_name" required maxLength={VALUE_MAX.patient_name} autoComplete="off" />
         </div>
         <div className="row">
           <div className="field">
