@@ -48,12 +48,20 @@ returning *
 select * from scheduled_messages where id = $1 and organization_id = $2
 
 -- name: list_messages
+-- Newest first by (scheduled_time, id), after the cursor ($2, $3); each filter null = any.
+-- $8, the channel: the one it went out on, else (not sent yet) the one asked for.
 select * from scheduled_messages
  where organization_id = $1
-   and ($2::text is null or status = $2)
-   and ($3::uuid is null or patient_id = $3)
+   and ($2::timestamptz is null or (scheduled_time, id) < ($2, $3::uuid))
+   and ($4::text is null or status = $4)
+   and ($5::uuid is null or patient_id = $5)
+   and ($6::uuid is null or appointment_id = $6)
+   and ($7::text is null or kind = $7)
+   and ($8::text is null or coalesce(channel_used, platform) = $8)
+   and ($9::timestamptz is null or scheduled_time >= $9)
+   and ($10::timestamptz is null or scheduled_time < $10)
  order by scheduled_time desc, id desc
- limit $4 offset $5
+ limit $11
 
 -- name: cancel_message
 update scheduled_messages set status = 'cancelled'
@@ -198,3 +206,20 @@ select worker_id, extract(epoch from now() - seen_at)::float8 as silent_seconds,
 -- The SMS segment limit this process enforces, for the dashboard (core/service_limits.py).
 insert into service_limits (id, sms_max_segments, updated_at) values (true, $1, now())
 on conflict (id) do update set sms_max_segments = excluded.sms_max_segments, updated_at = now()
+
+-- name: patient_by_external_id
+select id from patients where organization_id = $1 and external_id = $2
+
+-- name: update_patient
+-- $3: the names of the columns the request gives; the others keep their values.
+update patients set
+  display_name = case when 'display_name' = any($3::text[]) then $4 else display_name end,
+  locale = case when 'locale' = any($3::text[]) then $5 else locale end,
+  timezone = case when 'timezone' = any($3::text[]) then $6 else timezone end,
+  channel_order = case when 'channel_order' = any($3::text[]) then $7 else channel_order end,
+  external_id = case when 'external_id' = any($3::text[]) then $8 else external_id end,
+  quiet_start = case when 'quiet_start' = any($3::text[]) then $9 else quiet_start end,
+  quiet_end = case when 'quiet_end' = any($3::text[]) then $10 else quiet_end end,
+  updated_at = now()
+ where id = $1 and organization_id = $2 and status <> 'deleted'
+returning *

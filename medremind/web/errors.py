@@ -43,6 +43,7 @@ class ApiError(Exception):
         field: str | None = None,
         code: str = "",
         headers: Mapping[str, str] | None = None,
+        details: Mapping[str, Any] | None = None,
     ):
         super().__init__(reason)
         self.status = status
@@ -50,6 +51,8 @@ class ApiError(Exception):
         self.field = field
         self.code = code or _CODES.get(status, "error")
         self.headers = headers
+        # More members of the error object (a 409's ``existing_id``), JSON-ready.
+        self.details = details
 
 
 class ValidationFailed(ApiError):
@@ -66,7 +69,14 @@ class NotFound(ApiError):
         super().__init__(404, f"{what} not found")
 
 
-def error_body(status: int, reason: str, *, field: str | None = None, code: str = "") -> dict:
+def error_body(
+    status: int,
+    reason: str,
+    *,
+    field: str | None = None,
+    code: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> dict:
     """The JSON document of an error answer."""
     error: dict[str, Any] = {
         "status": status,
@@ -75,6 +85,8 @@ def error_body(status: int, reason: str, *, field: str | None = None, code: str 
     }
     if field is not None:
         error["field"] = field
+    if details:
+        error.update(details)
     return {"error": error}
 
 
@@ -89,7 +101,7 @@ def error_response(
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    body = error_body(exc.status, exc.reason, field=exc.field, code=exc.code)
+    body = error_body(exc.status, exc.reason, field=exc.field, code=exc.code, details=exc.details)
     return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
 

@@ -67,7 +67,7 @@ async def test_create_get_list_cancel(client, admin_conn, patient, auth):
         headers=auth,
     )
     assert [m["id"] for m in listed.json()["data"]] == [message["id"]]
-    assert listed.json()["next_offset"] is None
+    assert listed.json()["next_cursor"] is None
     assert (await client.get("/api/v1/messages?status=sent", headers=auth)).json()["data"] == []
 
     cancelled = await client.post(f"/api/v1/messages/{message['id']}/cancel", headers=auth)
@@ -99,9 +99,13 @@ async def test_template_message_and_paging(client, patient, auth):
         )
         assert response.status_code == 201, response.text
     page1 = (await client.get("/api/v1/messages?limit=2", headers=auth)).json()
-    assert len(page1["data"]) == 2 and page1["next_offset"] == 2
-    page2 = (await client.get("/api/v1/messages?limit=2&offset=2", headers=auth)).json()
-    assert len(page2["data"]) == 1 and page2["next_offset"] is None
+    assert len(page1["data"]) == 2 and page1["next_cursor"]
+    page2 = (
+        await client.get(
+            "/api/v1/messages", params={"limit": 2, "cursor": page1["next_cursor"]}, headers=auth
+        )
+    ).json()
+    assert len(page2["data"]) == 1 and page2["next_cursor"] is None
     assert page2["data"][0]["variables"] == {"n": "0"}
 
 
@@ -185,7 +189,10 @@ async def test_bad_query_parameters_and_bodies(client, auth):
         ("patient_id=abc", "patient_id"),
         ("limit=0", "limit"),
         ("limit=x", "limit"),
-        ("offset=-1", "offset"),
+        ("offset=2", "offset"),  # pages go by cursor: an unknown parameter
+        ("cursor=x", "cursor"),
+        ("channel=pigeon", "channel"),
+        ("from=yesterday", "from"),
     ):
         response = await client.get(f"/api/v1/messages?{query}", headers=auth)
         assert response.status_code == 422

@@ -21,7 +21,7 @@ from core.sql import query
 from medremind.web.api_v1 import planning
 from medremind.web.api_v1.common import Org, State, acting, row_dict
 from medremind.web.api_v1.fields import ClinicianName, IsoDateTime, Location, Trimmed, not_past
-from medremind.web.api_v1.idempotency import Idempotent
+from medremind.web.api_v1.idempotency import Current, Idempotent
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, Limit, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
@@ -99,6 +99,16 @@ class AppointmentFilter(RequestModel):
 def appointment_json(row: Mapping[str, Any]) -> dict[str, Any]:
     """An appointment as the API shows it."""
     return row_dict(row, OUTPUT_FIELDS)
+
+
+def current_appointment(org_id: uuid.UUID) -> Current:
+    """An idempotent replay's body: the appointment as it is now (cancelled, rescheduled)."""
+
+    async def current(conn: asyncpg.Connection, first: Any) -> Any | None:
+        row = await conn.fetchrow(query("web", "get_appointment"), uuid.UUID(first["id"]), org_id)
+        return None if row is None else appointment_json(row)
+
+    return current
 
 
 def details(body: AppointmentDetails) -> dict[str, Any]:
@@ -198,7 +208,7 @@ async def create_appointment(
         row = await conn.fetchrow(query("web", "get_appointment"), row["id"], org_id)
         return 201, appointment_json(row)
 
-    return await once.run(work)
+    return await once.run(work, current_appointment(org_id))
 
 
 @router.get(

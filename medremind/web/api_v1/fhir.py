@@ -26,7 +26,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from core.logs import mark_sensitive
 from core.sql import query
 from medremind.web.api_v1 import planning
-from medremind.web.api_v1.appointments import Appointment, appointment_json, book, change
+from medremind.web.api_v1.appointments import (
+    Appointment,
+    appointment_json,
+    book,
+    change,
+    current_appointment,
+)
 from medremind.web.api_v1.common import Org, State
 from medremind.web.api_v1.fields import IsoDateTime, checked, not_past
 from medremind.web.api_v1.idempotency import Idempotent
@@ -373,4 +379,4 @@ async def import_appointment(
         row = await conn.fetchrow(query("web", "get_appointment"), row["id"], org_id)
         return 201, appointment_json(row)
 
-    return await once.run(work)
+    return await once.run(work, current_appointment(org_id))

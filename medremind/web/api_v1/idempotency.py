@@ -3,7 +3,13 @@
 The first response is stored in ``api_idempotency_keys`` (per organization and key) in the same
 transaction as the row it created, under a transaction-scoped advisory lock on the key, so two
 concurrent requests with one key cannot both create. Reusing a key with a different body is a
-client bug and answers 409 naming the header. A replay carries ``Idempotent-Replayed: true``.
+client bug and answers 409 naming the header.
+
+A replay answers the first response's status with ``Idempotent-Replayed: true`` and the
+resource's *current* state when the operation names one (``current``): a message created, then
+cancelled, replays as cancelled, never as the stale "pending" of the first answer, so a client
+that retries after a lost answer acts on what is true now. When the resource is gone (an erased
+patient's rows), the stored first response is answered, with ``Idempotent-Replayed: stored``.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ IdempotencyKey = Annotated[
 
 # Does the work on the given connection (inside the transaction); returns (status, body).
 Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
+# The current state of what the stored first response describes, or None when it is gone.
+Current = Callable[[asyncpg.Connection, Any], Awaitable[Any | None]]
 
 
 def fingerprint(request: Request, body: Any) -> str:
@@ -68,10 +76,10 @@ class Idempotency:
     org_id: uuid.UUID
     key: str | None
 
-    async def run(self, work: Work) -> Any:
+    async def run(self, work: Work, current: Current | None = None) -> Any:
         """Run ``work`` once per key (see :func:`run_idempotent`)."""
         return await run_idempotent(
-            self.pool, self.request, self.response, self.org_id, self.key, work
+            self.pool, self.request, self.response, self.org_id, self.key, work, current
         )
 
 
@@ -93,9 +101,11 @@ async def run_idempotent(
     org_id: uuid.UUID,
     key: str | None,
     work: Work,
+    current: Current | None = None,
 ) -> Any:
     """Run ``work`` in a transaction, once per ``Idempotency-Key`` when one is given; sets the
-    answer's status (and the replay header) on ``response`` and returns its body."""
+    answer's status (and the replay header) on ``response`` and returns its body. A replay's
+    body is ``current(conn, stored body)`` when that is not None (see the module docstring)."""
     body = await request.json()
     async with acting(pool) as conn:
         if key is None:
@@ -112,8 +122,10 @@ async def run_idempotent(
                         "this Idempotency-Key was already used with a different request",
                         field="Idempotency-Key",
                     )
-                response.headers[REPLAYED_HEADER] = "true"
                 status, data = stored["response_status"], stored["response_body"]
+                now = await current(conn, data) if current is not None else None
+                response.headers[REPLAYED_HEADER] = "stored" if now is None else "true"
+                data = data if now is None else now
             else:
                 status, data = await work(conn)
                 await conn.execute(

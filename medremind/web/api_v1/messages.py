@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import asyncpg
 from fastapi import Query, Response
@@ -31,7 +31,8 @@ from medremind.web.api_v1.fields import (
     not_past,
 )
 from medremind.web.api_v1.idempotency import Idempotent
-from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, RequestModel
+from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
+from medremind.web.api_v1.pagination import Cursor, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
 
@@ -39,9 +40,11 @@ router = new_router("messages")
 
 MAX_TEXT_LENGTH = 4096  # Telegram's limit; SMS splitting is capped by MEDREMIND_SMS_MAX_SEGMENTS
 MAX_PAGE = 200
+DEFAULT_LIMIT = 50
 OUTPUT_FIELDS = (
     "id",
     "patient_id",
+    "appointment_id",
     "status",
     "platform",
     "kind",
@@ -92,6 +95,9 @@ class MessageCreate(RequestModel):
 class Message(BaseModel):
     id: uuid.UUID
     patient_id: uuid.UUID
+    appointment_id: uuid.UUID | None = Field(
+        None, description="The appointment a confirmation, reminder or notice is about"
+    )
     status: MessageStatusName
     platform: str
     kind: str
@@ -121,16 +127,27 @@ class Message(BaseModel):
     updated_at: datetime
 
 
-class MessageList(BaseModel):
-    data: list[Message]
-    next_offset: int | None
+MessageChannel = Literal[
+    "telegram", "whatsapp", "sms", "email", "console", "webpush", "websocket", "auto"
+]
 
 
 class MessageFilter(RequestModel):
     status: MessageStatusName | None = None
     patient_id: uuid.UUID | None = None
-    limit: int = Field(50, ge=1, le=MAX_PAGE)
-    offset: int = Field(0, ge=0, le=1_000_000)
+    appointment_id: uuid.UUID | None = None
+    kind: Kind | None = None
+    channel: MessageChannel | None = Field(
+        None,
+        description=(
+            "The channel it went out on; for a message not sent yet, the one asked for "
+            "(auto: the patient's channel order)"
+        ),
+    )
+    from_: IsoDateTime | None = Field(None, alias="from", description="Scheduled at or after")
+    to: IsoDateTime | None = Field(None, description="Scheduled before")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_PAGE, description="Rows per page")
+    cursor: str | None = Cursor
 
 
 def message_json(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -192,33 +209,42 @@ async def create_message(
         )
         return 201, message_json(row)
 
-    return await once.run(work)
+    async def current(conn: asyncpg.Connection, first: Any) -> Any | None:
+        row = await conn.fetchrow(query("web", "get_message"), uuid.UUID(first["id"]), org_id)
+        return None if row is None else message_json(row)
+
+    return await once.run(work, current)
 
 
 @router.get(
     "/messages",
-    response_model=MessageList,
-    summary="List messages, newest first",
+    response_model=Page[Message],
+    summary="List messages, newest first, a page at a time",
     operation_id="listMessages",
 )
 async def list_messages(
     org_id: Org, state: State, params: Annotated[MessageFilter, Query()]
 ) -> Any:
-    """A page of messages, filtered by `status` and `patient_id`."""
+    """Filtered by status, patient, appointment, kind, channel and a window of scheduled times."""
+    at, after = decode_cursor(params.cursor)
+    if params.from_ is not None and params.to is not None and params.from_ >= params.to:
+        raise ValidationFailed("to", "must be after from")
     async with state.pool.acquire() as conn:
         rows = await conn.fetch(
             query("web", "list_messages"),
             org_id,
+            at,
+            after,
             params.status,
             params.patient_id,
+            params.appointment_id,
+            params.kind,
+            params.channel,
+            params.from_,
+            params.to,
             params.limit + 1,
-            params.offset,
         )
-    more = len(rows) > params.limit
-    return {
-        "data": [message_json(r) for r in rows[: params.limit]],
-        "next_offset": params.offset + params.limit if more else None,
-    }
+    return page(rows, params.limit, "scheduled_time", message_json)
 
 
 @router.get(

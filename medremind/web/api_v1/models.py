@@ -3,6 +3,7 @@ each kind of operation declares in the OpenAPI document, and the base of request
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,6 +31,9 @@ class ErrorDetail(BaseModel):
     )
     errors: list[FieldProblem] | None = Field(
         None, description="Every invalid field, when there is more than one"
+    )
+    existing_id: uuid.UUID | None = Field(
+        None, description="409 for a taken external_id: the id of the row that has it"
     )
 
 

@@ -20,21 +20,24 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from core.logs import mark_sensitive
 from core.sql import query
-from medremind.web.api_v1.common import Org, State, row_dict
+from medremind.web.api_v1.common import Org, State, acting, jsonable, row_dict
 from medremind.web.api_v1.fields import (
     ChannelOrder,
+    ClockTime,
     Email,
     Locale,
     PatientName,
     Phone,
     Timezone,
     Trimmed,
+    clock_text,
 )
 from medremind.web.api_v1.idempotency import Idempotent
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, Limit, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
-from medremind.web.errors import ApiError, NotFound
+from medremind.web.errors import ApiError, NotFound, ValidationFailed
+from scheduler.planner import replan_patient
 
 router = new_router("patients")
 
@@ -72,6 +75,26 @@ class PatientCreate(RequestModel):
     consent: StrictBool = False
 
 
+class PatientUpdate(RequestModel):
+    """Only the fields given change. `quiet_start`/`quiet_end` together (null: the clinic's
+    window). A new timezone or quiet window re-plans the patient's reminders. Contact points
+    (phone, e-mail) are the patient's to change, through the bot."""
+
+    display_name: PatientName | None = None
+    locale: Locale | None = None
+    timezone: Timezone | None = Field(None, description="The patient's home timezone")
+    channel_order: ChannelOrder | None = None
+    external_id: ExternalId | None = Field(None, description="null removes it")
+    quiet_start: ClockTime | None = Field(None, description="HH:MM in the patient's timezone")
+    quiet_end: ClockTime | None = Field(None, description="HH:MM in the patient's timezone")
+
+
+# Fields PATCH may set to null (the others are required to have a value once given).
+_NULLABLE = frozenset({"display_name", "external_id", "quiet_start", "quiet_end"})
+# A change of these re-plans the reminders.
+_REPLANS = frozenset({"timezone", "quiet_start", "quiet_end"})
+
+
 class Contact(BaseModel):
     channel: str
     address: str
@@ -88,7 +111,10 @@ class Patient(BaseModel):
     external_id: str | None = None
     status: PatientStatus
     consent_at: datetime | None = None
+    quiet_start: str | None = Field(None, description="HH:MM; null: the clinic's window")
+    quiet_end: str | None = Field(None, description="HH:MM; null: the clinic's window")
     created_at: datetime
+    updated_at: datetime | None = None
     erased_at: datetime | None = None
     erasure_reason: str | None = None
     contacts: list[Contact]
@@ -122,9 +148,29 @@ def hash_invite_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+async def external_id_taken(
+    conn: asyncpg.Connection, org_id: uuid.UUID, external_id: str | None
+) -> ApiError:
+    """The 409 for an ``external_id`` another patient of the clinic has, carrying that
+    patient's id (``error.existing_id`` and ``Location``), so a client can go on with it."""
+    existing = await conn.fetchval(query("web", "patient_by_external_id"), org_id, external_id)
+    details = {"existing_id": str(existing)} if existing is not None else None
+    headers = {"Location": f"/api/v1/patients/{existing}"} if existing is not None else None
+    return ApiError(
+        409,
+        "a patient with this external_id already exists; error.existing_id is its id",
+        field="external_id",
+        details=details,
+        headers=headers,
+    )
+
+
 def patient_json(row: Any, contacts: list[Any]) -> dict[str, Any]:
     """A patient with its contact points."""
     data = row_dict(row, OUTPUT_FIELDS)
+    data["quiet_start"] = clock_text(row["quiet_start"])
+    data["quiet_end"] = clock_text(row["quiet_end"])
+    data["updated_at"] = jsonable(row["updated_at"])
     data["contacts"] = [
         {
             "channel": c["channel"],
@@ -164,21 +210,21 @@ async def create_patient(
             "select timezone, locale from organizations where id = $1", org_id
         )
         try:
-            row = await conn.fetchrow(
-                query("web", "insert_patient"),
-                org_id,
-                body.display_name,
-                body.locale or org["locale"],
-                body.timezone or org["timezone"],
-                order,
-                body.external_id,
-                now if body.consent else None,
-                "active" if body.consent else "invited",
-            )
+            # A savepoint: after a taken external_id the transaction can still find its owner.
+            async with conn.transaction():
+                row = await conn.fetchrow(
+                    query("web", "insert_patient"),
+                    org_id,
+                    body.display_name,
+                    body.locale or org["locale"],
+                    body.timezone or org["timezone"],
+                    order,
+                    body.external_id,
+                    now if body.consent else None,
+                    "active" if body.consent else "invited",
+                )
         except asyncpg.UniqueViolationError:
-            raise ApiError(
-                409, "a patient with this external_id already exists", field="external_id"
-            ) from None
+            raise await external_id_taken(conn, org_id, body.external_id) from None
         wanted: list[tuple[str, str]] = []
         if phone:
             wanted += [(c, phone) for c in ("sms", "whatsapp") if c in order]
@@ -199,7 +245,16 @@ async def create_patient(
         contacts = await conn.fetch(query("web", "patient_contacts"), row["id"])
         return 201, patient_json(row, list(contacts))
 
-    return await once.run(work)
+    async def current(conn: asyncpg.Connection, first: Any) -> Any | None:
+        patient_id = uuid.UUID(first["id"])
+        row = await conn.fetchrow(query("web", "get_patient_or_tombstone"), patient_id, org_id)
+        if row is None:
+            return None
+        return patient_json(
+            row, list(await conn.fetch(query("web", "patient_contacts"), patient_id))
+        )
+
+    return await once.run(work, current)
 
 
 @router.get(
@@ -251,6 +306,63 @@ async def get_patient(patient_id: uuid.UUID, org_id: Org, state: State) -> Any:
     return patient_json(row, list(contacts))
 
 
+@router.patch(
+    "/patients/{patient_id}",
+    response_model=Patient,
+    summary="Change a patient's name, language, timezone, channels, external id, quiet hours",
+    operation_id="updatePatient",
+    responses={**BODY_ERRORS, **NOT_FOUND, **CONFLICT},
+)
+async def update_patient(
+    patient_id: uuid.UUID, body: PatientUpdate, org_id: Org, state: State
+) -> Any:
+    """The patient as changed; audited (the names of the changed fields, never values)."""
+    given = body.model_fields_set
+    if not given:
+        raise ValidationFailed("body", "give at least one field to change")
+    for name in sorted(given - _NULLABLE):
+        if getattr(body, name) is None:
+            raise ValidationFailed(name, "cannot be null; leave it out to keep it")
+    if ("quiet_start" in given) != ("quiet_end" in given) or (
+        (body.quiet_start is None) != (body.quiet_end is None)
+    ):
+        raise ValidationFailed("quiet_end", "give quiet_start and quiet_end together")
+    mark_sensitive(body.display_name)
+    now = state.clock()
+    # The audit trigger records the change (the changed columns) as this API key's.
+    async with acting(state.pool) as conn:
+        if await conn.fetchrow(query("web", "get_patient"), patient_id, org_id) is None:
+            raise NotFound("patient")
+        try:
+            async with conn.transaction():
+                row = await conn.fetchrow(
+                    query("web", "update_patient"),
+                    patient_id,
+                    org_id,
+                    sorted(given),
+                    body.display_name,
+                    body.locale,
+                    body.timezone,
+                    body.channel_order,
+                    body.external_id,
+                    body.quiet_start,
+                    body.quiet_end,
+                )
+        except asyncpg.UniqueViolationError:
+            raise await external_id_taken(conn, org_id, body.external_id) from None
+        if given & _REPLANS:
+            # The clinic sets the patient's home: 'home'-mode reminders move with it.
+            await replan_patient(
+                conn,
+                patient_id,
+                now,
+                horizon=timedelta(hours=state.settings.planner_horizon_hours),
+                move_home="timezone" in given,
+            )
+        contacts = await conn.fetch(query("web", "patient_contacts"), patient_id)
+    return patient_json(row, list(contacts))
+
+
 @router.delete(
     "/patients/{patient_id}",
     response_model=Patient,
@@ -259,7 +371,8 @@ async def get_patient(patient_id: uuid.UUID, org_id: Org, state: State) -> Any:
     responses=NOT_FOUND,
 )
 async def erase_patient(patient_id: uuid.UUID, org_id: Org, state: State) -> Any:
-    """The clinic's erasure request.
+    """The clinic's erasure request: the same erasure as the patient's own /delete_me
+    (`public.erase_patient`).
 
     Every row about the patient goes (contact points, medicines, history, appointments,
     messages, stored chat texts); the record stays as a tombstone (status `deleted`,
