@@ -3,7 +3,8 @@
 The dispatcher records sends in bulk (``update scheduled_messages set status = 'sent' ...`` for a
 batch of rows). Migration 20260101008710 adds a statement-level trigger that writes a
 ``message.status`` event per changed row for clinics with a subscription. One JSON line per case:
-the batch update's time per 1,000 rows without the trigger (baseline), with no subscription, with
+the batch update's time per 1,000 rows without the trigger (baseline), with no subscription (with
+and without the clinician-action audit trigger of 20260101009140, whose WHEN runs per row), with
 another clinic's subscription, and with one of the clinic whose rows change (events written).
 
     .venv/bin/python bench/webhook_events.py --rows 20000 --batch 500
@@ -95,6 +96,12 @@ async def run(admin_url: str, rows: int, batch: int) -> None:
         await conn.execute(
             "alter table scheduled_messages enable trigger scheduled_messages_webhooks"
         )
+        # The clinician-action audit trigger (20260101009140): its WHEN is evaluated per row of
+        # the dispatcher's updates, which have no actor and write nothing.
+        audit = "trigger scheduled_messages_audit_clinician_action"
+        await conn.execute(f"alter table scheduled_messages disable {audit}")
+        await _case(conn, "no_subscription_without_the_audit_trigger", batch)
+        await conn.execute(f"alter table scheduled_messages enable {audit}")
         await _case(conn, "no_subscription", batch)
         await conn.execute(subscribe, other)
         await _case(conn, "another_clinic_subscribed", batch)
