@@ -6,8 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 
+from core.credentials import SecretBox, new_key
+from tests.factories import create_organization
 from tests.process_env import service_env
 
 
@@ -126,3 +129,46 @@ def test_check_says_loudly_what_the_outbox_does_on_a_deployment(
     assert nothing.returncode == 1, nothing.stdout
     assert "Channels: NONE CAN SEND" in nothing.stdout
     assert "Database: ok" in nothing.stdout
+
+
+async def test_check_lists_clinic_accounts_and_rotation_keeps_them_usable(
+    database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """Issue 17: `medremind check` says which clinic's own channels are usable; after a new key
+    goes first, `medremind rotate-credentials` re-encrypts every stored secret with it."""
+    old, new = new_key(), new_key()
+    token = "cli-clinic-token-5d21"
+    org = await create_organization(admin_conn, name="Harbour Clinic")
+    await admin_conn.execute(
+        "insert into clinic_provider_accounts (organization_id, channel, config, secret,"
+        " secret_hint, inbound_number, validated_at, updated_by)"
+        " values ($1, 'sms', $2, $3, '****5d21', '+14155550199', now(), 'test')",
+        org["id"],
+        {"account_sid": "AC" + "5e" * 16, "from_number": "+14155550199"},
+        SecretBox(old).seal({"auth_token": token}),
+    )
+    deployment = {
+        "DATABASE_URL": database_url,
+        "MEDREMIND_DATA_DIR": str(tmp_path),
+        "PUBLIC_BASE_URL": "https://medremind.example.org",
+        "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq",
+    }
+    usable = _run(["check"], _clean_env(**deployment, MEDREMIND_CREDENTIALS_KEY=old))
+    assert usable.returncode == 0, usable.stdout + usable.stderr
+    assert "Harbour Clinic: sms: usable - Twilio sms from +14155550199" in usable.stdout
+
+    wrong = _run(["check"], _clean_env(**deployment, MEDREMIND_CREDENTIALS_KEY=new))
+    assert wrong.returncode == 1
+    assert "Harbour Clinic: sms: NOT USABLE - cannot be used: no key of" in wrong.stdout
+
+    rotated = _run(
+        ["rotate-credentials"], _clean_env(**deployment, MEDREMIND_CREDENTIALS_KEY=f"{new},{old}")
+    )
+    assert rotated.returncode == 0, rotated.stdout + rotated.stderr
+    assert "re-encrypted 1 stored secret(s)" in rotated.stdout
+    again = _run(["check"], _clean_env(**deployment, MEDREMIND_CREDENTIALS_KEY=new))
+    assert again.returncode == 0, again.stdout
+    assert "Harbour Clinic: sms: usable" in again.stdout
+    for result in (usable, wrong, rotated, again):
+        assert token not in result.stdout + result.stderr
+        assert old not in result.stdout + result.stderr and new not in result.stdout

@@ -378,7 +378,14 @@ class FakeTwilio:
         validator = RequestValidator(self.accounts.get(call.account_sid, self.auth_token))
         async with httpx.AsyncClient(timeout=10) as http:
             for status in self._early_statuses:
-                form = status_form(sid, status, to=call.to or "", account_sid=call.account_sid)
+                form = status_form(
+                    sid,
+                    status,
+                    to=call.to or "",
+                    from_=call.from_ or "",
+                    account_sid=call.account_sid,
+                    messaging_service_sid=call.messaging_service_sid,
+                )
                 response = await http.post(
                     target,
                     data=form,
@@ -892,8 +899,9 @@ def status_form(
     from_: str = "+15005550006",
     error_code: int | str | None = None,
     account_sid: str = DEFAULT_ACCOUNT_SID,
+    messaging_service_sid: str | None = None,
 ) -> dict[str, str]:
-    """The form Twilio posts to the ``StatusCallback`` URL."""
+    """The form Twilio posts to the ``StatusCallback`` URL (``From`` is our sender)."""
     form = {
         "SmsSid": message_sid,
         "SmsStatus": status,
@@ -906,6 +914,8 @@ def status_form(
     }
     if error_code is not None:
         form["ErrorCode"] = str(error_code)
+    if messaging_service_sid:
+        form["MessagingServiceSid"] = messaging_service_sid
     return form
 
 

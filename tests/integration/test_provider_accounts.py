@@ -19,7 +19,7 @@ from core.credentials import (
 from core.db import Database
 from core.settings import Settings
 from medremind.provider_accounts import list_accounts, reseal_all, save_account
-from platforms.base import Channel
+from platforms.base import Channel, OutboundMessage
 from platforms.provider_accounts import AccountProblem
 from scheduler.clinic_senders import ClinicSenders, UnusableAccount
 from tests.factories import create_clinician, create_organization
@@ -181,3 +181,55 @@ async def test_rotation_encrypts_webhook_secrets_stored_before_encryption(
     assert open_text(box, stored) == plain
     with pytest.raises(CredentialsKeyMissing):
         open_text(None, stored)
+
+
+async def test_each_channel_sends_through_the_clinics_own_account(
+    db: Database,
+    admin_conn: asyncpg.Connection,
+    twilio_settings: Settings,
+    fake_twilio: FakeTwilio,  # noqa: F811
+) -> None:
+    """The worker's senders for a clinic's WhatsApp and e-mail accounts (SMS: the process test):
+    the channel's ordinary adapter with the clinic's values, its own rate key."""
+    assert db.pool is not None
+    org = await create_organization(admin_conn)
+    box = SecretBox(new_key())
+    lan = twilio_settings.model_copy(update={"webhook_allow_private": True})
+    template = "HX" + "0f" * 16  # approved in the clinic's Twilio account
+    fake_twilio.contents[template] = {"types": {"twilio/text": {"body": "A message for you"}}}
+    with SmtpSink() as smtp:
+        await save_account(
+            db.pool, lan, box, org["id"], "whatsapp",
+            {"account_sid": SID, "auth_token": TOKEN, "from_number": NUMBER,
+             "content_sids": {"free_text": template}},
+            actor="t",
+        )  # fmt: skip
+        await save_account(
+            db.pool, lan, box, org["id"], "email",
+            {"host": "127.0.0.1", "port": smtp.port, "security": "none",
+             "from_address": "Harbour Clinic <care@harbour.test>"},
+            actor="t",
+        )  # fmt: skip
+        defaults = {Channel.EMAIL: object(), Channel.SMS: object()}
+        clinics = ClinicSenders(db.pool, lan, defaults, box)  # type: ignore[arg-type]
+        await clinics.refresh()
+        try:
+            senders = clinics.for_clinic(org["id"])
+            assert senders[Channel.SMS] is defaults[Channel.SMS]  # no own SMS: the default
+            assert clinics.for_clinic(None) == defaults
+            whatsapp, email = senders[Channel.WHATSAPP], senders[Channel.EMAIL]
+            assert getattr(whatsapp, "rate_key", None) == f"whatsapp:{NUMBER}"
+            assert getattr(email, "rate_key", None) == f"smtp:127.0.0.1:{smtp.port}"
+            await whatsapp.send("+14155550142", OutboundMessage(text="Your dose"))
+            await email.send("ines@patient.test", OutboundMessage(text="Your dose", subject="Hi"))
+        finally:
+            await clinics.aclose()
+        [sent] = fake_twilio.messages
+        assert (sent.account_sid, sent.from_) == (SID, f"whatsapp:{NUMBER}")
+        # Outside the 24-hour window: the clinic's own approved template.
+        assert sent.content_sid == template and sent.rendered == {
+            "type": "twilio/text",
+            "body": "A message for you",
+        }
+        [mail] = smtp.messages
+        assert mail["From"] == "Harbour Clinic <care@harbour.test>"

@@ -103,6 +103,8 @@ async def test_a_clinic_sends_and_receives_through_its_own_twilio_account(
         own["id"],
     ) == 1  # fmt: skip
 
+    # Twilio posts each message's status, signed with the token of the account that sent it.
+    fake_twilio.call_back_before_answering(base, "sent", "delivered")
     worker = start_worker(
         database_url, tmp_path, MEDREMIND_CREDENTIALS_KEY=key, **twilio_env(fake_twilio)
     )
@@ -119,6 +121,15 @@ async def test_a_clinic_sends_and_receives_through_its_own_twilio_account(
         [theirs] = await sent_to(fake_twilio, OTHER_PATIENT)
         assert (mine.account_sid, mine.from_, mine.authorized) == (CLINIC_SID, CLINIC_NUMBER, True)
         assert (theirs.account_sid, theirs.from_) == (DEFAULT_ACCOUNT_SID, DEFAULT_NUMBER)
+        # Both callbacks were verified (the clinic's with the clinic's token) and applied.
+        assert fake_twilio.callback_answers == [204] * 4
+        deadline = time.monotonic() + 60
+        while await admin_conn.fetchval(
+            "select count(*) from scheduled_messages where status = 'delivered'"
+        ) < 2:  # fmt: skip
+            assert time.monotonic() < deadline, "the statuses were not applied"
+            await asyncio.sleep(0.1)
+        fake_twilio.call_back_before_answering(base)  # no more callbacks
         # Each sender is its own key in the fleet's rate ledger.
         keys = {r["key"] for r in await admin_conn.fetch("select key from send_rate_ledger")}
         assert {f"sms:{CLINIC_NUMBER}", f"sms:{DEFAULT_NUMBER}"} <= keys
