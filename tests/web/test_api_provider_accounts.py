@@ -77,7 +77,8 @@ async def test_provider_accounts_through_the_api(
         " 'clinic_provider_account' order by id",
         org["id"],
     )
+    actor = f"api_key:{key.split('_')[1]}"  # the key's public prefix, never the key
     assert [(a["action"], a["actor"]) for a in actions] == [
-        ("provider_account.saved", "api"),
-        ("provider_account.removed", "api"),
+        ("provider_account.saved", actor),
+        ("provider_account.removed", actor),
     ]

@@ -63,6 +63,11 @@ async def authenticated_organization(request: Request) -> uuid.UUID:
     return org_id
 
 
+def api_actor() -> str:
+    """The request's API key as the audit log names it (``api_key:<prefix>``)."""
+    return _ACTOR.get() or "api"
+
+
 async def name_actor(conn: asyncpg.Connection) -> None:
     """Name the request's API key as the actor of ``conn``'s transaction: the audit triggers
     (migration 20260101009140) write it on every change of what a patient receives."""

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from core.credentials import CredentialsKeyMissing
 from medremind.provider_accounts import delete_account, list_accounts, save_account
-from medremind.web.api_v1.common import Org, State
+from medremind.web.api_v1.common import Org, State, api_actor
 from medremind.web.api_v1.models import BODY_ERRORS, NOT_FOUND, DataList, RequestModel
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
@@ -99,7 +99,7 @@ async def put_provider_account(
             org_id,
             channel,
             body.model_dump(exclude_none=True),
-            actor="api",
+            actor=api_actor(),
         )
     except AccountProblem as exc:
         raise ValidationFailed(exc.field, exc.reason) from None
@@ -117,6 +117,6 @@ async def put_provider_account(
 )
 async def delete_provider_account(channel: ChannelPath, org_id: Org, state: State) -> Response:
     """Removed; the audit log keeps who did it."""
-    if not await delete_account(state.pool, org_id, channel, actor="api"):
+    if not await delete_account(state.pool, org_id, channel, actor=api_actor()):
         raise NotFound("provider account")
     return Response(status_code=204)
