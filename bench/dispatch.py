@@ -579,10 +579,13 @@ async def scenario_3(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
 
 
 async def scenario_4(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
+    """Pickup latency: rows inserted one by one at a steady ``--rate`` (default 200/s), each due
+    at once, picked up on LISTEN/NOTIFY; insert-to-send latency and CPU per message (the worker's
+    process and its Postgres backends, not the inserts)."""
     from scheduler.listener import DueListener
 
     seconds = args.seconds or 10.0
-    rate = 200
+    rate = args.rate or 200
     async with fresh_database(admin_url) as url:
         conn = await superuser(url)
         patients = await make_patients(conn, 200)
@@ -601,20 +604,27 @@ async def scenario_4(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
             await asyncio.sleep(0.5)
             inserted: dict[str, float] = {}
             total = int(seconds * rate)
+            pg_before = await backend_cpu(conn)
+            # The inserts run in this process too: their CPU is measured apart and taken off.
+            py_before, inserting = time.process_time(), 0.0
             started = time.perf_counter()
             for i in range(total):
                 due = started + i / rate
                 pause = due - time.perf_counter()
                 if pause > 0:
                     await asyncio.sleep(pause)
+                insert_started = time.process_time()
                 row_id = await conn.fetchval(
                     "insert into scheduled_messages (patient_id, message_content, urgent,"
                     " scheduled_time) values ($1, 'Bench', true, now()) returning id",
                     patients[i % len(patients)],
                 )
                 inserted[str(row_id)] = time.time()
+                inserting += time.process_time() - insert_started
             while sender.count < total:  # noqa: ASYNC110 (a benchmark, polling is fine)
                 await asyncio.sleep(0.05)
+            py_cpu = time.process_time() - py_before - inserting
+            pg_cpu = cpu_used(pg_before, await backend_cpu(conn))  # less the inserts' backend
             dispatcher.request_stop()
             listener.stop()
             await asyncio.gather(running, listening)
@@ -624,15 +634,19 @@ async def scenario_4(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
     p99 = latencies[int(len(latencies) * 0.99) - 1]
     emit(
         scenario=4,
-        name="insert-to-send latency at a steady 200 msg/s with LISTEN/NOTIFY",
+        name="pickup: insert-to-send latency at a steady rate with LISTEN/NOTIFY, CPU per message",
+        code=str(ROOT),
         messages=len(latencies),
         rate_per_second=rate,
         p50_ms=round(p50, 2),
         p90_ms=round(latencies[int(len(latencies) * 0.9) - 1], 2),
         p99_ms=round(p99, 2),
         max_ms=round(latencies[-1], 2),
-        target="p50 <= 10 ms, p99 <= 50 ms",
-        met=p50 <= 10 and p99 <= 50,
+        # Free text, no renderer: the claim, the record and the wake-ups at this rate.
+        worker_cpu_us_per_message=round(py_cpu / len(latencies) * 1e6, 1),
+        postgres_cpu_us_per_message=round(pg_cpu / len(latencies) * 1e6, 1),
+        target="200/s: p50 <= 10 ms, p99 <= 50 ms; 1,000/s: p99 <= 10 ms",
+        met=p99 <= (10 if rate >= 1000 else 50) and (rate >= 1000 or p50 <= 10),
     )
 
 
@@ -1061,6 +1075,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--full", action="store_true", help="issue sizes (slow)")
     parser.add_argument("--messages", type=int, default=None, help="override the message count")
     parser.add_argument("--seconds", type=float, default=None, help="scenario 4 duration")
+    parser.add_argument("--rate", type=int, default=None, help="scenario 4 rows/s (200)")
     parser.add_argument("--sizes", type=int, nargs="*", default=None, help="scenario 6 sizes")
     parser.add_argument("--others", type=int, default=None, help="scenario 11: other rows")
     parser.add_argument("--code", default=None, help="measure the code of another checkout")
@@ -1094,7 +1109,7 @@ def main() -> int:
     try:
         for number in args.scenario:
             cmd = [sys.executable, __file__, "--scenario", str(number), "--admin-url", admin_url]
-            for flag in ("messages", "seconds", "procrastinate_concurrency", "others"):
+            for flag in ("messages", "seconds", "procrastinate_concurrency", "others", "rate"):
                 value = getattr(args, flag)
                 if value is not None:
                     cmd += [f"--{flag.replace('_', '-')}", str(value)]

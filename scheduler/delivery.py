@@ -61,7 +61,7 @@ from scheduler.questions import asked_question
 from scheduler.rendering import only_this_channel, render_or_fallback
 from scheduler.routing import Route, plan_routes
 
-# Reads what may have changed since the claim right before a send (delivery_gate.held_back_at_send).
+# Reads what may have changed since the claim right before a send (scheduler.send_checks).
 SendCheck = Callable[[Claim, UUID | None], Awaitable[DeliveryResult | None]]
 # A clinic's senders by its organization id (None: a patient of no clinic).
 SendersFor = Callable[[UUID | None], Mapping[Channel, ChannelSender]]

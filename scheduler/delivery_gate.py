@@ -5,20 +5,21 @@ claim: it returns the result that ends the claim unsent (expired, cancelled, or 
 of the recipient's quiet window, never counted as an attempt), or None when the message may go.
 
 The claim's view of the patient is as old as the claim, and a send may wait most of its lease for a
-rate limit: :func:`held_back_at_send` reads the pause, erasure, consent, the contact point's
-opt-out and the dose's answer again right before the provider is called, so a /pause or STOP that
-lands after the claim still stops the message.
+rate limit: the pause, erasure, consent, the contact point's opt-out and the dose's answer are
+read again right before the provider is called (:mod:`scheduler.send_checks`, in batches) and
+:func:`verdict_at_send` decides, so a /pause or STOP that lands after the claim still stops it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from core.sql import query
 from scheduler import metrics
 from scheduler.claims import Claim, Outcome
 from scheduler.delivery_results import DeliveryResult, pending
@@ -128,29 +129,26 @@ def quiet_deferral(c: Claim, now: datetime, config: DispatcherConfig) -> datetim
     return quiet_window_end(now, "UTC", start, end)
 
 
-async def held_back_at_send(
-    pool: asyncpg.Pool, c: Claim, contact_id: UUID | None
+# The database errors that leave a send unchecked (and so unsent: back to pending).
+AT_SEND_DB_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+def unchecked_at_send(c: Claim, exc: BaseException) -> DeliveryResult:
+    """Back to pending: nothing is sent that could not be checked."""
+    error = f"could not re-check the patient before the send ({type(exc).__name__})"
+    return pending(c, error, c.channels_tried, [])
+
+
+def verdict_at_send(
+    c: Claim, contact_id: UUID | None, row: Mapping[str, Any] | None
 ) -> DeliveryResult | None:
-    """The result that stops ``c`` right before its send to ``contact_id``, or None: go.
+    """What the patient's state right before the send (``row``, see ``dispatch.sql:
+    hold_at_send``; None: the patient is gone) makes of ``c``: a result that stops it, or None.
 
     Paused, erased, consent withdrawn, the category opted out or the dose answered since the
     claim: cancelled, as at the claim. The contact point opted out, blocked or deactivated since:
-    back to pending unsent, so the next claim routes around it (or fails with the reason). The
-    database unreachable: back to pending too; nothing is sent that could not be checked.
+    back to pending unsent, so the next claim routes around it (or fails with the reason).
     """
-    try:
-        async with pool.acquire() as conn:
-            row = await conn.fetchrow(
-                query("dispatch", "hold_at_send"),
-                c.patient_id,
-                contact_id,
-                c.dose_event_id,
-                c.kind,
-                c.payload,
-            )
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        error = f"could not re-check the patient before the send ({type(exc).__name__})"
-        return pending(c, error, c.channels_tried, [])
     now_state = (
         dataclasses.replace(c, patient_status="deleted")
         if row is None

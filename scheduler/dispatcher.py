@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import random
 import time
@@ -42,9 +41,9 @@ from scheduler.buckets import BucketSet, Limiter
 from scheduler.claims import Claim, Outcome, claim, mark_contacts, move_addresses, next_due, record
 from scheduler.custom_templates import prefetch_templates
 from scheduler.delivery import Deliverer, DeliveryResult, SendersFor
-from scheduler.delivery_gate import held_back_at_send
 from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
 from scheduler.fleet_limits import FleetLimiter
+from scheduler.send_checks import SendChecks
 
 __all__ = ["DB_ERRORS", "Dispatcher", "DispatcherConfig", "default_worker_id", "utc_now"]
 
@@ -125,7 +124,7 @@ class Dispatcher:
             self.config,
             limiter,
             rng or random.Random(),
-            recheck=functools.partial(held_back_at_send, pool),
+            recheck=SendChecks(pool),
             senders_for=senders_for,
         )
         # Claims should be sent within this long of the claim (the lease, less the send timeout

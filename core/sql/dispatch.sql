@@ -134,21 +134,23 @@ with outcome as (
 select id from applied
 
 -- name: hold_at_send
--- A claim's patient ($1), contact point ($2, null for a caregiver), dose ($3) and category
--- preference (kind $4, payload $5) as they are right before the send
--- (scheduler.delivery_gate.held_back_at_send): a /pause, STOP, opt-out of the category, erasure or
--- answer may have landed since the claim. Key lookups only.
-select p.status as patient_status, p.reminders_paused, p.consent_at is not null as consented,
-       (select d.status from dose_events d where d.id = $3) as dose_status,
+-- Each send's patient ($1), contact point ($2, null for a caregiver), dose ($3) and category
+-- preference (kind $4, payload $5) as they are right before the send, for a batch of sends in
+-- aligned arrays (scheduler.send_checks; scheduler.delivery_gate.verdict_at_send decides): a
+-- /pause, STOP, opt-out of the category, erasure or answer may have landed since the claim. Row n
+-- answers send n; a send whose patient is gone has no row. Key lookups only.
+select u.n, p.status as patient_status, p.reminders_paused, p.consent_at is not null as consented,
+       (select d.status from dose_events d where d.id = u.dose_id) as dose_status,
        coalesce((select public.preference_opted_out(pp.patient_choice, pp.clinic_choice)
                    from patient_preferences pp
                   where pp.patient_id = p.id
-                    and pp.category = public.message_category($4, $5::jsonb)), false)
+                    and pp.category = public.message_category(u.kind, u.payload)), false)
          as category_opted_out,
        coalesce((select cp.active and cp.opted_out_at is null and cp.blocked_at is null
-                   from contact_points cp where cp.id = $2), false) as contact_usable
-  from patients p
- where p.id = $1
+                   from contact_points cp where cp.id = u.contact_id), false) as contact_usable
+  from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[])
+         with ordinality as u(patient_id, contact_id, dose_id, kind, payload, n)
+  join patients p on p.id = u.patient_id
 
 -- name: deactivate_contacts
 -- Mark contact points after permanent errors: effect is 'deactivate', 'opt_out' or 'invalid'.

@@ -1,0 +1,82 @@
+"""The check right before each send, made for many sends in one statement.
+
+A send re-reads the patient's pause, erasure, consent, category opt-out, the dose's answer and
+the contact point's opt-out just before the provider is called
+(:func:`scheduler.delivery_gate.verdict_at_send`). One query per send cost a pooled round trip
+and the pool's reset each, more Postgres CPU than claiming and recording the message together
+(issue 20). Here the sends that reach the check while a query is in flight wait for the next
+one, which checks them all (``dispatch.sql: hold_at_send``): at most one statement in
+flight, batches that grow with the load, and a lone send checked at once (group commit, as the
+dispatcher records outcomes). Each send still waits for a read that started after it asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from uuid import UUID
+
+import asyncpg
+
+from core.sql import query
+from scheduler.claims import STATEMENT_TIMEOUT_SECONDS, Claim
+from scheduler.delivery_gate import AT_SEND_DB_ERRORS, unchecked_at_send, verdict_at_send
+from scheduler.delivery_results import DeliveryResult
+
+logger = logging.getLogger(__name__)
+
+_Ask = tuple[Claim, UUID | None, "asyncio.Future[DeliveryResult | None]"]
+
+
+class SendChecks:
+    """``await checks(claim, contact_id)``: the result that stops the send, or None: go."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self._waiting: list[_Ask] = []
+        self._checker: asyncio.Task[None] | None = None
+        self.statements = 0  # round trips made (for benchmarks)
+
+    async def __call__(self, c: Claim, contact_id: UUID | None) -> DeliveryResult | None:
+        answer: asyncio.Future[DeliveryResult | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((c, contact_id, answer))
+        if self._checker is None or self._checker.done():
+            self._checker = asyncio.create_task(self._check_waiting(), name="send-checks")
+        return await answer
+
+    async def _check_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                verdicts = await self._check(batch)
+            except AT_SEND_DB_ERRORS as exc:
+                logger.warning(
+                    "could not re-check before sending",
+                    extra={"error": type(exc).__name__, "count": len(batch)},
+                )
+                verdicts = [unchecked_at_send(c, exc) for c, _, _ in batch]
+            except BaseException as exc:  # never leave a sender waiting forever
+                for _, _, answer in batch:
+                    if not answer.done():
+                        answer.set_exception(exc)
+                raise
+            for (_, _, answer), verdict in zip(batch, verdicts, strict=True):
+                if not answer.done():  # the sender may have been cancelled meanwhile
+                    answer.set_result(verdict)
+
+    async def _check(self, batch: list[_Ask]) -> list[DeliveryResult | None]:
+        self.statements += 1
+        rows = await self.pool.fetch(
+            query("dispatch", "hold_at_send"),
+            [c.patient_id for c, _, _ in batch],
+            [contact for _, contact, _ in batch],
+            [c.dose_event_id for c, _, _ in batch],
+            [c.kind for c, _, _ in batch],
+            [c.payload for c, _, _ in batch],
+            timeout=STATEMENT_TIMEOUT_SECONDS,
+        )
+        by_send = {row["n"]: row for row in rows}
+        return [
+            verdict_at_send(c, contact, by_send.get(n))
+            for n, (c, contact, _) in enumerate(batch, start=1)
+        ]

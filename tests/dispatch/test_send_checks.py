@@ -1,0 +1,85 @@
+"""The check right before each send, for many sends in one statement (scheduler.send_checks)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+
+from core.db import Database
+from scheduler.claims import Claim
+from scheduler.send_checks import SendChecks
+from tests import factories
+from tests.dispatch.conftest import NOON
+
+
+def _claim(patient_id: uuid.UUID, kind: str = "medication_reminder") -> Claim:
+    return Claim(
+        id=uuid.uuid4(),
+        patient_id=patient_id,
+        lease_token=uuid.uuid4(),
+        scheduled_time=NOON,
+        platform="auto",
+        kind=kind,
+        attempts=1,
+        max_attempts=5,
+    )
+
+
+async def _contact(conn: asyncpg.Connection, patient_id: uuid.UUID) -> uuid.UUID:
+    contact: uuid.UUID = await conn.fetchval(
+        "select id from contact_points where patient_id = $1", patient_id
+    )
+    return contact
+
+
+async def test_sends_checked_together_each_get_their_own_verdict(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    fine, paused, opted_out, erased = [await factories.create_patient(admin_conn) for _ in range(4)]
+    contacts = [await _contact(admin_conn, p["id"]) for p in (fine, paused, opted_out, erased)]
+    claims = [_claim(p["id"]) for p in (fine, paused, opted_out, erased)]
+    # What changed after the claim: a /pause, a STOP on the channel, an erasure.
+    await admin_conn.execute(
+        "update patients set reminders_paused = true where id = $1", paused["id"]
+    )
+    await admin_conn.execute(
+        "update contact_points set opted_out_at = now() where id = $1", contacts[2]
+    )
+    await admin_conn.execute("delete from patients where id = $1", erased["id"])
+    assert db.pool is not None
+    checks = SendChecks(db.pool)
+
+    verdicts = await asyncio.gather(
+        *(checks(c, contact) for c, contact in zip(claims, contacts, strict=True))
+    )
+
+    assert checks.statements == 1  # four sends waiting at once: one statement
+    go, held_paused, held_opted_out, held_erased = verdicts
+    assert go is None
+    assert held_paused is not None and held_paused.outcome.status == "cancelled"
+    assert held_paused.outcome.id == claims[1].id
+    assert held_opted_out is not None and held_opted_out.outcome.status == "pending"
+    assert "opted out" in (held_opted_out.outcome.last_error or "")
+    assert held_erased is not None and held_erased.outcome.status == "cancelled"
+    assert held_erased.outcome.last_error == "patient deleted"
+    # A send that comes later gets a fresh read of its own.
+    await admin_conn.execute(
+        "update patients set reminders_paused = false where id = $1", paused["id"]
+    )
+    assert await checks(claims[1], contacts[1]) is None
+    assert checks.statements == 2
+
+
+async def test_a_database_that_cannot_answer_sends_nothing(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    patient = await factories.create_patient(admin_conn)
+    contact = await _contact(admin_conn, patient["id"])
+    assert db.pool is not None
+    checks = SendChecks(db.pool)
+    await db.pool.close()
+    verdict = await checks(_claim(patient["id"]), contact)
+    assert verdict is not None and verdict.outcome.status == "pending"
+    assert "could not re-check" in (verdict.outcome.last_error or "")
