@@ -79,8 +79,12 @@ async def test_a_message_failed_by_an_opt_out_is_resent_after_start_and_delivere
                 log=log,
             )
             assert "21610" in failed["last_error"]
-            assert await admin_conn.fetchval(
-                "select opted_out_at is not null from contact_points where address = $1", PHONE
+            # The number is marked opted out (in the worker's flush, just after the outcome).
+            await _until(
+                admin_conn,
+                "select 1 from contact_points where address = $1 and opted_out_at is not null",
+                PHONE,
+                log=log,
             )
             # Not failed (yet): nothing to re-send, says why.
             pending = await api.post(
