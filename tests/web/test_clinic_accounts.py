@@ -154,6 +154,14 @@ async def test_a_clinic_sends_and_receives_through_its_own_twilio_account(
         # HELP names the patient's clinic: the message reached that clinic's patient.
         assert "Harbour Clinic" in (reply.body or ""), reply.body
 
+        # The admin returns SMS to the default sender: once; a second time there is nothing.
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            for expected in (204, 404):
+                bearer = {"authorization": f"Bearer {await admin_token(admin_conn, admin['id'])}"}
+                removed = await http.delete("/clinic/provider-accounts/sms", headers=bearer)
+                assert removed.status_code == expected, removed.text
+        assert await admin_conn.fetchval("select count(*) from clinic_provider_accounts") == 0
+
         logs = await stop(web, timeout=30)
         worker.terminate()
         assert await asyncio.to_thread(worker.wait, 30) == 0
