@@ -19,7 +19,7 @@ from core.credentials import (
 from core.db import Database
 from core.settings import Settings
 from medremind.provider_accounts import list_accounts, reseal_all, save_account
-from platforms.base import Channel, OutboundMessage
+from platforms.base import Channel, ConfigurationError, OutboundMessage
 from platforms.provider_accounts import AccountProblem
 from scheduler.clinic_senders import ClinicSenders, UnusableAccount
 from tests.factories import create_clinician, create_organization
@@ -224,6 +224,16 @@ async def test_each_channel_sends_through_the_clinics_own_account(
             await email.send("ines@patient.test", OutboundMessage(text="Your dose", subject="Hi"))
         finally:
             await clinics.aclose()
+        # Without MEDREMIND_WEBHOOK_ALLOW_PRIVATE the stored loopback server is not connected to.
+        guarded = ClinicSenders(db.pool, twilio_settings, defaults, box)  # type: ignore[arg-type]
+        await guarded.refresh()
+        try:
+            with pytest.raises(ConfigurationError, match="loopback"):
+                await guarded.for_clinic(org["id"])[Channel.EMAIL].send(
+                    "ines@patient.test", OutboundMessage(text="Your dose")
+                )
+        finally:
+            await guarded.aclose()
         [sent] = fake_twilio.messages
         assert (sent.account_sid, sent.from_) == (SID, f"whatsapp:{NUMBER}")
         # Outside the 24-hour window: the clinic's own approved template.
