@@ -13,24 +13,35 @@ select p.id as patient_id, t.organization_id, t.name, t.kind, t.locale, t.channe
    and t.name = any($2::text[])
 
 -- name: list_templates
-select id, name, kind, locale, channel, body, subject, created_at, updated_at
+select id, name, kind, locale, channel, body, subject, automatic, created_at, updated_at
   from message_templates
  where organization_id = $1
  order by name, locale, channel
 
 -- name: templates_by_name
-select id, name, kind, locale, channel, body, subject, created_at, updated_at
+select id, name, kind, locale, channel, body, subject, automatic, created_at, updated_at
   from message_templates
  where organization_id = $1 and name = $2
  order by locale, channel
 
 -- name: upsert_template
-insert into message_templates (organization_id, name, kind, locale, channel, body, subject)
-values ($1, $2, $3, $4, $5, $6, $7)
+-- $8 automatic: the clinic's text for automatic messages of the kind (clear_automatic first).
+insert into message_templates (organization_id, name, kind, locale, channel, body, subject,
+                               automatic)
+values ($1, $2, $3, $4, $5, $6, $7, $8)
 on conflict (organization_id, name, locale, channel)
-do update set kind = excluded.kind, body = excluded.body, subject = excluded.subject
-returning id, name, kind, locale, channel, body, subject, created_at, updated_at,
+do update set kind = excluded.kind, body = excluded.body, subject = excluded.subject,
+              automatic = excluded.automatic
+returning id, name, kind, locale, channel, body, subject, automatic, created_at, updated_at,
           (xmax = 0) as created
+
+-- name: clear_automatic
+-- Another template's automatic version of this kind, locale and channel gives up its place
+-- (at most one per clinic: message_templates_automatic_idx). $1 org, $2 kind, $3 locale,
+-- $4 channel, $5 the name taking the place.
+update message_templates set automatic = false
+ where organization_id = $1 and automatic and kind = $2 and locale = $3 and channel = $4
+   and name <> $5
 
 -- name: automatic_templates_for_patients
 -- The clinic's automatic versions (message_templates.automatic) of the kinds a claimed batch

@@ -223,3 +223,34 @@ update patients set
   updated_at = now()
  where id = $1 and organization_id = $2 and status <> 'deleted'
 returning *
+
+-- name: patient_preferences
+-- A patient's preferences for every category (never set: opted in), the patient's standing
+-- appointment reminder offsets and the clinic's; null when the patient is not the clinic's.
+select p.appointment_reminder_offsets, o.appointment_reminder_offsets as clinic_offsets,
+       coalesce((select json_agg(json_build_object(
+                   'category', c.category, 'patient_choice', pp.patient_choice,
+                   'clinic_choice', pp.clinic_choice, 'channel', pp.channel,
+                   'opted_out', public.preference_opted_out(pp.patient_choice, pp.clinic_choice))
+                   order by c.n)
+                   from unnest(array['medication', 'appointments', 'clinic_news'])
+                          with ordinality c(category, n)
+                   left join patient_preferences pp
+                          on pp.patient_id = p.id and pp.category = c.category),
+                '[]'::json) as categories
+  from patients p
+  join organizations o on o.id = p.organization_id
+ where p.id = $1 and p.organization_id = $2 and p.status <> 'deleted'
+
+-- name: set_clinic_preference
+-- The clinic's choice and channel for one category: never the patient's own column.
+-- $1 patient, $2 category, $3 choice ('in', 'out', null), $4 channel, $5 who (for the audit).
+insert into patient_preferences (patient_id, category, clinic_choice, clinic_chose_at,
+                                 clinic_chose_by, channel)
+values ($1, $2, $3, now(), $5, $4)
+on conflict (patient_id, category) do update
+   set clinic_choice = excluded.clinic_choice, clinic_chose_at = excluded.clinic_chose_at,
+       clinic_chose_by = excluded.clinic_chose_by, channel = excluded.channel
+
+-- name: set_patient_offsets
+update patients set appointment_reminder_offsets = $2 where id = $1

@@ -68,6 +68,7 @@ async def test_clinic_template_reaches_automatic_reminder_and_falls_back(
     _, base = await web_process()
     auth = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, headers=auth, timeout=30) as http:
+        # The clinic's text for automatic appointment reminders (the dashboard's "Used for").
         saved = await http.put(
             "/api/v1/templates/visit-reminder",
             json={
@@ -75,15 +76,10 @@ async def test_clinic_template_reaches_automatic_reminder_and_falls_back(
                 "locale": "en",
                 "channel": "telegram",
                 "body": CLINIC_TEXT,
+                "automatic": True,
             },
         )
         assert saved.status_code == 201, saved.text
-        # Marked as the clinic's text for automatic appointment reminders (the dashboard's
-        # "Used for" choice writes the same column).
-        await admin_conn.execute(
-            "update message_templates set automatic = true where organization_id = $1",
-            org["id"],
-        )
         await admin_conn.execute(
             "insert into message_templates (organization_id, name, kind, locale, channel, body,"
             " automatic) values ($1, 'visit-reminder', 'appointment_reminder', 'en', 'sms', $2,"

@@ -27,8 +27,10 @@ from medremind.web.api_v1 import (
     openapi,
     outcomes,
     patients,
+    preferences,
     provider_accounts,
     statistics,
+    template_preview,
     templates,
     waitlist,
     webhooks_out,
@@ -40,6 +42,7 @@ ROUTERS = (
     docs.router,
     messages.router,
     patients.router,
+    preferences.router,
     appointments.router,
     outcomes.router,
     statistics.router,
@@ -47,6 +50,7 @@ ROUTERS = (
     webhooks_out.router,
     provider_accounts.router,
     fhir.router,
+    template_preview.router,
     templates.router,
 )
 

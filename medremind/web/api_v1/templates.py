@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 import asyncpg
 from fastapi import Path, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from core import template_language as language
 from core.logs import mark_sensitive
@@ -37,7 +37,7 @@ from medremind.web.api_v1.models import BODY_ERRORS, DataList, Error, RequestMod
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ValidationFailed, error_body
 from medremind.web.state import WebState
-from scheduler.custom_templates import GENERIC_MEDICINE, allowed_variables
+from scheduler.custom_templates import AUTOMATIC_KINDS, GENERIC_MEDICINE, allowed_variables
 
 router = new_router("templates")
 
@@ -52,6 +52,7 @@ OUTPUT_FIELDS = (
     "id",
     "name",
     "kind",
+    "automatic",
     "locale",
     "channel",
     "body",
@@ -105,6 +106,16 @@ class TemplatePut(TemplateValidate):
     """One version of a template, by locale and channel; validated on save."""
 
     locale: Locale = "en"
+    automatic: StrictBool = Field(
+        False,
+        description=(
+            "The clinic's text for every automatic message of this kind (the planner's "
+            "reminders, confirmations and notices) to patients of this locale on this channel "
+            "('default': any). At most one version per kind, locale and channel: saving one "
+            "takes the place from another template's. Patients of other languages, and a "
+            "message this text cannot be sent as, get the built-in text (docs/templates.md)."
+        ),
+    )
 
 
 class TemplateValidation(BaseModel):
@@ -131,6 +142,7 @@ class Template(BaseModel):
     id: uuid.UUID
     name: str
     kind: str
+    automatic: bool
     locale: str
     channel: TemplateChannel
     body: str
@@ -269,8 +281,21 @@ async def put_template(
         problems = renderer.validate_custom(body.subject, "email", samples)
         if problems:
             raise ValidationFailed("subject", f"{where}: " + "; ".join(problems))
+    if body.automatic and body.kind not in AUTOMATIC_KINDS:
+        raise ValidationFailed(
+            "automatic", f"only a template of an automatic kind ({', '.join(AUTOMATIC_KINDS)})"
+        )
     mark_sensitive(body.body, body.subject)
     async with acting(state.pool) as conn:
+        if body.automatic:
+            await conn.execute(
+                query("templates", "clear_automatic"),
+                org_id,
+                body.kind,
+                body.locale,
+                body.channel,
+                name,
+            )
         row = await conn.fetchrow(
             query("templates", "upsert_template"),
             org_id,
@@ -280,6 +305,7 @@ async def put_template(
             body.channel,
             body.body,
             body.subject,
+            body.automatic,
         )
     response.status_code = 201 if row["created"] else 200
     return template_json(row)

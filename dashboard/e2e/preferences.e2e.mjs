@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// Clinic templates previewed with real data and the clinic's side of preferences, in headless
+// Chromium. Run by tests/dashboard/test_preferences_e2e.py.
+//
+// Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, ANA_ID and BETO_ID (patients whose next
+// automatic message is an appointment reminder; Ana opted out of medication reminders herself),
+// SCREENSHOT_DIR, RESULT_FILE, CHROMIUM_PATH.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const env = (name, fallback) => {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+const BASE_URL = env("BASE_URL").replace(/\/$/, "");
+const SHOTS = env("SCREENSHOT_DIR", "test-artifacts/screenshots");
+mkdirSync(SHOTS, { recursive: true });
+const log = (step) => console.log(`e2e: ${step}`);
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: env("CHROMIUM_PATH", "/usr/bin/chromium"),
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+});
+let page;
+const result = {};
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(20000);
+  await page.goto(`${BASE_URL}/login`);
+  await page.getByLabel("E-mail").fill(env("CLINICIAN_EMAIL"));
+  await page.getByLabel("Password").fill(env("CLINICIAN_PASSWORD"));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${BASE_URL}/patients`);
+
+  // Before: no clinic template, so the built-in text is previewed.
+  await page.goto(`${BASE_URL}/patients/${env("ANA_ID")}`);
+  const source = page.getByTestId("next-message-source");
+  await source.waitFor();
+  check((await source.textContent()).includes("built-in"), "built-in text before the clinic has a template");
+
+  // The clinic's appointment reminder text, saved on the Templates page (checked by the API).
+  await page.goto(`${BASE_URL}/templates`);
+  await page.getByLabel("Name").fill("visit-reminder");
+  await page.getByLabel("Used for").selectOption("appointment_reminder");
+  await page.getByLabel("Channel").selectOption("telegram");
+  await page
+    .getByLabel("Text")
+    .fill("{{ clinic_name }}: see you {{ starts_at|date }} at {{ starts_at|time }}, {{ patient_name }}. {{ location }}.");
+  await page.getByRole("button", { name: "Save template" }).click();
+  await page.waitForURL(/\/templates\?saved=1/);
+  const row = page.getByTestId("template-row").filter({ hasText: "visit-reminder" });
+  check((await row.textContent()).includes("Automatic: Appointment reminder"), "listed as automatic");
+  log("template saved");
+
+  // Ana's real next reminder, rendered by the API with the clinic's template.
+  await page.goto(`${BASE_URL}/patients/${env("ANA_ID")}`);
+  await page.getByTestId("next-message-text").waitFor();
+  result.ana_text = (await page.getByTestId("next-message-text").textContent()).trim();
+  result.ana_source = (await page.getByTestId("next-message-source").textContent()).trim();
+  log(`ana: ${result.ana_source}`);
+
+  // The clinic's choices: clinic news off, medication on (Ana said off: it stays off), offsets.
+  await page.getByLabel("Clinic's choice for Clinic news (group messages)").selectOption("out");
+  await page.getByLabel("Clinic's choice for Medication reminders").selectOption("in");
+  await page.getByLabel("Appointment reminders, before the appointment").fill("48 3");
+  await page.getByRole("button", { name: "Save preferences" }).click();
+  await page.waitForURL(/saved=preferences/);
+  const medication = page.getByTestId("pref-medication");
+  result.medication_state = (await medication.locator(".badge").textContent()).trim();
+  check((await medication.textContent()).includes("The patient opted out"), "patient's opt-out shown");
+  check((await medication.textContent()).includes("Stays off"), "the clinic's on does not override");
+  await page.getByRole("heading", { name: "Next automatic message" }).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, "patient-next-message.png"), fullPage: true });
+  log("preferences saved; screenshot taken");
+
+  // Beto (Spanish): the clinic has no Spanish version, so the built-in Spanish text.
+  await page.goto(`${BASE_URL}/patients/${env("BETO_ID")}`);
+  await page.getByTestId("next-message-text").waitFor();
+  result.beto_text = (await page.getByTestId("next-message-text").textContent()).trim();
+  result.beto_source = (await page.getByTestId("next-message-source").textContent()).trim();
+  log(`beto: ${result.beto_source}`);
+  writeFileSync(env("RESULT_FILE"), JSON.stringify(result));
+} catch (error) {
+  if (page) await page.screenshot({ path: join(SHOTS, "patient-next-message-failure.png"), fullPage: true }).catch(() => {});
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
