@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 
 import asyncpg
@@ -70,6 +71,23 @@ async def test_sends_checked_together_each_get_their_own_verdict(
     )
     assert await checks(claims[1], contacts[1]) is None
     assert checks.statements == 2
+
+
+async def test_a_dose_answered_after_the_claim_stops_its_reminder(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    patient = await factories.create_patient(admin_conn)
+    _, schedule = await factories.create_medication(admin_conn, patient["id"])
+    dose = await factories.create_dose_event(admin_conn, schedule, NOON)
+    claim = dataclasses.replace(_claim(patient["id"]), dose_event_id=dose["id"], dose_status="due")
+    contact = await _contact(admin_conn, patient["id"])
+    assert db.pool is not None
+    checks = SendChecks(db.pool)
+    assert await checks(claim, contact) is None  # unchanged since the claim: it goes
+    await admin_conn.execute("update dose_events set status = 'taken' where id = $1", dose["id"])
+    verdict = await checks(claim, contact)
+    assert verdict is not None and verdict.outcome.status == "cancelled"
+    assert verdict.outcome.last_error == "dose already taken"
 
 
 async def test_a_database_that_cannot_answer_sends_nothing(
