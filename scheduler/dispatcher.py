@@ -366,7 +366,10 @@ class Dispatcher:
             finally:
                 self._sending -= 1
             senders[me] = None
-            self._completions.append(time.monotonic())
+            if result.attempts or result.outcome.status != "pending":
+                # Sizes claims: a row put back unsent (waiting for a rate limit or a breaker)
+                # is no send, and counting it claimed more rows to put back.
+                self._completions.append(time.monotonic())
             self._buffer.append(result)
             self._flush_wanted.set()
 
