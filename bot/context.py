@@ -32,8 +32,9 @@ class BotContext:
     clock: Callable[[], datetime] = utc_now
     renderer: Any = None
     extras: Mapping[str, Any] = field(default_factory=dict)
-    # (channel, our number a patient wrote to) -> that clinic's own sender, if the number is one
-    # of a clinic's provider accounts (scheduler.clinic_senders); replies leave from it.
+    # (channel, our number a patient wrote to, or its messaging service SID) -> that clinic's own
+    # sender, if it is one of a clinic's provider accounts (scheduler.clinic_senders); replies
+    # leave from it.
     sender_for_number: Callable[[Channel, str], ChannelSender | None] | None = None
 
     def now(self) -> datetime:

@@ -65,9 +65,14 @@ async def send_replies(
     (:func:`queue_reply`), and the replies after it too, so they arrive in order.
     """
     sender = ctx.senders.get(channel)
-    if event is not None and event.to_address and ctx.sender_for_number is not None:
-        # The patient wrote to a clinic's own number: the reply leaves from that number.
-        sender = ctx.sender_for_number(channel, event.to_address) or sender
+    if event is not None and ctx.sender_for_number is not None:
+        # The patient wrote to a clinic's own number (or its messaging service's): the reply
+        # leaves from that account.
+        for ours in (event.to_address, event.to_service):
+            own = ctx.sender_for_number(channel, ours) if ours else None
+            if own is not None:
+                sender = own
+                break
     if sender is None:
         logger.warning("no sender for channel", extra={"channel": channel.value})
         await _answer_callback(sender, event)

@@ -157,8 +157,10 @@ class InboundEvent:
     # Telegram: the message the pressed button belongs to, so the reply can edit it.
     reply_to_message_id: str | None = None
     callback_query_id: str | None = None
-    # Twilio: our number the patient wrote to (a clinic's own sender), so replies leave from it.
+    # Twilio: our number the patient wrote to (a clinic's own sender), so replies leave from it,
+    # and the messaging service it belongs to, if any (a pool number no account names).
     to_address: str | None = None
+    to_service: str | None = None
 
 
 __all__ = [

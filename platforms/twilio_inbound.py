@@ -56,6 +56,7 @@ class _Common(TypedDict):
     chat_address: str
     display_name: str | None
     to_address: str | None
+    to_service: str | None
 
 
 def parse_twilio_inbound(form: Mapping[str, str]) -> InboundEvent:
@@ -77,6 +78,7 @@ def parse_twilio_inbound(form: Mapping[str, str]) -> InboundEvent:
         "chat_address": sender.removeprefix(WHATSAPP_PREFIX),
         "display_name": form.get("ProfileName") or None,
         "to_address": form.get("To", "").removeprefix(WHATSAPP_PREFIX).strip() or None,
+        "to_service": form.get("MessagingServiceSid") or None,
     }
     latitude, longitude = form.get("Latitude"), form.get("Longitude")
     if latitude and longitude:

@@ -99,6 +99,7 @@ class LoadedAccount:
     usable: bool
     description: str  # the sender, or why it is unusable (no secret)
     number: str | None = None  # the number patients write to (Twilio senders)
+    service: str | None = None  # the Twilio messaging service it sends through, if any
 
 
 def open_account(
@@ -153,7 +154,8 @@ class ClinicSenders:
         return self._maps.get(organization_id, self.defaults)
 
     def for_number(self, channel: Channel, number: str) -> ChannelSender | None:
-        """The clinic sender whose number is ``number`` on ``channel`` (replies), if any."""
+        """The clinic sender whose number (or messaging service SID) is ``number`` on
+        ``channel`` (replies), if any."""
         return self._numbers.get((channel, number))
 
     def is_default(self, channel: Channel, sender: ChannelSender) -> bool:
@@ -175,10 +177,11 @@ class ClinicSenders:
             for org, loaded in accounts.items()
         }
         numbers = {
-            (a.channel, a.number): a.sender
+            (a.channel, key): a.sender
             for loaded in accounts.values()
             for a in loaded
-            if a.number is not None
+            for key in (a.number, a.service)
+            if key is not None
         }
         self._retired.extend(a.sender for old in self.accounts.values() for a in old)
         self.accounts, self._maps, self._version = accounts, maps, version
@@ -209,7 +212,15 @@ class ClinicSenders:
         )
         if account.channel is Channel.EMAIL and not self.settings.webhook_allow_private:
             sender = PublicHostOnly(sender, str(account.config["host"]))
-        return LoadedAccount(org, channel, sender, True, description, account.inbound_number)
+        return LoadedAccount(
+            org,
+            channel,
+            sender,
+            True,
+            description,
+            account.inbound_number,
+            account.messaging_service_sid,
+        )
 
     async def aclose(self) -> None:
         """Close every clinic sender built (the defaults belong to the caller); safe twice."""

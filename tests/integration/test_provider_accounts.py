@@ -210,12 +210,24 @@ async def test_each_channel_sends_through_the_clinics_own_account(
              "from_address": "Harbour Clinic <care@harbour.test>"},
             actor="t",
         )  # fmt: skip
+        service = "MG" + "2a" * 16
+        pool_org = await create_organization(admin_conn)
+        await save_account(
+            db.pool, lan, box, pool_org["id"], "sms",
+            {"account_sid": SID, "auth_token": TOKEN, "messaging_service_sid": service},
+            actor="t",
+        )  # fmt: skip
         defaults = {Channel.EMAIL: object(), Channel.SMS: object()}
         clinics = ClinicSenders(db.pool, lan, defaults, box)  # type: ignore[arg-type]
         await clinics.refresh()
         try:
             senders = clinics.for_clinic(org["id"])
             assert senders[Channel.SMS] is defaults[Channel.SMS]  # no own SMS: the default
+            # Replies to a message received through a clinic's messaging service leave from it.
+            pooled = clinics.for_clinic(pool_org["id"])[Channel.SMS]
+            assert clinics.for_number(Channel.SMS, service) is pooled
+            assert getattr(pooled, "rate_key", None) == f"sms:{service}"
+            assert clinics.for_number(Channel.WHATSAPP, NUMBER) is senders[Channel.WHATSAPP]
             assert clinics.for_clinic(None) == defaults
             whatsapp, email = senders[Channel.WHATSAPP], senders[Channel.EMAIL]
             assert getattr(whatsapp, "rate_key", None) == f"whatsapp:{NUMBER}"

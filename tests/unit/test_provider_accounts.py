@@ -99,3 +99,12 @@ def test_a_bad_key_is_refused_without_echoing_it() -> None:
 def test_hint_shows_only_a_tail() -> None:
     assert hint("0123456789abcdef") == "****cdef"
     assert hint("short") == "****"
+
+
+def test_an_inbound_message_names_the_number_and_service_it_reached() -> None:
+    from platforms.twilio_inbound import parse_twilio_inbound
+    from tests.fakes.fake_twilio import inbound_form
+
+    form = inbound_form("whatsapp:+14155550142", "hi", to="+14155550199")
+    event = parse_twilio_inbound(form | {"MessagingServiceSid": SERVICE})
+    assert (event.to_address, event.to_service) == ("+14155550199", SERVICE)
