@@ -63,16 +63,37 @@ async def _find_organization(conn: asyncpg.Connection, org: str) -> uuid.UUID:
     raise LookupError(f"no organization with id or name {org!r}")
 
 
-async def create_api_key(pool: asyncpg.Pool, org: str, name: str) -> str:
+ROLES = ("admin", "clinician")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a valid key speaks for: its organization and its role (``admin`` or ``clinician``)."""
+
+    organization_id: uuid.UUID
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the key may change the clinic's settings, templates, webhooks, accounts."""
+        return self.role == "admin"
+
+
+async def create_api_key(pool: asyncpg.Pool, org: str, name: str, role: str = "admin") -> str:
     """Create a key for the organization ``org`` (its id or exact name); return the full key.
 
-    Raises ``LookupError`` when no single organization matches ``org``.
+    ``role``: ``admin`` (everything) or ``clinician`` (not settings, templates, webhooks,
+    provider accounts). Raises ``LookupError`` when no single organization matches ``org``.
     """
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
     async with pool.acquire() as conn:
         org_id = await _find_organization(conn, org)
         prefix = secrets.token_hex(_PREFIX_BYTES)
         key = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(_SECRET_BYTES)}"
-        await conn.execute(query("web", "insert_api_key"), org_id, name, prefix, hash_key(key))
+        await conn.execute(
+            query("web", "insert_api_key"), org_id, name, prefix, hash_key(key), role
+        )
     return key
 
 
@@ -94,8 +115,9 @@ class RateLimited(Exception):
 
 async def authenticate(
     pool: asyncpg.Pool, header: str | None, rate: RateLimit | None = None
-) -> uuid.UUID | None:
-    """The organization of the key in an ``Authorization: Bearer <key>`` header, or None.
+) -> Caller | None:
+    """The organization and role of the key in an ``Authorization: Bearer <key>`` header, or
+    None.
 
     None for a missing header, a malformed or unknown key, and a revoked key alike: the caller
     answers 401 without saying which. With ``rate``, a valid key over its limit raises
@@ -117,7 +139,7 @@ async def authenticate(
         if rate is not None:
             await _take_rate(conn, row["id"], rate)
         await conn.execute(query("web", "touch_api_key"), row["id"], _LAST_USED_RESOLUTION_S)
-    return row["organization_id"]
+    return Caller(row["organization_id"], row["role"])
 
 
 async def _take_rate(conn: asyncpg.Connection, key_id: uuid.UUID, rate: RateLimit) -> None:

@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     create = apikey_sub.add_parser("create", help="create a key (shown once)")
     create.add_argument("--org", required=True, help="organization id or exact name")
     create.add_argument("--name", default="default", help="a label for the key")
+    create.add_argument(
+        "--role",
+        choices=("admin", "clinician"),
+        default="admin",
+        help="admin: everything; clinician: not settings, templates, webhooks, provider accounts",
+    )
     sub.add_parser(
         "credentials-key", help="print a new key for MEDREMIND_CREDENTIALS_KEY (nothing stored)"
     )
@@ -71,7 +77,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "apikey":
         from medremind.commands import run_apikey_create
 
-        return asyncio.run(run_apikey_create(settings, args.org, args.name))
+        return asyncio.run(run_apikey_create(settings, args.org, args.name, args.role))
     if args.command == "credentials-key":
         from core.credentials import new_key
 

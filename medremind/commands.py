@@ -36,14 +36,14 @@ async def run_migrate(settings: Settings) -> int:
     return 0
 
 
-async def run_apikey_create(settings: Settings, org: str, name: str) -> int:
+async def run_apikey_create(settings: Settings, org: str, name: str, role: str = "admin") -> int:
     """Create an API key for an organization and print it once."""
     from medremind.api_keys import create_api_key
 
     async with Database(settings) as database:
         assert database.pool is not None
         try:
-            key = await create_api_key(database.pool, org, name)
+            key = await create_api_key(database.pool, org, name, role)
         except LookupError as exc:
             print(f"medremind apikey create: {exc}", file=sys.stderr)
             return 1

@@ -49,3 +49,27 @@ select * from appointments
    and ($7::timestamptz is null or starts_at < $7)
  order by starts_at, id
  limit $8
+
+-- name: clinic_settings
+select id, name, timezone, locale, contact_phone, contact_email, appointment_reminder_offsets,
+       default_quiet_start, default_quiet_end, updated_at
+  from organizations where id = $1
+
+-- name: update_clinic_settings
+-- $2: the names of the settings the request gives; the others keep their values.
+update organizations set
+  name = case when 'name' = any($2::text[]) then $3 else name end,
+  timezone = case when 'timezone' = any($2::text[]) then $4 else timezone end,
+  locale = case when 'locale' = any($2::text[]) then $5 else locale end,
+  contact_phone = case when 'contact_phone' = any($2::text[]) then $6 else contact_phone end,
+  contact_email = case when 'contact_email' = any($2::text[]) then $7 else contact_email end,
+  appointment_reminder_offsets = case when 'appointment_reminder_offsets' = any($2::text[])
+    then $8 else appointment_reminder_offsets end,
+  default_quiet_start = case when 'default_quiet_start' = any($2::text[])
+    then $9 else default_quiet_start end,
+  default_quiet_end = case when 'default_quiet_end' = any($2::text[])
+    then $10 else default_quiet_end end,
+  updated_at = now()
+ where id = $1
+returning id, name, timezone, locale, contact_phone, contact_email, appointment_reminder_offsets,
+          default_quiet_start, default_quiet_end, updated_at

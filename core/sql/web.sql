@@ -9,10 +9,11 @@ select id from organizations where id = $1
 select id from organizations where name = $1
 
 -- name: insert_api_key
-insert into api_keys (organization_id, name, prefix, key_hash) values ($1, $2, $3, $4)
+insert into api_keys (organization_id, name, prefix, key_hash, role) values ($1, $2, $3, $4, $5)
 
 -- name: api_key_by_prefix
-select id, organization_id, key_hash from api_keys where prefix = $1 and revoked_at is null
+select id, organization_id, key_hash, role from api_keys
+ where prefix = $1 and revoked_at is null
 
 -- name: touch_api_key
 update api_keys set last_used_at = now()

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 
 from medremind.web.api_v1 import (
     appointments,
+    clinic,
     docs,
     fhir,
     messages,
@@ -52,6 +53,7 @@ ROUTERS = (
     fhir.router,
     template_preview.router,
     templates.router,
+    clinic.router,
 )
 
 

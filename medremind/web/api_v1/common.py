@@ -22,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from medremind.api_keys import RateLimit, RateLimited, authenticate, key_prefix
+from medremind.api_keys import Caller, RateLimit, RateLimited, authenticate, key_prefix
 from medremind.web import json_input
 from medremind.web.errors import ApiError, ValidationFailed
 from medremind.web.state import WebState, web_state
@@ -36,6 +36,11 @@ _BEARER = HTTPBearer(auto_error=False, description="Authorization: Bearer <API k
 
 async def authenticated_organization(request: Request) -> uuid.UUID:
     """The organization of the request's API key, checked once per request."""
+    return (await authenticated_caller(request)).organization_id
+
+
+async def authenticated_caller(request: Request) -> Caller:
+    """The organization and role of the request's API key, checked once per request."""
     cached = request.scope.get(_ORG_KEY)
     if cached is not None:
         return cached
@@ -47,7 +52,7 @@ async def authenticated_organization(request: Request) -> uuid.UUID:
         else None
     )
     try:
-        org_id = await authenticate(state.pool, request.headers.get("authorization"), rate)
+        caller = await authenticate(state.pool, request.headers.get("authorization"), rate)
     except RateLimited as exc:
         seconds = max(1, math.ceil(exc.retry_after))
         raise ApiError(
@@ -56,11 +61,23 @@ async def authenticated_organization(request: Request) -> uuid.UUID:
             f" (bursts of {settings.api_rate_burst}); retry in {seconds} s",
             headers={"Retry-After": str(seconds)},
         ) from None
-    if org_id is None:
+    if caller is None:
         raise ApiError(401, "missing or invalid API key (Authorization: Bearer <key>)")
-    request.scope[_ORG_KEY] = org_id
+    request.scope[_ORG_KEY] = caller
     _ACTOR.set(f"api_key:{key_prefix(request.headers.get('authorization'))}")
-    return org_id
+    return caller
+
+
+async def authenticated_admin(request: Request) -> uuid.UUID:
+    """The organization of the request's API key when the key is an admin's; 403 otherwise."""
+    caller = await authenticated_caller(request)
+    if not caller.is_admin:
+        raise ApiError(
+            403,
+            f"this API key's role is {caller.role}: the clinic's settings, templates, webhooks"
+            " and provider accounts need an admin key (medremind apikey create --role admin)",
+        )
+    return caller.organization_id
 
 
 def api_actor() -> str:
@@ -91,8 +108,17 @@ async def organization(
     return await authenticated_organization(request)
 
 
-# A handler parameter ``org_id: Org`` makes the route authenticated.
+async def admin_organization(
+    request: Request, _: Annotated[uuid.UUID, Depends(organization)]
+) -> uuid.UUID:
+    """FastAPI dependency: see :func:`authenticated_admin`."""
+    return await authenticated_admin(request)
+
+
+# A handler parameter ``org_id: Org`` makes the route authenticated; ``org_id: AdminOrg`` makes
+# it an admin key's only (403 for a clinician key).
 Org = Annotated[uuid.UUID, Depends(organization)]
+AdminOrg = Annotated[uuid.UUID, Depends(admin_organization)]
 
 
 def state_of(request: Request) -> WebState:

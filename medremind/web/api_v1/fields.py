@@ -96,6 +96,7 @@ def template_value(variable: str) -> Any:
 
 
 PatientName = template_value("patient_name")
+ClinicName = template_value("clinic_name")
 Location = template_value("location")
 ClinicianName = template_value("clinician_name")
 

@@ -8,6 +8,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from medremind.web.errors import ValidationFailed
+
 T = TypeVar("T")
 
 
@@ -15,6 +17,18 @@ class RequestModel(BaseModel):
     """A request body or query: a misspelt field is a client bug worth a 422, not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def patch_fields(body: BaseModel, nullable: frozenset[str]) -> set[str]:
+    """The fields a PATCH body gives: 422 for none, and for a null where a value is needed
+    (only ``nullable`` fields may be cleared)."""
+    given = set(body.model_fields_set)
+    if not given:
+        raise ValidationFailed("body", "give at least one field to change")
+    for name in sorted(given - nullable):
+        if getattr(body, name) is None:
+            raise ValidationFailed(name, "cannot be null; leave it out to keep it")
+    return given
 
 
 class FieldProblem(BaseModel):
@@ -87,6 +101,10 @@ BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     415: _error("Body is not JSON"),
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _error("Not found in your organization")}
+# Operations only an admin's API key may call.
+ADMIN_ONLY: dict[int | str, dict[str, Any]] = {
+    403: _error("The API key's role is clinician; this needs an admin key")
+}
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: _error("Conflict with the current state (or an Idempotency-Key reused with another body)")
 }

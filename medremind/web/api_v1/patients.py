@@ -33,7 +33,14 @@ from medremind.web.api_v1.fields import (
     clock_text,
 )
 from medremind.web.api_v1.idempotency import Idempotent
-from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
+from medremind.web.api_v1.models import (
+    BODY_ERRORS,
+    CONFLICT,
+    NOT_FOUND,
+    Page,
+    RequestModel,
+    patch_fields,
+)
 from medremind.web.api_v1.pagination import Cursor, Limit, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
@@ -317,12 +324,7 @@ async def update_patient(
     patient_id: uuid.UUID, body: PatientUpdate, org_id: Org, state: State
 ) -> Any:
     """The patient as changed; audited (the names of the changed fields, never values)."""
-    given = body.model_fields_set
-    if not given:
-        raise ValidationFailed("body", "give at least one field to change")
-    for name in sorted(given - _NULLABLE):
-        if getattr(body, name) is None:
-            raise ValidationFailed(name, "cannot be null; leave it out to keep it")
+    given = patch_fields(body, _NULLABLE)
     if ("quiet_start" in given) != ("quiet_end" in given) or (
         (body.quiet_start is None) != (body.quiet_end is None)
     ):

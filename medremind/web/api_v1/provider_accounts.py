@@ -19,13 +19,13 @@ from pydantic import BaseModel, Field
 
 from core.credentials import CredentialsKeyMissing
 from medremind.provider_accounts import delete_account, list_accounts, save_account
-from medremind.web.api_v1.common import Org, State, api_actor
+from medremind.web.api_v1.common import AdminOrg, State, api_actor
 from medremind.web.api_v1.models import BODY_ERRORS, NOT_FOUND, DataList, RequestModel
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
 from platforms.provider_accounts import AccountProblem
 
-router = new_router("provider accounts")
+router = new_router("provider accounts", admin=True)
 
 AccountChannel = Literal["sms", "whatsapp", "email"]
 ChannelPath = Annotated[AccountChannel, Path(description="sms, whatsapp or email")]
@@ -75,7 +75,7 @@ class ProviderAccount(BaseModel):
     summary="The clinic's own provider accounts (secrets masked)",
     operation_id="listProviderAccounts",
 )
-async def list_provider_accounts(org_id: Org, state: State) -> Any:
+async def list_provider_accounts(org_id: AdminOrg, state: State) -> Any:
     """Channels without one here send from the service's default account."""
     return {"data": await list_accounts(state.pool, org_id)}
 
@@ -88,7 +88,7 @@ async def list_provider_accounts(org_id: Org, state: State) -> Any:
     responses={**BODY_ERRORS, **_UNAVAILABLE},
 )
 async def put_provider_account(
-    channel: ChannelPath, body: ProviderAccountFields, org_id: Org, state: State
+    channel: ChannelPath, body: ProviderAccountFields, org_id: AdminOrg, state: State
 ) -> Any:
     """Checked with the provider first; a refusal names the field."""
     try:
@@ -115,7 +115,7 @@ async def put_provider_account(
     operation_id="deleteProviderAccount",
     responses=NOT_FOUND,
 )
-async def delete_provider_account(channel: ChannelPath, org_id: Org, state: State) -> Response:
+async def delete_provider_account(channel: ChannelPath, org_id: AdminOrg, state: State) -> Response:
     """Removed; the audit log keeps who did it."""
     if not await delete_account(state.pool, org_id, channel, actor=api_actor()):
         raise NotFound("provider account")

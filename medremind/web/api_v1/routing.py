@@ -4,7 +4,8 @@ FastAPI reads and parses a request body with the standard library before it reso
 dependency. :class:`ApiRoute` keeps the order and the safety the API had before FastAPI:
 
 1. the API key first (401/429 before the body is even read, so a client without a valid key, or
-   over its rate, costs us no body parsing);
+   over its rate, costs us no body parsing), and its role where the operation is an admin's
+   (403);
 2. the body through :func:`medremind.web.json_input.decode` (415 for another media type, 413 past
    the streaming cap, 400 for deep nesting, lone surrogates or out-of-range numbers, 422 for a
    NUL), handed to FastAPI already parsed, so pydantic validates a value that is safe to store;
@@ -22,8 +23,14 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
-from medremind.web.api_v1.common import authenticated_organization, json_body, organization
-from medremind.web.api_v1.models import ERROR_RESPONSES
+from medremind.web.api_v1.common import (
+    admin_organization,
+    authenticated_admin,
+    authenticated_organization,
+    json_body,
+    organization,
+)
+from medremind.web.api_v1.models import ADMIN_ONLY, ERROR_RESPONSES
 
 
 def _needs(dependant: Dependant, call: Callable[..., Any]) -> bool:
@@ -36,11 +43,14 @@ class ApiRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         authenticated = _needs(self.dependant, organization)
+        admin_only = _needs(self.dependant, admin_organization)
         body_field = self.body_field
         body_required = body_field is not None and body_field.field_info.is_required()
 
         async def guarded(request: Request) -> Response:
-            if authenticated:
+            if admin_only:
+                await authenticated_admin(request)
+            elif authenticated:
                 await authenticated_organization(request)
             if body_field is not None:
                 raw = await request.body()
@@ -54,6 +64,8 @@ class ApiRoute(APIRoute):
         return guarded
 
 
-def router(tag: str) -> APIRouter:
-    """A resource's router: its operations grouped under ``tag`` in the document."""
-    return APIRouter(route_class=ApiRoute, tags=[tag], responses=ERROR_RESPONSES)
+def router(tag: str, *, admin: bool = False) -> APIRouter:
+    """A resource's router: its operations grouped under ``tag`` in the document; ``admin``
+    when every operation takes ``AdminOrg`` (documents the 403)."""
+    responses = {**ERROR_RESPONSES, **(ADMIN_ONLY if admin else {})}
+    return APIRouter(route_class=ApiRoute, tags=[tag], responses=responses)

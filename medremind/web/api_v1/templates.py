@@ -31,9 +31,9 @@ from core import template_language as language
 from core.logs import mark_sensitive
 from core.sql import query
 from core.templating import KINDS, TemplateRenderer, count_segments
-from medremind.web.api_v1.common import Org, State, acting, row_dict
+from medremind.web.api_v1.common import AdminOrg, Org, State, acting, row_dict
 from medremind.web.api_v1.fields import CHANNELS, Locale, Trimmed
-from medremind.web.api_v1.models import BODY_ERRORS, DataList, Error, RequestModel
+from medremind.web.api_v1.models import ADMIN_ONLY, BODY_ERRORS, DataList, Error, RequestModel
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ValidationFailed, error_body
 from medremind.web.state import WebState
@@ -260,12 +260,12 @@ async def validate_template(body: TemplateValidate, org_id: Org, state: State) -
     response_model=Template,
     summary="Create or replace one locale and channel version of a template",
     operation_id="putTemplate",
-    responses={**BODY_ERRORS, 201: {"model": Template, "description": "Created"}},
+    responses={**BODY_ERRORS, **ADMIN_ONLY, 201: {"model": Template, "description": "Created"}},
 )
 async def put_template(
     name: TemplateName,
     body: TemplatePut,
-    org_id: Org,
+    org_id: AdminOrg,
     state: State,
     response: Response,
 ) -> Any:

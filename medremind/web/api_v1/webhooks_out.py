@@ -20,13 +20,13 @@ from pydantic import BaseModel, Field
 
 from core.credentials import CredentialsKeyMissing, seal_text
 from core.sql import query
-from medremind.web.api_v1.common import Org, State, jsonable, row_dict
+from medremind.web.api_v1.common import AdminOrg, State, jsonable, row_dict
 from medremind.web.api_v1.fields import Trimmed
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, DataList, RequestModel
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
 
-router = new_router("webhooks")
+router = new_router("webhooks", admin=True)
 
 EVENT_TYPES = (
     "message.status",
@@ -141,7 +141,7 @@ def _url(url: str) -> str:
         503: {"description": "MEDREMIND_CREDENTIALS_KEY is not set: the secret cannot be stored"},
     },
 )
-async def create_webhook(body: WebhookCreate, org_id: Org, state: State) -> Any:
+async def create_webhook(body: WebhookCreate, org_id: AdminOrg, state: State) -> Any:
     """Subscribed; the answer holds the secret, once."""
     url = _url(body.url)
     event_types = list(dict.fromkeys(body.event_types or EVENT_TYPES))
@@ -177,7 +177,7 @@ async def create_webhook(body: WebhookCreate, org_id: Org, state: State) -> Any:
     summary="Your active webhook subscriptions",
     operation_id="listWebhooks",
 )
-async def list_webhooks(org_id: Org, state: State) -> Any:
+async def list_webhooks(org_id: AdminOrg, state: State) -> Any:
     """The clinic's active subscriptions (no secrets)."""
     async with state.pool.acquire() as conn:
         rows = await conn.fetch(query("webhooks", "list_subscriptions"), org_id)
@@ -191,7 +191,7 @@ async def list_webhooks(org_id: Org, state: State) -> Any:
     operation_id="deleteWebhook",
     responses=NOT_FOUND,
 )
-async def delete_webhook(webhook_id: uuid.UUID, org_id: Org, state: State) -> Any:
+async def delete_webhook(webhook_id: uuid.UUID, org_id: AdminOrg, state: State) -> Any:
     """Stopped; the delivery log stays."""
     async with state.pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(query("webhooks", "disable_subscription"), webhook_id, org_id)
@@ -212,7 +212,7 @@ async def delete_webhook(webhook_id: uuid.UUID, org_id: Org, state: State) -> An
     responses=NOT_FOUND,
 )
 async def list_deliveries(
-    webhook_id: uuid.UUID, org_id: Org, state: State, params: Annotated[DeliveryQuery, Query()]
+    webhook_id: uuid.UUID, org_id: AdminOrg, state: State, params: Annotated[DeliveryQuery, Query()]
 ) -> Any:
     """Newest first, with every attempt."""
     async with state.pool.acquire() as conn:

@@ -1,0 +1,127 @@
+"""``/api/v1/clinic``: the caller's clinic settings, read by any key, changed by an admin's.
+
+The same settings the dashboard's settings page changes: name, timezone, language, contact
+phone and e-mail, the default appointment reminder offsets and the default quiet window. The
+change is audited by the organizations' audit trigger (migration 20260101009140) as the API key.
+Appointments already planned keep their reminders; what is planned from now on follows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StrictInt
+
+from core.sql import query
+from medremind.web.api_v1.common import AdminOrg, Org, State, acting, row_dict
+from medremind.web.api_v1.fields import (
+    ClinicName,
+    ClockTime,
+    Email,
+    Locale,
+    Phone,
+    Timezone,
+    clock_text,
+)
+from medremind.web.api_v1.models import ADMIN_ONLY, BODY_ERRORS, RequestModel, patch_fields
+from medremind.web.api_v1.routing import router as new_router
+from medremind.web.errors import ValidationFailed
+
+router = new_router("clinic")
+
+MAX_OFFSET_MINUTES = 30 * 24 * 60
+_FIELDS = (
+    "id",
+    "name",
+    "timezone",
+    "locale",
+    "contact_phone",
+    "contact_email",
+    "appointment_reminder_offsets",
+    "updated_at",
+)
+# Settings a PATCH may set to null; the others need a value once given.
+_NULLABLE = frozenset({"contact_phone", "contact_email"})
+Offsets = Annotated[
+    list[Annotated[StrictInt, Field(ge=1, le=MAX_OFFSET_MINUTES)]],
+    Field(max_length=10, description="Minutes before an appointment; [] sends no reminders"),
+]
+
+
+class ClinicSettings(BaseModel):
+    id: uuid.UUID
+    name: str
+    timezone: str
+    locale: str
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    appointment_reminder_offsets: list[int]
+    default_quiet_start: str = Field(description="HH:MM in the patient's timezone")
+    default_quiet_end: str = Field(description="HH:MM in the patient's timezone")
+    updated_at: datetime
+
+
+class ClinicSettingsUpdate(RequestModel):
+    """Only the settings given change; `default_quiet_start`/`_end` together."""
+
+    name: ClinicName | None = None
+    timezone: Timezone | None = None
+    locale: Locale | None = None
+    contact_phone: Phone | None = Field(None, description="E.164; null removes it")
+    contact_email: Email | None = Field(None, description="null removes it")
+    appointment_reminder_offsets: Offsets | None = None
+    default_quiet_start: ClockTime | None = None
+    default_quiet_end: ClockTime | None = None
+
+
+def settings_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings as the API shows them."""
+    data = row_dict(row, _FIELDS)
+    data["default_quiet_start"] = clock_text(row["default_quiet_start"])
+    data["default_quiet_end"] = clock_text(row["default_quiet_end"])
+    return data
+
+
+@router.get(
+    "/clinic",
+    response_model=ClinicSettings,
+    summary="Your clinic's settings",
+    operation_id="getClinicSettings",
+)
+async def get_clinic(org_id: Org, state: State) -> Any:
+    """Readable with any of the clinic's keys."""
+    async with state.pool.acquire() as conn:
+        row = await conn.fetchrow(query("clinic_ops", "clinic_settings"), org_id)
+    return settings_json(row)
+
+
+@router.patch(
+    "/clinic",
+    response_model=ClinicSettings,
+    summary="Change your clinic's settings (an admin key)",
+    operation_id="updateClinicSettings",
+    responses={**BODY_ERRORS, **ADMIN_ONLY},
+)
+async def update_clinic(body: ClinicSettingsUpdate, org_id: AdminOrg, state: State) -> Any:
+    """The settings as changed; audited with the names of the changed settings."""
+    given = patch_fields(body, _NULLABLE)
+    if ("default_quiet_start" in given) != ("default_quiet_end" in given):
+        raise ValidationFailed("default_quiet_end", "give default_quiet_start and _end together")
+    async with acting(state.pool) as conn:
+        row = await conn.fetchrow(
+            query("clinic_ops", "update_clinic_settings"),
+            org_id,
+            sorted(given),
+            body.name,
+            body.timezone,
+            body.locale,
+            body.contact_phone,
+            body.contact_email,
+            body.appointment_reminder_offsets,
+            body.default_quiet_start,
+            body.default_quiet_end,
+        )
+    return settings_json(row)
