@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncpg
 
-from tests.bot.conftest import Bot
+from scheduler.planner import replan_patient
+from tests.bot.conftest import START, Bot
 from tests.bot.helpers import registered_patient
+from tests.factories import create_medication
 
 NUMBER = "+15005550188"
 
@@ -98,3 +100,29 @@ async def test_opt_out_by_numbered_sms_answers_in_spanish(
     assert await admin_conn.fetchval(
         "select public.patient_opted_out($1, 'appointments')", patient["id"]
     )
+
+
+async def test_medication_opt_out_withdraws_planned_reminders_and_opt_in_plans_again(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    await create_medication(admin_conn, patient["id"])
+    await replan_patient(admin_conn, patient["id"], START)
+
+    async def pending() -> int:
+        return await admin_conn.fetchval(
+            "select count(*) from scheduled_messages where patient_id = $1"
+            " and kind = 'medication_reminder' and status = 'pending'",
+            patient["id"],
+        )
+
+    assert await pending() > 0
+    for answer in ("Stop them", "Send them"):
+        await bot.send(chat, "/settings")
+        await bot.press(chat, "Which messages")
+        await bot.press(chat, "Medication reminders")
+        await bot.press(chat, answer)
+        if answer == "Stop them":
+            assert await pending() == 0  # withdrawn at once, like a pause
+    assert await pending() > 0  # planned again from now on
