@@ -19,7 +19,9 @@ with picked as (
          locked_by = $3,
          locked_until = $1 + make_interval(secs => $4),
          lease_token = gen_random_uuid(),
-         attempts = m.attempts + 1
+         attempts = m.attempts + 1,
+         -- Set here, not by the row trigger (migration 20260101009420).
+         updated_at = now()
    -- "= any(array(...))" keeps this a primary-key lookup however large the table grows
    -- (a join may be planned as a sequential scan of the whole table).
    where m.id = any(array(select id from picked))
@@ -97,7 +99,8 @@ with outcome as (
                                else string_to_array(u.channels_tried, ',') end,
          locked_by = null,
          locked_until = null,
-         lease_token = null
+         lease_token = null,
+         updated_at = now()
     from outcome u
    -- "m.id = any($1)" keeps this a primary-key lookup: joined on the unnest alone, the planner
    -- may scan the whole lease index, which holds dead entries until vacuum (measured: 30 ms ->
