@@ -1,13 +1,15 @@
-"""Taken or Skip pressed on a reminder: the whole turn in one database round trip.
+"""Taken or Skip pressed on a reminder: the whole turn in one statement.
 
 That press is most of the bot's traffic: every reminder asks for one. The general turn
-(:func:`bot.intake.process_inbound`) spends five round trips on it: BEGIN, lock the update and its
-conversation, record the answer, save the turn, COMMIT. Here one call of the SQL function
-``answer_dose_button`` (migration 20260101007000) does what that turn does on its own when
-nothing else is in play: it takes the same locks in the same order, records the answer through
-the same ``record_final_dose_answer`` and marks the update processed. Whenever the engine could
-decide something else (no conversation yet, no live patient, an opted-out chat, a language to
-bring in step with the patient's), it changes nothing and the caller runs the general turn.
+(:func:`bot.intake.process_inbound`) spends five statements on it: lock the update and its
+conversation, record the answer, save the turn, store the reply, and BEGIN/COMMIT around them.
+Here one call of the SQL function ``answer_dose_button`` (migration 20260101007000) does what that
+turn does on its own when nothing else is in play: it takes the same locks in the same order,
+records the answer through the same ``record_final_dose_answer`` and marks the update processed;
+the reply's row is stored in the same transaction (the answer is recorded if and only if its
+reply is stored). Whenever the engine could decide something else (no conversation yet, no live
+patient, an opted-out chat, a language to bring in step with the patient's), it changes nothing
+and the caller runs the general turn.
 
 The reply is the general turn's reply, from the same texts (``bot.dialogs.answers``): the
 reminder is edited to say what was recorded, or that the dose already had its answer; a dose that
@@ -23,6 +25,7 @@ from bot.context import BotContext
 from bot.conversation import Reply
 from bot.delivery import send_replies
 from bot.dialogs.answers import FINAL_STATUSES, already_recorded_text, taken_text
+from bot.reply_rows import store_replies
 from core.answer_buttons import parse_dose_data
 from core.logs import mark_sensitive
 from core.sql import query
@@ -55,28 +58,39 @@ async def try_dose_button_turn(ctx: BotContext, inbound_id: UUID, event: Inbound
         return False
     dose_id, answer = pressed
     now = ctx.now()
-    row = await ctx.pool.fetchrow(
-        query("dose_answers", "answer_dose_button"),
-        inbound_id,
-        dose_id,
-        answer,
-        now,
-        list(texts.LOCALES),
-    )
-    outcome = row["outcome"]
-    if outcome == GENERAL:
-        return False
-    if outcome == DONE:
-        return True
-    locale = row["locale"]
-    mark_sensitive(row["medication_name"])
-    if not row["dose_found"]:
-        reply = Reply(text=texts.text(locale, "answer_unknown"))
-    elif not row["changed"] and row["dose_status"] in FINAL_STATUSES:
-        reply = Reply(text=already_recorded_text(locale, row["dose_status"]), edit=True)
-    elif answer == "taken":
-        reply = Reply(text=taken_text(locale, now, row["timezone"]), edit=True)
-    else:
-        reply = Reply(text=texts.text(locale, "answer_skipped"), edit=True)
-    await send_replies(ctx, Channel(row["channel"]), row["chat_address"], [reply], [[]], event)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            query("dose_answers", "answer_dose_button"),
+            inbound_id,
+            dose_id,
+            answer,
+            now,
+            list(texts.LOCALES),
+        )
+        outcome = row["outcome"]
+        if outcome == GENERAL:
+            return False
+        if outcome == DONE:
+            return True
+        locale = row["locale"]
+        mark_sensitive(row["medication_name"])
+        if not row["dose_found"]:
+            reply = Reply(text=texts.text(locale, "answer_unknown"))
+        elif not row["changed"] and row["dose_status"] in FINAL_STATUSES:
+            reply = Reply(text=already_recorded_text(locale, row["dose_status"]), edit=True)
+        elif answer == "taken":
+            reply = Reply(text=taken_text(locale, now, row["timezone"]), edit=True)
+        else:
+            reply = Reply(text=texts.text(locale, "answer_skipped"), edit=True)
+        # In the answer's transaction: the reply is stored if and only if the answer is.
+        stored = await store_replies(
+            conn,
+            ctx,
+            Channel(row["channel"]),
+            row["chat_address"],
+            [reply],
+            [[]],
+            str(inbound_id),
+        )
+    await send_replies(ctx, stored, event)
     return True

@@ -1,229 +1,283 @@
-"""Sending a turn's replies through the channel senders.
+"""Sending a turn's stored replies at once, and recording what happened as the dispatcher does.
+
+The replies are rows of ``scheduled_messages`` leased to this process, written in the turn's
+transaction (:mod:`bot.reply_rows`). :func:`send_replies` sends them in order, each inside the
+lease, and records every outcome in one statement through the dispatcher's record path
+(``scheduler.claims.record``: the row's status, its attempt rows, guarded by the lease token). A
+reply the provider does not take at once (a 5xx or a timeout after one quick retry, a long rate
+limit) is recorded ``pending`` for the dispatcher, which sends it with its retries and backoff;
+the replies after it wait for it (:mod:`bot.reply_rows` keeps them in order). A permanent refusal
+(the bot blocked, the number invalid) fails the row. Whatever is not recorded (the process died)
+the reaper hands back to the dispatcher when the lease expires.
 
 Options go out as ``t:<token>`` button data (the sender renders them as an inline keyboard on
 Telegram, numbered replies on SMS and WhatsApp). A reply marked ``edit`` replaces the message the
 pressed button belongs to when the sender can edit (Telegram) and is sent as new otherwise.
 Failures are logged by error class only, never with the text.
-
-A reply goes out at once (the patient is looking at the chat), and one the provider does not take
-(a 5xx, a timeout, a long rate limit) is handed to the durable outbound path: a
-``scheduled_messages`` row on the conversation's channel that the dispatcher sends with its
-retries and backoff, visible like every message (:func:`queue_reply`). So a provider failure
-delays a reply but does not lose it. Only a permanent refusal (the bot blocked, the number
-invalid) is not queued, and a reply to someone who is not a patient yet has no row to go in.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-import re
+import time
+from datetime import datetime, timedelta
 from typing import Any
-from uuid import uuid4
 
 from bot.context import BotContext
-from bot.conversation import Reply
-from core.logs import mark_sensitive
-from core.sql import query
-from core.templating import count_segments
+from bot.reply_rows import StoredReplies, StoredReply
 from platforms.base import (
-    Channel,
     InboundEvent,
-    Option,
     OutboundMessage,
+    OutcomeUnknownError,
     PermanentError,
     RateLimitedError,
+    Receipt,
     TransientError,
 )
+from scheduler.backoff import backoff_delay
+from scheduler.claims import AttemptRow, Outcome, record
+from scheduler.delivery_results import error_text
 
 logger = logging.getLogger(__name__)
 
+# A reply is worth one short wait: the person is looking at the chat right now.
+MAX_REPLY_WAIT_SECONDS = 5.0
+# A send ends this long before the lease does (clock drift, the statement that records it).
+LEASE_MARGIN_SECONDS = 2.0
+# Less lease left than this: the dispatcher sends the rest.
+MIN_SEND_SECONDS = 1.0
+# A send's own bound, as the dispatcher's (DispatcherConfig.send_timeout_seconds).
+SEND_TIMEOUT_SECONDS = 30.0
 
-def to_outbound(reply: Reply, options: list[Option]) -> OutboundMessage:
-    """The port's message for one reply."""
-    return OutboundMessage(
-        text=reply.text,
-        options=tuple(options),
-        columns=reply.columns,
-        attachments=reply.attachments,
-        kind="system",
-    )
+
+class _Outcomes:
+    """The outcomes and attempt rows of a turn's sends, recorded together at the end."""
+
+    def __init__(self, ctx: BotContext, stored: StoredReplies) -> None:
+        self.ctx = ctx
+        self.channel = str(stored.channel)
+        self.outcomes: list[Outcome] = []
+        self.attempts: list[AttemptRow] = []
+
+    def sent(self, reply: StoredReply, receipt: Receipt, at: datetime, started: float) -> None:
+        self.outcomes.append(
+            Outcome(
+                reply.id,
+                reply.lease_token,
+                "sent",
+                sent_at=at,
+                provider_message_id=receipt.provider_message_id,
+                channel_used=self.channel,
+                channels_tried=(self.channel,),
+            )
+        )
+        self.attempts.append(
+            AttemptRow(
+                reply.id,
+                at,
+                "sent",
+                self.channel,
+                provider_message_id=receipt.provider_message_id,
+                duration_ms=_ms_since(started),
+            )
+        )
+
+    def failed(self, reply: StoredReply, exc: PermanentError, started: float) -> None:
+        error = f"{self.channel}: {error_text(exc)}"
+        self.outcomes.append(
+            Outcome(
+                reply.id,
+                reply.lease_token,
+                "failed",
+                last_error=error,
+                channels_tried=(self.channel,),
+            )
+        )
+        self.attempts.append(
+            AttemptRow(
+                reply.id,
+                self.ctx.now(),
+                "failed",
+                self.channel,
+                "permanent",
+                error,
+                duration_ms=_ms_since(started),
+            )
+        )
+
+    def retry(
+        self, reply: StoredReply, exc: BaseException, started: float, *, unknown: bool = False
+    ) -> None:
+        """Not taken now: the dispatcher retries (after ``retry_after`` for a rate limit)."""
+        now = self.ctx.now()
+        if isinstance(exc, RateLimitedError):
+            error_class, status = "rate_limited", "rate_limited"
+            next_time = now + timedelta(seconds=exc.retry_after)
+        else:
+            error_class, status = "transient", "unknown" if unknown else "failed"
+            next_time = now + backoff_delay(1)
+        error = f"{self.channel}: {_error(exc)}"
+        self.outcomes.append(
+            Outcome(reply.id, reply.lease_token, "pending", next_time=next_time, last_error=error)
+        )
+        self.attempts.append(
+            AttemptRow(
+                reply.id,
+                now,
+                status,
+                self.channel,
+                error_class,
+                error,
+                duration_ms=_ms_since(started),
+            )
+        )
+
+    def unsent(self, replies: tuple[StoredReply, ...], why: str) -> None:
+        """Back to the dispatcher unsent, the attempt not counted."""
+        self.outcomes.extend(
+            Outcome(r.id, r.lease_token, "pending", attempts_delta=-1, last_error=why)
+            for r in replies
+        )
+
+    async def record(self) -> None:
+        if not self.outcomes:
+            return
+        try:
+            applied = await record(self.ctx.pool, self.outcomes, self.attempts)
+        except Exception as exc:  # the leases expire and the reaper hands the rows on
+            logger.error("reply outcomes not recorded", extra={"error_class": type(exc).__name__})
+            return
+        if len(applied) < len(self.outcomes):
+            logger.warning(
+                "reply outcomes not applied: lease lost",
+                extra={"count": len(self.outcomes) - len(applied)},
+            )
 
 
 async def send_replies(
-    ctx: BotContext,
-    channel: Channel,
-    address: str,
-    replies: list[Reply],
-    rendered: list[list[Option]],
-    event: InboundEvent | None = None,
+    ctx: BotContext, stored: StoredReplies, event: InboundEvent | None = None
 ) -> int:
-    """Send every reply in order; returns how many went out or were queued. Never raises.
+    """Send the stored replies in order and record the outcomes; returns how many went out.
 
-    A reply that fails other than permanently is queued for the dispatcher
-    (:func:`queue_reply`), and the replies after it too, so they arrive in order.
+    Never raises but ``CancelledError`` (shutdown), after recording what it did: the replies not
+    sent yet go back to the dispatcher.
     """
-    sender = ctx.senders.get(channel)
+    sender = ctx.senders.get(stored.channel)
     if event is not None and ctx.sender_for_number is not None:
         # The patient wrote to a clinic's own number (or its messaging service's): the reply
         # leaves from that account.
         for ours in (event.to_address, event.to_service):
-            own = ctx.sender_for_number(channel, ours) if ours else None
+            own = ctx.sender_for_number(stored.channel, ours) if ours else None
             if own is not None:
                 sender = own
                 break
-    if sender is None:
-        logger.warning("no sender for channel", extra={"channel": channel.value})
-        await _answer_callback(sender, event)
-        return 0
+    outcomes = _Outcomes(ctx, stored)
     sent = 0
     answered = False
-    queue_rest = False
-    for index, (reply, options) in enumerate(zip(replies, rendered, strict=True)):
-        mark_sensitive(reply.text)
-        message = to_outbound(reply, options)
-        if queue_rest:
-            sent += await queue_reply(ctx, channel, address, message, event, index, None)
-            continue
+    replies = stored.replies
+    for index, reply in enumerate(replies):
+        if sender is None:
+            logger.warning("no sender for channel", extra={"channel": outcomes.channel})
+            outcomes.unsent(replies[index:], "no sender for the channel in the web process")
+            break
+        budget = min(
+            SEND_TIMEOUT_SECONDS, stored.lease_ends - LEASE_MARGIN_SECONDS - time.monotonic()
+        )
+        if budget < MIN_SEND_SECONDS:
+            outcomes.unsent(replies[index:], "the reply's lease ran short before the send")
+            break
+        started = time.perf_counter()
+        at = ctx.now()
         try:
-            if (
-                reply.edit
-                and event is not None
-                and await _try_edit(sender, address, event, message)
-            ):
-                sent += 1
-                continue
-            if not answered:
-                answered = await _answer_callback(sender, event)
-            for part in fit_segments(sender, message):
-                await _send_with_retry(sender, address, part)
-            sent += 1
+            async with asyncio.timeout(budget):
+                if not answered and not reply.edit:
+                    answered = await _answer_callback(sender, event)
+                receipt = await _send_one(sender, stored.address, reply, event)
         except PermanentError as exc:  # blocked, invalid: a retry would be refused too
             logger.warning(
                 "reply not delivered",
-                extra={"channel": channel.value, "error_class": type(exc).__name__},
+                extra={"channel": outcomes.channel, "error_class": type(exc).__name__},
             )
-        except Exception as exc:  # a failed reply must not undo the recorded turn
+            outcomes.failed(reply, exc, started)
+            continue
+        except Exception as exc:  # any other failure: the dispatcher retries it
             logger.warning(
                 "reply not sent at once",
-                extra={"channel": channel.value, "error_class": type(exc).__name__},
+                extra={"channel": outcomes.channel, "error_class": type(exc).__name__},
             )
-            queued = await queue_reply(
-                ctx, channel, address, message, event, index, type(exc).__name__
-            )
-            queue_rest = bool(queued)
-            sent += queued
+            unknown = isinstance(exc, TimeoutError | OutcomeUnknownError)
+            outcomes.retry(reply, exc, started, unknown=unknown)
+            outcomes.unsent(replies[index + 1 :], "waiting for the reply before it")
+            break
         except asyncio.CancelledError:
-            # The process is stopping (shutdown grace over) after the turn was recorded: the
-            # turn will not run again, so this reply and the rest go to the durable path.
-            for later, (rest, rest_options) in enumerate(rendered_rest(replies, rendered, index)):
-                await queue_reply(
-                    ctx,
-                    channel,
-                    address,
-                    to_outbound(rest, rest_options),
-                    event,
-                    index + later,
-                    "cancelled at shutdown",
-                )
+            # The process is stopping (shutdown grace over) after the turn was recorded: this
+            # reply (perhaps already at the provider) and the rest go to the dispatcher.
+            outcomes.retry(reply, _Cancelled("cancelled at shutdown"), started, unknown=True)
+            outcomes.unsent(replies[index + 1 :], "cancelled at shutdown before sending")
+            await outcomes.record()
             raise
+        outcomes.sent(reply, receipt, at, started)
+        sent += 1
     if not answered:
         await _answer_callback(sender, event)
+    await outcomes.record()
     return sent
 
 
-def rendered_rest(
-    replies: list[Reply], rendered: list[list[Option]], start: int
-) -> list[tuple[Reply, list[Option]]]:
-    """The replies from ``start`` on, each with its options."""
-    return list(zip(replies[start:], rendered[start:], strict=True))
+class _Cancelled(Exception):
+    """The send was cut short by the process stopping."""
 
 
-# A reply is worth one short wait: the patient is looking at the chat right now.
-MAX_REPLY_WAIT_SECONDS = 5.0
-# A queued reply older than this would answer a question the patient no longer has in mind.
-QUEUED_REPLY_LIFETIME_SECONDS = 24 * 3600
+def _error(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return error_text(exc)
 
 
-async def queue_reply(
-    ctx: BotContext,
-    channel: Channel,
-    address: str,
-    message: OutboundMessage,
-    event: InboundEvent | None,
-    index: int,
-    error: str | None,
-) -> int:
-    """Store ``message`` to the conversation at ``address`` for the dispatcher to send (1), or
-    log why it cannot be (0): the conversation has no patient yet, or the database failed.
-
-    The row is ``kind='system'`` on ``channel`` only, urgent (the patient just wrote), with the
-    options in its payload; its idempotency key names the inbound update and the reply's place,
-    so a turn resumed after a crash queues it once. Attachments (a chart) are not stored: the
-    text goes, the picture is lost.
-    """
-    if not message.text:
-        return 0
-    key = (
-        f"reply:{event.channel.value}:{event.provider_id}:{index}"
-        if event is not None and event.provider_id
-        else f"reply:{uuid4()}"
-    )
-    payload = {
-        "options": [[option.label, option.data] for option in message.options],
-        "columns": message.columns,
-    }
-    try:
-        async with ctx.pool.acquire() as conn:
-            queued = await conn.fetchrow(
-                query("bot", "queue_reply"),
-                channel.value,
-                address,
-                message.text,
-                payload,
-                QUEUED_REPLY_LIFETIME_SECONDS,
-                key,
-                f"first send failed: {error}" if error else None,
-            )
-    except Exception as exc:
-        logger.error("reply lost: not queued", extra={"error_class": type(exc).__name__})
-        return 0
-    if queued is None:
-        # No patient behind the conversation (a stranger mid-registration), or queued before.
-        logger.warning("reply not queued", extra={"channel": channel.value})
-        return 0
-    logger.info("reply queued for the dispatcher", extra={"channel": channel.value})
-    return 1
+def _ms_since(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
 
 
-async def _send_with_retry(sender: Any, address: str, message: OutboundMessage) -> None:
+async def _send_one(
+    sender: Any, address: str, reply: StoredReply, event: InboundEvent | None
+) -> Receipt:
+    """Edit the pressed message in place when asked and possible, else send."""
+    if reply.edit and event is not None:
+        receipt = await _try_edit(sender, address, event, reply.message)
+        if receipt is not None:
+            return receipt
+    return await _send_with_retry(sender, address, reply.message)
+
+
+async def _send_with_retry(sender: Any, address: str, message: OutboundMessage) -> Receipt:
     """Send, retrying once after a short rate-limit wait or a transient failure."""
     try:
-        await sender.send(address, message)
+        receipt: Receipt = await sender.send(address, message)
     except RateLimitedError as exc:
         if exc.retry_after > MAX_REPLY_WAIT_SECONDS:
             raise
         await asyncio.sleep(exc.retry_after)
-        await sender.send(address, message)
+        receipt = await sender.send(address, message)
     except TransientError:
         await asyncio.sleep(0.2)
-        await sender.send(address, message)
+        receipt = await sender.send(address, message)
+    return receipt
 
 
 async def _try_edit(
     sender: Any, address: str, event: InboundEvent, message: OutboundMessage
-) -> bool:
-    """Edit the reminder in place when the channel supports it."""
+) -> Receipt | None:
+    """Edit the reminder in place when the channel supports it; None when it did not."""
     edit = getattr(sender, "edit", None)
     if edit is None or not event.reply_to_message_id:
-        return False
+        return None
     try:
-        await edit(address, event.reply_to_message_id, message)
+        receipt: Receipt = await edit(address, event.reply_to_message_id, message)
     except Exception as exc:  # too old to edit, deleted...: send it as a new message instead
         logger.info("edit failed, sending instead", extra={"error_class": type(exc).__name__})
-        return False
-    return True
+        return None
+    return receipt
 
 
 async def _answer_callback(sender: Any, event: InboundEvent | None) -> bool:
@@ -238,38 +292,3 @@ async def _answer_callback(sender: Any, event: InboundEvent | None) -> bool:
     except Exception as exc:
         logger.info("callback not answered", extra={"error_class": type(exc).__name__})
     return True
-
-
-def fit_segments(sender: Any, message: OutboundMessage) -> list[OutboundMessage]:
-    """Split a text too long for an SMS sender's segment cap into several messages.
-
-    Cuts at line and sentence ends; the options go with the last part. Senders without a cap
-    (Telegram splits by itself) get the message unchanged.
-    """
-    cap = getattr(sender, "max_segments", None)
-    compose = getattr(sender, "compose", None)
-    if not cap or compose is None or count_segments(compose(message))[1] <= cap:
-        return [message]
-    pieces = [p for p in re.split(r"(?<=\n)|(?<=[.?!] )", message.text) if p]
-    parts: list[str] = []
-    current = ""
-    for piece in pieces:
-        while count_segments(piece)[1] > cap:  # one endless sentence: hard cut
-            cut = 150
-            parts.extend([current] if current else [])
-            current = ""
-            parts.append(piece[:cut])
-            piece = piece[cut:]
-        if current and count_segments(current + piece)[1] > cap:
-            parts.append(current)
-            current = ""
-        current += piece
-    if current:
-        parts.append(current)
-    messages = [dataclasses.replace(message, text=part.strip(), options=()) for part in parts]
-    last = dataclasses.replace(messages[-1], options=message.options)
-    if count_segments(compose(last))[1] > cap:
-        messages.append(dataclasses.replace(message, text="", options=message.options))
-    else:
-        messages[-1] = last
-    return [m for m in messages if m.text or m.options]

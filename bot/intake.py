@@ -4,6 +4,9 @@
 ``None``). ``process_inbound`` loads the stored row and runs the engine inside one transaction that
 holds the conversation row lock (``SELECT ... FOR UPDATE``), so updates for one chat apply one at a
 time and a double tap cannot create two medicines; the replies go out after the commit.
+The turn's replies are stored in that transaction, as rows of ``scheduled_messages`` leased to
+this process (:mod:`bot.reply_rows`), and sent after the commit (:func:`bot.delivery.send_replies`):
+a reply the process cannot send, even after a hard kill, is sent by the dispatcher.
 ``resume_unprocessed`` picks up rows a crashed process left as ``received``.
 """
 
@@ -21,6 +24,7 @@ from bot.button_turn import try_dose_button_turn
 from bot.context import BotContext
 from bot.conversation import Conversation, Reply, Turn, clear_options, issue_options
 from bot.delivery import send_replies
+from bot.reply_rows import StoredReplies, store_replies
 from core.logs import mark_sensitive
 from core.sql import query
 from platforms.base import Channel, InboundEvent, InboundKind
@@ -66,7 +70,7 @@ async def store_inbound(pool: asyncpg.Pool, event: InboundEvent, raw_payload: di
 async def process_inbound(
     ctx: BotContext, inbound_id: UUID, event: InboundEvent | None = None
 ) -> None:
-    """Run the dialog for one stored update, save the state, then send the replies.
+    """Run the dialog for one stored update, save the state and the replies, then send them.
 
     A row already processed (or failed) is left alone, so a redelivery has no second effect. An
     internal error rolls the turn back, marks the row failed with the error's class name only and
@@ -87,13 +91,11 @@ async def process_inbound(
         return
     if outcome is None:
         return
-    conv, replies, rendered, event = outcome
-    await send_replies(ctx, conv.channel, conv.chat_address, replies, rendered, event)
+    stored, event = outcome
+    await send_replies(ctx, stored, event)
 
 
-async def _run_turn(
-    ctx: BotContext, inbound_id: UUID
-) -> tuple[Conversation, list[Reply], list, InboundEvent] | None:
+async def _run_turn(ctx: BotContext, inbound_id: UUID) -> tuple[StoredReplies, InboundEvent] | None:
     async with ctx.pool.acquire() as conn, conn.transaction():
         locked = await _lock_turn(conn, inbound_id)
         if locked is None:
@@ -124,7 +126,10 @@ async def _run_turn(
         )
         if not saved:
             await _recreate_conversation(conn, conv)
-        return conv, turn.replies, rendered, event
+        stored = await store_replies(
+            conn, ctx, conv.channel, conv.chat_address, turn.replies, rendered, str(inbound_id)
+        )
+        return stored, event
 
 
 # The patient was not read with the lock (the engine reads it): unlike None, "no patient".
@@ -173,11 +178,11 @@ async def _recreate_conversation(conn: asyncpg.Connection, conv: Conversation) -
 
 
 async def _fail(ctx: BotContext, inbound_id: UUID, exc: BaseException) -> None:
-    """Mark the row failed (error class only) and tell the patient to try again."""
+    """Mark the row failed (error class only) and tell the person to try again."""
     event: InboundEvent | None = None
-    locale = texts.DEFAULT_LOCALE
+    stored: StoredReplies | None = None
     try:
-        async with ctx.pool.acquire() as conn:
+        async with ctx.pool.acquire() as conn, conn.transaction():
             await conn.execute(query("bot", "mark_inbound_failed"), inbound_id, type(exc).__name__)
             row = await conn.fetchrow(query("bot", "lock_inbound"), inbound_id)
             if row is not None:
@@ -191,12 +196,21 @@ async def _fail(ctx: BotContext, inbound_id: UUID, exc: BaseException) -> None:
                     event.channel.value,
                     event.chat_address,
                 ) or texts.pick_locale(event.language_code)
+                reply = Reply(text=texts.text(locale, "error"))
+                # The failed turn's new conversation was rolled back with it: the reply needs one.
+                await conn.execute(
+                    query("bot", "ensure_conversation"),
+                    event.channel.value,
+                    event.chat_address,
+                    locale,
+                )
+                stored = await store_replies(
+                    conn, ctx, event.channel, event.chat_address, [reply], [[]], str(inbound_id)
+                )
     except Exception as inner:
         logger.error("could not mark inbound failed", extra={"error_class": type(inner).__name__})
-    if event is None:
-        return
-    reply = Reply(text=texts.text(locale, "error"))
-    await send_replies(ctx, event.channel, event.chat_address, [reply], [[]], event)
+    if stored is not None:
+        await send_replies(ctx, stored, event)
 
 
 async def resume_unprocessed(ctx: BotContext, *, limit: int = 500) -> int:

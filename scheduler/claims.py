@@ -41,7 +41,7 @@ class Claim:
     """
 
     id: UUID
-    patient_id: UUID
+    patient_id: UUID | None  # None: a reply to a chat that has no patient yet
     lease_token: UUID
     scheduled_time: datetime
     platform: str
@@ -90,6 +90,8 @@ class Claim:
     appointment_starts_at: datetime | None = None
     appointment_location: str | None = None
     appointment_clinician: str | None = None
+    # A bot reply: the address of the chat it answers, on ``platform`` (nothing else is tried).
+    reply_address: str | None = None
     # Converted in ``from_row``: text[] -> tuple, jsonb -> dict, four arrays -> ContactInfo.
     channels_tried: tuple[str, ...] = ()
     channel_order: tuple[str, ...] = ()

@@ -148,8 +148,11 @@ def verdict_at_send(
 
     Paused, erased, consent withdrawn, the category opted out or the dose answered since the
     claim: cancelled, as at the claim. The contact point opted out, blocked or deactivated since:
-    back to pending unsent, so the next claim routes around it (or fails with the reason).
+    back to pending unsent, so the next claim routes around it (or fails with the reason). A bot
+    reply to a chat without a patient has no patient to re-check (its erasure deletes the row).
     """
+    if c.patient_id is None:
+        return None
     if row is None:
         stopped: DeliveryResult | None = _withheld(dataclasses.replace(c, patient_status="deleted"))
     elif (

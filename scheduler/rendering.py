@@ -142,7 +142,11 @@ def render_claim(
         options = [tuple(o) for o in payload_options if len(o) == 2]
     if claim.template is not None:
         cache = templates if templates is not None else cached_cache(renderer)
-        versions = cache.lookup(claim.patient_id, claim.template) if cache else None
+        versions = (
+            cache.lookup(claim.patient_id, claim.template)
+            if cache and claim.patient_id is not None
+            else None
+        )
         if versions:
             version = pick_version(versions, claim.locale, str(channel))
             if version is None:
@@ -152,7 +156,11 @@ def render_claim(
             return _render_custom(renderer, version, claim, channel, values, options)
     elif claim.kind in AUTOMATIC_KINDS:
         cache = templates if templates is not None else cached_cache(renderer)
-        automatic = cache.automatic(claim.patient_id, claim.kind) if cache else None
+        automatic = (
+            cache.automatic(claim.patient_id, claim.kind)
+            if cache and claim.patient_id is not None
+            else None
+        )
         version = pick_automatic(automatic or (), claim.locale, str(channel))
         if version is not None:
             return _render_custom(renderer, version, claim, channel, values, options)
@@ -257,7 +265,7 @@ def _custom_values(kind: str, claim: Claim, values: dict[str, Any]) -> dict[str,
 
 def _payload_choices(claim: Claim) -> dict[str, Any]:
     """Options with their final labels and a column count from a free-text row's payload: a bot
-    reply queued for the durable path (``bot.delivery.queue_reply``) keeps its buttons."""
+    reply stored by the turn (``bot.reply_rows``) keeps its buttons."""
     payload = claim.payload or {}
     pairs = payload.get("options")
     if not isinstance(pairs, list) or not pairs:

@@ -1,10 +1,10 @@
 """Which channel and address a claimed message goes to, and what to try next after a failure.
 
-A caregiver message goes only to the caregiver's own channel. Otherwise: the message's platform
-first (for ``auto``, the channel the patient chose for the message's category, if any), then,
-when fallback is allowed (always for ``auto``), the rest of the patient's ``channel_order``.
-Channels already tried, contact points that are blocked, opted out or inactive, and channels
-with no sender in this process are skipped.
+A bot reply goes only to the chat it answers, on the row's platform. A caregiver message goes only
+to the caregiver's own channel. Otherwise: the message's platform first (for ``auto``, the channel
+the patient chose for the message's category, if any), then, when fallback is allowed (always for
+``auto``), the rest of the patient's ``channel_order``. Channels already tried, contact points that
+are blocked, opted out or inactive, and channels with no sender in this process are skipped.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ def unconfigured_reason(channels: Collection[str]) -> str:
 
 def plan_routes(claim: Claim, tried: Collection[str], configured: Collection[Channel]) -> RoutePlan:
     """Routes for ``claim`` not yet in ``tried``, in the order they should be attempted."""
+    if claim.reply_address is not None:
+        return _reply_route(claim, tried, configured)
     if claim.caregiver_id is not None:
         channel = _channel(claim.caregiver_channel or "")
         if channel is None or not claim.caregiver_active or not claim.caregiver_address:
@@ -100,3 +102,30 @@ def plan_routes(claim: Claim, tried: Collection[str], configured: Collection[Cha
     if explicit and not claim.allow_fallback:
         return RoutePlan((), f"no usable {claim.platform} contact point{tried_text}")
     return RoutePlan((), f"no usable contact point in the patient's channel order{tried_text}")
+
+
+def _reply_route(
+    claim: Claim, tried: Collection[str], configured: Collection[Channel]
+) -> RoutePlan:
+    """A bot reply: its chat on its platform, or nothing (a reply elsewhere would answer nothing).
+
+    The chat's contact point, when the chat is a patient's usable one, gets a permanent error's
+    effect. An opted-out or blocked chat still gets its reply, as the turn would have sent it (the
+    answer to STOP, say); the provider refuses it if it must.
+    """
+    channel = _channel(claim.platform)
+    if channel is None or claim.reply_address is None:
+        return RoutePlan((), f"a reply cannot go on {claim.platform}")
+    if channel in tried:
+        return RoutePlan((), f"the chat's channel ({channel}) failed")
+    if channel not in configured:
+        return RoutePlan((), unconfigured_reason([str(channel)]), config=True)
+    contact = next(
+        (
+            c.id
+            for c in claim.contacts
+            if c.channel == channel and c.address == claim.reply_address and c.usable
+        ),
+        None,
+    )
+    return RoutePlan((Route(channel, claim.reply_address, contact),))

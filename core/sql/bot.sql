@@ -347,18 +347,25 @@ values ($1, 'patient', $2, $3, $4)
 update conversations set step = 'idle', state = state - 'data'
  where channel = $1 and chat_address = $2
 
--- name: queue_reply
--- A reply the turn could not send at once to the conversation ($1 channel, $2 address), handed
--- to the dispatcher's durable path for the conversation's patient (none: nothing): sent on the
--- conversation's own channel (no fallback), at once and past quiet hours (the patient just wrote),
--- retried with backoff, visible like every message. The key makes a resumed turn queue it once.
+-- name: store_replies
+-- A turn's replies to the chat ($1 channel, $2 address), in order, written in the turn's
+-- transaction as rows leased to the web process ($4 holder, $5 lease seconds) that sends them
+-- at once (bot/reply_rows.py): the chat's patient (none for a stranger), on the chat's channel
+-- only, urgent (past quiet hours: the person just wrote), expiring after $3 seconds. Each row
+-- after the first is due only at its expiry until the one before it is done (payload 'then',
+-- migration 20260101009000). $6.. are aligned per reply: id, text, payload, idempotency key
+-- (a turn stores its replies once), lease token.
 insert into scheduled_messages
-  (organization_id, patient_id, message_content, platform, kind, payload, priority, urgent,
-   allow_fallback, expires_at, idempotency_key, last_error)
-select p.organization_id, p.id, $3, $1, 'system', $4, 0, true, false,
-       now() + make_interval(secs => $5::float8), $6, $7
+  (id, patient_id, conversation_id, message_content, platform, kind, payload, priority, urgent,
+   allow_fallback, expires_at, idempotency_key, status, attempts, locked_by, locked_until,
+   lease_token, scheduled_time)
+select r.id, c.patient_id, c.id, r.body, c.channel, 'system', r.payload, 0, true, false,
+       now() + make_interval(secs => $3::float8), r.key, 'processing', 1, $4,
+       clock_timestamp() + make_interval(secs => $5::float8), r.token,
+       case when r.n = 1 then now() else now() + make_interval(secs => $3::float8) end
   from conversations c
-  join patients p on p.id = c.patient_id
+ cross join unnest($6::uuid[], $7::text[], $8::jsonb[], $9::text[], $10::uuid[])
+       with ordinality as r(id, body, payload, key, token, n)
  where c.channel = $1 and c.chat_address = $2
 on conflict (idempotency_key) do nothing
 returning id

@@ -5,7 +5,8 @@
 -- name: claim
 -- Claim up to $2 due rows in priority order and return them with everything rendering and routing
 -- need, in one round trip: the patient, the organization's quiet-hours defaults, the caregiver,
--- the dose's medicine and the appointment, and the patient's contact points as JSON.
+-- the dose's medicine and the appointment, the patient's contact points as JSON, and for a bot
+-- reply the address of the chat it answers (a reply to a chat without a patient has no patient).
 with picked as (
   select id
     from scheduled_messages
@@ -28,7 +29,8 @@ with picked as (
   returning m.id, m.patient_id, m.organization_id, m.message_content, m.scheduled_time,
             m.platform, m.kind, m.template, m.payload, m.priority, m.attempts, m.max_attempts,
             m.expires_at, m.urgent, m.allow_fallback, m.lease_token, m.locked_until,
-            m.dose_event_id, m.appointment_id, m.caregiver_id, m.channels_tried
+            m.dose_event_id, m.appointment_id, m.caregiver_id, m.channels_tried,
+            m.conversation_id
 )
 -- Columns in the order of scheduler.claims.Claim's fields (it is built positionally).
 select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, c.attempts,
@@ -48,11 +50,12 @@ select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, 
        med.name as medicine_name, med.dose as medicine_dose, de.due_at as dose_due_at,
        de.status as dose_status,
        a.starts_at as appointment_starts_at, a.location as appointment_location,
-       a.clinician_name as appointment_clinician,
+       a.clinician_name as appointment_clinician, cv.chat_address as reply_address,
        c.channels_tried, p.channel_order, c.payload,
        cps.contact_ids, cps.contact_channels, cps.contact_addresses, cps.contact_usable
   from claimed c
-  join patients p on p.id = c.patient_id
+  left join patients p on p.id = c.patient_id
+  left join conversations cv on cv.id = c.conversation_id and cv.channel = c.platform
   left join organizations o on o.id = p.organization_id
   -- The patient's preference for this message's category (opt-out, channel), if any.
   left join patient_preferences pp
@@ -175,13 +178,17 @@ update contact_points cp
    and not exists (select 1 from contact_points o where o.channel = cp.channel and o.address = u.address)
 
 -- name: reap
--- Return rows whose lease expired (the worker died or stalled) to pending; a row that has used all
--- its attempts this way fails instead of looping forever.
+-- Return rows whose lease expired (the worker died or stalled, or the web process before it
+-- recorded a bot reply it leased: locked_by 'reply:...') to pending for the dispatcher; a row that
+-- has used all its attempts this way fails instead of looping forever.
 update scheduled_messages
    set status = case when attempts >= max_attempts then 'failed' else 'pending' end,
-       last_error = case when attempts >= max_attempts
-                         then 'lease expired on the last attempt (worker stopped mid-send)'
-                         else 'lease expired (worker stopped mid-send); retrying' end,
+       last_error = 'lease expired'
+                    || case when attempts >= max_attempts then ' on the last attempt' else '' end
+                    || case when locked_by like 'reply:%'
+                            then ' (web process stopped before recording the reply)'
+                            else ' (worker stopped mid-send)' end
+                    || case when attempts >= max_attempts then '' else '; retrying' end,
        locked_by = null,
        locked_until = null,
        lease_token = null

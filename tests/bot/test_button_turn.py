@@ -91,8 +91,20 @@ async def _run(bot: Bot, admin: asyncpg.Connection, presses: list[tuple[Any, str
         "messages": sorted(
             tuple(r)
             for r in await admin.fetch(
-                "select kind, status, last_error from scheduled_messages where patient_id = $1",
+                "select kind, status, last_error from scheduled_messages"
+                " where patient_id = $1 and conversation_id is null",
                 pid,
+            )
+        ),
+        # The bot's replies: rows of the chat's conversation (issue 15, item 9).
+        "replies": sorted(
+            tuple(r)
+            for r in await admin.fetch(
+                "select m.status, m.message_content, m.attempts, m.patient_id = $1"
+                "  from scheduled_messages m join conversations c on c.id = m.conversation_id"
+                " where c.chat_address = $2",
+                pid,
+                str(chat),
             )
         ),
         "updates": [
@@ -139,6 +151,9 @@ async def test_one_round_trip_turn_matches_the_general_turn(
         assert sorted(m[1] for m in fast["messages"]) == ["cancelled", "cancelled"]
         # 09:00 UTC is 03:00 in Mexico City (Babel puts a narrow no-break space before AM).
         assert edits == [("editMessageText", "Taken at 3:00\u202fAM. Well done!", 3000)]
+        # Stored and recorded as sent, as every reply of the chat (the /start greeting too).
+        assert ("sent", "Taken at 3:00\u202fAM. Well done!", 1, True) in fast["replies"]
+        assert {r[0] for r in fast["replies"]} == {"sent"}
     if name == "taken twice":
         assert fast["pills"] == 9
         assert edits[-1][1] == "This dose was already recorded as taken."

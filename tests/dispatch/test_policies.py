@@ -248,6 +248,25 @@ def test_unconfigured_channel_is_a_configuration_problem() -> None:
     assert not plan.routes and plan.config and "sms is not configured" in plan.reason
 
 
+def test_a_bot_reply_goes_to_its_chat_only() -> None:
+    # The chat the reply answers, never the patient's channel order (issue 15, item 9).
+    mine = _claim(platform="telegram", kind="system", allow_fallback=False, reply_address="111")
+    [route] = plan_routes(mine, [], ALL).routes
+    assert (route.channel, route.address) == ("telegram", "111")
+    assert route.contact_id == mine.contacts[0].id  # a permanent error marks the chat's contact
+    assert not plan_routes(mine, ["telegram"], ALL).routes
+    assert plan_routes(mine, [], (Channel.SMS,)).config
+    # A stranger's chat (no patient, no contact point), or a chat that opted out: the reply goes.
+    stranger = _claim(
+        patient_id=None, platform="whatsapp", kind="system", contacts=(), reply_address="+1555"
+    )
+    assert [
+        (r.channel, r.address, r.contact_id) for r in plan_routes(stranger, [], ALL).routes
+    ] == [("whatsapp", "+1555", None)]
+    opted_out = _claim(platform="whatsapp", kind="system", reply_address="+15550001")
+    assert [r.contact_id for r in plan_routes(opted_out, [], ALL).routes] == [None]
+
+
 def test_caregiver_messages_go_to_the_caregiver_only() -> None:
     claim = _claim(
         caregiver_id=uuid.uuid4(),

@@ -15,7 +15,9 @@ Usage::
 Scripting: ``fail_next(status, description, parameters=..., method=..., chat_id=..., times=...)``
 and shortcuts (``fail_next_rate_limited``, ``fail_next_blocked``, ``fail_next_chat_not_found``,
 ``fail_next_migrated``, ``fail_next_server_error``...), ``block_chat(chat_id)`` for a persistent
-block, ``rate_limit_per_second`` (429 above N requests per second), ``latency`` (seconds).
+block, ``rate_limit_per_second`` (429 above N requests per second), ``latency`` (seconds), and
+``hold_next(...)``: the next matching request waits, unanswered, until ``release_held(status)``
+(a test kills the client in between: the request reached the server, the answer never came).
 The server also checks what real Telegram checks: empty or over-long text, ``callback_data`` over
 64 bytes, and HTML that does not parse (an unescaped ``<`` from a patient's name fails here too).
 Build inbound updates for webhook tests with :func:`text_update`, :func:`callback_update`,
@@ -124,6 +126,9 @@ class FakeTelegram:
         self._lock = threading.Lock()
         self._message_ids = itertools.count(1000)
         self._recent: deque[float] = deque()
+        self._hold: tuple[str | None, int | None] | None = None
+        self.held: list[TelegramCall] = []
+        self._released: int | None = None  # the status held requests answer with, once released
         self._server = LoopbackServer(self._app())
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -241,6 +246,26 @@ class FakeTelegram:
     def fail_next_server_error(self, status: int = 500, **match: Any) -> None:
         self.fail_next(status, "Internal Server Error", **match)
 
+    def hold_next(self, *, method: str | None = None, chat_id: int | str | None = None) -> None:
+        """Hold the next matching request unanswered until :meth:`release_held`."""
+        with self._lock:
+            self._hold = (method, _int(chat_id))
+            self._released = None
+
+    async def wait_for_held(self, timeout: float = 5.0) -> TelegramCall:
+        """The held request, once it arrived."""
+        deadline = time.monotonic() + timeout
+        while not self.held:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no request was held")
+            await asyncio.sleep(0.01)
+        return self.held[0]
+
+    def release_held(self, status: int = 502) -> None:
+        """Answer held requests with ``status`` (an error: the message was not sent)."""
+        with self._lock:
+            self._released = status
+
     def block_chat(self, chat_id: int | str) -> None:
         """Every later call to this chat answers 403 "bot was blocked by the user"."""
         with self._lock:
@@ -264,11 +289,29 @@ class FakeTelegram:
         fields.update(request.query_params)
         params = _decode(fields)
         call = TelegramCall(method=method, token=token, params=params, files=files, at=time.time())
+        if self._held(call):
+            while self._released is None:
+                await asyncio.sleep(0.01)
+            call.status = self._released
+            with self._lock:
+                self.calls.append(call)
+            return JSONResponse(_error(call.status, "Bad Gateway")[1], status_code=call.status)
         status, payload = self._answer(call)
         call.status = status
         with self._lock:
             self.calls.append(call)
         return JSONResponse(payload, status_code=status)
+
+    def _held(self, call: TelegramCall) -> bool:
+        with self._lock:
+            if self._hold is None:
+                return False
+            method, chat = self._hold
+            if method not in (None, call.method) or chat not in (None, _int(call.chat_id)):
+                return False
+            self._hold = None
+            self.held.append(call)
+            return True
 
     def _answer(self, call: TelegramCall) -> tuple[int, dict[str, Any]]:
         if self.token is not None and call.token != self.token:

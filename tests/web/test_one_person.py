@@ -109,8 +109,10 @@ async def _rows_of(conn: asyncpg.Connection, patient_id: object) -> dict[str, in
         "conversations",
         "conversation_questions",
     ):
+        # The bot's replies (rows naming their chat) come and go with every turn: not counted.
+        replies = " and conversation_id is null" if table == "scheduled_messages" else ""
         counts[table] = await conn.fetchval(
-            f"select count(*) from {table} where patient_id = $1",
+            f"select count(*) from {table} where patient_id = $1{replies}",
             patient_id,
         )
     return counts

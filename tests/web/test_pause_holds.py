@@ -187,6 +187,7 @@ async def test_snooze_then_pause_sends_nothing_later(
     assert (
         await admin_conn.fetchval(
             "select count(*) from scheduled_messages where patient_id = $1"
+            " and conversation_id is null"  # not the bot's replies to the pause
             " and status in ('pending', 'processing', 'sent')"
             " and scheduled_time > $2",
             patient["id"],
@@ -293,7 +294,7 @@ async def test_resume_plans_from_now(
     await _worker_pass(db, senders, clock, web_settings)
     sent = await admin_conn.fetch(
         "select kind, scheduled_time from scheduled_messages"
-        " where patient_id = $1 and status = 'sent' order by kind",
+        " where patient_id = $1 and status = 'sent' and conversation_id is null order by kind",
         patient["id"],
     )
     # The morning reminder, and the refill notice the pause held (4 pills, 2 a day).
