@@ -1,4 +1,5 @@
-import { CATEGORY_LABELS, offsetsLabel, type Preferences } from "@/lib/data/preferences";
+import { CATEGORY_LABELS, type Preferences } from "@/lib/data/preferences";
+import { offsetsInput, offsetsLabel } from "@/lib/offsets";
 
 interface Props {
   patientId: string;
@@ -76,7 +77,7 @@ export function PreferencesPanel({ patientId, prefs, channels, action }: Props) 
         <input
           id="pref-offsets"
           name="offsets"
-          defaultValue={prefs.offsets ? prefs.offsets.map((m) => (m % 60 === 0 ? `${m / 60}` : `${m}m`)).join(" ") : ""}
+          defaultValue={offsetsInput(prefs.offsets)}
           placeholder={`clinic's: ${offsetsLabel(prefs.clinicOffsets)}`}
           aria-describedby="pref-offsets-hint"
         />

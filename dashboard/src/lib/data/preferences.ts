@@ -66,30 +66,3 @@ export async function setStandingOffsets(tx: Tx, patientId: string, offsets: num
     update patients set appointment_reminder_offsets = ${offsets}::integer[] where id = ${patientId}`;
   return rows.count;
 }
-
-/** "24 h, 2 h" from minutes. */
-export function offsetsLabel(minutes: number[]): string {
-  return [...minutes]
-    .sort((a, b) => b - a)
-    .map((m) => (m % 60 === 0 ? `${m / 60} h` : `${m} min`))
-    .join(", ");
-}
-
-/**
- * Offsets as a clinician types them: hours ("24 2", "24h, 2h") or minutes ("30m"); null when
- * not valid (1 to 6 offsets, 5 minutes to 14 days), "clinic" for an empty field.
- */
-export function parseOffsets(text: string): number[] | null | "clinic" {
-  const tokens = text.trim().toLowerCase().split(/[\s,;]+/).filter(Boolean);
-  if (tokens.length === 0) return "clinic";
-  const found: number[] = [];
-  for (const token of tokens) {
-    const m = /^(\d{1,5})(h|m|min)?$/.exec(token);
-    if (!m) return null;
-    const minutes = m[2] === "m" || m[2] === "min" ? Number(m[1]) : Number(m[1]) * 60;
-    if (minutes < 5 || minutes > 20160) return null;
-    found.push(minutes);
-  }
-  const unique = [...new Set(found)].sort((a, b) => b - a);
-  return unique.length >= 1 && unique.length <= 6 ? unique : null;
-}

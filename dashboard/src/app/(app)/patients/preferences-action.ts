@@ -3,7 +3,8 @@
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
-import { CATEGORIES, parseOffsets, setClinicPreference, setStandingOffsets } from "@/lib/data/preferences";
+import { CATEGORIES, setClinicPreference, setStandingOffsets } from "@/lib/data/preferences";
+import { parseOffsets } from "@/lib/offsets";
 
 const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
 
