@@ -132,7 +132,10 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     pytest.fail(f"{url} did not answer:\n{log.read_text(errors='replace')}")
 
 
-def _create_clinician(env: dict[str, str], email: str, password: str, org: str) -> dict[str, str]:
+def _create_clinician(
+    env: dict[str, str], email: str, password: str, org: str, role: str = "admin"
+) -> dict[str, str]:
+    # A clinic's first clinician is its admin (settings and templates are an admin's to change).
     out = _run(
         [
             "node",
@@ -145,6 +148,8 @@ def _create_clinician(env: dict[str, str], email: str, password: str, org: str) 
             org,
             "--display-name",
             f"Dr {org}",
+            "--role",
+            role,
         ],
         env=env,
         timeout=60,

@@ -47,7 +47,9 @@ async def test_an_admin_saves_the_clinics_twilio_account(
     _ensure_built(base_env)
     db_env = base_env | {"DATABASE_URL": database_url}
     admin = _create_clinician(db_env, "admin@harbour.test", "admin pass 1234", "Harbour")
-    plain = _create_clinician(db_env, "nurse@harbour.test", "nurse pass 1234", "Harbour B")
+    plain = _create_clinician(
+        db_env, "nurse@harbour.test", "nurse pass 1234", "Harbour B", role="clinician"
+    )
     await admin_conn.execute("update clinicians set role = 'admin' where id = $1", admin["clinician_id"])
     await admin_conn.execute(
         "update clinicians set organization_id = $2 where id = $1",

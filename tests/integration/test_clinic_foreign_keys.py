@@ -112,7 +112,8 @@ async def _world(conn: asyncpg.Connection) -> dict[str, Any]:
             org["id"],
         )
         if side == "a":
-            clinician = await factories.create_clinician(conn, org["id"])
+            # An admin: the most a signed-in clinician may do (settings, templates, API keys).
+            clinician = await factories.create_clinician(conn, org["id"], role="admin")
             clinic["clinician"] = clinician["id"]
     return clinic
 

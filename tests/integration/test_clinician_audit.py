@@ -31,7 +31,8 @@ async def test_dashboard_actions_are_audited_by_the_database(
     admin_conn: asyncpg.Connection,
 ) -> None:
     org = await factories.create_organization(admin_conn)
-    clinician = await factories.create_clinician(admin_conn, org["id"])
+    # An admin: templates and settings are an admin's to change (migration 20260101009610).
+    clinician = await factories.create_clinician(admin_conn, org["id"], role="admin")
     patient = await factories.create_patient(admin_conn, org["id"], display_name="Quendolyn Z")
     actor = f"clinician:{clinician['id']}"
     start = await _last_id(admin_conn)

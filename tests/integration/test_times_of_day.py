@@ -42,7 +42,7 @@ async def test_clinic_quiet_hours_of_24_00_are_refused_and_claims_keep_working(
     db: Database, admin_conn: asyncpg.Connection
 ) -> None:
     org = await factories.create_organization(admin_conn)
-    clinician = await factories.create_clinician(admin_conn, org["id"])
+    clinician = await factories.create_clinician(admin_conn, org["id"], role="admin")
     patient = await factories.create_patient(admin_conn, org["id"])
     other = await factories.create_patient(admin_conn, None)
     for p in (patient, other):

@@ -6,6 +6,8 @@ const MESSAGES: Record<string, string> = {
   address:
     "That address cannot be used for this channel: give a Telegram chat id (digits), a phone number valid for its country in +E.164 form (for example +447911123456), or an e-mail address.",
   not_found: "That item was not found.",
+  admin_only:
+    "Only an admin of your clinic can change its settings and templates. Ask an admin to make the change, or to make you an admin.",
   placeholder:
     "Message: only {{ patient_name }} and {{ clinic_name }} are filled in; remove or correct the other {{ ... }} placeholders.",
   confirm_erasure: "To erase this patient, tick the box that confirms it: erasure cannot be undone.",
@@ -41,6 +43,9 @@ export function errorMessage(code: string | string[] | undefined): string | null
   if (typeof code !== "string") return null;
   return MESSAGES[code] ?? "Something went wrong. Please try again.";
 }
+
+/** SQLSTATE of the database's refusal of a change only a clinic's admin may make. */
+export const ADMIN_ONLY_STATE = "42501";
 
 /** The PostgreSQL SQLSTATE of a driver error, if any. */
 export function sqlState(error: unknown): string | null {

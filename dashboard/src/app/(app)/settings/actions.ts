@@ -4,7 +4,7 @@ import { VALUE_MAX } from "@/lib/limits";
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
-import { sqlState } from "@/lib/errors";
+import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
 import { accountFields, changeAccount, isAccountChannel, type SaveResult } from "@/lib/provider-accounts";
 import { canonicalTimezone, isClockTime } from "@/lib/time";
 
@@ -33,12 +33,18 @@ export async function saveSettingsAction(formData: FormData): Promise<void> {
   ) {
     redirect("/settings?error=invalid");
   }
-  await asClinician(clinician.id, (tx) => tx`
-    update organizations
-       set name = ${name}, timezone = ${timezone},
-           appointment_reminder_offsets = ${offsets.join(",") ? `{${offsets.join(",")}}` : "{}"}::integer[],
-           default_quiet_start = ${quietStart}::time, default_quiet_end = ${quietEnd}::time
-     where id = public.current_organization_id()`);
+  try {
+    await asClinician(clinician.id, (tx) => tx`
+      update organizations
+         set name = ${name}, timezone = ${timezone},
+             appointment_reminder_offsets = ${offsets.join(",") ? `{${offsets.join(",")}}` : "{}"}::integer[],
+             default_quiet_start = ${quietStart}::time, default_quiet_end = ${quietEnd}::time
+       where id = public.current_organization_id()`);
+  } catch (error) {
+    // The database refuses a clinician who is not an admin (migration 20260101009610).
+    if (sqlState(error) === ADMIN_ONLY_STATE) redirect("/settings?error=admin_only");
+    throw error;
+  }
   redirect("/settings?saved=1");
 }
 

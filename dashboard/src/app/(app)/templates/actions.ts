@@ -3,6 +3,7 @@
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
+import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
 import { deleteTemplate, saveTemplate } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
 import { TEMPLATE_CHANNELS, templateProblems } from "@/lib/placeholders";
@@ -115,9 +116,15 @@ export async function saveTemplateAction(_prev: TemplateCheck | null, formData: 
   const f = fields(formData);
   const check = await checkText(f, await asClinician(clinician.id, smsMaxSegments));
   if (check.fieldProblem || check.problems.length > 0) return check;
-  await asClinician(clinician.id, (tx) =>
-    saveTemplate(tx, { name: f.name, kind: f.kind, locale: f.locale, channel: f.channel, body: f.body, createdBy: clinician.id }),
-  );
+  try {
+    await asClinician(clinician.id, (tx) =>
+      saveTemplate(tx, { name: f.name, kind: f.kind, locale: f.locale, channel: f.channel, body: f.body, createdBy: clinician.id }),
+    );
+  } catch (error) {
+    // The database refuses a clinician who is not an admin (migration 20260101009610).
+    if (sqlState(error) === ADMIN_ONLY_STATE) redirect("/templates?error=admin_only");
+    throw error;
+  }
   redirect("/templates?saved=1");
 }
 
@@ -126,6 +133,12 @@ export async function deleteTemplateAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
   if (!isUuid(id)) redirect("/templates?error=not_found");
-  const outcome = await asClinician(clinician.id, (tx) => deleteTemplate(tx, id));
+  let outcome: Awaited<ReturnType<typeof deleteTemplate>>;
+  try {
+    outcome = await asClinician(clinician.id, (tx) => deleteTemplate(tx, id));
+  } catch (error) {
+    if (sqlState(error) === ADMIN_ONLY_STATE) redirect("/templates?error=admin_only");
+    throw error;
+  }
   redirect(outcome === "deleted" ? "/templates" : `/templates?error=${outcome === "in_use" ? "template_in_use" : "not_found"}`);
 }
