@@ -135,6 +135,8 @@ class Dispatcher:
             - self.config.send_timeout
             - min(5.0, self.config.lease_seconds / 10),
         )
+        # Seconds of sends a worker holds (see _claim_target).
+        self._hold_seconds = min(self._claim_window, self.config.max_bucket_wait_seconds) / 2
         self._completions: deque[float] = deque(maxlen=_RATE_SAMPLE)
         self._capacity = self.config.concurrency + self.config.batch_size
         self._unfinished = 0  # claimed rows whose outcome is not yet written
@@ -188,7 +190,12 @@ class Dispatcher:
 
         A worker that claimed ``concurrency + batch`` whatever its rate aged its claims toward
         the lease's end behind a rate limit, and the first worker awake took a whole burst.
-        Until a rate is known (and never below it), ``min(batch, concurrency)``.
+        Holding what half its lease window sent was still too much for a fleet at a cap: six
+        workers sharing Telegram's 30/s held ~17 s of sends, longer than a send waits for its
+        slot (``max_bucket_wait_seconds``), and put every row back twice on average (6,364 for
+        3,000 messages). So a worker holds what it sends in half that wait (or half the window,
+        if shorter). Until a rate is known, and while it is measured over less than a second,
+        ``min(batch, concurrency)`` at least.
         """
         floor = min(self.config.batch_size, self.config.concurrency)
         done = self._completions
@@ -199,8 +206,8 @@ class Dispatcher:
         if span <= 0 or now - done[-1] > _RATE_STALE_SECONDS:
             return floor
         rate = len(done) / max(span, _RATE_MIN_SPAN_SECONDS)
-        # Half the window: sends wait their turn behind those already queued.
-        return max(floor, int(rate * self._claim_window / 2))
+        held = int(rate * self._hold_seconds)
+        return max(floor, held) if span < _RATE_MIN_SPAN_SECONDS else max(1, held)
 
     def _claim_goal(self) -> tuple[int, int]:
         """(rows to hold, the fewest worth a claim): claims come in batches of half the target.
