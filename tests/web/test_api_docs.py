@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from medremind.web.api_v1.openapi import build_document
+from medremind.web.api_v1.application import build_document
 from tests.process_env import service_env
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase
 from schemathesis.core.result import Err
 
 from medremind.web import create_app
-from medremind.web.api_v1.openapi import build_document
+from medremind.web.api_v1.application import build_document
 from tests.factories import create_message, create_patient
 
 MAX_EXAMPLES = 12  # per operation and mode: ~350 requests, a few seconds

@@ -102,3 +102,8 @@ def operations(api: FastAPI) -> Iterator[tuple[str, frozenset[str], Callable[...
     for route in iter_route_contexts(api.routes):
         if route.path is not None and route.endpoint is not None:
             yield route.path, frozenset(route.methods or ()), route.endpoint
+
+
+def build_document() -> dict[str, Any]:
+    """The OpenAPI document, without a running app (tests and tools)."""
+    return openapi.generate(build_api())

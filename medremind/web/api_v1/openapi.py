@@ -38,10 +38,3 @@ def generate(api: FastAPI) -> dict[str, Any]:
     )
     document["paths"] = {PREFIX + path: item for path, item in document["paths"].items()}
     return document
-
-
-def build_document() -> dict[str, Any]:
-    """The document, without a running app (tests and tools)."""
-    from medremind.web.api_v1.application import build_api
-
-    return generate(build_api())
