@@ -80,7 +80,10 @@ async def serve(
     """
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    async with Database(settings, server_settings=CUSTOM_PLANS) as db:
+    # No reset query per release (one more round trip per statement: ~1.4 per message at a rate
+    # limit's pace, bench/dispatch.py scenario 8): the worker leaves no session state on pooled
+    # connections (advisory locks are transaction-scoped; LISTEN has its own connection).
+    async with Database(settings, server_settings=CUSTOM_PLANS, reset_sessions=False) as db:
         assert db.pool is not None
         pool = db.pool
         own_senders = senders is None
