@@ -12,7 +12,7 @@ const MESSAGES: Record<string, string> = {
     "Message: only {{ patient_name }} and {{ clinic_name }} are filled in; remove or correct the other {{ ... }} placeholders.",
   confirm_erasure: "To erase this patient, tick the box that confirms it: erasure cannot be undone.",
   too_long:
-    "Message: too long for the chosen channel (WhatsApp takes 1,600 characters, SMS 3 segments). Shorten it, or choose another channel.",
+    "Message: too long for the chosen channel (WhatsApp takes 1,600 characters; SMS as many segments as the service allows, MEDREMIND_SMS_MAX_SEGMENTS). The table under the message shows each channel's length: shorten it, or choose another channel.",
   not_pending: "That message is no longer pending, so it cannot be changed.",
   not_failed: "Only a failed message can be re-sent; this one has not failed.",
   already_resent: "That message was re-sent already: its copy is in the list.",
