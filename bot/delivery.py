@@ -2,13 +2,14 @@
 
 The replies are rows of ``scheduled_messages`` leased to this process, written in the turn's
 transaction (:mod:`bot.reply_rows`). :func:`send_replies` sends them in order, each inside the
-lease, and records every outcome in one statement through the dispatcher's record path
-(``scheduler.claims.record``: the row's status, its attempt rows, guarded by the lease token). A
-reply the provider does not take at once (a 5xx or a timeout after one quick retry, a long rate
-limit) is recorded ``pending`` for the dispatcher, which sends it with its retries and backoff;
-the replies after it wait for it (:mod:`bot.reply_rows` keeps them in order). A permanent refusal
-(the bot blocked, the number invalid) fails the row. Whatever is not recorded (the process died)
-the reaper hands back to the dispatcher when the lease expires.
+lease, and records every outcome through the dispatcher's record path
+(``scheduler.claims.record``: the row's status, its attempt rows, guarded by the lease token), in
+statements shared by the turns that finish at once (:mod:`bot.reply_records`). A reply the
+provider does not take at once (a 5xx or a timeout after one quick retry, a long rate limit) is
+recorded ``pending`` for the dispatcher, which sends it with its retries and backoff; the replies
+after it wait for it (:mod:`bot.reply_rows` keeps them in order). A permanent refusal (the bot
+blocked, the number invalid) fails the row. Whatever is not recorded (the process died) the
+reaper hands back to the dispatcher when the lease expires.
 
 Options go out as ``t:<token>`` button data (the sender renders them as an inline keyboard on
 Telegram, numbered replies on SMS and WhatsApp). A reply marked ``edit`` replaces the message the
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.context import BotContext
+from bot.reply_records import recorder_for
 from bot.reply_rows import StoredReplies, StoredReply
 from platforms.base import (
     InboundEvent,
@@ -36,7 +38,7 @@ from platforms.base import (
     TransientError,
 )
 from scheduler.backoff import backoff_delay
-from scheduler.claims import AttemptRow, Outcome, record
+from scheduler.claims import AttemptRow, Outcome
 from scheduler.delivery_results import error_text
 
 logger = logging.getLogger(__name__)
@@ -144,14 +146,14 @@ class _Outcomes:
         if not self.outcomes:
             return
         try:
-            applied = await record(self.ctx.pool, self.outcomes, self.attempts)
+            applied = await recorder_for(self.ctx.pool).record(self.outcomes, self.attempts)
         except Exception as exc:  # the leases expire and the reaper hands the rows on
             logger.error("reply outcomes not recorded", extra={"error_class": type(exc).__name__})
             return
-        if len(applied) < len(self.outcomes):
+        if applied < len(self.outcomes):
             logger.warning(
                 "reply outcomes not applied: lease lost",
-                extra={"count": len(self.outcomes) - len(applied)},
+                extra={"count": len(self.outcomes) - applied},
             )
 
 

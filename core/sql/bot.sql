@@ -356,14 +356,17 @@ update conversations set step = 'idle', state = state - 'data'
 -- migration 20260101009000). $6.. are aligned per reply: id, text, payload, idempotency key
 -- (a turn stores its replies once), lease token.
 insert into scheduled_messages
-  (id, patient_id, conversation_id, message_content, platform, kind, payload, priority, urgent,
-   allow_fallback, expires_at, idempotency_key, status, attempts, locked_by, locked_until,
-   lease_token, scheduled_time)
-select r.id, c.patient_id, c.id, r.body, c.channel, 'system', r.payload, 0, true, false,
+  (id, organization_id, patient_id, conversation_id, message_content, platform, kind, payload,
+   priority, urgent, allow_fallback, expires_at, idempotency_key, status, attempts, locked_by,
+   locked_until, lease_token, scheduled_time)
+select r.id, p.organization_id, c.patient_id, c.id, r.body, c.channel, 'system', r.payload, 0,
+       true, false,
        now() + make_interval(secs => $3::float8), r.key, 'processing', 1, $4,
        clock_timestamp() + make_interval(secs => $5::float8), r.token,
        case when r.n = 1 then now() else now() + make_interval(secs => $3::float8) end
   from conversations c
+  -- The clinic here, not by the insert trigger's lookup (a query per row).
+  left join patients p on p.id = c.patient_id
  cross join unnest($6::uuid[], $7::text[], $8::jsonb[], $9::text[], $10::uuid[])
        with ordinality as r(id, body, payload, key, token, n)
  where c.channel = $1 and c.chat_address = $2
