@@ -124,6 +124,29 @@ async def test_clinic_preferences_never_undo_the_patients_opt_out(db, admin_conn
         assert bad.json()["error"]["field"].startswith("appointment_reminder_offsets")
         unknown = await http.put(path, json={"categories": {"news": {"clinic_choice": "out"}}})
         assert unknown.status_code == 422
+        # Clinic news sent through the API is held to the clinic-news opt-out.
+        news = await http.post(
+            "/api/v1/messages",
+            json={"patient_id": str(patient["id"]), "text": "Open day", "category": "clinic_news"},
+        )
+        assert news.status_code == 201, news.text
+        held = await admin_conn.fetchval(
+            "select public.message_category(kind, payload) = 'clinic_news'"
+            " and public.patient_opted_out(patient_id, public.message_category(kind, payload))"
+            " from scheduled_messages where id = $1",
+            news.json()["id"],
+        )
+        assert held is True
+        not_news = await http.post(
+            "/api/v1/messages",
+            json={
+                "patient_id": str(patient["id"]),
+                "template": "medication_reminder",
+                "kind": "medication_reminder",
+                "category": "clinic_news",
+            },
+        )
+        assert not_news.status_code == 422 and not_news.json()["error"]["field"] == "category"
         # Another clinic's key: the patient does not exist.
         other = {"Authorization": f"Bearer {other_key}"}
         assert (await http.get(path, headers=other)).status_code == 404

@@ -90,6 +90,13 @@ class MessageCreate(RequestModel):
     )
     priority: Annotated[StrictInt, Field(ge=0, le=9)] = 5
     urgent: StrictBool = False
+    category: Literal["clinic_news"] | None = Field(
+        None,
+        description=(
+            "`clinic_news` marks a free_text message as clinic news: a patient who opted out of "
+            "clinic news (GET /api/v1/patients/{id}/preferences) does not receive it."
+        ),
+    )
 
 
 class Message(BaseModel):
@@ -180,7 +187,12 @@ async def create_message(
     expires = not_past(body.expires_at, "expires_at", now)
     if expires is not None and expires <= scheduled:
         raise ValidationFailed("expires_at", "must be after scheduled_time")
+    if body.category is not None and body.kind != "free_text":
+        raise ValidationFailed("category", "only a free_text message can be clinic news")
     variables = body.variables or {}
+    payload: dict[str, Any] = {"variables": variables} if variables else {}
+    if body.category is not None:
+        payload["category"] = body.category
     # Message bodies never reach a log line, whatever logs them later (driver errors included).
     mark_sensitive(body.text, *variables.values())
     renderer = t.renderer_for(state)
@@ -199,7 +211,7 @@ async def create_message(
             body.text,
             body.template,
             body.kind,
-            {"variables": variables} if variables else {},
+            payload,
             body.platform,
             scheduled,
             expires,
