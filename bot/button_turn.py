@@ -91,6 +91,7 @@ async def try_dose_button_turn(ctx: BotContext, inbound_id: UUID, event: Inbound
             [reply],
             [[]],
             str(inbound_id),
+            telegram_bot=event.to_address,
         )
     await send_replies(ctx, stored, event)
     return True

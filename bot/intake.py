@@ -127,7 +127,14 @@ async def _run_turn(ctx: BotContext, inbound_id: UUID) -> tuple[StoredReplies, I
         if not saved:
             await _recreate_conversation(conn, conv)
         stored = await store_replies(
-            conn, ctx, conv.channel, conv.chat_address, turn.replies, rendered, str(inbound_id)
+            conn,
+            ctx,
+            conv.channel,
+            conv.chat_address,
+            turn.replies,
+            rendered,
+            str(inbound_id),
+            telegram_bot=event.to_address,
         )
         return stored, event
 
@@ -205,7 +212,14 @@ async def _fail(ctx: BotContext, inbound_id: UUID, exc: BaseException) -> None:
                     locale,
                 )
                 stored = await store_replies(
-                    conn, ctx, event.channel, event.chat_address, [reply], [[]], str(inbound_id)
+                    conn,
+                    ctx,
+                    event.channel,
+                    event.chat_address,
+                    [reply],
+                    [[]],
+                    str(inbound_id),
+                    telegram_bot=event.to_address,
                 )
     except Exception as inner:
         logger.error("could not mark inbound failed", extra={"error_class": type(inner).__name__})

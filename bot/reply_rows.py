@@ -119,12 +119,16 @@ async def store_replies(
     replies: Sequence[Reply],
     rendered: Sequence[Sequence[Option]],
     turn_key: str,
+    *,
+    telegram_bot: str | None = None,
 ) -> StoredReplies:
     """Insert ``replies`` (with their ``rendered`` options) to the chat ``(channel, address)`` as
     rows leased to this process; call inside the turn's transaction.
 
     ``turn_key`` names the turn (the stored update's id): the rows' idempotency keys derive from
     it, so a turn stores its replies once. Replies with nothing to send are left out.
+    ``telegram_bot``: the bot the person wrote to, when not the default (the update's
+    ``to_address``): the dispatcher sends a reply it finishes through that bot.
     """
     sender = ctx.senders.get(channel)
     messages: list[tuple[OutboundMessage, bool]] = []
@@ -142,6 +146,8 @@ async def store_replies(
     payloads: list[dict[str, Any]] = []
     for n, (message, _edit) in enumerate(messages):
         payload: dict[str, Any] = {}
+        if telegram_bot is not None and channel is Channel.TELEGRAM:
+            payload["telegram_bot"] = telegram_bot  # platforms.telegram_bots.REPLY_BOT_KEY
         if message.options:
             payload["options"] = [[o.label, o.data] for o in message.options]
             payload["columns"] = message.columns

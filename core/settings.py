@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +43,9 @@ _EXAMPLES: dict[str, str] = {
 
 class SettingsError(Exception):
     """A configuration variable is missing or malformed; the message names it."""
+
+
+_BOT_TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")
 
 
 def _default_data_dir() -> Path:
@@ -83,6 +87,10 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = Field(
         default="https://api.telegram.org", alias="TELEGRAM_API_BASE_URL"
     )
+    # More service-wide bots beside TELEGRAM_BOT_TOKEN, comma separated: new patients are sharded
+    # across all of them in proportion to each bot's rate (platforms/telegram_bots.py), each bot
+    # its own 30/s; each gets its own webhook, /telegram/webhook/<bot id>.
+    telegram_bots: SecretStr | None = Field(default=None, alias="MEDREMIND_TELEGRAM_BOTS")
 
     twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
@@ -184,6 +192,26 @@ class Settings(BaseSettings):
             except json.JSONDecodeError as exc:
                 raise ValueError("not a JSON object") from exc
         return value
+
+    @field_validator("telegram_bots")
+    @classmethod
+    def _bot_tokens(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            for position, token in enumerate(value.get_secret_value().split(","), start=1):
+                if not _BOT_TOKEN.match(token.strip()):
+                    # The token itself never reaches a message: only its position.
+                    raise ValueError(
+                        f"token {position} is not a bot token (<bot id>:<secret>, from BotFather)"
+                    )
+        return value
+
+    @property
+    def telegram_extra_tokens(self) -> tuple[str, ...]:
+        """The tokens of MEDREMIND_TELEGRAM_BOTS, in order (the default bot's not among them)."""
+        if self.telegram_bots is None:
+            return ()
+        tokens = (t.strip() for t in self.telegram_bots.get_secret_value().split(","))
+        return tuple(t for t in tokens if t)
 
     @field_validator("vapid_subject")
     @classmethod

@@ -103,7 +103,35 @@ async def register_telegram_webhook(settings: Settings, senders: Mapping[Any, An
         logger.info("telegram webhook registered")
     except Exception as exc:
         logger.error("telegram setWebhook failed", extra={"error_type": type(exc).__name__})
+    await _register_other_bots(settings, senders.get(Channel.TELEGRAM))
     return me.username
+
+
+async def _register_other_bots(settings: Settings, bots: Any) -> None:
+    """The webhooks of MEDREMIND_TELEGRAM_BOTS: ``/telegram/webhook/<bot id>``, each with the
+    secret derived for it from TELEGRAM_WEBHOOK_SECRET (platforms.telegram_bots)."""
+    from platforms.telegram_bots import webhook_path, webhook_secret
+
+    others = getattr(bots, "by_id", {})
+    default = getattr(bots, "default_id", None)
+    assert settings.telegram_webhook_secret is not None and settings.public_base_url
+    master = settings.telegram_webhook_secret.get_secret_value()
+    for bot_id, sender in others.items():
+        if bot_id == default:
+            continue
+        try:
+            await sender.bot.set_webhook(
+                url=settings.public_base_url + webhook_path(bot_id),
+                secret_token=webhook_secret(master, bot_id),
+                allowed_updates=list(ALLOWED_UPDATES),
+                max_connections=WEBHOOK_MAX_CONNECTIONS,
+            )
+            logger.info("telegram webhook registered", extra={"bot": bot_id})
+        except Exception as exc:
+            logger.error(
+                "telegram setWebhook failed",
+                extra={"bot": bot_id, "error_type": type(exc).__name__},
+            )
 
 
 async def serve(

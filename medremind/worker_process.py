@@ -110,6 +110,10 @@ async def serve(
             content_store=PostgresContentStore(db),
         )
         await clinics.refresh()
+        # Which clinics pay for Telegram broadcasts (platforms.telegram_bots), kept fresh below.
+        telegram_bots = getattr(senders.get(Channel.TELEGRAM), "refresh", None)
+        if telegram_bots is not None:
+            await telegram_bots(pool)
         await publish_limits(pool, settings)  # for the dashboard's length checks
         dispatcher = Dispatcher(
             pool, senders, renderer, utc_now, config, senders_for=clinics.for_clinic
@@ -190,6 +194,8 @@ async def serve(
         async def refresh_accounts() -> None:
             try:
                 await clinics.refresh()
+                if telegram_bots is not None:
+                    await telegram_bots(pool)
             except DB_ERRORS as exc:
                 logger.warning(
                     "loading provider accounts failed", extra={"error": type(exc).__name__}

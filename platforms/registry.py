@@ -67,7 +67,8 @@ def channel_status(settings: Settings) -> dict[Channel, tuple[bool, str]]:
     return {
         Channel.TELEGRAM: verdict(
             [] if settings.telegram_bot_token else ["TELEGRAM_BOT_TOKEN"],
-            f"Bot API at {settings.telegram_api_base_url}",
+            f"Bot API at {settings.telegram_api_base_url}, "
+            f"{1 + len(settings.telegram_extra_tokens)} bot(s)",
         ),
         Channel.SMS: verdict(
             twilio_missing + sms_from, f"Twilio SMS via {settings.twilio_api_base_url}"
@@ -147,9 +148,11 @@ def build_senders(
     outbox_dir = settings.outbox_path
     senders: dict[Channel, ChannelSender] = {}
     if usable[Channel.TELEGRAM]:
-        from platforms.telegram import TelegramSender
+        from platforms.telegram_bots import TelegramBots
 
-        senders[Channel.TELEGRAM] = TelegramSender.from_settings(settings)
+        # Every bot of the service (TELEGRAM_BOT_TOKEN and MEDREMIND_TELEGRAM_BOTS), each chat
+        # sent through its own bot (platforms.telegram_bots).
+        senders[Channel.TELEGRAM] = TelegramBots.from_settings(settings)
     if usable[Channel.SMS]:
         from platforms.sms import SmsSender
 

@@ -217,12 +217,18 @@ class Limiter(Protocol):
     """What the dispatcher asks of a rate limiter: this process's buckets or the fleet's ledger."""
 
     async def acquire(
-        self, channel: Channel, address: str, max_wait: float, account: str | None = None
+        self,
+        channel: Channel,
+        address: str,
+        max_wait: float,
+        account: str | None = None,
+        rate: float | None = None,
     ) -> Pass | None:
         """Wait for a slot starting within ``max_wait`` seconds; None (taking nothing) if none.
 
         ``account``: the sender's rate key when it is not the channel's default account (a
-        clinic's own); it gets a cap of its own at the channel's rate.
+        clinic's own, another Telegram bot); it gets a cap of its own at the channel's rate, or
+        at ``rate`` when given (a bot's paid broadcasts: 1,000/s).
         """
         ...
 
@@ -258,19 +264,23 @@ class BucketSet:
         # Clinics' own accounts (rate key -> bucket), each at its channel's rate.
         self._accounts: dict[str, Bucket] = {}
 
-    def _account_bucket(self, channel: Channel, account: str | None) -> Bucket | None:
+    def _account_bucket(
+        self, channel: Channel, account: str | None, rate: float | None = None
+    ) -> Bucket | None:
         if account is None or channel not in self._platform:
             return self._platform.get(channel)
         bucket = self._accounts.get(account)
         if bucket is None:
             default = self._platform[channel]
-            bucket = self._accounts[account] = Bucket(default.rate, guard=default.guard)
+            bucket = self._accounts[account] = Bucket(rate or default.rate, guard=default.guard)
         return bucket
 
-    def buckets(self, channel: Channel, address: str, account: str | None = None) -> list[Bucket]:
+    def buckets(
+        self, channel: Channel, address: str, account: str | None = None, rate: float | None = None
+    ) -> list[Bucket]:
         """The buckets a send to ``address`` on ``channel`` passes (platform, then recipient)."""
         buckets = []
-        platform = self._account_bucket(channel, account)
+        platform = self._account_bucket(channel, account, rate)
         if platform is not None:
             buckets.append(platform)
         rate = self._recipient_rates.get(channel)
@@ -303,7 +313,12 @@ class BucketSet:
         return Pass(0.0, slots)
 
     async def acquire(
-        self, channel: Channel, address: str, max_wait: float, account: str | None = None
+        self,
+        channel: Channel,
+        address: str,
+        max_wait: float,
+        account: str | None = None,
+        rate: float | None = None,
     ) -> Pass | None:
         """Wait until a send may start and take the slot; the caller releases the pass after it.
 
@@ -316,13 +331,13 @@ class BucketSet:
         caller reschedules instead of holding its lease.
         """
         started = time.monotonic()
-        buckets = self.buckets(channel, address, account)
+        buckets = self.buckets(channel, address, account, rate)
         if not buckets:
             return _NO_WAIT
         if max(b.queue_estimate(started) for b in buckets) > max_wait:
             return None
         give_up_at = started + max_wait + _ACQUIRE_SLACK_SECONDS
-        platform = self._account_bucket(channel, account)
+        platform = self._account_bucket(channel, account, rate)
         others = [b for b in buckets if b is not platform]
         for bucket in buckets:
             bucket.waiting += 1

@@ -145,6 +145,10 @@ class Deliverer:
             if start_by - time.monotonic() < 0.0:
                 return self._lease_ran_short(c, tried, attempts, effects)
             sender = senders[route.channel]
+            pick = getattr(sender, "sender_for", None)
+            if pick is not None:
+                # Several accounts behind one channel (Telegram bots: the chat's own bot).
+                sender = pick(c, route, now)
             # A clinic's own account has its own caps and breaker; the defaults keep the channel's.
             own_key = None if sender is self.senders.get(route.channel) else _rate_key(sender)
             account = own_key or self._accounts[route.channel]
@@ -158,6 +162,7 @@ class Deliverer:
                 route.address,
                 min(self.config.max_bucket_wait_seconds, start_by - time.monotonic()),
                 own_key,
+                getattr(sender, "rate_per_second", None),
             )
             if ticket is None:
                 # The queue (or a pause) is longer than we hold a lease: come back later.

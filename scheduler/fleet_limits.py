@@ -127,9 +127,15 @@ class FleetLimiter:
         self.denied = 0  # refused answers (recipient busy, or beyond the horizon)
 
     def _keys(
-        self, channel: Channel, address: str, account_key: str | None = None
+        self,
+        channel: Channel,
+        address: str,
+        account_key: str | None = None,
+        account_rate: float | None = None,
     ) -> tuple[str | None, float, str | None, float]:
         rate = self._rates.get(channel, 0.0)
+        if account_key is not None and account_rate and rate:
+            rate = account_rate  # a bot's paid broadcasts: its own key at 1,000/s
         # A clinic's own account is its own key, at the channel's rate (scheduler.clinic_senders).
         account = account_key or self._accounts[channel]
         recipient_rate = self._recipient_rates.get(channel, 0.0)
@@ -137,16 +143,23 @@ class FleetLimiter:
         return (account if rate else None), rate, recipient, recipient_rate
 
     async def acquire(
-        self, channel: Channel, address: str, max_wait: float, account: str | None = None
+        self,
+        channel: Channel,
+        address: str,
+        max_wait: float,
+        account: str | None = None,
+        rate: float | None = None,
     ) -> Pass | None:
         """Wait for a fleet-wide slot starting within ``max_wait`` seconds; None if none does.
 
-        ``account``: the sender's rate key when it is not the channel's default account.
+        ``account``: the sender's rate key when it is not the channel's default account (a
+        clinic's own, another Telegram bot: each its own key); ``rate``: that key's rate when
+        it is not the channel's (a bot's paid broadcasts).
 
         Release the pass when the send is over (answered, failed or timed out): the provider's
         window counts the send until a second after that.
         """
-        account, rate, recipient, recipient_rate = self._keys(channel, address, account)
+        account, rate, recipient, recipient_rate = self._keys(channel, address, account, rate)
         if account is None and recipient is None:
             return _NO_WAIT
         started = time.monotonic()

@@ -141,6 +141,8 @@ async def register_patient(turn: Turn) -> None:
         conv.channel.value,
         conv.chat_address,
         True,
+        # The bot this person started: a chat cannot move to another bot.
+        turn.event.to_address if conv.channel is Channel.TELEGRAM else None,
     )
     conv.patient_id = patient_id
     await load_patient(turn)

@@ -138,11 +138,14 @@ returning id
 update patients set consent_at = $2, status = 'active' where id = $1
 
 -- name: upsert_contact_point
-insert into contact_points (patient_id, channel, address, verified)
-values ($1, $2, $3, $4)
+-- $5: the Telegram bot the person registered through (NULL: the default bot); their reminders
+-- go through it (platforms/telegram_bots.py).
+insert into contact_points (patient_id, channel, address, verified, telegram_bot)
+values ($1, $2, $3, $4, $5)
 on conflict (channel, address) do update
    set patient_id = excluded.patient_id, active = true,
-       verified = contact_points.verified or excluded.verified
+       verified = contact_points.verified or excluded.verified,
+       telegram_bot = excluded.telegram_bot
 returning id
 
 -- name: add_contact_point

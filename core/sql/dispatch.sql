@@ -52,7 +52,8 @@ select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, 
        a.starts_at as appointment_starts_at, a.location as appointment_location,
        a.clinician_name as appointment_clinician, cv.chat_address as reply_address,
        c.channels_tried, p.channel_order, c.payload,
-       cps.contact_ids, cps.contact_channels, cps.contact_addresses, cps.contact_usable
+       cps.contact_ids, cps.contact_channels, cps.contact_addresses, cps.contact_usable,
+       cps.contact_bots
   from claimed c
   left join patients p on p.id = c.patient_id
   left join conversations cv on cv.id = c.conversation_id and cv.channel = c.platform
@@ -70,7 +71,9 @@ select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, 
     select array_agg(cp.id) as contact_ids, array_agg(cp.channel) as contact_channels,
            array_agg(cp.address) as contact_addresses,
            array_agg(cp.active and cp.opted_out_at is null and cp.blocked_at is null)
-             as contact_usable
+             as contact_usable,
+           -- A Telegram chat's bot (platforms/telegram_bots.py; NULL: the default bot).
+           array_agg(cp.telegram_bot) as contact_bots
       from contact_points cp
      where cp.patient_id = c.patient_id
   ) cps on true

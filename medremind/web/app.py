@@ -48,6 +48,8 @@ class _WebApp(Starlette):
 def _routes(api: ASGIApp) -> list[BaseRoute]:
     return [
         Route("/telegram/webhook", telegram_webhook.telegram_webhook, methods=["POST"]),
+        # The service's other bots, each under its own secret (platforms/telegram_bots.py).
+        Route("/telegram/webhook/{bot}", telegram_webhook.telegram_bot_webhook, methods=["POST"]),
         Route("/twilio/inbound", twilio_webhooks.twilio_inbound, methods=["POST"]),
         Route("/twilio/status", twilio_webhooks.twilio_status, methods=["POST"]),
         Route("/healthz", health.healthz, methods=["GET"]),

@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from core.db import Database
 from core.settings import Settings
+from platforms.base import Channel
 
 
 def utc_now() -> datetime:
@@ -32,6 +33,8 @@ class WebState:
     clock: Callable[[], datetime] = utc_now
     # The bot's @username, for invite links (https://t.me/<username>?start=<token>).
     bot_username: str | None = None
+    # The other bots' usernames (bot id -> username), fetched once (medremind.web.invite_links).
+    telegram_usernames: dict[str, str] = field(default_factory=dict)
     # The conversation engine's context (bot.context.BotContext); built on first use.
     _bot_context: Any = None
     # Hand inbound processing to detached tasks after the 200 (see medremind.web.inbound);
@@ -71,11 +74,19 @@ class WebState:
                 settings=self.settings,
                 clock=self.clock,
                 renderer=TemplateRenderer(sms_max_segments=self.settings.sms_max_segments),
-                sender_for_number=(
-                    self.clinic_senders.for_number if self.clinic_senders is not None else None
-                ),
+                sender_for_number=self.sender_for_number,
             )
         return self._bot_context
+
+    def sender_for_number(self, channel: Channel, ours: str) -> Any:
+        """The sender of the account a person wrote to, when it is not the channel's default:
+        one of the service's other Telegram bots (by bot id), or a clinic's own number."""
+        if channel is Channel.TELEGRAM:
+            bots = getattr((self.senders or {}).get(channel), "by_id", None) or {}
+            return bots.get(ours)
+        if self.clinic_senders is not None:
+            return self.clinic_senders.for_number(channel, ours)
+        return None
 
     @property
     def pool(self) -> asyncpg.Pool:

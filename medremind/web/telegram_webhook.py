@@ -33,7 +33,7 @@ from medremind.web.errors import error_response
 from medremind.web.metrics import INBOUND_UPDATES, WEBHOOK_DROPPED
 from medremind.web.state import WebState, web_state
 from medremind.web.telegram_updates import parse_button_update
-from platforms.base import InboundEvent
+from platforms.base import Channel, InboundEvent
 
 logger = logging.getLogger(__name__)
 
@@ -77,21 +77,51 @@ async def telegram_webhook(request: Request) -> Response:
     )
 
 
+async def telegram_bot_webhook(request: Request) -> Response:
+    """``POST /telegram/webhook/{bot}``: the updates of one of the service's other bots
+    (``MEDREMIND_TELEGRAM_BOTS``), under that bot's own secret (platforms.telegram_bots)."""
+    state = web_state(request)
+    bot = request.path_params["bot"]
+    bots = getattr((state.senders or {}).get(Channel.TELEGRAM), "by_id", None) or {}
+    if bot not in bots:
+        INBOUND_UPDATES.labels("telegram", "rejected").inc()
+        why = "no such bot here: its token is not in MEDREMIND_TELEGRAM_BOTS"
+        return error_response(404, why, headers=CLOSE_HEADERS)
+    default = getattr(state.senders[Channel.TELEGRAM], "default_id", None)
+    return await answer_update(
+        state,
+        request.headers.get(SECRET_HEADER),
+        request.headers.get("content-length"),
+        request.body,
+        bot=None if bot == default else bot,
+    )
+
+
 async def answer_update(
     state: WebState,
     secret: str | None,
     content_length: str | None,
     read_body: Callable[[], Awaitable[bytes]],
+    *,
+    bot: str | None = None,
 ) -> Response:
     """The webhook's answer from the secret and length headers and the body reader.
 
     Shared by the Starlette route and the lean ASGI path in :mod:`medremind.web.fast_webhook`,
     so both answer alike; the body is read only once the secret has matched.
+
+    ``bot``: the update came to another bot than the default (its id): its own secret is
+    expected, its ``update_id`` is stored as ``<bot>:<update_id>`` (each bot counts its own),
+    and the event names the bot (``to_address``), so the replies go out through it.
     """
     if declared_too_large(content_length, MAX_BODY_BYTES):
         return too_large_response(MAX_BODY_BYTES)
     configured = state.settings.telegram_webhook_secret
     expected = configured.get_secret_value() if configured is not None else None
+    if bot is not None and expected:
+        from platforms.telegram_bots import webhook_secret
+
+        expected = webhook_secret(expected, bot)
     if not secret_matches(expected, secret):
         INBOUND_UPDATES.labels("telegram", "rejected").inc()
         # The body stays unread: close rather than let the server drain it (see body_limit).
@@ -114,6 +144,8 @@ async def answer_update(
         # An update type the bot does not handle: acknowledge so Telegram does not retry it.
         INBOUND_UPDATES.labels("telegram", "ignored").inc()
         return JSONResponse({"ok": True})
+    if bot is not None:
+        event = dataclasses.replace(event, provider_id=f"{bot}:{event.provider_id}", to_address=bot)
     answer: dict[str, object] = {"ok": True}
     if event.callback_query_id:
         answer = {"method": "answerCallbackQuery", "callback_query_id": event.callback_query_id}

@@ -120,6 +120,8 @@ class FakeTelegram:
             "username": bot_username,
         }
         self.calls: list[TelegramCall] = []
+        # getMe's username per token, for servers of several bots (token=None); else bot_username.
+        self.usernames: dict[str, str] = {}
         self.webhook_url = ""
         self._failures: list[_Failure] = []
         self._blocked: set[int] = set()
@@ -371,7 +373,11 @@ class FakeTelegram:
         return message
 
     def _m_getme(self, call: TelegramCall) -> tuple[int, dict[str, Any]]:
-        return _ok({**self.bot_user, "can_join_groups": True, "supports_inline_queries": False})
+        user = dict(self.bot_user)
+        if call.token in self.usernames:
+            user["id"] = int(call.token.split(":", 1)[0])
+            user["username"] = self.usernames[call.token]
+        return _ok({**user, "can_join_groups": True, "supports_inline_queries": False})
 
     def _m_sendmessage(self, call: TelegramCall) -> tuple[int, dict[str, Any]]:
         problem = _check_text(call.text or "", call.params.get("parse_mode"), 4096)

@@ -20,6 +20,7 @@ from platforms.outbox import OUTBOX_ID_PREFIX, OutboxSender
 from platforms.registry import build_senders, channel_status
 from platforms.sms import SmsSender
 from platforms.telegram import TelegramSender
+from platforms.telegram_bots import TelegramBots
 from platforms.webpush import VapidKey
 from platforms.whatsapp import WhatsAppSender
 
@@ -166,7 +167,8 @@ async def test_registry_with_credentials_uses_real_adapters(tmp_path: Path) -> N
     )
     senders = build_senders(settings, last_inbound_lookup=lambda number: None)
     try:
-        assert isinstance(senders[Channel.TELEGRAM], TelegramSender)
+        telegram = senders[Channel.TELEGRAM]
+        assert isinstance(telegram, TelegramBots) and isinstance(telegram.default, TelegramSender)
         assert isinstance(senders[Channel.SMS], SmsSender)
         assert isinstance(senders[Channel.WHATSAPP], WhatsAppSender)
         assert isinstance(senders[Channel.EMAIL], EmailSender)

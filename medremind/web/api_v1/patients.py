@@ -44,6 +44,7 @@ from medremind.web.api_v1.models import (
 from medremind.web.api_v1.pagination import Cursor, Limit, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
+from medremind.web.invite_links import invite_bot_username
 from scheduler.planner import replan_patient
 
 router = new_router("patients")
@@ -423,7 +424,9 @@ async def create_invite(
             hash_invite_token(token),
             state.clock() + timedelta(hours=hours),
         )
-    link = f"https://t.me/{state.bot_username}?start={token}" if state.bot_username else None
+        # The patient's bot, or the one they are sharded to (several bots: issue 20).
+        username = await invite_bot_username(state, conn, patient_id)
+    link = f"https://t.me/{username}?start={token}" if username else None
     return {
         "id": invite["id"],
         "patient_id": patient_id,

@@ -1,0 +1,57 @@
+"""Invite links that name the bot a new patient is sharded to (platforms/telegram_bots.py).
+
+With several Telegram bots, the bot a patient starts is the bot their reminders come from for
+good (a chat cannot move). An invite link is where that is decided: a patient who already talks
+to a bot gets that bot's link again; a new one gets the bot :meth:`TelegramBots.shard` picks in
+proportion to each bot's rate. Bots' usernames come from ``getMe`` once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import asyncpg
+
+from core.sql import query
+from medremind.web.state import WebState
+from platforms.base import Channel
+
+logger = logging.getLogger(__name__)
+
+
+async def invite_bot_username(
+    state: WebState, conn: asyncpg.Connection, patient_id: uuid.UUID
+) -> str | None:
+    """The @username (without ``@``) of the bot the patient's invite link should open."""
+    bots: Any = (state.senders or {}).get(Channel.TELEGRAM)
+    others = getattr(bots, "by_id", None)
+    if not others or len(others) < 2:
+        return state.bot_username
+    known = await conn.fetchval(query("telegram_bots", "patient_telegram_bot"), patient_id)
+    # '' is the default bot; None: no Telegram chat yet, so the shard decides.
+    chosen = bots.shard(patient_id) if known is None else known or bots.default_id
+    if chosen == bots.default_id:
+        return state.bot_username
+    return await _username(state, bots, chosen) or state.bot_username
+
+
+async def _username(state: WebState, bots: Any, bot: str) -> str | None:
+    cached = state.telegram_usernames.get(bot)
+    if cached is not None:
+        return cached
+    sender = bots.get(bot)
+    if sender is None:
+        return None
+    try:
+        me = await sender.bot.get_me()
+    except Exception as exc:  # Telegram unreachable: the default bot's link serves meanwhile
+        problem = type(exc).__name__
+        logger.warning("telegram getMe failed", extra={"bot": bot, "error_type": problem})
+        return None
+    state.telegram_usernames[bot] = me.username
+    return str(me.username)
+
+
+__all__ = ["invite_bot_username"]

@@ -1,0 +1,297 @@
+"""Several Telegram bots behind one channel: the service's capacity beyond one bot's 30/s.
+
+Telegram lets a bot send about 30 messages a second to different chats, so 100,000 patients due
+at 08:00 on one bot wait up to 56 minutes. :class:`TelegramBots` is the Telegram entry of the
+senders (``platforms.registry.build_senders``): the bot of ``TELEGRAM_BOT_TOKEN`` (the default)
+and those of ``MEDREMIND_TELEGRAM_BOTS``, each an ordinary :class:`TelegramSender` with its own
+connection pool and its own ``rate_key`` (``telegram:<bot id>``), so the fleet's send ledger
+(``scheduler.fleet_limits``) paces every bot apart at Telegram's 30/s.
+
+A chat belongs to the bot the person started: a bot cannot write to someone who never started
+it. So:
+
+* a Telegram contact point records its bot (``contact_points.telegram_bot``, the bot's numeric
+  id; NULL is the default bot, which every contact point made before several bots existed has);
+* reminders go out through the contact point's bot, a bot reply through the bot the person wrote
+  to (the reply row's ``payload.telegram_bot``): :meth:`TelegramBots.sender_for`, which the
+  dispatcher asks for each send;
+* each bot has its own webhook, ``/telegram/webhook/<bot id>`` with a secret of its own derived
+  from ``TELEGRAM_WEBHOOK_SECRET`` (:func:`webhook_secret`), so an update arrives knowing its bot
+  (``InboundEvent.to_address``); the default bot keeps ``/telegram/webhook``;
+* new patients are sharded across the bots in proportion to each bot's rate
+  (:meth:`TelegramBots.shard`): an invite link names the bot its patient will talk to.
+
+``allow_paid_broadcast`` (Bot API ``sendMessage``): a clinic that enables it
+(``organizations.telegram_paid_broadcast_after_seconds``) has its reminders that are at least that
+late sent with the parameter, through the same bot, on a fleet key of their own
+(``telegram:<bot id>:paid``) at 1,000/s; Telegram takes 0.1 Stars per such message from the
+bot's balance, counted in ``medremind_telegram_paid_messages_total`` and
+``medremind_telegram_stars_spent_total`` per bot. Replies never pay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from prometheus_client import Counter
+
+from platforms.base import Channel, ConfigurationError, OutboundMessage, Receipt
+from platforms.telegram import DEFAULT_BASE_URL, TelegramSender
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Telegram's own caps (Bot API FAQ; sendMessage allow_paid_broadcast).
+FREE_RATE = 30.0
+PAID_RATE = 1000.0
+STARS_PER_PAID_MESSAGE = 0.1
+# The payload key of a bot reply row that names the bot the person wrote to.
+REPLY_BOT_KEY = "telegram_bot"
+WEBHOOK_PATH = "/telegram/webhook"
+
+PAID_MESSAGES = Counter(
+    "medremind_telegram_paid_messages_total",
+    "Telegram messages sent with allow_paid_broadcast, by bot",
+    ["bot"],
+)
+STARS_SPENT = Counter(
+    "medremind_telegram_stars_spent_total",
+    "Telegram Stars spent on allow_paid_broadcast messages (0.1 each), by bot",
+    ["bot"],
+)
+
+
+def bot_id(token: str) -> str:
+    """The bot's numeric id: the part of its token before the colon (public, not secret)."""
+    return token.split(":", 1)[0]
+
+
+def webhook_secret(master: str, bot: str) -> str:
+    """The webhook secret of bot ``bot``: HMAC-SHA256 of its id under ``TELEGRAM_WEBHOOK_SECRET``
+    (hex, within Telegram's ``secret_token`` alphabet), so one variable serves every bot and no
+    bot's secret opens another bot's webhook."""
+    return hmac.new(master.encode(), f"telegram-bot:{bot}".encode(), hashlib.sha256).hexdigest()
+
+
+def webhook_path(bot: str) -> str:
+    """The webhook path of a bot other than the default."""
+    return f"{WEBHOOK_PATH}/{bot}"
+
+
+class _ContactLike(Protocol):
+    id: uuid.UUID
+    channel: str
+    bot: str | None
+
+
+class UnknownBot:
+    """A chat's bot that this process has no token for: every send is a ``ConfigurationError``
+    (never another bot: it could not write to the chat, and would count as the chat's error)."""
+
+    channel = Channel.TELEGRAM
+
+    def __init__(self, bot: str) -> None:
+        self.bot_id = bot
+        self.rate_key = f"telegram:{bot}"
+
+    async def send(self, address: str, message: OutboundMessage) -> Receipt:
+        """Refuse, naming the variable that lacks the bot."""
+        raise ConfigurationError(
+            f"the chat's Telegram bot {self.bot_id} is not configured on this process:"
+            " add its token to MEDREMIND_TELEGRAM_BOTS"
+        )
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class PaidBroadcast:
+    """One bot's sends with ``allow_paid_broadcast``: its own fleet key at 1,000/s."""
+
+    channel = Channel.TELEGRAM
+
+    def __init__(self, bot: TelegramSender, rate: float = PAID_RATE) -> None:
+        self.inner = bot
+        self.bot_id = bot.rate_key.split(":", 1)[1]
+        self.rate_key = f"{bot.rate_key}:paid"
+        self.rate_per_second = rate
+
+    async def send(self, address: str, message: OutboundMessage) -> Receipt:
+        """Send with the parameter; count the messages and Stars Telegram charges for."""
+        receipt = await self.inner.send(address, message, paid_broadcast=True)
+        parts = int((receipt.response or {}).get("paid_parts", 1))
+        PAID_MESSAGES.labels(self.bot_id).inc(parts)
+        STARS_SPENT.labels(self.bot_id).inc(parts * STARS_PER_PAID_MESSAGE)
+        return receipt
+
+    async def aclose(self) -> None:
+        """The bot's connections belong to :class:`TelegramBots`."""
+
+
+class TelegramBots:
+    """The service's Telegram bots as one channel sender; see the module docstring."""
+
+    channel = Channel.TELEGRAM
+
+    def __init__(
+        self,
+        default: TelegramSender,
+        others: Sequence[TelegramSender] = (),
+        *,
+        rate: float = FREE_RATE,
+        paid_rate: float = PAID_RATE,
+    ) -> None:
+        self.default = default
+        self.default_id = bot_id_of(default)
+        self.rate = rate
+        self.by_id: dict[str, TelegramSender] = {self.default_id: default}
+        for other in others:
+            self.by_id.setdefault(bot_id_of(other), other)
+        self._paid = {key: PaidBroadcast(bot, paid_rate) for key, bot in self.by_id.items()}
+        self._unknown: dict[str, UnknownBot] = {}
+        # Clinic -> seconds late from which its reminders pay (loaded by ``refresh``).
+        self.paid_after: dict[uuid.UUID, float] = {}
+        # The fleet key of the default bot: the channel's own (the limiter's and breakers').
+        self.rate_key = default.rate_key
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TelegramBots:
+        """``TELEGRAM_BOT_TOKEN`` and ``MEDREMIND_TELEGRAM_BOTS``, each its own connection pool."""
+        token = settings.telegram_bot_token
+        default = TelegramSender.from_settings(settings)
+        others = [
+            TelegramSender(
+                extra,
+                base_url=settings.telegram_api_base_url or DEFAULT_BASE_URL,
+                connection_pool_size=settings.worker_concurrency,
+            )
+            for extra in settings.telegram_extra_tokens
+            if token is None or extra != token.get_secret_value()
+        ]
+        return cls(default, others, rate=settings.telegram_rate_per_second)
+
+    # -- the default bot's surface (webhook set-up, long polling, callers that know no bots) --
+
+    @property
+    def bot(self) -> Any:
+        """The default bot's python-telegram-bot ``Bot``."""
+        return self.default.bot
+
+    async def send(self, address: str, message: OutboundMessage) -> Receipt:
+        """Send through the default bot."""
+        return await self.default.send(address, message)
+
+    async def edit(self, address: str, message_id: str | int, message: OutboundMessage) -> Receipt:
+        """Edit a message of the default bot."""
+        return await self.default.edit(address, message_id, message)
+
+    async def answer_callback(
+        self, callback_query_id: str, text: str | None = None, *, show_alert: bool = False
+    ) -> bool:
+        """Answer a button press made in a chat with the default bot."""
+        return await self.default.answer_callback(callback_query_id, text, show_alert=show_alert)
+
+    # -- the bots -------------------------------------------------------------------------
+
+    @property
+    def ids(self) -> list[str]:
+        """Every bot's id, the default first."""
+        return list(self.by_id)
+
+    def get(self, bot: str | None) -> TelegramSender | None:
+        """The bot ``bot`` (None: the default), if this process has its token."""
+        return self.default if bot is None else self.by_id.get(bot)
+
+    def for_bot(self, bot: str | None) -> TelegramSender | UnknownBot:
+        """The sender of bot ``bot`` (None: the default); a refusing one when it is unknown."""
+        found = self.get(bot)
+        if found is not None:
+            return found
+        assert bot is not None
+        return self._unknown.setdefault(bot, UnknownBot(bot))
+
+    def sender_for(self, claim: Any, route: Any, now: datetime) -> Any:
+        """The sender of one send of the dispatcher: the chat's bot, paying where the clinic
+        pays and the reminder is late enough.
+
+        ``claim``: a :class:`scheduler.claims.Claim`; ``route``: its
+        :class:`scheduler.routing.Route` on Telegram. A bot reply goes through the bot its
+        person wrote to; a caregiver's alert through the default bot.
+        """
+        if claim.reply_address is not None:
+            reply_bot = (claim.payload or {}).get(REPLY_BOT_KEY)
+            return self.for_bot(reply_bot if isinstance(reply_bot, str) else None)
+        contacts: Iterable[_ContactLike] = claim.contacts
+        chat_bot = next(
+            (c.bot for c in contacts if route.contact_id is not None and c.id == route.contact_id),
+            None,
+        )
+        sender = self.for_bot(chat_bot)
+        after = self.paid_after.get(claim.organization_id) if claim.organization_id else None
+        if after is not None and isinstance(sender, TelegramSender) and not claim.urgent:
+            # Late by the dose's own time: a row put back for the rate limit has a later
+            # scheduled_time, but its patient has waited since the dose was due.
+            late = (now - (claim.dose_due_at or claim.scheduled_time)).total_seconds()
+            if late >= after:
+                return self._paid[bot_id_of(sender)]
+        return sender
+
+    def shard(self, key: uuid.UUID, weights: Mapping[str, float] | None = None) -> str:
+        """The bot a new patient is enrolled on, in proportion to each bot's rate.
+
+        Stable for ``key`` (the patient's id): a second invite for the same patient names the
+        same bot. ``weights``: bot id -> rate (default: every bot at the channel's rate).
+        """
+        rates = weights or dict.fromkeys(self.by_id, self.rate)
+        ids = [b for b in self.by_id if rates.get(b, 0.0) > 0]
+        if not ids:
+            return self.default_id
+        total = sum(rates[b] for b in ids)
+        point = int.from_bytes(hashlib.sha256(key.bytes).digest()[:8], "big") / 2**64 * total
+        for bot in ids:
+            point -= rates[bot]
+            if point < 0:
+                return bot
+        return ids[-1]
+
+    async def refresh(self, pool: asyncpg.Pool) -> None:
+        """Reload which clinics pay for broadcasts (one small query)."""
+        from core.sql import query
+
+        rows = await pool.fetch(query("telegram_bots", "paid_broadcast_clinics"))
+        self.paid_after = {r["id"]: float(r["after"]) for r in rows}
+
+    async def aclose(self) -> None:
+        """Close every bot's connection pools; safe twice."""
+        for sender in self.by_id.values():
+            await sender.aclose()
+
+
+def bot_id_of(sender: TelegramSender) -> str:
+    """A sender's bot id (from its ``rate_key``, ``telegram:<bot id>``)."""
+    return sender.rate_key.split(":", 1)[1]
+
+
+__all__ = [
+    "FREE_RATE",
+    "PAID_RATE",
+    "REPLY_BOT_KEY",
+    "STARS_PER_PAID_MESSAGE",
+    "PaidBroadcast",
+    "TelegramBots",
+    "UnknownBot",
+    "bot_id",
+    "bot_id_of",
+    "webhook_path",
+    "webhook_secret",
+]

@@ -1,0 +1,224 @@
+"""Issue 20, capacity plan step 1: several Telegram bots, each chat served by its own bot.
+
+Two bots on one loopback Bot API (the fake answers any token and records which one each call used):
+the default (``TELEGRAM_BOT_TOKEN``) and bot B (``MEDREMIND_TELEGRAM_BOTS``). The web app runs
+in-process with the real senders; the worker is a real ``medremind worker`` process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from core.db import Database
+from core.settings import Settings, load_settings
+from medremind.web import create_app
+from platforms.base import Channel, ConfigurationError, OutboundMessage
+from platforms.registry import build_senders
+from platforms.telegram_bots import TelegramBots, webhook_secret
+from tests.factories import create_message, create_organization, create_patient
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, callback_update, text_update
+from tests.process_env import QUIET_HOURS_OFF
+from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, make_client, web_env
+from tests.web.processes import running_worker, until
+
+BOT_B_TOKEN = "654321:BOT-B-token-abcdefghijklmnopq"
+BOT_B = "654321"
+DEFAULT_BOT = DEFAULT_TOKEN.split(":", 1)[0]
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+@pytest.fixture
+def two_bots() -> Iterator[FakeTelegram]:
+    """A Bot API fake for both bots, each with its own username."""
+    with FakeTelegram(token=None) as server:
+        server.usernames = {DEFAULT_TOKEN: "medremind_test_bot", BOT_B_TOKEN: "medremind_b_bot"}
+        yield server
+
+
+def bots_env(fake: FakeTelegram) -> dict[str, str]:
+    return {
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+        "MEDREMIND_TELEGRAM_BOTS": BOT_B_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        **QUIET_HOURS_OFF,
+    }
+
+
+@pytest.fixture
+def bots_settings(database_url: str, tmp_path: Path, two_bots: FakeTelegram) -> Settings:
+    return load_settings(web_env(database_url, tmp_path, **bots_env(two_bots)))
+
+
+@pytest.fixture
+async def bots_web(bots_settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    senders = build_senders(bots_settings)
+    app = create_app(
+        bots_settings,
+        database=db,
+        senders=senders,
+        bot_username="medremind_test_bot",
+        detach_processing=False,
+    )
+    try:
+        async with make_client(app) as http:
+            yield http
+    finally:
+        for sender in senders.values():
+            await sender.aclose()
+
+
+def bot_b_headers() -> dict[str, str]:
+    return {SECRET_HEADER: webhook_secret(WEBHOOK_SECRET, BOT_B)}
+
+
+async def to_bot_b(web: httpx.AsyncClient, update: dict) -> httpx.Response:
+    return await web.post(f"/telegram/webhook/{BOT_B}", json=update, headers=bot_b_headers())
+
+
+def sent_by(fake: FakeTelegram, chat: int) -> list[str]:
+    """The tokens' bot ids of the messages sent to ``chat``, in order."""
+    return [c.token.split(":", 1)[0] for c in fake.sent_messages if c.chat_id == chat]
+
+
+async def test_reminders_go_out_through_each_chats_bot(
+    database_url: str, tmp_path: Path, admin_conn: asyncpg.Connection, two_bots: FakeTelegram
+) -> None:
+    org = await create_organization(admin_conn)
+    on_default = await create_patient(admin_conn, org["id"], contacts={"telegram": "555200001"})
+    on_b = await create_patient(admin_conn, org["id"], contacts={"telegram": "555200002"})
+    await admin_conn.execute(
+        "update contact_points set telegram_bot = $2 where patient_id = $1", on_b["id"], BOT_B
+    )
+    for patient in (on_default, on_b):
+        await create_message(admin_conn, patient["id"], platform="telegram", urgent=True)
+
+    async def both_sent() -> bool:
+        return await admin_conn.fetchval(
+            "select count(*) = 2 from scheduled_messages where status = 'sent'"
+        )
+
+    variables = bots_env(two_bots) | {"MEDREMIND_WORKER_POLL_SECONDS": "0.5"}
+    async with running_worker(database_url, tmp_path, **variables) as log:
+        await until("both reminders sent", both_sent, log)
+    assert sent_by(two_bots, 555200001) == [DEFAULT_BOT]
+    assert sent_by(two_bots, 555200002) == [BOT_B]
+
+
+async def test_bot_b_is_its_own_rate_key_and_unknown_bots_refuse(bots_settings: Settings) -> None:
+    senders = build_senders(bots_settings)
+    try:
+        bots = senders[Channel.TELEGRAM]
+        assert isinstance(bots, TelegramBots)
+        assert bots.ids == [DEFAULT_BOT, BOT_B]
+        assert bots.for_bot(BOT_B).rate_key == f"telegram:{BOT_B}"
+        assert bots.for_bot(None).rate_key == f"telegram:{DEFAULT_BOT}"
+        # A chat of a bot this process has no token for is never sent through another bot.
+        unknown = bots.for_bot("999")
+        with pytest.raises(ConfigurationError, match="MEDREMIND_TELEGRAM_BOTS"):
+            await unknown.send("1", OutboundMessage(text="x"))
+    finally:
+        for sender in senders.values():
+            await sender.aclose()
+
+
+async def test_update_to_bot_b_is_answered_through_bot_b(
+    bots_web: httpx.AsyncClient, two_bots: FakeTelegram, admin_conn: asyncpg.Connection
+) -> None:
+    chat = 555200010
+    update = text_update(chat, "/help")
+    assert (await to_bot_b(bots_web, update)).status_code == 200
+    assert sent_by(two_bots, chat) == [BOT_B]
+    # Bot B numbers its updates on its own: the same update_id on the default bot is another
+    # update, not a duplicate.
+    response = await bots_web.post(
+        "/telegram/webhook", json=update, headers={SECRET_HEADER: WEBHOOK_SECRET}
+    )
+    assert response.status_code == 200
+    assert sent_by(two_bots, chat) == [BOT_B, DEFAULT_BOT]
+    assert await admin_conn.fetchval("select count(*) from inbound_messages") == 2
+    # The reply row names its bot, for the dispatcher if it has to finish the send.
+    bots = await admin_conn.fetch(
+        "select payload->>'telegram_bot' as bot from scheduled_messages order by created_at"
+    )
+    assert [r["bot"] for r in bots] == [BOT_B, None]
+
+
+async def test_bot_webhooks_refuse_other_secrets_and_unknown_bots(
+    bots_web: httpx.AsyncClient, two_bots: FakeTelegram, admin_conn: asyncpg.Connection
+) -> None:
+    update = text_update(555200020, "/help")
+    # The default bot's secret does not open bot B's webhook, nor B's the default's.
+    wrong = await bots_web.post(
+        f"/telegram/webhook/{BOT_B}", json=update, headers={SECRET_HEADER: WEBHOOK_SECRET}
+    )
+    assert wrong.status_code == 403
+    crossed = await bots_web.post("/telegram/webhook", json=update, headers=bot_b_headers())
+    assert crossed.status_code == 403
+    unknown_headers = {SECRET_HEADER: webhook_secret(WEBHOOK_SECRET, "999")}
+    unknown = await bots_web.post("/telegram/webhook/999", json=update, headers=unknown_headers)
+    assert unknown.status_code == 404
+    assert "MEDREMIND_TELEGRAM_BOTS" in unknown.text
+    assert await admin_conn.fetchval("select count(*) from inbound_messages") == 0
+    assert two_bots.sent_messages == []
+
+
+async def test_invites_are_sharded_and_the_chat_keeps_the_bot_it_started(
+    bots_web: httpx.AsyncClient,
+    bots_settings: Settings,
+    two_bots: FakeTelegram,
+    admin_conn: asyncpg.Connection,
+    db: Database,
+) -> None:
+    from medremind.api_keys import create_api_key
+
+    org = await create_organization(admin_conn)
+    assert db.pool is not None
+    auth = {"Authorization": f"Bearer {await create_api_key(db.pool, str(org['id']), 'tests')}"}
+    senders = build_senders(bots_settings)
+    try:
+        bots = senders[Channel.TELEGRAM]
+        assert isinstance(bots, TelegramBots)
+        links: dict[str, tuple[str, str]] = {}
+        for n in range(12):
+            created = await bots_web.post(
+                "/api/v1/patients",
+                json={"display_name": f"P{n}", "timezone": "UTC", "locale": "en"},
+                headers=auth,
+            )
+            assert created.status_code == 201, created.text
+            patient_id = created.json()["id"]
+            invite = await bots_web.post(f"/api/v1/patients/{patient_id}/invites", headers=auth)
+            body = invite.json()
+            links[patient_id] = (body["link"], body["token"])
+            expected = bots.shard(uuid.UUID(patient_id))
+            username = "medremind_b_bot" if expected == BOT_B else "medremind_test_bot"
+            assert body["link"].startswith(f"https://t.me/{username}?start="), body["link"]
+    finally:
+        for sender in senders.values():
+            await sender.aclose()
+    usernames = {link.split("/")[3].split("?")[0] for link, _ in links.values()}
+    assert usernames == {"medremind_b_bot", "medremind_test_bot"}  # both bots get patients
+
+    # A patient whose link names bot B starts bot B: the contact point records B.
+    patient_id, (_link, token) = next((p, v) for p, v in links.items() if "medremind_b_bot" in v[0])
+    chat = 555200030
+    assert (await to_bot_b(bots_web, text_update(chat, f"/start {token}"))).status_code == 200
+    consent = two_bots.sent_messages[-1]
+    agree = next(data for row in consent.buttons() for label, data in row if label == "I agree")
+    assert (await to_bot_b(bots_web, callback_update(chat, agree))).status_code == 200
+    row = await admin_conn.fetchrow(
+        "select patient_id::text, telegram_bot from contact_points where address = $1", str(chat)
+    )
+    assert (row["patient_id"], row["telegram_bot"]) == (patient_id, BOT_B)
+    assert set(sent_by(two_bots, chat)) == {BOT_B}
+    # A second invite for the same patient names the bot they already talk to.
+    again = await bots_web.post(f"/api/v1/patients/{patient_id}/invites", headers=auth)
+    assert again.json()["link"].startswith("https://t.me/medremind_b_bot?start=")
