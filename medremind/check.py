@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -70,19 +71,27 @@ async def database_status(settings: Settings, connect_timeout: float = 15.0) -> 
     return True, f"reachable, migrated ({len(done)} migrations)"
 
 
-def answers_problems(settings: Settings, usable: dict[Any, bool]) -> list[str]:
+def answers_problems(
+    settings: Settings, usable: dict[Any, bool], clinics: list[ClinicAccounts] | None = None
+) -> list[str]:
     """Why patients' answers could not arrive on a deployment (empty: they can).
 
     Telegram's webhook is registered at, and Twilio's signatures are checked against,
     ``PUBLIC_BASE_URL``: without it no Telegram update arrives and every Twilio webhook (answers,
     STOP, delivery status) is refused. ``medremind dev`` (the embedded database) polls Telegram
-    instead and is not a deployment.
+    instead and is not a deployment. A clinic's own Twilio account needs it as much as the
+    service-wide one.
     """
     if settings.public_base_url or settings.embedded:
         return []
     from platforms.base import Channel
 
-    needing = [str(ch) for ch in (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP) if usable[ch]]
+    own = {ch for clinic in clinics or [] for ch in clinic.usable_channels}
+    needing = [
+        str(ch)
+        for ch in (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP)
+        if usable[ch] or str(ch) in own
+    ]
     if not needing:
         return []
     return [
@@ -95,7 +104,8 @@ def answers_problems(settings: Settings, usable: dict[Any, bool]) -> list[str]:
 
 def outbox_report(settings: Settings, usable: dict[Any, bool]) -> tuple[list[str], bool]:
     """Lines saying loudly what happens to the channels without credentials, and whether this
-    is a deployment where no provider channel can send at all (a failed check).
+    is a deployment without any service-wide provider channel (then each clinic must have
+    accounts of its own: see ``clinic_coverage_lines``).
 
     ``medremind check`` is not ``medremind dev``: the outbox counts as on only when
     ``MEDREMIND_OUTBOX_ENABLED`` is true. On the embedded database (a developer's machine) no
@@ -120,11 +130,6 @@ def outbox_report(settings: Settings, usable: dict[Any, bool]) -> tuple[list[str
         + ("; `medremind dev` writes them to the outbox folder" if settings.embedded else "")
     ]
     none_can_send = len(missing) == len(OUTBOX_CAPABLE) and not settings.embedded
-    if none_can_send:
-        lines.append(
-            "Channels: NONE CAN SEND - no provider is configured and the outbox is off; set the"
-            " credentials of at least one channel (README: Configuration)"
-        )
     return lines, none_can_send
 
 
@@ -167,9 +172,10 @@ async def fleet_breakers(settings: Settings, connect_timeout: float = 15.0) -> l
 
 
 async def run_check(settings: Settings) -> int:
-    """Print the report; exit 0 when the database is ready, answers can arrive and some channel
-    can send, 1 otherwise. An open circuit breaker is printed, loudly, but is a provider's outage,
-    not this deployment's fault: it does not fail the check."""
+    """Print the report; exit 0 when the database is ready, answers can arrive and every clinic
+    can send on some channel (the service-wide providers, or its own accounts), 1 otherwise. An
+    open circuit breaker is printed, loudly, but is a provider's outage, not this deployment's
+    fault: it does not fail the check."""
     from platforms.registry import channel_status
 
     print("Configuration:")
@@ -180,43 +186,108 @@ async def run_check(settings: Settings) -> int:
     for channel, (usable, why) in statuses.items():
         print(f"  {channel}: {'usable' if usable else 'not usable'} - {why}")
     usable_by_channel = {ch: ok for ch, (ok, _) in statuses.items()}
-    outbox_lines, none_can_send = outbox_report(settings, usable_by_channel)
+    outbox_lines, no_service_wide = outbox_report(settings, usable_by_channel)
     for line in outbox_lines:
         print(line)
-    problems = answers_problems(settings, usable_by_channel)
+    ok, why = await database_status(settings)
+    clinics: list[ClinicAccounts] = []
+    if ok:
+        clinics = await clinic_accounts(settings)
+    problems = answers_problems(settings, usable_by_channel, clinics)
     for problem in problems:
         print(f"Answers: CANNOT ARRIVE - {problem}")
-    ok, why = await database_status(settings)
     print(f"Database: {'ok' if ok else 'NOT READY'} - {why}")
-    unusable = 0
+    failed = not ok or bool(problems)
+    if not ok and no_service_wide:
+        print(NONE_CAN_SEND)  # the clinics' own accounts cannot be read: judged without them
+        failed = True
     if ok:
-        lines, unusable = await clinic_accounts_report(settings)
-        for line in lines:
+        lines, unusable = clinic_accounts_lines(clinics)
+        coverage, stranded = clinic_coverage_lines(clinics, no_service_wide=no_service_wide)
+        for line in [*lines, *coverage]:
             print(line)
         for line in await fleet_breakers(settings):
             print(line)
-    return 0 if ok and not problems and not none_can_send and not unusable else 1
+        failed = failed or bool(unusable) or stranded
+    return 1 if failed else 0
 
 
-async def clinic_accounts_report(settings: Settings) -> tuple[list[str], int]:
-    """One line per clinic with its own provider accounts: which of its channels are usable.
+NONE_CAN_SEND = (
+    "Channels: NONE CAN SEND - no provider is configured and the outbox is off; set the"
+    " credentials of at least one channel (README: Configuration)"
+)
 
-    Opens each stored secret with ``MEDREMIND_CREDENTIALS_KEY`` (nothing is sent); returns the
-    lines and how many accounts cannot be used (their clinic's messages on that channel fail).
-    """
+
+@dataclass(frozen=True)
+class ClinicAccounts:
+    """One clinic and its own provider accounts, each opened with the key (nothing is sent)."""
+
+    name: str
+    accounts: list[tuple[str, bool, str]]  # (channel, usable, label or why not)
+
+    @property
+    def usable_channels(self) -> list[str]:
+        return [channel for channel, usable, _ in self.accounts if usable]
+
+
+async def clinic_accounts(settings: Settings) -> list[ClinicAccounts]:
+    """Every clinic with its own accounts (none for most), opened with
+    ``MEDREMIND_CREDENTIALS_KEY``."""
     from core.credentials import SecretBox
     from scheduler.clinic_senders import open_account
 
     box = SecretBox.from_settings(settings)
     async with _connection(settings, 15.0) as conn:
+        clinics = await conn.fetch(query("accounts", "clinics_for_check"))
         rows = await conn.fetch(query("accounts", "accounts_for_check"))
-    if not rows:
-        return ["Clinic accounts: none; every clinic uses the channels above"], 0
-    lines = ["Clinic accounts (own senders; their other channels use the ones above):"]
-    unusable = 0
+    by_clinic: dict[Any, list[tuple[str, bool, str]]] = {c["id"]: [] for c in clinics}
     for row in rows:
         account, description = open_account(row, box)
-        unusable += account is None
-        state = "usable" if account is not None else "NOT USABLE"
-        lines.append(f"  {row['clinic']}: {row['channel']}: {state} - {description}")
-    return lines, unusable
+        by_clinic[row["organization_id"]].append(
+            (str(row["channel"]), account is not None, description)
+        )
+    return [ClinicAccounts(str(c["name"]), by_clinic[c["id"]]) for c in clinics]
+
+
+def clinic_accounts_lines(clinics: list[ClinicAccounts]) -> tuple[list[str], int]:
+    """One line per clinic account: usable or why not; and how many cannot be used (their
+    clinic's messages on that channel fail)."""
+    accounts = [(c.name, *a) for c in clinics for a in c.accounts]
+    if not accounts:
+        return ["Clinic accounts: none; every clinic uses the channels above"], 0
+    lines = ["Clinic accounts (own senders; their other channels use the ones above):"]
+    for clinic, channel, usable, description in accounts:
+        state = "usable" if usable else "NOT USABLE"
+        lines.append(f"  {clinic}: {channel}: {state} - {description}")
+    return lines, sum(not usable for _, _, usable, _ in accounts)
+
+
+def clinic_coverage_lines(
+    clinics: list[ClinicAccounts], *, no_service_wide: bool
+) -> tuple[list[str], bool]:
+    """Without service-wide provider credentials, whether each clinic can still send through
+    its own accounts (issue 17): the lines, and whether some clinic (or, with no clinic at all,
+    the service) cannot send on any channel."""
+    if not no_service_wide:
+        return [], False
+    if not clinics:
+        return [NONE_CAN_SEND], True
+    stranded = [c for c in clinics if not c.usable_channels]
+    if not stranded:
+        return [
+            "Channels: no service-wide provider - every clinic sends through its own accounts"
+            " (above); a patient of no clinic cannot be sent anything"
+        ], False
+    lines = [
+        f"Channels: {len(stranded)} of {len(clinics)} clinic(s) CANNOT SEND - there is no"
+        " service-wide provider (set TELEGRAM_BOT_TOKEN, TWILIO_* or SMTP_*) and these have no"
+        " usable account of their own (add one in the dashboard's provider accounts or with"
+        " PUT /api/v1/provider-accounts/{channel}):"
+    ]
+    for clinic in stranded:
+        if clinic.accounts:
+            what = "; ".join(f"{ch}: {why}" for ch, _, why in clinic.accounts)
+        else:
+            what = "no provider account"
+        lines.append(f"  {clinic.name}: {what}")
+    return lines, True

@@ -64,3 +64,7 @@ select id, secret from clinic_provider_accounts order by id
 
 -- name: reseal_secret
 update clinic_provider_accounts set secret = $2 where id = $1 and secret = $3
+
+-- name: clinics_for_check
+-- Every clinic, for `medremind check`'s judgement of which can send.
+select id, name from organizations order by name, id

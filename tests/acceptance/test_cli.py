@@ -29,6 +29,22 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return service_env(**extra)
 
 
+async def _insert_sms_account(
+    conn: asyncpg.Connection, org_id: object, key: str, token: str, number: str
+) -> None:
+    """A clinic's own Twilio SMS account, its auth token sealed with ``key``."""
+    await conn.execute(
+        "insert into clinic_provider_accounts (organization_id, channel, config, secret,"
+        " secret_hint, inbound_number, validated_at, updated_by)"
+        " values ($1, 'sms', $2, $3, $4, $5, now(), 'test')",
+        org_id,
+        {"account_sid": "AC" + token[-2:] * 16, "from_number": number},
+        SecretBox(key).seal({"auth_token": token}),
+        "****" + token[-4:],
+        number,
+    )
+
+
 @pytest.mark.slow
 def test_migrate_and_check_on_the_embedded_default(tmp_path: Path) -> None:
     env = _clean_env(MEDREMIND_DATA_DIR=str(tmp_path / "data"))
@@ -172,3 +188,39 @@ async def test_check_lists_clinic_accounts_and_rotation_keeps_them_usable(
     for result in (usable, wrong, rotated, again):
         assert token not in result.stdout + result.stderr
         assert old not in result.stdout + result.stderr and new not in result.stdout
+
+
+async def test_check_judges_each_clinic_without_service_wide_credentials(
+    database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """Issue 17's per-clinic accounts: with no service-wide provider, check failed ("NONE CAN
+    SEND") even when every clinic had its own account. It now judges each clinic, names the one
+    that cannot send and what it lacks, and passes once every clinic can."""
+    key = new_key()
+    harbour = await create_organization(admin_conn, name="Harbour Clinic")
+    await create_organization(admin_conn, name="Valley Clinic")
+    await _insert_sms_account(admin_conn, harbour["id"], key, "harbour-token-7a01", "+14155550123")
+    deployment = {
+        "DATABASE_URL": database_url,
+        "MEDREMIND_DATA_DIR": str(tmp_path),
+        "MEDREMIND_OUTBOX_ENABLED": "false",
+        "MEDREMIND_CREDENTIALS_KEY": key,
+    }
+
+    one_short = _run(["check"], _clean_env(**deployment, PUBLIC_BASE_URL="https://m.example.org"))
+    assert one_short.returncode == 1, one_short.stdout
+    assert "Channels: NONE CAN SEND" not in one_short.stdout
+    assert "1 of 2 clinic(s) CANNOT SEND" in one_short.stdout
+    assert "  Valley Clinic: no provider account" in one_short.stdout
+    assert "Harbour Clinic: sms: usable" in one_short.stdout
+
+    valley = await admin_conn.fetchval("select id from organizations where name = 'Valley Clinic'")
+    await _insert_sms_account(admin_conn, valley, key, "valley-token-7b02", "+14155550124")
+    covered = _run(["check"], _clean_env(**deployment, PUBLIC_BASE_URL="https://m.example.org"))
+    assert covered.returncode == 0, covered.stdout + covered.stderr
+    assert "every clinic sends through its own accounts" in covered.stdout
+
+    # A clinic's own Twilio number needs PUBLIC_BASE_URL for its patients' answers too.
+    no_url = _run(["check"], _clean_env(**deployment))
+    assert no_url.returncode == 1, no_url.stdout
+    assert "Answers: CANNOT ARRIVE - PUBLIC_BASE_URL is not set but sms" in no_url.stdout
