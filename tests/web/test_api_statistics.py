@@ -11,8 +11,10 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from tests.factories import create_patient
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.statistics_seed import seed_clinic_statistics
-from tests.web.processes import clinic_key
+from tests.web.processes import clinic_key, running_worker, until
 
 
 async def test_statistics_match_the_seeded_rows(db, admin_conn, web_process):
@@ -72,6 +74,7 @@ async def test_statistics_match_the_seeded_rows(db, admin_conn, web_process):
         "expired": 0,
         "cancelled": 0,
         "waiting": 0,
+        "outbox": 0,
         "delivery_rate": pytest.approx(0.6667),
         "median_seconds_to_send": 20.0,
         "p90_seconds_to_send": 28.0,
@@ -87,6 +90,7 @@ async def test_statistics_match_the_seeded_rows(db, admin_conn, web_process):
         "sent": 1,
         "delivered": 0,
         "failed": 1,
+        "outbox": 0,
     }
     assert {r["kind"]: (r["asked"], r["replied"], r["reply_rate"]) for r in t["replies"]} == {
         "medication_reminder": (2, 1, 0.5),
@@ -140,3 +144,64 @@ async def test_statistics_match_the_seeded_rows(db, admin_conn, web_process):
     assert rows[0]["delivery_rate"] == ""
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "from"
     assert too_long.status_code == 422 and "366" in too_long.json()["error"]["reason"]
+
+
+async def test_outbox_deliveries_are_not_counted_as_sent(
+    db, admin_conn, web_process, database_url, tmp_path, fake_telegram: FakeTelegram
+):
+    """A worker without SMTP credentials (outbox on) writes an e-mail to the outbox folder:
+    nobody receives it. The clinic's statistics counted it as sent, in the delivery rate and as
+    a reminder the patient was asked; now it is 'outbox', and only Telegram's is sent."""
+    org, key = await clinic_key(db, admin_conn, "Outbox Clinic")
+    by_mail = await create_patient(admin_conn, org["id"], contacts={"email": "ana@clinic.test"})
+    by_chat = await create_patient(admin_conn, org["id"], contacts={"telegram": "424242"})
+    _, base = await web_process()
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
+        for patient in (by_mail, by_chat):
+            created = await http.post(
+                "/api/v1/messages",
+                json={"patient_id": str(patient["id"]), "text": "Your lab results are ready"},
+            )
+            assert created.status_code == 201, created.text
+        async with running_worker(
+            database_url,
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
+            TELEGRAM_API_BASE_URL=fake_telegram.base_url,
+            MEDREMIND_WORKER_POLL_SECONDS="0.5",
+            MEDREMIND_OUTBOX_ENABLED="true",
+        ) as log:
+
+            async def both_sent() -> bool:
+                statuses = await admin_conn.fetch(
+                    "select status, via_outbox from scheduled_messages"
+                )
+                return sorted((r["status"], r["via_outbox"]) for r in statuses) == [
+                    ("sent", False),
+                    ("sent", True),
+                ]
+
+            await until("both messages sent", both_sent, log)
+        answer = await http.get("/api/v1/statistics")
+        csv_answer = await http.get(
+            "/api/v1/statistics", params={"format": "csv", "table": "messages_by_day"}
+        )
+    assert answer.status_code == 200, answer.text
+    t = answer.json()["tables"]
+    assert {
+        (r["channel"], r["status"]): r["messages"] for r in t["messages_by_channel_status"]
+    } == {
+        ("email", "outbox"): 1,
+        ("telegram", "sent"): 1,
+    }
+    delivery = {r["channel"]: r for r in t["delivery"]}
+    assert (delivery["email"]["sent"], delivery["email"]["outbox"]) == (0, 1)
+    assert delivery["email"]["delivery_rate"] == 0.0
+    assert delivery["email"]["median_seconds_to_send"] is None
+    assert (delivery["telegram"]["sent"], delivery["telegram"]["outbox"]) == (1, 0)
+    assert delivery["telegram"]["delivery_rate"] == 1.0
+    (day,) = t["messages_by_day"]
+    assert (day["messages"], day["sent"], day["outbox"]) == (2, 1, 1)
+    (row,) = csv.DictReader(io.StringIO(csv_answer.text))
+    assert (row["sent"], row["outbox"]) == ("1", "1")

@@ -22,6 +22,7 @@ const COLORS = {
   cancelled: "#718096",
   pending: "#805ad5",
   processing: "#d53f8c",
+  outbox: "#a0aec0",
   taken: "#2f855a",
   skipped: "#b7791f",
   missed: "#c53030",
@@ -29,7 +30,8 @@ const COLORS = {
   no_show: "#c53030",
 } as const;
 
-const STATUSES = ["delivered", "sent", "failed", "expired", "cancelled", "pending", "processing"] as const;
+// outbox: written to the outbox folder for want of credentials; nobody received it.
+const STATUSES = ["delivered", "sent", "outbox", "failed", "expired", "cancelled", "pending", "processing"] as const;
 const GROUP_LABELS: Record<string, string> = {
   confirmed: "Confirmed",
   reminded_not_confirmed: "Not confirmed",
@@ -70,11 +72,12 @@ function Chart({ title, id, children }: { title: string; id: string; children: R
 
 /** The statistics page's charts (recharts): axes with dates, legends, tooltips. */
 export function StatisticsCharts({ stats, from, to }: { stats: Statistics; from: string; to: string }) {
-  const perDay = everyDay(from, to, stats.messages_by_day, ["sent", "delivered", "failed"]).map((r) => ({
+  const perDay = everyDay(from, to, stats.messages_by_day, ["sent", "delivered", "failed", "outbox"]).map((r) => ({
     day: r.day,
     // sent counts delivered messages too; the bars stack, so show the parts.
     delivered: num(r.delivered),
     sent: num(r.sent) - num(r.delivered),
+    outbox: num(r.outbox),
     failed: num(r.failed),
   }));
   const channels = Array.from(new Set(stats.messages_by_channel_status.map((r) => String(r.channel))));
@@ -105,6 +108,7 @@ export function StatisticsCharts({ stats, from, to }: { stats: Statistics; from:
           <Legend />
           <Bar dataKey="delivered" name="Delivered" stackId="m" fill={COLORS.delivered} />
           <Bar dataKey="sent" name="Sent (no receipt)" stackId="m" fill={COLORS.sent} />
+          <Bar dataKey="outbox" name="Outbox (not sent)" stackId="m" fill={COLORS.outbox} />
           <Bar dataKey="failed" name="Failed or expired" stackId="m" fill={COLORS.failed} />
         </BarChart>
       </Chart>

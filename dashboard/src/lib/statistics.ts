@@ -7,10 +7,10 @@
 export const TABLES = {
   messages_by_channel_status: ["channel", "status", "messages"],
   delivery: [
-    "channel", "messages", "sent", "delivered", "failed", "expired", "cancelled", "waiting",
+    "channel", "messages", "sent", "delivered", "failed", "expired", "cancelled", "waiting", "outbox",
     "delivery_rate", "median_seconds_to_send", "p90_seconds_to_send", "median_seconds_to_delivery",
   ],
-  messages_by_day: ["day", "messages", "sent", "delivered", "failed"],
+  messages_by_day: ["day", "messages", "sent", "delivered", "failed", "outbox"],
   replies: ["kind", "asked", "replied", "reply_rate"],
   appointment_outcomes: ["status", "appointments"],
   confirmation: ["reminded", "confirmed", "confirmation_rate"],

@@ -44,12 +44,13 @@ TABLES: dict[str, tuple[str, ...]] = {
         "expired",
         "cancelled",
         "waiting",
+        "outbox",
         "delivery_rate",
         "median_seconds_to_send",
         "p90_seconds_to_send",
         "median_seconds_to_delivery",
     ),
-    "messages_by_day": ("day", "messages", "sent", "delivered", "failed"),
+    "messages_by_day": ("day", "messages", "sent", "delivered", "failed", "outbox"),
     "replies": ("kind", "asked", "replied", "reply_rate"),
     "appointment_outcomes": ("status", "appointments"),
     "confirmation": ("reminded", "confirmed", "confirmation_rate"),
@@ -59,12 +60,16 @@ TABLES: dict[str, tuple[str, ...]] = {
     "adherence_by_patient": ("band", "patients"),
 }
 _TABLE_DOCS = {
-    "messages_by_channel_status": "Messages scheduled in the period, by channel and status.",
-    "delivery": (
-        "Per channel: delivery_rate = sent or delivered / (those + failed + expired); "
-        "seconds from the scheduled time to the send and to the carrier's delivery receipt."
+    "messages_by_channel_status": (
+        "Messages scheduled in the period, by channel and status; status `outbox`: written to "
+        "the outbox folder for want of credentials, never received by the patient."
     ),
-    "messages_by_day": "Per day (the clinic's calendar).",
+    "delivery": (
+        "Per channel: delivery_rate = sent or delivered / (those + outbox + failed + expired); "
+        "seconds from the scheduled time to the send and to the carrier's delivery receipt. "
+        "`outbox` messages (no credentials: written to a folder) are not counted as sent."
+    ),
+    "messages_by_day": "Per day (the clinic's calendar); `outbox` is not counted as sent.",
     "replies": (
         "Reminders and confirmation requests that reached the patient, and how many the patient "
         "answered (a dose answer, or confirm / reschedule / cancel)."

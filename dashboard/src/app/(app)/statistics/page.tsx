@@ -61,7 +61,11 @@ export default async function StatisticsPage({
   const adherence = stats.adherence[0];
   const confirmation = stats.confirmation[0];
   const sent = stats.delivery.reduce((n, r) => n + Number(r.sent ?? 0), 0);
-  const tried = stats.delivery.reduce((n, r) => n + Number(r.sent ?? 0) + Number(r.failed ?? 0) + Number(r.expired ?? 0), 0);
+  // Outbox messages (no credentials) reached nobody: tried, never sent; as the API's delivery_rate.
+  const tried = stats.delivery.reduce(
+    (n, r) => n + Number(r.sent ?? 0) + Number(r.outbox ?? 0) + Number(r.failed ?? 0) + Number(r.expired ?? 0),
+    0,
+  );
   return (
     <>
       <h1>Statistics</h1>
