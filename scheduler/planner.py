@@ -36,10 +36,16 @@ from core.settings import Settings
 from core.sql import query
 from scheduler.appointments import sync_appointments
 from scheduler.planning_followups import plan_followups
+from scheduler.planning_peaks import (
+    PeakCapacity,
+    early_send_at,
+    early_shares,
+    patient_quiet,
+    priority_of,
+)
 from scheduler.planning_refills import plan_refills
 from scheduler.planning_rules import (
     DEFAULT_HORIZON,
-    REMINDER_PRIORITY,
     REMINDER_TTL,
     recurrence_for,
     reminder_key,
@@ -76,13 +82,15 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
     _check_aware(now)
     horizon = timedelta(hours=settings.planner_horizon_hours)
     threshold = now + horizon - _extend_slack(horizon)
+    # The bots' capacity around one instant: a peak beyond it may leave early (planning_peaks).
+    capacity = PeakCapacity.from_settings(settings)
     stats = PlannerStats()
     for _ in range(MAX_BATCHES_PER_TICK):
         async with pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
                 return stats.evolve(skipped=True)
             rows = await conn.fetch(query("planner", "schedules_to_plan"), threshold, BATCH_SIZE)
-            stats += await _plan_schedules(conn, rows, now, horizon)
+            stats += await _plan_schedules(conn, rows, now, horizon, capacity=capacity)
         if len(rows) < BATCH_SIZE:
             break
     async with pool.acquire() as conn, conn.transaction():
@@ -159,8 +167,12 @@ async def _plan_schedules(
     horizon: timedelta,
     *,
     full: bool = False,
+    capacity: PeakCapacity | None = None,
 ) -> PlannerStats:
     """Reconcile (rows marked for re-planning, or all with ``full``) and extend ``rows``.
+
+    ``capacity``: what the bots send around one instant; beyond it, routine reminders of clinics
+    with an early window leave early (:mod:`scheduler.planning_peaks`). None: never early.
 
     The rows are locked by the caller's query. Occurrences are planned in ``(after, until]``:
     from the end of the previous plan (or ``now`` for a reconciled schedule, so nothing is
@@ -217,7 +229,7 @@ async def _plan_schedules(
         )
         stats += PlannerStats(doses_cancelled=gone["doses"], messages_cancelled=gone["messages"])
     if wanted:
-        stats += await _insert_wanted(conn, wanted)
+        stats += await _insert_wanted(conn, wanted, capacity)
     if planned:
         ids, untils = zip(*planned, strict=True)
         await conn.execute(query("planner", "set_planned_until"), list(ids), list(untils))
@@ -232,8 +244,11 @@ class _Wanted(NamedTuple):
     occ: Occurrence
 
 
-async def _insert_wanted(conn: asyncpg.Connection, wanted: Sequence[_Wanted]) -> PlannerStats:
-    """Doses for the wanted occurrences, then reminders for those that are new or revived."""
+async def _insert_wanted(
+    conn: asyncpg.Connection, wanted: Sequence[_Wanted], capacity: PeakCapacity | None = None
+) -> PlannerStats:
+    """Doses for the wanted occurrences, then reminders for those that are new or revived:
+    time-critical ones first in the claim order, routine ones early in a forecast peak."""
     doses = await conn.fetch(
         query("planner", "insert_doses"),
         [w.row["id"] for w in wanted],
@@ -246,21 +261,58 @@ async def _insert_wanted(conn: asyncpg.Connection, wanted: Sequence[_Wanted]) ->
         return PlannerStats()
     by_time = {(w.row["id"], w.occ.utc): w for w in wanted}
     made = [(d["id"], by_time[d["schedule_id"], d["due_at"]]) for d in doses]
+    keys = [
+        reminder_key(w.row["id"], w.occ.local_date, w.occ.local_time, w.row["version"])
+        for _, w in made
+    ]
+    send_at = await _send_times(conn, [w for _, w in made], keys, capacity)
     reminders = await conn.fetch(
         query("planner", "insert_reminders"),
         [w.row["organization_id"] for _, w in made],
         [w.row["patient_id"] for _, w in made],
         [w.occ.utc for _, w in made],
         [_reminder_payload(dose_id, w) for dose_id, w in made],
-        [
-            reminder_key(w.row["id"], w.occ.local_date, w.occ.local_time, w.row["version"])
-            for _, w in made
-        ],
+        keys,
         [dose_id for dose_id, _ in made],
-        REMINDER_PRIORITY,
+        [priority_of(w.row) for _, w in made],
         REMINDER_TTL,
+        send_at,
     )
     return PlannerStats(doses_created=len(doses), reminders_created=len(reminders))
+
+
+def _may_leave_early(w: _Wanted) -> bool:
+    return not w.row["time_critical"] and w.row["early_seconds"] > 0
+
+
+async def _send_times(
+    conn: asyncpg.Connection,
+    made: Sequence[_Wanted],
+    keys: Sequence[str],
+    capacity: PeakCapacity | None,
+) -> list[datetime]:
+    """When each new reminder is sent: its dose's time, or early in a forecast peak."""
+    due = [w.occ.utc for w in made]
+    if capacity is None or not any(_may_leave_early(w) for w in made):
+        return due
+    routine: dict[datetime, int] = {}
+    for w in made:
+        if _may_leave_early(w):
+            routine[w.occ.utc] = routine.get(w.occ.utc, 0) + 1
+    shares = await early_shares(conn, capacity, due, routine)
+    return [
+        early_send_at(
+            w.occ.utc,
+            key,
+            float(w.row["early_seconds"]),
+            shares.get(w.occ.utc, 0.0),
+            w.zone,
+            patient_quiet(w.row, capacity.default_quiet),
+        )
+        if _may_leave_early(w)
+        else w.occ.utc
+        for w, key in zip(made, keys, strict=True)
+    ]
 
 
 def _reminder_payload(dose_id: UUID, w: _Wanted) -> dict[str, str]:

@@ -32,6 +32,7 @@ from scheduler.recurrence import Recurrence
 
 __all__ = [
     "DEFAULT_HORIZON",
+    "TIME_CRITICAL_PRIORITY",
     "NagPlan",
     "followup_key",
     "in_quiet_hours",
@@ -49,6 +50,9 @@ REMINDER_TTL = timedelta(hours=2)
 CAREGIVER_ALERT_TTL = timedelta(hours=12)
 # Lower runs first: doses before everything else, then caregivers, appointments, refills.
 REMINDER_PRIORITY = 1
+# A time-critical dose (insulin, anticonvulsants, Parkinson's medication): first in the claim
+# order at its minute, with the bot replies (medications.time_critical; issue 20).
+TIME_CRITICAL_PRIORITY = 0
 FOLLOWUP_PRIORITY = 1
 CAREGIVER_PRIORITY = 2
 APPOINTMENT_PRIORITY = 3

@@ -105,10 +105,14 @@ select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.ev
        p.organization_id, p.timezone as patient_timezone, p.timezone_mode, p.home_timezone,
        (s.status = 'active' and m.status = 'active' and p.status = 'active'
         and p.consent_at is not null and not p.reminders_paused
-        and not public.patient_opted_out(p.id, 'medication')) as wanted
+        and not public.patient_opted_out(p.id, 'medication')) as wanted,
+       -- The 08:00 peak (scheduler/planning_peaks.py): priority and the early window.
+       m.time_critical, p.quiet_start, p.quiet_end, o.default_quiet_start, o.default_quiet_end,
+       coalesce((o.early_send_seconds->>'medication_reminder')::float8, 0) as early_seconds
   from reminder_schedules s
   join patients p on p.id = s.patient_id
   join medications m on m.id = s.medication_id
+  left join organizations o on o.id = p.organization_id
  where s.planned_until is null
     or (s.planned_until < $1 and s.status = 'active' and m.status = 'active'
         and p.status = 'active' and p.consent_at is not null and not p.reminders_paused
@@ -124,10 +128,14 @@ select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.ev
        p.organization_id, p.timezone as patient_timezone, p.timezone_mode, p.home_timezone,
        (s.status = 'active' and m.status = 'active' and p.status = 'active'
         and p.consent_at is not null and not p.reminders_paused
-        and not public.patient_opted_out(p.id, 'medication')) as wanted
+        and not public.patient_opted_out(p.id, 'medication')) as wanted,
+       -- The 08:00 peak (scheduler/planning_peaks.py): priority and the early window.
+       m.time_critical, p.quiet_start, p.quiet_end, o.default_quiet_start, o.default_quiet_end,
+       coalesce((o.early_send_seconds->>'medication_reminder')::float8, 0) as early_seconds
   from reminder_schedules s
   join patients p on p.id = s.patient_id
   join medications m on m.id = s.medication_id
+  left join organizations o on o.id = p.organization_id
  where s.id = any($1::uuid[])
  order by s.id
    for update of s
@@ -192,14 +200,17 @@ returning id, schedule_id, due_at
 -- name: insert_reminders
 -- The reminders of new or revived doses, keyed per schedule, local date and time and version
 -- (scheduler.planning_rules.reminder_key). A cancelled reminder with that key (pause, then
--- resume) comes back; a live one is left alone.
+-- resume) comes back; a live one is left alone. $7: each one's priority (time-critical doses
+-- first); $9: when each is sent, its dose's time or, in a forecast peak, up to its clinic's early
+-- window before it (scheduler/planning_peaks.py); it expires by its dose's time.
 insert into scheduled_messages
   (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
    idempotency_key, dose_event_id, message_content)
-select u.organization_id, u.patient_id, u.due_at, 'auto', 'medication_reminder', u.payload,
-       $7::smallint, u.due_at + $8::interval, u.key, u.dose_id, null
-  from unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::jsonb[], $5::text[], $6::uuid[])
-         as u(organization_id, patient_id, due_at, payload, key, dose_id)
+select u.organization_id, u.patient_id, u.send_at, 'auto', 'medication_reminder', u.payload,
+       u.priority, u.due_at + $8::interval, u.key, u.dose_id, null
+  from unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::jsonb[], $5::text[], $6::uuid[],
+              $7::smallint[], $9::timestamptz[])
+         as u(organization_id, patient_id, due_at, payload, key, dose_id, priority, send_at)
 on conflict (idempotency_key) do update
    set status = 'pending', scheduled_time = excluded.scheduled_time,
        expires_at = excluded.expires_at, payload = excluded.payload,
@@ -462,3 +473,11 @@ select id, starts_at from appointments
  where patient_id = $1 and starts_at > $2
    and status in ('scheduled', 'confirmed', 'reschedule_requested')
  order by starts_at
+
+-- name: pending_at_instants
+-- How many messages are already waiting to go at each of these instants ($1): the planner's
+-- forecast of a peak (scheduler/planning_peaks.py).
+select scheduled_time, count(*) as n
+  from scheduled_messages
+ where status = 'pending' and scheduled_time = any($1::timestamptz[])
+ group by scheduled_time
