@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import time
 from pathlib import Path
 
 import asyncpg
@@ -25,7 +26,7 @@ from tests.factories import create_message, create_organization, create_patient
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, callback_update, text_update
 from tests.process_env import QUIET_HOURS_OFF
 from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, make_client, web_env
-from tests.web.processes import running_worker, until
+from tests.web.processes import free_port, running_worker, until
 
 BOT_B_TOKEN = "654321:BOT-B-token-abcdefghijklmnopq"
 BOT_B = "654321"
@@ -222,3 +223,45 @@ async def test_invites_are_sharded_and_the_chat_keeps_the_bot_it_started(
     # A second invite for the same patient names the bot they already talk to.
     again = await bots_web.post(f"/api/v1/patients/{patient_id}/invites", headers=auth)
     assert again.json()["link"].startswith("https://t.me/medremind_b_bot?start=")
+
+
+async def test_paid_broadcast_only_for_the_clinics_that_enable_it(
+    database_url: str, tmp_path: Path, admin_conn: asyncpg.Connection, two_bots: FakeTelegram
+) -> None:
+    quiet_off = {"default_quiet_start": time(0), "default_quiet_end": time(0)}
+    paying = await create_organization(
+        admin_conn, telegram_paid_broadcast_after_seconds=0, **quiet_off
+    )
+    free = await create_organization(admin_conn, **quiet_off)
+    chats = {paying["id"]: 555200041, free["id"]: 555200042}
+    for org_id, chat in chats.items():
+        patient = await create_patient(admin_conn, org_id, contacts={"telegram": str(chat)})
+        await create_message(admin_conn, patient["id"], platform="telegram")
+    await admin_conn.execute(
+        "update contact_points set telegram_bot = $1 where address = $2", BOT_B, "555200041"
+    )
+
+    async def both_sent() -> bool:
+        return await admin_conn.fetchval(
+            "select count(*) = 2 from scheduled_messages where status = 'sent'"
+        )
+
+    port = free_port()
+    variables = bots_env(two_bots) | {
+        "MEDREMIND_WORKER_POLL_SECONDS": "0.5",
+        "MEDREMIND_WORKER_METRICS_PORT": str(port),
+    }
+    async with running_worker(database_url, tmp_path, **variables) as log:
+        await until("both messages sent", both_sent, log)
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    [paid] = [c for c in two_bots.sent_messages if c.chat_id == 555200041]
+    [unpaid] = [c for c in two_bots.sent_messages if c.chat_id == 555200042]
+    assert paid.params.get("allow_paid_broadcast") is True
+    assert paid.token == BOT_B_TOKEN  # through the chat's own bot
+    assert "allow_paid_broadcast" not in unpaid.params
+    # The paid sends are their own fleet-wide key (1,000/s), apart from the bot's 30/s.
+    keys = {r["key"] for r in await admin_conn.fetch("select key from send_rate_ledger")}
+    assert f"telegram:{BOT_B}:paid" in keys
+    assert f'medremind_telegram_paid_messages_total{{bot="{BOT_B}"}} 1.0' in metrics
+    assert f'medremind_telegram_stars_spent_total{{bot="{BOT_B}"}} 0.1' in metrics
