@@ -68,6 +68,19 @@ _RATE_STALE_SECONDS = 10.0
 _RATE_MIN_SPAN_SECONDS = 1.0
 # Trickling outcomes wait this long at most for others to share their statement (see above).
 _FLUSH_LINGER_SECONDS = 0.2
+# The claim joins ten tables. The worker's connections plan every statement with its values
+# (core.db.CUSTOM_PLANS), and planning the claim took ~1.8 ms of Postgres CPU, eight times its
+# execution: at a steady 1,000/s (a claim per wake-up) most of a core, and the pickup latency of
+# issue 20 grew with it. Its plan does not depend on the values (a priority-ordered index scan
+# then key lookups, whatever the batch), so the claim's transaction plans it once per connection.
+# Nor does the claim wait for its commit to reach the disk (~6 ms of the pickup latency on this
+# box's shared disk): a claim lost to a database crash leaves its rows pending, to be claimed
+# again, as the reaper does for a worker lost after a send (delivery is at least once). Rows
+# are visible to other workers as claimed at once, and the record's durable commit flushes
+# every claim before it.
+_CLAIM_TRANSACTION = (
+    "begin; set local plan_cache_mode = force_generic_plan; set local synchronous_commit = off"
+)
 
 
 async def aclose_limiter(limiter: Limiter) -> None:
@@ -291,13 +304,25 @@ class Dispatcher:
     # -- the loop's pieces -----------------------------------------------------------------
 
     async def _claim(self, limit: int) -> list[Claim]:
-        claims = await claim(
-            self.pool,
-            now=self.clock(),
-            limit=limit,
-            worker=self.config.worker_id,
-            lease_seconds=self.config.lease_seconds,
-        )
+        async with self.pool.acquire() as conn:
+            await conn.execute(_CLAIM_TRANSACTION)  # one round trip (simple protocol)
+            try:
+                claims = await claim(
+                    conn,
+                    now=self.clock(),
+                    limit=limit,
+                    worker=self.config.worker_id,
+                    lease_seconds=self.config.lease_seconds,
+                )
+                await conn.execute("commit")
+            except BaseException:
+                # Nothing was claimed (or the commit's answer was lost: the leases then expire
+                # and the reaper returns the rows). The pool rolls back a connection it gets back
+                # in a transaction; this returns it clean without waiting for that.
+                if not conn.is_closed() and conn.is_in_transaction():
+                    with contextlib.suppress(*DB_ERRORS):
+                        await conn.execute("rollback")
+                raise
         metrics.CLAIM_BATCH.observe(len(claims))
         # Clinician templates the batch names, in one query (none when it names none).
         await prefetch_templates(self.pool, self.renderer, claims)
