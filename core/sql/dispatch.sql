@@ -108,11 +108,10 @@ with outcome as (
          lease_token = null,
          updated_at = now()
     from outcome u
-   -- "m.id = any($1)" keeps this a primary-key lookup: joined on the unnest alone, the planner
-   -- may scan the whole lease index, which holds dead entries until vacuum (measured: 30 ms ->
-   -- 300 ms per 500 outcomes as the table churned).
-   where m.id = any($1::uuid[]) and m.id = u.id and m.lease_token = u.token
-     and m.status = 'processing'
+   -- A primary-key lookup per outcome (a nested loop over the unnest). "status = 'processing'"
+   -- must not prove a partial index usable: the planner, whose statistics see almost no leased
+   -- rows, then walked the whole index of leased rows for every batch (migration 20260101010010).
+   where m.id = u.id and m.lease_token = u.token and m.status = 'processing'
   returning m.id, m.patient_id, m.dose_event_id, m.appointment_id, m.sent_at
 ), asked as (
   -- The question a sent reminder or slot offer asked, on the chat it went to ($20:
