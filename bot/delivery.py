@@ -8,8 +8,10 @@ statements shared by the turns that finish at once (:mod:`bot.reply_records`). A
 provider does not take at once (a 5xx or a timeout after one quick retry, a long rate limit) is
 recorded ``pending`` for the dispatcher, which sends it with its retries and backoff; the replies
 after it wait for it (:mod:`bot.reply_rows` keeps them in order). A permanent refusal (the bot
-blocked, the number invalid) fails the row. Whatever is not recorded (the process died) the
-reaper hands back to the dispatcher when the lease expires.
+blocked, the chat gone, the number unsubscribed) fails the row and marks the chat's contact point
+as the dispatcher does (``scheduler.claims.mark_contacts``: blocked, opted out or invalid), so
+reminders stop going there. Whatever is not recorded (the process died) the reaper hands back to
+the dispatcher when the lease expires.
 
 Options go out as ``t:<token>`` button data (the sender renders them as an inline keyboard on
 Telegram, numbered replies on SMS and WhatsApp). A reply marked ``edit`` replaces the message the
@@ -28,7 +30,9 @@ from typing import Any
 from bot.context import BotContext
 from bot.reply_records import recorder_for
 from bot.reply_rows import StoredReplies, StoredReply
+from core.sql import query
 from platforms.base import (
+    ContactEffect,
     InboundEvent,
     OutboundMessage,
     OutcomeUnknownError,
@@ -38,7 +42,7 @@ from platforms.base import (
     TransientError,
 )
 from scheduler.backoff import backoff_delay
-from scheduler.claims import AttemptRow, Outcome
+from scheduler.claims import AttemptRow, Outcome, mark_contacts
 from scheduler.delivery_results import error_text
 
 logger = logging.getLogger(__name__)
@@ -59,8 +63,11 @@ class _Outcomes:
     def __init__(self, ctx: BotContext, stored: StoredReplies) -> None:
         self.ctx = ctx
         self.channel = str(stored.channel)
+        self.address = stored.address
         self.outcomes: list[Outcome] = []
         self.attempts: list[AttemptRow] = []
+        # A permanent error's mark on the chat's contact point (ContactEffect), with its error.
+        self.effect: tuple[str, str] | None = None
 
     def sent(self, reply: StoredReply, receipt: Receipt, at: datetime, started: float) -> None:
         self.outcomes.append(
@@ -87,6 +94,8 @@ class _Outcomes:
 
     def failed(self, reply: StoredReply, exc: PermanentError, started: float) -> None:
         error = f"{self.channel}: {error_text(exc)}"
+        if exc.effect != ContactEffect.NONE:
+            self.effect = (str(exc.effect), error)
         self.outcomes.append(
             Outcome(
                 reply.id,
@@ -155,6 +164,27 @@ class _Outcomes:
                 "reply outcomes not applied: lease lost",
                 extra={"count": len(self.outcomes) - applied},
             )
+        if self.effect is not None:
+            await self._mark_contact(*self.effect)
+
+    async def _mark_contact(self, effect: str, error: str) -> None:
+        """Mark the chat's contact point after a permanent error, as the dispatcher's record
+        does (its route: the patient's usable contact point of this chat; a chat that is nobody's
+        contact point yet has none to mark)."""
+        try:
+            async with self.ctx.pool.acquire() as conn:
+                contact = await conn.fetchrow(
+                    query("bot", "get_contact_point"), self.channel, self.address
+                )
+                if contact is None or not (
+                    contact["active"]
+                    and contact["opted_out_at"] is None
+                    and contact["blocked_at"] is None
+                ):
+                    return
+                await mark_contacts(conn, [(contact["id"], effect, error)], self.ctx.now())
+        except Exception as exc:  # the next reminder's permanent error marks it in the worker
+            logger.error("contact point not marked", extra={"error_class": type(exc).__name__})
 
 
 async def send_replies(

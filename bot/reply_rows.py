@@ -17,7 +17,8 @@ stranger mid-registration) gets rows without a patient and clinic (see migration
 only at its expiry and named by its predecessor (payload ``then``), which releases it when done.
 
 An SMS reply over the sender's segment cap is split into several rows, one per message sent.
-Attachments (a chart, a CSV) go with the live send only: a row keeps the text.
+A reply's files (a chart, a CSV) are stored beside its row (:mod:`core.reply_files`, payload
+``files``: how many) for the dispatcher's retry, and deleted once the row is final.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import asyncpg
 from bot.context import BotContext
 from bot.conversation import Reply
 from core.logs import mark_sensitive
+from core.reply_files import check_files, store_files
 from core.sql import query
 from core.templating import count_segments
 from platforms.base import Channel, Option, OutboundMessage
@@ -128,7 +130,9 @@ async def store_replies(
     ``turn_key`` names the turn (the stored update's id): the rows' idempotency keys derive from
     it, so a turn stores its replies once. Replies with nothing to send are left out.
     ``telegram_bot``: the bot the person wrote to, when not the default (the update's
-    ``to_address``): the dispatcher sends a reply it finishes through that bot.
+    ``to_address``): the dispatcher sends a reply it finishes through that bot. Raises
+    :class:`core.reply_files.ReplyFileTooLarge` for a file that cannot be stored (the dialogs
+    check the limit first).
     """
     sender = ctx.senders.get(channel)
     messages: list[tuple[OutboundMessage, bool]] = []
@@ -137,6 +141,7 @@ async def store_replies(
         message = to_outbound(reply, options)
         if not message.text and not message.options and not message.attachments:
             continue
+        check_files(message.attachments)
         parts = fit_segments(sender, message) if sender is not None else [message]
         messages.extend((part, reply.edit and len(parts) == 1) for part in parts)
     if not messages:
@@ -151,6 +156,8 @@ async def store_replies(
         if message.options:
             payload["options"] = [[o.label, o.data] for o in message.options]
             payload["columns"] = message.columns
+        if message.attachments:
+            payload["files"] = len(message.attachments)
         if n + 1 < len(messages):
             payload["then"] = str(ids[n + 1])
         payloads.append(payload)
@@ -171,6 +178,14 @@ async def store_replies(
         tokens,
     )
     stored = {row["id"] for row in inserted}
+    await store_files(
+        conn,
+        [
+            (row_id, message.attachments)
+            for row_id, (message, _) in zip(ids, messages, strict=True)
+            if message.attachments and row_id in stored
+        ],
+    )
     return StoredReplies(
         channel,
         address,

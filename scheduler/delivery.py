@@ -18,6 +18,7 @@ The checks before routing (expiry, holds, answered doses, quiet hours) live in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import random
@@ -63,6 +64,8 @@ from scheduler.routing import Route, plan_routes
 
 # Reads what may have changed since the claim right before a send (scheduler.send_checks).
 SendCheck = Callable[[Claim, UUID | None], Awaitable[DeliveryResult | None]]
+# A bot reply's stored files by its id (core.reply_files.load_files).
+FilesLoader = Callable[[UUID], Awaitable[tuple[tuple[str, str, bytes], ...]]]
 # A clinic's senders by its organization id (None: a patient of no clinic).
 SendersFor = Callable[[UUID | None], Mapping[Channel, ChannelSender]]
 
@@ -95,11 +98,14 @@ class Deliverer:
         rng: random.Random,
         recheck: SendCheck | None = None,
         senders_for: SendersFor | None = None,
+        files: FilesLoader | None = None,
     ) -> None:
         """``senders_for(organization_id)``: a clinic's senders (its own provider accounts over
-        ``senders``, the defaults; :class:`scheduler.clinic_senders.ClinicSenders`)."""
+        ``senders``, the defaults; :class:`scheduler.clinic_senders.ClinicSenders`). ``files``:
+        the stored files of a reply whose payload names some (``files``: how many)."""
         self.senders = senders
         self.recheck = recheck
+        self.files = files
         self.senders_for = senders_for
         self.renderer = renderer
         self.clock = clock
@@ -137,6 +143,7 @@ class Deliverer:
         attempts: list[AttemptRow] = []
         effects: list[tuple[UUID, str, str]] = []
         notes: list[str] = []  # why the patient got another text or channel (kept on the row)
+        files = await self._files(c, notes)
         plan = plan_routes(c, tried, senders.keys())
         while plan.routes:
             route = plan.routes[0]
@@ -197,6 +204,8 @@ class Deliverer:
                 )
             if note is not None:
                 notes.append(f"{route.channel}: {error_text(ValueError(note))}")
+            if files:
+                message = dataclasses.replace(message, attachments=files)
 
             if time.monotonic() > start_by:
                 # Checked after the wait, which may overrun: a send now could outlive the lease.
@@ -292,6 +301,20 @@ class Deliverer:
         attempts.append(AttemptRow(c.id, self.clock(), "failed", None, error_class, plan.reason))
         metrics.FAILED.labels("none", error_class).inc()
         return failed(c, plan.reason, tried, attempts, effects)
+
+    async def _files(self, c: Claim, notes: list[str]) -> tuple[tuple[str, str, bytes], ...]:
+        """A reply's stored files (the chart, the CSV), read before its send; none for others.
+
+        A database error raises: the dispatcher retries the row later, not without its files.
+        """
+        wanted = c.payload.get("files") if c.payload else None
+        if not wanted or self.files is None:
+            return ()
+        files = await self.files(c.id)
+        if len(files) < wanted:
+            # Only a copy of a reply (a clinician's re-send) lacks them: its text still goes.
+            notes.append(f"{wanted - len(files)} of the reply's {wanted} files are not stored")
+        return files
 
     async def _look_up(
         self,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -33,6 +34,7 @@ from datetime import datetime
 
 import asyncpg
 
+from core.reply_files import load_files
 from core.templating import TemplateRenderer
 from platforms.base import Channel, ChannelSender
 from scheduler import metrics
@@ -139,6 +141,7 @@ class Dispatcher:
             rng or random.Random(),
             recheck=SendChecks(pool),
             senders_for=senders_for,
+            files=functools.partial(load_files, pool),
         )
         # Claims should be sent within this long of the claim (the lease, less the send timeout
         # and the margin): a worker claims what it can send in it at its recent rate.

@@ -16,6 +16,7 @@ from bot.dialogs.onboarding import now_local
 from bot.steps import command, finish
 from core.answer_buttons import dose_data
 from core.logs import mark_sensitive
+from core.reply_files import MAX_FILE_BYTES, fits
 from core.sql import query
 from platforms.base import Channel
 
@@ -134,7 +135,9 @@ async def stats(turn: Turn, arg: str) -> None:
     png = await asyncio.to_thread(
         adherence_png, days, [daily[d] for d in days], turn.t("stats_chart_title")
     )
-    turn.say(body, attachments=(("adherence.png", "image/png", png),))
+    chart = ("adherence.png", "image/png", png)
+    # A chart is some tens of kB; one past the stored files' limit goes as text alone.
+    turn.say(body, attachments=(chart,) if fits(chart) else ())
 
 
 def export_csv(rows: list, locale: str) -> bytes:
@@ -171,7 +174,16 @@ async def export(turn: Turn, arg: str) -> None:
     for row in rows:
         mark_sensitive(row["medication_name"])
     data = export_csv(list(rows), turn.locale)
-    turn.say(
-        turn.t("export_ready", count=len(rows)),
-        attachments=(("medremind-doses.csv", "text/csv", data),),
-    )
+    document = ("medremind-doses.csv", "text/csv", data)
+    if not fits(document):
+        # Replies and their files are stored until sent (core.reply_files): a bounded size.
+        turn.say(
+            turn.t(
+                "export_too_large",
+                count=len(rows),
+                megabytes=round(len(data) / (1024 * 1024), 1),
+                limit=MAX_FILE_BYTES // (1024 * 1024),
+            )
+        )
+        return
+    turn.say(turn.t("export_ready", count=len(rows)), attachments=(document,))

@@ -15,6 +15,10 @@ EN: dict[str, str] = {
     "stats_chart_title": "Doses taken per day (%)",
     "export_ready": "Here is your history ({count} doses).",
     "files_unavailable": "I can send charts and files on Telegram only.",
+    "export_too_large": (
+        "Your history ({count} doses) makes a file of {megabytes} MB, more than the {limit} MB"
+        " I can send. Please ask your clinic for an export."
+    ),
 }
 
 ES: dict[str, str] = {
@@ -27,4 +31,8 @@ ES: dict[str, str] = {
     "stats_chart_title": "Dosis tomadas por día (%)",
     "export_ready": "Aquí tienes tu historial ({count} dosis).",
     "files_unavailable": "Solo puedo enviar gráficos y archivos por Telegram.",
+    "export_too_large": (
+        "Tu historial ({count} dosis) ocupa {megabytes} MB, más de los {limit} MB que puedo"
+        " enviar. Pide una exportación a tu clínica."
+    ),
 }

@@ -11,9 +11,7 @@ once. A chat that is not a patient's yet (mid-registration) gets the same; an SM
 from __future__ import annotations
 
 import asyncio
-import json
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +20,13 @@ import httpx
 
 from core.db import Database
 from tests.factories import create_patient
-from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, text_update
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio, inbound_form
-from tests.web.conftest import WEBHOOK_SECRET, twilio_signature
+from tests.web.conftest import twilio_signature
 from tests.web.processes import StartWeb, clinic_key, kill, start_worker, stop, twilio_env
+from tests.web.reply_chat import all_status, eventually, post_text
 
 CHAT = 555000931
-TELEGRAM = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET, "Content-Type": "application/json"}
 REPLIES = """
 select m.id, m.status, m.platform, m.kind, m.message_content, m.last_error, m.attempts,
        m.patient_id, m.organization_id, m.urgent
@@ -38,31 +36,11 @@ select m.id, m.status, m.platform, m.kind, m.message_content, m.last_error, m.at
 """
 
 
-async def _post_text(base: str, chat: int, text: str) -> None:
-    async with httpx.AsyncClient(base_url=base) as http:
-        response = await http.post(
-            "/telegram/webhook",
-            content=json.dumps(text_update(chat, text)).encode(),
-            headers=TELEGRAM,
-        )
-        assert response.status_code == 200
-
-
 async def _replies(
     conn: asyncpg.Connection, address: str, *, channel: str = "telegram", until: Any = None
 ) -> list[asyncpg.Record]:
     """The chat's reply rows, once ``until(rows)`` holds (within a minute)."""
-    deadline = time.monotonic() + 60
-    while True:
-        rows = await conn.fetch(REPLIES, channel, address)
-        if rows and (until is None or until(rows)):
-            return rows
-        assert time.monotonic() < deadline, f"reply rows never got there: {rows}"
-        await asyncio.sleep(0.1)
-
-
-def _all(*statuses: str) -> Any:
-    return lambda rows: all(r["status"] in statuses for r in rows)
+    return await eventually(conn, REPLIES, channel, address, until=until)
 
 
 async def _attempts(conn: asyncpg.Connection, message_id: Any) -> list[tuple[str, str | None]]:
@@ -104,8 +82,8 @@ async def test_a_reply_refused_with_a_5xx_is_sent_by_the_worker_once(
     web, base = await web_process()
     # The web process's send and its one quick retry.
     fake_telegram.fail_next(500, "Internal Server Error", method="sendMessage", times=2)
-    await _post_text(base, CHAT, "/help")
-    [queued] = await _replies(admin_conn, str(CHAT), until=_all("pending"))
+    await post_text(base, CHAT, "/help")
+    [queued] = await _replies(admin_conn, str(CHAT), until=all_status("pending"))
     assert (queued["platform"], queued["kind"], queued["urgent"]) == ("telegram", "system", True)
     assert queued["patient_id"] == patient["id"]
     assert queued["attempts"] == 1 and "telegram" in queued["last_error"]
@@ -114,7 +92,7 @@ async def test_a_reply_refused_with_a_5xx_is_sent_by_the_worker_once(
 
     worker = _telegram_worker(database_url, tmp_path, fake_telegram)
     try:
-        [row] = await _replies(admin_conn, str(CHAT), until=_all("sent"))
+        [row] = await _replies(admin_conn, str(CHAT), until=all_status("sent"))
         assert row["attempts"] == 2 and row["last_error"] is None
         assert await _attempts(admin_conn, row["id"]) == [("failed", "transient"), ("sent", None)]
         await _stop_worker(worker)
@@ -138,7 +116,7 @@ async def test_a_reply_lost_to_a_hard_kill_after_the_turn_is_sent_after_its_leas
     await create_patient(admin_conn, contacts={"telegram": str(CHAT + 2)})
     web, base = await web_process(MEDREMIND_LEASE_SECONDS="6")
     fake_telegram.hold_next(method="sendMessage", chat_id=CHAT + 2)
-    await _post_text(base, CHAT + 2, "/help")
+    await post_text(base, CHAT + 2, "/help")
     held = await fake_telegram.wait_for_held(timeout=60)
     [leased] = await admin_conn.fetch(REPLIES, "telegram", str(CHAT + 2))
     assert (leased["status"], leased["attempts"]) == ("processing", 1)
@@ -149,7 +127,7 @@ async def test_a_reply_lost_to_a_hard_kill_after_the_turn_is_sent_after_its_leas
 
     worker = _telegram_worker(database_url, tmp_path, fake_telegram, MEDREMIND_LEASE_SECONDS="6")
     try:
-        [row] = await _replies(admin_conn, str(CHAT + 2), until=_all("sent"))
+        [row] = await _replies(admin_conn, str(CHAT + 2), until=all_status("sent"))
         assert row["attempts"] == 2
         assert await _attempts(admin_conn, row["id"]) == [("sent", None)]
         await _stop_worker(worker)
@@ -171,8 +149,8 @@ async def test_a_registering_chat_gets_its_replies_after_a_5xx_in_order(
     # by no clinic, and their text is forgotten once sent.
     web, base = await web_process()
     fake_telegram.fail_next(500, "Internal Server Error", method="sendMessage", times=2)
-    await _post_text(base, CHAT + 3, "/start")
-    rows = await _replies(admin_conn, str(CHAT + 3), until=_all("pending"))
+    await post_text(base, CHAT + 3, "/start")
+    rows = await _replies(admin_conn, str(CHAT + 3), until=all_status("pending"))
     assert {(r["patient_id"], r["organization_id"]) for r in rows} == {(None, None)}
     texts = [r["message_content"] for r in rows]
     assert all(texts)
@@ -180,7 +158,7 @@ async def test_a_registering_chat_gets_its_replies_after_a_5xx_in_order(
 
     worker = _telegram_worker(database_url, tmp_path, fake_telegram)
     try:
-        rows = await _replies(admin_conn, str(CHAT + 3), until=_all("sent"))
+        rows = await _replies(admin_conn, str(CHAT + 3), until=all_status("sent"))
         await _stop_worker(worker)
     finally:
         kill(worker)
@@ -201,8 +179,8 @@ async def test_a_reply_sent_at_once_is_a_sent_message_in_the_api(
     org, key = await clinic_key(db, admin_conn, "Reply Clinic")
     patient = await create_patient(admin_conn, org["id"], contacts={"telegram": str(CHAT + 4)})
     web, base = await web_process()
-    await _post_text(base, CHAT + 4, "/help")
-    [row] = await _replies(admin_conn, str(CHAT + 4), until=_all("sent"))
+    await post_text(base, CHAT + 4, "/help")
+    [row] = await _replies(admin_conn, str(CHAT + 4), until=all_status("sent"))
     assert row["organization_id"] == org["id"] and row["attempts"] == 1
     assert await _attempts(admin_conn, row["id"]) == [("sent", None)]
     [sent] = _sent_texts(fake_telegram, CHAT + 4)
@@ -240,14 +218,14 @@ async def test_an_sms_reply_refused_by_twilio_is_sent_by_the_worker(
             headers={"X-Twilio-Signature": twilio_signature("/twilio/inbound", form)},
         )
         assert response.status_code == 200
-    rows = await _replies(admin_conn, phone, channel="sms", until=_all("pending"))
+    rows = await _replies(admin_conn, phone, channel="sms", until=all_status("pending"))
     assert rows[0]["platform"] == "sms" and rows[0]["attempts"] == 1
     assert fake_twilio.messages == []
     await stop(web, timeout=30)
 
     worker = start_worker(database_url, tmp_path, **twilio_env(fake_twilio))
     try:
-        rows = await _replies(admin_conn, phone, channel="sms", until=_all("sent"))
+        rows = await _replies(admin_conn, phone, channel="sms", until=all_status("sent"))
         await _stop_worker(worker)
     finally:
         kill(worker)
@@ -264,7 +242,7 @@ async def test_a_reply_in_flight_when_the_web_process_stops_goes_to_the_worker(
     await create_patient(admin_conn, contacts={"telegram": str(CHAT + 1)})
     web, base = await web_process(MEDREMIND_SHUTDOWN_GRACE="2")
     fake_telegram.latency = 30
-    await _post_text(base, CHAT + 1, "/help")
+    await post_text(base, CHAT + 1, "/help")
     [leased] = await _replies(admin_conn, str(CHAT + 1))
     assert leased["status"] == "processing"
     await asyncio.sleep(0.5)  # the reply's sendMessage is on its way to the slow Bot API

@@ -53,9 +53,9 @@ _DELIVERY_FIELDS = (
 
 
 class WebhookCreate(RequestModel):
-    """Events: message.status (sent, delivered, failed, expired, cancelled), dose.answered,
-    appointment.replied, contact.opted_out, contact.opted_in. Delivered at least once, signed,
-    retried with backoff for about 30 hours."""
+    """Events: message.status (sent, delivered, failed, expired, cancelled; not for the bot's
+    replies in a chat), dose.answered, appointment.replied, contact.opted_out, contact.opted_in.
+    Delivered at least once, signed, retried with backoff for about 30 hours."""
 
     url: Annotated[
         str,
