@@ -24,7 +24,11 @@ from core.reply_files import (
     load_files,
     store_files,
 )
+from core.templating import TemplateRenderer
+from platforms.base import Channel
+from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.retention import prune_finished
+from tests.dispatch.recording import RecordingSender
 from tests.factories import create_clinician, create_organization, create_patient
 from tests.integration.clinician import as_clinician
 
@@ -50,19 +54,22 @@ async def _reply(
         "status": "pending",
         "scheduled_time": datetime.now(UTC),
         "message_content": "Your history",
+        "payload": {"files": 2},
+        "expires_at": None,
     } | columns
     return await conn.fetchval(
         "insert into scheduled_messages (organization_id, patient_id, conversation_id,"
         " message_content, platform, kind, payload, urgent, allow_fallback, status,"
-        " scheduled_time) values ($1, $2, $3, $4, 'telegram', 'system', $5, true, false, $6, $7)"
-        " returning id",
+        " scheduled_time, expires_at)"
+        " values ($1, $2, $3, $4, 'telegram', 'system', $5, true, false, $6, $7, $8) returning id",
         organization,
         patient_id,
         conversation,
         values["message_content"],
-        {"files": 2},
+        values["payload"],
         values["status"],
         values["scheduled_time"],
+        values["expires_at"],
     )
 
 
@@ -193,3 +200,76 @@ async def test_files_go_with_their_reply_row(db: Database, admin_conn: asyncpg.C
         [of_erased, of_self, stranger],
     )
     assert gone == 0
+
+
+# A registering chat (a stranger: no patient, no clinic) keeps its replies' text only until they
+# are final; then retention deletes the rows. The dispatcher's own paths, with its clock.
+NOON = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+STRANGER_ROW = """
+select status, message_content, payload, (select count(*) from reply_files f
+                                           where f.message_id = m.id) as files
+  from scheduled_messages m where id = $1
+"""
+
+
+def _dispatcher(db: Database, telegram: RecordingSender) -> Dispatcher:
+    assert db.pool is not None
+    config = DispatcherConfig(worker_id="test-worker", platform_rates={}, recipient_rates={})
+    return Dispatcher(
+        db.pool, {Channel.TELEGRAM: telegram}, TemplateRenderer(), lambda: NOON, config
+    )
+
+
+async def test_a_reply_the_worker_sends_takes_its_files_and_a_strangers_keeps_no_text(
+    db: Database, admin_conn: asyncpg.Connection
+):
+    stranger = await _reply(
+        admin_conn,
+        None,
+        "8000001",
+        scheduled_time=NOON - timedelta(minutes=1),
+        expires_at=NOON + timedelta(hours=1),
+        message_content="Welcome! Do you agree?",
+        payload={"files": 2, "options": [["I agree", "consent:yes"]], "columns": 1},
+    )
+    assert db.pool is not None
+    async with db.pool.acquire() as conn, conn.transaction():
+        await store_files(conn, [(stranger, (PNG, CSV))])
+    telegram = RecordingSender(Channel.TELEGRAM)
+    assert await _dispatcher(db, telegram).run_once() == 1
+    [(address, message)] = telegram.sends
+    assert address == "8000001" and message.text == "Welcome! Do you agree?"
+    assert message.attachments == (PNG, CSV)
+    assert [o.label for o in message.options] == ["I agree"]
+    row = await admin_conn.fetchrow(STRANGER_ROW, stranger)
+    assert (row["status"], row["message_content"], row["files"]) == ("sent", None, 0)
+    assert "options" not in row["payload"]
+
+
+async def test_a_strangers_reply_that_expired_unsent_leaves_nothing_after_retention(
+    db: Database, admin_conn: asyncpg.Connection
+):
+    stranger = await _reply(
+        admin_conn,
+        None,
+        "8000002",
+        scheduled_time=NOON - timedelta(days=1),
+        expires_at=NOON - timedelta(minutes=1),
+        message_content="Welcome! Do you agree?",
+    )
+    assert db.pool is not None
+    async with db.pool.acquire() as conn, conn.transaction():
+        await store_files(conn, [(stranger, (PNG, CSV))])
+    telegram = RecordingSender(Channel.TELEGRAM)
+    assert await _dispatcher(db, telegram).run_once() == 1
+    assert telegram.sends == []
+    row = await admin_conn.fetchrow(STRANGER_ROW, stranger)
+    assert (row["status"], row["message_content"], row["files"]) == ("expired", None, 0)
+    assert await prune_finished(db.pool, NOON + timedelta(days=366), 365) == 1
+    left = await admin_conn.fetchval(
+        "select (select count(*) from scheduled_messages)"
+        " + (select count(*) from message_delivery_attempts where message_id = $1)"
+        " + (select count(*) from reply_files)",
+        stranger,
+    )
+    assert left == 0
