@@ -40,7 +40,10 @@ select i.status, i.payload -> 'event' as event,
 -- The end of a turn in one round trip: save the conversation ($1 id, $2 patient, $3 step,
 -- $4 state, $5 locale), mark the update $6 processed ($7: forget its payload, as in
 -- mark_inbound_processed) and, when $8, note the inbound time on the contact point ($9 channel,
--- $10 address). Returns how many conversations were saved (0: an erasure removed it).
+-- $10 address) and lift a block a permanent error recorded there (the bot blocked, the chat not
+-- found: dispatch.sql deactivate_contacts): the person's message shows the chat reaches them
+-- again. An opt-out stays (START lifts it). Returns how many conversations were saved (0: an
+-- erasure removed it).
 with saved as (
   update conversations set patient_id = $2, step = $3, state = $4, locale = $5
    where id = $1
@@ -51,7 +54,8 @@ with saved as (
          payload = case when $7 then '{}'::jsonb else payload end
    where id = $6
 ), touched as (
-  update contact_points set last_inbound_at = now()
+  update contact_points
+     set last_inbound_at = now(), active = active or blocked_at is not null, blocked_at = null
    where $8 and channel = $9 and address = $10
 )
 select count(*) from saved

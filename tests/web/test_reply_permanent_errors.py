@@ -5,7 +5,8 @@ Over a real ``medremind web`` with the loopback Bot API and Twilio. Telegram's 4
 blocked by the user" and 400 "chat not found" deactivate the contact point (``blocked_at``),
 Twilio's 21610 (the number unsubscribed at the carrier) opts it out (``opted_out_at``), both by the
 dispatcher's own statement (``dispatch.sql: deactivate_contacts``); before, only a worker's send
-marked them, and the web process sends nearly every reply itself.
+marked them, and the web process sends nearly every reply itself. A deactivated chat that writes
+again is usable again.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ async def test_a_telegram_refusal_of_the_web_process_reply_deactivates_the_chat(
         patient["id"],
     )
     assert usable == 0
+    # The person unblocks the bot and writes: the chat is theirs to reach again.
+    fake_telegram.reset()
+    await post_text(base, CHAT, "/today")
+    [contact] = await eventually(
+        admin_conn, CONTACT, "telegram", str(CHAT), until=lambda r: r[0]["blocked_at"] is None
+    )
+    assert contact["active"] is True
     await stop(web, timeout=30)
 
 
