@@ -21,7 +21,13 @@ from core.credentials import SecretBox, SecretUnreadable, hint, looks_encrypted,
 from core.settings import Settings
 from core.sql import query
 from platforms.account_checks import check_account
-from platforms.provider_accounts import SECRET_FIELDS, AccountProblem, parse_account
+from platforms.base import Channel
+from platforms.provider_accounts import (
+    SECRET_FIELDS,
+    AccountProblem,
+    ProviderAccount,
+    parse_account,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +68,7 @@ async def save_account(
         twilio_api_base_url=settings.twilio_api_base_url,
         tls_context=tls_context,
         allow_private=settings.webhook_allow_private,
+        telegram_api_base_url=settings.telegram_api_base_url,
     )
     secret_values = [
         account.secrets[f] for f in SECRET_FIELDS[account.channel] if f in account.secrets
@@ -90,14 +97,43 @@ async def save_account(
                 {"channel": str(account.channel), "sender": account.label},
             )
     except asyncpg.UniqueViolationError:
+        if account.channel is Channel.TELEGRAM:
+            raise AccountProblem("token", "this bot is another clinic's already") from None
         raise AccountProblem(
             "from_number", "another clinic already sends from this number on this channel"
         ) from None
+    if account.channel is Channel.TELEGRAM:
+        await register_clinic_bot_webhook(settings, account)
     logger.info(
         "provider account saved",
         extra={"organization_id": str(organization_id), "channel": str(account.channel)},
     )
     return account_view(row)
+
+
+async def register_clinic_bot_webhook(settings: Settings, account: ProviderAccount) -> None:
+    """Point a clinic's bot at ``PUBLIC_BASE_URL/telegram/webhook/<bot id>`` with its derived
+    secret, as the service's bots are at start-up; never raises (the bot still sends)."""
+    from platforms.telegram import TelegramSender
+    from platforms.telegram_bots import webhook_path, webhook_secret
+
+    master = settings.telegram_webhook_secret
+    if not settings.public_base_url or master is None or account.bot_id is None:
+        return
+    async with TelegramSender(
+        account.secrets["token"], base_url=settings.telegram_api_base_url
+    ) as bot:
+        try:
+            await bot.bot.set_webhook(
+                url=settings.public_base_url + webhook_path(account.bot_id),
+                secret_token=webhook_secret(master.get_secret_value(), account.bot_id),
+                allowed_updates=["message", "callback_query"],
+            )
+        except Exception as exc:
+            logger.error(
+                "telegram setWebhook failed for a clinic's bot",
+                extra={"bot": account.bot_id, "error_type": type(exc).__name__},
+            )
 
 
 async def list_accounts(pool: asyncpg.Pool, organization_id: uuid.UUID) -> list[dict[str, Any]]:

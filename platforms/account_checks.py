@@ -37,8 +37,12 @@ async def check_account(
     tls_context: ssl.SSLContext | None = None,
     wait_seconds: float = CHECK_TIMEOUT_SECONDS,
     allow_private: bool = False,
+    telegram_api_base_url: str = "https://api.telegram.org",
 ) -> None:
     """Raise :class:`AccountProblem` unless the provider accepts ``account``.
+
+    A Telegram bot: ``getMe`` must accept its token; its @username is added to the account's
+    config (the clinic's invite links name it).
 
     ``allow_private``: an SMTP server on a private or loopback address may be checked (a clinic's
     LAN); otherwise such a host is refused before any connection (:mod:`platforms.addresses`).
@@ -47,8 +51,36 @@ async def check_account(
         await check_smtp(
             account, tls_context=tls_context, wait_seconds=wait_seconds, allow_private=allow_private
         )
+    elif account.channel is Channel.TELEGRAM:
+        await check_telegram(account, api_base_url=telegram_api_base_url, wait_seconds=wait_seconds)
     else:
         await check_twilio(account, api_base_url=twilio_api_base_url, wait_seconds=wait_seconds)
+
+
+async def check_telegram(
+    account: ProviderAccount,
+    *,
+    api_base_url: str,
+    wait_seconds: float = CHECK_TIMEOUT_SECONDS,
+) -> None:
+    """The bot's token is accepted (``getMe``); keeps its @username in the config."""
+    from telegram.error import InvalidToken, TelegramError
+
+    from platforms.telegram import TelegramSender
+
+    async with TelegramSender(
+        account.secrets["token"], base_url=api_base_url, timeout=wait_seconds
+    ) as bot:
+        try:
+            me = await bot.bot.get_me()
+        except InvalidToken:
+            raise AccountProblem("token", "Telegram does not accept this bot token") from None
+        except TelegramError as exc:
+            problem = type(exc).__name__
+            raise AccountProblem("token", f"Telegram could not be asked ({problem})") from None
+    if str(me.id) != account.bot_id:
+        raise AccountProblem("token", "Telegram answered for another bot than the token names")
+    account.config["username"] = me.username
 
 
 async def check_twilio(

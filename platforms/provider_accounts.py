@@ -5,6 +5,7 @@ One account per clinic and channel (the table ``clinic_provider_accounts``):
     sms        Twilio: account_sid, auth_token, from_number and/or messaging_service_sid
     whatsapp   Twilio: account_sid, auth_token, from_number (the WhatsApp sender), content_sids
     email      SMTP: host, port, security (starttls | tls | none), username, password, from_address
+    telegram   the clinic's own bot: token (from BotFather); its id and @username are kept public
 
 :func:`parse_account` turns the fields an admin sent into a :class:`ProviderAccount` or raises
 :class:`AccountProblem` naming the field and what a valid value looks like. The secret fields
@@ -30,12 +31,14 @@ if TYPE_CHECKING:
     from platforms.whatsapp import LastInboundLookup
     from platforms.whatsapp_content import ContentStore
 
-ACCOUNT_CHANNELS = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
+ACCOUNT_CHANNELS = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL, Channel.TELEGRAM)
 SECRET_FIELDS: dict[Channel, tuple[str, ...]] = {
     Channel.SMS: ("auth_token",),
     Channel.WHATSAPP: ("auth_token",),
     Channel.EMAIL: ("password",),
+    Channel.TELEGRAM: ("token",),
 }
+_BOT_TOKEN = re.compile(r"^([0-9]{1,20}):[A-Za-z0-9_-]{20,100}$")
 _ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 _SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 _CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
@@ -81,8 +84,16 @@ class ProviderAccount:
         return str(self.config["account_sid"]), self.secrets["auth_token"]
 
     @property
+    def bot_id(self) -> str | None:
+        """A Telegram bot's id (public: the part of its token before the colon)."""
+        value = self.config.get("bot_id")
+        return str(value) if value else None
+
+    @property
     def label(self) -> str:
         """What the account sends from, for people (no secret)."""
+        if self.channel is Channel.TELEGRAM:
+            return f"Telegram bot {self.config.get('username') or self.config['bot_id']}"
         if self.channel is Channel.EMAIL:
             return (
                 f"SMTP {self.config['host']}:{self.config['port']} as {self.config['from_address']}"
@@ -98,18 +109,29 @@ def parse_account(channel: str, fields: Mapping[str, Any]) -> ProviderAccount:
     except ValueError:
         which = None
     if which not in ACCOUNT_CHANNELS:
-        raise AccountProblem("channel", "must be sms, whatsapp or email")
+        raise AccountProblem("channel", "must be sms, whatsapp, email or telegram")
     assert which is not None
     known = {
         Channel.SMS: {"account_sid", "auth_token", "from_number", "messaging_service_sid"},
         Channel.WHATSAPP: {"account_sid", "auth_token", "from_number", "content_sids"},
         Channel.EMAIL: {"host", "port", "security", "username", "password", "from_address"},
+        # bot_id and username: what the stored config adds (re-read with the sealed token).
+        Channel.TELEGRAM: {"token", "bot_id", "username"},
     }[which]
     unknown = sorted(set(fields) - known)
     if unknown:
         raise AccountProblem(unknown[0], f"unknown field for {which}; expected {sorted(known)}")
     if which is Channel.EMAIL:
         return _parse_email(fields)
+    if which is Channel.TELEGRAM:
+        token = _text(fields, "token")
+        matched = _BOT_TOKEN.match(token)
+        if matched is None:
+            raise AccountProblem("token", "required: the bot's token from BotFather, 123456:AA...")
+        bot = {"bot_id": matched.group(1)}
+        if _text(fields, "username"):
+            bot["username"] = _text(fields, "username")
+        return ProviderAccount(which, bot, {"token": token})
     config: dict[str, Any] = {"account_sid": _match(fields, "account_sid", _ACCOUNT_SID, "AC...")}
     token = _text(fields, "auth_token")
     if not token:
@@ -228,6 +250,14 @@ def build_sender(
     limits, quick replies, unsubscribe headers). Vendor SDKs are imported only when needed.
     """
     config = account.config
+    if account.channel is Channel.TELEGRAM:
+        from platforms.telegram import TelegramSender
+
+        return TelegramSender(
+            account.secrets["token"],
+            base_url=settings.telegram_api_base_url,
+            connection_pool_size=settings.worker_concurrency,
+        )
     if account.channel is Channel.EMAIL:
         from platforms.email import EmailSender
 

@@ -31,6 +31,7 @@ bot's balance, counted in ``medremind_telegram_paid_messages_total`` and
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import logging
@@ -154,15 +155,36 @@ class TelegramBots:
         self.default = default
         self.default_id = bot_id_of(default)
         self.rate = rate
-        self.by_id: dict[str, TelegramSender] = {self.default_id: default}
+        self.by_id: dict[str, Any] = {self.default_id: default}
         for other in others:
             self.by_id.setdefault(bot_id_of(other), other)
+        self.paid_rate = paid_rate
         self._paid = {key: PaidBroadcast(bot, paid_rate) for key, bot in self.by_id.items()}
         self._unknown: dict[str, UnknownBot] = {}
-        # Clinic -> seconds late from which its reminders pay (loaded by ``refresh``).
-        self.paid_after: dict[uuid.UUID, float] = {}
+        # Clinic -> seconds late from which its reminders pay (``refresh``); shared with the
+        # clinics' views (``with_clinic_bot``), so one refresh serves them all.
+        self._paid_after: list[dict[uuid.UUID, float]] = [{}]
+        # A clinic's own bots (its view): its new patients are enrolled on them.
+        self.own: tuple[str, ...] = ()
         # The fleet key of the default bot: the channel's own (the limiter's and breakers').
         self.rate_key = default.rate_key
+
+    @property
+    def paid_after(self) -> dict[uuid.UUID, float]:
+        """Clinic -> seconds late from which its reminders are sent as paid broadcasts."""
+        return self._paid_after[0]
+
+    def with_clinic_bot(self, bot: str, sender: Any) -> TelegramBots:
+        """A clinic's view: the service's bots and the clinic's own bot ``bot`` (a provider
+        account, ``scheduler.clinic_senders``), on which its new patients are enrolled. Chats
+        that started a service bot keep it. The view shares every sender; close only this."""
+        view = copy.copy(self)
+        view.by_id = {**self.by_id, bot: sender}
+        view._paid = dict(self._paid)
+        if isinstance(sender, TelegramSender):
+            view._paid[bot] = PaidBroadcast(sender, self.paid_rate)
+        view.own = (*self.own, bot)
+        return view
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TelegramBots:
@@ -208,11 +230,11 @@ class TelegramBots:
         """Every bot's id, the default first."""
         return list(self.by_id)
 
-    def get(self, bot: str | None) -> TelegramSender | None:
+    def get(self, bot: str | None) -> Any:
         """The bot ``bot`` (None: the default), if this process has its token."""
         return self.default if bot is None else self.by_id.get(bot)
 
-    def for_bot(self, bot: str | None) -> TelegramSender | UnknownBot:
+    def for_bot(self, bot: str | None) -> Any:
         """The sender of bot ``bot`` (None: the default); a refusing one when it is unknown."""
         found = self.get(bot)
         if found is not None:
@@ -252,8 +274,8 @@ class TelegramBots:
         Stable for ``key`` (the patient's id): a second invite for the same patient names the
         same bot. ``weights``: bot id -> rate (default: every bot at the channel's rate).
         """
-        rates = weights or dict.fromkeys(self.by_id, self.rate)
-        ids = [b for b in self.by_id if rates.get(b, 0.0) > 0]
+        rates = weights or dict.fromkeys(self.own or self.by_id, self.rate)
+        ids = [b for b in (self.own or self.by_id) if rates.get(b, 0.0) > 0]
         if not ids:
             return self.default_id
         total = sum(rates[b] for b in ids)
@@ -269,7 +291,7 @@ class TelegramBots:
         from core.sql import query
 
         rows = await pool.fetch(query("telegram_bots", "paid_broadcast_clinics"))
-        self.paid_after = {r["id"]: float(r["after"]) for r in rows}
+        self._paid_after[0] = {r["id"]: float(r["after"]) for r in rows}
 
     async def aclose(self) -> None:
         """Close every bot's connection pools; safe twice."""

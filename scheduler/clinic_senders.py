@@ -98,7 +98,7 @@ class LoadedAccount:
     sender: ChannelSender
     usable: bool
     description: str  # the sender, or why it is unusable (no secret)
-    number: str | None = None  # the number patients write to (Twilio senders)
+    number: str | None = None  # the number patients write to (Twilio senders), a bot's id
     service: str | None = None  # the Twilio messaging service it sends through, if any
 
 
@@ -172,10 +172,7 @@ class ClinicSenders:
         for row in rows:
             loaded = self._load(row)
             accounts.setdefault(loaded.organization_id, []).append(loaded)
-        maps = {
-            org: {**self.defaults, **{a.channel: a.sender for a in loaded}}
-            for org, loaded in accounts.items()
-        }
+        maps = {org: self._clinic_map(loaded) for org, loaded in accounts.items()}
         numbers = {
             (a.channel, key): a.sender
             for loaded in accounts.values()
@@ -193,6 +190,19 @@ class ClinicSenders:
         )
         return True
 
+    def _clinic_map(self, loaded: list[LoadedAccount]) -> dict[Channel, ChannelSender]:
+        """The defaults overlaid with a clinic's accounts. A clinic's own Telegram bot joins the
+        service's bots (``TelegramBots.with_clinic_bot``) instead of replacing them: a chat that
+        started a service bot can only be written to by that bot."""
+        senders = dict(self.defaults)
+        for account in loaded:
+            join = getattr(self.defaults.get(account.channel), "with_clinic_bot", None)
+            if account.channel is Channel.TELEGRAM and join is not None and account.number:
+                senders[account.channel] = join(account.number, account.sender)
+            else:
+                senders[account.channel] = account.sender
+        return senders
+
     def _load(self, row: asyncpg.Record) -> LoadedAccount:
         org: uuid.UUID = row["organization_id"]
         channel = Channel(row["channel"])
@@ -203,7 +213,8 @@ class ClinicSenders:
                 extra={"organization_id": str(org), "channel": str(channel)},
             )
             unusable = UnusableAccount(channel, org, description)
-            return LoadedAccount(org, channel, unusable, False, description, row["inbound_number"])
+            number = row["inbound_number"] or _bot_id(row)
+            return LoadedAccount(org, channel, unusable, False, description, number)
         sender = build_sender(
             account,
             self.settings,
@@ -218,7 +229,7 @@ class ClinicSenders:
             sender,
             True,
             description,
-            account.inbound_number,
+            account.inbound_number or account.bot_id,
             account.messaging_service_sid,
         )
 
@@ -229,6 +240,14 @@ class ClinicSenders:
         self.accounts, self._maps, self._numbers, self._retired = {}, {}, {}, []
         for sender in senders:
             await sender.aclose()
+
+
+def _bot_id(row: Mapping[str, object]) -> str | None:
+    """A stored Telegram bot's id (its config; public), else None."""
+    config = row["config"]
+    fields = json.loads(config) if isinstance(config, str) else dict(config)  # type: ignore[call-overload]
+    value = fields.get("bot_id") if row["channel"] == "telegram" else None
+    return str(value) if value else None
 
 
 __all__ = [

@@ -14,3 +14,6 @@ select coalesce(telegram_bot, '')
  where patient_id = $1 and channel = 'telegram'
  order by active desc, created_at desc
  limit 1
+
+-- name: patient_clinic
+select organization_id from patients where id = $1

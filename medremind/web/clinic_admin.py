@@ -88,6 +88,8 @@ async def put_provider_account(request: Request) -> Response:
         raise ValidationFailed(exc.field, exc.reason) from None
     except CredentialsKeyMissing as exc:
         raise ApiError(503, str(exc)) from None
+    if state.clinic_senders is not None:  # this process answers from it at once (a clinic bot)
+        await state.clinic_senders.refresh()
     return JSONResponse(view)
 
 

@@ -24,8 +24,12 @@ logger = logging.getLogger(__name__)
 async def invite_bot_username(
     state: WebState, conn: asyncpg.Connection, patient_id: uuid.UUID
 ) -> str | None:
-    """The @username (without ``@``) of the bot the patient's invite link should open."""
+    """The @username (without ``@``) of the bot the patient's invite link should open: a
+    clinic with its own bot enrolls its new patients there."""
     bots: Any = (state.senders or {}).get(Channel.TELEGRAM)
+    if state.clinic_senders is not None:
+        organization = await conn.fetchval(query("telegram_bots", "patient_clinic"), patient_id)
+        bots = state.clinic_senders.for_clinic(organization).get(Channel.TELEGRAM, bots)
     others = getattr(bots, "by_id", None)
     if not others or len(others) < 2:
         return state.bot_username

@@ -83,8 +83,9 @@ class WebState:
         one of the service's other Telegram bots (by bot id), or a clinic's own number."""
         if channel is Channel.TELEGRAM:
             bots = getattr((self.senders or {}).get(channel), "by_id", None) or {}
-            return bots.get(ours)
-        if self.clinic_senders is not None:
+            if ours in bots:
+                return bots[ours]
+        if self.clinic_senders is not None:  # a clinic's own number or bot
             return self.clinic_senders.for_number(channel, ours)
         return None
 

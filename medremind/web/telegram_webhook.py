@@ -82,12 +82,17 @@ async def telegram_bot_webhook(request: Request) -> Response:
     (``MEDREMIND_TELEGRAM_BOTS``), under that bot's own secret (platforms.telegram_bots)."""
     state = web_state(request)
     bot = request.path_params["bot"]
-    bots = getattr((state.senders or {}).get(Channel.TELEGRAM), "by_id", None) or {}
-    if bot not in bots:
+    # The service's bots, and the clinics' own (provider accounts of channel telegram); a bot
+    # saved since this process loaded the accounts is loaded now (one query when none was).
+    known = state.sender_for_number(Channel.TELEGRAM, bot) is not None
+    if not known and state.clinic_senders is not None and bot.isdigit() and len(bot) <= 20:
+        await state.clinic_senders.refresh()
+        known = state.sender_for_number(Channel.TELEGRAM, bot) is not None
+    if not known:
         INBOUND_UPDATES.labels("telegram", "rejected").inc()
         why = "no such bot here: its token is not in MEDREMIND_TELEGRAM_BOTS"
         return error_response(404, why, headers=CLOSE_HEADERS)
-    default = getattr(state.senders[Channel.TELEGRAM], "default_id", None)
+    default = getattr((state.senders or {}).get(Channel.TELEGRAM), "default_id", None)
     return await answer_update(
         state,
         request.headers.get(SECRET_HEADER),

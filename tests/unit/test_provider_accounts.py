@@ -16,7 +16,10 @@ SERVICE = "MG" + "34" * 16
 @pytest.mark.parametrize(
     ("channel", "fields", "field"),
     [
-        ("telegram", {}, "channel"),
+        ("fax", {}, "channel"),
+        ("telegram", {}, "token"),
+        ("telegram", {"token": "123:short"}, "token"),
+        ("telegram", {"token": "123456:CLINIC-bot-token-abcdefghijklmn", "chat": 1}, "chat"),
         ("sms", {"auth_token": "t", "from_number": "+14155550100"}, "account_sid"),
         ("sms", {"account_sid": "AC12", "auth_token": "t", "from_number": "+1"}, "account_sid"),
         ("sms", {"account_sid": SID, "from_number": "+14155550100"}, "auth_token"),

@@ -22,6 +22,7 @@ from medremind.web import create_app
 from platforms.base import Channel, ConfigurationError, OutboundMessage
 from platforms.registry import build_senders
 from platforms.telegram_bots import TelegramBots, webhook_secret
+from scheduler.clinic_senders import ClinicSenders
 from tests.factories import create_message, create_organization, create_patient
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, callback_update, text_update
 from tests.process_env import QUIET_HOURS_OFF
@@ -30,6 +31,8 @@ from tests.web.processes import free_port, running_worker, until
 
 BOT_B_TOKEN = "654321:BOT-B-token-abcdefghijklmnopq"
 BOT_B = "654321"
+CLINIC_TOKEN = "777888:CLINIC-bot-token-abcdefghijklmn"
+CLINIC_BOT = "777888"
 DEFAULT_BOT = DEFAULT_TOKEN.split(":", 1)[0]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -38,7 +41,11 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 def two_bots() -> Iterator[FakeTelegram]:
     """A Bot API fake for both bots, each with its own username."""
     with FakeTelegram(token=None) as server:
-        server.usernames = {DEFAULT_TOKEN: "medremind_test_bot", BOT_B_TOKEN: "medremind_b_bot"}
+        server.usernames = {
+            DEFAULT_TOKEN: "medremind_test_bot",
+            BOT_B_TOKEN: "medremind_b_bot",
+            CLINIC_TOKEN: "north_clinic_bot",
+        }
         yield server
 
 
@@ -68,10 +75,16 @@ async def bots_web(bots_settings: Settings, db: Database) -> AsyncIterator[httpx
         bot_username="medremind_test_bot",
         detach_processing=False,
     )
+    # Clinics' own accounts (their bots), as the app's start-up loads them in a web process.
+    state = app.state.web
+    assert db.pool is not None
+    state.clinic_senders = ClinicSenders(db.pool, bots_settings, senders, state.secret_box)
+    await state.clinic_senders.refresh()
     try:
         async with make_client(app) as http:
             yield http
     finally:
+        await state.clinic_senders.aclose()
         for sender in senders.values():
             await sender.aclose()
 
@@ -265,3 +278,88 @@ async def test_paid_broadcast_only_for_the_clinics_that_enable_it(
     assert f"telegram:{BOT_B}:paid" in keys
     assert f'medremind_telegram_paid_messages_total{{bot="{BOT_B}"}} 1.0' in metrics
     assert f'medremind_telegram_stars_spent_total{{bot="{BOT_B}"}} 0.1' in metrics
+
+
+async def test_a_clinics_own_bot_stored_sealed_enrols_its_patients_and_sends_their_reminders(
+    bots_web: httpx.AsyncClient,
+    two_bots: FakeTelegram,
+    admin_conn: asyncpg.Connection,
+    db: Database,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    from medremind.api_keys import create_api_key
+
+    org = await create_organization(
+        admin_conn, default_quiet_start=time(0), default_quiet_end=time(0)
+    )
+    other = await create_organization(admin_conn)
+    assert db.pool is not None
+    auth = {"Authorization": f"Bearer {await create_api_key(db.pool, str(org['id']), 'tests')}"}
+    bad = await bots_web.put(
+        "/api/v1/provider-accounts/telegram", json={"token": "nope"}, headers=auth
+    )
+    assert bad.status_code == 422 and "token" in bad.text
+    saved = await bots_web.put(
+        "/api/v1/provider-accounts/telegram", json={"token": CLINIC_TOKEN}, headers=auth
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["config"] == {"bot_id": CLINIC_BOT, "username": "north_clinic_bot"}
+    stored = await admin_conn.fetchval("select secret from clinic_provider_accounts")
+    assert CLINIC_TOKEN not in stored and CLINIC_TOKEN.split(":")[1] not in stored
+    [hook] = [c for c in two_bots.calls_to("setWebhook") if c.token == CLINIC_TOKEN]
+    assert hook.params["url"] == f"{PUBLIC_BASE_URL}/telegram/webhook/{CLINIC_BOT}"
+    assert hook.params["secret_token"] == webhook_secret(WEBHOOK_SECRET, CLINIC_BOT)
+
+    # The clinic's new patient is invited to its own bot and enrolled there.
+    created = await bots_web.post(
+        "/api/v1/patients", json={"display_name": "Nia", "timezone": "UTC"}, headers=auth
+    )
+    patient_id = created.json()["id"]
+    invite = (await bots_web.post(f"/api/v1/patients/{patient_id}/invites", headers=auth)).json()
+    assert invite["link"].startswith("https://t.me/north_clinic_bot?start=")
+    chat = 555200050
+    headers = {SECRET_HEADER: webhook_secret(WEBHOOK_SECRET, CLINIC_BOT)}
+    url = f"/telegram/webhook/{CLINIC_BOT}"
+    start = text_update(chat, f"/start {invite['token']}")
+    assert (await bots_web.post(url, json=start, headers=headers)).status_code == 200
+    agree = next(
+        data
+        for row in two_bots.sent_messages[-1].buttons()
+        for label, data in row
+        if label == "I agree"
+    )
+    assert (
+        await bots_web.post(url, json=callback_update(chat, agree), headers=headers)
+    ).status_code == 200
+    assert set(sent_by(two_bots, chat)) == {CLINIC_BOT}
+    assert (
+        await admin_conn.fetchval(
+            "select telegram_bot from contact_points where address = $1", str(chat)
+        )
+        == CLINIC_BOT
+    )
+
+    # The worker opens the sealed token and sends the clinic's reminder through its bot.
+    await create_message(admin_conn, uuid.UUID(patient_id), platform="telegram")
+    before = len(sent_by(two_bots, chat))
+
+    async def sent() -> bool:
+        return await admin_conn.fetchval(
+            "select count(*) = 1 from scheduled_messages where status = 'sent'"
+            " and kind = 'free_text'"
+        )
+
+    variables = bots_env(two_bots) | {"MEDREMIND_WORKER_POLL_SECONDS": "0.5"}
+    async with running_worker(database_url, tmp_path, **variables) as log:
+        await until("the clinic's reminder sent", sent, log)
+    assert sent_by(two_bots, chat)[before:] == [CLINIC_BOT]
+
+    # Another clinic's patient cannot be put on this clinic's bot.
+    outsider = await create_patient(admin_conn, other["id"], contacts={"telegram": "555200051"})
+    with pytest.raises(asyncpg.CheckViolationError, match="another clinic"):
+        await admin_conn.execute(
+            "update contact_points set telegram_bot = $2 where patient_id = $1",
+            outsider["id"],
+            CLINIC_BOT,
+        )

@@ -1,4 +1,5 @@
-"""``/api/v1/provider-accounts``: the clinic's own Twilio SMS / WhatsApp sender and SMTP server.
+"""``/api/v1/provider-accounts``: the clinic's own Twilio SMS / WhatsApp sender, SMTP server and
+Telegram bot.
 
 ``PUT /provider-accounts/{channel}`` checks the account with the provider (Twilio: the account
 is fetched with its SID and token and must be active; SMTP: connect, EHLO, TLS, login) and
@@ -27,7 +28,7 @@ from platforms.provider_accounts import AccountProblem
 
 router = new_router("provider accounts", admin=True)
 
-AccountChannel = Literal["sms", "whatsapp", "email"]
+AccountChannel = Literal["sms", "whatsapp", "email", "telegram"]
 ChannelPath = Annotated[AccountChannel, Path(description="sms, whatsapp or email")]
 _UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     503: {"description": "MEDREMIND_CREDENTIALS_KEY is not set on the server: nothing is stored"}
@@ -41,6 +42,8 @@ class ProviderAccountFields(RequestModel):
     SMS: account_sid, auth_token, and from_number and/or messaging_service_sid. WhatsApp:
     account_sid, auth_token, from_number, content_sids (kind -> approved Content SID). E-mail:
     host, port, security (starttls, tls, none), username and password (together), from_address.
+    Telegram: token (the clinic's own bot, from BotFather; checked with getMe; its webhook is set
+    to /telegram/webhook/<bot id>); the clinic's new patients are enrolled on it.
     """
 
     account_sid: _Text | None = Field(None, description="Twilio account SID (AC...)")
@@ -56,6 +59,7 @@ class ProviderAccountFields(RequestModel):
     username: _Text | None = None
     password: _Text | None = Field(None, description="SMTP password; write-only")
     from_address: _Text | None = Field(None, description="e.g. Clinic <reminders@clinic.example>")
+    token: _Text | None = Field(None, description="Telegram bot token (BotFather); write-only")
 
 
 class ProviderAccount(BaseModel):
@@ -92,7 +96,7 @@ async def put_provider_account(
 ) -> Any:
     """Checked with the provider first; a refusal names the field."""
     try:
-        return await save_account(
+        view = await save_account(
             state.pool,
             state.settings,
             state.secret_box,
@@ -105,6 +109,9 @@ async def put_provider_account(
         raise ValidationFailed(exc.field, exc.reason) from None
     except CredentialsKeyMissing as exc:
         raise ApiError(503, str(exc)) from None
+    if state.clinic_senders is not None:  # this process answers from it at once (a clinic bot)
+        await state.clinic_senders.refresh()
+    return view
 
 
 @router.delete(
