@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import random
 import uuid
+from datetime import time
+from time import monotonic
 
 import asyncpg
 
 from core.db import Database
-from scheduler.claims import Claim
+from platforms.base import Channel
+from scheduler.buckets import BucketSet
+from scheduler.claims import Claim, ContactInfo, Outcome
+from scheduler.delivery import CLAIM_READ_FRESH_SECONDS, Deliverer
+from scheduler.delivery_results import DeliveryResult
+from scheduler.dispatch_config import DispatcherConfig
 from scheduler.send_checks import SendChecks
 from tests import factories
 from tests.dispatch.conftest import NOON
+from tests.dispatch.recording import RecordingSender
 
 
 def _claim(patient_id: uuid.UUID, kind: str = "medication_reminder") -> Claim:
@@ -101,3 +110,44 @@ async def test_a_database_that_cannot_answer_sends_nothing(
     verdict = await checks(_claim(patient["id"]), contact)
     assert verdict is not None and verdict.outcome.status == "pending"
     assert "could not re-check" in (verdict.outcome.last_error or "")
+
+
+async def test_a_send_right_after_its_claim_goes_on_the_claims_read() -> None:
+    """The check is made for sends that start later than CLAIM_READ_FRESH_SECONDS after their
+    claim's read (a rate limit's wait, a queue); one that starts at once goes on the claim's read
+    without a statement of its own."""
+    asked: list[uuid.UUID] = []
+
+    async def paused_since(c: Claim, _contact: uuid.UUID | None) -> DeliveryResult | None:
+        asked.append(c.id)
+        return DeliveryResult(Outcome(c.id, c.lease_token, "cancelled", last_error="paused"))
+
+    sender = RecordingSender(Channel.TELEGRAM)
+    config = DispatcherConfig(quiet_start=time(0, 0), quiet_end=time(0, 0))
+    deliverer = Deliverer(
+        {Channel.TELEGRAM: sender},
+        None,
+        lambda: NOON,
+        config,
+        BucketSet({}, {}),
+        random.Random(1),
+        recheck=paused_since,
+    )
+    contact = ContactInfo(uuid.uuid4(), "telegram", "111", True)
+    fresh, waited = (
+        dataclasses.replace(
+            _claim(uuid.uuid4(), kind="free_text"),
+            message_content="Hello",
+            channel_order=("telegram",),
+            contacts=(contact,),
+        )
+        for _ in range(2)
+    )
+
+    now = monotonic()
+    sent = await deliverer.deliver(fresh, now + 60, read_at=now)
+    held = await deliverer.deliver(waited, now + 60, read_at=now - CLAIM_READ_FRESH_SECONDS - 0.1)
+
+    assert sent.outcome.status == "sent" and len(sender.sends) == 1
+    assert asked == [waited.id]  # only the send that started late was checked
+    assert held.outcome.status == "cancelled" and held.outcome.last_error == "paused"
