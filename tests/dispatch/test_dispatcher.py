@@ -18,7 +18,7 @@ from platforms.base import (
     RateLimitedError,
     TransientError,
 )
-from scheduler.dispatcher import Dispatcher
+from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.listener import DueListener
 from scheduler.reaper import reap_expired_leases
 from tests import factories
@@ -527,6 +527,42 @@ async def test_listen_notify_wakes_a_sleeping_dispatcher(
             return len(senders[Channel.TELEGRAM].sends) == 1
 
         await eventually(sent, timeout=20)  # far below the 120 s poll: LISTEN woke it
+    finally:
+        dispatcher.request_stop()
+        listener.stop()
+        await asyncio.gather(running, listening)
+
+
+async def test_a_notifications_due_time_wakes_the_dispatcher_then(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """A row written due in a moment is announced with its due time: the dispatcher sleeps until
+    then on that (it no longer asks the table after every wake-up) and sends it on time, far
+    below its poll interval."""
+    sender = RecordingSender(Channel.TELEGRAM)
+    config = DispatcherConfig(
+        worker_id="test-worker", platform_rates={}, recipient_rates={}, poll_seconds=120
+    )
+    assert db.pool is not None
+    dispatcher = Dispatcher(
+        db.pool, {Channel.TELEGRAM: sender}, None, lambda: datetime.now(UTC), config
+    )
+    listener = DueListener(db.connect, dispatcher.notify)
+    listening = asyncio.create_task(listener.run())
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        await asyncio.sleep(0.3)  # nothing pending: asleep for the poll interval
+        patient = await factories.create_patient(admin_conn)
+        due = datetime.now(UTC) + timedelta(seconds=1.5)
+        await factories.create_message(
+            admin_conn, patient["id"], message_content="Soon", scheduled_time=due, urgent=True
+        )
+
+        async def sent() -> bool:
+            return len(sender.sends) == 1
+
+        await eventually(sent, timeout=30)  # far below the 120 s poll
+        assert datetime.now(UTC) >= due  # and not before it was due
     finally:
         dispatcher.request_stop()
         listener.stop()
