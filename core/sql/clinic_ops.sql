@@ -52,7 +52,8 @@ select * from appointments
 
 -- name: clinic_settings
 select id, name, timezone, locale, contact_phone, contact_email, appointment_reminder_offsets,
-       default_quiet_start, default_quiet_end, updated_at
+       default_quiet_start, default_quiet_end, telegram_paid_broadcast_after_seconds,
+       early_send_seconds, updated_at
   from organizations where id = $1
 
 -- name: update_clinic_settings
@@ -69,7 +70,13 @@ update organizations set
     then $9 else default_quiet_start end,
   default_quiet_end = case when 'default_quiet_end' = any($2::text[])
     then $10 else default_quiet_end end,
+  telegram_paid_broadcast_after_seconds =
+    case when 'telegram_paid_broadcast_after_seconds' = any($2::text[])
+    then $11 else telegram_paid_broadcast_after_seconds end,
+  early_send_seconds = case when 'early_send_seconds' = any($2::text[])
+    then $12::jsonb else early_send_seconds end,
   updated_at = now()
  where id = $1
 returning id, name, timezone, locale, contact_phone, contact_email, appointment_reminder_offsets,
-          default_quiet_start, default_quiet_end, updated_at
+          default_quiet_start, default_quiet_end, telegram_paid_broadcast_after_seconds,
+          early_send_seconds, updated_at

@@ -17,3 +17,26 @@ select coalesce(telegram_bot, '')
 
 -- name: patient_clinic
 select organization_id from patients where id = $1
+
+-- name: patient_medications
+select id, name, dose, status, time_critical
+  from medications
+ where patient_id = $1 and status <> 'deleted'
+ order by created_at, id
+
+-- name: set_time_critical
+-- Mark medication $1 of patient $2 time-critical ($3) or not; its pending reminders follow:
+-- priority 0 or 1 (scheduler/planning_rules.py), and a time-critical one never early.
+with med as (
+  update medications set time_critical = $3
+   where id = $1 and patient_id = $2 and status <> 'deleted'
+  returning id, name, dose, status, time_critical
+), reminders as (
+  update scheduled_messages m
+     set priority = case when $3 then 0 else 1 end,
+         scheduled_time = case when $3 then d.due_at else m.scheduled_time end
+    from dose_events d, med
+   where d.medication_id = med.id and m.dose_event_id = d.id
+     and m.kind = 'medication_reminder' and m.status = 'pending'
+)
+select * from med

@@ -108,8 +108,13 @@ async def test_no_5xx_for_any_generated_request(web_settings, admin_conn, org, a
         org["id"],
         patient["id"],
     )
+    medication = await admin_conn.fetchrow(
+        "insert into medications (patient_id, name) values ($1, 'Insulin') returning id",
+        patient["id"],
+    )
     seeds = {
         "patient_id": str(patient["id"]),
+        "medication_id": str(medication["id"]),
         "message_id": str(message["id"]),
         "appointment_id": str(appointment["id"]),
         "name": "checkup",  # PUT /api/v1/templates/{name}

@@ -1,7 +1,8 @@
 """``/api/v1/clinic``: the caller's clinic settings, read by any key, changed by an admin's.
 
 The same settings the dashboard's settings page changes: name, timezone, language, contact
-phone and e-mail, the default appointment reminder offsets and the default quiet window. The
+phone and e-mail, the default appointment reminder offsets and the default quiet window; and the
+08:00 capacity settings (issue 20): Telegram paid broadcasts and the per-kind early window. The
 change is audited by the organizations' audit trigger (migration 20260101009140) as the API key.
 Appointments already planned keep their reminders; what is planned from now on follows.
 """
@@ -41,10 +42,23 @@ _FIELDS = (
     "contact_phone",
     "contact_email",
     "appointment_reminder_offsets",
+    "telegram_paid_broadcast_after_seconds",
+    "early_send_seconds",
     "updated_at",
 )
 # Settings a PATCH may set to null; the others need a value once given.
-_NULLABLE = frozenset({"contact_phone", "contact_email"})
+_NULLABLE = frozenset({"contact_phone", "contact_email", "telegram_paid_broadcast_after_seconds"})
+# Message kinds the planner may send early in a forecast peak (scheduler/planning_peaks.py).
+EARLY_KINDS = ("medication_reminder",)
+EarlyWindows = Annotated[
+    dict[str, Annotated[StrictInt, Field(ge=0, le=3600)]],
+    Field(
+        max_length=len(EARLY_KINDS),
+        description="Seconds a routine reminder of each kind may be sent early when a peak is"
+        ' forecast, e.g. {"medication_reminder": 300}; never a time-critical dose, never into'
+        " the patient's quiet hours",
+    ),
+]
 Offsets = Annotated[
     list[Annotated[StrictInt, Field(ge=1, le=MAX_OFFSET_MINUTES)]],
     Field(max_length=10, description="Minutes before an appointment; [] sends no reminders"),
@@ -61,6 +75,12 @@ class ClinicSettings(BaseModel):
     appointment_reminder_offsets: list[int]
     default_quiet_start: str = Field(description="HH:MM in the patient's timezone")
     default_quiet_end: str = Field(description="HH:MM in the patient's timezone")
+    telegram_paid_broadcast_after_seconds: int | None = Field(
+        None,
+        description="Telegram allow_paid_broadcast (0.1 Stars a message, up to 1,000/s a bot)"
+        " for messages at least this late; 0: all; null: never",
+    )
+    early_send_seconds: dict[str, int] = Field(default_factory=dict)
     updated_at: datetime
 
 
@@ -75,6 +95,10 @@ class ClinicSettingsUpdate(RequestModel):
     appointment_reminder_offsets: Offsets | None = None
     default_quiet_start: ClockTime | None = None
     default_quiet_end: ClockTime | None = None
+    telegram_paid_broadcast_after_seconds: Annotated[StrictInt, Field(ge=0, le=86400)] | None = (
+        Field(None, description="null turns paid broadcasts off")
+    )
+    early_send_seconds: EarlyWindows | None = None
 
 
 def settings_json(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,6 +134,9 @@ async def update_clinic(body: ClinicSettingsUpdate, org_id: AdminOrg, state: Sta
     given = patch_fields(body, _NULLABLE)
     if ("default_quiet_start" in given) != ("default_quiet_end" in given):
         raise ValidationFailed("default_quiet_end", "give default_quiet_start and _end together")
+    unknown = sorted(set(body.early_send_seconds or {}) - set(EARLY_KINDS))
+    if unknown:
+        raise ValidationFailed("early_send_seconds", f"{unknown[0]}: one of {list(EARLY_KINDS)}")
     async with acting(state.pool) as conn:
         row = await conn.fetchrow(
             query("clinic_ops", "update_clinic_settings"),
@@ -123,5 +150,7 @@ async def update_clinic(body: ClinicSettingsUpdate, org_id: AdminOrg, state: Sta
             body.appointment_reminder_offsets,
             body.default_quiet_start,
             body.default_quiet_end,
+            body.telegram_paid_broadcast_after_seconds,
+            body.early_send_seconds,
         )
     return settings_json(row)
