@@ -25,7 +25,7 @@ from tests.web.reply_chat import all_status, eventually, post_text
 
 CHAT = 555000961
 REPLIES = """
-select m.id, m.status, m.attempts, m.payload, m.last_error,
+select m.id, m.status, m.attempts, m.payload, m.last_error, m.message_content,
        (select count(*) from reply_files f where f.message_id = m.id) as files
   from scheduled_messages m join conversations c on c.id = m.conversation_id
  where c.channel = 'telegram' and c.chat_address = $1
@@ -69,8 +69,8 @@ async def test_a_chart_whose_reply_failed_is_sent_by_the_worker_with_the_same_pn
 ):
     await create_patient(admin_conn, contacts={"telegram": str(CHAT)})
     web, base = await web_process()
-    # The web process's send of the text and its one quick retry: nothing reaches the chat.
-    fake_telegram.fail_next(500, "Internal Server Error", method="sendMessage", times=2)
+    # The web process's upload of the chart (its text the caption) and its one quick retry.
+    fake_telegram.fail_next(500, "Internal Server Error", method="sendPhoto", times=2)
     await post_text(base, CHAT, "/stats")
     queued = await _reply(admin_conn, CHAT, "pending")
     assert queued["payload"]["files"] == 1 and queued["files"] == 1
@@ -79,7 +79,8 @@ async def test_a_chart_whose_reply_failed_is_sent_by_the_worker_with_the_same_pn
     )
     assert (stored["filename"], stored["content_type"]) == ("adherence.png", "image/png")
     assert stored["data"].startswith(b"\x89PNG\r\n\x1a\n")
-    assert _uploads(fake_telegram, "sendPhoto", "photo", CHAT, ok_only=False) == []
+    refused = _uploads(fake_telegram, "sendPhoto", "photo", CHAT, ok_only=False)
+    assert [r["data"] for r in refused] == [bytes(stored["data"])] * 2
     await stop(web, timeout=30)
 
     row = await _worker_sends(database_url, tmp_path, fake_telegram, admin_conn, CHAT)
@@ -87,6 +88,10 @@ async def test_a_chart_whose_reply_failed_is_sent_by_the_worker_with_the_same_pn
     [photo] = _uploads(fake_telegram, "sendPhoto", "photo", CHAT, ok_only=True)
     assert photo["data"] == bytes(stored["data"])
     assert photo["filename"] == "adherence.png"
+    # The text came once, as the chart's caption: never without it, never twice.
+    [sent] = [c for c in fake_telegram.calls_to("sendPhoto") if str(c.chat_id) == str(CHAT)]
+    assert sent.params["caption"].strip() == queued["message_content"].strip()
+    assert [c for c in fake_telegram.sent_messages if str(c.chat_id) == str(CHAT)] == []
     # Sent: the file is not kept.
     assert row["files"] == 0
     assert await admin_conn.fetchval("select count(*) from reply_files") == 0
@@ -105,7 +110,7 @@ async def test_an_export_whose_upload_failed_is_sent_by_the_worker_with_the_same
     for day in range(3):
         await create_dose_event(admin_conn, schedule, start + timedelta(days=day), status="taken")
     web, base = await web_process()
-    # The text goes out; the document's upload and its quick retry fail with a 502.
+    # The document's upload (its text the caption) and its quick retry fail with a 502.
     fake_telegram.fail_next(502, "Bad Gateway", method="sendDocument", times=2)
     await post_text(base, CHAT + 1, "/export")
     queued = await _reply(admin_conn, CHAT + 1, "pending")
