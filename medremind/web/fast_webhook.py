@@ -1,4 +1,5 @@
-"""A lean ASGI path for ``POST /telegram/webhook``, in front of the Starlette app.
+"""A lean ASGI path for ``POST /telegram/webhook`` (and ``/telegram/webhook/<bot id>``, the other
+bots'), in front of the Starlette app.
 
 Every button press a patient makes is one webhook call, so this route carries most of the web
 process's requests. Through Starlette it passes ``ServerErrorMiddleware``,
@@ -32,9 +33,17 @@ from medremind.web.body_limit import read_body
 from medremind.web.errors import error_response
 from medremind.web.middleware import _REQUEST_ID, error_logger, record_request
 from medremind.web.state import WebState
-from medremind.web.telegram_webhook import MAX_BODY_BYTES, SECRET_HEADER, answer_update
+from medremind.web.telegram_webhook import (
+    MAX_BODY_BYTES,
+    SECRET_HEADER,
+    answer_bot_update,
+    answer_update,
+)
 
 PATH = "/telegram/webhook"
+# The other bots' webhooks (platforms/telegram_bots.py): PATH/<bot id>, labelled as one route.
+BOT_PREFIX = PATH + "/"
+BOT_ROUTE = PATH + "/{bot}"
 _METHOD = "POST"
 _SECRET = SECRET_HEADER.encode("ascii")
 
@@ -49,16 +58,23 @@ class TelegramWebhookFastPath:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
-            or scope["path"] != PATH
             or scope["method"] != _METHOD
             # Under a root path Starlette matches on the path less the prefix: leave it to it.
             or scope.get("root_path")
         ):
             await self.app(scope, receive, send)
             return
-        await self._webhook(scope, receive, send)
+        path = scope["path"]
+        if path == PATH:
+            await self._webhook(scope, receive, send)
+        elif path.startswith(BOT_PREFIX) and _bot_id(path[len(BOT_PREFIX) :]):
+            await self._webhook(scope, receive, send, path[len(BOT_PREFIX) :])
+        else:
+            await self.app(scope, receive, send)
 
-    async def _webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _webhook(
+        self, scope: Scope, receive: Receive, send: Send, bot: str | None = None
+    ) -> None:
         incoming_id = secret = content_length = None
         # The first of each header, as Starlette's ``Headers.get`` and the middleware take it.
         for name, value in scope["headers"]:
@@ -85,7 +101,12 @@ class TelegramWebhookFastPath:
 
         try:
             try:
-                response = await answer_update(self.state, secret, content_length, read_capped)
+                if bot is None:
+                    response = await answer_update(self.state, secret, content_length, read_capped)
+                else:
+                    response = await answer_bot_update(
+                        self.state, bot, secret, content_length, read_capped
+                    )
                 status = response.status_code
                 started_response = True
                 await send(
@@ -122,5 +143,11 @@ class TelegramWebhookFastPath:
                 finished = time.perf_counter()
         finally:
             elapsed = (finished or time.perf_counter()) - started
-            record_request(_METHOD, PATH, PATH, status, elapsed)
+            route = PATH if bot is None else BOT_ROUTE
+            record_request(_METHOD, scope["path"], route, status, elapsed)
             request_id_var.reset(token)
+
+
+def _bot_id(text: str) -> bool:
+    """Whether ``text`` is a bot id (digits, as Telegram's are), so the lean path takes it."""
+    return 0 < len(text) <= 20 and text.isdigit()

@@ -80,8 +80,24 @@ async def telegram_webhook(request: Request) -> Response:
 async def telegram_bot_webhook(request: Request) -> Response:
     """``POST /telegram/webhook/{bot}``: the updates of one of the service's other bots
     (``MEDREMIND_TELEGRAM_BOTS``), under that bot's own secret (platforms.telegram_bots)."""
-    state = web_state(request)
-    bot = request.path_params["bot"]
+    return await answer_bot_update(
+        web_state(request),
+        request.path_params["bot"],
+        request.headers.get(SECRET_HEADER),
+        request.headers.get("content-length"),
+        request.body,
+    )
+
+
+async def answer_bot_update(
+    state: WebState,
+    bot: str,
+    secret: str | None,
+    content_length: str | None,
+    read_body: Callable[[], Awaitable[bytes]],
+) -> Response:
+    """:func:`answer_update` for bot ``bot``'s webhook (shared with the lean path): 404 for a
+    bot this service does not have, before anything is read."""
     # The service's bots, and the clinics' own (provider accounts of channel telegram); a bot
     # saved since this process loaded the accounts is loaded now (one query when none was).
     known = state.sender_for_number(Channel.TELEGRAM, bot) is not None
@@ -94,11 +110,7 @@ async def telegram_bot_webhook(request: Request) -> Response:
         return error_response(404, why, headers=CLOSE_HEADERS)
     default = getattr((state.senders or {}).get(Channel.TELEGRAM), "default_id", None)
     return await answer_update(
-        state,
-        request.headers.get(SECRET_HEADER),
-        request.headers.get("content-length"),
-        request.body,
-        bot=None if bot == default else bot,
+        state, secret, content_length, read_body, bot=None if bot == default else bot
     )
 
 

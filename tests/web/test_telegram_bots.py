@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from core.db import Database
 from core.settings import Settings, load_settings
@@ -148,8 +149,13 @@ async def test_update_to_bot_b_is_answered_through_bot_b(
 ) -> None:
     chat = 555200010
     update = text_update(chat, "/help")
+    labels = {"method": "POST", "route": "/telegram/webhook/{bot}", "status": "200"}
+    before = REGISTRY.get_sample_value("medremind_http_requests_total", labels) or 0.0
     assert (await to_bot_b(bots_web, update)).status_code == 200
     assert sent_by(two_bots, chat) == [BOT_B]
+    # Counted under the bots' route template, never one series per bot id.
+    after = REGISTRY.get_sample_value("medremind_http_requests_total", labels)
+    assert after == before + 1
     # Bot B numbers its updates on its own: the same update_id on the default bot is another
     # update, not a duplicate.
     response = await bots_web.post(
