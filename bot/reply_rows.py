@@ -81,8 +81,8 @@ def to_outbound(reply: Reply, options: Sequence[Option]) -> OutboundMessage:
 def fit_segments(sender: Any, message: OutboundMessage) -> list[OutboundMessage]:
     """Split a text too long for an SMS sender's segment cap into several messages.
 
-    Cuts at line and sentence ends; the options go with the last part. Senders without a cap
-    (Telegram splits by itself) get the message unchanged.
+    Cuts at line and sentence ends; the options and any files go with the last part (once).
+    Senders without a cap (Telegram splits by itself) get the message unchanged.
     """
     cap = getattr(sender, "max_segments", None)
     compose = getattr(sender, "compose", None)
@@ -104,13 +104,18 @@ def fit_segments(sender: Any, message: OutboundMessage) -> list[OutboundMessage]
         current += piece
     if current:
         parts.append(current)
-    messages = [dataclasses.replace(message, text=part.strip(), options=()) for part in parts]
-    last = dataclasses.replace(messages[-1], options=message.options)
+    messages = [
+        dataclasses.replace(message, text=part.strip(), options=(), attachments=())
+        for part in parts
+    ]
+    last = dataclasses.replace(
+        messages[-1], options=message.options, attachments=message.attachments
+    )
     if count_segments(compose(last))[1] > cap:
-        messages.append(dataclasses.replace(message, text="", options=message.options))
+        messages.append(dataclasses.replace(message, text=""))
     else:
         messages[-1] = last
-    return [m for m in messages if m.text or m.options]
+    return [m for m in messages if m.text or m.options or m.attachments]
 
 
 async def store_replies(
