@@ -15,18 +15,31 @@ this load generator and the fake Bot API: unlike rates, they barely depend on wh
     .venv/bin/python bench/webhook.py --phase full --web-concurrency 2   # WEB_CONCURRENCY=2
     .venv/bin/python bench/webhook.py --phase full --rate 1000 --concurrency 40  # open loop
     .venv/bin/python bench/webhook.py --phase full --py-spy /tmp/web.raw  # folded stacks
+    .venv/bin/python bench/webhook.py --phase full --code /tmp/before  # another checkout's code
+    .venv/bin/python bench/webhook.py --phase full --trace   # statements and triggers per update
+    .venv/bin/python bench/webhook.py --phase full --profile /tmp/web.prof  # cProfile, top lines
     BENCH_DATABASE_URL=postgresql://postgres@host/postgres .venv/bin/python bench/webhook.py
 
 Without ``BENCH_DATABASE_URL`` (a superuser URL) an embedded PostgreSQL is started in a
 temporary directory. The load generator shares the machine with the server: figures are a floor.
+
+``--code DIR`` measures another checkout (its migrations, its web process; this file's load):
+run it and this tree back to back for before/after numbers from one session. ``--trace`` counts
+the web process's statements (round trips) per update by query name with their mean latency as
+the client sees it, and the database functions and triggers run per update (calls and own time,
+``track_functions = all``: the trigger functions, the foreign-key checks, the SQL functions).
+``--profile FILE`` runs the web process under cProfile during the measured load only and prints
+the top functions. Both cost CPU themselves: their runs are for attribution, not for the rates.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
+import pstats
 import signal
 import socket
 import statistics
@@ -43,7 +56,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+# The code measured: this checkout, or another one (--code, passed on as BENCH_CODE_ROOT).
+ROOT = Path(os.environ.get("BENCH_CODE_ROOT") or Path(__file__).resolve().parents[1]).resolve()
 sys.path.insert(0, str(ROOT))
 
 from core.migrate import migrate  # noqa: E402
@@ -362,23 +376,149 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _serve_web_ack_only() -> None:
-    """Child mode: ``medremind web`` with processing after the 200 switched off.
+def _serve_web() -> None:
+    """Child mode: ``medremind web`` in this process, instrumented as the environment asks.
 
-    Measures the web layer alone (verify, parse, store, answer): rows stay ``received``.
+    ``BENCH_WEB_ACK_ONLY``: processing after the 200 switched off, to measure the web layer
+    alone (verify, parse, store, answer: rows stay ``received``). ``BENCH_WEB_TRACE`` (a file):
+    every statement on the pool's connections counted by query name. ``BENCH_WEB_PROFILE`` (a
+    file): cProfile. Counting and profiling run between SIGUSR1 (the measured load starts) and
+    SIGUSR2 (it is over: the files are written).
     """
     from core.logs import configure_logging
     from core.settings import load_settings
-    from medremind.web import inbound
     from medremind.web_workers import run_web
 
-    async def _skip(*_arguments: object) -> None:  # after_response's arguments, whatever they are
-        return None
+    if os.environ.get("BENCH_WEB_ACK_ONLY"):
+        from medremind.web import inbound
 
-    inbound.after_response = _skip  # type: ignore[assignment]
+        async def _skip(*_arguments: object) -> None:  # after_response's arguments
+            return None
+
+        inbound.after_response = _skip  # type: ignore[assignment]
+    trace_file = os.environ.get("BENCH_WEB_TRACE")
+    profile_file = os.environ.get("BENCH_WEB_PROFILE")
+    statements: dict[str, list[float]] = {}
+    measuring = False
+    profiler = cProfile.Profile() if profile_file else None
+    if trace_file:
+        import core.db
+
+        names = _query_names()
+        connected = core.db.init_connection
+
+        def logged(record: Any) -> None:
+            if measuring:
+                name = names.get(record.query.strip().rstrip(";"), record.query[:60])
+                statements.setdefault(name, []).append(record.elapsed)
+
+        async def init_traced(conn: asyncpg.Connection) -> None:
+            await connected(conn)
+            conn.add_query_logger(logged)
+
+        core.db.init_connection = init_traced
+
+    def start(*_signal: object) -> None:
+        nonlocal measuring
+        statements.clear()
+        measuring = True
+        if profiler is not None:
+            profiler.enable()
+
+    def stop(*_signal: object) -> None:
+        nonlocal measuring
+        measuring = False
+        if profiler is not None and profile_file:
+            profiler.disable()
+            profiler.dump_stats(profile_file + ".part")
+            os.replace(profile_file + ".part", profile_file)
+        if trace_file:
+            Path(trace_file + ".part").write_text(json.dumps(statements))
+            os.replace(trace_file + ".part", trace_file)
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
     settings = load_settings()
     configure_logging(settings.log_level)
     sys.exit(run_web(settings))
+
+
+def _query_names() -> dict[str, str]:
+    """Each named query's text (``core/sql/*.sql``) to ``file.name``."""
+    from core.sql import SQL_DIR, load_queries
+
+    return {
+        text: f"{path.stem}.{name}"
+        for path in sorted(SQL_DIR.glob("*.sql"))
+        for name, text in load_queries(path.stem).items()
+    }
+
+
+async def _function_stats(conn: asyncpg.Connection) -> dict[str, tuple[int, float]]:
+    """``track_functions`` counters of the database: calls and own milliseconds by function."""
+    rows = await conn.fetch(
+        "select schemaname || '.' || funcname as name, sum(calls) as calls,"
+        " sum(self_time) as self_ms from pg_stat_user_functions group by 1"
+    )
+    return {row["name"]: (int(row["calls"]), float(row["self_ms"])) for row in rows}
+
+
+async def _wait_for_file(path: str) -> None:
+    for _ in range(600):
+        if Path(path).exists():  # noqa: ASYNC240 (the harness, not a served loop)
+            return
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"the web process did not write {path}")
+
+
+def _emit_trace(trace_file: str, functions: dict[str, tuple[int, float]], n: int) -> None:
+    """The statements and the database functions per update, most expensive first."""
+    statements: dict[str, list[float]] = json.loads(Path(trace_file).read_text())
+    total = sum(len(times) for times in statements.values())
+    _emit(
+        bench="telegram_webhook_statements",
+        what="round trips per update by query, mean ms each as the web process sees it",
+        statements_per_update=round(total / n, 2),
+        statements={
+            name: {
+                "per_update": round(len(t) / n, 3),
+                "mean_ms": round(statistics.mean(t) * 1000, 3),
+            }
+            for name, t in sorted(statements.items(), key=lambda item: -len(item[1]))
+        },
+    )
+    _emit(
+        bench="telegram_webhook_functions",
+        what="database functions and triggers (own time; RI_FKey_* are foreign-key checks)",
+        functions={
+            name: {"calls_per_update": round(calls / n, 3), "self_ms_per_update": round(ms / n, 4)}
+            for name, (calls, ms) in sorted(functions.items(), key=lambda item: -item[1][1])
+            if calls
+        },
+    )
+
+
+def _emit_profile(profile_file: str, n: int, top: int = 30) -> None:
+    """The web process's functions by own time, per update (cProfile's overhead included)."""
+    stats = pstats.Stats(profile_file)
+    rows = []
+    for (file, line, function), (_cc, calls, own, cumulative, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        rows.append((own, cumulative, calls, f"{Path(file).name}:{line}({function})"))
+    rows.sort(reverse=True)
+    _emit(
+        bench="telegram_webhook_profile",
+        what="web process under cProfile: own and cumulative ms per update, top by own time",
+        total_ms_per_update=round(sum(r[0] for r in rows) * 1000 / n, 3),
+        top=[
+            {
+                "function": name,
+                "own_ms": round(own * 1000 / n, 4),
+                "cumulative_ms": round(cum * 1000 / n, 4),
+                "calls_per_update": round(calls / n, 2),
+            }
+            for own, cum, calls, name in rows[:top]
+        ],
+    )
 
 
 async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_only: bool) -> None:
@@ -396,27 +536,53 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
             "TELEGRAM_API_BASE_URL": telegram.base_url,
             "MEDREMIND_LOG_LEVEL": "WARNING",
             "MEDREMIND_DB_POOL_MAX": str(args.pool_max),
-            # The ack-only child patches its own module: it cannot run as spawned workers.
-            "WEB_CONCURRENCY": "1" if ack_only else str(args.web_concurrency),
+            "WEB_CONCURRENCY": str(args.web_concurrency),
             "MEDREMIND_DATA_DIR": tempfile.mkdtemp(prefix="medremind-bench-data-"),
         }
+        trace_file = f"{env['MEDREMIND_DATA_DIR']}/statements.json" if args.trace else None
+        instrumented = ack_only or trace_file or args.profile
+        if instrumented:
+            # The child patches its own modules: it cannot run as spawned workers.
+            env["WEB_CONCURRENCY"] = "1"
+            env.update(
+                {
+                    "BENCH_WEB_ACK_ONLY": "1" if ack_only else "",
+                    "BENCH_WEB_TRACE": trace_file or "",
+                    "BENCH_WEB_PROFILE": args.profile or "",
+                }
+            )
         command = (
-            [sys.executable, __file__, "--serve-web-ack-only"]
-            if ack_only
+            [sys.executable, __file__, "--serve-web"]
+            if instrumented
             else [sys.executable, "-m", "medremind.cli", "web"]
         )
+        database = urlsplit(url).path.lstrip("/")
+        if trace_file:
+            conn = await asyncpg.connect(url)
+            try:
+                await conn.execute(f"alter database \"{database}\" set track_functions = 'all'")
+            finally:
+                await conn.close()
+        if args.profile:
+            Path(args.profile).unlink(missing_ok=True)  # noqa: ASYNC240 (the harness)
         process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: ASYNC220
         try:
             base = f"http://127.0.0.1:{port}"
             await _wait_up(base, process)
             await _load(base, updates[: args.warmup], args.concurrency)
+            if trace_file:
+                # Backends report their function counters when idle for 10 s: let the warm-up's
+                # arrive before the snapshot.
+                await asyncio.sleep(11)
             spy = _start_py_spy(args.py_spy, process.pid) if args.py_spy else None
-            database = urlsplit(url).path.lstrip("/")
             conn = await asyncpg.connect(url)
             try:
                 pg_before = _cpu_snapshot(await _backend_pids(conn, database))
+                functions_before = await _function_stats(conn) if trace_file else {}
             finally:
                 await conn.close()
+            if instrumented:
+                process.send_signal(signal.SIGUSR1)
             web_before = _cpu_snapshot(_descendants(process.pid))
             others_before = (_cpu_seconds(os.getpid()), _cpu_seconds(telegram.proc.pid))
             latencies, errors, wall, answered = await _load(
@@ -440,6 +606,11 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
                 telegram_used = _cpu_seconds(telegram.proc.pid) - others_before[1]
                 if spy is not None:
                     _stop_py_spy(spy)
+                if instrumented:
+                    process.send_signal(signal.SIGUSR2)
+                for written in (trace_file, args.profile):
+                    if written:
+                        await _wait_for_file(written)
                 stats = await conn.fetchrow(
                     """
                     select count(*) as stored,
@@ -456,10 +627,29 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
+        if trace_file:
+            # The web's backends have exited, which reports their last counters.
+            await asyncio.sleep(1)
+            conn = await asyncpg.connect(url)
+            try:
+                functions_after = await _function_stats(conn)
+            finally:
+                await conn.close()
     finally:
         calls = telegram.stop()
 
     n = len(latencies)
+    if trace_file:
+        functions = {
+            name: (
+                calls_ - functions_before.get(name, (0, 0.0))[0],
+                ms - functions_before.get(name, (0, 0.0))[1],
+            )
+            for name, (calls_, ms) in functions_after.items()
+        }
+        _emit_trace(trace_file, functions, n)
+    if args.profile:
+        _emit_profile(args.profile, n)
     _emit(
         bench="telegram_webhook_ack_only" if ack_only else "telegram_webhook_ack",
         what=(
@@ -472,7 +662,7 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
         # None: closed loop (each connection posts its next update on the previous answer);
         # a number: updates arrive at that steady rate, latency counted from each arrival.
         offered_per_second=args.rate,
-        web_concurrency=1 if ack_only else args.web_concurrency,
+        web_concurrency=int(env["WEB_CONCURRENCY"]),
         errors=errors,
         stored=stats["stored"],
         # answerCallbackQuery returned in the webhook response (spinner stopped at the 200).
@@ -530,8 +720,32 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--py-spy", metavar="FILE", help="sample the web process during the load into FILE (raw)"
     )
-    parser.add_argument("--serve-web-ack-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--code", metavar="DIR", help="measure another checkout's code (migrations, web process)"
+    )
+    parser.add_argument(
+        "--trace", action="store_true", help="count statements and database functions per update"
+    )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="cProfile the web process during the load into FILE"
+    )
+    parser.add_argument("--serve-web", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
+
+
+def _run_other_checkout(code: str) -> int:
+    """This benchmark over the code of the checkout ``code``: its migrations and web process."""
+    argv = sys.argv[1:]
+    at = argv.index("--code") if "--code" in argv else None
+    if at is not None:
+        del argv[at : at + 2]
+    else:
+        argv = [a for a in argv if not a.startswith("--code=")]
+    root = Path(code).resolve()
+    env = os.environ | {"BENCH_CODE_ROOT": str(root), "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [sys.executable, __file__, *argv], cwd=root, env=env, check=False
+    ).returncode
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -547,7 +761,9 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     arguments = _arguments()
-    if arguments.serve_web_ack_only:
-        _serve_web_ack_only()
+    if arguments.serve_web:
+        _serve_web()
+    elif arguments.code:
+        sys.exit(_run_other_checkout(arguments.code))
     else:
         asyncio.run(main(arguments))

@@ -5,9 +5,13 @@ own loop over fresh rows on one connection (as the app role, as the web pool doe
 backend's CPU time from /proc before and after: server-side microseconds per statement, without
 the web process, the network stack's other users or the load generator in the figure.
 
-The web process stores the update (``insert_inbound``) and then runs the press in one round trip
-(``answer_dose_button``); the general turn's statements (``whole_turn``: BEGIN, lock, record,
-finish, COMMIT) are measured too, for comparison.
+The web process stores the update (``insert_inbound``), then runs the press and stores its reply
+in one round trip (``answer_dose_button_reply``), sends the reply and records the send
+(``record_reply``: the dispatcher's record statement, one per send here; the web process shares
+one among the turns that finish together, ``record_5_replies``). For comparison: the general
+turn's statements (``whole_turn``: BEGIN, lock, record, finish, COMMIT), the press before its reply
+was stored (``answer_dose_button``) and with the reply stored by a second statement
+(``durable_reply_turn``: BEGIN, answer_dose_button, store_replies, COMMIT).
 
     BENCH_DATABASE_URL=postgresql://postgres@/postgres?host=/tmp/pg .venv/bin/python \\
         bench/webhook_sql.py --rows 2000
@@ -22,6 +26,7 @@ import asyncio
 import json
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,21 +35,31 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.webhook import _cpu_seconds, _Postgres, _seed  # noqa: E402
+from bot.button_turn import _reply_texts_json  # noqa: E402
 from bot.intake import event_to_payload  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from core.sql import query  # noqa: E402
 from medremind.web.telegram_updates import parse_button_update  # noqa: E402
+from scheduler.claims import AttemptRow, Outcome, record  # noqa: E402
 from tests.fakes.fake_telegram import callback_update  # noqa: E402
+
+GROUPS = 6
+# The press before its reply was stored (migration 20260101007000; kept for a deploy's old web).
+ANSWER_DOSE_BUTTON = """
+select outcome, channel, chat_address, locale, timezone, dose_found, dose_status,
+       medication_name, changed
+  from answer_dose_button($1, $2, $3, $4, $5)
+"""
 
 
 async def _measure(url: str, rows: int) -> dict[str, float]:
-    pairs = await _seed(url, rows * 4)
+    pairs = await _seed(url, rows * GROUPS)
     settings = load_settings({"DATABASE_URL": url})
     conn = await Database(settings).connect()
     try:
         pid = await conn.fetchval("select pg_backend_pid()")
-        groups = [pairs[i * rows : (i + 1) * rows] for i in range(4)]
+        groups = [pairs[i * rows : (i + 1) * rows] for i in range(GROUPS)]
         results: dict[str, float] = {}
 
         async def timed(name: str, items: list, body) -> None:
@@ -135,16 +150,82 @@ async def _measure(url: str, rows: int) -> dict[str, float]:
         async def one_round_trip(pair: tuple) -> None:
             chat, dose = pair
             row = await conn.fetchrow(
-                query("dose_answers", "answer_dose_button"),
+                ANSWER_DOSE_BUTTON, stored[chat], dose, "taken", datetime.now(UTC), ["en", "es"]
+            )
+            assert row["outcome"] == "answered", row["outcome"]
+
+        await timed("answer_dose_button", groups[3], one_round_trip)
+
+        async def durable_reply_turn(pair: tuple) -> None:
+            chat, dose = pair
+            async with conn.transaction():
+                row = await conn.fetchrow(
+                    ANSWER_DOSE_BUTTON, stored[chat], dose, "taken", datetime.now(UTC), ["en", "es"]
+                )
+                assert row["outcome"] == "answered", row["outcome"]
+                await conn.fetch(
+                    query("bot", "store_replies"),
+                    "telegram",
+                    str(chat),
+                    86400,
+                    "reply:bench",
+                    300,
+                    [uuid.uuid4()],
+                    ["Taken at 8:00 AM. Well done!"],
+                    [{}],
+                    [f"reply:{stored[chat]}:0"],
+                    [uuid.uuid4()],
+                )
+
+        await timed("durable_reply_turn", groups[4], durable_reply_turn)
+
+        leased: list[tuple[uuid.UUID, uuid.UUID]] = []
+
+        async def reply_in_one_statement(pair: tuple) -> None:
+            chat, dose = pair
+            row = await conn.fetchrow(
+                query("dose_answers", "answer_dose_button_reply"),
                 stored[chat],
                 dose,
                 "taken",
                 datetime.now(UTC),
                 ["en", "es"],
+                _reply_texts_json(),
+                "reply:bench",
+                300,
+                86400,
             )
             assert row["outcome"] == "answered", row["outcome"]
+            leased.append((row["reply_id"], row["lease_token"]))
 
-        await timed("answer_dose_button", groups[3], one_round_trip)
+        await timed("answer_dose_button_reply", groups[5], reply_in_one_statement)
+
+        def outcome(reply: tuple[uuid.UUID, uuid.UUID]) -> tuple[Outcome, AttemptRow]:
+            at = datetime.now(UTC)
+            sent = Outcome(
+                reply[0],
+                reply[1],
+                "sent",
+                sent_at=at,
+                provider_message_id="1",
+                channel_used="telegram",
+                channels_tried=("telegram",),
+            )
+            return sent, AttemptRow(reply[0], at, "sent", "telegram", provider_message_id="1")
+
+        async def record_one(reply: tuple[uuid.UUID, uuid.UUID]) -> None:
+            sent, attempt = outcome(reply)
+            assert len(await record(conn, [sent], [attempt])) == 1
+
+        half = len(leased) // 2
+        await timed("record_reply", leased[:half], record_one)
+
+        async def record_five(replies: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
+            both = [outcome(reply) for reply in replies]
+            assert len(await record(conn, [b[0] for b in both], [b[1] for b in both])) == 5
+
+        fives = [leased[i : i + 5] for i in range(half, len(leased) - 4, 5)]
+        await timed("record_5_replies", fives, record_five)
         return results
     finally:
         await conn.close()

@@ -11,10 +11,12 @@ select status, medication_id, snoozed_until, medication_name, pill_count, change
   from record_final_dose_answer($1, $2, $3, $4, $5, $6)
 
 
--- name: answer_dose_button
+-- name: answer_dose_button_reply
 -- A Taken or Skip pressed on a reminder, the whole turn in one round trip when the general turn
--- would do nothing else (function answer_dose_button, migration 20260101007000): $1 the stored
--- update, $2 the dose, $3 taken or skipped, $4 the turn's time, $5 the bot's locales.
-select outcome, channel, chat_address, locale, timezone, dose_found, dose_status,
-       medication_name, changed
-  from answer_dose_button($1, $2, $3, $4, $5)
+-- would do nothing else, its reply stored as a leased row in the same statement (function
+-- answer_dose_button_reply, migration 20260101010400): $1 the stored update, $2 the dose, $3
+-- taken or skipped, $4 the turn's time, $5 the bot's locales, $6 the reply texts per locale (JSON,
+-- bot/button_turn.py), $7 the lease holder, $8 the lease in seconds, $9 the reply's lifetime in
+-- seconds, $10 the reply row's payload.
+select outcome, channel, chat_address, medication_name, reply_id, lease_token, reply_text, edit
+  from answer_dose_button_reply($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $10)

@@ -12,16 +12,22 @@ as before.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
-from bot.button_turn import try_dose_button_turn
+from bot import texts
+from bot.button_turn import MINUTES, taken_text_of_hour, try_dose_button_turn
+from bot.dialogs.answers import taken_text
 from bot.intake import process_inbound, store_inbound
 from core.answer_buttons import dose_data
+from core.db import Database
+from core.settings import Settings
+from core.sql import load_queries
 from platforms.telegram import parse_update
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import dose_events, registered_patient
@@ -172,13 +178,19 @@ async def _stored_press(bot: Bot, chat: int, data: str) -> tuple[uuid.UUID, Any]
     return inbound_id, event
 
 
+async def _taken_pressed(bot: Bot, admin: asyncpg.Connection) -> tuple[Any, uuid.UUID, Any]:
+    """A new registered patient's due dose and the stored Taken press on it:
+    ``(patient, update id, event)``."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin, chat)
+    (dose_id,) = await dose_events(admin, patient["id"], [START])
+    return patient, *await _stored_press(bot, chat, dose_data(dose_id, "t"))
+
+
 async def test_a_reminder_press_takes_the_one_round_trip_turn(
     bot: Bot, admin_conn: asyncpg.Connection
 ) -> None:
-    chat = bot.new_chat()
-    patient = await registered_patient(bot, admin_conn, chat)
-    (dose_id,) = await dose_events(admin_conn, patient["id"], [START])
-    inbound_id, event = await _stored_press(bot, chat, dose_data(dose_id, "t"))
+    _, inbound_id, event = await _taken_pressed(bot, admin_conn)
     assert await try_dose_button_turn(bot.ctx, inbound_id, event) is True
     assert await admin_conn.fetchval("select status from dose_events") == "taken"
     assert bot.telegram.calls[-1].method in ("editMessageText", "answerCallbackQuery")
@@ -265,3 +277,87 @@ async def test_taken_and_skip_pressed_at_once_record_one_answer(
         )
         == 0
     )
+
+
+def test_the_statement_s_texts_of_taken_are_the_general_turn_s_at_every_minute() -> None:
+    for locale in texts.LOCALES:
+        for hour in range(24):
+            pattern = taken_text_of_hour(locale, hour)
+            for minute in range(60):
+                at = datetime(2026, 3, 2, hour, minute, tzinfo=UTC)
+                assert pattern.replace(MINUTES, f"{minute:02d}") == taken_text(locale, at, "UTC")
+
+
+async def test_a_press_is_one_statement_and_its_send_one_more(
+    bot: Bot, admin_conn: asyncpg.Connection, settings: Settings
+) -> None:
+    """The answer, the update's mark and the reply row in one statement; the send's record in
+    the (shared) record statement: the round trips a press costs the web process."""
+    presses = [(await _taken_pressed(bot, admin_conn))[1:] for _ in range(2)]
+    one = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 1})
+    names = {text: name for name, text in load_queries("dose_answers").items()}
+    names.update({text: name for name, text in load_queries("dispatch").items()})
+    statements: list[str] = []
+    async with Database(one, reset_sessions=False) as database:
+        assert database.pool is not None
+        ctx = dataclasses.replace(bot.ctx, pool=database.pool)
+        # The first press warms the connection up (asyncpg reads the types it meets once).
+        assert await try_dose_button_turn(ctx, *presses[0]) is True
+        async with database.pool.acquire() as conn:
+            conn.add_query_logger(lambda r: statements.append(names.get(r.query, r.query)))
+        assert await try_dose_button_turn(ctx, *presses[1]) is True
+    assert statements == ["answer_dose_button_reply", "record"]
+    reply = await admin_conn.fetchrow(
+        "select m.status, m.message_content, m.lease_token, m.locked_until, m.attempts,"
+        "       (select count(*) from message_delivery_attempts a where a.message_id = m.id)"
+        "         as attempt_rows"
+        "  from scheduled_messages m where m.idempotency_key = $1",
+        f"reply:{presses[1][0]}:0",
+    )
+    assert tuple(reply) == ("sent", "Taken at 9:00\u202fAM. Well done!", None, None, 1, 1)
+
+
+async def test_a_zone_the_database_does_not_know_leaves_the_press_to_the_general_turn(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    patient, inbound_id, event = await _taken_pressed(bot, admin_conn)
+    # Python's zoneinfo may know a zone newer than the server's IANA data; the statement reads the
+    # local time of Taken itself and must then change nothing.
+    await admin_conn.execute(
+        "update patients set timezone = 'Mars/Olympus_Mons' where id = $1", patient["id"]
+    )
+    assert await try_dose_button_turn(bot.ctx, inbound_id, event) is False
+    assert await admin_conn.fetchval("select status from dose_events") == "due"
+    assert (
+        await admin_conn.fetchval("select status from inbound_messages where id = $1", inbound_id)
+        == "received"
+    )
+    assert not await admin_conn.fetchval(
+        "select count(*) from scheduled_messages where idempotency_key = $1",
+        f"reply:{inbound_id}:0",
+    )
+
+
+async def test_a_press_to_another_bot_names_it_on_the_reply_and_lifts_a_block(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """As the general turn: the reply row names the bot the person wrote to (a retry leaves
+    from it), and the press shows a chat marked blocked by a refusal reaches them again."""
+    _patient, inbound_id, event = await _taken_pressed(bot, admin_conn)
+    await admin_conn.execute(
+        "update contact_points set active = false, blocked_at = now()"
+        " where channel = 'telegram' and address = $1",
+        event.chat_address,
+    )
+    to_bot_b = dataclasses.replace(event, to_address="7000000002")
+    assert await try_dose_button_turn(bot.ctx, inbound_id, to_bot_b) is True
+    payload = await admin_conn.fetchval(
+        "select payload from scheduled_messages where idempotency_key = $1",
+        f"reply:{inbound_id}:0",
+    )
+    assert payload == {"telegram_bot": "7000000002"}
+    contact = await admin_conn.fetchrow(
+        "select active, blocked_at from contact_points where channel = 'telegram' and address = $1",
+        event.chat_address,
+    )
+    assert (contact["active"], contact["blocked_at"]) == (True, None)

@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 
 # Functions only the service's processes call (the one-round-trip dose answer and its recorder).
-SERVICE_ONLY = ("answer_dose_button", "record_final_dose_answer")
+SERVICE_ONLY = ("answer_dose_button", "answer_dose_button_reply", "record_final_dose_answer")
 
 
 async def _callable_functions(conn: asyncpg.Connection, role: str) -> set[str]:
