@@ -50,10 +50,15 @@ select organization_id, payload, platform
  limit 1
 
 -- name: insert_snooze_reminder
+-- The snoozed dose's medication decides the priority: a time-critical one stays first (0).
 insert into scheduled_messages
   (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
    idempotency_key, dose_event_id)
-values ($1, $2, $3, $4, 'medication_reminder', $5, 1, $6, $7, $8)
+select $1, $2, $3, $4, 'medication_reminder', $5,
+       case when m.time_critical then 0 else 1 end, $6, $7, $8
+  from dose_events d
+  join medications m on m.id = d.medication_id
+ where d.id = $8
 on conflict (idempotency_key) do nothing
 
 -- name: dose_for_message

@@ -128,3 +128,24 @@ def test_early_send_time_rules() -> None:
         t = early_send_at(DOSE, f"k{n}", 300, 1.0, "Europe/Berlin", berlin_quiet)
         assert DOSE - timedelta(minutes=1) <= t <= DOSE
     assert early_send_at(DOSE, "k", 300, 1.0, "UTC", (time(21), time(9))) == DOSE
+
+
+async def test_a_snoozed_time_critical_dose_keeps_its_priority(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection
+) -> None:
+    from scheduler.dose_answers import record_dose_answer
+
+    org = await factories.create_organization(admin_conn)
+    await dose_at_eight(admin_conn, org["id"], time_critical=True)
+    await run_planner_tick(db.pool, NOW, peak_settings(settings, 30.0))
+    dose = await admin_conn.fetchval("select id from dose_events where due_at = $1", DOSE)
+    async with db.pool.acquire() as conn:
+        await record_dose_answer(
+            conn, dose, "snoozed", channel="telegram", at=DOSE, snooze_minutes=15
+        )
+    snoozed = await admin_conn.fetchrow(
+        "select priority, scheduled_time from scheduled_messages"
+        " where dose_event_id = $1 and status = 'pending'",
+        dose,
+    )
+    assert (snoozed["priority"], snoozed["scheduled_time"]) == (0, DOSE + timedelta(minutes=15))
