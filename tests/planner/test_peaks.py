@@ -139,6 +139,7 @@ async def test_a_snoozed_time_critical_dose_keeps_its_priority(
     await dose_at_eight(admin_conn, org["id"], time_critical=True)
     await run_planner_tick(db.pool, NOW, peak_settings(settings, 30.0))
     dose = await admin_conn.fetchval("select id from dose_events where due_at = $1", DOSE)
+    assert db.pool is not None
     async with db.pool.acquire() as conn:
         await record_dose_answer(
             conn, dose, "snoozed", channel="telegram", at=DOSE, snooze_minutes=15
