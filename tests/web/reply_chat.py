@@ -1,4 +1,4 @@
-"""Talking to a real ``medremind web`` as a Telegram chat, and waiting for its reply rows."""
+"""Talking to a real ``medremind web`` as a Telegram or SMS chat, and waiting for its reply rows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import asyncpg
 import httpx
 
 from tests.fakes.fake_telegram import text_update
-from tests.web.conftest import WEBHOOK_SECRET
+from tests.fakes.fake_twilio import inbound_form
+from tests.web.conftest import WEBHOOK_SECRET, twilio_signature
 
 TELEGRAM = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET, "Content-Type": "application/json"}
 
@@ -23,6 +24,18 @@ async def post_text(base: str, chat: int, text: str) -> None:
             "/telegram/webhook",
             content=json.dumps(text_update(chat, text)).encode(),
             headers=TELEGRAM,
+        )
+        assert response.status_code == 200
+
+
+async def post_sms(base: str, phone: str, text: str) -> None:
+    """Twilio's signed inbound SMS from ``phone`` saying ``text``, posted (answered 200)."""
+    form = inbound_form(phone, text)
+    async with httpx.AsyncClient(base_url=base) as http:
+        response = await http.post(
+            "/twilio/inbound",
+            data=form,
+            headers={"X-Twilio-Signature": twilio_signature("/twilio/inbound", form)},
         )
         assert response.status_code == 200
 

@@ -21,10 +21,9 @@ import httpx
 from core.db import Database
 from tests.factories import create_patient
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
-from tests.fakes.fake_twilio import FakeTwilio, inbound_form
-from tests.web.conftest import twilio_signature
+from tests.fakes.fake_twilio import FakeTwilio
 from tests.web.processes import StartWeb, clinic_key, kill, start_worker, stop, twilio_env
-from tests.web.reply_chat import all_status, eventually, post_text
+from tests.web.reply_chat import all_status, eventually, post_sms, post_text
 
 CHAT = 555000931
 REPLIES = """
@@ -210,14 +209,7 @@ async def test_an_sms_reply_refused_by_twilio_is_sent_by_the_worker(
     await create_patient(admin_conn, contacts={"sms": phone})
     web, base = await web_process()
     fake_twilio.fail_next_server_error(times=2)
-    form = inbound_form(phone, "menu")
-    async with httpx.AsyncClient(base_url=base) as http:
-        response = await http.post(
-            "/twilio/inbound",
-            data=form,
-            headers={"X-Twilio-Signature": twilio_signature("/twilio/inbound", form)},
-        )
-        assert response.status_code == 200
+    await post_sms(base, phone, "menu")
     rows = await _replies(admin_conn, phone, channel="sms", until=all_status("pending"))
     assert rows[0]["platform"] == "sms" and rows[0]["attempts"] == 1
     assert fake_twilio.messages == []

@@ -18,10 +18,9 @@ import pytest
 from core.db import Database
 from tests.factories import create_message, create_patient
 from tests.fakes.fake_telegram import FakeTelegram
-from tests.fakes.fake_twilio import FakeTwilio, inbound_form
-from tests.web.conftest import twilio_signature
+from tests.fakes.fake_twilio import FakeTwilio
 from tests.web.processes import StartWeb, clinic_key, stop
-from tests.web.reply_chat import all_status, eventually, post_text
+from tests.web.reply_chat import all_status, eventually, post_sms, post_text
 
 CHAT = 555000971
 CONTACT = """
@@ -81,14 +80,7 @@ async def test_an_unsubscribed_number_refusing_the_web_process_reply_is_opted_ou
     await create_patient(admin_conn, contacts={"sms": phone})
     web, base = await web_process()
     fake_twilio.fail_next_opted_out(to=phone, times=5)
-    form = inbound_form(phone, "menu")
-    async with httpx.AsyncClient(base_url=base) as http:
-        response = await http.post(
-            "/twilio/inbound",
-            data=form,
-            headers={"X-Twilio-Signature": twilio_signature("/twilio/inbound", form)},
-        )
-        assert response.status_code == 200
+    await post_sms(base, phone, "menu")
     await eventually(admin_conn, REPLIES, "sms", phone, until=all_status("failed"))
     [contact] = await eventually(
         admin_conn, CONTACT, "sms", phone, until=lambda r: r[0]["opted_out_at"]
