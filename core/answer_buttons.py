@@ -87,6 +87,12 @@ def parse_dose_data(data: str) -> DoseAnswer | None:
     return DoseAnswer(dose_id, "snoozed", max(1, min(minutes, 720)))
 
 
+def answers_dose_or_appointment(data: str) -> bool:
+    """Whether button data answers a dose or an appointment (what the parsers accept, without
+    building the answer: the dispatcher asks for every option of every reminder it sends)."""
+    return _DOSE_RE.match(data) is not None or _APPT_RE.match(data) is not None
+
+
 def parse_appointment_data(data: str) -> AppointmentAnswer | None:
     """An appointment answer from button data, or ``None``."""
     match = _APPT_RE.match(data)

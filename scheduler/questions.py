@@ -11,8 +11,9 @@ then accepts exactly those, plus the option's words (``bot.routing``).
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
-from core.answer_buttons import parse_appointment_data, parse_dose_data, parse_offer_data
+from core.answer_buttons import answers_dose_or_appointment, parse_offer_data
 from platforms.base import Channel, OutboundMessage, Receipt
 
 # Channels that append options to the text as numbered replies ("1 Taken").
@@ -41,13 +42,13 @@ def asked_question(
     options = message.options
     if channel in APP_CHANNELS or not options:
         return None
-    offers = {parsed[0] for o in options if (parsed := parse_offer_data(o.data))}
-    if offers:
+    offers: set[UUID] = set()
+    if not all(answers_dose_or_appointment(o.data) for o in options):  # a reminder's: no offer
+        parsed = [parse_offer_data(o.data) for o in options]
         # All options answer one offer (Accept / No thanks), or this is no question we route.
-        if len(offers) != 1 or not all(parse_offer_data(o.data) for o in options):
+        offers = {p[0] for p in parsed if p}
+        if len(offers) != 1 or not all(parsed):
             return None
-    elif not all(parse_dose_data(o.data) or parse_appointment_data(o.data) for o in options):
-        return None
     numbers = not message.reply_keys and shows_numbers(channel, receipt)
     shown = []
     for index, option in enumerate(options):
