@@ -1,12 +1,15 @@
 """A recorded question points only at its own patient's dose or appointment.
 
 The dispatcher records a batch of questions in one statement; the check runs once per statement
-over all its rows (migration 20260101009400), so one bad row refuses the whole statement.
+over all its rows (migration 20260101009400), so one bad row refuses the whole statement. Its
+message is checked there too, and deleting a message deletes its questions (migration
+20260101010020 replaced that foreign key).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import uuid4
 
 import asyncpg
 import pytest
@@ -112,3 +115,27 @@ async def test_a_question_about_another_patients_slot_offer_is_refused(
     with pytest.raises(asyncpg.CheckViolationError, match="must belong to its patient"):
         await admin_conn.execute(insert, ann["id"], bobs_offer, OPTIONS)
     await admin_conn.execute(insert, bob["id"], bobs_offer, OPTIONS)
+
+
+async def test_a_question_names_a_message_that_exists_and_goes_with_it(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    ann, ann_dose = await _patient_with_dose(admin_conn)
+    message = await factories.create_message(admin_conn, ann["id"], dose_event_id=ann_dose["id"])
+    other = await factories.create_message(admin_conn, ann["id"])
+    insert = (
+        "insert into conversation_questions (patient_id, channel, chat_address, message_id,"
+        " dose_event_id, options, asked_at) select $1, 'telegram', '5001', m, $3, $4::jsonb, now()"
+        " from unnest($2::uuid[]) as m"
+    )
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="is not a scheduled message"):
+        await admin_conn.execute(
+            insert, ann["id"], [message["id"], uuid4()], ann_dose["id"], OPTIONS
+        )
+    await admin_conn.execute(insert, ann["id"], [message["id"]], ann_dose["id"], OPTIONS)
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="is not a scheduled message"):
+        await admin_conn.execute("update conversation_questions set message_id = $1", uuid4())
+    await admin_conn.execute("update conversation_questions set message_id = $1", other["id"])
+    # Deleting the message deletes its question, as the foreign key's cascade did.
+    await admin_conn.execute("delete from scheduled_messages where id = $1", other["id"])
+    assert await admin_conn.fetchval("select count(*) from conversation_questions") == 0
