@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import itertools
 import logging
 import time
 from collections.abc import Mapping
@@ -88,6 +89,9 @@ class _Request:
     recipient_rate: float
     horizon: float  # seconds from the request within which the slot must start
     answer: asyncio.Future[_Answer]
+    # When its send first asked (this worker's sequence): a statement serves earlier sends
+    # first, so the claim's order (time-critical doses first) survives refusals and re-asks.
+    order: int = 0
 
 
 class FleetLimiter:
@@ -122,6 +126,7 @@ class FleetLimiter:
         self._paused_until: dict[str, float] = {}  # account key -> monotonic end (this worker)
         self._not_before: dict[str, float] = {}  # account key -> its cap is taken until then
         self._pausing: set[asyncio.Task[None]] = set()
+        self._asked = itertools.count()
         self.statements = 0  # take_send_slots round trips (for benchmarks)
         self.reports = 0  # finish_send_slots round trips (for benchmarks)
         self.denied = 0  # refused answers (recipient busy, or beyond the horizon)
@@ -164,6 +169,7 @@ class FleetLimiter:
             return _NO_WAIT
         started = time.monotonic()
         give_up_at = started + max_wait
+        order = next(self._asked)
         for _ in range(_MAX_ROUNDS):
             now = time.monotonic()
             # A pause (retry_after), or the account's cap taken up to then by the fleet: every
@@ -179,7 +185,7 @@ class FleetLimiter:
                 await asyncio.sleep(paused - now)
                 now = time.monotonic()
             request = _Request(
-                account, rate, recipient, recipient_rate, give_up_at - now, _future()
+                account, rate, recipient, recipient_rate, give_up_at - now, _future(), order
             )
             answer = await self._ask(request)
             slot = answer.slot
@@ -298,6 +304,8 @@ class FleetLimiter:
             if not self._queue:
                 continue
             batch, self._queue = self._queue, []
+            # Sends that woke together (after a refusal or a pause) ask in their first order.
+            batch.sort(key=_first_asked)
             try:
                 answers = await self._take(batch)
             except _DB_ERRORS as exc:
@@ -354,6 +362,10 @@ class FleetLimiter:
             )
             for r in rows
         ]
+
+
+def _first_asked(request: _Request) -> int:
+    return request.order
 
 
 def _future() -> asyncio.Future[_Answer]:
