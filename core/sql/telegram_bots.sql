@@ -40,3 +40,11 @@ with med as (
      and m.kind = 'medication_reminder' and m.status = 'pending'
 )
 select * from med
+
+-- name: bot_loads
+-- How many reachable chats each Telegram bot has ('' for the default bot): new patients go
+-- where there is spare capacity (medremind/web/invite_links.py).
+select coalesce(telegram_bot, '') as bot, count(*) as chats
+  from contact_points
+ where channel = 'telegram' and active and opted_out_at is null and blocked_at is null
+ group by 1

@@ -3,7 +3,8 @@
 With several Telegram bots, the bot a patient starts is the bot their reminders come from for
 good (a chat cannot move). An invite link is where that is decided: a patient who already talks
 to a bot gets that bot's link again; a new one gets the bot :meth:`TelegramBots.shard` picks in
-proportion to each bot's rate. Bots' usernames come from ``getMe`` once per process.
+proportion to each bot's spare capacity (what it lacks of its rate's share of all chats). Bots'
+usernames come from ``getMe`` once per process.
 """
 
 from __future__ import annotations
@@ -34,11 +35,28 @@ async def invite_bot_username(
     if not others or len(others) < 2:
         return state.bot_username
     known = await conn.fetchval(query("telegram_bots", "patient_telegram_bot"), patient_id)
-    # '' is the default bot; None: no Telegram chat yet, so the shard decides.
-    chosen = bots.shard(patient_id) if known is None else known or bots.default_id
+    if known is None:  # no Telegram chat yet: the bot with spare capacity
+        chosen = bots.shard(patient_id, await spare_capacity(conn, bots))
+    else:  # '' is the default bot
+        chosen = known or bots.default_id
     if chosen == bots.default_id:
         return state.bot_username
     return await _username(state, bots, chosen) or state.bot_username
+
+
+async def spare_capacity(conn: asyncpg.Connection, bots: Any) -> dict[str, float]:
+    """Each candidate bot's share of new patients: what it lacks of its rate's share of all
+    chats (counting this new one), so a bot added later fills up first, and bots in balance
+    share in proportion to their rates."""
+    candidates = list(bots.own or bots.ids)
+    loads = {r["bot"] or bots.default_id: r["chats"] for r in await conn.fetch(_LOADS)}
+    total = sum(loads.get(b, 0) for b in candidates) + 1
+    rates = dict.fromkeys(candidates, float(bots.rate))
+    rate_sum = sum(rates.values())
+    return {b: max(0.0, total * rates[b] / rate_sum - loads.get(b, 0)) for b in candidates}
+
+
+_LOADS = query("telegram_bots", "bot_loads")
 
 
 async def _username(state: WebState, bots: Any, bot: str) -> str | None:

@@ -35,6 +35,8 @@ class WebState:
     bot_username: str | None = None
     # The other bots' usernames (bot id -> username), fetched once (medremind.web.invite_links).
     telegram_usernames: dict[str, str] = field(default_factory=dict)
+    # When an update to an unknown bot last reloaded the clinics' bots (time.monotonic()).
+    bots_reloaded_at: float = float("-inf")
     # The conversation engine's context (bot.context.BotContext); built on first use.
     _bot_context: Any = None
     # Hand inbound processing to detached tasks after the 200 (see medremind.web.inbound);

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -38,6 +39,8 @@ from platforms.base import Channel, InboundEvent
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 (a header name)
+# An update to a bot this process does not know reloads the clinics' bots at most this often.
+BOTS_RELOAD_SECONDS = 1.0
 MAX_BODY_BYTES = limit_for("/telegram/webhook")
 
 
@@ -101,7 +104,16 @@ async def answer_bot_update(
     # The service's bots, and the clinics' own (provider accounts of channel telegram); a bot
     # saved since this process loaded the accounts is loaded now (one query when none was).
     known = state.sender_for_number(Channel.TELEGRAM, bot) is not None
-    if not known and state.clinic_senders is not None and bot.isdigit() and len(bot) <= 20:
+    now = time.monotonic()
+    if (
+        not known
+        and state.clinic_senders is not None
+        and bot.isdigit()
+        and len(bot) <= 20
+        # At most once a second, whatever anyone posts to made-up bot ids.
+        and now - state.bots_reloaded_at >= BOTS_RELOAD_SECONDS
+    ):
+        state.bots_reloaded_at = now
         await state.clinic_senders.refresh()
         known = state.sender_for_number(Channel.TELEGRAM, bot) is not None
     if not known:

@@ -369,3 +369,24 @@ async def test_a_clinics_own_bot_stored_sealed_enrols_its_patients_and_sends_the
             outsider["id"],
             CLINIC_BOT,
         )
+
+
+async def test_new_patients_go_to_the_bot_with_spare_capacity(
+    bots_web: httpx.AsyncClient, admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    from medremind.api_keys import create_api_key
+
+    org = await create_organization(admin_conn)
+    assert db.pool is not None
+    auth = {"Authorization": f"Bearer {await create_api_key(db.pool, str(org['id']), 'tests')}"}
+    # Six chats on the default bot already (say bot B was added since): B has the room.
+    for n in range(6):
+        await create_patient(admin_conn, org["id"], contacts={"telegram": str(555200060 + n)})
+    for n in range(3):
+        created = await bots_web.post(
+            "/api/v1/patients", json={"display_name": f"New {n}"}, headers=auth
+        )
+        invite = await bots_web.post(
+            f"/api/v1/patients/{created.json()['id']}/invites", headers=auth
+        )
+        assert invite.json()["link"].startswith("https://t.me/medremind_b_bot?start=")
