@@ -194,6 +194,7 @@ async def _measure(url: str, rows: int) -> dict[str, float]:
                 "reply:bench",
                 300,
                 86400,
+                {},
             )
             assert row["outcome"] == "answered", row["outcome"]
             leased.append((row["reply_id"], row["lease_token"]))
