@@ -177,8 +177,12 @@ async def _snooze(
     unchanged: Callable[[], DoseAnswerResult],
 ) -> DoseAnswerResult:
     until = at + timedelta(minutes=minutes)
-    if status == DoseStatus.CANCELLED or (
-        status == DoseStatus.SNOOZED and dose["snoozed_until"] == until
+    # A paused or deleted medicine is reminded of no more: not even its missed dose, snoozed.
+    stopped = dose["medication_status"] != "active"
+    if (
+        stopped
+        or status == DoseStatus.CANCELLED
+        or (status == DoseStatus.SNOOZED and dose["snoozed_until"] == until)
     ):
         return unchanged()
     dose_id = dose["id"]

@@ -126,6 +126,10 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
     if getattr(result, "already_answered", False) and str(result.status) in FINAL_STATUSES:
         turn.say(already_recorded_text(turn.locale, str(result.status)), edit=edit)
         return
+    if _refused(answer.answer, result):
+        # The dose's medicine was paused or deleted: no reminder will follow, so promise none.
+        turn.say(turn.t("answer_unknown"), edit=edit)
+        return
     timezone = turn.patient["timezone"] if turn.patient is not None else "UTC"
     zone = ZoneInfo(timezone)
     if answer.answer == "taken":
@@ -146,6 +150,15 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
     else:
         message = turn.t("answer_skipped")
     turn.say(message, edit=edit)
+
+
+def _refused(answer: str, result: object) -> bool:
+    """Whether the recorder left the dose alone for a reason other than a repeat of the same
+    answer: it is cancelled, or a snooze was refused (its medicine is paused or deleted)."""
+    if not getattr(result, "already_answered", False):
+        return False
+    status = str(getattr(result, "status", ""))
+    return status == "cancelled" or (answer == "snoozed" and status != "snoozed")
 
 
 def already_recorded_text(locale: str, status: str) -> str:

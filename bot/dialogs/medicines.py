@@ -426,7 +426,7 @@ async def meds_menu(turn: Turn) -> None:
             query("bot", "set_schedules_status"), medication_id, patient_id, status
         )
         if action == "pause":
-            await turn.conn.execute(query("bot", "cancel_future_doses"), medication_id, turn.now)
+            await turn.conn.execute(query("medicines", "cancel_open_doses"), medication_id)
         await replan(turn, [r["id"] for r in ids])
         finish(turn)
         key = "med_paused_done" if action == "pause" else "med_resumed_done"
@@ -472,7 +472,9 @@ async def delete_med(turn: Turn) -> None:
     ids = await turn.conn.fetch(
         query("bot", "set_schedules_status"), medication_id, patient_id, "ended"
     )
-    await turn.conn.execute(query("bot", "cancel_future_doses"), medication_id, turn.now)
+    # Every open dose, not only the future ones: a snoozed or unanswered reminder of a deleted
+    # medicine must not come back.
+    await turn.conn.execute(query("medicines", "cancel_open_doses"), medication_id)
     await replan(turn, [r["id"] for r in ids])
     finish(turn)
     turn.say(turn.t("med_deleted_done", name=name))

@@ -9,7 +9,7 @@
 -- The dose and its medication, locked so that two answers to one dose are applied one after
 -- the other (a double tap, or the same answer over two channels).
 select d.id, d.status, d.medication_id, d.patient_id, d.due_at, d.snoozed_until,
-       m.pill_count, m.pills_per_dose
+       m.pill_count, m.pills_per_dose, m.status as medication_status
   from dose_events d
   join medications m on m.id = d.medication_id
  where d.id = $1
