@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import logging
 import multiprocessing
@@ -267,6 +268,14 @@ def worker_database(url: str, tmp: Path) -> Database:
     return Database(bench_settings(url, tmp), server_settings=CUSTOM_PLANS, reset_sessions=False)
 
 
+def claim_connection(db: Database) -> dict[str, Any]:
+    """The claims' own connection, as ``medremind worker`` gives its dispatcher (none for a
+    checkout from before scheduler/claim_session.py, --code)."""
+    if "connect" in inspect.signature(Dispatcher).parameters:
+        return {"connect": db.connect}
+    return {}
+
+
 class CountingSender:
     """An in-process recording adapter: counts sends and keeps their wall-clock times."""
 
@@ -356,7 +365,11 @@ async def scenario_1(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
         async with worker_database(url, tmp) as db:
             senders = ClinicSenders()
             dispatcher = Dispatcher(
-                db.pool, dict(senders.senders), TemplateRenderer(), config=unlimited()
+                db.pool,
+                dict(senders.senders),
+                TemplateRenderer(),
+                config=unlimited(),
+                **claim_connection(db),
             )
             pg_before, py_before = await backend_cpu(conn), time.process_time()
             # Bounded: a message that never reaches an adapter must end the run, not hang it.
@@ -394,7 +407,13 @@ async def scenario_10(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
         await insert_due(conn, await make_patients(conn, 1000), n)
         async with worker_database(url, tmp) as db:
             sender = CountingSender()
-            dispatcher = Dispatcher(db.pool, {Channel.TELEGRAM: sender}, None, config=unlimited())
+            dispatcher = Dispatcher(
+                db.pool,
+                {Channel.TELEGRAM: sender},
+                None,
+                config=unlimited(),
+                **claim_connection(db),
+            )
             pg_before, py_before = await backend_cpu(conn), time.process_time()
             elapsed = await drain(dispatcher, lambda: sender.count >= n)
             py_cpu = time.process_time() - py_before
@@ -539,6 +558,7 @@ async def scenario_3(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
                     {Channel.TELEGRAM: sender},
                     None,
                     config=unlimited(concurrency=64, batch_size=100),
+                    **claim_connection(db),
                 )
 
                 async def count() -> int:
@@ -634,6 +654,7 @@ async def scenario_4(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
                 {Channel.TELEGRAM: sender},
                 None,
                 config=unlimited(batch_size=100, concurrency=64, poll_seconds=5),
+                **claim_connection(db),
             )
             listener = DueListener(db.connect, dispatcher.notify)
             listening = asyncio.create_task(listener.run())
@@ -698,6 +719,7 @@ async def scenario_5(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
                     {Channel.TELEGRAM: sender},
                     None,
                     config=DispatcherConfig(worker_id="bench", batch_size=100, concurrency=64),
+                    **claim_connection(db),
                 )
                 finished = 0
                 started = time.perf_counter()
@@ -800,7 +822,13 @@ async def scenario_7(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
         peak = baseline
         async with worker_database(url, tmp) as db:
             sender = CountingSender()
-            dispatcher = Dispatcher(db.pool, {Channel.TELEGRAM: sender}, None, config=unlimited())
+            dispatcher = Dispatcher(
+                db.pool,
+                {Channel.TELEGRAM: sender},
+                None,
+                config=unlimited(),
+                **claim_connection(db),
+            )
 
             def sample() -> None:
                 nonlocal peak
@@ -852,7 +880,9 @@ async def scenario_8(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
             async with worker_database(url, tmp) as db:
                 sender = CountingSender()
                 config = unlimited(batch_size=100, concurrency=64, **overrides)
-                dispatcher = Dispatcher(db.pool, {Channel.TELEGRAM: sender}, None, config=config)
+                dispatcher = Dispatcher(
+                    db.pool, {Channel.TELEGRAM: sender}, None, config=config, **claim_connection(db)
+                )
                 pg_before, py_before = await backend_cpu(conn), time.process_time()
                 # Polled every 0.1 s: at 100 Hz the poll alone cost ~0.8 ms of CPU per message.
                 elapsed = await drain(dispatcher, lambda s=sender: s.count >= n, poll=0.1)  # type: ignore[misc]
@@ -982,7 +1012,11 @@ async def burst_worker(
         senders = ClinicSenders()
         senders.keep_times()
         dispatcher = Dispatcher(
-            db.pool, dict(senders.senders), TemplateRenderer(), config=unlimited(**BURST_CONFIG)
+            db.pool,
+            dict(senders.senders),
+            TemplateRenderer(),
+            config=unlimited(**BURST_CONFIG),
+            **claim_connection(db),
         )
         listener = DueListener(db.connect, dispatcher.notify)
         listening = asyncio.create_task(listener.run())

@@ -116,7 +116,13 @@ async def serve(
             await telegram_bots(pool)
         await publish_limits(pool, settings)  # for the dashboard's length checks
         dispatcher = Dispatcher(
-            pool, senders, renderer, utc_now, config, senders_for=clinics.for_clinic
+            pool,
+            senders,
+            renderer,
+            utc_now,
+            config,
+            senders_for=clinics.for_clinic,
+            connect=db.connect,  # the claims' own connection (scheduler/claim_session.py)
         )
         listener = DueListener(
             db.connect, dispatcher.notify, keepalive=settings.worker_poll_seconds

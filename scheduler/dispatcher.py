@@ -30,7 +30,7 @@ import math
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
 import asyncpg
@@ -41,7 +41,8 @@ from platforms.base import Channel, ChannelSender
 from scheduler import metrics
 from scheduler.breaker import Breakers
 from scheduler.buckets import BucketSet, Limiter
-from scheduler.claims import Claim, Outcome, claim, mark_contacts, move_addresses, next_due, record
+from scheduler.claim_session import ClaimSession
+from scheduler.claims import Claim, Outcome, mark_contacts, move_addresses, next_due, record
 from scheduler.custom_templates import prefetch_templates
 from scheduler.delivery import Deliverer, DeliveryResult, SendersFor
 from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
@@ -71,19 +72,6 @@ _RATE_STALE_SECONDS = 10.0
 _RATE_MIN_SPAN_SECONDS = 1.0
 # Trickling outcomes wait this long at most for others to share their statement (see above).
 _FLUSH_LINGER_SECONDS = 0.2
-# The claim joins ten tables. The worker's connections plan every statement with its values
-# (core.db.CUSTOM_PLANS), and planning the claim took ~1.8 ms of Postgres CPU, eight times its
-# execution: at a steady 1,000/s (a claim per wake-up) most of a core, and the pickup latency of
-# issue 20 grew with it. Its plan does not depend on the values (a priority-ordered index scan
-# then key lookups, whatever the batch), so the claim's transaction plans it once per connection.
-# Nor does the claim wait for its commit to reach the disk (~6 ms of the pickup latency on this
-# box's shared disk): a claim lost to a database crash leaves its rows pending, to be claimed
-# again, as the reaper does for a worker lost after a send (delivery is at least once). Rows
-# are visible to other workers as claimed at once, and the record's durable commit flushes
-# every claim before it.
-_CLAIM_TRANSACTION = (
-    "begin; set local plan_cache_mode = force_generic_plan; set local synchronous_commit = off"
-)
 
 
 async def aclose_limiter(limiter: Limiter) -> None:
@@ -98,8 +86,9 @@ class Dispatcher:
 
     ``senders`` maps each configured channel to its :class:`ChannelSender` (``senders_for``, when
     given, answers a clinic's own over them); ``clock`` returns the
-    current aware time (injected in tests). Use :meth:`run_once` to process one batch (tests) or
-    :meth:`run` to loop until :meth:`request_stop`.
+    current aware time (injected in tests); ``connect`` opens a connection of the claims' own
+    (:class:`scheduler.claim_session.ClaimSession`). Use :meth:`run_once` to process one batch
+    (tests) or :meth:`run` to loop until :meth:`request_stop`.
     """
 
     def __init__(
@@ -112,8 +101,11 @@ class Dispatcher:
         *,
         rng: random.Random | None = None,
         senders_for: SendersFor | None = None,
+        connect: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
     ) -> None:
         self.pool = pool
+        # Claims on a connection of their own when ``connect`` is given (scheduler.claim_session).
+        self._claims = ClaimSession(pool, connect)
         self.senders = dict(senders)
         self.renderer = renderer
         self.clock = clock
@@ -314,7 +306,10 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Claim one batch, process it completely and record it; return the number claimed."""
         claimed_at = time.monotonic()
-        claims = await self._claim(self.config.batch_size)
+        try:
+            claims = await self._claim(self.config.batch_size)
+        finally:
+            await self._claims.aclose()
         self._start(claims, claimed_at)
         await self._queue_empty.wait()
         await self._flush_all()
@@ -323,25 +318,12 @@ class Dispatcher:
     # -- the loop's pieces -----------------------------------------------------------------
 
     async def _claim(self, limit: int) -> list[Claim]:
-        async with self.pool.acquire() as conn:
-            await conn.execute(_CLAIM_TRANSACTION)  # one round trip (simple protocol)
-            try:
-                claims = await claim(
-                    conn,
-                    now=self.clock(),
-                    limit=limit,
-                    worker=self.config.worker_id,
-                    lease_seconds=self.config.lease_seconds,
-                )
-                await conn.execute("commit")
-            except BaseException:
-                # Nothing was claimed (or the commit's answer was lost: the leases then expire
-                # and the reaper returns the rows). The pool rolls back a connection it gets back
-                # in a transaction; this returns it clean without waiting for that.
-                if not conn.is_closed() and conn.is_in_transaction():
-                    with contextlib.suppress(*DB_ERRORS):
-                        await conn.execute("rollback")
-                raise
+        claims = await self._claims.claim(
+            now=self.clock(),
+            limit=limit,
+            worker=self.config.worker_id,
+            lease_seconds=self.config.lease_seconds,
+        )
         metrics.CLAIM_BATCH.observe(len(claims))
         # Clinician templates the batch names, in one query (none when it names none).
         await prefetch_templates(self.pool, self.renderer, claims)
@@ -561,4 +543,5 @@ class Dispatcher:
             flusher.cancel()
             await asyncio.gather(flusher, return_exceptions=True)
             logger.warning("final flush did not finish", extra={"count": len(self._buffer)})
+        await self._claims.aclose()
         await aclose_limiter(self._deliverer.buckets)

@@ -569,6 +569,55 @@ async def test_a_notifications_due_time_wakes_the_dispatcher_then(
         await asyncio.gather(running, listening)
 
 
+async def test_claims_on_their_own_connection_outlive_its_loss(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """``medremind worker`` claims on a connection of its own (scheduler/claim_session.py): one
+    killed by the server (a failover, an administrator) is opened again for the next claim, and
+    it is closed when the dispatcher stops."""
+    sender = RecordingSender(Channel.TELEGRAM)
+    config = DispatcherConfig(
+        worker_id="test-worker", platform_rates={}, recipient_rates={}, poll_seconds=0.2
+    )
+    assert db.pool is not None
+    dispatcher = Dispatcher(
+        db.pool,
+        {Channel.TELEGRAM: sender},
+        None,
+        lambda: datetime.now(UTC),
+        config,
+        connect=db.connect,
+    )
+    claiming = (
+        "select pid from pg_stat_activity where query like '-- Claim up to%'"
+        " and pid <> pg_backend_pid()"
+    )
+    patient = await factories.create_patient(admin_conn)
+    running = asyncio.create_task(dispatcher.run())
+    try:
+        for count in (1, 2):
+            await factories.create_message(
+                admin_conn, patient["id"], message_content=f"Message {count}", urgent=True
+            )
+
+            async def sent(count: int = count) -> bool:
+                return len(sender.sends) == count
+
+            await eventually(sent)
+            first = await admin_conn.fetch(claiming)
+            assert len(first) == 1  # the claims' own connection, not a pooled one
+            await admin_conn.execute("select pg_terminate_backend($1)", first[0]["pid"])
+    finally:
+        dispatcher.request_stop()
+        await running
+    assert [m.text for _, m in sender.sends] == ["Message 1", "Message 2"]
+
+    async def closed() -> bool:
+        return not await admin_conn.fetch(claiming)
+
+    await eventually(closed)
+
+
 async def test_no_send_outlives_the_claims_lease(
     admin_conn: asyncpg.Connection, make_dispatcher: MakeDispatcher
 ) -> None:

@@ -1,0 +1,120 @@
+"""Where the dispatcher's claim runs: planned once, committed without waiting for the disk.
+
+The claim joins ten tables. The worker's pooled connections plan every statement with its
+values (``core.db.CUSTOM_PLANS``, for the record's sake), and planning the claim took ~1.8 ms of
+Postgres CPU, eight times its execution: at a steady 1,000/s (a claim per wake-up or two) most
+of a core, and the pickup latency of issue 20 grew with it. Its plan does not depend on the
+values (a priority-ordered index scan, then key lookups, whatever the batch), so it is planned
+once per connection (``plan_cache_mode = force_generic_plan``).
+
+Nor does a claim wait for its commit to reach the disk (``synchronous_commit = off``; ~6 ms of
+the pickup latency on a shared disk): a claim lost to a database crash leaves its rows pending,
+to be claimed again, as the reaper does for a worker lost after a send (delivery is at least
+once). Other workers see the claim at once, and the record's durable commit flushes every claim
+before it.
+
+With ``connect`` (``medremind worker``: ``Database.connect``) the claims run on a connection of
+their own with those settings for its session, one statement each, as LISTEN has its own; it is
+opened again after any failure. Without it (a dispatcher built on a pool alone), each claim runs
+in a transaction of a pooled connection that sets them locally: two more round trips.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import asyncpg
+
+from scheduler.claims import Claim, claim
+
+_SESSION = "set plan_cache_mode = force_generic_plan; set synchronous_commit = off"
+_TRANSACTION = (
+    "begin; set local plan_cache_mode = force_generic_plan; set local synchronous_commit = off"
+)
+_CLOSE_SECONDS = 2.0
+# Errors on which a connection of our own is dropped (asyncpg's, the network's, a timeout).
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    TimeoutError,
+)
+
+
+class ClaimSession:
+    """``await session.claim(now=..., limit=..., worker=..., lease_seconds=...)``; see above."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        connect: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
+    ) -> None:
+        self.pool = pool
+        self._connect = connect
+        self._conn: asyncpg.Connection | None = None
+        self._lock = asyncio.Lock()  # one statement at a time on the connection
+
+    async def claim(
+        self, *, now: datetime, limit: int, worker: str, lease_seconds: float
+    ) -> list[Claim]:
+        """Claim up to ``limit`` due rows (:func:`scheduler.claims.claim`)."""
+        async with self._lock:
+            if self._connect is None:
+                return await self._in_transaction(now, limit, worker, lease_seconds)
+            conn = await self._connection()
+            try:
+                return await claim(
+                    conn, now=now, limit=limit, worker=worker, lease_seconds=lease_seconds
+                )
+            except BaseException:
+                # A statement that failed may leave the connection half-open: a new one next.
+                self._conn = None
+                conn.terminate()
+                raise
+
+    async def _connection(self) -> asyncpg.Connection:
+        conn = self._conn
+        if conn is not None and not conn.is_closed():
+            return conn
+        assert self._connect is not None
+        conn = await self._connect()
+        try:
+            await conn.execute(_SESSION)
+        except BaseException:
+            conn.terminate()
+            raise
+        self._conn = conn
+        return conn
+
+    async def _in_transaction(
+        self, now: datetime, limit: int, worker: str, lease_seconds: float
+    ) -> list[Claim]:
+        async with self.pool.acquire() as conn:
+            await conn.execute(_TRANSACTION)  # one round trip (simple protocol)
+            try:
+                claims = await claim(
+                    conn, now=now, limit=limit, worker=worker, lease_seconds=lease_seconds
+                )
+                await conn.execute("commit")
+            except BaseException:
+                # Nothing was claimed (or the commit's answer was lost: the leases then expire
+                # and the reaper returns the rows). The pool rolls back a connection it gets
+                # back in a transaction; this returns it clean without waiting for that.
+                if not conn.is_closed() and conn.is_in_transaction():
+                    with contextlib.suppress(*_CONNECTION_ERRORS):
+                        await conn.execute("rollback")
+                raise
+        return claims
+
+    async def aclose(self) -> None:
+        """Close the connection of our own, if any; idempotent."""
+        conn, self._conn = self._conn, None
+        if conn is None or conn.is_closed():
+            return
+        try:
+            await asyncio.wait_for(conn.close(), timeout=_CLOSE_SECONDS)
+        except _CONNECTION_ERRORS:
+            conn.terminate()
