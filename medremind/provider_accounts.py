@@ -62,6 +62,15 @@ async def save_account(
     refuses the account, :class:`~core.credentials.CredentialsKeyMissing` without a key.
     """
     account = parse_account(channel, fields)
+    if account.bot_id is not None and account.bot_id in service_bot_ids(settings):
+        # Saving it would point the service's bot's webhook at the clinic's path (every update of
+        # the default bot then refused for its secret) and make the bot the clinic's in the
+        # database, whose trigger then keeps every other clinic's patients off it.
+        raise AccountProblem(
+            "token",
+            "this is one of the service's own bots (TELEGRAM_BOT_TOKEN, MEDREMIND_TELEGRAM_BOTS);"
+            " create the clinic's own bot with BotFather and give its token",
+        )
     sealer = require_box(box)  # before the provider is asked: nothing could be stored anyway
     await check_account(
         account,
@@ -109,6 +118,16 @@ async def save_account(
         extra={"organization_id": str(organization_id), "channel": str(account.channel)},
     )
     return account_view(row)
+
+
+def service_bot_ids(settings: Settings) -> set[str]:
+    """The ids of the service's own Telegram bots, which no clinic may save as its own."""
+    from platforms.telegram_bots import bot_id
+
+    tokens = list(settings.telegram_extra_tokens)
+    if settings.telegram_bot_token is not None:
+        tokens.append(settings.telegram_bot_token.get_secret_value())
+    return {bot_id(token) for token in tokens}
 
 
 async def register_clinic_bot_webhook(settings: Settings, account: ProviderAccount) -> None:

@@ -1,0 +1,59 @@
+"""Attack run on the several-bots surface (issue 20's bots, issue 15's kind of run): a clinic
+saving one of the service's own bots as its own, and posts to made-up bot ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from core.db import Database
+from core.settings import Settings, load_settings
+from medremind.api_keys import create_api_key
+from tests.factories import create_organization
+from tests.fakes.fake_telegram import FakeTelegram
+from tests.web.conftest import web_env
+from tests.web.test_telegram_bots import (  # noqa: F401 (fixtures)
+    BOT_B_TOKEN,
+    SECRET_HEADER,
+    bots_env,
+    bots_web,
+    two_bots,
+)
+
+# The service's default bot with a token of BotFather's shape (the fake's default is shorter,
+# which the account form would refuse before anything else).
+SERVICE_TOKEN = "900100:SERVICE-default-token-abcdefghijk"
+
+
+@pytest.fixture
+def bots_settings(database_url: str, tmp_path: Path, two_bots: FakeTelegram) -> Settings:  # noqa: F811
+    two_bots.usernames[SERVICE_TOKEN] = "medremind_service_bot"
+    env = bots_env(two_bots) | {"TELEGRAM_BOT_TOKEN": SERVICE_TOKEN}
+    return load_settings(web_env(database_url, tmp_path, **env))
+
+
+@pytest.mark.parametrize("token", [SERVICE_TOKEN, BOT_B_TOKEN], ids=["default", "extra"])
+async def test_a_clinic_cannot_save_one_of_the_services_bots_as_its_own(
+    bots_web: httpx.AsyncClient,  # noqa: F811
+    two_bots: FakeTelegram,  # noqa: F811
+    admin_conn: asyncpg.Connection,
+    db: Database,
+    token: str,
+) -> None:
+    org = await create_organization(admin_conn)
+    assert db.pool is not None
+    auth = {"Authorization": f"Bearer {await create_api_key(db.pool, str(org['id']), 'tests')}"}
+    hooks_before = len(two_bots.calls_to("setWebhook"))
+    saved = await bots_web.put(
+        "/api/v1/provider-accounts/telegram", json={"token": token}, headers=auth
+    )
+    assert saved.status_code == 422, saved.text
+    assert "token" in saved.text and "service's own bots" in saved.text
+    assert token not in saved.text
+    # The service's bot keeps its webhook (the default's: /telegram/webhook under the master
+    # secret; a clinic's path would have every update of it refused) and belongs to no clinic.
+    assert len(two_bots.calls_to("setWebhook")) == hooks_before
+    assert await admin_conn.fetchval("select count(*) from clinic_provider_accounts") == 0
