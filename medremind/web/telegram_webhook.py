@@ -110,8 +110,10 @@ async def answer_bot_update(
         and state.clinic_senders is not None
         and bot.isdigit()
         and len(bot) <= 20
-        # At most once a second, whatever anyone posts to made-up bot ids.
+        # At most once a second, and only for an update that carries the bot's own secret:
+        # anyone can post to /telegram/webhook/<any number>.
         and now - state.bots_reloaded_at >= BOTS_RELOAD_SECONDS
+        and secret_matches(_bot_secret(state, bot), secret)
     ):
         state.bots_reloaded_at = now
         await state.clinic_senders.refresh()
@@ -124,6 +126,18 @@ async def answer_bot_update(
     return await answer_update(
         state, secret, content_length, read_body, bot=None if bot == default else bot
     )
+
+
+def _bot_secret(state: WebState, bot: str | None) -> str | None:
+    """The webhook secret of bot ``bot`` (None: the default bot's, ``TELEGRAM_WEBHOOK_SECRET``
+    itself, from which the others' are derived); None when none is configured (all refused)."""
+    configured = state.settings.telegram_webhook_secret
+    expected = configured.get_secret_value() if configured is not None else None
+    if bot is not None and expected:
+        from platforms.telegram_bots import webhook_secret
+
+        return webhook_secret(expected, bot)
+    return expected
 
 
 async def answer_update(
@@ -145,13 +159,7 @@ async def answer_update(
     """
     if declared_too_large(content_length, MAX_BODY_BYTES):
         return too_large_response(MAX_BODY_BYTES)
-    configured = state.settings.telegram_webhook_secret
-    expected = configured.get_secret_value() if configured is not None else None
-    if bot is not None and expected:
-        from platforms.telegram_bots import webhook_secret
-
-        expected = webhook_secret(expected, bot)
-    if not secret_matches(expected, secret):
+    if not secret_matches(_bot_secret(state, bot), secret):
         INBOUND_UPDATES.labels("telegram", "rejected").inc()
         # The body stays unread: close rather than let the server drain it (see body_limit).
         return error_response(403, "bad or missing webhook secret", headers=CLOSE_HEADERS)

@@ -3,6 +3,7 @@ saving one of the service's own bots as its own, and posts to made-up bot ids.""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import asyncpg
@@ -13,7 +14,7 @@ from core.db import Database
 from core.settings import Settings, load_settings
 from medremind.api_keys import create_api_key
 from tests.factories import create_organization
-from tests.fakes.fake_telegram import FakeTelegram
+from tests.fakes.fake_telegram import FakeTelegram, text_update
 from tests.web.conftest import web_env
 from tests.web.test_telegram_bots import (  # noqa: F401 (fixtures)
     BOT_B_TOKEN,
@@ -57,3 +58,23 @@ async def test_a_clinic_cannot_save_one_of_the_services_bots_as_its_own(
     # secret; a clinic's path would have every update of it refused) and belongs to no clinic.
     assert len(two_bots.calls_to("setWebhook")) == hooks_before
     assert await admin_conn.fetchval("select count(*) from clinic_provider_accounts") == 0
+
+
+async def test_a_made_up_bot_id_without_its_secret_costs_no_query(
+    bots_web: httpx.AsyncClient,  # noqa: F811
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """Anyone can post to /telegram/webhook/<any number>: without the secret derived for that
+    number it is a 404 that does not ask the database (here, held by a lock it would wait on)."""
+    update = text_update(555200090, "/help")
+    async with admin_conn.transaction():
+        await admin_conn.execute("lock table clinic_provider_accounts in access exclusive mode")
+        for bot in ("424242", "1" * 20):
+            answer = await asyncio.wait_for(
+                bots_web.post(
+                    f"/telegram/webhook/{bot}", json=update, headers={SECRET_HEADER: "guess"}
+                ),
+                timeout=20,
+            )
+            assert answer.status_code == 404
+    assert await admin_conn.fetchval("select count(*) from inbound_messages") == 0
