@@ -1,9 +1,11 @@
 """Attack run on the several-bots surface (issue 20's bots, issue 15's kind of run): a clinic
-saving one of the service's own bots as its own, and posts to made-up bot ids."""
+saving one of the service's own bots as its own, posts to made-up bot ids, and a clinic's own bot
+answering a person of another clinic."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import time
 from pathlib import Path
 
 import asyncpg
@@ -13,11 +15,14 @@ import pytest
 from core.db import Database
 from core.settings import Settings, load_settings
 from medremind.api_keys import create_api_key
-from tests.factories import create_organization
+from platforms.telegram_bots import webhook_secret
+from tests.factories import create_medication, create_organization, create_patient
 from tests.fakes.fake_telegram import FakeTelegram, text_update
-from tests.web.conftest import web_env
+from tests.web.conftest import WEBHOOK_SECRET, web_env
 from tests.web.test_telegram_bots import (  # noqa: F401 (fixtures)
     BOT_B_TOKEN,
+    CLINIC_BOT,
+    CLINIC_TOKEN,
     SECRET_HEADER,
     bots_env,
     bots_web,
@@ -78,3 +83,46 @@ async def test_a_made_up_bot_id_without_its_secret_costs_no_query(
             )
             assert answer.status_code == 404
     assert await admin_conn.fetchval("select count(*) from inbound_messages") == 0
+
+
+async def test_a_clinics_own_bot_never_answers_with_another_clinics_patient(
+    bots_web: httpx.AsyncClient,  # noqa: F811
+    two_bots: FakeTelegram,  # noqa: F811
+    admin_conn: asyncpg.Connection,
+    db: Database,
+) -> None:
+    """A Telegram chat id is the person's user id, the same with every bot, and the service keys
+    a chat's conversation and contact point by it. Clinic A holds its bot's token, so it can
+    read what the bot sends (forwardMessage of its own messages): a patient of clinic B who
+    writes to A's bot must not be answered there with B's records."""
+    clinic_a = await create_organization(admin_conn)
+    clinic_b = await create_organization(
+        admin_conn, default_quiet_start=time(0), default_quiet_end=time(0)
+    )
+    assert db.pool is not None
+    auth = {"Authorization": f"Bearer {await create_api_key(db.pool, str(clinic_a['id']), 't')}"}
+    saved = await bots_web.put(
+        "/api/v1/provider-accounts/telegram", json={"token": CLINIC_TOKEN}, headers=auth
+    )
+    assert saved.status_code == 200, saved.text
+    chat = 555200070
+    patient = await create_patient(
+        admin_conn, clinic_b["id"], contacts={"telegram": str(chat)}, display_name="Quintessa"
+    )
+    await create_medication(admin_conn, patient["id"], name="Zyloprim")
+
+    headers = {SECRET_HEADER: webhook_secret(WEBHOOK_SECRET, CLINIC_BOT)}
+    for text in ("/start", "/meds", "/today", "/settings", "hello"):
+        answer = await bots_web.post(
+            f"/telegram/webhook/{CLINIC_BOT}", json=text_update(chat, text), headers=headers
+        )
+        assert answer.status_code == 200
+    through_a = [
+        c for c in two_bots.calls if c.token == CLINIC_TOKEN and c.params.get("chat_id") == chat
+    ]
+    # Told, through the bot they wrote to, where to write instead; nothing of their record.
+    told = "cannot show or change your reminders"
+    assert through_a and all(told in str(c.params) for c in through_a)
+    leaked = [c.params for c in through_a if "Zyloprim" in str(c.params)]
+    leaked += [c.params for c in through_a if "Quintessa" in str(c.params)]
+    assert leaked == []
