@@ -17,9 +17,12 @@ from core.settings import Settings, load_settings
 from medremind.api_keys import create_api_key
 from platforms.telegram_bots import webhook_secret
 from tests.factories import create_medication, create_organization, create_patient
-from tests.fakes.fake_telegram import FakeTelegram, text_update
-from tests.web.conftest import WEBHOOK_SECRET, web_env
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, text_update
+from tests.process_env import QUIET_HOURS_OFF
+from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, web_env
+from tests.web.processes import clinic_key, output, start_web, stop, wait_until_up
 from tests.web.test_telegram_bots import (  # noqa: F401 (fixtures)
+    BOT_B,
     BOT_B_TOKEN,
     CLINIC_BOT,
     CLINIC_TOKEN,
@@ -126,3 +129,57 @@ async def test_a_clinics_own_bot_never_answers_with_another_clinics_patient(
     leaked = [c.params for c in through_a if "Zyloprim" in str(c.params)]
     leaked += [c.params for c in through_a if "Quintessa" in str(c.params)]
     assert leaked == []
+
+
+async def test_no_bot_token_or_webhook_secret_reaches_the_web_process_log_or_the_api(
+    database_url: str,
+    tmp_path: Path,
+    two_bots: FakeTelegram,  # noqa: F811
+    admin_conn: asyncpg.Connection,
+    db: Database,
+) -> None:
+    """A real ``medremind web`` at DEBUG: a clinic's bot saved (and a refused token), updates
+    to every bot with right and wrong secrets, made-up ids; no token and no webhook secret (the
+    master or a derived one) in its output or in what the API shows of the account."""
+    process, base = start_web(
+        database_url,
+        tmp_path,
+        two_bots,
+        PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+        MEDREMIND_TELEGRAM_BOTS=BOT_B_TOKEN,
+        MEDREMIND_LOG_LEVEL="DEBUG",
+        **QUIET_HOURS_OFF,
+    )
+    shown: list[str] = []
+    try:
+        await wait_until_up(base, process)
+        _, key = await clinic_key(db, admin_conn, "Log Clinic")
+        auth = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(base_url=base, timeout=30) as web:
+            for token in (f"{CLINIC_BOT}:Refused-SecretPart!", CLINIC_TOKEN):
+                put = await web.put(
+                    "/api/v1/provider-accounts/telegram", json={"token": token}, headers=auth
+                )
+                shown.append(put.text)
+            assert put.status_code == 200, put.text
+            shown.append((await web.get("/api/v1/provider-accounts", headers=auth)).text)
+            for bot in (CLINIC_BOT, BOT_B, "31337"):
+                for secret in (webhook_secret(WEBHOOK_SECRET, bot), WEBHOOK_SECRET, "guess"):
+                    for text in ("/start", "/help"):
+                        answer = await web.post(
+                            f"/telegram/webhook/{bot}",
+                            json=text_update(555200080, text),
+                            headers={SECRET_HEADER: secret},
+                        )
+                        shown.append(answer.text)
+                        assert answer.status_code < 500
+    finally:
+        await stop(process, 30)
+    log = output(process)
+    assert "telegram" in log.lower()  # the log is the web process's, at DEBUG
+    tokens = (CLINIC_TOKEN, BOT_B_TOKEN, DEFAULT_TOKEN, "1:Refused-SecretPart!")
+    secrets = [token.split(":", 1)[1] for token in tokens]
+    secrets += [WEBHOOK_SECRET] + [webhook_secret(WEBHOOK_SECRET, b) for b in (CLINIC_BOT, BOT_B)]
+    for secret in secrets:
+        assert secret not in log
+        assert not any(secret in text for text in shown)
