@@ -47,3 +47,40 @@ async def test_an_sms_too_long_for_twilio_fails_in_the_outbox_too(
     assert "sms: text too long: 7 GSM-7 segments (1000 characters), at most 3" in long["last_error"]
     assert long["via_outbox"] is False
     assert (short["status"], short["via_outbox"]) == ("sent", True)
+
+
+async def test_the_api_refuses_a_text_too_long_for_the_channel_it_names(
+    db, admin_conn, web_process
+):
+    """With `platform` sms or whatsapp the API took a text the adapter refuses at send time (the
+    dashboard refuses it when composing): a 422 naming `text` now, before any row is written."""
+    org, key = await clinic_key(db, admin_conn, "API Limits Clinic")
+    patient = await create_patient(admin_conn, org["id"], contacts={"sms": "+14155550143"})
+    _, base = await web_process(MEDREMIND_SMS_MAX_SEGMENTS="2")
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as http:
+
+        async def create(platform: str, text: str) -> httpx.Response:
+            body = {"patient_id": str(patient["id"]), "platform": platform, "text": text}
+            return await http.post("/api/v1/messages", json=body)
+
+        sms = await create("sms", "a" * 307)  # 3 GSM-7 segments
+        whatsapp = await create("whatsapp", "a" * 1601)
+        fits = await create("sms", "a" * 306)  # 2 segments
+        # With `auto` the channel is known only at send time (then the adapter decides).
+        auto = await create("auto", "a" * 307)
+    assert sms.status_code == 422, sms.text
+    assert sms.json()["error"]["field"] == "text"
+    assert sms.json()["error"]["reason"] == (
+        "too long for sms: 3 GSM-7 segments (307 characters), at most 2 allowed"
+    )
+    assert whatsapp.status_code == 422
+    assert whatsapp.json()["error"]["reason"] == (
+        "too long for whatsapp: 1601 characters, at most 1600 allowed"
+    )
+    assert (fits.status_code, auto.status_code) == (201, 201)
+    count = await admin_conn.fetchval(
+        "select count(*) from scheduled_messages where patient_id = $1", patient["id"]
+    )
+    assert count == 2
