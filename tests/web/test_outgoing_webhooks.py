@@ -74,7 +74,8 @@ async def test_signed_webhook_retried_after_500(
     other, other_key = await clinic_key(db, admin_conn, "Quiet Clinic")
     patient = await create_patient(admin_conn, org["id"], contacts={"telegram": "5550001"})
     stranger = await create_patient(admin_conn, other["id"], contacts={"telegram": "5550002"})
-    _, base = await web_process()
+    # The receiver is on loopback: allowed as a clinic's LAN would be, on web and worker alike.
+    _, base = await web_process(MEDREMIND_WEBHOOK_ALLOW_PRIVATE="true")
     auth = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         refused = await http.post(
@@ -188,3 +189,36 @@ async def test_signed_webhook_retried_after_500(
         "update contact_points set opted_out_at = null where patient_id = $1", patient["id"]
     )
     assert await admin_conn.fetchval("select count(*) from webhook_events") == events
+
+
+async def test_an_endpoint_on_a_private_address_is_refused_when_subscribing(
+    db, admin_conn, web_process
+):
+    """A webhook to a loopback or private IP was accepted, and then every delivery failed
+    ("the endpoint's address is private ...") and was retried for a day and more. Such a URL is
+    a 422 naming the setting now; a name is resolved only when delivering; the operator's
+    MEDREMIND_WEBHOOK_ALLOW_PRIVATE lets a clinic's network in."""
+    _, key = await clinic_key(db, admin_conn, "Private Hook Clinic")
+    auth = {"Authorization": f"Bearer {key}"}
+    private = [
+        "http://127.0.0.1:9/hook",
+        "http://localhost:8080/hook",
+        "http://[::1]/hook",
+        "https://10.0.0.5/hook",
+        "http://169.254.169.254/latest/meta-data",
+    ]
+    _, base = await web_process()
+    async with httpx.AsyncClient(base_url=base, headers=auth, timeout=30) as http:
+        for url in private:
+            refused = await http.post("/api/v1/webhooks", json={"url": url})
+            assert refused.status_code == 422, (url, refused.text)
+            error = refused.json()["error"]
+            assert error["field"] == "url"
+            assert "private, loopback or link-local" in error["reason"]
+            assert "MEDREMIND_WEBHOOK_ALLOW_PRIVATE=true" in error["reason"]
+        public = await http.post("/api/v1/webhooks", json={"url": "https://ehr.example.org/h"})
+        assert public.status_code == 201, public.text
+    _, lan = await web_process(MEDREMIND_WEBHOOK_ALLOW_PRIVATE="true")
+    async with httpx.AsyncClient(base_url=lan, headers=auth, timeout=30) as http:
+        allowed = await http.post("/api/v1/webhooks", json={"url": private[0]})
+        assert allowed.status_code == 201, allowed.text

@@ -25,6 +25,7 @@ from medremind.web.api_v1.fields import Trimmed
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, DataList, RequestModel
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
+from platforms.addresses import is_private
 
 router = new_router("webhooks", admin=True)
 
@@ -116,7 +117,7 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
 
 
-def _url(url: str) -> str:
+def _url(url: str, *, allow_private: bool) -> str:
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -126,7 +127,26 @@ def _url(url: str) -> str:
         raise ValidationFailed("url", "must be an absolute https:// (or http://) URL")
     if any(c.isspace() for c in url) or parts.username or parts.password:
         raise ValidationFailed("url", "must have no spaces and no user:password@")
+    if not allow_private and _private_literal(host):
+        # Every delivery would be refused (the worker checks each attempt) and retried for a day
+        # and more: say so now. A name is resolved only when delivering (it may change).
+        raise ValidationFailed(
+            "url",
+            "points to a private, loopback or link-local address, which this service does not"
+            " post to; use your endpoint's public address (the operator may allow a clinic's"
+            " network with MEDREMIND_WEBHOOK_ALLOW_PRIVATE=true)",
+        )
     return url
+
+
+def _private_literal(host: str) -> bool:
+    """``localhost`` or an IP address that is not globally routable, as written in a URL."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return is_private(host)
+    except ValueError:  # a name, not an address
+        return False
 
 
 @router.post(
@@ -143,7 +163,7 @@ def _url(url: str) -> str:
 )
 async def create_webhook(body: WebhookCreate, org_id: AdminOrg, state: State) -> Any:
     """Subscribed; the answer holds the secret, once."""
-    url = _url(body.url)
+    url = _url(body.url, allow_private=state.settings.webhook_allow_private)
     event_types = list(dict.fromkeys(body.event_types or EVENT_TYPES))
     secret = new_secret()
     try:
