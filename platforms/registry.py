@@ -176,10 +176,7 @@ def build_senders(
             senders[Channel.WEBPUSH] = webpush_sender(settings, PostgresSubscriptionStore(database))
     for channel in outbox_channels(settings, usable):
         senders[channel] = OutboxSender(
-            channel,
-            outbox_dir,
-            from_address=settings.smtp_from or "medremind@localhost",
-            sms_max_segments=settings.sms_max_segments,
+            channel, outbox_dir, from_address=settings.smtp_from or "medremind@localhost"
         )
     senders[Channel.CONSOLE] = ConsoleSender(console_stream, files_dir=outbox_dir / "console")
     return senders
