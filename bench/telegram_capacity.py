@@ -10,7 +10,8 @@ plan (docs/delivery.md, "Capacity at the 08:00 peak"), simulated here:
    talks to the bot they started; a chat cannot move);
 2. ``allow_paid_broadcast`` on the bots of clinics that enable it (1,000/s; Stars per message);
 3. a per-kind early window: a routine reminder may leave up to W seconds before its time when a
-   peak is forecast (the planner knows tomorrow's 08:00 count a day ahead);
+   peak is forecast (the planner knows tomorrow's 08:00 count a day ahead), as many as the bots
+   send in ``WINDOW_LOAD`` of the window;
 4. priority: time-critical doses (insulin, anticonvulsants, Parkinson's) never leave early and go
    first at their minute; the routine ones fill the rest of each bot's slots.
 
@@ -28,12 +29,15 @@ Two parts, one JSON line each:
   (``TelegramBots.shard``), sent by the real dispatcher in-process (claim, render, the fleet
   ledger pacing each bot at 29.5/s and each chat at 1/s, record) through each patient's bot to
   its own loopback Bot API process with Telegram's caps; ``--live-paid`` adds a bot whose
-  clinic pays for broadcasts (1,000/s). Printed: the measured last-message lateness and the
+  clinic pays for broadcasts (1,000/s); ``--live-window W`` sends the routine reminders up to W
+  seconds early by the planner's rule (a scaled-down window: the live part waits it out).
+  Printed: the measured last-message lateness and the
   p50/p99 of each kind next to the simulation's prediction for the same size, and 429s.
 
     .venv/bin/python bench/telegram_capacity.py                  # calibrate, simulate, live
     .venv/bin/python bench/telegram_capacity.py --patients 100000 --bots 10 --window 300
     .venv/bin/python bench/telegram_capacity.py --live 6000 --live-bots 6 --live-paid
+    .venv/bin/python bench/telegram_capacity.py --calibrate-seconds 0 --live-window 15
 
 Run by hand; no test asserts timings.
 """
@@ -54,6 +58,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scheduler.planning_peaks import WINDOW_LOAD  # noqa: E402
 from tests.fakes.lean_telegram import LeanTelegramProcess  # noqa: E402
 
 FREE_RATE = 30.0  # messages a second per bot, to different chats (Bot API FAQ)
@@ -185,12 +190,14 @@ def simulate(
         slot = 1.0 / rate
         t = -variant.window if routine else 0.0
         sent_routine = 0
-        # Routine reminders before their time (the early window), one slot each.
+        # Routine reminders before their time (the early window): as the planner moves them
+        # (scheduler.planning_peaks), spread over the window at WINDOW_LOAD of the bot's rate.
+        early_slot = slot / WINDOW_LOAD
         while sent_routine < routine and t < 0:
             early.append(-t)
             routine_lateness.append(0.0)
             sent_routine += 1
-            t += slot
+            t += early_slot
         t = max(t, 0.0)
         if variant.priority:
             for _ in range(critical):
@@ -241,15 +248,16 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def bots_for(patients: int, rate: float, window: float, target: float) -> int:
-    """Free bots needed for the last message at most ``target`` s late with ``window`` early."""
-    return max(1, math.ceil(patients / (rate * (window + target))))
+    """Free bots needed for the last message at most ``target`` s late with ``window`` early
+    (of which the planner fills ``WINDOW_LOAD``)."""
+    return max(1, math.ceil(patients / (rate * (WINDOW_LOAD * window + target))))
 
 
 # -- the live 08:00: the product against the loopback Bot API ----------------------------------
 
 
 async def live(
-    count: int, bots: int, paid: bool, critical_share: float, tmp: Path
+    count: int, bots: int, paid: bool, critical_share: float, tmp: Path, window: float = 0.0
 ) -> dict[str, Any]:
     """``count`` reminders due at one instant, sent by the real dispatcher; see the docstring."""
     sys.path.insert(0, str(ROOT / "bench"))
@@ -279,7 +287,9 @@ async def live(
     try:
         async with fresh_database(admin_url) as url:
             conn = await superuser(url)
-            instant = await _make_peak(conn, telegram, weights, count, critical_share, paid, ids)
+            instant = await _make_peak(
+                conn, telegram, weights, count, critical_share, paid, ids, window
+            )
             if paid:
                 await telegram.refresh(conn)
             config = unlimited(
@@ -319,11 +329,13 @@ async def live(
         if server is not None:
             server.cleanup()
     sent = [r for r in rows if r["status"] == "sent"]
-    critical = [float(r["late"]) for r in sent if r["priority"] == 0]
-    routine = [float(r["late"]) for r in sent if r["priority"] != 0]
+    # A reminder sent before its dose's time (the early window) is not late.
+    critical = [max(0.0, float(r["late"])) for r in sent if r["priority"] == 0]
+    routine = [max(0.0, float(r["late"])) for r in sent if r["priority"] != 0]
+    early = [-float(r["late"]) for r in sent if float(r["late"]) < 0]
     per_bot = {bot: sum(1 for r in sent if (r["telegram_bot"] or ids[0]) == bot) for bot in ids}
     predicted = simulate(
-        Variant("prediction", bots, 1 if paid else 0, 0.0, True),
+        Variant("prediction", bots, 1 if paid else 0, window, True),
         count,
         critical_share,
         FREE_RATE,
@@ -334,7 +346,10 @@ async def live(
         "sent": len(sent),
         "not_sent": len(rows) - len(sent),
         "bots": {"free": bots, "paid": int(paid)},
+        "early_window_s": window,
         "patients_per_bot": list(per_bot.values()),
+        "routine_sent_early": len(early),
+        "routine_early_max_s": round(max(early), 1) if early else 0.0,
         "last_message_lateness_s": round(max(critical + routine), 1),
         "critical_p50_s": _pct(critical, 0.5),
         "critical_p99_s": _pct(critical, 0.99),
@@ -394,10 +409,13 @@ async def _make_peak(
     critical_share: float,
     paid: bool,
     ids: list[str],
+    window: float = 0.0,
 ) -> Any:
     """One clinic's ``count`` Telegram patients, each on the bot enrolment shards them to, with
     a medicine (one in ``1/critical_share`` time-critical), today's dose and its reminder, all due
-    at one instant a few seconds ahead (returned). Quiet hours off; the paid bot's patients
+    at one instant a few seconds ahead (returned). With a ``window``, routine reminders leave
+    early by the planner's own rule (``scheduler.planning_peaks``: as many as the bots send in
+    the window, spread over it). Quiet hours off; the paid bot's patients
     belong to a clinic that pays for broadcasts."""
     import uuid
 
@@ -434,7 +452,9 @@ async def _make_peak(
         ids[0],
     )
     every = max(1, round(1 / critical_share)) if critical_share > 0 else 0
-    instant = await conn.fetchval("select date_trunc('second', now()) + interval '3 seconds'")
+    instant = await conn.fetchval(
+        "select date_trunc('second', now()) + make_interval(secs => 3 + $1::float8)", window
+    )
     await conn.execute(
         "with meds as (insert into medications (patient_id, name, time_critical)"
         " select p, 'Medicine', $3 > 0 and n % $3 = 0"
@@ -456,6 +476,26 @@ async def _make_peak(
         instant,
         every,
     )
+    if window > 0:
+        from datetime import time as clock
+
+        from scheduler.planning_peaks import early_send_at, window_share
+
+        routine = await conn.fetch(
+            "select id from scheduled_messages where priority <> 0 order by id"
+        )
+        per_second = sum(weights.values())
+        share = window_share(1.0, len(routine), per_second, window)
+        quiet_off = (clock(0), clock(0))
+        await conn.execute(
+            "update scheduled_messages m set scheduled_time = u.at"
+            " from unnest($1::uuid[], $2::timestamptz[]) as u(id, at) where m.id = u.id",
+            [r["id"] for r in routine],
+            [
+                early_send_at(instant, str(r["id"]), window, share, "UTC", quiet_off)
+                for r in routine
+            ],
+        )
     return instant
 
 
@@ -472,6 +512,9 @@ def main() -> int:
     parser.add_argument("--live", type=int, default=3000, help="live reminders (0: no live part)")
     parser.add_argument("--live-bots", type=int, default=4, help="free bots of the live part")
     parser.add_argument("--live-paid", action="store_true", help="live: add a paid bot")
+    parser.add_argument(
+        "--live-window", type=float, default=0.0, help="live: routine early window, s"
+    )
     args = parser.parse_args()
 
     free_rate, paid_rate = FREE_RATE, PAID_RATE
@@ -508,7 +551,14 @@ def main() -> int:
 
         with tempfile.TemporaryDirectory() as tmp:
             measured = run_async(
-                live(args.live, args.live_bots, args.live_paid, args.critical_share, Path(tmp))
+                live(
+                    args.live,
+                    args.live_bots,
+                    args.live_paid,
+                    args.critical_share,
+                    Path(tmp),
+                    args.live_window,
+                )
             )
         emit(part="live", critical_share=args.critical_share, **measured)
     return 0

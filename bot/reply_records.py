@@ -5,8 +5,11 @@ and their attempt rows, guarded by the lease tokens). Recorded one statement per
 statement is a round trip and a pool connection per button press. Here the turns that finish
 while a record statement is in flight wait for the next one, which writes them all: one
 statement per flush, batches growing with load and no delay when it is quiet (as the
-dispatcher's flusher does). A caller returns once its own outcomes are written (or failed to be:
-the leases then expire and the reaper hands the rows to the dispatcher).
+dispatcher's flusher does). When the last statement carried several turns (presses are arriving
+together), the next one waits :data:`LINGER_SECONDS` for more: a record statement costs the
+database about as much fixed as for five more sends (bench/webhook_sql.py: record_reply,
+record_5_replies), and the sends are already out. A caller returns once its own outcomes are
+written (or failed to be: the leases then expire and the reaper hands the rows to the dispatcher).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from scheduler.claims import AttemptRow, Outcome, record
 
 logger = logging.getLogger(__name__)
 
+# How long a flush waits for more outcomes while turns finish together (never when quiet).
+LINGER_SECONDS = 0.005
+
 
 class ReplyRecorder:
     """Writes the outcomes of concurrent callers in shared statements; one per pool."""
@@ -29,6 +35,7 @@ class ReplyRecorder:
         self.pool = pool
         self._waiting: list[tuple[list[Outcome], list[AttemptRow], asyncio.Future[int]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._busy = False  # the last statement carried more than one caller's outcomes
         self.statements = 0  # for tests and benchmarks
 
     async def record(self, outcomes: Sequence[Outcome], attempts: Sequence[AttemptRow]) -> int:
@@ -44,7 +51,10 @@ class ReplyRecorder:
 
     async def _flush(self) -> None:
         while self._waiting:
+            if self._busy:
+                await asyncio.sleep(LINGER_SECONDS)
             batch, self._waiting = self._waiting, []
+            self._busy = len(batch) > 1
             self.statements += 1
             try:
                 applied = await record(

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import signal
 import sys
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import TextIO
@@ -211,19 +212,53 @@ def console_event(line: str) -> InboundEvent:
 
 
 async def console_chat(ctx: BotContext, stdin: TextIO, stop: asyncio.Event) -> None:
-    """Read lines from the terminal until end of input, each one a patient's message."""
-    loop = asyncio.get_running_loop()
-    while not stop.is_set():
-        line = await loop.run_in_executor(None, stdin.readline)
-        if line == "":  # end of input: the person is done
-            stop.set()
-            return
-        if not line.strip():
-            continue
-        event = console_event(line)
-        inbound_id = await store_inbound(ctx.pool, event, {"source": "console"})
-        if inbound_id is not None:
-            await process_inbound(ctx, inbound_id)
+    """Read lines from the terminal until end of input or ``stop``, each one a patient's message.
+
+    A line is read by a daemon thread of its own: Ctrl-C or SIGTERM while the terminal waits for
+    a line ends the chat at once (a read in the loop's default executor kept ``asyncio.run``
+    waiting for that thread, so the process, and its embedded PostgreSQL, outlived the signal
+    until someone pressed Enter).
+    """
+    lines = _read_lines(stdin, asyncio.get_running_loop())
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while not stop.is_set():
+            reading = asyncio.ensure_future(lines.get())
+            await asyncio.wait({reading, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not reading.done():
+                reading.cancel()
+                return
+            line = reading.result()
+            if line == "":  # end of input: the person is done
+                stop.set()
+                return
+            if not line.strip():
+                continue
+            event = console_event(line)
+            inbound_id = await store_inbound(ctx.pool, event, {"source": "console"})
+            if inbound_id is not None:
+                await process_inbound(ctx, inbound_id)
+    finally:
+        stopping.cancel()
+
+
+def _read_lines(stdin: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
+    """Lines of ``stdin`` as a daemon thread reads them ("" at the end); the thread never holds
+    up the process's exit."""
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def pump() -> None:
+        while True:
+            line = stdin.readline()
+            try:
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+            except RuntimeError:  # the loop is closed: the process is exiting
+                return
+            if line == "":
+                return
+
+    threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+    return lines
 
 
 async def telegram_polling(ctx: BotContext, stop: asyncio.Event) -> None:

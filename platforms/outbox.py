@@ -11,6 +11,10 @@ with :data:`OUTBOX_ID_PREFIX`, from which the database marks the message and its
 (``via_outbox``, a generated column: migration 20260101009300) for the dashboard and the API.
 Outside ``medremind dev`` there is no outbox unless ``MEDREMIND_OUTBOX_ENABLED`` is true
 (``platforms.registry``).
+
+What the provider would refuse, the outbox refuses too, with the provider adapter's error: an SMS
+over ``MEDREMIND_SMS_MAX_SEGMENTS`` segments, a WhatsApp text over 1,600 characters (numbered
+replies included). Otherwise ``medremind dev`` called "sent" a message that fails in production.
 """
 
 from __future__ import annotations
@@ -23,7 +27,12 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from platforms.base import Channel, OutboundMessage, Receipt
+from core.message_limits import (
+    DEFAULT_SMS_MAX_SEGMENTS,
+    channel_limit_problem,
+    with_numbered_options,
+)
+from platforms.base import Channel, OutboundMessage, PermanentError, Receipt
 from platforms.mime import build_email
 
 log = logging.getLogger(__name__)
@@ -41,13 +50,24 @@ class OutboxSender:
         directory: Path | str,
         *,
         from_address: str = "medremind@localhost",
+        sms_max_segments: int = DEFAULT_SMS_MAX_SEGMENTS,
     ) -> None:
         self.channel = channel
         self.directory = Path(directory)
         self.from_address = from_address
+        self.sms_max_segments = sms_max_segments
 
     async def send(self, address: str, message: OutboundMessage) -> Receipt:
-        """Write the message; the receipt's id is ``outbox:<file name>``."""
+        """Write the message; the receipt's id is ``outbox:<file name>``. A message its channel's
+        provider would refuse for its length is refused here as there (``PermanentError``)."""
+        if self.channel in (Channel.SMS, Channel.WHATSAPP):
+            # The body as the SMS and WhatsApp adapters compose it; Telegram splits long texts.
+            body = with_numbered_options(message.text, message.numbered_options)
+            problem = channel_limit_problem(
+                self.channel, body, sms_max_segments=self.sms_max_segments
+            )
+            if problem is not None:
+                raise PermanentError(f"text too long: {problem}", code="too_long")
         path = await asyncio.to_thread(self._write, address, message)
         log.info("outbox wrote %s", path)
         return Receipt(

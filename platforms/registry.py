@@ -176,7 +176,10 @@ def build_senders(
             senders[Channel.WEBPUSH] = webpush_sender(settings, PostgresSubscriptionStore(database))
     for channel in outbox_channels(settings, usable):
         senders[channel] = OutboxSender(
-            channel, outbox_dir, from_address=settings.smtp_from or "medremind@localhost"
+            channel,
+            outbox_dir,
+            from_address=settings.smtp_from or "medremind@localhost",
+            sms_max_segments=settings.sms_max_segments,
         )
     senders[Channel.CONSOLE] = ConsoleSender(console_stream, files_dir=outbox_dir / "console")
     return senders

@@ -42,6 +42,7 @@ from scheduler.planning_peaks import (
     early_shares,
     patient_quiet,
     priority_of,
+    window_share,
 )
 from scheduler.planning_refills import plan_refills
 from scheduler.planning_rules import (
@@ -305,7 +306,12 @@ async def _send_times(
             w.occ.utc,
             key,
             float(w.row["early_seconds"]),
-            shares.get(w.occ.utc, 0.0),
+            window_share(
+                shares.get(w.occ.utc, 0.0),
+                routine[w.occ.utc],
+                capacity.per_second,
+                float(w.row["early_seconds"]),
+            ),
             w.zone,
             patient_quiet(w.row, capacity.default_quiet),
         )

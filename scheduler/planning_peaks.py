@@ -11,7 +11,9 @@ bot 30/s). The planner knows tomorrow's peak a day ahead, so it spreads it where
   kind (``organizations.early_send_seconds``, e.g. ``{"medication_reminder": 300}``) may be
   scheduled up to that many seconds early. Which ones, and how early, is a hash of the reminder's
   key: stable across re-plans, spread evenly over the window, just enough of them to bring the
-  instant down to capacity. Never a time-critical dose; never into the patient's quiet hours
+  instant down to capacity, and no more than the bots send in four fifths of the window (more
+  would queue up and still be sending at the instant, ahead of its time-critical doses). Never a
+  time-critical dose; never into the patient's quiet hours
   (a reminder then waits for their end; a dose due inside quiet hours, at the patient's own
   choice, is not moved at all). The text still says the dose's own time (it renders the dose's
   ``due_at``), and the reminder expires by the dose's time as before.
@@ -36,6 +38,10 @@ if TYPE_CHECKING:
 
 # A peak is what the bots cannot send within this many seconds of its instant.
 PEAK_SECONDS = 60.0
+# The early sends fill this much of the window's capacity: the rest is slack for what pacing
+# loses (a bot paced at exactly its cap falls behind and reaches the instant with a backlog).
+# Measured with bench/telegram_capacity.py --live-window 15 (3,000 reminders, 4 bots).
+WINDOW_LOAD = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,11 @@ class PeakCapacity:
     per_instant: float  # messages the bots send in PEAK_SECONDS
     default_quiet: tuple[time, time]
 
+    @property
+    def per_second(self) -> float:
+        """Messages the bots send in a second."""
+        return self.per_instant / PEAK_SECONDS
+
     @classmethod
     def from_settings(cls, settings: Settings) -> PeakCapacity:
         """Every Telegram bot (TELEGRAM_BOT_TOKEN and MEDREMIND_TELEGRAM_BOTS) at its rate."""
@@ -53,6 +64,15 @@ class PeakCapacity:
             bots * settings.telegram_rate_per_second * PEAK_SECONDS,
             (settings.quiet_hours_start, settings.quiet_hours_end),
         )
+
+
+def window_share(share: float, routine: int, per_second: float, window: float) -> float:
+    """``share`` capped at what the bots send in :data:`WINDOW_LOAD` of ``window``: more would
+    only queue up before the instant and be sent at it anyway, ahead of its time-critical
+    doses."""
+    if routine <= 0 or window <= 0:
+        return 0.0
+    return min(share, WINDOW_LOAD * per_second * window / routine)
 
 
 def priority_of(row: Mapping[str, Any]) -> int:
@@ -137,4 +157,5 @@ __all__ = [
     "early_shares",
     "patient_quiet",
     "priority_of",
+    "window_share",
 ]

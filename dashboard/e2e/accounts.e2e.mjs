@@ -7,40 +7,16 @@
 //
 // Environment: BASE_URL, ADMIN_EMAIL/_PASSWORD, CLINICIAN_EMAIL/_PASSWORD, ACCOUNT_SID,
 // AUTH_TOKEN, FROM_NUMBER, SCREENSHOT_DIR, RESULT_FILE, CHROMIUM_PATH.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { BASE_URL, check, env, launch, log, SHOTS, signIn as openAs } from "./browser.mjs";
 
-const env = (name, fallback) => {
-  const value = process.env[name] ?? fallback;
-  if (value === undefined) throw new Error(`${name} is not set`);
-  return value;
-};
-const BASE_URL = env("BASE_URL").replace(/\/$/, "");
-const SHOTS = env("SCREENSHOT_DIR", "test-artifacts/screenshots");
-mkdirSync(SHOTS, { recursive: true });
-const log = (step) => console.log(`e2e: ${step}`);
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-}
-
-const browser = await chromium.launch({
-  executablePath: env("CHROMIUM_PATH", "/usr/bin/chromium"),
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-});
+const browser = await launch();
 const result = {};
 let page;
 
 async function signIn(email, password) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1400 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(30000);
-  await page.goto(`${BASE_URL}/login`);
-  await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${BASE_URL}/patients`);
+  page = await openAs(browser, email, password);
   await page.goto(`${BASE_URL}/settings`);
   return page;
 }

@@ -38,9 +38,16 @@ describe("accountFields", () => {
     assert.equal(accountFields("email", form({ port: "4x" })).port, "4x");
   });
 
-  test("only the three account channels", () => {
+  test("a clinic's own Telegram bot sends only its token", () => {
+    assert.deepEqual(accountFields("telegram", form({ token: " 123456:AAE-token ", bot_id: "999", username: "x" })), {
+      token: "123456:AAE-token",
+    });
+  });
+
+  test("only the four account channels", () => {
     assert.ok(isAccountChannel("whatsapp"));
-    assert.ok(!isAccountChannel("telegram"));
+    assert.ok(isAccountChannel("telegram"));
+    assert.ok(!isAccountChannel("console"));
     assert.ok(!isAccountChannel(undefined));
   });
 });

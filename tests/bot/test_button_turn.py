@@ -31,7 +31,7 @@ from core.sql import load_queries
 from platforms.telegram import parse_update
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import dose_events, registered_patient
-from tests.factories import create_message
+from tests.factories import create_message, create_organization
 from tests.fakes.fake_telegram import callback_update
 
 # Press sequences: (dose index or "foreign" / "unknown", button code). Dose 0 is due with a pending
@@ -361,3 +361,27 @@ async def test_a_press_to_another_bot_names_it_on_the_reply_and_lifts_a_block(
         event.chat_address,
     )
     assert (contact["active"], contact["blocked_at"]) == (True, None)
+
+
+async def test_a_press_through_another_clinics_own_bot_is_left_to_the_general_turn(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A clinic holding its own bot's token could show a button naming another clinic's
+    patient's dose; the one-statement turn answers nothing of it (the general turn gives its
+    fixed text, tests/web/test_telegram_bot_attacks.py)."""
+    _patient, inbound_id, event = await _taken_pressed(bot, admin_conn)
+    other_clinic = await create_organization(admin_conn)
+    await admin_conn.execute(
+        "insert into clinic_provider_accounts"
+        " (organization_id, channel, config, secret, secret_hint, validated_at, updated_by)"
+        " values ($1, 'telegram', $2, 'sealed', '****', now(), 'tests')",
+        other_clinic["id"],
+        {"bot_id": "7000000003", "username": "clinic_a_bot"},
+    )
+    through_it = dataclasses.replace(event, to_address="7000000003")
+    assert await try_dose_button_turn(bot.ctx, inbound_id, through_it) is False
+    assert await admin_conn.fetchval("select status from dose_events") == "due"
+    # Through one of the service's bots (no clinic's), the same press is answered at once.
+    service_bot = dataclasses.replace(event, to_address="7000000004")
+    assert await try_dose_button_turn(bot.ctx, inbound_id, service_bot) is True
+    assert await admin_conn.fetchval("select status from dose_events") == "taken"

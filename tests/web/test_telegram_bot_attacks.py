@@ -1,9 +1,11 @@
 """Attack run on the several-bots surface (issue 20's bots, issue 15's kind of run): a clinic
-saving one of the service's own bots as its own, and posts to made-up bot ids."""
+saving one of the service's own bots as its own, posts to made-up bot ids, and a clinic's own bot
+answering a person of another clinic."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import time
 from pathlib import Path
 
 import asyncpg
@@ -13,11 +15,17 @@ import pytest
 from core.db import Database
 from core.settings import Settings, load_settings
 from medremind.api_keys import create_api_key
-from tests.factories import create_organization
-from tests.fakes.fake_telegram import FakeTelegram, text_update
-from tests.web.conftest import web_env
+from platforms.telegram_bots import webhook_secret
+from tests.factories import create_medication, create_organization, create_patient
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, callback_update, text_update
+from tests.process_env import QUIET_HOURS_OFF
+from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, web_env
+from tests.web.processes import clinic_key, output, start_web, stop, wait_until_up
 from tests.web.test_telegram_bots import (  # noqa: F401 (fixtures)
+    BOT_B,
     BOT_B_TOKEN,
+    CLINIC_BOT,
+    CLINIC_TOKEN,
     SECRET_HEADER,
     bots_env,
     bots_web,
@@ -78,3 +86,136 @@ async def test_a_made_up_bot_id_without_its_secret_costs_no_query(
             )
             assert answer.status_code == 404
     assert await admin_conn.fetchval("select count(*) from inbound_messages") == 0
+
+
+async def save_clinic_bot(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """A new clinic that saves CLINIC_TOKEN as its own bot through the API."""
+    clinic = await create_organization(admin_conn)
+    assert db.pool is not None
+    auth = {"Authorization": f"Bearer {await create_api_key(db.pool, str(clinic['id']), 't')}"}
+    saved = await web.put(
+        "/api/v1/provider-accounts/telegram", json={"token": CLINIC_TOKEN}, headers=auth
+    )
+    assert saved.status_code == 200, saved.text
+
+
+async def test_a_clinics_own_bot_never_answers_with_another_clinics_patient(
+    bots_web: httpx.AsyncClient,  # noqa: F811
+    two_bots: FakeTelegram,  # noqa: F811
+    admin_conn: asyncpg.Connection,
+    db: Database,
+) -> None:
+    """A Telegram chat id is the person's user id, the same with every bot, and the service keys
+    a chat's conversation and contact point by it. Clinic A holds its bot's token, so it can
+    read what the bot sends (forwardMessage of its own messages): a patient of clinic B who
+    writes to A's bot must not be answered there with B's records."""
+    await save_clinic_bot(bots_web, admin_conn, db)
+    clinic_b = await create_organization(
+        admin_conn, default_quiet_start=time(0), default_quiet_end=time(0)
+    )
+    # Clinic B's patient, and a person of no clinic, both on the service's default bot.
+    chats = (555200070, 555200071)
+    for chat, organization in zip(chats, (clinic_b["id"], None), strict=True):
+        patient = await create_patient(
+            admin_conn, organization, contacts={"telegram": str(chat)}, display_name="Quintessa"
+        )
+        await create_medication(admin_conn, patient["id"], name="Zyloprim")
+
+    headers = {SECRET_HEADER: webhook_secret(WEBHOOK_SECRET, CLINIC_BOT)}
+    for chat in chats:
+        for text in ("/start", "/meds", "/today", "/settings", "hello"):
+            answer = await bots_web.post(
+                f"/telegram/webhook/{CLINIC_BOT}", json=text_update(chat, text), headers=headers
+            )
+            assert answer.status_code == 200
+    through_a = [
+        c for c in two_bots.calls if c.token == CLINIC_TOKEN and c.params.get("chat_id") in chats
+    ]
+    # Told, through the bot they wrote to, where to write instead; nothing of their record.
+    told = "cannot show or change your reminders"
+    assert through_a and all(told in str(c.params) for c in through_a)
+    leaked = [c.params for c in through_a if "Zyloprim" in str(c.params)]
+    leaked += [c.params for c in through_a if "Quintessa" in str(c.params)]
+    assert leaked == []
+
+
+async def test_a_person_who_registers_on_a_clinics_bot_carries_on_there(
+    bots_web: httpx.AsyncClient,  # noqa: F811
+    two_bots: FakeTelegram,  # noqa: F811
+    admin_conn: asyncpg.Connection,
+    db: Database,
+) -> None:
+    """Without an invite, a stranger who starts a clinic's bot registers there (a patient of no
+    clinic yet, on that bot): the rule above does not stop them half-way."""
+    await save_clinic_bot(bots_web, admin_conn, db)
+    chat = 555200075
+    url = f"/telegram/webhook/{CLINIC_BOT}"
+    headers = {SECRET_HEADER: webhook_secret(WEBHOOK_SECRET, CLINIC_BOT)}
+    assert (await bots_web.post(url, json=text_update(chat, "/start"), headers=headers)).is_success
+    agree = next(
+        data
+        for row in two_bots.sent_messages[-1].buttons()
+        for label, data in row
+        if label == "I agree"
+    )
+    press = callback_update(chat, agree)
+    assert (await bots_web.post(url, json=press, headers=headers)).is_success
+    assert (await bots_web.post(url, json=text_update(chat, "Nia"), headers=headers)).is_success
+    assert two_bots.sent_messages[-1].text == "Which language do you prefer?"
+    assert two_bots.sent_messages[-1].token == CLINIC_TOKEN
+
+
+async def test_no_bot_token_or_webhook_secret_reaches_the_web_process_log_or_the_api(
+    database_url: str,
+    tmp_path: Path,
+    two_bots: FakeTelegram,  # noqa: F811
+    admin_conn: asyncpg.Connection,
+    db: Database,
+) -> None:
+    """A real ``medremind web`` at DEBUG: a clinic's bot saved (and a refused token), updates
+    to every bot with right and wrong secrets, made-up ids; no token and no webhook secret (the
+    master or a derived one) in its output or in what the API shows of the account."""
+    process, base = start_web(
+        database_url,
+        tmp_path,
+        two_bots,
+        PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+        MEDREMIND_TELEGRAM_BOTS=BOT_B_TOKEN,
+        MEDREMIND_LOG_LEVEL="DEBUG",
+        **QUIET_HOURS_OFF,
+    )
+    shown: list[str] = []
+    try:
+        await wait_until_up(base, process)
+        _, key = await clinic_key(db, admin_conn, "Log Clinic")
+        auth = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(base_url=base, timeout=30) as web:
+            for token in (f"{CLINIC_BOT}:Refused-SecretPart!", CLINIC_TOKEN):
+                put = await web.put(
+                    "/api/v1/provider-accounts/telegram", json={"token": token}, headers=auth
+                )
+                shown.append(put.text)
+            assert put.status_code == 200, put.text
+            shown.append((await web.get("/api/v1/provider-accounts", headers=auth)).text)
+            for bot in (CLINIC_BOT, BOT_B, "31337"):
+                for secret in (webhook_secret(WEBHOOK_SECRET, bot), WEBHOOK_SECRET, "guess"):
+                    for text in ("/start", "/help"):
+                        answer = await web.post(
+                            f"/telegram/webhook/{bot}",
+                            json=text_update(555200080, text),
+                            headers={SECRET_HEADER: secret},
+                        )
+                        shown.append(answer.text)
+                        assert answer.status_code < 500
+    finally:
+        await stop(process, 30)
+    log = output(process)
+    assert "telegram" in log.lower()  # the log is the web process's, at DEBUG
+    tokens = (CLINIC_TOKEN, BOT_B_TOKEN, DEFAULT_TOKEN, "1:Refused-SecretPart!")
+    secrets = [token.split(":", 1)[1] for token in tokens]
+    secrets += [WEBHOOK_SECRET] + [webhook_secret(WEBHOOK_SECRET, b) for b in (CLINIC_BOT, BOT_B)]
+    for secret in secrets:
+        assert secret not in log
+        assert not any(secret in text for text in shown)

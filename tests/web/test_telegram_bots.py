@@ -390,3 +390,17 @@ async def test_new_patients_go_to_the_bot_with_spare_capacity(
             f"/api/v1/patients/{created.json()['id']}/invites", headers=auth
         )
         assert invite.json()["link"].startswith("https://t.me/medremind_b_bot?start=")
+
+
+async def test_start_up_registers_each_bots_webhook_with_its_own_secret(
+    bots_settings: Settings, two_bots: FakeTelegram
+) -> None:
+    from medremind.web_process import register_once
+
+    assert await register_once(bots_settings) == "medremind_test_bot"
+    hooks = {c.token: c.params for c in two_bots.calls_to("setWebhook")}
+    assert hooks[DEFAULT_TOKEN]["url"] == f"{PUBLIC_BASE_URL}/telegram/webhook"
+    assert hooks[DEFAULT_TOKEN]["secret_token"] == WEBHOOK_SECRET
+    assert hooks[BOT_B_TOKEN]["url"] == f"{PUBLIC_BASE_URL}/telegram/webhook/{BOT_B}"
+    assert hooks[BOT_B_TOKEN]["secret_token"] == webhook_secret(WEBHOOK_SECRET, BOT_B)
+    assert hooks[BOT_B_TOKEN]["secret_token"] != WEBHOOK_SECRET

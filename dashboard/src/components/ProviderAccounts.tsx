@@ -1,5 +1,5 @@
 import type { AccountChannel, AccountView } from "@/lib/provider-accounts";
-import { ACCOUNT_CHANNELS } from "@/lib/account-fields";
+import { ACCOUNT_CHANNELS, SECRET_FIELD } from "@/lib/account-fields";
 
 /** How each field is asked for; secrets are password inputs that are never filled in. */
 interface FieldSpec {
@@ -15,6 +15,21 @@ const TITLES: Record<AccountChannel, string> = {
   sms: "SMS (Twilio)",
   whatsapp: "WhatsApp (Twilio)",
   email: "E-mail (SMTP)",
+  telegram: "Telegram (the clinic's own bot)",
+};
+
+/** What a channel uses without the clinic's own account. */
+const DEFAULTS: Record<AccountChannel, string> = {
+  sms: "Default sender of the service",
+  whatsapp: "Default sender of the service",
+  email: "Default sender of the service",
+  telegram: "The service's bots",
+};
+
+/** What saving or removing the account changes for patients, said before the admin does it. */
+const EFFECTS: Partial<Record<AccountChannel, string>> = {
+  telegram:
+    "New patients of the clinic are invited to and enrolled on its own bot; patients who started one of the service's bots stay on it. Removing it stops Telegram messages to every patient who started it (the service cannot send through a bot it no longer has).",
 };
 
 const FORMS: Record<AccountChannel, readonly FieldSpec[]> = {
@@ -37,6 +52,15 @@ const FORMS: Record<AccountChannel, readonly FieldSpec[]> = {
     { name: "from_address", label: "From address", hint: "e.g. Harbour Clinic <reminders@clinic.example>" },
     { name: "password", label: "Password", type: "password", secret: true },
   ],
+  telegram: [
+    {
+      name: "token",
+      label: "Bot token",
+      type: "password",
+      secret: true,
+      hint: "From @BotFather (/newbot or /token), e.g. 123456789:AAE...; checked with Telegram before it is saved",
+    },
+  ],
 };
 
 function shown(account: AccountView | undefined, field: string): string {
@@ -47,6 +71,9 @@ function shown(account: AccountView | undefined, field: string): string {
 /** One line saying what a stored account sends from (no secret). */
 export function accountSummary(account: AccountView): string {
   const c = account.config;
+  if (account.channel === "telegram") {
+    return c.username ? `Telegram bot @${String(c.username)} (id ${String(c.bot_id)})` : `Telegram bot id ${String(c.bot_id)}`;
+  }
   if (account.channel === "email") return `SMTP ${c.host}:${c.port} (${c.security}) as ${c.from_address}`;
   return `Twilio ${c.account_sid} from ${c.from_number ?? c.messaging_service_sid}`;
 }
@@ -97,9 +124,13 @@ export function ProviderAccounts({
             <h3>{TITLES[channel]}</h3>
             <p data-testid={`account-${channel}-status`}>
               {account
-                ? `Own account: ${accountSummary(account)}; secret ${account.secret_hint}; checked ${account.validated_at.toISOString().slice(0, 16).replace("T", " ")} UTC`
-                : "Default sender of the service"}
+                ? `Own account: ${accountSummary(account)}${
+                    // A bot is known by its id and @username; no part of its token is shown.
+                    channel === "telegram" ? "" : `; secret ${account.secret_hint}`
+                  }; checked ${account.validated_at.toISOString().slice(0, 16).replace("T", " ")} UTC`
+                : DEFAULTS[channel]}
             </p>
+            {EFFECTS[channel] ? <p className="hint">{EFFECTS[channel]}</p> : null}
             {here && error ? (
               <p role="alert" className="alert" data-testid={`account-${channel}-error`}>
                 {errorField ? `${FORMS[channel].find((f) => f.name === errorField)?.label ?? errorField}: ` : ""}
@@ -107,7 +138,13 @@ export function ProviderAccounts({
               </p>
             ) : null}
             {here && saved ? (
-              <p role="status" className="notice">{saved === "removed" ? "Removed: the default sender is used again." : "Saved and checked with the provider."}</p>
+              <p role="status" className="notice">
+                {saved === "removed"
+                  ? channel === "telegram"
+                    ? "Removed: new patients are enrolled on the service's bots again."
+                    : "Removed: the default sender is used again."
+                  : "Saved and checked with the provider."}
+              </p>
             ) : null}
             {isAdmin && configured ? (
               <form action={action} data-channel={channel}>
@@ -131,7 +168,13 @@ export function ProviderAccounts({
                           type={field.type ?? "text"}
                           autoComplete={field.secret ? "new-password" : "off"}
                           defaultValue={field.secret ? "" : shown(account, field.name)}
-                          placeholder={field.secret && account ? `stored: ${account.secret_hint}` : undefined}
+                          placeholder={
+                            field.secret && account
+                              ? channel === "telegram"
+                                ? "stored; enter it again to change"
+                                : `stored: ${account.secret_hint}`
+                              : undefined
+                          }
                           aria-invalid={invalid || undefined}
                           aria-describedby={field.hint ? `${id}-hint` : undefined}
                         />
@@ -140,12 +183,15 @@ export function ProviderAccounts({
                     </div>
                   );
                 })}
-                <p className="hint">The {channel === "email" ? "password" : "auth token"} is never shown again: enter it with every change.</p>
+                <p className="hint">
+                  The {FORMS[channel].find((f) => f.name === SECRET_FIELD[channel])?.label.toLowerCase()} is never shown again:
+                  enter it with every change.
+                </p>
                 <div className="row">
                   <button type="submit">Check and save {TITLES[channel]}</button>
                   {account ? (
                     <button type="submit" name="remove" value="1" className="secondary" formNoValidate>
-                      Use the default sender
+                      {channel === "telegram" ? "Remove the clinic's bot" : "Use the default sender"}
                     </button>
                   ) : null}
                 </div>

@@ -6,6 +6,8 @@ const MESSAGES: Record<string, string> = {
   address:
     "That address cannot be used for this channel: give a Telegram chat id (digits), a phone number valid for its country in +E.164 form (for example +447911123456), or an e-mail address.",
   not_found: "That item was not found.",
+  medication_not_found:
+    "That medicine is not one of this patient's (it may have been deleted): reload the page and try again.",
   admin_only:
     "Only an admin of your clinic can change its settings and templates. Ask an admin to make the change, or to make you an admin.",
   placeholder:

@@ -18,6 +18,7 @@ from fastapi import Query, Response
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from core.logs import mark_sensitive
+from core.message_limits import channel_limit_problem
 from core.resend import ResendOutcome, resend_message
 from core.sql import query
 from medremind.web.api_v1 import templates as t
@@ -189,6 +190,14 @@ async def create_message(
         raise ValidationFailed("expires_at", "must be after scheduled_time")
     if body.category is not None and body.kind != "free_text":
         raise ValidationFailed("category", "only a free_text message can be clinic news")
+    if body.text is not None and body.platform in ("sms", "whatsapp"):
+        # The adapter would refuse it at send time (the dashboard refuses it too): say so now.
+        # Telegram splits long texts; with `auto` the channel is known only when it is sent.
+        problem = channel_limit_problem(
+            body.platform, body.text, sms_max_segments=state.settings.sms_max_segments
+        )
+        if problem is not None:
+            raise ValidationFailed("text", f"too long for {body.platform}: {problem}")
     variables = body.variables or {}
     payload: dict[str, Any] = {"variables": variables} if variables else {}
     if body.category is not None:

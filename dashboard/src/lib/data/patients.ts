@@ -11,6 +11,9 @@ export interface ChannelState {
   active: boolean;
   opted_out: boolean;
   blocked: boolean;
+  /** When the provider refused the chat for good / the patient opted out (JSON timestamps). */
+  blocked_at: string | null;
+  opted_out_at: string | null;
   last_error: string | null;
 }
 
@@ -36,7 +39,7 @@ const CHANNELS_JSON = `
   coalesce((select json_agg(json_build_object(
       'channel', c.channel, 'address', c.address, 'verified', c.verified, 'active', c.active,
       'opted_out', c.opted_out_at is not null, 'blocked', c.blocked_at is not null,
-      'last_error', c.last_error)
+      'blocked_at', c.blocked_at, 'opted_out_at', c.opted_out_at, 'last_error', c.last_error)
     order by coalesce(array_position(p.channel_order, c.channel), 99), c.created_at)
     from (select channel, address, verified, active, opted_out_at, blocked_at, last_error, created_at
             from contact_points where patient_id = p.id
@@ -133,6 +136,8 @@ export interface MedicationRow {
   dose: string | null;
   status: string;
   pill_count: number | null;
+  /** Reminders first at their minute and never early (migration 20260101010200). */
+  time_critical: boolean;
   schedules: {
     times_of_day: string[];
     days_of_week: number[] | null;
@@ -147,7 +152,7 @@ export interface MedicationRow {
 /** The patient's medicines with their reminder schedules. */
 export async function medications(tx: Tx, patientId: string): Promise<MedicationRow[]> {
   return tx<MedicationRow[]>`
-    select m.id, m.name, m.dose, m.status, m.pill_count,
+    select m.id, m.name, m.dose, m.status, m.pill_count, m.time_critical,
       coalesce((select json_agg(json_build_object(
           'times_of_day', s.times_of_day, 'days_of_week', s.days_of_week,
           'every_n_days', s.every_n_days, 'start_date', s.start_date, 'end_date', s.end_date,
@@ -155,6 +160,37 @@ export async function medications(tx: Tx, patientId: string): Promise<Medication
         from reminder_schedules s where s.medication_id = m.id), '[]'::json) as schedules
     from medications m where m.patient_id = ${patientId} and m.status <> 'deleted'
     order by m.name`;
+}
+
+/**
+ * Mark a medication of the patient time-critical (or routine again); its pending reminders follow
+ * in the same statement, as the API's `PATCH /api/v1/patients/{id}/medications/{id}` does
+ * (core/sql/telegram_bots.sql set_time_critical): priority 0 (1 for routine) and, when marked
+ * critical, back to the dose's own time if the planner had moved it early. Null when the
+ * medication is not the patient's (or not the clinic's: RLS hides it). The medications' audit
+ * trigger records the clinician.
+ */
+export async function setTimeCritical(
+  tx: Tx,
+  patientId: string,
+  medicationId: string,
+  critical: boolean,
+): Promise<{ name: string; time_critical: boolean } | null> {
+  const rows = await tx<{ name: string; time_critical: boolean }[]>`
+    with med as (
+      update medications set time_critical = ${critical}
+       where id = ${medicationId} and patient_id = ${patientId} and status <> 'deleted'
+      returning id, name, time_critical
+    ), reminders as (
+      update scheduled_messages m
+         set priority = case when ${critical} then 0 else 1 end,
+             scheduled_time = case when ${critical} then d.due_at else m.scheduled_time end
+        from dose_events d, med
+       where d.medication_id = med.id and m.dose_event_id = d.id
+         and m.kind = 'medication_reminder' and m.status = 'pending'
+    )
+    select name, time_critical from med`;
+  return rows[0] ?? null;
 }
 
 export interface DoseRow {

@@ -5,6 +5,7 @@ import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
+import { parseCapacityForm } from "@/lib/capacity";
 import { accountFields, changeAccount, isAccountChannel, type SaveResult } from "@/lib/provider-accounts";
 import { canonicalTimezone, isClockTime } from "@/lib/time";
 
@@ -46,6 +47,28 @@ export async function saveSettingsAction(formData: FormData): Promise<void> {
     throw error;
   }
   redirect("/settings?saved=1");
+}
+
+/**
+ * Save the clinic's settings for the 08:00 peak (early send window per kind, Telegram paid
+ * broadcast). The database refuses a clinician who is not an admin (migration 20260101009610).
+ */
+export async function saveCapacityAction(formData: FormData): Promise<void> {
+  const clinician = await requireClinician();
+  const parsed = parseCapacityForm(formData);
+  if (!parsed.ok) redirect(`/settings?capacity_error=${parsed.field}#capacity`);
+  const { early_send_seconds: early, telegram_paid_broadcast_after_seconds: after } = parsed.value;
+  try {
+    await asClinician(clinician.id, (tx) => tx`
+      update organizations
+         set early_send_seconds = ${tx.json(early)},
+             telegram_paid_broadcast_after_seconds = ${after}
+       where id = public.current_organization_id()`);
+  } catch (error) {
+    if (sqlState(error) === ADMIN_ONLY_STATE) redirect("/settings?capacity_error=admin_only#capacity");
+    throw error;
+  }
+  redirect("/settings?capacity_saved=1#capacity");
 }
 
 /** Where the accounts section redirects after a change: the outcome in the query string. */

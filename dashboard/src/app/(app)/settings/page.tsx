@@ -3,9 +3,11 @@ import type { Metadata } from "next";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { errorMessage } from "@/lib/errors";
+import { PeakSettings } from "@/components/PeakSettings";
 import { ProviderAccounts } from "@/components/ProviderAccounts";
+import { capacityProblem } from "@/lib/capacity";
 import { accountsConfigured, listAccounts } from "@/lib/provider-accounts";
-import { saveAccountAction, saveSettingsAction } from "./actions";
+import { saveAccountAction, saveCapacityAction, saveSettingsAction } from "./actions";
 
 export const metadata: Metadata = { title: "Settings" };
 
@@ -17,9 +19,19 @@ export default async function SettingsPage({
   const clinician = await requireClinician();
   const params = await searchParams;
   const [org] = await asClinician(clinician.id, (tx) => tx<
-    { name: string; timezone: string; offsets: number[]; quiet_start: string; quiet_end: string; caps: Record<string, number> }[]
+    {
+      name: string;
+      timezone: string;
+      offsets: number[];
+      quiet_start: string;
+      quiet_end: string;
+      caps: Record<string, number>;
+      early_send_seconds: Record<string, unknown>;
+      paid_after: number | null;
+    }[]
   >`
-    select name, timezone, appointment_reminder_offsets as offsets,
+    select name, timezone, appointment_reminder_offsets as offsets, early_send_seconds,
+           telegram_paid_broadcast_after_seconds as paid_after,
            to_char(default_quiet_start, 'HH24:MI') as quiet_start,
            to_char(default_quiet_end, 'HH24:MI') as quiet_end, caps
       from organizations where id = public.current_organization_id()`);
@@ -62,6 +74,15 @@ export default async function SettingsPage({
         </p>
         <button type="submit">Save settings</button>
       </form>
+      <PeakSettings
+        earlySendSeconds={org.early_send_seconds}
+        paidAfterSeconds={org.paid_after}
+        isAdmin={clinician.role === "admin"}
+        action={saveCapacityAction}
+        problem={capacityProblem(one(params.capacity_error))}
+        problemField={one(params.capacity_error)}
+        saved={params.capacity_saved === "1"}
+      />
       <ProviderAccounts
         action={saveAccountAction}
         accounts={accounts}

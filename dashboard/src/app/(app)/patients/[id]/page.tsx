@@ -4,6 +4,7 @@ import { notFound } from "next/navigation";
 import { AdherenceChart } from "@/components/AdherenceChart";
 import { AutoRefresh } from "@/components/AutoRefresh";
 import { ChannelBadges } from "@/components/ChannelBadges";
+import { ContactStops } from "@/components/ContactStops";
 import { InvitePanel } from "@/components/InvitePanel";
 import { MessageTimeline } from "@/components/MessageTimeline";
 import { NextMessagePreview } from "@/components/NextMessagePreview";
@@ -22,6 +23,7 @@ import { formatInZone } from "@/lib/time";
 import { resendMessageAction } from "../../messages/actions";
 import { requestErasureAction } from "../actions";
 import { createInviteAction } from "../invite-action";
+import { setTimeCriticalAction } from "../medication-action";
 import { savePreferencesAction } from "../preferences-action";
 
 export const metadata: Metadata = { title: "Patient" };
@@ -92,6 +94,7 @@ export default async function PatientPage({
   const { patient } = data;
   const tz = clinician.timezone;
   const saved = query.saved === "preferences";
+  const marked = query.saved === "time_critical" || query.saved === "routine" ? query.saved : null;
   if (patient.status === "deleted") {
     // A tombstone: the patient's data is gone; only when and why are left.
     return (
@@ -110,6 +113,13 @@ export default async function PatientPage({
     <>
       {error ? <p role="alert" className="alert">{error}</p> : null}
       {saved ? <p role="status" className="notice">Preferences saved.</p> : null}
+      {marked ? (
+        <p role="status" className="notice" data-testid="time-critical-notice">
+          {marked === "time_critical"
+            ? "Marked time-critical: its reminders go first at their minute and never early."
+            : "Marked routine: its reminders may leave early in a peak, if the clinic allows it."}
+        </p>
+      ) : null}
       {query.resent === "1" ? (
         <p role="status" className="notice" data-testid="resent-notice">
           Re-sent: a new message is on its way; the failed one keeps its delivery history.
@@ -140,6 +150,12 @@ export default async function PatientPage({
         <h2 id="channels-h">Channels</h2>
         <ChannelBadges channels={patient.channels} />
         <p className="muted">Order: {patient.channel_order.join(" → ")}</p>
+        <ContactStops
+          channels={patient.channels}
+          order={patient.channel_order}
+          preferred={data.preferences.rows.find((r) => r.category === "medication")?.channel ?? null}
+          timezone={tz}
+        />
         <h3 style={{ fontSize: "1rem", marginBottom: "0.5rem" }}>Invite to the bot</h3>
         <InvitePanel action={createInviteAction} patientId={patient.id} />
       </section>
@@ -167,6 +183,11 @@ export default async function PatientPage({
               <li key={m.id}>
                 <strong>{m.name}</strong> {m.dose ? `· ${m.dose}` : ""}{" "}
                 {m.status !== "active" ? <span className="badge neutral">{m.status}</span> : null}
+                {m.time_critical ? (
+                  <span className="badge bad" data-testid={`time-critical-${m.id}`} title="Reminders go first at their minute and never early">
+                    time-critical
+                  </span>
+                ) : null}
                 {m.pill_count !== null ? <span className="muted"> · {m.pill_count} pills left</span> : null}
                 <ul>
                   {m.schedules.map((s, i) => (
@@ -178,9 +199,23 @@ export default async function PatientPage({
                     </li>
                   ))}
                 </ul>
+                <form action={setTimeCriticalAction} className="inline-form">
+                  <input type="hidden" name="patient_id" value={patient.id} />
+                  <input type="hidden" name="medication_id" value={m.id} />
+                  <input type="hidden" name="time_critical" value={m.time_critical ? "false" : "true"} />
+                  <button type="submit" className="secondary" aria-label={`${m.time_critical ? "Mark routine" : "Mark time-critical"}: ${m.name}`}>
+                    {m.time_critical ? "Mark routine" : "Mark time-critical"}
+                  </button>
+                </form>
               </li>
             ))}
           </ul>
+          {data.medications.length > 0 ? (
+            <p className="hint">
+              Time-critical (insulin, anticonvulsants, Parkinson&apos;s medicines): reminders go first at their minute and
+              never leave early in a morning peak.
+            </p>
+          ) : null}
         </section>
         <section className="panel" aria-labelledby="adherence-h">
           <h2 id="adherence-h">Adherence</h2>

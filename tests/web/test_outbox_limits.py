@@ -1,0 +1,86 @@
+"""The outbox refuses what the provider would: `medremind dev` must not call "sent" a message
+that fails in production."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.factories import create_patient
+from tests.web.processes import clinic_key, running_worker, until
+
+
+async def test_an_sms_too_long_for_twilio_fails_in_the_outbox_too(
+    db, admin_conn, web_process, database_url, tmp_path
+):
+    """An integrator's 1,000-character text to an SMS-only patient is 7 GSM-7 segments; the SMS
+    adapter refuses more than MEDREMIND_SMS_MAX_SEGMENTS (3) before any request, but the outbox
+    wrote it and the message read 'sent'. Now it fails with the adapter's reason, and a text that
+    fits still goes to the outbox."""
+    org, key = await clinic_key(db, admin_conn, "Outbox Limits Clinic")
+    patient = await create_patient(admin_conn, org["id"], contacts={"sms": "+14155550142"})
+    _, base = await web_process()
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as http:
+        ids = []
+        for text in ("é" * 1000, "Your lab results are ready"):
+            created = await http.post(
+                "/api/v1/messages", json={"patient_id": str(patient["id"]), "text": text}
+            )
+            assert created.status_code == 201, created.text
+            ids.append(created.json()["id"])
+        async with running_worker(
+            database_url,
+            tmp_path,
+            MEDREMIND_OUTBOX_ENABLED="true",
+            MEDREMIND_SMS_MAX_SEGMENTS="3",
+            MEDREMIND_WORKER_POLL_SECONDS="0.5",
+        ) as log:
+
+            async def both_done() -> list[dict] | None:
+                rows = [(await http.get(f"/api/v1/messages/{i}")).json() for i in ids]
+                done = all(r["status"] not in ("pending", "processing") for r in rows)
+                return rows if done else None
+
+            long, short = await until("both messages done", both_done, log)
+    assert long["status"] == "failed", long
+    assert "sms: text too long: 7 GSM-7 segments (1000 characters), at most 3" in long["last_error"]
+    assert long["via_outbox"] is False
+    assert (short["status"], short["via_outbox"]) == ("sent", True)
+
+
+async def test_the_api_refuses_a_text_too_long_for_the_channel_it_names(
+    db, admin_conn, web_process
+):
+    """With `platform` sms or whatsapp the API took a text the adapter refuses at send time (the
+    dashboard refuses it when composing): a 422 naming `text` now, before any row is written."""
+    org, key = await clinic_key(db, admin_conn, "API Limits Clinic")
+    patient = await create_patient(admin_conn, org["id"], contacts={"sms": "+14155550143"})
+    _, base = await web_process(MEDREMIND_SMS_MAX_SEGMENTS="2")
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as http:
+
+        async def create(platform: str, text: str) -> httpx.Response:
+            body = {"patient_id": str(patient["id"]), "platform": platform, "text": text}
+            return await http.post("/api/v1/messages", json=body)
+
+        sms = await create("sms", "a" * 307)  # 3 GSM-7 segments
+        whatsapp = await create("whatsapp", "a" * 1601)
+        fits = await create("sms", "a" * 306)  # 2 segments
+        # With `auto` the channel is known only at send time (then the adapter decides).
+        auto = await create("auto", "a" * 307)
+    assert sms.status_code == 422, sms.text
+    assert sms.json()["error"]["field"] == "text"
+    assert sms.json()["error"]["reason"] == (
+        "too long for sms: 3 GSM-7 segments (307 characters), at most 2 allowed"
+    )
+    assert whatsapp.status_code == 422
+    assert whatsapp.json()["error"]["reason"] == (
+        "too long for whatsapp: 1601 characters, at most 1600 allowed"
+    )
+    assert (fits.status_code, auto.status_code) == (201, 201)
+    count = await admin_conn.fetchval(
+        "select count(*) from scheduled_messages where patient_id = $1", patient["id"]
+    )
+    assert count == 2
