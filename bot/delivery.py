@@ -32,6 +32,7 @@ from bot.reply_records import recorder_for
 from bot.reply_rows import StoredReplies, StoredReply
 from core.sql import query
 from platforms.base import (
+    Channel,
     ContactEffect,
     InboundEvent,
     OutboundMessage,
@@ -60,10 +61,12 @@ SEND_TIMEOUT_SECONDS = 30.0
 class _Outcomes:
     """The outcomes and attempt rows of a turn's sends, recorded together at the end."""
 
-    def __init__(self, ctx: BotContext, stored: StoredReplies) -> None:
+    def __init__(self, ctx: BotContext, stored: StoredReplies, bot: str | None = None) -> None:
         self.ctx = ctx
         self.channel = str(stored.channel)
         self.address = stored.address
+        # Telegram: the bot the replies went through (None: the default bot).
+        self.bot = bot
         self.outcomes: list[Outcome] = []
         self.attempts: list[AttemptRow] = []
         # A permanent error's mark on the chat's contact point (ContactEffect), with its error.
@@ -182,9 +185,18 @@ class _Outcomes:
                     and contact["blocked_at"] is None
                 ):
                     return
+                if self.channel == Channel.TELEGRAM.value and not self._contacts_bot(contact):
+                    # The chat id is the person's with every bot: a refusal by another bot (one
+                    # they blocked, a clinic's) says nothing of the bot their reminders use.
+                    return
                 await mark_contacts(conn, [(contact["id"], effect, error)], self.ctx.now())
         except Exception as exc:  # the next reminder's permanent error marks it in the worker
             logger.error("contact point not marked", extra={"error_class": type(exc).__name__})
+
+    def _contacts_bot(self, contact: Any) -> bool:
+        """Whether the replies went through the bot of the chat's contact point."""
+        default = getattr(self.ctx.senders.get(Channel.TELEGRAM), "default_id", None)
+        return (contact["telegram_bot"] or default) == (self.bot or default)
 
 
 async def send_replies(
@@ -204,7 +216,7 @@ async def send_replies(
             if own is not None:
                 sender = own
                 break
-    outcomes = _Outcomes(ctx, stored)
+    outcomes = _Outcomes(ctx, stored, event.to_address if event is not None else None)
     sent = 0
     answered = False
     replies = stored.replies

@@ -167,6 +167,31 @@ async def test_a_person_who_registers_on_a_clinics_bot_carries_on_there(
     assert two_bots.sent_messages[-1].token == CLINIC_TOKEN
 
 
+async def test_a_refusal_by_another_bot_leaves_the_chats_contact_point_usable(
+    bots_web: httpx.AsyncClient,  # noqa: F811
+    two_bots: FakeTelegram,  # noqa: F811
+    admin_conn: asyncpg.Connection,
+    db: Database,
+) -> None:
+    """A patient on the default bot who blocked a clinic's bot and writes to it: its reply is
+    refused (403), which says nothing of the default bot, whose reminders must go on."""
+    await save_clinic_bot(bots_web, admin_conn, db)
+    chat = 555200077
+    patient = await create_patient(admin_conn, None, contacts={"telegram": str(chat)})
+    two_bots.block_chat(chat)
+    headers = {SECRET_HEADER: webhook_secret(WEBHOOK_SECRET, CLINIC_BOT)}
+    answer = await bots_web.post(
+        f"/telegram/webhook/{CLINIC_BOT}", json=text_update(chat, "/help"), headers=headers
+    )
+    assert answer.status_code == 200
+    refused = [c for c in two_bots.calls if c.token == CLINIC_TOKEN and c.status == 403]
+    assert refused, "the reply through the clinic's bot was refused"
+    contact = await admin_conn.fetchrow(
+        "select active, blocked_at from contact_points where patient_id = $1", patient["id"]
+    )
+    assert contact["active"] and contact["blocked_at"] is None
+
+
 async def test_no_bot_token_or_webhook_secret_reaches_the_web_process_log_or_the_api(
     database_url: str,
     tmp_path: Path,
