@@ -80,6 +80,7 @@ export function StatisticsCharts({ stats, from, to }: { stats: Statistics; from:
     outbox: num(r.outbox),
     failed: num(r.failed),
   }));
+  const anyOutbox = perDay.some((r) => r.outbox > 0);
   const channels = Array.from(new Set(stats.messages_by_channel_status.map((r) => String(r.channel))));
   const byChannel = channels.map((channel) => {
     const row: Record<string, string | number> = { channel };
@@ -108,7 +109,9 @@ export function StatisticsCharts({ stats, from, to }: { stats: Statistics; from:
           <Legend />
           <Bar dataKey="delivered" name="Delivered" stackId="m" fill={COLORS.delivered} />
           <Bar dataKey="sent" name="Sent (no receipt)" stackId="m" fill={COLORS.sent} />
-          <Bar dataKey="outbox" name="Outbox (not sent)" stackId="m" fill={COLORS.outbox} />
+          {/* Only where the outbox was used (medremind dev without credentials): a bar that is
+              always zero in production would only puzzle a clinic. */}
+          {anyOutbox && <Bar dataKey="outbox" name="Outbox (not sent)" stackId="m" fill={COLORS.outbox} />}
           <Bar dataKey="failed" name="Failed or expired" stackId="m" fill={COLORS.failed} />
         </BarChart>
       </Chart>
