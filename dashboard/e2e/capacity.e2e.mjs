@@ -53,10 +53,9 @@ try {
   log("a window over 60 minutes sent anyway is refused by the server, naming the field");
   await saveCapacity({ early: "61", paid: "off", after: "60", validate: false });
   result.early_error = await text(page.getByTestId("capacity-error"));
-  result.early_invalid = await page
-    .getByTestId("capacity-form")
-    .getByLabel("Medication reminders: minutes early at most")
-    .getAttribute("aria-invalid");
+  const refused = page.getByTestId("capacity-form").getByLabel("Medication reminders: minutes early at most");
+  result.early_invalid = await refused.getAttribute("aria-invalid");
+  result.early_described_by = await refused.getAttribute("aria-describedby");
 
   log("an admin sets 10 minutes early and paid broadcast after 90 s late");
   await saveCapacity({ early: "10", paid: "after", after: "90" });

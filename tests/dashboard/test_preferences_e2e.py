@@ -10,10 +10,6 @@ standing offsets, and cannot turn on what the patient turned off. Screenshot
 
 from __future__ import annotations
 
-import json
-import secrets
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,20 +19,13 @@ import asyncpg
 from core.db import Database
 from medremind.api_keys import create_api_key
 from scheduler.appointments import plan_appointment
+from tests.dashboard.harness import built_dashboard_env, run_dashboard_script
 from tests.dashboard.test_dashboard_e2e import (
-    CHROMIUM,
-    DASHBOARD,
-    ROOT,
     SCREENSHOTS,
     _create_clinician,
-    _ensure_built,
-    _free_port,
-    _process,
-    _wait_http,
     pytestmark,  # noqa: F401 (the same skip)
 )
 from tests.factories import create_patient
-from tests.process_env import service_env
 
 PASSWORD = "correct horse battery prefs"
 
@@ -69,10 +58,7 @@ async def _patient_with_reminder(
 async def test_template_preview_and_preferences(
     database_url: str, admin_conn: asyncpg.Connection, db: Database, tmp_path: Path
 ) -> None:
-    base_env = service_env()
-    base_env["NEXT_TELEMETRY_DISABLED"] = "1"
-    _ensure_built(base_env)
-    db_env = base_env | {"DATABASE_URL": database_url}
+    db_env = built_dashboard_env(database_url)
     clinic = _create_clinician(db_env, "prefs@clinic.test", PASSWORD, "Lakeside Clinic")
     org_id = uuid.UUID(clinic["organization_id"])
     ana = await _patient_with_reminder(admin_conn, org_id, "Ana Real", "en", "551230001")
@@ -85,68 +71,20 @@ async def test_template_preview_and_preferences(
     )
     assert db.pool is not None
     api_key = await create_api_key(db.pool, clinic["organization_id"], "dashboard e2e")
-    api_port, port = _free_port(), _free_port()
-    api_url, base_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{port}"
-    web_env = db_env | {
-        "PORT": str(api_port),
-        "MEDREMIND_DATA_DIR": str(tmp_path / "web-data"),
-        "MEDREMIND_DB_POOL_MAX": "2",
-    }
-    next_env = db_env | {
-        "MEDREMIND_API_URL": api_url,
-        "MEDREMIND_API_KEY": api_key,
-        "DASHBOARD_SESSION_SECRET": secrets.token_urlsafe(48),
-        "DASHBOARD_COOKIE_SECURE": "false",
-        "NODE_ENV": "production",
-    }
-    web_log, next_log = tmp_path / "web.log", tmp_path / "next.log"
-    result_file = tmp_path / "result.json"
-    with (
-        _process(
-            [sys.executable, "-m", "medremind.cli", "web"], cwd=ROOT, env=web_env, log=web_log
-        ) as web_server,
-        _process(
-            [
-                "node",
-                "node_modules/next/dist/bin/next",
-                "start",
-                "-p",
-                str(port),
-                "-H",
-                "127.0.0.1",
-            ],
-            cwd=DASHBOARD,
-            env=next_env,
-            log=next_log,
-        ) as next_server,
-    ):
-        _wait_http(f"{api_url}/healthz", web_server, web_log)
-        _wait_http(f"{base_url}/login", next_server, next_log)
-        e2e = subprocess.run(
-            ["node", "e2e/preferences.e2e.mjs"],
-            cwd=DASHBOARD,
-            env=base_env
-            | {
-                "BASE_URL": base_url,
-                "CHROMIUM_PATH": CHROMIUM,
-                "CLINICIAN_EMAIL": "prefs@clinic.test",
-                "CLINICIAN_PASSWORD": PASSWORD,
-                "ANA_ID": str(ana["id"]),
-                "BETO_ID": str(beto["id"]),
-                "SCREENSHOT_DIR": str(SCREENSHOTS),
-                "RESULT_FILE": str(result_file),
-            },
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert e2e.returncode == 0, (
-            f"{e2e.stdout}\n{e2e.stderr}\n--- next log ---\n{next_log.read_text()[-3000:]}"
-            f"\n--- web log ---\n{web_log.read_text()[-3000:]}"
-        )
+    run = run_dashboard_script(
+        "preferences.e2e.mjs",
+        db_env=db_env,
+        tmp_path=tmp_path,
+        next_env={"MEDREMIND_API_KEY": api_key},
+        script_env={
+            "CLINICIAN_EMAIL": "prefs@clinic.test",
+            "CLINICIAN_PASSWORD": PASSWORD,
+            "ANA_ID": str(ana["id"]),
+            "BETO_ID": str(beto["id"]),
+        },
+    )
 
-    result = json.loads(result_file.read_text())
+    result = run.result
     # Ana's real reminder with the clinic's text: her name, her appointment's day and room.
     starts = await admin_conn.fetchval(
         "select starts_at from appointments where patient_id = $1", ana["id"]

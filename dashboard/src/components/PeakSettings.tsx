@@ -35,7 +35,10 @@ export function PeakSettings({
   problemField: string | null;
   saved: boolean;
 }) {
-  const invalid = (field: string) => (problemField === field ? true : undefined);
+  const invalid = (field: string) => (problem && problemField === field ? true : undefined);
+  // The refused field is described by the error too (read out with it).
+  const describedBy = (field: string, hint?: string) =>
+    [hint, invalid(field) ? "capacity-error" : undefined].filter(Boolean).join(" ") || undefined;
   return (
     <section id="capacity" className="panel" style={{ maxWidth: 640, marginTop: "1.5rem" }} aria-labelledby="capacity-title">
       <h2 id="capacity-title">Morning peak (08:00)</h2>
@@ -51,7 +54,7 @@ export function PeakSettings({
         <dd data-testid="capacity-paid">{paidSummary(paidAfterSeconds)}</dd>
       </dl>
       {problem ? (
-        <p role="alert" className="alert" data-testid="capacity-error">
+        <p role="alert" className="alert" id="capacity-error" data-testid="capacity-error">
           {problem}
         </p>
       ) : null}
@@ -80,7 +83,7 @@ export function PeakSettings({
                   inputMode="numeric"
                   defaultValue={earlyMinutes(earlySendSeconds, kind)}
                   aria-invalid={invalid(id)}
-                  aria-describedby={`${id}-hint`}
+                  aria-describedby={describedBy(id, `${id}-hint`)}
                 />
                 <p id={`${id}-hint`} className="hint">
                   0 to {EARLY_MAX_MINUTES}; 0: never early. Used only when more reminders fall due at one time than the
@@ -114,6 +117,7 @@ export function PeakSettings({
                 inputMode="numeric"
                 defaultValue={paidAfterSeconds ?? 60}
                 aria-invalid={invalid("paid_after_seconds")}
+                aria-describedby={describedBy("paid_after_seconds")}
               />
             </div>
           </fieldset>
