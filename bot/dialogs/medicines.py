@@ -354,7 +354,7 @@ async def add_confirm(turn: Turn) -> None:
     await replan(turn, [schedule_id])
     times = texts.fmt_times(_times(data), turn.locale)
     finish(turn)
-    turn.say(turn.t("med_saved", times=times))
+    turn.say(_unless_paused(turn, turn.t("med_saved", times=times)))
 
 
 # -- /meds ------------------------------------------------------------------------------------
@@ -491,7 +491,15 @@ async def save_edited_times(turn: Turn) -> None:
     await replan(turn, [r["id"] for r in ids])
     name = data.get("name", "")
     finish(turn)
-    turn.say(turn.t("med_times_done", name=name, times=texts.fmt_times(times, turn.locale)))
+    done = turn.t("med_times_done", name=name, times=texts.fmt_times(times, turn.locale))
+    turn.say(_unless_paused(turn, done))
+
+
+def _unless_paused(turn: Turn, promise: str) -> str:
+    """``promise`` of reminders, and that none come while the patient's reminders are paused."""
+    if turn.patient is not None and turn.patient["reminders_paused"]:
+        return f"{promise} {turn.t('med_saved_paused')}"
+    return promise
 
 
 def local_datetime(turn: Turn) -> datetime:

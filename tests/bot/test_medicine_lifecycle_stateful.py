@@ -423,3 +423,25 @@ async def test_a_paused_medicine_s_missed_dose_cannot_be_snoozed(
         world.run(machine._check_nothing_pending_for_stopped_medicines)
 
     await _replay(db, settings, steps)
+
+
+async def test_a_medicine_saved_while_paused_says_no_reminder_comes_yet(
+    db: Database, settings: Settings
+) -> None:
+    """/add while every reminder is paused answered "Saved. I'll remind you at ..." and then no
+    reminder came: the answer now says they are paused and how to resume."""
+
+    def steps(machine: Any, world: World) -> None:
+        machine.register()
+        machine.pauses_or_resumes_everything(command="/pause")
+        sent = len(world.sender.sends)
+        machine.adds_a_medicine(minutes_ahead=10)
+        replies = [m.text for a, m in world.sender.sends[sent:] if a == machine.chat]
+        assert replies[-1].startswith("Saved. I'll remind you at 12:08"), replies[-1]
+        assert "Your reminders are paused: send /resume" in replies[-1]
+        machine.time_passes(minutes=16)
+        machine.pauses_or_resumes_everything(command="/resume")
+        machine.adds_a_medicine(minutes_ahead=10)
+        assert "paused" not in world.sender.sends[-1][1].text
+
+    await _replay(db, settings, steps)
