@@ -14,6 +14,7 @@ from typing import NamedTuple
 from uuid import UUID
 
 from platforms.base import Channel
+from platforms.telegram_bots import REPLY_BOT_KEY
 from scheduler.claims import Claim
 
 
@@ -120,11 +121,17 @@ def _reply_route(
         return RoutePlan((), f"the chat's channel ({channel}) failed")
     if channel not in configured:
         return RoutePlan((), unconfigured_reason([str(channel)]), config=True)
+    # A Telegram chat id is the person's with every bot: the contact point is the chat's only on
+    # the bot the reply goes through (a refusal by another bot says nothing of the contact's).
+    bot = (claim.payload or {}).get(REPLY_BOT_KEY) if channel is Channel.TELEGRAM else None
     contact = next(
         (
             c.id
             for c in claim.contacts
-            if c.channel == channel and c.address == claim.reply_address and c.usable
+            if c.channel == channel
+            and c.address == claim.reply_address
+            and c.usable
+            and (channel is not Channel.TELEGRAM or c.bot == bot)
         ),
         None,
     )

@@ -265,6 +265,23 @@ def test_a_bot_reply_goes_to_its_chat_only() -> None:
     ] == [("whatsapp", "+1555", None)]
     opted_out = _claim(platform="whatsapp", kind="system", reply_address="+15550001")
     assert [r.contact_id for r in plan_routes(opted_out, [], ALL).routes] == [None]
+    # A reply through another bot than the contact point's (a clinic's bot the person also
+    # wrote to): a refusal there marks nothing (attack run).
+    through_bot = {
+        "platform": "telegram",
+        "kind": "system",
+        "allow_fallback": False,
+        "reply_address": "111",
+        "payload": {"telegram_bot": "777888"},
+    }
+    other_bot = _claim(**through_bot)
+    assert [r.contact_id for r in plan_routes(other_bot, [], ALL).routes] == [None]
+    on_its_bot = _claim(
+        **through_bot, contacts=(ContactInfo(uuid.uuid4(), "telegram", "111", True, "777888"),)
+    )
+    assert [r.contact_id for r in plan_routes(on_its_bot, [], ALL).routes] == [
+        on_its_bot.contacts[0].id
+    ]
 
 
 def test_caregiver_messages_go_to_the_caregiver_only() -> None:
