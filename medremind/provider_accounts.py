@@ -9,10 +9,12 @@ channel and who, never a secret). The worker picks a saved account up within sec
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import ssl
 import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import asyncpg
@@ -32,6 +34,10 @@ from platforms.provider_accounts import (
 logger = logging.getLogger(__name__)
 
 _PUBLIC_FIELDS = ("id", "channel", "secret_hint", "inbound_number", "updated_by")
+# Clinic bots whose webhooks are set at once at start-up, and how long one setWebhook may take:
+# a Telegram outage must not hold the web's start-up for long, nor open a connection per clinic.
+WEBHOOK_CONCURRENCY = 8
+WEBHOOK_CALL_SECONDS = 15.0
 
 
 def account_view(row: asyncpg.Record) -> dict[str, Any]:
@@ -130,29 +136,69 @@ def service_bot_ids(settings: Settings) -> set[str]:
     return {bot_id(token) for token in tokens}
 
 
-async def register_clinic_bot_webhook(settings: Settings, account: ProviderAccount) -> None:
+async def register_clinic_bot_webhook(settings: Settings, account: ProviderAccount) -> bool:
     """Point a clinic's bot at ``PUBLIC_BASE_URL/telegram/webhook/<bot id>`` with its derived
-    secret, as the service's bots are at start-up; never raises (the bot still sends)."""
+    secret, as the service's bots are at start-up; never raises (the bot still sends).
+
+    True when Telegram accepted it; False when not configured or refused (logged with the bot's
+    id, which is public, and the error's type: never the token).
+    """
     from platforms.telegram import TelegramSender
     from platforms.telegram_bots import webhook_path, webhook_secret
 
     master = settings.telegram_webhook_secret
     if not settings.public_base_url or master is None or account.bot_id is None:
-        return
+        return False
     async with TelegramSender(
         account.secrets["token"], base_url=settings.telegram_api_base_url
     ) as bot:
         try:
-            await bot.bot.set_webhook(
-                url=settings.public_base_url + webhook_path(account.bot_id),
-                secret_token=webhook_secret(master.get_secret_value(), account.bot_id),
-                allowed_updates=["message", "callback_query"],
+            await asyncio.wait_for(
+                bot.bot.set_webhook(
+                    url=settings.public_base_url + webhook_path(account.bot_id),
+                    secret_token=webhook_secret(master.get_secret_value(), account.bot_id),
+                    allowed_updates=["message", "callback_query"],
+                ),
+                WEBHOOK_CALL_SECONDS,
             )
         except Exception as exc:
             logger.error(
                 "telegram setWebhook failed for a clinic's bot",
                 extra={"bot": account.bot_id, "error_type": type(exc).__name__},
             )
+            return False
+    return True
+
+
+async def register_clinic_bot_webhooks(
+    settings: Settings,
+    rows: Iterable[Mapping[str, Any]],
+    box: SecretBox | None,
+    *,
+    concurrency: int = WEBHOOK_CONCURRENCY,
+) -> tuple[int, int]:
+    """Register the webhook of every clinic bot in ``rows`` (``accounts.clinic_telegram_bots``),
+    ``concurrency`` at a time; ``(registered, failed)``. Never raises: a bot whose token cannot
+    be opened or whose call fails is logged (its clinic and bot id) and the others go on."""
+    from scheduler.clinic_senders import open_account
+
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(row: Mapping[str, Any]) -> bool:
+        account, why = open_account(row, box)
+        if account is None:
+            logger.error(
+                "a clinic's Telegram bot's webhook is not registered: its account %s",
+                why,
+                extra={"organization_id": str(row["organization_id"])},
+            )
+            return False
+        async with gate:
+            return await register_clinic_bot_webhook(settings, account)
+
+    done = await asyncio.gather(*(one(row) for row in rows))
+    registered = sum(done)
+    return registered, len(done) - registered
 
 
 async def list_accounts(pool: asyncpg.Pool, organization_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -204,4 +250,12 @@ async def reseal_all(pool: asyncpg.Pool, box: SecretBox) -> tuple[int, int]:
     return resealed, unreadable
 
 
-__all__ = ["account_view", "delete_account", "list_accounts", "reseal_all", "save_account"]
+__all__ = [
+    "account_view",
+    "delete_account",
+    "list_accounts",
+    "register_clinic_bot_webhook",
+    "register_clinic_bot_webhooks",
+    "reseal_all",
+    "save_account",
+]

@@ -3,6 +3,9 @@
 At start-up, with ``TELEGRAM_BOT_TOKEN`` set, the bot's username is fetched (for invite links)
 and, with ``PUBLIC_BASE_URL`` and ``TELEGRAM_WEBHOOK_SECRET`` also set, the webhook is registered
 at ``PUBLIC_BASE_URL/telegram/webhook`` with its secret and the update types the bot handles.
+The bots of ``MEDREMIND_TELEGRAM_BOTS`` and every clinic's own bot (a provider account) are
+registered at ``PUBLIC_BASE_URL/telegram/webhook/<bot id>`` with their derived secrets, so a
+change of ``PUBLIC_BASE_URL`` or ``TELEGRAM_WEBHOOK_SECRET`` reaches every bot at the next start.
 A Telegram outage at start-up is logged, not fatal: the API and Twilio webhooks still serve.
 
 SIGTERM (Heroku's stop) and SIGINT make uvicorn stop accepting connections, finish requests in
@@ -40,6 +43,8 @@ ALLOWED_UPDATES = ("message", "callback_query")
 WEBHOOK_PATH = "/telegram/webhook"
 # Telegram opens at most this many connections to the webhook at once (its default is 40).
 WEBHOOK_MAX_CONNECTIONS = 40
+# How long start-up waits for the database to list the clinics' bots.
+CLINIC_BOTS_READ_SECONDS = 15.0
 
 
 class _Server(uvicorn.Server):
@@ -107,6 +112,43 @@ async def register_telegram_webhook(settings: Settings, senders: Mapping[Any, An
     return me.username
 
 
+async def register_clinic_bots(settings: Settings, database: Database) -> None:
+    """Register every clinic's own bot's webhook (as saving it did), 8 at a time; never raises.
+
+    Their tokens are sealed in ``clinic_provider_accounts``: one connection reads them, and
+    ``MEDREMIND_CREDENTIALS_KEY`` opens them. A bot that fails is logged (clinic, bot id, error
+    type; never its token) and the others go on.
+    """
+    if not settings.public_base_url or settings.telegram_webhook_secret is None:
+        return
+    from core.sql import query
+    from medremind.provider_accounts import register_clinic_bot_webhooks
+
+    try:
+        conn = await asyncio.wait_for(database.connect(), CLINIC_BOTS_READ_SECONDS)
+        try:
+            rows = await conn.fetch(query("accounts", "clinic_telegram_bots"))
+        finally:
+            await conn.close()
+    except Exception as exc:  # the database not up yet: the bots keep their webhooks
+        logger.error(
+            "clinic bots' webhooks not registered: their accounts could not be read",
+            extra={"error_type": type(exc).__name__},
+        )
+        return
+    if not rows:
+        return
+    box = None
+    if settings.credentials_key is not None:
+        from core.credentials import SecretBox
+
+        box = SecretBox.from_settings(settings)
+    registered, failed = await register_clinic_bot_webhooks(settings, rows, box)
+    logger.info(
+        "clinic bots' webhooks registered", extra={"registered": registered, "failed": failed}
+    )
+
+
 async def _register_other_bots(settings: Settings, bots: Any) -> None:
     """The webhooks of MEDREMIND_TELEGRAM_BOTS: ``/telegram/webhook/<bot id>``, each with the
     secret derived for it from TELEGRAM_WEBHOOK_SECRET (platforms.telegram_bots)."""
@@ -160,9 +202,10 @@ async def serve(
         content_store=PostgresContentStore(database),
     )
     try:
-        username = (
-            await register_telegram_webhook(settings, senders) if register_webhook else bot_username
-        )
+        username = bot_username
+        if register_webhook:
+            username = await register_telegram_webhook(settings, senders)
+            await register_clinic_bots(settings, database)
         app = create_app(
             settings,
             database=database,
@@ -198,13 +241,18 @@ async def serve(
 
 
 async def register_once(settings: Settings) -> str | None:
-    """:func:`register_telegram_webhook` with senders of its own (a supervisor's start-up)."""
+    """:func:`register_telegram_webhook` and :func:`register_clinic_bots` with senders and a
+    database of their own (a supervisor's start-up)."""
     from platforms.registry import build_senders
 
     senders = build_senders(settings)
+    database = Database(settings)
     try:
-        return await register_telegram_webhook(settings, senders)
+        username = await register_telegram_webhook(settings, senders)
+        await register_clinic_bots(settings, database)
+        return username
     finally:
         for sender in senders.values():
             with contextlib.suppress(Exception):
                 await sender.aclose()
+        await database.stop()

@@ -68,3 +68,11 @@ update clinic_provider_accounts set secret = $2 where id = $1 and secret = $3
 -- name: clinics_for_check
 -- Every clinic, for `medremind check`'s judgement of which can send.
 select id, name from organizations order by name, id
+
+-- name: clinic_telegram_bots
+-- Every clinic's own Telegram bot with its sealed token: the web's start-up registers each
+-- bot's webhook again (PUBLIC_BASE_URL or TELEGRAM_WEBHOOK_SECRET may have changed since it was saved).
+select id, organization_id, channel, config, secret
+  from clinic_provider_accounts
+ where channel = 'telegram'
+ order by organization_id

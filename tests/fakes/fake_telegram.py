@@ -97,6 +97,7 @@ class _Failure:
     method: str | None
     chat_id: Any
     remaining: int
+    token: str | None = None
 
 
 class FakeTelegram:
@@ -210,11 +211,13 @@ class FakeTelegram:
         method: str | None = None,
         chat_id: int | str | None = None,
         times: int = 1,
+        token: str | None = None,
     ) -> None:
-        """Answer the next ``times`` matching calls with this error."""
+        """Answer the next ``times`` matching calls with this error (``token``: only one
+        bot's calls, on a server of several bots)."""
         with self._lock:
             self._failures.append(
-                _Failure(status, description, parameters, method, _int(chat_id), times)
+                _Failure(status, description, parameters, method, _int(chat_id), times, token)
             )
 
     def fail_next_rate_limited(self, retry_after: int = 5, **match: Any) -> None:
@@ -350,6 +353,8 @@ class FakeTelegram:
                 if failure.method not in (None, call.method):
                     continue
                 if failure.chat_id is not None and failure.chat_id != chat:
+                    continue
+                if failure.token is not None and failure.token != call.token:
                     continue
                 failure.remaining -= 1
                 if failure.remaining <= 0:

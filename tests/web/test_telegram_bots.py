@@ -404,3 +404,67 @@ async def test_start_up_registers_each_bots_webhook_with_its_own_secret(
     assert hooks[BOT_B_TOKEN]["url"] == f"{PUBLIC_BASE_URL}/telegram/webhook/{BOT_B}"
     assert hooks[BOT_B_TOKEN]["secret_token"] == webhook_secret(WEBHOOK_SECRET, BOT_B)
     assert hooks[BOT_B_TOKEN]["secret_token"] != WEBHOOK_SECRET
+
+
+async def test_start_up_registers_every_clinic_bots_webhook_at_the_current_address(
+    bots_settings: Settings,
+    two_bots: FakeTelegram,
+    admin_conn: asyncpg.Connection,
+    db: Database,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """Clinic bots saved under an old PUBLIC_BASE_URL are pointed at the new one when a real
+    ``medremind web`` starts; one bot that Telegram refuses is logged without its token and
+    leaves the others registered."""
+    from medremind.provider_accounts import save_account
+    from tests.web.processes import kill, output, start_web, wait_until_up
+
+    refused_token = "778899:REFUSED-clinic-token-abcdefghij"
+    tokens = {CLINIC_TOKEN: CLINIC_BOT, "779900:SECOND-clinic-token-abcdefghi": "779900"}
+    two_bots.usernames |= {t: f"clinic_{t.split(':')[0]}_bot" for t in [*tokens, refused_token]}
+    assert db.pool is not None
+    state = create_app(bots_settings, database=db).state.web
+    for token in [*tokens, refused_token]:
+        org = await create_organization(admin_conn)
+        await save_account(
+            db.pool,
+            bots_settings,
+            state.secret_box,
+            org["id"],
+            "telegram",
+            {"token": token},
+            actor="tests",
+        )
+    two_bots.reset()
+    two_bots.fail_next(
+        400,
+        "Bad Request: bad webhook: HTTPS url must be provided",
+        method="setWebhook",
+        token=refused_token,
+        times=5,
+    )
+
+    moved = "https://moved.medremind.example"
+    variables = bots_env(two_bots) | {"PUBLIC_BASE_URL": moved}
+    for given_by_start_web in (
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "TELEGRAM_API_BASE_URL",
+    ):
+        variables.pop(given_by_start_web)
+    process, base = start_web(database_url, tmp_path, two_bots, **variables)
+    try:
+        await wait_until_up(base, process)
+        hooks = {c.token: c.params for c in two_bots.calls_to("setWebhook")}
+        for token, bot in tokens.items():
+            assert hooks[token]["url"] == f"{moved}/telegram/webhook/{bot}"
+            assert hooks[token]["secret_token"] == webhook_secret(WEBHOOK_SECRET, bot)
+        assert refused_token not in hooks
+        assert hooks[DEFAULT_TOKEN]["url"] == f"{moved}/telegram/webhook"
+        # The refused bot is named by its (public) id, never by its token.
+        text = output(process)
+        assert "setWebhook failed for a clinic's bot" in text and "778899" in text
+        assert refused_token not in text and refused_token.split(":")[1] not in text
+    finally:
+        kill(process)
