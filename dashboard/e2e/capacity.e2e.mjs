@@ -85,6 +85,7 @@ try {
   result.stop_telegram = await text(page.getByTestId("stop-telegram"));
   result.reminders_via = await text(page.getByTestId("reminders-via"));
   result.badges = await page.locator("section[aria-labelledby=channels-h] .badge").allTextContents();
+  result.badge_title = await page.locator("section[aria-labelledby=channels-h] .badge").first().getAttribute("title");
 
   log("marking the medicine time-critical");
   const name = env("MEDICATION_NAME");

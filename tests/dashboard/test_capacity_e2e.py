@@ -157,6 +157,10 @@ async def test_peak_settings_clinic_bot_time_critical_and_blocked_chat(
     assert "until the patient writes to the bot again" in result["stop_telegram"]
     assert result["reminders_via"] == "Reminders now go by sms."
     assert result["badges"] == ["telegram: blocked", "sms: ok"]
+    assert result["badge_title"] == (
+        "the patient blocked the bot on Telegram;"
+        " nothing is sent there until the patient writes to the bot again"
+    )
 
     # Time-critical: stored, shown, and the pending reminder back at the dose's time, first.
     assert result["time_critical_notice"].startswith("Marked time-critical")

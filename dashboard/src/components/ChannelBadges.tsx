@@ -1,4 +1,5 @@
 import type { ChannelState } from "@/lib/data/patients";
+import { contactStop } from "@/lib/contact-state";
 
 /** A patient's channels with their state in words (not colour alone). */
 export function ChannelBadges({ channels }: { channels: ChannelState[] }) {
@@ -6,17 +7,21 @@ export function ChannelBadges({ channels }: { channels: ChannelState[] }) {
   return (
     <>
       {channels.map((c) => {
-        const state = c.blocked
-          ? { text: "blocked", tone: "bad" }
-          : c.opted_out
-            ? { text: "opted out", tone: "bad" }
-            : !c.active
-              ? { text: "inactive", tone: "warn" }
-              : c.verified
-                ? { text: "ok", tone: "ok" }
-                : { text: "unverified", tone: "warn" };
+        // Why a stopped channel gets nothing, on hover (the patient page says it in full).
+        const stop = contactStop(c);
+        const state = stop
+          ? { text: stop.state, tone: "bad" }
+          : !c.active
+            ? { text: "inactive", tone: "warn" }
+            : c.verified
+              ? { text: "ok", tone: "ok" }
+              : { text: "unverified", tone: "warn" };
         return (
-          <span key={`${c.channel}-${c.address}`} className={`badge ${state.tone}`}>
+          <span
+            key={`${c.channel}-${c.address}`}
+            className={`badge ${state.tone}`}
+            title={stop ? `${stop.why}; nothing is sent there ${stop.until}` : undefined}
+          >
             {c.channel}: {state.text}
           </span>
         );
