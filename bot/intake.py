@@ -107,15 +107,18 @@ async def _run_turn(ctx: BotContext, inbound_id: UUID) -> tuple[StoredReplies, I
         )
         if patient is not _UNREAD:
             turn.patient, turn.patient_loaded = patient, True
-        if event.to_address is not None and await conn.fetchval(
+        if (event.to_address is not None or event.to_service is not None) and await conn.fetchval(
             query("bot", "chat_of_another_clinic"),
             event.to_address,
             conv.chat_address,
             conv.patient_id,
+            conv.channel.value,
+            event.to_service,
         ):
-            # A clinic's own bot, a person of another clinic (or of none): the clinic holds the
-            # bot's token and can read what it sends, so nothing of the person's record goes
-            # out through it; the conversation is left as it was.
+            # A clinic's own bot or number, a person of another clinic (or of none): the clinic
+            # holds its token, reads what it sends and can sign a webhook "from" anyone, so no
+            # dialog runs for the person and nothing of their record goes out; the
+            # conversation is left as it was.
             turn.say(turn.t("other_clinics_bot"))
         else:
             await engine.handle(turn)

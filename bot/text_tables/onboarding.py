@@ -15,7 +15,7 @@ EN: dict[str, str] = {
     "joined": "Done: you are now a patient of {clinic}. Your reminders continue as before.",
     "join_invalid": "That invitation is not valid any more (used, expired or meant for someone else). Ask your clinic for a new one.",
     "join_other_clinic": "This chat already belongs to your record at another clinic, so it cannot join {clinic} too. Please ask {clinic} to get in touch with you.",
-    "other_clinics_bot": "This bot belongs to a clinic you are not registered with, so it cannot show or change your reminders. Please write in the chat where you receive them.",
+    "other_clinics_bot": "This chat belongs to a clinic you are not registered with, so it cannot show or change your reminders. Please write where you receive them.",
     "invite_invalid": "That invitation link is not valid any more. Let's set you up anyway.",
     "consent": (
         "Hi! I'm MedRemind. I send reminders for your medicines and appointments.\n\n"
@@ -70,7 +70,7 @@ ES: dict[str, str] = {
     "joined": "Hecho: ya eres paciente de {clinic}. Tus recordatorios siguen como antes.",
     "join_invalid": "Esa invitación ya no es válida (usada, caducada o para otra persona). Pide una nueva a tu centro.",
     "join_other_clinic": "Este chat ya pertenece a tu ficha en otro centro, así que no puede unirse también a {clinic}. Pide a {clinic} que se ponga en contacto contigo.",
-    "other_clinics_bot": "Este bot pertenece a un centro en el que no estás registrado, así que no puede mostrar ni cambiar tus recordatorios. Escribe en el chat donde los recibes.",
+    "other_clinics_bot": "Este chat pertenece a un centro en el que no estás registrado, así que no puede mostrar ni cambiar tus recordatorios. Escribe donde los recibes.",
     "invite_invalid": "Ese enlace de invitación ya no es válido. Vamos a configurarte igualmente.",
     "consent": (
         "¡Hola! Soy MedRemind. Te envío recordatorios de tus medicamentos y citas.\n\n"

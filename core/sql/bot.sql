@@ -455,22 +455,26 @@ select o.appointment_reminder_offsets
  where p.id = $1
 
 -- name: chat_of_another_clinic
--- Whether an update that came through bot $1 (not the default) must not be answered with the
--- chat's records: the bot is a clinic's own (its provider account, whose token the clinic holds
--- and so can read what the bot sends) and the chat ($2 address; $3 its conversation's patient)
--- is a patient's who is not that clinic's, unless a patient of no clinic yet registered this
--- chat on this very bot (a stranger who started it). A Telegram chat id is the person's user id
--- with every bot, and the conversation and contact point are keyed by it alone.
+-- Whether an update that came to $1 (a Telegram bot id other than the default's, or our number
+-- on SMS/WhatsApp; $5 the messaging service) must not be answered with the chat's records: it
+-- is a clinic's own bot or number (its provider account, whose token that clinic holds: it
+-- reads what the bot sends, it can sign a Twilio webhook "from" any number) and the chat ($4
+-- channel, $2 address; $3 its conversation's patient) is a patient's who is not that clinic's,
+-- unless a patient of no clinic yet registered this chat on this very bot (a stranger who
+-- started it). A chat is keyed by its address alone: a Telegram chat id is the person's user id
+-- with every bot, a phone number the same with every number it writes to.
 select exists (
   select 1
     from clinic_provider_accounts a
     join patients p
       on p.id = $3
       or p.id = (select c.patient_id from contact_points c
-                  where c.channel = 'telegram' and c.address = $2)
-   where a.channel = 'telegram' and a.config->>'bot_id' = $1
+                  where c.channel = $4 and c.address = $2)
+   where a.channel = $4
+     and case when $4 = 'telegram' then a.config->>'bot_id' = $1
+              else a.inbound_number = $1 or a.messaging_service_sid = $5 end
      and p.organization_id is distinct from a.organization_id
-     and not (p.organization_id is null
+     and not (p.organization_id is null and $4 = 'telegram'
               and exists (select 1 from contact_points c
                            where c.channel = 'telegram' and c.address = $2
                              and c.patient_id = p.id and c.telegram_bot = $1))
