@@ -21,6 +21,7 @@ import asyncpg
 
 from core.sql import query
 from scheduler.planner import replan_patient
+from scheduler.planning_peaks import PeakCapacity
 
 __all__ = [
     "MEDICATION_KINDS",
@@ -80,8 +81,11 @@ async def resume_reminders(
     now: datetime,
     *,
     default_quiet: tuple[time, time] | None = None,
+    capacity: PeakCapacity | None = None,
 ) -> None:
-    """Resume the patient's reminders, planned from ``now`` on (nothing of the pause comes late)."""
+    """Resume the patient's reminders, planned from ``now`` on (nothing of the pause comes late).
+
+    ``capacity``: the bots' (the early window in a forecast peak, as the planner's tick)."""
     async with conn.transaction():
         await conn.execute(query("planner", "set_reminders_paused"), patient_id, False)
-        await replan_patient(conn, patient_id, now, default_quiet=default_quiet)
+        await replan_patient(conn, patient_id, now, default_quiet=default_quiet, capacity=capacity)

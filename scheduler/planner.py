@@ -115,10 +115,13 @@ async def replan_schedule(
     now: datetime,
     *,
     horizon: timedelta = DEFAULT_HORIZON,
+    capacity: PeakCapacity | None = None,
 ) -> PlannerStats:
     """Re-plan one schedule now, after an edit or pause: cancel the future pending rows it no
     longer wants (and their doses) and create the missing ones up to ``now + horizon``.
 
+    ``capacity``: the bots' (``PeakCapacity.from_settings``): new routine reminders in a
+    forecast peak leave early by the clinic's window, as the tick plans them. None: never early.
     Runs in the caller's transaction if there is one; waits for a concurrent planner.
     """
     _check_aware(now)
@@ -126,7 +129,7 @@ async def replan_schedule(
         rows = await conn.fetch(query("planner", "schedules_by_id"), [schedule_id])
         if not rows:
             raise LookupError(f"schedule {schedule_id} does not exist")
-        return await _plan_schedules(conn, rows, now, horizon, full=True)
+        return await _plan_schedules(conn, rows, now, horizon, full=True, capacity=capacity)
 
 
 async def replan_patient(
@@ -137,6 +140,7 @@ async def replan_patient(
     horizon: timedelta = DEFAULT_HORIZON,
     move_home: bool = False,
     default_quiet: tuple[time, time] | None = None,
+    capacity: PeakCapacity | None = None,
 ) -> PlannerStats:
     """Re-plan all of a patient's schedules and open doses, after a change of timezone, timezone
     mode, quiet hours, pause or consent.
@@ -144,6 +148,7 @@ async def replan_patient(
     ``move_home=True`` says the patient's current ``timezone`` is their new home: 'home'-mode
     reminders move there (a trip does not move them; see :func:`resolve_timezone`).
     ``default_quiet`` is the quiet window for a patient with no clinic (settings' default).
+    ``capacity``: as for :func:`replan_schedule` (the early window in a forecast peak).
     """
     _check_aware(now)
     async with conn.transaction():
@@ -156,7 +161,7 @@ async def replan_patient(
         stats = PlannerStats()
         if ids:
             rows = await conn.fetch(query("planner", "schedules_by_id"), ids)
-            stats += await _plan_schedules(conn, rows, now, horizon, full=True)
+            stats += await _plan_schedules(conn, rows, now, horizon, full=True, capacity=capacity)
         stats += await plan_followups(conn, now, default_quiet=default_quiet, patient_id=patient_id)
         return stats
 

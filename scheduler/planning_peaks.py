@@ -17,6 +17,9 @@ bot 30/s). The planner knows tomorrow's peak a day ahead, so it spreads it where
   (a reminder then waits for their end; a dose due inside quiet hours, at the patient's own
   choice, is not moved at all). The text still says the dose's own time (it renders the dose's
   ``due_at``), and the reminder expires by the dose's time as before.
+
+The planner's tick and every explicit re-plan (``replan_schedule``, ``replan_patient``: a
+schedule created or edited through the API or the bot, a resume) plan by these rules.
 """
 
 from __future__ import annotations

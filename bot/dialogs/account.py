@@ -9,6 +9,7 @@ from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.sql import query
 from scheduler.holds import pause_reminders, resume_reminders
+from scheduler.planning_peaks import PeakCapacity
 
 
 @command("help", needs_patient=False)
@@ -63,6 +64,7 @@ async def resume(turn: Turn, arg: str) -> None:
         _patient_id(turn),
         turn.now,
         default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
+        capacity=PeakCapacity.from_settings(settings),
     )
     finish(turn)
     turn.say(turn.t("resumed_all"))

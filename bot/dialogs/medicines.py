@@ -41,12 +41,16 @@ async def replan(turn: Turn, schedule_ids: list[UUID]) -> None:
     """Plan changed schedules now, if the planner is installed; never fails the turn."""
     try:
         from scheduler.planner import replan_schedule
+        from scheduler.planning_peaks import PeakCapacity
     except ImportError:
         return
+    # In a forecast peak, new routine reminders leave early by the clinic's window, as planned
+    # by the tick (scheduler/planning_peaks.py).
+    capacity = PeakCapacity.from_settings(turn.ctx.settings)
     for schedule_id in schedule_ids:
         try:
             async with turn.conn.transaction():
-                await replan_schedule(turn.conn, schedule_id, turn.now)
+                await replan_schedule(turn.conn, schedule_id, turn.now, capacity=capacity)
         except Exception as exc:
             logger.warning("replan failed", extra={"error_class": type(exc).__name__})
 

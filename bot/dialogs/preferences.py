@@ -19,6 +19,7 @@ from bot.steps import Options, finish, goto, reprompt, step
 from core.sql import query
 from scheduler.appointments import replan_patient_appointments
 from scheduler.planner import replan_patient
+from scheduler.planning_peaks import PeakCapacity
 
 CATEGORIES = ("medication", "appointments", "clinic_news")
 # Offsets, in minutes, a patient may choose: 5 minutes to 14 days (the table's check).
@@ -141,7 +142,12 @@ async def prefs_choice(turn: Turn) -> None:
     )
     # Re-plan now: an opt-out withdraws what is planned, an opt-in plans from now on.
     if category == "medication":
-        await replan_patient(turn.conn, turn.conv.patient_id, turn.now)
+        await replan_patient(
+            turn.conn,
+            turn.conv.patient_id,
+            turn.now,
+            capacity=PeakCapacity.from_settings(turn.ctx.settings),
+        )
     elif category == "appointments":
         await replan_patient_appointments(turn.conn, turn.conv.patient_id, turn.now)
     finish(turn)

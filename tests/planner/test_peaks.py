@@ -150,3 +150,46 @@ async def test_a_snoozed_time_critical_dose_keeps_its_priority(
         dose,
     )
     assert (snoozed["priority"], snoozed["scheduled_time"]) == (0, DOSE + timedelta(minutes=15))
+
+
+async def test_explicit_re_plans_send_routine_reminders_early_as_the_tick_does(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection
+) -> None:
+    """A schedule created or edited through the API or the bot is planned at once
+    (replan_schedule, replan_patient): in a forecast peak its routine reminder leaves early by
+    the clinic's window, with the tick's rules (never time-critical, never into quiet hours)."""
+    from scheduler.planner import replan_patient, replan_schedule
+    from scheduler.planning_peaks import PeakCapacity
+
+    early = {"medication_reminder": WINDOW.total_seconds()}
+    quiet = {"default_quiet_start": time(21), "default_quiet_end": time(7)}
+    org = await factories.create_organization(admin_conn, early_send_seconds=early, **quiet)
+    # One bot at 0.05/s sends 3 in a minute: three reminders already fill 08:00.
+    settings = peak_settings(settings, 0.05)
+    capacity = PeakCapacity.from_settings(settings)
+    for _ in range(3):
+        await dose_at_eight(admin_conn, org["id"])
+    await run_planner_tick(db.pool, NOW, settings)
+    assert {r["scheduled_time"] for r in await reminders_at_eight(admin_conn)} == {DOSE}
+
+    async def schedule_of(patient: asyncpg.Record) -> UUID:
+        return await admin_conn.fetchval(
+            "select id from reminder_schedules where patient_id = $1", patient["id"]
+        )
+
+    added = [await dose_at_eight(admin_conn, org["id"]) for _ in range(3)]
+    critical = await dose_at_eight(admin_conn, org["id"], time_critical=True)
+    assert db.pool is not None
+    async with db.pool.acquire() as conn:
+        for patient in [*added, critical]:
+            await replan_schedule(conn, await schedule_of(patient), NOW, capacity=capacity)
+        # A patient's re-plan (a resume, a new home zone, an opt-in) plans the same way.
+        resumed = await dose_at_eight(admin_conn, org["id"])
+        await replan_patient(conn, resumed["id"], NOW, capacity=capacity)
+
+    at = {r["patient_id"]: r for r in await reminders_at_eight(admin_conn)}
+    for patient in [*added, resumed]:
+        assert DOSE - WINDOW <= at[patient["id"]]["scheduled_time"] < DOSE
+        assert at[patient["id"]]["expires_at"] == DOSE + timedelta(hours=2)
+    assert at[critical["id"]]["scheduled_time"] == DOSE
+    assert sum(r["scheduled_time"] == DOSE for r in at.values()) == 4  # the first 3 and critical

@@ -40,6 +40,7 @@ from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
 from scheduler.planner import replan_schedule
+from scheduler.planning_peaks import PeakCapacity
 
 router = new_router("fhir")
 
@@ -252,7 +253,11 @@ async def import_medication_request(
         )
         # Plan at once, so the first reminders exist before we answer (the tick would in a minute).
         await replan_schedule(
-            conn, schedule_id, now, horizon=timedelta(hours=state.settings.planner_horizon_hours)
+            conn,
+            schedule_id,
+            now,
+            horizon=timedelta(hours=state.settings.planner_horizon_hours),
+            capacity=PeakCapacity.from_settings(state.settings),
         )
         return 201, {
             "medication_id": str(medication_id),

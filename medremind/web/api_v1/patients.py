@@ -46,6 +46,7 @@ from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
 from medremind.web.invite_links import invite_bot_username
 from scheduler.planner import replan_patient
+from scheduler.planning_peaks import PeakCapacity
 
 router = new_router("patients")
 
@@ -361,6 +362,7 @@ async def update_patient(
                 now,
                 horizon=timedelta(hours=state.settings.planner_horizon_hours),
                 move_home="timezone" in given,
+                capacity=PeakCapacity.from_settings(state.settings),
             )
         contacts = await conn.fetch(query("web", "patient_contacts"), patient_id)
     return patient_json(row, list(contacts))

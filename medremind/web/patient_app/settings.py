@@ -21,6 +21,7 @@ from medremind.web.errors import ValidationFailed
 from medremind.web.patient_app.sessions import clear_session_cookie, current_patient
 from medremind.web.state import web_state
 from scheduler.holds import pause_reminders, resume_reminders
+from scheduler.planning_peaks import PeakCapacity
 
 DELETE_CONFIRMATION = "DELETE"
 
@@ -95,6 +96,7 @@ async def update_settings(request: Request) -> Response:
                 patient.patient_id,
                 now,
                 default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
+                capacity=PeakCapacity.from_settings(settings),
             )
         row = await conn.fetchrow(query("patient_app", "patient_settings"), patient.patient_id)
     return JSONResponse(_view(row))
