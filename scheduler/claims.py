@@ -96,6 +96,8 @@ class Claim:
     medicine_dose: str | None = None
     dose_due_at: datetime | None = None
     dose_status: str | None = None
+    # The dose's medicine: 'paused' or 'deleted' withholds its reminders (re-checked at send time).
+    medication_status: str | None = None
     appointment_starts_at: datetime | None = None
     appointment_location: str | None = None
     appointment_clinician: str | None = None

@@ -5,9 +5,10 @@ claim: it returns the result that ends the claim unsent (expired, cancelled, or 
 of the recipient's quiet window, never counted as an attempt), or None when the message may go.
 
 The claim's view of the patient is as old as the claim, and a send may wait most of its lease for a
-rate limit: the pause, erasure, consent, the contact point's opt-out and the dose's answer are
-read again right before the provider is called (:mod:`scheduler.send_checks`, in batches) and
-:func:`verdict_at_send` decides, so a /pause or STOP that lands after the claim still stops it.
+rate limit: the pause, erasure, consent, the contact point's opt-out, the dose's answer and its
+medicine's status are read again right before the provider is called (:mod:`scheduler.send_checks`,
+in batches) and :func:`verdict_at_send` decides, so a /pause, STOP or /meds delete that lands after
+the claim still stops it.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def _expired(c: Claim, now: datetime) -> DeliveryResult | None:
 
 
 def _withheld(c: Claim) -> DeliveryResult | None:
-    """Cancelled: paused, no consent, erased, or the dose answered since the row was made."""
+    """Cancelled: paused, no consent, erased, the dose answered or its medicine paused or deleted
+    since the row was made."""
     withheld = withheld_reason(
         c.kind,
         patient_status=c.patient_status,
@@ -68,21 +70,22 @@ def _withheld(c: Claim) -> DeliveryResult | None:
         withheld = OPTED_OUT_REASON
     if withheld is not None:
         # Paused, no consent, or erased after this row was created: whatever path made it.
-        return DeliveryResult(
-            Outcome(c.id, c.lease_token, "cancelled", attempts_delta=-1, last_error=withheld)
-        )
+        return _cancelled(c, withheld)
+    if c.kind in DOSE_PROMPT_KINDS and c.medication_status not in (None, "active"):
+        # The medicine was paused or deleted (/meds, the dashboard, the API) after this reminder
+        # was made: nothing more is said about it, snoozed reminder or nag alike.
+        return _cancelled(c, f"medicine {c.medication_status}")
     if c.kind in DOSE_PROMPT_KINDS and c.dose_status not in (None, *OPEN_DOSE_STATUSES):
         # Answered (or missed) after this reminder was claimed: a nag now would be wrong.
-        return DeliveryResult(
-            Outcome(
-                c.id,
-                c.lease_token,
-                "cancelled",
-                attempts_delta=-1,
-                last_error=f"dose already {c.dose_status}",
-            )
-        )
+        return _cancelled(c, f"dose already {c.dose_status}")
     return None
+
+
+def _cancelled(c: Claim, reason: str) -> DeliveryResult:
+    """Ends ``c`` unsent for ``reason`` (its ``last_error``), not counted as an attempt."""
+    return DeliveryResult(
+        Outcome(c.id, c.lease_token, "cancelled", attempts_delta=-1, last_error=reason)
+    )
 
 
 def _quiet(c: Claim, now: datetime, config: DispatcherConfig) -> DeliveryResult | None:
@@ -146,10 +149,11 @@ def verdict_at_send(
     hold_at_send``; None: the patient is gone) makes of ``c``, a claim :func:`held_back` let
     through: a result that stops it, or None.
 
-    Paused, erased, consent withdrawn, the category opted out or the dose answered since the
-    claim: cancelled, as at the claim. The contact point opted out, blocked or deactivated since:
-    back to pending unsent, so the next claim routes around it (or fails with the reason). A bot
-    reply to a chat without a patient has no patient to re-check (its erasure deletes the row).
+    Paused, erased, consent withdrawn, the category opted out, the dose answered or its medicine
+    paused or deleted since the claim: cancelled, as at the claim. The contact point opted out,
+    blocked or deactivated since: back to pending unsent, so the next claim routes around it (or
+    fails with the reason). A bot reply to a chat without a patient has no patient to re-check (its
+    erasure deletes the row).
     """
     if c.patient_id is None:
         return None
@@ -160,8 +164,16 @@ def verdict_at_send(
         row["reminders_paused"],
         row["consented"],
         row["dose_status"],
+        row["medication_status"],
         row["category_opted_out"],
-    ) == (c.patient_status, c.reminders_paused, c.consented, c.dose_status, c.category_opted_out):
+    ) == (
+        c.patient_status,
+        c.reminders_paused,
+        c.consented,
+        c.dose_status,
+        c.medication_status,
+        c.category_opted_out,
+    ):
         # Unchanged since the claim, which held_back passed: no copy of the claim (48 fields)
         # for the common case.
         stopped = None
@@ -173,6 +185,7 @@ def verdict_at_send(
                 reminders_paused=row["reminders_paused"],
                 consented=row["consented"],
                 dose_status=row["dose_status"],
+                medication_status=row["medication_status"],
                 category_opted_out=row["category_opted_out"],
             )
         )

@@ -48,7 +48,7 @@ select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, 
        cg.active as caregiver_active, cg.share_details as caregiver_share_details,
        cg.name as caregiver_name, cg.timezone as caregiver_timezone,
        med.name as medicine_name, med.dose as medicine_dose, de.due_at as dose_due_at,
-       de.status as dose_status,
+       de.status as dose_status, med.status as medication_status,
        a.starts_at as appointment_starts_at, a.location as appointment_location,
        a.clinician_name as appointment_clinician, cv.chat_address as reply_address,
        c.channels_tried, p.channel_order, c.payload,
@@ -145,10 +145,13 @@ select id from applied
 -- Each send's patient ($1), contact point ($2, null for a caregiver), dose ($3) and category
 -- preference (kind $4, payload $5) as they are right before the send, for a batch of sends in
 -- aligned arrays (scheduler.send_checks; scheduler.delivery_gate.verdict_at_send decides): a
--- /pause, STOP, opt-out of the category, erasure or answer may have landed since the claim. Row n
--- answers send n; a send whose patient is gone has no row. Key lookups only.
+-- /pause, STOP, opt-out of the category, erasure, answer or the dose's medicine paused or deleted
+-- may have landed since the claim. Row n answers send n; a send whose patient is gone has no row.
+-- Key lookups only.
 select u.n, p.status as patient_status, p.reminders_paused, p.consent_at is not null as consented,
        (select d.status from dose_events d where d.id = u.dose_id) as dose_status,
+       (select m.status from dose_events d join medications m on m.id = d.medication_id
+         where d.id = u.dose_id) as medication_status,
        coalesce((select public.preference_opted_out(pp.patient_choice, pp.clinic_choice)
                    from patient_preferences pp
                   where pp.patient_id = p.id

@@ -17,9 +17,12 @@ MakeDispatcher = Callable[..., tuple[Dispatcher, dict[Channel, RecordingSender]]
 
 
 async def _dose_with_reminder(
-    conn: asyncpg.Connection, kind: str = "medication_reminder"
+    conn: asyncpg.Connection,
+    kind: str = "medication_reminder",
+    patient: asyncpg.Record | None = None,
 ) -> tuple[asyncpg.Record, asyncpg.Record]:
-    patient = await factories.create_patient(conn, contacts={"telegram": "777001"})
+    if patient is None:
+        patient = await factories.create_patient(conn, contacts={"telegram": "777001"})
     _, schedule = await factories.create_medication(conn, patient["id"])
     dose = await factories.create_dose_event(conn, schedule, NOON)
     message = await factories.create_message(
@@ -71,6 +74,30 @@ async def test_followup_for_an_answered_dose_is_cancelled_not_sent(
     )
     assert row["status"] == "cancelled"
     assert row["last_error"] == "dose already taken"
+
+
+async def test_a_reminder_or_nag_of_a_stopped_medicine_is_cancelled_at_the_claim(
+    admin_conn: asyncpg.Connection, make_dispatcher: MakeDispatcher
+) -> None:
+    """The claim's own read withholds it too (a send within a quarter second of its claim is not
+    checked again): a medicine deleted or paused by the dashboard or the API leaves its dose
+    open, so the dose's answer alone does not stop it."""
+    patient = await factories.create_patient(admin_conn, contacts={"telegram": "777002"})
+    rows = []
+    for kind, status in (("medication_reminder", "deleted"), ("dose_followup", "paused")):
+        dose, message = await _dose_with_reminder(admin_conn, kind, patient)
+        await admin_conn.execute(
+            "update medications set status = $2 where id = $1", dose["medication_id"], status
+        )
+        rows.append((message["id"], status))
+    dispatcher, senders = make_dispatcher()
+    await dispatcher.run_once()
+    assert senders[Channel.TELEGRAM].sends == []
+    for message_id, status in rows:
+        row = await admin_conn.fetchrow(
+            "select status, last_error from scheduled_messages where id = $1", message_id
+        )
+        assert (row["status"], row["last_error"]) == ("cancelled", f"medicine {status}")
 
 
 async def test_appointment_reminder_offers_confirm_reschedule_cancel(

@@ -151,3 +151,36 @@ async def test_a_send_right_after_its_claim_goes_on_the_claims_read() -> None:
     assert sent.outcome.status == "sent" and len(sender.sends) == 1
     assert asked == [waited.id]  # only the send that started late was checked
     assert held.outcome.status == "cancelled" and held.outcome.last_error == "paused"
+
+
+async def test_a_medicine_deleted_or_paused_after_the_claim_stops_its_reminder(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """A snoozed reminder or a nag claimed before its medicine was deleted or paused (by the
+    dashboard or the API, which leave the dose open, or by /meds) is not sent."""
+    patient = await factories.create_patient(admin_conn)
+    medication, schedule = await factories.create_medication(admin_conn, patient["id"])
+    dose = await factories.create_dose_event(admin_conn, schedule, NOON)
+    contact = await _contact(admin_conn, patient["id"])
+    reminder, nag = (
+        dataclasses.replace(
+            _claim(patient["id"], kind=kind),
+            dose_event_id=dose["id"],
+            dose_status="due",
+            medication_status="active",
+        )
+        for kind in ("medication_reminder", "dose_followup")
+    )
+    assert db.pool is not None
+    checks = SendChecks(db.pool)
+    assert await checks(reminder, contact) is None  # unchanged since the claim: it goes
+
+    for status in ("deleted", "paused"):
+        await admin_conn.execute(
+            "update medications set status = $2 where id = $1", medication["id"], status
+        )
+        for claim in (reminder, nag):
+            verdict = await checks(claim, contact)
+            assert verdict is not None and verdict.outcome.id == claim.id
+            assert verdict.outcome.status == "cancelled"
+            assert verdict.outcome.last_error == f"medicine {status}"
