@@ -92,3 +92,40 @@ async def test_marking_a_medication_time_critical_moves_its_planned_reminders(
         f"{other_path}/{medication['id']}", json={"time_critical": True}, headers=auth
     )
     assert foreign.status_code == 404
+
+
+async def test_marking_time_critical_never_brings_a_later_reminder_forward(
+    web: httpx.AsyncClient,
+    auth: dict,
+    org: asyncpg.Record,
+    admin_conn: asyncpg.Connection,
+    db: Database,
+    web_settings: Settings,
+) -> None:
+    """Attack run: a reminder later than its dose's time (the patient snoozed it, the rate
+    limit or quiet hours put it back) keeps its time; only one planned early comes back."""
+    patient = await factories.create_patient(admin_conn, org["id"])
+    medication, _ = await factories.create_medication(
+        admin_conn, patient["id"], times=(time(8, 0),)
+    )
+    await run_planner_tick(db.pool, NOW, web_settings)
+    snoozed_until = DOSE + timedelta(minutes=30)
+    await admin_conn.execute(
+        "update scheduled_messages m set scheduled_time = $1 from dose_events d"
+        " where d.id = m.dose_event_id and d.due_at = $2",
+        snoozed_until,
+        DOSE,
+    )
+    marked = await web.patch(
+        f"/api/v1/patients/{patient['id']}/medications/{medication['id']}",
+        json={"time_critical": True},
+        headers=auth,
+    )
+    assert marked.status_code == 200, marked.text
+    rows = await admin_conn.fetch(
+        "select m.priority, m.scheduled_time from scheduled_messages m"
+        " join dose_events d on d.id = m.dose_event_id where m.status = 'pending'"
+        " and d.due_at = $1",
+        DOSE,
+    )
+    assert [(r["priority"], r["scheduled_time"]) for r in rows] == [(0, snoozed_until)]
