@@ -458,24 +458,36 @@ select o.appointment_reminder_offsets
 -- Whether an update that came to $1 (a Telegram bot id other than the default's, or our number
 -- on SMS/WhatsApp; $5 the messaging service) must not be answered with the chat's records: it
 -- is a clinic's own bot or number (its provider account, whose token that clinic holds: it
--- reads what the bot sends, it can sign a Twilio webhook "from" any number) and the chat ($4
--- channel, $2 address; $3 its conversation's patient) is a patient's who is not that clinic's,
--- unless a patient of no clinic yet registered this chat on this very bot (a stranger who
--- started it). A chat is keyed by its address alone: a Telegram chat id is the person's user id
--- with every bot, a phone number the same with every number it writes to.
+-- reads what the bot sends, it can sign a Twilio webhook "from" any number). A chat is keyed by
+-- its address alone: a Telegram chat id is the person's user id with every bot, a phone number
+-- the same with every number it writes to. On a clinic's bot: the chat ($4 channel, $2 address;
+-- $3 its conversation's patient) is a patient's who is not that clinic's, unless a patient of
+-- no clinic yet registered this chat on this very bot (a stranger who started it). On a
+-- clinic's number, whose messages the clinic can forge: the chat is not a patient's of that
+-- clinic at all (a stranger too: no consent or registration in anyone's name, and the same
+-- answer whether the number is known elsewhere or not).
 select exists (
   select 1
     from clinic_provider_accounts a
-    join patients p
-      on p.id = $3
-      or p.id = (select c.patient_id from contact_points c
-                  where c.channel = $4 and c.address = $2)
    where a.channel = $4
      and case when $4 = 'telegram' then a.config->>'bot_id' = $1
               else a.inbound_number = $1 or a.messaging_service_sid = $5 end
-     and p.organization_id is distinct from a.organization_id
-     and not (p.organization_id is null and $4 = 'telegram'
-              and exists (select 1 from contact_points c
-                           where c.channel = 'telegram' and c.address = $2
-                             and c.patient_id = p.id and c.telegram_bot = $1))
+     and case
+           when $4 = 'telegram' then exists (
+             select 1 from patients p
+              where (p.id = $3
+                     or p.id = (select c.patient_id from contact_points c
+                                 where c.channel = $4 and c.address = $2))
+                and p.organization_id is distinct from a.organization_id
+                and not (p.organization_id is null
+                         and exists (select 1 from contact_points c
+                                      where c.channel = 'telegram' and c.address = $2
+                                        and c.patient_id = p.id and c.telegram_bot = $1)))
+           else not exists (
+             select 1 from patients p
+              where (p.id = $3
+                     or p.id = (select c.patient_id from contact_points c
+                                 where c.channel = $4 and c.address = $2))
+                and p.organization_id = a.organization_id)
+         end
 )

@@ -24,6 +24,7 @@ CLINIC_SID = "AC" + "7d" * 16
 CLINIC_TOKEN = "forging-clinic-auth-token-9a1e"
 CLINIC_NUMBER = "+14155550177"
 VICTIM = "+14155550178"
+STRANGER = "+14155550179"
 
 
 async def test_a_clinic_cannot_speak_for_another_clinics_patient_through_its_own_number(
@@ -46,8 +47,11 @@ async def test_a_clinic_cannot_speak_for_another_clinics_patient_through_its_own
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         saved = await http.put("/api/v1/provider-accounts/sms", json=account, headers=auth)
         assert saved.status_code == 200, saved.text
-        for body in ("MEDS", "/meds", "TODAY", "HELP", "STOP"):
-            form = inbound_form(VICTIM, body, to=CLINIC_NUMBER, account_sid=CLINIC_SID)
+        messages = [(VICTIM, body) for body in ("MEDS", "/meds", "TODAY", "HELP", "STOP")]
+        # A number the service does not know: the same answer (no oracle), nobody registered.
+        messages += [(STRANGER, "START"), (STRANGER, "YES")]
+        for phone, body in messages:
+            form = inbound_form(phone, body, to=CLINIC_NUMBER, account_sid=CLINIC_SID)
             signature = RequestValidator(CLINIC_TOKEN).compute_signature(
                 PUBLIC_BASE_URL + "/twilio/inbound", form
             )
@@ -58,7 +62,7 @@ async def test_a_clinic_cannot_speak_for_another_clinics_patient_through_its_own
 
     async def processed() -> bool:
         return await admin_conn.fetchval(
-            "select count(*) = 5 from inbound_messages where status <> 'received'"
+            "select count(*) = 7 from inbound_messages where status <> 'received'"
         )
 
     for _ in range(600):
@@ -72,6 +76,16 @@ async def test_a_clinic_cannot_speak_for_another_clinics_patient_through_its_own
     leaked += [m.body for m in from_forger if "Quintessa" in (m.body or "")]
     leaked += [m.body for m in from_forger if "Victim Clinic" in (m.body or "")]
     assert leaked == []
+    answers = {
+        phone: {m.body for m in from_forger if m.to == phone} for phone in (VICTIM, STRANGER)
+    }
+    assert len(answers[VICTIM]) == 1 and answers[VICTIM] == answers[STRANGER], answers
+    assert (
+        await admin_conn.fetchval(
+            "select count(*) from contact_points where address = $1", STRANGER
+        )
+        == 0
+    )
     contact = await admin_conn.fetchrow(
         "select active, opted_out_at, blocked_at from contact_points where address = $1", VICTIM
     )
