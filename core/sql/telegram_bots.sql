@@ -25,25 +25,9 @@ select id, name, dose, status, time_critical
  order by created_at, id
 
 -- name: set_time_critical
--- Mark medication $1 of patient $2 time-critical ($3) or not; its pending reminders follow:
--- priority 0 or 1 (scheduler/planning_rules.py), and a time-critical one never early (never
--- earlier than it was either).
-with med as (
-  update medications set time_critical = $3
-   where id = $1 and patient_id = $2 and status <> 'deleted'
-  returning id, name, dose, status, time_critical
-), reminders as (
-  update scheduled_messages m
-     set priority = case when $3 then 0 else 1 end,
-         -- One planned early comes back to its dose's time; one later (snoozed by the patient,
-         -- put back for quiet hours or the rate limit) keeps its time.
-         scheduled_time = case when $3 then greatest(m.scheduled_time, d.due_at)
-                               else m.scheduled_time end
-    from dose_events d, med
-   where d.medication_id = med.id and m.dose_event_id = d.id
-     and m.kind = 'medication_reminder' and m.status = 'pending'
-)
-select * from med
+-- Mark medication $1 of patient $2 time-critical ($3) or not; its pending reminders follow
+-- (public.set_time_critical, migration 20260101010750, which the dashboard calls too).
+select id, name, dose, status, time_critical from public.set_time_critical($1, $2, $3)
 
 -- name: bot_loads
 -- How many reachable chats each Telegram bot has ('' for the default bot): new patients go

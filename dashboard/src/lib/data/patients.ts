@@ -163,12 +163,12 @@ export async function medications(tx: Tx, patientId: string): Promise<Medication
 }
 
 /**
- * Mark a medication of the patient time-critical (or routine again); its pending reminders follow
- * in the same statement, as the API's `PATCH /api/v1/patients/{id}/medications/{id}` does
- * (core/sql/telegram_bots.sql set_time_critical): priority 0 (1 for routine) and, when marked
- * critical, back to the dose's own time if the planner had moved it early. Null when the
- * medication is not the patient's (or not the clinic's: RLS hides it). The medications' audit
- * trigger records the clinician.
+ * Mark a medication of the patient time-critical (or routine again) through the database function
+ * `set_time_critical` (migration 20260101010750), the one the API's
+ * `PATCH /api/v1/patients/{id}/medications/{id}` calls too: its pending reminders follow in the
+ * same statement. Security invoker, so RLS keeps it to the clinician's clinic and the
+ * medications' audit trigger records the clinician. Null when the medication is not the
+ * patient's (or not the clinic's: RLS hides it).
  */
 export async function setTimeCritical(
   tx: Tx,
@@ -177,19 +177,8 @@ export async function setTimeCritical(
   critical: boolean,
 ): Promise<{ name: string; time_critical: boolean } | null> {
   const rows = await tx<{ name: string; time_critical: boolean }[]>`
-    with med as (
-      update medications set time_critical = ${critical}
-       where id = ${medicationId} and patient_id = ${patientId} and status <> 'deleted'
-      returning id, name, time_critical
-    ), reminders as (
-      update scheduled_messages m
-         set priority = case when ${critical} then 0 else 1 end,
-             scheduled_time = case when ${critical} then d.due_at else m.scheduled_time end
-        from dose_events d, med
-       where d.medication_id = med.id and m.dose_event_id = d.id
-         and m.kind = 'medication_reminder' and m.status = 'pending'
-    )
-    select name, time_critical from med`;
+    select name, time_critical
+      from set_time_critical(${medicationId}::uuid, ${patientId}::uuid, ${critical}::boolean)`;
   return rows[0] ?? null;
 }
 
