@@ -12,6 +12,7 @@ seconds (Heroku kills 30 s after SIGTERM), return unsent claims to pending and e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Mapping
@@ -265,6 +266,10 @@ async def serve(
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(sig)
             await webhooks.aclose()
+            if telegram_bots is not None:
+                # The last paid broadcasts counted for their clinics, before the pool goes.
+                with contextlib.suppress(*DB_ERRORS):
+                    await telegram_bots(pool)
             await clinics.aclose()
             if own_senders:
                 for sender in senders.values():

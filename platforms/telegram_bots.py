@@ -26,7 +26,9 @@ it. So:
 late sent with the parameter, through the same bot, on a fleet key of their own
 (``telegram:<bot id>:paid``) at 1,000/s; Telegram takes 0.1 Stars per such message from the
 bot's balance, counted in ``medremind_telegram_paid_messages_total`` and
-``medremind_telegram_stars_spent_total`` per bot. Replies never pay.
+``medremind_telegram_stars_spent_total`` per bot, and per clinic in ``telegram_paid_usage``
+(:class:`PaidUsage`, written by :meth:`TelegramBots.refresh`; the clinic's statistics show them).
+Replies never pay.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import hmac
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import Counter
@@ -116,6 +118,40 @@ class UnknownBot:
         """Nothing to release."""
 
 
+class PaidUsage:
+    """Paid broadcasts per clinic and minute since the last :meth:`write`: the clinic pays
+    them, so its statistics count them (``telegram_paid_usage``)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[uuid.UUID, datetime], int] = {}
+
+    def add(self, organization_id: uuid.UUID, at: datetime, messages: int) -> None:
+        """Count ``messages`` paid messages of a clinic sent at ``at`` (aware)."""
+        key = (organization_id, at.astimezone(UTC).replace(second=0, microsecond=0))
+        self._counts[key] = self._counts.get(key, 0) + messages
+
+    async def write(self, pool: asyncpg.Pool) -> int:
+        """Add what was counted to the table in one statement; the messages written. On a
+        failure the counts are kept for the next write."""
+        from core.sql import query
+
+        if not self._counts:
+            return 0
+        counts, self._counts = self._counts, {}
+        try:
+            await pool.execute(
+                query("telegram_bots", "add_paid_usage"),
+                [org for org, _ in counts],
+                [minute for _, minute in counts],
+                list(counts.values()),
+            )
+        except BaseException:
+            for key, n in counts.items():
+                self._counts[key] = self._counts.get(key, 0) + n
+            raise
+        return sum(counts.values())
+
+
 class PaidBroadcast:
     """One bot's sends with ``allow_paid_broadcast``: its own fleet key at 1,000/s."""
 
@@ -126,6 +162,15 @@ class PaidBroadcast:
         self.bot_id = bot.rate_key.split(":", 1)[1]
         self.rate_key = f"{bot.rate_key}:paid"
         self.rate_per_second = rate
+        # The paying clinic (:meth:`for_clinic`) and where its messages are counted.
+        self.organization_id: uuid.UUID | None = None
+        self.usage: PaidUsage | None = None
+
+    def for_clinic(self, organization_id: uuid.UUID, usage: PaidUsage) -> PaidBroadcast:
+        """The same bot's paid sends, counted for the clinic that pays them."""
+        clinic = copy.copy(self)
+        clinic.organization_id, clinic.usage = organization_id, usage
+        return clinic
 
     async def send(self, address: str, message: OutboundMessage) -> Receipt:
         """Send with the parameter; count the messages and Stars Telegram charges for."""
@@ -133,6 +178,8 @@ class PaidBroadcast:
         parts = int((receipt.response or {}).get("paid_parts", 1))
         PAID_MESSAGES.labels(self.bot_id).inc(parts)
         STARS_SPENT.labels(self.bot_id).inc(parts * STARS_PER_PAID_MESSAGE)
+        if self.usage is not None and self.organization_id is not None:
+            self.usage.add(self.organization_id, datetime.now(UTC), parts)
         return receipt
 
     async def aclose(self) -> None:
@@ -160,6 +207,9 @@ class TelegramBots:
             self.by_id.setdefault(bot_id_of(other), other)
         self.paid_rate = paid_rate
         self._paid = {key: PaidBroadcast(bot, paid_rate) for key, bot in self.by_id.items()}
+        # (bot, clinic) -> that bot's paid sends counted for the clinic; shared by the views.
+        self._clinic_paid: dict[tuple[str, uuid.UUID], PaidBroadcast] = {}
+        self.usage = PaidUsage()
         self._unknown: dict[str, UnknownBot] = {}
         # Clinic -> seconds late from which its reminders pay (``refresh``); shared with the
         # clinics' views (``with_clinic_bot``), so one refresh serves them all.
@@ -181,6 +231,7 @@ class TelegramBots:
         view = copy.copy(self)
         view.by_id = {**self.by_id, bot: sender}
         view._paid = dict(self._paid)
+        view._clinic_paid = {}  # its own bot's sender is replaced when the clinic saves it again
         if isinstance(sender, TelegramSender):
             view._paid[bot] = PaidBroadcast(sender, self.paid_rate)
         view.own = (*self.own, bot)
@@ -265,8 +316,16 @@ class TelegramBots:
             # scheduled_time, but its patient has waited since the dose was due.
             late = (now - (claim.dose_due_at or claim.scheduled_time)).total_seconds()
             if late >= after:
-                return self._paid[bot_id_of(sender)]
+                return self._paid_for(bot_id_of(sender), claim.organization_id)
         return sender
+
+    def _paid_for(self, bot: str, organization_id: uuid.UUID) -> PaidBroadcast:
+        """Bot ``bot``'s paid sends counted for the clinic (made once per pair)."""
+        key = (bot, organization_id)
+        found = self._clinic_paid.get(key)
+        if found is None:
+            found = self._clinic_paid[key] = self._paid[bot].for_clinic(organization_id, self.usage)
+        return found
 
     def shard(self, key: uuid.UUID, weights: Mapping[str, float] | None = None) -> str:
         """The bot a new patient is enrolled on, in proportion to each bot's rate.
@@ -287,9 +346,11 @@ class TelegramBots:
         return ids[-1]
 
     async def refresh(self, pool: asyncpg.Pool) -> None:
-        """Reload which clinics pay for broadcasts (one small query)."""
+        """Write the clinics' paid broadcasts counted since the last call (:class:`PaidUsage`),
+        then reload which clinics pay for them (one small query)."""
         from core.sql import query
 
+        await self.usage.write(pool)
         rows = await pool.fetch(query("telegram_bots", "paid_broadcast_clinics"))
         self._paid_after[0] = {r["id"]: float(r["after"]) for r in rows}
 
@@ -310,6 +371,7 @@ __all__ = [
     "REPLY_BOT_KEY",
     "STARS_PER_PAID_MESSAGE",
     "PaidBroadcast",
+    "PaidUsage",
     "TelegramBots",
     "UnknownBot",
     "bot_id",

@@ -7,6 +7,10 @@ select timezone from organizations where id = $1
 -- name: clinic_statistics
 select public.clinic_statistics($1, $2, $3)
 
+-- name: clinic_paid_broadcast
+-- Telegram paid broadcasts and their Stars in the period (migration 20260101010250).
+select messages, stars from public.clinic_paid_broadcast($1, $2, $3)
+
 -- name: lock_appointment
 select id, status, starts_at from appointments
  where id = $1 and organization_id = $2

@@ -36,3 +36,10 @@ select coalesce(telegram_bot, '') as bot, count(*) as chats
   from contact_points
  where channel = 'telegram' and active and opted_out_at is null and blocked_at is null
  group by 1
+
+-- name: add_paid_usage
+-- What the worker sent with allow_paid_broadcast since its last write, per clinic and minute
+-- ($1 organization ids, $2 minutes, $3 messages; one row per pair).
+insert into telegram_paid_usage as u (organization_id, minute, messages)
+select * from unnest($1::uuid[], $2::timestamptz[], $3::int[])
+on conflict (organization_id, minute) do update set messages = u.messages + excluded.messages

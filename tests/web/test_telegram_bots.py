@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -245,7 +245,12 @@ async def test_invites_are_sharded_and_the_chat_keeps_the_bot_it_started(
 
 
 async def test_paid_broadcast_only_for_the_clinics_that_enable_it(
-    database_url: str, tmp_path: Path, admin_conn: asyncpg.Connection, two_bots: FakeTelegram
+    database_url: str,
+    tmp_path: Path,
+    admin_conn: asyncpg.Connection,
+    two_bots: FakeTelegram,
+    bots_web: httpx.AsyncClient,
+    db: Database,
 ) -> None:
     quiet_off = {"default_quiet_start": time(0), "default_quiet_end": time(0)}
     paying = await create_organization(
@@ -284,6 +289,28 @@ async def test_paid_broadcast_only_for_the_clinics_that_enable_it(
     assert f"telegram:{BOT_B}:paid" in keys
     assert f'medremind_telegram_paid_messages_total{{bot="{BOT_B}"}} 1.0' in metrics
     assert f'medremind_telegram_stars_spent_total{{bot="{BOT_B}"}} 0.1' in metrics
+
+    # The paying clinic's statistics count its paid message and Stars; the other's none.
+    from medremind.api_keys import create_api_key
+
+    [usage] = await admin_conn.fetch("select organization_id, minute from telegram_paid_usage")
+    assert usage["organization_id"] == paying["id"]
+    day = usage["minute"].date()
+    period = {
+        "from": (day - timedelta(days=1)).isoformat(),
+        "to": (day + timedelta(days=1)).isoformat(),
+    }
+    assert db.pool is not None
+    for org, expected in (
+        (paying, {"messages": 1, "stars": 0.1}),
+        (free, {"messages": 0, "stars": 0.0}),
+    ):
+        key = await create_api_key(db.pool, str(org["id"]), "tests")
+        answer = await bots_web.get(
+            "/api/v1/statistics", params=period, headers={"Authorization": f"Bearer {key}"}
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["tables"]["telegram_paid_broadcast"] == [expected]
 
 
 async def test_a_clinics_own_bot_stored_sealed_enrols_its_patients_and_sends_their_reminders(

@@ -58,6 +58,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "adherence": ("patients", "doses", "taken", "skipped", "missed", "adherence"),
     "adherence_by_day": ("day", "taken", "skipped", "missed", "adherence"),
     "adherence_by_patient": ("band", "patients"),
+    "telegram_paid_broadcast": ("messages", "stars"),
 }
 _TABLE_DOCS = {
     "messages_by_channel_status": (
@@ -80,6 +81,10 @@ _TABLE_DOCS = {
     "adherence": "Doses due in the period and answered or missed; adherence = taken / all.",
     "adherence_by_day": "Adherence per day.",
     "adherence_by_patient": "Patients by their adherence in the period.",
+    "telegram_paid_broadcast": (
+        "Telegram messages sent with allow_paid_broadcast in the period (the clinic's "
+        "telegram_paid_broadcast_after_seconds) and the Stars Telegram took for them (0.1 each)."
+    ),
 }
 _RATE = Annotated[float | None, Field(ge=0, le=1)]
 _COLUMN_TYPES: dict[str, Any] = {
@@ -89,6 +94,7 @@ _COLUMN_TYPES: dict[str, Any] = {
     "kind": str,
     "reminder": Literal["confirmed", "reminded_not_confirmed", "not_reminded"],
     "band": Literal["0-49%", "50-79%", "80-100%"],
+    "stars": Annotated[float, Field(ge=0)],
 }
 _EARLIEST = date(2000, 1, 1)
 _LATEST = date(2999, 12, 31)
@@ -203,7 +209,12 @@ async def get_statistics(
             params, timezone, state.clock().astimezone(ZoneInfo(timezone)).date()
         )
         stats = await conn.fetchval(query("clinic_ops", "clinic_statistics"), org_id, start, end)
+        paid = await conn.fetchrow(query("clinic_ops", "clinic_paid_broadcast"), org_id, start, end)
     tables = {name: stats.get(name) or [] for name in TABLES}
+    if paid is not None:
+        tables["telegram_paid_broadcast"] = [
+            {"messages": paid["messages"], "stars": float(paid["stars"])}
+        ]
     if as_csv:
         assert table is not None
         filename = f"{table}_{first.isoformat()}_{last.isoformat()}.csv"
