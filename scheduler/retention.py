@@ -49,6 +49,7 @@ PRUNERS = (
     Pruner("prune_inbound", "retention"),
     Pruner("prune_webhook_events", "retention"),
     Pruner("prune_idempotency_keys", "retention", max_days=IDEMPOTENCY_KEY_DAYS),
+    Pruner("prune_paid_usage", "retention"),
 )
 
 

@@ -59,3 +59,20 @@ with old as (
   returning 1
 )
 select count(*) from gone
+
+-- name: prune_paid_usage
+-- A clinic's Telegram paid broadcasts per minute (telegram_paid_usage): kept as long as the
+-- messages they were counted beside.
+with old as (
+  select organization_id, minute from telegram_paid_usage
+   where minute < $1
+   order by minute
+   limit $2
+   for update skip locked
+), gone as (
+  delete from telegram_paid_usage u
+   using old
+   where u.organization_id = old.organization_id and u.minute = old.minute
+  returning 1
+)
+select count(*) from gone

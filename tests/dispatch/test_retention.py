@@ -138,6 +138,13 @@ async def test_every_growing_log_is_pruned_and_what_is_still_needed_stays(
             key,
             NOW - timedelta(days=days_ago),
         )
+    for i, days_ago in enumerate((40, 40, 40, 3)):  # a paying clinic's paid broadcasts
+        await admin_conn.execute(
+            "insert into telegram_paid_usage (organization_id, minute, messages)"
+            " values ($1, date_trunc('minute', $2::timestamptz), 7)",
+            org,
+            NOW - timedelta(days=days_ago, minutes=i),
+        )
     assert db.pool is not None
 
     removed = await retention.prune_all(db.pool, NOW, 35)
@@ -148,6 +155,7 @@ async def test_every_growing_log_is_pruned_and_what_is_still_needed_stays(
         "prune_inbound": 3,
         "prune_webhook_events": 3,
         "prune_idempotency_keys": 3,
+        "prune_paid_usage": 3,
     }
     assert (
         await admin_conn.fetchval(
@@ -169,6 +177,7 @@ async def test_every_growing_log_is_pruned_and_what_is_still_needed_stays(
     assert await admin_conn.fetchval("select count(*) from webhook_delivery_attempts") == 2
     keys = await admin_conn.fetch("select key from api_idempotency_keys")
     assert [k["key"] for k in keys] == ["d"]
+    assert await admin_conn.fetchval("select count(*) from telegram_paid_usage") == 1
 
     # Zero days keeps everything.
     assert await retention.prune_all(db.pool, NOW + timedelta(days=400), 0) == {}
