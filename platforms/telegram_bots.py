@@ -97,6 +97,14 @@ class _ContactLike(Protocol):
     bot: str | None
 
 
+def missing_bot_reason(bot: str) -> str:
+    """Why a chat on bot ``bot`` cannot be written to by this process (for the message's row)."""
+    return (
+        f"the chat's Telegram bot {bot} is not configured on this process (the clinic removed"
+        " its own bot, or the service's bot is not in MEDREMIND_TELEGRAM_BOTS)"
+    )
+
+
 class UnknownBot:
     """A chat's bot that this process has no token for: every send is a ``ConfigurationError``
     (never another bot: it could not write to the chat, and would count as the chat's error)."""
@@ -109,10 +117,7 @@ class UnknownBot:
 
     async def send(self, address: str, message: OutboundMessage) -> Receipt:
         """Refuse, naming the variable that lacks the bot."""
-        raise ConfigurationError(
-            f"the chat's Telegram bot {self.bot_id} is not configured on this process:"
-            " add its token to MEDREMIND_TELEGRAM_BOTS"
-        )
+        raise ConfigurationError(missing_bot_reason(self.bot_id))
 
     async def aclose(self) -> None:
         """Nothing to release."""
@@ -285,6 +290,11 @@ class TelegramBots:
         """The bot ``bot`` (None: the default), if this process has its token."""
         return self.default if bot is None else self.by_id.get(bot)
 
+    def missing(self, bot: str | None) -> str | None:
+        """Why a chat on bot ``bot`` (None: the default) cannot be written to, or None when this
+        process has its token: routing passes such a chat over for the patient's next channel."""
+        return None if self.get(bot) is not None else missing_bot_reason(str(bot))
+
     def for_bot(self, bot: str | None) -> Any:
         """The sender of bot ``bot`` (None: the default); a refusing one when it is unknown."""
         found = self.get(bot)
@@ -376,6 +386,7 @@ __all__ = [
     "UnknownBot",
     "bot_id",
     "bot_id_of",
+    "missing_bot_reason",
     "webhook_path",
     "webhook_secret",
 ]

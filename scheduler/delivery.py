@@ -60,7 +60,7 @@ from scheduler.delivery_results import (
 from scheduler.dispatch_config import DispatcherConfig
 from scheduler.questions import asked_question
 from scheduler.rendering import only_this_channel, render_or_fallback
-from scheduler.routing import Route, plan_routes
+from scheduler.routing import Route, RoutePlan, plan_routes
 
 # Reads what may have changed since the claim right before a send (scheduler.send_checks).
 SendCheck = Callable[[Claim, UUID | None], Awaitable[DeliveryResult | None]]
@@ -89,6 +89,13 @@ CLAIM_READ_FRESH_SECONDS = 0.25
 # A send must end this long before the lease does (clock drift between us and the database, the
 # flush that records it); a tenth of the lease when that is shorter (tests).
 _LEASE_MARGIN_SECONDS = 5.0
+
+
+def _plan(c: Claim, tried: list[str], senders: Mapping[Channel, ChannelSender]) -> RoutePlan:
+    """The routes of ``c`` with these senders; a Telegram chat whose bot they lack is passed over
+    (several bots behind the channel: ``TelegramBots.missing``)."""
+    missing = getattr(senders.get(Channel.TELEGRAM), "missing", None)
+    return plan_routes(c, tried, senders.keys(), missing)
 
 
 class Deliverer:
@@ -154,8 +161,10 @@ class Deliverer:
         effects: list[tuple[UUID, str, str]] = []
         notes: list[str] = []  # why the patient got another text or channel (kept on the row)
         files = await self._files(c, notes)
-        plan = plan_routes(c, tried, senders.keys())
+        plan = _plan(c, tried, senders)
         while plan.routes:
+            # A chat passed over (its bot is gone): the row says why another channel served.
+            notes.extend(n for n in plan.notes if n not in notes)
             route = plan.routes[0]
             # The last moment a send may start with its whole timeout inside the lease.
             start_by = lease_ends - self._lease_margin - self.send_timeout
@@ -201,7 +210,7 @@ class Deliverer:
                     metrics.FAILED.labels(route.channel, "permanent").inc()
                     tried.append(str(route.channel))
                     if c.caregiver_id is None and (c.platform == "auto" or c.allow_fallback):
-                        plan = plan_routes(c, tried, senders.keys())
+                        plan = _plan(c, tried, senders)
                         if plan.routes:
                             notes.append(error)
                             continue
@@ -265,7 +274,7 @@ class Deliverer:
                     effects.append((route.contact_id, str(exc.effect), error))
                 tried.append(str(route.channel))
                 if may_fall_back(c):
-                    plan = plan_routes(c, tried, senders.keys())
+                    plan = _plan(c, tried, senders)
                     if plan.routes:
                         continue
                     error = f"{error}; {plan.reason}"
@@ -464,7 +473,7 @@ class Deliverer:
             # Retries on this channel are spent: the patient's next channel, as after a
             # permanent error, with its own retries (attempts count afresh).
             after = [*(tried or ()), str(route.channel)]
-            if plan_routes(c, after, self.clinic_senders(c).keys()).routes:
+            if _plan(c, after, self.clinic_senders(c)).routes:
                 metrics.RETRIED.labels("fallback").inc()
                 return pending(
                     c,

@@ -4,12 +4,14 @@ A bot reply goes only to the chat it answers, on the row's platform. A caregiver
 to the caregiver's own channel. Otherwise: the message's platform first (for ``auto``, the channel
 the patient chose for the message's category, if any), then, when fallback is allowed (always for
 ``auto``), the rest of the patient's ``channel_order``. Channels already tried, contact points that
-are blocked, opted out or inactive, and channels with no sender in this process are skipped.
+are blocked, opted out or inactive, Telegram chats whose bot this process has no token for (a
+clinic removed its own bot, or a service bot left ``MEDREMIND_TELEGRAM_BOTS``: nothing can write
+to them) and channels with no sender in this process are skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import NamedTuple
 from uuid import UUID
 
@@ -28,12 +30,14 @@ class Route(NamedTuple):
 
 class RoutePlan(NamedTuple):
     """The routes to try in order; when empty, ``reason`` says why and ``config`` whether the
-    cause is a channel this process has no sender for (a configuration problem, not the patient).
+    cause is a channel (or a chat's bot) this process has no sender for (a configuration problem,
+    not the patient). ``notes``: why a contact point of the patient was passed over (for the row).
     """
 
     routes: tuple[Route, ...]
     reason: str = ""
     config: bool = False
+    notes: tuple[str, ...] = ()
 
 
 _CHANNELS: dict[str, Channel] = {c.value: c for c in Channel}
@@ -59,8 +63,17 @@ def unconfigured_reason(channels: Collection[str]) -> str:
     return reason
 
 
-def plan_routes(claim: Claim, tried: Collection[str], configured: Collection[Channel]) -> RoutePlan:
-    """Routes for ``claim`` not yet in ``tried``, in the order they should be attempted."""
+def plan_routes(
+    claim: Claim,
+    tried: Collection[str],
+    configured: Collection[Channel],
+    missing_bot: Callable[[str | None], str | None] | None = None,
+) -> RoutePlan:
+    """Routes for ``claim`` not yet in ``tried``, in the order they should be attempted.
+
+    ``missing_bot(bot)``: why this process cannot write through a Telegram chat's bot (None when
+    it can); such a chat is passed over as a blocked one is, so the patient's next channel serves.
+    """
     if claim.reply_address is not None:
         return _reply_route(claim, tried, configured)
     if claim.caregiver_id is not None:
@@ -82,13 +95,18 @@ def plan_routes(claim: Claim, tried: Collection[str], configured: Collection[Cha
 
     routes: list[Route] = []
     unconfigured: list[str] = []
+    notes: list[str] = []
     for name in order:
         channel = _channel(name)
         if channel is None or name in tried:
             continue
         for contact in claim.contacts:
-            if contact.channel == name and contact.usable:
+            if contact.channel != name or not contact.usable:
+                continue
+            gone = missing_bot(contact.bot) if missing_bot and name == "telegram" else None
+            if gone is None:
                 break
+            notes.append(f"{name}: {gone}")
         else:
             continue
         if channel not in configured:
@@ -96,13 +114,17 @@ def plan_routes(claim: Claim, tried: Collection[str], configured: Collection[Cha
             continue
         routes.append(Route(channel, contact.address, contact.id))
     if routes:
-        return RoutePlan(tuple(routes))
+        return RoutePlan(tuple(routes), notes=tuple(notes))
     if unconfigured:
-        return RoutePlan((), unconfigured_reason(unconfigured), config=True)
+        reason = "; ".join([unconfigured_reason(unconfigured), *notes])
+        return RoutePlan((), reason, config=True, notes=tuple(notes))
     tried_text = f" (tried: {', '.join(tried)})" if tried else ""
     if explicit and not claim.allow_fallback:
-        return RoutePlan((), f"no usable {claim.platform} contact point{tried_text}")
-    return RoutePlan((), f"no usable contact point in the patient's channel order{tried_text}")
+        reason = f"no usable {claim.platform} contact point{tried_text}"
+    else:
+        reason = f"no usable contact point in the patient's channel order{tried_text}"
+    # A chat passed over for its bot is this process's configuration, not the patient's doing.
+    return RoutePlan((), "; ".join([reason, *notes]), config=bool(notes), notes=tuple(notes))
 
 
 def _reply_route(

@@ -100,6 +100,8 @@ async def delete_provider_account(request: Request) -> Response:
     state = web_state(request)
     if not await delete_account(state.pool, admin.organization_id, channel, actor=admin.actor):
         raise ApiError(404, f"the clinic has no own {channel} account")
+    if state.clinic_senders is not None:  # a removed bot is named in no invite from now on
+        await state.clinic_senders.refresh()
     return Response(status_code=204)
 
 

@@ -2,9 +2,9 @@
 
 With several Telegram bots, the bot a patient starts is the bot their reminders come from for
 good (a chat cannot move). An invite link is where that is decided: a patient who already talks
-to a bot gets that bot's link again; a new one gets the bot :meth:`TelegramBots.shard` picks in
-proportion to each bot's spare capacity (what it lacks of its rate's share of all chats). Bots'
-usernames come from ``getMe`` once per process.
+to a bot gets that bot's link again (unless that bot is gone: then as a new one does); a new one
+gets the bot :meth:`TelegramBots.shard` picks in proportion to each bot's spare capacity (what it
+lacks of its rate's share of all chats). Bots' usernames come from ``getMe`` once per process.
 """
 
 from __future__ import annotations
@@ -29,13 +29,17 @@ async def invite_bot_username(
     clinic with its own bot enrolls its new patients there."""
     bots: Any = (state.senders or {}).get(Channel.TELEGRAM)
     if state.clinic_senders is not None:
+        # Another web process may have saved or removed the clinic's bot (one small query).
+        await state.clinic_senders.refresh()
         organization = await conn.fetchval(query("telegram_bots", "patient_clinic"), patient_id)
         bots = state.clinic_senders.for_clinic(organization).get(Channel.TELEGRAM, bots)
     others = getattr(bots, "by_id", None)
     if not others or len(others) < 2:
         return state.bot_username
     known = await conn.fetchval(query("telegram_bots", "patient_telegram_bot"), patient_id)
-    if known is None:  # no Telegram chat yet: the bot with spare capacity
+    if known is None or bots.get(known or None) is None:
+        # No Telegram chat yet, or its bot is gone (the clinic removed its own bot): the bot
+        # with spare capacity, as for a new patient.
         chosen = bots.shard(patient_id, await spare_capacity(conn, bots))
     else:  # '' is the default bot
         chosen = known or bots.default_id
@@ -60,12 +64,12 @@ _LOADS = query("telegram_bots", "bot_loads")
 
 
 async def _username(state: WebState, bots: Any, bot: str) -> str | None:
+    sender = bots.get(bot)
+    if sender is None:  # first: a removed bot's cached name must not be offered
+        return None
     cached = state.telegram_usernames.get(bot)
     if cached is not None:
         return cached
-    sender = bots.get(bot)
-    if sender is None:
-        return None
     try:
         me = await sender.bot.get_me()
     except Exception as exc:  # Telegram unreachable: the default bot's link serves meanwhile

@@ -26,9 +26,10 @@ from platforms.telegram_bots import TelegramBots, webhook_secret
 from scheduler.clinic_senders import ClinicSenders
 from tests.factories import create_message, create_organization, create_patient
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, callback_update, text_update
+from tests.fakes.fake_twilio import FakeTwilio
 from tests.process_env import QUIET_HOURS_OFF
 from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, make_client, web_env
-from tests.web.processes import free_port, running_worker, until
+from tests.web.processes import free_port, running_worker, twilio_env, until
 
 BOT_B_TOKEN = "654321:BOT-B-token-abcdefghijklmnopq"
 BOT_B = "654321"
@@ -125,6 +126,63 @@ async def test_reminders_go_out_through_each_chats_bot(
         await until("both reminders sent", both_sent, log)
     assert sent_by(two_bots, 555200001) == [DEFAULT_BOT]
     assert sent_by(two_bots, 555200002) == [BOT_B]
+
+
+async def test_a_chat_on_a_bot_the_worker_lacks_falls_back_to_the_next_channel(
+    database_url: str,
+    tmp_path: Path,
+    admin_conn: asyncpg.Connection,
+    two_bots: FakeTelegram,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """A clinic removed its own bot (no account, no token on the worker): its patients' chats on
+    it are passed over as blocked ones are; the reminder goes by SMS and the row says why. With no
+    other channel the reminder fails naming the bot. (Before: a configuration error, no SMS.)"""
+    org = await create_organization(admin_conn)
+    phone = "+14155550477"
+    with_sms = await create_patient(
+        admin_conn, org["id"], contacts={"telegram": "555200041", "sms": phone}
+    )
+    only_chat = await create_patient(admin_conn, org["id"], contacts={"telegram": "555200042"})
+    await admin_conn.execute(
+        "update contact_points set telegram_bot = $1 where channel = 'telegram'"
+        " and patient_id = any($2)",
+        CLINIC_BOT,
+        [with_sms["id"], only_chat["id"]],
+    )
+    by_sms = await create_message(admin_conn, with_sms["id"], message_content="Take your dose")
+    nowhere = await create_message(admin_conn, only_chat["id"], message_content="Take your dose")
+
+    async def both_done() -> bool:
+        return await admin_conn.fetchval(
+            "select count(*) = 2 from scheduled_messages"
+            " where id = any($1) and status in ('sent', 'failed')",
+            [by_sms["id"], nowhere["id"]],
+        )
+
+    variables = bots_env(two_bots) | twilio_env(fake_twilio)
+    async with running_worker(database_url, tmp_path, **variables) as log:
+        await until("both reminders done", both_done, log)
+    rows = {
+        r["id"]: r
+        for r in await admin_conn.fetch(
+            "select id, status, last_error from scheduled_messages where id = any($1)",
+            [by_sms["id"], nowhere["id"]],
+        )
+    }
+    assert rows[by_sms["id"]]["status"] == "sent", rows[by_sms["id"]]["last_error"]
+    assert [m.body for m in fake_twilio.messages if m.to == phone] == ["Take your dose"]
+    assert f"Telegram bot {CLINIC_BOT} is not configured" in rows[by_sms["id"]]["last_error"]
+    assert rows[nowhere["id"]]["status"] == "failed"
+    assert f"Telegram bot {CLINIC_BOT} is not configured" in rows[nowhere["id"]]["last_error"]
+    assert not [c for c in two_bots.sent_messages if c.chat_id in (555200041, 555200042)]
+    # The contact points stay as they were: the bot's absence is not the patient's doing.
+    blocked = await admin_conn.fetchval(
+        "select count(*) from contact_points where patient_id = any($1)"
+        " and (blocked_at is not null or not active)",
+        [with_sms["id"], only_chat["id"]],
+    )
+    assert blocked == 0
 
 
 async def test_bot_b_is_its_own_rate_key_and_unknown_bots_refuse(bots_settings: Settings) -> None:
@@ -396,6 +454,36 @@ async def test_a_clinics_own_bot_stored_sealed_enrols_its_patients_and_sends_the
             outsider["id"],
             CLINIC_BOT,
         )
+
+
+async def test_an_invite_never_names_a_bot_the_clinic_removed(
+    bots_web: httpx.AsyncClient, admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """A patient on the clinic's own bot is invited there; once the clinic removes the bot, a new
+    invite names one of the service's bots (picked as for a new patient), not the removed one."""
+    from medremind.api_keys import create_api_key
+
+    org = await create_organization(admin_conn)
+    assert db.pool is not None
+    auth = {"Authorization": f"Bearer {await create_api_key(db.pool, str(org['id']), 'tests')}"}
+    url = "/api/v1/provider-accounts/telegram"
+    saved = await bots_web.put(url, json={"token": CLINIC_TOKEN}, headers=auth)
+    assert saved.status_code == 200, saved.text
+    patient = await create_patient(admin_conn, org["id"], contacts={"telegram": "555200060"})
+    await admin_conn.execute(
+        "update contact_points set telegram_bot = $2 where patient_id = $1",
+        patient["id"],
+        CLINIC_BOT,
+    )
+    invites = f"/api/v1/patients/{patient['id']}/invites"
+    before = (await bots_web.post(invites, headers=auth)).json()["link"]
+    assert before.startswith("https://t.me/north_clinic_bot?start=")
+
+    assert (await bots_web.delete(url, headers=auth)).status_code == 204
+    after = await bots_web.post(invites, headers=auth)
+    assert after.status_code in (200, 201), after.text
+    username = after.json()["link"].split("/")[3].split("?")[0]
+    assert username in {"medremind_test_bot", "medremind_b_bot"}
 
 
 async def test_new_patients_go_to_the_bot_with_spare_capacity(

@@ -126,4 +126,6 @@ async def delete_provider_account(channel: ChannelPath, org_id: AdminOrg, state:
     """Removed; the audit log keeps who did it."""
     if not await delete_account(state.pool, org_id, channel, actor=api_actor()):
         raise NotFound("provider account")
+    if state.clinic_senders is not None:  # a removed bot is named in no invite from now on
+        await state.clinic_senders.refresh()
     return Response(status_code=204)
