@@ -143,6 +143,7 @@ async def _measure(url: str, rows: int) -> dict[str, float]:
                     True,
                     "telegram",
                     str(chat),
+                    None,  # the default bot
                 )
 
         await timed("whole_turn", groups[2], whole_turn)

@@ -137,6 +137,7 @@ async def _run_turn(ctx: BotContext, inbound_id: UUID) -> tuple[StoredReplies, I
             turn.touch_contact,
             conv.channel.value,
             conv.chat_address,
+            event.to_address if conv.channel is Channel.TELEGRAM else None,
         )
         if not saved:
             await _recreate_conversation(conn, conv)

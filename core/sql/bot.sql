@@ -41,9 +41,9 @@ select i.status, i.payload -> 'event' as event,
 -- $4 state, $5 locale), mark the update $6 processed ($7: forget its payload, as in
 -- mark_inbound_processed) and, when $8, note the inbound time on the contact point ($9 channel,
 -- $10 address) and lift a block a permanent error recorded there (the bot blocked, the chat not
--- found: dispatch.sql deactivate_contacts): the person's message shows the chat reaches them
--- again. An opt-out stays (START lifts it). Returns how many conversations were saved (0: an
--- erasure removed it).
+-- found: dispatch.sql deactivate_contacts) when the message came through the contact point's
+-- own bot ($11): the person's message shows the chat reaches them again. An opt-out stays
+-- (START lifts it). Returns how many conversations were saved (0: an erasure removed it).
 with saved as (
   update conversations set patient_id = $2, step = $3, state = $4, locale = $5
    where id = $1
@@ -54,8 +54,14 @@ with saved as (
          payload = case when $7 then '{}'::jsonb else payload end
    where id = $6
 ), touched as (
+  -- A block is lifted only by a message to the bot it was recorded for ($11 the update's
+  -- Telegram bot, NULL the default): the chat id is the person's with every bot.
   update contact_points
-     set last_inbound_at = now(), active = active or blocked_at is not null, blocked_at = null
+     set last_inbound_at = now(),
+         active = active or (blocked_at is not null
+                             and (channel <> 'telegram' or telegram_bot is not distinct from $11)),
+         blocked_at = case when channel <> 'telegram' or telegram_bot is not distinct from $11
+                           then null else blocked_at end
    where $8 and channel = $9 and address = $10
 )
 select count(*) from saved

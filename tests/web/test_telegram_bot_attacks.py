@@ -244,3 +244,33 @@ async def test_no_bot_token_or_webhook_secret_reaches_the_web_process_log_or_the
     for secret in secrets:
         assert secret not in log
         assert not any(secret in text for text in shown)
+
+
+async def test_a_block_is_lifted_only_by_a_message_to_its_bot(
+    bots_web: httpx.AsyncClient,  # noqa: F811
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """The person blocked the default bot (recorded on their contact point) and writes to bot
+    B: that says nothing of the default bot, whose reminders would be refused again; a
+    message to the default bot itself lifts the block."""
+    chat = 555200078
+    patient = await create_patient(admin_conn, None, contacts={"telegram": str(chat)})
+    await admin_conn.execute(
+        "update contact_points set active = false, blocked_at = now() where patient_id = $1",
+        patient["id"],
+    )
+    blocked = "select blocked_at is not null from contact_points where patient_id = $1"
+    to_b = await bots_web.post(
+        f"/telegram/webhook/{BOT_B}",
+        json=text_update(chat, "/help"),
+        headers={SECRET_HEADER: webhook_secret(WEBHOOK_SECRET, BOT_B)},
+    )
+    assert to_b.status_code == 200
+    assert await admin_conn.fetchval(blocked, patient["id"]) is True
+    to_default = await bots_web.post(
+        "/telegram/webhook",
+        json=text_update(chat, "/help"),
+        headers={SECRET_HEADER: WEBHOOK_SECRET},
+    )
+    assert to_default.status_code == 200
+    assert await admin_conn.fetchval(blocked, patient["id"]) is False
