@@ -23,6 +23,7 @@ import contextlib
 import logging
 import signal
 import socket
+import threading
 from collections.abc import Generator, Mapping
 from typing import Any
 
@@ -201,11 +202,14 @@ async def serve(
         last_inbound_lookup=LastInboundLookup(database),
         content_store=PostgresContentStore(database),
     )
+    clinic_bots: asyncio.Task[None] | None = None
     try:
         username = bot_username
         if register_webhook:
             username = await register_telegram_webhook(settings, senders)
-            await register_clinic_bots(settings, database)
+            # In the background: with many clinics and a slow Telegram, waiting here would keep
+            # the port closed past a platform's boot timeout (Heroku's is 60 s).
+            clinic_bots = asyncio.create_task(register_clinic_bots(settings, database))
         app = create_app(
             settings,
             database=database,
@@ -234,6 +238,10 @@ async def serve(
             return int(exc.code or 1)
         return 0 if server.started else 1
     finally:
+        if clinic_bots is not None:
+            clinic_bots.cancel()
+            with contextlib.suppress(BaseException):
+                await clinic_bots
         for sender in senders.values():
             with contextlib.suppress(Exception):
                 await sender.aclose()
@@ -241,18 +249,35 @@ async def serve(
 
 
 async def register_once(settings: Settings) -> str | None:
-    """:func:`register_telegram_webhook` and :func:`register_clinic_bots` with senders and a
-    database of their own (a supervisor's start-up)."""
+    """:func:`register_telegram_webhook` with senders of its own (a supervisor's start-up); the
+    clinics' bots follow in the background (:func:`register_clinic_bots_in_background`)."""
     from platforms.registry import build_senders
 
     senders = build_senders(settings)
-    database = Database(settings)
     try:
-        username = await register_telegram_webhook(settings, senders)
-        await register_clinic_bots(settings, database)
-        return username
+        return await register_telegram_webhook(settings, senders)
     finally:
         for sender in senders.values():
             with contextlib.suppress(Exception):
                 await sender.aclose()
+
+
+async def _register_clinic_bots_alone(settings: Settings) -> None:
+    database = Database(settings)
+    try:
+        await register_clinic_bots(settings, database)
+    finally:
         await database.stop()
+
+
+def register_clinic_bots_in_background(settings: Settings) -> threading.Thread:
+    """:func:`register_clinic_bots` on a daemon thread with a database of its own, so a
+    supervisor binds ``$PORT`` and starts its workers without waiting for Telegram."""
+    thread = threading.Thread(
+        target=asyncio.run,
+        args=(_register_clinic_bots_alone(settings),),
+        name="clinic-bot-webhooks",
+        daemon=True,
+    )
+    thread.start()
+    return thread

@@ -59,9 +59,10 @@ def run_web(settings: Settings) -> int:
 def supervise(settings: Settings, *, host: str = "0.0.0.0") -> int:  # noqa: S104 (a dyno)
     """Register the webhook, bind ``$PORT``, run ``WEB_CONCURRENCY`` workers; the exit code."""
     from medremind.runtime import run_async
-    from medremind.web_process import register_once
+    from medremind.web_process import register_clinic_bots_in_background, register_once
 
     username = run_async(register_once(settings))
+    register_clinic_bots_in_background(settings)
     try:
         listener = bind(host, settings.port)
     except OSError as exc:

@@ -29,7 +29,7 @@ from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, callback_upda
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.process_env import QUIET_HOURS_OFF
 from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, make_client, web_env
-from tests.web.processes import free_port, running_worker, twilio_env, until
+from tests.web.processes import _LOGS, free_port, running_worker, twilio_env, until
 
 BOT_B_TOKEN = "654321:BOT-B-token-abcdefghijklmnopq"
 BOT_B = "654321"
@@ -571,6 +571,14 @@ async def test_start_up_registers_every_clinic_bots_webhook_at_the_current_addre
     process, base = start_web(database_url, tmp_path, two_bots, **variables)
     try:
         await wait_until_up(base, process)
+
+        async def all_tried() -> bool:
+            # After the port opens (in the background): each bot set, the refused one logged.
+            set_ = {c.token for c in two_bots.calls_to("setWebhook")}
+            failed = "setWebhook failed for a clinic's bot" in output(process)
+            return failed and set_ >= set(tokens)
+
+        await until("every clinic bot's webhook tried", all_tried, _LOGS[process.pid])
         hooks = {c.token: c.params for c in two_bots.calls_to("setWebhook")}
         for token, bot in tokens.items():
             assert hooks[token]["url"] == f"{moved}/telegram/webhook/{bot}"
