@@ -61,6 +61,8 @@ class ReplyRecorder:
                     self.pool,
                     [o for outcomes, _, _ in batch for o in outcomes],
                     [a for _, attempts, _ in batch for a in attempts],
+                    # The web's pool leaves plans to Postgres (no CUSTOM_PLANS).
+                    plan_once=False,
                 )
             except BaseException as exc:
                 for _, _, future in batch:

@@ -202,14 +202,22 @@ async def record(
     conn: asyncpg.Connection | asyncpg.Pool,
     outcomes: Sequence[Outcome],
     attempts: Sequence[AttemptRow],
+    *,
+    plan_once: bool = True,
 ) -> set[UUID]:
-    """Apply outcomes and insert attempts in one statement; return the ids whose lease held."""
+    """Apply outcomes and insert attempts in one statement; return the ids whose lease held.
+
+    ``plan_once``: run it with a generic plan in a transaction of its own, for the worker's
+    connections, which plan every statement with its values (``core.db.CUSTOM_PLANS``). False
+    for a pool that leaves plans to Postgres (the web process's): the wrapping would only add
+    two round trips.
+    """
     if not outcomes and not attempts:
         return set()
     if isinstance(conn, asyncpg.Pool):
         async with conn.acquire() as connection:
-            return await record(connection, outcomes, attempts)
-    if conn.is_in_transaction():
+            return await record(connection, outcomes, attempts, plan_once=plan_once)
+    if not plan_once or conn.is_in_transaction():
         # The caller's transaction: a "set local" would outlive this statement in it.
         return await _record(conn, outcomes, attempts)
     await conn.execute(_GENERIC_PLAN_TRANSACTION)  # one round trip (simple protocol)
