@@ -122,7 +122,9 @@ async def test_a_message_failed_by_an_opt_out_is_resent_after_start_and_delivere
             resent = await api.post(f"/api/v1/messages/{failed_id}/resend")
             assert resent.status_code == 201, resent.text
             copy = resent.json()
-            assert copy["resent_from"] == failed_id and copy["status"] == "pending"
+            # The worker may claim it before the answer is read back (it wakes on the insert).
+            assert copy["resent_from"] == failed_id
+            assert copy["status"] in ("pending", "processing")
             assert copy["text"] == "Your prescription is ready for pickup."
             again = await api.post(f"/api/v1/messages/{failed_id}/resend")
             assert again.status_code == 200 and again.json()["id"] == copy["id"]
