@@ -138,7 +138,10 @@ async def test_a_chat_on_a_bot_the_worker_lacks_falls_back_to_the_next_channel(
     """A clinic removed its own bot (no account, no token on the worker): its patients' chats on
     it are passed over as blocked ones are; the reminder goes by SMS and the row says why. With no
     other channel the reminder fails naming the bot. (Before: a configuration error, no SMS.)"""
-    org = await create_organization(admin_conn)
+    # The clinic's quiet hours off, so the reminders go at any hour the suite runs.
+    org = await create_organization(
+        admin_conn, default_quiet_start=time(0), default_quiet_end=time(0)
+    )
     phone = "+14155550477"
     with_sms = await create_patient(
         admin_conn, org["id"], contacts={"telegram": "555200041", "sms": phone}
