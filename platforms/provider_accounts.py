@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 from pydantic import SecretStr
 
+from core import near_miss
 from platforms.base import Channel, ChannelSender
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ _HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}$|^\[[0-9A-Fa-f:.]+\]$")
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}$")
 _KIND = re.compile(r"^[a-z_]{1,40}$")
 _MAX_TEXT = 500
+# What the stored config of a Telegram account adds: taken back, never suggested to an admin.
+_STORED_ONLY = frozenset({"bot_id", "username"})
 SECURITY_MODES = ("starttls", "tls", "none")
 
 
@@ -120,7 +123,10 @@ def parse_account(channel: str, fields: Mapping[str, Any]) -> ProviderAccount:
     }[which]
     unknown = sorted(set(fields) - known)
     if unknown:
-        raise AccountProblem(unknown[0], f"unknown field for {which}; expected {sorted(known)}")
+        reason = f"unknown field for {which}" + near_miss.hint(
+            unknown[0], known - _STORED_ONLY if which is Channel.TELEGRAM else known
+        )
+        raise AccountProblem(unknown[0], reason)
     if which is Channel.EMAIL:
         return _parse_email(fields)
     if which is Channel.TELEGRAM:

@@ -38,11 +38,28 @@ values ($1, $2, $3, $4, $5)
 -- name: patient_exists
 select true from patients where id = $1 and organization_id = $2 and status <> 'deleted'
 
+-- name: patient_channels
+-- Where a message of kind $3 (payload $4) to patient $1 can go, in the dispatcher's order
+-- (scheduler/routing.py): the patient's channel for the message's category first, then the
+-- channel order; and the channels with a contact point that may be written to now (not opted
+-- out, blocked or inactive). No row: no such patient in organization $2.
+select p.channel_order, pp.channel as category_channel,
+       coalesce((select array_agg(distinct cp.channel order by cp.channel)
+                   from contact_points cp
+                  where cp.patient_id = p.id and cp.active
+                    and cp.opted_out_at is null and cp.blocked_at is null),
+                '{}') as usable_channels
+  from patients p
+  left join patient_preferences pp
+         on pp.patient_id = p.id and pp.category = public.message_category($3, $4)
+ where p.id = $1 and p.organization_id = $2 and p.status <> 'deleted'
+
 -- name: insert_message
+-- $13: whether the worker may go on to the patient's other channels (always for 'auto').
 insert into scheduled_messages
   (organization_id, patient_id, message_content, template, kind, payload, platform,
-   scheduled_time, expires_at, priority, urgent, idempotency_key)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+   scheduled_time, expires_at, priority, urgent, idempotency_key, allow_fallback)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 returning *
 
 -- name: get_message

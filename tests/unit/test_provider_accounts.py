@@ -111,3 +111,23 @@ def test_an_inbound_message_names_the_number_and_service_it_reached() -> None:
     form = inbound_form("whatsapp:+14155550142", "hi", to="+14155550199")
     event = parse_twilio_inbound(form | {"MessagingServiceSid": SERVICE})
     assert (event.to_address, event.to_service) == ("+14155550199", SERVICE)
+
+
+@pytest.mark.parametrize(
+    ("channel", "field", "reason"),
+    [
+        ("sms", "from", "unknown field for sms; did you mean from_number?"),
+        ("email", "passwd", "unknown field for email; did you mean password?"),
+        ("telegram", "bot_token", "unknown field for telegram; did you mean token?"),
+        (
+            "email",
+            "colour",
+            "unknown field for email; known fields: from_address, host, password, port,"
+            " security, username",
+        ),
+    ],
+)
+def test_an_unknown_field_names_what_was_meant(channel: str, field: str, reason: str) -> None:
+    with pytest.raises(AccountProblem) as problem:
+        parse_account(channel, {field: "x"})
+    assert (problem.value.field, problem.value.reason) == (field, reason)

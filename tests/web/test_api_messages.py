@@ -46,13 +46,13 @@ async def test_key_is_stored_hashed_and_revocable(client, admin_conn, api_key, a
 
 async def test_create_get_list_cancel(client, admin_conn, patient, auth):
     created = await client.post(
-        "/api/v1/messages", json=_body(patient, priority=2, platform="sms"), headers=auth
+        "/api/v1/messages", json=_body(patient, priority=2, platform="telegram"), headers=auth
     )
     assert created.status_code == 201, created.text
     message = created.json()
     assert message["status"] == "pending"
     assert message["text"] == "Your lab results are ready"
-    assert (message["priority"], message["platform"]) == (2, "sms")
+    assert (message["priority"], message["platform"]) == (2, "telegram")
     row = await admin_conn.fetchrow("select * from scheduled_messages")
     assert str(row["id"]) == message["id"]
     assert row["organization_id"] is not None

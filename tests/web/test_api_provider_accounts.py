@@ -39,6 +39,16 @@ async def test_provider_accounts_through_the_api(
         assert malformed.json()["error"]["field"] == "from_number"
         stranger = await http.put(url, json={**account, "colour": "red"}, headers=auth)
         assert stranger.status_code == 422 and "colour" in stranger.text
+        guessed = await http.put(url, json={**account, "sender": "+14155550188"}, headers=auth)
+        assert guessed.json()["error"]["field"] == "sender"
+        assert guessed.json()["error"]["reason"].startswith(
+            "unknown field; known fields: account_sid, auth_token, content_sids, from_address,"
+            " from_number,"
+        )
+        near = {**account, "from_numbr": "+14155550188"}
+        near.pop("from_number")
+        misspelt = await http.put(url, json=near, headers=auth)
+        assert misspelt.json()["error"]["reason"] == ("unknown field; did you mean from_number?")
         email = await http.put(
             "/api/v1/provider-accounts/email", json={"host": "smtp.test", "port": 0}, headers=auth
         )

@@ -32,6 +32,7 @@ from medremind.web.api_v1.fields import (
     not_past,
 )
 from medremind.web.api_v1.idempotency import Idempotent
+from medremind.web.api_v1.message_reach import check_length, check_platform, route_channels
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
@@ -54,6 +55,7 @@ OUTPUT_FIELDS = (
     "expires_at",
     "priority",
     "urgent",
+    "allow_fallback",
     "attempts",
     "last_error",
     "sent_at",
@@ -84,7 +86,22 @@ class MessageCreate(RequestModel):
     )
     kind: Kind = "free_text"
     variables: Variables | None = None
-    platform: Platform = "auto"
+    platform: Platform = Field(
+        "auto",
+        description=(
+            "`auto`: the patient's channel for the message's category, then their channel order."
+            " A channel: only that one (422 when the patient has no contact point there that may"
+            " be written to), unless `allow_fallback`."
+        ),
+    )
+    allow_fallback: StrictBool | None = Field(
+        None,
+        description=(
+            "With an explicit `platform`: when it fails (or the patient cannot be reached there),"
+            " go on to the patient's other channels in their order. Default false; `auto` always"
+            " does."
+        ),
+    )
     scheduled_time: IsoDateTime | None = Field(None, description="Default now; not in the past.")
     expires_at: IsoDateTime | None = Field(
         None, description="After scheduled_time; not in the past."
@@ -116,6 +133,9 @@ class Message(BaseModel):
     expires_at: datetime | None = None
     priority: int
     urgent: bool
+    allow_fallback: bool = Field(
+        description="Whether the patient's other channels may carry it (always for `auto`)"
+    )
     attempts: int
     last_error: str | None = None
     sent_at: datetime | None = None
@@ -190,9 +210,15 @@ async def create_message(
         raise ValidationFailed("expires_at", "must be after scheduled_time")
     if body.category is not None and body.kind != "free_text":
         raise ValidationFailed("category", "only a free_text message can be clinic news")
-    if body.text is not None and body.platform in ("sms", "whatsapp"):
+    if body.platform == "auto" and body.allow_fallback is False:
+        raise ValidationFailed(
+            "allow_fallback",
+            "`auto` always tries the patient's channels in order; give a platform to send on"
+            " that channel only",
+        )
+    fallback = body.platform == "auto" or bool(body.allow_fallback)
+    if body.text is not None and body.platform != "auto":
         # The adapter would refuse it at send time (the dashboard refuses it too): say so now.
-        # Telegram splits long texts; with `auto` the channel is known only when it is sent.
         problem = channel_limit_problem(
             body.platform, body.text, sms_max_segments=state.settings.sms_max_segments
         )
@@ -207,8 +233,15 @@ async def create_message(
     renderer = t.renderer_for(state)
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        if await conn.fetchval(query("web", "patient_exists"), body.patient_id, org_id) is None:
+        reach = await conn.fetchrow(
+            query("web", "patient_channels"), body.patient_id, org_id, body.kind, payload
+        )
+        if reach is None:
             raise ValidationFailed("patient_id", "no such patient in your organization")
+        check_platform(body.platform, fallback, reach)
+        if body.text is not None:
+            channels = route_channels(body.platform, fallback, reach)
+            check_length(body.text, channels, sms_max_segments=state.settings.sms_max_segments)
         if body.template is not None:
             # The clinic's own template (valid for this kind) or a built-in one, else 422 now
             # rather than a failed row at send time.
@@ -227,6 +260,7 @@ async def create_message(
             body.priority,
             body.urgent,
             None,
+            fallback,
         )
         return 201, message_json(row)
 

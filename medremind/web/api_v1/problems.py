@@ -11,6 +11,7 @@ one is listed in ``error.errors``. A malformed UUID in the path is a resource th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from core import near_miss
+from medremind.web.api_v1.known_names import VALIDATOR_LAYERS, known_names
 from medremind.web.errors import error_body
 
 
@@ -28,7 +31,7 @@ def json_path(loc: Sequence[Any]) -> str:
     for part in parts:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif not isinstance(part, str) or part.startswith(("function-", "json-or-python")):
+        elif not isinstance(part, str) or part.startswith(VALIDATOR_LAYERS):
             continue  # pydantic's names for validator layers, not the client's
         else:
             path = f"{path}.{part}" if path else part
@@ -39,8 +42,9 @@ def _bounds(ctx: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in ctx.items() if k != "error")
 
 
-def reason_of(error: Mapping[str, Any]) -> str:
-    """A sentence for one pydantic error saying what a good value is."""
+def reason_of(error: Mapping[str, Any], known: Sequence[str] = ()) -> str:
+    """A sentence for one pydantic error saying what a good value is; for an unknown field or
+    parameter, which of ``known`` (the names beside it) was probably meant."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     source = error.get("loc", ("body",))[0]
@@ -79,6 +83,16 @@ def reason_of(error: Mapping[str, Any]) -> str:
         "float_parsing": "must be a number",
         "finite_number": "must be a finite number",
     }
+    if kind == "extra_forbidden":
+        name = str(error.get("loc", ("",))[-1])
+        what = "query parameter" if source == "query" else "field"
+        return reasons[kind] + near_miss.hint(name, known, what=what)
+    if kind in ("literal_error", "enum") and isinstance(error.get("input"), str):
+        # A value close to an allowed one ("medication" for "medication_reminder").
+        allowed = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        found = near_miss.close_matches(error["input"], allowed)
+        if found:
+            return reasons[kind] + "; did you mean " + " or ".join(found) + "?"
     if kind in reasons:
         return reasons[kind]
     message = str(error.get("msg", "is invalid"))
@@ -103,9 +117,11 @@ async def validation_error_response(request: Request, exc: Exception) -> Respons
             name = str(loc[-1]).removesuffix("_id").replace("_", " ")
             what = "waitlist entry" if name == "entry" else name
             return JSONResponse(error_body(404, f"{what} not found"), status_code=404)
-    problems = [{"field": field_of(e), "reason": reason_of(e)} for e in errors] or [
-        {"field": "body", "reason": "is invalid"}
-    ]
+    route = request.scope.get("route")
+    problems = [
+        {"field": field_of(e), "reason": reason_of(e, known_names(route, e.get("loc", ())))}
+        for e in errors
+    ] or [{"field": "body", "reason": "is invalid"}]
     body = error_body(422, problems[0]["reason"], field=problems[0]["field"])
     if len(problems) > 1:
         body["error"]["errors"] = problems

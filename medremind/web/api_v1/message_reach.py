@@ -1,0 +1,67 @@
+"""Whether a message the API is asked to create can reach its patient, decided at creation.
+
+The worker routes a message as :mod:`scheduler.routing` says: an explicit ``platform`` only on
+that channel (unless the message allows fallback), ``auto`` on the patient's channel for the
+message's category and then their channel order, skipping channels without a contact point that
+may be written to, and a channel whose limit the text exceeds. An integrator learns at creation,
+with a 422 naming the patient's channels or the text's size, what would otherwise only show as a
+failed row (or, before, as a message silently sent on another channel).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from core.message_limits import channel_limit_problem
+from medremind.web.errors import ValidationFailed
+
+
+def route_channels(platform: str, fallback: bool, reach: Mapping[str, Any]) -> list[str]:
+    """The channels the worker would try, in order (those with a contact point that may be
+    written to); ``reach`` is a ``patient_channels`` row."""
+    first = platform if platform != "auto" else reach["category_channel"]
+    order = [first] if first else []
+    if fallback:
+        order += [c for c in reach["channel_order"] if c not in order]
+    usable = set(reach["usable_channels"])
+    return [c for c in order if c in usable]
+
+
+def check_platform(platform: str, fallback: bool, reach: Mapping[str, Any]) -> None:
+    """422 on ``platform`` when an explicit platform without fallback cannot reach the patient:
+    the message would never go out, and no other channel may stand in for it."""
+    if platform == "auto" or fallback or platform in reach["usable_channels"]:
+        return
+    usable = _listed(
+        [c for c in reach["channel_order"] if c in reach["usable_channels"]]
+        or sorted(reach["usable_channels"])
+    )
+    raise ValidationFailed(
+        "platform",
+        f"this patient cannot be reached on {platform} (no {platform} contact point, or it is"
+        f" opted out or blocked); their channels: {usable}. Give one of them, `auto` for"
+        " their channel order, or `allow_fallback: true` to try theirs when it fails",
+    )
+
+
+def check_length(text: str, channels: Sequence[str], *, sms_max_segments: int) -> None:
+    """422 on ``text`` when it is over the limit of every channel the message may go out on
+    (none known: nothing to check; the row fails with the reason at send time)."""
+    problems = [
+        (channel, channel_limit_problem(channel, text, sms_max_segments=sms_max_segments))
+        for channel in channels
+    ]
+    if not problems or any(problem is None for _, problem in problems):
+        return
+    if len(problems) == 1:
+        channel, problem = problems[0]
+        raise ValidationFailed(
+            "text", f"too long for {channel}, the only channel it can go out on: {problem}"
+        )
+    detail = "; ".join(f"{channel}: {problem}" for channel, problem in problems)
+    raise ValidationFailed("text", f"too long for every channel of this patient ({detail})")
+
+
+def _listed(channels: Sequence[str]) -> str:
+    return ", ".join(channels) if channels else "none (no contact point may be written to)"

@@ -1,0 +1,142 @@
+"""What an integrator gets wrong on a first try, over a real ``medremind web`` process: a guessed
+field name is answered with the right one, and a message that could not reach its patient as
+asked (an explicit channel they lack, a text too long for every channel they have) is refused
+when it is created, not failed (or sent elsewhere) when it is due."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from tests.factories import create_patient
+from tests.web.processes import clinic_key
+
+LONG_SMS = "Your results are ready." + " Your results are ready." * 29  # 719 GSM-7: 5 segments
+
+
+def _client(base: str, key: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
+
+def _later() -> str:
+    return (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+
+
+async def test_unknown_fields_and_values_name_what_was_meant(db, admin_conn, web_process):
+    org, key = await clinic_key(db, admin_conn, "Hint Clinic")
+    patient = await create_patient(admin_conn, org["id"])
+    _, base = await web_process()
+    async with _client(base, key) as http:
+        hook = await http.post(
+            "/api/v1/webhooks",
+            json={"url": "https://ehr.example.org/hooks", "events": ["message.status"]},
+        )
+        assert hook.status_code == 422
+        error = hook.json()["error"]
+        assert error["field"] == "events"
+        assert error["reason"] == "unknown field; did you mean event_types?"
+
+        # Every problem of the body is listed, each with its own hint.
+        message = await http.post(
+            "/api/v1/messages",
+            json={"pateint_id": str(patient["id"]), "text": "Hello", "kind": "medication"},
+        )
+        assert message.status_code == 422
+        reasons = {p["field"]: p["reason"] for p in message.json()["error"]["errors"]}
+        assert reasons["pateint_id"] == "unknown field; did you mean patient_id?"
+        assert reasons["kind"].endswith("; did you mean medication_reminder?")
+        assert reasons["patient_id"] == "is required"
+
+        # Nothing close: the fields the object takes are listed instead.
+        far = await http.post(
+            "/api/v1/messages",
+            json={"patient_id": str(patient["id"]), "text": "Hello", "deliver_on": _later()},
+        )
+        assert far.status_code == 422
+        assert far.json()["error"]["field"] == "deliver_on"
+        assert "scheduled_time" in far.json()["error"]["reason"].split("known fields: ")[1]
+
+        # A nested object's own fields, and a query parameter.
+        nested = await http.put(
+            f"/api/v1/patients/{patient['id']}/preferences",
+            json={"categories": {"medication": {"choice": "out"}}},
+        )
+        assert nested.status_code == 422
+        assert nested.json()["error"]["field"] == "categories.medication.choice"
+        assert nested.json()["error"]["reason"].endswith("did you mean clinic_choice?")
+        listed = await http.get("/api/v1/messages", params={"statuses": "sent"})
+        assert listed.status_code == 422
+        assert listed.json()["error"]["reason"] == ("unknown query parameter; did you mean status?")
+
+
+async def test_an_explicit_platform_is_honoured(db, admin_conn, web_process):
+    org, key = await clinic_key(db, admin_conn, "Channel Clinic")
+    patient = await create_patient(
+        admin_conn, org["id"], contacts={"sms": "+15005550101", "email": "p@example.org"}
+    )
+    _, base = await web_process()
+    async with _client(base, key) as http:
+        body = {"patient_id": str(patient["id"]), "text": "Lab results ready"}
+        refused = await http.post("/api/v1/messages", json={**body, "platform": "telegram"})
+        assert refused.status_code == 422
+        error = refused.json()["error"]
+        assert error["field"] == "platform"
+        assert "cannot be reached on telegram" in error["reason"]
+        assert "their channels: sms, email" in error["reason"]
+        # An opted-out channel is no channel either.
+        await admin_conn.execute(
+            "update contact_points set opted_out_at = now() where patient_id = $1"
+            " and channel = 'sms'",
+            patient["id"],
+        )
+        opted_out = await http.post("/api/v1/messages", json={**body, "platform": "sms"})
+        assert opted_out.status_code == 422
+        assert "their channels: email" in opted_out.json()["error"]["reason"]
+
+        # What is accepted says whether another channel may stand in, and the worker reads it.
+        only_email = await http.post("/api/v1/messages", json={**body, "platform": "email"})
+        assert only_email.status_code == 201, only_email.text
+        assert only_email.json()["allow_fallback"] is False
+        wanted = await http.post(
+            "/api/v1/messages", json={**body, "platform": "telegram", "allow_fallback": True}
+        )
+        assert wanted.status_code == 201, wanted.text
+        assert wanted.json()["allow_fallback"] is True
+        auto = await http.post("/api/v1/messages", json=body)
+        assert auto.status_code == 201 and auto.json()["allow_fallback"] is True
+        pointless = await http.post("/api/v1/messages", json={**body, "allow_fallback": False})
+        assert pointless.status_code == 422
+        assert pointless.json()["error"]["field"] == "allow_fallback"
+        rows = await admin_conn.fetch(
+            "select platform, allow_fallback from scheduled_messages where patient_id = $1"
+            " order by created_at",
+            patient["id"],
+        )
+        assert [tuple(r) for r in rows] == [("email", False), ("telegram", True), ("auto", True)]
+
+
+async def test_auto_refuses_a_text_too_long_for_every_channel(db, admin_conn, web_process):
+    org, key = await clinic_key(db, admin_conn, "Length Clinic")
+    sms_only = await create_patient(admin_conn, org["id"], contacts={"sms": "+15005550102"})
+    both = await create_patient(
+        admin_conn, org["id"], contacts={"sms": "+15005550103", "telegram": "4242"}
+    )
+    _, base = await web_process()
+    async with _client(base, key) as http:
+        refused = await http.post(
+            "/api/v1/messages", json={"patient_id": str(sms_only["id"]), "text": LONG_SMS}
+        )
+        assert refused.status_code == 422
+        error = refused.json()["error"]
+        assert error["field"] == "text"
+        assert error["reason"] == (
+            "too long for sms, the only channel it can go out on: 5 GSM-7 segments"
+            " (719 characters), at most 3 allowed"
+        )
+        # Telegram carries it: the worker sends it there (and would skip SMS if it fell back).
+        accepted = await http.post(
+            "/api/v1/messages", json={"patient_id": str(both["id"]), "text": LONG_SMS}
+        )
+        assert accepted.status_code == 201, accepted.text
+    assert await admin_conn.fetchval("select count(*) from scheduled_messages") == 1
