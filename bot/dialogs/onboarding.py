@@ -325,7 +325,7 @@ async def phone(turn: Turn) -> None:
         await reprompt(turn, "bad_phone")
         return
     mark_sensitive(number, raw)
-    added = await turn.conn.fetchval(
+    added = await turn.conn.fetchrow(
         query("bot", "add_contact_point"),
         turn.conv.patient_id,
         Channel.SMS.value,
@@ -336,7 +336,18 @@ async def phone(turn: Turn) -> None:
         # Someone else's number (another patient's, maybe another clinic's): never moved here.
         await reprompt(turn, "phone_taken")
         return
+    if not added["active"]:
+        # Typed by a patient of no clinic: texts start once the number has written to us.
+        turn.say(_phone_pending_text(turn))
     await after_phone(turn)
+
+
+def _phone_pending_text(turn: Turn) -> str:
+    """How to prove a typed number one's own: a message from it to the service's number."""
+    ours = turn.ctx.settings.twilio_sms_from
+    if ours:
+        return turn.t("phone_pending", number=ours)
+    return turn.t("phone_pending_reply")
 
 
 def typed_phone(raw: str) -> str | None:

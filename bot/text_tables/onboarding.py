@@ -55,6 +55,14 @@ EN: dict[str, str] = {
         "That number is already registered for someone else, so I can't add it here. Send"
         " another number, or skip. If it is yours, please ask your clinic to update it."
     ),
+    "phone_pending": (
+        "Saved. Before I text that number, send any text message from it to {number}, once,"
+        " so I know it is yours."
+    ),
+    "phone_pending_reply": (
+        "Saved. I will text that number once it has sent a text message to this service,"
+        " so I know it is yours."
+    ),
     "ask_channels": "Where should reminders go first?",
     "channels_first": "{first} first, then {second}",
     "channels_only": "Only {first}",
@@ -109,6 +117,14 @@ ES: dict[str, str] = {
     "phone_taken": (
         "Ese número ya está registrado para otra persona, así que no puedo añadirlo aquí."
         " Envía otro número u omítelo. Si es tuyo, pide a tu clínica que lo actualice."
+    ),
+    "phone_pending": (
+        "Guardado. Antes de enviarte SMS a ese número, envía desde él un SMS cualquiera al"
+        " {number}, una vez, para saber que es tuyo."
+    ),
+    "phone_pending_reply": (
+        "Guardado. Te enviaré SMS a ese número cuando haya enviado un SMS a este servicio,"
+        " para saber que es tuyo."
     ),
     "ask_channels": "¿Por dónde te envío primero los recordatorios?",
     "channels_first": "Primero {first}, luego {second}",

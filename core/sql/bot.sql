@@ -56,10 +56,14 @@ with saved as (
 ), touched as (
   -- A block is lifted only by a message to the bot it was recorded for ($11 the update's
   -- Telegram bot, NULL the default): the chat id is the person's with every bot.
+  -- A phone number's message also proves the number its patient's (add_contact_point keeps
+  -- an unproven one inactive until then).
   update contact_points
      set last_inbound_at = now(),
-         active = active or (blocked_at is not null
-                             and (channel <> 'telegram' or telegram_bot is not distinct from $11)),
+         active = active or (channel <> 'telegram' and not verified)
+                  or (blocked_at is not null
+                      and (channel <> 'telegram' or telegram_bot is not distinct from $11)),
+         verified = verified or channel <> 'telegram',
          blocked_at = case when channel <> 'telegram' or telegram_bot is not distinct from $11
                            then null else blocked_at end
    where $8 and channel = $9 and address = $10
@@ -163,12 +167,20 @@ returning id
 -- reactivate it when it is theirs already. An address that belongs to another patient is left
 -- as it is and no row is returned: giving a number does not take it from its owner (their
 -- reminders and answers would follow it to a stranger).
-insert into contact_points (patient_id, channel, address, verified)
-values ($1, $2, $3, $4)
+-- A patient of no clinic is anyone who wrote to the bot: an address they typed, unproven, stays
+-- inactive (nothing is sent to it) until a message from it proves it theirs (finish_turn).
+-- Otherwise anyone could have the service text any number it likes, as often as they add
+-- reminders, at the service's cost (SMS pumping). A clinic's patient's address is the clinic's
+-- word, as when the clinic enters it. Returns the row's id and whether it is active.
+insert into contact_points (patient_id, channel, address, verified, active)
+select p.id, $2, $3, $4, $4 or p.organization_id is not null
+  from patients p
+ where p.id = $1
 on conflict (channel, address) do update
-   set active = true, verified = contact_points.verified or excluded.verified
+   set active = excluded.active or contact_points.verified,
+       verified = contact_points.verified or excluded.verified
  where contact_points.patient_id = excluded.patient_id
-returning id
+returning id, active
 
 -- name: patient_channels
 select channel from contact_points
