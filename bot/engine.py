@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 # Longer texts are not read at all: nothing we ask for needs more.
 MAX_INPUT_CHARS = 1000
+# Channels whose chat address is a phone number a caregiver may have been named by.
+_PROVEN_BY_A_TEXT = frozenset({Channel.SMS, Channel.WHATSAPP})
 
 
 async def handle(turn: Turn) -> None:
@@ -61,6 +63,11 @@ async def handle(turn: Turn) -> None:
     # The contact point's last inbound time is written with the turn's end (bot.intake), one
     # round trip fewer per update.
     turn.touch_contact = turn.patient is not None
+    if conv.channel in _PROVEN_BY_A_TEXT:
+        # The number wrote to us: alerts may go to it as someone's caregiver.
+        await turn.conn.execute(
+            query("bot", "prove_caregiver_address"), conv.channel.value, conv.chat_address
+        )
 
     if event.button_data and answers.is_answer_data(event.button_data):
         if turn.patient is None:

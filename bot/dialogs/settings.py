@@ -355,7 +355,7 @@ async def set_caregiver_delay(turn: Turn) -> None:
         await reprompt(turn, "bad_delay")
         return
     data = turn.conv.data
-    await turn.conn.execute(
+    saved = await turn.conn.fetchrow(
         query("bot", "upsert_caregiver"),
         turn.conv.patient_id,
         data["cg_name"],
@@ -365,3 +365,16 @@ async def set_caregiver_delay(turn: Turn) -> None:
         data.get("cg_timezone"),
     )
     _saved(turn)
+    if (
+        data["cg_channel"] in ("sms", "whatsapp")
+        and not saved["proven"]
+        and turn.patient is not None
+        and turn.patient["organization_id"] is None
+    ):
+        # planner.sql mark_missed holds alerts to a number nobody vouches for until it writes.
+        settings = turn.ctx.settings
+        sms = data["cg_channel"] == "sms"
+        ours = (settings.twilio_sms_from if sms else settings.twilio_whatsapp_from) or ""
+        ours = ours.removeprefix("whatsapp:")
+        key = "caregiver_pending" if ours else "caregiver_pending_reply"
+        turn.say(turn.t(key, name=data["cg_name"], number=ours or ""))

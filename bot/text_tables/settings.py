@@ -56,6 +56,14 @@ EN: dict[str, str] = {
     "ask_caregiver_delay": "How many minutes after a missed dose should I alert them? For example: 30",
     "bad_delay": "Please send minutes from 0 to 1440. For example: 30",
     "caregiver_removed": "Caregiver removed.",
+    "caregiver_pending": (
+        "Alerts to {name} start once their phone has sent us a message at {number}, so we"
+        " know they agree to get them."
+    ),
+    "caregiver_pending_reply": (
+        "Alerts to {name} start once their phone has sent a message to this service, so we"
+        " know they agree to get them."
+    ),
     "saved": "Saved.",
     "lang_en": "English",
     "lang_es": "Español",
@@ -111,6 +119,14 @@ ES: dict[str, str] = {
     "ask_caregiver_delay": "¿Cuántos minutos después de una dosis olvidada le aviso? Por ejemplo: 30",
     "bad_delay": "Envía minutos del 0 al 1440. Por ejemplo: 30",
     "caregiver_removed": "Cuidador quitado.",
+    "caregiver_pending": (
+        "Los avisos a {name} empezarán cuando su teléfono nos haya enviado un mensaje al"
+        " {number}, para saber que acepta recibirlos."
+    ),
+    "caregiver_pending_reply": (
+        "Los avisos a {name} empezarán cuando su teléfono haya enviado un mensaje a este"
+        " servicio, para saber que acepta recibirlos."
+    ),
     "saved": "Guardado.",
     "lang_en": "English",
     "lang_es": "Español",

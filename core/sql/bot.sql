@@ -213,14 +213,23 @@ update patients set nag_interval_minutes = $2, nag_max = $3 where id = $1
 
 -- name: upsert_caregiver
 -- $6: the caregiver's IANA timezone, or null for "same as the patient".
+-- A number proven before (prove_caregiver_address) stays proven. Returns whether it is.
 with gone as (update caregivers set active = false where patient_id = $1 and active)
-insert into caregivers (patient_id, name, channel, address, alert_delay_minutes, timezone)
-values ($1, $2, $3, $4, $5, $6)
-returning id
+insert into caregivers (patient_id, name, channel, address, alert_delay_minutes, timezone,
+                        proven_at)
+values ($1, $2, $3, $4, $5, $6,
+        (select max(c.proven_at) from caregivers c where c.channel = $3 and c.address = $4))
+returning id, proven_at is not null as proven
 
 -- name: caregiver_timezone_known
 -- Whether the database accepts $1 as a caregiver's timezone (the caregivers_timezone_iana check).
 select public.is_iana_timezone($1)
+
+-- name: prove_caregiver_address
+-- A text from this number ($1 sms or whatsapp, $2 the number) proves it the number of whoever
+-- named it a caregiver (planner.sql mark_missed holds the alerts of unproven ones).
+update caregivers set proven_at = now()
+ where channel = $1 and address = $2 and proven_at is null
 
 -- name: remove_caregivers
 update caregivers set active = false where patient_id = $1

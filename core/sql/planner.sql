@@ -298,8 +298,8 @@ update dose_events d
 
 -- name: mark_missed
 -- Doses past their last follow-up without an answer, their pending follow-ups cancelled, and one
--- alert per active caregiver of a patient who may be messaged, alert_delay_minutes after the
--- miss. The alert names the medication (for the template) only where the patient allowed it.
+-- alert per active (and, where it must be, proven) caregiver of a patient who may be messaged,
+-- alert_delay_minutes after the miss. The alert names the medication (for the template) only where the patient allowed it.
 with missed as (
   update dose_events d
      set status = 'missed'
@@ -332,6 +332,10 @@ alerts as (
     join patients p on p.id = x.patient_id
     join caregivers c on c.patient_id = x.patient_id and c.active
    where p.status = 'active' and p.consent_at is not null and not p.reminders_paused
+     -- A number a patient of no clinic typed gets alerts once it has written to us
+     -- (migration 20260101011510): else anyone could have any number texted (SMS pumping).
+     and (c.proven_at is not null or p.organization_id is not null
+          or c.channel not in ('sms', 'whatsapp'))
   on conflict (idempotency_key) do nothing
   returning id
 )
