@@ -27,6 +27,12 @@ from core.sql import query
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _NONE_WORDS = frozenset({"none", "no", "off", "ninguna", "ninguno", "nada"})
+# Back to the window that applies when the patient has none of their own (the clinic's, else the
+# service's): stored as no window.
+_DEFAULT_WORDS = frozenset({"default", "predeterminado", "predeterminadas", "por defecto"})
+# "none" is a window of its own, an empty one (start = end): nothing is held back. Stored as no
+# window it meant the default, which holds messages back at night: not what "none" says.
+_NO_QUIET = (time(0, 0), time(0, 0))
 
 
 @command("settings")
@@ -162,8 +168,12 @@ async def set_quiet(turn: Turn) -> None:
 
 
 def parse_quiet(text: str) -> tuple[time | None, time | None] | None:
-    """Quiet hours as typed: two different times ("22:00-07:00"), ``(None, None)`` for none."""
-    if texts.fold_label(text) in _NONE_WORDS:
+    """Quiet hours as typed: two different times ("22:00-07:00"), an empty window for none,
+    ``(None, None)`` for the default."""
+    word = texts.fold_label(text)
+    if word in _NONE_WORDS:
+        return _NO_QUIET
+    if word in _DEFAULT_WORDS:
         return None, None
     parts = [p for p in re.split(r"\s*[-–]\s*|\s+(?:to|a|until|hasta)\s+", text.strip()) if p]
     times = [parse_time(p) for p in parts] if len(parts) == 2 else []

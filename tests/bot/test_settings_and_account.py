@@ -7,9 +7,54 @@ from datetime import time, timedelta
 
 import asyncpg
 
+from core.templating import TemplateRenderer
+from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import registered_patient
-from tests.factories import create_medication, create_organization, create_patient
+from tests.factories import (
+    create_medication,
+    create_message,
+    create_organization,
+    create_patient,
+)
+
+
+async def test_quiet_hours_none_means_none_not_the_default(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """The prompt says "Type like 22:00-07:00, or none": "none" stored no window of the patient's
+    own, so the default (21:00-08:00 here) went on holding their messages back at night and
+    /settings showed it. "none" is now an empty window: nothing is held back."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Quiet hours")
+    await bot.send(chat, "none")
+    assert bot.last_text(chat) == "Saved."
+    await bot.send(chat, "/settings")
+    assert "Quiet hours: none\n" in bot.last_text(chat)
+
+    # 22:00 in the patient's zone (UTC), inside the default window: a clinic's message goes now.
+    bot.clock.now = START.replace(hour=22)
+    message = await create_message(
+        admin_conn, patient["id"], message_content="The clinic is closed tomorrow",
+        scheduled_time=bot.clock.now,
+    )  # fmt: skip
+    config = DispatcherConfig(worker_id="bot-tests", platform_rates={}, recipient_rates={})
+    dispatcher = Dispatcher(bot.ctx.pool, bot.ctx.senders, TemplateRenderer(), bot.clock, config)
+    await dispatcher.run_once()
+    row = await admin_conn.fetchrow(
+        "select status, scheduled_time from scheduled_messages where id = $1", message["id"]
+    )
+    assert row["status"] == "sent", dict(row)
+    assert bot.last_text(chat) == "The clinic is closed tomorrow"
+
+    # The default window back on purpose: "default".
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Quiet hours")
+    await bot.send(chat, "default")
+    await bot.send(chat, "/settings")
+    assert "Quiet hours: 9:00\u202fPM-8:00\u202fAM (the default" in bot.last_text(chat)
 
 
 async def test_settings_change_each_value(bot: Bot, admin_conn: asyncpg.Connection) -> None:
