@@ -21,6 +21,9 @@ CPU per job on the same server, beside scenario 1.
     .venv/bin/python bench/dispatch.py --scenario 11 --full      # 100,000 among 1,000,000
     .venv/bin/python bench/dispatch.py --scenario 1 11 --code ../wt-before   # another checkout
 
+``--profile FILE`` runs scenario 1's dispatcher (or scenario 11's first worker) under cProfile in
+the measured part and prints its functions by own time per message (cProfile's overhead included).
+
 ``--code DIR`` runs the scenarios against the code of another checkout (this file's scenarios,
 that tree's ``core``/``scheduler``): before/after numbers from one run. Each scenario runs in its
 own subprocess (clean memory for 7) against a fresh database on the embedded PostgreSQL (or on
@@ -31,11 +34,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import inspect
 import json
 import logging
 import multiprocessing
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -68,6 +73,44 @@ TOKEN = "123456:BENCH-token-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (the fake'
 
 def emit(**values: Any) -> None:
     print(json.dumps(values), flush=True)
+
+
+def profiling() -> cProfile.Profile | None:
+    """A started profiler when ``--profile`` asked for one (BENCH_PROFILE), else None."""
+    if not os.environ.get("BENCH_PROFILE"):
+        return None
+    profiler = cProfile.Profile()
+    profiler.enable()
+    return profiler
+
+
+def emit_profile(profiler: cProfile.Profile | None, scenario: int, n: int, top: int = 40) -> None:
+    """The profiled functions by own time, in us per message (cProfile's overhead included)."""
+    if profiler is None:
+        return
+    profiler.disable()
+    path = os.environ["BENCH_PROFILE"]
+    profiler.dump_stats(path)
+    stats = pstats.Stats(path)
+    rows = [
+        (own, cumulative, calls, f"{Path(file).name}:{line}({function})")
+        for (file, line, function), (_cc, calls, own, cumulative, _callers) in stats.stats.items()  # type: ignore[attr-defined]
+    ]
+    rows.sort(reverse=True)
+    emit(
+        scenario=scenario,
+        name="worker under cProfile: own and cumulative us per message, top by own time",
+        total_us_per_message=round(sum(r[0] for r in rows) * 1e6 / n, 1),
+        top=[
+            {
+                "function": name,
+                "own_us": round(own * 1e6 / n, 2),
+                "cumulative_us": round(cum * 1e6 / n, 2),
+                "calls_per_message": round(calls / n, 3),
+            }
+            for own, cum, calls, name in rows[:top]
+        ],
+    )
 
 
 # -- database ---------------------------------------------------------------------------------
@@ -372,9 +415,11 @@ async def scenario_1(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
                 **claim_connection(db),
             )
             pg_before, py_before = await backend_cpu(conn), time.process_time()
+            profiler = profiling()
             # Bounded: a message that never reaches an adapter must end the run, not hang it.
             elapsed = await asyncio.wait_for(drain(dispatcher, lambda: senders.count >= n), 600)
             py_cpu = time.process_time() - py_before
+            emit_profile(profiler, 1, n)
             pg_cpu = cpu_used(pg_before, await backend_cpu(conn))
         by_status = dict(
             await conn.fetch("select status, count(*) from scheduled_messages group by status")
@@ -1001,6 +1046,7 @@ async def burst_worker(
     tmp: Path,
     stop: Callable[[], bool],
     before_close: Callable[[], Awaitable[None]] | None = None,
+    profile: bool = False,
 ) -> tuple[list[float], float]:
     """One worker of the burst (as ``medremind worker`` runs it) until ``stop()``; returns the
     wall-clock times of its hand-overs and the CPU seconds its process used meanwhile.
@@ -1021,6 +1067,7 @@ async def burst_worker(
         listener = DueListener(db.connect, dispatcher.notify)
         listening = asyncio.create_task(listener.run())
         py_before = time.process_time()
+        profiler = profiling() if profile else None
         running = asyncio.create_task(dispatcher.run())
         deadline = time.monotonic() + 600  # a message that never arrives ends the run
         while not stop() and time.monotonic() < deadline:
@@ -1030,6 +1077,7 @@ async def burst_worker(
         while dispatcher.in_flight and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         py_cpu = time.process_time() - py_before
+        emit_profile(profiler, 11, max(1, senders.count))
         if before_close is not None:
             await before_close()
         dispatcher.request_stop()
@@ -1096,9 +1144,13 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
             while remaining:
                 await asyncio.sleep(0.05)
                 if time.time() > instant:
+                    # Two probes of the partial indexes (due; leased rows are the processing
+                    # ones): a count(*) of the table scanned all its rows every 50 ms, ~2/3 of
+                    # a core of the 2 that the measured worker and Postgres share at --full.
                     remaining = await conn.fetchval(
-                        "select count(*) from scheduled_messages"
-                        " where status in ('pending', 'processing')"
+                        "select (exists (select from scheduled_messages where status = 'pending')"
+                        " or exists (select from scheduled_messages"
+                        " where locked_until is not null))::int"
                     )
 
         counting = asyncio.create_task(count_remaining())
@@ -1109,7 +1161,7 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
             nonlocal pg_cpu
             pg_cpu = cpu_used(pg_before, await backend_cpu(conn))
 
-        times, py_cpu = await burst_worker(url, tmp, lambda: not remaining, measure)
+        times, py_cpu = await burst_worker(url, tmp, lambda: not remaining, measure, profile=True)
         await counting
         for i, helper in enumerate(helpers, start=1):
             assert helper.stdin is not None
@@ -1227,6 +1279,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--sizes", type=int, nargs="*", default=None, help="scenario 6 sizes")
     parser.add_argument("--others", type=int, default=None, help="scenario 11: other rows")
     parser.add_argument("--code", default=None, help="measure the code of another checkout")
+    parser.add_argument("--profile", default=None, help="cProfile the worker into this file")
     parser.add_argument("--procrastinate-concurrency", type=int, default=10)
     parser.add_argument("--admin-url", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--result-file", default=None, help=argparse.SUPPRESS)
@@ -1279,6 +1332,8 @@ def main() -> int:
                 cmd.append("--full")
             code = Path(args.code).resolve() if args.code else ROOT
             env = os.environ | {"BENCH_CODE_ROOT": str(code)}
+            if args.profile:
+                env["BENCH_PROFILE"] = str(Path(args.profile).resolve())
             result = subprocess.run(cmd, cwd=code, env=env, check=False)
             if result.returncode:
                 emit(scenario=number, error=f"exit code {result.returncode}")

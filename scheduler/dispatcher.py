@@ -7,8 +7,14 @@ route, wait for the rate-limit buckets, render and send, outside any transaction
 already starting, so slow sends (HTTP) fan out to ``concurrency`` within a few loop iterations,
 while fast ones (a local adapter) are drained by one or two coroutines without a task apiece.
 Outcomes and attempt rows are buffered and written by a flusher in bulk, one statement per flush,
-guarded by each row's lease token. While one flush is in flight the next outcomes accumulate, so
-batches grow with load and latency stays low when it is quiet (group commit).
+guarded by each row's lease token. While a flush is in flight the next outcomes accumulate, so
+batches grow with load and latency stays low when it is quiet (group commit); up to
+``_WRITES_IN_FLIGHT`` flushes run at once, each on its own pooled connection, and rows already
+sent do not hold back the next claim (only the unsent ones count against the claim's target), so
+during a burst the next claim, the sends and the records overlap instead of taking turns: one
+flush at a time, with its three round trips each waiting for the loop between two sends, was the
+burst's bottleneck (issue 20: a record of 75 rows took 37 ms of wall time for ~11 ms of
+Postgres CPU, and the claims waited for the room it freed).
 
 When a rate limit paces the sends, outcomes trickle in one at a time and group commit groups
 nothing: a claim and a record per message cost ~7 ms of CPU at Telegram's 30/s
@@ -63,7 +69,11 @@ DB_ERRORS: tuple[type[BaseException], ...] = (
 )
 _DB_RETRY_MAX_SECONDS = 5.0  # reconnect attempts back off up to this
 _MIN_IDLE_SECONDS = 0.02  # due rows exist but were locked by others: do not spin
-_SENDS_BETWEEN_YIELDS = 32
+# A sender that never waits yields after this many sends: each yield lets a claim's or a flush's
+# answer in, so it bounds how long a round trip waits for the loop (~8 sends: ~1-2 ms).
+_SENDS_BETWEEN_YIELDS = 8
+# Flushes in flight at once (each a pooled connection); see the module docstring.
+_WRITES_IN_FLIGHT = 2
 # A final flush's statement may run this long past the shutdown deadline (its statement timeout).
 _FINAL_WRITE_SECONDS = 35.0
 # The send rate that sizes claims: the last this-many completions, if the newest is recent.
@@ -72,6 +82,11 @@ _RATE_STALE_SECONDS = 10.0
 _RATE_MIN_SPAN_SECONDS = 1.0
 # Trickling outcomes wait this long at most for others to share their statement (see above).
 _FLUSH_LINGER_SECONDS = 0.2
+
+
+def _done(result: DeliveryResult) -> bool:
+    """Whether a result is a send or a final outcome, not a row put back unsent."""
+    return bool(result.attempts) or result.outcome.status != "pending"
 
 
 async def aclose_limiter(limiter: Limiter) -> None:
@@ -148,7 +163,16 @@ class Dispatcher:
         self._hold_seconds = min(self._claim_window, self.config.max_bucket_wait_seconds) / 2
         self._completions: deque[float] = deque(maxlen=_RATE_SAMPLE)
         self._capacity = self.config.concurrency + self.config.batch_size
+        # Rows held at most, sent ones waiting for their flush included: the claim target, a
+        # batch buffered and one in each flush in flight (bounds memory while writes are slow).
+        self._held_max = self._capacity + (_WRITES_IN_FLIGHT + 1) * self.config.batch_size
         self._unfinished = 0  # claimed rows whose outcome is not yet written
+        self._unsent = 0  # claimed rows without a result yet (queued or being sent)
+        # The claim loop waits until _unsent falls to this (see run), or a flush ends.
+        self._wake_unsent = -1
+        self._writes: set[asyncio.Task[None]] = set()  # flushes in flight
+        self._write_done = asyncio.Event()
+        self._write_failures = 0
         # Claimed, not yet taken by a sender; with the monotonic time its claim began.
         self._queue: deque[tuple[Claim, float]] = deque()
         self._senders: dict[asyncio.Task[None], Claim | None] = {}  # sender -> claim it holds
@@ -241,6 +265,12 @@ class Dispatcher:
         target = min(self._capacity, self._claim_target())
         return target, max(1, min(self.config.batch_size, target) // 2)
 
+    def _claim_room(self) -> tuple[int, int]:
+        """(rows the next claim may take, the fewest worth a claim): the target less the rows
+        not yet sent, within what may be held at all (:attr:`_held_max`)."""
+        target, least = self._claim_goal()
+        return min(target - self._unsent, self._held_max - self._unfinished), least
+
     def _flush_now(self) -> bool:
         """Write the buffer at once (else let it gather): stopping, a batch's worth, or the
         claim loop waits for the room this flush frees."""
@@ -251,7 +281,8 @@ class Dispatcher:
         if not self._room_wanted:  # the loop is idle (nothing due) or claiming
             return False
         target, least = self._claim_goal()
-        return target - (self._unfinished - len(self._buffer)) >= least
+        freed = self._held_max - (self._unfinished - len(self._buffer))
+        return min(target - self._unsent, freed) >= least
 
     @property
     def in_flight(self) -> int:
@@ -267,16 +298,18 @@ class Dispatcher:
         failures = 0
         try:
             while not self._stopping:
-                target, least = self._claim_goal()
-                room = target - self._unfinished
+                room, least = self._claim_room()
                 if room < least:
                     self._room.clear()
                     self._room_wanted = True
+                    # Woken by a flush's end, or by the sends once the unsent rows leave room.
+                    self._wake_unsent = self._unsent - (least - room)
                     self._flush_wanted.set()  # results buffered now may be what it waits for
                     try:
                         await self._room.wait()
                     finally:
                         self._room_wanted = False
+                        self._wake_unsent = -1
                     continue
                 limit = min(self.config.batch_size, room)
                 self._wake.clear()
@@ -334,6 +367,7 @@ class Dispatcher:
             return
         self._queue.extend((c, claimed_at) for c in claims)
         self._unfinished += len(claims)
+        self._unsent += len(claims)
         self._queue_empty.clear()
         self._spawn_sender()
 
@@ -414,10 +448,15 @@ class Dispatcher:
             finally:
                 self._sending -= 1
             senders[me] = None
-            if result.attempts or result.outcome.status != "pending":
+            if _done(result):
                 # Sizes claims: a row put back unsent (waiting for a rate limit or a breaker)
-                # is no send, and counting it claimed more rows to put back.
+                # is no send, and counting it claimed more rows to put back. Nor does it free
+                # room before its flush: claiming again at once only to put back more churned a
+                # fleet's whole backlog behind a rate limit.
                 self._completions.append(time.monotonic())
+                self._unsent -= 1
+                if self._unsent <= self._wake_unsent:
+                    self._room.set()
             self._buffer.append(result)
             self._flush_wanted.set()
 
@@ -426,40 +465,62 @@ class Dispatcher:
     # -- recording -------------------------------------------------------------------------
 
     async def _flush_loop(self) -> None:
-        """Write buffered results as they come; at shutdown, until none is left (or time is up).
+        """Write buffered results as they come, up to ``_WRITES_IN_FLIGHT`` flushes at once; at
+        shutdown, until none is left (or time is up).
 
-        The final flush runs here too, never beside a write in flight: a write cancelled after
-        the server applied it would be written again, with every attempt row twice.
+        The final flushes run here too. A write is never cancelled while another deadline
+        remains: one cancelled after the server applied it would be written again, with every
+        attempt row twice. Each result is in one flush at a time (a failed flush puts its
+        results back for the next), so flushes in flight never write the same row.
         """
-        failures = 0
         while True:
-            await self._flush_wanted.wait()
-            self._flush_wanted.clear()
-            await self._linger()
-            try:
-                await self._flush_all()
-                failures = 0
-            except Exception as exc:  # the flusher must outlive any failure, or claims stall
-                failures += 1
-                delay = min(_DB_RETRY_MAX_SECONDS, 0.1 * 2**failures)
+            if self._closing_deadline is not None and not self._buffer and not self._writes:
+                return
+            if len(self._writes) >= _WRITES_IN_FLIGHT:
+                self._write_done.clear()
+                await self._write_done.wait()
+                continue
+            if self._write_failures:
+                delay = min(_DB_RETRY_MAX_SECONDS, 0.1 * 2**self._write_failures)
                 if self._closing_deadline is not None and time.monotonic() + delay > (
                     self._closing_deadline
                 ):
                     # The leases expire and the reaper returns these rows: nothing is lost.
+                    await asyncio.gather(*self._writes, return_exceptions=True)
                     logger.warning(
                         "could not record outcomes at shutdown",
-                        extra={"error": type(exc).__name__, "count": len(self._buffer)},
+                        extra={"count": len(self._buffer)},
                     )
                     return
-                logger.warning(
-                    "recording outcomes failed; retrying",
-                    extra={"error": type(exc).__name__, "retry_in": delay},
-                )
                 await asyncio.sleep(delay)
-                self._flush_wanted.set()
-                continue
-            if self._closing_deadline is not None and not self._buffer:
-                return
+            await self._flush_wanted.wait()
+            self._flush_wanted.clear()
+            await self._linger()
+            if self._buffer:
+                results, self._buffer = self._buffer, []
+                task = asyncio.create_task(self._flush(results))
+                self._writes.add(task)
+
+    async def _flush(self, results: list[DeliveryResult]) -> None:
+        """One flush in flight: on failure its results go back to the buffer for the next."""
+        try:
+            await self._write(results)
+        except Exception as exc:  # the flusher must outlive any failure, or claims stall
+            self._buffer[:0] = results
+            self._write_failures += 1
+            logger.warning(
+                "recording outcomes failed; retrying",
+                extra={"error": type(exc).__name__, "count": len(results)},
+            )
+        else:
+            self._write_failures = 0
+            self._written(results)
+        finally:
+            task = asyncio.current_task()
+            if task is not None:
+                self._writes.discard(task)
+            self._write_done.set()
+            self._flush_wanted.set()
 
     async def _linger(self) -> None:
         """Let trickling results gather (up to ``_FLUSH_LINGER_SECONDS``) unless one is urgent."""
@@ -482,8 +543,14 @@ class Dispatcher:
             except BaseException:
                 self._buffer[:0] = results
                 raise
-            self._unfinished -= len(results)
-            self._room.set()
+            self._written(results)
+
+    def _written(self, results: list[DeliveryResult]) -> None:
+        """Account for flushed results: they no longer hold room (rows put back unsent held
+        it until now)."""
+        self._unfinished -= len(results)
+        self._unsent -= sum(1 for r in results if not _done(r))
+        self._room.set()
 
     async def _write(self, results: list[DeliveryResult]) -> None:
         outcomes = [r.outcome for r in results]
@@ -540,8 +607,10 @@ class Dispatcher:
         self._flush_wanted.set()
         _done, stuck = await asyncio.wait({flusher}, timeout=grace + _FINAL_WRITE_SECONDS)
         if stuck:  # a write that hangs past every deadline: give up (the reaper returns the rows)
-            flusher.cancel()
-            await asyncio.gather(flusher, return_exceptions=True)
+            writes = [flusher, *self._writes]
+            for task in writes:
+                task.cancel()
+            await asyncio.gather(*writes, return_exceptions=True)
             logger.warning("final flush did not finish", extra={"count": len(self._buffer)})
         await self._claims.aclose()
         await aclose_limiter(self._deliverer.buckets)

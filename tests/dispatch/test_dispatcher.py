@@ -643,3 +643,51 @@ async def test_no_send_outlives_the_claims_lease(
     assert sender.calls == 0 and not result.attempts
     assert result.outcome.status == "pending" and result.outcome.attempts_delta == -1
     assert "lease ran short" in (result.outcome.last_error or "")
+
+
+async def test_claims_and_sends_go_on_while_flushes_wait_for_the_database(
+    admin_conn: asyncpg.Connection, database_url: str, make_dispatcher: MakeDispatcher
+) -> None:
+    """Rows already sent do not hold back the next claim (issue 20: one flush at a time, and
+    claims waiting for the room it freed, made the worker and Postgres take turns); while the
+    records cannot be written, the rows held stay bounded, and once they can, every outcome and
+    attempt is written once."""
+    patient = await factories.create_patient(admin_conn, contacts={"telegram": "4242"})
+    for _ in range(40):
+        await factories.create_message(admin_conn, patient["id"], scheduled_time=NOON)
+    # batch 5 + concurrency 2: 7 rows held before; now at most 7 + 3 x 5 with writes waiting.
+    dispatcher, senders = make_dispatcher(batch_size=5, concurrency=2)
+    sends = senders[Channel.TELEGRAM].sends
+    blocker = await asyncpg.connect(database_url)
+    try:
+        # Every record inserts attempt rows: this holds each flush at its statement.
+        blocker_tx = blocker.transaction()
+        await blocker_tx.start()
+        await blocker.execute("lock table message_delivery_attempts in exclusive mode")
+        running = asyncio.create_task(dispatcher.run())
+
+        async def many_sent() -> bool:
+            return len(sends) >= 15
+
+        await eventually(many_sent)
+        assert len(sends) <= 22 and dispatcher.in_flight <= 22
+        await blocker_tx.commit()
+
+        async def all_recorded() -> bool:
+            return (
+                await admin_conn.fetchval(
+                    "select count(*) from scheduled_messages where status = 'sent'"
+                )
+                == 40
+            )
+
+        await eventually(all_recorded)
+    finally:
+        await blocker.close()
+    dispatcher.request_stop()
+    await asyncio.wait_for(running, timeout=10)
+    assert len(sends) == 40
+    counts = await admin_conn.fetch(
+        "select message_id, count(*) from message_delivery_attempts group by message_id"
+    )
+    assert len(counts) == 40 and {r["count"] for r in counts} == {1}
