@@ -20,6 +20,7 @@ DEFAULT_SMS_MAX_SEGMENTS = 3
 
 _GSM7_BASIC = GSM7_BASIC  # GSM 03.38, kept with the template language
 _GSM7_EXTENSION = GSM7_EXTENSION
+_GSM7_ALL = _GSM7_BASIC | _GSM7_EXTENSION
 GSM7 = "GSM-7"
 UCS2 = "UCS-2"
 
@@ -43,7 +44,10 @@ def count_segments(text: str) -> tuple[str, int]:
     (``^{}\\[~]|€``) take two septets and are never split across segments. UCS-2 fits 70 UTF-16
     code units, 67 when concatenated; surrogate pairs are never split. An empty body is 1 segment.
     """
-    if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENSION for ch in text):
+    if _GSM7_ALL.issuperset(text):
+        # A reminder fits one segment: counted without a cost per character (issue 20).
+        if len(text) + sum(text.count(ch) for ch in _GSM7_EXTENSION) <= 160:
+            return GSM7, 1
         costs = [2 if ch in _GSM7_EXTENSION else 1 for ch in text]
         return GSM7, _segments(costs, single=160, multi=153)
     costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]

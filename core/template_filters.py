@@ -97,14 +97,35 @@ def babel_locale(tag: str) -> str:
     return FALLBACK_LOCALE
 
 
+# A datetime filter's text by the value, its own zone and fold, the recipient's zone and locale
+# and the format: the conversion to the recipient's zone skipped too (twice per reminder, for its
+# text and its HTML; issue 20). Cleared when full.
+_ZONED: dict[tuple[Any, ...], str] = {}
+
+
+def _zoned_format(function: Any, ctx: Context, value: Any, format: str) -> str:
+    """``function`` (a Babel formatter) of ``value`` in the context's zone and locale, cached."""
+    if not isinstance(value, datetime):
+        return _babel_format(function, _localized(ctx, value), format, _locale(ctx))
+    zone, tag = ctx.get("timezone"), ctx.get("locale")
+    key = (function, value, value.tzinfo, value.fold, zone, tag, format)
+    found = _ZONED.get(key)
+    if found is None:
+        found = _babel_format(function, _localized(ctx, value), format, _locale(ctx))
+        if len(_ZONED) >= _FORMATTED_MAX:
+            _ZONED.clear()
+        _ZONED[key] = found
+    return found
+
+
 @pass_context
 def _time_filter(ctx: Context, value: datetime, format: str = "short") -> str:
-    return _babel_format(format_time, _localized(ctx, value), format, _locale(ctx))
+    return _zoned_format(format_time, ctx, value, format)
 
 
 @pass_context
 def _date_filter(ctx: Context, value: date, format: str = "medium") -> str:
-    return _babel_format(format_date, _localized(ctx, value), format, _locale(ctx))
+    return _zoned_format(format_date, ctx, value, format)
 
 
 @pass_context

@@ -47,6 +47,7 @@ from jinja2 import (
     StrictUndefined,
     Template,
     TemplateNotFound,
+    nodes,
 )
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -249,7 +250,8 @@ class TemplateRenderer:
         blocks = _Blocks(template, values)
         chain = blocks.linked()
         if chain is not None and not self.auto_reload:
-            self._chains[key] = (template, _Chain(chain, dict(template.globals)))
+            static = _literal_blocks(env, name)
+            self._chains[key] = (template, _Chain(chain, dict(template.globals), static))
         return blocks
 
     # -- clinician templates ---------------------------------------------------------------
@@ -443,6 +445,9 @@ class _Chain(NamedTuple):
     # The template's globals as one dict: Jinja keeps them as a ChainMap and read them twice per
     # context (its keys and its items), a fifth of a render's time.
     globals: dict[str, Any]
+    # Blocks whose text is fixed (the labels, the replies a text asks for): their output, kept
+    # rather than rendered for every message (issue 20).
+    static: dict[str, str]
 
 
 class _Blocks:
@@ -471,6 +476,7 @@ class _Blocks:
             parent = {**chain.globals, **values, "section": None}
             self._context = env.context_class(env, parent, template.name, {}, chain.globals)
             self._context.blocks = chain.blocks
+        self._static = chain.static if chain is not None else {}
 
     def linked(self) -> dict[str, list[Any]] | None:
         """The inheritance chain's blocks, for later contexts of the same template; None when
@@ -482,22 +488,73 @@ class _Blocks:
 
     def render(self, block: str) -> str:
         """The block's text ("" when no template of the chain defines it)."""
+        text = self._static.get(block)
+        if text is not None:
+            return text
         chain = self._context.blocks.get(block)
         return "".join(chain[0](self._context)) if chain else ""
+
+
+def _literal_blocks(env: Environment, name: str) -> dict[str, str]:
+    """The blocks of ``name``'s inheritance chain whose definition in effect (the most derived)
+    is literal text, with that text; a block with any variable, filter, call or tag is left out.
+
+    Read from the templates' syntax trees (after whitespace control, as rendering sees them),
+    following ``{% extends "literal" %}`` only: a block that might be defined elsewhere is left
+    out too. tests/unit/test_render_fast_path.py holds the output to a plain render.
+    """
+    found: dict[str, str | None] = {}
+    seen: set[str] = set()
+    current: str | None = name
+    while current is not None and current not in seen:
+        seen.add(current)
+        try:
+            assert env.loader is not None
+            source, _, _ = env.loader.get_source(env, current)
+            tree = env.parse(source, current)
+        except TemplateError:
+            break
+        for block in tree.find_all(nodes.Block):
+            found.setdefault(block.name, _literal(block.body))
+        parent = next(tree.find_all(nodes.Extends), None)
+        current = None
+        if parent is not None and isinstance(parent.template, nodes.Const):
+            current = str(parent.template.value)
+        elif parent is not None:
+            return {}  # a computed parent: nothing is known of the chain above
+    return {block: text for block, text in found.items() if text is not None}
+
+
+def _literal(body: list[nodes.Node]) -> str | None:
+    """The text of a block body that is only literal text, else None."""
+    parts = []
+    for node in body:
+        if not isinstance(node, nodes.Output):
+            return None
+        for child in node.nodes:
+            if not isinstance(child, nodes.TemplateData):
+                return None
+            parts.append(child.data)
+    return "".join(parts)
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def _tidy(text: str) -> str:
     """Normalise CLDR spaces, strip line ends and collapse the blank lines ``{% if %}`` leaves."""
     text = _plain_spaces(text)
     text = "\n".join(line.rstrip() for line in text.strip().splitlines())
-    return re.sub(r"\n{3,}", "\n\n", text)
+    return _BLANK_LINES.sub("\n\n", text) if "\n\n\n" in text else text
 
 
 def _one_line(text: str) -> str:
     return " ".join(_plain_spaces(text).split())
 
 
+@lru_cache(maxsize=1024)
 def _parse_labels(block: str) -> dict[str, str]:
+    """``key: Label`` lines (cached by text: read only, callers copy what they keep)."""
     labels: dict[str, str] = {}
     for line in block.splitlines():
         key, sep, label = line.partition(":")
@@ -533,15 +590,38 @@ def _template_variables(values: Mapping[str, Any]) -> dict[str, str]:
         if key in _PRIVATE_VARIABLES and not named:
             continue
         if isinstance(value, datetime):
-            if zone and value.tzinfo is not None:
-                value = value.astimezone(ZoneInfo(str(zone)))
-            day = _babel_format(format_date, value, "medium", locale)
-            time = _babel_format(format_time, value, "short", locale)
-            value = _plain_spaces(f"{day}, {time}")
+            value = _displayed_datetime(value, zone, locale)
         elif isinstance(value, date):
             value = _babel_format(format_date, value, "medium", locale)
         out[key] = str(value)
     return out
+
+
+# "4 Mar 2026, 08:00" by instant, zone and locale: every message carries one (its due time), and
+# thousands at 08:00 carry the same few (issue 20). Cleared when full, as _babel_format's.
+_DISPLAYED: dict[tuple[Any, ...], str] = {}
+_DISPLAYED_MAX = 8192
+
+
+def _displayed_datetime(value: datetime, zone: Any, locale: str) -> str:
+    """``value`` as a WhatsApp template variable: date and short time in ``zone``, cached.
+
+    Aware datetimes equal as instants compare equal across zones (and, in one zone, across
+    ``fold``): the key holds the value's own zone and fold too.
+    """
+    key = (value, value.tzinfo, value.fold, zone, locale)
+    found = _DISPLAYED.get(key)
+    if found is None:
+        shown = value
+        if zone and value.tzinfo is not None:
+            shown = value.astimezone(ZoneInfo(str(zone)))
+        day = _babel_format(format_date, shown, "medium", locale)
+        time = _babel_format(format_time, shown, "short", locale)
+        found = _plain_spaces(f"{day}, {time}")
+        if len(_DISPLAYED) >= _DISPLAYED_MAX:
+            _DISPLAYED.clear()
+        _DISPLAYED[key] = found
+    return found
 
 
 _NOT_TEMPLATE_VARIABLES = frozenset({"locale", "timezone", "section"})
