@@ -153,6 +153,10 @@ class Settings(BaseSettings):
     # Per API key, across every web process; 0 turns the limit off.
     api_rate_per_minute: float = Field(default=600.0, alias="MEDREMIND_API_RATE_LIMIT", ge=0)
     api_rate_burst: int = Field(default=60, alias="MEDREMIND_API_RATE_BURST", ge=1)
+    # medremind.web.request_deadline: a request's headers and body must arrive within this.
+    request_read_seconds: float = Field(
+        default=30.0, alias="MEDREMIND_REQUEST_READ_SECONDS", gt=0, le=3600
+    )
 
     worker_batch_size: int = Field(default=100, alias="MEDREMIND_WORKER_BATCH", ge=1, le=5000)
     worker_concurrency: int = Field(default=64, alias="MEDREMIND_WORKER_CONCURRENCY", ge=1)

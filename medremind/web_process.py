@@ -34,6 +34,7 @@ from core.inbound_window import LastInboundLookup
 from core.settings import Settings
 from medremind.web import create_app
 from medremind.web.patient_app.live import MAX_FRAME_BYTES as LIVE_MAX_FRAME
+from medremind.web.request_deadline import deadline_protocol
 from platforms.base import Channel
 
 logger = logging.getLogger(__name__)
@@ -225,6 +226,8 @@ async def serve(
             log_config=None,  # core.logs owns logging (JSON, redacted)
             access_log=False,  # our middleware logs requests without query strings
             server_header=False,
+            # A slow client may not hold a connection for ever (slowloris).
+            http=deadline_protocol(settings.request_read_seconds),
             lifespan="on",
             # The patient app's sockets only ever send small acknowledgements.
             ws_max_size=LIVE_MAX_FRAME,
