@@ -126,10 +126,21 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         turn.t("can_answer_now", what=routing.subject(turn, newest)),
         *routing.shown_answers(turn, newest, numbers=numbered),
     ]
-    if len(waiting) > 1:
-        lines.append(turn.t("more_waiting", n=len(waiting) - 1))
+    others = len({_subject(q) for q in waiting} - {_subject(newest)})
+    if others:
+        lines.append(turn.t("more_waiting", n=others))
     buttons = () if numbered else tuple((c.label, c.value) for c in newest.choices)
     turn.replies.append(Reply(text="\n".join(lines), raw_options=buttons))
+
+
+def _subject(question: routing.Question) -> str:
+    """What ``question`` is about: its dose, appointment or slot offer (the prefix its buttons'
+    data share, ``d:<hex>``), else the question itself. A dose's reminder and follow-ups, or an
+    appointment's confirmation request and reminder, are one thing waiting, not several."""
+    data = question.choices[0].value if question.choices else ""
+    kind, _, rest = data.partition(":")
+    entity = rest.partition(":")[0]
+    return f"{kind}:{entity}" if len(kind) == 1 and len(entity) == 32 else str(question.row_id)
 
 
 def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> None:

@@ -199,3 +199,34 @@ async def test_whatsapp_numbered_dialog_and_stop(bot: Bot, admin_conn: asyncpg.C
         assert await admin_conn.fetchval("select opted_out_at from contact_points") is not None
     finally:
         await sender.aclose()
+
+
+async def test_more_waiting_counts_doses_and_appointments_not_their_messages(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A dose's reminder and its follow-up, and an appointment's confirmation request and
+    reminder, are two things waiting, not four: an unclear reply said "(3 more waiting after this
+    one.)" with one more thing to answer (seen on WhatsApp with three nags and two appointment
+    messages: "5 more")."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    (dose_id,) = await dose_events(admin_conn, patient["id"], [START - timedelta(minutes=20)])
+    await remind(bot, admin_conn, patient["id"], dose_id=dose_id)
+    bot.clock.advance(minutes=15)
+    await remind(bot, admin_conn, patient["id"], dose_id=dose_id, kind="dose_followup")
+    appointment = await admin_conn.fetchval(
+        "insert into appointments (organization_id, patient_id, starts_at)"
+        " values ($1, $2, $3) returning id",
+        patient["organization_id"],
+        patient["id"],
+        START + timedelta(days=2),
+    )
+    for kind in ("appointment_confirmation", "appointment_reminder"):
+        bot.clock.advance(minutes=1)
+        await remind(bot, admin_conn, patient["id"], appointment_id=appointment, kind=kind)
+
+    reply = body(await bot.sms(NUMBER, "banana"))
+    assert "appointment" in reply and "(1 more waiting after this one.)" in reply, reply
+    # The appointment answered, the dose is all that waits: nothing "more".
+    await bot.sms(NUMBER, "C")
+    reply = body(await bot.sms(NUMBER, "banana"))
+    assert "dose" in reply and "more waiting" not in reply, reply
