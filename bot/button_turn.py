@@ -48,6 +48,14 @@ GENERAL = "general"  # nothing changed: run the general turn
 
 # Stands for the minutes in the texts of Taken, one per local hour (see reply_texts).
 MINUTES = "{mm}"
+# Stand for the dose in a reply, and for the minutes of its due time, its medicine's number and
+# name in the words for it (see reply_texts); the statement fills them in.
+WHAT = "{what}"
+DUE_MINUTES = "{dmm}"
+NUMBER = "{n}"
+NAME = "{name}"
+# The longest medicine name (core.template_vocabulary's medicine_name) for the size check.
+_LONGEST_NAME = "x" * 60
 
 
 def final_dose_answer(event: InboundEvent | None) -> tuple[UUID, str] | None:
@@ -64,7 +72,16 @@ def taken_text_of_hour(locale: str, hour: int) -> str:
     """``dialogs.answers.taken_text`` for a local time in ``hour``, :data:`MINUTES` for its
     minutes: every short time format of our locales writes the minutes as two digits."""
     label = texts.fmt_time(time_of_day(hour, 59), locale).replace("59", MINUTES)
-    return texts.text(locale, "answer_taken", time=label)
+    return texts.text(locale, "answer_taken", time=label, what=WHAT)
+
+
+def dose_words_of_hour(locale: str, hour: int, *, name: bool, number: bool) -> str:
+    """``texts.dose_words`` for a dose due in ``hour``, :data:`DUE_MINUTES` for its
+    minutes and :data:`NAME` / :data:`NUMBER` for the medicine's name or number."""
+    label = texts.fmt_time(time_of_day(hour, 59), locale).replace("59", DUE_MINUTES)
+    return texts.dose_words(
+        locale, label, name=NAME if name else None, number=NUMBER if number else None
+    )
 
 
 @functools.cache
@@ -73,9 +90,18 @@ def reply_texts() -> dict[str, dict[str, Any]]:
     return {
         locale: {
             "unknown": texts.text(locale, "answer_unknown"),
-            "skipped": texts.text(locale, "answer_skipped"),
-            "already": {status: already_recorded_text(locale, status) for status in FINAL_STATUSES},
+            "skipped": texts.text(locale, "answer_skipped", what=WHAT),
+            "already": {
+                status: already_recorded_text(locale, status, WHAT) for status in FINAL_STATUSES
+            },
             "taken": [taken_text_of_hour(locale, hour) for hour in range(24)],
+            "what": {
+                kind: [
+                    dose_words_of_hour(locale, h, name=kind == "named", number=kind == "numbered")
+                    for h in range(24)
+                ]
+                for kind in ("plain", "numbered", "named")
+            },
         }
         for locale in texts.LOCALES
     }
@@ -106,8 +132,9 @@ def replies_fit(sender: Any) -> bool:
     known = _FITS.get(id(sender))
     if known is None or known[0] is not sender:
         candidates = [
-            text.replace(MINUTES, "59")
+            text.replace(MINUTES, "59").replace(WHAT, longest)
             for table in reply_texts().values()
+            for longest in [_longest_words(table)]
             for text in (
                 table["unknown"],
                 table["skipped"],
@@ -121,6 +148,16 @@ def replies_fit(sender: Any) -> bool:
         )
         known = _FITS[id(sender)] = (sender, fits)
     return bool(known[1])
+
+
+def _longest_words(table: dict[str, Any]) -> str:
+    """The longest words for a dose a reply of ``table`` can hold."""
+    words = [
+        w.replace(DUE_MINUTES, "59").replace(NUMBER, "99").replace(NAME, _LONGEST_NAME)
+        for kind in table["what"].values()
+        for w in kind
+    ]
+    return max(words, key=len)
 
 
 async def try_dose_button_turn(ctx: BotContext, inbound_id: UUID, event: InboundEvent) -> bool:

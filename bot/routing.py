@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from bot import texts
 from bot.conversation import Turn
 from bot.steps import IDLE, STEPS
+from core.logs import mark_sensitive
 from core.sql import query
 
 # How long a reminder's question stays answerable by typing (a button names its dose and works
@@ -57,6 +58,9 @@ class Question:
     dose_due_at: datetime | None = None
     appointment_starts_at: datetime | None = None
     offer_starts_at: datetime | None = None  # a waitlist slot offer's appointment time
+    # The dose's medicine as its reminder named it (the name only where the patient opted in).
+    medicine_name: str | None = None
+    medicine_number: int | None = None
 
     @property
     def is_dialog(self) -> bool:
@@ -124,6 +128,7 @@ async def open_questions(turn: Turn) -> list[Question]:
 
 
 def _from_row(row: Any) -> Question:
+    mark_sensitive(row["medicine_name"])
     options = row["options"] if isinstance(row["options"], list) else []
     choices = tuple(
         Choice(
@@ -141,6 +146,8 @@ def _from_row(row: Any) -> Question:
         dose_due_at=row["due_at"],
         appointment_starts_at=row["starts_at"],
         offer_starts_at=row["offer_starts_at"],
+        medicine_name=row["medicine_name"],
+        medicine_number=row["medicine_number"],
     )
 
 
@@ -179,7 +186,12 @@ def subject(turn: Turn, question: Question) -> str:
             time=texts.fmt_time(local, turn.locale),
         )
     due = question.dose_due_at or question.asked_at
-    return turn.t("about_dose", time=texts.fmt_time(due.astimezone(zone), turn.locale))
+    return texts.dose_words(
+        turn.locale,
+        due.astimezone(zone),
+        name=question.medicine_name,
+        number=question.medicine_number,
+    )
 
 
 def shown_answers(turn: Turn, question: Question, *, numbers: bool) -> list[str]:

@@ -9,6 +9,7 @@ locales define exactly the same keys and placeholders.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.locale_format import (
@@ -35,6 +36,7 @@ from bot.text_tables import (
 __all__ = [
     "DEFAULT_LOCALE",
     "LOCALES",
+    "dose_words",
     "fmt_date",
     "fmt_time",
     "fmt_times",
@@ -77,3 +79,17 @@ def keys(locale: str) -> set[str]:
 def raw(locale: str, key: str) -> str:
     """The unformatted template (for the placeholder test)."""
     return _TEXTS[locale][key]
+
+
+def dose_words(
+    locale: str, due: datetime | str, *, name: str | None = None, number: int | str | None = None
+) -> str:
+    """A dose as its reminder named it: "your 8:00 AM dose", "... of medicine 2" (the patient has
+    several medicines: its number in /meds) or "... of Metformin" (only where the patient chose to
+    see names in reminders). ``due``: the local due time, or its text already formatted."""
+    time = due if isinstance(due, str) else fmt_time(due, locale)
+    if name is not None:
+        return text(locale, "about_dose_named", time=time, name=name)
+    if number is not None:
+        return text(locale, "about_dose_numbered", time=time, n=number)
+    return text(locale, "about_dose", time=time)

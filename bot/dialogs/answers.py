@@ -119,12 +119,15 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
             return
         mark_sensitive(row["medication_name"])
         if row["status"] in FINAL_STATUSES:
-            turn.say(already_recorded_text(turn.locale, row["status"]), edit=edit)
+            what = await dose_subject(turn, answer.dose_event_id)
+            turn.say(already_recorded_text(turn.locale, row["status"], what), edit=edit)
             return
         result = await record_dose_answer(turn, answer)
     await close_questions(turn, dose_id=answer.dose_event_id)
+    # Which dose: two reminders due at once read alike, and so would their answers.
+    what = await dose_subject(turn, answer.dose_event_id)
     if getattr(result, "already_answered", False) and str(result.status) in FINAL_STATUSES:
-        turn.say(already_recorded_text(turn.locale, str(result.status)), edit=edit)
+        turn.say(already_recorded_text(turn.locale, str(result.status), what), edit=edit)
         return
     if _refused(answer.answer, result):
         # The dose's medicine was paused or deleted: no reminder will follow, so promise none.
@@ -133,10 +136,12 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
     timezone = turn.patient["timezone"] if turn.patient is not None else "UTC"
     zone = ZoneInfo(timezone)
     if answer.answer == "taken":
-        message = taken_text(turn.locale, turn.now, timezone)
+        message = taken_text(turn.locale, turn.now, timezone, what)
     elif answer.answer == "snoozed":
         until = turn.now + timedelta(minutes=answer.snooze_minutes or DEFAULT_SNOOZE_MINUTES)
-        message = turn.t("answer_snoozed", time=texts.fmt_time(until.astimezone(zone), turn.locale))
+        message = turn.t(
+            "answer_snoozed", time=texts.fmt_time(until.astimezone(zone), turn.locale), what=what
+        )
         if turn.conv.channel not in NUMBERED_CHANNELS:
             # The snoozed reminder keeps Taken and offers the other snooze lengths.
             dose_id = answer.dose_event_id
@@ -148,7 +153,7 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
             turn.replies.append(Reply(text=message, edit=edit, raw_options=tuple(choices)))
             return
     else:
-        message = turn.t("answer_skipped")
+        message = turn.t("answer_skipped", what=what)
     turn.say(message, edit=edit)
 
 
@@ -161,16 +166,34 @@ def _refused(answer: str, result: object) -> bool:
     return status == "cancelled" or (answer == "snoozed" and status != "snoozed")
 
 
-def already_recorded_text(locale: str, status: str) -> str:
-    """What a second answer to a dose with a final answer (``status``) hears."""
-    return texts.text(locale, "answer_already", status=texts.text(locale, f"status_{status}"))
-
-
-def taken_text(locale: str, now: datetime, timezone: str) -> str:
-    """The acknowledgement of Taken, with the time of the answer in the patient's zone."""
+def already_recorded_text(locale: str, status: str, what: str) -> str:
+    """What a second answer to a dose (``what``: :func:`bot.texts.dose_words`) with a final answer
+    (``status``) hears."""
     return texts.text(
-        locale, "answer_taken", time=texts.fmt_time(now.astimezone(ZoneInfo(timezone)), locale)
+        locale, "answer_already", status=texts.text(locale, f"status_{status}"), what=what
     )
+
+
+def taken_text(locale: str, now: datetime, timezone: str, what: str) -> str:
+    """The acknowledgement of Taken, with the time of the answer in the patient's zone and the
+    dose it recorded (``what``: :func:`bot.texts.dose_words`)."""
+    return texts.text(
+        locale,
+        "answer_taken",
+        time=texts.fmt_time(now.astimezone(ZoneInfo(timezone)), locale),
+        what=what,
+    )
+
+
+async def dose_subject(turn: Turn, dose_id: UUID) -> str:
+    """The dose an answer recorded, as its reminder named it (:func:`bot.texts.dose_words`)."""
+    row = await turn.conn.fetchrow(query("bot", "dose_subject"), dose_id, turn.conv.patient_id)
+    if row is None:  # not this patient's (the callers checked it): say no more
+        return turn.t("this_dose")
+    mark_sensitive(row["medication_name"])
+    local = row["due_at"].astimezone(ZoneInfo(row["timezone"]))
+    name = row["medication_name"] if row["name_medicine"] else None
+    return texts.dose_words(turn.locale, local, name=name, number=row["medicine_number"])
 
 
 def _scheduler_recorder() -> Any:

@@ -6,12 +6,12 @@ One of the tables :mod:`bot.texts` merges; ``EN`` and ``ES`` hold the same keys.
 from __future__ import annotations
 
 EN: dict[str, str] = {
-    "answer_taken": "Taken at {time}. Well done!",
-    "answer_snoozed": "OK, I'll remind you again at {time}.",
-    "answer_skipped": "Skipped. I've noted it.",
+    "answer_taken": "Taken at {time}: {what}. Well done!",
+    "answer_snoozed": "OK, I'll remind you again at {time} about {what}.",
+    "answer_skipped": "Skipped: {what}. I've noted it.",
     "btn_taken": "Taken",
     "btn_snooze_n": "Snooze {n} min",
-    "answer_already": "This dose was already recorded as {status}.",
+    "answer_already": "This dose was already recorded as {status}: {what}.",
     "answer_unknown": "That reminder is no longer active.",
     "offer_booked": "It's yours: see you on {date} at {time}.",
     "offer_taken": "Sorry, someone accepted that appointment first. You stay on the waitlist.",
@@ -25,6 +25,9 @@ EN: dict[str, str] = {
     "more_waiting": "({n} more waiting after this one.)",
     "also_waiting": "Also waiting for your answer: {what}. Reply {answers}.",
     "about_dose": "your {time} dose",
+    "about_dose_numbered": "your {time} dose of medicine {n}",
+    "about_dose_named": "your {time} dose of {name}",
+    "this_dose": "this dose",
     "about_appointment": "your appointment on {date} at {time}",
     "about_offer": "the free appointment offered on {date} at {time}",
     "status_due": "due",
@@ -36,12 +39,12 @@ EN: dict[str, str] = {
 }
 
 ES: dict[str, str] = {
-    "answer_taken": "Tomada a las {time}. ¡Bien hecho!",
-    "answer_snoozed": "De acuerdo, te lo recuerdo otra vez a las {time}.",
-    "answer_skipped": "Omitida. Lo he anotado.",
+    "answer_taken": "Tomada a las {time}: {what}. ¡Bien hecho!",
+    "answer_snoozed": "De acuerdo, te recuerdo {what} otra vez a las {time}.",
+    "answer_skipped": "Omitida: {what}. Lo he anotado.",
     "btn_taken": "Tomada",
     "btn_snooze_n": "Posponer {n} min",
-    "answer_already": "Esta dosis ya estaba registrada como {status}.",
+    "answer_already": "Esta dosis ya estaba registrada como {status}: {what}.",
     "answer_unknown": "Ese recordatorio ya no está activo.",
     "offer_booked": "Es suya: le esperamos el {date} a las {time}.",
     "offer_taken": "Lo sentimos, otra persona aceptó esa cita antes. Sigue en la lista de espera.",
@@ -55,6 +58,9 @@ ES: dict[str, str] = {
     "more_waiting": "({n} más esperando después de este.)",
     "also_waiting": "También espera tu respuesta: {what}. Responde {answers}.",
     "about_dose": "tu dosis de las {time}",
+    "about_dose_numbered": "tu dosis de las {time} del medicamento {n}",
+    "about_dose_named": "tu dosis de las {time} de {name}",
+    "this_dose": "esta dosis",
     "about_appointment": "tu cita del {date} a las {time}",
     "about_offer": "la cita libre ofrecida el {date} a las {time}",
     "status_due": "pendiente",

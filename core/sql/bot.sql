@@ -258,7 +258,8 @@ select m.id, m.name, m.dose, m.pill_count, m.status,
      order by rs.created_at desc limit 1
   ) s on true
  where m.patient_id = $1 and m.status <> 'deleted'
- order by m.created_at
+ -- The order public.medicine_labels numbers them in (reminders say "medicine 2").
+ order by m.created_at, m.id
 
 -- name: get_medication
 select * from medications where id = $1 and patient_id = $2 and status <> 'deleted'
@@ -284,6 +285,19 @@ with cancelled as (
 )
 update scheduled_messages set status = 'cancelled'
  where status = 'pending' and dose_event_id in (select id from cancelled)
+
+-- name: dose_subject
+-- What an answer's confirmation says it recorded: the dose's time in the patient's zone and, as
+-- the reminder did, the medicine's name (the patient's opt-in) or its number where the patient has
+-- several (migration 20260101011200). No row: not this patient's dose.
+select d.due_at, p.timezone, p.name_medicine_in_reminders as name_medicine,
+       m.name as medication_name, (l.label ->> 'medicine_number')::integer as medicine_number
+  from dose_events d
+  join medications m on m.id = d.medication_id
+  join patients p on p.id = d.patient_id
+  left join lateral public.medicine_labels(array[d.patient_id]) l
+         on l.medication_id = d.medication_id
+ where d.id = $1 and d.patient_id = $2
 
 -- name: get_dose_event
 select d.*, m.name as medication_name, m.dose as medication_dose
@@ -414,10 +428,18 @@ returning id
 -- cancelled). An offer stays open until this patient answered it, also once someone else took
 -- the slot or it expired: the patient's "1" then hears that, rather than reaching an older
 -- question they did not mean.
+-- A dose's medicine as its reminder named it: by name where the patient opted in, else by its
+-- number where the patient has several (migration 20260101011200).
 select q.id, q.options, q.asked_at, q.dose_event_id, q.appointment_id,
-       d.due_at, a.starts_at, o.starts_at as offer_starts_at
+       d.due_at, a.starts_at, o.starts_at as offer_starts_at,
+       case when p.name_medicine_in_reminders then m.name end as medicine_name,
+       (l.label ->> 'medicine_number')::integer as medicine_number
   from conversation_questions q
+  join patients p on p.id = q.patient_id
   left join dose_events d on d.id = q.dose_event_id
+  left join medications m on m.id = d.medication_id
+  left join lateral public.medicine_labels(array[d.patient_id]) l
+         on l.medication_id = d.medication_id
   left join appointments a on a.id = q.appointment_id
   left join slot_offer_recipients r on r.id = q.slot_offer_recipient_id
   left join slot_offers o on o.id = r.offer_id

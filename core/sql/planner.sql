@@ -54,10 +54,13 @@ select organization_id, payload, platform
 insert into scheduled_messages
   (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
    idempotency_key, dose_event_id)
-select $1, $2, $3, $4, 'medication_reminder', $5,
+select $1, $2, $3, $4, 'medication_reminder',
+       ($5::jsonb - 'medicine_number') || coalesce(l.label, '{}'::jsonb),
        case when m.time_critical then 0 else 1 end, $6, $7, $8
   from dose_events d
   join medications m on m.id = d.medication_id
+  -- The number as the patient's list has it now (migration 20260101011200).
+  left join lateral public.medicine_labels(array[d.patient_id]) l on l.medication_id = m.id
  where d.id = $8
 on conflict (idempotency_key) do nothing
 
@@ -211,11 +214,15 @@ returning id, schedule_id, due_at
 insert into scheduled_messages
   (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
    idempotency_key, dose_event_id, message_content)
-select u.organization_id, u.patient_id, u.send_at, 'auto', 'medication_reminder', u.payload,
+select u.organization_id, u.patient_id, u.send_at, 'auto', 'medication_reminder',
+       u.payload || coalesce(l.label, '{}'::jsonb),
        u.priority, u.due_at + $8::interval, u.key, u.dose_id, null
   from unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::jsonb[], $5::text[], $6::uuid[],
               $7::smallint[], $9::timestamptz[])
          as u(organization_id, patient_id, due_at, payload, key, dose_id, priority, send_at)
+  -- The medicine's number where the patient has several (migration 20260101011200).
+  left join public.medicine_labels($2::uuid[]) l
+         on l.medication_id = (u.payload ->> 'medication_id')::uuid
 on conflict (idempotency_key) do update
    set status = 'pending', scheduled_time = excluded.scheduled_time,
        expires_at = excluded.expires_at, payload = excluded.payload,
@@ -275,15 +282,19 @@ insert into scheduled_messages
    idempotency_key, dose_event_id, message_content)
 select p.organization_id, d.patient_id, u.at, 'auto', 'dose_followup',
        jsonb_build_object('dose_event_id', d.id, 'medication_id', d.medication_id,
-                          'followup', u.number, 'of', p.nag_max),
+                          'followup', u.number, 'of', p.nag_max)
+         || coalesce(l.label, '{}'::jsonb),
        $5::smallint, u.expires_at, u.key, d.id, null
   from unnest($1::uuid[], $2::integer[], $3::timestamptz[], $4::text[], $6::timestamptz[])
          as u(dose_id, number, at, key, expires_at)
   join dose_events d on d.id = u.dose_id
   join patients p on p.id = d.patient_id
+  -- The medicine's number where the patient has several (migration 20260101011200).
+  left join lateral public.medicine_labels(array[d.patient_id]) l
+         on l.medication_id = d.medication_id
 on conflict (idempotency_key) do update
    set status = 'pending', scheduled_time = excluded.scheduled_time,
-       expires_at = excluded.expires_at, attempts = 0, last_error = null, locked_by = null,
+       expires_at = excluded.expires_at, payload = excluded.payload, attempts = 0, last_error = null, locked_by = null,
        locked_until = null, lease_token = null, channels_tried = '{}'
  where scheduled_messages.status = 'cancelled'
     or (scheduled_messages.status = 'pending'

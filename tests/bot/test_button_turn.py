@@ -21,7 +21,16 @@ import asyncpg
 import pytest
 
 from bot import texts
-from bot.button_turn import MINUTES, taken_text_of_hour, try_dose_button_turn
+from bot.button_turn import (
+    DUE_MINUTES,
+    MINUTES,
+    NAME,
+    NUMBER,
+    WHAT,
+    reply_texts,
+    taken_text_of_hour,
+    try_dose_button_turn,
+)
 from bot.dialogs.answers import taken_text
 from bot.intake import process_inbound, store_inbound
 from core.answer_buttons import dose_data
@@ -155,14 +164,16 @@ async def test_one_round_trip_turn_matches_the_general_turn(
     if name == "taken":
         assert fast["doses"][1][0] == "taken" and fast["pills"] == 9  # order: missed one first
         assert sorted(m[1] for m in fast["messages"]) == ["cancelled", "cancelled"]
-        # 09:00 UTC is 03:00 in Mexico City (Babel puts a narrow no-break space before AM).
-        assert edits == [("editMessageText", "Taken at 3:00\u202fAM. Well done!", 3000)]
+        # 09:00 UTC is 03:00 in Mexico City (Babel puts a narrow no-break space before AM); the
+        # dose was due at 02:55 there.
+        taken = "Taken at 3:00\u202fAM: your 2:55\u202fAM dose. Well done!"
+        assert edits == [("editMessageText", taken, 3000)]
         # Stored and recorded as sent, as every reply of the chat (the /start greeting too).
-        assert ("sent", "Taken at 3:00\u202fAM. Well done!", 1, True) in fast["replies"]
+        assert ("sent", taken, 1, True) in fast["replies"]
         assert {r[0] for r in fast["replies"]} == {"sent"}
     if name == "taken twice":
         assert fast["pills"] == 9
-        assert edits[-1][1] == "This dose was already recorded as taken."
+        assert edits[-1][1] == "This dose was already recorded as taken: your 2:55\u202fAM dose."
     if name in ("another patient's dose", "unknown dose"):
         assert edits == []
         assert any("no longer active" in (c[1] or "") for c in fast["calls"])
@@ -246,7 +257,7 @@ async def test_language_switched_elsewhere_is_answered_in_it(
     (dose_id,) = await dose_events(admin_conn, patient["id"], [START])
     await admin_conn.execute("update patients set locale = 'es' where id = $1", patient["id"])
     calls = await bot.press_data(chat, dose_data(dose_id, "k"))
-    assert any(c.text == "Omitida. Lo he anotado." for c in calls)
+    assert any(c.text == "Omitida: tu dosis de las 9:00. Lo he anotado." for c in calls)
     assert await admin_conn.fetchval("select locale from conversations where chat_address = $1",
                                      str(chat)) == "es"  # fmt: skip
 
@@ -279,13 +290,27 @@ async def test_taken_and_skip_pressed_at_once_record_one_answer(
     )
 
 
+NAMED = "Lisinopril"
+
+
 def test_the_statement_s_texts_of_taken_are_the_general_turn_s_at_every_minute() -> None:
     for locale in texts.LOCALES:
         for hour in range(24):
             pattern = taken_text_of_hour(locale, hour)
+            words = reply_texts()[locale]["what"]
             for minute in range(60):
                 at = datetime(2026, 3, 2, hour, minute, tzinfo=UTC)
-                assert pattern.replace(MINUTES, f"{minute:02d}") == taken_text(locale, at, "UTC")
+                what = texts.dose_words(locale, at, number=2)
+                numbered = words["numbered"][hour].replace(DUE_MINUTES, f"{minute:02d}")
+                assert numbered.replace(NUMBER, "2") == what
+                named = words["named"][hour].replace(DUE_MINUTES, f"{minute:02d}")
+                assert named.replace(NAME, "Metformin") == texts.dose_words(
+                    locale, at, name="Metformin"
+                )
+                plain = words["plain"][hour].replace(DUE_MINUTES, f"{minute:02d}")
+                assert plain == texts.dose_words(locale, at)
+                taken = pattern.replace(MINUTES, f"{minute:02d}").replace(WHAT, what)
+                assert taken == taken_text(locale, at, "UTC", what)
 
 
 async def test_a_press_is_one_statement_and_its_send_one_more(
@@ -314,7 +339,8 @@ async def test_a_press_is_one_statement_and_its_send_one_more(
         "  from scheduled_messages m where m.idempotency_key = $1",
         f"reply:{presses[1][0]}:0",
     )
-    assert tuple(reply) == ("sent", "Taken at 9:00\u202fAM. Well done!", None, None, 1, 1)
+    taken = "Taken at 9:00\u202fAM: your 9:00\u202fAM dose. Well done!"
+    assert tuple(reply) == ("sent", taken, None, None, 1, 1)
 
 
 async def test_a_zone_the_database_does_not_know_leaves_the_press_to_the_general_turn(
