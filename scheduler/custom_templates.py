@@ -156,7 +156,9 @@ class TemplateCache:
     def __init__(self, ttl_seconds: float = CACHE_TTL_SECONDS) -> None:
         self.ttl_seconds = ttl_seconds
         self._entries: dict[tuple[UUID, str], tuple[float, tuple[CustomTemplate, ...]]] = {}
-        # The clinic's automatic versions by (patient, kind): another key space than names.
+        # The clinic's automatic versions by (clinic, kind): another key space than names. By
+        # clinic, not patient: an 08:00 burst of one clinic's reminders asks once per TTL, not
+        # once per batch of patients never seen (issue 20).
         self._automatic: dict[tuple[UUID, str], tuple[float, tuple[CustomTemplate, ...]]] = {}
         self.queries = 0  # round trips made (tests and metrics)
 
@@ -173,17 +175,17 @@ class TemplateCache:
         entry = self._entries.get((patient_id, name))
         return None if entry is None else entry[1]
 
-    def automatic(self, patient_id: UUID, kind: str) -> tuple[CustomTemplate, ...] | None:
-        """The automatic versions of ``kind`` for the patient's clinic as loaded (None: never)."""
-        entry = self._automatic.get((patient_id, kind))
+    def automatic(self, organization_id: UUID, kind: str) -> tuple[CustomTemplate, ...] | None:
+        """The clinic's automatic versions of ``kind`` as loaded (None: never)."""
+        entry = self._automatic.get((organization_id, kind))
         return None if entry is None else entry[1]
 
     def put_automatic(
-        self, patient_id: UUID, kind: str, versions: Sequence[CustomTemplate]
+        self, organization_id: UUID, kind: str, versions: Sequence[CustomTemplate]
     ) -> None:
-        """Hold ``versions`` as the automatic versions of ``kind`` for the patient's clinic
-        (a preview supplies them instead of loading them)."""
-        self._automatic[(patient_id, kind)] = (time.monotonic(), tuple(versions))
+        """Hold ``versions`` as the clinic's automatic versions of ``kind`` (a preview supplies
+        them instead of loading them)."""
+        self._automatic[(organization_id, kind)] = (time.monotonic(), tuple(versions))
 
     async def prefetch(self, pool: asyncpg.Pool, claims: Iterable[Any]) -> None:
         """Load what ``claims`` need and the cache lacks: at most one query for the templates
@@ -194,25 +196,27 @@ class TemplateCache:
 
     async def _prefetch_automatic(self, pool: asyncpg.Pool, claims: Sequence[Any]) -> None:
         now = time.monotonic()
+        # A patient of no clinic has no automatic versions: nothing to ask.
         wanted = {
-            (c.patient_id, c.kind)
+            (c.organization_id, c.kind)
             for c in claims
             if c.template is None
             and c.kind in AUTOMATIC_KINDS
-            and not self._fresh(self._automatic.get((c.patient_id, c.kind)), now)
+            and c.organization_id is not None
+            and not self._fresh(self._automatic.get((c.organization_id, c.kind)), now)
         }
         if not wanted:
             return
-        patients = sorted({p for p, _ in wanted}, key=str)
+        clinics = sorted({o for o, _ in wanted}, key=str)
         kinds = sorted({k for _, k in wanted})
         async with pool.acquire() as conn:
             rows = await conn.fetch(
-                query("templates", "automatic_templates_for_patients"), patients, kinds
+                query("templates", "automatic_templates_for_clinics"), clinics, kinds
             )
         self.queries += 1
         found: dict[tuple[UUID, str], list[CustomTemplate]] = {key: [] for key in wanted}
         for row in rows:
-            key = (row["patient_id"], row["kind"])
+            key = (row["organization_id"], row["kind"])
             if key in found:
                 found[key].append(_record(row))
         if len(self._automatic) + len(found) > _CACHE_MAX_KEYS:

@@ -32,6 +32,7 @@ from scheduler.rendering import render_or_fallback
 # Stand-ins for ids the preview never stores: the cache is keyed by patient, the buttons by id.
 _PREVIEW_PATIENT = uuid.UUID(int=1)
 _PREVIEW_ID = uuid.UUID(int=2)
+_PREVIEW_CLINIC = uuid.UUID(int=3)  # the versions the request supplies are this clinic's
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ def preview_message(renderer: TemplateRenderer, request: PreviewRequest) -> Prev
     claim = Claim(
         id=_PREVIEW_ID,
         patient_id=_PREVIEW_PATIENT,
+        organization_id=_PREVIEW_CLINIC,
         lease_token=_PREVIEW_ID,
         scheduled_time=due,
         platform=str(channel),
@@ -107,7 +109,7 @@ def preview_message(renderer: TemplateRenderer, request: PreviewRequest) -> Prev
     mark_sensitive(request.patient_name, request.medicine_name, request.location)
     cache = TemplateCache()
     versions = tuple(v for v in request.versions if v.kind == request.kind)
-    cache.put_automatic(_PREVIEW_PATIENT, request.kind, versions)
+    cache.put_automatic(_PREVIEW_CLINIC, request.kind, versions)
     message, note = render_or_fallback(renderer, claim, channel, cache)
     used = None if note else pick_automatic(versions, request.locale, str(channel))
     encoding, segments = count_segments(message.text)

@@ -157,8 +157,8 @@ def render_claim(
     elif claim.kind in AUTOMATIC_KINDS:
         cache = templates if templates is not None else cached_cache(renderer)
         automatic = (
-            cache.automatic(claim.patient_id, claim.kind)
-            if cache and claim.patient_id is not None
+            cache.automatic(claim.organization_id, claim.kind)
+            if cache and claim.organization_id is not None
             else None
         )
         version = pick_automatic(automatic or (), claim.locale, str(channel))

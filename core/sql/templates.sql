@@ -43,14 +43,12 @@ update message_templates set automatic = false
  where organization_id = $1 and automatic and kind = $2 and locale = $3 and channel = $4
    and name <> $5
 
--- name: automatic_templates_for_patients
--- The clinic's automatic versions (message_templates.automatic) of the kinds a claimed batch
--- sends without a template, for each patient's organization, in one round trip.
--- $1 uuid[] patient ids, $2 text[] kinds.
-select p.id as patient_id, t.organization_id, t.name, t.kind, t.locale, t.channel, t.body,
-       t.subject
-  from patients p
-  join message_templates t on t.organization_id = p.organization_id
- where p.id = any($1::uuid[])
+-- name: automatic_templates_for_clinics
+-- The clinics' automatic versions (message_templates.automatic) of the kinds a claimed batch
+-- sends without a template, in one round trip. $1 uuid[] organization ids (the patients'
+-- clinics, as the claim read them), $2 text[] kinds.
+select t.organization_id, t.name, t.kind, t.locale, t.channel, t.body, t.subject
+  from message_templates t
+ where t.organization_id = any($1::uuid[])
    and t.automatic
    and t.kind = any($2::text[])

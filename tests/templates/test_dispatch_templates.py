@@ -259,3 +259,48 @@ def test_the_cache_expires_for_lookups_but_keeps_what_a_batch_loaded() -> None:
     assert stale.versions(patient_id, "t") is None  # the next batch loads it again
     assert stale.lookup(patient_id, "t") == (version,)  # a send already under way still has it
     assert fresh.lookup(uuid.uuid4(), "t") is None
+
+
+async def test_a_clinics_automatic_versions_are_asked_once_for_all_its_patients(
+    admin_conn: asyncpg.Connection, make_dispatcher: MakeDispatcher
+) -> None:
+    """Cached by clinic (issue 20): an 08:00 burst of new patients asks once, not per batch;
+    each patient still gets their own clinic's text, and a patient of no clinic the built-in."""
+    ours = await factories.create_organization(admin_conn)
+    theirs = await factories.create_organization(admin_conn)
+    for org, text in ((ours, "Ours: time for your dose"), (theirs, "Theirs: dose time")):
+        row = await add_template(
+            admin_conn, org["id"], "reminder", text, kind="medication_reminder"
+        )
+        await admin_conn.execute(
+            "update message_templates set automatic = true where id = $1", row["id"]
+        )
+    expected = {}
+    for org in (ours, ours, ours, theirs, None):
+        patient = await factories.create_patient(admin_conn, org["id"] if org else None)
+        _, schedule = await factories.create_medication(admin_conn, patient["id"])
+        dose = await factories.create_dose_event(admin_conn, schedule, NOON)
+        msg = await factories.create_message(
+            admin_conn,
+            patient["id"],
+            scheduled_time=NOON,
+            kind="medication_reminder",
+            message_content=None,
+            dose_event_id=dose["id"],
+        )
+        expected[str(msg["id"])] = org
+    dispatcher, senders = make_dispatcher(batch_size=2)  # three batches
+    while await dispatcher.run_once():
+        pass
+    assert dispatcher.renderer is not None
+    # Once per clinic at most (both may come in one batch); by patient it was once per batch.
+    assert cache_for(dispatcher.renderer).queries <= 2
+    sent = {m.message_id: m.text for _, m in senders[Channel.TELEGRAM].sends}
+    assert len(sent) == 5
+    for message_id, org in expected.items():
+        if org is ours:
+            assert sent[message_id].startswith("Ours:")
+        elif org is theirs:
+            assert sent[message_id].startswith("Theirs:")
+        else:
+            assert "Ours" not in sent[message_id] and "Theirs" not in sent[message_id]
