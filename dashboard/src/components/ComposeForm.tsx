@@ -1,20 +1,21 @@
 "use client";
 
-import { useState, useTransition } from "react";
+import { useActionState, useState, useTransition } from "react";
+import type { ComposeState } from "@/app/(app)/messages/actions";
 import { ANY_CHANNEL, type TemplateVersion, pickVersion, templateChannelProblem, templateChoices } from "@/lib/compose";
 import { fillForPatient, fillTemplate, unknownPlaceholders } from "@/lib/placeholders";
 import { CHANNEL_LIMITS, smsCount } from "@/lib/sms";
+import { TEMPLATE_ERRORS, errorMessage } from "@/lib/errors";
 
 interface Props {
-  action: (formData: FormData) => Promise<void>;
+  /** Inserts the message(s) and redirects; a refusal comes back as an error code. */
+  action: (previous: ComposeState, formData: FormData) => Promise<ComposeState>;
   countGroup: (search: string) => Promise<number>;
   patients: { id: string; display_name: string | null; locale: string }[];
   defaultPatient: string;
   defaultAudience: "one" | "group";
   defaultSource: "free" | "template";
   defaultTemplate: string;
-  /** The id of the page's error about the Template field, when there is one. */
-  templateErrorId: string | null;
   timezone: string;
   defaultLocalTime: string;
   clinicName: string;
@@ -26,7 +27,8 @@ interface Props {
 
 /**
  * Compose free text, or pick one of the clinic's templates (the worker renders it per patient),
- * with a live per-channel preview (length, SMS segments).
+ * with a live per-channel preview (length, SMS segments). Every field is controlled and the form
+ * is not reset after a refused send, so it keeps what the clinician wrote and chose.
  */
 export function ComposeForm({
   action,
@@ -36,14 +38,19 @@ export function ComposeForm({
   defaultAudience,
   defaultSource,
   defaultTemplate,
-  templateErrorId,
   timezone,
   defaultLocalTime,
   clinicName,
   clinicLocale,
   templates,
 }: Props) {
+  const [state, formAction, sending] = useActionState(action, {});
+  const [, startSending] = useTransition();
+  const error = errorMessage(state.error);
+  const templateErrorId = state.error && TEMPLATE_ERRORS.includes(state.error) ? "compose-error" : null;
   const [text, setText] = useState("");
+  const [localTime, setLocalTime] = useState(defaultLocalTime);
+  const [urgent, setUrgent] = useState(false);
   const [patientId, setPatientId] = useState(defaultPatient);
   const [audience, setAudience] = useState<"one" | "group">(defaultAudience);
   const [source, setSource] = useState<"free" | "template">(defaultSource);
@@ -82,235 +89,267 @@ export function ComposeForm({
     .filter(Boolean)
     .join(" ");
   return (
-    <form action={action} className="grid-2">
-      <div className="panel">
-        <fieldset>
-          <legend>Recipients</legend>
-          <input type="hidden" name="audience" value={audience} />
-          <label className="radio">
-            <input type="radio" name="audience_choice" checked={audience === "one"} onChange={() => setAudience("one")} />
-            One patient
-          </label>
-          <label className="radio">
-            <input type="radio" name="audience_choice" checked={audience === "group"} onChange={() => setAudience("group")} />
-            A group of patients
-          </label>
-          {audience === "one" ? (
-            <div className="field" style={{ marginTop: "0.5rem" }}>
-              <label htmlFor="patient_id">Patient</label>
-              <select id="patient_id" name="patient_id" value={patientId} onChange={(e) => setPatientId(e.target.value)} required>
-                <option value="" disabled>
-                  Choose a patient
-                </option>
-                {patients.map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.display_name ?? p.id}
+    <>
+      {error ? (
+        <p role="alert" className="alert" id="compose-error" data-testid="compose-error">
+          {error}
+        </p>
+      ) : null}
+      {/* Submitted by hand, not through React's form action: that resets the form afterwards,
+          which would put the selects and the checkbox back to their first values while the
+          state (and the preview) still held the clinician's choice. */}
+      <form
+        action={formAction}
+        onSubmit={(event) => {
+          event.preventDefault();
+          const data = new FormData(event.currentTarget);
+          startSending(() => formAction(data));
+        }}
+        className="grid-2"
+      >
+        <div className="panel">
+          <fieldset>
+            <legend>Recipients</legend>
+            <input type="hidden" name="audience" value={audience} />
+            <label className="radio">
+              <input type="radio" name="audience_choice" checked={audience === "one"} onChange={() => setAudience("one")} />
+              One patient
+            </label>
+            <label className="radio">
+              <input type="radio" name="audience_choice" checked={audience === "group"} onChange={() => setAudience("group")} />
+              A group of patients
+            </label>
+            {audience === "one" ? (
+              <div className="field" style={{ marginTop: "0.5rem" }}>
+                <label htmlFor="patient_id">Patient</label>
+                <select id="patient_id" name="patient_id" value={patientId} onChange={(e) => setPatientId(e.target.value)} required>
+                  <option value="" disabled>
+                    Choose a patient
                   </option>
-                ))}
-              </select>
-            </div>
-          ) : (
-            <div style={{ marginTop: "0.5rem" }}>
-              <div className="row">
-                <div className="field">
-                  <label htmlFor="group_query">Name, external id or address contains</label>
-                  <input
-                    id="group_query"
-                    name="group_query"
-                    value={groupQuery}
-                    maxLength={100}
-                    onChange={(e) => setGroupQuery(e.target.value)}
-                    aria-describedby="group-hint group-count"
-                  />
-                </div>
-                <div className="field">
-                  <button
-                    type="button"
-                    className="secondary"
-                    disabled={counting}
-                    onClick={() => startCounting(async () => setGroupCount({ query: groupQuery, n: await countGroup(groupQuery) }))}
-                  >
-                    Count recipients
-                  </button>
-                </div>
+                  {patients.map((p) => (
+                    <option key={p.id} value={p.id}>
+                      {p.display_name ?? p.id}
+                    </option>
+                  ))}
+                </select>
               </div>
-              <p id="group-hint" className="hint">Empty means every active patient who consented.</p>
-              <p id="group-count" aria-live="polite" data-testid="group-count">
-                {groupCount && groupCount.query === groupQuery
-                  ? `${groupCount.n} patient${groupCount.n === 1 ? "" : "s"} will receive it.`
-                  : ""}
-              </p>
-            </div>
-          )}
-        </fieldset>
-        <div className="field">
-          <label htmlFor="platform">Channel</label>
-          <select id="platform" name="platform" value={platform} onChange={(e) => setPlatform(e.target.value)}>
-            <option value="auto">Patient&apos;s preference (auto)</option>
-            <option value="telegram">Telegram</option>
-            <option value="whatsapp">WhatsApp</option>
-            <option value="sms">SMS</option>
-            <option value="email">E-mail</option>
-          </select>
-        </div>
-        <fieldset>
-          <legend>When</legend>
-          <label className="radio">
-            <input type="radio" name="when" value="now" checked={when === "now"} onChange={() => setWhen("now")} />
-            Now
-          </label>
-          <label className="radio">
-            <input type="radio" name="when" value="later" checked={when === "later"} onChange={() => setWhen("later")} />
-            At a time ({timezone})
-          </label>
-          {when === "later" ? (
-            <div className="field" style={{ marginTop: "0.5rem" }}>
-              <label htmlFor="local_time">Date and time in {timezone}</label>
-              <input id="local_time" name="local_time" type="datetime-local" defaultValue={defaultLocalTime} required />
-            </div>
-          ) : null}
-        </fieldset>
-        <div className="field">
-          <label className="radio">
-            <input type="checkbox" name="urgent" aria-describedby="urgent-hint" />
-            Urgent
-          </label>
-          <p id="urgent-hint" className="hint">
-            Urgent messages go out during the patient&apos;s quiet hours; others wait until the quiet hours end.
-          </p>
-        </div>
-        <fieldset>
-          <legend>Content</legend>
-          <input type="hidden" name="source" value={source} />
-          <label className="radio">
-            <input type="radio" name="source_choice" checked={source === "free"} onChange={() => setSource("free")} />
-            Free text
-          </label>
-          <label className="radio">
-            <input
-              type="radio"
-              name="source_choice"
-              checked={source === "template"}
-              disabled={choices.length === 0}
-              onChange={() => setSource("template")}
-              aria-describedby={choices.length === 0 ? "no-templates" : undefined}
-            />
-            Use a template
-          </label>
-          {choices.length === 0 ? (
-            <p id="no-templates" className="hint">Your clinic has no templates yet: save one on the Templates page.</p>
-          ) : null}
-          {source === "template" ? (
-            <div className="field" style={{ marginTop: "0.5rem" }}>
-              <label htmlFor="template_name">Template</label>
-              <select
-                id="template_name"
-                name="template_name"
-                value={templateName}
-                onChange={(e) => setTemplateName(e.target.value)}
-                required
-                aria-invalid={templateErrorId !== null || channelProblem !== null ? true : undefined}
-                aria-describedby={templateDescribedBy}
-              >
-                {choices.map((c) => (
-                  <option key={c.name} value={c.name}>
-                    {c.name}
-                  </option>
-                ))}
-              </select>
-              <p id="template-hint" className="hint" data-testid="template-versions">
-                {choice ? `Versions: ${choice.versions.map((v) => v.replace(`/${ANY_CHANNEL}`, " (any channel)")).join(", ")}. ` : ""}
-                Each patient receives the version in their language for the channel it goes out on, with their
-                name and the clinic&apos;s filled in when it is sent.
-              </p>
-              {channelProblem ? (
-                <p id="template-channel-problem" className="error" role="alert">
-                  {channelProblem}
+            ) : (
+              <div style={{ marginTop: "0.5rem" }}>
+                <div className="row">
+                  <div className="field">
+                    <label htmlFor="group_query">Name, external id or address contains</label>
+                    <input
+                      id="group_query"
+                      name="group_query"
+                      value={groupQuery}
+                      maxLength={100}
+                      onChange={(e) => setGroupQuery(e.target.value)}
+                      aria-describedby="group-hint group-count"
+                    />
+                  </div>
+                  <div className="field">
+                    <button
+                      type="button"
+                      className="secondary"
+                      disabled={counting}
+                      onClick={() => startCounting(async () => setGroupCount({ query: groupQuery, n: await countGroup(groupQuery) }))}
+                    >
+                      Count recipients
+                    </button>
+                  </div>
+                </div>
+                <p id="group-hint" className="hint">Empty means every active patient who consented.</p>
+                <p id="group-count" aria-live="polite" data-testid="group-count">
+                  {groupCount && groupCount.query === groupQuery
+                    ? `${groupCount.n} patient${groupCount.n === 1 ? "" : "s"} will receive it.`
+                    : ""}
                 </p>
-              ) : null}
-            </div>
-          ) : (
-            <div className="field" style={{ marginTop: "0.5rem" }}>
-              <label htmlFor="message_content">Message</label>
-              <textarea
-                id="message_content"
-                name="message_content"
-                required
-                maxLength={4096}
-                value={text}
-                onChange={(e) => setText(e.target.value)}
-                aria-describedby={unknown.length > 0 ? "message-count message-placeholders" : "message-count"}
-                aria-invalid={unknown.length > 0 ? true : undefined}
+              </div>
+            )}
+          </fieldset>
+          <div className="field">
+            <label htmlFor="platform">Channel</label>
+            <select id="platform" name="platform" value={platform} onChange={(e) => setPlatform(e.target.value)}>
+              <option value="auto">Patient&apos;s preference (auto)</option>
+              <option value="telegram">Telegram</option>
+              <option value="whatsapp">WhatsApp</option>
+              <option value="sms">SMS</option>
+              <option value="email">E-mail</option>
+            </select>
+          </div>
+          <fieldset>
+            <legend>When</legend>
+            <label className="radio">
+              <input type="radio" name="when" value="now" checked={when === "now"} onChange={() => setWhen("now")} />
+              Now
+            </label>
+            <label className="radio">
+              <input type="radio" name="when" value="later" checked={when === "later"} onChange={() => setWhen("later")} />
+              At a time ({timezone})
+            </label>
+            {when === "later" ? (
+              <div className="field" style={{ marginTop: "0.5rem" }}>
+                <label htmlFor="local_time">Date and time in {timezone}</label>
+                <input
+                  id="local_time"
+                  name="local_time"
+                  type="datetime-local"
+                  value={localTime}
+                  onChange={(e) => setLocalTime(e.target.value)}
+                  required
+                />
+              </div>
+            ) : null}
+          </fieldset>
+          <div className="field">
+            <label className="radio">
+              <input
+                type="checkbox"
+                name="urgent"
+                checked={urgent}
+                onChange={(e) => setUrgent(e.target.checked)}
+                aria-describedby="urgent-hint"
               />
-              <p id="message-count" className="hint" aria-live="polite">
-                {shown.length} characters as sent · SMS: {sms.segments} segment{sms.segments === 1 ? "" : "s"} ({sms.encoding})
-                {audience === "group"
-                  ? " · {{ patient_name }} is filled in per patient, {{ clinic_name }} with your clinic's name"
-                  : " · {{ patient_name }} and {{ clinic_name }} are filled in"}
-              </p>
-              {unknown.length > 0 ? (
-                <p id="message-placeholders" className="error" role="alert" data-testid="placeholder-warning">
-                  Not filled in: {unknown.map((n) => `{{ ${n} }}`).join(", ")}. Only {"{{ patient_name }}"} and{" "}
-                  {"{{ clinic_name }}"} are.
+              Urgent
+            </label>
+            <p id="urgent-hint" className="hint">
+              Urgent messages go out during the patient&apos;s quiet hours; others wait until the quiet hours end.
+            </p>
+          </div>
+          <fieldset>
+            <legend>Content</legend>
+            <input type="hidden" name="source" value={source} />
+            <label className="radio">
+              <input type="radio" name="source_choice" checked={source === "free"} onChange={() => setSource("free")} />
+              Free text
+            </label>
+            <label className="radio">
+              <input
+                type="radio"
+                name="source_choice"
+                checked={source === "template"}
+                disabled={choices.length === 0}
+                onChange={() => setSource("template")}
+                aria-describedby={choices.length === 0 ? "no-templates" : undefined}
+              />
+              Use a template
+            </label>
+            {choices.length === 0 ? (
+              <p id="no-templates" className="hint">Your clinic has no templates yet: save one on the Templates page.</p>
+            ) : null}
+            {source === "template" ? (
+              <div className="field" style={{ marginTop: "0.5rem" }}>
+                <label htmlFor="template_name">Template</label>
+                <select
+                  id="template_name"
+                  name="template_name"
+                  value={templateName}
+                  onChange={(e) => setTemplateName(e.target.value)}
+                  required
+                  aria-invalid={templateErrorId !== null || channelProblem !== null ? true : undefined}
+                  aria-describedby={templateDescribedBy}
+                >
+                  {choices.map((c) => (
+                    <option key={c.name} value={c.name}>
+                      {c.name}
+                    </option>
+                  ))}
+                </select>
+                <p id="template-hint" className="hint" data-testid="template-versions">
+                  {choice ? `Versions: ${choice.versions.map((v) => v.replace(`/${ANY_CHANNEL}`, " (any channel)")).join(", ")}. ` : ""}
+                  Each patient receives the version in their language for the channel it goes out on, with their
+                  name and the clinic&apos;s filled in when it is sent.
                 </p>
-              ) : null}
-            </div>
-          )}
-        </fieldset>
-        <button type="submit">
-          {when === "now" ? "Send now" : "Schedule"}
-          {audience === "group" ? " to the group" : ""}
-        </button>
-      </div>
-      <section className="panel" aria-labelledby="preview-h">
-        <h2 id="preview-h">Preview</h2>
-        {source === "template" && version ? (
-          <p className="hint" data-testid="template-preview-version">
-            {version.name}: the {version.locale} version for{" "}
-            {version.channel === ANY_CHANNEL ? "any channel" : version.channel}
-            {audience === "one" && patient ? ` (${patient.display_name ?? "this patient"}'s language: ${patient.locale})` : " (the clinic's language)"}
-            {audience === "group" ? "; {{ patient_name }} becomes each patient's name" : ""}.
-          </p>
-        ) : null}
-        <pre
-          className="message-text"
-          data-testid="compose-preview"
-          style={{ background: "#eef3f8", padding: "0.75rem", borderRadius: 8, minHeight: "4rem", fontFamily: "inherit" }}
-        >
-          {shown || <span className="muted">The message appears here.</span>}
-        </pre>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Channel</th>
-              <th scope="col">Length</th>
-              <th scope="col">Fits</th>
-            </tr>
-          </thead>
-          <tbody>
-            {channels.map((c) => (
-              <tr key={c}>
-                <td>{c}</td>
-                {c === "sms" ? (
-                  <>
-                    <td data-testid="sms-count">
-                      {sms.units} {sms.encoding === "GSM-7" ? "GSM characters" : "UCS-2 units"}
-                    </td>
-                    <td data-testid="sms-segments">
-                      {sms.segments} segment{sms.segments === 1 ? "" : "s"}
-                    </td>
-                  </>
-                ) : (
-                  <>
-                    <td>{shown.length} characters</td>
-                    <td>{shown.length <= (CHANNEL_LIMITS[c] ?? 4096) ? "yes" : `no (max ${CHANNEL_LIMITS[c]})`}</td>
-                  </>
-                )}
+                {channelProblem ? (
+                  <p id="template-channel-problem" className="error" role="alert">
+                    {channelProblem}
+                  </p>
+                ) : null}
+              </div>
+            ) : (
+              <div className="field" style={{ marginTop: "0.5rem" }}>
+                <label htmlFor="message_content">Message</label>
+                <textarea
+                  id="message_content"
+                  name="message_content"
+                  required
+                  maxLength={4096}
+                  value={text}
+                  onChange={(e) => setText(e.target.value)}
+                  aria-describedby={unknown.length > 0 ? "message-count message-placeholders" : "message-count"}
+                  aria-invalid={unknown.length > 0 ? true : undefined}
+                />
+                <p id="message-count" className="hint" aria-live="polite">
+                  {shown.length} characters as sent · SMS: {sms.segments} segment{sms.segments === 1 ? "" : "s"} ({sms.encoding})
+                  {audience === "group"
+                    ? " · {{ patient_name }} is filled in per patient, {{ clinic_name }} with your clinic's name"
+                    : " · {{ patient_name }} and {{ clinic_name }} are filled in"}
+                </p>
+                {unknown.length > 0 ? (
+                  <p id="message-placeholders" className="error" role="alert" data-testid="placeholder-warning">
+                    Not filled in: {unknown.map((n) => `{{ ${n} }}`).join(", ")}. Only {"{{ patient_name }}"} and{" "}
+                    {"{{ clinic_name }}"} are.
+                  </p>
+                ) : null}
+              </div>
+            )}
+          </fieldset>
+          {/* Disabled while sending: a second click would insert the message twice. */}
+          <button type="submit" disabled={sending}>
+            {when === "now" ? "Send now" : "Schedule"}
+            {audience === "group" ? " to the group" : ""}
+          </button>
+        </div>
+        <section className="panel" aria-labelledby="preview-h">
+          <h2 id="preview-h">Preview</h2>
+          {source === "template" && version ? (
+            <p className="hint" data-testid="template-preview-version">
+              {version.name}: the {version.locale} version for{" "}
+              {version.channel === ANY_CHANNEL ? "any channel" : version.channel}
+              {audience === "one" && patient ? ` (${patient.display_name ?? "this patient"}'s language: ${patient.locale})` : " (the clinic's language)"}
+              {audience === "group" ? "; {{ patient_name }} becomes each patient's name" : ""}.
+            </p>
+          ) : null}
+          <pre
+            className="message-text"
+            data-testid="compose-preview"
+            style={{ background: "#eef3f8", padding: "0.75rem", borderRadius: 8, minHeight: "4rem", fontFamily: "inherit" }}
+          >
+            {shown || <span className="muted">The message appears here.</span>}
+          </pre>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Channel</th>
+                <th scope="col">Length</th>
+                <th scope="col">Fits</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
-    </form>
+            </thead>
+            <tbody>
+              {channels.map((c) => (
+                <tr key={c}>
+                  <td>{c}</td>
+                  {c === "sms" ? (
+                    <>
+                      <td data-testid="sms-count">
+                        {sms.units} {sms.encoding === "GSM-7" ? "GSM characters" : "UCS-2 units"}
+                      </td>
+                      <td data-testid="sms-segments">
+                        {sms.segments} segment{sms.segments === 1 ? "" : "s"}
+                      </td>
+                    </>
+                  ) : (
+                    <>
+                      <td>{shown.length} characters</td>
+                      <td>{shown.length <= (CHANNEL_LIMITS[c] ?? 4096) ? "yes" : `no (max ${CHANNEL_LIMITS[c]})`}</td>
+                    </>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      </form>
+    </>
   );
 }

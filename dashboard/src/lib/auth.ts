@@ -36,10 +36,15 @@ async function loadClinician(id: string): Promise<Clinician | null> {
   });
 }
 
+/** The clinician of this request's session, or null (no session, or no such clinician now). */
+export async function currentClinician(): Promise<Clinician | null> {
+  const id = await sessionClinicianId();
+  return id && isUuid(id) ? await loadClinician(id) : null;
+}
+
 /** The clinician of this request's session, or a redirect to the sign-in page. */
 export async function requireClinician(): Promise<Clinician> {
-  const id = await sessionClinicianId();
-  const clinician = id && isUuid(id) ? await loadClinician(id) : null;
+  const clinician = await currentClinician();
   if (!clinician) redirect("/login");
   return clinician;
 }

@@ -1,8 +1,16 @@
 /** Messages for the `?error=` codes that server actions redirect with. */
 const MESSAGES: Record<string, string> = {
   invalid: "Please check the highlighted fields: something is missing or not valid.",
-  duplicate: "A patient with that external id already exists in your clinic.",
-  timezone: "That timezone is not known.",
+  duplicate: "External id: a patient with that external id already exists in your clinic.",
+  timezone:
+    "Timezone: not a time zone the service knows. Use an IANA name such as Europe/Madrid, America/New_York or UTC.",
+  name_required: "Name: enter the patient's name.",
+  channel: "Channel: choose Telegram, WhatsApp, SMS or E-mail.",
+  too_long_external_id: "External id: at most 100 characters.",
+  clinic_name_required: "Clinic name: enter the clinic's name.",
+  settings_offsets:
+    "Appointment reminders: whole minutes before the appointment (0 to 43,200, which is 30 days), at most 10, separated by commas; for example 1440, 120 for a day and two hours before.",
+  quiet_hours: "Default quiet hours: enter a start and an end time, for example 21:00 and 08:00.",
   address:
     "That address cannot be used for this channel: give a Telegram chat id (digits), a phone number valid for its country in +E.164 form (for example +447911123456), or an e-mail address.",
   not_found: "That item was not found.",

@@ -1,4 +1,4 @@
-import Link from "next/link";
+import { NavLinks } from "@/components/NavLinks";
 import { requireClinician } from "@/lib/auth";
 import { signOut } from "../login/actions";
 import styles from "./nav.module.css";
@@ -14,16 +14,7 @@ export default async function AppLayout({ children }: { children: React.ReactNod
         <div className={styles.inner}>
           <span className={styles.brand}>MedRemind</span>
           <nav aria-label="Main">
-            <ul className={styles.links}>
-              <li><Link href="/patients">Patients</Link></li>
-              <li><Link href="/messages">Scheduled messages</Link></li>
-              <li><Link href="/messages/new">Compose</Link></li>
-              <li><Link href="/appointments">Appointments</Link></li>
-              <li><Link href="/templates">Templates</Link></li>
-              <li><Link href="/waitlist">Waitlist</Link></li>
-              <li><Link href="/statistics">Statistics</Link></li>
-              <li><Link href="/settings">Settings</Link></li>
-            </ul>
+            <NavLinks className={styles.links} />
           </nav>
           <div className={styles.who}>
             <span data-testid="clinic-name">

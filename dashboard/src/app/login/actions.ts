@@ -6,17 +6,35 @@ import { verifyPassword } from "@/lib/auth";
 import { endSession, startSession } from "@/lib/session";
 import { clearFailures, isThrottled, recordFailure } from "@/lib/throttle";
 
-/** Sign in with e-mail and password; on failure back to the form with a generic error. */
-export async function signIn(formData: FormData): Promise<void> {
-  const email = String(formData.get("email") ?? "").trim().toLowerCase();
+/** What the sign-in form shows after a refused attempt: the reason and the e-mail as typed. */
+export interface SignInState {
+  error?: "credentials" | "throttled" | "too_long";
+  email?: string;
+}
+
+// Longer than any real address (RFC 5321: 254) or passphrase: refused before any lookup or hash.
+const MAX_EMAIL = 320;
+const MAX_PASSWORD = 1024;
+
+/**
+ * Sign in with e-mail and password. A refusal comes back to the form (not a redirect) with the
+ * e-mail as the clinician typed it, so they fix the password instead of typing both again; the
+ * password is never sent back. The message does not say which of the two was wrong.
+ */
+export async function signIn(_previous: SignInState, formData: FormData): Promise<SignInState> {
+  const typed = String(formData.get("email") ?? "");
   const password = String(formData.get("password") ?? "");
+  if (typed.length > MAX_EMAIL || password.length > MAX_PASSWORD) {
+    return { error: "too_long", email: typed.slice(0, MAX_EMAIL) };
+  }
+  const email = typed.trim().toLowerCase();
   const client = (await headers()).get("x-forwarded-for")?.split(",")[0]?.trim() || "direct";
   const keys = [`email:${email}`, `client:${client}`];
-  if (isThrottled(keys)) redirect("/login?error=throttled");
+  if (isThrottled(keys)) return { error: "throttled", email: typed };
   const clinicianId = email && password ? await verifyPassword(email, password) : null;
   if (!clinicianId) {
     recordFailure(keys);
-    redirect("/login?error=1");
+    return { error: "credentials", email: typed };
   }
   clearFailures([`email:${email}`]);
   await startSession(clinicianId);

@@ -28,17 +28,9 @@ export async function countGroupAction(search: string): Promise<number> {
   return asClinician(clinician.id, (tx) => countGroup(tx, String(search).trim().slice(0, 100)));
 }
 
-/** Where a refused compose goes back to, keeping the audience, patient and template chosen. */
-function composeUrl(form: { group: boolean; patientId: string; template: string | null }, error: string): string {
-  const params = new URLSearchParams();
-  if (form.group) params.set("audience", "group");
-  else if (isUuid(form.patientId)) params.set("patient", form.patientId);
-  if (form.template !== null) {
-    params.set("source", "template");
-    if (form.template) params.set("template", form.template);
-  }
-  params.set("error", error);
-  return `/messages/new?${params.toString()}`;
+/** A refused compose: the error code (lib/errors.ts) shown next to the form, which keeps its input. */
+export interface ComposeState {
+  error?: string;
 }
 
 /**
@@ -51,8 +43,9 @@ function composeUrl(form: { group: boolean; patientId: string; template: string 
  * `message_content`): the worker renders the clinic's template per patient, in their language and
  * for the channel it goes out on. The template must be one of the clinic's free-text templates and
  * have a version for the chosen channel (or for any channel); otherwise nothing is inserted.
+ * A refusal is returned, not redirected to, so the form keeps what the clinician wrote.
  */
-export async function scheduleMessageAction(formData: FormData): Promise<void> {
+export async function scheduleMessageAction(_previous: ComposeState, formData: FormData): Promise<ComposeState> {
   const clinician = await requireClinician();
   const group = formData.get("audience") === "group";
   const patientId = String(formData.get("patient_id") ?? "");
@@ -64,18 +57,17 @@ export async function scheduleMessageAction(formData: FormData): Promise<void> {
   const localTime = when === "later" ? String(formData.get("local_time") ?? "") : null;
   const urgent = formData.get("urgent") === "on";
   const search = String(formData.get("group_query") ?? "").trim();
-  const back = (error: string) => composeUrl({ group, patientId, template: useTemplate ? (template ?? "") : null }, error);
 
-  if (useTemplate && template === null) redirect(back("template_required"));
+  if (useTemplate && template === null) return { error: "template_required" };
   if (
     (group ? search.length > 100 : !isUuid(patientId)) ||
     !(PLATFORMS as readonly string[]).includes(platform) ||
     (content !== null && (!content || content.length > 4096)) ||
     (localTime !== null && !isLocalDateTime(localTime))
   ) {
-    redirect(back("invalid"));
+    return { error: "invalid" };
   }
-  if (content !== null && unknownPlaceholders(content).length > 0) redirect(back("placeholder"));
+  if (content !== null && unknownPlaceholders(content).length > 0) return { error: "placeholder" };
   // Free text for a chosen channel must fit it: the worker fails a longer one unsent (WhatsApp
   // 1,600 characters, SMS as many segments as the service allows: MEDREMIND_SMS_MAX_SEGMENTS,
   // published in service_limits). A group's patient name is counted at its longest, one
@@ -85,7 +77,7 @@ export async function scheduleMessageAction(formData: FormData): Promise<void> {
   const tooLong = (text: string) => platform !== "auto" && lengthProblem(text, platform, maxSegments) !== null;
   if (content !== null && group) {
     const longest = fillForPatient(content, SAMPLE_LONGEST.patient_name, clinician.organizationName);
-    if (tooLong(longest)) redirect(back("too_long"));
+    if (tooLong(longest)) return { error: "too_long" };
   }
   const input = { platform, content, template, localTime, timezone: clinician.timezone, urgent, createdBy: clinician.id };
 
@@ -114,10 +106,10 @@ export async function scheduleMessageAction(formData: FormData): Promise<void> {
   } catch (error) {
     // 42501: the row-level check refused a patient of another organization; 23503: no such patient.
     const state = sqlState(error);
-    if (!group && (state === "42501" || state === "23503")) redirect(back("not_found"));
+    if (!group && (state === "42501" || state === "23503")) return { error: "not_found" };
     throw error;
   }
-  if ("error" in outcome) redirect(back(outcome.error));
+  if ("error" in outcome) return outcome;
   redirect(group ? `/messages?status=pending&scheduled=${outcome.count}` : `/patients/${patientId}`);
 }
 

@@ -8,27 +8,36 @@ import { createPatient, requestErasure } from "@/lib/data/patients";
 import { sqlState } from "@/lib/errors";
 import { canonicalTimezone } from "@/lib/time";
 import { canonicalAddress } from "@/lib/contact";
+import { type FormState, formValues } from "@/lib/form-state";
 
 const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
+const EXTERNAL_ID_MAX = 100;
+/** The fields of the New patient form (components/NewPatientForm.tsx). */
+const PATIENT_FIELDS = ["display_name", "channel", "address", "timezone", "locale", "external_id", "consent"] as const;
 
-/** Create a patient of the clinician's organization with one contact point. */
-export async function createPatientAction(formData: FormData): Promise<void> {
+/**
+ * Create a patient of the clinician's organization with one contact point. A refusal comes back
+ * to the form naming the field, with everything as typed (nothing is inserted).
+ */
+export async function createPatientAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const clinician = await requireClinician();
-  const displayName = String(formData.get("display_name") ?? "").trim();
-  const channel = String(formData.get("channel") ?? "");
+  const values = formValues(formData, PATIENT_FIELDS);
+  const refuse = (error: string, field: string): FormState => ({ error, field, values });
+  const displayName = values.display_name.trim();
+  const channel = values.channel;
   // The address as the bot and the senders spell it (see canonicalAddress), not as typed.
-  const address = canonicalAddress(channel, String(formData.get("address") ?? ""));
+  const address = canonicalAddress(channel, values.address);
   // The zone as the planner will load it (see canonicalTimezone), not as typed.
-  const timezone = canonicalTimezone(String(formData.get("timezone") ?? "").trim() || clinician.timezone);
-  const locale = String(formData.get("locale") ?? "en");
-  const externalId = String(formData.get("external_id") ?? "").trim() || null;
-  const consent = formData.get("consent") === "on";
-  if (!displayName || !CHANNELS.has(channel)) {
-    redirect("/patients/new?error=invalid");
-  }
-  if (displayName.length > VALUE_MAX.patient_name) redirect(`/patients/new?error=${tooLongCode("patient_name")}`);
-  if (address === null) redirect("/patients/new?error=address");
-  if (timezone === null) redirect("/patients/new?error=timezone");
+  const timezone = canonicalTimezone(values.timezone.trim() || clinician.timezone);
+  const locale = values.locale;
+  const externalId = values.external_id.trim() || null;
+  const consent = values.consent === "on";
+  if (!displayName) return refuse("name_required", "display_name");
+  if (displayName.length > VALUE_MAX.patient_name) return refuse(tooLongCode("patient_name"), "display_name");
+  if (!CHANNELS.has(channel)) return refuse("channel", "channel");
+  if (address === null) return refuse("address", "address");
+  if (timezone === null) return refuse("timezone", "timezone");
+  if ((externalId?.length ?? 0) > EXTERNAL_ID_MAX) return refuse("too_long_external_id", "external_id");
   let id: string;
   try {
     id = await asClinician(clinician.id, (tx) =>
@@ -43,7 +52,7 @@ export async function createPatientAction(formData: FormData): Promise<void> {
       }),
     );
   } catch (error) {
-    if (sqlState(error) === "23505") redirect("/patients/new?error=duplicate");
+    if (sqlState(error) === "23505") return refuse("duplicate", "external_id");
     throw error;
   }
   redirect(`/patients/${id}`);

@@ -1,6 +1,6 @@
 "use server";
 
-import { VALUE_MAX } from "@/lib/limits";
+import { VALUE_MAX, tooLongCode } from "@/lib/limits";
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
@@ -8,32 +8,37 @@ import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
 import { parseCapacityForm } from "@/lib/capacity";
 import { accountFields, changeAccount, isAccountChannel, type SaveResult } from "@/lib/provider-accounts";
 import { canonicalTimezone, isClockTime } from "@/lib/time";
+import { type FormState, formValues } from "@/lib/form-state";
 
+/** The fields of the clinic's defaults form (components/ClinicSettingsForm.tsx). */
+const SETTINGS_FIELDS = ["name", "timezone", "offsets", "quiet_start", "quiet_end"] as const;
+const OFFSET_MAX_MINUTES = 60 * 24 * 30;
 
-/** Save the organization's defaults (name, timezone, reminder offsets, quiet hours). */
-export async function saveSettingsAction(formData: FormData): Promise<void> {
+/**
+ * Save the organization's defaults (name, timezone, reminder offsets, quiet hours). A refusal
+ * comes back to the form naming the field, with everything as typed; nothing is saved.
+ */
+export async function saveSettingsAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const clinician = await requireClinician();
-  const name = String(formData.get("name") ?? "").trim();
+  const values = formValues(formData, SETTINGS_FIELDS);
+  const refuse = (error: string, field?: string): FormState => ({ error, field, values });
+  const name = values.name.trim();
   // The zone as the planner will load it (see canonicalTimezone), not as typed.
-  const timezone = canonicalTimezone(String(formData.get("timezone") ?? ""));
-  const offsets = String(formData.get("offsets") ?? "")
+  const timezone = canonicalTimezone(values.timezone);
+  const offsets = values.offsets
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean)
     .map(Number);
-  const quietStart = String(formData.get("quiet_start") ?? "");
-  const quietEnd = String(formData.get("quiet_end") ?? "");
-  if (
-    !name ||
-    name.length > VALUE_MAX.clinic_name ||
-    timezone === null ||
-    offsets.length > 10 ||
-    offsets.some((n) => !Number.isInteger(n) || n < 0 || n > 60 * 24 * 30) ||
-    !isClockTime(quietStart) ||
-    !isClockTime(quietEnd)
-  ) {
-    redirect("/settings?error=invalid");
+  const { quiet_start: quietStart, quiet_end: quietEnd } = values;
+  if (!name) return refuse("clinic_name_required", "name");
+  if (name.length > VALUE_MAX.clinic_name) return refuse(tooLongCode("clinic_name"), "name");
+  if (timezone === null) return refuse("timezone", "timezone");
+  if (offsets.length > 10 || offsets.some((n) => !Number.isInteger(n) || n < 0 || n > OFFSET_MAX_MINUTES)) {
+    return refuse("settings_offsets", "offsets");
   }
+  if (!isClockTime(quietStart)) return refuse("quiet_hours", "quiet_start");
+  if (!isClockTime(quietEnd)) return refuse("quiet_hours", "quiet_end");
   try {
     await asClinician(clinician.id, (tx) => tx`
       update organizations
@@ -43,7 +48,7 @@ export async function saveSettingsAction(formData: FormData): Promise<void> {
        where id = public.current_organization_id()`);
   } catch (error) {
     // The database refuses a clinician who is not an admin (migration 20260101009610).
-    if (sqlState(error) === ADMIN_ONLY_STATE) redirect("/settings?error=admin_only");
+    if (sqlState(error) === ADMIN_ONLY_STATE) return refuse("admin_only");
     throw error;
   }
   redirect("/settings?saved=1");

@@ -1,8 +1,8 @@
-import { VALUE_MAX } from "@/lib/limits";
 import type { Metadata } from "next";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { errorMessage } from "@/lib/errors";
+import { ClinicSettingsForm } from "@/components/ClinicSettingsForm";
 import { PeakSettings } from "@/components/PeakSettings";
 import { ProviderAccounts } from "@/components/ProviderAccounts";
 import { capacityProblem } from "@/lib/capacity";
@@ -44,36 +44,18 @@ export default async function SettingsPage({
       <h1>Organization settings</h1>
       {error ? <p role="alert" className="alert">{error}</p> : null}
       {params.saved ? <p role="status" className="notice">Saved.</p> : null}
-      <form action={saveSettingsAction} className="panel" style={{ maxWidth: 640 }}>
-        <div className="field">
-          <label htmlFor="name">Clinic name</label>
-          <input id="name" name="name" defaultValue={org.name} required maxLength={VALUE_MAX.clinic_name} />
-        </div>
-        <div className="field">
-          <label htmlFor="timezone">Timezone</label>
-          <input id="timezone" name="timezone" defaultValue={org.timezone} required aria-describedby="tz-hint" />
-          <p id="tz-hint" className="hint">IANA name; compose and appointment times are entered in it.</p>
-        </div>
-        <div className="field">
-          <label htmlFor="offsets">Appointment reminders (minutes before, comma separated)</label>
-          <input id="offsets" name="offsets" defaultValue={org.offsets.join(", ")} inputMode="numeric" />
-        </div>
-        <div className="row">
-          <div className="field">
-            <label htmlFor="quiet_start">Default quiet hours start</label>
-            <input id="quiet_start" name="quiet_start" type="time" defaultValue={org.quiet_start} required />
-          </div>
-          <div className="field">
-            <label htmlFor="quiet_end">Default quiet hours end</label>
-            <input id="quiet_end" name="quiet_end" type="time" defaultValue={org.quiet_end} required />
-          </div>
-        </div>
-        <p className="muted">
-          Frequency caps:{" "}
-          {Object.entries(org.caps).map(([k, v]) => `${k.replaceAll("_", " ")}: ${v}`).join(" · ") || "none"}
-        </p>
-        <button type="submit">Save settings</button>
-      </form>
+      <ClinicSettingsForm
+        action={saveSettingsAction}
+        isAdmin={clinician.role === "admin"}
+        saved={{
+          name: org.name,
+          timezone: org.timezone,
+          offsets: org.offsets.join(", "),
+          quiet_start: org.quiet_start,
+          quiet_end: org.quiet_end,
+        }}
+        caps={Object.entries(org.caps).map(([k, v]) => `${k.replaceAll("_", " ")}: ${v}`).join(" · ") || "none"}
+      />
       <PeakSettings
         earlySendSeconds={org.early_send_seconds}
         paidAfterSeconds={org.paid_after}

@@ -4,7 +4,6 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { patientOptions } from "@/lib/data/patients";
 import { composeTemplates } from "@/lib/data/templates";
-import { TEMPLATE_ERRORS, errorMessage } from "@/lib/errors";
 import { localInputValue } from "@/lib/time";
 import { countGroupAction, scheduleMessageAction } from "../actions";
 
@@ -23,15 +22,12 @@ export default async function ComposePage({
   }));
   const requested = typeof params.patient === "string" && isUuid(params.patient) ? params.patient : "";
   const defaultPatient = patients.some((p) => p.id === requested) ? requested : "";
-  // A refused compose comes back with what was chosen (see composeUrl in ../actions).
+  // Compose can be opened on a template (?source=template&template=<name>).
   const requestedTemplate = typeof params.template === "string" ? params.template : "";
   const defaultTemplate = templates.templates.some((t) => t.name === requestedTemplate) ? requestedTemplate : "";
-  const error = errorMessage(params.error);
-  const templateError = typeof params.error === "string" && TEMPLATE_ERRORS.includes(params.error);
   return (
     <>
       <h1>Compose a message</h1>
-      {error ? <p role="alert" className="alert" id="compose-error">{error}</p> : null}
       <ComposeForm
         action={scheduleMessageAction}
         countGroup={countGroupAction}
@@ -40,7 +36,6 @@ export default async function ComposePage({
         defaultAudience={params.audience === "group" ? "group" : "one"}
         defaultSource={params.source === "template" && templates.templates.length > 0 ? "template" : "free"}
         defaultTemplate={defaultTemplate}
-        templateErrorId={templateError ? "compose-error" : null}
         timezone={clinician.timezone}
         clinicName={clinician.organizationName}
         clinicLocale={templates.locale}

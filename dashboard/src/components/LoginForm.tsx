@@ -1,0 +1,71 @@
+"use client";
+
+import { useActionState, useEffect, useRef } from "react";
+import type { SignInState } from "@/app/login/actions";
+
+interface Props {
+  action: (previous: SignInState, formData: FormData) => Promise<SignInState>;
+}
+
+const MESSAGES: Record<NonNullable<SignInState["error"]>, string> = {
+  credentials: "E-mail or password is not correct. Check the password and try again.",
+  throttled: "Too many attempts. Please wait a few minutes and try again.",
+  too_long: "The e-mail or password is longer than any account's. Check what was pasted.",
+};
+
+/**
+ * The sign-in form. After a refusal it keeps the e-mail (React resets a form after its action,
+ * so the field's default value is what the server sent back), empties the password and puts the
+ * cursor there, and names the problem in an alert the fields are described by.
+ */
+export function LoginForm({ action }: Props) {
+  const [state, formAction, pending] = useActionState(action, {});
+  const password = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (state.error) password.current?.focus();
+  }, [state]);
+  const invalid = state.error ? true : undefined;
+  return (
+    <>
+      {state.error ? (
+        <p role="alert" className="alert" id="login-error" data-testid="login-error">
+          {MESSAGES[state.error]}
+        </p>
+      ) : null}
+      <form action={formAction}>
+        <div className="field">
+          <label htmlFor="email">E-mail</label>
+          <input
+            id="email"
+            name="email"
+            type="email"
+            autoComplete="username"
+            required
+            maxLength={320}
+            defaultValue={state.email ?? ""}
+            key={`email-${state.email ?? ""}`}
+            aria-invalid={invalid}
+            aria-describedby={state.error ? "login-error" : undefined}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="password">Password</label>
+          <input
+            ref={password}
+            id="password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            maxLength={1024}
+            aria-invalid={invalid}
+            aria-describedby={state.error ? "login-error" : undefined}
+          />
+        </div>
+        <button type="submit" disabled={pending}>
+          {pending ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,34 @@
+/**
+ * What a server action that refuses a form sends back to it: the error code (./errors.ts), the
+ * field it is about (marked `aria-invalid` and described by the message) and the values as the
+ * clinician typed them, which the form shows again. Redirecting to `?error=` lost those values:
+ * React renders the page afresh, so everything typed had to be typed again.
+ */
+export interface FormState {
+  error?: string;
+  field?: string;
+  values?: Record<string, string>;
+}
+
+// Longer than any field of the dashboard's forms: what comes back is never more than was sent
+// (a forged form may send up to the server action's 1 MB body limit).
+const VALUE_KEEP = 4096;
+
+/** The named fields of `formData` as strings (a file or a missing field: empty), capped. */
+export function formValues<K extends string>(formData: FormData, names: readonly K[]): Record<K, string> {
+  const values = {} as Record<K, string>;
+  for (const name of names) {
+    const value = formData.get(name);
+    values[name] = typeof value === "string" ? value.slice(0, VALUE_KEEP) : "";
+  }
+  return values;
+}
+
+/** The props that mark `name` invalid and point at the form's error (id `errorId`), if it is the one. */
+export function fieldProblem(
+  state: FormState,
+  name: string,
+  errorId: string,
+): { "aria-invalid"?: true; "aria-describedby"?: string } {
+  return state.error && state.field === name ? { "aria-invalid": true, "aria-describedby": errorId } : {};
+}

@@ -1,0 +1,162 @@
+"""A clinician's QA pass over the dashboard's forms, the phone width and the keyboard, in headless
+Chromium against ``next start`` and a real ``medremind web`` on a fresh database.
+
+The browser script (``dashboard/e2e/forms-keep-input.e2e.mjs``): New patient refused for a phone
+number, then a timezone, with typos (each named, its field marked, everything typed kept; then
+created); Compose refused for a placeholder that would reach the patient as typed (the text, the
+patient, the channel and Urgent kept; then sent); Settings refused for an unknown timezone and
+for reminder offsets that are not minutes (named, kept; then saved); equal quiet hours explained;
+a clinician who is not an admin sees the clinic's defaults read-only; no page scrolls sideways at
+360 px; the current section marked in the navigation; keyboard only: sign-in with Tab and Enter,
+the skip link first. Each was broken before: a refusal redirected to ``?error=`` and the page
+came back empty. Screenshots ``patient-new-refused.png``, ``compose-refused.png``,
+``settings-refused.png``, ``statistics-phone.png``. Skipped without node and chromium.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from tests.dashboard.harness import admin_and_clinician, built_dashboard_env, run_dashboard_script
+from tests.dashboard.test_dashboard_e2e import (
+    SCREENSHOTS,
+    pytestmark,  # noqa: F401 (the same skip)
+)
+from tests.factories import create_patient
+
+
+async def test_refused_forms_keep_input_phone_width_and_keyboard(
+    database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    db_env = built_dashboard_env(database_url)
+    admin, _ = await admin_and_clinician(
+        db_env,
+        admin_conn,
+        "Harbour Forms",
+        ("admin@forms.test", "admin pass 1234"),
+        ("nurse@forms.test", "nurse pass 1234"),
+    )
+    org_id = uuid.UUID(admin["organization_id"])
+    # No quiet window: the composed message is due now whatever the hour (it is urgent anyway).
+    await admin_conn.execute(
+        "update organizations set default_quiet_start = '00:00', default_quiet_end = '00:00',"
+        " timezone = 'UTC', appointment_reminder_offsets = '{1440,120}' where id = $1",
+        org_id,
+    )
+    patient = await create_patient(admin_conn, org_id, display_name="Bob Existing")
+
+    result = run_dashboard_script(
+        "forms-keep-input.e2e.mjs",
+        db_env=db_env,
+        tmp_path=tmp_path,
+        script_env={
+            "ADMIN_EMAIL": "admin@forms.test",
+            "ADMIN_PASSWORD": "admin pass 1234",
+            "CLINICIAN_EMAIL": "nurse@forms.test",
+            "CLINICIAN_PASSWORD": "nurse pass 1234",
+            "PATIENT_NAME": "Bob Existing",
+        },
+    ).result
+
+    # Keyboard only.
+    assert result["first_tab_on_login"] == "email"
+    assert result["first_tab_in_app"] == "Skip to content"
+
+    # New patient: each refusal names its field, marks it, and keeps every value typed.
+    kept = {
+        "name": "Nora Newcomer",
+        "channel": "sms",
+        "timezone": "Europe/Madird",
+        "external_id": "EXT-0042",
+        "consent": True,
+    }
+    after_address = result["patient_after_address"]
+    assert result["patient_address_error"].startswith("That address cannot be used"), result
+    assert after_address["address"] == {"value": "+1 415 555", "invalid": True, "described": True}
+    assert {k: after_address[k]["value"] for k in kept} == kept
+    assert not any(after_address[k]["invalid"] for k in kept)
+    assert result["patient_locale_after"] == "es"
+    assert result["patient_timezone_error"].startswith("Timezone: not a time zone")
+    after_timezone = result["patient_after_timezone"]
+    assert after_timezone["timezone"] == {
+        "value": "Europe/Madird",
+        "invalid": True,
+        "described": True,
+    }
+    assert after_timezone["address"]["value"] == "+1 415 555 0142"
+    assert not after_timezone["address"]["invalid"]
+    created = await admin_conn.fetch(
+        "select p.id, p.timezone, p.locale, p.external_id, p.consent_at is not null as consented,"
+        " c.channel, c.address from patients p join contact_points c on c.patient_id = p.id"
+        " where p.display_name = 'Nora Newcomer'"
+    )
+    assert [dict(r) for r in created] == [
+        {
+            "id": uuid.UUID(result["created_patient_id"]),
+            "timezone": "Europe/Madrid",
+            "locale": "es",
+            "external_id": "EXT-0042",
+            "consented": True,
+            "channel": "sms",
+            "address": "+14155550142",
+        }
+    ]
+
+    # Compose: refused without losing the text or the choices; nothing inserted until corrected.
+    assert result["compose_error"].startswith("Message: only {{ patient_name }}")
+    assert result["compose_text_kept"] is True
+    assert (result["compose_channel_after"], result["compose_urgent_after"]) == ("telegram", True)
+    assert result["compose_patient_after"] == "Bob Existing"
+    assert result["composed_for"] == str(patient["id"])
+    sent = await admin_conn.fetch(
+        "select message_content, platform, priority from scheduled_messages where patient_id = $1",
+        patient["id"],
+    )
+    assert len(sent) == 1
+    assert sent[0]["platform"] == "telegram"
+    assert sent[0]["message_content"].startswith("Dear Bob Existing, your results from the lab")
+
+    # Navigation marks the current section (Compose, not Scheduled messages, on /messages/new).
+    assert result["current_on_compose"] == ["Compose"]
+    assert result["current_on_patient"] == ["Patients"]
+
+    # Settings: named and kept; the database unchanged by the refusals, then saved.
+    assert "same start and end time means no quiet hours" in result["quiet_hint"]
+    assert result["settings_error"].startswith("Timezone: not a time zone")
+    assert result["settings_after"] == {
+        "name": {"value": "Harbour Family Clinic", "invalid": False, "described": False},
+        "timezone": {"value": "Mars/Olympus_Mons", "invalid": True, "described": True},
+        "offsets": {"value": "1440, 60", "invalid": False, "described": False},
+    }
+    assert result["settings_offsets_error"].startswith("Appointment reminders: whole minutes")
+    assert result["settings_after_offsets"]["offsets"] == {
+        "value": "1440, soon",
+        "invalid": True,
+        "described": True,
+    }
+    assert result["settings_after_offsets"]["timezone"]["value"] == "Europe/Lisbon"
+    assert result["settings_saved_name"] == "Harbour Family Clinic"
+    org = await admin_conn.fetchrow(
+        "select name, timezone, appointment_reminder_offsets as offsets from organizations"
+        " where id = $1",
+        org_id,
+    )
+    assert (org["name"], org["timezone"], org["offsets"]) == (
+        "Harbour Family Clinic",
+        "Europe/Lisbon",
+        [1440, 60],
+    )
+
+    # Phone width: no page wider than the screen.
+    assert result["phone_overflow"] == dict.fromkeys(result["phone_overflow"], 0)
+    assert len(result["phone_overflow"]) == 10
+
+    # Not an admin: read-only, no save button.
+    assert result["clinician_readonly"] == "Only an admin of the clinic can change these."
+    assert result["clinician_name_disabled"] is True and result["clinician_save_buttons"] == 0
+
+    for shot in ("patient-new-refused", "compose-refused", "settings-refused", "statistics-phone"):
+        assert (SCREENSHOTS / f"{shot}.png").stat().st_size > 5_000

@@ -1,0 +1,87 @@
+"""Sign-in, unknown addresses and the favicon, in headless Chromium (the clinician's first minute).
+
+``next start`` and a real ``medremind web`` on a fresh database; the browser script
+(``dashboard/e2e/sign-in-and-not-found.e2e.mjs``) types a wrong password (the e-mail must stay as
+typed, the password emptied and focused, an alert naming the problem), opens unknown addresses
+signed out and signed in (a not-found page in the dashboard's look, status 404, with a way back),
+another clinic's patient by id, and checks that no request of the pages answers 404 (the favicon).
+Screenshots ``login-wrong-password.png``, ``not-found-desktop.png``, ``not-found-phone.png``.
+Skipped without node and chromium, like the dashboard e2e.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+
+from tests.dashboard.harness import built_dashboard_env, run_dashboard_script
+from tests.dashboard.test_dashboard_e2e import (
+    SCREENSHOTS,
+    _create_clinician,
+    pytestmark,  # noqa: F401 (the same skip)
+)
+from tests.factories import create_organization, create_patient
+
+EMAIL = "dr.sign-in@clinic.test"
+PASSWORD = "correct horse battery sign-in"
+
+
+async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
+    database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
+) -> None:
+    db_env = built_dashboard_env(database_url)
+    _create_clinician(db_env, EMAIL, PASSWORD, "Sign-in Clinic")
+    other = await create_organization(admin_conn, name="Other Clinic")
+    other_patient = await create_patient(admin_conn, other["id"], display_name="Olga Other")
+
+    result = run_dashboard_script(
+        "sign-in-and-not-found.e2e.mjs",
+        db_env=db_env,
+        tmp_path=tmp_path,
+        script_env={
+            "CLINICIAN_EMAIL": EMAIL,
+            "CLINICIAN_PASSWORD": PASSWORD,
+            "OTHER_PATIENT_ID": str(other_patient["id"]),
+        },
+    ).result
+
+    # Defect 1: a wrong password cleared the e-mail. It stays as typed; the password is emptied
+    # and focused for the retry; the alert says what is wrong and both fields point at it.
+    assert result["email_after"] == EMAIL.upper(), result
+    assert result["email_after_second"] == EMAIL.upper()
+    assert result["password_after"] == ""
+    assert result["focused"] == "password"
+    assert result["login_error"].startswith("E-mail or password is not correct.")
+    assert result["email_invalid"] == "true" and result["alert_role"] == "alert"
+    assert result["password_described_by"] == result["alert_id"] == "login-error"
+    assert "password" not in result["login_url"].lower() and EMAIL not in result["login_url"]
+    # The e-mail kept as typed (upper case) still signs in: only the password was retyped.
+    assert result["signed_in_at"] == "/patients"
+    assert result["login_when_signed_in"] == "/patients"
+
+    # Defect 2: unknown paths showed Next's bare 404. Now the dashboard's page, status 404,
+    # titled, with a way back that leads to sign-in when signed out and to the list when in.
+    for case in ("signed_out", "signed_in_unknown", "malformed_patient", "other_clinic_patient"):
+        page = result[case]
+        assert page["panels"] == 1, (case, page)
+        assert page["link"] == "/patients", (case, page)
+    for case in ("signed_out", "signed_in_unknown"):
+        assert result[case]["status"] == 404, (case, result[case])
+        assert result[case]["heading"] == "Page not found"
+        assert result[case]["title"] == "Page not found · MedRemind"
+    assert result["other_clinic_patient"]["heading"] == result["malformed_patient"]["heading"]
+    assert "Olga Other" not in str(result)
+    assert result["signed_out_back_to"] == "/login"
+    assert result["signed_in_back_to"] == "/patients"
+    assert result["phone_overflow"] is False
+
+    # Defect 3: /favicon.ico answered 404. It is an icon now, and every icon the page links loads.
+    favicon = result["favicon"]
+    assert (favicon["status"], favicon["type"]) == (200, "image/x-icon"), favicon
+    assert favicon["ico_header"] == [0, 0, 1, 0] and favicon["bytes"] > 500
+    assert "/favicon.ico" in result["icon_links"]
+    assert result["failed_requests"] == []
+
+    for shot in ("login-wrong-password", "not-found-desktop", "not-found-phone"):
+        assert (SCREENSHOTS / f"{shot}.png").stat().st_size > 5_000
