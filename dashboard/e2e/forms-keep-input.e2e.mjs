@@ -146,6 +146,26 @@ try {
   await page.waitForURL(/\/settings\?saved=1/);
   result.settings_saved_name = await page.getByTestId("settings-form").getByLabel("Clinic name").inputValue();
 
+  log("Waitlist: hours the wrong way round are refused naming Until; the choices stay");
+  await page.goto(`${BASE_URL}/waitlist`);
+  await page.getByLabel("Patient", { exact: true }).selectOption({ label: patientName });
+  await page.getByLabel("Wed", { exact: true }).check();
+  await page.getByLabel("From", { exact: true }).fill("12:00");
+  await page.getByLabel("Until", { exact: true }).fill("09:00");
+  await page.getByLabel("Note", { exact: true }).fill("mornings only");
+  await page.getByRole("button", { name: "Add to waitlist" }).click();
+  await page.getByTestId("waitlist-error").waitFor();
+  result.waitlist_error = await text(page.getByTestId("waitlist-error"));
+  result.waitlist_after = await fields(
+    { patient: "Patient", wed: "Wed", thu: "Thu", earliest: "From", latest: "Until", note: "Note" },
+    "waitlist-error",
+  );
+  result.waitlist_patient_after = await page.getByLabel("Patient", { exact: true }).locator("option:checked").textContent();
+  await page.getByLabel("Until", { exact: true }).fill("13:00");
+  await page.getByRole("button", { name: "Add to waitlist" }).click();
+  await page.getByTestId("waitlist-row").filter({ hasText: patientName }).waitFor();
+  result.waitlist_row = await text(page.getByTestId("waitlist-row").filter({ hasText: patientName }));
+
   log("phone width: no page scrolls sideways");
   await page.setViewportSize({ width: 360, height: 780 });
   result.phone_overflow = {};

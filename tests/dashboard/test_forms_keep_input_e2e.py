@@ -10,7 +10,8 @@ a clinician who is not an admin sees the clinic's defaults read-only; no page sc
 360 px; the current section marked in the navigation; keyboard only: sign-in with Tab and Enter,
 the skip link first. Each was broken before: a refusal redirected to ``?error=`` and the page
 came back empty. Screenshots ``patient-new-refused.png``, ``compose-refused.png``,
-``settings-refused.png``, ``statistics-phone.png``. Skipped without node and chromium.
+``settings-refused.png``, ``statistics-phone.png``. The waitlist refuses hours the wrong way
+round naming Until, keeping the choices. Skipped without node and chromium.
 """
 
 from __future__ import annotations
@@ -149,6 +150,21 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
         "Europe/Lisbon",
         [1440, 60],
     )
+
+    # Waitlist: hours the wrong way round named on Until; patient, day, hours and note kept.
+    assert result["waitlist_error"].startswith("Until: the earliest time must be before"), result
+    after = result["waitlist_after"]
+    assert after["latest"] == {"value": "09:00", "invalid": True, "described": True}
+    assert (after["earliest"]["value"], after["note"]["value"]) == ("12:00", "mornings only")
+    assert (after["wed"]["value"], after["thu"]["value"]) == (True, False)
+    assert result["waitlist_patient_after"] == "Bob Existing"
+    assert "12:00–13:00" in result["waitlist_row"] and "mornings only" in result["waitlist_row"]
+    waiting = await admin_conn.fetch(
+        "select days_of_week, earliest::text, latest::text from waitlist_entries"
+        " where patient_id = $1",
+        patient["id"],
+    )
+    assert [tuple(r) for r in waiting] == [([3], "12:00:00", "13:00:00")]
 
     # Phone width: no page wider than the screen.
     assert result["phone_overflow"] == dict.fromkeys(result["phone_overflow"], 0)

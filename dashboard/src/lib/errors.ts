@@ -1,6 +1,6 @@
 /** Messages for the `?error=` codes that server actions redirect with. */
 const MESSAGES: Record<string, string> = {
-  invalid: "Please check the highlighted fields: something is missing or not valid.",
+  invalid: "Something in the form is missing or not valid: check each field and try again.",
   duplicate: "External id: a patient with that external id already exists in your clinic.",
   timezone:
     "Timezone: not a time zone the service knows. Use an IANA name such as Europe/Madrid, America/New_York or UTC.",
@@ -29,6 +29,10 @@ const MESSAGES: Record<string, string> = {
   patient_erased: "That patient's data was erased: nothing is sent to them any more.",
   not_changed: "Nothing was changed: the item is already closed.",
   already_waiting: "That patient is already on the waitlist.",
+  patient_required: "Patient: choose a patient.",
+  waitlist_hours:
+    "Until: the earliest time must be before the latest, for example From 09:00 Until 12:00; leave both empty for any hour.",
+  too_long_note: "Note: at most 200 characters.",
   // Texts filled into reminders: at most what the template length check assumes (./limits.ts).
   too_long_patient_name: "Name: at most 50 characters (it is filled into reminders).",
   too_long_clinic_name: "Clinic name: at most 60 characters (it is filled into reminders).",

@@ -5,25 +5,33 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { addToWaitlist, removeFromWaitlist } from "@/lib/data/waitlist";
 import { isClockTime } from "@/lib/time";
+import { type FormState, formValues } from "@/lib/form-state";
 
-/** Put a patient on the waitlist with the days and hours that suit them. */
-export async function addToWaitlistAction(formData: FormData): Promise<void> {
+/** The fields of the waitlist form (components/WaitlistForm.tsx); the days are read apart. */
+const WAITLIST_FIELDS = ["patient_id", "earliest", "latest", "note"] as const;
+const NOTE_MAX = 200;
+
+/**
+ * Put a patient on the waitlist with the days and hours that suit them. A refusal comes back to
+ * the form naming the field, with everything as chosen (the days as a comma-separated list).
+ */
+export async function addToWaitlistAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const clinician = await requireClinician();
-  const patientId = String(formData.get("patient_id") ?? "");
-  const days = formData.getAll("days").map(Number);
-  const earliest = String(formData.get("earliest") ?? "") || null;
-  const latest = String(formData.get("latest") ?? "") || null;
-  const note = String(formData.get("note") ?? "").trim() || null;
-  if (
-    !isUuid(patientId) ||
-    days.some((d) => !Number.isInteger(d) || d < 1 || d > 7) ||
-    (earliest !== null && !isClockTime(earliest)) ||
-    (latest !== null && !isClockTime(latest)) ||
-    (earliest !== null && latest !== null && earliest >= latest) ||
-    (note?.length ?? 0) > 200
-  ) {
-    redirect("/waitlist?error=invalid");
-  }
+  const typed = formValues(formData, WAITLIST_FIELDS);
+  const rawDays = formData.getAll("days").map((d) => (typeof d === "string" ? d.slice(0, 2) : "")).slice(0, 7);
+  const values = { ...typed, days: rawDays.join(",") };
+  const refuse = (error: string, field: string): FormState => ({ error, field, values });
+  const patientId = typed.patient_id;
+  const days = rawDays.map(Number);
+  const earliest = typed.earliest || null;
+  const latest = typed.latest || null;
+  const note = typed.note.trim() || null;
+  if (!isUuid(patientId)) return refuse("patient_required", "patient_id");
+  if (days.some((d) => !Number.isInteger(d) || d < 1 || d > 7)) return refuse("invalid", "days");
+  if (earliest !== null && !isClockTime(earliest)) return refuse("waitlist_hours", "earliest");
+  if (latest !== null && !isClockTime(latest)) return refuse("waitlist_hours", "latest");
+  if (earliest !== null && latest !== null && earliest >= latest) return refuse("waitlist_hours", "latest");
+  if ((note?.length ?? 0) > NOTE_MAX) return refuse("too_long_note", "note");
   let added = false;
   try {
     added = await asClinician(clinician.id, (tx) =>
@@ -32,7 +40,8 @@ export async function addToWaitlistAction(formData: FormData): Promise<void> {
   } catch {
     added = false;
   }
-  redirect(added ? "/waitlist" : "/waitlist?error=already_waiting");
+  if (!added) return refuse("already_waiting", "patient_id");
+  redirect("/waitlist");
 }
 
 /** Take a patient off the waitlist. */

@@ -6,6 +6,7 @@ import { patientOptions } from "@/lib/data/patients";
 import { listWaitlist, recentOffers } from "@/lib/data/waitlist";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
+import { WaitlistForm } from "@/components/WaitlistForm";
 import { addToWaitlistAction, removeFromWaitlistAction } from "./actions";
 
 export const metadata: Metadata = { title: "Waitlist" };
@@ -34,41 +35,7 @@ export default async function WaitlistPage({
         days and hours fit (in their own timezone); the first to accept gets it, the others are told it is gone.
       </p>
       {error ? <p role="alert" className="alert">{error}</p> : null}
-      <form action={addToWaitlistAction} className="panel" aria-labelledby="wl-add-h">
-        <h2 id="wl-add-h">Add a patient</h2>
-        <div className="row">
-          <div className="field">
-            <label htmlFor="wl-patient">Patient</label>
-            <select id="wl-patient" name="patient_id" defaultValue="" required>
-              <option value="" disabled>Choose a patient</option>
-              {patients.map((p) => (
-                <option key={p.id} value={p.id}>{p.display_name ?? p.id}</option>
-              ))}
-            </select>
-          </div>
-          <fieldset className="field checks">
-            <legend>Days that suit (none: any day)</legend>
-            {DAYS.map((d, i) => (
-              <label key={d}>
-                <input type="checkbox" name="days" value={i + 1} /> {d}
-              </label>
-            ))}
-          </fieldset>
-          <div className="field" style={{ flexBasis: 120 }}>
-            <label htmlFor="wl-earliest">From</label>
-            <input id="wl-earliest" name="earliest" type="time" />
-          </div>
-          <div className="field" style={{ flexBasis: 120 }}>
-            <label htmlFor="wl-latest">Until</label>
-            <input id="wl-latest" name="latest" type="time" />
-          </div>
-          <div className="field">
-            <label htmlFor="wl-note">Note</label>
-            <input id="wl-note" name="note" maxLength={200} />
-          </div>
-          <div className="field"><button type="submit">Add to waitlist</button></div>
-        </div>
-      </form>
+      <WaitlistForm action={addToWaitlistAction} patients={patients} />
       <div className="panel table-wrap">
         <table>
           <caption>Waiting, first come first</caption>

@@ -1,0 +1,83 @@
+"use client";
+
+import { useActionState } from "react";
+import { errorMessage } from "@/lib/errors";
+import { type FormState, fieldProblem } from "@/lib/form-state";
+
+interface Props {
+  action: (previous: FormState, formData: FormData) => Promise<FormState>;
+  patients: { id: string; display_name: string | null }[];
+}
+
+const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const ERROR_ID = "waitlist-error";
+
+/**
+ * Put a patient on the waitlist. A refusal names the field and keeps the patient, days, hours and
+ * note chosen (the defaults are what the server sent back; selects are keyed, since React applies
+ * a select's defaultValue only when it mounts).
+ */
+export function WaitlistForm({ action, patients }: Props) {
+  const [state, formAction, pending] = useActionState(action, {});
+  const value = (name: string) => state.values?.[name] ?? "";
+  const days = new Set(value("days").split(","));
+  const problem = (name: string) => fieldProblem(state, name, ERROR_ID);
+  const error = errorMessage(state.error);
+  return (
+    <form action={formAction} className="panel" aria-labelledby="wl-add-h">
+      <h2 id="wl-add-h">Add a patient</h2>
+      {error ? (
+        <p role="alert" className="alert" id={ERROR_ID} data-testid="waitlist-error">
+          {error}
+        </p>
+      ) : null}
+      <div className="row">
+        <div className="field">
+          <label htmlFor="wl-patient">Patient</label>
+          <select
+            key={value("patient_id")}
+            id="wl-patient"
+            name="patient_id"
+            defaultValue={value("patient_id")}
+            required
+            {...problem("patient_id")}
+          >
+            <option value="" disabled>
+              Choose a patient
+            </option>
+            {patients.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.display_name ?? p.id}
+              </option>
+            ))}
+          </select>
+        </div>
+        <fieldset className="field checks">
+          <legend>Days that suit (none: any day)</legend>
+          {DAYS.map((d, i) => (
+            <label key={d}>
+              <input type="checkbox" name="days" value={i + 1} defaultChecked={days.has(String(i + 1))} /> {d}
+            </label>
+          ))}
+        </fieldset>
+        <div className="field" style={{ flexBasis: 120 }}>
+          <label htmlFor="wl-earliest">From</label>
+          <input id="wl-earliest" name="earliest" type="time" defaultValue={value("earliest")} {...problem("earliest")} />
+        </div>
+        <div className="field" style={{ flexBasis: 120 }}>
+          <label htmlFor="wl-latest">Until</label>
+          <input id="wl-latest" name="latest" type="time" defaultValue={value("latest")} {...problem("latest")} />
+        </div>
+        <div className="field">
+          <label htmlFor="wl-note">Note</label>
+          <input id="wl-note" name="note" maxLength={200} defaultValue={value("note")} {...problem("note")} />
+        </div>
+        <div className="field">
+          <button type="submit" disabled={pending}>
+            Add to waitlist
+          </button>
+        </div>
+      </div>
+    </form>
+  );
+}
