@@ -497,7 +497,8 @@ select id, starts_at from appointments
 -- name: pending_at_instants
 -- How many messages are already waiting to go at each of these instants ($1): the planner's
 -- forecast of a peak (scheduler/planning_peaks.py).
+-- The pending rows are the queue's unleased ones (migration 20260101011000).
 select scheduled_time, count(*) as n
-  from scheduled_messages
- where status = 'pending' and scheduled_time = any($1::timestamptz[])
+  from message_queue
+ where locked_until is null and scheduled_time = any($1::timestamptz[])
  group by scheduled_time

@@ -178,11 +178,14 @@ select * from appointments where organization_id = $1 and external_id = $2
 
 -- name: due_backlog
 -- Pending messages already due, per platform, and how late the oldest is (for /metrics).
-select platform, count(*) as due,
-       extract(epoch from now() - min(scheduled_time))::float8 as oldest_seconds
-  from scheduled_messages
- where status = 'pending' and scheduled_time <= now()
- group by platform
+-- The due rows come from the queue's index (migration 20260101011000), then their platform.
+select m.platform, count(*) as due,
+       extract(epoch from now() - min(m.scheduled_time))::float8 as oldest_seconds
+  from scheduled_messages m
+ where m.id = any(array(select q.message_id from message_queue q
+                         where q.locked_until is null and q.scheduled_time <= now()))
+   and m.status = 'pending'
+ group by m.platform
 
 -- name: inbound_backlog
 select count(*) as waiting,

