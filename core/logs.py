@@ -16,6 +16,7 @@ import sys
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -216,18 +217,20 @@ _ESCAPINGS = (
 )
 
 
-def _spellings(value: str) -> set[str]:
+# Cached: a worker registers the same medicine names and doses with every reminder (issue 20).
+@lru_cache(maxsize=4096)
+def _spellings(value: str) -> frozenset[str]:
     """``value`` as it may appear in a log line: as is, and escaped the ways logs escape text
     (Python's repr, JSON with and without ``ensure_ascii``, ``unicode_escape``), once and twice
     (an error message holding a repr, itself repr'd or JSON-encoded). A lone surrogate, a quote,
     a backslash or a non-ASCII letter make them differ; plain ASCII text has one spelling."""
     if _ESCAPED_DIFFERENTLY.search(value) is None:
-        return {value}
+        return frozenset((value,))
     once = {value} | {escape(value) for escape in _ESCAPINGS}
     if _SURROGATE.search(value) is not None:
         # Text that cannot be encoded is often written with the surrogate dropped or replaced.
         once |= {_SURROGATE.sub("", value).strip(), _SURROGATE.sub("\ufffd", value)}
-    return once | {escape(form) for form in once for escape in _ESCAPINGS}
+    return frozenset(once | {escape(form) for form in once for escape in _ESCAPINGS})
 
 
 _sensitive = _SensitiveValues()

@@ -124,6 +124,8 @@ def pick_automatic(
     Only the patient's locale and its language qualify: a patient is better served by the
     built-in text in their language than by the clinic's text in another.
     """
+    if not versions:  # most clinics have none: every reminder asks (issue 20)
+        return None
     language = locale.replace("-", "_").split("_")[0].lower()
     by_key = {(v.locale, v.channel): v for v in versions}
     for loc in dict.fromkeys((locale, language)):
