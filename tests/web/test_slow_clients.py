@@ -13,14 +13,17 @@ hang guards with generous deadlines, not timings.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 import websockets
 
+from medremind.web.patient_app.live import MAX_SOCKETS_PER_PATIENT
 from tests import factories
 from tests.web.processes import StartWeb
 
@@ -78,13 +81,9 @@ async def test_slow_headers_a_slow_body_and_silence_are_disconnected(
     assert process.poll() is None
 
 
-async def test_the_patient_apps_live_socket_outlives_the_deadline(
-    web_process: StartWeb, admin_conn: asyncpg.Connection
-) -> None:
-    """A WebSocket is the websocket protocol's after the upgrade: the request deadline does not
-    close it."""
+async def _signed_in_cookie(base: str, admin_conn: asyncpg.Connection) -> str:
+    """A patient signed in to the app with the link the web queued for their SMS."""
     await factories.create_patient(admin_conn, contacts={"sms": PHONE})
-    _, base = await web_process(MEDREMIND_REQUEST_READ_SECONDS=DEADLINE)
     async with httpx.AsyncClient(base_url=base) as http:
         requested = await http.post("/app/api/sign-in/request", json={"address": PHONE})
         assert requested.status_code == 202
@@ -94,9 +93,55 @@ async def test_the_patient_apps_live_socket_outlives_the_deadline(
         token = re.search(r"#sign-in=([\w-]+)", content)[1]  # type: ignore[index]
         signed = await http.post("/app/api/sign-in", json={"token": token})
         assert signed.status_code == 200
-    cookie = signed.headers["set-cookie"].split(";", 1)[0]
+    return signed.headers["set-cookie"].split(";", 1)[0]
+
+
+async def test_the_patient_apps_live_socket_outlives_the_deadline(
+    web_process: StartWeb, admin_conn: asyncpg.Connection
+) -> None:
+    """A WebSocket is the websocket protocol's after the upgrade: the request deadline does not
+    close it."""
+    _, base = await web_process(MEDREMIND_REQUEST_READ_SECONDS=DEADLINE)
+    cookie = await _signed_in_cookie(base, admin_conn)
     ws_url = base.replace("http://", "ws://") + "/app/ws"
     async with websockets.connect(ws_url, additional_headers={"Cookie": cookie}) as app:
         await asyncio.sleep(float(DEADLINE) * 2.5)
         pong = await app.ping()
         await asyncio.wait_for(pong, timeout=20)
+
+
+async def test_one_session_cannot_open_sockets_without_end(
+    web_process: StartWeb, admin_conn: asyncpg.Connection
+) -> None:
+    """Each socket holds a connection row refreshed every heartbeat: a patient's session opening
+    sockets by the hundred (at once, too) gets MAX_SOCKETS_PER_PATIENT, the rest are closed with
+    4429 (the app retries later); the open ones keep working."""
+    _, base = await web_process()
+    cookie = await _signed_in_cookie(base, admin_conn)
+    ws_url = base.replace("http://", "ws://") + "/app/ws"
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def open_one() -> Any:
+            return await stack.enter_async_context(
+                websockets.connect(ws_url, additional_headers={"Cookie": cookie})
+            )
+
+        sockets = await asyncio.gather(*(open_one() for _ in range(40)))
+
+        async def closed_code(socket: Any) -> int | None:
+            try:
+                await asyncio.wait_for(socket.recv(), timeout=3)
+            except websockets.ConnectionClosed as closed:
+                return closed.rcvd.code if closed.rcvd else None
+            except TimeoutError:
+                return None
+            return None
+
+        codes = await asyncio.gather(*(closed_code(s) for s in sockets))
+        assert codes.count(4429) == 40 - MAX_SOCKETS_PER_PATIENT, codes
+        still_open = [s for s, code in zip(sockets, codes, strict=True) if code is None]
+        assert len(still_open) == MAX_SOCKETS_PER_PATIENT
+        pong = await still_open[0].ping()
+        await asyncio.wait_for(pong, timeout=20)
+        rows = await admin_conn.fetchval("select count(*) from patient_app_connections")
+        assert rows == MAX_SOCKETS_PER_PATIENT

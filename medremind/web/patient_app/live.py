@@ -9,8 +9,9 @@ heartbeat, so a lost notification only delays), sends the offers of its own pati
 sockets, and records the browser's acknowledgement, which the worker is waiting for.
 
 A socket may only acknowledge its own patient's deliveries; frames are capped at
-:data:`MAX_FRAME_BYTES` (uvicorn's ``ws_max_size``), and a revoked or expired session is closed
-with code 4401 at the next heartbeat.
+:data:`MAX_FRAME_BYTES` (uvicorn's ``ws_max_size``), a patient has at most
+:data:`MAX_SOCKETS_PER_PATIENT` sockets on a process (more are closed with code 4429), and a
+revoked or expired session is closed with code 4401 at the next heartbeat.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ MAX_FRAME_BYTES = 4096
 # Close codes the app understands: 4401 = sign in again (do not reconnect).
 CLOSE_SIGNED_OUT = 4401
 CLOSE_OTHER_SITE = 4403
+# A patient's open tabs and devices on one web process: each holds a socket and a connection row
+# refreshed every heartbeat; past this a session could open sockets without end. The app retries
+# a refused one with its backoff (it gets in once another closes).
+MAX_SOCKETS_PER_PATIENT = 8
+CLOSE_TOO_MANY = 4429
 # Old sign-in links and sessions are deleted at the first heartbeat and then about hourly.
 _HOUSEKEEPING_BEATS = 240
 _DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
@@ -65,6 +71,8 @@ class LiveHub:
         self._sockets: set[_Socket] = set()
         # The same sockets by patient: a delivery goes to every open tab of its patient.
         self._by_patient: dict[UUID, set[_Socket]] = {}
+        # Handshakes of a patient between the check of MAX_SOCKETS_PER_PATIENT and registering.
+        self._opening: dict[UUID, int] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: DueListener | None = None
@@ -118,16 +126,34 @@ class LiveHub:
             await websocket.close(CLOSE_SIGNED_OUT)
             return
         patient_id = row["patient_id"]
-        async with pool.acquire() as conn, conn.transaction():
-            # Online first: the websocket channel leads the patient's order once they use the app.
-            await conn.fetchrow(
-                query("webpush", "ensure_app_contact"), patient_id, "websocket", new_app_address()
-            )
-            await conn.execute(query("webpush", "put_channel_first"), patient_id, "websocket", None)
-            connection_id = await conn.fetchval(query("websocket", "open_connection"), patient_id)
-        socket = _Socket(websocket, patient_id, session_hash, connection_id)
-        self._sockets.add(socket)
-        self._by_patient.setdefault(patient_id, set()).add(socket)
+        # Sockets still opening count too: many handshakes at once must not all get in.
+        opening = self._opening.get(patient_id, 0)
+        if len(self._by_patient.get(patient_id, ())) + opening >= MAX_SOCKETS_PER_PATIENT:
+            await websocket.close(CLOSE_TOO_MANY)
+            return
+        self._opening[patient_id] = opening + 1
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                # Online first: the websocket channel leads the order once they use the app.
+                await conn.fetchrow(
+                    query("webpush", "ensure_app_contact"),
+                    patient_id,
+                    "websocket",
+                    new_app_address(),
+                )
+                await conn.execute(
+                    query("webpush", "put_channel_first"), patient_id, "websocket", None
+                )
+                connection_id = await conn.fetchval(
+                    query("websocket", "open_connection"), patient_id
+                )
+            socket = _Socket(websocket, patient_id, session_hash, connection_id)
+            self._sockets.add(socket)
+            self._by_patient.setdefault(patient_id, set()).add(socket)
+        finally:
+            left = self._opening.pop(patient_id) - 1
+            if left:
+                self._opening[patient_id] = left
         self._wake.set()  # an offer may be waiting for exactly this socket
         try:
             while True:
@@ -222,4 +248,4 @@ async def live_socket(websocket: WebSocket) -> None:
     await hub.serve(websocket)
 
 
-__all__ = ["MAX_FRAME_BYTES", "LiveHub", "live_socket"]
+__all__ = ["MAX_FRAME_BYTES", "MAX_SOCKETS_PER_PATIENT", "LiveHub", "live_socket"]
