@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -10,6 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from core.templating import TemplateRenderer
+from platforms.base import Channel, InboundEvent, InboundKind
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from tests.bot.conftest import Bot
 from tests.factories import (
@@ -108,3 +110,18 @@ async def remind(
     config = DispatcherConfig(worker_id="bot-tests", platform_rates={}, recipient_rates={})
     dispatcher = Dispatcher(bot.ctx.pool, bot.ctx.senders, TemplateRenderer(), bot.clock, config)
     assert await dispatcher.run_once() == 1
+
+
+def inbound_event(
+    channel: Channel, address: str, text: str, button: str | None = None
+) -> InboundEvent:
+    """A patient's text (or, with ``button``, a button press) as an adapter parses it."""
+    return InboundEvent(
+        channel=channel,
+        provider_id=uuid.uuid4().hex,
+        chat_address=address,
+        kind=InboundKind.BUTTON if button else InboundKind.TEXT,
+        text=text,
+        button_data=button,
+        callback_query_id=uuid.uuid4().hex if button else None,
+    )
