@@ -33,7 +33,7 @@ from standardwebhooks.webhooks import Webhook
 
 from core.credentials import CredentialsKeyMissing, SecretBox, SecretUnreadable, open_text
 from core.sql import query
-from platforms.addresses import refused_host
+from platforms.addresses import PublicResolver, refused_host
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,11 @@ class WebhookSender:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
-                connector=aiohttp.TCPConnector(limit=CONCURRENCY),
+                # The addresses connected to are checked, not only those seen before: a name
+                # may resolve elsewhere the second time (DNS rebinding).
+                connector=aiohttp.TCPConnector(
+                    limit=CONCURRENCY, resolver=PublicResolver(self._allow_private)
+                ),
             )
         return self._session
 
