@@ -77,6 +77,7 @@ async def save_account(
             "this is one of the service's own bots (TELEGRAM_BOT_TOKEN, MEDREMIND_TELEGRAM_BOTS);"
             " create the clinic's own bot with BotFather and give its token",
         )
+    _refuse_the_services_sender(settings, account)
     sealer = require_box(box)  # before the provider is asked: nothing could be stored anyway
     await check_account(
         account,
@@ -124,6 +125,35 @@ async def save_account(
         extra={"organization_id": str(organization_id), "channel": str(account.channel)},
     )
     return account_view(row)
+
+
+def _refuse_the_services_sender(settings: Settings, account: ProviderAccount) -> None:
+    """A clinic may not save the service's own Twilio number or messaging service as its own.
+
+    Webhooks are verified with the token of the account whose number (or messaging service) they
+    name (medremind.web.twilio_accounts): saved by a clinic, the service's number's genuine
+    webhooks would be checked against the clinic's token and refused, every patient's SMS and
+    WhatsApp answers and STOPs and every status callback lost, and the clinic could sign
+    messages "to" it from anyone.
+    """
+    numbers = {
+        n.removeprefix("whatsapp:")
+        for n in (settings.twilio_sms_from, settings.twilio_whatsapp_from)
+        if n
+    }
+    if account.inbound_number is not None and account.inbound_number in numbers:
+        raise AccountProblem(
+            "from_number",
+            "this is the service's own number (TWILIO_SMS_FROM, TWILIO_WHATSAPP_FROM); give"
+            " the clinic's own Twilio number",
+        )
+    service = settings.twilio_messaging_service_sid
+    if service and account.messaging_service_sid == service:
+        raise AccountProblem(
+            "messaging_service_sid",
+            "this is the service's own messaging service (TWILIO_MESSAGING_SERVICE_SID); give"
+            " the clinic's own",
+        )
 
 
 def service_bot_ids(settings: Settings) -> set[str]:
