@@ -15,7 +15,7 @@ from collections.abc import Collection
 # "events" -> "event_types" scores 0.71, "pateint_id" -> "patient_id" 0.9).
 CUTOFF = 0.6
 # Names listed when nothing is close: beyond this the list stops helping (the docs do).
-LIST_AT_MOST = 12
+LIST_AT_MOST = 16
 
 
 def close_matches(name: str, known: Collection[str], *, at_most: int = 2) -> list[str]:

@@ -187,9 +187,17 @@ async def test_message_creation_checks_the_template(
         headers=auth,
     )
     assert ours.status_code == 201, ours.text
-    builtin = await client.post(
+    # A built-in text that asks about an appointment: an API message is linked to none.
+    unanswerable = await client.post(
         "/api/v1/messages",
         json=_message(patient, "appointment_reminder", kind="appointment_reminder"),
+        headers=auth,
+    )
+    assert unanswerable.status_code == 422, unanswerable.text
+    assert unanswerable.json()["error"]["field"] == "template"
+    builtin = await client.post(
+        "/api/v1/messages",
+        json=_message(patient, "free_text", variables={"body": "Your results are in"}),
         headers=auth,
     )
     assert builtin.status_code == 201, builtin.text

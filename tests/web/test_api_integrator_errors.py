@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.factories import create_patient
-from tests.web.processes import clinic_key
+from tests.web.processes import clinic_key, running_worker, twilio_env, until
 
 LONG_SMS = "Your results are ready." + " Your results are ready." * 29  # 719 GSM-7: 5 segments
 
@@ -140,3 +140,59 @@ async def test_auto_refuses_a_text_too_long_for_every_channel(db, admin_conn, we
         )
         assert accepted.status_code == 201, accepted.text
     assert await admin_conn.fetchval("select count(*) from scheduled_messages") == 1
+
+
+async def test_template_variables_are_filled_in_and_checked_when_created(
+    db, admin_conn, web_process, database_url, tmp_path, fake_twilio
+):
+    """`variables` were stored under the payload's "variables" key, where no template reads, and
+    a template missing one (or a text with a kind that drops it) was accepted and failed, or was
+    sent without it, when due."""
+    org, key = await clinic_key(db, admin_conn, "Variables Clinic")
+    patient = await create_patient(admin_conn, org["id"], contacts={"sms": "+15005550104"})
+    _, base = await web_process()
+    async with _client(base, key) as http:
+
+        async def create(**fields):
+            body = {"patient_id": str(patient["id"]), "urgent": True, **fields}
+            return await http.post("/api/v1/messages", json=body)
+
+        dropped = await create(text="Take two now", kind="medication_reminder")
+        assert dropped.status_code == 422 and dropped.json()["error"]["field"] == "kind"
+        missing = await create(template="free_text")
+        assert missing.status_code == 422
+        assert missing.json()["error"]["field"] == "variables"
+        assert "needs `body`" in missing.json()["error"]["reason"]
+        misspelt = await create(template="free_text", variables={"bdy": "Hi"})
+        assert misspelt.json()["error"] == {
+            "status": 422,
+            "code": "invalid",
+            "field": "variables.bdy",
+            "reason": "is not a template variable; did you mean body?",
+        }
+        not_a_time = await create(template="free_text", variables={"body": "Hi", "due_at": "noon"})
+        assert not_a_time.json()["error"]["field"] == "variables.due_at"
+        unanswerable = await create(
+            template="appointment_reminder", variables={"starts_at": "2027-05-03T09:30:00Z"}
+        )
+        assert unanswerable.status_code == 422
+        assert "POST /api/v1/appointments" in unanswerable.json()["error"]["reason"]
+
+        sent = await create(
+            template="free_text",
+            variables={"body": "Your lab results are in", "sender_name": "Dr Lee"},
+        )
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["variables"]["body"] == "Your lab results are in"
+        async with running_worker(
+            database_url, tmp_path, MEDREMIND_WORKER_POLL_SECONDS="0.5", **twilio_env(fake_twilio)
+        ) as log:
+
+            async def done() -> dict | None:
+                row = (await http.get(f"/api/v1/messages/{sent.json()['id']}")).json()
+                return row if row["status"] not in ("pending", "processing") else None
+
+            row = await until("the template message sent", done, log)
+    assert row["status"] == "sent", row
+    bodies = [m.params.get("Body") for m in fake_twilio.messages]
+    assert bodies == ["Your lab results are in\n\n- Dr Lee, Variables Clinic"]

@@ -92,7 +92,7 @@ async def test_template_message_and_paging(client, patient, auth):
             json={
                 "patient_id": str(patient["id"]),
                 "template": "clinic_notice",
-                "variables": {"n": str(i)},
+                "variables": {"sender_name": f"Dr {i}"},
                 "scheduled_time": _in(10 + i),
             },
             headers=auth,
@@ -106,7 +106,7 @@ async def test_template_message_and_paging(client, patient, auth):
         )
     ).json()
     assert len(page2["data"]) == 1 and page2["next_cursor"] is None
-    assert page2["data"][0]["variables"] == {"n": "0"}
+    assert page2["data"][0]["variables"] == {"sender_name": "Dr 0"}
 
 
 async def test_only_pending_messages_can_be_cancelled(client, admin_conn, patient, auth):

@@ -33,6 +33,7 @@ from medremind.web.api_v1.fields import (
 )
 from medremind.web.api_v1.idempotency import Idempotent
 from medremind.web.api_v1.message_reach import check_length, check_platform, route_channels
+from medremind.web.api_v1.message_values import TEXT_KINDS, check_builtin_values, template_values
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
@@ -85,7 +86,15 @@ class MessageCreate(RequestModel):
         ),
     )
     kind: Kind = "free_text"
-    variables: Variables | None = None
+    variables: Variables | None = Field(
+        None,
+        description=(
+            "Values for the template's variables (body, sender_name, patient_name, clinic_name,"
+            " clinic_phone, clinician_name, caregiver_name, location, due_at, starts_at,"
+            " previous_starts_at, refill_by, doses_left; *_at as ISO 8601 with offset). A"
+            " built-in template's required ones are checked now (422 naming the missing one)."
+        ),
+    )
     platform: Platform = Field(
         "auto",
         description=(
@@ -208,6 +217,12 @@ async def create_message(
     expires = not_past(body.expires_at, "expires_at", now)
     if expires is not None and expires <= scheduled:
         raise ValidationFailed("expires_at", "must be after scheduled_time")
+    if body.text is not None and body.kind not in TEXT_KINDS:
+        raise ValidationFailed(
+            "kind",
+            f"a `text` is sent as it is only as free_text or system; a {body.kind} message is"
+            " written by its template: leave `kind` out, or give `template` (and `variables`)",
+        )
     if body.category is not None and body.kind != "free_text":
         raise ValidationFailed("category", "only a free_text message can be clinic news")
     if body.platform == "auto" and body.allow_fallback is False:
@@ -225,7 +240,10 @@ async def create_message(
         if problem is not None:
             raise ValidationFailed("text", f"too long for {body.platform}: {problem}")
     variables = body.variables or {}
-    payload: dict[str, Any] = {"variables": variables} if variables else {}
+    values = template_values(variables)
+    # The worker reads a template's values from the payload's top level; "variables" keeps what
+    # the client sent for the answers of this API.
+    payload: dict[str, Any] = {**variables, "variables": variables} if variables else {}
     if body.category is not None:
         payload["category"] = body.category
     # Message bodies never reach a log line, whatever logs them later (driver errors included).
@@ -242,10 +260,12 @@ async def create_message(
         if body.text is not None:
             channels = route_channels(body.platform, fallback, reach)
             check_length(body.text, channels, sms_max_segments=state.settings.sms_max_segments)
-        if body.template is not None:
-            # The clinic's own template (valid for this kind) or a built-in one, else 422 now
-            # rather than a failed row at send time.
-            await t.check_message_template(conn, renderer, org_id, body.template, body.kind)
+        # The clinic's own template (valid for this kind) or a built-in one, with the values it
+        # needs, else 422 now rather than a failed row at send time.
+        if body.template is not None and not await t.check_message_template(
+            conn, renderer, org_id, body.template, body.kind
+        ):
+            check_builtin_values(renderer, body.template, values, scheduled)
         row = await conn.fetchrow(
             query("web", "insert_message"),
             org_id,

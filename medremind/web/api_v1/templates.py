@@ -330,13 +330,13 @@ async def check_message_template(
     org_id: uuid.UUID,
     name: str,
     kind: str,
-) -> None:
+) -> bool:
     """422 naming ``template`` unless it is the clinic's (and every version validates for a
-    message of ``kind``) or a built-in kind."""
+    message of ``kind``) or a built-in kind; True for the clinic's, False for a built-in."""
     rows = await conn.fetch(query("templates", "templates_by_name"), org_id, name)
     if not rows:
         if name in KINDS:
-            return
+            return False
         raise ValidationFailed(
             "template",
             f"no template {name!r} in your organization and no built-in template of that name "
@@ -352,6 +352,7 @@ async def check_message_template(
                 f"template {name!r} ({row['locale']}, {row['channel']}) cannot be sent as "
                 f"{kind}: " + "; ".join(problems),
             )
+    return True
 
 
 __all__ = [
