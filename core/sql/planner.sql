@@ -277,6 +277,12 @@ update scheduled_messages
 -- name: insert_followups
 -- One row per wanted follow-up; existing ones stay, cancelled ones come back, and pending ones
 -- move when the plan's time changed (the patient changed their nag interval meanwhile).
+-- The medicine's number where the patient has several (migration 20260101011200), computed once
+-- for the batch's patients.
+with labels as (
+  select * from public.medicine_labels(
+    array(select d.patient_id from dose_events d where d.id = any($1::uuid[])))
+)
 insert into scheduled_messages
   (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
    idempotency_key, dose_event_id, message_content)
@@ -289,13 +295,12 @@ select p.organization_id, d.patient_id, u.at, 'auto', 'dose_followup',
          as u(dose_id, number, at, key, expires_at)
   join dose_events d on d.id = u.dose_id
   join patients p on p.id = d.patient_id
-  -- The medicine's number where the patient has several (migration 20260101011200).
-  left join lateral public.medicine_labels(array[d.patient_id]) l
-         on l.medication_id = d.medication_id
+  left join labels l on l.medication_id = d.medication_id
 on conflict (idempotency_key) do update
    set status = 'pending', scheduled_time = excluded.scheduled_time,
-       expires_at = excluded.expires_at, payload = excluded.payload, attempts = 0, last_error = null, locked_by = null,
-       locked_until = null, lease_token = null, channels_tried = '{}'
+       expires_at = excluded.expires_at, payload = excluded.payload, attempts = 0,
+       last_error = null, locked_by = null, locked_until = null, lease_token = null,
+       channels_tried = '{}'
  where scheduled_messages.status = 'cancelled'
     or (scheduled_messages.status = 'pending'
         and scheduled_messages.scheduled_time <> excluded.scheduled_time)
