@@ -176,6 +176,11 @@ try {
   }
   await page.goto(`${BASE_URL}/statistics`);
   await page.screenshot({ path: join(SHOTS, "statistics-phone.png"), fullPage: true });
+  // The patient's message preferences: a table of selects, which scrolls in its panel.
+  await page.goto(`${BASE_URL}/patients/${result.created_patient_id}`);
+  const prefs = page.locator('[data-testid^="pref-"] select');
+  result.phone_pref_select_widths = await prefs.evaluateAll((selects) => selects.map((s) => Math.round(s.getBoundingClientRect().width)));
+  await page.locator("form", { has: prefs.first() }).screenshot({ path: join(SHOTS, "patient-preferences-phone.png") });
 
   log("a clinician who is not an admin sees the clinic's defaults read-only");
   page = await signIn(browser, env("CLINICIAN_EMAIL"), env("CLINICIAN_PASSWORD"));

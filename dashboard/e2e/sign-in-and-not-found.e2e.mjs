@@ -6,8 +6,10 @@
 // patient id), and the favicon (no request of the page's answered 404). Run by
 // tests/dashboard/test_sign_in_and_not_found_e2e.py.
 //
-// Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, OTHER_PATIENT_ID, SCREENSHOT_DIR, RESULT_FILE,
-// CHROMIUM_PATH.
+// A link to a page while signed out leads to it after sign-in (`?next=`, never another site).
+//
+// Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, OWN_PATIENT_ID, OTHER_PATIENT_ID,
+// SCREENSHOT_DIR, RESULT_FILE, CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BASE_URL, SHOTS, env, launch, log } from "./browser.mjs";
@@ -93,11 +95,21 @@ try {
   await page.waitForURL(/\/login$/);
   result.signed_out_back_to = new URL(page.url()).pathname;
 
-  log("then only the password typed: signed in");
+  log("a link to a patient while signed out: sign-in, then that patient's page");
+  const patientPath = `/patients/${env("OWN_PATIENT_ID")}`;
+  await page.goto(`${BASE_URL}${patientPath}`);
+  await page.waitForURL(/\/login\?next=/);
+  result.sign_in_next = new URL(page.url()).searchParams.get("next");
   await page.getByLabel("E-mail").fill(typedEmail);
+  await page.getByLabel("Password").fill("wrong again");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByTestId("login-error").waitFor();
+
+  log("then only the password typed: signed in, on the page asked for");
+  result.email_before_retry = await page.getByLabel("E-mail").inputValue();
   await page.getByLabel("Password").fill(env("CLINICIAN_PASSWORD"));
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${BASE_URL}/patients`);
+  await page.waitForURL(`${BASE_URL}${patientPath}`);
   result.signed_in_at = new URL(page.url()).pathname;
 
   log("unknown addresses while signed in: a deep one, a malformed id, another clinic's patient");
@@ -115,6 +127,10 @@ try {
   await page.goto(`${BASE_URL}/login`);
   await page.waitForURL(`${BASE_URL}/patients`);
   result.login_when_signed_in = new URL(page.url()).pathname;
+  log("a next that leads to another site is not followed");
+  await page.goto(`${BASE_URL}/login?next=${encodeURIComponent("//evil.example/patients")}`);
+  await page.waitForURL(`${BASE_URL}/patients`);
+  result.forged_next_lands_on = page.url();
 } catch (error) {
   await page.screenshot({ path: join(SHOTS, "sign-in-not-found-failure.png"), fullPage: true });
   throw error;

@@ -169,6 +169,9 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
     # Phone width: no page wider than the screen.
     assert result["phone_overflow"] == dict.fromkeys(result["phone_overflow"], 0)
     assert len(result["phone_overflow"]) == 10
+    # The preferences' selects keep a readable width (they were squeezed to one letter).
+    widths = result["phone_pref_select_widths"]
+    assert len(widths) == 6 and min(widths) >= 140, widths
 
     # Not an admin: read-only, no save button.
     assert result["clinician_readonly"] == "Only an admin of the clinic can change these."

@@ -5,12 +5,15 @@
 typed, the password emptied and focused, an alert naming the problem), opens unknown addresses
 signed out and signed in (a not-found page in the dashboard's look, status 404, with a way back),
 another clinic's patient by id, and checks that no request of the pages answers 404 (the favicon).
+A link to a patient opened signed out leads to that patient once signed in (``?next=``, a path of
+the dashboard only).
 Screenshots ``login-wrong-password.png``, ``not-found-desktop.png``, ``not-found-phone.png``.
 Skipped without node and chromium, like the dashboard e2e.
 """
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -31,7 +34,10 @@ async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
     database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
     db_env = built_dashboard_env(database_url)
-    _create_clinician(db_env, EMAIL, PASSWORD, "Sign-in Clinic")
+    clinic = _create_clinician(db_env, EMAIL, PASSWORD, "Sign-in Clinic")
+    own = await create_patient(
+        admin_conn, uuid.UUID(clinic["organization_id"]), display_name="Ona Own"
+    )
     other = await create_organization(admin_conn, name="Other Clinic")
     other_patient = await create_patient(admin_conn, other["id"], display_name="Olga Other")
 
@@ -42,6 +48,7 @@ async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
         script_env={
             "CLINICIAN_EMAIL": EMAIL,
             "CLINICIAN_PASSWORD": PASSWORD,
+            "OWN_PATIENT_ID": str(own["id"]),
             "OTHER_PATIENT_ID": str(other_patient["id"]),
         },
     ).result
@@ -56,9 +63,14 @@ async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
     assert result["email_invalid"] == "true" and result["alert_role"] == "alert"
     assert result["password_described_by"] == result["alert_id"] == "login-error"
     assert "password" not in result["login_url"].lower() and EMAIL not in result["login_url"]
-    # The e-mail kept as typed (upper case) still signs in: only the password was retyped.
-    assert result["signed_in_at"] == "/patients"
+    # A link to a patient while signed out: sign-in (a refused try in between keeps the e-mail
+    # and the way back), then that patient's page. The e-mail kept as typed (upper case) signs in.
+    assert result["sign_in_next"] == f"/patients/{own['id']}"
+    assert result["email_before_retry"] == EMAIL.upper()
+    assert result["signed_in_at"] == f"/patients/{own['id']}"
     assert result["login_when_signed_in"] == "/patients"
+    assert result["forged_next_lands_on"].endswith("/patients")
+    assert "evil" not in result["forged_next_lands_on"]
 
     # Defect 2: unknown paths showed Next's bare 404. Now the dashboard's page, status 404,
     # titled, with a way back that leads to sign-in when signed out and to the list when in.

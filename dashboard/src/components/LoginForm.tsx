@@ -5,6 +5,8 @@ import type { SignInState } from "@/app/login/actions";
 
 interface Props {
   action: (previous: SignInState, formData: FormData) => Promise<SignInState>;
+  /** Where to go once signed in (checked again by the action). */
+  next: string;
 }
 
 const MESSAGES: Record<NonNullable<SignInState["error"]>, string> = {
@@ -18,7 +20,7 @@ const MESSAGES: Record<NonNullable<SignInState["error"]>, string> = {
  * so the field's default value is what the server sent back), empties the password and puts the
  * cursor there, and names the problem in an alert the fields are described by.
  */
-export function LoginForm({ action }: Props) {
+export function LoginForm({ action, next }: Props) {
   const [state, formAction, pending] = useActionState(action, {});
   const password = useRef<HTMLInputElement>(null);
   useEffect(() => {
@@ -33,6 +35,7 @@ export function LoginForm({ action }: Props) {
         </p>
       ) : null}
       <form action={formAction}>
+        <input type="hidden" name="next" value={next} />
         <div className="field">
           <label htmlFor="email">E-mail</label>
           <input

@@ -1,7 +1,9 @@
 import "server-only";
 import bcrypt from "bcryptjs";
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { asClinician, asSignInLookup, isUuid } from "./db";
+import { PATH_HEADER, signInPath } from "./return-path";
 import { sessionClinicianId } from "./session";
 import { supabasePasswordUserId } from "./supabase-auth";
 
@@ -42,10 +44,13 @@ export async function currentClinician(): Promise<Clinician | null> {
   return id && isUuid(id) ? await loadClinician(id) : null;
 }
 
-/** The clinician of this request's session, or a redirect to the sign-in page. */
+/**
+ * The clinician of this request's session, or a redirect to the sign-in page, which returns to
+ * the page asked for once signed in (the path the middleware passed on).
+ */
 export async function requireClinician(): Promise<Clinician> {
   const clinician = await currentClinician();
-  if (!clinician) redirect("/login");
+  if (!clinician) redirect(signInPath((await headers()).get(PATH_HEADER)));
   return clinician;
 }
 

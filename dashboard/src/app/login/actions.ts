@@ -3,6 +3,7 @@
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { verifyPassword } from "@/lib/auth";
+import { returnPath } from "@/lib/return-path";
 import { endSession, startSession } from "@/lib/session";
 import { clearFailures, isThrottled, recordFailure } from "@/lib/throttle";
 
@@ -19,7 +20,8 @@ const MAX_PASSWORD = 1024;
 /**
  * Sign in with e-mail and password. A refusal comes back to the form (not a redirect) with the
  * e-mail as the clinician typed it, so they fix the password instead of typing both again; the
- * password is never sent back. The message does not say which of the two was wrong.
+ * password is never sent back. The message does not say which of the two was wrong. Signed in,
+ * the clinician goes back to the page they asked for (`next`, a path of this site only).
  */
 export async function signIn(_previous: SignInState, formData: FormData): Promise<SignInState> {
   const typed = String(formData.get("email") ?? "");
@@ -38,7 +40,7 @@ export async function signIn(_previous: SignInState, formData: FormData): Promis
   }
   clearFailures([`email:${email}`]);
   await startSession(clinicianId);
-  redirect("/patients");
+  redirect(returnPath(formData.get("next")));
 }
 
 /** End the session. */
