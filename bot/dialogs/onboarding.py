@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot import texts
 from bot.conversation import Turn
 from bot.dialogs.joining import offer_join
+from bot.dialogs.replanning import replan_now
 from bot.parsing import (
     CITY_BUTTONS,
     MAX_NAME_LENGTH,
@@ -262,6 +263,8 @@ async def timezone_confirm(turn: Turn) -> None:
     zone = turn.conv.data.pop("timezone", "UTC")
     await turn.conn.execute(query("bot", "set_patient_timezone"), turn.conv.patient_id, zone)
     if turn.conv.data.get("settings"):
+        # A 'follow me' patient's reminders move to the new zone now (a 'home' one's stay).
+        await replan_now(turn)
         finish(turn)
         turn.say(turn.t("saved"))
         return

@@ -12,6 +12,7 @@ from bot import texts
 from bot.conversation import Turn
 from bot.dialogs import preferences
 from bot.dialogs.onboarding import channel_order_options, language_choice, load_patient
+from bot.dialogs.replanning import replan_now
 from bot.parsing import (
     MAX_NAME_LENGTH,
     parse_free_field,
@@ -135,6 +136,12 @@ def _saved(turn: Turn) -> None:
     turn.say(turn.t("saved"))
 
 
+async def replanned(turn: Turn) -> None:
+    """Re-plan the patient's reminders now (see :mod:`bot.dialogs.replanning`), say saved."""
+    await replan_now(turn)
+    _saved(turn)
+
+
 async def tz_mode_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_tz_mode"), [
         (turn.t("btn_mode_home"), "mode:home"),
@@ -150,7 +157,7 @@ async def set_tz_mode(turn: Turn) -> None:
     await turn.conn.execute(
         query("bot", "set_patient_timezone_mode"), turn.conv.patient_id, turn.choice[5:]
     )
-    _saved(turn)
+    await replanned(turn)
 
 
 async def quiet_prompt(turn: Turn) -> tuple[str, Options]:
@@ -164,7 +171,7 @@ async def set_quiet(turn: Turn) -> None:
         await reprompt(turn, "bad_quiet")
         return
     await turn.conn.execute(query("bot", "set_quiet_hours"), turn.conv.patient_id, *window)
-    _saved(turn)
+    await replanned(turn)
 
 
 def parse_quiet(text: str) -> tuple[time | None, time | None] | None:
@@ -229,7 +236,7 @@ async def set_nag(turn: Turn) -> None:
         await reprompt(turn, "bad_nag")
         return
     await turn.conn.execute(query("bot", "set_nagging"), turn.conv.patient_id, *nagging)
-    _saved(turn)
+    await replanned(turn)
 
 
 def parse_nag(text: str) -> tuple[int, int] | None:

@@ -321,20 +321,24 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             for text in texts:
                 await self._inbound_for(person.channel, person.address, text)
 
-        async def _doses(self) -> dict[UUID, tuple[UUID, str]]:
+        async def _doses(self) -> dict[UUID, tuple[UUID, str, datetime | None]]:
+            """Every dose: its patient, status and snooze time (a snooze of a snoozed dose
+            changes only the latter)."""
             async with world.pool.acquire() as conn:
-                rows = await conn.fetch("select id, patient_id, status from dose_events")
-            return {r["id"]: (r["patient_id"], r["status"]) for r in rows}
+                rows = await conn.fetch(
+                    "select id, patient_id, status, snoozed_until from dose_events"
+                )
+            return {r["id"]: (r["patient_id"], r["status"], r["snoozed_until"]) for r in rows}
 
         def _changed(self, before: dict, after: dict) -> set[UUID]:
-            return {d for d in after if before.get(d, (None, None))[1] != after[d][1]}
+            return {d for d in after if before.get(d, (None, None, None))[1:] != after[d][1:]}
 
         async def _answer(self, person: Person, dose: UUID, button: str) -> None:
             before = await self._doses()
             await self._inbound_for(person.channel, person.address, "", button)
             changed = self._changed(before, await self._doses())
             assert changed <= {dose}, f"the button of dose {dose} changed {changed}"
-            if button.endswith(":s") and changed:
+            if ":s" in button and changed:
                 person.snoozes[dose] += 1
 
         async def _type(self, person: Person, text: str) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from core.templating import TemplateRenderer
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
+from scheduler.planner import run_planner_tick
 from tests.bot.conftest import START, Bot
-from tests.bot.helpers import registered_patient
+from tests.bot.helpers import dose_events, registered_patient, remind
 from tests.factories import (
     create_medication,
     create_message,
@@ -55,6 +57,65 @@ async def test_quiet_hours_none_means_none_not_the_default(
     await bot.send(chat, "default")
     await bot.send(chat, "/settings")
     assert "Quiet hours: 9:00\u202fPM-8:00\u202fAM (the default" in bot.last_text(chat)
+
+
+async def test_settings_changes_re_plan_at_once(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    """Quiet hours, follow-up settings and a 'follow me' zone changed in /settings re-plan the
+    patient's reminders at once, as the API's changes do. They were only stored: a follow-up
+    planned before the patient set quiet hours around it went out inside them when its time came
+    before the planner's next tick (found by the zones state machine), and a traveller in 'follow
+    me' mode kept getting the next two days' reminders at the old zone's times."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)  # UTC
+    (dose,) = await dose_events(admin_conn, patient["id"], [START])
+    await remind(bot, admin_conn, patient["id"], dose_id=dose)
+    await run_planner_tick(bot.ctx.pool, bot.clock.now, bot.ctx.settings)
+    followups = "select scheduled_time from scheduled_messages where kind = 'dose_followup'"
+    pending = f"{followups} and status = 'pending' order by 1"
+    assert [r[0] for r in await admin_conn.fetch(pending)] == [
+        START + timedelta(minutes=m) for m in (15, 30, 45)
+    ]
+
+    bot.clock.advance(minutes=14)
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Quiet hours")
+    await bot.send(chat, "09:10-09:40")
+    # No planner tick in between: the follow-ups inside the window are withdrawn already.
+    assert [r[0] for r in await admin_conn.fetch(pending)] == [START + timedelta(minutes=45)]
+    bot.clock.advance(minutes=1)
+    config = DispatcherConfig(worker_id="bot-tests", platform_rates={}, recipient_rates={})
+    dispatcher = Dispatcher(bot.ctx.pool, bot.ctx.senders, TemplateRenderer(), bot.clock, config)
+    await dispatcher.run_once()
+    assert not await admin_conn.fetch(
+        f"{followups} and status <> 'cancelled' and status <> 'pending'"
+    )
+
+    # Every 5 minutes, twice: from the reminder (09:00), 09:05 and 09:10 have passed or are
+    # quiet, so none is left.
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Follow-ups")
+    await bot.send(chat, "5 2")
+    assert await admin_conn.fetch(pending) == []
+
+    # 'Follow me' in Chicago: the 20:00 reminders are at 20:00 Chicago time from now on.
+    _, schedule = await create_medication(admin_conn, patient["id"], times=(time(20, 0),))
+    await run_planner_tick(bot.ctx.pool, bot.clock.now, bot.ctx.settings)
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Home or follow")
+    await bot.press(chat, "Follow me")
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Time zone")
+    await bot.send(chat, "Chicago")
+    await bot.press(chat, "Yes")
+    reminders = await admin_conn.fetch(
+        "select m.scheduled_time from scheduled_messages m join dose_events d"
+        " on d.id = m.dose_event_id where d.schedule_id = $1 and m.status = 'pending'"
+        " and m.kind = 'medication_reminder' order by 1",
+        schedule["id"],
+    )
+    assert reminders, "no reminder planned"
+    chicago = ZoneInfo("America/Chicago")
+    assert {r[0].astimezone(chicago).time() for r in reminders} == {time(20, 0)}, reminders
 
 
 async def test_settings_change_each_value(bot: Bot, admin_conn: asyncpg.Connection) -> None:
