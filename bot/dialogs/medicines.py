@@ -33,6 +33,10 @@ from core.sql import query
 logger = logging.getLogger(__name__)
 
 MAX_TIMES = 12
+# A patient of no clinic (anyone who wrote to the bot) keeps at most this many medicines (not
+# deleted): each plans up to MAX_TIMES reminders a day, and without a bound one chat could have
+# the service plan and send without end. A clinic's patients are the clinic's to bound.
+MAX_OWN_MEDICINES = 30
 _DONE_WORDS = ("done", "listo")
 _WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -95,6 +99,8 @@ def _typed_date(turn: Turn) -> bool:
 @command("add")
 async def add(turn: Turn, arg: str) -> None:
     """Start adding a medicine; ``/add Metformin`` skips the name question."""
+    if await _at_the_limit(turn):
+        return
     turn.conv.state["data"] = {"mode": "add"}
     name = parse_free_field(arg, max_length=MAX_MEDICINE_NAME) if arg else None
     if name:
@@ -328,6 +334,18 @@ async def confirm_prompt(turn: Turn) -> tuple[str, Options]:
     return summary, [(turn.t("btn_save"), "save:yes"), (turn.t("btn_cancel"), "save:no")]
 
 
+async def _at_the_limit(turn: Turn) -> bool:
+    """Whether a patient of no clinic has MAX_OWN_MEDICINES already; if so, says so."""
+    if turn.patient is None or turn.patient["organization_id"] is not None:
+        return False
+    count = await turn.conn.fetchval(query("bot", "count_medicines"), turn.conv.patient_id)
+    if count < MAX_OWN_MEDICINES:
+        return False
+    finish(turn)
+    turn.say(turn.t("too_many_medicines", max=MAX_OWN_MEDICINES))
+    return True
+
+
 @step("add_confirm", confirm_prompt)
 async def add_confirm(turn: Turn) -> None:
     if turn.choice == "save:no":
@@ -336,6 +354,8 @@ async def add_confirm(turn: Turn) -> None:
         return
     if turn.choice != "save:yes":
         await reprompt(turn, "bad_choice")
+        return
+    if await _at_the_limit(turn):  # another chat of the patient may have added meanwhile
         return
     data = turn.conv.data
     medication_id = await turn.conn.fetchval(

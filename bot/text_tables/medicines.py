@@ -43,6 +43,10 @@ EN: dict[str, str] = {
     "confirm_med_pills": "\n{count} pills",
     "btn_save": "Save",
     "med_saved": "Saved. I'll remind you at {times}.",
+    "too_many_medicines": (
+        "You have {max} medicines, the most I can keep for one person. Delete one you no"
+        " longer take (/meds) before adding another."
+    ),
     "med_saved_paused": "Your reminders are paused: send /resume to get them again.",
     "dose_none": "no dose given",
     "days_every": "every day",
@@ -103,6 +107,10 @@ ES: dict[str, str] = {
     "confirm_med_pills": "\n{count} pastillas",
     "btn_save": "Guardar",
     "med_saved": "Guardado. Te lo recordaré a las {times}.",
+    "too_many_medicines": (
+        "Tienes {max} medicamentos, lo máximo que puedo guardar para una persona. Borra uno"
+        " que ya no tomes (/meds) antes de añadir otro."
+    ),
     "med_saved_paused": "Tus recordatorios están en pausa: envía /resume para recibirlos de nuevo.",
     "dose_none": "sin dosis indicada",
     "days_every": "todos los días",

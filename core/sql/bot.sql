@@ -248,6 +248,10 @@ insert into reminder_schedules
 values ($1, $2, $3, $4, $5, $6, $7)
 returning id
 
+-- name: count_medicines
+-- The patient's medicines that are not deleted (active or paused).
+select count(*) from medications where patient_id = $1 and status <> 'deleted'
+
 -- name: list_medications
 select m.id, m.name, m.dose, m.pill_count, m.status,
        s.id as schedule_id, s.times_of_day, s.days_of_week, s.every_n_days, s.start_date, s.end_date
