@@ -104,6 +104,18 @@ async def test_the_api_roles_hold_the_same_privileges_as_without_supabases_defau
     assert sorted(intended - on_supabase) == []
 
 
+async def test_grants_of_migrations_older_than_the_revocation_stand(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """20260101011530 takes from the API roles what it does not list; a migration numbered
+    before it that grants the roles something must grant it again after it."""
+    for function in ("medicine_labels(uuid[])",):
+        assert await admin_conn.fetchval(
+            "select has_function_privilege('authenticated', $1::regprocedure, 'execute')",
+            f"public.{function}",
+        ), function
+
+
 async def test_anon_cannot_raise_a_webhook_event_nor_a_clinician_change_a_patients_choice(
     supabase_like: asyncpg.Connection,
 ) -> None:
