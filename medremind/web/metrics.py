@@ -141,12 +141,40 @@ def _load_other_metrics() -> None:
         importlib.import_module("scheduler.metrics")
 
 
+# ``/metrics`` answers anyone (it holds no patient data): what it reads from the database is read
+# at most once per this many seconds per process, however often it is asked (a scraper asks every
+# 15-60 s; a flood of requests during the morning peak would otherwise scan the due backlog for
+# each one), and by one request at a time.
+DATABASE_METRICS_SECONDS = 5.0
+
+
+class _DatabaseMetrics:
+    """The database's part of a scrape, shared by the scrapes of a few seconds."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._read_at = -DATABASE_METRICS_SECONDS
+        self._fleet = b""
+
+    async def read(self, pool: object) -> bytes:
+        """Refresh the backlog gauges and the fleet's counters unless read lately; the fleet's."""
+        async with self._lock:
+            now = asyncio.get_running_loop().time()
+            if now - self._read_at >= DATABASE_METRICS_SECONDS:
+                await refresh_backlog(pool)
+                self._fleet = await fleet_metrics(pool)  # the workers', from their heartbeats
+                self._read_at = asyncio.get_running_loop().time()
+            return self._fleet
+
+
 async def metrics_endpoint(request: Request) -> Response:
     """``GET /metrics``: the default registry in Prometheus text format."""
     _load_other_metrics()
     pool = request.app.state.web.database.pool
     fleet = b""
     if pool is not None:
-        await refresh_backlog(pool)
-        fleet = await fleet_metrics(pool)  # the workers' counters, from their heartbeats
+        reader = getattr(request.app.state, "database_metrics", None)
+        if reader is None:  # one per app (tests run several apps in one process)
+            reader = request.app.state.database_metrics = _DatabaseMetrics()
+        fleet = await reader.read(pool)
     return Response(generate_latest(REGISTRY) + fleet, media_type=CONTENT_TYPE_LATEST)
