@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
+from bot.questions import ask_question
 from core.answer_buttons import (
     DEFAULT_SNOOZE_MINUTES,
     SNOOZE_CHOICES,
@@ -142,19 +143,31 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
         message = turn.t(
             "answer_snoozed", time=texts.fmt_time(until.astimezone(zone), turn.locale), what=what
         )
+        # The snoozed reminder keeps Taken, so a pill taken before it comes back can be
+        # reported; with buttons it also offers the other snooze lengths (a numbered text
+        # stays short: "1 Taken" only).
+        dose_id = answer.dose_event_id
+        choices = [(turn.t("btn_taken"), dose_data(dose_id, "t"))]
         if turn.conv.channel not in NUMBERED_CHANNELS:
-            # The snoozed reminder keeps Taken and offers the other snooze lengths.
-            dose_id = answer.dose_event_id
-            choices = [(turn.t("btn_taken"), dose_data(dose_id, "t"))] + [
+            choices += [
                 (turn.t("btn_snooze_n", n=n), dose_data(dose_id, f"s{n}"))
                 for n in SNOOZE_CHOICES
                 if n != answer.snooze_minutes
             ]
-            turn.replies.append(Reply(text=message, edit=edit, raw_options=tuple(choices)))
-            return
+        turn.replies.append(Reply(text=message, edit=edit, raw_options=tuple(choices)))
+        await _ask_taken(turn, dose_id, choices[0])
+        return
     else:
         message = turn.t("answer_skipped", what=what)
     turn.say(message, edit=edit)
+
+
+async def _ask_taken(turn: Turn, dose_id: UUID, taken: tuple[str, str]) -> None:
+    """Record the snooze reply's Taken as the chat's question about the dose (bot.routing), so a
+    typed "1" (where numbered) or "taken" reaches the snoozed dose before its reminder is back."""
+    label, data = taken
+    keys = ["1"] if turn.conv.channel in NUMBERED_CHANNELS else []
+    await ask_question(turn, [{"label": label, "data": data, "keys": keys}], dose_id=dose_id)
 
 
 def _refused(answer: str, result: object) -> bool:

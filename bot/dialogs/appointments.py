@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
+from bot.questions import ask_question
 from bot.steps import command, finish
 from core.answer_buttons import appointment_answer_options
 from core.logs import mark_sensitive
@@ -68,16 +69,7 @@ async def _ask_about(
         {"label": labels[key], "data": data, "keys": [_LETTERS[key]] if letters else []}
         for key, data in appointment_answer_options(appointment_id)
     ]
-    await turn.conn.execute(
-        query("bot", "ask_question"),
-        turn.conv.patient_id,
-        turn.conv.channel.value,
-        turn.conv.chat_address,
-        None,
-        appointment_id,
-        options,
-        turn.now,
-    )
+    await ask_question(turn, options, appointment_id=appointment_id)
 
 
 def _buttons(line: str, appointment_id: UUID, labels: dict[str, str]) -> Reply:

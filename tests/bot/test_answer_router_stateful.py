@@ -526,6 +526,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 if before.get(target.entity, (None,))[0] in _WAITING:
                     for q in self.asked:
                         q.answered = q.answered or q.entity == target.entity
+                await self._snooze_asks(changed, after)
                 return
             accepting = [(q, o) for q in open_ if (o := q.accepts(text)) is not None]
             if changed:
@@ -543,6 +544,24 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             for entity in changed:
                 for q in self.asked:
                     q.answered = q.answered or q.entity == entity
+            await self._snooze_asks(changed, after)
+
+        async def _snooze_asks(
+            self, changed: set[UUID], after: dict[UUID, tuple[Any, ...]]
+        ) -> None:
+            """A snooze's reply asks again about the dose (Taken, as it shows): model it."""
+            for entity in changed:
+                if after[entity][0] != "snoozed":
+                    continue
+                async with world.pool.acquire() as conn:
+                    options = await conn.fetchval(
+                        "select options from conversation_questions where dose_event_id = $1"
+                        " and answered_at is null order by asked_at desc, seq desc limit 1",
+                        entity,
+                    )
+                assert options, "the snooze's reply asks nothing"
+                shown = [(o["label"], o["data"], tuple(o["keys"])) for o in options]
+                self.asked.append(Asked(entity, "dose", world.now, shown))
 
         def _open(self, question: Asked, statuses: dict[UUID, tuple[Any, ...]]) -> bool:
             status = statuses.get(question.entity)

@@ -230,3 +230,27 @@ async def test_more_waiting_counts_doses_and_appointments_not_their_messages(
     await bot.sms(NUMBER, "C")
     reply = body(await bot.sms(NUMBER, "banana"))
     assert "dose" in reply and "more waiting" not in reply, reply
+
+
+async def test_a_snoozed_dose_can_be_reported_taken_before_its_reminder_comes_back(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Over SMS (and the console) the snooze's reply offered nothing: a patient who took the pill
+    five minutes later and texted "1" or "taken" heard "Nothing is waiting for an answer right
+    now" (found in `medremind dev`'s console) and was reminded again anyway. Telegram's reply
+    keeps a Taken button; the numbered one now offers "1 Taken"."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    (dose_id,) = await dose_events(admin_conn, patient["id"], [START - timedelta(minutes=3)])
+    await remind(bot, admin_conn, patient["id"], dose_id=dose_id)
+    snoozed = body(await bot.sms(NUMBER, "2"))
+    assert "remind you again" in snoozed and snoozed.endswith("1 Taken"), snoozed
+    assert await admin_conn.fetchval("select status from dose_events") == "snoozed"
+
+    bot.clock.advance(minutes=5)
+    assert "Taken at" in body(await bot.sms(NUMBER, "1"))
+    assert await admin_conn.fetchval("select status from dose_events") == "taken"
+    # The snoozed reminder is withdrawn: nothing more about this dose.
+    assert not await admin_conn.fetch(
+        "select 1 from scheduled_messages where dose_event_id = $1 and status = 'pending'",
+        dose_id,
+    )
