@@ -4,7 +4,10 @@
 // Compose: a placeholder that would reach the patient as typed; Settings: an unknown timezone),
 // then the corrected form goes through. The settings say what equal quiet hours mean; a clinician
 // who is not an admin sees them read-only. At phone width no page scrolls sideways; the current
-// section is marked in the navigation; keyboard only: skip link first, sign-in with Enter.
+// section is marked in the navigation; keyboard only: skip link first, sign-in with Enter. A
+// template's language and channel stay as chosen through a refusal and a check (they went back
+// to English / any channel on screen, and were saved so); a clinician who is not an admin can
+// check texts but is not offered saving or deleting.
 // Run by tests/dashboard/test_forms_keep_input_e2e.py.
 //
 // Environment: BASE_URL, ADMIN_EMAIL/_PASSWORD, CLINICIAN_EMAIL/_PASSWORD, PATIENT_NAME (a patient
@@ -146,6 +149,29 @@ try {
   await page.waitForURL(/\/settings\?saved=1/);
   result.settings_saved_name = await page.getByTestId("settings-form").getByLabel("Clinic name").inputValue();
 
+  log("Templates: a Spanish SMS text refused by the service, then checked, stays Spanish SMS, and is saved so");
+  await page.goto(`${BASE_URL}/templates`);
+  const choices = async () => ({
+    kind: await page.getByLabel("Used for").inputValue(),
+    locale: await page.getByLabel("Language").inputValue(),
+    channel: await page.getByLabel("Channel").inputValue(),
+  });
+  await page.getByLabel("Name", { exact: true }).fill("Resultados");
+  await page.getByLabel("Language").selectOption("es");
+  await page.getByLabel("Channel").selectOption("sms");
+  await page.getByLabel("Text", { exact: true }).fill("Hola {{ patient_name.__class__ }}");
+  await page.getByRole("button", { name: "Save template" }).click();
+  await page.getByTestId("template-server-problems").waitFor();
+  result.template_refused = await text(page.getByTestId("template-server-problems"));
+  result.template_after_refusal = await choices();
+  await page.getByLabel("Text", { exact: true }).fill("Hola {{ patient_name }}, sus resultados están listos.");
+  await page.getByRole("button", { name: "Check text" }).click();
+  await page.getByTestId("template-checked").waitFor();
+  result.template_after_check = await choices();
+  await page.getByRole("button", { name: "Save template" }).click();
+  await page.getByTestId("template-row").filter({ hasText: "Resultados" }).waitFor();
+  result.template_row = await text(page.getByTestId("template-row").filter({ hasText: "Resultados" }));
+
   log("Waitlist: hours the wrong way round are refused naming Until; the choices stay");
   await page.goto(`${BASE_URL}/waitlist`);
   await page.getByLabel("Patient", { exact: true }).selectOption({ label: patientName });
@@ -188,6 +214,13 @@ try {
   result.clinician_readonly = await text(page.getByTestId("settings-readonly"));
   result.clinician_name_disabled = await page.getByTestId("settings-form").getByLabel("Clinic name").isDisabled();
   result.clinician_save_buttons = await page.getByRole("button", { name: "Save settings" }).count();
+  await page.goto(`${BASE_URL}/templates`);
+  result.clinician_template_readonly = await text(page.getByTestId("template-readonly"));
+  result.clinician_template_buttons = {
+    save: await page.getByRole("button", { name: "Save template" }).count(),
+    delete: await page.getByRole("button", { name: /^Delete template/ }).count(),
+    check: await page.getByRole("button", { name: "Check text" }).count(),
+  };
 } catch (error) {
   if (page) await page.screenshot({ path: join(SHOTS, "forms-failure.png"), fullPage: true });
   throw error;

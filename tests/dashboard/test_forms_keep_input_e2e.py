@@ -21,6 +21,8 @@ from pathlib import Path
 
 import asyncpg
 
+from core.db import Database
+from medremind.api_keys import create_api_key
 from tests.dashboard.harness import admin_and_clinician, built_dashboard_env, run_dashboard_script
 from tests.dashboard.test_dashboard_e2e import (
     SCREENSHOTS,
@@ -30,7 +32,7 @@ from tests.factories import create_patient
 
 
 async def test_refused_forms_keep_input_phone_width_and_keyboard(
-    database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
+    database_url: str, admin_conn: asyncpg.Connection, db: Database, tmp_path: Path
 ) -> None:
     db_env = built_dashboard_env(database_url)
     admin, _ = await admin_and_clinician(
@@ -48,11 +50,14 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
         org_id,
     )
     patient = await create_patient(admin_conn, org_id, display_name="Bob Existing")
+    # The dashboard checks template texts with the Python API (its sandbox), as in production.
+    api_key = await create_api_key(db.pool, admin["organization_id"], "dashboard forms e2e")
 
     result = run_dashboard_script(
         "forms-keep-input.e2e.mjs",
         db_env=db_env,
         tmp_path=tmp_path,
+        next_env={"MEDREMIND_API_KEY": api_key},
         script_env={
             "ADMIN_EMAIL": "admin@forms.test",
             "ADMIN_PASSWORD": "admin pass 1234",
@@ -151,6 +156,18 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
         [1440, 60],
     )
 
+    # Templates: the language and channel chosen survive a refusal and a check, and are saved.
+    assert "__class__" in result["template_refused"], result
+    spanish_sms = {"kind": "free_text", "locale": "es", "channel": "sms"}
+    assert result["template_after_refusal"] == spanish_sms
+    assert result["template_after_check"] == spanish_sms
+    saved = await admin_conn.fetch(
+        "select kind, locale, channel, body from message_templates where name = 'Resultados'"
+    )
+    assert [tuple(r) for r in saved] == [
+        ("free_text", "es", "sms", "Hola {{ patient_name }}, sus resultados están listos.")
+    ]
+
     # Waitlist: hours the wrong way round named on Until; patient, day, hours and note kept.
     assert result["waitlist_error"].startswith("Until: the earliest time must be before"), result
     after = result["waitlist_after"]
@@ -176,6 +193,8 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
     # Not an admin: read-only, no save button.
     assert result["clinician_readonly"] == "Only an admin of the clinic can change these."
     assert result["clinician_name_disabled"] is True and result["clinician_save_buttons"] == 0
+    assert result["clinician_template_readonly"].startswith("Only an admin of the clinic can save")
+    assert result["clinician_template_buttons"] == {"save": 0, "delete": 0, "check": 1}
 
     for shot in ("patient-new-refused", "compose-refused", "settings-refused", "statistics-phone"):
         assert (SCREENSHOTS / f"{shot}.png").stat().st_size > 5_000

@@ -1,6 +1,6 @@
 "use client";
 
-import { useActionState, useState } from "react";
+import { startTransition, useActionState, useState } from "react";
 import type { TemplateCheck } from "@/app/(app)/templates/actions";
 import { fillTemplate, templateProblems } from "@/lib/placeholders";
 
@@ -28,6 +28,8 @@ interface Props {
   serverValidates: boolean;
   /** The SMS segment limit the service enforces (service_limits). */
   smsMaxSegments: number;
+  /** Only a clinic's admin may save (the database refuses anyone else); others may check texts. */
+  canSave: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ interface Props {
  * server decides whether a text can be saved (with the MedRemind API when configured, otherwise
  * with the dashboard's own rules, which this editor also applies as you type).
  */
-export function TemplateEditor({ saveAction, checkAction, clinicName, serverValidates, smsMaxSegments }: Props) {
+export function TemplateEditor({ saveAction, checkAction, clinicName, serverValidates, smsMaxSegments, canSave }: Props) {
   const [name, setName] = useState("");
   const [locale, setLocale] = useState("en");
   const [body, setBody] = useState("");
@@ -59,7 +61,21 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
     : smsCount(preview);
   const busy = saving || checking;
   return (
-    <form action={save} className="grid-2">
+    // Submitted by hand, not through React's form actions: those reset the form afterwards, which
+    // put the Used for, Language and Channel selects back to their first options on screen while
+    // the state kept the clinician's choice, so a text checked (or refused) as Spanish SMS was
+    // then saved as English for any channel.
+    <form
+      action={save}
+      onSubmit={(event) => {
+        event.preventDefault();
+        const submitter = (event.nativeEvent as SubmitEvent).submitter;
+        const data = new FormData(event.currentTarget);
+        const run = submitter instanceof HTMLElement && submitter.dataset.action === "check" ? check : save;
+        startTransition(() => run(data));
+      }}
+      className="grid-2"
+    >
       <div>
         <div className="row">
           <div className="field">
@@ -154,14 +170,21 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
         </div>
         <div className="row">
           {serverValidates ? (
-            <button type="submit" formAction={check} className="secondary" disabled={busy || !body}>
+            <button type="submit" formAction={check} data-action="check" className="secondary" disabled={busy || !body}>
               Check text
             </button>
           ) : null}
-          <button type="submit" disabled={busy || liveProblems.length > 0}>
-            Save template
-          </button>
+          {canSave ? (
+            <button type="submit" disabled={busy || liveProblems.length > 0}>
+              Save template
+            </button>
+          ) : null}
         </div>
+        {canSave ? null : (
+          <p className="notice" data-testid="template-readonly">
+            Only an admin of the clinic can save or delete templates; you can check a text here.
+          </p>
+        )}
       </div>
       <section aria-labelledby="tpl-preview-h">
         <h3 id="tpl-preview-h" style={{ marginTop: 0 }}>Preview</h3>

@@ -25,6 +25,7 @@ export default async function TemplatesPage({
     maxSegments: await smsMaxSegments(tx),
   }));
   const error = errorMessage(params.error);
+  const isAdmin = clinician.role === "admin";
   return (
     <>
       <h1>Message templates</h1>
@@ -39,6 +40,7 @@ export default async function TemplatesPage({
           clinicName={clinician.organizationName}
           serverValidates={apiValidationConfigured()}
           smsMaxSegments={maxSegments}
+          canSave={isAdmin}
         />
       </section>
       <div className="panel table-wrap">
@@ -74,10 +76,12 @@ export default async function TemplatesPage({
                 </td>
                 <td>{formatInZone(t.updated_at, clinician.timezone)}</td>
                 <td>
-                  <form action={deleteTemplateAction}>
-                    <input type="hidden" name="id" value={t.id} />
-                    <button type="submit" className="danger" aria-label={`Delete template ${t.name}`}>Delete</button>
-                  </form>
+                  {isAdmin ? (
+                    <form action={deleteTemplateAction}>
+                      <input type="hidden" name="id" value={t.id} />
+                      <button type="submit" className="danger" aria-label={`Delete template ${t.name}`}>Delete</button>
+                    </form>
+                  ) : null}
                 </td>
               </tr>
             ))}
