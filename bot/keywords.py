@@ -28,7 +28,8 @@ OPT_OUT_WORDS = frozenset(
 )
 # YES only opts back in when the contact point is opted out (it is an ordinary answer otherwise).
 OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"})
-HELP_WORDS = frozenset({"HELP", "INFO"})
+# AYUDA: the bot speaks Spanish; a help request in the patient's language gets the same answer.
+HELP_WORDS = frozenset({"HELP", "INFO", "AYUDA"})
 
 KEYWORD_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP})
 # Channels whose patients opt out with the /stop command.

@@ -120,7 +120,9 @@ async def test_start_variants_opt_back_in(bot: Bot, admin_conn: asyncpg.Connecti
 
 async def test_help_variants_give_clinic_contact(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     await registered_patient(bot, admin_conn, NUMBER, channel="sms")
-    for word in ["HELP", "help", " Info"]:
+    # AYUDA too: the bot speaks Spanish, and a Spanish-speaking patient's "Ayuda" was answered
+    # "Nothing is waiting for an answer right now" (found over SMS with web + worker processes).
+    for word in ["HELP", "help", " Info", "Ayuda", "AYUDA"]:
         replies = await bot.sms(NUMBER, word)
         assert "Sunrise Clinic" in body(replies) and "+15005550100" in body(replies), word
     # Not a keyword: a longer sentence containing the word.
