@@ -92,6 +92,26 @@ try {
   await page.waitForURL(/\/patients\/[0-9a-f-]{36}$/);
   result.created_patient_id = page.url().split("/").pop();
 
+  log("Message preferences: reminder times that cannot be read are refused there; the choices stay");
+  await page.locator("#choice-clinic_news").selectOption("out");
+  await page.locator("#channel-medication").selectOption("sms");
+  await page.getByLabel("Appointment reminders, before the appointment").fill("24h and 2h");
+  await page.getByRole("button", { name: "Save preferences" }).click();
+  await page.getByTestId("preferences-error").waitFor();
+  result.prefs_error = await text(page.getByTestId("preferences-error"));
+  const offsetsField = page.getByLabel("Appointment reminders, before the appointment");
+  result.prefs_after = {
+    clinic_news: await page.locator("#choice-clinic_news").inputValue(),
+    medication_channel: await page.locator("#channel-medication").inputValue(),
+    offsets: await offsetsField.inputValue(),
+    offsets_invalid: await offsetsField.getAttribute("aria-invalid"),
+    offsets_described: await offsetsField.getAttribute("aria-describedby"),
+  };
+  await offsetsField.fill("24 2");
+  await page.getByRole("button", { name: "Save preferences" }).click();
+  await page.waitForURL(/saved=preferences/);
+  result.prefs_saved_offsets_invalid = await page.getByLabel("Appointment reminders, before the appointment").getAttribute("aria-invalid");
+
   log("Compose: a placeholder that would reach the patient as typed is refused; the text stays");
   await page.goto(`${BASE_URL}/messages/new`);
   const patientName = env("PATIENT_NAME");

@@ -111,6 +111,24 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
         }
     ]
 
+    # Message preferences: unreadable reminder times refused at the form, the choices kept.
+    assert result["prefs_error"].startswith("Appointment reminder times:"), result
+    assert result["prefs_after"] == {
+        "clinic_news": "out",
+        "medication_channel": "sms",
+        "offsets": "24h and 2h",
+        "offsets_invalid": "true",
+        "offsets_described": "pref-offsets-hint preferences-error",
+    }
+    assert result["prefs_saved_offsets_invalid"] is None
+    prefs = await admin_conn.fetch(
+        "select category, clinic_choice, channel from patient_preferences where patient_id = $1"
+        " order by category",
+        uuid.UUID(result["created_patient_id"]),
+    )
+    assert ("clinic_news", "out", None) in [tuple(r) for r in prefs], prefs
+    assert ("medication", None, "sms") in [tuple(r) for r in prefs], prefs
+
     # Compose: refused without losing the text or the choices; nothing inserted until corrected.
     assert result["compose_error"].startswith("Message: only {{ patient_name }}")
     assert result["compose_text_kept"] is True

@@ -1,4 +1,6 @@
+import { ActionForm } from "@/components/ActionForm";
 import { CATEGORY_LABELS, type Preferences } from "@/lib/data/preferences";
+import type { FormState } from "@/lib/form-state";
 import { offsetsInput, offsetsLabel } from "@/lib/offsets";
 
 interface Props {
@@ -6,7 +8,7 @@ interface Props {
   prefs: Preferences;
   /** The patient's usable channels, for "send this category by". */
   channels: string[];
-  action: (formData: FormData) => Promise<void>;
+  action: (previous: FormState, formData: FormData) => Promise<FormState>;
 }
 
 function patientSays(choice: "in" | "out" | null): string {
@@ -21,7 +23,7 @@ function patientSays(choice: "in" | "out" | null): string {
  */
 export function PreferencesPanel({ patientId, prefs, channels, action }: Props) {
   return (
-    <form action={action} data-testid="preferences-form">
+    <ActionForm action={action} errorId="preferences-error" data-testid="preferences-form">
       <input type="hidden" name="patient_id" value={patientId} />
       <div className="table-wrap">
         <table>
@@ -87,6 +89,6 @@ export function PreferencesPanel({ patientId, prefs, channels, action }: Props) 
         </p>
       </div>
       <button type="submit">Save preferences</button>
-    </form>
+    </ActionForm>
   );
 }

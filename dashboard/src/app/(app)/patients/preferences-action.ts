@@ -5,6 +5,7 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { CATEGORIES, setClinicPreference, setStandingOffsets } from "@/lib/data/preferences";
 import { parseOffsets } from "@/lib/offsets";
+import type { FormState } from "@/lib/form-state";
 
 const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
 
@@ -13,12 +14,13 @@ const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
  * standing appointment reminder offsets. The patient's own choice is not a field here at all, and
  * the database refuses the dashboard's role any write of it (docs/preferences.md).
  */
-export async function savePreferencesAction(formData: FormData): Promise<void> {
+export async function savePreferencesAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const clinician = await requireClinician();
   const patientId = String(formData.get("patient_id") ?? "");
   if (!isUuid(patientId)) redirect("/patients");
   const offsets = parseOffsets(String(formData.get("offsets") ?? ""));
-  if (offsets === null) redirect(`/patients/${patientId}?error=offsets`);
+  // Refused next to the form, which keeps every choice made (a redirect rendered it afresh).
+  if (offsets === null) return { error: "offsets", field: "offsets" };
   const choices = CATEGORIES.map((category) => {
     const choice = String(formData.get(`choice_${category}`) ?? "");
     const channel = String(formData.get(`channel_${category}`) ?? "");
