@@ -66,8 +66,7 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
         channels=", ".join(turn.t(f"ch_{c}") for c in p["channel_order"]),
         caregiver=caregiver_text,
         names=turn.t("btn_yes") if p["name_medicine_in_reminders"] else turn.t("btn_no"),
-        nag=p["nag_interval_minutes"],
-        nag_max=p["nag_max"],
+        followups=followups_text(turn, p["nag_interval_minutes"], p["nag_max"]),
     )
     body = f"{body}\n{await preferences.summary(turn, p)}"
     keys = [
@@ -83,6 +82,16 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
         "nag",
     ]
     return body, [(turn.t(f"btn_set_{key}"), f"set:{key}") for key in keys]
+
+
+def followups_text(turn: Turn, interval: int, count: int) -> str:
+    """The follow-up setting as the menu says it: "none" for 0 ("every 15 min, up to 0 times"
+    read as if some came), "once" for 1."""
+    if count == 0:
+        return turn.t("nag_none")
+    if count == 1:
+        return turn.t("nag_once", nag=interval)
+    return turn.t("nag_many", nag=interval, nag_max=count)
 
 
 async def quiet_text(turn: Turn, patient: Any) -> str:

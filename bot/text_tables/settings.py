@@ -10,8 +10,11 @@ EN: dict[str, str] = {
     "settings_menu": (
         "Settings:\nTime zone: {zone} ({mode})\nQuiet hours: {quiet}\nLanguage: {language}\n"
         "Channels: {channels}\nCaregiver: {caregiver}\nMedicine names in reminders: {names}\n"
-        "Follow-ups: every {nag} min, up to {nag_max} times"
+        "Follow-ups: {followups}"
     ),
+    "nag_none": "none",
+    "nag_once": "once, after {nag} min",
+    "nag_many": "every {nag} min, up to {nag_max} times",
     "mode_home": "keep home times",
     "mode_follow": "follow me when I travel",
     "quiet_none": "none",
@@ -73,8 +76,11 @@ ES: dict[str, str] = {
     "settings_menu": (
         "Ajustes:\nZona horaria: {zone} ({mode})\nHoras de silencio: {quiet}\nIdioma: {language}\n"
         "Canales: {channels}\nCuidador: {caregiver}\nNombre del medicamento en recordatorios: "
-        "{names}\nAvisos extra: cada {nag} min, hasta {nag_max} veces"
+        "{names}\nAvisos extra: {followups}"
     ),
+    "nag_none": "ninguno",
+    "nag_once": "uno, a los {nag} min",
+    "nag_many": "cada {nag} min, hasta {nag_max} veces",
     "mode_home": "mantener horas de casa",
     "mode_follow": "seguirme cuando viajo",
     "quiet_none": "ninguna",

@@ -118,6 +118,22 @@ async def test_settings_changes_re_plan_at_once(bot: Bot, admin_conn: asyncpg.Co
     assert {r[0].astimezone(chicago).time() for r in reminders} == {time(20, 0)}, reminders
 
 
+async def test_the_menu_says_follow_ups_none_and_once(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """ "0 for never" showed "Follow-ups: every 15 min, up to 0 times", and one follow-up "up to
+    1 times" (found over SMS with web + worker processes)."""
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    await bot.send(chat, "/settings")
+    assert "Follow-ups: every 15 min, up to 3 times\n" in bot.last_text(chat)
+    for typed, shown in (("0", "none"), ("5 1", "once, after 5 min")):
+        await bot.press(chat, "Follow-ups")
+        await bot.send(chat, typed)
+        await bot.send(chat, "/settings")
+        assert f"Follow-ups: {shown}\n" in bot.last_text(chat), bot.last_text(chat)
+
+
 async def test_settings_change_each_value(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     chat = bot.new_chat()
     patient = await registered_patient(bot, admin_conn, chat)
