@@ -18,6 +18,7 @@ import phonenumbers
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from bot.locale_format import LOCALES
 from core.records import MessageKind, MessageStatus
 from core.template_vocabulary import length_problem, max_units
 from medremind.web.errors import ValidationFailed
@@ -47,7 +48,7 @@ if {*get_args(Kind)} != {k.value for k in MessageKind} or {*get_args(MessageStat
 }:
     raise ImportError("fields.Kind / MessageStatusName differ from core.records")
 
-_LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z]{2,4})?$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 
@@ -168,14 +169,37 @@ Timezone = Annotated[
 ]
 
 
-def _locale(value: str) -> str:
-    if not _LOCALE.match(value):
+def _language_tag(value: str) -> str:
+    if not _LANGUAGE_TAG.match(value):
         raise _fail("must be a language tag such as en or es-MX")
     return value
 
 
+# Any well-formed tag: for what describes a stored row (a template version a clinic saved
+# earlier), not a language a patient is to be written in.
+LanguageTag = Annotated[
+    str, Field(description="Language tag such as en or es-MX"), AfterValidator(_language_tag)
+]
+
+
+def _locale(value: str) -> str:
+    # Only the languages the bot has texts in (bot.locale_format.LOCALES, the product's one
+    # list): a patient of another locale would get English while the clinic believes otherwise.
+    if value in LOCALES:
+        return value
+    known = ", ".join(LOCALES)
+    language = re.split(r"[-_]", value, maxsplit=1)[0].lower()
+    if language in LOCALES:
+        raise _fail(f"the bot has no texts for {value[:20]!r}; use {language!r} (one of {known})")
+    raise _fail(f"is not a language the bot speaks; use one of {known}")
+
+
 Locale = Annotated[
-    str, Field(description="Language tag such as en or es-MX"), AfterValidator(_locale)
+    str,
+    AfterValidator(_locale),
+    WithJsonSchema(
+        {"type": "string", "enum": list(LOCALES), "description": "A language the bot speaks"}
+    ),
 ]
 
 

@@ -78,7 +78,7 @@ class PatientCreate(RequestModel):
     phone: Phone | None = None
     email: Email | None = None
     timezone: Timezone | None = Field(None, description="IANA name; default the clinic's")
-    locale: Locale | None = Field(None, description="Language tag; default the clinic's")
+    locale: Locale | None = Field(None, description="en or es; default the clinic's")
     channel_order: ChannelOrder | None = None
     external_id: ExternalId | None = None
     consent: StrictBool = False

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, StrictBool
 
 from core.templating import MessageTooLong
 from medremind.web.api_v1.common import Org, State
-from medremind.web.api_v1.fields import Channel, IsoDateTime, Locale, Timezone
+from medremind.web.api_v1.fields import Channel, IsoDateTime, LanguageTag, Locale, Timezone
 from medremind.web.api_v1.models import BODY_ERRORS, RequestModel
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.api_v1.templates import (
@@ -42,7 +42,7 @@ class PreviewVersion(RequestModel):
     """One of the clinic's automatic versions of the message's kind."""
 
     name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
-    locale: Locale
+    locale: LanguageTag
     channel: TemplateChannel
     body: Source
     subject: Annotated[str, Field(max_length=MAX_SUBJECT_LENGTH)] | None = None

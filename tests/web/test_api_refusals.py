@@ -1,0 +1,53 @@
+"""What the API refuses when it is asked, over a real ``medremind web`` process, rather than
+accept and fail (or quietly do something else) later: a locale the bot has no texts in."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.factories import create_patient
+from tests.web.processes import clinic_key
+
+
+def _client(base: str, key: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
+
+async def test_a_locale_the_bot_does_not_speak_is_refused(db, admin_conn, web_process):
+    org, key = await clinic_key(db, admin_conn, "Locale Clinic")
+    patient = await create_patient(admin_conn, org["id"], locale="en")
+    _, base = await web_process()
+    async with _client(base, key) as http:
+        created = await http.post("/api/v1/patients", json={"locale": "fr"})
+        assert created.status_code == 422
+        error = created.json()["error"]
+        assert error["field"] == "locale"
+        assert error["reason"] == "is not a language the bot speaks; use one of en, es"
+
+        changed = await http.patch(f"/api/v1/patients/{patient['id']}", json={"locale": "fr"})
+        assert changed.status_code == 422
+        assert changed.json()["error"]["field"] == "locale"
+        assert "en, es" in changed.json()["error"]["reason"]
+
+        # A regional tag of a language the bot has: told which one to use.
+        regional = await http.patch(f"/api/v1/patients/{patient['id']}", json={"locale": "es-MX"})
+        assert regional.status_code == 422
+        assert "use 'es'" in regional.json()["error"]["reason"]
+
+        # The clinic's default (new patients get it) and a template's language alike.
+        clinic = await http.patch("/api/v1/clinic", json={"locale": "de"})
+        assert clinic.status_code == 422
+        assert clinic.json()["error"]["field"] == "locale"
+        template = await http.put("/api/v1/templates/hello", json={"body": "Hi", "locale": "fr"})
+        assert template.status_code == 422
+        assert template.json()["error"]["field"] == "locale"
+
+        # Nothing was changed or created; a language the bot has is taken.
+        assert await admin_conn.fetchval("select count(*) from patients") == 1
+        assert (await http.get("/api/v1/clinic")).json()["locale"] != "de"
+        spanish = await http.patch(f"/api/v1/patients/{patient['id']}", json={"locale": "es"})
+        assert spanish.status_code == 200
+        assert spanish.json()["locale"] == "es"
+        new = await http.post("/api/v1/patients", json={"locale": "es", "consent": True})
+        assert new.status_code == 201
+        assert new.json()["locale"] == "es"
