@@ -1,0 +1,72 @@
+"""A caregiver saved before the proof rule (migration 20260101011510) keeps its alerts.
+
+A database migrated up to the rule, with a patient of no clinic whose SMS caregiver never wrote
+to the service, is migrated to the end: the caregiver counts as proven (migration
+20260101011900), so its missed-dose alerts do not stop without anyone being told. A caregiver
+saved after the migrations still starts unproven.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from core.migrate import MIGRATIONS_DIR, discover, migrate
+
+RULE = "20260101011510"
+
+
+def _swap_db(url: str, name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+async def _add_caregiver(conn: asyncpg.Connection, address: str) -> uuid.UUID:
+    patient = await conn.fetchval(
+        "insert into patients (display_name) values ('Pat') returning id"
+    )
+    caregiver: uuid.UUID = await conn.fetchval(
+        "insert into caregivers (patient_id, name, channel, address)"
+        " values ($1, 'Carer', 'sms', $2) returning id",
+        patient,
+        address,
+    )
+    return caregiver
+
+
+async def test_a_caregiver_saved_before_the_rule_keeps_its_alerts(
+    pg_admin_url: str, tmp_path: Path
+) -> None:
+    before_rule = tmp_path / "migrations"
+    before_rule.mkdir()
+    for m in discover():
+        if m.version <= RULE:
+            shutil.copy(m.path, before_rule / m.path.name)
+    name = f"medremind_caregivers_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(pg_admin_url)
+    await admin.execute(f'create database "{name}"')
+    try:
+        conn = await asyncpg.connect(_swap_db(pg_admin_url, name))
+        try:
+            await migrate(conn, before_rule)
+            old = await _add_caregiver(conn, "+14155550101")
+            assert await conn.fetchval("select proven_at from caregivers where id = $1", old) is None
+
+            applied = await migrate(conn, MIGRATIONS_DIR)
+            assert "20260101011900_existing_caregivers_keep_alerts.sql" in applied
+            assert (
+                await conn.fetchval("select proven_at from caregivers where id = $1", old)
+                is not None
+            )
+            new = await _add_caregiver(conn, "+14155550102")
+            assert await conn.fetchval("select proven_at from caregivers where id = $1", new) is None
+        finally:
+            await conn.close()
+    finally:
+        await admin.execute(f'drop database "{name}" with (force)')
+        await admin.close()
