@@ -27,9 +27,7 @@ def _swap_db(url: str, name: str) -> str:
 
 
 async def _add_caregiver(conn: asyncpg.Connection, address: str) -> uuid.UUID:
-    patient = await conn.fetchval(
-        "insert into patients (display_name) values ('Pat') returning id"
-    )
+    patient = await conn.fetchval("insert into patients (display_name) values ('Pat') returning id")
     caregiver: uuid.UUID = await conn.fetchval(
         "insert into caregivers (patient_id, name, channel, address)"
         " values ($1, 'Carer', 'sms', $2) returning id",
@@ -37,6 +35,10 @@ async def _add_caregiver(conn: asyncpg.Connection, address: str) -> uuid.UUID:
         address,
     )
     return caregiver
+
+
+async def _proven_at(conn: asyncpg.Connection, caregiver: uuid.UUID) -> object:
+    return await conn.fetchval("select proven_at from caregivers where id = $1", caregiver)
 
 
 async def test_a_caregiver_saved_before_the_rule_keeps_its_alerts(
@@ -55,16 +57,13 @@ async def test_a_caregiver_saved_before_the_rule_keeps_its_alerts(
         try:
             await migrate(conn, before_rule)
             old = await _add_caregiver(conn, "+14155550101")
-            assert await conn.fetchval("select proven_at from caregivers where id = $1", old) is None
+            assert await _proven_at(conn, old) is None
 
             applied = await migrate(conn, MIGRATIONS_DIR)
             assert "20260101011900_existing_caregivers_keep_alerts.sql" in applied
-            assert (
-                await conn.fetchval("select proven_at from caregivers where id = $1", old)
-                is not None
-            )
+            assert await _proven_at(conn, old) is not None
             new = await _add_caregiver(conn, "+14155550102")
-            assert await conn.fetchval("select proven_at from caregivers where id = $1", new) is None
+            assert await _proven_at(conn, new) is None
         finally:
             await conn.close()
     finally:
