@@ -1,5 +1,6 @@
 """What the API refuses when it is asked, over a real ``medremind web`` process, rather than
-accept and fail (or quietly do something else) later: a locale the bot has no texts in."""
+accept and fail (or quietly do something else) later: a locale the bot has no texts in, a
+channel order that reaches none of the patient's channels."""
 
 from __future__ import annotations
 
@@ -51,3 +52,33 @@ async def test_a_locale_the_bot_does_not_speak_is_refused(db, admin_conn, web_pr
         new = await http.post("/api/v1/patients", json={"locale": "es", "consent": True})
         assert new.status_code == 201
         assert new.json()["locale"] == "es"
+
+
+async def test_a_channel_order_that_reaches_none_of_the_patients_channels_is_refused(
+    db, admin_conn, web_process
+):
+    org, key = await clinic_key(db, admin_conn, "Order Clinic")
+    patient = await create_patient(
+        admin_conn, org["id"], contacts={"sms": "+15005550111", "email": "o@example.org"}
+    )
+    joining = await create_patient(admin_conn, org["id"], contacts={}, consent_at=None)
+    _, base = await web_process()
+    async with _client(base, key) as http:
+        path = f"/api/v1/patients/{patient['id']}"
+        refused = await http.patch(path, json={"channel_order": ["telegram", "whatsapp"]})
+        assert refused.status_code == 422
+        error = refused.json()["error"]
+        assert error["field"] == "channel_order"
+        assert "their channels: sms, email" in error["reason"]
+        assert (await http.get(path)).json()["channel_order"] == ["sms", "email"]
+
+        # Channels they lack next to one they have: fine (they may add them).
+        taken = await http.patch(path, json={"channel_order": ["telegram", "email"]})
+        assert taken.status_code == 200
+        assert taken.json()["channel_order"] == ["telegram", "email"]
+
+        # A patient with no contact point yet (to join by invite) takes any order.
+        later = await http.patch(
+            f"/api/v1/patients/{joining['id']}", json={"channel_order": ["whatsapp"]}
+        )
+        assert later.status_code == 200

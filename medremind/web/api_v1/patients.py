@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -172,6 +173,20 @@ async def external_id_taken(
         details=details,
         headers=headers,
     )
+
+
+def check_order_reaches(order: Sequence[str], contacts: Sequence[Any]) -> None:
+    """422 on ``channel_order`` when it lists none of the channels the patient has a contact
+    point on (as ``contacts`` lists them): the worker goes along the order, so nothing could
+    reach them. A patient without any contact point yet (one who is to join by an invite link)
+    takes any order; channels they lack next to one they have are fine (they may add them)."""
+    have = list(dict.fromkeys(c["channel"] for c in contacts))
+    if have and not set(order) & set(have):
+        raise ValidationFailed(
+            "channel_order",
+            f"lists none of this patient's channels, so nothing could reach them; their"
+            f" channels: {', '.join(have)}. Include at least one of them",
+        )
 
 
 def patient_json(row: Any, contacts: list[Any]) -> dict[str, Any]:
@@ -337,6 +352,10 @@ async def update_patient(
     async with acting(state.pool) as conn:
         if await conn.fetchrow(query("web", "get_patient"), patient_id, org_id) is None:
             raise NotFound("patient")
+        if body.channel_order is not None:
+            check_order_reaches(
+                body.channel_order, await conn.fetch(query("web", "patient_contacts"), patient_id)
+            )
         try:
             async with conn.transaction():
                 row = await conn.fetchrow(
