@@ -151,6 +151,11 @@ class _SensitiveValues:
             if not bucket:
                 del self._by_prefix[old[: self._KEY]]
 
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self._by_prefix.clear()
+
     def scrub(self, text: str) -> str:
         lowered = text.lower()
         if len(lowered) != len(text):
@@ -239,6 +244,12 @@ _sensitive = _SensitiveValues()
 def mark_sensitive(*values: str | None) -> None:
     """Register literal values (a message body, a medicine name) that must never be logged."""
     _sensitive.add(*values)
+
+
+def forget_sensitive() -> None:
+    """Forget every registered value (the test suite starts each test with none: a word one
+    test's patient typed, e.g. "default", would otherwise be scrubbed from another's errors)."""
+    _sensitive.clear()
 
 
 def redact(text: str) -> str:

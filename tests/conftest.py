@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 
 from core.db import Database, init_connection
+from core.logs import forget_sensitive
 from core.migrate import migrate
 from core.settings import Settings, load_settings
 
@@ -124,3 +125,10 @@ async def admin_conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
         yield conn
     finally:
         await conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_sensitive_values_from_other_tests() -> None:
+    """Each test starts with no registered sensitive values: the registry is process-wide, and a
+    word one test's patient typed ("default") was scrubbed from another test's error texts."""
+    forget_sensitive()
