@@ -42,8 +42,9 @@ select true from patients where id = $1 and organization_id = $2 and status <> '
 -- Where a message of kind $3 (payload $4) to patient $1 can go, in the dispatcher's order
 -- (scheduler/routing.py): the patient's channel for the message's category first, then the
 -- channel order; and the channels with a contact point that may be written to now (not opted
--- out, blocked or inactive). No row: no such patient in organization $2.
-select p.channel_order, pp.channel as category_channel,
+-- out, blocked or inactive); whether the patient has consented. No row: no such patient in
+-- organization $2.
+select p.channel_order, pp.channel as category_channel, p.consent_at is not null as consented,
        coalesce((select array_agg(distinct cp.channel order by cp.channel)
                    from contact_points cp
                   where cp.patient_id = p.id and cp.active

@@ -1,8 +1,11 @@
 """What the API refuses when it is asked, over a real ``medremind web`` process, rather than
 accept and fail (or quietly do something else) later: a locale the bot has no texts in, a
-channel order that reaches none of the patient's channels."""
+channel order that reaches none of the patient's channels, a message to a patient who has not
+consented yet."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -82,3 +85,45 @@ async def test_a_channel_order_that_reaches_none_of_the_patients_channels_is_ref
             f"/api/v1/patients/{joining['id']}", json={"channel_order": ["whatsapp"]}
         )
         assert later.status_code == 200
+
+
+async def test_a_message_to_a_patient_who_has_not_consented_is_refused(db, admin_conn, web_process):
+    org, key = await clinic_key(db, admin_conn, "Consent Clinic")
+    invited = await create_patient(
+        admin_conn, org["id"], contacts={"sms": "+15005550121"}, consent_at=None, status="invited"
+    )
+    _, base = await web_process()
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    async with _client(base, key) as http:
+        for body in (
+            {"text": "Your results are ready"},
+            {"template": "free_text", "variables": {"body": "Your results are ready"}},
+        ):
+            refused = await http.post(
+                "/api/v1/messages",
+                json={"patient_id": str(invited["id"]), "scheduled_time": later, **body},
+            )
+            assert refused.status_code == 409, refused.text
+            error = refused.json()["error"]
+            assert error["field"] == "patient_id"
+            assert error["reason"].startswith("this patient has not consented yet")
+            assert "/invites" in error["reason"]
+        assert await admin_conn.fetchval("select count(*) from scheduled_messages") == 0
+
+        # A service notice goes without consent, as the worker sends it.
+        notice = await http.post(
+            "/api/v1/messages",
+            json={"patient_id": str(invited["id"]), "text": "Welcome", "kind": "system"},
+        )
+        assert notice.status_code == 201, notice.text
+
+        # Once the patient has consented, the same message is taken.
+        await admin_conn.execute(
+            "update patients set consent_at = now(), status = 'active' where id = $1",
+            invited["id"],
+        )
+        taken = await http.post(
+            "/api/v1/messages",
+            json={"patient_id": str(invited["id"]), "text": "Your results are ready"},
+        )
+        assert taken.status_code == 201, taken.text

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.message_limits import channel_limit_problem
-from medremind.web.errors import ValidationFailed
+from medremind.web.errors import ApiError, ValidationFailed
+from scheduler.holds import CONSENT_FREE_KINDS
 
 
 def route_channels(platform: str, fallback: bool, reach: Mapping[str, Any]) -> list[str]:
@@ -26,6 +27,22 @@ def route_channels(platform: str, fallback: bool, reach: Mapping[str, Any]) -> l
         order += [c for c in reach["channel_order"] if c not in order]
     usable = set(reach["usable_channels"])
     return [c for c in order if c in usable]
+
+
+def check_consent(kind: str, reach: Mapping[str, Any]) -> None:
+    """409 on ``patient_id`` when the patient has not consented yet (invited) and ``kind`` is
+    not one the worker sends without consent (``scheduler.holds.CONSENT_FREE_KINDS``: the
+    service's own notices): the worker would cancel it with "no consent recorded"."""
+    if reach["consented"] or kind in CONSENT_FREE_KINDS:
+        return
+    free = ", ".join(sorted(CONSENT_FREE_KINDS))
+    raise ApiError(
+        409,
+        "this patient has not consented yet (invited): nothing but a service notice"
+        f" (kind {free}) goes to them before they join. Send them an invite link"
+        " (POST /patients/{patient_id}/invites) and create the message once they have joined",
+        field="patient_id",
+    )
 
 
 def check_platform(platform: str, fallback: bool, reach: Mapping[str, Any]) -> None:

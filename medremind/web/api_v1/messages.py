@@ -32,7 +32,12 @@ from medremind.web.api_v1.fields import (
     not_past,
 )
 from medremind.web.api_v1.idempotency import Idempotent
-from medremind.web.api_v1.message_reach import check_length, check_platform, route_channels
+from medremind.web.api_v1.message_reach import (
+    check_consent,
+    check_length,
+    check_platform,
+    route_channels,
+)
 from medremind.web.api_v1.message_values import TEXT_KINDS, check_builtin_values, template_values
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, decode_cursor, page
@@ -256,6 +261,7 @@ async def create_message(
         )
         if reach is None:
             raise ValidationFailed("patient_id", "no such patient in your organization")
+        check_consent(body.kind, reach)
         check_platform(body.platform, fallback, reach)
         if body.text is not None:
             channels = route_channels(body.platform, fallback, reach)
