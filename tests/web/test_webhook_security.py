@@ -242,8 +242,10 @@ async def test_twilio_refused_when_not_configured(
 
 
 async def _sent_sms(admin_conn, org_id, sid: str) -> asyncpg.Record:
+    """A message the worker sent by SMS: its row and its send's attempt, both naming the SID (a
+    callback finds its message through the attempt: migration 20260101011010)."""
     patient = await create_patient(admin_conn, org_id, contacts={"sms": "+14155550106"})
-    return await create_message(
+    message = await create_message(
         admin_conn,
         patient["id"],
         status="sent",
@@ -251,6 +253,14 @@ async def _sent_sms(admin_conn, org_id, sid: str) -> asyncpg.Record:
         channel_used="sms",
         attempts=1,
     )
+    await admin_conn.execute(
+        "insert into message_delivery_attempts"
+        " (message_id, attempt_time, status, channel, provider_message_id)"
+        " values ($1, now() - interval '1 minute', 'sent', 'sms', $2)",
+        message["id"],
+        sid,
+    )
+    return message
 
 
 async def test_status_forged_or_tampered_is_403(client, admin_conn, org):
@@ -290,10 +300,14 @@ async def test_status_delivered_applied_once_and_never_backwards(client, admin_c
     assert row["status"] == "delivered"
     assert row["delivered_at"] is not None
     attempts = await admin_conn.fetch(
-        "select status, provider_message_id from message_delivery_attempts where message_id = $1",
+        "select status, provider_message_id from message_delivery_attempts where message_id = $1"
+        " order by attempt_time",
         message["id"],
     )
-    assert [(a["status"], a["provider_message_id"]) for a in attempts] == [("delivered", sid)]
+    assert [(a["status"], a["provider_message_id"]) for a in attempts] == [
+        ("sent", sid),
+        ("delivered", sid),
+    ]
     assert await count(admin_conn, "delivery_status_events") == 2
 
 
@@ -311,7 +325,8 @@ async def test_status_undelivered_marks_failed_with_error(client, admin_conn, or
     assert row["status"] == "failed"
     assert "30005" in row["last_error"]
     attempt = await admin_conn.fetchrow(
-        "select status, error_class from message_delivery_attempts where message_id = $1",
+        "select status, error_class from message_delivery_attempts where message_id = $1"
+        " and status <> 'sent'",
         message["id"],
     )
     assert (attempt["status"], attempt["error_class"]) == ("undelivered", "permanent")
