@@ -83,7 +83,7 @@ def priority_of(row: Mapping[str, Any]) -> int:
     return TIME_CRITICAL_PRIORITY if row.get("time_critical") else REMINDER_PRIORITY
 
 
-def _fraction(key: str) -> float:
+def key_fraction(key: str) -> float:
     """A stable number in [0, 1) for ``key``."""
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2**64
 
@@ -105,7 +105,7 @@ def early_send_at(
     """
     if window_seconds <= 0 or share <= 0:
         return due
-    h = _fraction(key)
+    h = key_fraction(key)
     if h >= share:
         return due
     start, end = quiet
@@ -158,6 +158,7 @@ __all__ = [
     "PeakCapacity",
     "early_send_at",
     "early_shares",
+    "key_fraction",
     "patient_quiet",
     "priority_of",
     "window_share",
