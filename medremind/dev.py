@@ -4,21 +4,24 @@ With no ``DATABASE_URL`` the embedded PostgreSQL is started (and migrated) once 
 handed to the web app and the worker, so exactly one handle owns the server and stops it on exit.
 The person at the terminal is a patient on the ``console`` channel: each line typed is an inbound
 message, stored and processed exactly as a Telegram or SMS update would be, and replies and
-reminders are printed. With ``TELEGRAM_BOT_TOKEN`` and no ``PUBLIC_BASE_URL``, the Telegram bot
-also runs by long polling.
+reminders are printed. With ``TELEGRAM_BOT_TOKEN`` and no ``PUBLIC_BASE_URL``, the Telegram bots
+also run by long polling: the default bot and every bot of ``MEDREMIND_TELEGRAM_BOTS``, each with
+its own ``getUpdates`` loop, its updates answered through it (patients are sharded across them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 import logging
 import signal
 import sys
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import TextIO
+from typing import Any, TextIO
 
 import uvicorn
 from pydantic import SecretStr
@@ -100,6 +103,8 @@ async def serve_dev(
                 renderer=TemplateRenderer(
                     sms_max_segments=shared.sms_max_segments, auto_reload=True
                 ),
+                # A person who wrote to another of the service's bots is answered by that bot.
+                sender_for_number=functools.partial(_other_bot, senders),
             )
             app = create_app(shared, database=database, senders=senders)
             server = _QuietServer(
@@ -200,6 +205,27 @@ def _use_long_polling(settings: Settings, senders: Mapping[Channel, ChannelSende
     )
 
 
+def _other_bot(senders: Mapping[Channel, ChannelSender], channel: Channel, ours: str) -> Any:
+    """The sender of the service's Telegram bot ``ours`` (its id), if it is one of them."""
+    if channel is not Channel.TELEGRAM:
+        return None
+    return (getattr(senders.get(channel), "by_id", None) or {}).get(ours)
+
+
+def polled_bots(sender: Any) -> list[tuple[str | None, Any]]:
+    """(bot id, python-telegram-bot ``Bot``) of every bot to long-poll; None for the default bot
+    (its updates keep their plain ids), else the id the webhook of that bot would name."""
+    by_id: Mapping[str, Any] = getattr(sender, "by_id", None) or {}
+    default = getattr(sender, "default_id", None)
+    if not by_id:
+        return [(None, sender.bot)]
+    return [
+        (None if bot == default else bot, getattr(one, "bot", None))
+        for bot, one in by_id.items()
+        if getattr(one, "bot", None) is not None
+    ]
+
+
 def console_event(line: str) -> InboundEvent:
     """One typed line as an inbound console message."""
     return InboundEvent(
@@ -262,30 +288,58 @@ def _read_lines(stdin: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue
 
 
 async def telegram_polling(ctx: BotContext, stop: asyncio.Event) -> None:
-    """Long-poll Telegram for updates (no public URL), storing each before processing it."""
+    """Long-poll every bot of the service (no public URL), until ``stop``."""
+    bots = polled_bots(ctx.senders[Channel.TELEGRAM])
+    await asyncio.gather(*(_poll_bot(ctx, bot, bot_id, stop) for bot_id, bot in bots))
+
+
+async def _poll_bot(ctx: BotContext, bot: Any, bot_id: str | None, stop: asyncio.Event) -> None:
+    """Long-poll one bot for updates, storing each before processing it. ``bot_id``: not the
+    default bot: its updates are stored as ``<bot>:<update_id>`` and name it, as its webhook's
+    would (``medremind.web.telegram_webhook``), so its replies go out through it."""
     from platforms.telegram import parse_update
 
-    bot = ctx.senders[Channel.TELEGRAM].bot  # type: ignore[attr-defined]
     offset: int | None = None
     with contextlib.suppress(Exception):
         await bot.delete_webhook()
-    while not stop.is_set():
-        try:
-            updates = await bot.get_updates(
-                offset=offset,
-                timeout=POLL_TIMEOUT,
-                allowed_updates=["message", "callback_query"],
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while not stop.is_set():
+            polling = asyncio.ensure_future(
+                bot.get_updates(
+                    offset=offset,
+                    timeout=POLL_TIMEOUT,
+                    allowed_updates=["message", "callback_query"],
+                )
             )
-        except Exception as exc:
-            logger.warning("telegram polling failed", extra={"error_type": type(exc).__name__})
-            await asyncio.sleep(5)
-            continue
-        for update in updates:
-            offset = update.update_id + 1
-            raw = update.to_dict()
-            event = parse_update(raw)
-            if event is None:
+            # A stop ends the long poll at once (it may wait POLL_TIMEOUT seconds for news).
+            await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not polling.done():
+                polling.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await polling
+                return
+            try:
+                updates = polling.result()
+            except Exception as exc:
+                logger.warning(
+                    "telegram polling failed",
+                    extra={"error_type": type(exc).__name__, "bot": bot_id or "default"},
+                )
+                await asyncio.wait({stopping}, timeout=5)
                 continue
-            inbound_id = await store_inbound(ctx.pool, event, raw)
-            if inbound_id is not None:
-                await process_inbound(ctx, inbound_id, event)
+            for update in updates:
+                offset = update.update_id + 1
+                raw = update.to_dict()
+                event = parse_update(raw)
+                if event is None:
+                    continue
+                if bot_id is not None:
+                    event = dataclasses.replace(
+                        event, provider_id=f"{bot_id}:{event.provider_id}", to_address=bot_id
+                    )
+                inbound_id = await store_inbound(ctx.pool, event, raw)
+                if inbound_id is not None:
+                    await process_inbound(ctx, inbound_id, event)
+    finally:
+        stopping.cancel()

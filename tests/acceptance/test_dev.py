@@ -220,3 +220,43 @@ def test_a_signal_stops_dev_while_the_console_waits_for_a_line(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.slow
+def test_dev_long_polls_every_configured_bot(database_url: str, tmp_path: Path) -> None:
+    """With MEDREMIND_TELEGRAM_BOTS, patients are sharded across the service's bots: `medremind
+    dev` polled only the default bot, so a patient on bot B never got an answer. Each bot is
+    polled now, and each person is answered by the bot they wrote to."""
+    from tests.fakes.fake_telegram import FakeTelegram, text_update
+
+    default_token = "111222:DEV-default-token-abcdefghijkl"
+    other_token = "333444:DEV-bot-b-token-abcdefghijklmn"
+    with FakeTelegram(token=None) as tg:
+        proc = _start_dev(
+            database_url,
+            tmp_path,
+            _free_port(),
+            {
+                "TELEGRAM_BOT_TOKEN": default_token,
+                "MEDREMIND_TELEGRAM_BOTS": other_token,
+                "TELEGRAM_API_BASE_URL": tg.base_url,
+            },
+        )
+        out: list[str] = []
+        try:
+            _read_until(proc, "type /start", out)
+            tg.queue_update(text_update(5001, "/start"), token=other_token)
+            tg.queue_update(text_update(5002, "/start"), token=default_token)
+            deadline = time.monotonic() + 60  # a hang guard for a loaded machine
+            answered: dict[int, set[str]] = {}
+            while time.monotonic() < deadline and len(answered) < 2:
+                answered = {}
+                for call in tg.sent_messages:
+                    answered.setdefault(int(call.chat_id), set()).add(call.token)
+                time.sleep(0.2)
+            assert answered.get(5001) == {other_token}, answered
+            assert answered.get(5002) == {default_token}, answered
+            polled = {c.token for c in tg.calls_to("getUpdates")}
+            assert polled == {default_token, other_token}
+        finally:
+            _stop(proc)

@@ -18,6 +18,9 @@ and shortcuts (``fail_next_rate_limited``, ``fail_next_blocked``, ``fail_next_ch
 block, ``rate_limit_per_second`` (429 above N requests per second), ``latency`` (seconds), and
 ``hold_next(...)``: the next matching request waits, unanswered, until ``release_held(status)``
 (a test kills the client in between: the request reached the server, the answer never came).
+Long polling: ``queue_update(update, token=...)`` hands an update to that bot's ``getUpdates``,
+which waits up to its ``timeout`` for one and confirms those below its ``offset``, as Telegram
+does (each bot its own queue).
 The server also checks what real Telegram checks: empty or over-long text, ``callback_data`` over
 64 bytes, and HTML that does not parse (an unescaped ``<`` from a patient's name fails here too).
 Build inbound updates for webhook tests with :func:`text_update`, :func:`callback_update`,
@@ -132,6 +135,8 @@ class FakeTelegram:
         self._hold: tuple[str | None, int | None] | None = None
         self.held: list[TelegramCall] = []
         self._released: int | None = None  # the status held requests answer with, once released
+        # Long polling: each bot's (token's) updates not yet confirmed by an offset.
+        self._updates: dict[str, list[dict[str, Any]]] = {}
         self._server = LoopbackServer(self._app())
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -302,10 +307,35 @@ class FakeTelegram:
                 self.calls.append(call)
             return JSONResponse(_error(call.status, "Bad Gateway")[1], status_code=call.status)
         status, payload = self._answer(call)
+        if status == 200 and method.lower() == "getupdates":
+            status, payload = await self._get_updates(call)
         call.status = status
         with self._lock:
             self.calls.append(call)
         return JSONResponse(payload, status_code=status)
+
+    async def _get_updates(self, call: TelegramCall) -> tuple[int, dict[str, Any]]:
+        """``getUpdates``: the bot's updates from ``offset`` on, waiting up to ``timeout``
+        seconds for one; updates below ``offset`` are confirmed (forgotten)."""
+        offset = _int(call.params.get("offset"))
+        timeout = float(call.params.get("timeout") or 0)
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = self._updates.setdefault(call.token, [])
+                if offset is not None:
+                    pending[:] = [u for u in pending if u["update_id"] >= offset]
+                found = list(pending[:100])
+            if found or time.monotonic() >= deadline:
+                return _ok(found)
+            await asyncio.sleep(0.05)
+
+    def queue_update(self, update: dict[str, Any], token: str | None = None) -> None:
+        """Hand ``update`` (e.g. :func:`text_update`) to bot ``token``'s ``getUpdates``
+        (default: the server's token)."""
+        key = token or self.token or DEFAULT_TOKEN
+        with self._lock:
+            self._updates.setdefault(key, []).append(update)
 
     def _held(self, call: TelegramCall) -> bool:
         with self._lock:
@@ -452,6 +482,9 @@ class FakeTelegram:
 
     def _m_sendchataction(self, call: TelegramCall) -> tuple[int, dict[str, Any]]:
         return _ok(True)
+
+    def _m_getupdates(self, call: TelegramCall) -> tuple[int, dict[str, Any]]:
+        return _ok([])  # answered by _get_updates (it waits), once the checks above passed
 
 
 # ------------------------------------------------------------------------------------------
