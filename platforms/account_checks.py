@@ -2,7 +2,8 @@
 
 Twilio: fetch the Account resource (``GET /2010-04-01/Accounts/{sid}.json``, basic auth) through
 the same HTTP port the senders use (``TWILIO_API_BASE_URL``): the SID and token must be accepted
-and the account ``active``. SMTP: connect, EHLO, STARTTLS or TLS as configured, and log in when a
+and the account ``active``; then the sender must be that account's own
+(:func:`check_twilio_sender`). SMTP: connect, EHLO, STARTTLS or TLS as configured, and log in when a
 user name is given; nothing is sent. A failure raises :class:`AccountProblem` naming the field to
 fix and what the provider said (never a secret).
 """
@@ -21,6 +22,7 @@ from aiosmtplib.errors import (
     SMTPServerDisconnected,
 )
 from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.rest import Client
 
 from platforms.addresses import refused_host
 from platforms.base import Channel
@@ -28,6 +30,8 @@ from platforms.provider_accounts import AccountProblem, ProviderAccount
 from platforms.twilio_common import DEFAULT_API_BASE_URL, make_client
 
 CHECK_TIMEOUT_SECONDS = 10.0
+# At most this many of an account's numbers or WhatsApp senders are read to find the one given.
+OWNED_LIST_LIMIT = 1000
 
 
 async def check_account(
@@ -89,25 +93,32 @@ async def check_twilio(
     api_base_url: str = DEFAULT_API_BASE_URL,
     wait_seconds: float = CHECK_TIMEOUT_SECONDS,
 ) -> None:
-    """The Twilio account exists, takes this auth token and is active."""
+    """The Twilio account exists, takes this auth token, is active and owns the sender."""
     sid, token = account.twilio_credentials
     client, http = make_client(
         sid, token, api_base_url=api_base_url, timeout=wait_seconds, pool_size=1
     )
     try:
-        fetched = await client.api.v2010.accounts(sid).fetch_async()
-    except TwilioRestException as exc:
-        if exc.status in (401, 403):
+        try:
+            fetched = await client.api.v2010.accounts(sid).fetch_async()
+        except TwilioRestException as exc:
+            if exc.status in (401, 403):
+                raise AccountProblem(
+                    "auth_token",
+                    f"Twilio refused this account SID and auth token (error"
+                    f" {exc.code or exc.status}); copy both from the Twilio Console",
+                ) from None
+            if exc.status == 404:
+                raise AccountProblem(
+                    "account_sid", "Twilio knows no account with this SID"
+                ) from None
             raise AccountProblem(
-                "auth_token",
-                f"Twilio refused this account SID and auth token (error {exc.code or exc.status});"
-                " copy both from the Twilio Console",
+                "account_sid", f"Twilio answered HTTP {exc.status} when the account was fetched"
             ) from None
-        if exc.status == 404:
-            raise AccountProblem("account_sid", "Twilio knows no account with this SID") from None
-        raise AccountProblem(
-            "account_sid", f"Twilio answered HTTP {exc.status} when the account was fetched"
-        ) from None
+        status = getattr(fetched, "status", None)
+        if status not in (None, "active"):
+            raise AccountProblem("account_sid", f"the Twilio account is {status}, not active")
+        await check_twilio_sender(account, client)
     except (TimeoutError, TwilioException, aiohttp.ClientError, OSError) as exc:
         raise AccountProblem(
             "account_sid",
@@ -115,9 +126,79 @@ async def check_twilio(
         ) from None
     finally:
         await http.close()
-    status = getattr(fetched, "status", None)
-    if status not in (None, "active"):
-        raise AccountProblem("account_sid", f"the Twilio account is {status}, not active")
+
+
+async def check_twilio_sender(account: ProviderAccount, client: Client) -> None:
+    """The number and messaging service the clinic gave are its own account's.
+
+    Webhooks for a number are verified with the token of the account saved with it
+    (medremind.web.twilio_accounts), and its replies leave from it: a clinic that saved a number
+    of someone else's account would have the real owner's webhooks refused and could sign
+    messages "to" that number itself. Twilio answers each account for what it owns only: an SMS
+    number among its IncomingPhoneNumbers (and able to send SMS), a WhatsApp number among its
+    WhatsApp senders (Senders API), a messaging service fetched under its SID (404 otherwise).
+    """
+    sid = account.config["account_sid"]
+    number = account.inbound_number
+    service = account.messaging_service_sid
+    try:
+        if service is not None:
+            try:
+                await client.messaging.v1.services(service).fetch_async()
+            except TwilioRestException as exc:
+                if exc.status != 404:
+                    raise
+                raise AccountProblem(
+                    "messaging_service_sid",
+                    f"Twilio account {sid} has no messaging service {service}; give one of its"
+                    " own (Twilio Console > Messaging > Services), or the account it belongs to",
+                ) from None
+        if number is None:
+            return
+        if account.channel is Channel.WHATSAPP:
+            senders = await client.messaging.v2.channels_senders.list_async(
+                channel="whatsapp", limit=OWNED_LIST_LIMIT
+            )
+            if f"whatsapp:{number}" not in {getattr(s, "sender_id", None) for s in senders}:
+                raise AccountProblem(
+                    "from_number",
+                    f"{number} is not a WhatsApp sender of Twilio account {sid} (the shared"
+                    " sandbox number is no clinic's own); register the number as a WhatsApp"
+                    " sender of this account (Twilio Console > Messaging > Senders > WhatsApp"
+                    " senders), or give the account it belongs to",
+                )
+            return
+        numbers = await client.api.v2010.accounts(sid).incoming_phone_numbers.list_async(
+            phone_number=number, limit=OWNED_LIST_LIMIT
+        )
+        # PhoneNumber is a pattern to Twilio (a partial number matches): compare exactly.
+        owned = [n for n in numbers if getattr(n, "phone_number", None) == number]
+        if not owned:
+            raise AccountProblem(
+                "from_number",
+                f"{number} is not a phone number of Twilio account {sid}; give one of its own"
+                " numbers (Twilio Console > Phone Numbers > Active numbers), or the account it"
+                " belongs to",
+            )
+        capabilities = getattr(owned[0], "capabilities", None) or {}
+        if capabilities.get("sms") is False:
+            raise AccountProblem(
+                "from_number",
+                f"{number} of Twilio account {sid} cannot send SMS (Twilio lists it without the"
+                " SMS capability); give one of its numbers that can (Twilio Console > Phone"
+                " Numbers > Active numbers)",
+            )
+    except TwilioRestException as exc:
+        if exc.status in (401, 403):
+            raise AccountProblem(
+                "auth_token",
+                f"Twilio refused to list what account {sid} owns (error {exc.code or exc.status});"
+                " use the account's own auth token, not a restricted API key",
+            ) from None
+        raise AccountProblem(
+            "account_sid",
+            f"Twilio answered HTTP {exc.status} when the account's senders were listed; try again",
+        ) from None
 
 
 async def check_smtp(
@@ -177,4 +258,10 @@ async def check_smtp(
                 smtp.close()
 
 
-__all__ = ["CHECK_TIMEOUT_SECONDS", "check_account", "check_smtp", "check_twilio"]
+__all__ = [
+    "CHECK_TIMEOUT_SECONDS",
+    "check_account",
+    "check_smtp",
+    "check_twilio",
+    "check_twilio_sender",
+]

@@ -39,7 +39,7 @@ async def test_an_admin_saves_the_clinics_twilio_account(
         ("nurse@harbour.test", "nurse pass 1234"),
     )
     with FakeTwilio() as twilio:
-        twilio.add_account(SID, TOKEN)
+        twilio.add_account(SID, TOKEN, numbers=[NUMBER])
         run = run_dashboard_script(
             "accounts.e2e.mjs",
             db_env=db_env,

@@ -41,6 +41,11 @@ with :meth:`FakeTwilio.delete_content`, or never created) is 400 / 21655. A malf
 SID such as ``HX1`` stands for an approved template made in the Console, which the fake cannot
 know: it is accepted and not rendered.
 
+A clinic's account (:meth:`FakeTwilio.add_account`) owns what it is given:
+``GET .../IncomingPhoneNumbers.json`` lists its numbers (``PhoneNumber`` filters),
+``GET /v1/Services/{sid}`` answers its messaging services (another account's: 404 / 20404) and
+``GET /v2/Channels/Senders`` lists its WhatsApp senders, each in Twilio's list format.
+
 Scripting: ``fail_next(code, status=400, message=..., to=..., times=..., retry_after=...)`` and
 shortcuts (``fail_next_opted_out``, ``fail_next_invalid_number``, ``fail_next_not_mobile``,
 ``fail_next_rate_limited``, ``fail_next_template_required``, ``fail_next_blocked``,
@@ -64,6 +69,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC
 from email.utils import formatdate, parsedate_to_datetime
@@ -230,6 +236,11 @@ class FakeTwilio:
         self._stored: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._account_status: dict[str, str] = {account_sid: "active"}
+        # What each account owns (add_account): number -> (account, SMS capable), messaging
+        # service SID -> account, WhatsApp sender number -> account.
+        self.phone_numbers: dict[str, tuple[str, bool]] = {}
+        self.services: dict[str, str] = {}
+        self.whatsapp_senders: dict[str, str] = {}
         self._recent: deque[float] = deque()
         # Status callbacks posted before the create is answered (call_back_before_answering).
         self._early_statuses: tuple[str, ...] = ()
@@ -393,12 +404,31 @@ class FakeTwilio:
                 )
                 self.callback_answers.append(response.status_code)
 
-    def add_account(self, account_sid: str, auth_token: str, *, status: str = "active") -> None:
+    def add_account(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        status: str = "active",
+        numbers: Iterable[str] = (),
+        services: Iterable[str] = (),
+        whatsapp_senders: Iterable[str] = (),
+        sms_capable: bool = True,
+    ) -> None:
         """Another account (a clinic's own): its sends are authorized with its token; fetching
-        it (``GET /2010-04-01/Accounts/{sid}.json``) answers ``status``."""
+        it (``GET /2010-04-01/Accounts/{sid}.json``) answers ``status``. ``numbers`` (E.164) are
+        its phone numbers (IncomingPhoneNumbers; ``sms_capable`` their SMS capability),
+        ``services`` its messaging services (MG...), ``whatsapp_senders`` its WhatsApp senders
+        (E.164, as the Senders API lists them: ``whatsapp:+1...``)."""
         with self._lock:
             self.accounts[account_sid] = auth_token
             self._account_status[account_sid] = status
+            for number in numbers:
+                self.phone_numbers[number] = (account_sid, sms_capable)
+            for service in services:
+                self.services[service] = account_sid
+            for sender in whatsapp_senders:
+                self.whatsapp_senders[sender.removeprefix("whatsapp:")] = account_sid
 
     def opt_out(self, number: str) -> None:
         """Every later message to ``number`` (SMS or WhatsApp) fails with 21610."""
@@ -415,6 +445,9 @@ class FakeTwilio:
                 Route(f"{base}/Messages.json", self._create, methods=["POST"]),
                 Route(f"{base}/Messages.json", self._list, methods=["GET"]),
                 Route(f"{base}/Messages/{{sid}}.json", self._fetch, methods=["GET"]),
+                Route(f"{base}/IncomingPhoneNumbers.json", self._list_numbers, methods=["GET"]),
+                Route("/v1/Services/{sid}", self._fetch_service, methods=["GET"]),
+                Route("/v2/Channels/Senders", self._list_senders, methods=["GET"]),
                 Route("/v1/Content", self._create_content, methods=["POST"]),
                 Route("/v1/Content/{sid}", self._fetch_content, methods=["GET"]),
             ]
@@ -453,6 +486,111 @@ class FakeTwilio:
                 "status": self._account_status.get(sid, "active"),
                 "type": "Full",
                 "uri": f"/2010-04-01/Accounts/{sid}.json",
+            }
+        )
+
+    def _basic_user(self, request: Request) -> str | None:
+        """The account SID of a request's valid basic auth, else None."""
+        if not self._authorized(request):
+            return None
+        header = request.headers["authorization"]
+        return base64.b64decode(header[6:]).decode().partition(":")[0]
+
+    async def _list_numbers(self, request: Request) -> Response:
+        """``GET .../IncomingPhoneNumbers.json``: the account's phone numbers, filtered by
+        ``PhoneNumber`` (as Twilio does: a pattern, digits matched anywhere, ``*`` any), in the
+        2010 list format (``incoming_phone_numbers``, ``page``, ``next_page_uri``...)."""
+        if not self._authorized(request):
+            status, payload, _ = _error(20003, 401, "Authenticate")
+            return JSONResponse(payload, status_code=status)
+        account = request.path_params["account_sid"]
+        wanted = request.query_params.get("PhoneNumber", "")
+        digits = re.escape(wanted.lstrip("+")).replace(r"\*", r"\d")
+        with self._lock:
+            owned = [(n, sms) for n, (a, sms) in self.phone_numbers.items() if a == account]
+        rows = [
+            _number_resource(account, number, sms)
+            for number, sms in owned
+            if not wanted or re.search(digits, number)
+        ]
+        uri = f"/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json?PageSize=50&Page=0"
+        return JSONResponse(
+            {
+                "end": max(0, len(rows) - 1),
+                "first_page_uri": uri,
+                "incoming_phone_numbers": rows,
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": 50,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": uri,
+            }
+        )
+
+    async def _fetch_service(self, request: Request) -> Response:
+        """``GET /v1/Services/{sid}`` (messaging.twilio.com): the messaging service when it is
+        the authenticated account's, else 404 / 20404, as Twilio answers another account's."""
+        user = self._basic_user(request)
+        if user is None:
+            status, payload, _ = _error(20003, 401, "Authenticate")
+            return JSONResponse(payload, status_code=status)
+        sid = request.path_params["sid"]
+        with self._lock:
+            owner = self.services.get(sid)
+        if owner != user:
+            status, payload, _ = _error(
+                20404, 404, f"The requested resource /Services/{sid} was not found"
+            )
+            return JSONResponse(payload, status_code=status)
+        url = f"https://messaging.twilio.com/v1/Services/{sid}"
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return JSONResponse(
+            {
+                "account_sid": user,
+                "date_created": now,
+                "date_updated": now,
+                "friendly_name": f"Service {sid[-6:]}",
+                "links": {"phone_numbers": f"{url}/PhoneNumbers"},
+                "sid": sid,
+                "url": url,
+                "usecase": "notifications",
+            }
+        )
+
+    async def _list_senders(self, request: Request) -> Response:
+        """``GET /v2/Channels/Senders?Channel=whatsapp`` (messaging.twilio.com): the account's
+        WhatsApp senders (``sender_id`` ``whatsapp:+1...``) in the v2 list format (``meta``)."""
+        user = self._basic_user(request)
+        if user is None:
+            status, payload, _ = _error(20003, 401, "Authenticate")
+            return JSONResponse(payload, status_code=status)
+        channel = request.query_params.get("Channel", "")
+        with self._lock:
+            owned = [n for n, a in self.whatsapp_senders.items() if a == user]
+        senders = [
+            {
+                "sid": "XE" + uuid.uuid5(uuid.NAMESPACE_URL, number).hex,
+                "sender_id": f"whatsapp:{number}",
+                "status": "ONLINE",
+                "url": "https://messaging.twilio.com/v2/Channels/Senders/XE...",
+            }
+            for number in owned
+            if channel in ("", "whatsapp")
+        ]
+        url = f"https://messaging.twilio.com/v2/Channels/Senders?Channel={channel}&PageSize=50"
+        return JSONResponse(
+            {
+                "senders": senders,
+                "meta": {
+                    "page": 0,
+                    "page_size": 50,
+                    "first_page_url": url + "&Page=0",
+                    "previous_page_url": None,
+                    "url": url + "&Page=0",
+                    "next_page_url": None,
+                    "key": "senders",
+                },
             }
         )
 
@@ -741,6 +879,24 @@ class FakeTwilio:
                 return True
             self._recent.append(now)
         return False
+
+
+def _number_resource(account: str, number: str, sms: bool) -> dict[str, Any]:
+    """An IncomingPhoneNumber resource as Twilio lists it (the fields a client reads)."""
+    sid = "PN" + uuid.uuid5(uuid.NAMESPACE_URL, number).hex
+    now = formatdate(usegmt=True)
+    return {
+        "account_sid": account,
+        "capabilities": {"fax": False, "mms": sms, "sms": sms, "voice": True},
+        "date_created": now,
+        "date_updated": now,
+        "friendly_name": number,
+        "phone_number": number,
+        "sid": sid,
+        "sms_url": "",
+        "status": "in-use",
+        "uri": f"/2010-04-01/Accounts/{account}/IncomingPhoneNumbers/{sid}.json",
+    }
 
 
 def _sent_on(message: dict[str, Any], query: Any) -> bool:

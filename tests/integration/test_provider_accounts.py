@@ -35,7 +35,9 @@ NUMBER = "+14155550177"
 
 @pytest.fixture
 def twilio_settings(settings: Settings, fake_twilio: FakeTwilio) -> Settings:  # noqa: F811
-    fake_twilio.add_account(SID, TOKEN)
+    fake_twilio.add_account(
+        SID, TOKEN, numbers=[NUMBER], services=["MG" + "2a" * 16], whatsapp_senders=[NUMBER]
+    )
     return settings.model_copy(update={"twilio_api_base_url": fake_twilio.base_url})
 
 

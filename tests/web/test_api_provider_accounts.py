@@ -24,7 +24,7 @@ TOKEN = "api-saved-clinic-token-90ab"
 async def test_provider_accounts_through_the_api(
     db: Database, admin_conn: asyncpg.Connection, web_process: StartWeb, fake_twilio: FakeTwilio
 ) -> None:
-    fake_twilio.add_account(SID, TOKEN)
+    fake_twilio.add_account(SID, TOKEN, numbers=["+14155550188"])
     org, key = await clinic_key(db, admin_conn, "API Clinic")
     _, other_key = await clinic_key(db, admin_conn, "Other Clinic")
     _, base = await web_process()

@@ -65,7 +65,7 @@ async def test_a_clinic_sends_and_receives_through_its_own_twilio_account(
     tmp_path: Path,
     admin_conn: asyncpg.Connection,
 ) -> None:
-    fake_twilio.add_account(CLINIC_SID, CLINIC_TOKEN)
+    fake_twilio.add_account(CLINIC_SID, CLINIC_TOKEN, numbers=[CLINIC_NUMBER])
     key = new_key()
     web, base = await web_process(MEDREMIND_CREDENTIALS_KEY=key)
     own = await create_organization(admin_conn, name="Harbour Clinic", contact_phone="+4930123456")

@@ -33,7 +33,7 @@ async def test_a_clinic_cannot_speak_for_another_clinics_patient_through_its_own
     admin_conn: asyncpg.Connection,
     db: Database,
 ) -> None:
-    fake_twilio.add_account(CLINIC_SID, CLINIC_TOKEN)
+    fake_twilio.add_account(CLINIC_SID, CLINIC_TOKEN, numbers=[CLINIC_NUMBER])
     _, base = await web_process(MEDREMIND_CREDENTIALS_KEY=new_key())
     forger = await create_organization(admin_conn, name="Forger Clinic")
     victims_clinic = await create_organization(admin_conn, name="Victim Clinic")
