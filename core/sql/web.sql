@@ -38,6 +38,19 @@ values ($1, $2, $3, $4, $5)
 -- name: patient_exists
 select true from patients where id = $1 and organization_id = $2 and status <> 'deleted'
 
+-- name: patient_consented
+-- Whether patient $1 of organization $2 has consented; no row: no such patient.
+select consent_at is not null from patients
+ where id = $1 and organization_id = $2 and status <> 'deleted'
+
+-- name: message_to_resend
+-- The failed message $1 of organization $2 a re-send would copy, with what its copy would need:
+-- no row when there is none, it is not failed, or it was re-sent already (the function says).
+select m.patient_id, m.kind, m.payload, m.platform, m.allow_fallback, m.caregiver_id
+  from scheduled_messages m
+ where m.id = $1 and m.organization_id = $2 and m.status = 'failed'
+   and not exists (select from scheduled_messages r where r.resent_from = m.id)
+
 -- name: patient_channels
 -- Where a message of kind $3 (payload $4) to patient $1 can go, in the dispatcher's order
 -- (scheduler/routing.py): the patient's channel for the message's category first, then the

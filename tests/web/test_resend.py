@@ -99,6 +99,18 @@ async def test_a_message_failed_by_an_opt_out_is_resent_after_start_and_delivere
             assert refused.status_code == 409, refused.text
             assert "only a failed message can be re-sent" in refused.json()["error"]["reason"]
 
+            # While the only number is opted out, a copy would fail again: refused, saying why.
+            stopped = await api.post(f"/api/v1/messages/{failed_id}/resend")
+            assert stopped.status_code == 409, stopped.text
+            reason = stopped.json()["error"]["reason"]
+            assert "opted out by STOP" in reason and "START" in reason
+            assert (
+                await admin_conn.fetchval(
+                    "select count(*) from scheduled_messages where resent_from = $1", failed_id
+                )
+                == 0
+            )
+
             # The fix: the patient texts START, which opts the number back in.
             assert (
                 await _signed(api, "/twilio/inbound", inbound_form(PHONE, "START"))

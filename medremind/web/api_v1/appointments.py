@@ -22,6 +22,7 @@ from medremind.web.api_v1 import planning
 from medremind.web.api_v1.common import Org, State, acting, row_dict
 from medremind.web.api_v1.fields import ClinicianName, IsoDateTime, Location, Trimmed, not_past
 from medremind.web.api_v1.idempotency import Current, Idempotent
+from medremind.web.api_v1.message_reach import no_consent
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, Limit, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
@@ -132,8 +133,12 @@ async def book(
     now: datetime,
 ) -> asyncpg.Record:
     """Insert an appointment for a patient of ``org_id`` and let the planner take it from there."""
-    if await conn.fetchval(query("web", "patient_exists"), patient_id, org_id) is None:
+    consented = await conn.fetchval(query("web", "patient_consented"), patient_id, org_id)
+    if consented is None:
         raise ValidationFailed("patient_id", "no such patient in your organization")
+    if not consented:
+        # Its confirmation and reminders would all be cancelled at send time (no consent).
+        raise no_consent("the appointment")
     row = await conn.fetchrow(
         query("web", "insert_appointment"),
         org_id,

@@ -29,18 +29,24 @@ def route_channels(platform: str, fallback: bool, reach: Mapping[str, Any]) -> l
     return [c for c in order if c in usable]
 
 
-def check_consent(kind: str, reach: Mapping[str, Any]) -> None:
+def check_consent(kind: str, reach: Mapping[str, Any], *, what: str = "the message") -> None:
     """409 on ``patient_id`` when the patient has not consented yet (invited) and ``kind`` is
     not one the worker sends without consent (``scheduler.holds.CONSENT_FREE_KINDS``: the
-    service's own notices): the worker would cancel it with "no consent recorded"."""
+    service's own notices): the worker would cancel it with "no consent recorded". ``what``
+    names what to create once they have joined."""
     if reach["consented"] or kind in CONSENT_FREE_KINDS:
         return
+    raise no_consent(what)
+
+
+def no_consent(what: str) -> ApiError:
+    """The 409 for a patient who has not consented yet; ``what`` to create once they join."""
     free = ", ".join(sorted(CONSENT_FREE_KINDS))
-    raise ApiError(
+    return ApiError(
         409,
         "this patient has not consented yet (invited): nothing but a service notice"
         f" (kind {free}) goes to them before they join. Send them an invite link"
-        " (POST /patients/{patient_id}/invites) and create the message once they have joined",
+        f" (POST /patients/{{patient_id}}/invites) and create {what} once they have joined",
         field="patient_id",
     )
 

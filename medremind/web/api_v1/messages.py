@@ -371,6 +371,40 @@ _RESEND_REFUSALS = {
 }
 
 
+async def check_resend_reaches(
+    conn: asyncpg.Connection, message_id: uuid.UUID, org_id: uuid.UUID
+) -> None:
+    """409 when a new copy of failed message ``message_id`` could not go out: the patient has not
+    consented (unless a service notice), or none of the channels it may take has a contact point
+    that may be written to now (each opted out by STOP, blocked or inactive). The copy is due at
+    once, so the worker would cancel or fail it straight away. A message to a caregiver goes to
+    the caregiver's address: only consent applies."""
+    row = await conn.fetchrow(query("web", "message_to_resend"), message_id, org_id)
+    if row is None:
+        return  # none, not failed, or re-sent already: resend_message answers that
+    reach = await conn.fetchrow(
+        query("web", "patient_channels"), row["patient_id"], org_id, row["kind"], row["payload"]
+    )
+    if reach is None:
+        return  # the patient was erased: resend_message answers that
+    check_consent(row["kind"], reach, what="the re-send")
+    if row["caregiver_id"] is not None:
+        return
+    fallback = row["platform"] == "auto" or bool(row["allow_fallback"])
+    if not route_channels(row["platform"], fallback, reach):
+        have = ", ".join(reach["usable_channels"]) or "none"
+        then = ", then the patient's others" if fallback else ""
+        raise ApiError(
+            409,
+            f"a copy would fail again: no channel it may take ({row['platform']}{then}) has a"
+            " contact point that may be"
+            f" written to now (opted out by STOP, blocked or inactive); channels that may: {have}."
+            " The patient opts back in by writing START; or send a new message on a channel"
+            " they can be reached on (POST /messages)",
+            field="message_id",
+        )
+
+
 @router.post(
     "/messages/{message_id}/resend",
     status_code=201,
@@ -390,7 +424,8 @@ async def resend_failed_message(
     which keeps its status and delivery attempts); the worker sends it on the patient's channels
     afresh. At most one copy per failed message: asking again answers 200 with that copy. Only a
     failed message can be re-sent (409 otherwise). Audited as `message.resend`."""
-    async with state.pool.acquire() as conn:
+    async with state.pool.acquire() as conn, conn.transaction():
+        await check_resend_reaches(conn, message_id, org_id)
         result = await resend_message(conn, message_id, org_id, actor="api", at=state.clock())
         if result.outcome is ResendOutcome.NOT_FOUND:
             raise NotFound("message")
