@@ -219,10 +219,10 @@ async def record(
             return await record(connection, outcomes, attempts, plan_once=plan_once)
     if not plan_once or conn.is_in_transaction():
         # The caller's transaction: a "set local" would outlive this statement in it.
-        return await _record(conn, outcomes, attempts)
+        return await record_statement(conn, outcomes, attempts)
     await conn.execute(_GENERIC_PLAN_TRANSACTION)  # one round trip (simple protocol)
     try:
-        applied = await _record(conn, outcomes, attempts)
+        applied = await record_statement(conn, outcomes, attempts)
         await conn.execute("commit")
     except BaseException:
         # Nothing was recorded (or the commit's answer was lost: the leases then expire and the
@@ -234,9 +234,12 @@ async def record(
     return applied
 
 
-async def _record(
+async def record_statement(
     conn: asyncpg.Connection, outcomes: Sequence[Outcome], attempts: Sequence[AttemptRow]
 ) -> set[UUID]:
+    """The record as one statement on ``conn``, planned as its session says (in its own
+    transaction unless ``conn`` is in one): :class:`scheduler.record_session.RecordSession`'s
+    connections plan it once."""
     o, a = outcomes, attempts
     rows = await conn.fetch(
         query("dispatch", "record"),

@@ -48,11 +48,12 @@ from scheduler import metrics
 from scheduler.breaker import Breakers
 from scheduler.buckets import BucketSet, Limiter
 from scheduler.claim_session import ClaimSession
-from scheduler.claims import Claim, Outcome, mark_contacts, move_addresses, next_due, record
+from scheduler.claims import Claim, Outcome, mark_contacts, move_addresses, next_due
 from scheduler.custom_templates import prefetch_templates
 from scheduler.delivery import Deliverer, DeliveryResult, SendersFor
 from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
 from scheduler.fleet_limits import FleetLimiter
+from scheduler.record_session import RecordSession
 from scheduler.send_checks import SendChecks
 
 __all__ = ["DB_ERRORS", "Dispatcher", "DispatcherConfig", "default_worker_id", "utc_now"]
@@ -121,6 +122,8 @@ class Dispatcher:
         self.pool = pool
         # Claims on a connection of their own when ``connect`` is given (scheduler.claim_session).
         self._claims = ClaimSession(pool, connect)
+        # Records on connections of their own too, one per flush in flight (record_session).
+        self._records = RecordSession(pool, connect, size=_WRITES_IN_FLIGHT)
         self.senders = dict(senders)
         self.renderer = renderer
         self.clock = clock
@@ -345,7 +348,10 @@ class Dispatcher:
             await self._claims.aclose()
         self._start(claims, claimed_at)
         await self._queue_empty.wait()
-        await self._flush_all()
+        try:
+            await self._flush_all()
+        finally:
+            await self._records.aclose()
         return len(claims)
 
     # -- the loop's pieces -----------------------------------------------------------------
@@ -557,12 +563,13 @@ class Dispatcher:
         attempts = [a for r in results for a in r.attempts]
         effects = [e for r in results for e in r.effects]
         moves = [m for r in results for m in r.moves]
-        async with self.pool.acquire() as conn:
-            applied = await record(conn, outcomes, attempts)
-            if effects:
-                await mark_contacts(conn, effects, self.clock())
-            if moves:
-                await move_addresses(conn, moves)
+        applied = await self._records.record(outcomes, attempts)
+        if effects or moves:
+            async with self.pool.acquire() as conn:
+                if effects:
+                    await mark_contacts(conn, effects, self.clock())
+                if moves:
+                    await move_addresses(conn, moves)
         lost = len(outcomes) - len(applied)
         if lost:
             self.lease_lost += lost
@@ -613,4 +620,5 @@ class Dispatcher:
             await asyncio.gather(*writes, return_exceptions=True)
             logger.warning("final flush did not finish", extra={"count": len(self._buffer)})
         await self._claims.aclose()
+        await self._records.aclose()
         await aclose_limiter(self._deliverer.buckets)
