@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import Environment, pass_context
-from jinja2.runtime import Context
 
 from core import template_language as lang
 
@@ -36,14 +35,22 @@ def _plain_spaces(text: str) -> str:
 # Locale-aware filters
 
 
-def _localized(ctx: Context, value: Any) -> Any:
+class Values(Protocol):
+    """Where a filter reads the recipient's ``timezone`` and ``locale``: Jinja's context, or the
+    message's values themselves (core.render_compiled)."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key``, else ``default``."""
+
+
+def _localized(ctx: Values, value: Any) -> Any:
     zone = ctx.get("timezone")
     if zone and isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(ZoneInfo(str(zone)))
     return value
 
 
-def _locale(ctx: Context) -> str:
+def _locale(ctx: Values) -> str:
     return babel_locale(str(ctx.get("locale") or FALLBACK_LOCALE))
 
 
@@ -103,7 +110,7 @@ def babel_locale(tag: str) -> str:
 _ZONED: dict[tuple[Any, ...], str] = {}
 
 
-def _zoned_format(function: Any, ctx: Context, value: Any, format: str) -> str:
+def _zoned_format(function: Any, ctx: Values, value: Any, format: str) -> str:
     """``function`` (a Babel formatter) of ``value`` in the context's zone and locale, cached."""
     if not isinstance(value, datetime):
         return _babel_format(function, _localized(ctx, value), format, _locale(ctx))
@@ -119,17 +126,17 @@ def _zoned_format(function: Any, ctx: Context, value: Any, format: str) -> str:
 
 
 @pass_context
-def _time_filter(ctx: Context, value: datetime, format: str = "short") -> str:
+def _time_filter(ctx: Values, value: datetime, format: str = "short") -> str:
     return _zoned_format(format_time, ctx, value, format)
 
 
 @pass_context
-def _date_filter(ctx: Context, value: date, format: str = "medium") -> str:
+def _date_filter(ctx: Values, value: date, format: str = "medium") -> str:
     return _zoned_format(format_date, ctx, value, format)
 
 
 @pass_context
-def _datetime_filter(ctx: Context, value: datetime, format: str = "medium") -> str:
+def _datetime_filter(ctx: Values, value: datetime, format: str = "medium") -> str:
     value = _localized(ctx, value)
     if format in {"short", "medium"}:
         # Babel's medium datetime shows seconds; nobody wants "8:00:00 PM" in a reminder.
@@ -139,11 +146,13 @@ def _datetime_filter(ctx: Context, value: datetime, format: str = "medium") -> s
 
 
 @pass_context
-def _weekday_filter(ctx: Context, value: date) -> str:
+def _weekday_filter(ctx: Values, value: date) -> str:
     return _babel_format(format_date, _localized(ctx, value), "EEEE", _locale(ctx))
 
 
-_FILTERS = {
+# The message templates' filters (core.render_compiled calls them with the message's values in
+# place of a Jinja context: they read it only through ``ctx.get("timezone"/"locale")``).
+FILTERS = {
     "time": _time_filter,
     "date": _date_filter,
     "datetime": _datetime_filter,
@@ -152,7 +161,7 @@ _FILTERS = {
 
 
 def _add_filters(env: Environment) -> Environment:
-    env.filters.update(_FILTERS)
+    env.filters.update(FILTERS)
     return env
 
 
@@ -163,7 +172,7 @@ def _bounded(name: str, function: Any) -> Any:
     default = lang.DEFAULT_DATE_FORMAT[name]
 
     @pass_context
-    def bounded(ctx: Context, value: Any, *args: Any) -> str:
+    def bounded(ctx: Values, value: Any, *args: Any) -> str:
         chosen = args[0] if args else default
         text = _plain_spaces(function(ctx, value, *args))
         return lang.clamp(text, formats.get(chosen, max(formats.values())))
@@ -174,7 +183,7 @@ def _bounded(name: str, function: Any) -> Any:
 def _clinician_filters(env: Environment) -> Environment:
     """Only the language's filters (:data:`core.template_language.FILTERS`), dates bounded."""
     allowed = {name: env.filters[name] for name in lang.FILTERS if name in env.filters}
-    allowed.update({name: _bounded(name, _FILTERS[name]) for name in lang.DATE_FORMATS})
+    allowed.update({name: _bounded(name, FILTERS[name]) for name in lang.DATE_FORMATS})
     env.filters = allowed
     env.tests = {name: env.tests[name] for name in lang.TESTS}
     return env

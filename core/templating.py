@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -71,6 +71,7 @@ from core.message_limits import format_numbered_options as format_numbered_optio
 from core.message_limits import match_numbered_reply as match_numbered_reply
 from core.message_limits import with_numbered_options as with_numbered_options
 from core.messages import Channel, Option, OutboundMessage
+from core.render_compiled import CompiledTemplate, compile_template, literal_text
 from core.template_filters import FALLBACK_LOCALE as FALLBACK_LOCALE
 from core.template_filters import _add_filters, _babel_format, _clinician_filters, _plain_spaces
 from core.template_filters import babel_locale as babel_locale
@@ -152,6 +153,10 @@ class TemplateRenderer:
         self._names: dict[tuple[str, str, str], str] = {}
         self._labels: dict[tuple[str, str, str], dict[str, str]] = {}
         self._chains: dict[tuple[bool, str], tuple[Template, _Chain]] = {}
+        # Built-in templates as direct functions (core.render_compiled), by file. ``compiled``
+        # False renders every message with Jinja (bench/render.py --general measures both).
+        self.compiled = True
+        self._compiled: dict[str, CompiledTemplate | None] = {}
 
     # -- built-in templates ----------------------------------------------------------------
 
@@ -203,20 +208,10 @@ class TemplateRenderer:
         values = {**_KIND_DEFAULTS, **variables, "locale": locale}
         values.setdefault("timezone", None)
 
-        # One context, only the blocks this channel shows: no subject but on e-mail, no HTML but
-        # on Telegram and e-mail, labels only for options that need them.
-        blocks = self._blocks(self._text_env, name, values)
-        text = _tidy(blocks.render("text"))
-        subject = None
-        if channel == Channel.EMAIL:
-            subject = _one_line(blocks.render("subject")) or None
         needs_labels = any(not isinstance(opt, Option) for opt in options)
-        labels = _parse_labels(blocks.render("labels")) if needs_labels else {}
-        reply_keys = tuple(blocks.render("inline_replies").split())
-        html_part = ""
-        if channel in (Channel.TELEGRAM, Channel.EMAIL):
-            html_part = self._blocks(self._html_env, name, values).render("html")
-            html_part = _tidy(html_part) or html_lib.escape(text, quote=False)
+        text, subject, labels, reply_keys, html_part = self._parts(
+            name, channel, values, needs_labels
+        )
 
         resolved = tuple(
             opt
@@ -238,6 +233,43 @@ class TemplateRenderer:
             locale=locale,
             reply_keys=reply_keys,
         )
+
+    def _parts(
+        self, name: str, channel: str, values: Mapping[str, Any], needs_labels: bool
+    ) -> _Parts:
+        """The blocks ``channel`` shows, tidied: by ``name``'s compiled functions when it has
+        them (:mod:`core.render_compiled`), else by Jinja. Any failure of the compiled
+        functions (a missing variable) renders the general way, which raises Jinja's own error:
+        both give the same message byte for byte (tests/unit/test_render_compiled.py)."""
+        compiled = self.compiled_template(name)
+        if compiled is not None:
+            try:
+                return _message_parts(
+                    compiled.render, compiled.render, values, channel, needs_labels
+                )
+            except Exception:  # noqa: S110 (the general renderer decides, below)
+                pass
+        # One context per environment, only the blocks this channel shows.
+        text_blocks = self._blocks(self._text_env, name, values)
+        return _message_parts(
+            lambda block, _: text_blocks.render(block),
+            lambda block, _: self._blocks(self._html_env, name, values).render(block),
+            values,
+            channel,
+            needs_labels,
+        )
+
+    def compiled_template(self, name: str) -> CompiledTemplate | None:
+        """Built-in template ``name`` compiled (once), or None when it is outside the compiled
+        subset, :attr:`compiled` is off, or files are reloaded (``auto_reload``)."""
+        if not self.compiled or self.auto_reload:
+            return None
+        try:
+            return self._compiled[name]
+        except KeyError:
+            found = compile_template(self._text_env, self._html_env, name)
+            self._compiled[name] = found
+            return found
 
     def _blocks(self, env: Environment, name: str, values: Mapping[str, Any]) -> _Blocks:
         """``name``'s blocks in a context of ``values``; the chain of blocks kept per template
@@ -438,6 +470,38 @@ class TemplateRenderer:
 # helpers
 
 
+class _Parts(NamedTuple):
+    """What a built-in template gives one channel: text, e-mail subject, option labels, the
+    replies the text asks for, and the HTML (Telegram and e-mail)."""
+
+    text: str
+    subject: str | None
+    labels: dict[str, str]
+    reply_keys: tuple[str, ...]
+    html: str
+
+
+def _message_parts(
+    text_block: Callable[[str, Mapping[str, Any]], str],
+    html_block: Callable[[str, Mapping[str, Any]], str],
+    values: Mapping[str, Any],
+    channel: str,
+    needs_labels: bool,
+) -> _Parts:
+    """The parts ``channel`` shows, from a block renderer of each environment: no subject but
+    on e-mail, no HTML but on Telegram and e-mail, labels only for options that need them."""
+    text = _tidy(text_block("text", values))
+    subject = None
+    if channel == Channel.EMAIL:
+        subject = _one_line(text_block("subject", values)) or None
+    labels = _parse_labels(text_block("labels", values)) if needs_labels else {}
+    reply_keys = tuple(text_block("inline_replies", values).split())
+    html_part = ""
+    if channel in (Channel.TELEGRAM, Channel.EMAIL):
+        html_part = _tidy(html_block("html", values)) or html_lib.escape(text, quote=False)
+    return _Parts(text, subject, labels, reply_keys, html_part)
+
+
 class _Chain(NamedTuple):
     """What one root run of a template linked (see :class:`_Blocks`), kept per template."""
 
@@ -515,7 +579,7 @@ def _literal_blocks(env: Environment, name: str) -> dict[str, str]:
         except TemplateError:
             break
         for block in tree.find_all(nodes.Block):
-            found.setdefault(block.name, _literal(block.body))
+            found.setdefault(block.name, literal_text(block.body))
         parent = next(tree.find_all(nodes.Extends), None)
         current = None
         if parent is not None and isinstance(parent.template, nodes.Const):
@@ -525,26 +589,15 @@ def _literal_blocks(env: Environment, name: str) -> dict[str, str]:
     return {block: text for block, text in found.items() if text is not None}
 
 
-def _literal(body: list[nodes.Node]) -> str | None:
-    """The text of a block body that is only literal text, else None."""
-    parts = []
-    for node in body:
-        if not isinstance(node, nodes.Output):
-            return None
-        for child in node.nodes:
-            if not isinstance(child, nodes.TemplateData):
-                return None
-            parts.append(child.data)
-    return "".join(parts)
-
-
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def _tidy(text: str) -> str:
     """Normalise CLDR spaces, strip line ends and collapse the blank lines ``{% if %}`` leaves."""
-    text = _plain_spaces(text)
-    text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    lines = _plain_spaces(text).strip().splitlines()
+    if len(lines) == 1:
+        return lines[0]  # one line, stripped: most reminders (no join, no blank lines)
+    text = "\n".join(line.rstrip() for line in lines)
     return _BLANK_LINES.sub("\n\n", text) if "\n\n\n" in text else text
 
 
@@ -585,9 +638,12 @@ def _template_variables(values: Mapping[str, Any]) -> dict[str, str]:
     named = bool(values.get("name_medicine") or values.get("share_details"))
     out: dict[str, str] = {}
     for key, value in values.items():
-        if key in _NOT_TEMPLATE_VARIABLES or value is None or isinstance(value, bool):
+        if key in _NOT_TEMPLATE_VARIABLES or (key in _PRIVATE_VARIABLES and not named):
             continue
-        if key in _PRIVATE_VARIABLES and not named:
+        if type(value) is str:  # most values: shown as they are
+            out[key] = value
+            continue
+        if value is None or isinstance(value, bool):
             continue
         if isinstance(value, datetime):
             value = _displayed_datetime(value, zone, locale)
