@@ -422,12 +422,17 @@ async def _make_peak(
     orgs = [
         await conn.fetchval(
             "insert into organizations (name, default_quiet_start, default_quiet_end,"
-            " telegram_paid_broadcast_after_seconds) values ($1, '00:00', '00:00', $2)"
-            " returning id",
+            " telegram_paid_broadcast_after_seconds, telegram_paid_stars_monthly)"
+            " values ($1, '00:00', '00:00', $2, $3) returning id",
             name,
             after,
+            allowance,
         )
-        for name, after in (("Free clinic", None), ("Paying clinic", 0))
+        # The paying clinic's allowance covers the whole peak (1,000,000 Stars a month).
+        for name, after, allowance in (
+            ("Free clinic", None, None),
+            ("Paying clinic", 0, 1_000_000),
+        )
     ]
     patients = [uuid.uuid4() for _ in range(count)]
     bots = [telegram.shard(p, weights) for p in patients]

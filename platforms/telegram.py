@@ -196,6 +196,17 @@ class TelegramSender:
         except TelegramError as exc:
             raise classify_telegram_error(exc) from exc
 
+    def text_parts(self, message: OutboundMessage) -> int:
+        """How many ``sendMessage`` calls :meth:`send` makes for ``message`` (the ones
+        ``allow_paid_broadcast`` applies to; a lone file with its text as caption makes none)."""
+        body = message_html(message)
+        if not body.strip():
+            return 0
+        caption = len(message.attachments) == 1 and utf16_units(body) <= MAX_CAPTION_UNITS
+        if caption and keyboard_json(message.options, message.columns) is None:
+            return 0  # as in _deliver: the text goes as the lone file's caption
+        return len(split_text(body, MAX_TEXT_UNITS))
+
     async def _deliver(
         self, address: str, message: OutboundMessage, paid_broadcast: bool = False
     ) -> Receipt:

@@ -26,30 +26,42 @@ it. So:
 late sent with the parameter, through the same bot, on a fleet key of their own
 (``telegram:<bot id>:paid``) at 1,000/s; Telegram takes 0.1 Stars per such message from the
 bot's balance, counted in ``medremind_telegram_paid_messages_total`` and
-``medremind_telegram_stars_spent_total`` per bot, and per clinic in ``telegram_paid_usage``
-(:class:`PaidUsage`, written by :meth:`TelegramBots.refresh`; the clinic's statistics show them).
-Replies never pay.
+``medremind_telegram_stars_spent_total`` per bot. The clinic pays them out of its own monthly
+allowance (``organizations.telegram_paid_stars_monthly``; NULL: none): each paid send is charged
+to it in the database before it goes (:class:`PaidCharges`), and a clinic whose allowance is used
+up has its messages sent unpaid at the bot's free rate; its statistics and ``GET
+/api/v1/clinic`` show what it used. Replies never pay. Telegram bills only the paid requests
+that went beyond the bot's free limits (its ``TransactionPartnerTelegramApi.request_count``), so
+the count is what the clinic may have cost at most.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import hmac
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+import asyncpg
 from prometheus_client import Counter
 
-from platforms.base import Channel, ConfigurationError, OutboundMessage, Receipt
+from platforms.base import (
+    Channel,
+    ConfigurationError,
+    OutboundMessage,
+    PermanentError,
+    RateLimitedError,
+    Receipt,
+)
 from platforms.telegram import DEFAULT_BASE_URL, TelegramSender
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -61,11 +73,17 @@ STARS_PER_PAID_MESSAGE = 0.1
 # The payload key of a bot reply row that names the bot the person wrote to.
 REPLY_BOT_KEY = "telegram_bot"
 WEBHOOK_PATH = "/telegram/webhook"
+_CHARGE_TIMEOUT_SECONDS = 10.0
+_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 PAID_MESSAGES = Counter(
     "medremind_telegram_paid_messages_total",
     "Telegram messages sent with allow_paid_broadcast, by bot",
     ["bot"],
+)
+PAID_REFUSED = Counter(
+    "medremind_telegram_paid_refused_total",
+    "Telegram messages a clinic's allowance had no room for when charged, sent unpaid instead",
 )
 STARS_SPENT = Counter(
     "medremind_telegram_stars_spent_total",
@@ -123,38 +141,134 @@ class UnknownBot:
         """Nothing to release."""
 
 
-class PaidUsage:
-    """Paid broadcasts per clinic and minute since the last :meth:`write`: the clinic pays
-    them, so its statistics count them (``telegram_paid_usage``)."""
+@dataclass(slots=True)
+class _Charge:
+    organization_id: uuid.UUID
+    parts: int  # negative: a refund
+    minute: datetime
+    answer: asyncio.Future[bool] | None  # None: a refund, which nobody waits for
+
+
+class PaidCharges:
+    """Each clinic's paid broadcasts charged to its monthly allowance, before they are sent.
+
+    A clinic pays for its paid broadcasts out of ``organizations.telegram_paid_stars_monthly``
+    (0.1 Stars a message; NULL: no allowance). A paid send asks :meth:`charge` first: the
+    charges of the sends that ask at the same time go in one statement
+    (``charge_telegram_paid``, migration 20260101012600), which grants each only while its
+    clinic's month stays within the allowance, whatever the other workers charge, and counts it
+    at once (month and minute): a send goes paid only once its charge is committed, so a worker
+    killed with SIGKILL loses no count. What it may count too much is bounded: the paid sends it
+    had charged and not yet sent (at most ``MEDREMIND_WORKER_CONCURRENCY``).
+
+    :meth:`may_pay` answers without a round trip, from the last known use of each clinic's month
+    (the charges' answers and :meth:`load`): the dispatcher asks it to choose a paid or a free
+    send before it waits for a rate slot.
+    """
 
     def __init__(self) -> None:
-        self._counts: dict[tuple[uuid.UUID, datetime], int] = {}
+        self.pool: asyncpg.Pool | None = None
+        # Clinic -> [allowance (messages; None: none), used this month, charges in flight].
+        self._view: dict[uuid.UUID, list[Any]] = {}
+        self._queue: list[_Charge] = []
+        self._task: asyncio.Task[None] | None = None
+        self.refused = 0  # charges refused (the allowance used up), for tests and logs
 
-    def add(self, organization_id: uuid.UUID, at: datetime, messages: int) -> None:
-        """Count ``messages`` paid messages of a clinic sent at ``at`` (aware)."""
-        key = (organization_id, at.astimezone(UTC).replace(second=0, microsecond=0))
-        self._counts[key] = self._counts.get(key, 0) + messages
+    def load(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """The paying clinics' allowances and months as the database has them now."""
+        view: dict[uuid.UUID, list[Any]] = {}
+        for r in rows:
+            flying = self._view.get(r["id"], [None, 0, 0])[2]
+            view[r["id"]] = [r["allowance"], int(r["used"]), flying]
+        self._view = view
 
-    async def write(self, pool: asyncpg.Pool) -> int:
-        """Add what was counted to the table in one statement; the messages written. On a
-        failure the counts are kept for the next write."""
+    def may_pay(self, organization_id: uuid.UUID, parts: int = 1) -> bool:
+        """Whether the clinic's allowance seems to have room for ``parts`` more messages."""
+        seen = self._view.get(organization_id)
+        if seen is None or seen[0] is None or self.pool is None:
+            return False
+        allowance, used, flying = seen
+        return bool(used + flying + parts <= allowance)
+
+    async def charge(self, organization_id: uuid.UUID, parts: int, at: datetime) -> bool:
+        """Charge ``parts`` paid messages sent at ``at`` to the clinic; whether it may pay.
+
+        False when the allowance has no room for them, and when the charge cannot be written
+        (the database unreachable): a message is never sent paid uncounted.
+        """
+        if parts <= 0:
+            return True
+        if self.pool is None:
+            return False
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Charge(organization_id, parts, _minute(at), answer))
+        seen = self._view.setdefault(organization_id, [None, 0, 0])
+        seen[2] += parts
+        self._wake()
+        try:
+            return await answer
+        finally:
+            now_seen = self._view.get(organization_id)  # a load may have replaced it
+            if now_seen is not None:
+                now_seen[2] = max(0, now_seen[2] - parts)
+
+    def refund(self, organization_id: uuid.UUID, parts: int, at: datetime) -> None:
+        """Give back ``parts`` charged at ``at`` that Telegram refused (it charges nothing for
+        a refused request); written with the next charges, or by :meth:`flush`."""
+        if parts > 0 and self.pool is not None:
+            self._queue.append(_Charge(organization_id, -parts, _minute(at), None))
+            self._wake()
+
+    async def flush(self) -> None:
+        """Write every queued charge and refund now (a failure keeps the refunds queued)."""
+        if self._queue:
+            self._wake()
+        while self._task is not None and not self._task.done():
+            await asyncio.wait({self._task})
+
+    def _wake(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._charge_loop())
+
+    async def _charge_loop(self) -> None:
         from core.sql import query
 
-        if not self._counts:
-            return 0
-        counts, self._counts = self._counts, {}
-        try:
-            await pool.execute(
-                query("telegram_bots", "add_paid_usage"),
-                [org for org, _ in counts],
-                [minute for _, minute in counts],
-                list(counts.values()),
-            )
-        except BaseException:
-            for key, n in counts.items():
-                self._counts[key] = self._counts.get(key, 0) + n
-            raise
-        return sum(counts.values())
+        while self._queue and self.pool is not None:
+            batch, self._queue = self._queue, []
+            try:
+                rows = await self.pool.fetch(
+                    query("telegram_bots", "charge_paid"),
+                    [c.organization_id for c in batch],
+                    [c.parts for c in batch],
+                    [c.minute for c in batch],
+                    timeout=_CHARGE_TIMEOUT_SECONDS,
+                )
+            except _DB_ERRORS as exc:
+                error = type(exc).__name__
+                logger.warning("charging paid broadcasts failed", extra={"error": error})
+                for c in batch:
+                    if c.answer is not None and not c.answer.done():
+                        c.answer.set_result(False)  # sent unpaid: nothing to count
+                # Refunds wait for the next statement (a few: one per send Telegram refused).
+                self._queue[:0] = [c for c in batch if c.answer is None]
+                return
+            except BaseException:
+                for c in batch:
+                    if c.answer is not None and not c.answer.done():
+                        c.answer.cancel()
+                raise
+            for c, row in zip(batch, rows, strict=True):
+                seen = self._view.setdefault(c.organization_id, [None, 0, 0])
+                seen[0], seen[1] = row["allowance"], int(row["used"])
+                if c.answer is not None and not c.answer.done():
+                    if not row["granted"]:
+                        self.refused += 1
+                        PAID_REFUSED.inc()
+                    c.answer.set_result(bool(row["granted"]))
+
+
+def _minute(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(second=0, microsecond=0)
 
 
 class PaidBroadcast:
@@ -167,24 +281,40 @@ class PaidBroadcast:
         self.bot_id = bot.rate_key.split(":", 1)[1]
         self.rate_key = f"{bot.rate_key}:paid"
         self.rate_per_second = rate
-        # The paying clinic (:meth:`for_clinic`) and where its messages are counted.
+        # The paying clinic (:meth:`for_clinic`) and the allowance its messages are charged to.
         self.organization_id: uuid.UUID | None = None
-        self.usage: PaidUsage | None = None
+        self.charges: PaidCharges | None = None
 
-    def for_clinic(self, organization_id: uuid.UUID, usage: PaidUsage) -> PaidBroadcast:
-        """The same bot's paid sends, counted for the clinic that pays them."""
+    def for_clinic(self, organization_id: uuid.UUID, charges: PaidCharges) -> PaidBroadcast:
+        """The same bot's paid sends, charged to the clinic that pays them."""
         clinic = copy.copy(self)
-        clinic.organization_id, clinic.usage = organization_id, usage
+        clinic.organization_id, clinic.charges = organization_id, charges
         return clinic
 
     async def send(self, address: str, message: OutboundMessage) -> Receipt:
-        """Send with the parameter; count the messages and Stars Telegram charges for."""
-        receipt = await self.inner.send(address, message, paid_broadcast=True)
-        parts = int((receipt.response or {}).get("paid_parts", 1))
-        PAID_MESSAGES.labels(self.bot_id).inc(parts)
-        STARS_SPENT.labels(self.bot_id).inc(parts * STARS_PER_PAID_MESSAGE)
-        if self.usage is not None and self.organization_id is not None:
-            self.usage.add(self.organization_id, datetime.now(UTC), parts)
+        """Charge the clinic, then send with the parameter; count the messages and Stars.
+
+        A charge refused (the clinic's allowance used up by another worker since the dispatcher
+        chose this send, or the database unreachable) sends the message unpaid: a reminder is
+        never held back for its Stars.
+        """
+        org, charges = self.organization_id, self.charges
+        parts = self.inner.text_parts(message)
+        at = datetime.now(UTC)
+        if org is not None and charges is not None and parts > 0:
+            granted = await charges.charge(org, parts, at)
+            if not granted:
+                return await self.inner.send(address, message)
+        try:
+            receipt = await self.inner.send(address, message, paid_broadcast=True)
+        except (RateLimitedError, PermanentError, ConfigurationError):
+            # Telegram refused the request: it charged nothing, so neither does the clinic.
+            if org is not None and charges is not None:
+                charges.refund(org, parts, at)
+            raise
+        paid = int((receipt.response or {}).get("paid_parts", parts))
+        PAID_MESSAGES.labels(self.bot_id).inc(paid)
+        STARS_SPENT.labels(self.bot_id).inc(paid * STARS_PER_PAID_MESSAGE)
         return receipt
 
     async def aclose(self) -> None:
@@ -214,7 +344,7 @@ class TelegramBots:
         self._paid = {key: PaidBroadcast(bot, paid_rate) for key, bot in self.by_id.items()}
         # (bot, clinic) -> that bot's paid sends counted for the clinic; shared by the views.
         self._clinic_paid: dict[tuple[str, uuid.UUID], PaidBroadcast] = {}
-        self.usage = PaidUsage()
+        self.charges = PaidCharges()
         self._unknown: dict[str, UnknownBot] = {}
         # Clinic -> seconds late from which its reminders pay (``refresh``); shared with the
         # clinics' views (``with_clinic_bot``), so one refresh serves them all.
@@ -320,13 +450,19 @@ class TelegramBots:
             None,
         )
         sender = self.for_bot(chat_bot)
-        after = self.paid_after.get(claim.organization_id) if claim.organization_id else None
-        if after is not None and isinstance(sender, TelegramSender) and not claim.urgent:
+        org = claim.organization_id
+        after = self.paid_after.get(org) if org else None
+        if (
+            after is not None
+            and isinstance(sender, TelegramSender)
+            and not claim.urgent
+            and self.charges.may_pay(org)
+        ):
             # Late by the dose's own time: a row put back for the rate limit has a later
             # scheduled_time, but its patient has waited since the dose was due.
             late = (now - (claim.dose_due_at or claim.scheduled_time)).total_seconds()
             if late >= after:
-                return self._paid_for(bot_id_of(sender), claim.organization_id)
+                return self._paid_for(bot_id_of(sender), org)
         return sender
 
     def _paid_for(self, bot: str, organization_id: uuid.UUID) -> PaidBroadcast:
@@ -334,7 +470,9 @@ class TelegramBots:
         key = (bot, organization_id)
         found = self._clinic_paid.get(key)
         if found is None:
-            found = self._clinic_paid[key] = self._paid[bot].for_clinic(organization_id, self.usage)
+            found = self._clinic_paid[key] = self._paid[bot].for_clinic(
+                organization_id, self.charges
+            )
         return found
 
     def shard(self, key: uuid.UUID, weights: Mapping[str, float] | None = None) -> str:
@@ -356,13 +494,15 @@ class TelegramBots:
         return ids[-1]
 
     async def refresh(self, pool: asyncpg.Pool) -> None:
-        """Write the clinics' paid broadcasts counted since the last call (:class:`PaidUsage`),
-        then reload which clinics pay for them (one small query)."""
+        """Reload which clinics pay for broadcasts, from how late, and their allowances this
+        month (one small query); write the refunds still queued (:class:`PaidCharges`)."""
         from core.sql import query
 
-        await self.usage.write(pool)
+        self.charges.pool = pool
+        await self.charges.flush()
         rows = await pool.fetch(query("telegram_bots", "paid_broadcast_clinics"))
         self._paid_after[0] = {r["id"]: float(r["after"]) for r in rows}
+        self.charges.load(rows)
 
     async def aclose(self) -> None:
         """Close every bot's connection pools; safe twice."""
@@ -381,7 +521,7 @@ __all__ = [
     "REPLY_BOT_KEY",
     "STARS_PER_PAID_MESSAGE",
     "PaidBroadcast",
-    "PaidUsage",
+    "PaidCharges",
     "TelegramBots",
     "UnknownBot",
     "bot_id",

@@ -55,9 +55,15 @@ select * from appointments
  limit $8
 
 -- name: clinic_settings
+-- telegram_paid_stars_used: what the clinic's paid broadcasts took this month (UTC) of its
+-- allowance (telegram_paid_months, migration 20260101012600).
 select id, name, timezone, locale, contact_phone, contact_email, appointment_reminder_offsets,
        default_quiet_start, default_quiet_end, telegram_paid_broadcast_after_seconds,
-       early_send_seconds, updated_at
+       telegram_paid_stars_monthly, early_send_seconds, updated_at,
+       coalesce((select pm.messages from telegram_paid_months pm
+                  where pm.organization_id = organizations.id
+                    and pm.month = date_trunc('month', now() at time zone 'UTC')::date), 0)
+         * 0.1 as telegram_paid_stars_used
   from organizations where id = $1
 
 -- name: update_clinic_settings
@@ -79,8 +85,14 @@ update organizations set
     then $11 else telegram_paid_broadcast_after_seconds end,
   early_send_seconds = case when 'early_send_seconds' = any($2::text[])
     then $12::jsonb else early_send_seconds end,
+  telegram_paid_stars_monthly = case when 'telegram_paid_stars_monthly' = any($2::text[])
+    then $13 else telegram_paid_stars_monthly end,
   updated_at = now()
  where id = $1
 returning id, name, timezone, locale, contact_phone, contact_email, appointment_reminder_offsets,
           default_quiet_start, default_quiet_end, telegram_paid_broadcast_after_seconds,
-          early_send_seconds, updated_at
+          telegram_paid_stars_monthly, early_send_seconds, updated_at,
+          coalesce((select pm.messages from telegram_paid_months pm
+                  where pm.organization_id = organizations.id
+                    and pm.month = date_trunc('month', now() at time zone 'UTC')::date), 0)
+         * 0.1 as telegram_paid_stars_used

@@ -1,10 +1,21 @@
 -- Several Telegram bots (platforms/telegram_bots.py, issue 20).
 
 -- name: paid_broadcast_clinics
--- Clinics that pay for allow_paid_broadcast, and from how many seconds late.
-select id, telegram_paid_broadcast_after_seconds as after
-  from organizations
- where telegram_paid_broadcast_after_seconds is not null
+-- Clinics that pay for allow_paid_broadcast, from how many seconds late, and their allowance
+-- this month in messages (0.1 Stars each; NULL: none) with what is used of it.
+select o.id, o.telegram_paid_broadcast_after_seconds as after,
+       floor(o.telegram_paid_stars_monthly * 10)::int as allowance,
+       coalesce(pm.messages, 0) as used
+  from organizations o
+  left join telegram_paid_months pm
+    on pm.organization_id = o.id and pm.month = date_trunc('month', now() at time zone 'UTC')::date
+ where o.telegram_paid_broadcast_after_seconds is not null
+
+-- name: charge_paid
+-- Charge paid broadcasts to their clinics' allowances before they are sent ($1 clinics, $2
+-- messages, negative to refund, $3 minutes; migration 20260101012600).
+select n, granted, used, allowance
+  from charge_telegram_paid($1::uuid[], $2::int[], $3::timestamptz[]) order by n
 
 -- name: patient_telegram_bot
 -- The bot a patient already talks to on Telegram, if any ('' for the default bot): an invite
@@ -36,10 +47,3 @@ select coalesce(telegram_bot, '') as bot, count(*) as chats
   from contact_points
  where channel = 'telegram' and active and opted_out_at is null and blocked_at is null
  group by 1
-
--- name: add_paid_usage
--- What the worker sent with allow_paid_broadcast since its last write, per clinic and minute
--- ($1 organization ids, $2 minutes, $3 messages; one row per pair).
-insert into telegram_paid_usage as u (organization_id, minute, messages)
-select * from unnest($1::uuid[], $2::timestamptz[], $3::int[])
-on conflict (organization_id, minute) do update set messages = u.messages + excluded.messages

@@ -20,6 +20,7 @@ DOSE = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 async def test_clinic_capacity_settings(web: httpx.AsyncClient, auth: dict) -> None:
     change = {
         "telegram_paid_broadcast_after_seconds": 30,
+        "telegram_paid_stars_monthly": 250.5,
         "early_send_seconds": {"medication_reminder": 300},
     }
     changed = await web.patch("/api/v1/clinic", json=change, headers=auth)
@@ -31,6 +32,9 @@ async def test_clinic_capacity_settings(web: httpx.AsyncClient, auth: dict) -> N
         ({"early_send_seconds": {"refill_reminder": 60}}, "early_send_seconds"),
         ({"early_send_seconds": {"medication_reminder": -1}}, "early_send_seconds"),
         ({"telegram_paid_broadcast_after_seconds": "soon"}, "telegram_paid_broadcast"),
+        ({"telegram_paid_stars_monthly": -1}, "telegram_paid_stars_monthly"),
+        ({"telegram_paid_stars_monthly": 0.05}, "telegram_paid_stars_monthly"),  # 0.1 a message
+        ({"telegram_paid_stars_monthly": 2_000_000}, "telegram_paid_stars_monthly"),
     ):
         refused = await web.patch("/api/v1/clinic", json=bad, headers=auth)
         assert refused.status_code == 422 and field in refused.text, refused.text
@@ -39,6 +43,12 @@ async def test_clinic_capacity_settings(web: httpx.AsyncClient, auth: dict) -> N
     )
     assert off.json()["telegram_paid_broadcast_after_seconds"] is None
     assert off.json()["early_send_seconds"] == {"medication_reminder": 300}
+    assert off.json()["telegram_paid_stars_monthly"] == 250.5
+    assert off.json()["telegram_paid_stars_used"] == 0.0
+    none = await web.patch(
+        "/api/v1/clinic", json={"telegram_paid_stars_monthly": None}, headers=auth
+    )
+    assert none.json()["telegram_paid_stars_monthly"] is None
 
 
 async def test_marking_a_medication_time_critical_moves_its_planned_reminders(

@@ -7,9 +7,11 @@ in-process with the real senders; the worker is a real ``medremind worker`` proc
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
@@ -29,7 +31,15 @@ from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, callback_upda
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.process_env import QUIET_HOURS_OFF
 from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, make_client, web_env
-from tests.web.processes import _LOGS, free_port, running_worker, twilio_env, until
+from tests.web.processes import (
+    _LOGS,
+    free_port,
+    kill,
+    running_worker,
+    start_worker,
+    twilio_env,
+    until,
+)
 
 BOT_B_TOKEN = "654321:BOT-B-token-abcdefghijklmnopq"
 BOT_B = "654321"
@@ -305,7 +315,7 @@ async def test_invites_are_sharded_and_the_chat_keeps_the_bot_it_started(
     assert again.json()["link"].startswith("https://t.me/medremind_b_bot?start=")
 
 
-async def test_paid_broadcast_only_for_the_clinics_that_enable_it(
+async def test_paid_broadcast_only_for_the_clinics_that_enable_it_within_their_allowance(
     database_url: str,
     tmp_path: Path,
     admin_conn: asyncpg.Connection,
@@ -313,22 +323,41 @@ async def test_paid_broadcast_only_for_the_clinics_that_enable_it(
     bots_web: httpx.AsyncClient,
     db: Database,
 ) -> None:
+    """A clinic's paid broadcasts are charged to its own monthly allowance of Stars
+    (``telegram_paid_stars_monthly``), before each send: they were paid from the service's bots'
+    Stars without bound. Once the allowance is used up its messages go unpaid at the bot's free
+    rate; a clinic with paid broadcasts on and no allowance pays for none; the clinic sees its
+    allowance and what this month used in ``GET /api/v1/clinic``."""
+    from medremind.api_keys import create_api_key
+
     quiet_off = {"default_quiet_start": time(0), "default_quiet_end": time(0)}
     paying = await create_organization(
+        admin_conn,
+        telegram_paid_broadcast_after_seconds=0,
+        telegram_paid_stars_monthly=Decimal("0.2"),  # two messages
+        **quiet_off,
+    )
+    no_allowance = await create_organization(
         admin_conn, telegram_paid_broadcast_after_seconds=0, **quiet_off
     )
     free = await create_organization(admin_conn, **quiet_off)
-    chats = {paying["id"]: 555200041, free["id"]: 555200042}
-    for org_id, chat in chats.items():
-        patient = await create_patient(admin_conn, org_id, contacts={"telegram": str(chat)})
+    chats = {
+        555200041: paying,
+        555200043: paying,
+        555200044: paying,
+        555200045: no_allowance,
+        555200042: free,
+    }
+    for chat, org in chats.items():
+        patient = await create_patient(admin_conn, org["id"], contacts={"telegram": str(chat)})
         await create_message(admin_conn, patient["id"], platform="telegram")
     await admin_conn.execute(
-        "update contact_points set telegram_bot = $1 where address = $2", BOT_B, "555200041"
+        "update contact_points set telegram_bot = $1 where channel = 'telegram'", BOT_B
     )
 
-    async def both_sent() -> bool:
+    async def all_sent() -> bool:
         return await admin_conn.fetchval(
-            "select count(*) = 2 from scheduled_messages where status = 'sent'"
+            "select count(*) = 5 from scheduled_messages where status = 'sent'"
         )
 
     port = free_port()
@@ -337,23 +366,22 @@ async def test_paid_broadcast_only_for_the_clinics_that_enable_it(
         "MEDREMIND_WORKER_METRICS_PORT": str(port),
     }
     async with running_worker(database_url, tmp_path, **variables) as log:
-        await until("both messages sent", both_sent, log)
+        await until("all messages sent", all_sent, log)
         async with httpx.AsyncClient() as http:
             metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
-    [paid] = [c for c in two_bots.sent_messages if c.chat_id == 555200041]
-    [unpaid] = [c for c in two_bots.sent_messages if c.chat_id == 555200042]
-    assert paid.params.get("allow_paid_broadcast") is True
-    assert paid.token == BOT_B_TOKEN  # through the chat's own bot
-    assert "allow_paid_broadcast" not in unpaid.params
+    sent = {int(c.chat_id): c for c in two_bots.sent_messages}
+    assert set(sent) == set(chats)
+    paid = {chat for chat, c in sent.items() if c.params.get("allow_paid_broadcast") is True}
+    # Two of the paying clinic's three: its allowance; none of the others'.
+    assert len(paid) == 2 and paid < {555200041, 555200043, 555200044}, paid
+    assert all(c.token == BOT_B_TOKEN for c in sent.values())  # through the chat's own bot
     # The paid sends are their own fleet-wide key (1,000/s), apart from the bot's 30/s.
     keys = {r["key"] for r in await admin_conn.fetch("select key from send_rate_ledger")}
     assert f"telegram:{BOT_B}:paid" in keys
-    assert f'medremind_telegram_paid_messages_total{{bot="{BOT_B}"}} 1.0' in metrics
-    assert f'medremind_telegram_stars_spent_total{{bot="{BOT_B}"}} 0.1' in metrics
+    assert f'medremind_telegram_paid_messages_total{{bot="{BOT_B}"}} 2.0' in metrics
+    assert f'medremind_telegram_stars_spent_total{{bot="{BOT_B}"}} 0.2' in metrics
 
-    # The paying clinic's statistics count its paid message and Stars; the other's none.
-    from medremind.api_keys import create_api_key
-
+    # The paying clinic's statistics count its paid messages and Stars; the others' none.
     [usage] = await admin_conn.fetch("select organization_id, minute from telegram_paid_usage")
     assert usage["organization_id"] == paying["id"]
     day = usage["minute"].date()
@@ -362,16 +390,82 @@ async def test_paid_broadcast_only_for_the_clinics_that_enable_it(
         "to": (day + timedelta(days=1)).isoformat(),
     }
     assert db.pool is not None
-    for org, expected in (
-        (paying, {"messages": 1, "stars": 0.1}),
-        (free, {"messages": 0, "stars": 0.0}),
+    # "This month" in GET /api/v1/clinic: the one of the sends unless a month began since.
+    same_month = await admin_conn.fetchval(
+        "select date_trunc('month', $1 at time zone 'UTC')"
+        " = date_trunc('month', now() at time zone 'UTC')",
+        usage["minute"],
+    )
+    for org, expected, allowance in (
+        (paying, {"messages": 2, "stars": 0.2}, 0.2),
+        (no_allowance, {"messages": 0, "stars": 0.0}, None),
+        (free, {"messages": 0, "stars": 0.0}, None),
     ):
-        key = await create_api_key(db.pool, str(org["id"]), "tests")
-        answer = await bots_web.get(
-            "/api/v1/statistics", params=period, headers={"Authorization": f"Bearer {key}"}
-        )
+        auth = {"Authorization": f"Bearer {await create_api_key(db.pool, str(org['id']), 't')}"}
+        answer = await bots_web.get("/api/v1/statistics", params=period, headers=auth)
         assert answer.status_code == 200, answer.text
         assert answer.json()["tables"]["telegram_paid_broadcast"] == [expected]
+        clinic = (await bots_web.get("/api/v1/clinic", headers=auth)).json()
+        assert clinic["telegram_paid_stars_monthly"] == allowance
+        assert clinic["telegram_paid_stars_used"] == (expected["stars"] if same_month else 0.0)
+
+
+async def test_paid_broadcasts_counted_before_they_are_sent_survive_a_killed_worker(
+    database_url: str, tmp_path: Path, admin_conn: asyncpg.Connection
+) -> None:
+    """A worker counted its paid broadcasts in memory and wrote them every ten seconds: a
+    SIGKILL lost up to ten seconds of the Stars its clinics spent. Each paid send is now charged
+    in the database before it goes: killed mid-run, the worker loses no count, and counts too
+    many at most the paid sends it had charged and not yet sent (its concurrency)."""
+    concurrency = 4
+    org = await create_organization(
+        admin_conn,
+        telegram_paid_broadcast_after_seconds=0,
+        telegram_paid_stars_monthly=Decimal("1000"),
+        default_quiet_start=time(0),
+        default_quiet_end=time(0),
+    )
+    chats = [555300000 + n for n in range(60)]
+    for chat in chats:
+        patient = await create_patient(admin_conn, org["id"], contacts={"telegram": str(chat)})
+        await create_message(admin_conn, patient["id"], platform="telegram")
+    # A slow Bot API: the run lasts long enough to be killed in the middle.
+    with FakeTelegram(token=None, latency=0.2) as slow:
+        variables = bots_env(slow) | {
+            "MEDREMIND_WORKER_POLL_SECONDS": "0.5",
+            "MEDREMIND_WORKER_CONCURRENCY": str(concurrency),
+        }
+        worker = start_worker(database_url, tmp_path, **variables)
+        try:
+
+            def paid_calls() -> list[int]:
+                return [
+                    int(c.chat_id)
+                    for c in slow.calls_to("sendMessage")
+                    if c.params.get("allow_paid_broadcast") is True
+                ]
+
+            async def some_paid() -> bool:
+                return len(paid_calls()) >= 8
+
+            await until("paid sends under way", some_paid, tmp_path / "worker.log")
+            worker.kill()  # SIGKILL: no shutdown, no last write
+            await asyncio.to_thread(worker.wait, 30)
+            await asyncio.sleep(1.0)  # requests already on their way are answered
+            sent_paid = paid_calls()
+        finally:
+            kill(worker)
+    assert len(sent_paid) < len(chats), "the worker was not killed in the middle of the run"
+    counted = await admin_conn.fetchval(
+        "select coalesce(sum(messages), 0) from telegram_paid_usage where organization_id = $1",
+        org["id"],
+    )
+    month = await admin_conn.fetchval(
+        "select coalesce(sum(messages), 0) from telegram_paid_months where organization_id = $1",
+        org["id"],
+    )
+    assert month == counted
+    assert len(sent_paid) <= counted <= len(sent_paid) + concurrency, (len(sent_paid), counted)
 
 
 async def test_a_clinics_own_bot_stored_sealed_enrols_its_patients_and_sends_their_reminders(

@@ -2,7 +2,8 @@
 
 The same settings the dashboard's settings page changes: name, timezone, language, contact
 phone and e-mail, the default appointment reminder offsets and the default quiet window; and the
-08:00 capacity settings (issue 20): Telegram paid broadcasts and the per-kind early window. The
+08:00 capacity settings (issue 20): Telegram paid broadcasts, with the clinic's monthly allowance
+of Stars for them and what this month used, and the per-kind early window. The
 change is audited by the organizations' audit trigger (migration 20260101009140) as the API key.
 Appointments already planned keep their reminders; what is planned from now on follows.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictInt
@@ -43,11 +45,20 @@ _FIELDS = (
     "contact_email",
     "appointment_reminder_offsets",
     "telegram_paid_broadcast_after_seconds",
+    "telegram_paid_stars_monthly",
+    "telegram_paid_stars_used",
     "early_send_seconds",
     "updated_at",
 )
 # Settings a PATCH may set to null; the others need a value once given.
-_NULLABLE = frozenset({"contact_phone", "contact_email", "telegram_paid_broadcast_after_seconds"})
+_NULLABLE = frozenset(
+    {
+        "contact_phone",
+        "contact_email",
+        "telegram_paid_broadcast_after_seconds",
+        "telegram_paid_stars_monthly",
+    }
+)
 # Message kinds the planner may send early in a forecast peak (scheduler/planning_peaks.py).
 EARLY_KINDS = ("medication_reminder",)
 EarlyWindows = Annotated[
@@ -80,6 +91,14 @@ class ClinicSettings(BaseModel):
         description="Telegram allow_paid_broadcast (0.1 Stars a message, up to 1,000/s a bot)"
         " for messages at least this late; 0: all; null: never",
     )
+    telegram_paid_stars_monthly: float | None = Field(
+        None,
+        description="Telegram Stars the clinic allows for paid broadcasts per calendar month"
+        " (UTC); once used up, its messages go unpaid at the free rate; null: none",
+    )
+    telegram_paid_stars_used: float = Field(
+        0.0, description="Stars charged to the allowance this month (UTC), 0.1 a message"
+    )
     early_send_seconds: dict[str, int] = Field(default_factory=dict)
     updated_at: datetime
 
@@ -98,6 +117,9 @@ class ClinicSettingsUpdate(RequestModel):
     telegram_paid_broadcast_after_seconds: Annotated[StrictInt, Field(ge=0, le=86400)] | None = (
         Field(None, description="null turns paid broadcasts off")
     )
+    telegram_paid_stars_monthly: (
+        Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=8, decimal_places=1)] | None
+    ) = Field(None, description="Stars a month for paid broadcasts (0.1 a message); null: none")
     early_send_seconds: EarlyWindows | None = None
 
 
@@ -106,6 +128,9 @@ def settings_json(row: Mapping[str, Any]) -> dict[str, Any]:
     data = row_dict(row, _FIELDS)
     data["default_quiet_start"] = clock_text(row["default_quiet_start"])
     data["default_quiet_end"] = clock_text(row["default_quiet_end"])
+    for name in ("telegram_paid_stars_monthly", "telegram_paid_stars_used"):
+        value = data.get(name)
+        data[name] = None if value is None else float(value)
     return data
 
 
@@ -152,5 +177,6 @@ async def update_clinic(body: ClinicSettingsUpdate, org_id: AdminOrg, state: Sta
             body.default_quiet_end,
             body.telegram_paid_broadcast_after_seconds,
             body.early_send_seconds,
+            body.telegram_paid_stars_monthly,
         )
     return settings_json(row)
