@@ -22,7 +22,7 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 10.0
+# The channel the database announces account changes on (migration 20260101012300).
+ACCOUNTS_CHANNEL = "medremind_accounts"
 
 
 class UnusableAccount:
@@ -100,6 +102,7 @@ class LoadedAccount:
     description: str  # the sender, or why it is unusable (no secret)
     number: str | None = None  # the number patients write to (Twilio senders), a bot's id
     service: str | None = None  # the Twilio messaging service it sends through, if any
+    auth_token: str | None = field(default=None, repr=False)  # a Twilio account's
 
 
 def open_account(
@@ -146,6 +149,12 @@ class ClinicSenders:
         self._numbers: dict[tuple[Channel, str], ChannelSender] = {}
         self._version: str | None = None
         self._retired: list[ChannelSender] = []
+        # Twilio accounts by (channel, our number or messaging service SID): the clinic and the
+        # auth token its webhooks are signed with (None: the secret cannot be opened here).
+        self._webhook_tokens: dict[tuple[Channel, str], tuple[uuid.UUID, str | None]] = {}
+        # Changes announced (announce()) and the announcement the loaded accounts reflect.
+        self._announced = 0
+        self._loaded = -1
 
     def for_clinic(self, organization_id: uuid.UUID | None) -> Mapping[Channel, ChannelSender]:
         """The senders for a clinic's messages: its own accounts, the defaults for the rest."""
@@ -162,16 +171,39 @@ class ClinicSenders:
         """Whether ``sender`` is the service-wide default for ``channel``."""
         return self.defaults.get(channel) is sender
 
+    def announce(self) -> None:
+        """The accounts changed (a NOTIFY on ``medremind_accounts``, or a reconnect of its
+        LISTEN): :attr:`current` is False until a :meth:`refresh` started after this returns."""
+        self._announced += 1
+
+    @property
+    def current(self) -> bool:
+        """Whether the loaded accounts reflect every announced change (see :meth:`announce`)."""
+        return self._loaded == self._announced
+
+    def webhook_token(self, channel: Channel, key: str) -> tuple[uuid.UUID, str | None] | None:
+        """The clinic whose Twilio number or messaging service ``key`` is on ``channel`` and its
+        auth token (None when its secret cannot be opened); None for no clinic's."""
+        return self._webhook_tokens.get((channel, key))
+
     async def refresh(self) -> bool:
         """Reload the accounts when they changed since the last load; True when reloaded."""
+        announced = self._announced
         version = await self.pool.fetchval(query("accounts", "accounts_version"))
         if version == self._version:
+            self._loaded = announced
             return False
         rows = await self.pool.fetch(query("accounts", "worker_accounts"))
         accounts: dict[uuid.UUID, list[LoadedAccount]] = {}
+        tokens: dict[tuple[Channel, str], tuple[uuid.UUID, str | None]] = {}
         for row in rows:
             loaded = self._load(row)
             accounts.setdefault(loaded.organization_id, []).append(loaded)
+            if loaded.channel in (Channel.SMS, Channel.WHATSAPP):
+                # By number first, as the database lookup orders them (twilio_account_for).
+                for key in (loaded.service, loaded.number):
+                    if key is not None:
+                        tokens[(loaded.channel, key)] = (loaded.organization_id, loaded.auth_token)
         maps = {org: self._clinic_map(loaded) for org, loaded in accounts.items()}
         numbers = {
             (a.channel, key): a.sender
@@ -182,7 +214,8 @@ class ClinicSenders:
         }
         self._retired.extend(a.sender for old in self.accounts.values() for a in old)
         self.accounts, self._maps, self._version = accounts, maps, version
-        self._numbers = numbers
+        self._numbers, self._webhook_tokens = numbers, tokens
+        self._loaded = announced
         unusable = sum(not a.usable for loaded in accounts.values() for a in loaded)
         logger.info(
             "clinic provider accounts loaded",
@@ -214,7 +247,8 @@ class ClinicSenders:
             )
             unusable = UnusableAccount(channel, org, description)
             number = row["inbound_number"] or _bot_id(row)
-            return LoadedAccount(org, channel, unusable, False, description, number)
+            service = row["messaging_service_sid"]
+            return LoadedAccount(org, channel, unusable, False, description, number, service)
         sender = build_sender(
             account,
             self.settings,
@@ -231,6 +265,7 @@ class ClinicSenders:
             description,
             account.inbound_number or account.bot_id,
             account.messaging_service_sid,
+            account.secrets.get("auth_token"),
         )
 
     async def aclose(self) -> None:
@@ -251,6 +286,7 @@ def _bot_id(row: Mapping[str, object]) -> str | None:
 
 
 __all__ = [
+    "ACCOUNTS_CHANNEL",
     "REFRESH_SECONDS",
     "ClinicSenders",
     "LoadedAccount",

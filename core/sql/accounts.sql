@@ -30,7 +30,8 @@ values ($1, $2, $3, 'clinic_provider_account', $4, $5)
 
 -- name: worker_accounts
 -- Every clinic's accounts with their sealed secrets, for the worker's senders.
-select id, organization_id, channel, config, secret, inbound_number, updated_at
+select id, organization_id, channel, config, secret, inbound_number, messaging_service_sid,
+       updated_at
   from clinic_provider_accounts
  order by organization_id, channel
 

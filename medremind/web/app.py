@@ -65,7 +65,8 @@ async def _start_clinic_senders(state: WebState) -> None:
     """Clinics' own senders for replies, reloaded in the background as accounts change."""
     from core.inbound_window import LastInboundLookup
     from platforms.whatsapp_content_store import PostgresContentStore
-    from scheduler.clinic_senders import REFRESH_SECONDS, ClinicSenders
+    from scheduler.clinic_senders import ACCOUNTS_CHANNEL, REFRESH_SECONDS, ClinicSenders
+    from scheduler.listener import DueListener
 
     clinics = ClinicSenders(
         state.pool,
@@ -77,10 +78,19 @@ async def _start_clinic_senders(state: WebState) -> None:
     )
     await clinics.refresh()
     state.clinic_senders = clinics
+    changed = asyncio.Event()
+
+    def announced(_: object) -> None:
+        # The LISTEN callback (and each reconnect of it): webhooks look accounts up in the
+        # database until the reload below has run (medremind.web.twilio_accounts).
+        clinics.announce()
+        changed.set()
 
     async def keep_fresh() -> None:
         while True:
-            await asyncio.sleep(REFRESH_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=REFRESH_SECONDS)
+            changed.clear()
             try:
                 await clinics.refresh()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
@@ -88,9 +98,11 @@ async def _start_clinic_senders(state: WebState) -> None:
                     "loading provider accounts failed", extra={"error": type(exc).__name__}
                 )
 
-    task = asyncio.create_task(keep_fresh(), name="provider-accounts")
-    state.tasks.add(task)
-    task.add_done_callback(state.tasks.discard)
+    listener = DueListener(state.database.connect, announced, channel=ACCOUNTS_CHANNEL)
+    for name, work in (("provider-accounts", keep_fresh()), ("accounts-listen", listener.run())):
+        task = asyncio.create_task(work, name=name)
+        state.tasks.add(task)
+        task.add_done_callback(state.tasks.discard)
 
 
 def create_app(
