@@ -126,7 +126,9 @@ def compile_template(
             if constant is not None:
                 literal[block] = constant
             blocks[block] = compiler.function(source, f"{name}:{block}")
-    except (NotCompilable, TemplateError, RecursionError):
+    except (NotCompilable, TemplateError, RecursionError, SyntaxError):
+        # SyntaxError: generated code nested past the parser's limit (a very deep {% if %}).
+        # A template that does not compile is rendered by Jinja, never refused.
         return None
     return CompiledTemplate(name=name, blocks=blocks, literal=literal)
 

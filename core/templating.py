@@ -14,6 +14,10 @@ falls back to ``<kind>.default.j2``; a missing locale falls back to English. Eve
 Variables are escaped where it matters: the ``html`` block is rendered with autoescape, so a patient
 named ``<b>Ann</b>`` reaches Telegram as ``&lt;b&gt;Ann&lt;/b&gt;``; ``text`` is never escaped.
 
+Built-in templates are compiled once per file into direct functions (:mod:`core.render_compiled`:
+no Jinja context per message); a file outside the compiled subset, or any message a compiled
+block cannot render, is rendered by Jinja, with the same result byte for byte.
+
 Clinician templates (from the database) are plain text in a small language
 (:mod:`core.template_language`: variables, a few filters, ``{% if %}``; no loops, arithmetic,
 attributes or calls), checked without running it. :meth:`TemplateRenderer.validate_custom` checks

@@ -309,6 +309,12 @@ def _templates(tmp_path: Path, medication_reminder: str, layout: str | None = No
         "{% block text %}{{ super() }}{% endblock %}",
         "{% block text %}{{ patient_name|default(due_at) }}{% endblock %}",
         "{% block other %}x{% endblock %}{% block text %}{{ patient_name }}{% endblock %}",
+        # Past the Python parser's nesting limit for one expression (Jinja still renders it).
+        "{% block text %}"
+        + "{% if patient_name %}a" * 95
+        + "{{ patient_name }}"
+        + "{% endif %}" * 95
+        + "{% endblock %}",
     ],
 )
 def test_a_template_outside_the_subset_is_rendered_by_jinja(tmp_path: Path, body: str) -> None:
