@@ -24,7 +24,7 @@ from aiosmtplib.errors import (
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
-from platforms.addresses import refused_host
+from platforms.addresses import RefusedHost, connect_checked
 from platforms.base import Channel
 from platforms.provider_accounts import AccountProblem, ProviderAccount
 from platforms.twilio_common import DEFAULT_API_BASE_URL, make_client
@@ -211,15 +211,26 @@ async def check_smtp(
     """The SMTP server answers EHLO, does the TLS asked for, and takes the login if any."""
     config = account.config
     where = f"{config['host']}:{config['port']}"
-    refused = await refused_host(str(config["host"]), allow_private)
-    if refused is not None:
-        raise AccountProblem(
-            "host", f"{where}: {refused} (allowed only with MEDREMIND_WEBHOOK_ALLOW_PRIVATE)"
+    try:
+        # Resolved and checked once: the connection goes to that very address (DNS rebinding).
+        sock = await connect_checked(
+            str(config["host"]),
+            int(config["port"]),
+            allow_private=allow_private,
+            wait_seconds=wait_seconds,
         )
+    except RefusedHost as exc:
+        raise AccountProblem(
+            "host", f"{where}: {exc.reason} (allowed only with MEDREMIND_WEBHOOK_ALLOW_PRIVATE)"
+        ) from None
+    except (TimeoutError, OSError) as exc:
+        raise AccountProblem(
+            "host", f"could not talk to the SMTP server at {where} ({type(exc).__name__})"
+        ) from None
     security = config["security"]
     smtp = aiosmtplib.SMTP(
-        hostname=str(config["host"]),
-        port=int(config["port"]),
+        hostname=str(config["host"]),  # for TLS: the certificate must name it
+        sock=sock,
         use_tls=security == "tls",
         start_tls=False,
         timeout=wait_seconds,
@@ -256,6 +267,7 @@ async def check_smtp(
                 await smtp.quit()
             except (SMTPException, OSError):
                 smtp.close()
+        sock.close()  # the transport's, closed with it; still ours when it never connected
 
 
 __all__ = [

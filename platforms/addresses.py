@@ -7,6 +7,8 @@ operator allows it (``MEDREMIND_WEBHOOK_ALLOW_PRIVATE``, for a clinic's LAN). Re
 use, so a name that later resolves inside the network is refused too; and
 :class:`PublicResolver` checks the very addresses an HTTP client then connects to, so a name
 that resolves outside at the check and inside at the connection (DNS rebinding) is refused too.
+Clients that take a connected socket (SMTP) are given one by :func:`connect_checked`, connected
+to an address resolved once and checked.
 """
 
 from __future__ import annotations
@@ -27,17 +29,70 @@ def is_private(address: str) -> bool:
     return not ip.is_global
 
 
+class RefusedHost(OSError):
+    """``host`` may not be connected to: ``reason`` says why (no secret, no address)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(errno.EPERM, reason)
+        self.reason = reason
+
+
 async def refused_host(host: str, allow_private: bool) -> str | None:
     """Why ``host`` may not be connected to, or None."""
     if allow_private:
         return None
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError:
-        return f"cannot resolve {host}"
-    if any(is_private(str(info[4][0])) for info in infos):
-        return "the address is private, loopback or link-local"
+        await checked_addresses(host, None, allow_private=False)
+    except RefusedHost as exc:
+        return exc.reason
     return None
+
+
+async def checked_addresses(
+    host: str, port: int | None, *, allow_private: bool
+) -> list[tuple[Any, ...]]:
+    """``host``'s addresses (``getaddrinfo`` tuples), resolved once; :class:`RefusedHost` when it
+    does not resolve, or (unless ``allow_private``) when any address is not global."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        raise RefusedHost(f"cannot resolve {host}") from None
+    if not infos:
+        raise RefusedHost(f"cannot resolve {host}")
+    if not allow_private and any(is_private(str(info[4][0])) for info in infos):
+        raise RefusedHost("the address is private, loopback or link-local")
+    return list(infos)
+
+
+async def connect_checked(
+    host: str, port: int, *, allow_private: bool, wait_seconds: float
+) -> socket.socket:
+    """A TCP socket connected to one of the addresses ``host`` resolved to when it was checked
+    (:func:`checked_addresses`), tried in order within ``wait_seconds``.
+
+    For clients that take a connected socket (aiosmtplib's ``sock``): resolving again to
+    connect would let a name answer a public address to the check and an inside one to the
+    connection (DNS rebinding). :class:`RefusedHost` when the host is refused, else the last
+    connection error (``OSError``, ``TimeoutError``).
+    """
+    loop = asyncio.get_running_loop()
+    infos = await checked_addresses(host, port, allow_private=allow_private)
+    last: OSError = OSError(errno.EHOSTUNREACH, f"cannot connect to {host}")
+    async with asyncio.timeout(wait_seconds):
+        for family, kind, proto, _, address in infos:
+            sock = socket.socket(family, kind, proto)
+            sock.setblocking(False)
+            try:
+                await loop.sock_connect(sock, address)
+            except OSError as exc:
+                sock.close()
+                last = exc
+                continue
+            except BaseException:
+                sock.close()
+                raise
+            return sock
+    raise last
 
 
 class PublicResolver(AbstractResolver):
@@ -63,4 +118,11 @@ class PublicResolver(AbstractResolver):
         await self._inner.close()
 
 
-__all__ = ["PublicResolver", "is_private", "refused_host"]
+__all__ = [
+    "PublicResolver",
+    "RefusedHost",
+    "checked_addresses",
+    "connect_checked",
+    "is_private",
+    "refused_host",
+]

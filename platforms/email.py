@@ -12,6 +12,7 @@ Errors are classified in one table, :func:`classify_smtp_error`::
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from aiosmtplib.errors import (
     SMTPResponseException,
 )
 
+from platforms.addresses import RefusedHost, connect_checked
 from platforms.base import (
     Channel,
     ConfigurationError,
@@ -61,6 +63,7 @@ class EmailSender:
         unsubscribe_mailto: str | None = None,
         timeout: float = 30.0,
         tls_context: ssl.SSLContext | None = None,
+        public_only: bool = False,
     ) -> None:
         if not host or not from_address:
             raise ConfigurationError("e-mail needs SMTP_HOST and SMTP_FROM to be set")
@@ -78,11 +81,15 @@ class EmailSender:
         self.unsubscribe_mailto = unsubscribe_mailto
         self.timeout = timeout
         self.tls_context = tls_context
+        # A clinic's server (not the operator's SMTP_HOST): connect only to an address outside
+        # our network, the one checked (platforms.addresses.connect_checked), at each send.
+        self.public_only = public_only
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> EmailSender:
+    def from_settings(cls, settings: Settings, *, public_only: bool = False) -> EmailSender:
         """Build from ``SMTP_*``; unsubscribe by reply to ``SMTP_FROM`` and, with
-        ``PUBLIC_BASE_URL``, by one click at ``/unsubscribe/<message id>``."""
+        ``PUBLIC_BASE_URL``, by one click at ``/unsubscribe/<message id>``. ``public_only``: see
+        the attribute (a clinic's own server)."""
         password = settings.smtp_password
         public = settings.public_base_url
         return cls(
@@ -95,6 +102,7 @@ class EmailSender:
             use_tls=settings.smtp_use_tls,
             unsubscribe_url=f"{public}/unsubscribe/{{message_id}}" if public else None,
             unsubscribe_mailto=_bare_address(settings.smtp_from or ""),
+            public_only=public_only,
         )
 
     async def send(self, address: str, message: OutboundMessage) -> Receipt:
@@ -106,11 +114,13 @@ class EmailSender:
             unsubscribe_url=self.unsubscribe_url,
             unsubscribe_mailto=self.unsubscribe_mailto,
         )
+        sock = await self._checked_socket() if self.public_only else None
         try:
             _, reply = await aiosmtplib.send(
                 email,
                 hostname=self.host,
-                port=self.port,
+                port=None if sock is not None else self.port,
+                sock=sock,
                 username=self.username,
                 password=self.password,
                 use_tls=self.use_tls,
@@ -120,11 +130,26 @@ class EmailSender:
             )
         except (SMTPException, OSError) as exc:
             raise classify_smtp_error(exc) from exc
+        finally:
+            if sock is not None:
+                sock.close()  # closed with the connection already, unless it never started
         message_id = email["Message-ID"]
         log.info("email sent message_id=%s", message_id)
         return Receipt(
             provider_message_id=message_id, channel=Channel.EMAIL, response={"reply": reply}
         )
+
+    async def _checked_socket(self) -> socket.socket:
+        """A socket connected to the address the host resolved to and was checked at now."""
+        try:
+            return await connect_checked(
+                self.host, self.port, allow_private=False, wait_seconds=self.timeout
+            )
+        except RefusedHost as exc:
+            reason = f"the clinic's SMTP server {self.host}: {exc.reason}"
+            raise ConfigurationError(reason) from None
+        except OSError as exc:  # TimeoutError included
+            raise classify_smtp_error(exc) from exc
 
     async def aclose(self) -> None:
         """Nothing to release: each send opens and closes its own connection."""

@@ -279,7 +279,9 @@ def build_sender(
                     "smtp_starttls": config["security"] == "starttls",
                     "smtp_use_tls": config["security"] == "tls",
                 }
-            )
+            ),
+            # A clinic's server: never one inside our network, unless the operator allows it.
+            public_only=not settings.webhook_allow_private,
         )
     sid, token = account.twilio_credentials
     twilio = {"twilio_account_sid": sid, "twilio_auth_token": SecretStr(token)}

@@ -29,7 +29,6 @@ import asyncpg
 
 from core.credentials import CredentialsKeyMissing, SecretBox, SecretUnreadable
 from core.sql import query
-from platforms.addresses import refused_host
 from platforms.base import Channel, ChannelSender, ConfigurationError, OutboundMessage, Receipt
 from platforms.provider_accounts import (
     AccountProblem,
@@ -64,31 +63,6 @@ class UnusableAccount:
 
     async def aclose(self) -> None:
         """Nothing to release."""
-
-
-class PublicHostOnly:
-    """A clinic's SMTP sender that connects only while its host resolves outside our network.
-
-    Checked on save too (:mod:`platforms.account_checks`); again at each send, because a name
-    can be pointed inside the network later, and a send's error reaches the clinic.
-    """
-
-    def __init__(self, sender: ChannelSender, host: str) -> None:
-        self.inner = sender
-        self.channel = sender.channel
-        self.host = host
-        self.rate_key = getattr(sender, "rate_key", None) or str(sender.channel)
-
-    async def send(self, address: str, message: OutboundMessage) -> Receipt:
-        """Refuse a private, loopback or link-local host (configuration); else send."""
-        refused = await refused_host(self.host, allow_private=False)
-        if refused is not None:
-            raise ConfigurationError(f"the clinic's SMTP server {self.host}: {refused}")
-        return await self.inner.send(address, message)
-
-    async def aclose(self) -> None:
-        """Close the wrapped sender."""
-        await self.inner.aclose()
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,8 +229,6 @@ class ClinicSenders:
             last_inbound_lookup=self.last_inbound_lookup,
             content_store=self.content_store,
         )
-        if account.channel is Channel.EMAIL and not self.settings.webhook_allow_private:
-            sender = PublicHostOnly(sender, str(account.config["host"]))
         return LoadedAccount(
             org,
             channel,
@@ -290,7 +262,6 @@ __all__ = [
     "REFRESH_SECONDS",
     "ClinicSenders",
     "LoadedAccount",
-    "PublicHostOnly",
     "UnusableAccount",
     "open_account",
 ]
