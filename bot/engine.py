@@ -209,15 +209,22 @@ async def _keyword(turn: Turn) -> bool:
         contact is not None and contact["opted_out_at"] is not None
     )
     by_command = conv.channel in keywords.COMMAND_OPT_OUT_CHANNELS
+    # PARAR is answered in Spanish, whatever language the chat had (a caregiver's chat, a number
+    # that never registered, a patient who writes Spanish to an English chat).
+    locale = keywords.language_of(turn.text) or turn.locale
+
+    def say(key: str) -> None:
+        turn.say(texts.text(locale, key))
+
     if found is Keyword.OPT_OUT:
         await turn.conn.execute(
             query("bot", "opt_out_contact"), conv.channel.value, conv.chat_address
         )
         conv.state["opted_out"] = True
         if not opted_out:  # confirm once; a repeated STOP is not answered
-            turn.say(turn.t("opted_out_command" if by_command else "opted_out"))
+            say("opted_out_command" if by_command else "opted_out")
         elif by_command:
-            turn.say(turn.t("opted_out_hint"))
+            say("opted_out_hint")
         return True
     if found is Keyword.OPT_IN:
         if opted_out:
@@ -225,7 +232,7 @@ async def _keyword(turn: Turn) -> bool:
                 query("bot", "opt_in_contact"), conv.channel.value, conv.chat_address
             )
             conv.state.pop("opted_out", None)
-            turn.say(turn.t("opted_in_command" if by_command else "opted_in"))
+            say("opted_in_command" if by_command else "opted_in")
             return True
         if keywords.is_plain_start(conv.channel, turn.text):
             await start(turn, "")

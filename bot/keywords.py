@@ -1,8 +1,16 @@
 """Opt-out, opt-in and help keywords, handled before any dialog.
 
-SMS and WhatsApp: the carrier keywords. A keyword is the whole message: one word, any case,
-surrounding and inner spaces ignored ("  s t o p " is STOP). Anything longer is not a keyword, so
-"stop reminding me at 8" goes to the dialog instead of silently opting the patient out.
+SMS and WhatsApp: the carrier keywords, in English and in Spanish. A keyword is the whole
+message: one word, any case, accents, surrounding and inner spaces ignored ("  s t o p " is STOP,
+"sí" is SI). Anything longer is not a keyword, so "stop reminding me at 8" or "parar a las 8" goes
+to the dialog instead of silently opting the patient out.
+
+Spanish: Twilio's own opt-out handling knows the English words only (STOP, STOPALL, UNSUBSCRIBE,
+CANCEL, END, QUIT, REVOKE, OPTOUT; others only where a Messaging Service's Advanced Opt-Out adds
+them), so a Spanish-speaking patient's PARAR reached us as an ordinary text and was not an
+opt-out. We honour the Spanish words carriers and messaging providers configure for Spanish
+(PARAR, ALTO, CANCELAR, BAJA, DETENER; COMENZAR, INICIAR, REANUDAR, SI to come back; AYUDA) and
+confirm in Spanish (:func:`language_of`).
 
 Telegram: the commands ``/stop`` (opt out) and ``/start`` (opt back in when opted out; otherwise the
 ordinary ``/start``), so a Telegram patient can stop every message as an SMS patient can.
@@ -11,6 +19,7 @@ ordinary ``/start``), so a Telegram patient can stop every message as an SMS pat
 from __future__ import annotations
 
 import enum
+import unicodedata
 
 from platforms.base import Channel
 
@@ -23,13 +32,23 @@ class Keyword(enum.StrEnum):
     HELP = "help"
 
 
-OPT_OUT_WORDS = frozenset(
+# Twilio's default opt-out words.
+_OPT_OUT_EN = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 )
-# YES only opts back in when the contact point is opted out (it is an ordinary answer otherwise).
-OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"})
+# Spanish: whole-message words only; none of them is an answer the bot offers (the medicine
+# dialog's "Cancel" button says "Descartar"/"Discard" for that reason).
+_OPT_OUT_ES = frozenset({"PARAR", "ALTO", "CANCELAR", "BAJA", "DETENER"})
+OPT_OUT_WORDS = _OPT_OUT_EN | _OPT_OUT_ES
+# YES and SI only opt back in when the contact point is opted out (an ordinary answer otherwise);
+# so do the Spanish words, which are never the ordinary START.
+_OPT_IN_EN = frozenset({"START", "YES", "UNSTOP"})
+_OPT_IN_ES = frozenset({"COMENZAR", "INICIAR", "REANUDAR", "SI"})
+OPT_IN_WORDS = _OPT_IN_EN | _OPT_IN_ES
 # AYUDA: the bot speaks Spanish; a help request in the patient's language gets the same answer.
 HELP_WORDS = frozenset({"HELP", "INFO", "AYUDA"})
+# Words only Spanish uses: the confirmation is in Spanish whatever the chat's language was.
+_SPANISH_WORDS = _OPT_OUT_ES | _OPT_IN_ES | {"AYUDA"}
 
 KEYWORD_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP})
 # Channels whose patients opt out with the /stop command.
@@ -39,8 +58,14 @@ OPT_OUT_CHANNELS = KEYWORD_CHANNELS | COMMAND_OPT_OUT_CHANNELS
 
 
 def normalize(text: str) -> str:
-    """Upper case with every whitespace character removed."""
-    return "".join(text.split()).upper()
+    """Upper case without accents, with every whitespace character removed."""
+    decomposed = unicodedata.normalize("NFKD", "".join(text.split()).upper())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def language_of(text: str) -> str | None:
+    """``"es"`` for a keyword only Spanish uses (the reply's language), else None."""
+    return "es" if len(text) <= 40 and normalize(text) in _SPANISH_WORDS else None
 
 
 def classify(channel: Channel | str, text: str) -> Keyword | None:

@@ -10,6 +10,9 @@ matched against them newest first; the first that accepts it gets it:
   its letter where the text asked for letters), its label in any case and without accents, and
   the first word of its label when no other choice of the question starts with that word
   ("snooze" for "Snooze 15 min");
+* a reminder's Taken, Snooze and Skip also accept their usual words in either language the bot
+  speaks, whatever the labels said ("posponer" is Snooze on an English reminder and on a
+  Spanish one whose button reads "Recordar en 15 min"): :data:`ANSWER_WORDS`;
 * a dialog step also accepts the typed input it parses (a time, a date, a name: ``Step.typed``).
 
 So the options shown are the answers accepted, on every channel, and a reminder that arrives in
@@ -37,6 +40,20 @@ from core.sql import query
 # for longer): a late "1" the next morning is about the new reminder, not yesterday's.
 QUESTION_TTL = timedelta(hours=12)
 _WORD_RE = re.compile(r"\w+")
+
+# Typed words for a dose reminder's answers, by the answer's code in its data (``d:<hex>:t``,
+# ``:s``/``:s15``, ``:k``), folded as :func:`bot.texts.fold_label` folds (lower case, no
+# accents). The whole message only, and only while a reminder asks: never an opt-out word
+# (bot.keywords), so a patient who means STOP is never read as answering a dose.
+_TAKEN = ("taken", "took", "took it", "tomada", "tomado", "tome", "la tome", "lo tome")
+_SNOOZE_EN = ("snooze", "later", "remind me later")
+_SNOOZE_ES = ("posponer", "pospon", "aplazar", "luego", "mas tarde", "despues", "recuerdame")
+_SKIP = ("skip", "skipped", "omitir", "omitida", "saltar")
+ANSWER_WORDS: dict[str, frozenset[str]] = {
+    "t": frozenset(_TAKEN),
+    "s": frozenset(_SNOOZE_EN + _SNOOZE_ES),
+    "k": frozenset(_SKIP),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +100,21 @@ def match_choice(choices: tuple[Choice, ...], text: str) -> Choice | None:
     firsts = [_first_word(choice.label) for choice in choices]
     if len(folded) >= 2 and firsts.count(folded) == 1:
         return choices[firsts.index(folded)]
-    return None
+    return _answer_word(choices, folded)
+
+
+def _answer_word(choices: tuple[Choice, ...], folded: str) -> Choice | None:
+    """The dose answer ``folded`` names in :data:`ANSWER_WORDS`, if exactly one choice is it."""
+    words = " ".join(folded.rstrip(".!").split())
+    found = [c for c in choices if words in ANSWER_WORDS.get(_answer_code(c.value), ())]
+    return found[0] if len(found) == 1 else None
+
+
+def _answer_code(data: str) -> str:
+    """``t``, ``s`` or ``k`` for a dose answer's data (``d:<hex>:s15`` is ``s``), else ``""``."""
+    kind, _, rest = data.partition(":")
+    code = rest.partition(":")[2]
+    return code[:1] if kind == "d" and code else ""
 
 
 def _first_word(label: str) -> str:

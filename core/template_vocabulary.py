@@ -36,6 +36,8 @@ VARIABLES: dict[str, Variable] = {
     "clinician_name": Variable(TEXT, 50),
     "medicine_name": Variable(TEXT, 60),
     "dose_text": Variable(TEXT, 40),
+    # A number in the patient's /meds list ("2"); empty where the patient has one medicine.
+    "medicine_number": Variable(TEXT, 3),
     "location": Variable(TEXT, 80),
     "locale": Variable(TEXT, 35),
     "timezone": Variable(TEXT, 40),

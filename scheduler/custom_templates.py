@@ -42,14 +42,18 @@ DEFAULT_CHANNEL = "default"
 # The variables a clinician template may use, by message kind (documented in the API too).
 _COMMON = ("patient_name", "clinic_name", "due_at")
 _DOSE = ("medicine_name", "dose_text")
+# Which dose, where the patient has several active medicines: its number in their /meds list
+# (empty otherwise), so a clinic's own text can tell two doses due at once apart without naming
+# the medicine (migrations 20260101011200, 20260101012210).
+_NUMBER = ("medicine_number",)
 _APPOINTMENT = ("starts_at", "location", "clinician_name")
 ALLOWED_VARIABLES: dict[str, tuple[str, ...]] = {
     "free_text": _COMMON,
     "system": _COMMON,
-    "medication_reminder": _COMMON + _DOSE,
-    "dose_followup": _COMMON + _DOSE,
+    "medication_reminder": _COMMON + _DOSE + _NUMBER,
+    "dose_followup": _COMMON + _DOSE + _NUMBER,
     "refill_reminder": _COMMON + _DOSE,
-    "missed_dose_caregiver": (*_COMMON, *_DOSE, "caregiver_name"),
+    "missed_dose_caregiver": (*_COMMON, *_DOSE, *_NUMBER, "caregiver_name"),
     "appointment_confirmation": _COMMON + _APPOINTMENT,
     "appointment_reminder": _COMMON + _APPOINTMENT,
     "appointment_cancelled": _COMMON + _APPOINTMENT,

@@ -232,7 +232,8 @@ class Deliverer:
                 return self._lease_ran_short(c, tried, attempts, effects)
             if self.recheck is not None and time.monotonic() - read_at > CLAIM_READ_FRESH_SECONDS:
                 # The claim's view is as old as the claim: a /pause or STOP since stops it here.
-                stopped = await self.recheck(c, route.contact_id)
+                # A caregiver's alert is checked against the caregiver (an opt-out since).
+                stopped = await self.recheck(c, route.contact_id or c.caregiver_id)
                 if stopped is not None:
                     ticket.release()
                     stopped.attempts[:0] = attempts
@@ -270,8 +271,11 @@ class Deliverer:
                     self._attempt(c, route, "failed", "permanent", error, ms=ms_since(started))
                 )
                 metrics.FAILED.labels(route.channel, "permanent").inc()
-                if route.contact_id is not None and exc.effect != ContactEffect.NONE:
-                    effects.append((route.contact_id, str(exc.effect), error))
+                # A caregiver's address is marked on the caregiver (dispatch.sql
+                # deactivate_contacts): no more alerts are tried there, and the clinic sees why.
+                marked = route.contact_id or c.caregiver_id
+                if marked is not None and exc.effect != ContactEffect.NONE:
+                    effects.append((marked, str(exc.effect), error))
                 tried.append(str(route.channel))
                 if may_fall_back(c):
                     plan = _plan(c, tried, senders)

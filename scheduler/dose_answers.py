@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_SNOOZE_MINUTES",
     "MAX_SNOOZE_MINUTES",
     "DoseAnswerResult",
+    "MedicationDeleted",
     "find_dose_for_message",
     "record_dose_answer",
 ]
@@ -53,6 +54,11 @@ MAX_SNOOZE_MINUTES = 720
 SNOOZE_REMINDER_TTL = timedelta(hours=2)
 
 _FINAL = frozenset({DoseStatus.TAKEN, DoseStatus.SKIPPED})
+
+
+class MedicationDeleted(LookupError):
+    """The dose's medicine was deleted since its reminder: nothing is recorded against it
+    (migration 20260101012220); the caller tells the patient so."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +94,9 @@ async def record_dose_answer(
     """Record ``answer`` for the dose at instant ``at`` (aware), received on ``channel``.
 
     ``patient_id``: only a dose of this patient (a chat answering its own reminder); None: any.
-    Raises ``LookupError`` for an unknown dose (or another patient's) and ``ValueError`` for a
-    bad answer, a naive ``at`` or a snooze outside 1..720 minutes.
+    Raises ``LookupError`` for an unknown dose (or another patient's), its subclass
+    :class:`MedicationDeleted` when the dose's medicine was deleted (nothing is recorded), and
+    ``ValueError`` for a bad answer, a naive ``at`` or a snooze outside 1..720 minutes.
     """
     if answer not in ("taken", "skipped", "snoozed"):
         raise ValueError(f"answer: {answer!r} is not taken, skipped or snoozed")
@@ -106,6 +113,8 @@ async def record_dose_answer(
         if dose is None or (patient_id is not None and dose["patient_id"] != patient_id):
             raise LookupError(f"dose event {dose_event_id} does not exist")
         status = DoseStatus(dose["status"])
+        if dose["medication_status"] == "deleted" and status not in _FINAL:
+            raise MedicationDeleted(f"dose event {dose_event_id}: its medicine was deleted")
 
         def unchanged() -> DoseAnswerResult:
             return DoseAnswerResult(
@@ -147,6 +156,9 @@ async def _record_final(
     if row is None:
         raise LookupError(f"dose event {dose_event_id} does not exist")
     before = DoseStatus(row["status"])
+    if not row["changed"] and before not in _FINAL:
+        # Unchanged and not answered before: the function refused a deleted medicine's dose.
+        raise MedicationDeleted(f"dose event {dose_event_id}: its medicine was deleted")
     if not row["changed"]:
         return DoseAnswerResult(
             dose_event_id=dose_event_id,

@@ -79,7 +79,8 @@ def plan_routes(
     if claim.caregiver_id is not None:
         channel = _channel(claim.caregiver_channel or "")
         if channel is None or not claim.caregiver_active or not claim.caregiver_address:
-            return RoutePlan((), "the caregiver is inactive or has no address")
+            # Inactive, opted out (STOP) or unreachable: dispatch.sql claim folds them in.
+            return RoutePlan((), "the caregiver is inactive, opted out or unreachable")
         if channel in tried:
             return RoutePlan((), f"the caregiver's channel ({channel}) failed")
         if channel not in configured:

@@ -35,6 +35,7 @@ from core.answer_buttons import (
 )
 from core.logs import mark_sensitive
 from core.sql import query
+from scheduler.dose_answers import MedicationDeleted
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,19 @@ async def close_questions(
 
 
 async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> None:
-    """Record the answer and say what was recorded (editing the reminder when pressed there)."""
+    """Record the answer and say what was recorded (editing the reminder when pressed there).
+
+    An old reminder of a medicine deleted since records nothing (the recorder refuses it,
+    migration 20260101012220): the patient is told that, and where the list is.
+    """
+    try:
+        await _answer_dose(turn, answer, edit=edit)
+    except MedicationDeleted:
+        await close_questions(turn, dose_id=answer.dose_event_id)
+        turn.say(turn.t("answer_medicine_deleted"), edit=edit)
+
+
+async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
     recorder = _scheduler_recorder()
     if answer.answer in FINAL_STATUSES and turn.conv.patient_id is not None and recorder:
         # Taken or skipped: one statement checks the dose is this patient's and records it.
@@ -107,6 +120,8 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
                 at=turn.now,
                 patient_id=turn.conv.patient_id,
             )
+        except MedicationDeleted:
+            raise  # answer_dose says so
         except LookupError:
             turn.say(turn.t("answer_unknown"))
             return

@@ -13,6 +13,10 @@ EN: dict[str, str] = {
     "btn_snooze_n": "Snooze {n} min",
     "answer_already": "This dose was already recorded as {status}: {what}.",
     "answer_unknown": "That reminder is no longer active.",
+    "answer_medicine_deleted": (
+        "That medicine is no longer in your list, so nothing was recorded. /meds shows your"
+        " medicines."
+    ),
     "offer_booked": "It's yours: see you on {date} at {time}.",
     "offer_taken": "Sorry, someone accepted that appointment first. You stay on the waitlist.",
     "offer_expired": "Sorry, that appointment can no longer be booked.",
@@ -46,6 +50,10 @@ ES: dict[str, str] = {
     "btn_snooze_n": "Posponer {n} min",
     "answer_already": "Esta dosis ya estaba registrada como {status}: {what}.",
     "answer_unknown": "Ese recordatorio ya no está activo.",
+    "answer_medicine_deleted": (
+        "Ese medicamento ya no está en tu lista, así que no se ha registrado nada. /meds muestra"
+        " tus medicamentos."
+    ),
     "offer_booked": "Es suya: le esperamos el {date} a las {time}.",
     "offer_taken": "Lo sentimos, otra persona aceptó esa cita antes. Sigue en la lista de espera.",
     "offer_expired": "Lo sentimos, esa cita ya no se puede reservar.",

@@ -33,7 +33,7 @@ EN: dict[str, str] = {
     "btn_no": "No",
     "btn_skip": "Skip",
     "btn_done": "Done",
-    "btn_cancel": "Cancel",
+    "btn_cancel": "Discard",
     "btn_back": "Back",
     # Keywords
     "opted_out": "You will not get any more messages here. Reply START to subscribe again.",
@@ -80,19 +80,23 @@ ES: dict[str, str] = {
     "btn_no": "No",
     "btn_skip": "Omitir",
     "btn_done": "Listo",
-    "btn_cancel": "Cancelar",
+    "btn_cancel": "Descartar",
     "btn_back": "Atrás",
-    "opted_out": "No recibirás más mensajes aquí. Responde START para volver a suscribirte.",
-    "opted_in": "Te has vuelto a suscribir. Responde STOP para darte de baja, HELP para ayuda.",
+    "opted_out": (
+        "No recibirás más mensajes aquí. Responde COMENZAR (o START) para volver a suscribirte."
+    ),
+    "opted_in": (
+        "Te has vuelto a suscribir. Responde PARAR (o STOP) para darte de baja, AYUDA para ayuda."
+    ),
     "opted_out_command": "No recibirás más mensajes aquí. Envía /start para volver a recibirlos.",
     "opted_in_command": "Te has vuelto a suscribir. Envía /stop para darte de baja, /help para ayuda.",
     "opted_out_hint": "Los mensajes están parados aquí. Envía /start para volver a recibirlos.",
     "keyword_help": (
         "Recordatorios de medicación MedRemind de {clinic}. Contacto: {contact}. "
-        "Responde STOP para darte de baja."
+        "Responde PARAR (o STOP) para darte de baja."
     ),
     "keyword_help_generic": (
-        "Recordatorios de medicación MedRemind. Responde STOP para darte de baja."
+        "Recordatorios de medicación MedRemind. Responde PARAR (o STOP) para darte de baja."
     ),
     "ch_telegram": "Telegram",
     "ch_whatsapp": "WhatsApp",

@@ -42,8 +42,8 @@ select i.status, i.payload -> 'event' as event,
 -- mark_inbound_processed) and, when $8, note the inbound time on the contact point ($9 channel,
 -- $10 address) and lift a block a permanent error recorded there (the bot blocked, the chat not
 -- found: dispatch.sql deactivate_contacts) when the message came through the contact point's
--- own bot ($11): the person's message shows the chat reaches them again. An opt-out stays
--- (START lifts it). Returns how many conversations were saved (0: an erasure removed it).
+-- own bot ($11): the person's message shows the chat reaches them again; so for a caregiver
+-- with this address. An opt-out stays (START lifts it). Returns how many conversations were saved (0: an erasure removed it).
 with saved as (
   update conversations set patient_id = $2, step = $3, state = $4, locale = $5
    where id = $1
@@ -67,6 +67,12 @@ with saved as (
          blocked_at = case when channel <> 'telegram' or telegram_bot is not distinct from $11
                            then null else blocked_at end
    where $8 and channel = $9 and address = $10
+), caregiver_back as (
+  -- A caregiver a permanent error marked unreachable (migration 20260101012200) wrote: it can
+  -- be reached again (on Telegram, through the default bot, which sends the alerts).
+  update caregivers set blocked_at = null
+   where blocked_at is not null and channel = $9 and address = $10
+     and ($9 <> 'telegram' or $11::text is null)
 )
 select count(*) from saved
 
@@ -107,10 +113,22 @@ select p.* from contact_points c join patients p on p.id = c.patient_id
 update contact_points set last_inbound_at = now() where channel = $1 and address = $2
 
 -- name: opt_out_contact
+-- STOP (or /stop) from this address ($1 channel, $2 address): its contact point, and every
+-- caregiver saved with it, whoever's caregiver (migration 20260101012200): nothing more goes to
+-- the person, missed-dose alerts included.
+with caregiver as (
+  update caregivers set opted_out_at = coalesce(opted_out_at, now())
+   where channel = $1 and address = $2
+)
 update contact_points set opted_out_at = coalesce(opted_out_at, now())
  where channel = $1 and address = $2
 
 -- name: opt_in_contact
+-- START (or /start) from an opted-out address: its contact point and its caregiver alerts resume.
+with caregiver as (
+  update caregivers set opted_out_at = null
+   where channel = $1 and address = $2 and opted_out_at is not null
+)
 update contact_points set opted_out_at = null, active = true where channel = $1 and address = $2
 
 -- name: find_invite

@@ -57,7 +57,9 @@ select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, 
        o.name as organization_name, o.default_quiet_start, o.default_quiet_end,
        p.organization_id,
        cg.channel as caregiver_channel, cg.address as caregiver_address,
-       cg.active as caregiver_active, cg.share_details as caregiver_share_details,
+       -- An opted-out or unreachable caregiver gets nothing (migration 20260101012200).
+       cg.active and cg.opted_out_at is null and cg.blocked_at is null as caregiver_active,
+       cg.share_details as caregiver_share_details,
        cg.name as caregiver_name, cg.timezone as caregiver_timezone,
        med.name as medicine_name, med.dose as medicine_dose, de.due_at as dose_due_at,
        de.status as dose_status, med.status as medication_status,
@@ -154,7 +156,7 @@ with outcome as (
 select id from applied
 
 -- name: hold_at_send
--- Each send's patient ($1), contact point ($2, null for a caregiver), dose ($3) and category
+-- Each send's patient ($1), contact point ($2; a caregiver alert's caregiver), dose ($3) and category
 -- preference (kind $4, payload $5) as they are right before the send, for a batch of sends in
 -- aligned arrays (scheduler.send_checks; scheduler.delivery_gate.verdict_at_send decides): a
 -- /pause, STOP, opt-out of the category, erasure, answer or the dose's medicine paused or deleted
@@ -170,13 +172,28 @@ select u.n, p.status as patient_status, p.reminders_paused, p.consent_at is not 
                     and pp.category = public.message_category(u.kind, u.payload)), false)
          as category_opted_out,
        coalesce((select cp.active and cp.opted_out_at is null and cp.blocked_at is null
-                   from contact_points cp where cp.id = u.contact_id), false) as contact_usable
+                   from contact_points cp where cp.id = u.contact_id),
+                 -- A caregiver's alert names the caregiver here (migration 20260101012200).
+                 (select cg.active and cg.opted_out_at is null and cg.blocked_at is null
+                    from caregivers cg where cg.id = u.contact_id), false) as contact_usable
   from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[])
          with ordinality as u(patient_id, contact_id, dose_id, kind, payload, n)
   join patients p on p.id = u.patient_id
 
 -- name: deactivate_contacts
 -- Mark contact points after permanent errors: effect is 'deactivate', 'opt_out' or 'invalid'.
+-- An id may name a caregiver (an alert's): the carrier's opt-out opts out the caregiver's
+-- address, a block or an invalid address makes it unreachable (migration 20260101012200).
+with caregiver as (
+  update caregivers cg
+     set opted_out_at = case when u.effect = 'opt_out' then coalesce(cg.opted_out_at, $4)
+                             else cg.opted_out_at end,
+         blocked_at = case when u.effect <> 'opt_out' then coalesce(cg.blocked_at, $4)
+                           else cg.blocked_at end
+    from unnest($1::uuid[], $2::text[]) as u(id, effect)
+    join caregivers hit on hit.id = u.id
+   where cg.channel = hit.channel and cg.address = hit.address
+)
 update contact_points cp
    set active = case when u.effect = 'opt_out' then cp.active else false end,
        blocked_at = case when u.effect = 'deactivate' then coalesce(cp.blocked_at, $4) else cp.blocked_at end,

@@ -316,6 +316,10 @@ update dose_events d
 -- Doses past their last follow-up without an answer, their pending follow-ups cancelled, and one
 -- alert per active (and, where it must be, proven) caregiver of a patient who may be messaged,
 -- alert_delay_minutes after the miss. The alert names the medication (for the template) only where the patient allowed it.
+-- A caregiver who opted out (STOP) or cannot be reached gets none (migration 20260101012200).
+-- Where the patient has several active medicines the alert says which dose by its /meds number
+-- (`medicine_number`, as the patient's own reminders do: migration 20260101011200), so two doses
+-- missed at the same time do not read alike; the name still only with the patient's consent.
 with missed as (
   update dose_events d
      set status = 'missed'
@@ -340,13 +344,17 @@ alerts as (
          jsonb_build_object('dose_event_id', x.id, 'share_details', c.share_details)
            || case when c.share_details
                    then jsonb_build_object('medication_id', x.medication_id)
-                   else '{}'::jsonb end,
+                   else '{}'::jsonb end
+           || coalesce(l.label, '{}'::jsonb),
          $3::smallint,
          x.missed_at + make_interval(mins => c.alert_delay_minutes) + $4::interval,
          format('caregiver:%s:%s', x.id, c.id), x.id, null, false
     from missed x
     join patients p on p.id = x.patient_id
     join caregivers c on c.patient_id = x.patient_id and c.active
+                     and c.opted_out_at is null and c.blocked_at is null
+    left join public.medicine_labels(array(select distinct patient_id from missed)) l
+           on l.medication_id = x.medication_id
    where p.status = 'active' and p.consent_at is not null and not p.reminders_paused
      -- A number a patient of no clinic typed gets alerts once it has written to us
      -- (migration 20260101011510): else anyone could have any number texted (SMS pumping).

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 
 from medremind.web.api_v1 import (
     appointments,
+    caregivers,
     clinic,
     docs,
     fhir,
@@ -46,6 +47,7 @@ ROUTERS = (
     patients.router,
     preferences.router,
     medications.router,
+    caregivers.router,
     appointments.router,
     outcomes.router,
     statistics.router,

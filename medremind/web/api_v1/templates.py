@@ -10,7 +10,9 @@ and Telegram, since a default version may go out on any of them). The variables 
 use depend on its kind (:data:`scheduler.custom_templates.ALLOWED_VARIABLES`): every kind has
 ``patient_name``, ``clinic_name`` and ``due_at`` (plus ``locale`` and ``timezone``); medication
 kinds add ``medicine_name`` and ``dose_text`` (``medicine_name`` reads "your medicine" unless the
-patient opted in to naming it); appointment kinds add ``starts_at``, ``location`` and
+patient opted in to naming it); the reminder, follow-up and caregiver alert add
+``medicine_number`` (which dose, by its number in the patient's /meds list, where the patient has
+several active medicines; empty otherwise); appointment kinds add ``starts_at``, ``location`` and
 ``clinician_name``; ``missed_dose_caregiver`` adds ``caregiver_name``.
 """
 
@@ -68,7 +70,11 @@ _LANGUAGE_DOC = (
     "has `patient_name`, `clinic_name`, `due_at` (and `locale`, `timezone`); "
     'medication_reminder, dose_followup, refill_reminder add `medicine_name` ("your medicine" '
     "unless the patient opted in to naming it) and `dose_text`; missed_dose_caregiver adds those "
-    "and `caregiver_name`; appointment_* kinds add `starts_at`, `location`, `clinician_name`. "
+    "and `caregiver_name`; medication_reminder, dose_followup and missed_dose_caregiver add "
+    "`medicine_number` (the dose's medicine by its number in the patient's /meds list where the "
+    "patient has several active medicines, so two doses due at once read apart; empty otherwise: "
+    "`{% if medicine_number %} of medicine {{ medicine_number }}{% endif %}`); "
+    "appointment_* kinds add `starts_at`, `location`, `clinician_name`. "
     "Filters, with literal arguments: upper, lower, capitalize, title, trim, default (d), "
     "truncate, replace (non-empty text to find); on `due_at`/`starts_at`: time (short, medium), "
     "date (short, medium, long, full), datetime (short, medium), weekday. Expressions: `~`, "
@@ -161,6 +167,7 @@ _SAMPLES: dict[str, Any] = {
     "clinician_name": "Dr Sample Clinician",
     "medicine_name": GENERIC_MEDICINE["en"],
     "dose_text": "500 mg",
+    "medicine_number": "2",
     "caregiver_name": "Sam Example",
 }
 

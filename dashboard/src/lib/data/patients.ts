@@ -211,12 +211,17 @@ export interface CaregiverRow {
   active: boolean;
   /** IANA zone for the caregiver's quiet hours; null: the patient's zone. */
   timezone: string | null;
+  /** When the caregiver opted out (STOP, /stop, the carrier): no alerts until they send START. */
+  opted_out_at: Date | null;
+  /** When a permanent error showed the address unreachable (bot blocked, invalid number). */
+  blocked_at: Date | null;
 }
 
 /** The patient's caregivers. */
 export async function caregivers(tx: Tx, patientId: string): Promise<CaregiverRow[]> {
   return tx<CaregiverRow[]>`
-    select id, name, channel, address, alert_delay_minutes, share_details, active, timezone
+    select id, name, channel, address, alert_delay_minutes, share_details, active, timezone,
+           opted_out_at, blocked_at
       from caregivers where patient_id = ${patientId} order by created_at`;
 }
 

@@ -276,6 +276,15 @@ export default async function PatientPage({
                   {c.share_details ? " · may see medicine names" : " · generic alerts"}
                   {c.timezone ? ` · quiet hours in ${c.timezone}` : " · quiet hours in the patient's time zone"}
                   {c.active ? "" : " · inactive"}
+                  {c.opted_out_at ? (
+                    <strong data-testid="caregiver-stopped">
+                      {` · opted out on ${formatInZone(c.opted_out_at, tz)}: gets no alerts until they send START`}
+                    </strong>
+                  ) : c.blocked_at ? (
+                    <strong data-testid="caregiver-stopped">
+                      {` · unreachable since ${formatInZone(c.blocked_at, tz)} (blocked the bot or the number cannot receive): no alerts until they write to the service`}
+                    </strong>
+                  ) : null}
                 </li>
               ))}
             </ul>
