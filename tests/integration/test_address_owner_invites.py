@@ -140,3 +140,49 @@ async def test_one_invitation_per_clinic_however_often_the_number_is_entered(
         owner["id"],
     )
     assert [r["clinic"] for r in sent] == ["North Clinic", "South Clinic"]
+
+
+async def test_calling_it_directly_tells_a_clinician_nothing_of_the_owner(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """A clinician calling invite_address_owner through PostgREST (as the authenticated role) with
+    addresses of their choice: a free one, one of a patient of another clinic and one of a
+    self-registered patient are answered alike and leave alike rows, and the owner's id cannot be
+    read; the self-registered owner is still invited."""
+    org = await factories.create_organization(admin_conn, name="Probing Clinic")
+    other = await factories.create_organization(admin_conn, name="Other Clinic")
+    clinician = await factories.create_clinician(admin_conn, org["id"])
+    mine = await factories.create_patient(admin_conn, org["id"], contacts={})
+    await factories.create_patient(admin_conn, other["id"], contacts={"email": "b@clinic.test"})
+    solo = await factories.create_patient(admin_conn, None, contacts={"email": "s@self.test"})
+    addresses = ["free@nobody.test", "b@clinic.test", "s@self.test"]
+    async with as_clinician(admin_conn, clinician["id"]):
+        answers = [
+            await admin_conn.fetchval(
+                "select public.invite_address_owner($1, 'email', $2, now(), false)",
+                mine["id"],
+                address,
+            )
+            for address in addresses
+        ]
+        seen = await admin_conn.fetch(
+            "select claimed_channel, claimed_address, claimed_verified, used_at,"
+            " expires_at - created_at as valid from patient_invites where patient_id = $1"
+            " order by claimed_address",
+            mine["id"],
+        )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with admin_conn.transaction():
+                await admin_conn.fetch("select invitee_patient_id from patient_invites")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with admin_conn.transaction():
+                await admin_conn.fetch(
+                    "select id from patient_invites where invitee_patient_id is not null"
+                )
+    assert answers == [True, True, True]
+    assert [r["claimed_address"] for r in seen] == sorted(addresses)
+    assert len({tuple(r.values())[2:] for r in seen}) == 1  # alike but for the address
+    invited = await admin_conn.fetch(
+        "select patient_id from scheduled_messages where template = 'join_invitation'"
+    )
+    assert [r["patient_id"] for r in invited] == [solo["id"]]
