@@ -10,6 +10,12 @@ and of the record, apart from the worker's Python and the machine's other users.
 
     .venv/bin/python bench/dispatch_sql.py                      # 20,000 due among 1,000,000
     .venv/bin/python bench/dispatch_sql.py --code ../wt-before  # another checkout's code
+    .venv/bin/python bench/dispatch_sql.py --warm   # patients already in the worker's cache
+
+Without ``--warm`` every batch reads its patients (the claim, and since the worker's cache, the
+read of the batch's patients: a cold cache); with it the claims run as the worker's claim
+session does with every patient cached beforehand (scheduler/claim_cache.py: the claim's
+barrier notification and its wait included, the filling not).
 
 The filled database is kept as a template per migration set (``--keep``), so alternating runs
 of two checkouts copy it instead of filling it again. Needs the server on this machine (it reads
@@ -145,17 +151,21 @@ async def _round(b: Any, admin_url: str, args: argparse.Namespace) -> dict[str, 
                 claim_ns = record_ns = 0
                 claim_wall = record_wall = record_cpu = 0.0
                 batches = messages = 0
+                cache, listening = (await _warm_cache(db, su)) if args.warm else (None, None)
                 text = "Hola Ana, es hora de tu Metformin 500 mg. " * 3
                 while True:
                     c0 = _schedstat_ns(claim_pid)
                     w0 = time.perf_counter()
-                    claims = await claim(
-                        claim_conn,
-                        now=datetime.now(UTC),
-                        limit=args.batch,
-                        worker="bench",
-                        lease_seconds=60,
-                    )
+                    if cache is None:
+                        claims = await claim(
+                            claim_conn,
+                            now=datetime.now(UTC),
+                            limit=args.batch,
+                            worker="bench",
+                            lease_seconds=60,
+                        )
+                    else:
+                        claims = await _claim_cached(claim_conn, cache, args.batch)
                     claim_wall += time.perf_counter() - w0
                     claim_ns += _schedstat_ns(claim_pid) - c0
                     if not claims:
@@ -204,6 +214,9 @@ async def _round(b: Any, admin_url: str, args: argparse.Namespace) -> dict[str, 
                     messages += len(claims)
                 await claim_conn.close()
                 await close_records()
+                if cache is not None and listening is not None:
+                    cache.stop()
+                    await listening
         sent = await su.fetchval("select count(*) from scheduled_messages where status = 'sent'")
         await asyncio.sleep(1.0)  # the closed backends' statistics reach the server
         updates = await su.fetchrow(
@@ -228,11 +241,44 @@ async def _round(b: Any, admin_url: str, args: argparse.Namespace) -> dict[str, 
         "scheduled_messages_hot_update_share": round(
             updates["n_tup_hot_upd"] / max(updates["n_tup_upd"], 1), 3
         ),
+        "cache": "warm" if args.warm else None,
         "claim_wall_us_per_message": round(claim_wall * 1e6 / messages, 1),
         "record_wall_us_per_message": round(record_wall * 1e6 / messages, 1),
         # The bench's own Python for the record call: encoding the arrays, decoding the answer.
         "record_worker_us_per_message": round(record_cpu * 1e6 / messages, 1),
     }
+
+
+async def _warm_cache(db: Any, su: Any) -> tuple[Any, Any]:
+    """A live claim cache (scheduler/claim_cache.py) holding every due reminder's patient."""
+    from scheduler.claim_cache import ClaimCache
+    from scheduler.claims import read_patients
+
+    cache = ClaimCache(db.connect, max_entries=1_000_000)
+    listening = asyncio.create_task(cache.run())
+    while not cache.live:  # noqa: ASYNC110 (a benchmark's start, polling is fine)
+        await asyncio.sleep(0.01)
+    ids = [r[0] for r in await su.fetch("select distinct pid from bench_src")]
+    conn = await db.connect()
+    try:
+        for start in range(0, len(ids), 1000):
+            fill = cache.begin_fill()
+            read = await read_patients(conn, ids[start : start + 1000])
+            cache.end_fill(fill, ((p, d, d.organization_id) for p, d in read.items()))
+    finally:
+        await conn.close()
+    return cache, listening
+
+
+async def _claim_cached(conn: Any, cache: Any, batch: int) -> list[Any]:
+    """A claim as the worker's claim session makes it with its cache live."""
+    from scheduler.claims import assemble, claim_rows
+
+    barrier = cache.token()
+    rows = await claim_rows(
+        conn, now=datetime.now(UTC), limit=batch, worker="bench", lease_seconds=60, barrier=barrier
+    )
+    return list(await assemble(conn, rows, cache, barrier))
 
 
 def main() -> int:
@@ -244,6 +290,7 @@ def main() -> int:
     # Leave a part of the record out, to see what it costs.
     parser.add_argument("--no-questions", action="store_true", help="record no questions")
     parser.add_argument("--no-attempts", action="store_true", help="record no attempt rows")
+    parser.add_argument("--warm", action="store_true", help="patients cached beforehand")
     parser.add_argument("--code", default=None, help="measure the code of another checkout")
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
@@ -265,7 +312,7 @@ def main() -> int:
             cmd = [sys.executable, __file__, "--in-process", "--admin-url", admin_url]
             for flag in ("others", "due", "batch", "rounds"):
                 cmd += [f"--{flag}", str(getattr(args, flag))]
-            for flag in ("no_questions", "no_attempts"):
+            for flag in ("no_questions", "no_attempts", "warm"):
                 if getattr(args, flag):
                     cmd.append(f"--{flag.replace('_', '-')}")
             env = os.environ | {"BENCH_CODE_ROOT": str(code)}

@@ -15,8 +15,14 @@ before it.
 
 With ``connect`` (``medremind worker``: ``Database.connect``) the claims run on a connection of
 their own with those settings for its session, one statement each, as LISTEN has its own; it is
-opened again after any failure. Without it (a dispatcher built on a pool alone), each claim runs
-in a transaction of a pooled connection that sets them locally: two more round trips.
+opened again after any failure. Its patients come from the worker's cache
+(:class:`scheduler.claim_cache.ClaimCache`, listening on a connection of its own, started with the
+first claim), and those it lacks are read in one more statement per batch. Without ``connect``
+(a dispatcher built on a pool alone), each claim runs in a transaction of a pooled connection
+that sets them locally, two more round trips, and reads its patients afresh in it: no cache.
+
+A claim whose patients cannot be read after it committed (the connection failed in between)
+raises, and its rows come back when their lease expires, as when a claim's answer is lost.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from datetime import datetime
 
 import asyncpg
 
-from scheduler.claims import Claim, claim
+from scheduler.claim_cache import ClaimCache
+from scheduler.claims import Claim, assemble, claim_rows
 
 _SESSION = "set plan_cache_mode = force_generic_plan; set synchronous_commit = off"
 _TRANSACTION = (
@@ -56,6 +63,14 @@ class ClaimSession:
         self._connect = connect
         self._conn: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()  # one statement at a time on the connection
+        self.cache = ClaimCache(connect)
+        self._listening: asyncio.Task[None] | None = None
+
+    def listen(self) -> None:
+        """Start the cache's LISTEN connection (with ``connect`` only); idempotent. The first
+        claim starts it; until it is up, claims read their patients afresh."""
+        if self._connect is not None and self._listening is None:
+            self._listening = asyncio.create_task(self.cache.run(), name="claim-cache")
 
     async def claim(
         self, *, now: datetime, limit: int, worker: str, lease_seconds: float
@@ -64,11 +79,19 @@ class ClaimSession:
         async with self._lock:
             if self._connect is None:
                 return await self._in_transaction(now, limit, worker, lease_seconds)
+            self.listen()
             conn = await self._connection()
             try:
-                return await claim(
-                    conn, now=now, limit=limit, worker=worker, lease_seconds=lease_seconds
+                barrier = self.cache.token()
+                rows = await claim_rows(
+                    conn,
+                    now=now,
+                    limit=limit,
+                    worker=worker,
+                    lease_seconds=lease_seconds,
+                    barrier=barrier,
                 )
+                return await assemble(conn, rows, self.cache, barrier)
             except BaseException:
                 # A statement that failed may leave the connection half-open: a new one next.
                 self._conn = None
@@ -95,9 +118,10 @@ class ClaimSession:
         async with self.pool.acquire() as conn:
             await conn.execute(_TRANSACTION)  # one round trip (simple protocol)
             try:
-                claims = await claim(
+                rows = await claim_rows(
                     conn, now=now, limit=limit, worker=worker, lease_seconds=lease_seconds
                 )
+                claims = await assemble(conn, rows)
                 await conn.execute("commit")
             except BaseException:
                 # Nothing was claimed (or the commit's answer was lost: the leases then expire
@@ -110,7 +134,12 @@ class ClaimSession:
         return claims
 
     async def aclose(self) -> None:
-        """Close the connection of our own, if any; idempotent."""
+        """Close the connection of our own and the cache's, if any; idempotent."""
+        listening, self._listening = self._listening, None
+        if listening is not None:
+            self.cache.stop()
+            await asyncio.gather(listening, return_exceptions=True)
+            self.cache = ClaimCache(self._connect)  # a later claim starts afresh
         conn, self._conn = self._conn, None
         if conn is None or conn.is_closed():
             return

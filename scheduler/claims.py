@@ -1,7 +1,8 @@
 """The dispatcher's store: claim due rows, record outcomes in bulk, mark contact points.
 
-Every function is one round trip. Outcomes and attempts of a whole batch go in one statement
-(``unnest`` of aligned arrays), guarded by each row's lease token.
+A claim is one statement, and one more per batch for the patients not in the worker's cache
+(:func:`assemble`); every other function is one round trip. Outcomes and attempts of a whole
+batch go in one statement (``unnest`` of aligned arrays), guarded by each row's lease token.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ import contextlib
 import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, time
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
 
 from core.sql import query
+
+if TYPE_CHECKING:
+    from scheduler.claim_cache import ClaimCache
 
 # No statement of the dispatcher may hang the loop (a half-open connection after a failover).
 STATEMENT_TIMEOUT_SECONDS = 30.0
@@ -44,9 +48,9 @@ class Claim:
 
     Read-only by convention (use ``dataclasses.replace``): not ``frozen``, because a frozen
     dataclass of 43 fields took 7.5 us to construct, a third of the cost of a claim at thousands
-    a second. The claim query returns its columns in this field order (checked per batch), so a
-    row becomes a claim positionally; the fields converted from SQL types come last, the contact
-    points as five aligned arrays.
+    a second. It is built positionally (:func:`build_claim`) from a row of the claim statement
+    (what changes per message) and its patient's :class:`PatientData` (from the worker's cache,
+    scheduler.claim_cache, or read in one query per batch); the layout is checked at import.
     """
 
     id: UUID
@@ -109,31 +113,136 @@ class Claim:
     payload: dict[str, Any] = dataclasses.field(default_factory=dict)
     contacts: tuple[ContactInfo, ...] = ()
 
-    @classmethod
-    def from_row(cls, row: asyncpg.Record | Sequence[Any]) -> Claim:
-        """Build from a row of the claim query (columns in field order)."""
-        *plain, tried, order, payload, ids, channels, addresses, usable, bots = row
-        fields = [
-            *plain,
-            tuple(tried or ()),
-            tuple(order or ()),
-            payload or {},
-            tuple(map(ContactInfo, ids, channels, addresses, usable, bots)) if ids else (),
-        ]
-        # One starred list: mypy maps a leading ``*plain`` onto every field and then reports the
-        # four converted values after it as too many arguments.
-        return cls(*fields)
 
-
-# The claim query's column names, in order (see Claim.from_row).
+# The claim statement's columns (dispatch.sql: claim): the message and what changes per message.
 CLAIM_COLUMNS = (
-    *(f.name for f in dataclasses.fields(Claim) if f.name != "contacts"),
+    *tuple(f.name for f in dataclasses.fields(Claim))[:17],
+    "category",  # public.message_category: which preference holds the message
+    "caregiver_channel",
+    "caregiver_address",
+    "caregiver_active",
+    "caregiver_share_details",
+    "caregiver_name",
+    "caregiver_timezone",
+    "medicine_name",
+    "medicine_dose",
+    "dose_due_at",
+    "dose_status",
+    "medication_status",
+    "appointment_starts_at",
+    "appointment_location",
+    "appointment_clinician",
+    "reply_address",
+    "channels_tried",
+    "payload",
+)
+_CATEGORY = CLAIM_COLUMNS.index("category")
+_PER_MESSAGE = slice(_CATEGORY + 1, CLAIM_COLUMNS.index("channels_tried"))
+# The patient's columns (dispatch.sql: claim_patients), cached by scheduler.claim_cache.
+PATIENT_COLUMNS = (
+    "id",
+    "locale",
+    "timezone",
+    "display_name",
+    "quiet_start",
+    "quiet_end",
+    "name_medicine_in_reminders",
+    "patient_status",
+    "reminders_paused",
+    "consented",
+    "organization_name",
+    "default_quiet_start",
+    "default_quiet_end",
+    "organization_id",
+    "channel_order",
     "contact_ids",
     "contact_channels",
     "contact_addresses",
     "contact_usable",
     "contact_bots",
+    "categories",
+    "opted_out",
+    "channels",
 )
+
+
+class PatientData(NamedTuple):
+    """What a claim needs of its patient (a cache entry): the same for all their messages."""
+
+    head: tuple[Any, ...]  # locale .. consented, in Claim's field order
+    clinic: tuple[Any, ...]  # organization_name, default quiet start/end, organization_id
+    channel_order: tuple[str, ...]
+    contacts: tuple[ContactInfo, ...]
+    # category -> (opted out, channel): the patient's choice, else the clinic's
+    preferences: dict[str, tuple[bool, str | None]]
+
+    @property
+    def organization_id(self) -> UUID | None:
+        """The patient's clinic (the cache's group: a clinic's edit drops its patients)."""
+        org: UUID | None = self.clinic[3]
+        return org
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record | Sequence[Any]) -> PatientData:
+        """Build from a row of ``claim_patients`` (columns as :data:`PATIENT_COLUMNS`)."""
+        ids, channels, addresses, usable, bots = row[15:20]
+        categories, opted_out, pref_channels = row[20:23]
+        return cls(
+            tuple(row[1:10]),
+            tuple(row[10:14]),
+            tuple(row[14] or ()),
+            tuple(map(ContactInfo, ids, channels, addresses, usable, bots)) if ids else (),
+            dict(zip(categories, zip(opted_out, pref_channels, strict=True), strict=True))
+            if categories
+            else {},
+        )
+
+
+# A message without a patient (a reply to a chat that has none yet), or whose patient is gone:
+# what the claim's left joins gave before the cache.
+NO_PATIENT = PatientData((None,) * 9, (None,) * 4, (), (), {})
+
+
+def build_claim(row: asyncpg.Record | Sequence[Any], patient: PatientData) -> Claim:
+    """A :class:`Claim` from a row of the claim statement and its patient's data."""
+    category = row[_CATEGORY]
+    opted_out, channel = patient.preferences.get(category, (False, None))
+    # One starred list: Claim is built positionally (its fields in this order, checked below).
+    fields = [
+        *row[:_CATEGORY],
+        *patient.head,
+        opted_out,
+        channel,
+        *patient.clinic,
+        *row[_PER_MESSAGE],
+        tuple(row[-2] or ()),
+        patient.channel_order,
+        row[-1] or {},
+        patient.contacts,
+    ]
+    return Claim(*fields)
+
+
+def _check_layout() -> None:
+    """build_claim is positional: a dataclass edited out of step must fail at import."""
+    layout = (
+        *CLAIM_COLUMNS[:_CATEGORY],
+        *PATIENT_COLUMNS[1:10],
+        "category_opted_out",
+        "category_channel",
+        *PATIENT_COLUMNS[10:14],
+        *CLAIM_COLUMNS[_PER_MESSAGE],
+        "channels_tried",
+        "channel_order",
+        "payload",
+        "contacts",
+    )
+    fields = tuple(f.name for f in dataclasses.fields(Claim))
+    if layout != fields:
+        raise RuntimeError(f"scheduler.claims: build_claim lays out {layout}, Claim has {fields}")
+
+
+_check_layout()
 
 
 class Outcome(NamedTuple):
@@ -181,21 +290,98 @@ async def claim(
     worker: str,
     lease_seconds: float,
 ) -> list[Claim]:
-    """Claim up to ``limit`` due pending rows for ``worker`` with a lease of ``lease_seconds``."""
-    rows = await conn.fetch(
+    """Claim up to ``limit`` due pending rows for ``worker`` with a lease of ``lease_seconds``,
+    with their patients read afresh (no cache)."""
+    if isinstance(conn, asyncpg.Pool):
+        async with conn.acquire() as connection:
+            return await claim(
+                connection, now=now, limit=limit, worker=worker, lease_seconds=lease_seconds
+            )
+    rows = await claim_rows(conn, now=now, limit=limit, worker=worker, lease_seconds=lease_seconds)
+    return await assemble(conn, rows)
+
+
+async def claim_rows(
+    conn: asyncpg.Connection,
+    *,
+    now: datetime,
+    limit: int,
+    worker: str,
+    lease_seconds: float,
+    barrier: str | None = None,
+) -> list[asyncpg.Record]:
+    """The claim statement alone: rows as :data:`CLAIM_COLUMNS`. ``barrier``: the token the
+    statement notifies when it claims something (:meth:`ClaimCache.token`)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
         query("dispatch", "claim"),
         now,
         limit,
         worker,
         lease_seconds,
+        barrier,
         timeout=STATEMENT_TIMEOUT_SECONDS,
     )
     if rows and tuple(rows[0].keys()) != CLAIM_COLUMNS:
-        # from_row is positional: a query edited out of step with the dataclass must fail loudly.
+        # build_claim is positional: a query edited out of step with it must fail loudly.
         raise RuntimeError(
-            f"dispatch.sql claim returns {tuple(rows[0].keys())}, Claim expects {CLAIM_COLUMNS}"
+            f"dispatch.sql claim returns {tuple(rows[0].keys())}, claims.py expects {CLAIM_COLUMNS}"
         )
-    return [Claim.from_row(r) for r in rows]
+    return rows
+
+
+async def assemble(
+    conn: asyncpg.Connection,
+    rows: Sequence[asyncpg.Record],
+    cache: ClaimCache | None = None,
+    barrier: str | None = None,
+) -> list[Claim]:
+    """Claims from claimed rows and their patients: from ``cache`` once the claim's ``barrier``
+    arrived (scheduler.claim_cache), the rest read in one query on ``conn``."""
+    if not rows:
+        return []
+    wanted = {r[1] for r in rows}
+    wanted.discard(None)
+    patients: dict[UUID, PatientData] = {}
+    if (
+        cache is not None
+        and barrier is not None
+        and any(p in cache for p in wanted)
+        and await cache.caught_up(barrier)
+    ):
+        # Every edit the claim could see has dropped its entries by now (no await below).
+        for p in wanted:
+            entry = cache.get(p)
+            if entry is not None:
+                patients[p] = entry
+        cache.hits += len(patients)
+    missing = [p for p in wanted if p not in patients]
+    if missing:
+        if cache is None:
+            read = await read_patients(conn, missing)
+        else:
+            cache.misses += len(missing)
+            fill = cache.begin_fill()  # before the read: what changes during it is not kept
+            try:
+                read = await read_patients(conn, missing)
+            except BaseException:
+                cache.end_fill(fill, ())
+                raise
+            cache.end_fill(fill, ((p, d, d.organization_id) for p, d in read.items()))
+        patients.update(read)
+    return [build_claim(r, patients.get(r[1], NO_PATIENT)) for r in rows]
+
+
+async def read_patients(conn: asyncpg.Connection, ids: Sequence[UUID]) -> dict[UUID, PatientData]:
+    """What claims need of the patients ``ids`` (those that exist), in one query."""
+    rows = await conn.fetch(
+        query("dispatch", "claim_patients"), ids, timeout=STATEMENT_TIMEOUT_SECONDS
+    )
+    if rows and tuple(rows[0].keys()) != PATIENT_COLUMNS:
+        raise RuntimeError(
+            f"dispatch.sql claim_patients returns {tuple(rows[0].keys())},"
+            f" claims.py expects {PATIENT_COLUMNS}"
+        )
+    return {r[0]: PatientData.from_row(r) for r in rows}
 
 
 async def record(

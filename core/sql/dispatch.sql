@@ -3,10 +3,12 @@
 -- (paused, partitioned, slow) cannot overwrite what another worker recorded since.
 
 -- name: claim
--- Claim up to $2 due rows in priority order and return them with everything rendering and routing
--- need, in one round trip: the patient, the organization's quiet-hours defaults, the caregiver,
--- the dose's medicine and the appointment, the patient's contact points as JSON, and for a bot
--- reply the address of the chat it answers (a reply to a chat without a patient has no patient).
+-- Claim up to $2 due rows in priority order and return them with what changes per message: the
+-- message itself, its category, the dose (its answer, its medicine's name and status), the
+-- appointment, the caregiver, and for a bot reply the address of the chat it answers (a reply to a
+-- chat without a patient has no patient). The patient, the clinic, the contact points and the
+-- preferences come from the worker's cache (scheduler/claim_cache.py, filled by
+-- claim_patients); the columns are the claimed-row layout of scheduler/claims.py.
 --
 -- The due rows come from message_queue's index (migration 20260101011000), in priority order,
 -- locked; then their messages, with SKIP LOCKED: every other writer locks a message before its
@@ -14,6 +16,11 @@
 -- with them. (Locking the messages alone, joined to the queue, was planned as a sort of every
 -- due row with a generic plan.) The update changes no indexed column of the wide row: a HOT
 -- update where its page has room; the queue's trigger records the lease there.
+--
+-- $5: the token of the worker's cache, whose LISTEN connection is up (else null). A claim that
+-- took rows then notifies it on medremind_cache: notifications arrive in commit order, so once
+-- the worker has this one it has every invalidation of an edit this claim could see (migration
+-- 20260101012000).
 with picked as (
   select q.message_id
     from message_queue q
@@ -43,19 +50,14 @@ with picked as (
             m.expires_at, m.urgent, m.allow_fallback, m.lease_token, m.locked_until,
             m.dose_event_id, m.appointment_id, m.caregiver_id, m.channels_tried,
             m.conversation_id
+), barrier as materialized (
+  select pg_notify('medremind_cache', $5::text)
+   where $5::text is not null and exists (select from claimed)
 )
--- Columns in the order of scheduler.claims.Claim's fields (it is built positionally).
 select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, c.attempts,
        c.max_attempts, c.priority, c.message_content, c.template, c.expires_at, c.urgent,
        c.allow_fallback, c.caregiver_id, c.dose_event_id, c.appointment_id,
-       p.locale, p.timezone, p.display_name, p.quiet_start, p.quiet_end,
-       p.name_medicine_in_reminders, p.status as patient_status,
-       p.reminders_paused, p.consent_at is not null as consented,
-       coalesce(public.preference_opted_out(pp.patient_choice, pp.clinic_choice), false)
-         as category_opted_out,
-       pp.channel as category_channel,
-       o.name as organization_name, o.default_quiet_start, o.default_quiet_end,
-       p.organization_id,
+       public.message_category(c.kind, c.payload) as category,
        cg.channel as caregiver_channel, cg.address as caregiver_address,
        -- An opted-out or unreachable caregiver gets nothing (migration 20260101012200).
        cg.active and cg.opted_out_at is null and cg.blocked_at is null as caregiver_active,
@@ -65,22 +67,33 @@ select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, 
        de.status as dose_status, med.status as medication_status,
        a.starts_at as appointment_starts_at, a.location as appointment_location,
        a.clinician_name as appointment_clinician, cv.chat_address as reply_address,
-       c.channels_tried, p.channel_order, c.payload,
-       cps.contact_ids, cps.contact_channels, cps.contact_addresses, cps.contact_usable,
-       cps.contact_bots
+       c.channels_tried, c.payload
   from claimed c
-  left join patients p on p.id = c.patient_id
   left join conversations cv on cv.id = c.conversation_id and cv.channel = c.platform
-  left join organizations o on o.id = p.organization_id
-  -- The patient's preference for this message's category (opt-out, channel), if any.
-  left join patient_preferences pp
-         on pp.patient_id = c.patient_id
-        and pp.category = public.message_category(c.kind, c.payload)
   left join caregivers cg on cg.id = c.caregiver_id
   left join dose_events de on de.id = c.dose_event_id
   left join medications med on med.id = de.medication_id
   left join appointments a on a.id = c.appointment_id
-  -- The patient's contact points as aligned arrays: they decode faster than JSON objects.
+ -- Evaluated once (no column of c): the barrier's notification is sent with the claim.
+ where (select count(*) from barrier) >= 0
+ -- Hand the batch over in priority order: sends start in this order.
+ order by c.priority, c.scheduled_time
+
+-- name: claim_patients
+-- Claimed messages' patients ($1), what a claim needs of each, for the worker's cache
+-- (scheduler/claim_cache.py): the patient, the clinic's name and quiet-hours defaults, the contact points as aligned arrays
+-- (they decode faster than JSON objects), and the category preferences as aligned arrays (the
+-- patient's choice, else the clinic's: public.preference_opted_out). Key lookups only; a patient
+-- who is gone has no row.
+select p.id, p.locale, p.timezone, p.display_name, p.quiet_start, p.quiet_end,
+       p.name_medicine_in_reminders, p.status as patient_status, p.reminders_paused,
+       p.consent_at is not null as consented,
+       o.name as organization_name, o.default_quiet_start, o.default_quiet_end,
+       p.organization_id, p.channel_order,
+       cps.contact_ids, cps.contact_channels, cps.contact_addresses, cps.contact_usable,
+       cps.contact_bots, pps.categories, pps.opted_out, pps.channels
+  from patients p
+  left join organizations o on o.id = p.organization_id
   left join lateral (
     select array_agg(cp.id) as contact_ids, array_agg(cp.channel) as contact_channels,
            array_agg(cp.address) as contact_addresses,
@@ -89,10 +102,17 @@ select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, 
            -- A Telegram chat's bot (platforms/telegram_bots.py; NULL: the default bot).
            array_agg(cp.telegram_bot) as contact_bots
       from contact_points cp
-     where cp.patient_id = c.patient_id
+     where cp.patient_id = p.id
   ) cps on true
- -- Hand the batch over in priority order: sends start in this order.
- order by c.priority, c.scheduled_time
+  left join lateral (
+    select array_agg(pp.category) as categories,
+           array_agg(coalesce(public.preference_opted_out(pp.patient_choice, pp.clinic_choice),
+                              false)) as opted_out,
+           array_agg(pp.channel) as channels
+      from patient_preferences pp
+     where pp.patient_id = p.id
+  ) pps on true
+ where p.id = any($1::uuid[])
 
 -- name: record
 -- Apply a batch of outcomes and insert their attempt rows, in one statement. Outcome arrays ($1-$10,

@@ -589,8 +589,9 @@ async def test_claims_on_their_own_connection_outlive_its_loss(
         connect=db.connect,
     )
     claiming = (
-        "select pid from pg_stat_activity where query like '-- Claim up to%'"
-        " and pid <> pg_backend_pid()"
+        # The claim's statement, or the one reading its patients (dispatch.sql claim_patients).
+        "select pid from pg_stat_activity where query like '-- Claim%' and pid <> pg_backend_pid()"
+        " and datname = current_database()"  # not another test's worker still closing
     )
     patient = await factories.create_patient(admin_conn)
     running = asyncio.create_task(dispatcher.run())

@@ -1,0 +1,269 @@
+"""The worker's cache of claimed messages' patients (scheduler/claim_cache.py) never serves a
+stale patient: an edit is honoured by the next claim, even when its notification comes late,
+even when it lands while a fill is reading, and the whole cache goes when LISTEN is lost.
+
+Real PostgreSQL, the real triggers (migration 20260101012000) and the claims' own connection, as
+``medremind worker`` runs them (scheduler/claim_session.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from core.db import Database
+from scheduler import claims as claims_module
+from scheduler.claim_session import ClaimSession
+from scheduler.claims import Claim
+from tests import factories
+
+PHONE_A = "+14155550101"
+PHONE_B = "+14155550102"
+
+
+async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout: float = 20.0) -> None:
+    """Wait for ``check`` (a hang guard with a generous deadline, not a timing test)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = check()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def session(db: Database) -> AsyncIterator[ClaimSession]:
+    """A claim session with its cache listening, as the worker's dispatcher has it."""
+    assert db.pool is not None
+    claims = ClaimSession(db.pool, db.connect)
+    claims.listen()
+    await eventually(lambda: claims.cache.live)
+    try:
+        yield claims
+    finally:
+        await claims.aclose()
+
+
+async def _claim(session: ClaimSession) -> list[Claim]:
+    return await session.claim(
+        now=datetime.now(UTC), limit=10, worker="test-worker", lease_seconds=60
+    )
+
+
+async def _claim_one(conn: asyncpg.Connection, session: ClaimSession, patient: Any) -> Claim:
+    await factories.create_message(conn, patient["id"], urgent=True)
+    (claim,) = await _claim(session)
+    assert claim.patient_id == patient["id"]
+    return claim
+
+
+async def _patient(conn: asyncpg.Connection, phone: str = PHONE_A) -> Any:
+    org = await factories.create_organization(conn)
+    return await factories.create_patient(conn, org["id"], contacts={"sms": phone})
+
+
+async def test_an_edit_is_honoured_by_the_next_claim(
+    admin_conn: asyncpg.Connection, session: ClaimSession
+) -> None:
+    patient = await _patient(admin_conn)
+    first = await _claim_one(admin_conn, session, patient)
+    assert [c.address for c in first.contacts] == [PHONE_A]
+    assert patient["id"] in session.cache
+    # The same patient again: from the cache.
+    hits = session.cache.hits
+    again = await _claim_one(admin_conn, session, patient)
+    assert session.cache.hits == hits + 1
+    assert again.contacts == first.contacts and again.locale == "en"
+
+    # A new phone number, language, quiet hours, an opt-out of a category, the clinic's
+    # defaults: each honoured by the very next claim.
+    await admin_conn.execute(
+        "update contact_points set address = $2 where patient_id = $1", patient["id"], PHONE_B
+    )
+    claim = await _claim_one(admin_conn, session, patient)
+    assert [c.address for c in claim.contacts] == [PHONE_B]
+
+    await admin_conn.execute(
+        "update patients set locale = 'es', quiet_start = '22:00', quiet_end = '07:00'"
+        " where id = $1",
+        patient["id"],
+    )
+    claim = await _claim_one(admin_conn, session, patient)
+    assert (claim.locale, str(claim.quiet_start), str(claim.quiet_end)) == (
+        "es",
+        "22:00:00",
+        "07:00:00",
+    )
+
+    await admin_conn.execute(
+        "insert into patient_preferences (patient_id, category, patient_choice)"
+        " values ($1, 'clinic_news', 'out')",
+        patient["id"],
+    )
+    await factories.create_message(
+        admin_conn, patient["id"], urgent=True, payload={"category": "clinic_news"}
+    )
+    (claim,) = await _claim(session)
+    assert claim.category_opted_out
+
+    await admin_conn.execute(
+        "update organizations set name = 'Renamed clinic', default_quiet_start = '20:00',"
+        " default_quiet_end = '06:00' where id = $1",
+        patient["organization_id"],
+    )
+    claim = await _claim_one(admin_conn, session, patient)
+    assert claim.organization_name == "Renamed clinic"
+    assert str(claim.default_quiet_start) == "20:00:00"
+
+    # STOP, consent withdrawn, erasure's status: never served from a stale entry.
+    await admin_conn.execute(
+        "update contact_points set opted_out_at = now() where patient_id = $1", patient["id"]
+    )
+    claim = await _claim_one(admin_conn, session, patient)
+    assert [c.usable for c in claim.contacts] == [False]
+    await admin_conn.execute("update patients set consent_at = null where id = $1", patient["id"])
+    claim = await _claim_one(admin_conn, session, patient)
+    assert not claim.consented
+
+
+async def test_a_late_notification_is_waited_for(
+    admin_conn: asyncpg.Connection, session: ClaimSession
+) -> None:
+    """The edit's notification is still on its way when the claim returns: the claim's own
+    barrier comes after it (commit order), and the claim reads nothing cached before it."""
+    patient = await _patient(admin_conn)
+    await _claim_one(admin_conn, session, patient)
+    assert patient["id"] in session.cache
+
+    # Every notification reaches the cache 0.3 s late, in order.
+    cache = session.cache
+    apply = cache.on_notification
+    late: collections.deque[str] = collections.deque()
+    loop = asyncio.get_running_loop()
+
+    def deliver_one() -> None:
+        apply(late.popleft())
+
+    def on_notification(payload: str) -> None:
+        late.append(payload)
+        loop.call_later(0.3, deliver_one)
+
+    cache.on_notification = on_notification  # type: ignore[method-assign]
+    await admin_conn.execute(
+        "update contact_points set opted_out_at = now() where patient_id = $1", patient["id"]
+    )
+    await admin_conn.execute(
+        "update patients set status = 'deleted', consent_at = null where id = $1", patient["id"]
+    )
+    claim = await _claim_one(admin_conn, session, patient)
+    assert [c.usable for c in claim.contacts] == [False]
+    assert claim.patient_status == "deleted" and not claim.consented
+    assert not late  # the claim waited for its barrier, behind both invalidations
+
+
+async def test_a_fill_raced_by_an_edit_is_used_once_not_kept(
+    admin_conn: asyncpg.Connection, session: ClaimSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A patient read, then edited, the edit's notification arriving before the read's answer:
+    that batch goes on what it read (newer than its claim), the cache does not keep it."""
+    patient = await _patient(admin_conn)
+    cache = session.cache
+    read = claims_module.read_patients
+
+    async def read_then_edit(conn: asyncpg.Connection, ids: Any) -> Any:
+        found = await read(conn, ids)
+        seen = cache.invalidations
+        await admin_conn.execute(
+            "update contact_points set address = $2 where patient_id = $1",
+            patient["id"],
+            PHONE_B,
+        )
+        await eventually(lambda: cache.invalidations > seen)
+        return found
+
+    monkeypatch.setattr(claims_module, "read_patients", read_then_edit)
+    claim = await _claim_one(admin_conn, session, patient)
+    assert [c.address for c in claim.contacts] == [PHONE_A]
+    assert patient["id"] not in cache
+    monkeypatch.setattr(claims_module, "read_patients", read)
+    claim = await _claim_one(admin_conn, session, patient)
+    assert [c.address for c in claim.contacts] == [PHONE_B]
+
+
+async def test_the_cache_is_dropped_when_listen_is_lost(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """The LISTEN connection killed (a failover, an administrator): everything cached goes at
+    once, claims read afresh meanwhile (an edit made while nobody listened is honoured), and the
+    cache fills again once LISTEN is back."""
+    gate = asyncio.Event()
+    gate.set()
+
+    async def connect() -> asyncpg.Connection:
+        await gate.wait()
+        return await db.connect()
+
+    assert db.pool is not None
+    session = ClaimSession(db.pool, db.connect)
+    session.cache._connect = connect  # the cache's own connection, held back below
+    session.listen()
+    try:
+        await eventually(lambda: session.cache.live)
+        patient = await _patient(admin_conn)
+        await _claim_one(admin_conn, session, patient)
+        assert len(session.cache) == 1
+        drops = session.cache.drops
+
+        gate.clear()  # it will not come back until the gate opens
+        killed = await admin_conn.fetchval(
+            "select pg_terminate_backend($1)", session.cache.listener_pid
+        )
+        assert killed
+        await eventually(lambda: not session.cache.live)
+        assert len(session.cache) == 0 and session.cache.drops == drops + 1
+
+        await admin_conn.execute(
+            "update contact_points set address = $2 where patient_id = $1",
+            patient["id"],
+            PHONE_B,
+        )
+        claim = await _claim_one(admin_conn, session, patient)
+        assert [c.address for c in claim.contacts] == [PHONE_B]
+        assert len(session.cache) == 0  # nothing kept while nobody listens
+
+        gate.set()
+        await eventually(lambda: session.cache.live)
+        await _claim_one(admin_conn, session, patient)
+        assert patient["id"] in session.cache
+    finally:
+        gate.set()
+        await session.aclose()
+
+
+async def test_claims_without_a_listening_cache_read_every_patient(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """A dispatcher on a pool alone (no connection of its own): no cache, one read of the
+    batch's patients in the claim's transaction."""
+    assert db.pool is not None
+    session = ClaimSession(db.pool)
+    phones = {f"+1415555020{n}" for n in range(3)}
+    patients = {(await _patient(admin_conn, phone))["id"]: phone for phone in phones}
+    for patient_id in patients:
+        await factories.create_message(admin_conn, patient_id, urgent=True)
+    claims = await _claim(session)
+    assert len(claims) == 3
+    for claim in claims:
+        assert claim.patient_id is not None
+        assert [c.address for c in claim.contacts] == [patients[claim.patient_id]]
+        assert claim.consented and claim.organization_name
+    assert len(session.cache) == 0 and not session.cache.live
