@@ -86,21 +86,15 @@ class CompiledTemplate:
     """One built-in template's blocks as functions of the message's values.
 
     ``blocks`` maps each block name of :data:`BLOCKS` to its function; a block no template of
-    the chain defines renders "". ``literal`` holds the blocks whose text is fixed (the labels,
-    the replies an SMS text asks for), with that text.
+    the chain defines renders "". A function raises (``KeyError`` on a missing variable) where
+    the general renderer may raise: the caller then renders the general way. ``literal`` holds
+    the blocks whose text is fixed (the labels, the replies an SMS text asks for), with that
+    text (their functions return it).
     """
 
     name: str
     blocks: dict[str, Block]
     literal: dict[str, str]
-
-    def render(self, block: str, values: Mapping[str, Any]) -> str:
-        """``block``'s text for ``values``; raises (``KeyError`` on a missing variable) where
-        the general renderer may raise: the caller then renders the general way."""
-        text = self.literal.get(block)
-        if text is not None:
-            return text
-        return self.blocks[block](values)
 
 
 def compile_template(

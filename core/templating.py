@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -75,7 +75,12 @@ from core.message_limits import format_numbered_options as format_numbered_optio
 from core.message_limits import match_numbered_reply as match_numbered_reply
 from core.message_limits import with_numbered_options as with_numbered_options
 from core.messages import Channel, Option, OutboundMessage
-from core.render_compiled import CompiledTemplate, compile_template, literal_text
+from core.render_compiled import (
+    ESCAPED_BLOCKS,
+    CompiledTemplate,
+    compile_template,
+    literal_text,
+)
 from core.template_filters import FALLBACK_LOCALE as FALLBACK_LOCALE
 from core.template_filters import _add_filters, _babel_format, _clinician_filters, _plain_spaces
 from core.template_filters import babel_locale as babel_locale
@@ -97,6 +102,13 @@ KINDS: tuple[str, ...] = (
     "free_text",
 )
 
+
+_NOT_YET: Any = object()  # a template not looked at for compiling yet
+# Channels as plain strings for the per-message checks (an Enum member's lookup costs ~0.1 us
+# on Python 3.11, several per message; issue 20).
+_TELEGRAM, _EMAIL = Channel.TELEGRAM.value, Channel.EMAIL.value
+_HTML_CHANNELS = frozenset({Channel.TELEGRAM.value, Channel.EMAIL.value})
+_LIMITED_CHANNELS = frozenset({Channel.SMS.value, Channel.WHATSAPP.value})
 
 # Defaults merged under the caller's variables: privacy-preserving unless the caller opts in.
 _KIND_DEFAULTS: dict[str, Any] = {"name_medicine": False, "share_details": False}
@@ -212,16 +224,22 @@ class TemplateRenderer:
         values = {**_KIND_DEFAULTS, **variables, "locale": locale}
         values.setdefault("timezone", None)
 
-        needs_labels = any(not isinstance(opt, Option) for opt in options)
+        needs_labels = False
+        for opt in options:
+            if not isinstance(opt, Option):
+                needs_labels = True
+                break
         text, subject, labels, reply_keys, html_part = self._parts(
             name, channel, values, needs_labels
         )
 
         resolved = tuple(
-            opt
-            if isinstance(opt, Option)
-            else Option(label=labels.get(opt[0], opt[0]), data=opt[1])
-            for opt in options
+            [
+                opt
+                if isinstance(opt, Option)
+                else Option(label=labels.get(opt[0], opt[0]), data=opt[1])
+                for opt in options
+            ]
         )
         if reply_keys and len(reply_keys) != len(resolved):
             resolved, reply_keys = (), ()  # the text names replies of its own, not the options'
@@ -245,23 +263,15 @@ class TemplateRenderer:
         them (:mod:`core.render_compiled`), else by Jinja. Any failure of the compiled
         functions (a missing variable) renders the general way, which raises Jinja's own error:
         both give the same message byte for byte (tests/unit/test_render_compiled.py)."""
-        compiled = self.compiled_template(name)
+        compiled = self._compiled.get(name, _NOT_YET) if self.compiled else None
+        if compiled is _NOT_YET:
+            compiled = self.compiled_template(name)
         if compiled is not None:
             try:
-                return _message_parts(
-                    compiled.render, compiled.render, values, channel, needs_labels
-                )
+                return _message_parts(compiled.blocks, values, channel, needs_labels)
             except Exception:  # noqa: S110 (the general renderer decides, below)
                 pass
-        # One context per environment, only the blocks this channel shows.
-        text_blocks = self._blocks(self._text_env, name, values)
-        return _message_parts(
-            lambda block, _: text_blocks.render(block),
-            lambda block, _: self._blocks(self._html_env, name, values).render(block),
-            values,
-            channel,
-            needs_labels,
-        )
+        return _message_parts(_JinjaBlocks(self, name, values), values, channel, needs_labels)
 
     def compiled_template(self, name: str) -> CompiledTemplate | None:
         """Built-in template ``name`` compiled (once), or None when it is outside the compiled
@@ -445,12 +455,12 @@ class TemplateRenderer:
         reply_keys: tuple[str, ...] = (),
     ) -> OutboundMessage:
         html_out: str | None = None
-        if channel == Channel.TELEGRAM:
+        if channel == _TELEGRAM:
             html_out = html_part
-        elif channel == Channel.EMAIL:
+        elif channel == _EMAIL:
             html_out = _email_page(html_part, locale)
             subject = (subject or _one_line(text))[:EMAIL_SUBJECT_MAX_CHARS]
-        if channel in (Channel.SMS, Channel.WHATSAPP):
+        if channel in _LIMITED_CHANNELS:
             problem = channel_limit_problem(
                 channel,
                 with_numbered_options(text, () if reply_keys else options),
@@ -461,7 +471,7 @@ class TemplateRenderer:
         return OutboundMessage(
             text=text,
             html=html_out,
-            subject=subject if channel == Channel.EMAIL else None,
+            subject=subject if channel == _EMAIL else None,
             options=options,
             kind=kind,
             variables=_template_variables(variables),
@@ -485,25 +495,44 @@ class _Parts(NamedTuple):
     html: str
 
 
+class _BlockTable(Protocol):
+    """Each block's function of the message's values, by block name."""
+
+    def __getitem__(self, block: str, /) -> Callable[[Mapping[str, Any]], str]: ...
+
+
 def _message_parts(
-    text_block: Callable[[str, Mapping[str, Any]], str],
-    html_block: Callable[[str, Mapping[str, Any]], str],
-    values: Mapping[str, Any],
-    channel: str,
-    needs_labels: bool,
+    blocks: _BlockTable, values: Mapping[str, Any], channel: str, needs_labels: bool
 ) -> _Parts:
-    """The parts ``channel`` shows, from a block renderer of each environment: no subject but
-    on e-mail, no HTML but on Telegram and e-mail, labels only for options that need them."""
-    text = _tidy(text_block("text", values))
+    """The parts ``channel`` shows, from the template's blocks (compiled, or Jinja's): no
+    subject but on e-mail, no HTML but on Telegram and e-mail, labels only for options that
+    need them."""
+    text = _tidy(blocks["text"](values))
     subject = None
-    if channel == Channel.EMAIL:
-        subject = _one_line(text_block("subject", values)) or None
-    labels = _parse_labels(text_block("labels", values)) if needs_labels else {}
-    reply_keys = tuple(text_block("inline_replies", values).split())
+    if channel == _EMAIL:
+        subject = _one_line(blocks["subject"](values)) or None
+    labels = _parse_labels(blocks["labels"](values)) if needs_labels else {}
+    reply_keys = tuple(blocks["inline_replies"](values).split())
     html_part = ""
-    if channel in (Channel.TELEGRAM, Channel.EMAIL):
-        html_part = _tidy(html_block("html", values)) or html_lib.escape(text, quote=False)
+    if channel in _HTML_CHANNELS:
+        html_part = _tidy(blocks["html"](values)) or html_lib.escape(text, quote=False)
     return _Parts(text, subject, labels, reply_keys, html_part)
+
+
+class _JinjaBlocks:
+    """A template's blocks rendered by Jinja for one message: one context per environment (the
+    HTML one made only when a channel shows HTML), each block rendered in it."""
+
+    def __init__(self, renderer: TemplateRenderer, name: str, values: Mapping[str, Any]) -> None:
+        self._renderer, self._name, self._values = renderer, name, values
+        self._text = renderer._blocks(renderer._text_env, name, values)
+
+    def __getitem__(self, block: str, /) -> Callable[[Mapping[str, Any]], str]:
+        if block in ESCAPED_BLOCKS:
+            renderer = self._renderer
+            html = renderer._blocks(renderer._html_env, self._name, self._values)
+            return lambda _: html.render(block)
+        return lambda _: self._text.render(block)
 
 
 class _Chain(NamedTuple):

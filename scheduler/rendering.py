@@ -164,7 +164,9 @@ def render_claim(
         version = pick_automatic(automatic or (), claim.locale, str(channel))
         if version is not None:
             return _render_custom(renderer, version, claim, channel, values, options)
-    return _render_builtin(renderer, claim, channel, claim.template or claim.kind, values, options)
+    return _render_builtin(
+        renderer, claim, channel, claim.template or claim.kind, values, options, message_id
+    )
 
 
 def render_or_fallback(
@@ -188,7 +190,9 @@ def render_or_fallback(
             raise
         values = variables_for(claim)
         options = default_options(claim.kind, claim.dose_event_id, claim.appointment_id)
-        message = _render_builtin(renderer, claim, channel, claim.kind, values, options)
+        message = _render_builtin(
+            renderer, claim, channel, claim.kind, values, options, str(claim.id)
+        )
         return message, f"{exc}; sent the built-in {claim.kind} text instead"
 
 
@@ -207,9 +211,10 @@ def _render_builtin(
     name: str,
     values: dict[str, Any],
     options: list[Any],
+    message_id: str,
 ) -> OutboundMessage:
     message = renderer.render(
-        name, claim.locale, channel, values, options=options, message_id=str(claim.id)
+        name, claim.locale, channel, values, options=options, message_id=message_id
     )
     mark_sensitive(message.text)
     return message

@@ -49,6 +49,7 @@ ZONES = (
     "Australia/Lord_Howe",
     "Pacific/Kiritimati",
     "America/St_Johns",
+    "Mars/Olympus_Mons",  # no such zone: both renderers fail alike
 )
 
 COMPILED = TemplateRenderer()
@@ -69,9 +70,7 @@ def _compiled_parts(kind: str, locale: str, channel: str, variables: dict[str, A
     compiled = COMPILED.compiled_template(name)
     assert compiled is not None, name
     try:
-        return _message_parts(
-            compiled.render, compiled.render, _values(kind, locale, variables), channel, True
-        )
+        return _message_parts(compiled.blocks, _values(kind, locale, variables), channel, True)
     except Exception:  # compared: it must fail where Jinja fails
         return "error"
 
@@ -134,7 +133,7 @@ instants = st.one_of(
     st.datetimes(
         min_value=datetime(1990, 1, 1),
         max_value=datetime(2100, 1, 1),
-        timezones=st.sampled_from(ZONES[1:]).map(ZoneInfo),
+        timezones=st.sampled_from(ZONES[1:-1]).map(ZoneInfo),
     ),
     st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),  # naive
     st.datetimes(timezones=st.just(UTC)),
