@@ -233,6 +233,7 @@ def test_whole_messages_equal_for_generated_values(
 # -- escaping -------------------------------------------------------------------------------------
 
 _TEMPLATE_TAGS = re.compile(r"</?b>")
+_EMAIL_PARAGRAPHS = re.compile(r"</?p>|<br>")
 _ENTITY = re.compile(r"&(amp|lt|gt|#39|#34);")
 
 
@@ -243,7 +244,7 @@ _ENTITY = re.compile(r"&(amp|lt|gt|#39|#34);")
     name=names,
     named=st.booleans(),
 )
-def test_a_value_never_adds_markup_to_telegram_html(
+def test_a_value_never_adds_markup_to_telegram_or_email_html(
     kind: str, locale: str, name: str, named: bool
 ) -> None:
     variables: dict[str, Any] = {
@@ -258,11 +259,14 @@ def test_a_value_never_adds_markup_to_telegram_html(
         "name_medicine": named,
         "share_details": named,
     }
-    message = COMPILED.render(kind, locale, Channel.TELEGRAM, variables)
-    assert message.html is not None
-    # Only the template's own <b> tags; every '&' starts an entity; no '<' or '>' from a value.
-    bare = _ENTITY.sub("", _TEMPLATE_TAGS.sub("", message.html))
-    assert "<" not in bare and ">" not in bare and "&" not in bare
+    telegram = COMPILED.render(kind, locale, Channel.TELEGRAM, variables).html
+    email = COMPILED.render(kind, locale, Channel.EMAIL, variables).html
+    assert telegram is not None and email is not None
+    body = email.split('line-height: 1.4">\n', 1)[1].rsplit("</body>", 1)[0]
+    for shown in (telegram, _EMAIL_PARAGRAPHS.sub("", body)):
+        # Only the template's own tags; every '&' starts an entity; no '<' or '>' from a value.
+        bare = _ENTITY.sub("", _TEMPLATE_TAGS.sub("", shown))
+        assert "<" not in bare and ">" not in bare and "&" not in bare
 
 
 def test_a_name_with_markup_is_escaped_in_telegram_and_plain_on_sms() -> None:
