@@ -51,6 +51,9 @@ class PreviewRequest:
     clinician_name: str | None = None
     medicine_name: str | None = None
     dose_text: str | None = None
+    # The dose's medicine by its /meds number, as the planner's row carries it (several
+    # medicines; None: one, or not a dose).
+    medicine_number: int | None = None
     name_medicine: bool = False
     versions: Sequence[CustomTemplate] = ()
 
@@ -105,6 +108,9 @@ def preview_message(renderer: TemplateRenderer, request: PreviewRequest) -> Prev
         appointment_starts_at=request.starts_at,
         appointment_location=request.location,
         appointment_clinician=request.clinician_name,
+        payload={}
+        if request.medicine_number is None
+        else {"medicine_number": request.medicine_number},
     )
     mark_sensitive(request.patient_name, request.medicine_name, request.location)
     cache = TemplateCache()

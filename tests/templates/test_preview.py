@@ -80,6 +80,29 @@ def test_medicine_named_only_when_the_patient_opted_in() -> None:
     assert preview_message(TemplateRenderer(), named).text == "Time for Metformin"
 
 
+def test_the_medicine_number_as_the_planned_row_carries_it() -> None:
+    """Two medicines due at once: the preview says which, as the send will (built-in or the
+    clinic's own text with ``medicine_number``); a patient with one medicine reads none."""
+    request = _request(
+        kind="medication_reminder",
+        starts_at=None,
+        due_at=STARTS,
+        medicine_number=2,
+        versions=(),
+    )
+    builtin = preview_message(TemplateRenderer(), request)
+    assert builtin.source == "builtin"
+    assert builtin.text.startswith("Hi Ana Real. Time for your 10:30 AM dose of medicine 2.")
+    own = _version(
+        "{{ due_at|time }}{% if medicine_number %}, medicine {{ medicine_number }}{% endif %}",
+        kind="medication_reminder",
+    )
+    clinic = dataclasses.replace(request, versions=(own,))
+    assert preview_message(TemplateRenderer(), clinic).text == "10:30 AM, medicine 2"
+    single = dataclasses.replace(clinic, medicine_number=None)
+    assert preview_message(TemplateRenderer(), single).text == "10:30 AM"
+
+
 def test_only_automatic_kinds() -> None:
     with pytest.raises(ValueError, match="kind must be one of"):
         preview_message(TemplateRenderer(), _request(kind="free_text"))

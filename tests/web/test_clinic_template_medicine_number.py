@@ -54,6 +54,25 @@ async def test_a_clinics_own_texts_say_which_dose_by_its_number(
             json={"kind": kind, "locale": "en", "channel": "sms", "body": body, "automatic": True},
         )
         assert saved.status_code == 201, saved.text
+    # The dashboard's preview of the patient's next reminder says it as the send will.
+    preview = await web.post(
+        "/api/v1/templates/preview",
+        headers=auth,
+        json={
+            "kind": "medication_reminder",
+            "locale": "en",
+            "channel": "sms",
+            "values": {"patient_name": "Ana", "due_at": "2026-03-04T12:00:00+00:00",
+                       "medicine_number": 2},
+            "versions": [{"name": "dose-text", "locale": "en", "channel": "sms", "body": REMINDER}],
+        },
+    )  # fmt: skip
+    assert preview.status_code == 200, preview.text
+    assert (
+        preview.json()["text"]
+        .replace("\u202f", " ")
+        .startswith("Ana: your 12:00 PM dose of medicine 2 is due.")
+    )
     # Not for a kind that has no dose: still refused, naming the variable.
     refused = await web.put(
         "/api/v1/templates/visit-text",

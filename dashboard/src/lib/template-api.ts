@@ -111,7 +111,7 @@ export interface PreviewInput {
   locale: string;
   channel: string;
   timezone: string;
-  values: Record<string, string | null>;
+  values: Record<string, string | number | null>;
   name_medicine: boolean;
   versions: { name: string; locale: string; channel: string; body: string; subject: string | null }[];
 }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from core.templating import MessageTooLong
 from medremind.web.api_v1.common import Org, State
@@ -59,6 +59,9 @@ class PreviewValues(RequestModel):
     clinician_name: Value | None = None
     medicine_name: Value | None = None
     dose_text: Value | None = None
+    # The dose's medicine by its number in the patient's /meds list, where the patient has
+    # several (the planner's row's payload.medicine_number).
+    medicine_number: Annotated[StrictInt, Field(ge=1, le=999)] | None = None
 
 
 class PreviewBody(RequestModel):
@@ -123,6 +126,7 @@ async def preview_template(body: PreviewBody, org_id: Org, state: State) -> Any:
         clinician_name=values.clinician_name,
         medicine_name=values.medicine_name,
         dose_text=values.dose_text,
+        medicine_number=values.medicine_number,
         name_medicine=body.name_medicine,
         versions=versions,
     )

@@ -54,6 +54,8 @@ export interface NextMessage {
   clinician_name: string | null;
   medicine_name: string | null;
   dose_text: string | null;
+  /** The dose's medicine by its /meds number where the patient has several (the row's payload). */
+  medicine_number: number | null;
   name_medicine: boolean;
   versions: TemplateVersion[];
 }
@@ -64,6 +66,7 @@ export async function nextAutomaticMessage(tx: Tx, patientId: string): Promise<N
     select m.id, m.kind, m.scheduled_time, p.locale, p.timezone, p.display_name as patient_name,
            o.name as clinic_name, de.due_at, a.starts_at, a.location, a.clinician_name,
            med.name as medicine_name, med.dose as dose_text,
+           (m.payload ->> 'medicine_number')::int as medicine_number,
            p.name_medicine_in_reminders as name_medicine,
            coalesce(
              nullif(m.platform, 'auto'),

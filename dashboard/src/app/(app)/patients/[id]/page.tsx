@@ -50,6 +50,7 @@ async function renderNext(next: NextMessage | null): Promise<{ preview: ApiPrevi
         clinician_name: next.clinician_name,
         medicine_name: next.medicine_name,
         dose_text: next.dose_text,
+        medicine_number: next.medicine_number,
       },
       name_medicine: next.name_medicine,
       versions: next.versions,
