@@ -11,7 +11,8 @@ dose follow-up, an appointment reminder and a free text; a new patient name on e
 08:00, no two messages alike). Each is rendered as the dispatcher renders it
 (``scheduler.rendering.render_or_fallback`` for the channel routing picked), with the clinic's
 automatic templates looked up and none found. CPU time (``time.process_time``) per message of each
-round; the line gives the best and the median round, overall and per kind. ``--general`` measures
+round; the line gives the best and the median round, overall and per kind; a second line the
+built-in renders alone (``TemplateRenderer.render``). ``--general`` measures
 the general (Jinja) renderer in the same process: before/after in one run. Run by hand; no test
 asserts timings.
 """
@@ -45,11 +46,12 @@ os.environ["BENCH_CODE_ROOT"] = str(_code_root())  # bench/dispatch.py measures 
 
 from bench.dispatch import CLINIC_LOCALES as LOCALES  # noqa: E402 (the burst's own mix)
 from bench.dispatch import MEDICINES  # noqa: E402
+from core.answer_buttons import default_options  # noqa: E402
 from core.templating import TemplateRenderer  # noqa: E402
 from platforms.base import Channel  # noqa: E402
 from scheduler.claims import Claim  # noqa: E402
 from scheduler.custom_templates import AUTOMATIC_KINDS, cache_for  # noqa: E402
-from scheduler.rendering import render_or_fallback  # noqa: E402
+from scheduler.rendering import render_or_fallback, variables_for  # noqa: E402
 
 CLINICS = tuple(uuid.uuid4() for _ in range(3))
 CLINIC_NAMES = (
@@ -135,6 +137,7 @@ def main() -> None:
 
     per_round: list[float] = []
     per_kind: dict[str, list[float]] = {}
+    renderer_only: list[float] = []
     for round_ in range(args.rounds):
         claims = burst_claims(args.messages, round_, due)
         started = time.process_time()
@@ -151,6 +154,17 @@ def main() -> None:
                 render_or_fallback(renderer, claim, channel)
             spent = time.process_time() - started
             per_kind.setdefault(kind, []).append(spent / len(group) * 1e6)
+        # The built-in renders alone (TemplateRenderer.render), their arguments made beforehand:
+        # no variables from the claim, no answer buttons, no registration of sensitive values.
+        calls = [
+            (claim, channel, variables_for(claim), default_options(*_option_args(claim)))
+            for claim, channel in burst_claims(args.messages, 2 * args.rounds + round_, due)
+            if claim.kind != "free_text"
+        ]
+        started = time.process_time()
+        for claim, channel, values, options in calls:
+            renderer.render(claim.kind, claim.locale, channel, values, options=options)
+        renderer_only.append((time.process_time() - started) / len(calls) * 1e6)
 
     line: dict[str, Any] = {
         "bench": "render_burst_mix",
@@ -165,6 +179,19 @@ def main() -> None:
         },
     }
     print(json.dumps(line), flush=True)
+    line = {
+        "bench": "render_builtin_only",
+        "code": str(_code_root()),
+        "path": "general" if args.general else "default",
+        "us_per_message_best": round(min(renderer_only), 1),
+        "us_per_message_median": round(statistics.median(renderer_only), 1),
+        "note": "TemplateRenderer.render of the mix's templated messages, arguments made before",
+    }
+    print(json.dumps(line), flush=True)
+
+
+def _option_args(claim: Claim) -> tuple[str, Any, Any]:
+    return claim.kind, claim.dose_event_id, claim.appointment_id
 
 
 if __name__ == "__main__":
