@@ -104,8 +104,8 @@ def compile_template(
 
     ``text_env`` and ``html_env`` are the renderer's plain and autoescaping environments (the
     same loader and filters): the chain is read from the loader and parsed as they parse it
-    (whitespace control included), and a filter compiles only if both hold the very function
-    the subset knows.
+    (whitespace control included), and a filter or test compiles only if the environment of
+    its block holds the very function the subset knows.
     """
     try:
         definitions = _chain_blocks(text_env, name)
@@ -366,10 +366,11 @@ class _Compiler:
             if node.name == "undefined":
                 return f"({key} not in _v)"
             return f"(_v.get({key}, _MISSING) is None)"
-        if node.name == "none":
-            return f"({self.expression(node.node)} is None)"
-        # No expression of the subset yields Undefined.
-        return "True" if node.name == "defined" else "False"
+        # Evaluated as Jinja evaluates it (it may raise); no expression of the subset yields
+        # Undefined, so it is defined (never the private sentinel).
+        operator = {"none": "is", "defined": "is not", "undefined": "is"}[node.name]
+        sentinel = "None" if node.name == "none" else "_MISSING"
+        return f"({self.expression(node.node)} {operator} {sentinel})"
 
 
 def _escaped(value: Any) -> str:

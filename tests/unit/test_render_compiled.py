@@ -349,6 +349,26 @@ def test_a_layout_that_prints_or_sets_outside_its_blocks_is_not_compiled(
     assert renderer.compiled_template("en/medication_reminder.default.j2") is None
 
 
+def test_a_tested_expression_is_evaluated_as_jinja_evaluates_it(tmp_path: Path) -> None:
+    body = (
+        "{% block text %}{{ (due_at|time) is defined }} {{ (due_at|time) is undefined }} "
+        "{{ (due_at|time) is none }}{% if (other|time) is defined %}!{% endif %}{% endblock %}"
+    )
+    renderer = TemplateRenderer(_templates(tmp_path, body))
+    compiled = renderer.compiled_template("en/medication_reminder.default.j2")
+    assert compiled is not None
+    due = datetime(2026, 3, 4, 8, 0, tzinfo=UTC)
+    values = {"due_at": due, "other": due, "locale": "en", "timezone": None}
+    assert compiled.blocks["text"](values) == "True False False!"
+    with pytest.raises(KeyError):  # Jinja raises here: the general renderer then decides
+        compiled.blocks["text"]({"due_at": due, "locale": "en", "timezone": None})
+    general = TemplateRenderer(tmp_path, auto_reload=True)
+    for passed in ({"due_at": due, "other": due}, {"due_at": due}):
+        expected = _message(general, "medication_reminder", "en", Channel.SMS, passed)
+        assert _message(renderer, "medication_reminder", "en", Channel.SMS, passed) == expected
+    assert "UndefinedError" in str(_message(renderer, "medication_reminder", "en", "sms", {}))
+
+
 def test_a_missing_variable_raises_jinjas_error_as_before() -> None:
     for renderer in (COMPILED, GENERAL):
         with pytest.raises(UndefinedError, match="due_at"):
