@@ -23,14 +23,16 @@ async function signIn(email, password) {
   page = await openAs(browser, email, password);
 }
 
-async function saveCapacity({ early, paid, after, validate = true }) {
+async function saveCapacity({ early, paid, after, validate = true, refused = false }) {
   const form = page.getByTestId("capacity-form");
   if (!validate) await form.evaluate((f) => (f.noValidate = true)); // what a script could send
   await form.getByLabel("Medication reminders: minutes early at most").fill(early);
   await form.getByLabel(paid === "off" ? "Off (no cost)" : "On for messages that are late by at least").check();
   await form.getByLabel("Seconds late").fill(after);
   await form.getByRole("button", { name: "Save peak settings" }).click();
-  await page.waitForURL(/capacity_(error|saved)=/);
+  // A refusal stays on the page with the form as chosen; a save reloads it with the new values.
+  if (refused) await page.getByTestId("capacity-error").waitFor();
+  else await page.waitForURL(/capacity_saved=/);
 }
 
 async function saveBot(token) {
@@ -51,11 +53,19 @@ try {
   result.browser_blocks_61 = !(await early.evaluate((input) => input.checkValidity()));
 
   log("a window over 60 minutes sent anyway is refused by the server, naming the field");
-  await saveCapacity({ early: "61", paid: "off", after: "60", validate: false });
+  await saveCapacity({ early: "61", paid: "after", after: "45", validate: false, refused: true });
   result.early_error = await text(page.getByTestId("capacity-error"));
-  const refused = page.getByTestId("capacity-form").getByLabel("Medication reminders: minutes early at most");
+  const refusedForm = page.getByTestId("capacity-form");
+  const refused = refusedForm.getByLabel("Medication reminders: minutes early at most");
   result.early_invalid = await refused.getAttribute("aria-invalid");
   result.early_described_by = await refused.getAttribute("aria-describedby");
+  // Everything chosen is still there to correct (the page used to reload the saved values).
+  result.kept_after_refusal = {
+    early: await refused.inputValue(),
+    paid_after_checked: await refusedForm.getByLabel("On for messages that are late by at least").isChecked(),
+    after: await refusedForm.getByLabel("Seconds late").inputValue(),
+    url_has_values: /61|45/.test(page.url()),
+  };
 
   log("an admin sets 10 minutes early and paid broadcast after 90 s late");
   await saveCapacity({ early: "10", paid: "after", after: "90" });

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { capacityProblem, earlyMinutes, earlySummary, paidSummary, parseCapacityForm, starsFor } = require(
+const { CAPACITY_FIELDS, capacityProblem, earlyMinutes, earlySummary, paidSummary, parseCapacityForm, starsFor } = require(
   "../.unit-build/capacity.js",
 );
 
@@ -85,5 +85,22 @@ describe("what the page says", () => {
     assert.match(paidSummary(null), /^Off: .*30 messages a second/);
     assert.match(paidSummary(0), /every non-urgent message.*0\.1 Telegram Stars each \(1,000 messages: 100 Stars\)/);
     assert.match(paidSummary(90), /at least 90 s late/);
+  });
+});
+
+describe("CAPACITY_FIELDS", () => {
+  test("every field a refusal can name is sent back to the form as chosen", () => {
+    const named = new Set();
+    for (const entries of [
+      { early_medication_reminder: "61", paid_mode: "off" },
+      { early_medication_reminder: "5", paid_mode: "sometimes" },
+      { early_medication_reminder: "5", paid_mode: "after", paid_after_seconds: "soon" },
+    ]) {
+      const parsed = parseCapacityForm(form(entries));
+      assert.equal(parsed.ok, false);
+      named.add(parsed.field);
+    }
+    assert.deepEqual([...named].filter((field) => !CAPACITY_FIELDS.includes(field)), []);
+    assert.deepEqual([...CAPACITY_FIELDS].sort(), ["early_medication_reminder", "paid_after_seconds", "paid_mode"]);
   });
 });

@@ -123,6 +123,12 @@ async def test_peak_settings_clinic_bot_time_critical_and_blocked_chat(
     assert result["early_error"].startswith("Medication reminders early send window:"), result
     assert "0 to 60" in result["early_error"] and result["early_invalid"] == "true"
     assert "capacity-error" in result["early_described_by"].split()
+    assert result["kept_after_refusal"] == {
+        "early": "61",
+        "paid_after_checked": True,
+        "after": "45",
+        "url_has_values": False,
+    }
     assert result["capacity_saved"].startswith("Peak settings saved")
     assert "medication reminders up to 10 min early" in result["capacity_early"]
     assert "at least 90 s late" in result["capacity_paid"]

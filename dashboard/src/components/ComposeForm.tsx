@@ -1,5 +1,6 @@
 "use client";
 
+import { PatientOptions } from "@/components/PatientOptions";
 import { useActionState, useState, useTransition } from "react";
 import type { ComposeState } from "@/app/(app)/messages/actions";
 import { ANY_CHANNEL, type TemplateVersion, pickVersion, templateChannelProblem, templateChoices } from "@/lib/compose";
@@ -123,14 +124,7 @@ export function ComposeForm({
               <div className="field" style={{ marginTop: "0.5rem" }}>
                 <label htmlFor="patient_id">Patient</label>
                 <select id="patient_id" name="patient_id" value={patientId} onChange={(e) => setPatientId(e.target.value)} required>
-                  <option value="" disabled>
-                    Choose a patient
-                  </option>
-                  {patients.map((p) => (
-                    <option key={p.id} value={p.id}>
-                      {p.display_name ?? p.id}
-                    </option>
-                  ))}
+                  <PatientOptions patients={patients} />
                 </select>
               </div>
             ) : (
@@ -197,6 +191,7 @@ export function ComposeForm({
                   value={localTime}
                   onChange={(e) => setLocalTime(e.target.value)}
                   required
+                  {...(state.error === "send_time" ? { "aria-invalid": true, "aria-describedby": "compose-error" } : {})}
                 />
               </div>
             ) : null}

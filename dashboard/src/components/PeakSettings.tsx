@@ -1,3 +1,7 @@
+"use client";
+
+import { useActionState } from "react";
+import type { FormState } from "@/lib/form-state";
 import {
   EARLY_KINDS,
   EARLY_MAX_MINUTES,
@@ -9,6 +13,7 @@ import {
   earlyMinutes,
   earlySummary,
   paidSummary,
+  capacityProblem,
   starsFor,
   type EarlyKind,
 } from "@/lib/capacity";
@@ -16,26 +21,30 @@ import {
 /**
  * The settings page's section for the 08:00 peak: the early send window per message kind and
  * Telegram paid broadcast. Everyone sees what is set; only an admin gets the form (the database
- * refuses a change by anyone else, migration 20260101009610).
+ * refuses a change by anyone else, migration 20260101009610). A refusal names the field and keeps
+ * everything chosen (it reloaded the saved values before, losing what the clinician typed); the
+ * radios and inputs are keyed by what came back, since React applies defaults only on mount.
  */
 export function PeakSettings({
   earlySendSeconds,
   paidAfterSeconds,
   isAdmin,
   action,
-  problem,
-  problemField,
   saved,
 }: {
   earlySendSeconds: Record<string, unknown>;
   paidAfterSeconds: number | null;
   isAdmin: boolean;
-  action: (form: FormData) => Promise<void>;
-  problem: string | null;
-  problemField: string | null;
+  action: (previous: FormState, form: FormData) => Promise<FormState>;
   saved: boolean;
 }) {
-  const invalid = (field: string) => (problem && problemField === field ? true : undefined);
+  const [state, formAction, pending] = useActionState(action, {});
+  const problem = capacityProblem(state.error ?? null);
+  const typed = state.values;
+  // What the form shows: as sent back after a refusal, else as saved.
+  const paidMode = typed ? typed.paid_mode : paidAfterSeconds === null ? "off" : "after";
+  const paidAfter = typed ? typed.paid_after_seconds : String(paidAfterSeconds ?? 60);
+  const invalid = (field: string) => (problem && state.field === field ? true : undefined);
   // The refused field is described by the error too (read out with it).
   const describedBy = (field: string, hint?: string) =>
     [hint, invalid(field) ? "capacity-error" : undefined].filter(Boolean).join(" ") || undefined;
@@ -58,7 +67,7 @@ export function PeakSettings({
           {problem}
         </p>
       ) : null}
-      {saved ? (
+      {saved && !state.error ? (
         <p role="status" className="notice" data-testid="capacity-saved">
           Peak settings saved: the planner uses them from its next tick.
         </p>
@@ -66,7 +75,7 @@ export function PeakSettings({
       {!isAdmin ? (
         <p className="hint" data-testid="capacity-readonly">Only an admin of the clinic can change these.</p>
       ) : (
-        <form action={action} data-testid="capacity-form">
+        <form action={formAction} data-testid="capacity-form" key={JSON.stringify(typed ?? null)}>
           <h3>Early send window</h3>
           {(Object.keys(EARLY_KINDS) as EarlyKind[]).map((kind) => {
             const id = earlyField(kind);
@@ -81,7 +90,7 @@ export function PeakSettings({
                   max={EARLY_MAX_MINUTES}
                   step={1}
                   inputMode="numeric"
-                  defaultValue={earlyMinutes(earlySendSeconds, kind)}
+                  defaultValue={typed ? typed[id] : earlyMinutes(earlySendSeconds, kind)}
                   aria-invalid={invalid(id)}
                   aria-describedby={describedBy(id, `${id}-hint`)}
                 />
@@ -98,11 +107,11 @@ export function PeakSettings({
           <fieldset className="plain" aria-describedby="paid-hint">
             <legend className="sr-only">Paid broadcast</legend>
             <label className="radio">
-              <input type="radio" name="paid_mode" value="off" defaultChecked={paidAfterSeconds === null} aria-invalid={invalid("paid_mode")} />
+              <input type="radio" name="paid_mode" value="off" defaultChecked={paidMode === "off"} aria-invalid={invalid("paid_mode")} />
               Off (no cost)
             </label>
             <label className="radio">
-              <input type="radio" name="paid_mode" value="after" defaultChecked={paidAfterSeconds !== null} aria-invalid={invalid("paid_mode")} />
+              <input type="radio" name="paid_mode" value="after" defaultChecked={paidMode === "after"} aria-invalid={invalid("paid_mode")} />
               On for messages that are late by at least
             </label>
             <div className="field">
@@ -115,7 +124,7 @@ export function PeakSettings({
                 max={PAID_AFTER_MAX_SECONDS}
                 step={1}
                 inputMode="numeric"
-                defaultValue={paidAfterSeconds ?? 60}
+                defaultValue={paidAfter}
                 aria-invalid={invalid("paid_after_seconds")}
                 aria-describedby={describedBy("paid_after_seconds")}
               />
@@ -128,7 +137,9 @@ export function PeakSettings({
             Stars. Only messages at least this late (by the dose&apos;s time) pay; 0 pays for every message. Replies to
             patients never pay.
           </p>
-          <button type="submit">Save peak settings</button>
+          <button type="submit" disabled={pending}>
+            Save peak settings
+          </button>
         </form>
       )}
     </section>

@@ -1,6 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
+import { PatientOptions } from "@/components/PatientOptions";
 import { errorMessage } from "@/lib/errors";
 import { type FormState, fieldProblem } from "@/lib/form-state";
 
@@ -42,14 +43,7 @@ export function WaitlistForm({ action, patients }: Props) {
             required
             {...problem("patient_id")}
           >
-            <option value="" disabled>
-              Choose a patient
-            </option>
-            {patients.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.display_name ?? p.id}
-              </option>
-            ))}
+            <PatientOptions patients={patients} />
           </select>
         </div>
         <fieldset className="field checks">

@@ -48,6 +48,13 @@ export function earlyField(kind: EarlyKind): string {
   return `early_${kind}`;
 }
 
+/** Every field of the capacity form, which a refusal sends back as chosen. */
+export const CAPACITY_FIELDS: readonly string[] = [
+  ...(Object.keys(EARLY_KINDS) as EarlyKind[]).map(earlyField),
+  "paid_mode",
+  "paid_after_seconds",
+];
+
 function wholeNumber(raw: FormDataEntryValue | null): number | null {
   const text = typeof raw === "string" ? raw.trim() : "";
   return /^\d{1,6}$/.test(text) ? Number(text) : null;

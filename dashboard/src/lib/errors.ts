@@ -40,6 +40,17 @@ const MESSAGES: Record<string, string> = {
   too_long_clinician_name: "Clinician: at most 50 characters (it is filled into reminders).",
   offsets:
     "Appointment reminder times: type 1 to 6 times before the appointment in hours (for example 24 2) or minutes (30m), from 5 minutes to 14 days; leave it empty for the clinic's times.",
+  // Appointments: each names its field and what it takes (lib/appointment-form.ts).
+  appointment_time:
+    "Starts at: enter the appointment's date and time, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone).",
+  appointment_duration: "Minutes: how long the appointment lasts, a whole number from 1 to 1,440 (24 hours), for example 30.",
+  patient_not_found:
+    "Patient: not one of your clinic's patients (the patient may have been erased): choose a patient from the list.",
+  reschedule_time:
+    "New time: enter the new date and time, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone).",
+  outcome: "Outcome: choose Attended or No-show.",
+  send_time:
+    "Date and time: enter the date and time to send, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone), or choose Now.",
   // Compose from a template: each names the Template field, which the form marks invalid.
   template_required: "Template: choose one of your clinic's templates, or write free text.",
   template_not_found: "Template: that template is not one of your clinic's templates (it may have been deleted or renamed).",

@@ -32,9 +32,20 @@ export function localInputValue(date: Date, timeZone: string): string {
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
 }
 
-/** Whether `value` looks like a datetime-local value (checked before SQL parses it). */
+/**
+ * Whether `value` is a datetime-local value of a real calendar day and time of day, checked
+ * before SQL casts it: "2026-02-30T10:00" or "2026-11-22T25:00" look right but make the
+ * `::timestamp` cast raise, which a form could only answer with a vague error.
+ */
 export function isLocalDateTime(value: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value);
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0)) as number[];
+  if (year! < 1 || hour! > 23 || minute! > 59 || second! > 59) return false;
+  const date = new Date(Date.UTC(year!, month! - 1, day!));
+  // setUTCFullYear: Date.UTC reads years 0-99 as 1900-1999.
+  date.setUTCFullYear(year!);
+  return date.getUTCMonth() === month! - 1 && date.getUTCDate() === day;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { NavLinks } from "@/components/NavLinks";
 import { requireClinician } from "@/lib/auth";
 import { signOut } from "../login/actions";
+import { MainMenu } from "./MainMenu";
 import styles from "./nav.module.css";
 
 export default async function AppLayout({ children }: { children: React.ReactNode }) {
@@ -13,17 +14,19 @@ export default async function AppLayout({ children }: { children: React.ReactNod
       <header className={styles.header}>
         <div className={styles.inner}>
           <span className={styles.brand}>MedRemind</span>
-          <nav aria-label="Main">
-            <NavLinks className={styles.links} />
-          </nav>
-          <div className={styles.who}>
-            <span data-testid="clinic-name">
-              {clinician.displayName} · {clinician.organizationName}
-            </span>
-            <form action={signOut}>
-              <button type="submit">Sign out</button>
-            </form>
-          </div>
+          <MainMenu>
+            <nav aria-label="Main">
+              <NavLinks className={styles.links} />
+            </nav>
+            <div className={styles.who}>
+              <span data-testid="clinic-name">
+                {clinician.displayName} · {clinician.organizationName}
+              </span>
+              <form action={signOut}>
+                <button type="submit">Sign out</button>
+              </form>
+            </div>
+          </MainMenu>
         </div>
       </header>
       <main id="content">{children}</main>

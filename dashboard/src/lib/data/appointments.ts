@@ -41,6 +41,9 @@ export interface NewAppointment {
   createdBy: string;
 }
 
+/** The patient is not one the clinician's clinic has (or was erased). */
+export class PatientNotFound extends Error {}
+
 /** Insert an appointment for a patient of the organization; returns its id. */
 export async function createAppointment(tx: Tx, input: NewAppointment): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
@@ -50,7 +53,7 @@ export async function createAppointment(tx: Tx, input: NewAppointment): Promise<
            ${input.durationMinutes}, ${input.location}, ${input.clinicianName}, ${input.createdBy}
       from patients p where p.id = ${input.patientId}
     returning id`;
-  if (!row) throw new Error("patient not found");
+  if (!row) throw new PatientNotFound("patient not found");
   return row.id;
 }
 

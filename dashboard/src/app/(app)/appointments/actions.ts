@@ -1,10 +1,12 @@
 "use server";
 
-import { VALUE_MAX, tooLongCode } from "@/lib/limits";
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
+import { APPOINTMENT_FIELDS, checkNewAppointment } from "@/lib/appointment-form";
+import { type FormState, formValues } from "@/lib/form-state";
 import {
+  PatientNotFound,
   cancelAppointment,
   createAppointment,
   rescheduleAppointment,
@@ -21,38 +23,25 @@ function back(formData: FormData, error?: string): string {
   return query ? `/appointments?${query}` : "/appointments";
 }
 
-/** Create an appointment at a wall-clock time in the clinic's timezone. */
-export async function createAppointmentAction(formData: FormData): Promise<void> {
+/**
+ * Create an appointment at a wall-clock time in the clinic's timezone. A refusal comes back to
+ * the form naming the field and how to fix it, with everything as typed; nothing is saved.
+ */
+export async function createAppointmentAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const clinician = await requireClinician();
-  const patientId = String(formData.get("patient_id") ?? "");
-  const localTime = String(formData.get("starts_at") ?? "");
-  const duration = Number(formData.get("duration_minutes") ?? 30);
-  const location = String(formData.get("location") ?? "").trim() || null;
-  const clinicianName = String(formData.get("clinician_name") ?? "").trim() || null;
-  // The place and the clinician's name go into every reminder of the appointment: at most what
-  // the template length check assumes, as the API and the database allow (../../lib/limits.ts).
-  if (!isUuid(patientId) || !isLocalDateTime(localTime) || !Number.isInteger(duration) || duration < 1 || duration > 1440) {
-    redirect(back(formData, "invalid"));
-  }
-  if ((location?.length ?? 0) > VALUE_MAX.location) redirect(back(formData, tooLongCode("location")));
-  if ((clinicianName?.length ?? 0) > VALUE_MAX.clinician_name) redirect(back(formData, tooLongCode("clinician_name")));
-  let created = true;
+  const values = formValues(formData, APPOINTMENT_FIELDS);
+  const checked = checkNewAppointment(values);
+  if (!checked.ok) return { error: checked.error, field: checked.field, values };
   try {
     await asClinician(clinician.id, (tx) =>
-      createAppointment(tx, {
-        patientId,
-        localTime,
-        timezone: clinician.timezone,
-        durationMinutes: duration,
-        location,
-        clinicianName,
-        createdBy: clinician.id,
-      }),
+      createAppointment(tx, { ...checked.value, timezone: clinician.timezone, createdBy: clinician.id }),
     );
-  } catch {
-    created = false;
+  } catch (error) {
+    // Row-level security hides another clinic's patient: to this clinic it does not exist.
+    if (error instanceof PatientNotFound) return { error: "patient_not_found", field: "patient_id", values };
+    throw error;
   }
-  redirect(back(formData, created ? undefined : "not_found"));
+  redirect(back(formData));
 }
 
 /** Move an appointment to a new time. */
@@ -60,7 +49,8 @@ export async function rescheduleAppointmentAction(formData: FormData): Promise<v
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
   const localTime = String(formData.get("starts_at") ?? "");
-  if (!isUuid(id) || !isLocalDateTime(localTime)) redirect(back(formData, "invalid"));
+  if (!isUuid(id)) redirect(back(formData, "not_found"));
+  if (!isLocalDateTime(localTime)) redirect(back(formData, "reschedule_time"));
   const ok = await asClinician(clinician.id, (tx) => rescheduleAppointment(tx, id, localTime, clinician.timezone));
   redirect(back(formData, ok ? undefined : "not_changed"));
 }
@@ -79,7 +69,8 @@ export async function appointmentOutcomeAction(formData: FormData): Promise<void
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
   const outcome = String(formData.get("outcome") ?? "");
-  if (!isUuid(id) || (outcome !== "completed" && outcome !== "no_show")) redirect(back(formData, "invalid"));
+  if (!isUuid(id)) redirect(back(formData, "not_found"));
+  if (outcome !== "completed" && outcome !== "no_show") redirect(back(formData, "outcome"));
   const ok = await asClinician(clinician.id, (tx) => setAppointmentOutcome(tx, id, outcome as "completed" | "no_show"));
   redirect(back(formData, ok ? undefined : "not_changed"));
 }

@@ -1,6 +1,6 @@
-import { VALUE_MAX } from "@/lib/limits";
 import type { Metadata } from "next";
 import Link from "next/link";
+import { AppointmentForm } from "@/components/AppointmentForm";
 import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
@@ -35,39 +35,15 @@ export default async function AppointmentsPage({
   return (
     <>
       <h1>Appointments</h1>
-      {error ? <p role="alert" className="alert">{error}</p> : null}
-      <form action={createAppointmentAction} className="panel" aria-labelledby="new-appt-h">
-        <h2 id="new-appt-h">New appointment</h2>
-        <input type="hidden" name="back_patient" value={patient ?? ""} />
-        <div className="row">
-          <div className="field">
-            <label htmlFor="appt-patient">Patient</label>
-            <select id="appt-patient" name="patient_id" defaultValue={patient ?? ""} required>
-              <option value="" disabled>Choose a patient</option>
-              {patients.map((p) => (
-                <option key={p.id} value={p.id}>{p.display_name ?? p.id}</option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="appt-time">Starts at ({tz})</label>
-            <input id="appt-time" name="starts_at" type="datetime-local" defaultValue={tomorrow} required />
-          </div>
-          <div className="field" style={{ flexBasis: 120 }}>
-            <label htmlFor="appt-duration">Minutes</label>
-            <input id="appt-duration" name="duration_minutes" type="number" min={1} max={1440} defaultValue={30} required />
-          </div>
-          <div className="field">
-            <label htmlFor="appt-location">Location</label>
-            <input id="appt-location" name="location" maxLength={VALUE_MAX.location} />
-          </div>
-          <div className="field">
-            <label htmlFor="appt-clinician">Clinician</label>
-            <input id="appt-clinician" name="clinician_name" maxLength={VALUE_MAX.clinician_name} defaultValue={clinician.displayName} />
-          </div>
-          <div className="field"><button type="submit">Create appointment</button></div>
-        </div>
-      </form>
+      {error ? <p role="alert" className="alert" data-testid="appointments-error">{error}</p> : null}
+      <AppointmentForm
+        action={createAppointmentAction}
+        patients={patients}
+        patient={patient}
+        timezone={tz}
+        defaultStart={tomorrow}
+        clinicianName={clinician.displayName}
+      />
       <div className="panel table-wrap">
         <table>
           <caption>

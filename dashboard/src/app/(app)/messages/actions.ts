@@ -59,11 +59,11 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
   const search = String(formData.get("group_query") ?? "").trim();
 
   if (useTemplate && template === null) return { error: "template_required" };
+  if (localTime !== null && !isLocalDateTime(localTime)) return { error: "send_time" };
   if (
     (group ? search.length > 100 : !isUuid(patientId)) ||
     !(PLATFORMS as readonly string[]).includes(platform) ||
-    (content !== null && (!content || content.length > 4096)) ||
-    (localTime !== null && !isLocalDateTime(localTime))
+    (content !== null && (!content || content.length > 4096))
   ) {
     return { error: "invalid" };
   }

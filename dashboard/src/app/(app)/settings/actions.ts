@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
-import { parseCapacityForm } from "@/lib/capacity";
+import { CAPACITY_FIELDS, parseCapacityForm } from "@/lib/capacity";
 import { accountFields, changeAccount, isAccountChannel, type SaveResult } from "@/lib/provider-accounts";
 import { canonicalTimezone, isClockTime } from "@/lib/time";
 import { type FormState, formValues } from "@/lib/form-state";
@@ -57,11 +57,14 @@ export async function saveSettingsAction(_previous: FormState, formData: FormDat
 /**
  * Save the clinic's settings for the 08:00 peak (early send window per kind, Telegram paid
  * broadcast). The database refuses a clinician who is not an admin (migration 20260101009610).
+ * A refusal comes back to the form naming the field (its code is the field's name, see
+ * CAPACITY_PROBLEMS), with everything as chosen; nothing is saved.
  */
-export async function saveCapacityAction(formData: FormData): Promise<void> {
+export async function saveCapacityAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const clinician = await requireClinician();
+  const values = formValues(formData, CAPACITY_FIELDS);
   const parsed = parseCapacityForm(formData);
-  if (!parsed.ok) redirect(`/settings?capacity_error=${parsed.field}#capacity`);
+  if (!parsed.ok) return { error: parsed.field, field: parsed.field, values };
   const { early_send_seconds: early, telegram_paid_broadcast_after_seconds: after } = parsed.value;
   try {
     await asClinician(clinician.id, (tx) => tx`
@@ -70,7 +73,7 @@ export async function saveCapacityAction(formData: FormData): Promise<void> {
              telegram_paid_broadcast_after_seconds = ${after}
        where id = public.current_organization_id()`);
   } catch (error) {
-    if (sqlState(error) === ADMIN_ONLY_STATE) redirect("/settings?capacity_error=admin_only#capacity");
+    if (sqlState(error) === ADMIN_ONLY_STATE) return { error: "admin_only", values };
     throw error;
   }
   redirect("/settings?capacity_saved=1#capacity");

@@ -5,7 +5,6 @@ import { errorMessage } from "@/lib/errors";
 import { ClinicSettingsForm } from "@/components/ClinicSettingsForm";
 import { PeakSettings } from "@/components/PeakSettings";
 import { ProviderAccounts } from "@/components/ProviderAccounts";
-import { capacityProblem } from "@/lib/capacity";
 import { accountsConfigured, listAccounts } from "@/lib/provider-accounts";
 import { saveAccountAction, saveCapacityAction, saveSettingsAction } from "./actions";
 
@@ -61,8 +60,6 @@ export default async function SettingsPage({
         paidAfterSeconds={org.paid_after}
         isAdmin={clinician.role === "admin"}
         action={saveCapacityAction}
-        problem={capacityProblem(one(params.capacity_error))}
-        problemField={one(params.capacity_error)}
         saved={params.capacity_saved === "1"}
       />
       <ProviderAccounts

@@ -1,0 +1,114 @@
+"use client";
+
+import { useActionState } from "react";
+import { DURATION_MAX_MINUTES } from "@/lib/appointment-form";
+import { PatientOptions } from "@/components/PatientOptions";
+import { errorMessage } from "@/lib/errors";
+import { type FormState, fieldProblem } from "@/lib/form-state";
+import { VALUE_MAX } from "@/lib/limits";
+
+interface Props {
+  action: (previous: FormState, formData: FormData) => Promise<FormState>;
+  patients: { id: string; display_name: string | null }[];
+  /** The patient whose appointments the page shows, chosen in the form to start with. */
+  patient: string | null;
+  timezone: string;
+  /** Tomorrow at this time, in the clinic's timezone (datetime-local form). */
+  defaultStart: string;
+  clinicianName: string;
+}
+
+const ERROR_ID = "appointment-error";
+
+/**
+ * A new appointment. A refusal (lib/appointment-form.ts, and a patient the clinic does not have)
+ * names the field and how to fix it, marks it, and keeps everything typed (the page used to
+ * redirect with a generic error and an empty form). The select is keyed by what came back: React
+ * applies a select's defaultValue only when it mounts.
+ */
+export function AppointmentForm({ action, patients, patient, timezone, defaultStart, clinicianName }: Props) {
+  const [state, formAction, pending] = useActionState(action, {});
+  const typed = state.values;
+  const value = (name: string, fallback: string) => typed?.[name] ?? fallback;
+  const problem = (name: string) => fieldProblem(state, name, ERROR_ID);
+  // A patient sent back that the list does not hold (another clinic's, or erased since): none
+  // chosen, rather than the browser silently choosing the first patient of the list.
+  const typedPatient = value("patient_id", patient ?? "");
+  const chosenPatient = patients.some((p) => p.id === typedPatient) ? typedPatient : "";
+  const error = errorMessage(state.error);
+  return (
+    <form action={formAction} className="panel" aria-labelledby="new-appt-h" data-testid="appointment-form">
+      <h2 id="new-appt-h">New appointment</h2>
+      {error ? (
+        <p role="alert" className="alert" id={ERROR_ID} data-testid={ERROR_ID}>
+          {error}
+        </p>
+      ) : null}
+      <input type="hidden" name="back_patient" value={patient ?? ""} />
+      <div className="row">
+        <div className="field">
+          <label htmlFor="appt-patient">Patient</label>
+          <select
+            key={`${chosenPatient}:${state.error ?? ""}`}
+            id="appt-patient"
+            name="patient_id"
+            defaultValue={chosenPatient}
+            required
+            {...problem("patient_id")}
+          >
+            <PatientOptions patients={patients} />
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="appt-time">Starts at ({timezone})</label>
+          <input
+            id="appt-time"
+            name="starts_at"
+            type="datetime-local"
+            defaultValue={value("starts_at", defaultStart)}
+            required
+            {...problem("starts_at")}
+          />
+        </div>
+        <div className="field" style={{ flexBasis: 120 }}>
+          <label htmlFor="appt-duration">Minutes</label>
+          <input
+            id="appt-duration"
+            name="duration_minutes"
+            type="number"
+            min={1}
+            max={DURATION_MAX_MINUTES}
+            defaultValue={value("duration_minutes", "30")}
+            required
+            {...problem("duration_minutes")}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="appt-location">Location</label>
+          <input
+            id="appt-location"
+            name="location"
+            maxLength={VALUE_MAX.location}
+            defaultValue={value("location", "")}
+            {...problem("location")}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="appt-clinician">Clinician</label>
+          <input
+            id="appt-clinician"
+            name="clinician_name"
+            maxLength={VALUE_MAX.clinician_name}
+            defaultValue={value("clinician_name", clinicianName)}
+            {...problem("clinician_name")}
+          />
+        </div>
+        <div className="field">
+          <button type="submit" disabled={pending}>
+            Create appointment
+          </button>
+        </div>
+      </div>
+    </form>
+  );
+}
