@@ -7,6 +7,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# The tests run on TEST_WORKERS pytest-xdist processes, each with its own embedded PostgreSQL: the
+# suite mostly waits (for the processes it starts, sockets, the database), so more workers than
+# cores pay. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 4
+
 .PHONY: dev test lint format install dashboard-test alert-rules-test any-hour
 
 $(STAMP): pyproject.toml
@@ -25,7 +30,7 @@ test: $(STAMP) dashboard-test alert-rules-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -65,7 +70,7 @@ any-hour: $(STAMP)
 	@for spec in $(ANY_HOUR_INSTANTS); do \
 		instant=$${spec%%@*}; zone=$${spec#*@}; [ "$$zone" = "$$spec" ] && zone=UTC; \
 		$(BIN)/python tests/clock/run_at.py $$instant --tz $$zone -- \
-			$(BIN)/pytest -q -p no:cacheprovider $(ANY_HOUR_ARGS) || exit 1; \
+			$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(ANY_HOUR_ARGS) || exit 1; \
 	done
 
 # The Prometheus alert rules (ops/prometheus) and their unit tests, with Debian's promtool

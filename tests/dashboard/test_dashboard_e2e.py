@@ -18,6 +18,7 @@ The dashboard is built here when ``dashboard/.next`` is missing or older than it
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -83,13 +84,24 @@ def _newest_source_mtime() -> float:
     return max(p.stat().st_mtime for p in paths)
 
 
+# What `next start` reads from a finished build.
+BUILD_FILES = ("BUILD_ID", "prerender-manifest.json", "routes-manifest.json", "build-manifest.json")
+
+
 def _ensure_built(env: dict[str, str]) -> None:
-    """npm ci when node_modules is missing; next build when the build is missing or stale."""
-    if not (DASHBOARD / "node_modules" / "next").is_dir():
-        _run(["npm", "ci", "--no-audit", "--no-fund"], env=env)
-    build_id = DASHBOARD / ".next" / "BUILD_ID"
-    if not build_id.exists() or build_id.stat().st_mtime < _newest_source_mtime():
-        _run(["npm", "run", "build"], env=env)
+    """npm ci when node_modules is missing; next build when the build is missing or stale.
+
+    One pytest-xdist worker at a time: a second `next build` into the same ``.next`` while the
+    first one's server starts leaves it without its manifests."""
+    with (DASHBOARD / ".build-lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (DASHBOARD / "node_modules" / "next").is_dir():
+            _run(["npm", "ci", "--no-audit", "--no-fund"], env=env)
+        build_id = DASHBOARD / ".next" / "BUILD_ID"
+        # A build cut short (or two at once) may leave BUILD_ID without the manifests.
+        whole = all((DASHBOARD / ".next" / name).exists() for name in BUILD_FILES)
+        if not whole or build_id.stat().st_mtime < _newest_source_mtime():
+            _run(["npm", "run", "build"], env=env)
 
 
 def _free_port() -> int:

@@ -48,11 +48,12 @@ async def _attempts(conn: asyncpg.Connection, message_id: object) -> list[str]:
 async def test_a_timed_out_sms_that_twilio_has_is_not_sent_again(
     admin_conn: asyncpg.Connection, make_dispatcher
 ) -> None:
-    # Twilio creates the message at once; its answer comes after our 1 s timeout.
-    async with FakeTwilio(answer_latency=3.0) as twilio:
+    # Twilio creates the message at once; its answer comes after our 3 s timeout (generous: on a
+    # loaded machine the request itself may take a second to arrive).
+    async with FakeTwilio(answer_latency=8.0) as twilio:
         sender = _sender(twilio)
         message_id = await _due_sms(admin_conn)
-        dispatcher, _ = make_dispatcher({Channel.SMS: sender}, send_timeout_seconds=1.0)
+        dispatcher, _ = make_dispatcher({Channel.SMS: sender}, send_timeout_seconds=3.0)
         try:
             assert await dispatcher.run_once() == 1
         finally:
@@ -73,12 +74,12 @@ async def test_a_timed_out_sms_that_twilio_has_is_not_sent_again(
 async def test_a_timed_out_sms_that_twilio_does_not_have_is_sent_again(
     admin_conn: asyncpg.Connection, make_dispatcher, clock: Clock
 ) -> None:
-    # Twilio answers 503 after our 1 s timeout, having created nothing.
-    async with FakeTwilio(latency=3.0) as twilio:
+    # Twilio answers 503 after our 3 s timeout, having created nothing.
+    async with FakeTwilio(latency=8.0) as twilio:
         twilio.fail_next_server_error(503)
         sender = _sender(twilio)
         message_id = await _due_sms(admin_conn)
-        dispatcher, _ = make_dispatcher({Channel.SMS: sender}, send_timeout_seconds=1.0)
+        dispatcher, _ = make_dispatcher({Channel.SMS: sender}, send_timeout_seconds=3.0)
         try:
             assert await dispatcher.run_once() == 1
             first = await admin_conn.fetchrow(

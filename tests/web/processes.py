@@ -37,10 +37,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def wait_until_up(base: str, process: subprocess.Popen, attempts: int = 300) -> None:
-    """Until ``GET /healthz`` answers 200; fails when the process exits or never answers."""
+async def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Until ``GET /healthz`` answers 200; fails when the process exits or never answers.
+
+    The deadline is generous: on a loaded machine (the suite runs on several pytest-xdist
+    workers) a web process may take half a minute to import and migrate-check."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     async with httpx.AsyncClient(base_url=base) as http:
-        for _ in range(attempts):
+        while loop.time() < deadline:
             if process.poll() is not None:
                 raise AssertionError(f"web process exited with {process.returncode}")
             try:
@@ -49,7 +54,7 @@ async def wait_until_up(base: str, process: subprocess.Popen, attempts: int = 30
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.1)
-    raise AssertionError("web process did not come up")
+    raise AssertionError(f"web process did not come up in {timeout:.0f} s")
 
 
 def twilio_env(fake_twilio: FakeTwilio) -> dict[str, str]:
