@@ -17,9 +17,11 @@ With ``connect`` (``medremind worker``: ``Database.connect``) the claims run on 
 their own with those settings for its session, one statement each, as LISTEN has its own; it is
 opened again after any failure. Its patients come from the worker's cache
 (:class:`scheduler.claim_cache.ClaimCache`, listening on a connection of its own, started with the
-first claim), and those it lacks are read in one more statement per batch. Without ``connect``
-(a dispatcher built on a pool alone), each claim runs in a transaction of a pooled connection
-that sets them locally, two more round trips, and reads its patients afresh in it: no cache.
+first claim; the patients of messages due within a minute are read into it ahead,
+scheduler.claim_prefetch), and those it lacks are read in one more statement per batch. Without
+``connect`` (a dispatcher built on a pool alone), each claim runs in a transaction of a pooled
+connection that sets them locally, two more round trips, and reads its patients afresh in it:
+no cache.
 
 A claim whose patients cannot be read after it committed (the connection failed in between)
 raises, and its rows come back when their lease expires, as when a claim's answer is lost.
@@ -35,6 +37,7 @@ from datetime import datetime
 import asyncpg
 
 from scheduler.claim_cache import ClaimCache
+from scheduler.claim_prefetch import Prefetch
 from scheduler.claims import Claim, assemble, claim_rows
 
 _SESSION = "set plan_cache_mode = force_generic_plan; set synchronous_commit = off"
@@ -65,12 +68,16 @@ class ClaimSession:
         self._lock = asyncio.Lock()  # one statement at a time on the connection
         self.cache = ClaimCache(connect)
         self._listening: asyncio.Task[None] | None = None
+        self._prefetch: Prefetch | None = None
+        self._prefetching: asyncio.Task[None] | None = None
 
     def listen(self) -> None:
         """Start the cache's LISTEN connection (with ``connect`` only); idempotent. The first
         claim starts it; until it is up, claims read their patients afresh."""
         if self._connect is not None and self._listening is None:
             self._listening = asyncio.create_task(self.cache.run(), name="claim-cache")
+            self._prefetch = Prefetch(self.pool, self.cache)
+            self._prefetching = asyncio.create_task(self._prefetch.run(), name="claim-prefetch")
 
     async def claim(
         self, *, now: datetime, limit: int, worker: str, lease_seconds: float
@@ -136,9 +143,12 @@ class ClaimSession:
     async def aclose(self) -> None:
         """Close the connection of our own and the cache's, if any; idempotent."""
         listening, self._listening = self._listening, None
+        prefetching, self._prefetching = self._prefetching, None
+        if self._prefetch is not None:
+            self._prefetch.stop()
         if listening is not None:
             self.cache.stop()
-            await asyncio.gather(listening, return_exceptions=True)
+            await asyncio.gather(listening, *filter(None, [prefetching]), return_exceptions=True)
             self.cache = ClaimCache(self._connect)  # a later claim starts afresh
         conn, self._conn = self._conn, None
         if conn is None or conn.is_closed():

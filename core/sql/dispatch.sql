@@ -114,6 +114,20 @@ select p.id, p.locale, p.timezone, p.display_name, p.quiet_start, p.quiet_end,
   ) pps on true
  where p.id = any($1::uuid[])
 
+-- name: prefetch_patients
+-- The patients of pending messages due after $1 (null: now) and within $2 seconds from now, at
+-- most $3, and that upper bound: the worker reads them into its cache before they are due
+-- (scheduler/claim_prefetch.py), so a burst at 08:00 claims without reading its patients. The
+-- next call starts where this one ended: each row is looked at once. By the plain time index of
+-- the wide table: future rows only, whatever the queue holds beyond the window.
+select array(select distinct m.patient_id
+               from scheduled_messages m
+              where m.scheduled_time > coalesce($1, now())
+                and m.scheduled_time <= now() + make_interval(secs => $2)
+                and m.status = 'pending' and m.patient_id is not null
+              limit $3) as patients,
+       now() + make_interval(secs => $2) as upper
+
 -- name: record
 -- Apply a batch of outcomes and insert their attempt rows, in one statement. Outcome arrays ($1-$10,
 -- $19, $20) are aligned per message; attempt arrays ($11-$18) per attempt. Attempts are written even when the

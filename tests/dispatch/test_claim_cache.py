@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -267,3 +267,26 @@ async def test_claims_without_a_listening_cache_read_every_patient(
         assert [c.address for c in claim.contacts] == [patients[claim.patient_id]]
         assert claim.consented and claim.organization_name
     assert len(session.cache) == 0 and not session.cache.live
+
+
+async def test_patients_of_messages_due_soon_are_read_ahead(
+    admin_conn: asyncpg.Connection, session: ClaimSession
+) -> None:
+    """The patients of what falls due within a minute are cached before it is due
+    (scheduler/claim_prefetch.py); an edit after that still reaches the claim."""
+    due = datetime.now(UTC) + timedelta(seconds=30)
+    first, second = await _patient(admin_conn), await _patient(admin_conn, PHONE_B)
+    for patient in (first, second):
+        await factories.create_message(admin_conn, patient["id"], urgent=True, scheduled_time=due)
+    await eventually(lambda: first["id"] in session.cache and second["id"] in session.cache)
+
+    await admin_conn.execute(
+        "update contact_points set address = '+14155550109' where patient_id = $1", first["id"]
+    )
+    hits, misses = session.cache.hits, session.cache.misses
+    claims = await session.claim(
+        now=due + timedelta(seconds=1), limit=10, worker="test-worker", lease_seconds=60
+    )
+    addresses = {c.patient_id: [p.address for p in c.contacts] for c in claims}
+    assert addresses == {first["id"]: ["+14155550109"], second["id"]: [PHONE_B]}
+    assert (session.cache.hits, session.cache.misses) == (hits + 1, misses + 1)
