@@ -240,7 +240,7 @@ async def _keyword(turn: Turn) -> bool:
         return False  # a plain YES is an ordinary answer
     if opted_out:
         return True  # no HELP answers to an opted-out number
-    turn.say(await _help_text(turn))
+    turn.say(await _help_text(turn, locale))
     return True
 
 
@@ -269,11 +269,12 @@ async def _contact_opted_out(turn: Turn) -> bool:
     return contact is not None and contact["opted_out_at"] is not None
 
 
-async def _help_text(turn: Turn) -> str:
+async def _help_text(turn: Turn, locale: str) -> str:
+    """The HELP answer in ``locale`` (AYUDA's is Spanish): the clinic's name and contact."""
     clinic = await clinic_contact(turn)
     if clinic is not None:
-        return turn.t("keyword_help", clinic=clinic[0], contact=clinic[1])
-    return turn.t("keyword_help_generic")
+        return texts.text(locale, "keyword_help", clinic=clinic[0], contact=clinic[1])
+    return texts.text(locale, "keyword_help_generic")
 
 
 def channel_label(channel: Channel, locale: str) -> str:

@@ -72,7 +72,7 @@ ES: dict[str, str] = {
         "/cancel - dejar lo que estamos haciendo (añadir un medicamento, ajustes)\n"
         "/delete_me - borrar todos tus datos\n/help - este mensaje"
     ),
-    "help_keywords": "Responde STOP para no recibir más mensajes, START para volver.",
+    "help_keywords": "Responde PARAR (o STOP) para no recibir más mensajes, COMENZAR para volver.",
     "help_commands_stop": "/stop - no recibir ningún mensaje más (/start para volver a recibirlos)",
     "help_clinic": "Tu clínica: {clinic}, {contact}.",
     "or_join": "{first} o {second}",

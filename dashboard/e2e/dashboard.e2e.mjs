@@ -100,6 +100,12 @@ try {
     check(detail.includes("Luis Seeded"), "the caregiver");
     // Seeded without a timezone of their own: quiet hours follow the patient's zone.
     check(detail.includes("quiet hours in the patient's time zone"), "the caregiver's quiet-hours zone");
+    // A caregiver who texted STOP: the clinic sees that missed doses alert them no more.
+    const stopped = (await page.getByTestId("caregiver-stopped").allTextContents()).join(" ");
+    check(
+      stopped.includes("opted out on") && stopped.includes("gets no alerts until they send START"),
+      "an opted-out caregiver said so",
+    );
     await shot(page, "desktop", "patient-adherence");
     log("seeded patient: adherence, last answer, channels, medicines, caregiver");
 

@@ -188,6 +188,12 @@ async def _seed_adherence(conn: asyncpg.Connection, organization_id: str) -> Non
         "Luis Seeded",
         "+34600000002",
     )
+    # A caregiver who sent STOP (bot.sql opt_out_contact): the page says alerts stopped.
+    await conn.execute(
+        "insert into caregivers (patient_id, name, channel, address, opted_out_at)"
+        " values ($1, 'Eva Stopped', 'sms', '+34600000003', now())",
+        patient["id"],
+    )
     medication, schedule = await create_medication(conn, patient["id"], name="Seededol")
     now = datetime.now(UTC)
     for days_ago, status in ((1, "taken"), (2, "taken"), (3, "missed"), (10, "taken")):

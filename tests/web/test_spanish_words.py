@@ -91,6 +91,8 @@ async def test_an_english_chat_is_answered_in_the_language_of_the_word(
     assert (await _say(web, fake_twilio, "comenzar")).startswith("Te has vuelto a suscribir")
     assert (await _say(web, fake_twilio, "parar")).startswith("No recibirás más mensajes")
     assert (await _say(web, fake_twilio, "START")).startswith("You're subscribed again")
+    assert (await _say(web, fake_twilio, "ayuda")).startswith("Recordatorios de medicación")
+    assert (await _say(web, fake_twilio, "HELP")).startswith("MedRemind medication reminders")
 
 
 async def test_stop_words_inside_a_sentence_are_not_opt_outs(
