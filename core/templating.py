@@ -224,6 +224,7 @@ class TemplateRenderer:
         values = {**_KIND_DEFAULTS, **variables, "locale": locale}
         values.setdefault("timezone", None)
 
+        # Loops rather than generators: a generator costs ~0.3 us per message here (issue 20).
         needs_labels = False
         for opt in options:
             if not isinstance(opt, Option):
