@@ -4,7 +4,8 @@
 // tests/dashboard/test_dashboard_e2e.py, which arranges all of that and checks the database after.
 //
 // Environment: BASE_URL, CLINICIAN_A_EMAIL/_PASSWORD, CLINICIAN_B_EMAIL/_PASSWORD (another
-// organization), PATIENT_CHAT_ID (a Telegram chat id the fake Telegram accepts), SCREENSHOT_DIR,
+// organization), PATIENT_CHAT_ID (a Telegram chat id the fake Telegram accepts; the patient links
+// it by the invite link), API_URL and TELEGRAM_WEBHOOK_SECRET (the web's webhook), SCREENSHOT_DIR,
 // RESULT_FILE (JSON with the ids created), CHROMIUM_PATH (default /usr/bin/chromium),
 // SEEDED_PATIENT_ID, FAILED_MESSAGE_ID and OUTBOX_MESSAGE_ID (seeded: a failed message to
 // re-send, a message written to the outbox),
@@ -25,6 +26,9 @@ const SENT_TIMEOUT = Number(env("SENT_TIMEOUT_MS", "60000"));
 const A = { email: env("CLINICIAN_A_EMAIL"), password: env("CLINICIAN_A_PASSWORD") };
 const B = { email: env("CLINICIAN_B_EMAIL"), password: env("CLINICIAN_B_PASSWORD") };
 const CHAT_ID = env("PATIENT_CHAT_ID");
+// The Python web process (its Telegram webhook) and the default bot's webhook secret.
+const API_URL = env("API_URL").replace(/\/$/, "");
+const WEBHOOK_SECRET = env("TELEGRAM_WEBHOOK_SECRET");
 const SEEDED = env("SEEDED_PATIENT_NAME", "");
 const SIZES = { desktop: { width: 1280, height: 800 }, tablet: { width: 820, height: 1180 } };
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
@@ -35,6 +39,16 @@ const log = (step) => console.log(`e2e: ${step}`);
 
 function check(condition, message) {
   if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+/** Post a Telegram update to the web's webhook, as Telegram does for the default bot. */
+async function telegramUpdate(update) {
+  const answer = await fetch(`${API_URL}/telegram/webhook`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": WEBHOOK_SECRET },
+    body: JSON.stringify(update),
+  });
+  check(answer.ok, `the web took the Telegram update (HTTP ${answer.status})`);
 }
 
 async function signIn(page, who) {
@@ -128,17 +142,76 @@ try {
   await page.getByRole("link", { name: "New patient" }).click();
   await page.waitForURL(`${BASE_URL}/patients/new`);
   await page.getByLabel("Name", { exact: true }).fill(patientName);
+  // Telegram has no address field: the patient links their own chat by an invite link (a chat id
+  // typed in would reach whoever's chat it is). SMS has one; back to Telegram, it goes again.
+  await page.getByLabel("Channel", { exact: true }).selectOption("sms");
+  await page.getByLabel("Address", { exact: true }).waitFor();
   await page.getByLabel("Channel", { exact: true }).selectOption("telegram");
-  await page.getByLabel("Address", { exact: true }).fill(CHAT_ID);
+  const telegramHint = page.getByTestId("telegram-link");
+  await telegramHint.waitFor();
+  check((await page.getByLabel("Address", { exact: true }).count()) === 0, "no address field for Telegram");
+  result.telegram_hint = (await telegramHint.textContent()) ?? "";
+  result.channel_described_by = (await page.getByLabel("Channel", { exact: true }).getAttribute("aria-describedby")) ?? "";
   // Typed in lower case: stored as the IANA name the reminder planner can load (Europe/Madrid).
   await page.getByLabel("Timezone", { exact: true }).fill("europe/madrid");
   await page.getByLabel("The patient agreed to receive reminders").check();
+  await shot(page, "desktop", "patient-new-telegram");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, "phone", "patient-new-telegram");
+  await page.setViewportSize(SIZES.desktop);
+  // A forged submission with a chat id (as a script would post it): refused, saying how to link.
+  await page.locator("form:has(#channel)").evaluate((form, chatId) => {
+    const forged = document.createElement("input");
+    forged.type = "hidden";
+    forged.name = "address";
+    forged.id = "forged-address";
+    forged.value = chatId;
+    form.appendChild(forged);
+  }, CHAT_ID);
+  await page.getByRole("button", { name: "Create patient" }).click();
+  const typed = page.getByTestId("patient-error");
+  await typed.waitFor();
+  result.telegram_typed_error = (await typed.textContent()) ?? "";
+  result.telegram_typed_channel_invalid = await page.getByLabel("Channel", { exact: true }).getAttribute("aria-invalid");
+  result.telegram_typed_name_kept = await page.getByLabel("Name", { exact: true }).inputValue();
+  await shot(page, "desktop", "patient-new-telegram-refused");
+  await page.locator("#forged-address").evaluate((input) => input.remove());
   await page.getByRole("button", { name: "Create patient" }).click();
   await page.waitForURL(new RegExp(`/patients/${UUID}$`));
   result.patient_id = page.url().split("/").pop();
   result.patient_name = patientName;
   await page.getByRole("heading", { level: 1, name: patientName }).waitFor();
-  log("created a patient");
+  result.telegram_not_linked = (await page.getByTestId("telegram-not-linked").textContent()) ?? "";
+  log("created a patient (a typed Telegram chat id refused)");
+
+  // An invite link with its QR code, shown once; the patient opens it in Telegram and agrees:
+  // their chat is linked to the record (the bot, through the web's webhook).
+  await page.getByRole("button", { name: "Make an invite link" }).click();
+  const link = page.getByTestId("invite-link");
+  await link.waitFor();
+  const href = (await link.getAttribute("href")) ?? "";
+  const match = /^https:\/\/t\.me\/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]{32})$/.exec(href);
+  check(match !== null, `an invite deep link (got ${href})`);
+  result.invite_token = match?.[1];
+  await page.getByRole("img", { name: "QR code of the invite link" }).locator("svg").waitFor();
+  log("made an invite link with a QR code");
+  await shot(page, "desktop", "patient");
+  const chat = { id: Number(CHAT_ID), type: "private", first_name: "Pat" };
+  const from = { id: Number(CHAT_ID), is_bot: false, first_name: "Pat", language_code: "en" };
+  const now = Math.floor(Date.now() / 1000);
+  await telegramUpdate({ update_id: 9001, message: { message_id: 9001, date: now, chat, from, text: `/start ${result.invite_token}` } });
+  // "I agree" on the consent question, typed (an answer matched by its label, as a button's);
+  // again until the record shows the chat, since the bot may not have asked yet.
+  const deadline = Date.now() + 60000;
+  for (let update = 9002; ; update += 1) {
+    await telegramUpdate({ update_id: update, message: { message_id: update, date: now, chat, from, text: "I agree" } });
+    await page.waitForTimeout(500);
+    await page.reload();
+    if (((await page.locator("main").textContent()) ?? "").includes("telegram: ok")) break;
+    check(Date.now() < deadline, "the patient's Telegram chat was linked by the invite");
+  }
+  check((await page.getByTestId("telegram-not-linked").count()) === 0, "no 'not linked' notice once linked");
+  log("the patient linked their Telegram chat by the invite");
 
   // Compose and send now; the worker sends it through the fake Telegram. The names are filled in
   // for this patient, in the preview as in what is sent; a placeholder compose does not fill is
@@ -169,17 +242,6 @@ try {
   await sentItem.locator('[data-testid="attempt"][data-attempt-status="sent"]').waitFor();
   log("the message became sent with its attempt, without a reload");
 
-  // An invite link with its QR code, shown once.
-  await page.getByRole("button", { name: "Make an invite link" }).click();
-  const link = page.getByTestId("invite-link");
-  await link.waitFor();
-  const href = (await link.getAttribute("href")) ?? "";
-  const match = /^https:\/\/t\.me\/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]{32})$/.exec(href);
-  check(match !== null, `an invite deep link (got ${href})`);
-  result.invite_token = match?.[1];
-  await page.getByRole("img", { name: "QR code of the invite link" }).locator("svg").waitFor();
-  log("made an invite link with a QR code");
-  await shot(page, "desktop", "patient");
 
   // Templates: the dashboard's server asks the Python API (MEDREMIND_API_URL), which refuses a
   // sandbox escape with its own message; a valid text is checked (Python's preview) and saved.

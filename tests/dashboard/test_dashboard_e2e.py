@@ -52,6 +52,7 @@ SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 TOKEN = "123456:DASHBOARD-e2e"
 CHAT_ID = "551234567"
+WEBHOOK_SECRET = "e2e-webhook-secret-" + "w" * 16
 PASSWORD_A = "correct horse battery A"
 PASSWORD_B = "correct horse battery B"
 # The backslash: a name is filled into group messages as written (regexp_replace treats "\\&"
@@ -323,6 +324,10 @@ async def test_dashboard_end_to_end(
             "MEDREMIND_DB_POOL_MAX": "4",
         }
         web_env = db_env | {
+            # The patient's chat reaches the bot through the web's webhook (the invite link).
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": telegram.base_url,
+            "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "PORT": str(api_port),
             "MEDREMIND_DATA_DIR": str(tmp_path / "web-data"),
             "MEDREMIND_OUTBOX_DIR": str(tmp_path / "web-outbox"),
@@ -380,6 +385,8 @@ async def test_dashboard_end_to_end(
                     "CLINICIAN_B_EMAIL": "b@clinic-b.test",
                     "CLINICIAN_B_PASSWORD": PASSWORD_B,
                     "PATIENT_CHAT_ID": CHAT_ID,
+                    "API_URL": api_url,
+                    "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
                     "SEEDED_PATIENT_NAME": SEEDED_NAME,
                     "SEEDED_PATIENT_ID": seeded_messages["patient"],
                     "FAILED_MESSAGE_ID": seeded_messages["failed"],
@@ -405,7 +412,8 @@ async def test_dashboard_end_to_end(
     result = json.loads(result_file.read_text())
     org_a = clinic_a["organization_id"]
 
-    # The patient was created in clinic A with its Telegram contact point.
+    # The patient was created in clinic A; its Telegram contact point is the chat that opened the
+    # invite link (the form has no chat id to type, and a forged one was refused).
     patient = await admin_conn.fetchrow(
         "select * from patients where id = $1", result["patient_id"]
     )
@@ -414,10 +422,11 @@ async def test_dashboard_end_to_end(
     assert patient["display_name"] == result["patient_name"]
     assert patient["consent_at"] is not None
     assert patient["timezone"] == "Europe/Madrid"  # typed "europe/madrid": stored canonical
-    contact = await admin_conn.fetchrow(
-        "select channel, address from contact_points where patient_id = $1", patient["id"]
+    contacts = await admin_conn.fetch(
+        "select channel, address, verified from contact_points where patient_id = $1",
+        patient["id"],
     )
-    assert (contact["channel"], contact["address"]) == ("telegram", CHAT_ID)
+    assert [tuple(c) for c in contacts] == [("telegram", CHAT_ID, True)]
 
     # The message the worker sent: status, the attempt, and what the fake Telegram received.
     sent = await admin_conn.fetchrow(
@@ -437,8 +446,11 @@ async def test_dashboard_end_to_end(
     assert [(a["status"], a["channel"]) for a in attempts] == [("sent", "telegram")]
     # The three composed messages, and the cancelled appointment's notice when the worker got to
     # it before the end (it is not deferred: the processes run with quiet hours off).
-    texts = [c.text or "" for c in sent_calls if "has been cancelled" not in (c.text or "")]
-    assert len(sent_calls) - len(texts) <= 1
+    # The bot's own dialogue with the chat (the invite's consent and what follows) is not counted.
+    composed = ("bring your medicines list", "test results are ready", "this is Clinic A")
+    cancelled = [c for c in sent_calls if "has been cancelled" in (c.text or "")]
+    texts = [c.text or "" for c in sent_calls if any(k in (c.text or "") for k in composed)]
+    assert len(cancelled) <= 1
     assert len(texts) == 3
     assert sum("bring your medicines list" in t for t in texts) == 1
     assert sum("test results are ready" in t for t in texts) == 1
@@ -486,7 +498,7 @@ async def test_dashboard_end_to_end(
     await sync_appointments(admin_conn, datetime.now(UTC))
     assert await _pending_reminders(admin_conn, seeded_appointment) == planned_reminders
 
-    # The invite: only the token's SHA-256 is stored, for A's patient, unused and expiring.
+    # The invite: only the token's SHA-256 is stored, for A's patient, used by the patient's chat.
     invite = await admin_conn.fetchrow(
         "select organization_id, token_hash, used_at, expires_at > now() as live"
         " from patient_invites where patient_id = $1",
@@ -494,7 +506,19 @@ async def test_dashboard_end_to_end(
     )
     assert str(invite["organization_id"]) == org_a
     assert invite["token_hash"] == hashlib.sha256(result["invite_token"].encode()).hexdigest()
-    assert invite["used_at"] is None and invite["live"]
+    assert invite["used_at"] is not None  # the patient's chat joined by it
+    # The New patient form with Telegram: no address field, and what to do instead.
+    assert "Telegram chat: linked by the patient" in result["telegram_hint"]
+    assert "Make an invite link" in result["telegram_hint"]
+    assert "telegram-link-hint" in result["channel_described_by"].split()
+    # A forged chat id was refused first, naming Telegram and how to link the chat; the name
+    # typed stays.
+    assert result["telegram_typed_error"].startswith("Telegram: a chat id cannot be typed in")
+    assert "Make an invite link" in result["telegram_typed_error"]
+    assert result["telegram_typed_channel_invalid"] == "true"
+    assert result["telegram_typed_name_kept"] == result["patient_name"]
+    # Until the patient opened the link, their page said the chat is not linked yet.
+    assert result["telegram_not_linked"].startswith("Telegram is not linked yet")
 
     # The group messages reached the one matching patient: the free text with the name filled
     # in, and the one from the template naming it (the worker renders it when due).

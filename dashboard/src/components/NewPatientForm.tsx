@@ -1,6 +1,6 @@
 "use client";
 
-import { useActionState } from "react";
+import { useActionState, useState } from "react";
 import { errorMessage } from "@/lib/errors";
 import { type FormState, fieldProblem } from "@/lib/form-state";
 import { VALUE_MAX } from "@/lib/limits";
@@ -17,10 +17,17 @@ const ERROR_ID = "patient-error";
  * A new patient with one contact point. A refusal is shown above the fields with the field it
  * names marked; every field keeps what was typed: its default value is what the server sent back,
  * which React's reset of the form after the action restores.
+ *
+ * Telegram has no address field: a chat id typed in would reach whoever's chat it is, so the
+ * patient links their own chat by opening an invite link made on their page (the server and the
+ * database refuse a typed one too).
  */
 export function NewPatientForm({ action, timezone }: Props) {
   const [state, formAction, pending] = useActionState(action, {});
   const value = (name: string, fallback = "") => state.values?.[name] ?? fallback;
+  // The channel picked since the server's last answer (which resets it to what was sent).
+  const [picked, setPicked] = useState<{ for: FormState; channel: string } | null>(null);
+  const channel = picked?.for === state ? picked.channel : value("channel", "telegram");
   const problem = (name: string) => fieldProblem(state, name, ERROR_ID);
   const error = errorMessage(state.error);
   return (
@@ -51,7 +58,13 @@ export function NewPatientForm({ action, timezone }: Props) {
             id="channel"
             name="channel"
             defaultValue={value("channel", "telegram")}
+            onChange={(event) => setPicked({ for: state, channel: event.target.value })}
             {...problem("channel")}
+            aria-describedby={
+              [problem("channel")["aria-describedby"], channel === "telegram" ? "telegram-link-hint" : null]
+                .filter(Boolean)
+                .join(" ") || undefined
+            }
           >
             <option value="telegram">Telegram</option>
             <option value="whatsapp">WhatsApp</option>
@@ -59,22 +72,35 @@ export function NewPatientForm({ action, timezone }: Props) {
             <option value="email">E-mail</option>
           </select>
         </div>
-        <div className="field">
-          <label htmlFor="address">Address</label>
-          <input
-            id="address"
-            name="address"
-            required
-            autoComplete="off"
-            defaultValue={value("address")}
-            {...problem("address")}
-            aria-describedby={state.field === "address" ? `${ERROR_ID} address-hint` : "address-hint"}
-          />
-          <p id="address-hint" className="hint">
-            Telegram chat id (digits), phone number in +E.164 form, or e-mail address.
+        {channel === "telegram" ? null : (
+          <div className="field">
+            <label htmlFor="address">Address</label>
+            <input
+              id="address"
+              name="address"
+              required
+              autoComplete="off"
+              defaultValue={value("address")}
+              {...problem("address")}
+              aria-describedby={state.field === "address" ? `${ERROR_ID} address-hint` : "address-hint"}
+            />
+            <p id="address-hint" className="hint">
+              {channel === "email" ? "E-mail address." : "Phone number in +E.164 form, for example +447911123456."}
+            </p>
+          </div>
+        )}
+      </div>
+      {channel === "telegram" ? (
+        <div className="field" data-testid="telegram-link">
+          <p style={{ fontWeight: 600, margin: "0 0 0.25rem" }}>Telegram chat: linked by the patient</p>
+          <p id="telegram-link-hint" style={{ margin: 0 }}>
+            There is no chat id to type in (a wrong one would send this patient&apos;s reminders to a
+            stranger). Create the patient, then press <strong>Make an invite link</strong> on their
+            page. The patient opens the link, or scans its QR code, in Telegram and agrees: their chat
+            is then linked.
           </p>
         </div>
-      </div>
+      ) : null}
       <div className="row">
         <div className="field">
           <label htmlFor="timezone">Timezone</label>

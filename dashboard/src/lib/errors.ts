@@ -12,7 +12,9 @@ const MESSAGES: Record<string, string> = {
     "Appointment reminders: whole minutes before the appointment (0 to 43,200, which is 30 days), at most 10, separated by commas; for example 1440, 120 for a day and two hours before.",
   quiet_hours: "Default quiet hours: enter a start and an end time, for example 21:00 and 08:00.",
   address:
-    "That address cannot be used for this channel: give a Telegram chat id (digits), a phone number valid for its country in +E.164 form (for example +447911123456), or an e-mail address.",
+    "That address cannot be used for this channel: give a phone number valid for its country in +E.164 form (for example +447911123456), or an e-mail address.",
+  telegram_typed:
+    "Telegram: a chat id cannot be typed in (a wrong one would send the patient's reminders to a stranger). Create the patient without one, then press Make an invite link on their page and have them open it in Telegram; their chat is then linked.",
   not_found: "That item was not found.",
   medication_not_found:
     "That medicine is not one of this patient's (it may have been deleted): reload the page and try again.",

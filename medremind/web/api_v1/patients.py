@@ -221,7 +221,9 @@ async def create_patient(
     state: State,
     once: Idempotent,
 ) -> Any:
-    """Created; its contact points follow from `phone` and `email` and the channel order."""
+    """Created; its contact points follow from `phone` and `email` and the channel order. A
+    Telegram chat is never given (a chat id reaches whoever's chat it is): the patient links
+    theirs by opening an invite link (`POST /patients/{id}/invites`) in Telegram."""
     phone, email = body.phone, body.email
     order = body.channel_order or (
         ["telegram"] + (["sms"] if phone else []) + (["email"] if email else [])

@@ -38,6 +38,38 @@ def json_path(loc: Sequence[Any]) -> str:
     return path or "body"
 
 
+# A Telegram chat cannot be given to the API (hostile input: a chat id reaches whoever's chat it
+# is, migration 20260101012700): a body field that names one is answered with how to link it.
+TELEGRAM_LINKED_BY_PATIENT = (
+    "a Telegram chat cannot be given: the patient links their own chat. Create the patient"
+    " (with phone or email, or neither), then make an invite (POST"
+    " /api/v1/patients/{id}/invites) and have the patient open its link in Telegram; their chat"
+    " is then linked to the record"
+)
+CONTACTS_FROM_PHONE_AND_EMAIL = (
+    "contact points are not given as a list: they follow from phone and email; "
+    + TELEGRAM_LINKED_BY_PATIENT
+)
+
+
+def telegram_field_reason(name: str, known: Sequence[str]) -> str | None:
+    """The reason for an unknown body field that names a Telegram chat (``telegram``,
+    ``telegram_chat_id``, ``chat_id``) or a list of contacts, unless it is a near miss of a
+    known field (``telegram_paid_stars_montly``); None for any other."""
+    folded = "".join(ch for ch in name.lower() if ch.isalnum())
+    close = near_miss.close_matches(name, known)
+    if "telegram" in folded:
+        # telegram_id is no misspelt external_id; telegram_paid_stars_montly is a known one's.
+        return None if any("telegram" in k for k in close) else TELEGRAM_LINKED_BY_PATIENT
+    if close:
+        return None
+    if "chat" in folded:
+        return TELEGRAM_LINKED_BY_PATIENT
+    if folded in ("contacts", "contactpoints"):
+        return CONTACTS_FROM_PHONE_AND_EMAIL
+    return None
+
+
 def _bounds(ctx: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in ctx.items() if k != "error")
 
@@ -86,6 +118,9 @@ def reason_of(error: Mapping[str, Any], known: Sequence[str] = ()) -> str:
     if kind == "extra_forbidden":
         name = str(error.get("loc", ("",))[-1])
         what = "query parameter" if source == "query" else "field"
+        telegram = telegram_field_reason(name, known) if source == "body" else None
+        if telegram is not None:
+            return telegram
         return reasons[kind] + near_miss.hint(name, known, what=what)
     if kind in ("literal_error", "enum") and isinstance(error.get("input"), str):
         # A value close to an allowed one ("medication" for "medication_reminder").

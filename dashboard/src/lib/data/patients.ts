@@ -231,11 +231,15 @@ export interface NewPatient {
   locale: string;
   externalId: string | null;
   channel: string;
-  address: string;
+  /** null for Telegram: the patient links their chat by an invite link. */
+  address: string | null;
   consent: boolean;
 }
 
-/** Insert a patient of the clinician's organization with one contact point; returns its id. */
+/**
+ * Insert a patient of the clinician's organization with one contact point (none for Telegram: the
+ * patient's chat is linked when they open an invite link); returns its id.
+ */
 export async function createPatient(tx: Tx, input: NewPatient): Promise<string> {
   const [patient] = await tx<{ id: string }[]>`
     insert into patients (organization_id, display_name, timezone, locale, external_id,
@@ -245,6 +249,7 @@ export async function createPatient(tx: Tx, input: NewPatient): Promise<string> 
             ${input.consent ? new Date() : null}, ${input.consent ? "active" : "invited"})
     returning id`;
   if (!patient) throw new Error("patient insert returned no row");
+  if (input.address === null) return patient.id;
   const [added] = await tx<{ id: string }[]>`
     insert into contact_points (patient_id, channel, address, verified)
     values (${patient.id}, ${input.channel}, ${input.address}, true)

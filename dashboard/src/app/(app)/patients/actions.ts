@@ -25,8 +25,10 @@ export async function createPatientAction(_previous: FormState, formData: FormDa
   const refuse = (error: string, field: string): FormState => ({ error, field, values });
   const displayName = values.display_name.trim();
   const channel = values.channel;
-  // The address as the bot and the senders spell it (see canonicalAddress), not as typed.
-  const address = canonicalAddress(channel, values.address);
+  // A Telegram chat is linked by the patient opening an invite link (no address here); any other
+  // address as the bot and the senders spell it (see canonicalAddress), not as typed.
+  const telegram = channel === "telegram";
+  const address = telegram ? null : canonicalAddress(channel, values.address);
   // The zone as the planner will load it (see canonicalTimezone), not as typed.
   const timezone = canonicalTimezone(values.timezone.trim() || clinician.timezone);
   const locale = values.locale;
@@ -35,7 +37,10 @@ export async function createPatientAction(_previous: FormState, formData: FormDa
   if (!displayName) return refuse("name_required", "display_name");
   if (displayName.length > VALUE_MAX.patient_name) return refuse(tooLongCode("patient_name"), "display_name");
   if (!CHANNELS.has(channel)) return refuse("channel", "channel");
-  if (address === null) return refuse("address", "address");
+  // A typed chat id would message whoever's chat that is: the form has no address field for
+  // Telegram, so only a forged submission gets here (the database refuses it too).
+  if (telegram && values.address.trim()) return refuse("telegram_typed", "channel");
+  if (!telegram && address === null) return refuse("address", "address");
   if (timezone === null) return refuse("timezone", "timezone");
   if ((externalId?.length ?? 0) > EXTERNAL_ID_MAX) return refuse("too_long_external_id", "external_id");
   let id: string;

@@ -157,6 +157,13 @@ export default async function PatientPage({
           preferred={data.preferences.rows.find((r) => r.category === "medication")?.channel ?? null}
           timezone={tz}
         />
+        {patient.channel_order.includes("telegram") && !patient.channels.some((c) => c.channel === "telegram") ? (
+          <p className="notice" data-testid="telegram-not-linked">
+            Telegram is not linked yet: press Make an invite link below and have the patient open the
+            link (or scan its QR code) in Telegram. Their chat is linked when they agree; a chat id
+            cannot be typed in.
+          </p>
+        ) : null}
         <h3 style={{ fontSize: "1rem", marginBottom: "0.5rem" }}>Invite to the bot</h3>
         <InvitePanel action={createInviteAction} patientId={patient.id} />
       </section>
