@@ -115,7 +115,8 @@ update contact_points set last_inbound_at = now() where channel = $1 and address
 -- name: opt_out_contact
 -- STOP (or /stop) from this address ($1 channel, $2 address): its contact point, and every
 -- caregiver saved with it, whoever's caregiver (migration 20260101012200): nothing more goes to
--- the person, missed-dose alerts included.
+-- the person, missed-dose alerts included: those already planned (they wait alert_delay_minutes,
+-- and quiet hours) are cancelled by the caregivers' trigger (migration 20260101012800).
 with caregiver as (
   update caregivers set opted_out_at = coalesce(opted_out_at, now())
    where channel = $1 and address = $2

@@ -298,3 +298,43 @@ async def test_two_doses_missed_at_once_are_told_apart_by_their_numbers(
         "Hi Ben. Ana has not confirmed the 12:00 PM dose of Metformin."
         " You may want to check in with them.",
     ]
+
+
+async def test_an_alert_already_planned_is_withdrawn_by_the_caregivers_stop(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    web_settings: Settings,
+    admin_conn: asyncpg.Connection,
+    org: asyncpg.Record,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """An alert waits its delay (30 minutes here) after the miss: a STOP meanwhile withdraws it."""
+    _, caregivers = await _setup(admin_conn, org["id"])
+    await admin_conn.execute(
+        "update caregivers set alert_delay_minutes = 30 where id = $1", caregivers["Lucía"]
+    )
+    day = Day(db, senders, chat_clock, web_settings)
+    await day.at(START)
+    noon = START + timedelta(minutes=10)
+    await day.at(noon)
+    await day.at(noon + timedelta(minutes=16))  # missed: Lucía's alert is due at 12:45
+    planned = await admin_conn.fetchrow(
+        "select status from scheduled_messages where caregiver_id = $1", caregivers["Lucía"]
+    )
+    assert planned["status"] == "pending"
+    await twilio_inbound(web, CAREGIVER_SMS, "Baja")
+    assert _sms_to(fake_twilio, CAREGIVER_SMS) == [
+        "No recibirás más mensajes aquí. Responde COMENZAR (o START) para volver a suscribirte."
+    ]
+    withdrawn = await admin_conn.fetchrow(
+        "select status, last_error from scheduled_messages where caregiver_id = $1",
+        caregivers["Lucía"],
+    )
+    assert (withdrawn["status"], withdrawn["last_error"]) == (
+        "cancelled",
+        "the caregiver opted out",
+    )
+    await day.at(noon + timedelta(minutes=50))  # after 12:45
+    assert len(_sms_to(fake_twilio, CAREGIVER_SMS)) == 1
