@@ -33,6 +33,10 @@ from scheduler.quiet_hours import is_deferrable, quiet_window_end
 # alert, by contrast, is about a dose that was missed).
 DOSE_PROMPT_KINDS = frozenset({"medication_reminder", "dose_followup"})
 OPEN_DOSE_STATUSES = ("due", "snoozed")
+# A caregiver's alert says the patient has not confirmed a dose: not once the dose is answered
+# (a late Taken or Skip), nor about a medicine paused or deleted since it was planned.
+CAREGIVER_ALERT_KINDS = frozenset({"missed_dose_caregiver"})
+ANSWERED_DOSE_STATUSES = ("taken", "skipped", "cancelled")
 # last_error of a row withheld by the patient's (or clinic's) opt-out of its category.
 OPTED_OUT_REASON = "opted out of this category of messages"
 
@@ -71,12 +75,18 @@ def _withheld(c: Claim) -> DeliveryResult | None:
     if withheld is not None:
         # Paused, no consent, or erased after this row was created: whatever path made it.
         return _cancelled(c, withheld)
-    if c.kind in DOSE_PROMPT_KINDS and c.medication_status not in (None, "active"):
+    about_a_dose = c.kind in DOSE_PROMPT_KINDS or c.kind in CAREGIVER_ALERT_KINDS
+    if about_a_dose and c.medication_status not in (None, "active"):
         # The medicine was paused or deleted (/meds, the dashboard, the API) after this reminder
-        # was made: nothing more is said about it, snoozed reminder or nag alike.
+        # or alert was made: nothing more is said about it, snoozed reminder, nag or caregiver
+        # alert alike (the patient could not even confirm the dose of a deleted medicine).
         return _cancelled(c, f"medicine {c.medication_status}")
     if c.kind in DOSE_PROMPT_KINDS and c.dose_status not in (None, *OPEN_DOSE_STATUSES):
         # Answered (or missed) after this reminder was claimed: a nag now would be wrong.
+        return _cancelled(c, f"dose already {c.dose_status}")
+    if c.kind in CAREGIVER_ALERT_KINDS and c.dose_status in ANSWERED_DOSE_STATUSES:
+        # A late answer cancels the planned alert (record_final_dose_answer); one that lands
+        # after the claim, or a dose changed by another path, is caught here.
         return _cancelled(c, f"dose already {c.dose_status}")
     return None
 

@@ -184,3 +184,56 @@ async def test_a_medicine_deleted_or_paused_after_the_claim_stops_its_reminder(
             assert verdict is not None and verdict.outcome.id == claim.id
             assert verdict.outcome.status == "cancelled"
             assert verdict.outcome.last_error == f"medicine {status}"
+
+
+async def test_a_claimed_caregiver_alert_is_stopped_by_what_lands_after_the_claim(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """A missed-dose alert in flight: the caregiver's STOP puts it back unsent (the next claim
+    ends it: no route to an opted-out caregiver); a late Taken or Skip, or the medicine deleted or
+    paused, cancels it. The dose being missed is what the alert is about: that sends."""
+    patient = await factories.create_patient(admin_conn)
+    medication, schedule = await factories.create_medication(admin_conn, patient["id"])
+    dose = await factories.create_dose_event(admin_conn, schedule, NOON)
+    await admin_conn.execute("update dose_events set status = 'missed' where id = $1", dose["id"])
+    caregiver = await admin_conn.fetchval(
+        "insert into caregivers (patient_id, name, channel, address)"
+        " values ($1, 'Sam', 'sms', '+15555550177') returning id",
+        patient["id"],
+    )
+    alert = dataclasses.replace(
+        _claim(patient["id"], kind="missed_dose_caregiver"),
+        caregiver_id=caregiver,
+        dose_event_id=dose["id"],
+        dose_status="missed",
+        medication_status="active",
+    )
+    assert db.pool is not None
+    checks = SendChecks(db.pool)
+    assert await checks(alert, caregiver) is None  # unchanged since the claim: it goes
+
+    for status in ("taken", "skipped"):
+        await admin_conn.execute(
+            "update dose_events set status = $2 where id = $1", dose["id"], status
+        )
+        verdict = await checks(alert, caregiver)
+        assert verdict is not None and verdict.outcome.status == "cancelled"
+        assert verdict.outcome.last_error == f"dose already {status}"
+    await admin_conn.execute("update dose_events set status = 'missed' where id = $1", dose["id"])
+
+    for status in ("deleted", "paused"):
+        await admin_conn.execute(
+            "update medications set status = $2 where id = $1", medication["id"], status
+        )
+        verdict = await checks(alert, caregiver)
+        assert verdict is not None and verdict.outcome.status == "cancelled"
+        assert verdict.outcome.last_error == f"medicine {status}"
+    await admin_conn.execute(
+        "update medications set status = 'active' where id = $1", medication["id"]
+    )
+    assert await checks(alert, caregiver) is None
+
+    await admin_conn.execute("update caregivers set opted_out_at = now() where id = $1", caregiver)
+    verdict = await checks(alert, caregiver)
+    assert verdict is not None and verdict.outcome.status == "pending"
+    assert "opted out" in (verdict.outcome.last_error or "")

@@ -10,6 +10,7 @@ Twilio. One clock drives everything, so the tests pass at any hour.
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 from uuid import UUID
 
@@ -18,12 +19,14 @@ import httpx
 
 from core.db import Database
 from core.settings import Settings
+from scheduler.holds import PAUSE_REASON
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.integration.clinician import as_clinician
 from tests.web.chat import START, Clock, twilio_inbound
 from tests.web.test_caregiver_opt_out import (
     CAREGIVER_SMS,
+    PATIENT,
     QUIET,
     Day,
     _setup,
@@ -58,6 +61,116 @@ async def _state(conn: asyncpg.Connection, message: UUID) -> tuple[str, str | No
         "select status, last_error from scheduled_messages where id = $1", message
     )
     return row["status"], row["last_error"]
+
+
+def _option(text: str, label: str) -> str:
+    """The number an SMS menu gives the option starting with ``label``."""
+    found = re.search(rf"(\d+)\W+{label}", text)
+    assert found, text
+    return found.group(1)
+
+
+async def test_the_medicine_deleted_while_its_alert_waits_withdraws_the_alert(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    web_settings: Settings,
+    admin_conn: asyncpg.Connection,
+    org: asyncpg.Record,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """Ana deletes Metformin (/meds) at 12:20: nobody is told at 12:45 that she did not take
+    a medicine she no longer has (and could no longer confirm: nothing is recorded against a
+    deleted medicine)."""
+    day = Day(db, senders, chat_clock, web_settings)
+    _, _, alert = await _planned(admin_conn, org["id"], day)
+    chat_clock.now = MISSED + timedelta(minutes=4)
+    before = len(fake_twilio.messages)
+    await twilio_inbound(web, PATIENT, "/meds")
+    listing = "\n".join(m.body or "" for m in fake_twilio.messages[before:] if m.to == PATIENT)
+    await twilio_inbound(web, PATIENT, _option(listing, "Delete"))
+    confirm = fake_twilio.messages[-1].body or ""
+    await twilio_inbound(web, PATIENT, _option(confirm, "Yes"))
+    assert fake_twilio.messages[-1].body == "Deleted Metformin.", fake_twilio.messages[-1].body
+    await day.at(AFTER_ALERT)
+    assert _sms_to(fake_twilio, CAREGIVER_SMS) == []
+    assert await _state(admin_conn, alert) == ("cancelled", "medicine deleted")
+
+
+async def test_the_medicine_deleted_on_the_dashboard_withdraws_its_waiting_alert(
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    web_settings: Settings,
+    admin_conn: asyncpg.Connection,
+    org: asyncpg.Record,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """The clinic deletes (or pauses) the medicine: the status only, as the dashboard does."""
+    day = Day(db, senders, chat_clock, web_settings)
+    _, _, alert = await _planned(admin_conn, org["id"], day)
+    clinician = await factories.create_clinician(admin_conn, org["id"])
+    async with as_clinician(admin_conn, clinician["id"]) as conn:
+        await conn.execute(
+            "update medications m set status = 'paused' from scheduled_messages s"
+            " join dose_events d on d.id = s.dose_event_id"
+            " where s.id = $1 and m.id = d.medication_id",
+            alert,
+        )
+    await day.at(AFTER_ALERT)
+    assert _sms_to(fake_twilio, CAREGIVER_SMS) == []
+    assert await _state(admin_conn, alert) == ("cancelled", "medicine paused")
+
+
+async def test_a_pause_while_the_alert_waits_withdraws_it_and_the_resume_does_not_send_it(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    web_settings: Settings,
+    admin_conn: asyncpg.Connection,
+    org: asyncpg.Record,
+    fake_twilio: FakeTwilio,
+) -> None:
+    day = Day(db, senders, chat_clock, web_settings)
+    _, _, alert = await _planned(admin_conn, org["id"], day)
+    chat_clock.now = MISSED + timedelta(minutes=4)
+    await twilio_inbound(web, PATIENT, "/pause")
+    assert await _state(admin_conn, alert) == ("cancelled", PAUSE_REASON)
+    chat_clock.now += timedelta(minutes=5)
+    await twilio_inbound(web, PATIENT, "/resume")
+    await day.at(AFTER_ALERT)
+    assert _sms_to(fake_twilio, CAREGIVER_SMS) == []
+    assert await _state(admin_conn, alert) == ("cancelled", PAUSE_REASON)
+
+
+async def test_a_late_taken_while_the_alert_waits_withdraws_it(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    web_settings: Settings,
+    admin_conn: asyncpg.Connection,
+    org: asyncpg.Record,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """Ana answers Taken (1) at 12:20, after the missed mark: the caregiver is not told she did
+    not."""
+    day = Day(db, senders, chat_clock, web_settings)
+    patient, _, alert = await _planned(admin_conn, org["id"], day)
+    chat_clock.now = MISSED + timedelta(minutes=4)
+    await twilio_inbound(web, PATIENT, "1")
+    assert "Taken" in (fake_twilio.messages[-1].body or ""), fake_twilio.messages[-1].body
+    assert (
+        await admin_conn.fetchval(
+            "select status from dose_events where patient_id = $1 and due_at = $2", patient, NOON
+        )
+        == "taken"
+    )
+    await day.at(AFTER_ALERT)
+    assert _sms_to(fake_twilio, CAREGIVER_SMS) == []
+    assert (await _state(admin_conn, alert))[0] == "cancelled"
 
 
 async def test_a_caregiver_removed_or_opted_out_by_any_path_has_its_waiting_alerts_withdrawn(
