@@ -360,7 +360,15 @@ alerts as (
      -- (migration 20260101011510): else anyone could have any number texted (SMS pumping).
      and (c.proven_at is not null or p.organization_id is not null
           or c.channel not in ('sms', 'whatsapp'))
-  on conflict (idempotency_key) do nothing
+  -- One alert per dose and caregiver (the key): an alert sent, or waiting, stays as it is. One
+  -- withdrawn because the patient snoozed the missed dose comes back when the snoozed reminder
+  -- is missed too, at its new time (a patient who snoozes and forgets is still reported).
+  on conflict (idempotency_key) do update
+     set status = 'pending', scheduled_time = excluded.scheduled_time,
+         expires_at = excluded.expires_at, payload = excluded.payload, attempts = 0,
+         last_error = null, locked_by = null, locked_until = null, lease_token = null,
+         channels_tried = '{}'
+   where scheduled_messages.status = 'cancelled'
   returning id
 )
 select (select count(*) from missed) as missed, (select count(*) from alerts) as alerts

@@ -283,3 +283,35 @@ async def test_the_carriers_opt_out_on_one_patients_alert_withdraws_the_other_pa
     assert (bos["status"], bos["last_error"]) == ("cancelled", "the caregiver opted out")
     await day.at(AFTER_ALERT)
     assert _sms_to(fake_twilio, CAREGIVER_SMS) == []
+
+
+async def test_a_snooze_after_the_miss_moves_the_alert_to_the_next_miss(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    web_settings: Settings,
+    admin_conn: asyncpg.Connection,
+    org: asyncpg.Record,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """Ana snoozes the missed dose at 12:20 (the alert waits: withdrawn, she answered), is
+    reminded at 12:35, and answers nothing: missed again at 12:50, Lucía is alerted at 13:20.
+    Before, the snooze's cancelled alert kept its key and the second miss planned none: a
+    patient who snoozed and forgot was never reported."""
+    day = Day(db, senders, chat_clock, web_settings)
+    _, _, alert = await _planned(admin_conn, org["id"], day)
+    chat_clock.now = MISSED + timedelta(minutes=4)
+    reminder = next(m.body or "" for m in fake_twilio.messages if m.to == PATIENT)
+    await twilio_inbound(web, PATIENT, _option(reminder, "Snooze"))
+    assert await _state(admin_conn, alert) == ("cancelled", "dose snoozed")
+    for minutes in (36, 51, 81):  # reminded again, missed again, the alert due
+        await day.at(NOON + timedelta(minutes=minutes))
+    assert _sms_to(fake_twilio, CAREGIVER_SMS) == [
+        "Hi Lucía. Ana has not confirmed a scheduled reminder from 12:00 PM."
+        " You may want to check in with them."
+    ]
+    assert (await _state(admin_conn, alert))[0] == "sent"
+    # Once told, not again for the same dose.
+    await day.at(NOON + timedelta(hours=3))
+    assert len(_sms_to(fake_twilio, CAREGIVER_SMS)) == 1
