@@ -1,13 +1,17 @@
-"""A recorded question points only at its own patient's dose or appointment.
+"""A recorded question points only at its own patient's dose, appointment or slot offer.
 
-The dispatcher records a batch of questions in one statement; the check runs once per statement
-over all its rows (migration 20260101009400), so one bad row refuses the whole statement. Its
-message is checked there too, and deleting a message deletes its questions (migration
-20260101010020 replaced that foreign key).
+Since migration 20260101013000 one foreign key per subject says so: (dose_event_id, patient_id)
+references dose_events (id, patient_id), and so for appointments and offer recipients, on delete
+and on update cascade. So one bad row refuses the dispatcher's whole batch, a question is locked
+to its subject as a foreign key locks it, and merges and erasures carry or remove the questions
+with their subjects. The message a question names is checked once per statement (no key:
+migration 20260101010020), and deleting a message deletes its questions.
 """
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -36,7 +40,7 @@ async def test_a_batch_with_one_question_about_another_patients_dose_is_refused(
 ) -> None:
     ann, ann_dose = await _patient_with_dose(admin_conn)
     bob, bob_dose = await _patient_with_dose(admin_conn)
-    with pytest.raises(asyncpg.CheckViolationError, match="must belong to its patient"):
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="of_its_patient"):
         await admin_conn.execute(
             INSERT, [ann["id"], bob["id"]], [ann_dose["id"], ann_dose["id"]], OPTIONS
         )
@@ -61,7 +65,7 @@ async def test_a_question_about_another_patients_appointment_is_refused(
         bob["id"],
         DUE,
     )
-    with pytest.raises(asyncpg.CheckViolationError, match="must belong to its patient"):
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="of_its_patient"):
         await admin_conn.execute(
             "insert into conversation_questions (patient_id, channel, chat_address,"
             " appointment_id, options, asked_at) values ($1, 'sms', '+15550001', $2, $3, now())",
@@ -77,7 +81,7 @@ async def test_a_question_cannot_be_moved_to_another_patients_dose(
     ann, ann_dose = await _patient_with_dose(admin_conn)
     _bob, bob_dose = await _patient_with_dose(admin_conn)
     await admin_conn.execute(INSERT, [ann["id"]], [ann_dose["id"]], OPTIONS)
-    with pytest.raises(asyncpg.CheckViolationError, match="must belong to its patient"):
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="of_its_patient"):
         await admin_conn.execute(
             "update conversation_questions set dose_event_id = $1", bob_dose["id"]
         )
@@ -112,7 +116,7 @@ async def test_a_question_about_another_patients_slot_offer_is_refused(
         " slot_offer_recipient_id, options, asked_at) values ($1, 'sms', '+15550002', $2, $3,"
         " now())"
     )
-    with pytest.raises(asyncpg.CheckViolationError, match="must belong to its patient"):
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="of_its_patient"):
         await admin_conn.execute(insert, ann["id"], bobs_offer, OPTIONS)
     await admin_conn.execute(insert, bob["id"], bobs_offer, OPTIONS)
 
@@ -139,3 +143,161 @@ async def test_a_question_names_a_message_that_exists_and_goes_with_it(
     # Deleting the message deletes its question, as the foreign key's cascade did.
     await admin_conn.execute("delete from scheduled_messages where id = $1", other["id"])
     assert await admin_conn.fetchval("select count(*) from conversation_questions") == 0
+
+
+# Since migration 20260101013000 one key per subject, (subject, patient), replaces the question's
+# four foreign keys and the trigger that checked the subject's patient (the dispatcher's record
+# paid two locked lookups and a plain one per question); the tests below hold what the four keys
+# and the trigger held.
+
+QUESTION = (
+    "insert into conversation_questions (patient_id, channel, chat_address, dose_event_id,"
+    " appointment_id, slot_offer_recipient_id, options, asked_at)"
+    " values ($1, 'sms', '+15550003', $2, $3, $4, $5::jsonb, now()) returning id"
+)
+
+
+async def _questions(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch("select patient_id, dose_event_id from conversation_questions")
+
+
+async def _appointment(conn: asyncpg.Connection, patient: asyncpg.Record) -> uuid.UUID:
+    return await conn.fetchval(
+        "insert into appointments (organization_id, patient_id, starts_at)"
+        " values ($1, $2, $3) returning id",
+        patient["organization_id"],
+        patient["id"],
+        DUE,
+    )
+
+
+async def test_a_question_names_a_patient_dose_and_appointment_that_exist(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    ann, dose = await _patient_with_dose(admin_conn)
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="dose_of_its_patient"):
+        await admin_conn.execute(QUESTION, uuid4(), dose["id"], None, None, OPTIONS)
+    for missing, key in (
+        ((uuid4(), None, None), "dose"),
+        ((None, uuid4(), None), "appointment"),
+        ((None, None, uuid4()), "offer"),
+    ):
+        with pytest.raises(asyncpg.ForeignKeyViolationError, match=f"{key}_of_its_patient"):
+            await admin_conn.execute(QUESTION, ann["id"], *missing, OPTIONS)
+    await admin_conn.execute(QUESTION, ann["id"], dose["id"], None, None, OPTIONS)
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="dose_of_its_patient"):
+        await admin_conn.execute("update conversation_questions set patient_id = $1", uuid4())
+    assert [q["patient_id"] for q in await _questions(admin_conn)] == [ann["id"]]
+
+
+async def test_deleting_what_a_question_names_deletes_the_question(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    clinic = await factories.create_organization(admin_conn)
+    ann = await factories.create_patient(admin_conn, clinic["id"])
+    _, schedule = await factories.create_medication(admin_conn, ann["id"])
+    dose = await factories.create_dose_event(admin_conn, schedule, DUE)
+    appointment = await _appointment(admin_conn, ann)
+    await admin_conn.execute(QUESTION, ann["id"], dose["id"], None, None, OPTIONS)
+    kept = await admin_conn.fetchval(QUESTION, ann["id"], None, appointment, None, OPTIONS)
+    await admin_conn.execute("delete from dose_events where id = $1", dose["id"])
+    assert await admin_conn.fetchval("select array_agg(id) from conversation_questions") == [kept]
+    await admin_conn.execute("delete from appointments where id = $1", appointment)
+    assert await _questions(admin_conn) == []
+    # A self-registered patient deleted outright: their questions go with them.
+    bob, bob_dose = await _patient_with_dose(admin_conn)
+    await admin_conn.execute(QUESTION, bob["id"], bob_dose["id"], None, None, OPTIONS)
+    await admin_conn.execute("delete from patients where id = $1", bob["id"])
+    assert await _questions(admin_conn) == []
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [("dose_events", "id"), ("patients", "id")],
+    ids=["dose", "patient (no key of the question's: through the dose it deletes)"],
+)
+async def test_a_delete_and_a_question_naming_its_row_wait_for_each_other(
+    admin_conn: asyncpg.Connection, database_url: str, table: str, key: str
+) -> None:
+    """As a foreign key: a question being inserted holds its dose until it commits (the delete
+    then removes it too), and a question naming a dose being deleted is refused once it is. A
+    patient's delete reaches the question through the dose its cascade deletes."""
+    delete_sql = f"delete from {table} where {key} = $1"
+
+    def row_of(patient: asyncpg.Record, dose: asyncpg.Record) -> object:
+        return dose["id"] if table == "dose_events" else patient["id"]
+
+    ann, dose = await _patient_with_dose(admin_conn)
+    other = await asyncpg.connect(database_url)
+    try:
+        async with admin_conn.transaction():
+            await admin_conn.execute(QUESTION, ann["id"], dose["id"], None, None, OPTIONS)
+            delete = asyncio.create_task(other.execute(delete_sql, row_of(ann, dose)))
+            await asyncio.sleep(0.5)
+            assert not delete.done()  # waits for the question's transaction
+        await asyncio.wait_for(delete, timeout=30)
+        assert await _questions(admin_conn) == []
+
+        bob, second = await _patient_with_dose(admin_conn)
+        async with other.transaction():
+            await other.execute(delete_sql, row_of(bob, second))
+            insert = asyncio.create_task(
+                admin_conn.execute(QUESTION, bob["id"], second["id"], None, None, OPTIONS)
+            )
+            await asyncio.sleep(0.5)
+            assert not insert.done()  # waits for the delete's transaction
+        with pytest.raises(asyncpg.ForeignKeyViolationError, match="dose_of_its_patient"):
+            await asyncio.wait_for(insert, timeout=30)
+        assert await _questions(admin_conn) == []
+    finally:
+        await other.close()
+
+
+async def test_no_question_points_across_clinics(admin_conn: asyncpg.Connection) -> None:
+    north = await factories.create_organization(admin_conn)
+    south = await factories.create_organization(admin_conn)
+    ann = await factories.create_patient(admin_conn, north["id"])
+    bob = await factories.create_patient(admin_conn, south["id"])
+    _, schedule = await factories.create_medication(admin_conn, bob["id"])
+    bobs_dose = await factories.create_dose_event(admin_conn, schedule, DUE)
+    bobs_visit = await _appointment(admin_conn, bob)
+    for subject in ((bobs_dose["id"], None, None), (None, bobs_visit, None)):
+        with pytest.raises(asyncpg.ForeignKeyViolationError, match="of_its_patient"):
+            await admin_conn.execute(QUESTION, ann["id"], *subject, OPTIONS)
+    await admin_conn.execute(QUESTION, bob["id"], None, bobs_visit, None, OPTIONS)
+    # Nor can a question be moved to the other clinic's patient, or to its subject.
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="appointment_of_its_patient"):
+        await admin_conn.execute("update conversation_questions set patient_id = $1", ann["id"])
+    _, own_schedule = await factories.create_medication(admin_conn, ann["id"])
+    anns_dose = await factories.create_dose_event(admin_conn, own_schedule, DUE)
+    with pytest.raises(asyncpg.ForeignKeyViolationError, match="dose_of_its_patient"):
+        await admin_conn.execute(
+            "update conversation_questions set appointment_id = null, dose_event_id = $1",
+            anns_dose["id"],
+        )
+
+
+async def test_a_merge_moves_the_questions_and_an_erasure_removes_them(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    clinic = await factories.create_organization(admin_conn)
+    own, own_dose = await _patient_with_dose(admin_conn)  # self-registered
+    record = await factories.create_patient(admin_conn, clinic["id"])
+    _, schedule = await factories.create_medication(admin_conn, own["id"])
+    later = await factories.create_dose_event(admin_conn, schedule, DUE.replace(hour=20))
+    for dose in (own_dose, later):
+        await admin_conn.execute(QUESTION, own["id"], dose["id"], None, None, OPTIONS)
+    await admin_conn.execute("select merge_patient($1, $2, now())", own["id"], record["id"])
+    moved = await admin_conn.fetch(
+        "select q.patient_id, d.patient_id as subject_patient"
+        " from conversation_questions q join dose_events d on d.id = q.dose_event_id"
+    )
+    assert [tuple(q) for q in moved] == [(record["id"], record["id"])] * 2
+    visit = await _appointment(admin_conn, record)
+    await admin_conn.execute(QUESTION, record["id"], None, visit, None, OPTIONS)
+    # The clinic's record erased: a tombstone without questions.
+    await admin_conn.execute("select erase_patient($1, 'request', now())", record["id"])
+    assert await _questions(admin_conn) == []
+    assert await admin_conn.fetchval("select status from patients where id = $1", record["id"]) == (
+        "deleted"
+    )
