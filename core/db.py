@@ -7,8 +7,10 @@ transaction pooler (port 6543 or ``pgbouncer=true``) prepared statements are dis
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -43,6 +45,19 @@ def _strip_pooler_flag(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+# What a server that is restarting, failing over or full answers: worth another try at start-up. A
+# refused password or a missing database is not (it fails at once).
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.ConnectionDoesNotExistError,
+)
+_FIRST_RETRY_SECONDS = 0.5
+_LONGEST_RETRY_SECONDS = 5.0
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
     """Per-connection setup: JSON codecs for json and jsonb."""
     for type_name in ("json", "jsonb"):
@@ -63,6 +78,11 @@ class Database:
     RESET ALL: one more round trip per release) for code that leaves no session state on pooled
     connections; an open transaction is still rolled back. The web process uses it.
 
+    ``startup_wait_seconds``: how long :meth:`start` keeps trying while the server cannot take
+    connections (:data:`UNAVAILABLE_ERRORS`: a restart or fail-over under a process that is
+    starting); 0 fails at once. The long-running processes pass
+    ``settings.db_startup_wait_seconds``; commands fail at once.
+
     ``async with Database(settings) as db`` starts and stops it; ``start``/``stop`` are idempotent.
     """
 
@@ -74,8 +94,10 @@ class Database:
         url: str | None = None,
         server_settings: Mapping[str, str] | None = None,
         reset_sessions: bool = True,
+        startup_wait_seconds: float = 0.0,
     ):
         self.settings = settings
+        self._startup_wait_seconds = startup_wait_seconds
         self._reset_sessions = reset_sessions
         self._server_settings = dict(server_settings or {})
         self._explicit_url = url
@@ -132,15 +154,31 @@ class Database:
 
     async def start(self) -> Database:
         """Open the pool; safe to call twice."""
-        if self.pool is None:
-            self.pool = await asyncpg.create_pool(
-                **self.connect_kwargs(),
-                min_size=self.settings.db_pool_min,
-                max_size=self.settings.db_pool_max,
-                init=init_connection,
-                reset=None if self._reset_sessions else _keep_session,
-            )
-        return self
+        if self.pool is not None:
+            return self
+        deadline = time.monotonic() + self._startup_wait_seconds
+        delay = _FIRST_RETRY_SECONDS
+        while True:
+            try:
+                self.pool = await asyncpg.create_pool(
+                    **self.connect_kwargs(),
+                    min_size=self.settings.db_pool_min,
+                    max_size=self.settings.db_pool_max,
+                    init=init_connection,
+                    reset=None if self._reset_sessions else _keep_session,
+                )
+                return self
+            except UNAVAILABLE_ERRORS as exc:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                # The error's type only: its text may name the host or the data directory.
+                logger.warning(
+                    "database unavailable at start-up; retrying",
+                    extra={"error": type(exc).__name__, "retry_in": round(min(delay, left), 1)},
+                )
+                await asyncio.sleep(min(delay, left))
+                delay = min(delay * 2, _LONGEST_RETRY_SECONDS)
 
     async def stop(self) -> None:
         """Close the pool and release the embedded server; safe to call twice."""

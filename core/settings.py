@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     db_role: str = Field(default="medremind_app", alias="MEDREMIND_DB_ROLE")
     db_pool_min: int = Field(default=1, alias="MEDREMIND_DB_POOL_MIN", ge=0)
     db_pool_max: int = Field(default=10, alias="MEDREMIND_DB_POOL_MAX", ge=1)
+    # How long `medremind web` and `medremind worker` keep trying to reach the database when they
+    # start (a restart or fail-over of PostgreSQL); 0: fail at once.
+    db_startup_wait_seconds: float = Field(
+        default=60.0, alias="MEDREMIND_DB_STARTUP_WAIT_SECONDS", ge=0, le=3600
+    )
     data_dir: Path = Field(default_factory=_default_data_dir, alias="MEDREMIND_DATA_DIR")
     port: int = Field(default=8000, alias="PORT", ge=1, le=65535)
     # Web processes sharing $PORT (Heroku's Python buildpack sets it from the dyno's size).

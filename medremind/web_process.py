@@ -197,7 +197,9 @@ async def serve(
     from platforms.whatsapp_content_store import PostgresContentStore
 
     # Opened by the app's start-up; created here so the WhatsApp window lookup can use it.
-    database = Database(settings, reset_sessions=False)  # see medremind.web.app.create_app
+    database = Database(  # see medremind.web.app.create_app
+        settings, reset_sessions=False, startup_wait_seconds=settings.db_startup_wait_seconds
+    )
     senders = build_senders(
         settings,
         last_inbound_lookup=LastInboundLookup(database),

@@ -84,7 +84,12 @@ async def serve(
     # No reset query per release (one more round trip per statement: ~1.4 per message at a rate
     # limit's pace, bench/dispatch.py scenario 8): the worker leaves no session state on pooled
     # connections (advisory locks are transaction-scoped; LISTEN has its own connection).
-    async with Database(settings, server_settings=CUSTOM_PLANS, reset_sessions=False) as db:
+    async with Database(
+        settings,
+        server_settings=CUSTOM_PLANS,
+        reset_sessions=False,
+        startup_wait_seconds=settings.db_startup_wait_seconds,
+    ) as db:
         assert db.pool is not None
         pool = db.pool
         own_senders = senders is None

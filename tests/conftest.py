@@ -40,6 +40,17 @@ def _with_database(url: str, database: str) -> str:
     return urlunsplit(parts._replace(path="/" + database))
 
 
+@pytest.fixture
+def outside_tmp_path() -> Iterator[Path]:
+    """A directory for an embedded server's data, outside pytest's tmp folder: run as root, the
+    server runs as its own system user, and any other pytest session of the same user (one a
+    test starts, or one beside the suite) resets ``/tmp/pytest-of-<user>`` to 0700, which locks
+    that user out of ``tmp_path`` (initdb: "could not open file ... Permission denied")."""
+    root = Path(tempfile.mkdtemp(prefix="medremind-test-data-"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url() -> Iterator[str]:
     """A superuser URL to the session's PostgreSQL server (its ``postgres`` database)."""

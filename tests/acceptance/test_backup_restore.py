@@ -9,8 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -46,15 +44,6 @@ def medremind(*args: str, data_dir: Path, **variables: str) -> subprocess.Comple
     )
 
 
-@pytest.fixture
-def data_root() -> Iterator[Path]:
-    """Data directories outside pytest's tmp folder: another pytest session run by the same user
-    resets ``/tmp/pytest-of-<user>`` to 0700, which locks out the server's own system user."""
-    root = Path(tempfile.mkdtemp(prefix="medremind-backup-test-"))
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
-
-
 async def _seed(conn: asyncpg.Connection) -> tuple[list[str], str]:
     """Three patients with a due pending message each, one sent and one future message."""
     await migrate(conn)
@@ -88,12 +77,12 @@ async def _seed(conn: asyncpg.Connection) -> tuple[list[str], str]:
 @pytest.mark.slow
 async def test_restored_backup_of_a_running_database_sends_its_pending_messages(
     tmp_path: Path,
-    data_root: Path,
+    outside_tmp_path: Path,
     fake_telegram: FakeTelegram,  # noqa: F811
 ) -> None:
     source_dir, restored_dir, dump = (
-        data_root / "source",
-        data_root / "restored",
+        outside_tmp_path / "source",
+        outside_tmp_path / "restored",
         tmp_path / "b.dump",
     )
     source = EmbeddedPostgres(source_dir)

@@ -46,8 +46,8 @@ async def _insert_sms_account(
 
 
 @pytest.mark.slow
-def test_migrate_and_check_on_the_embedded_default(tmp_path: Path) -> None:
-    env = _clean_env(MEDREMIND_DATA_DIR=str(tmp_path / "data"))
+def test_migrate_and_check_on_the_embedded_default(outside_tmp_path: Path) -> None:
+    env = _clean_env(MEDREMIND_DATA_DIR=str(outside_tmp_path / "data"))
     first = _run(["migrate"], env)
     assert first.returncode == 0, first.stderr
     assert "applied 3 migration(s)" in first.stdout or "applied" in first.stdout
@@ -59,7 +59,7 @@ def test_migrate_and_check_on_the_embedded_default(tmp_path: Path) -> None:
     assert "Database: ok" in check.stdout
     assert "embedded PostgreSQL" in check.stdout
     # The embedded server was stopped when the last process exited.
-    assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
+    assert not (outside_tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
 
 
 def test_migrate_against_database_url_is_idempotent(database_url: str, tmp_path: Path) -> None:

@@ -10,11 +10,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_the_session_server_leaves_no_directory_in_tmp(tmp_path: Path) -> None:
+def test_the_session_server_leaves_no_directory_in_tmp(
+    tmp_path: Path, outside_tmp_path: Path
+) -> None:
     """``pg_admin_url`` deleted its server's ``pgdata`` but left the ``mkdtemp`` parent
     (``/tmp/medremind-test-pg-*``), one empty directory per test session, forever."""
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
+    tmp = outside_tmp_path  # the server's user must reach it (see outside_tmp_path)
     (tmp_path / "test_uses_server.py").write_text(
         "def test_server(pg_admin_url: str) -> None:\n"
         "    assert pg_admin_url.startswith('postgresql://')\n"
