@@ -18,8 +18,19 @@ session does with every patient cached beforehand (scheduler/claim_cache.py: the
 barrier notification and its wait included, the filling not).
 
 The filled database is kept as a template per migration set (``--keep``), so alternating runs
-of two checkouts copy it instead of filling it again. Needs the server on this machine (it reads
-/proc). Prints one JSON line per round.
+of two checkouts copy it instead of filling it again.
+
+A schema or statement change is measured best against the same code in the same run: each
+``--variant NAME=FILE`` adds a copy of the database with FILE's SQL applied (a migration, a
+dropped trigger, a replaced function), and the round claims and records one batch on each copy
+in turn, so the machine's other load falls on every copy alike (runs one after another on the
+shared box differed by up to 10 us per message; interleaved, by 1-2 us):
+
+    .venv/bin/python bench/dispatch_sql.py --code /work/main --variant new=../wt-x/new.sql
+
+(a migration of another tree measured on main's database and code: the plain copy is "base").
+Needs the server on this machine (it reads /proc). Prints one JSON line per round (and per
+variant).
 """
 
 from __future__ import annotations
@@ -97,156 +108,206 @@ async def _template(b: Any, admin_url: str, others: int, due: int) -> str:
     return name
 
 
-async def _round(b: Any, admin_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    import asyncpg
+class _Line:
+    """One database of a round (the plain one, or a variant's) with its claims' and records'
+    connections and what they cost so far."""
 
-    from scheduler.claims import AttemptRow, Outcome, claim, record
+    def __init__(self, name: str, db_name: str, su: Any, db: Any) -> None:
+        self.name, self.db_name, self.su, self.db = name, db_name, su, db
+        self.claim_ns = self.record_ns = self.messages = self.batches = 0
+        self.claim_wall = self.record_wall = self.record_cpu = 0.0
+        self.done = False
+        self.record_pids: dict[int, int] = {}  # each record backend: its CPU when opened
+        self.claim_conn: Any = None
+        self.claim_pid = 0
+        self.record_one: Any = None
+        self.close_records: Any = None
+        self.cache: Any = None
+        self.listening: Any = None
 
-    template = await _template(b, admin_url, args.others, args.due)
-    name = f"bench_sql_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'create database "{name}" template "{template}"')
-    await admin.close()
-    url = b._with_db(admin_url, name)
-    try:
-        su = await b.superuser(url)
-        await su.execute("drop table if exists bench_src")
-        await su.execute("alter table bench_clinic rename to bench_src")
-        await b.insert_reminders(su)
-        await su.execute("analyze scheduled_messages")
-        with tempfile.TemporaryDirectory() as tmp:
-            async with b.worker_database(url, Path(tmp)) as db:
-                claim_conn = await db.connect()
-                await claim_conn.execute(
-                    "set plan_cache_mode = force_generic_plan; set synchronous_commit = off"
+    def record_cpu_ns(self) -> int:
+        return sum(_schedstat_ns(pid) - ns for pid, ns in self.record_pids.items())
+
+    async def open(self, args: argparse.Namespace) -> None:
+        from scheduler.claims import record
+
+        self.claim_conn = await self.db.connect()
+        await self.claim_conn.execute(
+            "set plan_cache_mode = force_generic_plan; set synchronous_commit = off"
+        )
+        self.claim_pid = await self.claim_conn.fetchval("select pg_backend_pid()")
+
+        async def connect() -> Any:
+            conn = await self.db.connect()
+            pid = conn.get_server_pid()
+            self.record_pids[pid] = _schedstat_ns(pid)
+            return conn
+
+        try:  # the records' own connections (scheduler/record_session.py)
+            from scheduler.record_session import RecordSession
+
+            session = RecordSession(self.db.pool, connect, size=1)
+            self.record_one = session.record
+            self.close_records = session.aclose
+        except ImportError:  # older code: a worker's pooled connection
+            record_conn = await connect()
+            await record_conn.execute("set plan_cache_mode = force_custom_plan")
+
+            async def record_one(outcomes: Any, attempts: Any) -> Any:
+                return await record(record_conn, outcomes, attempts)
+
+            self.record_one = record_one
+            self.close_records = record_conn.close
+        if args.warm:
+            self.cache, self.listening = await _warm_cache(self.db, self.su)
+
+    async def batch(self, args: argparse.Namespace) -> None:
+        """Claim a batch and record it as sent; ``done`` once nothing is due."""
+        from scheduler.claims import AttemptRow, Outcome, claim
+
+        c0 = _schedstat_ns(self.claim_pid)
+        w0 = time.perf_counter()
+        if self.cache is None:
+            claims = await claim(
+                self.claim_conn,
+                now=datetime.now(UTC),
+                limit=args.batch,
+                worker="bench",
+                lease_seconds=60,
+            )
+        else:
+            claims = await _claim_cached(self.claim_conn, self.cache, args.batch)
+        self.claim_wall += time.perf_counter() - w0
+        self.claim_ns += _schedstat_ns(self.claim_pid) - c0
+        if not claims:
+            self.done = True
+            return
+        now = datetime.now(UTC)
+        outcomes, attempts = [], []
+        for n, c in enumerate(claims, start=self.messages):
+            channel = c.contacts[0].channel if c.contacts else "telegram"
+            subject = c.dose_event_id or c.appointment_id
+            question = None
+            if subject is not None and not args.no_questions:
+                question = json.dumps(
+                    {
+                        "channel": channel,
+                        "address": c.contacts[0].address if c.contacts else "1",
+                        "options": [{"label": "Taken", "data": f"d:{subject.hex}:t", "keys": []}],
+                    }
                 )
-                claim_pid = await claim_conn.fetchval("select pg_backend_pid()")
-                # Each record connection's backend, with its CPU when it was opened.
-                record_pids: dict[int, int] = {}
+            outcomes.append(
+                Outcome(
+                    c.id,
+                    c.lease_token,
+                    "sent",
+                    sent_at=now,
+                    provider_message_id=f"b{n}",
+                    channel_used=channel,
+                    channels_tried=(channel,),
+                    rendered_text=_TEXT if c.message_content is None else None,
+                    question=question,
+                )
+            )
+            if not args.no_attempts:
+                attempts.append(AttemptRow(c.id, now, "sent", channel, provider_message_id=f"b{n}"))
+        r0 = self.record_cpu_ns()
+        w0, p0 = time.perf_counter(), time.process_time()
+        applied = await self.record_one(outcomes, attempts)
+        self.record_wall += time.perf_counter() - w0
+        self.record_cpu += time.process_time() - p0
+        self.record_ns += self.record_cpu_ns() - r0
+        assert len(applied) == len(claims), (len(applied), len(claims))
+        self.batches += 1
+        self.messages += len(claims)
 
-                async def connect() -> Any:
-                    conn = await db.connect()
-                    pid = conn.get_server_pid()
-                    record_pids[pid] = _schedstat_ns(pid)
-                    return conn
+    async def close(self) -> None:
+        await self.claim_conn.close()
+        await self.close_records()
+        if self.cache is not None and self.listening is not None:
+            self.cache.stop()
+            await self.listening
 
-                try:  # the records' own connections (scheduler/record_session.py)
-                    from scheduler.record_session import RecordSession
-
-                    session = RecordSession(db.pool, connect, size=1)
-                    record_one = session.record
-                    close_records = session.aclose
-                except ImportError:  # older code: a worker's pooled connection
-                    record_conn = await connect()
-                    await record_conn.execute("set plan_cache_mode = force_custom_plan")
-
-                    async def record_one(outcomes: Any, attempts: Any) -> Any:
-                        return await record(record_conn, outcomes, attempts)
-
-                    close_records = record_conn.close
-
-                def record_cpu_ns() -> int:
-                    return sum(_schedstat_ns(pid) - ns for pid, ns in record_pids.items())
-
-                claim_ns = record_ns = 0
-                claim_wall = record_wall = record_cpu = 0.0
-                batches = messages = 0
-                cache, listening = (await _warm_cache(db, su)) if args.warm else (None, None)
-                text = "Hola Ana, es hora de tu Metformin 500 mg. " * 3
-                while True:
-                    c0 = _schedstat_ns(claim_pid)
-                    w0 = time.perf_counter()
-                    if cache is None:
-                        claims = await claim(
-                            claim_conn,
-                            now=datetime.now(UTC),
-                            limit=args.batch,
-                            worker="bench",
-                            lease_seconds=60,
-                        )
-                    else:
-                        claims = await _claim_cached(claim_conn, cache, args.batch)
-                    claim_wall += time.perf_counter() - w0
-                    claim_ns += _schedstat_ns(claim_pid) - c0
-                    if not claims:
-                        break
-                    now = datetime.now(UTC)
-                    outcomes, attempts = [], []
-                    for n, c in enumerate(claims, start=messages):
-                        channel = c.contacts[0].channel if c.contacts else "telegram"
-                        subject = c.dose_event_id or c.appointment_id
-                        question = None
-                        if subject is not None and not args.no_questions:
-                            question = json.dumps(
-                                {
-                                    "channel": channel,
-                                    "address": c.contacts[0].address if c.contacts else "1",
-                                    "options": [
-                                        {"label": "Taken", "data": f"d:{subject.hex}:t", "keys": []}
-                                    ],
-                                }
-                            )
-                        outcomes.append(
-                            Outcome(
-                                c.id,
-                                c.lease_token,
-                                "sent",
-                                sent_at=now,
-                                provider_message_id=f"b{n}",
-                                channel_used=channel,
-                                channels_tried=(channel,),
-                                rendered_text=text if c.message_content is None else None,
-                                question=question,
-                            )
-                        )
-                        if not args.no_attempts:
-                            attempts.append(
-                                AttemptRow(c.id, now, "sent", channel, provider_message_id=f"b{n}")
-                            )
-                    r0 = record_cpu_ns()
-                    w0, p0 = time.perf_counter(), time.process_time()
-                    applied = await record_one(outcomes, attempts)
-                    record_wall += time.perf_counter() - w0
-                    record_cpu += time.process_time() - p0
-                    record_ns += record_cpu_ns() - r0
-                    assert len(applied) == len(claims), (len(applied), len(claims))
-                    batches += 1
-                    messages += len(claims)
-                await claim_conn.close()
-                await close_records()
-                if cache is not None and listening is not None:
-                    cache.stop()
-                    await listening
-        sent = await su.fetchval("select count(*) from scheduled_messages where status = 'sent'")
-        await asyncio.sleep(1.0)  # the closed backends' statistics reach the server
-        updates = await su.fetchrow(
+    async def result(self, args: argparse.Namespace) -> dict[str, Any]:
+        sent = await self.su.fetchval(
+            "select count(*) from scheduled_messages where status = 'sent'"
+        )
+        updates = await self.su.fetchrow(
             "select n_tup_upd, n_tup_hot_upd from pg_stat_user_tables"
             " where relname = 'scheduled_messages'"
         )
-        await su.close()
-        assert sent == args.others + messages, (sent, messages)
+        assert sent == args.others + self.messages, (sent, self.messages)
+        messages = self.messages
+        return {
+            **({"variant": self.name} if args.variant else {}),
+            "code": str(ROOT_OF_CODE),
+            "messages": messages,
+            "batch": args.batch,
+            "other_rows": args.others,
+            "claim_pg_us_per_message": round(self.claim_ns / 1e3 / messages, 1),
+            "record_pg_us_per_message": round(self.record_ns / 1e3 / messages, 1),
+            "total_pg_us_per_message": round((self.claim_ns + self.record_ns) / 1e3 / messages, 1),
+            # Of the wide row's updates (claims and records, and the fill's): how many were HOT.
+            "scheduled_messages_hot_update_share": round(
+                updates["n_tup_hot_upd"] / max(updates["n_tup_upd"], 1), 3
+            ),
+            "cache": "warm" if args.warm else None,
+            "claim_wall_us_per_message": round(self.claim_wall * 1e6 / messages, 1),
+            "record_wall_us_per_message": round(self.record_wall * 1e6 / messages, 1),
+            # The bench's own Python for the record call: encoding the arrays, decoding the answer.
+            "record_worker_us_per_message": round(self.record_cpu * 1e6 / messages, 1),
+        }
+
+
+ROOT_OF_CODE = Path(os.environ.get("BENCH_CODE_ROOT") or HERE.parent).resolve()
+_TEXT = "Hola Ana, es hora de tu Metformin 500 mg. " * 3
+_BEFORE_REMINDERS = "-- before reminders"
+
+
+async def _round(
+    b: Any, admin_url: str, args: argparse.Namespace, variants: list[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """One round: the plain database, and with ``--variant`` one copy per variant, their batches
+    claimed and recorded in turn (so the machine's load falls on each alike)."""
+    import asyncpg
+
+    template = await _template(b, admin_url, args.others, args.due)
+    wanted: list[tuple[str, str | None]] = [("base", None), *variants]
+    lines: list[_Line] = []
+    admin = await asyncpg.connect(admin_url)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, sql in wanted:
+                db_name = f"bench_sql_{uuid.uuid4().hex[:8]}"
+                await admin.execute(f'create database "{db_name}" template "{template}"')
+                url = b._with_db(admin_url, db_name)
+                su = await b.superuser(url)
+                await su.execute("drop table if exists bench_src")
+                await su.execute("alter table bench_clinic rename to bench_src")
+                if sql is not None and sql.startswith(_BEFORE_REMINDERS):
+                    await su.execute(sql)
+                await b.insert_reminders(su)
+                if sql is not None and not sql.startswith(_BEFORE_REMINDERS):
+                    await su.execute(sql)
+                await su.execute("analyze scheduled_messages")
+                db = b.worker_database(url, Path(tmp) / db_name)
+                await db.__aenter__()
+                lines.append(_Line(name, db_name, su, db))
+                await lines[-1].open(args)
+            while not all(line.done for line in lines):
+                for line in lines:
+                    if not line.done:
+                        await line.batch(args)
+            for line in lines:
+                await line.close()
+                await line.db.__aexit__(None, None, None)
+            await asyncio.sleep(1.0)  # the closed backends' statistics reach the server
+            return [await line.result(args) for line in lines]
     finally:
-        admin = await asyncpg.connect(admin_url)
-        await admin.execute(f'drop database if exists "{name}" with (force)')
+        for line in lines:
+            await line.su.close()
+            await admin.execute(f'drop database if exists "{line.db_name}" with (force)')
         await admin.close()
-    return {
-        "code": str(b.ROOT),
-        "messages": messages,
-        "batch": args.batch,
-        "other_rows": args.others,
-        "claim_pg_us_per_message": round(claim_ns / 1e3 / messages, 1),
-        "record_pg_us_per_message": round(record_ns / 1e3 / messages, 1),
-        "total_pg_us_per_message": round((claim_ns + record_ns) / 1e3 / messages, 1),
-        # Of the wide row's updates (claims and records, and the fill's): how many were HOT.
-        "scheduled_messages_hot_update_share": round(
-            updates["n_tup_hot_upd"] / max(updates["n_tup_upd"], 1), 3
-        ),
-        "cache": "warm" if args.warm else None,
-        "claim_wall_us_per_message": round(claim_wall * 1e6 / messages, 1),
-        "record_wall_us_per_message": round(record_wall * 1e6 / messages, 1),
-        # The bench's own Python for the record call: encoding the arrays, decoding the answer.
-        "record_worker_us_per_message": round(record_cpu * 1e6 / messages, 1),
-    }
 
 
 async def _warm_cache(db: Any, su: Any) -> tuple[Any, Any]:
@@ -292,6 +353,14 @@ def main() -> int:
     parser.add_argument("--no-attempts", action="store_true", help="record no attempt rows")
     parser.add_argument("--warm", action="store_true", help="patients cached beforehand")
     parser.add_argument("--code", default=None, help="measure the code of another checkout")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="also a copy with FILE's SQL applied (after the due reminders are inserted, or"
+        f" before them when it starts with '{_BEFORE_REMINDERS}'), batches interleaved",
+    )
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -312,6 +381,11 @@ def main() -> int:
             cmd = [sys.executable, __file__, "--in-process", "--admin-url", admin_url]
             for flag in ("others", "due", "batch", "rounds"):
                 cmd += [f"--{flag}", str(getattr(args, flag))]
+            for variant in args.variant:
+                cmd += [
+                    "--variant",
+                    f"{variant.split('=', 1)[0]}={Path(variant.split('=', 1)[1]).resolve()}",
+                ]
             for flag in ("no_questions", "no_attempts", "warm"):
                 if getattr(args, flag):
                     cmd.append(f"--{flag.replace('_', '-')}")
@@ -321,14 +395,28 @@ def main() -> int:
             if server is not None:
                 server.cleanup()
     b = _load_dispatch_bench()
-    results = []
+    variants = [
+        (name, Path(path).read_text()) for name, path in (v.split("=", 1) for v in args.variant)
+    ]
+    results: dict[str, list[dict[str, Any]]] = {}
     for _ in range(args.rounds):
-        result = asyncio.run(_round(b, args.admin_url, args))
-        results.append(result)
-        print(json.dumps(result), flush=True)
-    if len(results) > 1:
-        median = statistics.median(r["total_pg_us_per_message"] for r in results)
-        print(json.dumps({"median_total_pg_us_per_message": median}), flush=True)
+        for result in asyncio.run(_round(b, args.admin_url, args, variants)):
+            results.setdefault(result.get("variant", "base"), []).append(result)
+            print(json.dumps(result), flush=True)
+    for name, rounds in results.items():
+        if len(rounds) > 1:
+            median = statistics.median(r["total_pg_us_per_message"] for r in rounds)
+            record = statistics.median(r["record_pg_us_per_message"] for r in rounds)
+            print(
+                json.dumps(
+                    {
+                        **({"variant": name} if args.variant else {}),
+                        "median_total_pg_us_per_message": median,
+                        "median_record_pg_us_per_message": record,
+                    }
+                ),
+                flush=True,
+            )
     return 0
 
 

@@ -253,6 +253,41 @@ async def test_a_delete_and_a_question_naming_its_row_wait_for_each_other(
         await other.close()
 
 
+async def test_a_repeatable_read_delete_never_leaves_a_question_without_its_dose(
+    admin_conn: asyncpg.Connection, database_url: str
+) -> None:
+    """A key's cascade looks for rows committed after the deleter's snapshot: a question whose
+    insert committed while a REPEATABLE READ delete of its dose waited makes the delete fail to
+    serialize (a cascade by a statement trigger would delete what its snapshot shows and leave
+    the question pointing at nothing)."""
+    ann, dose = await _patient_with_dose(admin_conn)
+    other = await asyncpg.connect(database_url)
+    try:
+        inserting = admin_conn.transaction()
+        await inserting.start()
+        await admin_conn.execute(QUESTION, ann["id"], dose["id"], None, None, OPTIONS)
+        deleting = other.transaction(isolation="repeatable_read")
+        await deleting.start()
+        await other.fetchval("select 1")  # its snapshot, before the question commits
+        delete = asyncio.create_task(
+            other.execute("delete from dose_events where id = $1", dose["id"])
+        )
+        await asyncio.sleep(0.5)
+        assert not delete.done()
+        await inserting.commit()
+        with pytest.raises(asyncpg.SerializationError):
+            await asyncio.wait_for(delete, timeout=30)
+        await deleting.rollback()
+        orphans = await admin_conn.fetchval(
+            "select count(*) from conversation_questions q"
+            " where not exists (select 1 from dose_events d where d.id = q.dose_event_id)"
+        )
+        assert orphans == 0
+        assert len(await _questions(admin_conn)) == 1
+    finally:
+        await other.close()
+
+
 async def test_no_question_points_across_clinics(admin_conn: asyncpg.Connection) -> None:
     north = await factories.create_organization(admin_conn)
     south = await factories.create_organization(admin_conn)
