@@ -42,6 +42,9 @@ try {
   await page.goto(`${BASE_URL}/appointments`);
   const form = page.getByTestId("appointment-form");
   const starts = form.getByLabel(/^Starts at/);
+  result.default_start = await starts.inputValue();
+  // The confirmation's live region is on the page before there is anything to confirm.
+  result.status_regions_before = await page.locator('[role="status"][aria-live="polite"]').count();
   const minutes = form.getByLabel("Minutes", { exact: true });
   await forge(form, [starts, minutes]);
   await form.getByLabel("Patient", { exact: true }).selectOption({ label: patientName });
@@ -92,6 +95,24 @@ try {
   await page.getByTestId("appointment-row").filter({ hasText: "Room 7" }).waitFor();
   result.created_row = await text(page.getByTestId("appointment-row").filter({ hasText: "Room 7" }));
   result.error_after_create = await page.getByTestId("appointment-error").count();
+  result.created_notice = await text(page.getByTestId("appointment-created"));
+  // Announced: its text is in a role=status region (a polite live region).
+  result.created_notice_announced = await page.getByRole("status").filter({ hasText: "Appointment created" }).count();
+  // Shown once: the address loses ?created= at once, so a reload does not confirm it again.
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has("created"));
+  result.url_after_create = page.url().replace(BASE_URL, "");
+  await page.screenshot({ path: join(SHOTS, "appointment-created.png"), fullPage: true });
+
+  log("the confirmation goes with the next submission, here one refused");
+  await form.getByLabel("Patient", { exact: true }).selectOption({ label: patientName });
+  await forge(form, [minutes]);
+  await minutes.fill("an hour");
+  await form.getByRole("button", { name: "Create appointment" }).click();
+  await page.getByTestId("appointment-error").filter({ hasText: "Minutes:" }).waitFor();
+  result.notice_after_refusal = await page.getByTestId("appointment-created").count();
+  await page.reload();
+  await page.getByRole("heading", { name: "Appointments", level: 1 }).waitFor();
+  result.notice_after_reload = await page.getByTestId("appointment-created").count();
 
   log("a forged new time names New time");
   const row = page.getByTestId("appointment-row").filter({ hasText: "Room 7" });
@@ -136,6 +157,17 @@ try {
   await page.waitForURL(`${BASE_URL}/appointments`);
   await page.getByRole("heading", { name: "Appointments", level: 1 }).waitFor();
   result.phone_menu_after_navigation = await menu.getAttribute("aria-expanded");
+  // The appointments table scrolls sideways in its panel; its caption wraps on the screen.
+  const caption = await page.locator("caption").first().boundingBox();
+  result.phone_caption_right = Math.round(caption.x + caption.width);
+  // Each appointment is a block of labelled lines on a phone: its actions are on the screen,
+  // not beyond its right edge.
+  const phoneRow = page.getByTestId("appointment-row").filter({ hasText: "Room 7" });
+  const cancel = await phoneRow.getByRole("button", { name: /^Cancel appointment/ }).boundingBox();
+  const moveButton = await phoneRow.getByRole("button", { name: "Move" }).boundingBox();
+  result.phone_actions_right = Math.round(Math.max(cancel.x + cancel.width, moveButton.x + moveButton.width));
+  result.phone_when_label = await phoneRow.locator("td").first().evaluate((td) => getComputedStyle(td, "::before").content);
+  await page.screenshot({ path: join(SHOTS, "appointments-phone.png"), fullPage: true });
 
   log("keyboard: the skip link, then Menu; Enter opens it, Escape closes it and returns focus");
   await page.goto(`${BASE_URL}/appointments`);

@@ -78,6 +78,29 @@ try {
   await page.screenshot({ path: join(SHOTS, "statistics-desktop.png"), fullPage: true });
   log("charts drawn; screenshot saved");
 
+  // On a phone (375 px): nothing wider than the screen, and the outcome chart's category names,
+  // wrapped under their bars, do not run into each other (they did: "ConfirmedNot confirmed").
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.reload();
+  await page.getByTestId("chart-no-show").locator("svg.recharts-surface").first().waitFor();
+  result.phone_overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  // The axes' tick names (recharts draws them in a layer of their own): the categories are the
+  // ones that are not numbers.
+  const names = page.getByTestId("chart-no-show").locator("text.recharts-cartesian-axis-tick-value");
+  await names.first().waitFor();
+  const spans = await names.evaluateAll((els) =>
+    els
+      .filter((e) => !/^\d+$/.test((e.textContent ?? "").trim()))
+      .map((e) => e.getBoundingClientRect())
+      .sort((a, b) => a.left - b.left)
+      .map((r) => [r.left, r.right]),
+  );
+  result.phone_no_show_names = spans.length;
+  result.phone_no_show_names_apart = spans.every((span, i) => i === 0 || spans[i - 1][1] <= span[0]);
+  await page.screenshot({ path: join(SHOTS, "statistics-phone.png"), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  log("phone: no overflow, the outcome chart's names apart");
+
   // A table as CSV, with the session's cookie, as the CSV link downloads it.
   const csv = await page.request.get(`${BASE_URL}/statistics/export?table=no_show&from=${FROM}&to=${TO}`);
   check(csv.ok(), `CSV export answers ${csv.status()}`);

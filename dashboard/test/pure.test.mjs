@@ -9,7 +9,7 @@ import { connectionOptions } from "../src/lib/dburl.mjs";
 const require = createRequire(import.meta.url);
 const { smsCount } = require("../.unit-build/sms.js");
 const { fillForPatient, fillTemplate, templateProblems, unknownPlaceholders } = require("../.unit-build/placeholders.js");
-const { localInputValue, isLocalDateTime, formatInZone } = require("../.unit-build/time.js");
+const { localInputValue, isLocalDateTime, formatInZone, tomorrowOnTheHour } = require("../.unit-build/time.js");
 
 describe("smsCount", () => {
   const cases = [
@@ -119,6 +119,14 @@ describe("time", () => {
     assert.equal(localInputValue(new Date("2026-03-29T00:30:00Z"), "Europe/Madrid"), "2026-03-29T01:30");
     assert.equal(localInputValue(new Date("2026-03-29T01:30:00Z"), "Europe/Madrid"), "2026-03-29T03:30");
     assert.equal(localInputValue(new Date("2026-11-22T23:05:00Z"), "America/New_York"), "2026-11-22T18:05");
+  });
+  test("a new appointment starts tomorrow on the clinic's next whole hour", () => {
+    assert.equal(tomorrowOnTheHour(new Date("2026-12-04T08:47:00Z"), "Europe/Madrid"), "2026-12-05T10:00");
+    assert.equal(tomorrowOnTheHour(new Date("2026-12-04T09:00:00Z"), "Europe/Madrid"), "2026-12-05T10:00");
+    // Kolkata is UTC+05:30: 08:47 UTC is 14:17 there; rounded on its clock, not UTC's.
+    assert.equal(tomorrowOnTheHour(new Date("2026-12-04T08:47:00Z"), "Asia/Kolkata"), "2026-12-05T15:00");
+    // Across midnight and the end of a month and year.
+    assert.equal(tomorrowOnTheHour(new Date("2026-12-30T23:30:00Z"), "UTC"), "2027-01-01T00:00");
   });
   test("datetime-local values are recognised", () => {
     assert.ok(isLocalDateTime("2026-11-22T08:00"));

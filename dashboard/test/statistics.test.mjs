@@ -1,10 +1,11 @@
 // The statistics page's pure parts: the period asked for and CSV export.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { parsePeriod, toCsv, todayIn, isDay, percent } = require("../.unit-build/statistics.js");
+const { parsePeriod, toCsv, todayIn, isDay, percent, CHART_COLORS } = require("../.unit-build/statistics.js");
 
 describe("parsePeriod", () => {
   test("defaults to the last 30 days up to today", () => {
@@ -43,4 +44,42 @@ test("todayIn takes the clinic's calendar", () => {
   assert.equal(todayIn("Europe/Berlin", instant), "2026-03-11");
   assert.equal(percent(0.6667), "66.7%");
   assert.equal(percent(null), "—");
+});
+
+describe("CHART_COLORS", () => {
+  // WCAG 2's relative luminance of an sRGB colour and the contrast ratio of two colours.
+  const channel = (v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  const luminance = (hex) => {
+    assert.match(hex, /^#[0-9a-f]{6}$/i, `${hex} is a #rrggbb colour`);
+    const [r, g, b] = [1, 3, 5].map((i) => channel(parseInt(hex.slice(i, i + 2), 16) / 255));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = (a, b) => {
+    const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (light + 0.05) / (dark + 0.05);
+  };
+  // The colours the charts stand on and write with, as the stylesheet has them.
+  const css = readFileSync(new URL("../src/app/globals.css", import.meta.url), "utf8");
+  const variable = (name) => new RegExp(`--${name}:\\s*(#[0-9a-fA-F]{6})`).exec(css)?.[1];
+  const panel = variable("panel");
+  const text = variable("text");
+
+  test("the ratio is WCAG's", () => {
+    assert.equal(contrast("#000000", "#ffffff"), 21);
+    assert.equal(contrast("#ffffff", "#ffffff"), 1);
+    assert.equal(contrast("#ffffff", "#000000"), 21); // either way round
+    assert.equal(contrast("#767676", "#ffffff").toFixed(2), "4.54"); // the lightest grey for text
+    assert.equal(contrast("#a0aec0", "#ffffff").toFixed(2), "2.26"); // the old outbox grey
+  });
+  test("every series stands out from the chart's panel by at least 3:1 (WCAG 1.4.11)", () => {
+    assert.ok(panel, "--panel in globals.css");
+    for (const [series, color] of Object.entries(CHART_COLORS)) {
+      const ratio = contrast(color, panel);
+      assert.ok(ratio >= 3, `${series} ${color} on ${panel}: ${ratio.toFixed(2)}:1`);
+    }
+  });
+  test("the legends' text (the page's text colour) reads at 4.5:1 on the panel", () => {
+    assert.ok(text, "--text in globals.css");
+    assert.ok(contrast(text, panel) >= 4.5, `${text} on ${panel}`);
+  });
 });

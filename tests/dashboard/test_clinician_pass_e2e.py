@@ -8,8 +8,11 @@ typed (before: a redirect to a generic "something in the form is not valid" and 
 database error taken for "not found"); nothing is saved until corrected. A forged reschedule
 time names New time, a forged send time in Compose names Date and time. On a phone the header is
 one line with the navigation behind a Menu button (it was 279 px tall at 360 px wide, a third of
-the screen), usable by keyboard. Screenshots ``appointment-refused.png``, ``header-phone.png``,
-``header-phone-open.png``. Skipped without node and chromium.
+the screen), usable by keyboard, and each appointment is a block with its actions on the
+screen. A created appointment is confirmed in words in a live region, once: not after a reload,
+not beside the next submission's answer. Screenshots ``appointment-refused.png``,
+``appointment-created.png``, ``header-phone.png``, ``header-phone-open.png``,
+``appointments-phone.png``. Skipped without node and chromium.
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ async def test_forged_appointments_name_the_field_and_the_phone_header_is_one_li
         "clinician-pass.e2e.mjs",
         db_env=db_env,
         tmp_path=tmp_path,
+        # The dashboard's server in a zone of its own, neither UTC nor the clinic's: the time
+        # typed is the clinic's wall clock whatever the server's (it used to be read in the
+        # server's zone, 09:30 in Madrid stored as 04:00 under Asia/Kolkata).
+        next_env={"TZ": "Asia/Kolkata"},
         script_env={
             "ADMIN_EMAIL": "admin@pass.test",
             "ADMIN_PASSWORD": "admin pass 1234",
@@ -59,6 +66,8 @@ async def test_forged_appointments_name_the_field_and_the_phone_header_is_one_li
         },
     ).result
 
+    # The form offers tomorrow at a whole hour, not at this very minute.
+    assert result["default_start"].endswith(":00"), result["default_start"]
     # A day that does not exist: Starts at named, marked, everything typed kept.
     assert result["time_error"].startswith("Starts at: enter the appointment's date and time")
     assert "real calendar day" in result["time_error"]
@@ -85,6 +94,15 @@ async def test_forged_appointments_name_the_field_and_the_phone_header_is_one_li
     # Corrected: created once, at the wall-clock time typed in the clinic's zone.
     assert "3 Jun 2030, 09:30" in result["created_row"], result["created_row"]
     assert result["error_after_create"] == 0
+    # Confirmed in words, announced (a polite live region already on the page), shown once.
+    assert result["status_regions_before"] >= 1
+    assert result["created_notice"].startswith(
+        "Appointment created: Bob Existing, 3 Jun 2030, 09:30 (45 min, Room 7)."
+    ), result["created_notice"]
+    assert result["created_notice_announced"] == 1
+    assert result["url_after_create"] == "/appointments"
+    assert result["notice_after_refusal"] == 0  # not beside the next form's refusal
+    assert result["notice_after_reload"] == 0
     rows = await admin_conn.fetch(
         "select patient_id, starts_at at time zone 'Europe/Madrid' as local, duration_minutes,"
         " location from appointments"
@@ -123,6 +141,9 @@ async def test_forged_appointments_name_the_field_and_the_phone_header_is_one_li
         "overflow": 0,
     }
     assert result["phone_menu_after_navigation"] == "false"
+    assert result["phone_caption_right"] <= 344, result["phone_caption_right"]  # inside its panel
+    assert result["phone_actions_right"] <= 344, result["phone_actions_right"]  # Move, Cancel
+    assert result["phone_when_label"] == '"When"'
     assert result["keyboard_first"] == "Skip to content"
     assert result["keyboard_second"] == "Menu"
     assert result["keyboard_in_menu"] == "Patients"
@@ -131,5 +152,11 @@ async def test_forged_appointments_name_the_field_and_the_phone_header_is_one_li
     assert result["wide"]["menu_button"] is False
     assert result["wide"]["nav"] is True and result["wide"]["sign_out"] is True
 
-    for shot in ("appointment-refused", "header-phone", "header-phone-open"):
+    for shot in (
+        "appointment-refused",
+        "appointment-created",
+        "header-phone",
+        "header-phone-open",
+        "appointments-phone",
+    ):
         assert (SCREENSHOTS / f"{shot}.png").stat().st_size > 3_000

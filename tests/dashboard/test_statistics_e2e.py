@@ -2,8 +2,8 @@
 with a clinic's week (``tests/statistics_seed.py``, the figures the API test checks too). The
 browser script (``dashboard/e2e/statistics.e2e.mjs``) reads the figures, checks the four charts
 (recharts SVG with axes and legends), downloads a table as CSV, marks an appointment as a no-show
-puts a patient on the waitlist, and saves ``test-artifacts/screenshots/statistics-desktop.png``
-and ``waitlist-desktop.png``; this test checks what it saw and
+puts a patient on the waitlist, and saves ``test-artifacts/screenshots/statistics-desktop.png``,
+``statistics-phone.png`` (375 px) and ``waitlist-desktop.png``; this test checks what it saw and
 the database. Skipped without node and chromium, like the dashboard e2e."""
 
 from __future__ import annotations
@@ -114,12 +114,26 @@ async def test_statistics_page(
         "no_show_not_reminded": "100.0%",
         "adherence": "60.0%",
     }
-    assert sorted(result["chart-messages-per-day"]["legend"]) == [
+    # Each legend names its series in words, in the order the bars stack (bottom up), beside
+    # the colour: nothing is told by colour alone.
+    assert result["chart-messages-per-day"]["legend"] == [
         "Delivered",
-        "Failed or expired",
         "Sent (no receipt)",
+        "Failed or expired",
     ]
-    assert sorted(result["chart-no-show"]["legend"]) == ["Attended", "No-show"]
+    assert result["chart-messages-by-channel"]["legend"] == [
+        "Delivered",
+        "Sent (no receipt)",
+        "Failed",
+        "Expired",
+        "Cancelled",
+    ]
+    assert result["chart-adherence"]["legend"] == ["Adherence"]
+    assert result["chart-no-show"]["legend"] == ["Attended", "No-show"]
+    # A phone, 375 px: no sideways scrolling, the outcome chart's three names apart.
+    assert result["phone_overflow"] == 0
+    assert result["phone_no_show_names"] == 3
+    assert result["phone_no_show_names_apart"] is True
     first = seeded.period.first
     assert f"{first.day} {first.strftime('%b')}" in result["day_ticks"]
     assert result["csv"].splitlines() == [
@@ -133,6 +147,7 @@ async def test_statistics_page(
     )
     assert status == "no_show"
     assert (SCREENSHOTS / "statistics-desktop.png").stat().st_size > 10_000
+    assert (SCREENSHOTS / "statistics-phone.png").stat().st_size > 10_000
     waiting = await admin_conn.fetchrow(
         "select days_of_week, earliest::text, latest::text, note, status, organization_id"
         " from waitlist_entries where patient_id = $1",

@@ -13,7 +13,7 @@ interface Props {
   /** The patient whose appointments the page shows, chosen in the form to start with. */
   patient: string | null;
   timezone: string;
-  /** Tomorrow at this time, in the clinic's timezone (datetime-local form). */
+  /** Tomorrow on the clinic's next whole hour (datetime-local form). */
   defaultStart: string;
   clinicianName: string;
 }

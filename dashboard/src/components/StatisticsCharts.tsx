@@ -8,30 +8,66 @@ import {
   Line,
   LineChart,
   ResponsiveContainer,
+  Text,
   Tooltip,
   XAxis,
   YAxis,
+  type XAxisTickContentProps,
 } from "recharts";
-import type { Row, Statistics } from "@/lib/statistics";
+import { CHART_COLORS, type Row, type Statistics } from "@/lib/statistics";
 
-const COLORS = {
-  sent: "#2b6cb0",
-  delivered: "#2f855a",
-  failed: "#c53030",
-  expired: "#b7791f",
-  cancelled: "#718096",
-  pending: "#805ad5",
-  processing: "#d53f8c",
-  outbox: "#a0aec0",
-  taken: "#2f855a",
-  skipped: "#b7791f",
-  missed: "#c53030",
-  attended: "#2f855a",
-  no_show: "#c53030",
-} as const;
+const COLORS = CHART_COLORS;
+
+/** Legend entries in the page's text colour: the series colours are for bars and lines (3:1),
+ * too light for text (4.5:1); the swatch beside each entry still shows the colour. */
+function legendText(value: string) {
+  return <span style={{ color: "var(--text)" }}>{value}</span>;
+}
+
+/** Every series of every chart in the order its bars stack, bottom up. */
+const SERIES_ORDER = ["delivered", "sent", "outbox", "failed", "expired", "cancelled", "pending", "processing", "adherence", "attended", "no_show"];
+/** The legend in the order the bars stack (left to right is bottom to top), not alphabetical. */
+const legendOrder = (item: { dataKey?: unknown }) => SERIES_ORDER.indexOf(String(item.dataKey));
+
+/** A vertical axis's name, centred along the axis (recharts starts it at the middle and runs it
+ * upwards, past the top of the plot for "appointments"). */
+const axisName = (value: string) => ({ value, angle: -90, position: "insideLeft" as const, style: { textAnchor: "middle" as const } });
+
+/** A category's name under its bar, wrapped onto two lines when the bar is narrower than the
+ * words (on a phone "Confirmed", "Not confirmed" and "No reminder" ran into each other). */
+function WrappedTick({ x, y, width, visibleTicksCount, fill, payload }: XAxisTickContentProps) {
+  const room = Number(width ?? 0) / Math.max(visibleTicksCount, 1) - 6;
+  return (
+    <Text
+      x={x}
+      y={y}
+      width={Math.max(room, 40)}
+      // Where a word is about as wide as its bar ("confirmed" on a phone), a smaller font keeps
+      // neighbouring names apart; recharts measures the words in this style.
+      style={room < 100 ? { fontSize: 13 } : undefined}
+      textAnchor="middle"
+      verticalAnchor="start"
+      fill={fill}
+      className="recharts-cartesian-axis-tick-value"
+    >
+      {payload.value}
+    </Text>
+  );
+}
 
 // outbox: written to the outbox folder for want of credentials; nobody received it.
 const STATUSES = ["delivered", "sent", "outbox", "failed", "expired", "cancelled", "pending", "processing"] as const;
+/** Each status in words, for the legend and the tooltip: the colours alone say nothing. */
+const STATUS_LABELS: Record<(typeof STATUSES)[number], string> = {
+  delivered: "Delivered",
+  sent: "Sent (no receipt)",
+  outbox: "Outbox (not sent)",
+  failed: "Failed",
+  expired: "Expired",
+  cancelled: "Cancelled",
+  pending: "Waiting",
+  processing: "Sending",
+};
 const GROUP_LABELS: Record<string, string> = {
   confirmed: "Confirmed",
   reminded_not_confirmed: "Not confirmed",
@@ -104,9 +140,9 @@ export function StatisticsCharts({ stats, from, to }: { stats: Statistics; from:
         <BarChart data={perDay} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="day" tickFormatter={shortDay} minTickGap={12} />
-          <YAxis allowDecimals={false} label={{ value: "messages", angle: -90, position: "insideLeft" }} />
+          <YAxis allowDecimals={false} label={axisName("messages")} />
           <Tooltip labelFormatter={(d) => shortDay(String(d))} />
-          <Legend />
+          <Legend formatter={legendText} itemSorter={legendOrder} />
           <Bar dataKey="delivered" name="Delivered" stackId="m" fill={COLORS.delivered} />
           <Bar dataKey="sent" name="Sent (no receipt)" stackId="m" fill={COLORS.sent} />
           {/* Only where the outbox was used (medremind dev without credentials): a bar that is
@@ -119,11 +155,11 @@ export function StatisticsCharts({ stats, from, to }: { stats: Statistics; from:
         <BarChart data={byChannel} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="channel" />
-          <YAxis allowDecimals={false} label={{ value: "messages", angle: -90, position: "insideLeft" }} />
+          <YAxis allowDecimals={false} label={axisName("messages")} />
           <Tooltip />
-          <Legend />
+          <Legend formatter={legendText} itemSorter={legendOrder} />
           {STATUSES.filter((s) => byChannel.some((r) => s in r)).map((s) => (
-            <Bar key={s} dataKey={s} name={s} stackId="c" fill={COLORS[s]} />
+            <Bar key={s} dataKey={s} name={STATUS_LABELS[s]} stackId="c" fill={COLORS[s]} />
           ))}
         </BarChart>
       </Chart>
@@ -133,17 +169,17 @@ export function StatisticsCharts({ stats, from, to }: { stats: Statistics; from:
           <XAxis dataKey="day" tickFormatter={shortDay} minTickGap={12} />
           <YAxis domain={[0, 100]} unit="%" />
           <Tooltip labelFormatter={(d) => shortDay(String(d))} formatter={(v) => `${v}%`} />
-          <Legend />
+          <Legend formatter={legendText} itemSorter={legendOrder} />
           <Line type="linear" dataKey="adherence" name="Adherence" stroke={COLORS.taken} connectNulls dot />
         </LineChart>
       </Chart>
       <Chart title="Appointment outcomes by what the reminders achieved" id="chart-no-show">
         <BarChart data={noShow} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="group" interval={0} />
-          <YAxis allowDecimals={false} label={{ value: "appointments", angle: -90, position: "insideLeft" }} />
+          <XAxis dataKey="group" interval={0} height={48} tick={WrappedTick} />
+          <YAxis allowDecimals={false} label={axisName("appointments")} />
           <Tooltip />
-          <Legend />
+          <Legend formatter={legendText} itemSorter={legendOrder} />
           <Bar dataKey="attended" name="Attended" stackId="o" fill={COLORS.attended} />
           <Bar dataKey="no_show" name="No-show" stackId="o" fill={COLORS.no_show} />
         </BarChart>

@@ -33,6 +33,20 @@ export function localInputValue(date: Date, timeZone: string): string {
 }
 
 /**
+ * A new appointment's suggested start: a day after `now`, rounded up to the next whole hour of
+ * the clinic's wall clock ("2026-12-05T10:00" at 09:47 on the 4th), which is what clinics book, not
+ * this very minute. Rounded on the wall clock, so it is whole in a zone half an hour off UTC too.
+ */
+export function tomorrowOnTheHour(now: Date, timeZone: string): string {
+  const local = localInputValue(new Date(now.getTime() + 24 * 60 * 60 * 1000), timeZone);
+  if (local.endsWith(":00")) return local;
+  // The wall-clock value read as if it were UTC, so that adding the hour is plain arithmetic.
+  const wall = new Date(`${local}:00Z`);
+  wall.setUTCMinutes(60, 0, 0);
+  return wall.toISOString().slice(0, 16);
+}
+
+/**
  * Whether `value` is a datetime-local value of a real calendar day and time of day, checked
  * before SQL casts it: "2026-02-30T10:00" or "2026-11-22T25:00" look right but make the
  * `::timestamp` cast raise, which a form could only answer with a vague error.

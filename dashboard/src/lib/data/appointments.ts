@@ -31,6 +31,16 @@ export async function listAppointments(tx: Tx, patientId: string | null): Promis
   );
 }
 
+/** One appointment of the organization (row-level security hides another clinic's), or null. */
+export async function getAppointment(tx: Tx, id: string): Promise<AppointmentRow | null> {
+  const [row] = await tx<AppointmentRow[]>`
+    select a.id, a.patient_id, p.display_name as patient_name, a.starts_at, a.duration_minutes,
+           a.location, a.clinician_name, a.status
+      from appointments a join patients p on p.id = a.patient_id
+     where a.id = ${id}`;
+  return row ?? null;
+}
+
 export interface NewAppointment {
   patientId: string;
   localTime: string;
@@ -44,12 +54,20 @@ export interface NewAppointment {
 /** The patient is not one the clinician's clinic has (or was erased). */
 export class PatientNotFound extends Error {}
 
-/** Insert an appointment for a patient of the organization; returns its id. */
+/**
+ * Insert an appointment for a patient of the organization; returns its id.
+ *
+ * The wall-clock time goes to PostgreSQL as text (`::text::timestamp`): a parameter PostgreSQL
+ * types `timestamp` is serialized by postgres.js through `new Date(value)`, which reads
+ * "2030-06-03T09:30" in the Node process's own timezone, so a dashboard on a server not set to
+ * UTC stored every appointment off by its offset (09:30 in Madrid became 04:00 under
+ * TZ=Asia/Kolkata). The same holds for every local time below and in data/messages.ts.
+ */
 export async function createAppointment(tx: Tx, input: NewAppointment): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     insert into appointments (organization_id, patient_id, starts_at, duration_minutes, location,
                               clinician_name, created_by)
-    select p.organization_id, p.id, (${input.localTime}::timestamp at time zone ${input.timezone}),
+    select p.organization_id, p.id, (${input.localTime}::text::timestamp at time zone ${input.timezone}),
            ${input.durationMinutes}, ${input.location}, ${input.clinicianName}, ${input.createdBy}
       from patients p where p.id = ${input.patientId}
     returning id`;
@@ -75,7 +93,7 @@ export async function rescheduleAppointment(
 ): Promise<boolean> {
   const rows = await tx`
     update appointments
-       set starts_at = (${localTime}::timestamp at time zone ${timezone}), status = 'scheduled'
+       set starts_at = (${localTime}::text::timestamp at time zone ${timezone}), status = 'scheduled'
      where id = ${id} and status not in ('cancelled', 'completed', 'no_show') returning id`;
   return rows.length === 1;
 }

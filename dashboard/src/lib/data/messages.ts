@@ -119,7 +119,7 @@ export async function scheduleMessage(tx: Tx, input: NewMessage): Promise<string
                                     platform, kind, urgent, created_by, payload)
     values (${input.patientId}, ${input.content}, ${input.template},
             case when ${input.localTime}::text is null then now()
-                 else (${input.localTime}::timestamp at time zone ${input.timezone}) end,
+                 else (${input.localTime}::text::timestamp at time zone ${input.timezone}) end,
             ${input.platform}, 'free_text', ${input.urgent}, ${input.createdBy}, ${tx.json({ source: "dashboard" })})
     returning id`;
   if (!row) throw new Error("message insert returned no row");
@@ -210,7 +210,7 @@ export async function scheduleGroupMessage(
               '\\{\\{\\s*patient_name\\s*\\}\\}',
               replace(coalesce(p.display_name, ''), '\\', '\\\\'), 'g'),
             $9::text,
-            case when $4::text is null then now() else ($4::timestamp at time zone $5::text) end,
+            case when $4::text is null then now() else ($4::text::timestamp at time zone $5::text) end,
             $6, 'free_text', $7, $8::uuid, '{"source": "dashboard", "group": true}'::jsonb
        from patients p join organizations o on o.id = p.organization_id where ${GROUP_WHERE}
      returning id`,

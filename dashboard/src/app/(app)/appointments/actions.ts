@@ -14,11 +14,16 @@ import {
 } from "@/lib/data/appointments";
 import { isLocalDateTime } from "@/lib/time";
 
-function back(formData: FormData, error?: string): string {
+/**
+ * The appointments page again (the patient's, when the form came from there), with an error or
+ * the appointment just created, which the page confirms once (components/CreatedNotice.tsx).
+ */
+function back(formData: FormData, error?: string, created?: string): string {
   const patient = String(formData.get("back_patient") ?? "");
   const params = new URLSearchParams();
   if (isUuid(patient)) params.set("patient", patient);
   if (error) params.set("error", error);
+  if (created) params.set("created", created);
   const query = params.toString();
   return query ? `/appointments?${query}` : "/appointments";
 }
@@ -32,8 +37,9 @@ export async function createAppointmentAction(_previous: FormState, formData: Fo
   const values = formValues(formData, APPOINTMENT_FIELDS);
   const checked = checkNewAppointment(values);
   if (!checked.ok) return { error: checked.error, field: checked.field, values };
+  let id: string;
   try {
-    await asClinician(clinician.id, (tx) =>
+    id = await asClinician(clinician.id, (tx) =>
       createAppointment(tx, { ...checked.value, timezone: clinician.timezone, createdBy: clinician.id }),
     );
   } catch (error) {
@@ -41,7 +47,7 @@ export async function createAppointmentAction(_previous: FormState, formData: Fo
     if (error instanceof PatientNotFound) return { error: "patient_not_found", field: "patient_id", values };
     throw error;
   }
-  redirect(back(formData));
+  redirect(back(formData, undefined, id));
 }
 
 /** Move an appointment to a new time. */

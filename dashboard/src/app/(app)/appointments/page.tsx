@@ -1,13 +1,14 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { AppointmentForm } from "@/components/AppointmentForm";
+import { CreatedNotice } from "@/components/CreatedNotice";
 import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
-import { listAppointments } from "@/lib/data/appointments";
+import { getAppointment, listAppointments } from "@/lib/data/appointments";
 import { patientOptions } from "@/lib/data/patients";
 import { errorMessage } from "@/lib/errors";
-import { formatInZone, localInputValue } from "@/lib/time";
+import { formatInZone, localInputValue, tomorrowOnTheHour } from "@/lib/time";
 import {
   appointmentOutcomeAction,
   cancelAppointmentAction,
@@ -25,17 +26,27 @@ export default async function AppointmentsPage({
   const clinician = await requireClinician();
   const params = await searchParams;
   const patient = typeof params.patient === "string" && isUuid(params.patient) ? params.patient : null;
-  const { appointments, patients } = await asClinician(clinician.id, async (tx) => ({
+  const createdId = typeof params.created === "string" && isUuid(params.created) ? params.created : null;
+  const { appointments, patients, created } = await asClinician(clinician.id, async (tx) => ({
     appointments: await listAppointments(tx, patient),
     patients: await patientOptions(tx),
+    created: createdId ? await getAppointment(tx, createdId) : null,
   }));
   const error = errorMessage(params.error);
   const tz = clinician.timezone;
-  const tomorrow = localInputValue(new Date(Date.now() + 24 * 60 * 60 * 1000), tz);
+  const tomorrow = tomorrowOnTheHour(new Date(), tz);
+  // What was created, in words: the table below may not show it (another patient's page, or a
+  // day more than a week ago).
+  const createdMessage = created
+    ? `Appointment created: ${created.patient_name ?? "Unnamed patient"}, ${formatInZone(created.starts_at, tz)}` +
+      ` (${created.duration_minutes} min${created.location ? `, ${created.location}` : ""}).` +
+      " Its confirmation and reminders are planned within a minute, as the patient's settings allow."
+    : null;
   return (
     <>
       <h1>Appointments</h1>
       {error ? <p role="alert" className="alert" data-testid="appointments-error">{error}</p> : null}
+      <CreatedNotice id={created && !error ? created.id : null} message={createdMessage} testId="appointment-created" />
       <AppointmentForm
         action={createAppointmentAction}
         patients={patients}
@@ -45,34 +56,36 @@ export default async function AppointmentsPage({
         clinicianName={clinician.displayName}
       />
       <div className="panel table-wrap">
-        <table>
+        {/* Roles spelled out: on a phone the rows are shown as blocks (globals.css), and some
+            browsers drop a table's semantics when its display changes. */}
+        <table className="stack-on-phone" role="table">
           <caption>
             {patient ? "This patient's appointments" : "Appointments from the last 7 days on"} · times in {tz}
             {patient ? <> · <Link href="/appointments">show all</Link></> : null}
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Patient</th>
-              <th scope="col">Where</th>
-              <th scope="col">Status</th>
-              <th scope="col">Reschedule</th>
-              <th scope="col"><span className="muted">Cancel</span></th>
-              <th scope="col">Outcome</th>
+          <thead role="rowgroup">
+            <tr role="row">
+              <th scope="col" role="columnheader">When</th>
+              <th scope="col" role="columnheader">Patient</th>
+              <th scope="col" role="columnheader">Where</th>
+              <th scope="col" role="columnheader">Status</th>
+              <th scope="col" role="columnheader">Reschedule</th>
+              <th scope="col" role="columnheader"><span className="muted">Cancel</span></th>
+              <th scope="col" role="columnheader">Outcome</th>
             </tr>
           </thead>
-          <tbody>
+          <tbody role="rowgroup">
             {appointments.map((a) => {
               const open = !["cancelled", "completed", "no_show"].includes(a.status);
               // From its start on, the clinic records whether the patient came (or corrects it).
               const started = a.status !== "cancelled" && new Date(a.starts_at).getTime() <= Date.now();
               return (
-                <tr key={a.id} data-testid="appointment-row">
-                  <td>{formatInZone(a.starts_at, tz)} · {a.duration_minutes} min</td>
-                  <td><Link href={`/patients/${a.patient_id}`}>{a.patient_name ?? "Unnamed patient"}</Link></td>
-                  <td>{a.location ?? "—"}{a.clinician_name ? <div className="muted">{a.clinician_name}</div> : null}</td>
-                  <td><StatusBadge status={a.status} /></td>
-                  <td>
+                <tr key={a.id} data-testid="appointment-row" role="row">
+                  <td role="cell" data-label="When">{formatInZone(a.starts_at, tz)} · {a.duration_minutes} min</td>
+                  <td role="cell" data-label="Patient"><Link href={`/patients/${a.patient_id}`}>{a.patient_name ?? "Unnamed patient"}</Link></td>
+                  <td role="cell" data-label="Where"><div>{a.location ?? "—"}{a.clinician_name ? <div className="muted">{a.clinician_name}</div> : null}</div></td>
+                  <td role="cell" data-label="Status"><div><StatusBadge status={a.status} /></div></td>
+                  <td role="cell">
                     {open ? (
                       <form action={rescheduleAppointmentAction} className="row">
                         <input type="hidden" name="id" value={a.id} />
@@ -85,7 +98,7 @@ export default async function AppointmentsPage({
                       </form>
                     ) : null}
                   </td>
-                  <td>
+                  <td role="cell">
                     {open ? (
                       <form action={cancelAppointmentAction}>
                         <input type="hidden" name="id" value={a.id} />
@@ -94,7 +107,7 @@ export default async function AppointmentsPage({
                       </form>
                     ) : null}
                   </td>
-                  <td>
+                  <td role="cell" data-label={started ? "Outcome" : undefined}>
                     {started ? (
                       <div className="row">
                         {(["completed", "no_show"] as const)
@@ -115,7 +128,7 @@ export default async function AppointmentsPage({
                 </tr>
               );
             })}
-            {appointments.length === 0 ? <tr><td colSpan={7} className="muted">No appointments.</td></tr> : null}
+            {appointments.length === 0 ? <tr role="row"><td role="cell" colSpan={7} className="muted">No appointments.</td></tr> : null}
           </tbody>
         </table>
       </div>
