@@ -23,6 +23,9 @@ CPU per job on the same server, beside scenario 1.
 
 ``--profile FILE`` runs scenario 1's dispatcher (or scenario 11's first worker) under cProfile in
 the measured part and prints its functions by own time per message (cProfile's overhead included).
+Scenario 11's first worker also prints its garbage collector's CPU in the measured part (a
+profile spreads it over whatever function ran), and settles its heap first as ``medremind
+worker`` does (``medremind.runtime.settle_heap``) when the measured code has that.
 
 ``--code DIR`` runs the scenarios against the code of another checkout (this file's scenarios,
 that tree's ``core``/``scheduler``): before/after numbers from one run. Each scenario runs in its
@@ -35,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import inspect
 import json
 import logging
@@ -65,6 +69,7 @@ from core.db import CUSTOM_PLANS, Database, init_connection  # noqa: E402
 from core.migrate import migrate  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from core.templating import TemplateRenderer  # noqa: E402
+from medremind import runtime  # noqa: E402
 from platforms.base import Channel, OutboundMessage, Receipt  # noqa: E402
 from scheduler.dispatcher import Dispatcher, DispatcherConfig  # noqa: E402
 
@@ -1041,6 +1046,37 @@ async def scenario_9(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
 BURST_CONFIG = {"batch_size": 100, "concurrency": 64, "lease_seconds": 60, "poll_seconds": 5}
 
 
+class GcClock:
+    """CPU time of the garbage collector's runs from now to :meth:`stop`, by generation: the
+    collector runs wherever objects are allocated, so a profile spreads its time over whatever
+    function ran (issue 20: ~20 us per message of scenario 11, before settle_heap)."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.runs = [0, 0, 0]
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            generation = info["generation"]
+            self.seconds[generation] += time.process_time() - self._started
+            self.runs[generation] += 1
+
+    def stop(self) -> None:
+        if self._callback in gc.callbacks:
+            gc.callbacks.remove(self._callback)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "gc_cpu_s": round(sum(self.seconds), 4),
+            "gc_cpu_s_by_generation": [round(s, 4) for s in self.seconds],
+            "gc_runs_by_generation": self.runs,
+        }
+
+
 async def burst_worker(
     url: str,
     tmp: Path,
@@ -1066,6 +1102,10 @@ async def burst_worker(
         )
         listener = DueListener(db.connect, dispatcher.notify)
         listening = asyncio.create_task(listener.run())
+        settle = getattr(runtime, "settle_heap", None)
+        if settle is not None:  # as ``medremind worker`` does once it is set up
+            settle()
+        gc_clock = GcClock()
         py_before = time.process_time()
         profiler = profiling() if profile else None
         running = asyncio.create_task(dispatcher.run())
@@ -1077,7 +1117,10 @@ async def burst_worker(
         while dispatcher.in_flight and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         py_cpu = time.process_time() - py_before
+        gc_clock.stop()
         emit_profile(profiler, 11, max(1, senders.count))
+        if profile:  # the first worker: the collector's share of its CPU
+            emit(scenario=11, name="first worker's garbage collections", **gc_clock.summary())
         if before_close is not None:
             await before_close()
         dispatcher.request_stop()
