@@ -25,7 +25,7 @@ from core.inbound_window import LastInboundLookup
 from core.service_limits import publish_limits
 from core.settings import Settings
 from core.templating import TemplateRenderer
-from medremind.runtime import run_async
+from medremind.runtime import run_async, settle_heap
 from platforms.base import Channel, ChannelSender
 from platforms.whatsapp_content_store import PostgresContentStore
 from scheduler.clinic_senders import REFRESH_SECONDS as ACCOUNTS_REFRESH_SECONDS
@@ -53,7 +53,7 @@ def reaper_interval(lease_seconds: float) -> float:
 
 def run_worker(settings: Settings) -> int:
     """Run the worker until SIGTERM/SIGINT; return the exit code."""
-    return run_async(serve(settings))
+    return run_async(serve(settings, settle=True))
 
 
 def _planner_tick() -> Any:
@@ -73,11 +73,14 @@ async def serve(
     install_signal_handlers: bool = True,
     stop: asyncio.Event | None = None,
     reload_templates: bool = False,
+    settle: bool = False,
 ) -> int:
     """The worker's body; ``senders`` and ``config`` can be replaced (tests, benchmarks).
 
     ``reload_templates``: template files edited while running are used (``medremind dev``);
-    otherwise each is read once.
+    otherwise each is read once. ``settle``: the process is the worker's own
+    (``medremind worker``): once set up, its heap is frozen for the garbage collector
+    (:func:`medremind.runtime.settle_heap`); not in a process that runs other things.
     """
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -259,6 +262,8 @@ async def serve(
             "worker started",
             extra={"worker": config.worker_id, "channels": ",".join(sorted(senders))},
         )
+        if settle:
+            settle_heap()
         try:
             await dispatcher.run()
         finally:
