@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
+
 from core.answer_buttons import (
     answers_dose_or_appointment,
     default_options,
@@ -13,7 +15,7 @@ from core.answer_buttons import (
     parse_dose_data,
 )
 from platforms.base import Channel, Option, OutboundMessage, Receipt
-from scheduler.questions import asked_question
+from scheduler.questions import asked_question, shows_numbers
 
 DOSE = uuid.uuid4()
 HEX = DOSE.hex
@@ -65,3 +67,54 @@ def test_a_reminder_offer_or_mixture_makes_its_question_or_none() -> None:
     unknown = (Option("Hi", "hello"),)
     for options in (two_offers, mixed, unknown):
         assert asked_question(Channel.SMS, "+15550001", _message(options), sms) is None
+
+
+def _as_json_dumps_writes_it(
+    channel: Channel, address: str, message: OutboundMessage, numbers: bool, offer: str | None
+) -> str:
+    """The question as the dict json.dumps used to write (before issue 20 spelled it out)."""
+    shown = []
+    for index, option in enumerate(message.options):
+        keys = message.reply_keys[index].split("/") if message.reply_keys else []
+        if numbers:
+            keys.append(str(index + 1))
+        shown.append({"label": option.label, "data": option.data, "keys": keys})
+    question: dict[str, object] = {"channel": str(channel), "address": address, "options": shown}
+    if offer is not None:
+        question["slot_offer"] = offer
+    return json.dumps(question)
+
+
+@pytest.mark.parametrize(
+    "channel", [Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP, Channel.EMAIL, Channel.CONSOLE]
+)
+def test_the_question_is_the_json_that_json_dumps_writes_byte_for_byte(channel: Channel) -> None:
+    appointment = uuid.uuid4()
+    labels = ["Tomé", 'Say "yes"', "back\\slash", "tab\there", "日本語", "emoji 💊", "\ud800 lone"]
+    offer = uuid.uuid4()
+    cases: list[tuple[OutboundMessage, str | None]] = []
+    for label in labels:
+        dose = tuple(
+            Option(label=f"{label} {k}", data=d)
+            for k, d in default_options("medication_reminder", DOSE, None)
+        )
+        appt = tuple(
+            Option(label=label, data=d)
+            for _, d in default_options("appointment_reminder", None, appointment)
+        )
+        accept = (
+            Option(label=label, data=f"w:{offer.hex}:y"),
+            Option(label="No", data=f"w:{offer.hex}:n"),
+        )
+        cases += [
+            (_message(dose), None),
+            (OutboundMessage(text="x", options=appt, reply_keys=("1/C", "2/R", "3/X")), None),
+            (_message(accept), str(offer)),
+        ]
+    for receipt in (Receipt("id", channel), Receipt("id", channel, {"mode": "quick_reply"})):
+        for address in ("+15550001", "500000001", 'p"1"@example.org', "\u00e9\n"):
+            for message, slot_offer in cases:
+                numbers = not message.reply_keys and shows_numbers(channel, receipt)
+                assert asked_question(channel, address, message, receipt) == (
+                    _as_json_dumps_writes_it(channel, address, message, numbers, slot_offer)
+                )
