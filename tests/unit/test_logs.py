@@ -6,6 +6,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -72,6 +73,35 @@ def test_thousands_of_registered_bodies_are_all_scrubbed_whole_and_case_blind() 
     # A character whose lower case is longer than itself does not shift the matches.
     values.add("İbuprofen")
     assert "buprofen" not in values.scrub("took İBUPROFEN at noon").lower()
+
+
+def test_registered_values_wait_for_the_next_line_and_none_is_missed() -> None:
+    from core.logs import REDACTED, _SensitiveValues
+
+    values = _SensitiveValues(capacity=100)
+    values.add("Lisinopril", None, "")
+    assert values.scrub("took lisinopril") == f"took {REDACTED}"
+    values.add("Amlodipine")  # after a line: the next line sees it
+    assert values.scrub("took AMLODIPINE, lisinopril") == f"took {REDACTED}, {REDACTED}"
+    values.clear()  # forgets what waits as well as what is indexed
+    values.add("Metformin")
+    values.clear()
+    assert values.scrub("Metformin and Lisinopril") == "Metformin and Lisinopril"
+    # Registered with no line between, past the bound: the newest are kept, as when indexed.
+    for i in range(250):
+        values.add(f"reminder text {i:03d} for you")
+    line = values.scrub("reminder text 149 for you / reminder text 150 for you")
+    assert line == f"reminder text 149 for you / {REDACTED}"
+
+
+def test_values_registered_by_other_threads_before_a_line_are_scrubbed(
+    captured: io.StringIO,
+) -> None:
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: mark_sensitive(f"Dose text number {i} for Quen"), range(2000)))
+    logging.getLogger("x").error("failed: %s", "Dose text number 1999 for Quen")
+    assert "1999" not in captured.getvalue()
+    assert "Quen" not in captured.getvalue()
 
 
 def test_times_dates_and_ids_survive(captured: io.StringIO) -> None:
