@@ -61,6 +61,7 @@ from scheduler.dispatch_config import DispatcherConfig
 from scheduler.questions import asked_question
 from scheduler.rendering import only_this_channel, render_or_fallback
 from scheduler.routing import Route, RoutePlan, plan_routes
+from scheduler.send_timeouts import SendTimeouts
 
 # Reads what may have changed since the claim right before a send (scheduler.send_checks).
 SendCheck = Callable[[Claim, UUID | None], Awaitable[DeliveryResult | None]]
@@ -127,6 +128,7 @@ class Deliverer:
         self.rng = rng
         self._lease_margin = min(_LEASE_MARGIN_SECONDS, config.lease_seconds / 10)
         self.send_timeout = config.send_timeout  # whole inside the lease (see there)
+        self._timeouts = SendTimeouts()
         self.breakers = Breakers(
             config.breaker_threshold,
             config.breaker_cooldown_seconds,
@@ -241,13 +243,18 @@ class Deliverer:
                     return stopped
             started = time.perf_counter()
             sent_at = self.clock()
+            # A Timeout, not wait_for: no extra task per send; one timer among the sends in
+            # flight, not one per send (scheduler.send_timeouts).
+            timeout, watched = self._timeouts.start(self.send_timeout)
             try:
-                # asyncio.timeout, not wait_for: no extra task per send.
-                async with asyncio.timeout(self.send_timeout):
-                    try:
-                        receipt = await sender.send(route.address, message)
-                    finally:
-                        ticket.release()  # the provider's rate window counts from its answer
+                try:
+                    async with timeout:
+                        try:
+                            receipt = await sender.send(route.address, message)
+                        finally:
+                            ticket.release()  # the provider's rate window counts from its answer
+                finally:
+                    SendTimeouts.over(watched)
             except RateLimitedError as exc:
                 ms = ms_since(started)
                 self.buckets.pause(route.channel, time.monotonic(), exc.retry_after, own_key)
