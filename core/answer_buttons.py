@@ -56,19 +56,17 @@ def dose_data(dose_event_id: UUID, code: str) -> str:
 
 def dose_answer_options(dose_event_id: UUID) -> list[tuple[str, str]]:
     """Taken / Snooze / Skip as ``(label key, data)`` for the reminder template."""
-    return [
-        ("taken", dose_data(dose_event_id, "t")),
-        ("snooze", dose_data(dose_event_id, "s")),
-        ("skip", dose_data(dose_event_id, "k")),
-    ]
+    hex_ = dose_event_id.hex  # once: UUID.hex formats the number anew on every read
+    return [("taken", f"d:{hex_}:t"), ("snooze", f"d:{hex_}:s"), ("skip", f"d:{hex_}:k")]
 
 
 def appointment_answer_options(appointment_id: UUID) -> list[tuple[str, str]]:
     """Confirm / Reschedule / Cancel as ``(label key, data)``."""
+    hex_ = appointment_id.hex
     return [
-        ("confirm", f"a:{appointment_id.hex}:c"),
-        ("reschedule", f"a:{appointment_id.hex}:r"),
-        ("cancel", f"a:{appointment_id.hex}:x"),
+        ("confirm", f"a:{hex_}:c"),
+        ("reschedule", f"a:{hex_}:r"),
+        ("cancel", f"a:{hex_}:x"),
     ]
 
 

@@ -162,7 +162,8 @@ class Deliverer:
         attempts: list[AttemptRow] = []
         effects: list[tuple[UUID, str, str]] = []
         notes: list[str] = []  # why the patient got another text or channel (kept on the row)
-        files = await self._files(c, notes)
+        # A coroutine only for a reply that names stored files (most rows name none).
+        files = await self._files(c, notes) if c.payload and "files" in c.payload else ()
         plan = _plan(c, tried, senders)
         while plan.routes:
             # A chat passed over (its bot is gone): the row says why another channel served.
@@ -413,38 +414,35 @@ class Deliverer:
     ) -> DeliveryResult:
         metrics.sent_counter(route.channel, receipt.outbox).inc()
         metrics.LAG.observe(max(0.0, (sent_at - c.scheduled_time).total_seconds()))
-        attempts.append(
-            AttemptRow(
-                c.id,
-                sent_at,
-                "sent",
-                str(route.channel),
-                provider_message_id=receipt.provider_message_id,
-                duration_ms=ms,
-            )
-        )
+        channel = str(route.channel)
+        provider_id = receipt.provider_message_id
+        # Positional: a named tuple built with keywords took twice as long (~1.3 us of every
+        # send for these two, issue 20). The fields in their order, as the classes list them.
+        attempts.append(AttemptRow(c.id, sent_at, "sent", channel, None, None, provider_id, ms))
         moves = []
         if receipt.new_address and route.contact_id is not None:
             moves.append((route.contact_id, receipt.new_address))
-        return DeliveryResult(
-            Outcome(
-                c.id,
-                c.lease_token,
-                "sent",
-                sent_at=sent_at,
-                provider_message_id=receipt.provider_message_id,
-                channel_used=str(route.channel),
-                channels_tried=(*tried, str(route.channel)),
-                rendered_text=message.text if c.message_content is None else None,
-                # A caregiver's alert asks the caregiver nothing the patient's answers could match.
-                question=None
-                if c.caregiver_id is not None
-                else asked_question(route.channel, route.address, message, receipt),
-            ),
-            attempts,
-            effects,
-            moves,
+        # A caregiver's alert asks the caregiver nothing the patient's answers could match.
+        question = (
+            None
+            if c.caregiver_id is not None
+            else asked_question(route.channel, route.address, message, receipt)
         )
+        outcome = Outcome(
+            c.id,
+            c.lease_token,
+            "sent",
+            None,  # next_time
+            0,  # attempts_delta
+            None,  # last_error
+            sent_at,
+            provider_id,
+            channel,  # channel_used
+            (*tried, channel),  # channels_tried
+            message.text if c.message_content is None else None,  # rendered_text
+            question,
+        )
+        return DeliveryResult(outcome, attempts, effects, moves)
 
     def retry_or_fail(
         self,
