@@ -1119,8 +1119,14 @@ async def burst_worker(
         py_cpu = time.process_time() - py_before
         gc_clock.stop()
         emit_profile(profiler, 11, max(1, senders.count))
-        if profile:  # the first worker: the collector's share of its CPU
-            emit(scenario=11, name="first worker's garbage collections", **gc_clock.summary())
+        if profile:  # the first worker: the collector's share of its CPU, its re-checks
+            checks = getattr(dispatcher._deliverer.recheck, "statements", None)
+            emit(
+                scenario=11,
+                name="first worker's garbage collections and send checks",
+                send_check_statements=checks,
+                **gc_clock.summary(),
+            )
         if before_close is not None:
             await before_close()
         dispatcher.request_stop()
