@@ -1102,6 +1102,9 @@ async def burst_worker(
         )
         listener = DueListener(db.connect, dispatcher.notify)
         listening = asyncio.create_task(listener.run())
+        warm = getattr(dispatcher.renderer, "warm", None)
+        if warm is not None:  # as ``medremind worker`` does (templates compiled at start-up)
+            warm()
         settle = getattr(runtime, "settle_heap", None)
         if settle is not None:  # as ``medremind worker`` does once it is set up
             settle()

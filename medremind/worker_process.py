@@ -109,6 +109,7 @@ async def serve(
         renderer = TemplateRenderer(
             sms_max_segments=settings.sms_max_segments, auto_reload=reload_templates
         )
+        renderer.warm()  # the built-in templates compiled now, not in the first messages
         # Clinics' own provider accounts over the default senders (scheduler.clinic_senders).
         clinics = ClinicSenders(
             pool,

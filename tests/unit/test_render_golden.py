@@ -45,3 +45,15 @@ def test_each_case_renders_the_same_again_from_the_caches(renderer: TemplateRend
 
 def test_labels_are_as_before(renderer: TemplateRenderer) -> None:
     assert label_outcomes(renderer) == EXPECTED["labels"]
+
+
+def test_a_warmed_renderer_renders_every_case_byte_for_byte_as_before() -> None:
+    # As ``medremind worker`` runs it: every built-in template compiled before the first message.
+    warmed = TemplateRenderer()
+    assert warmed.warm() > 0
+    assert warmed._compiled  # each file the kinds use, looked at (compiled where it can be)
+    assert warmed.warm() == 0  # once is enough
+    for case, arguments in cases():
+        assert outcome(warmed, arguments) == EXPECTED["renders"][case], case
+    assert label_outcomes(warmed) == EXPECTED["labels"]
+    assert TemplateRenderer(auto_reload=True).warm() == 0  # files re-read: nothing kept
