@@ -99,11 +99,25 @@ class Bucket:
     recent: deque[Slot] = field(default_factory=deque)  # the last ceil(rate) sends (guard)
     # Sends queued for their turn, first come first served (see BucketSet.acquire).
     turns: deque[asyncio.Future[None]] = field(default_factory=deque)
+    # The time-critical ones among them (they queue ahead of routine sends).
+    critical: set[asyncio.Future[None]] = field(default_factory=set)
 
-    async def wait_turn(self, give_up_at: float) -> bool:
-        """Queue behind earlier sends; True once first in line, False at ``give_up_at``."""
+    async def wait_turn(self, give_up_at: float, critical: bool = False) -> bool:
+        """Queue behind earlier sends; True once first in line, False at ``give_up_at``.
+
+        ``critical`` (a time-critical dose, a reply): ahead of every routine send waiting, behind
+        the send whose turn it is and earlier critical ones.
+        """
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.turns.append(turn)
+        if critical and len(self.turns) > 1:
+            place = 1
+            while place < len(self.turns) and self.turns[place] in self.critical:
+                place += 1
+            self.turns.insert(place, turn)
+        else:
+            self.turns.append(turn)
+        if critical:
+            self.critical.add(turn)  # until its turn ends (end_turn) or it gives up (_drop)
         if self.turns[0] is turn:
             return True
         try:
@@ -120,11 +134,12 @@ class Bucket:
     def end_turn(self) -> None:
         """The first in line is done (it took its slot or gave up): the next one's turn."""
         if self.turns:
-            self.turns.popleft()
+            self.critical.discard(self.turns.popleft())
         if self.turns and not self.turns[0].done():
             self.turns[0].set_result(None)
 
     def _drop(self, turn: asyncio.Future[None]) -> None:
+        self.critical.discard(turn)
         if self.turns and self.turns[0] is turn:
             self.end_turn()  # it was handed the turn as it gave up: pass it on
         else:
@@ -223,12 +238,15 @@ class Limiter(Protocol):
         max_wait: float,
         account: str | None = None,
         rate: float | None = None,
+        *,
+        critical: bool = False,
     ) -> Pass | None:
         """Wait for a slot starting within ``max_wait`` seconds; None (taking nothing) if none.
 
         ``account``: the sender's rate key when it is not the channel's default account (a
         clinic's own, another Telegram bot); it gets a cap of its own at the channel's rate, or
-        at ``rate`` when given (a bot's paid broadcasts: 1,000/s).
+        at ``rate`` when given (a bot's paid broadcasts: 1,000/s). ``critical``: a time-critical
+        send (a time-critical dose, a bot reply), served before routine ones however many wait.
         """
         ...
 
@@ -319,6 +337,8 @@ class BucketSet:
         max_wait: float,
         account: str | None = None,
         rate: float | None = None,
+        *,
+        critical: bool = False,
     ) -> Pass | None:
         """Wait until a send may start and take the slot; the caller releases the pass after it.
 
@@ -328,13 +348,14 @@ class BucketSet:
         does not hold up the others. Returns None, taking nothing, when the queue ahead is
         longer than ``max_wait`` on arrival, or when the wait has lasted ``max_wait`` plus a
         second after all (a provider pause, a slow response holding the guarded window): the
-        caller reschedules instead of holding its lease.
+        caller reschedules instead of holding its lease. A ``critical`` send queues ahead of the
+        routine ones (the queue behind it is no reason to give up).
         """
         started = time.monotonic()
         buckets = self.buckets(channel, address, account, rate)
         if not buckets:
             return _NO_WAIT
-        if max(b.queue_estimate(started) for b in buckets) > max_wait:
+        if not critical and max(b.queue_estimate(started) for b in buckets) > max_wait:
             return None
         give_up_at = started + max_wait + _ACQUIRE_SLACK_SECONDS
         platform = self._account_bucket(channel, account, rate)
@@ -346,7 +367,7 @@ class BucketSet:
                 if not await _sleep_until_ready(others, give_up_at):
                     return None
                 if platform is not None:
-                    if not await platform.wait_turn(give_up_at):
+                    if not await platform.wait_turn(give_up_at, critical):
                         return None
                     try:
                         if not await _sleep_until_ready([platform], give_up_at):

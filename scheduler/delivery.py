@@ -58,6 +58,7 @@ from scheduler.delivery_results import (
     pending,
 )
 from scheduler.dispatch_config import DispatcherConfig
+from scheduler.planning_rules import TIME_CRITICAL_PRIORITY
 from scheduler.questions import asked_question
 from scheduler.rendering import only_this_channel, render_or_fallback
 from scheduler.routing import Route, RoutePlan, plan_routes
@@ -97,6 +98,12 @@ def _plan(c: Claim, tried: list[str], senders: Mapping[Channel, ChannelSender]) 
     (several bots behind the channel: ``TelegramBots.missing``)."""
     missing = getattr(senders.get(Channel.TELEGRAM), "missing", None)
     return plan_routes(c, tried, senders.keys(), missing)
+
+
+def time_critical(c: Claim) -> bool:
+    """Whether a claim goes ahead of routine sends: a time-critical dose or a bot reply (the
+    claim priority of ``medications.time_critical``), or a message sent as urgent."""
+    return c.priority <= TIME_CRITICAL_PRIORITY or c.urgent
 
 
 class Deliverer:
@@ -192,6 +199,8 @@ class Deliverer:
                 min(self.config.max_bucket_wait_seconds, start_by - time.monotonic()),
                 own_key,
                 getattr(sender, "rate_per_second", None),
+                # Time-critical doses and bot replies go ahead of a peak of routine sends.
+                critical=time_critical(c),
             )
             if ticket is None:
                 # The queue (or a pause) is longer than we hold a lease: come back later.

@@ -50,7 +50,7 @@ from scheduler.buckets import BucketSet, Limiter
 from scheduler.claim_session import ClaimSession
 from scheduler.claims import Claim, Outcome, mark_contacts, move_addresses, next_due
 from scheduler.custom_templates import prefetch_templates
-from scheduler.delivery import Deliverer, DeliveryResult, SendersFor
+from scheduler.delivery import Deliverer, DeliveryResult, SendersFor, time_critical
 from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
 from scheduler.fleet_limits import FleetLimiter
 from scheduler.record_session import RecordSession
@@ -81,6 +81,11 @@ _FINAL_WRITE_SECONDS = 35.0
 _RATE_SAMPLE = 2000
 _RATE_STALE_SECONDS = 10.0
 _RATE_MIN_SPAN_SECONDS = 1.0
+# While a rate limit paces the sends, the loop claims in batches of half its target (see above):
+# at Telegram's 30/s one claim every ~1.2 s, and a time-critical dose that fell due meanwhile
+# waited for it, behind a peak of routine reminders. With room for any row, a claim goes at least
+# this often; the claim takes due rows in priority order, so the dose is among the first.
+_CLAIM_AT_LEAST_EVERY = 0.25
 # Trickling outcomes wait this long at most for others to share their statement (see above).
 _FLUSH_LINGER_SECONDS = 0.2
 
@@ -173,6 +178,7 @@ class Dispatcher:
         self._unsent = 0  # claimed rows without a result yet (queued or being sent)
         # The claim loop waits until _unsent falls to this (see run), or a flush ends.
         self._wake_unsent = -1
+        self._claimed_at = -math.inf  # when the last claim began (time.monotonic())
         self._writes: set[asyncio.Task[None]] = set()  # flushes in flight
         self._write_done = asyncio.Event()
         self._write_failures = 0
@@ -302,14 +308,22 @@ class Dispatcher:
         try:
             while not self._stopping:
                 room, least = self._claim_room()
-                if room < least:
+                # Some room, and the last claim a while ago: claim what fits (a time-critical
+                # dose due since then comes first in any claim; see _CLAIM_AT_LEAST_EVERY).
+                overdue = room >= 1 and time.monotonic() - self._claimed_at >= _CLAIM_AT_LEAST_EVERY
+                if room < least and not overdue:
                     self._room.clear()
                     self._room_wanted = True
                     # Woken by a flush's end, or by the sends once the unsent rows leave room.
                     self._wake_unsent = self._unsent - (least - room)
                     self._flush_wanted.set()  # results buffered now may be what it waits for
+                    wait = self._claimed_at + _CLAIM_AT_LEAST_EVERY - time.monotonic()
                     try:
-                        await self._room.wait()
+                        # Room for some rows: claim them at the latest when a claim is due.
+                        async with asyncio.timeout(wait if room >= 1 else None):
+                            await self._room.wait()
+                    except TimeoutError:
+                        pass
                     finally:
                         self._room_wanted = False
                         self._wake_unsent = -1
@@ -318,7 +332,7 @@ class Dispatcher:
                 self._wake.clear()
                 # Taken before the claim: the lease the database grants ends no earlier than its
                 # lease_seconds after this, and what the claim read is no older.
-                claimed_at = time.monotonic()
+                claimed_at = self._claimed_at = time.monotonic()
                 try:
                     claims = await self._claim(limit)
                     failures = 0
@@ -371,7 +385,20 @@ class Dispatcher:
     def _start(self, claims: list[Claim], claimed_at: float) -> None:
         if not claims:
             return
-        self._queue.extend((c, claimed_at) for c in claims)
+        queue = self._queue
+        critical = [(c, claimed_at) for c in claims if time_critical(c)]
+        if critical and queue and not time_critical(queue[-1][0]):
+            # Time-critical claims go ahead of the routine ones still waiting for a sender (after
+            # the critical ones already waiting): a worker full of a peak's routine reminders
+            # sent them only after all of those.
+            place = 0
+            while place < len(queue) and time_critical(queue[place][0]):
+                place += 1
+            for item in reversed(critical):
+                queue.insert(place, item)
+            queue.extend((c, claimed_at) for c in claims if not time_critical(c))
+        else:
+            queue.extend((c, claimed_at) for c in claims)
         self._unfinished += len(claims)
         self._unsent += len(claims)
         self._queue_empty.clear()

@@ -27,6 +27,16 @@ reports counts for the hold (its timeout) and a second.
 A provider's ``retry_after`` (a 429) is written to the ledger at once: no worker is granted a
 slot on that account before it ends. Slots granted before the pause may still be used (at most
 a statement's worth, a fraction of a second of sends).
+
+Time-critical sends first (a time-critical dose, a bot reply: ``acquire(critical=True)``). A
+slot, once granted, is the send's: a peak of routine reminders that booked the account's next
+seconds made a time-critical dose claimed after them wait behind all of them, in every worker.
+So a routine send books at most :data:`ROUTINE_BOOKING_SECONDS` ahead of the database's now
+(refused beyond it, it asks again when its slot comes near), while a critical one books as far
+as its wait allows: whatever the routine backlog of the fleet, a critical send is granted a slot
+at most that far behind the ones already booked. In each statement critical sends ask first,
+and a worker's routine sends waiting for the account never hold back its critical ones. Routine
+sends keep the rest of the rate, and all of it while no critical send asks.
 """
 
 from __future__ import annotations
@@ -57,6 +67,9 @@ _DB_ERROR_RETRY_SECONDS = 1.0  # a failed statement: the sends waiting on it ask
 _STATEMENT_TIMEOUT_SECONDS = 10.0
 # A send that cannot get a slot (the ledger unreachable) asks again at most this many times.
 _MAX_ROUNDS = 50
+# Routine sends book the shared grid at most this far ahead (see the module docstring): how long
+# a time-critical send may wait behind routine ones already granted.
+ROUTINE_BOOKING_SECONDS = 0.5
 # Answers are reported at most this long after they came (batched). The ledger asks a send whose
 # predecessor cap places back is unreported to come back 0.7 s after that one's slot
 # (migration 20260101009200): a report must land well before then.
@@ -92,6 +105,7 @@ class _Request:
     # When its send first asked (this worker's sequence): a statement serves earlier sends
     # first, so the claim's order (time-critical doses first) survives refusals and re-asks.
     order: int = 0
+    critical: bool = False  # served before every routine request of the statement
 
 
 class FleetLimiter:
@@ -125,6 +139,8 @@ class FleetLimiter:
         self._hints: dict[tuple[Channel, str], float] = {}
         self._paused_until: dict[str, float] = {}  # account key -> monotonic end (this worker)
         self._not_before: dict[str, float] = {}  # account key -> its cap is taken until then
+        # Account key -> routine sends wait until then (their booking horizon is full).
+        self._routine_not_before: dict[str, float] = {}
         self._pausing: set[asyncio.Task[None]] = set()
         self._asked = itertools.count()
         self.statements = 0  # take_send_slots round trips (for benchmarks)
@@ -154,12 +170,15 @@ class FleetLimiter:
         max_wait: float,
         account: str | None = None,
         rate: float | None = None,
+        *,
+        critical: bool = False,
     ) -> Pass | None:
         """Wait for a fleet-wide slot starting within ``max_wait`` seconds; None if none does.
 
         ``account``: the sender's rate key when it is not the channel's default account (a
         clinic's own, another Telegram bot: each its own key); ``rate``: that key's rate when
-        it is not the channel's (a bot's paid broadcasts).
+        it is not the channel's (a bot's paid broadcasts). ``critical``: a time-critical send,
+        ahead of the routine ones (see the module docstring).
 
         Release the pass when the send is over (answered, failed or timed out): the provider's
         window counts the send until a second after that.
@@ -177,6 +196,7 @@ class FleetLimiter:
             paused = max(
                 self._paused_until.get(account or "", 0.0),
                 self._not_before.get(account or "", 0.0),
+                0.0 if critical else self._routine_not_before.get(account or "", 0.0),
             )
             if paused > now:
                 if paused > give_up_at:
@@ -184,18 +204,28 @@ class FleetLimiter:
                     return None
                 await asyncio.sleep(paused - now)
                 now = time.monotonic()
+            horizon = give_up_at - now
+            if not critical and account is not None:
+                horizon = min(horizon, ROUTINE_BOOKING_SECONDS)
             request = _Request(
-                account, rate, recipient, recipient_rate, give_up_at - now, _future(), order
+                account, rate, recipient, recipient_rate, horizon, _future(), order, critical
             )
             answer = await self._ask(request)
             slot = answer.slot
             if not answer.granted:
                 self.denied += 1
                 self._hints[(channel, address)] = slot
-                if answer.account_busy and account is not None:
-                    self._not_before[account] = max(self._not_before.get(account, 0.0), slot)
                 if slot > give_up_at:
                     return None
+                if not critical and account is not None and slot - time.monotonic() > horizon:
+                    # Beyond the routine horizon: ask again when the slot comes within it, so
+                    # the grid stays booked that far ahead and no further.
+                    slot -= ROUTINE_BOOKING_SECONDS / 2
+                    if answer.account_busy:
+                        routine = self._routine_not_before
+                        routine[account] = max(routine.get(account, 0.0), slot)
+                elif answer.account_busy and account is not None:
+                    self._not_before[account] = max(self._not_before.get(account, 0.0), slot)
                 await asyncio.sleep(max(0.0, slot - time.monotonic()))
                 continue
             wait = slot - time.monotonic()
@@ -304,7 +334,8 @@ class FleetLimiter:
             if not self._queue:
                 continue
             batch, self._queue = self._queue, []
-            # Sends that woke together (after a refusal or a pause) ask in their first order.
+            # Critical sends first, then the others in the order they first asked (sends that
+            # woke together after a refusal or a pause).
             batch.sort(key=_first_asked)
             try:
                 answers = await self._take(batch)
@@ -364,8 +395,8 @@ class FleetLimiter:
         ]
 
 
-def _first_asked(request: _Request) -> int:
-    return request.order
+def _first_asked(request: _Request) -> tuple[bool, int]:
+    return (not request.critical, request.order)
 
 
 def _future() -> asyncio.Future[_Answer]:

@@ -8,7 +8,18 @@ import asyncio
 
 from core.db import Database
 from platforms.base import Channel
-from scheduler.fleet_limits import FleetLimiter
+from scheduler.fleet_limits import ROUTINE_BOOKING_SECONDS, FleetLimiter
+
+
+async def _send(
+    limiter: FleetLimiter, started: list[int], n: int, *, critical: bool = False
+) -> None:
+    """One send to chat ``n``: its slot, then (noted in ``started``) the provider's answer."""
+    ticket = await limiter.acquire(Channel.TELEGRAM, f"chat{n}", max_wait=20.0, critical=critical)
+    assert ticket is not None
+    started.append(n)
+    await asyncio.sleep(0.02)  # the provider's answer
+    ticket.release()
 
 
 async def test_sends_start_in_the_order_they_first_asked(db: Database) -> None:
@@ -18,19 +29,38 @@ async def test_sends_start_in_the_order_they_first_asked(db: Database) -> None:
         db.pool, {Channel.TELEGRAM: "telegram:4242"}, {Channel.TELEGRAM: rate}, {}
     )
     started: list[int] = []
-
-    async def send(n: int) -> None:
-        ticket = await limiter.acquire(Channel.TELEGRAM, f"chat{n}", max_wait=20.0)
-        assert ticket is not None
-        started.append(n)
-        await asyncio.sleep(0.02)  # the provider's answer
-        ticket.release()
-
     tasks = []
     for n in range(40):
-        tasks.append(asyncio.create_task(send(n)))
+        tasks.append(asyncio.create_task(_send(limiter, started, n)))
         await asyncio.sleep(0)  # each asks before the next one is created
     await asyncio.gather(*tasks)
     await limiter.aclose()
     assert limiter.denied > 0  # the case in question: sends that were refused and came back
     assert started == list(range(40))
+
+
+async def test_a_time_critical_send_goes_ahead_of_a_routine_backlog(db: Database) -> None:
+    """A routine backlog booked the account's next seconds (every send that asked was granted a
+    slot within its wait, up to 5 s ahead), so a time-critical dose that asked after it started
+    after all of it. Routine sends now book at most ROUTINE_BOOKING_SECONDS ahead: the critical
+    send starts after at most that much of the backlog, however long the backlog is."""
+    assert db.pool is not None
+    rate = 10.0  # 30 routine sends: three seconds of slots
+    limiter = FleetLimiter(
+        db.pool, {Channel.TELEGRAM: "telegram:4343"}, {Channel.TELEGRAM: rate}, {}
+    )
+    started: list[int] = []
+    tasks = []
+    for n in range(30):
+        tasks.append(asyncio.create_task(_send(limiter, started, n)))
+        await asyncio.sleep(0)
+    while len(started) < 2:  # the backlog has asked and is being served
+        await asyncio.sleep(0.01)
+    before = len(started)
+    tasks.append(asyncio.create_task(_send(limiter, started, 100, critical=True)))
+    await asyncio.gather(*tasks)
+    await limiter.aclose()
+    ahead = started.index(100) - before  # routine sends that started after it asked
+    assert ahead <= ROUTINE_BOOKING_SECONDS * rate + 3, started
+    assert started.index(100) < 30 - 10  # not behind the backlog
+    assert [n for n in started if n != 100] == list(range(30))  # the routine ones in order
