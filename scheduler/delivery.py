@@ -101,9 +101,12 @@ def _plan(c: Claim, tried: list[str], senders: Mapping[Channel, ChannelSender]) 
 
 
 def time_critical(c: Claim) -> bool:
-    """Whether a claim goes ahead of routine sends: a time-critical dose or a bot reply (the
-    claim priority of ``medications.time_critical``), or a message sent as urgent."""
-    return c.priority <= TIME_CRITICAL_PRIORITY or c.urgent
+    """Whether a claim goes ahead of routine sends: priority 0, the claim priority of a
+    time-critical dose (``medications.time_critical``) and of a bot reply (or of an API message
+    that asked for it). ``urgent`` is not enough: it only lifts quiet hours, and an urgent
+    broadcast (priority 5 by default) booking the ledger seconds ahead as a critical send would
+    put every time-critical dose behind it again."""
+    return c.priority <= TIME_CRITICAL_PRIORITY
 
 
 class Deliverer:

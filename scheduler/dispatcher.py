@@ -56,7 +56,14 @@ from scheduler.fleet_limits import FleetLimiter
 from scheduler.record_session import RecordSession
 from scheduler.send_checks import SendChecks
 
-__all__ = ["DB_ERRORS", "Dispatcher", "DispatcherConfig", "default_worker_id", "utc_now"]
+__all__ = [
+    "DB_ERRORS",
+    "Dispatcher",
+    "DispatcherConfig",
+    "default_worker_id",
+    "enqueue",
+    "utc_now",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +107,28 @@ async def aclose_limiter(limiter: Limiter) -> None:
     close = getattr(limiter, "aclose", None)
     if close is not None:
         await close()
+
+
+def enqueue(queue: deque[tuple[Claim, float]], claims: list[Claim], claimed_at: float) -> None:
+    """Add a claim's rows to the send queue: the time-critical ones (``time_critical``) after
+    those already waiting and ahead of every routine one, the others at the end, each in claim
+    order. A worker full of a peak's routine reminders sent a dose claimed after them only after
+    all of them. The queue stays time-critical rows first, then routine ones."""
+    critical = [(c, claimed_at) for c in claims if time_critical(c)]
+    if not critical:
+        queue.extend((c, claimed_at) for c in claims)
+        return
+    if queue and not time_critical(queue[-1][0]):
+        place = 0
+        while time_critical(queue[place][0]):  # stops: the last one is routine
+            place += 1
+        queue.rotate(-place)
+        queue.extendleft(reversed(critical))
+        queue.rotate(place)
+    else:
+        queue.extend(critical)
+    if len(critical) < len(claims):
+        queue.extend((c, claimed_at) for c in claims if not time_critical(c))
 
 
 class Dispatcher:
@@ -385,20 +414,7 @@ class Dispatcher:
     def _start(self, claims: list[Claim], claimed_at: float) -> None:
         if not claims:
             return
-        queue = self._queue
-        critical = [(c, claimed_at) for c in claims if time_critical(c)]
-        if critical and queue and not time_critical(queue[-1][0]):
-            # Time-critical claims go ahead of the routine ones still waiting for a sender (after
-            # the critical ones already waiting): a worker full of a peak's routine reminders
-            # sent them only after all of those.
-            place = 0
-            while place < len(queue) and time_critical(queue[place][0]):
-                place += 1
-            for item in reversed(critical):
-                queue.insert(place, item)
-            queue.extend((c, claimed_at) for c in claims if not time_critical(c))
-        else:
-            queue.extend((c, claimed_at) for c in claims)
+        enqueue(self._queue, claims, claimed_at)
         self._unfinished += len(claims)
         self._unsent += len(claims)
         self._queue_empty.clear()

@@ -10,7 +10,10 @@ book at most ``ROUTINE_BOOKING_SECONDS`` ahead while critical ones go first in t
 
 Measured in routine messages, not seconds: for each time-critical message, how many routine
 messages the Bot API received between the moment it fell due and its own arrival, over the
-routine rate the Bot API saw (seconds of routine traffic that went ahead of it).
+routine rate the Bot API saw (seconds of routine traffic that went ahead of it), so a slow or
+loaded machine, which sends fewer routine messages in a second, does not move the measure much.
+Quiet hours are off for these patients: the test passes at any hour (free text is deferred in
+them).
 """
 
 from __future__ import annotations
@@ -27,16 +30,17 @@ from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.web.processes import kill, start_telegram_worker, until
 
-ROUTINE = 200
+ROUTINE = 240  # the peak outlasts the critical messages, with seconds to spare under load
 CRITICAL = 8
-RATE = 20.0  # MEDREMIND_TELEGRAM_RATE: the peak lasts about ten seconds
+RATE = 20.0  # MEDREMIND_TELEGRAM_RATE: the peak lasts about twelve seconds
 
 
 async def _patients(conn: asyncpg.Connection, org: uuid.UUID, first_chat: int, n: int) -> list:
     ids = [uuid.uuid4() for _ in range(n)]
     await conn.execute(
         "insert into patients (id, organization_id, display_name, timezone, consent_at,"
-        " channel_order) select p, $1, 'Patient', 'UTC', now(), '{telegram}'"
+        " channel_order, quiet_start, quiet_end)"
+        " select p, $1, 'Patient', 'UTC', now(), '{telegram}', '00:00', '00:00'"
         " from unnest($2::uuid[]) as p",
         org,
         ids,
@@ -97,6 +101,7 @@ async def test_time_critical_messages_due_in_a_routine_peak_go_ahead_of_it(
             kill(worker)
         sent = tg.sent_messages
     arrived = {int(c.chat_id): c.at for c in sent}
+    assert len(sent) == len(arrived) == ROUTINE + CRITICAL  # each message once, none lost
     routine_at = sorted(t for chat, t in arrived.items() if chat < 820000000)
     assert len(routine_at) == ROUTINE
     assert routine_at[-1] > due[-1].timestamp(), "the peak ended before the last critical was due"
@@ -107,6 +112,8 @@ async def test_time_critical_messages_due_in_a_routine_peak_go_ahead_of_it(
         came = arrived[820000000 + k + 1]
         went_first = sum(1 for t in routine_at if due[k].timestamp() < t < came)
         ahead.append(went_first / seen_rate)
-    # Seconds of routine traffic that went ahead of a critical message: ~2-3 before (the
-    # worker's backlog), about half a second now (a claim, and the routine slots booked).
-    assert statistics.median(ahead) < 1.1, (ahead, seen_rate)
+    # Seconds of routine traffic that went ahead of a critical message. On a 2-core box at load
+    # 15-19 (2026-12-03): medians 1.9-2.0 before (the worker's backlog; each 1.2-2.5), 0.5-0.6
+    # now (each 0.3-0.8: a claim within a quarter second, the routine slots booked). The bound
+    # sits between them with room for a slower machine on either side.
+    assert statistics.median(ahead) < 1.4, (sorted(ahead), seen_rate)
