@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import time as dt_time
 from pathlib import Path
 
 import asyncpg
@@ -78,7 +79,10 @@ async def test_no_phi_or_secret_in_the_processes_debug_output(
     db: Database,
 ) -> None:
     process, base = await web_process(MEDREMIND_LOG_LEVEL="DEBUG")
-    org = await factories.create_organization(admin_conn)
+    # No quiet hours (start = end): the clinic's default 21:00-08:00 held the API message at night.
+    org = await factories.create_organization(
+        admin_conn, default_quiet_start=dt_time(0), default_quiet_end=dt_time(0)
+    )
     assert db.pool is not None
     key = await create_api_key(db.pool, str(org["id"]), "debug test")
     auth = {"Authorization": f"Bearer {key}"}
