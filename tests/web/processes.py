@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -218,7 +219,14 @@ async def web_process(
 
 
 async def clinic_key(db: Database, admin_conn: asyncpg.Connection, name: str) -> tuple[Any, str]:
-    """A new organization named ``name`` and an API key of it."""
-    org = await create_organization(admin_conn, name=name)
+    """A new organization named ``name`` and an API key of it.
+
+    The clinic has no quiet hours (start = end): with the database's default 21:00-08:00, its
+    messages were held at night and tests that wait for a send failed from 21:00 UTC. A test about
+    quiet hours sets them itself.
+    """
+    org = await create_organization(
+        admin_conn, name=name, default_quiet_start=dt_time(0), default_quiet_end=dt_time(0)
+    )
     assert db.pool is not None
     return org, await create_api_key(db.pool, str(org["id"]), "tests")
