@@ -312,15 +312,27 @@ async def test_workers_reconnect_after_a_postgresql_restart(
     database_url: str, workers: Workers
 ) -> None:
     total = 3000 if STRESS else 1000
+    for i in range(2):
+        workers.start(f"w{i}", delay=0.01, lease=5, batch=20, concurrency=8)
     conn = await asyncpg.connect(database_url)
     try:
         data_directory = await conn.fetchval("show data_directory")
         major = int(await conn.fetchval("show server_version_num")) // 10000
+        # Both workers past their start-up (each opens its LISTEN connection last), then the rows:
+        # a worker still starting when the server goes down is another case (it waits at
+        # start-up, tests/integration/test_database_startup_wait.py); here running ones reconnect.
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and (
+            await conn.fetchval(
+                "select count(*) from pg_stat_activity"
+                " where datname = current_database() and query like 'LISTEN \"medremind_due\"%'"
+            )
+            < 2
+        ):
+            await asyncio.sleep(0.1)
         await _insert_due(conn, total)
     finally:
         await conn.close()
-    for i in range(2):
-        workers.start(f"w{i}", delay=0.01, lease=5, batch=20, concurrency=8)
 
     async def sent() -> int:
         c = await asyncpg.connect(database_url)
