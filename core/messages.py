@@ -47,7 +47,8 @@ class OutboundMessage:
     options: tuple[Option, ...] = ()
     columns: int = 1
     kind: str = "free_text"
-    # Template variables, for channels that must send an approved template (WhatsApp outside 24 h).
+    # Template variables, for channels that must send an approved template (WhatsApp outside 24 h):
+    # a built-in or clinician render fills them for WhatsApp only (empty on other channels).
     variables: dict[str, str] = field(default_factory=dict)
     # Attachments: (filename, content type, bytes); used for /stats charts and /export CSVs.
     attachments: tuple[tuple[str, str, bytes], ...] = ()

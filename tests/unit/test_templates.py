@@ -117,6 +117,23 @@ def test_reminders_are_generic_unless_the_patient_opted_in(
     assert "Metformin" in detailed.text
 
 
+@pytest.mark.parametrize("channel", CHANNELS, ids=str)
+def test_only_whatsapp_messages_carry_template_variables(
+    renderer: TemplateRenderer, channel: Channel
+) -> None:
+    # WhatsApp sends an approved template with them outside the 24-hour window; no other
+    # channel reads them (built only for WhatsApp: issue 20).
+    message = renderer.render("medication_reminder", "en", channel, VARIABLES)
+    custom = renderer.render_custom("Hi {{ patient_name }}", VARIABLES, channel)
+    if channel is Channel.WHATSAPP:
+        assert message.variables["patient_name"] == "María José Fernández"
+        assert message.variables["due_at"] == "Mar 4, 2025, 8:00 PM"
+        assert "medicine_name" not in message.variables  # not opted in
+        assert custom.variables["patient_name"] == "María José Fernández"
+    else:
+        assert message.variables == {} and custom.variables == {}
+
+
 def test_generic_reminder_wording(renderer: TemplateRenderer) -> None:
     variables = {"due_at": datetime(2025, 3, 4, 20, 0, tzinfo=UTC)}
     assert (
