@@ -6,8 +6,13 @@ Template rendering (``core``) builds :class:`OutboundMessage`; the channel adapt
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 
 class Channel(enum.StrEnum):
@@ -65,4 +70,40 @@ class OutboundMessage:
         return () if self.reply_keys else self.options
 
 
-__all__ = ["Channel", "Option", "OutboundMessage"]
+def positional_constructor(cls: type[_T]) -> Callable[..., _T]:
+    """A constructor of the frozen, slotted dataclass ``cls`` taking every field positionally,
+    in the order of :func:`dataclasses.fields`: the same object as ``cls(*values)``, built
+    several times faster.
+
+    Why: a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (it
+    must get past the class's own refusal), and a call with keywords matches each one by name:
+    an :class:`OutboundMessage` cost ~1.5-4 us and each :class:`Option` ~0.5-1 us of every
+    reminder at 08:00 on the worker (issue 20). The slots' own descriptors set them directly.
+    No ``__post_init__`` or default is run: the caller passes every field. The source is made
+    of the fields' names only (identifiers); tests/unit/test_messages_constructors.py holds it
+    to the dataclass's own constructor.
+    """
+    params = getattr(cls, "__dataclass_params__", None)
+    if params is None or not params.frozen or "__slots__" not in vars(cls):
+        raise TypeError(f"{cls.__name__} is not a frozen, slotted dataclass")
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} has a __post_init__ this constructor would skip")
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    scope: dict[str, Any] = {"__builtins__": {}, "_new": object.__new__, "_cls": cls}
+    lines = [f"def construct({', '.join(names)}):", "    self = _new(_cls)"]
+    for name in names:
+        scope[f"_set_{name}"] = vars(cls)[name].__set__
+        lines.append(f"    _set_{name}(self, {name})")
+    lines.append("    return self")
+    exec(compile("\n".join(lines) + "\n", f"<constructor of {cls.__name__}>", "exec"), scope)  # noqa: S102
+    construct: Callable[..., _T] = scope["construct"]
+    construct.__doc__ = f"{cls.__name__}({', '.join(names)}), every field given positionally."
+    return construct
+
+
+# The renderer's constructors (core.templating): every field, positionally.
+new_option = positional_constructor(Option)
+new_outbound_message = positional_constructor(OutboundMessage)
+
+
+__all__ = ["Channel", "Option", "OutboundMessage", "new_option", "new_outbound_message"]

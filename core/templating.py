@@ -74,7 +74,7 @@ from core.message_limits import count_segments as count_segments
 from core.message_limits import format_numbered_options as format_numbered_options
 from core.message_limits import match_numbered_reply as match_numbered_reply
 from core.message_limits import with_numbered_options as with_numbered_options
-from core.messages import Channel, Option, OutboundMessage
+from core.messages import Channel, Option, OutboundMessage, new_option, new_outbound_message
 from core.render_compiled import (
     ESCAPED_BLOCKS,
     CompiledTemplate,
@@ -265,23 +265,24 @@ class TemplateRenderer:
             [
                 opt
                 if isinstance(opt, Option)
-                else Option(label=labels.get(opt[0], opt[0]), data=opt[1])
+                else new_option(labels.get(opt[0], opt[0]), opt[1])  # label, data
                 for opt in options
             ]
         )
         if reply_keys and len(reply_keys) != len(resolved):
             resolved, reply_keys = (), ()  # the text names replies of its own, not the options'
+        # Positional: ten keywords matched by name cost more than the call (issue 20).
         return self._finish(
             channel,
-            kind=kind,
-            text=text,
-            html_part=html_part,
-            subject=subject,
-            options=resolved,
-            variables=values,
-            message_id=message_id,
-            locale=locale,
-            reply_keys=reply_keys,
+            kind,
+            text,
+            html_part,
+            subject,
+            resolved,
+            values,
+            message_id,
+            locale,
+            reply_keys,
         )
 
     def _parts(
@@ -374,14 +375,15 @@ class TemplateRenderer:
         # Clinician text is plain: everything in it is escaped, not only the variables.
         return self._finish(
             channel,
-            kind=kind,
-            text=text,
-            html_part=html_lib.escape(text, quote=False),
-            subject=None,
-            options=tuple(options),
-            variables=values,
-            message_id=message_id,
-            locale=locale,
+            kind,
+            text,
+            html_lib.escape(text, quote=False),
+            None,  # subject
+            tuple(options),
+            values,
+            message_id,
+            locale,
+            (),  # reply_keys
         )
 
     def validate_custom(
@@ -471,7 +473,6 @@ class TemplateRenderer:
     def _finish(
         self,
         channel: str,
-        *,
         kind: str,
         text: str,
         html_part: str,
@@ -480,7 +481,7 @@ class TemplateRenderer:
         variables: Mapping[str, Any],
         message_id: str | None,
         locale: str,
-        reply_keys: tuple[str, ...] = (),
+        reply_keys: tuple[str, ...],
     ) -> OutboundMessage:
         html_out: str | None = None
         if channel == _TELEGRAM:
@@ -496,17 +497,21 @@ class TemplateRenderer:
             )
             if problem:
                 raise MessageTooLong(channel, problem)
-        return OutboundMessage(
-            text=text,
-            html=html_out,
-            subject=subject if channel == _EMAIL else None,
-            options=options,
-            kind=kind,
+        # Every field in order (core.messages.positional_constructor): the dataclass's own
+        # constructor with keywords cost ~1.5-4 us of every message (issue 20).
+        return new_outbound_message(
+            text,
+            html_out,
+            subject if channel == _EMAIL else None,
+            options,
+            1,  # columns
+            kind,
             # Only WhatsApp sends an approved template with variables (platforms.whatsapp):
             # formatting them for every channel cost ~2-3 us of every other message (issue 20).
-            variables=_template_variables(variables) if channel == _WHATSAPP else {},
-            message_id=message_id,
-            reply_keys=reply_keys,
+            _template_variables(variables) if channel == _WHATSAPP else {},
+            (),  # attachments
+            message_id,
+            reply_keys,
         )
 
 
