@@ -220,7 +220,7 @@ class TelegramSender:
             # One call, the text as the file's caption: the text cannot arrive without its file,
             # nor twice when the upload fails and the message is sent again.
             posted = await self._upload(chat_id, message.attachments[0], caption=body)
-            log.info("telegram sent message_id=%s parts=1", posted)
+            log.debug("telegram sent message_id=%s parts=1", posted)
             return Receipt(
                 provider_message_id=str(posted),
                 channel=Channel.TELEGRAM,
@@ -241,7 +241,10 @@ class TelegramSender:
         for attachment in message.attachments:
             sent.append(await self._upload(chat_id, attachment))
         primary = text_message if text_message is not None else sent[-1]
-        log.info("telegram sent message_id=%s parts=%d", primary, len(sent))
+        # DEBUG, not INFO: a JSON line per send, scrubbed of sensitive values, cost ~28 us of
+        # CPU, as much as the rest of a send (issue 20); each send is in its attempt row and
+        # medremind_messages_sent. MEDREMIND_LOG_LEVEL=DEBUG shows it.
+        log.debug("telegram sent message_id=%s parts=%d", primary, len(sent))
         response: dict[str, Any] = {"message_id": primary, "message_ids": sent}
         if paid_broadcast:
             response["paid_parts"] = len(sent) - len(message.attachments)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -92,6 +93,23 @@ async def test_sms_carries_numbered_replies_and_status_callback(
     assert receipt.provider_message_id.startswith("SM")
     assert receipt.response["segments"] == 1
     assert receipt.response["encoding"] == "GSM-7"
+
+
+async def test_a_successful_send_logs_at_debug_only(
+    sms: SmsSender,
+    fake_twilio: FakeTwilio,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A JSON line per send at INFO cost as much CPU as the rest of the send (issue 20): the
+    # attempt row and the sent counter record it; DEBUG still shows it.
+    with caplog.at_level(logging.DEBUG, logger="platforms"):
+        receipt = await sms.send(PATIENT, REMINDER)
+        assert await whatsapp_sender(fake_twilio, last_inbound=NOW).send(
+            f"whatsapp:{PATIENT}", REMINDER
+        )
+    sent = [r for r in caplog.records if " sent sid=" in r.getMessage()]
+    assert len(sent) == 2 and {r.levelno for r in sent} == {logging.DEBUG}
+    assert f"sid={receipt.provider_message_id} " in sent[0].getMessage()
 
 
 async def test_sms_prefers_messaging_service(fake_twilio: FakeTwilio) -> None:  # noqa: F811
