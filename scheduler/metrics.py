@@ -76,3 +76,10 @@ def sent_counter(channel: str, outbox: bool = False) -> Counter:
     """``SENT`` for one channel, to a provider or the outbox; cached because ``labels()`` takes
     a lock on every call."""
     return SENT.labels(str(channel), "outbox" if outbox else "provider")
+
+
+@cache
+def bucket_wait(channel: str) -> Histogram:
+    """``BUCKET_WAIT`` for one channel, cached as :func:`sent_counter` (in a peak every send
+    waits for its bucket: a ``labels()`` lock and lookup each; issue 20)."""
+    return BUCKET_WAIT.labels(str(channel))
