@@ -261,18 +261,19 @@ class Deliverer:
                     return stopped
             started = time.perf_counter()
             sent_at = self.clock()
-            # A Timeout, not wait_for: no extra task per send; one timer among the sends in
-            # flight, not one per send (scheduler.send_timeouts).
-            timeout, watched = self._timeouts.start(self.send_timeout)
+            # Not wait_for (no extra task per send), nor a Timeout per send: one timer among
+            # the sends in flight cancels an overdue one (scheduler.send_timeouts).
+            watch = self._timeouts.start(self.send_timeout)
             try:
                 try:
-                    async with timeout:
-                        try:
-                            receipt = await sender.send(route.address, message)
-                        finally:
-                            ticket.release()  # the provider's rate window counts from its answer
+                    receipt = await sender.send(route.address, message)
+                except asyncio.CancelledError as exc:
+                    if watch.timed_out():  # its deadline's, not a cancellation from outside
+                        raise TimeoutError from exc
+                    raise
                 finally:
-                    SendTimeouts.over(watched)
+                    ticket.release()  # the provider's rate window counts from its answer
+                    watch.over()
             except RateLimitedError as exc:
                 ms = ms_since(started)
                 self.buckets.pause(route.channel, time.monotonic(), exc.retry_after, own_key)

@@ -1,5 +1,6 @@
 """scheduler.send_timeouts: one timer among the sends in flight times each out at its deadline,
-as ``asyncio.timeout(seconds)`` would, and leaves alone the sends that are over (issue 20)."""
+as ``asyncio.timeout(seconds)`` would, and leaves alone the sends that are over (issue 20).
+Each case runs the same sends under ``asyncio.timeout`` too: the two agree."""
 
 from __future__ import annotations
 
@@ -21,15 +22,25 @@ def run(loop: str, main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
         return runner.run(main())
 
 
-async def send(timeouts: SendTimeouts, seconds: float, takes: float) -> str:
+async def send(
+    timeouts: SendTimeouts,
+    seconds: float,
+    takes: float,
+    expire: list[Callable[[], None]] | None = None,
+) -> str:
     """A send that takes ``takes`` seconds under a time-out of ``seconds``, as the deliverer
-    runs it."""
-    timeout, entry = timeouts.start(seconds)
+    runs it (``expire`` gets the function that expires it, for a test to call)."""
+    watch = timeouts.start(seconds)
+    if expire is not None:
+        expire.append(watch.expire)
     try:
-        async with timeout:
-            await asyncio.sleep(takes)
+        await asyncio.sleep(takes)
+    except asyncio.CancelledError as exc:
+        if watch.timed_out():
+            raise TimeoutError from exc
+        raise
     finally:
-        SendTimeouts.over(entry)
+        watch.over()
     return "sent"
 
 
@@ -142,3 +153,43 @@ def test_one_set_of_time_outs_serves_a_new_event_loop() -> None:
     run("asyncio", left_in_flight)
     run("uvloop", slow)
     run("asyncio", slow)
+
+
+async def _timed(mode: str, timeouts: SendTimeouts, expire: list[Callable[[], None]]) -> str:
+    """A 30-second send under a 30-second time-out that the test expires by hand (``expire``),
+    under a watch of the line or under ``asyncio.timeout``; how it ended."""
+    try:
+        if mode == "line":
+            return await send(timeouts, 30.0, 30.0, expire)
+        else:
+            async with asyncio.timeout(30.0) as timeout:
+                loop = asyncio.get_running_loop()
+                expire.append(lambda: timeout.reschedule(loop.time() - 1.0))
+                await asyncio.sleep(30.0)
+    except TimeoutError:
+        return "timed out"
+    except asyncio.CancelledError:
+        return "cancelled"
+    return "sent"
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+@pytest.mark.parametrize("outside", [False, True], ids=["deadline alone", "and a cancel"])
+def test_a_watch_ends_a_send_as_asyncio_timeout_does(loop: str, outside: bool) -> None:
+    # The deadline alone: TimeoutError. The deadline and a cancellation from outside at once
+    # (a worker shutting down): the cancellation, under both.
+    async def main() -> list[str]:
+        ended = []
+        for mode in ("line", "asyncio"):
+            expire: list[Callable[[], None]] = []
+            task = asyncio.ensure_future(_timed(mode, SendTimeouts(), expire))
+            await asyncio.sleep(0.01)
+            expire[0]()
+            if outside:
+                task.cancel()
+            ended.append(await task)
+            assert task.cancelling() == (1 if outside else 0)
+        return ended
+
+    expected = "cancelled" if outside else "timed out"
+    assert run(loop, main) == [expected, expected]
