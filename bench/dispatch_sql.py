@@ -29,6 +29,13 @@ shared box differed by up to 10 us per message; interleaved, by 1-2 us):
     .venv/bin/python bench/dispatch_sql.py --code /work/main --variant new=../wt-x/new.sql
 
 (a migration of another tree measured on main's database and code: the plain copy is "base").
+A variant whose statements change too names them with ``--statements NAME=FILE``: FILE (a
+``core/sql/<module>.sql`` of another tree, ``-- name:`` headers) replaces that module's
+statements of the same names for the variant's batches (the code calling them is the run's,
+so they must take the same parameters):
+
+    .venv/bin/python bench/dispatch_sql.py --code /work/main --variant new=../wt-x/new.sql \
+        --statements new=../wt-x/core/sql/dispatch.sql
 Needs the server on this machine (it reads /proc). Prints one JSON line per round (and per
 variant).
 """
@@ -112,8 +119,11 @@ class _Line:
     """One database of a round (the plain one, or a variant's) with its claims' and records'
     connections and what they cost so far."""
 
-    def __init__(self, name: str, db_name: str, su: Any, db: Any) -> None:
+    def __init__(
+        self, name: str, db_name: str, su: Any, db: Any, statements: dict[str, dict[str, str]]
+    ) -> None:
         self.name, self.db_name, self.su, self.db = name, db_name, su, db
+        self.statements = statements  # {module: {name: sql}} in place of the code's, or empty
         self.claim_ns = self.record_ns = self.messages = self.batches = 0
         self.claim_wall = self.record_wall = self.record_cpu = 0.0
         self.done = False
@@ -163,6 +173,19 @@ class _Line:
 
     async def batch(self, args: argparse.Namespace) -> None:
         """Claim a batch and record it as sent; ``done`` once nothing is due."""
+        from core.sql import load_queries
+
+        # The lines' batches run one at a time: the variant's statements are in place for its own.
+        saved = {m: dict(load_queries(m)) for m in self.statements}
+        for module, replaced in self.statements.items():
+            load_queries(module).update(replaced)
+        try:
+            await self._batch(args)
+        finally:
+            for module, original in saved.items():
+                load_queries(module).update(original)
+
+    async def _batch(self, args: argparse.Namespace) -> None:
         from scheduler.claims import AttemptRow, Outcome, claim
 
         c0 = _schedstat_ns(self.claim_pid)
@@ -265,7 +288,11 @@ _BEFORE_REMINDERS = "-- before reminders"
 
 
 async def _round(
-    b: Any, admin_url: str, args: argparse.Namespace, variants: list[tuple[str, str]]
+    b: Any,
+    admin_url: str,
+    args: argparse.Namespace,
+    variants: list[tuple[str, str]],
+    statements: dict[str, dict[str, dict[str, str]]],
 ) -> list[dict[str, Any]]:
     """One round: the plain database, and with ``--variant`` one copy per variant, their batches
     claimed and recorded in turn (so the machine's load falls on each alike)."""
@@ -292,7 +319,7 @@ async def _round(
                 await su.execute("analyze scheduled_messages")
                 db = b.worker_database(url, Path(tmp) / db_name)
                 await db.__aenter__()
-                lines.append(_Line(name, db_name, su, db))
+                lines.append(_Line(name, db_name, su, db, statements.get(name, {})))
                 await lines[-1].open(args)
             while not all(line.done for line in lines):
                 for line in lines:
@@ -361,6 +388,13 @@ def main() -> int:
         help="also a copy with FILE's SQL applied (after the due reminders are inserted, or"
         f" before them when it starts with '{_BEFORE_REMINDERS}'), batches interleaved",
     )
+    parser.add_argument(
+        "--statements",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="variant NAME's statements: FILE (a core/sql/<module>.sql) in place of the code's",
+    )
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -381,11 +415,10 @@ def main() -> int:
             cmd = [sys.executable, __file__, "--in-process", "--admin-url", admin_url]
             for flag in ("others", "due", "batch", "rounds"):
                 cmd += [f"--{flag}", str(getattr(args, flag))]
-            for variant in args.variant:
-                cmd += [
-                    "--variant",
-                    f"{variant.split('=', 1)[0]}={Path(variant.split('=', 1)[1]).resolve()}",
-                ]
+            for flag in ("variant", "statements"):
+                for value in getattr(args, flag):
+                    name, path = value.split("=", 1)
+                    cmd += [f"--{flag}", f"{name}={Path(path).resolve()}"]
             for flag in ("no_questions", "no_attempts", "warm"):
                 if getattr(args, flag):
                     cmd.append(f"--{flag.replace('_', '-')}")
@@ -398,9 +431,15 @@ def main() -> int:
     variants = [
         (name, Path(path).read_text()) for name, path in (v.split("=", 1) for v in args.variant)
     ]
+    from core.sql import parse_queries
+
+    statements: dict[str, dict[str, dict[str, str]]] = {}
+    for name, path in (v.split("=", 1) for v in args.statements):
+        file = Path(path)
+        statements.setdefault(name, {})[file.stem] = parse_queries(file.read_text())
     results: dict[str, list[dict[str, Any]]] = {}
     for _ in range(args.rounds):
-        for result in asyncio.run(_round(b, args.admin_url, args, variants)):
+        for result in asyncio.run(_round(b, args.admin_url, args, variants, statements)):
             results.setdefault(result.get("variant", "base"), []).append(result)
             print(json.dumps(result), flush=True)
     for name, rounds in results.items():

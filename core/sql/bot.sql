@@ -451,25 +451,36 @@ returning id
 -- cancelled). An offer stays open until this patient answered it, also once someone else took
 -- the slot or it expired: the patient's "1" then hears that, rather than reaching an older
 -- question they did not mean.
+-- A sent reminder's question names its message alone (migration 20260101013100): its patient,
+-- dose and appointment are read through the message (a primary-key lookup), and a dose or
+-- appointment that is not that patient's is no subject.
 -- A dose's medicine as its reminder named it: by name where the patient opted in, else by its
 -- number where the patient has several (migration 20260101011200).
-select q.id, q.options, q.asked_at, q.dose_event_id, q.appointment_id,
+select q.id, q.options, q.asked_at, s.dose_event_id, s.appointment_id,
        d.due_at, a.starts_at, o.starts_at as offer_starts_at,
        case when p.name_medicine_in_reminders then m.name end as medicine_name,
        (l.label ->> 'medicine_number')::integer as medicine_number
   from conversation_questions q
-  join patients p on p.id = q.patient_id
-  left join dose_events d on d.id = q.dose_event_id
+  left join scheduled_messages sm on q.patient_id is null and sm.id = q.message_id
+ cross join lateral (
+   select coalesce(q.patient_id, sm.patient_id) as patient_id,
+          coalesce(q.dose_event_id, sm.dose_event_id) as dose_event_id,
+          coalesce(q.appointment_id,
+                   case when sm.dose_event_id is null then sm.appointment_id end) as appointment_id
+ ) s
+  join patients p on p.id = s.patient_id
+  left join dose_events d on d.id = s.dose_event_id and d.patient_id = s.patient_id
   left join medications m on m.id = d.medication_id
   left join lateral public.medicine_labels(array[d.patient_id]) l
          on l.medication_id = d.medication_id
-  left join appointments a on a.id = q.appointment_id
+  left join appointments a on a.id = s.appointment_id and a.patient_id = s.patient_id
   left join slot_offer_recipients r on r.id = q.slot_offer_recipient_id
   left join slot_offers o on o.id = r.offer_id
- where q.channel = $1 and q.chat_address = $2 and q.patient_id = $3 and q.answered_at is null
+ where q.channel = $1 and q.chat_address = $2 and s.patient_id = $3 and q.answered_at is null
    and q.asked_at >= $5
-   and (q.dose_event_id is null or d.status in ('due', 'snoozed', 'missed'))
-   and (q.appointment_id is null
+   and num_nonnulls(s.dose_event_id, s.appointment_id, q.slot_offer_recipient_id) > 0
+   and (s.dose_event_id is null or d.status in ('due', 'snoozed', 'missed'))
+   and (s.appointment_id is null
         or (a.starts_at > $4 and a.status in ('scheduled', 'confirmed', 'reschedule_requested')))
    and (q.slot_offer_recipient_id is null or r.status in ('offered', 'too_late'))
  order by q.asked_at desc, q.seq desc
@@ -483,10 +494,16 @@ values ($1, $2, $3, $4, $5, $6, $7)
 
 -- name: close_questions
 -- A dose ($1), appointment ($2) or slot offer ($4: its recipient row) was answered: every
--- question about it is answered ($3).
+-- question about it is answered ($3), a sent reminder's through its message (migration
+-- 20260101013100: the message's dose, else its appointment, as the question's subject).
 update conversation_questions set answered_at = $3
  where answered_at is null
-   and (dose_event_id = $1 or appointment_id = $2 or slot_offer_recipient_id = $4)
+   and (dose_event_id = $1 or appointment_id = $2 or slot_offer_recipient_id = $4
+        or message_id = any(array(
+             select sm.id from scheduled_messages sm where sm.dose_event_id = $1
+             union all
+             select sm.id from scheduled_messages sm
+              where sm.appointment_id = $2 and sm.dose_event_id is null)))
 
 -- name: clinic_quiet_hours
 -- The quiet window of the patient's clinic ($1 patient), which applies when the patient has none.

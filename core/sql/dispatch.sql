@@ -163,21 +163,21 @@ with outcome as (
   returning m.id, m.patient_id, m.dose_event_id, m.appointment_id, m.sent_at
 ), asked as (
   -- The question a sent reminder or slot offer asked, on the chat it went to ($20:
-  -- scheduler/questions.py). An offer names its recipient row; only the message's own patient's
-  -- counts (any other id records no question rather than failing the batch).
+  -- scheduler/questions.py). A reminder's names its message alone: its patient, dose and
+  -- appointment are the message's (migration 20260101013100: no key to check per question). An
+  -- offer names its recipient row and patient; only the message's own patient's counts (any
+  -- other id records no question rather than failing the batch).
   insert into conversation_questions
-    (patient_id, channel, chat_address, message_id, dose_event_id, appointment_id,
-     slot_offer_recipient_id, options, asked_at)
-  select a.patient_id, q.value ->> 'channel', q.value ->> 'address', a.id, a.dose_event_id,
-         case when a.dose_event_id is null then a.appointment_id end,
-         case when num_nonnulls(a.dose_event_id, a.appointment_id) = 0 then r.id end,
+    (patient_id, channel, chat_address, message_id, slot_offer_recipient_id, options, asked_at)
+  select r.patient_id, q.value ->> 'channel', q.value ->> 'address', a.id, r.id,
          q.value -> 'options', a.sent_at
     from applied a
     join outcome u on u.id = a.id
    -- "offset 0": parsed once per question, not once per reference below.
    cross join lateral (select u.question::jsonb as value offset 0) q
     left join slot_offer_recipients r
-      on r.id = (q.value ->> 'slot_offer')::uuid and r.patient_id = a.patient_id
+      on num_nonnulls(a.dose_event_id, a.appointment_id) = 0
+     and r.id = (q.value ->> 'slot_offer')::uuid and r.patient_id = a.patient_id
    where u.question is not null and a.sent_at is not null
      and (num_nonnulls(a.dose_event_id, a.appointment_id) > 0 or r.id is not null)
 ), attempts as (
