@@ -233,7 +233,9 @@ class _Line:
                 )
             )
             if not args.no_attempts:
-                attempts.append(AttemptRow(c.id, now, "sent", channel, provider_message_id=f"b{n}"))
+                attempts.append(
+                    AttemptRow(c.id, now, "sent", channel, None, None, f"b{n}", 40)
+                )  # as a send's, with its duration (scheduler/delivery.py)
         r0 = self.record_cpu_ns()
         w0, p0 = time.perf_counter(), time.process_time()
         applied = await self.record_one(outcomes, attempts)

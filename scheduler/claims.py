@@ -429,7 +429,8 @@ async def record_statement(
     """The record as one statement on ``conn``, planned as its session says (in its own
     transaction unless ``conn`` is in one): :class:`scheduler.record_session.RecordSession`'s
     connections plan it once."""
-    o, a = outcomes, attempts
+    o = outcomes
+    a, sent_ms = _fold_sent_attempts(outcomes, attempts)
     rows = await conn.fetch(
         query("dispatch", "record"),
         [x.id for x in o],
@@ -452,9 +453,49 @@ async def record_statement(
         [x.duration_ms for x in a],
         [x.rendered_text for x in o],  # $19
         [x.question for x in o],  # $20
+        sent_ms,  # $21
         timeout=STATEMENT_TIMEOUT_SECONDS,
     )
     return {r["id"] for r in rows}
+
+
+def _fold_sent_attempts(
+    outcomes: Sequence[Outcome], attempts: Sequence[AttemptRow]
+) -> tuple[Sequence[AttemptRow], list[int | None]]:
+    """The attempts the record sends in their own arrays, and per outcome the duration of the
+    attempt folded into it (None: none).
+
+    A sent message's attempt repeats its outcome: the message, the time sent, "sent", the
+    channel and the provider's id (``scheduler.delivery``). The statement builds that row from
+    the outcome and its duration (``dispatch.sql: record``, $21): one array element instead of
+    eight, whose encoding cost the worker ~0.3 us each (issue 20). Any other attempt, and one
+    that differs from its outcome in anything, goes as it is.
+    """
+    first: dict[UUID, int] = {}  # a sent outcome's place (the first, were an id given twice)
+    for n, given in enumerate(outcomes):
+        if given.sent_at is not None and given.id not in first:
+            first[given.id] = n
+    sent_ms: list[int | None] = [None] * len(outcomes)
+    if not first:
+        return attempts, sent_ms
+    rest: list[AttemptRow] = []
+    for a in attempts:
+        n = first.get(a.message_id, -1)
+        x = outcomes[n] if n >= 0 and sent_ms[n] is None else None
+        if (
+            x is not None
+            and a.duration_ms is not None
+            and a.status == "sent"
+            and a.attempt_time == x.sent_at
+            and a.channel == x.channel_used
+            and a.provider_message_id == x.provider_message_id
+            and a.error_message is None
+            and a.error_class is None
+        ):
+            sent_ms[n] = a.duration_ms
+        else:
+            rest.append(a)
+    return rest, sent_ms
 
 
 async def mark_contacts(

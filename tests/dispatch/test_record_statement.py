@@ -85,3 +85,38 @@ async def test_record_inside_a_callers_transaction_is_the_callers(database_url: 
         assert await conn.fetchval(status, outcomes[0].id) == "processing"
     finally:
         await conn.close()
+
+
+async def test_a_sends_own_attempt_is_folded_into_its_outcome_and_written_as_it_was(
+    database_url: str,
+) -> None:
+    """A sent message's attempt that repeats its outcome (time, channel, provider id) goes as the
+    outcome's duration; every other attempt as it is: the rows written are the attempts given,
+    also when the lease was lost."""
+    conn = await _connect(database_url)
+    try:
+        first, second, lost = await _claimed(conn, 3)
+        later = NOW + timedelta(seconds=1)
+        outcomes = [
+            first._replace(provider_message_id="p1"),
+            second._replace(provider_message_id="p2"),
+            lost._replace(lease_token=uuid4(), provider_message_id="p3"),
+            lost._replace(lease_token=uuid4(), provider_message_id="p3"),  # given twice: once
+        ]
+        attempts = [
+            AttemptRow(first.id, NOW, "failed", "telegram", "transient", "timed out", None, 30),
+            AttemptRow(first.id, NOW, "sent", "sms", None, None, "p1", 40),  # folded
+            AttemptRow(first.id, NOW, "sent", "sms", None, None, "p1", 41),  # a second: as is
+            AttemptRow(second.id, later, "sent", "sms", None, None, "p2", 50),  # another time
+            AttemptRow(second.id, NOW, "sent", "sms", None, None, "p2", None),  # no duration
+            AttemptRow(lost.id, NOW, "sent", "sms", None, None, "p3", 60),  # folded, lease lost
+        ]
+        assert await record(conn, outcomes, attempts) == {first.id, second.id}
+        rows = await conn.fetch(
+            "select message_id, attempt_time, status, channel, error_class, error_message,"
+            " provider_message_id, duration_ms from message_delivery_attempts"
+        )
+        key = str
+        assert sorted(map(tuple, rows), key=key) == sorted(map(tuple, attempts), key=key)
+    finally:
+        await conn.close()
