@@ -90,15 +90,20 @@ def plan_routes(
     explicit = claim.platform != "auto"
     # ``auto``: the channel the patient chose for this category of messages comes first.
     first = claim.platform if explicit else claim.category_channel
-    order: list[str] = [first] if first else []
-    if not explicit or claim.allow_fallback:
-        order += [c for c in claim.channel_order if c not in order]
+    order: list[str]
+    if not first:
+        # No channel of its own first: the patient's order as it is (nothing to leave out).
+        order = list(claim.channel_order) if not explicit or claim.allow_fallback else []
+    else:
+        order = [first]
+        if not explicit or claim.allow_fallback:
+            order += [c for c in claim.channel_order if c != first]
 
     routes: list[Route] = []
     unconfigured: list[str] = []
     notes: list[str] = []
     for name in order:
-        channel = _channel(name)
+        channel = _CHANNELS.get(name)
         if channel is None or name in tried:
             continue
         for contact in claim.contacts:
@@ -115,7 +120,8 @@ def plan_routes(
             continue
         routes.append(Route(channel, contact.address, contact.id))
     if routes:
-        return RoutePlan(tuple(routes), notes=tuple(notes))
+        # Positional: a named tuple built with keywords costs twice as much (issue 20).
+        return RoutePlan(tuple(routes), "", False, tuple(notes) if notes else ())
     if unconfigured:
         reason = "; ".join([unconfigured_reason(unconfigured), *notes])
         return RoutePlan((), reason, config=True, notes=tuple(notes))
