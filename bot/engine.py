@@ -27,6 +27,7 @@ from bot.conversation import NUMBERED_CHANNELS, Reply, Turn, resolve_button
 from bot.dialogs import answers
 from bot.dialogs.account import clinic_contact
 from bot.dialogs.onboarding import load_patient, start
+from bot.dialogs.replanning import replan_now
 from bot.keywords import Keyword
 from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
 from core.sql import query
@@ -221,8 +222,13 @@ async def _keyword(turn: Turn) -> bool:
             query("bot", "opt_out_contact"), conv.channel.value, conv.chat_address
         )
         conv.state["opted_out"] = True
+        told = await _replan_reachability(turn)
         if not opted_out:  # confirm once; a repeated STOP is not answered
-            say("opted_out_command" if by_command else "opted_out")
+            confirmation = texts.text(locale, "opted_out_command" if by_command else "opted_out")
+            if told:
+                # The patient hears it from us first: their caregiver is about to be told.
+                confirmation += " " + texts.text(locale, "opted_out_caregiver_told")
+            turn.say(confirmation)
         elif by_command:
             say("opted_out_hint")
         return True
@@ -232,6 +238,7 @@ async def _keyword(turn: Turn) -> bool:
                 query("bot", "opt_in_contact"), conv.channel.value, conv.chat_address
             )
             conv.state.pop("opted_out", None)
+            await _replan_reachability(turn)
             say("opted_in_command" if by_command else "opted_in")
             return True
         if keywords.is_plain_start(conv.channel, turn.text):
@@ -242,6 +249,18 @@ async def _keyword(turn: Turn) -> bool:
         return True  # no HELP answers to an opted-out number
     turn.say(await _help_text(turn, locale))
     return True
+
+
+async def _replan_reachability(turn: Turn) -> bool:
+    """After STOP or START of the chat's patient: re-plan at once (the last channel gone, the
+    doses ahead are 'unreachable' and their reminders withdrawn before a worker claims them; one
+    back, they are reminded again), and whether a caregiver's notice that reminders no longer
+    reach the patient is now waiting (migration 20260101013300)."""
+    patient_id = turn.conv.patient_id
+    if patient_id is None:
+        return False  # a caregiver's or a stranger's number: no reminders of its own
+    await replan_now(turn)
+    return bool(await turn.conn.fetchval(query("bot", "unreachable_notice_waiting"), patient_id))
 
 
 async def _bind_known_contact(turn: Turn) -> None:

@@ -71,6 +71,9 @@ class DoseStatus(enum.StrEnum):
     SKIPPED = "skipped"
     MISSED = "missed"
     CANCELLED = "cancelled"
+    # No channel could take the patient's reminder (STOP on their only channel, the bot
+    # blocked): never reminded, so not missed (migration 20260101013300).
+    UNREACHABLE = "unreachable"
 
 
 class AppointmentStatus(enum.StrEnum):

@@ -8,12 +8,18 @@ lock so that one worker plans at a time:
    the change) is reconciled: future pending doses the rule no longer has are cancelled with
    everything pending for them, and the missing ones created. Every wanted schedule whose plan
    runs out within the horizon is extended. Wanted means an active schedule of an active
-   medication of an active, consented, not paused patient. Occurrences come from
+   medication of an active, consented, not paused patient. A wanted schedule of a patient no
+   channel can reach (``patients.unreachable_since``: STOP on their only channel, the bot
+   blocked) gets its doses as ``unreachable`` with no reminder; once the patient can be reached
+   again the doses ahead are revived with their reminders, those past stay as they were (no
+   flood of stale reminders). Occurrences come from
    :func:`scheduler.recurrence.occurrences` in the zone of :func:`resolve_timezone`; rows are
    written in bulk (``unnest``) and are idempotent (``dose_events`` unique by schedule and due
    time, reminders by ``dose:<schedule>:<local date>:<local time>:v<version>``).
 2. Follow-ups (:mod:`scheduler.planning_followups`): nags, the missed mark, caregiver alerts.
-3. Refills (:mod:`scheduler.planning_refills`).
+3. The caregivers' one notice that a patient can no longer be reached
+   (:mod:`scheduler.planning_unreachable`).
+4. Refills (:mod:`scheduler.planning_refills`).
 
 ``replan_schedule`` / ``replan_patient`` do step 1 (and 2 for the patient) at once, in the
 caller's transaction, for a bot or API that wants the change visible before it answers.
@@ -27,7 +33,7 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -53,6 +59,7 @@ from scheduler.planning_rules import (
     resolve_timezone,
 )
 from scheduler.planning_stats import PlannerStats
+from scheduler.planning_unreachable import plan_unreachable_notices
 from scheduler.recurrence import Occurrence, occurrences
 
 __all__ = ["PlannerStats", "replan_patient", "replan_schedule", "run_planner_tick"]
@@ -102,6 +109,7 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
             now,
             default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
         )
+        stats += await plan_unreachable_notices(conn, now)
         stats += await plan_refills(conn, now)
         stats += PlannerStats(appointments_synced=await sync_appointments(conn, now))
     if stats.changed:
@@ -163,6 +171,7 @@ async def replan_patient(
             rows = await conn.fetch(query("planner", "schedules_by_id"), ids)
             stats += await _plan_schedules(conn, rows, now, horizon, full=True, capacity=capacity)
         stats += await plan_followups(conn, now, default_quiet=default_quiet, patient_id=patient_id)
+        stats += await plan_unreachable_notices(conn, now, patient_id=patient_id)
         return stats
 
 
@@ -234,8 +243,11 @@ async def _plan_schedules(
             now,
         )
         stats += PlannerStats(doses_cancelled=gone["doses"], messages_cancelled=gone["messages"])
-    if wanted:
-        stats += await _insert_wanted(conn, wanted, capacity)
+    reminded = [w for w in wanted if w.row["reachable"]]
+    if reminded:
+        stats += await _insert_wanted(conn, reminded, now, capacity)
+    if len(reminded) < len(wanted):
+        stats += await _insert_unreachable(conn, [w for w in wanted if not w.row["reachable"]], now)
     if planned:
         ids, untils = zip(*planned, strict=True)
         await conn.execute(query("planner", "set_planned_until"), list(ids), list(untils))
@@ -250,19 +262,36 @@ class _Wanted(NamedTuple):
     occ: Occurrence
 
 
-async def _insert_wanted(
-    conn: asyncpg.Connection, wanted: Sequence[_Wanted], capacity: PeakCapacity | None = None
-) -> PlannerStats:
-    """Doses for the wanted occurrences, then reminders for those that are new or revived:
-    time-critical ones first in the claim order, routine ones early in a forecast peak."""
-    doses = await conn.fetch(
-        query("planner", "insert_doses"),
+def _occurrence_arrays(wanted: Sequence[_Wanted]) -> tuple[list[Any], ...]:
+    """The dose statements' arrays: schedule, due time, local date and time, version."""
+    return (
         [w.row["id"] for w in wanted],
         [w.occ.utc for w in wanted],
         [w.occ.local_date for w in wanted],
         [w.occ.local_time for w in wanted],
         [w.row["version"] for w in wanted],
     )
+
+
+async def _insert_unreachable(
+    conn: asyncpg.Connection, wanted: Sequence[_Wanted], now: datetime
+) -> PlannerStats:
+    """Doses of patients no channel reaches, as ``unreachable``: no reminder, never missed."""
+    row = await conn.fetchrow(
+        query("planner", "insert_unreachable_doses"), *_occurrence_arrays(wanted), now
+    )
+    return PlannerStats(doses_unreachable=row["doses"], messages_cancelled=row["messages"])
+
+
+async def _insert_wanted(
+    conn: asyncpg.Connection,
+    wanted: Sequence[_Wanted],
+    now: datetime,
+    capacity: PeakCapacity | None = None,
+) -> PlannerStats:
+    """Doses for the wanted occurrences, then reminders for those that are new or revived:
+    time-critical ones first in the claim order, routine ones early in a forecast peak."""
+    doses = await conn.fetch(query("planner", "insert_doses"), *_occurrence_arrays(wanted), now)
     if not doses:
         return PlannerStats()
     by_time = {(w.row["id"], w.occ.utc): w for w in wanted}

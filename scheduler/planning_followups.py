@@ -6,6 +6,12 @@ ahead as pending rows at their times (idempotent per dose, reminder generation a
 those the plan no longer has are cancelled, and a dose past its last follow-up becomes
 ``missed``, which plans the caregiver alerts. Follow-ups already due are never created late: a
 pass that runs after a follow-up's time (worker down) drops it rather than sending it late.
+
+A patient no channel can reach (``patients.unreachable_since``: STOP on their only channel, the
+bot blocked) is not nagged, and a dose of theirs whose reminder never went out is
+``unreachable``, not missed: nobody reminded them, and their caregivers had one notice that
+reminders cannot reach the patient instead of an alert a dose (migration 20260101013300). A dose
+whose reminder did go out is missed as before, without the alert.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from scheduler.planning_stats import PlannerStats
 
 __all__ = ["plan_followups"]
 
+# Statuses of a reminder that reached the patient's phone (the nag clock starts from them).
+REMINDED = frozenset({"sent", "delivered"})
 # The quiet window of a patient with no clinic when the caller gives none (settings' default).
 FALLBACK_QUIET = (time(21, 0), time(8, 0))
 
@@ -50,7 +58,12 @@ async def plan_followups(
     new: list[tuple[UUID, int, datetime, str, datetime]] = []
     counts: list[tuple[UUID, int]] = []
     missed: list[tuple[UUID, datetime]] = []
+    unreachable: list[UUID] = []
     for dose in doses:
+        if not dose["reachable"] and dose["reminder_status"] not in REMINDED:
+            if dose["reminder_status"] != "processing":  # a send in flight: its outcome decides
+                unreachable.append(dose["id"])
+            continue
         quiet_start, quiet_end = dose["quiet_start"], dose["quiet_end"]
         if not dose["has_organization"] and dose["quiet_start"] is None:
             quiet_start, quiet_end = quiet_default
@@ -68,8 +81,8 @@ async def plan_followups(
         if plan.missed_at is not None and now >= plan.missed_at:
             missed.append((dose["id"], plan.missed_at))
             continue
-        if not dose["active"]:
-            continue  # paused or withdrawn: nothing new, and pending follow-ups are cancelled
+        if not dose["active"] or not dose["reachable"]:
+            continue  # paused, withdrawn or unreachable: nothing new, pending follow-ups cancelled
         for number, at in plan.followups:
             key = followup_key(dose["id"], plan.generation, number)
             keep_keys.append(key)
@@ -99,6 +112,9 @@ async def plan_followups(
     if counts:
         ids, ns = (list(c) for c in zip(*counts, strict=True))
         await conn.execute(query("planner", "set_nag_counts"), ids, ns)
+    if unreachable:
+        row = await conn.fetchrow(query("planner", "mark_unreachable"), unreachable)
+        stats += PlannerStats(doses_unreachable=row["doses"], messages_cancelled=row["messages"])
     if missed:
         ids, whens = (list(c) for c in zip(*missed, strict=True))
         row = await conn.fetchrow(

@@ -20,6 +20,11 @@ class PlannerStats:
     followups_created: int = 0
     followups_cancelled: int = 0
     doses_missed: int = 0
+    # Doses of patients no channel can reach (patients.unreachable_since): neither reminded nor
+    # missed; and the messages cancelled for them.
+    doses_unreachable: int = 0
+    # Caregivers told once that reminders no longer reach the patient (planning_unreachable).
+    unreachable_notices: int = 0
     caregiver_alerts: int = 0
     refill_reminders: int = 0
     appointments_synced: int = 0

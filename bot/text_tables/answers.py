@@ -40,6 +40,7 @@ EN: dict[str, str] = {
     "status_skipped": "skipped",
     "status_missed": "missed",
     "status_cancelled": "cancelled",
+    "status_unreachable": "not reminded (messages were off)",
 }
 
 ES: dict[str, str] = {
@@ -77,4 +78,5 @@ ES: dict[str, str] = {
     "status_skipped": "omitida",
     "status_missed": "olvidada",
     "status_cancelled": "cancelada",
+    "status_unreachable": "sin recordatorio (mensajes desactivados)",
 }

@@ -41,6 +41,9 @@ EN: dict[str, str] = {
     "opted_out_command": "You will not get any more messages here. Send /start to get them again.",
     "opted_in_command": "You're subscribed again. Send /stop to unsubscribe, /help for help.",
     "opted_out_hint": "Messages are stopped here. Send /start to get them again.",
+    "opted_out_caregiver_told": (
+        "No reminder can reach you now, so we will let your caregiver know that reminders are off."
+    ),
     "keyword_help": (
         "MedRemind medication reminders from {clinic}. Contact: {contact}. "
         "Reply STOP to unsubscribe."
@@ -91,6 +94,10 @@ ES: dict[str, str] = {
     "opted_out_command": "No recibirás más mensajes aquí. Envía /start para volver a recibirlos.",
     "opted_in_command": "Te has vuelto a suscribir. Envía /stop para darte de baja, /help para ayuda.",
     "opted_out_hint": "Los mensajes están parados aquí. Envía /start para volver a recibirlos.",
+    "opted_out_caregiver_told": (
+        "Ya no te llega ningún recordatorio, así que avisaremos a tu cuidador de que están"
+        " desactivados."
+    ),
     "keyword_help": (
         "Recordatorios de medicación MedRemind de {clinic}. Contacto: {contact}. "
         "Responde PARAR (o STOP) para darte de baja."

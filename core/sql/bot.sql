@@ -132,6 +132,13 @@ with caregiver as (
 )
 update contact_points set opted_out_at = null, active = true where channel = $1 and address = $2
 
+-- name: unreachable_notice_waiting
+-- Whether a caregiver of patient $1 is about to be told that reminders no longer reach them
+-- (planned by the re-plan that follows the opt-out: scheduler/planning_unreachable.py).
+select exists (
+  select 1 from scheduled_messages
+   where patient_id = $1 and template = 'patient_unreachable_caregiver' and status = 'pending')
+
 -- name: find_invite
 -- A link a clinic handed out (an invitation addressed to one patient is answered by join, never
 -- by a new chat).

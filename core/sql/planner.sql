@@ -114,6 +114,8 @@ select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.ev
        (s.status = 'active' and m.status = 'active' and p.status = 'active'
         and p.consent_at is not null and not p.reminders_paused
         and not public.patient_opted_out(p.id, 'medication')) as wanted,
+       -- No channel takes a reminder (migration 20260101013300): doses, but 'unreachable' ones.
+       p.unreachable_since is null as reachable,
        -- The 08:00 peak (scheduler/planning_peaks.py): priority and the early window.
        m.time_critical, p.quiet_start, p.quiet_end, o.default_quiet_start, o.default_quiet_end,
        coalesce((o.early_send_seconds->>'medication_reminder')::float8, 0) as early_seconds
@@ -137,6 +139,8 @@ select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.ev
        (s.status = 'active' and m.status = 'active' and p.status = 'active'
         and p.consent_at is not null and not p.reminders_paused
         and not public.patient_opted_out(p.id, 'medication')) as wanted,
+       -- No channel takes a reminder (migration 20260101013300): doses, but 'unreachable' ones.
+       p.unreachable_since is null as reachable,
        -- The 08:00 peak (scheduler/planning_peaks.py): priority and the early window.
        m.time_critical, p.quiet_start, p.quiet_end, o.default_quiet_start, o.default_quiet_end,
        coalesce((o.early_send_seconds->>'medication_reminder')::float8, 0) as early_seconds
@@ -165,7 +169,8 @@ update patients p set home_timezone = p.timezone from locked where p.id = locked
 
 -- name: cancel_unwanted_doses
 -- Future doses of re-planned schedules ($1) that the new plan (the wanted arrays) no longer has,
--- and everything still pending for them. Doses already answered are kept as they are.
+-- and everything still pending for them. Doses already answered are kept as they are; so are
+-- those planned 'unreachable' that the plan still has (the insert makes them due again).
 with wanted as (
   select * from unnest($2::uuid[], $3::timestamptz[], $4::date[], $5::time[])
     as w(schedule_id, due_at, local_date, local_time)
@@ -173,7 +178,8 @@ with wanted as (
 gone as (
   update dose_events d
      set status = 'cancelled'
-   where d.schedule_id = any($1::uuid[]) and d.status = 'due' and d.due_at > $6
+   where d.schedule_id = any($1::uuid[]) and d.status in ('due', 'unreachable')
+     and d.due_at > $6
      and not exists (
        select 1 from wanted w
         where w.schedule_id = d.schedule_id and w.due_at = d.due_at
@@ -192,7 +198,8 @@ select (select count(*) from gone) as doses, (select count(*) from messages) as 
 -- name: insert_doses
 -- Bulk materialization, one row per occurrence, for schedules still at the version planned. A
 -- dose that exists stays as it is (idempotent); one cancelled by an earlier re-plan comes back.
--- Returns only new or revived doses: those are the ones that need a reminder.
+-- Returns only new or revived doses: those are the ones that need a reminder. A dose ahead ($6:
+-- now) planned 'unreachable' is revived too: the patient can be reached again.
 insert into dose_events (schedule_id, medication_id, patient_id, due_at, local_date, local_time)
 select o.schedule_id, s.medication_id, s.patient_id, o.due_at, o.local_date, o.local_time
   from unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::time[], $5::integer[])
@@ -203,7 +210,35 @@ on conflict (schedule_id, due_at) do update
        nag_count = 0, snoozed_until = null, answered_at = null, answered_channel = null,
        caregiver_alerted_at = null
  where dose_events.status = 'cancelled'
+    or (dose_events.status = 'unreachable' and dose_events.due_at > $6)
 returning id, schedule_id, due_at
+
+-- name: insert_unreachable_doses
+-- The doses of patients no channel can reach (patients.unreachable_since, migration
+-- 20260101013300): recorded as 'unreachable', with no reminder. A dose ahead planned before
+-- (due, or cancelled by a pause) becomes 'unreachable' and everything pending for it is
+-- cancelled; answered or missed doses stay as they are. Arrays as insert_doses; $6: now.
+with doses as (
+  insert into dose_events
+    (schedule_id, medication_id, patient_id, due_at, local_date, local_time, status)
+  select o.schedule_id, s.medication_id, s.patient_id, o.due_at, o.local_date, o.local_time,
+         'unreachable'
+    from unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::time[], $5::integer[])
+           as o(schedule_id, due_at, local_date, local_time, version)
+    join reminder_schedules s on s.id = o.schedule_id and s.version = o.version
+  on conflict (schedule_id, due_at) do update
+     set status = 'unreachable', local_date = excluded.local_date,
+         local_time = excluded.local_time, nag_count = 0, snoozed_until = null
+   where dose_events.status in ('due', 'cancelled') and dose_events.due_at > $6
+  returning id
+), messages as (
+  update scheduled_messages m
+     set status = 'cancelled', last_error = 'the patient cannot be reached'
+    from doses
+   where m.dose_event_id = doses.id and m.status = 'pending'
+  returning m.id
+)
+select (select count(*) from doses) as doses, (select count(*) from messages) as messages
 
 -- name: insert_reminders
 -- The reminders of new or revived doses, keyed per schedule, local date and time and version
@@ -251,6 +286,7 @@ select d.id, d.status, d.due_at, d.snoozed_until, d.patient_id, d.nag_count,
        coalesce(p.quiet_end, o.default_quiet_end) as quiet_end,
        p.organization_id is not null as has_organization,
        (p.status = 'active' and p.consent_at is not null and not p.reminders_paused) as active,
+       p.unreachable_since is null as reachable,
        r.status as reminder_status, r.sent_at as reminder_sent_at
   from dose_events d
   join patients p on p.id = d.patient_id
@@ -312,6 +348,24 @@ update dose_events d
   from unnest($1::uuid[], $2::integer[]) as u(id, n)
  where d.id = u.id and d.nag_count <> u.n
 
+-- name: mark_unreachable
+-- Open doses ($1) of patients no channel can reach whose reminder never went out: 'unreachable',
+-- not missed (nobody reminded them; no caregiver alert), and whatever is pending for them (a
+-- snoozed reminder, follow-ups) cancelled.
+with doses as (
+  update dose_events d
+     set status = 'unreachable'
+   where d.id = any($1::uuid[]) and d.status in ('due', 'snoozed')
+  returning d.id
+), messages as (
+  update scheduled_messages m
+     set status = 'cancelled', last_error = 'the patient cannot be reached'
+    from doses
+   where m.dose_event_id = doses.id and m.status = 'pending'
+  returning m.id
+)
+select (select count(*) from doses) as doses, (select count(*) from messages) as messages
+
 -- name: mark_missed
 -- Doses past their last follow-up without an answer, their pending follow-ups cancelled, and one
 -- alert per active (and, where it must be, proven) caregiver of a patient who may be messaged,
@@ -356,6 +410,9 @@ alerts as (
     left join public.medicine_labels(array(select distinct patient_id from missed)) l
            on l.medication_id = x.medication_id
    where p.status = 'active' and p.consent_at is not null and not p.reminders_paused
+     -- A patient no channel reaches: their caregivers had one notice instead of an alert a
+     -- dose (migration 20260101013300).
+     and p.unreachable_since is null
      -- A number a patient of no clinic typed gets alerts once it has written to us
      -- (migration 20260101011510): else anyone could have any number texted (SMS pumping).
      and (c.proven_at is not null or p.organization_id is not null
@@ -372,6 +429,44 @@ alerts as (
   returning id
 )
 select (select count(*) from missed) as missed, (select count(*) from alerts) as alerts
+
+-- name: plan_unreachable_notices
+-- The caregivers' one notice that reminders no longer reach the patient (migration
+-- 20260101013300), for patients whose spell is marked (unreachable_notice_pending; $3: one
+-- patient, or null for all): to each caregiver a missed dose would alert (mark_missed), after
+-- their alert_delay_minutes from $1, at most one a day per caregiver and patient (STOP, START,
+-- STOP...), and only for a patient who has reminders to miss. The mark is cleared either way.
+-- $2: the priority; $4: how long the notice stays worth sending (the caregiver's quiet hours).
+with spells as (
+  update patients p set unreachable_notice_pending = false
+   where p.unreachable_notice_pending and ($3::uuid is null or p.id = $3)
+  returning p.id, p.organization_id, p.status, p.consent_at, p.reminders_paused,
+            p.unreachable_since
+)
+insert into scheduled_messages
+  (organization_id, patient_id, caregiver_id, scheduled_time, platform, kind, template, payload,
+   priority, expires_at, idempotency_key, message_content, allow_fallback)
+select f.organization_id, f.id, c.id, $1::timestamptz + make_interval(mins => c.alert_delay_minutes),
+       c.channel, 'missed_dose_caregiver', 'patient_unreachable_caregiver', '{}'::jsonb,
+       $2::smallint, $1::timestamptz + make_interval(mins => c.alert_delay_minutes) + $4::interval,
+       format('unreachable:%s:%s', c.id, extract(epoch from f.unreachable_since)), null, false
+  from spells f
+  join caregivers c on c.patient_id = f.id and c.active and c.opted_out_at is null
+                   and c.blocked_at is null
+ where f.unreachable_since is not null
+   and f.status = 'active' and f.consent_at is not null and not f.reminders_paused
+   and not public.patient_opted_out(f.id, 'medication')
+   and (c.proven_at is not null or f.organization_id is not null
+        or c.channel not in ('sms', 'whatsapp'))
+   and exists (select 1 from reminder_schedules s join medications m on m.id = s.medication_id
+                where s.patient_id = f.id and s.status = 'active' and m.status = 'active')
+   and not exists (select 1 from scheduled_messages n
+                    where n.caregiver_id = c.id and n.patient_id = f.id
+                      and n.template = 'patient_unreachable_caregiver'
+                      and n.status <> 'cancelled'
+                      and n.scheduled_time > $1::timestamptz - interval '24 hours')
+on conflict (idempotency_key) do nothing
+returning id
 
 -- ---------------------------------------------------------------------------------------------
 -- Refills

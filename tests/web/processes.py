@@ -102,9 +102,8 @@ def start_worker(database_url: str, tmp_path: Path, **variables: str) -> subproc
         **web_env(
             database_url,
             tmp_path,
-            MEDREMIND_SHUTDOWN_GRACE="5",
-            MEDREMIND_PLANNER_INTERVAL="3600",
-            **variables,
+            # A test may plan every second (MEDREMIND_PLANNER_INTERVAL) or stop sooner.
+            **{"MEDREMIND_SHUTDOWN_GRACE": "5", "MEDREMIND_PLANNER_INTERVAL": "3600", **variables},
         )
     )
     with (tmp_path / "worker.log").open("wb") as log:

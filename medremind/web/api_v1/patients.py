@@ -63,6 +63,7 @@ OUTPUT_FIELDS = (
     "created_at",
     "erased_at",
     "erasure_reason",
+    "unreachable_since",
 )
 # The tombstone's reason when the clinic asked for the erasure.
 ERASED_BY_CLINIC = "deleted at the clinic's request"
@@ -127,6 +128,12 @@ class Patient(BaseModel):
     updated_at: datetime | None = None
     erased_at: datetime | None = None
     erasure_reason: str | None = None
+    unreachable_since: datetime | None = Field(
+        None,
+        description="Since when no channel of the patient's order can take a reminder (STOP on"
+        " each, the bot blocked, no usable contact point): their doses are recorded as"
+        " 'unreachable', not missed, and their caregivers were told once. Null: reachable",
+    )
     contacts: list[Contact]
 
 
@@ -269,6 +276,8 @@ async def create_patient(
                     query("web", "invite_address_owner"), row["id"], channel, address, now
                 )
         contacts = await conn.fetch(query("web", "patient_contacts"), row["id"])
+        # Re-read: the contact points just added decide unreachable_since (a trigger).
+        row = await conn.fetchrow(query("web", "get_patient_or_tombstone"), row["id"], org_id)
         return 201, patient_json(row, list(contacts))
 
     async def current(conn: asyncpg.Connection, first: Any) -> Any | None:

@@ -1,0 +1,236 @@
+"""A patient no channel can reach (STOP on their only channel, the bot blocked): their doses are
+'unreachable', not missed, their caregiver hears once, and START brings reminders back with no
+stale ones (migration 20260101013300). Real Postgres; the test plays the dispatcher and the bot
+by writing the rows they write."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import asyncpg
+import pytest
+
+from core.db import Database
+from core.settings import Settings
+from scheduler.planner import run_planner_tick
+from tests import factories
+from tests.planner.conftest import mark_sent, messages
+
+DUE = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+NOTICE = "patient_unreachable_caregiver"
+
+
+def at(minutes: int) -> datetime:
+    """``minutes`` after the 08:00 dose."""
+    return DUE + timedelta(minutes=minutes)
+
+
+@pytest.fixture
+async def patient(db: Database, settings: Settings, admin_conn: asyncpg.Connection, org):
+    """A Telegram-only patient with an SMS caregiver and doses at 08:00 and 20:00, planned at
+    07:00."""
+    patient = await factories.create_patient(admin_conn, org["id"])
+    await admin_conn.execute(
+        """insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)
+           values ($1, 'Sam', 'sms', '+15555550100', 30)""",
+        patient["id"],
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0), time(20, 0)))
+    await run_planner_tick(db.pool, at(-60), settings)
+    return patient
+
+
+async def _set_contact(conn: asyncpg.Connection, patient_id, **values) -> None:
+    sets = ", ".join(f"{k} = ${i + 2}" for i, k in enumerate(values))
+    await conn.execute(
+        f"update contact_points set {sets} where patient_id = $1", patient_id, *values.values()
+    )
+
+
+async def _doses(conn: asyncpg.Connection, patient_id) -> dict[datetime, str]:
+    rows = await conn.fetch(
+        "select due_at, status from dose_events where patient_id = $1 order by due_at", patient_id
+    )
+    return {r["due_at"]: r["status"] for r in rows}
+
+
+async def _notices(conn: asyncpg.Connection, patient_id) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """select * from scheduled_messages where patient_id = $1 and template = $2
+            order by created_at""",
+        patient_id,
+        NOTICE,
+    )
+
+
+async def test_stop_on_the_only_channel_silences_doses_and_tells_the_caregiver_once(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, patient
+) -> None:
+    pid = patient["id"]
+    assert len(await messages(admin_conn, pid, "medication_reminder")) == 4
+    # STOP at 07:30 (the bot's opt_out_contact): no channel left.
+    await _set_contact(admin_conn, pid, opted_out_at=at(-30))
+    row = await admin_conn.fetchrow("select unreachable_since from patients where id = $1", pid)
+    assert row["unreachable_since"] is not None
+
+    stats = await run_planner_tick(db.pool, at(-29), settings)
+    assert (stats.doses_unreachable, stats.unreachable_notices) == (4, 1)
+    notices = await _notices(admin_conn, pid)
+    assert len(notices) == 1
+    notice = notices[0]
+    assert (notice["kind"], notice["platform"], notice["status"]) == (
+        "missed_dose_caregiver",
+        "sms",
+        "pending",
+    )
+    assert notice["dose_event_id"] is None and notice["caregiver_id"] is not None
+    assert notice["scheduled_time"] == at(1)  # alert_delay_minutes after the tick
+    assert await messages(admin_conn, pid, "medication_reminder") == []
+    cancelled = await messages(admin_conn, pid, "medication_reminder", "cancelled")
+    assert {r["last_error"] for r in cancelled} == {"the patient cannot be reached"}
+    assert set((await _doses(admin_conn, pid)).values()) == {"unreachable"}
+
+    # Hours pass: nothing is missed, nobody is alerted per dose, nothing new is reminded.
+    for minutes in (60, 120, 10 * 60):
+        later = await run_planner_tick(db.pool, at(minutes), settings)
+        assert (later.doses_missed, later.caregiver_alerts, later.reminders_created) == (0, 0, 0)
+    statuses = await _doses(admin_conn, pid)
+    assert "missed" not in statuses.values() and "due" not in statuses.values()
+    alerts = await messages(admin_conn, pid, "missed_dose_caregiver", None)
+    assert [a["template"] for a in alerts] == [NOTICE]
+
+    # START at 19:00: the doses ahead are reminded again (20:00 on), the past ones stay.
+    back = at(11 * 60)
+    await mark_sent(admin_conn, notice["id"], at(0))
+    await _set_contact(admin_conn, pid, opted_out_at=None)
+    row = await admin_conn.fetchrow("select unreachable_since from patients where id = $1", pid)
+    assert row["unreachable_since"] is None
+    resumed = await run_planner_tick(db.pool, back, settings)
+    assert resumed.reminders_created >= 1
+    doses = await _doses(admin_conn, pid)
+    assert all(s == "unreachable" for due, s in doses.items() if due <= back)
+    assert all(s == "due" for due, s in doses.items() if due > back)
+    pending = await messages(admin_conn, pid, "medication_reminder")
+    assert pending and all(r["scheduled_time"] > back for r in pending)
+
+    # STOP again within a day of the notice: no second one.
+    await _set_contact(admin_conn, pid, opted_out_at=back)
+    again = await run_planner_tick(db.pool, back + timedelta(minutes=1), settings)
+    assert again.unreachable_notices == 0
+    assert len(await _notices(admin_conn, pid)) == 1
+    # A spell two days after the notice tells the caregiver again.
+    await _set_contact(admin_conn, pid, opted_out_at=None)
+    await _set_contact(admin_conn, pid, opted_out_at=back)
+    later = await run_planner_tick(db.pool, at(3 * 24 * 60), settings)
+    assert later.unreachable_notices == 1
+
+
+async def test_start_before_the_notice_went_out_cancels_it(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, patient
+) -> None:
+    pid = patient["id"]
+    await _set_contact(admin_conn, pid, opted_out_at=at(-30))
+    await run_planner_tick(db.pool, at(-30), settings)
+    await _set_contact(admin_conn, pid, opted_out_at=None)
+    [notice] = await _notices(admin_conn, pid)
+    assert (notice["status"], notice["last_error"]) == (
+        "cancelled",
+        "the patient can be reached again",
+    )
+    stats = await run_planner_tick(db.pool, at(-29), settings)
+    assert (stats.doses_unreachable, stats.unreachable_notices) == (0, 0)
+    assert len(await messages(admin_conn, pid, "medication_reminder")) == 4
+
+
+async def test_a_blocked_bot_found_by_the_reminder_makes_the_dose_unreachable_not_missed(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, patient
+) -> None:
+    """The dispatcher finds the block when the 08:00 reminder is refused (403): it fails the
+    reminder and marks the contact point blocked."""
+    pid = patient["id"]
+    reminder = (await messages(admin_conn, pid, "medication_reminder"))[0]
+    await admin_conn.execute(
+        "update scheduled_messages set status = 'failed', last_error = 'blocked' where id = $1",
+        reminder["id"],
+    )
+    await _set_contact(admin_conn, pid, blocked_at=at(0), last_error="bot blocked")
+    stats = await run_planner_tick(db.pool, at(1), settings)
+    dose = await admin_conn.fetchrow(
+        "select status from dose_events where id = $1", reminder["dose_event_id"]
+    )
+    assert dose["status"] == "unreachable"
+    assert stats.doses_missed == 0
+    after = await run_planner_tick(db.pool, at(120), settings)
+    assert (after.doses_missed, after.caregiver_alerts) == (0, 0)
+    assert [a["template"] for a in await messages(admin_conn, pid, "missed_dose_caregiver")] == [
+        NOTICE
+    ]
+
+
+async def test_a_dose_reminded_before_the_stop_is_missed_without_a_caregiver_alert(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, patient
+) -> None:
+    pid = patient["id"]
+    reminder = (await messages(admin_conn, pid, "medication_reminder"))[0]
+    await mark_sent(admin_conn, reminder["id"], DUE)
+    first = await run_planner_tick(db.pool, at(1), settings)
+    assert first.followups_created == 3
+    await _set_contact(admin_conn, pid, opted_out_at=at(5))
+    await run_planner_tick(db.pool, at(6), settings)
+    assert await messages(admin_conn, pid, "dose_followup") == []
+    missed = await run_planner_tick(db.pool, at(60), settings)
+    assert (missed.doses_missed, missed.caregiver_alerts) == (1, 0)
+    alerts = await messages(admin_conn, pid, "missed_dose_caregiver")
+    assert [a["template"] for a in alerts] == [NOTICE]
+
+
+async def test_no_notice_for_a_caregiver_who_opted_out_or_a_paused_patient(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, patient
+) -> None:
+    pid = patient["id"]
+    await admin_conn.execute(
+        "update caregivers set opted_out_at = now() where patient_id = $1", pid
+    )
+    await _set_contact(admin_conn, pid, opted_out_at=at(-30))
+    await run_planner_tick(db.pool, at(-29), settings)
+    assert await _notices(admin_conn, pid) == []
+    other = await factories.create_patient(admin_conn, patient["organization_id"])
+    await admin_conn.execute(
+        """insert into caregivers (patient_id, name, channel, address)
+           values ($1, 'Kim', 'sms', '+15555550101')""",
+        other["id"],
+    )
+    await factories.create_medication(admin_conn, other["id"], times=(time(8, 0),))
+    await admin_conn.execute(
+        "update patients set reminders_paused = true where id = $1", other["id"]
+    )
+    await _set_contact(admin_conn, other["id"], active=False)
+    await run_planner_tick(db.pool, at(-28), settings)
+    assert await _notices(admin_conn, other["id"]) == []
+
+
+async def test_a_patient_reachable_on_another_channel_is_reminded_as_before(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
+) -> None:
+    patient = await factories.create_patient(
+        admin_conn, org["id"], contacts={"telegram": "123456789", "sms": "+15555550142"}
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
+    await admin_conn.execute(
+        "update contact_points set opted_out_at = now() where patient_id = $1 and channel = 'sms'",
+        patient["id"],
+    )
+    row = await admin_conn.fetchrow(
+        "select unreachable_since from patients where id = $1", patient["id"]
+    )
+    assert row["unreachable_since"] is None
+    stats = await run_planner_tick(db.pool, at(-60), settings)
+    assert stats.doses_unreachable == 0 and stats.reminders_created >= 1
+    # Dropping the last usable channel from the order makes them unreachable too.
+    await admin_conn.execute(
+        "update patients set channel_order = '{sms}' where id = $1", patient["id"]
+    )
+    row = await admin_conn.fetchrow(
+        "select unreachable_since from patients where id = $1", patient["id"]
+    )
+    assert row["unreachable_since"] is not None
