@@ -22,7 +22,9 @@ from platforms.base import Channel
 
 # Answered or past due: these count towards adherence. A dose still due later today does not.
 COUNTED = frozenset({"taken", "skipped", "missed"})
-OPEN = frozenset({"due", "snoozed", "missed"})
+# May still be answered from /today: missed, and not reminded while no channel reached the
+# patient ('unreachable', migration 20260101013300; not counted: nobody knows).
+OPEN = frozenset({"due", "snoozed", "missed", "unreachable"})
 # SMS and WhatsApp (through Twilio) cannot carry our attachments.
 NO_FILES = frozenset({Channel.SMS, Channel.WHATSAPP})
 EXPORT_COLUMNS = (
