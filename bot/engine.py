@@ -99,6 +99,10 @@ async def handle(turn: Turn) -> None:
             if not question.is_dialog and choice is not None:
                 # A reminder's or appointment's answer; the dialog, if any, stays where it was.
                 await answers.answer_data(turn, choice.value)
+                # Two doses due at once, one typed "1": say the other still waits, or the
+                # patient believes both were recorded.
+                others = [q for q in questions if _subject(q) != _subject(question)]
+                _mention_waiting(turn, others)
                 return
             turn.choice = choice.value if choice is not None else None
 
@@ -145,7 +149,8 @@ def _subject(question: routing.Question) -> str:
 
 
 def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> None:
-    """After a dialog's reprompt, name the reminder that also waits, with its typed answers."""
+    """After a dialog's reprompt, or a typed answer to another question, name the reminder that
+    also waits, with its typed answers."""
     waiting = routing.waiting_questions(questions)
     if not waiting or not turn.replies:
         return

@@ -33,6 +33,17 @@ comment on column patients.unreachable_since is
 alter table patients add column unreachable_notice_pending boolean not null default false;
 create index patients_unreachable_notice_idx on patients (id) where unreachable_notice_pending;
 
+-- The two columns are the service's derived state, not anybody's change of the patient: the
+-- change that moved them (a contact point's, the channel order) is audited on its own.
+create or replace function public.audit_changed_columns(p_old jsonb, p_new jsonb) returns text[]
+  language sql immutable parallel safe set search_path = public, pg_temp as $$
+  select coalesce(array_agg(n.key order by n.key), '{}')
+    from jsonb_each(p_new) n
+   where p_old -> n.key is distinct from n.value
+     and n.key not in ('updated_at', 'locked_by', 'locked_until', 'lease_token', 'attempts',
+                       'unreachable_since', 'unreachable_notice_pending')
+$$;
+
 -- Whether some contact point of the patient's channel order can take a reminder, as the
 -- dispatcher's routing reads them (dispatch.sql claim_patients contact_usable).
 create function public.patient_reachable(p_patient uuid) returns boolean

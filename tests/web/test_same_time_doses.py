@@ -94,7 +94,11 @@ async def test_sms_reminders_and_typed_answers_say_which_medicine(
     answered, other = ("Metformin", "Lisinopril") if number == 1 else ("Lisinopril", "Metformin")
     assert await _dose_status(admin_conn, medicines[answered]) == "taken"
     assert await _dose_status(admin_conn, medicines[other]) == "due"
-    assert f"dose of medicine {3 - number}. Well done!" in await say("1")
+    # The patient is told the other dose still waits (they may have meant "1" for both).
+    assert f"Also waiting for your answer: your 12:00 PM dose of medicine {3 - number}." in first
+    last = await say("1")
+    assert f"dose of medicine {3 - number}. Well done!" in last
+    assert "Also waiting" not in last
     assert await _dose_status(admin_conn, medicines[other]) == "taken"
     # /meds numbers them as the reminders did.
     listed = await say("/meds")
