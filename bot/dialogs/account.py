@@ -7,6 +7,7 @@ from uuid import UUID
 from bot.conversation import Turn
 from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
 from bot.steps import Options, command, finish, goto, reprompt, step
+from core.logs import mark_sensitive
 from core.sql import query
 from scheduler.holds import pause_reminders, resume_reminders
 from scheduler.planning_peaks import PeakCapacity
@@ -52,7 +53,13 @@ async def pause(turn: Turn, arg: str) -> None:
     """Pause every reminder: what is pending (snoozes, nags, refill notices) is withdrawn."""
     await pause_reminders(turn.conn, _patient_id(turn), turn.now)
     finish(turn)
-    turn.say(turn.t("paused_all"))
+    text = turn.t("paused_all")
+    caregiver = await turn.conn.fetchrow(query("bot", "get_caregiver"), _patient_id(turn))
+    if caregiver is not None and caregiver["opted_out_at"] is None:
+        # Their silence would read as "all doses taken": the patient may want to tell them.
+        mark_sensitive(caregiver["name"])
+        text += "\n" + turn.t("paused_caregiver", name=caregiver["name"])
+    turn.say(text)
 
 
 @command("resume")

@@ -266,6 +266,8 @@ def parse_nag(text: str) -> tuple[int, int] | None:
 
 
 async def caregiver_name_prompt(turn: Turn) -> tuple[str, Options]:
+    if await turn.conn.fetchrow(query("bot", "get_caregiver"), turn.conv.patient_id) is None:
+        return turn.t("ask_first_caregiver_name"), []  # nobody to remove yet
     return turn.t("ask_caregiver_name"), [(turn.t("btn_remove"), "cg:remove")]
 
 

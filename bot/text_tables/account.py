@@ -9,6 +9,7 @@ from __future__ import annotations
 EN: dict[str, str] = {
     # Pause / delete
     "paused_all": "All reminders are paused. Send /resume to restart them.",
+    "paused_caregiver": "{name} will not get missed-dose alerts while they are paused.",
     "resumed_all": "Reminders are back on.",
     # The patient web app (/app, /app_signout)
     "app_link": "Your MedRemind app sign-in link (works once, for {minutes} minutes): {link}",
@@ -23,6 +24,7 @@ EN: dict[str, str] = {
 
 ES: dict[str, str] = {
     "paused_all": "Todos los recordatorios están en pausa. Envía /resume para reanudarlos.",
+    "paused_caregiver": "{name} no recibirá avisos de dosis olvidadas mientras estén en pausa.",
     "resumed_all": "Los recordatorios vuelven a estar activos.",
     "app_link": "Tu enlace para entrar en la app de MedRemind (un solo uso, {minutes} minutos): {link}",
     "app_link_limit": "Te he enviado varios enlaces hace poco. Usa el más reciente o inténtalo de nuevo en 15 minutos.",

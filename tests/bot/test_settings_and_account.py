@@ -220,9 +220,36 @@ async def test_pause_resume_all(bot: Bot, admin_conn: asyncpg.Connection) -> Non
     chat = bot.new_chat()
     await registered_patient(bot, admin_conn, chat)
     await bot.send(chat, "/pause")
+    assert bot.last_text(chat) == "All reminders are paused. Send /resume to restart them."
     assert await admin_conn.fetchval("select reminders_paused from patients") is True
     await bot.send(chat, "/resume")
     assert await admin_conn.fetchval("select reminders_paused from patients") is False
+
+
+async def test_a_first_caregiver_is_not_offered_removal_and_a_pause_names_them(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Before: with no caregiver, /settings > Caregiver said "Send their name, or remove." with
+    a Remove caregiver button; and /pause never said the caregiver's alerts stop with it."""
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Caregiver")
+    assert bot.last_text(chat) == "Who should I tell if you miss a dose? Send their name."
+    assert bot.labels(chat) == []
+    await bot.send(chat, "Luis")
+    await bot.press(chat, "SMS")
+    await bot.send(chat, "+1 415 555 2671")
+    await bot.press(chat, "Same as mine")
+    await bot.press(chat, "60")
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Caregiver")
+    assert bot.labels(chat) == ["Remove caregiver"]
+    await bot.send(chat, "/pause")
+    assert bot.last_text(chat) == (
+        "All reminders are paused. Send /resume to restart them.\n"
+        "Luis will not get missed-dose alerts while they are paused."
+    )
 
 
 async def test_delete_me_erases_after_confirmation(
