@@ -12,8 +12,9 @@ opt-out. We honour the Spanish words carriers and messaging providers configure 
 (PARAR, ALTO, CANCELAR, BAJA, DETENER; COMENZAR, INICIAR, REANUDAR, SI to come back; AYUDA) and
 confirm in Spanish (:func:`language_of`).
 
-Telegram: the commands ``/stop`` (opt out) and ``/start`` (opt back in when opted out; otherwise the
-ordinary ``/start``), so a Telegram patient can stop every message as an SMS patient can.
+Telegram (and the dev console): the commands ``/stop`` (opt out) and ``/start`` (opt back in when
+opted out; otherwise the ordinary ``/start``), so a Telegram patient can stop every message as an
+SMS patient can.
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ HELP_WORDS = frozenset({"HELP", "INFO", "AYUDA"})
 _SPANISH_WORDS = _OPT_OUT_ES | _OPT_IN_ES | {"AYUDA"}
 
 KEYWORD_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP})
-# Channels whose patients opt out with the /stop command.
-COMMAND_OPT_OUT_CHANNELS = frozenset({Channel.TELEGRAM})
+# Channels whose patients opt out with the /stop command. The console of ``medremind dev`` stands
+# for a chat: /stop and /start work there as on Telegram, so the opt-out (and what follows it for
+# the patient's doses and caregiver) can be tried locally.
+COMMAND_OPT_OUT_CHANNELS = frozenset({Channel.TELEGRAM, Channel.CONSOLE})
 # Every channel on which a patient can opt out: nothing but an opt-in is answered meanwhile.
 OPT_OUT_CHANNELS = KEYWORD_CHANNELS | COMMAND_OPT_OUT_CHANNELS
 

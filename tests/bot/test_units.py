@@ -109,6 +109,10 @@ def test_parse_name_and_phone() -> None:
         (Channel.SMS, "info", keywords.Keyword.HELP),
         (Channel.SMS, "stop it please", None),
         (Channel.TELEGRAM, "STOP", None),
+        # medremind dev's console opts out as Telegram does (before: "I don't know that command").
+        (Channel.CONSOLE, "/stop", keywords.Keyword.OPT_OUT),
+        (Channel.CONSOLE, "/start", keywords.Keyword.OPT_IN),
+        (Channel.CONSOLE, "STOP", None),
     ],
 )
 def test_keywords(channel: Channel, typed: str, expected: keywords.Keyword | None) -> None:
