@@ -134,6 +134,15 @@ async def test_the_menu_says_follow_ups_none_and_once(
         assert f"Follow-ups: {shown}\n" in bot.last_text(chat), bot.last_text(chat)
 
 
+async def _name_luis(bot: Bot, chat: int) -> None:
+    """The caregiver dialog from its first question: Luis by SMS, alerted after 60 minutes."""
+    await bot.send(chat, "Luis")
+    await bot.press(chat, "SMS")
+    await bot.send(chat, "+1 415 555 2671")
+    await bot.press(chat, "Same as mine")
+    await bot.press(chat, "60")
+
+
 async def test_settings_change_each_value(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     chat = bot.new_chat()
     patient = await registered_patient(bot, admin_conn, chat)
@@ -158,11 +167,7 @@ async def test_settings_change_each_value(bot: Bot, admin_conn: asyncpg.Connecti
     await bot.press(chat, "Yes")
     await bot.send(chat, "/settings")
     await bot.press(chat, "Caregiver")
-    await bot.send(chat, "Luis")
-    await bot.press(chat, "SMS")
-    await bot.send(chat, "+1 415 555 2671")
-    await bot.press(chat, "Same as mine")
-    await bot.press(chat, "60")
+    await _name_luis(bot, chat)
     await bot.send(chat, "/settings")
     await bot.press(chat, "Language")
     await bot.press(chat, "Español")
@@ -237,11 +242,7 @@ async def test_a_first_caregiver_is_not_offered_removal_and_a_pause_names_them(
     await bot.press(chat, "Caregiver")
     assert bot.last_text(chat) == "Who should I tell if you miss a dose? Send their name."
     assert bot.labels(chat) == []
-    await bot.send(chat, "Luis")
-    await bot.press(chat, "SMS")
-    await bot.send(chat, "+1 415 555 2671")
-    await bot.press(chat, "Same as mine")
-    await bot.press(chat, "60")
+    await _name_luis(bot, chat)
     await bot.send(chat, "/settings")
     await bot.press(chat, "Caregiver")
     assert bot.labels(chat) == ["Remove caregiver"]
