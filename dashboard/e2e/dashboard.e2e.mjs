@@ -123,6 +123,18 @@ try {
     await shot(page, "desktop", "patient-adherence");
     log("seeded patient: adherence, last answer, channels, medicines, caregiver");
 
+    // A patient whose only channel sent STOP: the clinic is told no reminder reaches them.
+    await page.goto(`${BASE_URL}/patients/${env("UNREACHABLE_PATIENT_ID")}`);
+    const unreachable = (await page.getByTestId("patient-unreachable").textContent()) ?? "";
+    check(
+      unreachable.includes("No reminder can reach this patient since") &&
+        unreachable.includes("opted out, blocked or inactive") &&
+        unreachable.includes("recorded as unreachable, not missed"),
+      `the unreachable patient said so: "${unreachable}"`,
+    );
+    await shot(page, "desktop", "patient-unreachable");
+    log("unreachable patient: the clinic is told");
+
     // A group message: count the recipients, then schedule; names are filled in per patient.
     await page.goto(`${BASE_URL}/messages/new`);
     await page.getByLabel("A group of patients").check();

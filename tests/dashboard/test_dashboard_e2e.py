@@ -216,6 +216,24 @@ async def _seed_adherence(conn: asyncpg.Connection, organization_id: str) -> Non
         )
 
 
+async def _seed_unreachable(conn: asyncpg.Connection, organization_id: str) -> str:
+    """A patient whose only channel, SMS, sent STOP: no reminder can reach them (migration
+    20260101013300 sets unreachable_since), which their page says."""
+    patient = await create_patient(
+        conn,
+        uuid.UUID(organization_id),
+        display_name="Una Unreachable",
+        contacts={"sms": "+34600000009"},
+    )
+    await conn.execute(
+        "update contact_points set opted_out_at = now() where patient_id = $1", patient["id"]
+    )
+    assert await conn.fetchval(
+        "select unreachable_since is not null from patients where id = $1", patient["id"]
+    )
+    return str(patient["id"])
+
+
 async def _seed_failed_and_outbox(conn: asyncpg.Connection) -> dict[str, str]:
     """The seeded patient's failed Telegram message (the bot was blocked then; unblocked since)
     and a message a worker without SMS credentials wrote to the outbox, each with its attempt."""
@@ -296,6 +314,7 @@ async def test_dashboard_end_to_end(
     clinic_b = _create_clinician(db_env, "b@clinic-b.test", PASSWORD_B, "Clinic B")
     assert clinic_a["organization_id"] != clinic_b["organization_id"]
     await _seed_adherence(admin_conn, clinic_a["organization_id"])
+    unreachable_id = await _seed_unreachable(admin_conn, clinic_a["organization_id"])
     seeded_messages = await _seed_failed_and_outbox(admin_conn)
     seeded_appointment = await _seed_planned_appointment(admin_conn)
     planned_reminders = await _pending_reminders(admin_conn, seeded_appointment)
@@ -389,6 +408,7 @@ async def test_dashboard_end_to_end(
                     "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
                     "SEEDED_PATIENT_NAME": SEEDED_NAME,
                     "SEEDED_PATIENT_ID": seeded_messages["patient"],
+                    "UNREACHABLE_PATIENT_ID": unreachable_id,
                     "FAILED_MESSAGE_ID": seeded_messages["failed"],
                     "OUTBOX_MESSAGE_ID": seeded_messages["outbox"],
                     "SCREENSHOT_DIR": str(SCREENSHOTS),

@@ -6,6 +6,7 @@ const TONES: Record<string, string> = {
   failed: "bad",
   undelivered: "bad",
   missed: "bad",
+  unreachable: "bad",
   expired: "bad",
   cancelled: "neutral",
   skipped: "warn",

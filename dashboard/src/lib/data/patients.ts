@@ -111,6 +111,8 @@ export interface PatientDetail {
   quiet_start: string | null;
   quiet_end: string | null;
   reminders_paused: boolean;
+  /** Since when no channel of the patient's order can take a reminder (null: reachable). */
+  unreachable_since: Date | null;
   channel_order: string[];
   channels: ChannelState[];
   /** Set on an erased patient's tombstone, with why (no personal data is left). */
@@ -122,8 +124,8 @@ export interface PatientDetail {
 export async function getPatient(tx: Tx, id: string): Promise<PatientDetail | null> {
   const rows = await tx.unsafe<PatientDetail[]>(
     `select p.id, p.display_name, p.status, p.locale, p.timezone, p.external_id, p.consent_at,
-            p.quiet_start::text, p.quiet_end::text, p.reminders_paused, p.channel_order,
-            ${CHANNELS_JSON} as channels, p.erased_at, p.erasure_reason
+            p.quiet_start::text, p.quiet_end::text, p.reminders_paused, p.unreachable_since,
+            p.channel_order, ${CHANNELS_JSON} as channels, p.erased_at, p.erasure_reason
        from patients p where p.id = $1`,
     [id],
   );

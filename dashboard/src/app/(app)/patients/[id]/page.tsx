@@ -147,6 +147,18 @@ export default async function PatientPage({
         </div>
       </div>
 
+      {patient.unreachable_since ? (
+        <p className="alert" data-testid="patient-unreachable">
+          <strong>{`No reminder can reach this patient since ${formatInZone(patient.unreachable_since, tz)}.`}</strong>{" "}
+          {patient.channels.length === 0
+            ? "They have no channel yet (an invite link lets them connect one)."
+            : "Every channel in their order is opted out, blocked or inactive."}{" "}
+          Their doses are recorded as unreachable, not missed, and caregivers get no alert per
+          dose. Reminders resume when the patient sends START, writes to the bot again or gets a
+          working channel.
+        </p>
+      ) : null}
+
       <section className="panel" aria-labelledby="channels-h">
         <h2 id="channels-h">Channels</h2>
         <ChannelBadges channels={patient.channels} />
