@@ -7,20 +7,21 @@ transaction pooler (port 6543 or ``pgbouncer=true``) prepared statements are dis
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
+from core.db_startup import StartupWindow
 from core.embedded import EmbeddedPostgres
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # For processes that run batch statements over arrays of ids (the worker: claim, record, planner).
 # After five executions PostgreSQL may switch a prepared statement to a generic plan, which cannot
@@ -45,19 +46,6 @@ def _strip_pooler_flag(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-# What a server that is restarting, failing over or full answers: worth another try at start-up. A
-# refused password or a missing database is not (it fails at once).
-UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.ConnectionDoesNotExistError,
-)
-_FIRST_RETRY_SECONDS = 0.5
-_LONGEST_RETRY_SECONDS = 5.0
-
-
 async def init_connection(conn: asyncpg.Connection) -> None:
     """Per-connection setup: JSON codecs for json and jsonb."""
     for type_name in ("json", "jsonb"):
@@ -78,10 +66,12 @@ class Database:
     RESET ALL: one more round trip per release) for code that leaves no session state on pooled
     connections; an open transaction is still rolled back. The web process uses it.
 
-    ``startup_wait_seconds``: how long :meth:`start` keeps trying while the server cannot take
-    connections (:data:`UNAVAILABLE_ERRORS`: a restart or fail-over under a process that is
-    starting); 0 fails at once. The long-running processes pass
-    ``settings.db_startup_wait_seconds``; commands fail at once.
+    ``startup_wait_seconds``: how long :meth:`start` and the process's start-up queries
+    (:meth:`during_startup`) keep trying, together, while the server cannot take connections or
+    drops them (a restart or fail-over under a process that is starting); 0 fails at once. A
+    refused login or a missing migration fails at once with a
+    :class:`~core.db_startup.StartupError` that says how to fix it. The long-running processes
+    pass ``settings.db_startup_wait_seconds``; commands fail at once.
 
     ``async with Database(settings) as db`` starts and stops it; ``start``/``stop`` are idempotent.
     """
@@ -97,11 +87,11 @@ class Database:
         startup_wait_seconds: float = 0.0,
     ):
         self.settings = settings
-        self._startup_wait_seconds = startup_wait_seconds
         self._reset_sessions = reset_sessions
         self._server_settings = dict(server_settings or {})
         self._explicit_url = url
         self.role = settings.db_role if role is None else role
+        self.startup = StartupWindow(startup_wait_seconds, role=self.role)
         self._embedded: EmbeddedPostgres | None = None
         self.pool: asyncpg.Pool | None = None
         self.url: str | None = None
@@ -153,32 +143,27 @@ class Database:
         return conn
 
     async def start(self) -> Database:
-        """Open the pool; safe to call twice."""
-        if self.pool is not None:
-            return self
-        deadline = time.monotonic() + self._startup_wait_seconds
-        delay = _FIRST_RETRY_SECONDS
-        while True:
-            try:
-                self.pool = await asyncpg.create_pool(
-                    **self.connect_kwargs(),
-                    min_size=self.settings.db_pool_min,
-                    max_size=self.settings.db_pool_max,
-                    init=init_connection,
-                    reset=None if self._reset_sessions else _keep_session,
-                )
-                return self
-            except UNAVAILABLE_ERRORS as exc:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise
-                # The error's type only: its text may name the host or the data directory.
-                logger.warning(
-                    "database unavailable at start-up; retrying",
-                    extra={"error": type(exc).__name__, "retry_in": round(min(delay, left), 1)},
-                )
-                await asyncio.sleep(min(delay, left))
-                delay = min(delay * 2, _LONGEST_RETRY_SECONDS)
+        """Open the pool (within the start-up wait); safe to call twice."""
+        if self.pool is None:
+            self.pool = await self.startup.run(
+                self._create_pool, what="opening the pool", connecting=True
+            )
+        return self
+
+    async def _create_pool(self) -> asyncpg.Pool:
+        return await asyncpg.create_pool(
+            **self.connect_kwargs(),
+            min_size=self.settings.db_pool_min,
+            max_size=self.settings.db_pool_max,
+            init=init_connection,
+            reset=None if self._reset_sessions else _keep_session,
+        )
+
+    async def during_startup(self, step: Callable[[], Awaitable[T]], *, what: str) -> T:
+        """Run a start-up step on the open pool, again while the server restarts, within what is
+        left of the start-up wait (:class:`~core.db_startup.StartupWindow`). ``step`` must be safe
+        to run twice; ``what`` names it in the logs (no values)."""
+        return await self.startup.run(step, what=what, connecting=False)
 
     async def stop(self) -> None:
         """Close the pool and release the embedded server; safe to call twice."""

@@ -7,6 +7,9 @@ The bots of ``MEDREMIND_TELEGRAM_BOTS`` and every clinic's own bot (a provider a
 registered at ``PUBLIC_BASE_URL/telegram/webhook/<bot id>`` with their derived secrets, so a
 change of ``PUBLIC_BASE_URL`` or ``TELEGRAM_WEBHOOK_SECRET`` reaches every bot at the next start.
 A Telegram outage at start-up is logged, not fatal: the API and Twilio webhooks still serve.
+A PostgreSQL restart under the start-up (the pool, the limits, the clinics' accounts) is waited
+out for ``MEDREMIND_DB_STARTUP_WAIT_SECONDS`` in all; a refused login or a missing migration ends
+it at once, logged as ``database start-up failed`` with what to fix (:mod:`core.db_startup`).
 
 SIGTERM (Heroku's stop) and SIGINT make uvicorn stop accepting connections, finish requests in
 flight (and their background processing) for up to ``MEDREMIND_SHUTDOWN_GRACE`` seconds, run the

@@ -7,6 +7,10 @@ the planner tick, the reload of clinics' provider accounts, and a heartbeat with
 (``scheduler/heartbeat.py``; they are also served on ``MEDREMIND_WORKER_METRICS_PORT`` when
 set). SIGTERM/SIGINT stop claiming, let in-flight sends finish for ``MEDREMIND_SHUTDOWN_GRACE``
 seconds (Heroku kills 30 s after SIGTERM), return unsent claims to pending and exit 0.
+
+Start-up (the pool, then the accounts, bots and limits it reads) waits out a PostgreSQL restart
+for ``MEDREMIND_DB_STARTUP_WAIT_SECONDS`` in all; a refused login or a missing migration ends it at
+once with exit 1 and a line on stderr saying what to fix (:mod:`core.db_startup`).
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.credentials import SecretBox
 from core.db import CUSTOM_PLANS, Database
+from core.db_startup import StartupError
 from core.inbound_window import LastInboundLookup
 from core.service_limits import publish_limits
 from core.settings import Settings
@@ -52,8 +58,13 @@ def reaper_interval(lease_seconds: float) -> float:
 
 
 def run_worker(settings: Settings) -> int:
-    """Run the worker until SIGTERM/SIGINT; return the exit code."""
-    return run_async(serve(settings, settle=True))
+    """Run the worker until SIGTERM/SIGINT; return the exit code (1: see stderr)."""
+    try:
+        return run_async(serve(settings, settle=True))
+    except StartupError as exc:
+        # What is wrong and the fix, without a traceback (core.db_startup logged it too).
+        print(f"medremind worker: {exc}", file=sys.stderr)
+        return 1
 
 
 def _planner_tick() -> Any:
@@ -119,12 +130,18 @@ async def serve(
             last_inbound_lookup=LastInboundLookup(db),
             content_store=PostgresContentStore(db),
         )
-        await clinics.refresh()
         # Which clinics pay for Telegram broadcasts (platforms.telegram_bots), kept fresh below.
         telegram_bots = getattr(senders.get(Channel.TELEGRAM), "refresh", None)
-        if telegram_bots is not None:
-            await telegram_bots(pool)
-        await publish_limits(pool, settings)  # for the dashboard's length checks
+
+        async def load() -> None:
+            await clinics.refresh()
+            if telegram_bots is not None:
+                await telegram_bots(pool)
+            await publish_limits(pool, settings)  # for the dashboard's length checks
+
+        # All again while PostgreSQL restarts under the start-up, within the same wait as the
+        # pool's: each reads or upserts. The LISTEN connection reconnects by itself (DueListener).
+        await db.during_startup(load, what="loading accounts, bots and limits")
         dispatcher = Dispatcher(
             pool,
             senders,

@@ -76,7 +76,7 @@ async def _start_clinic_senders(state: WebState) -> None:
         last_inbound_lookup=LastInboundLookup(state.database),
         content_store=PostgresContentStore(state.database),
     )
-    await clinics.refresh()
+    await state.database.during_startup(clinics.refresh, what="loading provider accounts")
     state.clinic_senders = clinics
     changed = asyncio.Event()
 
@@ -152,8 +152,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Both again while PostgreSQL restarts, within MEDREMIND_DB_STARTUP_WAIT_SECONDS in all
+        # (core.db_startup); so is the clinics' accounts' first load below.
         await state.database.start()
-        await publish_limits(state.pool, settings)  # for the dashboard's length checks
+        await state.database.during_startup(  # for the dashboard's length checks
+            lambda: publish_limits(state.pool, settings), what="publishing limits"
+        )
         if own_senders:
             from platforms.registry import build_senders
 
