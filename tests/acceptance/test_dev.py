@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,13 +16,8 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.ports import free_port
 from tests.process_env import quiet_window_around, service_env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _read_until(proc: subprocess.Popen, needle: str, buffer: list[str], timeout: float = 60) -> str:
@@ -103,7 +97,7 @@ async def _status(conn: asyncpg.Connection, message_id: object, *wanted: str) ->
 async def test_console_chat_and_a_reminder_printed(database_url: str, tmp_path: Path) -> None:
     """Also: `medremind dev` turns the outbox on by itself (MEDREMIND_OUTBOX_ENABLED unset, which
     `medremind worker` reads as off), and an e-mail written there is marked as such."""
-    port = _free_port()
+    port = free_port()
     proc = _start_dev(database_url, tmp_path, port, {"MEDREMIND_OUTBOX_ENABLED": None})
     out: list[str] = []
     try:
@@ -158,7 +152,7 @@ async def test_quiet_hours_hold_a_clinic_message_until_morning(
 ) -> None:
     """Whatever the hour the suite runs at, a quiet window around now defers a non-urgent message
     to the window's end and lets an urgent one through at once."""
-    port = _free_port()
+    port = free_port()
     now = datetime.now(UTC)
     window = quiet_window_around(now)
     proc = _start_dev(database_url, tmp_path, port, window)
@@ -209,7 +203,7 @@ def test_a_signal_stops_dev_while_the_console_waits_for_a_line(
     """Ctrl-C or SIGTERM with the terminal still open: the console's pending read kept the
     process (and an embedded PostgreSQL) alive until someone pressed Enter; a process manager
     then had to SIGKILL it. Now it exits 0 by itself."""
-    proc = _start_dev(database_url, tmp_path, _free_port())
+    proc = _start_dev(database_url, tmp_path, free_port())
     out: list[str] = []
     try:
         _read_until(proc, "type /start", out)
@@ -235,7 +229,7 @@ def test_dev_long_polls_every_configured_bot(database_url: str, tmp_path: Path) 
         proc = _start_dev(
             database_url,
             tmp_path,
-            _free_port(),
+            free_port(),
             {
                 "TELEGRAM_BOT_TOKEN": default_token,
                 "MEDREMIND_TELEGRAM_BOTS": other_token,

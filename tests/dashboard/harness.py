@@ -25,10 +25,10 @@ from tests.dashboard.test_dashboard_e2e import (
     SCREENSHOTS,
     _create_clinician,
     _ensure_built,
-    _free_port,
     _process,
     _wait_http,
 )
+from tests.ports import free_port
 from tests.process_env import service_env
 
 
@@ -80,7 +80,7 @@ def run_dashboard_script(
 ) -> E2eRun:
     """Start the web process (``db_env`` plus ``web_env``) and the dashboard (``MEDREMIND_API_URL``
     pointing at it, plus ``next_env``), run ``node e2e/<script>`` with ``script_env``."""
-    api_port, port = _free_port(), _free_port()
+    api_port, port = free_port(), free_port()
     api_url, base_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{port}"
     result_file = tmp_path / "result.json"
     web_log, next_log = tmp_path / "web.log", tmp_path / "next.log"

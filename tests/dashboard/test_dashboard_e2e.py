@@ -44,6 +44,7 @@ from medremind.api_keys import create_api_key
 from scheduler.appointments import plan_appointment, sync_appointments
 from tests.factories import create_medication, create_patient
 from tests.fakes.fake_telegram import FakeTelegram
+from tests.ports import free_port
 from tests.process_env import service_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,12 +104,6 @@ def _ensure_built(env: dict[str, str]) -> None:
         whole = all((DASHBOARD / ".next" / name).exists() for name in BUILD_FILES)
         if not whole or build_id.stat().st_mtime < _newest_source_mtime():
             _run(["npm", "run", "build"], env=env)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -327,10 +322,10 @@ async def test_dashboard_end_to_end(
     # One service key (clinic A's) for the dashboard: template validation is the same for every
     # clinic, so the key's organization does not matter.
     api_key = await create_api_key(db.pool, clinic_a["organization_id"], "dashboard e2e")
-    api_port = _free_port()
+    api_port = free_port()
     api_url = f"http://127.0.0.1:{api_port}"
 
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     result_file = tmp_path / "e2e-result.json"
     with FakeTelegram(token=TOKEN) as telegram:

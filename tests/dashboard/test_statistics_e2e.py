@@ -22,12 +22,12 @@ from tests.dashboard.test_dashboard_e2e import (
     SCREENSHOTS,
     _create_clinician,
     _ensure_built,
-    _free_port,
     _process,
     _wait_http,
     pytestmark,  # noqa: F401 (the same skip)
 )
 from tests.factories import create_organization, create_patient
+from tests.ports import free_port
 from tests.process_env import service_env
 from tests.statistics_seed import seed_clinic_statistics
 
@@ -64,7 +64,7 @@ async def test_statistics_page(
         datetime.now(UTC) - timedelta(days=1),
     )
 
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     next_env = db_env | {
         "DASHBOARD_SESSION_SECRET": secrets.token_urlsafe(48),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,11 @@ import httpx
 
 from tests import factories
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.ports import free_port
 from tests.process_env import service_env
 
 ROOT = Path(__file__).resolve().parents[2]
 FINISHED = ("sent", "delivered", "failed", "cancelled", "expired")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -68,7 +62,7 @@ async def test_medremind_worker_sends_to_the_outbox_and_stops_on_sigterm(
     """Enabled (MEDREMIND_OUTBOX_ENABLED=true, as service_env sets it), the outbox writes the
     e-mail as a file, and the row, its attempt and the sent counter all say 'outbox'."""
     outbox = tmp_path / "outbox"
-    metrics_port = _free_port()
+    metrics_port = free_port()
     with _worker(
         tmp_path,
         DATABASE_URL=database_url,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -18,12 +17,7 @@ import pytest
 
 from core.db import Database
 from core.settings import Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.ports import free_port
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -72,7 +66,7 @@ def _through(port: int, database_url: str) -> str:
 async def test_a_pool_opened_while_the_server_is_unreachable_waits_for_it(
     settings: Settings, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    port = _free_port()
+    port = free_port()
     database = Database(settings, url=_through(port, database_url), startup_wait_seconds=30)
     with caplog.at_level(logging.WARNING, logger="core.db"):
         starting = asyncio.create_task(database.start())
@@ -95,7 +89,7 @@ async def test_a_pool_opened_while_the_server_is_unreachable_waits_for_it(
 async def test_without_a_wait_an_unreachable_server_fails_at_once(
     settings: Settings, database_url: str
 ) -> None:
-    database = Database(settings, url=_through(_free_port(), database_url))
+    database = Database(settings, url=_through(free_port(), database_url))
     loop = asyncio.get_running_loop()
     began = loop.time()
     with pytest.raises(OSError):
@@ -106,7 +100,7 @@ async def test_without_a_wait_an_unreachable_server_fails_at_once(
 
 async def test_a_wrong_password_is_not_waited_for(settings: Settings, database_url: str) -> None:
     """Only an unavailable server is worth another try: a refused login fails at once."""
-    port = _free_port()
+    port = free_port()
     parts = urlsplit(_through(port, database_url))
     wrong = urlunsplit(parts._replace(netloc=f"no_such_role:x@127.0.0.1:{port}"))
     database = Database(settings, url=wrong, startup_wait_seconds=60)

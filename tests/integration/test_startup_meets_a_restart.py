@@ -35,9 +35,10 @@ import pytest
 from core.embedded import EmbeddedPostgres
 from core.migrate import migrate
 from tests import factories
+from tests.ports import free_port
 from tests.process_env import service_env
 from tests.web.conftest import web_env
-from tests.web.processes import free_port, kill, start_worker
+from tests.web.processes import kill, start_worker
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("TEST_DATABASE_URL")),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,18 +23,12 @@ from medremind.api_keys import create_api_key
 from tests.factories import create_organization
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
+from tests.ports import free_port
 from tests.process_env import service_env
 from tests.web.conftest import PUBLIC_BASE_URL, WEBHOOK_SECRET, web_env
 
 # The output file of each web process started here, by pid.
 _LOGS: dict[int, Path] = {}
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
