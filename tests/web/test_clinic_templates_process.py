@@ -87,8 +87,11 @@ async def test_clinic_template_reaches_automatic_reminder_and_falls_back(
             org["id"],
             BROKEN_TEXT,
         )
-        # The reminder falls due two seconds from now (one minute before a start a minute away).
-        starts_at = datetime.now(UTC) + timedelta(minutes=1, seconds=2)
+        # An hour ahead: each reminder (a minute before the start) is planned however long the
+        # bookings take, and cannot expire (at the start) before the worker sends it. With a start
+        # 62 s away, a booking that came after 2 s planned no reminder (past), and a worker slow
+        # to start on a loaded machine found its reminders expired. They are made due below.
+        starts_at = datetime.now(UTC) + timedelta(hours=1)
         for patient in (english, spanish, texter):
             booked = await http.post(
                 "/api/v1/appointments",
@@ -101,6 +104,13 @@ async def test_clinic_template_reaches_automatic_reminder_and_falls_back(
             )
             assert booked.status_code == 201, booked.text
 
+    # Due now: what the planner set for 59 minutes ahead (when is not what this test is about).
+    due = await admin_conn.execute(
+        "update scheduled_messages set scheduled_time = now()"
+        " where kind = 'appointment_reminder' and patient_id = any($1::uuid[])",
+        [english["id"], spanish["id"], texter["id"]],
+    )
+    assert due == "UPDATE 3"
     worker = start_telegram_worker(
         database_url,
         tmp_path,

@@ -93,7 +93,9 @@ async def test_opt_out_of_appointments_end_to_end(
             await _reply(fake_telegram, "Saved. Appointment reminders: off.", seen)
 
             # The clinic books an appointment: nothing is planned for it.
-            starts_at = datetime.now(UTC) + timedelta(minutes=1, seconds=2)
+            # An hour ahead: its reminder's time (a minute before) is not past however long the
+            # booking takes, so nothing planned is the preference's doing.
+            starts_at = datetime.now(UTC) + timedelta(hours=1)
             booked = await web.post(
                 "/api/v1/appointments",
                 headers={"Authorization": f"Bearer {key}"},
