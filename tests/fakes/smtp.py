@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -27,6 +26,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+
+from tests.ports import free_port
 
 
 class _Handler:
@@ -111,9 +112,7 @@ class SmtpSink:
     def start(self) -> SmtpSink:
         if self._controller is not None:
             return self
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()  # nothing else is handed it before the controller binds it
         kwargs: dict[str, Any] = {}
         if self.username is not None:
             kwargs.update(authenticator=self._authenticate, auth_require_tls=self.starttls)
