@@ -57,9 +57,11 @@ dashboard-test:
 
 # By hand, not in `test`: the suite (less the browser e2e) with every process's clock moved to
 # instants where time-dependent code breaks: night inside the default quiet hours, just before
-# midnight UTC, a DST change in Berlin, 29 February in New York, New Year's Eve where it is already
-# next year. Needs Debian's faketime (installed when missing). ANY_HOUR_ARGS narrows the run.
-ANY_HOUR_INSTANTS ?= 2026-12-04T03:00:00Z 2026-12-03T23:30:00Z 2027-03-28T00:30:00Z@Europe/Berlin \
+# midnight UTC, just after it (a test's 'now + N days' then puts two reminders on one day), a DST
+# change in Berlin, 29 February in New York, New Year's Eve where it is already next year. Needs
+# Debian's faketime (installed when missing). ANY_HOUR_ARGS narrows the run.
+ANY_HOUR_INSTANTS ?= 2026-12-04T03:00:00Z 2026-12-03T23:30:00Z 2026-12-04T00:30:00Z \
+	2027-03-28T00:30:00Z@Europe/Berlin \
 	2028-02-29T12:00:00Z@America/New_York 2026-12-31T23:59:00Z@Pacific/Kiritimati
 ANY_HOUR_ARGS ?= --ignore=tests/dashboard
 any-hour: $(STAMP)

@@ -8,7 +8,7 @@ Every change is audited with who made it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import asyncpg
 import pytest
@@ -117,12 +117,16 @@ async def test_a_clinic_change_of_offsets_or_choice_replans_upcoming_reminders(
     org = await factories.create_organization(admin_conn)
     clinician = await factories.create_clinician(admin_conn, org["id"])
     patient = await factories.create_patient(admin_conn, org["id"])
+    # At noon (UTC, the patient's zone), whatever the hour now: booked 3 days from a time before
+    # 02:00, the 24 h and 2 h reminders fell on one day and the clinic's cap of one reminder a
+    # day held the second back (failed between 00:00 and 02:00 UTC).
+    starts_at = datetime.combine((now + timedelta(days=3)).date(), time(12), UTC)
     appointment = await admin_conn.fetchval(
         "insert into appointments (organization_id, patient_id, starts_at)"
         " values ($1, $2, $3) returning id",
         org["id"],
         patient["id"],
-        now + timedelta(days=3),
+        starts_at,
     )
     await plan_appointment(admin_conn, appointment, now)
 
