@@ -189,8 +189,9 @@ async def _snooze(
     unchanged: Callable[[], DoseAnswerResult],
 ) -> DoseAnswerResult:
     until = at + timedelta(minutes=minutes)
-    # A paused or deleted medicine is reminded of no more: not even its missed dose, snoozed.
-    stopped = dose["medication_status"] != "active"
+    # A paused or deleted medicine is reminded of no more: not even its missed dose, snoozed;
+    # nor is a patient who paused every reminder (their dose stays open to Taken and Skip).
+    stopped = dose["medication_status"] != "active" or dose["reminders_paused"]
     if (
         stopped
         or status == DoseStatus.CANCELLED

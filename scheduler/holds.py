@@ -2,11 +2,12 @@
 
 A pause holds everything medication-related: reminders (snoozed ones too), follow-ups (nags),
 caregiver alerts about missed doses and refill notices. :func:`pause_reminders` withdraws what
-is pending at once; the dispatcher asks :func:`withheld_reason` for every claimed row, so a row
-created or claimed by any other path (a planner tick that read the patient before the pause, a
-snooze pressed a second earlier, an integration's insert) is cancelled rather than sent.
+is pending at once (a dose already due stays open: the patient may still answer it); the
+dispatcher asks :func:`withheld_reason` for every claimed row, so a row created or claimed by
+any other path (a planner tick that read the patient before the pause, a snooze pressed a
+second earlier, an integration's insert) is cancelled rather than sent.
 :func:`resume_reminders` plans again from the moment of the resume: nothing missed while paused
-is sent late.
+is sent late (a snoozed reminder still ahead comes back at its time).
 
 Without consent a patient is sent nothing but service notices (``system``); a deleted patient
 is sent nothing.
@@ -57,9 +58,10 @@ def withheld_reason(
 async def pause_reminders(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> int:
     """Pause the patient's reminders and withdraw every pending medication message.
 
-    Open doses (due or snoozed) are cancelled with their reminders, so no
-    follow-up, missed mark or caregiver alert comes of them; a late "Taken" still records.
-    A withdrawn refill notice is re-armed for after the resume. Future doses go with the
+    A dose already due (due or snoozed) stays open, so the patient can still answer it (from
+    /today, its reminder's buttons or number; cancelling it lost the answer): it gets no
+    follow-up while paused and, unanswered, is missed at its usual time without a caregiver
+    alert. A withdrawn refill notice is re-armed for after the resume. Future doses go with the
     re-plan. Returns how many messages were withdrawn. Runs in one transaction (a savepoint in
     the caller's).
     """
@@ -70,6 +72,7 @@ async def pause_reminders(conn: asyncpg.Connection, patient_id: UUID, now: datet
             patient_id,
             list(MEDICATION_KINDS),
             PAUSE_REASON,
+            now,
         )
         await replan_patient(conn, patient_id, now)
     return withdrawn
@@ -85,7 +88,11 @@ async def resume_reminders(
 ) -> None:
     """Resume the patient's reminders, planned from ``now`` on (nothing of the pause comes late).
 
+    A dose snoozed before the pause gets its reminder back when its time is still ahead.
     ``capacity``: the bots' (the early window in a forecast peak, as the planner's tick)."""
     async with conn.transaction():
         await conn.execute(query("planner", "set_reminders_paused"), patient_id, False)
+        await conn.execute(
+            query("planner", "restore_paused_snoozes"), patient_id, PAUSE_REASON, now
+        )
         await replan_patient(conn, patient_id, now, default_quiet=default_quiet, capacity=capacity)

@@ -146,8 +146,11 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
         turn.say(already_recorded_text(turn.locale, str(result.status), what), edit=edit)
         return
     if _refused(answer.answer, result):
-        # The dose's medicine was paused or deleted: no reminder will follow, so promise none.
-        turn.say(turn.t("answer_unknown"), edit=edit)
+        # The dose's medicine was paused or deleted, or the patient paused every reminder: no
+        # reminder will follow, so promise none (and say how to have them again).
+        paused = answer.answer == "snoozed" and str(result.status) != "cancelled"
+        paused = paused and turn.patient is not None and bool(turn.patient["reminders_paused"])
+        turn.say(turn.t("med_saved_paused" if paused else "answer_unknown"), edit=edit)
         return
     timezone = turn.patient["timezone"] if turn.patient is not None else "UTC"
     zone = ZoneInfo(timezone)

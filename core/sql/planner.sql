@@ -8,10 +8,12 @@
 -- name: lock_dose_event
 -- The dose and its medication, locked so that two answers to one dose are applied one after
 -- the other (a double tap, or the same answer over two channels).
+-- reminders_paused: a snooze of a paused patient's dose is refused (no reminder would come).
 select d.id, d.status, d.medication_id, d.patient_id, d.due_at, d.snoozed_until,
-       m.pill_count, m.pills_per_dose, m.status as medication_status
+       m.pill_count, m.pills_per_dose, m.status as medication_status, p.reminders_paused
   from dose_events d
   join medications m on m.id = d.medication_id
+  join patients p on p.id = d.patient_id
  where d.id = $1
    for update of d
 
@@ -76,10 +78,13 @@ update patients set reminders_paused = $2 where id = $1
 
 -- name: withdraw_medication_messages
 -- A pause: cancel the patient's ($1) pending messages of the medication kinds ($2) with reason
--- $3, and their open doses (due or snoozed), so nothing of them nags, is marked missed or alerts
--- a caregiver. A withdrawn refill notice is re-armed (refill_reminded_at cleared) so the planner
--- sends it again after the resume. Rows a worker has claimed are left to its lease: the
--- dispatcher re-checks the pause itself. Returns how many messages were withdrawn.
+-- $3, so nothing nags or alerts a caregiver while paused. A dose already due at the pause ($4:
+-- now) stays open, due or snoozed, and so answerable (/today, its reminder's buttons or number):
+-- unanswered, it is missed at its usual time with no caregiver alert (mark_missed); its status
+-- says what happened, as 'cancelled' did not. Doses ahead go with the re-plan (a snoozed one here).
+-- A withdrawn refill notice is re-armed (refill_reminded_at cleared) so the planner sends it
+-- again after the resume. Rows a worker has claimed are left to its lease: the dispatcher
+-- re-checks the pause itself. Returns how many messages were withdrawn.
 with withdrawn as (
   update scheduled_messages
      set status = 'cancelled', last_error = $3
@@ -87,7 +92,7 @@ with withdrawn as (
   returning kind, payload
 ), doses as (
   update dose_events set status = 'cancelled'
-   where patient_id = $1 and status in ('due', 'snoozed')
+   where patient_id = $1 and status in ('due', 'snoozed') and due_at > $4
 ), rearmed as (
   update medications m set refill_reminded_at = null
     from withdrawn w
@@ -95,6 +100,18 @@ with withdrawn as (
      and m.id::text = w.payload ->> 'medication_id'
 )
 select count(*) from withdrawn
+
+-- name: restore_paused_snoozes
+-- A resume ($1 the patient, $2 the pause's reason, $3 now): the reminder of a dose snoozed before
+-- the pause, withdrawn by it and still ahead, comes back at its time (the patient asked for it;
+-- it is not late). One whose time passed while paused stays withdrawn: nothing comes late.
+update scheduled_messages s
+   set status = 'pending', last_error = null, attempts = 0, locked_by = null,
+       locked_until = null, lease_token = null, channels_tried = '{}'
+  from dose_events d
+ where s.patient_id = $1 and s.kind = 'medication_reminder' and s.status = 'cancelled'
+   and s.last_error = $2 and s.scheduled_time > $3 and s.expires_at > $3
+   and d.id = s.dose_event_id and d.status = 'snoozed' and d.snoozed_until = s.scheduled_time
 
 -- ---------------------------------------------------------------------------------------------
 -- Materialization: schedules -> dose_events + medication_reminder rows

@@ -88,6 +88,15 @@ class World:
         return asyncio.run_coroutine_threadsafe(_call(work), self.loop).result(timeout=120)
 
 
+def _refused_snooze_says(status: str, *, paused: bool) -> str:
+    """What the reply to a refused snooze of a dose in ``status`` says."""
+    if status in ("taken", "skipped"):
+        return "already recorded"
+    if paused and status != "cancelled":
+        return "Your reminders are paused"  # and how to resume them
+    return "no longer"
+
+
 def machine_for(world: World) -> type[RuleBasedStateMachine]:
     """The state machine class over ``world``."""
 
@@ -257,11 +266,12 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             changed = {d for d in after if before.get(d) != after[d]}
             assert changed <= {dose}, f"the button of dose {dose} changed {changed}"
             code = button.rsplit(":", 1)[1][0]
-            if code == "s" and stopped:
-                # A paused or deleted medicine's dose is reminded of no more; none is promised.
-                assert not changed, f"snoozed a dose of a {state['medicines'][medicine]} medicine"
+            if code == "s" and (stopped or state["paused"]):
+                # A paused or deleted medicine's dose is reminded of no more, nor is a paused
+                # patient's; none is promised.
+                assert not changed, f"snoozed a dose (paused: {state['paused']})"
                 (reply,) = [m.text for a, m in world.sender.sends[sent:] if a == self.chat]
-                told = "already recorded" if before[dose] in ("taken", "skipped") else "no longer"
+                told = _refused_snooze_says(before[dose], paused=state["paused"])
                 assert told in reply, reply
             elif before[dose] in _OPEN:
                 wanted = {"t": "taken", "s": "snoozed", "k": "skipped"}[code]

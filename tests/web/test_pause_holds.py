@@ -175,9 +175,10 @@ async def test_snooze_then_pause_sends_nothing_later(
     assert await admin_conn.fetchval(
         "select refill_reminded_at is null from medications where id = $1", medication["id"]
     )  # re-armed for after the resume
+    # The dose stays open: the patient can still say they took it (/pause cancelled it before).
     assert await admin_conn.fetchval(
         "select status from dose_events where id = $1", dose["id"]
-    ) == ("cancelled")
+    ) == ("snoozed")
 
     # Through the snooze's time, the nag window, the missed mark and the evening dose.
     for minutes in (16, 20, 60, 120, 8 * 60 + 5):
@@ -195,6 +196,10 @@ async def test_snooze_then_pause_sends_nothing_later(
         )
         == 0
     )
+    # Unanswered, it is missed at its usual time (no caregiver alert while paused).
+    assert await admin_conn.fetchval(
+        "select status from dose_events where id = $1", dose["id"]
+    ) == ("missed")
 
 
 async def test_dispatcher_withholds_what_other_paths_insert(
@@ -287,9 +292,10 @@ async def test_resume_plans_from_now(
     # Tomorrow 08:00 comes next; nothing from before the resume is revived.
     assert times and times[0] == datetime(2026, 3, 5, 8, 0, tzinfo=UTC)
     assert all(t > resumed_at for t in times)
+    # Due at the pause, it stayed open and was missed unanswered (still answerable late).
     assert await admin_conn.fetchval(
         "select status from dose_events where id = $1", dose["id"]
-    ) == ("cancelled")
+    ) == ("missed")
     clock.now = datetime(2026, 3, 5, 8, 0, 30, tzinfo=UTC)
     await _worker_pass(db, senders, clock, web_settings)
     sent = await admin_conn.fetch(

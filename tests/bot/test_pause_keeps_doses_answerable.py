@@ -1,0 +1,137 @@
+"""/pause stops reminders; it does not take back a dose the patient was already reminded of.
+
+Before, /pause cancelled every open dose: a snoozed or unanswered dose vanished from /today and
+a typed "1" found nothing, so after /resume a patient who had taken the pill could not say so
+(their adherence counted it as never due). Each test is a patient's sequence through the real
+bot, planner and dispatcher at the fixed clock of ``tests/bot/test_medicine_lifecycle_stateful``
+(a Telegram patient in UTC with no quiet window, from 2026-03-04 11:58 UTC).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from core.db import Database
+from core.settings import Settings
+from tests.bot.test_medicine_lifecycle_stateful import World, _replay, _snooze_button
+
+
+def _replies(machine: Any, world: World, since: int) -> list[Any]:
+    return [m for a, m in world.sender.sends[since:] if a == machine.chat]
+
+
+def _today_taken_button(machine: Any, world: World, dose: UUID) -> tuple[str, str]:
+    """/today's text and the data of its Taken button for ``dose``."""
+    sent = len(world.sender.sends)
+    world.run(lambda: machine._dialog("/today"))
+    (reply,) = _replies(machine, world, sent)
+    data = [o.data for o in reply.options if dose.hex in (o.data or "")]
+    assert data, f"/today offers no Taken for the dose: {reply.text!r}"
+    return reply.text, data[0]
+
+
+def _paused_dose(machine: Any, world: World, *, snooze: bool = False) -> UUID:
+    """A medicine at 11:59, its reminder sent (and snoozed 15 min), then /pause: the dose."""
+    machine.register()
+    machine.adds_a_medicine(minutes_ahead=1)
+    machine.time_passes(minutes=1)  # 11:59: the reminder goes out
+    dose, snooze_data = _snooze_button(machine)
+    if snooze:
+        world.run(lambda: machine._press(dose, snooze_data))
+    machine.pauses_or_resumes_everything(command="/pause")
+    return dose
+
+
+def _resume_and_take_from_today(machine: Any, world: World, dose: UUID, status: str) -> None:
+    """/resume, then /today shows the dose ``status`` and its Taken records it."""
+    machine.pauses_or_resumes_everything(command="/resume")
+    text, taken = _today_taken_button(machine, world, dose)
+    assert status in text, text
+    world.run(lambda: machine._press(dose, taken))
+    assert world.run(machine._doses)[dose] == "taken"
+
+
+async def test_a_snoozed_dose_can_be_taken_from_today_after_pause_and_resume(
+    db: Database, settings: Settings
+) -> None:
+    def steps(machine: Any, world: World) -> None:
+        dose = _paused_dose(machine, world, snooze=True)
+        assert world.run(machine._doses)[dose] == "snoozed"
+        machine.time_passes(minutes=16)  # the snooze's time: nothing is sent while paused
+        _resume_and_take_from_today(machine, world, dose, "snoozed")
+
+    await _replay(db, settings, steps)
+
+
+async def test_a_reminded_dose_can_be_answered_by_typing_after_pause_and_resume(
+    db: Database, settings: Settings
+) -> None:
+    """A typed answer goes through the reminder's open question (the "1" of SMS too): the
+    question no longer matched a cancelled dose."""
+
+    def steps(machine: Any, world: World) -> None:
+        dose = _paused_dose(machine, world)
+        machine.time_passes(minutes=2)
+        machine.pauses_or_resumes_everything(command="/resume")
+        world.run(lambda: machine._inbound("taken"))
+        assert world.run(machine._doses)[dose] == "taken"
+
+    await _replay(db, settings, steps)
+
+
+async def test_a_reminded_dose_can_be_skipped_by_its_button_while_paused(
+    db: Database, settings: Settings
+) -> None:
+    def steps(machine: Any, world: World) -> None:
+        dose = _paused_dose(machine, world)
+        skip = next(b for d, b in machine.buttons if d == dose and b.endswith(":k"))
+        world.run(lambda: machine._press(dose, skip))
+        assert world.run(machine._doses)[dose] == "skipped"
+
+    await _replay(db, settings, steps)
+
+
+async def test_a_paused_patient_s_snooze_is_refused_and_says_how_to_resume(
+    db: Database, settings: Settings
+) -> None:
+    """A snooze while paused would promise a reminder the pause withholds."""
+
+    def steps(machine: Any, world: World) -> None:
+        dose = _paused_dose(machine, world)
+        world.run(lambda: machine._press(dose, _snooze_button(machine)[1]))  # asserts the reply
+        assert world.run(machine._doses)[dose] == "due"
+
+    await _replay(db, settings, steps)
+
+
+async def test_an_unanswered_dose_while_paused_is_missed_and_still_answerable(
+    db: Database, settings: Settings
+) -> None:
+    """Unanswered, the dose is missed at its usual time (nags were withdrawn; no caregiver
+    alert while paused), and a late Taken from /today still records."""
+
+    def steps(machine: Any, world: World) -> None:
+        dose = _paused_dose(machine, world)
+        for _ in range(5):
+            machine.time_passes(minutes=40)
+        assert world.run(machine._doses)[dose] == "missed"
+        _resume_and_take_from_today(machine, world, dose, "missed")
+
+    await _replay(db, settings, steps)
+
+
+async def test_a_snooze_still_ahead_at_the_resume_comes_back(
+    db: Database, settings: Settings
+) -> None:
+    """Snoozed 15 min, paused and resumed within them: the snoozed reminder comes at its time."""
+
+    def steps(machine: Any, world: World) -> None:
+        dose = _paused_dose(machine, world, snooze=True)
+        machine.time_passes(minutes=1)
+        machine.pauses_or_resumes_everything(command="/resume")
+        reminded = machine.reminded[dose]
+        machine.time_passes(minutes=16)
+        assert machine.reminded[dose] == reminded + 1
+
+    await _replay(db, settings, steps)
