@@ -502,15 +502,17 @@ values ($1, $2, $3, $4, $5, $6, $7)
 -- name: close_questions
 -- A dose ($1), appointment ($2) or slot offer ($4: its recipient row) was answered: every
 -- question about it is answered ($3), a sent reminder's through its message (migration
--- 20260101013100: the message's dose, else its appointment, as the question's subject).
+-- 20260101013100: the message's dose, else its appointment, as the question's subject; its id
+-- is the message's, 20260101013410).
 update conversation_questions set answered_at = $3
  where answered_at is null
    and (dose_event_id = $1 or appointment_id = $2 or slot_offer_recipient_id = $4
-        or message_id = any(array(
+        or (id = any(array(
              select sm.id from scheduled_messages sm where sm.dose_event_id = $1
              union all
              select sm.id from scheduled_messages sm
-              where sm.appointment_id = $2 and sm.dose_event_id is null)))
+              where sm.appointment_id = $2 and sm.dose_event_id is null))
+            and message_id is not null))
 
 -- name: clinic_quiet_hours
 -- The quiet window of the patient's clinic ($1 patient), which applies when the patient has none.

@@ -171,10 +171,15 @@ with outcome as (
   -- appointment are the message's (migration 20260101013100: no key to check per question). An
   -- offer names its recipient row and patient; only the message's own patient's counts (any
   -- other id records no question rather than failing the batch).
+  -- The question takes its message's id (migration 20260101013410: the primary key serves the
+  -- readers by message). A message asks one: sent again (a fallback after "undelivered", a
+  -- retry), it replaces its question, open again on the chat it went to; a message given twice
+  -- in one batch asks once.
   insert into conversation_questions
-    (patient_id, channel, chat_address, message_id, slot_offer_recipient_id, options, asked_at)
-  select r.patient_id, q.value ->> 'channel', q.value ->> 'address', a.id, r.id,
-         q.value -> 'options', a.sent_at
+    (id, patient_id, channel, chat_address, message_id, slot_offer_recipient_id, options,
+     asked_at)
+  select distinct on (a.id) a.id, r.patient_id, q.value ->> 'channel', q.value ->> 'address',
+         a.id, r.id, q.value -> 'options', a.sent_at
     from applied a
     join outcome u on u.id = a.id
    -- "offset 0": parsed once per question, not once per reference below.
@@ -184,6 +189,11 @@ with outcome as (
      and r.id = (q.value ->> 'slot_offer')::uuid and r.patient_id = a.patient_id
    where u.question is not null and a.sent_at is not null
      and (num_nonnulls(a.dose_event_id, a.appointment_id) > 0 or r.id is not null)
+  on conflict (id) do update
+     set patient_id = excluded.patient_id, channel = excluded.channel,
+         chat_address = excluded.chat_address,
+         slot_offer_recipient_id = excluded.slot_offer_recipient_id,
+         options = excluded.options, asked_at = excluded.asked_at, answered_at = null
 ), attempts as (
   insert into message_delivery_attempts
     (message_id, attempt_time, status, error_message, channel, error_class,

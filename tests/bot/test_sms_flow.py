@@ -82,9 +82,19 @@ async def test_a_reminder_sent_before_the_router_is_answerable_after_the_upgrade
     migration = (
         Path(__file__).parents[2] / "supabase/migrations/20260101008020_backfill_open_questions.sql"
     )
+    # It ran before migration 20260101013410, which gives a message's question the message's id.
+    ids = Path(__file__).parents[2] / (
+        "supabase/migrations/20260101013410_sent_message_questions_take_their_message_id.sql"
+    )
+    await admin_conn.execute(
+        "alter table conversation_questions"
+        " drop constraint conversation_questions_id_is_its_message"
+    )
     await admin_conn.execute(migration.read_text())
     await admin_conn.execute(migration.read_text())  # once per message, however often it runs
+    await admin_conn.execute(ids.read_text())
     assert await admin_conn.fetchval("select count(*) from conversation_questions") == 1
+    assert await admin_conn.fetchval("select id = message_id from conversation_questions")
     assert "Taken at" in body(await bot.sms(NUMBER, "1"))
     assert await admin_conn.fetchval("select status from dose_events") == "taken"
 

@@ -128,9 +128,9 @@ async def test_a_question_names_a_message_that_exists_and_goes_with_it(
     message = await factories.create_message(admin_conn, ann["id"], dose_event_id=ann_dose["id"])
     other = await factories.create_message(admin_conn, ann["id"])
     insert = (
-        "insert into conversation_questions (patient_id, channel, chat_address, message_id,"
-        " dose_event_id, options, asked_at) select $1, 'telegram', '5001', m, $3, $4::jsonb, now()"
-        " from unnest($2::uuid[]) as m"
+        "insert into conversation_questions (id, patient_id, channel, chat_address, message_id,"
+        " dose_event_id, options, asked_at)"
+        " select m, $1, 'telegram', '5001', m, $3, $4::jsonb, now() from unnest($2::uuid[]) as m"
     )
     with pytest.raises(asyncpg.ForeignKeyViolationError, match="is not a scheduled message"):
         await admin_conn.execute(
@@ -138,8 +138,12 @@ async def test_a_question_names_a_message_that_exists_and_goes_with_it(
         )
     await admin_conn.execute(insert, ann["id"], [message["id"]], ann_dose["id"], OPTIONS)
     with pytest.raises(asyncpg.ForeignKeyViolationError, match="is not a scheduled message"):
-        await admin_conn.execute("update conversation_questions set message_id = $1", uuid4())
-    await admin_conn.execute("update conversation_questions set message_id = $1", other["id"])
+        await admin_conn.execute(
+            "update conversation_questions set id = $1, message_id = $1", uuid4()
+        )
+    await admin_conn.execute(
+        "update conversation_questions set id = $1, message_id = $1", other["id"]
+    )
     # Deleting the message deletes its question, as the foreign key's cascade did.
     await admin_conn.execute("delete from scheduled_messages where id = $1", other["id"])
     assert await admin_conn.fetchval("select count(*) from conversation_questions") == 0

@@ -129,8 +129,9 @@ async def test_a_question_has_a_patient_and_one_subject_or_a_message_and_none(
     dose = await _dose(admin_conn, ann["id"])
     message = (await factories.create_message(admin_conn, ann["id"], dose_event_id=dose))["id"]
     insert = (
-        "insert into conversation_questions (patient_id, channel, chat_address, message_id,"
-        " dose_event_id, options, asked_at) values ($1, 'sms', $2, $3, $4, $5::jsonb, now())"
+        "insert into conversation_questions (id, patient_id, channel, chat_address, message_id,"
+        " dose_event_id, options, asked_at)"
+        " values (coalesce($3, gen_random_uuid()), $1, 'sms', $2, $3, $4, $5::jsonb, now())"
     )
     options = json.loads(_question(dose))["options"]
     for patient, about, subject in ((None, None, None), (None, message, dose)):
@@ -139,7 +140,14 @@ async def test_a_question_has_a_patient_and_one_subject_or_a_message_and_none(
     with pytest.raises(asyncpg.ForeignKeyViolationError, match="not a scheduled message"):
         await admin_conn.execute(insert, None, CHAT, uuid4(), None, options)
     await admin_conn.execute(insert, None, CHAT, message, None, options)
-    await admin_conn.execute(insert, ann["id"], CHAT, message, dose, options)
+    # A question with a patient and a subject may name its message too (a slot offer's); a
+    # message asks one question (its id is the message's, migration 20260101013410).
+    other = (await factories.create_message(admin_conn, ann["id"], dose_event_id=dose))["id"]
+    await admin_conn.execute(insert, ann["id"], CHAT, other, dose, options)
+    with pytest.raises(asyncpg.CheckViolationError, match="id_is_its_message"):
+        await admin_conn.execute(
+            "update conversation_questions set id = gen_random_uuid() where id = $1", other
+        )
     assert await _count(admin_conn) == 2
 
 
@@ -234,3 +242,46 @@ async def test_a_delete_of_the_dose_waits_for_a_record_in_flight_and_takes_its_q
                 assert await _count(admin_conn) == 1
     finally:
         await other.close()
+
+
+async def test_a_message_sent_again_asks_once_on_the_chat_it_went_to(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """The question takes its message's id (migration 20260101013410). A message recorded sent
+    again (an "undelivered" callback's fallback to the next channel, a retry) replaces it: the
+    new chat, open again; a message given twice in one record asks once."""
+    clinic = await factories.create_organization(admin_conn)
+    ann = await factories.create_patient(
+        admin_conn, clinic["id"], contacts={"sms": CHAT, "telegram": "5001"}
+    )
+    dose = await _dose(admin_conn, ann["id"])
+    message = await _send(admin_conn, ann["id"], dose_event_id=dose)
+    assert await admin_conn.fetchval("select id from conversation_questions") == message
+    await admin_conn.execute(query("bot", "close_questions"), dose, None, NOW, None)
+
+    # The SMS was not delivered: the message goes out again, on Telegram.
+    await admin_conn.execute(
+        "update scheduled_messages set status = 'pending', scheduled_time = $2 where id = $1",
+        message,
+        NOW - timedelta(seconds=1),
+    )
+    [claimed] = await claim(admin_conn, now=NOW, limit=1, worker="w", lease_seconds=60)
+    later = NOW + timedelta(minutes=1)
+    asked = json.loads(_question(dose)) | {"channel": "telegram", "address": "5001"}
+    again = Outcome(
+        claimed.id,
+        claimed.lease_token,
+        "sent",
+        sent_at=later,
+        channel_used="telegram",
+        question=json.dumps(asked),
+    )
+    # Given twice in one batch (the first applies; the question is asked once).
+    assert await record(admin_conn, [again, again], []) == {message}
+    rows = await admin_conn.fetch("select * from conversation_questions")
+    assert [(r["id"], r["message_id"]) for r in rows] == [(message, message)]
+    assert (rows[0]["channel"], rows[0]["chat_address"]) == ("telegram", "5001")
+    assert (rows[0]["asked_at"], rows[0]["answered_at"]) == (later, None)
+    # Deleting the message deletes it (by its id).
+    await admin_conn.execute("delete from scheduled_messages where id = $1", message)
+    assert await _count(admin_conn) == 0
