@@ -122,8 +122,9 @@ def in_quiet_hours(at: datetime, timezone: str, start: time | None, end: time | 
 class NagPlan:
     """Follow-ups of the current reminder of one dose, and when the dose counts as missed.
 
-    ``followups`` are ``(number, scheduled_time)``, outside quiet hours; ``missed_at`` is None
-    while the current reminder has not gone out (nothing to count from yet).
+    ``followups`` are ``(number, scheduled_time)``, outside quiet hours unless the reminder itself
+    was due in them; ``missed_at`` is None while the current reminder has not gone out (nothing
+    to count from yet).
     """
 
     generation: int
@@ -154,6 +155,11 @@ def plan_nags(
     step = timedelta(minutes=interval_minutes)
     if reminder_status in ("sent", "delivered"):
         start = max(anchor, reminder_sent_at) if reminder_sent_at is not None else anchor
+        # A reminder the patient chose inside their quiet hours (06:58 in 21:00-08:00, or a snooze
+        # into them) brings its follow-ups along: they asked to be reminded then, and without
+        # them the dose would go unnagged. Follow-ups of a reminder outside them stop there.
+        if in_quiet_hours(anchor, timezone, quiet_start, quiet_end):
+            quiet_start = quiet_end = None
         followups = tuple(
             (k, start + k * step)
             for k in range(1, nag_max + 1)

@@ -9,13 +9,14 @@ it anyway if the planner is not installed or fails).
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
 from bot import texts
 from bot.conversation import Turn
 from bot.dialogs.onboarding import now_local
+from bot.dialogs.settings import quiet_window, window_text
 from bot.parsing import (
     MAX_DOSE,
     MAX_MEDICINE_NAME,
@@ -29,6 +30,7 @@ from bot.parsing import (
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
+from scheduler.planning_rules import in_quiet_hours
 
 logger = logging.getLogger(__name__)
 
@@ -378,7 +380,7 @@ async def add_confirm(turn: Turn) -> None:
     await replan(turn, [schedule_id])
     times = texts.fmt_times(_times(data), turn.locale)
     finish(turn)
-    turn.say(_unless_paused(turn, turn.t("med_saved", times=times)))
+    turn.say(await _promise(turn, turn.t("med_saved", times=times), _times(data)))
 
 
 # -- /meds ------------------------------------------------------------------------------------
@@ -516,14 +518,50 @@ async def save_edited_times(turn: Turn) -> None:
     name = data.get("name", "")
     finish(turn)
     done = turn.t("med_times_done", name=name, times=texts.fmt_times(times, turn.locale))
-    turn.say(_unless_paused(turn, done))
+    turn.say(await _promise(turn, done, times))
 
 
-def _unless_paused(turn: Turn, promise: str) -> str:
-    """``promise`` of reminders, and that none come while the patient's reminders are paused."""
-    if turn.patient is not None and turn.patient["reminders_paused"]:
-        return f"{promise} {turn.t('med_saved_paused')}"
-    return promise
+async def _promise(turn: Turn, promise: str, times: list[time]) -> str:
+    """``promise`` of reminders at ``times``, with what the patient's quiet hours do to them
+    (:func:`_quiet_note`) and that none come while their reminders are paused."""
+    if turn.patient is None:
+        return promise
+    notes = [promise, *await _quiet_note(turn, turn.patient, times)]
+    if turn.patient["reminders_paused"]:
+        notes.append(turn.t("med_saved_paused"))
+    return " ".join(notes)
+
+
+async def _quiet_note(turn: Turn, patient: Any, times: list[time]) -> list[str]:
+    """What quiet hours do to reminders at ``times`` (scheduler.planning_rules.plan_nags): a time
+    chosen inside them keeps its reminder and follow-ups; a time before them loses the
+    follow-ups that would fall inside (said, so nobody waits for a nag that never comes)."""
+    start, end, _ = await quiet_window(turn, patient)
+    step, count = patient["nag_interval_minutes"], patient["nag_max"]
+
+    def quiet(at: time, minutes: int = 0) -> bool:
+        wall = datetime.combine(date(2026, 1, 1), at, tzinfo=UTC) + timedelta(minutes=minutes)
+        return in_quiet_hours(wall, "UTC", start, end)
+
+    inside = [t for t in times if quiet(t)]
+    cut = [
+        t for t in times if not quiet(t) and any(quiet(t, k * step) for k in range(1, count + 1))
+    ]
+    notes = []
+    if inside:
+        window = window_text(turn, start, end)
+        notes.append(
+            turn.t("med_quiet_chosen", times=texts.fmt_times(inside, turn.locale), window=window)
+        )
+    if cut:
+        notes.append(
+            turn.t(
+                "med_quiet_cut",
+                times=texts.fmt_times(cut, turn.locale),
+                start=texts.fmt_time(start, turn.locale),
+            )
+        )
+    return notes
 
 
 def local_datetime(turn: Turn) -> datetime:

@@ -94,20 +94,26 @@ def followups_text(turn: Turn, interval: int, count: int) -> str:
     return turn.t("nag_many", nag=interval, nag_max=count)
 
 
-async def quiet_text(turn: Turn, patient: Any) -> str:
+async def quiet_window(turn: Turn, patient: Any) -> tuple[time, time, bool]:
     """The patient's quiet window, or the one that applies when they set none (the clinic's
-    default, else the service's), as the dispatcher applies it."""
+    default, else the service's), as the dispatcher applies it; True when it is a default."""
     if patient["quiet_start"] is not None and patient["quiet_end"] is not None:
-        return _window(turn, patient["quiet_start"], patient["quiet_end"])
+        return patient["quiet_start"], patient["quiet_end"], False
     clinic = await turn.conn.fetchrow(query("bot", "clinic_quiet_hours"), patient["id"])
     if clinic is not None and clinic["default_quiet_start"] is not None:
-        start, end = clinic["default_quiet_start"], clinic["default_quiet_end"]
-    else:
-        start, end = turn.ctx.settings.quiet_hours_start, turn.ctx.settings.quiet_hours_end
-    return turn.t("quiet_default", window=_window(turn, start, end))
+        return clinic["default_quiet_start"], clinic["default_quiet_end"], True
+    return turn.ctx.settings.quiet_hours_start, turn.ctx.settings.quiet_hours_end, True
 
 
-def _window(turn: Turn, start: time, end: time) -> str:
+async def quiet_text(turn: Turn, patient: Any) -> str:
+    """The patient's quiet window as /settings shows it (:func:`quiet_window`)."""
+    start, end, default = await quiet_window(turn, patient)
+    window = window_text(turn, start, end)
+    return turn.t("quiet_default", window=window) if default else window
+
+
+def window_text(turn: Turn, start: time, end: time) -> str:
+    """``9:00 PM-8:00 AM``, or that there is none."""
     if start == end:
         return turn.t("quiet_none")  # an empty window: nothing is held back
     return f"{texts.fmt_time(start, turn.locale)}-{texts.fmt_time(end, turn.locale)}"

@@ -48,6 +48,13 @@ EN: dict[str, str] = {
         " longer take (/meds) before adding another."
     ),
     "med_saved_paused": "Your reminders are paused: send /resume to get them again.",
+    "med_quiet_chosen": (
+        "{times} is inside your quiet hours ({window}): you chose it, so its reminder and"
+        " follow-ups still come then."
+    ),
+    "med_quiet_cut": (
+        "Follow-ups of {times} stop at {start}, when your quiet hours begin (/settings)."
+    ),
     "dose_none": "no dose given",
     "days_every": "every day",
     "days_weekdays": "on weekdays",
@@ -112,6 +119,14 @@ ES: dict[str, str] = {
         " que ya no tomes (/meds) antes de añadir otro."
     ),
     "med_saved_paused": "Tus recordatorios están en pausa: envía /resume para recibirlos de nuevo.",
+    "med_quiet_chosen": (
+        "{times} está dentro de tus horas de silencio ({window}): la elegiste tú, así que su"
+        " recordatorio y los avisos siguientes llegan igual a esa hora."
+    ),
+    "med_quiet_cut": (
+        "Los avisos siguientes de {times} se detienen a las {start}, cuando empiezan tus horas"
+        " de silencio (/settings)."
+    ),
     "dose_none": "sin dosis indicada",
     "days_every": "todos los días",
     "days_weekdays": "entre semana",

@@ -395,9 +395,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             zone = ZoneInfo(person.zone)
             local_now = world.now.astimezone(zone)
             if kind == "dose_followup":
-                assert not in_quiet_hours(local_now.time(), person.quiet), (
-                    f"follow-up at {local_now:%H:%M} {person.zone}, quiet {person.quiet}"
-                )
+                # Unless the patient chose the reminder's own time inside them (docs/delivery.md).
+                chosen = state["anchors"][dose].astimezone(zone).time()
+                assert in_quiet_hours(chosen, person.quiet) or not in_quiet_hours(
+                    local_now.time(), person.quiet
+                ), f"follow-up at {local_now:%H:%M} {person.zone}, quiet {person.quiet}"
             else:
                 assert world.now >= due_at, f"reminder at {world.now} for a dose due {due_at}"
                 person.reminded[dose] += 1
@@ -418,10 +420,17 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         async def _state(self) -> dict[str, Any]:
             async with world.pool.acquire() as conn:
                 paused = await conn.fetch("select id, reminders_paused from patients")
-                doses = await conn.fetch("select id, patient_id, status, due_at from dose_events")
+                doses = await conn.fetch(
+                    "select id, patient_id, status, due_at, snoozed_until from dose_events"
+                )
             return {
                 "paused": {r["id"]: r["reminders_paused"] for r in paused},
                 "doses": {r["id"]: (r["patient_id"], r["status"], r["due_at"]) for r in doses},
+                # The current reminder's time (the dose's, or its snooze's), local to the planner.
+                "anchors": {
+                    r["id"]: r["snoozed_until"] if r["status"] == "snoozed" else r["due_at"]
+                    for r in doses
+                },
             }
 
         async def _check_doses(self) -> None:

@@ -118,6 +118,26 @@ def m(minutes: int) -> datetime:
             m(60),
             0,
         ),
+        # The dose's own time inside quiet hours (07:00-09:00, the patient chose it): its
+        # follow-ups come with it. Before, all three were dropped without a word.
+        (
+            {"quiet_start": time(7, 0), "quiet_end": time(9, 0)},
+            [(1, m(15)), (2, m(30)), (3, m(45))],
+            m(60),
+            0,
+        ),
+        # A snooze into quiet hours (08:30 in 08:20-08:40) is chosen too.
+        (
+            {
+                "snoozed_until": m(30),
+                "reminder_sent_at": m(30),
+                "quiet_start": time(8, 20),
+                "quiet_end": time(8, 40),
+            },
+            [(1, m(45)), (2, m(60)), (3, m(75))],
+            m(90),
+            int(m(30).timestamp()),
+        ),
         ({"reminder_status": "pending", "reminder_sent_at": None}, [], None, 0),
         ({"reminder_status": "processing", "reminder_sent_at": None}, [], None, 0),
         ({"reminder_status": "failed", "reminder_sent_at": None}, [], m(60), 0),
