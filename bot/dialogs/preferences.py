@@ -27,6 +27,14 @@ MIN_OFFSET, MAX_OFFSET, MAX_OFFSETS = 5, 20160, 6
 _PRESETS = {"24_2": [1440, 120], "24": [1440], "2": [120]}
 
 
+def categories_of(patient: Any) -> tuple[str, ...]:
+    """The categories that apply to ``patient``: appointments and clinic news come only from a
+    clinic, so a patient of none is shown medication reminders alone (not "the clinic's")."""
+    if patient is not None and patient["organization_id"] is None:
+        return CATEGORIES[:1]
+    return CATEGORIES
+
+
 async def preferences(turn: Turn) -> dict[str, Any]:
     """The patient's stored preferences by category (categories never set are absent)."""
     rows = await turn.conn.fetch(query("bot", "patient_preferences"), turn.conv.patient_id)
@@ -47,8 +55,10 @@ async def summary(turn: Turn, patient: Any) -> str:
         query("bot", "clinic_reminder_offsets"), patient["id"]
     )
     categories = ", ".join(
-        f"{turn.t(f'cat_{c}')}: {_state(turn, prefs.get(c))}" for c in CATEGORIES
+        f"{turn.t(f'cat_{c}')}: {_state(turn, prefs.get(c))}" for c in categories_of(patient)
     )
+    if "appointments" not in categories_of(patient):
+        return turn.t("prefs_summary_own", categories=categories)
     return turn.t(
         "prefs_summary",
         categories=categories,
@@ -75,10 +85,9 @@ def _times(turn: Turn, minutes: list[int]) -> str:
 
 async def category_prompt(turn: Turn) -> tuple[str, Options]:
     prefs = await preferences(turn)
-    lines = "\n".join(f"{turn.t(f'cat_{c}')}: {_state(turn, prefs.get(c))}" for c in CATEGORIES)
-    return turn.t("ask_category", lines=lines), [
-        (turn.t(f"cat_{c}"), f"pc:{c}") for c in CATEGORIES
-    ]
+    shown = categories_of(turn.patient)
+    lines = "\n".join(f"{turn.t(f'cat_{c}')}: {_state(turn, prefs.get(c))}" for c in shown)
+    return turn.t("ask_category", lines=lines), [(turn.t(f"cat_{c}"), f"pc:{c}") for c in shown]
 
 
 @step("prefs_category", category_prompt)

@@ -81,6 +81,8 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
         "names",
         "nag",
     ]
+    if "appointments" not in preferences.categories_of(p):
+        keys.remove("appt_times")  # no clinic, no appointments to time
     return body, [(turn.t(f"btn_set_{key}"), f"set:{key}") for key in keys]
 
 

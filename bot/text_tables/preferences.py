@@ -9,6 +9,7 @@ from __future__ import annotations
 
 EN: dict[str, str] = {
     "prefs_summary": "Messages: {categories}\nAppointment reminders: {offsets}",
+    "prefs_summary_own": "Messages: {categories}",
     "btn_set_messages": "Which messages",
     "btn_set_appt_times": "Appointment reminder times",
     "cat_medication": "Medication reminders",
@@ -39,6 +40,7 @@ EN: dict[str, str] = {
 
 ES: dict[str, str] = {
     "prefs_summary": "Mensajes: {categories}\nRecordatorios de citas: {offsets}",
+    "prefs_summary_own": "Mensajes: {categories}",
     "btn_set_messages": "Qué mensajes",
     "btn_set_appt_times": "Horas de recordatorio de citas",
     "cat_medication": "Recordatorios de medicación",

@@ -126,3 +126,27 @@ async def test_medication_opt_out_withdraws_planned_reminders_and_opt_in_plans_a
         if answer == "Stop them":
             assert await pending() == 0  # withdrawn at once, like a pause
     assert await pending() > 0  # planned again from now on
+
+
+async def test_a_patient_of_no_clinic_sees_only_what_applies(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A self-registered patient (no clinic) saw "Appointment reminders: the clinic's (24 h, 2 h)",
+    "Clinic news" and an appointment-times button: none of it can reach them."""
+    chat = bot.new_chat()
+    await bot.send(chat, "/start")
+    await bot.press(chat, "I agree")
+    await bot.send(chat, "Ana")
+    await bot.press(chat, "English")
+    await bot.send(chat, "UTC")
+    await bot.press(chat, "Yes")
+    await bot.press(chat, "Skip")
+    assert await admin_conn.fetchval("select organization_id is null from patients")
+    await bot.send(chat, "/settings")
+    menu = bot.last_text(chat)
+    assert "Messages: Medication reminders: on" in menu, menu
+    assert "Appointment" not in menu and "Clinic news" not in menu and "clinic" not in menu
+    await bot.press(chat, "Which messages")
+    assert "Clinic news" not in bot.last_text(chat)
+    await bot.press(chat, "Medication reminders")
+    assert bot.last_text(chat).startswith("Medication reminders: now on.")
