@@ -15,7 +15,14 @@
 -- queue row (the queue's triggers), so a claim that never waits for a message makes no deadlock
 -- with them. (Locking the messages alone, joined to the queue, was planned as a sort of every
 -- due row with a generic plan.) The update changes no indexed column of the wide row: a HOT
--- update where its page has room; the queue's trigger records the lease there.
+-- update where its page has room. The claim writes the lease into the queue rows it locked
+-- itself and marks its statement (medremind.queue_leased), so the queue's trigger does not look
+-- them up and write them again (migration 20260101013200).
+--
+-- One lease token per claim, shared by its rows (an InitPlan: gen_random_uuid() reads
+-- /dev/urandom on a server built without OpenSSL, ~3-8 us a call): a lease is the pair (row,
+-- token), and every later claim of a row draws a token of its own, so a worker whose lease
+-- ended still cannot write the row (the record and every other lease-guarded write match both).
 --
 -- $5: the token of the worker's cache, whose LISTEN connection is up (else null). A claim that
 -- took rows then notifies it on medremind_cache: notifications arrive in commit order, so once
@@ -40,7 +47,7 @@ with picked as (
      set status = 'processing',
          locked_by = $3,
          locked_until = $1 + make_interval(secs => $4),
-         lease_token = gen_random_uuid(),
+         lease_token = (select gen_random_uuid()),
          attempts = m.attempts + 1,
          -- Set here, not by the row trigger (migration 20260101009420).
          updated_at = now()
@@ -50,6 +57,14 @@ with picked as (
             m.expires_at, m.urgent, m.allow_fallback, m.lease_token, m.locked_until,
             m.dose_event_id, m.appointment_id, m.caregiver_id, m.channels_tried,
             m.conversation_id
+), leased as (
+  -- The lease where the reaper looks for it (message_queue_lease_idx), the same value as the
+  -- row's; the mark tells the queue's trigger this statement's rows are done (set once, with
+  -- or without rows: the trigger clears it at the end of this statement either way).
+  update message_queue q
+     set locked_until = $1 + make_interval(secs => $4)
+   where q.message_id = any(array(select id from claimed))
+     and (select set_config('medremind.queue_leased', 'claim', true)) is not null
 ), barrier as materialized (
   select pg_notify('medremind_cache', $5::text)
    where $5::text is not null and exists (select from claimed)

@@ -189,3 +189,122 @@ async def test_a_status_callback_finds_its_message_through_the_attempt(
         "select status, delivered_at from scheduled_messages where id = $1", c.id
     )
     assert row["status"] == "delivered" and row["delivered_at"] is not None
+
+
+async def _due_messages(conn: asyncpg.Connection, count: int) -> list[Any]:
+    """``count`` messages of one patient, due a second before NOW: their ids."""
+    patient = await factories.create_patient(conn)
+    due = NOW - timedelta(seconds=1)
+    return [
+        (await factories.create_message(conn, patient["id"], scheduled_time=due))["id"]
+        for _ in range(count)
+    ]
+
+
+async def test_a_claim_writes_its_lease_and_a_later_update_in_its_transaction_is_followed(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """The claim writes its rows' leases into the queue itself and tells the queue's trigger so
+    (migration 20260101013200); that holds for its own statement only: a cancel or a re-plan in
+    the same transaction, after a claim with rows or with none, is followed."""
+    conn = admin_conn
+    ids = await _due_messages(conn, 4)
+    leased = "select current_setting('medremind.queue_leased', true)"
+    async with conn.transaction():
+        claims = await claim(conn, now=NOW, limit=2, worker="w", lease_seconds=60)
+        assert len(claims) == 2
+        queue = await _queue(conn)
+        assert queue == await _unfinished(conn)
+        assert {k for k, v in queue.items() if v[2] is not None} == {c.id for c in claims}
+        assert all(queue[c.id][2] == NOW + timedelta(seconds=60) for c in claims)
+        assert await conn.fetchval(leased) in (None, "")
+        rest = [i for i in ids if i not in {c.id for c in claims}]
+        await conn.execute(
+            "update scheduled_messages set status = 'cancelled' where id = $1", rest[0]
+        )
+        # Nothing due at this instant: a claim of no rows, then a re-plan and a lease by hand.
+        assert (
+            await claim(conn, now=NOW - timedelta(hours=1), limit=5, worker="w", lease_seconds=60)
+            == []
+        )
+        await conn.execute(
+            "update scheduled_messages set scheduled_time = $2 where id = $1",
+            rest[1],
+            NOW + timedelta(hours=1),
+        )
+        await conn.execute(
+            "update scheduled_messages set status = 'processing', locked_until = $2,"
+            " lease_token = gen_random_uuid() where id = $1",
+            claims[0].id,
+            NOW + timedelta(seconds=5),
+        )
+        assert await _queue(conn) == await _unfinished(conn)
+        assert rest[0] not in await _queue(conn)
+    assert await _queue(conn) == await _unfinished(conn)
+
+
+async def test_the_claims_mark_on_another_writers_statement_skips_nothing_it_must_follow(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """The mark set by hand before a statement that finishes and re-plans rows: the queue still
+    follows every row that is not a claimed 'processing' one."""
+    conn = admin_conn
+    ids = await _due_messages(conn, 3)
+    mark = "select set_config('medremind.queue_leased', 'claim', true)"
+    async with conn.transaction():
+        await conn.execute(mark)
+        await conn.execute(
+            "update scheduled_messages set status = case when id = $1 then 'sent' else status end,"
+            " scheduled_time = $3 where id = any($2::uuid[])",
+            ids[0],
+            ids[:2],
+            NOW + timedelta(minutes=1),
+        )
+        assert await _queue(conn) == await _unfinished(conn)
+        assert ids[0] not in await _queue(conn)
+        assert (await _queue(conn))[ids[1]][1] == NOW + timedelta(minutes=1)
+
+
+async def test_each_claim_draws_its_own_lease_and_only_its_holder_writes_the_row(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """The fence: a lease is the pair (row, token). A claim's rows may share its token, but a
+    later claim of a row (after the reaper returned it) draws another, and neither an earlier
+    claim's token nor another claim's writes the row; the queue's lease is the row's."""
+    conn = admin_conn
+    await _due_messages(conn, 3)
+    first = await claim(conn, now=NOW, limit=2, worker="a", lease_seconds=60)
+    second = await claim(conn, now=NOW, limit=2, worker="b", lease_seconds=60)
+    assert len(first) == 2 and len(second) == 1
+    assert {c.lease_token for c in first}.isdisjoint({c.lease_token for c in second})
+
+    # Nobody writes a row with another claim's token.
+    held = first[0]
+    stolen = Outcome(held.id, second[0].lease_token, "sent", sent_at=NOW, channel_used="sms")
+    assert await record(conn, [stolen], []) == set()
+
+    # The leases end; the reaper returns the rows, and a new claim of the same worker (paused
+    # past its lease, say) takes them: new tokens all the same.
+    assert await reap_expired_leases(conn, NOW + timedelta(seconds=61)) == 3
+    assert await _queue(conn) == await _unfinished(conn)
+    again = await claim(
+        conn, now=NOW + timedelta(seconds=62), limit=3, worker="a", lease_seconds=60
+    )
+    assert {c.id for c in again} == {c.id for c in (*first, *second)}
+    old_tokens = {c.lease_token for c in (*first, *second)}
+    assert old_tokens.isdisjoint({c.lease_token for c in again})
+    queue = await _queue(conn)
+    assert all(queue[c.id][2] == NOW + timedelta(seconds=122) for c in again)
+    assert queue == await _unfinished(conn)
+
+    # The earlier holders' outcomes are refused; the holder's are applied.
+    stale = [
+        Outcome(c.id, c.lease_token, "sent", sent_at=NOW, channel_used="sms")
+        for c in (*first, *second)
+    ]
+    assert await record(conn, stale, []) == set()
+    rows = await conn.fetch("select status, locked_by from scheduled_messages")
+    assert {(r["status"], r["locked_by"]) for r in rows} == {("processing", "a")}
+    fresh = [Outcome(c.id, c.lease_token, "sent", sent_at=NOW, channel_used="sms") for c in again]
+    assert await record(conn, fresh, []) == {c.id for c in again}
+    assert await _queue(conn) == {}
