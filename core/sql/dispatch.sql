@@ -38,7 +38,12 @@ with picked as (
 ), free as (
   -- "= any(array(...))" keeps these primary-key lookups however large the table grows (a join
   -- may be planned as a sequential scan of the whole table).
-  select m.id
+  -- Their places (ctid), for the update below: a lock leaves a row where it is, and it is
+  -- held until the claim commits, so the update goes straight there (a TID scan) instead of
+  -- looking every id up in the primary key again. (A row updated by a commit after this
+  -- statement began is locked at its new place, which the update's snapshot does not see: it
+  -- stays pending, to the next claim.)
+  select m.ctid
     from scheduled_messages m
    where m.id = any(array(select message_id from picked)) and m.status = 'pending'
    for no key update skip locked
@@ -51,7 +56,7 @@ with picked as (
          attempts = m.attempts + 1,
          -- Set here, not by the row trigger (migration 20260101009420).
          updated_at = now()
-   where m.id = any(array(select id from free))
+   where m.ctid = any(array(select ctid from free))
   returning m.id, m.patient_id, m.organization_id, m.message_content, m.scheduled_time,
             m.platform, m.kind, m.template, m.payload, m.priority, m.attempts, m.max_attempts,
             m.expires_at, m.urgent, m.allow_fallback, m.lease_token, m.locked_until,
