@@ -131,8 +131,9 @@ select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.ev
        (s.status = 'active' and m.status = 'active' and p.status = 'active'
         and p.consent_at is not null and not p.reminders_paused
         and not public.patient_opted_out(p.id, 'medication')) as wanted,
-       -- No channel takes a reminder (migration 20260101013300): doses, but 'unreachable' ones.
-       p.unreachable_since is null as reachable,
+       -- No channel takes a reminder (migration 20260101013300), or none was ever linked
+       -- (20260101013600): doses, but 'unreachable' ones.
+       p.unreachable_since is null and p.linked_at is not null as reachable,
        -- The 08:00 peak (scheduler/planning_peaks.py): priority and the early window.
        m.time_critical, p.quiet_start, p.quiet_end, o.default_quiet_start, o.default_quiet_end,
        coalesce((o.early_send_seconds->>'medication_reminder')::float8, 0) as early_seconds
@@ -156,8 +157,9 @@ select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.ev
        (s.status = 'active' and m.status = 'active' and p.status = 'active'
         and p.consent_at is not null and not p.reminders_paused
         and not public.patient_opted_out(p.id, 'medication')) as wanted,
-       -- No channel takes a reminder (migration 20260101013300): doses, but 'unreachable' ones.
-       p.unreachable_since is null as reachable,
+       -- No channel takes a reminder (migration 20260101013300), or none was ever linked
+       -- (20260101013600): doses, but 'unreachable' ones.
+       p.unreachable_since is null and p.linked_at is not null as reachable,
        -- The 08:00 peak (scheduler/planning_peaks.py): priority and the early window.
        m.time_critical, p.quiet_start, p.quiet_end, o.default_quiet_start, o.default_quiet_end,
        coalesce((o.early_send_seconds->>'medication_reminder')::float8, 0) as early_seconds
@@ -303,7 +305,8 @@ select d.id, d.status, d.due_at, d.snoozed_until, d.patient_id, d.nag_count,
        coalesce(p.quiet_end, o.default_quiet_end) as quiet_end,
        p.organization_id is not null as has_organization,
        (p.status = 'active' and p.consent_at is not null and not p.reminders_paused) as active,
-       p.unreachable_since is null as reachable,
+       -- Lost every channel, or never linked one (migrations 20260101013300, 20260101013600).
+       p.unreachable_since is null and p.linked_at is not null as reachable,
        r.status as reminder_status, r.sent_at as reminder_sent_at
   from dose_events d
   join patients p on p.id = d.patient_id

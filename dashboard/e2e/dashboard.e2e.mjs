@@ -194,6 +194,9 @@ try {
   result.patient_name = patientName;
   await page.getByRole("heading", { level: 1, name: patientName }).waitFor();
   result.telegram_not_linked = (await page.getByTestId("telegram-not-linked").textContent()) ?? "";
+  // Not linked yet is not unreachable: a notice, not the alarm (migration 20260101013600).
+  result.patient_not_linked = (await page.getByTestId("patient-not-linked").textContent()) ?? "";
+  result.not_linked_alarms = await page.getByTestId("patient-unreachable").count();
   log("created a patient (a typed Telegram chat id refused)");
 
   // An invite link with its QR code, shown once; the patient opens it in Telegram and agrees:
@@ -223,6 +226,7 @@ try {
     check(Date.now() < deadline, "the patient's Telegram chat was linked by the invite");
   }
   check((await page.getByTestId("telegram-not-linked").count()) === 0, "no 'not linked' notice once linked");
+  check((await page.getByTestId("patient-not-linked").count()) === 0, "no 'Not linked yet' once linked");
   log("the patient linked their Telegram chat by the invite");
 
   // Compose and send now; the worker sends it through the fake Telegram. The names are filled in

@@ -534,6 +534,11 @@ async def test_dashboard_end_to_end(
     assert result["telegram_typed_name_kept"] == result["patient_name"]
     # Until the patient opened the link, their page said the chat is not linked yet.
     assert result["telegram_not_linked"].startswith("Telegram is not linked yet")
+    # ... and, at the top, that no reminder can go until then: a notice, not the unreachable
+    # alarm (nobody failed to reach them; migration 20260101013600).
+    assert result["patient_not_linked"].startswith("Not linked yet.")
+    assert "not missed" in result["patient_not_linked"]
+    assert result["not_linked_alarms"] == 0
 
     # The group messages reached the one matching patient: the free text with the name filled
     # in, and the one from the template naming it (the worker renders it when due).

@@ -8,22 +8,15 @@ saved after the migrations still starts unproven.
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from pathlib import Path
 
 import asyncpg
 
-from core.migrate import MIGRATIONS_DIR, discover, migrate
+from core.migrate import MIGRATIONS_DIR, migrate
+from tests.integration.partial_migrations import migrated_until
 
 RULE = "20260101011510"
-
-
-def _swap_db(url: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
 
 
 async def _add_caregiver(conn: asyncpg.Connection, address: str) -> uuid.UUID:
@@ -44,28 +37,12 @@ async def _proven_at(conn: asyncpg.Connection, caregiver: uuid.UUID) -> object:
 async def test_a_caregiver_saved_before_the_rule_keeps_its_alerts(
     pg_admin_url: str, tmp_path: Path
 ) -> None:
-    before_rule = tmp_path / "migrations"
-    before_rule.mkdir()
-    for m in discover():
-        if m.version <= RULE:
-            shutil.copy(m.path, before_rule / m.path.name)
-    name = f"medremind_caregivers_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(pg_admin_url)
-    await admin.execute(f'create database "{name}"')
-    try:
-        conn = await asyncpg.connect(_swap_db(pg_admin_url, name))
-        try:
-            await migrate(conn, before_rule)
-            old = await _add_caregiver(conn, "+14155550101")
-            assert await _proven_at(conn, old) is None
+    async with migrated_until(pg_admin_url, tmp_path, RULE) as conn:
+        old = await _add_caregiver(conn, "+14155550101")
+        assert await _proven_at(conn, old) is None
 
-            applied = await migrate(conn, MIGRATIONS_DIR)
-            assert "20260101011900_existing_caregivers_keep_alerts.sql" in applied
-            assert await _proven_at(conn, old) is not None
-            new = await _add_caregiver(conn, "+14155550102")
-            assert await _proven_at(conn, new) is None
-        finally:
-            await conn.close()
-    finally:
-        await admin.execute(f'drop database "{name}" with (force)')
-        await admin.close()
+        applied = await migrate(conn, MIGRATIONS_DIR)
+        assert "20260101011900_existing_caregivers_keep_alerts.sql" in applied
+        assert await _proven_at(conn, old) is not None
+        new = await _add_caregiver(conn, "+14155550102")
+        assert await _proven_at(conn, new) is None

@@ -234,3 +234,52 @@ async def test_a_patient_reachable_on_another_channel_is_reminded_as_before(
         "select unreachable_since from patients where id = $1", patient["id"]
     )
     assert row["unreachable_since"] is not None
+
+
+async def test_a_patient_not_linked_yet_is_not_unreachable_until_they_lose_a_channel(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
+) -> None:
+    """A clinic registers a patient who is to link Telegram by an invite link: no contact point
+    yet. Before, the insert itself made them unreachable, so their caregiver was told they "can
+    no longer be reached (they turned messages off or blocked them)" about someone nobody had
+    ever reached. Until they link, nothing is sent, nothing is missed and nobody is told; once
+    linked and then lost (STOP), the rule applies as to everyone."""
+    patient = await factories.create_patient(admin_conn, org["id"], contacts={})
+    pid = patient["id"]
+    await admin_conn.execute(
+        """insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)
+           values ($1, 'Sam', 'sms', '+15555550100', 30)""",
+        pid,
+    )
+    await factories.create_medication(admin_conn, pid, times=(time(8, 0), time(20, 0)))
+    state = "select unreachable_since, linked_at from patients where id = $1"
+    assert tuple(await admin_conn.fetchrow(state, pid)) == (None, None)
+
+    first = await run_planner_tick(db.pool, at(-60), settings)
+    assert first.unreachable_notices == 0 and first.reminders_created == 0
+    # No reminder can go: the doses are recorded as not reminded, never missed.
+    assert set((await _doses(admin_conn, pid)).values()) == {"unreachable"}
+    for minutes in (60, 120, 10 * 60):
+        later = await run_planner_tick(db.pool, at(minutes), settings)
+        assert (later.doses_missed, later.caregiver_alerts, later.unreachable_notices) == (0, 0, 0)
+    assert await messages(admin_conn, pid, "missed_dose_caregiver", None) == []
+
+    # The patient opens the invite link at 19:00: their chat is linked, doses ahead reminded.
+    back = at(11 * 60)
+    await admin_conn.execute(
+        """insert into contact_points (patient_id, channel, address, verified)
+           values ($1, 'telegram', '700100200', true)""",
+        pid,
+    )
+    row = await admin_conn.fetchrow(state, pid)
+    assert row["unreachable_since"] is None and row["linked_at"] is not None
+    linked = await run_planner_tick(db.pool, back, settings)
+    assert linked.reminders_created >= 1 and linked.unreachable_notices == 0
+    doses = await _doses(admin_conn, pid)
+    assert all(s == "due" for due, s in doses.items() if due > back)
+
+    # A STOP afterwards loses the channel they had: unreachable, the caregiver told once.
+    await _set_contact(admin_conn, pid, opted_out_at=back)
+    assert (await admin_conn.fetchrow(state, pid))["unreachable_since"] is not None
+    lost = await run_planner_tick(db.pool, back + timedelta(minutes=1), settings)
+    assert lost.unreachable_notices == 1

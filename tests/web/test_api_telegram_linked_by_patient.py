@@ -78,6 +78,8 @@ async def test_the_patient_links_their_chat_by_the_invite(
     )
     assert created.status_code == 201, created.text
     assert created.json()["contacts"] == []
+    # Not linked yet is not unreachable (migration 20260101013600): nobody failed to reach them.
+    assert (created.json()["unreachable_since"], created.json()["linked_at"]) == (None, None)
     patient_id = created.json()["id"]
     invite = await web.post(f"/api/v1/patients/{patient_id}/invites", headers=auth)
     assert invite.status_code == 201, invite.text
@@ -93,6 +95,8 @@ async def test_the_patient_links_their_chat_by_the_invite(
     assert patient.json()["contacts"] == [
         {"channel": "telegram", "address": str(PATIENT_CHAT), "verified": True, "opted_out": False}
     ]
+    assert patient.json()["linked_at"] is not None
+    assert patient.json()["unreachable_since"] is None
     assert await admin_conn.fetchval(
         "select used_at is not null from patient_invites where patient_id = $1", patient_id
     )

@@ -64,6 +64,7 @@ OUTPUT_FIELDS = (
     "erased_at",
     "erasure_reason",
     "unreachable_since",
+    "linked_at",
 )
 # The tombstone's reason when the clinic asked for the erasure.
 ERASED_BY_CLINIC = "deleted at the clinic's request"
@@ -130,9 +131,17 @@ class Patient(BaseModel):
     erasure_reason: str | None = None
     unreachable_since: datetime | None = Field(
         None,
-        description="Since when no channel of the patient's order can take a reminder (STOP on"
-        " each, the bot blocked, no usable contact point): their doses are recorded as"
-        " 'unreachable', not missed, and their caregivers were told once. Null: reachable",
+        description="Since when no channel of the patient's order can take a reminder any more"
+        " (STOP on each, the bot blocked, the number refused): their doses are recorded as"
+        " 'unreachable', not missed, and their caregivers were told once. Null: reachable, or"
+        " not linked yet (linked_at null)",
+    )
+    linked_at: datetime | None = Field(
+        None,
+        description="When a channel of the patient's order could first take a reminder. Null:"
+        " not linked yet (no usable contact point so far, e.g. an invite link not opened):"
+        " nothing is sent, their doses are recorded as 'unreachable' (not reminded, not missed)"
+        " and nobody is alerted",
     )
     contacts: list[Contact]
 

@@ -111,8 +111,11 @@ export interface PatientDetail {
   quiet_start: string | null;
   quiet_end: string | null;
   reminders_paused: boolean;
-  /** Since when no channel of the patient's order can take a reminder (null: reachable). */
+  /** Since when no channel of the patient's order can take a reminder any more (null: reachable,
+   * or not linked yet). */
   unreachable_since: Date | null;
+  /** When a channel of the patient's order could first take a reminder (null: not linked yet). */
+  linked_at: Date | null;
   channel_order: string[];
   channels: ChannelState[];
   /** Set on an erased patient's tombstone, with why (no personal data is left). */
@@ -125,7 +128,8 @@ export async function getPatient(tx: Tx, id: string): Promise<PatientDetail | nu
   const rows = await tx.unsafe<PatientDetail[]>(
     `select p.id, p.display_name, p.status, p.locale, p.timezone, p.external_id, p.consent_at,
             p.quiet_start::text, p.quiet_end::text, p.reminders_paused, p.unreachable_since,
-            p.channel_order, ${CHANNELS_JSON} as channels, p.erased_at, p.erasure_reason
+            p.linked_at, p.channel_order, ${CHANNELS_JSON} as channels, p.erased_at,
+            p.erasure_reason
        from patients p where p.id = $1`,
     [id],
   );

@@ -151,11 +151,19 @@ export default async function PatientPage({
         <p className="alert" data-testid="patient-unreachable">
           <strong>{`No reminder can reach this patient since ${formatInZone(patient.unreachable_since, tz)}.`}</strong>{" "}
           {patient.channels.length === 0
-            ? "They have no channel yet (an invite link lets them connect one)."
+            ? "They have no channel left (an invite link lets them connect one)."
             : "Every channel in their order is opted out, blocked or inactive."}{" "}
           Their doses are recorded as unreachable, not missed, and caregivers get no alert per
           dose. Reminders resume when the patient sends START, writes to the bot again or gets a
           working channel.
+        </p>
+      ) : !patient.linked_at && patient.status !== "deleted" ? (
+        // Never linked is not unreachable (migration 20260101013600): nobody failed to reach them.
+        <p className="notice" data-testid="patient-not-linked">
+          <strong>Not linked yet.</strong> No reminder can go until the patient links a channel
+          (opens an invite link, or has a phone number or e-mail of their own in their channel
+          order). Until then their doses are recorded as not reminded, not missed, and caregivers
+          are not alerted.
         </p>
       ) : null}
 
