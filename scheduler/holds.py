@@ -7,7 +7,8 @@ dispatcher asks :func:`withheld_reason` for every claimed row, so a row created 
 any other path (a planner tick that read the patient before the pause, a snooze pressed a
 second earlier, an integration's insert) is cancelled rather than sent.
 :func:`resume_reminders` plans again from the moment of the resume: nothing missed while paused
-is sent late (a snoozed reminder still ahead comes back at its time).
+is sent late (a snoozed reminder comes back: at its time when still ahead, at once when its time
+passed while paused and the dose is not missed yet).
 
 Without consent a patient is sent nothing but service notices (``system``); a deleted patient
 is sent nothing.
@@ -23,6 +24,7 @@ import asyncpg
 from core.sql import query
 from scheduler.planner import replan_patient
 from scheduler.planning_peaks import PeakCapacity
+from scheduler.planning_rules import unsent_missed_at
 
 __all__ = [
     "MEDICATION_KINDS",
@@ -86,13 +88,31 @@ async def resume_reminders(
     default_quiet: tuple[time, time] | None = None,
     capacity: PeakCapacity | None = None,
 ) -> None:
-    """Resume the patient's reminders, planned from ``now`` on (nothing of the pause comes late).
+    """Resume the patient's reminders, planned from ``now`` on.
 
-    A dose snoozed before the pause gets its reminder back when its time is still ahead.
+    A dose snoozed before the pause gets its reminder back (:func:`_bring_back_snoozes`).
     ``capacity``: the bots' (the early window in a forecast peak, as the planner's tick)."""
     async with conn.transaction():
         await conn.execute(query("planner", "set_reminders_paused"), patient_id, False)
-        await conn.execute(
-            query("planner", "restore_paused_snoozes"), patient_id, PAUSE_REASON, now
-        )
+        await _bring_back_snoozes(conn, patient_id, now)
         await replan_patient(conn, patient_id, now, default_quiet=default_quiet, capacity=capacity)
+
+
+async def _bring_back_snoozes(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> None:
+    """The snoozed reminders the pause withheld, back: at their time when it is still ahead;
+    at once (``now``, once: the same row) when it passed during the pause but the dose is not
+    missed yet, since the patient asked to be reminded. One whose dose reached its missed mark
+    stays withdrawn: nothing comes after the dose counts as missed."""
+    back: list[tuple[UUID, datetime, datetime]] = []
+    for r in await conn.fetch(query("planner", "paused_reminders"), patient_id, PAUSE_REASON):
+        if r["scheduled_time"] > now:
+            if r["expires_at"] > now:
+                back.append((r["id"], r["scheduled_time"], r["expires_at"]))
+            continue
+        missed_at = unsent_missed_at(r["snoozed_until"], r["nag_interval_minutes"], r["nag_max"])
+        if now < missed_at:
+            # It expires at the missed mark, as a follow-up does.
+            back.append((r["id"], now, missed_at))
+    if back:
+        ids, ats, expires = (list(c) for c in zip(*back, strict=True))
+        await conn.execute(query("planner", "restore_paused_reminders"), ids, ats, expires)

@@ -40,6 +40,7 @@ __all__ = [
     "recurrence_for",
     "reminder_key",
     "resolve_timezone",
+    "unsent_missed_at",
 ]
 
 # How far ahead reminders are materialized when the caller does not say (settings do, in ticks).
@@ -167,5 +168,11 @@ def plan_nags(
         )
         return NagPlan(generation, followups, start + (nag_max + 1) * step)
     if reminder_status in ("failed", "expired", "cancelled"):
-        return NagPlan(generation, (), anchor + (nag_max + 1) * step)
+        return NagPlan(generation, (), unsent_missed_at(anchor, interval_minutes, nag_max))
     return NagPlan(generation, (), None)
+
+
+def unsent_missed_at(anchor: datetime, interval_minutes: int, nag_max: int) -> datetime:
+    """When a dose whose reminder never went out counts as missed: on the clock a sent one
+    would have had, from ``anchor`` (the dose's time, or the snooze's)."""
+    return anchor + (nag_max + 1) * timedelta(minutes=interval_minutes)

@@ -101,17 +101,35 @@ with withdrawn as (
 )
 select count(*) from withdrawn
 
--- name: restore_paused_snoozes
--- A resume ($1 the patient, $2 the pause's reason, $3 now): the reminder of a dose snoozed before
--- the pause, withdrawn by it and still ahead, comes back at its time (the patient asked for it;
--- it is not late). One whose time passed while paused stays withdrawn: nothing comes late.
-update scheduled_messages s
-   set status = 'pending', last_error = null, attempts = 0, locked_by = null,
-       locked_until = null, lease_token = null, channels_tried = '{}'
+-- name: paused_reminders
+-- A resume ($1 the patient, $2 the pause's reason): the latest reminder of each snoozed dose
+-- that the pause withheld (withdrawn at the pause, or held back at its send), so never sent,
+-- with what its missed mark needs. scheduler/holds.py decides which come back, and when. A
+-- medicine paused or deleted meanwhile is reminded of no more.
+select s.id, s.scheduled_time, s.expires_at, d.status, d.due_at, d.snoozed_until,
+       p.nag_interval_minutes, p.nag_max
   from dose_events d
- where s.patient_id = $1 and s.kind = 'medication_reminder' and s.status = 'cancelled'
-   and s.last_error = $2 and s.scheduled_time > $3 and s.expires_at > $3
-   and d.id = s.dose_event_id and d.status = 'snoozed' and d.snoozed_until = s.scheduled_time
+  join patients p on p.id = d.patient_id
+  join medications md on md.id = d.medication_id and md.status = 'active'
+  join lateral (
+    select m.id, m.status, m.last_error, m.scheduled_time, m.expires_at
+      from scheduled_messages m
+     where m.dose_event_id = d.id and m.kind = 'medication_reminder'
+     order by m.scheduled_time desc, m.created_at desc
+     limit 1
+  ) s on true
+ where d.patient_id = $1 and d.status = 'snoozed' and d.snoozed_until = s.scheduled_time
+   and s.status = 'cancelled' and s.last_error = $2
+
+-- name: restore_paused_reminders
+-- Those reminders ($1) pending again, each at its time ($2) and expiry ($3). The same rows, so
+-- one reminder at most per dose (no copy to send twice).
+update scheduled_messages s
+   set status = 'pending', scheduled_time = u.at, expires_at = u.expires_at, last_error = null,
+       attempts = 0, locked_by = null, locked_until = null, lease_token = null,
+       channels_tried = '{}'
+  from unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) as u(id, at, expires_at)
+ where s.id = u.id and s.status = 'cancelled'
 
 -- ---------------------------------------------------------------------------------------------
 -- Materialization: schedules -> dose_events + medication_reminder rows

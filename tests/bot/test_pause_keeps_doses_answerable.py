@@ -135,3 +135,45 @@ async def test_a_snooze_still_ahead_at_the_resume_comes_back(
         assert machine.reminded[dose] == reminded + 1
 
     await _replay(db, settings, steps)
+
+
+async def test_a_snooze_whose_time_passed_while_paused_comes_at_the_resume(
+    db: Database, settings: Settings
+) -> None:
+    """Snoozed 15 min, paused, resumed after the snooze's time but before the dose's missed mark
+    (an hour after it): the patient asked to be reminded, so the reminder comes at the resume,
+    once. Before, it stayed withdrawn and the dose was missed without a reminder."""
+
+    def steps(machine: Any, world: World) -> None:
+        dose = _paused_dose(machine, world, snooze=True)
+        machine.time_passes(minutes=16)  # 12:15: the snooze's time passes, nothing is sent
+        reminded = machine.reminded[dose]
+        machine.pauses_or_resumes_everything(command="/resume")
+        machine.pauses_or_resumes_everything(command="/resume")  # twice: still one reminder
+        machine.time_passes(minutes=1)
+        assert machine.reminded[dose] == reminded + 1
+        machine.time_passes(minutes=2)
+        assert machine.reminded[dose] == reminded + 1
+        assert world.run(machine._doses)[dose] == "snoozed"
+
+    await _replay(db, settings, steps)
+
+
+async def test_a_snooze_missed_while_paused_does_not_come_at_the_resume(
+    db: Database, settings: Settings
+) -> None:
+    """Paused past the snoozed dose's missed mark: the dose is missed (no caregiver alert while
+    paused) and its reminder does not come late at the resume."""
+
+    def steps(machine: Any, world: World) -> None:
+        dose = _paused_dose(machine, world, snooze=True)
+        for _ in range(2):
+            machine.time_passes(minutes=40)  # 13:19: past 12:14 + 4 x 15 min
+        assert world.run(machine._doses)[dose] == "missed"
+        reminded = machine.reminded[dose]
+        machine.pauses_or_resumes_everything(command="/resume")
+        machine.time_passes(minutes=1)
+        assert machine.reminded[dose] == reminded
+        assert world.run(machine._doses)[dose] == "missed"
+
+    await _replay(db, settings, steps)
