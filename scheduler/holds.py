@@ -7,8 +7,9 @@ dispatcher asks :func:`withheld_reason` for every claimed row, so a row created 
 any other path (a planner tick that read the patient before the pause, a snooze pressed a
 second earlier, an integration's insert) is cancelled rather than sent.
 :func:`resume_reminders` plans again from the moment of the resume: nothing missed while paused
-is sent late (a snoozed reminder comes back: at its time when still ahead, at once when its time
-passed while paused and the dose is not missed yet).
+is sent late (a reminder withheld from a dose still open comes back: a snooze at its time when
+still ahead, at once when its time passed while paused; the reminder of a dose due at the /pause
+at once; never once the dose reached its missed mark).
 
 Without consent a patient is sent nothing but service notices (``system``); a deleted patient
 is sent nothing.
@@ -24,7 +25,7 @@ import asyncpg
 from core.sql import query
 from scheduler.planner import replan_patient
 from scheduler.planning_peaks import PeakCapacity
-from scheduler.planning_rules import unsent_missed_at
+from scheduler.planning_rules import PAUSE_REASON, unsent_missed_at
 
 __all__ = [
     "MEDICATION_KINDS",
@@ -40,8 +41,6 @@ MEDICATION_KINDS = frozenset(
 )
 # What a patient without consent may still be sent: the service's own notices (an invitation).
 CONSENT_FREE_KINDS = frozenset({"system"})
-# last_error of rows withdrawn or withheld by a pause.
-PAUSE_REASON = "reminders paused by the patient"
 
 
 def withheld_reason(
@@ -90,26 +89,30 @@ async def resume_reminders(
 ) -> None:
     """Resume the patient's reminders, planned from ``now`` on.
 
-    A dose snoozed before the pause gets its reminder back (:func:`_bring_back_snoozes`).
+    A reminder the pause withheld from a dose still open comes back
+    (:func:`_bring_back_reminders`).
     ``capacity``: the bots' (the early window in a forecast peak, as the planner's tick)."""
     async with conn.transaction():
         await conn.execute(query("planner", "set_reminders_paused"), patient_id, False)
-        await _bring_back_snoozes(conn, patient_id, now)
+        await _bring_back_reminders(conn, patient_id, now)
         await replan_patient(conn, patient_id, now, default_quiet=default_quiet, capacity=capacity)
 
 
-async def _bring_back_snoozes(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> None:
-    """The snoozed reminders the pause withheld, back: at their time when it is still ahead;
-    at once (``now``, once: the same row) when it passed during the pause but the dose is not
-    missed yet, since the patient asked to be reminded. One whose dose reached its missed mark
-    stays withdrawn: nothing comes after the dose counts as missed."""
+async def _bring_back_reminders(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> None:
+    """The reminders the pause withheld from doses still open, back: at their time when it is
+    still ahead (a snooze); at once (``now``, once: the same row) when it passed during the pause
+    but the dose is not missed yet: a snooze the patient asked for, or the dose's reminder that
+    was still queued at the /pause or held back at its send. One whose dose reached its missed
+    mark stays withdrawn: nothing comes after the dose counts as missed (nor does a caregiver
+    alert: :mod:`scheduler.planning_followups`)."""
     back: list[tuple[UUID, datetime, datetime]] = []
     for r in await conn.fetch(query("planner", "paused_reminders"), patient_id, PAUSE_REASON):
         if r["scheduled_time"] > now:
             if r["expires_at"] > now:
                 back.append((r["id"], r["scheduled_time"], r["expires_at"]))
             continue
-        missed_at = unsent_missed_at(r["snoozed_until"], r["nag_interval_minutes"], r["nag_max"])
+        anchor = r["snoozed_until"] if r["status"] == "snoozed" else r["due_at"]
+        missed_at = unsent_missed_at(anchor, r["nag_interval_minutes"], r["nag_max"])
         if now < missed_at:
             # It expires at the missed mark, as a follow-up does.
             back.append((r["id"], now, missed_at))

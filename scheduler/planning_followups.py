@@ -12,6 +12,10 @@ bot blocked) is not nagged, and a dose of theirs whose reminder never went out i
 ``unreachable``, not missed: nobody reminded them, and their caregivers had one notice that
 reminders cannot reach the patient instead of an alert a dose (migration 20260101013300). A dose
 whose reminder did go out is missed as before, without the alert.
+
+A dose whose reminder a /pause withheld (withdrawn while queued, or held back at its send) and
+that reaches its missed mark before the patient resumes is missed without a caregiver alert: the
+patient never got the reminder, so nobody is told they ignored it (:mod:`scheduler.holds`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from scheduler.planning_rules import (
     CAREGIVER_ALERT_TTL,
     CAREGIVER_PRIORITY,
     FOLLOWUP_PRIORITY,
+    PAUSE_REASON,
     followup_key,
     plan_nags,
 )
@@ -58,6 +63,7 @@ async def plan_followups(
     new: list[tuple[UUID, int, datetime, str, datetime]] = []
     counts: list[tuple[UUID, int]] = []
     missed: list[tuple[UUID, datetime]] = []
+    unreminded: list[UUID] = []  # missed, their reminder withheld by a pause: no alert
     unreachable: list[UUID] = []
     for dose in doses:
         if not dose["reachable"] and dose["reminder_status"] not in REMINDED:
@@ -79,7 +85,10 @@ async def plan_followups(
             quiet_end=quiet_end,
         )
         if plan.missed_at is not None and now >= plan.missed_at:
-            missed.append((dose["id"], plan.missed_at))
+            if dose["reminder_status"] == "cancelled" and dose["reminder_error"] == PAUSE_REASON:
+                unreminded.append(dose["id"])
+            else:
+                missed.append((dose["id"], plan.missed_at))
             continue
         if not dose["active"] or not dose["reachable"]:
             continue  # paused, withdrawn or unreachable: nothing new, pending follow-ups cancelled
@@ -121,4 +130,7 @@ async def plan_followups(
             query("planner", "mark_missed"), ids, whens, CAREGIVER_PRIORITY, CAREGIVER_ALERT_TTL
         )
         stats += PlannerStats(doses_missed=row["missed"], caregiver_alerts=row["alerts"])
+    if unreminded:
+        n = await conn.fetchval(query("planner", "mark_missed_unreminded"), unreminded)
+        stats += PlannerStats(doses_missed=n)
     return stats

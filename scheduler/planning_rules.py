@@ -32,6 +32,7 @@ from scheduler.recurrence import Recurrence
 
 __all__ = [
     "DEFAULT_HORIZON",
+    "PAUSE_REASON",
     "TIME_CRITICAL_PRIORITY",
     "NagPlan",
     "followup_key",
@@ -45,6 +46,9 @@ __all__ = [
 
 # How far ahead reminders are materialized when the caller does not say (settings do, in ticks).
 DEFAULT_HORIZON = timedelta(hours=48)
+# last_error of rows withdrawn or withheld by a pause (scheduler/holds.py). A dose whose reminder
+# ends so was never reminded: missed, it alerts no caregiver (scheduler/planning_followups.py).
+PAUSE_REASON = "reminders paused by the patient"
 # A reminder not sent within two hours of its time is stale; the dispatcher expires it.
 REMINDER_TTL = timedelta(hours=2)
 # A caregiver alert is still useful the same day, not the next.

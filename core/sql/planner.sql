@@ -102,10 +102,11 @@ with withdrawn as (
 select count(*) from withdrawn
 
 -- name: paused_reminders
--- A resume ($1 the patient, $2 the pause's reason): the latest reminder of each snoozed dose
--- that the pause withheld (withdrawn at the pause, or held back at its send), so never sent,
--- with what its missed mark needs. scheduler/holds.py decides which come back, and when. A
--- medicine paused or deleted meanwhile is reminded of no more.
+-- A resume ($1 the patient, $2 the pause's reason): the latest reminder of each open dose (due,
+-- or snoozed: its snooze's reminder) that the pause withheld (withdrawn while queued at the
+-- pause, or held back at its send), so never sent, with what its missed mark needs.
+-- scheduler/holds.py decides which come back, and when. A medicine paused or deleted meanwhile
+-- is reminded of no more.
 select s.id, s.scheduled_time, s.expires_at, d.status, d.due_at, d.snoozed_until,
        p.nag_interval_minutes, p.nag_max
   from dose_events d
@@ -118,7 +119,8 @@ select s.id, s.scheduled_time, s.expires_at, d.status, d.due_at, d.snoozed_until
      order by m.scheduled_time desc, m.created_at desc
      limit 1
   ) s on true
- where d.patient_id = $1 and d.status = 'snoozed' and d.snoozed_until = s.scheduled_time
+ where d.patient_id = $1
+   and (d.status = 'due' or d.status = 'snoozed' and d.snoozed_until = s.scheduled_time)
    and s.status = 'cancelled' and s.last_error = $2
 
 -- name: restore_paused_reminders
@@ -325,12 +327,13 @@ select d.id, d.status, d.due_at, d.snoozed_until, d.patient_id, d.nag_count,
        (p.status = 'active' and p.consent_at is not null and not p.reminders_paused) as active,
        -- Lost every channel, or never linked one (migrations 20260101013300, 20260101013600).
        p.unreachable_since is null and p.linked_at is not null as reachable,
-       r.status as reminder_status, r.sent_at as reminder_sent_at
+       r.status as reminder_status, r.sent_at as reminder_sent_at,
+       r.last_error as reminder_error
   from dose_events d
   join patients p on p.id = d.patient_id
   left join organizations o on o.id = p.organization_id
   join lateral (
-    select m.status, m.sent_at
+    select m.status, m.sent_at, m.last_error
       from scheduled_messages m
      where m.dose_event_id = d.id and m.kind = 'medication_reminder'
      order by m.scheduled_time desc, m.created_at desc
@@ -403,6 +406,22 @@ with doses as (
   returning m.id
 )
 select (select count(*) from doses) as doses, (select count(*) from messages) as messages
+
+-- name: mark_missed_unreminded
+-- Doses ($1) past their missed mark whose reminder a pause withheld (never sent): missed, with
+-- no caregiver alert (as mark_missed would plan once the patient has resumed), since that would
+-- say the patient ignored a reminder they never got. Pending follow-ups, if any, are cancelled.
+with missed as (
+  update dose_events set status = 'missed'
+   where id = any($1::uuid[]) and status in ('due', 'snoozed')
+  returning id
+), stopped as (
+  update scheduled_messages m
+     set status = 'cancelled', last_error = 'dose missed'
+    from missed
+   where m.dose_event_id = missed.id and m.kind = 'dose_followup' and m.status = 'pending'
+)
+select count(*) from missed
 
 -- name: mark_missed
 -- Doses past their last follow-up without an answer, their pending follow-ups cancelled, and one

@@ -9,6 +9,7 @@ bot, planner and dispatcher at the fixed clock of ``tests/bot/test_medicine_life
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -175,5 +176,30 @@ async def test_a_snooze_missed_while_paused_does_not_come_at_the_resume(
         machine.time_passes(minutes=1)
         assert machine.reminded[dose] == reminded
         assert world.run(machine._doses)[dose] == "missed"
+
+    await _replay(db, settings, steps)
+
+
+async def test_a_reminder_still_queued_at_the_pause_comes_at_the_resume(
+    db: Database, settings: Settings
+) -> None:
+    """/pause at the dose's minute, before the worker sent its reminder: the dose stays open
+    (due), its reminder withdrawn. Resumed before the dose's missed mark, the reminder comes
+    then, once. Before, it never came and the dose ended missed though never reminded."""
+
+    def steps(machine: Any, world: World) -> None:
+        machine.register()
+        machine.adds_a_medicine(minutes_ahead=1)
+        world.now += timedelta(minutes=1)  # 11:59: due, its reminder still queued
+        machine.pauses_or_resumes_everything(command="/pause")
+        (dose,) = [d for d, s in world.run(machine._doses).items() if s == "due"]
+        machine.time_passes(minutes=2)  # 12:01: nothing is sent while paused
+        assert machine.reminded[dose] == 0
+        machine.pauses_or_resumes_everything(command="/resume")
+        machine.time_passes(minutes=1)
+        assert machine.reminded[dose] == 1
+        machine.time_passes(minutes=16)
+        assert machine.reminded[dose] == 1
+        assert world.run(machine._doses)[dose] == "due"
 
     await _replay(db, settings, steps)

@@ -118,6 +118,17 @@ async def test_a_claimed_reminder_is_not_sent_after_pause_or_stop(
         assert PAUSE_REASON in [s[1] for s in final]
         assert len(await _reminders_sent(fake_twilio)) == 1
 
+        # /resume while its dose is still open, long before its missed mark: the reminder held
+        # back comes then, once (the same row), and the one sent is not sent again.
+        await text("/resume")
+
+        async def both_sent() -> list[str] | None:
+            found = await statuses(ids)
+            return found if found == ["sent", "sent"] else None
+
+        await until("the held-back reminder after /resume", both_sent, log)
+        assert len(await _reminders_sent(fake_twilio)) == 2
+
         # STOP while a claimed reminder waits: the contact point is opted out after the claim.
         other = await create_patient(admin_conn, contacts={"sms": OTHER_PHONE})
         ids = await _two_reminders(admin_conn, other["id"])
