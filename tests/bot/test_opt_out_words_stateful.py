@@ -18,8 +18,11 @@ Invariants:
 * every answer lands on the right dose: the newest open question that accepts it (its number,
   its label, or the answer's usual word in either language), with the answer's meaning; an
   answer nothing accepts changes nothing;
-* a missed dose alerts the caregiver exactly when the caregiver is not opted out, and the alert
-  says which medicine by its number.
+* a missed dose alerts the caregiver exactly when the caregiver is not opted out and the patient
+  can be reached (their only channel not opted out: migration 20260101013300), and the alert
+  says which medicine by its number;
+* the patient's STOP or START, which re-plans them at once, answers no dose: it may only settle
+  open ones as a planner pass does (missed at their mark, 'unreachable' if never reminded).
 
 ``MEDREMIND_STATEFUL_EXAMPLES`` and ``MEDREMIND_STATEFUL_STEPS`` make the run bigger.
 """
@@ -142,6 +145,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             self.schedules: list[Any] = []
             self.questions: list[Question] = []
             self.alerted: set[UUID] = set()  # doses whose caregiver alert was planned
+            self.doses: list[UUID] = []  # the doses this machine made
+            # Doses made while the patient's only channel was opted out: never reminded, so the
+            # re-plan of a STOP or START turn may record them 'unreachable' (migration
+            # 20260101013300).
+            self.unreminded: set[UUID] = set()
             self.opted_out = {self.patient_number: False, self.caregiver_number: False}
             world.now = START
 
@@ -182,6 +190,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             assert self.patient_id is not None
             async with world.pool.acquire() as conn:
                 dose = await factories.create_dose_event(conn, self.schedules[medicine], world.now)
+                self.doses.append(dose["id"])
                 await factories.create_message(
                     conn,
                     self.patient_id,
@@ -194,6 +203,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             sent = await self._dispatch()
             reminders = sent.get(self.patient_number, [])
             if self.opted_out[self.patient_number]:
+                self.unreminded.add(dose["id"])
                 return  # _dispatch checked that nothing went
             assert len(reminders) == 1, reminders
             message = reminders[0]
@@ -211,9 +221,9 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 dose = await conn.fetchrow(
                     "select d.id, m.name from dose_events d"
                     " join medications m on m.id = d.medication_id"
-                    " where d.patient_id = $1 and d.status in ('due', 'snoozed')"
+                    " where d.id = any($1::uuid[]) and d.status in ('due', 'snoozed')"
                     " order by d.due_at limit 1",
-                    self.patient_id,
+                    self.doses,
                 )
                 if dose is None:
                     return
@@ -226,9 +236,15 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 )
             # Its questions stay open: a late Taken still counts.
             sent = await self._dispatch()
-            alerts = sent.get(self.caregiver_number, [])
-            if self.opted_out[self.caregiver_number] or dose["id"] in self.alerted:
-                # Nothing went (_dispatch checked), or the dose had its one alert already (missed,
+            alerts = await self._dose_alerts(dose["id"], sent.get(self.caregiver_number, []))
+            if (
+                self.opted_out[self.caregiver_number]
+                or self.opted_out[self.patient_number]
+                or dose["id"] in self.alerted
+            ):
+                # Nothing went (_dispatch checked), the patient's only channel is opted out (no
+                # reminder reaches them: their caregiver had one notice instead of an alert a
+                # dose, migration 20260101013300), or the dose had its one alert already (missed,
                 # snoozed, missed again: planner.sql mark_missed's key).
                 assert not alerts, alerts
                 return
@@ -292,7 +308,10 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 assert replies == [], f"{text!r} was answered on an opted-out number"
             await self._check_opt_outs()
             after_doses = await self._doses()
-            if number != self.patient_number or was_out or key in {word(w) for w in OPT_OUT}:
+            if number == self.patient_number and key in {word(w) for w in OPT_OUT + OPT_IN}:
+                await self._settled_by_replan(text, before_doses, after_doses)
+                return
+            if number != self.patient_number or was_out:
                 assert after_doses == before_doses, f"{text!r} changed a dose"
                 return
             if expected is None:
@@ -376,10 +395,48 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             assert patient == self.opted_out[self.patient_number]
             assert caregiver == self.opted_out[self.caregiver_number]
 
+        async def _dose_alerts(self, dose: UUID, messages: list[Any]) -> list[Any]:
+            """The alerts about ``dose`` among the caregiver's ``messages`` (not the one notice
+            that reminders no longer reach the patient, which a STOP plans, nor an alert the
+            re-plan of a STOP or START turn planned for another dose)."""
+            async with world.pool.acquire() as conn:
+                about = await conn.fetch(
+                    "select id::text from scheduled_messages where id = any($1::uuid[])"
+                    " and dose_event_id = $2",
+                    [UUID(m.message_id) for m in messages],
+                    dose,
+                )
+            return [m for m in messages if m.message_id in {r["id"] for r in about}]
+
+        async def _settled_by_replan(
+            self, text: str, before: dict[UUID, str], after: dict[UUID, str]
+        ) -> None:
+            """The patient's STOP or START re-plans them at once (migration 20260101013300),
+            which may settle open doses as any planner pass does: missed at their mark (and the
+            caregiver alerted, as mark_missed decides), or 'unreachable' if never reminded or
+            snoozed with the snooze's reminder still to come. It answers none."""
+            for dose, status in after.items():
+                if status == before[dose]:
+                    continue
+                assert before[dose] in ("due", "snoozed"), (text, before[dose], status)
+                assert status == "missed" or (
+                    status == "unreachable"
+                    and (dose in self.unreminded or before[dose] == "snoozed")
+                ), (text, before[dose], status)
+                async with world.pool.acquire() as conn:
+                    if await conn.fetchval(
+                        "select exists (select 1 from scheduled_messages where dose_event_id = $1"
+                        " and kind = 'missed_dose_caregiver' and status <> 'cancelled')",
+                        dose,
+                    ):
+                        self.alerted.add(dose)
+
         async def _doses(self) -> dict[UUID, str]:
+            """The doses this machine made (the planner's own doses ahead are left out: a STOP
+            on the only channel records them 'unreachable', tests/planner/test_unreachable.py)."""
             async with world.pool.acquire() as conn:
                 rows = await conn.fetch(
-                    "select id, status from dose_events where patient_id = $1", self.patient_id
+                    "select id, status from dose_events where id = any($1::uuid[])", self.doses
                 )
             return {r["id"]: r["status"] for r in rows}
 
