@@ -87,9 +87,18 @@ async def test_a_96_mb_chunked_body_is_refused_early_without_growing_memory(
         ("/api/v1/patients", {"Authorization": "Bearer mr_junk_key"}, {401}),
     ]
     for path, headers, expected in cases:
-        status, sent = await _chunked_post(base, path, headers)
+        # The server answers and closes while the client is still sending: the close of a
+        # socket with unread data is a TCP reset, and a reset that reaches the client before
+        # its loop has read the answer discards it (the client sees the connection dropped, no
+        # status: seen once, for the Telegram webhook, in a full run on a shared 2-core box).
+        # The refusal itself is what counts: early every time, its status read on one of three
+        # tries.
+        for _ in range(3):
+            status, sent = await _chunked_post(base, path, headers)
+            assert sent <= SENT_AT_MOST, (path, sent)
+            if status is not None:
+                break
         assert status in expected, (path, status)
-        assert sent <= SENT_AT_MOST, (path, sent)
     grown = rss_bytes(process.pid) - baseline
     assert grown <= GROWTH_AT_MOST, grown
 
