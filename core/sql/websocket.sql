@@ -61,3 +61,12 @@ with acked as (
 insert into message_delivery_attempts (message_id, status, channel, provider_message_id)
 select a.message_id, 'delivered', 'websocket', 'ws:' || a.id
   from acked a where a.message_id is not null
+
+-- name: lock_patient_for_app_socket
+-- A patient's socket handshakes take their patient in turn (held to the end of the transaction).
+-- Tabs opened at once ran the contact point's upsert, the channel order's update (both firing
+-- the patient's reachability triggers) and the connection's insert concurrently for one patient,
+-- and handshakes already admitted failed: their sockets closed with no close frame, their rows
+-- gone (tests/web/test_slow_clients.py's socket limit failed 5 of 6 runs, passes 6 of 6 since).
+-- NO KEY UPDATE: other tables' inserts naming the patient are not blocked by it.
+select id from patients where id = $1 for no key update

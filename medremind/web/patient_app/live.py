@@ -134,6 +134,7 @@ class LiveHub:
         self._opening[patient_id] = opening + 1
         try:
             async with pool.acquire() as conn, conn.transaction():
+                await conn.execute(query("websocket", "lock_patient_for_app_socket"), patient_id)
                 # Online first: the websocket channel leads the order once they use the app.
                 await conn.fetchrow(
                     query("webpush", "ensure_app_contact"),
