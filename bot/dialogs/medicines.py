@@ -9,9 +9,10 @@ it anyway if the planner is not installed or fails).
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.conversation import Turn
@@ -30,7 +31,8 @@ from bot.parsing import (
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
-from scheduler.planning_rules import in_quiet_hours
+from scheduler.planning_rules import in_quiet_hours, plan_nags
+from scheduler.recurrence import Recurrence, next_occurrence
 
 logger = logging.getLogger(__name__)
 
@@ -535,18 +537,36 @@ async def _promise(turn: Turn, promise: str, times: list[time]) -> str:
 async def _quiet_note(turn: Turn, patient: Any, times: list[time]) -> list[str]:
     """What quiet hours do to reminders at ``times`` (scheduler.planning_rules.plan_nags): a time
     chosen inside them keeps its reminder and follow-ups; a time before them loses the
-    follow-ups that would fall inside (said, so nobody waits for a nag that never comes)."""
+    follow-ups that would fall inside (said, so nobody waits for a nag that never comes).
+
+    Each time is judged at its next reminder, in the patient's zone on that date, by the
+    planner's own rule: follow-ups are minutes after the reminder's instant, so on the day clocks
+    change they land an hour off the wall clock (00:30 in London on 2027-03-28, follow-ups every
+    15 minutes: 00:45, 02:00 and 02:15), and a note worked out on wall times was wrong then."""
     start, end, _ = await quiet_window(turn, patient)
-    step, count = patient["nag_interval_minutes"], patient["nag_max"]
-
-    def quiet(at: time, minutes: int = 0) -> bool:
-        wall = datetime.combine(date(2026, 1, 1), at, tzinfo=UTC) + timedelta(minutes=minutes)
-        return in_quiet_hours(wall, "UTC", start, end)
-
-    inside = [t for t in times if quiet(t)]
-    cut = [
-        t for t in times if not quiet(t) and any(quiet(t, k * step) for k in range(1, count + 1))
-    ]
+    zone = patient["timezone"]
+    inside: list[time] = []
+    cut: list[time] = []
+    for at in times:
+        due = _next_reminder(turn, zone, at)
+        if due is None:
+            continue
+        if in_quiet_hours(due, zone, start, end):
+            inside.append(at)
+            continue
+        nags = plan_nags(
+            due_at=due,
+            snoozed_until=None,
+            reminder_status="sent",
+            reminder_sent_at=due,
+            interval_minutes=patient["nag_interval_minutes"],
+            nag_max=patient["nag_max"],
+            timezone=zone,
+            quiet_start=start,
+            quiet_end=end,
+        )
+        if len(nags.followups) < patient["nag_max"]:
+            cut.append(at)
     notes = []
     if inside:
         window = window_text(turn, start, end)
@@ -562,6 +582,15 @@ async def _quiet_note(turn: Turn, patient: Any, times: list[time]) -> list[str]:
             )
         )
     return notes
+
+
+def _next_reminder(turn: Turn, zone: str, at: time) -> datetime | None:
+    """The instant of the next reminder at wall time ``at`` in ``zone`` after the turn's clock
+    (today's, or tomorrow's once today's has passed), as the planner places it: a time in the
+    spring-forward gap fires when the gap ends (scheduler/recurrence.py)."""
+    today = turn.now.astimezone(ZoneInfo(zone)).date()
+    occurrence = next_occurrence(Recurrence((at,), zone, today - timedelta(days=1)), turn.now)
+    return occurrence.utc if occurrence is not None else None
 
 
 def local_datetime(turn: Turn) -> datetime:

@@ -10,7 +10,11 @@ every 15 minutes, three of them (the defaults).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
+
+import pytest
 
 from core.db import Database
 from core.settings import Settings
@@ -54,3 +58,86 @@ async def test_a_time_before_quiet_hours_says_its_follow_ups_stop(
         assert world.stats["dose_followup"] == 1, dict(world.stats)  # 12:15 only
 
     await _replay(db, settings, steps)
+
+
+# The day clocks change (2027-03-28 in London, 01:00 GMT -> 02:00 BST; 2027-03-14 in New York,
+# 02:00 EST -> 03:00 EDT): follow-ups are minutes after the reminder's instant, so a reminder
+# before the change has them an hour later on the wall clock. The note was worked out on wall
+# times of a day without a change, and missed the cut (or saw one that is not there).
+_CUT = "Follow-ups of {time} stop at {start}"
+_DST_CASES = [
+    # zone, the clock at the save (UTC), quiet hours, the dose, the cut's words or None.
+    # Saved just after midnight on the day: the 00:30 reminder's follow-ups at 00:45, then
+    # 02:00 and 02:15 BST (01:00, 01:15 UTC), in quiet hours from 02:00.
+    ("Europe/London", datetime(2027, 3, 28, 0, 5, tzinfo=UTC), "02:00-08:00", "00:30",
+     ("12:30\u202fAM", "2:00\u202fAM")),
+    # The day before (GMT): the next 00:30 is the day of the change.
+    ("Europe/London", datetime(2027, 3, 27, 12, 0, tzinfo=UTC), "02:00-08:00", "00:30",
+     ("12:30\u202fAM", "2:00\u202fAM")),
+    # Saved in the afternoon of the day: the next 00:30 is the 29th, a plain day.
+    ("Europe/London", datetime(2027, 3, 28, 12, 0, tzinfo=UTC), "02:00-08:00", "00:30", None),
+    # New York, saved at 00:00 EST: 01:30's follow-ups at 01:45 EST, 03:00 and 03:15 EDT.
+    ("America/New_York", datetime(2027, 3, 14, 5, 0, tzinfo=UTC), "03:00-08:00", "01:30",
+     ("1:30\u202fAM", "3:00\u202fAM")),
+    # ... saved at 09:00 EDT: the next 01:30 is the 15th, a plain day.
+    ("America/New_York", datetime(2027, 3, 14, 13, 0, tzinfo=UTC), "03:00-08:00", "01:30", None),
+    # A time after the change on the day: as on any day (12:15 and 12:30 EDT cut at 12:15).
+    ("America/New_York", datetime(2027, 3, 14, 13, 0, tzinfo=UTC), "12:15-13:00", "12:00",
+     ("12:00\u202fPM", "12:15\u202fPM")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("zone", "clock", "quiet", "dose", "cut"), _DST_CASES)
+async def test_the_quiet_hours_note_on_the_day_clocks_change(
+    db: Database,
+    settings: Settings,
+    zone: str,
+    clock: datetime,
+    quiet: str,
+    dose: str,
+    cut: tuple[str, str] | None,
+) -> None:
+    def steps(machine: Any, world: World) -> None:
+        world.now = clock
+        machine.register()
+        world.run(lambda: _set_zone(world, machine.patient_id, zone))
+        world.run(lambda: machine._dialog("/settings", "Quiet hours", quiet))
+        world.run(lambda: machine._dialog("/add", "MedDST", "Skip", dose, "Done", "Every day",
+                                          "Today", "No end date", "Skip", "Save"))  # fmt: skip
+        saved = world.sender.sends[-1][1].text
+        if cut is None:
+            assert "Follow-ups of" not in saved and "inside your quiet hours" not in saved, saved
+        else:
+            assert _CUT.format(time=cut[0], start=cut[1]) in saved, saved
+
+    await _replay(db, settings, steps)
+
+
+async def test_the_note_says_what_the_planner_does_on_the_day_clocks_change(
+    db: Database, settings: Settings
+) -> None:
+    """London, 2027-03-28, saved at 00:05: the note says the 00:30 reminder's follow-ups stop at
+    02:00, and the worker sends one (00:45) of the three."""
+
+    def steps(machine: Any, world: World) -> None:
+        world.now = datetime(2027, 3, 28, 0, 5, tzinfo=UTC)
+        machine.register()
+        world.run(lambda: _set_zone(world, machine.patient_id, "Europe/London"))
+        world.run(lambda: machine._dialog("/settings", "Quiet hours", "02:00-08:00"))
+        world.run(lambda: machine._dialog("/add", "MedDST", "Skip", "00:30", "Done", "Every day",
+                                          "Today", "No end date", "Skip", "Save"))  # fmt: skip
+        assert "stop at 2:00\u202fAM" in world.sender.sends[-1][1].text
+        machine.time_passes(minutes=25)  # 00:30 GMT: the reminder
+        assert world.stats["medication_reminder"] == 1
+        machine.time_passes(minutes=1)
+        for _ in range(3):
+            machine.time_passes(minutes=16)
+        assert world.stats["dose_followup"] == 1, dict(world.stats)
+
+    await _replay(db, settings, steps)
+
+
+async def _set_zone(world: World, patient_id: UUID, zone: str) -> None:
+    """The patient's zone, as /settings saves it (registration answered UTC)."""
+    async with world.pool.acquire() as conn:
+        await conn.execute("update patients set timezone = $2 where id = $1", patient_id, zone)
