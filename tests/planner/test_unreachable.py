@@ -167,6 +167,49 @@ async def test_a_blocked_bot_found_by_the_reminder_makes_the_dose_unreachable_no
     ]
 
 
+@pytest.mark.parametrize(
+    ("lost", "back"),
+    [
+        # The 08:00 reminder refused with a 403: the dispatcher marks the chat blocked.
+        ({"blocked_at": at(0), "last_error": "bot blocked"}, {"blocked_at": None}),
+        # STOP at 07:59: the dispatcher fails the reminder (no channel left).
+        ({"opted_out_at": at(-1)}, {"opted_out_at": None}),
+    ],
+    ids=["blocked", "stop"],
+)
+async def test_a_reminder_failed_while_unreachable_is_not_missed_after_a_late_start(
+    db: Database,
+    settings: Settings,
+    admin_conn: asyncpg.Connection,
+    patient,
+    lost: dict[str, object],
+    back: dict[str, object],
+) -> None:
+    """The 08:00 reminder fails while the patient is unreachable and no planner pass runs before
+    they come back (START, or writing to the bot after unblocking it) at 09:30, past the dose's
+    missed mark (09:00). Before, the pass after START found a reachable patient with an open
+    dose past its mark: missed, and the caregiver alerted about a reminder nobody got."""
+    pid = patient["id"]
+    reminder = (await messages(admin_conn, pid, "medication_reminder"))[0]
+    await _set_contact(admin_conn, pid, **lost)
+    await admin_conn.execute(
+        "update scheduled_messages set status = 'failed', last_error = 'unreachable' where id = $1",
+        reminder["id"],
+    )
+    await _set_contact(admin_conn, pid, **back)
+    stats = await run_planner_tick(db.pool, at(90), settings)
+    dose = await admin_conn.fetchrow(
+        "select status from dose_events where id = $1", reminder["dose_event_id"]
+    )
+    assert (dose["status"], stats.doses_missed, stats.caregiver_alerts) == ("unreachable", 0, 0)
+    later = await run_planner_tick(db.pool, at(180), settings)
+    assert (later.doses_missed, later.caregiver_alerts) == (0, 0)
+    assert await messages(admin_conn, pid, "missed_dose_caregiver", None) == []
+    # The 20:00 dose is reminded as usual.
+    pending = await messages(admin_conn, pid, "medication_reminder")
+    assert pending[0]["scheduled_time"] == at(12 * 60)
+
+
 async def test_a_dose_reminded_before_the_stop_is_missed_without_a_caregiver_alert(
     db: Database, settings: Settings, admin_conn: asyncpg.Connection, patient
 ) -> None:
