@@ -199,3 +199,16 @@ async def test_fhir_medication_request_errors_name_the_element(
     assert response.json()["error"]["field"] == "subject.reference"
     assert await count(admin_conn, "medications") == 0
     assert await count(admin_conn, "reminder_schedules") == 0
+
+
+async def test_a_nul_in_a_query_parameter_is_a_422_naming_it(client, patient, auth):
+    """PostgreSQL's text holds no NUL: a search for one was sent to the database and answered
+    500 (`GET /patients?q=%00`, found in `medremind dev`); like a NUL in a body, it is refused."""
+    for params in ({"q": "a\x00"}, {"q": "\x00", "limit": "5"}):
+        response = await client.get("/api/v1/patients", params=params, headers=auth)
+        assert response.status_code == 422, (params, response.text)
+        error = response.json()["error"]
+        assert error["field"] == "q"
+        assert error["reason"] == "must not contain NUL characters"
+    found = await client.get("/api/v1/patients", params={"q": "a"}, headers=auth)
+    assert found.status_code == 200, found.text

@@ -146,6 +146,14 @@ async def json_body(request: Request) -> Any:
         raise ApiError(400, exc.reason, field=exc.where) from None
 
 
+def refuse_nul_in_query(request: Request) -> None:
+    """422 naming the first query parameter whose value holds a NUL: PostgreSQL's text holds
+    none, and a search term is passed to it as it came (``?q=%00`` was a 500)."""
+    for name, value in request.query_params.multi_items():
+        if "\x00" in value:
+            raise ValidationFailed(name, "must not contain NUL characters")
+
+
 def path_uuid(request: Request, name: str, what: str) -> uuid.UUID:
     """A UUID path parameter (the patient app's routes); a malformed one is simply a resource
     that does not exist."""

@@ -6,10 +6,11 @@ dependency. :class:`ApiRoute` keeps the order and the safety the API had before 
 1. the API key first (401/429 before the body is even read, so a client without a valid key, or
    over its rate, costs us no body parsing), and its role where the operation is an admin's
    (403);
-2. the body through :func:`medremind.web.json_input.decode` (415 for another media type, 413 past
+2. a NUL in a query parameter's value is a 422 naming it (PostgreSQL's text holds none);
+3. the body through :func:`medremind.web.json_input.decode` (415 for another media type, 413 past
    the streaming cap, 400 for deep nesting, lone surrogates or out-of-range numbers, 422 for a
    NUL), handed to FastAPI already parsed, so pydantic validates a value that is safe to store;
-3. then FastAPI: the models, the handler, the response model.
+4. then FastAPI: the models, the handler, the response model.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from medremind.web.api_v1.common import (
     authenticated_organization,
     json_body,
     organization,
+    refuse_nul_in_query,
 )
 from medremind.web.api_v1.models import ADMIN_ONLY, ERROR_RESPONSES
 
@@ -52,6 +54,7 @@ class ApiRoute(APIRoute):
                 await authenticated_admin(request)
             elif authenticated:
                 await authenticated_organization(request)
+            refuse_nul_in_query(request)
             if body_field is not None:
                 raw = await request.body()
                 if body_required or raw.strip():
