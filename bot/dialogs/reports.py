@@ -6,7 +6,7 @@ import asyncio
 import csv
 import io
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import texts
@@ -42,10 +42,18 @@ EXPORT_COLUMNS = (
 
 @command("today")
 async def today(turn: Turn, arg: str) -> None:
-    """Today's doses in the patient's timezone and what became of each."""
+    """Today's doses where the patient is now, at the times their clock shows (as the reminders
+    say them), and what became of each."""
     finish(turn)
-    local_today = now_local(turn).date()
-    rows = await turn.conn.fetch(query("bot", "today_doses"), turn.conv.patient_id, local_today)
+    now = now_local(turn)
+    zone = now.tzinfo
+    local_today = now.date()
+    rows = await turn.conn.fetch(
+        query("bot", "today_doses"),
+        turn.conv.patient_id,
+        datetime.combine(local_today, time(0), tzinfo=zone),
+        datetime.combine(local_today + timedelta(days=1), time(0), tzinfo=zone),
+    )
     if not rows:
         turn.say(turn.t("today_none"))
         return
@@ -53,7 +61,7 @@ async def today(turn: Turn, arg: str) -> None:
     buttons: list[tuple[str, str]] = []
     for row in rows:
         mark_sensitive(row["medication_name"])
-        at = texts.fmt_time(row["local_time"], turn.locale)
+        at = texts.fmt_time(row["due_at"].astimezone(zone), turn.locale)
         lines.append(
             turn.t(
                 "today_line",

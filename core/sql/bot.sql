@@ -341,9 +341,11 @@ update dose_events
 returning id
 
 -- name: today_doses
-select d.id, d.local_time, d.status, d.due_at, m.name as medication_name, m.dose as medication_dose
+-- The doses due in [$2, $3): the patient's day where they are now. Not by local_date: that is the
+-- date in the schedule's zone, which is the home zone while a 'home' patient travels.
+select d.id, d.status, d.due_at, m.name as medication_name, m.dose as medication_dose
   from dose_events d join medications m on m.id = d.medication_id
- where d.patient_id = $1 and d.local_date = $2 and d.status <> 'cancelled'
+ where d.patient_id = $1 and d.due_at >= $2 and d.due_at < $3 and d.status <> 'cancelled'
  order by d.due_at
 
 -- name: dose_history

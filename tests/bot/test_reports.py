@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import time, timedelta
 
 import asyncpg
 
+from core.db import Database
+from core.settings import Settings
+from scheduler.planner import run_planner_tick
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import dose_events, registered_patient
+from tests.factories import create_medication
 
 
 async def test_stats_sends_text_and_png(bot: Bot, admin_conn: asyncpg.Connection) -> None:
@@ -101,3 +105,37 @@ async def test_today_lists_doses(bot: Bot, admin_conn: asyncpg.Connection) -> No
     )
     await bot.send(chat, "/today")
     assert "Metformin: taken" in bot.last_text(chat)
+
+
+async def test_today_after_a_trip_is_the_day_and_times_where_the_patient_is(
+    bot: Bot, db: Database, settings: Settings, admin_conn: asyncpg.Connection
+) -> None:
+    """A patient at home in Berlin ('keep home times') flies to Tokyo and says so in /settings.
+    Reminders stay at Berlin's 09:30 and 18:00, which are 5:30 PM and 2:00 AM in Tokyo; the
+    reminder and the answer's confirmation say Tokyo's time. /today listed Berlin's clock times
+    ("9:30 AM", "6:00 PM") of the doses of Berlin's date: the reminder said "your 5:30 PM dose"
+    and /today "9:30 AM ... due" of the same dose (found in `medremind dev`), and after Tokyo's
+    midnight it listed the next day's doses. It lists the doses of the patient's day where they
+    are, at the times their clock shows."""
+    chat = bot.new_chat()
+    patient = await registered_patient(
+        bot, admin_conn, chat, timezone="Europe/Berlin", timezone_mode="home"
+    )
+    await create_medication(admin_conn, patient["id"], times=(time(9, 30), time(18, 0)))
+    await run_planner_tick(db.pool, START - timedelta(days=2), settings)  # pins home: Berlin
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Time zone")
+    await bot.send(chat, "Asia/Tokyo")
+    await bot.press(chat, "Yes")
+    zone = await admin_conn.fetchval("select timezone from patients where id = $1", patient["id"])
+    assert zone == "Asia/Tokyo"
+    # 09:00 UTC is 6:00 PM in Tokyo on March 2: its day runs from 15:00 UTC on March 1. Berlin's
+    # 18:00 of March 1 (17:00 UTC) is 2:00 AM and its 09:30 of March 2 (08:30 UTC) 5:30 PM of it.
+    await bot.send(chat, "/today")
+    text = bot.last_text(chat)
+    lines = text.splitlines()
+    assert lines[0] == "Today, Mar 2, 2026:", text
+    assert lines[1:] == [
+        "2:00\u202fAM Metformin: due",
+        "5:30\u202fPM Metformin: due",
+    ], text
