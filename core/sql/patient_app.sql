@@ -54,13 +54,16 @@ update patient_web_sessions set revoked_at = coalesce(revoked_at, $2) where id =
 update patient_web_sessions set revoked_at = $2 where patient_id = $1 and revoked_at is null
 
 -- name: today_doses
--- Today's doses in the patient's zone ($2), and any dose still waiting for an answer that fell due
--- since $3 (the 23:30 dose is still answerable at 00:10, when "today" has moved on).
-select de.id, de.due_at, de.local_time, de.status, de.snoozed_until, m.name, m.dose
+-- Today's doses: due in [$2, $3), the patient's day in their zone now (not by local_date, the
+-- date in the schedule's zone: the home zone's while a 'home' patient travels), and any dose
+-- still waiting for an answer that fell due in [$4, $2) (the 23:30 dose is still answerable at
+-- 00:10, when "today" has moved on). Tomorrow's doses, planned ahead as 'due', are not today's.
+select de.id, de.due_at, de.status, de.snoozed_until, m.name, m.dose
   from dose_events de
   join medications m on m.id = de.medication_id
  where de.patient_id = $1 and de.status <> 'cancelled'
-   and (de.local_date = $2 or (de.status in ('due', 'snoozed') and de.due_at >= $3))
+   and ((de.due_at >= $2 and de.due_at < $3)
+        or (de.status in ('due', 'snoozed') and de.due_at >= $4 and de.due_at < $2))
  order by de.due_at, m.name
  limit 50
 

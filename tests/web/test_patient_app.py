@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -451,3 +452,48 @@ async def test_a_dose_still_open_after_midnight_stays_on_the_day_view(
     assert str(world["dose"]["id"]) not in shown  # due 11:00 the day before: past the 12 hours
     taken = await http.post(f"/app/api/doses/{late['id']}/answer", json={"answer": "taken"})
     assert taken.status_code == 200 and taken.json()["status"] == "taken"
+
+
+async def test_the_day_view_is_the_patients_day_where_they_are(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any], clock: Clock
+) -> None:
+    """The day view showed every planned dose still 'due' of the next 48 hours (the planner
+    writes tomorrow's doses ahead, status 'due'), each with answer buttons, and it took the day
+    by the schedule's local date, the home zone's for a patient in 'keep home times' who
+    travelled. It shows the doses due between the patient's midnights where they are now, and
+    those still open from the last 12 hours."""
+    patient_id = world["patient"]["id"]
+    schedule = await admin_conn.fetchrow(
+        "select * from reminder_schedules where patient_id = $1", patient_id
+    )
+    # Home in Berlin, now in Tokyo: the planner's rows carry Berlin's date and clock.
+    await admin_conn.execute(
+        "update patients set timezone = 'Asia/Tokyo', home_timezone = 'Europe/Berlin',"
+        " timezone_mode = 'home' where id = $1",
+        patient_id,
+    )
+
+    async def berlin_dose(due: datetime) -> asyncpg.Record:
+        local = due.astimezone(ZoneInfo("Europe/Berlin"))
+        return await factories.create_dose_event(
+            admin_conn, schedule, due, local_date=local.date(), local_time=local.time()
+        )
+
+    # 09:00 UTC on March 5 is 6:00 PM in Tokyo; its March 5 runs from 15:00 UTC on March 4.
+    clock.now = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+    night = await berlin_dose(datetime(2026, 3, 4, 17, 0, tzinfo=UTC))  # 2:00 AM, Berlin's 4th
+    day = await berlin_dose(datetime(2026, 3, 5, 8, 30, tzinfo=UTC))  # 5:30 PM
+    tomorrow = await berlin_dose(datetime(2026, 3, 5, 17, 0, tzinfo=UTC))  # Berlin's 5th
+    await admin_conn.execute(
+        "update dose_events set status = 'taken', answered_at = $2 where id = $1",
+        night["id"],
+        night["due_at"],
+    )
+    await _sign_in(http, admin_conn)
+    today = (await http.get("/app/api/today")).json()
+    assert today["date"] == "2026-03-05"
+    shown = [(dose["id"], dose["time"], dose["status"]) for dose in today["doses"]]
+    assert shown == [
+        (str(night["id"]), "02:00", "taken"),
+        (str(day["id"]), "17:30", "due"),
+    ], (shown, str(tomorrow["id"]))

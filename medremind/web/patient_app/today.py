@@ -8,7 +8,7 @@ caregiver alerts are cancelled, pills are counted, the clinic's audit log gets i
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -55,7 +55,8 @@ async def today(request: Request) -> Response:
         doses = await conn.fetch(
             query("patient_app", "today_doses"),
             patient.patient_id,
-            local_today,
+            datetime.combine(local_today, time(0), tzinfo=zone),
+            datetime.combine(local_today + timedelta(days=1), time(0), tzinfo=zone),
             now - OPEN_DOSE_LOOKBACK,
         )
         appointments = await conn.fetch(
