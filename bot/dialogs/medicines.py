@@ -14,6 +14,8 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
+
 from bot import texts
 from bot.conversation import Turn
 from bot.dialogs.onboarding import now_local
@@ -41,6 +43,8 @@ MAX_TIMES = 12
 # deleted): each plans up to MAX_TIMES reminders a day, and without a bound one chat could have
 # the service plan and send without end. A clinic's patients are the clinic's to bound.
 MAX_OWN_MEDICINES = 30
+# The most pills a count may say (the refill reminder's stock; more is a typo).
+MAX_PILLS = 100_000
 _DONE_WORDS = ("done", "listo")
 _WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -93,7 +97,7 @@ def _every_n(text: str) -> int | None:
 
 
 def _pills(text: str) -> int | None:
-    return parse_int(text, low=0, high=100_000)
+    return parse_int(text, low=0, high=MAX_PILLS)
 
 
 def _typed_date(turn: Turn) -> bool:
@@ -313,7 +317,7 @@ async def add_pills(turn: Turn) -> None:
     else:
         count = _pills(turn.text)
         if count is None:
-            await reprompt(turn, "bad_pills")
+            await reprompt(turn, "bad_pills", most=format_decimal(MAX_PILLS, locale=turn.locale))
             return
         turn.conv.data["pills"] = count
     await goto(turn, "add_confirm")

@@ -185,7 +185,7 @@ async def quiet_prompt(turn: Turn) -> tuple[str, Options]:
 async def set_quiet(turn: Turn) -> None:
     window = parse_quiet(turn.text)
     if window is None:
-        await reprompt(turn, "bad_quiet")
+        await reprompt(turn, "same_quiet" if _same_times(turn.text) else "bad_quiet")
         return
     await turn.conn.execute(query("bot", "set_quiet_hours"), turn.conv.patient_id, *window)
     await replanned(turn)
@@ -199,11 +199,25 @@ def parse_quiet(text: str) -> tuple[time | None, time | None] | None:
         return _NO_QUIET
     if word in _DEFAULT_WORDS:
         return None, None
+    times = _two_times(text)
+    if times is None or times[0] == times[1]:
+        return None
+    return times
+
+
+def _two_times(text: str) -> tuple[time, time] | None:
+    """The two times of a typed window ("22:00-07:00", "10pm to 6am"), equal or not."""
     parts = [p for p in re.split(r"\s*[-–]\s*|\s+(?:to|a|until|hasta)\s+", text.strip()) if p]
     times = [parse_time(p) for p in parts] if len(parts) == 2 else []
-    if len(times) != 2 or times[0] is None or times[1] is None or times[0] == times[1]:
+    if len(times) != 2 or times[0] is None or times[1] is None:
         return None
     return times[0], times[1]
+
+
+def _same_times(text: str) -> bool:
+    """Whether ``text`` is a window from a time to the same time (no length: refused)."""
+    times = _two_times(text)
+    return times is not None and times[0] == times[1]
 
 
 async def language_prompt(turn: Turn) -> tuple[str, Options]:

@@ -44,6 +44,21 @@ async def at_times(bot: Bot, conn: asyncpg.Connection, chat: int) -> None:
     await bot.send(chat, "500 mg")
 
 
+async def at_pills(bot: Bot, conn: asyncpg.Connection, chat: int) -> None:
+    await at_times(bot, conn, chat)
+    await bot.press(chat, "Morning 08:00")
+    await bot.press(chat, "Done")
+    await bot.press(chat, "Every day")
+    await bot.press(chat, "Today")
+    await bot.press(chat, "No end date")
+
+
+async def at_quiet_hours(bot: Bot, conn: asyncpg.Connection, chat: int) -> None:
+    await idle(bot, conn, chat)
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Quiet hours")
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -79,6 +94,16 @@ CASES = [
     Case("unknown reminder button", idle, None, "no longer active", "idle",
          button=dose_data(uuid4(), "t")),
     Case("garbage button data", idle, None, "older message", "idle", button="zz"),
+    # A number was sent: the reprompt says which numbers are taken, not "send a number".
+    Case("pills past the limit", at_pills, "99999999999999999999", "from 0 to 100,000",
+         "add_pills", example="30"),
+    Case("negative pills", at_pills, "-5", "from 0 to 100,000", "add_pills"),
+    Case("pills as words", at_pills, "thirty", "Please send a number", "add_pills"),
+    # Two times were sent: the reprompt says they must differ, not "type two times".
+    Case("quiet hours of no length", at_quiet_hours, "23:00-23:00", "must differ", "set_quiet",
+         example="22:00-07:00"),
+    Case("quiet hours unreadable", at_quiet_hours, "late", "two times like", "set_quiet",
+         example="22:00-07:00"),
 ]  # fmt: skip
 
 
