@@ -84,6 +84,19 @@ _CITY_ALIASES: dict[str, str] = {
     "utc": "UTC",
 }
 
+# Time zone abbreviations as people type them. None says when the clocks change: tzdata's EST and
+# MST are fixed offsets (a New Yorker who typed EST in winter, and confirmed the time it showed,
+# got every reminder an hour late all summer), GMT is not London's summer time, CST is Chicago's or
+# China's. They are refused with a request for a city. UTC stays (_CITY_ALIASES): it means UTC.
+ZONE_ABBREVIATIONS = frozenset(
+    {
+        "est", "edt", "cst", "cdt", "mst", "mdt", "pst", "pdt", "akst", "akdt", "hst", "hdt",
+        "ast", "adt", "nst", "ndt", "gmt", "bst", "ist", "wet", "west", "cet", "cest", "met",
+        "mest", "eet", "eest", "msk", "jst", "kst", "aest", "aedt", "acst", "acdt", "awst",
+        "nzst", "nzdt",
+    }
+)  # fmt: skip
+
 # A person's name (the patient's, a caregiver's) goes into reminders: at most what the template
 # length check assumes (core.template_vocabulary), counted in UTF-16 units like the database.
 MAX_NAME_LENGTH = max_units("patient_name")
@@ -204,6 +217,8 @@ def parse_timezone(text: str) -> str | None:
         return None
     if raw in _CITY_ALIASES:
         return _CITY_ALIASES[raw]
+    if raw in ZONE_ABBREVIATIONS:
+        return None
     candidate = _zone_index().get(raw) or _zone_index().get(raw.replace("_", " "))
     if candidate is None:
         return None
@@ -212,6 +227,12 @@ def parse_timezone(text: str) -> str | None:
     except (ZoneInfoNotFoundError, ValueError):
         return None
     return candidate
+
+
+def zone_abbreviation(text: str) -> str | None:
+    """The time zone abbreviation ``text`` is, in capitals ("EST"), or ``None``."""
+    raw = fold(text)
+    return raw.upper() if raw in ZONE_ABBREVIATIONS else None
 
 
 @cache

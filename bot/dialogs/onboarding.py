@@ -22,6 +22,7 @@ from bot.parsing import (
     parse_phone,
     parse_timezone,
     timezone_at,
+    zone_abbreviation,
 )
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
@@ -223,10 +224,20 @@ def timezone_from_turn(turn: Turn) -> str | None:
 async def timezone(turn: Turn) -> None:
     zone = timezone_from_turn(turn)
     if zone is None:
-        await reprompt(turn, "bad_timezone")
+        await reprompt_timezone(turn, "bad_timezone")
         return
     turn.conv.data["timezone"] = zone
     await goto(turn, "timezone_confirm")
+
+
+async def reprompt_timezone(turn: Turn, key: str) -> None:
+    """Ask again for a zone the text did not give: ``key``'s text, or, for an abbreviation such
+    as EST, why it is not enough (it does not say when the clocks change)."""
+    abbreviation = zone_abbreviation(turn.text) if turn.event.kind is InboundKind.TEXT else None
+    if abbreviation is not None:
+        await reprompt(turn, "abbreviated_timezone", abbreviation=abbreviation)
+    else:
+        await reprompt(turn, key)
 
 
 def local_time_text(turn: Turn, zone: str) -> str:
@@ -258,7 +269,7 @@ async def timezone_confirm(turn: Turn) -> None:
             turn.conv.data["timezone"] = zone
             await goto(turn, "timezone_confirm")
             return
-        await reprompt(turn, "bad_choice")
+        await reprompt_timezone(turn, "bad_choice")
         return
     zone = turn.conv.data.pop("timezone", "UTC")
     await turn.conn.execute(query("bot", "set_patient_timezone"), turn.conv.patient_id, zone)

@@ -40,6 +40,10 @@ EN: dict[str, str] = {
         "I don't know that place. Type a bigger city nearby or a time zone, "
         "for example: Chicago or Europe/Madrid."
     ),
+    "abbreviated_timezone": (
+        "{abbreviation} is a time zone abbreviation: it does not say whether your clocks change "
+        "for summer time. Type your city instead, for example: New York or Europe/Madrid."
+    ),
     "confirm_timezone": "Is your local time now {time} ({zone})?",
     "btn_tz_other": "No, change it",
     "ask_phone": (
@@ -102,6 +106,10 @@ ES: dict[str, str] = {
     "bad_timezone": (
         "No conozco ese lugar. Escribe una ciudad grande cercana o una zona horaria, "
         "por ejemplo: Chicago o Europe/Madrid."
+    ),
+    "abbreviated_timezone": (
+        "{abbreviation} es una abreviatura de zona horaria: no dice si tu reloj cambia en "
+        "verano. Escribe tu ciudad, por ejemplo: Ciudad de México o Europe/Madrid."
     ),
     "confirm_timezone": "¿Tu hora local ahora es {time} ({zone})?",
     "btn_tz_other": "No, cambiarla",

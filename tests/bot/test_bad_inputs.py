@@ -73,6 +73,12 @@ class Case:
 CASES = [
     Case("unknown timezone", at_timezone, "Atlantis", "don't know that place", "timezone",
          example="Chicago"),
+    # EST is a fixed UTC-5 (tzdata's legacy name): a New Yorker who typed it in winter confirmed
+    # the right time and got every reminder an hour late from March to November.
+    Case("a zone abbreviation", at_timezone, "EST", "does not say whether your clocks change",
+         "timezone", example="New York"),
+    Case("an abbreviation tzdata lacks", at_timezone, "pst", "PST is a time zone abbreviation",
+         "timezone", example="New York"),
     Case("time 25:00", at_times, "25:00", "couldn't read that time", "add_times", example="20:30"),
     Case("empty name", at_name, "   ", "Please send a name", "name", example="Ana"),
     Case("emoji as name", at_name, "😀🎉", "Please send a name", "name"),

@@ -75,6 +75,13 @@ def test_parse_date(typed: str, expected: date | None) -> None:
         ("Bogota", "America/Bogota"),
         ("Atlantis", None),
         ("x" * 500, None),
+        # Abbreviations do not say when clocks change (EST, MST are fixed offsets in tzdata).
+        ("EST", None),
+        ("mst", None),
+        ("GMT", None),
+        ("CET", None),
+        ("UTC", "UTC"),
+        ("EST5EDT", "EST5EDT"),
     ],
 )
 def test_parse_timezone(typed: str, expected: str | None) -> None:
