@@ -6,13 +6,17 @@ import io
 from datetime import date
 
 import matplotlib
+from babel.dates import format_skeleton
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure
 
 
-def adherence_png(days: list[date], percents: list[float | None], title: str) -> bytes:
-    """A bar chart of the share of doses taken per day; days without doses are left empty."""
+def adherence_png(
+    days: list[date], percents: list[float | None], title: str, locale: str = "en"
+) -> bytes:
+    """A bar chart of the share of doses taken per day; days without doses are left empty.
+    The days are labelled in ``locale`` (:func:`day_labels`)."""
     figure = Figure(figsize=(6, 2.6), dpi=100)
     axes = figure.add_subplot()
     values = [p if p is not None else 0.0 for p in percents]
@@ -23,7 +27,7 @@ def adherence_png(days: list[date], percents: list[float | None], title: str) ->
     axes.set_title(title, fontsize=10)
     step = max(1, len(days) // 6)
     ticks = list(range(0, len(days), step))
-    axes.set_xticks(ticks, [days[i].strftime("%d/%m") for i in ticks], fontsize=8)
+    axes.set_xticks(ticks, day_labels([days[i] for i in ticks], locale), fontsize=8)
     axes.tick_params(axis="y", labelsize=8)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
@@ -31,3 +35,9 @@ def adherence_png(days: list[date], percents: list[float | None], title: str) ->
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def day_labels(days: list[date], locale: str) -> list[str]:
+    """Days as the patient's language writes a month and day ("Nov 5", "5 nov"): "05/11" read as
+    May 11 in English."""
+    return [format_skeleton("MMMd", day, locale=locale) for day in days]

@@ -143,7 +143,7 @@ async def stats(turn: Turn, arg: str) -> None:
         return
     # Drawing takes a CPU-bound moment: off the event loop, so other chats carry on.
     png = await asyncio.to_thread(
-        adherence_png, days, [daily[d] for d in days], turn.t("stats_chart_title")
+        adherence_png, days, [daily[d] for d in days], turn.t("stats_chart_title"), turn.locale
     )
     chart = ("adherence.png", "image/png", png)
     # A chart is some tens of kB; one past the stored files' limit goes as text alone.

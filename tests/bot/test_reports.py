@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 import asyncpg
 
+from bot.charts import adherence_png, day_labels
 from core.db import Database
 from core.settings import Settings
 from scheduler.planner import run_planner_tick
@@ -139,3 +140,12 @@ async def test_today_after_a_trip_is_the_day_and_times_where_the_patient_is(
         "2:00\u202fAM Metformin: due",
         "5:30\u202fPM Metformin: due",
     ], text
+
+
+def test_the_chart_labels_days_in_the_patients_language() -> None:
+    """The /stats chart labelled its days "05/11": Nov 5, which an English reader takes for
+    May 11 (seen in medremind dev's chart). Each language writes a month and day its way."""
+    days = [date(2026, 11, 5), date(2026, 12, 4)]
+    assert day_labels(days, "en") == ["Nov 5", "Dec 4"]
+    assert day_labels(days, "es") == ["5 nov", "4 dic"]
+    assert adherence_png(days, [50.0, None], "t", "es").startswith(b"\x89PNG")
