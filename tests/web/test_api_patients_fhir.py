@@ -212,3 +212,23 @@ async def test_a_nul_in_a_query_parameter_is_a_422_naming_it(client, patient, au
         assert error["reason"] == "must not contain NUL characters"
     found = await client.get("/api/v1/patients", params={"q": "a"}, headers=auth)
     assert found.status_code == 200, found.text
+
+
+async def test_a_fixed_offset_named_like_a_region_is_refused(client, admin_conn, auth):
+    """tzdata's EST and MST are fixed offsets with no summer time: a patient created with EST
+    for New York got every reminder an hour late from March to November (the bot refuses the
+    abbreviation too). The 422 names the zone to use; a location zone with no summer time is
+    still taken as it is."""
+    for zone, hint in (("EST", "America/New_York"), ("MST", "America/Denver")):
+        response = await client.post(
+            "/api/v1/patients", json=_patient_body(timezone=zone), headers=auth
+        )
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["field"] == "timezone"
+        assert "no summer time" in error["reason"] and hint in error["reason"], error
+    assert await count(admin_conn, "patients") == 0
+    for zone in ("America/Panama", "America/Phoenix", "UTC"):
+        body = _patient_body(timezone=zone, external_id=zone, phone=None, email=None)
+        response = await client.post("/api/v1/patients", json=body, headers=auth)
+        assert response.status_code == 201, response.text

@@ -154,9 +154,23 @@ Email = Annotated[
 ]
 
 
+# tzdata's legacy EST and MST are fixed offsets: no summer time, unlike the regions they are named
+# after (a patient given EST for New York is reminded an hour late from March to November). The
+# bot refuses such abbreviations too (bot.parsing.ZONE_ABBREVIATIONS).
+_FIXED_REGION_NAMES = {
+    "EST": "America/New_York (or America/Panama for UTC-5 all year)",
+    "MST": "America/Denver (or America/Phoenix for UTC-7 all year)",
+}
+
+
 def _timezone(value: str) -> str:
     if not value or len(value) > 64 or value != value.strip():
         raise _fail("must be an IANA timezone such as Europe/Berlin")
+    if value in _FIXED_REGION_NAMES:
+        raise _fail(
+            f"is a fixed offset with no summer time; use a place's zone, such as "
+            f"{_FIXED_REGION_NAMES[value]}"
+        )
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
