@@ -123,6 +123,14 @@ try {
   await page.waitForURL(`${BASE_URL}/patients`);
   result.signed_in_back_to = new URL(page.url()).pathname;
 
+  log("a search with a NUL in it (a hand-made address): the list, not an error page");
+  const nulSearch = await page.goto(`${BASE_URL}/patients?q=${encodeURIComponent("Ona\u0000")}`);
+  result.nul_search = {
+    status: nulSearch?.status() ?? null,
+    caption: await text(page.locator("caption")),
+    rows: await page.locator("tbody tr").allTextContents(),
+  };
+
   log("the sign-in page redirects a signed-in clinician to the dashboard");
   await page.goto(`${BASE_URL}/login`);
   await page.waitForURL(`${BASE_URL}/patients`);

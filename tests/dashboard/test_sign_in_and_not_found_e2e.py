@@ -87,6 +87,11 @@ async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
     assert result["signed_out_back_to"] == "/login"
     assert result["signed_in_back_to"] == "/patients"
     assert result["phone_overflow"] is False
+    # A search with a NUL (PostgreSQL's text holds none) was a 500 error page; it searches
+    # without it.
+    assert result["nul_search"]["status"] == 200, result["nul_search"]
+    assert "1 patient matching" in result["nul_search"]["caption"], result["nul_search"]
+    assert any("Ona Own" in row for row in result["nul_search"]["rows"]), result["nul_search"]
 
     # Defect 3: /favicon.ico answered 404. It is an icon now, and every icon the page links loads.
     favicon = result["favicon"]
