@@ -51,6 +51,10 @@ async def handle(turn: Turn) -> None:
         conv.patient_id = None  # the patient was deleted elsewhere
     if turn.patient is None:
         await _bind_known_contact(turn)
+    if turn.patient is not None and turn.patient["linked_at"] is None:
+        # They wrote: something reached them (migration 20260101013800). Before the keywords,
+        # so a STOP that is their first message finds them linked, and unreachable.
+        await turn.conn.execute(query("bot", "link_patient"), turn.patient["id"], turn.now)
     if turn.patient is not None and turn.patient["locale"] in texts.LOCALES:
         conv.locale = turn.patient["locale"]  # changed in /settings on another channel
 

@@ -10,9 +10,11 @@ lock so that one worker plans at a time:
    runs out within the horizon is extended. Wanted means an active schedule of an active
    medication of an active, consented, not paused patient. A wanted schedule of a patient no
    channel can reach (``patients.unreachable_since``: STOP on their only channel, the bot
-   blocked), or of one not linked yet (``patients.linked_at`` null: no contact point so far, e.g.
-   an invite link not opened; not unreachable, no caregiver notice), gets its doses as
-   ``unreachable`` with no reminder; once the patient can be reached
+   blocked), or of one not linked yet (``patients.linked_at`` null: nothing reached them so
+   far) with no usable contact point (an invite link not opened, a typed number the carrier
+   refused; not unreachable, no caregiver notice), gets its doses as ``unreachable`` with no
+   reminder (one not linked yet with a usable contact point is reminded: that is how the first
+   message reaches them); once the patient can be reached
    again the doses ahead are revived with their reminders, those past stay as they were (no
    flood of stale reminders). Occurrences come from
    :func:`scheduler.recurrence.occurrences` in the zone of :func:`resolve_timezone`; rows are

@@ -84,6 +84,8 @@ async def join_confirm(turn: Turn) -> None:
         "patient",
         str(clinic_record),
     )
+    # The person writing is the clinic's record now: it reached them (migration 20260101013800).
+    await turn.conn.execute(query("bot", "link_patient"), clinic_record, turn.now)
     turn.conv.patient_id = clinic_record
     turn.patient = await turn.conn.fetchrow(query("bot", "get_patient"), clinic_record)
     clinic = turn.conv.data.get("clinic", "")

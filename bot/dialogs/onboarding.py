@@ -146,6 +146,8 @@ async def register_patient(turn: Turn) -> None:
         # The bot this person started: a chat cannot move to another bot.
         turn.event.to_address if conv.channel is Channel.TELEGRAM else None,
     )
+    # Registered from this chat: it reached them (migration 20260101013800).
+    await turn.conn.execute(query("bot", "link_patient"), patient_id, turn.now)
     conv.patient_id = patient_id
     await load_patient(turn)
     clinic_locale = turn.patient["locale"] if turn.patient is not None else None

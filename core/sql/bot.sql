@@ -109,6 +109,11 @@ select * from contact_points where channel = $1 and address = $2
 select p.* from contact_points c join patients p on p.id = c.patient_id
  where c.channel = $1 and c.address = $2 and p.status <> 'deleted' and p.consent_at is not null
 
+-- name: link_patient
+-- The patient wrote to the service (or the bot registered them from this chat): something
+-- reached them (patients.linked_at, migration 20260101013800). $2: the turn's clock.
+update patients set linked_at = $2 where id = $1 and linked_at is null
+
 -- name: touch_contact_point
 update contact_points set last_inbound_at = now() where channel = $1 and address = $2
 

@@ -151,9 +151,11 @@ select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.ev
        (s.status = 'active' and m.status = 'active' and p.status = 'active'
         and p.consent_at is not null and not p.reminders_paused
         and not public.patient_opted_out(p.id, 'medication')) as wanted,
-       -- No channel takes a reminder (migration 20260101013300), or none was ever linked
-       -- (20260101013600): doses, but 'unreachable' ones.
-       p.unreachable_since is null and p.linked_at is not null as reachable,
+       -- No channel takes a reminder: lost every one (migration 20260101013300), or, not
+       -- linked yet (nothing reached them, 20260101013800), has none usable: doses, but
+       -- 'unreachable' ones. A patient not linked yet with a usable channel is reminded.
+       p.unreachable_since is null
+         and (p.linked_at is not null or public.patient_reachable(p.id)) as reachable,
        -- The 08:00 peak (scheduler/planning_peaks.py): priority and the early window.
        m.time_critical, p.quiet_start, p.quiet_end, o.default_quiet_start, o.default_quiet_end,
        coalesce((o.early_send_seconds->>'medication_reminder')::float8, 0) as early_seconds
@@ -177,9 +179,11 @@ select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.ev
        (s.status = 'active' and m.status = 'active' and p.status = 'active'
         and p.consent_at is not null and not p.reminders_paused
         and not public.patient_opted_out(p.id, 'medication')) as wanted,
-       -- No channel takes a reminder (migration 20260101013300), or none was ever linked
-       -- (20260101013600): doses, but 'unreachable' ones.
-       p.unreachable_since is null and p.linked_at is not null as reachable,
+       -- No channel takes a reminder: lost every one (migration 20260101013300), or, not
+       -- linked yet (nothing reached them, 20260101013800), has none usable: doses, but
+       -- 'unreachable' ones. A patient not linked yet with a usable channel is reminded.
+       p.unreachable_since is null
+         and (p.linked_at is not null or public.patient_reachable(p.id)) as reachable,
        -- The 08:00 peak (scheduler/planning_peaks.py): priority and the early window.
        m.time_critical, p.quiet_start, p.quiet_end, o.default_quiet_start, o.default_quiet_end,
        coalesce((o.early_send_seconds->>'medication_reminder')::float8, 0) as early_seconds
@@ -325,8 +329,10 @@ select d.id, d.status, d.due_at, d.snoozed_until, d.patient_id, d.nag_count,
        coalesce(p.quiet_end, o.default_quiet_end) as quiet_end,
        p.organization_id is not null as has_organization,
        (p.status = 'active' and p.consent_at is not null and not p.reminders_paused) as active,
-       -- Lost every channel, or never linked one (migrations 20260101013300, 20260101013600).
-       p.unreachable_since is null and p.linked_at is not null as reachable,
+       -- Lost every channel, or not linked yet and none usable (migrations 20260101013300,
+       -- 20260101013800).
+       p.unreachable_since is null
+         and (p.linked_at is not null or public.patient_reachable(p.id)) as reachable,
        r.status as reminder_status, r.sent_at as reminder_sent_at,
        r.last_error as reminder_error
   from dose_events d

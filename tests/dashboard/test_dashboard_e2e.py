@@ -212,13 +212,21 @@ async def _seed_adherence(conn: asyncpg.Connection, organization_id: str) -> Non
 
 
 async def _seed_unreachable(conn: asyncpg.Connection, organization_id: str) -> str:
-    """A patient whose only channel, SMS, sent STOP: no reminder can reach them (migration
-    20260101013300 sets unreachable_since), which their page says."""
+    """A patient reminded before whose only channel, SMS, sent STOP: no reminder can reach them
+    (migration 20260101013300 sets unreachable_since; 20260101013800: once linked), which their
+    page says."""
     patient = await create_patient(
         conn,
         uuid.UUID(organization_id),
         display_name="Una Unreachable",
         contacts={"sms": "+34600000009"},
+    )
+    earlier = datetime.now(UTC) - timedelta(days=1)
+    await conn.execute(
+        "insert into scheduled_messages (patient_id, message_content, scheduled_time, platform,"
+        " kind, status, sent_at) values ($1, 'Welcome.', $2, 'sms', 'system', 'sent', $2)",
+        patient["id"],
+        earlier,
     )
     await conn.execute(
         "update contact_points set opted_out_at = now() where patient_id = $1", patient["id"]

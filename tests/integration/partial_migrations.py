@@ -20,16 +20,26 @@ def _swap_db(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
+def _migrations_until(directory: Path, version: str) -> Path:
+    """``directory`` filled with the migrations up to ``version`` (included)."""
+    directory.mkdir()
+    for m in discover():
+        if m.version <= version:
+            shutil.copy(m.path, directory / m.path.name)
+    return directory
+
+
+async def migrate_until(conn: asyncpg.Connection, tmp_path: Path, version: str) -> list[str]:
+    """Apply the migrations after the database's up to ``version`` (included); their names."""
+    return await migrate(conn, _migrations_until(tmp_path / f"until-{version}", version))
+
+
 @asynccontextmanager
 async def migrated_until(
     pg_admin_url: str, tmp_path: Path, version: str
 ) -> AsyncIterator[asyncpg.Connection]:
     """A connection to a new database migrated up to ``version`` (included); dropped after."""
-    until = tmp_path / "migrations"
-    until.mkdir()
-    for m in discover():
-        if m.version <= version:
-            shutil.copy(m.path, until / m.path.name)
+    until = _migrations_until(tmp_path / "migrations", version)
     name = f"medremind_partial_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(pg_admin_url)
     await admin.execute(f'create database "{name}"')

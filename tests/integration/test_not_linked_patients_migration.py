@@ -2,8 +2,10 @@
 
 A database migrated up to just before it holds a patient registered without a contact point
 (an invite not opened yet) whose caregiver's notice "can no longer be reached" waits, a patient
-whose only channel sent STOP, and a reachable one. Migrated to the end: the first is not
-unreachable and the notice is not sent; the other two keep their state and count as linked.
+whose only channel sent STOP, and a reachable one. Migrated to it: the first is not unreachable
+and the notice is not sent; the other two keep their state and count as linked (a contact
+point linked then; since migration 20260101013800 something must have reached the patient:
+tests/integration/test_linked_once_reached_migration.py).
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from pathlib import Path
 
 import asyncpg
 
-from core.migrate import MIGRATIONS_DIR, migrate
-from tests.integration.partial_migrations import migrated_until
+from tests.integration.partial_migrations import migrate_until, migrated_until
 
 BEFORE = "20260101013410"
+RULE = "20260101013600"
 
 
 async def _patient(conn: asyncpg.Connection, contact: str | None) -> uuid.UUID:
@@ -59,7 +61,7 @@ async def test_only_patients_who_had_a_channel_stay_unreachable(
             "select unreachable_since is not null from patients where id = $1", never
         )
 
-        applied = await migrate(conn, MIGRATIONS_DIR)
+        applied = await migrate_until(conn, tmp_path, RULE)
         assert "20260101013600_patients_not_linked_yet.sql" in applied
         state = "select unreachable_since is not null, linked_at is not null from patients"
         assert tuple(await conn.fetchrow(state + " where id = $1", never)) == (False, False)

@@ -28,8 +28,9 @@ def at(minutes: int) -> datetime:
 @pytest.fixture
 async def patient(db: Database, settings: Settings, admin_conn: asyncpg.Connection, org):
     """A Telegram-only patient with an SMS caregiver and doses at 08:00 and 20:00, planned at
-    07:00."""
+    07:00, whom a message reached the day before (linked: migration 20260101013800)."""
     patient = await factories.create_patient(admin_conn, org["id"])
+    await _reached(admin_conn, patient["id"], at(-24 * 60))
     await admin_conn.execute(
         """insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)
            values ($1, 'Sam', 'sms', '+15555550100', 30)""",
@@ -38,6 +39,27 @@ async def patient(db: Database, settings: Settings, admin_conn: asyncpg.Connecti
     await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0), time(20, 0)))
     await run_planner_tick(db.pool, at(-60), settings)
     return patient
+
+
+async def _clinic_patient(
+    conn: asyncpg.Connection, organization_id, contacts: dict[str, str], times: tuple[time, ...]
+):
+    """A clinic's patient with these contact points (none linked: nothing reached them yet),
+    an SMS caregiver and a medicine at ``times``."""
+    patient = await factories.create_patient(conn, organization_id, contacts=contacts)
+    await conn.execute(
+        """insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)
+           values ($1, 'Sam', 'sms', '+15555550100', 30)""",
+        patient["id"],
+    )
+    await factories.create_medication(conn, patient["id"], times=times)
+    return patient
+
+
+async def _reached(conn: asyncpg.Connection, patient_id, when: datetime) -> None:
+    """A message reached the patient at ``when``: the dispatcher records it sent."""
+    message = await factories.create_message(conn, patient_id, scheduled_time=when)
+    await mark_sent(conn, message["id"], when)
 
 
 async def _set_contact(conn: asyncpg.Connection, patient_id, **values) -> None:
@@ -258,6 +280,7 @@ async def test_a_patient_reachable_on_another_channel_is_reminded_as_before(
     patient = await factories.create_patient(
         admin_conn, org["id"], contacts={"telegram": "123456789", "sms": "+15555550142"}
     )
+    await _reached(admin_conn, patient["id"], at(-24 * 60))
     await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
     await admin_conn.execute(
         "update contact_points set opted_out_at = now() where patient_id = $1 and channel = 'sms'",
@@ -287,14 +310,8 @@ async def test_a_patient_not_linked_yet_is_not_unreachable_until_they_lose_a_cha
     no longer be reached (they turned messages off or blocked them)" about someone nobody had
     ever reached. Until they link, nothing is sent, nothing is missed and nobody is told; once
     linked and then lost (STOP), the rule applies as to everyone."""
-    patient = await factories.create_patient(admin_conn, org["id"], contacts={})
+    patient = await _clinic_patient(admin_conn, org["id"], {}, (time(8, 0), time(20, 0)))
     pid = patient["id"]
-    await admin_conn.execute(
-        """insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)
-           values ($1, 'Sam', 'sms', '+15555550100', 30)""",
-        pid,
-    )
-    await factories.create_medication(admin_conn, pid, times=(time(8, 0), time(20, 0)))
     state = "select unreachable_since, linked_at from patients where id = $1"
     assert tuple(await admin_conn.fetchrow(state, pid)) == (None, None)
 
@@ -307,22 +324,100 @@ async def test_a_patient_not_linked_yet_is_not_unreachable_until_they_lose_a_cha
         assert (later.doses_missed, later.caregiver_alerts, later.unreachable_notices) == (0, 0, 0)
     assert await messages(admin_conn, pid, "missed_dose_caregiver", None) == []
 
-    # The patient opens the invite link at 19:00: their chat is linked, doses ahead reminded.
+    # The patient opens the invite link at 19:00: their chat is a contact point, doses ahead
+    # are reminded. Linked once something reaches them (migration 20260101013800): the bot
+    # links them as they register; here the 20:00 reminder sent does.
     back = at(11 * 60)
     await admin_conn.execute(
         """insert into contact_points (patient_id, channel, address, verified)
            values ($1, 'telegram', '700100200', true)""",
         pid,
     )
-    row = await admin_conn.fetchrow(state, pid)
-    assert row["unreachable_since"] is None and row["linked_at"] is not None
+    assert tuple(await admin_conn.fetchrow(state, pid)) == (None, None)
     linked = await run_planner_tick(db.pool, back, settings)
     assert linked.reminders_created >= 1 and linked.unreachable_notices == 0
     doses = await _doses(admin_conn, pid)
     assert all(s == "due" for due, s in doses.items() if due > back)
+    reminder = (await messages(admin_conn, pid, "medication_reminder"))[0]
+    await mark_sent(admin_conn, reminder["id"], at(12 * 60))
+    assert (await admin_conn.fetchrow(state, pid))["linked_at"] == at(12 * 60)
+    back = at(12 * 60)
 
     # A STOP afterwards loses the channel they had: unreachable, the caregiver told once.
     await _set_contact(admin_conn, pid, opted_out_at=back)
     assert (await admin_conn.fetchrow(state, pid))["unreachable_since"] is not None
     lost = await run_planner_tick(db.pool, back + timedelta(minutes=1), settings)
     assert lost.unreachable_notices == 1
+
+
+async def test_a_wrong_number_typed_by_the_clinic_is_not_linked_nor_unreachable(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
+) -> None:
+    """The clinic types a number the carrier refuses at the first reminder (Twilio 21211: the
+    dispatcher fails the reminder and makes the contact point inactive). Before, the number
+    "linked" the patient at its insert, so the refusal made them unreachable and the caregiver
+    was told they "turned messages off or blocked them" about someone nothing ever reached. Now
+    they are not linked: nobody is told, nothing is missed; the number fixed, the next reminder
+    reaches them and links them, and losing that channel is then unreachable as for anyone."""
+    patient = await _clinic_patient(
+        admin_conn, org["id"], {"sms": "+15555550177"}, (time(8, 0), time(20, 0))
+    )
+    pid = patient["id"]
+    state = "select unreachable_since, linked_at from patients where id = $1"
+    assert tuple(await admin_conn.fetchrow(state, pid)) == (None, None)
+    # Not linked, but a reminder can go: that is how the first one reaches them.
+    planned = await run_planner_tick(db.pool, at(-60), settings)
+    assert planned.reminders_created == 4 and planned.doses_unreachable == 0
+
+    # 08:00: the carrier refuses the number.
+    reminder = (await messages(admin_conn, pid, "medication_reminder"))[0]
+    await admin_conn.execute(
+        """update scheduled_messages set status = 'failed',
+                  last_error = 'invalid ''To'' phone number' where id = $1""",
+        reminder["id"],
+    )
+    await _set_contact(admin_conn, pid, active=False, last_error="invalid 'To' phone number")
+    assert tuple(await admin_conn.fetchrow(state, pid)) == (None, None)
+    for minutes in (1, 120, 10 * 60):
+        later = await run_planner_tick(db.pool, at(minutes), settings)
+        assert (later.doses_missed, later.caregiver_alerts, later.unreachable_notices) == (0, 0, 0)
+    assert await messages(admin_conn, pid, "missed_dose_caregiver", None) == []
+    doses = await _doses(admin_conn, pid)
+    assert doses[DUE] == "unreachable" and "missed" not in doses.values()
+
+    # 18:00: the clinic fixes the number; the 20:00 reminder goes and reaches them.
+    await admin_conn.execute(
+        "update contact_points set address = '+15555550178', active = true, last_error = null"
+        " where patient_id = $1",
+        pid,
+    )
+    fixed = await run_planner_tick(db.pool, at(10 * 60), settings)
+    assert fixed.reminders_created >= 1
+    evening = (await messages(admin_conn, pid, "medication_reminder"))[0]
+    assert evening["scheduled_time"] == at(12 * 60)
+    await mark_sent(admin_conn, evening["id"], at(12 * 60))
+    assert (await admin_conn.fetchrow(state, pid))["linked_at"] == at(12 * 60)
+
+    # Linked, the number then refused (or STOP): unreachable, the caregiver told once.
+    await _set_contact(admin_conn, pid, opted_out_at=at(12 * 60 + 5))
+    assert (await admin_conn.fetchrow(state, pid))["unreachable_since"] is not None
+    lost = await run_planner_tick(db.pool, at(12 * 60 + 6), settings)
+    assert lost.unreachable_notices == 1
+
+
+async def test_linked_while_no_channel_is_usable_is_unreachable_at_once(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
+) -> None:
+    """The link comes after the channel went (a STOP that is the patient's first message: the
+    STOP is recorded, then the message links them): the rule applies at once."""
+    patient = await _clinic_patient(admin_conn, org["id"], {"sms": "+15555550179"}, (time(8, 0),))
+    pid = patient["id"]
+    await _set_contact(admin_conn, pid, opted_out_at=at(-60))
+    state = (
+        "select unreachable_since is not null, linked_at is not null from patients where id = $1"
+    )
+    assert tuple(await admin_conn.fetchrow(state, pid)) == (False, False)
+    await admin_conn.execute("update patients set linked_at = $2 where id = $1", pid, at(-60))
+    assert tuple(await admin_conn.fetchrow(state, pid)) == (True, True)
+    stats = await run_planner_tick(db.pool, at(-59), settings)
+    assert stats.unreachable_notices == 1

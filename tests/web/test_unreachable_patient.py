@@ -11,6 +11,7 @@ each dose was marked missed and every caregiver alerted for it, several times a 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ PHONE = "+14155550521"
 CAREGIVER_CHAT = 7_300_521
 CAREGIVER_PHONE = "+14155550522"
 PATIENT_CHAT = 7_300_523
+WRONG_PHONE = "+14155550524"
 NOTICE = "Ana can no longer be reached by medication reminders"
 
 
@@ -64,6 +66,25 @@ async def _pending_reminders(conn: asyncpg.Connection, patient_id: Any) -> int:
         " and kind = 'medication_reminder' and status = 'pending'",
         patient_id,
     )
+
+
+async def _reminder_due_now(
+    conn: asyncpg.Connection, organization_id: Any, schedule: asyncpg.Record
+) -> asyncpg.Record:
+    """A dose of ``schedule`` due now and its reminder, queued for the worker."""
+    now = datetime.now(UTC)
+    dose = await create_dose_event(conn, schedule, now)
+    await create_message(
+        conn,
+        schedule["patient_id"],
+        organization_id=organization_id,
+        kind="medication_reminder",
+        message_content=None,
+        dose_event_id=dose["id"],
+        scheduled_time=now,
+        priority=1,
+    )
+    return dose
 
 
 async def test_stop_on_the_only_channel_then_start(
@@ -175,6 +196,15 @@ async def test_a_blocked_bot_found_by_a_reminder_then_unblocked(
         nag_max=0,
     )
     pid = patient["id"]
+    # Their chat was reached before (linked: migration 20260101013800).
+    await create_message(
+        admin_conn,
+        pid,
+        organization_id=org["id"],
+        status="sent",
+        sent_at=datetime.now(UTC) - timedelta(days=1),
+        scheduled_time=datetime.now(UTC) - timedelta(days=1),
+    )
     await admin_conn.execute(
         "insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)"
         " values ($1, 'Lucía', 'sms', $2, 0)",
@@ -182,18 +212,7 @@ async def test_a_blocked_bot_found_by_a_reminder_then_unblocked(
         CAREGIVER_PHONE,
     )
     _, schedule = await create_medication(admin_conn, pid, times=(_ahead(2),))
-    now = datetime.now(UTC)
-    dose = await create_dose_event(admin_conn, schedule, now)
-    await create_message(
-        admin_conn,
-        pid,
-        organization_id=org["id"],
-        kind="medication_reminder",
-        message_content=None,
-        dose_event_id=dose["id"],
-        scheduled_time=now,
-        priority=1,
-    )
+    dose = await _reminder_due_now(admin_conn, org["id"], schedule)
     fake_telegram.block_chat(PATIENT_CHAT)
     _, base = await web_process()
     async with (
@@ -229,3 +248,70 @@ async def test_a_blocked_bot_found_by_a_reminder_then_unblocked(
         assert response.status_code == 200
         await until("reminders again", lambda: _pending_reminders(admin_conn, pid), log)
     assert await caregiver_sms() == told  # no missed-dose alert, no second notice
+
+
+async def test_a_wrong_number_typed_by_the_clinic_tells_nobody(
+    web_process: StartWeb,
+    db: Database,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    fake_telegram: FakeTelegram,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """The clinic types a number through the API; the carrier refuses it at the first reminder
+    (21211). Before, the number counted as linked, the refusal made the patient unreachable
+    and the caregiver got "Ana can no longer be reached ... (they turned messages off or
+    blocked them)" about someone nothing had ever reached (migration 20260101013800). Now: not
+    linked, not unreachable, no notice, the dose not missed, no alert."""
+    org, key = await clinic_key(db, admin_conn, "Typo Clinic")
+    _, base = await web_process()
+    auth = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        created = await http.post(
+            "/api/v1/patients",
+            json={
+                "display_name": "Ana",
+                "phone": WRONG_PHONE,
+                "channel_order": ["sms"],
+                "consent": True,
+            },
+            headers=auth,
+        )
+        assert created.status_code == 201, created.text
+        pid = created.json()["id"]
+        assert (created.json()["linked_at"], created.json()["unreachable_since"]) == (None, None)
+        await admin_conn.execute(
+            "insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)"
+            " values ($1, 'Ben', 'telegram', $2, 0)",
+            pid,
+            str(CAREGIVER_CHAT),
+        )
+        _, schedule = await create_medication(admin_conn, pid, times=(_ahead(2),))
+        await admin_conn.execute("update patients set nag_max = 0 where id = $1", pid)
+        dose = await _reminder_due_now(admin_conn, org["id"], schedule)
+        fake_twilio.fail_next_invalid_number(to=WRONG_PHONE, times=5)
+        async with running_worker(
+            database_url, tmp_path, **_worker_env(fake_twilio, fake_telegram)
+        ) as log:
+
+            async def dose_status() -> str | None:
+                status = await admin_conn.fetchval(
+                    "select status from dose_events where id = $1", dose["id"]
+                )
+                return status if status not in ("due", "snoozed") else None
+
+            assert await until("the dose settled", dose_status, log) == "unreachable"
+            assert await admin_conn.fetchval(
+                "select not active from contact_points where patient_id = $1", pid
+            )
+            # A few planner passes more (one a second): still nobody told.
+            await asyncio.sleep(3)
+        shown = (await http.get(f"/api/v1/patients/{pid}", headers=auth)).json()
+    assert (shown["linked_at"], shown["unreachable_since"]) == (None, None)
+    assert [c for c in fake_telegram.sent_messages if c.chat_id == CAREGIVER_CHAT] == []
+    assert not await admin_conn.fetchval(
+        "select count(*) from scheduled_messages where patient_id = $1"
+        " and kind = 'missed_dose_caregiver'",
+        pid,
+    )

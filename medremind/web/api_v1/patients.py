@@ -138,10 +138,12 @@ class Patient(BaseModel):
     )
     linked_at: datetime | None = Field(
         None,
-        description="When a channel of the patient's order could first take a reminder. Null:"
-        " not linked yet (no usable contact point so far, e.g. an invite link not opened):"
-        " nothing is sent, their doses are recorded as 'unreachable' (not reminded, not missed)"
-        " and nobody is alerted",
+        description="When something first reached the patient: a message a provider took (sent"
+        " or delivered, any channel; not a caregiver's alert), or their first message to the"
+        " service. Null: not linked yet (an invite link not opened, a typed number nothing has"
+        " reached): not unreachable, no caregiver is told; reminders go to a usable contact"
+        " point, and without one their doses are recorded as 'unreachable' (not reminded, not"
+        " missed) and nobody is alerted",
     )
     contacts: list[Contact]
 

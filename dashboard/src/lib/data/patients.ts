@@ -114,7 +114,7 @@ export interface PatientDetail {
   /** Since when no channel of the patient's order can take a reminder any more (null: reachable,
    * or not linked yet). */
   unreachable_since: Date | null;
-  /** When a channel of the patient's order could first take a reminder (null: not linked yet). */
+  /** When something first reached the patient: a message sent, or their own (null: not linked yet). */
   linked_at: Date | null;
   channel_order: string[];
   channels: ChannelState[];

@@ -158,12 +158,15 @@ export default async function PatientPage({
           working channel.
         </p>
       ) : !patient.linked_at && patient.status !== "deleted" ? (
-        // Never linked is not unreachable (migration 20260101013600): nobody failed to reach them.
+        // Never linked is not unreachable (migrations 20260101013600, 20260101013800): linked
+        // once a message reached them or they wrote, not by a contact point typed here.
         <p className="notice" data-testid="patient-not-linked">
-          <strong>Not linked yet.</strong> No reminder can go until the patient links a channel
-          (opens an invite link, or has a phone number or e-mail of their own in their channel
-          order). Until then their doses are recorded as not reminded, not missed, and caregivers
-          are not alerted.
+          <strong>Not linked yet.</strong> Nothing has reached this patient so far. Reminders go to
+          a channel of their order that can take them (an invite link opened, a phone number or
+          e-mail); the first one sent, or a message from them, links them. A number refused before
+          that (mistyped, a landline) does not make them unreachable and no caregiver is told:
+          check it. While no reminder can go, their doses are recorded as not reminded, not
+          missed, and caregivers are not alerted.
         </p>
       ) : null}
 
