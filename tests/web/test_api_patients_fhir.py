@@ -232,3 +232,20 @@ async def test_a_fixed_offset_named_like_a_region_is_refused(client, admin_conn,
         body = _patient_body(timezone=zone, external_id=zone, phone=None, email=None)
         response = await client.post("/api/v1/patients", json=body, headers=auth)
         assert response.status_code == 201, response.text
+
+
+async def test_an_operation_without_query_parameters_refuses_one(client, admin_conn, patient, auth):
+    """`GET /waitlist?status=waiting` answered the whole waitlist (200), as if it had been
+    filtered; an operation that takes no query parameter says so on the first one given."""
+    await admin_conn.execute(
+        "insert into waitlist_entries (organization_id, patient_id) values ($1, $2)",
+        patient["organization_id"],
+        patient["id"],
+    )
+    for path in ("/api/v1/waitlist", "/api/v1/clinic"):
+        response = await client.get(path, params={"status": "waiting"}, headers=auth)
+        assert response.status_code == 422, (path, response.text)
+        error = response.json()["error"]
+        assert error["field"] == "status"
+        assert error["reason"] == "unknown query parameter; this operation takes none"
+        assert (await client.get(path, headers=auth)).status_code == 200

@@ -28,7 +28,7 @@ def known_names(route: Any, loc: Sequence[Any]) -> list[str]:
     # pydantic's names for validator layers are no part of the client's document.
     parent = [p for p in loc[1:-1] if not (isinstance(p, str) and p.startswith(VALIDATOR_LAYERS))]
     if source == "query" and not parent:
-        return sorted(set(_query_names(route.dependant)))
+        return sorted(set(query_names(route.dependant)))
     if source != "body" or route.body_field is None:
         return []
     annotation: Any = route.body_field.field_info.annotation
@@ -40,12 +40,13 @@ def known_names(route: Any, loc: Sequence[Any]) -> list[str]:
     return [] if model is None else _field_names(model)
 
 
-def _query_names(dependant: Dependant) -> Iterator[str]:
+def query_names(dependant: Dependant) -> Iterator[str]:
+    """The query parameters ``dependant`` (an operation, its dependencies included) takes."""
     for field in dependant.query_params:
         model = _model(field.field_info.annotation)
         yield from _field_names(model) if model is not None else [field.alias]
     for sub in dependant.dependencies:
-        yield from _query_names(sub)
+        yield from query_names(sub)
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:

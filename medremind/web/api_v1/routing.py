@@ -6,7 +6,8 @@ dependency. :class:`ApiRoute` keeps the order and the safety the API had before 
 1. the API key first (401/429 before the body is even read, so a client without a valid key, or
    over its rate, costs us no body parsing), and its role where the operation is an admin's
    (403);
-2. a NUL in a query parameter's value is a 422 naming it (PostgreSQL's text holds none);
+2. the query: a NUL in a parameter's value is a 422 naming it (PostgreSQL's text holds none), and
+   so is any parameter of an operation that takes none (unknown ones of the others: their models);
 3. the body through :func:`medremind.web.json_input.decode` (415 for another media type, 413 past
    the streaming cap, 400 for deep nesting, lone surrogates or out-of-range numbers, 422 for a
    NUL), handed to FastAPI already parsed, so pydantic validates a value that is safe to store;
@@ -32,7 +33,9 @@ from medremind.web.api_v1.common import (
     organization,
     refuse_nul_in_query,
 )
+from medremind.web.api_v1.known_names import query_names
 from medremind.web.api_v1.models import ADMIN_ONLY, ERROR_RESPONSES
+from medremind.web.errors import ValidationFailed
 
 
 def _needs(dependant: Dependant, call: Callable[..., Any]) -> bool:
@@ -48,6 +51,9 @@ class ApiRoute(APIRoute):
         admin_only = _needs(self.dependant, admin_organization)
         body_field = self.body_field
         body_required = body_field is not None and body_field.field_info.is_required()
+        # An operation with no query parameter would ignore any: `GET /waitlist?status=waiting`
+        # answered the whole list as if filtered. Those with some refuse unknown ones (models).
+        takes_query = any(query_names(self.dependant))
 
         async def guarded(request: Request) -> Response:
             if admin_only:
@@ -55,6 +61,9 @@ class ApiRoute(APIRoute):
             elif authenticated:
                 await authenticated_organization(request)
             refuse_nul_in_query(request)
+            if not takes_query and request.query_params:
+                first = next(iter(request.query_params))
+                raise ValidationFailed(first, "unknown query parameter; this operation takes none")
             if body_field is not None:
                 raw = await request.body()
                 if body_required or raw.strip():
