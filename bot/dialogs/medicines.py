@@ -402,6 +402,7 @@ async def meds(turn: Turn, arg: str) -> None:
         return
     lines = [turn.t("meds_header")]
     options: Options = []
+    shorts = [row["name"][:24] for row in rows]
     for n, row in enumerate(rows, 1):
         mark_sensitive(row["name"], row["dose"])
         times = list(row["times_of_day"] or [])
@@ -416,7 +417,10 @@ async def meds(turn: Turn, arg: str) -> None:
                 paused=turn.t("med_paused") if row["status"] == "paused" else "",
             )
         )
-        short = row["name"][:24]
+        short = shorts[n - 1]
+        if shorts.count(short) > 1:
+            # Two medicines of one name: the buttons say which by its number in the list.
+            short = f"{short} ({n})"
         if row["status"] == "paused":
             options.append((turn.t("btn_resume_med", name=short), f"med:resume:{row['id']}"))
         else:

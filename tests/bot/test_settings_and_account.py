@@ -352,3 +352,29 @@ async def test_clinic_registered_chat_consents_to_its_record(
     assert await admin_conn.fetchval("select consent_at from patients") is not None
     conv = await admin_conn.fetchval("select patient_id from conversations")
     assert conv == patient["id"]
+
+
+async def test_two_medicines_of_one_name_have_buttons_told_apart(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A patient who added Metformin twice (morning and a second one every few days; seen in
+    medremind dev) got /meds buttons 'Pause Metformin' ... 'Pause Metformin' and could not tell
+    which one a button acts on. A name the list has twice carries its number in the list."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    first, _ = await create_medication(admin_conn, patient["id"], times=(time(8, 0),))
+    second, _ = await create_medication(admin_conn, patient["id"], times=(time(21, 0),))
+    await create_medication(admin_conn, patient["id"], name="Lisinopril", times=(time(9, 0),))
+    await bot.send(chat, "/meds")
+    listing = bot.last_text(chat)
+    assert "1. Metformin" in listing and "2. Metformin" in listing, listing
+    labels = bot.labels(chat)
+    assert len(set(labels)) == len(labels), labels
+    assert "Pause Metformin (2)" in labels and "Pause Lisinopril" in labels, labels
+    await bot.press(chat, "Pause Metformin (2)")
+    statuses = dict(
+        await admin_conn.fetch(
+            "select id, status from medications where id = any($1)", [first["id"], second["id"]]
+        )
+    )
+    assert statuses == {first["id"]: "active", second["id"]: "paused"}
