@@ -81,6 +81,9 @@ select id from appointments where id = $1 and patient_id = $2
 -- name: dose_patient
 select patient_id from dose_events where id = $1
 
+-- name: dose_due_at
+select due_at from dose_events where id = $1 and patient_id = $2
+
 -- name: appointment_patient
 select patient_id from appointments where id = $1
 

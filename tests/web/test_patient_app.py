@@ -179,6 +179,7 @@ async def test_today_and_answers_go_through_the_same_recorders(
         "status": "due",
         "snoozed_until": None,
         "open": True,
+        "snoozable": True,
     }
     (visit,) = today["appointments"]
     assert (visit["date"], visit["time"], visit["location"]) == ("2026-03-05", "12:00", "Room 4")
@@ -497,3 +498,30 @@ async def test_the_day_view_is_the_patients_day_where_they_are(
         (str(night["id"]), "02:00", "taken"),
         (str(day["id"]), "17:30", "due"),
     ], (shown, str(tomorrow["id"]))
+
+
+async def test_a_dose_not_due_yet_cannot_be_snoozed_forward(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any]
+) -> None:
+    """The day view offered Snooze 15 min on a dose due later today: at 12:00 it snoozed the
+    17:00 dose to 12:15, bringing its reminder ('Time for your 5:00 PM dose') five hours
+    forward. Such a dose may be reported taken or skipped ahead, not snoozed."""
+    schedule = await admin_conn.fetchrow(
+        "select * from reminder_schedules where patient_id = $1", world["patient"]["id"]
+    )
+    later = await factories.create_dose_event(admin_conn, schedule, NOW + timedelta(hours=5))
+    await _sign_in(http, admin_conn)
+    doses = {dose["id"]: dose for dose in (await http.get("/app/api/today")).json()["doses"]}
+    assert doses[str(later["id"])]["open"] is True
+    assert doses[str(later["id"])]["snoozable"] is False
+    assert doses[str(world["dose"]["id"])]["snoozable"] is True
+
+    snoozed = await http.post(f"/app/api/doses/{later['id']}/answer", json={"answer": "snoozed"})
+    assert snoozed.status_code == 409, snoozed.text
+    assert snoozed.json()["error"]["reason"] == "this dose is not due yet: it is reminded at 17:00"
+    row = await admin_conn.fetchrow(
+        "select status, snoozed_until from dose_events where id = $1", later["id"]
+    )
+    assert (row["status"], row["snoozed_until"]) == ("due", None)
+    skipped = await http.post(f"/app/api/doses/{later['id']}/answer", json={"answer": "skipped"})
+    assert skipped.status_code == 200 and skipped.json()["status"] == "skipped"

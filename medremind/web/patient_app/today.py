@@ -70,7 +70,7 @@ async def today(request: Request) -> Response:
         {
             "patient": {"name": patient.display_name, "timezone": patient.timezone},
             "date": local_today.isoformat(),
-            "doses": [_dose(row, zone) for row in doses],
+            "doses": [_dose(row, zone, now) for row in doses],
             "appointments": [_appointment(row, zone) for row in appointments],
             "push_key": push_key.application_server_key if push_key else None,
         },
@@ -78,8 +78,9 @@ async def today(request: Request) -> Response:
     )
 
 
-def _dose(row: Any, zone: ZoneInfo) -> dict[str, Any]:
+def _dose(row: Any, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
     snoozed = row["snoozed_until"]
+    is_open = row["status"] in ("due", "snoozed", "missed")
     return {
         "id": str(row["id"]),
         "time": row["due_at"].astimezone(zone).strftime("%H:%M"),
@@ -87,7 +88,10 @@ def _dose(row: Any, zone: ZoneInfo) -> dict[str, Any]:
         "dose": row["dose"],
         "status": row["status"],
         "snoozed_until": snoozed.astimezone(zone).strftime("%H:%M") if snoozed else None,
-        "open": row["status"] in ("due", "snoozed", "missed"),
+        "open": is_open,
+        # A dose not due yet may be reported taken or skipped ahead; a snooze would bring its
+        # reminder forward (see answer_dose).
+        "snoozable": is_open and row["due_at"] <= now,
     }
 
 
@@ -116,8 +120,22 @@ async def answer_dose(request: Request) -> Response:
     minutes = body.get("minutes", DEFAULT_SNOOZE_MINUTES)
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 720:
         raise ValidationFailed("minutes", "must be a whole number of minutes from 1 to 720")
+    if answer == "snoozed":
+        await _refuse_snooze_before_due(request, dose_id, patient.patient_id, patient.timezone)
     result = await record_dose(request, dose_id, answer, minutes, patient.patient_id)
     return JSONResponse(result)
+
+
+async def _refuse_snooze_before_due(
+    request: Request, dose_id: UUID, patient_id: UUID, timezone: str
+) -> None:
+    """409 for a snooze of a dose not due yet: it would move the dose's reminder forward (at
+    12:00, "snooze 15 min" of the 17:00 dose reminded it at 12:15)."""
+    state = web_state(request)
+    due_at = await state.pool.fetchval(query("patient_app", "dose_due_at"), dose_id, patient_id)
+    if due_at is not None and due_at > state.clock():
+        at = due_at.astimezone(_zone(timezone)).strftime("%H:%M")
+        raise ApiError(409, f"this dose is not due yet: it is reminded at {at}")
 
 
 async def record_dose(

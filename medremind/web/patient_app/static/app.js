@@ -93,9 +93,10 @@ function renderDoses(doses) {
     if (dose.open) {
       const actions = document.createElement("div");
       actions.className = "actions";
+      // A dose not due yet has no Snooze: it would bring the reminder forward.
       actions.append(
         button("Taken", () => answerDose(dose.id, "taken"), true),
-        button("Snooze 15 min", () => answerDose(dose.id, "snoozed")),
+        ...(dose.snoozable ? [button("Snooze 15 min", () => answerDose(dose.id, "snoozed"))] : []),
         button("Skip", () => answerDose(dose.id, "skipped")),
       );
       li.append(actions);
