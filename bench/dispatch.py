@@ -1171,10 +1171,16 @@ async def burst_worker(
         emit_profile(profiler, 11, max(1, senders.count))
         if profile:  # the first worker: the collector's share of its CPU, its re-checks
             checks = getattr(dispatcher._deliverer.recheck, "statements", None)
+            cache = getattr(dispatcher._claims, "cache", None)
+            prefetch = getattr(dispatcher._claims, "_prefetch", None)
             emit(
                 scenario=11,
-                name="first worker's garbage collections and send checks",
+                name="first worker's garbage collections, send checks and patient cache",
                 send_check_statements=checks,
+                # Claims' patients from the cache, read by the claim, read ahead (before due).
+                patient_cache_hits=getattr(cache, "hits", None),
+                patient_cache_misses=getattr(cache, "misses", None),
+                patients_read_ahead=getattr(prefetch, "read", None),
                 **gc_clock.summary(),
             )
         if before_close is not None:

@@ -5,10 +5,13 @@ claims' own connection, between the claim and the sends). The planner writes rem
 ahead, so the worker knows at 07:59 whose messages fall due at 08:00: once a second this reads
 the patients of pending messages due within :data:`HORIZON_SECONDS` that are not cached
 (``dispatch.sql: prefetch_patients``; each row looked at once, the window sliding on), in
-batches, on a pooled connection. What it reads is a fill like any other
-(:meth:`scheduler.claim_cache.ClaimCache.begin_fill`): an edit before the claim drops it again,
-and the claim's barrier still decides what it may trust. It reads only while the cache listens,
-and at most half the cache per pass, so that it never evicts what it just read.
+batches, on a pooled connection. A window with more patients than a pass may read is paged on,
+in patient order, in the passes that follow: 100,000 reminders at 08:00 share one due time (one
+pass read the first 25,000 and the window slid past the rest, whose claims then read them).
+What it reads is a fill like any other (:meth:`scheduler.claim_cache.ClaimCache.begin_fill`): an
+edit before the claim drops it again, and the claim's barrier still decides what it may trust.
+It reads only while the cache listens, and at most half the cache per pass, so that it never
+evicts what it just read.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 
@@ -48,7 +52,10 @@ class Prefetch:
         self.horizon = horizon
         self.interval = interval
         self.read = 0  # patients read ahead (for tests and benchmarks)
-        self._upper: datetime | None = None
+        self._upper: datetime | None = None  # where the windows read so far end
+        # The window being paged through: its end, and the last patient read from it.
+        self._window: datetime | None = None
+        self._after: UUID | None = None
         self._drops = cache.drops
         self._stop = asyncio.Event()
 
@@ -70,7 +77,7 @@ class Prefetch:
         """One pass: read the uncached patients of what falls due in the window; how many."""
         if not self.cache.live or self.cache.drops != self._drops:
             # Whatever was read ahead went with the cache: look at the whole window again.
-            self._upper = None
+            self._upper = self._window = self._after = None
             self._drops = self.cache.drops
             if not self.cache.live:
                 return 0
@@ -79,12 +86,18 @@ class Prefetch:
             row = await conn.fetchrow(
                 query("dispatch", "prefetch_patients"),
                 self._upper,
+                self._window,
                 self.horizon,
                 room,
+                self._after,
                 timeout=STATEMENT_TIMEOUT_SECONDS,
             )
-            self._upper = row["upper"]
-            wanted = [p for p in row["patients"] if p not in self.cache]
+            patients = row["patients"]
+            if room and len(patients) >= room:  # more in this window: the next pass pages on
+                self._window, self._after = row["upper"], patients[-1]
+            else:
+                self._upper, self._window, self._after = row["upper"], None, None
+            wanted = [p for p in patients if p not in self.cache]
             for start in range(0, len(wanted), _BATCH):
                 fill = self.cache.begin_fill()
                 try:

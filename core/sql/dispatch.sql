@@ -135,18 +135,25 @@ select p.id, p.locale, p.timezone, p.display_name, p.quiet_start, p.quiet_end,
  where p.id = any($1::uuid[])
 
 -- name: prefetch_patients
--- The patients of pending messages due after $1 (null: now) and within $2 seconds from now, at
--- most $3, and that upper bound: the worker reads them into its cache before they are due
--- (scheduler/claim_prefetch.py), so a burst at 08:00 claims without reading its patients. The
--- next call starts where this one ended: each row is looked at once. By the plain time index of
--- the wide table: future rows only, whatever the queue holds beyond the window.
+-- The patients of pending messages due after $1 (null: now) and up to $2 (null: $3 seconds from
+-- now), after patient $5 (null: from the first), at most $4, in patient order; and that upper
+-- bound. The worker reads them into its cache before they are due (scheduler/claim_prefetch.py),
+-- so a burst at 08:00 claims without reading its patients. A full answer is paged on (the same
+-- window, after its last patient): 100,000 messages due at one instant share one due time, so
+-- the window cannot be cut by time. By the plain time index of the wide table: future rows only,
+-- whatever the queue holds beyond the window.
+with bounds as (
+  select coalesce($1, now()) as lower, coalesce($2, now() + make_interval(secs => $3)) as upper
+)
 select array(select distinct m.patient_id
-               from scheduled_messages m
-              where m.scheduled_time > coalesce($1, now())
-                and m.scheduled_time <= now() + make_interval(secs => $2)
+               from scheduled_messages m, bounds b
+              where m.scheduled_time > b.lower
+                and m.scheduled_time <= b.upper
                 and m.status = 'pending' and m.patient_id is not null
-              limit $3) as patients,
-       now() + make_interval(secs => $2) as upper
+                and ($5::uuid is null or m.patient_id > $5)
+              order by m.patient_id
+              limit $4) as patients,
+       (select upper from bounds) as upper
 
 -- name: record
 -- Apply a batch of outcomes and insert their attempt rows, in one statement. Outcome arrays ($1-$10,

@@ -19,6 +19,8 @@ import pytest
 
 from core.db import Database
 from scheduler import claims as claims_module
+from scheduler.claim_cache import ClaimCache
+from scheduler.claim_prefetch import Prefetch
 from scheduler.claim_session import ClaimSession
 from scheduler.claims import Claim
 from tests import factories
@@ -290,3 +292,33 @@ async def test_patients_of_messages_due_soon_are_read_ahead(
     addresses = {c.patient_id: [p.address for p in c.contacts] for c in claims}
     assert addresses == {first["id"]: ["+14155550109"], second["id"]: [PHONE_B]}
     assert (session.cache.hits, session.cache.misses) == (hits + 1, misses + 1)
+
+
+async def test_a_window_of_more_patients_than_a_pass_reads_is_read_over_several_passes(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """Reminders due at one instant share one due time: a pass that may read only some of their
+    patients leaves the rest to the next passes, in patient order, each read once (a pass read
+    the first ones and slid its window past the others, whose claims then read them at 08:00)."""
+    assert db.pool is not None
+    cache = ClaimCache(db.connect, max_entries=20)  # a pass reads at most half: 10
+    listening = asyncio.create_task(cache.run())
+    try:
+        await eventually(lambda: cache.live)
+        org = await factories.create_organization(admin_conn)
+        due = datetime.now(UTC) + timedelta(seconds=30)
+        patients = set()
+        for n in range(25):
+            patient = await factories.create_patient(
+                admin_conn, org["id"], contacts={"sms": f"+1415555{n:04d}"}
+            )
+            patients.add(patient["id"])
+            await factories.create_message(admin_conn, patient["id"], scheduled_time=due)
+        prefetch = Prefetch(db.pool, cache, horizon=60.0)
+        assert [await prefetch.once() for _ in range(4)] == [10, 10, 5, 0]
+        assert prefetch.read == 25
+        # The last pass's patients are cached (the cache keeps 20: the first read leave first).
+        assert len(cache) == 20 and sum(p in cache for p in patients) == 20
+    finally:
+        cache.stop()
+        await listening
