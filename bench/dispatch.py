@@ -20,6 +20,7 @@ CPU per job on the same server, beside real reminders drained by scenario 11's w
 
     .venv/bin/python bench/dispatch.py --scenario 11             # 5,000 due among 100,000 rows
     .venv/bin/python bench/dispatch.py --scenario 11 --full      # 100,000 among 1,000,000
+    .venv/bin/python bench/dispatch.py --scenario 11 --full --ready 5   # ~5 s read-ahead only
     .venv/bin/python bench/dispatch.py --scenario 1 11 --code ../wt-before   # another checkout
 
 ``--profile FILE`` runs scenario 1's dispatcher (or scenario 11's first worker) under cProfile in
@@ -46,6 +47,7 @@ import logging
 import multiprocessing
 import os
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -1173,6 +1175,7 @@ async def burst_worker(
             checks = getattr(dispatcher._deliverer.recheck, "statements", None)
             cache = getattr(dispatcher._claims, "cache", None)
             prefetch = getattr(dispatcher._claims, "_prefetch", None)
+            ahead = getattr(dispatcher, "rendered_ahead", None)
             emit(
                 scenario=11,
                 name="first worker's garbage collections, send checks and patient cache",
@@ -1181,6 +1184,11 @@ async def burst_worker(
                 patient_cache_hits=getattr(cache, "hits", None),
                 patient_cache_misses=getattr(cache, "misses", None),
                 patients_read_ahead=getattr(prefetch, "read", None),
+                # Texts rendered before they were due, sent as rendered, rendered again.
+                texts_rendered_ahead=getattr(ahead, "rendered", None),
+                texts_taken=getattr(ahead, "taken", None),
+                texts_stale=getattr(ahead, "stale", None),
+                max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                 **gc_clock.summary(),
             )
         if before_close is not None:
@@ -1207,6 +1215,11 @@ async def other_burst_worker(url: str, result_file: str, tmp: Path) -> None:
     Path(result_file).write_text(json.dumps({"times": times, "cpu": py_cpu}))  # noqa: ASYNC240
 
 
+# Seconds the burst's workers run before the instant by default: the read-ahead's horizon (60 s)
+# and some (until 2026-12-04 they had ~3-5 s, and read ahead only what that allowed).
+READY_SECONDS = 65.0
+
+
 async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
     """The 08:00 burst: N real reminders due at one instant among M other (sent) rows; one worker
     (``--workers K``: K, each its own process) as ``medremind worker`` runs it (default batch and
@@ -1222,8 +1235,11 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
         await make_clinic(conn, n)
         await conn.execute("vacuum analyze")
         # Inserted as the planner inserts them, ahead of their time: the instant is far enough
-        # ahead for the insert and the workers' start (worker_ready_s says by how much).
-        instant = time.time() + 3.0 + n / 20_000 + workers
+        # ahead for the insert and the workers' start, and by default for a minute of the
+        # workers' read-ahead as a worker running at 07:59 has it (scheduler/claim_prefetch.py,
+        # scheduler/render_ahead.py): --ready (worker_ready_s says how long they had).
+        ready = args.ready if args.ready is not None else READY_SECONDS
+        instant = time.time() + max(ready, 3.0 + workers) + n / 20_000
         await insert_reminders(conn, f"to_timestamp({instant})")
         await conn.execute("analyze scheduled_messages")
         helpers = [
@@ -1403,6 +1419,12 @@ def _parse() -> argparse.Namespace:
     parser.add_argument(
         "--others", type=int, default=None, help="scenarios 4 and 11: other (sent) rows"
     )
+    parser.add_argument(
+        "--ready",
+        type=float,
+        default=None,
+        help="scenario 11: seconds the workers run before the instant (65: a minute's read-ahead)",
+    )
     parser.add_argument("--code", default=None, help="measure the code of another checkout")
     parser.add_argument("--profile", default=None, help="cProfile the worker into this file")
     parser.add_argument("--procrastinate-concurrency", type=int, default=10)
@@ -1446,6 +1468,7 @@ def main() -> int:
                 "others",
                 "rate",
                 "workers",
+                "ready",
             )
             for flag in flags:
                 value = getattr(args, flag)

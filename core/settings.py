@@ -167,6 +167,10 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=64, alias="MEDREMIND_WORKER_CONCURRENCY", ge=1)
     worker_poll_seconds: float = Field(default=5.0, alias="MEDREMIND_WORKER_POLL_SECONDS", gt=0)
     worker_lease_seconds: float = Field(default=60.0, alias="MEDREMIND_LEASE_SECONDS", gt=0)
+    # scheduler.dispatch_config.DEFAULT_READ_AHEAD; ~3 KB each while that many fall due at once.
+    worker_read_ahead: int = Field(
+        default=100_000, alias="MEDREMIND_WORKER_READ_AHEAD", ge=0, le=2_000_000
+    )
     shutdown_grace_seconds: float = Field(default=25.0, alias="MEDREMIND_SHUTDOWN_GRACE", ge=0)
     planner_horizon_hours: int = Field(default=48, alias="MEDREMIND_PLANNER_HORIZON_HOURS", ge=1)
     planner_interval_seconds: float = Field(default=60.0, alias="MEDREMIND_PLANNER_INTERVAL", gt=0)

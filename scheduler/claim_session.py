@@ -36,7 +36,7 @@ from datetime import datetime
 
 import asyncpg
 
-from scheduler.claim_cache import ClaimCache
+from scheduler.claim_cache import MAX_PATIENTS, ClaimCache
 from scheduler.claim_prefetch import Prefetch
 from scheduler.claims import Claim, assemble, claim_rows
 
@@ -45,6 +45,9 @@ _TRANSACTION = (
     "begin; set local plan_cache_mode = force_generic_plan; set local synchronous_commit = off"
 )
 _CLOSE_SECONDS = 2.0
+# The patient cache keeps at least this many (a worker told to read nothing ahead still caches
+# the patients of its claims).
+MIN_CACHED_PATIENTS = 10_000
 # Errors on which a connection of our own is dropped (asyncpg's, the network's, a timeout).
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -61,12 +64,16 @@ class ClaimSession:
         self,
         pool: asyncpg.Pool,
         connect: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
+        *,
+        cache_size: int = MAX_PATIENTS,
     ) -> None:
+        """``cache_size``: patients the cache keeps (at least :data:`MIN_CACHED_PATIENTS`)."""
         self.pool = pool
         self._connect = connect
         self._conn: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()  # one statement at a time on the connection
-        self.cache = ClaimCache(connect)
+        self._cache_size = max(MIN_CACHED_PATIENTS, cache_size)
+        self.cache = ClaimCache(connect, max_entries=self._cache_size)
         self._listening: asyncio.Task[None] | None = None
         self._prefetch: Prefetch | None = None
         self._prefetching: asyncio.Task[None] | None = None
@@ -149,7 +156,8 @@ class ClaimSession:
         if listening is not None:
             self.cache.stop()
             await asyncio.gather(listening, *filter(None, [prefetching]), return_exceptions=True)
-            self.cache = ClaimCache(self._connect)  # a later claim starts afresh
+            # A later claim starts afresh.
+            self.cache = ClaimCache(self._connect, max_entries=self._cache_size)
         conn, self._conn = self._conn, None
         if conn is None or conn.is_closed():
             return

@@ -60,6 +60,7 @@ from scheduler.delivery_results import (
 from scheduler.dispatch_config import DispatcherConfig
 from scheduler.planning_rules import TIME_CRITICAL_PRIORITY
 from scheduler.questions import asked_question
+from scheduler.render_ahead import RenderedAhead
 from scheduler.rendering import only_this_channel, render_or_fallback
 from scheduler.routing import Route, RoutePlan, plan_routes
 from scheduler.send_timeouts import SendTimeouts
@@ -143,6 +144,8 @@ class Deliverer:
         self._lease_margin = min(_LEASE_MARGIN_SECONDS, config.lease_seconds / 10)
         self.send_timeout = config.send_timeout  # whole inside the lease (see there)
         self._timeouts = SendTimeouts()
+        # Texts rendered before they were due (scheduler.render_ahead), when the worker does.
+        self.ahead: RenderedAhead | None = None
         self.breakers = Breakers(
             config.breaker_threshold,
             config.breaker_cooldown_seconds,
@@ -150,6 +153,11 @@ class Deliverer:
         )
         # Breakers go per provider account (the sender's rate key), like the rate limits.
         self._accounts = {ch: getattr(s, "rate_key", None) or str(ch) for ch, s in senders.items()}
+
+    def first_channel(self, c: Claim) -> Channel | None:
+        """The channel a send of ``c`` would try first now, or None (no route)."""
+        plan = _plan(c, list(c.channels_tried), self.clinic_senders(c))
+        return plan.routes[0].channel if plan.routes else None
 
     def clinic_senders(self, c: Claim) -> Mapping[Channel, ChannelSender]:
         """The senders for ``c``: its clinic's own accounts over the defaults."""
@@ -219,7 +227,12 @@ class Deliverer:
                 metrics.bucket_wait(route.channel).observe(ticket.waited)
 
             try:
-                message, note = render_or_fallback(self.renderer, c, route.channel)
+                ahead = self.ahead
+                held = None if ahead is None else ahead.take(c, route.channel, self.renderer)
+                if held is None:
+                    message, note = render_or_fallback(self.renderer, c, route.channel)
+                else:
+                    message, note = held  # rendered before it was due, from this very claim
             except (ValueError, LookupError, TemplateError, TypeError, AttributeError) as exc:
                 ticket.release()
                 error = f"cannot render the message: {error_text(exc)}"

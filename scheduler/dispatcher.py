@@ -54,6 +54,7 @@ from scheduler.delivery import Deliverer, DeliveryResult, SendersFor, time_criti
 from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
 from scheduler.fleet_limits import FleetLimiter
 from scheduler.record_session import RecordSession
+from scheduler.render_ahead import RenderAhead, RenderedAhead
 from scheduler.send_checks import SendChecks
 
 __all__ = [
@@ -154,14 +155,14 @@ class Dispatcher:
         connect: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
     ) -> None:
         self.pool = pool
+        self.config = config or DispatcherConfig()
         # Claims on a connection of their own when ``connect`` is given (scheduler.claim_session).
-        self._claims = ClaimSession(pool, connect)
+        self._claims = ClaimSession(pool, connect, cache_size=self.config.read_ahead)
         # Records on connections of their own too, one per flush in flight (record_session).
         self._records = RecordSession(pool, connect, size=_WRITES_IN_FLIGHT)
         self.senders = dict(senders)
         self.renderer = renderer
         self.clock = clock
-        self.config = config or DispatcherConfig()
         limiter: Limiter
         if self.config.fleet_limits:
             accounts = {
@@ -188,6 +189,18 @@ class Dispatcher:
             senders_for=senders_for,
             files=functools.partial(load_files, pool),
         )
+        # Texts rendered before they are due, with the claims' patient cache (own connections).
+        self._ahead: RenderAhead | None = None
+        if connect is not None and renderer is not None and self.config.read_ahead > 0:
+            self._deliverer.ahead = RenderedAhead(self.config.read_ahead)
+            self._ahead = RenderAhead(
+                pool,
+                lambda: self._claims.cache,
+                renderer,
+                self._deliverer.first_channel,
+                self._deliverer.ahead,
+                clock,
+            )
         # Claims should be sent within this long of the claim (the lease, less the send timeout
         # and the margin): a worker claims what it can send in it at its recent rate.
         self._claim_window = max(
@@ -234,6 +247,12 @@ class Dispatcher:
         self._sending = 0
         # Read at scrape time: cheaper than a locked inc/dec around every send.
         metrics.IN_FLIGHT.set_function(lambda: self._sending)
+
+    @property
+    def rendered_ahead(self) -> RenderedAhead | None:
+        """The texts rendered before they were due and its counters (None: not rendering ahead,
+        a dispatcher without claims of its own or without a renderer)."""
+        return self._deliverer.ahead
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -333,6 +352,11 @@ class Dispatcher:
             raise RuntimeError("dispatcher is already running")
         self._running = True
         flusher = asyncio.create_task(self._flush_loop(), name="dispatch-flush")
+        ahead = (
+            None
+            if self._ahead is None
+            else asyncio.create_task(self._ahead.run(), name="dispatch-render-ahead")
+        )
         failures = 0
         try:
             while not self._stopping:
@@ -379,6 +403,11 @@ class Dispatcher:
                     continue  # a full batch: more may be waiting
                 await self._idle(await self._idle_seconds())
         finally:
+            if ahead is not None:
+                assert self._ahead is not None
+                self._ahead.stop()
+                ahead.cancel()  # a pass may be in a statement: the sends' shutdown goes first
+                await asyncio.gather(ahead, return_exceptions=True)
             await self._shutdown(flusher)
             self._running = False
 

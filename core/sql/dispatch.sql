@@ -155,6 +155,36 @@ select array(select distinct m.patient_id
               limit $4) as patients,
        (select upper from bounds) as upper
 
+-- name: render_ahead
+-- Pending messages due after $1 (null: now) and up to $2, in the claim's layout (dispatch.sql:
+-- claim, the same columns and joins; no lease yet, the attempts as they are): the worker renders
+-- them before they are due (scheduler/render_ahead.py) and sends what it rendered only for a
+-- claim equal to what this read. By the plain time index of the wide table, soonest first,
+-- read through a cursor.
+select m.id, m.patient_id, m.lease_token, m.scheduled_time, m.platform, m.kind, m.attempts,
+       m.max_attempts, m.priority, m.message_content, m.template, m.expires_at, m.urgent,
+       m.allow_fallback, m.caregiver_id, m.dose_event_id, m.appointment_id,
+       public.message_category(m.kind, m.payload) as category,
+       cg.channel as caregiver_channel, cg.address as caregiver_address,
+       cg.active and cg.opted_out_at is null and cg.blocked_at is null as caregiver_active,
+       cg.share_details as caregiver_share_details,
+       cg.name as caregiver_name, cg.timezone as caregiver_timezone,
+       med.name as medicine_name, med.dose as medicine_dose, de.due_at as dose_due_at,
+       de.status as dose_status, med.status as medication_status,
+       a.starts_at as appointment_starts_at, a.location as appointment_location,
+       a.clinician_name as appointment_clinician, cv.chat_address as reply_address,
+       m.channels_tried, m.payload
+  from scheduled_messages m
+  left join conversations cv on cv.id = m.conversation_id and cv.channel = m.platform
+  left join caregivers cg on cg.id = m.caregiver_id
+  left join dose_events de on de.id = m.dose_event_id
+  left join medications med on med.id = de.medication_id
+  left join appointments a on a.id = m.appointment_id
+ where m.scheduled_time > coalesce($1, now())
+   and m.scheduled_time <= $2
+   and m.status = 'pending'
+ order by m.scheduled_time
+
 -- name: record
 -- Apply a batch of outcomes and insert their attempt rows, in one statement. Outcome arrays ($1-$10,
 -- $19-$21) are aligned per message; attempt arrays ($11-$18) per attempt. A sent message's own

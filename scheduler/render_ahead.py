@@ -1,0 +1,314 @@
+"""Render messages before they are due, so that a burst at 08:00 sends what 07:59 rendered.
+
+Rendering is the largest share of a reminder's cost on the worker (issue 20: ~15-20 us of ~100 us
+at 08:00, measured by making it free). The planner writes reminders hours ahead, so once a second
+this reads the pending messages due within :data:`HORIZON_SECONDS` (``dispatch.sql:
+render_ahead``: the claim's own layout, without a lease), builds each one's
+:class:`~scheduler.claims.Claim` from the worker's patient cache, picks the channel the
+deliverer would try first and renders it there. The text is held by message id.
+
+Nothing stale is ever sent: the deliverer takes a held text only when the claim it is sending
+is the one it was rendered from (every field but the lease token and the attempt count, which
+rendering never reads: tests/dispatch/test_render_ahead.py checks what it reads), on the same
+channel, with the same clinician template versions in the worker's template cache. A patient
+renamed, a medicine edited, a clinic's new template or a channel gone since makes the claim
+differ, and the message is rendered afresh as it always was. The rendered values are marked
+sensitive again when taken (the log scrubber keeps only the newest ten thousand).
+
+Bounded: at most :data:`MAX_HELD` texts (~2 KB each); texts held past their due time by
+:data:`STALE_SECONDS` (claimed by another worker, held back, cancelled) are dropped. Each worker
+renders every message due in its window, the ones another worker will claim too: CPU spent
+before the peak, not in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import operator
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+from uuid import UUID
+
+import asyncpg
+
+from core.logs import mark_sensitive
+from core.messages import Channel, OutboundMessage
+from core.sql import query
+from core.templating import TemplateRenderer
+from scheduler.claim_cache import ClaimCache
+from scheduler.claims import (
+    CLAIM_COLUMNS,
+    NO_PATIENT,
+    STATEMENT_TIMEOUT_SECONDS,
+    Claim,
+    PatientData,
+    build_claim,
+    read_patients,
+)
+from scheduler.custom_templates import AUTOMATIC_KINDS, cached_cache, prefetch_templates
+from scheduler.rendering import render_or_fallback
+
+logger = logging.getLogger(__name__)
+
+HORIZON_SECONDS = 60.0
+INTERVAL_SECONDS = 1.0
+MAX_HELD = 100_000
+STALE_SECONDS = 600.0
+_CHUNK = 500  # rows fetched (and their missing patients read) at a time
+_YIELD_EVERY = 50  # renders between yields to the event loop (sends due now go first)
+_TOO_SOON_SECONDS = 1.0  # a message due within this is left to its claim
+_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+
+# What rendering may read of a claim: every field but the two a claim changes (the lease token,
+# the attempt count). Compared whole: a field added to Claim is compared without a change here.
+_NOT_RENDERED = frozenset({"lease_token", "attempts"})
+RENDER_FIELDS = tuple(f.name for f in dataclasses.fields(Claim) if f.name not in _NOT_RENDERED)
+render_inputs: Callable[[Claim], tuple[Any, ...]] = operator.attrgetter(*RENDER_FIELDS)
+
+
+def templates_in_use(renderer: TemplateRenderer | None, c: Claim) -> Any:
+    """The clinician template versions rendering ``c`` would look up in the worker's template
+    cache (scheduler.rendering.render_claim's choice), or None."""
+    cache = cached_cache(renderer)
+    if cache is None:
+        return None
+    if c.template is not None:
+        return cache.lookup(c.patient_id, c.template) if c.patient_id is not None else None
+    if c.kind in AUTOMATIC_KINDS and c.organization_id is not None:
+        return cache.automatic(c.organization_id, c.kind)
+    return None
+
+
+class _Held(NamedTuple):
+    inputs: tuple[Any, ...]
+    channel: Channel
+    templates: Any
+    message: OutboundMessage
+    note: str | None
+    due: datetime
+
+
+class RenderedAhead:
+    """Texts rendered ahead, by message id; :meth:`take` hands one over only for its claim."""
+
+    def __init__(self, max_held: int = MAX_HELD) -> None:
+        self.max_held = max_held
+        self._held: dict[UUID, _Held] = {}
+        self.rendered = 0  # rendered ahead (counters for tests and benchmarks)
+        self.taken = 0  # sent as rendered ahead
+        self.stale = 0  # held, but the claim or its channel differed: rendered afresh
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def __contains__(self, message_id: object) -> bool:
+        return message_id in self._held
+
+    @property
+    def full(self) -> bool:
+        """No room for another text."""
+        return len(self._held) >= self.max_held
+
+    def put(
+        self,
+        c: Claim,
+        channel: Channel,
+        templates: Any,
+        message: OutboundMessage,
+        note: str | None,
+    ) -> None:
+        """Hold ``message`` (and its fallback ``note``) as ``c`` renders on ``channel``."""
+        if not self.full:
+            self._held[c.id] = _Held(
+                render_inputs(c), channel, templates, message, note, c.scheduled_time
+            )
+            self.rendered += 1
+
+    def take(
+        self, c: Claim, channel: Channel, renderer: TemplateRenderer | None
+    ) -> tuple[OutboundMessage, str | None] | None:
+        """The text held for ``c`` on ``channel`` if it was rendered from this very claim and
+        the same clinician templates, else None (render it afresh). Either way it is dropped."""
+        held = self._held.pop(c.id, None)
+        if held is None:
+            return None
+        if (
+            held.channel != channel
+            or held.inputs != render_inputs(c)
+            or held.templates != templates_in_use(renderer, c)
+        ):
+            self.stale += 1
+            return None
+        message = held.message
+        mark_sensitive(c.message_content, c.medicine_name, c.medicine_dose)
+        mark_sensitive(message.text, message.subject)
+        self.taken += 1
+        return message, held.note
+
+    def drop_stale(self, now: datetime) -> int:
+        """Drop the texts due more than :data:`STALE_SECONDS` ago; how many."""
+        cutoff = now - timedelta(seconds=STALE_SECONDS)
+        stale = [k for k, h in self._held.items() if h.due < cutoff]
+        for key in stale:
+            del self._held[key]
+        return len(stale)
+
+    def clear(self) -> None:
+        """Drop every text (the patient cache they were built from went)."""
+        self._held.clear()
+
+
+class RenderAhead:
+    """``await RenderAhead(...).run()`` until :meth:`stop`; see the module docstring.
+
+    ``cache()``: the claims' patient cache as it is now (a claim session replaces its cache when
+    it closes). ``first_channel(claim)``: the channel the deliverer would try first, or None.
+    ``clock``: the dispatcher's (what it claims is due by it).
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        cache: Callable[[], ClaimCache],
+        renderer: TemplateRenderer | None,
+        first_channel: Callable[[Claim], Channel | None],
+        held: RenderedAhead,
+        clock: Callable[[], datetime],
+        *,
+        horizon: float = HORIZON_SECONDS,
+        interval: float = INTERVAL_SECONDS,
+    ) -> None:
+        self.pool = pool
+        self.cache = cache
+        self.renderer = renderer
+        self.first_channel = first_channel
+        self.held = held
+        self.clock = clock
+        self.horizon = horizon
+        self.interval = interval
+        self._upper: datetime | None = None  # where the windows rendered so far end
+        self._cache: ClaimCache | None = None
+        self._drops = -1
+        self._cut = False  # the pass stopped short (no room, or what is left is due now)
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """Make :meth:`run` return; idempotent."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """A pass now and every ``interval``; a failed pass is logged and retried."""
+        while not self._stop.is_set():
+            try:
+                await self.once()
+            except _ERRORS as exc:
+                logger.warning("could not render ahead", extra={"error": type(exc).__name__})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
+
+    async def once(self) -> int:
+        """One pass over what falls due in the window, as far as there is room; how many were
+        rendered."""
+        if self.renderer is None:
+            return 0
+        cache = self.cache()
+        if cache is not self._cache or cache.drops != self._drops:
+            # Built from a cache that is gone: what was held may rest on what it dropped.
+            self.held.clear()
+            self._upper = None
+            self._cache, self._drops = cache, cache.drops
+        if not cache.live:
+            return 0
+        rendered = 0
+        async with self.pool.acquire() as conn:
+            upper: datetime = await conn.fetchval(
+                "select now() + make_interval(secs => $1)", self.horizon
+            )
+            self.held.drop_stale(upper - timedelta(seconds=self.horizon))
+            if self.held.full:
+                return 0
+            async with conn.transaction(readonly=True):
+                cursor = await conn.cursor(
+                    query("dispatch", "render_ahead"), self._upper, upper, timeout=None
+                )
+                self._cut = False
+                while not self._cut and not self._stop.is_set():
+                    rows = await cursor.fetch(_CHUNK, timeout=STATEMENT_TIMEOUT_SECONDS)
+                    if not rows:
+                        break
+                    rendered += await self._render(conn, cache, rows)
+                if self._cut or self._stop.is_set():
+                    # Out of room, or the rest due now: this window again next pass (what is
+                    # held is skipped, what is due by then is past its lower bound).
+                    return rendered
+        self._upper = upper
+        return rendered
+
+    async def _render(
+        self, conn: asyncpg.Connection, cache: ClaimCache, rows: Sequence[asyncpg.Record]
+    ) -> int:
+        if tuple(rows[0].keys()) != CLAIM_COLUMNS:
+            raise RuntimeError(
+                f"dispatch.sql render_ahead returns {tuple(rows[0].keys())},"
+                f" claims.py expects {CLAIM_COLUMNS}"
+            )
+        rows = [r for r in rows if r[0] not in self.held]
+        patients = await self._patients(conn, cache, {r[1] for r in rows if r[1] is not None})
+        claims = [build_claim(r, patients.get(r[1], NO_PATIENT)) for r in rows]
+        await prefetch_templates(self.pool, self.renderer, claims)
+        done = 0
+        # Due this soon, it is claimed before (or while) it would be rendered here: the pass
+        # ends, and what follows (due later still) waits for the next pass.
+        soon = self.clock() + timedelta(seconds=_TOO_SOON_SECONDS)
+        for n, c in enumerate(claims, start=1):
+            if self.held.full or c.scheduled_time <= soon:
+                self._cut = True
+                break
+            if n % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # sends due now go first
+            channel = self.first_channel(c)
+            if channel is None:
+                continue
+            try:
+                message, note = render_or_fallback(self.renderer, c, channel)
+            except Exception:  # noqa: S112  the send renders it again and records why
+                continue
+            self.held.put(c, channel, templates_in_use(self.renderer, c), message, note)
+            done += 1
+        return done
+
+    async def _patients(
+        self, conn: asyncpg.Connection, cache: ClaimCache, wanted: set[UUID]
+    ) -> dict[UUID, PatientData]:
+        """The patients of a chunk: from the cache, the rest read into it as a fill."""
+        found: dict[UUID, PatientData] = {}
+        for p in wanted:
+            entry = cache.get(p)
+            if entry is not None:
+                found[p] = entry
+        missing = [p for p in wanted if p not in found]
+        if missing:
+            fill = cache.begin_fill()
+            try:
+                read = await read_patients(conn, missing)
+            except BaseException:
+                cache.end_fill(fill, ())
+                raise
+            cache.end_fill(fill, ((p, d, d.organization_id) for p, d in read.items()))
+            found.update(read)
+        return found
+
+
+__all__ = [
+    "HORIZON_SECONDS",
+    "MAX_HELD",
+    "RENDER_FIELDS",
+    "RenderAhead",
+    "RenderedAhead",
+    "render_inputs",
+    "templates_in_use",
+]
