@@ -29,7 +29,7 @@ from scheduler.rendering import render_or_fallback
 from tests import factories
 from tests.dispatch.recording import RecordingSender
 
-AHEAD_SECONDS = 3.0  # due this far ahead: a pass (one a second) renders it before it is due
+AHEAD_SECONDS = 6.0  # due this far ahead: a pass (one a second) renders it before it is due
 
 
 async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout: float = 30.0) -> None:
@@ -117,7 +117,7 @@ async def _message(
 async def test_a_reminder_rendered_ahead_is_sent_as_a_render_at_the_send_makes_it(
     admin_conn: asyncpg.Connection, worker: Worker
 ) -> None:
-    """Reminders due in three seconds are rendered before they are due and sent as rendered;
+    """Reminders due in six seconds are rendered before they are due and sent as rendered;
     copies of them written after that pass (rendered at their send) are the same bytes."""
     due = datetime.now(UTC) + timedelta(seconds=AHEAD_SECONDS)
     people = [
