@@ -233,7 +233,11 @@ class RenderAhead:
                 return 0
             async with conn.transaction(readonly=True):
                 cursor = await conn.cursor(
-                    query("dispatch", "render_ahead"), self._upper, upper, timeout=None
+                    query("dispatch", "render_ahead"),
+                    self._upper,
+                    upper,
+                    _TOO_SOON_SECONDS,
+                    timeout=None,
                 )
                 self._cut = False
                 while not self._cut and not self._stop.is_set():

@@ -156,7 +156,8 @@ select array(select distinct m.patient_id
        (select upper from bounds) as upper
 
 -- name: render_ahead
--- Pending messages due after $1 (null: now) and up to $2, in the claim's layout (dispatch.sql:
+-- Pending messages due after $1 and after $3 seconds from now (what is due sooner is the
+-- claim's: a backlog already due never holds the window back), up to $2, in the claim's layout (dispatch.sql:
 -- claim, the same columns and joins; no lease yet, the attempts as they are): the worker renders
 -- them before they are due (scheduler/render_ahead.py) and sends what it rendered only for a
 -- claim equal to what this read. By the plain time index of the wide table, soonest first,
@@ -180,7 +181,7 @@ select m.id, m.patient_id, m.lease_token, m.scheduled_time, m.platform, m.kind, 
   left join dose_events de on de.id = m.dose_event_id
   left join medications med on med.id = de.medication_id
   left join appointments a on a.id = m.appointment_id
- where m.scheduled_time > coalesce($1, now())
+ where m.scheduled_time > greatest($1, now() + make_interval(secs => $3))
    and m.scheduled_time <= $2
    and m.status = 'pending'
  order by m.scheduled_time

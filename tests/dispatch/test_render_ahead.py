@@ -21,10 +21,11 @@ import pytest
 from core.db import Database
 from core.templating import TemplateRenderer
 from platforms.base import Channel, OutboundMessage
+from scheduler.claim_cache import ClaimCache
 from scheduler.claims import Claim
 from scheduler.dispatch_config import DispatcherConfig
 from scheduler.dispatcher import Dispatcher
-from scheduler.render_ahead import RenderedAhead
+from scheduler.render_ahead import RenderAhead, RenderedAhead
 from scheduler.rendering import render_or_fallback
 from tests import factories
 from tests.dispatch.recording import RecordingSender
@@ -250,3 +251,38 @@ def test_rendering_reads_nothing_a_claim_changes(kind: str, channel: Channel) ->
     claim = _Watched(**values)
     message, _note = render_or_fallback(TemplateRenderer(), claim, channel)
     assert message.text
+
+
+async def test_a_backlog_already_due_does_not_hold_the_window_back(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """Reminders already due and still pending (a rate limit's backlog) are the claims' to
+    render; the pass renders what falls due later in its window all the same."""
+    assert db.pool is not None
+    cache = ClaimCache(db.connect)
+    listening = asyncio.create_task(cache.run())
+    held = RenderedAhead()
+    ahead = RenderAhead(
+        db.pool,
+        lambda: cache,
+        TemplateRenderer(),
+        lambda _claim: Channel.SMS,
+        held,
+        lambda: datetime.now(UTC),
+        horizon=0.5,
+    )
+    try:
+        await eventually(lambda: cache.live)
+        assert await ahead.once() == 0  # an empty window, over in half a second
+        await asyncio.sleep(1.0)
+        now = datetime.now(UTC)
+        await _reminder(admin_conn, now - timedelta(seconds=0.2), {"sms": "+14155550191"})
+        _, _, later = await _reminder(
+            admin_conn, now + timedelta(seconds=30), {"sms": "+14155550192"}
+        )
+        ahead.horizon = 60.0
+        assert await ahead.once() == 1
+        assert later["id"] in held
+    finally:
+        cache.stop()
+        await listening
