@@ -16,8 +16,6 @@ evicts what it just read.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import datetime
 from uuid import UUID
@@ -26,18 +24,20 @@ import asyncpg
 
 from core.sql import query
 from scheduler.claim_cache import ClaimCache
-from scheduler.claims import STATEMENT_TIMEOUT_SECONDS, read_patients
+from scheduler.claims import STATEMENT_TIMEOUT_SECONDS, read_into_cache
+from scheduler.periodic import Periodic
 
 logger = logging.getLogger(__name__)
 
 HORIZON_SECONDS = 60.0
 INTERVAL_SECONDS = 1.0
 _BATCH = 500  # patients per read (a claim's batch is 100)
-_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
-class Prefetch:
+class Prefetch(Periodic):
     """``await Prefetch(pool, cache).run()`` until :meth:`stop`; see the module docstring."""
+
+    failure = "could not read patients ahead"
 
     def __init__(
         self,
@@ -47,31 +47,16 @@ class Prefetch:
         horizon: float = HORIZON_SECONDS,
         interval: float = INTERVAL_SECONDS,
     ) -> None:
+        super().__init__(interval, logger)
         self.pool = pool
         self.cache = cache
         self.horizon = horizon
-        self.interval = interval
         self.read = 0  # patients read ahead (for tests and benchmarks)
         self._upper: datetime | None = None  # where the windows read so far end
         # The window being paged through: its end, and the last patient read from it.
         self._window: datetime | None = None
         self._after: UUID | None = None
         self._drops = cache.drops
-        self._stop = asyncio.Event()
-
-    def stop(self) -> None:
-        """Make :meth:`run` return; idempotent."""
-        self._stop.set()
-
-    async def run(self) -> None:
-        """A pass now and every ``interval``; a failed pass is logged and retried."""
-        while not self._stop.is_set():
-            try:
-                await self.once()
-            except _ERRORS as exc:
-                logger.warning("could not read patients ahead", extra={"error": type(exc).__name__})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
 
     async def once(self) -> int:
         """One pass: read the uncached patients of what falls due in the window; how many."""
@@ -99,12 +84,6 @@ class Prefetch:
                 self._upper, self._window, self._after = row["upper"], None, None
             wanted = [p for p in patients if p not in self.cache]
             for start in range(0, len(wanted), _BATCH):
-                fill = self.cache.begin_fill()
-                try:
-                    read = await read_patients(conn, wanted[start : start + _BATCH])
-                except BaseException:
-                    self.cache.end_fill(fill, ())
-                    raise
-                self.cache.end_fill(fill, ((p, d, d.organization_id) for p, d in read.items()))
+                read = await read_into_cache(conn, self.cache, wanted[start : start + _BATCH])
                 self.read += len(read)
         return len(wanted)

@@ -363,15 +363,24 @@ async def assemble(
             read = await read_patients(conn, missing)
         else:
             cache.misses += len(missing)
-            fill = cache.begin_fill()  # before the read: what changes during it is not kept
-            try:
-                read = await read_patients(conn, missing)
-            except BaseException:
-                cache.end_fill(fill, ())
-                raise
-            cache.end_fill(fill, ((p, d, d.organization_id) for p, d in read.items()))
+            read = await read_into_cache(conn, cache, missing)
         patients.update(read)
     return [build_claim(r, patients.get(r[1], NO_PATIENT)) for r in rows]
+
+
+async def read_into_cache(
+    conn: asyncpg.Connection, cache: ClaimCache, ids: Sequence[UUID]
+) -> dict[UUID, PatientData]:
+    """:func:`read_patients`, kept in ``cache`` as a fill (begun before the read: an edit that
+    lands during it is not kept)."""
+    fill = cache.begin_fill()
+    try:
+        read = await read_patients(conn, ids)
+    except BaseException:
+        cache.end_fill(fill, ())
+        raise
+    cache.end_fill(fill, ((p, d, d.organization_id) for p, d in read.items()))
+    return read
 
 
 async def read_patients(conn: asyncpg.Connection, ids: Sequence[UUID]) -> dict[UUID, PatientData]:

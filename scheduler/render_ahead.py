@@ -24,7 +24,6 @@ before the peak, not in it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import operator
@@ -47,9 +46,10 @@ from scheduler.claims import (
     Claim,
     PatientData,
     build_claim,
-    read_patients,
+    read_into_cache,
 )
 from scheduler.custom_templates import AUTOMATIC_KINDS, cached_cache, prefetch_templates
+from scheduler.periodic import Periodic
 from scheduler.rendering import render_or_fallback
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,6 @@ STALE_SECONDS = 600.0
 _CHUNK = 500  # rows fetched (and their missing patients read) at a time
 _YIELD_EVERY = 50  # renders between yields to the event loop (sends due now go first)
 _TOO_SOON_SECONDS = 1.0  # a message due within this is left to its claim
-_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 # What rendering may read of a claim: every field but the two a claim changes (the lease token,
 # the attempt count). Compared whole: a field added to Claim is compared without a change here.
@@ -162,13 +161,15 @@ class RenderedAhead:
         self._held.clear()
 
 
-class RenderAhead:
+class RenderAhead(Periodic):
     """``await RenderAhead(...).run()`` until :meth:`stop`; see the module docstring.
 
     ``cache()``: the claims' patient cache as it is now (a claim session replaces its cache when
     it closes). ``first_channel(claim)``: the channel the deliverer would try first, or None.
     ``clock``: the dispatcher's (what it claims is due by it).
     """
+
+    failure = "could not render ahead"
 
     def __init__(
         self,
@@ -182,6 +183,7 @@ class RenderAhead:
         horizon: float = HORIZON_SECONDS,
         interval: float = INTERVAL_SECONDS,
     ) -> None:
+        super().__init__(interval, logger)
         self.pool = pool
         self.cache = cache
         self.renderer = renderer
@@ -189,26 +191,10 @@ class RenderAhead:
         self.held = held
         self.clock = clock
         self.horizon = horizon
-        self.interval = interval
         self._upper: datetime | None = None  # where the windows rendered so far end
         self._cache: ClaimCache | None = None
         self._drops = -1
         self._cut = False  # the pass stopped short (no room, or what is left is due now)
-        self._stop = asyncio.Event()
-
-    def stop(self) -> None:
-        """Make :meth:`run` return; idempotent."""
-        self._stop.set()
-
-    async def run(self) -> None:
-        """A pass now and every ``interval``; a failed pass is logged and retried."""
-        while not self._stop.is_set():
-            try:
-                await self.once()
-            except _ERRORS as exc:
-                logger.warning("could not render ahead", extra={"error": type(exc).__name__})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.interval)
 
     async def once(self) -> int:
         """One pass over what falls due in the window, as far as there is room; how many were
@@ -240,12 +226,12 @@ class RenderAhead:
                     timeout=None,
                 )
                 self._cut = False
-                while not self._cut and not self._stop.is_set():
+                while not self._cut and not self.stopping:
                     rows = await cursor.fetch(_CHUNK, timeout=STATEMENT_TIMEOUT_SECONDS)
                     if not rows:
                         break
                     rendered += await self._render(conn, cache, rows)
-                if self._cut or self._stop.is_set():
+                if self._cut or self.stopping:
                     # Out of room, or the rest due now: this window again next pass (what is
                     # held is skipped, what is due by then is past its lower bound).
                     return rendered
@@ -296,14 +282,7 @@ class RenderAhead:
                 found[p] = entry
         missing = [p for p in wanted if p not in found]
         if missing:
-            fill = cache.begin_fill()
-            try:
-                read = await read_patients(conn, missing)
-            except BaseException:
-                cache.end_fill(fill, ())
-                raise
-            cache.end_fill(fill, ((p, d, d.organization_id) for p, d in read.items()))
-            found.update(read)
+            found.update(await read_into_cache(conn, cache, missing))
         return found
 
 

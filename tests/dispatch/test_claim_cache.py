@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,22 +24,10 @@ from scheduler.claim_prefetch import Prefetch
 from scheduler.claim_session import ClaimSession
 from scheduler.claims import Claim
 from tests import factories
+from tests.waiting import eventually
 
 PHONE_A = "+14155550101"
 PHONE_B = "+14155550102"
-
-
-async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout: float = 20.0) -> None:
-    """Wait for ``check`` (a hang guard with a generous deadline, not a timing test)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

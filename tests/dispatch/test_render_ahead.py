@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,21 +29,9 @@ from scheduler.render_ahead import RenderAhead, RenderedAhead
 from scheduler.rendering import render_or_fallback
 from tests import factories
 from tests.dispatch.recording import RecordingSender
+from tests.waiting import eventually
 
 AHEAD_SECONDS = 6.0  # due this far ahead: a pass (one a second) renders it before it is due
-
-
-async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout: float = 30.0) -> None:
-    """Wait for ``check`` (a hang guard with a generous deadline, not a timing test)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 @dataclasses.dataclass
