@@ -328,9 +328,17 @@ async def set_caregiver_channel(turn: Turn) -> None:
     await goto(turn, "set_caregiver_address")
 
 
+# What the address question asks, and its reprompt, per caregiver channel (phone otherwise).
+_ADDRESS_KEYS = {
+    "email": ("ask_caregiver_email", "bad_email"),
+    "telegram": ("ask_caregiver_chat", "bad_chat_id"),
+}
+_PHONE_KEYS = ("ask_caregiver_address", "bad_address")
+
+
 async def caregiver_address_prompt(turn: Turn) -> tuple[str, Options]:
-    key = "ask_caregiver_email" if turn.conv.data.get("cg_channel") == "email" else None
-    return turn.t(key or "ask_caregiver_address"), []
+    ask, _ = _ADDRESS_KEYS.get(turn.conv.data.get("cg_channel", "sms"), _PHONE_KEYS)
+    return turn.t(ask), []
 
 
 def caregiver_address(channel: str, raw: str) -> str | None:
@@ -351,9 +359,10 @@ def caregiver_address(channel: str, raw: str) -> str | None:
     typed=lambda t: caregiver_address(t.conv.data.get("cg_channel", "sms"), t.text) is not None,
 )
 async def set_caregiver_address(turn: Turn) -> None:
-    address = caregiver_address(turn.conv.data.get("cg_channel", "sms"), turn.text)
+    channel = turn.conv.data.get("cg_channel", "sms")
+    address = caregiver_address(channel, turn.text)
     if address is None or parse_free_field(turn.text) is None:
-        await reprompt(turn, "bad_address")
+        await reprompt(turn, _ADDRESS_KEYS.get(channel, _PHONE_KEYS)[1])
         return
     mark_sensitive(address)
     turn.conv.data["cg_address"] = address

@@ -43,7 +43,10 @@ EN: dict[str, str] = {
     "ask_first_caregiver_name": "Who should I tell if you miss a dose? Send their name.",
     "btn_remove": "Remove caregiver",
     "ask_caregiver_channel": "How should I reach them?",
-    "ask_caregiver_address": "Their phone number (like +1 202 555 0143) or Telegram chat id?",
+    "ask_caregiver_address": "Their phone number (like +1 202 555 0143)?",
+    "ask_caregiver_chat": "Their Telegram chat id (a number, like 123456789)?",
+    "bad_chat_id": "That is not a Telegram chat id: it is a number, like 123456789.",
+    "bad_email": "That does not look like an e-mail address. For example: name@example.org",
     "ask_caregiver_email": "Their e-mail address?",
     "bad_address": "That does not look right. For example: +1 202 555 0143",
     "ask_caregiver_timezone": (
@@ -111,7 +114,10 @@ ES: dict[str, str] = {
     "ask_first_caregiver_name": "¿A quién aviso si olvidas una dosis? Envía su nombre.",
     "btn_remove": "Quitar cuidador",
     "ask_caregiver_channel": "¿Cómo le aviso?",
-    "ask_caregiver_address": "¿Su número de teléfono (como +34 600 123 456) o id de chat de Telegram?",
+    "ask_caregiver_address": "¿Su número de teléfono (como +34 600 123 456)?",
+    "ask_caregiver_chat": "¿Su id de chat de Telegram (un número, como 123456789)?",
+    "bad_chat_id": "Eso no es un id de chat de Telegram: es un número, como 123456789.",
+    "bad_email": "Eso no parece un correo electrónico. Por ejemplo: nombre@ejemplo.org",
     "ask_caregiver_email": "¿Su correo electrónico?",
     "bad_address": "Eso no parece correcto. Por ejemplo: +34 600 123 456",
     "ask_caregiver_timezone": (

@@ -378,3 +378,41 @@ async def test_two_medicines_of_one_name_have_buttons_told_apart(
         )
     )
     assert statuses == {first["id"]: "active", second["id"]: "paused"}
+
+
+async def test_the_caregiver_address_question_asks_for_what_the_channel_takes(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Before: whatever channel was picked, the question was 'Their phone number (like +1 202
+    555 0143) or Telegram chat id?' (seen in medremind dev after picking SMS), and for Telegram
+    a phone number was refused with 'That does not look right. For example: +1 202 555 0143',
+    the number it had just refused (and so was a wrong e-mail address)."""
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Caregiver")
+    await bot.send(chat, "Luis")
+    await bot.press(chat, "SMS")
+    assert "Telegram" not in bot.last_text(chat)
+    assert "+1 202 555 0143" in bot.last_text(chat)
+
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Caregiver")
+    await bot.send(chat, "Luis")
+    await bot.press(chat, "Telegram")
+    assert "Telegram chat id" in bot.last_text(chat)
+    assert "phone" not in bot.last_text(chat)
+    await bot.send(chat, "+1 202 555 0143")
+    refusal = bot.last_text(chat)
+    assert "chat id" in refusal and "+1 202 555 0143" not in refusal, refusal
+    await bot.send(chat, "123456789")
+    assert "time zone" in bot.last_text(chat)
+
+    # E-mail: refused with an e-mail address as the example, not a phone number.
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Caregiver")
+    await bot.send(chat, "Luis")
+    await bot.press(chat, "E-mail")
+    await bot.send(chat, "luis at home")
+    refusal = bot.last_text(chat)
+    assert "name@example.org" in refusal and "+1 202" not in refusal, refusal
