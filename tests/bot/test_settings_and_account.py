@@ -380,6 +380,14 @@ async def test_two_medicines_of_one_name_have_buttons_told_apart(
     assert statuses == {first["id"]: "active", second["id"]: "paused"}
 
 
+async def _caregiver_by(bot: Bot, chat: int, channel: str) -> None:
+    """/settings > Caregiver: Luis, reached by ``channel`` (its button); the address is asked."""
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Caregiver")
+    await bot.send(chat, "Luis")
+    await bot.press(chat, channel)
+
+
 async def test_the_caregiver_address_question_asks_for_what_the_channel_takes(
     bot: Bot, admin_conn: asyncpg.Connection
 ) -> None:
@@ -389,17 +397,11 @@ async def test_the_caregiver_address_question_asks_for_what_the_channel_takes(
     the number it had just refused (and so was a wrong e-mail address)."""
     chat = bot.new_chat()
     await registered_patient(bot, admin_conn, chat)
-    await bot.send(chat, "/settings")
-    await bot.press(chat, "Caregiver")
-    await bot.send(chat, "Luis")
-    await bot.press(chat, "SMS")
+    await _caregiver_by(bot, chat, "SMS")
     assert "Telegram" not in bot.last_text(chat)
     assert "+1 202 555 0143" in bot.last_text(chat)
 
-    await bot.send(chat, "/settings")
-    await bot.press(chat, "Caregiver")
-    await bot.send(chat, "Luis")
-    await bot.press(chat, "Telegram")
+    await _caregiver_by(bot, chat, "Telegram")
     assert "Telegram chat id" in bot.last_text(chat)
     assert "phone" not in bot.last_text(chat)
     await bot.send(chat, "+1 202 555 0143")
@@ -409,10 +411,7 @@ async def test_the_caregiver_address_question_asks_for_what_the_channel_takes(
     assert "time zone" in bot.last_text(chat)
 
     # E-mail: refused with an e-mail address as the example, not a phone number.
-    await bot.send(chat, "/settings")
-    await bot.press(chat, "Caregiver")
-    await bot.send(chat, "Luis")
-    await bot.press(chat, "E-mail")
+    await _caregiver_by(bot, chat, "E-mail")
     await bot.send(chat, "luis at home")
     refusal = bot.last_text(chat)
     assert "name@example.org" in refusal and "+1 202" not in refusal, refusal
