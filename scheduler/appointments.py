@@ -414,6 +414,14 @@ async def record_appointment_reply(
                 _REPLY_STATUS[reply].value,
             )
             await conn.execute(query("planner", "mark_appointment_planned"), appointment_id)
+            # The request to confirm, if it has not gone out yet (held for quiet hours), would
+            # ask about what the patient has just answered.
+            await conn.execute(
+                query("planner", "cancel_appointment_messages"),
+                appointment_id,
+                ["appointment_confirmation"],
+                f"the patient replied ({reply}) before it went out",
+            )
         await _audit(conn, appt, "patient", f"appointment.{reply}", {"from": current.value}, at)
         return _REPLY_STATUS[reply]
 

@@ -99,8 +99,9 @@ async def test_reschedule_moves_reminders_and_notifies(
         new_start = STARTS + timedelta(days=7)
         plan = await reschedule_appointment(conn, appt["id"], new_start, NOW + timedelta(hours=1))
     assert (plan.status, plan.notice_created, plan.reminders_created) == ("scheduled", True, 2)
-    # The two old reminders and the pending confirmation are withdrawn.
-    assert plan.messages_cancelled == 3
+    # The two old reminders are withdrawn (the unsent confirmation request went with the
+    # patient's reply).
+    assert plan.messages_cancelled == 2
     assert await _times(admin_conn, patient["id"]) == [
         new_start - timedelta(hours=24),
         new_start - timedelta(hours=2),
@@ -272,3 +273,22 @@ def test_cap_window_is_local_day_and_monday_week() -> None:
         datetime(2026, 3, 2, 5, 0, tzinfo=UTC),
         datetime(2026, 3, 9, 4, 0, tzinfo=UTC),
     ]
+
+
+@pytest.mark.parametrize("reply", ["confirm", "reschedule"])
+async def test_a_reply_withdraws_the_confirmation_request_not_sent_yet(
+    db: Database, admin_conn: asyncpg.Connection, org, patient, reply: str
+) -> None:
+    """Booked at 22:30, the confirmation request waits for the end of the patient's quiet
+    hours; the patient confirms from /appointments (or the app) meanwhile. The request still
+    went out in the morning: 'Appointment booked ... Reply 1 or C to confirm' for an appointment
+    confirmed hours before (seen in medremind dev). A reply withdraws it; reminders stay."""
+    assert db.pool is not None
+    appt = await _appointment(admin_conn, org["id"], patient["id"])
+    async with db.pool.acquire() as conn:
+        await plan_appointment(conn, appt["id"], NOW)
+        await record_appointment_reply(conn, appt["id"], reply, NOW)  # type: ignore[arg-type]
+    (request,) = await messages(admin_conn, patient["id"], "appointment_confirmation", None)
+    assert request["status"] == "cancelled"
+    assert request["last_error"] == f"the patient replied ({reply}) before it went out"
+    assert len(await _times(admin_conn, patient["id"])) == 2
