@@ -36,6 +36,7 @@ from bot.text_tables import (
 __all__ = [
     "DEFAULT_LOCALE",
     "LOCALES",
+    "counted",
     "dose_words",
     "fmt_date",
     "fmt_time",
@@ -69,6 +70,12 @@ def text(locale: str, key: str, **values: Any) -> str:
     table = _TEXTS.get(locale) or _TEXTS[DEFAULT_LOCALE]
     template = table.get(key) or _TEXTS[DEFAULT_LOCALE][key]
     return template.format(**values) if values else template
+
+
+def counted(key: str, count: int) -> str:
+    """``key`` for a count: ``<key>_one`` for exactly one ("1 day", "1 día"), else ``key``
+    (English and Spanish both use the singular for one only)."""
+    return f"{key}_one" if count == 1 else key
 
 
 def keys(locale: str) -> set[str]:

@@ -337,7 +337,9 @@ async def confirm_prompt(turn: Turn) -> tuple[str, Options]:
         end=turn.t("confirm_med_end", end=texts.fmt_date(date.fromisoformat(end), turn.locale))
         if end
         else "",
-        pills=turn.t("confirm_med_pills", count=pills) if pills is not None else "",
+        pills=turn.t(texts.counted("confirm_med_pills", pills), count=pills)
+        if pills is not None
+        else "",
     )
     return summary, [(turn.t("btn_save"), "save:yes"), (turn.t("btn_cancel"), "save:no")]
 

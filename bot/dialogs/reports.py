@@ -136,7 +136,8 @@ async def stats(turn: Turn, arg: str) -> None:
             lines.append(turn.t("stats_period_none", days=period))
         else:
             lines.append(turn.t("stats_period", days=period, percent=share))
-    lines.append(turn.t("stats_streak", streak=streak(daily, local_today)))
+    days_in_a_row = streak(daily, local_today)
+    lines.append(turn.t(texts.counted("stats_streak", days_in_a_row), streak=days_in_a_row))
     body = "\n".join(lines)
     if turn.conv.channel in NO_FILES:
         turn.say(body)
@@ -196,4 +197,6 @@ async def export(turn: Turn, arg: str) -> None:
             )
         )
         return
-    turn.say(turn.t("export_ready", count=len(rows)), attachments=(document,))
+    turn.say(
+        turn.t(texts.counted("export_ready", len(rows)), count=len(rows)), attachments=(document,)
+    )

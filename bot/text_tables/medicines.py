@@ -41,6 +41,7 @@ EN: dict[str, str] = {
     "confirm_med": "{name} ({dose})\n{times}, {days}\nFrom {start}{end}{pills}\nSave it?",
     "confirm_med_end": " until {end}",
     "confirm_med_pills": "\n{count} pills",
+    "confirm_med_pills_one": "\n1 pill",
     "btn_save": "Save",
     "med_saved": "Saved. I'll remind you at {times}.",
     "too_many_medicines": (
@@ -112,6 +113,7 @@ ES: dict[str, str] = {
     "confirm_med": "{name} ({dose})\n{times}, {days}\nDesde {start}{end}{pills}\n¿Lo guardo?",
     "confirm_med_end": " hasta {end}",
     "confirm_med_pills": "\n{count} pastillas",
+    "confirm_med_pills_one": "\n1 pastilla",
     "btn_save": "Guardar",
     "med_saved": "Guardado. Te lo recordaré a las {times}.",
     "too_many_medicines": (

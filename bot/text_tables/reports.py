@@ -12,8 +12,10 @@ EN: dict[str, str] = {
     "stats_period": "Last {days} days: {percent}% of doses taken.",
     "stats_period_none": "Last {days} days: no doses to count yet.",
     "stats_streak": "Current streak: {streak} days with every dose taken.",
+    "stats_streak_one": "Current streak: 1 day with every dose taken.",
     "stats_chart_title": "Doses taken per day (%)",
     "export_ready": "Here is your history ({count} doses).",
+    "export_ready_one": "Here is your history (1 dose).",
     "files_unavailable": "I can send charts and files on Telegram only.",
     "export_too_large": (
         "Your history ({count} doses) makes a file of {megabytes} MB, more than the {limit} MB"
@@ -28,8 +30,10 @@ ES: dict[str, str] = {
     "stats_period": "Últimos {days} días: {percent}% de dosis tomadas.",
     "stats_period_none": "Últimos {days} días: aún no hay dosis que contar.",
     "stats_streak": "Racha actual: {streak} días con todas las dosis tomadas.",
+    "stats_streak_one": "Racha actual: 1 día con todas las dosis tomadas.",
     "stats_chart_title": "Dosis tomadas por día (%)",
     "export_ready": "Aquí tienes tu historial ({count} dosis).",
+    "export_ready_one": "Aquí tienes tu historial (1 dosis).",
     "files_unavailable": "Solo puedo enviar gráficos y archivos por Telegram.",
     "export_too_large": (
         "Tu historial ({count} dosis) ocupa {megabytes} MB, más de los {limit} MB que puedo"

@@ -149,3 +149,36 @@ def test_the_chart_labels_days_in_the_patients_language() -> None:
     assert day_labels(days, "en") == ["Nov 5", "Dec 4"]
     assert day_labels(days, "es") == ["5 nov", "4 dic"]
     assert adherence_png(days, [50.0, None], "t", "es").startswith(b"\x89PNG")
+
+
+async def test_one_of_a_thing_is_said_in_the_singular(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """/stats said 'Current streak: 1 days' ('Racha actual: 1 días', seen over SMS), /export
+    'Here is your history (1 doses).', a new medicine's summary '1 pills'."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    await dose_events(admin_conn, patient["id"], [START - timedelta(days=1)], statuses=["taken"])
+    calls = await bot.send(chat, "/stats")
+    text = "".join(c.params.get("caption", "") + (c.text or "") for c in calls)
+    assert "Current streak: 1 day with every dose taken." in text, text
+    calls = await bot.send(chat, "/export")
+    assert any(c.text == "Here is your history (1 dose)." for c in calls) or any(
+        c.params.get("caption") == "Here is your history (1 dose)." for c in calls
+    ), [(c.text, c.params.get("caption")) for c in calls]
+    await bot.send(chat, "/add Aspirin")
+    await bot.press(chat, "Skip")
+    await bot.press(chat, "Morning 08:00")
+    await bot.press(chat, "Done")
+    await bot.press(chat, "Every day")
+    await bot.press(chat, "Today")
+    await bot.press(chat, "No end date")
+    await bot.send(chat, "1")
+    assert bot.last_text(chat).splitlines()[-2:] == ["1 pill", "Save it?"], bot.last_text(chat)
+    await bot.press(chat, "Discard")
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Language")
+    await bot.press(chat, "Español")
+    calls = await bot.send(chat, "/stats")
+    text = "".join(c.params.get("caption", "") + (c.text or "") for c in calls)
+    assert "Racha actual: 1 día con todas las dosis tomadas." in text, text
