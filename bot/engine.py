@@ -32,6 +32,7 @@ from bot.keywords import Keyword
 from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
 from core.sql import query
 from platforms.base import Channel, InboundKind
+from scheduler.planning_followups import plan_followups
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ async def handle(turn: Turn) -> None:
         # They wrote: something reached them (migration 20260101013800). Before the keywords,
         # so a STOP that is their first message finds them linked, and unreachable.
         await turn.conn.execute(query("bot", "link_patient"), turn.patient["id"], turn.now)
+    if await _unblocks_an_unreachable_patient(turn):
+        await _catch_up_while_unreachable(turn)
     if turn.patient is not None and turn.patient["locale"] in texts.LOCALES:
         conv.locale = turn.patient["locale"]  # changed in /settings on another channel
 
@@ -243,6 +246,8 @@ async def _keyword(turn: Turn) -> bool:
         return True
     if found is Keyword.OPT_IN:
         if opted_out:
+            if turn.patient is not None and turn.patient["unreachable_since"] is not None:
+                await _catch_up_while_unreachable(turn)
             await turn.conn.execute(
                 query("bot", "opt_in_contact"), conv.channel.value, conv.chat_address
             )
@@ -270,6 +275,39 @@ async def _replan_reachability(turn: Turn) -> bool:
         return False  # a caregiver's or a stranger's number: no reminders of its own
     await replan_now(turn)
     return bool(await turn.conn.fetchval(query("bot", "unreachable_notice_waiting"), patient_id))
+
+
+async def _unblocks_an_unreachable_patient(turn: Turn) -> bool:
+    """Whether this message comes from a blocked contact point of a patient no channel reaches:
+    the turn's end lifts the block (bot.sql finish_turn), and may bring the patient back."""
+    if turn.patient is None or turn.patient["unreachable_since"] is None:
+        return False
+    contact = await turn.conn.fetchrow(
+        query("bot", "get_contact_point"), turn.conv.channel.value, turn.conv.chat_address
+    )
+    return contact is not None and contact["blocked_at"] is not None
+
+
+async def _catch_up_while_unreachable(turn: Turn) -> None:
+    """The planner's pass over the open doses of the turn's patient, no channel reaching them,
+    at the turn's clock, before the turn brings them back (START, a message that lifts the
+    block of the bot).
+
+    A pass during the spell decides their open doses: one reminded before it whose missed mark
+    passed is missed without a caregiver alert (the caregiver had the one notice), one whose
+    reminder never went out is 'unreachable'. With no pass between (the STOP turn's own re-plan
+    may be the last: the worker plans every minute, but a stopped worker or a quick return does
+    not), the return's re-plan found a reachable patient and alerted the caregiver about a dose
+    missed while reminders could not reach them."""
+    if turn.conv.patient_id is None:
+        return
+    settings = turn.ctx.settings
+    await plan_followups(
+        turn.conn,
+        turn.now,
+        default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
+        patient_id=turn.conv.patient_id,
+    )
 
 
 async def _bind_known_contact(turn: Turn) -> None:
