@@ -324,15 +324,31 @@ async def set_caregiver_channel(turn: Turn) -> None:
     if not turn.choice or not turn.choice.startswith("cgch:"):
         await reprompt(turn, "bad_choice")
         return
+    if turn.choice == "cgch:telegram":
+        # A chat id cannot be checked by typing it: Telegram delivers to any chat that started
+        # the bot, so a wrong number sent the patient's missed-dose alerts, with their name, to
+        # a stranger (the clinic's API refuses typed chat ids for the same reason, migration
+        # 20260101012700). Until the caregiver's own chat can link itself, the channels whose
+        # address is the caregiver's own phone or e-mail.
+        await reprompt(turn, "caregiver_no_telegram")
+        return
     turn.conv.data["cg_channel"] = turn.choice[5:]
     await goto(turn, "set_caregiver_address")
 
 
+async def refuse_telegram_caregiver(turn: Turn) -> bool:
+    """Send a dialog begun before typed Telegram chat ids were refused (its state names the
+    channel already) back to the channel question; whether it did."""
+    if turn.conv.data.get("cg_channel") != "telegram":
+        return False
+    turn.conv.data.pop("cg_channel", None)
+    turn.conv.data.pop("cg_address", None)
+    await goto(turn, "set_caregiver_channel", prefix=turn.t("caregiver_no_telegram"))
+    return True
+
+
 # What the address question asks, and its reprompt, per caregiver channel (phone otherwise).
-_ADDRESS_KEYS = {
-    "email": ("ask_caregiver_email", "bad_email"),
-    "telegram": ("ask_caregiver_chat", "bad_chat_id"),
-}
+_ADDRESS_KEYS = {"email": ("ask_caregiver_email", "bad_email")}
 _PHONE_KEYS = ("ask_caregiver_address", "bad_address")
 
 
@@ -342,12 +358,11 @@ async def caregiver_address_prompt(turn: Turn) -> tuple[str, Options]:
 
 
 def caregiver_address(channel: str, raw: str) -> str | None:
-    """The caregiver's address for ``channel``: E.164, e-mail or Telegram chat id."""
+    """The caregiver's address for ``channel``: E.164 or e-mail (never a typed Telegram chat
+    id: nothing typed proves whose chat it is)."""
     value = raw.strip()
     if channel == "email":
         return value if _EMAIL_RE.match(value) and len(value) <= 254 else None
-    if channel == "telegram" and re.fullmatch(r"-?\d{5,15}", value):
-        return value
     if channel == "telegram":
         return None
     return parse_phone(value) or (parse_phone("+" + value) if value.isdigit() else None)
@@ -356,9 +371,14 @@ def caregiver_address(channel: str, raw: str) -> str | None:
 @step(
     "set_caregiver_address",
     caregiver_address_prompt,
-    typed=lambda t: caregiver_address(t.conv.data.get("cg_channel", "sms"), t.text) is not None,
+    typed=lambda t: (
+        t.conv.data.get("cg_channel") == "telegram"
+        or caregiver_address(t.conv.data.get("cg_channel", "sms"), t.text) is not None
+    ),
 )
 async def set_caregiver_address(turn: Turn) -> None:
+    if await refuse_telegram_caregiver(turn):
+        return
     channel = turn.conv.data.get("cg_channel", "sms")
     address = caregiver_address(channel, turn.text)
     if address is None or parse_free_field(turn.text) is None:
@@ -412,6 +432,8 @@ async def set_caregiver_delay(turn: Turn) -> None:
     delay = parse_int(raw, low=0, high=1440)
     if delay is None:
         await reprompt(turn, "bad_delay")
+        return
+    if await refuse_telegram_caregiver(turn):
         return
     data = turn.conv.data
     saved = await turn.conn.fetchrow(

@@ -44,8 +44,11 @@ EN: dict[str, str] = {
     "btn_remove": "Remove caregiver",
     "ask_caregiver_channel": "How should I reach them?",
     "ask_caregiver_address": "Their phone number (like +1 202 555 0143)?",
-    "ask_caregiver_chat": "Their Telegram chat id (a number, like 123456789)?",
-    "bad_chat_id": "That is not a Telegram chat id: it is a number, like 123456789.",
+    "caregiver_no_telegram": (
+        "I can't alert a caregiver on Telegram by a chat id you type: if one digit were wrong, your"
+        " alerts, with your name, would go to a stranger's chat. Choose SMS, WhatsApp or e-mail:"
+        " their own phone number or e-mail address."
+    ),
     "bad_email": "That does not look like an e-mail address. For example: name@example.org",
     "ask_caregiver_email": "Their e-mail address?",
     "bad_address": "That does not look right. For example: +1 202 555 0143",
@@ -115,8 +118,11 @@ ES: dict[str, str] = {
     "btn_remove": "Quitar cuidador",
     "ask_caregiver_channel": "¿Cómo le aviso?",
     "ask_caregiver_address": "¿Su número de teléfono (como +34 600 123 456)?",
-    "ask_caregiver_chat": "¿Su id de chat de Telegram (un número, como 123456789)?",
-    "bad_chat_id": "Eso no es un id de chat de Telegram: es un número, como 123456789.",
+    "caregiver_no_telegram": (
+        "No puedo avisar a un cuidador en Telegram con un id de chat que escribas: si un dígito"
+        " estuviera mal, tus avisos, con tu nombre, irían al chat de un desconocido. Elige SMS,"
+        " WhatsApp o correo electrónico: su propio número de teléfono o correo."
+    ),
     "bad_email": "Eso no parece un correo electrónico. Por ejemplo: nombre@ejemplo.org",
     "ask_caregiver_email": "¿Su correo electrónico?",
     "bad_address": "Eso no parece correcto. Por ejemplo: +34 600 123 456",
