@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.conversation import Turn
+from bot.dialogs import caregiver_links
 from bot.dialogs.joining import offer_join
 from bot.dialogs.replanning import replan_now
 from bot.parsing import (
@@ -44,7 +45,10 @@ async def load_patient(turn: Turn) -> None:
 
 @command("start", needs_patient=False)
 async def start(turn: Turn, arg: str) -> None:
-    """Begin (or resume) onboarding; ``arg`` is an optional invite token from a deep link."""
+    """Begin (or resume) onboarding; ``arg`` is an optional invite token from a deep link (or a
+    caregiver's link: :mod:`bot.dialogs.caregiver_links`)."""
+    if arg.startswith(caregiver_links.PREFIX) and await caregiver_links.link_caregiver(turn, arg):
+        return
     if turn.patient is None:
         # A clinic may already have this chat as a contact point of a consented patient.
         contact = await turn.conn.fetchrow(

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot import texts
 from bot.conversation import Turn
-from bot.dialogs import preferences
+from bot.dialogs import caregiver_links, preferences
 from bot.dialogs.onboarding import channel_order_options, language_choice, load_patient
 from bot.dialogs.replanning import replan_now
 from bot.parsing import (
@@ -25,6 +25,7 @@ from bot.parsing import (
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
+from platforms.base import Channel
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _NONE_WORDS = frozenset({"none", "no", "off", "ninguna", "ninguno", "nada"})
@@ -327,24 +328,16 @@ async def set_caregiver_channel(turn: Turn) -> None:
     if turn.choice == "cgch:telegram":
         # A chat id cannot be checked by typing it: Telegram delivers to any chat that started
         # the bot, so a wrong number sent the patient's missed-dose alerts, with their name, to
-        # a stranger (the clinic's API refuses typed chat ids for the same reason, migration
-        # 20260101012700). Until the caregiver's own chat can link itself, the channels whose
-        # address is the caregiver's own phone or e-mail.
-        await reprompt(turn, "caregiver_no_telegram")
+        # a stranger (the clinic's API refuses typed chat ids too, migration 20260101012700).
+        # The caregiver's own chat links itself instead: the dialog ends with a link to forward.
+        if Channel.TELEGRAM not in turn.ctx.senders:
+            await reprompt(turn, "caregiver_telegram_unavailable")
+            return
+        turn.conv.data["cg_channel"] = "telegram"
+        await goto(turn, "set_caregiver_timezone")
         return
     turn.conv.data["cg_channel"] = turn.choice[5:]
     await goto(turn, "set_caregiver_address")
-
-
-async def refuse_telegram_caregiver(turn: Turn) -> bool:
-    """Send a dialog begun before typed Telegram chat ids were refused (its state names the
-    channel already) back to the channel question; whether it did."""
-    if turn.conv.data.get("cg_channel") != "telegram":
-        return False
-    turn.conv.data.pop("cg_channel", None)
-    turn.conv.data.pop("cg_address", None)
-    await goto(turn, "set_caregiver_channel", prefix=turn.t("caregiver_no_telegram"))
-    return True
 
 
 # What the address question asks, and its reprompt, per caregiver channel (phone otherwise).
@@ -377,7 +370,9 @@ def caregiver_address(channel: str, raw: str) -> str | None:
     ),
 )
 async def set_caregiver_address(turn: Turn) -> None:
-    if await refuse_telegram_caregiver(turn):
+    if turn.conv.data.get("cg_channel") == "telegram":
+        # A dialog begun before chat ids were refused: what was typed is not used.
+        await goto(turn, "set_caregiver_timezone", prefix=turn.t("caregiver_chat_not_typed"))
         return
     channel = turn.conv.data.get("cg_channel", "sms")
     address = caregiver_address(channel, turn.text)
@@ -433,9 +428,17 @@ async def set_caregiver_delay(turn: Turn) -> None:
     if delay is None:
         await reprompt(turn, "bad_delay")
         return
-    if await refuse_telegram_caregiver(turn):
-        return
     data = turn.conv.data
+    if data.get("cg_channel") == "telegram":
+        # Whatever chat id a dialog begun before this release collected is not used.
+        data["cg_delay"] = delay
+        username = await caregiver_links.bot_username(turn)
+        if username is None:
+            turn.say(turn.t("caregiver_link_unavailable"))
+        else:
+            await caregiver_links.offer_link(turn, username)
+        finish(turn)
+        return
     saved = await turn.conn.fetchrow(
         query("bot", "upsert_caregiver"),
         turn.conv.patient_id,

@@ -50,6 +50,15 @@ EN: dict[str, str] = {
     ),
     "keyword_help_generic": "MedRemind medication reminders. Reply STOP to unsubscribe.",
     # Channels
+    "caregiver_linked": (
+        "You are now {patient}'s caregiver: I will message you here when they miss a dose."
+        " To stop these alerts, send /stop."
+    ),
+    "caregiver_someone": "a patient",
+    "caregiver_link_invalid": (
+        "This caregiver link has expired or was used already. Ask for a new one."
+    ),
+    "caregiver_link_own": "This link is for {name}: forward it to them to open in their Telegram.",
     "ch_telegram": "Telegram",
     "ch_whatsapp": "WhatsApp",
     "ch_sms": "SMS",
@@ -105,6 +114,13 @@ ES: dict[str, str] = {
     "keyword_help_generic": (
         "Recordatorios de medicación MedRemind. Responde PARAR (o STOP) para darte de baja."
     ),
+    "caregiver_linked": (
+        "Ahora eres cuidador de {patient}: te escribiré aquí si olvida una dosis."
+        " Para dejar de recibir estos avisos, envía /stop."
+    ),
+    "caregiver_someone": "un paciente",
+    "caregiver_link_invalid": ("Este enlace de cuidador ha caducado o ya se usó. Pide uno nuevo."),
+    "caregiver_link_own": "Este enlace es para {name}: reenvíaselo para que lo abra en su Telegram.",
     "ch_telegram": "Telegram",
     "ch_whatsapp": "WhatsApp",
     "ch_sms": "SMS",

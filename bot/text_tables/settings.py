@@ -44,11 +44,23 @@ EN: dict[str, str] = {
     "btn_remove": "Remove caregiver",
     "ask_caregiver_channel": "How should I reach them?",
     "ask_caregiver_address": "Their phone number (like +1 202 555 0143)?",
-    "caregiver_no_telegram": (
-        "I can't alert a caregiver on Telegram by a chat id you type: if one digit were wrong, your"
-        " alerts, with your name, would go to a stranger's chat. Choose SMS, WhatsApp or e-mail:"
-        " their own phone number or e-mail address."
+    "caregiver_telegram_unavailable": (
+        "Caregivers on Telegram are not available here. Choose SMS, WhatsApp or e-mail: their"
+        " own phone number or e-mail address."
     ),
+    "caregiver_chat_not_typed": (
+        "No chat id is needed: at the end I will give you a link for them to open in Telegram."
+    ),
+    "caregiver_link": (
+        "Forward this link to {name}: {link}\nWhen they open it in Telegram and press Start, their"
+        " chat is linked and gets your missed-dose alerts; I will tell you. Nothing is sent to"
+        " anyone until then. The link works once, for {days} days."
+    ),
+    "caregiver_link_unavailable": (
+        "I could not make a Telegram link just now. Please try again later, or choose SMS,"
+        " WhatsApp or e-mail."
+    ),
+    "caregiver_link_used": "{name} opened your link: their Telegram now gets your missed-dose alerts.",
     "bad_email": "That does not look like an e-mail address. For example: name@example.org",
     "ask_caregiver_email": "Their e-mail address?",
     "bad_address": "That does not look right. For example: +1 202 555 0143",
@@ -118,10 +130,24 @@ ES: dict[str, str] = {
     "btn_remove": "Quitar cuidador",
     "ask_caregiver_channel": "¿Cómo le aviso?",
     "ask_caregiver_address": "¿Su número de teléfono (como +34 600 123 456)?",
-    "caregiver_no_telegram": (
-        "No puedo avisar a un cuidador en Telegram con un id de chat que escribas: si un dígito"
-        " estuviera mal, tus avisos, con tu nombre, irían al chat de un desconocido. Elige SMS,"
-        " WhatsApp o correo electrónico: su propio número de teléfono o correo."
+    "caregiver_telegram_unavailable": (
+        "Los cuidadores en Telegram no están disponibles aquí. Elige SMS, WhatsApp o correo"
+        " electrónico: su propio número de teléfono o correo."
+    ),
+    "caregiver_chat_not_typed": (
+        "No hace falta ningún id de chat: al final te daré un enlace para que lo abra en Telegram."
+    ),
+    "caregiver_link": (
+        "Reenvía este enlace a {name}: {link}\nCuando lo abra en Telegram y pulse Iniciar, su chat"
+        " queda vinculado y recibe tus avisos de dosis olvidadas; te lo diré. Hasta entonces no"
+        " se envía nada a nadie. El enlace sirve una vez, durante {days} días."
+    ),
+    "caregiver_link_unavailable": (
+        "No pude crear un enlace de Telegram ahora. Inténtalo más tarde, o elige SMS, WhatsApp o"
+        " correo electrónico."
+    ),
+    "caregiver_link_used": (
+        "{name} abrió tu enlace: su Telegram ya recibe tus avisos de dosis olvidadas."
     ),
     "bad_email": "Eso no parece un correo electrónico. Por ejemplo: nombre@ejemplo.org",
     "ask_caregiver_email": "¿Su correo electrónico?",

@@ -252,6 +252,39 @@ values ($1, $2, $3, $4, $5, $6,
         (select max(c.proven_at) from caregivers c where c.channel = $3 and c.address = $4))
 returning id, proven_at is not null as proven
 
+-- name: insert_caregiver_link
+-- A Telegram caregiver waiting for their own chat to open the link (migration 20260101014100):
+-- the patient's earlier links not used yet go (one caregiver is being named, the last link).
+with gone as (delete from caregiver_links where patient_id = $1 and used_at is null)
+insert into caregiver_links (patient_id, token_hash, name, alert_delay_minutes, timezone,
+                             created_at, expires_at)
+values ($1, $2, $3, $4, $5, $6, $7)
+
+-- name: lock_caregiver_link
+-- The unused, unexpired link of this token hash ($1) at $2, with its patient's name and language.
+select l.id, l.patient_id, l.name, l.alert_delay_minutes, l.timezone, p.display_name, p.locale
+  from caregiver_links l
+  join patients p on p.id = l.patient_id
+ where l.token_hash = $1 and l.used_at is null and l.expires_at > $2 and p.status = 'active'
+   for update of l
+
+-- name: invite_token_known
+-- Whether a patient invite has this token hash ($1), whatever its state (a /start argument that
+-- looked like a caregiver's link and is not one).
+select exists (select 1 from patient_invites where token_hash = $1)
+
+-- name: use_caregiver_link
+update caregiver_links set used_at = $2, caregiver_id = $3 where id = $1
+
+-- name: insert_caregiver_linked_notice
+-- The patient is told their caregiver's chat is linked: through the durable outbound path, on
+-- their channel order, at once.
+insert into scheduled_messages (
+  patient_id, message_content, scheduled_time, platform, kind, priority, urgent,
+  allow_fallback, expires_at, idempotency_key, max_attempts)
+values ($1, $2, $3, 'auto', 'system', 0, true, true, $4, $5, 3)
+on conflict (idempotency_key) do nothing
+
 -- name: caregiver_timezone_known
 -- Whether the database accepts $1 as a caregiver's timezone (the caregivers_timezone_iana check).
 select public.is_iana_timezone($1)

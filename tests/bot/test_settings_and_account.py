@@ -7,6 +7,7 @@ from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import pytest
 
 from core.templating import TemplateRenderer
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
@@ -277,14 +278,16 @@ async def test_delete_me_erases_after_confirmation(
     assert "/start" in bot.last_text(chat)
 
 
+@pytest.mark.parametrize("prefix", ["inv-", "cg_"])
 async def test_invite_token_binds_existing_patient(
-    bot: Bot, admin_conn: asyncpg.Connection
+    bot: Bot, admin_conn: asyncpg.Connection, prefix: str
 ) -> None:
+    """``cg_``: a random invite token may start like a caregiver's link; it is still an invite."""
     org = await create_organization(admin_conn, name="Hillside Clinic")
     patient = await create_patient(
         admin_conn, org["id"], contacts={}, consent_at=None, status="invited", display_name=None
     )
-    token = "inv-" + "a1b2c3d4e5f6"
+    token = prefix + "a1b2c3d4e5f6"
     await admin_conn.execute(
         """insert into patient_invites (organization_id, patient_id, token_hash, expires_at)
            values ($1, $2, $3, $4)""",
@@ -394,8 +397,8 @@ async def test_the_caregiver_address_question_asks_for_what_the_channel_takes(
     """Before: whatever channel was picked, the question was 'Their phone number (like +1 202
     555 0143) or Telegram chat id?' (seen in medremind dev after picking SMS), and for Telegram
     a phone number was refused with 'That does not look right. For example: +1 202 555 0143',
-    the number it had just refused (and so was a wrong e-mail address). Telegram is no longer
-    asked for: test_a_typed_telegram_chat_id_is_not_taken_for_a_caregiver."""
+    the number it had just refused (and so was a wrong e-mail address). Telegram asks for no
+    address at all: tests/bot/test_caregiver_telegram_link.py."""
     chat = bot.new_chat()
     await registered_patient(bot, admin_conn, chat)
     await _caregiver_by(bot, chat, "SMS")
@@ -407,50 +410,3 @@ async def test_the_caregiver_address_question_asks_for_what_the_channel_takes(
     await bot.send(chat, "luis at home")
     refusal = bot.last_text(chat)
     assert "name@example.org" in refusal and "+1 202" not in refusal, refusal
-
-
-async def test_a_typed_telegram_chat_id_is_not_taken_for_a_caregiver(
-    bot: Bot, admin_conn: asyncpg.Connection
-) -> None:
-    """Before: Telegram for the caregiver asked 'Their Telegram chat id?' and took any number,
-    so one wrong digit sent missed-dose alerts naming the patient to a stranger's chat (the
-    clinic's API refuses typed chat ids for the same reason). Now Telegram is refused with why,
-    and SMS, WhatsApp or e-mail (the caregiver's own phone or address) offered at once."""
-    chat = bot.new_chat()
-    patient = await registered_patient(bot, admin_conn, chat)
-    await _caregiver_by(bot, chat, "Telegram")
-    refusal = bot.last_text(chat)
-    assert "stranger" in refusal and "SMS, WhatsApp or e-mail" in refusal, refusal
-    assert "chat id (a number" not in refusal
-    await bot.send(chat, "123456789")  # a chat id typed anyway is no answer to this question
-    assert await admin_conn.fetchval("select count(*) from caregivers") == 0
-
-    # The channel question stays open: SMS goes on as before.
-    await bot.press(chat, "SMS")
-    await bot.send(chat, "+1 415 555 0166")
-    await bot.press(chat, "Same as mine")
-    await bot.press(chat, "30")
-    saved = await admin_conn.fetch("select channel, address from caregivers where active")
-    assert [tuple(r) for r in saved] == [("sms", "+14155550166")]
-    assert patient["id"] == await admin_conn.fetchval("select patient_id from caregivers")
-
-
-async def test_a_telegram_caregiver_dialog_begun_before_the_refusal_is_sent_back(
-    bot: Bot, admin_conn: asyncpg.Connection
-) -> None:
-    """A patient who had picked Telegram and typed a chat id before this release, and answers
-    the next question after it, saves no Telegram caregiver: they are asked for a channel."""
-    chat = bot.new_chat()
-    await registered_patient(bot, admin_conn, chat)
-    await _caregiver_by(bot, chat, "SMS")
-    state = {"data": {"cg_name": "Luis", "cg_channel": "telegram", "cg_address": "123456789"}}
-    await admin_conn.execute(
-        "update conversations set step = 'set_caregiver_delay', state = state || $1::jsonb"
-        " where chat_address = $2",
-        state,
-        str(chat),
-    )
-    await bot.send(chat, "30")
-    assert "stranger" in bot.last_text(chat)
-    assert "How should I reach them?" in bot.last_text(chat)
-    assert await admin_conn.fetchval("select count(*) from caregivers") == 0

@@ -1,0 +1,117 @@
+"""A caregiver on Telegram links their own chat: the patient forwards a deep link, they open it.
+
+A chat id cannot be checked by typing it (Telegram delivers to any chat that started the bot), so
+the patient is never asked for one: /settings > Caregiver > Telegram ends with a link,
+``https://t.me/<bot>?start=cg_<token>``, and what the patient chose (name, time zone, delay) waits
+in ``caregiver_links`` (migration 20260101014100). No caregivers row exists meanwhile, so no alert
+is planned or sent. The caregiver's own ``/start cg_<token>`` makes the row with the chat id
+Telegram gave that /start, tells them whose caregiver they are and how to stop (/stop, as every
+caregiver's opt-out), and tells the patient. The token is 32 random bytes, stored hashed, single
+use, 7 days; it is marked sensitive so no log line carries it.
+
+The link names the default bot: caregivers' alerts go through it
+(``platforms.telegram_bots.TelegramBots.sender_for``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from bot import texts
+from bot.conversation import Turn
+from core.logs import mark_sensitive
+from core.sql import query
+from platforms.base import Channel
+
+logger = logging.getLogger(__name__)
+
+# What tells a caregiver's /start argument from a patient invite's. An invite's random token may
+# start with it too (1 in 262,144): link_caregiver hands such a one back to the invite path.
+PREFIX = "cg_"
+LIFETIME = timedelta(days=7)
+# How long the patient's "linked" notice is worth sending.
+_NOTICE_LIFETIME = timedelta(days=1)
+
+
+def token_hash(token: str) -> str:
+    """``caregiver_links.token_hash``: hex SHA-256 of the whole /start argument."""
+    return hashlib.sha256(token.strip().encode()).hexdigest()
+
+
+async def bot_username(turn: Turn) -> str | None:
+    """The default bot's @username (without ``@``), or None when Telegram is not set up or does
+    not answer (then no link can be made)."""
+    sender: Any = turn.ctx.senders.get(Channel.TELEGRAM)
+    if sender is None:
+        return None
+    try:
+        me = await sender.bot.get_me()
+    except Exception as exc:  # Telegram unreachable: say so, keep the dialog alive
+        logger.warning("telegram getMe failed", extra={"error_type": type(exc).__name__})
+        return None
+    return str(me.username) if me.username else None
+
+
+async def offer_link(turn: Turn, username: str) -> None:
+    """Keep the patient's choice for caregiver ``cg_name`` and give them the link to forward."""
+    data = turn.conv.data
+    token = PREFIX + secrets.token_urlsafe(32)
+    link = f"https://t.me/{username}?start={token}"
+    mark_sensitive(token, link)
+    await turn.conn.execute(
+        query("bot", "insert_caregiver_link"),
+        turn.conv.patient_id,
+        token_hash(token),
+        data["cg_name"],
+        data["cg_delay"],
+        data.get("cg_timezone"),
+        turn.now,
+        turn.now + LIFETIME,
+    )
+    turn.say(turn.t("caregiver_link", name=data["cg_name"], link=link, days=LIFETIME.days))
+
+
+async def link_caregiver(turn: Turn, token: str) -> bool:
+    """``/start cg_<token>``: this chat becomes the caregiver the link was made for. False when
+    the token is a patient invite's after all (random ones may start with the prefix too)."""
+    mark_sensitive(token)
+    hashed = token_hash(token[:200])
+    link = None
+    if turn.conv.channel is Channel.TELEGRAM:
+        link = await turn.conn.fetchrow(query("bot", "lock_caregiver_link"), hashed, turn.now)
+    if link is None:
+        if await turn.conn.fetchval(query("bot", "invite_token_known"), hashed):
+            return False
+        turn.say(turn.t("caregiver_link_invalid"))
+        return True
+    patient_name = link["display_name"] or ""
+    mark_sensitive(patient_name, link["name"])
+    if turn.patient is not None and turn.patient["id"] == link["patient_id"]:
+        # The patient opened their own link: it stays for the caregiver.
+        turn.say(turn.t("caregiver_link_own", name=link["name"]))
+        return True
+    saved = await turn.conn.fetchrow(
+        query("bot", "upsert_caregiver"),
+        link["patient_id"],
+        link["name"],
+        Channel.TELEGRAM.value,
+        turn.conv.chat_address,
+        link["alert_delay_minutes"],
+        link["timezone"],
+    )
+    await turn.conn.execute(query("bot", "use_caregiver_link"), link["id"], turn.now, saved["id"])
+    turn.say(turn.t("caregiver_linked", patient=patient_name or turn.t("caregiver_someone")))
+    notice = texts.text(link["locale"], "caregiver_link_used", name=link["name"])
+    await turn.conn.execute(
+        query("bot", "insert_caregiver_linked_notice"),
+        link["patient_id"],
+        notice,
+        turn.now,
+        turn.now + _NOTICE_LIFETIME,
+        f"caregiver-linked:{link['id']}",
+    )
+    return True
