@@ -302,6 +302,7 @@ async def caregiver_name_prompt(turn: Turn) -> tuple[str, Options]:
 async def set_caregiver_name(turn: Turn) -> None:
     if turn.choice == "cg:remove":
         await turn.conn.execute(query("bot", "remove_caregivers"), turn.conv.patient_id)
+        await turn.conn.execute(query("bot", "drop_caregiver_links"), turn.conv.patient_id)
         finish(turn)
         turn.say(turn.t("caregiver_removed"))
         return
@@ -439,6 +440,7 @@ async def set_caregiver_delay(turn: Turn) -> None:
             await caregiver_links.offer_link(turn, username)
         finish(turn)
         return
+    await turn.conn.execute(query("bot", "drop_caregiver_links"), turn.conv.patient_id)
     saved = await turn.conn.fetchrow(
         query("bot", "upsert_caregiver"),
         turn.conv.patient_id,

@@ -252,6 +252,11 @@ values ($1, $2, $3, $4, $5, $6,
         (select max(c.proven_at) from caregivers c where c.channel = $3 and c.address = $4))
 returning id, proven_at is not null as proven
 
+-- name: drop_caregiver_links
+-- The patient's links not used yet ($1): they named someone else or removed their caregiver, so
+-- an old link must not make its caregiver theirs later.
+delete from caregiver_links where patient_id = $1 and used_at is null
+
 -- name: insert_caregiver_link
 -- A Telegram caregiver waiting for their own chat to open the link (migration 20260101014100):
 -- the patient's earlier links not used yet go (one caregiver is being named, the last link).

@@ -135,3 +135,29 @@ async def test_a_telegram_caregiver_dialog_begun_before_links_uses_no_typed_chat
     await bot.send(chat, "30")
     assert "https://t.me/medremind_test_bot?start=cg_" in bot.last_text(chat)
     assert await admin_conn.fetchval("select count(*) from caregivers") == 0
+
+
+async def test_a_link_not_opened_yet_is_withdrawn_when_the_patient_changes_their_mind(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Naming someone else, or removing the caregiver, withdraws the link: opened later, it
+    would have made Luis the caregiver over the patient's newer choice."""
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    for change in ("someone else", "remove"):
+        token = await _telegram_caregiver(bot, chat)
+        await bot.send(chat, "/settings")
+        await bot.press(chat, "Caregiver")
+        if change == "remove":
+            await bot.press(chat, "Remove caregiver")
+        else:
+            await bot.send(chat, "Eve")
+            await bot.press(chat, "E-mail")
+            await bot.send(chat, "eve@example.org")
+            await bot.press(chat, "Same as mine")
+            await bot.press(chat, "30")
+        luis = bot.new_chat()
+        await bot.send(luis, f"/start {token}")
+        assert "expired or was used already" in bot.last_text(luis)
+        telegram = "select count(*) from caregivers where channel = 'telegram'"
+        assert await admin_conn.fetchval(telegram) == 0
