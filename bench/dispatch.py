@@ -1230,6 +1230,9 @@ do $$ begin
   if exists (select from information_schema.columns
               where table_schema = 'public' and table_name = 'patients'
                 and column_name = 'linked_at') then
+    -- Bookkeeping only: the row trigger that refreshes each newly linked patient's reachability
+    -- (a re-plan each: minutes for 100,000) has nothing to change for patients this reachable.
+    set local session_replication_role = replica;
     execute 'update patients set linked_at = now() - interval ''1 day'' where linked_at is null';
   end if;
 end $$
@@ -1237,7 +1240,7 @@ end $$
 
 # Autovacuum and autoanalyze runs so far on this database's tables.
 AUTOVACUUM_RUNS = (
-    "select coalesce(sum(autovacuum_count + autoanalyze_count), 0) from pg_stat_user_tables"
+    "select coalesce(sum(autovacuum_count + autoanalyze_count), 0)::int from pg_stat_user_tables"
 )
 
 # Seconds the burst's workers run before the instant by default: the read-ahead's horizon (60 s)
