@@ -38,6 +38,13 @@ AHEAD_SECONDS = 6.0  # due this far ahead: a pass (one a second) renders it befo
 class Worker:
     dispatcher: Dispatcher
     senders: dict[Channel, RecordingSender]
+    running: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Run the dispatcher. Started after a test's messages are written: a pass that found
+        the window empty moves past it, and a row written into it later is rendered at its send
+        (the first test relies on that for its copies)."""
+        self.running = asyncio.create_task(self.dispatcher.run())
 
     @property
     def ahead(self) -> RenderedAhead:
@@ -51,8 +58,8 @@ class Worker:
 
 @pytest.fixture
 async def worker(db: Database) -> AsyncIterator[Worker]:
-    """A running dispatcher as ``medremind worker`` has it: claims and patient cache on
-    connections of their own, templates, the real clock."""
+    """A dispatcher as ``medremind worker`` has it (claims and patient cache on connections of
+    their own, templates, the real clock), run by ``worker.start()``."""
     assert db.pool is not None
     senders = {ch: RecordingSender(ch) for ch in (Channel.TELEGRAM, Channel.SMS)}
     config = DispatcherConfig(
@@ -66,12 +73,13 @@ async def worker(db: Database) -> AsyncIterator[Worker]:
         config,
         connect=db.connect,
     )
-    running = asyncio.create_task(dispatcher.run())
+    worker = Worker(dispatcher, senders)
     try:
-        yield Worker(dispatcher, senders)
+        yield worker
     finally:
-        dispatcher.request_stop()
-        await running
+        if worker.running is not None:
+            dispatcher.request_stop()
+            await worker.running
 
 
 async def _reminder(
@@ -123,6 +131,7 @@ async def test_a_reminder_rendered_ahead_is_sent_as_a_render_at_the_send_makes_i
         ),
         await _reminder(admin_conn, due, {"telegram": "880003"}, name_medicine_in_reminders=True),
     ]
+    worker.start()
     await eventually(lambda: worker.ahead.rendered >= len(people))
     assert datetime.now(UTC) < due, "the box was too slow to render three reminders in time"
     copies = {}
@@ -157,6 +166,7 @@ async def test_an_edit_after_the_render_is_what_the_patient_gets(
     moved, _, moved_message = await _reminder(
         admin_conn, due, {"telegram": "880013", "sms": "+14155550183"}
     )
+    worker.start()
     await eventually(lambda: worker.ahead.rendered >= 3)
     assert datetime.now(UTC) < due, "the box was too slow to render three reminders in time"
     await admin_conn.execute(
