@@ -31,6 +31,7 @@ from core.inbound_window import LastInboundLookup
 from core.service_limits import publish_limits
 from core.settings import Settings
 from core.templating import TemplateRenderer
+from medremind.caregiver_relinks import offer_relinks
 from medremind.runtime import run_async, settle_heap
 from platforms.base import Channel, ChannelSender
 from platforms.whatsapp_content_store import PostgresContentStore
@@ -219,6 +220,25 @@ async def serve(
                 "interval",
                 seconds=settings.planner_interval_seconds,
                 id="planner_tick",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now(UTC),
+            )
+
+        relink_telegram = senders.get(Channel.TELEGRAM)
+        if relink_telegram is not None:
+
+            async def offer_caregiver_relinks() -> None:
+                try:
+                    await offer_relinks(pool, relink_telegram, utc_now())
+                except DB_ERRORS as exc:
+                    logger.warning("caregiver relinks failed", extra={"error": type(exc).__name__})
+
+            jobs.add_job(
+                offer_caregiver_relinks,
+                "interval",
+                seconds=settings.planner_interval_seconds,
+                id="caregiver_relinks",
                 max_instances=1,
                 coalesce=True,
                 next_run_time=datetime.now(UTC),

@@ -79,8 +79,11 @@ def plan_routes(
     if claim.caregiver_id is not None:
         channel = _channel(claim.caregiver_channel or "")
         if channel is None or not claim.caregiver_active or not claim.caregiver_address:
-            # Inactive, opted out (STOP) or unreachable: dispatch.sql claim folds them in.
-            return RoutePlan((), "the caregiver is inactive, opted out or unreachable")
+            # Inactive, opted out (STOP), unreachable, or a typed Telegram chat not linked yet
+            # (migration 20260101014300): dispatch.sql claim folds them in.
+            return RoutePlan(
+                (), "the caregiver is inactive, opted out, unreachable or awaiting their link"
+            )
         if channel in tried:
             return RoutePlan((), f"the caregiver's channel ({channel}) failed")
         if channel not in configured:

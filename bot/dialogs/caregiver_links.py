@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from bot import texts
 from bot.conversation import Turn
@@ -45,7 +46,11 @@ def token_hash(token: str) -> str:
 async def bot_username(turn: Turn) -> str | None:
     """The default bot's @username (without ``@``), or None when Telegram is not set up or does
     not answer (then no link can be made)."""
-    sender: Any = turn.ctx.senders.get(Channel.TELEGRAM)
+    return await sender_username(turn.ctx.senders.get(Channel.TELEGRAM))
+
+
+async def sender_username(sender: Any) -> str | None:
+    """:func:`bot_username` of the Telegram sender (the default bot's), or None."""
     if sender is None:
         return None
     try:
@@ -59,20 +64,49 @@ async def bot_username(turn: Turn) -> str | None:
 async def offer_link(turn: Turn, username: str) -> None:
     """Keep the patient's choice for caregiver ``cg_name`` and give them the link to forward."""
     data = turn.conv.data
-    token = PREFIX + secrets.token_urlsafe(32)
-    link = f"https://t.me/{username}?start={token}"
-    mark_sensitive(token, link)
-    await turn.conn.execute(
-        query("bot", "insert_caregiver_link"),
+    assert turn.conv.patient_id is not None
+    link = await new_link(
+        turn.conn,
+        username,
         turn.conv.patient_id,
-        token_hash(token),
         data["cg_name"],
         data["cg_delay"],
         data.get("cg_timezone"),
         turn.now,
-        turn.now + LIFETIME,
+        relink=False,
     )
     turn.say(turn.t("caregiver_link", name=data["cg_name"], link=link, days=LIFETIME.days))
+
+
+async def new_link(
+    conn: Any,
+    username: str,
+    patient_id: UUID,
+    name: str,
+    alert_delay_minutes: int,
+    timezone: str | None,
+    now: datetime,
+    *,
+    relink: bool,
+) -> str:
+    """A fresh link making caregiver ``name`` (delay, zone) the patient's when opened, valid for
+    :data:`LIFETIME`; the patient's other links not opened yet are withdrawn. ``relink``: for a
+    caregiver typed in before links, whom alone it replaces (bot.sql relink_caregiver)."""
+    token = PREFIX + secrets.token_urlsafe(32)
+    link = f"https://t.me/{username}?start={token}"
+    mark_sensitive(token, link)
+    await conn.execute(
+        query("bot", "insert_caregiver_link"),
+        patient_id,
+        token_hash(token),
+        name,
+        alert_delay_minutes,
+        timezone,
+        now,
+        now + LIFETIME,
+        relink,
+    )
+    return link
 
 
 async def link_caregiver(turn: Turn, token: str) -> bool:
@@ -95,7 +129,7 @@ async def link_caregiver(turn: Turn, token: str) -> bool:
         turn.say(turn.t("caregiver_link_own", name=link["name"]))
         return True
     saved = await turn.conn.fetchrow(
-        query("bot", "upsert_caregiver"),
+        query("bot", "relink_caregiver" if link["relink"] else "upsert_caregiver"),
         link["patient_id"],
         link["name"],
         Channel.TELEGRAM.value,

@@ -61,6 +61,11 @@ EN: dict[str, str] = {
         " WhatsApp or e-mail."
     ),
     "caregiver_link_used": "{name} opened your link: their Telegram now gets your missed-dose alerts.",
+    # Short enough for three SMS segments with the link (Spanish is sent as UCS-2: 201 chars).
+    "caregiver_relink": (
+        "{name} gets no missed-dose alerts on Telegram until they open this link (their chat id"
+        " was typed by hand). Forward it to them; it works once, for {days} days: {link}"
+    ),
     "bad_email": "That does not look like an e-mail address. For example: name@example.org",
     "ask_caregiver_email": "Their e-mail address?",
     "bad_address": "That does not look right. For example: +1 202 555 0143",
@@ -148,6 +153,10 @@ ES: dict[str, str] = {
     ),
     "caregiver_link_used": (
         "{name} abrió tu enlace: su Telegram ya recibe tus avisos de dosis olvidadas."
+    ),
+    "caregiver_relink": (
+        "{name} no recibe tus avisos por Telegram hasta que abra este enlace. Reenvíaselo (sirve"
+        " {days} días): {link}"
     ),
     "bad_email": "Eso no parece un correo electrónico. Por ejemplo: nombre@ejemplo.org",
     "ask_caregiver_email": "¿Su correo electrónico?",

@@ -252,6 +252,20 @@ values ($1, $2, $3, $4, $5, $6,
         (select max(c.proven_at) from caregivers c where c.channel = $3 and c.address = $4))
 returning id, proven_at is not null as proven
 
+-- name: relink_caregiver
+-- A link made for a Telegram caregiver typed in before links (migration 20260101014300), opened
+-- by their chat ($4): the new row replaces the marked one (the patient's other caregivers, a
+-- clinic's SMS one say, stay), keeping whether alerts may name the medicine. As upsert_caregiver.
+with gone as (
+  update caregivers set active = false
+   where patient_id = $1 and active and awaiting_link_since is not null
+  returning share_details
+)
+insert into caregivers (patient_id, name, channel, address, alert_delay_minutes, timezone,
+                        share_details)
+values ($1, $2, $3, $4, $5, $6, coalesce((select bool_or(share_details) from gone), false))
+returning id, true as proven
+
 -- name: drop_caregiver_links
 -- The patient's links not used yet ($1): they named someone else or removed their caregiver, so
 -- an old link must not make its caregiver theirs later.
@@ -261,13 +275,15 @@ delete from caregiver_links where patient_id = $1 and used_at is null
 -- A Telegram caregiver waiting for their own chat to open the link (migration 20260101014100):
 -- the patient's earlier links not used yet go (one caregiver is being named, the last link).
 with gone as (delete from caregiver_links where patient_id = $1 and used_at is null)
+-- $8: made for a caregiver typed in before links (relink_caregiver when opened).
 insert into caregiver_links (patient_id, token_hash, name, alert_delay_minutes, timezone,
-                             created_at, expires_at)
-values ($1, $2, $3, $4, $5, $6, $7)
+                             created_at, expires_at, relink)
+values ($1, $2, $3, $4, $5, $6, $7, $8)
 
 -- name: lock_caregiver_link
 -- The unused, unexpired link of this token hash ($1) at $2, with its patient's name and language.
-select l.id, l.patient_id, l.name, l.alert_delay_minutes, l.timezone, p.display_name, p.locale
+select l.id, l.patient_id, l.name, l.alert_delay_minutes, l.timezone, l.relink, p.display_name,
+       p.locale
   from caregiver_links l
   join patients p on p.id = l.patient_id
  where l.token_hash = $1 and l.used_at is null and l.expires_at > $2 and p.status = 'active'
@@ -288,6 +304,40 @@ insert into scheduled_messages (
   patient_id, message_content, scheduled_time, platform, kind, priority, urgent,
   allow_fallback, expires_at, idempotency_key, max_attempts)
 values ($1, $2, $3, 'auto', 'system', 0, true, true, $4, $5, 3)
+on conflict (idempotency_key) do nothing
+
+-- name: caregivers_awaiting_a_link
+-- Telegram caregivers typed in before links (awaiting_link_since, migration 20260101014300)
+-- whose patient has not been sent a fresh link yet, locked for the worker that sends it
+-- (medremind/caregiver_relinks.py), at most $2. Left for later: a patient who cannot be messaged
+-- now, and one with a link of their own not opened yet (their newer choice stands), and a
+-- caregiver who opted out (they said no more alerts).
+select c.id, c.patient_id, c.name, c.alert_delay_minutes, c.timezone, p.locale
+  from caregivers c
+  join patients p on p.id = c.patient_id
+ where c.awaiting_link_since is not null and c.link_offered_at is null
+   and c.active and c.opted_out_at is null
+   and p.status = 'active' and p.consent_at is not null
+   and not exists (select 1 from caregiver_links l
+                    where l.patient_id = c.patient_id and l.used_at is null
+                      and l.expires_at > $1)
+ order by c.awaiting_link_since, c.id
+ limit $2
+   for update of c skip locked
+
+-- name: caregiver_links_to_offer
+-- Whether any caregiver awaits a link not sent yet (the worker's cheap look before getMe).
+select exists (select 1 from caregivers
+                where awaiting_link_since is not null and link_offered_at is null)
+
+-- name: insert_caregiver_relink_notice
+-- The patient's one message with a fresh link for caregiver $1 (text $3 at $4, worth sending
+-- until $5, the link's end): on their channel order, not urgent (their quiet hours hold it).
+with offered as (update caregivers set link_offered_at = $4 where id = $1)
+insert into scheduled_messages (
+  patient_id, message_content, scheduled_time, platform, kind, urgent, allow_fallback,
+  expires_at, idempotency_key, max_attempts)
+values ($2, $3, $4, 'auto', 'system', false, true, $5, 'caregiver-relink:' || $1::text, 3)
 on conflict (idempotency_key) do nothing
 
 -- name: caregiver_timezone_known

@@ -79,8 +79,10 @@ select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, 
        c.allow_fallback, c.caregiver_id, c.dose_event_id, c.appointment_id,
        public.message_category(c.kind, c.payload) as category,
        cg.channel as caregiver_channel, cg.address as caregiver_address,
-       -- An opted-out or unreachable caregiver gets nothing (migration 20260101012200).
-       cg.active and cg.opted_out_at is null and cg.blocked_at is null as caregiver_active,
+       -- An opted-out or unreachable caregiver gets nothing (migration 20260101012200), nor
+       -- a Telegram one typed in and not linked yet (20260101014300).
+       cg.active and cg.opted_out_at is null and cg.blocked_at is null
+         and cg.awaiting_link_since is null as caregiver_active,
        cg.share_details as caregiver_share_details,
        cg.name as caregiver_name, cg.timezone as caregiver_timezone,
        med.name as medicine_name, med.dose as medicine_dose, de.due_at as dose_due_at,
@@ -167,7 +169,8 @@ select m.id, m.patient_id, m.lease_token, m.scheduled_time, m.platform, m.kind, 
        m.allow_fallback, m.caregiver_id, m.dose_event_id, m.appointment_id,
        public.message_category(m.kind, m.payload) as category,
        cg.channel as caregiver_channel, cg.address as caregiver_address,
-       cg.active and cg.opted_out_at is null and cg.blocked_at is null as caregiver_active,
+       cg.active and cg.opted_out_at is null and cg.blocked_at is null
+         and cg.awaiting_link_since is null as caregiver_active,
        cg.share_details as caregiver_share_details,
        cg.name as caregiver_name, cg.timezone as caregiver_timezone,
        med.name as medicine_name, med.dose as medicine_dose, de.due_at as dose_due_at,
@@ -285,6 +288,7 @@ select u.n, p.status as patient_status, p.reminders_paused, p.consent_at is not 
                    from contact_points cp where cp.id = u.contact_id),
                  -- A caregiver's alert names the caregiver here (migration 20260101012200).
                  (select cg.active and cg.opted_out_at is null and cg.blocked_at is null
+                         and cg.awaiting_link_since is null
                     from caregivers cg where cg.id = u.contact_id), false) as contact_usable
   from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[])
          with ordinality as u(patient_id, contact_id, dose_id, kind, payload, n)

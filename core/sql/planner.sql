@@ -437,6 +437,8 @@ select count(*) from missed
 -- Where the patient has several active medicines the alert says which dose by its /meds number
 -- (`medicine_number`, as the patient's own reminders do: migration 20260101011200), so two doses
 -- missed at the same time do not read alike; the name still only with the patient's consent.
+-- A Telegram caregiver whose chat id was typed in and never linked (awaiting_link_since,
+-- migration 20260101014300) gets its alert recorded cancelled, with the reason, not sent.
 with missed as (
   update dose_events d
      set status = 'missed'
@@ -454,7 +456,8 @@ stopped as (
 alerts as (
   insert into scheduled_messages
     (organization_id, patient_id, caregiver_id, scheduled_time, platform, kind, payload, priority,
-     expires_at, idempotency_key, dose_event_id, message_content, allow_fallback)
+     expires_at, idempotency_key, dose_event_id, message_content, allow_fallback, status,
+     last_error)
   select p.organization_id, x.patient_id, c.id,
          x.missed_at + make_interval(mins => c.alert_delay_minutes), c.channel,
          'missed_dose_caregiver',
@@ -465,7 +468,9 @@ alerts as (
            || coalesce(l.label, '{}'::jsonb),
          $3::smallint,
          x.missed_at + make_interval(mins => c.alert_delay_minutes) + $4::interval,
-         format('caregiver:%s:%s', x.id, c.id), x.id, null, false
+         format('caregiver:%s:%s', x.id, c.id), x.id, null, false,
+         case when c.awaiting_link_since is null then 'pending' else 'cancelled' end,
+         case when c.awaiting_link_since is not null then public.awaiting_link_reason() end
     from missed x
     join patients p on p.id = x.patient_id
     join caregivers c on c.patient_id = x.patient_id and c.active
@@ -484,14 +489,15 @@ alerts as (
   -- withdrawn because the patient snoozed the missed dose comes back when the snoozed reminder
   -- is missed too, at its new time (a patient who snoozes and forgets is still reported).
   on conflict (idempotency_key) do update
-     set status = 'pending', scheduled_time = excluded.scheduled_time,
+     set status = excluded.status, scheduled_time = excluded.scheduled_time,
          expires_at = excluded.expires_at, payload = excluded.payload, attempts = 0,
-         last_error = null, locked_by = null, locked_until = null, lease_token = null,
-         channels_tried = '{}'
+         last_error = excluded.last_error, locked_by = null, locked_until = null,
+         lease_token = null, channels_tried = '{}'
    where scheduled_messages.status = 'cancelled'
-  returning id
+  returning id, status
 )
-select (select count(*) from missed) as missed, (select count(*) from alerts) as alerts
+select (select count(*) from missed) as missed,
+       (select count(*) from alerts where status = 'pending') as alerts
 
 -- name: plan_unreachable_notices
 -- The caregivers' one notice that reminders no longer reach the patient (migration
@@ -500,6 +506,7 @@ select (select count(*) from missed) as missed, (select count(*) from alerts) as
 -- their alert_delay_minutes from $1, at most one a day per caregiver and patient (STOP, START,
 -- STOP...), and only for a patient who has reminders to miss. The mark is cleared either way.
 -- $2: the priority; $4: how long the notice stays worth sending (the caregiver's quiet hours).
+-- A Telegram caregiver awaiting its link (migration 20260101014300): recorded cancelled, unsent.
 with spells as (
   update patients p set unreachable_notice_pending = false
    where p.unreachable_notice_pending and ($3::uuid is null or p.id = $3)
@@ -508,11 +515,13 @@ with spells as (
 )
 insert into scheduled_messages
   (organization_id, patient_id, caregiver_id, scheduled_time, platform, kind, template, payload,
-   priority, expires_at, idempotency_key, message_content, allow_fallback)
+   priority, expires_at, idempotency_key, message_content, allow_fallback, status, last_error)
 select f.organization_id, f.id, c.id, $1::timestamptz + make_interval(mins => c.alert_delay_minutes),
        c.channel, 'missed_dose_caregiver', 'patient_unreachable_caregiver', '{}'::jsonb,
        $2::smallint, $1::timestamptz + make_interval(mins => c.alert_delay_minutes) + $4::interval,
-       format('unreachable:%s:%s', c.id, extract(epoch from f.unreachable_since)), null, false
+       format('unreachable:%s:%s', c.id, extract(epoch from f.unreachable_since)), null, false,
+       case when c.awaiting_link_since is null then 'pending' else 'cancelled' end,
+       case when c.awaiting_link_since is not null then public.awaiting_link_reason() end
   from spells f
   join caregivers c on c.patient_id = f.id and c.active and c.opted_out_at is null
                    and c.blocked_at is null

@@ -117,11 +117,12 @@ returning id
 select * from patients where id = $1 and organization_id = $2 and status <> 'deleted'
 
 -- name: patient_caregivers
--- The patient's caregivers with what stops their alerts (migration 20260101012200); `alerted`
--- as planner.sql mark_missed decides it for a clinic's patient.
+-- The patient's caregivers with what stops their alerts (migrations 20260101012200,
+-- 20260101014300); `alerted` as planner.sql mark_missed decides it for a clinic's patient.
 select c.id, c.name, c.channel, c.address, c.alert_delay_minutes, c.share_details, c.active,
-       c.opted_out_at, c.blocked_at as unreachable_since,
-       c.active and c.opted_out_at is null and c.blocked_at is null as alerted
+       c.opted_out_at, c.blocked_at as unreachable_since, c.awaiting_link_since,
+       c.active and c.opted_out_at is null and c.blocked_at is null
+         and c.awaiting_link_since is null as alerted
   from caregivers c
  where c.patient_id = $1
  order by c.created_at, c.id

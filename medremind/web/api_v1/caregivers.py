@@ -4,7 +4,9 @@ Each caregiver with what stops their alerts, so a clinic sees why a missed dose 
 ``opted_out_at`` (the caregiver sent STOP, /stop, or the carrier reports them opted out; only the
 caregiver opts back in, with START) and ``unreachable_since`` (the bot blocked, the chat gone or
 the number unable to receive; lifted when they write to the service), migration
-20260101012200. ``alerted``: whether a missed dose alerts them now.
+20260101012200; ``awaiting_link_since`` (a Telegram chat id typed in before caregiver links,
+awaiting the caregiver's own chat to open a link: migration 20260101014300). ``alerted``:
+whether a missed dose alerts them now.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ class Caregiver(BaseModel):
     )
     unreachable_since: datetime | None = Field(
         description="A permanent error (bot blocked, invalid number): no alerts until they write"
+    )
+    awaiting_link_since: datetime | None = Field(
+        default=None,
+        description="A Telegram chat id typed in before caregiver links: no alerts (each one"
+        " is recorded cancelled with the reason) until the caregiver's own chat opens the fresh"
+        " link the patient was sent; that makes a new caregiver row and this one inactive",
     )
     alerted: bool = Field(description="Whether a missed dose alerts this caregiver now")
 

@@ -221,13 +221,15 @@ export interface CaregiverRow {
   opted_out_at: Date | null;
   /** When a permanent error showed the address unreachable (bot blocked, invalid number). */
   blocked_at: Date | null;
+  /** A Telegram chat id typed in before caregiver links: no alerts until their chat opens a link. */
+  awaiting_link_since: Date | null;
 }
 
 /** The patient's caregivers. */
 export async function caregivers(tx: Tx, patientId: string): Promise<CaregiverRow[]> {
   return tx<CaregiverRow[]>`
     select id, name, channel, address, alert_delay_minutes, share_details, active, timezone,
-           opted_out_at, blocked_at
+           opted_out_at, blocked_at, awaiting_link_since
       from caregivers where patient_id = ${patientId} order by created_at`;
 }
 

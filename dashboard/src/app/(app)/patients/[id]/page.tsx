@@ -315,6 +315,10 @@ export default async function PatientPage({
                     <strong data-testid="caregiver-stopped">
                       {` · unreachable since ${formatInZone(c.blocked_at, tz)} (blocked the bot or the number cannot receive): no alerts until they write to the service`}
                     </strong>
+                  ) : c.active && c.awaiting_link_since ? (
+                    <strong data-testid="caregiver-stopped">
+                      {" · awaits their link: this Telegram chat id was typed in, so no alerts until the caregiver opens the link the patient was sent (each alert not sent is in the patient's messages)"}
+                    </strong>
                   ) : null}
                 </li>
               ))}

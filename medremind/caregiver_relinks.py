@@ -1,0 +1,66 @@
+"""Patients whose Telegram caregiver was typed in get a fresh link to forward (the worker's job).
+
+Before caregiver links, the bot took a typed Telegram chat id for a caregiver; nothing shows
+whether it was right, so migration 20260101014300 marked those caregivers (awaiting_link_since)
+and stopped their alerts. This pass sends each such patient one message, in their language and
+on their channel order (not urgent: their quiet hours hold it), with a new link made as
+/settings makes it (:func:`bot.dialogs.caregiver_links.new_link`), so the caregiver's own chat
+opening it brings the alerts back. It needs the default bot's @username: without Telegram, or
+when Telegram does not answer, it does nothing and the next pass tries again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from bot import texts
+from bot.dialogs import caregiver_links
+from core.logs import mark_sensitive
+from core.sql import query
+
+# Caregivers handled per pass (one transaction); the next pass takes the rest.
+BATCH = 200
+
+
+async def offer_relinks(pool: asyncpg.Pool, telegram: Any, now: datetime) -> int:
+    """One pass: a link for each marked caregiver's patient not sent one yet; how many were."""
+    async with pool.acquire() as conn:
+        waiting = await conn.fetchval(query("bot", "caregiver_links_to_offer"))
+    if not waiting:
+        return 0
+    username = await caregiver_links.sender_username(telegram)
+    if username is None:
+        return 0
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(query("bot", "caregivers_awaiting_a_link"), now, BATCH)
+        for row in rows:
+            mark_sensitive(row["name"])
+            link = await caregiver_links.new_link(
+                conn,
+                username,
+                row["patient_id"],
+                row["name"],
+                row["alert_delay_minutes"],
+                row["timezone"],
+                now,
+                relink=True,
+            )
+            text = texts.text(
+                row["locale"],
+                "caregiver_relink",
+                name=row["name"],
+                link=link,
+                days=caregiver_links.LIFETIME.days,
+            )
+            await conn.execute(
+                query("bot", "insert_caregiver_relink_notice"),
+                row["id"],
+                row["patient_id"],
+                text,
+                now,
+                now + caregiver_links.LIFETIME,
+            )
+    return len(rows)

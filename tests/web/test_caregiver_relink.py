@@ -1,0 +1,137 @@
+"""A Telegram caregiver whose chat id was typed in (before caregiver links) is alerted again only
+once their own chat opens a link; the patient is sent one (migration 20260101014300).
+
+A typed chat id cannot be checked: one wrong digit sent missed-dose alerts naming the patient to
+a stranger's chat. The migration marks every Telegram caregiver no opened link made
+(``awaiting_link_since``; tests/integration/test_typed_telegram_caregivers_migration.py shows
+which); here a clinic's Spanish-speaking patient on SMS has such a caregiver, Ben, marked as the
+migration leaves him, and an SMS caregiver, Lucía. Driven as the product runs: the planner, the
+worker's relink pass and its dispatcher through the real adapters to the loopback Twilio and
+Telegram, Ben's chat through the web process's webhook, the clinic through the API.
+
+Before: Ben's chat got "Ana has not confirmed ..." like any caregiver.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+
+import asyncpg
+import httpx
+
+from core.db import Database
+from core.settings import Settings
+from medremind.caregiver_relinks import offer_relinks
+from platforms.base import Channel
+from tests import factories
+from tests.fakes.fake_telegram import FakeTelegram
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.web.chat import START, Clock, telegram_text
+from tests.web.test_caregiver_opt_out import Day, _sms_to, _telegram_to
+
+PATIENT = "+14155550150"
+LUCIA = "+14155550151"
+BEN_CHAT = 7_300_151
+LINK = re.compile(r"https://t\.me/medremind_test_bot\?start=(cg_[\w-]+)")
+
+
+async def test_a_typed_telegram_caregiver_is_alerted_again_once_their_chat_opens_a_link(
+    web: httpx.AsyncClient,
+    auth: dict[str, str],
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    web_settings: Settings,
+    admin_conn: asyncpg.Connection,
+    org: asyncpg.Record,
+    fake_twilio: FakeTwilio,
+    fake_telegram: FakeTelegram,
+) -> None:
+    await admin_conn.execute(
+        "update organizations set default_quiet_start = '02:00', default_quiet_end = '03:00'"
+        " where id = $1",
+        org["id"],
+    )
+    # Quiet until 12:05: the patient's message waits for it (reminders are theirs, at noon).
+    patient = await factories.create_patient(
+        admin_conn,
+        org["id"],
+        contacts={"sms": PATIENT},
+        display_name="Ana",
+        locale="es",
+        nag_max=0,
+        quiet_start=time(11, 0),
+        quiet_end=time(12, 5),
+    )
+    ben = await admin_conn.fetchval(
+        "insert into caregivers (patient_id, name, channel, address, alert_delay_minutes,"
+        " share_details) values ($1, 'Ben', 'telegram', $2, 0, false) returning id",
+        patient["id"],
+        str(BEN_CHAT),
+    )
+    # As migration 20260101014300 leaves a caregiver typed in before links.
+    await admin_conn.execute(
+        "update caregivers set awaiting_link_since = $2 where id = $1", ben, START
+    )
+    await admin_conn.execute(
+        "insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)"
+        " values ($1, 'Lucía', 'sms', $2, 0)",
+        patient["id"],
+        LUCIA,
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(12, 0),))
+
+    # The clinic sees Ben waits for his link, and is not alerted.
+    listed = await web.get(f"/api/v1/patients/{patient['id']}/caregivers", headers=auth)
+    assert listed.status_code == 200, listed.text
+    state = {c["name"]: (c["alerted"], c["awaiting_link_since"]) for c in listed.json()["data"]}
+    assert state["Lucía"] == (True, None)
+    assert state["Ben"][0] is False and state["Ben"][1] is not None
+
+    # The worker's pass: one message for Ana, once.
+    telegram = senders[Channel.TELEGRAM]
+    assert await offer_relinks(db.pool, telegram, START) == 1
+    assert await offer_relinks(db.pool, telegram, START + timedelta(minutes=1)) == 0
+
+    day = Day(db, senders, chat_clock, web_settings)
+    await day.at(START)
+    assert _sms_to(fake_twilio, PATIENT) == []  # 11:50: her quiet hours hold it
+
+    await day.miss_a_day(0)
+    # Ana got the link in Spanish, by SMS, after 12:05.
+    told = [m for m in _sms_to(fake_twilio, PATIENT) if "t.me" in m]
+    assert len(told) == 1, _sms_to(fake_twilio, PATIENT)
+    assert told[0].startswith("Ben no recibe tus avisos por Telegram hasta que abra"), told[0]
+    found = LINK.search(told[0])
+    assert found, told[0]
+    # Lucía is alerted; Ben is not, and the alert that would have gone is recorded with why.
+    assert _sms_to(fake_twilio, LUCIA)[-1].startswith("Hola, Lucía. Ana no ha confirmado")
+    assert _telegram_to(fake_telegram, BEN_CHAT) == []
+    held = await web.get(
+        "/api/v1/messages",
+        params={"patient_id": str(patient["id"]), "kind": "missed_dose_caregiver"},
+        headers=auth,
+    )
+    assert held.status_code == 200, held.text
+    alerts = sorted((m["status"], m["last_error"] or "") for m in held.json()["data"])
+    assert [status for status, _ in alerts] == ["cancelled", "sent"], alerts
+    assert "chat id was typed in" in alerts[0][1] and "open the link" in alerts[0][1], alerts
+
+    # Ben opens it in his own Telegram: he is Ana's caregiver again and is told so.
+    await telegram_text(web, BEN_CHAT, f"/start {found.group(1)}")
+    assert "You are now Ana's caregiver" in _telegram_to(fake_telegram, BEN_CHAT)[-1]
+    listed = await web.get(f"/api/v1/patients/{patient['id']}/caregivers", headers=auth)
+    rows = [
+        (c["name"], c["active"], c["alerted"], c["awaiting_link_since"] is None)
+        for c in listed.json()["data"]
+    ]
+    assert rows == [
+        ("Ben", False, False, False),
+        ("Lucía", True, True, True),  # unchanged: the link replaces Ben's row only
+        ("Ben", True, True, True),
+    ], rows
+    await day.miss_a_day(1)
+    assert _telegram_to(fake_telegram, BEN_CHAT)[-1].startswith(
+        "Hola, Ben. Ana no ha confirmado un recordatorio"
+    )
