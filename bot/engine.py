@@ -24,7 +24,7 @@ from bot import (
     texts,
 )
 from bot.conversation import NUMBERED_CHANNELS, Reply, Turn, resolve_button
-from bot.dialogs import answers
+from bot.dialogs import answers, caregiver_links
 from bot.dialogs.account import clinic_contact
 from bot.dialogs.onboarding import load_patient, start
 from bot.dialogs.replanning import replan_now
@@ -64,6 +64,8 @@ async def handle(turn: Turn) -> None:
     if event.kind is InboundKind.TEXT and await _keyword(turn):
         return
     if conv.state.get("opted_out") or await _contact_opted_out(turn):
+        if await caregiver_links.opens_a_link(turn):
+            return  # a caregiver's link opened: consent again (caregiver_links.link_caregiver)
         if conv.channel in keywords.COMMAND_OPT_OUT_CHANNELS:
             # A chat the patient opened: say how to come back (SMS must stay silent).
             turn.say(turn.t("opted_out_hint"))

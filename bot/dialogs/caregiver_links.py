@@ -109,6 +109,17 @@ async def new_link(
     return link
 
 
+async def opens_a_link(turn: Turn) -> bool:
+    """``/start cg_<token>`` from a chat that opted out: :func:`link_caregiver` all the same
+    (a new consent); False for any other text, or a patient invite's token (the chat stays
+    opted out)."""
+    head, _, arg = turn.text.partition(" ")
+    arg = arg.strip()
+    if head.split("@", 1)[0].lower() != "/start" or not arg.startswith(PREFIX):
+        return False
+    return await link_caregiver(turn, arg)
+
+
 async def link_caregiver(turn: Turn, token: str) -> bool:
     """``/start cg_<token>``: this chat becomes the caregiver the link was made for. False when
     the token is a patient invite's after all (random ones may start with the prefix too)."""
@@ -137,6 +148,11 @@ async def link_caregiver(turn: Turn, token: str) -> bool:
         link["alert_delay_minutes"],
         link["timezone"],
     )
+    # Opening the link is the caregiver's consent, even from a chat that sent /stop before: the
+    # new row is not opted out (its insert took the address's opt-out), and the chat hears from
+    # the bot again. Other patients' caregiver rows of this chat stay as they are.
+    await turn.conn.execute(query("bot", "caregiver_consents_again"), saved["id"])
+    turn.conv.state.pop("opted_out", None)
     await turn.conn.execute(query("bot", "use_caregiver_link"), link["id"], turn.now, saved["id"])
     turn.say(turn.t("caregiver_linked", patient=patient_name or turn.t("caregiver_someone")))
     notice = texts.text(link["locale"], "caregiver_link_used", name=link["name"])

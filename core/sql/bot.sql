@@ -294,6 +294,11 @@ select l.id, l.patient_id, l.name, l.alert_delay_minutes, l.timezone, l.relink, 
 -- looked like a caregiver's link and is not one).
 select exists (select 1 from patient_invites where token_hash = $1)
 
+-- name: caregiver_consents_again
+-- The caregiver row a link just made ($1): its chat opened the link, a new consent, so the
+-- address's earlier opt-out (/stop, copied by caregivers_opt_out_follows_address) does not hold.
+update caregivers set opted_out_at = null where id = $1 and opted_out_at is not null
+
 -- name: use_caregiver_link
 update caregiver_links set used_at = $2, caregiver_id = $3 where id = $1
 

@@ -161,3 +161,42 @@ async def test_a_link_not_opened_yet_is_withdrawn_when_the_patient_changes_their
         assert "expired or was used already" in bot.last_text(luis)
         telegram = "select count(*) from caregivers where channel = 'telegram'"
         assert await admin_conn.fetchval(telegram) == 0
+
+
+async def test_a_caregiver_who_sent_stop_and_opens_a_new_link_is_alerted_again_for_that_patient(
+    bot: Bot, db: Database, settings: Settings, admin_conn: asyncpg.Connection
+) -> None:
+    """Opening a link is consent again, for the patient whose link it is: Luis, caregiver of two
+    patients, sent /stop (both stopped); the second names him again and he opens her new link:
+    her alerts reach him, the first patient's stay stopped, and /stop works as before.
+
+    Before: his chat was opted out, so the /start was answered 'Messages are stopped here' and the
+    link left unused."""
+    first_chat, second_chat, luis = bot.new_chat(), bot.new_chat(), bot.new_chat()
+    first = await registered_patient(bot, admin_conn, first_chat)
+    second = await registered_patient(bot, admin_conn, second_chat)
+    for chat in (first_chat, second_chat):
+        await bot.send(luis, f"/start {await _telegram_caregiver(bot, chat)}")
+    await bot.send(luis, "/stop")
+    assert "You will not get any more messages here" in bot.last_text(luis)
+
+    token = await _telegram_caregiver(bot, second_chat)
+    await bot.send(luis, f"/start {token}")
+    assert "You are now Ana's caregiver" in bot.last_text(luis), bot.last_text(luis)
+    rows = await admin_conn.fetch(
+        "select patient_id, opted_out_at is null as alerted from caregivers where active"
+    )
+    assert {r["patient_id"]: r["alerted"] for r in rows} == {
+        first["id"]: False,
+        second["id"]: True,
+    }
+    await factories.create_medication(admin_conn, second["id"], times=(time(8, 0), time(20, 0)))
+    await run_planner_tick(db.pool, bot.clock.now, settings)
+    await _miss_the_next_dose(db, settings, admin_conn)
+    assert len(await messages(admin_conn, second["id"], "missed_dose_caregiver")) == 1
+
+    await bot.send(luis, "/stop")
+    assert "You will not get any more messages here" in bot.last_text(luis)
+    assert not await admin_conn.fetchval(
+        "select bool_or(opted_out_at is null) from caregivers where active"
+    )
