@@ -33,7 +33,7 @@ from bot.parsing import (
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
-from scheduler.planning_rules import in_quiet_hours, plan_nags
+from scheduler.planning_rules import in_quiet_hours, plan_nags, resolve_timezone
 from scheduler.recurrence import Recurrence, next_occurrence
 
 logger = logging.getLogger(__name__)
@@ -331,7 +331,7 @@ async def confirm_prompt(turn: Turn) -> tuple[str, Options]:
         "confirm_med",
         name=data.get("name", ""),
         dose=data.get("dose") or turn.t("dose_none"),
-        times=texts.fmt_times(_times(data), turn.locale),
+        times=times_reminded(turn, _times(data)),
         days=days_text(turn, data.get("days"), data.get("every_n")),
         start=texts.fmt_date(date.fromisoformat(data["start"]), turn.locale),
         end=turn.t("confirm_med_end", end=texts.fmt_date(date.fromisoformat(end), turn.locale))
@@ -386,7 +386,7 @@ async def add_confirm(turn: Turn) -> None:
         date.fromisoformat(data["end"]) if data.get("end") else None,
     )
     await replan(turn, [schedule_id])
-    times = texts.fmt_times(_times(data), turn.locale)
+    times = times_reminded(turn, _times(data))
     finish(turn)
     turn.say(await _promise(turn, turn.t("med_saved", times=times), _times(data)))
 
@@ -529,7 +529,7 @@ async def save_edited_times(turn: Turn) -> None:
     await replan(turn, [r["id"] for r in ids])
     name = data.get("name", "")
     finish(turn)
-    done = turn.t("med_times_done", name=name, times=texts.fmt_times(times, turn.locale))
+    done = turn.t("med_times_done", name=name, times=times_reminded(turn, times))
     turn.say(await _promise(turn, done, times))
 
 
@@ -557,10 +557,7 @@ async def _quiet_note(turn: Turn, patient: Any, times: list[time]) -> list[str]:
     zone = patient["timezone"]
     inside: list[time] = []
     cut: list[time] = []
-    for at in times:
-        due = _next_reminder(turn, zone, at)
-        if due is None:
-            continue
+    for at, due in _reminders(turn, patient, times):
         if in_quiet_hours(due, zone, start, end):
             inside.append(at)
             continue
@@ -592,6 +589,43 @@ async def _quiet_note(turn: Turn, patient: Any, times: list[time]) -> list[str]:
             )
         )
     return notes
+
+
+def times_reminded(turn: Turn, times: list[time]) -> str:
+    """``times`` as the reminders will say them: the clock where the patient is. A traveller who
+    keeps home times (scheduler.planning_rules.resolve_timezone) chose home times, which the
+    reminders say in the patient's zone now: both are said, 'local where you are (home at home,
+    zone)', so a confirmation never names a time no reminder will say."""
+    home = texts.fmt_times(times, turn.locale)
+    patient = turn.patient
+    if patient is None or _schedule_zone(patient) == patient["timezone"]:
+        return home
+    local = [at for at, _ in _reminders(turn, patient, times)]
+    return turn.t(
+        "times_where_you_are",
+        local=texts.fmt_times(local, turn.locale),
+        home=home,
+        zone=_schedule_zone(patient),
+    )
+
+
+def _schedule_zone(patient: Any) -> str:
+    """The zone a new schedule of the patient's is read in, as the planner reads it."""
+    return resolve_timezone(
+        None, patient["timezone"], patient["timezone_mode"], patient["home_timezone"]
+    )
+
+
+def _reminders(turn: Turn, patient: Any, times: list[time]) -> list[tuple[time, datetime]]:
+    """Each of a new schedule's ``times``: its next reminder's wall time where the patient is,
+    and its instant (the schedule's zone is the home one for a traveller keeping home times)."""
+    here = ZoneInfo(patient["timezone"])
+    found = []
+    for at in times:
+        due = _next_reminder(turn, _schedule_zone(patient), at)
+        if due is not None:
+            found.append((due.astimezone(here).time().replace(tzinfo=None), due))
+    return found
 
 
 def _next_reminder(turn: Turn, zone: str, at: time) -> datetime | None:

@@ -77,6 +77,8 @@ EN: dict[str, str] = {
     "med_gone": "That medicine is no longer in your list.",
     "ask_edit_times": "New times for {name}? Pick or type, then Done.",
     "med_times_done": "{name} will now be reminded at {times}.",
+    # A traveller keeping home times: the reminders say the local clock.
+    "times_where_you_are": "{local} where you are ({home} at home, {zone})",
 }
 
 ES: dict[str, str] = {
@@ -149,4 +151,5 @@ ES: dict[str, str] = {
     "med_gone": "Ese medicamento ya no está en tu lista.",
     "ask_edit_times": "¿Nuevas horas para {name}? Elige o escribe, y luego Listo.",
     "med_times_done": "Te recordaré {name} a las {times}.",
+    "times_where_you_are": "{local} donde estás ({home} en casa, {zone})",
 }

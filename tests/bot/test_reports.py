@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -123,13 +125,7 @@ async def test_today_after_a_trip_is_the_day_and_times_where_the_patient_is(
         bot, admin_conn, chat, timezone="Europe/Berlin", timezone_mode="home"
     )
     await create_medication(admin_conn, patient["id"], times=(time(9, 30), time(18, 0)))
-    await run_planner_tick(db.pool, START - timedelta(days=2), settings)  # pins home: Berlin
-    await bot.send(chat, "/settings")
-    await bot.press(chat, "Time zone")
-    await bot.send(chat, "Asia/Tokyo")
-    await bot.press(chat, "Yes")
-    zone = await admin_conn.fetchval("select timezone from patients where id = $1", patient["id"])
-    assert zone == "Asia/Tokyo"
+    await flies_to_tokyo(bot, db, settings, admin_conn, chat, patient["id"])
     # 09:00 UTC is 6:00 PM in Tokyo on March 2: its day runs from 15:00 UTC on March 1. Berlin's
     # 18:00 of March 1 (17:00 UTC) is 2:00 AM and its 09:30 of March 2 (08:30 UTC) 5:30 PM of it.
     await bot.send(chat, "/today")
@@ -140,6 +136,65 @@ async def test_today_after_a_trip_is_the_day_and_times_where_the_patient_is(
         "2:00\u202fAM Metformin: due",
         "5:30\u202fPM Metformin: due",
     ], text
+
+
+async def flies_to_tokyo(
+    bot: Bot,
+    db: Database,
+    settings: Settings,
+    admin_conn: asyncpg.Connection,
+    chat: int,
+    patient_id: UUID,
+) -> None:
+    """The Berlin patient in 'keep home times', planned once at home (the planner pins Berlin as
+    their home zone), says in /settings that they are in Tokyo now."""
+    await run_planner_tick(db.pool, START - timedelta(days=2), settings)
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Time zone")
+    await bot.send(chat, "Asia/Tokyo")
+    await bot.press(chat, "Yes")
+    zones = await admin_conn.fetchrow(
+        "select timezone, home_timezone from patients where id = $1", patient_id
+    )
+    assert tuple(zones) == ("Asia/Tokyo", "Europe/Berlin")
+
+
+async def test_a_medicine_added_while_travelling_is_confirmed_at_the_time_reminders_say(
+    bot: Bot, db: Database, settings: Settings, admin_conn: asyncpg.Connection
+) -> None:
+    """In Tokyo with 'keep home times', the patient adds a medicine at 9am: it is Berlin's 09:00
+    (their home times), 5:00 PM in Tokyo, and the reminder says 'your 5:00 PM dose'. The
+    summary and 'Saved. I'll remind you at 9:00 AM.' said the home clock with nothing to tell
+    it from the local one (found in medremind dev). Now they say 5:00 PM where the patient is,
+    and 9:00 AM as the home time with its zone."""
+    chat = bot.new_chat()
+    patient = await registered_patient(
+        bot, admin_conn, chat, timezone="Europe/Berlin", timezone_mode="home"
+    )
+    await create_medication(admin_conn, patient["id"], name="Aspirin", times=(time(12, 0),))
+    await flies_to_tokyo(bot, db, settings, admin_conn, chat, patient["id"])
+    await bot.send(chat, "/add")
+    await bot.send(chat, "Metformin")
+    await bot.send(chat, "500 mg")
+    await bot.send(chat, "9am")
+    await bot.press(chat, "Done")
+    await bot.press(chat, "Every day")
+    await bot.press(chat, "Today")
+    await bot.press(chat, "No end date")
+    await bot.send(chat, "60")
+    summary = bot.last_text(chat).replace("\u202f", " ")
+    assert "5:00 PM where you are (9:00 AM at home, Europe/Berlin)" in summary, summary
+    await bot.press(chat, "Save")
+    saved = bot.last_text(chat).replace("\u202f", " ")
+    assert saved.startswith(
+        "Saved. I'll remind you at 5:00 PM where you are (9:00 AM at home, Europe/Berlin)."
+    ), saved
+    # What the reminders will say: the planned dose is 5:00 PM in Tokyo (08:00 UTC).
+    due = await admin_conn.fetchval(
+        "select min(d.due_at) from dose_events d join medications m on m.id = d.medication_id"
+        " where m.name = 'Metformin'"
+    )
+    assert due.astimezone(ZoneInfo("Asia/Tokyo")).time() == time(17, 0)
 
 
 def test_the_chart_labels_days_in_the_patients_language() -> None:
