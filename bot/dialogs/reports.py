@@ -7,7 +7,6 @@ import csv
 import io
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.charts import adherence_png
@@ -116,9 +115,11 @@ def streak(daily: dict[date, float | None], today_: date) -> int:
 
 @command("stats")
 async def stats(turn: Turn, arg: str) -> None:
-    """Adherence over 7 and 30 days and the current streak, as text and a chart image."""
+    """Adherence over 7 and 30 days and the current streak, as text and a chart image. Days
+    are the patient's where they are now, as /today's: a dose counts on the date its due time
+    falls on there (not its schedule's date, the home zone's while a 'home' patient travels)."""
     finish(turn)
-    zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
+    zone = now_local(turn).tzinfo
     local_today = turn.now.astimezone(zone).date()
     days = [local_today - timedelta(days=offset) for offset in range(29, -1, -1)]
     rows = await turn.conn.fetch(
@@ -127,7 +128,7 @@ async def stats(turn: Turn, arg: str) -> None:
         turn.now - timedelta(days=31),
         turn.now,
     )
-    pairs = [(r["local_date"], r["status"]) for r in rows]
+    pairs = [(r["due_at"].astimezone(zone).date(), r["status"]) for r in rows]
     daily = daily_adherence(pairs, days, local_today)
     lines = []
     for period in (7, 30):

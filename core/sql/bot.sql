@@ -447,7 +447,9 @@ select d.id, d.status, d.due_at, m.name as medication_name, m.dose as medication
  order by d.due_at
 
 -- name: dose_history
-select d.local_date, d.status, d.due_at
+-- /stats: by due_at, counted on the patient's days where they are (not local_date: the
+-- schedule's zone, the home one while a 'home' patient travels), as today_doses.
+select d.status, d.due_at
   from dose_events d
  where d.patient_id = $1 and d.due_at >= $2 and d.due_at <= $3 and d.status <> 'cancelled'
  order by d.due_at

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -195,6 +195,49 @@ async def test_a_medicine_added_while_travelling_is_confirmed_at_the_time_remind
         " where m.name = 'Metformin'"
     )
     assert due.astimezone(ZoneInfo("Asia/Tokyo")).time() == time(17, 0)
+
+
+async def test_stats_count_the_days_where_the_patient_is(
+    bot: Bot, db: Database, settings: Settings, admin_conn: asyncpg.Connection
+) -> None:
+    """/stats counted each dose on its schedule's date, the home zone's for a traveller keeping
+    home times, while /today (and 'today' in /stats itself) is the day where the patient is. In
+    Tokyo on March 2 (18:00), Berlin's 18:00 of March 1 is 2:00 AM of Tokyo's March 2: /today
+    lists it with the 5:30 PM dose, both taken, after a day (Tokyo's March 1) with a missed
+    dose. /stats said 'Current streak: 2 days' (Berlin's March 1 and 2 complete). It counts
+    Tokyo's days, as /today: 1 day."""
+    chat = bot.new_chat()
+    patient = await registered_patient(
+        bot, admin_conn, chat, timezone="Europe/Berlin", timezone_mode="home"
+    )
+    await create_medication(admin_conn, patient["id"], times=(time(9, 30), time(18, 0)))
+    await flies_to_tokyo(bot, db, settings, admin_conn, chat, patient["id"])
+    answered = [
+        (datetime(2026, 2, 28, 17, 0, tzinfo=UTC), "missed"),  # Tokyo: Mar 1, 2:00 AM
+        (datetime(2026, 3, 1, 8, 30, tzinfo=UTC), "taken"),  # Mar 1, 5:30 PM
+        (datetime(2026, 3, 1, 17, 0, tzinfo=UTC), "taken"),  # Mar 2, 2:00 AM
+        (datetime(2026, 3, 2, 8, 30, tzinfo=UTC), "taken"),  # Mar 2, 5:30 PM
+    ]
+    for due, status in answered:
+        done = await admin_conn.execute(
+            "update dose_events set status = $3 where patient_id = $1 and due_at = $2",
+            patient["id"],
+            due,
+            status,
+        )
+        assert done == "UPDATE 1", due
+    await bot.send(chat, "/today")
+    assert bot.last_text(chat).splitlines()[1:] == [
+        "2:00\u202fAM Metformin: taken",
+        "5:30\u202fPM Metformin: taken",
+    ]
+    calls = await bot.send(chat, "/stats")
+    said = "".join(
+        c.params.get("caption", "") + (c.text or "")
+        for c in calls
+        if c.method in ("sendPhoto", "sendMessage")
+    )
+    assert "Current streak: 1 day" in said and "75%" in said, said
 
 
 def test_the_chart_labels_days_in_the_patients_language() -> None:
