@@ -183,6 +183,27 @@ async def test_invalid_fields_are_422_naming_the_field(client, admin_conn, patie
     assert await count(admin_conn, "scheduled_messages") == 0
 
 
+async def test_text_with_variables_is_a_422_saying_how_to_fill_them(
+    client, admin_conn, patient, auth
+):
+    """A `text` is sent as it is: `variables` beside it were stored, shown back, and never
+    used (201, the values silently dropped). Now a 422 on `variables` that says so and how to
+    fill values in (a template); the OpenAPI schema says it too. An empty `variables` asks for
+    nothing and stays accepted."""
+    body = _body(patient, variables={"patient_name": "Ana"})
+    response = await client.post("/api/v1/messages", json=body, headers=auth)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"] == "variables"
+    assert "sent as it is" in error["reason"] and "template" in error["reason"], error
+    assert await count(admin_conn, "scheduled_messages") == 0
+    plain = await client.post("/api/v1/messages", json=_body(patient, variables={}), headers=auth)
+    assert plain.status_code == 201, plain.text
+    schema = (await client.get("/api/v1/openapi.json")).json()
+    described = schema["components"]["schemas"]["MessageCreate"]["properties"]["variables"]
+    assert "not with `text`" in described["description"]
+
+
 async def test_bad_query_parameters_and_bodies(client, auth):
     for query, field in (
         ("status=lost", "status"),

@@ -79,7 +79,7 @@ Variables = Annotated[
 
 
 class MessageCreate(RequestModel):
-    """Give exactly one of `text` and `template`."""
+    """Give exactly one of `text` and `template`; `variables` only with `template`."""
 
     patient_id: uuid.UUID
     text: Annotated[str, Trimmed, Field(min_length=1, max_length=MAX_TEXT_LENGTH)] | None = None
@@ -98,6 +98,7 @@ class MessageCreate(RequestModel):
             " clinic_phone, clinician_name, caregiver_name, location, due_at, starts_at,"
             " previous_starts_at, refill_by, doses_left; *_at as ISO 8601 with offset). A"
             " built-in template's required ones are checked now (422 naming the missing one)."
+            " Only with `template`, not with `text`: a text is sent as it is (422)."
         ),
     )
     platform: Platform = Field(
@@ -217,6 +218,14 @@ async def create_message(
     """Created (or, for a repeated `Idempotency-Key`, the first response again)."""
     if (body.text is None) == (body.template is None):
         raise ValidationFailed("text", "give exactly one of text or template")
+    if body.text is not None and body.variables:
+        # They would be stored and shown back, and never used: say so rather than drop them.
+        raise ValidationFailed(
+            "variables",
+            "a `text` is sent as it is and uses no variables: leave `variables` out, or give"
+            " `template` (your own, PUT /api/v1/templates/{name}, or `free_text` with"
+            " `variables.body`) instead of `text`",
+        )
     now = state.clock()
     scheduled = not_past(body.scheduled_time, "scheduled_time", now) or now
     expires = not_past(body.expires_at, "expires_at", now)
