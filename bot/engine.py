@@ -32,7 +32,7 @@ from bot.keywords import Keyword
 from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
 from core.sql import query
 from platforms.base import Channel, InboundKind
-from scheduler.planning_followups import plan_followups
+from scheduler.planning_followups import catch_up_before_return
 
 logger = logging.getLogger(__name__)
 
@@ -303,13 +303,7 @@ async def _catch_up_while_unreachable(turn: Turn) -> None:
     missed while reminders could not reach them."""
     if turn.conv.patient_id is None:
         return
-    settings = turn.ctx.settings
-    await plan_followups(
-        turn.conn,
-        turn.now,
-        default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
-        patient_id=turn.conv.patient_id,
-    )
+    await catch_up_before_return(turn.conn, turn.conv.patient_id, turn.now, turn.ctx.settings)
 
 
 async def _bind_known_contact(turn: Turn) -> None:

@@ -25,6 +25,7 @@ from uuid import UUID
 
 import asyncpg
 
+from core.settings import Settings
 from core.sql import query
 from scheduler.planning_rules import (
     CAREGIVER_ALERT_TTL,
@@ -36,12 +37,32 @@ from scheduler.planning_rules import (
 )
 from scheduler.planning_stats import PlannerStats
 
-__all__ = ["plan_followups"]
+__all__ = ["catch_up_before_return", "plan_followups"]
 
 # Statuses of a reminder that reached the patient's phone (the nag clock starts from them).
 REMINDED = frozenset({"sent", "delivered"})
 # The quiet window of a patient with no clinic when the caller gives none (settings' default).
 FALLBACK_QUIET = (time(21, 0), time(8, 0))
+
+
+async def catch_up_before_return(
+    conn: asyncpg.Connection, patient_id: UUID, now: datetime, settings: Settings
+) -> bool:
+    """The pass a patient's unreachable spell would have had, at ``now``, before a change that
+    may bring them back; whether they were unreachable (nothing is done otherwise).
+
+    A dose reminded before the spell whose missed mark passed during it is missed without a
+    caregiver alert (the caregiver had the one notice), one never reminded is 'unreachable'. With
+    no pass between (the worker plans every minute; a quick return or a stopped worker has
+    none), the return's re-plan found a reachable patient and alerted the caregiver about a dose
+    missed while reminders could not reach them. The bot's returns do this (bot/engine.py);
+    so do the clinic's (PATCH /api/v1/patients/{id}) and the patient app's. Call inside the
+    transaction of the change."""
+    if not await conn.fetchval(query("planner", "patient_unreachable"), patient_id):
+        return False
+    quiet = (settings.quiet_hours_start, settings.quiet_hours_end)
+    await plan_followups(conn, now, default_quiet=quiet, patient_id=patient_id)
+    return True
 
 
 async def plan_followups(

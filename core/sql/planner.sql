@@ -413,6 +413,10 @@ with doses as (
 )
 select (select count(*) from doses) as doses, (select count(*) from messages) as messages
 
+-- name: patient_unreachable
+-- Whether no channel reaches patient $1 now (planning_followups.catch_up_before_return).
+select unreachable_since is not null from patients where id = $1
+
 -- name: mark_missed_unreminded
 -- Doses ($1) past their missed mark whose reminder a pause withheld (never sent): missed, with
 -- no caregiver alert (as mark_missed would plan once the patient has resumed), since that would

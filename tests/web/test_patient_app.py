@@ -23,6 +23,7 @@ from core.sql import query
 from medremind.web import create_app
 from platforms.push_actions import ActionSigner
 from platforms.webpush import VapidKey
+from scheduler.planner import run_planner_tick
 from tests import factories
 from tests.web.conftest import web_env
 
@@ -525,3 +526,59 @@ async def test_a_dose_not_due_yet_cannot_be_snoozed_forward(
     assert (row["status"], row["snoozed_until"]) == ("due", None)
     skipped = await http.post(f"/app/api/doses/{later['id']}/answer", json={"answer": "skipped"})
     assert skipped.status_code == 200 and skipped.json()["status"] == "skipped"
+
+
+async def test_a_dose_missed_while_unreachable_alerts_nobody_when_the_app_brings_them_back(
+    http: Any,
+    admin_conn: asyncpg.Connection,
+    world: dict[str, Any],
+    clock: Clock,
+    app_settings: Settings,
+    db: Database,
+) -> None:
+    """Signed in to the app, the patient sends STOP by SMS, their only channel, after the 11:00
+    reminder; its missed mark (12:00) passes with no planner pass, and at 12:05 they turn on the
+    app's notifications: a channel again. As when the bot brings them back (2f35edd), the pass
+    the spell would have had runs first: the dose is missed with no caregiver alert. Before,
+    the next pass found them reachable and alerted Lucía "Ana has not confirmed"."""
+    patient = world["patient"]["id"]
+    await _sign_in(http, admin_conn)
+    await factories.create_message(
+        admin_conn,
+        patient,
+        kind="medication_reminder",
+        message_content=None,
+        dose_event_id=world["dose"]["id"],
+        scheduled_time=NOW - timedelta(hours=1),
+        status="sent",
+        sent_at=NOW - timedelta(hours=1),
+    )
+    await admin_conn.execute(
+        "insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)"
+        " values ($1, 'Lucía', 'sms', '+14155550124', 0)",
+        patient,
+    )
+    # What the bot's STOP writes (bot.sql opt_out_contact): no channel reaches them.
+    await admin_conn.execute(
+        "update contact_points set opted_out_at = $2 where patient_id = $1", patient, NOW
+    )
+    unreachable = "select unreachable_since is not null from patients where id = $1"
+    assert await admin_conn.fetchval(unreachable, patient)
+
+    clock.now = NOW + timedelta(minutes=5)
+    subscription = {
+        "endpoint": "https://fcm.googleapis.com/fcm/send/abc123",
+        "keys": {"p256dh": "B" + "x" * 86, "auth": "a" * 22},
+    }
+    assert (await http.post("/app/api/push/subscribe", json=subscription)).status_code == 201
+    assert not await admin_conn.fetchval(unreachable, patient)
+    assert db.pool is not None
+    await run_planner_tick(db.pool, clock.now + timedelta(minutes=1), app_settings)
+    status = await admin_conn.fetchval(
+        "select status from dose_events where id = $1", world["dose"]["id"]
+    )
+    assert status == "missed"
+    alerts = await admin_conn.fetch(
+        "select status from scheduled_messages where kind = 'missed_dose_caregiver'"
+    )
+    assert alerts == []

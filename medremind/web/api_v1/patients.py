@@ -47,6 +47,7 @@ from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
 from medremind.web.invite_links import invite_bot_username
 from scheduler.planner import replan_patient
+from scheduler.planning_followups import catch_up_before_return
 from scheduler.planning_peaks import PeakCapacity
 
 router = new_router("patients")
@@ -380,6 +381,11 @@ async def update_patient(
             )
         try:
             async with conn.transaction():
+                if body.channel_order is not None:
+                    # A channel back may end an unreachable spell: first the planner's pass
+                    # the spell would have had, as the bot's returns do (no caregiver alert for
+                    # a dose whose missed mark passed while nothing reached the patient).
+                    await catch_up_before_return(conn, patient_id, now, state.settings)
                 row = await conn.fetchrow(
                     query("web", "update_patient"),
                     patient_id,
@@ -405,6 +411,9 @@ async def update_patient(
                 move_home="timezone" in given,
                 capacity=PeakCapacity.from_settings(state.settings),
             )
+        if body.channel_order is not None:
+            # As the update's triggers left it (reachable again, say), not as it returned it.
+            row = await conn.fetchrow(query("web", "get_patient"), patient_id, org_id)
         contacts = await conn.fetch(query("web", "patient_contacts"), patient_id)
     return patient_json(row, list(contacts))
 

@@ -34,6 +34,7 @@ from medremind.web.patient_app.sessions import COOKIE, token_hash
 from medremind.web.state import WebState
 from platforms.websocket import ONLINE_SECONDS
 from scheduler.listener import DueListener
+from scheduler.planning_followups import catch_up_before_return
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,8 @@ class LiveHub:
         try:
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute(query("websocket", "lock_patient_for_app_socket"), patient_id)
+                # The app's channel may end an unreachable spell: the spell's pass first.
+                await catch_up_before_return(conn, patient_id, state.clock(), state.settings)
                 # Online first: the websocket channel leads the order once they use the app.
                 await conn.fetchrow(
                     query("webpush", "ensure_app_contact"),

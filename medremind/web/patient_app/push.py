@@ -29,6 +29,7 @@ from medremind.web.patient_app.today import record_appointment, record_dose
 from medremind.web.patient_app.vapid import vapid_key
 from medremind.web.state import web_state
 from platforms.push_actions import ActionSigner
+from scheduler.planning_followups import catch_up_before_return
 
 _DEVICE_LABEL_MAX = 100
 
@@ -89,6 +90,8 @@ async def subscribe(request: Request) -> Response:
     device = label[:_DEVICE_LABEL_MAX] if isinstance(label, str) else None
     state = web_state(request)
     async with state.pool.acquire() as conn, conn.transaction():
+        # A usable channel may end an unreachable spell: the spell's pass first, as the bot does.
+        await catch_up_before_return(conn, patient.patient_id, state.clock(), state.settings)
         contact = await conn.fetchrow(
             query("webpush", "ensure_app_contact"),
             patient.patient_id,
