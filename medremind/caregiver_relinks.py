@@ -26,16 +26,19 @@ BATCH = 200
 
 
 async def offer_relinks(pool: asyncpg.Pool, telegram: Any, now: datetime) -> int:
-    """One pass: a link for each marked caregiver's patient not sent one yet; how many were."""
-    async with pool.acquire() as conn:
-        waiting = await conn.fetchval(query("bot", "caregiver_links_to_offer"))
-    if not waiting:
-        return 0
-    username = await caregiver_links.sender_username(telegram)
-    if username is None:
-        return 0
+    """One pass: a link for each marked caregiver's patient not sent one yet; how many were.
+
+    Telegram is asked for the bot's name only when there is one to send: a caregiver left
+    waiting (opted out, a patient who cannot be messaged) costs a look-up a pass, no getMe."""
     async with pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(query("bot", "caregivers_awaiting_a_link"), now, BATCH)
+        if not rows:
+            return 0
+        # The rows stay locked meanwhile (other workers skip them): one getMe, bounded by its
+        # timeout, and none at all on the passes with nothing to send.
+        username = await caregiver_links.sender_username(telegram)
+        if username is None:
+            return 0
         for row in rows:
             mark_sensitive(row["name"])
             link = await caregiver_links.new_link(

@@ -330,11 +330,6 @@ select c.id, c.patient_id, c.name, c.alert_delay_minutes, c.timezone, p.locale
  limit $2
    for update of c skip locked
 
--- name: caregiver_links_to_offer
--- Whether any caregiver awaits a link not sent yet (the worker's cheap look before getMe).
-select exists (select 1 from caregivers
-                where awaiting_link_since is not null and link_offered_at is null)
-
 -- name: insert_caregiver_relink_notice
 -- The patient's one message with a fresh link for caregiver $1 (text $3 at $4, worth sending
 -- until $5, the link's end): on their channel order, not urgent (their quiet hours hold it).

@@ -89,10 +89,22 @@ async def test_a_typed_telegram_caregiver_is_alerted_again_once_their_chat_opens
     assert state["Lucía"] == (True, None)
     assert state["Ben"][0] is False and state["Ben"][1] is not None
 
-    # The worker's pass: one message for Ana, once.
+    # Another patient's typed caregiver who sent /stop: left waiting, never offered a link.
+    other = await factories.create_patient(admin_conn, org["id"], contacts={"sms": LUCIA})
+    await admin_conn.execute(
+        "insert into caregivers (patient_id, name, channel, address, awaiting_link_since,"
+        " opted_out_at) values ($1, 'Eve', 'telegram', '7300152', $2, $2)",
+        other["id"],
+        START,
+    )
+
+    # The worker's pass: one message for Ana, once; a pass with nothing to send asks Telegram
+    # nothing (it runs every planner interval).
     telegram = senders[Channel.TELEGRAM]
     assert await offer_relinks(db.pool, telegram, START) == 1
+    asked = len(fake_telegram.calls_to("getMe"))
     assert await offer_relinks(db.pool, telegram, START + timedelta(minutes=1)) == 0
+    assert len(fake_telegram.calls_to("getMe")) == asked
 
     day = Day(db, senders, chat_clock, web_settings)
     await day.at(START)
