@@ -23,6 +23,19 @@ from core.sql import query
 
 # Caregivers handled per pass (one transaction); the next pass takes the rest.
 BATCH = 200
+# The longest caregiver name the message repeats: with the link (a bot's @username is up to 32
+# characters) it must fit three SMS segments in UCS-2 (201 characters: Spanish, or an accent in
+# the name), and a name may be up to 200.
+NAME_CHARS = 12
+
+
+def relink_text(locale: str, name: str, link: str) -> str:
+    """The patient's message: the caregiver's name (its first word when long), the link."""
+    if len(name) > NAME_CHARS:
+        name = name.split()[0][:NAME_CHARS]
+    return texts.text(
+        locale, "caregiver_relink", name=name, link=link, days=caregiver_links.LIFETIME.days
+    )
 
 
 async def offer_relinks(pool: asyncpg.Pool, telegram: Any, now: datetime) -> int:
@@ -51,13 +64,7 @@ async def offer_relinks(pool: asyncpg.Pool, telegram: Any, now: datetime) -> int
                 now,
                 relink=True,
             )
-            text = texts.text(
-                row["locale"],
-                "caregiver_relink",
-                name=row["name"],
-                link=link,
-                days=caregiver_links.LIFETIME.days,
-            )
+            text = relink_text(row["locale"], row["name"], link)
             await conn.execute(
                 query("bot", "insert_caregiver_relink_notice"),
                 row["id"],

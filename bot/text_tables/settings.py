@@ -61,10 +61,11 @@ EN: dict[str, str] = {
         " WhatsApp or e-mail."
     ),
     "caregiver_link_used": "{name} opened your link: their Telegram now gets your missed-dose alerts.",
-    # Short enough for three SMS segments with the link (Spanish is sent as UCS-2: 201 chars).
+    # With the link (up to 98 characters) and a name of up to 12 (medremind/caregiver_relinks.py)
+    # within three SMS segments even in UCS-2 (201 characters: an accent in the name, Spanish).
     "caregiver_relink": (
-        "{name} gets no missed-dose alerts on Telegram until they open this link (their chat id"
-        " was typed by hand). Forward it to them; it works once, for {days} days: {link}"
+        "Alerts to {name} on Telegram are off until they open this link; forward it (valid"
+        " {days} days): {link}"
     ),
     "bad_email": "That does not look like an e-mail address. For example: name@example.org",
     "ask_caregiver_email": "Their e-mail address?",
@@ -155,7 +156,7 @@ ES: dict[str, str] = {
         "{name} abrió tu enlace: su Telegram ya recibe tus avisos de dosis olvidadas."
     ),
     "caregiver_relink": (
-        "{name} no recibe tus avisos por Telegram hasta que abra este enlace. Reenvíaselo (sirve"
+        "Avisos a {name} por Telegram parados hasta que abra este enlace; reenvíaselo (sirve"
         " {days} días): {link}"
     ),
     "bad_email": "Eso no parece un correo electrónico. Por ejemplo: nombre@ejemplo.org",

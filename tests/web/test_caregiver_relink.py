@@ -19,10 +19,12 @@ from datetime import time, timedelta
 
 import asyncpg
 import httpx
+import pytest
 
 from core.db import Database
+from core.message_limits import channel_limit_problem
 from core.settings import Settings
-from medremind.caregiver_relinks import offer_relinks
+from medremind.caregiver_relinks import offer_relinks, relink_text
 from platforms.base import Channel
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram
@@ -114,7 +116,7 @@ async def test_a_typed_telegram_caregiver_is_alerted_again_once_their_chat_opens
     # Ana got the link in Spanish, by SMS, after 12:05.
     told = [m for m in _sms_to(fake_twilio, PATIENT) if "t.me" in m]
     assert len(told) == 1, _sms_to(fake_twilio, PATIENT)
-    assert told[0].startswith("Ben no recibe tus avisos por Telegram hasta que abra"), told[0]
+    assert told[0].startswith("Avisos a Ben por Telegram parados hasta que abra"), told[0]
     found = LINK.search(told[0])
     assert found, told[0]
     # Lucía is alerted; Ben is not, and the alert that would have gone is recorded with why.
@@ -147,3 +149,15 @@ async def test_a_typed_telegram_caregiver_is_alerted_again_once_their_chat_opens
     assert _telegram_to(fake_telegram, BEN_CHAT)[-1].startswith(
         "Hola, Ben. Ana no ha confirmado un recordatorio"
     )
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+@pytest.mark.parametrize("name", ["Ben", "Fernández-Ñúñez de la Peña " * 7, "M" * 200])
+def test_the_message_fits_three_sms_segments_whatever_the_name(locale: str, name: str) -> None:
+    """The link (98 characters with a bot's longest @username) and a caregiver's name of up to
+    200 in three SMS segments; in Spanish, or with an accent in the name, the text is UCS-2 (201
+    characters), and the first wording failed it ('SMS too long', 6 segments)."""
+    link = "https://t.me/" + "b" * 32 + "?start=cg_" + "x" * 43
+    text = relink_text(locale, name.strip(), link)
+    assert link in text
+    assert channel_limit_problem("sms", text, sms_max_segments=3) is None, text
