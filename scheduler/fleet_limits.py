@@ -112,6 +112,10 @@ class _Request:
     critical: bool = False  # served before every routine request of the statement
 
 
+# A slot already passed still waits this long, on the loop's timers (see acquire).
+_PAST_SLOT_SECONDS = 1e-6
+
+
 class FleetLimiter:
     """Send slots from the fleet's ledger; the dispatcher's limiter in ``medremind worker``.
 
@@ -232,9 +236,11 @@ class FleetLimiter:
                     self._not_before[account] = max(self._not_before.get(account, 0.0), slot)
                 await asyncio.sleep(max(0.0, slot - time.monotonic()))
                 continue
-            wait = slot - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            # Through the loop's timers even when the slot has passed: sends start in slot
+            # order. (A send whose slot had passed did not sleep, and started before one granted
+            # an earlier slot whose timer was due but not yet run: a loop stalled for longer
+            # than a slot's spacing swapped them.)
+            await asyncio.sleep(max(slot - time.monotonic(), _PAST_SLOT_SECONDS))
             now = time.monotonic()
             self._hints.pop((channel, address), None)
             keys = [key for key in (account, recipient) if key is not None]
