@@ -26,6 +26,7 @@ export function MessageTimeline({
             <strong>{formatInZone(m.scheduled_time, timezone)}</strong>{" "}
             <span className="muted">
               {m.kind.replaceAll("_", " ")} · {m.channel_used ?? m.platform}
+              {m.caregiver_name ? <span data-testid="message-caregiver">{` · to ${m.caregiver_name}`}</span> : null}
             </span>
             {m.via_outbox ? (
               <>

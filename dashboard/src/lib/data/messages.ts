@@ -38,6 +38,8 @@ export interface MessageRow {
   status: string;
   platform: string;
   channel_used: string | null;
+  /** The caregiver a caregiver's alert or notice is for (a patient's caregivers may be several). */
+  caregiver_name: string | null;
   attempts: number;
   last_error: string | null;
   sent_at: Date | null;
@@ -64,6 +66,7 @@ const MESSAGE_COLUMNS = `
   m.status, m.platform, m.channel_used, m.attempts, m.last_error, m.sent_at, m.delivered_at,
   m.via_outbox, m.resent_from,
   (select r.id from scheduled_messages r where r.resent_from = m.id) as resent_as,
+  (select c.name from caregivers c where c.id = m.caregiver_id) as caregiver_name,
   ${ATTEMPTS_JSON} as attempt_list`;
 
 /** Messages of the organization, optionally of one status: pending first by time, then recent. */

@@ -223,13 +223,22 @@ export interface CaregiverRow {
   blocked_at: Date | null;
   /** A Telegram chat id typed in before caregiver links: no alerts until their chat opens a link. */
   awaiting_link_since: Date | null;
+  /** When the patient was sent a link to forward to such a caregiver (null: not yet). */
+  link_offered_at: Date | null;
+  /** When that link stops working, opened or not. */
+  link_expires_at: Date | null;
+  /** That link stopped working (by the database's clock). */
+  link_expired: boolean;
 }
 
 /** The patient's caregivers. */
 export async function caregivers(tx: Tx, patientId: string): Promise<CaregiverRow[]> {
   return tx<CaregiverRow[]>`
     select id, name, channel, address, alert_delay_minutes, share_details, active, timezone,
-           opted_out_at, blocked_at, awaiting_link_since
+           opted_out_at, blocked_at, awaiting_link_since, link_offered_at,
+           -- A link works for 7 days (bot/dialogs/caregiver_links.py LIFETIME; the e2e checks it).
+           link_offered_at + interval '7 days' as link_expires_at,
+           coalesce(link_offered_at + interval '7 days' <= now(), false) as link_expired
       from caregivers where patient_id = ${patientId} order by created_at`;
 }
 

@@ -3,6 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { AdherenceChart } from "@/components/AdherenceChart";
 import { AutoRefresh } from "@/components/AutoRefresh";
+import { CaregiverAwaitsLink } from "@/components/CaregiverAwaitsLink";
 import { ChannelBadges } from "@/components/ChannelBadges";
 import { ContactStops } from "@/components/ContactStops";
 import { InvitePanel } from "@/components/InvitePanel";
@@ -316,9 +317,7 @@ export default async function PatientPage({
                       {` · unreachable since ${formatInZone(c.blocked_at, tz)} (blocked the bot or the number cannot receive): no alerts until they write to the service`}
                     </strong>
                   ) : c.active && c.awaiting_link_since ? (
-                    <strong data-testid="caregiver-stopped">
-                      {" · awaits their link: this Telegram chat id was typed in, so no alerts until the caregiver opens the link the patient was sent (each alert not sent is in the patient's messages)"}
-                    </strong>
+                    <CaregiverAwaitsLink caregiver={c} timezone={tz} />
                   ) : null}
                 </li>
               ))}
