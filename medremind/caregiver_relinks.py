@@ -23,18 +23,17 @@ from core.sql import query
 
 # Caregivers handled per pass (one transaction); the next pass takes the rest.
 BATCH = 200
-# The longest caregiver name the message repeats: with the link (a bot's @username is up to 32
-# characters) it must fit three SMS segments in UCS-2 (201 characters: Spanish, or an accent in
-# the name), and a name may be up to 200.
-NAME_CHARS = 12
 
 
 def relink_text(locale: str, name: str, link: str) -> str:
-    """The patient's message: the caregiver's name (its first word when long), the link."""
-    if len(name) > NAME_CHARS:
-        name = name.split()[0][:NAME_CHARS]
+    """The patient's message: the caregiver's name (its first word when long), the link; three
+    SMS segments at most (caregiver_links.short_name)."""
     return texts.text(
-        locale, "caregiver_relink", name=name, link=link, days=caregiver_links.LIFETIME.days
+        locale,
+        "caregiver_relink",
+        name=caregiver_links.short_name(name),
+        link=link,
+        days=caregiver_links.LIFETIME.days,
     )
 
 

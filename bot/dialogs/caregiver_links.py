@@ -36,6 +36,18 @@ PREFIX = "cg_"
 LIFETIME = timedelta(days=7)
 # How long the patient's "linked" notice is worth sending.
 _NOTICE_LIFETIME = timedelta(days=1)
+# The longest caregiver name a link message repeats: with the link (a bot's @username is up to 32
+# characters, so 98) it must fit three SMS segments in UCS-2 (201 characters: Spanish, or an
+# accent in the name), and a name may be up to 200.
+NAME_CHARS = 12
+
+
+def short_name(name: str) -> str:
+    """``name`` as a link message gives it: its first word, cut to :data:`NAME_CHARS`, when
+    longer than that."""
+    if len(name) > NAME_CHARS:
+        return name.split()[0][:NAME_CHARS]
+    return name
 
 
 def token_hash(token: str) -> str:
@@ -75,7 +87,9 @@ async def offer_link(turn: Turn, username: str) -> None:
         turn.now,
         relink=False,
     )
-    turn.say(turn.t("caregiver_link", name=data["cg_name"], link=link, days=LIFETIME.days))
+    # One SMS too (three segments), so the link is never cut across two.
+    name = short_name(data["cg_name"])
+    turn.say(turn.t("caregiver_link", name=name, link=link, days=LIFETIME.days))
 
 
 async def new_link(

@@ -51,10 +51,10 @@ EN: dict[str, str] = {
     "caregiver_chat_not_typed": (
         "No chat id is needed: at the end I will give you a link for them to open in Telegram."
     ),
+    # As caregiver_relink: one SMS of three segments even in UCS-2 (caregiver_links.short_name).
     "caregiver_link": (
-        "Forward this link to {name}: {link}\nWhen they open it in Telegram and press Start, their"
-        " chat is linked and gets your missed-dose alerts; I will tell you. Nothing is sent to"
-        " anyone until then. The link works once, for {days} days."
+        "Send {name} this link: alerts start when they open it in Telegram and tap Start (valid"
+        " {days} days): {link}"
     ),
     "caregiver_link_unavailable": (
         "I could not make a Telegram link just now. Please try again later, or choose SMS,"
@@ -144,9 +144,8 @@ ES: dict[str, str] = {
         "No hace falta ningún id de chat: al final te daré un enlace para que lo abra en Telegram."
     ),
     "caregiver_link": (
-        "Reenvía este enlace a {name}: {link}\nCuando lo abra en Telegram y pulse Iniciar, su chat"
-        " queda vinculado y recibe tus avisos de dosis olvidadas; te lo diré. Hasta entonces no"
-        " se envía nada a nadie. El enlace sirve una vez, durante {days} días."
+        "Envía a {name} este enlace: tendrá avisos al abrirlo en Telegram y pulsar Iniciar (vale"
+        " {days} días): {link}"
     ),
     "caregiver_link_unavailable": (
         "No pude crear un enlace de Telegram ahora. Inténtalo más tarde, o elige SMS, WhatsApp o"

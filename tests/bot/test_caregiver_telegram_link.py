@@ -16,13 +16,18 @@ from datetime import time
 import asyncpg
 import pytest
 
+from bot import texts
+from bot.dialogs import caregiver_links
+from bot.locale_format import LOCALES
 from core.db import Database
+from core.message_limits import channel_limit_problem
 from core.settings import Settings
 from scheduler.planner import run_planner_tick
 from tests import factories
 from tests.bot.conftest import Bot
 from tests.bot.helpers import registered_patient
 from tests.bot.test_caregiver_proof import _miss_the_next_dose
+from tests.fakes.fake_twilio import TwilioCall
 from tests.planner.conftest import messages
 
 
@@ -56,7 +61,7 @@ async def test_the_caregivers_own_chat_links_itself_and_only_then_gets_alerts(
     chat = bot.new_chat()
     patient = await registered_patient(bot, admin_conn, chat)
     token = await _telegram_caregiver(bot, chat)
-    assert "Forward this link to Luis" in bot.last_text(chat)
+    assert "Send Luis this link" in bot.last_text(chat)
     # Pending: no caregiver row, so a missed dose alerts nobody.
     assert await admin_conn.fetchval("select count(*) from caregivers") == 0
     stored = await admin_conn.fetchval("select token_hash from caregiver_links")
@@ -200,3 +205,54 @@ async def test_a_caregiver_who_sent_stop_and_opens_a_new_link_is_alerted_again_f
     assert not await admin_conn.fetchval(
         "select bool_or(opted_out_at is null) from caregivers where active"
     )
+
+
+def _numbered(reply: str, label: str) -> str:
+    """The number an SMS menu gives the option ``label`` ('3 Caregiver' -> '3')."""
+    return next(line.split(" ", 1)[0] for line in reply.splitlines() if line.endswith(f" {label}"))
+
+
+# A Telegram @username is up to 32 characters: the longest link /settings makes (98 characters).
+LONGEST_LINK = "https://t.me/" + "b" * 32 + "?start=cg_" + "x" * 43
+NAMES = ["Luis", "María José Fernández-Ñúñez de la Peña", "M" * 200]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", NAMES[:2])
+async def test_a_patient_on_sms_gets_the_link_in_one_sms(
+    bot: Bot, admin_conn: asyncpg.Connection, locale: str, name: str
+) -> None:
+    """A patient on SMS choosing a Telegram caregiver gets the link in one SMS the adapter takes
+    (at most 3 segments). Before: the reply was 5 to 6 segments (UCS-2 in Spanish or with an
+    accent in the name: 67 characters a segment), so it went as 2 or 3 SMS cut at sentence ends,
+    and a long name cut the link itself in two."""
+    number = "+15005550177"
+    await registered_patient(bot, admin_conn, number, channel="sms", locale=locale)
+
+    def said(replies: list[TwilioCall]) -> str:
+        return "\n".join(c.body or "" for c in replies)
+
+    menu = said(await bot.sms(number, "/settings"))
+    await bot.sms(number, _numbered(menu, texts.text(locale, "btn_set_caregiver")))
+    channels = said(await bot.sms(number, name))
+    zones = said(await bot.sms(number, _numbered(channels, "Telegram")))
+    await bot.sms(number, _numbered(zones, texts.text(locale, "btn_caregiver_tz_same")))
+    (reply,) = [c.body or "" for c in await bot.sms(number, "30")]
+    assert re.search(r"https://t\.me/medremind_test_bot\?start=cg_[\w-]{43}$", reply), reply
+    assert await admin_conn.fetchval("select count(*) from caregiver_links") == 1
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", NAMES)
+def test_the_link_message_fits_three_sms_segments_whatever_the_name(locale: str, name: str) -> None:
+    """The longest link and a name of up to 200 characters in three SMS segments, as the
+    caregiver relink message (d0ebc2e): a long name is given by its first word, cut to 12."""
+    text = texts.text(
+        locale,
+        "caregiver_link",
+        name=caregiver_links.short_name(name),
+        link=LONGEST_LINK,
+        days=caregiver_links.LIFETIME.days,
+    )
+    assert LONGEST_LINK in text
+    assert channel_limit_problem("sms", text, sms_max_segments=3) is None, text
