@@ -414,7 +414,7 @@ async def meds(turn: Turn, arg: str) -> None:
                 n=n,
                 name=row["name"],
                 dose=row["dose"] or turn.t("dose_none"),
-                times=texts.fmt_times(times, turn.locale),
+                times=times_reminded(turn, times, row["timezone"]),
                 days=days_text(turn, row["days_of_week"], row["every_n_days"]),
                 paused=turn.t("med_paused") if row["status"] == "paused" else "",
             )
@@ -591,38 +591,44 @@ async def _quiet_note(turn: Turn, patient: Any, times: list[time]) -> list[str]:
     return notes
 
 
-def times_reminded(turn: Turn, times: list[time]) -> str:
-    """``times`` as the reminders will say them: the clock where the patient is. A traveller who
-    keeps home times (scheduler.planning_rules.resolve_timezone) chose home times, which the
-    reminders say in the patient's zone now: both are said, 'local where you are (home at home,
-    zone)', so a confirmation never names a time no reminder will say."""
+def times_reminded(turn: Turn, times: list[time], schedule_timezone: str | None = None) -> str:
+    """``times`` of a schedule (a new one, or one with ``schedule_timezone``, its own zone) as
+    the reminders will say them: the clock where the patient is. A traveller who keeps home
+    times (scheduler.planning_rules.resolve_timezone) chose home times, which the reminders say
+    in the patient's zone now: both are said, 'local where you are (home at home, zone)', so
+    neither a confirmation nor /meds names a time no reminder will say."""
     home = texts.fmt_times(times, turn.locale)
     patient = turn.patient
-    if patient is None or _schedule_zone(patient) == patient["timezone"]:
+    if patient is None:
         return home
-    local = [at for at, _ in _reminders(turn, patient, times)]
+    zone = _schedule_zone(patient, schedule_timezone)
+    if zone == patient["timezone"]:
+        return home
+    local = [at for at, _ in _reminders(turn, patient, times, zone)]
     return turn.t(
-        "times_where_you_are",
-        local=texts.fmt_times(local, turn.locale),
-        home=home,
-        zone=_schedule_zone(patient),
+        "times_where_you_are", local=texts.fmt_times(local, turn.locale), home=home, zone=zone
     )
 
 
-def _schedule_zone(patient: Any) -> str:
-    """The zone a new schedule of the patient's is read in, as the planner reads it."""
+def _schedule_zone(patient: Any, schedule_timezone: str | None = None) -> str:
+    """The zone a schedule of the patient's is read in, as the planner reads it (a new one:
+    ``schedule_timezone`` None)."""
     return resolve_timezone(
-        None, patient["timezone"], patient["timezone_mode"], patient["home_timezone"]
+        schedule_timezone, patient["timezone"], patient["timezone_mode"], patient["home_timezone"]
     )
 
 
-def _reminders(turn: Turn, patient: Any, times: list[time]) -> list[tuple[time, datetime]]:
-    """Each of a new schedule's ``times``: its next reminder's wall time where the patient is,
-    and its instant (the schedule's zone is the home one for a traveller keeping home times)."""
+def _reminders(
+    turn: Turn, patient: Any, times: list[time], zone: str | None = None
+) -> list[tuple[time, datetime]]:
+    """Each of the schedule's ``times``: its next reminder's wall time where the patient is, and
+    its instant. The schedule is read in ``zone``, by default a new schedule's (the home one for
+    a traveller keeping home times)."""
     here = ZoneInfo(patient["timezone"])
+    read_in = zone or _schedule_zone(patient)
     found = []
     for at in times:
-        due = _next_reminder(turn, _schedule_zone(patient), at)
+        due = _next_reminder(turn, read_in, at)
         if due is not None:
             found.append((due.astimezone(here).time().replace(tzinfo=None), due))
     return found

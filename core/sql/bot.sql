@@ -373,7 +373,8 @@ select count(*) from medications where patient_id = $1 and status <> 'deleted'
 
 -- name: list_medications
 select m.id, m.name, m.dose, m.pill_count, m.status,
-       s.id as schedule_id, s.times_of_day, s.days_of_week, s.every_n_days, s.start_date, s.end_date
+       s.id as schedule_id, s.times_of_day, s.days_of_week, s.every_n_days, s.start_date, s.end_date,
+       s.timezone
   from medications m
   left join lateral (
     select * from reminder_schedules rs

@@ -197,6 +197,41 @@ async def test_a_medicine_added_while_travelling_is_confirmed_at_the_time_remind
     assert due.astimezone(ZoneInfo("Asia/Tokyo")).time() == time(17, 0)
 
 
+async def test_meds_lists_the_times_the_reminders_will_say_while_travelling(
+    bot: Bot, db: Database, settings: Settings, admin_conn: asyncpg.Connection
+) -> None:
+    """In Tokyo with 'keep home times', /meds listed Berlin's 12:00 PM (the schedule's time),
+    while the reminder says 'your 8:00 PM dose' and adding a medicine is confirmed at '5:00 PM
+    where you are (9:00 AM at home, Europe/Berlin)' (d7a8773). Now /meds says the same: the local
+    time first, the home one with its zone; a schedule pinned to a zone of its own is read in it,
+    as the planner reads it, and one read where the patient is reads as before."""
+    chat = bot.new_chat()
+    patient = await registered_patient(
+        bot, admin_conn, chat, timezone="Europe/Berlin", timezone_mode="home"
+    )
+    await create_medication(admin_conn, patient["id"], name="Aspirin", times=(time(12, 0),))
+    _, pinned = await create_medication(
+        admin_conn, patient["id"], name="Insulin", times=(time(7, 0), time(22, 0))
+    )
+    await admin_conn.execute(
+        "update reminder_schedules set timezone = 'Asia/Tokyo' where id = $1", pinned["id"]
+    )
+    await flies_to_tokyo(bot, db, settings, admin_conn, chat, patient["id"])
+    await bot.send(chat, "/meds")
+    lines = bot.last_text(chat).replace("\u202f", " ").splitlines()
+    assert lines[1].startswith(
+        "1. Aspirin (500 mg) at 8:00 PM where you are (12:00 PM at home, Europe/Berlin),"
+    ), lines
+    assert lines[2].startswith("2. Insulin (500 mg) at 7:00 AM, 10:00 PM,"), lines
+    # What the reminder says: Aspirin's next dose is 8:00 PM in Tokyo.
+    due = await admin_conn.fetchval(
+        "select min(d.due_at) from dose_events d join medications m on m.id = d.medication_id"
+        " where m.name = 'Aspirin' and d.due_at > $1",
+        bot.clock.now,
+    )
+    assert due.astimezone(ZoneInfo("Asia/Tokyo")).time() == time(20, 0)
+
+
 async def test_stats_count_the_days_where_the_patient_is(
     bot: Bot, db: Database, settings: Settings, admin_conn: asyncpg.Connection
 ) -> None:
