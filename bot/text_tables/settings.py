@@ -67,6 +67,11 @@ EN: dict[str, str] = {
         "Alerts to {name} on Telegram are off until they open this link; forward it (valid"
         " {days} days): {link}"
     ),
+    # The second and last, when the first expired unopened (as short).
+    "caregiver_relink_again": (
+        "{name}'s link expired unopened; alerts stay off. Forward this one, the last (valid"
+        " {days} days): {link}"
+    ),
     "bad_email": "That does not look like an e-mail address. For example: name@example.org",
     "ask_caregiver_email": "Their e-mail address?",
     "bad_address": "That does not look right. For example: +1 202 555 0143",
@@ -156,6 +161,10 @@ ES: dict[str, str] = {
     ),
     "caregiver_relink": (
         "Avisos a {name} por Telegram parados hasta que abra este enlace; reenvíaselo (sirve"
+        " {days} días): {link}"
+    ),
+    "caregiver_relink_again": (
+        "El enlace de {name} caducó sin abrir: sigue sin avisos. Reenvíale este, el último (vale"
         " {days} días): {link}"
     ),
     "bad_email": "Eso no parece un correo electrónico. Por ejemplo: nombre@ejemplo.org",

@@ -313,14 +313,16 @@ on conflict (idempotency_key) do nothing
 
 -- name: caregivers_awaiting_a_link
 -- Telegram caregivers typed in before links (awaiting_link_since, migration 20260101014300)
--- whose patient has not been sent a fresh link yet, locked for the worker that sends it
--- (medremind/caregiver_relinks.py), at most $2. Left for later: a patient who cannot be messaged
--- now, and one with a link of their own not opened yet (their newer choice stands), and a
--- caregiver who opted out (they said no more alerts).
-select c.id, c.patient_id, c.name, c.alert_delay_minutes, c.timezone, p.locale
+-- whose patient has not been sent a fresh link yet, or was sent one at or before $3 (so it
+-- expired unopened: the caregiver is still marked) and only one (20260101014400), locked for the
+-- worker that sends it (medremind/caregiver_relinks.py), at most $2. Left for later: a patient
+-- who cannot be messaged now, and one with a link of their own not opened yet (their newer
+-- choice stands), and a caregiver who opted out (they said no more alerts).
+select c.id, c.patient_id, c.name, c.alert_delay_minutes, c.timezone, c.link_offers, p.locale
   from caregivers c
   join patients p on p.id = c.patient_id
- where c.awaiting_link_since is not null and c.link_offered_at is null
+ where c.awaiting_link_since is not null and c.link_offers < 2
+   and (c.link_offered_at is null or c.link_offered_at <= $3)
    and c.active and c.opted_out_at is null
    and p.status = 'active' and p.consent_at is not null
    and not exists (select 1 from caregiver_links l
@@ -331,13 +333,16 @@ select c.id, c.patient_id, c.name, c.alert_delay_minutes, c.timezone, p.locale
    for update of c skip locked
 
 -- name: insert_caregiver_relink_notice
--- The patient's one message with a fresh link for caregiver $1 (text $3 at $4, worth sending
--- until $5, the link's end): on their channel order, not urgent (their quiet hours hold it).
-with offered as (update caregivers set link_offered_at = $4 where id = $1)
+-- The patient's message with a fresh link for caregiver $1 (text $3 at $4, worth sending until
+-- $5, the link's end; $6 its idempotency key, one per offer): on their channel order, not
+-- urgent (their quiet hours hold it).
+with offered as (
+  update caregivers set link_offered_at = $4, link_offers = link_offers + 1 where id = $1
+)
 insert into scheduled_messages (
   patient_id, message_content, scheduled_time, platform, kind, urgent, allow_fallback,
   expires_at, idempotency_key, max_attempts)
-values ($2, $3, $4, 'auto', 'system', false, true, $5, 'caregiver-relink:' || $1::text, 3)
+values ($2, $3, $4, 'auto', 'system', false, true, $5, $6, 3)
 on conflict (idempotency_key) do nothing
 
 -- name: caregiver_timezone_known

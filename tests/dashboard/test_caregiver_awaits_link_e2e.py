@@ -36,11 +36,16 @@ def _shown(at: datetime) -> str:
 
 
 async def _patient_with_typed_caregiver(
-    conn: asyncpg.Connection, org_id: uuid.UUID, n: int, name: str, offered: datetime | None
+    conn: asyncpg.Connection,
+    org_id: uuid.UUID,
+    n: int,
+    name: str,
+    offered: datetime | None,
+    offers: int = 1,
 ) -> uuid.UUID:
     """A patient with an SMS caregiver and a Telegram one typed in, marked as the migration
     marks it (``n`` tells the addresses apart); ``offered``: when the worker sent the patient a
-    link for it (None: not yet)."""
+    link for it (None: not yet), the ``offers``-th (a second and last when the first expired)."""
     patient = await create_patient(
         conn, org_id, contacts={"sms": f"+3460011122{n}"}, display_name=name, locale="es"
     )
@@ -54,11 +59,13 @@ async def _patient_with_typed_caregiver(
     )
     ben = await conn.fetchval(
         "insert into caregivers (patient_id, name, channel, address, awaiting_link_since,"
-        " link_offered_at) values ($1, 'Ben', 'telegram', $4, $2, $3) returning id",
+        " link_offered_at, link_offers) values ($1, 'Ben', 'telegram', $4, $2, $3, $5)"
+        " returning id",
         patient["id"],
-        datetime.now(UTC) - timedelta(days=10),
+        datetime.now(UTC) - timedelta(days=20),
         offered,
         f"55177700{n}",
+        0 if offered is None else offers,
     )
     # A dose missed since: Ben's alert is recorded, not sent, with the reason (planner.sql).
     await conn.execute(
@@ -80,14 +87,21 @@ async def test_the_clinician_reads_why_a_typed_caregiver_gets_no_alerts(
     clinic = _create_clinician(db_env, "relink@clinic.test", PASSWORD, "Relink Clinic")
     org_id = uuid.UUID(clinic["organization_id"])
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    offered_at = {"sent": now - timedelta(hours=2), "expired": now - timedelta(days=8)}
+    offered_at = {
+        "sent": now - timedelta(hours=2),
+        "expired-first": now - timedelta(days=8),
+        "expired": now - timedelta(days=8),
+    }
     patients = {
         "sent": await _patient_with_typed_caregiver(
             admin_conn, org_id, 1, "Ana Sent", offered_at["sent"]
         ),
         "not-sent": await _patient_with_typed_caregiver(admin_conn, org_id, 2, "Bea Waiting", None),
+        "expired-first": await _patient_with_typed_caregiver(
+            admin_conn, org_id, 3, "Cruz Expired", offered_at["expired-first"]
+        ),
         "expired": await _patient_with_typed_caregiver(
-            admin_conn, org_id, 3, "Cruz Expired", offered_at["expired"]
+            admin_conn, org_id, 4, "Dora Expired", offered_at["expired"], offers=2
         ),
     }
     run = run_dashboard_script(
@@ -118,9 +132,15 @@ async def test_the_clinician_reads_why_a_typed_caregiver_gets_no_alerts(
         f" it (it works until {_shown(expires)})."
     ) in result["sent"]["awaits"][0]
     assert "No link has gone to the patient yet" in result["not-sent"]["awaits"][0]
+    first = offered_at["expired-first"]
+    assert (
+        f"The link sent to the patient on {_shown(first)} expired unopened on"
+        f" {_shown(first + caregiver_links.LIFETIME)}: the service sends them a second and last"
+        " one once they can be messaged."
+    ) in result["expired-first"]["awaits"][0]
     expired = offered_at["expired"]
     assert (
-        f"The link sent to the patient on {_shown(expired)} expired unopened on"
+        f"The second and last link sent to the patient, on {_shown(expired)}, expired unopened on"
         f" {_shown(expired + caregiver_links.LIFETIME)}. To alert Ben again, the patient names"
         " them anew in the bot (/settings > Caregiver, which replaces the patient's other"
         " caregivers)."

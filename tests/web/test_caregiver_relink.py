@@ -21,6 +21,7 @@ import asyncpg
 import httpx
 import pytest
 
+from bot.locale_format import LOCALES
 from core.db import Database
 from core.message_limits import channel_limit_problem
 from core.settings import Settings
@@ -151,13 +152,71 @@ async def test_a_typed_telegram_caregiver_is_alerted_again_once_their_chat_opens
     )
 
 
-@pytest.mark.parametrize("locale", ["en", "es"])
+async def test_a_link_that_expires_unopened_is_followed_by_one_more_and_no_third(
+    db: Database,
+    senders: dict,
+    admin_conn: asyncpg.Connection,
+    org: asyncpg.Record,
+) -> None:
+    """The first link expires after 7 days unopened: Ben still gets no alerts. Before, nothing
+    more happened. Now the next pass sends the patient one more, saying the first expired and
+    that this is the last (migration 20260101014400); when that one expires too, none."""
+    patient = await factories.create_patient(
+        admin_conn, org["id"], contacts={"sms": PATIENT}, display_name="Ana"
+    )
+    await admin_conn.execute(
+        "insert into caregivers (patient_id, name, channel, address, awaiting_link_since)"
+        " values ($1, 'Ben', 'telegram', $2, $3)",
+        patient["id"],
+        str(BEN_CHAT),
+        START,
+    )
+    telegram = senders[Channel.TELEGRAM]
+
+    async def offered() -> list[str]:
+        return [
+            r["message_content"]
+            for r in await admin_conn.fetch(
+                "select message_content from scheduled_messages where patient_id = $1"
+                " and idempotency_key like 'caregiver-relink:%' order by scheduled_time",
+                patient["id"],
+            )
+        ]
+
+    assert await offer_relinks(db.pool, telegram, START) == 1
+    # Still working 6 days on: nothing more.
+    assert await offer_relinks(db.pool, telegram, START + timedelta(days=6, hours=23)) == 0
+    expired = START + timedelta(days=7, minutes=1)
+    assert await offer_relinks(db.pool, telegram, expired) == 1
+    first, second = await offered()
+    assert first.startswith("Alerts to Ben on Telegram are off until they open this link")
+    assert second.startswith(
+        "Ben's link expired unopened; alerts stay off. Forward this one, the last (valid 7 days):"
+    ), second
+    assert LINK.search(second) and LINK.search(second) != LINK.search(first)
+    # The second works for 7 days from its sending; once it expires too, no third.
+    assert await offer_relinks(db.pool, telegram, expired + timedelta(days=6)) == 0
+    assert await offer_relinks(db.pool, telegram, expired + timedelta(days=30)) == 0
+    assert len(await offered()) == 2
+    ben = await admin_conn.fetchrow(
+        "select link_offers, link_offered_at, awaiting_link_since is not null as waits"
+        " from caregivers where patient_id = $1",
+        patient["id"],
+    )
+    assert tuple(ben) == (2, expired, True)  # the dashboard shows it expired, from the 2nd
+
+
+@pytest.mark.parametrize("again", [False, True])
+@pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("name", ["Ben", "Fernández-Ñúñez de la Peña " * 7, "M" * 200])
-def test_the_message_fits_three_sms_segments_whatever_the_name(locale: str, name: str) -> None:
+def test_the_message_fits_three_sms_segments_whatever_the_name(
+    locale: str, name: str, again: bool
+) -> None:
     """The link (98 characters with a bot's longest @username) and a caregiver's name of up to
     200 in three SMS segments; in Spanish, or with an accent in the name, the text is UCS-2 (201
-    characters), and the first wording failed it ('SMS too long', 6 segments)."""
+    characters), and the first wording failed it ('SMS too long', 6 segments). The second offer
+    too."""
     link = "https://t.me/" + "b" * 32 + "?start=cg_" + "x" * 43
-    text = relink_text(locale, name.strip(), link)
+    text = relink_text(locale, name.strip(), link, again=again)
     assert link in text
     assert channel_limit_problem("sms", text, sms_max_segments=3) is None, text

@@ -225,6 +225,8 @@ export interface CaregiverRow {
   awaiting_link_since: Date | null;
   /** When the patient was sent a link to forward to such a caregiver (null: not yet). */
   link_offered_at: Date | null;
+  /** How many such links were sent: a second, the last, when the first expired unopened. */
+  link_offers: number;
   /** When that link stops working, opened or not. */
   link_expires_at: Date | null;
   /** That link stopped working (by the database's clock). */
@@ -235,7 +237,7 @@ export interface CaregiverRow {
 export async function caregivers(tx: Tx, patientId: string): Promise<CaregiverRow[]> {
   return tx<CaregiverRow[]>`
     select id, name, channel, address, alert_delay_minutes, share_details, active, timezone,
-           opted_out_at, blocked_at, awaiting_link_since, link_offered_at,
+           opted_out_at, blocked_at, awaiting_link_since, link_offered_at, link_offers,
            -- A link works for 7 days (bot/dialogs/caregiver_links.py LIFETIME; the e2e checks it).
            link_offered_at + interval '7 days' as link_expires_at,
            coalesce(link_offered_at + interval '7 days' <= now(), false) as link_expired
