@@ -24,7 +24,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -461,7 +460,8 @@ async def test_dashboard_end_to_end(
     assert sent["channel_used"] == "telegram"
     # Compose to one patient filled in their name and the clinic's, as the preview showed.
     assert sent["message_content"] == (
-        f"Hello {result['patient_name']}, from Clinic A: please bring your medicines list on Monday."
+        f"Hello {result['patient_name']}, from Clinic A:"
+        " please bring your medicines list on Monday."
     )
     attempts = await admin_conn.fetch(
         "select status, channel from message_delivery_attempts where message_id = $1", sent["id"]
@@ -594,7 +594,8 @@ async def test_dashboard_end_to_end(
     )
     assert str(copy["id"]) == result["resent_copy_id"]
     assert copy["status"] in ("sent", "delivered") and copy["channel_used"] == "telegram"
-    assert copy["via_outbox"] is False and copy["message_content"] == "Your pharmacy order is ready."
+    assert copy["via_outbox"] is False
+    assert copy["message_content"] == "Your pharmacy order is ready."
     assert str(copy["created_by"]) == clinic_a["clinician_id"]
     kept = await admin_conn.fetchrow(
         "select status, (select count(*) from message_delivery_attempts a"
