@@ -31,6 +31,16 @@ from platforms.base import Channel, InboundEvent, InboundKind
 
 logger = logging.getLogger(__name__)
 
+# Errors a turn meets only because another transaction ran at the same moment (PostgreSQL broke a
+# deadlock by failing this one, a serialization conflict, a lock it would not wait for): the turn
+# is run again, up to TURN_ATTEMPTS times in all, before the row is marked failed.
+TRANSIENT_ERRORS = (
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+    asyncpg.LockNotAvailableError,
+)
+TURN_ATTEMPTS = 3
+
 
 # InboundEvent's fields: all scalars, so a shallow copy is the whole of dataclasses.asdict's
 # deep copy, at a fraction of its cost on every stored update.
@@ -72,27 +82,48 @@ async def process_inbound(
 ) -> None:
     """Run the dialog for one stored update, save the state and the replies, then send them.
 
-    A row already processed (or failed) is left alone, so a redelivery has no second effect. An
+    A row already processed (or failed) is left alone, so a redelivery has no second effect. A
+    turn that failed only because of a concurrent one (:data:`TRANSIENT_ERRORS`) runs again. An
     internal error rolls the turn back, marks the row failed with the error's class name only and
     answers "something went wrong, please try again". ``event``: the update as the caller stored
     it, when it has it; a Taken or Skip press then takes the one-round-trip turn
     (:mod:`bot.button_turn`) when that applies.
     """
-    try:
-        if event is not None and await try_dose_button_turn(ctx, inbound_id, event):
+    for attempt in range(1, TURN_ATTEMPTS + 1):
+        try:
+            if event is not None and await try_dose_button_turn(ctx, inbound_id, event):
+                return
+            outcome = await _run_turn(ctx, inbound_id)
+            break
+        except TRANSIENT_ERRORS as exc:
+            if attempt == TURN_ATTEMPTS:
+                await _failed(ctx, inbound_id, exc)
+                return
+            # The turn rolled back whole (its replies are sent only after the commit): run it
+            # again, as the person asked, rather than tell them something went wrong.
+            logger.warning(
+                "inbound turn retried",
+                extra={
+                    "inbound_id": str(inbound_id),
+                    "error_class": type(exc).__name__,
+                    "attempt": attempt,
+                },
+            )
+        except Exception as exc:
+            await _failed(ctx, inbound_id, exc)
             return
-        outcome = await _run_turn(ctx, inbound_id)
-    except Exception as exc:
-        logger.exception(
-            "inbound processing failed",
-            extra={"inbound_id": str(inbound_id), "error_class": type(exc).__name__},
-        )
-        await _fail(ctx, inbound_id, exc)
-        return
     if outcome is None:
         return
     stored, event = outcome
     await send_replies(ctx, stored, event)
+
+
+async def _failed(ctx: BotContext, inbound_id: UUID, exc: Exception) -> None:
+    logger.exception(
+        "inbound processing failed",
+        extra={"inbound_id": str(inbound_id), "error_class": type(exc).__name__},
+    )
+    await _fail(ctx, inbound_id, exc)
 
 
 async def _run_turn(ctx: BotContext, inbound_id: UUID) -> tuple[StoredReplies, InboundEvent] | None:

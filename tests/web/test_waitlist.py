@@ -18,7 +18,7 @@ from core.answer_buttons import parse_offer_data
 from tests.factories import create_patient
 from tests.fakes.fake_telegram import callback_update
 from tests.web.conftest import WEBHOOK_SECRET
-from tests.web.processes import clinic_key
+from tests.web.processes import clinic_key, output
 
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 
@@ -49,7 +49,7 @@ async def test_two_patients_accept_at_once_one_booking(db, admin_conn, web_proce
     too_late_in_day = await create_patient(admin_conn, org["id"], contacts={"telegram": "7004"})
     stranger = await create_patient(admin_conn, other["id"], contacts={"telegram": "7005"})
     slot = _slot()
-    _, base = await web_process()
+    web, base = await web_process()
     auth = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         for patient, body in (
@@ -132,7 +132,18 @@ async def test_two_patients_accept_at_once_one_booking(db, admin_conn, web_proce
         )
         < 2
     ):
-        assert time.monotonic() < deadline, "the presses were not processed"
+        if time.monotonic() >= deadline:
+            # What the turns left behind: their rows' status and error, any session still
+            # waiting for a lock, and the web process's log.
+            inbound = await admin_conn.fetch("select status, last_error from inbound_messages")
+            waiting = await admin_conn.fetch(
+                "select wait_event, left(query, 120) as query from pg_stat_activity"
+                " where wait_event_type = 'Lock' and datname = current_database()"
+            )
+            pytest.fail(
+                f"the presses were not processed: {[tuple(r) for r in inbound]},"
+                f" waiting for locks: {[tuple(r) for r in waiting]}\n{output(web)[-3000:]}"
+            )
         await asyncio.sleep(0.1)
     appointments = await admin_conn.fetch(
         "select patient_id, starts_at, status, location from appointments"
