@@ -242,12 +242,22 @@ select (select count(*) from gone) as doses, (select count(*) from messages) as 
 -- Bulk materialization, one row per occurrence, for schedules still at the version planned. A
 -- dose that exists stays as it is (idempotent); one cancelled by an earlier re-plan comes back.
 -- Returns only new or revived doses: those are the ones that need a reminder. A dose ahead ($6:
--- now) planned 'unreachable' is revived too: the patient can be reached again.
+-- now) planned 'unreachable' is revived too: the patient can be reached again. A date's dose at
+-- a time of day is planned once: a patient moved west after it (its reminder sent, or it past)
+-- finds that wall time ahead again in the new zone, and a second dose then got no reminder (the
+-- key is the local date and time) and stayed 'due' forever. The other zone's instant is within
+-- 27 hours (UTC offsets span -12 to +14), which keeps the look-up on the unique index.
 insert into dose_events (schedule_id, medication_id, patient_id, due_at, local_date, local_time)
 select o.schedule_id, s.medication_id, s.patient_id, o.due_at, o.local_date, o.local_time
   from unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::time[], $5::integer[])
          as o(schedule_id, due_at, local_date, local_time, version)
   join reminder_schedules s on s.id = o.schedule_id and s.version = o.version
+ where not exists (
+         select 1 from dose_events e
+          where e.schedule_id = o.schedule_id
+            and e.due_at between o.due_at - interval '27 hours' and o.due_at + interval '27 hours'
+            and e.due_at <> o.due_at and e.local_date = o.local_date
+            and e.local_time = o.local_time and e.status <> 'cancelled')
 on conflict (schedule_id, due_at) do update
    set status = 'due', local_date = excluded.local_date, local_time = excluded.local_time,
        nag_count = 0, snoozed_until = null, answered_at = null, answered_channel = null,
@@ -260,7 +270,9 @@ returning id, schedule_id, due_at
 -- The doses of patients no channel can reach (patients.unreachable_since, migration
 -- 20260101013300): recorded as 'unreachable', with no reminder. A dose ahead planned before
 -- (due, or cancelled by a pause) becomes 'unreachable' and everything pending for it is
--- cancelled; answered or missed doses stay as they are. Arrays as insert_doses; $6: now.
+-- cancelled; answered or missed doses stay as they are. Arrays as insert_doses; $6: now. A
+-- date's dose at a time of day already planned at another instant is not planned again (as in
+-- insert_doses).
 with doses as (
   insert into dose_events
     (schedule_id, medication_id, patient_id, due_at, local_date, local_time, status)
@@ -269,6 +281,13 @@ with doses as (
     from unnest($1::uuid[], $2::timestamptz[], $3::date[], $4::time[], $5::integer[])
            as o(schedule_id, due_at, local_date, local_time, version)
     join reminder_schedules s on s.id = o.schedule_id and s.version = o.version
+   where not exists (
+           select 1 from dose_events e
+            where e.schedule_id = o.schedule_id
+              and e.due_at between o.due_at - interval '27 hours'
+                               and o.due_at + interval '27 hours'
+              and e.due_at <> o.due_at and e.local_date = o.local_date
+              and e.local_time = o.local_time and e.status <> 'cancelled')
   on conflict (schedule_id, due_at) do update
      set status = 'unreachable', local_date = excluded.local_date,
          local_time = excluded.local_time, nag_count = 0, snoozed_until = null

@@ -377,3 +377,49 @@ async def test_medication_paused_or_schedule_ended_stops_rows(
     stats = await run_planner_tick(db.pool, NOW + timedelta(minutes=1), settings)
     assert stats.messages_cancelled == 4
     assert await _times(admin_conn, patient["id"]) == [utc(2026, 3, 2, 12)]
+
+
+async def test_moving_west_does_not_plan_a_days_dose_again_without_a_reminder(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
+) -> None:
+    """Found by tests/web/test_clinic_and_patient_stateful.py: the clinic moves a Berlin patient
+    to New York after their 08:00 dose was reminded. 08:00 of that date is still ahead in New
+    York; the re-plan made a second dose for it, whose reminder's key (schedule, local date and
+    time) was the sent one's, so it got no reminder, was never missed and stayed 'due' forever.
+    A date's dose at a time of day is planned once, wherever the patient is."""
+    assert db.pool is not None
+    patient = await factories.create_patient(admin_conn, org["id"], timezone="Europe/Berlin")
+    _, schedule = await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
+    await run_planner_tick(db.pool, utc(2026, 3, 2, 6), settings)
+    # 08:00 in Berlin is 07:00 UTC: reminded.
+    await admin_conn.execute(
+        "update scheduled_messages set status = 'sent', sent_at = $2"
+        " where patient_id = $1 and scheduled_time = $2",
+        patient["id"],
+        utc(2026, 3, 2, 7),
+    )
+    await admin_conn.execute(
+        "update patients set timezone = 'America/New_York' where id = $1", patient["id"]
+    )
+    async with db.pool.acquire() as conn:
+        await replan_patient(conn, patient["id"], utc(2026, 3, 2, 7, 30), move_home=True)
+
+    doses = await admin_conn.fetch(
+        "select local_date, due_at from dose_events where schedule_id = $1"
+        " and status <> 'cancelled' order by due_at",
+        schedule["id"],
+    )
+    # The 2nd's dose stays the one reminded in Berlin; New York's 08:00 EST from the 3rd on
+    # (the window ends 48 hours after the move).
+    assert [(d["local_date"], d["due_at"]) for d in doses] == [
+        (date(2026, 3, 2), utc(2026, 3, 2, 7)),
+        (date(2026, 3, 3), utc(2026, 3, 3, 13)),
+    ]
+    unreminded = await admin_conn.fetchval(
+        """select count(*) from dose_events d
+            where d.schedule_id = $1 and d.status = 'due'
+              and not exists (select 1 from scheduled_messages m
+                               where m.dose_event_id = d.id and m.kind = 'medication_reminder')""",
+        schedule["id"],
+    )
+    assert unreminded == 0
