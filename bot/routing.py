@@ -12,7 +12,9 @@ matched against them newest first; the first that accepts it gets it:
   ("snooze" for "Snooze 15 min");
 * a reminder's Taken, Snooze and Skip also accept their usual words in either language the bot
   speaks, whatever the labels said ("posponer" is Snooze on an English reminder and on a
-  Spanish one whose button reads "Recordar en 15 min"): :data:`ANSWER_WORDS`;
+  Spanish one whose button reads "Recordar en 15 min"): :data:`ANSWER_WORDS`; so does an
+  appointment message's confirm, whose SMS text says "Reply 1 or C to confirm" over an option
+  that may read "I'll be there" (:data:`APPOINTMENT_WORDS`);
 * a dialog step also accepts the typed input it parses (a time, a date, a name: ``Step.typed``).
 
 So the options shown are the answers accepted, on every channel, and a reminder that arrives in
@@ -54,6 +56,15 @@ ANSWER_WORDS: dict[str, frozenset[str]] = {
     "s": frozenset(_SNOOZE_EN + _SNOOZE_ES),
     "k": frozenset(_SKIP),
 }
+# Typed words for an appointment message's confirm (``a:<hex>:c``): the SMS texts ask "Reply 1 or
+# C to confirm" ("para confirmar") whatever the option's label, and a reminder's reads "I'll be
+# there" ("Allí estaré"). Without them "confirm" went on to an older question that took it:
+# another appointment's booking message. Reschedule and cancel need none (their labels start
+# with the word the text says; the texts avoid CANCEL, a carrier's opt-out word).
+APPOINTMENT_WORDS: dict[str, frozenset[str]] = {
+    "c": frozenset(("confirm", "confirmed", "confirmar", "confirmo", "confirmada", "confirmado")),
+}
+_WORDS_BY_KIND = {"d": ANSWER_WORDS, "a": APPOINTMENT_WORDS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,17 +115,19 @@ def match_choice(choices: tuple[Choice, ...], text: str) -> Choice | None:
 
 
 def _answer_word(choices: tuple[Choice, ...], folded: str) -> Choice | None:
-    """The dose answer ``folded`` names in :data:`ANSWER_WORDS`, if exactly one choice is it."""
+    """The dose or appointment answer ``folded`` names in :data:`ANSWER_WORDS` or
+    :data:`APPOINTMENT_WORDS`, if exactly one choice is it."""
     words = " ".join(folded.rstrip(".!").split())
-    found = [c for c in choices if words in ANSWER_WORDS.get(_answer_code(c.value), ())]
+    found = [c for c in choices if words in _answer_words(c.value)]
     return found[0] if len(found) == 1 else None
 
 
-def _answer_code(data: str) -> str:
-    """``t``, ``s`` or ``k`` for a dose answer's data (``d:<hex>:s15`` is ``s``), else ``""``."""
+def _answer_words(data: str) -> frozenset[str]:
+    """The usual words of a dose answer's data (``d:<hex>:s15`` is Snooze's) or an appointment
+    answer's (``a:<hex>:c``); none for anything else."""
     kind, _, rest = data.partition(":")
-    code = rest.partition(":")[2]
-    return code[:1] if kind == "d" and code else ""
+    code = rest.partition(":")[2][:1]
+    return _WORDS_BY_KIND.get(kind, {}).get(code, frozenset())
 
 
 def _first_word(label: str) -> str:

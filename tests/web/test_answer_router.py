@@ -55,9 +55,14 @@ async def _reminder(
 
 
 async def _appointment_question(
-    conn: asyncpg.Connection, patient: asyncpg.Record, at: Clock, days: int
+    conn: asyncpg.Connection,
+    patient: asyncpg.Record,
+    at: Clock,
+    days: float,
+    kind: str = "appointment_confirmation",
 ) -> UUID:
-    """An appointment ``days`` ahead and its confirmation message, for the worker to send."""
+    """An appointment ``days`` ahead and its confirmation message (or ``kind``), for the worker
+    to send."""
     appointment = await conn.fetchval(
         "insert into appointments (organization_id, patient_id, starts_at) values ($1, $2, $3)"
         " returning id",
@@ -68,7 +73,7 @@ async def _appointment_question(
     await factories.create_message(
         conn,
         patient["id"],
-        kind="appointment_confirmation",
+        kind=kind,
         message_content=None,
         appointment_id=appointment,
         scheduled_time=at.now,
@@ -185,6 +190,42 @@ async def test_appointment_confirmation_by_number_word_or_letter_over_sms(
     assert await admin_conn.fetchval("select status from dose_events where id = $1", dose) == (
         "taken"
     )
+
+
+async def test_confirm_typed_to_an_appointment_reminder_confirms_that_appointment(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    org: asyncpg.Record,
+) -> None:
+    """Found by tests/web/test_clinic_and_patient_stateful.py. The SMS reminder of a visit says
+    "Reply 1 or C to confirm" but its option reads "I'll be there", so the word "confirm" was not
+    taken by it and went on to an older question: another visit's booking message ("Confirm"),
+    which was confirmed instead (in the machine's run, one the clinic had just moved, before the
+    patient was told)."""
+    patient = await factories.create_patient(admin_conn, org["id"], contacts={"sms": NUMBER})
+    dispatcher = worker(db, senders, chat_clock)
+    chat_clock.now = START + timedelta(minutes=10)
+    booked = await _appointment_question(admin_conn, patient, chat_clock, 3)
+    assert await dispatcher.run_once() == 1
+    chat_clock.now += timedelta(minutes=1)
+    tomorrow = await _appointment_question(
+        admin_conn, patient, chat_clock, 0.8, kind="appointment_reminder"
+    )
+    assert await dispatcher.run_once() == 1
+    assert "Reply 1 or C to confirm" in (fake_twilio.messages[-1].body or "")
+
+    await twilio_inbound(web, NUMBER, "confirm")
+    statuses = await admin_conn.fetch(
+        "select id, status from appointments where patient_id = $1", patient["id"]
+    )
+    assert {r["id"]: r["status"] for r in statuses} == {
+        tomorrow: "confirmed",
+        booked: "scheduled",
+    }
 
 
 async def test_appointment_confirmation_over_telegram(
