@@ -1,0 +1,949 @@
+"""The clinic, the patient and the worker at once, through the product's own doors.
+
+The other stateful machines (tests/bot/*_stateful.py, tests/dispatch/test_claim_cache_stateful.py)
+drive the bot engine or a claim session in process, with recording senders. This one drives what
+a clinic and a patient really touch: the clinician's HTTP API (create the patient, import a
+FHIR MedicationRequest, mark a medicine time-critical, book, move and cancel appointments,
+schedule a message, change the patient's quiet hours, time zone and channel order), the
+dashboard's direct writes (pause or delete a medicine, as a signed-in clinician under RLS), the
+patient's messages through the web app's webhooks (Telegram with its secret, Twilio SMS signed),
+and the worker's planner tick and dispatcher sending through the real adapters to the loopback
+Telegram and Twilio. One injected clock drives the web app and the worker; it starts near a
+clock change or a midnight in the patient's zone (Berlin, New York, Tokyo) and moves by steps
+of minutes to hours, each with worker passes as a worker running every minute would make them
+(at every pending message's time and at least every quarter of an hour), or after a worker
+that was down for hours.
+
+Every patient has a phone the clinic typed; a Telegram patient also links their chat by the
+clinic's invite link (channel order Telegram, then SMS), and may text from the phone too.
+
+Invariants, from the patient's side and the clinic's, after every step:
+
+* nothing but medication reminders, their follow-ups and the bot's replies reaches the patient
+  in their quiet hours (the follow-ups' own rule: planned outside them unless the reminder they
+  follow was due inside them; docs/delivery.md "Quiet hours"), and no appointment message but
+  its cancellation after the appointment began;
+* nothing medication-related reaches a paused patient, nor their caregiver about them;
+* nothing reaches the phone after its STOP but the confirmation, until START; its words
+  answer nothing meanwhile;
+* a dose is reminded at most once, and once more per snooze;
+* a typed answer ("1", "C", "taken", "confirm") changes at most one dose or appointment: the one
+  of the newest open question that chat showed with that answer (an SMS menu's number or word,
+  "Reply 1 or C", a Telegram button's label; a newer question about the same dose closes the
+  older, an answered or 12-hour-old one is closed, an appointment that began is not asked about),
+  with that answer's meaning; not checked when a dialog question is newer, or when two open
+  questions went out in one pass (one instant: which the phone shows last is not known);
+  a Telegram button changes only the dose or appointment it names;
+* a dose past its missed mark (counted from its reminder, or from when that left late) with a
+  worker pass since is taken, skipped, missed, cancelled or unreachable, never still waiting; a
+  missed dose alerts the caregiver at most once;
+* no row points across clinics, and the other clinic's API key sees none of the patient.
+
+It found that moving a patient west after a day's reminder planned that date's dose again with
+no reminder, 'due' forever (tests/planner/test_materialize.py::test_moving_west_...), and that
+"confirm" typed to an SMS appointment reminder ("Reply 1 or C to confirm") confirmed another,
+older appointment (tests/web/test_answer_router.py::test_confirm_typed_to_an_appointment_...).
+
+``MEDREMIND_STATEFUL_EXAMPLES`` and ``MEDREMIND_STATEFUL_STEPS`` make the search bigger (and
+random); by default 8 sequences of 30 steps, derandomized.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from core.db import Database
+from core.settings import Settings
+from scheduler.planner import run_planner_tick
+from scheduler.planning_rules import in_quiet_hours
+from tests import factories
+from tests.bot.test_answer_router_stateful import _call, settings_for_run
+from tests.fakes.fake_telegram import FakeTelegram
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.integration.clinician import as_clinician
+from tests.web.chat import telegram_press, telegram_text, twilio_inbound, worker
+from tests.web.conftest import Clock
+
+T = TypeVar("T")
+ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo")
+# Shortly before something happens to a clock somewhere: Berlin springs forward at 01:00 UTC on
+# 28 March 2027, New York falls back at 06:00 UTC on 1 November 2026 and springs forward at
+# 07:00 UTC on 14 March 2027; midnight in Berlin on 4 December 2026; 07:40 in Tokyo.
+STARTS = (
+    datetime(2027, 3, 27, 23, 35, tzinfo=UTC),
+    datetime(2026, 11, 1, 3, 40, tzinfo=UTC),
+    datetime(2027, 3, 14, 5, 50, tzinfo=UTC),
+    datetime(2026, 12, 3, 22, 50, tzinfo=UTC),
+    datetime(2026, 12, 3, 22, 25, tzinfo=UTC),
+)
+QUIET = (("00:00", "00:00"), ("22:00", "07:00"), ("23:30", "06:30"), ("13:00", "15:00"))
+FIXED_TIMES = ("00:10", "02:30", "06:45", "07:05", "21:55")
+MEDICATION_KINDS = frozenset({"medication_reminder", "dose_followup"})
+OPEN_DOSE = frozenset({"due", "snoozed"})
+ANSWERED = frozenset({"taken", "skipped", "snoozed"})
+OPEN_APPOINTMENT = frozenset({"scheduled", "confirmed", "reschedule_requested"})
+MIN = datetime.min.replace(tzinfo=UTC)
+QUESTION_TTL = timedelta(hours=12)  # bot.routing.QUESTION_TTL
+TYPED = ("1", "2", "3", "C", "c", "Taken", "skip", "snooze", "confirm", "hello")
+# What a typed answer means to the question it answers (a number: its option; the word: itself).
+MEANING = {
+    "1": {"dose": "taken", "appointment": "confirmed"},
+    "taken": {"dose": "taken"},
+    "skip": {"dose": "skipped"},
+    "snooze": {"dose": "snoozed"},
+    "2": {"dose": "snoozed", "appointment": "reschedule_requested"},
+    "3": {"dose": "skipped", "appointment": "cancelled"},
+    "c": {"appointment": "confirmed"},
+    "confirm": {"appointment": "confirmed"},
+}
+_addresses = itertools.count(1)
+
+
+@dataclass
+class World:
+    """What every sequence shares: the loop, the app's client, the fakes, the one clock."""
+
+    loop: asyncio.AbstractEventLoop
+    db: Database
+    settings: Settings
+    senders: dict[Any, Any]
+    web: httpx.AsyncClient
+    admin: asyncpg.Connection
+    telegram: FakeTelegram
+    twilio: FakeTwilio
+    clock: Clock
+    auth: dict[str, str]
+    other_auth: dict[str, str]
+    org_id: UUID
+    clinician_id: UUID
+    stats: Counter[str] = field(default_factory=Counter)
+
+    def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run a coroutine on the test's loop from the state machine's thread."""
+        return asyncio.run_coroutine_threadsafe(_call(work), self.loop).result(timeout=180)
+
+
+@dataclass
+class Received:
+    """One message the patient's phone showed: what it asks about and the answers it shows."""
+
+    channel: str
+    entity: UUID | None  # the dose or appointment it asks about
+    kind: str  # "dose", "appointment", "dialog" (a bot question) or "none"
+    at: datetime
+    typed: frozenset[str] = frozenset()  # folded answers it shows
+    closed: bool = False  # answered, or a newer question asks about its dose or appointment
+    sent_at: datetime | None = None  # as the worker recorded it (the question's asked_at)
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.strip().lower().split())
+
+
+def _shown_answers(text: str, labels: list[str]) -> frozenset[str]:
+    """What a patient may type to pick one of the options shown: an SMS menu's numbered lines
+    ("1 Taken") or "Reply 1 or C to confirm, 2 or R ...", a button's label or its first word.
+    A number inside a sentence ("medicine 1") is not an option."""
+    shown: set[str] = set()
+    options = re.findall(r"(?m)^\s*(\d)\W{0,2}\s+([A-Za-z][\w ]*)$", text)
+    for number, letter, word in re.findall(r"\b(\d) or ([A-Z]) to (\w+)", text):
+        options += [(number, letter), (number, word)]
+    for number, label in options:
+        labels = [*labels, label]
+        shown.add(number)
+    for label in labels:
+        shown.add(_fold(label))
+        shown.add(_fold(label).split(" ")[0])
+    return frozenset(shown)
+
+
+def machine_for(world: World) -> type[RuleBasedStateMachine]:
+    """The state machine class over ``world``."""
+
+    class Product(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.patient_id: UUID | None = None
+            self.channel = "sms"  # where the patient first joined: SMS, or Telegram by invite
+            self.phone = ""  # every patient has a phone the clinic typed
+            self.chat = 0  # a Telegram patient's chat
+            self.caregiver = ""
+            self.zone = "UTC"
+            self.medicines: list[UUID] = []
+            self.appointments: list[UUID] = []
+            self.received: list[Received] = []
+            self.seen_rows: set[UUID] = set()
+            self.tg_seen = len(world.telegram.sent_messages)
+            self.sms_seen = len(world.twilio.messages)
+            self.snoozes: Counter[UUID] = Counter()
+            self.reminded: Counter[UUID] = Counter()
+            self.alerted: Counter[UUID] = Counter()
+            self.stopped = False  # the patient's SMS STOP, not yet undone by START
+            self.paused = False
+            self.last_pass: datetime | None = None
+            self._snoozes_seen: set[tuple[UUID, datetime]] = set()
+            world.stats["sequences"] += 1
+
+        # -- set-up ----------------------------------------------------------------------------
+
+        @initialize(
+            channel=st.sampled_from(["telegram", "sms"]),
+            zone=st.sampled_from(ZONES),
+            start=st.sampled_from(STARTS),
+            quiet=st.sampled_from(QUIET),
+        )
+        def patient(self, channel: str, zone: str, start: datetime, quiet: tuple[str, str]) -> None:
+            world.clock.now = start
+            self.channel, self.zone = channel, zone
+            n = next(_addresses)
+            self.chat = 760_000_000 + n
+            self.phone = f"+1415557{n:04d}"
+            self.caregiver = f"+1415558{n:04d}"
+            world.run(lambda: self._create(quiet))
+
+        async def _create(self, quiet: tuple[str, str]) -> None:
+            await self._erase_earlier()
+            body: dict[str, Any] = {
+                "display_name": "Ana",
+                "timezone": self.zone,
+                "locale": "en",
+                "consent": True,
+            }
+            order = ["sms"] if self.channel == "sms" else ["telegram", "sms"]
+            body |= {"phone": self.phone, "channel_order": order}
+            created = await world.web.post("/api/v1/patients", json=body, headers=world.auth)
+            assert created.status_code == 201, created.text
+            self.patient_id = UUID(created.json()["id"])
+            if self.channel == "telegram":
+                await self._join_by_invite()
+            await self._set_quiet(quiet)
+            await self._add_medicine(2, None)  # every sequence has a dose a few minutes ahead
+            await world.admin.execute(
+                "insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)"
+                " values ($1, 'Luis', 'sms', $2, 0)",
+                self.patient_id,
+                self.caregiver,
+            )
+            await self._observe()
+
+        async def _erase_earlier(self) -> None:
+            """Earlier sequences' patients are erased (the clinic's DELETE): their rows would
+            otherwise go out when this sequence's clock passes their times again."""
+            rows = await world.admin.fetch(
+                "select id from patients where organization_id = $1 and status <> 'deleted'",
+                world.org_id,
+            )
+            for row in rows:
+                gone = await world.web.delete(f"/api/v1/patients/{row['id']}", headers=world.auth)
+                assert gone.status_code == 200, gone.text
+
+        async def _join_by_invite(self) -> None:
+            invite = await world.web.post(
+                f"/api/v1/patients/{self.patient_id}/invites", headers=world.auth
+            )
+            assert invite.status_code == 201, invite.text
+            await telegram_text(world.web, self.chat, f"/start {invite.json()['token']}")
+            for _ in range(6):
+                step = await world.admin.fetchval(
+                    "select step from conversations where channel = 'telegram'"
+                    " and chat_address = $1",
+                    str(self.chat),
+                )
+                if step in (None, "idle"):
+                    break
+                last = [c for c in world.telegram.sent_messages if c.chat_id == self.chat][-1]
+                buttons = [(label, data) for row in last.buttons() for label, data in row]
+                assert buttons, (step, last.text)
+                # Agree, skip what is optional, and keep Telegram first.
+                chosen = [d for label, d in buttons if label.startswith(("I agree", "Telegram"))]
+                await telegram_press(world.web, self.chat, (chosen or [buttons[0][1]])[0])
+            linked = await world.admin.fetchval(
+                "select count(*) from contact_points where patient_id = $1"
+                " and channel = 'telegram'",
+                self.patient_id,
+            )
+            assert linked == 1, "the invite did not link the chat"
+
+        async def _set_quiet(self, quiet: tuple[str, str]) -> None:
+            changed = await world.web.patch(
+                f"/api/v1/patients/{self.patient_id}",
+                json={"quiet_start": quiet[0], "quiet_end": quiet[1]},
+                headers=world.auth,
+            )
+            assert changed.status_code == 200, changed.text
+
+        # -- the clinic ------------------------------------------------------------------------
+
+        @precondition(lambda self: len(self.medicines) < 3)
+        @rule(
+            minutes_ahead=st.sampled_from([2, 9, 31, 130]),
+            fixed=st.sampled_from((None, *FIXED_TIMES)),
+        )
+        def clinic_adds_medicine(self, minutes_ahead: int, fixed: str | None) -> None:
+            world.run(lambda: self._add_medicine(minutes_ahead, fixed))
+
+        async def _add_medicine(self, minutes_ahead: int, fixed: str | None) -> None:
+            local = (world.clock.now + timedelta(minutes=minutes_ahead)).astimezone(
+                ZoneInfo(self.zone)
+            )
+            wall = fixed or local.strftime("%H:%M")
+            resource = {
+                "resourceType": "MedicationRequest",
+                "status": "active",
+                "subject": {"reference": f"Patient/{self.patient_id}"},
+                "medicationCodeableConcept": {"text": f"Medicine {len(self.medicines) + 1}"},
+                "dosageInstruction": [
+                    {
+                        "timing": {
+                            "repeat": {
+                                "frequency": 1,
+                                "period": 1,
+                                "periodUnit": "d",
+                                "timeOfDay": [f"{wall}:00"],
+                            }
+                        }
+                    }
+                ],
+            }
+            response = await world.web.post(
+                "/api/v1/fhir/MedicationRequest",
+                json=resource,
+                headers={**world.auth, "content-type": "application/fhir+json"},
+            )
+            assert response.status_code == 201, response.text
+            self.medicines.append(UUID(response.json()["medication_id"]))
+            await self._observe()
+
+        @precondition(lambda self: self.medicines)
+        @rule(data=st.data(), critical=st.booleans())
+        def clinic_marks_time_critical(self, data: st.DataObject, critical: bool) -> None:
+            medicine = data.draw(st.sampled_from(self.medicines))
+
+            async def mark() -> None:
+                response = await world.web.patch(
+                    f"/api/v1/patients/{self.patient_id}/medications/{medicine}",
+                    json={"time_critical": critical},
+                    headers=world.auth,
+                )
+                assert response.status_code in (200, 404), response.text
+                await self._observe()
+
+            world.run(mark)
+
+        @precondition(lambda self: self.medicines)
+        @rule(data=st.data(), status=st.sampled_from(["paused", "active", "deleted"]))
+        def clinic_changes_medicine_status(self, data: st.DataObject, status: str) -> None:
+            """As the dashboard writes it: the status only, as a signed-in clinician."""
+            medicine = data.draw(st.sampled_from(self.medicines))
+
+            async def change() -> None:
+                async with as_clinician(world.admin, world.clinician_id) as conn:
+                    await conn.execute(
+                        "update medications set status = $2 where id = $1 and status <> 'deleted'",
+                        medicine,
+                        status,
+                    )
+                await self._observe()
+
+            world.run(change)
+
+        @rule(minutes_ahead=st.sampled_from([0, 20, 95, 400]))
+        def clinic_schedules_message(self, minutes_ahead: int) -> None:
+            async def send() -> None:
+                when = world.clock.now + timedelta(minutes=minutes_ahead)
+                response = await world.web.post(
+                    "/api/v1/messages",
+                    json={
+                        "patient_id": str(self.patient_id),
+                        "text": "The clinic is closed on Friday.",
+                        "scheduled_time": when.isoformat(),
+                    },
+                    headers=world.auth,
+                )
+                # A patient who sent STOP on their only channel is still accepted (auto).
+                assert response.status_code == 201, response.text
+                await self._observe()
+
+            world.run(send)
+
+        @precondition(lambda self: len(self.appointments) < 3)
+        @rule(hours_ahead=st.sampled_from([2, 9, 26]))
+        def clinic_books_appointment(self, hours_ahead: int) -> None:
+            async def book() -> None:
+                starts = world.clock.now + timedelta(hours=hours_ahead)
+                response = await world.web.post(
+                    "/api/v1/appointments",
+                    json={
+                        "patient_id": str(self.patient_id),
+                        "starts_at": starts.replace(second=0, microsecond=0).isoformat(),
+                        "reminder_offsets": [60, 24 * 60],
+                    },
+                    headers=world.auth,
+                )
+                assert response.status_code == 201, response.text
+                self.appointments.append(UUID(response.json()["id"]))
+                await self._observe()
+
+            world.run(book)
+
+        @precondition(lambda self: self.appointments)
+        @rule(data=st.data(), hours_ahead=st.sampled_from([None, 3, 30]))
+        def clinic_moves_or_cancels_appointment(
+            self, data: st.DataObject, hours_ahead: int | None
+        ) -> None:
+            appointment = data.draw(st.sampled_from(self.appointments))
+
+            async def move() -> None:
+                path = f"/api/v1/appointments/{appointment}"
+                if hours_ahead is None:
+                    response = await world.web.post(f"{path}/cancel", headers=world.auth)
+                else:
+                    starts = world.clock.now + timedelta(hours=hours_ahead)
+                    response = await world.web.patch(
+                        path,
+                        json={"starts_at": starts.replace(second=0, microsecond=0).isoformat()},
+                        headers=world.auth,
+                    )
+                # A cancelled or past appointment cannot be moved (409).
+                assert response.status_code in (200, 409, 422), response.text
+                await self._observe()
+
+            world.run(move)
+
+        @rule(quiet=st.sampled_from(QUIET))
+        def clinic_changes_quiet_hours(self, quiet: tuple[str, str]) -> None:
+            async def change() -> None:
+                await self._set_quiet(quiet)
+                await self._observe()
+
+            world.run(change)
+
+        @rule(zone=st.sampled_from(ZONES))
+        def clinic_changes_time_zone(self, zone: str) -> None:
+            async def change() -> None:
+                response = await world.web.patch(
+                    f"/api/v1/patients/{self.patient_id}",
+                    json={"timezone": zone},
+                    headers=world.auth,
+                )
+                assert response.status_code == 200, response.text
+                self.zone = zone
+                await self._observe()
+
+            world.run(change)
+
+        @rule(telegram_first=st.booleans())
+        def clinic_changes_channel_order(self, telegram_first: bool) -> None:
+            """Telegram first or SMS first; an SMS patient with Telegram first has no chat
+            there yet (allowed: they may link one), so SMS still reaches them."""
+
+            async def change() -> None:
+                order = ["telegram", "sms"] if telegram_first else ["sms", "telegram"]
+                response = await world.web.patch(
+                    f"/api/v1/patients/{self.patient_id}",
+                    json={"channel_order": order},
+                    headers=world.auth,
+                )
+                assert response.status_code == 200, response.text
+                await self._observe()
+
+            world.run(change)
+
+        @rule()
+        def another_clinic_looks(self) -> None:
+            async def look() -> None:
+                path = f"/api/v1/patients/{self.patient_id}"
+                seen = await world.web.get(path, headers=world.other_auth)
+                assert seen.status_code == 404, seen.text
+                sent = await world.web.post(
+                    "/api/v1/messages",
+                    json={"patient_id": str(self.patient_id), "text": "Hello"},
+                    headers=world.other_auth,
+                )
+                assert sent.status_code in (404, 422), sent.text
+
+            world.run(look)
+
+        # -- the patient -----------------------------------------------------------------------
+
+        @rule(text=st.sampled_from(TYPED), by_sms=st.booleans())
+        def patient_types(self, text: str, by_sms: bool) -> None:
+            channel = "sms" if by_sms else self.channel
+            world.run(lambda: self._answer_typed(text, channel))
+
+        @precondition(lambda self: any(r.entity and not r.closed for r in self.received))
+        @rule(data=st.data())
+        def patient_answers_a_question(self, data: st.DataObject) -> None:
+            """An answer one of the latest questions shows, typed on its channel."""
+            asked = [r for r in self.received if r.entity and not r.closed][-4:]
+            question = data.draw(st.sampled_from(asked))
+            answers = sorted(question.typed & set(MEANING))
+            if answers:
+                text = data.draw(st.sampled_from(answers))
+                world.run(lambda: self._answer_typed(text, question.channel))
+
+        @precondition(lambda self: self.channel == "telegram")
+        @rule(data=st.data())
+        def patient_presses_a_button(self, data: st.DataObject) -> None:
+            pressable = [
+                (label, payload)
+                for call in world.telegram.sent_messages[: self.tg_seen]
+                if call.chat_id == self.chat
+                for row in call.buttons()
+                for label, payload in row
+                if payload and payload[:2] in ("d:", "a:")
+            ]
+            if not pressable:
+                return
+            _, payload = data.draw(st.sampled_from(pressable[-6:]))
+            world.run(lambda: self._press(payload))
+
+        @rule(command=st.sampled_from(["/pause", "/resume", "STOP", "START"]))
+        def patient_sends_command(self, command: str) -> None:
+            async def send() -> None:
+                sms = command in ("STOP", "START")
+                await self._inbound(command, "sms" if sms else self.channel)
+                if command == "STOP":
+                    self.stopped = True
+                elif command == "START":
+                    self.stopped = False
+                await self._observe(after_stop=command == "STOP")
+
+            world.run(send)
+
+        async def _inbound(self, text: str, channel: str) -> None:
+            world.stats[f"inbound {channel}"] += 1
+            if channel == "telegram":
+                await telegram_text(world.web, self.chat, text)
+            else:
+                await twilio_inbound(world.web, self.phone, text)
+
+        async def _press(self, payload: str) -> None:
+            named = UUID(hex=payload.split(":")[1])
+            before = await self._answers()
+            await telegram_press(world.web, self.chat, payload)
+            world.stats["presses"] += 1
+            after = await self._answers()
+            changed = _changed(before, after)
+            assert changed <= {named}, f"button {payload} changed {changed}"
+            self._answered(changed)
+            await self._observe()
+
+        async def _answer_typed(self, text: str, channel: str) -> None:
+            before = await self._answers()
+            expected, ambiguous = self._expected_entity(text, before, channel)
+            await self._inbound(text, channel)
+            after = await self._answers()
+            changed = _changed(before, after)
+            assert len(changed) <= 1, f"{text!r} changed {changed}"
+            self._answered(changed)
+            if not ambiguous:
+                assert changed <= ({expected} if expected else set()), (
+                    f"{text!r} changed {changed}, not the question it answered ({expected})"
+                )
+                meant = MEANING.get(_fold(text))
+                # A dose of a medicine paused or deleted since is refused, not recorded
+                # (tests/web/test_deleted_medicine_answers.py).
+                stopped = await world.admin.fetchval(
+                    "select m.status <> 'active' from dose_events d"
+                    " join medications m on m.id = d.medication_id where d.id = $1",
+                    expected,
+                )
+                if expected is not None and meant is not None and not stopped:
+                    status = before[expected][0]
+                    kind = "dose" if status in OPEN_DOSE | {"missed"} else "appointment"
+                    wanted = meant.get(kind)
+                    if wanted is not None and not (kind == "dose" and status == "missed"):
+                        world.stats[f"typed {kind} answers checked"] += 1
+                        assert after[expected][0] == wanted, (
+                            f"{text!r} to the open {kind} question left it {after[expected][0]}"
+                        )
+            await self._observe()
+
+        def _ask(self, received: Received) -> None:
+            """A question arrives: the chat's older ones about its dose or appointment close
+            (the router reads the newest question about each)."""
+            for older in self.received:
+                if received.entity and (older.channel, older.entity) == (
+                    received.channel,
+                    received.entity,
+                ):
+                    older.closed = True
+            self.received.append(received)
+
+        def _answered(self, entities: set[UUID]) -> None:
+            """The questions about ``entities`` sent so far are answered: closed."""
+            for received in self.received:
+                if received.entity in entities:
+                    received.closed = True
+
+        def _expected_entity(
+            self, text: str, state: dict[UUID, tuple[str, Any]], channel: str
+        ) -> tuple[UUID | None, bool]:
+            """The newest question still open that this channel showed with ``text``;
+            ambiguous when a dialog question is newer (the dialog may take the answer)."""
+            typed = _fold(text)
+            if channel == "sms" and self.stopped:
+                return None, False  # an opted-out number's words answer nothing (until START)
+            for received in reversed(self.received):
+                if received.channel != channel or typed not in received.typed:
+                    continue
+                if received.kind == "dialog":
+                    return None, True
+                if not self._open(received, state):
+                    continue
+                # Two questions sent in one pass were asked at one instant (the clock is
+                # frozen meanwhile): which the phone shows last is not the worker's to know.
+                tied = [
+                    other
+                    for other in self.received
+                    if other.channel == channel
+                    and other.entity != received.entity
+                    and other.sent_at == received.sent_at
+                    and typed in other.typed
+                    and self._open(other, state)
+                ]
+                return received.entity, bool(tied)
+            return None, False
+
+        def _open(self, received: Received, state: dict[UUID, tuple[str, Any]]) -> bool:
+            """A question about a dose or appointment that an answer may still change."""
+            if received.entity is None or received.closed:
+                return False
+            if world.clock.now - received.at > QUESTION_TTL:
+                return False
+            status, when = state.get(received.entity, ("gone", None))
+            if status in OPEN_APPOINTMENT:  # an appointment that has begun is not asked about
+                return bool(when > world.clock.now)
+            return status in OPEN_DOSE | {"missed"}
+
+        # -- time ------------------------------------------------------------------------------
+
+        @rule(minutes=st.sampled_from([1, 6, 16, 45]))
+        def minutes_pass(self, minutes: int) -> None:
+            world.run(lambda: self._advance(timedelta(minutes=minutes)))
+
+        @rule(minutes=st.sampled_from([90, 300, 600]))
+        def hours_pass(self, minutes: int) -> None:
+            world.run(lambda: self._advance(timedelta(minutes=minutes)))
+
+        @rule(hours=st.sampled_from([3, 9]))
+        def worker_was_down(self, hours: int) -> None:
+            """No worker for hours, then one pass: what was due meanwhile is settled or
+            expired, not sent late into the night."""
+
+            async def down() -> None:
+                world.clock.now += timedelta(hours=hours)
+                await self._pass()  # the planner, then the dispatcher expiring what is stale
+                world.clock.now += timedelta(minutes=1)
+                await self._pass()  # the next tick settles the doses those were about
+                await self._observe()
+
+            world.run(down)
+
+        async def _advance(self, span: timedelta) -> None:
+            """Worker passes as a worker ticking every minute makes them: at each pending
+            message's time and at least every 15 minutes, up to ``span`` ahead."""
+            target = world.clock.now + span
+            for _ in range(60):
+                upcoming = await world.admin.fetchval(
+                    "select min(scheduled_time) from scheduled_messages"
+                    " where status = 'pending' and scheduled_time > $1",
+                    world.clock.now,
+                )
+                step = world.clock.now + timedelta(minutes=15)
+                if upcoming is not None:
+                    step = min(step, upcoming)
+                world.clock.now = min(step, target)
+                await self._pass()
+                if world.clock.now >= target:
+                    break
+            await self._observe()
+
+        async def _pass(self) -> None:
+            assert world.db.pool is not None
+            await run_planner_tick(world.db.pool, world.clock.now, world.settings)
+            dispatcher = worker(world.db, world.senders, world.clock)
+            while await dispatcher.run_once():
+                pass
+            self.last_pass = world.clock.now
+            world.stats["passes"] += 1
+
+        # -- what the patient and the clinic see -----------------------------------------------
+
+        async def _answers(self) -> dict[UUID, tuple[str, Any]]:
+            """Every dose's and appointment's answer state: (status, snoozed_until) of a dose,
+            (status, starts_at) of an appointment."""
+            doses = await world.admin.fetch(
+                "select id, status, snoozed_until from dose_events where patient_id = $1",
+                self.patient_id,
+            )
+            appointments = await world.admin.fetch(
+                "select id, status, starts_at from appointments where patient_id = $1",
+                self.patient_id,
+            )
+            state: dict[UUID, tuple[str, Any]] = {
+                r["id"]: (r["status"], r["snoozed_until"]) for r in doses
+            }
+            state |= {r["id"]: (r["status"], r["starts_at"]) for r in appointments}
+            return state
+
+        async def _observe(self, *, after_stop: bool = False) -> None:
+            """Read what the fakes got since the last look, and check the invariants."""
+            await self._read_phone(after_stop=after_stop)
+            await self._check_rows()
+
+        async def _read_phone(self, *, after_stop: bool) -> None:
+            now = world.clock.now
+            new_tg = world.telegram.sent_messages[self.tg_seen :]
+            new_sms = world.twilio.messages[self.sms_seen :]
+            self.tg_seen += len(new_tg)
+            self.sms_seen += len(new_sms)
+            for call in new_tg:
+                if call.chat_id != self.chat:
+                    continue
+                buttons = [(label, data) for row in call.buttons() for label, data in row]
+                entity, kind = None, "dialog" if buttons else "none"
+                for _, data in buttons:
+                    if data and data[:2] in ("d:", "a:"):
+                        entity = UUID(hex=data.split(":")[1])
+                        kind = "dose" if data[0] == "d" else "appointment"
+                # Buttons are picked by label (Telegram shows no numbers, and takes none).
+                typed = _shown_answers(call.text or "", [label for label, _ in buttons])
+                sent_at = await world.admin.fetchval(
+                    "select max(sent_at) from scheduled_messages where conversation_id is null"
+                    " and (dose_event_id = $1 or appointment_id = $1)",
+                    entity,
+                )
+                self._ask(Received("telegram", entity, kind, now, typed, False, sent_at))
+            to_patient = [m for m in new_sms if m.to == self.phone]
+            if self.stopped:
+                allowed = 1 if after_stop else 0
+                assert len(to_patient) <= allowed, (
+                    f"sent to an opted-out number: {[m.body for m in to_patient]}"
+                )
+            for message in to_patient:
+                row = await world.admin.fetchrow(
+                    "select kind, dose_event_id, appointment_id, conversation_id, sent_at"
+                    " from scheduled_messages where provider_message_id = $1",
+                    message.sid,
+                )
+                body = message.body or ""
+                entity, kind = None, "none"
+                if row is not None and row["dose_event_id"] and row["kind"] in MEDICATION_KINDS:
+                    entity, kind = row["dose_event_id"], "dose"
+                elif row is not None and row["appointment_id"] and "confirm" in body.lower():
+                    entity, kind = row["appointment_id"], "appointment"
+                elif re.search(r"(?m)^\s*\d\W", body):
+                    kind = "dialog"
+                shown = _shown_answers(body, [])
+                sent_at = row["sent_at"] if row is not None else None
+                self._ask(Received("sms", entity, kind, now, shown, False, sent_at))
+
+        async def _check_rows(self) -> None:
+            rows = await world.admin.fetch(
+                """select s.id, s.kind, s.status, s.sent_at, s.scheduled_time, s.dose_event_id,
+                          s.caregiver_id, s.conversation_id, s.urgent, s.appointment_id,
+                          d.due_at, d.snoozed_until, a.starts_at
+                     from scheduled_messages s
+                     left join dose_events d on d.id = s.dose_event_id
+                     left join appointments a on a.id = s.appointment_id
+                    where s.patient_id = $1 and s.sent_at is not null
+                      and s.status in ('sent', 'delivered')""",
+                self.patient_id,
+            )
+            patient = await world.admin.fetchrow(
+                """select p.timezone, p.reminders_paused,
+                          coalesce(p.quiet_start, o.default_quiet_start) as quiet_start,
+                          coalesce(p.quiet_end, o.default_quiet_end) as quiet_end
+                     from patients p left join organizations o on o.id = p.organization_id
+                    where p.id = $1""",
+                self.patient_id,
+            )
+            quiet = (
+                patient["quiet_start"] or world.settings.quiet_hours_start,
+                patient["quiet_end"] or world.settings.quiet_hours_end,
+            )
+            for row in rows:
+                if row["id"] in self.seen_rows:
+                    continue
+                self.seen_rows.add(row["id"])
+                world.stats[f"sent {row['kind']}"] += 1
+                self._check_sent(row, patient["timezone"], quiet, bool(patient["reminders_paused"]))
+            self.paused = bool(patient["reminders_paused"])
+            await self._check_doses()
+            await self._check_clinics()
+
+        def _check_sent(
+            self, row: asyncpg.Record, zone: str, quiet: tuple[time, time], paused: bool
+        ) -> None:
+            kind = row["kind"]
+            what = f"{kind} sent at {row['sent_at'].astimezone(ZoneInfo(zone))}"
+            if row["caregiver_id"] is not None:
+                if row["dose_event_id"] is not None:
+                    self.alerted[row["dose_event_id"]] += 1
+                    assert self.alerted[row["dose_event_id"]] <= 1, f"second alert: {what}"
+                assert not (paused and self.paused), f"caregiver alerted while paused: {what}"
+                return
+            if row["conversation_id"] is not None or row["urgent"]:
+                return  # the bot's replies, and what the clinic marked urgent
+            if kind in MEDICATION_KINDS:
+                assert not (paused and self.paused), f"while paused: {what}"
+            if row["starts_at"] is not None and kind != "appointment_cancelled":
+                assert row["sent_at"] < row["starts_at"], f"after the appointment began: {what}"
+            if kind == "medication_reminder":
+                self.reminded[row["dose_event_id"]] += 1
+                allowed = 1 + self.snoozes[row["dose_event_id"]]
+                assert self.reminded[row["dose_event_id"]] <= allowed, f"reminded again: {what}"
+                return
+            if kind == "dose_followup":
+                anchor = row["snoozed_until"] or row["due_at"]
+                if not in_quiet_hours(anchor, zone, *quiet):
+                    assert not in_quiet_hours(row["scheduled_time"], zone, *quiet), (
+                        f"follow-up planned in quiet hours {quiet}: {what}"
+                    )
+                return
+            assert not in_quiet_hours(row["sent_at"], zone, *quiet), (
+                f"in quiet hours {quiet[0]}-{quiet[1]}: {what}"
+            )
+
+        async def _check_doses(self) -> None:
+            doses = await world.admin.fetch(
+                """select d.id, d.status, d.due_at, d.snoozed_until,
+                          p.nag_interval_minutes, p.nag_max,
+                          (select max(m.sent_at) from scheduled_messages m
+                            where m.dose_event_id = d.id and m.kind = 'medication_reminder'
+                          ) as reminded_at
+                     from dose_events d join patients p on p.id = d.patient_id
+                    where d.patient_id = $1""",
+                self.patient_id,
+            )
+            for dose in doses:
+                if dose["snoozed_until"] is not None and dose["status"] == "snoozed":
+                    key = (dose["id"], dose["snoozed_until"])
+                    if key not in self._snoozes_seen:
+                        self._snoozes_seen.add(key)
+                        self.snoozes[dose["id"]] += 1
+                if dose["status"] not in OPEN_DOSE or self.last_pass is None:
+                    continue
+                # Counted from the reminder's time, or from when it went out if it left late
+                # (a worker that was down sends it late within its two hours).
+                anchor = max(dose["snoozed_until"] or dose["due_at"], dose["reminded_at"] or MIN)
+                interval = timedelta(minutes=dose["nag_interval_minutes"])
+                mark = anchor + (dose["nag_max"] + 1) * interval
+                # A reminder sent late (a quarter of an hour between passes at most) moves it.
+                assert self.last_pass < mark + timedelta(minutes=30), (
+                    f"dose due {anchor} still {dose['status']} at {self.last_pass}"
+                )
+
+        async def _check_clinics(self) -> None:
+            crossing = await world.admin.fetch(
+                """select 'message' as what, s.id from scheduled_messages s
+                     join patients p on p.id = s.patient_id
+                    where s.organization_id is distinct from p.organization_id
+                       and s.organization_id is not null
+                   union all
+                   select 'message dose', s.id from scheduled_messages s
+                     join dose_events d on d.id = s.dose_event_id
+                    where d.patient_id <> s.patient_id
+                   union all
+                   select 'message appointment', s.id from scheduled_messages s
+                     join appointments a on a.id = s.appointment_id
+                    where a.patient_id <> s.patient_id
+                   union all
+                   select 'message caregiver', s.id from scheduled_messages s
+                     join caregivers c on c.id = s.caregiver_id
+                    where c.patient_id <> s.patient_id
+                   union all
+                   select 'appointment', a.id from appointments a
+                     join patients p on p.id = a.patient_id
+                    where a.organization_id is distinct from p.organization_id
+                   union all
+                   select 'dose', d.id from dose_events d
+                     join medications m on m.id = d.medication_id
+                    where m.patient_id <> d.patient_id"""
+            )
+            assert not crossing, f"rows across clinics: {crossing}"
+
+        @invariant()
+        def clock_only_moves_forward(self) -> None:
+            world.stats["checks"] += 1
+            assert self.last_pass is None or self.last_pass <= world.clock.now
+
+    return Product
+
+
+def _changed(before: dict[UUID, tuple[str, Any]], after: dict[UUID, tuple[str, Any]]) -> set[UUID]:
+    """Entities an answer changed: to an answer's status (taken, skipped, snoozed, confirmed...)
+    or a new snooze time. A dose settled as missed by the turn's pass is not an answer."""
+    changed = set()
+    for entity, state in after.items():
+        old = before.get(entity)
+        if old is None or old == state:
+            continue
+        if state[0] in ANSWERED | {"confirmed", "reschedule_requested", "cancelled"}:
+            if state[0] == "cancelled" and old[0] not in OPEN_APPOINTMENT:
+                continue
+            changed.add(entity)
+    return changed
+
+
+async def test_the_clinic_the_patient_and_the_worker_together(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    web_settings: Settings,
+    db: Database,
+    senders: dict,
+    admin_conn: asyncpg.Connection,
+    org: asyncpg.Record,
+    auth: dict[str, str],
+    other_auth: dict[str, str],
+    fake_telegram: FakeTelegram,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """The web app of ``web`` and the worker's passes share ``chat_clock``."""
+    clinician = await factories.create_clinician(admin_conn, org["id"])
+    world = World(
+        asyncio.get_running_loop(),
+        db,
+        web_settings,
+        senders,
+        web,
+        admin_conn,
+        fake_telegram,
+        fake_twilio,
+        chat_clock,
+        auth,
+        other_auth,
+        org["id"],
+        clinician["id"],
+    )
+    run = settings_for_run()
+    if "MEDREMIND_STATEFUL_EXAMPLES" not in os.environ:
+        run = hypothesis_settings(run, max_examples=8, stateful_step_count=30)
+    await asyncio.to_thread(run_state_machine_as_test, machine_for(world), settings=run)
+    print(f"clinic and patient: {dict(sorted(world.stats.items()))}")
+    assert world.stats["sent medication_reminder"], "no sequence got as far as a reminder"
