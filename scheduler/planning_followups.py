@@ -15,7 +15,10 @@ whose reminder did go out is missed as before, without the alert.
 
 A dose whose reminder a /pause withheld (withdrawn while queued, or held back at its send) and
 that reaches its missed mark before the patient resumes is missed without a caregiver alert: the
-patient never got the reminder, so nobody is told they ignored it (:mod:`scheduler.holds`).
+patient never got the reminder, so nobody is told they ignored it (:mod:`scheduler.holds`). The
+same holds for a reminder that expired or failed without going out (a worker down past its two
+hours, every channel failing): the caregiver was told "Ana has not confirmed a scheduled
+reminder" about one Ana never got.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ __all__ = ["catch_up_before_return", "plan_followups"]
 
 # Statuses of a reminder that reached the patient's phone (the nag clock starts from them).
 REMINDED = frozenset({"sent", "delivered"})
+# Statuses of a reminder that ended without reaching the phone: its dose alerts no caregiver.
+NEVER_SENT = frozenset({"expired", "failed"})
 # The quiet window of a patient with no clinic when the caller gives none (settings' default).
 FALLBACK_QUIET = (time(21, 0), time(8, 0))
 
@@ -84,7 +89,7 @@ async def plan_followups(
     new: list[tuple[UUID, int, datetime, str, datetime]] = []
     counts: list[tuple[UUID, int]] = []
     missed: list[tuple[UUID, datetime]] = []
-    unreminded: list[UUID] = []  # missed, their reminder withheld by a pause: no alert
+    unreminded: list[UUID] = []  # missed, their reminder never went out: no alert
     unreachable: list[UUID] = []
     for dose in doses:
         if not dose["reachable"] and dose["reminder_status"] not in REMINDED:
@@ -106,7 +111,10 @@ async def plan_followups(
             quiet_end=quiet_end,
         )
         if plan.missed_at is not None and now >= plan.missed_at:
-            if dose["reminder_status"] == "cancelled" and dose["reminder_error"] == PAUSE_REASON:
+            withheld = (
+                dose["reminder_status"] == "cancelled" and dose["reminder_error"] == PAUSE_REASON
+            )
+            if withheld or dose["reminder_status"] in NEVER_SENT:
                 unreminded.append(dose["id"])
             else:
                 missed.append((dose["id"], plan.missed_at))

@@ -437,8 +437,8 @@ select (select count(*) from doses) as doses, (select count(*) from messages) as
 select unreachable_since is not null from patients where id = $1
 
 -- name: mark_missed_unreminded
--- Doses ($1) past their missed mark whose reminder a pause withheld (never sent): missed, with
--- no caregiver alert (as mark_missed would plan once the patient has resumed), since that would
+-- Doses ($1) past their missed mark whose reminder never went out (a pause withheld it, or it
+-- expired or failed unsent: scheduler/planning_followups.py): missed, with no caregiver alert (as mark_missed would plan once the patient has resumed), since that would
 -- say the patient ignored a reminder they never got. Pending follow-ups, if any, are cancelled.
 with missed as (
   update dose_events set status = 'missed'

@@ -247,6 +247,26 @@ async def test_expired_reminder_gets_no_nags_but_dose_is_missed(
     assert (await run_planner_tick(db.pool, at(60), settings)).doses_missed == 1
 
 
+@pytest.mark.parametrize("ended", ["expired", "failed"])
+async def test_a_dose_whose_reminder_never_went_out_alerts_no_caregiver(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, planned, ended: str
+) -> None:
+    """Found by tests/web/test_clinic_and_patient_stateful.py: a worker down for hours let the
+    reminder expire unsent, and two hours later the caregiver was told "Ana has not confirmed a
+    scheduled reminder from 12:02 PM" about a reminder Ana never got. As for a reminder a /pause
+    withheld: missed, with no alert (nobody is told the patient ignored it)."""
+    patient, _, _, dose_id = planned
+    await admin_conn.execute(
+        "update scheduled_messages set status = $2, sent_at = null where dose_event_id = $1",
+        dose_id,
+        ended,
+    )
+    stats = await run_planner_tick(db.pool, at(60), settings)
+    assert (stats.doses_missed, stats.caregiver_alerts) == (1, 0)
+    assert (await _dose(admin_conn, dose_id))["status"] == "missed"
+    assert await messages(admin_conn, patient["id"], "missed_dose_caregiver", None) == []
+
+
 async def test_refill_reminder_once_per_count_window(
     db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
 ) -> None:
