@@ -36,13 +36,15 @@ Invariants, from the patient's side and the clinic's, after every step:
   a Telegram button changes only the dose or appointment it names;
 * a dose past its missed mark (counted from its reminder, or from when that left late) with a
   worker pass since is taken, skipped, missed, cancelled or unreachable, never still waiting; a
-  missed dose alerts the caregiver at most once;
+  missed dose alerts the caregiver at most once, and only about a dose that was reminded;
 * no row points across clinics, and the other clinic's API key sees none of the patient.
 
 It found that moving a patient west after a day's reminder planned that date's dose again with
 no reminder, 'due' forever (tests/planner/test_materialize.py::test_moving_west_...), and that
 "confirm" typed to an SMS appointment reminder ("Reply 1 or C to confirm") confirmed another,
-older appointment (tests/web/test_answer_router.py::test_confirm_typed_to_an_appointment_...).
+older appointment (tests/web/test_answer_router.py::test_confirm_typed_to_an_appointment_...),
+and that a reminder expired unsent (a worker down) still alerted the caregiver that the patient
+had not confirmed it (tests/planner/test_followups.py::test_a_dose_whose_reminder_never_...).
 
 ``MEDREMIND_STATEFUL_EXAMPLES`` and ``MEDREMIND_STATEFUL_STEPS`` make the search bigger (and
 random); by default 8 sequences of 30 steps, derandomized.
@@ -806,6 +808,8 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 if row["dose_event_id"] is not None:
                     self.alerted[row["dose_event_id"]] += 1
                     assert self.alerted[row["dose_event_id"]] <= 1, f"second alert: {what}"
+                    # Nobody is told the patient ignored a reminder they never got.
+                    assert self.reminded[row["dose_event_id"]], f"alert, never reminded: {what}"
                 assert not (paused and self.paused), f"caregiver alerted while paused: {what}"
                 return
             if row["conversation_id"] is not None or row["urgent"]:
