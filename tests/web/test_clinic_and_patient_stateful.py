@@ -774,7 +774,9 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                      left join dose_events d on d.id = s.dose_event_id
                      left join appointments a on a.id = s.appointment_id
                     where s.patient_id = $1 and s.sent_at is not null
-                      and s.status in ('sent', 'delivered')""",
+                      and s.status in ('sent', 'delivered')
+                    -- In sending order: a reminder before the alert about its dose.
+                    order by s.sent_at, s.caregiver_id is not null, s.kind""",
                 self.patient_id,
             )
             patient = await world.admin.fetchrow(
