@@ -65,9 +65,10 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     TimeoutError,
 )
-# A claim returns only versions (claim_sql.claim_versions) while at least this share of the
-# last claim's messages had been read ahead as they were: in a burst rendered ahead, not at a
-# steady rate, where nothing is (a second statement per claim would only add its round trip).
+# A claim returns only versions (claim_sql.claim_versions) when a text read ahead is due and
+# at least this share of the last claim's messages had been read ahead as they were: in a burst
+# rendered ahead, not at a steady rate, where nothing is (a second statement per claim would
+# only add its round trip, and eat into a short lease).
 _VERSIONS_ABOVE_SHARE = 0.5
 
 
@@ -92,8 +93,8 @@ class ClaimSession:
         self._prefetch: Prefetch | None = None
         self._prefetching: asyncio.Task[None] | None = None
         # The messages read ahead (scheduler.render_ahead), set by the dispatcher that renders
-        # ahead; and the share of the last claim's messages found there as they are. Hopeful at
-        # first: a first claim with nothing read ahead costs one more statement, once.
+        # ahead; and the share of the last claim's messages found there as they are (hopeful at
+        # first: the first claim of a burst read ahead returns versions).
         self.ahead: RenderedAhead | None = None
         self.ahead_share = 1.0
         self.versions_claims = 0  # claims that returned versions only (tests, benchmarks)
@@ -118,7 +119,11 @@ class ClaimSession:
             try:
                 barrier = self.cache.token()
                 ahead = self.ahead
-                versions_only = ahead is not None and self.ahead_share >= _VERSIONS_ABOVE_SHARE
+                versions_only = (
+                    ahead is not None
+                    and self.ahead_share >= _VERSIONS_ABOVE_SHARE
+                    and ahead.any_due_by(now)
+                )
                 rows: Sequence[Sequence[Any]] = await claim_rows(
                     conn,
                     now=now,

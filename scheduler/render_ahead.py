@@ -105,6 +105,9 @@ class RenderedAhead:
     def __init__(self, max_held: int = MAX_HELD) -> None:
         self.max_held = max_held
         self._held: dict[UUID, _Held] = {}
+        # The earliest due time among the texts held (None: none), kept on put and recomputed
+        # at each pass's drop_stale: at most a pass late after takes.
+        self._earliest: datetime | None = None
         self.rendered = 0  # rendered ahead (counters for tests and benchmarks)
         self.taken = 0  # sent as rendered ahead
         self.stale = 0  # held, but the claim or its channel differed: rendered afresh
@@ -138,6 +141,12 @@ class RenderedAhead:
                 render_inputs(c), channel, templates, message, note, c.scheduled_time, row
             )
             self.rendered += 1
+            if self._earliest is None or c.scheduled_time < self._earliest:
+                self._earliest = c.scheduled_time
+
+    def any_due_by(self, now: datetime) -> bool:
+        """Whether a text held is due by ``now`` (a claim now may take it)."""
+        return bool(self._held) and self._earliest is not None and self._earliest <= now
 
     def row_read_ahead(self, message_id: UUID, versions: Sequence[Any]) -> Sequence[Any] | None:
         """The row read ahead for a message held here if the rows it was read from are still
@@ -183,11 +192,13 @@ class RenderedAhead:
         stale = [k for k, h in self._held.items() if h.due < cutoff]
         for key in stale:
             del self._held[key]
+        self._earliest = min((h.due for h in self._held.values()), default=None)
         return len(stale)
 
     def clear(self) -> None:
         """Drop every text (the patient cache they were built from went)."""
         self._held.clear()
+        self._earliest = None
 
 
 class RenderAhead(Periodic):

@@ -161,3 +161,16 @@ async def test_a_row_edited_after_the_read_ahead_is_read_again_at_the_claim(
     ((_address, sent),) = worker.sent()
     assert sent.message_id == str(message_id)
     assert edited in sent.text
+
+
+async def test_messages_due_at_once_are_claimed_in_full_in_one_statement(
+    admin_conn: asyncpg.Connection, worker: Worker
+) -> None:
+    """Nothing read ahead is due (a steady rate, a worker just started): the claim returns full
+    rows in one statement, with no second read eating into a short lease."""
+    worker.start()
+    for n in range(3):
+        await _reminder(admin_conn, datetime.now(UTC), {"telegram": f"88120{n}"})
+    await eventually(lambda: len(worker.sent()) == 3)
+    assert worker.dispatcher._claims.versions_claims == 0
+    assert (worker.ahead.rows_reused, worker.ahead.rows_changed, worker.ahead.taken) == (0, 0, 0)
