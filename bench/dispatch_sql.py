@@ -83,7 +83,10 @@ async def _template(b: Any, admin_url: str, others: int, due: int) -> str:
     """A database filled once per migration set and size: copied for each round."""
     import asyncpg
 
-    name = f"bench_sql_{_migrations_key(b.ROOT)}_{others}_{due}"
+    # "linked": the patients were reached before, as in bench/dispatch.py's burst (a clinic's
+    # 08:00 is not its first); unlinked, every record also linked its patients (until 2026-12-04:
+    # ~150 us per message of patients updates and reachability refreshes in the record's figure).
+    name = f"bench_sql_{_migrations_key(b.ROOT)}_{others}_{due}_linked"
     admin = await asyncpg.connect(admin_url)
     try:
         if await admin.fetchval("select 1 from pg_database where datname = $1", name):
@@ -103,6 +106,7 @@ async def _template(b: Any, admin_url: str, others: int, due: int) -> str:
         for start in range(0, others, 1_000_000):
             await b.insert_due(conn, filler, min(1_000_000, others - start), "sent")
         await b.make_clinic(conn, due)
+        await conn.execute(b.LINK_PATIENTS)
         await conn.execute("create table bench_clinic as select pid, did, aid, i from bench_src")
         await conn.execute("vacuum analyze")
     finally:
