@@ -1188,10 +1188,6 @@ async def burst_worker(
                 texts_rendered_ahead=getattr(ahead, "rendered", None),
                 texts_taken=getattr(ahead, "taken", None),
                 texts_stale=getattr(ahead, "stale", None),
-                # Claims by versions only, and their rows used as read ahead / changed since.
-                versions_claims=getattr(dispatcher._claims, "versions_claims", None),
-                rows_reused=getattr(ahead, "rows_reused", None),
-                rows_changed=getattr(ahead, "rows_changed", None),
                 max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                 **gc_clock.summary(),
             )

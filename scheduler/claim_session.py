@@ -31,24 +31,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
 from scheduler.claim_cache import MAX_PATIENTS, ClaimCache
 from scheduler.claim_prefetch import Prefetch
-from scheduler.claims import (
-    Claim,
-    assemble,
-    claim_details,
-    claim_rows,
-    leased_row,
-)
-
-if TYPE_CHECKING:
-    from scheduler.render_ahead import RenderedAhead
+from scheduler.claims import Claim, assemble, claim_rows
 
 _SESSION = "set plan_cache_mode = force_generic_plan; set synchronous_commit = off"
 _TRANSACTION = (
@@ -65,11 +55,6 @@ _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     TimeoutError,
 )
-# A claim returns only versions (claim_sql.claim_versions) when a text read ahead is due and
-# at least this share of the last claim's messages had been read ahead as they were: in a burst
-# rendered ahead, not at a steady rate, where nothing is (a second statement per claim would
-# only add its round trip, and eat into a short lease).
-_VERSIONS_ABOVE_SHARE = 0.5
 
 
 class ClaimSession:
@@ -92,12 +77,6 @@ class ClaimSession:
         self._listening: asyncio.Task[None] | None = None
         self._prefetch: Prefetch | None = None
         self._prefetching: asyncio.Task[None] | None = None
-        # The messages read ahead (scheduler.render_ahead), set by the dispatcher that renders
-        # ahead; and the share of the last claim's messages found there as they are (hopeful at
-        # first: the first claim of a burst read ahead returns versions).
-        self.ahead: RenderedAhead | None = None
-        self.ahead_share = 1.0
-        self.versions_claims = 0  # claims that returned versions only (tests, benchmarks)
 
     def listen(self) -> None:
         """Start the cache's LISTEN connection (with ``connect`` only); idempotent. The first
@@ -118,56 +97,20 @@ class ClaimSession:
             conn = await self._connection()
             try:
                 barrier = self.cache.token()
-                ahead = self.ahead
-                versions_only = (
-                    ahead is not None
-                    and self.ahead_share >= _VERSIONS_ABOVE_SHARE
-                    and ahead.any_due_by(now)
-                )
-                rows: Sequence[Sequence[Any]] = await claim_rows(
+                rows = await claim_rows(
                     conn,
                     now=now,
                     limit=limit,
                     worker=worker,
                     lease_seconds=lease_seconds,
                     barrier=barrier,
-                    versions_only=versions_only,
                 )
-                if ahead is not None and versions_only:
-                    self.versions_claims += 1
-                    rows = await self._rows_read_ahead(conn, ahead, rows)
-                elif ahead is not None and rows:
-                    self.ahead_share = sum(r[0] in ahead for r in rows) / len(rows)
                 return await assemble(conn, rows, self.cache, barrier)
             except BaseException:
                 # A statement that failed may leave the connection half-open: a new one next.
                 self._conn = None
                 conn.terminate()
                 raise
-
-    async def _rows_read_ahead(
-        self, conn: asyncpg.Connection, ahead: RenderedAhead, versions: Sequence[Sequence[Any]]
-    ) -> list[Sequence[Any]]:
-        """The claimed rows of a versions-only claim: each from the row read ahead when the
-        rows it was read from are the versions claimed, the rest read in full in one statement
-        (in the claim's order)."""
-        if not versions:
-            return []
-        rows: list[Sequence[Any] | None] = []
-        for v in versions:
-            read = ahead.row_read_ahead(v[0], v[3:])
-            rows.append(None if read is None else leased_row(read, v[1], v[2]))
-        missing = [v[0] for v, r in zip(versions, rows, strict=True) if r is None]
-        self.ahead_share = 1.0 - len(missing) / len(versions)
-        if not missing:
-            return rows  # type: ignore[return-value]  # none is None
-        # One lease token per claim (dispatch.sql: claim_lease).
-        details = await claim_details(conn, missing, versions[0][1])
-        # A row whose lease went in between (the reaper) is not sent: it is pending again.
-        full = (
-            r if r is not None else details.get(v[0]) for v, r in zip(versions, rows, strict=True)
-        )
-        return [r for r in full if r is not None]
 
     async def _connection(self) -> asyncpg.Connection:
         conn = self._conn

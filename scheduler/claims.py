@@ -17,7 +17,6 @@ from uuid import UUID
 import asyncpg
 
 from core.sql import query
-from scheduler import claim_sql
 
 if TYPE_CHECKING:
     from scheduler.claim_cache import ClaimCache
@@ -141,19 +140,6 @@ _CATEGORY = CLAIM_COLUMNS.index("category")
 _TRIED = CLAIM_COLUMNS.index("channels_tried")
 _PAYLOAD = CLAIM_COLUMNS.index("payload")
 _PER_MESSAGE = slice(_CATEGORY + 1, _TRIED)
-# The versions (xmin) of the rows a claim reads, after CLAIM_COLUMNS in a render-ahead row
-# (claim_sql.render_ahead) and after the lease in a versions-only claim (claim_sql.claim_versions).
-VERSION_COLUMNS = (
-    "message_version",
-    "dose_version",
-    "medication_version",
-    "appointment_version",
-    "caregiver_version",
-    "conversation_version",
-)
-CLAIM_VERSION_COLUMNS = ("id", "lease_token", "attempts", *VERSION_COLUMNS)
-_LEASE_TOKEN = CLAIM_COLUMNS.index("lease_token")
-_ATTEMPTS = CLAIM_COLUMNS.index("attempts")
 # The patient's columns (dispatch.sql: claim_patients), cached by scheduler.claim_cache.
 PATIENT_COLUMNS = (
     "id",
@@ -326,56 +312,24 @@ async def claim_rows(
     worker: str,
     lease_seconds: float,
     barrier: str | None = None,
-    versions_only: bool = False,
 ) -> list[asyncpg.Record]:
     """The claim statement alone: rows as :data:`CLAIM_COLUMNS`. ``barrier``: the token the
-    statement notifies when it claims something (:meth:`ClaimCache.token`).
-
-    ``versions_only``: the same lease, but each row only as its id, lease, attempts and versions
-    (:data:`CLAIM_VERSION_COLUMNS`), for a worker that read the messages ahead
-    (scheduler.render_ahead), which then reads in full only those it lacks or that changed
-    (:func:`claim_details`)."""
-    statement, columns = (
-        (claim_sql.claim_versions(), CLAIM_VERSION_COLUMNS)
-        if versions_only
-        else (claim_sql.claim(), CLAIM_COLUMNS)
-    )
+    statement notifies when it claims something (:meth:`ClaimCache.token`)."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        statement, now, limit, worker, lease_seconds, barrier, timeout=STATEMENT_TIMEOUT_SECONDS
+        query("dispatch", "claim"),
+        now,
+        limit,
+        worker,
+        lease_seconds,
+        barrier,
+        timeout=STATEMENT_TIMEOUT_SECONDS,
     )
-    check_columns(rows, columns, "claim")
-    return rows
-
-
-def check_columns(rows: Sequence[asyncpg.Record], expected: Sequence[str], statement: str) -> None:
-    """Rows are read by position: a statement edited out of step with its layout must fail
-    loudly (``expected`` may be a prefix of its columns)."""
-    if rows and tuple(rows[0].keys())[: len(expected)] != tuple(expected):
+    if rows and tuple(rows[0].keys()) != CLAIM_COLUMNS:
+        # build_claim is positional: a query edited out of step with it must fail loudly.
         raise RuntimeError(
-            f"dispatch.sql {statement} returns {tuple(rows[0].keys())}, claims.py expects"
-            f" {tuple(expected)}"
+            f"dispatch.sql claim returns {tuple(rows[0].keys())}, claims.py expects {CLAIM_COLUMNS}"
         )
-
-
-async def claim_details(
-    conn: asyncpg.Connection, ids: Sequence[UUID], lease_token: UUID
-) -> dict[UUID, asyncpg.Record]:
-    """The messages ``ids`` leased with ``lease_token`` in full (:data:`CLAIM_COLUMNS`), by id;
-    one whose lease has gone since is missing."""
-    rows = await conn.fetch(
-        claim_sql.claim_details(), ids, lease_token, timeout=STATEMENT_TIMEOUT_SECONDS
-    )
-    check_columns(rows, CLAIM_COLUMNS, "claim_details")
-    return {r[0]: r for r in rows}
-
-
-def leased_row(ahead: Sequence[Any], lease_token: UUID, attempts: int) -> list[Any]:
-    """A row read ahead (claimed-row layout) as the claim that leased it would have returned it:
-    the same but for the lease token and the attempt count."""
-    row = list(ahead[: len(CLAIM_COLUMNS)])
-    row[_LEASE_TOKEN] = lease_token
-    row[_ATTEMPTS] = attempts
-    return row
+    return rows
 
 
 async def assemble(

@@ -193,8 +193,6 @@ class Dispatcher:
         self._ahead: RenderAhead | None = None
         if connect is not None and renderer is not None and self.config.read_ahead > 0:
             self._deliverer.ahead = RenderedAhead(self.config.read_ahead)
-            # A burst read ahead is claimed by its versions (claim_sql.claim_versions).
-            self._claims.ahead = self._deliverer.ahead
             self._ahead = RenderAhead(
                 pool,
                 lambda: self._claims.cache,

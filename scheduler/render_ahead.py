@@ -36,18 +36,16 @@ import asyncpg
 
 from core.logs import mark_sensitive
 from core.messages import Channel, OutboundMessage
+from core.sql import query
 from core.templating import TemplateRenderer
-from scheduler import claim_sql
 from scheduler.claim_cache import ClaimCache
 from scheduler.claims import (
     CLAIM_COLUMNS,
     NO_PATIENT,
     STATEMENT_TIMEOUT_SECONDS,
-    VERSION_COLUMNS,
     Claim,
     PatientData,
     build_claim,
-    check_columns,
     read_into_cache,
 )
 from scheduler.custom_templates import AUTOMATIC_KINDS, cached_cache, prefetch_templates
@@ -84,9 +82,6 @@ def templates_in_use(renderer: TemplateRenderer | None, c: Claim) -> Any:
     return None
 
 
-_VERSIONS = slice(len(CLAIM_COLUMNS), len(CLAIM_COLUMNS) + len(VERSION_COLUMNS))
-
-
 class _Held(NamedTuple):
     inputs: tuple[Any, ...]
     channel: Channel
@@ -94,9 +89,6 @@ class _Held(NamedTuple):
     message: OutboundMessage
     note: str | None
     due: datetime
-    # The row read ahead (claimed-row layout, then the versions of the rows it was read from):
-    # a versions-only claim of the same versions uses it instead of reading the message again.
-    row: Sequence[Any] | None
 
 
 class RenderedAhead:
@@ -105,14 +97,9 @@ class RenderedAhead:
     def __init__(self, max_held: int = MAX_HELD) -> None:
         self.max_held = max_held
         self._held: dict[UUID, _Held] = {}
-        # The earliest due time among the texts held (None: none), kept on put and recomputed
-        # at each pass's drop_stale: at most a pass late after takes.
-        self._earliest: datetime | None = None
         self.rendered = 0  # rendered ahead (counters for tests and benchmarks)
         self.taken = 0  # sent as rendered ahead
         self.stale = 0  # held, but the claim or its channel differed: rendered afresh
-        self.rows_reused = 0  # claimed by their versions, as read ahead
-        self.rows_changed = 0  # claimed by their versions, changed since: read in full
 
     def __len__(self) -> int:
         return len(self._held)
@@ -132,38 +119,13 @@ class RenderedAhead:
         templates: Any,
         message: OutboundMessage,
         note: str | None,
-        row: Sequence[Any] | None = None,
     ) -> None:
-        """Hold ``message`` (and its fallback ``note``) as ``c`` renders on ``channel``;
-        ``row``: the render-ahead row ``c`` was built from (``claim_sql.render_ahead``)."""
+        """Hold ``message`` (and its fallback ``note``) as ``c`` renders on ``channel``."""
         if not self.full:
             self._held[c.id] = _Held(
-                render_inputs(c), channel, templates, message, note, c.scheduled_time, row
+                render_inputs(c), channel, templates, message, note, c.scheduled_time
             )
             self.rendered += 1
-            if self._earliest is None or c.scheduled_time < self._earliest:
-                self._earliest = c.scheduled_time
-
-    def any_due_by(self, now: datetime) -> bool:
-        """Whether a text held is due by ``now`` (a claim now may take it)."""
-        return bool(self._held) and self._earliest is not None and self._earliest <= now
-
-    def row_read_ahead(self, message_id: UUID, versions: Sequence[Any]) -> Sequence[Any] | None:
-        """The row read ahead for a message held here if the rows it was read from are still
-        the versions a claim now reads (``versions``: :data:`VERSION_COLUMNS`), else None.
-
-        A version is the transaction that wrote the row (xmin): any edit of the message, its
-        dose, medicine, appointment, caregiver or chat since writes a new one, and only the
-        transaction that wrote a version can write another with its number, and the read
-        ahead saw that one committed."""
-        held = self._held.get(message_id)
-        if held is None or held.row is None:
-            return None
-        if tuple(held.row[_VERSIONS]) != tuple(versions):
-            self.rows_changed += 1
-            return None
-        self.rows_reused += 1
-        return held.row
 
     def take(
         self, c: Claim, channel: Channel, renderer: TemplateRenderer | None
@@ -192,13 +154,11 @@ class RenderedAhead:
         stale = [k for k, h in self._held.items() if h.due < cutoff]
         for key in stale:
             del self._held[key]
-        self._earliest = min((h.due for h in self._held.values()), default=None)
         return len(stale)
 
     def clear(self) -> None:
         """Drop every text (the patient cache they were built from went)."""
         self._held.clear()
-        self._earliest = None
 
 
 class RenderAhead(Periodic):
@@ -259,7 +219,7 @@ class RenderAhead(Periodic):
                 return 0
             async with conn.transaction(readonly=True):
                 cursor = await conn.cursor(
-                    claim_sql.render_ahead(),
+                    query("dispatch", "render_ahead"),
                     self._upper,
                     upper,
                     _TOO_SOON_SECONDS,
@@ -281,7 +241,11 @@ class RenderAhead(Periodic):
     async def _render(
         self, conn: asyncpg.Connection, cache: ClaimCache, rows: Sequence[asyncpg.Record]
     ) -> int:
-        check_columns(rows, (*CLAIM_COLUMNS, *VERSION_COLUMNS), "render_ahead")
+        if tuple(rows[0].keys()) != CLAIM_COLUMNS:
+            raise RuntimeError(
+                f"dispatch.sql render_ahead returns {tuple(rows[0].keys())},"
+                f" claims.py expects {CLAIM_COLUMNS}"
+            )
         rows = [r for r in rows if r[0] not in self.held]
         patients = await self._patients(conn, cache, {r[1] for r in rows if r[1] is not None})
         claims = [build_claim(r, patients.get(r[1], NO_PATIENT)) for r in rows]
@@ -290,7 +254,7 @@ class RenderAhead(Periodic):
         # Due this soon, it is claimed before (or while) it would be rendered here: the pass
         # ends, and what follows (due later still) waits for the next pass.
         soon = self.clock() + timedelta(seconds=_TOO_SOON_SECONDS)
-        for n, (c, row) in enumerate(zip(claims, rows, strict=True), start=1):
+        for n, c in enumerate(claims, start=1):
             if self.held.full or c.scheduled_time <= soon:
                 self._cut = True
                 break
@@ -303,7 +267,7 @@ class RenderAhead(Periodic):
                 message, note = render_or_fallback(self.renderer, c, channel)
             except Exception:  # noqa: S112  the send renders it again and records why
                 continue
-            self.held.put(c, channel, templates_in_use(self.renderer, c), message, note, row)
+            self.held.put(c, channel, templates_in_use(self.renderer, c), message, note)
             done += 1
         return done
 
