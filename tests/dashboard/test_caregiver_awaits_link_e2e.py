@@ -119,6 +119,10 @@ async def test_the_clinician_reads_why_a_typed_caregiver_gets_no_alerts(
         page = result[label]
         # Lucía (SMS) is alerted as ever; only Ben's line says he is not, and why.
         assert "awaits" not in page["caregivers"][0], page
+        assert "alerted after 30 min ·" in page["caregivers"][0], page
+        # Ben's line never says he is alerted as things stand: only once his chat opens a link.
+        assert "alerted after 30 min ·" not in page["caregivers"][1], page
+        assert "alerted after 30 min once their own chat opens a link" in page["caregivers"][1]
         assert len(page["awaits"]) == 1 and page["caregivers"][1].startswith("Ben"), page
         assert page["awaits"][0].startswith("· no alerts: awaits their link"), page
         assert "typed in, not linked by the caregiver's own chat" in page["awaits"][0]

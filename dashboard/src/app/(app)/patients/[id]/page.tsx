@@ -12,6 +12,7 @@ import { NextMessagePreview } from "@/components/NextMessagePreview";
 import { PreferencesPanel } from "@/components/PreferencesPanel";
 import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
+import { alertTiming } from "@/lib/caregiver-alerts";
 import { asClinician, isUuid } from "@/lib/db";
 import { listAppointments } from "@/lib/data/appointments";
 import { patientMessages } from "@/lib/data/messages";
@@ -304,7 +305,7 @@ export default async function PatientPage({
             <ul>
               {data.caregivers.map((c) => (
                 <li key={c.id}>
-                  <strong>{c.name}</strong> · {c.channel} {c.address} · alerted after {c.alert_delay_minutes} min
+                  <strong>{c.name}</strong> · {c.channel} {c.address} · {alertTiming(c)}
                   {c.share_details ? " · may see medicine names" : " · generic alerts"}
                   {c.timezone ? ` · quiet hours in ${c.timezone}` : " · quiet hours in the patient's time zone"}
                   {c.active ? "" : " · inactive"}
