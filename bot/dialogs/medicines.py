@@ -331,8 +331,7 @@ async def confirm_prompt(turn: Turn) -> tuple[str, Options]:
         "confirm_med",
         name=data.get("name", ""),
         dose=data.get("dose") or turn.t("dose_none"),
-        times=times_reminded(turn, _times(data)),
-        days=days_text(turn, data.get("days"), data.get("every_n")),
+        when=when_reminded(turn, _times(data), data.get("days"), data.get("every_n")),
         start=texts.fmt_date(date.fromisoformat(data["start"]), turn.locale),
         end=turn.t("confirm_med_end", end=texts.fmt_date(date.fromisoformat(end), turn.locale))
         if end
@@ -414,8 +413,9 @@ async def meds(turn: Turn, arg: str) -> None:
                 n=n,
                 name=row["name"],
                 dose=row["dose"] or turn.t("dose_none"),
-                times=times_reminded(turn, times, row["timezone"]),
-                days=days_text(turn, row["days_of_week"], row["every_n_days"]),
+                when=when_reminded(
+                    turn, times, row["days_of_week"], row["every_n_days"], row["timezone"]
+                ),
                 paused=turn.t("med_paused") if row["status"] == "paused" else "",
             )
         )
@@ -608,6 +608,57 @@ def times_reminded(turn: Turn, times: list[time], schedule_timezone: str | None 
     return turn.t(
         "times_where_you_are", local=texts.fmt_times(local, turn.locale), home=home, zone=zone
     )
+
+
+def when_reminded(
+    turn: Turn,
+    times: list[time],
+    days: list[int] | None,
+    every_n: int | None,
+    schedule_timezone: str | None = None,
+) -> str:
+    """A schedule's times and days as the reminders will fall where the patient is: '8:00 AM,
+    on Mon' (:func:`times_reminded`, :func:`days_text`). A traveller keeping home times chose
+    weekdays at home, and a time late or early there falls on another day where they are now
+    (Berlin's 23:00 on Mondays is Tokyo's 7:00 AM on Tuesdays): each local time is said with the
+    days it falls on there, and the home times with the home days, so no label names a day on
+    which that time never comes."""
+    plain = turn.t(
+        "times_and_days",
+        times=times_reminded(turn, times, schedule_timezone),
+        days=days_text(turn, days, every_n),
+    )
+    patient = turn.patient
+    if patient is None or not days or len(days) == 7 or (every_n or 0) > 1:
+        return plain  # every day (or every n days) is every day wherever the patient is
+    zone = _schedule_zone(patient, schedule_timezone)
+    if zone == patient["timezone"]:
+        return plain
+    here, home = ZoneInfo(patient["timezone"]), ZoneInfo(zone)
+    shifted: dict[int, list[time]] = {}  # days later where the patient is -> local times
+    for at in times:
+        due = _next_reminder(turn, zone, at)
+        if due is None:
+            continue
+        local = due.astimezone(here)
+        later = (local.date() - due.astimezone(home).date()).days
+        shifted.setdefault(later, []).append(local.time().replace(tzinfo=None))
+    if set(shifted) <= {0}:
+        return plain
+    groups = [
+        turn.t(
+            "times_on_days",
+            times=texts.fmt_times(sorted(local), turn.locale),
+            days=days_text(turn, sorted({(d - 1 + later) % 7 + 1 for d in days}), None),
+        )
+        for later, local in sorted(shifted.items())
+    ]
+    at_home = turn.t(
+        "times_on_days",
+        times=texts.fmt_times(times, turn.locale),
+        days=days_text(turn, days, every_n),
+    )
+    return turn.t("times_where_you_are", local="; ".join(groups), home=at_home, zone=zone)
 
 
 def _schedule_zone(patient: Any, schedule_timezone: str | None = None) -> str:

@@ -38,7 +38,7 @@ EN: dict[str, str] = {
     "bad_end": "The end date must be on or after the start date ({start}).",
     "ask_pills": "How many pills do you have now? I'll remind you to refill. Or skip.",
     "bad_pills": "Please send a number from 0 to {most}, for example: 30",
-    "confirm_med": "{name} ({dose})\n{times}, {days}\nFrom {start}{end}{pills}\nSave it?",
+    "confirm_med": "{name} ({dose})\n{when}\nFrom {start}{end}{pills}\nSave it?",
     "confirm_med_end": " until {end}",
     "confirm_med_pills": "\n{count} pills",
     "confirm_med_pills_one": "\n1 pill",
@@ -64,7 +64,7 @@ EN: dict[str, str] = {
     # Medicine list
     "no_meds": "You have no medicines yet. Add one with /add.",
     "meds_header": "Your medicines:",
-    "med_line": "{n}. {name} ({dose}) at {times}, {days}{paused}",
+    "med_line": "{n}. {name} ({dose}) at {when}{paused}",
     "med_paused": " [paused]",
     "btn_pause_med": "Pause {name}",
     "btn_resume_med": "Resume {name}",
@@ -79,6 +79,10 @@ EN: dict[str, str] = {
     "med_times_done": "{name} will now be reminded at {times}.",
     # A traveller keeping home times: the reminders say the local clock.
     "times_where_you_are": "{local} where you are ({home} at home, {zone})",
+    # A schedule's times and days ("8:00 AM, every day"); a traveller's times on days of their
+    # own ("7:00 AM on Tue"), groups of them joined by "; ".
+    "times_and_days": "{times}, {days}",
+    "times_on_days": "{times} {days}",
 }
 
 ES: dict[str, str] = {
@@ -112,7 +116,7 @@ ES: dict[str, str] = {
     "bad_end": "La fecha de fin debe ser igual o posterior a la de inicio ({start}).",
     "ask_pills": "¿Cuántas pastillas tienes ahora? Te avisaré para reponer. U omítelo.",
     "bad_pills": "Envía un número de 0 a {most}, por ejemplo: 30",
-    "confirm_med": "{name} ({dose})\n{times}, {days}\nDesde {start}{end}{pills}\n¿Lo guardo?",
+    "confirm_med": "{name} ({dose})\n{when}\nDesde {start}{end}{pills}\n¿Lo guardo?",
     "confirm_med_end": " hasta {end}",
     "confirm_med_pills": "\n{count} pastillas",
     "confirm_med_pills_one": "\n1 pastilla",
@@ -138,7 +142,7 @@ ES: dict[str, str] = {
     "days_every_n": "cada {n} días",
     "no_meds": "Aún no tienes medicamentos. Añade uno con /add.",
     "meds_header": "Tus medicamentos:",
-    "med_line": "{n}. {name} ({dose}) a las {times}, {days}{paused}",
+    "med_line": "{n}. {name} ({dose}) a las {when}{paused}",
     "med_paused": " [en pausa]",
     "btn_pause_med": "Pausar {name}",
     "btn_resume_med": "Reanudar {name}",
@@ -152,4 +156,6 @@ ES: dict[str, str] = {
     "ask_edit_times": "¿Nuevas horas para {name}? Elige o escribe, y luego Listo.",
     "med_times_done": "Te recordaré {name} a las {times}.",
     "times_where_you_are": "{local} donde estás ({home} en casa, {zone})",
+    "times_and_days": "{times}, {days}",
+    "times_on_days": "{times} {days}",
 }

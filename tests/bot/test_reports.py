@@ -159,6 +159,24 @@ async def flies_to_tokyo(
     assert tuple(zones) == ("Asia/Tokyo", "Europe/Berlin")
 
 
+async def add_metformin(bot: Bot, chat: int, at: str, *, days: str | None = None) -> str:
+    """/add Metformin 500 mg at ``at``, every day or on ``days`` as typed, from today, no end,
+    60 pills: the summary asking to save it, as read."""
+    await bot.send(chat, "/add")
+    await bot.send(chat, "Metformin")
+    await bot.send(chat, "500 mg")
+    await bot.send(chat, at)
+    await bot.press(chat, "Done")
+    if days is None:
+        await bot.press(chat, "Every day")
+    else:
+        await bot.send(chat, days)
+    await bot.press(chat, "Today")
+    await bot.press(chat, "No end date")
+    await bot.send(chat, "60")
+    return bot.last_text(chat).replace("\u202f", " ")
+
+
 async def test_a_medicine_added_while_travelling_is_confirmed_at_the_time_reminders_say(
     bot: Bot, db: Database, settings: Settings, admin_conn: asyncpg.Connection
 ) -> None:
@@ -173,16 +191,7 @@ async def test_a_medicine_added_while_travelling_is_confirmed_at_the_time_remind
     )
     await create_medication(admin_conn, patient["id"], name="Aspirin", times=(time(12, 0),))
     await flies_to_tokyo(bot, db, settings, admin_conn, chat, patient["id"])
-    await bot.send(chat, "/add")
-    await bot.send(chat, "Metformin")
-    await bot.send(chat, "500 mg")
-    await bot.send(chat, "9am")
-    await bot.press(chat, "Done")
-    await bot.press(chat, "Every day")
-    await bot.press(chat, "Today")
-    await bot.press(chat, "No end date")
-    await bot.send(chat, "60")
-    summary = bot.last_text(chat).replace("\u202f", " ")
+    summary = await add_metformin(bot, chat, "9am")
     assert "5:00 PM where you are (9:00 AM at home, Europe/Berlin)" in summary, summary
     await bot.press(chat, "Save")
     saved = bot.last_text(chat).replace("\u202f", " ")
@@ -230,6 +239,53 @@ async def test_meds_lists_the_times_the_reminders_will_say_while_travelling(
         bot.clock.now,
     )
     assert due.astimezone(ZoneInfo("Asia/Tokyo")).time() == time(20, 0)
+
+
+async def test_meds_says_the_days_the_reminders_fall_on_where_the_patient_is(
+    bot: Bot, db: Database, settings: Settings, admin_conn: asyncpg.Connection
+) -> None:
+    """In Tokyo with 'keep home times', Aspirin at Berlin's 08:00 and 23:00 on Mondays and
+    Thursdays: 4:00 PM the same days in Tokyo, but 7:00 AM on Tuesdays and Fridays. /meds said
+    '4:00 PM, 7:00 AM where you are (8:00 AM, 11:00 PM at home, Europe/Berlin), on Mon, Thu', so
+    the patient looked for a 7:00 AM reminder on Monday that comes on Tuesday (879712d left the
+    days at home's). Now each local time is said with its own days, as the planner places it; a
+    medicine added there with chosen days is summed up the same way."""
+    chat = bot.new_chat()
+    patient = await registered_patient(
+        bot, admin_conn, chat, timezone="Europe/Berlin", timezone_mode="home"
+    )
+    await create_medication(
+        admin_conn,
+        patient["id"],
+        name="Aspirin",
+        times=(time(8, 0), time(23, 0)),
+        schedule={"days_of_week": [1, 4]},
+    )
+    await flies_to_tokyo(bot, db, settings, admin_conn, chat, patient["id"])
+    await bot.send(chat, "/meds")
+    lines = bot.last_text(chat).replace("\u202f", " ").splitlines()
+    assert lines[1] == (
+        "1. Aspirin (500 mg) at 4:00 PM on Mon, Thu; 7:00 AM on Tue, Fri where you are"
+        " (8:00 AM, 11:00 PM on Mon, Thu at home, Europe/Berlin)"
+    ), lines
+    # Where the planner put them: each planned dose on a day and at a time /meds names.
+    planned = await admin_conn.fetch(
+        "select d.due_at from dose_events d join medications m on m.id = d.medication_id"
+        " where m.name = 'Aspirin' and d.due_at > $1",
+        bot.clock.now,
+    )
+    tokyo = ZoneInfo("Asia/Tokyo")
+    said = {
+        (r["due_at"].astimezone(tokyo).isoweekday(), r["due_at"].astimezone(tokyo).time())
+        for r in planned
+    }
+    # Monday and Thursday at 4:00 PM, Tuesday and Friday at 7:00 AM.
+    assert said and said <= {(1, time(16)), (4, time(16)), (2, time(7)), (5, time(7))}, said
+
+    summary = await add_metformin(bot, chat, "11pm", days="Mon")
+    assert "\n7:00 AM on Tue where you are (11:00 PM on Mon at home, Europe/Berlin)\n" in summary, (
+        summary
+    )
 
 
 async def test_stats_count_the_days_where_the_patient_is(
