@@ -100,19 +100,39 @@ NOTHING = Bound(0, 0)
 
 
 def clamp(text: str, max_units: int) -> str:
-    """``text`` shortened to ``max_units`` UTF-16 units with an ellipsis (never splitting a
-    surrogate pair); unchanged when it fits."""
+    """``text`` shortened to ``max_units`` UTF-16 units with an ellipsis (:func:`cut_units`);
+    unchanged when it fits."""
     if utf16_units(text) <= max_units:
         return text
+    return cut_units(text, max_units - 1) + ELLIPSIS  # the ellipsis is one unit
+
+
+_ZWJ = "\u200d"  # joins the emoji either side of it into one: nothing alone at the end
+_FLAGS = range(0x1F1E6, 0x1F200)  # regional indicators: a flag is two of them
+
+
+def cut_units(text: str, max_units: int) -> str:
+    """The beginning of ``text`` in at most ``max_units`` UTF-16 units, without the spaces, a
+    joiner or half a flag it would end with (a surrogate pair is one character here, never
+    split); ``text`` itself when it fits."""
     out: list[str] = []
-    used = 1  # the ellipsis
+    used = 0
     for ch in text:
         cost = 2 if ord(ch) > 0xFFFF else 1
         if used + cost > max_units:
             break
         out.append(ch)
         used += cost
-    return "".join(out).rstrip() + ELLIPSIS
+    if len(out) == len(text):
+        return text
+    while out and (out[-1] == _ZWJ or out[-1].isspace()):
+        out.pop()
+    flags = 0
+    while flags < len(out) and ord(out[len(out) - 1 - flags]) in _FLAGS:
+        flags += 1
+    if flags % 2:
+        out.pop()
+    return "".join(out)
 
 
 class OutputCapExceeded(ValueError):

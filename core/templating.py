@@ -81,6 +81,7 @@ from core.render_compiled import (
     compile_template,
     literal_text,
 )
+from core.sms_fit import shorter_values
 from core.template_filters import FALLBACK_LOCALE as FALLBACK_LOCALE
 from core.template_filters import _add_filters, _babel_format, _clinician_filters, _plain_spaces
 from core.template_filters import babel_locale as babel_locale
@@ -107,6 +108,7 @@ _NOT_YET: Any = object()  # a template not looked at for compiling yet
 # Channels as plain strings for the per-message checks (an Enum member's lookup costs ~0.1 us
 # on Python 3.11, several per message; issue 20).
 _TELEGRAM, _EMAIL, _WHATSAPP = Channel.TELEGRAM.value, Channel.EMAIL.value, Channel.WHATSAPP.value
+_SMS = Channel.SMS.value
 _HTML_CHANNELS = frozenset({Channel.TELEGRAM.value, Channel.EMAIL.value})
 _LIMITED_CHANNELS = frozenset({Channel.SMS.value, Channel.WHATSAPP.value})
 
@@ -238,11 +240,14 @@ class TemplateRenderer:
         *,
         options: Sequence[Option | tuple[str, str]] = (),
         message_id: str | None = None,
+        shorten: bool = True,
     ) -> OutboundMessage:
         """Render built-in ``kind`` for ``channel``.
 
         ``options`` are :class:`Option` objects, or ``(key, data)`` pairs whose label comes from the
-        template's ``labels`` block (so "taken" reads "Tomada" in Spanish). Raises
+        template's ``labels`` block (so "taken" reads "Tomada" in Spanish). An SMS over
+        ``sms_max_segments`` is rendered again with shorter names and medicine
+        (:func:`core.sms_fit.shorter_values`; ``shorten`` False: not). Raises
         :class:`MessageTooLong` over the channel's limit and Jinja's ``UndefinedError`` when a
         variable the template needs is missing.
         """
@@ -271,19 +276,37 @@ class TemplateRenderer:
         )
         if reply_keys and len(reply_keys) != len(resolved):
             resolved, reply_keys = (), ()  # the text names replies of its own, not the options'
-        # Positional: ten keywords matched by name cost more than the call (issue 20).
-        return self._finish(
-            channel,
-            kind,
-            text,
-            html_part,
-            subject,
-            resolved,
-            values,
-            message_id,
-            locale,
-            reply_keys,
-        )
+        try:
+            # Positional: ten keywords matched by name cost more than the call (issue 20).
+            return self._finish(
+                channel,
+                kind,
+                text,
+                html_part,
+                subject,
+                resolved,
+                values,
+                message_id,
+                locale,
+                reply_keys,
+            )
+        except MessageTooLong:
+            if channel != _SMS or not shorten:
+                raise
+            for shorter in shorter_values(variables):
+                try:
+                    return self.render(
+                        kind,
+                        locale,
+                        channel,
+                        shorter,
+                        options=options,
+                        message_id=message_id,
+                        shorten=False,
+                    )
+                except MessageTooLong:
+                    continue
+            raise
 
     def _parts(
         self, name: str, channel: str, values: Mapping[str, Any], needs_labels: bool

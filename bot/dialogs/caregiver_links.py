@@ -24,6 +24,7 @@ from uuid import UUID
 
 from bot import texts
 from bot.conversation import Turn
+from core import sms_fit
 from core.logs import mark_sensitive
 from core.sql import query
 from platforms.base import Channel
@@ -37,17 +38,16 @@ LIFETIME = timedelta(days=7)
 # How long the patient's "linked" notice is worth sending.
 _NOTICE_LIFETIME = timedelta(days=1)
 # The longest caregiver name a link message repeats: with the link (a bot's @username is up to 32
-# characters, so 98) it must fit three SMS segments in UCS-2 (201 characters: Spanish, or an
-# accent in the name), and a name may be up to 200.
+# characters, so 98) it must fit three SMS segments in UCS-2 (201 units: Spanish, or an accent
+# or emoji in the name), and a name may be up to 200; counted in UTF-16 units, an emoji two.
 NAME_CHARS = 12
 
 
 def short_name(name: str) -> str:
-    """``name`` as a link message gives it: its first word, cut to :data:`NAME_CHARS`, when
-    longer than that."""
-    if len(name) > NAME_CHARS:
-        return name.split()[0][:NAME_CHARS]
-    return name
+    """``name`` as a link message gives it: its first word, cut to :data:`NAME_CHARS` UTF-16
+    units, when longer than that (an emoji is two units in a UCS-2 SMS, and is never cut in half:
+    core.sms_fit)."""
+    return sms_fit.short_name(name, NAME_CHARS)
 
 
 def token_hash(token: str) -> str:

@@ -20,7 +20,7 @@ from bot import texts
 from bot.dialogs import caregiver_links
 from bot.locale_format import LOCALES
 from core.db import Database
-from core.message_limits import channel_limit_problem
+from core.message_limits import channel_limit_problem, count_segments
 from core.settings import Settings
 from scheduler.planner import run_planner_tick
 from tests import factories
@@ -214,7 +214,13 @@ def _numbered(reply: str, label: str) -> str:
 
 # A Telegram @username is up to 32 characters: the longest link /settings makes (98 characters).
 LONGEST_LINK = "https://t.me/" + "b" * 32 + "?start=cg_" + "x" * 43
-NAMES = ["Luis", "María José Fernández-Ñúñez de la Peña", "M" * 200]
+NAMES = [
+    "Luis",
+    "María José Fernández-Ñúñez de la Peña",
+    "M" * 200,
+    "👵" * 12,  # 24 UTF-16 units in 12 characters
+    "A🇪🇸🇲🇽🇦🇷🇨🇴 Familia",  # flags, two regional indicators each: cut between two flags
+]
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -226,6 +232,33 @@ async def test_a_patient_on_sms_gets_the_link_in_one_sms(
     (at most 3 segments). Before: the reply was 5 to 6 segments (UCS-2 in Spanish or with an
     accent in the name: 67 characters a segment), so it went as 2 or 3 SMS cut at sentence ends,
     and a long name cut the link itself in two."""
+    (reply,) = await _link_over_sms(bot, admin_conn, locale, name)
+    assert re.search(r"https://t\.me/medremind_test_bot\?start=cg_[\w-]{43}$", reply), reply
+    assert await admin_conn.fetchval("select count(*) from caregiver_links") == 1
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+async def test_emoji_in_the_name_leave_the_link_whole_in_one_sms(
+    bot: Bot, admin_conn: asyncpg.Connection, locale: str
+) -> None:
+    """A caregiver named 'Abuelita👵👵👵👵👵 Rosa' and the bot with the longest @username (32).
+    An emoji is two UTF-16 units in a UCS-2 SMS and the name was cut to 12 characters, not
+    units: 'Abuelita👵👵👵👵' (16 units) made the text 205 units, four segments, and the reply went
+    as two SMS split at the 150th character, through the link. Now the name is cut to 12 units
+    ('Abuelita👵👵'): one SMS of three segments ending with the whole link."""
+    bot.telegram.bot_user["username"] = "b" * 32
+    replies = await _link_over_sms(bot, admin_conn, locale, "Abuelita👵👵👵👵👵 Rosa")
+    assert len(replies) == 1, replies
+    assert re.search(r"https://t\.me/b{32}\?start=cg_[\w-]{43}$", replies[0]), replies
+    assert count_segments(replies[0]) == ("UCS-2", 3)
+    assert "Abuelita👵👵 " in replies[0]
+
+
+async def _link_over_sms(
+    bot: Bot, admin_conn: asyncpg.Connection, locale: str, name: str
+) -> list[str]:
+    """A registered SMS patient names a Telegram caregiver ``name`` in /settings (their time
+    zone, alerted after 30 min): the SMS bodies of the last reply, the link's."""
     number = "+15005550177"
     await registered_patient(bot, admin_conn, number, channel="sms", locale=locale)
 
@@ -237,9 +270,7 @@ async def test_a_patient_on_sms_gets_the_link_in_one_sms(
     channels = said(await bot.sms(number, name))
     zones = said(await bot.sms(number, _numbered(channels, "Telegram")))
     await bot.sms(number, _numbered(zones, texts.text(locale, "btn_caregiver_tz_same")))
-    (reply,) = [c.body or "" for c in await bot.sms(number, "30")]
-    assert re.search(r"https://t\.me/medremind_test_bot\?start=cg_[\w-]{43}$", reply), reply
-    assert await admin_conn.fetchval("select count(*) from caregiver_links") == 1
+    return [c.body or "" for c in await bot.sms(number, "30")]
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -256,3 +287,5 @@ def test_the_link_message_fits_three_sms_segments_whatever_the_name(locale: str,
     )
     assert LONGEST_LINK in text
     assert channel_limit_problem("sms", text, sms_max_segments=3) is None, text
+    shown = caregiver_links.short_name(name)
+    assert sum(0x1F1E6 <= ord(ch) <= 0x1F1FF for ch in shown) % 2 == 0, shown  # no half flag

@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from jinja2.exceptions import SecurityError, UndefinedError
 
+from core import sms_fit
+from core.template_measure import utf16_units
+from core.template_vocabulary import max_units
 from core.templating import (
     KINDS,
     TELEGRAM_MAX_CHARS,
@@ -390,6 +393,61 @@ def test_over_the_channel_limit_in_the_worst_case(renderer: TemplateRenderer) ->
     long_source = "x" * 5000
     [telegram_problem] = renderer.validate_custom(long_source, "telegram", ALLOWED)
     assert "at most 4096" in telegram_problem
+
+
+def _longest(text: str, variable: str) -> str:
+    """``text`` repeated and cut to ``variable``'s longest stored value, in UTF-16 units."""
+    value = text * 60
+    while utf16_units(value) > max_units(variable):
+        value = value[:-1]
+    return value
+
+
+# Every name, medicine and place at the longest the tables take, with emoji: UCS-2 on SMS.
+LONGEST_UCS2 = {
+    **VARIABLES,
+    "patient_name": _longest("Guadalupe 🌸 ", "patient_name"),
+    "caregiver_name": _longest("Rosario 🌻 ", "caregiver_name"),
+    "clinician_name": _longest("Dra. Begoña 🩺 ", "clinician_name"),
+    "medicine_name": _longest("Metformina 💊 ", "medicine_name"),
+    "dose_text": _longest("2 comprimidos ", "dose_text"),
+    "clinic_name": _longest("Centro de Salud 🏥 ", "clinic_name"),
+    "location": _longest("Consulta 14 🚪 ", "location"),
+    "medicine_number": "12",
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", [*KINDS, "patient_unreachable_caregiver"])
+def test_every_sms_fits_its_segments_whatever_the_names(
+    renderer: TemplateRenderer, kind: str, locale: str
+) -> None:
+    """An emoji makes the whole SMS UCS-2 (67 units a segment, an emoji two): at their longest,
+    the reminder naming its medicine and the caregiver alert came to 4 segments and were refused
+    (no SMS at all). Names shorten to the first name, then the medicine and dose (core.sms_fit);
+    a text that fits is left whole."""
+    for named in (False, True):
+        values = {**LONGEST_UCS2, "name_medicine": named, "share_details": named}
+        message = renderer.render(kind, locale, Channel.SMS, values, options=OPTIONS.get(kind, ()))
+        shown = with_numbered_options(message.text, () if message.reply_keys else message.options)
+        assert count_segments(shown)[1] <= SMS_MAX_SEGMENTS, shown
+    short = {**VARIABLES, "patient_name": "Ana 🌸 Ruiz", "name_medicine": True}
+    text = renderer.render("medication_reminder", locale, Channel.SMS, short).text
+    assert "Ana 🌸 Ruiz" in text and VARIABLES["medicine_name"] in text
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Ana", "Ana"),
+        ("Guadalupe Fernández", "Guadalupe"),
+        ("👵" * 8, "👵" * 6),  # 12 units: six emoji
+        ("Benjamín👨\u200d👩\u200d👧", "Benjamín👨"),  # no joiner left at the end
+        ("A🇪🇸🇲🇽🇦🇷🇨🇴", "A🇪🇸🇲🇽"),  # no half a flag
+    ],
+)
+def test_a_short_name_is_cut_in_units_never_in_half_an_emoji(name: str, shown: str) -> None:
+    assert sms_fit.short_name(name) == shown
 
 
 def test_a_name_at_its_longest_counts_as_ucs2(renderer: TemplateRenderer) -> None:

@@ -208,7 +208,10 @@ async def test_a_link_that_expires_unopened_is_followed_by_one_more_and_no_third
 
 @pytest.mark.parametrize("again", [False, True])
 @pytest.mark.parametrize("locale", LOCALES)
-@pytest.mark.parametrize("name", ["Ben", "Fernández-Ñúñez de la Peña " * 7, "M" * 200])
+@pytest.mark.parametrize(
+    "name",
+    ["Ben", "Fernández-Ñúñez de la Peña " * 7, "M" * 200, "👵" * 12, "Abuelita👵👵👵👵👵 Rosa"],
+)
 def test_the_message_fits_three_sms_segments_whatever_the_name(
     locale: str, name: str, again: bool
 ) -> None:
