@@ -14,8 +14,7 @@ caregiver two identical alerts.
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -24,23 +23,18 @@ import pytest
 
 from core.db import Database
 from core.settings import Settings
-from scheduler.planner import run_planner_tick
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.integration.clinician import as_clinician
-from tests.web.chat import START, Clock, telegram_text, twilio_inbound, worker
+from tests.web.chat import START, Clock, telegram_text, twilio_inbound
+from tests.web.worker_day import Day, sms_to, telegram_to
 
 PATIENT = "+14155550140"
 CAREGIVER_SMS = "+14155550141"
 CAREGIVER_CHAT = 7_300_141
 NOON = time(12, 0)  # START is 11:50 UTC; the patient lives in UTC
 QUIET = {"quiet_start": time(2, 0), "quiet_end": time(3, 0)}
-
-
-def _plain(text: str | None) -> str:
-    """The text as read: CLDR's narrow space before PM a space, Telegram's <b> marks gone."""
-    return re.sub(r"</?b>", "", (text or "").replace("\u202f", " "))
 
 
 async def _setup(
@@ -75,34 +69,6 @@ async def _setup(
     return patient["id"], caregivers
 
 
-class Day:
-    """The worker at work: at each instant the planner's pass, then the dispatcher's."""
-
-    def __init__(self, db: Database, senders: dict, clock: Clock, settings: Settings) -> None:
-        self.db, self.senders, self.clock, self.settings = db, senders, clock, settings
-
-    async def at(self, when: datetime) -> None:
-        self.clock.now = when
-        assert self.db.pool is not None
-        await run_planner_tick(self.db.pool, when, self.settings)
-        await worker(self.db, self.senders, self.clock).run_once()
-
-    async def miss_a_day(self, day: int) -> None:
-        """Day ``day``'s noon doses reminded, not answered, missed; the alerts go out."""
-        noon = START + timedelta(days=day, minutes=10)
-        await self.at(noon)
-        await self.at(noon + timedelta(minutes=16))  # missed, alerts planned
-        await self.at(noon + timedelta(minutes=17))  # alerts sent
-
-
-def _sms_to(twilio: FakeTwilio, number: str) -> list[str]:
-    return [_plain(m.body) for m in twilio.messages if m.to == number]
-
-
-def _telegram_to(telegram: FakeTelegram, chat: int) -> list[str]:
-    return [_plain(c.text) for c in telegram.sent_messages if c.chat_id == chat]
-
-
 async def test_a_caregivers_stop_stops_alerts_and_start_resumes_them(
     web: httpx.AsyncClient,
     auth: dict[str, str],
@@ -121,7 +87,7 @@ async def test_a_caregivers_stop_stops_alerts_and_start_resumes_them(
 
     # Lucía texts STOP: she is told, and the clinic sees it on her caregiver row.
     await twilio_inbound(web, CAREGIVER_SMS, "STOP")
-    assert _sms_to(fake_twilio, CAREGIVER_SMS) == [
+    assert sms_to(fake_twilio, CAREGIVER_SMS) == [
         "You will not get any more messages here. Reply START to subscribe again."
     ]
     stopped = await admin_conn.fetchval(
@@ -145,11 +111,11 @@ async def test_a_caregivers_stop_stops_alerts_and_start_resumes_them(
         == "missed"
     )
     # Ben is alerted; Lucía is not, and no alert row waits for her.
-    assert _telegram_to(fake_telegram, CAREGIVER_CHAT) == [
+    assert telegram_to(fake_telegram, CAREGIVER_CHAT) == [
         "Hi Ben. Ana has not confirmed a scheduled reminder from 12:00 PM."
         " You may want to check in with them."
     ]
-    assert len(_sms_to(fake_twilio, CAREGIVER_SMS)) == 1
+    assert len(sms_to(fake_twilio, CAREGIVER_SMS)) == 1
     assert not await admin_conn.fetchval(
         "select count(*) from scheduled_messages where caregiver_id = $1", caregivers["Lucía"]
     )
@@ -173,7 +139,7 @@ async def test_a_caregivers_stop_stops_alerts_and_start_resumes_them(
 
     # START: she is subscribed again, and the next missed dose alerts her.
     await twilio_inbound(web, CAREGIVER_SMS, "START")
-    assert "subscribed again" in _sms_to(fake_twilio, CAREGIVER_SMS)[-1]
+    assert "subscribed again" in sms_to(fake_twilio, CAREGIVER_SMS)[-1]
     assert (
         await admin_conn.fetchval(
             "select opted_out_at from caregivers where id = $1", caregivers["Lucía"]
@@ -181,7 +147,7 @@ async def test_a_caregivers_stop_stops_alerts_and_start_resumes_them(
         is None
     )
     await day.miss_a_day(1)
-    assert _sms_to(fake_twilio, CAREGIVER_SMS)[-1].startswith(
+    assert sms_to(fake_twilio, CAREGIVER_SMS)[-1].startswith(
         "Hi Lucía. Ana has not confirmed a scheduled reminder from 12:00 PM."
     )
 
@@ -215,7 +181,7 @@ async def test_a_caregiver_who_blocks_the_bot_or_sends_stop_there_gets_no_more_a
     await day.miss_a_day(1)
     # No second try at a chat that blocked the bot; Lucía's alerts go on.
     assert len(fake_telegram.calls_to("sendMessage", ok_only=False)) == tried
-    assert len(_sms_to(fake_twilio, CAREGIVER_SMS)) == 2
+    assert len(sms_to(fake_twilio, CAREGIVER_SMS)) == 2
 
     # Ben unblocks and writes: he is reachable again, and alerted.
     fake_telegram.reset()
@@ -227,16 +193,16 @@ async def test_a_caregiver_who_blocks_the_bot_or_sends_stop_there_gets_no_more_a
         is None
     )
     await day.miss_a_day(2)
-    assert any("Hi Ben." in t for t in _telegram_to(fake_telegram, CAREGIVER_CHAT))
+    assert any("Hi Ben." in t for t in telegram_to(fake_telegram, CAREGIVER_CHAT))
 
     # /stop on Telegram is his opt-out as STOP is Lucía's.
     await telegram_text(web, CAREGIVER_CHAT, "/stop")
     assert await admin_conn.fetchval(
         "select opted_out_at from caregivers where id = $1", caregivers["Ben"]
     )
-    before = len(_telegram_to(fake_telegram, CAREGIVER_CHAT))
+    before = len(telegram_to(fake_telegram, CAREGIVER_CHAT))
     await day.miss_a_day(3)
-    assert len(_telegram_to(fake_telegram, CAREGIVER_CHAT)) == before
+    assert len(telegram_to(fake_telegram, CAREGIVER_CHAT)) == before
 
 
 async def test_the_carriers_opt_out_stops_a_caregivers_alerts(
@@ -286,13 +252,13 @@ async def test_two_doses_missed_at_once_are_told_apart_by_their_numbers(
     day = Day(db, senders, chat_clock, web_settings)
     await day.at(START)
     await day.miss_a_day(0)
-    assert sorted(_sms_to(fake_twilio, CAREGIVER_SMS)) == [
+    assert sorted(sms_to(fake_twilio, CAREGIVER_SMS)) == [
         "Hi Lucía. Ana has not confirmed the 12:00 PM dose of medicine 1."
         " You may want to check in with them.",
         "Hi Lucía. Ana has not confirmed the 12:00 PM dose of medicine 2."
         " You may want to check in with them.",
     ]
-    assert sorted(_telegram_to(fake_telegram, CAREGIVER_CHAT)) == [
+    assert sorted(telegram_to(fake_telegram, CAREGIVER_CHAT)) == [
         "Hi Ben. Ana has not confirmed the 12:00 PM dose of Lisinopril."
         " You may want to check in with them.",
         "Hi Ben. Ana has not confirmed the 12:00 PM dose of Metformin."
@@ -325,7 +291,7 @@ async def test_an_alert_already_planned_is_withdrawn_by_the_caregivers_stop(
     )
     assert planned["status"] == "pending"
     await twilio_inbound(web, CAREGIVER_SMS, "Baja")
-    assert _sms_to(fake_twilio, CAREGIVER_SMS) == [
+    assert sms_to(fake_twilio, CAREGIVER_SMS) == [
         "No recibirás más mensajes aquí. Responde COMENZAR (o START) para volver a suscribirte."
     ]
     withdrawn = await admin_conn.fetchrow(
@@ -337,4 +303,4 @@ async def test_an_alert_already_planned_is_withdrawn_by_the_caregivers_stop(
         "the caregiver opted out",
     )
     await day.at(noon + timedelta(minutes=50))  # after 12:45
-    assert len(_sms_to(fake_twilio, CAREGIVER_SMS)) == 1
+    assert len(sms_to(fake_twilio, CAREGIVER_SMS)) == 1

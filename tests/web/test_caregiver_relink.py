@@ -18,20 +18,16 @@ import re
 from datetime import time, timedelta
 
 import asyncpg
-import httpx
 import pytest
 
 from bot.locale_format import LOCALES
 from core.db import Database
 from core.message_limits import channel_limit_problem
-from core.settings import Settings
 from medremind.caregiver_relinks import offer_relinks, relink_text
 from platforms.base import Channel
 from tests import factories
-from tests.fakes.fake_telegram import FakeTelegram
-from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import START, Clock, telegram_text
-from tests.web.test_caregiver_opt_out import Day, _sms_to, _telegram_to
+from tests.web.chat import START, telegram_text
+from tests.web.worker_day import ClinicDay, sms_caregiver, sms_to, telegram_to
 
 PATIENT = "+14155550150"
 LUCIA = "+14155550151"
@@ -40,26 +36,17 @@ LINK = re.compile(r"https://t\.me/medremind_test_bot\?start=(cg_[\w-]+)")
 
 
 async def test_a_typed_telegram_caregiver_is_alerted_again_once_their_chat_opens_a_link(
-    web: httpx.AsyncClient,
-    auth: dict[str, str],
-    db: Database,
-    senders: dict,
-    chat_clock: Clock,
-    web_settings: Settings,
-    admin_conn: asyncpg.Connection,
-    org: asyncpg.Record,
-    fake_twilio: FakeTwilio,
-    fake_telegram: FakeTelegram,
+    clinic: ClinicDay,
 ) -> None:
-    await admin_conn.execute(
+    await clinic.conn.execute(
         "update organizations set default_quiet_start = '02:00', default_quiet_end = '03:00'"
         " where id = $1",
-        org["id"],
+        clinic.org["id"],
     )
     # Quiet until 12:05: the patient's message waits for it (reminders are theirs, at noon).
     patient = await factories.create_patient(
-        admin_conn,
-        org["id"],
+        clinic.conn,
+        clinic.org["id"],
         contacts={"sms": PATIENT},
         display_name="Ana",
         locale="es",
@@ -67,34 +54,31 @@ async def test_a_typed_telegram_caregiver_is_alerted_again_once_their_chat_opens
         quiet_start=time(11, 0),
         quiet_end=time(12, 5),
     )
-    ben = await admin_conn.fetchval(
+    ben = await clinic.conn.fetchval(
         "insert into caregivers (patient_id, name, channel, address, alert_delay_minutes,"
         " share_details) values ($1, 'Ben', 'telegram', $2, 0, false) returning id",
         patient["id"],
         str(BEN_CHAT),
     )
     # As migration 20260101014300 leaves a caregiver typed in before links.
-    await admin_conn.execute(
+    await clinic.conn.execute(
         "update caregivers set awaiting_link_since = $2 where id = $1", ben, START
     )
-    await admin_conn.execute(
-        "insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)"
-        " values ($1, 'Lucía', 'sms', $2, 0)",
-        patient["id"],
-        LUCIA,
-    )
-    await factories.create_medication(admin_conn, patient["id"], times=(time(12, 0),))
+    await sms_caregiver(clinic.conn, patient["id"], "Lucía", LUCIA)
+    await factories.create_medication(clinic.conn, patient["id"], times=(time(12, 0),))
 
     # The clinic sees Ben waits for his link, and is not alerted.
-    listed = await web.get(f"/api/v1/patients/{patient['id']}/caregivers", headers=auth)
+    listed = await clinic.web.get(
+        f"/api/v1/patients/{patient['id']}/caregivers", headers=clinic.auth
+    )
     assert listed.status_code == 200, listed.text
     state = {c["name"]: (c["alerted"], c["awaiting_link_since"]) for c in listed.json()["data"]}
     assert state["Lucía"] == (True, None)
     assert state["Ben"][0] is False and state["Ben"][1] is not None
 
     # Another patient's typed caregiver who sent /stop: left waiting, never offered a link.
-    other = await factories.create_patient(admin_conn, org["id"], contacts={"sms": LUCIA})
-    await admin_conn.execute(
+    other = await factories.create_patient(clinic.conn, clinic.org["id"], contacts={"sms": LUCIA})
+    await clinic.conn.execute(
         "insert into caregivers (patient_id, name, channel, address, awaiting_link_since,"
         " opted_out_at) values ($1, 'Eve', 'telegram', '7300152', $2, $2)",
         other["id"],
@@ -103,30 +87,29 @@ async def test_a_typed_telegram_caregiver_is_alerted_again_once_their_chat_opens
 
     # The worker's pass: one message for Ana, once; a pass with nothing to send asks Telegram
     # nothing (it runs every planner interval).
-    telegram = senders[Channel.TELEGRAM]
-    assert await offer_relinks(db.pool, telegram, START) == 1
-    asked = len(fake_telegram.calls_to("getMe"))
-    assert await offer_relinks(db.pool, telegram, START + timedelta(minutes=1)) == 0
-    assert len(fake_telegram.calls_to("getMe")) == asked
+    telegram = clinic.day.senders[Channel.TELEGRAM]
+    assert await offer_relinks(clinic.day.db.pool, telegram, START) == 1
+    asked = len(clinic.telegram.calls_to("getMe"))
+    assert await offer_relinks(clinic.day.db.pool, telegram, START + timedelta(minutes=1)) == 0
+    assert len(clinic.telegram.calls_to("getMe")) == asked
 
-    day = Day(db, senders, chat_clock, web_settings)
-    await day.at(START)
-    assert _sms_to(fake_twilio, PATIENT) == []  # 11:50: her quiet hours hold it
+    await clinic.day.at(START)
+    assert sms_to(clinic.twilio, PATIENT) == []  # 11:50: her quiet hours hold it
 
-    await day.miss_a_day(0)
+    await clinic.day.miss_a_day(0)
     # Ana got the link in Spanish, by SMS, after 12:05.
-    told = [m for m in _sms_to(fake_twilio, PATIENT) if "t.me" in m]
-    assert len(told) == 1, _sms_to(fake_twilio, PATIENT)
+    told = [m for m in sms_to(clinic.twilio, PATIENT) if "t.me" in m]
+    assert len(told) == 1, sms_to(clinic.twilio, PATIENT)
     assert told[0].startswith("Avisos a Ben por Telegram parados hasta que abra"), told[0]
     found = LINK.search(told[0])
     assert found, told[0]
     # Lucía is alerted; Ben is not, and the alert that would have gone is recorded with why.
-    assert _sms_to(fake_twilio, LUCIA)[-1].startswith("Hola, Lucía. Ana no ha confirmado")
-    assert _telegram_to(fake_telegram, BEN_CHAT) == []
-    held = await web.get(
+    assert sms_to(clinic.twilio, LUCIA)[-1].startswith("Hola, Lucía. Ana no ha confirmado")
+    assert telegram_to(clinic.telegram, BEN_CHAT) == []
+    held = await clinic.web.get(
         "/api/v1/messages",
         params={"patient_id": str(patient["id"]), "kind": "missed_dose_caregiver"},
-        headers=auth,
+        headers=clinic.auth,
     )
     assert held.status_code == 200, held.text
     alerts = sorted((m["status"], m["last_error"] or "") for m in held.json()["data"])
@@ -134,9 +117,11 @@ async def test_a_typed_telegram_caregiver_is_alerted_again_once_their_chat_opens
     assert "chat id was typed in" in alerts[0][1] and "open the link" in alerts[0][1], alerts
 
     # Ben opens it in his own Telegram: he is Ana's caregiver again and is told so.
-    await telegram_text(web, BEN_CHAT, f"/start {found.group(1)}")
-    assert "You are now Ana's caregiver" in _telegram_to(fake_telegram, BEN_CHAT)[-1]
-    listed = await web.get(f"/api/v1/patients/{patient['id']}/caregivers", headers=auth)
+    await telegram_text(clinic.web, BEN_CHAT, f"/start {found.group(1)}")
+    assert "You are now Ana's caregiver" in telegram_to(clinic.telegram, BEN_CHAT)[-1]
+    listed = await clinic.web.get(
+        f"/api/v1/patients/{patient['id']}/caregivers", headers=clinic.auth
+    )
     rows = [
         (c["name"], c["active"], c["alerted"], c["awaiting_link_since"] is None)
         for c in listed.json()["data"]
@@ -146,8 +131,8 @@ async def test_a_typed_telegram_caregiver_is_alerted_again_once_their_chat_opens
         ("Lucía", True, True, True),  # unchanged: the link replaces Ben's row only
         ("Ben", True, True, True),
     ], rows
-    await day.miss_a_day(1)
-    assert _telegram_to(fake_telegram, BEN_CHAT)[-1].startswith(
+    await clinic.day.miss_a_day(1)
+    assert telegram_to(clinic.telegram, BEN_CHAT)[-1].startswith(
         "Hola, Ben. Ana no ha confirmado un recordatorio"
     )
 

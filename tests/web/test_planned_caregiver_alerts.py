@@ -24,14 +24,8 @@ from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.integration.clinician import as_clinician
 from tests.web.chat import START, Clock, twilio_inbound
-from tests.web.test_caregiver_opt_out import (
-    CAREGIVER_SMS,
-    PATIENT,
-    QUIET,
-    Day,
-    _setup,
-    _sms_to,
-)
+from tests.web.test_caregiver_opt_out import CAREGIVER_SMS, PATIENT, QUIET, _setup
+from tests.web.worker_day import Day, sms_to
 
 NOON = START + timedelta(minutes=10)
 MISSED = NOON + timedelta(minutes=16)  # missed at 12:15: Lucía's alert is planned for 12:45
@@ -94,7 +88,7 @@ async def test_the_medicine_deleted_while_its_alert_waits_withdraws_the_alert(
     await twilio_inbound(web, PATIENT, _option(confirm, "Yes"))
     assert fake_twilio.messages[-1].body == "Deleted Metformin.", fake_twilio.messages[-1].body
     await day.at(AFTER_ALERT)
-    assert _sms_to(fake_twilio, CAREGIVER_SMS) == []
+    assert sms_to(fake_twilio, CAREGIVER_SMS) == []
     assert await _state(admin_conn, alert) == ("cancelled", "medicine deleted")
 
 
@@ -119,7 +113,7 @@ async def test_the_medicine_deleted_on_the_dashboard_withdraws_its_waiting_alert
             alert,
         )
     await day.at(AFTER_ALERT)
-    assert _sms_to(fake_twilio, CAREGIVER_SMS) == []
+    assert sms_to(fake_twilio, CAREGIVER_SMS) == []
     assert await _state(admin_conn, alert) == ("cancelled", "medicine paused")
 
 
@@ -141,7 +135,7 @@ async def test_a_pause_while_the_alert_waits_withdraws_it_and_the_resume_does_no
     chat_clock.now += timedelta(minutes=5)
     await twilio_inbound(web, PATIENT, "/resume")
     await day.at(AFTER_ALERT)
-    assert _sms_to(fake_twilio, CAREGIVER_SMS) == []
+    assert sms_to(fake_twilio, CAREGIVER_SMS) == []
     assert await _state(admin_conn, alert) == ("cancelled", PAUSE_REASON)
 
 
@@ -169,7 +163,7 @@ async def test_a_late_taken_while_the_alert_waits_withdraws_it(
         == "taken"
     )
     await day.at(AFTER_ALERT)
-    assert _sms_to(fake_twilio, CAREGIVER_SMS) == []
+    assert sms_to(fake_twilio, CAREGIVER_SMS) == []
     assert (await _state(admin_conn, alert))[0] == "cancelled"
 
 
@@ -216,7 +210,7 @@ async def test_a_caregiver_removed_or_opted_out_by_any_path_has_its_waiting_aler
         )
         == 0
     )
-    assert _sms_to(fake_twilio, CAREGIVER_SMS) == []
+    assert sms_to(fake_twilio, CAREGIVER_SMS) == []
 
 
 async def _second_patient(conn: asyncpg.Connection, org: UUID) -> UUID:
@@ -257,7 +251,7 @@ async def test_the_stop_of_a_caregiver_of_two_patients_withdraws_both_alerts(
     for message in (alert, bos):
         assert await _state(admin_conn, message) == ("cancelled", "the caregiver opted out")
     await day.at(AFTER_ALERT)
-    assert len(_sms_to(fake_twilio, CAREGIVER_SMS)) == 1  # the opt-out's confirmation only
+    assert len(sms_to(fake_twilio, CAREGIVER_SMS)) == 1  # the opt-out's confirmation only
 
 
 async def test_the_carriers_opt_out_on_one_patients_alert_withdraws_the_other_patients(
@@ -282,7 +276,7 @@ async def test_the_carriers_opt_out_on_one_patients_alert_withdraws_the_other_pa
     )
     assert (bos["status"], bos["last_error"]) == ("cancelled", "the caregiver opted out")
     await day.at(AFTER_ALERT)
-    assert _sms_to(fake_twilio, CAREGIVER_SMS) == []
+    assert sms_to(fake_twilio, CAREGIVER_SMS) == []
 
 
 async def test_a_snooze_after_the_miss_moves_the_alert_to_the_next_miss(
@@ -307,11 +301,11 @@ async def test_a_snooze_after_the_miss_moves_the_alert_to_the_next_miss(
     assert await _state(admin_conn, alert) == ("cancelled", "dose snoozed")
     for minutes in (36, 51, 81):  # reminded again, missed again, the alert due
         await day.at(NOON + timedelta(minutes=minutes))
-    assert _sms_to(fake_twilio, CAREGIVER_SMS) == [
+    assert sms_to(fake_twilio, CAREGIVER_SMS) == [
         "Hi Lucía. Ana has not confirmed a scheduled reminder from 12:00 PM."
         " You may want to check in with them."
     ]
     assert (await _state(admin_conn, alert))[0] == "sent"
     # Once told, not again for the same dose.
     await day.at(NOON + timedelta(hours=3))
-    assert len(_sms_to(fake_twilio, CAREGIVER_SMS)) == 1
+    assert len(sms_to(fake_twilio, CAREGIVER_SMS)) == 1

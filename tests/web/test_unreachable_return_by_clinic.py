@@ -18,16 +18,9 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-import asyncpg
-import httpx
-
-from core.db import Database
-from core.settings import Settings
 from tests import factories
-from tests.fakes.fake_telegram import FakeTelegram
-from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import START, Clock
-from tests.web.test_caregiver_opt_out import Day, _sms_to
+from tests.web.chat import START
+from tests.web.worker_day import ClinicDay, sms_caregiver, sms_to
 
 PATIENT_CHAT = 7_300_161
 PATIENT_PHONE = "+14155550160"
@@ -36,20 +29,11 @@ NOON = START + timedelta(minutes=10)
 
 
 async def test_a_dose_missed_while_unreachable_alerts_nobody_when_the_clinic_brings_them_back(
-    web: httpx.AsyncClient,
-    auth: dict[str, str],
-    db: Database,
-    senders: dict,
-    chat_clock: Clock,
-    web_settings: Settings,
-    admin_conn: asyncpg.Connection,
-    org: asyncpg.Record,
-    fake_twilio: FakeTwilio,
-    fake_telegram: FakeTelegram,
+    clinic: ClinicDay,
 ) -> None:
     patient = await factories.create_patient(
-        admin_conn,
-        org["id"],
+        clinic.conn,
+        clinic.org["id"],
         contacts={"telegram": str(PATIENT_CHAT), "sms": PATIENT_PHONE},
         channel_order=["telegram"],
         display_name="Ana",
@@ -61,48 +45,42 @@ async def test_a_dose_missed_while_unreachable_alerts_nobody_when_the_clinic_bri
     pid = patient["id"]
     # Reached before (linked: migration 20260101013800).
     await factories.create_message(
-        admin_conn,
+        clinic.conn,
         pid,
-        organization_id=org["id"],
+        organization_id=clinic.org["id"],
         status="sent",
         sent_at=START - timedelta(days=1),
         scheduled_time=START - timedelta(days=1),
     )
-    await admin_conn.execute(
-        "insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)"
-        " values ($1, 'Lucía', 'sms', $2, 0)",
-        pid,
-        LUCIA,
-    )
-    await factories.create_medication(admin_conn, pid, times=(time(12, 0),))
-    day = Day(db, senders, chat_clock, web_settings)
-    await day.at(START)
-    await day.at(NOON)  # reminded on Telegram
-    fake_telegram.block_chat(PATIENT_CHAT)
-    await day.at(NOON + timedelta(minutes=15))  # the follow-up's 403: no channel reaches Ana
+    await sms_caregiver(clinic.conn, pid, "Lucía", LUCIA)
+    await factories.create_medication(clinic.conn, pid, times=(time(12, 0),))
+    await clinic.day.at(START)
+    await clinic.day.at(NOON)  # reminded on Telegram
+    clinic.telegram.block_chat(PATIENT_CHAT)
+    await clinic.day.at(NOON + timedelta(minutes=15))  # the follow-up's 403: no channel reaches Ana
     state = "select unreachable_since is not null from patients where id = $1"
-    assert await admin_conn.fetchval(state, pid)
+    assert await clinic.conn.fetchval(state, pid)
 
     # 13:00, no planner pass since 12:15 (the mark was 12:30): the clinic adds her SMS number.
-    chat_clock.now = NOON + timedelta(hours=1)
-    changed = await web.patch(
-        f"/api/v1/patients/{pid}", json={"channel_order": ["telegram", "sms"]}, headers=auth
+    clinic.day.clock.now = NOON + timedelta(hours=1)
+    changed = await clinic.web.patch(
+        f"/api/v1/patients/{pid}", json={"channel_order": ["telegram", "sms"]}, headers=clinic.auth
     )
     assert changed.status_code == 200, changed.text
     assert changed.json()["unreachable_since"] is None  # back, and the answer says so
-    await day.at(NOON + timedelta(hours=1, minutes=1))
-    await day.at(NOON + timedelta(hours=1, minutes=2))
+    await clinic.day.at(NOON + timedelta(hours=1, minutes=1))
+    await clinic.day.at(NOON + timedelta(hours=1, minutes=2))
 
-    dose = await admin_conn.fetchval(
+    dose = await clinic.conn.fetchval(
         "select status from dose_events where patient_id = $1 and due_at = $2",
         pid,
         datetime.combine(NOON.date(), time(12, 0), tzinfo=NOON.tzinfo),
     )
     assert dose == "missed"
-    alerts = await admin_conn.fetch(
+    alerts = await clinic.conn.fetch(
         "select template, status from scheduled_messages"
         " where patient_id = $1 and kind = 'missed_dose_caregiver'",
         pid,
     )
     assert [tuple(a) for a in alerts] == [], alerts
-    assert _sms_to(fake_twilio, LUCIA) == []
+    assert sms_to(clinic.twilio, LUCIA) == []
