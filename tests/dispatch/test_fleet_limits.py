@@ -118,14 +118,23 @@ def fleet(database_url: str, tmp_path: Path) -> Iterator[Fleet]:
 
 
 async def _wait_listening(conn: asyncpg.Connection, fleet: Fleet) -> None:
-    """Every worker LISTENs before the backlog arrives, so all of them share it."""
+    """Every worker LISTENs before the backlog arrives, so all of them share it.
+
+    A LISTEN connection shows its LISTEN in pg_stat_activity only until its keepalive's
+    ``select 1`` (every MEDREMIND_WORKER_POLL_SECONDS, 5 s): the sessions seen listening are
+    counted as they come. Counting those listening at one moment needed all six workers to
+    start within 5 s of each other (on a loaded box the fleet never "listened" in 120 s:
+    `make any-hour` at 2028-02-29T12:00Z)."""
     deadline = time.monotonic() + 120
+    listened: set[int] = set()
     while True:
-        listening = await conn.fetchval(
-            "select count(*) from pg_stat_activity"
-            " where datname = current_database() and query ilike 'listen%medremind_due%'"
+        listened.update(
+            await conn.fetchval(
+                "select coalesce(array_agg(pid), '{}') from pg_stat_activity"
+                " where datname = current_database() and query ilike 'listen%medremind_due%'"
+            )
         )
-        if listening >= len(fleet.procs):
+        if len(listened) >= len(fleet.procs):
             return
         assert time.monotonic() < deadline, fleet.stderr()
         await asyncio.sleep(0.2)
