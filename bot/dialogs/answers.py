@@ -139,13 +139,19 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
             turn.say(already_recorded_text(turn.locale, row["status"], what), edit=edit)
             return
         result = await record_dose_answer(turn, answer)
-    await close_questions(turn, dose_id=answer.dose_event_id)
+    until = turn.now + timedelta(minutes=answer.snooze_minutes or DEFAULT_SNOOZE_MINUTES)
+    refused = _refused(answer.answer, result, until)
+    if not refused:
+        # A refused snooze (reminders paused) recorded nothing and the dose stays open to Taken
+        # and Skip: its questions stay open too. Closed, a typed "taken" after it went on to an
+        # older reminder's question and was recorded on that other dose.
+        await close_questions(turn, dose_id=answer.dose_event_id)
     # Which dose: two reminders due at once read alike, and so would their answers.
     what = await dose_subject(turn, answer.dose_event_id)
     if getattr(result, "already_answered", False) and str(result.status) in FINAL_STATUSES:
         turn.say(already_recorded_text(turn.locale, str(result.status), what), edit=edit)
         return
-    if _refused(answer.answer, result):
+    if refused:
         # The dose's medicine was paused or deleted, or the patient paused every reminder: no
         # reminder will follow, so promise none (and say how to have them again).
         paused = answer.answer == "snoozed" and str(result.status) != "cancelled"
@@ -157,7 +163,6 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
     if answer.answer == "taken":
         message = taken_text(turn.locale, turn.now, timezone, what)
     elif answer.answer == "snoozed":
-        until = turn.now + timedelta(minutes=answer.snooze_minutes or DEFAULT_SNOOZE_MINUTES)
         message = turn.t(
             "answer_snoozed", time=texts.fmt_time(until.astimezone(zone), turn.locale), what=what
         )
@@ -188,13 +193,19 @@ async def _ask_taken(turn: Turn, dose_id: UUID, taken: tuple[str, str]) -> None:
     await ask_question(turn, [{"label": label, "data": data, "keys": keys}], dose_id=dose_id)
 
 
-def _refused(answer: str, result: object) -> bool:
+def _refused(answer: str, result: object, until: datetime) -> bool:
     """Whether the recorder left the dose alone for a reason other than a repeat of the same
-    answer: it is cancelled, or a snooze was refused (its medicine is paused or deleted)."""
+    answer: it is cancelled, or a snooze (until ``until``) was refused (its medicine is paused
+    or deleted, or every reminder is). A dose snoozed before the pause and snoozed again stays
+    snoozed until its first time: a refusal too, not a repeat, unless it is that time."""
     if not getattr(result, "already_answered", False):
         return False
     status = str(getattr(result, "status", ""))
-    return status == "cancelled" or (answer == "snoozed" and status != "snoozed")
+    if status == "cancelled":
+        return True
+    return answer == "snoozed" and (
+        status != "snoozed" or getattr(result, "snoozed_until", None) != until
+    )
 
 
 def already_recorded_text(locale: str, status: str, what: str) -> str:

@@ -203,3 +203,59 @@ async def test_a_reminder_still_queued_at_the_pause_comes_at_the_resume(
         assert world.run(machine._doses)[dose] == "due"
 
     await _replay(db, settings, steps)
+
+
+async def test_a_typed_taken_after_a_refused_snooze_answers_the_newest_reminder(
+    db: Database, settings: Settings
+) -> None:
+    """Two reminders, /pause, "snooze" (refused: the newest reminder's dose stays due), then
+    "taken". The refused snooze closed the newest reminder's question as if answered, so
+    "taken" went on to the older reminder's question: recorded on the other dose (found by
+    tests/bot/test_answer_router_stateful.py with 50 random sequences)."""
+
+    def steps(machine: Any, world: World) -> None:
+        machine.register()
+        machine.adds_a_medicine(minutes_ahead=1)
+        machine.adds_a_medicine(minutes_ahead=2)
+        machine.time_passes(minutes=1)  # 11:59: the first medicine's reminder
+        machine.time_passes(minutes=1)  # 12:00: the second's, the newest question
+        older, newer = dict.fromkeys(dose for dose, _ in machine.buttons)  # reminded in order
+        machine.pauses_or_resumes_everything(command="/pause")
+        world.run(lambda: machine._inbound("snooze"))
+        doses = world.run(machine._doses)
+        assert (doses[older], doses[newer]) == ("due", "due")
+        world.run(lambda: machine._inbound("taken"))
+        doses = world.run(machine._doses)
+        assert (doses[older], doses[newer]) == ("due", "taken")
+
+    await _replay(db, settings, steps)
+
+
+async def test_a_typed_taken_after_a_refused_snooze_is_recorded(
+    db: Database, settings: Settings
+) -> None:
+    """One reminder, /pause, "snooze" (refused), "taken": the dose is taken. Before, the refused
+    snooze closed the reminder's question and "taken" found nothing to answer."""
+
+    def steps(machine: Any, world: World) -> None:
+        dose = _paused_dose(machine, world)
+        world.run(lambda: machine._inbound("snooze"))
+        world.run(lambda: machine._inbound("taken"))
+        assert world.run(machine._doses)[dose] == "taken"
+
+    await _replay(db, settings, steps)
+
+
+async def test_a_snoozed_dose_snoozed_again_while_paused_is_told_the_pause(
+    db: Database, settings: Settings
+) -> None:
+    """The reminder's Snooze pressed again while paused: the snooze is refused (the dose keeps
+    its first snooze), and the reply says the reminders are paused, not a new snooze time."""
+
+    def steps(machine: Any, world: World) -> None:
+        dose = _paused_dose(machine, world, snooze=True)  # snoozed until 12:14
+        machine.time_passes(minutes=2)
+        world.run(lambda: machine._press(dose, _snooze_button(machine)[1]))  # asserts the reply
+        assert world.run(machine._doses)[dose] == "snoozed"
+
+    await _replay(db, settings, steps)
