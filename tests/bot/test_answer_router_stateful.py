@@ -14,8 +14,10 @@ hands them on; the channels are recording senders.
 Invariants after every step:
 
 * an answer is recorded only on the question it answers: the newest open question that showed
-  the typed reply (its number or letter, its label, the label's distinct first word), with the
-  option's meaning; and when no dialog question is newer, that question does get it;
+  the typed reply (its number or letter, its label, the label's distinct first word) or takes it
+  as its answer's usual word ("skip" for a follow-up's "Skipped", bot.routing.ANSWER_WORDS),
+  with the option's meaning; and when no dialog question is newer, that question does get it
+  (but a snooze while paused is refused, docs/preferences.md);
 * no answer is accepted for a question that was not asked (or is closed): nothing changes;
 * a paused, opted-out or deleted patient is sent no medication message and no slot offer;
 * an answer to an offer someone else took, or that expired, is told so (its question closes)
@@ -54,6 +56,7 @@ from hypothesis.stateful import (
 
 from bot.context import BotContext
 from bot.intake import process_inbound, store_inbound
+from bot.routing import ANSWER_WORDS, APPOINTMENT_WORDS
 from core.answer_buttons import parse_offer_data
 from core.db import Database
 from core.settings import Settings
@@ -91,6 +94,18 @@ def fold(text: str) -> str:
     return " ".join(plain.split())
 
 
+def usual_words(data: str) -> frozenset[str]:
+    """The words a dose answer (``d:<hex>:s15``) or an appointment answer (``a:<hex>:c``) is
+    also typed as, whatever its label says (docs: bot/routing.py, ANSWER_WORDS)."""
+    words = {"d": ANSWER_WORDS, "a": APPOINTMENT_WORDS}.get(data.partition(":")[0], {})
+    return words.get(_code(data), frozenset())
+
+
+def _code(data: str) -> str:
+    """An answer's code: ``t`` of ``d:<hex>:t``, ``s`` of ``d:<hex>:s15``."""
+    return data.rsplit(":", 1)[1][:1]
+
+
 @dataclass
 class Asked:
     """A question the worker sent: its entity (a dose, an appointment or a slot offer's
@@ -115,11 +130,14 @@ class Asked:
         firsts = [(re.findall(r"\w+", fold(o[0])) or [""])[0] for o in self.options]
         if len(typed) >= 2 and firsts.count(typed) == 1:
             return self.options[firsts.index(typed)]
-        return None
+        # A reminder's Taken/Snooze/Skip and an appointment's confirm also take their usual
+        # words whatever the labels read ("skip" answers a follow-up's "Skipped"): bot.routing.
+        named = [o for o in self.options if typed.rstrip(".!") in usual_words(o[1])]
+        return named[0] if len(named) == 1 else None
 
     def effect(self, data: str, before: tuple[Any, ...]) -> tuple[Any, ...]:
         """The entity's state after the option ``data`` was chosen in state ``before``."""
-        code = data.rsplit(":", 1)[1][0]
+        code = _code(data)
         if self.kind != "offer":
             return ((DOSE_EFFECT if self.kind == "dose" else APPOINTMENT_EFFECT)[code],)
         # accept_slot_offer: an open slot ahead is booked; else an offered recipient is too late.
@@ -537,7 +555,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 expected = question.effect(option[1], before[entity])
                 assert after[entity][: len(expected)] == expected, (text, after[entity])
             elif accepting and (dialog_at is None or dialog_at < accepting[0][0].asked_at):
-                raise AssertionError(f"{text!r} answers {accepting[0][0]} but nothing was recorded")
+                question, option = accepting[0]
+                # A snooze while every reminder is paused is refused: no reminder would come
+                # back (docs/preferences.md, "/pause and /resume").
+                refused = state["paused"] and question.kind == "dose" and _code(option[1]) == "s"
+                assert refused, f"{text!r} answers {question} but nothing was recorded"
             offers = [k for k in changed if len(after[k]) == 3]
             world.stats["offer_answers"] += len(offers)
             world.stats["gone_offer_answers"] += sum(not before[k][2] for k in offers)
