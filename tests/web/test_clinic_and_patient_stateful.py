@@ -25,13 +25,19 @@ Invariants, from the patient's side and the clinic's, after every step:
   its cancellation after the appointment began;
 * nothing medication-related reaches a paused patient, nor their caregiver about them;
 * nothing reaches the phone after its STOP but the confirmation, until START; its words
-  answer nothing meanwhile;
+  answer nothing meanwhile; nothing of the worker's reaches a Telegram chat after its /stop (its
+  SMS may still serve), and its words and buttons answer nothing, until /start;
+* the earlier sequence's patient, erased by the clinic, writes again ("taken", "/today") from
+  each chat they had: they hear nothing of their record (name, medicines, times), and nothing
+  is recorded against it (no row of any table names it, the tombstone is unchanged);
 * a dose is reminded at most once, and once more per snooze;
 * a typed answer ("1", "C", "taken", "confirm") changes at most one dose or appointment: the one
   of the newest open question that chat showed with that answer (an SMS menu's number or word,
-  "Reply 1 or C", a Telegram button's label; a newer question about the same dose closes the
-  older, an answered or 12-hour-old one is closed, an appointment that began is not asked about),
-  with that answer's meaning; not checked when a dialog question is newer, or when two open
+  "Reply 1 or C", a Telegram button's label, or the answer's usual word whatever the label says:
+  "skip" to a follow-up's "Skipped"; a button's reply that edits its message shows its own; a
+  newer question about the same dose closes the older, an answered one or one asked 12 hours ago
+  is closed, an appointment that began is not asked about), with that answer's meaning (a snooze
+  while paused is refused); not checked when a dialog question is newer, or when two open
   questions went out in one pass (one instant: which the phone shows last is not known);
   a Telegram button changes only the dose or appointment it names;
 * a dose past its missed mark (counted from its reminder, or from when that left late) with a
@@ -45,6 +51,8 @@ no reminder, 'due' forever (tests/planner/test_materialize.py::test_moving_west_
 older appointment (tests/web/test_answer_router.py::test_confirm_typed_to_an_appointment_...),
 and that a reminder expired unsent (a worker down) still alerted the caregiver that the patient
 had not confirmed it (tests/planner/test_followups.py::test_a_dose_whose_reminder_never_...).
+Its "'skip' changed a dose, not the question it answered (None)" was the model's: it did not know
+the usual words (bot.routing.ANSWER_WORDS), nor that a snooze's reply keeps Taken.
 
 ``MEDREMIND_STATEFUL_EXAMPLES`` and ``MEDREMIND_STATEFUL_STEPS`` make the search bigger (and
 random); by default 8 sequences of 30 steps, derandomized.
@@ -82,7 +90,7 @@ from core.settings import Settings
 from scheduler.planner import run_planner_tick
 from scheduler.planning_rules import in_quiet_hours
 from tests import factories
-from tests.bot.test_answer_router_stateful import _call, settings_for_run
+from tests.bot.test_answer_router_stateful import _call, settings_for_run, usual_words
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.integration.clinician import as_clinician
@@ -159,10 +167,19 @@ class Received:
     typed: frozenset[str] = frozenset()  # folded answers it shows
     closed: bool = False  # answered, or a newer question asks about its dose or appointment
     sent_at: datetime | None = None  # as the worker recorded it (the question's asked_at)
+    asked: datetime = MIN  # when it was asked (its 12 hours count from then); MIN: never
 
 
 def _fold(text: str) -> str:
     return " ".join(text.strip().lower().split())
+
+
+def _word_answers(data: list[str]) -> frozenset[str]:
+    """The usual words a question takes whatever its labels read (a follow-up's "Skipped"
+    takes "skip", an appointment's "I'll be there" "confirm"): of an answer only when no other
+    of the question's answers has the same word (bot.routing)."""
+    words = Counter(word for d in data for word in usual_words(d))
+    return frozenset(word for word, n in words.items() if n == 1)
 
 
 def _shown_answers(text: str, labels: list[str]) -> frozenset[str]:
@@ -176,9 +193,11 @@ def _shown_answers(text: str, labels: list[str]) -> frozenset[str]:
     for number, label in options:
         labels = [*labels, label]
         shown.add(number)
+    firsts = Counter(_fold(label).split(" ")[0] for label in labels)
     for label in labels:
         shown.add(_fold(label))
-        shown.add(_fold(label).split(" ")[0])
+        if firsts[_fold(label).split(" ")[0]] == 1:  # "snooze" of two Snooze buttons is neither
+            shown.add(_fold(label).split(" ")[0])
     return frozenset(shown)
 
 
@@ -204,8 +223,10 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             self.reminded: Counter[UUID] = Counter()
             self.alerted: Counter[UUID] = Counter()
             self.stopped = False  # the patient's SMS STOP, not yet undone by START
+            self.tg_stopped: datetime | None = None  # since the chat's /stop, until /start
             self.paused = False
             self.last_pass: datetime | None = None
+            self.last_read = MIN  # when the phone was last read
             self._snoozes_seen: set[tuple[UUID, datetime]] = set()
             world.stats["sequences"] += 1
 
@@ -259,8 +280,55 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 world.org_id,
             )
             for row in rows:
+                contacts = await world.admin.fetch(
+                    "select channel, address from contact_points where patient_id = $1", row["id"]
+                )
                 gone = await world.web.delete(f"/api/v1/patients/{row['id']}", headers=world.auth)
                 assert gone.status_code == 200, gone.text
+                await self._erased_writes(row["id"], contacts)
+
+        async def _erased_writes(self, erased: UUID, contacts: list[asyncpg.Record]) -> None:
+            """The erased patient writes again, an answer and a command, from each chat they
+            had: they hear nothing of their old record, and nothing is recorded against it."""
+            before = await self._rows_naming(erased)
+            tg, sms = len(world.telegram.sent_messages), len(world.twilio.messages)
+            for contact in contacts:
+                for text in ("taken", "/today"):
+                    if contact["channel"] == "telegram":
+                        await telegram_text(world.web, int(contact["address"]), text)
+                    elif contact["channel"] == "sms":
+                        await twilio_inbound(world.web, contact["address"], text)
+                    world.stats["erased patient writes"] += 1
+            heard = [c.text or "" for c in world.telegram.sent_messages[tg:]]
+            heard += [m.body or "" for m in world.twilio.messages[sms:]]
+            world.stats["erased patient heard"] += len(heard)
+            for text in heard:
+                # The name, the medicines ("Medicine 1"), a dose's or a visit's time.
+                assert not re.search(r"Ana|[Mm]edicine \d|\d:\d\d", text), (
+                    f"an erased patient was told: {text!r}"
+                )
+            assert await self._rows_naming(erased) == before, "recorded against an erased patient"
+
+        async def _rows_naming(self, patient_id: UUID) -> dict[str, Any]:
+            """Rows naming ``patient_id`` in every table with a ``patient_id``, by table (the
+            tombstone itself, ``patients``, by its columns)."""
+            tables = await world.admin.fetch(
+                "select table_name from information_schema.columns where table_schema = 'public'"
+                " and column_name = 'patient_id' and table_name in (select table_name from"
+                " information_schema.tables where table_type = 'BASE TABLE')"
+            )
+            found = {
+                t["table_name"]: await world.admin.fetchval(
+                    f'select count(*) from public."{t["table_name"]}" where patient_id = $1',
+                    patient_id,
+                )
+                for t in tables
+            }
+            tombstone = await world.admin.fetchrow(
+                "select * from patients where id = $1", patient_id
+            )
+            found["patients"] = dict(tombstone)
+            return found
 
         async def _join_by_invite(self) -> None:
             invite = await world.web.post(
@@ -536,6 +604,23 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
 
             world.run(send)
 
+        @precondition(lambda self: self.channel == "telegram")
+        @rule(stop=st.booleans())
+        def patient_stops_or_starts_telegram(self, stop: bool) -> None:
+            """/stop in the chat: the worker sends it nothing (its SMS may still serve), its
+            answers answer nothing, until /start."""
+
+            async def send() -> None:
+                await self._inbound("/stop" if stop else "/start", "telegram")
+                if stop and self.tg_stopped is None:
+                    self.tg_stopped = world.clock.now
+                elif not stop:
+                    self.tg_stopped = None
+                world.stats["telegram /stop" if stop else "telegram /start"] += 1
+                await self._observe()
+
+            world.run(send)
+
         async def _inbound(self, text: str, channel: str) -> None:
             world.stats[f"inbound {channel}"] += 1
             if channel == "telegram":
@@ -546,16 +631,29 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         async def _press(self, payload: str) -> None:
             named = UUID(hex=payload.split(":")[1])
             before = await self._answers()
+            edits = len(world.telegram.calls_to("editMessageText"))
             await telegram_press(world.web, self.chat, payload)
             world.stats["presses"] += 1
             after = await self._answers()
             changed = _changed(before, after)
             assert changed <= {named}, f"button {payload} changed {changed}"
+            assert not (changed and self.tg_stopped), f"button {payload} after /stop: {changed}"
             self._answered(changed)
+            # The reply edits the pressed message; a snooze's keeps Taken for the dose.
+            for call in world.telegram.calls_to("editMessageText")[edits:]:
+                data = [d for row in call.buttons() for _, d in row if d]
+                if call.chat_id == self.chat and any(d.startswith("d:") for d in data):
+                    labels = [label for row in call.buttons() for label, _ in row]
+                    typed = _shown_answers(call.text or "", labels) | _word_answers(data)
+                    now = world.clock.now
+                    self._ask(Received("telegram", named, "dose", now, typed, False, now, now))
             await self._observe()
 
         async def _answer_typed(self, text: str, channel: str) -> None:
             before = await self._answers()
+            paused = await world.admin.fetchval(
+                "select reminders_paused from patients where id = $1", self.patient_id
+            )
             expected, ambiguous = self._expected_entity(text, before, channel)
             await self._inbound(text, channel)
             after = await self._answers()
@@ -578,6 +676,8 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     status = before[expected][0]
                     kind = "dose" if status in OPEN_DOSE | {"missed"} else "appointment"
                     wanted = meant.get(kind)
+                    if wanted == "snoozed" and paused:
+                        wanted = status  # refused: docs/preferences.md "/pause and /resume"
                     if wanted is not None and not (kind == "dose" and status == "missed"):
                         world.stats[f"typed {kind} answers checked"] += 1
                         assert after[expected][0] == wanted, (
@@ -608,8 +708,8 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             """The newest question still open that this channel showed with ``text``;
             ambiguous when a dialog question is newer (the dialog may take the answer)."""
             typed = _fold(text)
-            if channel == "sms" and self.stopped:
-                return None, False  # an opted-out number's words answer nothing (until START)
+            if (channel == "sms" and self.stopped) or (channel == "telegram" and self.tg_stopped):
+                return None, False  # an opted-out chat's words answer nothing (until START)
             for received in reversed(self.received):
                 if received.channel != channel or typed not in received.typed:
                     continue
@@ -635,7 +735,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             """A question about a dose or appointment that an answer may still change."""
             if received.entity is None or received.closed:
                 return False
-            if world.clock.now - received.at > QUESTION_TTL:
+            if world.clock.now - received.asked > QUESTION_TTL:
                 return False
             status, when = state.get(received.entity, ("gone", None))
             if status in OPEN_APPOINTMENT:  # an appointment that has begun is not asked about
@@ -735,12 +835,15 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                         kind = "dose" if data[0] == "d" else "appointment"
                 # Buttons are picked by label (Telegram shows no numbers, and takes none).
                 typed = _shown_answers(call.text or "", [label for label, _ in buttons])
+                typed |= _word_answers([data for _, data in buttons if data])
                 sent_at = await world.admin.fetchval(
                     "select max(sent_at) from scheduled_messages where conversation_id is null"
                     " and (dose_event_id = $1 or appointment_id = $1)",
                     entity,
                 )
-                self._ask(Received("telegram", entity, kind, now, typed, False, sent_at))
+                # The worker's send of it, else a reply of the bot's just now.
+                asked = sent_at if sent_at is not None and sent_at >= self.last_read else now
+                self._ask(Received("telegram", entity, kind, now, typed, False, sent_at, asked))
             to_patient = [m for m in new_sms if m.to == self.phone]
             if self.stopped:
                 allowed = 1 if after_stop else 0
@@ -749,7 +852,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 )
             for message in to_patient:
                 row = await world.admin.fetchrow(
-                    "select kind, dose_event_id, appointment_id, conversation_id, sent_at"
+                    "select id, kind, dose_event_id, appointment_id, conversation_id, sent_at"
                     " from scheduled_messages where provider_message_id = $1",
                     message.sid,
                 )
@@ -762,12 +865,21 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 elif re.search(r"(?m)^\s*\d\W", body):
                     kind = "dialog"
                 shown = _shown_answers(body, [])
+                if row is not None and entity is not None:
+                    data = await world.admin.fetchval(
+                        "select array(select o ->> 'data' from conversation_questions q,"
+                        " jsonb_array_elements(q.options) o where q.id = $1)",
+                        row["id"],
+                    )
+                    shown |= _word_answers(data)
                 sent_at = row["sent_at"] if row is not None else None
-                self._ask(Received("sms", entity, kind, now, shown, False, sent_at))
+                self._ask(Received("sms", entity, kind, now, shown, False, sent_at, sent_at or now))
+            self.last_read = now
 
         async def _check_rows(self) -> None:
             rows = await world.admin.fetch(
                 """select s.id, s.kind, s.status, s.sent_at, s.scheduled_time, s.dose_event_id,
+                          s.channel_used,
                           s.caregiver_id, s.conversation_id, s.urgent, s.appointment_id,
                           d.due_at, d.snoozed_until, a.starts_at
                      from scheduled_messages s
@@ -814,8 +926,12 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     assert self.reminded[row["dose_event_id"]], f"alert, never reminded: {what}"
                 assert not (paused and self.paused), f"caregiver alerted while paused: {what}"
                 return
-            if row["conversation_id"] is not None or row["urgent"]:
-                return  # the bot's replies, and what the clinic marked urgent
+            if row["conversation_id"] is not None:
+                return  # the bot's replies
+            if self.tg_stopped is not None and row["sent_at"] >= self.tg_stopped:
+                assert row["channel_used"] != "telegram", f"to the chat after its /stop: {what}"
+            if row["urgent"]:
+                return  # what the clinic marked urgent
             if kind in MEDICATION_KINDS:
                 assert not (paused and self.paused), f"while paused: {what}"
             if row["starts_at"] is not None and kind != "appointment_cancelled":
