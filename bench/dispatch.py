@@ -1092,7 +1092,16 @@ async def scenario_9(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
     emit(scenario=9, name="retention: rows left", **dict(left))
 
 
-BURST_CONFIG = {"batch_size": 100, "concurrency": 64, "lease_seconds": 60, "poll_seconds": 5}
+# The worker's defaults (the code measured: DispatcherConfig's, as core/settings.py's);
+# BENCH_BURST_BATCH and BENCH_BURST_CONCURRENCY try others (read in every burst worker's process:
+# they inherit the environment).
+_DEFAULTS = DispatcherConfig(worker_id="bench")
+BURST_CONFIG = {
+    "batch_size": int(os.environ.get("BENCH_BURST_BATCH") or _DEFAULTS.batch_size),
+    "concurrency": int(os.environ.get("BENCH_BURST_CONCURRENCY") or _DEFAULTS.concurrency),
+    "lease_seconds": 60,
+    "poll_seconds": 5,
+}
 
 
 class GcClock:
@@ -1356,6 +1365,8 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
         name="08:00 burst: N real reminders due at one instant among M other rows",
         code=str(ROOT),
         workers=workers,
+        batch=BURST_CONFIG["batch_size"],
+        concurrency=BURST_CONFIG["concurrency"],
         due=n,
         handed_over=len(lateness),
         other_rows=others,
