@@ -163,7 +163,7 @@ class Settings(BaseSettings):
         default=30.0, alias="MEDREMIND_REQUEST_READ_SECONDS", gt=0, le=3600
     )
 
-    worker_batch_size: int = Field(default=100, alias="MEDREMIND_WORKER_BATCH", ge=1, le=5000)
+    worker_batch_size: int = Field(default=250, alias="MEDREMIND_WORKER_BATCH", ge=1, le=5000)
     worker_concurrency: int = Field(default=64, alias="MEDREMIND_WORKER_CONCURRENCY", ge=1)
     worker_poll_seconds: float = Field(default=5.0, alias="MEDREMIND_WORKER_POLL_SECONDS", gt=0)
     worker_lease_seconds: float = Field(default=60.0, alias="MEDREMIND_LEASE_SECONDS", gt=0)
