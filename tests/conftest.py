@@ -51,6 +51,17 @@ def outside_tmp_path() -> Iterator[Path]:
     shutil.rmtree(root, ignore_errors=True)
 
 
+async def _no_flush_to_disk(admin: asyncpg.Connection) -> None:
+    """No flush to disk on the embedded server: its data is deleted with the session, and every
+    test's database clone, drop and commit waited on fsync (the suite's disk is shared). A server
+    process killed by a test still recovers from its WAL; only a crash of the machine would lose
+    data, which no test needs. The three settings apply on a reload. Never on TEST_DATABASE_URL,
+    a server that is not the suite's to change."""
+    for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+        await admin.execute(f"alter system set {setting} = off")
+    await admin.execute("select pg_reload_conf()")
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url() -> Iterator[str]:
     """A superuser URL to the session's PostgreSQL server (its ``postgres`` database)."""
@@ -68,6 +79,8 @@ async def template_database(pg_admin_url: str, worker_id: str) -> str:
     name = TEMPLATE_DB if worker_id == "master" else f"{TEMPLATE_DB}_{worker_id}"
     admin = await asyncpg.connect(pg_admin_url)
     try:
+        if not os.environ.get("TEST_DATABASE_URL"):
+            await _no_flush_to_disk(admin)
         await admin.execute("select pg_advisory_lock($1)", MIGRATION_LOCK)
         await admin.execute(f'drop database if exists "{name}" with (force)')
         await admin.execute(f'create database "{name}"')
