@@ -9,8 +9,12 @@ STAMP := $(VENV)/.installed
 
 # The tests run on TEST_WORKERS pytest-xdist processes, each with its own embedded PostgreSQL: the
 # suite mostly waits (for the processes it starts, sockets, the database), so more workers than
-# cores pay. TEST_WORKERS=0 runs it in one process.
+# cores pay. TEST_WORKERS=0 runs it in one process. worksteal: a worker that runs out of tests takes
+# some of another's queue, so the tests of a minute or more (fuzzers, worker fleets, the dashboard
+# e2e) do not leave three workers idle while a fourth works through its share (--dist load hands
+# each worker its share up front).
 TEST_WORKERS ?= 4
+TEST_DIST ?= worksteal
 
 .PHONY: dev test lint format install dashboard-test alert-rules-test any-hour
 
@@ -30,7 +34,7 @@ test: $(STAMP) dashboard-test alert-rules-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist $(TEST_DIST)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -77,7 +81,7 @@ any-hour: $(STAMP)
 	@for spec in $(ANY_HOUR_INSTANTS); do \
 		instant=$${spec%%@*}; zone=$${spec#*@}; [ "$$zone" = "$$spec" ] && zone=UTC; \
 		$(BIN)/python tests/clock/run_at.py $$instant --tz $$zone -- \
-			$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(ANY_HOUR_ARGS) || exit 1; \
+			$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist $(TEST_DIST) $(ANY_HOUR_ARGS) || exit 1; \
 	done
 
 # The Prometheus alert rules (ops/prometheus) and their unit tests, with Debian's promtool
