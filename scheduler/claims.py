@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from core.sql import query
+from scheduler import claim_sql
 
 if TYPE_CHECKING:
     from scheduler.claim_cache import ClaimCache
@@ -316,7 +317,7 @@ async def claim_rows(
     """The claim statement alone: rows as :data:`CLAIM_COLUMNS`. ``barrier``: the token the
     statement notifies when it claims something (:meth:`ClaimCache.token`)."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        query("dispatch", "claim"),
+        claim_sql.claim(),
         now,
         limit,
         worker,
@@ -327,7 +328,8 @@ async def claim_rows(
     if rows and tuple(rows[0].keys()) != CLAIM_COLUMNS:
         # build_claim is positional: a query edited out of step with it must fail loudly.
         raise RuntimeError(
-            f"dispatch.sql claim returns {tuple(rows[0].keys())}, claims.py expects {CLAIM_COLUMNS}"
+            f"scheduler/claim_sql.py claim returns {tuple(rows[0].keys())},"
+            f" claims.py expects {CLAIM_COLUMNS}"
         )
     return rows
 

@@ -36,8 +36,8 @@ import asyncpg
 
 from core.logs import mark_sensitive
 from core.messages import Channel, OutboundMessage
-from core.sql import query
 from core.templating import TemplateRenderer
+from scheduler import claim_sql
 from scheduler.claim_cache import ClaimCache
 from scheduler.claims import (
     CLAIM_COLUMNS,
@@ -219,7 +219,7 @@ class RenderAhead(Periodic):
                 return 0
             async with conn.transaction(readonly=True):
                 cursor = await conn.cursor(
-                    query("dispatch", "render_ahead"),
+                    claim_sql.render_ahead(),
                     self._upper,
                     upper,
                     _TOO_SOON_SECONDS,
@@ -243,7 +243,7 @@ class RenderAhead(Periodic):
     ) -> int:
         if tuple(rows[0].keys()) != CLAIM_COLUMNS:
             raise RuntimeError(
-                f"dispatch.sql render_ahead returns {tuple(rows[0].keys())},"
+                f"scheduler/claim_sql.py render_ahead returns {tuple(rows[0].keys())},"
                 f" claims.py expects {CLAIM_COLUMNS}"
             )
         rows = [r for r in rows if r[0] not in self.held]

@@ -2,7 +2,9 @@
 -- Every change to a claimed row is guarded by its lease token, so a worker that lost its lease
 -- (paused, partitioned, slow) cannot overwrite what another worker recorded since.
 
--- name: claim
+-- name: claim_lease
+-- (scheduler/claim_sql.py puts the claim together: this, then claim_columns over claim_joins,
+-- then claim_order.)
 -- Claim up to $2 due rows in priority order and return them with what changes per message: the
 -- message itself, its category, the dose (its answer, its medicine's name and status), the
 -- appointment, the caregiver, and for a bot reply the address of the chat it answers (a reply to a
@@ -74,32 +76,44 @@ with picked as (
   select pg_notify('medremind_cache', $5::text)
    where $5::text is not null and exists (select from claimed)
 )
-select c.id, c.patient_id, c.lease_token, c.scheduled_time, c.platform, c.kind, c.attempts,
-       c.max_attempts, c.priority, c.message_content, c.template, c.expires_at, c.urgent,
-       c.allow_fallback, c.caregiver_id, c.dose_event_id, c.appointment_id,
-       public.message_category(c.kind, c.payload) as category,
-       cg.channel as caregiver_channel, cg.address as caregiver_address,
-       -- An opted-out or unreachable caregiver gets nothing (migration 20260101012200), nor
-       -- a Telegram one typed in and not linked yet (20260101014300).
-       cg.active and cg.opted_out_at is null and cg.blocked_at is null
-         and cg.awaiting_link_since is null as caregiver_active,
-       cg.share_details as caregiver_share_details,
-       cg.name as caregiver_name, cg.timezone as caregiver_timezone,
-       med.name as medicine_name, med.dose as medicine_dose, de.due_at as dose_due_at,
-       de.status as dose_status, med.status as medication_status,
-       a.starts_at as appointment_starts_at, a.location as appointment_location,
-       a.clinician_name as appointment_clinician, cv.chat_address as reply_address,
-       c.channels_tried, c.payload
-  from claimed c
-  left join conversations cv on cv.id = c.conversation_id and cv.channel = c.platform
-  left join caregivers cg on cg.id = c.caregiver_id
-  left join dose_events de on de.id = c.dose_event_id
+
+-- name: claim_columns
+-- A message as the dispatcher sends it (m: the message row), in the claimed-row layout of
+-- scheduler/claims.py (CLAIM_COLUMNS): the message itself, its category, the dose (its answer,
+-- its medicine's name and status), the appointment, the caregiver, and for a bot reply the
+-- address of the chat it answers. The claim and the render-ahead read both use it, so they
+-- cannot drift apart. With claim_joins.
+m.id, m.patient_id, m.lease_token, m.scheduled_time, m.platform, m.kind, m.attempts,
+m.max_attempts, m.priority, m.message_content, m.template, m.expires_at, m.urgent,
+m.allow_fallback, m.caregiver_id, m.dose_event_id, m.appointment_id,
+public.message_category(m.kind, m.payload) as category,
+cg.channel as caregiver_channel, cg.address as caregiver_address,
+-- An opted-out or unreachable caregiver gets nothing (migration 20260101012200), nor
+-- a Telegram one typed in and not linked yet (20260101014300).
+cg.active and cg.opted_out_at is null and cg.blocked_at is null
+  and cg.awaiting_link_since is null as caregiver_active,
+cg.share_details as caregiver_share_details,
+cg.name as caregiver_name, cg.timezone as caregiver_timezone,
+med.name as medicine_name, med.dose as medicine_dose, de.due_at as dose_due_at,
+de.status as dose_status, med.status as medication_status,
+a.starts_at as appointment_starts_at, a.location as appointment_location,
+a.clinician_name as appointment_clinician, cv.chat_address as reply_address,
+m.channels_tried, m.payload
+
+-- name: claim_joins
+-- The rows claim_columns reads beside the message's (m), each by its primary key.
+  left join conversations cv on cv.id = m.conversation_id and cv.channel = m.platform
+  left join caregivers cg on cg.id = m.caregiver_id
+  left join dose_events de on de.id = m.dose_event_id
   left join medications med on med.id = de.medication_id
-  left join appointments a on a.id = c.appointment_id
- -- Evaluated once (no column of c): the barrier's notification is sent with the claim.
+  left join appointments a on a.id = m.appointment_id
+
+-- name: claim_order
+-- The claim's end (after claim_joins).
+ -- Evaluated once (no column of m): the barrier's notification is sent with the claim.
  where (select count(*) from barrier) >= 0
  -- Hand the batch over in priority order: sends start in this order.
- order by c.priority, c.scheduled_time
+ order by m.priority, m.scheduled_time
 
 -- name: claim_patients
 -- Claimed messages' patients ($1), what a claim needs of each, for the worker's cache
@@ -157,33 +171,13 @@ select array(select distinct m.patient_id
               limit $4) as patients,
        (select upper from bounds) as upper
 
--- name: render_ahead
+-- name: render_ahead_where
 -- Pending messages due after $1 and after $3 seconds from now (what is due sooner is the
--- claim's: a backlog already due never holds the window back), up to $2, in the claim's layout (dispatch.sql:
--- claim, the same columns and joins; no lease yet, the attempts as they are): the worker renders
--- them before they are due (scheduler/render_ahead.py) and sends what it rendered only for a
+-- claim's: a backlog already due never holds the window back), up to $2, in the claim's layout
+-- (scheduler/claim_sql.py: claim_columns over claim_joins, then this; no lease yet, the attempts
+-- as they are): the worker renders them before they are due (scheduler/render_ahead.py) and sends what it rendered only for a
 -- claim equal to what this read. By the plain time index of the wide table, soonest first,
 -- read through a cursor.
-select m.id, m.patient_id, m.lease_token, m.scheduled_time, m.platform, m.kind, m.attempts,
-       m.max_attempts, m.priority, m.message_content, m.template, m.expires_at, m.urgent,
-       m.allow_fallback, m.caregiver_id, m.dose_event_id, m.appointment_id,
-       public.message_category(m.kind, m.payload) as category,
-       cg.channel as caregiver_channel, cg.address as caregiver_address,
-       cg.active and cg.opted_out_at is null and cg.blocked_at is null
-         and cg.awaiting_link_since is null as caregiver_active,
-       cg.share_details as caregiver_share_details,
-       cg.name as caregiver_name, cg.timezone as caregiver_timezone,
-       med.name as medicine_name, med.dose as medicine_dose, de.due_at as dose_due_at,
-       de.status as dose_status, med.status as medication_status,
-       a.starts_at as appointment_starts_at, a.location as appointment_location,
-       a.clinician_name as appointment_clinician, cv.chat_address as reply_address,
-       m.channels_tried, m.payload
-  from scheduled_messages m
-  left join conversations cv on cv.id = m.conversation_id and cv.channel = m.platform
-  left join caregivers cg on cg.id = m.caregiver_id
-  left join dose_events de on de.id = m.dose_event_id
-  left join medications med on med.id = de.medication_id
-  left join appointments a on a.id = m.appointment_id
  where m.scheduled_time > greatest($1, now() + make_interval(secs => $3))
    and m.scheduled_time <= $2
    and m.status = 'pending'
