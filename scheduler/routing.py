@@ -80,7 +80,7 @@ def plan_routes(
         channel = _channel(claim.caregiver_channel or "")
         if channel is None or not claim.caregiver_active or not claim.caregiver_address:
             # Inactive, opted out (STOP), unreachable, or a typed Telegram chat not linked yet
-            # (migration 20260101014300): dispatch.sql claim folds them in.
+            # (migration 20260101014300): dispatch.sql claim_columns folds them in.
             return RoutePlan(
                 (), "the caregiver is inactive, opted out, unreachable or awaiting their link"
             )
