@@ -36,9 +36,10 @@ class DispatcherConfig:
     worker_id: str = field(default_factory=default_worker_id)
     # Rows per claim. Each claim and each record statement pays a fixed cost (its plan, the
     # statement triggers of scheduled_messages and message_queue, a round trip) whatever its
-    # size: at 100 an 08:00 burst cost ~20% more PostgreSQL CPU per message than at 250
-    # (bench/dispatch.py --scenario 11, bench/dispatch_sql.py --batch). Fewer rows are claimed
-    # whenever fewer are due or the send rate is lower (Dispatcher._claim_target).
+    # size. On a box loaded by other work an 08:00 burst at 100 cost ~20% more CPU per message
+    # than at 250 (bench/dispatch.py --scenario 11 --messages 30000, BENCH_BURST_BATCH); quiet,
+    # at 100,000 due, the two were alike (2026-12-04). Fewer rows are claimed whenever fewer
+    # are due or the send rate is lower (Dispatcher._claim_target).
     batch_size: int = 250
     concurrency: int = 64
     lease_seconds: float = 60.0
