@@ -325,13 +325,18 @@ async def claim_rows(
         barrier,
         timeout=STATEMENT_TIMEOUT_SECONDS,
     )
+    check_columns(rows, "claim")
+    return rows
+
+
+def check_columns(rows: Sequence[asyncpg.Record], statement: str) -> None:
+    """Rows are read by position (:func:`build_claim`): a statement of scheduler/claim_sql.py
+    edited out of step with :data:`CLAIM_COLUMNS` must fail loudly."""
     if rows and tuple(rows[0].keys()) != CLAIM_COLUMNS:
-        # build_claim is positional: a query edited out of step with it must fail loudly.
         raise RuntimeError(
-            f"scheduler/claim_sql.py claim returns {tuple(rows[0].keys())},"
+            f"scheduler/claim_sql.py {statement} returns {tuple(rows[0].keys())},"
             f" claims.py expects {CLAIM_COLUMNS}"
         )
-    return rows
 
 
 async def assemble(

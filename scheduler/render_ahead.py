@@ -40,12 +40,12 @@ from core.templating import TemplateRenderer
 from scheduler import claim_sql
 from scheduler.claim_cache import ClaimCache
 from scheduler.claims import (
-    CLAIM_COLUMNS,
     NO_PATIENT,
     STATEMENT_TIMEOUT_SECONDS,
     Claim,
     PatientData,
     build_claim,
+    check_columns,
     read_into_cache,
 )
 from scheduler.custom_templates import AUTOMATIC_KINDS, cached_cache, prefetch_templates
@@ -241,11 +241,7 @@ class RenderAhead(Periodic):
     async def _render(
         self, conn: asyncpg.Connection, cache: ClaimCache, rows: Sequence[asyncpg.Record]
     ) -> int:
-        if tuple(rows[0].keys()) != CLAIM_COLUMNS:
-            raise RuntimeError(
-                f"scheduler/claim_sql.py render_ahead returns {tuple(rows[0].keys())},"
-                f" claims.py expects {CLAIM_COLUMNS}"
-            )
+        check_columns(rows, "render_ahead")
         rows = [r for r in rows if r[0] not in self.held]
         patients = await self._patients(conn, cache, {r[1] for r in rows if r[1] is not None})
         claims = [build_claim(r, patients.get(r[1], NO_PATIENT)) for r in rows]

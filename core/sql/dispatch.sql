@@ -3,14 +3,9 @@
 -- (paused, partitioned, slow) cannot overwrite what another worker recorded since.
 
 -- name: claim_lease
+-- Claim up to $2 due rows in priority order and lease them to worker $3 for $4 seconds
 -- (scheduler/claim_sql.py puts the claim together: this, then claim_columns over claim_joins,
--- then claim_order.)
--- Claim up to $2 due rows in priority order and return them with what changes per message: the
--- message itself, its category, the dose (its answer, its medicine's name and status), the
--- appointment, the caregiver, and for a bot reply the address of the chat it answers (a reply to a
--- chat without a patient has no patient). The patient, the clinic, the contact points and the
--- preferences come from the worker's cache (scheduler/claim_cache.py, filled by
--- claim_patients); the columns are the claimed-row layout of scheduler/claims.py.
+-- then claim_order).
 --
 -- The due rows come from message_queue's index (migration 20260101011000), in priority order,
 -- locked; then their messages, with SKIP LOCKED: every other writer locks a message before its
@@ -81,8 +76,10 @@ with picked as (
 -- A message as the dispatcher sends it (m: the message row), in the claimed-row layout of
 -- scheduler/claims.py (CLAIM_COLUMNS): the message itself, its category, the dose (its answer,
 -- its medicine's name and status), the appointment, the caregiver, and for a bot reply the
--- address of the chat it answers. The claim and the render-ahead read both use it, so they
--- cannot drift apart. With claim_joins.
+-- address of the chat it answers (a reply to a chat without a patient has no patient). The
+-- patient, the clinic, the contact points and the preferences come from the worker's cache
+-- (scheduler/claim_cache.py, filled by claim_patients). The claim and the render-ahead read
+-- both use it, so they cannot drift apart. With claim_joins.
 m.id, m.patient_id, m.lease_token, m.scheduled_time, m.platform, m.kind, m.attempts,
 m.max_attempts, m.priority, m.message_content, m.template, m.expires_at, m.urgent,
 m.allow_fallback, m.caregiver_id, m.dose_event_id, m.appointment_id,
@@ -109,10 +106,9 @@ m.channels_tried, m.payload
   left join appointments a on a.id = m.appointment_id
 
 -- name: claim_order
--- The claim's end (after claim_joins).
- -- Evaluated once (no column of m): the barrier's notification is sent with the claim.
+-- A claim hands its batch over in priority order (sends start in this order). The where is
+-- evaluated once (no column of m): the barrier's notification is sent with the claim.
  where (select count(*) from barrier) >= 0
- -- Hand the batch over in priority order: sends start in this order.
  order by m.priority, m.scheduled_time
 
 -- name: claim_patients
@@ -175,9 +171,9 @@ select array(select distinct m.patient_id
 -- Pending messages due after $1 and after $3 seconds from now (what is due sooner is the
 -- claim's: a backlog already due never holds the window back), up to $2, in the claim's layout
 -- (scheduler/claim_sql.py: claim_columns over claim_joins, then this; no lease yet, the attempts
--- as they are): the worker renders them before they are due (scheduler/render_ahead.py) and sends what it rendered only for a
--- claim equal to what this read. By the plain time index of the wide table, soonest first,
--- read through a cursor.
+-- as they are): the worker renders them before they are due (scheduler/render_ahead.py) and
+-- sends what it rendered only for a claim equal to what this read. By the plain time index of
+-- the wide table, soonest first, read through a cursor.
  where m.scheduled_time > greatest($1, now() + make_interval(secs => $3))
    and m.scheduled_time <= $2
    and m.status = 'pending'
