@@ -59,6 +59,7 @@ class LeanTelegram:
         self.limited = 0
         self.first_ok: float | None = None
         self.limited_at: list[float] = []  # when 429s were answered (epoch seconds, first 100)
+        self.limited_early: list[float] = []  # seconds before the bot's window had room (same)
         self.last_ok: float | None = None
         self.ok_at: list[float] = []  # when calls succeeded (epoch seconds, first 100,000)
         self.methods: dict[str, int] = {}
@@ -76,6 +77,7 @@ class LeanTelegram:
             "last_ok": self.last_ok,
             "methods": self.methods,
             "limited_at": self.limited_at,
+            "limited_early": self.limited_early,
             "ok_at": self.ok_at,
         }
 
@@ -99,6 +101,9 @@ class LeanTelegram:
                 self.limited += 1
                 if len(self.limited_at) < 100:
                     self.limited_at.append(time.time())
+                    # How far inside the second this one came: a few microseconds or a
+                    # millisecond say a clock or a timer, a tenth of a second a limiter.
+                    self.limited_early.append(round(1.0 - (now - recent[0]), 6))
                 return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
             recent.append(now)
         params = _params(content_type, body)
