@@ -9,8 +9,9 @@ answer through the same ``record_final_dose_answer``, marks the update processed
 reply as the general turn stores it (a row of ``scheduled_messages`` leased to this process,
 :mod:`bot.reply_rows`). One statement is one transaction: the answer is recorded if and only if
 its reply is stored. Whenever the engine could decide something else (no conversation yet, no
-live patient, an opted-out chat, a language to bring in step with the patient's), it changes
-nothing and the caller runs the general turn.
+live patient, an opted-out chat, a chat marked blocked, whose press may bring the patient back,
+a language to bring in step with the patient's), it changes nothing and the caller runs the
+general turn.
 
 The reply is the general turn's reply, from the same texts (``bot.dialogs.answers``): the
 reminder is edited to say what was recorded, or that the dose already had its answer; a dose that

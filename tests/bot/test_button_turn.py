@@ -364,17 +364,12 @@ async def test_a_zone_the_database_does_not_know_leaves_the_press_to_the_general
     )
 
 
-async def test_a_press_to_another_bot_names_it_on_the_reply_and_lifts_a_block(
+async def test_a_press_to_another_bot_names_it_on_the_reply(
     bot: Bot, admin_conn: asyncpg.Connection
 ) -> None:
     """As the general turn: the reply row names the bot the person wrote to (a retry leaves
-    from it), and the press shows a chat marked blocked by a refusal reaches them again."""
+    from it)."""
     _patient, inbound_id, event = await _taken_pressed(bot, admin_conn)
-    await admin_conn.execute(
-        "update contact_points set active = false, blocked_at = now()"
-        " where channel = 'telegram' and address = $1",
-        event.chat_address,
-    )
     to_bot_b = dataclasses.replace(event, to_address="7000000002")
     assert await try_dose_button_turn(bot.ctx, inbound_id, to_bot_b) is True
     payload = await admin_conn.fetchval(
@@ -382,6 +377,28 @@ async def test_a_press_to_another_bot_names_it_on_the_reply_and_lifts_a_block(
         f"reply:{inbound_id}:0",
     )
     assert payload == {"telegram_bot": "7000000002"}
+
+
+async def test_a_press_from_a_chat_marked_blocked_is_left_to_the_general_turn(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A chat marked blocked by a refusal: the statement changes nothing, and the general turn
+    records the press and lifts the block, first catching up the spell of a patient no channel
+    reached (tests/bot/test_unreachable_return.py::...[pressed])."""
+    _patient, inbound_id, event = await _taken_pressed(bot, admin_conn)
+    await admin_conn.execute(
+        "update contact_points set active = false, blocked_at = now()"
+        " where channel = 'telegram' and address = $1",
+        event.chat_address,
+    )
+    assert await try_dose_button_turn(bot.ctx, inbound_id, event) is False
+    assert await admin_conn.fetchval("select status from dose_events") == "due"
+    assert (
+        await admin_conn.fetchval("select status from inbound_messages where id = $1", inbound_id)
+        == "received"
+    )
+    await process_inbound(bot.ctx, inbound_id, event)
+    assert await admin_conn.fetchval("select status from dose_events") == "taken"
     contact = await admin_conn.fetchrow(
         "select active, blocked_at from contact_points where channel = 'telegram' and address = $1",
         event.chat_address,

@@ -54,6 +54,37 @@ async def test_a_dose_missed_while_unreachable_alerts_nobody_at_the_return(
     await _replay(db, settings, steps)
 
 
+async def test_a_press_that_lifts_the_block_catches_up_first(
+    db: Database, settings: Settings
+) -> None:
+    """Two doses at 12:00, reminded; the bot blocked at 12:05; at 14:00 the patient, back,
+    presses Taken on the first one's reminder. The press lifts the block as a message does, so
+    the other dose, missed while nothing reached the patient, alerts nobody.
+
+    Before: Taken and Skip take the one-statement turn (bot/button_turn.py), which lifted the
+    block without the catch-up, and the next pass alerted the caregiver ("missed_dose_alert")."""
+
+    def steps(machine: Any, world: World) -> None:
+        machine.register()
+        world.run(lambda: _caregiver(world, machine.patient_id))
+        machine.adds_a_medicine(minutes_ahead=2)  # 12:00
+        machine.adds_a_medicine(minutes_ahead=2)  # 12:00 too
+        machine.time_passes(minutes=2)  # the reminders
+        assert world.stats["medication_reminder"] == 2
+        pressed, other = list(dict.fromkeys(dose for dose, _ in machine.buttons))
+        taken = next(d for dose, d in machine.buttons if dose == pressed and d.endswith(":t"))
+        world.now += timedelta(minutes=5)
+        world.run(lambda: _blocked(world, machine.patient_id))
+        world.now += timedelta(minutes=115)  # 14:00, no worker pass since 12:05
+        world.run(lambda: machine._inbound("", taken))
+        machine.time_passes(minutes=1)
+        doses = world.run(machine._doses)
+        assert (doses[pressed], doses[other]) == ("taken", "missed")
+        assert world.run(lambda: _alerts(world, machine.patient_id)) == []
+
+    await _replay(db, settings, steps)
+
+
 async def _blocked(world: World, patient_id: Any) -> None:
     """What the dispatcher writes on a 403 (dispatch.sql deactivate_contacts)."""
     async with world.pool.acquire() as conn:
