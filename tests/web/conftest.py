@@ -18,10 +18,12 @@ from twilio.request_validator import RequestValidator
 
 from core.credentials import new_key
 from core.db import Database
+from core.inbound_window import LastInboundLookup
 from core.settings import Settings, load_settings
 from medremind.api_keys import create_api_key
 from medremind.web import create_app
 from platforms.registry import build_senders
+from platforms.whatsapp_content_store import PostgresContentStore
 from tests.factories import create_organization, create_patient
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
@@ -97,6 +99,23 @@ def web_settings(
 async def senders(web_settings: Settings) -> AsyncIterator[dict]:
     """The real channel adapters, pointed at the fakes."""
     built = build_senders(web_settings)
+    try:
+        yield built
+    finally:
+        for sender in built.values():
+            await sender.aclose()
+
+
+@pytest.fixture
+async def wa_senders(web_settings: Settings, db: Database) -> AsyncIterator[dict]:
+    """The processes' senders (medremind/worker_process.py): WhatsApp's 24-hour window read
+    from ``inbound_messages``, its quick-reply Content SIDs kept in Postgres, so a patient who
+    wrote gets buttons."""
+    built = build_senders(
+        web_settings,
+        last_inbound_lookup=LastInboundLookup(db),
+        content_store=PostgresContentStore(db),
+    )
     try:
         yield built
     finally:

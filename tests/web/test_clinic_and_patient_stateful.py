@@ -6,7 +6,8 @@ a clinic and a patient really touch: the clinician's HTTP API (create the patien
 FHIR MedicationRequest, mark a medicine time-critical, book, move and cancel appointments,
 schedule a message, change the patient's quiet hours, time zone and channel order), the
 dashboard's direct writes (pause or delete a medicine, as a signed-in clinician under RLS), the
-patient's messages through the web app's webhooks (Telegram with its secret, Twilio SMS signed),
+patient's messages through the web app's webhooks (Telegram with its secret, Twilio SMS and
+WhatsApp signed, a WhatsApp quick reply pressed as Twilio posts it: ButtonPayload, ButtonText),
 and the worker's planner tick and dispatcher sending through the real adapters to the loopback
 Telegram and Twilio. One injected clock drives the web app and the worker; it starts near a
 clock change or a midnight in the patient's zone (Berlin, New York, Tokyo) and moves by steps
@@ -15,7 +16,10 @@ of minutes to hours, each with worker passes as a worker running every minute wo
 that was down for hours.
 
 Every patient has a phone the clinic typed; a Telegram patient also links their chat by the
-clinic's invite link (channel order Telegram, then SMS), and may text from the phone too.
+clinic's invite link (channel order Telegram, then SMS), and may text from the phone too; a
+WhatsApp patient (channel order WhatsApp, then SMS) writes there first, which opens WhatsApp's
+24-hour window: reminders then come with Taken / Snooze 15 min / Skip buttons (the senders are
+the processes', with the window and the quick-reply contents read from Postgres).
 
 Invariants, from the patient's side and the clinic's, after every step:
 
@@ -26,7 +30,14 @@ Invariants, from the patient's side and the clinic's, after every step:
 * nothing medication-related reaches a paused patient, nor their caregiver about them;
 * nothing reaches the phone after its STOP but the confirmation, until START; its words
   answer nothing meanwhile; nothing of the worker's reaches a Telegram chat after its /stop (its
-  SMS may still serve), and its words and buttons answer nothing, until /start;
+  SMS may still serve), and its words and buttons answer nothing, until /start; the same for
+  WhatsApp after STOP there, and its buttons are not even answered (a keyword channel);
+* a WhatsApp button, pressed on the reminder as it comes, on the newest message about a dose
+  or visit, on an older one, after /pause or after STOP, changes only the dose or visit it
+  names, with its meaning (Taken and Skip count late and on a paused medicine; a snooze is
+  refused while paused or for a stopped medicine), and is answered by one message that says
+  what was recorded or why nothing was ("already recorded as", "Your reminders are paused",
+  "no longer in your list", "no longer active");
 * the earlier sequence's patient, erased by the clinic, writes again ("taken", "/today") from
   each chat they had: they hear nothing of their record (name, medicines, times), and nothing
   is recorded against it (no row of any table names it, the tombstone is unchanged);
@@ -52,7 +63,10 @@ older appointment (tests/web/test_answer_router.py::test_confirm_typed_to_an_app
 and that a reminder expired unsent (a worker down) still alerted the caregiver that the patient
 had not confirmed it (tests/planner/test_followups.py::test_a_dose_whose_reminder_never_...).
 Its "'skip' changed a dose, not the question it answered (None)" was the model's: it did not know
-the usual words (bot.routing.ANSWER_WORDS), nor that a snooze's reply keeps Taken.
+the usual words (bot.routing.ANSWER_WORDS), nor that a snooze's reply keeps Taken. Its WhatsApp
+buttons found nothing wrong; reading the one-statement press for them showed that it lifted a
+blocked chat's block without the general turn's catch-up
+(tests/bot/test_unreachable_return.py::test_a_press_that_lifts_the_block_catches_up_first).
 
 ``MEDREMIND_STATEFUL_EXAMPLES`` and ``MEDREMIND_STATEFUL_STEPS`` make the search bigger (and
 random); by default 8 sequences of 30 steps, derandomized.
@@ -74,6 +88,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
+import pytest
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -85,6 +100,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from bot import texts
 from core.db import Database
 from core.settings import Settings
 from scheduler.planner import run_planner_tick
@@ -92,7 +108,7 @@ from scheduler.planning_rules import in_quiet_hours
 from tests import factories
 from tests.bot.test_answer_router_stateful import _call, settings_for_run, usual_words
 from tests.fakes.fake_telegram import FakeTelegram
-from tests.fakes.fake_twilio import FakeTwilio
+from tests.fakes.fake_twilio import FakeTwilio, TwilioCall
 from tests.integration.clinician import as_clinician
 from tests.web.chat import telegram_press, telegram_text, twilio_inbound, worker
 from tests.web.conftest import Clock
@@ -116,6 +132,7 @@ OPEN_DOSE = frozenset({"due", "snoozed"})
 ANSWERED = frozenset({"taken", "skipped", "snoozed"})
 OPEN_APPOINTMENT = frozenset({"scheduled", "confirmed", "reschedule_requested"})
 MIN = datetime.min.replace(tzinfo=UTC)
+CHANNELS = ("telegram", "sms", "whatsapp")  # where a patient first joins
 QUESTION_TTL = timedelta(hours=12)  # bot.routing.QUESTION_TTL
 TYPED = ("1", "2", "3", "C", "c", "Taken", "skip", "snooze", "confirm", "hello")
 # What a typed answer means to the question it answers (a number: its option; the word: itself).
@@ -170,6 +187,18 @@ class Received:
     asked: datetime = MIN  # when it was asked (its 12 hours count from then); MIN: never
 
 
+def _en(key: str) -> str:
+    """The bot's English text ``key`` (the machine's patients speak English)."""
+    return texts.text("en", key)
+
+
+def _shown_text(call: TwilioCall) -> str:
+    """What a Twilio message showed: its body, or a quick reply's rendered body."""
+    if call.body is not None:
+        return call.body
+    return str((call.rendered or {}).get("body") or "")
+
+
 def _fold(text: str) -> str:
     return " ".join(text.strip().lower().split())
 
@@ -201,14 +230,16 @@ def _shown_answers(text: str, labels: list[str]) -> frozenset[str]:
     return frozenset(shown)
 
 
-def machine_for(world: World) -> type[RuleBasedStateMachine]:
-    """The state machine class over ``world``."""
+def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[RuleBasedStateMachine]:
+    """The state machine class over ``world``, its patients joining by one of ``channels``."""
 
     class Product(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
             self.patient_id: UUID | None = None
-            self.channel = "sms"  # where the patient first joined: SMS, or Telegram by invite
+            # Where the patient first joined: SMS, Telegram by invite, or WhatsApp (the clinic
+            # typed the phone for it, and the patient wrote there first).
+            self.channel = "sms"
             self.phone = ""  # every patient has a phone the clinic typed
             self.chat = 0  # a Telegram patient's chat
             self.caregiver = ""
@@ -224,6 +255,10 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             self.alerted: Counter[UUID] = Counter()
             self.stopped = False  # the patient's SMS STOP, not yet undone by START
             self.tg_stopped: datetime | None = None  # since the chat's /stop, until /start
+            self.wa_stopped: datetime | None = None  # since STOP on WhatsApp, until START
+            # WhatsApp messages with reminder or appointment buttons, as the phone shows them:
+            # (what they ask about, their buttons (title, id)), oldest first.
+            self.wa_buttons: list[tuple[UUID, list[tuple[str, str]]]] = []
             self.paused = False
             self.last_pass: datetime | None = None
             self.last_read = MIN  # when the phone was last read
@@ -233,7 +268,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         # -- set-up ----------------------------------------------------------------------------
 
         @initialize(
-            channel=st.sampled_from(["telegram", "sms"]),
+            channel=st.sampled_from(channels),
             zone=st.sampled_from(ZONES),
             start=st.sampled_from(STARTS),
             quiet=st.sampled_from(QUIET),
@@ -255,13 +290,19 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 "locale": "en",
                 "consent": True,
             }
-            order = ["sms"] if self.channel == "sms" else ["telegram", "sms"]
+            order = {"sms": ["sms"], "telegram": ["telegram", "sms"]}.get(
+                self.channel, ["whatsapp", "sms"]
+            )
             body |= {"phone": self.phone, "channel_order": order}
             created = await world.web.post("/api/v1/patients", json=body, headers=world.auth)
             assert created.status_code == 201, created.text
             self.patient_id = UUID(created.json()["id"])
             if self.channel == "telegram":
                 await self._join_by_invite()
+            elif self.channel == "whatsapp":
+                # Free-form messages and buttons go only to a number that wrote within 24 hours
+                # (platforms/whatsapp.py); the patient's first message binds the chat to them.
+                await self._inbound("hello", "whatsapp")
             await self._set_quiet(quiet)
             await self._add_medicine(2, None)  # every sequence has a dose a few minutes ahead
             await world.admin.execute(
@@ -298,9 +339,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                         await telegram_text(world.web, int(contact["address"]), text)
                     elif contact["channel"] == "sms":
                         await twilio_inbound(world.web, contact["address"], text)
+                    elif contact["channel"] == "whatsapp":
+                        await twilio_inbound(world.web, f"whatsapp:{contact['address']}", text)
                     world.stats["erased patient writes"] += 1
             heard = [c.text or "" for c in world.telegram.sent_messages[tg:]]
-            heard += [m.body or "" for m in world.twilio.messages[sms:]]
+            heard += [_shown_text(m) for m in world.twilio.messages[sms:]]
             world.stats["erased patient heard"] += len(heard)
             for text in heard:
                 # The name, the medicines ("Medicine 1"), a dose's or a visit's time.
@@ -527,11 +570,13 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
 
         @rule(telegram_first=st.booleans())
         def clinic_changes_channel_order(self, telegram_first: bool) -> None:
-            """Telegram first or SMS first; an SMS patient with Telegram first has no chat
-            there yet (allowed: they may link one), so SMS still reaches them."""
+            """Telegram (WhatsApp, for a WhatsApp patient) first or SMS first; an SMS patient
+            with Telegram first has no chat there yet (allowed: they may link one), so SMS still
+            reaches them."""
 
             async def change() -> None:
-                order = ["telegram", "sms"] if telegram_first else ["sms", "telegram"]
+                chat = "whatsapp" if self.channel == "whatsapp" else "telegram"
+                order = [chat, "sms"] if telegram_first else ["sms", chat]
                 response = await world.web.patch(
                     f"/api/v1/patients/{self.patient_id}",
                     json={"channel_order": order},
@@ -621,10 +666,177 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
 
             world.run(send)
 
+        @precondition(lambda self: self.channel == "whatsapp")
+        @rule(stop=st.booleans())
+        def patient_stops_or_starts_whatsapp(self, stop: bool) -> None:
+            """STOP on WhatsApp: nothing more goes there but its confirmation (SMS may still
+            serve), its words and buttons answer nothing and hear nothing, until START."""
+            world.run(lambda: self._stop_whatsapp(stop))
+
+        async def _stop_whatsapp(self, stop: bool) -> None:
+            await self._inbound("STOP" if stop else "START", "whatsapp")
+            if stop and self.wa_stopped is None:
+                self.wa_stopped = world.clock.now
+                world.stats["whatsapp STOP"] += 1
+                await self._observe(after_stop=True)
+                return
+            if not stop:
+                self.wa_stopped = None
+            await self._observe()
+
+        @precondition(lambda self: self.channel == "whatsapp")
+        @rule(code=st.sampled_from(["t", "s", "k"]))
+        def whatsapp_reminder_comes_and_is_pressed(self, code: str) -> None:
+            """Time passes to the patient's next reminder (a few hours at most), and its
+            Taken, Snooze or Skip is pressed as soon as it shows: the press most patients make."""
+
+            async def wait_and_press() -> None:
+                due = await world.admin.fetchval(
+                    "select min(scheduled_time) from scheduled_messages where patient_id = $1"
+                    " and kind = 'medication_reminder' and status = 'pending'",
+                    self.patient_id,
+                )
+                if due is None or due > world.clock.now + timedelta(hours=6):
+                    return
+                shown = len(self.wa_buttons)
+                await self._advance(max(due - world.clock.now, timedelta(0)))
+                for _, buttons in self.wa_buttons[shown:]:
+                    for title, payload in buttons:
+                        if payload.startswith("d:") and payload.split(":")[2][:1] == code:
+                            await self._press_whatsapp(title, payload, "on arrival")
+                            return
+
+            world.run(wait_and_press)
+
+        @precondition(lambda self: self.wa_buttons)
+        @rule(data=st.data())
+        def whatsapp_patient_presses_a_current_button(self, data: st.DataObject) -> None:
+            """A button of the newest WhatsApp message about a dose or appointment."""
+            newest = {entity: buttons for entity, buttons in self.wa_buttons}
+            entity = data.draw(st.sampled_from(sorted(newest)))
+            title, payload = data.draw(st.sampled_from(newest[entity]))
+            world.run(lambda: self._press_whatsapp(title, payload, "current"))
+
+        @precondition(lambda self: len(self.wa_buttons) > 1)
+        @rule(data=st.data())
+        def whatsapp_patient_presses_an_old_button(self, data: st.DataObject) -> None:
+            """A button of a WhatsApp message a newer one superseded: a newer message about
+            its dose (the snoozed reminder back, the snooze's reply) or a later dose's reminder."""
+            old = self.wa_buttons[:-1]
+            _, buttons = data.draw(st.sampled_from(old))
+            title, payload = data.draw(st.sampled_from(buttons))
+            world.run(lambda: self._press_whatsapp(title, payload, "old"))
+
+        @precondition(lambda self: self.wa_buttons)
+        @rule(data=st.data(), command=st.sampled_from(["/pause", "STOP"]))
+        def whatsapp_patient_pauses_or_stops_then_presses(
+            self, data: st.DataObject, command: str
+        ) -> None:
+            """/pause or STOP on WhatsApp, then a button of a reminder that came before it:
+            a snooze is refused while paused (said so), Taken and Skip still count; after STOP
+            nothing is recorded and nothing is said."""
+            _, buttons = data.draw(st.sampled_from(self.wa_buttons[-3:]))
+            title, payload = data.draw(st.sampled_from(buttons))
+
+            async def pause_then_press() -> None:
+                if command == "STOP":
+                    await self._stop_whatsapp(True)
+                else:
+                    await self._inbound(command, "whatsapp")
+                    await self._observe()
+                await self._press_whatsapp(title, payload, f"after {command}")
+
+            world.run(pause_then_press)
+
+        async def _press_whatsapp(self, title: str, payload: str, which: str) -> None:
+            """Press a WhatsApp quick reply: Twilio posts the button's id as ButtonPayload and
+            its title as ButtonText and Body. The answer is recorded on the dose or appointment
+            the button names, with the button's meaning, or refused with a reply that says
+            why; never on another."""
+            named = UUID(hex=payload.split(":")[1])
+            before = await self._answers()
+            facts = await world.admin.fetchrow(
+                "select p.reminders_paused, m.status as medicine"
+                " from patients p left join dose_events d on d.id = $2"
+                " left join medications m on m.id = d.medication_id where p.id = $1",
+                self.patient_id,
+                named,
+            )
+            sent = len(world.twilio.messages)
+            await twilio_inbound(
+                world.web,
+                f"whatsapp:{self.phone}",
+                title,
+                button_payload=payload,
+                button_text=title,
+            )
+            world.stats[f"whatsapp presses ({which})"] += 1
+            after = await self._answers()
+            changed = _changed(before, after)
+            assert changed <= {named}, f"button {title!r} {payload} changed {changed}"
+            replies = [
+                _shown_text(m)
+                for m in world.twilio.messages[sent:]
+                if m.to == f"whatsapp:{self.phone}"
+            ]
+            if self.wa_stopped is not None:
+                assert not changed, f"button {payload} after STOP changed {changed}"
+                assert not replies, f"told after STOP: {replies}"
+            else:
+                assert len(replies) == 1, f"button {title!r} ({which}) was answered {replies}"
+                self._check_pressed(payload, before, after, facts, replies[0])
+            self._answered(changed)
+            await self._observe()
+
+        def _check_pressed(
+            self,
+            payload: str,
+            before: dict[UUID, tuple[str, Any]],
+            after: dict[UUID, tuple[str, Any]],
+            facts: asyncpg.Record,
+            reply: str,
+        ) -> None:
+            """A reminder's button recorded its answer on its dose, or said why not."""
+            kind, hex_id, code = payload.split(":")[:3]
+            named = UUID(hex=hex_id)
+            if kind != "d":
+                if before[named][0] not in OPEN_APPOINTMENT:  # cancelled, or completed
+                    assert after[named] == before[named], f"{payload} changed a closed visit"
+                    assert reply == _en("appt_unknown"), reply
+                return
+            status = before[named][0]
+            # What the dose becomes ((status, snoozed_until), or None: as it was), and how the
+            # reply starts (bot/dialogs/answers.py, bot/button_turn.py).
+            outcome: tuple[str, Any] | None = None
+            if status in ("taken", "skipped"):
+                said = "This dose was already recorded as "
+            elif facts["medicine"] == "deleted":  # nothing recorded against a deleted medicine
+                said = _en("answer_medicine_deleted")
+            elif code in ("t", "k"):  # late or not, on a paused medicine too: it counts
+                final = "taken" if code == "t" else "skipped"
+                outcome, said = (
+                    (final, after[named][1]),
+                    "Taken at " if final == "taken" else "Skipped: ",
+                )
+            elif facts["reminders_paused"] and status != "cancelled":
+                said = _en("med_saved_paused")  # docs/preferences.md: the pause withholds it
+            elif facts["medicine"] != "active" or status == "cancelled":
+                said = _en("answer_unknown")
+            else:
+                until = world.clock.now + timedelta(minutes=int(code[1:] or 15))
+                outcome, said = ("snoozed", until), "OK, I'll remind you again at "
+            world.stats[f"whatsapp press {outcome[0] if outcome else 'refused'}"] += 1
+            assert after[named] == (outcome or before[named]), (
+                f"{payload} on a {status} dose left it {after[named]}, not {outcome}"
+            )
+            assert reply.startswith(said), f"{payload} on a {status} dose was answered {reply!r}"
+
         async def _inbound(self, text: str, channel: str) -> None:
             world.stats[f"inbound {channel}"] += 1
             if channel == "telegram":
                 await telegram_text(world.web, self.chat, text)
+            elif channel == "whatsapp":
+                await twilio_inbound(world.web, f"whatsapp:{self.phone}", text)
             else:
                 await twilio_inbound(world.web, self.phone, text)
 
@@ -708,7 +920,12 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             """The newest question still open that this channel showed with ``text``;
             ambiguous when a dialog question is newer (the dialog may take the answer)."""
             typed = _fold(text)
-            if (channel == "sms" and self.stopped) or (channel == "telegram" and self.tg_stopped):
+            stopped = {
+                "sms": self.stopped,
+                "telegram": self.tg_stopped,
+                "whatsapp": self.wa_stopped,
+            }
+            if stopped.get(channel):
                 return None, False  # an opted-out chat's words answer nothing (until START)
             for received in reversed(self.received):
                 if received.channel != channel or typed not in received.typed:
@@ -866,15 +1083,61 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     kind = "dialog"
                 shown = _shown_answers(body, [])
                 if row is not None and entity is not None:
-                    data = await world.admin.fetchval(
-                        "select array(select o ->> 'data' from conversation_questions q,"
-                        " jsonb_array_elements(q.options) o where q.id = $1)",
-                        row["id"],
-                    )
-                    shown |= _word_answers(data)
+                    shown |= await self._question_words(row["id"])
                 sent_at = row["sent_at"] if row is not None else None
                 self._ask(Received("sms", entity, kind, now, shown, False, sent_at, sent_at or now))
+            await self._read_whatsapp(new_sms, after_stop=after_stop)
             self.last_read = now
+
+        async def _question_words(self, message_id: UUID) -> frozenset[str]:
+            """The usual words the question a sent message asks takes (its recorded answers)."""
+            data = await world.admin.fetchval(
+                "select array(select o ->> 'data' from conversation_questions q,"
+                " jsonb_array_elements(q.options) o where q.id = $1)",
+                message_id,
+            )
+            return _word_answers(data)
+
+        async def _read_whatsapp(self, new: list[TwilioCall], *, after_stop: bool) -> None:
+            """WhatsApp messages: quick-reply buttons in the 24-hour window (their ids name the
+            dose or appointment, as Telegram's data does), else numbered text as on SMS."""
+            now = world.clock.now
+            to_patient = [m for m in new if m.to == f"whatsapp:{self.phone}"]
+            if self.wa_stopped is not None:
+                assert len(to_patient) <= (1 if after_stop else 0), (
+                    f"sent to WhatsApp after STOP: {[_shown_text(m) for m in to_patient]}"
+                )
+            for message in to_patient:
+                row = await world.admin.fetchrow(
+                    "select id, kind, dose_event_id, conversation_id, sent_at"
+                    " from scheduled_messages where provider_message_id = $1",
+                    message.sid,
+                )
+                text = _shown_text(message)
+                buttons = [(title, data) for title, data in message.buttons if data]
+                entity, kind = None, "dialog" if buttons else "none"
+                for _, data in buttons:
+                    if data[:2] in ("d:", "a:"):
+                        entity = UUID(hex=data.split(":")[1])
+                        kind = "dose" if data[0] == "d" else "appointment"
+                if not buttons and re.search(r"(?m)^\s*\d\W", text):
+                    kind = "dialog"  # numbered text: a dialog's, or a reminder's (below)
+                if not buttons and row is not None and row["kind"] in MEDICATION_KINDS:
+                    entity, kind = row["dose_event_id"], "dose"
+                typed = _shown_answers(text, [title for title, _ in buttons])
+                typed |= _word_answers([data for _, data in buttons])
+                if buttons and row is not None and row["conversation_id"] is not None:
+                    # The bot's own questions on WhatsApp take their options' numbers, buttons
+                    # or not (bot.conversation.NUMBERED_CHANNELS).
+                    typed |= {str(n) for n in range(1, len(buttons) + 1)}
+                if entity is not None and not buttons and row is not None:
+                    typed |= await self._question_words(row["id"])
+                sent_at = row["sent_at"] if row is not None else None
+                asked = sent_at or now
+                self._ask(Received("whatsapp", entity, kind, now, typed, False, sent_at, asked))
+                if entity is not None and buttons:
+                    self.wa_buttons.append((entity, buttons))
+                world.stats["whatsapp with buttons" if buttons else "whatsapp as text"] += 1
 
         async def _check_rows(self) -> None:
             rows = await world.admin.fetch(
@@ -930,6 +1193,8 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 return  # the bot's replies
             if self.tg_stopped is not None and row["sent_at"] >= self.tg_stopped:
                 assert row["channel_used"] != "telegram", f"to the chat after its /stop: {what}"
+            if self.wa_stopped is not None and row["sent_at"] >= self.wa_stopped:
+                assert row["channel_used"] != "whatsapp", f"to WhatsApp after its STOP: {what}"
             if row["urgent"]:
                 return  # what the clinic marked urgent
             if kind in MEDICATION_KINDS:
@@ -1033,7 +1298,22 @@ def _changed(before: dict[UUID, tuple[str, Any]], after: dict[UUID, tuple[str, A
     return changed
 
 
+@pytest.fixture
+def senders(wa_senders: dict) -> dict:
+    """The processes' senders (tests/web/conftest.py ``wa_senders``): a WhatsApp patient who
+    wrote gets buttons. Overrides the web tests' ``senders`` (no window: WhatsApp sends
+    templates only) for ``web`` and the worker alike."""
+    return wa_senders
+
+
+# The mixed machine; the same with every patient on WhatsApp, so that its buttons are pressed:
+# few of the mixed machine's sequences get that far on WhatsApp.
+RUNS = {"mixed": (CHANNELS, 8, 30), "whatsapp": (("whatsapp",), 6, 25)}
+
+
+@pytest.mark.parametrize("patients", sorted(RUNS))
 async def test_the_clinic_the_patient_and_the_worker_together(
+    patients: str,
     web: httpx.AsyncClient,
     chat_clock: Clock,
     web_settings: Settings,
@@ -1063,9 +1343,14 @@ async def test_the_clinic_the_patient_and_the_worker_together(
         org["id"],
         clinician["id"],
     )
+    channels, examples, steps = RUNS[patients]
     run = settings_for_run()
     if "MEDREMIND_STATEFUL_EXAMPLES" not in os.environ:
-        run = hypothesis_settings(run, max_examples=8, stateful_step_count=30)
-    await asyncio.to_thread(run_state_machine_as_test, machine_for(world), settings=run)
-    print(f"clinic and patient: {dict(sorted(world.stats.items()))}")
+        run = hypothesis_settings(run, max_examples=examples, stateful_step_count=steps)
+    machine = machine_for(world, channels)
+    await asyncio.to_thread(run_state_machine_as_test, machine, settings=run)
+    print(f"clinic and patient ({patients}): {dict(sorted(world.stats.items()))}")
     assert world.stats["sent medication_reminder"], "no sequence got as far as a reminder"
+    if patients == "whatsapp":
+        pressed = sum(n for key, n in world.stats.items() if key.startswith("whatsapp press "))
+        assert pressed, "no sequence pressed a WhatsApp reminder's button"

@@ -33,21 +33,6 @@ NOON = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def wa_senders(web_settings: Settings, db: Database) -> AsyncIterator[dict]:
-    """The processes' senders: window lookup and Content SID store on the test database."""
-    built = build_senders(
-        web_settings,
-        last_inbound_lookup=LastInboundLookup(db),
-        content_store=PostgresContentStore(db),
-    )
-    try:
-        yield built
-    finally:
-        for sender in built.values():
-            await sender.aclose()
-
-
-@pytest.fixture
 async def wa_client(
     web_settings: Settings, db: Database, wa_senders: dict
 ) -> AsyncIterator[httpx.AsyncClient]:
