@@ -131,18 +131,28 @@ async def _counts(conn: asyncpg.Connection) -> dict[str, int]:
 async def _wait_listening(
     conn: asyncpg.Connection, count: int, workers: Workers, timeout: float = 120
 ) -> None:
-    """Wait until ``count`` sessions LISTEN for due messages (a hang guard, not a timing test)."""
+    """Wait until ``count`` sessions LISTEN for due messages (a hang guard, not a timing test).
+
+    A worker's LISTEN connection shows its LISTEN in pg_stat_activity only until its keepalive's
+    ``select 1`` (every MEDREMIND_WORKER_POLL_SECONDS, 5 s): the sessions seen listening are
+    collected across polls, and those still connected are counted (a LISTEN connection listens
+    until it closes). Counting the sessions showing it at one moment needed every worker to start
+    within 5 s of the others: on a loaded box "0 of 4 workers listen" after 120 s.
+    """
     deadline = time.monotonic() + timeout
+    listened: set[int] = set()
     while True:
-        listening = await conn.fetchval(
-            "select count(*) from pg_stat_activity"
-            " where datname = current_database() and query ilike 'listen%medremind_due%'"
+        seen, connected = await conn.fetchrow(
+            "select coalesce(array_agg(pid) filter (where query ilike 'listen%medremind_due%'),"
+            " '{}'), coalesce(array_agg(pid), '{}')"
+            " from pg_stat_activity where datname = current_database()"
         )
-        if listening >= count:
+        listened = (listened | set(seen)) & set(connected)
+        if len(listened) >= count:
             return
         if time.monotonic() > deadline:
             details = {n: workers.stderr(n)[-500:] for n in workers.procs}
-            raise AssertionError(f"{listening} of {count} workers listen; stderr: {details}")
+            raise AssertionError(f"{len(listened)} of {count} workers listen; stderr: {details}")
         await asyncio.sleep(0.1)
 
 
