@@ -87,16 +87,28 @@ async def _start_clinic_senders(state: WebState) -> None:
         changed.set()
 
     async def keep_fresh() -> None:
+        announced = False  # an announcement not yet followed by a reload that ran
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), timeout=REFRESH_SECONDS)
+            announced = announced or changed.is_set()
             changed.clear()
             try:
-                await clinics.refresh()
+                reloaded = await clinics.refresh()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 logger.warning(
                     "loading provider accounts failed", extra={"error": type(exc).__name__}
                 )
+                continue
+            if announced:
+                # Since the announcement webhooks looked their account up in the database; from
+                # here on they are checked from memory again (unless another one came meanwhile:
+                # then this loop runs again). Rare: an account saved, or the LISTEN reconnected.
+                logger.info(
+                    "provider accounts checked after an announcement",
+                    extra={"reloaded": reloaded, "current": clinics.current},
+                )
+                announced = False
 
     listener = DueListener(state.database.connect, announced, channel=ACCOUNTS_CHANNEL)
     for name, work in (("provider-accounts", keep_fresh()), ("accounts-listen", listener.run())):

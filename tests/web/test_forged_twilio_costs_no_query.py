@@ -15,9 +15,6 @@ memory too. Over a real ``medremind web``, with the clinic's account saved throu
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import asyncpg
 import httpx
 from twilio.request_validator import RequestValidator
@@ -25,8 +22,9 @@ from twilio.request_validator import RequestValidator
 from core.credentials import new_key
 from core.db import Database
 from tests.fakes.fake_twilio import FakeTwilio, inbound_form
+from tests.waiting import eventually
 from tests.web.conftest import PUBLIC_BASE_URL
-from tests.web.processes import StartWeb, clinic_key
+from tests.web.processes import StartWeb, clinic_key, output
 
 CLINIC_SID = "AC" + "c3" * 16
 CLINIC_TOKEN = "a-clinics-own-token-c3c3"
@@ -46,7 +44,15 @@ async def test_forged_webhooks_are_refused_without_a_query(
 ) -> None:
     fake_twilio.add_account(CLINIC_SID, CLINIC_TOKEN, numbers=[CLINIC_NUMBER])
     _, key = await clinic_key(db, admin_conn, "Listening Clinic")
-    _, base = await web_process(MEDREMIND_CREDENTIALS_KEY=new_key())
+    process, base = await web_process(MEDREMIND_CREDENTIALS_KEY=new_key())
+
+    def checked() -> int:
+        """Reloads the process made after an announcement (its LISTEN up, an account saved)."""
+        return output(process).count('"provider accounts checked after an announcement"')
+
+    # Its LISTEN for account changes is up: once, when it connects.
+    await eventually(lambda: checked() >= 1, timeout=60)
+    before = checked()
     async with httpx.AsyncClient(base_url=base, timeout=20) as http:
         saved = await http.put(
             "/api/v1/provider-accounts/sms",
@@ -60,16 +66,15 @@ async def test_forged_webhooks_are_refused_without_a_query(
         assert saved.status_code == 200, saved.text
         genuine = inbound_form("+14155550182", "HELP", to=CLINIC_NUMBER, account_sid=CLINIC_SID)
 
-        # The saved account reaches the process's memory through the database's notice.
-        deadline = time.monotonic() + 30
-        while True:
-            answer = await http.post(
-                "/twilio/inbound", data=genuine, headers=_signed(genuine, CLINIC_TOKEN)
-            )
-            if answer.status_code == 200:
-                break
-            assert time.monotonic() < deadline, answer.text
-            await asyncio.sleep(0.1)
+        # The process that saved the account loaded it at once; the database's notice of the
+        # change comes to it too, and until it has checked it again webhooks look their
+        # account up in the database (a notice late on a loaded box came after the lock below:
+        # a forged request then waited on the lock).
+        await eventually(lambda: checked() > before, timeout=60)
+        answer = await http.post(
+            "/twilio/inbound", data=genuine, headers=_signed(genuine, CLINIC_TOKEN)
+        )
+        assert answer.status_code == 200, answer.text
 
         forged = [
             inbound_form("+14155550183", "STOP"),  # the service's number
