@@ -17,12 +17,17 @@ of ``make test``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
+import ctypes.util
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,6 +78,65 @@ def _build_offset_library(directory: Path) -> Path:
     return library
 
 
+# libfaketime keeps a semaphore and a shared counter in /dev/shm for the processes it runs in,
+# named by FAKETIME_SHARED. A process that cannot open them makes its own, named by its pid
+# (/faketime_sem_<pid>, mode 0600), and exits if that name is taken. The first process made them
+# for the run, as root when the suite runs as root, so every process of the embedded server's own
+# system user made its own; and a process that ends without libfaketime's destructor (an image
+# replaced by exec, such as `nice`, a shell, a killed process) leaves its names behind. So stale
+# root names piled up in /dev/shm, and a pg_ctl whose pid was one of them exited: "sem_open failed
+# and recreation attempts failed: Permission denied" (tests/acceptance/test_test_server_cleanup.py
+# at 2027-03-28T01:30Z, with 35 stale names). Made here, open to every user and removed at the
+# end, these are the only ones any process of the run uses.
+# struct ft_shared_s of libfaketime 0.9.x: ticks, file_idx, then the start time (real, monotonic,
+# monotonic raw, boot timespecs), its tv_nsec -1 for "not set yet", as ft_shm_create writes it.
+_SHARED_INITIAL = struct.pack("<QQ8q", 0, 0, 0, -1, 0, -1, 0, -1, 0, 0)
+
+
+def _libc() -> ctypes.CDLL:
+    """The C library's POSIX semaphores and shared memory (glibc before 2.34: libpthread, librt)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    if not hasattr(libc, "sem_open"):
+        libc = ctypes.CDLL(ctypes.util.find_library("pthread"), use_errno=True)
+    if not hasattr(libc, "shm_open"):
+        libc = ctypes.CDLL(ctypes.util.find_library("rt"), use_errno=True)
+    libc.sem_open.restype = ctypes.c_void_p
+    libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_uint]
+    libc.sem_close.argtypes = [ctypes.c_void_p]
+    libc.sem_unlink.argtypes = [ctypes.c_char_p]
+    libc.shm_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint]
+    libc.shm_unlink.argtypes = [ctypes.c_char_p]
+    return libc
+
+
+@contextlib.contextmanager
+def _shared_objects() -> Iterator[str]:
+    """libfaketime's semaphore and shared memory for every process of the run (FAKETIME_SHARED),
+    readable and writable by every user; removed on exit."""
+    libc = _libc()
+    semaphore = f"/faketime_sem_run_at_{os.getpid()}".encode()
+    memory = f"/faketime_shm_run_at_{os.getpid()}".encode()
+    umask = os.umask(0)  # the modes below as given: every user's processes open both
+    try:
+        handle = libc.sem_open(semaphore, os.O_CREAT | os.O_EXCL, 0o666, 1)
+        if handle in (None, ctypes.c_void_p(-1).value):
+            raise SystemExit(f"run_at: sem_open: {os.strerror(ctypes.get_errno())}")
+        libc.sem_close(handle)
+        fd = libc.shm_open(memory, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o666)
+        if fd < 0:
+            libc.sem_unlink(semaphore)
+            raise SystemExit(f"run_at: shm_open: {os.strerror(ctypes.get_errno())}")
+    finally:
+        os.umask(umask)
+    try:
+        with os.fdopen(fd, "wb") as shared:
+            shared.write(_SHARED_INITIAL)
+        yield f"{semaphore.decode()} {memory.decode()}"
+    finally:
+        libc.sem_unlink(semaphore)
+        libc.shm_unlink(memory)
+
+
 def _instant(text: str) -> datetime:
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
@@ -90,8 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     command = argv[split + 1 :] or [".venv/bin/pytest", "-q"]
     offset = int((_instant(args.instant) - datetime.now(UTC)).total_seconds())
     libfaketime = _library()
-    with tempfile.TemporaryDirectory(prefix="run-at-") as directory:
+    with tempfile.TemporaryDirectory(prefix="run-at-") as directory, _shared_objects() as shared:
         env = dict(os.environ)
+        env["FAKETIME_SHARED"] = shared
         # Ours first: in the commands libfaketime skips it moves the wall clock itself, in the
         # others it passes each call on to libfaketime.
         env["LD_PRELOAD"] = f"{_build_offset_library(Path(directory))}:{libfaketime}"
