@@ -51,6 +51,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _zone_near_noon(now: datetime) -> str:
+    """A whole-hour zone where ``now`` falls between 12:00 and 13:00 (no DST there).
+
+    The day view drops a dose answered before the patient's midnight: with the patient in UTC, a
+    run started at 2026-12-31T23:59:30Z pressed Taken after midnight on the dose of 23:57:30, and
+    the view then showed the new day's doses, without it.
+    """
+    offset = 12 - now.astimezone(UTC).hour  # -11 .. +12 hours
+    return f"Etc/GMT{-offset:+d}" if offset else "UTC"  # POSIX signs: Etc/GMT-3 is UTC+3
+
+
 async def test_sign_in_see_a_dose_get_it_live_and_take_it(
     database_url: str,
     tmp_path: Path,
@@ -61,7 +72,7 @@ async def test_sign_in_see_a_dose_get_it_live_and_take_it(
 ) -> None:
     now = _now()
     patient = await factories.create_patient(
-        admin_conn, contacts={"sms": PHONE}, display_name="Ana", timezone="UTC"
+        admin_conn, contacts={"sms": PHONE}, display_name="Ana", timezone=_zone_near_noon(now)
     )
     medication, schedule = await factories.create_medication(
         admin_conn, patient["id"], name="Lisinopril", dose="10 mg", pill_count=20
