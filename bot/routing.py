@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -35,12 +35,10 @@ from zoneinfo import ZoneInfo
 from bot import texts
 from bot.conversation import Turn
 from bot.steps import IDLE, STEPS
+from core.answer_buttons import QUESTION_TTL
 from core.logs import mark_sensitive
 from core.sql import query
 
-# How long a reminder's question stays answerable by typing (a button names its dose and works
-# for longer): a late "1" the next morning is about the new reminder, not yesterday's.
-QUESTION_TTL = timedelta(hours=12)
 _WORD_RE = re.compile(r"\w+")
 
 # Typed words for a dose reminder's answers, by the answer's code in its data (``d:<hex>:t``,

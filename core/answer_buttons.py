@@ -18,10 +18,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 from uuid import UUID
 
 DEFAULT_SNOOZE_MINUTES = 15
+# How long a reminder is answered as that reminder. A typed answer reaches its question this long
+# after it was asked (bot.routing): a late "1" the next morning is about the new reminder, not
+# yesterday's. A button names its dose and records Taken or Skip later too, but Snooze is refused
+# once the dose's time is this far past (scheduler.dose_answers): the reminder it brings back
+# ("Time for your 8:00 AM dose") reads as another day's dose, which could be taken twice.
+QUESTION_TTL = timedelta(hours=12)
 SNOOZE_CHOICES = (10, 30, 60)
 
 # What a patient may answer to an appointment reminder (``appointments.record_appointment_reply``).

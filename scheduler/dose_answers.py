@@ -14,7 +14,9 @@ Rules:
 - ``snoozed`` moves the reminder to ``at + snooze_minutes`` (default 15, as the buttons say) as a
   new ``medication_reminder`` row, idempotent per dose and snooze time; the nag cycle restarts
   once that reminder has been sent. A snooze of a dose with a final answer, or of a cancelled
-  dose, changes nothing.
+  dose, changes nothing; nor does a snooze more than ``QUESTION_TTL`` (12 h) after the dose's
+  time (``too_late``): its reminder would come back as "Time for your 8:00 AM dose" long after,
+  read as another day's dose and perhaps taken twice. Taken and Skip still count that late.
 - Every answer cancels what is still pending for the dose: the reminder, follow-ups and the
   caregiver alert. Rows a worker has already claimed (``processing``) are guarded by its lease.
 - ``taken`` counts the medication's pill count down by ``pills_per_dose`` (rounded up to whole
@@ -24,13 +26,14 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
 import asyncpg
 
+from core.answer_buttons import QUESTION_TTL
 from core.records import DoseStatus
 from core.sql import query
 
@@ -79,6 +82,8 @@ class DoseAnswerResult:
     snoozed_until: datetime | None = None
     # The medication's name (final answers only), for a caller that must keep it out of logs.
     medication_name: str | None = None
+    # A snooze refused because the dose's time is more than QUESTION_TTL past (nothing changed).
+    too_late: bool = False
 
 
 async def record_dose_answer(
@@ -189,6 +194,8 @@ async def _snooze(
     unchanged: Callable[[], DoseAnswerResult],
 ) -> DoseAnswerResult:
     until = at + timedelta(minutes=minutes)
+    if status != DoseStatus.CANCELLED and at - dose["due_at"] > QUESTION_TTL:
+        return replace(unchanged(), too_late=True)
     # A paused or deleted medicine is reminded of no more: not even its missed dose, snoozed;
     # nor is a patient who paused every reminder (their dose stays open to Taken and Skip).
     stopped = dose["medication_status"] != "active" or dose["reminders_paused"]

@@ -62,7 +62,7 @@ T = TypeVar("T")
 EXAMPLES = int(os.environ.get("MEDREMIND_STATEFUL_EXAMPLES", "8"))
 STEPS = int(os.environ.get("MEDREMIND_STATEFUL_STEPS", "25"))
 START = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
-QUESTION_TTL = timedelta(hours=12)  # bot.routing.QUESTION_TTL
+QUESTION_TTL = timedelta(hours=12)  # core.answer_buttons.QUESTION_TTL
 _numbers = itertools.count(1)
 
 OPT_OUT = ["STOP", "stop", "PARAR", "Parar", "alto", "CANCELAR", "baja", "detener", "Quit"]

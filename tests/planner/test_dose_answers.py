@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from core.answer_buttons import QUESTION_TTL
 from core.db import Database
 from scheduler.dose_answers import find_dose_for_message, record_dose_answer
 from tests import factories
@@ -128,6 +129,35 @@ async def test_snooze_creates_one_reminder_and_cancels_pending(
         taken = await record_dose_answer(conn, dose["id"], "taken", channel="sms", at=at)
     assert taken.status == "taken"
     assert await _status(admin_conn, "scheduled_messages", snoozed["id"]) == "cancelled"
+
+
+async def test_snooze_past_the_question_ttl_is_refused_and_taken_still_counts(
+    db: Database, admin_conn: asyncpg.Connection, dose_setup
+) -> None:
+    """12 hours after the dose's time a snooze still moves it; a second later it changes nothing
+    (``too_late``): its reminder would come back as another day's dose. Taken counts then."""
+    assert db.pool is not None
+    _, _, dose, _, _ = dose_setup
+    limit = DUE + QUESTION_TTL
+    pending = (
+        "select count(*) from scheduled_messages where dose_event_id = $1 and status = 'pending'"
+    )
+    before = await admin_conn.fetchval(pending, dose["id"])
+    async with db.pool.acquire() as conn:
+        late = await record_dose_answer(
+            conn, dose["id"], "snoozed", channel="telegram", at=limit + timedelta(seconds=1)
+        )
+        assert (late.too_late, late.already_answered, late.status) == (True, True, "due")
+        assert late.snoozed_until is None
+        assert await admin_conn.fetchval(pending, dose["id"]) == before
+        in_time = await record_dose_answer(
+            conn, dose["id"], "snoozed", channel="telegram", at=limit
+        )
+        assert (in_time.too_late, in_time.status) == (False, "snoozed")
+        taken = await record_dose_answer(
+            conn, dose["id"], "taken", channel="telegram", at=DUE + timedelta(days=2)
+        )
+    assert (taken.status, taken.already_answered) == ("taken", False)
 
 
 async def test_answer_inside_callers_transaction_rolls_back_with_it(

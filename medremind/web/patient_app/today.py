@@ -156,6 +156,9 @@ async def record_dose(
             )
         except LookupError:
             raise ApiError(404, "dose not found") from None
+    if result.too_late:
+        # Nothing changed: a reminder this long after the dose's time reads as another day's.
+        raise ApiError(409, "this dose's time is long past: too late to snooze it")
     return {
         "dose": str(dose_id),
         "status": str(result.status),
