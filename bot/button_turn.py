@@ -10,8 +10,8 @@ reply as the general turn stores it (a row of ``scheduled_messages`` leased to t
 :mod:`bot.reply_rows`). One statement is one transaction: the answer is recorded if and only if
 its reply is stored. Whenever the engine could decide something else (no conversation yet, no
 live patient, an opted-out chat, a chat marked blocked, whose press may bring the patient back,
-a language to bring in step with the patient's), it changes nothing and the caller runs the
-general turn.
+a language to bring in step with the patient's, a dose of another day, whose reply names its
+day), it changes nothing and the caller runs the general turn.
 
 The reply is the general turn's reply, from the same texts (``bot.dialogs.answers``): the
 reminder is edited to say what was recorded, or that the dose already had its answer; a dose that

@@ -146,8 +146,13 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
         # and Skip: its questions stay open too. Closed, a typed "taken" after it went on to an
         # older reminder's question and was recorded on that other dose.
         await close_questions(turn, dose_id=answer.dose_event_id)
+    too_late = bool(getattr(result, "too_late", False))
     # Which dose: two reminders due at once read alike, and so would their answers.
-    what = await dose_subject(turn, answer.dose_event_id)
+    what = await dose_subject(turn, answer.dose_event_id, dated=too_late)
+    if too_late:
+        _refuse_late_snooze(turn, answer.dose_event_id, what, edit=edit)
+        await _ask_taken(turn, answer.dose_event_id, _taken_choice(turn, answer.dose_event_id))
+        return
     if getattr(result, "already_answered", False) and str(result.status) in FINAL_STATUSES:
         turn.say(already_recorded_text(turn.locale, str(result.status), what), edit=edit)
         return
@@ -170,7 +175,7 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
         # reported; with buttons it also offers the other snooze lengths (a numbered text
         # stays short: "1 Taken" only).
         dose_id = answer.dose_event_id
-        choices = [(turn.t("btn_taken"), dose_data(dose_id, "t"))]
+        choices = [_taken_choice(turn, dose_id)]
         if turn.conv.channel not in NUMBERED_CHANNELS:
             choices += [
                 (turn.t("btn_snooze_n", n=n), dose_data(dose_id, f"s{n}"))
@@ -183,6 +188,18 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
     else:
         message = turn.t("answer_skipped", what=what)
     turn.say(message, edit=edit)
+
+
+def _taken_choice(turn: Turn, dose_id: UUID) -> tuple[str, str]:
+    """The Taken option of a reply about the dose: its label and its answer data."""
+    return turn.t("btn_taken"), dose_data(dose_id, "t")
+
+
+def _refuse_late_snooze(turn: Turn, dose_id: UUID, what: str, *, edit: bool) -> None:
+    """A snooze of a dose whose time is long past (``too_late``): nothing was recorded. The
+    reply names the dose's day and time and offers Taken, which still counts that late."""
+    message = turn.t("answer_snooze_too_late", what=what)
+    turn.replies.append(Reply(text=message, edit=edit, raw_options=(_taken_choice(turn, dose_id),)))
 
 
 async def _ask_taken(turn: Turn, dose_id: UUID, taken: tuple[str, str]) -> None:
@@ -227,15 +244,21 @@ def taken_text(locale: str, now: datetime, timezone: str, what: str) -> str:
     )
 
 
-async def dose_subject(turn: Turn, dose_id: UUID) -> str:
-    """The dose an answer recorded, as its reminder named it (:func:`bot.texts.dose_words`)."""
+async def dose_subject(turn: Turn, dose_id: UUID, *, dated: bool = False) -> str:
+    """The dose an answer recorded, as its reminder named it (:func:`bot.texts.dose_words`), with
+    its day when that is not today where the patient is, or when ``dated``: "your 8:00 AM dose"
+    alone, answered the next day, reads as today's."""
     row = await turn.conn.fetchrow(query("bot", "dose_subject"), dose_id, turn.conv.patient_id)
     if row is None:  # not this patient's (the callers checked it): say no more
         return turn.t("this_dose")
     mark_sensitive(row["medication_name"])
-    local = row["due_at"].astimezone(ZoneInfo(row["timezone"]))
+    zone = ZoneInfo(row["timezone"])
+    local = row["due_at"].astimezone(zone)
     name = row["medication_name"] if row["name_medicine"] else None
-    return texts.dose_words(turn.locale, local, name=name, number=row["medicine_number"])
+    words = texts.dose_words(turn.locale, local, name=name, number=row["medicine_number"])
+    if dated or local.date() != turn.now.astimezone(zone).date():
+        return turn.t("dose_on_day", what=words, day=texts.fmt_day(local, turn.locale))
+    return words
 
 
 def _scheduler_recorder() -> Any:

@@ -9,6 +9,10 @@ EN: dict[str, str] = {
     "answer_taken": "Taken at {time}: {what}. Well done!",
     "answer_snoozed": "OK, I'll remind you again at {time} about {what}.",
     "answer_skipped": "Skipped: {what}. I've noted it.",
+    "answer_snooze_too_late": (
+        "It is too late to snooze {what}: no reminder will come back for it. If you took it,"
+        " answer Taken."
+    ),
     "btn_taken": "Taken",
     "btn_snooze_n": "Snooze {n} min",
     "answer_already": "This dose was already recorded as {status}: {what}.",
@@ -31,6 +35,7 @@ EN: dict[str, str] = {
     "about_dose": "your {time} dose",
     "about_dose_numbered": "your {time} dose of medicine {n}",
     "about_dose_named": "your {time} dose of {name}",
+    "dose_on_day": "{what} on {day}",
     "this_dose": "this dose",
     "about_appointment": "your appointment on {date} at {time}",
     "about_offer": "the free appointment offered on {date} at {time}",
@@ -47,6 +52,10 @@ ES: dict[str, str] = {
     "answer_taken": "Tomada a las {time}: {what}. ¡Bien hecho!",
     "answer_snoozed": "De acuerdo, te recuerdo {what} otra vez a las {time}.",
     "answer_skipped": "Omitida: {what}. Lo he anotado.",
+    "answer_snooze_too_late": (
+        "Es demasiado tarde para posponer {what}: no volveré a recordártela. Si la tomaste,"
+        " responde Tomada."
+    ),
     "btn_taken": "Tomada",
     "btn_snooze_n": "Posponer {n} min",
     "answer_already": "Esta dosis ya estaba registrada como {status}: {what}.",
@@ -69,6 +78,7 @@ ES: dict[str, str] = {
     "about_dose": "tu dosis de las {time}",
     "about_dose_numbered": "tu dosis de las {time} del medicamento {n}",
     "about_dose_named": "tu dosis de las {time} de {name}",
+    "dose_on_day": "{what} del {day}",
     "this_dose": "esta dosis",
     "about_appointment": "tu cita del {date} a las {time}",
     "about_offer": "la cita libre ofrecida el {date} a las {time}",

@@ -14,7 +14,8 @@ select status, medication_id, snoozed_until, medication_name, pill_count, change
 -- name: answer_dose_button_reply
 -- A Taken or Skip pressed on a reminder, the whole turn in one round trip when the general turn
 -- would do nothing else, its reply stored as a leased row in the same statement (function
--- answer_dose_button_reply, migration 20260101010400): $1 the stored update, $2 the dose, $3
+-- answer_dose_button_reply, migration 20260101010400; a dose of another day than $4's is left to
+-- the general turn, whose reply names its day, migration 20260101014800): $1 the stored update, $2 the dose, $3
 -- taken or skipped, $4 the turn's time, $5 the bot's locales, $6 the reply texts per locale (JSON,
 -- bot/button_turn.py), $7 the lease holder, $8 the lease in seconds, $9 the reply's lifetime in
 -- seconds, $10 the reply row's payload.

@@ -17,7 +17,8 @@ Invariants after every step:
   the typed reply (its number or letter, its label, the label's distinct first word) or takes it
   as its answer's usual word ("skip" for a follow-up's "Skipped", bot.routing.ANSWER_WORDS),
   with the option's meaning; and when no dialog question is newer, that question does get it
-  (but a snooze while paused is refused, docs/preferences.md);
+  (but a snooze while paused is refused, docs/preferences.md, and one 12 hours after the
+  dose's time: its reminder would read as another day's);
 * no answer is accepted for a question that was not asked (or is closed): nothing changes;
 * a paused, opted-out or deleted patient is sent no medication message and no slot offer;
 * an answer to an offer someone else took, or that expired, is told so (its question closes)
@@ -71,7 +72,7 @@ T = TypeVar("T")
 EXAMPLES = int(os.environ.get("MEDREMIND_STATEFUL_EXAMPLES", "12"))
 STEPS = int(os.environ.get("MEDREMIND_STATEFUL_STEPS", "25"))
 START = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # patients live in UTC with no quiet window
-QUESTION_TTL = timedelta(hours=12)  # bot.routing.QUESTION_TTL
+QUESTION_TTL = timedelta(hours=12)  # core.answer_buttons.QUESTION_TTL
 _addresses = itertools.count(1)
 
 TYPED = [
@@ -559,6 +560,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 # A snooze while every reminder is paused is refused: no reminder would come
                 # back (docs/preferences.md, "/pause and /resume").
                 refused = state["paused"] and question.kind == "dose" and _code(option[1]) == "s"
+                refused = refused or await self._too_late_to_snooze(question, option[1])
                 assert refused, f"{text!r} answers {question} but nothing was recorded"
             offers = [k for k in changed if len(after[k]) == 3]
             world.stats["offer_answers"] += len(offers)
@@ -567,6 +569,17 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 for q in self.asked:
                     q.answered = q.answered or q.entity == entity
             await self._snooze_asks(changed, after)
+
+        async def _too_late_to_snooze(self, question: Asked, data: str) -> bool:
+            """Whether ``data`` is a snooze of a dose whose time is more than QUESTION_TTL past:
+            refused, its reminder would come back as another day's (scheduler.dose_answers)."""
+            if question.kind != "dose" or _code(data) != "s":
+                return False
+            async with world.pool.acquire() as conn:
+                due = await conn.fetchval(
+                    "select due_at from dose_events where id = $1", question.entity
+                )
+            return bool(world.now - due > QUESTION_TTL)
 
         async def _snooze_asks(
             self, changed: set[UUID], after: dict[UUID, tuple[Any, ...]]

@@ -249,6 +249,43 @@ async def test_cases_the_one_round_trip_turn_leaves_to_the_general_turn(
     }
 
 
+async def test_a_dose_of_another_day_is_left_to_the_general_turn_which_names_the_day(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Taken or Skip on yesterday's reminder: the statement changes nothing (its texts say "your
+    9:00 AM dose" only, read the next morning as today's); the general turn records it and names
+    the day. Today's dose still takes the statement."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    yesterday, today = await dose_events(
+        admin_conn, patient["id"], [START - timedelta(days=1), START]
+    )
+    for code in ("t", "k"):
+        inbound_id, event = await _stored_press(bot, chat, dose_data(yesterday, code))
+        assert await try_dose_button_turn(bot.ctx, inbound_id, event) is False
+        assert (
+            await admin_conn.fetchval(
+                "select status from inbound_messages where id = $1", inbound_id
+            )
+            == "received"
+        )
+    assert (
+        await admin_conn.fetchval("select status from dose_events where id = $1", yesterday)
+        == "due"
+    )
+    calls = await bot.press_data(chat, dose_data(yesterday, "t"))
+    assert any(
+        c.text == "Taken at 9:00\u202fAM: your 9:00\u202fAM dose on Sun, March 1. Well done!"
+        for c in calls
+    ), [c.text for c in calls]
+    inbound_id, event = await _stored_press(bot, chat, dose_data(today, "k"))
+    assert await try_dose_button_turn(bot.ctx, inbound_id, event) is True
+    assert (
+        await admin_conn.fetchval("select status from dose_events where id = $1", today)
+        == "skipped"
+    )
+
+
 async def test_language_switched_elsewhere_is_answered_in_it(
     bot: Bot, admin_conn: asyncpg.Connection
 ) -> None:

@@ -35,9 +35,10 @@ Invariants, from the patient's side and the clinic's, after every step:
 * a WhatsApp button, pressed on the reminder as it comes, on the newest message about a dose
   or visit, on an older one, after /pause or after STOP, changes only the dose or visit it
   names, with its meaning (Taken and Skip count late and on a paused medicine; a snooze is
-  refused while paused or for a stopped medicine), and is answered by one message that says
-  what was recorded or why nothing was ("already recorded as", "Your reminders are paused",
-  "no longer in your list", "no longer active");
+  refused while paused, for a stopped medicine, or more than 12 hours after the dose's time), and
+  is answered by one message that says what was recorded or why nothing was ("already recorded
+  as", "Your reminders are paused", "no longer in your list", "no longer active", "too late to
+  snooze");
 * the earlier sequence's patient, erased by the clinic, writes again ("taken", "/today") from
   each chat they had: they hear nothing of their record (name, medicines, times), and nothing
   is recorded against it (no row of any table names it, the tombstone is unchanged);
@@ -48,8 +49,9 @@ Invariants, from the patient's side and the clinic's, after every step:
   "skip" to a follow-up's "Skipped"; a button's reply that edits its message shows its own; a
   newer question about the same dose closes the older, an answered one or one asked 12 hours ago
   is closed, an appointment that began is not asked about), with that answer's meaning (a snooze
-  while paused is refused); not checked when a dialog question is newer, or when two open
-  questions went out in one pass (one instant: which the phone shows last is not known);
+  while paused, or 12 hours after the dose's time, is refused); not checked when a dialog
+  question is newer, or when two open questions went out in one pass (one instant: which the
+  phone shows last is not known);
   a Telegram button changes only the dose or appointment it names;
 * a dose past its missed mark (counted from its reminder, or from when that left late) with a
   worker pass since is taken, skipped, missed, cancelled or unreachable, never still waiting; a
@@ -133,7 +135,7 @@ ANSWERED = frozenset({"taken", "skipped", "snoozed"})
 OPEN_APPOINTMENT = frozenset({"scheduled", "confirmed", "reschedule_requested"})
 MIN = datetime.min.replace(tzinfo=UTC)
 CHANNELS = ("telegram", "sms", "whatsapp")  # where a patient first joins
-QUESTION_TTL = timedelta(hours=12)  # bot.routing.QUESTION_TTL
+QUESTION_TTL = timedelta(hours=12)  # core.answer_buttons.QUESTION_TTL
 TYPED = ("1", "2", "3", "C", "c", "Taken", "skip", "snooze", "confirm", "hello")
 # What a typed answer means to the question it answers (a number: its option; the word: itself).
 MEANING = {
@@ -756,7 +758,7 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
             named = UUID(hex=payload.split(":")[1])
             before = await self._answers()
             facts = await world.admin.fetchrow(
-                "select p.reminders_paused, m.status as medicine"
+                "select p.reminders_paused, m.status as medicine, d.due_at"
                 " from patients p left join dose_events d on d.id = $2"
                 " left join medications m on m.id = d.medication_id where p.id = $1",
                 self.patient_id,
@@ -818,6 +820,9 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                     (final, after[named][1]),
                     "Taken at " if final == "taken" else "Skipped: ",
                 )
+            elif status != "cancelled" and world.clock.now - facts["due_at"] > QUESTION_TTL:
+                # Its reminder would come back as another day's dose (scheduler.dose_answers).
+                said = "It is too late to snooze "
             elif facts["reminders_paused"] and status != "cancelled":
                 said = _en("med_saved_paused")  # docs/preferences.md: the pause withholds it
             elif facts["medicine"] != "active" or status == "cancelled":
@@ -879,17 +884,20 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                 meant = MEANING.get(_fold(text))
                 # A dose of a medicine paused or deleted since is refused, not recorded
                 # (tests/web/test_deleted_medicine_answers.py).
-                stopped = await world.admin.fetchval(
-                    "select m.status <> 'active' from dose_events d"
+                dose = await world.admin.fetchrow(
+                    "select m.status <> 'active' as stopped, d.due_at from dose_events d"
                     " join medications m on m.id = d.medication_id where d.id = $1",
                     expected,
                 )
+                stopped = dose is not None and dose["stopped"]
                 if expected is not None and meant is not None and not stopped:
                     status = before[expected][0]
                     kind = "dose" if status in OPEN_DOSE | {"missed"} else "appointment"
                     wanted = meant.get(kind)
                     if wanted == "snoozed" and paused:
                         wanted = status  # refused: docs/preferences.md "/pause and /resume"
+                    if wanted == "snoozed" and world.clock.now - dose["due_at"] > QUESTION_TTL:
+                        wanted = status  # refused: too late, it would read as another day's
                     if wanted is not None and not (kind == "dose" and status == "missed"):
                         world.stats[f"typed {kind} answers checked"] += 1
                         assert after[expected][0] == wanted, (
