@@ -150,8 +150,7 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
     # Which dose: two reminders due at once read alike, and so would their answers.
     what = await dose_subject(turn, answer.dose_event_id, dated=too_late)
     if too_late:
-        _refuse_late_snooze(turn, answer.dose_event_id, what, edit=edit)
-        await _ask_taken(turn, answer.dose_event_id, _taken_choice(turn, answer.dose_event_id))
+        await _refuse_late_snooze(turn, answer.dose_event_id, what, edit=edit)
         return
     if getattr(result, "already_answered", False) and str(result.status) in FINAL_STATUSES:
         turn.say(already_recorded_text(turn.locale, str(result.status), what), edit=edit)
@@ -195,16 +194,20 @@ def _taken_choice(turn: Turn, dose_id: UUID) -> tuple[str, str]:
     return turn.t("btn_taken"), dose_data(dose_id, "t")
 
 
-def _refuse_late_snooze(turn: Turn, dose_id: UUID, what: str, *, edit: bool) -> None:
+async def _refuse_late_snooze(turn: Turn, dose_id: UUID, what: str, *, edit: bool) -> None:
     """A snooze of a dose whose time is long past (``too_late``): nothing was recorded. The
-    reply names the dose's day and time and offers Taken, which still counts that late."""
+    reply names the dose's day and time and offers Taken, which still counts that late (the
+    pressed reminder, edited, loses its buttons)."""
+    taken = _taken_choice(turn, dose_id)
     message = turn.t("answer_snooze_too_late", what=what)
-    turn.replies.append(Reply(text=message, edit=edit, raw_options=(_taken_choice(turn, dose_id),)))
+    turn.replies.append(Reply(text=message, edit=edit, raw_options=(taken,)))
+    await _ask_taken(turn, dose_id, taken)
 
 
 async def _ask_taken(turn: Turn, dose_id: UUID, taken: tuple[str, str]) -> None:
-    """Record the snooze reply's Taken as the chat's question about the dose (bot.routing), so a
-    typed "1" (where numbered) or "taken" reaches the snoozed dose before its reminder is back."""
+    """Record the Taken of a snooze's reply (or of a refused snooze's) as the chat's question
+    about the dose (bot.routing), so a typed "1" (where numbered) or "taken" reaches the dose
+    (the snoozed one before its reminder is back)."""
     label, data = taken
     keys = ["1"] if turn.conv.channel in NUMBERED_CHANNELS else []
     await ask_question(turn, [{"label": label, "data": data, "keys": keys}], dose_id=dose_id)
