@@ -823,6 +823,7 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
             elif status != "cancelled" and world.clock.now - facts["due_at"] > QUESTION_TTL:
                 # Its reminder would come back as another day's dose (scheduler.dose_answers).
                 said = "It is too late to snooze "
+                world.stats["whatsapp snooze too late"] += 1
             elif facts["reminders_paused"] and status != "cancelled":
                 said = _en("med_saved_paused")  # docs/preferences.md: the pause withholds it
             elif facts["medicine"] != "active" or status == "cancelled":
@@ -898,6 +899,7 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                         wanted = status  # refused: docs/preferences.md "/pause and /resume"
                     if wanted == "snoozed" and world.clock.now - dose["due_at"] > QUESTION_TTL:
                         wanted = status  # refused: too late, it would read as another day's
+                        world.stats["typed snooze too late"] += 1
                     if wanted is not None and not (kind == "dose" and status == "missed"):
                         world.stats[f"typed {kind} answers checked"] += 1
                         assert after[expected][0] == wanted, (
