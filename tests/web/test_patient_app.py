@@ -528,6 +528,48 @@ async def test_a_dose_not_due_yet_cannot_be_snoozed_forward(
     assert skipped.status_code == 200 and skipped.json()["status"] == "skipped"
 
 
+async def test_a_dose_long_past_cannot_be_snoozed_from_the_app_or_its_notification(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any], clock: Clock
+) -> None:
+    """A snooze more than 12 hours after a dose's time would send "Time for your 11:00 PM dose"
+    the next day, read as that day's dose: the app and its notification's button refuse it (409,
+    saying what to do instead) and change nothing; Taken still counts. The day view offers no
+    snooze for it either."""
+    schedule = await admin_conn.fetchrow(
+        "select * from reminder_schedules where patient_id = $1", world["patient"]["id"]
+    )
+    late = await factories.create_dose_event(admin_conn, schedule, NOW - timedelta(hours=11))
+    old = await factories.create_dose_event(admin_conn, schedule, NOW - timedelta(days=2))
+    await _sign_in(http, admin_conn)
+    for after, snoozable in (
+        (timedelta(minutes=30), True),
+        (timedelta(hours=1, minutes=30), False),
+    ):
+        clock.now = NOW + after  # the 01:00 dose is 11.5, then 12.5 hours past: still today's
+        today = (await http.get("/app/api/today")).json()["doses"]
+        shown = {dose["id"]: dose for dose in today}[str(late["id"])]
+        assert (shown["open"], shown["snoozable"]) == (True, snoozable), after
+
+    for dose in (old, late):
+        clock.now = dose["due_at"] + timedelta(hours=12, seconds=1)
+        snoozed = await http.post(f"/app/api/doses/{dose['id']}/answer", json={"answer": "snoozed"})
+        assert snoozed.status_code == 409, snoozed.text
+        assert snoozed.json()["error"]["reason"] == (
+            "too late to snooze this dose: its time is more than 12 hours past;"
+            " answer taken or skipped instead"
+        )
+        row = await admin_conn.fetchrow(
+            "select status, snoozed_until from dose_events where id = $1", dose["id"]
+        )
+        assert (row["status"], row["snoozed_until"]) == ("due", None)
+        reminders = await admin_conn.fetchval(
+            "select count(*) from scheduled_messages where dose_event_id = $1", dose["id"]
+        )
+        assert reminders == 0
+    taken = await http.post(f"/app/api/doses/{old['id']}/answer", json={"answer": "taken"})
+    assert taken.status_code == 200 and taken.json()["status"] == "taken"
+
+
 async def test_a_dose_missed_while_unreachable_alerts_nobody_when_the_app_brings_them_back(
     http: Any,
     admin_conn: asyncpg.Connection,

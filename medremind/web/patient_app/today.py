@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from core.answer_buttons import DEFAULT_SNOOZE_MINUTES
+from core.answer_buttons import DEFAULT_SNOOZE_MINUTES, QUESTION_TTL
 from core.sql import query
 from medremind.web.api_v1.common import json_body, path_uuid
 from medremind.web.errors import ApiError, ValidationFailed
@@ -30,8 +30,9 @@ from scheduler.dose_answers import record_dose_answer
 APP_CHANNEL = "web"
 APPOINTMENT_DAYS = 60
 # A dose still waiting for an answer stays on the day view this long after it fell due, across
-# midnight (typed answers on the chats are accepted as long: bot.routing).
-OPEN_DOSE_LOOKBACK = timedelta(hours=12)
+# midnight: as long as typed answers on the chats are accepted, and a snooze (bot.routing,
+# scheduler.dose_answers).
+OPEN_DOSE_LOOKBACK = QUESTION_TTL
 _ANSWERS = ("taken", "snoozed", "skipped")
 _ACTIONS = ("confirm", "reschedule", "cancel")
 
@@ -90,8 +91,9 @@ def _dose(row: Any, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
         "snoozed_until": snoozed.astimezone(zone).strftime("%H:%M") if snoozed else None,
         "open": is_open,
         # A dose not due yet may be reported taken or skipped ahead; a snooze would bring its
-        # reminder forward (see answer_dose).
-        "snoozable": is_open and row["due_at"] <= now,
+        # reminder forward (see answer_dose). One more than QUESTION_TTL past is refused too
+        # (scheduler.dose_answers): its reminder would read as another day's.
+        "snoozable": is_open and row["due_at"] <= now <= row["due_at"] + QUESTION_TTL,
     }
 
 
@@ -158,7 +160,12 @@ async def record_dose(
             raise ApiError(404, "dose not found") from None
     if result.too_late:
         # Nothing changed: a reminder this long after the dose's time reads as another day's.
-        raise ApiError(409, "this dose's time is long past: too late to snooze it")
+        hours = int(QUESTION_TTL.total_seconds() // 3600)
+        raise ApiError(
+            409,
+            f"too late to snooze this dose: its time is more than {hours} hours past;"
+            " answer taken or skipped instead",
+        )
     return {
         "dose": str(dose_id),
         "status": str(result.status),
