@@ -18,6 +18,7 @@ shutdown, since a send may still be using one.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -129,6 +130,12 @@ class ClinicSenders:
         # Changes announced (announce()) and the announcement the loaded accounts reflect.
         self._announced = 0
         self._loaded = -1
+        # One reload at a time: the web reloads on an announcement and after an account is
+        # saved through it. Interleaved, a reload begun before an announcement finished after
+        # one begun since and set _loaded back: :attr:`current` stayed False (every webhook
+        # looked its account up in the database) until the next reload, and an older reload's
+        # accounts could replace newer ones.
+        self._reloading = asyncio.Lock()
 
     def for_clinic(self, organization_id: uuid.UUID | None) -> Mapping[Channel, ChannelSender]:
         """The senders for a clinic's messages: its own accounts, the defaults for the rest."""
@@ -162,6 +169,10 @@ class ClinicSenders:
 
     async def refresh(self) -> bool:
         """Reload the accounts when they changed since the last load; True when reloaded."""
+        async with self._reloading:
+            return await self._refresh()
+
+    async def _refresh(self) -> bool:
         announced = self._announced
         version = await self.pool.fetchval(query("accounts", "accounts_version"))
         if version == self._version:

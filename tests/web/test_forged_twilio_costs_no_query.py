@@ -46,7 +46,9 @@ async def _post(
     process: subprocess.Popen[bytes],
 ) -> httpx.Response:
     """POST a webhook while the accounts are locked; if it is not answered, fail saying what the
-    web process waited for (once seen on CI, not reproduced: 25 loaded runs passed)."""
+    web process waited for. (Seen once on CI: two reloads of the accounts interleaved and left
+    the process "not current", so webhooks looked their account up in the database; reloads
+    are one at a time since, tests/integration/test_clinic_senders_reload.py.)"""
     try:
         return await http.post("/twilio/inbound", data=form, headers=headers)
     except httpx.ReadTimeout:
