@@ -3,8 +3,9 @@
 -- the dose's day ("Taken at 9:00 AM: your 8:00 AM dose on Tue, December 1"), where the one
 -- statement's texts (bot/button_turn.py reply_texts) say "your 8:00 AM dose" only, which a patient
 -- reads as today's. The local time of the press is now read for Skip too (it was for Taken only),
--- inside the block that turns a zone the server does not know into 'general'. Otherwise as in
--- migration 20260101012220.
+-- inside the block that turns a zone the server does not know into 'general'. A chat marked
+-- blocked is left to the general turn too (it lifted the block without the general turn's
+-- catch-up first). Otherwise as in migration 20260101012220.
 
 create or replace function public.answer_dose_button_reply(
   p_inbound uuid, p_dose uuid, p_answer text, p_at timestamptz, p_locales text[],
@@ -60,6 +61,14 @@ begin
            select from public.contact_points cp
             where cp.channel = turn.channel and cp.address = turn.chat_address
               and cp.opted_out_at is not null))
+     -- A chat marked blocked (a provider's permanent refusal): its press lifts the block, and
+     -- when no channel reached the patient meanwhile the general turn first runs the planner's
+     -- pass of the spell (bot/engine.py _catch_up_while_unreachable), or a dose missed while
+     -- unreachable alerted the caregiver at the next pass.
+     or exists (
+           select from public.contact_points cp
+            where cp.channel = turn.channel and cp.address = turn.chat_address
+              and cp.blocked_at is not null)
      -- Through a clinic's own bot, a person who is not that clinic's patient: the general turn
      -- answers with its one fixed text (bot.sql chat_of_another_clinic, the same test).
      or (p_payload ? 'telegram_bot' and exists (
@@ -139,7 +148,7 @@ begin
      set status = 'processed', processed_at = now(), attempts = attempts + 1, last_error = null
    where id = p_inbound;
   update public.contact_points
-     set last_inbound_at = now(), active = active or blocked_at is not null, blocked_at = null
+     set last_inbound_at = now()
    where channel = turn.channel and address = turn.chat_address;
   insert into public.scheduled_messages
     (organization_id, patient_id, conversation_id, message_content, platform, kind, payload,
