@@ -29,6 +29,11 @@ Scenario 11's first worker also prints its garbage collector's CPU in the measur
 profile spreads it over whatever function ran), and settles its heap first as ``medremind
 worker`` does (``medremind.runtime.settle_heap``) when the measured code has that.
 
+``BENCH_TIMELINE=1`` adds a line for scenario 11's first worker: when its claims and records were
+in flight, and how long its process and its claims' backend waited for a core (``Timeline``).
+Scenario 11 also breaks the backends' CPU from the instant down by backend, named by its latest
+statement's first line.
+
 ``--code DIR`` runs the scenarios against the code of another checkout (this file's scenarios,
 that tree's ``core``/``scheduler``): before/after numbers from one run. Each scenario runs in its
 own subprocess (clean memory for 7) against a fresh database on the embedded PostgreSQL (or on
@@ -181,6 +186,37 @@ async def backend_cpu(conn: asyncpg.Connection) -> dict[int, float]:
             continue  # a remote server, or the backend just ended
         result[row["pid"]] = (int(fields[11]) + int(fields[12])) / ticks
     return result
+
+
+async def backend_labels(conn: asyncpg.Connection) -> dict[int, str]:
+    """What each other backend of this database is, for a breakdown of their CPU: its kind (an
+    autovacuum worker...) or, for a client, the first line of its latest statement (the
+    dispatcher's statements begin with a comment naming them)."""
+    rows = await conn.fetch(
+        "select pid, backend_type, split_part(ltrim(query), E'\\n', 1) as first_line"
+        " from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+    )
+    client = "client backend"
+    return {
+        row["pid"]: row["first_line"][:70] if row["backend_type"] == client else row["backend_type"]
+        for row in rows
+    }
+
+
+def cpu_by_label(
+    before: dict[int, float], after: dict[int, float], labels: dict[int, str], n: int
+) -> dict[str, float]:
+    """Microseconds per message of the backends' CPU between two readings, by their labels
+    (:func:`backend_labels`), largest first; a backend that ended is "(gone)"."""
+    totals: dict[str, float] = {}
+    for pid, value in after.items():
+        label = labels.get(pid, "(gone)")
+        totals[label] = totals.get(label, 0.0) + value - before.get(pid, 0.0)
+    return {
+        label: round(seconds / n * 1e6, 1)
+        for label, seconds in sorted(totals.items(), key=lambda item: -item[1])
+        if seconds / n * 1e6 >= 0.5
+    }
 
 
 def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
@@ -1135,6 +1171,97 @@ class GcClock:
         }
 
 
+class Timeline:
+    """When the first worker's claims and records were in flight, and what waited
+    (``BENCH_TIMELINE=1``, scenario 11): each claim's statement and its cache barrier apart, the
+    share of the burst with a claim, a record, both or neither in flight, and the CPU and
+    run-queue wait (/proc/PID/schedstat) of the worker and of its claims' backend from its first
+    claim that took rows. A run-queue wait near the CPU says the processes queue for the cores."""
+
+    def __init__(self, dispatcher: Any) -> None:
+        import scheduler.claim_session as claim_session
+
+        self.dispatcher = dispatcher
+        self.spans: dict[str, list[tuple[float, float, int]]] = {}
+        for name, owner, attr in (
+            ("claim", dispatcher._claims, "claim"),
+            ("record", dispatcher._records, "record"),
+            ("claim_statement", claim_session, "claim_rows"),
+            ("claim_barrier", dispatcher._claims.cache, "caught_up"),
+        ):
+            self.spans[name] = []
+            setattr(owner, attr, self._timed(name, getattr(owner, attr)))
+        self.claim_pid = 0
+        self.sched_start: dict[str, tuple[int, int]] = {}
+
+    @staticmethod
+    def _sched(pid: int | str) -> tuple[int, int]:
+        """(nanoseconds on a CPU, nanoseconds waiting on a run queue) of a process."""
+        fields = Path(f"/proc/{pid}/schedstat").read_text().split()
+        return int(fields[0]), int(fields[1])
+
+    def _timed(self, name: str, original: Any) -> Any:
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.monotonic()
+            result = await original(*args, **kwargs)
+            rows = len(result) if hasattr(result, "__len__") else 1
+            conn = self.dispatcher._claims._conn
+            if name == "claim" and rows and not self.sched_start and conn is not None:
+                self.claim_pid = conn.get_server_pid()
+                self.sched_start = {
+                    "claim_backend": self._sched(self.claim_pid),
+                    "worker": self._sched("self"),
+                }
+            self.spans[name].append((start, time.monotonic(), rows))
+            return result
+
+        return timed
+
+    def _mean_ms(self, name: str) -> float:
+        spans = [(s, e) for s, e, rows in self.spans[name] if rows]
+        return round(statistics.mean(e - s for s, e in spans) * 1e3, 2) if spans else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """The timeline's figures (empty if nothing was claimed)."""
+        busy = [s for name in ("claim", "record") for s in self.spans[name] if s[2]]
+        if not busy or not self.sched_start:
+            return {}
+        first, last = min(s[0] for s in busy), max(s[1] for s in busy)
+        step = 0.0005  # in flight or not, per half millisecond
+        slots = int((last - first) / step) + 1
+        marks = {name: bytearray(slots) for name in ("claim", "record")}
+        for name, mark in marks.items():
+            for start, end, rows in self.spans[name]:
+                if rows:
+                    lo, hi = int((start - first) / step), int((end - first) / step) + 1
+                    mark[lo:hi] = b"\x01" * (hi - lo)
+        claim, record = marks["claim"], marks["record"]
+        waits = {}
+        for who, pid in (("claim_backend", self.claim_pid), ("worker", "self")):
+            cpu, wait = self._sched(pid)
+            waits[f"{who}_cpu_s"] = round((cpu - self.sched_start[who][0]) / 1e9, 2)
+            waits[f"{who}_runqueue_wait_s"] = round((wait - self.sched_start[who][1]) / 1e9, 2)
+        claims = [rows for _s, _e, rows in self.spans["claim"] if rows]
+        pairs = list(zip(claim, record, strict=True))
+        return {
+            "span_s": round(last - first, 2),
+            "claims": len(claims),
+            "claim_rows_mean": round(statistics.mean(claims), 1),
+            "claim_ms_mean": self._mean_ms("claim"),
+            "claim_statement_ms_mean": self._mean_ms("claim_statement"),
+            "claim_barrier_ms_mean": self._mean_ms("claim_barrier"),
+            "records": sum(1 for s in self.spans["record"] if s[2]),
+            "record_ms_mean": self._mean_ms("record"),
+            "claim_in_flight_share": round(sum(claim) / slots, 3),
+            "record_in_flight_share": round(sum(record) / slots, 3),
+            "both_share": round(
+                sum(1 for c, r in zip(claim, record, strict=True) if c and r) / slots, 3
+            ),
+            "neither_share": round(sum(1 for c, r in pairs if not c and not r) / slots, 3),
+            **waits,
+        }
+
+
 async def burst_worker(
     url: str,
     tmp: Path,
@@ -1169,6 +1296,7 @@ async def burst_worker(
         gc_clock = GcClock()
         py_before = time.process_time()
         profiler = profiling() if profile else None
+        timeline = Timeline(dispatcher) if profile and os.environ.get("BENCH_TIMELINE") else None
         running = asyncio.create_task(dispatcher.run())
         deadline = time.monotonic() + 600  # a message that never arrives ends the run
         while not stop() and time.monotonic() < deadline:
@@ -1179,6 +1307,8 @@ async def burst_worker(
             await asyncio.sleep(0.02)
         py_cpu = time.process_time() - py_before
         gc_clock.stop()
+        if timeline is not None:
+            emit(scenario=11, name="first worker's timeline", **timeline.summary())
         emit_profile(profiler, 11, max(1, senders.count))
         if profile:  # the first worker: the collector's share of its CPU, its re-checks
             checks = getattr(dispatcher._deliverer.recheck, "statements", None)
@@ -1224,11 +1354,16 @@ async def other_burst_worker(url: str, result_file: str, tmp: Path) -> None:
     Path(result_file).write_text(json.dumps({"times": times, "cpu": py_cpu}))  # noqa: ASYNC240
 
 
-# Whether any message is still to send: two probes of the partial indexes (due; leased rows are
-# the processing ones).
+# Whether any message is still to send: two probes of the queue's partial indexes (due, leased;
+# the queue holds the pending and processing rows, migration 20260101011000). Until 2026-12-05
+# this probed scheduled_messages, whose status and lease indexes that migration dropped: two
+# sequential scans of the 1,100,000-row table every 50 ms, up to a core of the two the worker
+# and PostgreSQL share (the bench's own backend, left out of the CPU it reports).
 REMAINING = (
-    "select (exists (select from scheduled_messages where status = 'pending')"
-    " or exists (select from scheduled_messages where locked_until is not null))::int"
+    "select (exists (select from message_queue where locked_until is null"
+    "                 order by priority, scheduled_time limit 1)"
+    " or exists (select from message_queue where locked_until is not null"
+    "             order by locked_until limit 1))::int"
 )
 
 # Patients whom messages have reached before (patients.linked_at, migrations 20260101013600 and
@@ -1336,6 +1471,9 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
             if "pg" in at_instant:
                 at_instant["py_window"] = time.process_time() - at_instant["py"]
                 at_instant["pg_window"] = cpu_used(at_instant["pg"], after)
+                at_instant["pg_by_backend"] = cpu_by_label(
+                    at_instant["pg"], after, await backend_labels(conn), n
+                )
 
         times, py_cpu = await burst_worker(
             url, tmp, lambda: not remaining, measure, profile=not args.result_file
@@ -1385,6 +1523,9 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
         postgres_cpu_us_per_message_from_instant=round(
             at_instant.get("pg_window", 0.0) / n * 1e6, 1
         ),
+        # The same by backend (its kind, or a client's latest statement's first line): where
+        # the peak's PostgreSQL CPU goes beside the claim and the record.
+        postgres_cpu_us_per_message_from_instant_by_backend=at_instant.get("pg_by_backend"),
         # Autovacuum and autoanalyze runs from the workers' start to the end (their CPU counts).
         autovacuum_runs=autovacuums,
         target="--full: last hand-over <= 8 s, p99 lateness <= 7 s; two workers better again",
