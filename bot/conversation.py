@@ -151,8 +151,26 @@ def issue_options(conv: Conversation, replies: list[Reply], now: datetime) -> li
         # The dialog's question as the answer router reads it (bot.routing.dialog_question).
         conv.state["options"] = shown
         conv.state["numbered"] = conv.channel in NUMBERED_CHANNELS
-        conv.state["asked_at"] = now.isoformat()
+        mark_asked(conv, now)
     return rendered
+
+
+def mark_asked(conv: Conversation, now: datetime) -> None:
+    """The dialog's question was (re)asked at ``now``: the newest of the chat's questions.
+
+    ``asked_seq`` None asks the turn's save (bot.sql finish_turn) for the question's place in
+    the order of the chat's recorded questions (``conversation_questions.seq``): a reminder
+    stamped at the same instant is then ordered by when it was recorded, before this turn's
+    end or after it, not by a convention (bot.routing.open_questions).
+    """
+    conv.state["asked_at"] = now.isoformat()
+    conv.state["asked_seq"] = None
+
+
+def forget_asked(conv: Conversation) -> None:
+    """No dialog question is open any more."""
+    conv.state.pop("asked_at", None)
+    conv.state.pop("asked_seq", None)
 
 
 def clear_options(conv: Conversation) -> None:

@@ -4,7 +4,9 @@ A chat can have several questions open at once: the dialog's current step (its o
 in the conversation's state, :mod:`bot.conversation`) and the reminders, appointment messages and
 waitlist slot offers sent to it (``conversation_questions``, recorded by the dispatcher with the
 options each showed, :mod:`scheduler.questions`, and by the bot's own lists). A typed answer is
-matched against them newest first; the first that accepts it gets it:
+matched against them newest first (by ``asked_at``, then by ``seq``, the order they were recorded
+in, which the dialog's question takes a place in when its turn is saved: of two questions asked at
+one instant, the one asked last); the first that accepts it gets it:
 
 * a choice accepts the typed replies the message showed for it (its number on a numbered channel,
   its letter where the text asked for letters), its label in any case and without accents, and
@@ -40,6 +42,9 @@ from core.logs import mark_sensitive
 from core.sql import query
 
 _WORD_RE = re.compile(r"\w+")
+# A dialog question asked in the turn that reads it (its seq is drawn when the turn is saved):
+# after every question recorded so far. Above any bigint seq.
+_ASKED_THIS_TURN = 2**63
 
 # Typed words for a dose reminder's answers, by the answer's code in its data (``d:<hex>:t``,
 # ``:s``/``:s15``, ``:k``), folded as :func:`bot.texts.fold_label` folds (lower case, no
@@ -81,6 +86,9 @@ class Question:
     asked_at: datetime
     choices: tuple[Choice, ...]
     row_id: UUID | None = None
+    # Its place among questions asked at one instant: ``conversation_questions.seq``, or the one
+    # the dialog's question drew when it was asked (bot.sql finish_turn).
+    seq: int = 0
     dose_due_at: datetime | None = None
     appointment_starts_at: datetime | None = None
     offer_starts_at: datetime | None = None  # a waitlist slot offer's appointment time
@@ -144,7 +152,20 @@ def dialog_question(turn: Turn) -> Question | None:
         Choice(label, value, (str(n),) if numbered else ())
         for n, (label, value) in enumerate(conv.state.get("options") or [], 1)
     )
-    return Question(asked_at=datetime.fromisoformat(asked), choices=choices)
+    return Question(
+        asked_at=datetime.fromisoformat(asked), choices=choices, seq=_dialog_seq(conv.state)
+    )
+
+
+def _dialog_seq(state: dict[str, Any]) -> int:
+    """The dialog question's place among questions asked at its instant: the seq its turn drew
+    (bot.sql finish_turn); newest when asked in this very turn (not saved yet: None); before
+    every recorded question when asked before the seq was kept (a state saved by an older
+    version: as those were ordered)."""
+    seq = state.get("asked_seq")
+    if isinstance(seq, int):
+        return seq
+    return _ASKED_THIS_TURN if "asked_seq" in state else 0
 
 
 async def open_questions(turn: Turn) -> list[Question]:
@@ -164,9 +185,14 @@ async def open_questions(turn: Turn) -> list[Question]:
     dialog = dialog_question(turn)
     if dialog is not None:
         found.append(dialog)
-    # Stable: reminders asked at one instant stay in the database's newest-first order.
-    found.sort(key=lambda q: q.asked_at, reverse=True)
+        # Questions asked at one instant (a frozen clock, two clocks agreeing to the
+        # microsecond) go by seq, the order they were recorded in: the dialog's too.
+        found.sort(key=_newest_first, reverse=True)
     return found
+
+
+def _newest_first(question: Question) -> tuple[datetime, int]:
+    return question.asked_at, question.seq
 
 
 def _from_row(row: Any) -> Question:
@@ -185,6 +211,7 @@ def _from_row(row: Any) -> Question:
         asked_at=row["asked_at"],
         choices=choices,
         row_id=row["id"],
+        seq=row["seq"],
         dose_due_at=row["due_at"],
         appointment_starts_at=row["starts_at"],
         offer_starts_at=row["offer_starts_at"],

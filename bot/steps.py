@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.conversation import Turn, clear_options
+from bot.conversation import Turn, clear_options, forget_asked, mark_asked
 
 Options = list[tuple[str, str]]
 PromptFn = Callable[[Turn], Awaitable[tuple[str, Options]]]
@@ -91,7 +91,7 @@ async def reprompt(turn: Turn, key: str, **values: object) -> None:
 
 def asked(turn: Turn) -> None:
     """The dialog's question was (re)asked now: the newest for the answer router."""
-    turn.conv.state["asked_at"] = turn.now.isoformat()
+    mark_asked(turn.conv, turn.now)
 
 
 def columns_for(options: Options) -> int:
@@ -107,4 +107,4 @@ def finish(turn: Turn, *, keep_data: bool = False) -> None:
     if not keep_data:
         turn.conv.state.pop("data", None)
     clear_options(turn.conv)
-    turn.conv.state.pop("asked_at", None)  # no dialog question is open any more
+    forget_asked(turn.conv)

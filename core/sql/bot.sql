@@ -45,7 +45,15 @@ select i.status, i.payload -> 'event' as event,
 -- own bot ($11): the person's message shows the chat reaches them again; so for a caregiver
 -- with this address. An opt-out stays (START lifts it). Returns how many conversations were saved (0: an erasure removed it).
 with saved as (
-  update conversations set patient_id = $2, step = $3, state = $4, locale = $5
+  -- A dialog question asked in this turn (bot.conversation.mark_asked: "asked_seq" null) takes
+  -- its place in the order of the chat's questions: after every question recorded before this
+  -- statement, before every one recorded after it (migration 20260101014900, bot/routing.py).
+  update conversations
+     set patient_id = $2, step = $3, locale = $5,
+         state = case when $4::jsonb -> 'asked_seq' = 'null'::jsonb
+                      then jsonb_set($4::jsonb, '{asked_seq}',
+                                     to_jsonb(nextval('public.conversation_questions_seq_seq')))
+                      else $4::jsonb end
    where id = $1
   returning id
 ), processed as (
@@ -566,7 +574,7 @@ returning id
 -- appointment that is not that patient's is no subject.
 -- A dose's medicine as its reminder named it: by name where the patient opted in, else by its
 -- number where the patient has several (migration 20260101011200).
-select q.id, q.options, q.asked_at, s.dose_event_id, s.appointment_id,
+select q.id, q.seq, q.options, q.asked_at, s.dose_event_id, s.appointment_id,
        d.due_at, a.starts_at, o.starts_at as offer_starts_at,
        case when p.name_medicine_in_reminders then m.name end as medicine_name,
        (l.label ->> 'medicine_number')::integer as medicine_number

@@ -224,8 +224,9 @@ with outcome as (
   -- other id records no question rather than failing the batch).
   -- The question takes its message's id (migration 20260101013410: the primary key serves the
   -- readers by message). A message asks one: sent again (a fallback after "undelivered", a
-  -- retry), it replaces its question, open again on the chat it went to; a message given twice
-  -- in one batch asks once.
+  -- retry), it replaces its question, open again on the chat it went to, and takes a new seq
+  -- with its new asked_at: asked after what the chat was asked meanwhile, the dialog's question
+  -- too (migration 20260101014900); a message given twice in one batch asks once.
   insert into conversation_questions
     (id, patient_id, channel, chat_address, message_id, slot_offer_recipient_id, options,
      asked_at)
@@ -244,7 +245,8 @@ with outcome as (
      set patient_id = excluded.patient_id, channel = excluded.channel,
          chat_address = excluded.chat_address,
          slot_offer_recipient_id = excluded.slot_offer_recipient_id,
-         options = excluded.options, asked_at = excluded.asked_at, answered_at = null
+         options = excluded.options, asked_at = excluded.asked_at, answered_at = null,
+         seq = default
 ), attempts as (
   insert into message_delivery_attempts
     (message_id, attempt_time, status, error_message, channel, error_class,

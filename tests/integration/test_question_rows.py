@@ -340,3 +340,27 @@ async def test_a_merge_moves_the_questions_and_an_erasure_removes_them(
     assert await admin_conn.fetchval("select status from patients where id = $1", record["id"]) == (
         "deleted"
     )
+
+
+async def test_the_service_role_draws_a_place_in_the_question_order_and_nothing_more(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """A turn that asks the dialog's question draws its seq from the questions' sequence
+    (core/sql/bot.sql finish_turn, migration 20260101014900) as the service role; it cannot set
+    the sequence, and the API roles cannot touch it."""
+    sequence = "public.conversation_questions_seq_seq"
+    held = {
+        (r["role"], r["privilege"])
+        for r in await admin_conn.fetch(
+            "select r as role, p as privilege from unnest($1::text[]) r,"
+            " unnest(array['USAGE', 'SELECT', 'UPDATE']) p"
+            " where has_sequence_privilege(r, $2, p)",
+            ["medremind_app", "anon", "authenticated"],
+            sequence,
+        )
+    }
+    assert held == {("medremind_app", "USAGE")}
+    async with admin_conn.transaction():
+        await admin_conn.execute("set local role medremind_app")
+        first = await admin_conn.fetchval(f"select nextval('{sequence}')")
+        assert await admin_conn.fetchval(f"select nextval('{sequence}')") > first

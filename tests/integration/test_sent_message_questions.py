@@ -257,7 +257,10 @@ async def test_a_message_sent_again_asks_once_on_the_chat_it_went_to(
     dose = await _dose(admin_conn, ann["id"])
     message = await _send(admin_conn, ann["id"], dose_event_id=dose)
     assert await admin_conn.fetchval("select id from conversation_questions") == message
+    first_seq = await admin_conn.fetchval("select seq from conversation_questions")
     await admin_conn.execute(query("bot", "close_questions"), dose, None, NOW, None)
+    # Something else was asked meanwhile (here: drew its place in the order).
+    between = await admin_conn.fetchval("select nextval('conversation_questions_seq_seq')")
 
     # The SMS was not delivered: the message goes out again, on Telegram.
     await admin_conn.execute(
@@ -282,6 +285,9 @@ async def test_a_message_sent_again_asks_once_on_the_chat_it_went_to(
     assert [(r["id"], r["message_id"]) for r in rows] == [(message, message)]
     assert (rows[0]["channel"], rows[0]["chat_address"]) == ("telegram", "5001")
     assert (rows[0]["asked_at"], rows[0]["answered_at"]) == (later, None)
+    # Asked again, it is ordered after what was asked before (migration 20260101014900): by
+    # a new seq, which breaks ties of asked_at.
+    assert rows[0]["seq"] > between > first_seq
     # Deleting the message deletes it (by its id).
     await admin_conn.execute("delete from scheduled_messages where id = $1", message)
     assert await _count(admin_conn) == 0
