@@ -117,6 +117,9 @@ class Asked:
     asked_at: datetime
     options: list[tuple[str, str, tuple[str, ...]]]  # (label, data, typed keys)
     answered: bool = False
+    # When it was asked in the sequence's own order of events: questions asked at one instant
+    # (the clock stands still between steps) were still asked one after the other.
+    order: int = 0
 
     def accepts(self, text: str) -> tuple[str, str, tuple[str, ...]] | None:
         """The option ``text`` picks, by this test's reading of 'the answers shown'."""
@@ -163,7 +166,15 @@ class World:
     now: datetime = START
     stats: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("sequences", "steps", "offers", "offer_answers", "gone_offer_answers"), 0
+            (
+                "sequences",
+                "steps",
+                "offers",
+                "offer_answers",
+                "gone_offer_answers",
+                "ties_with_the_dialog",
+            ),
+            0,
         )
     )
 
@@ -196,6 +207,10 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             self.appointment_days = itertools.count(1)
             self.rival: UUID | None = None  # another waitlisted patient of the clinic
             self.rival_offers: list[UUID] = []  # the rival's recipient rows, oldest first
+            self.events = itertools.count(1)  # the order questions are asked in (Asked.order)
+            # The dialog's open question as its last (re)asking showed it: its options (of the
+            # bot's reply, ``t:`` data) and its place in that order; None at no open step.
+            self.dialog: Asked | None = None
             world.stats["sequences"] += 1
             world.now = START  # every sequence starts at the same time: replays are faithful
 
@@ -264,9 +279,10 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         def reminder_arrives(self) -> None:
             world.run(self._reminder)
 
-        async def _reminder(self) -> None:
+        async def _reminder(self, *, advance: bool = True) -> None:
             state = await self._state()
-            world.now += timedelta(seconds=1)  # one dose per instant and schedule
+            if advance:
+                world.now += timedelta(seconds=1)  # one dose per instant and schedule
             assert self.patient_id is not None
             async with world.pool.acquire() as conn:
                 if state["deleted"]:
@@ -286,6 +302,35 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             sent = await self._dispatch(state)
             if not (state["paused"] or state["opted_out"] or state["deleted"]):
                 assert dose["id"] in sent, "the reminder of an active patient was not sent"
+
+        @rule(
+            reminder_first=st.booleans(),
+            # A menu whose answers a reminder shows too: "1" (the menu's first option where
+            # numbered, the reminder's Taken) or "skip" (the dose step's Skip, the reminder's).
+            asked=st.sampled_from([("/settings", "1"), ("/add Metformin", "skip")]),
+        )
+        def reminder_and_dialog_at_one_instant(
+            self, reminder_first: bool, asked: tuple[str, str]
+        ) -> None:
+            """A reminder and the dialog's question asked at one instant (the clock stands
+            still) and answered with what both show, then the same in the other order: each
+            answer goes to the one asked last (``_answer`` checks it)."""
+            command, text = asked
+            if self.channel is Channel.TELEGRAM:
+                command, text = "/add Metformin", "skip"  # Telegram's menus show no numbers
+
+            async def both() -> None:
+                for dialog_last in (reminder_first, not reminder_first):
+                    if dialog_last:
+                        await self._reminder()
+                        await self._command(command)
+                    else:
+                        world.now += timedelta(seconds=1)  # a new instant for the dose
+                        await self._command(command)
+                        await self._reminder(advance=False)
+                    await self._answer(text, None)
+
+            world.run(both)
 
         @precondition(lambda self: self.clinic)
         @rule()
@@ -328,7 +373,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     keys.append(str(index + 1))
                 options.append((option.label, option.data, tuple(keys)))
             assert options, "a reminder without answers"
-            self.asked.append(Asked(entity, kind, world.now, options))
+            self.asked.append(Asked(entity, kind, world.now, options, order=next(self.events)))
 
         async def _dispatch(self, state: dict[str, Any]) -> set[UUID]:
             """Run the worker's dispatcher once; model every question it sent to this chat (a
@@ -528,7 +573,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             before = await self._statuses()
             state = await self._state()
             open_ = [q for q in reversed(self.asked) if self._open(q, before)]
-            dialog_at = state["dialog_asked_at"]
+            dialog = self.dialog if state["dialog_asked_at"] is not None else None
             await self._inbound(text, button)
             after = await self._statuses()
             changed = {k for k in after if k in before and before[k] != after[k]}
@@ -548,6 +593,15 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 await self._snooze_asks(changed, after)
                 return
             accepting = [(q, o) for q in open_ if (o := q.accepts(text)) is not None]
+            # The dialog's question asked after the newest question that shows the answer (at
+            # the same instant too) takes it when one of its options does: nothing changes.
+            dialog_last = dialog is not None and (
+                not accepting or dialog.order > accepting[0][0].order
+            )
+            if accepting and dialog is not None and dialog.asked_at == accepting[0][0].asked_at:
+                world.stats["ties_with_the_dialog"] += 1
+            if dialog_last and dialog is not None and dialog.accepts(text) is not None:
+                assert not changed, f"{text!r} changed {changed}, not the dialog asked last"
             if changed:
                 (entity,) = changed
                 assert accepting, f"{text!r} changed {entity} but no open question shows it"
@@ -555,7 +609,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 assert entity == question.entity, f"{text!r} went to an older question"
                 expected = question.effect(option[1], before[entity])
                 assert after[entity][: len(expected)] == expected, (text, after[entity])
-            elif accepting and (dialog_at is None or dialog_at < accepting[0][0].asked_at):
+            elif accepting and not dialog_last:
                 question, option = accepting[0]
                 # A snooze while every reminder is paused is refused: no reminder would come
                 # back (docs/preferences.md, "/pause and /resume").
@@ -596,7 +650,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     )
                 assert options, "the snooze's reply asks nothing"
                 shown = [(o["label"], o["data"], tuple(o["keys"])) for o in options]
-                self.asked.append(Asked(entity, "dose", world.now, shown))
+                self.asked.append(Asked(entity, "dose", world.now, shown, order=next(self.events)))
 
         def _open(self, question: Asked, statuses: dict[UUID, tuple[Any, ...]]) -> bool:
             status = statuses.get(question.entity)
@@ -630,10 +684,34 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             )
             await process_inbound(ctx, inbound_id, event)
             replies = [m for a, m in sender.sends[before:] if a == self.address]
+            await self._dialog_asked(state, replies)
             # An opted-out SMS/WhatsApp number hears nothing but the answer to opting back in.
             opting_in = "".join(text.split()).upper() in ("START", "YES", "UNSTOP")
             silent = self.channel is not Channel.TELEGRAM and state["opted_out"] and not opting_in
             assert len(replies) == (0 if silent else 1), (text, [m.text for m in replies])
+
+        async def _dialog_asked(
+            self, before: dict[str, Any], replies: list[OutboundMessage]
+        ) -> None:
+            """Model the dialog's question when the turn (re)asked it: its reply showed a menu
+            (options with ``t:`` data: bot.conversation.issue_options; the last menu is the
+            question, numbered where the channel numbers them), or its step asked for typed
+            input (a new asked_at or ``asked_seq``, the place bot.sql finish_turn drew)."""
+            after = await self._state()
+            if after["dialog_asked_at"] is None:
+                self.dialog = None
+                return
+            menus = [[o.label for o in m.options if o.data.startswith("t:")] for m in replies]
+            labels: list[str] = next((menu for menu in reversed(menus) if menu), [])
+            asked = ("asked_at", "asked_seq")
+            if not labels and self.dialog is not None and all(after[k] == before[k] for k in asked):
+                return  # not asked again: a reminder's answer, a command without a question
+            numbered = self.channel is not Channel.TELEGRAM
+            options: list[tuple[str, str, tuple[str, ...]]] = [
+                (label, "t:", (str(n),) if numbered else ()) for n, label in enumerate(labels, 1)
+            ]
+            asked_at = after["dialog_asked_at"]
+            self.dialog = Asked(UUID(int=0), "dialog", asked_at, options, order=next(self.events))
 
         async def _statuses(self) -> dict[UUID, tuple[Any, ...]]:
             """Each dose and appointment: (status, snoozed until); each offer to the patient:
@@ -669,7 +747,8 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                               coalesce(p.reminders_paused, false) as paused,
                               coalesce(cp.opted_out_at is not null, false)
                                 or coalesce((c.state ->> 'opted_out')::boolean, false) as opted_out,
-                              c.step, c.state ->> 'asked_at' as asked_at
+                              c.step, c.state ->> 'asked_at' as asked_at,
+                              c.state ->> 'asked_seq' as asked_seq
                          from (select 1) one
                          left join patients p on p.id = $1
                          left join contact_points cp on cp.channel = $2 and cp.address = $3
@@ -720,7 +799,9 @@ async def test_answers_land_on_the_questions_they_answer(
     print(
         f"stateful router: {stats['sequences']} sequences, {stats['steps']} inbound updates,"
         f" {stats['offers']} slot offers sent, {stats['offer_answers']} typed offer answers"
-        f" ({stats['gone_offer_answers']} to a slot taken or started)"
+        f" ({stats['gone_offer_answers']} to a slot taken or started),"
+        f" {stats['ties_with_the_dialog']} answers while the dialog's question and the newest"
+        " that showed them were asked at one instant"
     )
 
 
