@@ -11,7 +11,9 @@ in one round trip (``answer_dose_button_reply``), sends the reply and records th
 one among the turns that finish together, ``record_5_replies``). For comparison: the general
 turn's statements (``whole_turn``: BEGIN, lock, record, finish, COMMIT), the press before its reply
 was stored (``answer_dose_button``) and with the reply stored by a second statement
-(``durable_reply_turn``: BEGIN, answer_dose_button, store_replies, COMMIT).
+(``durable_reply_turn``: BEGIN, answer_dose_button, store_replies, COMMIT); a dialog's turn that
+answers nothing (BEGIN, lock, finish, COMMIT), whose step asks its question again
+(``finish_turn_asking``) or not (``finish_turn_quiet``).
 
     BENCH_DATABASE_URL=postgresql://postgres@/postgres?host=/tmp/pg .venv/bin/python \\
         bench/webhook_sql.py --rows 2000
@@ -105,6 +107,41 @@ async def _measure(url: str, rows: int) -> dict[str, float]:
                 await conn.fetchrow(query("bot", "lock_turn"), stored[pair[0]])
 
         await timed("begin_lock_turn_commit", groups[0], lock_only)
+
+        def saved(asking: bool) -> Any:
+            """BEGIN, lock, finish, COMMIT: a turn that answers nothing, whose step asks its
+            question again (``asking``: its save draws the question's place in the chat's order,
+            migration 20260101014900) or asks nothing."""
+            state: dict[str, Any] = {"tokens": {"0a1b2c3d": "tz:home"}, "options": [["Home", "x"]]}
+            if asking:
+                state |= {"asked_at": datetime.now(UTC).isoformat(), "asked_seq": None}
+
+            async def turn(pair: tuple) -> None:
+                async with conn.transaction():
+                    row = await conn.fetchrow(query("bot", "lock_turn"), stored[pair[0]])
+                    await conn.fetchval(
+                        query("bot", "finish_turn"),
+                        row["id"],
+                        row["patient_id"],
+                        "set_tz_mode",
+                        state,
+                        "en",
+                        stored[pair[0]],
+                        False,
+                        True,
+                        "telegram",
+                        str(pair[0]),
+                        None,  # the default bot
+                    )
+
+            return turn
+
+        # Alternated, twice each: the two differ by a jsonb lookup and a nextval.
+        for _ in range(2):
+            for asking in (False, True):
+                await timed(
+                    f"finish_turn_{'asking' if asking else 'quiet'}", groups[0], saved(asking)
+                )
 
         async def lock_and_answer(pair: tuple) -> Any:
             """The turn's locking read and the dose answer (inside the caller's transaction)."""
