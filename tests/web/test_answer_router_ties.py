@@ -24,6 +24,7 @@ import pytest
 from core.db import Database
 from tests import factories
 from tests.web.chat import START, Clock, telegram_press, telegram_text, twilio_inbound, worker
+from tests.web.test_answer_router import _reminder
 
 NUMBER = "+14155550177"
 CHAT = 555_140_177
@@ -58,18 +59,9 @@ async def _remind(
 ) -> UUID:
     """A dose due now, its reminder sent by the worker at the clock's instant; the dose."""
     _, schedule = await factories.create_medication(conn, patient_id)
-    dose = await factories.create_dose_event(conn, schedule, clock.now)
-    await factories.create_message(
-        conn,
-        patient_id,
-        kind="medication_reminder",
-        message_content=None,
-        dose_event_id=dose["id"],
-        scheduled_time=clock.now,
-        priority=1,
-    )
+    dose = await _reminder(conn, patient_id, schedule, clock)
     assert await worker(db, senders, clock).run_once() == 1
-    return dose["id"]
+    return dose
 
 
 async def _state(conn: asyncpg.Connection, dose: UUID) -> tuple[str, str]:
