@@ -6,7 +6,9 @@ import functools
 import unicodedata
 from datetime import date, datetime, time
 
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_time
+
+from core.template_filters import fmt_day as fmt_day
 
 LOCALES = ("en", "es")
 DEFAULT_LOCALE = "en"
@@ -40,12 +42,6 @@ def _short_time(hour: int, minute: int, locale: str) -> str:
 def fmt_date(value: date | datetime, locale: str, style: str = "medium") -> str:
     """A date per locale ("Mar 1, 2026", "1 mar 2026")."""
     return format_date(value, format=style, locale=locale)
-
-
-def fmt_day(value: date | datetime, locale: str) -> str:
-    """A day by its weekday and date, no year ("Tue, December 1", "mar, 1 de diciembre"): the
-    day of an old reminder's dose."""
-    return format_skeleton("MMMMEd", value, locale=locale)
 
 
 def fmt_times(values: list[time], locale: str) -> str:

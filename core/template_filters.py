@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from jinja2 import Environment, pass_context
 
 from core import template_language as lang
@@ -148,6 +148,13 @@ def _datetime_filter(ctx: Values, value: datetime, format: str = "medium") -> st
 @pass_context
 def _weekday_filter(ctx: Values, value: date) -> str:
     return _babel_format(format_date, _localized(ctx, value), "EEEE", _locale(ctx))
+
+
+def fmt_day(value: date | datetime, locale: str) -> str:
+    """A day by its weekday and date, no year ("Tue, December 1", "mar, 1 de diciembre"): the
+    day of a dose named in a reminder sent on another day (scheduler.dose_day) and in the bot's
+    answers about such a dose (bot.dialogs.answers). ``locale``: a patient's tag (``es-MX``)."""
+    return format_skeleton("MMMMEd", value, locale=babel_locale(locale))
 
 
 # The message templates' filters (core.render_compiled calls them with the message's values in

@@ -38,6 +38,9 @@ VARIABLES: dict[str, Variable] = {
     "dose_text": Variable(TEXT, 40),
     # A number in the patient's /meds list ("2"); empty where the patient has one medicine.
     "medicine_number": Variable(TEXT, 3),
+    # The dose's day ("Wed, March 4", "niedz., 25 października": 23 units at most over the date
+    # formats' locales) when a reminder goes out on another day than its dose; empty otherwise.
+    "due_day": Variable(TEXT, 24),
     "location": Variable(TEXT, 80),
     "locale": Variable(TEXT, 35),
     "timezone": Variable(TEXT, 40),

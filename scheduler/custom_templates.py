@@ -46,12 +46,16 @@ _DOSE = ("medicine_name", "dose_text")
 # (empty otherwise), so a clinic's own text can tell two doses due at once apart without naming
 # the medicine (migrations 20260101011200, 20260101012210).
 _NUMBER = ("medicine_number",)
+# The dose's day ("Wed, March 4") when the reminder goes out on another day than the dose's
+# (a snooze past midnight, a nag of yesterday's dose), empty on the dose's own day
+# (scheduler.dose_day): "your {{ due_at|time }} dose{% if due_day %} on {{ due_day }}{% endif %}".
+_DAY = ("due_day",)
 _APPOINTMENT = ("starts_at", "location", "clinician_name")
 ALLOWED_VARIABLES: dict[str, tuple[str, ...]] = {
     "free_text": _COMMON,
     "system": _COMMON,
-    "medication_reminder": _COMMON + _DOSE + _NUMBER,
-    "dose_followup": _COMMON + _DOSE + _NUMBER,
+    "medication_reminder": _COMMON + _DOSE + _NUMBER + _DAY,
+    "dose_followup": _COMMON + _DOSE + _NUMBER + _DAY,
     "refill_reminder": _COMMON + _DOSE,
     "missed_dose_caregiver": (*_COMMON, *_DOSE, *_NUMBER, "caregiver_name"),
     "appointment_confirmation": _COMMON + _APPOINTMENT,

@@ -228,9 +228,12 @@ class Deliverer:
 
             try:
                 ahead = self.ahead
-                held = None if ahead is None else ahead.take(c, route.channel, self.renderer)
+                # The send's moment decides whether a reminder names its dose's day: after a
+                # wait for the bucket, read again (it may have crossed the patient's midnight).
+                at = now if ticket.waited <= 0 else self.clock()
+                held = None if ahead is None else ahead.take(c, route.channel, self.renderer, at)
                 if held is None:
-                    message, note = render_or_fallback(self.renderer, c, route.channel)
+                    message, note = render_or_fallback(self.renderer, c, route.channel, now=at)
                 else:
                     message, note = held  # rendered before it was due, from this very claim
             except (ValueError, LookupError, TemplateError, TypeError, AttributeError) as exc:

@@ -12,7 +12,10 @@ is the one it was rendered from (every field but the lease token and the attempt
 rendering never reads: tests/dispatch/test_render_ahead.py checks what it reads), on the same
 channel, with the same clinician template versions in the worker's template cache. A patient
 renamed, a medicine edited, a clinic's new template or a channel gone since makes the claim
-differ, and the message is rendered afresh as it always was. The rendered values are marked
+differ, and the message is rendered afresh as it always was. Nor is a reminder's day: it is
+rendered as sent at its ``scheduled_time``, and one taken after the patient's midnight when it
+was rendered before (or the other way round) is rendered afresh, naming its dose's day or not as
+the send's moment says (:mod:`scheduler.dose_day`). The rendered values are marked
 sensitive again when taken (the log scrubber keeps only the newest ten thousand).
 
 Bounded: at most :data:`MAX_HELD` texts (~2 KB each); texts held past their due time by
@@ -49,6 +52,7 @@ from scheduler.claims import (
     read_into_cache,
 )
 from scheduler.custom_templates import AUTOMATIC_KINDS, cached_cache, prefetch_templates
+from scheduler.dose_day import DOSE_DAY_KINDS, other_day
 from scheduler.periodic import Periodic
 from scheduler.rendering import render_or_fallback
 
@@ -82,6 +86,13 @@ def templates_in_use(renderer: TemplateRenderer | None, c: Claim) -> Any:
     return None
 
 
+def names_the_day(c: Claim, at: datetime) -> bool:
+    """Whether ``c`` rendered for a send at ``at`` names its dose's day (it goes out on another
+    day than its dose's, where the patient lives)."""
+    due = c.dose_due_at
+    return due is not None and c.kind in DOSE_DAY_KINDS and other_day(due, c.timezone, at)
+
+
 class _Held(NamedTuple):
     inputs: tuple[Any, ...]
     channel: Channel
@@ -89,6 +100,7 @@ class _Held(NamedTuple):
     message: OutboundMessage
     note: str | None
     due: datetime
+    day: bool  # the text names the dose's day (rendered for a send at the claim's due time)
 
 
 class RenderedAhead:
@@ -120,18 +132,26 @@ class RenderedAhead:
         message: OutboundMessage,
         note: str | None,
     ) -> None:
-        """Hold ``message`` (and its fallback ``note``) as ``c`` renders on ``channel``."""
+        """Hold ``message`` (and its fallback ``note``) as ``c`` renders on ``channel`` for a
+        send at its ``scheduled_time``."""
         if not self.full:
             self._held[c.id] = _Held(
-                render_inputs(c), channel, templates, message, note, c.scheduled_time
+                render_inputs(c),
+                channel,
+                templates,
+                message,
+                note,
+                c.scheduled_time,
+                names_the_day(c, c.scheduled_time),
             )
             self.rendered += 1
 
     def take(
-        self, c: Claim, channel: Channel, renderer: TemplateRenderer | None
+        self, c: Claim, channel: Channel, renderer: TemplateRenderer | None, now: datetime
     ) -> tuple[OutboundMessage, str | None] | None:
         """The text held for ``c`` on ``channel`` if it was rendered from this very claim and
-        the same clinician templates, else None (render it afresh). Either way it is dropped."""
+        the same clinician templates, and names its dose's day as a render at ``now`` (the
+        send) would, else None (render it afresh). Either way it is dropped."""
         held = self._held.pop(c.id, None)
         if held is None:
             return None
@@ -139,6 +159,7 @@ class RenderedAhead:
             held.channel != channel
             or held.inputs != render_inputs(c)
             or held.templates != templates_in_use(renderer, c)
+            or held.day != names_the_day(c, now)
         ):
             self.stale += 1
             return None
@@ -288,6 +309,7 @@ __all__ = [
     "RENDER_FIELDS",
     "RenderAhead",
     "RenderedAhead",
+    "names_the_day",
     "render_inputs",
     "templates_in_use",
 ]

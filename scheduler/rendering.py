@@ -37,14 +37,18 @@ from scheduler.custom_templates import (
     pick_automatic,
     pick_version,
 )
+from scheduler.dose_day import DOSE_DAY_KINDS, due_day
 
 _FREE_KINDS = frozenset({"free_text", "system"})
-# Variables only the dispatcher may set, whatever the row's payload says (privacy opt-ins).
-_PROTECTED = ("name_medicine", "share_details")
+# Variables only the dispatcher may set, whatever the row's payload says (privacy opt-ins, and
+# the dose's day, which depends on the moment of the send).
+_PROTECTED = ("name_medicine", "share_details", "due_day")
 
 
-def variables_for(claim: Claim) -> dict[str, Any]:
-    """Template variables from the claim's joins, over the row's payload."""
+def variables_for(claim: Claim, now: datetime | None = None) -> dict[str, Any]:
+    """Template variables from the claim's joins, over the row's payload, for a send at ``now``
+    (default: the row's ``scheduled_time``): a reminder or follow-up sent on another day than
+    its dose's, in the patient's zone, gets ``due_day`` (:mod:`scheduler.dose_day`)."""
     values: dict[str, Any] = {
         k: _from_json(k, v)
         for k, v in (claim.payload or {}).items()
@@ -53,6 +57,15 @@ def variables_for(claim: Claim) -> dict[str, Any]:
     due_at = claim.dose_due_at or claim.scheduled_time
     values.setdefault("due_at", due_at)
     values["timezone"] = claim.timezone
+    if claim.dose_due_at is not None and claim.kind in DOSE_DAY_KINDS:
+        day = due_day(
+            claim.dose_due_at,
+            claim.timezone,
+            claim.locale,
+            claim.scheduled_time if now is None else now,
+        )
+        if day is not None:  # absent on the dose's own day: the text is as it always was
+            values["due_day"] = day
     if claim.display_name:
         values.setdefault("patient_name", claim.display_name)
     if claim.organization_name:
@@ -100,8 +113,10 @@ def render_claim(
     claim: Claim,
     channel: Channel,
     templates: TemplateCache | None = None,
+    now: datetime | None = None,
 ) -> OutboundMessage:
-    """The message for ``claim`` on ``channel``.
+    """The message for ``claim`` on ``channel``, sent at ``now`` (default: its
+    ``scheduled_time``; it decides whether a reminder names its dose's day).
 
     ``templates`` holds the clinician templates of the batch; by default the cache that
     :func:`scheduler.custom_templates.prefetch_templates` filled for ``renderer``. Without one,
@@ -133,7 +148,7 @@ def render_claim(
         )
     if renderer is None:
         raise LookupError("no template renderer configured")
-    values = variables_for(claim)
+    values = variables_for(claim, now)
     mark_sensitive(claim.message_content, claim.medicine_name, claim.medicine_dose)
     payload_options = (claim.payload or {}).get("options")
     if payload_options is None:
@@ -174,8 +189,10 @@ def render_or_fallback(
     claim: Claim,
     channel: Channel,
     templates: TemplateCache | None = None,
+    now: datetime | None = None,
 ) -> tuple[OutboundMessage, str | None]:
-    """The message for ``claim`` on ``channel``, and why it is not the one asked for (or None).
+    """The message for ``claim`` on ``channel`` at ``now`` (:func:`render_claim`), and why it is
+    not the one asked for (or None).
 
     A clinician template that cannot be rendered (stored around the checks, longer than the
     channel allows, or without a version for the channel) is replaced by the built-in text of the
@@ -184,11 +201,11 @@ def render_or_fallback(
     text is raised too: the dispatcher then tries the patient's next channel.
     """
     try:
-        return render_claim(renderer, claim, channel, templates), None
+        return render_claim(renderer, claim, channel, templates, now), None
     except (CustomTemplateFailed, NoVersionForChannel) as exc:
         if renderer is None or claim.kind in _FREE_KINDS:
             raise
-        values = variables_for(claim)
+        values = variables_for(claim, now)
         options = default_options(claim.kind, claim.dose_event_id, claim.appointment_id)
         message = _render_builtin(
             renderer, claim, channel, claim.kind, values, options, str(claim.id)

@@ -143,8 +143,14 @@ instants = st.one_of(
     ),
 )
 OPTIONAL = {
-    "medication_reminder": ("patient_name", "medicine_name", "dose_text", "medicine_number"),
-    "dose_followup": ("medicine_name", "medicine_number"),
+    "medication_reminder": (
+        "patient_name",
+        "medicine_name",
+        "dose_text",
+        "medicine_number",
+        "due_day",
+    ),
+    "dose_followup": ("medicine_name", "medicine_number", "due_day"),
     "missed_dose_caregiver": ("caregiver_name", "medicine_name", "patient_name"),
     "appointment_confirmation": ("clinician_name", "location"),
     "appointment_reminder": ("clinician_name", "location"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -415,6 +416,8 @@ LONGEST_UCS2 = {
     "location": _longest("Consulta 14 🚪 ", "location"),
     "medicine_number": "12",
 }
+# The dose's day at its longest, not GSM-7 (Spanish Saturdays are "sáb").
+LONGEST_DAY = _longest("sáb, 25 de septiembre ", "due_day")
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -425,12 +428,17 @@ def test_every_sms_fits_its_segments_whatever_the_names(
     """An emoji makes the whole SMS UCS-2 (67 units a segment, an emoji two): at their longest,
     the reminder naming its medicine and the caregiver alert came to 4 segments and were refused
     (no SMS at all). Names shorten to the first name, then the medicine and dose (core.sms_fit);
-    a text that fits is left whole."""
-    for named in (False, True):
+    a text that fits is left whole. A reminder or nag sent on another day than its dose's names
+    the day too (``due_day``, scheduler.dose_day): at its longest it still fits."""
+    for named, day in itertools.product((False, True), (None, LONGEST_DAY)):
         values = {**LONGEST_UCS2, "name_medicine": named, "share_details": named}
+        if day is not None:
+            values["due_day"] = day
         message = renderer.render(kind, locale, Channel.SMS, values, options=OPTIONS.get(kind, ()))
         shown = with_numbered_options(message.text, () if message.reply_keys else message.options)
         assert count_segments(shown)[1] <= SMS_MAX_SEGMENTS, shown
+        if day is not None and kind in ("medication_reminder", "dose_followup"):
+            assert day in message.text
     short = {**VARIABLES, "patient_name": "Ana 🌸 Ruiz", "name_medicine": True}
     text = renderer.render("medication_reminder", locale, Channel.SMS, short).text
     assert "Ana 🌸 Ruiz" in text and VARIABLES["medicine_name"] in text

@@ -7,8 +7,8 @@ import { fillTemplate, templateProblems } from "@/lib/placeholders";
 /** What a template may be used for, with the placeholders the worker fills in for it. */
 const USES: { kind: string; label: string; variables: string }[] = [
   { kind: "free_text", label: "Compose (messages you write)", variables: "patient_name, clinic_name" },
-  { kind: "medication_reminder", label: "Automatic: medication reminder", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number" },
-  { kind: "dose_followup", label: "Automatic: dose follow-up", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number" },
+  { kind: "medication_reminder", label: "Automatic: medication reminder", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number, due_day" },
+  { kind: "dose_followup", label: "Automatic: dose follow-up", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number, due_day" },
   { kind: "refill_reminder", label: "Automatic: refill reminder", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text" },
   { kind: "missed_dose_caregiver", label: "Automatic: caregiver alert", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number, caregiver_name" },
   { kind: "appointment_confirmation", label: "Automatic: appointment confirmation", variables: "patient_name, clinic_name, starts_at, location, clinician_name" },

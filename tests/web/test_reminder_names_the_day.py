@@ -1,0 +1,175 @@
+"""A reminder that goes out on another day than its dose's names the dose's day.
+
+Before: Ana's 11:30 PM dose, snoozed at 11:50 PM for an hour, came back at 00:50 as "Time for your
+11:30 PM dose.": read after midnight as tonight's dose, or a new one, and perhaps taken twice; so
+did a nag of yesterday's dose sent after midnight. Now such a text says "Time for your 11:30 PM
+dose on Wed, March 4." (scheduler/dose_day.py), and the same-day snooze's text is unchanged.
+
+Driven as the product runs, with one injected clock: the button pressed through the web app's
+Telegram webhook (callback_query), the worker's planner tick and dispatcher sending through the
+real adapters to the loopback Telegram and Twilio. The patients live far from UTC (Los Angeles,
+UTC-8; Kiritimati, UTC+14) and the dose and its late reminder share one UTC date, so a day read
+in UTC would name none: only the patient's own midnight makes the difference.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+
+from core.answer_buttons import dose_data
+from core.db import Database
+from scheduler.planner import replan_patient
+from tests import factories
+from tests.fakes.fake_telegram import FakeTelegram
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.web.chat import START, Clock, telegram_press, worker
+from tests.web.worker_day import Day, sms_to
+
+CHAT = 7_400_190
+NUMBER = "+14155550191"
+LA = ZoneInfo("America/Los_Angeles")
+KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
+# Quiet hours away from the night's doses and nags (02:00-03:00 where the patient lives).
+QUIET = {"quiet_start": time(2, 0), "quiet_end": time(3, 0)}
+# Wednesday, March 4 2026, 11:30 PM in Los Angeles: 07:30 UTC on Thursday, March 5.
+LA_DOSE = datetime(2026, 3, 4, 23, 30, tzinfo=LA)
+
+
+def _plain(text: str | None) -> str:
+    return re.sub(r"</?b>", "", (text or "").replace("\u202f", " "))
+
+
+def _sent_to_chat(telegram: FakeTelegram, since: int) -> list[str]:
+    return [_plain(m.text) for m in telegram.sent_messages[since:] if m.chat_id == CHAT]
+
+
+async def _reminded_at_night(
+    conn: asyncpg.Connection, db: Database, senders: dict, clock: Clock
+) -> UUID:
+    """Ana in Los Angeles on Telegram, a medicine at 11:30 PM, reminded then: the dose's id."""
+    org = await factories.create_organization(conn)
+    patient = await factories.create_patient(
+        conn,
+        org["id"],
+        contacts={"telegram": str(CHAT)},
+        display_name="Ana",
+        timezone="America/Los_Angeles",
+        **QUIET,
+    )
+    medication, _ = await factories.create_medication(conn, patient["id"], times=(time(23, 30),))
+    await replan_patient(conn, patient["id"], START)
+    clock.now = LA_DOSE
+    assert await worker(db, senders, clock).run_once() == 1
+    dose: UUID = await conn.fetchval(
+        "select id from dose_events where medication_id = $1 and due_at = $2",
+        medication["id"],
+        LA_DOSE,
+    )
+    assert dose is not None
+    return dose
+
+
+async def test_a_snooze_past_midnight_comes_back_naming_the_dose_s_day(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_telegram: FakeTelegram,
+) -> None:
+    """Snooze 60 min pressed at 11:50 PM: the reminder comes back at 00:50, on Thursday where Ana
+    lives (still March 5 in UTC, as the dose was), and says which day's dose it is."""
+    dose = await _reminded_at_night(admin_conn, db, senders, chat_clock)
+    assert _sent_to_chat(fake_telegram, 0) == ["Hi Ana. Time for your 11:30 PM dose."]
+    chat_clock.now = LA_DOSE + timedelta(minutes=20)
+    await telegram_press(web, CHAT, dose_data(dose, "s60"))
+    until = LA_DOSE + timedelta(minutes=80)
+    assert until.astimezone(LA).date() != LA_DOSE.date()
+    assert until.astimezone(UTC).date() == LA_DOSE.astimezone(UTC).date()
+    assert (
+        await admin_conn.fetchval("select snoozed_until from dose_events where id = $1", dose)
+        == until
+    )
+
+    sent = len(fake_telegram.sent_messages)
+    chat_clock.now = until
+    assert await worker(db, senders, chat_clock).run_once() == 1
+    assert _sent_to_chat(fake_telegram, sent) == [
+        "Hi Ana. Time for your 11:30 PM dose on Wed, March 4."
+    ]
+    [message] = [m for m in fake_telegram.sent_messages[sent:] if m.chat_id == CHAT]
+    assert [d for row in message.buttons() for _, d in row] == [
+        dose_data(dose, "t"),
+        dose_data(dose, "s"),
+        dose_data(dose, "k"),
+    ]
+    # Its Taken names the same day.
+    calls = len(fake_telegram.calls)
+    chat_clock.now = until + timedelta(minutes=2)
+    await telegram_press(web, CHAT, dose_data(dose, "t"))
+    said = [_plain(c.text) for c in fake_telegram.calls[calls:] if c.text and c.chat_id == CHAT]
+    assert said == ["Taken at 12:52 AM: your 11:30 PM dose on Wed, March 4. Well done!"]
+
+
+async def test_a_snooze_on_the_dose_s_day_comes_back_as_it_always_did(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_telegram: FakeTelegram,
+) -> None:
+    """Snooze 15 min pressed at 11:35 PM: back at 11:50 PM, the same day, the same text."""
+    dose = await _reminded_at_night(admin_conn, db, senders, chat_clock)
+    chat_clock.now = LA_DOSE + timedelta(minutes=5)
+    await telegram_press(web, CHAT, dose_data(dose, "s"))
+    sent = len(fake_telegram.sent_messages)
+    chat_clock.now = LA_DOSE + timedelta(minutes=20)
+    assert await worker(db, senders, chat_clock).run_once() == 1
+    assert _sent_to_chat(fake_telegram, sent) == ["Hi Ana. Time for your 11:30 PM dose."]
+
+
+async def test_a_nag_of_yesterday_s_dose_after_midnight_names_its_day(
+    db: Database,
+    day: Day,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """Luis in Kiritimati (UTC+14), on SMS in Spanish, a dose at 23:40 not answered: the nag at
+    23:55 reads as before, the one at 00:10 (the same UTC date, March 5) names Thursday."""
+    org = await factories.create_organization(admin_conn)
+    patient = await factories.create_patient(
+        admin_conn,
+        org["id"],
+        contacts={"sms": NUMBER},
+        display_name="Luis",
+        locale="es",
+        timezone="Pacific/Kiritimati",
+        nag_interval_minutes=15,
+        nag_max=3,
+        **QUIET,
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(23, 40),))
+    due = datetime(2026, 3, 5, 23, 40, tzinfo=KIRITIMATI)  # 09:40 UTC, March 5
+    await day.at(START)
+    await day.at(due)
+    await day.at(due + timedelta(minutes=1))  # the reminder sent: its nags are planned
+    await day.at(due + timedelta(minutes=15))
+    after_midnight = due + timedelta(minutes=30)  # 00:10 on Friday in Kiritimati
+    assert after_midnight.astimezone(UTC).date() == due.astimezone(UTC).date()
+    await day.at(after_midnight)
+    texts = sms_to(fake_twilio, NUMBER)
+    assert texts == [
+        "Hola, Luis. Es la hora de tu dosis de las 23:40.\n\n1 Tomada\n2 Recordar en 15 min"
+        "\n3 Omitir",
+        "¿Tomaste tu dosis de las 23:40? Avísanos, por favor.\n\n1 Tomada\n2 Recordar más tarde"
+        "\n3 No la tomé",
+        "¿Tomaste tu dosis de las 23:40 del jue, 5 de marzo? Avísanos, por favor.\n\n1 Tomada"
+        "\n2 Recordar más tarde\n3 No la tomé",
+    ]
