@@ -16,7 +16,8 @@ UTC; quiet hours are set explicitly (02:00-03:00).
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -63,16 +64,20 @@ async def _reminded(
     clock: Clock,
     contacts: dict[str, str],
     locale: str = "en",
+    *,
+    due: datetime = DUE,
+    **patient: Any,
 ) -> UUID:
-    """A patient with one medicine at noon, reminded at noon: the dose's id."""
+    """A patient with one medicine at noon, reminded at noon: the dose's id. ``due``: another
+    time of the dose (in ``patient``'s ``timezone``, UTC by default) the first day."""
     org = await factories.create_organization(
         conn, default_quiet_start=time(2, 0), default_quiet_end=time(3, 0)
     )
     patient = await factories.create_patient(
-        conn, org["id"], contacts=contacts, locale=locale, **QUIET
+        conn, org["id"], contacts=contacts, locale=locale, **(QUIET | patient)
     )
     medication, _ = await factories.create_medication(
-        conn, patient["id"], times=(time(12, 0),), pill_count=10
+        conn, patient["id"], times=(due.time(),), pill_count=10
     )
     if "whatsapp" in contacts:
         # Registered over WhatsApp: the chat's conversation belongs to the patient.
@@ -83,13 +88,14 @@ async def _reminded(
             patient["id"],
         )
     await replan_patient(conn, patient["id"], START)
-    clock.now = DUE
+    clock.now = due
     assert await worker(db, senders, clock).run_once() == 1
     dose: UUID = await conn.fetchval(
         "select id from dose_events where medication_id = $1 and due_at = $2",
         medication["id"],
-        DUE,
+        due,
     )
+    assert dose is not None
     return dose
 
 

@@ -24,11 +24,11 @@ import httpx
 
 from core.answer_buttons import dose_data
 from core.db import Database
-from scheduler.planner import replan_patient
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.web.chat import START, Clock, telegram_press, worker
+from tests.web.test_old_reminder_buttons import _reminded
 from tests.web.worker_day import Day, sms_to
 
 CHAT = 7_400_190
@@ -53,26 +53,16 @@ async def _reminded_at_night(
     conn: asyncpg.Connection, db: Database, senders: dict, clock: Clock
 ) -> UUID:
     """Ana in Los Angeles on Telegram, a medicine at 11:30 PM, reminded then: the dose's id."""
-    org = await factories.create_organization(conn)
-    patient = await factories.create_patient(
+    return await _reminded(
         conn,
-        org["id"],
-        contacts={"telegram": str(CHAT)},
+        db,
+        senders,
+        clock,
+        {"telegram": str(CHAT)},
+        due=LA_DOSE,
         display_name="Ana",
         timezone="America/Los_Angeles",
-        **QUIET,
     )
-    medication, _ = await factories.create_medication(conn, patient["id"], times=(time(23, 30),))
-    await replan_patient(conn, patient["id"], START)
-    clock.now = LA_DOSE
-    assert await worker(db, senders, clock).run_once() == 1
-    dose: UUID = await conn.fetchval(
-        "select id from dose_events where medication_id = $1 and due_at = $2",
-        medication["id"],
-        LA_DOSE,
-    )
-    assert dose is not None
-    return dose
 
 
 async def test_a_snooze_past_midnight_comes_back_naming_the_dose_s_day(
