@@ -163,13 +163,10 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
         turn.say(turn.t("med_saved_paused" if paused else "answer_unknown"), edit=edit)
         return
     timezone = turn.patient["timezone"] if turn.patient is not None else "UTC"
-    zone = ZoneInfo(timezone)
     if answer.answer == "taken":
         message = taken_text(turn.locale, turn.now, timezone, what)
     elif answer.answer == "snoozed":
-        message = turn.t(
-            "answer_snoozed", time=texts.fmt_time(until.astimezone(zone), turn.locale), what=what
-        )
+        message = snoozed_text(turn.locale, turn.now, until, timezone, what)
         # The snoozed reminder keeps Taken, so a pill taken before it comes back can be
         # reported; with buttons it also offers the other snooze lengths (a numbered text
         # stays short: "1 Taken" only).
@@ -245,6 +242,20 @@ def taken_text(locale: str, now: datetime, timezone: str, what: str) -> str:
         time=texts.fmt_time(now.astimezone(ZoneInfo(timezone)), locale),
         what=what,
     )
+
+
+def snoozed_text(locale: str, now: datetime, until: datetime, timezone: str, what: str) -> str:
+    """The acknowledgement of a snooze: when the reminder comes back (``until``) in the patient's
+    zone, with its day when that is not the day of the answer (``now``): "again at 12:01 AM",
+    pressed at 11:50 PM, reads as a time earlier tonight, and the patient may take the dose
+    again, or wait up for a reminder that comes after midnight."""
+    zone = ZoneInfo(timezone)
+    local = until.astimezone(zone)
+    time = texts.fmt_time(local, locale)
+    if local.date() != now.astimezone(zone).date():
+        day = texts.fmt_day(local, locale)
+        return texts.text(locale, "answer_snoozed_day", day=day, time=time, what=what)
+    return texts.text(locale, "answer_snoozed", time=time, what=what)
 
 
 async def dose_subject(turn: Turn, dose_id: UUID, *, dated: bool = False) -> str:

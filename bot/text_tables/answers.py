@@ -8,6 +8,7 @@ from __future__ import annotations
 EN: dict[str, str] = {
     "answer_taken": "Taken at {time}: {what}. Well done!",
     "answer_snoozed": "OK, I'll remind you again at {time} about {what}.",
+    "answer_snoozed_day": "OK, I'll remind you again on {day} at {time} about {what}.",
     "answer_skipped": "Skipped: {what}. I've noted it.",
     "answer_snooze_too_late": (
         "It is too late to snooze {what}: no reminder will come back for it. If you took it,"
@@ -51,6 +52,7 @@ EN: dict[str, str] = {
 ES: dict[str, str] = {
     "answer_taken": "Tomada a las {time}: {what}. ¡Bien hecho!",
     "answer_snoozed": "De acuerdo, te recuerdo {what} otra vez a las {time}.",
+    "answer_snoozed_day": "De acuerdo, te recuerdo {what} otra vez el {day} a las {time}.",
     "answer_skipped": "Omitida: {what}. Lo he anotado.",
     "answer_snooze_too_late": (
         "Es demasiado tarde para posponer {what}: no volveré a recordártela. Si la tomaste,"

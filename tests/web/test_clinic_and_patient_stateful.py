@@ -830,7 +830,8 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                 said = _en("answer_unknown")
             else:
                 until = world.clock.now + timedelta(minutes=int(code[1:] or 15))
-                outcome, said = ("snoozed", until), "OK, I'll remind you again at "
+                # "again at 12:10 AM", or "again on Thu, March 5 at 12:10 AM" past midnight.
+                outcome, said = ("snoozed", until), "OK, I'll remind you again "
             world.stats[f"whatsapp press {outcome[0] if outcome else 'refused'}"] += 1
             assert after[named] == (outcome or before[named]), (
                 f"{payload} on a {status} dose left it {after[named]}, not {outcome}"

@@ -118,11 +118,13 @@ async def _reminders_after(conn: asyncpg.Connection, dose: UUID, after: object) 
     return n
 
 
-async def _telegram_press(web: httpx.AsyncClient, telegram: FakeTelegram, data: str) -> list[str]:
+async def _telegram_press(
+    web: httpx.AsyncClient, telegram: FakeTelegram, data: str, chat: int = CHAT
+) -> list[str]:
     """A button pressed in the Telegram chat: the texts the bot sent or edited there."""
     calls = len(telegram.calls)
-    await telegram_press(web, CHAT, data)
-    return [_plain(c.text) for c in telegram.calls[calls:] if c.text and c.chat_id == CHAT]
+    await telegram_press(web, chat, data)
+    return [_plain(c.text) for c in telegram.calls[calls:] if c.text and c.chat_id == chat]
 
 
 async def _whatsapp_press(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -27,11 +28,12 @@ from core.db import Database
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import START, Clock, telegram_press, worker
-from tests.web.test_old_reminder_buttons import _reminded
+from tests.web.chat import START, Clock, worker
+from tests.web.test_old_reminder_buttons import _reminded, _telegram_press
 from tests.web.worker_day import Day, sms_to
 
 CHAT = 7_400_190
+CHAT_ES = 7_400_192
 NUMBER = "+14155550191"
 LA = ZoneInfo("America/Los_Angeles")
 KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
@@ -49,20 +51,24 @@ def _sent_to_chat(telegram: FakeTelegram, since: int) -> list[str]:
     return [_plain(m.text) for m in telegram.sent_messages[since:] if m.chat_id == CHAT]
 
 
+async def _pressed(web: httpx.AsyncClient, telegram: FakeTelegram, data: str) -> list[str]:
+    """A button pressed in Ana's chat: the texts the bot sent or edited there."""
+    return await _telegram_press(web, telegram, data, CHAT)
+
+
 async def _reminded_at_night(
-    conn: asyncpg.Connection, db: Database, senders: dict, clock: Clock
+    conn: asyncpg.Connection,
+    db: Database,
+    senders: dict,
+    clock: Clock,
+    due: datetime = LA_DOSE,
+    chat: int = CHAT,
+    **patient: Any,
 ) -> UUID:
-    """Ana in Los Angeles on Telegram, a medicine at 11:30 PM, reminded then: the dose's id."""
-    return await _reminded(
-        conn,
-        db,
-        senders,
-        clock,
-        {"telegram": str(CHAT)},
-        due=LA_DOSE,
-        display_name="Ana",
-        timezone="America/Los_Angeles",
-    )
+    """A patient on Telegram (Ana in Los Angeles unless ``patient`` says otherwise), a medicine
+    at ``due`` (in ``due``'s zone, the patient's), reminded then: the dose's id."""
+    who = {"display_name": "Ana", "timezone": str(due.tzinfo)} | patient
+    return await _reminded(conn, db, senders, clock, {"telegram": str(chat)}, due=due, **who)
 
 
 async def test_a_snooze_past_midnight_comes_back_naming_the_dose_s_day(
@@ -78,7 +84,11 @@ async def test_a_snooze_past_midnight_comes_back_naming_the_dose_s_day(
     dose = await _reminded_at_night(admin_conn, db, senders, chat_clock)
     assert _sent_to_chat(fake_telegram, 0) == ["Hi Ana. Time for your 11:30 PM dose."]
     chat_clock.now = LA_DOSE + timedelta(minutes=20)
-    await telegram_press(web, CHAT, dose_data(dose, "s60"))
+    # Its reply says the reminder comes back on Thursday: "at 12:50 AM" alone, read at
+    # 11:50 PM, is a time that has passed tonight.
+    assert await _pressed(web, fake_telegram, dose_data(dose, "s60")) == [
+        "OK, I'll remind you again on Thu, March 5 at 12:50 AM about your 11:30 PM dose."
+    ]
     until = LA_DOSE + timedelta(minutes=80)
     assert until.astimezone(LA).date() != LA_DOSE.date()
     assert until.astimezone(UTC).date() == LA_DOSE.astimezone(UTC).date()
@@ -100,11 +110,10 @@ async def test_a_snooze_past_midnight_comes_back_naming_the_dose_s_day(
         dose_data(dose, "k"),
     ]
     # Its Taken names the same day.
-    calls = len(fake_telegram.calls)
     chat_clock.now = until + timedelta(minutes=2)
-    await telegram_press(web, CHAT, dose_data(dose, "t"))
-    said = [_plain(c.text) for c in fake_telegram.calls[calls:] if c.text and c.chat_id == CHAT]
-    assert said == ["Taken at 12:52 AM: your 11:30 PM dose on Wed, March 4. Well done!"]
+    assert await _pressed(web, fake_telegram, dose_data(dose, "t")) == [
+        "Taken at 12:52 AM: your 11:30 PM dose on Wed, March 4. Well done!"
+    ]
 
 
 async def test_a_snooze_on_the_dose_s_day_comes_back_as_it_always_did(
@@ -118,11 +127,34 @@ async def test_a_snooze_on_the_dose_s_day_comes_back_as_it_always_did(
     """Snooze 15 min pressed at 11:35 PM: back at 11:50 PM, the same day, the same text."""
     dose = await _reminded_at_night(admin_conn, db, senders, chat_clock)
     chat_clock.now = LA_DOSE + timedelta(minutes=5)
-    await telegram_press(web, CHAT, dose_data(dose, "s"))
+    assert await _pressed(web, fake_telegram, dose_data(dose, "s")) == [
+        "OK, I'll remind you again at 11:50 PM about your 11:30 PM dose."
+    ]
     sent = len(fake_telegram.sent_messages)
     chat_clock.now = LA_DOSE + timedelta(minutes=20)
     assert await worker(db, senders, chat_clock).run_once() == 1
     assert _sent_to_chat(fake_telegram, sent) == ["Hi Ana. Time for your 11:30 PM dose."]
+
+
+async def test_a_spanish_snooze_across_midnight_says_which_day_it_comes_back(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_telegram: FakeTelegram,
+) -> None:
+    """Luis in Kiritimati (UTC+14), in Spanish, snoozes his 23:50 dose at 23:55 for 15 minutes:
+    the reply names Friday, when it comes back (still March 5 in UTC, as the dose was)."""
+    due = datetime(2026, 3, 5, 23, 50, tzinfo=KIRITIMATI)  # 09:50 UTC, March 5
+    dose = await _reminded_at_night(
+        admin_conn, db, senders, chat_clock, due, CHAT_ES, display_name="Luis", locale="es"
+    )
+    chat_clock.now = due + timedelta(minutes=5)
+    assert (due + timedelta(minutes=20)).astimezone(UTC).date() == due.astimezone(UTC).date()
+    assert await _telegram_press(web, fake_telegram, dose_data(dose, "s"), CHAT_ES) == [
+        "De acuerdo, te recuerdo tu dosis de las 23:50 otra vez el vie, 6 de marzo a las 0:10."
+    ]
 
 
 async def test_a_nag_of_yesterday_s_dose_after_midnight_names_its_day(
