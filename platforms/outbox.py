@@ -57,14 +57,24 @@ class OutboxSender:
         self.from_address = from_address
         self.sms_max_segments = sms_max_segments
 
+    @property
+    def max_segments(self) -> int | None:
+        """The SMS cap, as :class:`platforms.sms.SmsSender` has it: a bot reply longer than this
+        is split into messages that fit (``bot.reply_rows.fit_segments``), as it is for Twilio,
+        not written whole and refused. None for the other channels (nothing to split)."""
+        return self.sms_max_segments if self.channel == Channel.SMS else None
+
+    def compose(self, message: OutboundMessage) -> str:
+        """The body as the SMS and WhatsApp adapters compose it: the text and numbered options."""
+        return with_numbered_options(message.text, message.numbered_options)
+
     async def send(self, address: str, message: OutboundMessage) -> Receipt:
         """Write the message; the receipt's id is ``outbox:<file name>``. A message its channel's
         provider would refuse for its length is refused here as there (``PermanentError``)."""
         if self.channel in (Channel.SMS, Channel.WHATSAPP):
-            # The body as the SMS and WhatsApp adapters compose it; Telegram splits long texts.
-            body = with_numbered_options(message.text, message.numbered_options)
+            # Telegram splits long texts itself.
             problem = channel_limit_problem(
-                self.channel, body, sms_max_segments=self.sms_max_segments
+                self.channel, self.compose(message), sms_max_segments=self.sms_max_segments
             )
             if problem is not None:
                 raise PermanentError(f"text too long: {problem}", code="too_long")

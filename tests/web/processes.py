@@ -198,8 +198,9 @@ async def web_process(
     started: list[subprocess.Popen] = []
 
     async def start(**variables: str) -> tuple[subprocess.Popen, str]:
+        # ``variables`` may override the fakes' (TWILIO_ACCOUNT_SID="": SMS to the outbox).
         process, base = start_web(
-            database_url, tmp_path, fake_telegram, **twilio_env(fake_twilio), **variables
+            database_url, tmp_path, fake_telegram, **(twilio_env(fake_twilio) | variables)
         )
         started.append(process)
         await wait_until_up(base, process)

@@ -3,9 +3,13 @@ that fails in production."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 
 from tests.factories import create_message, create_patient
+from tests.fakes.fake_twilio import inbound_form
+from tests.web.conftest import twilio_signature
 from tests.web.processes import clinic_key, running_worker, until
 
 
@@ -92,3 +96,45 @@ async def test_the_api_refuses_a_text_too_long_for_the_channel_it_names(
         "select count(*) from scheduled_messages where patient_id = $1", patient["id"]
     )
     assert count == 1
+
+
+async def test_a_bot_reply_too_long_for_one_sms_is_split_in_the_outbox_as_by_twilio(
+    db, admin_conn, web_process, tmp_path
+):
+    """`make dev` without Twilio's SID: an SMS patient texted /help (as every "Send /help" tells
+    them) and got nothing. The help is 468 characters, 4 segments; the SMS adapter's cap and
+    composition split a reply into messages that fit (bot.reply_rows.fit_segments), but the
+    outbox exposed neither, so the reply went whole and the outbox refused it ("text too long"),
+    which Twilio's adapter never would. Now the outbox splits it as the adapter does, each part
+    within MEDREMIND_SMS_MAX_SEGMENTS, and every part is written."""
+    org, _ = await clinic_key(db, admin_conn, "Outbox Help Clinic")
+    phone = "+14155550144"
+    patient = await create_patient(admin_conn, org["id"], contacts={"sms": phone})
+    # Twilio's webhooks verified, but no sender: SMS goes to the outbox.
+    _, base = await web_process(TWILIO_ACCOUNT_SID="", TWILIO_SMS_FROM="")
+    form = inbound_form(phone, "/help")
+    headers = {"X-Twilio-Signature": twilio_signature("/twilio/inbound", form)}
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        answer = await http.post("/twilio/inbound", data=form, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+    async def replies_done() -> list | None:
+        rows = await admin_conn.fetch(
+            "select status, via_outbox, last_error from scheduled_messages"
+            " where patient_id = $1 order by created_at, id",
+            patient["id"],
+        )
+        done = rows and all(r["status"] not in ("pending", "processing") for r in rows)
+        return rows if done else None
+
+    log = next(tmp_path.glob("web-*.log"))
+    rows = await until("the help's replies done", replies_done, log)
+    assert [(r["status"], r["via_outbox"], r["last_error"]) for r in rows] == [
+        ("sent", True, None)
+    ] * len(rows)
+    assert len(rows) >= 2
+    written = sorted((tmp_path / "outbox").glob("*-sms-*.json"))
+    texts = [json.loads(f.read_text())["text"] for f in written]
+    assert len(texts) == len(rows)
+    assert "/add - add a medicine" in texts[0]
+    assert "/help - this message" in "\n".join(texts)
