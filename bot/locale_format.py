@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from babel.dates import format_date, format_time
 
 from core.template_filters import fmt_day as fmt_day
+from core.template_filters import plain_spaces
 
 LOCALES = ("en", "es")
 DEFAULT_LOCALE = "en"
@@ -28,7 +29,10 @@ def fold_label(label: str) -> str:
 
 
 def fmt_time(value: time | datetime, locale: str) -> str:
-    """A time of day, short, per locale ("8:00 PM", "20:00")."""
+    """A time of day, short, per locale ("8:00 PM", "20:00").
+
+    Times and dates come with plain spaces: CLDR's narrow no-break space ("8:00\u202fPM") is not
+    in GSM-7, and one made a whole SMS reply UCS-2 (70 characters a segment, not 160)."""
     return _short_time(value.hour, value.minute, locale)
 
 
@@ -36,12 +40,12 @@ def fmt_time(value: time | datetime, locale: str) -> str:
 def _short_time(hour: int, minute: int, locale: str) -> str:
     # CLDR's short time patterns hold hours, minutes and the day period only (no zone, no
     # seconds), so the text depends on these three values: Babel formats each once.
-    return format_time(time(hour, minute), format="short", locale=locale)
+    return plain_spaces(format_time(time(hour, minute), format="short", locale=locale))
 
 
 def fmt_date(value: date | datetime, locale: str, style: str = "medium") -> str:
     """A date per locale ("Mar 1, 2026", "1 mar 2026")."""
-    return format_date(value, format=style, locale=locale)
+    return plain_spaces(format_date(value, format=style, locale=locale))
 
 
 def fmt_times(values: list[time], locale: str) -> str:

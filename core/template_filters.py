@@ -22,7 +22,7 @@ FALLBACK_LOCALE = "en"
 _SPACE_LIKE = ("\u202f", "\u00a0", "\u2009")
 
 
-def _plain_spaces(text: str) -> str:
+def plain_spaces(text: str) -> str:
     """``text`` with CLDR's narrow and no-break spaces as plain spaces (a replace per character
     present: far cheaper than ``str.translate`` with a table, which looks up every character)."""
     for space in _SPACE_LIKE:
@@ -181,7 +181,7 @@ def _bounded(name: str, function: Any) -> Any:
     @pass_context
     def bounded(ctx: Values, value: Any, *args: Any) -> str:
         chosen = args[0] if args else default
-        text = _plain_spaces(function(ctx, value, *args))
+        text = plain_spaces(function(ctx, value, *args))
         return lang.clamp(text, formats.get(chosen, max(formats.values())))
 
     return bounded

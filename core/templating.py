@@ -83,7 +83,7 @@ from core.render_compiled import (
 )
 from core.sms_fit import shorter_values
 from core.template_filters import FALLBACK_LOCALE as FALLBACK_LOCALE
-from core.template_filters import _add_filters, _babel_format, _clinician_filters, _plain_spaces
+from core.template_filters import _add_filters, _babel_format, _clinician_filters, plain_spaces
 from core.template_filters import babel_locale as babel_locale
 from core.template_language import Bound
 
@@ -685,7 +685,7 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 
 def _tidy(text: str) -> str:
     """Normalise CLDR spaces, strip line ends and collapse the blank lines ``{% if %}`` leaves."""
-    lines = _plain_spaces(text).strip().splitlines()
+    lines = plain_spaces(text).strip().splitlines()
     if len(lines) == 1:
         return lines[0]  # one line, stripped: most reminders (no join, no blank lines)
     text = "\n".join(line.rstrip() for line in lines)
@@ -693,7 +693,7 @@ def _tidy(text: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(_plain_spaces(text).split())
+    return " ".join(plain_spaces(text).split())
 
 
 @lru_cache(maxsize=1024)
@@ -764,7 +764,7 @@ def _displayed_datetime(value: datetime, zone: Any, locale: str) -> str:
             shown = value.astimezone(ZoneInfo(str(zone)))
         day = _babel_format(format_date, shown, "medium", locale)
         time = _babel_format(format_time, shown, "short", locale)
-        found = _plain_spaces(f"{day}, {time}")
+        found = plain_spaces(f"{day}, {time}")
         if len(_DISPLAYED) >= _DISPLAYED_MAX:
             _DISPLAYED.clear()
         _DISPLAYED[key] = found

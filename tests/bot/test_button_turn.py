@@ -166,14 +166,14 @@ async def test_one_round_trip_turn_matches_the_general_turn(
         assert sorted(m[1] for m in fast["messages"]) == ["cancelled", "cancelled"]
         # 09:00 UTC is 03:00 in Mexico City (Babel puts a narrow no-break space before AM); the
         # dose was due at 02:55 there.
-        taken = "Taken at 3:00\u202fAM: your 2:55\u202fAM dose. Well done!"
+        taken = "Taken at 3:00 AM: your 2:55 AM dose. Well done!"
         assert edits == [("editMessageText", taken, 3000)]
         # Stored and recorded as sent, as every reply of the chat (the /start greeting too).
         assert ("sent", taken, 1, True) in fast["replies"]
         assert {r[0] for r in fast["replies"]} == {"sent"}
     if name == "taken twice":
         assert fast["pills"] == 9
-        assert edits[-1][1] == "This dose was already recorded as taken: your 2:55\u202fAM dose."
+        assert edits[-1][1] == "This dose was already recorded as taken: your 2:55 AM dose."
     if name in ("another patient's dose", "unknown dose"):
         assert edits == []
         assert any("no longer active" in (c[1] or "") for c in fast["calls"])
@@ -275,8 +275,7 @@ async def test_a_dose_of_another_day_is_left_to_the_general_turn_which_names_the
     )
     calls = await bot.press_data(chat, dose_data(yesterday, "t"))
     assert any(
-        c.text == "Taken at 9:00\u202fAM: your 9:00\u202fAM dose on Sun, March 1. Well done!"
-        for c in calls
+        c.text == "Taken at 9:00 AM: your 9:00 AM dose on Sun, March 1. Well done!" for c in calls
     ), [c.text for c in calls]
     inbound_id, event = await _stored_press(bot, chat, dose_data(today, "k"))
     assert await try_dose_button_turn(bot.ctx, inbound_id, event) is True
@@ -376,7 +375,7 @@ async def test_a_press_is_one_statement_and_its_send_one_more(
         "  from scheduled_messages m where m.idempotency_key = $1",
         f"reply:{presses[1][0]}:0",
     )
-    taken = "Taken at 9:00\u202fAM: your 9:00\u202fAM dose. Well done!"
+    taken = "Taken at 9:00 AM: your 9:00 AM dose. Well done!"
     assert tuple(reply) == ("sent", taken, None, None, 1, 1)
 
 

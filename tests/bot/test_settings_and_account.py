@@ -57,7 +57,7 @@ async def test_quiet_hours_none_means_none_not_the_default(
     await bot.press(chat, "Quiet hours")
     await bot.send(chat, "default")
     await bot.send(chat, "/settings")
-    assert "Quiet hours: 9:00\u202fPM-8:00\u202fAM (the default" in bot.last_text(chat)
+    assert "Quiet hours: 9:00 PM-8:00 AM (the default" in bot.last_text(chat)
 
 
 async def test_settings_changes_re_plan_at_once(bot: Bot, admin_conn: asyncpg.Connection) -> None:
@@ -149,7 +149,7 @@ async def test_settings_change_each_value(bot: Bot, admin_conn: asyncpg.Connecti
     patient = await registered_patient(bot, admin_conn, chat)
     await bot.send(chat, "/settings")
     # No window of their own: the one that applies (the service default here) is shown.
-    assert "Quiet hours: 9:00\u202fPM-8:00\u202fAM (the default" in bot.last_text(chat)
+    assert "Quiet hours: 9:00 PM-8:00 AM (the default" in bot.last_text(chat)
     await bot.press(chat, "Quiet hours")
     await bot.send(chat, "22:00-7am")
     await bot.send(chat, "/settings")
