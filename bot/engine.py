@@ -132,7 +132,13 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
     """Nothing open accepts the input: say what can be answered now (the newest question)."""
     waiting = routing.waiting_questions(questions)
     if not waiting:
-        turn.say(turn.t("nothing_waiting" if _looks_like_answer(turn.text) else "not_understood"))
+        name = _command_without_slash(turn.text)
+        if name is not None:
+            turn.say(turn.t("command_without_slash", command=f"/{name}"))
+        else:
+            turn.say(
+                turn.t("nothing_waiting" if _looks_like_answer(turn.text) else "not_understood")
+            )
         return
     newest = waiting[0]
     numbered = turn.conv.channel in NUMBERED_CHANNELS
@@ -176,6 +182,13 @@ def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> None:
 def _looks_like_answer(text: str) -> bool:
     """A bare number or one short word: an answer to something, when nothing is open."""
     return bool(re.fullmatch(r"#?\d{1,2}[.)]?|\w{1,10}", texts.fold_label(text)))
+
+
+def _command_without_slash(text: str) -> str | None:
+    """The command a bare word names ("pause", "Today"): on SMS people type it without the slash,
+    and "Nothing is waiting for an answer" left them believing it was done, or not understood."""
+    word = texts.fold_label(text)
+    return word if word in COMMANDS else None
 
 
 def _step_allowed(turn: Turn) -> bool:
