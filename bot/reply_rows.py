@@ -14,7 +14,8 @@ row's platform, nowhere else), urgent (quiet hours never hold a reply: the perso
 ``system``, with its buttons in the payload. The chat's patient owns it; a chat without one (a
 stranger mid-registration) gets rows without a patient and clinic (see migration
 20260101009000). The replies of one turn arrive in order: each row after the first is written due
-only at its expiry and named by its predecessor (payload ``then``), which releases it when done.
+only at its expiry and named by its predecessor (payload ``then``), which releases it when done;
+one sent in its turn while still held is scheduled when it went out (migration 20260101015100).
 
 An SMS reply over the sender's segment cap is split into several rows, one per message sent.
 A reply's files (a chart, a CSV) are stored beside its row (:mod:`core.reply_files`, payload
