@@ -15,6 +15,7 @@ from platforms.sms import count_segments
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.web.chat import Clock, twilio_inbound, worker
+from tests.web.test_answer_router import _reminder
 
 NUMBER = "+14155550177"
 
@@ -34,16 +35,7 @@ async def test_snooze_and_taken_replies_over_sms_are_gsm7(
         admin_conn, org["id"], contacts={"sms": NUMBER}, locale="en"
     )
     _, schedule = await factories.create_medication(admin_conn, patient["id"])
-    dose = await factories.create_dose_event(admin_conn, schedule, chat_clock.now)
-    await factories.create_message(
-        admin_conn,
-        patient["id"],
-        kind="medication_reminder",
-        message_content=None,
-        dose_event_id=dose["id"],
-        scheduled_time=chat_clock.now,
-        priority=1,
-    )
+    await _reminder(admin_conn, patient["id"], schedule, chat_clock)
     assert await worker(db, senders, chat_clock).run_once() == 1
 
     replies = []
