@@ -56,15 +56,24 @@ def check_platform(platform: str, fallback: bool, reach: Mapping[str, Any]) -> N
     the message would never go out, and no other channel may stand in for it."""
     if platform == "auto" or fallback or platform in reach["usable_channels"]:
         return
-    usable = _listed(
-        [c for c in reach["channel_order"] if c in reach["usable_channels"]]
-        or sorted(reach["usable_channels"])
+    channels = [c for c in reach["channel_order"] if c in reach["usable_channels"]] or sorted(
+        reach["usable_channels"]
     )
+    cannot = (
+        f"this patient cannot be reached on {platform} (no {platform} contact point, or it is"
+        f" opted out or blocked); their channels: {_listed(channels)}."
+    )
+    if not channels:
+        # `auto` or a fallback would fail as well: say what lets a message through instead.
+        raise ValidationFailed(
+            "platform",
+            f"{cannot} No channel can reach them now: a patient who sent STOP receives messages"
+            " again once they reply START, a blocked chat once they write to the bot",
+        )
     raise ValidationFailed(
         "platform",
-        f"this patient cannot be reached on {platform} (no {platform} contact point, or it is"
-        f" opted out or blocked); their channels: {usable}. Give one of them, `auto` for"
-        " their channel order, or `allow_fallback: true` to try theirs when it fails",
+        f"{cannot} Give one of them, `auto` for their channel order, or"
+        " `allow_fallback: true` to try theirs when it fails",
     )
 
 
