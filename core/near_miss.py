@@ -16,6 +16,22 @@ from collections.abc import Collection
 CUTOFF = 0.6
 # Names listed when nothing is close: beyond this the list stops helping (the docs do).
 LIST_AT_MOST = 16
+# Other APIs' words for ours, which no spelling distance finds ("language" is not close to
+# "locale", nor "send_at" to "scheduled_time"): each is offered only where that name is known.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "language": ("locale",),
+    "lang": ("locale",),
+    "tz": ("timezone",),
+    "time_zone": ("timezone",),
+    "send_at": ("scheduled_time",),
+    "send_time": ("scheduled_time",),
+    "scheduled_at": ("scheduled_time",),
+    "deliver_at": ("scheduled_time",),
+    "channel": ("platform",),
+    "message": ("text",),
+    "body": ("text",),
+    "content": ("text", "body"),
+}
 
 
 def close_matches(name: str, known: Collection[str], *, at_most: int = 2) -> list[str]:
@@ -26,6 +42,9 @@ def close_matches(name: str, known: Collection[str], *, at_most: int = 2) -> lis
     exact = folded.get(_fold(name))
     if exact is not None and exact != name:
         return [exact]
+    meant = [k for k in SYNONYMS.get(_fold_words(name), ()) if k in candidates]
+    if meant:
+        return meant[:at_most]
     found = difflib.get_close_matches(name.lower(), candidates, n=at_most, cutoff=CUTOFF)
     if not found:
         # "patient" for "patient_id", "type" for "event_types": a part of one known name only.
@@ -49,3 +68,9 @@ def hint(name: str, known: Collection[str], *, what: str = "field") -> str:
 
 def _fold(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+def _fold_words(name: str) -> str:
+    """``sendAt``, ``send-at`` and ``Send_At`` as ``send_at`` (the keys of :data:`SYNONYMS`)."""
+    snake = "".join(f"_{ch}" if ch.isupper() else ch for ch in name.strip())
+    return "_".join(w for w in snake.lower().replace("-", "_").split("_") if w)

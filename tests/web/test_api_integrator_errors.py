@@ -57,6 +57,28 @@ async def test_unknown_fields_and_values_name_what_was_meant(db, admin_conn, web
         assert far.json()["error"]["field"] == "deliver_on"
         assert "scheduled_time" in far.json()["error"]["reason"].split("known fields: ")[1]
 
+        # Other APIs' words for ours, which no spelling distance finds (found in make dev:
+        # `language` was answered with the list of known fields, `locale` among them).
+        synonyms = await http.post(
+            "/api/v1/messages",
+            json={"patient_id": str(patient["id"]), "message": "Hi", "sendAt": _later()},
+        )
+        assert synonyms.status_code == 422
+        reasons = {p["field"]: p["reason"] for p in synonyms.json()["error"]["errors"]}
+        assert reasons["message"] == "unknown field; did you mean text?"
+        assert reasons["sendAt"] == "unknown field; did you mean scheduled_time?"
+        channel = await http.post(
+            "/api/v1/messages",
+            json={"patient_id": str(patient["id"]), "text": "Hi", "channel": "sms"},
+        )
+        assert channel.json()["error"]["reason"] == "unknown field; did you mean platform?"
+        template = await http.put(
+            "/api/v1/templates/welcome", json={"body": "Hello", "language": "es"}
+        )
+        assert template.status_code == 422
+        assert template.json()["error"]["field"] == "language"
+        assert template.json()["error"]["reason"] == "unknown field; did you mean locale?"
+
         # A nested object's own fields, and a query parameter.
         nested = await http.put(
             f"/api/v1/patients/{patient['id']}/preferences",
