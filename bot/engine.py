@@ -130,15 +130,15 @@ async def handle(turn: Turn) -> None:
 
 async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
     """Nothing open accepts the input: say what can be answered now (the newest question)."""
+    name = _command_without_slash(turn.text)
+    if name is not None:
+        # The command it names, and what else waits for an answer, if anything does.
+        turn.say(turn.t("command_without_slash", command=f"/{name}"))
+        _mention_waiting(turn, questions)
+        return
     waiting = routing.waiting_questions(questions)
     if not waiting:
-        name = _command_without_slash(turn.text)
-        if name is not None:
-            turn.say(turn.t("command_without_slash", command=f"/{name}"))
-        else:
-            turn.say(
-                turn.t("nothing_waiting" if _looks_like_answer(turn.text) else "not_understood")
-            )
+        turn.say(turn.t("nothing_waiting" if _looks_like_answer(turn.text) else "not_understood"))
         return
     newest = waiting[0]
     numbered = turn.conv.channel in NUMBERED_CHANNELS

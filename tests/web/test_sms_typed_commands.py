@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
+from core.db import Database
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import twilio_inbound
+from tests.web.chat import Clock, twilio_inbound, worker
+from tests.web.test_answer_router import _reminder
 
 NUMBER = "+14155550178"
 
@@ -47,3 +49,33 @@ async def test_pause_and_today_without_slash_name_their_commands(
     assert await admin_conn.fetchval(paused, english["id"]) is False
     assert (await say(NUMBER, "/pause")).startswith("All reminders are paused.")
     assert await admin_conn.fetchval(paused, english["id"]) is True
+
+
+async def test_a_command_word_while_a_reminder_waits_names_both(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    org: asyncpg.Record,
+) -> None:
+    """With a reminder waiting, "pause" got "Sorry, I didn't understand that. You can answer
+    your dose": the command is named first now, and the reminder after it, still open."""
+    number = "+14155550180"
+    patient = await factories.create_patient(
+        admin_conn, org["id"], contacts={"sms": number}, locale="en"
+    )
+    _, schedule = await factories.create_medication(admin_conn, patient["id"])
+    dose = await _reminder(admin_conn, patient["id"], schedule, chat_clock)
+    assert await worker(db, senders, chat_clock).run_once() == 1
+    before = len(fake_twilio.messages)
+    await twilio_inbound(web, number, "Pause")
+    replies = [m.body or "" for m in fake_twilio.messages[before:] if m.to == number]
+    assert len(replies) == 1, replies
+    hint, _, waiting = replies[0].partition("\n\n")
+    assert hint == "To do that, send /pause (with the slash)."
+    assert waiting.startswith("Also waiting for your answer: your ")
+    assert waiting.endswith(" dose. Reply Taken, Snooze 15 min or Skip.")
+    status = "select status from dose_events where id = $1"
+    assert await admin_conn.fetchval(status, dose) == "due"
