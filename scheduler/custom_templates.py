@@ -57,7 +57,7 @@ ALLOWED_VARIABLES: dict[str, tuple[str, ...]] = {
     "medication_reminder": _COMMON + _DOSE + _NUMBER + _DAY,
     "dose_followup": _COMMON + _DOSE + _NUMBER + _DAY,
     "refill_reminder": _COMMON + _DOSE,
-    "missed_dose_caregiver": (*_COMMON, *_DOSE, *_NUMBER, "caregiver_name"),
+    "missed_dose_caregiver": (*_COMMON, *_DOSE, *_NUMBER, *_DAY, "caregiver_name"),
     "appointment_confirmation": _COMMON + _APPOINTMENT,
     "appointment_reminder": _COMMON + _APPOINTMENT,
     "appointment_cancelled": _COMMON + _APPOINTMENT,

@@ -2,10 +2,11 @@
 
 "Time for your 10:30 PM dose" read at 07:00 (a snooze that came back after midnight, a nag of
 yesterday's dose past midnight) reads as today's dose, or as a new one, and may be taken twice.
-So a reminder or follow-up sent when the patient's date is not the dose's date, in the
-patient's zone, carries ``due_day`` ("Wed, March 4", :func:`core.template_filters.fmt_day`, the
-bot's answers' own formatter), and the templates say "your 10:30 PM dose on Wed, March 4". On
-the dose's own day nothing is added: the text is the same byte for byte as before.
+So a reminder, follow-up or caregiver alert sent when the patient's date is not the dose's date,
+in the patient's zone (the one the texts show times in, a caregiver's alert too), carries
+``due_day`` ("Wed, March 4", :func:`core.template_filters.fmt_day`, the bot's answers' own
+formatter), and the templates say "your 10:30 PM dose on Wed, March 4". On the dose's own day
+nothing is added: the text is the same byte for byte as before.
 
 ``now`` decides: the send's moment. The worker's render ahead renders a message before it is due
 (scheduler.render_ahead) at its ``scheduled_time``; the deliverer checks :func:`other_day` again
@@ -19,8 +20,10 @@ from zoneinfo import ZoneInfo
 
 from core.template_filters import fmt_day
 
-# The kinds whose text names a dose by its time: the reminder (its snooze's too) and follow-ups.
-DOSE_DAY_KINDS = frozenset({"medication_reminder", "dose_followup"})
+# The kinds whose text names a dose by its time: the reminder (its snooze's too), follow-ups and
+# the caregiver's alert ("Ana has not confirmed the 11:30 PM dose", held by the caregiver's quiet
+# hours until 8:00 AM, reads as tonight's dose unless it names Wednesday).
+DOSE_DAY_KINDS = frozenset({"medication_reminder", "dose_followup", "missed_dose_caregiver"})
 
 # The dose's local day as [start, end) in UTC, by the dose's instant and the patient's zone: at
 # 08:00 thousands of reminders share a few instants and zones, and a lookup and two comparisons

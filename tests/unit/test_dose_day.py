@@ -146,9 +146,10 @@ def test_only_the_dispatcher_sets_the_day() -> None:
     claim = _claim(payload={"due_day": "Mon, January 1"})
     assert "due_day" not in variables_for(claim, DUE)
     assert variables_for(claim, NEXT_MORNING)["due_day"] == "Wed, March 4"
-    # Kinds that name no dose by its time get no day.
+    # Kinds that name no dose by its time get no day; a caregiver's alert does (it names one).
+    assert "due_day" not in variables_for(_claim("refill_reminder"), NEXT_MORNING)
     alert = _claim("missed_dose_caregiver", caregiver_id=uuid.uuid4(), caregiver_name="Eva")
-    assert "due_day" not in variables_for(alert, NEXT_MORNING)
+    assert variables_for(alert, NEXT_MORNING)["due_day"] == "Wed, March 4"
 
 
 def test_a_clinics_own_reminder_can_name_the_day() -> None:

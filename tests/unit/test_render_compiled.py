@@ -151,7 +151,7 @@ OPTIONAL = {
         "due_day",
     ),
     "dose_followup": ("medicine_name", "medicine_number", "due_day"),
-    "missed_dose_caregiver": ("caregiver_name", "medicine_name", "patient_name"),
+    "missed_dose_caregiver": ("caregiver_name", "medicine_name", "patient_name", "due_day"),
     "appointment_confirmation": ("clinician_name", "location"),
     "appointment_reminder": ("clinician_name", "location"),
     "appointment_cancelled": ("clinic_phone",),

@@ -437,7 +437,11 @@ def test_every_sms_fits_its_segments_whatever_the_names(
         message = renderer.render(kind, locale, Channel.SMS, values, options=OPTIONS.get(kind, ()))
         shown = with_numbered_options(message.text, () if message.reply_keys else message.options)
         assert count_segments(shown)[1] <= SMS_MAX_SEGMENTS, shown
-        if day is not None and kind in ("medication_reminder", "dose_followup"):
+        if day is not None and kind in (
+            "medication_reminder",
+            "dose_followup",
+            "missed_dose_caregiver",
+        ):
             assert day in message.text
     short = {**VARIABLES, "patient_name": "Ana 🌸 Ruiz", "name_medicine": True}
     text = renderer.render("medication_reminder", locale, Channel.SMS, short).text

@@ -15,7 +15,7 @@ in UTC would name none: only the patient's own midnight makes the difference.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -30,11 +30,13 @@ from tests.fakes.fake_telegram import FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.web.chat import START, Clock, worker
 from tests.web.test_old_reminder_buttons import _reminded, _telegram_press
-from tests.web.worker_day import Day, sms_to
+from tests.web.worker_day import Day, sms_caregiver, sms_to
 
 CHAT = 7_400_190
 CHAT_ES = 7_400_192
 NUMBER = "+14155550191"
+ROSA = "+14155550193"
+EVA = "+14155550194"
 LA = ZoneInfo("America/Los_Angeles")
 KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
 # Quiet hours away from the night's doses and nags (02:00-03:00 where the patient lives).
@@ -69,6 +71,21 @@ async def _reminded_at_night(
     at ``due`` (in ``due``'s zone, the patient's), reminded then: the dose's id."""
     who = {"display_name": "Ana", "timezone": str(due.tzinfo)} | patient
     return await _reminded(conn, db, senders, clock, {"telegram": str(chat)}, due=due, **who)
+
+
+async def _kiritimati_sms_patient(conn: asyncpg.Connection, **fields: Any) -> asyncpg.Record:
+    """A patient on SMS in Pacific/Kiritimati (UTC+14), of a clinic whose quiet hours, a
+    caregiver's default, are 02:00-03:00 as the patient's."""
+    org = await factories.create_organization(
+        conn, default_quiet_start=time(2, 0), default_quiet_end=time(3, 0)
+    )
+    return await factories.create_patient(
+        conn,
+        org["id"],
+        contacts={"sms": NUMBER},
+        timezone="Pacific/Kiritimati",
+        **(QUIET | fields),
+    )
 
 
 async def test_a_snooze_past_midnight_comes_back_naming_the_dose_s_day(
@@ -165,17 +182,8 @@ async def test_a_nag_of_yesterday_s_dose_after_midnight_names_its_day(
 ) -> None:
     """Luis in Kiritimati (UTC+14), on SMS in Spanish, a dose at 23:40 not answered: the nag at
     23:55 reads as before, the one at 00:10 (the same UTC date, March 5) names Thursday."""
-    org = await factories.create_organization(admin_conn)
-    patient = await factories.create_patient(
-        admin_conn,
-        org["id"],
-        contacts={"sms": NUMBER},
-        display_name="Luis",
-        locale="es",
-        timezone="Pacific/Kiritimati",
-        nag_interval_minutes=15,
-        nag_max=3,
-        **QUIET,
+    patient = await _kiritimati_sms_patient(
+        admin_conn, display_name="Luis", locale="es", nag_interval_minutes=15, nag_max=3
     )
     await factories.create_medication(admin_conn, patient["id"], times=(time(23, 40),))
     due = datetime(2026, 3, 5, 23, 40, tzinfo=KIRITIMATI)  # 09:40 UTC, March 5
@@ -194,4 +202,40 @@ async def test_a_nag_of_yesterday_s_dose_after_midnight_names_its_day(
         "\n3 No la tomé",
         "¿Tomaste tu dosis de las 23:40 del jue, 5 de marzo? Avísanos, por favor.\n\n1 Tomada"
         "\n2 Recordar más tarde\n3 No la tomé",
+    ]
+
+
+async def test_a_caregiver_alert_after_the_patient_s_midnight_names_the_dose_s_day(
+    db: Database,
+    day: Day,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """Ana in Kiritimati (UTC+14) misses her 11:40 PM dose (missed at 11:55 PM): Rosa, alerted at
+    once, reads the alert as before; Eva, whose alerts wait 30 minutes, gets hers at 00:26 on
+    Friday where Ana lives and the 11:40 PM is shown, so it names Thursday. Eva lives in Madrid,
+    where the dose and her alert share one date (as in UTC): the day is decided in the zone the
+    alert's times are shown in, Ana's; Eva's own zone only sets her quiet hours."""
+    patient = await _kiritimati_sms_patient(admin_conn, display_name="Ana", nag_max=0)
+    await sms_caregiver(admin_conn, patient["id"], "Rosa", ROSA)
+    eva = await sms_caregiver(admin_conn, patient["id"], "Eva", EVA)
+    await admin_conn.execute(
+        "update caregivers set alert_delay_minutes = 30, timezone = 'Europe/Madrid' where id = $1",
+        eva,
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(23, 40),))
+    due = datetime(2026, 3, 5, 23, 40, tzinfo=KIRITIMATI)  # 09:40 UTC, 10:40 in Madrid
+    await day.at(START)
+    for minutes in (0, 1, 16, 17, 46, 47):  # reminded, missed (Rosa alerted), Eva's alert due
+        await day.at(due + timedelta(minutes=minutes))
+    assert (due + timedelta(minutes=47)).astimezone(ZoneInfo("Europe/Madrid")).date() == date(
+        2026, 3, 5
+    )
+    assert sms_to(fake_twilio, ROSA) == [
+        "Hi Rosa. Ana has not confirmed a scheduled reminder from 11:40 PM. You may want to check"
+        " in with them."
+    ]
+    assert sms_to(fake_twilio, EVA) == [
+        "Hi Eva. Ana has not confirmed a scheduled reminder from 11:40 PM on Thu, March 5. You may"
+        " want to check in with them."
     ]

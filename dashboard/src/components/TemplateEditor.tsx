@@ -10,7 +10,7 @@ const USES: { kind: string; label: string; variables: string }[] = [
   { kind: "medication_reminder", label: "Automatic: medication reminder", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number, due_day" },
   { kind: "dose_followup", label: "Automatic: dose follow-up", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number, due_day" },
   { kind: "refill_reminder", label: "Automatic: refill reminder", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text" },
-  { kind: "missed_dose_caregiver", label: "Automatic: caregiver alert", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number, caregiver_name" },
+  { kind: "missed_dose_caregiver", label: "Automatic: caregiver alert", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number, due_day, caregiver_name" },
   { kind: "appointment_confirmation", label: "Automatic: appointment confirmation", variables: "patient_name, clinic_name, starts_at, location, clinician_name" },
   { kind: "appointment_reminder", label: "Automatic: appointment reminder", variables: "patient_name, clinic_name, starts_at, location, clinician_name" },
   { kind: "appointment_rescheduled", label: "Automatic: appointment rescheduled", variables: "patient_name, clinic_name, starts_at, location, clinician_name" },

@@ -12,9 +12,9 @@ use depend on its kind (:data:`scheduler.custom_templates.ALLOWED_VARIABLES`): e
 kinds add ``medicine_name`` and ``dose_text`` (``medicine_name`` reads "your medicine" unless the
 patient opted in to naming it); the reminder, follow-up and caregiver alert add
 ``medicine_number`` (which dose, by its number in the patient's /meds list, where the patient has
-several active medicines; empty otherwise); the reminder and follow-up add ``due_day`` (the dose's
-day, "Wed, March 4", when the message goes out on another date than its dose's where the patient
-lives; empty otherwise); appointment kinds add ``starts_at``, ``location`` and
+several active medicines; empty otherwise) and ``due_day`` (the dose's day, "Wed, March 4", when
+the message goes out on another date than its dose's where the patient lives; empty otherwise);
+appointment kinds add ``starts_at``, ``location`` and
 ``clinician_name``; ``missed_dose_caregiver`` adds ``caregiver_name``.
 """
 
@@ -76,9 +76,10 @@ _LANGUAGE_DOC = (
     "`medicine_number` (the dose's medicine by its number in the patient's /meds list where the "
     "patient has several active medicines, so two doses due at once read apart; empty otherwise: "
     "`{% if medicine_number %} of medicine {{ medicine_number }}{% endif %}`); "
-    'medication_reminder and dose_followup add `due_day` (the dose\'s day, e.g. "Wed, March 4", '
-    "when the message goes out on another date than its dose's where the patient lives, a snooze "
-    "or a nag past midnight; empty otherwise: `{% if due_day %} on {{ due_day }}{% endif %}`); "
+    "medication_reminder, dose_followup and missed_dose_caregiver add `due_day` (the dose's day, "
+    '"Wed, March 4", when the message goes out on another date than its dose\'s where the patient '
+    "lives, a snooze, a nag or an alert past midnight; empty otherwise: "
+    "`{% if due_day %} on {{ due_day }}{% endif %}`); "
     "appointment_* kinds add `starts_at`, `location`, `clinician_name`. "
     "Filters, with literal arguments: upper, lower, capitalize, title, trim, default (d), "
     "truncate, replace (non-empty text to find); on `due_at`/`starts_at`: time (short, medium), "
