@@ -57,6 +57,8 @@ select m.patient_id, m.kind, m.payload, m.platform, m.allow_fallback, m.caregive
 -- channel order; and the channels with a contact point that may be written to now (not opted
 -- out, blocked or inactive); whether the patient has consented. No row: no such patient in
 -- organization $2.
+-- The dashboard's Compose reads the same (dashboard/src/lib/data/messages.ts composeReach):
+-- change both together.
 select p.channel_order, pp.channel as category_channel, p.consent_at is not null as consented,
        coalesce((select array_agg(distinct cp.channel order by cp.channel)
                    from contact_points cp

@@ -6,7 +6,9 @@ import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { pickVersion, templateChoices, templateChannelProblem, templateNameFromForm } = require("../.unit-build/compose.js");
+const { composeRoute, pickVersion, templateChoices, templateChannelProblem, templateNameFromForm } = require(
+  "../.unit-build/compose.js",
+);
 
 const v = (locale, channel, name = "checkup") => ({ name, locale, channel, body: `${locale}/${channel}` });
 
@@ -88,5 +90,31 @@ describe("templateNameFromForm", () => {
     assert.equal(templateNameFromForm("x".repeat(101)), null);
     assert.equal(templateNameFromForm(null), null);
     assert.equal(templateNameFromForm(undefined), null);
+  });
+});
+
+describe("composeRoute (the API's route_channels with fallback: what the worker would try)", () => {
+  // An SMS-only patient who sent STOP: their only contact point is opted out, so not usable.
+  const stopped = { channel_order: ["sms"], category_channel: null, usable_channels: [] };
+  test("an SMS-only patient who sent STOP: nothing reaches them, on SMS or auto", () => {
+    assert.deepEqual(composeRoute("sms", stopped), []);
+    assert.deepEqual(composeRoute("auto", stopped), []);
+  });
+  test("every channel of the patient unusable: auto has nothing either", () => {
+    const none = { channel_order: ["telegram", "sms"], category_channel: "telegram", usable_channels: [] };
+    assert.deepEqual(composeRoute("auto", none), []);
+    assert.deepEqual(composeRoute("whatsapp", none), []);
+  });
+  test("a chosen channel, then the channel order, each only if usable", () => {
+    const reach = { channel_order: ["telegram", "sms"], category_channel: null, usable_channels: ["sms", "telegram"] };
+    assert.deepEqual(composeRoute("sms", reach), ["sms", "telegram"]);
+    assert.deepEqual(composeRoute("auto", reach), ["telegram", "sms"]);
+    assert.deepEqual(composeRoute("whatsapp", reach), ["telegram", "sms"]);
+  });
+  test("auto starts with the category's channel; a usable channel outside the order is tried only when chosen", () => {
+    const reach = { channel_order: ["sms"], category_channel: "telegram", usable_channels: ["email", "telegram"] };
+    assert.deepEqual(composeRoute("auto", reach), ["telegram"]);
+    assert.deepEqual(composeRoute("email", reach), ["email"]);
+    assert.deepEqual(composeRoute("auto", { ...reach, category_channel: null }), []);
   });
 });

@@ -163,7 +163,13 @@ export function ComposeForm({
           </fieldset>
           <div className="field">
             <label htmlFor="platform">Channel</label>
-            <select id="platform" name="platform" value={platform} onChange={(e) => setPlatform(e.target.value)}>
+            <select
+              id="platform"
+              name="platform"
+              value={platform}
+              onChange={(e) => setPlatform(e.target.value)}
+              {...(state.error === "unreachable" ? { "aria-invalid": true, "aria-describedby": "compose-error" } : {})}
+            >
               <option value="auto">Patient&apos;s preference (auto)</option>
               <option value="telegram">Telegram</option>
               <option value="whatsapp">WhatsApp</option>

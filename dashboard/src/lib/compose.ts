@@ -92,3 +92,26 @@ export function templateNameFromForm(value: unknown): string | null {
   const name = value.trim();
   return name && name.length <= TEMPLATE_NAME_MAX ? name : null;
 }
+
+/** Where a message could go for one patient: a row of composeReach (lib/data/messages.ts). */
+export interface PatientReach {
+  channel_order: readonly string[];
+  /** The patient's channel for the message's category, if they chose one. */
+  category_channel: string | null;
+  /** Channels with a contact point that may be written to now (active, not opted out or blocked). */
+  usable_channels: readonly string[];
+}
+
+/**
+ * The channels the worker would try for a compose message, in order: the API's route_channels
+ * (medremind/web/api_v1/message_reach.py) with fallback on, as every dashboard message allows
+ * fallback (scheduled_messages.allow_fallback defaults to true): the chosen channel (for `auto`
+ * the category's), then the channel order, each only if it may be written to. Empty: the
+ * message would fail unsent ("no usable contact point in the patient's channel order").
+ */
+export function composeRoute(platform: string, reach: PatientReach): string[] {
+  const first = platform !== "auto" ? platform : reach.category_channel;
+  const order = first ? [first] : [];
+  for (const channel of reach.channel_order) if (!order.includes(channel)) order.push(channel);
+  return order.filter((channel) => reach.usable_channels.includes(channel));
+}

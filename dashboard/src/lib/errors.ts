@@ -58,6 +58,8 @@ const MESSAGES: Record<string, string> = {
   template_not_found: "Template: that template is not one of your clinic's templates (it may have been deleted or renamed).",
   template_in_use:
     "That is the template's last version and messages waiting to be sent use it: cancel them (Messages page) or save another version first.",
+  unreachable:
+    "Channel: no channel reaches this patient now (each contact point is missing, opted out or blocked), so the message would fail unsent. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot. Or choose a channel their page lists as usable, or add a contact point there.",
   template_channel:
     "Template: it has no version for the chosen channel. Choose a channel it has, or save a version for any channel on the Templates page.",
 };

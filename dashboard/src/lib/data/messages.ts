@@ -1,5 +1,6 @@
 import "server-only";
 import type { Tx } from "../db";
+import type { PatientReach } from "../compose";
 
 /** scheduled_messages and their delivery attempts, as the clinician may see them. */
 
@@ -127,6 +128,27 @@ export async function scheduleMessage(tx: Tx, input: NewMessage): Promise<string
     returning id`;
   if (!row) throw new Error("message insert returned no row");
   return row.id;
+}
+
+/**
+ * Where a compose message to `patientId` can go (lib/compose.ts composeRoute decides): the same
+ * read as the API's `patient_channels` (core/sql/web.sql), for kind free_text; row-level
+ * security keeps it to the clinician's organization. Null: no such patient visible.
+ */
+export async function composeReach(tx: Tx, patientId: string): Promise<PatientReach | null> {
+  const [row] = await tx<PatientReach[]>`
+    select p.channel_order, pp.channel as category_channel,
+           coalesce((select array_agg(distinct cp.channel order by cp.channel)
+                       from contact_points cp
+                      where cp.patient_id = p.id and cp.active
+                        and cp.opted_out_at is null and cp.blocked_at is null),
+                    '{}') as usable_channels
+      from patients p
+      left join patient_preferences pp
+             on pp.patient_id = p.id
+            and pp.category = public.message_category('free_text', ${tx.json({ source: "dashboard" })})
+     where p.id = ${patientId} and p.status <> 'deleted'`;
+  return row ?? null;
 }
 
 /**

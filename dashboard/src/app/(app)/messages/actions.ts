@@ -7,6 +7,7 @@ import {
   PLATFORMS,
   cancelMessage,
   composeNames,
+  composeReach,
   countGroup,
   scheduleGroupMessage,
   resendMessage,
@@ -16,7 +17,7 @@ import {
 import { resendError } from "@/lib/delivery";
 import { templateVersions } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
-import { templateChannelProblem, templateNameFromForm } from "@/lib/compose";
+import { composeRoute, templateChannelProblem, templateNameFromForm } from "@/lib/compose";
 import { SAMPLE_LONGEST, fillForPatient, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem } from "@/lib/sms";
 import { sqlState } from "@/lib/errors";
@@ -93,6 +94,11 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
         if (templateChannelProblem(versions, platform) !== null) return { error: "template_channel" };
       }
       if (group) return { count: await scheduleGroupMessage(tx, search, input) };
+      // A patient no channel reaches now (SMS only, and they sent STOP) would get a row that
+      // fails at once in the worker: refuse it here, as the API does with a 422.
+      const reach = await composeReach(tx, patientId);
+      if (reach === null) return { error: "not_found" };
+      if (composeRoute(platform, reach).length === 0) return { error: "unreachable" };
       let filled = content;
       if (content !== null) {
         const names = await composeNames(tx, patientId);
