@@ -52,23 +52,11 @@ select m.patient_id, m.kind, m.payload, m.platform, m.allow_fallback, m.caregive
    and not exists (select from scheduled_messages r where r.resent_from = m.id)
 
 -- name: patient_channels
--- Where a message of kind $3 (payload $4) to patient $1 can go, in the dispatcher's order
--- (scheduler/routing.py): the patient's channel for the message's category first, then the
--- channel order; and the channels with a contact point that may be written to now (not opted
--- out, blocked or inactive); whether the patient has consented. No row: no such patient in
--- organization $2.
--- The dashboard's Compose reads the same (dashboard/src/lib/data/messages.ts composeReach):
--- change both together.
-select p.channel_order, pp.channel as category_channel, p.consent_at is not null as consented,
-       coalesce((select array_agg(distinct cp.channel order by cp.channel)
-                   from contact_points cp
-                  where cp.patient_id = p.id and cp.active
-                    and cp.opted_out_at is null and cp.blocked_at is null),
-                '{}') as usable_channels
-  from patients p
-  left join patient_preferences pp
-         on pp.patient_id = p.id and pp.category = public.message_category($3, $4)
- where p.id = $1 and p.organization_id = $2 and p.status <> 'deleted'
+-- Where a message of kind $3 (payload $4) on platform $5 (fallback $6) to patient $1 can go, and
+-- whether it is due ($7) within the refusal window of now ($8): public.message_reach, the one
+-- definition the dashboard's Compose uses too (migration 20260101015200). No row: no such patient
+-- in organization $2.
+select * from public.message_reach($1, $2, $3, $4, $5, $6, $7, $8)
 
 -- name: insert_message
 -- $13: whether the worker may go on to the patient's other channels (always for 'auto').

@@ -1,11 +1,19 @@
 #!/usr/bin/env node
-// Compose refuses a message no channel of the patient reaches now (SMS only, and they sent STOP):
-// on SMS and on auto, the form names why and what to do, keeps the text, and marks the Channel
-// field; before, it was accepted and failed at once in the worker. Run by
-// tests/dashboard/test_compose_unreachable_e2e.py.
+// Compose and a patient no channel reaches now (SMS only, and they sent STOP), with the API's rule
+// (public.message_reach, migration 20260101015200):
+// - Send now, on SMS and on auto: refused in the form, naming why and what to do; the text kept,
+//   the Channel field marked;
+// - At a time an hour ahead (the form's default): kept, and the patient's page says it fails
+//   unless they can be reached by then; Send now on it in the Messages list is refused;
+// - to a group with them and a reachable patient, Send now: the reachable one gets it, the stopped
+//   one is named as not sent to, and why;
+// - the Patient list names unnamed patients "Unnamed patient (...)" told apart by masked digits,
+//   never by their id, and no full phone number reaches the page.
+// Run by tests/dashboard/test_compose_unreachable_e2e.py.
 //
 // Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, PATIENT_NAME (an SMS-only patient who sent
-// STOP), SCREENSHOT_DIR, RESULT_FILE, CHROMIUM_PATH.
+// STOP), GROUP_QUERY (matches them and one reachable patient), SCREENSHOT_DIR, RESULT_FILE,
+// CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BASE_URL, SHOTS, env, launch, log, signIn } from "./browser.mjs";
@@ -15,14 +23,18 @@ const browser = await launch();
 const result = {};
 let page;
 
+async function compose(channel) {
+  await page.goto(`${BASE_URL}/messages/new`);
+  await page.getByLabel("Patient", { exact: true }).selectOption({ label: env("PATIENT_NAME") });
+  await page.getByLabel("Channel").selectOption(channel);
+  await page.getByLabel("Message", { exact: true }).fill("Your results are ready");
+}
+
 try {
   page = await signIn(browser, env("CLINICIAN_EMAIL"), env("CLINICIAN_PASSWORD"));
   for (const channel of ["sms", "auto"]) {
-    log(`Compose on ${channel} to a patient no channel reaches: refused in the form`);
-    await page.goto(`${BASE_URL}/messages/new`);
-    await page.getByLabel("Patient", { exact: true }).selectOption({ label: env("PATIENT_NAME") });
-    await page.getByLabel("Channel").selectOption(channel);
-    await page.getByLabel("Message", { exact: true }).fill("Your results are ready");
+    log(`Compose on ${channel}, now, to a patient no channel reaches: refused in the form`);
+    await compose(channel);
     await page.getByRole("button", { name: "Send now" }).click();
     await page.getByTestId("compose-error").waitFor();
     const field = page.getByLabel("Channel");
@@ -35,6 +47,44 @@ try {
     };
     await page.screenshot({ path: join(SHOTS, `compose-unreachable-${channel}.png`), fullPage: true });
   }
+
+  log("Compose on auto, an hour ahead: kept, and the patient's page says it may fail");
+  await compose("auto");
+  await page.getByLabel(/^At a time/).check();
+  await page.getByRole("button", { name: "Schedule" }).click();
+  await page.waitForURL(/\/patients\/[0-9a-f-]{36}\?notice=unreachable_later$/);
+  result.later = { notice: await text(page.getByTestId("patient-notice")), url: page.url() };
+  await page.screenshot({ path: join(SHOTS, "compose-unreachable-later.png"), fullPage: true });
+
+  log("Send now on that message, in the Messages list: refused, it stays scheduled");
+  await page.goto(`${BASE_URL}/messages?status=pending`);
+  await page.getByRole("button", { name: `Send now: message to ${env("PATIENT_NAME")}` }).click();
+  await page.waitForURL(/error=unreachable_now/);
+  result.send_now = { error: await text(page.locator("p.alert")) };
+  await page.screenshot({ path: join(SHOTS, "messages-send-now-unreachable.png"), fullPage: true });
+
+  log("Compose to a group with the stopped patient and a reachable one, now");
+  await page.goto(`${BASE_URL}/messages/new?audience=group`);
+  await page.getByLabel("Name, external id or address contains").fill(env("GROUP_QUERY"));
+  await page.getByLabel("Channel").selectOption("auto");
+  await page.getByLabel("Message", { exact: true }).fill("The clinic is closed on Friday, {{ patient_name }}.");
+  await page.getByRole("button", { name: "Send now to the group" }).click();
+  await page.getByTestId("group-report").waitFor();
+  result.group = {
+    summary: await text(page.getByTestId("group-report-summary")),
+    skipped: await text(page.getByTestId("group-skipped")),
+    skipped_names: await page.getByTestId("group-skipped").locator("li").allTextContents(),
+    later_shown: await page.getByTestId("group-unreachable-later").count(),
+    form_gone: (await page.getByRole("button", { name: /Send now/ }).count()) === 0,
+  };
+  await page.screenshot({ path: join(SHOTS, "compose-group-skipped.png"), fullPage: true });
+
+  log("The Patient list: unnamed patients told apart, no id, no full number");
+  await page.goto(`${BASE_URL}/messages/new`);
+  const options = await page.getByLabel("Patient", { exact: true }).locator("option").allTextContents();
+  result.patient_options = options.map((o) => o.trim());
+  result.page_html = await page.content();
+  await page.screenshot({ path: join(SHOTS, "compose-unnamed-patients.png"), fullPage: true });
 } catch (error) {
   if (page) await page.screenshot({ path: join(SHOTS, "compose-unreachable-failure.png"), fullPage: true });
   throw error;

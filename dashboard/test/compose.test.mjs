@@ -1,12 +1,13 @@
 // Unit tests of src/lib/compose.ts: which template version Compose previews (the same choice as
 // the worker's pick_version in scheduler/custom_templates.py), whether a channel has a version,
-// and the template name the form sends. `npm test` compiles the module to .unit-build/ first.
+// the template name the form sends, what Compose does with a patient no channel reaches, and
+// what it says after a group message that left patients out. `npm test` compiles the module to .unit-build/ first.
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { composeRoute, pickVersion, templateChoices, templateChannelProblem, templateNameFromForm } = require(
+const { groupReport, pickVersion, reachVerdict, templateChoices, templateChannelProblem, templateNameFromForm } = require(
   "../.unit-build/compose.js",
 );
 
@@ -93,28 +94,35 @@ describe("templateNameFromForm", () => {
   });
 });
 
-describe("composeRoute (the API's route_channels with fallback: what the worker would try)", () => {
-  // An SMS-only patient who sent STOP: their only contact point is opted out, so not usable.
-  const stopped = { channel_order: ["sms"], category_channel: null, usable_channels: [] };
-  test("an SMS-only patient who sent STOP: nothing reaches them, on SMS or auto", () => {
-    assert.deepEqual(composeRoute("sms", stopped), []);
-    assert.deepEqual(composeRoute("auto", stopped), []);
+describe("reachVerdict (the API's rule: refuse a message due soon that nothing reaches, warn a later one)", () => {
+  // The route and due_soon come from public.message_reach (migration 20260101015200).
+  test("a route: sent, whenever it is due", () => {
+    assert.equal(reachVerdict({ route: ["sms"], due_soon: true }), "reaches");
+    assert.equal(reachVerdict({ route: ["telegram", "sms"], due_soon: false }), "reaches");
   });
-  test("every channel of the patient unusable: auto has nothing either", () => {
-    const none = { channel_order: ["telegram", "sms"], category_channel: "telegram", usable_channels: [] };
-    assert.deepEqual(composeRoute("auto", none), []);
-    assert.deepEqual(composeRoute("whatsapp", none), []);
+  test("no route, due within the window: refused", () => {
+    assert.equal(reachVerdict({ route: [], due_soon: true }), "refuse");
   });
-  test("a chosen channel, then the channel order, each only if usable", () => {
-    const reach = { channel_order: ["telegram", "sms"], category_channel: null, usable_channels: ["sms", "telegram"] };
-    assert.deepEqual(composeRoute("sms", reach), ["sms", "telegram"]);
-    assert.deepEqual(composeRoute("auto", reach), ["telegram", "sms"]);
-    assert.deepEqual(composeRoute("whatsapp", reach), ["telegram", "sms"]);
+  test("no route, due later: kept with a notice (the patient may reply START meanwhile)", () => {
+    assert.equal(reachVerdict({ route: [], due_soon: false }), "warn");
   });
-  test("auto starts with the category's channel; a usable channel outside the order is tried only when chosen", () => {
-    const reach = { channel_order: ["sms"], category_channel: "telegram", usable_channels: ["email", "telegram"] };
-    assert.deepEqual(composeRoute("auto", reach), ["telegram"]);
-    assert.deepEqual(composeRoute("email", reach), ["email"]);
-    assert.deepEqual(composeRoute("auto", { ...reach, category_channel: null }), []);
+});
+
+describe("groupReport (what Compose says after a group message that left patients out)", () => {
+  test("skipped patients are counted, said why, and what lets a message through", () => {
+    const text = groupReport({ scheduled: 3, skipped: ["Sam Stopped", "Unnamed patient (SMS …0199)"], unreachableLater: [], refusalMinutes: 15 });
+    assert.equal(text.summary, "Scheduled for 3 patients.");
+    assert.equal(
+      text.skipped,
+      "Not sent to 2 patients: no channel reaches them now (each contact point is missing, opted out or blocked), and a message due within 15 minutes would fail unsent.",
+    );
+    assert.equal(text.later, null);
+    assert.match(text.fix, /once they reply START/);
+  });
+  test("a later message kept for one unreachable patient says it fails unless they come back", () => {
+    const text = groupReport({ scheduled: 1, skipped: [], unreachableLater: ["Sam Stopped"], refusalMinutes: 15 });
+    assert.equal(text.summary, "Scheduled for 1 patient.");
+    assert.equal(text.skipped, null);
+    assert.match(text.later, /^Scheduled, but no channel reaches this patient now: their message fails unsent when due/);
   });
 });

@@ -1,17 +1,24 @@
-"""Compose refuses a message that no channel of the patient reaches now, in headless Chromium
-against ``next start`` and a real ``medremind web`` on a fresh database.
+"""Compose and a patient no channel reaches now, in headless Chromium against ``next start`` and
+a real ``medremind web`` on a fresh database, with the API's rule (``public.message_reach``,
+migration 20260101015200, the one definition both use).
 
-The patient's only channel is SMS and they sent STOP: Compose on SMS, and on auto, answers in
-the form why and what to do (reply START, or a channel that reaches them), keeps the text and
-inserts nothing. Before, the message was accepted and failed at once in the worker with "no
-usable contact point in the patient's channel order" (the API refused it with a 422, 15a8856).
+The patient's only channel is SMS and they sent STOP. Send now, on SMS and on auto: the form
+answers why and what to do (reply START, a channel that reaches them, or a later time), keeps the
+text and inserts nothing; before afba0bd the message was accepted and failed at once in the
+worker. An hour ahead: kept, and the patient's page says it fails unless they can be reached by
+then (before: refused like a message due now), and Send now on it in the Messages list is
+refused (before: made due now, it failed at once). A group with them and a
+reachable patient, now: one row, for the reachable patient; the stopped one is named as not sent
+to (before: a row for each, the stopped one's failing at once). The Patient list names unnamed
+patients "Unnamed patient (SMS …0111)", not by their id, and no full number reaches the page.
 The browser script is ``dashboard/e2e/compose-unreachable.e2e.mjs``; screenshots
-``compose-unreachable-sms.png`` and ``compose-unreachable-auto.png``. Skipped without node and
-chromium.
+``compose-unreachable-{sms,auto,later}.png``, ``compose-group-skipped.png``,
+``compose-unnamed-patients.png``. Skipped without node and chromium.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -21,8 +28,10 @@ from tests.dashboard.harness import admin_and_clinician, built_dashboard_env, ru
 from tests.dashboard.test_dashboard_e2e import pytestmark  # noqa: F401 (the same skip)
 from tests.factories import create_patient
 
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-async def test_compose_to_a_patient_who_sent_stop_is_refused_in_the_form(
+
+async def test_compose_to_a_patient_who_sent_stop_now_later_and_in_a_group(
     database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
     db_env = built_dashboard_env(database_url)
@@ -34,12 +43,23 @@ async def test_compose_to_a_patient_who_sent_stop_is_refused_in_the_form(
         ("nurse@reach.test", "nurse pass 1234"),
     )
     org_id = uuid.UUID(admin["organization_id"])
-    patient = await create_patient(
-        admin_conn, org_id, display_name="Sam Stopped", contacts={"sms": "+14155550199"}
-    )
+    # The group: GRP-1 sent STOP on their only channel, GRP-2 is reachable.
+    stopped, reachable = [
+        await create_patient(
+            admin_conn, org_id, display_name=name, external_id=ext, contacts={"sms": phone}
+        )
+        for name, ext, phone in (
+            ("Sam Stopped", "GRP-1", "+14155550199"),
+            ("Rita Reachable", "GRP-2", "+14155550188"),
+        )
+    ]
     await admin_conn.execute(
-        "update contact_points set opted_out_at = now() where patient_id = $1", patient["id"]
+        "update contact_points set opted_out_at = now() where patient_id = $1", stopped["id"]
     )
+    for n in ("11", "22"):
+        await create_patient(
+            admin_conn, org_id, display_name=None, contacts={"sms": f"+141555501{n}"}
+        )
 
     result = run_dashboard_script(
         "compose-unreachable.e2e.mjs",
@@ -49,16 +69,55 @@ async def test_compose_to_a_patient_who_sent_stop_is_refused_in_the_form(
             "CLINICIAN_EMAIL": "nurse@reach.test",
             "CLINICIAN_PASSWORD": "nurse pass 1234",
             "PATIENT_NAME": "Sam Stopped",
+            "GROUP_QUERY": "GRP-",
         },
     ).result
 
     for channel in ("sms", "auto"):
         refused = result[channel]
         assert refused["error"].startswith("Channel: no channel reaches this patient now"), refused
+        assert "a message due within 15 minutes would fail unsent" in refused["error"]
         assert "once they reply START" in refused["error"]
+        assert "schedule it at least 15 minutes ahead" in refused["error"]
         assert refused["url"].endswith("/messages/new"), refused
         assert refused["text_kept"] == "Your results are ready"
         assert (refused["channel_after"], refused["channel_invalid"]) == (channel, "true")
-    assert not await admin_conn.fetch(
-        "select id from scheduled_messages where patient_id = $1", patient["id"]
+
+    # An hour ahead: kept, with the notice on the patient's page.
+    assert result["later"]["url"].split("?")[0].endswith(str(stopped["id"]))
+    assert result["later"]["notice"].startswith(
+        "Scheduled, but no channel reaches this patient now"
+    ), result["later"]
+    assert "once they reply START" in result["later"]["notice"]
+    later = await admin_conn.fetch(
+        "select scheduled_time - created_at as ahead, status from scheduled_messages"
+        " where patient_id = $1",
+        stopped["id"],
     )
+    # Send now on it (the Messages list) is refused too, and it stays at its time.
+    assert result["send_now"]["error"].startswith(
+        "Not sent now: no channel reaches this patient now"
+    ), result["send_now"]
+    assert [r["status"] for r in later] == ["pending"]
+    assert later[0]["ahead"].total_seconds() > 15 * 60
+
+    # The group: the reachable patient's row only; the stopped one named as not sent to.
+    group = result["group"]
+    assert group["summary"] == "Scheduled for 1 patient.", group
+    assert group["skipped"].startswith("Not sent to 1 patient: no channel reaches them now"), group
+    assert group["skipped_names"] == ["Sam Stopped"]
+    assert (group["later_shown"], group["form_gone"]) == (0, True)
+    rows = await admin_conn.fetch(
+        "select patient_id, message_content from scheduled_messages"
+        " where payload ->> 'group' = 'true'"
+    )
+    assert [(r["patient_id"], r["message_content"]) for r in rows] == [
+        (reachable["id"], "The clinic is closed on Friday, Rita Reachable.")
+    ]
+
+    # Unnamed patients: "Unnamed patient" as elsewhere, told apart by their number's last digits.
+    options = result["patient_options"]
+    assert "Unnamed patient (SMS …0111)" in options and "Unnamed patient (SMS …0122)" in options
+    assert not [o for o in options if UUID_TEXT.fullmatch(o)], options
+    for number in ("4155550111", "4155550122", "4155550199", "4155550188"):
+        assert number not in result["page_html"], number

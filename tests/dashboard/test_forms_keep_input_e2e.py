@@ -80,7 +80,11 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
         "consent": True,
     }
     after_address = result["patient_after_address"]
-    assert result["patient_address_error"].startswith("That address cannot be used"), result
+    # The refusal names what SMS needs, not "or an e-mail address" as it did for every channel.
+    assert result["patient_address_error"].startswith(
+        "Address: SMS needs a mobile phone number valid for its country, in +E.164 form"
+    ), result
+    assert "e-mail" not in result["patient_address_error"].lower()
     assert after_address["address"] == {"value": "+1 415 555", "invalid": True, "described": True}
     assert {k: after_address[k]["value"] for k in kept} == kept
     assert not any(after_address[k]["invalid"] for k in kept)

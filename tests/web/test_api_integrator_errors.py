@@ -222,30 +222,3 @@ async def test_template_variables_are_filled_in_and_checked_when_created(
     assert row["status"] == "sent", row
     bodies = [m.params.get("Body") for m in fake_twilio.messages]
     assert bodies == ["Your lab results are in\n\n- Dr Lee, Variables Clinic"]
-
-
-async def test_a_patient_no_channel_reaches_is_not_told_to_try_auto(db, admin_conn, web_process):
-    """An SMS-only patient who texted STOP: `platform: sms` was refused with "their channels:
-    none ... Give one of them, `auto` for their channel order, or `allow_fallback: true`", and
-    either advice made a message that failed at once ("no usable contact point"). The reason now
-    says nothing reaches them and what does: their START."""
-    org, key = await clinic_key(db, admin_conn, "Stopped Clinic")
-    patient = await create_patient(admin_conn, org["id"], contacts={"sms": "+15005550102"})
-    await admin_conn.execute(
-        "update contact_points set opted_out_at = now() where patient_id = $1", patient["id"]
-    )
-    _, base = await web_process()
-    async with _client(base, key) as http:
-        refused = await http.post(
-            "/api/v1/messages",
-            json={"patient_id": str(patient["id"]), "text": "Lab results", "platform": "sms"},
-        )
-    assert refused.status_code == 422
-    error = refused.json()["error"]
-    assert error["field"] == "platform"
-    assert error["reason"] == (
-        "this patient cannot be reached on sms (no sms contact point, or it is opted out or"
-        " blocked); their channels: none (no contact point may be written to). No channel can"
-        " reach them now: a patient who sent STOP receives messages again once they reply START,"
-        " a blocked chat once they write to the bot"
-    )

@@ -50,6 +50,9 @@ async def test_create_get_list_cancel(client, admin_conn, patient, auth):
     )
     assert created.status_code == 201, created.text
     message = created.json()
+    # The create's own answer: nothing stands in the way (docs/api.md "A patient no channel can
+    # reach"); the message itself is what GET shows.
+    assert message.pop("warnings") == []
     assert message["status"] == "pending"
     assert message["text"] == "Your lab results are ready"
     assert (message["priority"], message["platform"]) == (2, "telegram")

@@ -4,7 +4,8 @@ The other stateful machines (tests/bot/*_stateful.py, tests/dispatch/test_claim_
 drive the bot engine or a claim session in process, with recording senders. This one drives what
 a clinic and a patient really touch: the clinician's HTTP API (create the patient, import a
 FHIR MedicationRequest, mark a medicine time-critical, book, move and cancel appointments,
-schedule a message, change the patient's quiet hours, time zone and channel order), the
+schedule a message (refused when due within 15 minutes and no channel reaches the patient,
+accepted later with a warning), change the patient's quiet hours, time zone and channel order), the
 dashboard's direct writes (pause or delete a medicine, as a signed-in clinician under RLS), the
 patient's messages through the web app's webhooks (Telegram with its secret, Twilio SMS and
 WhatsApp signed, a WhatsApp quick reply pressed as Twilio posts it: ButtonPayload, ButtonText),
@@ -498,11 +499,29 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                     },
                     headers=world.auth,
                 )
-                # A patient who sent STOP on their only channel is still accepted (auto).
-                assert response.status_code == 201, response.text
+                # No channel reaches the patient (STOP on SMS and on their chat, if any): a
+                # message due within 15 minutes is refused (it would fail unsent at once), a later
+                # one accepted with a warning (they may reply START meanwhile).
+                if not self._reachable() and minutes_ahead < 15:
+                    assert response.status_code == 409, response.text
+                    assert "reply START" in response.json()["error"]["reason"]
+                    world.stats["message refused: unreachable"] += 1
+                else:
+                    assert response.status_code == 201, response.text
+                    codes = [w["code"] for w in response.json()["warnings"]]
+                    assert codes == ([] if self._reachable() else ["patient_unreachable"])
+                    world.stats["message warned: unreachable"] += len(codes)
                 await self._observe()
 
             world.run(send)
+
+        def _reachable(self) -> bool:
+            """Whether a contact point of the patient's channel order may be written to: their
+            SMS until STOP, their Telegram chat until /stop, their WhatsApp until STOP there."""
+            chat_open = (self.channel == "telegram" and self.tg_stopped is None) or (
+                self.channel == "whatsapp" and self.wa_stopped is None
+            )
+            return not self.stopped or chat_open
 
         @precondition(lambda self: len(self.appointments) < 3)
         @rule(hours_ahead=st.sampled_from([2, 9, 26]))

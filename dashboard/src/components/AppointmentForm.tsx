@@ -3,13 +3,14 @@
 import { useActionState } from "react";
 import { DURATION_MAX_MINUTES } from "@/lib/appointment-form";
 import { PatientOptions } from "@/components/PatientOptions";
+import type { LabelFields } from "@/lib/patient-label";
 import { errorMessage } from "@/lib/errors";
 import { type FormState, fieldProblem } from "@/lib/form-state";
 import { VALUE_MAX } from "@/lib/limits";
 
 interface Props {
   action: (previous: FormState, formData: FormData) => Promise<FormState>;
-  patients: { id: string; display_name: string | null }[];
+  patients: LabelFields[];
   /** The patient whose appointments the page shows, chosen in the form to start with. */
   patient: string | null;
   timezone: string;

@@ -1,6 +1,8 @@
 "use client";
 
+import { GroupReport } from "@/components/GroupReport";
 import { PatientOptions } from "@/components/PatientOptions";
+import type { LabelFields } from "@/lib/patient-label";
 import { useActionState, useState, useTransition } from "react";
 import type { ComposeState } from "@/app/(app)/messages/actions";
 import { ANY_CHANNEL, type TemplateVersion, pickVersion, templateChannelProblem, templateChoices } from "@/lib/compose";
@@ -12,7 +14,7 @@ interface Props {
   /** Inserts the message(s) and redirects; a refusal comes back as an error code. */
   action: (previous: ComposeState, formData: FormData) => Promise<ComposeState>;
   countGroup: (search: string) => Promise<number>;
-  patients: { id: string; display_name: string | null; locale: string }[];
+  patients: (LabelFields & { locale: string })[];
   defaultPatient: string;
   defaultAudience: "one" | "group";
   defaultSource: "free" | "template";
@@ -89,6 +91,9 @@ export function ComposeForm({
   const templateDescribedBy = ["template-hint", channelProblem ? "template-channel-problem" : "", templateErrorId ?? ""]
     .filter(Boolean)
     .join(" ");
+  // A group message that left patients out, or reaches some only if they come back: say so
+  // instead of the form (sending again would message the others twice).
+  if (state.group) return <GroupReport report={state.group} />;
   return (
     <>
       {error ? (

@@ -1,5 +1,10 @@
-/** The options of a patient select: a disabled "Choose a patient" first, then each patient by name. */
-export function PatientOptions({ patients }: { patients: { id: string; display_name: string | null }[] }) {
+import { type LabelFields, patientLabel } from "@/lib/patient-label";
+
+/**
+ * The options of a patient select: a disabled "Choose a patient" first, then each patient by
+ * name, an unnamed one as "Unnamed patient" with what tells them apart (lib/patient-label.ts).
+ */
+export function PatientOptions({ patients }: { patients: LabelFields[] }) {
   return (
     <>
       <option value="" disabled>
@@ -7,7 +12,7 @@ export function PatientOptions({ patients }: { patients: { id: string; display_n
       </option>
       {patients.map((p) => (
         <option key={p.id} value={p.id}>
-          {p.display_name ?? p.id}
+          {patientLabel(p)}
         </option>
       ))}
     </>

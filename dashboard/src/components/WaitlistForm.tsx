@@ -2,12 +2,13 @@
 
 import { useActionState } from "react";
 import { PatientOptions } from "@/components/PatientOptions";
+import type { LabelFields } from "@/lib/patient-label";
 import { errorMessage } from "@/lib/errors";
 import { type FormState, fieldProblem } from "@/lib/form-state";
 
 interface Props {
   action: (previous: FormState, formData: FormData) => Promise<FormState>;
-  patients: { id: string; display_name: string | null }[];
+  patients: LabelFields[];
 }
 
 const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];

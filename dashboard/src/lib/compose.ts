@@ -93,25 +93,61 @@ export function templateNameFromForm(value: unknown): string | null {
   return name && name.length <= TEMPLATE_NAME_MAX ? name : null;
 }
 
-/** Where a message could go for one patient: a row of composeReach (lib/data/messages.ts). */
+/**
+ * Where a compose message could go for one patient: a row of `public.message_reach` (migration
+ * 20260101015200), the definition the JSON API uses too (core/sql/web.sql patient_channels), so
+ * the two cannot disagree. Read by lib/data/messages.ts composeReach and the group insert.
+ */
 export interface PatientReach {
-  channel_order: readonly string[];
-  /** The patient's channel for the message's category, if they chose one. */
-  category_channel: string | null;
+  /** The channels the worker would try, in its order, each with a contact point that may be
+   * written to now; empty: the message would fail unsent ("no usable contact point"). */
+  route: readonly string[];
   /** Channels with a contact point that may be written to now (active, not opted out or blocked). */
   usable_channels: readonly string[];
+  /** Due within `refusal_minutes` of now. */
+  due_soon: boolean;
+  /** The refusal window, in minutes (15). */
+  refusal_minutes: number;
 }
 
 /**
- * The channels the worker would try for a compose message, in order: the API's route_channels
- * (medremind/web/api_v1/message_reach.py) with fallback on, as every dashboard message allows
- * fallback (scheduled_messages.allow_fallback defaults to true): the chosen channel (for `auto`
- * the category's), then the channel order, each only if it may be written to. Empty: the
- * message would fail unsent ("no usable contact point in the patient's channel order").
+ * What Compose does with a message to one patient, as the API does (docs/api.md "A patient no
+ * channel can reach"): send it when some channel reaches them; refuse it when none does and it
+ * is due within the refusal window (it would fail unsent at once); accept a later one with a
+ * notice, since the patient may reply START meanwhile.
  */
-export function composeRoute(platform: string, reach: PatientReach): string[] {
-  const first = platform !== "auto" ? platform : reach.category_channel;
-  const order = first ? [first] : [];
-  for (const channel of reach.channel_order) if (!order.includes(channel)) order.push(channel);
-  return order.filter((channel) => reach.usable_channels.includes(channel));
+export function reachVerdict(reach: Pick<PatientReach, "route" | "due_soon">): "reaches" | "refuse" | "warn" {
+  if (reach.route.length > 0) return "reaches";
+  return reach.due_soon ? "refuse" : "warn";
+}
+
+/** What a group message did, as lib/data/messages.ts scheduleGroupMessage reports it (labelled). */
+export interface GroupReportFields {
+  scheduled: number;
+  skipped: readonly string[];
+  unreachableLater: readonly string[];
+  refusalMinutes: number | null;
+}
+
+const patients = (n: number) => `${n} patient${n === 1 ? "" : "s"}`;
+
+/**
+ * The sentences Compose shows after a group message that left patients out or reaches some only
+ * if they come back: how many were scheduled, whom no channel reaches and why, and what lets a
+ * message through. Each list is of labels (lib/patient-label.ts), shown on the page only.
+ */
+export function groupReport(report: GroupReportFields): { summary: string; skipped: string | null; later: string | null; fix: string } {
+  const window = report.refusalMinutes ?? 15;
+  return {
+    summary: `Scheduled for ${patients(report.scheduled)}.`,
+    skipped:
+      report.skipped.length > 0
+        ? `Not sent to ${patients(report.skipped.length)}: no channel reaches them now (each contact point is missing, opted out or blocked), and a message due within ${window} minutes would fail unsent.`
+        : null,
+    later:
+      report.unreachableLater.length > 0
+        ? `Scheduled, but no channel reaches ${report.unreachableLater.length === 1 ? "this patient" : `these ${patients(report.unreachableLater.length)}`} now: their message fails unsent when due unless they can be reached by then.`
+        : null,
+    fix: "A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; or add a contact point on their page.",
+  };
 }

@@ -39,3 +39,12 @@ export function canonicalAddress(channel: string, address: string): string | nul
   }
   return null;
 }
+
+/**
+ * The error code (lib/errors.ts) for an address `canonicalAddress` refused on `channel`: each
+ * names what that channel needs (a phone number for SMS and WhatsApp, an e-mail address for
+ * e-mail), not every kind of address.
+ */
+export function addressError(channel: string): string {
+  return channel === "sms" || channel === "whatsapp" || channel === "email" ? `address_${channel}` : "channel";
+}

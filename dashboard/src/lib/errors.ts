@@ -11,8 +11,12 @@ const MESSAGES: Record<string, string> = {
   settings_offsets:
     "Appointment reminders: whole minutes before the appointment (0 to 43,200, which is 30 days), at most 10, separated by commas; for example 1440, 120 for a day and two hours before.",
   quiet_hours: "Default quiet hours: enter a start and an end time, for example 21:00 and 08:00.",
-  address:
-    "That address cannot be used for this channel: give a phone number valid for its country in +E.164 form (for example +447911123456), or an e-mail address.",
+  // The New patient form's address, per channel (lib/contact.ts addressError).
+  address_sms:
+    "Address: SMS needs a mobile phone number valid for its country, in +E.164 form: a plus, the country code and the number, for example +447911123456.",
+  address_whatsapp:
+    "Address: WhatsApp needs the phone number the patient uses WhatsApp on, valid for its country, in +E.164 form: a plus, the country code and the number, for example +447911123456.",
+  address_email: "Address: E-mail needs an e-mail address, for example ana@example.org.",
   telegram_typed:
     "Telegram: a chat id cannot be typed in (a wrong one would send the patient's reminders to a stranger). Create the patient without one, then press Make an invite link on their page and have them open it in Telegram; their chat is then linked.",
   not_found: "That item was not found.",
@@ -58,11 +62,25 @@ const MESSAGES: Record<string, string> = {
   template_not_found: "Template: that template is not one of your clinic's templates (it may have been deleted or renamed).",
   template_in_use:
     "That is the template's last version and messages waiting to be sent use it: cancel them (Messages page) or save another version first.",
+  // 15 minutes: public.unreachable_refusal_minutes() (migration 20260101015200), as the API says.
   unreachable:
-    "Channel: no channel reaches this patient now (each contact point is missing, opted out or blocked), so the message would fail unsent. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot. Or choose a channel their page lists as usable, or add a contact point there.",
+    "Channel: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a message due within 15 minutes would fail unsent. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot. Or choose a channel their page lists as usable, add a contact point there, or schedule it at least 15 minutes ahead: it is then kept, and goes out if they can be reached by then.",
+  unreachable_now:
+    "Not sent now: no channel reaches this patient now (each contact point is missing, opted out or blocked), so the message would fail unsent. It stays scheduled at its time. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; or add a contact point on their page.",
   template_channel:
     "Template: it has no version for the chosen channel. Choose a channel it has, or save a version for any channel on the Templates page.",
 };
+
+/** Notices (`?notice=`) after an action that succeeded with something to know. */
+const NOTICES: Record<string, string> = {
+  unreachable_later:
+    "Scheduled, but no channel reaches this patient now (each contact point is missing, opted out or blocked): the message fails unsent when due unless they can be reached by then. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot. Or add a contact point, or cancel the message on the Scheduled messages page.",
+};
+
+/** A readable notice for a `?notice=` code, or null (unknown codes show nothing). */
+export function noticeMessage(code: string | string[] | undefined): string | null {
+  return typeof code === "string" ? (NOTICES[code] ?? null) : null;
+}
 
 /** Error codes about the Template field of Compose (the field is marked invalid). */
 export const TEMPLATE_ERRORS: readonly string[] = ["template_required", "template_not_found", "template_channel"];

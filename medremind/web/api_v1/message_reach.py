@@ -6,6 +6,11 @@ message's category and then their channel order, skipping channels without a con
 may be written to, and a channel whose limit the text exceeds. An integrator learns at creation,
 with a 422 naming the patient's channels or the text's size, what would otherwise only show as a
 failed row (or, before, as a message silently sent on another channel).
+
+``reach`` is a row of ``public.message_reach`` (migration 20260101015200, the definition the
+dashboard's Compose uses too): its ``route`` is the channels the worker would try, and a message
+whose route is empty is refused when ``due_soon`` (within ``refusal_minutes``: it would fail
+unsent at once) and accepted later with a warning (the patient may opt back in meanwhile).
 """
 
 from __future__ import annotations
@@ -16,17 +21,6 @@ from typing import Any
 from core.message_limits import channel_limit_problem
 from medremind.web.errors import ApiError, ValidationFailed
 from scheduler.holds import CONSENT_FREE_KINDS
-
-
-def route_channels(platform: str, fallback: bool, reach: Mapping[str, Any]) -> list[str]:
-    """The channels the worker would try, in order (those with a contact point that may be
-    written to); ``reach`` is a ``patient_channels`` row."""
-    first = platform if platform != "auto" else reach["category_channel"]
-    order = [first] if first else []
-    if fallback:
-        order += [c for c in reach["channel_order"] if c not in order]
-    usable = set(reach["usable_channels"])
-    return [c for c in order if c in usable]
 
 
 def check_consent(kind: str, reach: Mapping[str, Any], *, what: str = "the message") -> None:
@@ -51,29 +45,75 @@ def no_consent(what: str) -> ApiError:
     )
 
 
-def check_platform(platform: str, fallback: bool, reach: Mapping[str, Any]) -> None:
-    """422 on ``platform`` when an explicit platform without fallback cannot reach the patient:
-    the message would never go out, and no other channel may stand in for it."""
-    if platform == "auto" or fallback or platform in reach["usable_channels"]:
-        return
-    channels = [c for c in reach["channel_order"] if c in reach["usable_channels"]] or sorted(
-        reach["usable_channels"]
-    )
-    cannot = (
-        f"this patient cannot be reached on {platform} (no {platform} contact point, or it is"
-        f" opted out or blocked); their channels: {_listed(channels)}."
-    )
-    if not channels:
-        # `auto` or a fallback would fail as well: say what lets a message through instead.
+def check_reach(platform: str, fallback: bool, reach: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The warnings of a message that may be created (empty when it reaches the patient now);
+    raises when it may not.
+
+    - An explicit platform without fallback the patient cannot be reached on, while another
+      channel can: 422 on ``platform`` naming their channels (a request the client can fix now).
+    - No channel it may take reaches the patient, and it is due within ``refusal_minutes``: 409
+      on ``patient_id`` (the patient's state is in the way) saying what lets a message through.
+    - The same, due later: accepted, with a warning saying it fails unless they are back by then.
+    """
+    if reach["route"]:
+        return []
+    usable = reach["usable_channels"]
+    if platform != "auto" and not fallback and usable:
+        channels = [c for c in reach["channel_order"] if c in usable] or sorted(usable)
         raise ValidationFailed(
             "platform",
-            f"{cannot} No channel can reach them now: a patient who sent STOP receives messages"
-            " again once they reply START, a blocked chat once they write to the bot",
+            f"this patient cannot be reached on {platform} (no {platform} contact point, or it is"
+            f" opted out or blocked); their channels: {', '.join(channels)}. Give one of them,"
+            " `auto` for their channel order, or `allow_fallback: true` to try theirs when it"
+            " fails",
         )
-    raise ValidationFailed(
-        "platform",
-        f"{cannot} Give one of them, `auto` for their channel order, or"
-        " `allow_fallback: true` to try theirs when it fails",
+    minutes = reach["refusal_minutes"]
+    if reach["due_soon"]:
+        raise ApiError(
+            409,
+            f"{unreachable_reason(platform, reach)} A message due within {minutes}"
+            f" minutes would fail unsent. {unreachable_fix(reach)}; or give a `scheduled_time`"
+            f" {minutes} minutes or more ahead: it is then accepted with a warning, and goes out"
+            " if they can be reached by then",
+            field="patient_id",
+        )
+    return [
+        {
+            "code": "patient_unreachable",
+            "field": "patient_id",
+            "message": f"{unreachable_reason(platform, reach)} The message is scheduled, but"
+            " fails unsent when due unless they can be reached by then."
+            f" {unreachable_fix(reach)}",
+        }
+    ]
+
+
+def unreachable_reason(platform: str, reach: Mapping[str, Any]) -> str:
+    """Why no channel the message may take reaches the patient (its route is empty)."""
+    usable = reach["usable_channels"]
+    if not usable:
+        return (
+            "No channel reaches this patient now: each of their contact points is opted out"
+            " (STOP), blocked or inactive, or they have none."
+        )
+    # Some channel reaches them, but neither the message's platform nor their order has it
+    # (an explicit platform without fallback is refused before, naming their channels).
+    order = f"channel of this patient's channel order ({_listed(reach['channel_order'])})"
+    nothing = f"Neither {platform} nor any {order}" if platform != "auto" else f"No {order}"
+    return f"{nothing} can be written to now; they can be reached on {', '.join(usable)}."
+
+
+def unreachable_fix(reach: Mapping[str, Any]) -> str:
+    """What lets a message through to a patient no channel of the message reaches."""
+    if reach["usable_channels"]:
+        return (
+            "Add one of those to their channel_order (PATCH /api/v1/patients/{patient_id}), or"
+            " give it as the `platform`"
+        )
+    return (
+        "A patient who sent STOP receives messages again once they reply START, a blocked"
+        " Telegram chat once they write to the bot, and a patient without a contact point once"
+        " they open an invite link (POST /api/v1/patients/{patient_id}/invites)"
     )
 
 
@@ -96,4 +136,4 @@ def check_length(text: str, channels: Sequence[str], *, sms_max_segments: int) -
 
 
 def _listed(channels: Sequence[str]) -> str:
-    return ", ".join(channels) if channels else "none (no contact point may be written to)"
+    return ", ".join(channels) if channels else "none"

@@ -32,12 +32,7 @@ from medremind.web.api_v1.fields import (
     not_past,
 )
 from medremind.web.api_v1.idempotency import Idempotent
-from medremind.web.api_v1.message_reach import (
-    check_consent,
-    check_length,
-    check_platform,
-    route_channels,
-)
+from medremind.web.api_v1.message_reach import check_consent, check_length, check_reach
 from medremind.web.api_v1.message_values import TEXT_KINDS, check_builtin_values, template_values
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, decode_cursor, page
@@ -170,6 +165,29 @@ class Message(BaseModel):
     updated_at: datetime
 
 
+class MessageWarning(BaseModel):
+    code: Literal["patient_unreachable"] = Field(
+        description=(
+            "`patient_unreachable`: no channel the message may take reaches the patient now"
+            " (each contact point opted out, blocked or inactive, or none); it was accepted"
+            " because it is due later, and fails unsent when due unless they can be reached"
+            " by then"
+        )
+    )
+    field: str = Field(description="The request field it is about")
+    message: str = Field(description="What is wrong and how to fix it")
+
+
+class CreatedMessage(Message):
+    warnings: list[MessageWarning] = Field(
+        [],
+        description=(
+            "Accepted, but something stands in the way of its delivery (the answer to the"
+            " create; a replay of the same Idempotency-Key repeats them)"
+        ),
+    )
+
+
 MessageChannel = Literal[
     "telegram", "whatsapp", "sms", "email", "console", "webpush", "websocket", "auto"
 ]
@@ -204,7 +222,7 @@ def message_json(row: Mapping[str, Any]) -> dict[str, Any]:
 @router.post(
     "/messages",
     status_code=201,
-    response_model=Message,
+    response_model=CreatedMessage,
     summary="Schedule a message for a patient",
     operation_id="createMessage",
     responses={**BODY_ERRORS, **CONFLICT},
@@ -215,7 +233,10 @@ async def create_message(
     state: State,
     once: Idempotent,
 ) -> Any:
-    """Created (or, for a repeated `Idempotency-Key`, the first response again)."""
+    """Created (or, for a repeated `Idempotency-Key`, the first response again). A message that
+    no channel of the patient reaches now (STOP on each, a blocked chat, no contact point) is a
+    409 when due within 15 minutes (it would fail unsent at once); due later it is created, with
+    a `patient_unreachable` warning (they may reply START meanwhile)."""
     if (body.text is None) == (body.template is None):
         raise ValidationFailed("text", "give exactly one of text or template")
     if body.text is not None and body.variables:
@@ -266,15 +287,24 @@ async def create_message(
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         reach = await conn.fetchrow(
-            query("web", "patient_channels"), body.patient_id, org_id, body.kind, payload
+            query("web", "patient_channels"),
+            body.patient_id,
+            org_id,
+            body.kind,
+            payload,
+            body.platform,
+            fallback,
+            scheduled,
+            now,
         )
         if reach is None:
             raise ValidationFailed("patient_id", "no such patient in your organization")
         check_consent(body.kind, reach)
-        check_platform(body.platform, fallback, reach)
+        warnings = check_reach(body.platform, fallback, reach)
         if body.text is not None:
-            channels = route_channels(body.platform, fallback, reach)
-            check_length(body.text, channels, sms_max_segments=state.settings.sms_max_segments)
+            check_length(
+                body.text, reach["route"], sms_max_segments=state.settings.sms_max_segments
+            )
         # The clinic's own template (valid for this kind) or a built-in one, with the values it
         # needs, else 422 now rather than a failed row at send time.
         if body.template is not None and not await t.check_message_template(
@@ -297,11 +327,12 @@ async def create_message(
             None,
             fallback,
         )
-        return 201, message_json(row)
+        return 201, {**message_json(row), "warnings": warnings}
 
     async def current(conn: asyncpg.Connection, first: Any) -> Any | None:
         row = await conn.fetchrow(query("web", "get_message"), uuid.UUID(first["id"]), org_id)
-        return None if row is None else message_json(row)
+        # The warnings are the first answer's: what was true when the message was accepted.
+        return None if row is None else {**message_json(row), "warnings": first.get("warnings", [])}
 
     return await once.run(work, current)
 
@@ -381,7 +412,7 @@ _RESEND_REFUSALS = {
 
 
 async def check_resend_reaches(
-    conn: asyncpg.Connection, message_id: uuid.UUID, org_id: uuid.UUID
+    conn: asyncpg.Connection, message_id: uuid.UUID, org_id: uuid.UUID, now: datetime
 ) -> None:
     """409 when a new copy of failed message ``message_id`` could not go out: the patient has not
     consented (unless a service notice), or none of the channels it may take has a contact point
@@ -391,16 +422,24 @@ async def check_resend_reaches(
     row = await conn.fetchrow(query("web", "message_to_resend"), message_id, org_id)
     if row is None:
         return  # none, not failed, or re-sent already: resend_message answers that
+    fallback = row["platform"] == "auto" or bool(row["allow_fallback"])
     reach = await conn.fetchrow(
-        query("web", "patient_channels"), row["patient_id"], org_id, row["kind"], row["payload"]
+        query("web", "patient_channels"),
+        row["patient_id"],
+        org_id,
+        row["kind"],
+        row["payload"],
+        row["platform"],
+        fallback,
+        now,
+        now,
     )
     if reach is None:
         return  # the patient was erased: resend_message answers that
     check_consent(row["kind"], reach, what="the re-send")
     if row["caregiver_id"] is not None:
         return
-    fallback = row["platform"] == "auto" or bool(row["allow_fallback"])
-    if not route_channels(row["platform"], fallback, reach):
+    if not reach["route"]:
         have = ", ".join(reach["usable_channels"]) or "none"
         then = ", then the patient's others" if fallback else ""
         raise ApiError(
@@ -434,8 +473,9 @@ async def resend_failed_message(
     afresh. At most one copy per failed message: asking again answers 200 with that copy. Only a
     failed message can be re-sent (409 otherwise). Audited as `message.resend`."""
     async with state.pool.acquire() as conn, conn.transaction():
-        await check_resend_reaches(conn, message_id, org_id)
-        result = await resend_message(conn, message_id, org_id, actor="api", at=state.clock())
+        now = state.clock()
+        await check_resend_reaches(conn, message_id, org_id, now)
+        result = await resend_message(conn, message_id, org_id, actor="api", at=now)
         if result.outcome is ResendOutcome.NOT_FOUND:
             raise NotFound("message")
         refusal = _RESEND_REFUSALS.get(result.outcome)

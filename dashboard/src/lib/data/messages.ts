@@ -1,6 +1,7 @@
 import "server-only";
 import type { Tx } from "../db";
 import type { PatientReach } from "../compose";
+import { CONTACT_HINT } from "./patient-hint";
 
 /** scheduled_messages and their delivery attempts, as the clinician may see them. */
 
@@ -124,30 +125,39 @@ export async function scheduleMessage(tx: Tx, input: NewMessage): Promise<string
     values (${input.patientId}, ${input.content}, ${input.template},
             case when ${input.localTime}::text is null then now()
                  else (${input.localTime}::text::timestamp at time zone ${input.timezone}) end,
-            ${input.platform}, 'free_text', ${input.urgent}, ${input.createdBy}, ${tx.json({ source: "dashboard" })})
+            ${input.platform}, 'free_text', ${input.urgent}, ${input.createdBy}, ${tx.json(ONE_PAYLOAD)})
     returning id`;
   if (!row) throw new Error("message insert returned no row");
   return row.id;
 }
 
+/** The payload of a message Compose inserts for one patient (its category: none). */
+const ONE_PAYLOAD = { source: "dashboard" };
+/** The payload of a group message: `group` makes its category clinic news (message_category). */
+const GROUP_PAYLOAD = { source: "dashboard", group: true };
+
 /**
- * Where a compose message to `patientId` can go (lib/compose.ts composeRoute decides): the same
- * read as the API's `patient_channels` (core/sql/web.sql), for kind free_text; row-level
+ * Where a compose message to `patientId` on `platform`, due at `localTime` (null: now), can go
+ * and whether it is due too soon to wait for the patient: `public.message_reach`, the same
+ * function the API calls (core/sql/web.sql patient_channels), for kind free_text with fallback
+ * (every dashboard row allows it: scheduled_messages.allow_fallback defaults to true). Row-level
  * security keeps it to the clinician's organization. Null: no such patient visible.
  */
-export async function composeReach(tx: Tx, patientId: string): Promise<PatientReach | null> {
+export async function composeReach(
+  tx: Tx,
+  patientId: string,
+  platform: string,
+  localTime: string | null,
+  timezone: string,
+): Promise<PatientReach | null> {
   const [row] = await tx<PatientReach[]>`
-    select p.channel_order, pp.channel as category_channel,
-           coalesce((select array_agg(distinct cp.channel order by cp.channel)
-                       from contact_points cp
-                      where cp.patient_id = p.id and cp.active
-                        and cp.opted_out_at is null and cp.blocked_at is null),
-                    '{}') as usable_channels
-      from patients p
-      left join patient_preferences pp
-             on pp.patient_id = p.id
-            and pp.category = public.message_category('free_text', ${tx.json({ source: "dashboard" })})
-     where p.id = ${patientId} and p.status <> 'deleted'`;
+    select r.route, r.usable_channels, r.due_soon, r.refusal_minutes
+      from public.message_reach(
+             ${patientId}::uuid, public.current_organization_id(), 'free_text',
+             ${tx.json(ONE_PAYLOAD)}, ${platform}, true,
+             case when ${localTime}::text is null then now()
+                  else (${localTime}::text::timestamp at time zone ${timezone}) end,
+             now()) r`;
   return row ?? null;
 }
 
@@ -171,12 +181,26 @@ export async function cancelMessage(tx: Tx, id: string): Promise<boolean> {
   return rows.length === 1;
 }
 
-/** Make a pending message due now; false when it is no longer pending (or not visible). */
-export async function sendNow(tx: Tx, id: string): Promise<boolean> {
+/**
+ * Make a pending message due now: "not_pending" when it is no longer pending (or not visible);
+ * "unreachable" when no channel it may take reaches its patient now (`public.message_reach`,
+ * the rule of Compose and the API: it would fail unsent at once), left as it was. A caregiver's
+ * message and a bot's reply go to their own address, so only the patient's messages are checked.
+ */
+export async function sendNow(tx: Tx, id: string): Promise<"sent" | "not_pending" | "unreachable"> {
+  const [row] = await tx<{ reaches: boolean | null }[]>`
+    select m.caregiver_id is not null or m.conversation_id is not null
+           or cardinality(r.route) > 0 as reaches
+      from scheduled_messages m
+      left join lateral public.message_reach(m.patient_id, m.organization_id, m.kind, m.payload,
+                                             m.platform, m.allow_fallback, now(), now()) r on true
+     where m.id = ${id} and m.status = 'pending'`;
+  if (!row) return "not_pending";
+  if (!row.reaches) return "unreachable";
   const rows = await tx`
     update scheduled_messages set scheduled_time = now()
      where id = ${id} and status = 'pending' returning id`;
-  return rows.length === 1;
+  return rows.length === 1 ? "sent" : "not_pending";
 }
 
 /**
@@ -211,34 +235,74 @@ export async function countGroup(tx: Tx, search: string): Promise<number> {
   return row?.n ?? 0;
 }
 
+/** A patient of a group whom no channel reaches now (lib/patient-label.ts names them). */
+export interface UnreachableMember {
+  id: string;
+  display_name: string | null;
+  external_id: string | null;
+  contact_hint: string | null;
+}
+
+/** What a group message did: how many rows it inserted, and the patients no channel reaches. */
+export interface GroupResult {
+  scheduled: number;
+  /** Not given a message: it was due within the refusal window and would have failed at once. */
+  skipped: UnreachableMember[];
+  /** Given a message due later that fails unless they can be reached by then. */
+  unreachable_later: UnreachableMember[];
+  /** The refusal window in minutes (null: the search found nobody). */
+  refusal_minutes: number | null;
+}
+
 /**
  * Insert one pending message per patient of the group; in free text `{{ patient_name }}` and
  * `{{ clinic_name }}` are filled in per patient here (as `fillForPatient` does for one), a
- * template is rendered per patient by the worker. Returns how many were scheduled.
+ * template is rendered per patient by the worker. Each member's reach is `public.message_reach`
+ * (as for one patient and in the API): a member no channel reaches gets no row when the message
+ * is due within the refusal window (it would fail at once), and a row with the others when it is
+ * due later; both are returned, to be named to the clinician.
  */
 export async function scheduleGroupMessage(
   tx: Tx,
   search: string,
   input: Omit<NewMessage, "patientId">,
-): Promise<number> {
-  const rows = await tx.unsafe(
-    `insert into scheduled_messages (patient_id, message_content, template, scheduled_time,
-                                     platform, kind, urgent, created_by, payload)
-     select p.id,
-            -- In regexp_replace's replacement a backslash is special (\\1, \\&): double each one
-            -- in the name, so "Ana \\& Co" is filled in as written.
-            -- The clinic's name first, the patient's last: a name the patient typed that looks
-            -- like a placeholder is not filled in again.
-            regexp_replace(
-              regexp_replace($3::text, '\\{\\{\\s*clinic_name\\s*\\}\\}',
-                             replace(o.name, '\\', '\\\\'), 'g'),
-              '\\{\\{\\s*patient_name\\s*\\}\\}',
-              replace(coalesce(p.display_name, ''), '\\', '\\\\'), 'g'),
-            $9::text,
-            case when $4::text is null then now() else ($4::text::timestamp at time zone $5::text) end,
-            $6, 'free_text', $7, $8::uuid, '{"source": "dashboard", "group": true}'::jsonb
-       from patients p join organizations o on o.id = p.organization_id where ${GROUP_WHERE}
-     returning id`,
+): Promise<GroupResult> {
+  const rows = await tx.unsafe<(UnreachableMember & { reaches: boolean; due_soon: boolean; refusal_minutes: number; inserted: boolean })[]>(
+    `with due as (
+       select case when $4::text is null then now()
+                   else ($4::text::timestamp at time zone $5::text) end as at
+     ), members as (
+       select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint,
+              o.name as clinic_name, cardinality(r.route) > 0 as reaches, r.due_soon,
+              r.refusal_minutes
+         from patients p
+         join organizations o on o.id = p.organization_id
+         cross join due
+         cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $10::text::jsonb,
+                                                 $6, true, due.at, now()) r
+        where ${GROUP_WHERE}
+     ), inserted as (
+       insert into scheduled_messages (patient_id, message_content, template, scheduled_time,
+                                       platform, kind, urgent, created_by, payload)
+       select m.id,
+              -- In regexp_replace's replacement a backslash is special (\\1, \\&): double each one
+              -- in the name, so "Ana \\& Co" is filled in as written.
+              -- The clinic's name first, the patient's last: a name the patient typed that looks
+              -- like a placeholder is not filled in again.
+              regexp_replace(
+                regexp_replace($3::text, '\\{\\{\\s*clinic_name\\s*\\}\\}',
+                               replace(m.clinic_name, '\\', '\\\\'), 'g'),
+                '\\{\\{\\s*patient_name\\s*\\}\\}',
+                replace(coalesce(m.display_name, ''), '\\', '\\\\'), 'g'),
+              $9::text, due.at, $6, 'free_text', $7, $8::uuid, $10::text::jsonb
+         from members m cross join due
+        where m.reaches or not m.due_soon
+       returning patient_id
+     )
+     select m.id, m.display_name, m.external_id, m.contact_hint, m.reaches, m.due_soon,
+            m.refusal_minutes, exists (select from inserted i where i.patient_id = m.id) as inserted
+       from members m
+      order by m.display_name nulls last, m.id`,
     [
       search,
       likePattern(search),
@@ -249,7 +313,14 @@ export async function scheduleGroupMessage(
       input.urgent,
       input.createdBy,
       input.template,
+      JSON.stringify(GROUP_PAYLOAD),
     ],
   );
-  return rows.length;
+  const member = ({ id, display_name, external_id, contact_hint }: UnreachableMember) => ({ id, display_name, external_id, contact_hint });
+  return {
+    scheduled: rows.filter((r) => r.inserted).length,
+    skipped: rows.filter((r) => !r.inserted).map(member),
+    unreachable_later: rows.filter((r) => r.inserted && !r.reaches).map(member),
+    refusal_minutes: rows[0]?.refusal_minutes ?? null,
+  };
 }

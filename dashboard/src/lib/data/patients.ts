@@ -1,6 +1,7 @@
 import "server-only";
 import type { Tx } from "../db";
 import { likePattern } from "./messages";
+import { CONTACT_HINT } from "./patient-hint";
 
 /** Patient queries. Every function runs inside `asClinician`, so RLS limits the rows. */
 
@@ -93,11 +94,22 @@ export async function listPatients(tx: Tx, search: string): Promise<PatientSumma
   );
 }
 
-/** Minimal rows for pickers (compose, appointments). */
-export async function patientOptions(tx: Tx): Promise<{ id: string; display_name: string | null; locale: string }[]> {
-  return tx<{ id: string; display_name: string | null; locale: string }[]>`
-    select id, display_name, locale from patients where status <> 'deleted'
-     order by display_name nulls last, created_at limit 500`;
+/** A row of a patient picker: enough to label the patient (lib/patient-label.ts) and preview. */
+export interface PatientOption {
+  id: string;
+  display_name: string | null;
+  external_id: string | null;
+  contact_hint: string | null;
+  locale: string;
+}
+
+/** Minimal rows for pickers (compose, appointments, waitlist). */
+export async function patientOptions(tx: Tx): Promise<PatientOption[]> {
+  return tx.unsafe<PatientOption[]>(
+    `select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint, p.locale
+       from patients p where p.status <> 'deleted'
+      order by p.display_name nulls last, p.created_at limit 500`,
+  );
 }
 
 export interface PatientDetail {

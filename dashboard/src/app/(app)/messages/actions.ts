@@ -9,6 +9,7 @@ import {
   composeNames,
   composeReach,
   countGroup,
+  type GroupResult,
   scheduleGroupMessage,
   resendMessage,
   scheduleMessage,
@@ -17,7 +18,8 @@ import {
 import { resendError } from "@/lib/delivery";
 import { templateVersions } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
-import { composeRoute, templateChannelProblem, templateNameFromForm } from "@/lib/compose";
+import { reachVerdict, templateChannelProblem, templateNameFromForm } from "@/lib/compose";
+import { patientLabel } from "@/lib/patient-label";
 import { SAMPLE_LONGEST, fillForPatient, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem } from "@/lib/sms";
 import { sqlState } from "@/lib/errors";
@@ -29,9 +31,24 @@ export async function countGroupAction(search: string): Promise<number> {
   return asClinician(clinician.id, (tx) => countGroup(tx, String(search).trim().slice(0, 100)));
 }
 
-/** A refused compose: the error code (lib/errors.ts) shown next to the form, which keeps its input. */
+/**
+ * A refused compose: the error code (lib/errors.ts) shown next to the form, which keeps its input.
+ * Or a group message that left some patients out, or reaches some only if they come back: the
+ * form then shows what was done and whom it concerns (by name; never logged, never in a URL).
+ */
 export interface ComposeState {
   error?: string;
+  group?: GroupReport;
+}
+
+/** A group message's outcome as the form shows it (lib/data/messages.ts GroupResult). */
+export interface GroupReport {
+  scheduled: number;
+  /** Patients given no message: due within the refusal window, and no channel reaches them. */
+  skipped: string[];
+  /** Patients given a message due later that no channel reaches now. */
+  unreachableLater: string[];
+  refusalMinutes: number | null;
 }
 
 /**
@@ -45,6 +62,10 @@ export interface ComposeState {
  * for the channel it goes out on. The template must be one of the clinic's free-text templates and
  * have a version for the chosen channel (or for any channel); otherwise nothing is inserted.
  * A refusal is returned, not redirected to, so the form keeps what the clinician wrote.
+ *
+ * Reach (docs/api.md "A patient no channel can reach", the API's rule): a patient no channel
+ * reaches now is refused a message due within the refusal window and given a later one with a
+ * notice; in a group such patients are left out, or kept for a later message, and named.
  */
 export async function scheduleMessageAction(_previous: ComposeState, formData: FormData): Promise<ComposeState> {
   const clinician = await requireClinician();
@@ -82,7 +103,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
   }
   const input = { platform, content, template, localTime, timezone: clinician.timezone, urgent, createdBy: clinician.id };
 
-  let outcome: { error: string } | { count: number };
+  let outcome: { error: string } | { result: GroupResult } | { unreachable: boolean };
   try {
     outcome = await asClinician(clinician.id, async (tx) => {
       if (template !== null) {
@@ -93,12 +114,14 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
         if (versions.length === 0) return { error: "template_not_found" };
         if (templateChannelProblem(versions, platform) !== null) return { error: "template_channel" };
       }
-      if (group) return { count: await scheduleGroupMessage(tx, search, input) };
-      // A patient no channel reaches now (SMS only, and they sent STOP) would get a row that
-      // fails at once in the worker: refuse it here, as the API does with a 422.
-      const reach = await composeReach(tx, patientId);
+      if (group) return { result: await scheduleGroupMessage(tx, search, input) };
+      // A patient no channel reaches now (SMS only, and they sent STOP): a message due within
+      // the refusal window would fail at once in the worker, so it is refused, as the API
+      // refuses it (409); a later one is kept with a notice (they may reply START meanwhile).
+      const reach = await composeReach(tx, patientId, platform, localTime, clinician.timezone);
       if (reach === null) return { error: "not_found" };
-      if (composeRoute(platform, reach).length === 0) return { error: "unreachable" };
+      const verdict = reachVerdict(reach);
+      if (verdict === "refuse") return { error: "unreachable" };
       let filled = content;
       if (content !== null) {
         const names = await composeNames(tx, patientId);
@@ -107,7 +130,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
         if (tooLong(filled)) return { error: "too_long" };
       }
       await scheduleMessage(tx, { ...input, content: filled, patientId });
-      return { count: 1 };
+      return { unreachable: verdict === "warn" };
     });
   } catch (error) {
     // 42501: the row-level check refused a patient of another organization; 23503: no such patient.
@@ -116,7 +139,21 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
     throw error;
   }
   if ("error" in outcome) return outcome;
-  redirect(group ? `/messages?status=pending&scheduled=${outcome.count}` : `/patients/${patientId}`);
+  if ("result" in outcome) {
+    const { result } = outcome;
+    if (result.skipped.length > 0 || result.unreachable_later.length > 0) {
+      return {
+        group: {
+          scheduled: result.scheduled,
+          skipped: result.skipped.map(patientLabel),
+          unreachableLater: result.unreachable_later.map(patientLabel),
+          refusalMinutes: result.refusal_minutes,
+        },
+      };
+    }
+    redirect(`/messages?status=pending&scheduled=${result.scheduled}`);
+  }
+  redirect(`/patients/${patientId}${outcome.unreachable ? "?notice=unreachable_later" : ""}`);
 }
 
 function messageId(formData: FormData): string {
@@ -146,13 +183,13 @@ export async function cancelMessageAction(formData: FormData): Promise<void> {
   redirect(ok ? back : `${back}${back.includes("?") ? "&" : "?"}error=not_pending`);
 }
 
-/** Make a pending message due now. */
+/** Make a pending message due now (not when no channel reaches its patient: it would fail). */
 export async function sendNowAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = messageId(formData);
-  const ok = await asClinician(clinician.id, (tx) => sendNow(tx, id));
+  const outcome = await asClinician(clinician.id, (tx) => sendNow(tx, id));
   const back = backTo(formData);
-  redirect(ok ? back : `${back}${back.includes("?") ? "&" : "?"}error=not_pending`);
+  redirect(outcome === "sent" ? back : withParam(back, "error", outcome === "unreachable" ? "unreachable_now" : "not_pending"));
 }
 
 /**

@@ -7,7 +7,7 @@ import { asClinician, isUuid } from "@/lib/db";
 import { createPatient, requestErasure } from "@/lib/data/patients";
 import { sqlState } from "@/lib/errors";
 import { canonicalTimezone } from "@/lib/time";
-import { canonicalAddress } from "@/lib/contact";
+import { addressError, canonicalAddress } from "@/lib/contact";
 import { type FormState, formValues } from "@/lib/form-state";
 
 const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
@@ -40,7 +40,7 @@ export async function createPatientAction(_previous: FormState, formData: FormDa
   // A typed chat id would message whoever's chat that is: the form has no address field for
   // Telegram, so only a forged submission gets here (the database refuses it too).
   if (telegram && values.address.trim()) return refuse("telegram_typed", "channel");
-  if (!telegram && address === null) return refuse("address", "address");
+  if (!telegram && address === null) return refuse(addressError(channel), "address");
   if (timezone === null) return refuse("timezone", "timezone");
   if ((externalId?.length ?? 0) > EXTERNAL_ID_MAX) return refuse("too_long_external_id", "external_id");
   let id: string;

@@ -19,7 +19,7 @@ import { patientMessages } from "@/lib/data/messages";
 import { nextAutomaticMessage, type NextMessage } from "@/lib/data/next-message";
 import { caregivers, doseHistory, getPatient, medications } from "@/lib/data/patients";
 import { patientPreferences } from "@/lib/data/preferences";
-import { errorMessage } from "@/lib/errors";
+import { errorMessage, noticeMessage } from "@/lib/errors";
 import { previewWithApi, TemplateApiUnavailable, type ApiPreview } from "@/lib/template-api";
 import { formatInZone } from "@/lib/time";
 import { resendMessageAction } from "../../messages/actions";
@@ -77,6 +77,7 @@ export default async function PatientPage({
   const { id } = await params;
   const query = await searchParams;
   const error = errorMessage(query.error);
+  const notice = noticeMessage(query.notice);
   if (!isUuid(id)) notFound();
   const data = await asClinician(clinician.id, async (tx) => {
     const patient = await getPatient(tx, id);
@@ -115,6 +116,11 @@ export default async function PatientPage({
   return (
     <>
       {error ? <p role="alert" className="alert">{error}</p> : null}
+      {notice ? (
+        <p role="status" className="notice warning" data-testid="patient-notice">
+          {notice}
+        </p>
+      ) : null}
       {saved ? <p role="status" className="notice">Preferences saved.</p> : null}
       {marked ? (
         <p role="status" className="notice" data-testid="time-critical-notice">
