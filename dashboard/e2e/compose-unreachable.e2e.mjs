@@ -4,9 +4,10 @@
 // - Send now, on SMS and on auto: refused in the form, naming why and what to do; the text kept,
 //   the Channel field marked;
 // - At a time an hour ahead (the form's default): kept, and the patient's page says it fails
-//   unless they can be reached by then; Send now on it in the Messages list is refused;
-// - to a group with them and a reachable patient, Send now: the reachable one gets it, the stopped
-//   one is named as not sent to, and why;
+//   unless they can be reached by then; Send now on it in the Messages list is refused, and so is
+//   Re-send of their failed message (the copy would fail again);
+// - to a group with them and a reachable patient: the count says one of them is not reachable;
+//   Send now: the reachable one gets it, the stopped one is named as not sent to, and why;
 // - the Patient list names unnamed patients "Unnamed patient (...)" told apart by masked digits,
 //   never by their id, and no full phone number reaches the page.
 // Run by tests/dashboard/test_compose_unreachable_e2e.py.
@@ -63,14 +64,24 @@ try {
   result.send_now = { error: await text(page.locator("p.alert")) };
   await page.screenshot({ path: join(SHOTS, "messages-send-now-unreachable.png"), fullPage: true });
 
+  log("Re-send of their failed message: refused, no copy made");
+  await page.goto(`${BASE_URL}/messages?status=failed`);
+  await page.getByRole("button", { name: `Re-send: failed message to ${env("PATIENT_NAME")}` }).click();
+  await page.waitForURL(/error=resend_unreachable/);
+  result.resend = { error: await text(page.locator("p.alert")) };
+
   log("Compose to a group with the stopped patient and a reachable one, now");
   await page.goto(`${BASE_URL}/messages/new?audience=group`);
   await page.getByLabel("Name, external id or address contains").fill(env("GROUP_QUERY"));
   await page.getByLabel("Channel").selectOption("auto");
+  await page.getByRole("button", { name: "Count recipients" }).click();
+  await page.getByTestId("group-count").filter({ hasText: "match" }).waitFor();
+  const count = await text(page.getByTestId("group-count"));
   await page.getByLabel("Message", { exact: true }).fill("The clinic is closed on Friday, {{ patient_name }}.");
   await page.getByRole("button", { name: "Send now to the group" }).click();
   await page.getByTestId("group-report").waitFor();
   result.group = {
+    count,
     summary: await text(page.getByTestId("group-report-summary")),
     skipped: await text(page.getByTestId("group-skipped")),
     skipped_names: await page.getByTestId("group-skipped").locator("li").allTextContents(),

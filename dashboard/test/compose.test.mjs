@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { groupReport, pickVersion, reachVerdict, templateChoices, templateChannelProblem, templateNameFromForm } = require(
+const { groupCountText, groupReport, pickVersion, reachVerdict, templateChoices, templateChannelProblem, templateNameFromForm } = require(
   "../.unit-build/compose.js",
 );
 
@@ -124,5 +124,20 @@ describe("groupReport (what Compose says after a group message that left patient
     assert.equal(text.summary, "Scheduled for 1 patient.");
     assert.equal(text.skipped, null);
     assert.match(text.later, /^Scheduled, but no channel reaches this patient now: their message fails unsent when due/);
+  });
+});
+
+describe("groupCountText (Compose's recipient count, with those no channel reaches now)", () => {
+  test("everyone reachable: as before", () => {
+    assert.equal(groupCountText({ total: 1, unreachable: 0 }), "1 patient will receive it.");
+    assert.equal(groupCountText({ total: 12, unreachable: 0 }), "12 patients will receive it.");
+  });
+  test("some unreachable: how many, and what a message now or later does", () => {
+    assert.equal(
+      groupCountText({ total: 2, unreachable: 1 }),
+      "2 patients match. No channel reaches 1 of them now: a message sent now leaves that patient out, a later one goes to them if they can be reached by then.",
+    );
+    assert.match(groupCountText({ total: 3, unreachable: 3 }), /^3 patients match\. No channel reaches any of them now: a message sent now leaves those patients out/);
+    assert.match(groupCountText({ total: 1, unreachable: 1 }), /^1 patient matches\. No channel reaches them now/);
   });
 });

@@ -40,7 +40,7 @@ describe("canResend", () => {
 
 describe("resendError", () => {
   test("a copy made is no error", () => assert.equal(resendError("resent"), null));
-  for (const outcome of ["already_resent", "not_failed", "patient_erased", "not_found"]) {
+  for (const outcome of ["already_resent", "not_failed", "patient_erased", "not_found", "resend_unreachable"]) {
     test(`${outcome} is its own error code`, () => assert.equal(resendError(outcome), outcome));
   }
   test("anything else reads as not found", () => assert.equal(resendError("surprise"), "not_found"));

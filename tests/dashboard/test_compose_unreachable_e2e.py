@@ -7,7 +7,8 @@ answers why and what to do (reply START, a channel that reaches them, or a later
 text and inserts nothing; before afba0bd the message was accepted and failed at once in the
 worker. An hour ahead: kept, and the patient's page says it fails unless they can be reached by
 then (before: refused like a message due now), and Send now on it in the Messages list is
-refused (before: made due now, it failed at once). A group with them and a
+refused (before: made due now, it failed at once), as is Re-send of their failed message (the
+API refused it already; the dashboard made a copy that failed again). A group with them and a
 reachable patient, now: one row, for the reachable patient; the stopped one is named as not sent
 to (before: a row for each, the stopped one's failing at once). The Patient list names unnamed
 patients "Unnamed patient (SMS …0111)", not by their id, and no full number reaches the page.
@@ -56,6 +57,14 @@ async def test_compose_to_a_patient_who_sent_stop_now_later_and_in_a_group(
     await admin_conn.execute(
         "update contact_points set opted_out_at = now() where patient_id = $1", stopped["id"]
     )
+    failed = await admin_conn.fetchval(
+        "insert into scheduled_messages (organization_id, patient_id, message_content, platform,"
+        " kind, scheduled_time, status, last_error)"
+        " values ($1, $2, 'Your results are ready', 'auto', 'free_text', now() - interval '1 hour',"
+        " 'failed', 'no usable contact point in the patient''s channel order') returning id",
+        org_id,
+        stopped["id"],
+    )
     for n in ("11", "22"):
         await create_patient(
             admin_conn, org_id, display_name=None, contacts={"sms": f"+141555501{n}"}
@@ -91,18 +100,27 @@ async def test_compose_to_a_patient_who_sent_stop_now_later_and_in_a_group(
     assert "once they reply START" in result["later"]["notice"]
     later = await admin_conn.fetch(
         "select scheduled_time - created_at as ahead, status from scheduled_messages"
-        " where patient_id = $1",
+        " where patient_id = $1 and status <> 'failed'",
         stopped["id"],
     )
     # Send now on it (the Messages list) is refused too, and it stays at its time.
     assert result["send_now"]["error"].startswith(
         "Not sent now: no channel reaches this patient now"
     ), result["send_now"]
+    # Re-send of the failed one: refused, no copy (it would fail again, as the API says).
+    assert result["resend"]["error"].startswith("Not re-sent: no channel reaches this patient now")
+    assert not await admin_conn.fetch(
+        "select 1 from scheduled_messages where resent_from = $1", failed
+    )
     assert [r["status"] for r in later] == ["pending"]
     assert later[0]["ahead"].total_seconds() > 15 * 60
 
     # The group: the reachable patient's row only; the stopped one named as not sent to.
     group = result["group"]
+    assert group["count"] == (
+        "2 patients match. No channel reaches 1 of them now: a message sent now leaves that"
+        " patient out, a later one goes to them if they can be reached by then."
+    ), group
     assert group["summary"] == "Scheduled for 1 patient.", group
     assert group["skipped"].startswith("Not sent to 1 patient: no channel reaches them now"), group
     assert group["skipped_names"] == ["Sam Stopped"]

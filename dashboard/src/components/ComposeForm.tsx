@@ -5,7 +5,14 @@ import { PatientOptions } from "@/components/PatientOptions";
 import type { LabelFields } from "@/lib/patient-label";
 import { useActionState, useState, useTransition } from "react";
 import type { ComposeState } from "@/app/(app)/messages/actions";
-import { ANY_CHANNEL, type TemplateVersion, pickVersion, templateChannelProblem, templateChoices } from "@/lib/compose";
+import {
+  ANY_CHANNEL,
+  type TemplateVersion,
+  groupCountText,
+  pickVersion,
+  templateChannelProblem,
+  templateChoices,
+} from "@/lib/compose";
 import { fillForPatient, fillTemplate, unknownPlaceholders } from "@/lib/placeholders";
 import { CHANNEL_LIMITS, smsCount } from "@/lib/sms";
 import { TEMPLATE_ERRORS, errorMessage } from "@/lib/errors";
@@ -13,7 +20,7 @@ import { TEMPLATE_ERRORS, errorMessage } from "@/lib/errors";
 interface Props {
   /** Inserts the message(s) and redirects; a refusal comes back as an error code. */
   action: (previous: ComposeState, formData: FormData) => Promise<ComposeState>;
-  countGroup: (search: string) => Promise<number>;
+  countGroup: (search: string, platform: string) => Promise<{ total: number; unreachable: number }>;
   patients: (LabelFields & { locale: string })[];
   defaultPatient: string;
   defaultAudience: "one" | "group";
@@ -60,7 +67,7 @@ export function ComposeForm({
   const choices = templateChoices(templates, clinicLocale);
   const [templateName, setTemplateName] = useState(defaultTemplate || (choices[0]?.name ?? ""));
   const [groupQuery, setGroupQuery] = useState("");
-  const [groupCount, setGroupCount] = useState<{ query: string; n: number } | null>(null);
+  const [groupCount, setGroupCount] = useState<{ query: string; platform: string; n: { total: number; unreachable: number } } | null>(null);
   const [counting, startCounting] = useTransition();
   const [platform, setPlatform] = useState("auto");
   const [when, setWhen] = useState<"now" | "later">("now");
@@ -151,7 +158,9 @@ export function ComposeForm({
                       type="button"
                       className="secondary"
                       disabled={counting}
-                      onClick={() => startCounting(async () => setGroupCount({ query: groupQuery, n: await countGroup(groupQuery) }))}
+                      onClick={() =>
+                        startCounting(async () => setGroupCount({ query: groupQuery, platform, n: await countGroup(groupQuery, platform) }))
+                      }
                     >
                       Count recipients
                     </button>
@@ -159,9 +168,7 @@ export function ComposeForm({
                 </div>
                 <p id="group-hint" className="hint">Empty means every active patient who consented.</p>
                 <p id="group-count" aria-live="polite" data-testid="group-count">
-                  {groupCount && groupCount.query === groupQuery
-                    ? `${groupCount.n} patient${groupCount.n === 1 ? "" : "s"} will receive it.`
-                    : ""}
+                  {groupCount && groupCount.query === groupQuery && groupCount.platform === platform ? groupCountText(groupCount.n) : ""}
                 </p>
               </div>
             )}

@@ -151,3 +151,14 @@ export function groupReport(report: GroupReportFields): { summary: string; skipp
     fix: "A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; or add a contact point on their page.",
   };
 }
+
+/**
+ * Compose's recipient count for a group: how many patients it goes to, and how many of them no
+ * channel reaches now (a message sent now leaves them out; a later one keeps them).
+ */
+export function groupCountText(count: { total: number; unreachable: number }): string {
+  const total = `${patients(count.total)} will receive it.`;
+  if (count.unreachable === 0) return total;
+  const some = count.unreachable === count.total ? (count.total === 1 ? "them" : "any of them") : `${count.unreachable} of them`;
+  return `${patients(count.total)} ${count.total === 1 ? "matches" : "match"}. No channel reaches ${some} now: a message sent now leaves ${count.unreachable === 1 ? "that patient" : "those patients"} out, a later one goes to them if they can be reached by then.`;
+}

@@ -35,8 +35,11 @@ export function canResend(m: Pick<DeliveryFacts, "status" | "resent_as">): boole
   return m.status === "failed" && m.resent_as === null;
 }
 
-/** Outcomes of `resend_message` (migration 20260101009310). */
-export const RESEND_OUTCOMES = ["resent", "already_resent", "not_failed", "patient_erased", "not_found"] as const;
+/**
+ * Outcomes of `resend_message` (migration 20260101009310), and the dashboard's own
+ * `resend_unreachable` (no channel reaches the patient now: the copy would fail again).
+ */
+export const RESEND_OUTCOMES = ["resent", "already_resent", "not_failed", "patient_erased", "not_found", "resend_unreachable"] as const;
 export type ResendOutcome = (typeof RESEND_OUTCOMES)[number];
 
 /** The `?error=` code a re-send's outcome redirects with; null when the copy was made. */

@@ -65,6 +65,8 @@ const MESSAGES: Record<string, string> = {
   // 15 minutes: public.unreachable_refusal_minutes() (migration 20260101015200), as the API says.
   unreachable:
     "Channel: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a message due within 15 minutes would fail unsent. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot. Or choose a channel their page lists as usable, add a contact point there, or schedule it at least 15 minutes ahead: it is then kept, and goes out if they can be reached by then.",
+  resend_unreachable:
+    "Not re-sent: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a copy, due at once, would fail again. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; or add a contact point on their page, then re-send.",
   unreachable_now:
     "Not sent now: no channel reaches this patient now (each contact point is missing, opted out or blocked), so the message would fail unsent. It stays scheduled at its time. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; or add a contact point on their page.",
   template_channel:

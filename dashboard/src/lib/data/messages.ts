@@ -182,21 +182,31 @@ export async function cancelMessage(tx: Tx, id: string): Promise<boolean> {
 }
 
 /**
- * Make a pending message due now: "not_pending" when it is no longer pending (or not visible);
- * "unreachable" when no channel it may take reaches its patient now (`public.message_reach`,
- * the rule of Compose and the API: it would fail unsent at once), left as it was. A caregiver's
- * message and a bot's reply go to their own address, so only the patient's messages are checked.
+ * Whether message `id` (in `status`) would reach its patient if it were due now: some channel it
+ * may take has a contact point that may be written to (`public.message_reach`, the rule of
+ * Compose and the API). A caregiver's message and a bot's reply go to their own address: they
+ * are not the patient's channels' to judge. Null: no such message in that status (or not visible).
  */
-export async function sendNow(tx: Tx, id: string): Promise<"sent" | "not_pending" | "unreachable"> {
-  const [row] = await tx<{ reaches: boolean | null }[]>`
+async function reachesNow(tx: Tx, id: string, status: "pending" | "failed"): Promise<boolean | null> {
+  const [row] = await tx<{ reaches: boolean }[]>`
     select m.caregiver_id is not null or m.conversation_id is not null
-           or cardinality(r.route) > 0 as reaches
+           or coalesce(cardinality(r.route), 0) > 0 as reaches
       from scheduled_messages m
       left join lateral public.message_reach(m.patient_id, m.organization_id, m.kind, m.payload,
                                              m.platform, m.allow_fallback, now(), now()) r on true
-     where m.id = ${id} and m.status = 'pending'`;
-  if (!row) return "not_pending";
-  if (!row.reaches) return "unreachable";
+     where m.id = ${id} and m.status = ${status}`;
+  return row ? row.reaches : null;
+}
+
+/**
+ * Make a pending message due now: "not_pending" when it is no longer pending (or not visible);
+ * "unreachable" when no channel it may take reaches its patient now (it would fail unsent at
+ * once), left as it was.
+ */
+export async function sendNow(tx: Tx, id: string): Promise<"sent" | "not_pending" | "unreachable"> {
+  const reaches = await reachesNow(tx, id, "pending");
+  if (reaches === null) return "not_pending";
+  if (!reaches) return "unreachable";
   const rows = await tx`
     update scheduled_messages set scheduled_time = now()
      where id = ${id} and status = 'pending' returning id`;
@@ -206,9 +216,13 @@ export async function sendNow(tx: Tx, id: string): Promise<"sent" | "not_pending
 /**
  * Re-send a failed message as the signed-in clinician: `resend_message` (security invoker, so
  * row-level security limits it to the clinic's own rows) inserts a pending copy due now, keeps
- * the failed row and its attempts, and audits it. Returns the outcome and the copy's id.
+ * the failed row and its attempts, and audits it. Returns the outcome and the copy's id;
+ * "resend_unreachable", and no copy, when no channel reaches the patient now.
  */
 export async function resendMessage(tx: Tx, id: string): Promise<{ outcome: string; messageId: string | null }> {
+  // The copy is due at once: when no channel reaches the patient now it would fail again, as
+  // the API's re-send refuses it (409). Not re-sent yet is resend_message's to tell.
+  if ((await reachesNow(tx, id, "failed")) === false) return { outcome: "resend_unreachable", messageId: null };
   const [row] = await tx<{ outcome: string; message_id: string | null }[]>`
     select outcome, message_id from resend_message(${id}::uuid, null, 'dashboard', now())`;
   if (!row) throw new Error("resend_message returned no row");
@@ -226,13 +240,26 @@ const GROUP_WHERE = `
   and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
        or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2))`;
 
-/** How many patients a group message to `search` would reach. */
-export async function countGroup(tx: Tx, search: string): Promise<number> {
-  const [row] = await tx.unsafe<{ n: number }[]>(
-    `select count(*)::int as n from patients p where ${GROUP_WHERE}`,
-    [search, likePattern(search)],
+/** A group's size: its patients, and how many of them no channel reaches now. */
+export interface GroupCount {
+  total: number;
+  unreachable: number;
+}
+
+/**
+ * How many patients a group message to `search` on `platform` would go to, and how many of them
+ * no channel reaches now (`public.message_reach`: a message sent now leaves them out).
+ */
+export async function countGroup(tx: Tx, search: string, platform: string): Promise<GroupCount> {
+  const [row] = await tx.unsafe<GroupCount[]>(
+    `select count(*)::int as total, count(*) filter (where cardinality(r.route) = 0)::int as unreachable
+       from patients p
+       cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $3::text::jsonb,
+                                               $4, true, now(), now()) r
+      where ${GROUP_WHERE}`,
+    [search, likePattern(search), JSON.stringify(GROUP_PAYLOAD), platform],
   );
-  return row?.n ?? 0;
+  return row ?? { total: 0, unreachable: 0 };
 }
 
 /** A patient of a group whom no channel reaches now (lib/patient-label.ts names them). */

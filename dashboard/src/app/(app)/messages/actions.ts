@@ -9,6 +9,7 @@ import {
   composeNames,
   composeReach,
   countGroup,
+  type GroupCount,
   type GroupResult,
   scheduleGroupMessage,
   resendMessage,
@@ -25,10 +26,11 @@ import { lengthProblem } from "@/lib/sms";
 import { sqlState } from "@/lib/errors";
 import { isLocalDateTime } from "@/lib/time";
 
-/** How many patients a group message to `search` would reach (compose's recipient count). */
-export async function countGroupAction(search: string): Promise<number> {
+/** How many patients a group message to `search` would go to, and how many no channel reaches. */
+export async function countGroupAction(search: string, platform: string): Promise<GroupCount> {
   const clinician = await requireClinician();
-  return asClinician(clinician.id, (tx) => countGroup(tx, String(search).trim().slice(0, 100)));
+  const channel = (PLATFORMS as readonly string[]).includes(platform) ? platform : "auto";
+  return asClinician(clinician.id, (tx) => countGroup(tx, String(search).trim().slice(0, 100), channel));
 }
 
 /**
