@@ -18,7 +18,7 @@ export function GroupReport({ report }: { report: GroupReportFields }) {
       {text.skipped ? <Concerned text={text.skipped} names={report.skipped} testId="group-skipped" /> : null}
       {text.later ? <Concerned text={text.later} names={report.unreachableLater} testId="group-unreachable-later" /> : null}
       <p>{text.fix}</p>
-      <p className="row">
+      <p className="row" style={{ alignItems: "center" }}>
         <Link className="button" href="/messages?status=pending">
           See pending messages
         </Link>
