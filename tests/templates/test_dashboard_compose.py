@@ -41,25 +41,46 @@ values ($1, $2, $3,
 returning id
 """
 
-# scheduleGroupMessage (GROUP_WHERE inlined), with its own parameter numbers.
+# scheduleGroupMessage (GROUP_WHERE and CONTACT_HINT inlined), with its own parameter numbers:
+# each member's reach is public.message_reach; a member no channel reaches gets no row when the
+# message is due within its window. One row per member comes back (inserted or not).
 DASHBOARD_GROUP_INSERT = r"""
-insert into scheduled_messages (patient_id, message_content, template, scheduled_time,
-                                platform, kind, urgent, created_by, payload)
-select p.id,
-       regexp_replace(
-         regexp_replace($3::text, '\{\{\s*clinic_name\s*\}\}',
-                        replace(o.name, '\', '\\'), 'g'),
-         '\{\{\s*patient_name\s*\}\}',
-         replace(coalesce(p.display_name, ''), '\', '\\'), 'g'),
-       $9::text,
-       case when $4::text is null then now() else ($4::timestamp at time zone $5::text) end,
-       $6, 'free_text', $7, $8::uuid, '{"source": "dashboard", "group": true}'::jsonb
-  from patients p join organizations o on o.id = p.organization_id where
-  p.status = 'active' and p.consent_at is not null
-  and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
-       or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2))
-returning id
+with due as (
+  select case when $4::text is null then now()
+              else ($4::text::timestamp at time zone $5::text) end as at
+), members as (
+  select p.id, p.display_name, p.external_id, null::text as contact_hint,
+         o.name as clinic_name, cardinality(r.route) > 0 as reaches, r.due_soon,
+         r.refusal_minutes
+    from patients p
+    join organizations o on o.id = p.organization_id
+    cross join due
+    cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $10::text::jsonb,
+                                            $6, true, due.at, now()) r
+   where p.status = 'active' and p.consent_at is not null
+     and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
+          or exists (select 1 from contact_points c
+                      where c.patient_id = p.id and c.address ilike $2))
+), inserted as (
+  insert into scheduled_messages (patient_id, message_content, template, scheduled_time,
+                                  platform, kind, urgent, created_by, payload)
+  select m.id,
+         regexp_replace(
+           regexp_replace($3::text, '\{\{\s*clinic_name\s*\}\}',
+                          replace(m.clinic_name, '\', '\\'), 'g'),
+           '\{\{\s*patient_name\s*\}\}',
+           replace(coalesce(m.display_name, ''), '\', '\\'), 'g'),
+         $9::text, due.at, $6, 'free_text', $7, $8::uuid, $10::text::jsonb
+    from members m cross join due
+   where m.reaches or not m.due_soon
+  returning patient_id
+)
+select m.id, m.display_name, m.reaches, m.due_soon,
+       exists (select from inserted i where i.patient_id = m.id) as inserted
+  from members m
+ order by m.display_name nulls last, m.id
 """
+GROUP_PAYLOAD = json.dumps({"source": "dashboard", "group": True})
 
 # composeNames: the names the server action fills into one patient's free text (fillForPatient).
 DASHBOARD_COMPOSE_NAMES = """
@@ -179,8 +200,9 @@ async def test_a_group_gets_each_patients_locale_and_channel_version(
         False,
         clinician_id,
         "checkup",
+        GROUP_PAYLOAD,
     )
-    assert len(rows) == 2
+    assert [r["inserted"] for r in rows] == [True, True]
     dispatcher, senders = make_dispatcher(
         {
             Channel.TELEGRAM: RecordingSender(Channel.TELEGRAM),
@@ -192,8 +214,8 @@ async def test_a_group_gets_each_patients_locale_and_channel_version(
 
     stored = await admin_conn.fetch(
         "select status, template, message_content, last_error from scheduled_messages"
-        " where id = any($1::uuid[])",
-        [r["id"] for r in rows],
+        " where patient_id = any($1::uuid[])",
+        [r["id"] for r in rows],  # the members' ids
     )
     assert sorted((s["status"], s["template"], s["message_content"]) for s in stored) == [
         ("sent", "checkup", "Hello Ann Group, Riverside Clinic here: time for a checkup."),
@@ -247,8 +269,9 @@ async def test_free_text_names_are_filled_for_a_group_and_for_one_patient(
         False,
         clinician_id,
         None,
+        GROUP_PAYLOAD,
     )
-    assert len(rows) == 1
+    assert [r["inserted"] for r in rows] == [True]
     assert await admin_conn.fetchval("select message_content from scheduled_messages") == (
         "Hello Ann \\& $1 Group, this is Riverside Clinic."
     )
@@ -263,3 +286,46 @@ async def test_free_text_names_are_filled_for_a_group_and_for_one_patient(
     assert (
         await _as_clinician(admin_conn, clinician_id, DASHBOARD_COMPOSE_NAMES, theirs["id"]) == []
     )
+
+
+async def test_a_group_leaves_out_now_whom_no_channel_reaches_and_keeps_them_later(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """A member who sent STOP on their only channel gets no row of a message due now (it would
+    fail at once); a later one keeps their row (they may reply START meanwhile). Both are told
+    apart in what the statement returns, for the form to name them."""
+    org, clinician_id = await _clinic_with_checkup(admin_conn)
+    stopped = await factories.create_patient(
+        admin_conn, org["id"], display_name="Sam Team", contacts={"sms": "+34600007011"}
+    )
+    await admin_conn.execute(
+        "update contact_points set opted_out_at = now() where patient_id = $1", stopped["id"]
+    )
+    reached = await factories.create_patient(
+        admin_conn, org["id"], display_name="Rita Team", contacts={"telegram": "7012"}
+    )
+
+    async def send(local_time: str | None) -> list[tuple[str, bool, bool]]:
+        rows = await _as_clinician(
+            admin_conn,
+            clinician_id,
+            DASHBOARD_GROUP_INSERT,
+            "team",
+            "%team%",
+            "News for {{ patient_name }}",
+            local_time,
+            TIMEZONE,
+            "auto",
+            False,
+            clinician_id,
+            None,
+            GROUP_PAYLOAD,
+        )
+        return [(r["display_name"], r["reaches"], r["inserted"]) for r in rows]
+
+    assert await send(None) == [("Rita Team", True, True), ("Sam Team", False, False)]
+    assert await send("2099-01-01T09:00") == [("Rita Team", True, True), ("Sam Team", False, True)]
+    rows = await admin_conn.fetch(
+        "select patient_id, count(*) from scheduled_messages group by patient_id"
+    )
+    assert {r["patient_id"]: r["count"] for r in rows} == {reached["id"]: 2, stopped["id"]: 1}
