@@ -1306,6 +1306,27 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
             assert not crossing, f"rows across clinics: {crossing}"
 
         @invariant()
+        def reach_is_as_modelled(self) -> None:
+            """The model's reachability (what clinic_schedules_message expects of the API) is
+            the database's: public.message_reach's route for an `auto` message, the rule the API
+            and the dashboard apply."""
+            if self.patient_id is None:
+                return
+            patient = self.patient_id
+
+            async def route() -> list[str] | None:
+                return await world.admin.fetchval(
+                    "select route from public.message_reach($1, $2, 'free_text', '{}'::jsonb,"
+                    " 'auto', true, now(), now())",
+                    patient,
+                    world.org_id,
+                )
+
+            found = world.run(route)
+            assert bool(found) == self._reachable(), (found, self.stopped, self.channel)
+            world.stats["unreachable steps"] += not found
+
+        @invariant()
         def clock_only_moves_forward(self) -> None:
             world.stats["checks"] += 1
             assert self.last_pass is None or self.last_pass <= world.clock.now
