@@ -16,6 +16,11 @@ export const MESSAGE_STATUSES = [
 ] as const;
 export const PLATFORMS = ["auto", "telegram", "whatsapp", "sms", "email"] as const;
 
+/** The payload of a message Compose inserts for one patient (its category: none). */
+const ONE_PAYLOAD = { source: "dashboard" };
+/** The payload of a group message: `group` makes its category clinic news (message_category). */
+const GROUP_PAYLOAD = { source: "dashboard", group: true };
+
 export interface AttemptRow {
   id: string;
   attempt_time: string;
@@ -130,11 +135,6 @@ export async function scheduleMessage(tx: Tx, input: NewMessage): Promise<string
   if (!row) throw new Error("message insert returned no row");
   return row.id;
 }
-
-/** The payload of a message Compose inserts for one patient (its category: none). */
-const ONE_PAYLOAD = { source: "dashboard" };
-/** The payload of a group message: `group` makes its category clinic news (message_category). */
-const GROUP_PAYLOAD = { source: "dashboard", group: true };
 
 /**
  * Where a compose message to `patientId` on `platform`, due at `localTime` (null: now), can go
