@@ -45,7 +45,7 @@ import asyncpg
 from core.settings import Settings
 from core.sql import query
 from scheduler.appointments import sync_appointments
-from scheduler.planning_followups import plan_followups
+from scheduler.planning_followups import FALLBACK_QUIET, plan_followups
 from scheduler.planning_peaks import (
     PeakCapacity,
     early_send_at,
@@ -64,6 +64,7 @@ from scheduler.planning_rules import (
 )
 from scheduler.planning_stats import PlannerStats
 from scheduler.planning_unreachable import plan_unreachable_notices
+from scheduler.quiet_release import release_quiet_deferrals
 from scheduler.recurrence import Occurrence, occurrences
 
 __all__ = ["PlannerStats", "replan_patient", "replan_schedule", "run_planner_tick"]
@@ -176,6 +177,10 @@ async def replan_patient(
             stats += await _plan_schedules(conn, rows, now, horizon, full=True, capacity=capacity)
         stats += await plan_followups(conn, now, default_quiet=default_quiet, patient_id=patient_id)
         stats += await plan_unreachable_notices(conn, now, patient_id=patient_id)
+        # A new quiet window or zone: what waits out the old window is judged again.
+        await release_quiet_deferrals(
+            conn, now, default_quiet or FALLBACK_QUIET, patient_id=patient_id
+        )
         return stats
 
 

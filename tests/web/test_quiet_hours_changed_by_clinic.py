@@ -1,0 +1,115 @@
+"""A message held back by quiet hours is judged again when the clinic changes the window through
+the API: the patient's own (``PATCH /api/v1/patients/{id}``) or the clinic's default
+(``PATCH /api/v1/clinic``). Before, it waited for the old window's end.
+
+The web app, the planner and the worker's dispatcher at one injected clock, through the real
+adapters to the loopback Telegram and Twilio. Patients live in UTC; 22:00 is inside 21:00-08:00.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from tests import factories
+from tests.web.chat import START
+from tests.web.worker_day import ClinicDay, sms_caregiver, sms_to, telegram_to
+
+EVENING = START.replace(hour=22, minute=0)
+NEXT_MORNING = EVENING.replace(hour=8) + timedelta(days=1)
+DEFERRED = "deferred to the end of quiet hours"
+TEXT = "Your lab results are in: call us when you can"
+
+
+async def _patient(clinic: ClinicDay, chat: int, **fields: object) -> UUID:
+    patient = await factories.create_patient(
+        clinic.conn, clinic.org["id"], timezone="UTC", contacts={"telegram": str(chat)}, **fields
+    )
+    patient_id: UUID = patient["id"]
+    return patient_id
+
+
+async def _message(clinic: ClinicDay, patient_id: UUID, **fields: object) -> UUID:
+    values: dict[str, object] = {"message_content": TEXT, "scheduled_time": EVENING} | fields
+    row = await factories.create_message(
+        clinic.conn, patient_id, organization_id=clinic.org["id"], **values
+    )
+    message_id: UUID = row["id"]
+    return message_id
+
+
+async def _state(conn: asyncpg.Connection, message_id: UUID) -> tuple[str, object, str | None]:
+    row = await conn.fetchrow(
+        "select status, scheduled_time, last_error from scheduled_messages where id = $1",
+        message_id,
+    )
+    return row["status"], row["scheduled_time"], row["last_error"]
+
+
+async def test_the_patients_window_changed_through_the_api(clinic: ClinicDay) -> None:
+    chat = 7_300_401
+    patient_id = await _patient(clinic, chat, quiet_start=time(21, 0), quiet_end=time(8, 0))
+    message_id = await _message(clinic, patient_id)
+    await clinic.day.at(EVENING)
+    assert await _state(clinic.conn, message_id) == ("pending", NEXT_MORNING, DEFERRED)
+
+    clinic.day.clock.now = EVENING + timedelta(minutes=10)
+    changed = await clinic.web.patch(
+        f"/api/v1/patients/{patient_id}",
+        json={"quiet_start": "23:00", "quiet_end": "07:00"},
+        headers=clinic.auth,
+    )
+    assert changed.status_code == 200, changed.text
+    await clinic.day.at(EVENING + timedelta(minutes=10))
+
+    assert (await _state(clinic.conn, message_id))[0] == "sent"
+    assert telegram_to(clinic.telegram, chat) == [TEXT]
+
+
+async def test_the_clinics_default_window_changed_through_the_api(clinic: ClinicDay) -> None:
+    """The clinic turns its default window off: its patients who have no window of their own,
+    and the caregivers, get what waited for it; a patient's own window still holds theirs."""
+    await clinic.conn.execute(
+        "update organizations set default_quiet_start = '21:00', default_quiet_end = '08:00'"
+        " where id = $1",
+        clinic.org["id"],
+    )
+    by_default, own = 7_300_402, 7_300_403
+    default_id = await _patient(clinic, by_default)
+    own_id = await _patient(clinic, own, quiet_start=time(21, 0), quiet_end=time(8, 0))
+    lucia = "+14155550410"
+    caregiver = await sms_caregiver(clinic.conn, own_id, "Lucía", lucia)
+    to_default = await _message(clinic, default_id)
+    to_own = await _message(clinic, own_id)
+    alert = await _message(
+        clinic,
+        own_id,
+        kind="missed_dose_caregiver",
+        caregiver_id=caregiver,
+        platform="sms",
+        allow_fallback=False,
+        message_content=None,
+        payload={"due_at": (EVENING - timedelta(hours=1)).isoformat()},  # as the planner writes
+    )
+    await clinic.day.at(EVENING)
+    for message_id in (to_default, to_own, alert):
+        assert await _state(clinic.conn, message_id) == ("pending", NEXT_MORNING, DEFERRED)
+
+    clinic.day.clock.now = EVENING + timedelta(minutes=10)
+    changed = await clinic.web.patch(
+        "/api/v1/clinic",
+        json={"default_quiet_start": "00:00", "default_quiet_end": "00:00"},
+        headers=clinic.auth,
+    )
+    assert changed.status_code == 200, changed.text
+    await clinic.day.at(EVENING + timedelta(minutes=10))
+
+    assert (await _state(clinic.conn, to_default))[0] == "sent"
+    assert (await _state(clinic.conn, alert))[0] == "sent"
+    assert telegram_to(clinic.telegram, by_default) == [TEXT]
+    (alerted,) = sms_to(clinic.twilio, lucia)
+    assert "has not confirmed a scheduled reminder from 9:00 PM" in alerted
+    assert await _state(clinic.conn, to_own) == ("pending", NEXT_MORNING, DEFERRED)
+    assert telegram_to(clinic.telegram, own) == []
