@@ -15,6 +15,12 @@ expiry runs from its time as before (released now, it expires no later than it w
 old end), and the dispatcher checks it as any message when it is claimed. A message that now
 falls inside a wider window without having been deferred yet needs nothing here: the claim reads
 the window as it is then (the worker's patient cache is invalidated by the edit).
+
+The bot and the API call it in the change's transaction. Every change of a window, whoever makes
+it (the dashboard's Settings page writes the clinic's default directly; a clinician may write
+through Supabase), is also noted by a trigger (migration 20260101015310), and the planner's pass
+takes the notes (:func:`release_changed_windows`): a change the code above did not see is acted on
+within a planner interval.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import asyncpg
 from core.sql import query
 from scheduler.quiet_hours import DEFERRED_REASON, deferral_end, recipient_window
 
-__all__ = ["RELEASED_REASON", "release_quiet_deferrals"]
+__all__ = ["RELEASED_REASON", "release_changed_windows", "release_quiet_deferrals"]
 
 # last_error of a deferred message released by a change of its window (until it is sent).
 RELEASED_REASON = "quiet hours changed: no longer deferred"
@@ -71,3 +77,20 @@ async def release_quiet_deferrals(
     if ids:
         await conn.execute(query("quiet", "retime_deferred"), ids, times, reasons)
     return len(ids)
+
+
+async def release_changed_windows(
+    conn: asyncpg.Connection, now: datetime, service_quiet: tuple[time, time]
+) -> int:
+    """Take the windows changed since the last pass and re-time what waits them out (see
+    :func:`release_quiet_deferrals`); how many messages changed. In the planner's transaction."""
+    changed = 0
+    for row in await conn.fetch(query("quiet", "take_window_changes")):
+        changed += await release_quiet_deferrals(
+            conn,
+            now,
+            service_quiet,
+            patient_id=row["patient_id"],
+            organization_id=row["organization_id"],
+        )
+    return changed

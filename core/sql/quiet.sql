@@ -24,3 +24,11 @@ update scheduled_messages m
    set scheduled_time = u.at, last_error = u.reason, updated_at = now()
   from unnest($1::uuid[], $2::timestamptz[], $3::text[]) as u(id, at, reason)
  where m.id = u.id and m.status = 'pending'
+
+-- name: take_window_changes
+-- The quiet windows changed since the last pass (migration 20260101015310), taken: each clinic
+-- and patient once.
+with taken as (
+  delete from quiet_window_changes returning organization_id, patient_id
+)
+select distinct organization_id, patient_id from taken

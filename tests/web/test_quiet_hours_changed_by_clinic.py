@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from tests import factories
+from tests.integration.clinician import as_clinician
 from tests.web.chat import START
 from tests.web.worker_day import ClinicDay, sms_caregiver, sms_to, telegram_to
 
@@ -113,3 +114,65 @@ async def test_the_clinics_default_window_changed_through_the_api(clinic: Clinic
     assert "has not confirmed a scheduled reminder from 9:00 PM" in alerted
     assert await _state(clinic.conn, to_own) == ("pending", NEXT_MORNING, DEFERRED)
     assert telegram_to(clinic.telegram, own) == []
+
+
+async def test_the_clinics_default_window_changed_on_the_dashboard(clinic: ClinicDay) -> None:
+    """The dashboard's Settings page writes the clinic's row directly (as the clinician, role
+    authenticated: dashboard/src/app/(app)/settings/actions.ts). The planner's next pass re-times
+    what waited for the old window: here a 22:00-06:00 window at 22:10 (it waits for 06:00), then
+    none (it goes)."""
+    chat = 7_300_404
+    patient_id = await _patient(clinic, chat)
+    message_id = await _message(clinic, patient_id)
+    await clinic.day.at(EVENING)
+    assert await _state(clinic.conn, message_id) == ("pending", NEXT_MORNING, DEFERRED)
+    admin = await factories.create_clinician(clinic.conn, clinic.org["id"], role="admin")
+
+    async def dashboard_saves(start: str, end: str) -> None:
+        async with as_clinician(clinic.conn, admin["id"]) as conn:
+            await conn.execute(
+                "update organizations set default_quiet_start = $1::text::time,"
+                " default_quiet_end = $2::text::time where id = public.current_organization_id()",
+                start,
+                end,
+            )
+
+    await dashboard_saves("22:00", "06:00")
+    await clinic.day.at(EVENING + timedelta(minutes=10))
+    six = NEXT_MORNING - timedelta(hours=2)
+    assert await _state(clinic.conn, message_id) == ("pending", six, DEFERRED)
+
+    await dashboard_saves("00:00", "00:00")
+    await clinic.day.at(EVENING + timedelta(minutes=11))  # the pass re-times it, then the send
+    await clinic.day.at(EVENING + timedelta(minutes=11))
+    assert (await _state(clinic.conn, message_id))[0] == "sent"
+    assert telegram_to(clinic.telegram, chat) == [TEXT]
+    assert await clinic.conn.fetchval("select count(*) from quiet_window_changes") == 0
+
+
+async def test_a_caregivers_zone_changed_by_hand(clinic: ClinicDay) -> None:
+    """A caregiver's time zone written by hand (Supabase): their alert, deferred to 08:00 in
+    their old zone, follows the new one at the planner's next pass (Chicago: 16:10, it goes)."""
+    own_id = await _patient(clinic, 7_300_405, quiet_start=time(21, 0), quiet_end=time(8, 0))
+    lucia = "+14155550411"
+    caregiver = await sms_caregiver(clinic.conn, own_id, "Lucía", lucia)
+    alert = await _message(
+        clinic,
+        own_id,
+        kind="missed_dose_caregiver",
+        caregiver_id=caregiver,
+        platform="sms",
+        allow_fallback=False,
+        message_content=None,
+        payload={"due_at": (EVENING - timedelta(hours=1)).isoformat()},
+    )
+    await clinic.day.at(EVENING)
+    assert await _state(clinic.conn, alert) == ("pending", NEXT_MORNING, DEFERRED)
+
+    await clinic.conn.execute(
+        "update caregivers set timezone = 'America/Chicago' where id = $1", caregiver
+    )
+    await clinic.day.at(EVENING + timedelta(minutes=10))
+    await clinic.day.at(EVENING + timedelta(minutes=10))
+    assert (await _state(clinic.conn, alert))[0] == "sent"
+    assert len(sms_to(clinic.twilio, lucia)) == 1
