@@ -41,6 +41,23 @@ async def _message(clinic: ClinicDay, patient_id: UUID, **fields: object) -> UUI
     return message_id
 
 
+async def _caregiver_alert(clinic: ClinicDay, patient_id: UUID, number: str) -> tuple[UUID, UUID]:
+    """An SMS caregiver of the patient and a missed-dose alert to them due at 22:00, as the
+    planner writes one: the caregiver's id and the alert's."""
+    caregiver = await sms_caregiver(clinic.conn, patient_id, "Lucía", number)
+    alert = await _message(
+        clinic,
+        patient_id,
+        kind="missed_dose_caregiver",
+        caregiver_id=caregiver,
+        platform="sms",
+        allow_fallback=False,
+        message_content=None,
+        payload={"due_at": (EVENING - timedelta(hours=1)).isoformat()},
+    )
+    return caregiver, alert
+
+
 async def _state(conn: asyncpg.Connection, message_id: UUID) -> tuple[str, object, str | None]:
     row = await conn.fetchrow(
         "select status, scheduled_time, last_error from scheduled_messages where id = $1",
@@ -81,19 +98,9 @@ async def test_the_clinics_default_window_changed_through_the_api(clinic: Clinic
     default_id = await _patient(clinic, by_default)
     own_id = await _patient(clinic, own, quiet_start=time(21, 0), quiet_end=time(8, 0))
     lucia = "+14155550410"
-    caregiver = await sms_caregiver(clinic.conn, own_id, "Lucía", lucia)
     to_default = await _message(clinic, default_id)
     to_own = await _message(clinic, own_id)
-    alert = await _message(
-        clinic,
-        own_id,
-        kind="missed_dose_caregiver",
-        caregiver_id=caregiver,
-        platform="sms",
-        allow_fallback=False,
-        message_content=None,
-        payload={"due_at": (EVENING - timedelta(hours=1)).isoformat()},  # as the planner writes
-    )
+    _, alert = await _caregiver_alert(clinic, own_id, lucia)
     await clinic.day.at(EVENING)
     for message_id in (to_default, to_own, alert):
         assert await _state(clinic.conn, message_id) == ("pending", NEXT_MORNING, DEFERRED)
@@ -155,17 +162,7 @@ async def test_a_caregivers_zone_changed_by_hand(clinic: ClinicDay) -> None:
     their old zone, follows the new one at the planner's next pass (Chicago: 16:10, it goes)."""
     own_id = await _patient(clinic, 7_300_405, quiet_start=time(21, 0), quiet_end=time(8, 0))
     lucia = "+14155550411"
-    caregiver = await sms_caregiver(clinic.conn, own_id, "Lucía", lucia)
-    alert = await _message(
-        clinic,
-        own_id,
-        kind="missed_dose_caregiver",
-        caregiver_id=caregiver,
-        platform="sms",
-        allow_fallback=False,
-        message_content=None,
-        payload={"due_at": (EVENING - timedelta(hours=1)).isoformat()},
-    )
+    caregiver, alert = await _caregiver_alert(clinic, own_id, lucia)
     await clinic.day.at(EVENING)
     assert await _state(clinic.conn, alert) == ("pending", NEXT_MORNING, DEFERRED)
 
