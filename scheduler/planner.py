@@ -45,6 +45,7 @@ import asyncpg
 from core.settings import Settings
 from core.sql import query
 from scheduler.appointments import sync_appointments
+from scheduler.planning_day_quota import within_day_quota
 from scheduler.planning_followups import FALLBACK_QUIET, plan_followups
 from scheduler.planning_peaks import (
     PeakCapacity,
@@ -65,7 +66,7 @@ from scheduler.planning_rules import (
 from scheduler.planning_stats import PlannerStats
 from scheduler.planning_unreachable import plan_unreachable_notices
 from scheduler.quiet_release import release_changed_windows, release_quiet_deferrals
-from scheduler.recurrence import Occurrence, occurrences
+from scheduler.recurrence import Occurrence, Recurrence, occurrences
 
 __all__ = ["PlannerStats", "replan_patient", "replan_schedule", "run_planner_tick"]
 
@@ -211,6 +212,7 @@ async def _plan_schedules(
     wanted: list[_Wanted] = []
     planned: list[tuple[UUID, datetime]] = []
     to_pin: dict[UUID, str] = {}
+    replanned: dict[UUID, Recurrence] = {}
     for row in rows:
         previous = row["planned_until"]
         until = now + horizon
@@ -240,6 +242,11 @@ async def _plan_schedules(
         if row["timezone"] is None and row["timezone_mode"] == "home" and not row["home_timezone"]:
             to_pin[row["patient_id"]] = row["patient_timezone"]
         wanted.extend(_Wanted(row, zone, occ) for occ in occurrences(rule, after, until))
+        if full or previous is None:
+            replanned[row["id"]] = rule
+    if replanned:
+        # Planned from now: a date keeps no more doses than its rule has (planning_day_quota).
+        wanted = await within_day_quota(conn, wanted, replanned, now)
 
     if to_pin:
         await conn.execute(
