@@ -75,7 +75,7 @@ async def release_quiet_deferrals(
         times.append(end or now)
         reasons.append(DEFERRED_REASON if end is not None else RELEASED_REASON)
     if ids:
-        await conn.execute(query("quiet", "retime_deferred"), ids, times, reasons)
+        await conn.execute(query("quiet", "retime_deferred"), ids, times, reasons, DEFERRED_REASON)
     return len(ids)
 
 
