@@ -5,6 +5,7 @@ filter set with each date bounded to its format's longest spelling.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Protocol
@@ -29,6 +30,21 @@ def plain_spaces(text: str) -> str:
         if space in text:
             text = text.replace(space, " ")
     return text
+
+
+def gsm7_letters(text: str) -> str:
+    """``text`` with each letter GSM-7 lacks written without its accent where GSM-7 has the plain
+    letter ("sáb" -> "sab"); é, ñ, ü and the other accented letters GSM-7 has stay. For a word
+    the service writes itself on SMS, where one such letter makes the whole message UCS-2."""
+    return "".join(_gsm7_letter(ch) for ch in text)
+
+
+@lru_cache(maxsize=1024)
+def _gsm7_letter(ch: str) -> str:
+    if ch in lang.GSM7_BASIC or ch in lang.GSM7_EXTENSION:
+        return ch
+    base = unicodedata.normalize("NFD", ch)[0]
+    return base if base != ch and base in lang.GSM7_BASIC else ch
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,11 +166,16 @@ def _weekday_filter(ctx: Values, value: date) -> str:
     return _babel_format(format_date, _localized(ctx, value), "EEEE", _locale(ctx))
 
 
-def fmt_day(value: date | datetime, locale: str) -> str:
+def fmt_day(value: date | datetime, locale: str, *, sms: bool = False) -> str:
     """A day by its weekday and date, no year ("Tue, December 1", "mar, 1 de diciembre"): the
     day of a dose named in a reminder sent on another day (scheduler.dose_day) and in the bot's
-    answers about such a dose (bot.dialogs.answers). ``locale``: a patient's tag (``es-MX``)."""
-    return format_skeleton("MMMMEd", value, locale=babel_locale(locale))
+    answers about such a dose (bot.dialogs.answers). ``locale``: a patient's tag (``es-MX``).
+
+    ``sms``: in GSM-7 letters (:func:`gsm7_letters`): Spanish "sáb, 7 de marzo" is "sab, 7 de
+    marzo" on SMS, where "á" made an otherwise GSM-7 reminder UCS-2, two segments instead of
+    one. Every other channel gets CLDR's spelling."""
+    text = format_skeleton("MMMMEd", value, locale=babel_locale(locale))
+    return gsm7_letters(text) if sms else text
 
 
 # The message templates' filters (core.render_compiled calls them with the message's values in

@@ -27,7 +27,12 @@ from scheduler.delivery_results import DeliveryResult, pending
 from scheduler.dispatch_config import DispatcherConfig
 from scheduler.expiry import expiry_time
 from scheduler.holds import withheld_reason
-from scheduler.quiet_hours import is_deferrable, quiet_window_end
+from scheduler.quiet_hours import (
+    DEFERRED_REASON,
+    deferral_end,
+    is_deferrable,
+    recipient_window,
+)
 
 # A reminder or follow-up is only worth sending while its dose awaits an answer (a caregiver
 # alert, by contrast, is about a dose that was missed).
@@ -109,7 +114,7 @@ def _quiet(c: Claim, now: datetime, config: DispatcherConfig) -> DeliveryResult 
                 "pending",
                 next_time=deferred,
                 attempts_delta=-1,
-                last_error="deferred to the end of quiet hours",
+                last_error=DEFERRED_REASON,
             )
         )
     return None
@@ -126,20 +131,14 @@ def quiet_deferral(c: Claim, now: datetime, config: DispatcherConfig) -> datetim
     if not is_deferrable(c.kind, c.urgent):
         return None
     caregiver = c.caregiver_id is not None
-    if not caregiver and c.quiet_start is not None and c.quiet_end is not None:
-        start, end = c.quiet_start, c.quiet_end
-    elif c.default_quiet_start is not None and c.default_quiet_end is not None:
-        start, end = c.default_quiet_start, c.default_quiet_end
-    else:
-        start, end = config.quiet_start, config.quiet_end
+    window = recipient_window(
+        caregiver=caregiver,
+        own=(c.quiet_start, c.quiet_end),
+        clinic=(c.default_quiet_start, c.default_quiet_end),
+        service=(config.quiet_start, config.quiet_end),
+    )
     zones = (c.caregiver_timezone, c.timezone) if caregiver else (c.timezone,)
-    for zone in zones:
-        if zone:
-            try:
-                return quiet_window_end(now, zone, start, end)
-            except (ValueError, KeyError):  # an unknown timezone must not block delivery
-                continue
-    return quiet_window_end(now, "UTC", start, end)
+    return deferral_end(now, window, zones)
 
 
 # The database errors that leave a send unchecked (and so unsent: back to pending).

@@ -55,12 +55,14 @@ def other_day(due_at: datetime, timezone: str, now: datetime) -> bool:
     return not start <= now < end
 
 
-def due_day(due_at: datetime, timezone: str, locale: str, now: datetime) -> str | None:
+def due_day(
+    due_at: datetime, timezone: str, locale: str, now: datetime, *, sms: bool = False
+) -> str | None:
     """The dose's day as its reminder names it at ``now`` ("Wed, March 4"), or None on the
-    dose's own day (the reminder names no day)."""
+    dose's own day (the reminder names no day). ``sms``: in GSM-7 letters ("sab", not "sáb")."""
     if not other_day(due_at, timezone, now):
         return None
-    return fmt_day(due_at.astimezone(ZoneInfo(timezone)), locale)
+    return fmt_day(due_at.astimezone(ZoneInfo(timezone)), locale, sms=sms)
 
 
 __all__ = ["DOSE_DAY_KINDS", "due_day", "other_day"]

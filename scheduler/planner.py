@@ -45,7 +45,8 @@ import asyncpg
 from core.settings import Settings
 from core.sql import query
 from scheduler.appointments import sync_appointments
-from scheduler.planning_followups import plan_followups
+from scheduler.planning_day_quota import within_day_quota
+from scheduler.planning_followups import FALLBACK_QUIET, plan_followups
 from scheduler.planning_peaks import (
     PeakCapacity,
     early_send_at,
@@ -64,7 +65,8 @@ from scheduler.planning_rules import (
 )
 from scheduler.planning_stats import PlannerStats
 from scheduler.planning_unreachable import plan_unreachable_notices
-from scheduler.recurrence import Occurrence, occurrences
+from scheduler.quiet_release import release_changed_windows, release_quiet_deferrals
+from scheduler.recurrence import Occurrence, Recurrence, occurrences
 
 __all__ = ["PlannerStats", "replan_patient", "replan_schedule", "run_planner_tick"]
 
@@ -115,6 +117,10 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
         )
         stats += await plan_unreachable_notices(conn, now)
         stats += await plan_refills(conn, now)
+        # Windows changed by the dashboard or by hand: what waits out the old one is re-timed.
+        await release_changed_windows(
+            conn, now, (settings.quiet_hours_start, settings.quiet_hours_end)
+        )
         stats += PlannerStats(appointments_synced=await sync_appointments(conn, now))
     if stats.changed:
         logger.info("planner tick", extra={"stats": dataclasses.asdict(stats)})
@@ -176,6 +182,10 @@ async def replan_patient(
             stats += await _plan_schedules(conn, rows, now, horizon, full=True, capacity=capacity)
         stats += await plan_followups(conn, now, default_quiet=default_quiet, patient_id=patient_id)
         stats += await plan_unreachable_notices(conn, now, patient_id=patient_id)
+        # A new quiet window or zone: what waits out the old window is judged again.
+        await release_quiet_deferrals(
+            conn, now, default_quiet or FALLBACK_QUIET, patient_id=patient_id
+        )
         return stats
 
 
@@ -202,6 +212,7 @@ async def _plan_schedules(
     wanted: list[_Wanted] = []
     planned: list[tuple[UUID, datetime]] = []
     to_pin: dict[UUID, str] = {}
+    replanned: dict[UUID, Recurrence] = {}
     for row in rows:
         previous = row["planned_until"]
         until = now + horizon
@@ -231,6 +242,11 @@ async def _plan_schedules(
         if row["timezone"] is None and row["timezone_mode"] == "home" and not row["home_timezone"]:
             to_pin[row["patient_id"]] = row["patient_timezone"]
         wanted.extend(_Wanted(row, zone, occ) for occ in occurrences(rule, after, until))
+        if full or previous is None:
+            replanned[row["id"]] = rule
+    if replanned:
+        # Planned from now: a date keeps no more doses than its rule has (planning_day_quota).
+        wanted = await within_day_quota(conn, wanted, replanned, now)
 
     if to_pin:
         await conn.execute(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+# last_error of a message the dispatcher put back to the end of its recipient's quiet window.
+DEFERRED_REASON = "deferred to the end of quiet hours"
 # Kinds sent at times the patient chose themselves: never deferred, they asked for that time.
 PATIENT_CHOSEN_KINDS = frozenset({"medication_reminder", "dose_followup"})
 
@@ -42,3 +44,34 @@ def quiet_window_end(at: datetime, timezone: str, start: time, end: time) -> dat
         return None
     # A wall time that does not exist (DST gap) resolves forward via the UTC round trip.
     return datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
+
+
+Window = tuple[time | None, time | None]
+
+
+def recipient_window(
+    *, caregiver: bool, own: Window, clinic: Window, service: tuple[time, time]
+) -> tuple[time, time]:
+    """The quiet window a message waits out: a patient's own (both ends set), else the clinic's
+    default, else the service's. A caregiver's alert never takes the patient's own window: that is
+    the patient's night, not the caregiver's."""
+    if not caregiver and own[0] is not None and own[1] is not None:
+        return own[0], own[1]
+    if clinic[0] is not None and clinic[1] is not None:
+        return clinic[0], clinic[1]
+    return service
+
+
+def deferral_end(
+    at: datetime, window: tuple[time, time], zones: tuple[str | None, ...]
+) -> datetime | None:
+    """The end of ``window`` if ``at`` is inside it in the first of ``zones`` that is a known
+    timezone (else UTC: an unknown zone must not block delivery); None: send at ``at``."""
+    start, end = window
+    for zone in zones:
+        if zone:
+            try:
+                return quiet_window_end(at, zone, start, end)
+            except (ValueError, KeyError):
+                continue
+    return quiet_window_end(at, "UTC", start, end)

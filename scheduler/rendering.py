@@ -45,10 +45,13 @@ _FREE_KINDS = frozenset({"free_text", "system"})
 _PROTECTED = ("name_medicine", "share_details", "due_day")
 
 
-def variables_for(claim: Claim, now: datetime | None = None) -> dict[str, Any]:
+def variables_for(
+    claim: Claim, now: datetime | None = None, channel: Channel | None = None
+) -> dict[str, Any]:
     """Template variables from the claim's joins, over the row's payload, for a send at ``now``
-    (default: the row's ``scheduled_time``): a reminder or follow-up sent on another day than
-    its dose's, in the patient's zone, gets ``due_day`` (:mod:`scheduler.dose_day`)."""
+    (default: the row's ``scheduled_time``) on ``channel``: a reminder or follow-up sent on
+    another day than its dose's, in the patient's zone, gets ``due_day``
+    (:mod:`scheduler.dose_day`; on SMS in GSM-7 letters)."""
     values: dict[str, Any] = {
         k: _from_json(k, v)
         for k, v in (claim.payload or {}).items()
@@ -63,6 +66,7 @@ def variables_for(claim: Claim, now: datetime | None = None) -> dict[str, Any]:
             claim.timezone,
             claim.locale,
             claim.scheduled_time if now is None else now,
+            sms=channel == Channel.SMS,
         )
         if day is not None:  # absent on the dose's own day: the text is as it always was
             values["due_day"] = day
@@ -148,7 +152,7 @@ def render_claim(
         )
     if renderer is None:
         raise LookupError("no template renderer configured")
-    values = variables_for(claim, now)
+    values = variables_for(claim, now, channel)
     mark_sensitive(claim.message_content, claim.medicine_name, claim.medicine_dose)
     payload_options = (claim.payload or {}).get("options")
     if payload_options is None:
@@ -205,7 +209,7 @@ def render_or_fallback(
     except (CustomTemplateFailed, NoVersionForChannel) as exc:
         if renderer is None or claim.kind in _FREE_KINDS:
             raise
-        values = variables_for(claim, now)
+        values = variables_for(claim, now, channel)
         options = default_options(claim.kind, claim.dose_event_id, claim.appointment_id)
         message = _render_builtin(
             renderer, claim, channel, claim.kind, values, options, str(claim.id)

@@ -35,6 +35,7 @@ from core.answer_buttons import (
 )
 from core.logs import mark_sensitive
 from core.sql import query
+from platforms.base import Channel
 from scheduler.dose_answers import MedicationDeleted
 
 logger = logging.getLogger(__name__)
@@ -166,7 +167,9 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
     if answer.answer == "taken":
         message = taken_text(turn.locale, turn.now, timezone, what)
     elif answer.answer == "snoozed":
-        message = snoozed_text(turn.locale, turn.now, until, timezone, what)
+        message = snoozed_text(
+            turn.locale, turn.now, until, timezone, what, sms=turn.conv.channel == Channel.SMS
+        )
         # The snoozed reminder keeps Taken, so a pill taken before it comes back can be
         # reported; with buttons it also offers the other snooze lengths (a numbered text
         # stays short: "1 Taken" only).
@@ -244,16 +247,19 @@ def taken_text(locale: str, now: datetime, timezone: str, what: str) -> str:
     )
 
 
-def snoozed_text(locale: str, now: datetime, until: datetime, timezone: str, what: str) -> str:
+def snoozed_text(
+    locale: str, now: datetime, until: datetime, timezone: str, what: str, *, sms: bool = False
+) -> str:
     """The acknowledgement of a snooze: when the reminder comes back (``until``) in the patient's
     zone, with its day when that is not the day of the answer (``now``): "again at 12:01 AM",
     pressed at 11:50 PM, reads as a time earlier tonight, and the patient may take the dose
-    again, or wait up for a reminder that comes after midnight."""
+    again, or wait up for a reminder that comes after midnight. ``sms``: the day in GSM-7
+    letters (:func:`core.template_filters.fmt_day`)."""
     zone = ZoneInfo(timezone)
     local = until.astimezone(zone)
     time = texts.fmt_time(local, locale)
     if local.date() != now.astimezone(zone).date():
-        day = texts.fmt_day(local, locale)
+        day = texts.fmt_day(local, locale, sms=sms)
         return texts.text(locale, "answer_snoozed_day", day=day, time=time, what=what)
     return texts.text(locale, "answer_snoozed", time=time, what=what)
 
@@ -271,7 +277,8 @@ async def dose_subject(turn: Turn, dose_id: UUID, *, dated: bool = False) -> str
     name = row["medication_name"] if row["name_medicine"] else None
     words = texts.dose_words(turn.locale, local, name=name, number=row["medicine_number"])
     if dated or local.date() != turn.now.astimezone(zone).date():
-        return turn.t("dose_on_day", what=words, day=texts.fmt_day(local, turn.locale))
+        sms = turn.conv.channel == Channel.SMS  # the day in GSM-7 letters ("sab", not "sáb")
+        return turn.t("dose_on_day", what=words, day=texts.fmt_day(local, turn.locale, sms=sms))
     return words
 
 

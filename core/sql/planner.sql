@@ -713,3 +713,12 @@ select scheduled_time, count(*) as n
   from message_queue
  where locked_until is null and scheduled_time = any($1::timestamptz[])
  group by scheduled_time
+
+-- name: doses_of_dates
+-- The doses of schedules $1 on local dates $2, but cancelled ones (scheduler/
+-- planning_day_quota.py: a re-plan gives a date no more doses than its rule has). $3, $4: due
+-- between them (the dates' instants, with room), for the (schedule_id, due_at) index.
+select schedule_id, local_date, due_at, status
+  from dose_events
+ where schedule_id = any($1::uuid[]) and due_at > $3 and due_at < $4
+   and local_date = any($2::date[]) and status <> 'cancelled'

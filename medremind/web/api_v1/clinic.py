@@ -32,6 +32,7 @@ from medremind.web.api_v1.fields import (
 from medremind.web.api_v1.models import ADMIN_ONLY, BODY_ERRORS, RequestModel, patch_fields
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ValidationFailed
+from scheduler.quiet_release import release_quiet_deferrals
 
 router = new_router("clinic")
 
@@ -179,4 +180,12 @@ async def update_clinic(body: ClinicSettingsUpdate, org_id: AdminOrg, state: Sta
             body.early_send_seconds,
             body.telegram_paid_stars_monthly,
         )
+        if "default_quiet_start" in given:
+            # Messages waiting out the old default window are judged again by the new one.
+            await release_quiet_deferrals(
+                conn,
+                state.clock(),
+                (state.settings.quiet_hours_start, state.settings.quiet_hours_end),
+                organization_id=org_id,
+            )
     return settings_json(row)

@@ -409,6 +409,7 @@ async def update_patient(
                 now,
                 horizon=timedelta(hours=state.settings.planner_horizon_hours),
                 move_home="timezone" in given,
+                default_quiet=(state.settings.quiet_hours_start, state.settings.quiet_hours_end),
                 capacity=PeakCapacity.from_settings(state.settings),
             )
         if body.channel_order is not None:
