@@ -131,6 +131,16 @@ async def test_one_insert_and_one_delete_of_contact_points_flip_each_patient(
         "linked_at": REACHED,
     }
 
+    # One statement changes two channel orders: one to a channel with no contact point.
+    await admin_conn.execute(
+        "update patients set channel_order = case when id = $1 then '{email}'::text[]"
+        " else '{sms,email}'::text[] end where id in ($1, $2)",
+        spare,
+        back,
+    )
+    assert (await admin_conn.fetchrow(STATE, spare))["unreachable"]
+    assert not (await admin_conn.fetchrow(STATE, back))["unreachable"]
+
 
 async def test_an_import_links_only_whom_a_send_reached_at_their_first_send(
     admin_conn: asyncpg.Connection,
@@ -159,7 +169,14 @@ async def test_an_import_links_only_whom_a_send_reached_at_their_first_send(
     assert {tuple(row) for row in states} == {(None, False, None)}
 
     earlier = await _linked(admin_conn, org, {"sms": "+14155550107"})
-    first, second, alerted = imported[10], imported[20], imported[30]
+    first, second, alerted, refused = imported[10], imported[20], imported[30], imported[40]
+    # The carrier refused two numbers (one statement): not linked, so not unreachable.
+    await admin_conn.execute(
+        "update contact_points set active = false where patient_id in ($1, $2)",
+        refused,
+        imported[50],
+    )
+    assert not (await admin_conn.fetchrow(STATE, refused))["unreachable"]
     caregiver = await admin_conn.fetchval(
         "insert into caregivers (patient_id, name, channel, address)"
         " values ($1, 'Lucía', 'sms', '+14155550198') returning id",
@@ -173,6 +190,7 @@ async def test_an_import_links_only_whom_a_send_reached_at_their_first_send(
             (second, {}),
             (alerted, {"caregiver_id": caregiver}),
             (earlier, {}),
+            (refused, {}),
         )
     ]
     # A statement whose rows reached nobody links nobody.
@@ -197,4 +215,12 @@ async def test_an_import_links_only_whom_a_send_reached_at_their_first_send(
         first: REACHED + timedelta(days=1, minutes=1),  # its first send of the two
         second: REACHED + timedelta(days=1, minutes=3),
         earlier: REACHED,  # linked before: kept
+        refused: REACHED + timedelta(days=1, minutes=6),
     }
+    # Linked while no channel is usable: unreachable at once, the caregivers told once.
+    assert dict(await admin_conn.fetchrow(STATE, refused)) == {
+        "unreachable": True,
+        "pending": True,
+        "linked_at": REACHED + timedelta(days=1, minutes=6),
+    }
+    assert not (await admin_conn.fetchrow(STATE, first))["unreachable"]
