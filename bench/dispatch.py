@@ -1205,7 +1205,8 @@ class Timeline:
             start = time.monotonic()
             result = await original(*args, **kwargs)
             rows = len(result) if hasattr(result, "__len__") else 1
-            conn = self.dispatcher._claims._conn
+            claims = self.dispatcher._claims  # its first connection (before 2026-12-05: _conn)
+            conn = getattr(claims, "connection", None) or getattr(claims, "_conn", None)
             if name == "claim" and rows and not self.sched_start and conn is not None:
                 self.claim_pid = conn.get_server_pid()
                 self.sched_start = {

@@ -54,6 +54,8 @@ MAX_PATIENTS = 50_000
 # connection is stuck: the batch reads afresh and the cache is dropped.
 BARRIER_TIMEOUT_SECONDS = 2.0
 _RETRY_MAX_SECONDS = 5.0
+# Arrived barriers remembered (ClaimCache._seen): far more than claims in flight at once.
+_BARRIERS_KEPT = 64
 _CONNECTION_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
@@ -91,7 +93,12 @@ class ClaimCache:
         self._epoch = 0  # a new LISTEN connection: barriers of an older one never come
         self._live = False
         self._sent = 0  # barriers handed out in this epoch
-        self._seen = 0  # the latest of ours that arrived in this epoch
+        # Ours that arrived in this epoch, the recent ones: a claim waits for its own barrier.
+        # Claims run on two connections at once (scheduler.claim_session), and their barriers
+        # arrive in the order the claims committed, not the order they were handed out: the
+        # newest arrived (as this once was) said nothing of an older claim's, still on its way
+        # behind an edit that claim could see.
+        self._seen: set[int] = set()
         self._arrived = asyncio.Event()  # set (and replaced) when a barrier arrives or LISTEN ends
         self._stop = asyncio.Event()
         self.listener_pid: int | None = None  # the LISTEN connection's backend (for tests)
@@ -132,7 +139,7 @@ class ClaimCache:
         _, _, epoch, n = token.split(":")
         wanted_epoch, wanted = int(epoch), int(n)
         deadline = time.monotonic() + self.barrier_timeout
-        while wanted_epoch == self._epoch and self._seen < wanted:
+        while wanted_epoch == self._epoch and wanted not in self._seen:
             left = deadline - time.monotonic()
             if left <= 0:
                 logger.warning("cache barrier late; dropping the claim cache")
@@ -217,7 +224,12 @@ class ClaimCache:
             if owner == self._id:
                 epoch, _, n = numbers.partition(":")
                 if int(epoch) == self._epoch:
-                    self._seen = max(self._seen, int(n))
+                    self._seen.add(int(n))
+                    if len(self._seen) > _BARRIERS_KEPT:
+                        # Only the claims in flight wait, for barriers among the newest handed
+                        # out; older ones arrived for claims that had nothing to wait for.
+                        oldest = self._sent - _BARRIERS_KEPT // 2
+                        self._seen = {b for b in self._seen if b > oldest}
                     self._wake()
             return
         if rest == "*":
@@ -288,7 +300,8 @@ class ClaimCache:
 
     def _go_live(self) -> None:
         self._epoch += 1
-        self._sent = self._seen = 0
+        self._sent = 0
+        self._seen = set()
         self._live = True
 
     def _go_dead(self) -> None:

@@ -23,6 +23,10 @@ scheduler.claim_prefetch), and those it lacks are read in one more statement per
 connection that sets them locally, two more round trips, and reads its patients afresh in it:
 no cache.
 
+With ``connections`` above one, as many claims may run at once, each on a connection of its own
+(the dispatcher keeps two in flight in a burst, scheduler.dispatcher): they skip each other's
+locked rows, and each waits for its own barrier.
+
 A claim whose patients cannot be read after it committed (the connection failed in between)
 raises, and its rows come back when their lease expires, as when a claim's answer is lost.
 """
@@ -66,12 +70,17 @@ class ClaimSession:
         connect: Callable[[], Awaitable[asyncpg.Connection]] | None = None,
         *,
         cache_size: int = MAX_PATIENTS,
+        connections: int = 1,
     ) -> None:
-        """``cache_size``: patients the cache keeps (at least :data:`MIN_CACHED_PATIENTS`)."""
+        """``cache_size``: patients the cache keeps (at least :data:`MIN_CACHED_PATIENTS`);
+        ``connections``: claims that may run at once (each on its own connection)."""
         self.pool = pool
         self._connect = connect
-        self._conn: asyncpg.Connection | None = None
-        self._lock = asyncio.Lock()  # one statement at a time on the connection
+        # One claim at a time on each connection: a claim takes a free slot, then its connection.
+        self._conns: list[asyncpg.Connection | None] = [None] * max(1, connections)
+        self._slots: asyncio.Queue[int] = asyncio.Queue()
+        for slot in range(len(self._conns)):
+            self._slots.put_nowait(slot)
         self._cache_size = max(MIN_CACHED_PATIENTS, cache_size)
         self.cache = ClaimCache(connect, max_entries=self._cache_size)
         self._listening: asyncio.Task[None] | None = None
@@ -90,11 +99,12 @@ class ClaimSession:
         self, *, now: datetime, limit: int, worker: str, lease_seconds: float
     ) -> list[Claim]:
         """Claim up to ``limit`` due rows (:func:`scheduler.claims.claim`)."""
-        async with self._lock:
+        slot = await self._slots.get()
+        try:
             if self._connect is None:
                 return await self._in_transaction(now, limit, worker, lease_seconds)
             self.listen()
-            conn = await self._connection()
+            conn = await self._connection(slot)
             try:
                 barrier = self.cache.token()
                 rows = await claim_rows(
@@ -108,12 +118,19 @@ class ClaimSession:
                 return await assemble(conn, rows, self.cache, barrier)
             except BaseException:
                 # A statement that failed may leave the connection half-open: a new one next.
-                self._conn = None
+                self._conns[slot] = None
                 conn.terminate()
                 raise
+        finally:
+            self._slots.put_nowait(slot)
 
-    async def _connection(self) -> asyncpg.Connection:
-        conn = self._conn
+    @property
+    def connection(self) -> asyncpg.Connection | None:
+        """The first claim connection, if open (benchmarks read its backend)."""
+        return self._conns[0]
+
+    async def _connection(self, slot: int) -> asyncpg.Connection:
+        conn = self._conns[slot]
         if conn is not None and not conn.is_closed():
             return conn
         assert self._connect is not None
@@ -123,7 +140,7 @@ class ClaimSession:
         except BaseException:
             conn.terminate()
             raise
-        self._conn = conn
+        self._conns[slot] = conn
         return conn
 
     async def _in_transaction(
@@ -158,10 +175,11 @@ class ClaimSession:
             await asyncio.gather(listening, *filter(None, [prefetching]), return_exceptions=True)
             # A later claim starts afresh.
             self.cache = ClaimCache(self._connect, max_entries=self._cache_size)
-        conn, self._conn = self._conn, None
-        if conn is None or conn.is_closed():
-            return
-        try:
-            await asyncio.wait_for(conn.close(), timeout=_CLOSE_SECONDS)
-        except _CONNECTION_ERRORS:
-            conn.terminate()
+        conns, self._conns = self._conns, [None] * len(self._conns)
+        for conn in conns:
+            if conn is None or conn.is_closed():
+                continue
+            try:
+                await asyncio.wait_for(conn.close(), timeout=_CLOSE_SECONDS)
+            except _CONNECTION_ERRORS:
+                conn.terminate()

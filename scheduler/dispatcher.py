@@ -1,7 +1,8 @@
 """The dispatcher: claim due ``scheduled_messages``, send them, record what happened.
 
 One loop claims batches (``FOR UPDATE SKIP LOCKED``, with a lease and a fresh lease token) into a
-queue. Sender coroutines take claims from it one at a time -- check expiry and quiet hours, pick a
+queue; while a backlog lasts (the last claim came back full) the next claim starts while the one
+before it is still in flight, on a second claim connection (``_CLAIMS_IN_FLIGHT``). Sender coroutines take claims from it one at a time -- check expiry and quiet hours, pick a
 route, wait for the rate-limit buckets, render and send, outside any transaction -- at most
 ``concurrency`` of them at once. A sender starts another only while claims wait and none is
 already starting, so slow sends (HTTP) fan out to ``concurrency`` within a few loop iterations,
@@ -83,6 +84,11 @@ _MIN_IDLE_SECONDS = 0.02  # due rows exist but were locked by others: do not spi
 _SENDS_BETWEEN_YIELDS = 8
 # Flushes in flight at once (each a pooled connection); see the module docstring.
 _WRITES_IN_FLIGHT = 2
+# Claims in flight at once while a backlog lasts (each on a claim connection of its own). One
+# claim at a time was the burst's serial chain (issue 20): a claim was in flight 97% of an 08:00
+# burst, the sends waiting on the next, and each claim's round trips and its cache barrier left
+# the cores idle meanwhile. After a claim that came back short (nothing more due) one at a time.
+_CLAIMS_IN_FLIGHT = 2
 # A final flush's statement may run this long past the shutdown deadline (its statement timeout).
 _FINAL_WRITE_SECONDS = 35.0
 # The send rate that sizes claims: the last this-many completions, if the newest is recent.
@@ -157,7 +163,9 @@ class Dispatcher:
         self.pool = pool
         self.config = config or DispatcherConfig()
         # Claims on a connection of their own when ``connect`` is given (scheduler.claim_session).
-        self._claims = ClaimSession(pool, connect, cache_size=self.config.read_ahead)
+        self._claims = ClaimSession(
+            pool, connect, cache_size=self.config.read_ahead, connections=_CLAIMS_IN_FLIGHT
+        )
         # Records on connections of their own too, one per flush in flight (record_session).
         self._records = RecordSession(pool, connect, size=_WRITES_IN_FLIGHT)
         self.senders = dict(senders)
@@ -218,6 +226,9 @@ class Dispatcher:
         self._held_max = self._capacity + (_WRITES_IN_FLIGHT + 1) * self.config.batch_size
         self._unfinished = 0  # claimed rows whose outcome is not yet written
         self._unsent = 0  # claimed rows without a result yet (queued or being sent)
+        # Claims in flight (oldest first) with the rows each may bring: room they hold.
+        self._claiming: deque[tuple[asyncio.Task[list[Claim]], int, float]] = deque()
+        self._reserved = 0
         # The claim loop waits until _unsent falls to this (see run), or a flush ends.
         self._wake_unsent = -1
         self._claimed_at = -math.inf  # when the last claim began (time.monotonic())
@@ -326,7 +337,13 @@ class Dispatcher:
         """(rows the next claim may take, the fewest worth a claim): the target less the rows
         not yet sent, within what may be held at all (:attr:`_held_max`)."""
         target, least = self._claim_goal()
-        return min(target - self._unsent, self._held_max - self._unfinished), least
+        unsent, unfinished = self._unsent + self._reserved, self._unfinished + self._reserved
+        return min(target - unsent, self._held_max - unfinished), least
+
+    def _room_for_a_claim(self) -> int | None:
+        """Rows a claim may take now (None: too few to be worth a claim)."""
+        room, least = self._claim_room()
+        return room if room >= least else None
 
     def _flush_now(self) -> bool:
         """Write the buffer at once (else let it gather): stopping, a batch's worth, or the
@@ -358,8 +375,37 @@ class Dispatcher:
             else asyncio.create_task(self._ahead.run(), name="dispatch-render-ahead")
         )
         failures = 0
+        backlog = False  # the last claim came back full: more may be due
         try:
             while not self._stopping:
+                if self._claiming and (
+                    not backlog
+                    or len(self._claiming) >= _CLAIMS_IN_FLIGHT
+                    or self._room_for_a_claim() is None
+                ):
+                    # The oldest claim's rows first: at once when it is the only one (nothing
+                    # more was due last time), or while the next waits for room.
+                    task, limit, claimed_at = self._claiming.popleft()
+                    self._reserved -= limit
+                    try:
+                        claims = await task
+                        failures = 0
+                    except Exception as exc:  # the loop outlives any failure; DB_ERRORS expected
+                        backlog = False
+                        failures += 1
+                        delay = min(_DB_RETRY_MAX_SECONDS, 0.1 * 2**failures)
+                        logger.warning(
+                            "claim failed; retrying",
+                            extra={"error": type(exc).__name__, "retry_in": delay},
+                        )
+                        if not self._claiming:
+                            await self._idle(delay)
+                        continue
+                    self._start(claims, claimed_at)
+                    backlog = len(claims) == limit
+                    if not backlog and not self._claiming:
+                        await self._idle(await self._idle_seconds())
+                    continue
                 room, least = self._claim_room()
                 # Some room, and the last claim a while ago: claim what fits (a time-critical
                 # dose due since then comes first in any claim; see _CLAIM_AT_LEAST_EVERY).
@@ -386,30 +432,20 @@ class Dispatcher:
                 # Taken before the claim: the lease the database grants ends no earlier than its
                 # lease_seconds after this, and what the claim read is no older.
                 claimed_at = self._claimed_at = time.monotonic()
-                try:
-                    claims = await self._claim(limit)
-                    failures = 0
-                except Exception as exc:  # the loop outlives any failure; DB_ERRORS expected
-                    failures += 1
-                    delay = min(_DB_RETRY_MAX_SECONDS, 0.1 * 2**failures)
-                    logger.warning(
-                        "claim failed; retrying",
-                        extra={"error": type(exc).__name__, "retry_in": delay},
-                    )
-                    await self._idle(delay)
-                    continue
-                self._start(claims, claimed_at)
-                if len(claims) == limit:
-                    continue  # a full batch: more may be waiting
-                await self._idle(await self._idle_seconds())
+                task = asyncio.create_task(self._claim(limit), name="dispatch-claim")
+                self._claiming.append((task, limit, claimed_at))
+                self._reserved += limit
         finally:
-            if ahead is not None:
-                assert self._ahead is not None
-                self._ahead.stop()
-                ahead.cancel()  # a pass may be in a statement: the sends' shutdown goes first
-                await asyncio.gather(ahead, return_exceptions=True)
-            await self._shutdown(flusher)
-            self._running = False
+            try:
+                await self._claims_landed()
+            finally:
+                if ahead is not None:
+                    assert self._ahead is not None
+                    self._ahead.stop()
+                    ahead.cancel()  # a pass may be in a statement: the sends' shutdown first
+                    await asyncio.gather(ahead, return_exceptions=True)
+                await self._shutdown(flusher)
+                self._running = False
 
     async def run_once(self) -> int:
         """Claim one batch, process it completely and record it; return the number claimed."""
@@ -427,6 +463,19 @@ class Dispatcher:
         return len(claims)
 
     # -- the loop's pieces -----------------------------------------------------------------
+
+    async def _claims_landed(self) -> None:
+        """At the loop's end: the claims still in flight land in the queue (shutdown returns
+        what is not sent); one that fails leaves its rows leased, to the reaper."""
+        while self._claiming:
+            task, limit, claimed_at = self._claiming.popleft()
+            self._reserved -= limit
+            try:
+                claims = await task
+            except Exception as exc:  # failed: its rows (if any) come back with their lease
+                logger.warning("claim at shutdown failed", extra={"error": type(exc).__name__})
+                continue
+            self._start(claims, claimed_at)
 
     async def _claim(self, limit: int) -> list[Claim]:
         claims = await self._claims.claim(

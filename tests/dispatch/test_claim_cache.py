@@ -310,3 +310,41 @@ async def test_a_window_of_more_patients_than_a_pass_reads_is_read_over_several_
     finally:
         cache.stop()
         await listening
+
+
+async def test_a_claim_waits_for_its_own_barrier_not_a_newer_one(session: ClaimSession) -> None:
+    """Two claims in flight (the dispatcher's backlog): their barriers arrive in the order they
+    committed. The newer claim's arriving first says nothing of the older one's, which may still
+    come behind an invalidation that the older claim could see."""
+    cache = session.cache
+    older, newer = cache.token(), cache.token()
+    assert older is not None and newer is not None
+    cache.on_notification(newer)  # the newer claim committed first
+    assert await cache.caught_up(newer)
+    waiting = asyncio.create_task(cache.caught_up(older))
+    await asyncio.sleep(0.1)
+    assert not waiting.done()  # the older one waits for its own
+    cache.on_notification(older)
+    assert await waiting
+
+
+async def test_two_claims_at_once_take_different_rows(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """A session of two connections runs two claims at once; they skip each other's rows."""
+    assert db.pool is not None
+    session = ClaimSession(db.pool, db.connect, connections=2)
+    session.listen()
+    await eventually(lambda: session.cache.live)
+    try:
+        patient = await _patient(admin_conn)
+        for _ in range(6):
+            await factories.create_message(admin_conn, patient["id"], urgent=True)
+        first, second = await asyncio.gather(
+            session.claim(now=datetime.now(UTC), limit=3, worker="w", lease_seconds=60),
+            session.claim(now=datetime.now(UTC), limit=3, worker="w", lease_seconds=60),
+        )
+        ids = [c.id for c in first + second]
+        assert len(ids) == 6 and len(set(ids)) == 6
+    finally:
+        await session.aclose()
