@@ -146,12 +146,23 @@ async def json_body(request: Request) -> Any:
         raise ApiError(400, exc.reason, field=exc.where) from None
 
 
-def refuse_nul_in_query(request: Request) -> None:
+def refuse_bad_query(request: Request) -> None:
     """422 naming the first query parameter whose value holds a NUL: PostgreSQL's text holds
-    none, and a search term is passed to it as it came (``?q=%00`` was a 500)."""
+    none, and a search term is passed to it as it came (``?q=%00`` was a 500). Also one given
+    more than once: every parameter takes one value, and the last one silently won
+    (``?status=active&status=invited`` listed the invited patients only)."""
+    seen: dict[str, int] = {}
     for name, value in request.query_params.multi_items():
         if "\x00" in value:
             raise ValidationFailed(name, "must not contain NUL characters")
+        seen[name] = seen.get(name, 0) + 1
+    for name, times in seen.items():
+        if times > 1:
+            raise ValidationFailed(
+                name,
+                f"given {times} times; give it once (each query parameter takes one value:"
+                " for several, make one request per value)",
+            )
 
 
 def path_uuid(request: Request, name: str, what: str) -> uuid.UUID:
