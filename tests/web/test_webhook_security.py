@@ -4,6 +4,7 @@ every accepted delivery has its effect exactly once, however often it is replaye
 from __future__ import annotations
 
 import secrets
+from math import inf, nan
 from pathlib import Path
 
 import asyncpg
@@ -369,6 +370,9 @@ async def test_signed_forms_with_values_no_provider_sends_are_dropped_not_500(cl
         ("/twilio/inbound", {**inbound_form("+14155550108", "hi"), "MessageSid": long_sid}),
         ("/twilio/inbound", inbound_form("+1" + secrets.token_hex(4000), "hi")),
         ("/twilio/status", status_form(long_sid, "delivered")),
+        # A "location" at NaN or infinity was a 500 too (JSON, and so jsonb, has no NaN).
+        ("/twilio/inbound", inbound_form("whatsapp:+1415555", latitude=nan, longitude=0.0)),
+        ("/twilio/inbound", inbound_form("whatsapp:+1415555", latitude=1.0, longitude=-inf)),
     ]
     for path, form in forms:
         response = await client.post(path, data=form, headers=_signed(path, form))
