@@ -132,13 +132,14 @@ State = Annotated[WebState, Depends(state_of)]
 async def json_body(request: Request) -> Any:
     """The parsed JSON body; 415 for another media type, 413 past the route's size cap
     (:mod:`medremind.web.body_limit`), 400 for malformed or hostile JSON (too deep, a lone
-    surrogate, a number out of range), 422 for a NUL in a string, naming where it is."""
+    surrogate, a number out of range, a key given twice in one object), 422 for a NUL in a
+    string, naming where it is."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in ("application/json", "application/fhir+json"):
         raise ApiError(415, "send the body as application/json")
     raw = await request.body()
     try:
-        return json_input.decode(raw, nul=False)
+        return json_input.decode(raw, nul=False, unique_keys=True)
     except json_input.UnsafeJson as exc:
         if exc.problem == "nul":
             # PostgreSQL stores no NUL in text or jsonb; refuse it here rather than fail there.
