@@ -22,6 +22,12 @@ create function public.message_holds_live_sign_in_link(
      and p_created_at > now() - interval '15 minutes'
      and coalesce(strpos(p_content, '/app/#sign-in=') > 0, false)
 $$;
+-- Not PostgreSQL's default grant to PUBLIC: on Supabase, anon could call it through /rpc
+-- (tests/integration/test_function_privileges.py).
+revoke all on function public.message_holds_live_sign_in_link(text, text, timestamptz)
+  from public, anon;
+grant execute on function public.message_holds_live_sign_in_link(text, text, timestamptz)
+  to authenticated, medremind_app;
 
 alter policy scheduled_messages_clinician on public.scheduled_messages
   using (organization_id = public.current_organization_id()
