@@ -8,6 +8,7 @@ forward (:func:`merge_status`): a late ``sent`` never overwrites ``delivered``, 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypedDict
@@ -64,7 +65,7 @@ def parse_twilio_inbound(form: Mapping[str, str]) -> InboundEvent:
 
     ``chat_address`` is the bare E.164 number for both channels. WhatsApp quick replies become
     ``BUTTON`` (``button_data`` is the ``ButtonPayload``), shared locations ``LOCATION``.
-    Raises ``ValueError`` when ``From`` is missing.
+    Raises ``ValueError`` when ``From`` is missing or a location is off the globe.
     """
     sender = form.get("From", "").strip()
     if not sender:
@@ -84,8 +85,8 @@ def parse_twilio_inbound(form: Mapping[str, str]) -> InboundEvent:
     if latitude and longitude:
         return InboundEvent(
             kind=InboundKind.LOCATION,
-            latitude=float(latitude),
-            longitude=float(longitude),
+            latitude=_coordinate(latitude, 90),
+            longitude=_coordinate(longitude, 180),
             text=form.get("Body", ""),
             **common,
         )
@@ -98,6 +99,15 @@ def parse_twilio_inbound(form: Mapping[str, str]) -> InboundEvent:
             **common,
         )
     return InboundEvent(kind=InboundKind.TEXT, text=form.get("Body", ""), **common)
+
+
+def _coordinate(text: str, bound: float) -> float:
+    """A shared location's degrees; ``ValueError`` for NaN, infinities or a value off the globe
+    (JSON, and so the stored event, has no NaN: such a form was a 500)."""
+    value = float(text)
+    if not math.isfinite(value) or abs(value) > bound:
+        raise ValueError(f"Twilio location coordinate out of range: {bound}")
+    return value
 
 
 def parse_twilio_status(form: Mapping[str, str]) -> StatusUpdate:

@@ -116,8 +116,26 @@ async def consent(turn: Turn) -> None:
     if turn.choice != "consent:yes":
         await reprompt(turn, "consent_reprompt")
         return
+    if not await invite_still_open(turn):
+        # Another chat agreed first (or the link expired while this one was asked): the clinic's
+        # patient is not this chat's to claim. Asked again, for no clinic, as at /start with a
+        # link that is no longer valid.
+        turn.say(turn.t("invite_invalid"))
+        turn.conv.state["data"] = {}
+        await goto(turn, "consent")
+        return
     await register_patient(turn)
     await onward(turn, "name")
+
+
+async def invite_still_open(turn: Turn) -> bool:
+    """Whether the invite this chat opened (if any) is still unused and unexpired, locked to the
+    end of the turn: of two chats that opened one link, only the first to agree takes it."""
+    raw_id = turn.conv.data.get("invite_id")
+    if not raw_id:
+        return True
+    invite = await turn.conn.fetchrow(query("bot", "lock_invite"), UUID(raw_id), turn.now)
+    return invite is not None
 
 
 async def register_patient(turn: Turn) -> None:

@@ -36,6 +36,11 @@ from platforms.twilio_inbound import parse_twilio_inbound, parse_twilio_status
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "x-twilio-signature"
+# Longer than any SID (34 characters) or sender address (E.164, whatsapp:, messenger: ids)
+# Twilio sends: such a value comes from a form someone else signed (a clinic signs its own
+# number's webhooks) and is dropped, as PostgreSQL cannot index thousands of characters (a 500).
+MAX_SID_CHARS = 64
+MAX_ADDRESS_CHARS = 100
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
@@ -128,6 +133,10 @@ async def twilio_inbound(request: Request) -> Response:
         return _dropped("twilio", "not_a_message", _twiml())
     if not event.provider_id:
         return _dropped("twilio", "no_sid", _twiml())
+    if len(event.provider_id) > MAX_SID_CHARS:
+        return _dropped("twilio", "sid_too_long", _twiml())
+    if max(len(event.chat_address or ""), len(event.to_address or "")) > MAX_ADDRESS_CHARS:
+        return _dropped("twilio", "address_too_long", _twiml())
     task = await inbound.accept(state, event, fields)
     return Response(EMPTY_TWIML, media_type="text/xml", background=task)
 
@@ -143,6 +152,8 @@ async def twilio_status(request: Request) -> Response:
         update = parse_twilio_status(fields)
     except ValueError:
         return _dropped("twilio_status", "not_a_status", Response(status_code=204))
+    if len(update.provider_message_id) > MAX_SID_CHARS:
+        return _dropped("twilio_status", "sid_too_long", Response(status_code=204))
     outcome = await apply_status(state, update)
     STATUS_CALLBACKS.labels(update.status, outcome).inc()
     return Response(status_code=204)

@@ -15,6 +15,8 @@ from core.sign_in_links import token_hash
 from core.sql import query
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import registered_patient
+from tests.factories import create_clinician
+from tests.integration.clinician import as_clinician
 
 BASE = "https://medremind.example.org"
 
@@ -71,3 +73,32 @@ async def test_app_link_in_the_chat_works_once_and_signout_ends_sessions(
     assert not await admin_conn.fetchval(
         "select count(*) from patient_web_sessions where revoked_at is null"
     )
+
+
+async def test_the_link_in_the_chat_is_not_the_clinics_to_read_until_spent(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """The bot's answer to /app is a message row of the patient's clinic: while its link works,
+    the clinic's clinicians do not see it (migration 20260101015400); the web's redemption
+    scrubs it (the same query as for a link asked for on the sign-in page)."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    clinician = await create_clinician(admin_conn, patient["organization_id"])
+    await bot.send(chat, "/app")
+    token = re.search(r"/app/#sign-in=([\w-]+)", bot.last_text(chat))[1]  # type: ignore[index]
+
+    async def clinicians_texts() -> list[str]:
+        async with as_clinician(admin_conn, clinician["id"]) as conn:
+            rows = await conn.fetch("select message_content from scheduled_messages")
+        return [row["message_content"] or "" for row in rows]
+
+    assert rows_with(token, await clinicians_texts()) == []
+    everything = await admin_conn.fetch("select message_content from scheduled_messages")
+    assert len(rows_with(token, [r["message_content"] or "" for r in everything])) == 1
+    await admin_conn.execute(query("patient_app", "scrub_sign_in_message"), patient["id"], token)
+    assert "MedRemind sign-in link (used)" in await clinicians_texts()
+
+
+def rows_with(token: str, texts: list[str]) -> list[str]:
+    """The texts holding ``token``."""
+    return [text for text in texts if token in text]

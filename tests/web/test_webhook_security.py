@@ -3,6 +3,8 @@ every accepted delivery has its effect exactly once, however often it is replaye
 
 from __future__ import annotations
 
+import secrets
+from math import inf, nan
 from pathlib import Path
 
 import asyncpg
@@ -356,3 +358,24 @@ async def test_nul_characters_do_not_break_storage(client, admin_conn, auth, pat
     response = await client.post("/api/v1/messages", json=body, headers=auth)
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "variables.a"
+
+
+async def test_signed_forms_with_values_no_provider_sends_are_dropped_not_500(client, admin_conn):
+    """Attack run: a signed form (a clinic signs its own number's webhooks with its own token)
+    with a MessageSid or From of thousands of characters was a 500 (PostgreSQL cannot index the
+    value), an error logged each time and the webhook retried. No SID or address Twilio sends is
+    that long: such a form is acknowledged and counted, like any signed form we cannot use."""
+    long_sid = "SM" + secrets.token_hex(4000)  # random: it does not compress under the limit
+    forms = [
+        ("/twilio/inbound", {**inbound_form("+14155550108", "hi"), "MessageSid": long_sid}),
+        ("/twilio/inbound", inbound_form("+1" + secrets.token_hex(4000), "hi")),
+        ("/twilio/status", status_form(long_sid, "delivered")),
+        # A "location" at NaN or infinity was a 500 too (JSON, and so jsonb, has no NaN).
+        ("/twilio/inbound", inbound_form("whatsapp:+1415555", latitude=nan, longitude=0.0)),
+        ("/twilio/inbound", inbound_form("whatsapp:+1415555", latitude=1.0, longitude=-inf)),
+    ]
+    for path, form in forms:
+        response = await client.post(path, data=form, headers=_signed(path, form))
+        assert response.status_code in (200, 204), (path, response.text)
+    assert await count(admin_conn, "inbound_messages") == 0
+    assert await count(admin_conn, "delivery_status_events") == 0

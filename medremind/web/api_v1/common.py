@@ -132,13 +132,14 @@ State = Annotated[WebState, Depends(state_of)]
 async def json_body(request: Request) -> Any:
     """The parsed JSON body; 415 for another media type, 413 past the route's size cap
     (:mod:`medremind.web.body_limit`), 400 for malformed or hostile JSON (too deep, a lone
-    surrogate, a number out of range), 422 for a NUL in a string, naming where it is."""
+    surrogate, a number out of range, a key given twice in one object), 422 for a NUL in a
+    string, naming where it is."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in ("application/json", "application/fhir+json"):
         raise ApiError(415, "send the body as application/json")
     raw = await request.body()
     try:
-        return json_input.decode(raw, nul=False)
+        return json_input.decode(raw, nul=False, unique_keys=True)
     except json_input.UnsafeJson as exc:
         if exc.problem == "nul":
             # PostgreSQL stores no NUL in text or jsonb; refuse it here rather than fail there.
@@ -146,12 +147,23 @@ async def json_body(request: Request) -> Any:
         raise ApiError(400, exc.reason, field=exc.where) from None
 
 
-def refuse_nul_in_query(request: Request) -> None:
+def refuse_bad_query(request: Request) -> None:
     """422 naming the first query parameter whose value holds a NUL: PostgreSQL's text holds
-    none, and a search term is passed to it as it came (``?q=%00`` was a 500)."""
+    none, and a search term is passed to it as it came (``?q=%00`` was a 500). Also one given
+    more than once: every parameter takes one value, and the last one silently won
+    (``?status=active&status=invited`` listed the invited patients only)."""
+    seen: dict[str, int] = {}
     for name, value in request.query_params.multi_items():
         if "\x00" in value:
             raise ValidationFailed(name, "must not contain NUL characters")
+        seen[name] = seen.get(name, 0) + 1
+    for name, times in seen.items():
+        if times > 1:
+            raise ValidationFailed(
+                name,
+                f"given {times} times; give it once (each query parameter takes one value:"
+                " for several, make one request per value)",
+            )
 
 
 def path_uuid(request: Request, name: str, what: str) -> uuid.UUID:

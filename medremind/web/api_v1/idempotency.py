@@ -8,8 +8,10 @@ client bug and answers 409 naming the header.
 A replay answers the first response's status with ``Idempotent-Replayed: true`` and the
 resource's *current* state when the operation names one (``current``): a message created, then
 cancelled, replays as cancelled, never as the stale "pending" of the first answer, so a client
-that retries after a lost answer acts on what is true now. When the resource is gone (an erased
-patient's rows), the stored first response is answered, with ``Idempotent-Replayed: stored``.
+that retries after a lost answer acts on what is true now. When the resource is gone (deleted by
+retention), the stored first response is answered, with ``Idempotent-Replayed: stored``. Erasing
+a patient deletes the stored answers that name them (migration 20260101015410): a replay then
+acts anew.
 """
 
 from __future__ import annotations

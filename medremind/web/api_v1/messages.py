@@ -482,6 +482,10 @@ async def resend_failed_message(
         if refusal is not None:
             raise ApiError(409, refusal.format(status=result.status))
         row = await conn.fetchrow(query("web", "get_message"), result.message_id, org_id)
+        if row is None:
+            # A copy the clinic may not read (it holds a live sign-in link to the patient app,
+            # migration 20260101015400): the message is not the clinic's; the copy is rolled back.
+            raise NotFound("message")
     if result.outcome is ResendOutcome.ALREADY_RESENT:
         response.status_code = 200
     return message_json(row)

@@ -6,8 +6,9 @@ dependency. :class:`ApiRoute` keeps the order and the safety the API had before 
 1. the API key first (401/429 before the body is even read, so a client without a valid key, or
    over its rate, costs us no body parsing), and its role where the operation is an admin's
    (403);
-2. the query: a NUL in a parameter's value is a 422 naming it (PostgreSQL's text holds none), and
-   so is any parameter of an operation that takes none (unknown ones of the others: their models);
+2. the query: a NUL in a parameter's value is a 422 naming it (PostgreSQL's text holds none), so
+   is a parameter given twice (each takes one value) and any parameter of an operation that takes
+   none (unknown ones of the others: their models);
 3. the body through :func:`medremind.web.json_input.decode` (415 for another media type, 413 past
    the streaming cap, 400 for deep nesting, lone surrogates or out-of-range numbers, 422 for a
    NUL), handed to FastAPI already parsed, so pydantic validates a value that is safe to store;
@@ -31,7 +32,7 @@ from medremind.web.api_v1.common import (
     authenticated_organization,
     json_body,
     organization,
-    refuse_nul_in_query,
+    refuse_bad_query,
 )
 from medremind.web.api_v1.known_names import query_names
 from medremind.web.api_v1.models import ADMIN_ONLY, ERROR_RESPONSES
@@ -60,7 +61,7 @@ class ApiRoute(APIRoute):
                 await authenticated_admin(request)
             elif authenticated:
                 await authenticated_organization(request)
-            refuse_nul_in_query(request)
+            refuse_bad_query(request)
             if not takes_query and request.query_params:
                 first = next(iter(request.query_params))
                 raise ValidationFailed(first, "unknown query parameter; this operation takes none")

@@ -127,7 +127,7 @@ async def redeem_link(request: Request) -> Response:
                 401, "this sign-in link was used already or has expired: ask for a new one"
             )
         patient_id = link["patient_id"]
-        await conn.execute(query("patient_app", "scrub_sign_in_message"), link["id"])
+        await conn.execute(query("patient_app", "scrub_sign_in_message"), patient_id, token)
         session = new_token()
         await conn.execute(
             query("patient_app", "create_session"),

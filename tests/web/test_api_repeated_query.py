@@ -1,0 +1,35 @@
+"""A query parameter given twice is a 422 naming it, not a filter silently narrowed to one value.
+
+Attack run: ``GET /api/v1/patients?status=active&status=invited`` answered only the invited
+patients (the last value won), and ``GET /messages?limit=1&limit=3`` three rows: an integrator
+who meant "either status" (many APIs read a repeated parameter as a list) got a wrong answer
+with a 200. Every parameter of ``/api/v1`` takes one value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+async def test_a_parameter_given_twice_is_refused_naming_it(
+    client: httpx.AsyncClient, auth: dict[str, str], patient: Any
+) -> None:
+    for path, query, name in (
+        ("/api/v1/patients", "status=active&status=invited", "status"),
+        ("/api/v1/messages", "limit=1&limit=3", "limit"),
+        (
+            "/api/v1/messages",
+            f"patient_id={patient['id']}&kind=system&patient_id={patient['id']}",
+            "patient_id",
+        ),
+        ("/api/v1/appointments", "status=scheduled&status=scheduled", "status"),
+    ):
+        answer = await client.get(f"{path}?{query}", headers=auth)
+        assert answer.status_code == 422, (path, answer.text)
+        error = answer.json()["error"]
+        assert error["field"] == name
+        assert "given 2 times" in error["reason"] and "once" in error["reason"]
+    # One value each is as before.
+    answer = await client.get("/api/v1/patients?status=active&limit=5", headers=auth)
+    assert answer.status_code == 200, answer.text
