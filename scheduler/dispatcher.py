@@ -2,8 +2,9 @@
 
 One loop claims batches (``FOR UPDATE SKIP LOCKED``, with a lease and a fresh lease token) into a
 queue; while a backlog lasts (the last claim came back full) the next claim starts while the one
-before it is still in flight, on a second claim connection (``_CLAIMS_IN_FLIGHT``). Sender coroutines take claims from it one at a time -- check expiry and quiet hours, pick a
-route, wait for the rate-limit buckets, render and send, outside any transaction -- at most
+before it is still in flight, on a second claim connection (``_CLAIMS_IN_FLIGHT``). Sender
+coroutines take claims from it one at a time -- check expiry and quiet hours, pick a route, wait
+for the rate-limit buckets, render and send, outside any transaction -- at most
 ``concurrency`` of them at once. A sender starts another only while claims wait and none is
 already starting, so slow sends (HTTP) fan out to ``concurrency`` within a few loop iterations,
 while fast ones (a local adapter) are drained by one or two coroutines without a task apiece.
@@ -49,7 +50,14 @@ from scheduler import metrics
 from scheduler.breaker import Breakers
 from scheduler.buckets import BucketSet, Limiter
 from scheduler.claim_session import ClaimSession
-from scheduler.claims import Claim, Outcome, mark_contacts, move_addresses, next_due
+from scheduler.claims import (
+    AttemptRow,
+    Claim,
+    Outcome,
+    mark_contacts,
+    move_addresses,
+    next_due,
+)
 from scheduler.custom_templates import prefetch_templates
 from scheduler.delivery import Deliverer, DeliveryResult, SendersFor, time_critical
 from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
@@ -684,7 +692,11 @@ class Dispatcher:
         attempts = [a for r in results for a in r.attempts]
         effects = [e for r in results for e in r.effects]
         moves = [m for r in results for m in r.moves]
-        applied = await self._records.record(outcomes, attempts)
+        try:
+            applied = await self._records.record(outcomes, attempts)
+        except asyncpg.ForeignKeyViolationError:
+            outcomes, attempts = await self._without_erased(outcomes, attempts)
+            applied = await self._records.record(outcomes, attempts)
         if effects or moves:
             async with self.pool.acquire() as conn:
                 if effects:
@@ -698,6 +710,32 @@ class Dispatcher:
             logger.warning(
                 "outcomes not applied: lease lost to another worker", extra={"count": lost}
             )
+
+    async def _without_erased(
+        self, outcomes: list[Outcome], attempts: list[AttemptRow]
+    ) -> tuple[list[Outcome], list[AttemptRow]]:
+        """The outcomes and attempts whose message still exists. A patient's erasure deletes
+        their messages, one being sent included: its attempt rows then name nothing and the
+        record's statement fails on their foreign key. Retried as it was, it failed again, with
+        every later outcome of the worker in it: another clinic's patient was sent the same
+        message each time its lease ran out (the attack run of 2026-12-05). Raises the error
+        again if no message is gone (another cause)."""
+        ids = list({o.id for o in outcomes} | {a.message_id for a in attempts})
+        async with self.pool.acquire() as conn:
+            there = {
+                r[0]
+                for r in await conn.fetch(
+                    "select id from scheduled_messages where id = any($1::uuid[])", ids
+                )
+            }
+        gone = set(ids) - there
+        if not gone:
+            raise asyncpg.ForeignKeyViolationError("an attempt names a message that exists")
+        logger.info("outcomes of erased messages not recorded", extra={"count": len(gone)})
+        return (
+            [o for o in outcomes if o.id in there],
+            [a for a in attempts if a.message_id in there],
+        )
 
     # -- shutdown --------------------------------------------------------------------------
 

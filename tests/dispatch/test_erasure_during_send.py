@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
-import pytest
 
 from platforms.base import Channel, OutboundMessage, Receipt
 from scheduler.dispatcher import Dispatcher
@@ -46,7 +45,6 @@ class ErasingSender(RecordingSender):
         return receipt
 
 
-@pytest.mark.xfail(strict=True, reason="dispatcher record path: its owner's fix (see docstring)")
 async def test_an_erasure_during_a_send_does_not_hold_other_outcomes(
     admin_conn: asyncpg.Connection, make_dispatcher: MakeDispatcher
 ) -> None:
