@@ -348,3 +348,55 @@ async def test_two_claims_at_once_take_different_rows(
         assert len(ids) == 6 and len(set(ids)) == 6
     finally:
         await session.aclose()
+
+
+async def test_a_multi_row_update_notifies_the_patients_whose_cached_columns_changed(
+    admin_conn: asyncpg.Connection, database_url: str
+) -> None:
+    """One statement over several patients notifies those whose cached columns changed, once.
+
+    The trigger's first firing in the session is a one-row update, then a batch: the batch's
+    plan must hold for many rows too (migration 20260101015240).
+    """
+    org = await factories.create_organization(admin_conn)
+    patients = [(await factories.create_patient(admin_conn, org["id"]))["id"] for _ in range(6)]
+    listener = await asyncpg.connect(database_url)
+    received: list[str] = []
+    await listener.add_listener("medremind_cache", lambda *args: received.append(args[3]))
+
+    async def notified_after(barrier: Any) -> set[Any]:
+        """The ids notified before ``barrier``'s notice (notices arrive in commit order)."""
+        await admin_conn.execute(
+            "update patients set display_name = display_name || '.' where id = $1", barrier
+        )
+        await eventually(lambda: f"p:{barrier}" in received)
+        before = received[: received.index(f"p:{barrier}")]
+        received.clear()
+        return {part for payload in before for part in payload.removeprefix("p:").split(",")}
+
+    try:
+        assert await notified_after(patients[5]) == set()
+        await admin_conn.execute(
+            """
+            update patients p
+               set locale = case when p.id = $1 then 'fr' else p.locale end,
+                   display_name = case when p.id = $2 then 'Renamed' else p.display_name end,
+                   channel_order = case when p.id = $3 then '{sms,telegram}'
+                                        else p.channel_order end,
+                   reminders_paused = p.reminders_paused,
+                   home_timezone = 'Europe/Berlin'
+             where p.id = any($4::uuid[])
+            """,
+            patients[0],
+            patients[1],
+            patients[2],
+            patients[:5],
+        )
+        # Patients 3 and 4 changed a column no cache holds (their home zone) or none at all.
+        assert await notified_after(patients[5]) == {str(p) for p in patients[:3]}
+        await admin_conn.execute(
+            "update patients set consent_at = consent_at where id = any($1::uuid[])", patients
+        )
+        assert await notified_after(patients[0]) == set()
+    finally:
+        await listener.close()
