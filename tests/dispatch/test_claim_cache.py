@@ -400,3 +400,40 @@ async def test_a_multi_row_update_notifies_the_patients_whose_cached_columns_cha
         assert await notified_after(patients[0]) == set()
     finally:
         await listener.close()
+
+
+async def test_a_window_whose_instant_passed_is_not_paged_on(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """The read-ahead pages through a window of more patients than a pass reads; once the
+    window's rows fall due they are the claims' (which read a missing patient themselves), and
+    paging on read them all again each second while they were claimed (issue 20's burst)."""
+    assert db.pool is not None
+    cache = ClaimCache(db.connect, max_entries=4)  # a pass reads two patients at most
+    listening = asyncio.create_task(cache.run())
+    try:
+        await eventually(lambda: cache.live)
+        prefetch = Prefetch(db.pool, cache, horizon=3.0)
+        assert await prefetch.once() == 0  # an empty window: the next starts where it ends
+        window_start = prefetch._upper
+        assert window_start is not None
+        due = window_start + timedelta(seconds=1)
+        org = await factories.create_organization(admin_conn)
+        for n in range(5):
+            patient = await factories.create_patient(
+                admin_conn, org["id"], contacts={"sms": f"+1415555030{n}"}
+            )
+            await factories.create_message(admin_conn, patient["id"], scheduled_time=due)
+        # Within the horizon of the due time, before it: the first page of its window.
+        await _sleep_until(due - timedelta(seconds=2.5))
+        assert await prefetch.once() == 2
+        await _sleep_until(due + timedelta(seconds=0.2))
+        assert await prefetch.once() == 0  # due now: left to the claims, the window done
+        assert await prefetch.once() == 0
+    finally:
+        cache.stop()
+        await asyncio.gather(listening, return_exceptions=True)
+
+
+async def _sleep_until(when: datetime) -> None:
+    await asyncio.sleep(max(0.0, (when - datetime.now(UTC)).total_seconds()))
