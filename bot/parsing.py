@@ -197,12 +197,17 @@ def parse_date(text: str, *, today: date) -> date | None:
     return None
 
 
+# Files of the zone folder that name no place ("localtime" is the machine's own zone, which
+# PostgreSQL does not know; "Factory" says "set a time zone").
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @cache
 def _zone_index() -> dict[str, str]:
     """Folded IANA names and their last parts ("new york") -> IANA name."""
     index: dict[str, str] = {}
     for name in sorted(available_timezones()):
-        if name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
+        if name.startswith(("Etc/", "SystemV/", "posix/", "right/")) or name in _NOT_ZONES:
             continue
         index.setdefault(fold(name), name)
         city = fold(name.rsplit("/", 1)[-1].replace("_", " "))

@@ -82,6 +82,10 @@ def test_parse_date(typed: str, expected: date | None) -> None:
         ("CET", None),
         ("UTC", "UTC"),
         ("EST5EDT", "EST5EDT"),
+        # Zone files that name no place: PostgreSQL knows no "localtime" (attack run 2026-12-05).
+        ("localtime", None),
+        ("posixrules", None),
+        ("Factory", None),
     ],
 )
 def test_parse_timezone(typed: str, expected: str | None) -> None:

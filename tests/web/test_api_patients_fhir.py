@@ -234,6 +234,21 @@ async def test_a_fixed_offset_named_like_a_region_is_refused(client, admin_conn,
         assert response.status_code == 201, response.text
 
 
+async def test_a_zone_file_that_is_no_iana_zone_is_refused(client, admin_conn, auth):
+    """ "localtime", "posixrules", "posix/..." and "right/..." are files Python opens as zones
+    but PostgreSQL knows no such zone: a patient created with one was planned and sent to, and
+    every statement converting a time in their zone failed (the attack run of 2026-12-05)."""
+    for zone in ("localtime", "posixrules", "posix/Europe/Madrid", "right/UTC"):
+        response = await client.post(
+            "/api/v1/patients", json=_patient_body(timezone=zone), headers=auth
+        )
+        assert response.status_code == 422, (zone, response.text)
+        error = response.json()["error"]
+        assert error["field"] == "timezone", error
+        assert "IANA" in error["reason"], error
+    assert await count(admin_conn, "patients") == 0
+
+
 async def test_an_operation_without_query_parameters_refuses_one(client, admin_conn, patient, auth):
     """`GET /waitlist?status=waiting` answered the whole waitlist (200), as if it had been
     filtered; an operation that takes no query parameter says so on the first one given."""

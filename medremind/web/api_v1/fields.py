@@ -9,10 +9,11 @@ schema (``format``, ``pattern``, bounds) from the same annotations.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal, get_args
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
@@ -175,7 +176,18 @@ def _timezone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise _fail("is not a known IANA timezone; use a name such as Europe/Berlin") from None
+    if value not in _iana_zones():
+        # A file of the machine's zone folder that is no zone of the IANA database
+        # ("localtime", "posixrules", "posix/...", "right/..."): Python opens it, PostgreSQL
+        # knows no such zone, and every statement that converts a time in it would fail.
+        raise _fail("is not an IANA timezone name; use a name such as Europe/Berlin")
     return value
+
+
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    """The IANA database's zone names (what PostgreSQL knows too)."""
+    return frozenset(available_timezones() - {"localtime", "posixrules"})
 
 
 Timezone = Annotated[
