@@ -10,6 +10,7 @@ const require = createRequire(import.meta.url);
 const { groupCountText, groupReport, pickVersion, reachVerdict, templateChoices, templateChannelProblem, templateNameFromForm } = require(
   "../.unit-build/compose.js",
 );
+const { errorMessage } = require("../.unit-build/errors.js");
 
 const v = (locale, channel, name = "checkup") => ({ name, locale, channel, body: `${locale}/${channel}` });
 
@@ -97,14 +98,29 @@ describe("templateNameFromForm", () => {
 describe("reachVerdict (the API's rule: refuse a message due soon that nothing reaches, warn a later one)", () => {
   // The route and due_soon come from public.message_reach (migration 20260101015200).
   test("a route: sent, whenever it is due", () => {
-    assert.equal(reachVerdict({ route: ["sms"], due_soon: true }), "reaches");
-    assert.equal(reachVerdict({ route: ["telegram", "sms"], due_soon: false }), "reaches");
+    assert.equal(reachVerdict({ consented: true, route: ["sms"], due_soon: true }), "reaches");
+    assert.equal(reachVerdict({ consented: true, route: ["telegram", "sms"], due_soon: false }), "reaches");
   });
   test("no route, due within the window: refused", () => {
-    assert.equal(reachVerdict({ route: [], due_soon: true }), "refuse");
+    assert.equal(reachVerdict({ consented: true, route: [], due_soon: true }), "refuse");
   });
   test("no route, due later: kept with a notice (the patient may reply START meanwhile)", () => {
-    assert.equal(reachVerdict({ route: [], due_soon: false }), "warn");
+    assert.equal(reachVerdict({ consented: true, route: [], due_soon: false }), "warn");
+  });
+  test("not consented yet (invited): refused now and later, reachable or not, as the API's 409", () => {
+    // Before, the row was inserted and the worker cancelled it ("no consent recorded"), unseen.
+    for (const route of [["sms"], []]) {
+      for (const due_soon of [true, false]) {
+        assert.equal(reachVerdict({ consented: false, route, due_soon }), "not_consented");
+      }
+    }
+  });
+  test("the refusals name the invite link, the remedy for an invited patient or one with no contact point", () => {
+    assert.match(errorMessage("not_consented"), /^Patient: this patient has not consented yet \(invited\).*Make an invite link/);
+    for (const code of ["unreachable", "unreachable_now", "resend_unreachable"]) {
+      assert.match(errorMessage(code), /without a contact point once they open an invite link/, code);
+    }
+    assert.match(groupReport({ scheduled: 0, skipped: ["A"], unreachableLater: [], refusalMinutes: 15 }).fix, /invite link/);
   });
 });
 

@@ -135,7 +135,14 @@ export function ComposeForm({
             {audience === "one" ? (
               <div className="field" style={{ marginTop: "0.5rem" }}>
                 <label htmlFor="patient_id">Patient</label>
-                <select id="patient_id" name="patient_id" value={patientId} onChange={(e) => setPatientId(e.target.value)} required>
+                <select
+                  id="patient_id"
+                  name="patient_id"
+                  value={patientId}
+                  onChange={(e) => setPatientId(e.target.value)}
+                  required
+                  {...(state.error === "not_consented" ? { "aria-invalid": true, "aria-describedby": "compose-error" } : {})}
+                >
                   <PatientOptions patients={patients} />
                 </select>
               </div>

@@ -151,7 +151,7 @@ export async function composeReach(
   timezone: string,
 ): Promise<PatientReach | null> {
   const [row] = await tx<PatientReach[]>`
-    select r.route, r.usable_channels, r.due_soon, r.refusal_minutes
+    select r.consented, r.route, r.usable_channels, r.due_soon, r.refusal_minutes
       from public.message_reach(
              ${patientId}::uuid, public.current_organization_id(), 'free_text',
              ${tx.json(ONE_PAYLOAD)}, ${platform}, true,

@@ -123,6 +123,9 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
       const reach = await composeReach(tx, patientId, platform, localTime, clinician.timezone);
       if (reach === null) return { error: "not_found" };
       const verdict = reachVerdict(reach);
+      // Not consented yet (invited): the worker would cancel it ("no consent recorded"), whenever
+      // due; the API refuses it first too (409, before reach).
+      if (verdict === "not_consented") return { error: "not_consented" };
       if (verdict === "refuse") return { error: "unreachable" };
       let filled = content;
       if (content !== null) {
