@@ -134,6 +134,8 @@ export interface GroupReportFields {
   scheduled: number;
   skipped: readonly string[];
   unreachableLater: readonly string[];
+  /** Invited patients who have not consented yet: given nothing, whenever it is due. */
+  notConsented: readonly string[];
   refusalMinutes: number | null;
 }
 
@@ -144,7 +146,13 @@ const patients = (n: number) => `${n} patient${n === 1 ? "" : "s"}`;
  * if they come back: how many were scheduled, whom no channel reaches and why, and what lets a
  * message through. Each list is of labels (lib/patient-label.ts), shown on the page only.
  */
-export function groupReport(report: GroupReportFields): { summary: string; skipped: string | null; later: string | null; fix: string } {
+export function groupReport(report: GroupReportFields): {
+  summary: string;
+  skipped: string | null;
+  later: string | null;
+  notConsented: string | null;
+  fix: string;
+} {
   const window = report.refusalMinutes ?? 15;
   return {
     summary: `Scheduled for ${patients(report.scheduled)}.`,
@@ -156,15 +164,28 @@ export function groupReport(report: GroupReportFields): { summary: string; skipp
       report.unreachableLater.length > 0
         ? `Scheduled, but no channel reaches ${report.unreachableLater.length === 1 ? "this patient" : `these ${patients(report.unreachableLater.length)}`} now: their message fails unsent when due unless they can be reached by then.`
         : null,
+    notConsented:
+      report.notConsented.length > 0
+        ? `Not sent to ${patients(report.notConsented.length)} who ${report.notConsented.length === 1 ? "has" : "have"} not consented yet (invited): nothing but a service notice goes to them before they join. Send them an invite link (Make an invite link on their page) and send this message once they have joined.`
+        : null,
     fix: "A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page); or add a contact point on their page.",
   };
 }
 
 /**
- * Compose's recipient count for a group: how many patients it goes to, and how many of them no
- * channel reaches now (a message sent now leaves them out; a later one keeps them).
+ * Compose's recipient count for a group: how many patients it goes to, how many of them no
+ * channel reaches now (a message sent now leaves them out; a later one keeps them), and how many
+ * invited patients match but get nothing until they consent.
  */
-export function groupCountText(count: { total: number; unreachable: number }): string {
+export function groupCountText(count: { total: number; unreachable: number; invited: number }): string {
+  const invited =
+    count.invited > 0
+      ? ` ${patients(count.invited)} who ${count.invited === 1 ? "has" : "have"} not consented yet (invited) ${count.invited === 1 ? "matches" : "match"} too: nothing goes to them before they join.`
+      : "";
+  return `${reachableText(count)}${invited}`;
+}
+
+function reachableText(count: { total: number; unreachable: number }): string {
   const total = `${patients(count.total)} will receive it.`;
   if (count.unreachable === 0) return total;
   const some = count.unreachable === count.total ? (count.total === 1 ? "them" : "any of them") : `${count.unreachable} of them`;
