@@ -306,21 +306,7 @@ async def test_a_group_leaves_out_now_whom_no_channel_reaches_and_keeps_them_lat
     )
 
     async def send(local_time: str | None) -> list[tuple[str, bool, bool]]:
-        rows = await _as_clinician(
-            admin_conn,
-            clinician_id,
-            DASHBOARD_GROUP_INSERT,
-            "team",
-            "%team%",
-            "News for {{ patient_name }}",
-            local_time,
-            TIMEZONE,
-            "auto",
-            False,
-            clinician_id,
-            None,
-            GROUP_PAYLOAD,
-        )
+        rows = await _group_news(admin_conn, clinician_id, "team", local_time)
         return [(r["display_name"], r["reaches"], r["inserted"]) for r in rows]
 
     assert await send(None) == [("Rita Team", True, True), ("Sam Team", False, False)]
@@ -351,21 +337,7 @@ async def test_a_group_gives_an_invited_member_nothing_and_names_them(
     )
 
     async def send(local_time: str | None) -> list[tuple[str, bool, bool]]:
-        rows = await _as_clinician(
-            admin_conn,
-            clinician_id,
-            DASHBOARD_GROUP_INSERT,
-            "crew",
-            "%crew%",
-            "News for {{ patient_name }}",
-            local_time,
-            TIMEZONE,
-            "auto",
-            False,
-            clinician_id,
-            None,
-            GROUP_PAYLOAD,
-        )
+        rows = await _group_news(admin_conn, clinician_id, "crew", local_time)
         return [(r["display_name"], r["consented"], r["inserted"]) for r in rows]
 
     assert await send(None) == [("Ivy Crew", False, False), ("Rita Crew", True, True)]
@@ -373,3 +345,24 @@ async def test_a_group_gives_an_invited_member_nothing_and_names_them(
     assert await admin_conn.fetchval(
         "select array_agg(distinct patient_id) from scheduled_messages"
     ) == [reached["id"]]
+
+
+async def _group_news(
+    conn: asyncpg.Connection, clinician_id: uuid.UUID, search: str, local_time: str | None
+) -> list[asyncpg.Record]:
+    """The group insert of a free-text "News for {{ patient_name }}" to ``search``, on auto."""
+    return await _as_clinician(
+        conn,
+        clinician_id,
+        DASHBOARD_GROUP_INSERT,
+        search,
+        f"%{search}%",
+        "News for {{ patient_name }}",
+        local_time,
+        TIMEZONE,
+        "auto",
+        False,
+        clinician_id,
+        None,
+        GROUP_PAYLOAD,
+    )
