@@ -8,12 +8,16 @@
 //   Re-send of their failed message (the copy would fail again);
 // - to a group with them and a reachable patient: the count says one of them is not reachable;
 //   Send now: the reachable one gets it, the stopped one is named as not sent to, and why;
+// - to an invited patient (not consented yet), now or an hour ahead: refused in the form, as the
+//   API's 409, saying to send an invite link; the text kept, the Patient field marked; in the
+//   group they are counted apart and named as not sent to;
 // - the Patient list names unnamed patients "Unnamed patient (...)" told apart by masked digits,
 //   never by their id, and no full phone number reaches the page.
 // Run by tests/dashboard/test_compose_unreachable_e2e.py.
 //
 // Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, PATIENT_NAME (an SMS-only patient who sent
-// STOP), GROUP_QUERY (matches them and one reachable patient), SCREENSHOT_DIR, RESULT_FILE,
+// STOP), INVITED_NAME (an invited patient with a phone), GROUP_QUERY (matches the three),
+// SCREENSHOT_DIR, RESULT_FILE,
 // CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,9 +28,9 @@ const browser = await launch();
 const result = {};
 let page;
 
-async function compose(channel) {
+async function compose(channel, patient = env("PATIENT_NAME")) {
   await page.goto(`${BASE_URL}/messages/new`);
-  await page.getByLabel("Patient", { exact: true }).selectOption({ label: env("PATIENT_NAME") });
+  await page.getByLabel("Patient", { exact: true }).selectOption({ label: patient });
   await page.getByLabel("Channel").selectOption(channel);
   await page.getByLabel("Message", { exact: true }).fill("Your results are ready");
 }
@@ -47,6 +51,22 @@ try {
       url: page.url(),
     };
     await page.screenshot({ path: join(SHOTS, `compose-unreachable-${channel}.png`), fullPage: true });
+  }
+
+  for (const when of ["now", "later"]) {
+    log(`Compose on auto, ${when}, to an invited patient: refused in the form, as the API's 409`);
+    await compose("auto", env("INVITED_NAME"));
+    if (when === "later") await page.getByLabel(/^At a time/).check();
+    await page.getByRole("button", { name: when === "now" ? "Send now" : "Schedule" }).click();
+    await page.getByTestId("compose-error").waitFor();
+    const field = page.getByLabel("Patient", { exact: true });
+    result[`invited_${when}`] = {
+      error: await text(page.getByTestId("compose-error")),
+      text_kept: await page.getByLabel("Message", { exact: true }).inputValue(),
+      patient_invalid: await field.getAttribute("aria-invalid"),
+      url: page.url(),
+    };
+    await page.screenshot({ path: join(SHOTS, `compose-invited-${when}.png`), fullPage: true });
   }
 
   log("Compose on auto, an hour ahead: kept, and the patient's page says it may fail");
@@ -86,6 +106,8 @@ try {
     skipped: await text(page.getByTestId("group-skipped")),
     skipped_names: await page.getByTestId("group-skipped").locator("li").allTextContents(),
     later_shown: await page.getByTestId("group-unreachable-later").count(),
+    not_consented: await text(page.getByTestId("group-not-consented")),
+    not_consented_names: await page.getByTestId("group-not-consented").locator("li").allTextContents(),
     form_gone: (await page.getByRole("button", { name: /Send now/ }).count()) === 0,
   };
   await page.screenshot({ path: join(SHOTS, "compose-group-skipped.png"), fullPage: true });

@@ -10,6 +10,7 @@ const require = createRequire(import.meta.url);
 const { groupCountText, groupReport, pickVersion, reachVerdict, templateChoices, templateChannelProblem, templateNameFromForm } = require(
   "../.unit-build/compose.js",
 );
+const { errorMessage } = require("../.unit-build/errors.js");
 
 const v = (locale, channel, name = "checkup") => ({ name, locale, channel, body: `${locale}/${channel}` });
 
@@ -97,20 +98,35 @@ describe("templateNameFromForm", () => {
 describe("reachVerdict (the API's rule: refuse a message due soon that nothing reaches, warn a later one)", () => {
   // The route and due_soon come from public.message_reach (migration 20260101015200).
   test("a route: sent, whenever it is due", () => {
-    assert.equal(reachVerdict({ route: ["sms"], due_soon: true }), "reaches");
-    assert.equal(reachVerdict({ route: ["telegram", "sms"], due_soon: false }), "reaches");
+    assert.equal(reachVerdict({ consented: true, route: ["sms"], due_soon: true }), "reaches");
+    assert.equal(reachVerdict({ consented: true, route: ["telegram", "sms"], due_soon: false }), "reaches");
   });
   test("no route, due within the window: refused", () => {
-    assert.equal(reachVerdict({ route: [], due_soon: true }), "refuse");
+    assert.equal(reachVerdict({ consented: true, route: [], due_soon: true }), "refuse");
   });
   test("no route, due later: kept with a notice (the patient may reply START meanwhile)", () => {
-    assert.equal(reachVerdict({ route: [], due_soon: false }), "warn");
+    assert.equal(reachVerdict({ consented: true, route: [], due_soon: false }), "warn");
+  });
+  test("not consented yet (invited): refused now and later, reachable or not, as the API's 409", () => {
+    // Before, the row was inserted and the worker cancelled it ("no consent recorded"), unseen.
+    for (const route of [["sms"], []]) {
+      for (const due_soon of [true, false]) {
+        assert.equal(reachVerdict({ consented: false, route, due_soon }), "not_consented");
+      }
+    }
+  });
+  test("the refusals name the invite link, the remedy for an invited patient or one with no contact point", () => {
+    assert.match(errorMessage("not_consented"), /^Patient: this patient has not consented yet \(invited\).*Make an invite link/);
+    for (const code of ["unreachable", "unreachable_now", "resend_unreachable"]) {
+      assert.match(errorMessage(code), /without a contact point once they open an invite link/, code);
+    }
+    assert.match(groupReport({ scheduled: 0, skipped: ["A"], unreachableLater: [], notConsented: [], refusalMinutes: 15 }).fix, /invite link/);
   });
 });
 
 describe("groupReport (what Compose says after a group message that left patients out)", () => {
   test("skipped patients are counted, said why, and what lets a message through", () => {
-    const text = groupReport({ scheduled: 3, skipped: ["Sam Stopped", "Unnamed patient (SMS …0199)"], unreachableLater: [], refusalMinutes: 15 });
+    const text = groupReport({ scheduled: 3, skipped: ["Sam Stopped", "Unnamed patient (SMS …0199)"], unreachableLater: [], notConsented: [], refusalMinutes: 15 });
     assert.equal(text.summary, "Scheduled for 3 patients.");
     assert.equal(
       text.skipped,
@@ -120,10 +136,19 @@ describe("groupReport (what Compose says after a group message that left patient
     assert.match(text.fix, /once they reply START/);
   });
   test("a later message kept for one unreachable patient says it fails unless they come back", () => {
-    const text = groupReport({ scheduled: 1, skipped: [], unreachableLater: ["Sam Stopped"], refusalMinutes: 15 });
+    const text = groupReport({ scheduled: 1, skipped: [], unreachableLater: ["Sam Stopped"], notConsented: [], refusalMinutes: 15 });
     assert.equal(text.summary, "Scheduled for 1 patient.");
     assert.equal(text.skipped, null);
     assert.match(text.later, /^Scheduled, but no channel reaches this patient now: their message fails unsent when due/);
+    assert.equal(text.notConsented, null);
+  });
+  test("invited members are named as not sent to, with the invite link to send them (the API's 409)", () => {
+    const text = groupReport({ scheduled: 2, skipped: [], unreachableLater: [], notConsented: ["Ivy Invited"], refusalMinutes: 15 });
+    assert.equal(
+      text.notConsented,
+      "Not sent to 1 patient who has not consented yet (invited): nothing but a service notice goes to them before they join. Send them an invite link (Make an invite link on their page) and send this message once they have joined.",
+    );
+    assert.equal(text.skipped, null);
   });
 });
 
@@ -139,5 +164,12 @@ describe("groupCountText (Compose's recipient count, with those no channel reach
     );
     assert.match(groupCountText({ total: 3, unreachable: 3 }), /^3 patients match\. No channel reaches any of them now: a message sent now leaves those patients out/);
     assert.match(groupCountText({ total: 1, unreachable: 1 }), /^1 patient matches\. No channel reaches them now/);
+  });
+  test("invited patients who match are counted apart: nothing goes to them", () => {
+    assert.equal(
+      groupCountText({ total: 2, unreachable: 0, invited: 1 }),
+      "2 patients will receive it. 1 patient who has not consented yet (invited) matches too: nothing goes to them before they join.",
+    );
+    assert.equal(groupCountText({ total: 0, unreachable: 0, invited: 0 }), "0 patients will receive it.");
   });
 });

@@ -10,11 +10,15 @@ then (before: refused like a message due now), and Send now on it in the Message
 refused (before: made due now, it failed at once), as is Re-send of their failed message (the
 API refused it already; the dashboard made a copy that failed again). A group with them and a
 reachable patient, now: one row, for the reachable patient; the stopped one is named as not sent
-to (before: a row for each, the stopped one's failing at once). The Patient list names unnamed
+to (before: a row for each, the stopped one's failing at once). An invited patient (a phone, not
+consented yet), now or an hour ahead: refused in the form as the API's 409, naming the invite
+link, the text kept (before: inserted, then cancelled by the worker unseen); in the group they are
+counted apart and named as not sent to (before: left out unnamed). The Patient list names unnamed
 patients "Unnamed patient (SMS …0111)", not by their id, and no full number reaches the page.
 The browser script is ``dashboard/e2e/compose-unreachable.e2e.mjs``; screenshots
-``compose-unreachable-{sms,auto,later}.png``, ``compose-group-skipped.png``,
-``compose-unnamed-patients.png``. Skipped without node and chromium.
+``compose-unreachable-{sms,auto,later}.png``, ``compose-invited-{now,later}.png``,
+``compose-group-skipped.png``, ``compose-unnamed-patients.png``. Skipped without node and
+chromium.
 """
 
 from __future__ import annotations
@@ -65,6 +69,16 @@ async def test_compose_to_a_patient_who_sent_stop_now_later_and_in_a_group(
         org_id,
         stopped["id"],
     )
+    # Invited, with a phone, not consented yet: the API refuses a message to them (409).
+    invited = await create_patient(
+        admin_conn,
+        org_id,
+        display_name="Ivy Invited",
+        external_id="GRP-3",
+        status="invited",
+        consent_at=None,
+        contacts={"sms": "+14155550177"},
+    )
     for n in ("11", "22"):
         await create_patient(
             admin_conn, org_id, display_name=None, contacts={"sms": f"+141555501{n}"}
@@ -78,6 +92,7 @@ async def test_compose_to_a_patient_who_sent_stop_now_later_and_in_a_group(
             "CLINICIAN_EMAIL": "nurse@reach.test",
             "CLINICIAN_PASSWORD": "nurse pass 1234",
             "PATIENT_NAME": "Sam Stopped",
+            "INVITED_NAME": "Ivy Invited",
             "GROUP_QUERY": "GRP-",
         },
     ).result
@@ -91,6 +106,23 @@ async def test_compose_to_a_patient_who_sent_stop_now_later_and_in_a_group(
         assert refused["url"].endswith("/messages/new"), refused
         assert refused["text_kept"] == "Your results are ready"
         assert (refused["channel_after"], refused["channel_invalid"]) == (channel, "true")
+
+    # The invited patient, now and an hour ahead: refused in the form as the API refuses it
+    # (before: inserted, and cancelled by the worker, "no consent recorded", unseen).
+    for when in ("now", "later"):
+        refused = result[f"invited_{when}"]
+        assert refused["error"].startswith(
+            "Patient: this patient has not consented yet (invited)"
+        ), refused
+        assert "Make an invite link" in refused["error"]
+        assert refused["url"].endswith("/messages/new"), refused
+        assert refused["text_kept"] == "Your results are ready"
+        assert refused["patient_invalid"] == "true"
+    assert not await admin_conn.fetch(
+        "select 1 from scheduled_messages where patient_id = $1", invited["id"]
+    )
+    # The no-contact-point remedy is named, as the API's refusal names it.
+    assert "open an invite link" in result["auto"]["error"]
 
     # An hour ahead: kept, with the notice on the patient's page.
     assert result["later"]["url"].split("?")[0].endswith(str(stopped["id"]))
@@ -119,12 +151,17 @@ async def test_compose_to_a_patient_who_sent_stop_now_later_and_in_a_group(
     group = result["group"]
     assert group["count"] == (
         "2 patients match. No channel reaches 1 of them now: a message sent now leaves that"
-        " patient out, a later one goes to them if they can be reached by then."
+        " patient out, a later one goes to them if they can be reached by then. 1 patient who has"
+        " not consented yet (invited) matches too: nothing goes to them before they join."
     ), group
     assert group["summary"] == "Scheduled for 1 patient.", group
     assert group["skipped"].startswith("Not sent to 1 patient: no channel reaches them now"), group
     assert group["skipped_names"] == ["Sam Stopped"]
     assert (group["later_shown"], group["form_gone"]) == (0, True)
+    assert group["not_consented"].startswith(
+        "Not sent to 1 patient who has not consented yet (invited)"
+    ), group
+    assert group["not_consented_names"] == ["Ivy Invited"]
     rows = await admin_conn.fetch(
         "select patient_id, message_content from scheduled_messages"
         " where payload ->> 'group' = 'true'"

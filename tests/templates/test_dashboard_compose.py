@@ -50,14 +50,14 @@ with due as (
               else ($4::text::timestamp at time zone $5::text) end as at
 ), members as (
   select p.id, p.display_name, p.external_id, null::text as contact_hint,
-         o.name as clinic_name, cardinality(r.route) > 0 as reaches, r.due_soon,
+         o.name as clinic_name, r.consented, cardinality(r.route) > 0 as reaches, r.due_soon,
          r.refusal_minutes
     from patients p
     join organizations o on o.id = p.organization_id
     cross join due
     cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $10::text::jsonb,
                                             $6, true, due.at, now()) r
-   where p.status = 'active' and p.consent_at is not null
+   where p.status in ('active', 'invited')
      and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
           or exists (select 1 from contact_points c
                       where c.patient_id = p.id and c.address ilike $2))
@@ -72,10 +72,10 @@ with due as (
            replace(coalesce(m.display_name, ''), '\', '\\'), 'g'),
          $9::text, due.at, $6, 'free_text', $7, $8::uuid, $10::text::jsonb
     from members m cross join due
-   where m.reaches or not m.due_soon
+   where m.consented and (m.reaches or not m.due_soon)
   returning patient_id
 )
-select m.id, m.display_name, m.reaches, m.due_soon,
+select m.id, m.display_name, m.consented, m.reaches, m.due_soon,
        exists (select from inserted i where i.patient_id = m.id) as inserted
   from members m
  order by m.display_name nulls last, m.id
@@ -306,21 +306,7 @@ async def test_a_group_leaves_out_now_whom_no_channel_reaches_and_keeps_them_lat
     )
 
     async def send(local_time: str | None) -> list[tuple[str, bool, bool]]:
-        rows = await _as_clinician(
-            admin_conn,
-            clinician_id,
-            DASHBOARD_GROUP_INSERT,
-            "team",
-            "%team%",
-            "News for {{ patient_name }}",
-            local_time,
-            TIMEZONE,
-            "auto",
-            False,
-            clinician_id,
-            None,
-            GROUP_PAYLOAD,
-        )
+        rows = await _group_news(admin_conn, clinician_id, "team", local_time)
         return [(r["display_name"], r["reaches"], r["inserted"]) for r in rows]
 
     assert await send(None) == [("Rita Team", True, True), ("Sam Team", False, False)]
@@ -329,3 +315,54 @@ async def test_a_group_leaves_out_now_whom_no_channel_reaches_and_keeps_them_lat
         "select patient_id, count(*) from scheduled_messages group by patient_id"
     )
     assert {r["patient_id"]: r["count"] for r in rows} == {reached["id"]: 2, stopped["id"]: 1}
+
+
+async def test_a_group_gives_an_invited_member_nothing_and_names_them(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """An invited member (not consented yet) gets no row, whether the message is due now or later
+    (the worker would cancel it, "no consent recorded"; the API refuses it, 409), and comes back
+    with ``consented`` false for the form to name them. Before, the group left them out unnamed."""
+    org, clinician_id = await _clinic_with_checkup(admin_conn)
+    await factories.create_patient(
+        admin_conn,
+        org["id"],
+        display_name="Ivy Crew",
+        status="invited",
+        consent_at=None,
+        contacts={"sms": "+34600007021"},
+    )
+    reached = await factories.create_patient(
+        admin_conn, org["id"], display_name="Rita Crew", contacts={"telegram": "7022"}
+    )
+
+    async def send(local_time: str | None) -> list[tuple[str, bool, bool]]:
+        rows = await _group_news(admin_conn, clinician_id, "crew", local_time)
+        return [(r["display_name"], r["consented"], r["inserted"]) for r in rows]
+
+    assert await send(None) == [("Ivy Crew", False, False), ("Rita Crew", True, True)]
+    assert await send("2099-01-01T09:00") == [("Ivy Crew", False, False), ("Rita Crew", True, True)]
+    assert await admin_conn.fetchval(
+        "select array_agg(distinct patient_id) from scheduled_messages"
+    ) == [reached["id"]]
+
+
+async def _group_news(
+    conn: asyncpg.Connection, clinician_id: uuid.UUID, search: str, local_time: str | None
+) -> list[asyncpg.Record]:
+    """The group insert of a free-text "News for {{ patient_name }}" to ``search``, on auto."""
+    return await _as_clinician(
+        conn,
+        clinician_id,
+        DASHBOARD_GROUP_INSERT,
+        search,
+        f"%{search}%",
+        "News for {{ patient_name }}",
+        local_time,
+        TIMEZONE,
+        "auto",
+        False,
+        clinician_id,
+        None,
+        GROUP_PAYLOAD,
+    )

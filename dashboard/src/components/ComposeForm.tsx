@@ -20,7 +20,7 @@ import { TEMPLATE_ERRORS, errorMessage } from "@/lib/errors";
 interface Props {
   /** Inserts the message(s) and redirects; a refusal comes back as an error code. */
   action: (previous: ComposeState, formData: FormData) => Promise<ComposeState>;
-  countGroup: (search: string, platform: string) => Promise<{ total: number; unreachable: number }>;
+  countGroup: (search: string, platform: string) => Promise<{ total: number; unreachable: number; invited: number }>;
   patients: (LabelFields & { locale: string })[];
   defaultPatient: string;
   defaultAudience: "one" | "group";
@@ -67,7 +67,7 @@ export function ComposeForm({
   const choices = templateChoices(templates, clinicLocale);
   const [templateName, setTemplateName] = useState(defaultTemplate || (choices[0]?.name ?? ""));
   const [groupQuery, setGroupQuery] = useState("");
-  const [groupCount, setGroupCount] = useState<{ query: string; platform: string; n: { total: number; unreachable: number } } | null>(null);
+  const [groupCount, setGroupCount] = useState<{ query: string; platform: string; n: { total: number; unreachable: number; invited: number } } | null>(null);
   const [counting, startCounting] = useTransition();
   const [platform, setPlatform] = useState("auto");
   const [when, setWhen] = useState<"now" | "later">("now");
@@ -135,7 +135,14 @@ export function ComposeForm({
             {audience === "one" ? (
               <div className="field" style={{ marginTop: "0.5rem" }}>
                 <label htmlFor="patient_id">Patient</label>
-                <select id="patient_id" name="patient_id" value={patientId} onChange={(e) => setPatientId(e.target.value)} required>
+                <select
+                  id="patient_id"
+                  name="patient_id"
+                  value={patientId}
+                  onChange={(e) => setPatientId(e.target.value)}
+                  required
+                  {...(state.error === "not_consented" ? { "aria-invalid": true, "aria-describedby": "compose-error" } : {})}
+                >
                   <PatientOptions patients={patients} />
                 </select>
               </div>
@@ -166,7 +173,7 @@ export function ComposeForm({
                     </button>
                   </div>
                 </div>
-                <p id="group-hint" className="hint">Empty means every active patient who consented.</p>
+                <p id="group-hint" className="hint">Empty means every patient; invited ones who have not consented yet get nothing and are named.</p>
                 <p id="group-count" aria-live="polite" data-testid="group-count">
                   {groupCount && groupCount.query === groupQuery && groupCount.platform === platform ? groupCountText(groupCount.n) : ""}
                 </p>

@@ -17,6 +17,7 @@ export function GroupReport({ report }: { report: GroupReportFields }) {
       </p>
       {text.skipped ? <Concerned text={text.skipped} names={report.skipped} testId="group-skipped" /> : null}
       {text.later ? <Concerned text={text.later} names={report.unreachableLater} testId="group-unreachable-later" /> : null}
+      {text.notConsented ? <Concerned text={text.notConsented} names={report.notConsented} testId="group-not-consented" /> : null}
       <p>{text.fix}</p>
       <p className="row" style={{ alignItems: "center" }}>
         <Link className="button" href="/messages?status=pending">

@@ -99,6 +99,9 @@ export function templateNameFromForm(value: unknown): string | null {
  * the two cannot disagree. Read by lib/data/messages.ts composeReach and the group insert.
  */
 export interface PatientReach {
+  /** The patient has consented (consent_at set); an invited one gets no message but a service
+   * notice (scheduler/holds.py CONSENT_FREE_KINDS), so the worker would cancel a compose one. */
+  consented: boolean;
   /** The channels the worker would try, in its order, each with a contact point that may be
    * written to now; empty: the message would fail unsent ("no usable contact point"). */
   route: readonly string[];
@@ -112,11 +115,16 @@ export interface PatientReach {
 
 /**
  * What Compose does with a message to one patient, as the API does (docs/api.md "A patient no
- * channel can reach"): send it when some channel reaches them; refuse it when none does and it
- * is due within the refusal window (it would fail unsent at once); accept a later one with a
- * notice, since the patient may reply START meanwhile.
+ * channel can reach", medremind/web/api_v1/message_reach.py): refuse it, whenever it is due, to a
+ * patient who has not consented yet (the worker cancels it with "no consent recorded"; the API
+ * answers 409, checked before reach); send it when some channel reaches them; refuse it when none
+ * does and it is due within the refusal window (it would fail unsent at once); accept a later one
+ * with a notice, since the patient may reply START meanwhile.
  */
-export function reachVerdict(reach: Pick<PatientReach, "route" | "due_soon">): "reaches" | "refuse" | "warn" {
+export function reachVerdict(
+  reach: Pick<PatientReach, "consented" | "route" | "due_soon">,
+): "not_consented" | "reaches" | "refuse" | "warn" {
+  if (!reach.consented) return "not_consented";
   if (reach.route.length > 0) return "reaches";
   return reach.due_soon ? "refuse" : "warn";
 }
@@ -126,6 +134,8 @@ export interface GroupReportFields {
   scheduled: number;
   skipped: readonly string[];
   unreachableLater: readonly string[];
+  /** Invited patients who have not consented yet: given nothing, whenever it is due. */
+  notConsented: readonly string[];
   refusalMinutes: number | null;
 }
 
@@ -136,7 +146,13 @@ const patients = (n: number) => `${n} patient${n === 1 ? "" : "s"}`;
  * if they come back: how many were scheduled, whom no channel reaches and why, and what lets a
  * message through. Each list is of labels (lib/patient-label.ts), shown on the page only.
  */
-export function groupReport(report: GroupReportFields): { summary: string; skipped: string | null; later: string | null; fix: string } {
+export function groupReport(report: GroupReportFields): {
+  summary: string;
+  skipped: string | null;
+  later: string | null;
+  notConsented: string | null;
+  fix: string;
+} {
   const window = report.refusalMinutes ?? 15;
   return {
     summary: `Scheduled for ${patients(report.scheduled)}.`,
@@ -148,15 +164,28 @@ export function groupReport(report: GroupReportFields): { summary: string; skipp
       report.unreachableLater.length > 0
         ? `Scheduled, but no channel reaches ${report.unreachableLater.length === 1 ? "this patient" : `these ${patients(report.unreachableLater.length)}`} now: their message fails unsent when due unless they can be reached by then.`
         : null,
-    fix: "A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; or add a contact point on their page.",
+    notConsented:
+      report.notConsented.length > 0
+        ? `Not sent to ${patients(report.notConsented.length)} who ${report.notConsented.length === 1 ? "has" : "have"} not consented yet (invited): nothing but a service notice goes to them before they join. Send them an invite link (Make an invite link on their page) and send this message once they have joined.`
+        : null,
+    fix: "A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page); or add a contact point on their page.",
   };
 }
 
 /**
- * Compose's recipient count for a group: how many patients it goes to, and how many of them no
- * channel reaches now (a message sent now leaves them out; a later one keeps them).
+ * Compose's recipient count for a group: how many patients it goes to, how many of them no
+ * channel reaches now (a message sent now leaves them out; a later one keeps them), and how many
+ * invited patients match but get nothing until they consent.
  */
-export function groupCountText(count: { total: number; unreachable: number }): string {
+export function groupCountText(count: { total: number; unreachable: number; invited: number }): string {
+  const invited =
+    count.invited > 0
+      ? ` ${patients(count.invited)} who ${count.invited === 1 ? "has" : "have"} not consented yet (invited) ${count.invited === 1 ? "matches" : "match"} too: nothing goes to them before they join.`
+      : "";
+  return `${reachableText(count)}${invited}`;
+}
+
+function reachableText(count: { total: number; unreachable: number }): string {
   const total = `${patients(count.total)} will receive it.`;
   if (count.unreachable === 0) return total;
   const some = count.unreachable === count.total ? (count.total === 1 ? "them" : "any of them") : `${count.unreachable} of them`;

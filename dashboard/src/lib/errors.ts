@@ -64,11 +64,15 @@ const MESSAGES: Record<string, string> = {
     "That is the template's last version and messages waiting to be sent use it: cancel them (Messages page) or save another version first.",
   // 15 minutes: public.unreachable_refusal_minutes() (migration 20260101015200), as the API says.
   unreachable:
-    "Channel: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a message due within 15 minutes would fail unsent. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot. Or choose a channel their page lists as usable, add a contact point there, or schedule it at least 15 minutes ahead: it is then kept, and goes out if they can be reached by then.",
+    "Channel: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a message due within 15 minutes would fail unsent. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page). Or choose a channel their page lists as usable, add a contact point there, or schedule it at least 15 minutes ahead: it is then kept, and goes out if they can be reached by then.",
+  // The API's 409 for a patient who has not consented (medremind/web/api_v1/message_reach.py
+  // no_consent): refused whenever the message is due, since the worker cancels it unsent.
+  not_consented:
+    "Patient: this patient has not consented yet (invited): nothing but a service notice goes to them before they join. Send them an invite link (Make an invite link on their page) and send this message once they have joined.",
   resend_unreachable:
-    "Not re-sent: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a copy, due at once, would fail again. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; or add a contact point on their page, then re-send.",
+    "Not re-sent: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a copy, due at once, would fail again. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page); or add a contact point on their page, then re-send.",
   unreachable_now:
-    "Not sent now: no channel reaches this patient now (each contact point is missing, opted out or blocked), so the message would fail unsent. It stays scheduled at its time. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; or add a contact point on their page.",
+    "Not sent now: no channel reaches this patient now (each contact point is missing, opted out or blocked), so the message would fail unsent. It stays scheduled at its time. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page); or add a contact point on their page.",
   template_channel:
     "Template: it has no version for the chosen channel. Choose a channel it has, or save a version for any channel on the Templates page.",
 };
@@ -76,7 +80,7 @@ const MESSAGES: Record<string, string> = {
 /** Notices (`?notice=`) after an action that succeeded with something to know. */
 const NOTICES: Record<string, string> = {
   unreachable_later:
-    "Scheduled, but no channel reaches this patient now (each contact point is missing, opted out or blocked): the message fails unsent when due unless they can be reached by then. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot. Or add a contact point, or cancel the message on the Scheduled messages page.",
+    "Scheduled, but no channel reaches this patient now (each contact point is missing, opted out or blocked): the message fails unsent when due unless they can be reached by then. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page). Or add a contact point, or cancel the message on the Scheduled messages page.",
 };
 
 /** A readable notice for a `?notice=` code, or null (unknown codes show nothing). */

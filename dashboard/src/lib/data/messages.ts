@@ -151,7 +151,7 @@ export async function composeReach(
   timezone: string,
 ): Promise<PatientReach | null> {
   const [row] = await tx<PatientReach[]>`
-    select r.route, r.usable_channels, r.due_soon, r.refusal_minutes
+    select r.consented, r.route, r.usable_channels, r.due_soon, r.refusal_minutes
       from public.message_reach(
              ${patientId}::uuid, public.current_organization_id(), 'free_text',
              ${tx.json(ONE_PAYLOAD)}, ${platform}, true,
@@ -234,16 +234,20 @@ export function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 }
 
-// Active, consented patients whose name, external id or a contact address contains $1 (all when empty).
+// Patients (active, or invited and not consented yet) whose name, external id or a contact address
+// contains $1 (all when empty). An invited one gets no message (the worker would cancel it, "no
+// consent recorded"; the API refuses it, 409) but is counted and named, so the clinician knows.
 const GROUP_WHERE = `
-  p.status = 'active' and p.consent_at is not null
+  p.status in ('active', 'invited')
   and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
        or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2))`;
 
-/** A group's size: its patients, and how many of them no channel reaches now. */
+/** A group's size: its consented patients, how many of them no channel reaches now, and how many
+ * invited patients match too (they get nothing until they join). */
 export interface GroupCount {
   total: number;
   unreachable: number;
+  invited: number;
 }
 
 /**
@@ -252,14 +256,16 @@ export interface GroupCount {
  */
 export async function countGroup(tx: Tx, search: string, platform: string): Promise<GroupCount> {
   const [row] = await tx.unsafe<GroupCount[]>(
-    `select count(*)::int as total, count(*) filter (where cardinality(r.route) = 0)::int as unreachable
+    `select count(*) filter (where r.consented)::int as total,
+            count(*) filter (where r.consented and cardinality(r.route) = 0)::int as unreachable,
+            count(*) filter (where not r.consented)::int as invited
        from patients p
        cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $3::text::jsonb,
                                                $4, true, now(), now()) r
       where ${GROUP_WHERE}`,
     [search, likePattern(search), JSON.stringify(GROUP_PAYLOAD), platform],
   );
-  return row ?? { total: 0, unreachable: 0 };
+  return row ?? { total: 0, unreachable: 0, invited: 0 };
 }
 
 /** A patient of a group whom no channel reaches now (lib/patient-label.ts names them). */
@@ -277,6 +283,8 @@ export interface GroupResult {
   skipped: UnreachableMember[];
   /** Given a message due later that fails unless they can be reached by then. */
   unreachable_later: UnreachableMember[];
+  /** Not given a message: invited, not consented yet (whenever it is due, as the API's 409). */
+  not_consented: UnreachableMember[];
   /** The refusal window in minutes (null: the search found nobody). */
   refusal_minutes: number | null;
 }
@@ -287,20 +295,23 @@ export interface GroupResult {
  * template is rendered per patient by the worker. Each member's reach is `public.message_reach`
  * (as for one patient and in the API): a member no channel reaches gets no row when the message
  * is due within the refusal window (it would fail at once), and a row with the others when it is
- * due later; both are returned, to be named to the clinician.
+ * due later; a member who has not consented yet (invited) gets no row, whenever it is due. All
+ * three are returned, to be named to the clinician.
  */
 export async function scheduleGroupMessage(
   tx: Tx,
   search: string,
   input: Omit<NewMessage, "patientId">,
 ): Promise<GroupResult> {
-  const rows = await tx.unsafe<(UnreachableMember & { reaches: boolean; due_soon: boolean; refusal_minutes: number; inserted: boolean })[]>(
+  const rows = await tx.unsafe<
+    (UnreachableMember & { consented: boolean; reaches: boolean; due_soon: boolean; refusal_minutes: number; inserted: boolean })[]
+  >(
     `with due as (
        select case when $4::text is null then now()
                    else ($4::text::timestamp at time zone $5::text) end as at
      ), members as (
        select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint,
-              o.name as clinic_name, cardinality(r.route) > 0 as reaches, r.due_soon,
+              o.name as clinic_name, r.consented, cardinality(r.route) > 0 as reaches, r.due_soon,
               r.refusal_minutes
          from patients p
          join organizations o on o.id = p.organization_id
@@ -323,10 +334,10 @@ export async function scheduleGroupMessage(
                 replace(coalesce(m.display_name, ''), '\\', '\\\\'), 'g'),
               $9::text, due.at, $6, 'free_text', $7, $8::uuid, $10::text::jsonb
          from members m cross join due
-        where m.reaches or not m.due_soon
+        where m.consented and (m.reaches or not m.due_soon)
        returning patient_id
      )
-     select m.id, m.display_name, m.external_id, m.contact_hint, m.reaches, m.due_soon,
+     select m.id, m.display_name, m.external_id, m.contact_hint, m.consented, m.reaches, m.due_soon,
             m.refusal_minutes, exists (select from inserted i where i.patient_id = m.id) as inserted
        from members m
       order by m.display_name nulls last, m.id`,
@@ -346,8 +357,9 @@ export async function scheduleGroupMessage(
   const member = ({ id, display_name, external_id, contact_hint }: UnreachableMember) => ({ id, display_name, external_id, contact_hint });
   return {
     scheduled: rows.filter((r) => r.inserted).length,
-    skipped: rows.filter((r) => !r.inserted).map(member),
+    skipped: rows.filter((r) => r.consented && !r.inserted).map(member),
     unreachable_later: rows.filter((r) => r.inserted && !r.reaches).map(member),
+    not_consented: rows.filter((r) => !r.consented).map(member),
     refusal_minutes: rows[0]?.refusal_minutes ?? null,
   };
 }

@@ -50,6 +50,8 @@ export interface GroupReport {
   skipped: string[];
   /** Patients given a message due later that no channel reaches now. */
   unreachableLater: string[];
+  /** Patients given no message: invited, they have not consented yet. */
+  notConsented: string[];
   refusalMinutes: number | null;
 }
 
@@ -123,6 +125,9 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
       const reach = await composeReach(tx, patientId, platform, localTime, clinician.timezone);
       if (reach === null) return { error: "not_found" };
       const verdict = reachVerdict(reach);
+      // Not consented yet (invited): the worker would cancel it ("no consent recorded"), whenever
+      // due; the API refuses it first too (409, before reach).
+      if (verdict === "not_consented") return { error: "not_consented" };
       if (verdict === "refuse") return { error: "unreachable" };
       let filled = content;
       if (content !== null) {
@@ -143,12 +148,13 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
   if ("error" in outcome) return outcome;
   if ("result" in outcome) {
     const { result } = outcome;
-    if (result.skipped.length > 0 || result.unreachable_later.length > 0) {
+    if (result.skipped.length > 0 || result.unreachable_later.length > 0 || result.not_consented.length > 0) {
       return {
         group: {
           scheduled: result.scheduled,
           skipped: result.skipped.map(patientLabel),
           unreachableLater: result.unreachable_later.map(patientLabel),
+          notConsented: result.not_consented.map(patientLabel),
           refusalMinutes: result.refusal_minutes,
         },
       };
