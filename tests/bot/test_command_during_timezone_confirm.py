@@ -36,7 +36,7 @@ async def test_a_command_keeps_the_chosen_zone_and_says_so(
     sent = len(bot.messages_to(chat))
     await add_medicine(bot, chat)  # its /add answers the confirmation's place
 
-    said = [m.text for m in bot.messages_to(chat)[sent:]]
+    said = [m.text or "" for m in bot.messages_to(chat)[sent:]]
     assert "Your time zone is Europe/Madrid (your local time now is 10:00 AM)" in said[0]
     assert await admin_conn.fetchval("select timezone from patients") == "Europe/Madrid"
     # 08:00 and 20:00 in Madrid (UTC+1 in March), not in UTC.
@@ -81,6 +81,6 @@ async def test_from_settings_a_command_keeps_the_new_zone(
     await bot.press(chat, "Madrid")
     sent = len(bot.messages_to(chat))
     await bot.send(chat, "/today")
-    said = [m.text for m in bot.messages_to(chat)[sent:]]
+    said = [m.text or "" for m in bot.messages_to(chat)[sent:]]
     assert "Your time zone is Europe/Madrid" in said[0] and len(said) == 2
     assert await admin_conn.fetchval("select timezone from patients") == "Europe/Madrid"
