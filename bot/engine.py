@@ -26,7 +26,7 @@ from bot import (
 from bot.conversation import NUMBERED_CHANNELS, Reply, Turn, resolve_button
 from bot.dialogs import answers, caregiver_links
 from bot.dialogs.account import clinic_contact
-from bot.dialogs.onboarding import load_patient, start
+from bot.dialogs.onboarding import load_patient, settle_zone_before_command, start
 from bot.dialogs.replanning import replan_now
 from bot.keywords import Keyword
 from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
@@ -207,6 +207,7 @@ async def _command(turn: Turn) -> None:
         turn.say(turn.t("need_start"))
         return
     turn.choice = None
+    await settle_zone_before_command(turn, name)
     await found.run(turn, arg.strip())
 
 

@@ -295,15 +295,41 @@ async def timezone_confirm(turn: Turn) -> None:
             return
         await reprompt_timezone(turn, "bad_choice")
         return
-    zone = turn.conv.data.pop("timezone", "UTC")
-    await turn.conn.execute(query("bot", "set_patient_timezone"), turn.conv.patient_id, zone)
+    await save_timezone(turn, turn.conv.data.pop("timezone", "UTC"))
     if turn.conv.data.get("settings"):
-        # A 'follow me' patient's reminders move to the new zone now (a 'home' one's stay).
-        await replan_now(turn)
         finish(turn)
         turn.say(turn.t("saved"))
         return
     await onward(turn, "phone")
+
+
+async def save_timezone(turn: Turn, zone: str) -> None:
+    """Make ``zone`` the patient's; from /settings a 'follow me' patient's reminders move to it
+    now (a 'home' one's stay)."""
+    await turn.conn.execute(query("bot", "set_patient_timezone"), turn.conv.patient_id, zone)
+    if turn.conv.data.get("settings"):
+        await replan_now(turn)
+    await load_patient(turn)
+
+
+async def settle_zone_before_command(turn: Turn, command_name: str) -> None:
+    """A slash command leaves the dialog (bot.engine); one typed while the time zone's
+    confirmation waits must not leave the patient on a zone they never heard of.
+
+    The patient chose the zone (a city, a location, a name): only "is it {time} there?" was
+    pending, so any command but /cancel keeps it, and /cancel keeps the zone in effect. Either
+    way the patient is told which zone their reminders follow, before the command's answer:
+    silence left them on UTC, reminded an hour or more off what the bot said.
+    """
+    pending = turn.conv.data.get("timezone")
+    if turn.conv.step != "timezone_confirm" or not pending or turn.conv.patient_id is None:
+        return
+    key = "timezone_unchanged"
+    if command_name != "cancel":
+        await save_timezone(turn, pending)
+        key = "timezone_kept"
+    zone = turn.patient["timezone"] if turn.patient is not None else pending
+    turn.say(turn.t(key, zone=zone, time=local_time_text(turn, zone)))
 
 
 # Onboarding's questions, in order; a clinic's record skips what the clinic entered.

@@ -45,6 +45,8 @@ EN: dict[str, str] = {
         "for summer time. Type your city instead, for example: New York or Europe/Madrid."
     ),
     "confirm_timezone": "Is your local time now {time} ({zone})?",
+    "timezone_kept": "Your time zone is {zone} (your local time now is {time}); reminders follow it. To change it, send /settings.",
+    "timezone_unchanged": "Your time zone stays {zone} (your local time now is {time}). To change it, send /settings.",
     "btn_tz_other": "No, change it",
     "ask_phone": (
         "Optional: share your phone number so I can text you if Telegram does not work. "
@@ -112,6 +114,8 @@ ES: dict[str, str] = {
         "verano. Escribe tu ciudad, por ejemplo: Ciudad de México o Europe/Madrid."
     ),
     "confirm_timezone": "¿Tu hora local ahora es {time} ({zone})?",
+    "timezone_kept": "Tu zona horaria es {zone} (tu hora local ahora es {time}); los recordatorios la siguen. Para cambiarla, envía /settings.",
+    "timezone_unchanged": "Tu zona horaria sigue siendo {zone} (tu hora local ahora es {time}). Para cambiarla, envía /settings.",
     "btn_tz_other": "No, cambiarla",
     "ask_phone": (
         "Opcional: comparte tu número de teléfono para enviarte SMS si Telegram no funciona. "
