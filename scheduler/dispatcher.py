@@ -44,6 +44,7 @@ from datetime import datetime
 import asyncpg
 
 from core.reply_files import load_files
+from core.sql import query
 from core.templating import TemplateRenderer
 from platforms.base import Channel, ChannelSender
 from scheduler import metrics
@@ -695,7 +696,10 @@ class Dispatcher:
         try:
             applied = await self._records.record(outcomes, attempts)
         except asyncpg.ForeignKeyViolationError:
-            outcomes, attempts = await self._without_erased(outcomes, attempts)
+            kept = await self._without_erased(outcomes, attempts)
+            if kept is None:  # no message is gone: another cause
+                raise
+            outcomes, attempts = kept
             applied = await self._records.record(outcomes, attempts)
         if effects or moves:
             async with self.pool.acquire() as conn:
@@ -713,24 +717,18 @@ class Dispatcher:
 
     async def _without_erased(
         self, outcomes: list[Outcome], attempts: list[AttemptRow]
-    ) -> tuple[list[Outcome], list[AttemptRow]]:
-        """The outcomes and attempts whose message still exists. A patient's erasure deletes
-        their messages, one being sent included: its attempt rows then name nothing and the
-        record's statement fails on their foreign key. Retried as it was, it failed again, with
-        every later outcome of the worker in it: another clinic's patient was sent the same
-        message each time its lease ran out (the attack run of 2026-12-05). Raises the error
-        again if no message is gone (another cause)."""
+    ) -> tuple[list[Outcome], list[AttemptRow]] | None:
+        """The outcomes and attempts whose message still exists (None: none is gone). A
+        patient's erasure deletes their messages, one being sent included: its attempt rows then
+        name nothing and the record's statement fails on their foreign key. Retried as it was,
+        it failed again, with every later outcome of the worker in it: another clinic's patient
+        was sent the same message each time its lease ran out (the attack run of 2026-12-05)."""
         ids = list({o.id for o in outcomes} | {a.message_id for a in attempts})
         async with self.pool.acquire() as conn:
-            there = {
-                r[0]
-                for r in await conn.fetch(
-                    "select id from scheduled_messages where id = any($1::uuid[])", ids
-                )
-            }
+            there = {r[0] for r in await conn.fetch(query("dispatch", "existing_messages"), ids)}
         gone = set(ids) - there
         if not gone:
-            raise asyncpg.ForeignKeyViolationError("an attempt names a message that exists")
+            return None
         logger.info("outcomes of erased messages not recorded", extra={"count": len(gone)})
         return (
             [o for o in outcomes if o.id in there],

@@ -264,6 +264,11 @@ with outcome as (
 )
 select id from applied
 
+-- name: existing_messages
+-- Which of the messages $1 still exist (a record that failed on an erased message's attempt
+-- is written again without it: scheduler/dispatcher.py).
+select id from scheduled_messages where id = any($1::uuid[])
+
 -- name: hold_at_send
 -- Each send's patient ($1), contact point ($2; a caregiver alert's caregiver), dose ($3) and category
 -- preference (kind $4, payload $5) as they are right before the send, for a batch of sends in
