@@ -1145,11 +1145,20 @@ class GcClock:
     collector runs wherever objects are allocated, so a profile spreads its time over whatever
     function ran (issue 20: ~20 us per message of scenario 11, before settle_heap)."""
 
+    # The clock of the running burst worker, for scenario 11's mark of its instant.
+    current: GcClock | None = None
+
     def __init__(self) -> None:
         self.seconds = [0.0, 0.0, 0.0]
         self.runs = [0, 0, 0]
         self._started = 0.0
+        self._marked: tuple[list[float], list[int]] | None = None
         gc.callbacks.append(self._callback)
+        GcClock.current = self
+
+    def mark(self) -> None:
+        """Remember the totals now: :meth:`summary` also tells what ran after (the burst)."""
+        self._marked = (list(self.seconds), list(self.runs))
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -1160,15 +1169,25 @@ class GcClock:
             self.runs[generation] += 1
 
     def stop(self) -> None:
+        if GcClock.current is self:
+            GcClock.current = None
         if self._callback in gc.callbacks:
             gc.callbacks.remove(self._callback)
 
     def summary(self) -> dict[str, Any]:
-        return {
+        totals = {
             "gc_cpu_s": round(sum(self.seconds), 4),
             "gc_cpu_s_by_generation": [round(s, 4) for s in self.seconds],
             "gc_runs_by_generation": self.runs,
         }
+        if self._marked is not None:
+            seconds, runs = self._marked
+            since = [now - then for now, then in zip(self.seconds, seconds, strict=True)]
+            totals["gc_cpu_s_from_instant"] = round(sum(since), 4)
+            totals["gc_runs_by_generation_from_instant"] = [
+                now - then for now, then in zip(self.runs, runs, strict=True)
+            ]
+        return totals
 
 
 class Timeline:
@@ -1460,6 +1479,8 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
         async def mark_instant() -> None:
             await asyncio.sleep(max(0.0, instant - time.time()))
             at_instant["py"] = time.process_time()
+            if GcClock.current is not None:
+                GcClock.current.mark()
             async with probing:  # the counting probes share the connection
                 at_instant["pg"] = await backend_cpu(conn)
 
