@@ -47,6 +47,7 @@ EN: dict[str, str] = {
     "confirm_timezone": "Is your local time now {time} ({zone})?",
     "timezone_kept": "Your time zone is {zone} (your local time now is {time}); reminders follow it. To change it, send /settings.",
     "timezone_unchanged": "Your time zone stays {zone} (your local time now is {time}). To change it, send /settings.",
+    "timezone_not_chosen": "You have not chosen your time zone yet: reminders follow {zone} (the time there now is {time}). To choose yours, send /settings.",
     "btn_tz_other": "No, change it",
     "ask_phone": (
         "Optional: share your phone number so I can text you if Telegram does not work. "
@@ -116,6 +117,7 @@ ES: dict[str, str] = {
     "confirm_timezone": "¿Tu hora local ahora es {time} ({zone})?",
     "timezone_kept": "Tu zona horaria es {zone} (tu hora local ahora es {time}); los recordatorios la siguen. Para cambiarla, envía /settings.",
     "timezone_unchanged": "Tu zona horaria sigue siendo {zone} (tu hora local ahora es {time}). Para cambiarla, envía /settings.",
+    "timezone_not_chosen": "Aún no has elegido tu zona horaria: los recordatorios siguen {zone} (la hora allí ahora: {time}). Para elegir la tuya, envía /settings.",
     "btn_tz_other": "No, cambiarla",
     "ask_phone": (
         "Opcional: comparte tu número de teléfono para enviarte SMS si Telegram no funciona. "
