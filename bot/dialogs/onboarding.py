@@ -21,6 +21,7 @@ from bot.dialogs.replanning import replan_now
 from bot.parsing import (
     CITY_BUTTONS,
     MAX_NAME_LENGTH,
+    name_refusal,
     parse_name,
     parse_phone,
     parse_timezone,
@@ -180,8 +181,9 @@ async def register_patient(turn: Turn) -> None:
 
 
 async def name_prompt(turn: Turn) -> tuple[str, Options]:
-    suggestion = turn.event.display_name if turn.conv.channel is Channel.TELEGRAM else None
-    options = [(suggestion, f"name:{suggestion}")] if suggestion and parse_name(suggestion) else []
+    raw = turn.event.display_name if turn.conv.channel is Channel.TELEGRAM else None
+    suggestion = parse_name(raw) if raw else None  # as it would be stored (direction controls out)
+    options = [(suggestion, f"name:{suggestion}")] if suggestion else []
     return turn.t("ask_name"), options[:1] if len(f"name:{suggestion}") < 200 else []
 
 
@@ -190,7 +192,7 @@ async def name(turn: Turn) -> None:
     value = turn.choice[5:] if turn.choice and turn.choice.startswith("name:") else turn.text
     display = parse_name(value) if turn.event.kind is InboundKind.TEXT or turn.choice else None
     if display is None:
-        await reprompt(turn, "bad_name", max=MAX_NAME_LENGTH)
+        await reprompt(turn, name_refusal(value or ""), max=MAX_NAME_LENGTH)
         return
     mark_sensitive(display)
     await turn.conn.execute(query("bot", "set_patient_name"), turn.conv.patient_id, display)
