@@ -90,7 +90,7 @@ try {
   await page.getByLabel("Timezone").fill("Europe/Madrid");
   await page.getByLabel("Name", { exact: true }).fill("\u200b\u200b");
   await page.getByRole("button", { name: "Create patient" }).click();
-  await page.getByTestId("patient-error").filter({ hasText: "Name" }).waitFor();
+  await page.getByTestId("patient-error").filter({ hasText: "it shows nothing" }).waitFor();
   result.patient_name_error = await text(page.getByTestId("patient-error"));
   result.patient_after_name = await fields(patientLabels, "patient-error");
 
