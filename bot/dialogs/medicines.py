@@ -616,7 +616,11 @@ async def _quiet_note(turn: Turn, patient: Any, times: list[time]) -> list[str]:
     if inside:
         window = window_text(turn, start, end)
         notes.append(
-            turn.t("med_quiet_chosen", times=texts.fmt_times(inside, turn.locale), window=window)
+            turn.t(
+                texts.counted("med_quiet_chosen", len(inside)),
+                times=texts.fmt_times(inside, turn.locale),
+                window=window,
+            )
         )
     if cut:
         notes.append(

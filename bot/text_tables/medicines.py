@@ -49,8 +49,12 @@ EN: dict[str, str] = {
         " longer take (/meds) before adding another."
     ),
     "med_saved_paused": "Your reminders are paused: send /resume to get them again.",
-    "med_quiet_chosen": (
+    "med_quiet_chosen_one": (
         "{times} is inside your quiet hours ({window}): you chose it, so its reminder and"
+        " follow-ups still come then."
+    ),
+    "med_quiet_chosen": (
+        "{times} are inside your quiet hours ({window}): you chose them, so their reminders and"
         " follow-ups still come then."
     ),
     "med_quiet_cut": (
@@ -131,9 +135,13 @@ ES: dict[str, str] = {
         " que ya no tomes (/meds) antes de añadir otro."
     ),
     "med_saved_paused": "Tus recordatorios están en pausa: envía /resume para recibirlos de nuevo.",
-    "med_quiet_chosen": (
+    "med_quiet_chosen_one": (
         "{times} está dentro de tus horas de silencio ({window}): la elegiste tú, así que su"
         " recordatorio y los avisos siguientes llegan igual a esa hora."
+    ),
+    "med_quiet_chosen": (
+        "{times} están dentro de tus horas de silencio ({window}): las elegiste tú, así que sus"
+        " recordatorios y los avisos siguientes llegan igual a esas horas."
     ),
     "med_quiet_cut": (
         "Los avisos siguientes de {times} se detienen a las {start}, cuando empiezan tus horas"
