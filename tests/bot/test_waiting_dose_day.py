@@ -9,13 +9,14 @@ was mentioned as "Also waiting for your answer: your 11:50 PM dose" under the an
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from typing import Any
 
 import asyncpg
 
 from tests.bot.conftest import Bot
 from tests.bot.helpers import dose_events, registered_patient, remind
 
-NO_QUIET = {"quiet_start": time(0, 0), "quiet_end": time(0, 0)}
+NO_QUIET: dict[str, Any] = {"quiet_start": time(0, 0), "quiet_end": time(0, 0)}
 LATE = datetime(2026, 3, 2, 23, 50, tzinfo=UTC)  # a Monday, the patient in UTC
 EARLY = datetime(2026, 3, 3, 1, 30, tzinfo=UTC)
 
