@@ -716,14 +716,17 @@ def _reminders(
 ) -> list[tuple[time, datetime]]:
     """Each of the schedule's ``times``: its next reminder's wall time where the patient is, and
     its instant. The schedule is read in ``zone``, by default a new schedule's (the home one for
-    a traveller keeping home times)."""
+    a traveller keeping home times). Read where the patient is, a time is named as chosen: on
+    the day clocks go forward, a 2:30 AM reminder comes at 3:00 AM (the gap's end), and "I'll
+    remind you at 2:30 AM. 3:00 AM is inside your quiet hours" named a time nobody chose."""
     here = ZoneInfo(patient["timezone"])
     read_in = zone or _schedule_zone(patient)
     found = []
     for at in times:
         due = _next_reminder(turn, read_in, at)
         if due is not None:
-            found.append((due.astimezone(here).time().replace(tzinfo=None), due))
+            local = due.astimezone(here).time().replace(tzinfo=None)
+            found.append((at if read_in == patient["timezone"] else local, due))
     return found
 
 

@@ -174,3 +174,22 @@ async def test_several_times_inside_quiet_hours_are_spoken_of_in_the_plural(
     ):
         await bot.press(chat, label)
     assert said in bot.last_text(chat), bot.last_text(chat)
+
+
+async def test_a_time_in_the_spring_forward_gap_is_named_as_chosen(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Found in `medremind dev` at 01:45 in Chicago on 2027-03-14 (clocks 2:00 -> 3:00): "I'll
+    remind you at 2:30 AM, 3:05 AM. 3:00 AM, 3:05 AM are inside your quiet hours"."""
+    chat = bot.new_chat()
+    bot.clock.now = datetime(2027, 3, 14, 7, 45, tzinfo=UTC)  # 01:45 CST
+    await registered_patient(bot, admin_conn, chat, timezone="America/Chicago")
+    await bot.send(chat, "/add Aspirin")
+    await bot.press(chat, "Skip")
+    await bot.send(chat, "2:30")
+    for label in ("Done", "Every day", "Today", "No end date", "Skip", "Save"):
+        await bot.press(chat, label)
+    assert bot.last_text(chat) == (
+        "Saved. I'll remind you at 2:30 AM. 2:30 AM is inside your quiet hours (9:00 PM-8:00 AM):"
+        " you chose it, so its reminder and follow-ups still come then."
+    )
