@@ -158,15 +158,13 @@ class _Outcomes:
         if not self.outcomes:
             return
         try:
-            applied = await recorder_for(self.ctx.pool).record(self.outcomes, self.attempts)
+            applied, erased = await recorder_for(self.ctx.pool).record(self.outcomes, self.attempts)
         except Exception as exc:  # the leases expire and the reaper hands the rows on
             logger.error("reply outcomes not recorded", extra={"error_class": type(exc).__name__})
             return
-        if applied < len(self.outcomes):
-            logger.warning(
-                "reply outcomes not applied: lease lost",
-                extra={"count": len(self.outcomes) - applied},
-            )
+        lost = len(self.outcomes) - applied - erased
+        if lost:
+            logger.warning("reply outcomes not applied: lease lost", extra={"count": lost})
         if self.effect is not None:
             await self._mark_contact(*self.effect)
 

@@ -26,7 +26,12 @@ from bot import (
 from bot.conversation import NUMBERED_CHANNELS, Reply, Turn, resolve_button
 from bot.dialogs import answers, caregiver_links
 from bot.dialogs.account import clinic_contact
-from bot.dialogs.onboarding import load_patient, settle_zone_before_command, start
+from bot.dialogs.onboarding import (
+    keep_chosen_zone,
+    load_patient,
+    start,
+    zone_told_around_command,
+)
 from bot.dialogs.replanning import replan_now
 from bot.keywords import Keyword
 from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
@@ -207,8 +212,8 @@ async def _command(turn: Turn) -> None:
         turn.say(turn.t("need_start"))
         return
     turn.choice = None
-    await settle_zone_before_command(turn, name)
-    await found.run(turn, arg.strip())
+    async with zone_told_around_command(turn, name):
+        await found.run(turn, arg.strip())
 
 
 async def _stale(turn: Turn) -> None:
@@ -246,6 +251,7 @@ async def _keyword(turn: Turn) -> bool:
         turn.say(texts.text(locale, key))
 
     if found is Keyword.OPT_OUT:
+        await keep_chosen_zone(turn)  # a zone chosen and awaiting "is it {time} there?"
         await turn.conn.execute(
             query("bot", "opt_out_contact"), conv.channel.value, conv.chat_address
         )
@@ -272,7 +278,8 @@ async def _keyword(turn: Turn) -> bool:
             say("opted_in_command" if by_command else "opted_in")
             return True
         if keywords.is_plain_start(conv.channel, turn.text):
-            await start(turn, "")
+            async with zone_told_around_command(turn, "start"):
+                await start(turn, "")
             return True
         return False  # a plain YES is an ordinary answer
     if opted_out:

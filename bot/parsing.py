@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
+from core.person_names import clean_name, name_problem
 from core.template_measure import utf16_units
 from core.template_vocabulary import max_units
 
@@ -269,13 +270,25 @@ def parse_phone(text: str, *, default_region: str | None = None) -> str | None:
 
 
 def parse_name(text: str) -> str | None:
-    """A display name: 1 to :data:`MAX_NAME_LENGTH` characters with a letter, spaces tidied."""
-    name = " ".join(text.split())
+    """A display name: 1 to :data:`MAX_NAME_LENGTH` characters with a letter, spaces tidied,
+    that shows (the rule for every person's name, :mod:`core.person_names`: direction controls
+    with a scope removed, a name only of invisible characters refused)."""
+    name = clean_name(text)
     if not name or utf16_units(name) > MAX_NAME_LENGTH or name.startswith("/"):
         return None
-    if not any(ch.isalpha() for ch in name):
+    if name_problem(name) is not None or not any(ch.isalpha() for ch in name):
         return None
     return name
+
+
+def name_refusal(text: str) -> str:
+    """The text key saying why :func:`parse_name` refused ``text``: ``invisible_name`` for a
+    name that shows nothing (a letter among them may be a blank Hangul filler), else
+    ``bad_name``."""
+    if not text.strip():
+        return "bad_name"
+    name = clean_name(text)  # empty: only direction controls were typed
+    return "invisible_name" if not name or name_problem(name) is not None else "bad_name"
 
 
 def parse_free_field(text: str, *, max_length: int = MAX_FIELD_LENGTH) -> str | None:

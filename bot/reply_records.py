@@ -10,6 +10,12 @@ together), the next one waits :data:`LINGER_SECONDS` for more: a record statemen
 database about as much fixed as for five more sends (bench/webhook_sql.py: record_reply,
 record_5_replies), and the sends are already out. A caller returns once its own outcomes are
 written (or failed to be: the leases then expire and the reaper hands the rows to the dispatcher).
+
+One caller's bad row fails that caller only. A reply whose patient was erased meanwhile (its
+message deleted, its attempt's foreign key fails the statement) is dropped and counted, as the
+dispatcher's record does (``scheduler.claims.without_erased``): nothing of the patient is kept.
+Any other error the database raises for a shared statement is retried caller by caller, so the
+callers whose rows are good are recorded and only the one at fault gets the error.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import NamedTuple
+from uuid import UUID
 
 import asyncpg
 
-from scheduler.claims import AttemptRow, Outcome, record
+from scheduler.claims import AttemptRow, Outcome, record, without_erased
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +36,32 @@ logger = logging.getLogger(__name__)
 LINGER_SECONDS = 0.005
 
 
+class Recorded(NamedTuple):
+    """What became of one caller's outcomes."""
+
+    applied: int  # written: their lease still held
+    erased: int  # dropped: their message was erased with its patient meanwhile
+
+
+_Waiting = tuple[list[Outcome], list[AttemptRow], "asyncio.Future[Recorded]"]
+
+
 class ReplyRecorder:
     """Writes the outcomes of concurrent callers in shared statements; one per pool."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        self._waiting: list[tuple[list[Outcome], list[AttemptRow], asyncio.Future[int]]] = []
+        self._waiting: list[_Waiting] = []
         self._flusher: asyncio.Task[None] | None = None
         self._busy = False  # the last statement carried more than one caller's outcomes
         self.statements = 0  # for tests and benchmarks
+        self.erased = 0  # outcomes dropped: their message was erased (tests, operators' logs)
 
-    async def record(self, outcomes: Sequence[Outcome], attempts: Sequence[AttemptRow]) -> int:
+    async def record(self, outcomes: Sequence[Outcome], attempts: Sequence[AttemptRow]) -> Recorded:
         """Write ``outcomes`` and ``attempts``; return how many outcomes were applied (their
-        lease still held). Raises what the statement raised."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        lease still held) and how many were dropped (their message erased). Raises what the
+        statement of these outcomes alone raised."""
+        future: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
         future.add_done_callback(_retrieved)
         self._waiting.append((list(outcomes), list(attempts), future))
         if self._flusher is None or self._flusher.done():
@@ -55,28 +75,72 @@ class ReplyRecorder:
                 await asyncio.sleep(LINGER_SECONDS)
             batch, self._waiting = self._waiting, []
             self._busy = len(batch) > 1
-            self.statements += 1
             try:
-                applied = await record(
-                    self.pool,
-                    [o for outcomes, _, _ in batch for o in outcomes],
-                    [a for _, attempts, _ in batch for a in attempts],
-                    # The web's pool leaves plans to Postgres (no CUSTOM_PLANS).
-                    plan_once=False,
-                )
+                await self._write(batch)
             except BaseException as exc:
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                _fail(batch, exc)
                 if not isinstance(exc, Exception):
                     raise
-                continue
-            for outcomes, _, future in batch:
-                if not future.done():
-                    future.set_result(sum(1 for o in outcomes if o.id in applied))
+
+    async def _write(self, batch: list[_Waiting]) -> None:
+        """Write ``batch`` in one statement; when the database refuses it, each caller alone."""
+        try:
+            applied, erased = await self._statement(
+                [o for outcomes, _, _ in batch for o in outcomes],
+                [a for _, attempts, _ in batch for a in attempts],
+            )
+        except asyncpg.PostgresError as exc:
+            if len(batch) == 1:
+                raise
+            # A row of one caller (a constraint, a value) fails the statement of all: the good
+            # callers' replies were sent and must be recorded, or each is sent again when its
+            # lease runs out. A server-side failure of every statement fails each in turn.
+            logger.warning(
+                "shared reply record refused; recording its callers one by one",
+                extra={"count": len(batch), "error_class": type(exc).__name__},
+            )
+            for one in batch:
+                try:
+                    await self._write([one])
+                except Exception as alone:
+                    _fail([one], alone)
+            return
+        for outcomes, _, future in batch:
+            if not future.done():
+                future.set_result(
+                    Recorded(
+                        sum(1 for o in outcomes if o.id in applied),
+                        sum(1 for o in outcomes if o.id in erased),
+                    )
+                )
+
+    async def _statement(
+        self, outcomes: list[Outcome], attempts: list[AttemptRow]
+    ) -> tuple[set[UUID], set[UUID]]:
+        """The record statement; again without erased messages' rows if it failed on one.
+        Returns the applied outcomes' ids and the dropped (erased) ones'."""
+        self.statements += 1
+        try:
+            # The web's pool leaves plans to Postgres (no CUSTOM_PLANS).
+            return await record(self.pool, outcomes, attempts, plan_once=False), set()
+        except asyncpg.ForeignKeyViolationError:
+            kept = await without_erased(self.pool, outcomes, attempts)
+            if kept is None:  # no message is gone: another cause
+                raise
+        self.statements += 1
+        erased = {o.id for o in outcomes} - {o.id for o in kept[0]}
+        self.erased += len(erased)
+        return await record(self.pool, *kept, plan_once=False), erased
 
 
-def _retrieved(future: asyncio.Future[int]) -> None:
+def _fail(batch: list[_Waiting], exc: BaseException) -> None:
+    """Give ``exc`` to the callers of ``batch`` still waiting."""
+    for _, _, future in batch:
+        if not future.done():
+            future.set_exception(exc)
+
+
+def _retrieved(future: asyncio.Future[Recorded]) -> None:
     """Mark an error as seen: the caller may have been cancelled and never await it."""
     if not future.cancelled():
         future.exception()

@@ -40,6 +40,7 @@ from bot.steps import IDLE, STEPS
 from core.answer_buttons import QUESTION_TTL
 from core.logs import mark_sensitive
 from core.sql import query
+from platforms.base import Channel
 
 _WORD_RE = re.compile(r"\w+")
 # A dialog question asked in the turn that reads it (its seq is drawn when the turn is saved):
@@ -254,13 +255,13 @@ def subject(turn: Turn, question: Question) -> str:
             date=texts.fmt_date(local, turn.locale),
             time=texts.fmt_time(local, turn.locale),
         )
-    due = question.dose_due_at or question.asked_at
-    return texts.dose_words(
-        turn.locale,
-        due.astimezone(zone),
-        name=question.medicine_name,
-        number=question.medicine_number,
+    local = (question.dose_due_at or question.asked_at).astimezone(zone)
+    words = texts.dose_words(
+        turn.locale, local, name=question.medicine_name, number=question.medicine_number
     )
+    # Its day, as an answer's confirmation says it (bot.dialogs.answers.dose_subject).
+    today = turn.now.astimezone(zone).date()
+    return texts.on_its_day(turn.locale, words, local, today, sms=turn.conv.channel is Channel.SMS)
 
 
 def shown_answers(turn: Turn, question: Question, *, numbers: bool) -> list[str]:

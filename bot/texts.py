@@ -9,7 +9,7 @@ locales define exactly the same keys and placeholders.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.locale_format import (
@@ -102,3 +102,12 @@ def dose_words(
     if number is not None:
         return text(locale, "about_dose_numbered", time=time, n=number)
     return text(locale, "about_dose", time=time)
+
+
+def on_its_day(locale: str, words: str, local: datetime, today: date | None, *, sms: bool) -> str:
+    """``words`` naming a dose due at ``local`` (the patient's clock), with its day when that is
+    not ``today`` there (None: always): "your 11:50 PM dose" alone, said after midnight, reads as
+    tonight's (which may be due too). ``sms``: the day in GSM-7 letters ("sab", not "sáb")."""
+    if local.date() == today:
+        return words
+    return text(locale, "dose_on_day", what=words, day=fmt_day(local, locale, sms=sms))

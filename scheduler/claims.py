@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 from collections.abc import Sequence
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -21,6 +22,8 @@ from scheduler import claim_sql
 
 if TYPE_CHECKING:
     from scheduler.claim_cache import ClaimCache
+
+logger = logging.getLogger(__name__)
 
 # No statement of the dispatcher may hang the loop (a half-open connection after a failover).
 STATEMENT_TIMEOUT_SECONDS = 30.0
@@ -437,6 +440,32 @@ async def record(
                 await conn.execute("rollback")
         raise
     return applied
+
+
+async def without_erased(
+    pool: asyncpg.Pool, outcomes: Sequence[Outcome], attempts: Sequence[AttemptRow]
+) -> tuple[list[Outcome], list[AttemptRow]] | None:
+    """The outcomes and attempts whose message still exists, after a record failed on a foreign
+    key (None: no message is gone, the failure has another cause).
+
+    A patient's erasure deletes their messages, one being sent included: its attempt rows then
+    name nothing and the record's statement fails on their foreign key. Retried as it was, it
+    failed again, with every other outcome written with it: the dispatcher's later outcomes
+    (another clinic's patient was sent the same message each time its lease ran out, the attack
+    run of 2026-12-05), the web process's other callers' replies (bot.reply_records). What an
+    erased message's send did is not kept (nothing of the patient is), so it is dropped, counted.
+    """
+    ids = list({o.id for o in outcomes} | {a.message_id for a in attempts})
+    async with pool.acquire() as conn:
+        there = {r[0] for r in await conn.fetch(query("dispatch", "existing_messages"), ids)}
+    gone = set(ids) - there
+    if not gone:
+        return None
+    logger.info("outcomes of erased messages not recorded", extra={"count": len(gone)})
+    return (
+        [o for o in outcomes if o.id in there],
+        [a for a in attempts if a.message_id in there],
+    )
 
 
 async def record_statement(

@@ -44,7 +44,6 @@ from datetime import datetime
 import asyncpg
 
 from core.reply_files import load_files
-from core.sql import query
 from core.templating import TemplateRenderer
 from platforms.base import Channel, ChannelSender
 from scheduler import metrics
@@ -52,12 +51,12 @@ from scheduler.breaker import Breakers
 from scheduler.buckets import BucketSet, Limiter
 from scheduler.claim_session import ClaimSession
 from scheduler.claims import (
-    AttemptRow,
     Claim,
     Outcome,
     mark_contacts,
     move_addresses,
     next_due,
+    without_erased,
 )
 from scheduler.custom_templates import prefetch_templates
 from scheduler.delivery import Deliverer, DeliveryResult, SendersFor, time_critical
@@ -696,7 +695,7 @@ class Dispatcher:
         try:
             applied = await self._records.record(outcomes, attempts)
         except asyncpg.ForeignKeyViolationError:
-            kept = await self._without_erased(outcomes, attempts)
+            kept = await without_erased(self.pool, outcomes, attempts)
             if kept is None:  # no message is gone: another cause
                 raise
             outcomes, attempts = kept
@@ -714,26 +713,6 @@ class Dispatcher:
             logger.warning(
                 "outcomes not applied: lease lost to another worker", extra={"count": lost}
             )
-
-    async def _without_erased(
-        self, outcomes: list[Outcome], attempts: list[AttemptRow]
-    ) -> tuple[list[Outcome], list[AttemptRow]] | None:
-        """The outcomes and attempts whose message still exists (None: none is gone). A
-        patient's erasure deletes their messages, one being sent included: its attempt rows then
-        name nothing and the record's statement fails on their foreign key. Retried as it was,
-        it failed again, with every later outcome of the worker in it: another clinic's patient
-        was sent the same message each time its lease ran out (the attack run of 2026-12-05)."""
-        ids = list({o.id for o in outcomes} | {a.message_id for a in attempts})
-        async with self.pool.acquire() as conn:
-            there = {r[0] for r in await conn.fetch(query("dispatch", "existing_messages"), ids)}
-        gone = set(ids) - there
-        if not gone:
-            return None
-        logger.info("outcomes of erased messages not recorded", extra={"count": len(gone)})
-        return (
-            [o for o in outcomes if o.id in there],
-            [a for a in attempts if a.message_id in there],
-        )
 
     # -- shutdown --------------------------------------------------------------------------
 

@@ -276,10 +276,9 @@ async def dose_subject(turn: Turn, dose_id: UUID, *, dated: bool = False) -> str
     local = row["due_at"].astimezone(zone)
     name = row["medication_name"] if row["name_medicine"] else None
     words = texts.dose_words(turn.locale, local, name=name, number=row["medicine_number"])
-    if dated or local.date() != turn.now.astimezone(zone).date():
-        sms = turn.conv.channel == Channel.SMS  # the day in GSM-7 letters ("sab", not "sáb")
-        return turn.t("dose_on_day", what=words, day=texts.fmt_day(local, turn.locale, sms=sms))
-    return words
+    today = None if dated else turn.now.astimezone(zone).date()
+    sms = turn.conv.channel == Channel.SMS
+    return texts.on_its_day(turn.locale, words, local, today, sms=sms)
 
 
 def _scheduler_recorder() -> Any:

@@ -530,7 +530,45 @@ async def save_edited_times(turn: Turn) -> None:
     name = data.get("name", "")
     finish(turn)
     done = turn.t("med_times_done", name=name, times=times_reminded(turn, times))
+    skipped, kept = await _today_after_the_move(turn, medication_id, times)
+    if skipped and not kept:
+        done = turn.t("med_times_done_tomorrow", name=name, times=times_reminded(turn, times))
+    elif skipped:
+        done += " " + turn.t("med_times_today_only", times=texts.fmt_times(kept, turn.locale))
     turn.say(await _promise(turn, done, times))
+
+
+async def _today_after_the_move(
+    turn: Turn, medication_id: UUID, times: list[time]
+) -> tuple[list[time], list[time]]:
+    """Of the new ``times`` still ahead today, those the re-plan gave no reminder today and
+    those it did. A day keeps no more doses than its rule has (scheduler/planning_day_quota.py):
+    moved after today's dose was reminded or answered, a once-a-day medicine's new 11:59 PM
+    comes from tomorrow, and "will now be reminded at 11:59 PM" alone promised it tonight.
+    Read from the plan itself, within the planner's horizon; nothing is said while reminders
+    are paused or nothing of the medicine is planned (a paused medicine)."""
+    patient = turn.patient
+    if patient is None or patient["reminders_paused"]:
+        return [], []
+    zone = ZoneInfo(patient["timezone"])
+    horizon = turn.now + timedelta(hours=turn.ctx.settings.planner_horizon_hours)
+    today = turn.now.astimezone(zone).date()
+    ahead = [
+        (at, due)
+        for at, due in _reminders(turn, patient, times)
+        if due.astimezone(zone).date() == today and due < horizon
+    ]
+    planned = {
+        r["due_at"]
+        for r in await turn.conn.fetch(
+            query("bot", "planned_doses_between"), medication_id, turn.now, horizon
+        )
+    }
+    if not ahead or not planned:
+        return [], []
+    return [at for at, due in ahead if due not in planned], [
+        at for at, due in ahead if due in planned
+    ]
 
 
 async def _promise(turn: Turn, promise: str, times: list[time]) -> str:
@@ -578,7 +616,11 @@ async def _quiet_note(turn: Turn, patient: Any, times: list[time]) -> list[str]:
     if inside:
         window = window_text(turn, start, end)
         notes.append(
-            turn.t("med_quiet_chosen", times=texts.fmt_times(inside, turn.locale), window=window)
+            turn.t(
+                texts.counted("med_quiet_chosen", len(inside)),
+                times=texts.fmt_times(inside, turn.locale),
+                window=window,
+            )
         )
     if cut:
         notes.append(
@@ -674,14 +716,17 @@ def _reminders(
 ) -> list[tuple[time, datetime]]:
     """Each of the schedule's ``times``: its next reminder's wall time where the patient is, and
     its instant. The schedule is read in ``zone``, by default a new schedule's (the home one for
-    a traveller keeping home times)."""
+    a traveller keeping home times). Read where the patient is, a time is named as chosen: on
+    the day clocks go forward, a 2:30 AM reminder comes at 3:00 AM (the gap's end), and "I'll
+    remind you at 2:30 AM. 3:00 AM is inside your quiet hours" named a time nobody chose."""
     here = ZoneInfo(patient["timezone"])
     read_in = zone or _schedule_zone(patient)
     found = []
     for at in times:
         due = _next_reminder(turn, read_in, at)
         if due is not None:
-            found.append((due.astimezone(here).time().replace(tzinfo=None), due))
+            local = due.astimezone(here).time().replace(tzinfo=None)
+            found.append((at if read_in == patient["timezone"] else local, due))
     return found
 
 

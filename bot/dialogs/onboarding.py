@@ -7,6 +7,8 @@ point are created when the patient agrees, and an invite token waits in the conv
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -19,6 +21,7 @@ from bot.dialogs.replanning import replan_now
 from bot.parsing import (
     CITY_BUTTONS,
     MAX_NAME_LENGTH,
+    name_refusal,
     parse_name,
     parse_phone,
     parse_timezone,
@@ -178,8 +181,9 @@ async def register_patient(turn: Turn) -> None:
 
 
 async def name_prompt(turn: Turn) -> tuple[str, Options]:
-    suggestion = turn.event.display_name if turn.conv.channel is Channel.TELEGRAM else None
-    options = [(suggestion, f"name:{suggestion}")] if suggestion and parse_name(suggestion) else []
+    raw = turn.event.display_name if turn.conv.channel is Channel.TELEGRAM else None
+    suggestion = parse_name(raw) if raw else None  # as it would be stored (direction controls out)
+    options = [(suggestion, f"name:{suggestion}")] if suggestion else []
     return turn.t("ask_name"), options[:1] if len(f"name:{suggestion}") < 200 else []
 
 
@@ -188,7 +192,7 @@ async def name(turn: Turn) -> None:
     value = turn.choice[5:] if turn.choice and turn.choice.startswith("name:") else turn.text
     display = parse_name(value) if turn.event.kind is InboundKind.TEXT or turn.choice else None
     if display is None:
-        await reprompt(turn, "bad_name", max=MAX_NAME_LENGTH)
+        await reprompt(turn, name_refusal(value or ""), max=MAX_NAME_LENGTH)
         return
     mark_sensitive(display)
     await turn.conn.execute(query("bot", "set_patient_name"), turn.conv.patient_id, display)
@@ -312,28 +316,78 @@ async def save_timezone(turn: Turn, zone: str) -> None:
     await load_patient(turn)
 
 
-async def settle_zone_before_command(turn: Turn, command_name: str) -> None:
-    """A slash command leaves the dialog (bot.engine); one typed while the time zone's
-    confirmation waits must not leave the patient on a zone they never heard of.
+@asynccontextmanager
+async def zone_told_around_command(turn: Turn, command_name: str) -> AsyncIterator[None]:
+    """Run a slash command (the ``with`` body) so that it never leaves the patient on a time
+    zone they did not hear of. Commands leave the dialog under way (bot.engine); one typed
+    before onboarding's time zone was settled left the patient on the default zone (UTC)
+    without a word, every reminder an hour or more off what the bot said.
 
-    The patient chose the zone (a city, a location, a name): only "is it {time} there?" was
-    pending, so any command but /cancel keeps it, and /cancel keeps the zone in effect. Either
-    way the patient is told which zone their reminders follow, before the command's answer:
-    silence left them on UTC, reminded an hour or more off what the bot said.
+    - At the confirmation ("Is your local time now ...?") the patient chose the zone (a city, a
+      location, a name): any command but /cancel keeps it, /cancel keeps the zone in effect.
+    - Before it (the name, language and time zone questions of onboarding) no zone was chosen:
+      the patient hears which one reminders follow and that /settings changes it. Not for
+      /settings (its menu names the zone and offers to change it), nor for a /start that asks
+      onboarding's question again.
+
+    Either way the note comes before the command's answer.
     """
+    at = len(turn.replies)
+    if await _settle_pending_zone(turn, command_name):
+        yield
+        return
+    unchosen = _zone_unchosen(turn) and command_name != "settings"
+    yield
+    if not unchosen or turn.patient is None:
+        return  # nothing to say, or the patient is gone (/delete_me)
+    if command_name == "start" and turn.conv.step in _BEFORE_ZONE:
+        return  # onboarding's question asked again: the zone is still to come
+    zone = turn.patient["timezone"]
+    turn.say(turn.t("timezone_not_chosen", zone=zone, time=local_time_text(turn, zone)))
+    turn.replies.insert(at, turn.replies.pop())
+
+
+async def _settle_pending_zone(turn: Turn, command_name: str) -> bool:
+    """At the confirmation step: keep the chosen zone (the zone in effect for /cancel) and say
+    which one reminders follow. False at any other step."""
     pending = turn.conv.data.get("timezone")
     if turn.conv.step != "timezone_confirm" or not pending or turn.conv.patient_id is None:
-        return
+        return False
     key = "timezone_unchanged"
     if command_name != "cancel":
-        await save_timezone(turn, pending)
+        await keep_chosen_zone(turn)
         key = "timezone_kept"
     zone = turn.patient["timezone"] if turn.patient is not None else pending
     turn.say(turn.t(key, zone=zone, time=local_time_text(turn, zone)))
+    return True
+
+
+async def keep_chosen_zone(turn: Turn) -> None:
+    """Save the zone chosen at the confirmation step, if one waits there. A command does
+    (above), and so does an opt-out (/stop, STOP: bot.engine): the patient told us where they
+    live, and only "is it {time} there?" was pending; stopping messages is not taking it back.
+    The step stays, so the confirmation still takes its answer after they opt back in."""
+    pending = turn.conv.data.get("timezone")
+    if turn.conv.step == "timezone_confirm" and pending and turn.conv.patient_id is not None:
+        await save_timezone(turn, pending)
+
+
+def _zone_unchosen(turn: Turn) -> bool:
+    """Whether onboarding (not /settings) is at a question before the patient's time zone, with
+    no zone from a clinic's record: the patient is on the default zone and never heard it."""
+    data = turn.conv.data
+    return (
+        turn.conv.step in _BEFORE_ZONE
+        and turn.patient is not None
+        and not data.get("settings")
+        and not data.get("clinic_record")
+    )
 
 
 # Onboarding's questions, in order; a clinic's record skips what the clinic entered.
 _ONBOARDING = ("name", "language", "timezone", "phone")
+# Onboarding's questions asked before the patient has chosen a time zone.
+_BEFORE_ZONE = frozenset(_ONBOARDING[: _ONBOARDING.index("timezone") + 1])
 
 
 async def onward(turn: Turn, step_name: str) -> None:

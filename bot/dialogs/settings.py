@@ -15,6 +15,7 @@ from bot.dialogs.onboarding import channel_order_options, language_choice, load_
 from bot.dialogs.replanning import replan_now
 from bot.parsing import (
     MAX_NAME_LENGTH,
+    name_refusal,
     parse_free_field,
     parse_int,
     parse_name,
@@ -308,7 +309,7 @@ async def set_caregiver_name(turn: Turn) -> None:
         return
     name = parse_name(turn.text)
     if name is None:
-        await reprompt(turn, "bad_name", max=MAX_NAME_LENGTH)
+        await reprompt(turn, name_refusal(turn.text), max=MAX_NAME_LENGTH)
         return
     mark_sensitive(name)
     turn.conv.data["cg_name"] = name

@@ -49,8 +49,12 @@ EN: dict[str, str] = {
         " longer take (/meds) before adding another."
     ),
     "med_saved_paused": "Your reminders are paused: send /resume to get them again.",
-    "med_quiet_chosen": (
+    "med_quiet_chosen_one": (
         "{times} is inside your quiet hours ({window}): you chose it, so its reminder and"
+        " follow-ups still come then."
+    ),
+    "med_quiet_chosen": (
+        "{times} are inside your quiet hours ({window}): you chose them, so their reminders and"
         " follow-ups still come then."
     ),
     "med_quiet_cut": (
@@ -77,6 +81,10 @@ EN: dict[str, str] = {
     "med_gone": "That medicine is no longer in your list.",
     "ask_edit_times": "New times for {name}? Pick or type, then Done.",
     "med_times_done": "{name} will now be reminded at {times}.",
+    # Moved after today's dose was reminded or answered: the day has had its doses
+    # (scheduler/planning_day_quota.py). Spanish in GSM-7 letters, as the line above.
+    "med_times_done_tomorrow": "{name} will now be reminded at {times}, from tomorrow (today's dose was already reminded or answered).",
+    "med_times_today_only": "Today only at {times}: the day's other doses were already reminded or answered.",
     # A traveller keeping home times: the reminders say the local clock.
     "times_where_you_are": "{local} where you are ({home} at home, {zone})",
     # A schedule's times and days ("8:00 AM, every day"); a traveller's times on days of their
@@ -127,9 +135,13 @@ ES: dict[str, str] = {
         " que ya no tomes (/meds) antes de añadir otro."
     ),
     "med_saved_paused": "Tus recordatorios están en pausa: envía /resume para recibirlos de nuevo.",
-    "med_quiet_chosen": (
+    "med_quiet_chosen_one": (
         "{times} está dentro de tus horas de silencio ({window}): la elegiste tú, así que su"
         " recordatorio y los avisos siguientes llegan igual a esa hora."
+    ),
+    "med_quiet_chosen": (
+        "{times} están dentro de tus horas de silencio ({window}): las elegiste tú, así que sus"
+        " recordatorios y los avisos siguientes llegan igual a esas horas."
     ),
     "med_quiet_cut": (
         "Los avisos siguientes de {times} se detienen a las {start}, cuando empiezan tus horas"
@@ -155,6 +167,8 @@ ES: dict[str, str] = {
     "med_gone": "Ese medicamento ya no está en tu lista.",
     "ask_edit_times": "¿Nuevas horas para {name}? Elige o escribe, y luego Listo.",
     "med_times_done": "Te recordaré {name} a las {times}.",
+    "med_times_done_tomorrow": "Te recordaré {name} a las {times} a partir de mañana (la toma de hoy ya fue recordada o respondida).",
+    "med_times_today_only": "Hoy solo a las {times}: las otras tomas de hoy ya fueron recordadas o respondidas.",
     "times_where_you_are": "{local} donde estás ({home} en casa, {zone})",
     "times_and_days": "{times}, {days}",
     "times_on_days": "{times} {days}",

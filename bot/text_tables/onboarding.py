@@ -30,6 +30,7 @@ EN: dict[str, str] = {
     "consent_reprompt": "Please choose whether you agree, using the options below.",
     "ask_name": "What should I call you?",
     "bad_name": "Please send a name with letters, up to {max} characters. For example: Ana",
+    "invisible_name": "That name shows nothing: it is only invisible characters (zero-width spaces, direction marks or blank fillers). Please type the name in letters, up to {max} characters. For example: Ana",
     "ask_language": "Which language do you prefer?",
     "bad_choice": "Please pick one of the options.",
     "ask_timezone": (
@@ -47,6 +48,7 @@ EN: dict[str, str] = {
     "confirm_timezone": "Is your local time now {time} ({zone})?",
     "timezone_kept": "Your time zone is {zone} (your local time now is {time}); reminders follow it. To change it, send /settings.",
     "timezone_unchanged": "Your time zone stays {zone} (your local time now is {time}). To change it, send /settings.",
+    "timezone_not_chosen": "You have not chosen your time zone yet: reminders follow {zone} (the time there now is {time}). To choose yours, send /settings.",
     "btn_tz_other": "No, change it",
     "ask_phone": (
         "Optional: share your phone number so I can text you if Telegram does not work. "
@@ -99,6 +101,7 @@ ES: dict[str, str] = {
     "consent_reprompt": "Elige si estás de acuerdo con una de las opciones.",
     "ask_name": "¿Cómo te llamo?",
     "bad_name": "Envía un nombre con letras, de hasta {max} caracteres. Por ejemplo: Ana",
+    "invisible_name": "Ese nombre no se ve: solo tiene caracteres invisibles (espacios de ancho cero, marcas de dirección o rellenos en blanco). Escribe el nombre con letras, de hasta {max} caracteres. Por ejemplo: Ana",
     "ask_language": "¿Qué idioma prefieres?",
     "bad_choice": "Elige una de las opciones.",
     "ask_timezone": (
@@ -116,6 +119,7 @@ ES: dict[str, str] = {
     "confirm_timezone": "¿Tu hora local ahora es {time} ({zone})?",
     "timezone_kept": "Tu zona horaria es {zone} (tu hora local ahora es {time}); los recordatorios la siguen. Para cambiarla, envía /settings.",
     "timezone_unchanged": "Tu zona horaria sigue siendo {zone} (tu hora local ahora es {time}). Para cambiarla, envía /settings.",
+    "timezone_not_chosen": "Aún no has elegido tu zona horaria: los recordatorios siguen {zone} (la hora allí ahora: {time}). Para elegir la tuya, envía /settings.",
     "btn_tz_other": "No, cambiarla",
     "ask_phone": (
         "Opcional: comparte tu número de teléfono para enviarte SMS si Telegram no funciona. "

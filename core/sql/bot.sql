@@ -414,6 +414,12 @@ update reminder_schedules set times_of_day = $3, version = version + 1
  where medication_id = $1 and patient_id = $2 and status <> 'ended'
 returning id
 
+-- name: planned_doses_between
+-- The medicine's doses planned from $2 to $3 (a moved time's confirmation says whether today
+-- still has its reminder: bot/dialogs/medicines.py).
+select due_at from dose_events
+ where medication_id = $1 and status <> 'cancelled' and due_at >= $2 and due_at < $3
+
 -- name: cancel_future_doses
 with cancelled as (
   update dose_events set status = 'cancelled'

@@ -265,7 +265,8 @@ select id from applied
 
 -- name: existing_messages
 -- Which of the messages $1 still exist (a record that failed on an erased message's attempt
--- is written again without it: scheduler/dispatcher.py).
+-- is written again without it: scheduler/claims.py without_erased, for the dispatcher and the
+-- web process's replies).
 select id from scheduled_messages where id = any($1::uuid[])
 
 -- name: hold_at_send

@@ -86,8 +86,16 @@ try {
   result.patient_timezone_error = await text(page.getByTestId("patient-error"));
   result.patient_after_timezone = await fields(patientLabels, "patient-error");
 
-  log("corrected: the patient is created");
+  log("then a name of zero-width spaces, refused by the database's rule for names (named, kept)");
   await page.getByLabel("Timezone").fill("Europe/Madrid");
+  await page.getByLabel("Name", { exact: true }).fill("\u200b\u200b");
+  await page.getByRole("button", { name: "Create patient" }).click();
+  await page.getByTestId("patient-error").filter({ hasText: "it shows nothing" }).waitFor();
+  result.patient_name_error = await text(page.getByTestId("patient-error"));
+  result.patient_after_name = await fields(patientLabels, "patient-error");
+
+  log("corrected: the patient is created (a right-to-left override pasted with it is removed)");
+  await page.getByLabel("Name", { exact: true }).fill("Nora Newcomer\u202e");
   await page.getByRole("button", { name: "Create patient" }).click();
   await page.waitForURL(/\/patients\/[0-9a-f-]{36}$/);
   result.created_patient_id = page.url().split("/").pop();

@@ -82,6 +82,15 @@ CASES = [
     Case("time 25:00", at_times, "25:00", "couldn't read that time", "add_times", example="20:30"),
     Case("empty name", at_name, "   ", "Please send a name", "name", example="Ana"),
     Case("emoji as name", at_name, "😀🎉", "Please send a name", "name"),
+    # Names that show nothing (core/person_names.py): Hangul fillers (letters drawn blank) were
+    # accepted, "Hi !" in every message; the others were asked for "a name with letters", which
+    # did not say what was wrong with what the patient saw as typed.
+    Case("zero-width spaces as name", at_name, "\u200b\u200b\u200b", "That name shows nothing",
+         "name", example="Ana"),
+    Case("a right-to-left override as name", at_name, "\u202e\u2067", "invisible characters",
+         "name", example="Ana"),
+    Case("Hangul fillers as name", at_name, "\u3164\u3164", "That name shows nothing", "name",
+         example="Ana"),
     # Names, medicines and doses go into reminders: at most what the template check assumes
     # (core.template_vocabulary), counted in UTF-16 units (an emoji is two).
     Case("a 51-letter name", at_name, "N" * 51, "up to 50 characters", "name"),
@@ -167,3 +176,14 @@ async def test_markup_in_a_name_is_sent_as_text(bot: Bot, admin_conn: asyncpg.Co
     await bot.send(chat, "/start")
     # Escaped on the wire (the fake Bot API rejects HTML that does not parse).
     assert bot.last_text(chat).startswith("Welcome back, &lt;b&gt;Ann&lt;/b&gt; &amp; &lt;i!")
+
+
+async def test_a_name_loses_its_direction_overrides(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """An unterminated U+202E reversed every message text after the name ("Trojan Source");
+    the name itself is kept."""
+    chat = bot.new_chat()
+    await at_name(bot, admin_conn, chat)
+    await bot.send(chat, "Ana\u202e")
+    assert await admin_conn.fetchval("select display_name from patients") == "Ana"

@@ -14,10 +14,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import pytest
 
 from core.db import Database
 from core.settings import Settings
+from tests.bot.conftest import Bot
+from tests.bot.helpers import registered_patient
 from tests.bot.test_medicine_lifecycle_stateful import World, _replay
 
 
@@ -141,3 +144,52 @@ async def _set_zone(world: World, patient_id: UUID, zone: str) -> None:
     """The patient's zone, as /settings saves it (registration answered UTC)."""
     async with world.pool.acquire() as conn:
         await conn.execute("update patients set timezone = $2 where id = $1", patient_id, zone)
+
+
+@pytest.mark.parametrize(
+    ("locale", "typed", "said"),
+    [
+        ("en", ("23:00", "6:00"), "6:00 AM, 11:00 PM are inside your quiet hours (9:00 PM-8:00 AM):"
+         " you chose them, so their reminders and follow-ups still come then."),
+        ("en", ("23:00",), "11:00 PM is inside your quiet hours (9:00 PM-8:00 AM): you chose it,"),
+        ("es", ("23:00", "6:00"), "6:00, 23:00 están dentro de tus horas de silencio"
+         " (21:00-8:00): las elegiste tú, así que sus recordatorios"),
+    ],
+)  # fmt: skip
+async def test_several_times_inside_quiet_hours_are_spoken_of_in_the_plural(
+    bot: Bot, admin_conn: asyncpg.Connection, locale: str, typed: tuple[str, ...], said: str
+) -> None:
+    """Found adding 23:50 and 1:30 over SMS: "1:30, 23:50 is inside your quiet hours: you chose
+    it". The service's default window (21:00-08:00)."""
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat, locale=locale)
+    await bot.send(chat, "/add Aspirin")
+    await bot.press(chat, "Skip" if locale == "en" else "Omitir")  # the dose
+    for text in typed:
+        await bot.send(chat, text)
+    for label in (
+        ("Done", "Every day", "Today", "No end date", "Skip", "Save")
+        if locale == "en"
+        else ("Listo", "Todos los días", "Hoy", "Sin fecha de fin", "Omitir", "Guardar")
+    ):
+        await bot.press(chat, label)
+    assert said in bot.last_text(chat), bot.last_text(chat)
+
+
+async def test_a_time_in_the_spring_forward_gap_is_named_as_chosen(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Found in `medremind dev` at 01:45 in Chicago on 2027-03-14 (clocks 2:00 -> 3:00): "I'll
+    remind you at 2:30 AM, 3:05 AM. 3:00 AM, 3:05 AM are inside your quiet hours"."""
+    chat = bot.new_chat()
+    bot.clock.now = datetime(2027, 3, 14, 7, 45, tzinfo=UTC)  # 01:45 CST
+    await registered_patient(bot, admin_conn, chat, timezone="America/Chicago")
+    await bot.send(chat, "/add Aspirin")
+    await bot.press(chat, "Skip")
+    await bot.send(chat, "2:30")
+    for label in ("Done", "Every day", "Today", "No end date", "Skip", "Save"):
+        await bot.press(chat, label)
+    assert bot.last_text(chat) == (
+        "Saved. I'll remind you at 2:30 AM. 2:30 AM is inside your quiet hours (9:00 PM-8:00 AM):"
+        " you chose it, so its reminder and follow-ups still come then."
+    )

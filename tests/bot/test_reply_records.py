@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from bot.reply_records import ReplyRecorder
+from bot.reply_records import Recorded, ReplyRecorder
 from core.db import Database
 from scheduler.claims import AttemptRow, Outcome
 from tests.factories import create_patient
@@ -38,7 +38,7 @@ async def test_concurrent_turns_share_record_statements_and_each_gets_its_own_an
         # A lost lease (the reaper handed the row on) is refused, as the dispatcher's would be.
         outcome = Outcome(message_id, uuid.uuid4() if lost else token, "sent", sent_at=at)
         attempt = AttemptRow(message_id, at, "sent", "telegram")
-        return await recorder.record([outcome], [attempt])
+        return (await recorder.record([outcome], [attempt])).applied
 
     applied = await asyncio.gather(
         *(turn(message_id, token, lost=n % 4 == 0) for n, (message_id, token) in enumerate(rows))
@@ -55,3 +55,82 @@ async def test_concurrent_turns_share_record_statements_and_each_gets_its_own_an
     assert [(r["status"], r["attempts"]) for r in statuses] == [
         ("processing" if n % 4 == 0 else "sent", 1) for n in by_text
     ]
+
+
+async def _processing_reply(
+    conn: asyncpg.Connection, patient_id: object
+) -> tuple[Outcome, AttemptRow]:
+    """A reply being sent (its lease held) and what its send did."""
+    token = uuid.uuid4()
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    message_id = await conn.fetchval(
+        "insert into scheduled_messages (patient_id, message_content, status, lease_token,"
+        " locked_until, attempts) values ($1, 'a reply', 'processing', $2, now() + interval"
+        " '1 minute', 1) returning id",
+        patient_id,
+        token,
+    )
+    return (
+        Outcome(message_id, token, "sent", sent_at=at),
+        AttemptRow(message_id, at, "sent", "telegram"),
+    )
+
+
+async def _recorded(conn: asyncpg.Connection, message_id: object) -> tuple[str, int]:
+    row = await conn.fetchrow(
+        "select status, (select count(*) from message_delivery_attempts a"
+        "  where a.message_id = m.id) as attempts from scheduled_messages m where id = $1",
+        message_id,
+    )
+    assert row is not None
+    return row["status"], row["attempts"]
+
+
+async def test_a_reply_whose_patient_was_erased_is_dropped_and_the_others_recorded(
+    db: Database, admin_conn: asyncpg.Connection
+) -> None:
+    """The erased patient's reply took its message with it: its attempt's foreign key failed
+    the shared statement, and every caller's reply stayed 'processing' (sent again when the
+    leases ran out)."""
+    erased = await create_patient(admin_conn)
+    others = [await create_patient(admin_conn) for _ in range(2)]
+    gone = await _processing_reply(admin_conn, erased["id"])
+    kept = [await _processing_reply(admin_conn, p["id"]) for p in others]
+    await admin_conn.execute(
+        "select public.erase_patient($1, 'erased during the send', now())", erased["id"]
+    )
+    assert db.pool is not None
+    recorder = ReplyRecorder(db.pool)
+
+    results = await asyncio.gather(
+        *(recorder.record([outcome], [attempt]) for outcome, attempt in [kept[0], gone, kept[1]])
+    )
+
+    assert results == [Recorded(1, 0), Recorded(0, 1), Recorded(1, 0)]
+    assert recorder.erased == 1
+    assert recorder.statements == 2  # the shared one, then once more without the erased row
+    for outcome, _ in kept:
+        assert await _recorded(admin_conn, outcome.id) == ("sent", 1)
+
+
+async def test_a_bad_row_fails_its_own_caller_only(
+    db: Database, admin_conn: asyncpg.Connection
+) -> None:
+    """Any other refusal of the shared statement is one caller's: the others are recorded."""
+    patients = [await create_patient(admin_conn) for _ in range(3)]
+    replies = [await _processing_reply(admin_conn, p["id"]) for p in patients]
+    bad_outcome, bad_attempt = replies[1]
+    replies[1] = (bad_outcome._replace(status="no such status"), bad_attempt)
+    assert db.pool is not None
+    recorder = ReplyRecorder(db.pool)
+
+    results = await asyncio.gather(
+        *(recorder.record([outcome], [attempt]) for outcome, attempt in replies),
+        return_exceptions=True,
+    )
+
+    assert results[0] == results[2] == Recorded(1, 0)
+    assert isinstance(results[1], asyncpg.PostgresError), results[1]
+    assert await _recorded(admin_conn, replies[0][0].id) == ("sent", 1)
+    assert await _recorded(admin_conn, replies[2][0].id) == ("sent", 1)
+    assert await _recorded(admin_conn, bad_outcome.id) == ("processing", 0)

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from core.message_limits import GSM7, count_segments
 from core.templating import TemplateRenderer
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.planner import run_planner_tick
@@ -132,3 +133,68 @@ async def test_a_time_added_after_the_morning_dose_is_planned_today(
 
     today = [(due, status) for due, status in await _doses(admin_conn) if due < _at(0, days=1)]
     assert today == [(_at(8), "taken"), (_at(20), "due")]
+
+
+async def test_moved_after_the_dose_says_from_tomorrow(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Found moving a once-a-day time late at night: "will now be reminded at 11:59 PM" alone
+    promised a reminder that night, which the day's quota (above) rightly never sends."""
+    chat = await _taken_then_moved(bot, admin_conn, (time(8, 0),), "23:59")
+
+    assert bot.last_text(chat) == (
+        "Lisinopril will now be reminded at 11:59 PM, from tomorrow"
+        " (today's dose was already reminded or answered)."
+    )
+    assert _at(23, 59) not in [due for due, _ in await _doses(admin_conn)]
+
+
+async def test_moved_before_the_reminder_says_no_more(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    bot.clock.now = _at(6)
+    patient = await registered_patient(bot, admin_conn, chat, **NO_QUIET)
+    await create_medication(admin_conn, patient["id"], times=(time(8, 0),), name="Lisinopril")
+    await _worker(bot, _at(6))
+    await _move_times(bot, chat, "23:59")
+    assert bot.last_text(chat) == "Lisinopril will now be reminded at 11:59 PM."
+    assert (_at(23, 59), "due") in await _doses(admin_conn)
+
+
+async def test_twice_a_day_moved_after_the_morning_dose_names_today_s_time(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = await _taken_then_moved(bot, admin_conn, (time(8, 0), time(20, 0)), "9:30, 21:00")
+    assert bot.last_text(chat) == (
+        "Lisinopril will now be reminded at 9:30 AM, 9:00 PM. Today only at 9:00 PM:"
+        " the day's other doses were already reminded or answered."
+    )
+
+
+async def test_skipped_then_moved_in_spanish_over_sms_stays_gsm7(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    number = "+34600555124"
+    bot.clock.now = _at(6)
+    patient = await registered_patient(
+        bot, admin_conn, number, channel="sms", locale="es", **NO_QUIET
+    )
+    await create_medication(admin_conn, patient["id"], times=(time(8, 0),), name="Lisinopril")
+    await _worker(bot, _at(6))
+    assert await _worker(bot, _at(8)) == 1
+    bot.clock.now = _at(8, 5)
+    await bot.sms(number, "3")  # Omitir (skip)
+    bot.clock.now = _at(9)
+    await bot.sms(number, "/meds")
+    menu = bot.sms_to(number)[-1].body or ""
+    edit = next(line for line in menu.splitlines() if "Cambiar horas de Lisinopril" in line)
+    await bot.sms(number, edit.split()[0])
+    times = (await bot.sms(number, "23:59"))[-1].body or ""
+    listo = next(line for line in times.splitlines() if line.endswith(" Listo"))
+    done = (await bot.sms(number, listo.split()[0]))[-1].body or ""
+    assert done == (
+        "Te recordaré Lisinopril a las 23:59 a partir de mañana"
+        " (la toma de hoy ya fue recordada o respondida)."
+    ), done
+    assert count_segments(done)[0] == GSM7

@@ -2,8 +2,9 @@
 Chromium against ``next start`` and a real ``medremind web`` on a fresh database.
 
 The browser script (``dashboard/e2e/forms-keep-input.e2e.mjs``): New patient refused for a phone
-number, then a timezone, with typos (each named, its field marked, everything typed kept; then
-created); Compose refused for a placeholder that would reach the patient as typed (the text, the
+number, then a timezone, with typos, then a name of zero-width spaces (each named, its field
+marked, everything typed kept; then created, a right-to-left override pasted after the name
+removed); Compose refused for a placeholder that would reach the patient as typed (the text, the
 patient, the channel and Urgent kept; then sent); Settings refused for an unknown timezone and
 for reminder offsets that are not minutes (named, kept; then saved); equal quiet hours explained;
 a clinician who is not an admin sees the clinic's defaults read-only; no page scrolls sideways at
@@ -97,6 +98,14 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
         "described": True,
     }
     assert after_timezone["address"]["value"] == "+1 415 555 0142"
+    # A name that shows nothing: the database's rule (core/person_names.py), named, kept.
+    assert result["patient_name_error"].startswith("Name: it shows nothing"), result
+    assert result["patient_after_name"]["name"] == {
+        "value": "\u200b\u200b",
+        "invalid": True,
+        "described": True,
+    }
+    assert result["patient_after_name"]["timezone"]["value"] == "Europe/Madrid"
     assert not after_timezone["address"]["invalid"]
     created = await admin_conn.fetch(
         "select p.id, p.timezone, p.locale, p.external_id, p.consent_at is not null as consented,"

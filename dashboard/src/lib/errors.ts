@@ -5,6 +5,8 @@ const MESSAGES: Record<string, string> = {
   timezone:
     "Timezone: not a time zone the service knows. Use an IANA name such as Europe/Madrid, America/New_York or UTC.",
   name_required: "Name: enter the patient's name.",
+  name_invisible:
+    "Name: it shows nothing, only spaces and invisible characters (zero-width spaces or joiners, direction marks, blank fillers such as U+3164). Type the name in letters, for example Ana.",
   channel: "Channel: choose Telegram, WhatsApp, SMS or E-mail.",
   too_long_external_id: "External id: at most 100 characters.",
   clinic_name_required: "Clinic name: enter the clinic's name.",
@@ -107,4 +109,16 @@ export function sqlState(error: unknown): string | null {
     return typeof code === "string" ? code : null;
   }
   return null;
+}
+
+/**
+ * The form's error code when the database refused a patient's name that shows nothing, else
+ * null. The rule is the database's (migration 20260101015500, the one core/person_names.py
+ * states for the bot and the API), not copied here: its trigger also removes direction
+ * overrides and isolates from a visible name.
+ */
+export function nameRefusal(error: unknown): string | null {
+  if (sqlState(error) !== "23514") return null;
+  const constraint = (error as { constraint_name?: unknown }).constraint_name;
+  return constraint === "patients_display_name_visible" ? "name_invisible" : null;
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -20,6 +21,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, 
 from pydantic_core import PydanticCustomError
 
 from bot.locale_format import LOCALES
+from core.person_names import clean_name, name_problem
 from core.records import MessageKind, MessageStatus
 from core.template_vocabulary import length_problem, max_units
 from medremind.web.errors import ValidationFailed
@@ -80,8 +82,9 @@ def checked(value: str | None, field: str, variable: str) -> None:
         raise ValidationFailed(field, problem)
 
 
-def template_value(variable: str) -> Any:
-    """A trimmed string filled into reminders as ``variable``: at most its maximum length."""
+def template_value(variable: str, *then: Callable[[str], str]) -> Any:
+    """A trimmed string filled into reminders as ``variable``: at most its maximum length, then
+    checked by ``then``."""
 
     def fits(value: str) -> str:
         problem = length_problem(variable, value)
@@ -94,10 +97,21 @@ def template_value(variable: str) -> Any:
         Trimmed,
         Field(min_length=1, max_length=max_units(variable)),
         AfterValidator(fits),
+        *(AfterValidator(check) for check in then),
     ]
 
 
-PatientName = template_value("patient_name")
+def _person_name(value: str) -> str:
+    """A person's name as every way in takes it (:mod:`core.person_names`): direction controls
+    with a scope removed, one that shows nothing refused."""
+    name = clean_name(value)
+    problem = name_problem(name)
+    if problem is not None:
+        raise _fail(problem)
+    return name
+
+
+PatientName = template_value("patient_name", _person_name)
 ClinicName = template_value("clinic_name")
 Location = template_value("location")
 ClinicianName = template_value("clinician_name")

@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { createPatient, requestErasure } from "@/lib/data/patients";
-import { sqlState } from "@/lib/errors";
+import { nameRefusal, sqlState } from "@/lib/errors";
 import { canonicalTimezone } from "@/lib/time";
 import { addressError, canonicalAddress } from "@/lib/contact";
 import { type FormState, formValues } from "@/lib/form-state";
@@ -58,6 +58,8 @@ export async function createPatientAction(_previous: FormState, formData: FormDa
     );
   } catch (error) {
     if (sqlState(error) === "23505") return refuse("duplicate", "external_id");
+    const invisible = nameRefusal(error);
+    if (invisible) return refuse(invisible, "display_name");
     throw error;
   }
   redirect(`/patients/${id}`);

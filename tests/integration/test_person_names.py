@@ -1,0 +1,57 @@
+"""The database holds a person's name to the rule core/person_names.py states (migration
+20260101015500): every writer of ``patients.display_name`` meets it, the dashboard's New patient
+form included, which has no copy of the rule."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from core.person_names import BIDI_SCOPES, INVISIBLE
+from tests import factories
+
+
+def _points(ranges: tuple[tuple[int, int], ...]) -> set[int]:
+    return {cp for lo, hi in ranges for cp in range(lo, hi + 1)}
+
+
+async def test_the_database_and_python_agree_on_every_code_point(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    # chr() of every code point but NUL (no text holds it) and the surrogates (no character).
+    points = "select cp from generate_series(1, 1114111) cp where cp not between 55296 and 57343"
+    invisible = {
+        r[0]
+        for r in await admin_conn.fetch(
+            f"select cp from ({points}) c where not public.person_name_visible(chr(cp))"
+        )
+    }
+    assert invisible == _points(INVISIBLE) - {0}
+    cleaned = {
+        r[0]
+        for r in await admin_conn.fetch(
+            f"select cp from ({points}) c where public.person_name_clean(chr(cp)) = ''"
+        )
+    }
+    assert cleaned == _points(BIDI_SCOPES)
+
+
+async def test_a_stored_name_loses_its_direction_scopes(admin_conn: asyncpg.Connection) -> None:
+    patient = await factories.create_patient(admin_conn, display_name="Ana\u202e")
+    assert patient["display_name"] == "Ana"
+    await admin_conn.execute(
+        "update patients set display_name = $2 where id = $1", patient["id"], "\u2067Bo\u2069"
+    )
+    name = await admin_conn.fetchval(
+        "select display_name from patients where id = $1", patient["id"]
+    )
+    assert name == "Bo"
+
+
+@pytest.mark.parametrize("name", ["\u200b\u200b", "\u3164", "\u202e", " \u2800 "])
+async def test_a_name_that_shows_nothing_is_refused(
+    admin_conn: asyncpg.Connection, name: str
+) -> None:
+    with pytest.raises(asyncpg.CheckViolationError) as refused:
+        await factories.create_patient(admin_conn, display_name=name)
+    assert refused.value.constraint_name == "patients_display_name_visible"
