@@ -1,13 +1,15 @@
 """A stateful property test of several patients at once, in zones whose clocks jump.
 
 ``tests/bot/test_medicine_lifecycle_stateful.py`` follows one UTC patient over time. Here each
-sequence has two patients, each on Telegram or SMS, in Europe/Berlin or America/New_York, with
-quiet hours spanning midnight or none (typed in /settings), and it starts shortly before a clock
-change in one of the zones (spring forward, fall back, or New Year's midnight): adding a medicine
-at a wall time a few minutes ahead, at 02:30 (which does not exist, or happens twice, that night)
-or just after midnight; time passing in steps of minutes to hours, each with the worker's planner
-tick and dispatcher; answers by button, number and word; changing quiet hours through /settings
-mid-day; and the patient answering while the worker has a reminder claimed and is sending it (the
+sequence has two patients, each on Telegram or SMS, in one of Europe/Berlin, America/New_York,
+Australia/Sydney, Australia/Lord_Howe (whose clocks change by half an hour), America/St_Johns
+and Asia/Kolkata (half-hour offsets), with quiet hours spanning midnight or none (typed in
+/settings), and it starts shortly before a clock change in one of the zones (spring forward,
+fall back) or a midnight: adding a medicine at a wall time a few minutes ahead, at 02:30 or 02:10
+(which may not exist, or happen twice, that night), at 01:45, or around midnight; time passing
+in steps of minutes to hours, each with the worker's planner tick and dispatcher; answers by
+button, number and word; changing quiet hours through /settings mid-day; and the patient
+answering while the worker has a reminder claimed and is sending it (the
 answer is processed inside the channel's send, between the claim and the record).
 
 The real bot engine, planner and dispatcher on real Postgres; recording senders; one fixed clock
@@ -74,7 +76,16 @@ from tests.dispatch.recording import RecordingSender
 
 T = TypeVar("T")
 MEDICATION_KINDS = ("medication_reminder", "dose_followup")
-ZONES = ("Europe/Berlin", "America/New_York")
+# Southern-hemisphere clocks change in April and October; Lord Howe's by half an hour, St John's
+# keeps a half-hour offset across its change, Kolkata's (+05:30) never changes.
+ZONES = (
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "America/St_Johns",
+    "Asia/Kolkata",
+)
 # Instants a few minutes before a wall clock jumps somewhere: Berlin springs forward at 01:00 UTC
 # on 28 March 2027 and falls back at 01:00 UTC on 25 October 2026; New York springs forward at
 # 07:00 UTC on 14 March 2027 and falls back at 06:00 UTC on 1 November 2026; New Year's Eve.
@@ -84,10 +95,20 @@ STARTS = (
     datetime(2027, 3, 14, 6, 20, tzinfo=UTC),
     datetime(2026, 11, 1, 5, 20, tzinfo=UTC),
     datetime(2026, 12, 31, 22, 45, tzinfo=UTC),
+    # Sydney springs forward at 16:00 UTC on 3 October 2026 (Lord Howe, 30 minutes, at 15:30)
+    # and falls back at 16:00 UTC on 3 April 2027 (Lord Howe at 15:00); St John's springs
+    # forward at 05:30 UTC on 14 March 2027 and falls back at 04:30 UTC on 1 November 2026;
+    # Kolkata's midnight is 18:30 UTC.
+    datetime(2026, 10, 3, 15, 10, tzinfo=UTC),
+    datetime(2027, 4, 3, 14, 40, tzinfo=UTC),
+    datetime(2027, 3, 14, 5, 10, tzinfo=UTC),
+    datetime(2026, 11, 1, 4, 10, tzinfo=UTC),
+    datetime(2026, 12, 5, 18, 20, tzinfo=UTC),
 )
 QUIET = (None, (time(23, 0), time(6, 0)), (time(22, 30), time(1, 30)))
-# A wall time a few minutes ahead of the patient's clock, or these fixed ones.
-FIXED_TIMES = ("02:30", "00:10", "23:40")
+# A wall time a few minutes ahead of the patient's clock, or these fixed ones (02:10 is skipped
+# by Lord Howe's half-hour change too, 02:30 is not).
+FIXED_TIMES = ("02:30", "02:10", "00:10", "23:40", "01:45")
 _names = itertools.count(1)
 _addresses = itertools.count(1)
 
