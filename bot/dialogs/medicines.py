@@ -555,9 +555,14 @@ async def _quiet_note(turn: Turn, patient: Any, times: list[time]) -> list[str]:
     15 minutes: 00:45, 02:00 and 02:15), and a note worked out on wall times was wrong then."""
     start, end, _ = await quiet_window(turn, patient)
     zone = patient["timezone"]
+    # The times as the patient chose them, unless the reminders say others (a traveller keeping
+    # home times: local where they are). On the night clocks spring forward a 02:30 reminder
+    # comes at 03:00, and the note named "3:00 AM", a time the patient never typed.
+    chosen = _schedule_zone(patient) == zone
     inside: list[time] = []
     cut: list[time] = []
-    for at, due in _reminders(turn, patient, times):
+    for typed, wall, due in _reminders(turn, patient, times):
+        at = typed if chosen else wall
         if in_quiet_hours(due, zone, start, end):
             inside.append(at)
             continue
@@ -577,9 +582,8 @@ async def _quiet_note(turn: Turn, patient: Any, times: list[time]) -> list[str]:
     notes = []
     if inside:
         window = window_text(turn, start, end)
-        notes.append(
-            turn.t("med_quiet_chosen", times=texts.fmt_times(inside, turn.locale), window=window)
-        )
+        key = "med_quiet_chosen" if len(inside) == 1 else "med_quiet_chosen_many"
+        notes.append(turn.t(key, times=texts.fmt_times(inside, turn.locale), window=window))
     if cut:
         notes.append(
             turn.t(
@@ -604,7 +608,7 @@ def times_reminded(turn: Turn, times: list[time], schedule_timezone: str | None 
     zone = _schedule_zone(patient, schedule_timezone)
     if zone == patient["timezone"]:
         return home
-    local = [at for at, _ in _reminders(turn, patient, times, zone)]
+    local = [wall for _, wall, _ in _reminders(turn, patient, times, zone)]
     return turn.t(
         "times_where_you_are", local=texts.fmt_times(local, turn.locale), home=home, zone=zone
     )
@@ -671,17 +675,17 @@ def _schedule_zone(patient: Any, schedule_timezone: str | None = None) -> str:
 
 def _reminders(
     turn: Turn, patient: Any, times: list[time], zone: str | None = None
-) -> list[tuple[time, datetime]]:
-    """Each of the schedule's ``times``: its next reminder's wall time where the patient is, and
-    its instant. The schedule is read in ``zone``, by default a new schedule's (the home one for
-    a traveller keeping home times)."""
+) -> list[tuple[time, time, datetime]]:
+    """Each of the schedule's ``times``: itself, its next reminder's wall time where the patient
+    is, and its instant. The schedule is read in ``zone``, by default a new schedule's (the home
+    one for a traveller keeping home times)."""
     here = ZoneInfo(patient["timezone"])
     read_in = zone or _schedule_zone(patient)
     found = []
     for at in times:
         due = _next_reminder(turn, read_in, at)
         if due is not None:
-            found.append((due.astimezone(here).time().replace(tzinfo=None), due))
+            found.append((at, due.astimezone(here).time().replace(tzinfo=None), due))
     return found
 
 

@@ -53,6 +53,10 @@ EN: dict[str, str] = {
         "{times} is inside your quiet hours ({window}): you chose it, so its reminder and"
         " follow-ups still come then."
     ),
+    "med_quiet_chosen_many": (
+        "{times} are inside your quiet hours ({window}): you chose them, so their reminders and"
+        " follow-ups still come then."
+    ),
     "med_quiet_cut": (
         "Follow-ups of {times} stop at {start}, when your quiet hours begin (/settings)."
     ),
@@ -130,6 +134,10 @@ ES: dict[str, str] = {
     "med_quiet_chosen": (
         "{times} está dentro de tus horas de silencio ({window}): la elegiste tú, así que su"
         " recordatorio y los avisos siguientes llegan igual a esa hora."
+    ),
+    "med_quiet_chosen_many": (
+        "{times} están dentro de tus horas de silencio ({window}): las elegiste tú, así que sus"
+        " recordatorios y los avisos siguientes llegan igual a esas horas."
     ),
     "med_quiet_cut": (
         "Los avisos siguientes de {times} se detienen a las {start}, cuando empiezan tus horas"
