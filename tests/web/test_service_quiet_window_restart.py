@@ -90,7 +90,7 @@ async def test_a_restart_with_the_same_window_notes_no_change(
 ) -> None:
     """Restarts with an unchanged window (every deploy) note nothing and re-time nothing."""
     window = quiet_window_around(datetime.now(UTC), timedelta(hours=1))
-    logs = []
+    logs, notes = [], []
     for _ in range(2):
         async with running_worker(database_url, tmp_path, **window) as log:
 
@@ -99,6 +99,8 @@ async def test_a_restart_with_the_same_window_notes_no_change(
 
             await until("the worker starts", started, log)
             logs.append(log.read_text())
-    # The first start ever notes one (the window before it is unknown), the second none.
+        notes.append(await admin_conn.fetchval("select max(id) from quiet_window_changes"))
+    # The first start ever notes one (the window before it is unknown), the second none (the
+    # first one's note may be gone by then: a pass drops it after two leases).
     assert [text.count("service quiet hours changed") for text in logs] == [1, 0]
-    assert await admin_conn.fetchval("select count(*) from quiet_window_changes") == 1
+    assert notes[0] is not None and notes[1] in (notes[0], None)
