@@ -5,8 +5,10 @@ One process runs: the :class:`~scheduler.dispatcher.Dispatcher` (claim, send, re
 APScheduler ``AsyncIOScheduler`` with the lease reaper and, when the planner module is present,
 the planner tick, the reload of clinics' provider accounts, and a heartbeat with its counters
 (``scheduler/heartbeat.py``; they are also served on ``MEDREMIND_WORKER_METRICS_PORT`` when
-set). SIGTERM/SIGINT stop claiming, let in-flight sends finish for ``MEDREMIND_SHUTDOWN_GRACE``
-seconds (Heroku kills 30 s after SIGTERM), return unsent claims to pending and exit 0.
+set). At start it writes its default quiet window (``MEDREMIND_QUIET_HOURS_*``) where the planner
+reads it: a window changed since the last start re-judges the messages deferred by the old one.
+SIGTERM/SIGINT stop claiming, let in-flight sends finish for ``MEDREMIND_SHUTDOWN_GRACE`` seconds
+(Heroku kills 30 s after SIGTERM), return unsent claims to pending and exit 0.
 
 Start-up (the pool, then the accounts, bots and limits it reads) waits out a PostgreSQL restart
 for ``MEDREMIND_DB_STARTUP_WAIT_SECONDS`` in all; a refused login or a missing migration ends it at
@@ -41,6 +43,7 @@ from scheduler.dispatcher import DB_ERRORS, Dispatcher, DispatcherConfig, utc_no
 from scheduler.fleet_limits import prune_ledger
 from scheduler.heartbeat import beat, serve_metrics
 from scheduler.listener import DueListener
+from scheduler.quiet_release import adopt_service_window
 from scheduler.reaper import reap_expired_leases
 from scheduler.retention import prune_all
 from scheduler.webhook_sender import BATCH as WEBHOOK_BATCH
@@ -139,6 +142,12 @@ async def serve(
             if telegram_bots is not None:
                 await telegram_bots(pool)
             await publish_limits(pool, settings)  # for the dashboard's length checks
+            # MEDREMIND_QUIET_HOURS_* changed since the last start: the planner's first pass
+            # (at once, below) re-times what waits out the old window (scheduler.quiet_release).
+            async with pool.acquire() as conn:
+                await adopt_service_window(
+                    conn, (settings.quiet_hours_start, settings.quiet_hours_end)
+                )
 
         # All again while PostgreSQL restarts under the start-up, within the same wait as the
         # pool's: each reads or upserts. The LISTEN connection reconnects by itself (DueListener).

@@ -65,7 +65,7 @@ from scheduler.planning_rules import (
 )
 from scheduler.planning_stats import PlannerStats
 from scheduler.planning_unreachable import plan_unreachable_notices
-from scheduler.quiet_release import release_changed_windows, release_quiet_deferrals
+from scheduler.quiet_release import note_keep, release_changed_windows, release_quiet_deferrals
 from scheduler.recurrence import Occurrence, Recurrence, occurrences
 
 __all__ = ["PlannerStats", "replan_patient", "replan_schedule", "run_planner_tick"]
@@ -119,7 +119,10 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
         stats += await plan_refills(conn, now)
         # Windows changed by the dashboard or by hand: what waits out the old one is re-timed.
         await release_changed_windows(
-            conn, now, (settings.quiet_hours_start, settings.quiet_hours_end)
+            conn,
+            now,
+            (settings.quiet_hours_start, settings.quiet_hours_end),
+            keep=note_keep(settings.worker_lease_seconds),
         )
         stats += PlannerStats(appointments_synced=await sync_appointments(conn, now))
     if stats.changed:

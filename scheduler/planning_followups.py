@@ -121,12 +121,17 @@ async def plan_followups(
             continue
         if not dose["active"] or not dose["reachable"]:
             continue  # paused, withdrawn or unreachable: nothing new, pending follow-ups cancelled
-        for number, at in plan.followups:
+        # Each follow-up's end: the next one's time, the last one's the missed mark.
+        ends = [at for _, at in plan.followups[1:]] + [plan.missed_at]
+        for (number, at), ends_at in zip(plan.followups, ends[: len(plan.followups)], strict=True):
             key = followup_key(dose["id"], plan.generation, number)
             keep_keys.append(key)
             if at >= now:
-                # Expire with the dose: a follow-up after the missed mark makes no sense.
-                new.append((dose["id"], number, at, key, plan.missed_at or at))
+                # Expire when the next follow-up is due (the last: with the dose, at the missed
+                # mark). A worker back from an outage, or sends held at a rate limit, sent every
+                # follow-up still unexpired at once: the same "Did you take your 12:45 AM
+                # dose?" three times in a second. Now the newest one goes.
+                new.append((dose["id"], number, at, key, ends_at or at))
         if dose["nag_count"] != len(plan.followups) and plan.missed_at is not None:
             counts.append((dose["id"], len(plan.followups)))
 

@@ -43,7 +43,15 @@ def quiet_window_end(at: datetime, timezone: str, start: time, end: time) -> dat
     else:
         return None
     # A wall time that does not exist (DST gap) resolves forward via the UTC round trip.
-    return datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
+    ends = datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
+    if ends <= at:
+        # The end happens twice (clocks fall back) and ``at`` is in the repeated hour, after its
+        # first occurrence: the window ends at the second. The first, already past, deferred
+        # the message to a time gone by: due again at once, claimed, deferred again, a claim
+        # and a record per message in a loop until the wall clock passed the end once more
+        # (02:10 CET in 22:00-02:30, Madrid, 2027-10-31: 20 minutes).
+        ends = datetime.combine(day, end, tzinfo=zone).replace(fold=1).astimezone(UTC)
+    return ends if ends > at else None
 
 
 Window = tuple[time | None, time | None]

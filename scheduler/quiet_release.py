@@ -20,12 +20,24 @@ The bot and the API call it in the change's transaction. Every change of a windo
 it (the dashboard's Settings page writes the clinic's default directly; a clinician may write
 through Supabase), is also noted by a trigger (migration 20260101015310), and the planner's pass
 takes the notes (:func:`release_changed_windows`): a change the code above did not see is acted on
-within a planner interval.
+within a planner interval. The pass reads every note, and drops one only once it is older than a
+claim can be when it records (twice ``MEDREMIND_LEASE_SECONDS``): a worker that claimed a message
+before the change judged it by the old window, and its deferral, recorded after a pass took the
+note, kept the old end (migration 20260101015600).
+
+The service's own window (``MEDREMIND_QUIET_HOURS_*``) lives in each worker's environment. Each
+``medremind worker`` writes it to ``service_quiet_window`` at start (:func:`adopt_service_window`);
+a window other than the last one written is noted as a change of the service's window, and the
+planner's pass re-times what waits out the old one, judged by the window written there (the last
+worker to start): a worker still running with the old environment, during a restart, does not
+undo it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time
+import logging
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -33,7 +45,15 @@ import asyncpg
 from core.sql import query
 from scheduler.quiet_hours import DEFERRED_REASON, deferral_end, recipient_window
 
-__all__ = ["RELEASED_REASON", "release_changed_windows", "release_quiet_deferrals"]
+__all__ = [
+    "RELEASED_REASON",
+    "adopt_service_window",
+    "note_keep",
+    "release_changed_windows",
+    "release_quiet_deferrals",
+]
+
+logger = logging.getLogger(__name__)
 
 # last_error of a deferred message released by a change of its window (until it is sent).
 RELEASED_REASON = "quiet hours changed: no longer deferred"
@@ -55,6 +75,17 @@ async def release_quiet_deferrals(
     rows = await conn.fetch(
         query("quiet", "deferred_messages"), now, patient_id, DEFERRED_REASON, organization_id
     )
+    return await _retime(conn, rows, now, service_quiet)
+
+
+async def _retime(
+    conn: asyncpg.Connection,
+    rows: Sequence[asyncpg.Record],
+    now: datetime,
+    service_quiet: tuple[time, time],
+) -> int:
+    """Ask the dispatcher's question again for each deferred message of ``rows`` (the columns of
+    ``quiet.sql: deferred_messages``) and write the answers that changed; how many."""
     ids: list[UUID] = []
     times: list[datetime] = []
     reasons: list[str] = []
@@ -79,13 +110,38 @@ async def release_quiet_deferrals(
     return len(ids)
 
 
+def note_keep(lease_seconds: float) -> timedelta:
+    """How long a note of a changed window is read by every pass: a claim made before the change
+    records within its lease, or the reaper (every half lease at most) takes it back first."""
+    return timedelta(seconds=2 * lease_seconds)
+
+
 async def release_changed_windows(
-    conn: asyncpg.Connection, now: datetime, service_quiet: tuple[time, time]
+    conn: asyncpg.Connection,
+    now: datetime,
+    service_quiet: tuple[time, time],
+    *,
+    keep: timedelta = timedelta(0),
 ) -> int:
-    """Take the windows changed since the last pass and re-time what waits them out (see
-    :func:`release_quiet_deferrals`); how many messages changed. In the planner's transaction."""
+    """Re-time what waits out the windows changed in the last ``keep`` or since the last pass
+    (see :func:`release_quiet_deferrals`); how many messages changed. ``service_quiet``: this
+    worker's window, used when no worker wrote one yet (:func:`adopt_service_window`). In the
+    planner's transaction."""
+    notes = await conn.fetch(query("quiet", "take_window_changes"), keep.total_seconds())
+    if not notes:
+        return 0
+    stored = await conn.fetchrow(query("quiet", "service_window"))
+    if stored is not None:
+        # The last worker to start: an old one still running during a restart does not undo it.
+        service_quiet = (stored["quiet_start"], stored["quiet_end"])
     changed = 0
-    for row in await conn.fetch(query("quiet", "take_window_changes")):
+    for row in notes:
+        if row["patient_id"] is None and row["organization_id"] is None:
+            rows = await conn.fetch(
+                query("quiet", "deferred_by_service_window"), now, DEFERRED_REASON
+            )
+            changed += await _retime(conn, rows, now, service_quiet)
+            continue
         changed += await release_quiet_deferrals(
             conn,
             now,
@@ -94,3 +150,24 @@ async def release_changed_windows(
             organization_id=row["organization_id"],
         )
     return changed
+
+
+async def adopt_service_window(conn: asyncpg.Connection, window: tuple[time, time]) -> bool:
+    """Write this worker's service window (``MEDREMIND_QUIET_HOURS_*``) as the service's; when
+    it differs from the one written before (or none was), note a change of the service's window
+    for the planner's next pass (:func:`release_changed_windows`). Whether it noted one."""
+    async with conn.transaction():
+        before = await conn.fetchrow(query("quiet", "lock_service_window"))
+        if before is not None and (before["quiet_start"], before["quiet_end"]) == window:
+            return False
+        await conn.execute(query("quiet", "write_service_window"), *window)
+        await conn.execute(query("quiet", "note_service_window_change"))
+    # Times only: the window is configuration, nothing about a patient.
+    logger.info(
+        "service quiet hours changed: deferred messages are judged again",
+        extra={
+            "before": None if before is None else f"{before['quiet_start']}-{before['quiet_end']}",
+            "now": f"{window[0]}-{window[1]}",
+        },
+    )
+    return True

@@ -1,14 +1,17 @@
 """A stateful property test of several patients at once, in zones whose clocks jump.
 
 ``tests/bot/test_medicine_lifecycle_stateful.py`` follows one UTC patient over time. Here each
-sequence has two patients, each on Telegram or SMS, in Europe/Berlin or America/New_York, with
-quiet hours spanning midnight or none (typed in /settings), and it starts shortly before a clock
-change in one of the zones (spring forward, fall back, or New Year's midnight): adding a medicine
-at a wall time a few minutes ahead, at 02:30 (which does not exist, or happens twice, that night)
-or just after midnight; time passing in steps of minutes to hours, each with the worker's planner
-tick and dispatcher; answers by button, number and word; changing quiet hours through /settings
-mid-day; and the patient answering while the worker has a reminder claimed and is sending it (the
-answer is processed inside the channel's send, between the claim and the record).
+sequence has two patients, each on Telegram or SMS, in one of Europe/Berlin, America/New_York,
+Australia/Sydney, Australia/Lord_Howe (whose clocks change by half an hour), America/St_Johns
+and Asia/Kolkata (half-hour offsets), with quiet hours spanning midnight or none (typed in
+/settings), and it starts shortly before a clock change in one of the zones (spring forward,
+fall back) or a midnight: adding a medicine at a wall time a few minutes ahead, at 02:30 or 02:10
+(which may not exist, or happen twice, that night), at 01:45, or around midnight; time passing
+in steps of minutes to hours, each with the worker's planner tick and dispatcher; answers by
+button, number and word; changing quiet hours through /settings mid-day; new times for a
+medicine through /meds (a re-plan while its doses are reminded, nagged, snoozed or at their
+missed mark); and the patient answering while the worker has a reminder claimed and is sending
+it (the answer is processed inside the channel's send, between the claim and the record).
 
 The real bot engine, planner and dispatcher on real Postgres; recording senders; one fixed clock
 the test moves (the machine's clock and timezone play no part).
@@ -23,7 +26,8 @@ Invariants, checked at every send and after every step:
   and time, or two at one instant;
 * an answer changes only the answering patient's doses: a button only its dose, a typed answer
   at most one dose, one that was reminded on that channel;
-* no dose is reminded twice, except once more after each snooze.
+* no dose is reminded twice, except once more after each snooze;
+* a pass at or after a dose's missed mark leaves it answered, missed or cancelled, never waiting.
 
 ``MEDREMIND_STATEFUL_EXAMPLES`` and ``MEDREMIND_STATEFUL_STEPS`` make the search bigger (as for
 the router's machine, whose run settings this one shares); by default it runs fewer sequences
@@ -58,6 +62,7 @@ from hypothesis.stateful import (
 )
 
 from bot.context import BotContext
+from bot.conversation import TOKEN_PREFIX
 from bot.intake import process_inbound, store_inbound
 from core.db import Database
 from core.messages import OutboundMessage
@@ -74,7 +79,16 @@ from tests.dispatch.recording import RecordingSender
 
 T = TypeVar("T")
 MEDICATION_KINDS = ("medication_reminder", "dose_followup")
-ZONES = ("Europe/Berlin", "America/New_York")
+# Southern-hemisphere clocks change in April and October; Lord Howe's by half an hour, St John's
+# keeps a half-hour offset across its change, Kolkata's (+05:30) never changes.
+ZONES = (
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "America/St_Johns",
+    "Asia/Kolkata",
+)
 # Instants a few minutes before a wall clock jumps somewhere: Berlin springs forward at 01:00 UTC
 # on 28 March 2027 and falls back at 01:00 UTC on 25 October 2026; New York springs forward at
 # 07:00 UTC on 14 March 2027 and falls back at 06:00 UTC on 1 November 2026; New Year's Eve.
@@ -84,10 +98,20 @@ STARTS = (
     datetime(2027, 3, 14, 6, 20, tzinfo=UTC),
     datetime(2026, 11, 1, 5, 20, tzinfo=UTC),
     datetime(2026, 12, 31, 22, 45, tzinfo=UTC),
+    # Sydney springs forward at 16:00 UTC on 3 October 2026 (Lord Howe, 30 minutes, at 15:30)
+    # and falls back at 16:00 UTC on 3 April 2027 (Lord Howe at 15:00); St John's springs
+    # forward at 05:30 UTC on 14 March 2027 and falls back at 04:30 UTC on 1 November 2026;
+    # Kolkata's midnight is 18:30 UTC.
+    datetime(2026, 10, 3, 15, 10, tzinfo=UTC),
+    datetime(2027, 4, 3, 14, 40, tzinfo=UTC),
+    datetime(2027, 3, 14, 5, 10, tzinfo=UTC),
+    datetime(2026, 11, 1, 4, 10, tzinfo=UTC),
+    datetime(2026, 12, 5, 18, 20, tzinfo=UTC),
 )
 QUIET = (None, (time(23, 0), time(6, 0)), (time(22, 30), time(1, 30)))
-# A wall time a few minutes ahead of the patient's clock, or these fixed ones.
-FIXED_TIMES = ("02:30", "00:10", "23:40")
+# A wall time a few minutes ahead of the patient's clock, or these fixed ones (02:10 is skipped
+# by Lord Howe's half-hour change too, 02:30 is not).
+FIXED_TIMES = ("02:30", "02:10", "00:10", "23:40", "01:45")
 _names = itertools.count(1)
 _addresses = itertools.count(1)
 
@@ -242,6 +266,48 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                                            "Every day", "Today", "No end date", "Skip",
                                            "Save"))  # fmt: skip
             world.stats["medicines"] += 1
+
+        @rule(
+            person=people,
+            minutes_ahead=st.sampled_from([1, 20, 70]),
+            fixed=st.sampled_from((None, *FIXED_TIMES)),
+        )
+        def edits_a_medicine_s_times(
+            self, person: Person, minutes_ahead: int, fixed: str | None
+        ) -> None:
+            """New times for one of the patient's medicines through /meds (Telegram's buttons):
+            a re-plan while doses may be reminded, nagged, snoozed or at their missed mark."""
+            if person.channel != Channel.TELEGRAM:
+                return
+            local = world.now.astimezone(ZoneInfo(person.zone))
+            at = fixed or (local + timedelta(minutes=minutes_ahead)).strftime("%H:%M")
+            world.stats["times edited"] += world.run(lambda: self._edit_times(person, at))
+
+        async def _edit_times(self, person: Person, at: str) -> int:
+            async with world.pool.acquire() as conn:
+                medicine = await conn.fetchval(
+                    "select id from medications where patient_id = $1 and status = 'active'"
+                    " order by created_at desc limit 1",
+                    person.patient_id,
+                )
+            if medicine is None:
+                return 0
+            await self._dialog(person, "/meds")
+            await self._press(person, f"med:edit:{medicine}")
+            await self._dialog(person, at, "Done")
+            return 1
+
+        async def _press(self, person: Person, value: str) -> None:
+            """Press the button of the dialog's last message that means ``value``."""
+            async with world.pool.acquire() as conn:
+                tokens = await conn.fetchval(
+                    "select state -> 'tokens' from conversations"
+                    " where channel = 'telegram' and chat_address = $1",
+                    person.address,
+                )
+            token = next((t for t, v in (tokens or {}).items() if v == value), None)
+            assert token is not None, f"no button {value!r} shown"
+            await self._inbound_for(person.channel, person.address, "", f"{TOKEN_PREFIX}{token}")
 
         @rule(person=people, quiet=st.sampled_from(QUIET))
         def changes_quiet_hours(self, person: Person, quiet: Any) -> None:
@@ -433,7 +499,33 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 },
             }
 
+        async def _check_missed_marks(self) -> None:
+            """A pass at or after a dose's missed mark (its reminder's time, or when that left
+            late, plus the follow-ups' span) left it answered, missed or cancelled: never still
+            waiting, whatever answers, snoozes and re-plans came between."""
+            async with world.pool.acquire() as conn:
+                doses = await conn.fetch(
+                    """select d.id, d.status, d.due_at, d.snoozed_until,
+                              p.nag_interval_minutes, p.nag_max,
+                              (select max(m.sent_at) from scheduled_messages m
+                                where m.dose_event_id = d.id and m.kind = 'medication_reminder'
+                              ) as reminded_at
+                         from dose_events d join patients p on p.id = d.patient_id
+                        where d.status in ('due', 'snoozed')"""
+                )
+            for dose in doses:
+                anchor = dose["snoozed_until"] or dose["due_at"]
+                if dose["reminded_at"] is not None:
+                    anchor = max(anchor, dose["reminded_at"])
+                span = (dose["nag_max"] + 1) * timedelta(minutes=dose["nag_interval_minutes"])
+                assert world.now < anchor + span, (
+                    f"dose due {dose['due_at']} still {dose['status']} at {world.now}"
+                    f" (mark {anchor + span})"
+                )
+                world.stats["open doses checked"] += 1
+
         async def _check_doses(self) -> None:
+            await self._check_missed_marks()
             async with world.pool.acquire() as conn:
                 rows = await conn.fetch(
                     "select d.schedule_id, d.due_at, d.local_date, d.local_time, p.timezone"

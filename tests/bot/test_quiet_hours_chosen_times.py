@@ -116,6 +116,28 @@ async def test_the_quiet_hours_note_on_the_day_clocks_change(
     await _replay(db, settings, steps)
 
 
+async def test_the_note_names_the_times_the_patient_typed_on_the_night_clocks_change(
+    db: Database, settings: Settings
+) -> None:
+    """London, 2027-03-28, saved at 00:05 GMT with quiet hours 01:00-08:00: 01:30 does not exist
+    that night (its reminder comes at 02:00 BST). The note said "2:00 AM, 3:00 AM is inside
+    your quiet hours": a time the patient never typed, and "is" for two."""
+
+    def steps(machine: Any, world: World) -> None:
+        world.now = datetime(2027, 3, 28, 0, 5, tzinfo=UTC)
+        machine.register()
+        world.run(lambda: _set_zone(world, machine.patient_id, "Europe/London"))
+        world.run(lambda: machine._dialog("/settings", "Quiet hours", "01:00-08:00"))
+        world.run(lambda: machine._dialog("/add", "MedDST", "Skip", "01:30, 03:00", "Done",
+                                          "Every day", "Today", "No end date", "Skip",
+                                          "Save"))  # fmt: skip
+        saved = world.sender.sends[-1][1].text
+        assert "1:30 AM, 3:00 AM are inside your quiet hours (1:00 AM-8:00 AM)" in saved, saved
+        assert "you chose them, so their reminders and follow-ups still come then" in saved
+
+    await _replay(db, settings, steps)
+
+
 async def test_the_note_says_what_the_planner_does_on_the_day_clocks_change(
     db: Database, settings: Settings
 ) -> None:

@@ -82,6 +82,48 @@ def _utc(
         (_utc(2026, 3, 8, 4, 0), "America/New_York", time(21), time(8), _utc(2026, 3, 8, 12, 0)),
         # Kathmandu (UTC+5:45).
         (_utc(2026, 1, 10, 16, 0), "Asia/Kathmandu", time(21), time(8), _utc(2026, 1, 11, 2, 15)),
+        # Madrid falls back at 01:00 UTC on 2027-10-31 (03:00 CEST -> 02:00 CET): 02:30 happens
+        # twice. 02:10 CEST (00:10 UTC) ends at the first 02:30; 02:10 CET (01:10 UTC), in the
+        # repeated hour, at the second (it was the first: a time already past).
+        (
+            _utc(2027, 10, 31, 0, 10),
+            "Europe/Madrid",
+            time(22),
+            time(2, 30),
+            _utc(2027, 10, 31, 0, 30),
+        ),
+        (
+            _utc(2027, 10, 31, 1, 10),
+            "Europe/Madrid",
+            time(22),
+            time(2, 30),
+            _utc(2027, 10, 31, 1, 30),
+        ),
+        (
+            _utc(2027, 10, 31, 1, 10),
+            "Europe/Madrid",
+            time(1),
+            time(2, 30),
+            _utc(2027, 10, 31, 1, 30),
+        ),
+        # Lord Howe falls back half an hour (02:00 +11:00 -> 01:30 +10:30) at 15:00 UTC on
+        # 2027-04-03: 01:35 the second time ends at the second 01:45.
+        (
+            _utc(2027, 4, 3, 15, 5),
+            "Australia/Lord_Howe",
+            time(1),
+            time(1, 45),
+            _utc(2027, 4, 3, 15, 15),
+        ),
+        # Springing forward: 02:30 does not exist in Madrid on 2027-03-28; the window ends
+        # forward of the gap, never before the message.
+        (
+            _utc(2027, 3, 28, 0, 50),
+            "Europe/Madrid",
+            time(22),
+            time(2, 30),
+            _utc(2027, 3, 28, 1, 30),
+        ),
     ],
 )
 def test_quiet_window_end(

@@ -10,9 +10,13 @@ import pytest
 
 from core.db import Database
 from core.settings import Settings
+from core.templating import TemplateRenderer
+from platforms.base import Channel
+from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.dose_answers import record_dose_answer
 from scheduler.planner import replan_patient, run_planner_tick
 from tests import factories
+from tests.dispatch.recording import RecordingSender
 from tests.planner.conftest import mark_sent, messages
 
 DUE = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -69,7 +73,9 @@ async def test_nags_missed_and_caregiver_alert_at_the_right_times(
     ]
     nag = (await messages(admin_conn, patient["id"], "dose_followup"))[0]
     assert (nag["platform"], nag["priority"], nag["dose_event_id"]) == ("auto", 1, dose_id)
-    assert nag["expires_at"] == at(60)
+    # Each expires when the next is due, the last with the dose (its missed mark).
+    expiries = [r["expires_at"] for r in await messages(admin_conn, patient["id"], "dose_followup")]
+    assert expiries == [at(30), at(45), at(60)]
     assert (await _dose(admin_conn, dose_id))["nag_count"] == 3
     # Idempotent: the next ticks add nothing.
     again = await run_planner_tick(db.pool, at(2), settings)
@@ -215,6 +221,27 @@ async def test_nags_skip_quiet_hours_and_replan_on_quiet_hours_change(
     # Quiet hours do not stop the missed mark: 20:30 + 4 x 15 min.
     missed = await run_planner_tick(db.pool, evening + timedelta(hours=1), settings)
     assert missed.doses_missed == 1
+
+
+async def test_a_worker_back_from_an_outage_sends_the_newest_follow_up_only(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, planned
+) -> None:
+    """Follow-ups planned ahead, then the worker down from 08:10 to 08:50: back, it sent all
+    three at once (each expired only at the missed mark), the same question three times in a
+    second (seen in `medremind dev` after a restart). Now the two whose successor was due are
+    expired, and only the newest goes."""
+    assert db.pool is not None
+    patient, _caregiver, _med, _dose_id = planned
+    await run_planner_tick(db.pool, at(1), settings)
+    sender = RecordingSender(Channel.TELEGRAM)
+    config = DispatcherConfig(worker_id="back", platform_rates={}, recipient_rates={})
+    back = at(50)
+    await Dispatcher(
+        db.pool, {Channel.TELEGRAM: sender}, TemplateRenderer(), lambda: back, config
+    ).run_once()
+    rows = await messages(admin_conn, patient["id"], "dose_followup", None)
+    assert [r["status"] for r in rows] == ["expired", "expired", "sent"]
+    assert len(sender.sends) == 1
 
 
 async def test_nag_settings_per_patient_and_late_reminder(

@@ -117,7 +117,9 @@ from tests.web.chat import telegram_press, telegram_text, twilio_inbound, worker
 from tests.web.conftest import Clock
 
 T = TypeVar("T")
-ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo")
+ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Lord_Howe", "Asia/Kolkata")
+# A caregiver's own zone (None: the patient's), for their quiet hours: half-hour offsets included.
+CAREGIVER_ZONES = (None, "Australia/Sydney", "Asia/Kolkata", "America/St_Johns")
 # Shortly before something happens to a clock somewhere: Berlin springs forward at 01:00 UTC on
 # 28 March 2027, New York falls back at 06:00 UTC on 1 November 2026 and springs forward at
 # 07:00 UTC on 14 March 2027; midnight in Berlin on 4 December 2026; 07:40 in Tokyo.
@@ -127,6 +129,10 @@ STARTS = (
     datetime(2027, 3, 14, 5, 50, tzinfo=UTC),
     datetime(2026, 12, 3, 22, 50, tzinfo=UTC),
     datetime(2026, 12, 3, 22, 25, tzinfo=UTC),
+    # Lord Howe springs forward by half an hour at 15:30 UTC on 3 October 2026; Kolkata's
+    # midnight is 18:30 UTC.
+    datetime(2026, 10, 3, 15, 5, tzinfo=UTC),
+    datetime(2026, 12, 3, 18, 10, tzinfo=UTC),
 )
 QUIET = (("00:00", "00:00"), ("22:00", "07:00"), ("23:30", "06:30"), ("13:00", "15:00"))
 FIXED_TIMES = ("00:10", "02:30", "06:45", "07:05", "21:55")
@@ -246,6 +252,7 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
             self.phone = ""  # every patient has a phone the clinic typed
             self.chat = 0  # a Telegram patient's chat
             self.caregiver = ""
+            self.caregiver_zone: str | None = None
             self.zone = "UTC"
             self.medicines: list[UUID] = []
             self.appointments: list[UUID] = []
@@ -275,10 +282,18 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
             zone=st.sampled_from(ZONES),
             start=st.sampled_from(STARTS),
             quiet=st.sampled_from(QUIET),
+            caregiver_zone=st.sampled_from(CAREGIVER_ZONES),
         )
-        def patient(self, channel: str, zone: str, start: datetime, quiet: tuple[str, str]) -> None:
+        def patient(
+            self,
+            channel: str,
+            zone: str,
+            start: datetime,
+            quiet: tuple[str, str],
+            caregiver_zone: str | None,
+        ) -> None:
             world.clock.now = start
-            self.channel, self.zone = channel, zone
+            self.channel, self.zone, self.caregiver_zone = channel, zone, caregiver_zone
             n = next(_addresses)
             self.chat = 760_000_000 + n
             self.phone = f"+1415557{n:04d}"
@@ -309,10 +324,12 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
             await self._set_quiet(quiet)
             await self._add_medicine(2, None)  # every sequence has a dose a few minutes ahead
             await world.admin.execute(
-                "insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)"
-                " values ($1, 'Luis', 'sms', $2, 0)",
+                "insert into caregivers"
+                " (patient_id, name, channel, address, alert_delay_minutes, timezone)"
+                " values ($1, 'Luis', 'sms', $2, 0, $3)",
                 self.patient_id,
                 self.caregiver,
+                self.caregiver_zone,
             )
             await self._observe()
 
@@ -1174,7 +1191,8 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                 """select s.id, s.kind, s.status, s.sent_at, s.scheduled_time, s.dose_event_id,
                           s.channel_used,
                           s.caregiver_id, s.conversation_id, s.urgent, s.appointment_id,
-                          d.due_at, d.snoozed_until, a.starts_at
+                          d.due_at, d.snoozed_until, a.starts_at, d.status as dose_status,
+                          d.answered_at
                      from scheduled_messages s
                      left join dose_events d on d.id = s.dose_event_id
                      left join appointments a on a.id = s.appointment_id
@@ -1187,7 +1205,8 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
             patient = await world.admin.fetchrow(
                 """select p.timezone, p.reminders_paused,
                           coalesce(p.quiet_start, o.default_quiet_start) as quiet_start,
-                          coalesce(p.quiet_end, o.default_quiet_end) as quiet_end
+                          coalesce(p.quiet_end, o.default_quiet_end) as quiet_end,
+                          o.default_quiet_start, o.default_quiet_end
                      from patients p left join organizations o on o.id = p.organization_id
                     where p.id = $1""",
                 self.patient_id,
@@ -1201,6 +1220,8 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                     continue
                 self.seen_rows.add(row["id"])
                 world.stats[f"sent {row['kind']}"] += 1
+                if row["caregiver_id"] is not None:
+                    self._check_alert(row, patient)
                 self._check_sent(row, patient["timezone"], quiet, bool(patient["reminders_paused"]))
             self.paused = bool(patient["reminders_paused"])
             await self._check_doses()
@@ -1246,6 +1267,26 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
             assert not in_quiet_hours(row["sent_at"], zone, *quiet), (
                 f"in quiet hours {quiet[0]}-{quiet[1]}: {what}"
             )
+
+        def _check_alert(self, row: asyncpg.Record, patient: asyncpg.Record) -> None:
+            """A caregiver's message: outside the caregiver's quiet hours (the clinic's window,
+            never the patient's own) in their zone (the patient's when they have none), and an
+            alert only about a dose not answered before it went (a late answer cancels it)."""
+            zone = self.caregiver_zone or patient["timezone"]
+            window = (
+                patient["default_quiet_start"] or world.settings.quiet_hours_start,
+                patient["default_quiet_end"] or world.settings.quiet_hours_end,
+            )
+            what = f"{row['kind']} sent at {row['sent_at'].astimezone(ZoneInfo(zone))} {zone}"
+            if not row["urgent"]:
+                assert not in_quiet_hours(row["sent_at"], zone, *window), (
+                    f"to the caregiver in their quiet hours {window[0]}-{window[1]}: {what}"
+                )
+            if row["dose_event_id"] is not None and row["dose_status"] in ("taken", "skipped"):
+                assert row["answered_at"] is None or row["answered_at"] > row["sent_at"], (
+                    f"alert about a dose {row['dose_status']} at {row['answered_at']}: {what}"
+                )
+            world.stats["caregiver messages"] += 1
 
         async def _check_doses(self) -> None:
             doses = await world.admin.fetch(
