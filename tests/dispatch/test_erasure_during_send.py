@@ -9,9 +9,8 @@ retrying"), and every later outcome of the worker joins the failing batch. Seen 
 seconds (the lease expired, the reaper returned it, it was sent again), until the worker was
 restarted and the outcomes dropped ("could not record outcomes at shutdown").
 
-Marked ``xfail(strict=True)``: scheduler/dispatcher.py and core/sql/dispatch*.sql are being
-reworked in this session by their owner; the fix belongs there (an outcome whose message is gone
-is dropped, or recorded row by row, never holding the others). Remove the mark with the fix.
+The recorder now leaves out the outcomes whose message is gone and records the others
+(``scheduler.claims.without_erased``); this test failed before that.
 """
 
 from __future__ import annotations
