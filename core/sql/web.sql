@@ -168,10 +168,13 @@ values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 returning id
 
 -- name: insert_status_event
+-- $8: the clinic whose auth token signed it (null: the service's); it is applied to that clinic's
+-- messages only (migration 20260101015560), and kept once per signer.
 insert into delivery_status_events
-  (provider_message_id, status, error_code, provider_status, channel, error_message, error_class)
-values ($1, $2, $3, $4, $5, $6, $7)
-on conflict (provider_message_id, status) do nothing
+  (provider_message_id, status, error_code, provider_status, channel, error_message, error_class,
+   organization_id)
+values ($1, $2, $3, $4, $5, $6, $7, $8)
+on conflict (provider_message_id, status, organization_id) do nothing
 returning id
 
 -- name: apply_status_events
