@@ -96,15 +96,6 @@ select pg_advisory_xact_lock(hashtext('sign-in:' || $1::uuid::text))
 select token_hash from patient_web_sessions
  where token_hash = any($1::text[]) and revoked_at is null and expires_at > $2
 
--- name: scrub_sign_in_message
--- A spent link ($2, the token) leaves the text of every message of patient $1 that holds it:
--- the sign-in request's notice and the bot's answer to /app alike. Clinicians read their
--- patients' messages once the link is spent (migration 20260101015400 hides them before).
-update scheduled_messages
-   set message_content = 'MedRemind sign-in link (used)'
- where patient_id = $1 and kind = 'system'
-   and strpos(message_content, '/app/#sign-in=' || $2::text) > 0
-
 -- name: forget_old_sign_ins
 -- Links and sessions are kept a week past their end (the patient's list of sign-ins), no longer.
 with links as (

@@ -18,6 +18,7 @@ import phonenumbers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from core.link_messages import SIGN_IN_MARKER, SIGN_IN_USED, scrub_spent_link
 from core.sign_in_links import LINK_MINUTES, issue_link, link_url
 from core.sql import query
 from medremind.web.api_v1.common import json_body
@@ -127,7 +128,7 @@ async def redeem_link(request: Request) -> Response:
                 401, "this sign-in link was used already or has expired: ask for a new one"
             )
         patient_id = link["patient_id"]
-        await conn.execute(query("patient_app", "scrub_sign_in_message"), patient_id, token)
+        await scrub_spent_link(conn, patient_id, SIGN_IN_MARKER, token, SIGN_IN_USED)
         session = new_token()
         await conn.execute(
             query("patient_app", "create_session"),
