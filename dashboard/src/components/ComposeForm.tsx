@@ -216,7 +216,9 @@ export function ComposeForm({
                   value={localTime}
                   onChange={(e) => setLocalTime(e.target.value)}
                   required
-                  {...(state.error === "send_time" ? { "aria-invalid": true, "aria-describedby": "compose-error" } : {})}
+                  {...(state.error === "send_time" || state.error === "send_time_skipped"
+                    ? { "aria-invalid": true, "aria-describedby": "compose-error" }
+                    : {})}
                 />
               </div>
             ) : null}

@@ -52,6 +52,12 @@ const MESSAGES: Record<string, string> = {
   appointment_duration: "Minutes: how long the appointment lasts, a whole number from 1 to 1,440 (24 hours), for example 30.",
   patient_not_found:
     "Patient: not one of your clinic's patients (the patient may have been erased): choose a patient from the list.",
+  appointment_time_skipped:
+    "Starts at: that time does not exist on that day in the clinic's timezone (the clocks go forward an hour for summer time), so the appointment would be booked an hour later than written. Choose a time after the change, for example an hour later.",
+  reschedule_time_skipped:
+    "New time: that time does not exist on that day in the clinic's timezone (the clocks go forward an hour for summer time), so the appointment would move an hour later than written. Choose a time after the change, for example an hour later.",
+  send_time_skipped:
+    "Date and time: that time does not exist on that day in the clinic's timezone (the clocks go forward an hour for summer time), so the message would go out an hour later than written. Choose a time after the change, for example an hour later.",
   reschedule_time:
     "New time: enter the new date and time, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone).",
   outcome: "Outcome: choose Attended or No-show.",

@@ -24,7 +24,7 @@ import { patientLabel } from "@/lib/patient-label";
 import { SAMPLE_LONGEST, fillForPatient, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem } from "@/lib/sms";
 import { sqlState } from "@/lib/errors";
-import { isLocalDateTime } from "@/lib/time";
+import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
 
 /** How many patients a group message to `search` would go to, and how many no channel reaches. */
 export async function countGroupAction(search: string, platform: string): Promise<GroupCount> {
@@ -88,6 +88,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
 
   if (useTemplate && template === null) return { error: "template_required" };
   if (localTime !== null && !isLocalDateTime(localTime)) return { error: "send_time" };
+  if (localTime !== null && skippedByClockChange(localTime, clinician.timezone)) return { error: "send_time_skipped" };
   if (
     (group ? search.length > 100 : !isUuid(patientId)) ||
     !(PLATFORMS as readonly string[]).includes(platform) ||
