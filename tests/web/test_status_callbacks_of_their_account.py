@@ -51,6 +51,24 @@ async def _sent(conn: asyncpg.Connection, patient_id: Any, sid: str) -> Any:
     return message["id"]
 
 
+async def _recorded(conn: asyncpg.Connection, message_id: Any, sid: str) -> None:
+    """The worker records the send of ``message_id`` (not recorded until now) with ``sid``: its
+    attempt and the row, in one transaction (the early-callback trigger applies what waits)."""
+    async with conn.transaction():
+        await conn.execute(
+            "insert into message_delivery_attempts"
+            " (message_id, status, channel, provider_message_id) values ($1, 'sent', 'sms', $2)",
+            message_id,
+            sid,
+        )
+        await conn.execute(
+            "update scheduled_messages set status = 'sent', channel_used = 'sms',"
+            " provider_message_id = $2 where id = $1",
+            message_id,
+            sid,
+        )
+
+
 async def _status(conn: asyncpg.Connection, message_id: Any) -> str:
     return await conn.fetchval("select status from scheduled_messages where id = $1", message_id)
 
@@ -117,6 +135,14 @@ async def test_a_clinics_callback_changes_its_own_messages_only(
     # The service's own token speaks for a message sent from the service's number.
     await _call_back(client, "SM" + "c1" * 16, "delivered", "service")
     assert await _status(admin_conn, south_by_service) == "delivered"
+    # Callbacks that come before the send is recorded wait for it, and then only the signer's
+    # own apply: north's forged 'undelivered' stays unapplied, south's 'delivered' applies.
+    early = await create_message(admin_conn, south_patient["id"], status="pending", platform="sms")
+    await _call_back(client, "SM" + "d1" * 16, "undelivered", "north")
+    await _call_back(client, "SM" + "d1" * 16, "delivered", "south")
+    assert await _status(admin_conn, early["id"]) == "pending"
+    await _recorded(admin_conn, early["id"], "SM" + "d1" * 16)
+    assert await _status(admin_conn, early["id"]) == "delivered"
     signers = await admin_conn.fetch(
         "select provider_message_id, status, organization_id, applied_at is not null as applied"
         "  from delivery_status_events order by id"
@@ -127,4 +153,6 @@ async def test_a_clinics_callback_changes_its_own_messages_only(
         (other_org["id"], True),
         (org["id"], True),
         (None, True),
+        (org["id"], False),
+        (other_org["id"], True),
     ]
