@@ -21,6 +21,7 @@ import pytest
 from core.db import Database
 from core.settings import Settings, load_settings
 from medremind.web import create_app
+from medremind.web.patient_app import client_rate
 from tests import factories
 from tests.web.conftest import Clock, web_env
 from tests.web.processes import StartWeb
@@ -124,3 +125,32 @@ async def test_behind_a_proxy_the_client_is_the_address_the_proxy_adds(
         assert await ask(PHONES[2], behind_proxy("203.0.113.5", "192.0.2.77")) == 429
         # Another client behind the same proxy is counted apart.
         assert await ask(PHONES[3], behind_proxy("198.51.100.7")) == 202
+
+
+async def test_a_proxy_that_hides_its_clients_is_reported_once(
+    database_url: str,
+    tmp_path: Path,
+    db: Database,
+    patients: None,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every request from the machine itself without ``X-Forwarded-For``, on an https service:
+    a proxy that does not add the header makes all patients one client (one limit for all), so
+    the operator is told, once."""
+    monkeypatch.setattr(client_rate, "_warned", False)
+    settings = load_settings(web_env(database_url, tmp_path, PUBLIC_BASE_URL=BASE))
+    app = create_app(settings, database=db, senders={}, clock=Clock(NOW), resume_on_startup=False)
+    async with app.router.lifespan_context(app), _client(app, "127.0.0.1") as local:
+        answer = await local.post(
+            "/app/api/sign-in/request",
+            json={"address": PHONES[0]},
+            headers={"X-Forwarded-For": "203.0.113.5"},
+        )
+        assert answer.status_code == 202
+        assert "X-Forwarded-For" not in caplog.text
+        for phone in PHONES[1:3]:
+            assert (await _ask(local, phone)).status_code == 202
+    warnings = [r for r in caplog.records if "proxy's own address" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "docs/operations.md" in warnings[0].getMessage()

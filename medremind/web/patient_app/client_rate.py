@@ -16,6 +16,7 @@ proxy did not add itself (so a client cannot choose its own by sending the heade
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from datetime import datetime, timedelta
 
@@ -24,6 +25,9 @@ from starlette.requests import Request
 
 from core.sql import query
 from medremind.web.errors import ApiError
+from medremind.web.state import web_state
+
+logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(minutes=15)
 
@@ -31,7 +35,27 @@ WINDOW = timedelta(minutes=15)
 def client_key(request: Request) -> str:
     """The bucket's key: SHA-256 of the client's address (an address is not stored as such)."""
     address = request.client.host if request.client is not None else "unknown"
+    _warn_if_behind_a_silent_proxy(request, address)
     return hashlib.sha256(address.encode("utf-8")).hexdigest()
+
+
+_warned = False
+
+
+def _warn_if_behind_a_silent_proxy(request: Request, address: str) -> None:
+    """Log once per process when an https service sees a sign-in request from its own machine
+    without ``X-Forwarded-For``: a proxy that does not add the header makes every patient one
+    client, and ten requests in 15 minutes would hold every sign-in (docs/operations.md)."""
+    global _warned
+    base = web_state(request).settings.public_base_url or ""
+    if _warned or not base.startswith("https://") or "x-forwarded-for" in request.headers:
+        return
+    if address in ("127.0.0.1", "::1"):
+        _warned = True
+        logger.warning(
+            "sign-in requests come from the proxy's own address: set X-Forwarded-For in the"
+            " proxy, or every client shares one sign-in limit (docs/operations.md)"
+        )
 
 
 async def take_request(conn: asyncpg.Connection, key: str, limit: int, now: datetime) -> None:
