@@ -3,10 +3,11 @@
 // on 14 March 2027, when summer time begins): Compose, a new appointment and Move are each
 // refused naming the field, the field marked, nothing saved or moved (before: PostgreSQL read
 // the time with the winter offset, and the message or appointment was silently an hour later,
-// 03:30). A real time of that night goes through.
+// 03:30). A real time of that night goes through, and a time that happens twice (the night the
+// clocks go back) is the first time the clock shows it.
 // Run by tests/dashboard/test_clock_change_e2e.py.
 //
-// Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, PATIENT_NAME, SKIPPED, SCREENSHOT_DIR,
+// Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, PATIENT_NAME, SKIPPED, REAL, TWICE, SCREENSHOT_DIR,
 // RESULT_FILE, CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,18 +17,24 @@ const text = async (locator) => ((await locator.textContent()) ?? "").replace(/\
 const browser = await launch();
 const result = {};
 const skipped = env("SKIPPED");
+
+/** Compose `message` to `patient` at the wall time `at` (the clinic's zone), and schedule it. */
+async function scheduleAt(page, patient, message, at) {
+  await page.goto(`${BASE_URL}/messages/new`);
+  await page.getByLabel("Patient", { exact: true }).selectOption({ label: patient });
+  await page.getByLabel("Message", { exact: true }).fill(message);
+  await page.getByLabel(/^At a time/).check();
+  await page.getByLabel(/^Date and time in/).fill(at);
+  await page.getByRole("button", { name: "Schedule" }).click();
+}
+
 try {
   const page = await signIn(browser, env("CLINICIAN_EMAIL"), env("CLINICIAN_PASSWORD"));
   const patient = env("PATIENT_NAME");
 
   log("Compose at a skipped time: refused, the time marked, the text kept");
-  await page.goto(`${BASE_URL}/messages/new`);
-  await page.getByLabel("Patient", { exact: true }).selectOption({ label: patient });
-  await page.getByLabel("Message", { exact: true }).fill("See you on Monday");
-  await page.getByLabel(/^At a time/).check();
+  await scheduleAt(page, patient, "See you on Monday", skipped);
   const when = page.getByLabel(/^Date and time in/);
-  await when.fill(skipped);
-  await page.getByRole("button", { name: "Schedule" }).click();
   await page.getByTestId("compose-error").waitFor();
   await page.screenshot({ path: join(SHOTS, "clock-change-compose.png"), fullPage: true });
   result.compose = {
@@ -42,10 +49,10 @@ try {
   const starts = page.getByLabel(/^Starts at/);
   await starts.fill(skipped);
   await page.getByRole("button", { name: "Create appointment" }).click();
-  await page.getByRole("alert").first().waitFor();
+  await page.getByTestId("appointment-error").waitFor();
   await page.screenshot({ path: join(SHOTS, "clock-change-appointment.png"), fullPage: true });
   result.appointment = {
-    error: await text(page.getByRole("alert").first()),
+    error: await text(page.getByTestId("appointment-error")),
     invalid: await starts.getAttribute("aria-invalid"),
   };
 
@@ -58,14 +65,13 @@ try {
   result.move = { url: page.url(), error: await text(page.getByTestId("appointments-error")) };
 
   log("a real time of the same night goes through");
-  await page.goto(`${BASE_URL}/messages/new`);
-  await page.getByLabel("Patient", { exact: true }).selectOption({ label: patient });
-  await page.getByLabel("Message", { exact: true }).fill("See you on Monday");
-  await page.getByLabel(/^At a time/).check();
-  await page.getByLabel(/^Date and time in/).fill(env("REAL"));
-  await page.getByRole("button", { name: "Schedule" }).click();
+  await scheduleAt(page, patient, "See you on Monday", env("REAL"));
   await page.waitForURL(/\/patients\//);
   result.real_url = page.url();
+
+  log("a time that happens twice (the clocks go back): kept, the first time the clock shows it");
+  await scheduleAt(page, patient, "Twice", env("TWICE"));
+  await page.waitForURL(/\/patients\//);
 } finally {
   writeFileSync(env("RESULT_FILE"), JSON.stringify(result, null, 2));
   await browser.close();

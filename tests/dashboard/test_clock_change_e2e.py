@@ -6,8 +6,10 @@ moved with tests/clock/run_at.py): a message scheduled for 02:30 that night, whi
 happens there, was saved for 03:30 without a word (PostgreSQL reads a skipped wall time with the
 offset before the change), and so was an appointment, or a move of one. Now Compose, New
 appointment and Move refuse it naming the field and why, keep what was typed and save nothing;
-a real time of the same night goes through. The night is the next spring change after today, so
-the test holds whatever the date. The browser script is ``dashboard/e2e/clock-change.e2e.mjs``;
+a real time of the same night goes through. A time that happens twice (the night the clocks go
+back) is the first time the clock shows it (before: the second, an hour later; migration
+20260101015590). The nights are the next changes after today, so the test holds whatever the
+date. The browser script is ``dashboard/e2e/clock-change.e2e.mjs``;
 screenshots ``clock-change-compose.png``, ``clock-change-appointment.png``. Skipped without node
 and chromium.
 """
@@ -28,14 +30,19 @@ from tests.factories import create_patient
 ZONE = "America/Los_Angeles"
 
 
-def next_spring_change(after: date) -> date:
-    """The next day after ``after`` whose 02:30 does not exist in :data:`ZONE`."""
+def next_change(after: date, hour: int, *, skipped: bool) -> date:
+    """The next day after ``after`` whose ``hour``:30 the clocks skip in :data:`ZONE` (spring),
+    or show twice (autumn)."""
     zone = ZoneInfo(ZONE)
     day = after + timedelta(days=1)
     while True:
-        wall = datetime(day.year, day.month, day.day, 2, 30, tzinfo=zone)
-        # A skipped wall time does not come back from a round trip through UTC.
-        if wall.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
+        first = datetime(day.year, day.month, day.day, hour, 30, tzinfo=zone)
+        if skipped:
+            # A skipped wall time does not come back from a round trip through UTC.
+            back = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+            if back != first.replace(tzinfo=None):
+                return day
+        elif first.utcoffset() != first.replace(fold=1).utcoffset():
             return day
         day += timedelta(days=1)
 
@@ -64,7 +71,8 @@ async def test_a_time_the_clocks_skip_is_refused_not_moved_an_hour(
         patient["id"],
         booked,
     )
-    night = next_spring_change(datetime.now(UTC).date())
+    night = next_change(datetime.now(UTC).date(), 2, skipped=True)
+    autumn = next_change(datetime.now(UTC).date(), 1, skipped=False)
 
     result = run_dashboard_script(
         "clock-change.e2e.mjs",
@@ -76,6 +84,7 @@ async def test_a_time_the_clocks_skip_is_refused_not_moved_an_hour(
             "PATIENT_NAME": "Nora Night",
             "SKIPPED": f"{night.isoformat()}T02:30",
             "REAL": f"{night.isoformat()}T03:30",
+            "TWICE": f"{autumn.isoformat()}T01:30",
         },
     ).result
 
@@ -92,9 +101,13 @@ async def test_a_time_the_clocks_skip_is_refused_not_moved_an_hour(
         == booked
     )
     assert await admin_conn.fetchval("select count(*) from appointments") == 1
-    # Only the real time's message: at 03:30 that night, in the clinic's zone.
-    sent = await admin_conn.fetch("select scheduled_time from scheduled_messages")
-    assert [r["scheduled_time"].astimezone(ZoneInfo(ZONE)).strftime("%H:%M") for r in sent] == [
-        "03:30"
-    ]
+    # Only the real time's message: at 03:30 that night, in the clinic's zone; and the one at a
+    # time that happens twice at its first (before: the second, an hour later).
+    sent = await admin_conn.fetch(
+        "select message_content, scheduled_time from scheduled_messages order by scheduled_time"
+    )
+    assert [r["message_content"] for r in sent] == ["See you on Monday", "Twice"]
+    assert sent[0]["scheduled_time"].astimezone(ZoneInfo(ZONE)).strftime("%H:%M") == "03:30"
+    first = datetime(autumn.year, autumn.month, autumn.day, 1, 30, tzinfo=ZoneInfo(ZONE))
+    assert sent[1]["scheduled_time"] == first.astimezone(UTC)
     assert result["real_url"].endswith(str(patient["id"]))
