@@ -158,6 +158,11 @@ class Settings(BaseSettings):
     # Per API key, across every web process; 0 turns the limit off.
     api_rate_per_minute: float = Field(default=600.0, alias="MEDREMIND_API_RATE_LIMIT", ge=0)
     api_rate_burst: int = Field(default=60, alias="MEDREMIND_API_RATE_BURST", ge=1)
+    # The patient app's sign-in requests per client address per 15 minutes, across every web
+    # process (medremind/web/patient_app/client_rate.py); 0 turns the limit off.
+    sign_in_requests_per_client: int = Field(
+        default=10, alias="MEDREMIND_SIGN_IN_REQUESTS_PER_CLIENT", ge=0, le=10000
+    )
     # medremind.web.request_deadline: a request's headers and body must arrive within this.
     request_read_seconds: float = Field(
         default=30.0, alias="MEDREMIND_REQUEST_READ_SECONDS", gt=0, le=3600

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
+from core.link_messages import SIGN_IN_MARKER
 from core.sql import query
 
 LINK_MINUTES = 15
@@ -34,7 +35,7 @@ def token_hash(token: str) -> str:
 
 def link_url(base_url: str, token: str) -> str:
     """The link the patient opens."""
-    return f"{base_url.rstrip('/')}/app/#sign-in={token}"
+    return f"{base_url.rstrip('/')}{SIGN_IN_MARKER}{token}"
 
 
 async def issue_link(

@@ -7,7 +7,9 @@ in ``caregiver_links`` (migration 20260101014100). No caregivers row exists mean
 is planned or sent. The caregiver's own ``/start cg_<token>`` makes the row with the chat id
 Telegram gave that /start, tells them whose caregiver they are and how to stop (/stop, as every
 caregiver's opt-out), and tells the patient. The token is 32 random bytes, stored hashed, single
-use, 7 days; it is marked sensitive so no log line carries it.
+use, 7 days; it is marked sensitive so no log line carries it. The clinic does not see the
+patient's message holding the link until it is opened or its 7 days are over
+(:mod:`core.link_messages`).
 
 The link names the default bot: caregivers' alerts go through it
 (``platforms.telegram_bots.TelegramBots.sender_for``).
@@ -25,6 +27,7 @@ from uuid import UUID
 from bot import texts
 from bot.conversation import Turn
 from core import sms_fit
+from core.link_messages import CAREGIVER_MARKER, CAREGIVER_USED, scrub_spent_link
 from core.logs import mark_sensitive
 from core.sql import query
 from platforms.base import Channel
@@ -107,7 +110,7 @@ async def new_link(
     :data:`LIFETIME`; the patient's other links not opened yet are withdrawn. ``relink``: for a
     caregiver typed in before links, whom alone it replaces (bot.sql relink_caregiver)."""
     token = PREFIX + secrets.token_urlsafe(32)
-    link = f"https://t.me/{username}?start={token}"
+    link = f"https://t.me/{username}{CAREGIVER_MARKER}{token}"
     mark_sensitive(token, link)
     await conn.execute(
         query("bot", "insert_caregiver_link"),
@@ -168,6 +171,10 @@ async def link_caregiver(turn: Turn, token: str) -> bool:
     await turn.conn.execute(query("bot", "caregiver_consents_again"), saved["id"])
     turn.conv.state.pop("opted_out", None)
     await turn.conn.execute(query("bot", "use_caregiver_link"), link["id"], turn.now, saved["id"])
+    # Spent: the patient's message holding the link is the clinic's to read again.
+    await scrub_spent_link(
+        turn.conn, link["patient_id"], CAREGIVER_MARKER, token.strip(), CAREGIVER_USED
+    )
     turn.say(turn.t("caregiver_linked", patient=patient_name or turn.t("caregiver_someone")))
     notice = texts.text(link["locale"], "caregiver_link_used", name=link["name"])
     await turn.conn.execute(

@@ -96,21 +96,32 @@ select pg_advisory_xact_lock(hashtext('sign-in:' || $1::uuid::text))
 select token_hash from patient_web_sessions
  where token_hash = any($1::text[]) and revoked_at is null and expires_at > $2
 
--- name: scrub_sign_in_message
--- A spent link ($2, the token) leaves the text of every message of patient $1 that holds it:
--- the sign-in request's notice and the bot's answer to /app alike. Clinicians read their
--- patients' messages once the link is spent (migration 20260101015400 hides them before).
-update scheduled_messages
-   set message_content = 'MedRemind sign-in link (used)'
- where patient_id = $1 and kind = 'system'
-   and strpos(message_content, '/app/#sign-in=' || $2::text) > 0
-
 -- name: forget_old_sign_ins
--- Links and sessions are kept a week past their end (the patient's list of sign-ins), no longer.
+-- Links and sessions are kept a week past their end (the patient's list of sign-ins), no longer;
+-- a client's request bucket whose next free moment has passed holds nothing.
 with links as (
   delete from patient_sign_in_links where expires_at < $1::timestamptz - interval '7 days'
+), clients as (
+  delete from sign_in_client_rates where allowed_at < $1::timestamptz
 )
 delete from patient_web_sessions where expires_at < $1::timestamptz - interval '7 days'
+
+-- name: take_sign_in_client_rate
+-- GCRA per client ($1, its key) at $2: $3 seconds per request at the steady rate, $4 requests
+-- that may come at once. Takes one request when the bucket has room (a row returned), else
+-- changes nothing.
+insert into sign_in_client_rates as r (client_key, allowed_at)
+values ($1, $2::timestamptz + make_interval(secs => $3::float8))
+on conflict (client_key) do update
+   set allowed_at = greatest(r.allowed_at, $2::timestamptz) + make_interval(secs => $3::float8)
+ where r.allowed_at <= $2::timestamptz + make_interval(secs => $3::float8 * ($4::int - 1))
+returning client_key
+
+-- name: sign_in_client_wait
+-- Seconds from $2 until the client's bucket ($1) has room for one request ($3, $4 as above).
+select greatest(0, extract(epoch from allowed_at - $2::timestamptz)
+                   - $3::float8 * ($4::int - 1))::float8
+  from sign_in_client_rates where client_key = $1
 
 -- name: patient_settings
 select reminders_paused, name_medicine_in_reminders, quiet_start, quiet_end

@@ -49,7 +49,7 @@ select consent_at is not null from patients
 select m.patient_id, m.kind, m.payload, m.platform, m.allow_fallback, m.caregiver_id
   from scheduled_messages m
  where m.id = $1 and m.organization_id = $2 and m.status = 'failed'
-   and not public.message_holds_live_sign_in_link(m.kind, m.message_content, m.created_at)
+   and not public.message_holds_live_link(m.kind, m.message_content, m.created_at)
    and not exists (select from scheduled_messages r where r.resent_from = m.id)
 
 -- name: patient_channels
@@ -68,10 +68,11 @@ values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 returning *
 
 -- name: get_message
--- A message holding a live sign-in link is not the clinic's (migration 20260101015400).
+-- A message holding a live sign-in or caregiver link is not the clinic's (migrations
+-- 20260101015400, 20260101015570).
 select * from scheduled_messages
  where id = $1 and organization_id = $2
-   and not public.message_holds_live_sign_in_link(kind, message_content, created_at)
+   and not public.message_holds_live_link(kind, message_content, created_at)
 
 -- name: list_messages
 -- Newest first by (scheduled_time, id), after the cursor ($2, $3); each filter null = any.
@@ -86,14 +87,14 @@ select * from scheduled_messages
    and ($8::text is null or coalesce(channel_used, platform) = $8)
    and ($9::timestamptz is null or scheduled_time >= $9)
    and ($10::timestamptz is null or scheduled_time < $10)
-   and not public.message_holds_live_sign_in_link(kind, message_content, created_at)
+   and not public.message_holds_live_link(kind, message_content, created_at)
  order by scheduled_time desc, id desc
  limit $11
 
 -- name: cancel_message
 update scheduled_messages set status = 'cancelled'
  where id = $1 and organization_id = $2 and status = 'pending'
-   and not public.message_holds_live_sign_in_link(kind, message_content, created_at)
+   and not public.message_holds_live_link(kind, message_content, created_at)
 returning *
 
 -- name: insert_patient
@@ -168,10 +169,13 @@ values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 returning id
 
 -- name: insert_status_event
+-- $8: the clinic whose auth token signed it (null: the service's); it is applied to that clinic's
+-- messages only (migration 20260101015560), and kept once per signer.
 insert into delivery_status_events
-  (provider_message_id, status, error_code, provider_status, channel, error_message, error_class)
-values ($1, $2, $3, $4, $5, $6, $7)
-on conflict (provider_message_id, status) do nothing
+  (provider_message_id, status, error_code, provider_status, channel, error_message, error_class,
+   organization_id)
+values ($1, $2, $3, $4, $5, $6, $7, $8)
+on conflict (provider_message_id, status, organization_id) do nothing
 returning id
 
 -- name: apply_status_events

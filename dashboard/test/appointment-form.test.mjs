@@ -42,8 +42,16 @@ describe("checkNewAppointment", () => {
     });
   }
 
+  test("a start the clocks skip in the clinic's zone is refused, not moved an hour later", () => {
+    const dst = { ...good, starts_at: "2027-03-14T02:30" };
+    assert.deepEqual(checkNewAppointment(dst, "America/Los_Angeles"), { ok: false, error: "appointment_time_skipped", field: "starts_at" });
+    assert.match(errorMessage("appointment_time_skipped"), /^Starts at: that time does not exist .*Choose a time after the change/);
+    assert.equal(checkNewAppointment(dst, "Europe/Madrid").ok, true);
+    assert.equal(checkNewAppointment({ ...good, starts_at: "2027-03-14T03:30" }, "America/Los_Angeles").ok, true);
+  });
+
   test("every code the form or its action makes has its own message", () => {
-    for (const code of ["patient_not_found", "reschedule_time", "outcome", "send_time"]) {
+    for (const code of ["patient_not_found", "reschedule_time", "outcome", "send_time", "send_time_skipped", "reschedule_time_skipped"]) {
       assert.doesNotMatch(errorMessage(code), /Something went wrong/, code);
     }
   });

@@ -124,6 +124,22 @@ describe("reachVerdict (the API's rule: refuse a message due soon that nothing r
   });
 });
 
+describe("the refusal window is the database's (public.unreachable_refusal_minutes), never a literal", () => {
+  test("Compose's refusal names the window it was given, twice", () => {
+    const text = errorMessage("unreachable", 20);
+    assert.match(text, /a message due within 20 minutes would fail unsent/);
+    assert.match(text, /schedule it at least 20 minutes ahead/);
+    assert.doesNotMatch(text, /15/);
+  });
+  test("without a window it names no number", () => {
+    assert.doesNotMatch(errorMessage("unreachable"), /\d/);
+  });
+  test("a group's skipped patients name the window too", () => {
+    const text = groupReport({ scheduled: 1, skipped: ["A"], unreachableLater: [], notConsented: [], refusalMinutes: 30 });
+    assert.match(text.skipped, /a message due within 30 minutes would fail unsent/);
+  });
+});
+
 describe("groupReport (what Compose says after a group message that left patients out)", () => {
   test("skipped patients are counted, said why, and what lets a message through", () => {
     const text = groupReport({ scheduled: 3, skipped: ["Sam Stopped", "Unnamed patient (SMS …0199)"], unreachableLater: [], notConsented: [], refusalMinutes: 15 });

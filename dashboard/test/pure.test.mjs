@@ -236,6 +236,31 @@ describe("canonicalTimezone", () => {
   });
 });
 
+describe("skippedByClockChange (a wall time the clocks skip when summer time begins)", () => {
+  const { skippedByClockChange } = require("../.unit-build/time.js");
+  const cases = [
+    // value, zone, skipped: the hour of the spring change, its edges, the autumn's repeated hour
+    ["2027-03-14T02:30", "America/Los_Angeles", true],
+    ["2027-03-14T02:00", "America/Los_Angeles", true],
+    ["2027-03-14T01:59", "America/Los_Angeles", false],
+    ["2027-03-14T03:00", "America/Los_Angeles", false],
+    ["2027-11-07T01:30", "America/Los_Angeles", false], // happens twice: it exists
+    ["2027-03-28T02:15", "Europe/Madrid", true],
+    ["2027-03-28T02:15", "Europe/London", false], // London skips 01:00-02:00
+    ["2027-03-28T01:15", "Europe/London", true],
+    ["2027-10-03T02:15", "Australia/Lord_Howe", true], // a half-hour change
+    ["2027-10-03T02:45", "Australia/Lord_Howe", false],
+    ["2027-03-14T02:30", "Asia/Kolkata", false],
+    ["2027-03-14T02:30", "UTC", false],
+    ["2027-03-14T02:30:00", "America/Los_Angeles", true], // with seconds
+  ];
+  for (const [value, zone, skipped] of cases) {
+    test(`${value} in ${zone}: ${skipped ? "skipped" : "exists"}`, () => {
+      assert.equal(skippedByClockChange(value, zone), skipped);
+    });
+  }
+});
+
 describe("isClockTime", () => {
   const { isClockTime } = require("../.unit-build/time.js");
   test("times of day 00:00 to 23:59", () => {

@@ -9,14 +9,17 @@ token only (:mod:`medremind.web.twilio_accounts`).
 
 Inbound messages are stored unique by ``MessageSid`` (a redelivery is a no-op) and answered with
 empty TwiML; replies go out through the REST API. Status callbacks are stored unique by (sid,
-status) in ``delivery_status_events`` and applied by the database function
+status, signer) in ``delivery_status_events`` and applied by the database function
 ``apply_delivery_status_events``: at once when the worker has recorded the send, else when it
-records it (a trigger), so an early callback is never lost; statuses never move backwards.
+records it (a trigger), so an early callback is never lost; statuses never move backwards. A
+callback signed with a clinic's own token changes that clinic's messages only (migration
+20260101015560): the clinic holds the token, and could sign one for any message id.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,7 +32,7 @@ from medremind.web import inbound
 from medremind.web.errors import error_response
 from medremind.web.metrics import INBOUND_UPDATES, STATUS_CALLBACKS, WEBHOOK_DROPPED
 from medremind.web.state import WebState, web_state
-from medremind.web.twilio_accounts import webhook_account
+from medremind.web.twilio_accounts import WebhookAccount, webhook_account
 from platforms.twilio_common import classify_twilio_code
 from platforms.twilio_inbound import parse_twilio_inbound, parse_twilio_status
 
@@ -67,8 +70,9 @@ def _params(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 async def _verified_form(
     request: Request, state: WebState, channel: str
-) -> dict[str, str] | Response:
-    """The form fields when the signature holds; otherwise the 403 (or 413/415) to send.
+) -> tuple[dict[str, str], WebhookAccount] | Response:
+    """The form fields and the account whose token signed them when the signature holds;
+    otherwise the 403 (or 413/415) to send.
 
     Twilio posts ``application/x-www-form-urlencoded``; it is parsed here with the standard
     library (no multipart parser needed, none wanted for a webhook). The token that must have
@@ -105,7 +109,7 @@ async def _verified_form(
     if not RequestValidator(account.auth_token).validate(url, _params(pairs), signature):
         INBOUND_UPDATES.labels(channel, "rejected").inc()
         return error_response(403, "invalid X-Twilio-Signature")
-    return fields
+    return fields, account
 
 
 def _dropped(channel: str, problem: str, answer: Response) -> Response:
@@ -126,7 +130,7 @@ async def twilio_inbound(request: Request) -> Response:
     form = await _verified_form(request, state, "twilio")
     if isinstance(form, Response):
         return form
-    fields = form
+    fields, _ = form
     try:
         event = parse_twilio_inbound(fields)
     except ValueError:
@@ -147,24 +151,26 @@ async def twilio_status(request: Request) -> Response:
     form = await _verified_form(request, state, "twilio_status")
     if isinstance(form, Response):
         return form
-    fields = form
+    fields, account = form
     try:
         update = parse_twilio_status(fields)
     except ValueError:
         return _dropped("twilio_status", "not_a_status", Response(status_code=204))
     if len(update.provider_message_id) > MAX_SID_CHARS:
         return _dropped("twilio_status", "sid_too_long", Response(status_code=204))
-    outcome = await apply_status(state, update)
+    outcome = await apply_status(state, update, account.organization_id)
     STATUS_CALLBACKS.labels(update.status, outcome).inc()
     return Response(status_code=204)
 
 
-async def apply_status(state: WebState, update: Any) -> str:
+async def apply_status(state: WebState, update: Any, signed_by: uuid.UUID | None = None) -> str:
     """Record one ``StatusUpdate``; return ``applied``, ``duplicate`` or ``pending``.
 
-    ``pending``: no recorded send carries the id yet (the callback came before the worker's
-    record commits); the stored callback is applied when it does, by the trigger of migration
-    20260101008410, through the same function as here.
+    ``signed_by``: the clinic whose own Twilio token signed the callback (None: the service's
+    token); it changes that clinic's messages only. ``pending``: no recorded send of the signer
+    carries the id yet (the callback came before the worker's record commits); the stored
+    callback is applied when it does, by the trigger of migration 20260101008410, through the
+    same function as here.
     """
     error = classify_twilio_code(update.error_code) if update.error_code else None
     async with state.pool.acquire() as conn, conn.transaction():
@@ -177,6 +183,7 @@ async def apply_status(state: WebState, update: Any) -> str:
             str(update.channel),
             str(error) if error is not None else None,
             str(error.error_class) if error is not None else None,
+            signed_by,
         )
         if event_id is None:
             return "duplicate"

@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from core.link_messages import SIGN_IN_MARKER, SIGN_IN_USED, scrub_spent_link
 from core.settings import Settings, load_settings
 from core.sign_in_links import token_hash
 from core.sql import query
@@ -95,7 +96,7 @@ async def test_the_link_in_the_chat_is_not_the_clinics_to_read_until_spent(
     assert rows_with(token, await clinicians_texts()) == []
     everything = await admin_conn.fetch("select message_content from scheduled_messages")
     assert len(rows_with(token, [r["message_content"] or "" for r in everything])) == 1
-    await admin_conn.execute(query("patient_app", "scrub_sign_in_message"), patient["id"], token)
+    await scrub_spent_link(admin_conn, patient["id"], SIGN_IN_MARKER, token, SIGN_IN_USED)
     assert "MedRemind sign-in link (used)" in await clinicians_texts()
 
 

@@ -4,17 +4,19 @@ migration 20260101015200, the one definition both use).
 
 The patient's only channel is SMS and they sent STOP. Send now, on SMS and on auto: the form
 answers why and what to do (reply START, a channel that reaches them, or a later time), keeps the
-text and inserts nothing; before afba0bd the message was accepted and failed at once in the
-worker. An hour ahead: kept, and the patient's page says it fails unless they can be reached by
-then (before: refused like a message due now), and Send now on it in the Messages list is
-refused (before: made due now, it failed at once), as is Re-send of their failed message (the
-API refused it already; the dashboard made a copy that failed again). A group with them and a
-reachable patient, now: one row, for the reachable patient; the stopped one is named as not sent
-to (before: a row for each, the stopped one's failing at once). An invited patient (a phone, not
-consented yet), now or an hour ahead: refused in the form as the API's 409, naming the invite
-link, the text kept (before: inserted, then cancelled by the worker unseen); in the group they are
-counted apart and named as not sent to (before: left out unnamed). The Patient list names unnamed
-patients "Unnamed patient (SMS …0111)", not by their id, and no full number reaches the page.
+text and inserts nothing; the refusal window it names is the database's (set to 20 minutes here;
+the texts said a literal "15 minutes" whatever the rule's value); before afba0bd the message was
+accepted and failed at once in the worker. An hour ahead: kept, and the patient's page says it
+fails unless they can be reached by then (before: refused like a message due now), and Send now on
+it in the Messages list is refused (before: made due now, it failed at once), as is Re-send of
+their failed message (the API refused it already; the dashboard made a copy that failed again). A
+group with them and a reachable patient, now: one row, for the reachable patient; the stopped one
+is named as not sent to (before: a row for each, the stopped one's failing at once). An invited
+patient (a phone, not consented yet), now or an hour ahead: refused in the form as the API's 409,
+naming the invite link, the text kept (before: inserted, then cancelled by the worker unseen); in
+the group they are counted apart and named as not sent to (before: left out unnamed). The Patient
+list names unnamed patients "Unnamed patient (SMS …0111)", not by their id, and no full number
+reaches the page.
 The browser script is ``dashboard/e2e/compose-unreachable.e2e.mjs``; screenshots
 ``compose-unreachable-{sms,auto,later}.png``, ``compose-invited-{now,later}.png``,
 ``compose-group-skipped.png``, ``compose-unnamed-patients.png``. Skipped without node and
@@ -33,12 +35,18 @@ from tests.dashboard.harness import admin_and_clinician, built_dashboard_env, ru
 from tests.dashboard.test_dashboard_e2e import pytestmark  # noqa: F401 (the same skip)
 from tests.factories import create_patient
 
+REFUSAL_MINUTES = 20
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 async def test_compose_to_a_patient_who_sent_stop_now_later_and_in_a_group(
     database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
+    # The reach rule's window, as an operator would change it: the texts must say this one.
+    await admin_conn.execute(
+        "create or replace function public.unreachable_refusal_minutes() returns integer"
+        f" language sql immutable parallel safe as $$ select {REFUSAL_MINUTES} $$"
+    )
     db_env = built_dashboard_env(database_url)
     admin, _ = await admin_and_clinician(
         db_env,
@@ -100,9 +108,9 @@ async def test_compose_to_a_patient_who_sent_stop_now_later_and_in_a_group(
     for channel in ("sms", "auto"):
         refused = result[channel]
         assert refused["error"].startswith("Channel: no channel reaches this patient now"), refused
-        assert "a message due within 15 minutes would fail unsent" in refused["error"]
+        assert f"a message due within {REFUSAL_MINUTES} minutes would fail" in refused["error"]
         assert "once they reply START" in refused["error"]
-        assert "schedule it at least 15 minutes ahead" in refused["error"]
+        assert f"schedule it at least {REFUSAL_MINUTES} minutes ahead" in refused["error"]
         assert refused["url"].endswith("/messages/new"), refused
         assert refused["text_kept"] == "Your results are ready"
         assert (refused["channel_after"], refused["channel_invalid"]) == (channel, "true")
@@ -145,7 +153,7 @@ async def test_compose_to_a_patient_who_sent_stop_now_later_and_in_a_group(
         "select 1 from scheduled_messages where resent_from = $1", failed
     )
     assert [r["status"] for r in later] == ["pending"]
-    assert later[0]["ahead"].total_seconds() > 15 * 60
+    assert later[0]["ahead"].total_seconds() > REFUSAL_MINUTES * 60
 
     # The group: the reachable patient's row only; the stopped one named as not sent to.
     group = result["group"]
@@ -156,6 +164,7 @@ async def test_compose_to_a_patient_who_sent_stop_now_later_and_in_a_group(
     ), group
     assert group["summary"] == "Scheduled for 1 patient.", group
     assert group["skipped"].startswith("Not sent to 1 patient: no channel reaches them now"), group
+    assert f"due within {REFUSAL_MINUTES} minutes" in group["skipped"], group
     assert group["skipped_names"] == ["Sam Stopped"]
     assert (group["later_shown"], group["form_gone"]) == (0, True)
     assert group["not_consented"].startswith(

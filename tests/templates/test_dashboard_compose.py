@@ -36,7 +36,7 @@ insert into scheduled_messages (patient_id, message_content, template, scheduled
                                 platform, kind, urgent, created_by, payload)
 values ($1, $2, $3,
         case when $4::text is null then now()
-             else ($4::timestamp at time zone $5) end,
+             else public.wall_time_instant($4::timestamp, $5) end,
         $6, 'free_text', $7, $8, $9::jsonb)
 returning id
 """
@@ -47,7 +47,7 @@ returning id
 DASHBOARD_GROUP_INSERT = r"""
 with due as (
   select case when $4::text is null then now()
-              else ($4::text::timestamp at time zone $5::text) end as at
+              else public.wall_time_instant($4::text::timestamp, $5::text) end as at
 ), members as (
   select p.id, p.display_name, p.external_id, null::text as contact_hint,
          o.name as clinic_name, r.consented, cardinality(r.route) > 0 as reaches, r.due_soon,

@@ -56,7 +56,7 @@ export function ComposeForm({
 }: Props) {
   const [state, formAction, sending] = useActionState(action, {});
   const [, startSending] = useTransition();
-  const error = errorMessage(state.error);
+  const error = errorMessage(state.error, state.refusalMinutes);
   const templateErrorId = state.error && TEMPLATE_ERRORS.includes(state.error) ? "compose-error" : null;
   const [text, setText] = useState("");
   const [localTime, setLocalTime] = useState(defaultLocalTime);
@@ -216,7 +216,9 @@ export function ComposeForm({
                   value={localTime}
                   onChange={(e) => setLocalTime(e.target.value)}
                   required
-                  {...(state.error === "send_time" ? { "aria-invalid": true, "aria-describedby": "compose-error" } : {})}
+                  {...(state.error === "send_time" || state.error === "send_time_skipped"
+                    ? { "aria-invalid": true, "aria-describedby": "compose-error" }
+                    : {})}
                 />
               </div>
             ) : null}

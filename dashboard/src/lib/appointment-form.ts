@@ -5,7 +5,7 @@
  * submission, which used to get only "something in the form is not valid").
  */
 import { VALUE_MAX, tooLongCode } from "./limits";
-import { isLocalDateTime } from "./time";
+import { isLocalDateTime, skippedByClockChange } from "./time";
 
 /** The fields of the form (components/AppointmentForm.tsx), which a refusal sends back as typed. */
 export const APPOINTMENT_FIELDS = ["patient_id", "starts_at", "duration_minutes", "location", "clinician_name"] as const;
@@ -26,8 +26,11 @@ export interface NewAppointmentInput {
 
 export type AppointmentCheck = { ok: true; value: NewAppointmentInput } | { ok: false; error: string; field: string };
 
-/** The appointment a submitted form asks for, or the first field at fault and its error code. */
-export function checkNewAppointment(values: AppointmentValues): AppointmentCheck {
+/**
+ * The appointment a submitted form asks for, or the first field at fault and its error code.
+ * `timeZone`: the clinic's, in which the start is written (a time the clocks skip is refused).
+ */
+export function checkNewAppointment(values: AppointmentValues, timeZone = "UTC"): AppointmentCheck {
   const refuse = (error: string, field: string): AppointmentCheck => ({ ok: false, error, field });
   const patientId = values.patient_id.trim();
   const localTime = values.starts_at.trim();
@@ -36,6 +39,7 @@ export function checkNewAppointment(values: AppointmentValues): AppointmentCheck
   const clinicianName = values.clinician_name.trim() || null;
   if (!UUID.test(patientId)) return refuse("patient_required", "patient_id");
   if (!isLocalDateTime(localTime)) return refuse("appointment_time", "starts_at");
+  if (skippedByClockChange(localTime, timeZone)) return refuse("appointment_time_skipped", "starts_at");
   const minutes = /^\d{1,4}$/.test(duration) ? Number(duration) : NaN;
   if (!(minutes >= 1 && minutes <= DURATION_MAX_MINUTES)) return refuse("appointment_duration", "duration_minutes");
   // The place and the clinician's name go into every reminder of the appointment: at most what

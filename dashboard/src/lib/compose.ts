@@ -109,7 +109,7 @@ export interface PatientReach {
   usable_channels: readonly string[];
   /** Due within `refusal_minutes` of now. */
   due_soon: boolean;
-  /** The refusal window, in minutes (15). */
+  /** The refusal window, in minutes: `public.unreachable_refusal_minutes()`. */
   refusal_minutes: number;
 }
 
@@ -153,12 +153,13 @@ export function groupReport(report: GroupReportFields): {
   notConsented: string | null;
   fix: string;
 } {
-  const window = report.refusalMinutes ?? 15;
+  // The database's window (null only when no patient matched, and then nobody was skipped).
+  const within = report.refusalMinutes === null ? "this soon" : `within ${report.refusalMinutes} minutes`;
   return {
     summary: `Scheduled for ${patients(report.scheduled)}.`,
     skipped:
       report.skipped.length > 0
-        ? `Not sent to ${patients(report.skipped.length)}: no channel reaches them now (each contact point is missing, opted out or blocked), and a message due within ${window} minutes would fail unsent.`
+        ? `Not sent to ${patients(report.skipped.length)}: no channel reaches them now (each contact point is missing, opted out or blocked), and a message due ${within} would fail unsent.`
         : null,
     later:
       report.unreachableLater.length > 0

@@ -54,6 +54,12 @@ const MESSAGES: Record<string, string> = {
   appointment_duration: "Minutes: how long the appointment lasts, a whole number from 1 to 1,440 (24 hours), for example 30.",
   patient_not_found:
     "Patient: not one of your clinic's patients (the patient may have been erased): choose a patient from the list.",
+  appointment_time_skipped:
+    "Starts at: that time does not exist on that day in the clinic's timezone (the clocks go forward an hour for summer time), so the appointment would be booked an hour later than written. Choose a time after the change, for example an hour later.",
+  reschedule_time_skipped:
+    "New time: that time does not exist on that day in the clinic's timezone (the clocks go forward an hour for summer time), so the appointment would move an hour later than written. Choose a time after the change, for example an hour later.",
+  send_time_skipped:
+    "Date and time: that time does not exist on that day in the clinic's timezone (the clocks go forward an hour for summer time), so the message would go out an hour later than written. Choose a time after the change, for example an hour later.",
   reschedule_time:
     "New time: enter the new date and time, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone).",
   outcome: "Outcome: choose Attended or No-show.",
@@ -64,9 +70,6 @@ const MESSAGES: Record<string, string> = {
   template_not_found: "Template: that template is not one of your clinic's templates (it may have been deleted or renamed).",
   template_in_use:
     "That is the template's last version and messages waiting to be sent use it: cancel them (Messages page) or save another version first.",
-  // 15 minutes: public.unreachable_refusal_minutes() (migration 20260101015200), as the API says.
-  unreachable:
-    "Channel: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a message due within 15 minutes would fail unsent. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page). Or choose a channel their page lists as usable, add a contact point there, or schedule it at least 15 minutes ahead: it is then kept, and goes out if they can be reached by then.",
   // The API's 409 for a patient who has not consented (medremind/web/api_v1/message_reach.py
   // no_consent): refused whenever the message is due, since the worker cancels it unsent.
   not_consented:
@@ -93,9 +96,25 @@ export function noticeMessage(code: string | string[] | undefined): string | nul
 /** Error codes about the Template field of Compose (the field is marked invalid). */
 export const TEMPLATE_ERRORS: readonly string[] = ["template_required", "template_not_found", "template_channel"];
 
-/** A readable message for an error code, or null. */
-export function errorMessage(code: string | string[] | undefined): string | null {
+/**
+ * Compose's refusal of a message no channel of the patient reaches, due within the refusal
+ * window: `refusalMinutes` is the database's (`public.unreachable_refusal_minutes()`, migration
+ * 20260101015200, through `public.message_reach`), the value the API's 409 names too; unknown,
+ * the text names no number.
+ */
+export function unreachableMessage(refusalMinutes?: number): string {
+  const within = refusalMinutes === undefined ? "this soon" : `within ${refusalMinutes} minutes`;
+  const ahead = refusalMinutes === undefined ? "later" : `at least ${refusalMinutes} minutes ahead`;
+  return `Channel: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a message due ${within} would fail unsent. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page). Or choose a channel their page lists as usable, add a contact point there, or schedule it ${ahead}: it is then kept, and goes out if they can be reached by then.`;
+}
+
+/**
+ * A readable message for an error code, or null. `refusalMinutes`: the refusal window of the
+ * reach rule, for the code `unreachable` (see {@link unreachableMessage}).
+ */
+export function errorMessage(code: string | string[] | undefined, refusalMinutes?: number): string | null {
   if (typeof code !== "string") return null;
+  if (code === "unreachable") return unreachableMessage(refusalMinutes);
   return MESSAGES[code] ?? "Something went wrong. Please try again.";
 }
 

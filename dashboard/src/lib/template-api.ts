@@ -29,7 +29,15 @@ export function apiValidationConfigured(): boolean {
 }
 
 /** Raised when the API is configured but gives no usable answer (down, key refused...). */
-export class TemplateApiUnavailable extends Error {}
+export class TemplateApiUnavailable extends Error {
+  /** The API's HTTP status; null when it did not answer at all. */
+  readonly status: number | null;
+
+  constructor(message: string, status: number | null = null) {
+    super(message);
+    this.status = status;
+  }
+}
 
 /**
  * Validate `body` for `channel` (a message of `kind`) with the Python API; null when the API is not
@@ -57,7 +65,7 @@ export async function validateWithApi(body: string, channel: string, kind = "fre
     if (response.status === 422) {
       return { ok: false, problems: await problemList(response), preview: null, length: null, segments: null, encoding: null };
     }
-    throw new TemplateApiUnavailable(`the MedRemind API answered ${response.status}`);
+    throw new TemplateApiUnavailable(`the MedRemind API answered ${response.status}`, response.status);
   }
   const data = (await response.json()) as Partial<ApiValidation>;
   if (typeof data.ok !== "boolean" || !Array.isArray(data.problems)) {
@@ -138,7 +146,7 @@ export async function previewWithApi(input: PreviewInput): Promise<ApiPreview | 
   }
   if (!response.ok) {
     const problems = await problemList(response);
-    throw new TemplateApiUnavailable(`the MedRemind API answered ${response.status}: ${problems.join("; ")}`);
+    throw new TemplateApiUnavailable(`the MedRemind API answered ${response.status}: ${problems.join("; ")}`, response.status);
   }
   const data = (await response.json()) as Partial<ApiPreview>;
   if (typeof data.text !== "string" || (data.source !== "clinic" && data.source !== "builtin")) {

@@ -63,6 +63,27 @@ export function isLocalDateTime(value: string): boolean {
 }
 
 /**
+ * Whether the wall-clock `value` (a datetime-local value {@link isLocalDateTime} accepts) never
+ * happens in `timeZone`: it falls in the hour the clocks skip when summer time begins (02:30 on
+ * 14 March 2027 in America/Los_Angeles). PostgreSQL reads such a time with the offset before the
+ * change, so a message or an appointment would silently move an hour later (to 03:30).
+ *
+ * A wall time exists when one of the zone's offsets around it (a day before, at, a day after:
+ * changes are months apart) maps it to an instant that shows that wall time again.
+ */
+export function skippedByClockChange(value: string, timeZone: string): boolean {
+  const target = value.slice(0, 16);
+  const wall = Date.parse(`${target}:00Z`);
+  for (const probe of [wall - DAY_MS, wall, wall + DAY_MS]) {
+    const offset = Date.parse(`${localInputValue(new Date(probe), timeZone)}:00Z`) - probe;
+    if (localInputValue(new Date(wall - offset), timeZone) === target) return false;
+  }
+  return true;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
  * Whether `value` is a time of day as `HH:MM`, 00:00 to 23:59.
  *
  * Postgres's `time` type also takes "24:00", but Python's `datetime.time` cannot hold it: asyncpg

@@ -474,6 +474,10 @@ async def resend_failed_message(
     failed message can be re-sent (409 otherwise). Audited as `message.resend`."""
     async with state.pool.acquire() as conn, conn.transaction():
         now = state.clock()
+        if await conn.fetchrow(query("web", "get_message"), message_id, org_id) is None:
+            # None of the clinic's, or one it may not read yet (it holds a live sign-in or
+            # caregiver link): 404 whatever its status, as GET answers.
+            raise NotFound("message")
         await check_resend_reaches(conn, message_id, org_id, now)
         result = await resend_message(conn, message_id, org_id, actor="api", at=now)
         if result.outcome is ResendOutcome.NOT_FOUND:
@@ -483,8 +487,8 @@ async def resend_failed_message(
             raise ApiError(409, refusal.format(status=result.status))
         row = await conn.fetchrow(query("web", "get_message"), result.message_id, org_id)
         if row is None:
-            # A copy the clinic may not read (it holds a live sign-in link to the patient app,
-            # migration 20260101015400): the message is not the clinic's; the copy is rolled back.
+            # A copy the clinic may not read (it holds a live link, migrations 20260101015400
+            # and 20260101015570): the message is not the clinic's; the copy is rolled back.
             raise NotFound("message")
     if result.outcome is ResendOutcome.ALREADY_RESENT:
         response.status_code = 200

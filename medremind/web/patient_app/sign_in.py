@@ -4,7 +4,9 @@
 contact point of an active, consented patient, a link is queued on that channel (the durable
 outbound path: the worker sends it like any message, urgent, no fallback, expiring with the
 link). The answer is the same whether or not the address is known, so the form tells nobody who
-is a patient; at most :data:`LINKS_PER_WINDOW` links go to one patient per window.
+is a patient; at most :data:`LINKS_PER_WINDOW` links go to one patient per window, and one client
+makes at most ``MEDREMIND_SIGN_IN_REQUESTS_PER_CLIENT`` requests per 15 minutes
+(:mod:`medremind.web.patient_app.client_rate`).
 
 The link carries its secret in the URL fragment (``/app/#sign-in=<token>``): a fragment never
 reaches a server, so chat apps' link previews (which fetch the URL) cannot spend the link, and
@@ -14,14 +16,19 @@ once (stored hashed, valid :data:`LINK_MINUTES` minutes) and starts a session.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import asyncpg
 import phonenumbers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from core.link_messages import SIGN_IN_MARKER, SIGN_IN_USED, scrub_spent_link
 from core.sign_in_links import LINK_MINUTES, issue_link, link_url
 from core.sql import query
 from medremind.web.api_v1.common import json_body
 from medremind.web.errors import ApiError, ValidationFailed
+from medremind.web.patient_app import client_rate
 from medremind.web.patient_app.sessions import (
     SESSION_LIFETIME,
     check_origin,
@@ -81,7 +88,24 @@ async def request_link(request: Request) -> Response:
     channels, canonical = _candidates(address)
     state = web_state(request)
     now = state.clock()
-    async with state.pool.acquire() as conn, conn.transaction():
+    async with state.pool.acquire() as conn:
+        # Counted on its own: a request that fails later still counts.
+        limit = state.settings.sign_in_requests_per_client
+        await client_rate.take_request(conn, client_rate.client_key(request), limit, now)
+        await _queue_link(request, conn, channels, canonical, address, now)
+    return JSONResponse({"status": "sent", "message": _SENT}, status_code=202)
+
+
+async def _queue_link(
+    request: Request,
+    conn: asyncpg.Connection,
+    channels: list[str],
+    canonical: str,
+    address: str,
+    now: datetime,
+) -> None:
+    """Queue a link to the patient whose contact point ``canonical`` is, if any."""
+    async with conn.transaction():
         contact = await conn.fetchrow(
             query("patient_app", "contact_for_sign_in"), channels, canonical
         )
@@ -106,7 +130,6 @@ async def request_link(request: Request) -> Response:
                 expires,
                 f"sign-in:{link_id}",
             )
-    return JSONResponse({"status": "sent", "message": _SENT}, status_code=202)
 
 
 async def redeem_link(request: Request) -> Response:
@@ -127,7 +150,7 @@ async def redeem_link(request: Request) -> Response:
                 401, "this sign-in link was used already or has expired: ask for a new one"
             )
         patient_id = link["patient_id"]
-        await conn.execute(query("patient_app", "scrub_sign_in_message"), patient_id, token)
+        await scrub_spent_link(conn, patient_id, SIGN_IN_MARKER, token, SIGN_IN_USED)
         session = new_token()
         await conn.execute(
             query("patient_app", "create_session"),

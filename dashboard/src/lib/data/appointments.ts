@@ -61,13 +61,15 @@ export class PatientNotFound extends Error {}
  * types `timestamp` is serialized by postgres.js through `new Date(value)`, which reads
  * "2030-06-03T09:30" in the Node process's own timezone, so a dashboard on a server not set to
  * UTC stored every appointment off by its offset (09:30 in Madrid became 04:00 under
- * TZ=Asia/Kolkata). The same holds for every local time below and in data/messages.ts.
+ * TZ=Asia/Kolkata). The same holds for every local time below and in data/messages.ts. It becomes
+ * an instant by `public.wall_time_instant` (migration 20260101015590): a time that happens twice,
+ * the night the clocks go back, is the first (`AT TIME ZONE` alone took the second).
  */
 export async function createAppointment(tx: Tx, input: NewAppointment): Promise<string> {
   const [row] = await tx<{ id: string }[]>`
     insert into appointments (organization_id, patient_id, starts_at, duration_minutes, location,
                               clinician_name, created_by)
-    select p.organization_id, p.id, (${input.localTime}::text::timestamp at time zone ${input.timezone}),
+    select p.organization_id, p.id, public.wall_time_instant(${input.localTime}::text::timestamp, ${input.timezone}),
            ${input.durationMinutes}, ${input.location}, ${input.clinicianName}, ${input.createdBy}
       from patients p where p.id = ${input.patientId}
     returning id`;
@@ -93,7 +95,7 @@ export async function rescheduleAppointment(
 ): Promise<boolean> {
   const rows = await tx`
     update appointments
-       set starts_at = (${localTime}::text::timestamp at time zone ${timezone}), status = 'scheduled'
+       set starts_at = public.wall_time_instant(${localTime}::text::timestamp, ${timezone}), status = 'scheduled'
      where id = ${id} and status not in ('cancelled', 'completed', 'no_show') returning id`;
   return rows.length === 1;
 }

@@ -129,7 +129,7 @@ export async function scheduleMessage(tx: Tx, input: NewMessage): Promise<string
                                     platform, kind, urgent, created_by, payload)
     values (${input.patientId}, ${input.content}, ${input.template},
             case when ${input.localTime}::text is null then now()
-                 else (${input.localTime}::text::timestamp at time zone ${input.timezone}) end,
+                 else public.wall_time_instant(${input.localTime}::text::timestamp, ${input.timezone}) end,
             ${input.platform}, 'free_text', ${input.urgent}, ${input.createdBy}, ${tx.json(ONE_PAYLOAD)})
     returning id`;
   if (!row) throw new Error("message insert returned no row");
@@ -156,7 +156,7 @@ export async function composeReach(
              ${patientId}::uuid, public.current_organization_id(), 'free_text',
              ${tx.json(ONE_PAYLOAD)}, ${platform}, true,
              case when ${localTime}::text is null then now()
-                  else (${localTime}::text::timestamp at time zone ${timezone}) end,
+                  else public.wall_time_instant(${localTime}::text::timestamp, ${timezone}) end,
              now()) r`;
   return row ?? null;
 }
@@ -308,7 +308,7 @@ export async function scheduleGroupMessage(
   >(
     `with due as (
        select case when $4::text is null then now()
-                   else ($4::text::timestamp at time zone $5::text) end as at
+                   else public.wall_time_instant($4::text::timestamp, $5::text) end as at
      ), members as (
        select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint,
               o.name as clinic_name, r.consented, cardinality(r.route) > 0 as reaches, r.due_soon,

@@ -12,7 +12,7 @@ import {
   rescheduleAppointment,
   setAppointmentOutcome,
 } from "@/lib/data/appointments";
-import { isLocalDateTime } from "@/lib/time";
+import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
 
 /**
  * The appointments page again (the patient's, when the form came from there), with an error or
@@ -35,7 +35,7 @@ function back(formData: FormData, error?: string, created?: string): string {
 export async function createAppointmentAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const clinician = await requireClinician();
   const values = formValues(formData, APPOINTMENT_FIELDS);
-  const checked = checkNewAppointment(values);
+  const checked = checkNewAppointment(values, clinician.timezone);
   if (!checked.ok) return { error: checked.error, field: checked.field, values };
   let id: string;
   try {
@@ -57,6 +57,7 @@ export async function rescheduleAppointmentAction(formData: FormData): Promise<v
   const localTime = String(formData.get("starts_at") ?? "");
   if (!isUuid(id)) redirect(back(formData, "not_found"));
   if (!isLocalDateTime(localTime)) redirect(back(formData, "reschedule_time"));
+  if (skippedByClockChange(localTime, clinician.timezone)) redirect(back(formData, "reschedule_time_skipped"));
   const ok = await asClinician(clinician.id, (tx) => rescheduleAppointment(tx, id, localTime, clinician.timezone));
   redirect(back(formData, ok ? undefined : "not_changed"));
 }

@@ -24,7 +24,7 @@ import { patientLabel } from "@/lib/patient-label";
 import { SAMPLE_LONGEST, fillForPatient, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem } from "@/lib/sms";
 import { sqlState } from "@/lib/errors";
-import { isLocalDateTime } from "@/lib/time";
+import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
 
 /** How many patients a group message to `search` would go to, and how many no channel reaches. */
 export async function countGroupAction(search: string, platform: string): Promise<GroupCount> {
@@ -40,6 +40,8 @@ export async function countGroupAction(search: string, platform: string): Promis
  */
 export interface ComposeState {
   error?: string;
+  /** With `error: "unreachable"`: the refusal window the database's reach rule applied. */
+  refusalMinutes?: number;
   group?: GroupReport;
 }
 
@@ -86,6 +88,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
 
   if (useTemplate && template === null) return { error: "template_required" };
   if (localTime !== null && !isLocalDateTime(localTime)) return { error: "send_time" };
+  if (localTime !== null && skippedByClockChange(localTime, clinician.timezone)) return { error: "send_time_skipped" };
   if (
     (group ? search.length > 100 : !isUuid(patientId)) ||
     !(PLATFORMS as readonly string[]).includes(platform) ||
@@ -107,7 +110,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
   }
   const input = { platform, content, template, localTime, timezone: clinician.timezone, urgent, createdBy: clinician.id };
 
-  let outcome: { error: string } | { result: GroupResult } | { unreachable: boolean };
+  let outcome: { error: string; refusalMinutes?: number } | { result: GroupResult } | { unreachable: boolean };
   try {
     outcome = await asClinician(clinician.id, async (tx) => {
       if (template !== null) {
@@ -128,7 +131,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
       // Not consented yet (invited): the worker would cancel it ("no consent recorded"), whenever
       // due; the API refuses it first too (409, before reach).
       if (verdict === "not_consented") return { error: "not_consented" };
-      if (verdict === "refuse") return { error: "unreachable" };
+      if (verdict === "refuse") return { error: "unreachable", refusalMinutes: reach.refusal_minutes };
       let filled = content;
       if (content !== null) {
         const names = await composeNames(tx, patientId);

@@ -8,6 +8,7 @@ import { deleteTemplate, saveTemplate } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
 import { TEMPLATE_CHANNELS, templateProblems } from "@/lib/placeholders";
 import { AUTOMATIC_KINDS } from "@/lib/data/next-message";
+import { serviceProblem } from "@/lib/service-problem";
 import { TemplateApiUnavailable, apiValidationConfigured, validateWithApi } from "@/lib/template-api";
 
 /** What a template is used for: Compose (`free_text`) or one kind of automatic message. */
@@ -82,10 +83,11 @@ async function checkText(f: Fields, maxSegments: number): Promise<TemplateCheck>
     api = await validateWithApi(f.body, channel, kind);
   } catch (error) {
     if (!(error instanceof TemplateApiUnavailable)) throw error;
+    const { reason, retry } = serviceProblem(error.status);
     return {
       ...base,
       by: "unavailable",
-      problems: ["The text could not be checked: the MedRemind service did not answer. Nothing was saved; try again in a moment."],
+      problems: [`The text could not be checked: ${reason}. Nothing was saved${retry ? "; try again in a moment" : ""}.`],
     };
   }
   if (api === null) return { ...base, by: "dashboard", problems: templateProblems(f.body, f.channel, maxSegments) };

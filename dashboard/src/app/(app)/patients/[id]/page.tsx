@@ -20,6 +20,7 @@ import { nextAutomaticMessage, type NextMessage } from "@/lib/data/next-message"
 import { caregivers, doseHistory, getPatient, medications } from "@/lib/data/patients";
 import { patientPreferences } from "@/lib/data/preferences";
 import { errorMessage, noticeMessage } from "@/lib/errors";
+import { serviceProblem } from "@/lib/service-problem";
 import { previewWithApi, TemplateApiUnavailable, type ApiPreview } from "@/lib/template-api";
 import { formatInZone } from "@/lib/time";
 import { resendMessageAction } from "../../messages/actions";
@@ -62,7 +63,8 @@ async function renderNext(next: NextMessage | null): Promise<{ preview: ApiPrevi
       : { preview: null, problem: "The preview needs the MedRemind service (MEDREMIND_API_URL is not set)." };
   } catch (error) {
     if (!(error instanceof TemplateApiUnavailable)) throw error;
-    return { preview: null, problem: "The MedRemind service did not answer, so the text cannot be shown now." };
+    const { reason } = serviceProblem(error.status);
+    return { preview: null, problem: `The text cannot be shown now: ${reason}.` };
   }
 }
 
