@@ -15,6 +15,13 @@ confirm in Spanish (:func:`language_of`).
 Telegram (and the dev console): the commands ``/stop`` (opt out) and ``/start`` (opt back in when
 opted out; otherwise the ordinary ``/start``), so a Telegram patient can stop every message as an
 SMS patient can.
+
+SMS and WhatsApp also take ``/stop`` and ``/start`` as STOP and START: our own texts say "Send
+/help", so patients type the slash there too, and "/stop" answered "I don't know that command"
+left a patient who meant to stop still receiving reminders. Twilio's opt-out handling matches the
+bare words only, so we are the ones who must honour it (and confirm once, as for STOP). ``/help``
+stays the /help command there: its answer already holds what HELP's does (STOP, the clinic's
+contact) and nothing is answered to an opted-out number either way.
 """
 
 from __future__ import annotations
@@ -79,6 +86,8 @@ def classify(channel: Channel | str, text: str) -> Keyword | None:
         return _command_keyword(text)
     if Channel(channel) not in KEYWORD_CHANNELS:
         return None
+    if text.lstrip().startswith("/"):
+        return _command_keyword(text)
     word = normalize(text)
     if word in OPT_OUT_WORDS:
         return Keyword.OPT_OUT
@@ -90,7 +99,8 @@ def classify(channel: Channel | str, text: str) -> Keyword | None:
 
 
 def _command_keyword(text: str) -> Keyword | None:
-    """``/stop`` and ``/start`` (with or without ``@botname``, no argument) on Telegram."""
+    """``/stop`` and ``/start`` (with or without ``@botname``, no argument): on Telegram and the
+    console, and on SMS and WhatsApp as their STOP and START."""
     head, _, arg = text.strip().partition(" ")
     name = head.split("@", 1)[0].lower()
     if name == "/stop" and not arg.strip():
@@ -104,4 +114,4 @@ def is_plain_start(channel: Channel | str, text: str) -> bool:
     """Whether an opt-in keyword that finds nothing opted out is the ordinary START / /start."""
     if Channel(channel) in COMMAND_OPT_OUT_CHANNELS:
         return True
-    return normalize(text) == "START"
+    return normalize(text) in {"START", "/START"}

@@ -128,6 +128,27 @@ async def test_start_variants_opt_back_in(bot: Bot, admin_conn: asyncpg.Connecti
     assert "subscribed" not in body(await bot.sms(NUMBER, "yes"))
 
 
+async def test_slash_stop_and_start_are_stop_and_start_on_sms(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A patient who types the Telegram-style /stop on SMS means to stop: it was answered "I
+    don't know that command" and the reminders went on. Confirmed once, as STOP is; /start
+    (not only START) brings them back, and otherwise is the ordinary /start."""
+    await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    for stop, start in [("/stop", "/start"), (" /STOP ", "/Start")]:
+        replies = await bot.sms(NUMBER, stop)
+        assert len(replies) == 1 and "not get any more messages" in body(replies), stop
+        assert await admin_conn.fetchval("select opted_out_at from contact_points")
+        assert await bot.sms(NUMBER, stop) == []  # confirmed once
+        assert await bot.sms(NUMBER, "/help") == []  # nothing else answered meanwhile
+        assert "subscribed again" in body(await bot.sms(NUMBER, start)), start
+        assert await admin_conn.fetchval("select opted_out_at from contact_points") is None
+    # Not opted out: /start is the ordinary /start; an argument makes /stop no opt-out.
+    assert "subscribed" not in body(await bot.sms(NUMBER, "/start"))
+    assert "don't know that command" in body(await bot.sms(NUMBER, "/stop now"))
+    assert await admin_conn.fetchval("select opted_out_at from contact_points") is None
+
+
 async def test_help_variants_give_clinic_contact(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     await registered_patient(bot, admin_conn, NUMBER, channel="sms")
     # AYUDA too: the bot speaks Spanish, and a Spanish-speaking patient's "Ayuda" was answered
