@@ -190,10 +190,11 @@ def _looks_like_answer(text: str) -> bool:
 
 
 def _command_without_slash(text: str) -> str | None:
-    """The command a bare word names ("pause", "Today"): on SMS people type it without the slash,
-    and "Nothing is waiting for an answer" left them believing it was done, or not understood."""
+    """The command a bare word names ("pause", "Today", "hoy"): on SMS people type it without the
+    slash, and "Nothing is waiting for an answer" left them believing it was done, or not
+    understood."""
     word = texts.fold_label(text)
-    return word if word in COMMANDS else None
+    return word if word in COMMANDS else keywords.COMMAND_WORDS_ES.get(word)
 
 
 def _step_allowed(turn: Turn) -> bool:

@@ -66,6 +66,26 @@ COMMAND_OPT_OUT_CHANNELS = frozenset({Channel.TELEGRAM, Channel.CONSOLE})
 # Every channel on which a patient can opt out: nothing but an opt-in is answered meanwhile.
 OPT_OUT_CHANNELS = KEYWORD_CHANNELS | COMMAND_OPT_OUT_CHANNELS
 
+# The bot's commands as Spanish speakers type them without the slash, folded as
+# :func:`bot.texts.fold_label` folds (lower case, no accents). The English words are the command
+# names themselves ("today", "pause"); bot.engine names the command back ("send /today") as it
+# does for those, and runs nothing on a guess. A carrier keyword never reaches them on SMS
+# (CANCELAR is an opt-out there, REANUDAR an opt-in only while opted out).
+COMMAND_WORDS_ES: dict[str, str] = {
+    "hoy": "today",
+    "medicinas": "meds", "medicamentos": "meds",
+    "anadir": "add", "agregar": "add",
+    "estadisticas": "stats",
+    "exportar": "export",
+    "citas": "appointments",
+    "ajustes": "settings", "configuracion": "settings",
+    "pausa": "pause", "pausar": "pause",
+    "reanudar": "resume",
+    "cancelar": "cancel",
+    "ayuda": "help",
+    "comenzar": "start", "iniciar": "start",
+}  # fmt: skip
+
 
 def normalize(text: str) -> str:
     """Upper case without accents, with every whitespace character removed."""

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import asyncpg
 
+from bot import keywords
+from bot.steps import COMMANDS
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import dose_events, registered_patient, remind
 
@@ -147,6 +149,22 @@ async def test_slash_stop_and_start_are_stop_and_start_on_sms(
     assert "subscribed" not in body(await bot.sms(NUMBER, "/start"))
     assert "don't know that command" in body(await bot.sms(NUMBER, "/stop now"))
     assert await admin_conn.fetchval("select opted_out_at from contact_points") is None
+
+
+async def test_spanish_command_words_name_their_commands(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Spanish "hoy" was told nothing waits for an answer where "today" got "send /today". Every Spanish word names a command the bot has; nothing runs without the
+    slash; CANCELAR stays STOP's Spanish on SMS."""
+    await registered_patient(bot, admin_conn, NUMBER, channel="sms", locale="es")
+    named = [("hoy", "/today"), (" Hoy ", "/today"), ("Configuración", "/settings"),
+             ("añadir", "/add"), ("pausa", "/pause"), ("medicamentos", "/meds")]  # fmt: skip
+    for word, command in named:
+        expected = f"Para eso, envía {command} (con la barra)."
+        assert body(await bot.sms(NUMBER, word)) == expected, word
+    assert set(keywords.COMMAND_WORDS_ES.values()) <= set(COMMANDS)
+    assert await admin_conn.fetchval("select reminders_paused from patients") is False
+    assert "No recibirás más mensajes" in body(await bot.sms(NUMBER, "cancelar"))
 
 
 async def test_help_variants_give_clinic_contact(bot: Bot, admin_conn: asyncpg.Connection) -> None:
