@@ -35,6 +35,7 @@ from bot.dialogs.onboarding import (
 from bot.dialogs.replanning import replan_now
 from bot.keywords import Keyword
 from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
+from core.answer_buttons import SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
 from core.sql import query
 from platforms.base import Channel, InboundKind
 from scheduler.planning_followups import catch_up_before_return
@@ -110,6 +111,11 @@ async def handle(turn: Turn) -> None:
         picked = routing.pick(turn, questions)
         if picked is not None:
             question, choice = picked
+            if choice is not None and routing.snooze_out_of_range(choice.snooze_minutes):
+                # "snooze 900": the range, not a guess at another length; nothing recorded.
+                low, high = SNOOZE_MINUTES_MIN, SNOOZE_MINUTES_MAX
+                turn.say(turn.t("snooze_minutes_range", low=low, high=high, hours=high // 60))
+                return
             if not question.is_dialog and choice is not None:
                 # A reminder's or appointment's answer; the dialog, if any, stays where it was.
                 await answers.answer_data(turn, choice.value)

@@ -66,6 +66,35 @@ async def test_reminder_answered_by_number(bot: Bot, admin_conn: asyncpg.Connect
     assert await admin_conn.fetchval("select status from dose_events") == "taken"
 
 
+async def test_snooze_typed_with_minutes(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    """Typed "snooze 90" was not understood: only the offered "Snooze 15 min" was. The minutes
+    go to the newest reminder that asks, bounded as button data is (1..720); outside that the
+    patient is told the range and nothing is recorded."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    older, newer = await dose_events(
+        admin_conn, patient["id"], [START - timedelta(minutes=50), START - timedelta(minutes=3)]
+    )
+    await remind(bot, admin_conn, patient["id"], dose_id=older)
+    bot.clock.advance(seconds=1)
+    await remind(bot, admin_conn, patient["id"], dose_id=newer)
+    bot.clock.advance(seconds=1)
+    for out_of_range in ["snooze 0", "Snooze 721", "snooze 99999"]:
+        told = body(await bot.sms(NUMBER, out_of_range))
+        assert (
+            told == 'A snooze can be 1 to 720 minutes (12 hours). Send, for example, "snooze 90".'
+        )
+    statuses = "select id, status, snoozed_until from dose_events"
+    assert {r["status"] for r in await admin_conn.fetch(statuses)} == {"due"}
+
+    assert "remind you again" in body(await bot.sms(NUMBER, "snooze 90"))
+    assert "remind you again" in body(await bot.sms(NUMBER, "Posponer 720 min."))
+    rows = {r["id"]: r for r in await admin_conn.fetch(statuses)}
+    assert rows[newer]["snoozed_until"] == bot.clock.now + timedelta(minutes=90)
+    assert rows[older]["snoozed_until"] == bot.clock.now + timedelta(minutes=720)
+    # Nothing open now: the minutes are no answer to anything.
+    assert "remind you again" not in body(await bot.sms(NUMBER, "snooze 30"))
+
+
 async def test_a_reminder_sent_before_the_router_is_answerable_after_the_upgrade(
     bot: Bot, admin_conn: asyncpg.Connection
 ) -> None:
@@ -154,8 +183,9 @@ async def test_slash_stop_and_start_are_stop_and_start_on_sms(
 async def test_spanish_command_words_name_their_commands(
     bot: Bot, admin_conn: asyncpg.Connection
 ) -> None:
-    """Spanish "hoy" was told nothing waits for an answer where "today" got "send /today". Every Spanish word names a command the bot has; nothing runs without the
-    slash; CANCELAR stays STOP's Spanish on SMS."""
+    """Spanish "hoy" was told nothing waits for an answer where "today" got "send /today".
+    Every Spanish word names a command the bot has; nothing runs without the slash; CANCELAR
+    stays STOP's Spanish on SMS."""
     await registered_patient(bot, admin_conn, NUMBER, channel="sms", locale="es")
     named = [("hoy", "/today"), (" Hoy ", "/today"), ("Configuración", "/settings"),
              ("añadir", "/add"), ("pausa", "/pause"), ("medicamentos", "/meds")]  # fmt: skip
