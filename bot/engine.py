@@ -191,8 +191,10 @@ def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> None:
 
 
 def _looks_like_answer(text: str) -> bool:
-    """A bare number or one short word: an answer to something, when nothing is open."""
-    return bool(re.fullmatch(r"#?\d{1,2}[.)]?|\w{1,10}", texts.fold_label(text)))
+    """A bare number, one short word or a snooze with minutes ("snooze 90"): an answer to
+    something, when nothing is open."""
+    folded = texts.fold_label(text)
+    return bool(re.fullmatch(r"#?\d{1,2}[.)]?|\w{1,10}", folded)) or routing.is_typed_snooze(text)
 
 
 def _command_without_slash(text: str) -> str | None:

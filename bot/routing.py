@@ -136,8 +136,8 @@ def match_choice(choices: tuple[Choice, ...], text: str) -> Choice | None:
 
 def _snooze_for(choices: tuple[Choice, ...], folded: str) -> Choice | None:
     """A dose's Snooze with the minutes ``folded`` names after a snooze word ("snooze 90")."""
-    found = _SNOOZE_FOR_RE.match(folded)
-    if found is None or found["word"] not in ANSWER_WORDS["s"]:
+    found = _typed_snooze(folded)
+    if found is None:
         return None
     snoozes = [c for c in choices if _answer_words(c.value) == ANSWER_WORDS["s"]]
     if not snoozes:
@@ -147,6 +147,17 @@ def _snooze_for(choices: tuple[Choice, ...], folded: str) -> Choice | None:
         return Choice(shown.label, shown.value, shown.keys, snooze_minutes=minutes)
     dose = shown.value.rpartition(":")[0]  # d:<hex>
     return Choice(shown.label, f"{dose}:s{minutes}", shown.keys, snooze_minutes=minutes)
+
+
+def _typed_snooze(folded: str) -> re.Match[str] | None:
+    """``folded`` as a snooze word and minutes, or None."""
+    found = _SNOOZE_FOR_RE.match(folded)
+    return found if found is not None and found["word"] in ANSWER_WORDS["s"] else None
+
+
+def is_typed_snooze(text: str) -> bool:
+    """Whether ``text`` is a snooze with minutes ("snooze 90"), open reminder or not."""
+    return _typed_snooze(texts.fold_label(text)) is not None
 
 
 def snooze_out_of_range(minutes: int | None) -> bool:

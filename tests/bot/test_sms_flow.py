@@ -71,6 +71,8 @@ async def test_snooze_typed_with_minutes(bot: Bot, admin_conn: asyncpg.Connectio
     go to the newest reminder that asks, bounded as button data is (1..720); outside that the
     patient is told the range and nothing is recorded."""
     patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    # Nothing asked yet: the patient is told nothing waits, as for a bare "snooze".
+    assert "Nothing is waiting" in body(await bot.sms(NUMBER, "snooze 30"))
     older, newer = await dose_events(
         admin_conn, patient["id"], [START - timedelta(minutes=50), START - timedelta(minutes=3)]
     )
@@ -91,8 +93,9 @@ async def test_snooze_typed_with_minutes(bot: Bot, admin_conn: asyncpg.Connectio
     rows = {r["id"]: r for r in await admin_conn.fetch(statuses)}
     assert rows[newer]["snoozed_until"] == bot.clock.now + timedelta(minutes=90)
     assert rows[older]["snoozed_until"] == bot.clock.now + timedelta(minutes=720)
-    # Nothing open now: the minutes are no answer to anything.
+    # The snoozed reminders ask for Taken only: the minutes answer nothing and change nothing.
     assert "remind you again" not in body(await bot.sms(NUMBER, "snooze 30"))
+    assert rows == {r["id"]: r for r in await admin_conn.fetch(statuses)}
 
 
 async def test_a_reminder_sent_before_the_router_is_answerable_after_the_upgrade(
