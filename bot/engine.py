@@ -35,6 +35,7 @@ from bot.dialogs.onboarding import (
 from bot.dialogs.replanning import replan_now
 from bot.keywords import Keyword
 from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
+from core.answer_buttons import SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
 from core.sql import query
 from platforms.base import Channel, InboundKind
 from scheduler.planning_followups import catch_up_before_return
@@ -110,6 +111,11 @@ async def handle(turn: Turn) -> None:
         picked = routing.pick(turn, questions)
         if picked is not None:
             question, choice = picked
+            if choice is not None and routing.snooze_out_of_range(choice.snooze_minutes):
+                # "snooze 900": the range, not a guess at another length; nothing recorded.
+                low, high = SNOOZE_MINUTES_MIN, SNOOZE_MINUTES_MAX
+                turn.say(turn.t("snooze_minutes_range", low=low, high=high, hours=high // 60))
+                return
             if not question.is_dialog and choice is not None:
                 # A reminder's or appointment's answer; the dialog, if any, stays where it was.
                 await answers.answer_data(turn, choice.value)
@@ -185,15 +191,18 @@ def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> None:
 
 
 def _looks_like_answer(text: str) -> bool:
-    """A bare number or one short word: an answer to something, when nothing is open."""
-    return bool(re.fullmatch(r"#?\d{1,2}[.)]?|\w{1,10}", texts.fold_label(text)))
+    """A bare number, one short word or a snooze with minutes ("snooze 90"): an answer to
+    something, when nothing is open."""
+    folded = texts.fold_label(text)
+    return bool(re.fullmatch(r"#?\d{1,2}[.)]?|\w{1,10}", folded)) or routing.is_typed_snooze(text)
 
 
 def _command_without_slash(text: str) -> str | None:
-    """The command a bare word names ("pause", "Today"): on SMS people type it without the slash,
-    and "Nothing is waiting for an answer" left them believing it was done, or not understood."""
+    """The command a bare word names ("pause", "Today", "hoy"): on SMS people type it without the
+    slash, and "Nothing is waiting for an answer" left them believing it was done, or not
+    understood."""
     word = texts.fold_label(text)
-    return word if word in COMMANDS else None
+    return word if word in COMMANDS else keywords.COMMAND_WORDS_ES.get(word)
 
 
 def _step_allowed(turn: Turn) -> bool:

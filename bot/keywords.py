@@ -15,6 +15,13 @@ confirm in Spanish (:func:`language_of`).
 Telegram (and the dev console): the commands ``/stop`` (opt out) and ``/start`` (opt back in when
 opted out; otherwise the ordinary ``/start``), so a Telegram patient can stop every message as an
 SMS patient can.
+
+SMS and WhatsApp also take ``/stop`` and ``/start`` as STOP and START: our own texts say "Send
+/help", so patients type the slash there too, and "/stop" answered "I don't know that command"
+left a patient who meant to stop still receiving reminders. Twilio's opt-out handling matches the
+bare words only, so we are the ones who must honour it (and confirm once, as for STOP). ``/help``
+stays the /help command there: its answer already holds what HELP's does (STOP, the clinic's
+contact) and nothing is answered to an opted-out number either way.
 """
 
 from __future__ import annotations
@@ -59,6 +66,26 @@ COMMAND_OPT_OUT_CHANNELS = frozenset({Channel.TELEGRAM, Channel.CONSOLE})
 # Every channel on which a patient can opt out: nothing but an opt-in is answered meanwhile.
 OPT_OUT_CHANNELS = KEYWORD_CHANNELS | COMMAND_OPT_OUT_CHANNELS
 
+# The bot's commands as Spanish speakers type them without the slash, folded as
+# :func:`bot.texts.fold_label` folds (lower case, no accents). The English words are the command
+# names themselves ("today", "pause"); bot.engine names the command back ("send /today") as it
+# does for those, and runs nothing on a guess. A carrier keyword never reaches them on SMS
+# (CANCELAR is an opt-out there, REANUDAR an opt-in only while opted out).
+COMMAND_WORDS_ES: dict[str, str] = {
+    "hoy": "today",
+    "medicinas": "meds", "medicamentos": "meds",
+    "anadir": "add", "agregar": "add",
+    "estadisticas": "stats",
+    "exportar": "export",
+    "citas": "appointments",
+    "ajustes": "settings", "configuracion": "settings",
+    "pausa": "pause", "pausar": "pause",
+    "reanudar": "resume",
+    "cancelar": "cancel",
+    "ayuda": "help",
+    "comenzar": "start", "iniciar": "start",
+}  # fmt: skip
+
 
 def normalize(text: str) -> str:
     """Upper case without accents, with every whitespace character removed."""
@@ -79,6 +106,8 @@ def classify(channel: Channel | str, text: str) -> Keyword | None:
         return _command_keyword(text)
     if Channel(channel) not in KEYWORD_CHANNELS:
         return None
+    if text.lstrip().startswith("/"):
+        return _command_keyword(text)
     word = normalize(text)
     if word in OPT_OUT_WORDS:
         return Keyword.OPT_OUT
@@ -90,7 +119,8 @@ def classify(channel: Channel | str, text: str) -> Keyword | None:
 
 
 def _command_keyword(text: str) -> Keyword | None:
-    """``/stop`` and ``/start`` (with or without ``@botname``, no argument) on Telegram."""
+    """``/stop`` and ``/start`` (with or without ``@botname``, no argument): on Telegram and the
+    console, and on SMS and WhatsApp as their STOP and START."""
     head, _, arg = text.strip().partition(" ")
     name = head.split("@", 1)[0].lower()
     if name == "/stop" and not arg.strip():
@@ -104,4 +134,4 @@ def is_plain_start(channel: Channel | str, text: str) -> bool:
     """Whether an opt-in keyword that finds nothing opted out is the ordinary START / /start."""
     if Channel(channel) in COMMAND_OPT_OUT_CHANNELS:
         return True
-    return normalize(text) == "START"
+    return normalize(text) in {"START", "/START"}

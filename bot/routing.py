@@ -17,6 +17,10 @@ one instant, the one asked last); the first that accepts it gets it:
   Spanish one whose button reads "Recordar en 15 min"): :data:`ANSWER_WORDS`; so does an
   appointment message's confirm, whose SMS text says "Reply 1 or C to confirm" over an option
   that may read "I'll be there" (:data:`APPOINTMENT_WORDS`);
+* a reminder's Snooze also accepts one of its words with a number of minutes ("snooze 90",
+  "posponer 90 min"): that snooze length, within :data:`SNOOZE_MINUTES_MIN` and
+  :data:`SNOOZE_MINUTES_MAX` as for buttons; a number outside them picks the Snooze still
+  (``Choice.snooze_minutes``) so the patient is told the range instead of being misunderstood;
 * a dialog step also accepts the typed input it parses (a time, a date, a name: ``Step.typed``).
 
 So the options shown are the answers accepted, on every channel, and a reminder that arrives in
@@ -37,7 +41,7 @@ from zoneinfo import ZoneInfo
 from bot import texts
 from bot.conversation import Turn
 from bot.steps import IDLE, STEPS
-from core.answer_buttons import QUESTION_TTL
+from core.answer_buttons import QUESTION_TTL, SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
 from core.logs import mark_sensitive
 from core.sql import query
 from platforms.base import Channel
@@ -69,6 +73,12 @@ APPOINTMENT_WORDS: dict[str, frozenset[str]] = {
     "c": frozenset(("confirm", "confirmed", "confirmar", "confirmo", "confirmada", "confirmado")),
 }
 _WORDS_BY_KIND = {"d": ANSWER_WORDS, "a": APPOINTMENT_WORDS}
+# A snooze word, then a number of minutes ("snooze 90", "posponer 90 min", "snooze for 2 mins"),
+# on folded text. Five digits at most: longer is no length anyone means, and not read as one.
+_SNOOZE_FOR_RE = re.compile(
+    r"^(?P<word>[a-z ]+?) (?:(?:for|por) )?(?P<n>\d{1,5}) ?"
+    r"(?:m|min|mins|minute|minutes|minuto|minutos)?\.?$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +88,9 @@ class Choice:
     label: str
     value: str  # a dialog option's value, or a reminder's answer data (``d:``/``a:``)
     keys: tuple[str, ...] = ()
+    # The minutes of a typed "snooze 90"; outside the allowed range ``value`` is the Snooze
+    # shown, and the caller tells the range (:func:`snooze_out_of_range`) rather than record it.
+    snooze_minutes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +131,38 @@ def match_choice(choices: tuple[Choice, ...], text: str) -> Choice | None:
     firsts = [_first_word(choice.label) for choice in choices]
     if len(folded) >= 2 and firsts.count(folded) == 1:
         return choices[firsts.index(folded)]
-    return _answer_word(choices, folded)
+    return _answer_word(choices, folded) or _snooze_for(choices, folded)
+
+
+def _snooze_for(choices: tuple[Choice, ...], folded: str) -> Choice | None:
+    """A dose's Snooze with the minutes ``folded`` names after a snooze word ("snooze 90")."""
+    found = _typed_snooze(folded)
+    if found is None:
+        return None
+    snoozes = [c for c in choices if _answer_words(c.value) == ANSWER_WORDS["s"]]
+    if not snoozes:
+        return None
+    shown, minutes = snoozes[0], int(found["n"])
+    if snooze_out_of_range(minutes):
+        return Choice(shown.label, shown.value, shown.keys, snooze_minutes=minutes)
+    dose = shown.value.rpartition(":")[0]  # d:<hex>
+    return Choice(shown.label, f"{dose}:s{minutes}", shown.keys, snooze_minutes=minutes)
+
+
+def _typed_snooze(folded: str) -> re.Match[str] | None:
+    """``folded`` as a snooze word and minutes, or None."""
+    found = _SNOOZE_FOR_RE.match(folded)
+    return found if found is not None and found["word"] in ANSWER_WORDS["s"] else None
+
+
+def is_typed_snooze(text: str) -> bool:
+    """Whether ``text`` is a snooze with minutes ("snooze 90"), open reminder or not."""
+    return _typed_snooze(texts.fold_label(text)) is not None
+
+
+def snooze_out_of_range(minutes: int | None) -> bool:
+    """Whether a typed snooze length is one no button could carry (None: none was typed)."""
+    return minutes is not None and not SNOOZE_MINUTES_MIN <= minutes <= SNOOZE_MINUTES_MAX
 
 
 def _answer_word(choices: tuple[Choice, ...], folded: str) -> Choice | None:

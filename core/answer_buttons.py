@@ -30,6 +30,10 @@ DEFAULT_SNOOZE_MINUTES = 15
 # ("Time for your 8:00 AM dose") reads as another day's dose, which could be taken twice.
 QUESTION_TTL = timedelta(hours=12)
 SNOOZE_CHOICES = (10, 30, 60)
+# The snooze lengths a patient may ask for, by button data or typed ("snooze 90"): up to 12
+# hours, the longest a reminder is still answered as itself (QUESTION_TTL).
+SNOOZE_MINUTES_MIN = 1
+SNOOZE_MINUTES_MAX = 720
 
 # What a patient may answer to an appointment reminder (``appointments.record_appointment_reply``).
 AppointmentAction = Literal["confirm", "reschedule", "cancel"]
@@ -89,7 +93,7 @@ def parse_dose_data(data: str) -> DoseAnswer | None:
     if code == "k":
         return DoseAnswer(dose_id, "skipped")
     minutes = int(match[3]) if match[3] else DEFAULT_SNOOZE_MINUTES
-    return DoseAnswer(dose_id, "snoozed", max(1, min(minutes, 720)))
+    return DoseAnswer(dose_id, "snoozed", max(SNOOZE_MINUTES_MIN, min(minutes, SNOOZE_MINUTES_MAX)))
 
 
 def answers_dose_or_appointment(data: str) -> bool:

@@ -16,6 +16,9 @@ EN: dict[str, str] = {
     ),
     "btn_taken": "Taken",
     "btn_snooze_n": "Snooze {n} min",
+    "snooze_minutes_range": (
+        'A snooze can be {low} to {high} minutes ({hours} hours). Send, for example, "snooze 90".'
+    ),
     "answer_already": "This dose was already recorded as {status}: {what}.",
     "answer_unknown": "That reminder is no longer active.",
     "answer_medicine_deleted": (
@@ -61,6 +64,10 @@ ES: dict[str, str] = {
     ),
     "btn_taken": "Tomada",
     "btn_snooze_n": "Posponer {n} min",
+    "snooze_minutes_range": (
+        "Se puede posponer de {low} a {high} minutos ({hours} horas). Envía, por ejemplo,"
+        ' "posponer 90".'
+    ),
     "answer_already": "Esta dosis ya estaba registrada como {status}: {what}.",
     "answer_unknown": "Ese recordatorio ya no está activo.",
     "answer_medicine_deleted": (

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import asyncpg
 
+from bot import keywords
+from bot.steps import COMMANDS
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import dose_events, registered_patient, remind
 
@@ -62,6 +64,38 @@ async def test_reminder_answered_by_number(bot: Bot, admin_conn: asyncpg.Connect
     # Another "1" finds nothing open: the answer was recorded once.
     assert "Nothing is waiting" in body(await bot.sms(NUMBER, "1"))
     assert await admin_conn.fetchval("select status from dose_events") == "taken"
+
+
+async def test_snooze_typed_with_minutes(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    """Typed "snooze 90" was not understood: only the offered "Snooze 15 min" was. The minutes
+    go to the newest reminder that asks, bounded as button data is (1..720); outside that the
+    patient is told the range and nothing is recorded."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    # Nothing asked yet: the patient is told nothing waits, as for a bare "snooze".
+    assert "Nothing is waiting" in body(await bot.sms(NUMBER, "snooze 30"))
+    older, newer = await dose_events(
+        admin_conn, patient["id"], [START - timedelta(minutes=50), START - timedelta(minutes=3)]
+    )
+    await remind(bot, admin_conn, patient["id"], dose_id=older)
+    bot.clock.advance(seconds=1)
+    await remind(bot, admin_conn, patient["id"], dose_id=newer)
+    bot.clock.advance(seconds=1)
+    for out_of_range in ["snooze 0", "Snooze 721", "snooze 99999"]:
+        told = body(await bot.sms(NUMBER, out_of_range))
+        assert (
+            told == 'A snooze can be 1 to 720 minutes (12 hours). Send, for example, "snooze 90".'
+        )
+    statuses = "select id, status, snoozed_until from dose_events"
+    assert {r["status"] for r in await admin_conn.fetch(statuses)} == {"due"}
+
+    assert "remind you again" in body(await bot.sms(NUMBER, "snooze 90"))
+    assert "remind you again" in body(await bot.sms(NUMBER, "Posponer 720 min."))
+    rows = {r["id"]: r for r in await admin_conn.fetch(statuses)}
+    assert rows[newer]["snoozed_until"] == bot.clock.now + timedelta(minutes=90)
+    assert rows[older]["snoozed_until"] == bot.clock.now + timedelta(minutes=720)
+    # The snoozed reminders ask for Taken only: the minutes answer nothing and change nothing.
+    assert "remind you again" not in body(await bot.sms(NUMBER, "snooze 30"))
+    assert rows == {r["id"]: r for r in await admin_conn.fetch(statuses)}
 
 
 async def test_a_reminder_sent_before_the_router_is_answerable_after_the_upgrade(
@@ -126,6 +160,44 @@ async def test_start_variants_opt_back_in(bot: Bot, admin_conn: asyncpg.Connecti
         assert await admin_conn.fetchval("select opted_out_at from contact_points") is None
     # Not opted out: YES is an ordinary answer, not a keyword.
     assert "subscribed" not in body(await bot.sms(NUMBER, "yes"))
+
+
+async def test_slash_stop_and_start_are_stop_and_start_on_sms(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A patient who types the Telegram-style /stop on SMS means to stop: it was answered "I
+    don't know that command" and the reminders went on. Confirmed once, as STOP is; /start
+    (not only START) brings them back, and otherwise is the ordinary /start."""
+    await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    for stop, start in [("/stop", "/start"), (" /STOP ", "/Start")]:
+        replies = await bot.sms(NUMBER, stop)
+        assert len(replies) == 1 and "not get any more messages" in body(replies), stop
+        assert await admin_conn.fetchval("select opted_out_at from contact_points")
+        assert await bot.sms(NUMBER, stop) == []  # confirmed once
+        assert await bot.sms(NUMBER, "/help") == []  # nothing else answered meanwhile
+        assert "subscribed again" in body(await bot.sms(NUMBER, start)), start
+        assert await admin_conn.fetchval("select opted_out_at from contact_points") is None
+    # Not opted out: /start is the ordinary /start; an argument makes /stop no opt-out.
+    assert "subscribed" not in body(await bot.sms(NUMBER, "/start"))
+    assert "don't know that command" in body(await bot.sms(NUMBER, "/stop now"))
+    assert await admin_conn.fetchval("select opted_out_at from contact_points") is None
+
+
+async def test_spanish_command_words_name_their_commands(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Spanish "hoy" was told nothing waits for an answer where "today" got "send /today".
+    Every Spanish word names a command the bot has; nothing runs without the slash; CANCELAR
+    stays STOP's Spanish on SMS."""
+    await registered_patient(bot, admin_conn, NUMBER, channel="sms", locale="es")
+    named = [("hoy", "/today"), (" Hoy ", "/today"), ("Configuración", "/settings"),
+             ("añadir", "/add"), ("pausa", "/pause"), ("medicamentos", "/meds")]  # fmt: skip
+    for word, command in named:
+        expected = f"Para eso, envía {command} (con la barra)."
+        assert body(await bot.sms(NUMBER, word)) == expected, word
+    assert set(keywords.COMMAND_WORDS_ES.values()) <= set(COMMANDS)
+    assert await admin_conn.fetchval("select reminders_paused from patients") is False
+    assert "No recibirás más mensajes" in body(await bot.sms(NUMBER, "cancelar"))
 
 
 async def test_help_variants_give_clinic_contact(bot: Bot, admin_conn: asyncpg.Connection) -> None:
