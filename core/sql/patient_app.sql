@@ -117,6 +117,10 @@ on conflict (client_key) do update
  where r.allowed_at <= $2::timestamptz + make_interval(secs => $3::float8 * ($4::int - 1))
 returning client_key
 
+-- name: sign_in_client_salt
+-- The salt of the buckets' keys (migration 20260101015700).
+select salt from sign_in_client_salt
+
 -- name: sign_in_client_wait
 -- Seconds from $2 until the client's bucket ($1) has room for one request ($3, $4 as above).
 select greatest(0, extract(epoch from allowed_at - $2::timestamptz)

@@ -11,6 +11,7 @@ the proxy adds to ``X-Forwarded-For``, not one the client wrote there itself.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -96,6 +97,12 @@ async def test_one_client_asks_for_a_few_links_then_is_told_when_to_try_again(
         assert (await _ask(one, PHONES[3])).status_code == 202
         assert (await _ask(one, PHONES[5])).status_code == 429
     assert await _links(admin_conn) == 5
+    # The buckets are keyed by a salted hash of the address: a plain SHA-256 of every IPv4
+    # address would find the client again.
+    keys = {r["client_key"] for r in await admin_conn.fetch("select * from sign_in_client_rates")}
+    assert len(keys) == 2
+    for address in ("203.0.113.5", "198.51.100.7"):
+        assert hashlib.sha256(address.encode()).hexdigest() not in keys
 
 
 async def test_behind_a_proxy_the_client_is_the_address_the_proxy_adds(

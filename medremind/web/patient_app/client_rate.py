@@ -16,6 +16,7 @@ proxy did not add itself (so a client cannot choose its own by sending the heade
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import math
 from datetime import datetime, timedelta
@@ -32,11 +33,14 @@ logger = logging.getLogger(__name__)
 WINDOW = timedelta(minutes=15)
 
 
-def client_key(request: Request) -> str:
-    """The bucket's key: SHA-256 of the client's address (an address is not stored as such)."""
+async def client_key(request: Request, conn: asyncpg.Connection) -> str:
+    """The bucket's key: an HMAC-SHA-256 of the client's address under the database's own salt
+    (migration 20260101015700). An address is not stored, nor a plain hash of it, which hashing
+    every IPv4 address would find again."""
     address = request.client.host if request.client is not None else "unknown"
     _warn_if_behind_a_silent_proxy(request, address)
-    return hashlib.sha256(address.encode("utf-8")).hexdigest()
+    salt: bytes = await conn.fetchval(query("patient_app", "sign_in_client_salt"))
+    return hmac.new(salt, address.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 _warned = False

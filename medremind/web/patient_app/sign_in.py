@@ -91,7 +91,8 @@ async def request_link(request: Request) -> Response:
     async with state.pool.acquire() as conn:
         # Counted on its own: a request that fails later still counts.
         limit = state.settings.sign_in_requests_per_client
-        await client_rate.take_request(conn, client_rate.client_key(request), limit, now)
+        key = await client_rate.client_key(request, conn)
+        await client_rate.take_request(conn, key, limit, now)
         await _queue_link(request, conn, channels, canonical, address, now)
     return JSONResponse({"status": "sent", "message": _SENT}, status_code=202)
 
