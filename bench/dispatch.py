@@ -804,7 +804,11 @@ async def scenario_4(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
             await asyncio.to_thread(inserter.join)
             inserted: dict[str, float] = json.loads(out.read_text())
             # The inserts' connection is closed by now: its backend is not counted.
-            pg_cpu = cpu_used(pg_before, await backend_cpu(conn))
+            pg_after = await backend_cpu(conn)
+            pg_cpu = cpu_used(pg_before, pg_after)
+            pg_by_backend = cpu_by_label(
+                pg_before, pg_after, await backend_labels(conn), len(sender.times)
+            )
             dispatcher.request_stop()
             listener.stop()
             await asyncio.gather(running, listening)
@@ -826,6 +830,8 @@ async def scenario_4(admin_url: str, args: argparse.Namespace, tmp: Path) -> Non
         # Free text, no renderer: the claim, the record and the wake-ups at this rate.
         worker_cpu_us_per_message=round(py_cpu / len(latencies) * 1e6, 1),
         postgres_cpu_us_per_message=round(pg_cpu / len(latencies) * 1e6, 1),
+        # The same by backend (its kind, or a client's latest statement's first line).
+        postgres_cpu_us_per_message_by_backend=pg_by_backend,
         target="200/s: p50 <= 10 ms, p99 <= 50 ms; 1,000/s: p99 <= 10 ms",
         met=p99 <= (10 if rate >= 1000 else 50) and (rate >= 1000 or p50 <= 10),
     )
