@@ -1563,8 +1563,8 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
 
 async def scenario_12(admin_url: str, args: argparse.Namespace, tmp: Path) -> None:
     """PgQueuer on the same server: no-op jobs, two queue managers x batch 500 (as issue 20
-    measured it), beside our real reminders drained by one worker as it runs: throughput and
-    CPU per job, ratios."""
+    measured it), beside our real reminders drained by one worker as it runs (``--workers K``: K
+    worker processes): throughput and CPU per job, ratios."""
     from pgqueuer import AsyncpgDriver, Queries, QueueManager
     from pgqueuer.types import QueueExecutionMode
 
@@ -1577,7 +1577,7 @@ async def scenario_12(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
     # CPU per message than the worker spends.
     ours_cmd = [sys.executable, __file__, "--scenario", "11", "--admin-url", admin_url]
     ours_cmd += ["--messages", str(n // 2), "--others", str(args.others or 0)]
-    ours_cmd += ["--result-file", str(ours_file)]
+    ours_cmd += ["--result-file", str(ours_file), "--workers", str(args.workers or 1)]
     await asyncio.to_thread(subprocess.run, ours_cmd, check=True)
     ours = json.loads(ours_file.read_text())
     async with fresh_database(admin_url) as url:
@@ -1621,11 +1621,13 @@ async def scenario_12(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
 
     emit(
         scenario=12,
-        name="PgQueuer no-op jobs (2 managers x batch 500) beside real reminders, one worker",
+        name="PgQueuer no-op jobs (2 managers x batch 500) beside real reminders",
         code=str(ROOT),
         pgqueuer_jobs=done,
         pgqueuer=theirs,
         medremind_real_reminders=n // 2,
+        # --workers K: K worker processes (PgQueuer's side is two queue managers in one).
+        medremind_workers=args.workers or 1,
         medremind=ours,
         throughput_ratio=round(ours["per_second"] / theirs["per_second"], 2),
         cpu_per_message_ratio=round(total(ours) / total(theirs), 2),
