@@ -192,10 +192,10 @@ select array(select distinct m.patient_id
 with outcome as (
   select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[],
                        $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[],
-                       $19::text[], $20::text[], $21::int[])
+                       $19::text[], $20::text[], $21::int[]) with ordinality
            as u(id, token, status, next_time, attempts_delta, last_error, sent_at,
                 provider_message_id, channel_used, channels_tried, rendered_text, question,
-                sent_ms)
+                sent_ms, place)
 ), applied as (
   update scheduled_messages m
      set status = u.status,
@@ -229,21 +229,32 @@ with outcome as (
   -- readers by message). A message asks one: sent again (a fallback after "undelivered", a
   -- retry), it replaces its question, open again on the chat it went to, and takes a new seq
   -- with its new asked_at: asked after what the chat was asked meanwhile, the dialog's question
-  -- too (migration 20260101014900); a message given twice in one batch asks once.
+  -- too (migration 20260101014900); a message given twice in one batch asks once (its latest
+  -- outcome's question).
+  -- Inserted in the batch's order (the order the sends ended): questions of one chat asked at
+  -- the same instant (two medicines at 08:00) take their seq as the patient received them, and
+  -- the newest is the one sent last. In the order of their message ids, as the distinct sorted
+  -- them, a typed "Skip" went to either reminder (the stateful answer router test found it).
   insert into conversation_questions
     (id, patient_id, channel, chat_address, message_id, slot_offer_recipient_id, options,
      asked_at)
-  select distinct on (a.id) a.id, r.patient_id, q.value ->> 'channel', q.value ->> 'address',
-         a.id, r.id, q.value -> 'options', a.sent_at
-    from applied a
-    join outcome u on u.id = a.id
-   -- "offset 0": parsed once per question, not once per reference below.
-   cross join lateral (select u.question::jsonb as value offset 0) q
-    left join slot_offer_recipients r
-      on num_nonnulls(a.dose_event_id, a.appointment_id) = 0
-     and r.id = (q.value ->> 'slot_offer')::uuid and r.patient_id = a.patient_id
-   where u.question is not null and a.sent_at is not null
-     and (num_nonnulls(a.dose_event_id, a.appointment_id) > 0 or r.id is not null)
+  select id, patient_id, channel, chat_address, message_id, slot_offer_recipient_id, options,
+         asked_at
+    from (select distinct on (a.id) a.id, r.patient_id, q.value ->> 'channel' as channel,
+                 q.value ->> 'address' as chat_address, a.id as message_id,
+                 r.id as slot_offer_recipient_id, q.value -> 'options' as options,
+                 a.sent_at as asked_at, u.place
+            from applied a
+            join outcome u on u.id = a.id
+           -- "offset 0": parsed once per question, not once per reference below.
+           cross join lateral (select u.question::jsonb as value offset 0) q
+            left join slot_offer_recipients r
+              on num_nonnulls(a.dose_event_id, a.appointment_id) = 0
+             and r.id = (q.value ->> 'slot_offer')::uuid and r.patient_id = a.patient_id
+           where u.question is not null and a.sent_at is not null
+             and (num_nonnulls(a.dose_event_id, a.appointment_id) > 0 or r.id is not null)
+           order by a.id, u.place desc) asked_once
+   order by place
   on conflict (id) do update
      set patient_id = excluded.patient_id, channel = excluded.channel,
          chat_address = excluded.chat_address,
