@@ -58,7 +58,7 @@ async def test_a_typed_answer_goes_to_the_reminder_sent_last_at_the_same_instant
     config = DispatcherConfig(worker_id="bot-tests", platform_rates={}, recipient_rates={})
     dispatcher = Dispatcher(bot.ctx.pool, bot.ctx.senders, TemplateRenderer(), bot.clock, config)
     assert await dispatcher.run_once() == 2
-    reminders = [m for m in bot.sms_to(number) if "dose" in m.body]
+    reminders = [m for m in bot.sms_to(number) if "dose" in (m.body or "")]
     assert len(reminders) == 2
 
     await bot.sms(number, reply)
