@@ -6,6 +6,7 @@ point are created when the patient agrees, and an invite token waits in the conv
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -330,11 +331,16 @@ async def zone_told_around_command(turn: Turn, command_name: str) -> AsyncIterat
       /settings (its menu names the zone and offers to change it), nor for a /start that asks
       onboarding's question again.
 
-    Either way the note comes before the command's answer.
+    Either way the note opens the command's answer, in the same message: one inbound, one reply
+    (an SMS patient pays for each; the stateful answer router test holds every turn to one).
+    /settings at the confirmation keeps the zone without it: its menu names the zone.
     """
     at = len(turn.replies)
-    if await _settle_pending_zone(turn, command_name):
+    settled = await _settle_pending_zone(turn, command_name)
+    if settled is not None:
         yield
+        if command_name != "settings":
+            _open_answer_with(turn, at, settled)
         return
     unchosen = _zone_unchosen(turn) and command_name != "settings"
     yield
@@ -343,23 +349,33 @@ async def zone_told_around_command(turn: Turn, command_name: str) -> AsyncIterat
     if command_name == "start" and turn.conv.step in _BEFORE_ZONE:
         return  # onboarding's question asked again: the zone is still to come
     zone = turn.patient["timezone"]
-    turn.say(turn.t("timezone_not_chosen", zone=zone, time=local_time_text(turn, zone)))
+    note = turn.t("timezone_not_chosen", zone=zone, time=local_time_text(turn, zone))
+    _open_answer_with(turn, at, note)
+
+
+def _open_answer_with(turn: Turn, at: int, note: str) -> None:
+    """Put ``note`` at the top of the first reply from ``at`` on (the command's answer), or say
+    it alone when the command said nothing."""
+    if len(turn.replies) > at and not turn.replies[at].edit:
+        answer = turn.replies[at]
+        turn.replies[at] = dataclasses.replace(answer, text=f"{note}\n\n{answer.text}")
+        return
+    turn.say(note)
     turn.replies.insert(at, turn.replies.pop())
 
 
-async def _settle_pending_zone(turn: Turn, command_name: str) -> bool:
-    """At the confirmation step: keep the chosen zone (the zone in effect for /cancel) and say
-    which one reminders follow. False at any other step."""
+async def _settle_pending_zone(turn: Turn, command_name: str) -> str | None:
+    """At the confirmation step: keep the chosen zone (the zone in effect for /cancel); the note
+    that says which one reminders follow. None at any other step."""
     pending = turn.conv.data.get("timezone")
     if turn.conv.step != "timezone_confirm" or not pending or turn.conv.patient_id is None:
-        return False
+        return None
     key = "timezone_unchanged"
     if command_name != "cancel":
         await keep_chosen_zone(turn)
         key = "timezone_kept"
     zone = turn.patient["timezone"] if turn.patient is not None else pending
-    turn.say(turn.t(key, zone=zone, time=local_time_text(turn, zone)))
-    return True
+    return turn.t(key, zone=zone, time=local_time_text(turn, zone))
 
 
 async def keep_chosen_zone(turn: Turn) -> None:

@@ -175,7 +175,8 @@ async def test_markup_in_a_name_is_sent_as_text(bot: Bot, admin_conn: asyncpg.Co
     await admin_conn.execute("update patients set display_name = '<b>Ann</b> & <i'")
     await bot.send(chat, "/start")
     # Escaped on the wire (the fake Bot API rejects HTML that does not parse).
-    assert bot.last_text(chat).startswith("Welcome back, &lt;b&gt;Ann&lt;/b&gt; &amp; &lt;i!")
+    # (Under the note that no time zone was chosen yet: at_timezone stops at that question.)
+    assert "\n\nWelcome back, &lt;b&gt;Ann&lt;/b&gt; &amp; &lt;i!" in bot.last_text(chat)
 
 
 async def test_a_name_loses_its_direction_overrides(

@@ -85,7 +85,9 @@ async def test_from_settings_a_command_keeps_the_new_zone(
     sent = len(bot.messages_to(chat))
     await bot.send(chat, "/today")
     said = [m.text or "" for m in bot.messages_to(chat)[sent:]]
-    assert "Your time zone is Europe/Madrid" in said[0] and len(said) == 2
+    # One message: the note, then /today's answer (one inbound, one reply).
+    assert len(said) == 1 and said[0].startswith("Your time zone is Europe/Madrid"), said
+    assert "\n\n" in said[0]
     assert await admin_conn.fetchval("select timezone from patients") == "Europe/Madrid"
 
 
@@ -113,8 +115,8 @@ async def test_a_command_at_the_zone_question_names_the_zone_in_effect(
     sent = len(bot.messages_to(chat))
     await bot.send(chat, command)
     said = [m.text or "" for m in bot.messages_to(chat)[sent:]]
-    assert said[0] == NOT_CHOSEN, said
-    assert len(said) == 2  # then the command's own answer
+    # One message: the note, then the command's own answer below it.
+    assert len(said) == 1 and said[0].startswith(NOT_CHOSEN + "\n\n"), said
     assert await admin_conn.fetchval("select timezone from patients") == "UTC"
 
 
@@ -126,7 +128,7 @@ async def test_at_the_name_question_too_but_not_a_start_that_asks_it_again(bot: 
     await bot.send(chat, "/start")  # asks for the name again: the zone question is to come
     assert [m.text for m in bot.messages_to(chat)[sent:]] == ["What should I call you?"]
     await bot.send(chat, "/help")
-    assert bot.messages_to(chat)[-2].text == NOT_CHOSEN
+    assert (bot.last_text(chat)).startswith(NOT_CHOSEN + "\n\n")
 
 
 async def test_settings_at_the_zone_question_shows_the_zone_in_its_menu_alone(bot: Bot) -> None:
@@ -146,6 +148,35 @@ async def test_in_spanish_over_sms(bot: Bot) -> None:
     said = "\n".join(c.body or "" for c in await bot.sms(NUMBER, "/today"))
     assert "Aún no has elegido tu zona horaria: los recordatorios siguen UTC" in said
     assert "/settings" in said
+
+
+async def test_settings_at_the_confirmation_keeps_the_zone_and_shows_its_menu_alone(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Its menu names the zone: no note above it telling to send /settings (the stateful
+    answer router test found two replies to one /settings)."""
+    chat = bot.new_chat()
+    await until_zone_confirmation(bot, chat)
+    sent = len(bot.messages_to(chat))
+    await bot.send(chat, "/settings")
+    said = [m.text or "" for m in bot.messages_to(chat)[sent:]]
+    assert len(said) == 1 and "Europe/Madrid" in said[0], said
+    assert "send /settings" not in said[0]
+    assert await admin_conn.fetchval("select timezone from patients") == "Europe/Madrid"
+
+
+async def test_over_sms_a_command_at_the_confirmation_is_answered_in_one_message(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    await bot.sms(NUMBER, "START")
+    await bot.sms(NUMBER, "1")  # I agree
+    await bot.sms(NUMBER, "Ana")
+    await bot.sms(NUMBER, "1")  # English
+    await bot.sms(NUMBER, "Madrid")
+    for command in ("/today", "/meds", "/settings"):
+        replies = await bot.sms(NUMBER, command)
+        assert len(replies) == 1, (command, [c.body for c in replies])
+    assert await admin_conn.fetchval("select timezone from patients") == "Europe/Madrid"
 
 
 async def test_an_opt_out_at_the_confirmation_keeps_the_chosen_zone_on_telegram(
