@@ -578,7 +578,9 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             after = await self._statuses()
             changed = {k for k in after if k in before and before[k] != after[k]}
             assert len(changed) <= 1, changed
-            booked = set(after) - set(before)  # appointments made by accepting an offer
+            # Appointments made by accepting an offer (new dose events are a re-plan's: a zone
+            # changed through /settings, whose numbered menu the typed answer may have reached).
+            booked = await self._appointments(set(after) - set(before))
             accepted = {k for k in changed if after[k][0] == "accepted" != before[k][0]}
             assert len(booked) == len(accepted), ("booked without an acceptance", text, booked)
             if state["opted_out"] or state["deleted"]:
@@ -712,6 +714,14 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             ]
             asked_at = after["dialog_asked_at"]
             self.dialog = Asked(UUID(int=0), "dialog", asked_at, options, order=next(self.events))
+
+        async def _appointments(self, ids: set[UUID]) -> set[UUID]:
+            """Which of ``ids`` are appointments."""
+            async with world.pool.acquire() as conn:
+                rows = await conn.fetch(
+                    "select id from appointments where id = any($1::uuid[])", list(ids)
+                )
+            return {r["id"] for r in rows}
 
         async def _statuses(self) -> dict[UUID, tuple[Any, ...]]:
             """Each dose and appointment: (status, snoozed until); each offer to the patient:
