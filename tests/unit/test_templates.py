@@ -26,6 +26,7 @@ from core.templating import (
     with_numbered_options,
 )
 from platforms.base import Channel, Option
+from scheduler.appointment_times import clinic_time_values
 from tests.fakes.fake_telegram import telegram_html_problem
 
 LOCALES = ("en", "es")
@@ -446,6 +447,31 @@ def test_every_sms_fits_its_segments_whatever_the_names(
     short = {**VARIABLES, "patient_name": "Ana 🌸 Ruiz", "name_medicine": True}
     text = renderer.render("medication_reminder", locale, Channel.SMS, short).text
     assert "Ana 🌸 Ruiz" in text and VARIABLES["medicine_name"] in text
+
+
+# The clinic's time beside the patient's (scheduler.appointment_times) at its longest: CLDR's
+# longest exemplar city in Spanish (New Salem, North Dakota), a patient 16 hours behind on
+# another day (Pago Pago), and a 12-hour clock in Spanish ("12:00 a.m.", es-MX).
+LONGEST_ZONES = ("America/North_Dakota/New_Salem", "Pacific/Pago_Pago")
+
+
+@pytest.mark.parametrize("locale", [*LOCALES, "es-MX"])
+@pytest.mark.parametrize("kind", [k for k in KINDS if k.startswith("appointment_")])
+def test_every_appointment_sms_fits_with_both_zones(
+    renderer: TemplateRenderer, kind: str, locale: str
+) -> None:
+    """Naming the clinic's zone and the patient's time and day adds up to ~60 characters: with
+    every name at its longest and in UCS-2 the SMS still fits its segments (names, then the
+    clinic and its city are shortened), and it still names both times and the patient's day."""
+    clinic, patient = LONGEST_ZONES
+    starts = LONGEST_UCS2["starts_at"]
+    both = clinic_time_values(starts, patient, clinic, locale, sms=True)
+    assert both is not None and "your_day" in both
+    values = {**LONGEST_UCS2, **both}
+    message = renderer.render(kind, locale, Channel.SMS, values, options=OPTIONS.get(kind, ()))
+    shown = with_numbered_options(message.text, () if message.reply_keys else message.options)
+    assert count_segments(shown)[1] <= SMS_MAX_SEGMENTS, shown
+    assert "New Salem" in shown and both["your_time"] in shown and both["your_day"] in shown
 
 
 @pytest.mark.parametrize(
