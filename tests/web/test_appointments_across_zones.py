@@ -15,7 +15,7 @@ Twilio (scheduler.appointment_times, scheduler.quiet_hours.appointment_hold).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -179,3 +179,51 @@ async def test_a_reminder_in_quiet_hours_goes_when_waiting_would_miss_the_appoin
         ("sent", STARTS - timedelta(hours=2)),  # 01:00 in New York: at once
     ]
     assert len(sms_to(madrid.twilio, number)) == 3
+
+
+async def test_a_wider_window_releases_a_held_reminder_it_would_hold_too_long(
+    madrid: ClinicDay,
+) -> None:
+    """The patient's own window 21:00-08:30 holds the 2-hour reminder of a 10:00 appointment (New
+    York; 16:00 in Madrid), due at 08:00, until 08:30. At 08:05 the clinic widens it to 09:30
+    through the API: re-timed to 09:30 it would come half an hour before the appointment, so it
+    is released and goes at once (before: held until 09:30)."""
+    chat = 7_410_004
+    patient = await factories.create_patient(
+        madrid.conn,
+        madrid.org["id"],
+        timezone="America/New_York",
+        contacts={"telegram": str(chat)},
+        consent_at=BOOKED - timedelta(days=30),
+        quiet_start=time(21, 0),
+        quiet_end=time(8, 30),
+    )
+    starts = datetime(2027, 4, 5, 14, 0, tzinfo=UTC)  # 10:00 EDT, 16:00 CEST
+    appointment_id = await _book(madrid, patient["id"], starts, BOOKED)
+    await madrid.day.at(BOOKED + timedelta(minutes=30))  # the confirmation, at 08:30 there
+    await madrid.day.at(starts - timedelta(hours=24))  # the 24-hour reminder
+    assert len(telegram_to(madrid.telegram, chat)) == 2
+    due = starts - timedelta(hours=2)
+    await madrid.day.at(due)
+    held = await madrid.conn.fetchrow(
+        "select status, scheduled_time from scheduled_messages where appointment_id = $1"
+        " and kind = 'appointment_reminder' and payload->>'offset_minutes' = '120'",
+        appointment_id,
+    )
+    assert (held["status"], held["scheduled_time"]) == ("pending", due + timedelta(minutes=30))
+
+    madrid.day.clock.now = due + timedelta(minutes=5)
+    changed = await madrid.web.patch(
+        f"/api/v1/patients/{patient['id']}",
+        json={"quiet_start": "21:00", "quiet_end": "09:30"},
+        headers=madrid.auth,
+    )
+    assert changed.status_code == 200, changed.text
+    await madrid.day.at(due + timedelta(minutes=5))
+    sent = telegram_to(madrid.telegram, chat)
+    assert len(sent) == 3
+    reminder = sent[-1]
+    assert reminder.startswith(
+        "Reminder: you have an appointment on Monday, April 5, 2027 at 4:00 PM Madrid time"
+        " (10:00 AM your time), "
+    ), reminder
