@@ -227,3 +227,30 @@ async def test_a_wider_window_releases_a_held_reminder_it_would_hold_too_long(
         "Reminder: you have an appointment on Monday, April 5, 2027 at 4:00 PM Madrid time"
         " (10:00 AM your time), "
     ), reminder
+
+
+async def test_a_freed_slot_offered_to_a_new_york_patient_names_both_times(
+    madrid: ClinicDay,
+) -> None:
+    """A Madrid patient cancels the 09:00 visit; the slot is offered to the clinic's waitlist,
+    where a patient in New York waits: the offer names Madrid's time and theirs (before: "Monday
+    29 March, 03:00", with nothing to say it was not 03:00 in Madrid)."""
+    cancelling = await _patient(madrid, "Europe/Madrid", "en", telegram="7410005")
+    chat = 7_410_006
+    waiting = await _patient(madrid, "America/New_York", "en", telegram=str(chat))
+    madrid.day.clock.now = BOOKED
+    joined = await madrid.web.post(
+        "/api/v1/waitlist", json={"patient_id": str(waiting)}, headers=madrid.auth
+    )
+    assert joined.status_code == 201, joined.text
+    appointment_id = await _book(madrid, cancelling, STARTS, BOOKED)
+    cancelled = await madrid.web.post(
+        f"/api/v1/appointments/{appointment_id}/cancel", headers=madrid.auth
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    await madrid.day.at(BOOKED)
+    (offer,) = telegram_to(madrid.telegram, chat)
+    assert offer.startswith(
+        "Clínica Sol: an earlier appointment is free on Monday 29 March, 09:00 Madrid time"
+        " (03:00 your time). Would you like it?"
+    ), offer
