@@ -455,6 +455,38 @@ def test_every_sms_fits_its_segments_whatever_the_names(
 LONGEST_ZONES = ("America/North_Dakota/New_Salem", "Pacific/Pago_Pago")
 
 
+@pytest.mark.parametrize("channel", CHANNELS, ids=str)
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", [k for k in KINDS if k.startswith("appointment_")])
+def test_every_appointment_text_names_both_zones_on_every_channel(
+    renderer: TemplateRenderer, kind: str, locale: str, channel: Channel
+) -> None:
+    """A patient in New York of a clinic in Madrid: every channel's text (and Telegram's and the
+    e-mail's HTML) names Madrid's 09:30 and the patient's 04:30, within the channel's limits."""
+    both = clinic_time_values(
+        VARIABLES["starts_at"],
+        "America/New_York",
+        "Europe/Madrid",
+        locale,
+        sms=channel is Channel.SMS,
+    )
+    assert both is not None
+    values = {**VARIABLES, **both}
+    message = renderer.render(kind, locale, channel, values, options=OPTIONS.get(kind, ()))
+    clinic_time = "9:30 AM Madrid time" if locale == "en" else "9:30"
+    assert clinic_time in message.text and "Madrid" in message.text, message.text
+    assert "4:30" in message.text, message.text
+    if message.html is not None:
+        assert "Madrid" in message.html and "4:30" in message.html
+    if channel is Channel.TELEGRAM:
+        assert message.html is not None and telegram_html_problem(message.html) is None
+    shown = with_numbered_options(message.text, () if message.reply_keys else message.options)
+    if channel is Channel.SMS:
+        assert count_segments(shown)[1] <= SMS_MAX_SEGMENTS
+    if channel is Channel.WHATSAPP:
+        assert len(shown) <= WHATSAPP_MAX_CHARS
+
+
 @pytest.mark.parametrize("locale", [*LOCALES, "es-MX"])
 @pytest.mark.parametrize("kind", [k for k in KINDS if k.startswith("appointment_")])
 def test_every_appointment_sms_fits_with_both_zones(
