@@ -254,3 +254,23 @@ async def test_a_freed_slot_offered_to_a_new_york_patient_names_both_times(
         "Clínica Sol: an earlier appointment is free on Monday 29 March, 09:00 Madrid time"
         " (03:00 your time). Would you like it?"
     ), offer
+
+
+async def test_the_dashboards_preview_says_it_as_the_send_will(madrid: ClinicDay) -> None:
+    """``POST /api/v1/templates/preview`` (the patient page's next message) renders an
+    appointment reminder for a patient in New York with the clinic's zone, as the worker does."""
+    preview = await madrid.web.post(
+        "/api/v1/templates/preview",
+        headers=madrid.auth,
+        json={
+            "kind": "appointment_reminder",
+            "locale": "en",
+            "channel": "sms",
+            "timezone": "America/New_York",
+            "values": {"clinic_name": "Clínica Sol", "starts_at": STARTS.isoformat()},
+        },
+    )
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["text"].startswith(
+        "Reminder: appointment Mar 29, 2027, 9:00 AM Madrid time (3:00 AM your time), Clínica Sol."
+    ), preview.text
