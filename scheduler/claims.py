@@ -94,6 +94,9 @@ class Claim:
     default_quiet_end: time | None = None
     # The patient's clinic: whose provider accounts send it (scheduler.clinic_senders).
     organization_id: UUID | None = None
+    # The clinic's IANA zone: where its appointments happen, named beside the patient's own time
+    # when the two differ (scheduler.appointment_times).
+    organization_timezone: str | None = None
     caregiver_channel: str | None = None
     caregiver_address: str | None = None
     caregiver_active: bool | None = None
@@ -160,6 +163,7 @@ PATIENT_COLUMNS = (
     "default_quiet_start",
     "default_quiet_end",
     "organization_id",
+    "organization_timezone",
     "channel_order",
     "contact_ids",
     "contact_channels",
@@ -176,7 +180,8 @@ class PatientData(NamedTuple):
     """What a claim needs of its patient (a cache entry): the same for all their messages."""
 
     head: tuple[Any, ...]  # locale .. consented, in Claim's field order
-    clinic: tuple[Any, ...]  # organization_name, default quiet start/end, organization_id
+    # organization_name, default quiet start/end, organization_id, organization_timezone
+    clinic: tuple[Any, ...]
     channel_order: tuple[str, ...]
     contacts: tuple[ContactInfo, ...]
     # category -> (opted out, channel): the patient's choice, else the clinic's
@@ -191,12 +196,12 @@ class PatientData(NamedTuple):
     @classmethod
     def from_row(cls, row: asyncpg.Record | Sequence[Any]) -> PatientData:
         """Build from a row of ``claim_patients`` (columns as :data:`PATIENT_COLUMNS`)."""
-        ids, channels, addresses, usable, bots = row[15:20]
-        categories, opted_out, pref_channels = row[20:23]
+        ids, channels, addresses, usable, bots = row[16:21]
+        categories, opted_out, pref_channels = row[21:24]
         return cls(
             tuple(row[1:10]),
-            tuple(row[10:14]),
-            tuple(row[14] or ()),
+            tuple(row[10:15]),
+            tuple(row[15] or ()),
             tuple(map(ContactInfo, ids, channels, addresses, usable, bots)) if ids else (),
             dict(zip(categories, zip(opted_out, pref_channels, strict=True), strict=True))
             if categories
@@ -206,7 +211,7 @@ class PatientData(NamedTuple):
 
 # A message without a patient (a reply to a chat that has none yet), or whose patient is gone:
 # what the claim's left joins gave before the cache.
-NO_PATIENT = PatientData((None,) * 9, (None,) * 4, (), (), {})
+NO_PATIENT = PatientData((None,) * 9, (None,) * 5, (), (), {})
 
 
 def build_claim(row: asyncpg.Record | Sequence[Any], patient: PatientData) -> Claim:
@@ -237,7 +242,7 @@ def _check_layout() -> None:
         *PATIENT_COLUMNS[1:10],
         "category_opted_out",
         "category_channel",
-        *PATIENT_COLUMNS[10:14],
+        *PATIENT_COLUMNS[10:15],
         *CLAIM_COLUMNS[_PER_MESSAGE],
         "channels_tried",
         "channel_order",

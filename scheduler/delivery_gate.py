@@ -29,6 +29,7 @@ from scheduler.expiry import expiry_time
 from scheduler.holds import withheld_reason
 from scheduler.quiet_hours import (
     DEFERRED_REASON,
+    appointment_hold,
     deferral_end,
     is_deferrable,
     recipient_window,
@@ -126,7 +127,9 @@ def quiet_deferral(c: Claim, now: datetime, config: DispatcherConfig) -> datetim
     A patient's message: the patient's own window, else their clinic's default, else the
     service default, in the patient's timezone. A caregiver's: the patient's own window is
     the patient's night, not the caregiver's, so the clinic's default, else the service
-    default, in the caregiver's timezone (the patient's when the caregiver has none).
+    default, in the caregiver's timezone (the patient's when the caregiver has none). A message
+    about an appointment waits only for an end that leaves time to get there
+    (:func:`scheduler.quiet_hours.appointment_hold`); else it goes now.
     """
     if not is_deferrable(c.kind, c.urgent):
         return None
@@ -138,7 +141,7 @@ def quiet_deferral(c: Claim, now: datetime, config: DispatcherConfig) -> datetim
         service=(config.quiet_start, config.quiet_end),
     )
     zones = (c.caregiver_timezone, c.timezone) if caregiver else (c.timezone,)
-    return deferral_end(now, window, zones)
+    return appointment_hold(deferral_end(now, window, zones), c.kind, c.appointment_starts_at)
 
 
 # The database errors that leave a send unchecked (and so unsent: back to pending).

@@ -43,6 +43,9 @@ class PreviewRequest:
     locale: str
     channel: str
     timezone: str = "UTC"
+    # The clinic's zone (None: the patient's): an appointment's time is named in both where
+    # they differ, as the dispatcher does (scheduler.appointment_times).
+    clinic_timezone: str | None = None
     patient_name: str | None = None
     clinic_name: str | None = None
     due_at: datetime | None = None
@@ -98,6 +101,7 @@ def preview_message(renderer: TemplateRenderer, request: PreviewRequest) -> Prev
         display_name=request.patient_name,
         name_medicine_in_reminders=request.name_medicine,
         organization_name=request.clinic_name,
+        organization_timezone=request.clinic_timezone,
         medicine_name=request.medicine_name,
         medicine_dose=request.dose_text,
         dose_due_at=request.due_at,

@@ -1,5 +1,8 @@
 """Quiet hours: when a non-urgent message must wait until morning, in the recipient's timezone.
 
+An appointment's messages wait only while the wait leaves time to get to it
+(:func:`appointment_hold`).
+
 Pure functions over aware datetimes; windows may cross midnight (21:00-08:00). A window whose start
 equals its end is empty (quiet hours off).
 """
@@ -9,10 +12,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from scheduler.appointment_times import APPOINTMENT_KINDS
+
 # last_error of a message the dispatcher put back to the end of its recipient's quiet window.
 DEFERRED_REASON = "deferred to the end of quiet hours"
 # Kinds sent at times the patient chose themselves: never deferred, they asked for that time.
 PATIENT_CHOSEN_KINDS = frozenset({"medication_reminder", "dose_followup"})
+# Messages about an appointment expire at its start (scheduler.expiry). Quiet hours hold one only
+# to a window end at least this long before the appointment; otherwise it goes at once, inside
+# the window: a 2-hour reminder of a 03:00 appointment (a patient in New York, a clinic in
+# Madrid at 09:00) due at 01:00 in 21:00-08:00 used to wait for 08:00, expire unsent at 03:00,
+# and the appointment was missed. A message in the night beats a missed appointment; an hour
+# is what getting there (or to the video call) takes at the least.
+APPOINTMENT_LEAD = timedelta(hours=1)
 
 
 def is_deferrable(kind: str, urgent: bool) -> bool:
@@ -83,3 +95,19 @@ def deferral_end(
             except (ValueError, KeyError):
                 continue
     return quiet_window_end(at, "UTC", start, end)
+
+
+def appointment_hold(
+    end: datetime | None, kind: str, appointment_starts_at: datetime | None
+) -> datetime | None:
+    """``end`` (the quiet window's end a message would wait for), or None (send now) when the
+    message is about an appointment and waiting would leave less than :data:`APPOINTMENT_LEAD`
+    before it starts."""
+    if (
+        end is not None
+        and appointment_starts_at is not None
+        and kind in APPOINTMENT_KINDS
+        and end > appointment_starts_at - APPOINTMENT_LEAD
+    ):
+        return None
+    return end

@@ -43,7 +43,12 @@ from uuid import UUID
 import asyncpg
 
 from core.sql import query
-from scheduler.quiet_hours import DEFERRED_REASON, deferral_end, recipient_window
+from scheduler.quiet_hours import (
+    DEFERRED_REASON,
+    appointment_hold,
+    deferral_end,
+    recipient_window,
+)
 
 __all__ = [
     "RELEASED_REASON",
@@ -99,7 +104,9 @@ async def _retime(
         zones = (
             (row["caregiver_timezone"], row["timezone"]) if row["caregiver"] else (row["timezone"],)
         )
-        end = deferral_end(now, window, zones)
+        end = appointment_hold(
+            deferral_end(now, window, zones), row["kind"], row["appointment_starts_at"]
+        )
         if end == row["scheduled_time"]:
             continue  # the same window end as before: nothing changed for this message
         ids.append(row["id"])

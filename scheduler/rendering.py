@@ -5,7 +5,8 @@ the patient's organization (``message_templates``, looked up in the batch cache 
 :mod:`scheduler.custom_templates`) is rendered in the sandbox; so is an automatic message (no
 ``template``, an automatic kind) for which the clinic has an automatic version in the patient's
 language; everything else is rendered by the built-in template named by ``template`` (or the
-row's ``kind``) in the patient's locale. The
+row's ``kind``) in the patient's locale. An appointment's built-in texts show the clinic's time
+beside the patient's when their zones differ then (:mod:`scheduler.appointment_times`). The
 medicine is named only when the patient opted in (``name_medicine_in_reminders``), and in caregiver
 alerts only when the patient chose to share details. Bodies and medicine names are registered with
 :func:`core.logs.mark_sensitive` before anything can log them.
@@ -25,6 +26,7 @@ from core.answer_buttons import default_options
 from core.logs import mark_sensitive
 from core.templating import FALLBACK_LOCALE, MessageTooLong, TemplateNotAllowed, TemplateRenderer
 from platforms.base import Channel, Option, OutboundMessage
+from scheduler.appointment_times import APPOINTMENT_KINDS, clinic_time_values
 from scheduler.claims import Claim
 from scheduler.custom_templates import (
     AUTOMATIC_KINDS,
@@ -234,6 +236,23 @@ def _render_builtin(
     options: list[Any],
     message_id: str,
 ) -> OutboundMessage:
+    if (
+        claim.organization_timezone is not None
+        and claim.organization_timezone != claim.timezone
+        and claim.kind in APPOINTMENT_KINDS
+        and isinstance(values.get("starts_at"), datetime)
+    ):
+        # The clinic's time, labelled, and the patient's own beside it (only where the two
+        # differ at the appointment's instant; scheduler.appointment_times).
+        both = clinic_time_values(
+            values["starts_at"],
+            claim.timezone,
+            claim.organization_timezone,
+            claim.locale,
+            sms=channel == Channel.SMS,
+        )
+        if both is not None:
+            values = {**values, **both}
     message = renderer.render(
         name, claim.locale, channel, values, options=options, message_id=message_id
     )

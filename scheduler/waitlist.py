@@ -20,6 +20,7 @@ import asyncpg
 from babel.dates import format_datetime
 
 from core.sql import query
+from scheduler.appointment_times import differs, zone_city
 
 MAX_RECIPIENTS = 5  # offered at once; the first to accept gets it
 MIN_LEAD = timedelta(hours=1)  # a slot starting sooner cannot be reached in time
@@ -33,18 +34,37 @@ def offer_data(recipient_id: UUID, answer: Literal["y", "n"]) -> str:
     return f"w:{recipient_id.hex}:{answer}"
 
 
-def _when(starts_at: datetime, timezone: str, locale: str) -> str:
-    local = starts_at.astimezone(ZoneInfo(timezone))
+_WHEN = "EEEE d MMMM, HH:mm"
+
+
+def _format(at: datetime, locale: str) -> str:
     try:
-        return format_datetime(local, "EEEE d MMMM, HH:mm", locale=locale.replace("-", "_"))
+        return format_datetime(at, _WHEN, locale=locale.replace("-", "_"))
     except (ValueError, LookupError):
-        return format_datetime(local, "EEEE d MMMM, HH:mm", locale="en")
+        return format_datetime(at, _WHEN, locale="en")
 
 
-def offer_text(clinic: str, starts_at: datetime, timezone: str, locale: str) -> str:
-    """The offer as the patient reads it (their timezone)."""
+def _when(starts_at: datetime, timezone: str, locale: str, clinic_zone: str | None = None) -> str:
+    """The slot's time in the patient's zone; where the clinic's zone shows another wall clock
+    then, the clinic's time (where the visit is), labelled, and the patient's own beside it
+    (scheduler.appointment_times): "Monday 29 March, 09:00 Madrid time (03:00 your time)"."""
+    local = starts_at.astimezone(ZoneInfo(timezone))
+    if clinic_zone is None or not differs(starts_at, timezone, clinic_zone):
+        return _format(local, locale)
+    clinic = starts_at.astimezone(ZoneInfo(clinic_zone))
+    mine = _format(local, locale)
+    if local.date() == clinic.date():
+        mine = mine.rsplit(", ", 1)[-1]
+    return f"{_format(clinic, locale)} {zone_city(clinic_zone, 'en')} time ({mine} your time)"
+
+
+def offer_text(
+    clinic: str, starts_at: datetime, timezone: str, locale: str, clinic_zone: str | None = None
+) -> str:
+    """The offer as the patient reads it (their timezone; the clinic's too where it differs)."""
     return (
-        f"{clinic}: an earlier appointment is free on {_when(starts_at, timezone, locale)}. "
+        f"{clinic}: an earlier appointment is free on "
+        f"{_when(starts_at, timezone, locale, clinic_zone)}. "
         "Would you like it? The first to accept gets it."
     )
 
@@ -78,7 +98,11 @@ async def offer_freed_slot(conn: asyncpg.Connection, appointment_id: UUID, now: 
             query("waitlist", "insert_message"),
             entry["patient_id"],
             offer_text(
-                offer["clinic_name"], offer["starts_at"], entry["timezone"], entry["locale"]
+                offer["clinic_name"],
+                offer["starts_at"],
+                entry["timezone"],
+                entry["locale"],
+                offer["clinic_timezone"],
             ),
             {"options": options, "columns": 2},
             OFFER_PRIORITY,
@@ -110,12 +134,14 @@ async def answer_offer(
         outcome: OfferOutcome = row["outcome"]
         if outcome == "booked":
             await conn.execute(query("waitlist", "withdraw_unsent_offers"), offer["offer_id"])
+            zone = offer["clinic_timezone"]
             for other in await conn.fetch(query("waitlist", "too_late"), offer["offer_id"]):
                 await conn.execute(
                     query("waitlist", "insert_message"),
                     other["patient_id"],
                     f"{offer['clinic_name']}: the appointment on "
-                    f"{_when(offer['starts_at'], other['timezone'], other['locale'])} has been "
+                    f"{_when(offer['starts_at'], other['timezone'], other['locale'], zone)}"
+                    " has been "
                     "taken. You stay on the waitlist.",
                     {},
                     OFFER_PRIORITY,

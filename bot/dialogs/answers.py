@@ -20,6 +20,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from bot import texts
+from bot.appointment_when import appointment_when
 from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
 from bot.questions import ask_question
 from core.answer_buttons import (
@@ -329,13 +330,12 @@ async def answer_appointment(turn: Turn, answer: AppointmentAnswer, *, edit: boo
         return
     status = await record_appointment_answer(turn, answer, row["organization_id"])
     await close_questions(turn, appointment_id=answer.appointment_id)
-    zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
-    local = row["starts_at"].astimezone(zone)
+    local, when = appointment_when(turn, row["starts_at"], row["clinic_timezone"])
     day = texts.fmt_date(local, turn.locale)
     key = {"confirmed": "appt_confirmed", "reschedule_requested": "appt_reschedule"}.get(
         status, "appt_cancelled"
     )
-    turn.say(turn.t(key, date=day, time=texts.fmt_time(local, turn.locale)), edit=edit)
+    turn.say(turn.t(key, date=day, time=when), edit=edit)
 
 
 async def record_appointment_answer(

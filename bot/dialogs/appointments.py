@@ -7,9 +7,9 @@ word CANCEL, which carriers treat as an opt-out), handled in :mod:`bot.dialogs.a
 from __future__ import annotations
 
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from bot import texts
+from bot.appointment_when import appointment_when
 from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
 from bot.questions import ask_question
 from bot.steps import command, finish
@@ -31,7 +31,6 @@ async def appointments(turn: Turn, arg: str) -> None:
     if not rows:
         turn.say(turn.t("no_appointments"))
         return
-    zone = ZoneInfo(turn.patient["timezone"] if turn.patient is not None else "UTC")
     labels = {
         "confirm": turn.t("btn_confirm"),
         "reschedule": turn.t("btn_reschedule"),
@@ -41,11 +40,11 @@ async def appointments(turn: Turn, arg: str) -> None:
     lines: list[str] = []
     for row in rows:
         mark_sensitive(row["location"], row["clinician_name"])
-        local = row["starts_at"].astimezone(zone)
+        day, when = appointment_when(turn, row["starts_at"], row["clinic_timezone"])
         line = turn.t(
             "appointment_line",
-            date=texts.fmt_date(local, turn.locale, "full"),
-            time=texts.fmt_time(local, turn.locale),
+            date=texts.fmt_date(day, turn.locale, "full"),
+            time=when,
             clinic=row["clinic_name"],
             where=f" ({row['location']})" if row["location"] else "",
         )

@@ -9,6 +9,9 @@ from __future__ import annotations
 EN: dict[str, str] = {
     "no_appointments": "You have no upcoming appointments.",
     "appointment_line": "{date} {time}, {clinic}{where}",
+    # The clinic's time and the patient's own, when their zones differ (bot/appointment_when.py).
+    "appt_time_zones": "{time} {zone} time ({your_time} your time)",
+    "appt_your_day": "{time} {day}",
     "appt_sms_hint": "For the next one, reply C to confirm, R to reschedule or X to cancel.",
     "btn_confirm": "Confirm",
     "btn_reschedule": "Ask to reschedule",
@@ -22,6 +25,8 @@ EN: dict[str, str] = {
 ES: dict[str, str] = {
     "no_appointments": "No tienes próximas citas.",
     "appointment_line": "{date} {time}, {clinic}{where}",
+    "appt_time_zones": "{time}, hora de {zone} (tu hora: {your_time})",
+    "appt_your_day": "{time} del {day}",
     "appt_sms_hint": "Para la próxima, responde C para confirmar, R para cambiarla o X para anularla.",
     "btn_confirm": "Confirmar",
     "btn_reschedule": "Pedir otra fecha",

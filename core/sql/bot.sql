@@ -491,14 +491,15 @@ select id from dose_events
  order by due_at desc limit 1
 
 -- name: upcoming_appointments
-select a.*, o.name as clinic_name
+-- With the clinic's zone: its time is named beside the patient's where they differ.
+select a.*, o.name as clinic_name, o.timezone as clinic_timezone
   from appointments a join organizations o on o.id = a.organization_id
  where a.patient_id = $1 and a.starts_at > $2
    and a.status in ('scheduled', 'confirmed', 'reschedule_requested')
  order by a.starts_at limit 10
 
 -- name: get_appointment
-select a.*, o.name as clinic_name
+select a.*, o.name as clinic_name, o.timezone as clinic_timezone
   from appointments a join organizations o on o.id = a.organization_id
  where a.id = $1 and a.patient_id = $2
 

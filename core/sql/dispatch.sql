@@ -113,7 +113,8 @@ m.channels_tried, m.payload
 
 -- name: claim_patients
 -- Claimed messages' patients ($1), what a claim needs of each, for the worker's cache
--- (scheduler/claim_cache.py): the patient, the clinic's name and quiet-hours defaults, the contact points as aligned arrays
+-- (scheduler/claim_cache.py): the patient, the clinic's name, quiet-hours defaults and zone (its
+-- appointments' times, scheduler/appointment_times.py), the contact points as aligned arrays
 -- (they decode faster than JSON objects), and the category preferences as aligned arrays (the
 -- patient's choice, else the clinic's: public.preference_opted_out). Key lookups only; a patient
 -- who is gone has no row.
@@ -121,7 +122,7 @@ select p.id, p.locale, p.timezone, p.display_name, p.quiet_start, p.quiet_end,
        p.name_medicine_in_reminders, p.status as patient_status, p.reminders_paused,
        p.consent_at is not null as consented,
        o.name as organization_name, o.default_quiet_start, o.default_quiet_end,
-       p.organization_id, p.channel_order,
+       p.organization_id, o.timezone as organization_timezone, p.channel_order,
        cps.contact_ids, cps.contact_channels, cps.contact_addresses, cps.contact_usable,
        cps.contact_bots, pps.categories, pps.opted_out, pps.channels
   from patients p

@@ -68,8 +68,10 @@ select de.id, de.due_at, de.status, de.snoozed_until, m.name, m.dose
  limit 50
 
 -- name: upcoming_appointments
-select a.id, a.starts_at, a.location, a.clinician_name, a.status
+-- With the clinic's zone: its time is shown beside the patient's where they differ.
+select a.id, a.starts_at, a.location, a.clinician_name, a.status, o.timezone as clinic_timezone
   from appointments a
+  join organizations o on o.id = a.organization_id
  where a.patient_id = $1 and a.starts_at > $2 and a.starts_at < $3
    and a.status in ('scheduled', 'confirmed', 'reschedule_requested')
  order by a.starts_at

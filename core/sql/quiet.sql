@@ -5,22 +5,26 @@
 -- name: deferred_messages
 -- The messages of patient $2, or of every patient of clinic $4 (to them, or to their
 -- caregivers), that the dispatcher deferred (last_error $3) to a window end after $1, with what
--- decides their window now. Each branch by its own index (patient's or clinic's, from $1 on),
+-- decides their window now (an appointment's start too: scheduler.quiet_hours.appointment_hold).
+-- Each branch by its own index (patient's or clinic's, from $1 on),
 -- never a scan of the table; the other branch's key is null and finds nothing. Not locked: the
 -- update re-checks that a row is still pending (one a worker claimed meanwhile is its claim's).
 select m.id, m.scheduled_time, m.caregiver_id is not null as caregiver,
        p.quiet_start, p.quiet_end, p.timezone, c.timezone as caregiver_timezone,
-       o.default_quiet_start, o.default_quiet_end
-  from (select id, patient_id, caregiver_id, scheduled_time from scheduled_messages
+       o.default_quiet_start, o.default_quiet_end, m.kind, a.starts_at as appointment_starts_at
+  from (select id, patient_id, caregiver_id, scheduled_time, kind, appointment_id
+          from scheduled_messages
          where patient_id = $2 and scheduled_time > $1 and status = 'pending'
            and last_error = $3
         union all
-        select id, patient_id, caregiver_id, scheduled_time from scheduled_messages
+        select id, patient_id, caregiver_id, scheduled_time, kind, appointment_id
+          from scheduled_messages
          where organization_id = $4 and scheduled_time > $1 and status = 'pending'
            and last_error = $3) m
   join patients p on p.id = m.patient_id
   left join organizations o on o.id = p.organization_id
   left join caregivers c on c.id = m.caregiver_id
+  left join appointments a on a.id = m.appointment_id
 
 -- name: retime_deferred
 -- New times ($2) and reasons ($3) of the messages $1, still pending and deferred ($4).
@@ -37,11 +41,12 @@ update scheduled_messages m
 -- a walk of the pending rows due later is acceptable.
 select m.id, m.scheduled_time, m.caregiver_id is not null as caregiver,
        p.quiet_start, p.quiet_end, p.timezone, c.timezone as caregiver_timezone,
-       o.default_quiet_start, o.default_quiet_end
+       o.default_quiet_start, o.default_quiet_end, m.kind, a.starts_at as appointment_starts_at
   from scheduled_messages m
   join patients p on p.id = m.patient_id
   left join organizations o on o.id = p.organization_id
   left join caregivers c on c.id = m.caregiver_id
+  left join appointments a on a.id = m.appointment_id
  where m.status = 'pending' and m.scheduled_time > $1 and m.last_error = $2
    and (o.default_quiet_start is null or o.default_quiet_end is null)
    and (m.caregiver_id is not null or p.quiet_start is null or p.quiet_end is null)

@@ -11,7 +11,8 @@ select a.organization_id, a.id, a.starts_at, a.duration_minutes, a.location, a.c
 on conflict (source_appointment_id) do nothing
 returning id, organization_id, starts_at, duration_minutes,
           (select patient_id from appointments where id = $1) as cancelled_patient_id,
-          (select name from organizations o where o.id = organization_id) as clinic_name
+          (select name from organizations o where o.id = organization_id) as clinic_name,
+          (select timezone from organizations o where o.id = organization_id) as clinic_timezone
 
 -- name: fitting_entries
 -- Waiting patients of the clinic (not the one who cancelled) whose day and window, in their own
@@ -42,7 +43,7 @@ on conflict (idempotency_key) do nothing
 
 -- name: offer_of_recipient
 select r.id, r.offer_id, r.status, o.starts_at, o.status as offer_status,
-       org.name as clinic_name
+       org.name as clinic_name, org.timezone as clinic_timezone
   from slot_offer_recipients r
   join slot_offers o on o.id = r.offer_id
   join organizations org on org.id = o.organization_id

@@ -8,6 +8,10 @@ select id from organizations where id = $1
 -- name: organizations_by_name
 select id from organizations where name = $1
 
+-- name: organization_timezone
+-- The clinic's zone: a preview of an appointment message names its time beside the patient's.
+select timezone from organizations where id = $1
+
 -- name: insert_api_key
 insert into api_keys (organization_id, name, prefix, key_hash, role) values ($1, $2, $3, $4, $5)
 

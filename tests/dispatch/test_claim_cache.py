@@ -116,6 +116,13 @@ async def test_an_edit_is_honoured_by_the_next_claim(
     claim = await _claim_one(admin_conn, session, patient)
     assert claim.organization_name == "Renamed clinic"
     assert str(claim.default_quiet_start) == "20:00:00"
+    # The clinic's zone alone (its appointments' times, scheduler.appointment_times).
+    await admin_conn.execute(
+        "update organizations set timezone = 'America/New_York' where id = $1",
+        patient["organization_id"],
+    )
+    claim = await _claim_one(admin_conn, session, patient)
+    assert claim.organization_timezone == "America/New_York"
 
     # STOP, consent withdrawn, erasure's status: never served from a stale entry.
     await admin_conn.execute(

@@ -5,7 +5,9 @@ whose plan the session keeps).
 
 The same statements run under each definition, each on a fresh writer connection; what the
 workers would be told (NOTIFY ``medremind_cache``) is gathered per statement, in terms of the
-rows the test made, and compared, and checked against what each statement changed.
+rows the test made, and compared, and checked against what each statement changed. A clinic's
+zone is cached since migration 20260101015710 (tests/dispatch/test_claim_cache.py), the join
+did not know it: the statements here change another uncached column (``locale``).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ STATEMENTS: list[tuple[str, set[str]]] = [
               set name = case when o.id = ($1::uuid[])[2] then 'Renamed' else o.name end,
                   default_quiet_start = case when o.id = ($1::uuid[])[3] then time '21:30'
                                              else o.default_quiet_start end,
-                  timezone = 'Europe/Madrid'
+                  locale = 'es'
             where o.id = any($1::uuid[])""",
         {"o1", "o2"},
     ),

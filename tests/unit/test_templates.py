@@ -26,6 +26,7 @@ from core.templating import (
     with_numbered_options,
 )
 from platforms.base import Channel, Option
+from scheduler.appointment_times import clinic_time_values
 from tests.fakes.fake_telegram import telegram_html_problem
 
 LOCALES = ("en", "es")
@@ -446,6 +447,63 @@ def test_every_sms_fits_its_segments_whatever_the_names(
     short = {**VARIABLES, "patient_name": "Ana 🌸 Ruiz", "name_medicine": True}
     text = renderer.render("medication_reminder", locale, Channel.SMS, short).text
     assert "Ana 🌸 Ruiz" in text and VARIABLES["medicine_name"] in text
+
+
+# The clinic's time beside the patient's (scheduler.appointment_times) at its longest: CLDR's
+# longest exemplar city in Spanish (New Salem, North Dakota), a patient 16 hours behind on
+# another day (Pago Pago), and a 12-hour clock in Spanish ("12:00 a.m.", es-MX).
+LONGEST_ZONES = ("America/North_Dakota/New_Salem", "Pacific/Pago_Pago")
+
+
+@pytest.mark.parametrize("channel", CHANNELS, ids=str)
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("kind", [k for k in KINDS if k.startswith("appointment_")])
+def test_every_appointment_text_names_both_zones_on_every_channel(
+    renderer: TemplateRenderer, kind: str, locale: str, channel: Channel
+) -> None:
+    """A patient in New York of a clinic in Madrid: every channel's text (and Telegram's and the
+    e-mail's HTML) names Madrid's 09:30 and the patient's 04:30, within the channel's limits."""
+    both = clinic_time_values(
+        VARIABLES["starts_at"],
+        "America/New_York",
+        "Europe/Madrid",
+        locale,
+        sms=channel is Channel.SMS,
+    )
+    assert both is not None
+    values = {**VARIABLES, **both}
+    message = renderer.render(kind, locale, channel, values, options=OPTIONS.get(kind, ()))
+    clinic_time = "9:30 AM Madrid time" if locale == "en" else "9:30"
+    assert clinic_time in message.text and "Madrid" in message.text, message.text
+    assert "4:30" in message.text, message.text
+    if message.html is not None:
+        assert "Madrid" in message.html and "4:30" in message.html
+    if channel is Channel.TELEGRAM:
+        assert message.html is not None and telegram_html_problem(message.html) is None
+    shown = with_numbered_options(message.text, () if message.reply_keys else message.options)
+    if channel is Channel.SMS:
+        assert count_segments(shown)[1] <= SMS_MAX_SEGMENTS
+    if channel is Channel.WHATSAPP:
+        assert len(shown) <= WHATSAPP_MAX_CHARS
+
+
+@pytest.mark.parametrize("locale", [*LOCALES, "es-MX"])
+@pytest.mark.parametrize("kind", [k for k in KINDS if k.startswith("appointment_")])
+def test_every_appointment_sms_fits_with_both_zones(
+    renderer: TemplateRenderer, kind: str, locale: str
+) -> None:
+    """Naming the clinic's zone and the patient's time and day adds up to ~60 characters: with
+    every name at its longest and in UCS-2 the SMS still fits its segments (names, then the
+    clinic and its city are shortened), and it still names both times and the patient's day."""
+    clinic, patient = LONGEST_ZONES
+    starts = LONGEST_UCS2["starts_at"]
+    both = clinic_time_values(starts, patient, clinic, locale, sms=True)
+    assert both is not None and "your_day" in both
+    values = {**LONGEST_UCS2, **both}
+    message = renderer.render(kind, locale, Channel.SMS, values, options=OPTIONS.get(kind, ()))
+    shown = with_numbered_options(message.text, () if message.reply_keys else message.options)
+    assert count_segments(shown)[1] <= SMS_MAX_SEGMENTS, shown
+    assert "New Salem" in shown and both["your_time"] in shown and both["your_day"] in shown
 
 
 @pytest.mark.parametrize(

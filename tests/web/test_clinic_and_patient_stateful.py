@@ -26,8 +26,9 @@ Invariants, from the patient's side and the clinic's, after every step:
 
 * nothing but medication reminders, their follow-ups and the bot's replies reaches the patient
   in their quiet hours (the follow-ups' own rule: planned outside them unless the reminder they
-  follow was due inside them; docs/delivery.md "Quiet hours"), and no appointment message but
-  its cancellation after the appointment began;
+  follow was due inside them; docs/delivery.md "Quiet hours") but an appointment message the
+  window would have held until less than an hour before the appointment (it goes then), and
+  no appointment message but its cancellation after the appointment began;
 * nothing medication-related reaches a paused patient, nor their caregiver about them;
 * nothing reaches the phone after its STOP but the confirmation, until START; its words
   answer nothing meanwhile; nothing of the worker's reaches a Telegram chat after its /stop (its
@@ -108,6 +109,7 @@ from core.db import Database
 from core.settings import Settings
 from scheduler.planner import run_planner_tick
 from scheduler.planning_rules import in_quiet_hours
+from scheduler.quiet_hours import quiet_window_end
 from tests import factories
 from tests.bot.test_answer_router_stateful import _call, settings_for_run, usual_words
 from tests.fakes.fake_telegram import FakeTelegram
@@ -1264,6 +1266,12 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                         f"follow-up planned in quiet hours {quiet}: {what}"
                     )
                 return
+            if row["starts_at"] is not None:
+                # About an appointment: held only to a window end at least an hour before it,
+                # else sent inside the window (scheduler.quiet_hours.appointment_hold).
+                end = quiet_window_end(row["sent_at"], zone, *quiet)
+                if end is not None and end > row["starts_at"] - timedelta(hours=1):
+                    return
             assert not in_quiet_hours(row["sent_at"], zone, *quiet), (
                 f"in quiet hours {quiet[0]}-{quiet[1]}: {what}"
             )

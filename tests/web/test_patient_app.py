@@ -184,6 +184,7 @@ async def test_today_and_answers_go_through_the_same_recorders(
     }
     (visit,) = today["appointments"]
     assert (visit["date"], visit["time"], visit["location"]) == ("2026-03-05", "12:00", "Room 4")
+    assert "clinic" not in visit  # the clinic's zone is the patient's
 
     taken = await http.post(f"/app/api/doses/{dose['id']}/answer", json={"answer": "taken"})
     assert taken.status_code == 200 and taken.json()["status"] == "taken"
@@ -624,3 +625,26 @@ async def test_a_dose_missed_while_unreachable_alerts_nobody_when_the_app_brings
         "select status from scheduled_messages where kind = 'missed_dose_caregiver'"
     )
     assert alerts == []
+
+
+async def test_a_visit_in_another_zone_shows_the_clinics_time(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any]
+) -> None:
+    """A clinic in Madrid, a patient in New York: the day view gives the clinic's date, time and
+    city beside the patient's own (the app shows "09:00 Madrid time (03:00 your time)")."""
+    await admin_conn.execute(
+        "update organizations set timezone = 'Europe/Madrid' where id = $1",
+        world["patient"]["organization_id"],
+    )
+    await admin_conn.execute(
+        "update patients set timezone = 'America/New_York' where id = $1", world["patient"]["id"]
+    )
+    # 00:30 in Madrid on 5 March 2026 is 18:30 on the 4th in New York.
+    await admin_conn.execute(
+        "update appointments set starts_at = '2026-03-04T23:30:00Z' where id = $1",
+        world["appointment"]["id"],
+    )
+    await _sign_in(http, admin_conn)
+    (visit,) = (await http.get("/app/api/today")).json()["appointments"]
+    assert (visit["date"], visit["time"]) == ("2026-03-04", "18:30")
+    assert visit["clinic"] == {"date": "2026-03-05", "time": "00:30", "zone": "Madrid"}

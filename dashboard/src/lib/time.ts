@@ -14,6 +14,35 @@ export function formatInZone(value: Date | string | null | undefined, timeZone: 
   }).format(date);
 }
 
+/**
+ * The patient's own time of an appointment when their zone shows another wall clock than the
+ * clinic's at that instant ("patient's time: 03:00 (America/New_York)", with the date when it is
+ * another day there), else null: the same zone, or another with the same offset then (Madrid and
+ * Paris). The patient's messages name both times the same way (scheduler/appointment_times.py).
+ */
+export function patientTimeNote(
+  value: Date | string,
+  clinicZone: string,
+  patientZone: string | null | undefined,
+): string | null {
+  if (!patientZone || patientZone === clinicZone) return null;
+  const date = typeof value === "string" ? new Date(value) : value;
+  let clinic: string;
+  let patient: string;
+  try {
+    clinic = localInputValue(date, clinicZone);
+    patient = localInputValue(date, patientZone);
+  } catch {
+    return null; // a zone Intl does not know: nothing to add
+  }
+  if (clinic === patient) return null;
+  const shown =
+    clinic.slice(0, 10) === patient.slice(0, 10)
+      ? patient.slice(11, 16)
+      : formatInZone(date, patientZone).replace(/ \d{4},/, ",");
+  return `patient's time: ${shown} (${patientZone})`;
+}
+
 /** The `YYYY-MM-DDTHH:MM` wall-clock value of `date` in `timeZone`, for datetime-local inputs. */
 export function localInputValue(date: Date, timeZone: string): string {
   const parts = Object.fromEntries(

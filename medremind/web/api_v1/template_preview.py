@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
+from core.sql import query
 from core.templating import MessageTooLong
 from medremind.web.api_v1.common import Org, State
 from medremind.web.api_v1.fields import Channel, IsoDateTime, LanguageTag, Locale, Timezone
@@ -113,11 +114,16 @@ async def preview_template(body: PreviewBody, org_id: Org, state: State) -> Any:
         CustomTemplate(org_id, v.name, body.kind, v.locale, v.channel, v.body, v.subject)
         for v in body.versions
     ]
+    clinic_zone = None
+    if values.starts_at is not None:
+        async with state.pool.acquire() as conn:
+            clinic_zone = await conn.fetchval(query("web", "organization_timezone"), org_id)
     request = PreviewRequest(
         kind=body.kind,
         locale=body.locale,
         channel=body.channel,
         timezone=body.timezone,
+        clinic_timezone=clinic_zone,
         patient_name=values.patient_name,
         clinic_name=values.clinic_name,
         due_at=values.due_at,

@@ -23,6 +23,7 @@ from medremind.web.errors import ApiError, ValidationFailed
 from medremind.web.patient_app.sessions import current_patient
 from medremind.web.patient_app.vapid import vapid_key
 from medremind.web.state import web_state
+from scheduler.appointment_times import differs, zone_city
 from scheduler.appointments import record_appointment_reply
 from scheduler.dose_answers import record_dose_answer
 
@@ -98,8 +99,10 @@ def _dose(row: Any, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
 
 
 def _appointment(row: Any, zone: ZoneInfo) -> dict[str, Any]:
+    """A visit in the patient's zone; with ``clinic`` (its date, time and city) where the
+    clinic's zone shows another wall clock then: the visit happens at the clinic's time."""
     local = row["starts_at"].astimezone(zone)
-    return {
+    visit: dict[str, Any] = {
         "id": str(row["id"]),
         "date": local.date().isoformat(),
         "time": local.strftime("%H:%M"),
@@ -107,6 +110,15 @@ def _appointment(row: Any, zone: ZoneInfo) -> dict[str, Any]:
         "clinician": row["clinician_name"],
         "status": row["status"],
     }
+    clinic_zone = row["clinic_timezone"]
+    if differs(row["starts_at"], str(zone), clinic_zone):
+        there = row["starts_at"].astimezone(ZoneInfo(clinic_zone))
+        visit["clinic"] = {
+            "date": there.date().isoformat(),
+            "time": there.strftime("%H:%M"),
+            "zone": zone_city(clinic_zone, "en"),
+        }
+    return visit
 
 
 async def answer_dose(request: Request) -> Response:

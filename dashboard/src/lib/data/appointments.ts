@@ -11,6 +11,8 @@ export interface AppointmentRow {
   id: string;
   patient_id: string;
   patient_name: string | null;
+  /** The patient's IANA zone: shown beside the clinic's time where the two differ. */
+  patient_timezone: string | null;
   starts_at: Date;
   duration_minutes: number;
   location: string | null;
@@ -21,7 +23,7 @@ export interface AppointmentRow {
 /** Appointments from a week ago on (or one patient's), in time order. */
 export async function listAppointments(tx: Tx, patientId: string | null): Promise<AppointmentRow[]> {
   return tx.unsafe<AppointmentRow[]>(
-    `select a.id, a.patient_id, p.display_name as patient_name, a.starts_at, a.duration_minutes,
+    `select a.id, a.patient_id, p.display_name as patient_name, p.timezone as patient_timezone, a.starts_at, a.duration_minutes,
             a.location, a.clinician_name, a.status
        from appointments a join patients p on p.id = a.patient_id
       where ($1::uuid is null and a.starts_at >= now() - interval '7 days')
@@ -34,7 +36,7 @@ export async function listAppointments(tx: Tx, patientId: string | null): Promis
 /** One appointment of the organization (row-level security hides another clinic's), or null. */
 export async function getAppointment(tx: Tx, id: string): Promise<AppointmentRow | null> {
   const [row] = await tx<AppointmentRow[]>`
-    select a.id, a.patient_id, p.display_name as patient_name, a.starts_at, a.duration_minutes,
+    select a.id, a.patient_id, p.display_name as patient_name, p.timezone as patient_timezone, a.starts_at, a.duration_minutes,
            a.location, a.clinician_name, a.status
       from appointments a join patients p on p.id = a.patient_id
      where a.id = ${id}`;

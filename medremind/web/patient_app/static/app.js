@@ -114,7 +114,11 @@ function renderVisits(visits) {
     li.className = "card";
     const title = document.createElement("div");
     title.className = "title";
-    title.textContent = `${visit.date} ${visit.time} `;
+    // The clinic's time first where its zone differs: the visit happens there, at its hours.
+    const clinic = visit.clinic;
+    title.textContent = clinic
+      ? `${clinic.date} ${clinic.time} ${clinic.zone} time (${clinic.date === visit.date ? "" : `${visit.date} `}${visit.time} your time) `
+      : `${visit.date} ${visit.time} `;
     title.append(badge(visit.status));
     li.append(title);
     const where = [visit.clinician, visit.location].filter(Boolean).join(", ");

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { AppointmentForm } from "@/components/AppointmentForm";
 import { CreatedNotice } from "@/components/CreatedNotice";
+import { PatientTime } from "@/components/PatientTime";
 import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
@@ -81,7 +82,10 @@ export default async function AppointmentsPage({
               const started = a.status !== "cancelled" && new Date(a.starts_at).getTime() <= Date.now();
               return (
                 <tr key={a.id} data-testid="appointment-row" role="row">
-                  <td role="cell" data-label="When">{formatInZone(a.starts_at, tz)} · {a.duration_minutes} min</td>
+                  <td role="cell" data-label="When">
+                    {formatInZone(a.starts_at, tz)} · {a.duration_minutes} min
+                    <PatientTime at={a.starts_at} clinicZone={tz} patientZone={a.patient_timezone} />
+                  </td>
                   <td role="cell" data-label="Patient"><Link href={`/patients/${a.patient_id}`}>{a.patient_name ?? "Unnamed patient"}</Link></td>
                   <td role="cell" data-label="Where"><div>{a.location ?? "—"}{a.clinician_name ? <div className="muted">{a.clinician_name}</div> : null}</div></td>
                   <td role="cell" data-label="Status"><div><StatusBadge status={a.status} /></div></td>

@@ -10,6 +10,7 @@ import { InvitePanel } from "@/components/InvitePanel";
 import { MessageTimeline } from "@/components/MessageTimeline";
 import { NextMessagePreview } from "@/components/NextMessagePreview";
 import { PreferencesPanel } from "@/components/PreferencesPanel";
+import { PatientTime } from "@/components/PatientTime";
 import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { alertTiming } from "@/lib/caregiver-alerts";
@@ -302,6 +303,7 @@ export default async function PatientPage({
                 <li key={a.id}>
                   {formatInZone(a.starts_at, tz)} · {a.duration_minutes} min
                   {a.location ? ` · ${a.location}` : ""} <StatusBadge status={a.status} />
+                  <PatientTime at={a.starts_at} clinicZone={tz} patientZone={patient.timezone} />
                 </li>
               ))}
             </ul>

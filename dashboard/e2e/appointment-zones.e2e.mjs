@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Appointment times on the dashboard for a clinic in Madrid: the clinic's own times, and under
+// each the patient's own time where their zone shows another wall clock then. The appointments
+// page (one patient's) and the patient's page, in headless Chromium. Run by
+// tests/dashboard/test_appointment_zones_e2e.py.
+//
+// Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, PATIENTS (JSON: {label: patient id}),
+// SCREENSHOT_DIR, RESULT_FILE, CHROMIUM_PATH.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BASE_URL, env, launch, log, SHOTS, signIn } from "./browser.mjs";
+
+const browser = await launch();
+const result = {};
+let page;
+try {
+  page = await signIn(browser, env("CLINICIAN_EMAIL"), env("CLINICIAN_PASSWORD"));
+  for (const [label, id] of Object.entries(JSON.parse(env("PATIENTS")))) {
+    await page.goto(`${BASE_URL}/appointments?patient=${id}`);
+    const rows = page.getByTestId("appointment-row");
+    await rows.first().waitFor();
+    const when = [];
+    for (const row of await rows.all()) {
+      when.push((await row.locator("td[data-label=When]").innerText()).trim());
+    }
+    await page.screenshot({ path: join(SHOTS, `appointment-zones-${label}.png`), fullPage: true });
+    await page.goto(`${BASE_URL}/patients/${id}`);
+    const section = page.locator("section[aria-labelledby=appointments-h]");
+    await section.waitFor();
+    await section.scrollIntoViewIfNeeded();
+    result[label] = {
+      when,
+      patientPage: (await section.locator("li").allInnerTexts()).map((t) => t.trim()),
+    };
+    await section.screenshot({ path: join(SHOTS, `appointment-zones-${label}-patient.png`) });
+    log(`patient ${label}`);
+  }
+} catch (error) {
+  if (page) await page.screenshot({ path: join(SHOTS, "appointment-zones-failure.png"), fullPage: true });
+  throw error;
+} finally {
+  writeFileSync(env("RESULT_FILE"), JSON.stringify(result, null, 2));
+  await browser.close();
+}
+log("done");
