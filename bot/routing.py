@@ -21,6 +21,8 @@ one instant, the one asked last); the first that accepts it gets it:
   "posponer 90 min"): that snooze length, within :data:`SNOOZE_MINUTES_MIN` and
   :data:`SNOOZE_MINUTES_MAX` as for buttons; a number outside them picks the Snooze still
   (``Choice.snooze_minutes``) so the patient is told the range instead of being misunderstood;
+  where several lengths of one dose's Snooze are offered (a snooze's reply), a bare snooze word
+  is the reminder's own Snooze, its default length;
 * a dialog step also accepts the typed input it parses (a time, a date, a name: ``Step.typed``).
 
 So the options shown are the answers accepted, on every channel, and a reminder that arrives in
@@ -170,7 +172,24 @@ def _answer_word(choices: tuple[Choice, ...], folded: str) -> Choice | None:
     :data:`APPOINTMENT_WORDS`, if exactly one choice is it."""
     words = " ".join(folded.rstrip(".!").split())
     found = [c for c in choices if words in _answer_words(c.value)]
-    return found[0] if len(found) == 1 else None
+    if len(found) == 1:
+        return found[0]
+    return _default_snooze(found)
+
+
+def _default_snooze(found: list[Choice]) -> Choice | None:
+    """A bare "snooze" where several lengths of one dose's Snooze are offered (a snooze's reply:
+    "Snooze 10 min", "Snooze 30 min", ...): the reminder's own Snooze, its default length, as
+    the word meant on the reminder; anything else ambiguous stays unanswered (None)."""
+    doses = {c.value.rpartition(":")[0] for c in found}
+    if (
+        len(found) < 2
+        or len(doses) != 1
+        or any(_answer_words(c.value) != ANSWER_WORDS["s"] for c in found)
+    ):
+        return None
+    shown = found[0]
+    return Choice(shown.label, f"{doses.pop()}:s", shown.keys)
 
 
 def _answer_words(data: str) -> frozenset[str]:
