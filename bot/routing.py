@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ from bot import texts
 from bot.conversation import Turn
 from bot.steps import IDLE, STEPS
 from core.answer_buttons import QUESTION_TTL, SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
+from core.dose_times import named_local
 from core.logs import mark_sensitive
 from core.sql import query
 from platforms.base import Channel
@@ -106,6 +107,10 @@ class Question:
     # the dialog's question drew when it was asked (bot.sql finish_turn).
     seq: int = 0
     dose_due_at: datetime | None = None
+    # The dose's set date and time (its schedule's), which name it where the clocks sprang over
+    # it (core.dose_times).
+    dose_local_date: date | None = None
+    dose_local_time: time | None = None
     appointment_starts_at: datetime | None = None
     offer_starts_at: datetime | None = None  # a waitlist slot offer's appointment time
     # The dose's medicine as its reminder named it (the name only where the patient opted in).
@@ -277,6 +282,8 @@ def _from_row(row: Any) -> Question:
         row_id=row["id"],
         seq=row["seq"],
         dose_due_at=row["due_at"],
+        dose_local_date=row["local_date"],
+        dose_local_time=row["local_time"],
         appointment_starts_at=row["starts_at"],
         offer_starts_at=row["offer_starts_at"],
         medicine_name=row["medicine_name"],
@@ -318,7 +325,12 @@ def subject(turn: Turn, question: Question) -> str:
             date=texts.fmt_date(local, turn.locale),
             time=texts.fmt_time(local, turn.locale),
         )
-    local = (question.dose_due_at or question.asked_at).astimezone(zone)
+    if question.dose_due_at is not None:
+        local = named_local(
+            question.dose_due_at, zone, question.dose_local_date, question.dose_local_time
+        )
+    else:
+        local = question.asked_at.astimezone(zone)
     words = texts.dose_words(
         turn.locale, local, name=question.medicine_name, number=question.medicine_number
     )

@@ -33,6 +33,7 @@ from core.answer_buttons import (
     parse_dose_data,
     parse_offer_data,
 )
+from core.dose_times import named_local
 from core.logs import mark_sensitive
 from core.sql import query
 from platforms.base import Channel
@@ -283,8 +284,9 @@ async def dose_subject(turn: Turn, dose_id: UUID, *, dated: bool = False) -> str
     if row is None:  # not this patient's (the callers checked it): say no more
         return turn.t("this_dose")
     mark_sensitive(row["medication_name"])
+    # Its set time where the clocks sprang over it ("your 2:30 AM dose", fired at 3:00).
+    local = named_local(row["due_at"], row["timezone"], row["local_date"], row["local_time"])
     zone = ZoneInfo(row["timezone"])
-    local = row["due_at"].astimezone(zone)
     name = row["medication_name"] if row["name_medicine"] else None
     words = texts.dose_words(turn.locale, local, name=name, number=row["medicine_number"])
     today = None if dated else turn.now.astimezone(zone).date()
