@@ -4,7 +4,8 @@ A dose set for 2:30 AM does not exist on the night clocks go from 2:00 to 3:00: 
 it at the end of the gap, 3:00 (``scheduler.recurrence``), and keeps the time the patient set in
 ``dose_events.local_time`` (and the reminder's payload). Named by the instant it fires, its
 reminder read "Time for your 3:00 AM dose" and /today listed "3:00 AM", a dose the patient never
-set. Named by :func:`named_local`, it is "your 2:30 AM dose", as every other day.
+set. Named by :func:`named_local` (or :func:`sprung_over`), it is "your 2:30 AM dose", as every
+other day.
 
 Only that case changes anything: a set time that exists (every other day, and both hours of the
 autumn night) or a dose shown in another zone than its schedule's (a patient away from home, who
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime, time, tzinfo
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def named_local(
@@ -25,21 +26,34 @@ def named_local(
     local_time: time | str | None = None,
 ) -> datetime:
     """The dose due at ``due_at`` as ``zone``'s clock names it: its set wall time
-    (``local_date`` and ``local_time``, the schedule's, as dates and times or ISO text) when that
-    time does not exist in ``zone`` that day and the dose fires at the end of the gap, else
-    ``due_at`` in ``zone``. The set time comes back as an aware datetime in ``zone`` at that wall
-    time, which no instant has: format it, do not compute with it."""
+    (:func:`sprung_over`) where the clocks sprang over it, else ``due_at`` in ``zone``."""
     tz = ZoneInfo(zone) if isinstance(zone, str) else zone
-    local = due_at.astimezone(tz)
-    if local_date is None or local_time is None or not isinstance(tz, ZoneInfo):
-        return local
-    gap = _gap(str(local_date), str(local_time), tz.key)
+    if isinstance(tz, ZoneInfo):
+        named = sprung_over(due_at, tz.key, local_date, local_time)
+        if named is not None:
+            return named
+    return due_at.astimezone(tz)
+
+
+def sprung_over(
+    due_at: datetime,
+    zone: str,
+    local_date: date | str | None,
+    local_time: time | str | None,
+) -> datetime | None:
+    """The dose's set wall time (``local_date`` and ``local_time``, the schedule's, as dates and
+    times or ISO text) as an aware datetime in ``zone`` (an IANA name) when that time does not
+    exist there that day and the dose fires at the end of the gap; else None (nearly always:
+    one cached lookup, so the dispatcher asks for every reminder). The datetime is that wall
+    time, which no instant has: format it, do not compute with it."""
+    if local_date is None or local_time is None:
+        return None
+    gap = _gap(str(local_date), str(local_time), zone)
     if gap is None:
-        return local
+        return None
     wall, gap_end = gap
-    if wall.replace(tzinfo=None) < local.replace(tzinfo=None) <= gap_end:
-        return wall
-    return local
+    fires = due_at.astimezone(wall.tzinfo).replace(tzinfo=None)
+    return wall if wall.replace(tzinfo=None) < fires <= gap_end else None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -51,8 +65,8 @@ def _gap(local_date: str, local_time: str, key: str) -> tuple[datetime, datetime
         wall = datetime.combine(
             date.fromisoformat(local_date), time.fromisoformat(local_time), tzinfo=ZoneInfo(key)
         )
-    except ValueError:
-        return None  # not a date and time: name the dose by its instant
+    except (ValueError, ZoneInfoNotFoundError):
+        return None  # not a date and time, or no zone: name the dose by its instant
     before, after = wall.replace(fold=0).utcoffset(), wall.replace(fold=1).utcoffset()
     if before is None or after is None or after <= before:
         return None
