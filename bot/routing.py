@@ -21,6 +21,8 @@ one instant, the one asked last); the first that accepts it gets it:
   "posponer 90 min"): that snooze length, within :data:`SNOOZE_MINUTES_MIN` and
   :data:`SNOOZE_MINUTES_MAX` as for buttons; a number outside them picks the Snooze still
   (``Choice.snooze_minutes``) so the patient is told the range instead of being misunderstood;
+  where several lengths of one dose's Snooze are offered (a snooze's reply), a bare snooze word
+  is the reminder's own Snooze, its default length;
 * a dialog step also accepts the typed input it parses (a time, a date, a name: ``Step.typed``).
 
 So the options shown are the answers accepted, on every channel, and a reminder that arrives in
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -42,6 +44,7 @@ from bot import texts
 from bot.conversation import Turn
 from bot.steps import IDLE, STEPS
 from core.answer_buttons import QUESTION_TTL, SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
+from core.dose_times import named_local
 from core.logs import mark_sensitive
 from core.sql import query
 from platforms.base import Channel
@@ -104,6 +107,10 @@ class Question:
     # the dialog's question drew when it was asked (bot.sql finish_turn).
     seq: int = 0
     dose_due_at: datetime | None = None
+    # The dose's set date and time (its schedule's), which name it where the clocks sprang over
+    # it (core.dose_times).
+    dose_local_date: date | None = None
+    dose_local_time: time | None = None
     appointment_starts_at: datetime | None = None
     offer_starts_at: datetime | None = None  # a waitlist slot offer's appointment time
     # The dose's medicine as its reminder named it (the name only where the patient opted in).
@@ -170,7 +177,24 @@ def _answer_word(choices: tuple[Choice, ...], folded: str) -> Choice | None:
     :data:`APPOINTMENT_WORDS`, if exactly one choice is it."""
     words = " ".join(folded.rstrip(".!").split())
     found = [c for c in choices if words in _answer_words(c.value)]
-    return found[0] if len(found) == 1 else None
+    if len(found) == 1:
+        return found[0]
+    return _default_snooze(found)
+
+
+def _default_snooze(found: list[Choice]) -> Choice | None:
+    """A bare "snooze" where several lengths of one dose's Snooze are offered (a snooze's reply:
+    "Snooze 10 min", "Snooze 30 min", ...): the reminder's own Snooze, its default length, as
+    the word meant on the reminder; anything else ambiguous stays unanswered (None)."""
+    doses = {c.value.rpartition(":")[0] for c in found}
+    if (
+        len(found) < 2
+        or len(doses) != 1
+        or any(_answer_words(c.value) != ANSWER_WORDS["s"] for c in found)
+    ):
+        return None
+    shown = found[0]
+    return Choice(shown.label, f"{doses.pop()}:s", shown.keys)
 
 
 def _answer_words(data: str) -> frozenset[str]:
@@ -258,6 +282,8 @@ def _from_row(row: Any) -> Question:
         row_id=row["id"],
         seq=row["seq"],
         dose_due_at=row["due_at"],
+        dose_local_date=row["local_date"],
+        dose_local_time=row["local_time"],
         appointment_starts_at=row["starts_at"],
         offer_starts_at=row["offer_starts_at"],
         medicine_name=row["medicine_name"],
@@ -299,7 +325,12 @@ def subject(turn: Turn, question: Question) -> str:
             date=texts.fmt_date(local, turn.locale),
             time=texts.fmt_time(local, turn.locale),
         )
-    local = (question.dose_due_at or question.asked_at).astimezone(zone)
+    if question.dose_due_at is not None:
+        local = named_local(
+            question.dose_due_at, zone, question.dose_local_date, question.dose_local_time
+        )
+    else:
+        local = question.asked_at.astimezone(zone)
     words = texts.dose_words(
         turn.locale, local, name=question.medicine_name, number=question.medicine_number
     )

@@ -6,7 +6,9 @@ One rule, held in two places that a test keeps equal: here, for the bot (whose a
 needs a pure check) and the API, and in the database (migration 20260101015500:
 ``public.person_name_clean`` in a trigger, ``public.person_name_visible`` in a check), which
 every writer of ``patients.display_name`` meets, the dashboard's server actions included
-(tests/integration/test_person_names.py compares the two over every code point).
+(tests/integration/test_person_names.py compares the two over every code point), and every
+writer of ``caregivers.name`` too, a clinician through Supabase included (migration
+20260101015760, tests/integration/test_caregiver_names.py).
 
 - Direction controls with a scope (embeddings, overrides, isolates: U+202A-U+202E,
   U+2066-U+2069) are removed from a name, which stays otherwise as typed. They are not part of

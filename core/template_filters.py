@@ -62,6 +62,10 @@ class Values(Protocol):
 def _localized(ctx: Values, value: Any) -> Any:
     zone = ctx.get("timezone")
     if zone and isinstance(value, datetime) and value.tzinfo is not None:
+        if getattr(value.tzinfo, "key", None) == str(zone):
+            # Already on the recipient's clock: shown at its wall time, also a dose's set time
+            # that the clocks sprang over (core.dose_times), which no conversion would keep.
+            return value
         return value.astimezone(ZoneInfo(str(zone)))
     return value
 

@@ -760,8 +760,8 @@ def _displayed_datetime(value: datetime, zone: Any, locale: str) -> str:
     found = _DISPLAYED.get(key)
     if found is None:
         shown = value
-        if zone and value.tzinfo is not None:
-            shown = value.astimezone(ZoneInfo(str(zone)))
+        if zone and value.tzinfo is not None and getattr(value.tzinfo, "key", None) != str(zone):
+            shown = value.astimezone(ZoneInfo(str(zone)))  # else on that clock already
         day = _babel_format(format_date, shown, "medium", locale)
         time = _babel_format(format_time, shown, "short", locale)
         found = plain_spaces(f"{day}, {time}")

@@ -23,6 +23,7 @@ from jinja2 import TemplateSyntaxError
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from core.answer_buttons import default_options
+from core.dose_times import sprung_over
 from core.logs import mark_sensitive
 from core.templating import FALLBACK_LOCALE, MessageTooLong, TemplateNotAllowed, TemplateRenderer
 from platforms.base import Channel, Option, OutboundMessage
@@ -60,6 +61,14 @@ def variables_for(
         if k not in _PROTECTED and k != "options"
     }
     due_at = claim.dose_due_at or claim.scheduled_time
+    if claim.dose_due_at is not None and claim.kind in DOSE_DAY_KINDS:
+        # The time the patient set (the planner's payload), where the clocks sprang forward
+        # over it: "your 2:30 AM dose", fired at 3:00 (core.dose_times).
+        payload = claim.payload or {}
+        set_time = sprung_over(
+            due_at, claim.timezone, payload.get("local_date"), payload.get("local_time")
+        )
+        due_at = set_time or due_at
     values.setdefault("due_at", due_at)
     values["timezone"] = claim.timezone
     if claim.dose_due_at is not None and claim.kind in DOSE_DAY_KINDS:

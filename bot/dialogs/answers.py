@@ -34,6 +34,7 @@ from core.answer_buttons import (
     parse_dose_data,
     parse_offer_data,
 )
+from core.dose_times import named_local
 from core.logs import mark_sensitive
 from core.sql import query
 from platforms.base import Channel
@@ -172,22 +173,30 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
             turn.locale, turn.now, until, timezone, what, sms=turn.conv.channel == Channel.SMS
         )
         # The snoozed reminder keeps Taken, so a pill taken before it comes back can be
-        # reported; with buttons it also offers the other snooze lengths (a numbered text
-        # stays short: "1 Taken" only).
+        # reported, and Snooze, so it can be snoozed again, on every channel alike: buttons, or
+        # "1 Taken / 2 Snooze 30 min / 3 Snooze 60 min" typed ("2", "snooze 45"). Snoozing again
+        # is bounded as the first snooze is: refused 12 hours past the dose's time.
         dose_id = answer.dose_event_id
         choices = [_taken_choice(turn, dose_id)]
-        if turn.conv.channel not in NUMBERED_CHANNELS:
-            choices += [
-                (turn.t("btn_snooze_n", n=n), dose_data(dose_id, f"s{n}"))
-                for n in SNOOZE_CHOICES
-                if n != answer.snooze_minutes
-            ]
+        choices += [
+            (turn.t("btn_snooze_n", n=n), dose_data(dose_id, f"s{n}"))
+            for n in again_lengths(answer.snooze_minutes)
+        ]
         turn.replies.append(Reply(text=message, edit=edit, raw_options=tuple(choices)))
-        await _ask_taken(turn, dose_id, choices[0])
+        await _ask_about_dose(turn, dose_id, choices)
         return
     else:
         message = turn.t("answer_skipped", what=what)
     turn.say(message, edit=edit)
+
+
+def again_lengths(chosen: int | None) -> tuple[int, ...]:
+    """The snooze lengths a snooze's reply offers: the two longest of :data:`SNOOZE_CHOICES`
+    other than the one ``chosen`` (None: the default). Two, so that with Taken the reply is three
+    choices, which WhatsApp shows as quick replies (three in session) and an SMS keeps short; the
+    longest, since a dose snoozed once is put off for longer, not shorter. Any other length can
+    be typed ("snooze 45")."""
+    return tuple(n for n in SNOOZE_CHOICES if n != chosen)[-2:]
 
 
 def _taken_choice(turn: Turn, dose_id: UUID) -> tuple[str, str]:
@@ -202,16 +211,19 @@ async def _refuse_late_snooze(turn: Turn, dose_id: UUID, what: str, *, edit: boo
     taken = _taken_choice(turn, dose_id)
     message = turn.t("answer_snooze_too_late", what=what)
     turn.replies.append(Reply(text=message, edit=edit, raw_options=(taken,)))
-    await _ask_taken(turn, dose_id, taken)
+    await _ask_about_dose(turn, dose_id, [taken])
 
 
-async def _ask_taken(turn: Turn, dose_id: UUID, taken: tuple[str, str]) -> None:
-    """Record the Taken of a snooze's reply (or of a refused snooze's) as the chat's question
-    about the dose (bot.routing), so a typed "1" (where numbered) or "taken" reaches the dose
-    (the snoozed one before its reminder is back)."""
-    label, data = taken
-    keys = ["1"] if turn.conv.channel in NUMBERED_CHANNELS else []
-    await ask_question(turn, [{"label": label, "data": data, "keys": keys}], dose_id=dose_id)
+async def _ask_about_dose(turn: Turn, dose_id: UUID, choices: list[tuple[str, str]]) -> None:
+    """Record the options of a snooze's reply (or of a refused snooze's) as the chat's question
+    about the dose (bot.routing), so what the reply shows can be typed on every channel: "1" or
+    "taken", "2" or "snooze 30" (the snoozed dose before its reminder is back)."""
+    numbered = turn.conv.channel in NUMBERED_CHANNELS
+    options = [
+        {"label": label, "data": data, "keys": [str(number)] if numbered else []}
+        for number, (label, data) in enumerate(choices, 1)
+    ]
+    await ask_question(turn, options, dose_id=dose_id)
 
 
 def _refused(answer: str, result: object, until: datetime) -> bool:
@@ -273,8 +285,9 @@ async def dose_subject(turn: Turn, dose_id: UUID, *, dated: bool = False) -> str
     if row is None:  # not this patient's (the callers checked it): say no more
         return turn.t("this_dose")
     mark_sensitive(row["medication_name"])
+    # Its set time where the clocks sprang over it ("your 2:30 AM dose", fired at 3:00).
+    local = named_local(row["due_at"], row["timezone"], row["local_date"], row["local_time"])
     zone = ZoneInfo(row["timezone"])
-    local = row["due_at"].astimezone(zone)
     name = row["medication_name"] if row["name_medicine"] else None
     words = texts.dose_words(turn.locale, local, name=name, number=row["medicine_number"])
     today = None if dated else turn.now.astimezone(zone).date()

@@ -6,7 +6,7 @@ import asyncio
 import csv
 import io
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot import texts
 from bot.charts import adherence_png
@@ -14,6 +14,7 @@ from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
 from bot.dialogs.onboarding import now_local
 from bot.steps import command, finish
 from core.answer_buttons import dose_data
+from core.dose_times import named_local
 from core.logs import mark_sensitive
 from core.reply_files import MAX_FILE_BYTES, fits
 from core.sql import query
@@ -60,7 +61,10 @@ async def today(turn: Turn, arg: str) -> None:
     buttons: list[tuple[str, str]] = []
     for row in rows:
         mark_sensitive(row["medication_name"])
-        at = texts.fmt_time(row["due_at"].astimezone(zone), turn.locale)
+        # As its reminder names it: the set time where the clocks sprang over it (2:30, sent
+        # at 3:00), else the time the patient's clock shows now.
+        local = named_local(row["due_at"], now.tzinfo or UTC, row["local_date"], row["local_time"])
+        at = texts.fmt_time(local, turn.locale)
         lines.append(
             turn.t(
                 "today_line",

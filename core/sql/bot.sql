@@ -433,7 +433,8 @@ update scheduled_messages set status = 'cancelled'
 -- What an answer's confirmation says it recorded: the dose's time in the patient's zone and, as
 -- the reminder did, the medicine's name (the patient's opt-in) or its number where the patient has
 -- several (migration 20260101011200). No row: not this patient's dose.
-select d.due_at, p.timezone, p.name_medicine_in_reminders as name_medicine,
+select d.due_at, d.local_date, d.local_time, p.timezone,
+       p.name_medicine_in_reminders as name_medicine,
        m.name as medication_name, (l.label ->> 'medicine_number')::integer as medicine_number
   from dose_events d
   join medications m on m.id = d.medication_id
@@ -456,7 +457,8 @@ returning id
 -- name: today_doses
 -- The doses due in [$2, $3): the patient's day where they are now. Not by local_date: that is the
 -- date in the schedule's zone, which is the home zone while a 'home' patient travels.
-select d.id, d.status, d.due_at, m.name as medication_name, m.dose as medication_dose
+select d.id, d.status, d.due_at, d.local_date, d.local_time, m.name as medication_name,
+       m.dose as medication_dose
   from dose_events d join medications m on m.id = d.medication_id
  where d.patient_id = $1 and d.due_at >= $2 and d.due_at < $3 and d.status <> 'cancelled'
  order by d.due_at
@@ -582,7 +584,7 @@ returning id
 -- A dose's medicine as its reminder named it: by name where the patient opted in, else by its
 -- number where the patient has several (migration 20260101011200).
 select q.id, q.seq, q.options, q.asked_at, s.dose_event_id, s.appointment_id,
-       d.due_at, a.starts_at, o.starts_at as offer_starts_at,
+       d.due_at, d.local_date, d.local_time, a.starts_at, o.starts_at as offer_starts_at,
        case when p.name_medicine_in_reminders then m.name end as medicine_name,
        (l.label ->> 'medicine_number')::integer as medicine_number
   from conversation_questions q

@@ -58,7 +58,8 @@ update patient_web_sessions set revoked_at = $2 where patient_id = $1 and revoke
 -- date in the schedule's zone: the home zone's while a 'home' patient travels), and any dose
 -- still waiting for an answer that fell due in [$4, $2) (the 23:30 dose is still answerable at
 -- 00:10, when "today" has moved on). Tomorrow's doses, planned ahead as 'due', are not today's.
-select de.id, de.due_at, de.status, de.snoozed_until, m.name, m.dose
+select de.id, de.due_at, de.local_date, de.local_time, de.status, de.snoozed_until, m.name,
+       m.dose
   from dose_events de
   join medications m on m.id = de.medication_id
  where de.patient_id = $1 and de.status <> 'cancelled'

@@ -389,8 +389,10 @@ insert into scheduled_messages
   (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
    idempotency_key, dose_event_id, message_content)
 select p.organization_id, d.patient_id, u.at, 'auto', 'dose_followup',
+       -- The time the patient set (core/dose_times.py: named by it where clocks sprang over it).
        jsonb_build_object('dose_event_id', d.id, 'medication_id', d.medication_id,
-                          'followup', u.number, 'of', p.nag_max)
+                          'followup', u.number, 'of', p.nag_max,
+                          'local_date', d.local_date, 'local_time', d.local_time)
          || coalesce(l.label, '{}'::jsonb),
        $5::smallint, u.expires_at, u.key, d.id, null
   from unnest($1::uuid[], $2::integer[], $3::timestamptz[], $4::text[], $6::timestamptz[])
@@ -467,7 +469,7 @@ with missed as (
      set status = 'missed'
     from unnest($1::uuid[], $2::timestamptz[]) as u(id, missed_at)
    where d.id = u.id and d.status in ('due', 'snoozed')
-  returning d.id, d.patient_id, d.medication_id, u.missed_at
+  returning d.id, d.patient_id, d.medication_id, u.missed_at, d.local_date, d.local_time
 ),
 stopped as (
   update scheduled_messages m
@@ -484,7 +486,8 @@ alerts as (
   select p.organization_id, x.patient_id, c.id,
          x.missed_at + make_interval(mins => c.alert_delay_minutes), c.channel,
          'missed_dose_caregiver',
-         jsonb_build_object('dose_event_id', x.id, 'share_details', c.share_details)
+         jsonb_build_object('dose_event_id', x.id, 'share_details', c.share_details,
+                            'local_date', x.local_date, 'local_time', x.local_time)
            || case when c.share_details
                    then jsonb_build_object('medication_id', x.medication_id)
                    else '{}'::jsonb end

@@ -4,7 +4,8 @@
 // refused naming the field, the field marked, nothing saved or moved (before: PostgreSQL read
 // the time with the winter offset, and the message or appointment was silently an hour later,
 // 03:30). A real time of that night goes through, and a time that happens twice (the night the
-// clocks go back) is the first time the clock shows it.
+// clocks go back) is the first time the clock shows it; the patient's messages at the first and
+// the second 01:30 of that night name their zone ("01:30 PDT", "01:30 PST").
 // Run by tests/dashboard/test_clock_change_e2e.py.
 //
 // Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, PATIENT_NAME, SKIPPED, REAL, TWICE, SCREENSHOT_DIR,
@@ -72,6 +73,16 @@ try {
   log("a time that happens twice (the clocks go back): kept, the first time the clock shows it");
   await scheduleAt(page, patient, "Twice", env("TWICE"));
   await page.waitForURL(/\/patients\//);
+
+  log("the patient's messages at the two 01:30s of that night: each names its zone");
+  const messages = page.getByTestId("message");
+  await messages.filter({ hasText: "Twice" }).first().waitFor();
+  result.messages = [];
+  for (const item of await messages.all()) {
+    result.messages.push(await text(item.locator("strong").first()));
+  }
+  await messages.filter({ hasText: "Twice" }).first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, "clock-change-twice.png"), fullPage: true });
 } finally {
   writeFileSync(env("RESULT_FILE"), JSON.stringify(result, null, 2));
   await browser.close();

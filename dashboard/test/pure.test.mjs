@@ -144,6 +144,31 @@ describe("time", () => {
   test("null formats as a dash", () => {
     assert.equal(formatInZone(null, "UTC"), "—");
   });
+  test("a wall time the clocks show twice names its zone, so the two can be told apart", () => {
+    // New York falls back at 02:00 EDT on 1 November 2026: 01:00-01:59 happens twice.
+    const cases = [
+      ["2026-11-01T04:59:00Z", "America/New_York", "1 Nov 2026, 00:59"],
+      ["2026-11-01T05:00:00Z", "America/New_York", "1 Nov 2026, 01:00 EDT"],
+      ["2026-11-01T05:30:00Z", "America/New_York", "1 Nov 2026, 01:30 EDT"],
+      ["2026-11-01T06:30:00Z", "America/New_York", "1 Nov 2026, 01:30 EST"],
+      ["2026-11-01T06:59:00Z", "America/New_York", "1 Nov 2026, 01:59 EST"],
+      ["2026-11-01T07:00:00Z", "America/New_York", "1 Nov 2026, 02:00"],
+      // Berlin on 25 October 2026: 02:00-02:59 twice.
+      ["2026-10-25T00:30:00Z", "Europe/Berlin", "25 Oct 2026, 02:30 CEST"],
+      ["2026-10-25T01:30:00Z", "Europe/Berlin", "25 Oct 2026, 02:30 CET"],
+      // Lord Howe Island falls back half an hour (02:00 -> 01:30 on 5 April 2026): no English
+      // abbreviation, so the offset.
+      ["2026-04-04T14:45:00Z", "Australia/Lord_Howe", "5 Apr 2026, 01:45 GMT+11"],
+      ["2026-04-04T15:15:00Z", "Australia/Lord_Howe", "5 Apr 2026, 01:45 GMT+10:30"],
+      // The night clocks spring forward repeats nothing; nor does a zone without changes.
+      ["2026-03-08T07:30:00Z", "America/New_York", "8 Mar 2026, 03:30"],
+      ["2026-11-01T05:30:00Z", "UTC", "1 Nov 2026, 05:30"],
+      ["2026-11-01T05:30:00Z", "Asia/Kolkata", "1 Nov 2026, 11:00"],
+    ];
+    for (const [iso, zone, shown] of cases) {
+      assert.equal(formatInZone(iso, zone), shown, `${iso} in ${zone}`);
+    }
+  });
 });
 
 describe("connectionOptions", () => {

@@ -89,13 +89,15 @@ async def test_snooze_typed_with_minutes(bot: Bot, admin_conn: asyncpg.Connectio
     assert {r["status"] for r in await admin_conn.fetch(statuses)} == {"due"}
 
     assert "remind you again" in body(await bot.sms(NUMBER, "snooze 90"))
-    assert "remind you again" in body(await bot.sms(NUMBER, "Posponer 720 min."))
     rows = {r["id"]: r for r in await admin_conn.fetch(statuses)}
     assert rows[newer]["snoozed_until"] == bot.clock.now + timedelta(minutes=90)
-    assert rows[older]["snoozed_until"] == bot.clock.now + timedelta(minutes=720)
-    # The snoozed reminders ask for Taken only: the minutes answer nothing and change nothing.
-    assert "remind you again" not in body(await bot.sms(NUMBER, "snooze 30"))
-    assert rows == {r["id"]: r for r in await admin_conn.fetch(statuses)}
+    assert rows[older]["status"] == "due"
+    # The snooze's reply offers Taken and the other lengths: the newest question that asks is
+    # about the dose just snoozed, which is snoozed again (tests/bot/test_snooze_again.py).
+    assert "remind you again" in body(await bot.sms(NUMBER, "Posponer 720 min."))
+    rows = {r["id"]: r for r in await admin_conn.fetch(statuses)}
+    assert rows[newer]["snoozed_until"] == bot.clock.now + timedelta(minutes=720)
+    assert rows[older]["status"] == "due"
 
 
 async def test_a_reminder_sent_before_the_router_is_answerable_after_the_upgrade(
@@ -322,12 +324,13 @@ async def test_a_snoozed_dose_can_be_reported_taken_before_its_reminder_comes_ba
     """Over SMS (and the console) the snooze's reply offered nothing: a patient who took the pill
     five minutes later and texted "1" or "taken" heard "Nothing is waiting for an answer right
     now" (found in `medremind dev`'s console) and was reminded again anyway. Telegram's reply
-    keeps a Taken button; the numbered one now offers "1 Taken"."""
+    keeps a Taken button; the numbered one now offers "1 Taken" (and the other snooze lengths,
+    tests/bot/test_snooze_again.py)."""
     patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
     (dose_id,) = await dose_events(admin_conn, patient["id"], [START - timedelta(minutes=3)])
     await remind(bot, admin_conn, patient["id"], dose_id=dose_id)
     snoozed = body(await bot.sms(NUMBER, "2"))
-    assert "remind you again" in snoozed and snoozed.endswith("1 Taken"), snoozed
+    assert "remind you again" in snoozed and "\n\n1 Taken\n2 Snooze 30 min" in snoozed, snoozed
     assert await admin_conn.fetchval("select status from dose_events") == "snoozed"
 
     bot.clock.advance(minutes=5)

@@ -73,6 +73,17 @@ async def test_a_time_the_clocks_skip_is_refused_not_moved_an_hour(
     )
     night = next_change(datetime.now(UTC).date(), 2, skipped=True)
     autumn = next_change(datetime.now(UTC).date(), 1, skipped=False)
+    # A message at the second 01:30 of the autumn night (an hour after the first, in winter
+    # time): on the patient's page it and the one scheduled at the first 01:30 read "01:30",
+    # with nothing to tell them apart, before their zone was named.
+    second = datetime(autumn.year, autumn.month, autumn.day, 1, 30, fold=1, tzinfo=ZoneInfo(ZONE))
+    await admin_conn.execute(
+        "insert into scheduled_messages (organization_id, patient_id, platform, kind,"
+        " message_content, scheduled_time) values ($1, $2, 'sms', 'free_text', 'Again', $3)",
+        org_id,
+        patient["id"],
+        second.astimezone(UTC),
+    )
 
     result = run_dashboard_script(
         "clock-change.e2e.mjs",
@@ -104,10 +115,16 @@ async def test_a_time_the_clocks_skip_is_refused_not_moved_an_hour(
     # Only the real time's message: at 03:30 that night, in the clinic's zone; and the one at a
     # time that happens twice at its first (before: the second, an hour later).
     sent = await admin_conn.fetch(
-        "select message_content, scheduled_time from scheduled_messages order by scheduled_time"
+        "select message_content, scheduled_time from scheduled_messages"
+        " where message_content <> 'Again' order by scheduled_time"
     )
     assert [r["message_content"] for r in sent] == ["See you on Monday", "Twice"]
     assert sent[0]["scheduled_time"].astimezone(ZoneInfo(ZONE)).strftime("%H:%M") == "03:30"
     first = datetime(autumn.year, autumn.month, autumn.day, 1, 30, tzinfo=ZoneInfo(ZONE))
     assert sent[1]["scheduled_time"] == first.astimezone(UTC)
     assert result["real_url"].endswith(str(patient["id"]))
+    # The two 01:30s of the autumn night, told apart by their zone (the page lists the newest
+    # first); the spring night's 03:30 happens once and names none.
+    day = f"{autumn.day} {autumn.strftime('%b')} {autumn.year}"
+    assert result["messages"][:2] == [f"{day}, 01:30 PST", f"{day}, 01:30 PDT"], result
+    assert result["messages"][2].endswith(", 03:30"), result

@@ -100,8 +100,14 @@ async def test_nags_missed_and_caregiver_alert_at_the_right_times(
         "sms",
         dose_id,
     )
-    # Generic unless the patient allowed details: no medication in the payload.
-    assert alert["payload"] == {"dose_event_id": str(dose_id), "share_details": False}
+    # Generic unless the patient allowed details: no medication in the payload. The dose's set
+    # time names it where the clocks sprang over it (core/dose_times.py).
+    assert alert["payload"] == {
+        "dose_event_id": str(dose_id),
+        "share_details": False,
+        "local_date": "2026-03-02",
+        "local_time": "08:00:00",
+    }
     assert alert["idempotency_key"] == f"caregiver:{dose_id}:{caregiver['id']}"
     later = await run_planner_tick(db.pool, at(61), settings)
     assert (later.doses_missed, later.caregiver_alerts) == (0, 0)
@@ -146,6 +152,8 @@ async def test_caregiver_sees_details_only_when_allowed(
         "dose_event_id": str(dose_id),
         "share_details": True,
         "medication_id": str(med["id"]),
+        "local_date": "2026-03-02",
+        "local_time": "08:00:00",
     }
 
 

@@ -230,6 +230,12 @@ async def test_whatsapp_snooze_ten_minutes_late_still_snoozes(
     chat_clock.now = DUE + timedelta(minutes=10)
     replies = await _whatsapp_press(web, fake_twilio, "Snooze 15 min", dose_data(dose, "s"))
     assert replies == ["OK, I'll remind you again at 12:25 PM about your 12:00 PM dose."]
+    # Taken and Snooze again, as on Telegram: three quick replies (tests/bot/test_snooze_again.py).
+    assert [title for title, _ in fake_twilio.messages[-1].buttons] == [
+        "Taken",
+        "Snooze 30 min",
+        "Snooze 60 min",
+    ]
     assert (await _dose(admin_conn, dose))["status"] == "snoozed"
     assert await _reminders_after(admin_conn, dose, DUE) == 1
 

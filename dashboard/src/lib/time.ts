@@ -1,10 +1,16 @@
 /** Date formatting in the clinic's timezone (pure; used on the server and in the browser). */
 
-/** "22 Nov 2026, 14:05" in `timeZone`, or an em dash for null. */
+/**
+ * "22 Nov 2026, 14:05" in `timeZone`, or an em dash for null. A wall time the clocks show twice
+ * (the night they fall back: 01:30 in New York on 1 November 2026, once in summer time, once an
+ * hour later in winter time) carries its zone's abbreviation, or its offset where the zone has
+ * none in English: "1 Nov 2026, 01:30 EDT" and "1 Nov 2026, 01:30 EST", so that a clinician can
+ * tell the first from the second.
+ */
 export function formatInZone(value: Date | string | null | undefined, timeZone: string): string {
   if (value === null || value === undefined) return "—";
   const date = typeof value === "string" ? new Date(value) : value;
-  return new Intl.DateTimeFormat("en-GB", {
+  const shown = new Intl.DateTimeFormat("en-GB", {
     timeZone,
     day: "numeric",
     month: "short",
@@ -12,6 +18,46 @@ export function formatInZone(value: Date | string | null | undefined, timeZone: 
     hour: "2-digit",
     minute: "2-digit",
   }).format(date);
+  return shownTwice(date, timeZone) ? `${shown} ${zoneName(date, timeZone)}` : shown;
+}
+
+/**
+ * Whether the wall time of `date` in `timeZone` (to the minute) happens twice: another instant,
+ * the zone's offset change away, shows it too. The offsets a day before and a day after are the
+ * ones on either side of a change (changes are months apart).
+ */
+export function shownTwice(date: Date, timeZone: string): boolean {
+  const wall = localInputValue(date, timeZone);
+  const offset = offsetAt(date, timeZone);
+  for (const probe of [date.getTime() - DAY_MS, date.getTime() + DAY_MS]) {
+    const other = offsetAt(new Date(probe), timeZone);
+    if (other !== offset && localInputValue(new Date(date.getTime() + offset - other), timeZone) === wall) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The zone's UTC offset at `date`, in milliseconds (to the minute). */
+function offsetAt(date: Date, timeZone: string): number {
+  const minute = Math.floor(date.getTime() / 60_000) * 60_000;
+  return Date.parse(`${localInputValue(date, timeZone)}:00Z`) - minute;
+}
+
+/**
+ * The zone's short name at `date`: an abbreviation where English has one ("EDT", "CEST", "BST"),
+ * else the offset ("GMT+11"): either tells the two occurrences of a repeated hour apart.
+ */
+export function zoneName(date: Date, timeZone: string): string {
+  let fallback = "";
+  for (const locale of ["en-GB", "en-US"]) {
+    const name = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: "short" })
+      .formatToParts(date)
+      .find((part) => part.type === "timeZoneName")?.value;
+    if (name && !/^(GMT|UTC)[+-]/.test(name)) return name;
+    fallback ||= name ?? "";
+  }
+  return fallback;
 }
 
 /**

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from core.answer_buttons import DEFAULT_SNOOZE_MINUTES, QUESTION_TTL
+from core.dose_times import named_local
 from core.sql import query
 from medremind.web.api_v1.common import json_body, path_uuid
 from medremind.web.errors import ApiError, ValidationFailed
@@ -85,7 +86,10 @@ def _dose(row: Any, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
     is_open = row["status"] in ("due", "snoozed", "missed")
     return {
         "id": str(row["id"]),
-        "time": row["due_at"].astimezone(zone).strftime("%H:%M"),
+        # As the reminder names it: the set time where the clocks sprang over it (core.dose_times).
+        "time": named_local(row["due_at"], zone, row["local_date"], row["local_time"]).strftime(
+            "%H:%M"
+        ),
         "medicine": row["name"],
         "dose": row["dose"],
         "status": row["status"],
