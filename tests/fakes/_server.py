@@ -15,15 +15,20 @@ from urllib.parse import parse_qsl
 
 import uvicorn
 
+# How long a stopping fake lets the requests in its handlers finish before it cancels them.
+SHUTDOWN_GRACE_SECONDS = 2.0
+
 
 class _PromptServer(uvicorn.Server):
     """uvicorn's server, stopped without its waits.
 
     uvicorn looks at ``should_exit`` every 0.1 s, then sleeps 0.1 s after asking its connections
-    to close and looks again every 0.1 s: ~0.15-0.2 s per stop, and most tests stop two fakes
-    (0.3-0.4 s of each one's teardown, ~1 s in 7 of the suite's test time). Here :meth:`wake`
+    to close and looks again every 0.1 s: ~0.15-0.2 s per stop, and most data tests stop two
+    fakes one after the other (0.3-0.4 s of each one's teardown). Here :meth:`wake`
     ends the main loop at once and the shutdown looks every 5 ms; what it waits for is uvicorn's
-    own (its connections closed, their tasks done). The fakes serve no lifespan events.
+    own (its connections closed, their tasks done), for :data:`SHUTDOWN_GRACE_SECONDS` at most:
+    a request held in a handler kept the stop waiting until :meth:`LoopbackServer.stop` gave up
+    joining after 10 s. The fakes serve no lifespan events.
     """
 
     def __init__(self, config: uvicorn.Config) -> None:
@@ -55,7 +60,14 @@ class _PromptServer(uvicorn.Server):
             sock.close()
         for connection in list(self.server_state.connections):
             connection.shutdown()
+        deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE_SECONDS
         while self.server_state.connections or self.server_state.tasks:
+            if asyncio.get_running_loop().time() > deadline:
+                # A request still in a handler (a test's ``latency = 30``, answered to a process
+                # that is gone): cancelled, as uvicorn does past timeout_graceful_shutdown.
+                for task in self.server_state.tasks:
+                    task.cancel()
+                return
             await asyncio.sleep(0.005)
         for server in self.servers:
             await server.wait_closed()
