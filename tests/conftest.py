@@ -12,15 +12,11 @@ the whole server).
 
 from __future__ import annotations
 
-import asyncio
-import collections
-import contextlib
 import os
 import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -98,94 +94,23 @@ async def template_database(pg_admin_url: str, worker_id: str) -> str:
     return name
 
 
-# What a statement on a server that a test is restarting may raise.
-_SERVER_GONE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
-
-
-def _admin_execute(admin_url: str, statement: str) -> None:
-    """Run one statement on its own superuser connection (on a thread of :class:`_Clones`)."""
-
-    async def execute() -> None:
-        admin = await asyncpg.connect(admin_url)
-        try:
-            await admin.execute(statement)
-        finally:
-            await admin.close()
-
-    asyncio.run(execute())
-
-
-class _Clones:
-    """This test process's databases, cloned from its template ahead of their tests and dropped
-    after them, on threads of their own.
-
-    A clone copies the migrated template (~11 MB; ~0.15 s of PostgreSQL CPU, more on a loaded
-    box) and the drop removes it: 0.2-0.5 s of every data test's set-up and teardown, which the
-    test waited for. Here :data:`AHEAD` clones are made while the tests before them run, two at a
-    time, and a finished test's database is dropped after it, so a test waits only when its clone
-    is not ready yet. Each test still gets a clone of the migrated template that no other test
-    has touched.
-    """
-
-    AHEAD = 2
-
-    def __init__(self, admin_url: str, template: str) -> None:
-        self._admin_url = admin_url
-        self._template = template
-        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-databases")
-        self._ahead: collections.deque[Future[str]] = collections.deque()
-        self._drops: dict[str, Future[None]] = {}
-
-    def _clone(self) -> str:
-        name = f"medremind_test_{uuid.uuid4().hex[:12]}"
-        _admin_execute(self._admin_url, f'create database "{name}" template "{self._template}"')
-        return name
-
-    def _drop(self, name: str) -> Future[None]:
-        statement = f'drop database if exists "{name}" with (force)'
-        return self._threads.submit(_admin_execute, self._admin_url, statement)
-
-    async def take(self) -> str:
-        """A fresh clone for one test; keeps :data:`AHEAD` more on their way."""
-        while len(self._ahead) < self.AHEAD + 1:
-            self._ahead.append(self._threads.submit(self._clone))
-        try:
-            return await asyncio.wrap_future(self._ahead.popleft())
-        except _SERVER_GONE:
-            # Cloned while a test restarted the server (tests/dispatch/test_processes.py):
-            # clone again now, which fails the test if the server is still unusable.
-            return await asyncio.wrap_future(self._threads.submit(self._clone))
-
-    def give_back(self, name: str) -> None:
-        """Drop a test's database after the test (a process it left running is disconnected)."""
-        self._drops[name] = self._drop(name)
-
-    def close(self) -> None:
-        """Drop the clones made ahead; wait for every drop, retrying a failed one once."""
-        for ahead in self._ahead:
-            with contextlib.suppress(*_SERVER_GONE):  # never made: nothing to drop
-                self.give_back(ahead.result())
-        failed = [name for name, drop in self._drops.items() if drop.exception() is not None]
-        for name in failed:
-            self._drop(name).result()
-        self._threads.shutdown()
-
-
-@pytest.fixture(scope="session")
-def _clones(pg_admin_url: str, template_database: str) -> Iterator[_Clones]:
-    clones = _Clones(pg_admin_url, template_database)
-    yield clones
-    clones.close()
-
-
 @pytest.fixture
-async def database_url(pg_admin_url: str, _clones: _Clones) -> AsyncIterator[str]:
+async def database_url(pg_admin_url: str, template_database: str) -> AsyncIterator[str]:
     """A fresh database cloned from the migrated template; superuser URL. Dropped afterwards."""
-    name = await _clones.take()
+    name = f"medremind_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_admin_url)
+    try:
+        await admin.execute(f'create database "{name}" template "{template_database}"')
+    finally:
+        await admin.close()
     try:
         yield _with_database(pg_admin_url, name)
     finally:
-        _clones.give_back(name)
+        admin = await asyncpg.connect(pg_admin_url)
+        try:
+            await admin.execute(f'drop database if exists "{name}" with (force)')
+        finally:
+            await admin.close()
 
 
 @pytest.fixture
