@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.parser
 import email.policy
 import email.utils
@@ -14,13 +15,70 @@ from urllib.parse import parse_qsl
 
 import uvicorn
 
+# How long a stopping fake lets the requests in its handlers finish before it cancels them.
+SHUTDOWN_GRACE_SECONDS = 2.0
+
+
+class _PromptServer(uvicorn.Server):
+    """uvicorn's server, stopped without its waits.
+
+    uvicorn looks at ``should_exit`` every 0.1 s, then sleeps 0.1 s after asking its connections
+    to close and looks again every 0.1 s: ~0.15-0.2 s per stop, and most data tests stop two
+    fakes one after the other (0.3-0.4 s of each one's teardown). Here :meth:`wake`
+    ends the main loop at once and the shutdown looks every 5 ms; what it waits for is uvicorn's
+    own (its connections closed, their tasks done), for :data:`SHUTDOWN_GRACE_SECONDS` at most:
+    a request held in a handler kept the stop waiting until :meth:`LoopbackServer.stop` gave up
+    joining after 10 s. The fakes serve no lifespan events.
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._woken: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._woken = asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), 0.1)  # uvicorn's tick, cut short
+
+    def wake(self) -> None:
+        """Exit: from any thread, the main loop sees it at once (started or not)."""
+        self.should_exit = True
+        loop, woken = self._loop, self._woken
+        if loop is not None and woken is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed: nothing to wake
+                loop.call_soon_threadsafe(woken.set)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE_SECONDS
+        while self.server_state.connections or self.server_state.tasks:
+            if asyncio.get_running_loop().time() > deadline:
+                # A request still in a handler (a test's ``latency = 30``, answered to a process
+                # that is gone): cancelled, as uvicorn does past timeout_graceful_shutdown.
+                for task in self.server_state.tasks:
+                    task.cancel()
+                return
+            await asyncio.sleep(0.005)
+        for server in self.servers:
+            await server.wait_closed()
+
 
 class LoopbackServer:
     """Start/stop are idempotent; usable as a sync or async context manager."""
 
     def __init__(self, app: Any) -> None:
         self._app = app
-        self._server: uvicorn.Server | None = None
+        self._server: _PromptServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
 
@@ -48,7 +106,7 @@ class LoopbackServer:
             http="h11",
             ws="none",
         )
-        server = uvicorn.Server(config)
+        server = _PromptServer(config)
         self._server = server
         self._thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="loopback-server", daemon=True
@@ -64,7 +122,7 @@ class LoopbackServer:
         """Stop serving and join the thread; safe to call twice."""
         if self._server is None:
             return
-        self._server.should_exit = True
+        self._server.wake()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = None
