@@ -116,6 +116,14 @@ _names = itertools.count(1)
 _addresses = itertools.count(1)
 
 
+def _sprung_over(day: Any, at: Any, zone: ZoneInfo) -> bool:
+    """Whether wall time ``at`` on ``day`` does not exist in ``zone`` (the clocks skip it)."""
+    if day is None or at is None:
+        return False
+    wall = datetime.combine(day, at, tzinfo=zone)
+    return wall.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall.replace(tzinfo=None)
+
+
 @dataclass
 class Person:
     """One patient of the sequence and what the test saw them sent."""
@@ -476,6 +484,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 if status == "due":
                     shown = due_at.astimezone(zone)
                     said = f"{shown:%I}".lstrip("0") + f":{shown:%M}"
+                    # A set time the clocks sprang over (2:30 on the night 2:00 becomes 3:00)
+                    # is named as set: "your 2:30 AM dose", sent at 3:00 (core/dose_times.py).
+                    day, set_time = state["set"][dose]
+                    if _sprung_over(day, set_time, zone):
+                        said = f"{set_time:%I}".lstrip("0") + f":{set_time:%M}"
                     assert said in message.text, (said, message.text)
             world.stats[kind] += 1
             person.buttons = (
@@ -487,11 +500,14 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             async with world.pool.acquire() as conn:
                 paused = await conn.fetch("select id, reminders_paused from patients")
                 doses = await conn.fetch(
-                    "select id, patient_id, status, due_at, snoozed_until from dose_events"
+                    "select id, patient_id, status, due_at, snoozed_until, local_date,"
+                    " local_time from dose_events"
                 )
             return {
                 "paused": {r["id"]: r["reminders_paused"] for r in paused},
                 "doses": {r["id"]: (r["patient_id"], r["status"], r["due_at"]) for r in doses},
+                # The wall time each dose was set for, on its day.
+                "set": {r["id"]: (r["local_date"], r["local_time"]) for r in doses},
                 # The current reminder's time (the dose's, or its snooze's), local to the planner.
                 "anchors": {
                     r["id"]: r["snoozed_until"] if r["status"] == "snoozed" else r["due_at"]
