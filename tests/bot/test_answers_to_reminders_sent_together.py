@@ -55,7 +55,11 @@ async def test_a_typed_answer_goes_to_the_reminder_sent_last_at_the_same_instant
                 scheduled_time=bot.clock.now - timedelta(seconds=early),
                 priority=1,
             )
-    config = DispatcherConfig(worker_id="bot-tests", platform_rates={}, recipient_rates={})
+    # One send at a time, in the claim's order: two at once end in either order, and the one
+    # whose send ended last is the one the question order follows (what the test cannot know).
+    config = DispatcherConfig(
+        worker_id="bot-tests", platform_rates={}, recipient_rates={}, concurrency=1
+    )
     dispatcher = Dispatcher(bot.ctx.pool, bot.ctx.senders, TemplateRenderer(), bot.clock, config)
     assert await dispatcher.run_once() == 2
     reminders = [m for m in bot.sms_to(number) if "dose" in (m.body or "")]
