@@ -58,7 +58,7 @@ from hypothesis.stateful import (
 from bot.context import BotContext
 from bot.intake import process_inbound, store_inbound
 from bot.routing import ANSWER_WORDS, APPOINTMENT_WORDS
-from core.answer_buttons import parse_offer_data
+from core.answer_buttons import DEFAULT_SNOOZE_MINUTES, parse_offer_data
 from core.db import Database
 from core.settings import Settings
 from core.templating import TemplateRenderer
@@ -82,6 +82,10 @@ TYPED = [
 ]  # fmt: skip
 COMMANDS = ["/settings", "/add", "/pause", "/resume", "/cancel", "/help", "/today"]
 DOSE_EFFECT = {"t": "taken", "s": "snoozed", "k": "skipped"}
+# A snooze word and a number of minutes, folded ("snooze 15 min"): the test's reading of it.
+_SNOOZE_FOR = re.compile(r"^(?P<word>[a-z ]+?) (?:for )?(?P<n>\d{1,5}) ?(?:min|mins|minutes)?$")
+# Opting an SMS/WhatsApp number back in (bot.keywords): a command, not an answer.
+OPT_IN_WORDS = ("START", "YES", "UNSTOP")
 APPOINTMENT_EFFECT = {"c": "confirmed", "r": "reschedule_requested", "x": "cancelled"}
 
 
@@ -105,6 +109,12 @@ def usual_words(data: str) -> frozenset[str]:
 def _code(data: str) -> str:
     """An answer's code: ``t`` of ``d:<hex>:t``, ``s`` of ``d:<hex>:s15``."""
     return data.rsplit(":", 1)[1][:1]
+
+
+def snooze_minutes(data: str) -> int:
+    """A snooze answer's length: 15 of ``d:<hex>:s15``; the default of a bare ``d:<hex>:s``."""
+    digits = data.rsplit(":", 1)[1][1:]
+    return int(digits) if digits else DEFAULT_SNOOZE_MINUTES
 
 
 @dataclass
@@ -137,7 +147,21 @@ class Asked:
         # A reminder's Taken/Snooze/Skip and an appointment's confirm also take their usual
         # words whatever the labels read ("skip" answers a follow-up's "Skipped"): bot.routing.
         named = [o for o in self.options if typed.rstrip(".!") in usual_words(o[1])]
-        return named[0] if len(named) == 1 else None
+        if len(named) == 1:
+            return named[0]
+        doses = {o[1].rpartition(":")[0] for o in named}
+        if named and len(doses) == 1 and all(_code(o[1]) == "s" for o in named):
+            # A snooze's reply offers several lengths: a bare snooze word is the default one.
+            label, data, keys = named[0]
+            return label, f"{doses.pop()}:s", keys
+        # A dose's Snooze also takes a snooze word with minutes ("snooze 15 min"), shown or
+        # not: the first Snooze the question offers, for that length (bot.routing).
+        found = _SNOOZE_FOR.match(typed)
+        snoozes = [o for o in self.options if usual_words(o[1]) == ANSWER_WORDS["s"]]
+        if found is None or found["word"] not in ANSWER_WORDS["s"] or not snoozes:
+            return None
+        label, data, keys = snoozes[0]
+        return label, f"{data.rpartition(':')[0]}:s{int(found['n'])}", keys
 
     def effect(self, data: str, before: tuple[Any, ...]) -> tuple[Any, ...]:
         """The entity's state after the option ``data`` was chosen in state ``before``."""
@@ -384,7 +408,10 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             dispatcher = Dispatcher(
                 world.pool, world.senders, TemplateRenderer(), lambda: world.now, config
             )
-            await dispatcher.run_once()
+            # Every row due: earlier sequences' (snoozes, follow-ups, notices) come due too as
+            # the clock moves on, and one batch may not reach this chat's newest.
+            while await dispatcher.run_once() == config.batch_size:
+                pass
             sent = [m for a, m in sender.sends[before:] if a == self.address]
             assert not (sent and (state["opted_out"] or state["deleted"])), "sent to opted out"
             entities: set[UUID] = set()
@@ -583,6 +610,13 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             booked = await self._appointments(set(after) - set(before))
             accepted = {k for k in changed if after[k][0] == "accepted" != before[k][0]}
             assert len(booked) == len(accepted), ("booked without an acceptance", text, booked)
+            opting_in = "".join(text.split()).upper() in OPT_IN_WORDS
+            if state["opted_out"] and opting_in and self.channel is not Channel.TELEGRAM:
+                # Opting back in re-plans: the doses ahead the opt-out withdrew come back.
+                for entity in changed:
+                    assert before[entity][0] == "unreachable", ("opt-in changed", before[entity])
+                    assert after[entity][0] not in DOSE_EFFECT.values(), "opt-in answered a dose"
+                return
             if state["opted_out"] or state["deleted"]:
                 assert not changed, "an answer from an opted-out or erased chat"
                 return
@@ -617,7 +651,13 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 # back (docs/preferences.md, "/pause and /resume").
                 refused = state["paused"] and question.kind == "dose" and _code(option[1]) == "s"
                 refused = refused or await self._too_late_to_snooze(question, option[1])
-                assert refused, f"{text!r} answers {question} but nothing was recorded"
+                # The same snooze again at the same instant: snoozed until then already.
+                again = question.kind == "dose" and _code(option[1]) == "s"
+                again = again and before[question.entity] == (
+                    "snoozed",
+                    world.now + timedelta(minutes=snooze_minutes(option[1])),
+                )
+                assert refused or again, f"{text!r} answers {question} but nothing was recorded"
             offers = [k for k in changed if len(after[k]) == 3]
             world.stats["offer_answers"] += len(offers)
             world.stats["gone_offer_answers"] += sum(not before[k][2] for k in offers)
@@ -688,7 +728,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             replies = [m for a, m in sender.sends[before:] if a == self.address]
             await self._dialog_asked(state, replies)
             # An opted-out SMS/WhatsApp number hears nothing but the answer to opting back in.
-            opting_in = "".join(text.split()).upper() in ("START", "YES", "UNSTOP")
+            opting_in = "".join(text.split()).upper() in OPT_IN_WORDS
             silent = self.channel is not Channel.TELEGRAM and state["opted_out"] and not opting_in
             assert len(replies) == (0 if silent else 1), (text, [m.text for m in replies])
 
