@@ -11,10 +11,10 @@ const USES: { kind: string; label: string; variables: string }[] = [
   { kind: "dose_followup", label: "Automatic: dose follow-up", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number, due_day" },
   { kind: "refill_reminder", label: "Automatic: refill reminder", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text" },
   { kind: "missed_dose_caregiver", label: "Automatic: caregiver alert", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number, due_day, caregiver_name" },
-  { kind: "appointment_confirmation", label: "Automatic: appointment confirmation", variables: "patient_name, clinic_name, starts_at, location, clinician_name" },
-  { kind: "appointment_reminder", label: "Automatic: appointment reminder", variables: "patient_name, clinic_name, starts_at, location, clinician_name" },
-  { kind: "appointment_rescheduled", label: "Automatic: appointment rescheduled", variables: "patient_name, clinic_name, starts_at, location, clinician_name" },
-  { kind: "appointment_cancelled", label: "Automatic: appointment cancelled", variables: "patient_name, clinic_name, starts_at, location, clinician_name" },
+  { kind: "appointment_confirmation", label: "Automatic: appointment confirmation", variables: "patient_name, clinic_name, starts_at, location, clinician_name, clinic_zone, your_time, your_day" },
+  { kind: "appointment_reminder", label: "Automatic: appointment reminder", variables: "patient_name, clinic_name, starts_at, location, clinician_name, clinic_zone, your_time, your_day" },
+  { kind: "appointment_rescheduled", label: "Automatic: appointment rescheduled", variables: "patient_name, clinic_name, starts_at, location, clinician_name, clinic_zone, your_time, your_day" },
+  { kind: "appointment_cancelled", label: "Automatic: appointment cancelled", variables: "patient_name, clinic_name, starts_at, location, clinician_name, clinic_zone, your_time, your_day" },
 ];
 import { smsCount } from "@/lib/sms";
 
