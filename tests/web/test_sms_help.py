@@ -58,21 +58,25 @@ async def test_help_with_the_clinics_contact_is_one_message(
     admin_conn: asyncpg.Connection,
     fake_twilio: FakeTwilio,
 ) -> None:
-    """A clinic whose name GSM-7 cannot write (UCS-2: 67 units a segment) with a phone: one SMS
-    still, in Spanish as in English."""
+    """A clinic named with a letter GSM-7 lacks ("í"), with a phone and an e-mail: one SMS, the
+    name in GSM-7 letters (before, that one letter made the whole help UCS-2: two messages even
+    with the short help), in Spanish as in English."""
     clinic = await factories.create_organization(
-        admin_conn, name="Clínica Sol", contact_phone="+34910000000"
+        admin_conn,
+        name="Clínica Sol",
+        contact_phone="+34910000000",
+        contact_email="citas@clinicasol.es",
     )
     for locale, number, line in (
-        ("es", "+34600000193", "Contacto: Clínica Sol, +34910000000."),
-        ("en", "+34600000194", "Your clinic: Clínica Sol, +34910000000."),
+        ("es", "+34600000193", "Contacto: Clinica Sol, +34910000000 o citas@clinicasol.es."),
+        ("en", "+34600000194", "Your clinic: Clinica Sol, +34910000000 or citas@clinicasol.es."),
     ):
         await factories.create_patient(
             admin_conn, clinic["id"], contacts={"sms": number}, locale=locale
         )
         (text,) = await _help(web, fake_twilio, number)
         assert text.endswith("\n" + line), text
-        assert count_segments(text) == ("UCS-2", 3), text
+        assert count_segments(text) == ("GSM-7", 2), text
     # AYUDA, the carrier keyword, answers as it always did: the clinic and STOP.
     (keyword,) = await _help(web, fake_twilio, "+34600000193", "AYUDA")
     assert keyword.startswith("Recordatorios de medicación MedRemind de Clínica Sol."), keyword
