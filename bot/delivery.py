@@ -130,7 +130,7 @@ class _Outcomes:
             next_time = now + timedelta(seconds=exc.retry_after)
         else:
             error_class, status = "transient", "unknown" if unknown else "failed"
-            next_time = now + backoff_delay(1)
+            next_time = now + backoff_delay(1, base=self.ctx.settings.retry_base_seconds)
         error = f"{self.channel}: {_error(exc)}"
         self.outcomes.append(
             Outcome(reply.id, reply.lease_token, "pending", next_time=next_time, last_error=error)

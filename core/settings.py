@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     breaker_cooldown_seconds: float = Field(
         default=30.0, alias="MEDREMIND_BREAKER_COOLDOWN_SECONDS", gt=0, le=3600
     )
+    # A transient failure's retry waits a random time up to this base, doubled after each
+    # further failure, at most an hour (scheduler.backoff.DEFAULT_BASE_SECONDS): the worker's
+    # retries and the web process's of a bot reply it could not send.
+    retry_base_seconds: float = Field(
+        default=10.0, alias="MEDREMIND_RETRY_BASE_SECONDS", gt=0, le=3600
+    )
 
     # Web Push (the patient app's notifications): the VAPID key pair's private half (PEM, or
     # base64url of the raw key) and the contact push services may reach us at. `medremind dev`

@@ -365,6 +365,16 @@ def _check(source: str, allowed_names: tuple[str, ...]) -> Checked:
     return Checked(tuple(problems), None if problems else bound)
 
 
+@lru_cache(maxsize=1024)
+def variables_used(source: str) -> frozenset[str]:
+    """The variable names ``source`` reads (none when it does not parse: rendering then fails
+    with the syntax error itself)."""
+    try:
+        return frozenset(node.name for node in parse(source).find_all(nodes.Name))
+    except (TemplateSyntaxError, RecursionError):
+        return frozenset()
+
+
 def unknown_only(checked: Checked) -> bool:
     """True when every problem is an unknown variable (the render raises UndefinedError then)."""
     return bool(checked.problems) and all("unknown variable" in p for p in checked.problems)
@@ -401,4 +411,5 @@ __all__ = [
     "parse",
     "unknown_only",
     "utf16_units",
+    "variables_used",
 ]

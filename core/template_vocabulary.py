@@ -41,6 +41,15 @@ VARIABLES: dict[str, Variable] = {
     # The dose's day ("Wed, March 4", "niedz., 25 października": 23 units at most over the date
     # formats' locales) when a reminder goes out on another day than its dose; empty otherwise.
     "due_day": Variable(TEXT, 24),
+    # An appointment's time for a patient in another zone than the clinic's (empty where the two
+    # show the same wall clock; scheduler.appointment_times): the clinic zone's city (CLDR's
+    # exemplar city, "Republika Zielonego Przylądka": 29 units at most over the common locales of
+    # tests/unit/test_template_language.py),
+    # the patient's time ("11:30 PM", as ``time``) and their day when it is another ("Wed,
+    # March 17", as ``due_day``).
+    "clinic_zone": Variable(TEXT, 30),
+    "your_time": Variable(TEXT, 12),
+    "your_day": Variable(TEXT, 24),
     "location": Variable(TEXT, 80),
     "locale": Variable(TEXT, 35),
     "timezone": Variable(TEXT, 40),

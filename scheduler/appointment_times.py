@@ -18,6 +18,10 @@ clocks on different Sundays put New York 5 hours behind Madrid, not 6).
 (``clinic_zone``, ``your_time``, ``your_day``) and ``timezone`` set to the clinic's, so that
 ``starts_at|date`` and ``starts_at|time`` show the clinic's wall clock. On SMS the city and the
 day are written in GSM-7 letters ("Sao Paulo"): one letter outside GSM-7 makes the whole SMS UCS-2.
+
+A clinic's own appointment template gets the same values, and the clinic's wall clock in
+``starts_at``, when it names any of them (:data:`BOTH_TIMES_VARIABLES`): it was written for two
+zones. One that names none shows the patient's wall clock, as it always did.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ APPOINTMENT_KINDS = frozenset(
         "appointment_cancelled",
     }
 )
+
+# The variables that name the patient's time beside the clinic's (empty where the zones agree).
+BOTH_TIMES_VARIABLES = ("clinic_zone", "your_time", "your_day")
 
 
 @lru_cache(maxsize=256)
@@ -103,4 +110,10 @@ def clinic_time_values(
     return values
 
 
-__all__ = ["APPOINTMENT_KINDS", "clinic_time_values", "differs", "zone_city"]
+__all__ = [
+    "APPOINTMENT_KINDS",
+    "BOTH_TIMES_VARIABLES",
+    "clinic_time_values",
+    "differs",
+    "zone_city",
+]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-DEFAULT_BASE_SECONDS = 10.0  # first retry within 10 s: a blip at the provider is usually short
+DEFAULT_BASE_SECONDS = (
+    10.0  # first retry within 10 s (MEDREMIND_RETRY_BASE_SECONDS): a blip is short
+)
 DEFAULT_CAP_SECONDS = 3600.0  # never wait more than an hour between tries of one message
 
 

@@ -34,6 +34,7 @@ import asyncpg
 
 from core.sql import query
 from core.templating import FALLBACK_LOCALE, TemplateRenderer
+from scheduler.appointment_times import BOTH_TIMES_VARIABLES
 
 CACHE_TTL_SECONDS = 30.0  # an edited template reaches the worker within this
 _CACHE_MAX_KEYS = 50_000  # (patient, name) pairs kept; a bulk send to a big clinic fits
@@ -50,7 +51,10 @@ _NUMBER = ("medicine_number",)
 # (a snooze past midnight, a nag of yesterday's dose), empty on the dose's own day
 # (scheduler.dose_day): "your {{ due_at|time }} dose{% if due_day %} on {{ due_day }}{% endif %}".
 _DAY = ("due_day",)
-_APPOINTMENT = ("starts_at", "location", "clinician_name")
+# An appointment's time where the patient's zone shows another wall clock than the clinic's:
+# the clinic's city, the patient's time and day (empty otherwise). A template naming any of them
+# shows ``starts_at`` at the clinic, as the built-in texts do (scheduler.appointment_times).
+_APPOINTMENT = ("starts_at", "location", "clinician_name", *BOTH_TIMES_VARIABLES)
 ALLOWED_VARIABLES: dict[str, tuple[str, ...]] = {
     "free_text": _COMMON,
     "system": _COMMON,

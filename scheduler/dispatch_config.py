@@ -100,6 +100,7 @@ class DispatcherConfig:
             "fleet_limits": settings.fleet_limits,
             "breaker_threshold": settings.breaker_threshold,
             "breaker_cooldown_seconds": settings.breaker_cooldown_seconds,
+            "backoff_base_seconds": settings.retry_base_seconds,
             "read_ahead": settings.worker_read_ahead,
             "quiet_start": settings.quiet_hours_start,
             "quiet_end": settings.quiet_hours_end,

@@ -14,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, time
+from typing import Any
 
 from core.logs import mark_sensitive
 from core.message_limits import count_segments
@@ -57,6 +58,10 @@ class PreviewRequest:
     # The dose's medicine by its /meds number, as the planner's row carries it (several
     # medicines; None: one, or not a dose).
     medicine_number: int | None = None
+    # The dose's set day and time (the row's payload): a dose the clocks sprang over is named
+    # by its set time, as the send names it (core.dose_times).
+    local_date: date | None = None
+    local_time: time | None = None
     name_medicine: bool = False
     versions: Sequence[CustomTemplate] = ()
 
@@ -73,6 +78,17 @@ class Preview:
     length: int
     segments: int
     encoding: str
+
+
+def _payload(request: PreviewRequest) -> dict[str, Any]:
+    """The row's payload as the planner writes it, for what the preview was given of it."""
+    payload: dict[str, Any] = {}
+    if request.medicine_number is not None:
+        payload["medicine_number"] = request.medicine_number
+    if request.local_date is not None and request.local_time is not None:
+        payload["local_date"] = request.local_date.isoformat()
+        payload["local_time"] = request.local_time.strftime("%H:%M")
+    return payload
 
 
 def preview_message(renderer: TemplateRenderer, request: PreviewRequest) -> Preview:
@@ -112,9 +128,7 @@ def preview_message(renderer: TemplateRenderer, request: PreviewRequest) -> Prev
         appointment_starts_at=request.starts_at,
         appointment_location=request.location,
         appointment_clinician=request.clinician_name,
-        payload={}
-        if request.medicine_number is None
-        else {"medicine_number": request.medicine_number},
+        payload=_payload(request),
     )
     mark_sensitive(request.patient_name, request.medicine_name, request.location)
     cache = TemplateCache()

@@ -6,7 +6,8 @@ the patient's organization (``message_templates``, looked up in the batch cache 
 ``template``, an automatic kind) for which the clinic has an automatic version in the patient's
 language; everything else is rendered by the built-in template named by ``template`` (or the
 row's ``kind``) in the patient's locale. An appointment's built-in texts show the clinic's time
-beside the patient's when their zones differ then (:mod:`scheduler.appointment_times`). The
+beside the patient's when their zones differ then (:mod:`scheduler.appointment_times`), and so
+does a clinic's own text that names ``clinic_zone``, ``your_time`` or ``your_day``. The
 medicine is named only when the patient opted in (``name_medicine_in_reminders``), and in caregiver
 alerts only when the patient chose to share details. Bodies and medicine names are registered with
 :func:`core.logs.mark_sensitive` before anything can log them.
@@ -25,9 +26,14 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from core.answer_buttons import default_options
 from core.dose_times import sprung_over
 from core.logs import mark_sensitive
+from core.template_language import variables_used
 from core.templating import FALLBACK_LOCALE, MessageTooLong, TemplateNotAllowed, TemplateRenderer
 from platforms.base import Channel, Option, OutboundMessage
-from scheduler.appointment_times import APPOINTMENT_KINDS, clinic_time_values
+from scheduler.appointment_times import (
+    APPOINTMENT_KINDS,
+    BOTH_TIMES_VARIABLES,
+    clinic_time_values,
+)
 from scheduler.claims import Claim
 from scheduler.custom_templates import (
     AUTOMATIC_KINDS,
@@ -245,14 +251,23 @@ def _render_builtin(
     options: list[Any],
     message_id: str,
 ) -> OutboundMessage:
+    values = _with_clinic_time(claim, channel, values)
+    message = renderer.render(
+        name, claim.locale, channel, values, options=options, message_id=message_id
+    )
+    mark_sensitive(message.text)
+    return message
+
+
+def _with_clinic_time(claim: Claim, channel: Channel, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the clinic's time, labelled, and the patient's own beside it, for an
+    appointment whose zones differ at its instant (scheduler.appointment_times); else as given."""
     if (
         claim.organization_timezone is not None
         and claim.organization_timezone != claim.timezone
         and claim.kind in APPOINTMENT_KINDS
         and isinstance(values.get("starts_at"), datetime)
     ):
-        # The clinic's time, labelled, and the patient's own beside it (only where the two
-        # differ at the appointment's instant; scheduler.appointment_times).
         both = clinic_time_values(
             values["starts_at"],
             claim.timezone,
@@ -261,12 +276,16 @@ def _render_builtin(
             sms=channel == Channel.SMS,
         )
         if both is not None:
-            values = {**values, **both}
-    message = renderer.render(
-        name, claim.locale, channel, values, options=options, message_id=message_id
-    )
-    mark_sensitive(message.text)
-    return message
+            return {**values, **both}
+    return values
+
+
+def _names_both_times(version: CustomTemplate) -> bool:
+    """Whether a clinic's template was written for two zones: it names the clinic's zone or the
+    patient's time or day. Then its ``starts_at`` shows the clinic's wall clock, as the built-in
+    texts do; a template naming none shows the patient's, as it always did."""
+    used = variables_used(version.body) | variables_used(version.subject or "")
+    return not used.isdisjoint(BOTH_TIMES_VARIABLES)
 
 
 def _render_custom(
@@ -278,6 +297,8 @@ def _render_custom(
     options: list[Any],
 ) -> OutboundMessage:
     """Render a clinician template in the sandbox; any failure names the template."""
+    if _names_both_times(version):
+        values = _with_clinic_time(claim, channel, values)
     values = _custom_values(version.kind, claim, values)
     resolved = _resolve_options(renderer, claim, channel, options)
     allowed = allowed_variables(version.kind)

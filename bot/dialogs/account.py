@@ -9,19 +9,33 @@ from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
+from core.template_filters import gsm7_letters
+from platforms.base import Channel
 from scheduler.holds import pause_reminders, resume_reminders
 from scheduler.planning_peaks import PeakCapacity
 
 
 @command("help", needs_patient=False)
 async def help_(turn: Turn, arg: str) -> None:
-    """What the bot can do, how to stop every message, and the patient's clinic's contact."""
+    """What the bot can do, how to stop every message, and the patient's clinic's contact.
+
+    On SMS a shorter text, in GSM-7 letters, naming the commands that work there: the whole
+    help was 4 segments (UCS-2 in Spanish: more), sent as two or more messages. The clinic's
+    contact follows in GSM-7 letters too ("Clinica Sol"), as Twilio's Smart Encoding would
+    write it: one "í" made the whole help UCS-2, and with a phone and an e-mail two messages."""
+    clinic = await clinic_contact(turn)
+    if turn.conv.channel == Channel.SMS:
+        lines = [turn.t("help_sms")]
+        if clinic is not None:
+            contact = turn.t("help_clinic_sms", clinic=clinic[0], contact=clinic[1])
+            lines.append(gsm7_letters(contact))
+        turn.say("\n".join(lines))
+        return
     lines = [turn.t("help")]
     if turn.conv.channel in KEYWORD_CHANNELS:
         lines.append(turn.t("help_keywords"))
     elif turn.conv.channel in COMMAND_OPT_OUT_CHANNELS:
         lines.append(turn.t("help_commands_stop"))
-    clinic = await clinic_contact(turn)
     if clinic is not None:
         lines.append(turn.t("help_clinic", clinic=clinic[0], contact=clinic[1]))
     turn.say("\n".join(lines))

@@ -26,6 +26,13 @@ EN: dict[str, str] = {
         "/delete_me - delete all your data\n/help - this message"
     ),
     "help_keywords": "Reply STOP to stop all messages, START to restart.",
+    # /help on SMS: one GSM-7 segment, the commands that work there (/export sends a file,
+    # which SMS cannot carry), bot.dialogs.account.
+    "help_sms": (
+        "Send /today, /meds, /add, /stats, /appointments, /settings, /pause, /resume, /cancel"
+        " or /delete_me.\nReply STOP to stop all messages, START to restart."
+    ),
+    "help_clinic_sms": "Your clinic: {clinic}, {contact}.",
     "help_commands_stop": "/stop - no more messages at all (/start to get them again)",
     "help_clinic": "Your clinic: {clinic}, {contact}.",
     "or_join": "{first} or {second}",
@@ -85,6 +92,12 @@ ES: dict[str, str] = {
         "/delete_me - borrar todos tus datos\n/help - este mensaje"
     ),
     "help_keywords": "Responde PARAR (o STOP) para no recibir más mensajes, COMENZAR para volver.",
+    # GSM-7 has no "á", "í" or "ó": one of them would make the SMS UCS-2 (two segments or more).
+    "help_sms": (
+        "Escribe /today, /meds, /add, /stats, /appointments, /settings, /pause, /resume, /cancel"
+        " o /delete_me.\nResponde PARAR para darte de baja, COMENZAR para volver."
+    ),
+    "help_clinic_sms": "Contacto: {clinic}, {contact}.",
     "help_commands_stop": "/stop - no recibir ningún mensaje más (/start para volver a recibirlos)",
     "help_clinic": "Tu clínica: {clinic}, {contact}.",
     "or_join": "{first} o {second}",

@@ -9,6 +9,8 @@ import sys
 import pytest
 
 from core.settings import SettingsError, load_settings
+from scheduler.backoff import DEFAULT_BASE_SECONDS
+from scheduler.dispatch_config import DispatcherConfig
 
 
 @pytest.mark.parametrize(
@@ -22,6 +24,7 @@ from core.settings import SettingsError, load_settings
         ({"PUBLIC_BASE_URL": "medremind.example.org"}, "PUBLIC_BASE_URL", "https://"),
         ({"TWILIO_WHATSAPP_CONTENT_SIDS": "{oops"}, "TWILIO_WHATSAPP_CONTENT_SIDS", "JSON"),
         ({"MEDREMIND_LOG_LEVEL": "LOUD"}, "MEDREMIND_LOG_LEVEL", "DEBUG"),
+        ({"MEDREMIND_RETRY_BASE_SECONDS": "0"}, "MEDREMIND_RETRY_BASE_SECONDS", "greater than 0"),
     ],
 )
 def test_bad_setting_names_the_variable(env: dict[str, str], variable: str, hint: str) -> None:
@@ -60,3 +63,11 @@ def test_cli_exits_with_the_variable_name() -> None:
     )
     assert result.returncode == 2
     assert "PORT" in result.stderr
+
+
+def test_the_retry_base_is_the_backoffs_default_and_reaches_the_dispatcher() -> None:
+    """MEDREMIND_RETRY_BASE_SECONDS: unset, the first retry waits up to 10 s as before."""
+    assert load_settings({}).retry_base_seconds == DEFAULT_BASE_SECONDS
+    assert DispatcherConfig.from_settings(load_settings({})).backoff_base_seconds == 10.0
+    fast = load_settings({"MEDREMIND_RETRY_BASE_SECONDS": "0.2"})
+    assert DispatcherConfig.from_settings(fast).backoff_base_seconds == 0.2

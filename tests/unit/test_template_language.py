@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import available_timezones
 
 import pytest
 
 from core import template_language as lang
 from core.templating import TemplateRenderer
+from scheduler.appointment_times import zone_city
 
 # The locales DATE_FORMATS was measured over (its comment); a longer spelling would be shortened.
 COMMON_LOCALES = [
@@ -113,3 +115,11 @@ def test_the_check_is_linear_in_nesting() -> None:
         "{{ patient_name" + ".x" * depth + " }}",
     ):
         assert not lang.check(source, ["patient_name"]).ok
+
+
+@pytest.mark.parametrize("locale", COMMON_LOCALES)
+def test_the_clinic_zones_city_fits_its_bound_in_the_common_locales(locale: str) -> None:
+    """``clinic_zone`` (an appointment's clinic zone, by its city) holds every zone's city."""
+    bound = lang.VARIABLES["clinic_zone"].max_units
+    longest = max((zone_city(zone, locale) for zone in available_timezones()), key=lang.utf16_units)
+    assert lang.utf16_units(longest) <= bound, (locale, longest)

@@ -227,4 +227,4 @@ async def web(
 
 # Real web processes (tests/web/processes.py imports the helpers above, so it comes last).
 from tests.web.processes import web_process  # noqa: E402, F401
-from tests.web.worker_day import clinic, day  # noqa: E402, F401
+from tests.web.worker_day import clinic, day, madrid  # noqa: E402, F401

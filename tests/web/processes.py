@@ -51,6 +51,11 @@ async def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 1
     raise AssertionError(f"web process did not come up in {timeout:.0f} s")
 
 
+# A transient failure's retry waits a random time up to MEDREMIND_RETRY_BASE_SECONDS (10 s by
+# default): the tests that wait for one (a 5xx to a reply, a provider down) take it this soon.
+FAST_RETRY = {"MEDREMIND_RETRY_BASE_SECONDS": "0.2"}
+
+
 def twilio_env(fake_twilio: FakeTwilio) -> dict[str, str]:
     """Variables for a web process that verifies Twilio's webhooks and sends to ``fake_twilio``."""
     return {

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 
 import asyncpg
-import pytest
 
 from tests import factories
 from tests.web.worker_day import ClinicDay, sms_to, telegram_to
@@ -32,17 +31,6 @@ BOOKED = datetime(2027, 3, 22, 12, 0, tzinfo=UTC)
 # UTC+1) on Wednesday 17 March 2027 is 04:00 in New York (EDT): 5 hours apart, not 6.
 DST_GAP_STARTS = datetime(2027, 3, 17, 8, 0, tzinfo=UTC)
 DST_GAP_BOOKED = datetime(2027, 3, 10, 13, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def madrid(clinic: ClinicDay) -> ClinicDay:
-    """The test's clinic in Madrid, with the default quiet hours (21:00-08:00)."""
-    await clinic.conn.execute(
-        "update organizations set name = 'Clínica Sol', timezone = 'Europe/Madrid',"
-        " default_quiet_start = '21:00', default_quiet_end = '08:00' where id = $1",
-        clinic.org["id"],
-    )
-    return clinic
 
 
 async def _patient(clinic: ClinicDay, timezone: str, locale: str, **contacts: str) -> UUID:

@@ -23,7 +23,7 @@ from tests.fakes.fake_twilio import FakeTwilio, status_form
 from tests.fakes.fixtures import smtp_sink  # noqa: F401
 from tests.fakes.smtp import SmtpSink
 from tests.web.conftest import twilio_signature
-from tests.web.processes import StartWeb, kill, running_worker, twilio_env
+from tests.web.processes import FAST_RETRY, StartWeb, kill, running_worker, twilio_env
 
 PHONE = "+14155550177"
 EMAIL = "ana@example.org"
@@ -63,7 +63,7 @@ async def worker_log(
     tmp_path: Path,
 ) -> AsyncIterator[Path]:
     """A ``medremind worker`` with SMS on the loopback Twilio and e-mail on aiosmtpd."""
-    env = twilio_env(fake_twilio) | _smtp_env(smtp_sink)
+    env = twilio_env(fake_twilio) | _smtp_env(smtp_sink) | FAST_RETRY
     async with running_worker(database_url, tmp_path, **env) as log:
         yield log
 

@@ -19,7 +19,7 @@ import httpx
 from core.answer_buttons import dose_data
 from tests.factories import create_dose_event, create_medication, create_patient
 from tests.fakes.fake_telegram import FakeTelegram, callback_update
-from tests.web.processes import StartWeb, kill, stop
+from tests.web.processes import FAST_RETRY, StartWeb, kill, stop
 from tests.web.reply_chat import TELEGRAM, all_status
 from tests.web.test_durable_replies import (
     REPLIES,
@@ -72,7 +72,7 @@ async def test_a_taken_reply_refused_with_a_5xx_is_sent_by_the_worker_once(
     admin_conn: asyncpg.Connection,
 ):
     dose_id = await _due_dose(admin_conn, CHAT)
-    web, base = await web_process()
+    web, base = await web_process(**FAST_RETRY)
     # The edit fails, and so do the send that replaces it and its one quick retry.
     fake_telegram.fail_next(500, "Internal Server Error", method="editMessageText")
     fake_telegram.fail_next(500, "Internal Server Error", method="sendMessage", times=2)

@@ -22,7 +22,15 @@ from core.db import Database
 from tests.factories import create_patient
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.processes import StartWeb, clinic_key, kill, start_worker, stop, twilio_env
+from tests.web.processes import (
+    FAST_RETRY,
+    StartWeb,
+    clinic_key,
+    kill,
+    start_worker,
+    stop,
+    twilio_env,
+)
 from tests.web.reply_chat import all_status, eventually, post_sms, post_text
 
 CHAT = 555000931
@@ -78,7 +86,7 @@ async def test_a_reply_refused_with_a_5xx_is_sent_by_the_worker_once(
     admin_conn: asyncpg.Connection,
 ):
     patient = await create_patient(admin_conn, contacts={"telegram": str(CHAT)})
-    web, base = await web_process()
+    web, base = await web_process(**FAST_RETRY)
     # The web process's send and its one quick retry.
     fake_telegram.fail_next(500, "Internal Server Error", method="sendMessage", times=2)
     await post_text(base, CHAT, "/help")
@@ -146,7 +154,7 @@ async def test_a_registering_chat_gets_its_replies_after_a_5xx_in_order(
 ):
     # A stranger writes /start: no patient, no clinic. Its replies are rows all the same, seen
     # by no clinic, and their text is forgotten once sent.
-    web, base = await web_process()
+    web, base = await web_process(**FAST_RETRY)
     fake_telegram.fail_next(500, "Internal Server Error", method="sendMessage", times=2)
     await post_text(base, CHAT + 3, "/start")
     rows = await _replies(admin_conn, str(CHAT + 3), until=all_status("pending"))
@@ -207,7 +215,7 @@ async def test_an_sms_reply_refused_by_twilio_is_sent_by_the_worker(
 ):
     phone = "+14155550177"
     await create_patient(admin_conn, contacts={"sms": phone})
-    web, base = await web_process()
+    web, base = await web_process(**FAST_RETRY)
     fake_twilio.fail_next_server_error(times=2)
     await post_sms(base, phone, "menu")
     rows = await _replies(admin_conn, phone, channel="sms", until=all_status("pending"))

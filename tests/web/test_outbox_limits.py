@@ -102,7 +102,9 @@ async def test_a_bot_reply_too_long_for_one_sms_is_split_in_the_outbox_as_by_twi
     db, admin_conn, web_process, tmp_path
 ):
     """`make dev` without Twilio's SID: an SMS patient texted /help (as every "Send /help" tells
-    them) and got nothing. The help is 468 characters, 4 segments; the SMS adapter's cap and
+    them) and got nothing. The help was 468 characters, 4 segments (it is one segment now, a
+    text of its own for SMS: /settings, the menu and its numbered choices, is such a reply
+    here, 4 segments too); the SMS adapter's cap and
     composition split a reply into messages that fit (bot.reply_rows.fit_segments), but the
     outbox exposed neither, so the reply went whole and the outbox refused it ("text too long"),
     which Twilio's adapter never would. Now the outbox splits it as the adapter does, each part
@@ -112,7 +114,7 @@ async def test_a_bot_reply_too_long_for_one_sms_is_split_in_the_outbox_as_by_twi
     patient = await create_patient(admin_conn, org["id"], contacts={"sms": phone})
     # Twilio's webhooks verified, but no sender: SMS goes to the outbox.
     _, base = await web_process(TWILIO_ACCOUNT_SID="", TWILIO_SMS_FROM="")
-    form = inbound_form(phone, "/help")
+    form = inbound_form(phone, "/settings")
     headers = {"X-Twilio-Signature": twilio_signature("/twilio/inbound", form)}
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         answer = await http.post("/twilio/inbound", data=form, headers=headers)
@@ -128,13 +130,15 @@ async def test_a_bot_reply_too_long_for_one_sms_is_split_in_the_outbox_as_by_twi
         return rows if done else None
 
     log = next(tmp_path.glob("web-*.log"))
-    rows = await until("the help's replies done", replies_done, log)
+    rows = await until("the menu's replies done", replies_done, log)
     assert [(r["status"], r["via_outbox"], r["last_error"]) for r in rows] == [
         ("sent", True, None)
     ] * len(rows)
     assert len(rows) >= 2
     written = sorted((tmp_path / "outbox").glob("*-sms-*.json"))
-    texts = [json.loads(f.read_text())["text"] for f in written]
+    records = [json.loads(f.read_text()) for f in written]
+    texts = [r["text"] for r in records]
     assert len(texts) == len(rows)
-    assert "/add - add a medicine" in texts[0]
-    assert "/help - this message" in "\n".join(texts)
+    assert texts[0].startswith("Settings:\nTime zone: ")
+    # The numbered choices go with the last part, as the adapter composes them.
+    assert [o["label"] for o in records[-1]["options"]][-1] == "Follow-ups"

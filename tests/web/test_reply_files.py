@@ -20,7 +20,7 @@ import asyncpg
 
 from tests.factories import create_dose_event, create_medication, create_patient
 from tests.fakes.fake_telegram import FakeTelegram
-from tests.web.processes import StartWeb, kill, start_telegram_worker, stop
+from tests.web.processes import FAST_RETRY, StartWeb, kill, start_telegram_worker, stop
 from tests.web.reply_chat import all_status, eventually, post_text
 
 CHAT = 555000961
@@ -68,7 +68,7 @@ async def test_a_chart_whose_reply_failed_is_sent_by_the_worker_with_the_same_pn
     admin_conn: asyncpg.Connection,
 ):
     await create_patient(admin_conn, contacts={"telegram": str(CHAT)})
-    web, base = await web_process()
+    web, base = await web_process(**FAST_RETRY)
     # The web process's upload of the chart (its text the caption) and its one quick retry.
     fake_telegram.fail_next(500, "Internal Server Error", method="sendPhoto", times=2)
     await post_text(base, CHAT, "/stats")
@@ -109,7 +109,7 @@ async def test_an_export_whose_upload_failed_is_sent_by_the_worker_with_the_same
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     for day in range(3):
         await create_dose_event(admin_conn, schedule, start + timedelta(days=day), status="taken")
-    web, base = await web_process()
+    web, base = await web_process(**FAST_RETRY)
     # The document's upload (its text the caption) and its quick retry fail with a 502.
     fake_telegram.fail_next(502, "Bad Gateway", method="sendDocument", times=2)
     await post_text(base, CHAT + 1, "/export")

@@ -28,11 +28,13 @@ async def test_every_part_of_a_split_sms_reply_is_scheduled_when_it_was_sent(
     org: asyncpg.Record,
     auth: dict[str, str],
 ) -> None:
-    """/help over SMS is two messages (4 segments whole, 3 allowed): both rows are sent, and
-    neither is scheduled after the moment it went out, in the table and in the API."""
+    """/settings over SMS is two messages (the menu and its numbered choices, 4 segments whole,
+    3 allowed): both rows are sent, and neither is scheduled after the moment it went out, in
+    the table and in the API. (/help was such a reply before it had a text of its own for SMS,
+    one segment.)"""
     patient = await factories.create_patient(admin_conn, org["id"], contacts={"sms": NUMBER})
     before = len(fake_twilio.messages)
-    await twilio_inbound(web, NUMBER, "/help")
+    await twilio_inbound(web, NUMBER, "/settings")
     assert len([m for m in fake_twilio.messages[before:] if m.to == NUMBER]) == 2
     rows = await admin_conn.fetch(
         "select status, scheduled_time <= now() as due_by_now from scheduled_messages"

@@ -11,7 +11,9 @@ named as always.
 Driven as the product runs, one injected clock: the worker's planner tick and dispatcher
 sending through the real adapters to the loopback Telegram and Twilio, the patient's /today
 and Taken through the web app's Telegram webhook (the button's one-statement turn leaves such a
-dose to the general turn, migration 20260101015750).
+dose to the general turn, migration 20260101015750). The dashboard's preview of the next
+message (``POST /api/v1/templates/preview``) named it "3:00 AM" still: it now takes the set day
+and time, as the dispatcher does.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ ROSA = "+14155550333"
 GAP_END = datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
 # Quiet hours at noon, away from the night's doses, nags and alerts.
 AWAY = {"quiet_start": time(12, 0), "quiet_end": time(13, 0)}
+CLINIC_TEXT = "Your {{ due_at|time }} dose is due."
 
 
 async def test_a_dose_the_clocks_sprang_over_keeps_its_name(
@@ -85,3 +88,41 @@ async def test_a_dose_the_clocks_sprang_over_keeps_its_name(
     # The next night 2:30 exists: named and fired at 2:30 EDT, as always.
     await day.at(datetime(2026, 3, 9, 6, 30, tzinfo=UTC))
     assert telegram_to(fake_telegram, CHAT)[-1] == "Hi Ana. Time for your 2:30 AM dose."
+
+
+async def test_the_dashboards_preview_names_it_by_its_set_time(
+    web: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """``POST /api/v1/templates/preview`` (the patient page's next message) takes the set day and
+    time from the row's payload, as the dispatcher reads them: "2:30 AM", built-in or the
+    clinic's text. Without them the dose is named by its instant, as before."""
+    reminder = {
+        "kind": "medication_reminder",
+        "locale": "en",
+        "channel": "telegram",
+        "timezone": "America/New_York",
+    }
+    values = {"patient_name": "Ana", "due_at": GAP_END.isoformat()}
+    set_at = {"local_date": "2026-03-08", "local_time": "02:30"}
+    clinic = [{"name": "dose", "locale": "en", "channel": "default", "body": CLINIC_TEXT}]
+    texts = []
+    for body in (
+        reminder | {"values": values | set_at},
+        reminder | {"values": values | set_at, "versions": clinic},
+        reminder | {"values": values},
+    ):
+        answer = await web.post("/api/v1/templates/preview", headers=auth, json=body)
+        assert answer.status_code == 200, answer.text
+        texts.append(answer.json()["text"].replace("\u202f", " "))
+    assert texts == [
+        "Hi Ana. Time for your 2:30 AM dose.",
+        "Your 2:30 AM dose is due.",
+        "Hi Ana. Time for your 3:00 AM dose.",
+    ]
+    refused = await web.post(
+        "/api/v1/templates/preview",
+        headers=auth,
+        json=reminder | {"values": values | {"local_date": "2026-03-08", "local_time": "2.30"}},
+    )
+    assert refused.status_code == 422, refused.text
+    assert "local_time" in refused.text and "HH:MM" in refused.text

@@ -5,7 +5,7 @@ loopback Twilio and Telegram as read, and a caregiver alerted by SMS.
 Shared by tests/web/test_caregiver_opt_out.py, test_caregiver_relink.py,
 test_unreachable_return_by_clinic.py and test_planned_caregiver_alerts.py (the fixture ``day`` is
 registered in tests/web/conftest.py), and ``clinic``: all that a test of a clinic's patient, their
-caregivers and the worker at one clock takes, in one fixture.
+caregivers and the worker at one clock takes, in one fixture; ``madrid``: that clinic in Madrid.
 """
 
 from __future__ import annotations
@@ -106,3 +106,14 @@ def clinic(
 ) -> ClinicDay:
     """:class:`ClinicDay` of the test's fixtures."""
     return ClinicDay(web, auth, day, admin_conn, org, fake_twilio, fake_telegram)
+
+
+@pytest.fixture
+async def madrid(clinic: ClinicDay) -> ClinicDay:
+    """The test's clinic, Clínica Sol, in Madrid, with the default quiet hours (21:00-08:00)."""
+    await clinic.conn.execute(
+        "update organizations set name = 'Clínica Sol', timezone = 'Europe/Madrid',"
+        " default_quiet_start = '21:00', default_quiet_end = '08:00' where id = $1",
+        clinic.org["id"],
+    )
+    return clinic

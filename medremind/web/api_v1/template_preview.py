@@ -11,6 +11,7 @@ as the signed-in clinician: this route reads nothing of any clinic
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
@@ -18,7 +19,14 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 from core.sql import query
 from core.templating import MessageTooLong
 from medremind.web.api_v1.common import Org, State
-from medremind.web.api_v1.fields import Channel, IsoDateTime, LanguageTag, Locale, Timezone
+from medremind.web.api_v1.fields import (
+    Channel,
+    ClockTime,
+    IsoDateTime,
+    LanguageTag,
+    Locale,
+    Timezone,
+)
 from medremind.web.api_v1.models import BODY_ERRORS, RequestModel
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.api_v1.templates import (
@@ -63,6 +71,15 @@ class PreviewValues(RequestModel):
     # The dose's medicine by its number in the patient's /meds list, where the patient has
     # several (the planner's row's payload.medicine_number).
     medicine_number: Annotated[StrictInt, Field(ge=1, le=999)] | None = None
+    # The dose's day and time as the patient set them (the planner's row's payload): on the
+    # night the clocks spring forward over a 2:30 dose it fires at 3:00 (``due_at``) and is
+    # still called "your 2:30 AM dose", as the send calls it (core.dose_times).
+    local_date: date | None = Field(
+        default=None, description="The dose's set day (YYYY-MM-DD), the row's payload.local_date"
+    )
+    local_time: ClockTime | None = Field(
+        default=None, description="The dose's set time (HH:MM), the row's payload.local_time"
+    )
 
 
 class PreviewBody(RequestModel):
@@ -133,6 +150,8 @@ async def preview_template(body: PreviewBody, org_id: Org, state: State) -> Any:
         medicine_name=values.medicine_name,
         dose_text=values.dose_text,
         medicine_number=values.medicine_number,
+        local_date=values.local_date,
+        local_time=values.local_time,
         name_medicine=body.name_medicine,
         versions=versions,
     )

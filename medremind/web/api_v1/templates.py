@@ -15,7 +15,10 @@ patient opted in to naming it); the reminder, follow-up and caregiver alert add
 several active medicines; empty otherwise) and ``due_day`` (the dose's day, "Wed, March 4", when
 the message goes out on another date than its dose's where the patient lives; empty otherwise);
 appointment kinds add ``starts_at``, ``location`` and
-``clinician_name``; ``missed_dose_caregiver`` adds ``caregiver_name``.
+``clinician_name``, and, for a patient whose zone shows another wall clock than the clinic's at
+the appointment, ``clinic_zone`` (the clinic zone's city), ``your_time`` and ``your_day`` (the
+patient's time, and day when it is another; all three empty otherwise): a template naming any of
+them shows ``starts_at`` at the clinic; ``missed_dose_caregiver`` adds ``caregiver_name``.
 """
 
 from __future__ import annotations
@@ -80,7 +83,13 @@ _LANGUAGE_DOC = (
     '"Wed, March 4", when the message goes out on another date than its dose\'s where the patient '
     "lives, a snooze, a nag or an alert past midnight; empty otherwise: "
     "`{% if due_day %} on {{ due_day }}{% endif %}`); "
-    "appointment_* kinds add `starts_at`, `location`, `clinician_name`. "
+    "appointment_* kinds add `starts_at`, `location`, `clinician_name`, and `clinic_zone`, "
+    "`your_time`, `your_day` for a patient whose zone shows another wall clock than the "
+    "clinic's then (the clinic zone's city, \"Madrid\"; the patient's time; their day when it is "
+    "another; all empty otherwise): a template naming any of them shows `starts_at` at the "
+    "clinic, `{{ starts_at|time }}{% if clinic_zone %} {{ clinic_zone }} time ({{ your_time }}"
+    "{% if your_day %} {{ your_day }}{% endif %} your time){% endif %}`; one naming none shows "
+    "it in the patient's zone. "
     "Filters, with literal arguments: upper, lower, capitalize, title, trim, default (d), "
     "truncate, replace (non-empty text to find); on `due_at`/`starts_at`: time (short, medium), "
     "date (short, medium, long, full), datetime (short, medium), weekday. Expressions: `~`, "
@@ -175,6 +184,10 @@ _SAMPLES: dict[str, Any] = {
     "dose_text": "500 mg",
     "medicine_number": "2",
     "due_day": "Wed, January 15",
+    # starts_at (09:30 UTC) at a clinic in London and for a patient in Honolulu, the day before.
+    "clinic_zone": "London",
+    "your_time": "11:30 PM",
+    "your_day": "Wed, January 15",
     "caregiver_name": "Sam Example",
 }
 

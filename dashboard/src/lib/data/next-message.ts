@@ -56,6 +56,12 @@ export interface NextMessage {
   dose_text: string | null;
   /** The dose's medicine by its /meds number where the patient has several (the row's payload). */
   medicine_number: number | null;
+  /**
+   * The dose's set day and time (the row's payload, YYYY-MM-DD and HH:MM), so a dose the clocks
+   * sprang over (set at 2:30, sent at 3:00) is named by its set time, as the send names it.
+   */
+  local_date: string | null;
+  local_time: string | null;
   name_medicine: boolean;
   versions: TemplateVersion[];
 }
@@ -67,6 +73,8 @@ export async function nextAutomaticMessage(tx: Tx, patientId: string): Promise<N
            o.name as clinic_name, de.due_at, a.starts_at, a.location, a.clinician_name,
            med.name as medicine_name, med.dose as dose_text,
            (m.payload ->> 'medicine_number')::int as medicine_number,
+           substring(m.payload ->> 'local_date' from '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') as local_date,
+           substring(m.payload ->> 'local_time' from '^[0-9]{2}:[0-9]{2}') as local_time,
            p.name_medicine_in_reminders as name_medicine,
            coalesce(
              nullif(m.platform, 'auto'),

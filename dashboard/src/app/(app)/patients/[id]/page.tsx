@@ -55,6 +55,8 @@ async function renderNext(next: NextMessage | null): Promise<{ preview: ApiPrevi
         medicine_name: next.medicine_name,
         dose_text: next.dose_text,
         medicine_number: next.medicine_number,
+        local_date: next.local_date,
+        local_time: next.local_time,
       },
       name_medicine: next.name_medicine,
       versions: next.versions,
