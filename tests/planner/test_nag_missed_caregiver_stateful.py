@@ -76,7 +76,8 @@ WINDOWS: list[tuple[time, time] | None] = [
     (time(1, 0), time(5, 0)),  # not across midnight
     (time(0, 0), time(0, 0)),  # off
 ]
-TIMES = [time(7, 50), time(8, 0), time(12, 0), time(20, 45), time(21, 10), time(23, 30)]
+# Near the windows' edges; 18:30 is missed at 19:30, inside a 19:00-09:00 night for 13.5 hours.
+TIMES = [time(h, m) for h, m in ((7, 50), (8, 0), (12, 0), (18, 30), (20, 45), (21, 10), (23, 30))]
 MEDICATION_KINDS = ("medication_reminder", "dose_followup")
 STEP_LIMIT = timedelta(minutes=40)  # the longest step between two worker runs
 MISSED_AFTER = timedelta(minutes=60)  # three follow-ups 15 minutes apart, then the mark
@@ -277,6 +278,10 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             after = await self._statuses()
             changed = {d for d in after if before.get(d) != after[d]}
             assert changed <= {dose}, f"the button of dose {dose} changed {changed}"
+            if after[dose] == "snoozed" and button.rsplit(":", 1)[1].startswith("s"):
+                # Its next reminder is the snoozed one, not sent yet: the nag clock waits for it.
+                self.doses.setdefault(dose, Dose()).reminded_at = None
+                world.stats["snoozed"] += 1
             if after[dose] in ("taken", "skipped") and before[dose] != after[dose]:
                 self.doses.setdefault(dose, Dose()).answered = after[dose]
                 world.stats[f"answered {after[dose]}"] += 1
