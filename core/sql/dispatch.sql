@@ -201,6 +201,16 @@ with outcome as (
   update scheduled_messages m
      set status = u.status,
          scheduled_time = coalesce(u.next_time, m.scheduled_time),
+         -- A caregiver's alert held to the end of their quiet window keeps its life from there:
+         -- the planner gives it 12 hours from its time, and a clinic's 14-hour night let it
+         -- expire on the way, the caregiver never told (tests/planner/
+         -- test_caregiver_alert_long_night.py). The reason is scheduler.quiet_hours's
+         -- DEFERRED_REASON. An integrator's expires_at stays a deadline.
+         expires_at = case
+           when u.last_error = 'deferred to the end of quiet hours' and u.next_time is not null
+                and m.caregiver_id is not null
+           then m.expires_at + (u.next_time - m.scheduled_time)
+           else m.expires_at end,
          attempts = greatest(m.attempts + u.attempts_delta, 0),
          last_error = u.last_error,
          sent_at = coalesce(u.sent_at, m.sent_at),
