@@ -84,6 +84,9 @@ class DoseAnswerResult:
     medication_name: str | None = None
     # A snooze refused because the dose's time is more than QUESTION_TTL past (nothing changed).
     too_late: bool = False
+    # A snooze refused because no reminder would come: the medicine is paused or deleted, or the
+    # patient paused every reminder (nothing changed, even when the dose is snoozed already).
+    stopped: bool = False
 
 
 async def record_dose_answer(
@@ -198,11 +201,10 @@ async def _snooze(
         return replace(unchanged(), too_late=True)
     # A paused or deleted medicine is reminded of no more: not even its missed dose, snoozed;
     # nor is a patient who paused every reminder (their dose stays open to Taken and Skip).
-    stopped = dose["medication_status"] != "active" or dose["reminders_paused"]
-    if (
-        stopped
-        or status == DoseStatus.CANCELLED
-        or (status == DoseStatus.SNOOZED and dose["snoozed_until"] == until)
+    if dose["medication_status"] != "active" or dose["reminders_paused"]:
+        return replace(unchanged(), stopped=True)
+    if status == DoseStatus.CANCELLED or (
+        status == DoseStatus.SNOOZED and dose["snoozed_until"] == until
     ):
         return unchanged()
     dose_id = dose["id"]

@@ -230,9 +230,13 @@ def _refused(answer: str, result: object, until: datetime) -> bool:
     """Whether the recorder left the dose alone for a reason other than a repeat of the same
     answer: it is cancelled, or a snooze (until ``until``) was refused (its medicine is paused
     or deleted, or every reminder is). A dose snoozed before the pause and snoozed again stays
-    snoozed until its first time: a refusal too, not a repeat, unless it is that time."""
+    snoozed until its first time: a refusal too, not a repeat, unless it is that time and the
+    recorder did not refuse it as ``stopped`` (snoozed, paused and snoozed again at one instant:
+    the reminder it asks for is withheld like any other)."""
     if not getattr(result, "already_answered", False):
         return False
+    if getattr(result, "stopped", False):
+        return True
     status = str(getattr(result, "status", ""))
     if status == "cancelled":
         return True

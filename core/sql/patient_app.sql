@@ -58,10 +58,12 @@ update patient_web_sessions set revoked_at = $2 where patient_id = $1 and revoke
 -- date in the schedule's zone: the home zone's while a 'home' patient travels), and any dose
 -- still waiting for an answer that fell due in [$4, $2) (the 23:30 dose is still answerable at
 -- 00:10, when "today" has moved on). Tomorrow's doses, planned ahead as 'due', are not today's.
+-- remindable: a snooze's reminder would come (the medicine active, the patient not paused).
 select de.id, de.due_at, de.local_date, de.local_time, de.status, de.snoozed_until, m.name,
-       m.dose
+       m.dose, m.status = 'active' and not p.reminders_paused as remindable
   from dose_events de
   join medications m on m.id = de.medication_id
+  join patients p on p.id = de.patient_id
  where de.patient_id = $1 and de.status <> 'cancelled'
    and ((de.due_at >= $2 and de.due_at < $3)
         or (de.status in ('due', 'snoozed') and de.due_at >= $4 and de.due_at < $2))

@@ -17,7 +17,11 @@ Invariants, checked at every send and after every step:
 * a paused patient, a paused medicine and a deleted medicine get no medication message;
 * no dose is reminded twice, except once more after each snooze;
 * no reminder is sent for a dose already answered (taken or skipped);
-* a deleted or paused medicine leaves no pending message about any of its doses.
+* a deleted or paused medicine leaves no pending message about any of its doses;
+* the reminder /add or a time edit promised comes by its time, unless the patient or the
+  medicine was paused over it, it was deleted, or the day already has a dose of it (a time
+  moved after the day's dose gives the day no other);
+* a button on a deleted medicine's open dose records nothing, whatever the answer.
 
 Patients live in UTC with no quiet window, so the run does not depend on the hour.
 ``MEDREMIND_STATEFUL_EXAMPLES`` and ``MEDREMIND_STATEFUL_STEPS`` make the search bigger (as for
@@ -63,6 +67,7 @@ T = TypeVar("T")
 START = datetime(2026, 3, 4, 11, 58, tzinfo=UTC)
 MEDICATION_KINDS = ("medication_reminder", "dose_followup")
 _OPEN = ("due", "snoozed", "missed")  # a dose an answer can still change
+FINAL = ("taken", "skipped")  # a dose's answer that stands
 _chats = itertools.count(810_000_001)
 _names = itertools.count(1)
 
@@ -90,7 +95,7 @@ class World:
 
 def _refused_snooze_says(status: str, *, paused: bool) -> str:
     """What the reply to a refused snooze of a dose in ``status`` says."""
-    if status in ("taken", "skipped"):
+    if status in FINAL:
         return "already recorded"
     if paused and status != "cancelled":
         return "Your reminders are paused"  # and how to resume them
@@ -110,6 +115,8 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             self.snoozes: Counter[UUID] = Counter()  # snooze answers recorded per dose
             self.buttons: list[tuple[UUID, str]] = []  # (dose, button data) shown, newest last
             self.medicines = 0  # not deleted
+            # The reminder each medicine's last /add or time edit promised: its instant.
+            self.promised: dict[UUID, datetime] = {}
 
         @initialize()
         def register(self) -> None:
@@ -137,8 +144,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         def adds_a_medicine(self, minutes_ahead: int) -> None:
             at = (world.now + timedelta(minutes=minutes_ahead)).strftime("%H:%M")
             name = f"Med{next(_names)}"
+            before = set(world.run(self._medicines))
             world.run(lambda: self._dialog("/add", name, "Skip", at, "Done", "Every day",
                                            "Today", "No end date", "Skip", "Save"))  # fmt: skip
+            for medicine in set(world.run(self._medicines)) - before:
+                self.promised[medicine] = world.now + timedelta(minutes=minutes_ahead)
 
         @precondition(lambda self: self.medicines > 0)
         @rule(data=st.data(), minutes_ahead=st.sampled_from([2, 20, 90]))
@@ -148,6 +158,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 return
             at = (world.now + timedelta(minutes=minutes_ahead)).strftime("%H:%M")
             world.run(lambda: self._meds_button(f"med:edit:{medicine}", at, "Done"))
+            self.promised[medicine] = world.now + timedelta(minutes=minutes_ahead)
 
         @precondition(lambda self: self.medicines > 1)  # keep one, so reminders come
         @rule(data=st.data())
@@ -187,6 +198,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         @rule(minutes=st.sampled_from([1, 2, 16, 40]))
         def time_passes(self, minutes: int) -> None:
             world.now += timedelta(minutes=minutes)
+            world.stats["time passes"] += 1
             world.run(self._worker_runs)
 
         # -- how it is done ---------------------------------------------------------------------
@@ -266,11 +278,17 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             changed = {d for d in after if before.get(d) != after[d]}
             assert changed <= {dose}, f"the button of dose {dose} changed {changed}"
             code = button.rsplit(":", 1)[1][0]
-            if code == "s" and (stopped or state["paused"]):
+            said = [m.text for a, m in world.sender.sends[sent:] if a == self.chat]
+            if state["medicines"][medicine] == "deleted" and before[dose] not in FINAL:
+                # Nothing is recorded against a deleted medicine, whatever the answer and however
+                # late (migration 20260101012220): the patient is told it is no longer listed.
+                assert not changed, f"answered a dose of a deleted medicine ({button})"
+                assert len(said) == 1 and "no longer in your list" in said[0], said
+            elif code == "s" and (stopped or state["paused"]):
                 # A paused or deleted medicine's dose is reminded of no more, nor is a paused
                 # patient's; none is promised.
                 assert not changed, f"snoozed a dose (paused: {state['paused']})"
-                (reply,) = [m.text for a, m in world.sender.sends[sent:] if a == self.chat]
+                (reply,) = said
                 told = _refused_snooze_says(before[dose], paused=state["paused"])
                 assert told in reply, reply
             elif before[dose] in _OPEN:
@@ -332,6 +350,36 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     self.buttons += [(dose, o.data) for o in message.options]
             self.buttons = self.buttons[-12:]
             await self._check_nothing_pending_for_stopped_medicines()
+            await self._check_promised_reminders_came(state)
+
+        async def _check_promised_reminders_came(self, state: dict[str, Any]) -> None:
+            """A reminder /add or a time edit promised comes by its time, unless the patient or
+            the medicine was paused (``state``, as it was since the last pass) or deleted, or
+            the day (UTC, the patient's) has another dose of the medicine: a time moved after
+            the day's dose, or while it waits, gives the day no other dose
+            (scheduler/planning_day_quota.py: any dose but a cancelled one counts)."""
+            for medicine, due in list(self.promised.items()):
+                if due > world.now:
+                    continue
+                del self.promised[medicine]
+                if state["paused"] or state["medicines"].get(medicine) != "active":
+                    continue
+                async with world.pool.acquire() as conn:
+                    day = await conn.fetch(
+                        "select id, status, due_at from dose_events where medication_id = $1"
+                        " and (due_at at time zone 'UTC')::date = $2 and status <> 'cancelled'",
+                        medicine,
+                        due.date(),
+                    )
+                if any(d["due_at"] != due for d in day):
+                    continue
+                doses = [d for d in day if d["due_at"] == due]
+                assert len(doses) == 1, f"{len(doses)} doses at the promised {due:%H:%M}"
+                (dose,) = doses
+                world.stats["promised reminders checked"] += 1
+                assert self.reminded[dose["id"]] or dose["status"] in ("taken", "skipped"), (
+                    f"no reminder for the dose promised at {due:%H:%M} ({dose['status']})"
+                )
 
         async def _state(self) -> dict[str, Any]:
             async with world.pool.acquire() as conn:
@@ -367,6 +415,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
 
         @invariant()
         def the_clock_only_moves_forward(self) -> None:
+            world.stats["steps"] += 1
             assert world.now >= START
 
     return Medicines

@@ -27,7 +27,8 @@ Invariants, checked at every send and after every step:
 * an answer changes only the answering patient's doses: a button only its dose, a typed answer
   at most one dose, one that was reminded on that channel;
 * no dose is reminded twice, except once more after each snooze;
-* a pass at or after a dose's missed mark leaves it answered, missed or cancelled, never waiting.
+* a pass at or after a dose's missed mark leaves it answered, missed or cancelled, never waiting;
+* no dose is missed without its reminder having been sent (a patient who never paused).
 
 ``MEDREMIND_STATEFUL_EXAMPLES`` and ``MEDREMIND_STATEFUL_STEPS`` make the search bigger (as for
 the router's machine, whose run settings this one shares); by default it runs fewer sequences
@@ -136,6 +137,7 @@ class Person:
     reminded: Counter[UUID] = field(default_factory=Counter)
     snoozes: Counter[UUID] = field(default_factory=Counter)
     buttons: list[tuple[UUID, str]] = field(default_factory=list)  # (dose, data), newest last
+    paused_once: bool = False  # sent /pause in this sequence (a dose may then go unreminded)
 
 
 @dataclass
@@ -323,6 +325,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
 
         @rule(person=people, command=st.sampled_from(["/pause", "/resume"]))
         def pauses_or_resumes(self, person: Person, command: str) -> None:
+            person.paused_once = person.paused_once or command == "/pause"
             world.run(lambda: self._dialog(person, command))
 
         @precondition(lambda self: any(p.buttons for p in self.everyone))
@@ -515,6 +518,25 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 },
             }
 
+        async def _check_missed_were_reminded(self) -> None:
+            """No dose is missed (its caregiver alerted) without the patient having been sent
+            its reminder: the worker passes at most 95 minutes apart, well inside a reminder's
+            two hours to live, so a late reminder still goes. A patient who paused is left out
+            (a reminder withheld by the pause may never come)."""
+            async with world.pool.acquire() as conn:
+                missed = await conn.fetch(
+                    "select id, patient_id, due_at from dose_events where status = 'missed'"
+                )
+            for person in self.everyone:
+                if person.paused_once:
+                    continue
+                for dose in missed:
+                    if dose["patient_id"] == person.patient_id:
+                        world.stats["missed doses checked"] += 1
+                        assert person.reminded[dose["id"]], (
+                            f"dose due {dose['due_at']} ({person.zone}) missed, never reminded"
+                        )
+
         async def _check_missed_marks(self) -> None:
             """A pass at or after a dose's missed mark (its reminder's time, or when that left
             late, plus the follow-ups' span) left it answered, missed or cancelled: never still
@@ -542,6 +564,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
 
         async def _check_doses(self) -> None:
             await self._check_missed_marks()
+            await self._check_missed_were_reminded()
             async with world.pool.acquire() as conn:
                 rows = await conn.fetch(
                     "select d.schedule_id, d.due_at, d.local_date, d.local_time, p.timezone"

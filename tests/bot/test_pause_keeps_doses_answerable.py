@@ -259,3 +259,20 @@ async def test_a_snoozed_dose_snoozed_again_while_paused_is_told_the_pause(
         assert world.run(machine._doses)[dose] == "snoozed"
 
     await _replay(db, settings, steps)
+
+
+async def test_a_snooze_pressed_again_in_the_pause_s_instant_is_told_the_pause(
+    db: Database, settings: Settings
+) -> None:
+    """Snooze, /pause and Snooze again at one instant: the second snooze asks for the very time
+    the dose is snoozed until, which read as a repeat of the first and was answered "OK, I'll
+    remind you again at 12:14 PM", a reminder the pause withholds. It is refused as any snooze
+    while paused is, and says how to resume (found by the medicine lifecycle machine at 10
+    random sequences)."""
+
+    def steps(machine: Any, world: World) -> None:
+        dose = _paused_dose(machine, world, snooze=True)  # 11:59, snoozed until 12:14
+        world.run(lambda: machine._press(dose, _snooze_button(machine)[1]))  # asserts the reply
+        assert world.run(machine._doses)[dose] == "snoozed"
+
+    await _replay(db, settings, steps)

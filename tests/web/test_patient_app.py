@@ -571,6 +571,43 @@ async def test_a_dose_long_past_cannot_be_snoozed_from_the_app_or_its_notificati
     assert taken.status_code == 200 and taken.json()["status"] == "taken"
 
 
+async def test_a_paused_patient_s_dose_cannot_be_snoozed_from_the_app(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any]
+) -> None:
+    """Paused in the app's settings (or the medicine paused by the clinic), a snooze would
+    promise a reminder the pause withholds: the day view offers none, and the answer refuses it
+    (409, saying what to do) and changes nothing. It answered 200 "already_answered", which the
+    app shows as "Already recorded." though nothing was. Taken still counts."""
+    dose = str(world["dose"]["id"])
+    await _sign_in(http, admin_conn)
+    paused = await http.post("/app/api/settings", json={"paused": True})
+    assert paused.json()["paused"] is True
+    today = (await http.get("/app/api/today")).json()["doses"]
+    shown = {d["id"]: d for d in today}[dose]
+    assert (shown["open"], shown["snoozable"]) == (True, False)
+    snoozed = await http.post(f"/app/api/doses/{dose}/answer", json={"answer": "snoozed"})
+    assert snoozed.status_code == 409, snoozed.text
+    assert snoozed.json()["error"]["reason"] == (
+        "no reminder would come back for this dose: your reminders or its medicine are paused;"
+        " resume them, or answer taken or skipped instead"
+    )
+    row = await admin_conn.fetchrow(
+        "select status, snoozed_until from dose_events where id = $1", world["dose"]["id"]
+    )
+    assert (row["status"], row["snoozed_until"]) == ("due", None)
+
+    await http.post("/app/api/settings", json={"paused": False})
+    await admin_conn.execute(
+        "update medications set status = 'paused' where patient_id = $1", world["patient"]["id"]
+    )
+    today = (await http.get("/app/api/today")).json()["doses"]
+    assert {d["id"]: d for d in today}[dose]["snoozable"] is False
+    snoozed = await http.post(f"/app/api/doses/{dose}/answer", json={"answer": "snoozed"})
+    assert snoozed.status_code == 409, snoozed.text
+    taken = await http.post(f"/app/api/doses/{dose}/answer", json={"answer": "taken"})
+    assert taken.status_code == 200 and taken.json()["status"] == "taken"
+
+
 async def test_a_dose_missed_while_unreachable_alerts_nobody_when_the_app_brings_them_back(
     http: Any,
     admin_conn: asyncpg.Connection,

@@ -97,8 +97,11 @@ def _dose(row: Any, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
         "open": is_open,
         # A dose not due yet may be reported taken or skipped ahead; a snooze would bring its
         # reminder forward (see answer_dose). One more than QUESTION_TTL past is refused too
-        # (scheduler.dose_answers): its reminder would read as another day's.
-        "snoozable": is_open and row["due_at"] <= now <= row["due_at"] + QUESTION_TTL,
+        # (scheduler.dose_answers): its reminder would read as another day's. Nor while paused
+        # (the patient, or the medicine): the pause withholds the reminder a snooze promises.
+        "snoozable": is_open
+        and row["remindable"]
+        and row["due_at"] <= now <= row["due_at"] + QUESTION_TTL,
     }
 
 
@@ -181,6 +184,13 @@ async def record_dose(
             409,
             f"too late to snooze this dose: its time is more than {hours} hours past;"
             " answer taken or skipped instead",
+        )
+    if result.stopped:
+        # Nothing changed: the pause withholds the reminder a snooze would promise.
+        raise ApiError(
+            409,
+            "no reminder would come back for this dose: your reminders or its medicine are"
+            " paused; resume them, or answer taken or skipped instead",
         )
     return {
         "dose": str(dose_id),
