@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, 
 from pydantic_core import PydanticCustomError
 
 from bot.locale_format import LOCALES
-from core.person_names import clean_name, name_problem
+from core.person_names import clean_name, name_problem, without_direction_scopes
 from core.records import MessageKind, MessageStatus
 from core.template_vocabulary import length_problem, max_units
 from medremind.web.errors import ValidationFailed
@@ -111,10 +111,20 @@ def _person_name(value: str) -> str:
     return name
 
 
+def _without_direction_scopes(value: str) -> str:
+    """A text filled into messages without direction controls that have a scope (as the
+    database stores it, migration 20260101015900): one of them left in reversed the rest of the
+    line it was filled into."""
+    text = without_direction_scopes(value).strip()
+    if not text:
+        raise _fail("is only direction controls (U+202A-U+202E, U+2066-U+2069): type the text")
+    return text
+
+
 PatientName = template_value("patient_name", _person_name)
-ClinicName = template_value("clinic_name")
-Location = template_value("location")
-ClinicianName = template_value("clinician_name")
+ClinicName = template_value("clinic_name", _without_direction_scopes)
+Location = template_value("location", _without_direction_scopes)
+ClinicianName = template_value("clinician_name", _without_direction_scopes)
 
 
 def _iso_datetime(value: Any) -> datetime:
