@@ -76,3 +76,33 @@ async def test_an_appointment_and_the_clinic_are_stored_without_overrides(
     )
     assert renamed.status_code == 200, renamed.text
     assert renamed.json()["name"] == "North Clinic"
+
+
+async def test_a_template_leaving_an_override_open_is_refused_naming_it(
+    client, admin_conn: asyncpg.Connection, auth
+) -> None:
+    """A clinic's template with an unclosed U+202E was saved: every reminder made from it read
+    reversed after it (the API's own preview showed "... ‮ your dose at 2025-01-15 20:00")."""
+    body = "Hi {{ patient_name }}, \u202eyour dose at {{ due_at }}"
+    checked = await client.post(
+        "/api/v1/templates/validate",
+        json={"kind": "medication_reminder", "body": body},
+        headers=auth,
+    )
+    assert checked.status_code == 422, checked.text
+    (problem,) = checked.json()["problems"]
+    assert problem.startswith("line 1: U+202E (RIGHT-TO-LEFT OVERRIDE) is not closed on its line")
+    assert "Remove it, or close it with U+202C" in problem
+    saved = await client.put(
+        "/api/v1/templates/dose", json={"kind": "medication_reminder", "body": body}, headers=auth
+    )
+    assert saved.status_code == 422 and saved.json()["error"]["field"] == "body"
+    assert "U+202E" in saved.json()["error"]["reason"]
+    assert await admin_conn.fetchval("select count(*) from message_templates") == 0
+
+    # Right-to-left text that closes what it opens is writing, not a trick.
+    closed = "\u2067مرحبا {{ patient_name }}\u2069, \u202bdose\u202c"
+    saved = await client.put(
+        "/api/v1/templates/dose", json={"kind": "medication_reminder", "body": closed}, headers=auth
+    )
+    assert saved.status_code in (200, 201), saved.text
