@@ -135,8 +135,10 @@ async def test_a_reminder_sent_before_the_router_is_answerable_after_the_upgrade
     assert await admin_conn.fetchval("select status from dose_events") == "taken"
 
 
+# With punctuation too: "Stop." was answered "Sorry, I didn't understand that" (found by hand
+# over signed Twilio webhooks) and the reminders went on.
 STOP_WORDS = ["STOP", "stop", "  Stop ", "S T O P", "unsubscribe", "Cancel", "end", "QUIT",
-              "revoke", "OptOut", "stopall"]  # fmt: skip
+              "revoke", "OptOut", "stopall", "Stop.", "STOP!", "opt-out", "'stop'"]  # fmt: skip
 
 
 async def test_stop_variants_opt_out_once(bot: Bot, admin_conn: asyncpg.Connection) -> None:
@@ -155,7 +157,7 @@ async def test_stop_variants_opt_out_once(bot: Bot, admin_conn: asyncpg.Connecti
 
 async def test_start_variants_opt_back_in(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     await registered_patient(bot, admin_conn, NUMBER, channel="sms")
-    for word in ["START", "yes", " Unstop "]:
+    for word in ["START", "yes", " Unstop ", "Start!"]:
         await bot.sms(NUMBER, "STOP")
         replies = await bot.sms(NUMBER, word)
         assert "subscribed again" in body(replies), word
@@ -206,7 +208,7 @@ async def test_help_variants_give_clinic_contact(bot: Bot, admin_conn: asyncpg.C
     await registered_patient(bot, admin_conn, NUMBER, channel="sms")
     # AYUDA too: the bot speaks Spanish, and a Spanish-speaking patient's "Ayuda" was answered
     # "Nothing is waiting for an answer right now" (found over SMS with web + worker processes).
-    for word in ["HELP", "help", " Info", "Ayuda", "AYUDA"]:
+    for word in ["HELP", "help", " Info", "Ayuda", "AYUDA", "Help?", "¿Ayuda?"]:
         replies = await bot.sms(NUMBER, word)
         assert "Sunrise Clinic" in body(replies) and "+15005550100" in body(replies), word
     # Not a keyword: a longer sentence containing the word.
