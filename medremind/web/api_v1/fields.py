@@ -154,11 +154,25 @@ def _e164(value: str) -> str:
     except phonenumbers.NumberParseException:
         raise _fail("is not a phone number in E.164 form, e.g. +14155550123") from None
     if not phonenumbers.is_valid_number(number):
-        raise _fail("is not a valid phone number")
+        raise _fail(invalid_phone_reason(number))
     formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if formatted != value:
         raise _fail("must be in E.164 form without spaces, e.g. +14155550123")
     return formatted
+
+
+def invalid_phone_reason(number: phonenumbers.PhoneNumber) -> str:
+    """Why a parsed ``number`` is no valid number, and how to write one (it said only "is not a
+    valid phone number", leaving the integrator to guess which part was wrong)."""
+    code = f"+{number.country_code}"
+    found = phonenumbers.is_possible_number_with_reason(number)
+    if found == phonenumbers.ValidationResult.TOO_SHORT:
+        detail = f"too few digits for country code {code}"
+    elif found == phonenumbers.ValidationResult.TOO_LONG:
+        detail = f"too many digits for country code {code}"
+    else:
+        detail = f"no number in use under country code {code} has these digits (check them)"
+    return f"is not a valid phone number: {detail}; for example +14155550123"
 
 
 Phone = Annotated[
