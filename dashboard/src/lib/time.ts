@@ -61,6 +61,20 @@ export function zoneName(date: Date, timeZone: string): string {
 }
 
 /**
+ * The caption of a list of times on a patient's page when the patient's zone is not the
+ * clinic's, naming the zone the list is in ("Times in the patient's zone, Asia/Magadan"), else
+ * null. The page shows the patient's next message and dose history in their zone and the
+ * messages in the clinic's: unlabelled, one reminder read "6 Dec 2026, 00:10" in one list and
+ * "5 Dec 2026, 08:10" in the other.
+ */
+export function zoneCaption(whose: "patient" | "clinic", patientZone: string, clinicZone: string): string | null {
+  if (patientZone === clinicZone) return null;
+  return whose === "patient"
+    ? `Times in the patient's zone, ${patientZone}`
+    : `Times in your clinic's zone, ${clinicZone}`;
+}
+
+/**
  * The patient's own time of an appointment when their zone shows another wall clock than the
  * clinic's at that instant ("patient's time: 03:00 (America/New_York)", with the date when it is
  * another day there), else null: the same zone, or another with the same offset then (Madrid and
