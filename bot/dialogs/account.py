@@ -22,13 +22,16 @@ async def help_(turn: Turn, arg: str) -> None:
     elif turn.conv.channel in COMMAND_OPT_OUT_CHANNELS:
         lines.append(turn.t("help_commands_stop"))
     clinic = await clinic_contact(turn)
-    if clinic is not None:
+    if clinic is not None and clinic[1] is not None:
         lines.append(turn.t("help_clinic", clinic=clinic[0], contact=clinic[1]))
+    elif clinic is not None:
+        lines.append(turn.t("help_clinic_name", clinic=clinic[0]))
     turn.say("\n".join(lines))
 
 
-async def clinic_contact(turn: Turn) -> tuple[str, str] | None:
-    """The patient's clinic's name and how to reach it (phone and/or e-mail), when it has one."""
+async def clinic_contact(turn: Turn) -> tuple[str, str | None] | None:
+    """The patient's clinic's name and how to reach it (phone and/or e-mail; None when the clinic
+    gave neither), or None for a patient of no clinic."""
     if turn.patient is None:
         return None
     org = await turn.conn.fetchrow(query("bot", "organization_contact"), turn.patient["id"])
@@ -36,7 +39,7 @@ async def clinic_contact(turn: Turn) -> tuple[str, str] | None:
         return None
     ways = [w for w in (org["contact_phone"], org["contact_email"]) if w]
     if not ways:
-        return None
+        return org["name"], None
     contact = turn.t("or_join", first=ways[0], second=ways[1]) if len(ways) > 1 else ways[0]
     return org["name"], contact
 

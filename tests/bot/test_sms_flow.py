@@ -215,6 +215,23 @@ async def test_help_variants_give_clinic_contact(bot: Bot, admin_conn: asyncpg.C
     assert "Sunrise Clinic" not in body(await bot.sms(NUMBER, "help me please"))
 
 
+async def test_help_names_a_clinic_that_gave_no_contact(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A clinic with neither phone nor e-mail: HELP said only "MedRemind medication reminders",
+    not whose messages these are (found by hand over a signed Twilio inbound)."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    await admin_conn.execute(
+        "update organizations set contact_phone = null, contact_email = null where id = $1",
+        patient["organization_id"],
+    )
+    assert body(await bot.sms(NUMBER, "HELP")) == (
+        "MedRemind medication reminders from Sunrise Clinic. Reply STOP to unsubscribe."
+    )
+    assert "MedRemind de Sunrise Clinic." in body(await bot.sms(NUMBER, "AYUDA"))
+    assert "Your clinic: Sunrise Clinic." in body(await bot.sms(NUMBER, "/help"))
+
+
 async def test_stop_before_registration_is_honoured(
     bot: Bot, admin_conn: asyncpg.Connection
 ) -> None:
