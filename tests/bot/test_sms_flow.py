@@ -232,6 +232,18 @@ async def test_help_names_a_clinic_that_gave_no_contact(
     assert "Your clinic: Sunrise Clinic." in body(await bot.sms(NUMBER, "/help"))
 
 
+async def test_a_menu_sent_apart_from_its_text_starts_with_its_first_choice(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """/settings over SMS is its summary and then its menu, two messages under the 3-segment
+    cap: the menu's began with two empty lines ("\n\n1 Time zone...", found by hand over a
+    signed Twilio inbound)."""
+    await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    summary, menu = await bot.sms(NUMBER, "/settings")
+    assert (summary.body or "").startswith("Settings:")
+    assert (menu.body or "").startswith("1 Time zone\n2 ")
+
+
 async def test_stop_before_registration_is_honoured(
     bot: Bot, admin_conn: asyncpg.Connection
 ) -> None:
