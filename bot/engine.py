@@ -362,10 +362,14 @@ async def _contact_opted_out(turn: Turn) -> bool:
 
 
 async def _help_text(turn: Turn, locale: str) -> str:
-    """The HELP answer in ``locale`` (AYUDA's is Spanish): the clinic's name and contact."""
+    """The HELP answer in ``locale`` (AYUDA's is Spanish): the clinic's name and contact. A
+    clinic without a phone or e-mail is still named: carriers want the HELP answer to say whose
+    messages these are (it said only "MedRemind medication reminders")."""
     clinic = await clinic_contact(turn)
-    if clinic is not None:
+    if clinic is not None and clinic[1] is not None:
         return texts.text(locale, "keyword_help", clinic=clinic[0], contact=clinic[1])
+    if clinic is not None:
+        return texts.text(locale, "keyword_help_clinic", clinic=clinic[0])
     return texts.text(locale, "keyword_help_generic")
 
 

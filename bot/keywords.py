@@ -1,9 +1,12 @@
 """Opt-out, opt-in and help keywords, handled before any dialog.
 
 SMS and WhatsApp: the carrier keywords, in English and in Spanish. A keyword is the whole
-message: one word, any case, accents, surrounding and inner spaces ignored ("  s t o p " is STOP,
-"sí" is SI). Anything longer is not a keyword, so "stop reminding me at 8" or "parar a las 8" goes
-to the dialog instead of silently opting the patient out.
+message: one word, any case, accents, spaces and punctuation ignored ("  s t o p " is STOP,
+"sí" is SI, "Stop." and "STOP!" are STOP, "opt-out" is OPTOUT, "¡Parar!" is PARAR). Anything
+longer is not a keyword, so "stop reminding me at 8" or "parar a las 8" goes to the dialog
+instead of silently opting the patient out. Punctuation used to count: a patient's "Stop." was
+answered "Sorry, I didn't understand that" and their reminders went on, though a reply of STOP
+is the plainest way there is to withdraw consent (the FCC's 2024 revocation rule names it).
 
 Spanish: Twilio's own opt-out handling knows the English words only (STOP, STOPALL, UNSUBSCRIBE,
 CANCEL, END, QUIT, REVOKE, OPTOUT; others only where a Messaging Service's Advanced Opt-Out adds
@@ -88,9 +91,13 @@ COMMAND_WORDS_ES: dict[str, str] = {
 
 
 def normalize(text: str) -> str:
-    """Upper case without accents, with every whitespace character removed."""
+    """Upper case without accents, with every whitespace and punctuation character removed."""
     decomposed = unicodedata.normalize("NFKD", "".join(text.split()).upper())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(
+        ch
+        for ch in decomposed
+        if not unicodedata.combining(ch) and not unicodedata.category(ch).startswith("P")
+    )
 
 
 def language_of(text: str) -> str | None:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
-from core.person_names import clean_name, name_problem
+from core.person_names import clean_name, name_problem, without_direction_scopes
 from core.template_measure import utf16_units
 from core.template_vocabulary import max_units
 
@@ -292,8 +292,10 @@ def name_refusal(text: str) -> str:
 
 
 def parse_free_field(text: str, *, max_length: int = MAX_FIELD_LENGTH) -> str | None:
-    """A medicine name or dose: non-empty, not a command, at most ``max_length`` characters."""
-    value = " ".join(text.split())
+    """A medicine name or dose (or a place): non-empty, not a command, at most ``max_length``
+    characters, without direction controls that have a scope (they would reverse the text after
+    it in every list and reminder: :func:`core.person_names.without_direction_scopes`)."""
+    value = " ".join(without_direction_scopes(text).split())
     if not value or utf16_units(value) > max_length or value.startswith("/"):
         return None
     if not any(ch.isalnum() for ch in value):

@@ -85,9 +85,13 @@ def format_numbered_options(options: Sequence[Option]) -> str:
 
 
 def with_numbered_options(text: str, options: Sequence[Option]) -> str:
-    """``text`` followed by a blank line and the numbered replies, if there are options."""
+    """``text`` followed by a blank line and the numbered replies, if there are options; the
+    replies alone when there is no text (the last part of a reply split to fit the SMS cap began
+    with two empty lines)."""
     if not options:
         return text
+    if not text:
+        return format_numbered_options(options)
     return f"{text}\n\n{format_numbered_options(options)}"
 
 

@@ -60,9 +60,19 @@ NO_VISIBLE_CHARACTER = (
 )
 
 
+def without_direction_scopes(text: str) -> str:
+    """``text`` without direction controls that have a scope (U+202A-U+202E, U+2066-U+2069).
+
+    The rule for every text filled into a message or a list beside other text, not only names:
+    a medicine's name and dose, a place, a clinic's or clinician's name (the database's
+    ``person_name_clean``, migration 20260101015900). An unterminated U+202E in "Ibuprofen"
+    showed the rest of the line reversed: "at 23:30" read "03:32 ta"."""
+    return _BIDI_SCOPE.sub("", text)
+
+
 def clean_name(text: str) -> str:
     """``text`` without direction controls that have a scope, its spaces collapsed and trimmed."""
-    return " ".join(_BIDI_SCOPE.sub("", text).split())
+    return " ".join(without_direction_scopes(text).split())
 
 
 def is_visible(text: str) -> bool:

@@ -58,6 +58,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from core import template_language as lang
 from core.answer_buttons import default_options
+from core.direction_controls import unclosed_direction_control
 from core.message_limits import (
     DEFAULT_SMS_MAX_SEGMENTS as DEFAULT_SMS_MAX_SEGMENTS,
 )
@@ -419,7 +420,9 @@ class TemplateRenderer:
     ) -> list[str]:
         """Check a clinician template before it is saved; return problems (empty when fine).
 
-        The template must be in the template language (:func:`core.template_language.check`)
+        The template must leave no direction control open on a line
+        (:mod:`core.direction_controls`), be in the template language
+        (:func:`core.template_language.check`)
         with the ``allowed_variables``, and fit ``channel`` in the worst case: every variable at
         its longest (UCS-2 on SMS), plus the numbered answers a message of ``kind`` carries on
         SMS and WhatsApp (:meth:`worst_case_problem`).
@@ -427,6 +430,11 @@ class TemplateRenderer:
         channel = str(channel)
         names = set(allowed_variables)
         checked = lang.check(source, names)
+        # Checked when saved only (not in lang.check, which the worker runs at each send): a
+        # stored template keeps sending.
+        unclosed = unclosed_direction_control(source)
+        if unclosed is not None:
+            return [*checked.problems, unclosed]
         if not checked.ok or checked.bound is None:
             return list(checked.problems)
         # Nothing is run: what the language accepts renders (tests/unit/test_template_fuzz.py).

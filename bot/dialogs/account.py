@@ -26,9 +26,11 @@ async def help_(turn: Turn, arg: str) -> None:
     clinic = await clinic_contact(turn)
     if turn.conv.channel == Channel.SMS:
         lines = [turn.t("help_sms")]
-        if clinic is not None:
+        if clinic is not None and clinic[1] is not None:
             contact = turn.t("help_clinic_sms", clinic=clinic[0], contact=clinic[1])
             lines.append(gsm7_letters(contact))
+        elif clinic is not None:  # a clinic that gave no phone or e-mail: whose messages these are
+            lines.append(gsm7_letters(turn.t("help_clinic_name", clinic=clinic[0])))
         turn.say("\n".join(lines))
         return
     lines = [turn.t("help")]
@@ -36,13 +38,16 @@ async def help_(turn: Turn, arg: str) -> None:
         lines.append(turn.t("help_keywords"))
     elif turn.conv.channel in COMMAND_OPT_OUT_CHANNELS:
         lines.append(turn.t("help_commands_stop"))
-    if clinic is not None:
+    if clinic is not None and clinic[1] is not None:
         lines.append(turn.t("help_clinic", clinic=clinic[0], contact=clinic[1]))
+    elif clinic is not None:
+        lines.append(turn.t("help_clinic_name", clinic=clinic[0]))
     turn.say("\n".join(lines))
 
 
-async def clinic_contact(turn: Turn) -> tuple[str, str] | None:
-    """The patient's clinic's name and how to reach it (phone and/or e-mail), when it has one."""
+async def clinic_contact(turn: Turn) -> tuple[str, str | None] | None:
+    """The patient's clinic's name and how to reach it (phone and/or e-mail; None when the clinic
+    gave neither), or None for a patient of no clinic."""
     if turn.patient is None:
         return None
     org = await turn.conn.fetchrow(query("bot", "organization_contact"), turn.patient["id"])
@@ -50,7 +55,7 @@ async def clinic_contact(turn: Turn) -> tuple[str, str] | None:
         return None
     ways = [w for w in (org["contact_phone"], org["contact_email"]) if w]
     if not ways:
-        return None
+        return org["name"], None
     contact = turn.t("or_join", first=ways[0], second=ways[1]) if len(ways) > 1 else ways[0]
     return org["name"], contact
 

@@ -35,6 +35,7 @@ EN: dict[str, str] = {
     "help_clinic_sms": "Your clinic: {clinic}, {contact}.",
     "help_commands_stop": "/stop - no more messages at all (/start to get them again)",
     "help_clinic": "Your clinic: {clinic}, {contact}.",
+    "help_clinic_name": "Your clinic: {clinic}.",
     "or_join": "{first} or {second}",
     "btn_yes": "Yes",
     "btn_no": "No",
@@ -55,6 +56,7 @@ EN: dict[str, str] = {
         "MedRemind medication reminders from {clinic}. Contact: {contact}. "
         "Reply STOP to unsubscribe."
     ),
+    "keyword_help_clinic": "MedRemind medication reminders from {clinic}. Reply STOP to unsubscribe.",
     "keyword_help_generic": "MedRemind medication reminders. Reply STOP to unsubscribe.",
     # Channels
     "caregiver_linked": (
@@ -100,6 +102,7 @@ ES: dict[str, str] = {
     "help_clinic_sms": "Contacto: {clinic}, {contact}.",
     "help_commands_stop": "/stop - no recibir ningún mensaje más (/start para volver a recibirlos)",
     "help_clinic": "Tu clínica: {clinic}, {contact}.",
+    "help_clinic_name": "Tu clínica: {clinic}.",
     "or_join": "{first} o {second}",
     "btn_yes": "Sí",
     "btn_no": "No",
@@ -123,6 +126,10 @@ ES: dict[str, str] = {
     "keyword_help": (
         "Recordatorios de medicación MedRemind de {clinic}. Contacto: {contact}. "
         "Responde PARAR (o STOP) para darte de baja."
+    ),
+    "keyword_help_clinic": (
+        "Recordatorios de medicación MedRemind de {clinic}. Responde PARAR (o STOP) para darte"
+        " de baja."
     ),
     "keyword_help_generic": (
         "Recordatorios de medicación MedRemind. Responde PARAR (o STOP) para darte de baja."

@@ -31,6 +31,12 @@ try {
     result[label] = {
       when,
       patientPage: (await section.locator("li").allInnerTexts()).map((t) => t.trim()),
+      // Which clock each list of the page is in (shown when the patient's zone is not the clinic's).
+      captions: {
+        next: await page.locator("section[aria-labelledby=next-h] [data-testid^=zone-caption]").allInnerTexts(),
+        messages: await page.locator("section[aria-labelledby=messages-h] [data-testid^=zone-caption]").allInnerTexts(),
+        doses: await page.locator("section[aria-labelledby=doses-h] [data-testid^=zone-caption]").allInnerTexts(),
+      },
     };
     await section.screenshot({ path: join(SHOTS, `appointment-zones-${label}-patient.png`) });
     log(`patient ${label}`);

@@ -31,3 +31,13 @@ test("the same zone, the same offset then, no zone or an unknown one: nothing", 
   assert.equal(patientTimeNote(at, "Europe/Madrid", null), null);
   assert.equal(patientTimeNote(at, "Europe/Madrid", "Mars/Olympus"), null);
 });
+
+test("lists of a patient's page name their zone when the patient's is not the clinic's", () => {
+  // Max in Magadan, a clinic in New York: one reminder read "6 Dec 2026, 00:10" in the dose
+  // history and "5 Dec 2026, 08:10" in the messages, neither saying which clock.
+  const { zoneCaption } = require("../.unit-build/time.js");
+  assert.equal(zoneCaption("patient", "Asia/Magadan", "America/New_York"), "Times in the patient's zone, Asia/Magadan");
+  assert.equal(zoneCaption("clinic", "Asia/Magadan", "America/New_York"), "Times in your clinic's zone, America/New_York");
+  assert.equal(zoneCaption("patient", "Europe/Madrid", "Europe/Madrid"), null);
+  assert.equal(zoneCaption("clinic", "Europe/Madrid", "Europe/Madrid"), null);
+});

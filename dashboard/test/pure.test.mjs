@@ -254,6 +254,16 @@ describe("canonicalTimezone", () => {
     assert.equal(canonicalTimezone("utc"), "UTC");
     assert.equal(canonicalTimezone("Etc/GMT+3"), "Etc/GMT+3");
   });
+  test("keeps the IANA name of a zone IANA renamed and ICU did not", () => {
+    // Typed "Asia/Kolkata", the patient page and the bot's /settings read "Asia/Calcutta".
+    assert.equal(canonicalTimezone("Asia/Kolkata"), "Asia/Kolkata");
+    assert.equal(canonicalTimezone("europe/kyiv"), "Europe/Kyiv");
+    assert.equal(canonicalTimezone("America/Argentina/Buenos_Aires"), "America/Argentina/Buenos_Aires");
+    assert.equal(canonicalTimezone("Asia/Ho_Chi_Minh"), "Asia/Ho_Chi_Minh");
+    // The old name typed stays; an alias of another kind still becomes the canonical name.
+    assert.equal(canonicalTimezone("Asia/Calcutta"), "Asia/Calcutta");
+    assert.equal(canonicalTimezone("US/Eastern"), "America/New_York");
+  });
   test("refuses what is not a named zone", () => {
     for (const zone of ["", "  ", "+03:00", "-05:00", "Foo/Bar", "Europe/Nowhere", "GMT+3:00"]) {
       assert.equal(canonicalTimezone(zone), null, zone);

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { parsePeriod, toCsv, todayIn, isDay, percent, CHART_COLORS } = require("../.unit-build/statistics.js");
+const { parsePeriod, toCsv, todayIn, isDay, percent, CHART_COLORS, tableNameProblem } = require("../.unit-build/statistics.js");
 
 describe("parsePeriod", () => {
   test("defaults to the last 30 days up to today", () => {
@@ -81,5 +81,14 @@ describe("CHART_COLORS", () => {
   test("the legends' text (the page's text colour) reads at 4.5:1 on the panel", () => {
     assert.ok(text, "--text in globals.css");
     assert.ok(contrast(text, panel) >= 4.5, `${text} on ${panel}`);
+  });
+});
+
+describe("tableNameProblem", () => {
+  // The export's 400 said "table: name one of the statistics tables" without naming any.
+  test("names what was asked and every table there is", () => {
+    const problem = tableNameProblem("doses");
+    assert.match(problem, /^table 'doses' is not a statistics table: use one of messages_by_channel_status, delivery, /);
+    assert.match(tableNameProblem(null), /^table is missing: use one of /);
   });
 });

@@ -135,8 +135,10 @@ async def test_a_reminder_sent_before_the_router_is_answerable_after_the_upgrade
     assert await admin_conn.fetchval("select status from dose_events") == "taken"
 
 
+# With punctuation too: "Stop." was answered "Sorry, I didn't understand that" (found by hand
+# over signed Twilio webhooks) and the reminders went on.
 STOP_WORDS = ["STOP", "stop", "  Stop ", "S T O P", "unsubscribe", "Cancel", "end", "QUIT",
-              "revoke", "OptOut", "stopall"]  # fmt: skip
+              "revoke", "OptOut", "stopall", "Stop.", "STOP!", "opt-out", "'stop'"]  # fmt: skip
 
 
 async def test_stop_variants_opt_out_once(bot: Bot, admin_conn: asyncpg.Connection) -> None:
@@ -155,7 +157,7 @@ async def test_stop_variants_opt_out_once(bot: Bot, admin_conn: asyncpg.Connecti
 
 async def test_start_variants_opt_back_in(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     await registered_patient(bot, admin_conn, NUMBER, channel="sms")
-    for word in ["START", "yes", " Unstop "]:
+    for word in ["START", "yes", " Unstop ", "Start!"]:
         await bot.sms(NUMBER, "STOP")
         replies = await bot.sms(NUMBER, word)
         assert "subscribed again" in body(replies), word
@@ -206,11 +208,40 @@ async def test_help_variants_give_clinic_contact(bot: Bot, admin_conn: asyncpg.C
     await registered_patient(bot, admin_conn, NUMBER, channel="sms")
     # AYUDA too: the bot speaks Spanish, and a Spanish-speaking patient's "Ayuda" was answered
     # "Nothing is waiting for an answer right now" (found over SMS with web + worker processes).
-    for word in ["HELP", "help", " Info", "Ayuda", "AYUDA"]:
+    for word in ["HELP", "help", " Info", "Ayuda", "AYUDA", "Help?", "¿Ayuda?"]:
         replies = await bot.sms(NUMBER, word)
         assert "Sunrise Clinic" in body(replies) and "+15005550100" in body(replies), word
     # Not a keyword: a longer sentence containing the word.
     assert "Sunrise Clinic" not in body(await bot.sms(NUMBER, "help me please"))
+
+
+async def test_help_names_a_clinic_that_gave_no_contact(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A clinic with neither phone nor e-mail: HELP said only "MedRemind medication reminders",
+    not whose messages these are (found by hand over a signed Twilio inbound)."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    await admin_conn.execute(
+        "update organizations set contact_phone = null, contact_email = null where id = $1",
+        patient["organization_id"],
+    )
+    assert body(await bot.sms(NUMBER, "HELP")) == (
+        "MedRemind medication reminders from Sunrise Clinic. Reply STOP to unsubscribe."
+    )
+    assert "MedRemind de Sunrise Clinic." in body(await bot.sms(NUMBER, "AYUDA"))
+    assert "Your clinic: Sunrise Clinic." in body(await bot.sms(NUMBER, "/help"))
+
+
+async def test_a_menu_sent_apart_from_its_text_starts_with_its_first_choice(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """/settings over SMS is its summary and then its menu, two messages under the 3-segment
+    cap: the menu's began with two empty lines ("\n\n1 Time zone...", found by hand over a
+    signed Twilio inbound)."""
+    await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    summary, menu = await bot.sms(NUMBER, "/settings")
+    assert (summary.body or "").startswith("Settings:")
+    assert (menu.body or "").startswith("1 Time zone\n2 ")
 
 
 async def test_stop_before_registration_is_honoured(

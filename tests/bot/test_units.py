@@ -119,6 +119,17 @@ def test_parse_name_and_phone() -> None:
         (Channel.SMS, "unstop", keywords.Keyword.OPT_IN),
         (Channel.SMS, "info", keywords.Keyword.HELP),
         (Channel.SMS, "stop it please", None),
+        # Punctuation is no part of a keyword (was: "Sorry, I didn't understand that").
+        (Channel.SMS, "Stop.", keywords.Keyword.OPT_OUT),
+        (Channel.WHATSAPP, "STOP!!", keywords.Keyword.OPT_OUT),
+        (Channel.SMS, "opt-out", keywords.Keyword.OPT_OUT),
+        (Channel.SMS, "¡Parar!", keywords.Keyword.OPT_OUT),
+        (Channel.SMS, '"unsubscribe"', keywords.Keyword.OPT_OUT),
+        (Channel.SMS, "Start.", keywords.Keyword.OPT_IN),
+        (Channel.SMS, "help?", keywords.Keyword.HELP),
+        (Channel.SMS, "¿Ayuda?", keywords.Keyword.HELP),
+        (Channel.SMS, "stop, thanks", None),
+        (Channel.SMS, "1.", None),
         (Channel.TELEGRAM, "STOP", None),
         # medremind dev's console opts out as Telegram does (before: "I don't know that command").
         (Channel.CONSOLE, "/stop", keywords.Keyword.OPT_OUT),

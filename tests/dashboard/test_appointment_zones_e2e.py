@@ -88,6 +88,14 @@ async def test_the_clinician_sees_the_clinics_time_and_the_patients_own(
         "18 Mar 2027, 00:30 · 30 min",
         "29 Mar 2027, 09:00 · 30 min",
     ], paris
+    # The patient's page says which clock its lists are in when the zones differ: the dose
+    # history and the next message in the patient's, the messages in the clinic's (unlabelled,
+    # one reminder read "6 Dec, 00:10" in one and "5 Dec, 08:10" in the other).
+    assert york["captions"] == {
+        "next": ["Times in the patient's zone, America/New_York"],
+        "messages": ["Times in your clinic's zone, Europe/Madrid"],
+        "doses": ["Times in the patient's zone, America/New_York"],
+    }, york
     assert all("patient's time: " in line for line in york["patientPage"]), york
     assert not any("patient's time" in line for line in paris["patientPage"]), paris
     for label in patients:

@@ -264,3 +264,21 @@ async def test_an_operation_without_query_parameters_refuses_one(client, admin_c
         assert error["field"] == "status"
         assert error["reason"] == "unknown query parameter; this operation takes none"
         assert (await client.get(path, headers=auth)).status_code == 200
+
+
+async def test_an_invalid_phone_number_says_what_is_wrong_with_it(client, admin_conn, auth):
+    """It said only "is not a valid phone number" (found by hand: +15551230001, a 555 number
+    no one has): now which part, and what a valid one looks like."""
+    cases = {
+        "+15551230001": "no number in use under country code +1 has these digits (check them)",
+        "+1201555": "too few digits for country code +1",
+        "+120155501234567": "too many digits for country code +1",
+    }
+    for phone, detail in cases.items():
+        response = await client.post(
+            "/api/v1/patients", json=_patient_body(phone=phone, email=None), headers=auth
+        )
+        assert response.status_code == 422, (phone, response.text)
+        error = response.json()["error"]
+        assert error["field"] == "phone"
+        assert error["reason"] == f"is not a valid phone number: {detail}; for example +14155550123"

@@ -53,6 +53,12 @@ export function isTableName(value: unknown): value is TableName {
   return typeof value === "string" && Object.prototype.hasOwnProperty.call(TABLES, value);
 }
 
+/** Why `value` names no statistics table, and the names that do (the CSV export's 400). */
+export function tableNameProblem(value: string | null): string {
+  const what = value === null || value === "" ? "is missing" : `'${value}' is not a statistics table`;
+  return `table ${what}: use one of ${Object.keys(TABLES).join(", ")}`;
+}
+
 /** A real calendar date as YYYY-MM-DD (2026-02-30 is not). */
 export function isDay(value: unknown): value is string {
   if (typeof value !== "string" || !DAY.test(value)) return false;

@@ -61,6 +61,20 @@ export function zoneName(date: Date, timeZone: string): string {
 }
 
 /**
+ * The caption of a list of times on a patient's page when the patient's zone is not the
+ * clinic's, naming the zone the list is in ("Times in the patient's zone, Asia/Magadan"), else
+ * null. The page shows the patient's next message and dose history in their zone and the
+ * messages in the clinic's: unlabelled, one reminder read "6 Dec 2026, 00:10" in one list and
+ * "5 Dec 2026, 08:10" in the other.
+ */
+export function zoneCaption(whose: "patient" | "clinic", patientZone: string, clinicZone: string): string | null {
+  if (patientZone === clinicZone) return null;
+  return whose === "patient"
+    ? `Times in the patient's zone, ${patientZone}`
+    : `Times in your clinic's zone, ${clinicZone}`;
+}
+
+/**
  * The patient's own time of an appointment when their zone shows another wall clock than the
  * clinic's at that instant ("patient's time: 03:00 (America/New_York)", with the date when it is
  * another day there), else null: the same zone, or another with the same offset then (Madrid and
@@ -187,5 +201,36 @@ export function canonicalTimezone(zone: string): string | null {
   } catch {
     return null;
   }
+  // ICU keeps the old names of renamed zones as its canonical ones: "Asia/Kolkata" typed came
+  // back "Asia/Calcutta", "Europe/Kyiv" "Europe/Kiev", which the clinic and the patient (in the
+  // bot's /settings) then read. The IANA name typed is kept, in its own case.
+  const renamed = IANA_NAME_OF_ICU_NAME[resolved];
+  if (renamed !== undefined && renamed.toLowerCase() === typed.toLowerCase()) return renamed;
   return /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(resolved) ? resolved : null;
 }
+
+/**
+ * ICU's canonical id -> the IANA name, for the zones IANA renamed and ICU (CLDR keeps ids stable)
+ * did not. Only a typed IANA name is mapped back: one who types the old name keeps it.
+ */
+const IANA_NAME_OF_ICU_NAME: Readonly<Record<string, string>> = {
+  "Africa/Asmera": "Africa/Asmara",
+  "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
+  "America/Catamarca": "America/Argentina/Catamarca",
+  "America/Coral_Harbour": "America/Atikokan",
+  "America/Cordoba": "America/Argentina/Cordoba",
+  "America/Godthab": "America/Nuuk",
+  "America/Indianapolis": "America/Indiana/Indianapolis",
+  "America/Jujuy": "America/Argentina/Jujuy",
+  "America/Louisville": "America/Kentucky/Louisville",
+  "America/Mendoza": "America/Argentina/Mendoza",
+  "Asia/Calcutta": "Asia/Kolkata",
+  "Asia/Katmandu": "Asia/Kathmandu",
+  "Asia/Rangoon": "Asia/Yangon",
+  "Asia/Saigon": "Asia/Ho_Chi_Minh",
+  "Atlantic/Faeroe": "Atlantic/Faroe",
+  "Europe/Kiev": "Europe/Kyiv",
+  "Pacific/Enderbury": "Pacific/Kanton",
+  "Pacific/Ponape": "Pacific/Pohnpei",
+  "Pacific/Truk": "Pacific/Chuuk",
+};

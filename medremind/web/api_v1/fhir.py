@@ -24,6 +24,7 @@ from fastapi import Body
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from core.logs import mark_sensitive
+from core.person_names import without_direction_scopes
 from core.sql import query
 from medremind.web.api_v1 import planning
 from medremind.web.api_v1.appointments import (
@@ -151,10 +152,13 @@ def _medication_name(resource: Mapping[str, Any]) -> str:
         codings = concept.get("coding")
         if isinstance(codings, list) and codings and isinstance(codings[0], Mapping):
             name = codings[0].get("display")
-    if not isinstance(name, str) or not name.strip():
+    # Direction controls with a scope go, as the bot and the database drop them: left in, one
+    # reversed the rest of every line the name is filled into.
+    name = without_direction_scopes(name).strip() if isinstance(name, str) else None
+    if not name:
         raise ValidationFailed(field, "is required")
-    checked(name.strip(), field, "medicine_name")
-    return name.strip()
+    checked(name, field, "medicine_name")
+    return name
 
 
 def _dose(dosage: Mapping[str, Any]) -> str | None:
@@ -167,10 +171,11 @@ def _dose(dosage: Mapping[str, Any]) -> str | None:
             checked(dose, "dosageInstruction[0].doseAndRate[0].doseQuantity", "dose_text")
             return dose
     text = dosage.get("text")
-    if not isinstance(text, str) or not text.strip():
+    text = without_direction_scopes(text).strip() if isinstance(text, str) else None
+    if not text:
         return None
-    checked(text.strip(), "dosageInstruction[0].text", "dose_text")
-    return text.strip()
+    checked(text, "dosageInstruction[0].text", "dose_text")
+    return text
 
 
 def _patient_times(patient: Mapping[str, Any]) -> Any:

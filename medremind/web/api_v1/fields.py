@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, 
 from pydantic_core import PydanticCustomError
 
 from bot.locale_format import LOCALES
-from core.person_names import clean_name, name_problem
+from core.person_names import clean_name, name_problem, without_direction_scopes
 from core.records import MessageKind, MessageStatus
 from core.template_vocabulary import length_problem, max_units
 from medremind.web.errors import ValidationFailed
@@ -111,10 +111,20 @@ def _person_name(value: str) -> str:
     return name
 
 
+def _without_direction_scopes(value: str) -> str:
+    """A text filled into messages without direction controls that have a scope (as the
+    database stores it, migration 20260101015900): one of them left in reversed the rest of the
+    line it was filled into."""
+    text = without_direction_scopes(value).strip()
+    if not text:
+        raise _fail("is only direction controls (U+202A-U+202E, U+2066-U+2069): type the text")
+    return text
+
+
 PatientName = template_value("patient_name", _person_name)
-ClinicName = template_value("clinic_name")
-Location = template_value("location")
-ClinicianName = template_value("clinician_name")
+ClinicName = template_value("clinic_name", _without_direction_scopes)
+Location = template_value("location", _without_direction_scopes)
+ClinicianName = template_value("clinician_name", _without_direction_scopes)
 
 
 def _iso_datetime(value: Any) -> datetime:
@@ -144,11 +154,25 @@ def _e164(value: str) -> str:
     except phonenumbers.NumberParseException:
         raise _fail("is not a phone number in E.164 form, e.g. +14155550123") from None
     if not phonenumbers.is_valid_number(number):
-        raise _fail("is not a valid phone number")
+        raise _fail(invalid_phone_reason(number))
     formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if formatted != value:
         raise _fail("must be in E.164 form without spaces, e.g. +14155550123")
     return formatted
+
+
+def invalid_phone_reason(number: phonenumbers.PhoneNumber) -> str:
+    """Why a parsed ``number`` is no valid number, and how to write one (it said only "is not a
+    valid phone number", leaving the integrator to guess which part was wrong)."""
+    code = f"+{number.country_code}"
+    found = phonenumbers.is_possible_number_with_reason(number)
+    if found == phonenumbers.ValidationResult.TOO_SHORT:
+        detail = f"too few digits for country code {code}"
+    elif found == phonenumbers.ValidationResult.TOO_LONG:
+        detail = f"too many digits for country code {code}"
+    else:
+        detail = f"no number in use under country code {code} has these digits (check them)"
+    return f"is not a valid phone number: {detail}; for example +14155550123"
 
 
 Phone = Annotated[

@@ -27,6 +27,7 @@ from core.link_messages import SIGN_IN_MARKER, SIGN_IN_USED, scrub_spent_link
 from core.sign_in_links import LINK_MINUTES, issue_link, link_url
 from core.sql import query
 from medremind.web.api_v1.common import json_body
+from medremind.web.api_v1.fields import invalid_phone_reason
 from medremind.web.errors import ApiError, ValidationFailed
 from medremind.web.patient_app import client_rate
 from medremind.web.patient_app.sessions import (
@@ -68,7 +69,7 @@ def _candidates(text: str) -> tuple[list[str], str]:
             " e-mail address",
         ) from None
     if not phonenumbers.is_valid_number(number):
-        raise ValidationFailed("address", "is not a valid phone number")
+        raise ValidationFailed("address", invalid_phone_reason(number))
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return ["sms", "whatsapp"], e164
 

@@ -11,6 +11,7 @@ import { MessageTimeline } from "@/components/MessageTimeline";
 import { NextMessagePreview } from "@/components/NextMessagePreview";
 import { PreferencesPanel } from "@/components/PreferencesPanel";
 import { PatientTime } from "@/components/PatientTime";
+import { ZoneCaption } from "@/components/ZoneCaption";
 import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { alertTiming } from "@/lib/caregiver-alerts";
@@ -206,6 +207,7 @@ export default async function PatientPage({
 
       <section className="panel" aria-labelledby="next-h">
         <h2 id="next-h">Next automatic message</h2>
+        <ZoneCaption whose="patient" patientZone={patient.timezone} clinicZone={tz} />
         <NextMessagePreview next={data.next} preview={rendered.preview} problem={rendered.problem} timezone={patient.timezone} />
       </section>
       <section className="panel" aria-labelledby="prefs-h">
@@ -270,10 +272,12 @@ export default async function PatientPage({
       <div className="grid-2">
         <section className="panel" aria-labelledby="messages-h">
           <h2 id="messages-h">Messages</h2>
+          <ZoneCaption whose="clinic" patientZone={patient.timezone} clinicZone={tz} />
           <MessageTimeline messages={data.messages} timezone={tz} resend={resendMessageAction} />
         </section>
         <section className="panel" aria-labelledby="doses-h">
           <h2 id="doses-h">Dose history</h2>
+          <ZoneCaption whose="patient" patientZone={patient.timezone} clinicZone={tz} />
           {data.doses.length === 0 ? <p className="muted">No doses in the last 30 days.</p> : (
             <div className="table-wrap" style={{ maxHeight: 420, overflowY: "auto" }}>
               <table>

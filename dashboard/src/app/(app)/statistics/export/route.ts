@@ -1,7 +1,7 @@
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { clinicStatistics } from "@/lib/data/statistics";
-import { isTableName, parsePeriod, toCsv, todayIn } from "@/lib/statistics";
+import { isTableName, parsePeriod, tableNameProblem, toCsv, todayIn } from "@/lib/statistics";
 
 /** `GET /statistics/export?table=<name>&from=&to=`: one statistics table as a CSV download. */
 export async function GET(request: Request): Promise<Response> {
@@ -9,7 +9,7 @@ export async function GET(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const table = url.searchParams.get("table");
   if (!isTableName(table)) {
-    return new Response("table: name one of the statistics tables\n", { status: 400 });
+    return new Response(`${tableNameProblem(table)}\n`, { status: 400 });
   }
   const period = parsePeriod(
     url.searchParams.get("from") ?? undefined,
