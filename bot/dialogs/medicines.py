@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_decimal
 
 from bot import texts
-from bot.conversation import Turn
+from bot.conversation import NUMBERED_CHANNELS, Turn
 from bot.dialogs.onboarding import now_local
 from bot.dialogs.settings import quiet_window, window_text
 from bot.parsing import (
@@ -138,7 +138,21 @@ async def add_name(turn: Turn) -> None:
     await goto(turn, "add_dose")
 
 
+def _numbered(turn: Turn) -> bool:
+    """Whether the chat's menus are numbered replies (SMS, WhatsApp, console, e-mail)."""
+    return turn.conv.channel in NUMBERED_CHANNELS
+
+
+def _typed_skip(turn: Turn) -> bool:
+    """Whether the patient typed the skip word ("skip", "omitir") at a step that asks for it."""
+    return texts.fold_label(turn.text) in {texts.fold_label(turn.t("btn_skip")), "skip", "omitir"}
+
+
 async def dose_prompt(turn: Turn) -> tuple[str, Options]:
+    if _numbered(turn):
+        # A bare number here is a dose ("1" tablet), not a menu's first choice: the text asks
+        # for the skip word, and no Skip is numbered. As "1 Skip" a typed "1" skipped the dose.
+        return turn.t("ask_dose_numbered"), []
     return turn.t("ask_dose"), [(turn.t("btn_skip"), "dose:skip")]
 
 
@@ -148,7 +162,7 @@ async def dose_prompt(turn: Turn) -> tuple[str, Options]:
     typed=lambda t: parse_free_field(t.text, max_length=MAX_DOSE) is not None,
 )
 async def add_dose(turn: Turn) -> None:
-    if turn.choice == "dose:skip":
+    if turn.choice == "dose:skip" or _typed_skip(turn):
         turn.conv.data["dose"] = None
     else:
         dose = parse_free_field(turn.text, max_length=MAX_DOSE)
@@ -307,12 +321,15 @@ async def add_end(turn: Turn) -> None:
 
 
 async def pills_prompt(turn: Turn) -> tuple[str, Options]:
+    if _numbered(turn):
+        # "1" is one pill, not the first choice (as for the dose above).
+        return turn.t("ask_pills_numbered"), []
     return turn.t("ask_pills"), [(turn.t("btn_skip"), "pills:skip")]
 
 
-@step("add_pills", pills_prompt, typed=lambda t: _pills(t.text) is not None)
+@step("add_pills", pills_prompt, typed=lambda t: _pills(t.text) is not None or _typed_skip(t))
 async def add_pills(turn: Turn) -> None:
-    if turn.choice == "pills:skip":
+    if turn.choice == "pills:skip" or _typed_skip(turn):
         turn.conv.data["pills"] = None
     else:
         count = _pills(turn.text)

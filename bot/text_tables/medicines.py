@@ -11,6 +11,9 @@ EN: dict[str, str] = {
     "ask_med_name": "What is the medicine called? For example: Metformin",
     "bad_med_name": "Please send the medicine's name, up to {max} characters. For example: Metformin",
     "ask_dose": "What dose do you take each time? For example: 500 mg or 1 tablet",
+    "ask_dose_numbered": (
+        "What dose do you take each time? For example: 500 mg or 1 tablet. Or reply SKIP."
+    ),
     "bad_dose": "Please send the dose, up to {max} characters. For example: 1 tablet",
     "ask_times": "At what times? Pick or type times like 8:00, 20:30 or 8pm, then Done.",
     "times_so_far": "Times so far: {times}. Add more or press Done.",
@@ -37,6 +40,9 @@ EN: dict[str, str] = {
     "btn_no_end": "No end date",
     "bad_end": "The end date must be on or after the start date ({start}).",
     "ask_pills": "How many pills do you have now? I'll remind you to refill. Or skip.",
+    "ask_pills_numbered": (
+        "How many pills do you have now? I'll remind you to refill. Or reply SKIP."
+    ),
     "bad_pills": "Please send a number from 0 to {most}, for example: 30",
     "confirm_med": "{name} ({dose})\n{when}\nFrom {start}{end}{pills}\nSave it?",
     "confirm_med_end": " until {end}",
@@ -97,6 +103,9 @@ ES: dict[str, str] = {
     "ask_med_name": "¿Cómo se llama el medicamento? Por ejemplo: Metformina",
     "bad_med_name": "Envía el nombre del medicamento, de hasta {max} caracteres. Por ejemplo: Metformina",
     "ask_dose": "¿Qué dosis tomas cada vez? Por ejemplo: 500 mg o 1 pastilla",
+    "ask_dose_numbered": (
+        "¿Qué dosis tomas cada vez? Por ejemplo: 500 mg o 1 pastilla. O responde OMITIR."
+    ),
     "bad_dose": "Envía la dosis, de hasta {max} caracteres. Por ejemplo: 1 pastilla",
     "ask_times": "¿A qué horas? Elige o escribe horas como 8:00, 20:30 u 8pm, y luego Listo.",
     "times_so_far": "Horas por ahora: {times}. Añade más o pulsa Listo.",
@@ -123,6 +132,9 @@ ES: dict[str, str] = {
     "btn_no_end": "Sin fecha de fin",
     "bad_end": "La fecha de fin debe ser igual o posterior a la de inicio ({start}).",
     "ask_pills": "¿Cuántas pastillas tienes ahora? Te avisaré para reponer. U omítelo.",
+    "ask_pills_numbered": (
+        "¿Cuántas pastillas tienes ahora? Te avisaré para reponer. O responde OMITIR."
+    ),
     "bad_pills": "Envía un número de 0 a {most}, por ejemplo: 30",
     "confirm_med": "{name} ({dose})\n{when}\nDesde {start}{end}{pills}\n¿Lo guardo?",
     "confirm_med_end": " hasta {end}",

@@ -37,8 +37,8 @@ async def test_onboarding_and_medicine_over_sms(bot: Bot, admin_conn: asyncpg.Co
     await bot.sms(NUMBER, "5")  # Listo
     await bot.sms(NUMBER, "2")  # Entre semana
     await bot.sms(NUMBER, "2")  # Mañana (tomorrow)
-    await bot.sms(NUMBER, "2026-06-30")
-    await bot.sms(NUMBER, "1")  # skip pills
+    assert "O responde OMITIR" in body(await bot.sms(NUMBER, "2026-06-30"))
+    await bot.sms(NUMBER, "omitir")  # the pill count: "1" would be one pill
     replies = await bot.sms(NUMBER, "1")  # Guardar
     assert "Guardado" in body(replies)
 
@@ -50,6 +50,34 @@ async def test_onboarding_and_medicine_over_sms(bot: Bot, admin_conn: asyncpg.Co
     assert schedule["days_of_week"] == [1, 2, 3, 4, 5]
     assert str(schedule["start_date"]) == "2026-03-03"  # tomorrow in Chicago
     assert str(schedule["end_date"]) == "2026-06-30"
+
+
+async def test_a_number_at_the_dose_and_pill_steps_is_the_dose_and_the_count(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """ "1" typed for the dose (1 tablet) and the pills (one left) is what it says: the Skip of
+    those steps was the menu's "1", so the medicine was saved with no dose and no pill count
+    (found by hand over WhatsApp, the same over SMS). The skip word still skips."""
+    await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    await bot.sms(NUMBER, "/add")
+    asked = body(await bot.sms(NUMBER, "Iron"))
+    assert "Or reply SKIP." in asked and "\n1 Skip" not in asked, asked
+    await bot.sms(NUMBER, "1")  # the dose: 1 (tablet)
+    for text in ("08:00", "Done", "Every day", "Today", "No end date"):
+        await bot.sms(NUMBER, text)
+    await bot.sms(NUMBER, "1")  # the pills: one left
+    assert "Saved" in body(await bot.sms(NUMBER, "Save"))
+    medicine = await admin_conn.fetchrow("select dose, pill_count from medications")
+    assert (medicine["dose"], medicine["pill_count"]) == ("1", 1)
+
+    await bot.sms(NUMBER, "/add")
+    await bot.sms(NUMBER, "Zinc")
+    await bot.sms(NUMBER, "skip")
+    for text in ("20:00", "Done", "Every day", "Today", "No end date", "SKIP"):
+        await bot.sms(NUMBER, text)
+    assert "Saved" in body(await bot.sms(NUMBER, "Save"))
+    zinc = await admin_conn.fetchrow("select dose, pill_count from medications where name = 'Zinc'")
+    assert (zinc["dose"], zinc["pill_count"]) == (None, None)
 
 
 async def test_reminder_answered_by_number(bot: Bot, admin_conn: asyncpg.Connection) -> None:
