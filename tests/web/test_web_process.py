@@ -69,6 +69,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _cmdline(pid: int) -> bytes:
+    """The process's command line; empty once it is gone (a killed worker listed a moment
+    before: reading its /proc entry raced its reaping, FileNotFoundError in CI)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return b""
+
+
 async def test_web_concurrency_runs_workers_on_one_port_and_stops_on_sigterm(
     database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, admin_conn
 ):
@@ -80,11 +89,7 @@ async def test_web_concurrency_runs_workers_on_one_port_and_stops_on_sigterm(
         # The supervisor registered the webhook once, not once per worker.
         assert len(fake_telegram.calls_to("setWebhook")) == 1
         # Workers are spawned processes (multiprocessing's resource tracker is a child too).
-        workers = [
-            pid
-            for pid in _children(process.pid)
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
+        workers = [pid for pid in _children(process.pid) if b"spawn_main" in _cmdline(pid)]
         assert len(workers) == 2
 
         async def post(chat: int) -> int:
@@ -116,11 +121,7 @@ async def test_web_concurrency_replaces_a_worker_that_dies(
     process, base = start_web(database_url, tmp_path, fake_telegram, WEB_CONCURRENCY="2")
 
     def workers() -> list[int]:
-        return [
-            pid
-            for pid in _children(process.pid)
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
+        return [pid for pid in _children(process.pid) if b"spawn_main" in _cmdline(pid)]
 
     try:
         await wait_until_up(base, process)
