@@ -12,6 +12,7 @@ migrated from before it holds them.
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 from uuid import UUID
 
@@ -83,8 +84,11 @@ async def test_a_reminder_to_a_patient_named_before_the_limit_is_recorded(
     """The record of their first reminder links the patient (patients.linked_at): that update
     failed, and the whole batch's record with it (the lease ran out, the batch went again)."""
     org = await factories.create_organization(admin_conn)
+    # No quiet window: the dispatcher runs on the machine's clock, and at 03:00 the clinic's
+    # default night held both messages (found by `make any-hour`).
+    off = {"quiet_start": time(0, 0), "quiet_end": time(0, 0)}
     patients = [
-        await factories.create_patient(admin_conn, org["id"], contacts={"telegram": str(n)})
+        await factories.create_patient(admin_conn, org["id"], contacts={"telegram": str(n)}, **off)
         for n in (880_000_001, 880_000_002)
     ]
     await _stored_before(admin_conn, "patients", "display_name", LONG_NAME, patients[0]["id"])
