@@ -435,6 +435,11 @@ class FakeTwilio:
         with self._lock:
             self._opted_out.add(number.removeprefix("whatsapp:"))
 
+    def opt_in(self, number: str) -> None:
+        """START: messages to ``number`` go again (the carrier lifts its block)."""
+        with self._lock:
+            self._opted_out.discard(number.removeprefix("whatsapp:"))
+
     # -- the server ------------------------------------------------------------------------
 
     def _app(self) -> Starlette:
