@@ -9,12 +9,17 @@ clinic's message (now or later; urgent or not; one channel or the patient's orde
 deadline or not), STOP and START on a channel, consent withdrawn and given again, a patient's
 quiet window. The providers' next answer may be scripted: Telegram's 429 with ``retry_after``,
 a 5xx, "bot was blocked", "chat not found"; Twilio's 429, a 5xx, 21610 (the number opted out),
-21211 (invalid number). Time moves by seconds to hours and the worker drains what is due.
+21211 (invalid number). Twilio's status callback for an SMS it took (delivered, or undelivered
+and failed: the message then goes to the patient's next channel) reaches ``medremind web``'s app,
+signed, sometimes twice. Time moves by seconds to hours; one worker, or two at once, drain what is
+due; a third claims rows and dies.
 
 After every step:
-- no message reaches a provider twice (a duplicate at 3 a.m. is the harm);
-- a message is ``sent`` exactly when one provider call took it, on that call's channel and with
-  its provider id; every provider call, taken or failed, has its attempt row;
+- no message reaches a provider twice (a duplicate at 3 a.m. is the harm): again only on another
+  channel, after the carrier said the last one never arrived;
+- a message is ``sent`` (or ``delivered``) exactly when its last provider call took it and no
+  carrier said otherwise, on that call's channel and with its provider id; every provider call,
+  taken or failed, and every carrier report has its attempt row;
 - nothing non-urgent is taken inside the patient's quiet window (at the worker's clock, in the
   patient's zone), nothing after its deadline, nothing without consent or to an address that
   said STOP, blocked the bot or was refused as opted out or invalid before;
@@ -35,11 +40,13 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import httpx
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -51,6 +58,7 @@ from hypothesis.stateful import (
 )
 
 from core.db import Database
+from core.settings import load_settings
 from core.templating import TemplateRenderer
 from platforms.base import Channel
 from platforms.sms import SmsSender
@@ -61,14 +69,17 @@ from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.reaper import reap_expired_leases
 from tests import factories
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
-from tests.fakes.fake_twilio import FakeTwilio
+from tests.fakes.fake_twilio import FakeTwilio, status_form
+from tests.web.conftest import PUBLIC_BASE_URL, make_app, make_client, twilio_signature, web_env
 
 EXAMPLES = int(os.environ.get("MEDREMIND_STATEFUL_EXAMPLES", "12"))
 STEPS = int(os.environ.get("MEDREMIND_STATEFUL_STEPS", "30"))
 T = TypeVar("T")
 FROM = "+15005550006"
-# A Wednesday in March, before any clock change; each example starts some hours after the last.
-START = datetime(2026, 3, 4, 0, 0, tzinfo=UTC)
+# Each example starts 1-47 hours after yesterday's midnight (UTC), at an hour of its own: near the
+# database's clock, which the carrier's "undelivered" goes by (the fallback it triggers is due at
+# the server's now()). The invariants hold on any date; the hours cover every hour of the day.
+START = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
 ZONES = ("UTC", "America/New_York", "Asia/Kolkata", "Pacific/Auckland")
 # A patient's own window (start == end: none, the patient chose to get messages at any hour).
 WINDOWS = (
@@ -125,6 +136,7 @@ class Call:
     drain: int  # which drain made it
     night: bool  # inside the patient's quiet window then
     consented: bool  # the patient's consent then
+    report: str | None = None  # the carrier's final status (Twilio's status callback)
 
 
 @dataclass
@@ -136,6 +148,7 @@ class World:
     admin: asyncpg.Connection
     telegram: FakeTelegram
     twilio: FakeTwilio
+    web: httpx.AsyncClient  # ``medremind web``'s app: Twilio's status callbacks
     now: datetime = START
     stats: collections.Counter[str] = field(default_factory=collections.Counter)
 
@@ -250,11 +263,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             )
 
         def _a_quiet_day_passes(self) -> None:
-            """No more faults; the worker wakes every half hour for a day and a half: nothing is
-            left pending (sent, or ended with a reason)."""
+            """No more faults; the worker wakes every half hour for 50 hours (past the server's
+            now): nothing is left pending (sent, or ended with a reason)."""
             world.telegram._failures.clear()
             world.twilio._failures.clear()
-            for _ in range(36 * 2):
+            for _ in range(50 * 2):
                 world.now += timedelta(minutes=30)
                 self._drain()
             left = world.run(
@@ -431,6 +444,38 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 fake.fail_next(21211)
             world.stats[f"scripted sms {fault}"] += 1
 
+        @rule(
+            which=st.integers(0, 50),
+            status=st.sampled_from(["delivered", "delivered", "undelivered", "failed"]),
+            twice=st.sampled_from([False, False, True]),
+        )
+        def carrier_reports_an_sms(self, which: int, status: str, twice: bool) -> None:
+            """Twilio's status callback for an SMS it took, through the web process (signed): a
+            handset reached, or not (30003 unreachable, 30008 unknown): the message then goes to
+            the patient's next channel. Twilio may post the same status again."""
+            unreported = [c for c in self.calls if c.channel == "sms" and c.ok and not c.report]
+            if not unreported:
+                return
+            call = unreported[which % len(unreported)]
+            assert call.provider_id is not None
+            error = {"undelivered": 30003, "failed": 30008}.get(status)
+            form = status_form(
+                call.provider_id, status, to=call.address, from_=FROM, error_code=error
+            )
+
+            async def post() -> None:
+                for _ in range(2 if twice else 1):
+                    response = await world.web.post(
+                        "/twilio/status",
+                        data=form,
+                        headers={"X-Twilio-Signature": twilio_signature("/twilio/status", form)},
+                    )
+                    assert response.status_code == 204, response.text
+
+            world.run(post)
+            call.report = status
+            world.stats[f"reported {status}"] += 1
+
         # -- time and the worker ------------------------------------------------------------
 
         @rule(seconds=st.sampled_from([1, 8, 45, 300, 1800, 3 * 3600, 9 * 3600]))
@@ -592,21 +637,26 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 row = rows[sent.id]
                 mine = [c for c in self.calls if c.n == n]
                 taken = [c for c in mine if c.ok]
-                assert len(taken) <= 1, f"message {n} reached a provider {len(taken)} times"
+                lost = [c for c in taken if c.report in ("undelivered", "failed")]
+                # Once per channel; again only after the carrier said the last one never arrived.
+                assert len({c.channel for c in taken}) == len(taken), (n, mine)
+                assert len(taken) <= 1 + len(lost), f"message {n} reached providers: {mine}"
                 assert row["status"] != "processing" or (
                     row["locked_by"] == "dead" and row["locked_until"] >= world.now
                 ), f"message {n} left leased: {dict(row)}"
                 assert row["attempts"] <= row["max_attempts"], f"message {n}: {dict(row)}"
-                if taken:
-                    assert row["status"] in ("sent", "delivered"), (n, dict(row), mine)
-                    assert row["channel_used"] == taken[0].channel, (n, dict(row), mine)
-                    if taken[0].provider_id is not None:
-                        assert row["provider_message_id"] == taken[0].provider_id
+                last = taken[-1] if taken else None
+                if last is not None and last.report not in ("undelivered", "failed"):
+                    want = ("delivered",) if last.report == "delivered" else ("sent", "delivered")
+                    assert row["status"] in want, (n, dict(row), mine)
+                    assert row["channel_used"] == last.channel, (n, dict(row), mine)
+                    if last.provider_id is not None:
+                        assert row["provider_message_id"] == last.provider_id
                 else:
                     assert row["status"] not in ("sent", "delivered"), (n, dict(row), mine)
                 # Every provider call has its attempt row; a message that failed for want of
                 # a usable channel records that failure as one more (no provider call).
-                extra = attempts[sent.id] - len(mine)
+                extra = attempts[sent.id] - len(mine) - len([c for c in mine if c.report])
                 assert extra == 0 or (extra == 1 and row["status"] == "failed"), (
                     f"message {n}: {len(mine)} provider calls, {attempts[sent.id]} attempt rows",
                     [dict(r) for r in attempt_rows if r["message_id"] == sent.id],
@@ -635,10 +685,22 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
 
 
 async def test_clinic_messages_provider_faults_and_the_clock_interleaved(
-    db: Database, admin_conn: asyncpg.Connection
+    db: Database, admin_conn: asyncpg.Connection, database_url: str, tmp_path: Path
 ) -> None:
     async with FakeTelegram(DEFAULT_TOKEN) as telegram, FakeTwilio() as twilio:
-        world = World(asyncio.get_running_loop(), db, admin_conn, telegram, twilio)
+        web_settings = load_settings(
+            web_env(
+                database_url,
+                tmp_path,
+                PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+                TWILIO_ACCOUNT_SID=twilio.account_sid,
+                TWILIO_AUTH_TOKEN=twilio.auth_token,
+                TWILIO_SMS_FROM=FROM,
+                TWILIO_API_BASE_URL=twilio.base_url,
+            )
+        )
+        web = make_client(make_app(web_settings, db))
+        world = World(asyncio.get_running_loop(), db, admin_conn, telegram, twilio, web)
         run = settings(
             max_examples=EXAMPLES,
             stateful_step_count=STEPS,
@@ -647,6 +709,9 @@ async def test_clinic_messages_provider_faults_and_the_clock_interleaved(
             derandomize=os.environ.get("MEDREMIND_STATEFUL_EXAMPLES") is None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )
-        await asyncio.to_thread(run_state_machine_as_test, machine_for(world), settings=run)
+        try:
+            await asyncio.to_thread(run_state_machine_as_test, machine_for(world), settings=run)
+        finally:
+            await web.aclose()
     print(f"delivery faults stateful: {dict(world.stats)}")
     assert world.stats["messages"], "no message was made"
