@@ -70,6 +70,8 @@ class TelegramCall:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     status: int = 200
     at: float = 0.0
+    # What the fake answered with (a sent message, with its message_id): None when it failed.
+    result: Any = None
 
     @property
     def chat_id(self) -> Any:
@@ -310,6 +312,7 @@ class FakeTelegram:
         if status == 200 and method.lower() == "getupdates":
             status, payload = await self._get_updates(call)
         call.status = status
+        call.result = payload.get("result")
         with self._lock:
             self.calls.append(call)
         return JSONResponse(payload, status_code=status)
