@@ -32,9 +32,9 @@ async def test_onboarding_and_medicine_over_sms(bot: Bot, admin_conn: asyncpg.Co
     await bot.sms(NUMBER, "/add")
     await bot.sms(NUMBER, "Metformina")
     await bot.sms(NUMBER, "1 pastilla")
-    await bot.sms(NUMBER, "1")  # Mañana 08:00
+    await bot.sms(NUMBER, "mañana")  # 08:00 (no numbered menu: "1" would be 1:00)
     await bot.sms(NUMBER, "21:30")
-    await bot.sms(NUMBER, "5")  # Listo
+    await bot.sms(NUMBER, "listo")
     await bot.sms(NUMBER, "2")  # Entre semana
     await bot.sms(NUMBER, "2")  # Mañana (tomorrow)
     assert "O responde OMITIR" in body(await bot.sms(NUMBER, "2026-06-30"))
