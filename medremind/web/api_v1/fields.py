@@ -24,6 +24,7 @@ from bot.locale_format import LOCALES
 from core.person_names import clean_name, name_problem, without_direction_scopes
 from core.records import MessageKind, MessageStatus
 from core.template_vocabulary import length_problem, max_units
+from core.zone_names import canonical_zone
 from medremind.web.errors import ValidationFailed
 
 CHANNELS = ("telegram", "whatsapp", "sms", "email", "console")
@@ -219,7 +220,9 @@ def _timezone(value: str) -> str:
         # ("localtime", "posixrules", "posix/...", "right/..."): Python opens it, PostgreSQL
         # knows no such zone, and every statement that converts a time in it would fail.
         raise _fail("is not an IANA timezone name; use a name such as Europe/Berlin")
-    return value
+    # Stored under its current IANA name, as the dashboard stores it: "US/Eastern" is
+    # America/New_York (core.zone_names).
+    return canonical_zone(value)
 
 
 @functools.cache
@@ -229,7 +232,14 @@ def _iana_zones() -> frozenset[str]:
 
 
 Timezone = Annotated[
-    str, Field(description="IANA name such as Europe/Berlin"), AfterValidator(_timezone)
+    str,
+    Field(
+        description=(
+            "IANA name such as Europe/Berlin; stored and returned under its current name"
+            " (US/Eastern as America/New_York, Asia/Calcutta as Asia/Kolkata, Etc/UTC as UTC)"
+        )
+    ),
+    AfterValidator(_timezone),
 ]
 
 
