@@ -17,6 +17,7 @@ import phonenumbers
 from core.person_names import clean_name, name_problem, without_direction_scopes
 from core.template_measure import utf16_units
 from core.template_vocabulary import max_units
+from core.zone_names import canonical_zone
 
 # Quick picks offered as buttons; typed words map to the same times.
 QUICK_TIMES: dict[str, time] = {
@@ -232,7 +233,7 @@ def parse_timezone(text: str) -> str | None:
         ZoneInfo(candidate)
     except (ZoneInfoNotFoundError, ValueError):
         return None
-    return candidate
+    return canonical_zone(candidate)  # as the API and the dashboard store it
 
 
 def zone_abbreviation(text: str) -> str | None:

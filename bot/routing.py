@@ -61,11 +61,13 @@ _ASKED_THIS_TURN = 2**63
 _TAKEN = ("taken", "took", "took it", "tomada", "tomado", "tome", "la tome", "lo tome")
 _SNOOZE_EN = ("snooze", "later", "remind me later")
 _SNOOZE_ES = ("posponer", "pospon", "aplazar", "luego", "mas tarde", "despues", "recuerdame")
-_SKIP = ("skip", "skipped", "omitir", "omitida", "saltar")
+# Skip: also the word a dialog step that numbers nothing asks for ("Or reply SKIP.", "O responde
+# OMITIR.": bot.dialogs.medicines), one list for both.
+SKIP_WORDS = frozenset(("skip", "skipped", "omitir", "omitida", "saltar"))
 ANSWER_WORDS: dict[str, frozenset[str]] = {
     "t": frozenset(_TAKEN),
     "s": frozenset(_SNOOZE_EN + _SNOOZE_ES),
-    "k": frozenset(_SKIP),
+    "k": SKIP_WORDS,
 }
 # Typed words for an appointment message's confirm (``a:<hex>:c``): the SMS texts ask "Reply 1 or
 # C to confirm" ("para confirmar") whatever the option's label, and a reminder's reads "I'll be

@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from bot.conversation import Turn
+from bot.dialogs.reports import NO_FILES
 from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
@@ -22,7 +23,9 @@ async def help_(turn: Turn, arg: str) -> None:
     On SMS a shorter text, in GSM-7 letters, naming the commands that work there: the whole
     help was 4 segments (UCS-2 in Spanish: more), sent as two or more messages. The clinic's
     contact follows in GSM-7 letters too ("Clinica Sol"), as Twilio's Smart Encoding would
-    write it: one "í" made the whole help UCS-2, and with a phone and an e-mail two messages."""
+    write it: one "í" made the whole help UCS-2, and with a phone and an e-mail two messages.
+    Elsewhere the full help, less the commands that do not work on the channel: /export sends a
+    file, which WhatsApp (through Twilio) cannot carry either (``reports.NO_FILES``)."""
     clinic = await clinic_contact(turn)
     if turn.conv.channel == Channel.SMS:
         lines = [turn.t("help_sms")]
@@ -33,7 +36,9 @@ async def help_(turn: Turn, arg: str) -> None:
             lines.append(gsm7_letters(turn.t("help_clinic_name", clinic=clinic[0])))
         turn.say("\n".join(lines))
         return
-    lines = [turn.t("help")]
+    # Only the commands that work here: /export's file cannot reach WhatsApp (nor SMS, above).
+    files = "" if turn.conv.channel in NO_FILES else turn.t("help_export")
+    lines = [turn.t("help", files=files)]
     if turn.conv.channel in KEYWORD_CHANNELS:
         lines.append(turn.t("help_keywords"))
     elif turn.conv.channel in COMMAND_OPT_OUT_CHANNELS:

@@ -30,6 +30,7 @@ from bot.parsing import (
     parse_times,
     parse_weekdays,
 )
+from bot.routing import SKIP_WORDS
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
@@ -89,7 +90,12 @@ def days_text(turn: Turn, days: list[int] | None, every_n: int | None) -> str:
 
 
 def _typed_times(text: str) -> bool:
-    return texts.fold_label(text) in _DONE_WORDS or parse_times(text) is not None
+    return _typed_done(text) or parse_times(text) is not None
+
+
+def _typed_done(text: str) -> bool:
+    """Whether ``text`` is the word that ends the list of times ("done", "Listo.")."""
+    return texts.fold_label(text).rstrip(".!") in _DONE_WORDS
 
 
 def _every_n(text: str) -> int | None:
@@ -144,8 +150,10 @@ def _numbered(turn: Turn) -> bool:
 
 
 def _typed_skip(turn: Turn) -> bool:
-    """Whether the patient typed the skip word ("skip", "omitir") at a step that asks for it."""
-    return texts.fold_label(turn.text) in {texts.fold_label(turn.t("btn_skip")), "skip", "omitir"}
+    """Whether the patient typed a skip word ("skip", "omitir") at a step that asks for it: the
+    words a reminder's Skip takes (bot.routing.SKIP_WORDS), which hold the Skip button's label
+    too (tests/bot/test_sms_flow.py)."""
+    return texts.fold_label(turn.text).rstrip(".!") in SKIP_WORDS
 
 
 async def dose_prompt(turn: Turn) -> tuple[str, Options]:
@@ -186,20 +194,25 @@ def time_options(turn: Turn) -> Options:
 
 
 async def times_prompt(turn: Turn) -> tuple[str, Options]:
+    # On numbered channels a bare number is an hour ("8" is 08:00, "2" is 02:00), never a menu's
+    # choice: as "1 Morning 08:00 ... 5 Done", a typed "2" was noon and "5" ended the list. There
+    # the text names the words instead (morning, noon, evening, bedtime, done) and numbers nothing.
+    suffix = "_numbered" if _numbered(turn) else ""
     chosen = _times(turn.conv.data)
     if chosen:
-        question = turn.t("times_so_far", times=texts.fmt_times(chosen, turn.locale))
+        times = texts.fmt_times(chosen, turn.locale)
+        question = turn.t("times_so_far" + suffix, times=times)
     elif turn.conv.data.get("mode") == "edit":
-        question = turn.t("ask_edit_times", name=turn.conv.data.get("name", ""))
+        question = turn.t("ask_edit_times" + suffix, name=turn.conv.data.get("name", ""))
     else:
-        question = turn.t("ask_times")
-    return question, time_options(turn)
+        question = turn.t("ask_times" + suffix)
+    return question, [] if suffix else time_options(turn)
 
 
 @step("add_times", times_prompt, typed=lambda t: _typed_times(t.text))
 async def add_times(turn: Turn) -> None:
     data = turn.conv.data
-    if turn.choice == "time:done" or texts.fold_label(turn.text) in _DONE_WORDS:
+    if turn.choice == "time:done" or _typed_done(turn.text):
         if not data.get("times"):
             await reprompt(turn, "need_a_time")
             return

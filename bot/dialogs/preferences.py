@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.conversation import Turn
+from bot import texts
+from bot.conversation import NUMBERED_CHANNELS, Turn
 from bot.parsing import parse_int
 from bot.steps import Options, finish, goto, reprompt, step
 from core.sql import query
@@ -25,6 +26,8 @@ CATEGORIES = ("medication", "appointments", "clinic_news")
 # Offsets, in minutes, a patient may choose: 5 minutes to 14 days (the table's check).
 MIN_OFFSET, MAX_OFFSET, MAX_OFFSETS = 5, 20160, 6
 _PRESETS = {"24_2": [1440, 120], "24": [1440], "2": [120]}
+# Typed for "The clinic's times" where no menu is numbered (ask_appt_offsets_numbered).
+_CLINIC_WORDS = ("clinic", "clinica")
 
 
 def categories_of(patient: Any) -> tuple[str, ...]:
@@ -170,9 +173,18 @@ async def offsets_prompt(turn: Turn) -> tuple[str, Options]:
     patient = await turn.conn.fetchrow(query("bot", "get_patient"), turn.conv.patient_id)
     clinic = await turn.conn.fetchval(query("bot", "clinic_reminder_offsets"), turn.conv.patient_id)
     current = offsets_text(turn, patient["appointment_reminder_offsets"], clinic)
+    if turn.conv.channel in NUMBERED_CHANNELS:
+        # Typed hours are the answer here: numbered presets made "2" (hours) the menu's second
+        # choice, "A day before". The text names the presets as the hours to type, and CLINIC.
+        return turn.t("ask_appt_offsets_numbered", current=current), []
     return turn.t("ask_appt_offsets", current=current), [
         (turn.t(f"btn_offsets_{key}"), f"ao:{key}") for key in _PRESETS
     ] + [(turn.t("btn_offsets_clinic"), "ao:clinic")]
+
+
+def _typed_clinic(text: str) -> bool:
+    """Whether ``text`` asks for the clinic's times ("clinic", "clínica")."""
+    return texts.fold_label(text).rstrip(".!") in _CLINIC_WORDS
 
 
 def parse_offsets(text: str) -> list[int] | None:
@@ -195,11 +207,17 @@ def parse_offsets(text: str) -> list[int] | None:
     return unique if 0 < len(unique) <= MAX_OFFSETS else None
 
 
-@step("set_appt_offsets", offsets_prompt, typed=lambda t: parse_offsets(t.text) is not None)
+@step(
+    "set_appt_offsets",
+    offsets_prompt,
+    typed=lambda t: parse_offsets(t.text) is not None or _typed_clinic(t.text),
+)
 async def set_appt_offsets(turn: Turn) -> None:
     offsets: list[int] | None
     if turn.choice and turn.choice.startswith("ao:") and turn.choice[3:] in (*_PRESETS, "clinic"):
         offsets = _PRESETS.get(turn.choice[3:])
+    elif _typed_clinic(turn.text):
+        offsets = None  # the clinic's times
     else:
         offsets = parse_offsets(turn.text)
         if offsets is None:

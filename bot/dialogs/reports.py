@@ -13,7 +13,7 @@ from bot.charts import adherence_png
 from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
 from bot.dialogs.onboarding import now_local
 from bot.steps import command, finish
-from core.answer_buttons import dose_data
+from core.answer_buttons import QUESTION_TTL, dose_data
 from core.dose_times import named_local
 from core.logs import mark_sensitive
 from core.reply_files import MAX_FILE_BYTES, fits
@@ -43,27 +43,43 @@ EXPORT_COLUMNS = (
 @command("today")
 async def today(turn: Turn, arg: str) -> None:
     """Today's doses where the patient is now, at the times their clock shows (as the reminders
-    say them), and what became of each."""
+    say them), and what became of each; first, under their day, the doses of an earlier day
+    still waiting for an answer (the 23:30 dose snoozed to 00:15, asked about at 00:20)."""
     finish(turn)
     now = now_local(turn)
-    zone = now.tzinfo
+    zone = now.tzinfo or UTC
     local_today = now.date()
     rows = await turn.conn.fetch(
         query("bot", "today_doses"),
         turn.conv.patient_id,
         datetime.combine(local_today, time(0), tzinfo=zone),
         datetime.combine(local_today + timedelta(days=1), time(0), tzinfo=zone),
+        # As long as a typed answer to its reminder is taken (bot.routing), as the app's day.
+        turn.now - QUESTION_TTL,
     )
     if not rows:
         turn.say(turn.t("today_none"))
         return
-    lines = [turn.t("today_header", date=texts.fmt_date(local_today, turn.locale))]
+    sms = turn.conv.channel is Channel.SMS
+    lines: list[str] = []
     buttons: list[tuple[str, str]] = []
+    day_shown: date | None = None
     for row in rows:
         mark_sensitive(row["medication_name"])
         # As its reminder names it: the set time where the clocks sprang over it (2:30, sent
         # at 3:00), else the time the patient's clock shows now.
-        local = named_local(row["due_at"], now.tzinfo or UTC, row["local_date"], row["local_time"])
+        local = named_local(row["due_at"], zone, row["local_date"], row["local_time"])
+        day = row["due_at"].astimezone(zone).date()
+        if day != day_shown:
+            day_shown = day
+            if day == local_today:
+                header = turn.t("today_header", date=texts.fmt_date(local_today, turn.locale))
+            else:
+                header = turn.t(
+                    "today_earlier_header", day=texts.fmt_day(local, turn.locale, sms=sms)
+                )
+            lines.extend([""] if lines else [])
+            lines.append(header)
         at = texts.fmt_time(local, turn.locale)
         lines.append(
             turn.t(
@@ -74,7 +90,11 @@ async def today(turn: Turn, arg: str) -> None:
             )
         )
         if row["status"] in OPEN and row["due_at"] <= turn.now:
-            buttons.append((f"{turn.t('btn_taken')} {at}", dose_data(row["id"], "t")))
+            # Another day's names its day: "Taken 11:30 PM" alone reads as tonight's.
+            when = texts.on_its_day(turn.locale, at, local, local_today, sms=sms)
+            buttons.append((f"{turn.t('btn_taken')} {when}", dose_data(row["id"], "t")))
+    if day_shown != local_today:
+        lines.extend(["", turn.t("today_none")])
     if turn.conv.channel in NUMBERED_CHANNELS:
         buttons = []  # on SMS, "1"/"taken" answers the latest reminder instead
     turn.replies.append(Reply(text="\n".join(lines), raw_options=tuple(buttons[:8])))

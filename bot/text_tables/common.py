@@ -19,12 +19,14 @@ EN: dict[str, str] = {
     "help": (
         "I remind you to take your medicines.\n"
         "/add - add a medicine\n/meds - your medicines\n/today - today's doses\n"
-        "/stats - how you are doing\n/export - your history as a CSV file\n"
+        "/stats - how you are doing\n{files}"
         "/appointments - upcoming appointments\n/settings - time zone, language and more\n"
         "/pause and /resume - stop or restart all reminders\n"
         "/cancel - leave what we are doing (adding a medicine, settings)\n"
         "/delete_me - delete all your data\n/help - this message"
     ),
+    # {files} of "help" where files reach the patient (not SMS or WhatsApp: bot.dialogs.reports).
+    "help_export": "/export - your history as a CSV file\n",
     "help_keywords": "Reply STOP to stop all messages, START to restart.",
     # /help on SMS: one GSM-7 segment, the commands that work there (/export sends a file,
     # which SMS cannot carry), bot.dialogs.account.
@@ -87,12 +89,13 @@ ES: dict[str, str] = {
     "help": (
         "Te recuerdo tomar tus medicamentos.\n"
         "/add - añadir un medicamento\n/meds - tus medicamentos\n/today - dosis de hoy\n"
-        "/stats - cómo vas\n/export - tu historial en un archivo CSV\n"
+        "/stats - cómo vas\n{files}"
         "/appointments - próximas citas\n/settings - zona horaria, idioma y más\n"
         "/pause y /resume - parar o reanudar todos los recordatorios\n"
         "/cancel - dejar lo que estamos haciendo (añadir un medicamento, ajustes)\n"
         "/delete_me - borrar todos tus datos\n/help - este mensaje"
     ),
+    "help_export": "/export - tu historial en un archivo CSV\n",
     "help_keywords": "Responde PARAR (o STOP) para no recibir más mensajes, COMENZAR para volver.",
     # GSM-7 has no "á", "í" or "ó": one of them would make the SMS UCS-2 (two segments or more).
     "help_sms": (

@@ -17,6 +17,16 @@ EN: dict[str, str] = {
     "bad_dose": "Please send the dose, up to {max} characters. For example: 1 tablet",
     "ask_times": "At what times? Pick or type times like 8:00, 20:30 or 8pm, then Done.",
     "times_so_far": "Times so far: {times}. Add more or press Done.",
+    # SMS, WhatsApp, console: no numbered menu, a number typed is an hour (bot.dialogs.medicines).
+    "ask_times_numbered": (
+        "At what times? Type them like 8:00, 20:30 or 8pm (a number alone is the hour: 8 is"
+        " 8:00), or morning, noon, evening, bedtime (8:00, 12:00, 18:00, 22:00). Then reply DONE."
+    ),
+    "times_so_far_numbered": "Times so far: {times}. Type another time, or reply DONE.",
+    "ask_edit_times_numbered": (
+        "New times for {name}? Type them like 8:00, 20:30 or 8pm (8 alone is 8:00), or morning,"
+        " noon, evening, bedtime. Then reply DONE."
+    ),
     "bad_time": "I couldn't read that time. Try 8:00, 20:30 or 8pm.",
     "need_a_time": "Please add at least one time first. For example: 8:00",
     "btn_morning": "Morning 08:00",
@@ -109,6 +119,16 @@ ES: dict[str, str] = {
     "bad_dose": "Envía la dosis, de hasta {max} caracteres. Por ejemplo: 1 pastilla",
     "ask_times": "¿A qué horas? Elige o escribe horas como 8:00, 20:30 u 8pm, y luego Listo.",
     "times_so_far": "Horas por ahora: {times}. Añade más o pulsa Listo.",
+    # In GSM-7 letters (one SMS segment's alphabet): "mediodia", no "í" or "ú".
+    "ask_times_numbered": (
+        "¿A qué horas? Escribe horas como 8:00, 20:30 u 8pm (8 solo son las 8:00), o mañana,"
+        " mediodia, tarde, noche (8:00, 12:00, 18:00, 22:00). Luego responde LISTO."
+    ),
+    "times_so_far_numbered": "Horas por ahora: {times}. Escribe otra hora, o responde LISTO.",
+    "ask_edit_times_numbered": (
+        "¿Nuevas horas para {name}? Escribe horas como 8:00, 20:30 u 8pm (8 solo son las 8:00),"
+        " o mañana, mediodia, tarde, noche. Luego responde LISTO."
+    ),
     "bad_time": "No he podido leer esa hora. Prueba 8:00, 20:30 u 8pm.",
     "need_a_time": "Añade al menos una hora primero. Por ejemplo: 8:00",
     "btn_morning": "Mañana 08:00",

@@ -31,6 +31,8 @@ EN: dict[str, str] = {
     "hours_short": "{n} h",
     "minutes_short": "{n} min",
     "ask_appt_offsets": "Appointment reminders now: {current}. When should they come? Type hours before the appointment, like 24 2 (a day and two hours before), or choose:",
+    # SMS, WhatsApp, console: a number typed is hours, so no menu is numbered (bot.dialogs.preferences).
+    "ask_appt_offsets_numbered": "Appointment reminders now: {current}. When should they come? Type the hours before the appointment: 24 2 for a day and 2 hours before, 24 for a day before, 2 for 2 hours before (30m for minutes). Or reply CLINIC for the clinic's times.",
     "btn_offsets_24_2": "24 h and 2 h before",
     "btn_offsets_24": "A day before",
     "btn_offsets_2": "2 h before",
@@ -62,6 +64,7 @@ ES: dict[str, str] = {
     "hours_short": "{n} h",
     "minutes_short": "{n} min",
     "ask_appt_offsets": "Recordatorios de citas ahora: {current}. ¿Cuándo deben llegar? Escribe horas antes de la cita, como 24 2 (un día y dos horas antes), o elige:",
+    "ask_appt_offsets_numbered": "Recordatorios de citas ahora: {current}. ¿Cuándo deben llegar? Escribe las horas antes de la cita: 24 2 para un día y 2 horas antes, 24 para un día antes, 2 para 2 horas antes (30m para minutos). O responde CLINICA para los de la clínica.",
     "btn_offsets_24_2": "24 h y 2 h antes",
     "btn_offsets_24": "Un día antes",
     "btn_offsets_2": "2 h antes",

@@ -8,6 +8,8 @@ from __future__ import annotations
 EN: dict[str, str] = {
     "today_none": "No doses planned for today.",
     "today_header": "Today, {date}:",
+    # Doses of an earlier day still waiting for an answer, listed before today's.
+    "today_earlier_header": "Still open from {day}:",
     "today_line": "{time} {name}: {status}",
     "stats_period": "Last {days} days: {percent}% of doses taken.",
     "stats_period_none": "Last {days} days: no doses to count yet.",
@@ -26,6 +28,7 @@ EN: dict[str, str] = {
 ES: dict[str, str] = {
     "today_none": "No hay dosis previstas para hoy.",
     "today_header": "Hoy, {date}:",
+    "today_earlier_header": "Pendientes del {day}:",
     "today_line": "{time} {name}: {status}",
     "stats_period": "Últimos {days} días: {percent}% de dosis tomadas.",
     "stats_period_none": "Últimos {days} días: aún no hay dosis que contar.",

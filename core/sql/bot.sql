@@ -456,11 +456,16 @@ returning id
 
 -- name: today_doses
 -- The doses due in [$2, $3): the patient's day where they are now. Not by local_date: that is the
--- date in the schedule's zone, which is the home zone while a 'home' patient travels.
+-- date in the schedule's zone, which is the home zone while a 'home' patient travels. And any
+-- dose still waiting for an answer ('due', 'snoozed') that fell due in [$4, $2): the 23:30 dose
+-- snoozed to 00:15 is still open at 00:20, when "today" has moved on (as the patient app's
+-- today_doses, patient_app.sql).
 select d.id, d.status, d.due_at, d.local_date, d.local_time, m.name as medication_name,
        m.dose as medication_dose
   from dose_events d join medications m on m.id = d.medication_id
- where d.patient_id = $1 and d.due_at >= $2 and d.due_at < $3 and d.status <> 'cancelled'
+ where d.patient_id = $1 and d.status <> 'cancelled'
+   and ((d.due_at >= $2 and d.due_at < $3)
+        or (d.status in ('due', 'snoozed') and d.due_at >= $4 and d.due_at < $2))
  order by d.due_at
 
 -- name: dose_history

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from bot.intake import process_inbound, store_inbound
 from core.templating import TemplateRenderer
 from platforms.base import Channel, InboundEvent, InboundKind
+from platforms.twilio_inbound import parse_twilio_inbound
+from platforms.whatsapp import WhatsAppSender
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from tests.bot.conftest import Bot
 from tests.factories import (
@@ -20,6 +25,7 @@ from tests.factories import (
     create_organization,
     create_patient,
 )
+from tests.fakes.fake_twilio import inbound_form
 
 
 async def registered_patient(
@@ -125,3 +131,34 @@ def inbound_event(
         button_data=button,
         callback_query_id=uuid.uuid4().hex if button else None,
     )
+
+
+@asynccontextmanager
+async def whatsapp_chat(bot: Bot, number: str) -> AsyncIterator[Callable[[str], Awaitable[str]]]:
+    """A WhatsApp chat with ``number`` over the loopback Twilio fake, inside the 24-hour window
+    (the patient just wrote): yields a function sending a text and returning the replies."""
+    sender = WhatsAppSender(
+        bot.twilio.account_sid,
+        bot.twilio.auth_token,
+        from_number="+15005550006",
+        api_base_url=bot.twilio.base_url,
+        last_inbound_at=lambda _: bot.clock.now,
+        clock=bot.clock,
+    )
+    senders = dict(bot.ctx.senders) | {Channel.WHATSAPP: sender}
+    ctx = type(bot.ctx)(
+        pool=bot.ctx.pool, senders=senders, settings=bot.ctx.settings, clock=bot.clock
+    )
+
+    async def send(text: str) -> str:
+        before = len(bot.twilio.messages)
+        event = parse_twilio_inbound(inbound_form("whatsapp:" + number, text))
+        inbound_id = await store_inbound(ctx.pool, event, {})
+        assert inbound_id is not None
+        await process_inbound(ctx, inbound_id)
+        return "\n".join(m.body or "" for m in bot.twilio.messages[before:])
+
+    try:
+        yield send
+    finally:
+        await sender.aclose()

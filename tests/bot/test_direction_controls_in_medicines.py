@@ -30,11 +30,11 @@ async def test_a_medicine_typed_with_an_override_is_saved_and_listed_without_it(
     await bot.sms(NUMBER, "Ibu\u202eprofen")
     await bot.sms(NUMBER, "\u2067200 mg")
     await bot.sms(NUMBER, "23:30")
-    await bot.sms(NUMBER, "5")  # Done
+    await bot.sms(NUMBER, "done")  # a number would be an hour ("5" is 5:00)
     await bot.sms(NUMBER, "1")  # Every day
     await bot.sms(NUMBER, "1")  # Today
     await bot.sms(NUMBER, "1")  # No end date
-    summary = _bodies(await bot.sms(NUMBER, "1"))  # skip pills
+    summary = _bodies(await bot.sms(NUMBER, "skip"))  # the pills ("1" is one pill)
     assert "Ibuprofen (200 mg)\n11:30 PM, every day" in summary
     await bot.sms(NUMBER, "1")  # Save
     listed = _bodies(await bot.sms(NUMBER, "/meds"))

@@ -110,6 +110,67 @@ async def test_today_lists_doses(bot: Bot, admin_conn: asyncpg.Connection) -> No
     assert "Metformin: taken" in bot.last_text(chat)
 
 
+async def test_today_after_midnight_lists_last_nights_open_dose_under_its_day(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A dose due at 23:30 (Madrid) snoozed to 00:15: at 00:20 /today listed the new day only,
+    without the dose its snooze had just reminded. It is listed under its day, before today's,
+    with a Taken button naming that day; yesterday's answered and missed doses are not."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat, timezone="Europe/Madrid")
+    madrid = ZoneInfo("Europe/Madrid")
+    late = datetime(2026, 3, 2, 23, 30, tzinfo=madrid)
+    taken, missed = late - timedelta(hours=1), late - timedelta(minutes=30)
+    snoozed, *_ = await dose_events(
+        admin_conn,
+        patient["id"],
+        [late, taken, missed, datetime(2026, 3, 3, 9, 0, tzinfo=madrid)],
+        statuses=["snoozed", "taken", "missed", "due"],
+    )
+    await admin_conn.execute(
+        "update dose_events set snoozed_until = $2 where id = $1",
+        snoozed,
+        late + timedelta(minutes=45),
+    )
+    bot.clock.now = datetime(2026, 3, 3, 0, 20, tzinfo=madrid)
+    await bot.send(chat, "/today")
+    assert bot.last_text(chat).splitlines() == [
+        "Still open from Mon, March 2:",
+        "11:30 PM Metformin: snoozed",
+        "",
+        "Today, Mar 3, 2026:",
+        "9:00 AM Metformin: due",
+    ], bot.last_text(chat)
+    assert bot.labels(chat) == ["Taken 11:30 PM on Mon, March 2"]
+    await bot.press(chat, "Taken 11:30 PM on Mon, March 2")
+    assert await admin_conn.fetchval("select status from dose_events where id = $1", snoozed) == (
+        "taken"
+    )
+
+    bot.clock.now = datetime(2026, 3, 3, 0, 40, tzinfo=madrid)
+    await admin_conn.execute("update dose_events set status = 'snoozed' where id = $1", snoozed)
+    sms = "+15005550188"
+    await registered_patient(bot, admin_conn, sms, channel="sms", timezone="Europe/Madrid")
+    await admin_conn.execute(
+        "update dose_events set patient_id = (select patient_id from contact_points"
+        " where address = $1) where id = $2",
+        sms,
+        snoozed,
+    )
+    listed = "\n".join(c.body or "" for c in await bot.sms(sms, "/today"))
+    assert listed.splitlines() == [
+        "Still open from Mon, March 2:",
+        "11:30 PM Metformin: snoozed",
+        "",
+        "No doses planned for today.",
+    ], listed
+
+    # Past the time a typed answer is taken (12 hours), it is the day's history, not open.
+    bot.clock.now = late + timedelta(hours=12, minutes=1)
+    listed = "\n".join(c.body or "" for c in await bot.sms(sms, "/today"))
+    assert listed == "No doses planned for today.", listed
+
+
 async def test_today_after_a_trip_is_the_day_and_times_where_the_patient_is(
     bot: Bot, db: Database, settings: Settings, admin_conn: asyncpg.Connection
 ) -> None:

@@ -10,7 +10,7 @@ import asyncpg
 from bot import keywords
 from bot.steps import COMMANDS
 from tests.bot.conftest import START, Bot
-from tests.bot.helpers import dose_events, registered_patient, remind
+from tests.bot.helpers import dose_events, registered_patient, remind, whatsapp_chat
 
 NUMBER = "+15005550199"
 
@@ -32,9 +32,9 @@ async def test_onboarding_and_medicine_over_sms(bot: Bot, admin_conn: asyncpg.Co
     await bot.sms(NUMBER, "/add")
     await bot.sms(NUMBER, "Metformina")
     await bot.sms(NUMBER, "1 pastilla")
-    await bot.sms(NUMBER, "1")  # Mañana 08:00
+    await bot.sms(NUMBER, "mañana")  # 08:00 (no numbered menu: "1" would be 1:00)
     await bot.sms(NUMBER, "21:30")
-    await bot.sms(NUMBER, "5")  # Listo
+    await bot.sms(NUMBER, "listo")
     await bot.sms(NUMBER, "2")  # Entre semana
     await bot.sms(NUMBER, "2")  # Mañana (tomorrow)
     assert "O responde OMITIR" in body(await bot.sms(NUMBER, "2026-06-30"))
@@ -309,41 +309,13 @@ async def test_appointment_letters_over_sms(bot: Bot, admin_conn: asyncpg.Connec
 
 
 async def test_whatsapp_numbered_dialog_and_stop(bot: Bot, admin_conn: asyncpg.Connection) -> None:
-    from bot.intake import process_inbound, store_inbound
-    from platforms.base import Channel
-    from platforms.twilio_inbound import parse_twilio_inbound
-    from platforms.whatsapp import WhatsAppSender
-    from tests.fakes.fake_twilio import inbound_form
-
-    sender = WhatsAppSender(
-        bot.twilio.account_sid,
-        bot.twilio.auth_token,
-        from_number="+15005550006",
-        api_base_url=bot.twilio.base_url,
-        last_inbound_at=lambda number: bot.clock.now,  # the patient just wrote
-        clock=bot.clock,
-    )
-    senders = dict(bot.ctx.senders) | {Channel.WHATSAPP: sender}
-    ctx = type(bot.ctx)(pool=bot.ctx.pool, senders=senders, settings=bot.ctx.settings,
-                        clock=bot.clock)  # fmt: skip
-
-    async def wa(text: str) -> str:
-        before = len(bot.twilio.messages)
-        event = parse_twilio_inbound(inbound_form("whatsapp:" + NUMBER, text))
-        inbound_id = await store_inbound(ctx.pool, event, {})
-        assert inbound_id is not None
-        await process_inbound(ctx, inbound_id)
-        return "\n".join(m.body or "" for m in bot.twilio.messages[before:])
-
-    try:
+    async with whatsapp_chat(bot, NUMBER) as wa:
         assert "1 I agree" in await wa("/start")
         assert "What should I call you" in await wa("1")
         contact = await admin_conn.fetchrow("select channel, address from contact_points")
         assert (contact["channel"], contact["address"]) == ("whatsapp", NUMBER)
         assert "not get any more" in await wa("STOP")
         assert await admin_conn.fetchval("select opted_out_at from contact_points") is not None
-    finally:
-        await sender.aclose()
 
 
 async def test_more_waiting_counts_doses_and_appointments_not_their_messages(

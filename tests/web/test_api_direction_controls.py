@@ -106,3 +106,85 @@ async def test_a_template_leaving_an_override_open_is_refused_naming_it(
         "/api/v1/templates/dose", json={"kind": "medication_reminder", "body": closed}, headers=auth
     )
     assert saved.status_code in (200, 201), saved.text
+
+
+# Texts kept as the clinic wrote them: a direction control left open on its line is refused, as in
+# a template (core/direction_controls.py), naming the field, the character, its line and closer.
+_OPEN = "\u202e"
+_CLOSED = "\u202eARABIC\u202c"
+
+
+def _refused(response, field: str, line: int = 1) -> None:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"] == field, error
+    reason = error["reason"]
+    assert f"line {line}: U+202E (RIGHT-TO-LEFT OVERRIDE) is not closed" in reason, reason
+    assert "Remove it, or close it with U+202C" in reason, reason
+
+
+async def test_a_messages_text_with_an_open_override_is_refused(
+    client, admin_conn: asyncpg.Connection, patient, auth
+) -> None:
+    body = {"patient_id": str(patient["id"]), "scheduled_time": _noon_in(2)}
+    text = f"Your results are ready.\nCall us at 030 1234{_OPEN} 567"
+    _refused(
+        await client.post("/api/v1/messages", json=body | {"text": text}, headers=auth), "text", 2
+    )
+    assert await admin_conn.fetchval("select count(*) from scheduled_messages") == 0
+    closed = await client.post(
+        "/api/v1/messages", json=body | {"text": f"Results {_CLOSED} ready"}, headers=auth
+    )
+    assert closed.status_code == 201, closed.text
+    assert closed.json()["text"] == f"Results {_CLOSED} ready"  # right-to-left writing stays
+
+
+async def test_an_external_id_with_an_open_override_is_refused(
+    client, admin_conn: asyncpg.Connection, patient, auth
+) -> None:
+    created = await client.post(
+        "/api/v1/patients",
+        json={"display_name": "Bo", "external_id": f"MRN{_OPEN}123"},
+        headers=auth,
+    )
+    _refused(created, "external_id")
+    path = f"/api/v1/patients/{patient['id']}"
+    _refused(
+        await client.patch(path, json={"external_id": f"{_OPEN}9"}, headers=auth), "external_id"
+    )
+    booked = await client.post(
+        "/api/v1/appointments",
+        json={
+            "patient_id": str(patient["id"]),
+            "starts_at": _noon_in(5),
+            "external_id": f"A{_OPEN}1",
+        },
+        headers=auth,
+    )
+    _refused(booked, "external_id")
+    fhir = {
+        "resourceType": "Appointment",
+        "id": f"ehr{_OPEN}9",
+        "status": "booked",
+        "start": _noon_in(5),
+        "participant": [{"actor": {"reference": f"Patient/{patient['id']}"}}],
+    }
+    _refused(await client.post("/api/v1/fhir/Appointment", json=fhir, headers=auth), "id")
+    assert await admin_conn.fetchval("select count(*) from appointments") == 0
+
+
+async def test_a_waitlist_note_with_an_open_override_is_refused(
+    client, admin_conn: asyncpg.Connection, patient, auth
+) -> None:
+    body = {"patient_id": str(patient["id"])}
+    _refused(
+        await client.post(
+            "/api/v1/waitlist", json=body | {"note": f"mornings{_OPEN}"}, headers=auth
+        ),
+        "note",
+    )
+    kept = await client.post(
+        "/api/v1/waitlist", json=body | {"note": f"mornings {_CLOSED}"}, headers=auth
+    )
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["note"] == f"mornings {_CLOSED}"

@@ -41,6 +41,13 @@ const MESSAGES: Record<string, string> = {
   waitlist_hours:
     "Until: the earliest time must be before the latest, for example From 09:00 Until 12:00; leave both empty for any hour.",
   too_long_note: "Note: at most 200 characters.",
+  // A direction control left open on its line (lib/direction-controls.ts), as the API refuses it.
+  direction_message:
+    "Message: an invisible direction control (U+202A-U+202E or U+2066-U+2068, often pasted with right-to-left text) is left open on its line, so the rest of that line would reach the patient reversed. Remove it, or close it on the same line (U+202C after U+202A-U+202E, U+2069 after U+2066-U+2068).",
+  direction_note:
+    "Note: an invisible direction control (U+202A-U+202E or U+2066-U+2068) is left open, so the rest of the note would read reversed. Remove it, or close it (U+202C after U+202A-U+202E, U+2069 after U+2066-U+2068).",
+  direction_external_id:
+    "External id: an invisible direction control (U+202A-U+202E or U+2066-U+2068) is left open, so the id would read reversed. Remove it (type the id again), or close it (U+202C after U+202A-U+202E, U+2069 after U+2066-U+2068).",
   // Texts filled into reminders: at most what the template length check assumes (./limits.ts).
   too_long_patient_name: "Name: at most 50 characters (it is filled into reminders).",
   too_long_clinic_name: "Clinic name: at most 60 characters (it is filled into reminders).",

@@ -185,7 +185,9 @@ export function isClockTime(value: string): boolean {
 
 /**
  * The canonical IANA name of `zone` ("europe/madrid" -> "Europe/Madrid", "US/Eastern" ->
- * "America/New_York"), or null when it is not a named IANA zone.
+ * "America/New_York", "Asia/Calcutta" -> "Asia/Kolkata"), or null when it is not a named IANA zone.
+ * The API stores the same name for every zone (core/zone_names.py; test/zone-names.json holds
+ * both to one table): a patient's zone reads the same whichever way the clinic entered it.
  *
  * Store this, never what was typed: Intl matches zone names in any case, but the reminder
  * planner (Python's zoneinfo, on a case-sensitive file system) does not, and a patient whose
@@ -203,15 +205,15 @@ export function canonicalTimezone(zone: string): string | null {
   }
   // ICU keeps the old names of renamed zones as its canonical ones: "Asia/Kolkata" typed came
   // back "Asia/Calcutta", "Europe/Kyiv" "Europe/Kiev", which the clinic and the patient (in the
-  // bot's /settings) then read. The IANA name typed is kept, in its own case.
+  // bot's /settings) then read. The current IANA name is stored, whichever of the two was typed.
   const renamed = IANA_NAME_OF_ICU_NAME[resolved];
-  if (renamed !== undefined && renamed.toLowerCase() === typed.toLowerCase()) return renamed;
+  if (renamed !== undefined) return renamed;
   return /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(resolved) ? resolved : null;
 }
 
 /**
  * ICU's canonical id -> the IANA name, for the zones IANA renamed and ICU (CLDR keeps ids stable)
- * did not. Only a typed IANA name is mapped back: one who types the old name keeps it.
+ * did not.
  */
 const IANA_NAME_OF_ICU_NAME: Readonly<Record<string, string>> = {
   "Africa/Asmera": "Africa/Asmara",

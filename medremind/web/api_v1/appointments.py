@@ -20,7 +20,13 @@ from core.logs import mark_sensitive
 from core.sql import query
 from medremind.web.api_v1 import planning
 from medremind.web.api_v1.common import Org, State, acting, row_dict
-from medremind.web.api_v1.fields import ClinicianName, IsoDateTime, Location, Trimmed, not_past
+from medremind.web.api_v1.fields import (
+    ClinicianName,
+    ExternalId,
+    IsoDateTime,
+    Location,
+    not_past,
+)
 from medremind.web.api_v1.idempotency import Current, Idempotent
 from medremind.web.api_v1.message_reach import no_consent
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
@@ -65,7 +71,7 @@ class AppointmentDetails(RequestModel):
 class AppointmentCreate(AppointmentDetails):
     patient_id: uuid.UUID
     starts_at: IsoDateTime = Field(description="Not in the past.")
-    external_id: Annotated[str, Trimmed, Field(min_length=1, max_length=100)] | None = None
+    external_id: ExternalId | None = None
 
 
 class AppointmentUpdate(AppointmentDetails):

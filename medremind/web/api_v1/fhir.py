@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 from fastapi import Body
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from core.logs import mark_sensitive
 from core.person_names import without_direction_scopes
@@ -35,7 +35,7 @@ from medremind.web.api_v1.appointments import (
     current_appointment,
 )
 from medremind.web.api_v1.common import Org, State
-from medremind.web.api_v1.fields import IsoDateTime, checked, not_past
+from medremind.web.api_v1.fields import IsoDateTime, checked, directions_closed, not_past
 from medremind.web.api_v1.idempotency import Idempotent
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND
 from medremind.web.api_v1.routing import router as new_router
@@ -107,7 +107,9 @@ class FhirAppointment(FhirElement):
     reschedules, status cancelled cancels."""
 
     resourceType: Literal["Appointment"]
-    id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    id: (
+        Annotated[str, Field(min_length=1, max_length=64), AfterValidator(directions_closed)] | None
+    ) = None
     status: Literal["proposed", "pending", "booked", "cancelled"]
     start: IsoDateTime | None = None
     end: IsoDateTime | None = None

@@ -21,9 +21,11 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, 
 from pydantic_core import PydanticCustomError
 
 from bot.locale_format import LOCALES
+from core.direction_controls import unclosed_direction_control
 from core.person_names import clean_name, name_problem, without_direction_scopes
 from core.records import MessageKind, MessageStatus
 from core.template_vocabulary import length_problem, max_units
+from core.zone_names import canonical_zone
 from medremind.web.errors import ValidationFailed
 
 CHANNELS = ("telegram", "whatsapp", "sms", "email", "console")
@@ -121,6 +123,34 @@ def _without_direction_scopes(value: str) -> str:
     return text
 
 
+def directions_closed(value: str) -> str:
+    """A text kept as the clinic wrote it: a direction control left open on its line refused,
+    as in a template (core.direction_controls), naming the character, the line and its closer.
+    Closed ones stay: right-to-left writing needs them."""
+    problem = unclosed_direction_control(value)
+    if problem is not None:
+        raise _fail(problem)
+    return value
+
+
+def written_text(max_length: int) -> Any:
+    """A trimmed text stored as written (a message's ``text``, a waitlist ``note``, an
+    ``external_id``), up to ``max_length`` characters, no direction control left open: a
+    U+202E in it reversed the rest of its line wherever it was shown."""
+    return Annotated[
+        str,
+        Trimmed,
+        Field(min_length=1, max_length=max_length),
+        AfterValidator(directions_closed),
+    ]
+
+
+# An identifier of the clinic's own system (a patient's, an appointment's), a note, and a
+# message's text (up to Telegram's limit; SMS splitting is capped by MEDREMIND_SMS_MAX_SEGMENTS).
+ExternalId = written_text(100)
+Note = written_text(200)
+MAX_TEXT_LENGTH = 4096
+MessageText = written_text(MAX_TEXT_LENGTH)
 PatientName = template_value("patient_name", _person_name)
 ClinicName = template_value("clinic_name", _without_direction_scopes)
 Location = template_value("location", _without_direction_scopes)
@@ -219,7 +249,9 @@ def _timezone(value: str) -> str:
         # ("localtime", "posixrules", "posix/...", "right/..."): Python opens it, PostgreSQL
         # knows no such zone, and every statement that converts a time in it would fail.
         raise _fail("is not an IANA timezone name; use a name such as Europe/Berlin")
-    return value
+    # Stored under its current IANA name, as the dashboard stores it: "US/Eastern" is
+    # America/New_York (core.zone_names).
+    return canonical_zone(value)
 
 
 @functools.cache
@@ -229,7 +261,14 @@ def _iana_zones() -> frozenset[str]:
 
 
 Timezone = Annotated[
-    str, Field(description="IANA name such as Europe/Berlin"), AfterValidator(_timezone)
+    str,
+    Field(
+        description=(
+            "IANA name such as Europe/Berlin; stored and returned under its current name"
+            " (US/Eastern as America/New_York, Asia/Calcutta as Asia/Kolkata, Etc/UTC as UTC)"
+        )
+    ),
+    AfterValidator(_timezone),
 ]
 
 

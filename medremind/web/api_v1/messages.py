@@ -27,6 +27,7 @@ from medremind.web.api_v1.fields import (
     IsoDateTime,
     Kind,
     MessageStatusName,
+    MessageText,
     Platform,
     Trimmed,
     not_past,
@@ -41,7 +42,6 @@ from medremind.web.errors import ApiError, NotFound, ValidationFailed
 
 router = new_router("messages")
 
-MAX_TEXT_LENGTH = 4096  # Telegram's limit; SMS splitting is capped by MEDREMIND_SMS_MAX_SEGMENTS
 MAX_PAGE = 200
 DEFAULT_LIMIT = 50
 OUTPUT_FIELDS = (
@@ -77,7 +77,7 @@ class MessageCreate(RequestModel):
     """Give exactly one of `text` and `template`; `variables` only with `template`."""
 
     patient_id: uuid.UUID
-    text: Annotated[str, Trimmed, Field(min_length=1, max_length=MAX_TEXT_LENGTH)] | None = None
+    text: MessageText | None = None
     template: Annotated[str, Trimmed, Field(min_length=1, max_length=100)] | None = Field(
         None,
         description=(

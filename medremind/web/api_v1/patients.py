@@ -26,6 +26,7 @@ from medremind.web.api_v1.fields import (
     ChannelOrder,
     ClockTime,
     Email,
+    ExternalId,
     Locale,
     PatientName,
     Phone,
@@ -74,7 +75,6 @@ INVITE_TOKEN_BYTES = 24
 DEFAULT_INVITE_HOURS = 7 * 24
 MAX_INVITE_HOURS = 30 * 24
 PatientStatus = Literal["invited", "active", "deleted"]
-ExternalId = Annotated[str, Trimmed, Field(min_length=1, max_length=100)]
 
 
 class PatientCreate(RequestModel):

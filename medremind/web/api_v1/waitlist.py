@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from core.sql import query
 from medremind.web.api_v1.common import Org, State, row_dict
-from medremind.web.api_v1.fields import ClockTime, Trimmed, clock_text
+from medremind.web.api_v1.fields import ClockTime, Note, clock_text
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, DataList, RequestModel
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
@@ -56,7 +56,7 @@ class WaitlistCreate(RequestModel):
     earliest: ClockTime | None = Field(None, description="In the patient's timezone; HH:MM")
     latest: ClockTime | None = Field(None, description="The appointment must end by then; HH:MM")
     duration_minutes: Annotated[StrictInt, Field(ge=1, le=1440)] | None = None
-    note: Annotated[str, Trimmed, Field(min_length=1, max_length=200)] | None = None
+    note: Note | None = None
 
 
 class WaitlistEntry(BaseModel):

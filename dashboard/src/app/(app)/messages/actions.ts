@@ -23,6 +23,7 @@ import { reachVerdict, templateChannelProblem, templateNameFromForm } from "@/li
 import { patientLabel } from "@/lib/patient-label";
 import { SAMPLE_LONGEST, fillForPatient, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem } from "@/lib/sms";
+import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { sqlState } from "@/lib/errors";
 import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
 
@@ -97,6 +98,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
     return { error: "invalid" };
   }
   if (content !== null && unknownPlaceholders(content).length > 0) return { error: "placeholder" };
+  if (content !== null && unclosedDirectionControl(content) !== null) return { error: "direction_message" };
   // Free text for a chosen channel must fit it: the worker fails a longer one unsent (WhatsApp
   // 1,600 characters, SMS as many segments as the service allows: MEDREMIND_SMS_MAX_SEGMENTS,
   // published in service_limits). A group's patient name is counted at its longest, one

@@ -7,6 +7,7 @@ import { asClinician, isUuid } from "@/lib/db";
 import { createPatient, requestErasure } from "@/lib/data/patients";
 import { nameRefusal, sqlState } from "@/lib/errors";
 import { canonicalTimezone } from "@/lib/time";
+import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { addressError, canonicalAddress } from "@/lib/contact";
 import { type FormState, formValues } from "@/lib/form-state";
 
@@ -43,6 +44,9 @@ export async function createPatientAction(_previous: FormState, formData: FormDa
   if (!telegram && address === null) return refuse(addressError(channel), "address");
   if (timezone === null) return refuse("timezone", "timezone");
   if ((externalId?.length ?? 0) > EXTERNAL_ID_MAX) return refuse("too_long_external_id", "external_id");
+  if (externalId !== null && unclosedDirectionControl(externalId) !== null) {
+    return refuse("direction_external_id", "external_id");
+  }
   let id: string;
   try {
     id = await asClinician(clinician.id, (tx) =>

@@ -5,6 +5,7 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { addToWaitlist, removeFromWaitlist } from "@/lib/data/waitlist";
 import { isClockTime } from "@/lib/time";
+import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { type FormState, formValues } from "@/lib/form-state";
 
 /** The fields of the waitlist form (components/WaitlistForm.tsx); the days are read apart. */
@@ -32,6 +33,7 @@ export async function addToWaitlistAction(_previous: FormState, formData: FormDa
   if (latest !== null && !isClockTime(latest)) return refuse("waitlist_hours", "latest");
   if (earliest !== null && latest !== null && earliest >= latest) return refuse("waitlist_hours", "latest");
   if ((note?.length ?? 0) > NOTE_MAX) return refuse("too_long_note", "note");
+  if (note !== null && unclosedDirectionControl(note) !== null) return refuse("direction_note", "note");
   let added = false;
   try {
     added = await asClinician(clinician.id, (tx) =>

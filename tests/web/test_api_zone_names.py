@@ -1,0 +1,53 @@
+"""The API stores a time zone under its current IANA name, as the dashboard does: a patient
+created with "US/Eastern" read "US/Eastern" from the API and "America/New_York" when the clinic
+typed the same on the dashboard (core/zone_names.py; tests/unit/test_zone_names.py holds both
+sides to one table). "Asia/Kolkata" stays "Asia/Kolkata" (ICU's "Asia/Calcutta" is not stored)."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("US/Eastern", "America/New_York"),
+        ("Asia/Kolkata", "Asia/Kolkata"),
+        ("Asia/Calcutta", "Asia/Kolkata"),
+        ("Etc/UTC", "UTC"),
+        ("Europe/Amsterdam", "Europe/Amsterdam"),
+    ],
+)
+async def test_a_patients_zone_is_stored_under_its_current_name(
+    client: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    auth: dict[str, str],
+    typed: str,
+    stored: str,
+) -> None:
+    created = await client.post(
+        "/api/v1/patients", json={"display_name": "Bo", "timezone": typed}, headers=auth
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["timezone"] == stored
+    path = f"/api/v1/patients/{created.json()['id']}"
+    assert (await client.get(path, headers=auth)).json()["timezone"] == stored
+    zone = "select timezone from patients where id = $1"
+    assert await admin_conn.fetchval(zone, created.json()["id"]) == stored
+
+    await client.patch(path, json={"timezone": "Europe/Berlin"}, headers=auth)
+    changed = await client.patch(path, json={"timezone": typed}, headers=auth)
+    assert changed.status_code == 200, changed.text
+    assert await admin_conn.fetchval(zone, created.json()["id"]) == stored
+
+
+async def test_the_clinics_zone_too(
+    client: httpx.AsyncClient, admin_conn: asyncpg.Connection, auth: dict[str, str]
+) -> None:
+    changed = await client.patch("/api/v1/clinic", json={"timezone": "US/Pacific"}, headers=auth)
+    assert changed.status_code == 200, changed.text
+    assert await admin_conn.fetchval("select timezone from organizations") == (
+        "America/Los_Angeles"
+    )
