@@ -52,6 +52,7 @@ def _midway(a: time, b: time) -> time:
 
 
 _HOUR = 3600
+_DAY_MINUTES = DAY_SECONDS // 60
 EVENTS: dict[str, Callable[[PatientDayTimes], time]] = {
     "WAKE": lambda pt: pt.wake,
     "MORN.early": lambda pt: pt.wake,
@@ -81,6 +82,14 @@ def when_times(when: object, offset: object, pt: PatientDayTimes) -> tuple[time,
     if not isinstance(when, list) or not when:
         raise TimingError(path, "must be a non-empty list of EventTiming codes")
     minutes = None if offset is None else unsigned_int(offset, "Timing.repeat.offset")
+    if minutes is not None and minutes >= _DAY_MINUTES:
+        # A dose stays on its event's date (shift_time wraps): a day or more would silently be
+        # read modulo a day (99999999999 minutes after MORN was a dose at 18:39).
+        raise TimingError(
+            "Timing.repeat.offset",
+            f"{minutes} minutes is a day or more from the event; give at most "
+            f"{_DAY_MINUTES - 1} minutes",
+        )
     result: list[time] = []
     for code in when:
         if not isinstance(code, str):

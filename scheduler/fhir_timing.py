@@ -46,6 +46,10 @@ from scheduler.fhir_events import DEFAULT_DAY_TIMES, PatientDayTimes
 from scheduler.fhir_patterns import pattern_from_code, pattern_from_repeat
 from scheduler.recurrence import Recurrence
 
+# A schedule's count and day interval are PostgreSQL integers (reminder_schedules): a larger
+# value could not be stored (asyncpg refused it, and the import answered 500).
+MAX_STORED_INT = 2_147_483_647
+
 __all__ = [
     "DEFAULT_DAY_TIMES",
     "PatientDayTimes",
@@ -104,6 +108,17 @@ def recurrence_from_timing(
     count = repeat.get("count")
     if count is not None:
         count = positive_int(count, "Timing.repeat.count")
+        if count > MAX_STORED_INT:
+            raise TimingError(
+                "Timing.repeat.count",
+                f"must be at most {MAX_STORED_INT} doses; leave count out for no end",
+            )
+    if pattern.every_n_days is not None and pattern.every_n_days > MAX_STORED_INT:
+        raise TimingError(
+            "Timing.repeat.period",
+            f"must be at most {MAX_STORED_INT} days between doses (one dose before the year "
+            "9999 is all a longer period gives)",
+        )
     try:
         return Recurrence(
             times_of_day=pattern.times,

@@ -202,11 +202,28 @@ async def times_prompt(turn: Turn) -> tuple[str, Options]:
     if chosen:
         times = texts.fmt_times(chosen, turn.locale)
         question = turn.t("times_so_far" + suffix, times=times)
-    elif turn.conv.data.get("mode") == "edit":
-        question = turn.t("ask_edit_times" + suffix, name=turn.conv.data.get("name", ""))
     else:
-        question = turn.t("ask_times" + suffix)
+        if turn.conv.data.get("mode") == "edit":
+            question = turn.t("ask_edit_times" + suffix, name=turn.conv.data.get("name", ""))
+        else:
+            question = turn.t("ask_times" + suffix)
+        question += _home_clock_note(turn)
     return question, [] if suffix else time_options(turn)
+
+
+def _home_clock_note(turn: Turn) -> str:
+    """For a traveller keeping home times, which clock the times typed are on: their home's
+    (the planner reads a schedule there). In Tokyo for London's times, '15:20' typed for the
+    afternoon where they are was London's 15:20, a reminder at 12:20 AM in Tokyo (found in
+    medremind dev); only the confirmation said so. Empty for everyone else."""
+    patient = turn.patient
+    if patient is None:
+        return ""
+    zone = _schedule_zone(patient)
+    if zone == patient["timezone"]:
+        return ""
+    now = texts.fmt_time(turn.now.astimezone(ZoneInfo(zone)), turn.locale)
+    return "\n" + turn.t("times_on_home_clock", zone=zone, now=now)
 
 
 @step("add_times", times_prompt, typed=lambda t: _typed_times(t.text))

@@ -96,6 +96,9 @@ EN: dict[str, str] = {
     "confirm_delete_med": "Delete {name} and its reminders?",
     "med_gone": "That medicine is no longer in your list.",
     "ask_edit_times": "New times for {name}? Pick or type, then Done.",
+    # After ask_times / ask_edit_times for a traveller keeping home times: the times typed are
+    # home times (the confirmation then says them where the patient is, too late for a 00:20).
+    "times_on_home_clock": "Times on your home clock ({zone}, where it is {now} now): your reminders keep home times.",
     "med_times_done": "{name} will now be reminded at {times}.",
     # Moved after today's dose was reminded or answered: the day has had its doses
     # (scheduler/planning_day_quota.py). Spanish in GSM-7 letters, as the line above.
@@ -198,6 +201,7 @@ ES: dict[str, str] = {
     "confirm_delete_med": "¿Borrar {name} y sus recordatorios?",
     "med_gone": "Ese medicamento ya no está en tu lista.",
     "ask_edit_times": "¿Nuevas horas para {name}? Elige o escribe, y luego Listo.",
+    "times_on_home_clock": "Horas del reloj de casa ({zone}, donde ahora son las {now}): tus recordatorios siguen la hora de casa.",
     "med_times_done": "Te recordaré {name} a las {times}.",
     "med_times_done_tomorrow": "Te recordaré {name} a las {times} a partir de mañana (la toma de hoy ya fue recordada o respondida).",
     "med_times_today_only": "Hoy solo a las {times}: las otras tomas de hoy ya fueron recordadas o respondidas.",

@@ -267,6 +267,47 @@ async def test_a_medicine_added_while_travelling_is_confirmed_at_the_time_remind
     assert due.astimezone(ZoneInfo("Asia/Tokyo")).time() == time(17, 0)
 
 
+async def test_a_traveller_is_asked_for_times_on_the_home_clock(
+    bot: Bot, db: Database, settings: Settings, admin_conn: asyncpg.Connection
+) -> None:
+    """In Tokyo with 'keep home times', the times typed at /add and at Edit times are Berlin's
+    (the schedule is read at home). The question did not say so: in medremind dev, 15:20 typed
+    in Tokyo for that afternoon became London's 15:20, a reminder at 12:20 AM in Tokyo, which
+    only the confirmation told. Both questions now name the home clock and its time now; a
+    patient at home is asked as before."""
+    note = (
+        "Times on your home clock (Europe/Berlin, where it is 10:00 AM now): "
+        "your reminders keep home times."
+    )
+    at_home = bot.new_chat()
+    await registered_patient(
+        bot, admin_conn, at_home, timezone="Europe/Berlin", timezone_mode="home"
+    )
+    await bot.send(at_home, "/add")
+    await bot.send(at_home, "Metformin")
+    await bot.send(at_home, "500 mg")
+    assert (
+        bot.last_text(at_home)
+        == "At what times? Pick or type times like 8:00, 20:30 or 8pm, then Done."
+    )
+
+    chat = bot.new_chat()
+    patient = await registered_patient(
+        bot, admin_conn, chat, timezone="Europe/Berlin", timezone_mode="home"
+    )
+    await create_medication(admin_conn, patient["id"], name="Aspirin", times=(time(12, 0),))
+    await flies_to_tokyo(bot, db, settings, admin_conn, chat, patient["id"])
+    await bot.send(chat, "/add")
+    await bot.send(chat, "Metformin")
+    await bot.send(chat, "500 mg")
+    asked = bot.last_text(chat).replace("\u202f", " ").splitlines()
+    assert asked == ["At what times? Pick or type times like 8:00, 20:30 or 8pm, then Done.", note]
+    await bot.send(chat, "/meds")
+    await bot.press(chat, "Edit times of Aspirin")
+    asked = bot.last_text(chat).replace("\u202f", " ").splitlines()
+    assert asked == ["New times for Aspirin? Pick or type, then Done.", note]
+
+
 async def test_meds_lists_the_times_the_reminders_will_say_while_travelling(
     bot: Bot, db: Database, settings: Settings, admin_conn: asyncpg.Connection
 ) -> None:

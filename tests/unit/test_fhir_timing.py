@@ -560,6 +560,9 @@ INVALID = [
     (rep(when=["CM"], offset=30), "Timing.repeat.offset"),
     (rep(when=["AC"], offset=-30), "Timing.repeat.offset"),
     (rep(when=["AC"], offset=1.5), "Timing.repeat.offset"),
+    # a day or more from the event: read modulo a day (99999999999 after MORN was 18:39)
+    (rep(when=["MORN"], offset=1440), "Timing.repeat.offset"),
+    (rep(when=["ACM"], offset=99999999999), "Timing.repeat.offset"),
     (rep(when=["BREAKFAST"]), "Timing.repeat.when"),
     (rep(when=[]), "Timing.repeat.when"),
     (rep(when="MORN"), "Timing.repeat.when"),

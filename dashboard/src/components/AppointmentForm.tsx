@@ -2,7 +2,7 @@
 
 import { useActionState } from "react";
 import { DURATION_MAX_MINUTES } from "@/lib/appointment-form";
-import { PatientOptions } from "@/components/PatientOptions";
+import { PatientOptions, PickerLimitHint } from "@/components/PatientOptions";
 import type { LabelFields } from "@/lib/patient-label";
 import { errorMessage } from "@/lib/errors";
 import { type FormState, fieldProblem } from "@/lib/form-state";
@@ -11,6 +11,8 @@ import { VALUE_MAX } from "@/lib/limits";
 interface Props {
   action: (previous: FormState, formData: FormData) => Promise<FormState>;
   patients: LabelFields[];
+  /** How many patients the clinic has (more than `patients` past the picker's limit). */
+  patientTotal: number;
   /** The patient whose appointments the page shows, chosen in the form to start with. */
   patient: string | null;
   timezone: string;
@@ -27,7 +29,7 @@ const ERROR_ID = "appointment-error";
  * redirect with a generic error and an empty form). The select is keyed by what came back: React
  * applies a select's defaultValue only when it mounts.
  */
-export function AppointmentForm({ action, patients, patient, timezone, defaultStart, clinicianName }: Props) {
+export function AppointmentForm({ action, patients, patientTotal, patient, timezone, defaultStart, clinicianName }: Props) {
   const [state, formAction, pending] = useActionState(action, {});
   const typed = state.values;
   const value = (name: string, fallback: string) => typed?.[name] ?? fallback;
@@ -59,6 +61,7 @@ export function AppointmentForm({ action, patients, patient, timezone, defaultSt
           >
             <PatientOptions patients={patients} />
           </select>
+          <PickerLimitHint listed={patients.length} total={patientTotal} button="Appointments" />
         </div>
         <div className="field">
           <label htmlFor="appt-time">Starts at ({timezone})</label>

@@ -1,7 +1,7 @@
 "use client";
 
 import { GroupReport } from "@/components/GroupReport";
-import { PatientOptions } from "@/components/PatientOptions";
+import { PatientOptions, PickerLimitHint } from "@/components/PatientOptions";
 import type { LabelFields } from "@/lib/patient-label";
 import { useActionState, useState, useTransition } from "react";
 import type { ComposeState } from "@/app/(app)/messages/actions";
@@ -22,6 +22,8 @@ interface Props {
   action: (previous: ComposeState, formData: FormData) => Promise<ComposeState>;
   countGroup: (search: string, platform: string) => Promise<{ total: number; unreachable: number; invited: number }>;
   patients: (LabelFields & { locale: string })[];
+  /** How many patients the clinic has (more than `patients` past the picker's limit). */
+  patientTotal: number;
   defaultPatient: string;
   defaultAudience: "one" | "group";
   defaultSource: "free" | "template";
@@ -44,6 +46,7 @@ export function ComposeForm({
   action,
   countGroup,
   patients,
+  patientTotal,
   defaultPatient,
   defaultAudience,
   defaultSource,
@@ -145,6 +148,7 @@ export function ComposeForm({
                 >
                   <PatientOptions patients={patients} />
                 </select>
+                <PickerLimitHint listed={patients.length} total={patientTotal} button="Compose message" />
               </div>
             ) : (
               <div style={{ marginTop: "0.5rem" }}>

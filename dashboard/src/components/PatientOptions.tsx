@@ -18,3 +18,18 @@ export function PatientOptions({ patients }: { patients: LabelFields[] }) {
     </>
   );
 }
+
+/**
+ * Under a patient select that cannot list the whole clinic (lib/data/patients.ts
+ * PATIENT_PICKER_LIMIT): says so and how to reach the others, the patient's own page, which opens
+ * this form with them chosen (`button`: the name of that page's link). Nothing when all are listed.
+ */
+export function PickerLimitHint({ listed, total, button }: { listed: number; total: number; button: string }) {
+  if (total <= listed) return null;
+  return (
+    <p className="hint" data-testid="picker-limit">
+      {listed} of the clinic&apos;s {total} patients are listed, the first by name. For another patient, find them
+      in Patients and choose {button} on their page.
+    </p>
+  );
+}

@@ -1,7 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
-import { PatientOptions } from "@/components/PatientOptions";
+import { PatientOptions, PickerLimitHint } from "@/components/PatientOptions";
 import type { LabelFields } from "@/lib/patient-label";
 import { errorMessage } from "@/lib/errors";
 import { type FormState, fieldProblem } from "@/lib/form-state";
@@ -9,6 +9,10 @@ import { type FormState, fieldProblem } from "@/lib/form-state";
 interface Props {
   action: (previous: FormState, formData: FormData) => Promise<FormState>;
   patients: LabelFields[];
+  /** How many patients the clinic has (more than `patients` past the picker's limit). */
+  patientTotal: number;
+  /** The patient whose page opened the form (`?patient=`), chosen to start with. */
+  patient: string | null;
 }
 
 const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -19,9 +23,12 @@ const ERROR_ID = "waitlist-error";
  * note chosen (the defaults are what the server sent back; selects are keyed, since React applies
  * a select's defaultValue only when it mounts).
  */
-export function WaitlistForm({ action, patients }: Props) {
+export function WaitlistForm({ action, patients, patientTotal, patient }: Props) {
   const [state, formAction, pending] = useActionState(action, {});
-  const value = (name: string) => state.values?.[name] ?? "";
+  const value = (name: string, fallback = "") => state.values?.[name] ?? fallback;
+  // A patient sent back that the list does not hold: none chosen, not the browser's first.
+  const typedPatient = value("patient_id", patient ?? "");
+  const chosenPatient = patients.some((p) => p.id === typedPatient) ? typedPatient : "";
   const days = new Set(value("days").split(","));
   const problem = (name: string) => fieldProblem(state, name, ERROR_ID);
   const error = errorMessage(state.error);
@@ -37,15 +44,16 @@ export function WaitlistForm({ action, patients }: Props) {
         <div className="field">
           <label htmlFor="wl-patient">Patient</label>
           <select
-            key={value("patient_id")}
+            key={chosenPatient}
             id="wl-patient"
             name="patient_id"
-            defaultValue={value("patient_id")}
+            defaultValue={chosenPatient}
             required
             {...problem("patient_id")}
           >
             <PatientOptions patients={patients} />
           </select>
+          <PickerLimitHint listed={patients.length} total={patientTotal} button="Waitlist" />
         </div>
         <fieldset className="field checks">
           <legend>Days that suit (none: any day)</legend>

@@ -51,13 +51,31 @@ const CHANNELS_JSON = `
             from patient_invites where patient_id = p.id and claimed_address is not null and used_at is null) c),
     '[]'::json)`;
 
+/** Rows a list or picker shows at most: a page of the clinic's patients by name. */
+export const PATIENT_LIST_LIMIT = 200;
+export const PATIENT_PICKER_LIMIT = 500;
+
+/** Patients a search matches (name, external id, a contact address, an address awaiting its owner). */
+const PATIENT_MATCH = `
+    p.status <> 'deleted'
+      and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
+           or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2)
+           -- an address entered for this patient that another patient owns is found alike
+           or exists (select 1 from patient_invites i
+                       where i.patient_id = p.id and i.used_at is null and i.claimed_address ilike $2))`;
+
 /**
  * Patients matching `search` (name, external id or a contact address) with adherence over 7 and
- * 30 days (taken / taken+skipped+missed among doses already due), their last answer and channels.
+ * 30 days (taken / taken+skipped+missed among doses already due), their last answer and channels:
+ * the first PATIENT_LIST_LIMIT by name, and how many match in all (`total`), so that the page
+ * says when some are not shown (it said "200 patients" of a clinic of 700).
  */
-export async function listPatients(tx: Tx, search: string): Promise<PatientSummary[]> {
+export async function listPatients(
+  tx: Tx,
+  search: string,
+): Promise<{ patients: PatientSummary[]; total: number }> {
   const pattern = likePattern(search);
-  return tx.unsafe<PatientSummary[]>(
+  const patients = await tx.unsafe<PatientSummary[]>(
     `
     with dose as (
       select patient_id,
@@ -82,16 +100,22 @@ export async function listPatients(tx: Tx, search: string): Promise<PatientSumma
        where e.patient_id = p.id and e.answered_at is not null
        order by e.answered_at desc limit 1
     ) la on true
-    where p.status <> 'deleted'
-      and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
-           or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2)
-           -- an address entered for this patient that another patient owns is found alike
-           or exists (select 1 from patient_invites i
-                       where i.patient_id = p.id and i.used_at is null and i.claimed_address ilike $2))
+    where ${PATIENT_MATCH}
     order by p.display_name nulls last, p.created_at
-    limit 200`,
+    limit ${PATIENT_LIST_LIMIT}`,
     [search, pattern],
   );
+  return { patients, total: await countMatching(tx, search, patients.length, PATIENT_LIST_LIMIT) };
+}
+
+/** How many patients `search` matches, counted only when a page of `limit` came back full. */
+async function countMatching(tx: Tx, search: string, shown: number, limit: number): Promise<number> {
+  if (shown < limit) return shown;
+  const [row] = await tx.unsafe<{ total: number }[]>(
+    `select count(*)::int as total from patients p where ${PATIENT_MATCH}`,
+    [search, likePattern(search)],
+  );
+  return row?.total ?? shown;
 }
 
 /** A row of a patient picker: enough to label the patient (lib/patient-label.ts) and preview. */
@@ -103,13 +127,31 @@ export interface PatientOption {
   locale: string;
 }
 
-/** Minimal rows for pickers (compose, appointments, waitlist). */
-export async function patientOptions(tx: Tx): Promise<PatientOption[]> {
-  return tx.unsafe<PatientOption[]>(
-    `select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint, p.locale
-       from patients p where p.status <> 'deleted'
-      order by p.display_name nulls last, p.created_at limit 500`,
+/** A picker's patients and how many the clinic has (`total`: more than listed past the limit). */
+export interface PatientPicker {
+  patients: PatientOption[];
+  total: number;
+}
+
+/**
+ * Minimal rows for pickers (compose, appointments, waitlist): the first PATIENT_PICKER_LIMIT by
+ * name, and `include` (the patient whose page the picker was opened from) wherever it sorts. A
+ * clinic with more patients could not choose the others: Compose opened from such a patient's
+ * page offered "Choose a patient" and a list without them.
+ */
+export async function patientOptions(tx: Tx, include: string | null = null): Promise<PatientPicker> {
+  const patients = await tx.unsafe<PatientOption[]>(
+    `select o.id, o.display_name, o.external_id, o.contact_hint, o.locale from (
+       (select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint, p.locale, p.created_at
+          from patients p where p.status <> 'deleted'
+         order by p.display_name nulls last, p.created_at limit ${PATIENT_PICKER_LIMIT})
+       union
+       select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint, p.locale, p.created_at
+         from patients p where p.status <> 'deleted' and p.id = $1::uuid) o
+      order by o.display_name nulls last, o.created_at`,
+    [include],
   );
+  return { patients, total: await countMatching(tx, "", patients.length, PATIENT_PICKER_LIMIT) };
 }
 
 export interface PatientDetail {

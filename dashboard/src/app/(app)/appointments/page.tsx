@@ -28,9 +28,9 @@ export default async function AppointmentsPage({
   const params = await searchParams;
   const patient = typeof params.patient === "string" && isUuid(params.patient) ? params.patient : null;
   const createdId = typeof params.created === "string" && isUuid(params.created) ? params.created : null;
-  const { appointments, patients, created } = await asClinician(clinician.id, async (tx) => ({
+  const { appointments, picker, created } = await asClinician(clinician.id, async (tx) => ({
     appointments: await listAppointments(tx, patient),
-    patients: await patientOptions(tx),
+    picker: await patientOptions(tx, patient),
     created: createdId ? await getAppointment(tx, createdId) : null,
   }));
   const error = errorMessage(params.error);
@@ -50,7 +50,8 @@ export default async function AppointmentsPage({
       <CreatedNotice id={created && !error ? created.id : null} message={createdMessage} testId="appointment-created" />
       <AppointmentForm
         action={createAppointmentAction}
-        patients={patients}
+        patients={picker.patients}
+        patientTotal={picker.total}
         patient={patient}
         timezone={tz}
         defaultStart={tomorrow}

@@ -30,10 +30,11 @@ export default async function PatientsPage({
   // PostgreSQL's text holds no NUL: a search with one (only a hand-made address has it) failed
   // the page with a 500. It is searched for without it.
   const q = typeof params.q === "string" ? params.q.replaceAll("\u0000", "").trim().slice(0, 100) : "";
-  const { patients, erased } = await asClinician(clinician.id, async (tx) => ({
-    patients: await listPatients(tx, q),
+  const { list, erased } = await asClinician(clinician.id, async (tx) => ({
+    list: await listPatients(tx, q),
     erased: await tombstones(tx),
   }));
+  const { patients, total } = list;
   return (
     <>
       <div className="row" style={{ justifyContent: "space-between", marginBottom: "1rem" }}>
@@ -52,8 +53,14 @@ export default async function PatientsPage({
       <div className="panel table-wrap">
         <table>
           <caption>
-            {patients.length} patient{patients.length === 1 ? "" : "s"}
+            {total > patients.length ? `${patients.length} of ${total}` : patients.length} patient{total === 1 ? "" : "s"}
             {q ? ` matching “${q}”` : ""}
+            {total > patients.length ? (
+              <span className="muted" data-testid="list-limit">
+                {" "}
+                · the first {patients.length} by name; search to find the others
+              </span>
+            ) : null}
           </caption>
           <thead>
             <tr>

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { requireClinician } from "@/lib/auth";
-import { asClinician } from "@/lib/db";
+import { asClinician, isUuid } from "@/lib/db";
 import { patientOptions } from "@/lib/data/patients";
 import { listWaitlist, recentOffers } from "@/lib/data/waitlist";
 import { errorMessage } from "@/lib/errors";
@@ -20,10 +20,13 @@ export default async function WaitlistPage({
 }) {
   const clinician = await requireClinician();
   const params = await searchParams;
-  const { entries, offers, patients } = await asClinician(clinician.id, async (tx) => ({
+  // Opened from a patient's page (?patient=): that patient is chosen, and listed however many
+  // patients the clinic has.
+  const patient = typeof params.patient === "string" && isUuid(params.patient) ? params.patient : null;
+  const { entries, offers, picker } = await asClinician(clinician.id, async (tx) => ({
     entries: await listWaitlist(tx),
     offers: await recentOffers(tx),
-    patients: await patientOptions(tx),
+    picker: await patientOptions(tx, patient),
   }));
   const error = errorMessage(params.error);
   const tz = clinician.timezone;
@@ -35,7 +38,7 @@ export default async function WaitlistPage({
         days and hours fit (in their own timezone); the first to accept gets it, the others are told it is gone.
       </p>
       {error ? <p role="alert" className="alert">{error}</p> : null}
-      <WaitlistForm action={addToWaitlistAction} patients={patients} />
+      <WaitlistForm action={addToWaitlistAction} patients={picker.patients} patientTotal={picker.total} patient={patient} />
       <div className="panel table-wrap">
         <table>
           <caption>Waiting, first come first</caption>

@@ -16,11 +16,12 @@ export default async function ComposePage({
 }) {
   const clinician = await requireClinician();
   const params = await searchParams;
-  const { patients, templates } = await asClinician(clinician.id, async (tx) => ({
-    patients: await patientOptions(tx),
+  const requested = typeof params.patient === "string" && isUuid(params.patient) ? params.patient : "";
+  const { picker, templates } = await asClinician(clinician.id, async (tx) => ({
+    picker: await patientOptions(tx, requested || null),
     templates: await composeTemplates(tx),
   }));
-  const requested = typeof params.patient === "string" && isUuid(params.patient) ? params.patient : "";
+  const patients = picker.patients;
   const defaultPatient = patients.some((p) => p.id === requested) ? requested : "";
   // Compose can be opened on a template (?source=template&template=<name>).
   const requestedTemplate = typeof params.template === "string" ? params.template : "";
@@ -32,6 +33,7 @@ export default async function ComposePage({
         action={scheduleMessageAction}
         countGroup={countGroupAction}
         patients={patients}
+        patientTotal={picker.total}
         defaultPatient={defaultPatient}
         defaultAudience={params.audience === "group" ? "group" : "one"}
         defaultSource={params.source === "template" && templates.templates.length > 0 ? "template" : "free"}

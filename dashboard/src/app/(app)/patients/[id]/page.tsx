@@ -158,6 +158,9 @@ export default async function PatientPage({
           <Link className="button secondary" href={`/appointments?patient=${patient.id}`}>
             Appointments
           </Link>
+          <Link className="button secondary" href={`/waitlist?patient=${patient.id}`}>
+            Waitlist
+          </Link>
         </div>
       </div>
 
