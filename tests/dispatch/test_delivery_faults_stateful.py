@@ -58,11 +58,10 @@ from hypothesis.stateful import (
 )
 
 from core.db import Database
-from core.settings import load_settings
+from core.settings import Settings, load_settings
 from core.templating import TemplateRenderer
 from platforms.base import Channel
-from platforms.sms import SmsSender
-from platforms.telegram import TelegramSender
+from platforms.registry import build_senders
 from scheduler.buckets import BucketSet
 from scheduler.claims import claim
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
@@ -149,6 +148,7 @@ class World:
     telegram: FakeTelegram
     twilio: FakeTwilio
     web: httpx.AsyncClient  # ``medremind web``'s app: Twilio's status callbacks
+    settings: Settings  # the processes' settings: the fakes' addresses and credentials
     now: datetime = START
     stats: collections.Counter[str] = field(default_factory=collections.Counter)
 
@@ -237,18 +237,15 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
 
         def _worker(self, name: str) -> Dispatcher:
             """A worker as ``medremind worker`` runs one: its own adapters and connections."""
-            telegram = TelegramSender(DEFAULT_TOKEN, base_url=world.telegram.base_url)
-            sms_sender = SmsSender(
-                world.twilio.account_sid,
-                world.twilio.auth_token,
-                from_number=FROM,
-                api_base_url=world.twilio.base_url,
-            )
-            self.senders += [telegram, sms_sender]
+            # As medremind/worker_process.py builds them: Telegram through the service's bots
+            # (platforms/telegram_bots.py), SMS through Twilio, on the loopback fakes.
+            senders = build_senders(world.settings)
+            assert set(senders) >= {Channel.TELEGRAM, Channel.SMS}, senders
+            self.senders += list(senders.values())
             assert world.db.pool is not None
             return Dispatcher(
                 world.db.pool,
-                {Channel.TELEGRAM: telegram, Channel.SMS: sms_sender},
+                senders,
                 TemplateRenderer(),
                 lambda: world.now,
                 DispatcherConfig(
@@ -697,10 +694,16 @@ async def test_clinic_messages_provider_faults_and_the_clock_interleaved(
                 TWILIO_AUTH_TOKEN=twilio.auth_token,
                 TWILIO_SMS_FROM=FROM,
                 TWILIO_API_BASE_URL=twilio.base_url,
+                TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
+                TELEGRAM_API_BASE_URL=telegram.base_url,
+                # Only the channels the patients have: nothing goes to the outbox folder.
+                MEDREMIND_OUTBOX_ENABLED="false",
             )
         )
         web = make_client(make_app(web_settings, db))
-        world = World(asyncio.get_running_loop(), db, admin_conn, telegram, twilio, web)
+        world = World(
+            asyncio.get_running_loop(), db, admin_conn, telegram, twilio, web, web_settings
+        )
         run = settings(
             max_examples=EXAMPLES,
             stateful_step_count=STEPS,
