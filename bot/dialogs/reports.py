@@ -76,7 +76,7 @@ async def today(turn: Turn, arg: str) -> None:
                 header = turn.t("today_header", date=texts.fmt_date(local_today, turn.locale))
             else:
                 header = turn.t(
-                    "today_earlier_header", day=texts.fmt_day(local, turn.locale, sms=sms)
+                    "today_earlier_header", day=texts.fmt_day(day, turn.locale, sms=sms)
                 )
             lines.extend([""] if lines else [])
             lines.append(header)

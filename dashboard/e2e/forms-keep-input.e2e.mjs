@@ -94,7 +94,18 @@ try {
   result.patient_name_error = await text(page.getByTestId("patient-error"));
   result.patient_after_name = await fields(patientLabels, "patient-error");
 
-  log("corrected: the patient is created (a right-to-left override pasted with it is removed)");
+  log("then an external id with a direction override left open, named (the API refuses it too)");
+  await page.getByLabel("Name", { exact: true }).fill("Nora Newcomer");
+  await page.getByLabel("External id (optional)").fill("EXT-\u202e0042");
+  await page.getByRole("button", { name: "Create patient" }).click();
+  await page.getByTestId("patient-error").filter({ hasText: "External id" }).waitFor();
+  result.patient_external_id_error = await text(page.getByTestId("patient-error"));
+  result.patient_after_external_id = await fields(patientLabels, "patient-error");
+
+  log("corrected: the patient is created (a right-to-left override pasted with it is removed;");
+  log("US/Eastern typed is stored as the API stores it, America/New_York)");
+  await page.getByLabel("External id (optional)").fill("EXT-0042");
+  await page.getByLabel("Timezone").fill("US/Eastern");
   await page.getByLabel("Name", { exact: true }).fill("Nora Newcomer\u202e");
   await page.getByRole("button", { name: "Create patient" }).click();
   await page.waitForURL(/\/patients\/[0-9a-f-]{36}$/);
@@ -136,6 +147,14 @@ try {
   result.compose_urgent_after = await page.getByLabel("Urgent").isChecked();
   result.compose_patient_after = await page.getByLabel("Patient", { exact: true }).locator("option:checked").textContent();
   await page.screenshot({ path: join(SHOTS, "compose-refused.png"), fullPage: true });
+
+  log("then a direction override left open in the text: refused naming the Message, the text kept");
+  const reversed = draft.replace("{{ lab_name }}", "the lab \u202e(030 1234 567)");
+  await page.getByLabel("Message", { exact: true }).fill(reversed);
+  await page.getByRole("button", { name: "Send now" }).click();
+  await page.getByTestId("compose-error").filter({ hasText: "direction control" }).waitFor();
+  result.compose_direction_error = await text(page.getByTestId("compose-error"));
+  result.compose_direction_kept = (await page.getByLabel("Message", { exact: true }).inputValue()) === reversed;
 
   log("corrected in place: sent");
   await page.getByLabel("Message", { exact: true }).fill(draft.replace("{{ lab_name }}", "the lab"));

@@ -3,9 +3,11 @@ Chromium against ``next start`` and a real ``medremind web`` on a fresh database
 
 The browser script (``dashboard/e2e/forms-keep-input.e2e.mjs``): New patient refused for a phone
 number, then a timezone, with typos, then a name of zero-width spaces (each named, its field
-marked, everything typed kept; then created, a right-to-left override pasted after the name
-removed); Compose refused for a placeholder that would reach the patient as typed (the text, the
-patient, the channel and Urgent kept; then sent); Settings refused for an unknown timezone and
+marked, everything typed kept; then an external id with a right-to-left override left open,
+refused as the API refuses it; then created, a right-to-left override pasted after the name
+removed, "US/Eastern" stored as America/New_York as the API stores it); Compose refused for a
+placeholder that would reach the patient as typed (the text, the patient, the channel and Urgent
+kept), then for a direction override left open in the text (kept; then sent); Settings refused for an unknown timezone and
 for reminder offsets that are not minutes (named, kept; then saved); equal quiet hours explained;
 a clinician who is not an admin sees the clinic's defaults read-only; no page scrolls sideways at
 360 px; the current section marked in the navigation; keyboard only: sign-in with Tab and Enter,
@@ -107,6 +109,15 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
     }
     assert result["patient_after_name"]["timezone"]["value"] == "Europe/Madrid"
     assert not after_timezone["address"]["invalid"]
+    # An external id with an override left open: refused as the API refuses it, named, kept.
+    assert result["patient_external_id_error"].startswith(
+        "External id: an invisible direction control"
+    ), result
+    assert result["patient_after_external_id"]["external_id"] == {
+        "value": "EXT-\u202e0042",
+        "invalid": True,
+        "described": True,
+    }
     created = await admin_conn.fetch(
         "select p.id, p.timezone, p.locale, p.external_id, p.consent_at is not null as consented,"
         " c.channel, c.address from patients p join contact_points c on c.patient_id = p.id"
@@ -115,7 +126,7 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
     assert [dict(r) for r in created] == [
         {
             "id": uuid.UUID(result["created_patient_id"]),
-            "timezone": "Europe/Madrid",
+            "timezone": "America/New_York",  # typed US/Eastern, stored as the API does
             "locale": "es",
             "external_id": "EXT-0042",
             "consented": True,
@@ -145,6 +156,10 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
     # Compose: refused without losing the text or the choices; nothing inserted until corrected.
     assert result["compose_error"].startswith("Message: only {{ patient_name }}")
     assert result["compose_text_kept"] is True
+    assert result["compose_direction_error"].startswith(
+        "Message: an invisible direction control"
+    ), result
+    assert result["compose_direction_kept"] is True
     assert (result["compose_channel_after"], result["compose_urgent_after"]) == ("telegram", True)
     assert result["compose_patient_after"] == "Bob Existing"
     assert result["composed_for"] == str(patient["id"])
