@@ -1,5 +1,6 @@
 import "server-only";
 import type { Tx } from "../db";
+import type { ScheduleFields } from "../schedule-summary";
 import { likePattern } from "./messages";
 import { CONTACT_HINT } from "./patient-hint";
 
@@ -198,15 +199,7 @@ export interface MedicationRow {
   pill_count: number | null;
   /** Reminders first at their minute and never early (migration 20260101010200). */
   time_critical: boolean;
-  schedules: {
-    times_of_day: string[];
-    days_of_week: number[] | null;
-    every_n_days: number | null;
-    start_date: string;
-    end_date: string | null;
-    timezone: string | null;
-    status: string;
-  }[];
+  schedules: (ScheduleFields & { timezone: string | null })[];
 }
 
 /** The patient's medicines with their reminder schedules. */
@@ -216,7 +209,7 @@ export async function medications(tx: Tx, patientId: string): Promise<Medication
       coalesce((select json_agg(json_build_object(
           'times_of_day', s.times_of_day, 'days_of_week', s.days_of_week,
           'every_n_days', s.every_n_days, 'start_date', s.start_date, 'end_date', s.end_date,
-          'timezone', s.timezone, 'status', s.status) order by s.created_at)
+          'max_count', s.max_count, 'timezone', s.timezone, 'status', s.status) order by s.created_at)
         from reminder_schedules s where s.medication_id = m.id), '[]'::json) as schedules
     from medications m where m.patient_id = ${patientId} and m.status <> 'deleted'
     order by m.name`;

@@ -28,12 +28,12 @@ import { formatInZone } from "@/lib/time";
 import { resendMessageAction } from "../../messages/actions";
 import { requestErasureAction } from "../actions";
 import { createInviteAction } from "../invite-action";
+import { scheduleSummary } from "@/lib/schedule-summary";
 import { setTimeCriticalAction } from "../medication-action";
 import { savePreferencesAction } from "../preferences-action";
 
 export const metadata: Metadata = { title: "Patient" };
 
-const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /** The next automatic message rendered by the MedRemind service, or why it could not be. */
 async function renderNext(next: NextMessage | null): Promise<{ preview: ApiPreview | null; problem: string | null }> {
@@ -240,11 +240,8 @@ export default async function PatientPage({
                 {m.pill_count !== null ? <span className="muted"> · {m.pill_count} pills left</span> : null}
                 <ul>
                   {m.schedules.map((s, i) => (
-                    <li key={i} className="muted">
-                      {s.times_of_day.map((t) => t.slice(0, 5)).join(", ")} ·{" "}
-                      {s.days_of_week ? s.days_of_week.map((d) => WEEKDAYS[d - 1]).join(" ") : s.every_n_days ? `every ${s.every_n_days} days` : "every day"}
-                      {" "}· from {s.start_date}
-                      {s.end_date ? ` to ${s.end_date}` : ""} · {s.status}
+                    <li key={i} className="muted" data-testid="schedule">
+                      {scheduleSummary(s)}
                     </li>
                   ))}
                 </ul>
