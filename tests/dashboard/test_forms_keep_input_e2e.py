@@ -7,8 +7,9 @@ marked, everything typed kept; then an external id with a right-to-left override
 refused as the API refuses it; then created, a right-to-left override pasted after the name
 removed, "US/Eastern" stored as America/New_York as the API stores it); Compose refused for a
 placeholder that would reach the patient as typed (the text, the patient, the channel and Urgent
-kept), then for a direction override left open in the text (kept; then sent); Settings refused for an unknown timezone and
-for reminder offsets that are not minutes (named, kept; then saved); equal quiet hours explained;
+kept), then for a direction override left open in the text (kept; then sent); Settings refused
+for an unknown timezone and for reminder offsets that are not minutes (named, kept; then saved);
+equal quiet hours explained;
 a clinician who is not an admin sees the clinic's defaults read-only; no page scrolls sideways at
 360 px; the current section marked in the navigation; keyboard only: sign-in with Tab and Enter,
 the skip link first. Each was broken before: a refusal redirected to ``?error=`` and the page
