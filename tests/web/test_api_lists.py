@@ -87,6 +87,22 @@ async def test_patient_and_appointment_lists(db, admin_conn, web_process):
         )
         assert len(mine) == 1
 
+        # A cursor of one list passed to another (every sort key is a time and an id): the
+        # appointments' cursor (starts in 2027) read as a patient's creation time answered an
+        # empty last page of patients, 200, which a sync loop takes for the end of the list.
+        appointments_cursor = (
+            await http.get("/api/v1/appointments", params={"limit": "1"})
+        ).json()["next_cursor"]
+        crossed = await http.get("/api/v1/patients", params={"cursor": appointments_cursor})
+        assert crossed.status_code == 422, crossed.text
+        assert crossed.json()["error"] == {
+            "status": 422,
+            "code": "invalid",
+            "field": "cursor",
+            "reason": "is a cursor of GET /api/v1/appointments, not of this list; pass the "
+            "`next_cursor` that GET /api/v1/patients gave with its previous page",
+        }
+
         for path, params, field in (
             ("/api/v1/patients", {"cursor": "not-a-cursor"}, "cursor"),
             ("/api/v1/patients", {"limit": "0"}, "limit"),

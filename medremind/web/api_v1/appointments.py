@@ -226,7 +226,7 @@ async def list_appointments(
     org_id: Org, state: State, params: Annotated[AppointmentFilter, Query()]
 ) -> Any:
     """Filtered by patient, status and a window of start times."""
-    at, after = decode_cursor(params.cursor)
+    at, after = decode_cursor(params.cursor, "appointments")
     if params.from_ is not None and params.to is not None and params.from_ >= params.to:
         raise ValidationFailed("to", "must be after from")
     async with state.pool.acquire() as conn:
@@ -241,7 +241,7 @@ async def list_appointments(
             params.to,
             params.limit + 1,
         )
-    return page(rows, params.limit, "starts_at", appointment_json)
+    return page(rows, params.limit, "starts_at", appointment_json, listing="appointments")
 
 
 @router.get(

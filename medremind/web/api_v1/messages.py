@@ -347,7 +347,7 @@ async def list_messages(
     org_id: Org, state: State, params: Annotated[MessageFilter, Query()]
 ) -> Any:
     """Filtered by status, patient, appointment, kind, channel and a window of scheduled times."""
-    at, after = decode_cursor(params.cursor)
+    at, after = decode_cursor(params.cursor, "messages")
     if params.from_ is not None and params.to is not None and params.from_ >= params.to:
         raise ValidationFailed("to", "must be after from")
     async with state.pool.acquire() as conn:
@@ -365,7 +365,7 @@ async def list_messages(
             params.to,
             params.limit + 1,
         )
-    return page(rows, params.limit, "scheduled_time", message_json)
+    return page(rows, params.limit, "scheduled_time", message_json, listing="messages")
 
 
 @router.get(

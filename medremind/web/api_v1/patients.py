@@ -314,7 +314,7 @@ async def list_patients(
     org_id: Org, state: State, params: Annotated[PatientFilter, Query()]
 ) -> Any:
     """A page of patients with their contact points."""
-    at, after = decode_cursor(params.cursor)
+    at, after = decode_cursor(params.cursor, "patients")
     q = params.q
     # A name fragment matches literally: LIKE's wildcards in it are escaped.
     pattern = None if q is None else q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -333,7 +333,13 @@ async def list_patients(
             r["id"]: await conn.fetch(query("web", "patient_contacts"), r["id"])
             for r in rows[: params.limit]
         }
-    return page(rows, params.limit, "created_at", lambda r: patient_json(r, contacts[r["id"]]))
+    return page(
+        rows,
+        params.limit,
+        "created_at",
+        lambda r: patient_json(r, contacts[r["id"]]),
+        listing="patients",
+    )
 
 
 @router.get(
