@@ -27,6 +27,14 @@ _DATETIME_RE = re.compile(
     r"(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))"
 )
 
+# The dates a schedule may start or end on. asyncpg writes date.min and date.max as -infinity and
+# infinity (the dashboard showed "from -infinity"), the planner works in UTC datetimes a day
+# either side of a local date, and the API's date-times stop at the year 9998 too; a medicine
+# taken since before 1900 is a mistake in the record, not a course to remind of.
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(9998, 12, 31)
+DATE_RANGE = f"from {FIRST_DATE} to {LAST_DATE}"
+
 TIMING_KEYS = frozenset({"id", "extension", "modifierExtension", "event", "repeat", "code"})
 REPEAT_KEYS = frozenset(
     {
@@ -168,10 +176,18 @@ def _duration_end(duration: object, start: date) -> date:
     # Bounds are inclusive dates, so "10 days from the 1st" ends on the 10th.
     try:
         if unit == "mo":
-            return _add_months(start, amount) - timedelta(days=1)
-        return start + timedelta(days=amount * (7 if unit == "wk" else 1) - 1)
-    except (OverflowError, ValueError) as exc:
-        raise TimingError(f"{path}.value", "ends after the year 9999") from exc
+            end = _add_months(start, amount) - timedelta(days=1)
+        else:
+            end = start + timedelta(days=amount * (7 if unit == "wk" else 1) - 1)
+    except (OverflowError, ValueError):
+        end = None
+    if end is None or end > LAST_DATE:
+        raise TimingError(
+            f"{path}.value",
+            f"ends after {LAST_DATE}; a schedule's dates run "
+            f"{DATE_RANGE} (leave the bounds out for a schedule with no end)",
+        )
+    return end
 
 
 def _add_months(day: date, months: int) -> date:
@@ -182,6 +198,19 @@ def _add_months(day: date, months: int) -> date:
 
 
 def _parse_date(value: object, zone: ZoneInfo, path: str) -> date:
+    """The local date of a FHIR date or dateTime, within ``FIRST_DATE``..``LAST_DATE``."""
+    day = _local_date(value, zone, path)
+    if day is None or not FIRST_DATE <= day <= LAST_DATE:
+        raise TimingError(
+            path,
+            f"{value!r} is out of range: a schedule's dates run {DATE_RANGE} "
+            "(leave end out for a schedule with no end)",
+        )
+    return day
+
+
+def _local_date(value: object, zone: ZoneInfo, path: str) -> date | None:
+    # None for an instant whose local date is before the year 1 or after 9999.
     if isinstance(value, str) and _DATE_RE.fullmatch(value):
         try:
             return date.fromisoformat(value)
@@ -194,7 +223,10 @@ def _parse_date(value: object, zone: ZoneInfo, path: str) -> date:
             raise TimingError(path, f"{value!r} is not a valid dateTime") from exc
         # A Recurrence is bounded by local dates: the instant counts for its date in the
         # patient's zone.
-        return instant.astimezone(zone).date()
+        try:
+            return instant.astimezone(zone).date()
+        except OverflowError:
+            return None
     raise TimingError(
         path, f"{value!r} is not a full date (YYYY-MM-DD) or dateTime with a timezone"
     )

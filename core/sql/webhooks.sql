@@ -35,7 +35,8 @@ update webhook_deliveries set status = 'cancelled', last_error = 'subscription d
  where subscription_id = $1 and status = 'pending'
 
 -- name: list_deliveries
--- A subscription's deliveries, newest first, with their attempts; $3 = limit.
+-- A subscription's deliveries, newest first by (created_at, id), after the cursor ($3, $4), with
+-- their attempts; $5 = limit.
 select d.id, d.event_id, e.event_type, e.payload, d.status, d.attempts, d.next_attempt_at,
        d.last_status_code, d.last_error, d.delivered_at, d.created_at,
        coalesce((select jsonb_agg(jsonb_build_object(
@@ -44,8 +45,9 @@ select d.id, d.event_id, e.event_type, e.payload, d.status, d.attempts, d.next_a
                    from webhook_delivery_attempts a where a.delivery_id = d.id), '[]') as log
   from webhook_deliveries d join webhook_events e on e.id = d.event_id
  where d.subscription_id = $1 and d.organization_id = $2
- order by d.created_at desc, d.id
- limit $3
+   and ($3::timestamptz is null or (d.created_at, d.id) < ($3, $4::uuid))
+ order by d.created_at desc, d.id desc
+ limit $5
 
 -- name: claim_deliveries
 -- Due deliveries (and ones whose sender's lease ran out), leased to this sender. $1 now,

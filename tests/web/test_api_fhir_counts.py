@@ -8,16 +8,12 @@ answered 500 (PostgreSQL's integer columns could not hold it).
 
 from __future__ import annotations
 
-import time as clock
-
 from tests.web.conftest import count
 from tests.web.test_api_patients_fhir import _medication_request
 
 PATH = "/api/v1/fhir/MedicationRequest"
 TIMING = "dosageInstruction[0].timing.repeat"
 INT4_MAX = 2_147_483_647
-# The import itself is milliseconds; the walk took 15-30 s of CPU on the machines we use.
-CPU_BUDGET_SECONDS = 2.0
 
 
 def _daily(**repeat: object) -> dict:
@@ -32,18 +28,18 @@ def _daily(**repeat: object) -> dict:
     }
 
 
-async def test_the_largest_count_from_the_year_1000_is_imported_at_once(
+async def test_the_largest_count_from_the_earliest_start_is_imported(
     client, admin_conn, patient, auth
 ):
-    timing = _daily(count=INT4_MAX, boundsPeriod={"start": "1000-01-01"})
-    started = clock.process_time()
+    # Its end is computed (the walk it replaced held the process 15-30 s of CPU: the cost is
+    # bounded in tests/unit/test_recurrence_count.py, and measured nowhere here: no timings in
+    # tests). 1900-01-01 is the earliest start the API takes; the count runs past 9999.
+    timing = _daily(count=INT4_MAX, boundsPeriod={"start": "1900-01-01"})
     response = await client.post(
         PATH, json=_medication_request(f"Patient/{patient['id']}", timing), headers=auth
     )
-    spent = clock.process_time() - started
     assert response.status_code == 201, response.text
     assert response.json()["schedule"]["max_count"] == INT4_MAX
-    assert spent < CPU_BUDGET_SECONDS, f"{spent:.1f} s of CPU for one import"
     assert await count(admin_conn, "reminder_schedules") == 1
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -22,8 +23,10 @@ from pydantic import Field
 
 from medremind.web.errors import ValidationFailed
 
-# The lists that page, by the name of their path (GET /api/v1/<listing>).
+# The lists that page, by the name of their path (GET /api/v1/<listing>). A webhook's delivery
+# log names its webhook too, so that another webhook's cursor is refused, not read as a time.
 LISTINGS = frozenset({"messages", "patients", "appointments"})
+_DELIVERIES = re.compile(r"webhooks/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}/deliveries")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 MAX_CURSOR_LENGTH = 200
@@ -49,7 +52,7 @@ def decode_cursor(value: str | None, listing: str) -> tuple[datetime | None, uui
         fields = json.loads(raw)
         # Two fields: a cursor given out before lists were named in it (they are short-lived).
         named, at, row_id = fields if len(fields) == 3 else (listing, *fields)
-        if named not in LISTINGS:
+        if named not in LISTINGS and not _DELIVERIES.fullmatch(named):
             raise ValueError("not one of ours")
         parsed = datetime.fromisoformat(at)
         if parsed.tzinfo is None or not 1970 <= parsed.year <= 9998:

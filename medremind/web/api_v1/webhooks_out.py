@@ -2,8 +2,8 @@
 
 ``POST`` subscribes a URL to event types and answers the signing secret once (it is never shown
 again); ``GET`` lists the clinic's subscriptions; ``DELETE`` stops one (pending deliveries are
-cancelled; the log stays); ``GET .../deliveries`` shows each delivery with its attempts. The
-worker's :mod:`scheduler.webhook_sender` delivers them.
+cancelled; the log stays); ``GET .../deliveries`` shows each delivery with its attempts, a page at
+a time by cursor. The worker's :mod:`scheduler.webhook_sender` delivers them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ from core.credentials import CredentialsKeyMissing, seal_text
 from core.sql import query
 from medremind.web.api_v1.common import AdminOrg, State, jsonable, row_dict
 from medremind.web.api_v1.fields import Trimmed
-from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, DataList, RequestModel
+from medremind.web.api_v1.models import (
+    BODY_ERRORS,
+    CONFLICT,
+    NOT_FOUND,
+    DataList,
+    Page,
+    RequestModel,
+)
+from medremind.web.api_v1.pagination import DEFAULT_LIMIT, Cursor, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
 from platforms.addresses import is_private
@@ -109,7 +117,9 @@ class WebhookDelivery(BaseModel):
 
 
 class DeliveryQuery(RequestModel):
-    limit: int = Field(50, ge=1, le=200)
+    # Up to 200 a page, as before cursors (a client asking for 200 keeps working).
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=200, description="Rows per page")
+    cursor: str | None = Cursor
 
 
 def new_secret() -> str:
@@ -226,23 +236,29 @@ async def delete_webhook(webhook_id: uuid.UUID, org_id: AdminOrg, state: State) 
 
 @router.get(
     "/webhooks/{webhook_id}/deliveries",
-    response_model=DataList[WebhookDelivery],
-    summary="The delivery log: newest first, each with its attempts",
+    response_model=Page[WebhookDelivery],
+    summary="The delivery log: newest first, each with its attempts, paged by cursor",
     operation_id="listWebhookDeliveries",
     responses=NOT_FOUND,
 )
 async def list_deliveries(
     webhook_id: uuid.UUID, org_id: AdminOrg, state: State, params: Annotated[DeliveryQuery, Query()]
 ) -> Any:
-    """Newest first, with every attempt."""
+    """Newest first, with every attempt; ``next_cursor`` fetches the older ones."""
+    listing = f"webhooks/{webhook_id}/deliveries"
+    at, after = decode_cursor(params.cursor, listing)
     async with state.pool.acquire() as conn:
         if await conn.fetchrow(query("webhooks", "get_subscription"), webhook_id, org_id) is None:
             raise NotFound("webhook")
         rows = await conn.fetch(
-            query("webhooks", "list_deliveries"), webhook_id, org_id, params.limit
+            query("webhooks", "list_deliveries"), webhook_id, org_id, at, after, params.limit + 1
         )
-    data = [
-        {**row_dict(r, _DELIVERY_FIELDS), "payload": jsonable(r["payload"]), "log": r["log"]}
-        for r in rows
-    ]
-    return {"data": data}
+    return page(rows, params.limit, "created_at", _delivery_json, listing=listing)
+
+
+def _delivery_json(row: Any) -> dict[str, Any]:
+    return {
+        **row_dict(row, _DELIVERY_FIELDS),
+        "payload": jsonable(row["payload"]),
+        "log": row["log"],
+    }
