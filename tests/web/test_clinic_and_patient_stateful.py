@@ -1183,7 +1183,9 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
 
         async def _sent_rows(self, provider_ids: list[str]) -> dict[str, asyncpg.Record]:
             """The patient's sent messages by their provider's id (Telegram's message_id,
-            Twilio's SID), with what orders them (:meth:`_order_key`)."""
+            Twilio's SID), with what orders them (:meth:`_order_key`); none to order for one."""
+            if len(provider_ids) < 2:
+                return {}
             rows = await world.admin.fetch(
                 """select s.provider_message_id, s.kind, s.conversation_id, s.sent_at,
                           s.scheduled_time, s.appointment_id, d.medication_id, d.due_at
