@@ -110,6 +110,7 @@ from hypothesis.stateful import (
 )
 
 from bot import texts
+from core.answer_buttons import parse_dose_data
 from core.db import Database
 from core.settings import Settings
 from scheduler.planner import run_planner_tick
@@ -203,6 +204,9 @@ class Received:
     closed: bool = False  # answered, or a newer question asks about its dose or appointment
     sent_at: datetime | None = None  # as the worker recorded it (the question's asked_at)
     asked: datetime = MIN  # when it was asked (its 12 hours count from then); MIN: never
+    # What a typed answer means here where that is not MEANING's: a snooze's reply numbers
+    # Taken, Snooze 30 min, Snooze 60 min ("3" snoozes), not Taken, Snooze, Skip.
+    meanings: dict[str, str] = field(default_factory=dict)
 
 
 def _en(key: str) -> str:
@@ -224,9 +228,24 @@ def _fold(text: str) -> str:
 def _word_answers(data: list[str]) -> frozenset[str]:
     """The usual words a question takes whatever its labels read (a follow-up's "Skipped"
     takes "skip", an appointment's "I'll be there" "confirm"): of an answer only when no other
-    of the question's answers has the same word (bot.routing)."""
-    words = Counter(word for d in data for word in usual_words(d))
-    return frozenset(word for word, n in words.items() if n == 1)
+    of the question's answers has the same word, or when all that have it snooze one dose (a
+    snooze's reply, "Snooze 30 min" and "Snooze 60 min": "snooze" is its default length,
+    bot.routing's _default_snooze)."""
+    having: dict[str, set[str]] = {}
+    for d in data:
+        for word in usual_words(d):
+            having.setdefault(word, set()).add(d)
+    return frozenset(
+        word
+        for word, answers in having.items()
+        if len(answers) == 1 or _snoozes_of_one_dose(answers)
+    )
+
+
+def _snoozes_of_one_dose(answers: set[str]) -> bool:
+    """Whether every answer (``d:<hex>:s30``) is a Snooze, of any length, of one dose."""
+    parts = [answer.split(":") for answer in answers]
+    return all(p[0] == "d" and p[2][:1] == "s" for p in parts) and len({p[1] for p in parts}) == 1
 
 
 def _shown_answers(text: str, labels: list[str]) -> frozenset[str]:
@@ -914,7 +933,8 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
             paused = await world.admin.fetchval(
                 "select reminders_paused from patients where id = $1", self.patient_id
             )
-            expected, ambiguous = self._expected_entity(text, before, channel)
+            question, ambiguous = self._expected_question(text, before, channel)
+            expected = question.entity if question is not None else None
             await self._inbound(text, channel)
             after = await self._answers()
             changed = _changed(before, after)
@@ -925,6 +945,8 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                     f"{text!r} changed {changed}, not the question it answered ({expected})"
                 )
                 meant = MEANING.get(_fold(text))
+                if question is not None and _fold(text) in question.meanings:
+                    meant = {"dose": question.meanings[_fold(text)]}
                 # A dose of a medicine paused or deleted since is refused, not recorded
                 # (tests/web/test_deleted_medicine_answers.py).
                 dose = await world.admin.fetchrow(
@@ -971,9 +993,9 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                 if received.entity in entities:
                     received.closed = True
 
-        def _expected_entity(
+        def _expected_question(
             self, text: str, state: dict[UUID, tuple[str, Any]], channel: str
-        ) -> tuple[UUID | None, bool]:
+        ) -> tuple[Received | None, bool]:
             """The newest question still open that this channel showed with ``text``;
             ambiguous when a dialog question is newer (the dialog may take the answer)."""
             typed = _fold(text)
@@ -1009,7 +1031,7 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                     and typed in other.typed
                     and self._open(other, state)
                 ]
-                return received.entity, bool(tied)
+                return received, bool(tied)
             return None, False
 
         def _open(self, received: Received, state: dict[UUID, tuple[str, Any]]) -> bool:
@@ -1161,7 +1183,9 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
 
         async def _sent_rows(self, provider_ids: list[str]) -> dict[str, asyncpg.Record]:
             """The patient's sent messages by their provider's id (Telegram's message_id,
-            Twilio's SID), with what orders them (:meth:`_order_key`)."""
+            Twilio's SID), with what orders them (:meth:`_order_key`); none to order for one."""
+            if len(provider_ids) < 2:
+                return {}
             rows = await world.admin.fetch(
                 """select s.provider_message_id, s.kind, s.conversation_id, s.sent_at,
                           s.scheduled_time, s.appointment_id, d.medication_id, d.due_at
@@ -1223,15 +1247,23 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                     entity, kind = row["dose_event_id"], "dose"
                 typed = _shown_answers(text, [title for title, _ in buttons])
                 typed |= _word_answers([data for _, data in buttons])
+                meanings = {}
                 if buttons and row is not None and row["conversation_id"] is not None:
                     # The bot's own questions on WhatsApp take their options' numbers, buttons
                     # or not (bot.conversation.NUMBERED_CHANNELS).
                     typed |= {str(n) for n in range(1, len(buttons) + 1)}
+                    meanings = {
+                        str(n): answer.answer
+                        for n, (_, data) in enumerate(buttons, 1)
+                        if (answer := parse_dose_data(data)) is not None
+                    }
                 if entity is not None and not buttons and row is not None:
                     typed |= await self._question_words(row["id"])
                 sent_at = row["sent_at"] if row is not None else None
                 asked = sent_at or now
-                self._ask(Received("whatsapp", entity, kind, now, typed, False, sent_at, asked))
+                self._ask(
+                    Received("whatsapp", entity, kind, now, typed, False, sent_at, asked, meanings)
+                )
                 if entity is not None and buttons:
                     self.wa_buttons.append((entity, buttons))
                 world.stats["whatsapp with buttons" if buttons else "whatsapp as text"] += 1
