@@ -151,7 +151,12 @@ async def test_sign_in_see_a_dose_get_it_live_and_take_it(
                 priority=1,
             )
             assert await dispatcher.run_once() == 1
-            await page.wait_for("!document.getElementById('reminder').hidden", "the live reminder")
+            # A hang guard: the websocket's hand-over to the web process and the page took over
+            # 20 s once at a load of 10-14 (make any-hour, Berlin's DST night; three reruns at
+            # those instants passed in seconds).
+            await page.wait_for(
+                "!document.getElementById('reminder').hidden", "the live reminder", timeout=60
+            )
             text = await page.evaluate("document.getElementById('reminder-text').textContent")
             assert text.startswith("Hi Ana. Time for your") and "Lisinopril" not in text
             await page.screenshot(SCREENSHOTS / "patient-app-live-reminder.png")
