@@ -111,13 +111,26 @@ async def consent_prompt(turn: Turn) -> tuple[str, Options]:
     ]
 
 
-@step("consent", consent_prompt)
+# Agreement typed in the patient's words, as the button's: over SMS a patient answers "Do you
+# agree?" with YES, and was asked again ("no" already declined: the first word of "No thanks").
+# Folded as bot.texts.fold_label folds (lower case, no accents); ending punctuation dropped.
+AGREE_WORDS = frozenset(
+    {"yes", "y", "yeah", "yep", "ok", "okay", "agree", "i do", "si", "de acuerdo", "vale"}
+)
+
+
+def _typed_agreement(turn: Turn) -> bool:
+    """Whether the text typed at the privacy question says yes."""
+    return texts.fold_label(turn.text or "").rstrip(".!").strip() in AGREE_WORDS
+
+
+@step("consent", consent_prompt, typed=_typed_agreement)
 async def consent(turn: Turn) -> None:
     if turn.choice == "consent:no":
         finish(turn)
         turn.say(turn.t("consent_declined"))
         return
-    if turn.choice != "consent:yes":
+    if turn.choice != "consent:yes" and not _typed_agreement(turn):
         await reprompt(turn, "consent_reprompt")
         return
     if not await invite_still_open(turn):

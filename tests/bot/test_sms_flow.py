@@ -52,6 +52,29 @@ async def test_onboarding_and_medicine_over_sms(bot: Bot, admin_conn: asyncpg.Co
     assert str(schedule["end_date"]) == "2026-06-30"
 
 
+async def test_yes_typed_at_the_privacy_question_agrees(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A patient over SMS answers "Do you agree?" with YES (or "Sí", "ok", "I agree"), as the
+    button's own words: it was "Please choose whether you agree", while a typed "no" declined
+    (the first word of "No thanks"). Found by hand in medremind dev's console."""
+    for number, agreement in (
+        (NUMBER, "YES"),
+        ("+15005550198", "Sí"),
+        ("+15005550197", "ok"),
+        ("+15005550196", "I agree"),
+    ):
+        assert "Privacy" in body(await bot.sms(number, "START"))
+        replies = await bot.sms(number, agreement)
+        assert "What should I call you" in body(replies), (agreement, body(replies))
+    assert await admin_conn.fetchval("select count(*) from patients") == 4
+    # "no" still declines; a word that is neither asks again.
+    assert "Privacy" in body(await bot.sms("+15005550195", "START"))
+    assert "agree" in body(await bot.sms("+15005550195", "maybe"))
+    await bot.sms("+15005550195", "no")
+    assert await admin_conn.fetchval("select count(*) from patients") == 4
+
+
 async def test_a_number_at_the_dose_and_pill_steps_is_the_dose_and_the_count(
     bot: Bot, admin_conn: asyncpg.Connection
 ) -> None:
