@@ -332,11 +332,13 @@ async def end_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_end"), [(turn.t("btn_no_end"), "end:none")]
 
 
-@step("add_end", end_prompt, typed=lambda t: _typed_date(t))
+@step("add_end", end_prompt, typed=lambda t: _typed_date(t) or _typed_skip(t))
 async def add_end(turn: Turn) -> None:
     data = turn.conv.data
     start = date.fromisoformat(data["start"])
-    if turn.choice == "end:none":
+    # The skip word the other optional steps of /add take is no end too ("omitir" was "I could
+    # not read that date": found by hand in medremind dev's console).
+    if turn.choice == "end:none" or _typed_skip(turn):
         data["end"] = None
     else:
         end = parse_date(turn.text, today=start) if turn.text else None
