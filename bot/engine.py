@@ -213,6 +213,10 @@ def _step_allowed(turn: Turn) -> bool:
 async def _command(turn: Turn) -> None:
     head, _, arg = turn.text[1:].partition(" ")
     name = head.split("@", 1)[0].lower()
+    if name not in COMMANDS:
+        # A Spanish speaker's /hoy, /ayuda, /pausa is the command it names (as the bare word
+        # is named back): it was "I don't know that command" (found by hand in medremind dev).
+        name = keywords.COMMAND_WORDS_ES.get(texts.fold_label(name), name)
     found = COMMANDS.get(name)
     if found is None:
         turn.say(turn.t("unknown_command"))

@@ -261,6 +261,20 @@ async def test_spanish_command_words_name_their_commands(
     assert "No recibirás más mensajes" in body(await bot.sms(NUMBER, "cancelar"))
 
 
+async def test_spanish_slash_commands_run_their_commands(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """/hoy, /ayuda, /pausa typed with the slash (Telegram, the console) are /today, /help,
+    /pause: each was "No conozco ese comando"."""
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat, locale="es")
+    assert "No conozco" not in "".join(c.text or "" for c in await bot.send(chat, "/hoy"))
+    assert "/today" in "".join(c.text or "" for c in await bot.send(chat, "/Ayuda"))
+    await bot.send(chat, "/pausa")
+    assert await admin_conn.fetchval("select reminders_paused from patients") is True
+    assert "No conozco" in "".join(c.text or "" for c in await bot.send(chat, "/hola"))
+
+
 async def test_help_variants_give_clinic_contact(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     await registered_patient(bot, admin_conn, NUMBER, channel="sms")
     # AYUDA too: the bot speaks Spanish, and a Spanish-speaking patient's "Ayuda" was answered
