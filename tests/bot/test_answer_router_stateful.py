@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -67,6 +67,7 @@ from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.waitlist import answer_offer, offer_freed_slot
 from tests import factories
 from tests.dispatch.recording import RecordingSender
+from tests.stateful import stateful_settings
 
 T = TypeVar("T")
 EXAMPLES = int(os.environ.get("MEDREMIND_STATEFUL_EXAMPLES", "12"))
@@ -857,11 +858,4 @@ async def test_answers_land_on_the_questions_they_answer(
 
 def settings_for_run() -> settings:
     """Small by default (CI); bigger with MEDREMIND_STATEFUL_EXAMPLES / _STEPS."""
-    return settings(
-        max_examples=EXAMPLES,
-        stateful_step_count=STEPS,
-        deadline=None,
-        database=None,
-        derandomize=os.environ.get("MEDREMIND_STATEFUL_EXAMPLES") is None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
+    return stateful_settings(EXAMPLES, STEPS)

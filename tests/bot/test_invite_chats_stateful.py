@@ -30,7 +30,6 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import asyncpg
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -43,6 +42,7 @@ from hypothesis.stateful import (
 
 from tests.bot.conftest import START, Bot
 from tests.factories import create_organization, create_patient
+from tests.stateful import stateful_settings
 
 T = TypeVar("T")
 EXAMPLES = int(os.environ.get("MEDREMIND_STATEFUL_EXAMPLES", "15"))
@@ -193,12 +193,5 @@ async def test_one_invite_many_chats_any_order(bot: Bot, admin_conn: asyncpg.Con
     await asyncio.to_thread(
         run_state_machine_as_test,
         machine_for(bot, admin_conn),
-        settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=STEPS,
-            deadline=None,
-            database=None,
-            derandomize=os.environ.get("MEDREMIND_STATEFUL_EXAMPLES") is None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
+        settings=stateful_settings(EXAMPLES, STEPS),
     )

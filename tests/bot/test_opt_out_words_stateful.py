@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
@@ -58,6 +58,7 @@ from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.planning_rules import CAREGIVER_ALERT_TTL, CAREGIVER_PRIORITY
 from tests import factories
 from tests.dispatch.recording import RecordingSender
+from tests.stateful import stateful_settings
 
 T = TypeVar("T")
 EXAMPLES = int(os.environ.get("MEDREMIND_STATEFUL_EXAMPLES", "8"))
@@ -487,11 +488,4 @@ async def test_opt_outs_and_answers_in_both_languages(
 
 def settings_for_run() -> settings:
     """Small by default (CI); bigger with MEDREMIND_STATEFUL_EXAMPLES / _STEPS."""
-    return settings(
-        max_examples=EXAMPLES,
-        stateful_step_count=STEPS,
-        deadline=None,
-        database=None,
-        derandomize=os.environ.get("MEDREMIND_STATEFUL_EXAMPLES") is None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
+    return stateful_settings(EXAMPLES, STEPS)

@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -44,6 +43,7 @@ from scheduler.claims import Claim
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from tests import factories
 from tests.dispatch.recording import RecordingSender
+from tests.stateful import stateful_settings
 from tests.waiting import eventually
 
 EXAMPLES = int(os.environ.get("MEDREMIND_STATEFUL_EXAMPLES", "8"))
@@ -362,14 +362,7 @@ async def test_edits_claims_and_sends_interleaved(
 
     cache.on_notification = on_notification  # type: ignore[method-assign]
     session.listen()
-    run = settings(
-        max_examples=EXAMPLES,
-        stateful_step_count=STEPS,
-        deadline=None,
-        database=None,
-        derandomize=os.environ.get("MEDREMIND_STATEFUL_EXAMPLES") is None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
+    run = stateful_settings(EXAMPLES, STEPS)
     try:
         await asyncio.to_thread(run_state_machine_as_test, machine_for(world), settings=run)
     finally:

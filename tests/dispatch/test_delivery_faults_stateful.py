@@ -47,7 +47,6 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -69,6 +68,7 @@ from scheduler.reaper import reap_expired_leases
 from tests import factories
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio, status_form
+from tests.stateful import stateful_settings
 from tests.web.conftest import PUBLIC_BASE_URL, make_app, make_client, twilio_signature, web_env
 
 EXAMPLES = int(os.environ.get("MEDREMIND_STATEFUL_EXAMPLES", "12"))
@@ -704,14 +704,7 @@ async def test_clinic_messages_provider_faults_and_the_clock_interleaved(
         world = World(
             asyncio.get_running_loop(), db, admin_conn, telegram, twilio, web, web_settings
         )
-        run = settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=STEPS,
-            deadline=None,
-            database=None,
-            derandomize=os.environ.get("MEDREMIND_STATEFUL_EXAMPLES") is None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        )
+        run = stateful_settings(EXAMPLES, STEPS)
         try:
             await asyncio.to_thread(run_state_machine_as_test, machine_for(world), settings=run)
         finally:
