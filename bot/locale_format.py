@@ -28,6 +28,12 @@ def fold_label(label: str) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
+def fold_word(text: str) -> str:
+    """A typed answer word ("Done.", "Sí!", "SKIP") folded as :func:`fold_label` folds, its
+    ending punctuation dropped, for a step's own word lists (done, skip, agree, clinic)."""
+    return fold_label(text).rstrip(".!").strip()
+
+
 def fmt_time(value: time | datetime, locale: str) -> str:
     """A time of day, short, per locale ("8:00 PM", "20:00").
 

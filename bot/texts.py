@@ -20,6 +20,7 @@ from bot.locale_format import (
     fmt_time,
     fmt_times,
     fold_label,
+    fold_word,
     pick_locale,
 )
 from bot.text_tables import (
@@ -44,6 +45,7 @@ __all__ = [
     "fmt_time",
     "fmt_times",
     "fold_label",
+    "fold_word",
     "keys",
     "pick_locale",
     "raw",

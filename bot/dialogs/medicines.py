@@ -95,7 +95,7 @@ def _typed_times(text: str) -> bool:
 
 def _typed_done(text: str) -> bool:
     """Whether ``text`` is the word that ends the list of times ("done", "Listo.")."""
-    return texts.fold_label(text).rstrip(".!") in _DONE_WORDS
+    return texts.fold_word(text) in _DONE_WORDS
 
 
 def _every_n(text: str) -> int | None:
@@ -153,7 +153,7 @@ def _typed_skip(turn: Turn) -> bool:
     """Whether the patient typed a skip word ("skip", "omitir") at a step that asks for it: the
     words a reminder's Skip takes (bot.routing.SKIP_WORDS), which hold the Skip button's label
     too (tests/bot/test_sms_flow.py)."""
-    return texts.fold_label(turn.text).rstrip(".!") in SKIP_WORDS
+    return texts.fold_word(turn.text) in SKIP_WORDS
 
 
 async def dose_prompt(turn: Turn) -> tuple[str, Options]:

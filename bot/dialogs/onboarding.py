@@ -113,7 +113,7 @@ async def consent_prompt(turn: Turn) -> tuple[str, Options]:
 
 # Agreement typed in the patient's words, as the button's: over SMS a patient answers "Do you
 # agree?" with YES, and was asked again ("no" already declined: the first word of "No thanks").
-# Folded as bot.texts.fold_label folds (lower case, no accents); ending punctuation dropped.
+# Folded as bot.texts.fold_word folds (lower case, no accents, no ending punctuation).
 AGREE_WORDS = frozenset(
     {"yes", "y", "yeah", "yep", "ok", "okay", "agree", "i do", "si", "de acuerdo", "vale"}
 )
@@ -121,7 +121,7 @@ AGREE_WORDS = frozenset(
 
 def _typed_agreement(turn: Turn) -> bool:
     """Whether the text typed at the privacy question says yes."""
-    return texts.fold_label(turn.text or "").rstrip(".!").strip() in AGREE_WORDS
+    return texts.fold_word(turn.text or "") in AGREE_WORDS
 
 
 @step("consent", consent_prompt, typed=_typed_agreement)

@@ -184,7 +184,7 @@ async def offsets_prompt(turn: Turn) -> tuple[str, Options]:
 
 def _typed_clinic(text: str) -> bool:
     """Whether ``text`` asks for the clinic's times ("clinic", "clínica")."""
-    return texts.fold_label(text).rstrip(".!") in _CLINIC_WORDS
+    return texts.fold_word(text) in _CLINIC_WORDS
 
 
 def parse_offsets(text: str) -> list[int] | None:
