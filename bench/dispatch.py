@@ -28,6 +28,8 @@ the measured part and prints its functions by own time per message (cProfile's o
 Scenario 11's first worker also prints its garbage collector's CPU in the measured part (a
 profile spreads it over whatever function ran), and settles its heap first as ``medremind
 worker`` does (``medremind.runtime.settle_heap``) when the measured code has that.
+``BENCH_PROFILE_FROM_INSTANT=1`` starts scenario 11's profile at the instant: the peak's own
+functions, without the read-ahead's renders a minute before it.
 
 ``BENCH_TIMELINE=1`` adds a line for scenario 11's first worker: when its claims and records were
 in flight, and how long its process and its claims' backend waited for a core (``Timeline``).
@@ -88,13 +90,20 @@ def emit(**values: Any) -> None:
     print(json.dumps(values), flush=True)
 
 
-def profiling() -> cProfile.Profile | None:
-    """A started profiler when ``--profile`` asked for one (BENCH_PROFILE), else None."""
+def profiling(start: bool = True) -> cProfile.Profile | None:
+    """A profiler when ``--profile`` asked for one (BENCH_PROFILE), started unless ``start`` is
+    False, else None."""
     if not os.environ.get("BENCH_PROFILE"):
         return None
     profiler = cProfile.Profile(time.process_time)  # CPU time: the box is shared and loaded
-    profiler.enable()
+    if start:
+        profiler.enable()
     return profiler
+
+
+# Scenario 11's profiler when it starts at the instant (BENCH_PROFILE_FROM_INSTANT): the peak's
+# own CPU, not the read-ahead's a minute before it.
+_PROFILE_AT_INSTANT: list[cProfile.Profile] = []
 
 
 def emit_profile(profiler: cProfile.Profile | None, scenario: int, n: int, top: int = 40) -> None:
@@ -1321,7 +1330,10 @@ async def burst_worker(
             settle()
         gc_clock = GcClock()
         py_before = time.process_time()
-        profiler = profiling() if profile else None
+        from_instant = bool(os.environ.get("BENCH_PROFILE_FROM_INSTANT"))
+        profiler = profiling(start=not from_instant) if profile else None
+        if profiler is not None and from_instant:
+            _PROFILE_AT_INSTANT.append(profiler)
         timeline = Timeline(dispatcher) if profile and os.environ.get("BENCH_TIMELINE") else None
         running = asyncio.create_task(dispatcher.run())
         deadline = time.monotonic() + 600  # a message that never arrives ends the run
@@ -1485,6 +1497,8 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
         async def mark_instant() -> None:
             await asyncio.sleep(max(0.0, instant - time.time()))
             at_instant["py"] = time.process_time()
+            for profiler in _PROFILE_AT_INSTANT:
+                profiler.enable()
             if GcClock.current is not None:
                 GcClock.current.mark()
             async with probing:  # the counting probes share the connection
