@@ -454,7 +454,7 @@ async def set_caregiver_delay(turn: Turn) -> None:
         delay,
         data.get("cg_timezone"),
     )
-    _saved(turn)
+    finish(turn)
     if (
         data["cg_channel"] in ("sms", "whatsapp")
         and not saved["proven"]
@@ -467,4 +467,17 @@ async def set_caregiver_delay(turn: Turn) -> None:
         ours = (settings.twilio_sms_from if sms else settings.twilio_whatsapp_from) or ""
         ours = ours.removeprefix("whatsapp:")
         key = "caregiver_pending" if ours else "caregiver_pending_reply"
+        turn.say(turn.t("saved"))
         turn.say(turn.t(key, name=data["cg_name"], number=ours or ""))
+        return
+    after = (
+        turn.t("caregiver_after_minutes", minutes=delay) if delay else turn.t("caregiver_after_now")
+    )
+    turn.say(
+        turn.t(
+            "caregiver_saved",
+            name=data["cg_name"],
+            channel=turn.t(f"ch_{data['cg_channel']}"),
+            after=after,
+        )
+    )

@@ -99,6 +99,14 @@ EN: dict[str, str] = {
         " know they agree to get them."
     ),
     "saved": "Saved.",
+    # What the caregiver step set up, said back: a patient who typed a name, a number and minutes
+    # over four steps heard only "Saved." (found in medremind dev's console).
+    "caregiver_saved": (
+        "Saved. When you miss a dose, {name} gets an alert by {channel} {after} (if that is at"
+        " night where they live, in the morning)."
+    ),
+    "caregiver_after_minutes": "{minutes} min later",
+    "caregiver_after_now": "at once",
     "lang_en": "English",
     "lang_es": "Español",
 }
@@ -194,6 +202,12 @@ ES: dict[str, str] = {
         " servicio, para saber que acepta recibirlos."
     ),
     "saved": "Guardado.",
+    "caregiver_saved": (
+        "Guardado. Si olvidas una dosis, {name} recibirá un aviso por {channel} {after} (si"
+        " es de noche donde vive, por la mañana)."
+    ),
+    "caregiver_after_minutes": "{minutes} min después",
+    "caregiver_after_now": "enseguida",
     "lang_en": "English",
     "lang_es": "Español",
 }

@@ -28,7 +28,11 @@ async def test_a_typed_city_stores_the_caregivers_zone_and_shows_it(
     await bot.send(chat, "madrid")  # a city, any case: the patient's own timezone parser
     assert "How many minutes" in bot.last_text(chat)
     await bot.press(chat, "30")
-    assert bot.last_text(chat) == "Saved."
+    # What was set up is said back (it was a bare "Saved.").
+    assert bot.last_text(chat) == (
+        "Saved. When you miss a dose, Lucía gets an alert by SMS 30 min later (if that is at"
+        " night where they live, in the morning)."
+    )
 
     row = await admin_conn.fetchrow("select name, address, timezone from caregivers where active")
     assert (row["name"], row["address"], row["timezone"]) == (
@@ -109,3 +113,23 @@ async def test_the_dialog_in_spanish(bot: Bot, admin_conn: asyncpg.Connection) -
     assert await admin_conn.fetchval("select count(*) from caregivers where timezone is null") == 1
     await bot.send(chat, "/settings")
     assert "Cuidador: Lucía (misma zona horaria que tú)" in bot.last_text(chat)
+
+
+async def test_an_alert_at_once_is_said_back_in_the_patients_language(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat, timezone="Europe/Madrid")
+    await admin_conn.execute("update patients set locale = 'es'")
+    await bot.send(chat, "/ajustes")
+    await bot.press(chat, "Cuidador")
+    await bot.send(chat, "Lucía")
+    await bot.press(chat, "SMS")
+    await bot.send(chat, "+34 600 123 456")
+    await bot.press(chat, "Igual que yo")
+    await bot.send(chat, "0")
+    said = [call.text for call in bot.messages_to(chat)]
+    assert (
+        "Guardado. Si olvidas una dosis, Lucía recibirá un aviso por SMS enseguida (si es de"
+        " noche donde vive, por la mañana)."
+    ) in said
