@@ -358,7 +358,12 @@ select d.id, d.status, d.due_at, d.snoozed_until, d.patient_id, d.nag_count,
   join patients p on p.id = d.patient_id
   left join organizations o on o.id = p.organization_id
   join lateral (
-    select m.status, m.sent_at, m.last_error
+    -- A reminder still pending past its expires_at is never sent (the dispatcher expires it
+    -- when it claims it): read as expired, so a dose whose reminder died unsent (a worker away
+    -- for hours) is missed at this pass, not at the pass after the claim.
+    select case when m.status = 'pending' and m.expires_at <= $1 then 'expired'
+                else m.status end as status,
+           m.sent_at, m.last_error
       from scheduled_messages m
      where m.dose_event_id = d.id and m.kind = 'medication_reminder'
      order by m.scheduled_time desc, m.created_at desc

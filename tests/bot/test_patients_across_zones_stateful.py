@@ -519,23 +519,42 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             }
 
         async def _check_missed_were_reminded(self) -> None:
-            """No dose is missed (its caregiver alerted) without the patient having been sent
-            its reminder: the worker passes at most 95 minutes apart, well inside a reminder's
-            two hours to live, so a late reminder still goes. A patient who paused is left out
-            (a reminder withheld by the pause may never come)."""
+            """No dose is missed without the patient having been sent its reminder, unless that
+            reminder died unsent (expired: the worker away longer than its two hours to live,
+            as answers_while_the_worker_sends may jump three hours), and then nobody is alerted
+            about it (planner.sql mark_missed_unreminded). A patient who paused is left out (a
+            reminder withheld by the pause may never come)."""
             async with world.pool.acquire() as conn:
                 missed = await conn.fetch(
-                    "select id, patient_id, due_at from dose_events where status = 'missed'"
+                    """select d.id, d.patient_id, d.due_at,
+                              (select m.status = any('{expired,failed}')
+                                      or (m.status = 'pending' and m.expires_at <= $1)
+                                 from scheduled_messages m
+                                where m.dose_event_id = d.id and m.kind = 'medication_reminder'
+                                order by m.scheduled_time desc, m.created_at desc
+                                limit 1) as died_unsent,
+                              exists (select from scheduled_messages m
+                                       where m.dose_event_id = d.id
+                                         and m.kind = 'missed_dose_caregiver'
+                                         and m.status <> 'cancelled') as alerted
+                         from dose_events d where d.status = 'missed'""",
+                    world.now,
                 )
             for person in self.everyone:
                 if person.paused_once:
                     continue
                 for dose in missed:
-                    if dose["patient_id"] == person.patient_id:
-                        world.stats["missed doses checked"] += 1
-                        assert person.reminded[dose["id"]], (
-                            f"dose due {dose['due_at']} ({person.zone}) missed, never reminded"
-                        )
+                    if dose["patient_id"] != person.patient_id:
+                        continue
+                    world.stats["missed doses checked"] += 1
+                    if person.reminded[dose["id"]]:
+                        continue
+                    world.stats["missed doses whose reminder died unsent"] += 1
+                    assert dose["died_unsent"] and not dose["alerted"], (
+                        f"dose due {dose['due_at']} ({person.zone}) missed, never reminded"
+                        f" (its reminder died unsent: {dose['died_unsent']};"
+                        f" caregiver alerted: {dose['alerted']})"
+                    )
 
         async def _check_missed_marks(self) -> None:
             """A pass at or after a dose's missed mark (its reminder's time, or when that left

@@ -302,6 +302,30 @@ async def test_a_dose_whose_reminder_never_went_out_alerts_no_caregiver(
     assert await messages(admin_conn, patient["id"], "missed_dose_caregiver", None) == []
 
 
+async def test_a_reminder_still_pending_past_its_expiry_is_missed_at_that_pass(
+    db: Database, settings: Settings, admin_conn: asyncpg.Connection, planned
+) -> None:
+    """Found by tests/bot/test_patients_across_zones_stateful.py (random run, 150x50): the worker
+    away for three hours, its first pass's planner tick saw the dose's reminder still pending
+    (the dispatcher expires it only when it claims it, after the tick) and left the dose due
+    past its missed mark, until the pass after. A pending reminder past its expires_at is never
+    sent: read as expired, the dose is missed at once, with no caregiver alert."""
+    patient, _, _, dose_id = planned
+    await admin_conn.execute(
+        """update scheduled_messages set status = 'pending', sent_at = null, expires_at = $2
+            where dose_event_id = $1""",
+        dose_id,
+        at(120),
+    )
+    # Before its expiry the reminder may still go: nothing is decided.
+    assert (await run_planner_tick(db.pool, at(119), settings)).doses_missed == 0
+    assert (await _dose(admin_conn, dose_id))["status"] == "due"
+    stats = await run_planner_tick(db.pool, at(180), settings)
+    assert (stats.doses_missed, stats.caregiver_alerts) == (1, 0)
+    assert (await _dose(admin_conn, dose_id))["status"] == "missed"
+    assert await messages(admin_conn, patient["id"], "missed_dose_caregiver", None) == []
+
+
 async def test_refill_reminder_once_per_count_window(
     db: Database, settings: Settings, admin_conn: asyncpg.Connection, org
 ) -> None:
