@@ -309,8 +309,23 @@ async def add_every_n(turn: Turn) -> None:
     await goto(turn, "add_start")
 
 
+def _first_of_next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def example_dates(after: date) -> dict[str, str]:
+    """Example dates for the date prompts: the first of the month after ``after``, as ISO and
+    day-first ("2027-01-01", "1/1/2027"). Fixed ones (2026-03-01) were already past for a
+    patient adding a medicine in December 2026 (found in an operator's drill)."""
+    example = _first_of_next_month(after)
+    return {
+        "example": example.isoformat(),
+        "example_dmy": f"{example.day}/{example.month}/{example.year}",
+    }
+
+
 async def start_prompt(turn: Turn) -> tuple[str, Options]:
-    return turn.t("ask_start"), [
+    return turn.t("ask_start", **example_dates(now_local(turn).date())), [
         (turn.t("btn_today"), "start:today"),
         (turn.t("btn_tomorrow"), "start:tomorrow"),
     ]
@@ -322,14 +337,15 @@ async def add_start(turn: Turn) -> None:
     choice = {"start:today": "today", "start:tomorrow": "tomorrow"}.get(turn.choice or "")
     start = parse_date(choice or turn.text, today=today) if (choice or turn.text) else None
     if start is None:
-        await reprompt(turn, "bad_date")
+        await reprompt(turn, "bad_date", **example_dates(today))
         return
     turn.conv.data["start"] = start.isoformat()
     await goto(turn, "add_end")
 
 
 async def end_prompt(turn: Turn) -> tuple[str, Options]:
-    return turn.t("ask_end"), [(turn.t("btn_no_end"), "end:none")]
+    start = date.fromisoformat(turn.conv.data["start"])
+    return turn.t("ask_end", **example_dates(start)), [(turn.t("btn_no_end"), "end:none")]
 
 
 @step("add_end", end_prompt, typed=lambda t: _typed_date(t) or _typed_skip(t))
@@ -343,7 +359,7 @@ async def add_end(turn: Turn) -> None:
     else:
         end = parse_date(turn.text, today=start) if turn.text else None
         if end is None:
-            await reprompt(turn, "bad_date")
+            await reprompt(turn, "bad_date", **example_dates(start))
             return
         if end < start:
             await reprompt(turn, "bad_end", start=texts.fmt_date(start, turn.locale))
