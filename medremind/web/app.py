@@ -125,6 +125,7 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     bot_username: str | None = None,
     resume_on_startup: bool = True,
+    inbound_sweep_seconds: float = inbound.SWEEP_SECONDS,
     detach_processing: bool = True,
     clinic_accounts: bool | None = None,
 ) -> Starlette:
@@ -134,7 +135,8 @@ def create_app(
     it itself, stops it). ``senders``: channel -> ``ChannelSender`` for the conversation engine
     (default: ``platforms.registry.build_senders(settings)`` at start-up, closed at shutdown).
     ``clock``: aware-UTC now. ``bot_username``: for invite links. ``resume_on_startup``: process
-    inbound updates left unprocessed by an earlier process, in the background, at start-up.
+    inbound updates left unprocessed by an earlier process, in the background, at start-up, and
+    then every ``inbound_sweep_seconds`` those another process left (:func:`inbound.resume`).
     ``detach_processing``: process inbound updates in detached tasks after the 200 (False: inside
     the request's background task, so a test client sees the effects when the call returns).
     ``clinic_accounts``: replies to a clinic's own number leave from it (clinics' provider
@@ -178,7 +180,9 @@ def create_app(
             await _start_clinic_senders(state)
         await live.start()
         if resume_on_startup:
-            task = asyncio.create_task(inbound.resume(state), name="resume-inbound")
+            task = asyncio.create_task(
+                inbound.resume(state, inbound_sweep_seconds), name="resume-inbound"
+            )
             state.tasks.add(task)
             task.add_done_callback(state.tasks.discard)
         try:
