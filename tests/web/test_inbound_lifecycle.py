@@ -108,6 +108,12 @@ async def test_apikey_create_command(settings, admin_conn, org, capsys):
     row = await admin_conn.fetchrow("select organization_id, name from api_keys")
     assert (row["organization_id"], row["name"]) == (org["id"], "ehr")
     assert await run_apikey_create(settings, "No Such Clinic", "x") == 1
+    # Found by following the README from a clean clone: a fresh database has no clinic, and
+    # nothing said what to pass or how to make one.
+    error = capsys.readouterr().err
+    assert "no organization with id or name 'No Such Clinic'" in error
+    assert f"Clinics here: {org['name']!r}." in error
+    assert "npm run create-clinician" in error and "--org-name" in error
 
 
 async def test_invite_link_from_the_api_is_accepted_by_the_bot(
