@@ -6,7 +6,8 @@ Public surface (what the web process and ``medremind dev`` call):
   update before acknowledging it; ``None`` for a duplicate.
 * :func:`bot.intake.process_inbound` ``(ctx, inbound_id)``: run the dialog for a stored update
   under the chat's row lock and send the replies.
-* :func:`bot.intake.resume_unprocessed` ``(ctx) -> int``: crash recovery at start-up.
+* :func:`bot.intake.resume_unprocessed` ``(ctx) -> int``: crash recovery (at start-up, then
+  every 30 s in a running web process, for updates a minute old).
 * :class:`bot.context.BotContext`: pool, senders per channel, settings, clock.
 * :mod:`bot.callbacks`: button data for reminder and appointment messages (``d:``/``a:``).
 

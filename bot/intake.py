@@ -273,10 +273,14 @@ async def _fail(ctx: BotContext, inbound_id: UUID, exc: BaseException) -> None:
         await send_replies(ctx, stored, event)
 
 
-async def resume_unprocessed(ctx: BotContext, *, limit: int = 500) -> int:
-    """Process rows still ``received`` (left by a crash); returns how many were attempted."""
+async def resume_unprocessed(
+    ctx: BotContext, *, limit: int = 500, older_than_seconds: float = 0.0
+) -> int:
+    """Process rows still ``received`` (left by a crash) for at least ``older_than_seconds``;
+    returns how many were attempted. A row another process is processing is left to it
+    (:func:`process_inbound` locks the turn and leaves a processed row alone)."""
     async with ctx.pool.acquire() as conn:
-        rows = await conn.fetch(query("bot", "list_unprocessed"), limit)
+        rows = await conn.fetch(query("bot", "list_unprocessed"), limit, older_than_seconds)
     for row in rows:
         await process_inbound(ctx, row["id"])
     return len(rows)

@@ -60,7 +60,25 @@ async def _find_organization(conn: asyncpg.Connection, org: str) -> uuid.UUID:
         return rows[0]["id"]
     if len(rows) > 1:
         raise LookupError(f"{len(rows)} organizations are named {org!r}; pass the id instead")
-    raise LookupError(f"no organization with id or name {org!r}")
+    names = [r["name"] for r in await conn.fetch(query("web", "organization_names"), _NAMES_SHOWN)]
+    raise LookupError(f"no organization with id or name {org!r}. {_known(names)} {_HOW_TO_CREATE}")
+
+
+# A newcomer with a fresh database has no clinic to pass, and a typo deserves the right name.
+_NAMES_SHOWN = 10
+_HOW_TO_CREATE = (
+    "A clinic is created with its first clinician: in dashboard/, `npm run create-clinician --"
+    ' --email you@clinic.example --password ... --org-name "My Clinic"` (dashboard/README.md).'
+)
+
+
+def _known(names: list[str]) -> str:
+    """The clinics there are, for the error of an unknown ``--org``."""
+    if not names:
+        return "This database has no clinic yet."
+    shown = ", ".join(repr(name) for name in names)
+    more = ", ..." if len(names) == _NAMES_SHOWN else ""
+    return f"Clinics here: {shown}{more}."
 
 
 ROLES = ("admin", "clinician")

@@ -26,6 +26,7 @@ import contextlib
 import logging
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Generator, Mapping
 from typing import Any
@@ -242,9 +243,16 @@ async def serve(
         server = _Server(config)
         try:
             await server.serve(sockets=sockets)
-        except SystemExit as exc:  # uvicorn exits this way when it cannot bind the port
-            return int(exc.code or 1)
-        return 0 if server.started else 1
+        except SystemExit as exc:  # uvicorn exits this way when it cannot bind or start (3)
+            code = int(exc.code or 1)
+        else:
+            code = 0 if server.started else 1
+        startup_error = app.state.web.startup_error
+        if startup_error is not None:
+            # What is wrong and the fix, on stderr as `medremind worker` says it (exit 1).
+            print(f"medremind web: {startup_error}", file=sys.stderr)
+            return 1
+        return code
     finally:
         if clinic_bots is not None:
             clinic_bots.cancel()

@@ -7,7 +7,8 @@ the dyno's size. The supervisor does what must happen once per dyno, then starts
   workers do not each call ``setWebhook``;
 - it binds ``$PORT`` once and hands the listening socket to every worker (the kernel spreads
   connections over the processes accepting on it); a port already in use fails here, exit 1;
-- only the first worker resumes inbound updates an earlier process left unprocessed. Resuming is
+- only the first worker resumes inbound updates an earlier process left unprocessed (at start,
+  then every 30 s those a minute old: another machine's process may have died). Resuming is
   safe anywhere (every update is processed under its row lock and only while ``received``), so
   a worker started to replace one that died resumes too, picking up what that one left.
 

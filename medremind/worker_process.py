@@ -8,7 +8,8 @@ the planner tick, the reload of clinics' provider accounts, and a heartbeat with
 set). At start it writes its default quiet window (``MEDREMIND_QUIET_HOURS_*``) where the planner
 reads it: a window changed since the last start re-judges the messages deferred by the old one.
 SIGTERM/SIGINT stop claiming, let in-flight sends finish for ``MEDREMIND_SHUTDOWN_GRACE`` seconds
-(Heroku kills 30 s after SIGTERM), return unsent claims to pending and exit 0.
+(Heroku kills 30 s after SIGTERM), return unsent claims to pending, give a housekeeping job
+under way 2 s more (:mod:`medremind.housekeeping_jobs`) and exit 0.
 
 Start-up (the pool, then the accounts, bots and limits it reads) waits out a PostgreSQL restart
 for ``MEDREMIND_DB_STARTUP_WAIT_SECONDS`` in all; a refused login or a missing migration ends it at
@@ -34,6 +35,7 @@ from core.service_limits import publish_limits
 from core.settings import Settings
 from core.templating import TemplateRenderer
 from medremind.caregiver_relinks import offer_relinks
+from medremind.housekeeping_jobs import JobRuns
 from medremind.runtime import run_async, settle_heap
 from platforms.base import Channel, ChannelSender
 from platforms.whatsapp_content_store import PostgresContentStore
@@ -54,6 +56,9 @@ logger = logging.getLogger(__name__)
 _REAPER_MIN_SECONDS = 0.5  # tests run with leases of a second or two
 _REAPER_MAX_SECONDS = 30.0
 _LEDGER_IDLE = timedelta(minutes=10)
+# How long a stopping worker waits for a housekeeping job under way (Heroku kills 30 s after
+# SIGTERM, and the dispatcher may have used MEDREMIND_SHUTDOWN_GRACE, 25 s, of them).
+_JOBS_FINISH_SECONDS = 2.0
 
 
 def reaper_interval(lease_seconds: float) -> float:
@@ -184,8 +189,9 @@ async def serve(
                 logger.warning("heartbeat failed", extra={"error": type(exc).__name__})
 
         jobs = AsyncIOScheduler(timezone=UTC)
+        runs = JobRuns()
         jobs.add_job(
-            heartbeat,
+            runs.wrap(heartbeat),
             "interval",
             seconds=settings.worker_heartbeat_seconds,
             id="heartbeat",
@@ -203,12 +209,19 @@ async def serve(
             if any(removed.values()):
                 logger.info("retention: old rows deleted", extra={"counts": removed})
 
-        jobs.add_job(retention, "interval", hours=1, id="retention", max_instances=1, coalesce=True)
+        jobs.add_job(
+            runs.wrap(retention),
+            "interval",
+            hours=1,
+            id="retention",
+            max_instances=1,
+            coalesce=True,
+        )
         metrics_server = None
         if settings.worker_metrics_port is not None:
             metrics_server = serve_metrics(settings.worker_metrics_port)
         jobs.add_job(
-            reap,
+            runs.wrap(reap),
             "interval",
             seconds=reaper_interval(config.lease_seconds),
             id="lease_reaper",
@@ -225,7 +238,7 @@ async def serve(
                     logger.warning("planner tick failed", extra={"error": type(exc).__name__})
 
             jobs.add_job(
-                plan,
+                runs.wrap(plan),
                 "interval",
                 seconds=settings.planner_interval_seconds,
                 id="planner_tick",
@@ -244,7 +257,7 @@ async def serve(
                     logger.warning("caregiver relinks failed", extra={"error": type(exc).__name__})
 
             jobs.add_job(
-                offer_caregiver_relinks,
+                runs.wrap(offer_caregiver_relinks),
                 "interval",
                 seconds=settings.planner_interval_seconds,
                 id="caregiver_relinks",
@@ -264,7 +277,7 @@ async def serve(
                 )
 
         jobs.add_job(
-            refresh_accounts,
+            runs.wrap(refresh_accounts),
             "interval",
             seconds=ACCOUNTS_REFRESH_SECONDS,
             id="provider_accounts",
@@ -282,7 +295,7 @@ async def serve(
                 logger.warning("webhook sender failed", extra={"error": type(exc).__name__})
 
         jobs.add_job(
-            send_webhooks,
+            runs.wrap(send_webhooks),
             "interval",
             seconds=settings.webhook_poll_seconds,
             id="webhook_sender",
@@ -314,7 +327,12 @@ async def serve(
         try:
             await dispatcher.run()
         finally:
+            # No job starts from now on; one under way (a planner tick) may end, briefly: the
+            # dispatcher's grace has already been spent. What is left is cancelled, quietly.
+            jobs.pause()
+            await runs.finish(_JOBS_FINISH_SECONDS)
             jobs.shutdown(wait=False)
+            await runs.finish(_JOBS_FINISH_SECONDS)
             listener.stop()
             await asyncio.gather(listening, return_exceptions=True)
             if stopper is not None:

@@ -90,7 +90,10 @@ update inbound_messages
  where id = $1 and status = 'received'
 
 -- name: list_unprocessed
-select id from inbound_messages where status = 'received' order by received_at limit $1
+-- Rows still 'received' after $2 seconds (0 at start-up: every one an earlier process left).
+select id from inbound_messages
+ where status = 'received' and received_at <= now() - make_interval(secs => $2)
+ order by received_at limit $1
 
 -- name: ensure_conversation
 insert into conversations (channel, chat_address, locale)

@@ -8,6 +8,10 @@ select id from organizations where id = $1
 -- name: organizations_by_name
 select id from organizations where name = $1
 
+-- name: organization_names
+-- The clinics an unknown --org is told about (medremind apikey create), first by name.
+select name from organizations order by name limit $1
+
 -- name: organization_timezone
 -- The clinic's zone: a preview of an appointment message names its time beside the patient's.
 select timezone from organizations where id = $1

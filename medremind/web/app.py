@@ -18,9 +18,10 @@ import asyncpg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.db import Database
+from core.db_startup import StartupError
 from core.service_limits import publish_limits
 from core.settings import Settings
 from medremind.web import health, inbound, metrics, telegram_webhook, twilio_webhooks
@@ -43,6 +44,21 @@ class _WebApp(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         return TelegramWebhookFastPath(super().build_middleware_stack(), self.state.web)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await super().__call__(scope, receive, send)
+            return
+        state = self.state.web
+
+        async def say_what_to_fix(message: Message) -> None:
+            # Starlette reports a failed start-up with the whole traceback, which uvicorn logs:
+            # for a start-up error that says what to fix, the reason is the message.
+            if message["type"] == "lifespan.startup.failed" and state.startup_error is not None:
+                message = {**message, "message": f"start-up failed: {state.startup_error}"}
+            await send(message)
+
+        await super().__call__(scope, receive, say_what_to_fix)
 
 
 def _routes(api: ASGIApp) -> list[BaseRoute]:
@@ -125,6 +141,7 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     bot_username: str | None = None,
     resume_on_startup: bool = True,
+    inbound_sweep_seconds: float = inbound.SWEEP_SECONDS,
     detach_processing: bool = True,
     clinic_accounts: bool | None = None,
 ) -> Starlette:
@@ -134,7 +151,8 @@ def create_app(
     it itself, stops it). ``senders``: channel -> ``ChannelSender`` for the conversation engine
     (default: ``platforms.registry.build_senders(settings)`` at start-up, closed at shutdown).
     ``clock``: aware-UTC now. ``bot_username``: for invite links. ``resume_on_startup``: process
-    inbound updates left unprocessed by an earlier process, in the background, at start-up.
+    inbound updates left unprocessed by an earlier process, in the background, at start-up, and
+    then every ``inbound_sweep_seconds`` those another process left (:func:`inbound.resume`).
     ``detach_processing``: process inbound updates in detached tasks after the 200 (False: inside
     the request's background task, so a test client sees the effects when the call returns).
     ``clinic_accounts``: replies to a clinic's own number leave from it (clinics' provider
@@ -166,19 +184,25 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Both again while PostgreSQL restarts, within MEDREMIND_DB_STARTUP_WAIT_SECONDS in all
         # (core.db_startup); so is the clinics' accounts' first load below.
-        await state.database.start()
-        await state.database.during_startup(  # for the dashboard's length checks
-            lambda: publish_limits(state.pool, settings), what="publishing limits"
-        )
-        if own_senders:
-            from platforms.registry import build_senders
+        try:
+            await state.database.start()
+            await state.database.during_startup(  # for the dashboard's length checks
+                lambda: publish_limits(state.pool, settings), what="publishing limits"
+            )
+            if own_senders:
+                from platforms.registry import build_senders
 
-            state.senders = build_senders(settings)
-        if clinic_accounts if clinic_accounts is not None else own_senders:
-            await _start_clinic_senders(state)
+                state.senders = build_senders(settings)
+            if clinic_accounts if clinic_accounts is not None else own_senders:
+                await _start_clinic_senders(state)
+        except StartupError as exc:
+            state.startup_error = exc  # `medremind web` prints it and exits 1
+            raise
         await live.start()
         if resume_on_startup:
-            task = asyncio.create_task(inbound.resume(state), name="resume-inbound")
+            task = asyncio.create_task(
+                inbound.resume(state, inbound_sweep_seconds), name="resume-inbound"
+            )
             state.tasks.add(task)
             task.add_done_callback(state.tasks.discard)
         try:

@@ -10,7 +10,10 @@ background task processes inline instead, which slows acknowledgements down: bac
 than an unbounded pile of tasks.
 
 If the process dies before processing finishes, ``resume_unprocessed`` at the next start-up picks
-the row up, so nothing is lost. At shutdown, work in flight gets the grace period to finish.
+the row up, so nothing is lost; and a web process that stays up takes such rows every
+:data:`SWEEP_SECONDS` once they are :data:`STALE_SECONDS` old, so a process killed hard (kill -9,
+out of memory, a machine lost) and never started again does not leave patients' answers waiting
+for the next deploy. At shutdown, work in flight gets the grace period to finish.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ from medremind.web.state import WebState
 from platforms.base import InboundEvent
 
 logger = logging.getLogger(__name__)
+
+# Processing an update takes milliseconds, seconds under backpressure: one still ``received`` after
+# a minute was left by a process that died. Looked for twice a minute (one indexed query).
+SWEEP_SECONDS = 30.0
+STALE_SECONDS = 60.0
 
 # Updates accepted but not yet processed before acknowledgements start to wait (backpressure).
 MAX_DETACHED = 1024
@@ -153,15 +161,29 @@ async def drain(state: WebState, grace_seconds: float) -> int:
     return len(pending)
 
 
-async def resume(state: WebState) -> None:
-    """Process updates stored by an earlier process that did not finish them (start-up)."""
+async def resume(state: WebState, sweep_seconds: float = SWEEP_SECONDS) -> None:
+    """Process updates an earlier process stored and did not finish: every one at start-up, then,
+    every ``sweep_seconds``, those still ``received`` after :data:`STALE_SECONDS` (left by another
+    web process that died). Runs until cancelled at shutdown."""
     if state.bot_context is None:
         return
     from bot.intake import resume_unprocessed
 
-    try:
-        await resume_unprocessed(state.bot_context)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        logger.exception("resuming unprocessed inbound updates failed")
+    older_than = 0.0
+    while True:
+        try:
+            resumed = await resume_unprocessed(state.bot_context, older_than_seconds=older_than)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database away: the next sweep tries again
+            logger.warning(
+                "resuming unprocessed inbound updates failed",
+                extra={"error_type": type(exc).__name__},
+            )
+        else:
+            if resumed and older_than:
+                logger.warning(
+                    "inbound updates left by a stopped process resumed", extra={"count": resumed}
+                )
+        older_than = STALE_SECONDS
+        await asyncio.sleep(sweep_seconds)

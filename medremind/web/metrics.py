@@ -17,6 +17,7 @@ import contextlib
 import functools
 import importlib
 import logging
+import math
 from typing import Any
 
 from prometheus_client import (
@@ -96,6 +97,11 @@ INBOUND_OLDEST_AGE = Gauge(
     "medremind_inbound_unprocessed_oldest_age_seconds",
     "Age of the oldest unprocessed inbound update.",
 )
+DATABASE_UP = Gauge(
+    "medremind_database_up",
+    "1 when this web process's last read of the backlog from the database answered, 0 when it"
+    " failed (the backlog gauges are then NaN: unknown, not zero).",
+)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -115,7 +121,12 @@ def inbound_series(channel: str, outcome: str) -> Any:
 
 
 async def refresh_backlog(pool: object) -> None:
-    """Set the backlog gauges from the database; leaves them as they were on failure."""
+    """Set the backlog gauges from the database; on failure, NaN and ``medremind_database_up 0``.
+
+    The gauges once kept their last values when the database stopped answering: a web process
+    that last saw an empty queue went on showing 0 due, 0 s late through a whole outage (found
+    by stopping PostgreSQL under two web processes), so the lag alert could not fire.
+    """
     try:
         async with asyncio.timeout(BACKLOG_QUERY_TIMEOUT_S):
             async with pool.acquire() as conn:  # type: ignore[attr-defined]
@@ -124,7 +135,9 @@ async def refresh_backlog(pool: object) -> None:
                 behind = await conn.fetchval(query("web", "planner_backlog"))
     except Exception as exc:  # a metrics scrape never fails because the database did
         logger.warning("backlog metrics unavailable", extra={"error_type": type(exc).__name__})
+        _backlog_unknown()
         return
+    DATABASE_UP.set(1)
     by_platform = {row["platform"]: row for row in due}
     for platform in _PLATFORMS:
         row = by_platform.get(platform)
@@ -133,6 +146,16 @@ async def refresh_backlog(pool: object) -> None:
     INBOUND_WAITING.set(waiting["waiting"])
     INBOUND_OLDEST_AGE.set(max(0.0, waiting["oldest_seconds"]))
     SCHEDULES_BEHIND.set(behind)
+
+
+def _backlog_unknown() -> None:
+    """Every backlog gauge NaN (Prometheus' "no value": no comparison with it holds)."""
+    DATABASE_UP.set(0)
+    for platform in _PLATFORMS:
+        DUE_MESSAGES.labels(platform).set(math.nan)
+        DUE_OLDEST_AGE.labels(platform).set(math.nan)
+    for gauge in (INBOUND_WAITING, INBOUND_OLDEST_AGE, SCHEDULES_BEHIND):
+        gauge.set(math.nan)
 
 
 def _load_other_metrics() -> None:

@@ -53,6 +53,8 @@ class WebState:
     # Clinics' own senders (scheduler.clinic_senders.ClinicSenders): replies to a patient who
     # wrote to a clinic's own number leave from it. None: every reply uses ``senders``.
     clinic_senders: Any = None
+    # Why the start-up stopped (core.db_startup.StartupError: what to fix), for `medremind web`.
+    startup_error: Exception | None = None
 
     @property
     def secret_box(self) -> Any:

@@ -1,5 +1,6 @@
 """Inbound processing after the 200: detached tasks drained at shutdown, and updates a crashed
-process left behind resumed at start-up; plus ``medremind apikey create``."""
+process left behind resumed at start-up or, by a process that stays up, once they are a minute
+old; plus ``medremind apikey create``."""
 
 from __future__ import annotations
 
@@ -59,6 +60,47 @@ async def test_unprocessed_updates_are_resumed_at_startup(
     assert fake_telegram.sent_messages
 
 
+async def test_updates_a_dead_process_left_are_resumed_by_a_running_one(
+    web_settings, db: Database, senders, admin_conn, fake_telegram: FakeTelegram
+):
+    """Found in an operator drill: two web processes, one killed -9 right after acknowledging
+    Telegram updates; the other never processed them (only a start-up resumed), so those
+    patients got no answer until some web process was started again."""
+    from bot.intake import store_inbound
+    from platforms.telegram import parse_update
+
+    app = create_app(web_settings, database=db, senders=senders, inbound_sweep_seconds=0.2)
+    async with app.router.lifespan_context(app):
+        await asyncio.sleep(0.5)  # its start-up resume has run: nothing was waiting
+        # Another process stored this update a minute and a half ago and died.
+        update = text_update(555100005, "/start")
+        event = parse_update(update)
+        assert db.pool is not None and event is not None
+        await store_inbound(db.pool, event, update)
+        await admin_conn.execute(
+            "update inbound_messages set received_at = now() - interval '90 seconds'"
+        )
+        for _ in range(600):
+            status = await admin_conn.fetchval("select status from inbound_messages")
+            if status != "received" and fake_telegram.sent_messages:
+                break
+            await asyncio.sleep(0.05)
+        # A fresh update (its own process is still on it) is left to that process.
+        fresh = text_update(555100006, "/start")
+        fresh_event = parse_update(fresh)
+        assert fresh_event is not None
+        await store_inbound(db.pool, fresh_event, fresh)
+        await asyncio.sleep(1.0)
+        statuses = await admin_conn.fetch(
+            "select chat_address, status from inbound_messages order by chat_address"
+        )
+    assert [(r["chat_address"], r["status"]) for r in statuses] == [
+        ("555100005", "processed"),
+        ("555100006", "received"),
+    ]
+    assert [m.chat_id for m in fake_telegram.sent_messages] == [555100005]
+
+
 async def test_apikey_create_command(settings, admin_conn, org, capsys):
     assert await run_apikey_create(settings, org["name"], "ehr") == 0
     key = capsys.readouterr().out.strip()
@@ -66,6 +108,12 @@ async def test_apikey_create_command(settings, admin_conn, org, capsys):
     row = await admin_conn.fetchrow("select organization_id, name from api_keys")
     assert (row["organization_id"], row["name"]) == (org["id"], "ehr")
     assert await run_apikey_create(settings, "No Such Clinic", "x") == 1
+    # Found by following the README from a clean clone: a fresh database has no clinic, and
+    # nothing said what to pass or how to make one.
+    error = capsys.readouterr().err
+    assert "no organization with id or name 'No Such Clinic'" in error
+    assert f"Clinics here: {org['name']!r}." in error
+    assert "npm run create-clinician" in error and "--org-name" in error
 
 
 async def test_invite_link_from_the_api_is_accepted_by_the_bot(
