@@ -28,7 +28,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
 import uvicorn
@@ -75,6 +75,14 @@ class _Server(uvicorn.Server):
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)
+
+    # Called once the server listens, its app started (the supervisor's readiness signal).
+    on_started: Callable[[], None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self.on_started is not None:
+            self.on_started()
 
     def _stop(self, sig: int) -> None:
         if self.should_exit and sig == signal.SIGINT:
@@ -190,12 +198,14 @@ async def serve(
     register_webhook: bool = True,
     bot_username: str | None = None,
     resume_on_startup: bool = True,
+    on_started: Callable[[], None] | None = None,
 ) -> int:
     """Build senders, register the webhook, serve until stopped; the exit code.
 
     ``sockets``: listen on these (a worker of :mod:`medremind.web_workers`, whose supervisor bound
     ``$PORT`` and registered the webhook: ``register_webhook=False`` with its ``bot_username``)
-    instead of binding ``host:$PORT``.
+    instead of binding ``host:$PORT``. ``on_started`` is called once it serves (the app's
+    start-up done, the socket listening).
     """
     from platforms.registry import build_senders
     from platforms.whatsapp_content_store import PostgresContentStore
@@ -241,6 +251,7 @@ async def serve(
             timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds / 2)),
         )
         server = _Server(config)
+        server.on_started = on_started
         try:
             await server.serve(sockets=sockets)
         except SystemExit as exc:  # uvicorn exits this way when it cannot bind or start (3)

@@ -18,6 +18,13 @@ own event loop and database pool: the database sees ``WEB_CONCURRENCY`` x
 every worker as SIGTERM (Heroku signals the whole dyno anyway); each finishes its requests and
 processing within ``MEDREMIND_SHUTDOWN_GRACE``; the supervisor returns 0 when all stopped cleanly.
 A worker that dies while serving is replaced; one that fails during start-up stops the lot.
+Start-up ends when the worker says it serves (its app started, the socket listening: an event
+it sets), not after a fixed time: a worker killed by a signal (the OOM killer, an operator's
+kill -9) is replaced whenever that happens, and one that exits on its own before it served
+failed at start-up (a bad setting, an unmigrated database), which a restart would only repeat.
+A 10-second window did both wrong: a worker SIGKILLed while still starting on a slow, loaded
+machine stopped every worker of the dyno, and one failing after 10 s of start-up was restarted
+for ever (found in an operator drill).
 """
 
 from __future__ import annotations
@@ -33,13 +40,13 @@ import socket
 import sys
 import time
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as EventType
+from typing import NamedTuple
 
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# A worker that exits this soon after it started failed at start-up: restarting would loop.
-STARTUP_WINDOW_SECONDS = 10.0
 # Past the shutdown grace, a worker still running is killed.
 KILL_AFTER_GRACE_SECONDS = 5.0
 # Listen backlog of the shared socket (uvicorn's default).
@@ -88,8 +95,11 @@ def bind(host: str, port: int) -> socket.socket:
     return listener
 
 
-def worker_main(listener: socket.socket, bot_username: str | None, resume: bool) -> None:
-    """A worker process: read the settings, log as the parent does, serve on ``listener``."""
+def worker_main(
+    listener: socket.socket, bot_username: str | None, resume: bool, started: EventType
+) -> None:
+    """A worker process: read the settings, log as the parent does, serve on ``listener``;
+    ``started`` is set once it serves."""
     from core.logs import configure_logging
     from core.settings import load_settings
     from medremind.runtime import run_async
@@ -107,9 +117,16 @@ def worker_main(listener: socket.socket, bot_username: str | None, resume: bool)
                 register_webhook=False,
                 bot_username=bot_username,
                 resume_on_startup=resume,
+                on_started=started.set,
             )
         )
     )
+
+
+class _Worker(NamedTuple):
+    process: BaseProcess
+    started_at: float  # time.monotonic() when it was started
+    started: EventType  # set by the worker once it serves
 
 
 class _Supervisor:
@@ -120,7 +137,8 @@ class _Supervisor:
         self.listener = listener
         self.username = username
         self.context = multiprocessing.get_context("spawn")
-        self.workers: list[tuple[BaseProcess, float]] = []
+        # Each worker, when it was started and its event set once it serves.
+        self.workers: list[_Worker] = []
         self.stopping = False
 
     def run(self) -> int:
@@ -139,14 +157,15 @@ class _Supervisor:
     def _count(self) -> int:
         return self.settings.web_concurrency
 
-    def _start(self, *, resume: bool) -> tuple[BaseProcess, float]:
+    def _start(self, *, resume: bool) -> _Worker:
+        started = self.context.Event()
         process = self.context.Process(
             target=worker_main,
-            args=(self.listener, self.username, resume),
+            args=(self.listener, self.username, resume, started),
             name="medremind-web-worker",
         )
         process.start()
-        return process, time.monotonic()
+        return _Worker(process, time.monotonic(), started)
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self.stopping = True
@@ -154,36 +173,36 @@ class _Supervisor:
     def _watch(self) -> int:
         """Until a stop signal: replace workers that die; 1 when one fails at start-up."""
         while not self.stopping:
-            sentinels = [process.sentinel for process, _ in self.workers]
+            sentinels = [worker.process.sentinel for worker in self.workers]
             multiprocessing.connection.wait(sentinels, timeout=0.5)
-            for index, (process, started) in enumerate(self.workers):
-                if process.exitcode is None or self.stopping:
+            for index, worker in enumerate(self.workers):
+                code = worker.process.exitcode
+                if code is None or self.stopping:
                     continue
-                if time.monotonic() - started < STARTUP_WINDOW_SECONDS:
-                    logger.error("web worker failed at start-up", extra={"code": process.exitcode})
+                # Killed by a signal (exit code -N) is no fault of its start-up: replaced.
+                if not worker.started.is_set() and code >= 0:
+                    logger.error("web worker failed at start-up", extra={"code": code})
                     return 1
-                logger.warning(
-                    "web worker exited; starting another", extra={"code": process.exitcode}
-                )
+                logger.warning("web worker exited; starting another", extra={"code": code})
                 self.workers[index] = self._start(resume=True)
         return 0
 
     def _stop_all(self) -> int:
         """SIGTERM every worker, wait for them (killing stragglers); 1 unless all exited 0."""
-        for process, _ in self.workers:
+        for process, _, _ in self.workers:
             if process.exitcode is None and process.pid is not None:
                 os.kill(process.pid, signal.SIGTERM)
         deadline = (
             time.monotonic() + self.settings.shutdown_grace_seconds + KILL_AFTER_GRACE_SECONDS
         )
-        for process, started in self.workers:
+        for process, started, _ in self.workers:
             process.join(max(0.0, deadline - time.monotonic()))
             if process.exitcode is None:
                 self._kill_straggler(process, started)
         # A worker stopped by this SIGTERM before it installed its handlers was still starting:
         # it held no requests, so that is a clean stop too.
         clean = (0, -signal.SIGTERM)
-        return 0 if all(process.exitcode in clean for process, _ in self.workers) else 1
+        return 0 if all(worker.process.exitcode in clean for worker in self.workers) else 1
 
     @staticmethod
     def _kill_straggler(process: BaseProcess, started: float) -> None:

@@ -328,3 +328,24 @@ def test_a_web_process_on_an_unmigrated_database_stops_at_once_saying_what_to_fi
     assert "(UndefinedTableError): run `medremind migrate`" in done.stderr
     assert RETRYING not in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_web_workers_that_fail_at_start_up_stop_their_supervisor(
+    unmigrated_url: str, tmp_path: Path
+) -> None:
+    """WEB_CONCURRENCY workers that exit on their own before they serve failed at start-up
+    (medremind.web_workers: not a time window, the worker's own readiness): restarting would
+    only fail again, so the supervisor stops, exit 1, each saying what to fix."""
+    env = service_env(
+        **web_env(
+            unmigrated_url,
+            tmp_path,
+            PORT=str(free_port()),
+            WEB_CONCURRENCY="2",
+            MEDREMIND_DB_STARTUP_WAIT_SECONDS=WAIT,
+        )
+    )
+    done = _run(["web"], env)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "web worker failed at start-up" in done.stderr
+    assert "medremind web: the database schema is older than this code" in done.stderr
