@@ -220,9 +220,11 @@ class Deliverer:
             )
             if ticket is None:
                 # The queue (or a pause) is longer than we hold a lease: come back later.
+                # "pacing", not "rate_limit" (a provider's 429): our own caps holding a row
+                # back is no provider refusing it (operators read the two apart).
                 hint = self.buckets.wait_hint(route.channel, route.address, time.monotonic())
                 error = f"waiting for the {route.channel} rate limit"
-                return self._later(c, "rate_limit", error, hint, tried, attempts, effects)
+                return self._later(c, "pacing", error, hint, tried, attempts, effects)
             if ticket.waited > 0:
                 metrics.bucket_wait(route.channel).observe(ticket.waited)
 

@@ -358,8 +358,19 @@ async def test_rate_limit_pauses_the_platform_and_reschedules_without_burning_an
         recipient_rates={Channel.TELEGRAM: 1.0},
     )
 
+    def retried(reason: str) -> float:
+        value = REGISTRY.get_sample_value("medremind_messages_retried_total", {"reason": reason})
+        return value or 0.0
+
+    before = {reason: retried(reason) for reason in ("rate_limit", "pacing")}
     await dispatcher.run_once()
 
+    # The provider's 429 and our own bucket holding a row back are counted apart (both were
+    # "rate_limit": an operator could not tell Telegram refusing from our pacing).
+    assert {reason: retried(reason) - before[reason] for reason in before} == {
+        "rate_limit": 1.0,
+        "pacing": 1.0,
+    }
     row = await _row(admin_conn, first["id"])
     assert row["status"] == "pending" and row["attempts"] == 0
     assert row["scheduled_time"] == NOON + timedelta(seconds=30)
