@@ -19,7 +19,7 @@ import {
 import { resendError } from "@/lib/delivery";
 import { templateVersions } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
-import { reachVerdict, templateChannelProblem, templateNameFromForm } from "@/lib/compose";
+import { groupConfirmProblem, reachVerdict, templateChannelProblem, templateNameFromForm } from "@/lib/compose";
 import { patientLabel } from "@/lib/patient-label";
 import { SAMPLE_LONGEST, fillForPatient, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem } from "@/lib/sms";
@@ -123,7 +123,12 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
         if (versions.length === 0) return { error: "template_not_found" };
         if (templateChannelProblem(versions, platform) !== null) return { error: "template_channel" };
       }
-      if (group) return { result: await scheduleGroupMessage(tx, search, input) };
+      if (group) {
+        // Sent only as counted: the clinician saw how many patients it goes to, and still so.
+        const problem = groupConfirmProblem(formData.get("group_confirmed"), (await countGroup(tx, search, platform)).total);
+        if (problem !== null) return { error: problem };
+        return { result: await scheduleGroupMessage(tx, search, input) };
+      }
       // A patient no channel reaches now (SMS only, and they sent STOP): a message due within
       // the refusal window would fail at once in the worker, so it is refused, as the API
       // refuses it (409); a later one is kept with a notice (they may reply START meanwhile).
