@@ -76,18 +76,34 @@ const MESSAGE_COLUMNS = `
   (select c.name from caregivers c where c.id = m.caregiver_id) as caregiver_name,
   ${ATTEMPTS_JSON} as attempt_list`;
 
-/** Messages of the organization, optionally of one status: pending first by time, then recent. */
-export async function listMessages(tx: Tx, status: string | null): Promise<MessageRow[]> {
-  return tx.unsafe<MessageRow[]>(
+/** Rows the Scheduled messages list shows at most. */
+export const MESSAGE_LIST_LIMIT = 200;
+
+/**
+ * Messages of the organization, optionally of one status: pending first by time, then recent;
+ * the first MESSAGE_LIST_LIMIT, and how many there are in all (`total`), so that the page says
+ * when some are not shown (it said "200 messages" of a clinic with 269, its sent ones unseen).
+ */
+export async function listMessages(tx: Tx, status: string | null): Promise<{ messages: MessageRow[]; total: number }> {
+  const messages = await tx.unsafe<MessageRow[]>(
     `select ${MESSAGE_COLUMNS}
        from scheduled_messages m join patients p on p.id = m.patient_id
       where ($1::text is null or m.status = $1)
       order by (m.status in ('pending', 'processing')) desc,
                case when m.status in ('pending', 'processing') then m.scheduled_time end asc,
                m.scheduled_time desc
-      limit 200`,
+      limit ${MESSAGE_LIST_LIMIT}`,
     [status],
   );
+  if (messages.length < MESSAGE_LIST_LIMIT) return { messages, total: messages.length };
+  // The same rows as above, counted (row-level security limits both to the clinic's own).
+  const [row] = await tx.unsafe<{ total: number }[]>(
+    `select count(*)::int as total
+       from scheduled_messages m join patients p on p.id = m.patient_id
+      where ($1::text is null or m.status = $1)`,
+    [status],
+  );
+  return { messages, total: row?.total ?? messages.length };
 }
 
 /** The patient's messages with every attempt, newest first. */

@@ -23,7 +23,7 @@ export default async function MessagesPage({
     typeof params.status === "string" && (MESSAGE_STATUSES as readonly string[]).includes(params.status)
       ? params.status
       : null;
-  const messages = await asClinician(clinician.id, (tx) => listMessages(tx, status));
+  const { messages, total } = await asClinician(clinician.id, (tx) => listMessages(tx, status));
   const error = errorMessage(params.error);
   const now = Date.now();
   return (
@@ -59,8 +59,19 @@ export default async function MessagesPage({
       <div className="panel table-wrap">
         <table aria-live="polite">
           <caption>
-            {messages.length} message{messages.length === 1 ? "" : "s"}
+            {total > messages.length ? `${messages.length} of ${total}` : messages.length} message{total === 1 ? "" : "s"}
             {status ? ` with status ${status}` : ""} · times in {clinician.timezone}
+            {total > messages.length ? (
+              <span className="muted" data-testid="list-limit">
+                {" "}
+                ·{" "}
+                {status === null
+                  ? "pending first by time, then the most recent; choose a status to see the others"
+                  : status === "pending" || status === "processing"
+                    ? `the first ${messages.length} by time`
+                    : `the ${messages.length} most recent`}
+              </span>
+            ) : null}
           </caption>
           <thead>
             <tr>
