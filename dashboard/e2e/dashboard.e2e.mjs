@@ -464,6 +464,7 @@ try {
   await apptRow.waitFor();
   await shot(page, "desktop", "appointments");
   await apptRow.getByRole("button", { name: /^Cancel appointment/ }).click();
+  await apptRow.getByRole("button", { name: "Yes, cancel it" }).click();
   await apptRow.locator('[data-status="cancelled"]').waitFor();
   log("created and cancelled an appointment");
 
