@@ -25,6 +25,7 @@ import { SAMPLE_LONGEST, fillForPatient, unknownPlaceholders } from "@/lib/place
 import { lengthProblem } from "@/lib/sms";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { sqlState } from "@/lib/errors";
+import { typedText } from "@/lib/form-state";
 import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
 
 /** How many patients a group message to `search` would go to, and how many no channel reaches. */
@@ -81,7 +82,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
   const platform = String(formData.get("platform") ?? "auto");
   const useTemplate = formData.get("source") === "template";
   const template = useTemplate ? templateNameFromForm(formData.get("template_name")) : null;
-  const content = useTemplate ? null : String(formData.get("message_content") ?? "").trim();
+  const content = useTemplate ? null : typedText(formData.get("message_content")).trim();
   const when = String(formData.get("when") ?? "now");
   const localTime = when === "later" ? String(formData.get("local_time") ?? "") : null;
   const urgent = formData.get("urgent") === "on";
