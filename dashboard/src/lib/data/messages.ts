@@ -47,6 +47,8 @@ export interface MessageRow {
   channel_used: string | null;
   /** The caregiver a caregiver's alert or notice is for (a patient's caregivers may be several). */
   caregiver_name: string | null;
+  /** The medicine of the dose a reminder or follow-up is about, if any. */
+  medicine: string | null;
   attempts: number;
   last_error: string | null;
   sent_at: Date | null;
@@ -74,6 +76,8 @@ const MESSAGE_COLUMNS = `
   m.via_outbox, m.resent_from,
   (select r.id from scheduled_messages r where r.resent_from = m.id) as resent_as,
   (select c.name from caregivers c where c.id = m.caregiver_id) as caregiver_name,
+  (select md.name from dose_events de join medications md on md.id = de.medication_id
+    where de.id = m.dose_event_id) as medicine,
   ${ATTEMPTS_JSON} as attempt_list`;
 
 /** Rows the Scheduled messages list shows at most. */

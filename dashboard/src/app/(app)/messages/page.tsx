@@ -5,7 +5,7 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { MESSAGE_STATUSES, listMessages } from "@/lib/data/messages";
-import { OUTBOX_HINT, OUTBOX_LABEL, canResend } from "@/lib/delivery";
+import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel } from "@/lib/delivery";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
 import { cancelMessageAction, resendMessageAction, sendNowAction } from "./actions";
@@ -98,7 +98,7 @@ export default async function MessagesPage({
                       </span>
                     ) : null}
                     {m.message_content || !m.template ? (
-                      <span className="message-text">{m.message_content ?? m.kind.replaceAll("_", " ")}</span>
+                      <span className="message-text" data-testid="message-kind">{m.message_content ?? kindLabel(m.kind, m.medicine)}</span>
                     ) : null}
                   </td>
                   <td>
