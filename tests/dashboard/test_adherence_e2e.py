@@ -13,12 +13,11 @@ Skipped without node and chromium.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import asyncpg
 
-from tests.dashboard.harness import admin_and_clinician, built_dashboard_env, run_dashboard_script
+from tests.dashboard.harness import harbour_clinic, run_dashboard_script
 from tests.dashboard.test_dashboard_e2e import pytestmark  # noqa: F401 (the same skip)
 from tests.factories import create_medication, create_patient
 
@@ -30,15 +29,8 @@ TAKEN_DAYS = 15  # taken in the last 15 days, missed before
 async def test_adherence_over_30_days_is_the_same_on_the_list_and_the_page(
     database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
-    db_env = built_dashboard_env(database_url)
-    admin, _ = await admin_and_clinician(
-        db_env,
-        admin_conn,
-        "Harbour Adherence",
-        ("admin@adherence.test", "admin pass 1234"),
-        ("nurse@adherence.test", "nurse pass 1234"),
-    )
-    org_id = uuid.UUID(admin["organization_id"])
+    clinic = await harbour_clinic(database_url, admin_conn, "adherence")
+    org_id = clinic.org_id
     patient = await create_patient(
         admin_conn,
         org_id,
@@ -72,11 +64,10 @@ async def test_adherence_over_30_days_is_the_same_on_the_list_and_the_page(
 
     result = run_dashboard_script(
         "adherence.e2e.mjs",
-        db_env=db_env,
+        db_env=clinic.db_env,
         tmp_path=tmp_path,
         script_env={
-            "CLINICIAN_EMAIL": "nurse@adherence.test",
-            "CLINICIAN_PASSWORD": "nurse pass 1234",
+            **clinic.nurse_env,
             "PATIENT_ID": str(patient["id"]),
             "PATIENT_NAME": "Many Doses",
         },

@@ -13,12 +13,11 @@ works. The browser script is ``dashboard/e2e/compose-group-confirm.e2e.mjs`` (sc
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import asyncpg
 
-from tests.dashboard.harness import admin_and_clinician, built_dashboard_env, run_dashboard_script
+from tests.dashboard.harness import harbour_clinic, run_dashboard_script
 from tests.dashboard.test_dashboard_e2e import pytestmark  # noqa: F401 (the same skip)
 from tests.factories import create_patient
 
@@ -26,15 +25,8 @@ from tests.factories import create_patient
 async def test_a_group_message_goes_only_as_counted(
     database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
-    db_env = built_dashboard_env(database_url)
-    admin, _ = await admin_and_clinician(
-        db_env,
-        admin_conn,
-        "Harbour Group",
-        ("admin@group.test", "admin pass 1234"),
-        ("nurse@group.test", "nurse pass 1234"),
-    )
-    org_id = uuid.UUID(admin["organization_id"])
+    clinic = await harbour_clinic(database_url, admin_conn, "group")
+    org_id = clinic.org_id
     group = [
         await create_patient(
             admin_conn, org_id, display_name=f"Group {n}", contacts={"sms": f"+1415555012{n}"}
@@ -48,9 +40,9 @@ async def test_a_group_message_goes_only_as_counted(
 
     result = run_dashboard_script(
         "compose-group-confirm.e2e.mjs",
-        db_env=db_env,
+        db_env=clinic.db_env,
         tmp_path=tmp_path,
-        script_env={"CLINICIAN_EMAIL": "nurse@group.test", "CLINICIAN_PASSWORD": "nurse pass 1234"},
+        script_env=clinic.nurse_env,
     ).result
 
     uncounted = result["uncounted"]

@@ -11,12 +11,11 @@ chromium.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import asyncpg
 
-from tests.dashboard.harness import admin_and_clinician, built_dashboard_env, run_dashboard_script
+from tests.dashboard.harness import harbour_clinic, run_dashboard_script
 from tests.dashboard.test_dashboard_e2e import pytestmark  # noqa: F401 (the same skip)
 from tests.factories import create_medication, create_message, create_patient
 
@@ -24,15 +23,8 @@ from tests.factories import create_medication, create_message, create_patient
 async def test_a_doses_reminders_name_their_medicine(
     database_url: str, admin_conn: asyncpg.Connection, tmp_path: Path
 ) -> None:
-    db_env = built_dashboard_env(database_url)
-    admin, _ = await admin_and_clinician(
-        db_env,
-        admin_conn,
-        "Harbour Medicines",
-        ("admin@medicines.test", "admin pass 1234"),
-        ("nurse@medicines.test", "nurse pass 1234"),
-    )
-    org_id = uuid.UUID(admin["organization_id"])
+    clinic = await harbour_clinic(database_url, admin_conn, "medicines")
+    org_id = clinic.org_id
     patient = await create_patient(
         admin_conn, org_id, display_name="Mira Two", contacts={"sms": "+14155550191"}
     )
@@ -60,11 +52,10 @@ async def test_a_doses_reminders_name_their_medicine(
 
     result = run_dashboard_script(
         "messages-medicine.e2e.mjs",
-        db_env=db_env,
+        db_env=clinic.db_env,
         tmp_path=tmp_path,
         script_env={
-            "CLINICIAN_EMAIL": "nurse@medicines.test",
-            "CLINICIAN_PASSWORD": "nurse pass 1234",
+            **clinic.nurse_env,
             "PATIENT_ID": str(patient["id"]),
         },
     ).result

@@ -13,14 +13,13 @@ Skipped without node and chromium.
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import asyncpg
 
 from core.db import Database
 from medremind.api_keys import create_api_key
-from tests.dashboard.harness import admin_and_clinician, built_dashboard_env, run_dashboard_script
+from tests.dashboard.harness import harbour_clinic, run_dashboard_script
 from tests.dashboard.test_dashboard_e2e import pytestmark  # noqa: F401 (the same skip)
 from tests.factories import create_patient
 
@@ -28,28 +27,20 @@ from tests.factories import create_patient
 async def test_two_line_templates_are_answered_and_two_line_messages_stored_as_typed(
     database_url: str, admin_conn: asyncpg.Connection, db: Database, tmp_path: Path
 ) -> None:
-    db_env = built_dashboard_env(database_url)
-    admin, _ = await admin_and_clinician(
-        db_env,
-        admin_conn,
-        "Harbour Lines",
-        ("admin@lines.test", "admin pass 1234"),
-        ("nurse@lines.test", "nurse pass 1234"),
-    )
-    org_id = uuid.UUID(admin["organization_id"])
+    clinic = await harbour_clinic(database_url, admin_conn, "lines")
+    org_id = clinic.org_id
     patient = await create_patient(
         admin_conn, org_id, display_name="Lina Lines", contacts={"sms": "+14155550181"}
     )
-    api_key = await create_api_key(db.pool, admin["organization_id"], "dashboard lines e2e")
+    api_key = await create_api_key(db.pool, str(clinic.org_id), "dashboard lines e2e")
 
     result = run_dashboard_script(
         "multiline-texts.e2e.mjs",
-        db_env=db_env,
+        db_env=clinic.db_env,
         tmp_path=tmp_path,
         next_env={"MEDREMIND_API_KEY": api_key},
         script_env={
-            "ADMIN_EMAIL": "admin@lines.test",
-            "ADMIN_PASSWORD": "admin pass 1234",
+            **clinic.admin_env,
             "PATIENT_NAME": "Lina Lines",
         },
     ).result
