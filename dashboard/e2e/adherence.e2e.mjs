@@ -21,6 +21,7 @@ try {
   const row = page.getByTestId("patient-row").filter({ hasText: env("PATIENT_NAME") });
   const cells = row.locator("td");
   result.list = { days_7: await text(cells.nth(1)), days_30: await text(cells.nth(2)) };
+  result.list_caption = await text(page.locator("table caption"));
   log("the patient's page: the chart and its summary");
   await page.goto(`${BASE_URL}/patients/${env("PATIENT_ID")}`);
   result.summary = await text(page.getByTestId("adherence-summary"));

@@ -73,7 +73,13 @@ async def test_adherence_over_30_days_is_the_same_on_the_list_and_the_page(
         },
     ).result
 
-    assert result["list"] == {"days_7": "100%", "days_30": "50%"}, result
+    assert (result["list"]["days_7"], result["list"]["days_30"]) == ("100%", "50%"), result
+    # Last answer is at the clinic's time, and the list says so (found by hand: it did not, and
+    # a New York patient's 20:00 dose read as answered at 02:10 on a Berlin clinic's list).
+    clinic_zone = await admin_conn.fetchval(
+        "select timezone from organizations where id = $1", clinic.org_id
+    )
+    assert result["list_caption"] == f"1 patient · times in {clinic_zone}", result
     assert result["summary"] == "270 of 540 doses taken in the last 30 days (50%).", result
     # Every calendar day the 30 days touch in the patient's zone, each once.
     days = [title.split(":")[0] for title in result["bar_days"]]
