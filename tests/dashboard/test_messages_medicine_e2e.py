@@ -49,6 +49,8 @@ async def test_a_doses_reminders_name_their_medicine(
             ),
         )
     await create_message(admin_conn, patient["id"], message_content="Clinic news")
+    # Found by hand too: an Arabic name before a Latin dose showed "850 · ميتفورمين mg".
+    await create_medication(admin_conn, patient["id"], name="ميتفورمين", dose="850 mg")
 
     result = run_dashboard_script(
         "messages-medicine.e2e.mjs",
@@ -65,6 +67,8 @@ async def test_a_doses_reminders_name_their_medicine(
         "medication reminder · Metformin",
         "medication reminder · Ramipril",
     ], result
+    # "850" and "mg" side by side (a space apart), not split by the name.
+    assert result["dose_gap"] is not None and 0 <= result["dose_gap"] < 12, result
     timeline = " ".join(result["timeline_all"])
     assert "medication reminder · Metformin · auto" in timeline, result
     assert "medication reminder · Ramipril · auto" in timeline, result

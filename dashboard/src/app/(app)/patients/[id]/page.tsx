@@ -231,7 +231,8 @@ export default async function PatientPage({
           <ul>
             {data.medications.map((m) => (
               <li key={m.id}>
-                <strong>{m.name}</strong> {m.dose ? `· ${m.dose}` : ""}{" "}
+                {/* Each in its own direction: an Arabic name before "850 mg" read "850 · <name> mg". */}
+                <strong><bdi>{m.name}</bdi></strong> {m.dose ? <>· <bdi data-testid="medicine-dose">{m.dose}</bdi></> : ""}{" "}
                 {m.status !== "active" ? <span className="badge neutral">{m.status}</span> : null}
                 {m.time_critical ? (
                   <span className="badge bad" data-testid={`time-critical-${m.id}`} title="Reminders go first at their minute and never early">
