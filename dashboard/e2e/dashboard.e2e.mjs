@@ -342,6 +342,9 @@ try {
     await page.goto(`${BASE_URL}/messages/new`);
     await page.getByLabel("A group of patients").check();
     await page.getByLabel("Name, external id or address contains").fill("seeded");
+    // A group message goes only as counted (uncounted, the server refuses it).
+    await page.getByRole("button", { name: "Count recipients" }).click();
+    await page.getByTestId("group-count").filter({ hasText: "1 patient will receive it." }).waitFor();
     await page.getByLabel("Use a template").check();
     await page.getByLabel("Template", { exact: true }).selectOption("Blood test");
     await page.getByTestId("compose-preview").filter({ hasText: "Hello {{ patient_name }}, this is Clinic A." }).waitFor();
@@ -461,6 +464,7 @@ try {
   await apptRow.waitFor();
   await shot(page, "desktop", "appointments");
   await apptRow.getByRole("button", { name: /^Cancel appointment/ }).click();
+  await apptRow.getByRole("button", { name: "Yes, cancel it" }).click();
   await apptRow.locator('[data-status="cancelled"]').waitFor();
   log("created and cancelled an appointment");
 

@@ -3,7 +3,8 @@
 // list says how many it shows of how many and how to find the others; search finds the last
 // one; from that patient's page, Compose message, Appointments and Waitlist open with them
 // chosen (the pickers list the first 500 by name: they offered "Choose a patient" and a list
-// without them), with a hint under each picker; the waitlist takes them. Run by
+// without them), with a hint under each picker; the waitlist takes them; the Scheduled messages
+// list of more messages than it shows says how many it shows of how many. Run by
 // tests/dashboard/test_many_patients_e2e.py.
 //
 // Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, LATE_PATIENT_ID, SCREENSHOT_DIR,
@@ -58,6 +59,17 @@ try {
   await row.first().waitFor({ timeout: 15000 }).catch(() => undefined);
   result.waitlisted = await row.count();
   await page.screenshot({ path: join(SHOTS, "many-patients-waitlist.png"), fullPage: true });
+
+  // More messages than the list shows: it said "200 messages", the sent ones unseen.
+  const messages = async (query) => {
+    await page.goto(`${BASE_URL}/messages${query}`);
+    return { caption: await text(page.locator("table caption")), rows: await page.getByTestId("message-row").count() };
+  };
+  log("the scheduled messages of a large clinic");
+  result.messages = await messages("");
+  await page.screenshot({ path: join(SHOTS, "many-patients-messages.png"), fullPage: false });
+  result.messages_pending = await messages("?status=pending");
+  result.messages_sent = await messages("?status=sent");
 } finally {
   writeFileSync(env("RESULT_FILE"), JSON.stringify(result, null, 2));
   await browser.close();

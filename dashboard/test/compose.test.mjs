@@ -189,3 +189,21 @@ describe("groupCountText (Compose's recipient count, with those no channel reach
     assert.equal(groupCountText({ total: 0, unreachable: 0, invited: 0 }), "0 patients will receive it.");
   });
 });
+
+test("a group message goes only as counted: uncounted, or counted before the group changed, is refused", () => {
+  const { groupConfirmProblem, groupSendLabel } = require("../.unit-build/compose.js");
+  assert.equal(groupConfirmProblem(null, 45), "group_uncounted");
+  assert.equal(groupConfirmProblem("", 45), "group_uncounted");
+  assert.equal(groupConfirmProblem("forty", 45), "group_uncounted");
+  assert.equal(groupConfirmProblem("44", 45), "group_changed");
+  assert.equal(groupConfirmProblem("45", 45), null);
+  assert.equal(groupConfirmProblem("0", 0), null);
+  assert.equal(groupSendLabel("now", null), "Send now to the group");
+  assert.equal(groupSendLabel("later", 1), "Schedule to the group (1 patient)");
+  assert.equal(groupSendLabel("now", 45), "Send now to the group (45 patients)");
+  for (const code of ["group_uncounted", "group_changed"]) {
+    const { errorMessage } = require("../.unit-build/errors.js");
+    const message = errorMessage(code);
+    assert.ok(message.startsWith("Recipients:") && message.includes("Count recipients"), message);
+  }
+});

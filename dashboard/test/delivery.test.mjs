@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { OUTBOX_LABEL, canResend, channelLabel, resendError } = require("../.unit-build/delivery.js");
+const { OUTBOX_LABEL, canResend, channelLabel, resendError, kindLabel } = require("../.unit-build/delivery.js");
 
 describe("channelLabel", () => {
   test("a provider send shows its channel only", () => {
@@ -44,4 +44,10 @@ describe("resendError", () => {
     test(`${outcome} is its own error code`, () => assert.equal(resendError(outcome), outcome));
   }
   test("anything else reads as not found", () => assert.equal(resendError("surprise"), "not_found"));
+});
+
+test("kindLabel: a dose's message names its medicine; others their kind", () => {
+  assert.equal(kindLabel("medication_reminder", "Metformin"), "medication reminder · Metformin");
+  assert.equal(kindLabel("dose_followup", "ميتفورمين"), "dose followup · ميتفورمين");
+  assert.equal(kindLabel("appointment_reminder", null), "appointment reminder");
 });

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { fieldProblem, formValues } = require("../.unit-build/form-state.js");
+const { fieldProblem, formValues, typedText } = require("../.unit-build/form-state.js");
 
 describe("formValues", () => {
   test("the named fields as typed, missing ones empty, others left out", () => {
@@ -41,4 +41,10 @@ describe("fieldProblem", () => {
     assert.deepEqual(fieldProblem(state, "name", "err"), {});
     assert.deepEqual(fieldProblem({}, "timezone", "err"), {});
   });
+});
+
+test("typedText: a textarea's CRLF line breaks as typed (LF), other values as they are", () => {
+  assert.equal(typedText("Hello\r\nSee you\r\n"), "Hello\nSee you\n");
+  assert.equal(typedText("a\rb\nc"), "a\nb\nc");
+  assert.equal(typedText(null), "");
 });

@@ -12,6 +12,7 @@ import json
 import secrets
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,37 @@ async def admin_and_clinician(
         first["organization_id"],
     )
     return first, second
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """A clinic made for one browser test: the services' environment over the test's database,
+    its id, and the sign-in of its admin and of a clinician of it who is not an admin."""
+
+    db_env: dict[str, str]
+    org_id: uuid.UUID
+    admin: tuple[str, str]
+    nurse: tuple[str, str]
+
+    @property
+    def nurse_env(self) -> dict[str, str]:
+        """The script's ``CLINICIAN_EMAIL`` and ``CLINICIAN_PASSWORD``: the clinician's."""
+        return {"CLINICIAN_EMAIL": self.nurse[0], "CLINICIAN_PASSWORD": self.nurse[1]}
+
+    @property
+    def admin_env(self) -> dict[str, str]:
+        """The script's ``ADMIN_EMAIL`` and ``ADMIN_PASSWORD``."""
+        return {"ADMIN_EMAIL": self.admin[0], "ADMIN_PASSWORD": self.admin[1]}
+
+
+async def harbour_clinic(database_url: str, conn: asyncpg.Connection, word: str) -> Clinic:
+    """ "Harbour <Word>", with admin@<word>.test and nurse@<word>.test, once the dashboard is
+    built (:func:`built_dashboard_env`, :func:`admin_and_clinician`)."""
+    db_env = built_dashboard_env(database_url)
+    admin = (f"admin@{word}.test", "admin pass 1234")
+    nurse = (f"nurse@{word}.test", "nurse pass 1234")
+    first, _ = await admin_and_clinician(db_env, conn, f"Harbour {word.title()}", admin, nurse)
+    return Clinic(db_env, uuid.UUID(first["organization_id"]), admin, nurse)
 
 
 @dataclass(frozen=True)

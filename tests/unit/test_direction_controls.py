@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from core.direction_controls import unclosed_direction_control
+from core.direction_controls import first_open_control, unclosed_direction_control
 
 
 @pytest.mark.parametrize(
@@ -38,3 +41,24 @@ def test_an_open_control_is_named_with_its_line(source: str, open_char: str, lin
 )
 def test_closed_or_scopeless_controls_pass(source: str) -> None:
     assert unclosed_direction_control(source) is None
+
+
+VECTORS = Path(__file__).resolve().parents[2] / "dashboard" / "test" / "direction-controls.json"
+
+
+def test_the_shared_vectors_hold_for_the_api() -> None:
+    """The vectors the dashboard's copy of the rule is held to too
+    (dashboard/test/direction-controls.test.mjs): a divergence fails one side."""
+    vectors = json.loads(VECTORS.read_text("utf-8"))["vectors"]
+    differ = []
+    for vector in vectors:
+        found = first_open_control(vector["text"])
+        ours = (
+            None
+            if found is None
+            else {"line": found.line, "char": found.code, "closer": found.closer}
+        )
+        if ours != vector["open"]:
+            differ.append(f"{vector['text']!r}: API {ours}, vectors {vector['open']}")
+    assert differ == []
+    assert len(vectors) > 30

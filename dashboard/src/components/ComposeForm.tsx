@@ -9,6 +9,7 @@ import {
   ANY_CHANNEL,
   type TemplateVersion,
   groupCountText,
+  groupSendLabel,
   pickVersion,
   templateChannelProblem,
   templateChoices,
@@ -74,6 +75,10 @@ export function ComposeForm({
   const [counting, startCounting] = useTransition();
   const [platform, setPlatform] = useState("auto");
   const [when, setWhen] = useState<"now" | "later">("now");
+  // The count the clinician sees for this search and channel: sent with the form, which the
+  // server refuses for a group without it or when the group has changed since.
+  const counted = groupCount && groupCount.query === groupQuery && groupCount.platform === platform ? groupCount.n : null;
+  const groupError = state.error === "group_uncounted" || state.error === "group_changed";
   const channels = platform === "auto" ? ["telegram", "whatsapp", "sms", "email"] : [platform];
   const patient = patients.find((p) => p.id === patientId);
   // Template mode: the version this patient (or, for a group, the clinic's language) would get on
@@ -161,8 +166,10 @@ export function ComposeForm({
                       value={groupQuery}
                       maxLength={100}
                       onChange={(e) => setGroupQuery(e.target.value)}
-                      aria-describedby="group-hint group-count"
+                      aria-describedby={groupError ? "compose-error group-hint group-count" : "group-hint group-count"}
+                      aria-invalid={groupError ? true : undefined}
                     />
+                    <input type="hidden" name="group_confirmed" value={counted ? String(counted.total) : ""} />
                   </div>
                   <div className="field">
                     <button
@@ -177,9 +184,9 @@ export function ComposeForm({
                     </button>
                   </div>
                 </div>
-                <p id="group-hint" className="hint">Empty means every patient; invited ones who have not consented yet get nothing and are named.</p>
+                <p id="group-hint" className="hint">Empty means every patient; invited ones who have not consented yet get nothing and are named. Count the recipients before you send: the message goes only as counted.</p>
                 <p id="group-count" aria-live="polite" data-testid="group-count">
-                  {groupCount && groupCount.query === groupQuery && groupCount.platform === platform ? groupCountText(groupCount.n) : ""}
+                  {counted ? groupCountText(counted) : ""}
                 </p>
               </div>
             )}
@@ -322,8 +329,7 @@ export function ComposeForm({
           </fieldset>
           {/* Disabled while sending: a second click would insert the message twice. */}
           <button type="submit" disabled={sending}>
-            {when === "now" ? "Send now" : "Schedule"}
-            {audience === "group" ? " to the group" : ""}
+            {audience === "group" ? groupSendLabel(when, counted ? counted.total : null) : when === "now" ? "Send now" : "Schedule"}
           </button>
         </div>
         <section className="panel" aria-labelledby="preview-h">

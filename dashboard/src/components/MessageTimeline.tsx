@@ -1,5 +1,5 @@
 import type { MessageRow } from "@/lib/data/messages";
-import { OUTBOX_HINT, OUTBOX_LABEL, canResend } from "@/lib/delivery";
+import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel } from "@/lib/delivery";
 import { formatInZone } from "@/lib/time";
 import { StatusBadge } from "./StatusBadge";
 
@@ -25,7 +25,7 @@ export function MessageTimeline({
             <StatusBadge status={m.status} testId="message-status" />{" "}
             <strong>{formatInZone(m.scheduled_time, timezone)}</strong>{" "}
             <span className="muted">
-              {m.kind.replaceAll("_", " ")} · {m.channel_used ?? m.platform}
+              {kindLabel(m.kind, m.medicine)} · {m.channel_used ?? m.platform}
               {m.caregiver_name ? <span data-testid="message-caregiver">{` · to ${m.caregiver_name}`}</span> : null}
             </span>
             {m.via_outbox ? (

@@ -17,6 +17,7 @@ interface Props {
 
 const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const ERROR_ID = "waitlist-error";
+const HOURS_HINT_ID = "wl-hours-hint";
 
 /**
  * Put a patient on the waitlist. A refusal names the field and keeps the patient, days, hours and
@@ -31,6 +32,12 @@ export function WaitlistForm({ action, patients, patientTotal, patient }: Props)
   const chosenPatient = patients.some((p) => p.id === typedPatient) ? typedPatient : "";
   const days = new Set(value("days").split(","));
   const problem = (name: string) => fieldProblem(state, name, ERROR_ID);
+  // Every other time on the dashboard is the clinic's; these are the patient's (the planner
+  // matches a freed slot in the patient's timezone), so each hour field says so.
+  const hours = (name: string) => {
+    const marked = problem(name);
+    return { ...marked, "aria-describedby": [marked["aria-describedby"], HOURS_HINT_ID].filter(Boolean).join(" ") };
+  };
   const error = errorMessage(state.error);
   return (
     <form action={formAction} className="panel" aria-labelledby="wl-add-h">
@@ -65,12 +72,15 @@ export function WaitlistForm({ action, patients, patientTotal, patient }: Props)
         </fieldset>
         <div className="field" style={{ flexBasis: 120 }}>
           <label htmlFor="wl-earliest">From</label>
-          <input id="wl-earliest" name="earliest" type="time" defaultValue={value("earliest")} {...problem("earliest")} />
+          <input id="wl-earliest" name="earliest" type="time" defaultValue={value("earliest")} {...hours("earliest")} />
         </div>
         <div className="field" style={{ flexBasis: 120 }}>
           <label htmlFor="wl-latest">Until</label>
-          <input id="wl-latest" name="latest" type="time" defaultValue={value("latest")} {...problem("latest")} />
+          <input id="wl-latest" name="latest" type="time" defaultValue={value("latest")} {...hours("latest")} />
         </div>
+        <p id={HOURS_HINT_ID} className="hint" style={{ flexBasis: "100%" }} data-testid="waitlist-hours-hint">
+          Days and hours are the patient&apos;s own, in their timezone (shown on their page), not the clinic&apos;s.
+        </p>
         <div className="field">
           <label htmlFor="wl-note">Note</label>
           <input id="wl-note" name="note" maxLength={200} defaultValue={value("note")} {...problem("note")} />

@@ -174,6 +174,24 @@ export function groupReport(report: GroupReportFields): {
 }
 
 /**
+ * Why a group message may not be sent yet, or null: the clinician must have counted its
+ * recipients for this search (the form's `group_confirmed`: the count they saw) and the group
+ * must still have that many. A group with an empty search is every patient of the clinic, and
+ * one click on Send now messaged them all, uncounted; a count seen before patients joined or
+ * left is no longer what the message would do.
+ */
+export function groupConfirmProblem(confirmed: unknown, total: number): "group_uncounted" | "group_changed" | null {
+  if (typeof confirmed !== "string" || !/^\d{1,9}$/.test(confirmed)) return "group_uncounted";
+  return Number(confirmed) === total ? null : "group_changed";
+}
+
+/** The group's Send button, naming how many patients it goes to once they are counted. */
+export function groupSendLabel(when: "now" | "later", total: number | null): string {
+  const verb = when === "now" ? "Send now" : "Schedule";
+  return total === null ? `${verb} to the group` : `${verb} to the group (${patients(total)})`;
+}
+
+/**
  * Compose's recipient count for a group: how many patients it goes to, how many of them no
  * channel reaches now (a message sent now leaves them out; a later one keeps them), and how many
  * invited patients match but get nothing until they consent.

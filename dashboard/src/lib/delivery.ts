@@ -25,6 +25,16 @@ export const OUTBOX_HINT =
   "Written to the outbox folder, not sent: this channel has no provider credentials (MEDREMIND_OUTBOX_ENABLED). The patient did not receive it.";
 
 /** The channel as shown: the one used (else the one asked for), marked when it was the outbox. */
+/**
+ * What a message is, as the lists name it: its kind, and for a dose's reminder or follow-up the
+ * medicine. A patient with two medicines due at 08:00 has two reminders then, which read as the
+ * same message twice ("medication reminder"): a duplicate to cancel, to the clinician's eye.
+ */
+export function kindLabel(kind: string, medicine: string | null): string {
+  const label = kind.replaceAll("_", " ");
+  return medicine ? `${label} · ${medicine}` : label;
+}
+
 export function channelLabel(m: Pick<DeliveryFacts, "platform" | "channel_used" | "via_outbox">): string {
   const channel = m.channel_used ?? m.platform;
   return m.via_outbox ? `${channel} · ${OUTBOX_LABEL}` : channel;

@@ -13,11 +13,14 @@ const EMBEDDINGS = new Set(["\u202a", "\u202b", "\u202d", "\u202e"]);
 const ISOLATES = new Set(["\u2066", "\u2067", "\u2068"]);
 const PDF = "\u202c";
 const PDI = "\u2069";
+// Where Python's str.splitlines ends a line, which the API's rule uses: splitting on \r and \n
+// only, an override "closed" after a U+2029 or U+0085 was kept here and refused by the API.
+const LINE_END = /\r\n|[\n\v\f\r\x1c-\x1e\x85\u2028\u2029]/;
 
 /** The first direction control `text` leaves open on its line: its line (from 1), the code point
  * ("U+202E") and the one that closes it; or null. */
 export function unclosedDirectionControl(text: string): { line: number; char: string; closer: string } | null {
-  for (const [index, line] of text.split(/\r\n|\r|\n/).entries()) {
+  for (const [index, line] of text.split(LINE_END).entries()) {
     const opened: string[] = [];
     for (const char of line) {
       const last = opened.at(-1);

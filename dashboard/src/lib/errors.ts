@@ -79,6 +79,11 @@ const MESSAGES: Record<string, string> = {
     "That is the template's last version and messages waiting to be sent use it: cancel them (Messages page) or save another version first.",
   // The API's 409 for a patient who has not consented (medremind/web/api_v1/message_reach.py
   // no_consent): refused whenever the message is due, since the worker cancels it unsent.
+  // A group message sent uncounted, or counted before the group changed (lib/compose.ts).
+  group_uncounted:
+    "Recipients: press Count recipients and check how many patients this message goes to, then send. An empty search means every patient of the clinic.",
+  group_changed:
+    "Recipients: the group has changed since you counted it (patients joined, left or changed their consent). Press Count recipients again, check the number, then send.",
   not_consented:
     "Patient: this patient has not consented yet (invited): nothing but a service notice goes to them before they join. Send them an invite link (Make an invite link on their page) and send this message once they have joined.",
   resend_unreachable:

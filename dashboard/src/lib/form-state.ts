@@ -24,6 +24,16 @@ export function formValues<K extends string>(formData: FormData, names: readonly
   return values;
 }
 
+/**
+ * A textarea's text as the clinician typed it: a browser submits its line breaks as CRLF (the
+ * textarea wrapping transformation), while the editor's state, previews and counts hold LF. Kept
+ * as CRLF, a template's answer (checked or refused) was for another text than the one on screen
+ * and was never shown, and a composed message was stored longer than its preview counted.
+ */
+export function typedText(value: FormDataEntryValue | null): string {
+  return typeof value === "string" ? value.replace(/\r\n?/g, "\n") : "";
+}
+
 /** The props that mark `name` invalid and point at the form's error (id `errorId`), if it is the one. */
 export function fieldProblem(
   state: FormState,

@@ -9,6 +9,7 @@
  * Python API first (./template-api.ts) and applies these rules after it; without it, these rules
  * are the only check (the fallback).
  */
+import { unclosedDirectionControl } from "./direction-controls";
 import { DEFAULT_SMS_MAX_SEGMENTS, lengthProblem } from "./sms";
 
 export const PLACEHOLDERS = ["patient_name", "clinic_name"] as const;
@@ -63,6 +64,14 @@ export function templateProblems(body: string, channel: string, maxSegments = DE
   }
   const stripped = body.replace(PLACEHOLDER, "");
   if (stripped.includes("{{") || stripped.includes("}}")) problems.push("A placeholder is not closed: use {{ name }}.");
+  // The API refuses these in a template (core/direction_controls.py, validate_custom); without
+  // this the fallback saved a text whose every message read reversed after the control.
+  const open = unclosedDirectionControl(body);
+  if (open !== null) {
+    problems.push(
+      `Line ${open.line}: an invisible direction control (${open.char}) is left open, so the rest of that line would reach the patient reversed. Remove it, or close it with ${open.closer} on the same line.`,
+    );
+  }
   for (const checked of channel === "default" ? DEFAULT_CHECKED : [channel]) {
     const tooLong = worstCaseLengthProblem(body, checked, maxSegments);
     if (tooLong && !problems.includes(tooLong)) problems.push(tooLong);

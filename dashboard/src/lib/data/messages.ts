@@ -47,6 +47,8 @@ export interface MessageRow {
   channel_used: string | null;
   /** The caregiver a caregiver's alert or notice is for (a patient's caregivers may be several). */
   caregiver_name: string | null;
+  /** The medicine of the dose a reminder or follow-up is about, if any. */
+  medicine: string | null;
   attempts: number;
   last_error: string | null;
   sent_at: Date | null;
@@ -74,20 +76,38 @@ const MESSAGE_COLUMNS = `
   m.via_outbox, m.resent_from,
   (select r.id from scheduled_messages r where r.resent_from = m.id) as resent_as,
   (select c.name from caregivers c where c.id = m.caregiver_id) as caregiver_name,
+  (select md.name from dose_events de join medications md on md.id = de.medication_id
+    where de.id = m.dose_event_id) as medicine,
   ${ATTEMPTS_JSON} as attempt_list`;
 
-/** Messages of the organization, optionally of one status: pending first by time, then recent. */
-export async function listMessages(tx: Tx, status: string | null): Promise<MessageRow[]> {
-  return tx.unsafe<MessageRow[]>(
+/** Rows the Scheduled messages list shows at most. */
+export const MESSAGE_LIST_LIMIT = 200;
+
+/**
+ * Messages of the organization, optionally of one status: pending first by time, then recent;
+ * the first MESSAGE_LIST_LIMIT, and how many there are in all (`total`), so that the page says
+ * when some are not shown (it said "200 messages" of a clinic with 269, its sent ones unseen).
+ */
+export async function listMessages(tx: Tx, status: string | null): Promise<{ messages: MessageRow[]; total: number }> {
+  const messages = await tx.unsafe<MessageRow[]>(
     `select ${MESSAGE_COLUMNS}
        from scheduled_messages m join patients p on p.id = m.patient_id
       where ($1::text is null or m.status = $1)
       order by (m.status in ('pending', 'processing')) desc,
                case when m.status in ('pending', 'processing') then m.scheduled_time end asc,
                m.scheduled_time desc
-      limit 200`,
+      limit ${MESSAGE_LIST_LIMIT}`,
     [status],
   );
+  if (messages.length < MESSAGE_LIST_LIMIT) return { messages, total: messages.length };
+  // The same rows as above, counted (row-level security limits both to the clinic's own).
+  const [row] = await tx.unsafe<{ total: number }[]>(
+    `select count(*)::int as total
+       from scheduled_messages m join patients p on p.id = m.patient_id
+      where ($1::text is null or m.status = $1)`,
+    [status],
+  );
+  return { messages, total: row?.total ?? messages.length };
 }
 
 /** The patient's messages with every attempt, newest first. */

@@ -14,6 +14,8 @@ export interface WaitlistRow {
   days_of_week: number[] | null;
   earliest: string | null;
   latest: string | null;
+  /** The zone the days and hours are in: the patient's. */
+  patient_timezone: string;
   note: string | null;
   created_at: Date;
 }
@@ -30,7 +32,7 @@ export async function listWaitlist(tx: Tx): Promise<WaitlistRow[]> {
   return tx.unsafe<WaitlistRow[]>(
     `select w.id, w.patient_id, p.display_name as patient_name, w.days_of_week,
             to_char(w.earliest, 'HH24:MI') as earliest, to_char(w.latest, 'HH24:MI') as latest,
-            w.note, w.created_at
+            p.timezone as patient_timezone, w.note, w.created_at
        from waitlist_entries w join patients p on p.id = w.patient_id
       where w.status = 'waiting'
       order by w.created_at, w.id limit 500`,

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { AppointmentForm } from "@/components/AppointmentForm";
+import { CancelAppointment } from "@/components/CancelAppointment";
 import { CreatedNotice } from "@/components/CreatedNotice";
 import { PatientTime } from "@/components/PatientTime";
 import { StatusBadge } from "@/components/StatusBadge";
@@ -105,11 +106,13 @@ export default async function AppointmentsPage({
                   </td>
                   <td role="cell">
                     {open ? (
-                      <form action={cancelAppointmentAction}>
-                        <input type="hidden" name="id" value={a.id} />
-                        <input type="hidden" name="back_patient" value={patient ?? ""} />
-                        <button type="submit" className="danger" aria-label={`Cancel appointment of ${a.patient_name ?? "patient"}`}>Cancel</button>
-                      </form>
+                      <CancelAppointment
+                        action={cancelAppointmentAction}
+                        id={a.id}
+                        backPatient={patient ?? ""}
+                        patientName={a.patient_name ?? "Unnamed patient"}
+                        when={formatInZone(a.starts_at, tz)}
+                      />
                     ) : null}
                   </td>
                   <td role="cell" data-label={started ? "Outcome" : undefined}>

@@ -19,12 +19,13 @@ import {
 import { resendError } from "@/lib/delivery";
 import { templateVersions } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
-import { reachVerdict, templateChannelProblem, templateNameFromForm } from "@/lib/compose";
+import { groupConfirmProblem, reachVerdict, templateChannelProblem, templateNameFromForm } from "@/lib/compose";
 import { patientLabel } from "@/lib/patient-label";
 import { SAMPLE_LONGEST, fillForPatient, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem } from "@/lib/sms";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { sqlState } from "@/lib/errors";
+import { typedText } from "@/lib/form-state";
 import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
 
 /** How many patients a group message to `search` would go to, and how many no channel reaches. */
@@ -81,7 +82,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
   const platform = String(formData.get("platform") ?? "auto");
   const useTemplate = formData.get("source") === "template";
   const template = useTemplate ? templateNameFromForm(formData.get("template_name")) : null;
-  const content = useTemplate ? null : String(formData.get("message_content") ?? "").trim();
+  const content = useTemplate ? null : typedText(formData.get("message_content")).trim();
   const when = String(formData.get("when") ?? "now");
   const localTime = when === "later" ? String(formData.get("local_time") ?? "") : null;
   const urgent = formData.get("urgent") === "on";
@@ -123,7 +124,12 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
         if (versions.length === 0) return { error: "template_not_found" };
         if (templateChannelProblem(versions, platform) !== null) return { error: "template_channel" };
       }
-      if (group) return { result: await scheduleGroupMessage(tx, search, input) };
+      if (group) {
+        // Sent only as counted: the clinician saw how many patients it goes to, and still so.
+        const problem = groupConfirmProblem(formData.get("group_confirmed"), (await countGroup(tx, search, platform)).total);
+        if (problem !== null) return { error: problem };
+        return { result: await scheduleGroupMessage(tx, search, input) };
+      }
       // A patient no channel reaches now (SMS only, and they sent STOP): a message due within
       // the refusal window would fail at once in the worker, so it is refused, as the API
       // refuses it (409); a later one is kept with a notice (they may reply START meanwhile).

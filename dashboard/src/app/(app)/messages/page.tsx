@@ -5,7 +5,7 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { MESSAGE_STATUSES, listMessages } from "@/lib/data/messages";
-import { OUTBOX_HINT, OUTBOX_LABEL, canResend } from "@/lib/delivery";
+import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel } from "@/lib/delivery";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
 import { cancelMessageAction, resendMessageAction, sendNowAction } from "./actions";
@@ -23,7 +23,7 @@ export default async function MessagesPage({
     typeof params.status === "string" && (MESSAGE_STATUSES as readonly string[]).includes(params.status)
       ? params.status
       : null;
-  const messages = await asClinician(clinician.id, (tx) => listMessages(tx, status));
+  const { messages, total } = await asClinician(clinician.id, (tx) => listMessages(tx, status));
   const error = errorMessage(params.error);
   const now = Date.now();
   return (
@@ -59,8 +59,19 @@ export default async function MessagesPage({
       <div className="panel table-wrap">
         <table aria-live="polite">
           <caption>
-            {messages.length} message{messages.length === 1 ? "" : "s"}
+            {total > messages.length ? `${messages.length} of ${total}` : messages.length} message{total === 1 ? "" : "s"}
             {status ? ` with status ${status}` : ""} · times in {clinician.timezone}
+            {total > messages.length ? (
+              <span className="muted" data-testid="list-limit">
+                {" "}
+                ·{" "}
+                {status === null
+                  ? "pending first by time, then the most recent; choose a status to see the others"
+                  : status === "pending" || status === "processing"
+                    ? `the first ${messages.length} by time`
+                    : `the ${messages.length} most recent`}
+              </span>
+            ) : null}
           </caption>
           <thead>
             <tr>
@@ -87,7 +98,7 @@ export default async function MessagesPage({
                       </span>
                     ) : null}
                     {m.message_content || !m.template ? (
-                      <span className="message-text">{m.message_content ?? m.kind.replaceAll("_", " ")}</span>
+                      <span className="message-text" data-testid="message-kind">{m.message_content ?? kindLabel(m.kind, m.medicine)}</span>
                     ) : null}
                   </td>
                   <td>

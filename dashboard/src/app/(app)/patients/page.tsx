@@ -55,6 +55,8 @@ export default async function PatientsPage({
           <caption>
             {total > patients.length ? `${patients.length} of ${total}` : patients.length} patient{total === 1 ? "" : "s"}
             {q ? ` matching “${q}”` : ""}
+            {/* Last answer is at the clinic's time, as the other lists say: not the patient's. */}
+            {` · times in ${clinician.timezone}`}
             {total > patients.length ? (
               <span className="muted" data-testid="list-limit">
                 {" "}

@@ -4,6 +4,7 @@ import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
+import { typedText } from "@/lib/form-state";
 import { deleteTemplate, saveTemplate } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
 import { TEMPLATE_CHANNELS, templateProblems } from "@/lib/placeholders";
@@ -48,7 +49,7 @@ function fields(formData: FormData): Fields {
     kind: String(formData.get("kind") ?? "free_text"),
     locale: String(formData.get("locale") ?? "en"),
     channel: String(formData.get("channel") ?? "default"),
-    body: String(formData.get("body") ?? ""),
+    body: typedText(formData.get("body")),
   };
 }
 

@@ -57,7 +57,13 @@ export default async function WaitlistPage({
               <tr key={e.id} data-testid="waitlist-row">
                 <td><Link href={`/patients/${e.patient_id}`}>{e.patient_name ?? "Unnamed patient"}</Link></td>
                 <td>{e.days_of_week ? e.days_of_week.map((d) => DAYS[d - 1]).join(", ") : "Any day"}</td>
-                <td>{e.earliest || e.latest ? `${e.earliest ?? "…"}–${e.latest ?? "…"}` : "Any time"}</td>
+                <td data-testid="waitlist-hours">
+                  {e.earliest || e.latest ? `${e.earliest ?? "…"}–${e.latest ?? "…"}` : "Any time"}
+                  {/* The patient's days and hours: their zone named when it is not the clinic's. */}
+                  {(e.earliest || e.latest || e.days_of_week) && e.patient_timezone !== tz ? (
+                    <div className="muted">patient&apos;s time ({e.patient_timezone})</div>
+                  ) : null}
+                </td>
                 <td>{e.note ?? ""}</td>
                 <td>{formatInZone(e.created_at, tz)}</td>
                 <td>

@@ -19,7 +19,7 @@ import { asClinician, isUuid } from "@/lib/db";
 import { listAppointments } from "@/lib/data/appointments";
 import { patientMessages } from "@/lib/data/messages";
 import { nextAutomaticMessage, type NextMessage } from "@/lib/data/next-message";
-import { caregivers, doseHistory, getPatient, medications } from "@/lib/data/patients";
+import { adherenceDays, caregivers, doseHistory, getPatient, medications } from "@/lib/data/patients";
 import { patientPreferences } from "@/lib/data/preferences";
 import { errorMessage, noticeMessage } from "@/lib/errors";
 import { serviceProblem } from "@/lib/service-problem";
@@ -92,6 +92,7 @@ export default async function PatientPage({
       patient,
       medications: await medications(tx, id),
       doses: await doseHistory(tx, id),
+      adherence: await adherenceDays(tx, id, patient.timezone),
       messages: await patientMessages(tx, id),
       appointments: await listAppointments(tx, id),
       caregivers: await caregivers(tx, id),
@@ -230,7 +231,8 @@ export default async function PatientPage({
           <ul>
             {data.medications.map((m) => (
               <li key={m.id}>
-                <strong>{m.name}</strong> {m.dose ? `· ${m.dose}` : ""}{" "}
+                {/* Each in its own direction: an Arabic name before "850 mg" read "850 · <name> mg". */}
+                <strong><bdi>{m.name}</bdi></strong> {m.dose ? <>· <bdi data-testid="medicine-dose">{m.dose}</bdi></> : ""}{" "}
                 {m.status !== "active" ? <span className="badge neutral">{m.status}</span> : null}
                 {m.time_critical ? (
                   <span className="badge bad" data-testid={`time-critical-${m.id}`} title="Reminders go first at their minute and never early">
@@ -265,7 +267,7 @@ export default async function PatientPage({
         </section>
         <section className="panel" aria-labelledby="adherence-h">
           <h2 id="adherence-h">Adherence</h2>
-          <AdherenceChart doses={data.doses} timezone={patient.timezone} />
+          <AdherenceChart days={data.adherence} />
         </section>
       </div>
 
