@@ -138,11 +138,13 @@ class WhatsAppSender:
         *,
         last_inbound_at: LastInboundLookup | None = None,
         content_store: ContentStore | None = None,
+        clock: Callable[[], datetime] = _utcnow,
     ) -> WhatsAppSender:
         """Build from ``TWILIO_*`` (incl. ``TWILIO_WHATSAPP_CONTENT_SIDS``) and the lookup.
 
         With ``WHATSAPP_QUICK_REPLIES`` on, options go as buttons whose contents are kept in
         ``content_store`` (Postgres in the processes; None keeps them in memory only).
+        ``clock``: now, for the 24-hour window (the clock the inbound times were stored by).
         """
         account_sid = settings.twilio_account_sid or ""
         token = settings.twilio_auth_token
@@ -161,6 +163,7 @@ class WhatsAppSender:
             status_callback=status_callback_url(settings.public_base_url),
             quick_replies=quick_replies,
             pool_size=settings.worker_concurrency,
+            clock=clock,
         )
 
     async def in_window(self, number: str) -> bool:
