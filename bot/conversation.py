@@ -40,6 +40,10 @@ class Reply:
     edit: bool = False
     # Buttons whose data is sent as is (reminder and appointment answers, see bot.callbacks).
     raw_options: tuple[tuple[str, str], ...] = ()
+    # The options' labels are themselves what the step reads typed ("30" minutes): they are
+    # buttons where the channel has real ones (Telegram, WhatsApp) and never numbered replies,
+    # where "2" would be the second option (60) instead of 2 (bot.steps.Step.typed_labels).
+    typed_labels: bool = False
 
 
 @dataclass(slots=True)
@@ -113,8 +117,9 @@ class Turn:
         columns: int = 1,
         attachments: tuple[tuple[str, str, bytes], ...] = (),
         edit: bool = False,
+        typed_labels: bool = False,
     ) -> None:
-        """Queue a reply."""
+        """Queue a reply; ``typed_labels``: see :attr:`Reply.typed_labels`."""
         self.replies.append(
             Reply(
                 text=text,
@@ -122,6 +127,7 @@ class Turn:
                 columns=columns,
                 attachments=attachments,
                 edit=edit,
+                typed_labels=typed_labels,
             )
         )
 
@@ -135,6 +141,7 @@ def issue_options(conv: Conversation, replies: list[Reply], now: datetime) -> li
     rendered: list[list[Option]] = []
     tokens: dict[str, str] = {}
     shown: list[list[str]] = []
+    numbered = False
     for reply in replies:
         opts: list[Option] = []
         for label, value in reply.options:
@@ -145,12 +152,13 @@ def issue_options(conv: Conversation, replies: list[Reply], now: datetime) -> li
         if reply.options:
             # Numbered replies refer to the last menu (SMS shows one at a time).
             shown = [[label, value] for label, value in reply.options]
+            numbered = conv.channel in NUMBERED_CHANNELS and not reply.typed_labels
         rendered.append(opts)
     if tokens:
         conv.state["tokens"] = tokens
         # The dialog's question as the answer router reads it (bot.routing.dialog_question).
         conv.state["options"] = shown
-        conv.state["numbered"] = conv.channel in NUMBERED_CHANNELS
+        conv.state["numbered"] = numbered
         mark_asked(conv, now)
     return rendered
 

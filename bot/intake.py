@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -63,8 +64,18 @@ def event_from_payload(data: dict[str, Any]) -> InboundEvent:
     return InboundEvent(**values)
 
 
-async def store_inbound(pool: asyncpg.Pool, event: InboundEvent, raw_payload: dict) -> UUID | None:
-    """Insert the update into ``inbound_messages``; ``None`` when it was stored before."""
+async def store_inbound(
+    pool: asyncpg.Pool,
+    event: InboundEvent,
+    raw_payload: dict,
+    *,
+    received_at: datetime | None = None,
+) -> UUID | None:
+    """Insert the update into ``inbound_messages``; ``None`` when it was stored before.
+
+    ``received_at``: now by the caller's clock, the one its senders measure WhatsApp's 24-hour
+    window with (None: the database's now()).
+    """
     mark_sensitive(event.text or None)
     payload = {"event": event_to_payload(event), "raw": raw_payload}
     async with pool.acquire() as conn:
@@ -74,6 +85,7 @@ async def store_inbound(pool: asyncpg.Pool, event: InboundEvent, raw_payload: di
             str(event.provider_id),
             event.chat_address,
             payload,
+            received_at,
         )
 
 

@@ -69,13 +69,20 @@ class StoredReplies:
 
 
 def to_outbound(reply: Reply, options: Sequence[Option]) -> OutboundMessage:
-    """The port's message for one reply."""
+    """The port's message for one reply.
+
+    Options whose labels are typed as they are (:attr:`Reply.typed_labels`) name themselves as
+    their typed replies: a text channel then appends no numbered menu (the question says what
+    to type), while WhatsApp and Telegram still show them as buttons.
+    """
+    keys = tuple(o.label for o in options) if reply.typed_labels else ()
     return OutboundMessage(
         text=reply.text,
         options=tuple(options),
         columns=reply.columns,
         attachments=reply.attachments,
         kind="system",
+        reply_keys=keys,
     )
 
 

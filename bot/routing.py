@@ -58,7 +58,12 @@ _ASKED_THIS_TURN = 2**63
 # ``:s``/``:s15``, ``:k``), folded as :func:`bot.texts.fold_label` folds (lower case, no
 # accents). The whole message only, and only while a reminder asks: never an opt-out word
 # (bot.keywords), so a patient who means STOP is never read as answering a dose.
-_TAKEN = ("taken", "took", "took it", "tomada", "tomado", "tome", "la tome", "lo tome")
+_TAKEN = (
+    "taken", "took", "took it", "i took it",
+    "tomada", "tomado", "tome", "la tome", "lo tome",
+    # "Already": "ya la tomé" was "Perdona, no lo he entendido" (found by hand over WhatsApp).
+    "ya la tome", "ya lo tome", "ya me la tome", "ya me lo tome",
+)  # fmt: skip
 _SNOOZE_EN = ("snooze", "later", "remind me later")
 _SNOOZE_ES = ("posponer", "pospon", "aplazar", "luego", "mas tarde", "despues", "recuerdame")
 # Skip: also the word a dialog step that numbers nothing asks for ("Or reply SKIP.", "O responde

@@ -30,6 +30,9 @@ class Step:
     prompt: PromptFn
     handle: HandleFn
     typed: TypedFn | None = None  # None: the step takes its options only
+    # Its options' labels are answers ``typed`` reads as they are (30, 60, 120 minutes): shown as
+    # buttons where the channel has them, never as numbered replies (bot.conversation.Reply).
+    typed_labels: bool = False
 
 
 STEPS: dict[str, Step] = {}
@@ -48,12 +51,15 @@ COMMANDS: dict[str, Command] = {}
 
 
 def step(
-    name: str, prompt: PromptFn, *, typed: TypedFn | None = None
+    name: str, prompt: PromptFn, *, typed: TypedFn | None = None, typed_labels: bool = False
 ) -> Callable[[HandleFn], HandleFn]:
-    """Register ``handle`` as the answer handler of step ``name``; ``typed``: see :class:`Step`."""
+    """Register ``handle`` as the answer handler of step ``name``; ``typed`` and
+    ``typed_labels``: see :class:`Step`."""
 
     def register(handle: HandleFn) -> HandleFn:
-        STEPS[name] = Step(name=name, prompt=prompt, handle=handle, typed=typed)
+        STEPS[name] = Step(
+            name=name, prompt=prompt, handle=handle, typed=typed, typed_labels=typed_labels
+        )
         return handle
 
     return register
@@ -72,9 +78,10 @@ def command(name: str, *, needs_patient: bool = True) -> Callable[[CommandFn], C
 async def goto(turn: Turn, name: str, *, prefix: str | None = None) -> None:
     """Move to step ``name`` and ask its question (after ``prefix``, if any)."""
     turn.conv.step = name
-    question, options = await STEPS[name].prompt(turn)
+    current = STEPS[name]
+    question, options = await current.prompt(turn)
     body = f"{prefix}\n\n{question}" if prefix else question
-    turn.say(body, options, columns=columns_for(options))
+    turn.say(body, options, columns=columns_for(options), typed_labels=current.typed_labels)
     asked(turn)
 
 
@@ -84,7 +91,10 @@ async def reprompt(turn: Turn, key: str, **values: object) -> None:
     options: Options = []
     if current is not None:
         _, options = await current.prompt(turn)
-    turn.say(turn.t(key, **values), options, columns=columns_for(options))
+    typed_labels = current is not None and current.typed_labels
+    turn.say(
+        turn.t(key, **values), options, columns=columns_for(options), typed_labels=typed_labels
+    )
     asked(turn)
     turn.reprompted = True
 

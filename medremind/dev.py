@@ -261,7 +261,9 @@ async def console_chat(ctx: BotContext, stdin: TextIO, stop: asyncio.Event) -> N
             if not line.strip():
                 continue
             event = console_event(line)
-            inbound_id = await store_inbound(ctx.pool, event, {"source": "console"})
+            inbound_id = await store_inbound(
+                ctx.pool, event, {"source": "console"}, received_at=ctx.now()
+            )
             if inbound_id is not None:
                 await process_inbound(ctx, inbound_id)
     finally:
@@ -338,7 +340,7 @@ async def _poll_bot(ctx: BotContext, bot: Any, bot_id: str | None, stop: asyncio
                     event = dataclasses.replace(
                         event, provider_id=f"{bot_id}:{event.provider_id}", to_address=bot_id
                     )
-                inbound_id = await store_inbound(ctx.pool, event, raw)
+                inbound_id = await store_inbound(ctx.pool, event, raw, received_at=ctx.now())
                 if inbound_id is not None:
                     await process_inbound(ctx, inbound_id, event)
     finally:

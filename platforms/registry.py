@@ -17,6 +17,9 @@ from platforms.console import ConsoleSender
 from platforms.outbox import OutboxSender
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from core.db import Database
     from core.settings import Settings
     from platforms.webpush_store import PostgresSubscriptionStore
@@ -134,6 +137,7 @@ def build_senders(
     last_inbound_lookup: LastInboundLookup | None = None,
     content_store: ContentStore | None = None,
     database: Database | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> dict[Channel, ChannelSender]:
     """One sender per channel: the real adapter when configured, else the outbox when it is on
     (``settings.outbox_on``), else none (routing skips a channel without a sender).
@@ -141,6 +145,8 @@ def build_senders(
     ``content_store`` keeps WhatsApp quick-reply Content SIDs across restarts (else in memory).
     ``database``: the service database, which the browser channels need (push subscriptions;
     live deliveries handed to the web process): ``websocket`` always, ``webpush`` with a VAPID key.
+    ``clock``: now for WhatsApp's 24-hour window, the clock the inbound times are stored by
+    (None: the real one).
 
     Vendor SDKs are imported only for configured channels. Close every sender with ``aclose()``.
     """
@@ -160,8 +166,12 @@ def build_senders(
     if usable[Channel.WHATSAPP]:
         from platforms.whatsapp import WhatsAppSender
 
+        whatsapp_clock = {"clock": clock} if clock is not None else {}
         senders[Channel.WHATSAPP] = WhatsAppSender.from_settings(
-            settings, last_inbound_at=last_inbound_lookup, content_store=content_store
+            settings,
+            last_inbound_at=last_inbound_lookup,
+            content_store=content_store,
+            **whatsapp_clock,
         )
     if usable[Channel.EMAIL]:
         from platforms.email import EmailSender

@@ -13,7 +13,9 @@ dispatcher reads it from the database) and an injected clock. Without a lookup e
 as outside the window: a template, never a free-form message Twilio would reject with 63016.
 
 Quick replies (``WHATSAPP_QUICK_REPLIES``, on by default): inside the window, a message with
-options is sent as a ``twilio/quick-reply`` content, tappable buttons instead of numbered text.
+options is sent as a ``twilio/quick-reply`` content, tappable buttons instead of numbered text
+(a message whose text names its options' typed replies, ``reply_keys``, gets buttons too, and
+no numbered text when it falls back).
 Twilio's docs (https://www.twilio.com/docs/content/twilio-quick-reply) allow 3 buttons in session,
 titles of at most 20 characters and ids of at most 200, with variables allowed in the body, the
 titles (in session) and the ids, so one Content resource per layout (number of buttons and of
@@ -136,11 +138,13 @@ class WhatsAppSender:
         *,
         last_inbound_at: LastInboundLookup | None = None,
         content_store: ContentStore | None = None,
+        clock: Callable[[], datetime] = _utcnow,
     ) -> WhatsAppSender:
         """Build from ``TWILIO_*`` (incl. ``TWILIO_WHATSAPP_CONTENT_SIDS``) and the lookup.
 
         With ``WHATSAPP_QUICK_REPLIES`` on, options go as buttons whose contents are kept in
         ``content_store`` (Postgres in the processes; None keeps them in memory only).
+        ``clock``: now, for the 24-hour window (the clock the inbound times were stored by).
         """
         account_sid = settings.twilio_account_sid or ""
         token = settings.twilio_auth_token
@@ -159,6 +163,7 @@ class WhatsAppSender:
             status_callback=status_callback_url(settings.public_base_url),
             quick_replies=quick_replies,
             pool_size=settings.worker_concurrency,
+            clock=clock,
         )
 
     async def in_window(self, number: str) -> bool:
@@ -183,7 +188,9 @@ class WhatsAppSender:
         if not await self.in_window(number):
             return await self._send_template(params, message)
         why: dict[str, Any] = {}
-        if message.numbered_options and self.quick_replies is not None:
+        # Every option may be a button, also those a text channel would not number because the
+        # text names their typed replies (reply_keys: "30" minutes is typed as 30).
+        if message.options and self.quick_replies is not None:
             plan = plan_quick_reply(message.text, message.options)
             if isinstance(plan, QuickReplyPlan):
                 sent = await self._send_quick_reply(params, plan, self.quick_replies, why)

@@ -309,23 +309,27 @@ async def add_every_n(turn: Turn) -> None:
     await goto(turn, "add_start")
 
 
-def _first_of_next_month(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+# The example dates the start and end questions give, from today and the chosen start: a fixed
+# example ("2026-04-01") was in the past a year on, and the end question's own example was then
+# refused as before the start (found by hand in medremind dev's console, clock moved to 2027).
+EXAMPLE_START_DAYS, EXAMPLE_END_DAYS = 7, 30
 
 
-def example_dates(after: date) -> dict[str, str]:
-    """Example dates for the date prompts: the first of the month after ``after``, as ISO and
-    day-first ("2027-01-01", "1/1/2027"). Fixed ones (2026-03-01) were already past for a
-    patient adding a medicine in December 2026 (found in an operator's drill)."""
-    example = _first_of_next_month(after)
-    return {
-        "example": example.isoformat(),
-        "example_dmy": f"{example.day}/{example.month}/{example.year}",
-    }
+def _start_example(turn: Turn) -> date:
+    return now_local(turn).date() + timedelta(days=EXAMPLE_START_DAYS)
+
+
+def _end_example(turn: Turn) -> date:
+    return date.fromisoformat(turn.conv.data["start"]) + timedelta(days=EXAMPLE_END_DAYS)
+
+
+async def _bad_date(turn: Turn, example: date) -> None:
+    """Ask again for a date, with ``example`` written both ways the step reads."""
+    await reprompt(turn, "bad_date", example=example.isoformat(), day_first=f"{example:%-d/%-m/%Y}")
 
 
 async def start_prompt(turn: Turn) -> tuple[str, Options]:
-    return turn.t("ask_start", **example_dates(now_local(turn).date())), [
+    return turn.t("ask_start", example=_start_example(turn).isoformat()), [
         (turn.t("btn_today"), "start:today"),
         (turn.t("btn_tomorrow"), "start:tomorrow"),
     ]
@@ -337,15 +341,15 @@ async def add_start(turn: Turn) -> None:
     choice = {"start:today": "today", "start:tomorrow": "tomorrow"}.get(turn.choice or "")
     start = parse_date(choice or turn.text, today=today) if (choice or turn.text) else None
     if start is None:
-        await reprompt(turn, "bad_date", **example_dates(today))
+        await _bad_date(turn, _start_example(turn))
         return
     turn.conv.data["start"] = start.isoformat()
     await goto(turn, "add_end")
 
 
 async def end_prompt(turn: Turn) -> tuple[str, Options]:
-    start = date.fromisoformat(turn.conv.data["start"])
-    return turn.t("ask_end", **example_dates(start)), [(turn.t("btn_no_end"), "end:none")]
+    example = _end_example(turn).isoformat()
+    return turn.t("ask_end", example=example), [(turn.t("btn_no_end"), "end:none")]
 
 
 @step("add_end", end_prompt, typed=lambda t: _typed_date(t) or _typed_skip(t))
@@ -359,7 +363,7 @@ async def add_end(turn: Turn) -> None:
     else:
         end = parse_date(turn.text, today=start) if turn.text else None
         if end is None:
-            await reprompt(turn, "bad_date", **example_dates(start))
+            await _bad_date(turn, _end_example(turn))
             return
         if end < start:
             await reprompt(turn, "bad_end", start=texts.fmt_date(start, turn.locale))

@@ -246,8 +246,14 @@ async def language(turn: Turn) -> None:
     await onward(turn, "timezone")
 
 
+# Where a patient can share a location (Telegram's button, WhatsApp's attachment); an SMS, the
+# console or an e-mail cannot, so the question does not ask them to.
+LOCATION_CHANNELS = frozenset({Channel.TELEGRAM, Channel.WHATSAPP})
+
+
 async def timezone_prompt(turn: Turn) -> tuple[str, Options]:
-    return turn.t("ask_timezone"), [(label, f"tz:{zone}") for label, zone in CITY_BUTTONS]
+    key = "ask_timezone" if turn.conv.channel in LOCATION_CHANNELS else "ask_timezone_typed"
+    return turn.t(key), [(label, f"tz:{zone}") for label, zone in CITY_BUTTONS]
 
 
 def timezone_from_turn(turn: Turn) -> str | None:

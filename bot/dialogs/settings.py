@@ -9,7 +9,7 @@ from datetime import time
 from typing import Any
 
 from bot import texts
-from bot.conversation import NUMBERED_CHANNELS, Turn
+from bot.conversation import Turn
 from bot.dialogs import caregiver_links, preferences
 from bot.dialogs.onboarding import channel_order_options, language_choice, load_patient
 from bot.dialogs.replanning import replan_now
@@ -416,9 +416,9 @@ async def set_caregiver_timezone(turn: Turn) -> None:
 
 
 async def caregiver_delay_prompt(turn: Turn) -> tuple[str, Options]:
-    if turn.conv.channel in NUMBERED_CHANNELS:
-        # The minutes are typed: numbered, "1 30 / 2 60 / 3 120" made a typed "2" an hour.
-        return turn.t("ask_caregiver_delay"), []
+    # The minutes are typed, so the presets are never numbered ("1 30 / 2 60 / 3 120" made a
+    # typed "2" an hour): buttons on Telegram and WhatsApp, the question alone on SMS and the
+    # console (typed_labels below).
     return turn.t("ask_caregiver_delay"), [("30", "cgd:30"), ("60", "cgd:60"), ("120", "cgd:120")]
 
 
@@ -426,6 +426,7 @@ async def caregiver_delay_prompt(turn: Turn) -> tuple[str, Options]:
     "set_caregiver_delay",
     caregiver_delay_prompt,
     typed=lambda t: parse_int(t.text, low=0, high=1440) is not None,
+    typed_labels=True,
 )
 async def set_caregiver_delay(turn: Turn) -> None:
     raw = turn.choice[4:] if turn.choice and turn.choice.startswith("cgd:") else turn.text

@@ -37,6 +37,11 @@ EN: dict[str, str] = {
         "Which time zone are you in? Share your location, pick a city, or type a city or "
         "time zone (for example: Madrid or America/Chicago)."
     ),
+    # SMS, the console, e-mail: no location can be shared there (bot.dialogs.onboarding).
+    "ask_timezone_typed": (
+        "Which time zone are you in? Pick a city, or type a city or time zone (for example: "
+        "Madrid or America/Chicago)."
+    ),
     "bad_timezone": (
         "I don't know that place. Type a bigger city nearby or a time zone, "
         "for example: Chicago or Europe/Madrid."
@@ -107,6 +112,10 @@ ES: dict[str, str] = {
     "ask_timezone": (
         "¿En qué zona horaria estás? Comparte tu ubicación, elige una ciudad o escribe una "
         "ciudad o zona horaria (por ejemplo: Madrid o America/Chicago)."
+    ),
+    "ask_timezone_typed": (
+        "¿En qué zona horaria estás? Elige una ciudad o escribe una ciudad o zona horaria "
+        "(por ejemplo: Madrid o America/Chicago)."
     ),
     "bad_timezone": (
         "No conozco ese lugar. Escribe una ciudad grande cercana o una zona horaria, "

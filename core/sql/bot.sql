@@ -1,8 +1,10 @@
 -- Conversation engine queries (bot/). Positional parameters; jsonb values are Python dicts.
 
 -- name: insert_inbound
-insert into inbound_messages (channel, provider_message_id, chat_address, payload)
-values ($1, $2, $3, $4)
+-- $5: when it arrived by the caller's clock (null: the database's now()); WhatsApp's 24-hour
+-- window is measured from it against the sender's clock (platforms/whatsapp.py).
+insert into inbound_messages (channel, provider_message_id, chat_address, payload, received_at)
+values ($1, $2, $3, $4, coalesce($5, now()))
 on conflict (channel, provider_message_id) do nothing
 returning id
 

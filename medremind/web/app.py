@@ -190,9 +190,19 @@ def create_app(
                 lambda: publish_limits(state.pool, settings), what="publishing limits"
             )
             if own_senders:
+                from core.inbound_window import LastInboundLookup
                 from platforms.registry import build_senders
+                from platforms.whatsapp_content_store import PostgresContentStore
 
-                state.senders = build_senders(settings)
+                # As the worker builds them: without the lookup WhatsApp counts every chat as
+                # outside its 24-hour window, and a reply to a patient who just wrote failed
+                # ("template required"), since no template serves a bot reply.
+                state.senders = build_senders(
+                    settings,
+                    last_inbound_lookup=LastInboundLookup(state.database),
+                    content_store=PostgresContentStore(state.database),
+                    clock=state.clock,
+                )
             if clinic_accounts if clinic_accounts is not None else own_senders:
                 await _start_clinic_senders(state)
         except StartupError as exc:

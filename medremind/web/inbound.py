@@ -70,7 +70,7 @@ async def accept(
     if not nul_free:
         event = _without_nul(event)
         raw_payload = _without_nul(raw_payload)
-    inbound_id = await store_inbound(state.pool, event, raw_payload)
+    inbound_id = await store_inbound(state.pool, event, raw_payload, received_at=state.clock())
     channel = str(event.channel)
     if inbound_id is None:
         inbound_series(channel, "duplicate").inc()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from core.templating import TemplateRenderer
 from platforms.base import Channel, InboundEvent, InboundKind
 from platforms.twilio_inbound import parse_twilio_inbound
 from platforms.whatsapp import WhatsAppSender
+from platforms.whatsapp_content import ContentApi, QuickReplyContents
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from tests.bot.conftest import Bot
 from tests.factories import (
@@ -133,10 +134,58 @@ def inbound_event(
     )
 
 
+class WhatsAppChat:
+    """A WhatsApp chat with one number over the loopback Twilio fake; calling it sends a text and
+    returns what the patient's phone shows (a quick reply's rendered body too)."""
+
+    def __init__(self, bot: Bot, number: str, ctx: Any) -> None:
+        self.bot, self.number, self.ctx = bot, number, ctx
+
+    async def __call__(self, text: str) -> str:
+        return await self._inbound(inbound_form("whatsapp:" + self.number, text))
+
+    async def press(self, title: str) -> str:
+        """Press the quick-reply button ``title`` of the newest message that has it, as Twilio
+        posts it (ButtonPayload, ButtonText)."""
+        for call in reversed(self.bot.twilio.messages):
+            for shown, payload in call.buttons:
+                if shown == title:
+                    form = inbound_form(
+                        "whatsapp:" + self.number, title, button_payload=payload, button_text=title
+                    )
+                    return await self._inbound(form)
+        raise AssertionError(f"no WhatsApp button {title!r}")
+
+    def buttons(self) -> list[str]:
+        """The button titles of the newest message to the chat."""
+        calls = [m for m in self.bot.twilio.messages if m.to == "whatsapp:" + self.number]
+        return [title for title, _ in calls[-1].buttons]
+
+    async def _inbound(self, form: dict[str, str]) -> str:
+        before = len(self.bot.twilio.messages)
+        event = parse_twilio_inbound(form)
+        inbound_id = await store_inbound(self.ctx.pool, event, {})
+        assert inbound_id is not None
+        await process_inbound(self.ctx, inbound_id)
+        return "\n".join(
+            m.body or str((m.rendered or {}).get("body") or "")
+            for m in self.bot.twilio.messages[before:]
+        )
+
+
 @asynccontextmanager
-async def whatsapp_chat(bot: Bot, number: str) -> AsyncIterator[Callable[[str], Awaitable[str]]]:
+async def whatsapp_chat(
+    bot: Bot, number: str, *, quick_replies: bool = False
+) -> AsyncIterator[WhatsAppChat]:
     """A WhatsApp chat with ``number`` over the loopback Twilio fake, inside the 24-hour window
-    (the patient just wrote): yields a function sending a text and returning the replies."""
+    (the patient just wrote). ``quick_replies``: options go as buttons (Content API contents
+    created on the fake, kept in memory), else as numbered text."""
+    contents = None
+    if quick_replies:
+        api = ContentApi(
+            bot.twilio.account_sid, bot.twilio.auth_token, base_url=bot.twilio.base_url
+        )
+        contents = QuickReplyContents(api)
     sender = WhatsAppSender(
         bot.twilio.account_sid,
         bot.twilio.auth_token,
@@ -144,21 +193,13 @@ async def whatsapp_chat(bot: Bot, number: str) -> AsyncIterator[Callable[[str], 
         api_base_url=bot.twilio.base_url,
         last_inbound_at=lambda _: bot.clock.now,
         clock=bot.clock,
+        quick_replies=contents,
     )
     senders = dict(bot.ctx.senders) | {Channel.WHATSAPP: sender}
     ctx = type(bot.ctx)(
         pool=bot.ctx.pool, senders=senders, settings=bot.ctx.settings, clock=bot.clock
     )
-
-    async def send(text: str) -> str:
-        before = len(bot.twilio.messages)
-        event = parse_twilio_inbound(inbound_form("whatsapp:" + number, text))
-        inbound_id = await store_inbound(ctx.pool, event, {})
-        assert inbound_id is not None
-        await process_inbound(ctx, inbound_id)
-        return "\n".join(m.body or "" for m in bot.twilio.messages[before:])
-
     try:
-        yield send
+        yield WhatsAppChat(bot, number, ctx)
     finally:
         await sender.aclose()

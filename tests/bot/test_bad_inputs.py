@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import asyncpg
@@ -190,23 +189,3 @@ async def test_a_name_loses_its_direction_overrides(
     await bot.send(chat, "Ana\u202e")
     assert await admin_conn.fetchval("select display_name from patients") == "Ana"
 
-
-async def test_date_prompts_give_an_example_ahead_of_the_patients_today(
-    bot: Bot, admin_conn: asyncpg.Connection
-) -> None:
-    """The start and end prompts and their reprompt named fixed dates (2026-03-01, 2026-04-01,
-    1/3/2026), already past for a patient adding a medicine in December 2026: each now names
-    the first of the month after the patient's today (the end: after the start)."""
-    bot.clock.now = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
-    chat = bot.new_chat()
-    await at_times(bot, admin_conn, chat)
-    await bot.press(chat, "Morning 08:00")
-    await bot.press(chat, "Done")
-    await bot.press(chat, "Every day")
-    assert "type a date like 2027-01-01." in bot.last_text(chat)
-    await bot.send(chat, "someday")
-    assert "Try 2027-01-01 or 1/1/2027." in bot.last_text(chat)
-    await bot.send(chat, "2027-02-10")
-    assert "Type a date like 2027-03-01, or no end date." in bot.last_text(chat)
-    await bot.send(chat, "whenever")
-    assert "Try 2027-03-01 or 1/3/2027." in bot.last_text(chat)

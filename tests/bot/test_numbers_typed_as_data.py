@@ -21,7 +21,7 @@ from bot.dialogs.medicines import _typed_skip
 from bot.steps import STEPS
 from platforms.base import Channel, InboundEvent, InboundKind
 from tests.bot.conftest import Bot
-from tests.bot.helpers import registered_patient
+from tests.bot.helpers import registered_patient, whatsapp_chat
 
 NUMBER = "+15005550177"
 
@@ -96,6 +96,30 @@ async def test_a_number_typed_for_the_caregiver_delay_is_minutes(
     assert delay == 2
 
 
+async def test_whatsapp_shows_the_caregiver_delays_as_buttons_and_a_number_stays_minutes(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """WhatsApp's real reply buttons (30, 60, 120) are back at the alert delay step (they went
+    with its numbered menu), and still a typed "2" is two minutes, not the second button; a
+    pressed button is its minutes."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="whatsapp")
+    delay = "select alert_delay_minutes from caregivers where patient_id = $1"
+    async with whatsapp_chat(bot, NUMBER, quick_replies=True) as wa:
+        await wa("/start")
+        for answer, minutes in (("2", 2), ("press 60", 60)):
+            for text in ("/settings", "Caregiver", "Maria", "SMS", "+12025550143"):
+                await wa(text)
+            asked = await wa("Same as mine")
+            assert "How many minutes" in asked and not numbered_lines(asked), asked
+            assert wa.buttons() == ["30", "60", "120"]
+            if answer.startswith("press "):
+                await wa.press(answer.removeprefix("press "))
+            else:
+                await wa(answer)
+            assert await admin_conn.fetchval(delay, patient["id"]) == minutes, answer
+            await admin_conn.execute("delete from caregivers")
+
+
 @pytest.mark.parametrize("channel", sorted(NUMBERED_CHANNELS))
 async def test_no_step_numbers_a_menu_whose_numbers_it_reads(
     bot: Bot, admin_conn: asyncpg.Connection, channel: Channel
@@ -119,9 +143,14 @@ async def test_no_step_numbers_a_menu_whose_numbers_it_reads(
         turn = Turn(bot.ctx, admin_conn, event, conv, bot.clock(), uuid.uuid4())
         turn.patient, turn.patient_loaded = patient, True
         _, options = await step.prompt(turn)
-        for number in range(1, len(options) + 1):
+        # Options whose labels are typed as they are (30 minutes) are buttons, never numbered.
+        numbered = [] if step.typed_labels else options
+        for number in range(1, len(numbered) + 1):
             turn.text = str(number)
             assert not step.typed(turn), (name, number, options)
+        for label, _ in options if step.typed_labels else []:
+            turn.text = label
+            assert step.typed(turn), (name, label)
 
 
 def test_the_skip_word_asked_for_is_one_a_step_takes() -> None:

@@ -6,10 +6,11 @@ import asyncio
 from datetime import timedelta
 
 import asyncpg
+import pytest
 
 from core.answer_buttons import dose_data
 from tests.bot.conftest import START, Bot
-from tests.bot.helpers import dose_events, registered_patient
+from tests.bot.helpers import dose_events, registered_patient, remind
 from tests.fakes.fake_telegram import callback_update, text_update
 
 
@@ -159,3 +160,18 @@ async def test_reply_retried_after_rate_limit_and_server_error(
     bot.telegram.fail_next_server_error(method="sendMessage")
     await bot.send(chat, "/help")
     assert len(bot.messages_to(chat)) == 2
+
+
+@pytest.mark.parametrize("said", ["Ya la tomé", "ya lo tomé.", "I took it"])
+async def test_already_taken_said_in_a_sentence_is_taken(
+    bot: Bot, admin_conn: asyncpg.Connection, said: str
+) -> None:
+    """ "Ya la tomé" (I already took it) to a reminder was "Perdona, no lo he entendido" and a
+    list of the buttons (found by hand over WhatsApp in medremind dev); it is Taken, as
+    "tomada" and "la tomé" were. Over loopback Twilio SMS."""
+    patient = await registered_patient(bot, admin_conn, "+15005550199", channel="sms")
+    (dose_id,) = await dose_events(admin_conn, patient["id"], [START - timedelta(minutes=3)])
+    await remind(bot, admin_conn, patient["id"], dose_id=dose_id)
+    reply = "\n".join(c.body or "" for c in await bot.sms("+15005550199", said))
+    assert "Taken at" in reply or "Tomada a las" in reply, reply
+    assert await admin_conn.fetchval("select status from dose_events") == "taken"

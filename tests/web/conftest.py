@@ -107,14 +107,18 @@ async def senders(web_settings: Settings) -> AsyncIterator[dict]:
 
 
 @pytest.fixture
-async def wa_senders(web_settings: Settings, db: Database) -> AsyncIterator[dict]:
+async def wa_senders(
+    web_settings: Settings, db: Database, chat_clock: Clock
+) -> AsyncIterator[dict]:
     """The processes' senders (medremind/worker_process.py): WhatsApp's 24-hour window read
-    from ``inbound_messages``, its quick-reply Content SIDs kept in Postgres, so a patient who
-    wrote gets buttons."""
+    from ``inbound_messages`` and measured on ``chat_clock`` (the web app stores the inbound
+    times by it), its quick-reply Content SIDs kept in Postgres, so a patient who wrote gets
+    buttons, until 24 hours after they last wrote."""
     built = build_senders(
         web_settings,
         last_inbound_lookup=LastInboundLookup(db),
         content_store=PostgresContentStore(db),
+        clock=chat_clock,
     )
     try:
         yield built

@@ -297,6 +297,7 @@ async def test_whatsapp_buttons_answer_by_press_or_word_not_by_an_unshown_number
         web_settings,
         last_inbound_lookup=LastInboundLookup(db),
         content_store=PostgresContentStore(db),
+        clock=chat_clock,  # the window measured on the clock the app stores inbound times by
     )
     app = create_app(
         web_settings, database=db, senders=senders, clock=chat_clock, detach_processing=False

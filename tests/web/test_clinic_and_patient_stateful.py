@@ -20,7 +20,10 @@ Every patient has a phone the clinic typed; a Telegram patient also links their 
 clinic's invite link (channel order Telegram, then SMS), and may text from the phone too; a
 WhatsApp patient (channel order WhatsApp, then SMS) writes there first, which opens WhatsApp's
 24-hour window: reminders then come with Taken / Snooze 15 min / Skip buttons (the senders are
-the processes', with the window and the quick-reply contents read from Postgres).
+the processes', with the window and the quick-reply contents read from Postgres, the window
+measured on the one clock: the web app stores the inbound times by it). When the patient writes
+nothing there for a day the window closes: nothing free-form reaches WhatsApp after it, and
+reminders come by SMS, the patient's next channel (no approved template is configured here).
 
 Invariants, from the patient's side and the clinic's, after every step:
 
@@ -152,6 +155,7 @@ OPEN_APPOINTMENT = frozenset({"scheduled", "confirmed", "reschedule_requested"})
 MIN = datetime.min.replace(tzinfo=UTC)
 CHANNELS = ("telegram", "sms", "whatsapp")  # where a patient first joins
 QUESTION_TTL = timedelta(hours=12)  # core.answer_buttons.QUESTION_TTL
+WHATSAPP_WINDOW = timedelta(hours=24)  # platforms.whatsapp.SESSION_WINDOW
 OPEN_QUESTIONS_READ = 10  # the router reads a chat's ten newest open questions (bot.sql)
 TYPED = ("1", "2", "3", "C", "c", "Taken", "skip", "snooze", "confirm", "hello")
 # What a typed answer means to the question it answers (a number: its option; the word: itself).
@@ -296,6 +300,9 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
             self.stopped = False  # the patient's SMS STOP, not yet undone by START
             self.tg_stopped: datetime | None = None  # since the chat's /stop, until /start
             self.wa_stopped: datetime | None = None  # since STOP on WhatsApp, until START
+            # When the patient last wrote on WhatsApp (a text or a button), by the one clock:
+            # free-form messages and buttons go there only within 24 hours of it.
+            self.wa_wrote: datetime | None = None
             # WhatsApp messages with reminder or appointment buttons, as the phone shows them:
             # (what they ask about, their buttons (title, id)), oldest first.
             self.wa_buttons: list[tuple[UUID, list[tuple[str, str]]]] = []
@@ -825,6 +832,7 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                 named,
             )
             sent = len(world.twilio.messages)
+            self.wa_wrote = world.clock.now
             await twilio_inbound(
                 world.web,
                 f"whatsapp:{self.phone}",
@@ -903,6 +911,7 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
             if channel == "telegram":
                 await telegram_text(world.web, self.chat, text)
             elif channel == "whatsapp":
+                self.wa_wrote = world.clock.now
                 await twilio_inbound(world.web, f"whatsapp:{self.phone}", text)
             else:
                 await twilio_inbound(world.web, self.phone, text)
@@ -1054,6 +1063,23 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
         @rule(minutes=st.sampled_from([90, 300, 600]))
         def hours_pass(self, minutes: int) -> None:
             world.run(lambda: self._advance(timedelta(minutes=minutes)))
+
+        @precondition(lambda self: self.channel == "whatsapp" and self.wa_wrote is not None)
+        @rule()
+        def whatsapp_patient_silent_past_the_window(self) -> None:
+            """The WhatsApp patient writes nothing for a day: the clock moves past 24 hours
+            since they last wrote, its passes sending what falls due. Reminders then go by SMS
+            (no approved template here), and nothing free-form reaches WhatsApp."""
+
+            async def silent() -> None:
+                assert self.wa_wrote is not None
+                while world.clock.now < self.wa_wrote + WHATSAPP_WINDOW + timedelta(hours=1):
+                    await self._advance(
+                        self.wa_wrote + WHATSAPP_WINDOW + timedelta(hours=1) - world.clock.now
+                    )
+                world.stats["whatsapp window closed"] += 1
+
+            world.run(silent)
 
         @rule(hours=st.sampled_from([3, 9]))
         def worker_was_down(self, hours: int) -> None:
@@ -1236,6 +1262,12 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                 )
                 text = _shown_text(message)
                 buttons = [(title, data) for title, data in message.buttons if data]
+                # No approved template is configured here: whatever WhatsApp got went inside
+                # the 24-hour window (Twilio refuses free-form text after it: 63016).
+                at = row["sent_at"] if row is not None and row["sent_at"] else now
+                assert self.wa_wrote is not None and at - self.wa_wrote < WHATSAPP_WINDOW, (
+                    f"WhatsApp message at {at}, the patient last wrote at {self.wa_wrote}: {text!r}"
+                )
                 entity, kind = None, "dialog" if buttons else "none"
                 for _, data in buttons:
                     if data[:2] in ("d:", "a:"):
@@ -1334,6 +1366,15 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                 assert not (paused and self.paused), f"while paused: {what}"
             if row["starts_at"] is not None and kind != "appointment_cancelled":
                 assert row["sent_at"] < row["starts_at"], f"after the appointment began: {what}"
+            if self.channel == "whatsapp" and kind in MEDICATION_KINDS:
+                # WhatsApp first, SMS next: past the 24-hour window (and no template for it)
+                # the reminder goes by SMS, not nowhere and not as a refused free-form text.
+                closed = self.wa_wrote is None or row["sent_at"] - self.wa_wrote >= WHATSAPP_WINDOW
+                if closed and self.wa_stopped is None:
+                    assert row["channel_used"] == "sms", (
+                        f"past the window, by {row['channel_used']}: {what}"
+                    )
+                    world.stats["whatsapp window closed: sms"] += 1
             if kind == "medication_reminder":
                 self.reminded[row["dose_event_id"]] += 1
                 allowed = 1 + self.snoozes[row["dose_event_id"]]
@@ -1560,3 +1601,4 @@ async def test_the_clinic_the_patient_and_the_worker_together(
     if patients == "whatsapp":
         pressed = sum(n for key, n in world.stats.items() if key.startswith("whatsapp press "))
         assert pressed, "no sequence pressed a WhatsApp reminder's button"
+        assert world.stats["whatsapp window closed: sms"], "no reminder came past the window"
