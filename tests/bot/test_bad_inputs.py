@@ -188,4 +188,3 @@ async def test_a_name_loses_its_direction_overrides(
     await at_name(bot, admin_conn, chat)
     await bot.send(chat, "Ana\u202e")
     assert await admin_conn.fetchval("select display_name from patients") == "Ana"
-
