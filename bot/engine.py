@@ -122,7 +122,15 @@ async def handle(turn: Turn) -> None:
                 # Two doses due at once, one typed "1": say the other still waits, or the
                 # patient believes both were recorded.
                 others = [q for q in questions if _subject(q) != _subject(question)]
-                _mention_waiting(turn, others)
+                named = _mention_waiting(turn, others)
+                if named is not None and not (
+                    turn.replies[-1].options or turn.replies[-1].raw_options
+                ):
+                    # The patient's last word from us is about that reminder, which offers
+                    # nothing else to answer: it is asked again, so a "1" now answers it rather
+                    # than a dialog's menu opened before it (a /meds menu's "1" paused a
+                    # medicine: found by hand in medremind dev's console).
+                    await turn.conn.execute(query("bot", "ask_again"), named.row_id, turn.now)
                 return
             turn.choice = choice.value if choice is not None else None
 
@@ -174,12 +182,12 @@ def _subject(question: routing.Question) -> str:
     return f"{kind}:{entity}" if len(kind) == 1 and len(entity) == 32 else str(question.row_id)
 
 
-def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> None:
+def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> routing.Question | None:
     """After a dialog's reprompt, or a typed answer to another question, name the reminder that
-    also waits, with its typed answers."""
+    also waits, with its typed answers; the question named, if any."""
     waiting = routing.waiting_questions(questions)
     if not waiting or not turn.replies:
-        return
+        return None
     newest = waiting[0]
     line = turn.t(
         "also_waiting",
@@ -188,6 +196,7 @@ def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> None:
     )
     last = turn.replies[-1]
     turn.replies[-1] = dataclasses.replace(last, text=f"{last.text}\n\n{line}")
+    return newest
 
 
 def _looks_like_answer(text: str) -> bool:

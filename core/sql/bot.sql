@@ -629,6 +629,14 @@ insert into conversation_questions
   (patient_id, channel, chat_address, dose_event_id, appointment_id, options, asked_at)
 values ($1, $2, $3, $4, $5, $6, $7)
 
+-- name: ask_again
+-- A reminder's question named again to the patient ($1, at $2: "Also waiting for your answer",
+-- bot/engine.py) takes its place as the newest question asked, after a dialog's menu asked
+-- before it: a new seq, as a message sent again takes (migration 20260101014900).
+update conversation_questions
+   set asked_at = $2, seq = default
+ where id = $1 and answered_at is null
+
 -- name: close_questions
 -- A dose ($1), appointment ($2) or slot offer ($4: its recipient row) was answered: every
 -- question about it is answered ($3), a sent reminder's through its message (migration

@@ -118,6 +118,10 @@ def snooze_minutes(data: str) -> int:
     return int(digits) if digits else DEFAULT_SNOOZE_MINUTES
 
 
+# The start of bot.text_tables.answers "also_waiting" in each language the bot speaks.
+ALSO_WAITING = ("Also waiting for your answer:", "También espera tu respuesta:")
+
+
 @dataclass
 class Asked:
     """A question the worker sent: its entity (a dose, an appointment or a slot offer's
@@ -236,6 +240,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             # The dialog's open question as its last (re)asking showed it: its options (of the
             # bot's reply, ``t:`` data) and its place in that order; None at no open step.
             self.dialog: Asked | None = None
+            self.last_replies: list[OutboundMessage] = []  # the last inbound's replies
             world.stats["sequences"] += 1
             world.now = START  # every sequence starts at the same time: replays are faithful
 
@@ -665,7 +670,26 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             for entity in changed:
                 for q in self.asked:
                     q.answered = q.answered or q.entity == entity
+            self._named_again(changed, open_)
             await self._snooze_asks(changed, after)
+
+        def _named_again(self, changed: set[UUID], open_: list[Asked]) -> None:
+            """A typed answer whose reply names another waiting question ("Also waiting for your
+            answer") and offers nothing itself asks that question again (bot/engine.py): the
+            newest open question about something else becomes the newest question asked."""
+            reply = self.last_replies[-1] if self.last_replies else None
+            if reply is None or reply.options:
+                return
+            if not any(marker in (reply.text or "") for marker in ALSO_WAITING):
+                return
+            others = [q for q in open_ if not q.answered and q.entity not in changed]
+            if not others:
+                return
+            named = others[0]  # open_ is newest first
+            world.stats["named again"] += 1
+            self.asked.remove(named)
+            named.asked_at, named.order = world.now, next(self.events)
+            self.asked.append(named)
 
         async def _too_late_to_snooze(self, question: Asked, data: str) -> bool:
             """Whether ``data`` is a snooze of a dose whose time is more than QUESTION_TTL past:
@@ -727,6 +751,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             )
             await process_inbound(ctx, inbound_id, event)
             replies = [m for a, m in sender.sends[before:] if a == self.address]
+            self.last_replies = replies
             await self._dialog_asked(state, replies)
             # An opted-out SMS/WhatsApp number hears nothing but the answer to opting back in.
             opting_in = "".join(text.split()).upper() in OPT_IN_WORDS
@@ -852,7 +877,8 @@ async def test_answers_land_on_the_questions_they_answer(
         f" {stats['offers']} slot offers sent, {stats['offer_answers']} typed offer answers"
         f" ({stats['gone_offer_answers']} to a slot taken or started),"
         f" {stats['ties_with_the_dialog']} answers while the dialog's question and the newest"
-        " that showed them were asked at one instant"
+        " that showed them were asked at one instant,"
+        f" {stats['named again']} questions named again after an answer"
     )
 
 
