@@ -205,6 +205,21 @@ returning *
 -- name: appointment_by_external_id
 select * from appointments where organization_id = $1 and external_id = $2
 
+-- name: appointment_booking_lock
+-- One booking per patient at a time, so two copies of one request sent at once cannot both find
+-- no appointment at their time (medremind/web/api_v1/appointments.py same_time_conflict).
+select pg_advisory_xact_lock(hashtextextended($1::uuid::text, 7240311))
+
+-- name: same_time_appointment
+-- The patient's live appointment in the clinic starting at $3 that a new booking would repeat
+-- ($4: its external_id; one that names another external_id is another booking of the clinic's).
+select id, status, created_at from appointments
+ where organization_id = $1 and patient_id = $2 and starts_at = $3
+   and status in ('scheduled', 'confirmed', 'reschedule_requested')
+   and (external_id is null or $4::text is null or external_id = $4)
+ order by created_at, id
+ limit 1
+
 -- name: due_backlog
 -- Pending messages already due, per platform, and how late the oldest is (for /metrics).
 -- The due rows come from the queue's index (migration 20260101011000), then their platform.

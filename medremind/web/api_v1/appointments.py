@@ -129,6 +129,43 @@ def details(body: AppointmentDetails) -> dict[str, Any]:
     }
 
 
+async def same_time_conflict(
+    conn: asyncpg.Connection,
+    org_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    starts_at: datetime,
+    external_id: str | None,
+    field: str,
+) -> None:
+    """409 when the patient already has a live appointment in the clinic at ``starts_at``.
+
+    A booking sent twice without an ``Idempotency-Key`` (a retry after a timeout, a sync job run
+    again, a double click in the clinic's system) made two appointments, two confirmations and
+    two sets of reminders for one visit. Nobody attends two visits of one clinic at one instant,
+    so the second is refused, naming the first (``error.existing_id``, ``Location``) for the
+    client to go on with (PATCH to change it). Two bookings the clinic's system keeps apart (each
+    with its own ``external_id``) are both taken; a cancelled, completed or no-show one does not
+    count. Locks the patient's bookings for the transaction, so concurrent copies queue here.
+    """
+    await conn.execute(query("web", "appointment_booking_lock"), patient_id)
+    existing = await conn.fetchrow(
+        query("web", "same_time_appointment"), org_id, patient_id, starts_at, external_id
+    )
+    if existing is None:
+        return
+    raise ApiError(
+        409,
+        f"this patient already has an appointment at this time ({existing['status']}, booked"
+        f" {existing['created_at'].isoformat(timespec='seconds')}); error.existing_id is its id."
+        " A booking sent again is refused so the patient is not told twice. To change that"
+        " appointment, PATCH /api/v1/appointments/{id}; to replace it, cancel it first; for a"
+        " second appointment at the same time, give each its own external_id",
+        field=field,
+        details={"existing_id": str(existing["id"])},
+        headers={"Location": f"/api/v1/appointments/{existing['id']}"},
+    )
+
+
 async def book(
     conn: asyncpg.Connection,
     org_id: uuid.UUID,
@@ -137,14 +174,18 @@ async def book(
     info: Mapping[str, Any],
     external_id: str | None,
     now: datetime,
+    *,
+    start_field: str = "starts_at",
 ) -> asyncpg.Record:
-    """Insert an appointment for a patient of ``org_id`` and let the planner take it from there."""
+    """Insert an appointment for a patient of ``org_id`` and let the planner take it from there
+    (``start_field``: the request's name of the start, for a 409 of :func:`same_time_conflict`)."""
     consented = await conn.fetchval(query("web", "patient_consented"), patient_id, org_id)
     if consented is None:
         raise ValidationFailed("patient_id", "no such patient in your organization")
     if not consented:
         # Its confirmation and reminders would all be cancelled at send time (no consent).
         raise no_consent("the appointment")
+    await same_time_conflict(conn, org_id, patient_id, starts_at, external_id, start_field)
     row = await conn.fetchrow(
         query("web", "insert_appointment"),
         org_id,

@@ -387,7 +387,9 @@ async def import_appointment(
                 raise ApiError(409, f"the appointment is {existing['status']}", field="id")
             row = await change(conn, org_id, existing["id"], start, info, now)
             return 200, appointment_json(row)
-        row = await book(conn, org_id, patient["id"], start, info, external_id, now)
+        row = await book(
+            conn, org_id, patient["id"], start, info, external_id, now, start_field="start"
+        )
         row = await conn.fetchrow(query("web", "get_appointment"), row["id"], org_id)
         return 201, appointment_json(row)
 

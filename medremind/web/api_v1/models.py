@@ -47,7 +47,9 @@ class ErrorDetail(BaseModel):
         None, description="Every invalid field, when there is more than one"
     )
     existing_id: uuid.UUID | None = Field(
-        None, description="409 for a taken external_id: the id of the row that has it"
+        None,
+        description="409 for a taken external_id, or an appointment booked again: the id of the"
+        " row that is there",
     )
 
 
