@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import socket
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -150,13 +151,24 @@ def _url(url: str, *, allow_private: bool) -> str:
 
 
 def _private_literal(host: str) -> bool:
-    """``localhost`` or an IP address that is not globally routable, as written in a URL."""
+    """``localhost`` or an IP address that is not globally routable, as written in a URL.
+
+    IPv4 in the shorthand forms the resolver also reads (``inet_aton``: ``127.1``,
+    ``0x7f000001``, ``2130706433``, octal ``0177.0.0.1``) counts too: the worker's
+    ``getaddrinfo`` turns them into 127.0.0.1 and refuses every delivery, while
+    ``ipaddress`` takes only the dotted quad, so they were subscribed (201).
+    """
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
         return is_private(host)
-    except ValueError:  # a name, not an address
+    except ValueError:  # a name, or IPv4 written another way
+        pass
+    try:
+        packed = socket.inet_aton(host)
+    except OSError:  # a name
         return False
+    return is_private(socket.inet_ntoa(packed))
 
 
 @router.post(
