@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -166,8 +166,15 @@ def _iso_datetime(value: Any) -> datetime:
         raise _fail("must be an ISO 8601 date-time such as 2026-03-01T08:00:00Z") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise _fail("must include a UTC offset, e.g. 2026-03-01T08:00:00Z")
-    if not 1970 <= parsed.year <= 9998:
-        raise _fail("is out of range (years 1970 to 9998)")
+    # The instant's year, not the one written: "9998-12-31T23:59:59-14:00" is in 9999 (UTC) and
+    # was stored, answered as 9999-01-01T13:59:59Z, which this same check then refused back
+    # (as `from`, or inside a list's cursor).
+    try:
+        instant = parsed.astimezone(UTC)
+    except OverflowError:  # before 0001-01-01 or after 9999-12-31 in UTC
+        instant = None
+    if instant is None or not 1970 <= instant.year <= 9998:
+        raise _fail("is out of range (years 1970 to 9998, in UTC)")
     return parsed
 
 
