@@ -18,20 +18,7 @@ import asyncpg
 import httpx
 
 from tests.factories import create_message, create_patient
-
-
-async def _all(client: httpx.AsyncClient, path: str, headers: dict[str, str], **params: Any):
-    rows: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(10):
-        query = {**params, "limit": 1} | ({"cursor": cursor} if cursor else {})
-        answer = await client.get(path, params=query, headers=headers)
-        assert answer.status_code == 200, answer.text
-        rows += answer.json()["data"]
-        cursor = answer.json()["next_cursor"]
-        if cursor is None:
-            return rows
-    raise AssertionError("too many pages")
+from tests.web.pages import all_pages
 
 
 async def test_a_date_time_past_9998_in_utc_is_refused_naming_the_range(
@@ -74,5 +61,7 @@ async def test_a_list_pages_past_rows_of_any_year(
         ))["id"]
         for year in years
     }  # fmt: skip
-    rows = await _all(client, "/api/v1/messages", auth, patient_id=str(patient["id"]))
+    rows = await all_pages(
+        client, "/api/v1/messages", {"patient_id": str(patient["id"]), "limit": 1}, auth
+    )
     assert sorted(r["id"] for r in rows) == sorted(str(m) for m in made)
