@@ -239,6 +239,29 @@ _FIXED_REGION_NAMES = {
 }
 
 
+# tzdata's fixed offsets named the POSIX way round: Etc/GMT+5 is five hours *behind* UTC. One
+# sent for UTC+5 reminded ten hours off, and none keeps a place's summer time; the bot takes
+# none of them either (bot.parsing._zone_index).
+_ETC_OFFSET = re.compile(r"Etc/GMT([+-])(\d{1,2})")
+# "Factory" is tzdata's "local time unknown" (abbreviation "-00"): stored as CLDR names it,
+# "Etc/Unknown", which no zone database loads, so the planner skipped the patient's schedules.
+_NO_PLACE = "Factory"
+
+
+def _fixed_offset(value: str) -> str | None:
+    """The refusal of an ``Etc/GMT+N`` zone (N not 0), naming its real offset, or None."""
+    match = _ETC_OFFSET.fullmatch(value)
+    if match is None or int(match[2]) == 0:
+        return None
+    behind = match[1] == "+"
+    return (
+        f"is a fixed offset, UTC{'-' if behind else '+'}{int(match[2]):02d}:00 (Etc/GMT names"
+        f" count the other way round: {value} is {int(match[2])} hours"
+        f" {'behind' if behind else 'ahead of'} UTC), with no summer time; use the zone of the"
+        " patient's place, such as Europe/Berlin or America/Bogota"
+    )
+
+
 def _timezone(value: str) -> str:
     if not value or len(value) > 64 or value != value.strip():
         raise _fail("must be an IANA timezone such as Europe/Berlin")
@@ -246,6 +269,14 @@ def _timezone(value: str) -> str:
         raise _fail(
             f"is a fixed offset with no summer time; use a place's zone, such as "
             f"{_FIXED_REGION_NAMES[value]}"
+        )
+    fixed = _fixed_offset(value)
+    if fixed is not None:
+        raise _fail(fixed)
+    if value == _NO_PLACE:
+        raise _fail(
+            "is the zone database's placeholder for an unknown local time, not a place; use the"
+            " zone of the patient's place, such as Europe/Berlin"
         )
     try:
         ZoneInfo(value)
