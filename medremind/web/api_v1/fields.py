@@ -22,7 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from bot.locale_format import LOCALES
 from core.direction_controls import unclosed_direction_control
-from core.person_names import clean_name, name_problem, without_direction_scopes
+from core.person_names import clean_name, is_visible, name_problem, without_direction_scopes
 from core.records import MessageKind, MessageStatus
 from core.template_vocabulary import length_problem, max_units
 from core.zone_names import canonical_zone
@@ -150,7 +150,33 @@ def written_text(max_length: int) -> Any:
 ExternalId = written_text(100)
 Note = written_text(200)
 MAX_TEXT_LENGTH = 4096
-MessageText = written_text(MAX_TEXT_LENGTH)
+# Template markup naming a value: Jinja's "{{ patient_name }}" and "{% if %}", WhatsApp's "{{1}}".
+_TEMPLATE_MARKUP = re.compile(r"\{\{\s*[A-Za-z0-9_][^{}]*\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def sendable_text(value: str) -> str:
+    """A message's ``text``: something shows, and no template markup (a text is sent as it is).
+
+    Found over the API: ``"Hi {{ patient_name }}"`` was accepted and reached the patient as
+    typed, braces and all; a text of a zero-width space only (U+200B) was sent, as an empty SMS.
+    """
+    if not is_visible(value):
+        raise _fail(
+            "has no visible character: it is only spaces and invisible characters (zero-width"
+            " spaces or joiners, direction marks); write the message in letters"
+        )
+    markup = _TEMPLATE_MARKUP.search(value)
+    if markup is not None:
+        raise _fail(
+            f"holds template markup ({markup[0]}), and a `text` is sent as it is: the patient"
+            " would read it as typed. To fill in values, save a template with it (PUT"
+            " /api/v1/templates/{name}) and send that as `template` (with `variables`); else"
+            " write the words themselves"
+        )
+    return value
+
+
+MessageText = Annotated[written_text(MAX_TEXT_LENGTH), AfterValidator(sendable_text)]
 PatientName = template_value("patient_name", _person_name)
 ClinicName = template_value("clinic_name", _without_direction_scopes)
 Location = template_value("location", _without_direction_scopes)
