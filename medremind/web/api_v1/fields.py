@@ -133,15 +133,18 @@ def directions_closed(value: str) -> str:
     return value
 
 
-def written_text(max_length: int) -> Any:
+def written_text(max_length: int, *checks: Callable[[str], str]) -> Any:
     """A trimmed text stored as written (a message's ``text``, a waitlist ``note``, an
     ``external_id``), up to ``max_length`` characters, no direction control left open: a
-    U+202E in it reversed the rest of its line wherever it was shown."""
+    U+202E in it reversed the rest of its line wherever it was shown; then ``checks``."""
     return Annotated[
-        str,
-        Trimmed,
-        Field(min_length=1, max_length=max_length),
-        AfterValidator(directions_closed),
+        (
+            str,
+            Trimmed,
+            Field(min_length=1, max_length=max_length),
+            AfterValidator(directions_closed),
+            *(AfterValidator(check) for check in checks),
+        )
     ]
 
 
@@ -176,7 +179,7 @@ def sendable_text(value: str) -> str:
     return value
 
 
-MessageText = Annotated[written_text(MAX_TEXT_LENGTH), AfterValidator(sendable_text)]
+MessageText = written_text(MAX_TEXT_LENGTH, sendable_text)
 PatientName = template_value("patient_name", _person_name)
 ClinicName = template_value("clinic_name", _without_direction_scopes)
 Location = template_value("location", _without_direction_scopes)
