@@ -163,7 +163,17 @@ returning id, expires_at
 select * from appointments where id = $1 and organization_id = $2
 
 -- name: insert_medication
-insert into medications (patient_id, name, dose) values ($1, $2, $3) returning id
+-- $4: the FHIR MedicationRequest's id (null: none); a live medicine of the patient with it
+-- already is a unique violation (migration 20260101016330).
+insert into medications (patient_id, name, dose, external_id) values ($1, $2, $3, $4)
+returning id
+
+-- name: medication_by_external_id
+-- The clinic's live medicine imported from the MedicationRequest id $2, with its patient.
+select m.id, m.patient_id from medications m join patients p on p.id = m.patient_id
+ where p.organization_id = $1 and m.external_id = $2 and m.status <> 'deleted'
+ order by m.created_at
+ limit 1
 
 -- name: insert_schedule
 insert into reminder_schedules

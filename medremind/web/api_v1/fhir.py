@@ -67,10 +67,16 @@ class FhirDosage(FhirElement):
     text: str | None = None
 
 
+# A resource's id in the clinic's system, kept as the row's external_id.
+FhirId = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(directions_closed)]
+
+
 class FhirMedicationRequest(FhirElement):
-    """FHIR R4 MedicationRequest; dosageInstruction[0].timing is the schedule."""
+    """FHIR R4 MedicationRequest; dosageInstruction[0].timing is the schedule. `id` is kept as
+    the medicine's external_id: importing the same id again is a 409 naming the medicine."""
 
     resourceType: Literal["MedicationRequest"]
+    id: FhirId | None = None
     status: str | None = None
     subject: FhirReference
     medicationCodeableConcept: dict[str, Any] = Field(
@@ -107,9 +113,7 @@ class FhirAppointment(FhirElement):
     reschedules, status cancelled cancels."""
 
     resourceType: Literal["Appointment"]
-    id: (
-        Annotated[str, Field(min_length=1, max_length=64), AfterValidator(directions_closed)] | None
-    ) = None
+    id: FhirId | None = None
     status: Literal["proposed", "pending", "booked", "cancelled"]
     start: IsoDateTime | None = None
     end: IsoDateTime | None = None
@@ -192,6 +196,48 @@ def _patient_times(patient: Mapping[str, Any]) -> Any:
     )
 
 
+async def _new_medication(
+    conn: asyncpg.Connection,
+    org_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    name: str,
+    dose: str | None,
+    external_id: str | None,
+) -> uuid.UUID:
+    """The medicine of a MedicationRequest; its ``id`` imported before is a 409 naming the
+    medicine made then (a second one reminded the patient of every dose twice), or a 422 when
+    another patient's medicine has it."""
+    existing = (
+        await conn.fetchrow(query("web", "medication_by_external_id"), org_id, external_id)
+        if external_id
+        else None
+    )
+    if existing is None:
+        try:
+            async with conn.transaction():  # a savepoint: the 409 below reads after it
+                medication: uuid.UUID = await conn.fetchval(
+                    query("web", "insert_medication"), patient_id, name, dose, external_id
+                )
+                return medication
+        except asyncpg.UniqueViolationError:  # the same request imported at the same moment
+            existing = await conn.fetchrow(
+                query("web", "medication_by_external_id"), org_id, external_id
+            )
+            assert existing is not None
+    if existing["patient_id"] != patient_id:
+        raise ValidationFailed("id", "this MedicationRequest id belongs to another patient")
+    raise ApiError(
+        409,
+        "this MedicationRequest was imported already (error.existing_id is its medicine):"
+        " importing it again would remind the patient of every dose twice. To change the"
+        " prescription, remove that medicine (the dashboard, or the patient's /meds) and import"
+        " the new request",
+        field="id",
+        details={"existing_id": str(existing["id"])},
+        headers={"Location": f"/api/v1/patients/{patient_id}/medications"},
+    )
+
+
 def _timing_field(error_field: str) -> str:
     # TimingError paths start at "Timing"; the client wrote it under dosageInstruction[0].timing.
     return _TIMING_PATH + error_field.removeprefix("Timing")
@@ -224,6 +270,7 @@ async def import_medication_request(
     timing = dosage["timing"]
     dose = _dose(dosage)
     reference = body.subject.reference
+    external_id = body.id.strip() if body.id and body.id.strip() else None
     now = state.clock()
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
@@ -240,9 +287,7 @@ async def import_medication_request(
             raise ValidationFailed(_timing_field(exc.field), exc.reason) from None
         except ValueError as exc:
             raise ValidationFailed(_TIMING_PATH, str(exc)) from None
-        medication_id = await conn.fetchval(
-            query("web", "insert_medication"), patient["id"], name, dose
-        )
+        medication_id = await _new_medication(conn, org_id, patient["id"], name, dose, external_id)
         days = sorted(rule.days_of_week) if rule.days_of_week is not None else None
         schedule_id = await conn.fetchval(
             query("web", "insert_schedule"),
