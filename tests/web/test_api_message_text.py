@@ -53,3 +53,38 @@ async def test_braces_and_plain_words_are_sent_as_written(
         )
         assert answer.status_code == 201, answer.text
         assert answer.json()["text"] == text
+
+
+async def test_a_clinic_place_or_medicine_that_shows_nothing_is_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], patient: Any
+) -> None:
+    """Found over the API: a clinic renamed "\u200b" was saved, and its reminders came from
+    nobody; a place, a clinician and a FHIR medicine name were taken the same way."""
+    invisible = "\u200b\u200c"
+    answers = {
+        "name": await client.patch("/api/v1/clinic", json={"name": invisible}, headers=auth),
+        "location": await client.post(
+            "/api/v1/appointments",
+            json={
+                "patient_id": str(patient["id"]),
+                "starts_at": "2030-01-07T10:00:00Z",
+                "location": invisible,
+            },
+            headers=auth,
+        ),
+        "medicationCodeableConcept.text": await client.post(
+            "/api/v1/fhir/MedicationRequest",
+            json={
+                "resourceType": "MedicationRequest",
+                "subject": {"reference": f"Patient/{patient['id']}"},
+                "medicationCodeableConcept": {"text": invisible},
+                "dosageInstruction": [{"timing": {"repeat": {"frequency": 1, "period": 1,
+                                                             "periodUnit": "d"}}}],
+            },
+            headers=auth,
+        ),
+    }  # fmt: skip
+    for field, answer in answers.items():
+        assert answer.status_code == 422, (field, answer.text)
+        error = answer.json()["error"]
+        assert error["field"] == field and "has no visible character" in error["reason"], error

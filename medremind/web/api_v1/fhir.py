@@ -24,7 +24,7 @@ from fastapi import Body
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from core.logs import mark_sensitive
-from core.person_names import without_direction_scopes
+from core.person_names import is_visible, without_direction_scopes
 from core.sql import query
 from medremind.web.api_v1 import planning
 from medremind.web.api_v1.appointments import (
@@ -35,7 +35,13 @@ from medremind.web.api_v1.appointments import (
     current_appointment,
 )
 from medremind.web.api_v1.common import Org, State
-from medremind.web.api_v1.fields import IsoDateTime, checked, directions_closed, not_past
+from medremind.web.api_v1.fields import (
+    NOTHING_VISIBLE,
+    IsoDateTime,
+    checked,
+    directions_closed,
+    not_past,
+)
 from medremind.web.api_v1.idempotency import Idempotent
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND
 from medremind.web.api_v1.routing import router as new_router
@@ -163,6 +169,8 @@ def _medication_name(resource: Mapping[str, Any]) -> str:
     name = without_direction_scopes(name).strip() if isinstance(name, str) else None
     if not name:
         raise ValidationFailed(field, "is required")
+    if not is_visible(name):
+        raise ValidationFailed(field, NOTHING_VISIBLE)
     checked(name, field, "medicine_name")
     return name
 

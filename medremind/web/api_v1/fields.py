@@ -113,6 +113,12 @@ def _person_name(value: str) -> str:
     return name
 
 
+NOTHING_VISIBLE = (
+    "has no visible character: it is only spaces and invisible characters (zero-width spaces"
+    " or joiners, direction marks); type it in letters"
+)
+
+
 def _without_direction_scopes(value: str) -> str:
     """A text filled into messages without direction controls that have a scope (as the
     database stores it, migration 20260101015900): one of them left in reversed the rest of the
@@ -120,6 +126,9 @@ def _without_direction_scopes(value: str) -> str:
     text = without_direction_scopes(value).strip()
     if not text:
         raise _fail("is only direction controls (U+202A-U+202E, U+2066-U+2069): type the text")
+    if not is_visible(text):
+        # A clinic named "\u200b" was saved: its reminders came from nobody.
+        raise _fail(NOTHING_VISIBLE)
     return text
 
 
@@ -164,10 +173,7 @@ def sendable_text(value: str) -> str:
     typed, braces and all; a text of a zero-width space only (U+200B) was sent, as an empty SMS.
     """
     if not is_visible(value):
-        raise _fail(
-            "has no visible character: it is only spaces and invisible characters (zero-width"
-            " spaces or joiners, direction marks); write the message in letters"
-        )
+        raise _fail(NOTHING_VISIBLE)
     markup = _TEMPLATE_MARKUP.search(value)
     if markup is not None:
         raise _fail(
