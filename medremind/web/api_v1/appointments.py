@@ -32,7 +32,7 @@ from medremind.web.api_v1.message_reach import no_consent
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, Limit, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
-from medremind.web.errors import ApiError, NotFound, ValidationFailed
+from medremind.web.errors import AlreadyThere, ApiError, NotFound, ValidationFailed
 
 router = new_router("appointments")
 
@@ -153,16 +153,15 @@ async def same_time_conflict(
     )
     if existing is None:
         return
-    raise ApiError(
-        409,
+    raise AlreadyThere(
         f"this patient already has an appointment at this time ({existing['status']}, booked"
         f" {existing['created_at'].isoformat(timespec='seconds')}); error.existing_id is its id."
         " A booking sent again is refused so the patient is not told twice. To change that"
         " appointment, PATCH /api/v1/appointments/{id}; to replace it, cancel it first; for a"
         " second appointment at the same time, give each its own external_id",
         field=field,
-        details={"existing_id": str(existing["id"])},
-        headers={"Location": f"/api/v1/appointments/{existing['id']}"},
+        existing=existing["id"],
+        location=f"/api/v1/appointments/{existing['id']}",
     )
 
 

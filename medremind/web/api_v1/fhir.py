@@ -45,7 +45,7 @@ from medremind.web.api_v1.fields import (
 from medremind.web.api_v1.idempotency import Idempotent
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND
 from medremind.web.api_v1.routing import router as new_router
-from medremind.web.errors import ApiError, NotFound, ValidationFailed
+from medremind.web.errors import AlreadyThere, ApiError, NotFound, ValidationFailed
 from scheduler.planner import replan_schedule
 from scheduler.planning_peaks import PeakCapacity
 
@@ -234,15 +234,14 @@ async def _new_medication(
             assert existing is not None
     if existing["patient_id"] != patient_id:
         raise ValidationFailed("id", "this MedicationRequest id belongs to another patient")
-    raise ApiError(
-        409,
+    raise AlreadyThere(
         "this MedicationRequest was imported already (error.existing_id is its medicine):"
         " importing it again would remind the patient of every dose twice. To change the"
         " prescription, remove that medicine (the dashboard, or the patient's /meds) and import"
         " the new request",
         field="id",
-        details={"existing_id": str(existing["id"])},
-        headers={"Location": f"/api/v1/patients/{patient_id}/medications"},
+        existing=existing["id"],
+        location=f"/api/v1/patients/{patient_id}/medications",
     )
 
 
