@@ -48,8 +48,9 @@ class ErrorDetail(BaseModel):
     )
     existing_id: uuid.UUID | None = Field(
         None,
-        description="409 for a taken external_id, or an appointment booked again: the id of the"
-        " row that is there",
+        description="409 for what is there already (a taken external_id, an appointment booked"
+        " again, a MedicationRequest imported again, a URL subscribed, a patient waiting): its"
+        " id",
     )
 
 
