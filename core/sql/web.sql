@@ -221,12 +221,14 @@ select * from appointments where organization_id = $1 and external_id = $2
 select pg_advisory_xact_lock(hashtextextended($1::uuid::text, 7240311))
 
 -- name: same_time_appointment
--- The patient's live appointment in the clinic starting at $3 that a new booking would repeat
--- ($4: its external_id; one that names another external_id is another booking of the clinic's).
+-- The patient's live appointment in the clinic starting at $3 that a new booking (or appointment
+-- $5 moved there) would repeat ($4: its external_id; one that names another external_id is
+-- another booking of the clinic's).
 select id, status, created_at from appointments
  where organization_id = $1 and patient_id = $2 and starts_at = $3
    and status in ('scheduled', 'confirmed', 'reschedule_requested')
    and (external_id is null or $4::text is null or external_id = $4)
+   and id is distinct from $5::uuid
  order by created_at, id
  limit 1
 

@@ -108,3 +108,23 @@ async def test_a_fhir_appointment_without_id_imported_again_is_refused(
     again = await web.post("/api/v1/fhir/Appointment", json=resource, headers=auth)
     _refused_naming(again, first.json()["id"], "start")
     assert await _confirmations(admin_conn, patient["id"]) == 1
+
+
+async def test_a_reschedule_onto_another_appointment_is_refused_naming_it(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, patient, auth
+) -> None:
+    body = {"patient_id": str(patient["id"])}
+    first = await web.post("/api/v1/appointments", json=body | {"starts_at": AT}, headers=auth)
+    later = (START + timedelta(days=6)).isoformat()
+    second = await web.post("/api/v1/appointments", json=body | {"starts_at": later}, headers=auth)
+    assert (first.status_code, second.status_code) == (201, 201), second.text
+    path = f"/api/v1/appointments/{second.json()['id']}"
+    moved = await web.patch(path, json={"starts_at": AT}, headers=auth)
+    _refused_naming(moved, first.json()["id"], "starts_at")
+    kept = await web.get(path, headers=auth)
+    assert kept.json()["starts_at"] == second.json()["starts_at"]
+    # Elsewhere, or a change of its details at its own time, as before.
+    elsewhere = (START + timedelta(days=8)).isoformat()
+    assert (await web.patch(path, json={"starts_at": elsewhere}, headers=auth)).status_code == 200
+    own = await web.patch(path, json={"starts_at": elsewhere, "location": "Room 9"}, headers=auth)
+    assert own.status_code == 200, own.text

@@ -136,8 +136,10 @@ async def same_time_conflict(
     starts_at: datetime,
     external_id: str | None,
     field: str,
+    moving: uuid.UUID | None = None,
 ) -> None:
-    """409 when the patient already has a live appointment in the clinic at ``starts_at``.
+    """409 when the patient already has a live appointment in the clinic at ``starts_at``
+    (another than ``moving``, the appointment a reschedule moves there).
 
     A booking sent twice without an ``Idempotency-Key`` (a retry after a timeout, a sync job run
     again, a double click in the clinic's system) made two appointments, two confirmations and
@@ -149,7 +151,7 @@ async def same_time_conflict(
     """
     await conn.execute(query("web", "appointment_booking_lock"), patient_id)
     existing = await conn.fetchrow(
-        query("web", "same_time_appointment"), org_id, patient_id, starts_at, external_id
+        query("web", "same_time_appointment"), org_id, patient_id, starts_at, external_id, moving
     )
     if existing is None:
         return
@@ -207,8 +209,11 @@ async def change(
     starts_at: datetime | None,
     info: Mapping[str, Any],
     now: datetime,
+    *,
+    start_field: str = "starts_at",
 ) -> asyncpg.Record:
-    """Apply an update; a new ``starts_at`` is a reschedule (old reminders out, new ones in)."""
+    """Apply an update; a new ``starts_at`` is a reschedule (old reminders out, new ones in),
+    refused (409 on ``start_field``) onto another live appointment of the patient."""
     current = await conn.fetchrow(
         query("web", "get_appointment") + " for update", appointment_id, org_id
     )
@@ -226,6 +231,16 @@ async def change(
         info.get("reminder_offsets"),
     )
     if starts_at is not None and starts_at != current["starts_at"]:
+        # Moved onto another live appointment of the patient: the same visit twice.
+        await same_time_conflict(
+            conn,
+            org_id,
+            current["patient_id"],
+            starts_at,
+            current["external_id"],
+            start_field,
+            moving=appointment_id,
+        )
         await planning.rescheduled(conn, appointment_id, starts_at, now)
     elif info.get("reminder_offsets") is not None:
         await planning.replanned(conn, appointment_id, now)

@@ -437,7 +437,7 @@ async def import_appointment(
         if existing is not None:
             if existing["status"] in ("cancelled", "completed", "no_show"):
                 raise ApiError(409, f"the appointment is {existing['status']}", field="id")
-            row = await change(conn, org_id, existing["id"], start, info, now)
+            row = await change(conn, org_id, existing["id"], start, info, now, start_field="start")
             return 200, appointment_json(row)
         row = await book(
             conn, org_id, patient["id"], start, info, external_id, now, start_field="start"
