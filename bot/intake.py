@@ -140,7 +140,7 @@ async def _failed(ctx: BotContext, inbound_id: UUID, exc: Exception) -> None:
 
 async def _run_turn(ctx: BotContext, inbound_id: UUID) -> tuple[StoredReplies, InboundEvent] | None:
     async with ctx.pool.acquire() as conn, conn.transaction():
-        locked = await _lock_turn(conn, inbound_id)
+        locked = await _lock_turn(conn, inbound_id, ctx.settings.default_locale)
         if locked is None:
             return None
         event, conv, patient = locked
@@ -202,9 +202,10 @@ _UNREAD = object()
 
 
 async def _lock_turn(
-    conn: asyncpg.Connection, inbound_id: UUID
+    conn: asyncpg.Connection, inbound_id: UUID, default_locale: str
 ) -> tuple[InboundEvent, Conversation, Any] | None:
     """Lock the stored update and its chat's conversation; None when there is nothing to do.
+    A new chat's conversation speaks the sender's language, else ``default_locale``.
 
     Returns the event, the conversation and its patient record (None: no patient; ``_UNREAD``:
     the engine must read it). One round trip when the conversation exists (every chat after its
@@ -227,7 +228,7 @@ async def _lock_turn(
         query("bot", "ensure_conversation"),
         event.channel.value,
         event.chat_address,
-        texts.pick_locale(event.language_code),
+        texts.pick_locale(event.language_code, default_locale),
     )
     conv_row = await conn.fetchrow(
         query("bot", "lock_conversation"), event.channel.value, event.chat_address
@@ -260,7 +261,7 @@ async def _fail(ctx: BotContext, inbound_id: UUID, exc: BaseException) -> None:
                     "select locale from conversations where channel = $1 and chat_address = $2",
                     event.channel.value,
                     event.chat_address,
-                ) or texts.pick_locale(event.language_code)
+                ) or texts.pick_locale(event.language_code, ctx.settings.default_locale)
                 reply = Reply(text=texts.text(locale, "error"))
                 # The failed turn's new conversation was rolled back with it: the reply needs one.
                 await conn.execute(

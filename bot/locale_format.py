@@ -8,18 +8,19 @@ from datetime import date, datetime, time
 
 from babel.dates import format_date, format_time
 
+from core.locales import DEFAULT_LOCALE as DEFAULT_LOCALE
+from core.locales import LOCALES as LOCALES
 from core.template_filters import fmt_day as fmt_day
 from core.template_filters import plain_spaces
 
-LOCALES = ("en", "es")
-DEFAULT_LOCALE = "en"
 
-
-def pick_locale(language_code: str | None) -> str:
-    """Our locale for a Telegram ``language_code`` such as ``es-MX``."""
+def pick_locale(language_code: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """Our locale for a Telegram ``language_code`` such as ``es-MX``; ``default`` (the
+    service's, ``MEDREMIND_DEFAULT_LOCALE``) for none we speak and for channels that send none
+    (SMS, WhatsApp)."""
     if language_code and language_code.split("-")[0].lower() in LOCALES:
         return language_code.split("-")[0].lower()
-    return DEFAULT_LOCALE
+    return default if default in LOCALES else DEFAULT_LOCALE
 
 
 def fold_label(label: str) -> str:

@@ -27,6 +27,7 @@ writer of ``caregivers.name`` too, a clinician through Supabase included (migrat
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Code point ranges (inclusive) that show nothing on their own: every Cc, Cf, Zs, Zl and Zp
 # character of Unicode 14 (tests/unit/test_person_names.py checks this Python's Unicode), the
@@ -61,13 +62,18 @@ NO_VISIBLE_CHARACTER = (
 
 
 def without_direction_scopes(text: str) -> str:
-    """``text`` without direction controls that have a scope (U+202A-U+202E, U+2066-U+2069).
+    """``text`` without direction controls that have a scope (U+202A-U+202E, U+2066-U+2069),
+    composed (Unicode NFC: "Rene\u0301e" is "Renée").
+
+    Composed because a decomposed name was not found by a search typed on a keyboard, and its
+    combining accents are not in SMS's GSM-7 alphabet: every SMS naming it went as UCS-2, three
+    segments for one (the database composes too, migration 20260101016320).
 
     The rule for every text filled into a message or a list beside other text, not only names:
     a medicine's name and dose, a place, a clinic's or clinician's name (the database's
     ``person_name_clean``, migration 20260101015900). An unterminated U+202E in "Ibuprofen"
     showed the rest of the line reversed: "at 23:30" read "03:32 ta"."""
-    return _BIDI_SCOPE.sub("", text)
+    return unicodedata.normalize("NFC", _BIDI_SCOPE.sub("", text))
 
 
 def clean_name(text: str) -> str:

@@ -14,8 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.locales import LOCALES
 
 # What a valid value looks like, per variable, for error messages.
 _EXAMPLES: dict[str, str] = {
@@ -197,6 +199,27 @@ class Settings(BaseSettings):
     # encrypted with these Fernet keys: comma separated, the first encrypts, any of them decrypts,
     # so a new key goes first and the old one stays until `medremind rotate-credentials` ran.
     credentials_key: SecretStr | None = Field(default=None, alias="MEDREMIND_CREDENTIALS_KEY")
+
+    @field_validator("db_pool_max")
+    @classmethod
+    def _pool_holds_its_minimum(cls, value: int, info: ValidationInfo) -> int:
+        # asyncpg refused it at start-up with a traceback ("min_size is greater than max_size").
+        least = info.data.get("db_pool_min")
+        if least is not None and value < least:
+            raise ValueError(
+                f"is less than MEDREMIND_DB_POOL_MIN ({least}); raise it or lower that"
+            )
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _spoken_locale(cls, value: str) -> str:
+        # It was read and never used: new patients on SMS and WhatsApp got English whatever it said.
+        if value not in LOCALES:
+            raise ValueError(
+                f"{value!r} is not a language the bot speaks; use one of {', '.join(LOCALES)}"
+            )
+        return value
 
     @field_validator("default_timezone")
     @classmethod

@@ -30,7 +30,7 @@ select coalesce(telegram_bot, '')
 select organization_id from patients where id = $1
 
 -- name: patient_medications
-select id, name, dose, status, time_critical
+select id, name, dose, status, time_critical, external_id
   from medications
  where patient_id = $1 and status <> 'deleted'
  order by created_at, id
@@ -38,7 +38,8 @@ select id, name, dose, status, time_critical
 -- name: set_time_critical
 -- Mark medication $1 of patient $2 time-critical ($3) or not; its pending reminders follow
 -- (public.set_time_critical, migration 20260101010750, which the dashboard calls too).
-select id, name, dose, status, time_critical from public.set_time_critical($1, $2, $3)
+select c.id, c.name, c.dose, c.status, c.time_critical, m.external_id
+  from public.set_time_critical($1, $2, $3) c join medications m on m.id = c.id
 
 -- name: bot_loads
 -- How many reachable chats each Telegram bot has ('' for the default bot): new patients go

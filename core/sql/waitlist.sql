@@ -84,3 +84,8 @@ select * from waitlist_entries
 update waitlist_entries set status = 'removed'
  where id = $1 and organization_id = $2 and status = 'waiting'
 returning *
+
+-- name: waiting_entry_of_patient
+-- The clinic's waiting entry of patient $2 (one at most: waitlist_entries_one_per_patient).
+select id from waitlist_entries
+ where organization_id = $1 and patient_id = $2 and status = 'waiting'

@@ -167,7 +167,17 @@ returning id, expires_at
 select * from appointments where id = $1 and organization_id = $2
 
 -- name: insert_medication
-insert into medications (patient_id, name, dose) values ($1, $2, $3) returning id
+-- $4: the FHIR MedicationRequest's id (null: none); a live medicine of the patient with it
+-- already is a unique violation (migration 20260101016330).
+insert into medications (patient_id, name, dose, external_id) values ($1, $2, $3, $4)
+returning id
+
+-- name: medication_by_external_id
+-- The clinic's live medicine imported from the MedicationRequest id $2, with its patient.
+select m.id, m.patient_id from medications m join patients p on p.id = m.patient_id
+ where p.organization_id = $1 and m.external_id = $2 and m.status <> 'deleted'
+ order by m.created_at
+ limit 1
 
 -- name: insert_schedule
 insert into reminder_schedules
@@ -208,6 +218,23 @@ returning *
 
 -- name: appointment_by_external_id
 select * from appointments where organization_id = $1 and external_id = $2
+
+-- name: appointment_booking_lock
+-- One booking per patient at a time, so two copies of one request sent at once cannot both find
+-- no appointment at their time (medremind/web/api_v1/appointments.py same_time_conflict).
+select pg_advisory_xact_lock(hashtextextended($1::uuid::text, 7240311))
+
+-- name: same_time_appointment
+-- The patient's live appointment in the clinic starting at $3 that a new booking (or appointment
+-- $5 moved there) would repeat ($4: its external_id; one that names another external_id is
+-- another booking of the clinic's).
+select id, status, created_at from appointments
+ where organization_id = $1 and patient_id = $2 and starts_at = $3
+   and status in ('scheduled', 'confirmed', 'reschedule_requested')
+   and (external_id is null or $4::text is null or external_id = $4)
+   and id is distinct from $5::uuid
+ order by created_at, id
+ limit 1
 
 -- name: due_backlog
 -- Pending messages already due, per platform, and how late the oldest is (for /metrics).

@@ -62,6 +62,20 @@ class ValidationFailed(ApiError):
         super().__init__(422, reason, field=field)
 
 
+class AlreadyThere(ApiError):
+    """409 for a request that would make again what ``existing`` (an id) is: ``error.existing_id``
+    and ``Location: location`` name it, so a client can go on with it."""
+
+    def __init__(self, reason: str, *, field: str, existing: object, location: str):
+        super().__init__(
+            409,
+            reason,
+            field=field,
+            details={"existing_id": str(existing)},
+            headers={"Location": location},
+        )
+
+
 class NotFound(ApiError):
     """404: the thing does not exist, or belongs to another organization (indistinguishable)."""
 

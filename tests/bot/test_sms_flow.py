@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import time, timedelta
 from pathlib import Path
 
@@ -415,3 +416,18 @@ async def test_a_snoozed_dose_can_be_reported_taken_before_its_reminder_comes_ba
         "select 1 from scheduled_messages where dose_event_id = $1 and status = 'pending'",
         dose_id,
     )
+
+
+async def test_a_new_sms_patient_is_spoken_to_in_the_services_default_language(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """MEDREMIND_DEFAULT_LOCALE was read and never used: SMS and WhatsApp send no language, and
+    a newcomer of a Spanish service was asked in English. It is the language of a new chat that
+    says none now (a Telegram chat in a language the bot speaks keeps its own)."""
+    bot.ctx = dataclasses.replace(
+        bot.ctx, settings=bot.ctx.settings.model_copy(update={"default_locale": "es"})
+    )
+    assert "Envía /start" in body(await bot.sms(NUMBER, "hola"))
+    assert "Privacidad" in body(await bot.sms(NUMBER, "START"))
+    locale = "select locale from conversations where chat_address = $1"
+    assert await admin_conn.fetchval(locale, NUMBER) == "es"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from core.person_names import BIDI_SCOPES, INVISIBLE
+from core.person_names import BIDI_SCOPES, INVISIBLE, without_direction_scopes
 from tests import factories
 
 
@@ -34,6 +34,33 @@ async def test_the_database_and_python_agree_on_every_code_point(
         )
     }
     assert cleaned == _points(BIDI_SCOPES)
+
+
+async def test_the_database_and_python_compose_every_code_point_alike(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    # Every code point the database's clean changes, and to what: Python's without_direction_
+    # scopes gives the same (NFC's singletons, such as U+212B ANGSTROM SIGN to U+00C5).
+    points = "select cp from generate_series(1, 1114111) cp where cp not between 55296 and 57343"
+    changed = {
+        r[0]: r[1]
+        for r in await admin_conn.fetch(
+            f"select cp, public.person_name_clean(chr(cp)) from ({points}) c"
+            " where public.person_name_clean(chr(cp)) <> chr(cp)"
+        )
+    }
+    assert changed[0x212B] == "\u00c5"
+    in_python = {
+        cp: without_direction_scopes(chr(cp))
+        for cp in range(1, 0x110000)
+        if not 0xD800 <= cp <= 0xDFFF and without_direction_scopes(chr(cp)) != chr(cp)
+    }
+    assert changed == in_python
+
+
+async def test_a_decomposed_name_is_stored_composed(admin_conn: asyncpg.Connection) -> None:
+    patient = await factories.create_patient(admin_conn, display_name="Rene\u0301e Mu\u0308ller")
+    assert patient["display_name"] == "Ren\u00e9e M\u00fcller"
 
 
 async def test_a_stored_name_loses_its_direction_scopes(admin_conn: asyncpg.Connection) -> None:

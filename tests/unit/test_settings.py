@@ -25,6 +25,14 @@ from scheduler.dispatch_config import DispatcherConfig
         ({"TWILIO_WHATSAPP_CONTENT_SIDS": "{oops"}, "TWILIO_WHATSAPP_CONTENT_SIDS", "JSON"),
         ({"MEDREMIND_LOG_LEVEL": "LOUD"}, "MEDREMIND_LOG_LEVEL", "DEBUG"),
         ({"MEDREMIND_RETRY_BASE_SECONDS": "0"}, "MEDREMIND_RETRY_BASE_SECONDS", "greater than 0"),
+        # Read and never used before: every new SMS patient got English whatever it said.
+        ({"MEDREMIND_DEFAULT_LOCALE": "fr"}, "MEDREMIND_DEFAULT_LOCALE", "use one of en, es"),
+        # asyncpg refused it at start-up with a traceback.
+        (
+            {"MEDREMIND_DB_POOL_MIN": "5", "MEDREMIND_DB_POOL_MAX": "2"},
+            "MEDREMIND_DB_POOL_MAX",
+            "less than MEDREMIND_DB_POOL_MIN (5)",
+        ),
     ],
 )
 def test_bad_setting_names_the_variable(env: dict[str, str], variable: str, hint: str) -> None:

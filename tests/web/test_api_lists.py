@@ -9,21 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.factories import create_patient
+from tests.web.pages import all_pages
 from tests.web.processes import clinic_key
-
-
-async def _all_pages(http: httpx.AsyncClient, path: str, params: dict[str, str]) -> list[dict]:
-    rows: list[dict] = []
-    cursor = None
-    for _ in range(20):
-        answer = await http.get(path, params={**params, **({"cursor": cursor} if cursor else {})})
-        assert answer.status_code == 200, answer.text
-        page = answer.json()
-        rows += page["data"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return rows
-    raise AssertionError("too many pages")
 
 
 async def test_patient_and_appointment_lists(db, admin_conn, web_process):
@@ -54,7 +41,7 @@ async def test_patient_and_appointment_lists(db, admin_conn, web_process):
     _, base = await web_process()
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
-        listed = await _all_pages(http, "/api/v1/patients", {"limit": "3"})
+        listed = await all_pages(http, "/api/v1/patients", {"limit": "3"})
         assert [p["display_name"] for p in listed] == names  # oldest first, once each
         assert listed[0]["contacts"][0]["address"] == "+34600000000"
         found = (await http.get("/api/v1/patients", params={"q": "patient 0"})).json()["data"]
@@ -67,13 +54,13 @@ async def test_patient_and_appointment_lists(db, admin_conn, web_process):
         by_phone = (await http.get("/api/v1/patients", params={"q": "+34600000005"})).json()
         assert [p["id"] for p in by_phone["data"]] == [str(patients[5]["id"])]
 
-        appointments = await _all_pages(http, "/api/v1/appointments", {"limit": "2"})
+        appointments = await all_pages(http, "/api/v1/appointments", {"limit": "2"})
         assert [a["patient_id"] for a in appointments] == [str(p["id"]) for p in patients]
-        cancelled = await _all_pages(
+        cancelled = await all_pages(
             http, "/api/v1/appointments", {"status": "cancelled", "limit": "1"}
         )
         assert len(cancelled) == 3 and {a["status"] for a in cancelled} == {"cancelled"}
-        window = await _all_pages(
+        window = await all_pages(
             http,
             "/api/v1/appointments",
             {
@@ -82,9 +69,7 @@ async def test_patient_and_appointment_lists(db, admin_conn, web_process):
             },
         )
         assert [a["patient_id"] for a in window] == [str(p["id"]) for p in patients[2:4]]
-        mine = await _all_pages(
-            http, "/api/v1/appointments", {"patient_id": str(patients[6]["id"])}
-        )
+        mine = await all_pages(http, "/api/v1/appointments", {"patient_id": str(patients[6]["id"])})
         assert len(mine) == 1
 
         # A cursor of one list passed to another (every sort key is a time and an id): the

@@ -10,24 +10,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.factories import create_message, create_patient
+from tests.web.pages import all_pages
 from tests.web.processes import clinic_key
 
 START = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
-
-
-async def _all_pages(http: httpx.AsyncClient, params: dict[str, str]) -> list[dict]:
-    rows: list[dict] = []
-    cursor = None
-    for _ in range(20):
-        answer = await http.get(
-            "/api/v1/messages", params={**params, **({"cursor": cursor} if cursor else {})}
-        )
-        assert answer.status_code == 200, answer.text
-        rows += answer.json()["data"]
-        cursor = answer.json()["next_cursor"]
-        if cursor is None:
-            return rows
-    raise AssertionError("too many pages")
 
 
 async def test_patient_update_conflict_and_erasure(db, admin_conn, web_process):
@@ -151,17 +137,22 @@ async def test_message_filters_pages_and_replay_after_cancel(db, admin_conn, web
     async with httpx.AsyncClient(
         base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30
     ) as http:
-        every = await _all_pages(http, {"limit": "2"})
+        every = await all_pages(http, "/api/v1/messages", {"limit": "2"})
         assert [m["id"] for m in every] == [str(r["id"]) for r in reversed(rows)]  # newest first
-        by_appointment = await _all_pages(http, {"appointment_id": str(appointment)})
+        by_appointment = await all_pages(
+            http, "/api/v1/messages", {"appointment_id": str(appointment)}
+        )
         assert [m["id"] for m in by_appointment] == [str(rows[i]["id"]) for i in (6, 3, 0)]
         assert {m["appointment_id"] for m in by_appointment} == {str(appointment)}
         assert every[-1]["appointment_id"] == str(appointment)
         assert every[0]["appointment_id"] is None
-        kinds = await _all_pages(http, {"kind": "free_text", "channel": "sms", "limit": "1"})
+        kinds = await all_pages(
+            http, "/api/v1/messages", {"kind": "free_text", "channel": "sms", "limit": "1"}
+        )
         assert [m["id"] for m in kinds] == [str(rows[i]["id"]) for i in (7, 5, 1)]
-        window = await _all_pages(
+        window = await all_pages(
             http,
+            "/api/v1/messages",
             {
                 "from": (START + timedelta(hours=2)).isoformat(),
                 "to": (START + timedelta(hours=5)).isoformat(),

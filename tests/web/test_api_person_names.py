@@ -35,3 +35,22 @@ async def test_direction_scopes_are_removed(
     path = f"/api/v1/patients/{created.json()['id']}"
     changed = await client.patch(path, json={"display_name": "\u2067Bo\u2069 Lee"}, headers=auth)
     assert changed.status_code == 200 and changed.json()["display_name"] == "Bo Lee"
+
+
+async def test_a_decomposed_name_is_stored_composed_and_found_either_way(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    """A name sent decomposed ("Rene\u0301e", as macOS and some EHR exports write it) was stored
+    so: a search for "Renée" typed on a keyboard missed it, and its SMS went as UCS-2 (three
+    segments for one). Stored composed; a search either way finds it."""
+    decomposed = "Rene\u0301e Mu\u0308ller"
+    created = await client.post(
+        "/api/v1/patients",
+        json={"display_name": decomposed, "phone": "+34600111222"},
+        headers=auth,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["display_name"] == "Ren\u00e9e M\u00fcller"
+    for q in ("Ren\u00e9e", "Rene\u0301e", "m\u00fcller"):
+        found = await client.get("/api/v1/patients", params={"q": q}, headers=auth)
+        assert [p["id"] for p in found.json()["data"]] == [created.json()["id"]], q

@@ -33,3 +33,29 @@ async def test_a_parameter_given_twice_is_refused_naming_it(
     # One value each is as before.
     answer = await client.get("/api/v1/patients?status=active&limit=5", headers=auth)
     assert answer.status_code == 200, answer.text
+
+
+async def test_a_header_given_twice_is_refused_naming_it(
+    client: httpx.AsyncClient, auth: dict[str, str], other_auth: dict[str, str], admin_conn: Any
+) -> None:
+    """Two ``Idempotency-Key`` headers: the first was used and the second ignored, so a retry
+    that sent the second alone created the patient again; two ``Authorization`` headers acted
+    as the first key's clinic. Each takes one value: the request is refused, nothing made."""
+    body = b'{"display_name": "Ana"}'
+    json_type = ("Content-Type", "application/json")
+    before = await admin_conn.fetchval("select count(*) from patients")
+    for headers, name in (
+        ([*auth.items(), ("Idempotency-Key", "a-1"), ("Idempotency-Key", "a-2"), json_type],
+         "Idempotency-Key"),
+        ([*auth.items(), *other_auth.items(), json_type], "Authorization"),
+        ([*auth.items(), json_type, ("Content-Type", "text/plain")], "Content-Type"),
+    ):  # fmt: skip
+        answer = await client.post("/api/v1/patients", content=body, headers=httpx.Headers(headers))
+        assert answer.status_code == 422, (name, answer.text)
+        error = answer.json()["error"]
+        assert error["field"] == name
+        assert "given 2 times" in error["reason"] and "once" in error["reason"]
+    assert await admin_conn.fetchval("select count(*) from patients") == before
+    once = [*auth.items(), ("Idempotency-Key", "a-1"), json_type]
+    created = await client.post("/api/v1/patients", content=body, headers=httpx.Headers(once))
+    assert created.status_code == 201, created.text

@@ -197,7 +197,8 @@ async def test_an_endpoint_on_a_private_address_is_refused_when_subscribing(
     """A webhook to a loopback or private IP was accepted, and then every delivery failed
     ("the endpoint's address is private ...") and was retried for a day and more. Such a URL is
     a 422 naming the setting now; a name is resolved only when delivering; the operator's
-    MEDREMIND_WEBHOOK_ALLOW_PRIVATE lets a clinic's network in."""
+    MEDREMIND_WEBHOOK_ALLOW_PRIVATE lets a clinic's network in. An address written as the
+    resolver also reads it (127.1, 0x7f000001, 2130706433, octal 0177.0.0.1) is one too."""
     _, key = await clinic_key(db, admin_conn, "Private Hook Clinic")
     auth = {"Authorization": f"Bearer {key}"}
     private = [
@@ -206,6 +207,13 @@ async def test_an_endpoint_on_a_private_address_is_refused_when_subscribing(
         "http://[::1]/hook",
         "https://10.0.0.5/hook",
         "http://169.254.169.254/latest/meta-data",
+        # IPv4 as the resolver also reads it (inet_aton): 127.0.0.1 and 10.0.0.1 again. These
+        # were taken (201) and every delivery then refused by the worker's resolver.
+        "https://127.1/hook",
+        "https://0x7f000001/hook",
+        "https://2130706433/hook",
+        "https://0177.0.0.1/hook",
+        "https://0x0a.1/hook",
     ]
     _, base = await web_process()
     async with httpx.AsyncClient(base_url=base, headers=auth, timeout=30) as http:

@@ -52,6 +52,7 @@ async def test_two_patients_accept_at_once_one_booking(db, admin_conn, web_proce
     web, base = await web_process()
     auth = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        entries: dict[object, str] = {}
         for patient, body in (
             (first, {"days_of_week": [3], "earliest": "09:00", "latest": "12:00"}),
             (second, {"note": "any time"}),
@@ -62,10 +63,14 @@ async def test_two_patients_accept_at_once_one_booking(db, admin_conn, web_proce
                 "/api/v1/waitlist", headers=auth, json={"patient_id": str(patient["id"]), **body}
             )
             assert answer.status_code == 201, answer.text
+            entries[patient["id"]] = answer.json()["id"]
         again = await http.post(
             "/api/v1/waitlist", headers=auth, json={"patient_id": str(first["id"])}
         )
         assert again.status_code == 409
+        # The waiting entry is named (found over the API: a bare "already on the waitlist").
+        error = again.json()["error"]
+        assert (error["field"], error["existing_id"]) == ("patient_id", entries[first["id"]])
         bad = await http.post(
             "/api/v1/waitlist",
             headers=auth,

@@ -32,7 +32,7 @@ from medremind.web.api_v1.message_reach import no_consent
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, Limit, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
-from medremind.web.errors import ApiError, NotFound, ValidationFailed
+from medremind.web.errors import AlreadyThere, ApiError, NotFound, ValidationFailed
 
 router = new_router("appointments")
 
@@ -129,6 +129,44 @@ def details(body: AppointmentDetails) -> dict[str, Any]:
     }
 
 
+async def same_time_conflict(
+    conn: asyncpg.Connection,
+    org_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    starts_at: datetime,
+    external_id: str | None,
+    field: str,
+    moving: uuid.UUID | None = None,
+) -> None:
+    """409 when the patient already has a live appointment in the clinic at ``starts_at``
+    (another than ``moving``, the appointment a reschedule moves there).
+
+    A booking sent twice without an ``Idempotency-Key`` (a retry after a timeout, a sync job run
+    again, a double click in the clinic's system) made two appointments, two confirmations and
+    two sets of reminders for one visit. Nobody attends two visits of one clinic at one instant,
+    so the second is refused, naming the first (``error.existing_id``, ``Location``) for the
+    client to go on with (PATCH to change it). Two bookings the clinic's system keeps apart (each
+    with its own ``external_id``) are both taken; a cancelled, completed or no-show one does not
+    count. Locks the patient's bookings for the transaction, so concurrent copies queue here.
+    """
+    await conn.execute(query("web", "appointment_booking_lock"), patient_id)
+    existing = await conn.fetchrow(
+        query("web", "same_time_appointment"), org_id, patient_id, starts_at, external_id, moving
+    )
+    if existing is None:
+        return
+    raise AlreadyThere(
+        f"this patient already has an appointment at this time ({existing['status']}, booked"
+        f" {existing['created_at'].isoformat(timespec='seconds')}); error.existing_id is its id."
+        " A booking sent again is refused so the patient is not told twice. To change that"
+        " appointment, PATCH /api/v1/appointments/{id}; to replace it, cancel it first; for a"
+        " second appointment at the same time, give each its own external_id",
+        field=field,
+        existing=existing["id"],
+        location=f"/api/v1/appointments/{existing['id']}",
+    )
+
+
 async def book(
     conn: asyncpg.Connection,
     org_id: uuid.UUID,
@@ -137,14 +175,18 @@ async def book(
     info: Mapping[str, Any],
     external_id: str | None,
     now: datetime,
+    *,
+    start_field: str = "starts_at",
 ) -> asyncpg.Record:
-    """Insert an appointment for a patient of ``org_id`` and let the planner take it from there."""
+    """Insert an appointment for a patient of ``org_id`` and let the planner take it from there
+    (``start_field``: the request's name of the start, for a 409 of :func:`same_time_conflict`)."""
     consented = await conn.fetchval(query("web", "patient_consented"), patient_id, org_id)
     if consented is None:
         raise ValidationFailed("patient_id", "no such patient in your organization")
     if not consented:
         # Its confirmation and reminders would all be cancelled at send time (no consent).
         raise no_consent("the appointment")
+    await same_time_conflict(conn, org_id, patient_id, starts_at, external_id, start_field)
     row = await conn.fetchrow(
         query("web", "insert_appointment"),
         org_id,
@@ -167,8 +209,11 @@ async def change(
     starts_at: datetime | None,
     info: Mapping[str, Any],
     now: datetime,
+    *,
+    start_field: str = "starts_at",
 ) -> asyncpg.Record:
-    """Apply an update; a new ``starts_at`` is a reschedule (old reminders out, new ones in)."""
+    """Apply an update; a new ``starts_at`` is a reschedule (old reminders out, new ones in),
+    refused (409 on ``start_field``) onto another live appointment of the patient."""
     current = await conn.fetchrow(
         query("web", "get_appointment") + " for update", appointment_id, org_id
     )
@@ -186,6 +231,16 @@ async def change(
         info.get("reminder_offsets"),
     )
     if starts_at is not None and starts_at != current["starts_at"]:
+        # Moved onto another live appointment of the patient: the same visit twice.
+        await same_time_conflict(
+            conn,
+            org_id,
+            current["patient_id"],
+            starts_at,
+            current["external_id"],
+            start_field,
+            moving=appointment_id,
+        )
         await planning.rescheduled(conn, appointment_id, starts_at, now)
     elif info.get("reminder_offsets") is not None:
         await planning.replanned(conn, appointment_id, now)

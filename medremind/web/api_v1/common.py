@@ -166,6 +166,23 @@ def refuse_bad_query(request: Request) -> None:
             )
 
 
+# Headers that take one value. Given twice, the first silently won: a create with two
+# Idempotency-Keys was stored under the first, so a retry sending the second made it again.
+SINGLE_HEADERS = ("Authorization", "Idempotency-Key", "Content-Type")
+
+
+def refuse_repeated_headers(request: Request) -> None:
+    """422 naming the first of :data:`SINGLE_HEADERS` the request gives more than once."""
+    for name in SINGLE_HEADERS:
+        times = len(request.headers.getlist(name))
+        if times > 1:
+            raise ValidationFailed(
+                name,
+                f"header given {times} times; send it once (it takes one value, and which one"
+                " counts would be a guess)",
+            )
+
+
 def path_uuid(request: Request, name: str, what: str) -> uuid.UUID:
     """A UUID path parameter (the patient app's routes); a malformed one is simply a resource
     that does not exist."""

@@ -24,7 +24,7 @@ from fastapi import Body
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from core.logs import mark_sensitive
-from core.person_names import without_direction_scopes
+from core.person_names import is_visible, without_direction_scopes
 from core.sql import query
 from medremind.web.api_v1 import planning
 from medremind.web.api_v1.appointments import (
@@ -35,11 +35,17 @@ from medremind.web.api_v1.appointments import (
     current_appointment,
 )
 from medremind.web.api_v1.common import Org, State
-from medremind.web.api_v1.fields import IsoDateTime, checked, directions_closed, not_past
+from medremind.web.api_v1.fields import (
+    NOTHING_VISIBLE,
+    IsoDateTime,
+    checked,
+    directions_closed,
+    not_past,
+)
 from medremind.web.api_v1.idempotency import Idempotent
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND
 from medremind.web.api_v1.routing import router as new_router
-from medremind.web.errors import ApiError, NotFound, ValidationFailed
+from medremind.web.errors import AlreadyThere, ApiError, NotFound, ValidationFailed
 from scheduler.planner import replan_schedule
 from scheduler.planning_peaks import PeakCapacity
 
@@ -67,10 +73,16 @@ class FhirDosage(FhirElement):
     text: str | None = None
 
 
+# A resource's id in the clinic's system, kept as the row's external_id.
+FhirId = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(directions_closed)]
+
+
 class FhirMedicationRequest(FhirElement):
-    """FHIR R4 MedicationRequest; dosageInstruction[0].timing is the schedule."""
+    """FHIR R4 MedicationRequest; dosageInstruction[0].timing is the schedule. `id` is kept as
+    the medicine's external_id: importing the same id again is a 409 naming the medicine."""
 
     resourceType: Literal["MedicationRequest"]
+    id: FhirId | None = None
     status: str | None = None
     subject: FhirReference
     medicationCodeableConcept: dict[str, Any] = Field(
@@ -107,9 +119,7 @@ class FhirAppointment(FhirElement):
     reschedules, status cancelled cancels."""
 
     resourceType: Literal["Appointment"]
-    id: (
-        Annotated[str, Field(min_length=1, max_length=64), AfterValidator(directions_closed)] | None
-    ) = None
+    id: FhirId | None = None
     status: Literal["proposed", "pending", "booked", "cancelled"]
     start: IsoDateTime | None = None
     end: IsoDateTime | None = None
@@ -159,6 +169,8 @@ def _medication_name(resource: Mapping[str, Any]) -> str:
     name = without_direction_scopes(name).strip() if isinstance(name, str) else None
     if not name:
         raise ValidationFailed(field, "is required")
+    if not is_visible(name):
+        raise ValidationFailed(field, NOTHING_VISIBLE)
     checked(name, field, "medicine_name")
     return name
 
@@ -189,6 +201,47 @@ def _patient_times(patient: Mapping[str, Any]) -> Any:
         lunch=patient["lunch_time"],
         dinner=patient["dinner_time"],
         sleep=patient["sleep_time"],
+    )
+
+
+async def _new_medication(
+    conn: asyncpg.Connection,
+    org_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    name: str,
+    dose: str | None,
+    external_id: str | None,
+) -> uuid.UUID:
+    """The medicine of a MedicationRequest; its ``id`` imported before is a 409 naming the
+    medicine made then (a second one reminded the patient of every dose twice), or a 422 when
+    another patient's medicine has it."""
+    existing = (
+        await conn.fetchrow(query("web", "medication_by_external_id"), org_id, external_id)
+        if external_id
+        else None
+    )
+    if existing is None:
+        try:
+            async with conn.transaction():  # a savepoint: the 409 below reads after it
+                medication: uuid.UUID = await conn.fetchval(
+                    query("web", "insert_medication"), patient_id, name, dose, external_id
+                )
+                return medication
+        except asyncpg.UniqueViolationError:  # the same request imported at the same moment
+            existing = await conn.fetchrow(
+                query("web", "medication_by_external_id"), org_id, external_id
+            )
+            assert existing is not None
+    if existing["patient_id"] != patient_id:
+        raise ValidationFailed("id", "this MedicationRequest id belongs to another patient")
+    raise AlreadyThere(
+        "this MedicationRequest was imported already (error.existing_id is its medicine):"
+        " importing it again would remind the patient of every dose twice. To change the"
+        " prescription, remove that medicine (the dashboard, or the patient's /meds) and import"
+        " the new request",
+        field="id",
+        existing=existing["id"],
+        location=f"/api/v1/patients/{patient_id}/medications",
     )
 
 
@@ -224,6 +277,7 @@ async def import_medication_request(
     timing = dosage["timing"]
     dose = _dose(dosage)
     reference = body.subject.reference
+    external_id = body.id.strip() if body.id and body.id.strip() else None
     now = state.clock()
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
@@ -240,9 +294,7 @@ async def import_medication_request(
             raise ValidationFailed(_timing_field(exc.field), exc.reason) from None
         except ValueError as exc:
             raise ValidationFailed(_TIMING_PATH, str(exc)) from None
-        medication_id = await conn.fetchval(
-            query("web", "insert_medication"), patient["id"], name, dose
-        )
+        medication_id = await _new_medication(conn, org_id, patient["id"], name, dose, external_id)
         days = sorted(rule.days_of_week) if rule.days_of_week is not None else None
         schedule_id = await conn.fetchval(
             query("web", "insert_schedule"),
@@ -385,9 +437,11 @@ async def import_appointment(
         if existing is not None:
             if existing["status"] in ("cancelled", "completed", "no_show"):
                 raise ApiError(409, f"the appointment is {existing['status']}", field="id")
-            row = await change(conn, org_id, existing["id"], start, info, now)
+            row = await change(conn, org_id, existing["id"], start, info, now, start_field="start")
             return 200, appointment_json(row)
-        row = await book(conn, org_id, patient["id"], start, info, external_id, now)
+        row = await book(
+            conn, org_id, patient["id"], start, info, external_id, now, start_field="start"
+        )
         row = await conn.fetchrow(query("web", "get_appointment"), row["id"], org_id)
         return 201, appointment_json(row)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -22,7 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from bot.locale_format import LOCALES
 from core.direction_controls import unclosed_direction_control
-from core.person_names import clean_name, name_problem, without_direction_scopes
+from core.person_names import clean_name, is_visible, name_problem, without_direction_scopes
 from core.records import MessageKind, MessageStatus
 from core.template_vocabulary import length_problem, max_units
 from core.zone_names import canonical_zone
@@ -113,6 +113,12 @@ def _person_name(value: str) -> str:
     return name
 
 
+NOTHING_VISIBLE = (
+    "has no visible character: it is only spaces and invisible characters (zero-width spaces"
+    " or joiners, direction marks); type it in letters"
+)
+
+
 def _without_direction_scopes(value: str) -> str:
     """A text filled into messages without direction controls that have a scope (as the
     database stores it, migration 20260101015900): one of them left in reversed the rest of the
@@ -120,6 +126,9 @@ def _without_direction_scopes(value: str) -> str:
     text = without_direction_scopes(value).strip()
     if not text:
         raise _fail("is only direction controls (U+202A-U+202E, U+2066-U+2069): type the text")
+    if not is_visible(text):
+        # A clinic named "\u200b" was saved: its reminders came from nobody.
+        raise _fail(NOTHING_VISIBLE)
     return text
 
 
@@ -133,15 +142,18 @@ def directions_closed(value: str) -> str:
     return value
 
 
-def written_text(max_length: int) -> Any:
+def written_text(max_length: int, *checks: Callable[[str], str]) -> Any:
     """A trimmed text stored as written (a message's ``text``, a waitlist ``note``, an
     ``external_id``), up to ``max_length`` characters, no direction control left open: a
-    U+202E in it reversed the rest of its line wherever it was shown."""
+    U+202E in it reversed the rest of its line wherever it was shown; then ``checks``."""
     return Annotated[
-        str,
-        Trimmed,
-        Field(min_length=1, max_length=max_length),
-        AfterValidator(directions_closed),
+        (
+            str,
+            Trimmed,
+            Field(min_length=1, max_length=max_length),
+            AfterValidator(directions_closed),
+            *(AfterValidator(check) for check in checks),
+        )
     ]
 
 
@@ -150,7 +162,30 @@ def written_text(max_length: int) -> Any:
 ExternalId = written_text(100)
 Note = written_text(200)
 MAX_TEXT_LENGTH = 4096
-MessageText = written_text(MAX_TEXT_LENGTH)
+# Template markup naming a value: Jinja's "{{ patient_name }}" and "{% if %}", WhatsApp's "{{1}}".
+_TEMPLATE_MARKUP = re.compile(r"\{\{\s*[A-Za-z0-9_][^{}]*\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def sendable_text(value: str) -> str:
+    """A message's ``text``: something shows, and no template markup (a text is sent as it is).
+
+    Found over the API: ``"Hi {{ patient_name }}"`` was accepted and reached the patient as
+    typed, braces and all; a text of a zero-width space only (U+200B) was sent, as an empty SMS.
+    """
+    if not is_visible(value):
+        raise _fail(NOTHING_VISIBLE)
+    markup = _TEMPLATE_MARKUP.search(value)
+    if markup is not None:
+        raise _fail(
+            f"holds template markup ({markup[0]}), and a `text` is sent as it is: the patient"
+            " would read it as typed. To fill in values, save a template with it (PUT"
+            " /api/v1/templates/{name}) and send that as `template` (with `variables`); else"
+            " write the words themselves"
+        )
+    return value
+
+
+MessageText = written_text(MAX_TEXT_LENGTH, sendable_text)
 PatientName = template_value("patient_name", _person_name)
 ClinicName = template_value("clinic_name", _without_direction_scopes)
 Location = template_value("location", _without_direction_scopes)
@@ -166,8 +201,15 @@ def _iso_datetime(value: Any) -> datetime:
         raise _fail("must be an ISO 8601 date-time such as 2026-03-01T08:00:00Z") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise _fail("must include a UTC offset, e.g. 2026-03-01T08:00:00Z")
-    if not 1970 <= parsed.year <= 9998:
-        raise _fail("is out of range (years 1970 to 9998)")
+    # The instant's year, not the one written: "9998-12-31T23:59:59-14:00" is in 9999 (UTC) and
+    # was stored, answered as 9999-01-01T13:59:59Z, which this same check then refused back
+    # (as `from`, or inside a list's cursor).
+    try:
+        instant = parsed.astimezone(UTC)
+    except OverflowError:  # before 0001-01-01 or after 9999-12-31 in UTC
+        instant = None
+    if instant is None or not 1970 <= instant.year <= 9998:
+        raise _fail("is out of range (years 1970 to 9998, in UTC)")
     return parsed
 
 
@@ -232,6 +274,29 @@ _FIXED_REGION_NAMES = {
 }
 
 
+# tzdata's fixed offsets named the POSIX way round: Etc/GMT+5 is five hours *behind* UTC. One
+# sent for UTC+5 reminded ten hours off, and none keeps a place's summer time; the bot takes
+# none of them either (bot.parsing._zone_index).
+_ETC_OFFSET = re.compile(r"Etc/GMT([+-])(\d{1,2})")
+# "Factory" is tzdata's "local time unknown" (abbreviation "-00"): stored as CLDR names it,
+# "Etc/Unknown", which no zone database loads, so the planner skipped the patient's schedules.
+_NO_PLACE = "Factory"
+
+
+def _fixed_offset(value: str) -> str | None:
+    """The refusal of an ``Etc/GMT+N`` zone (N not 0), naming its real offset, or None."""
+    match = _ETC_OFFSET.fullmatch(value)
+    if match is None or int(match[2]) == 0:
+        return None
+    behind = match[1] == "+"
+    return (
+        f"is a fixed offset, UTC{'-' if behind else '+'}{int(match[2]):02d}:00 (Etc/GMT names"
+        f" count the other way round: {value} is {int(match[2])} hours"
+        f" {'behind' if behind else 'ahead of'} UTC), with no summer time; use the zone of the"
+        " patient's place, such as Europe/Berlin or America/Bogota"
+    )
+
+
 def _timezone(value: str) -> str:
     if not value or len(value) > 64 or value != value.strip():
         raise _fail("must be an IANA timezone such as Europe/Berlin")
@@ -239,6 +304,14 @@ def _timezone(value: str) -> str:
         raise _fail(
             f"is a fixed offset with no summer time; use a place's zone, such as "
             f"{_FIXED_REGION_NAMES[value]}"
+        )
+    fixed = _fixed_offset(value)
+    if fixed is not None:
+        raise _fail(fixed)
+    if value == _NO_PLACE:
+        raise _fail(
+            "is the zone database's placeholder for an unknown local time, not a place; use the"
+            " zone of the patient's place, such as Europe/Berlin"
         )
     try:
         ZoneInfo(value)

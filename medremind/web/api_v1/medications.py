@@ -29,6 +29,9 @@ class Medication(BaseModel):
     dose: str | None = None
     status: str = Field(description="active, paused or deleted")
     time_critical: bool = Field(description="Reminders first at their minute, never early")
+    external_id: str | None = Field(
+        None, description="The id of the FHIR MedicationRequest it was imported from"
+    )
 
 
 class MedicationUpdate(RequestModel):

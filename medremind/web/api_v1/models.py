@@ -47,7 +47,10 @@ class ErrorDetail(BaseModel):
         None, description="Every invalid field, when there is more than one"
     )
     existing_id: uuid.UUID | None = Field(
-        None, description="409 for a taken external_id: the id of the row that has it"
+        None,
+        description="409 for what is there already (a taken external_id, an appointment booked"
+        " again, a MedicationRequest imported again, a URL subscribed, a patient waiting): its"
+        " id",
     )
 
 

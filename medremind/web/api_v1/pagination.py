@@ -55,7 +55,11 @@ def decode_cursor(value: str | None, listing: str) -> tuple[datetime | None, uui
         if named not in LISTINGS and not _DELIVERIES.fullmatch(named):
             raise ValueError("not one of ours")
         parsed = datetime.fromisoformat(at)
-        if parsed.tzinfo is None or not 1970 <= parsed.year <= 9998:
+        # Any aware time: a cursor carries a row's time as stored, and rows written in SQL (an
+        # integration's insert into scheduled_messages) hold any year. A range here refused the
+        # API's own next_cursor after such a row ("is not a cursor this API gave out"), and the
+        # rest of the list could not be read.
+        if parsed.tzinfo is None:
             raise ValueError("not one of ours")
         after = uuid.UUID(row_id)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -45,7 +46,7 @@ from medremind.web.api_v1.models import (
 )
 from medremind.web.api_v1.pagination import Cursor, Limit, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
-from medremind.web.errors import ApiError, NotFound, ValidationFailed
+from medremind.web.errors import AlreadyThere, ApiError, NotFound, ValidationFailed
 from medremind.web.invite_links import invite_bot_username
 from scheduler.planner import replan_patient
 from scheduler.planning_followups import catch_up_before_return
@@ -183,14 +184,11 @@ async def external_id_taken(
     """The 409 for an ``external_id`` another patient of the clinic has, carrying that
     patient's id (``error.existing_id`` and ``Location``), so a client can go on with it."""
     existing = await conn.fetchval(query("web", "patient_by_external_id"), org_id, external_id)
-    details = {"existing_id": str(existing)} if existing is not None else None
-    headers = {"Location": f"/api/v1/patients/{existing}"} if existing is not None else None
-    return ApiError(
-        409,
-        "a patient with this external_id already exists; error.existing_id is its id",
-        field="external_id",
-        details=details,
-        headers=headers,
+    reason = "a patient with this external_id already exists; error.existing_id is its id"
+    if existing is None:
+        return ApiError(409, reason, field="external_id")
+    return AlreadyThere(
+        reason, field="external_id", existing=existing, location=f"/api/v1/patients/{existing}"
     )
 
 
@@ -316,8 +314,12 @@ async def list_patients(
     """A page of patients with their contact points."""
     at, after = decode_cursor(params.cursor, "patients")
     q = params.q
-    # A name fragment matches literally: LIKE's wildcards in it are escaped.
-    pattern = None if q is None else q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    # A name fragment matches literally: LIKE's wildcards in it are escaped. Composed as names
+    # are stored (core.person_names.without_direction_scopes): "Rene\u0301e" finds "Renée".
+    name = None if q is None else unicodedata.normalize("NFC", q)
+    pattern = (
+        None if name is None else name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    )
     async with state.pool.acquire() as conn:
         rows = await conn.fetch(
             query("clinic_ops", "list_patients"),

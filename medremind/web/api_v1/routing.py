@@ -3,6 +3,8 @@
 FastAPI reads and parses a request body with the standard library before it resolves any
 dependency. :class:`ApiRoute` keeps the order and the safety the API had before FastAPI:
 
+0. a header that takes one value (``Authorization``, ``Idempotency-Key``, ``Content-Type``)
+   given twice is a 422 naming it;
 1. the API key first (401/429 before the body is even read, so a client without a valid key, or
    over its rate, costs us no body parsing), and its role where the operation is an admin's
    (403);
@@ -33,6 +35,7 @@ from medremind.web.api_v1.common import (
     json_body,
     organization,
     refuse_bad_query,
+    refuse_repeated_headers,
 )
 from medremind.web.api_v1.known_names import query_names
 from medremind.web.api_v1.models import ADMIN_ONLY, ERROR_RESPONSES
@@ -57,6 +60,7 @@ class ApiRoute(APIRoute):
         takes_query = any(query_names(self.dependant))
 
         async def guarded(request: Request) -> Response:
+            refuse_repeated_headers(request)
             if admin_only:
                 await authenticated_admin(request)
             elif authenticated:

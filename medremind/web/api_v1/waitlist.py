@@ -19,7 +19,7 @@ from medremind.web.api_v1.common import Org, State, row_dict
 from medremind.web.api_v1.fields import ClockTime, Note, clock_text
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, DataList, RequestModel
 from medremind.web.api_v1.routing import router as new_router
-from medremind.web.errors import ApiError, NotFound, ValidationFailed
+from medremind.web.errors import AlreadyThere, NotFound, ValidationFailed
 
 router = new_router("waitlist")
 
@@ -104,7 +104,17 @@ async def add_to_waitlist(body: WaitlistCreate, org_id: Org, state: State) -> An
                 body.note,
             )
         except asyncpg.UniqueViolationError:
-            raise ApiError(409, "this patient is already on the waitlist") from None
+            # Named, so a client that lost the first answer can go on with it (or remove it).
+            entry = await conn.fetchval(
+                query("waitlist", "waiting_entry_of_patient"), org_id, body.patient_id
+            )
+            raise AlreadyThere(
+                "this patient is already on the waitlist (error.existing_id is the entry): to"
+                " change what suits them, DELETE /api/v1/waitlist/{id} and add them again",
+                field="patient_id",
+                existing=entry,
+                location="/api/v1/waitlist",
+            ) from None
     if row is None:
         raise ValidationFailed("patient_id", "no such patient in your organization")
     return _json(row)

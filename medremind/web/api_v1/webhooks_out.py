@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import base64
 import secrets
+import socket
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
 from core.credentials import CredentialsKeyMissing, seal_text
 from core.sql import query
@@ -32,7 +34,7 @@ from medremind.web.api_v1.models import (
 )
 from medremind.web.api_v1.pagination import DEFAULT_LIMIT, Cursor, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
-from medremind.web.errors import ApiError, NotFound, ValidationFailed
+from medremind.web.errors import AlreadyThere, ApiError, NotFound, ValidationFailed
 from platforms.addresses import is_private
 
 router = new_router("webhooks", admin=True)
@@ -61,6 +63,31 @@ _DELIVERY_FIELDS = (
 )
 
 
+def _url_written(url: str) -> str:
+    """The endpoint's URL as the model checks it, or what is wrong with it (its field's 422,
+    listed with the body's other problems). A pattern answered "must match the pattern
+    ^https?://[^\\s@]+$", refused HTTPS://, and took a port past 65535, which every delivery then
+    failed on. The scheme is stored in small letters, as the database's check wants it."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise PydanticCustomError("invalid", "is not a valid URL") from None
+    if not host or parts.scheme not in ("https", "http"):
+        raise PydanticCustomError("invalid", "must be an absolute https:// (or http://) URL")
+    if any(c.isspace() for c in url) or "@" in parts.netloc:
+        raise PydanticCustomError("invalid", "must have no spaces and no user:password@")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise PydanticCustomError(
+            "invalid", "has a port out of range: give one from 1 to 65535, or none"
+        )
+    return parts.scheme + url[len(parts.scheme) :]
+
+
 class WebhookCreate(RequestModel):
     """Events: message.status (sent, delivered, failed, expired, cancelled; not for the bot's
     replies in a chat), dose.answered, appointment.replied, contact.opted_out, contact.opted_in.
@@ -72,9 +99,10 @@ class WebhookCreate(RequestModel):
         Field(
             min_length=1,
             max_length=2000,
-            pattern=r"^https?://[^\s@]+$",
-            description="Your endpoint; each event is POSTed to it as JSON.",
+            description="Your endpoint (https://, or http://); each event is POSTed to it as"
+            " JSON. One subscription per URL.",
         ),
+        AfterValidator(_url_written),
     ]
     event_types: Annotated[list[EventType], Field(min_length=1)] | None = Field(
         None, description="Default: every type."
@@ -128,15 +156,8 @@ def new_secret() -> str:
 
 
 def _url(url: str, *, allow_private: bool) -> str:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        raise ValidationFailed("url", "is not a valid URL") from None
-    if not host or parts.scheme not in ("https", "http"):
-        raise ValidationFailed("url", "must be an absolute https:// (or http://) URL")
-    if any(c.isspace() for c in url) or parts.username or parts.password:
-        raise ValidationFailed("url", "must have no spaces and no user:password@")
+    """``url`` (as the model checked it), unless it names a private address literally."""
+    host = urlsplit(url).hostname or ""
     if not allow_private and _private_literal(host):
         # Every delivery would be refused (the worker checks each attempt) and retried for a day
         # and more: say so now. A name is resolved only when delivering (it may change).
@@ -150,13 +171,24 @@ def _url(url: str, *, allow_private: bool) -> str:
 
 
 def _private_literal(host: str) -> bool:
-    """``localhost`` or an IP address that is not globally routable, as written in a URL."""
+    """``localhost`` or an IP address that is not globally routable, as written in a URL.
+
+    IPv4 in the shorthand forms the resolver also reads (``inet_aton``: ``127.1``,
+    ``0x7f000001``, ``2130706433``, octal ``0177.0.0.1``) counts too: the worker's
+    ``getaddrinfo`` turns them into 127.0.0.1 and refuses every delivery, while
+    ``ipaddress`` takes only the dotted quad, so they were subscribed (201).
+    """
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
         return is_private(host)
-    except ValueError:  # a name, not an address
+    except ValueError:  # a name, or IPv4 written another way
+        pass
+    try:
+        packed = socket.inet_aton(host)
+    except OSError:  # a name
         return False
+    return is_private(socket.inet_ntoa(packed))
 
 
 @router.post(
@@ -185,6 +217,18 @@ async def create_webhook(body: WebhookCreate, org_id: AdminOrg, state: State) ->
         # One at a time per clinic, so the cap holds under concurrent creates.
         await conn.execute("select pg_advisory_xact_lock(hashtext($1::text))", str(org_id))
         existing = await conn.fetch(query("webhooks", "list_subscriptions"), org_id)
+        same = next((r for r in existing if r["url"] == url), None)
+        if same is not None:
+            # A create retried after a lost answer made a second subscription: every event
+            # was POSTed twice, the second signed with a secret the client never got.
+            raise AlreadyThere(
+                "this URL is subscribed already (error.existing_id): each event would be"
+                " POSTed to it twice. Its secret was shown when it was made; to change its"
+                " events or get a new secret, DELETE /api/v1/webhooks/{id} and subscribe again",
+                field="url",
+                existing=same["id"],
+                location=f"/api/v1/webhooks/{same['id']}",
+            )
         if len(existing) >= MAX_SUBSCRIPTIONS:
             raise ApiError(409, f"a clinic may have at most {MAX_SUBSCRIPTIONS} webhooks")
         row = await conn.fetchrow(

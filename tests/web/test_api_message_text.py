@@ -1,0 +1,90 @@
+"""``POST /api/v1/messages`` refuses a ``text`` the patient would read wrong, naming why and
+what to send instead. Found over the API: "Hi {{ patient_name }}" was accepted and reached the
+patient braces and all (a ``text`` is sent as it is), and a text of a zero-width space only was
+sent as an empty message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("Hi {{ patient_name }}, see you tomorrow", "holds template markup ({{ patient_name }})"),
+        ("Your code is {{1}}", "holds template markup ({{1}})"),
+        ("{% if urgent %}Call us{% endif %}", "holds template markup ({% if urgent %})"),
+        ("\u200b", "has no visible character"),
+        ("\u200d\u2060 \u200e", "has no visible character"),
+    ],
+)
+async def test_a_text_the_patient_would_read_wrong_is_refused(
+    client: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    auth: dict[str, str],
+    patient: Any,
+    text: str,
+    says: str,
+) -> None:
+    answer = await client.post(
+        "/api/v1/messages", json={"patient_id": str(patient["id"]), "text": text}, headers=auth
+    )
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["field"] == "text"
+    assert says in error["reason"]
+    if "markup" in says:
+        assert "PUT /api/v1/templates/{name}" in error["reason"]
+    assert await admin_conn.fetchval("select count(*) from scheduled_messages") == 0
+
+
+async def test_braces_and_plain_words_are_sent_as_written(
+    client: httpx.AsyncClient, auth: dict[str, str], patient: Any
+) -> None:
+    for text in ("Bring {your card} and the form", "Hi Ana, see you at 10:00 {room 3}"):
+        answer = await client.post(
+            "/api/v1/messages",
+            json={"patient_id": str(patient["id"]), "text": text},
+            headers=auth,
+        )
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["text"] == text
+
+
+async def test_a_clinic_place_or_medicine_that_shows_nothing_is_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], patient: Any
+) -> None:
+    """Found over the API: a clinic renamed "\u200b" was saved, and its reminders came from
+    nobody; a place, a clinician and a FHIR medicine name were taken the same way."""
+    invisible = "\u200b\u200c"
+    answers = {
+        "name": await client.patch("/api/v1/clinic", json={"name": invisible}, headers=auth),
+        "location": await client.post(
+            "/api/v1/appointments",
+            json={
+                "patient_id": str(patient["id"]),
+                "starts_at": "2030-01-07T10:00:00Z",
+                "location": invisible,
+            },
+            headers=auth,
+        ),
+        "medicationCodeableConcept.text": await client.post(
+            "/api/v1/fhir/MedicationRequest",
+            json={
+                "resourceType": "MedicationRequest",
+                "subject": {"reference": f"Patient/{patient['id']}"},
+                "medicationCodeableConcept": {"text": invisible},
+                "dosageInstruction": [{"timing": {"repeat": {"frequency": 1, "period": 1,
+                                                             "periodUnit": "d"}}}],
+            },
+            headers=auth,
+        ),
+    }  # fmt: skip
+    for field, answer in answers.items():
+        assert answer.status_code == 422, (field, answer.text)
+        error = answer.json()["error"]
+        assert error["field"] == field and "has no visible character" in error["reason"], error
