@@ -130,7 +130,9 @@ async def handle(turn: Turn) -> None:
                     # nothing else to answer: it is asked again, so a "1" now answers it rather
                     # than a dialog's menu opened before it (a /meds menu's "1" paused a
                     # medicine: found by hand in medremind dev's console).
-                    await turn.conn.execute(query("bot", "ask_again"), named.row_id, turn.now)
+                    await turn.conn.execute(
+                        query("bot", "ask_again"), named.row_id, turn.now, question.row_id
+                    )
                 return
             turn.choice = choice.value if choice is not None else None
 

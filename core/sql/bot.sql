@@ -632,10 +632,14 @@ values ($1, $2, $3, $4, $5, $6, $7)
 -- name: ask_again
 -- A reminder's question named again to the patient ($1, at $2: "Also waiting for your answer",
 -- bot/engine.py) takes its place as the newest question asked, after a dialog's menu asked
--- before it: a new seq, as a message sent again takes (migration 20260101014900).
+-- before it: a new seq, as a message sent again takes (migration 20260101014900). Only once
+-- the question the patient answered ($3) is closed: an answer refused (a snooze while paused)
+-- leaves that one the newest, as the patient may try it again.
 update conversation_questions
    set asked_at = $2, seq = default
  where id = $1 and answered_at is null
+   and exists (select from conversation_questions a
+                where a.id = $3 and a.answered_at is not null)
 
 -- name: close_questions
 -- A dose ($1), appointment ($2) or slot offer ($4: its recipient row) was answered: every

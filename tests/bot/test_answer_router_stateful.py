@@ -202,6 +202,7 @@ class World:
                 "offer_answers",
                 "gone_offer_answers",
                 "ties_with_the_dialog",
+                "named again",
             ),
             0,
         )
@@ -610,7 +611,6 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             await self._inbound(text, button)
             after = await self._statuses()
             changed = {k for k in after if k in before and before[k] != after[k]}
-            assert len(changed) <= 1, changed
             # Appointments made by accepting an offer (new dose events are a re-plan's: a zone
             # changed through /settings, whose numbered menu the typed answer may have reached).
             booked = await self._appointments(set(after) - set(before))
@@ -626,10 +626,19 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             if state["opted_out"] or state["deleted"]:
                 assert not changed, "an answer from an opted-out or erased chat"
                 return
+            # One answer changes one thing (opting back in above re-plans several doses: a typed
+            # "yes" after STOP is START, found by a random run, 120x40).
+            assert len(changed) <= 1, changed
             if button is not None:
                 target = next(q for q in self.asked if any(o[1] == button for o in q.options))
                 assert changed <= {target.entity}
-                if before.get(target.entity, (None,))[0] in _WAITING:
+                # A snooze refused (every reminder paused, or too late) leaves its question open:
+                # a "Taken" typed next still answers it (found by a random run, 120x40).
+                refused = target.kind == "dose" and _code(button) == "s" and not changed
+                refused = refused and (
+                    state["paused"] or await self._too_late_to_snooze(target, button)
+                )
+                if before.get(target.entity, (None,))[0] in _WAITING and not refused:
                     for q in self.asked:
                         q.answered = q.answered or q.entity == target.entity
                 await self._snooze_asks(changed, after)
@@ -678,7 +687,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             answer") and offers nothing itself asks that question again (bot/engine.py): the
             newest open question about something else becomes the newest question asked."""
             reply = self.last_replies[-1] if self.last_replies else None
-            if reply is None or reply.options:
+            if not changed or reply is None or reply.options:  # refused: nothing asked again
                 return
             if not any(marker in (reply.text or "") for marker in ALSO_WAITING):
                 return
