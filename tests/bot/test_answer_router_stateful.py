@@ -618,9 +618,15 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             assert len(booked) == len(accepted), ("booked without an acceptance", text, booked)
             opting_in = "".join(text.split()).upper() in OPT_IN_WORDS
             if state["opted_out"] and opting_in and self.channel is not Channel.TELEGRAM:
-                # Opting back in re-plans: the doses ahead the opt-out withdrew come back.
+                # Opting back in re-plans: the doses ahead the opt-out withdrew come back, and a
+                # dose that fell due meanwhile (its reminder could not go) is marked unreachable
+                # (found by a random run, 400x60; the same on main before this session).
                 for entity in changed:
-                    assert before[entity][0] == "unreachable", ("opt-in changed", before[entity])
+                    assert "unreachable" in (before[entity][0], after[entity][0]), (
+                        "opt-in changed",
+                        before[entity],
+                        after[entity],
+                    )
                     assert after[entity][0] not in DOSE_EFFECT.values(), "opt-in answered a dose"
                 return
             if state["opted_out"] or state["deleted"]:
