@@ -169,6 +169,10 @@ async def store_replies(
         if message.options:
             payload["options"] = [[o.label, o.data] for o in message.options]
             payload["columns"] = message.columns
+            if message.reply_keys:
+                # Options typed as their labels (Reply.typed_labels): the dispatcher, sending
+                # the reply later, must not number them either.
+                payload["reply_keys"] = list(message.reply_keys)
         if message.attachments:
             payload["files"] = len(message.attachments)
         if n + 1 < len(messages):

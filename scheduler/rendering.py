@@ -351,7 +351,17 @@ def _payload_choices(claim: Claim) -> dict[str, Any]:
         if isinstance(pair, list | tuple) and len(pair) == 2
     )
     columns = payload.get("columns")
-    return {"options": options, "columns": columns if isinstance(columns, int) else 1}
+    choices: dict[str, Any] = {
+        "options": options,
+        "columns": columns if isinstance(columns, int) else 1,
+    }
+    # A reply whose options are typed as their labels ("30" minutes) keeps its reply keys: sent
+    # later by the worker, numbered ("2 60") they read as a menu the step does not take (a typed
+    # "2" is two minutes there).
+    keys = payload.get("reply_keys")
+    if isinstance(keys, list) and len(keys) == len(options):
+        choices["reply_keys"] = tuple(str(k) for k in keys)
+    return choices
 
 
 def _resolve_options(

@@ -10,7 +10,7 @@ number nothing there and name the words to type. Driven over the loopback Twilio
 from __future__ import annotations
 
 import uuid
-from datetime import time
+from datetime import time, timedelta
 
 import asyncpg
 import pytest
@@ -19,7 +19,9 @@ from bot import routing, texts
 from bot.conversation import NUMBERED_CHANNELS, Conversation, Turn
 from bot.dialogs.medicines import _typed_skip
 from bot.steps import STEPS
+from core.templating import TemplateRenderer
 from platforms.base import Channel, InboundEvent, InboundKind
+from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from tests.bot.conftest import Bot
 from tests.bot.helpers import registered_patient, whatsapp_chat
 
@@ -88,6 +90,35 @@ async def test_a_number_typed_for_the_caregiver_delay_is_minutes(
     await bot.sms(NUMBER, "SMS")
     await bot.sms(NUMBER, "+12025550143")
     asked = body(await bot.sms(NUMBER, "Same as mine"))
+    assert "How many minutes" in asked and not numbered_lines(asked), asked
+    await bot.sms(NUMBER, "2")
+    delay = await admin_conn.fetchval(
+        "select alert_delay_minutes from caregivers where patient_id = $1", patient["id"]
+    )
+    assert delay == 2
+
+
+async def test_the_caregiver_delay_sent_later_by_the_worker_is_not_numbered_either(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """The delay question refused by Twilio (5xx) stays a pending reply row; the worker's
+    dispatcher sends it later, rebuilt from the row: it numbered the presets ("1 30", "2 60"),
+    which the step does not read (a typed "2" is two minutes). Reported by H1 (session 22)."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    for text in ("/settings", "Caregiver", "Maria", "SMS", "+12025550143"):
+        await bot.sms(NUMBER, text)
+    bot.twilio.fail_next(20500, 500, to=NUMBER, times=10)
+    await bot.sms(NUMBER, "Same as mine")
+    pending = await admin_conn.fetchval(
+        "select count(*) from scheduled_messages where status = 'pending' and kind = 'system'"
+    )
+    assert pending == 1
+    bot.twilio.clear_failures()  # the provider is back
+    bot.clock.now += timedelta(minutes=10)
+    config = DispatcherConfig(worker_id="bot-tests", platform_rates={}, recipient_rates={})
+    dispatcher = Dispatcher(bot.ctx.pool, bot.ctx.senders, TemplateRenderer(), bot.clock, config)
+    assert await dispatcher.run_once() == 1
+    asked = [m.body or "" for m in bot.twilio.messages if m.to == NUMBER][-1]
     assert "How many minutes" in asked and not numbered_lines(asked), asked
     await bot.sms(NUMBER, "2")
     delay = await admin_conn.fetchval(

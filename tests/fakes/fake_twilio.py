@@ -307,6 +307,11 @@ class FakeTwilio:
             self._content_failures.clear()
             self._opted_out.clear()
 
+    def clear_failures(self) -> None:
+        """Drop the scripted failures not used yet: the provider is back."""
+        with self._lock:
+            self._failures.clear()
+
     def delete_content(self, sid: str) -> None:
         """Delete a content, as in the Console: later sends with its SID fail with 21655."""
         with self._lock:
