@@ -144,7 +144,10 @@ async def handle(turn: Turn) -> None:
         return
     conv.step = IDLE
     if turn.patient is None:
-        turn.say(turn.t("need_start"))
+        # "Hola" from a chat that is no patient's: the hint in Spanish (the chat's language is
+        # left as it is: a caregiver's, or the registration's choice to come).
+        locale = keywords.greeting_language(turn.text) or turn.locale
+        turn.say(texts.text(locale, "need_start"))
         return
     await _unmatched(turn, questions)
 

@@ -100,6 +100,17 @@ def normalize(text: str) -> str:
     )
 
 
+# Greetings only Spanish uses, as :func:`normalize` writes them: a number that never registered
+# and says "Hola" is told how to start in Spanish (found by hand over WhatsApp in medremind dev:
+# it was answered in English).
+_GREETINGS_ES = frozenset({"HOLA", "BUENAS", "BUENOSDIAS", "BUENASTARDES", "BUENASNOCHES"})
+
+
+def greeting_language(text: str) -> str | None:
+    """``"es"`` for a greeting only Spanish uses ("Hola", "¡Buenos días!"), else None."""
+    return "es" if len(text) <= 40 and normalize(text) in _GREETINGS_ES else None
+
+
 def language_of(text: str) -> str | None:
     """``"es"`` for a keyword only Spanish uses (the reply's language), else None."""
     return "es" if len(text) <= 40 and normalize(text) in _SPANISH_WORDS else None

@@ -7,6 +7,7 @@ from datetime import time, timedelta
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from bot import keywords
 from bot.steps import COMMANDS
@@ -431,3 +432,20 @@ async def test_a_new_sms_patient_is_spoken_to_in_the_services_default_language(
     assert "Privacidad" in body(await bot.sms(NUMBER, "START"))
     locale = "select locale from conversations where chat_address = $1"
     assert await admin_conn.fetchval(locale, NUMBER) == "es"
+
+
+@pytest.mark.parametrize(
+    ("said", "hint"),
+    [
+        ("Hola", "¡Hola! Envía /start para configurar tus recordatorios."),
+        ("¡Buenos días!", "¡Hola! Envía /start para configurar tus recordatorios."),
+        ("hello", "Hi! Send /start to set up your reminders."),
+    ],
+)
+async def test_a_greeting_from_a_number_that_never_registered_is_answered_in_its_language(
+    bot: Bot, said: str, hint: str
+) -> None:
+    """ "Hola" from a number that never registered was told in English to send /start (found
+    by hand over WhatsApp in medremind dev); a Spanish greeting gets the hint in Spanish (the
+    registration then asks which language, as always)."""
+    assert body(await bot.sms(NUMBER, said)) == hint
