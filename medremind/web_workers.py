@@ -189,16 +189,16 @@ class _Supervisor:
 
     def _stop_all(self) -> int:
         """SIGTERM every worker, wait for them (killing stragglers); 1 unless all exited 0."""
-        for process, _, _ in self.workers:
-            if process.exitcode is None and process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
+        for worker in self.workers:
+            if worker.process.exitcode is None and worker.process.pid is not None:
+                os.kill(worker.process.pid, signal.SIGTERM)
         deadline = (
             time.monotonic() + self.settings.shutdown_grace_seconds + KILL_AFTER_GRACE_SECONDS
         )
-        for process, started, _ in self.workers:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.exitcode is None:
-                self._kill_straggler(process, started)
+        for worker in self.workers:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+            if worker.process.exitcode is None:
+                self._kill_straggler(worker.process, worker.started_at)
         # A worker stopped by this SIGTERM before it installed its handlers was still starting:
         # it held no requests, so that is a clean stop too.
         clean = (0, -signal.SIGTERM)

@@ -7,16 +7,28 @@ The fixtures ``chat_clock`` and ``web`` are in ``tests/web/conftest.py``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Awaitable, Callable
+
 import httpx
 
 from core.db import Database
 from core.templating import TemplateRenderer
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from tests.fakes.fake_telegram import callback_update, text_update
-from tests.fakes.fake_twilio import inbound_form
+from tests.fakes.fake_twilio import FakeTwilio, inbound_form
 from tests.web.conftest import START, WEBHOOK_SECRET, Clock, twilio_signature
 
-__all__ = ["START", "Clock", "telegram_press", "telegram_text", "twilio_inbound", "worker"]
+__all__ = [
+    "START",
+    "Clock",
+    "plain",
+    "sms_chat",
+    "telegram_press",
+    "telegram_text",
+    "twilio_inbound",
+    "worker",
+]
 TELEGRAM_SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 
 
@@ -33,6 +45,26 @@ async def twilio_inbound(web: httpx.AsyncClient, sender: str, body: str, **extra
     headers = {"X-Twilio-Signature": twilio_signature("/twilio/inbound", form)}
     response = await web.post("/twilio/inbound", data=form, headers=headers)
     assert response.status_code == 200, response.text
+
+
+def plain(text: str | None) -> str:
+    """A text as the patient reads it: CLDR's narrow space before AM/PM a space, Telegram's
+    ``<b>`` marks gone."""
+    return re.sub(r"</?b>", "", (text or "").replace("\u202f", " "))
+
+
+def sms_chat(
+    web: httpx.AsyncClient, twilio: FakeTwilio, number: str
+) -> Callable[[str], Awaitable[str]]:
+    """``say(text)``: the patient at ``number`` texts the web process; returns what Twilio was
+    asked to send back to that number meanwhile, each message :func:`plain`, one per line."""
+
+    async def say(text: str) -> str:
+        before = len(twilio.messages)
+        await twilio_inbound(web, number, text)
+        return "\n".join(plain(m.body) for m in twilio.messages[before:] if m.to == number)
+
+    return say
 
 
 async def telegram_text(web: httpx.AsyncClient, chat: int, text: str) -> None:

@@ -9,7 +9,6 @@ reminders to the loopback Telegram and Twilio. Quiet hours are set explicitly (0
 
 from __future__ import annotations
 
-import re
 from datetime import time, timedelta
 from uuid import UUID
 
@@ -22,16 +21,20 @@ from scheduler.planner import replan_patient
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import START, Clock, telegram_press, telegram_text, twilio_inbound, worker
+from tests.web.chat import (
+    START,
+    Clock,
+    plain,
+    telegram_press,
+    telegram_text,
+    twilio_inbound,
+    worker,
+)
 
 CHAT = 7_400_150
 NUMBER = "+14155550160"
 QUIET = {"quiet_start": time(2, 0), "quiet_end": time(3, 0)}
 REFUSED = "That medicine is no longer in your list, so nothing was recorded."
-
-
-def _plain(text: str | None) -> str:
-    return re.sub(r"</?b>", "", (text or "").replace("\u202f", " "))
 
 
 async def _reminded(
@@ -95,7 +98,7 @@ async def test_taken_pressed_after_the_patient_deleted_the_medicine(
     # Taken on the old reminder (the one-statement turn's button): refused, kindly.
     before = len(fake_telegram.calls)
     await telegram_press(web, CHAT, dose_data(dose, "t"))
-    said = [_plain(c.text) for c in fake_telegram.calls[before:] if c.text]
+    said = [plain(c.text) for c in fake_telegram.calls[before:] if c.text]
     assert any(s.startswith(REFUSED) for s in said), said
     assert not any("Taken at" in s or "Well done" in s for s in said)
     await _nothing_recorded(admin_conn, medication, dose)
@@ -103,7 +106,7 @@ async def test_taken_pressed_after_the_patient_deleted_the_medicine(
     await telegram_press(web, CHAT, dose_data(dose, "k"))
     await telegram_text(web, CHAT, "Taken")
     await _nothing_recorded(admin_conn, medication, dose)
-    said = [_plain(c.text) for c in fake_telegram.calls[before:] if c.text]
+    said = [plain(c.text) for c in fake_telegram.calls[before:] if c.text]
     assert not any("Taken at" in s or "Skipped" in s for s in said), said
 
 
@@ -121,7 +124,7 @@ async def test_a_typed_answer_after_the_clinic_deleted_the_medicine(
     chat_clock.now += timedelta(minutes=5)
     before = len(fake_twilio.messages)
     await twilio_inbound(web, NUMBER, "1")
-    said = "\n".join(_plain(m.body) for m in fake_twilio.messages[before:])
+    said = "\n".join(plain(m.body) for m in fake_twilio.messages[before:])
     assert REFUSED in said, said
     assert "Taken at" not in said
     await _nothing_recorded(admin_conn, medication, dose)

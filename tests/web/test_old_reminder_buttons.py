@@ -15,7 +15,6 @@ UTC; quiet hours are set explicitly (02:00-03:00).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -30,7 +29,7 @@ from scheduler.planner import replan_patient
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio, TwilioCall
-from tests.web.chat import START, Clock, telegram_press, twilio_inbound, worker
+from tests.web.chat import START, Clock, plain, telegram_press, twilio_inbound, worker
 
 CHAT = 7_400_170
 NUMBER = "+14155550171"
@@ -46,15 +45,11 @@ def senders(wa_senders: dict) -> dict:
     return wa_senders
 
 
-def _plain(text: str | None) -> str:
-    return re.sub(r"</?b>", "", (text or "").replace("\u202f", " "))
-
-
 def _shown(message: TwilioCall) -> str:
     """What a Twilio message showed: its body, or a quick reply's rendered body."""
     if message.body is not None:
-        return _plain(message.body)
-    return _plain(str((message.rendered or {}).get("body") or ""))
+        return plain(message.body)
+    return plain(str((message.rendered or {}).get("body") or ""))
 
 
 async def _reminded(
@@ -124,7 +119,7 @@ async def _telegram_press(
     """A button pressed in the Telegram chat: the texts the bot sent or edited there."""
     calls = len(telegram.calls)
     await telegram_press(web, chat, data)
-    return [_plain(c.text) for c in telegram.calls[calls:] if c.text and c.chat_id == chat]
+    return [plain(c.text) for c in telegram.calls[calls:] if c.text and c.chat_id == chat]
 
 
 async def _whatsapp_press(
@@ -153,7 +148,7 @@ async def test_telegram_snooze_two_days_late_is_refused_and_nothing_is_scheduled
     calls = len(fake_telegram.calls)
     await telegram_press(web, CHAT, dose_data(dose, "s"))
     said = [c for c in fake_telegram.calls[calls:] if c.text and c.chat_id == CHAT]
-    assert [_plain(c.text) for c in said] == [
+    assert [plain(c.text) for c in said] == [
         "It is too late to snooze your 12:00 PM dose on Wed, March 4: no reminder will come"
         " back for it. If you took it, answer Taken."
     ]

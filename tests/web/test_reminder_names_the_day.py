@@ -14,7 +14,6 @@ in UTC would name none: only the patient's own midnight makes the difference.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -28,7 +27,7 @@ from core.db import Database
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import START, Clock, worker
+from tests.web.chat import START, Clock, plain, worker
 from tests.web.test_old_reminder_buttons import _reminded, _telegram_press
 from tests.web.worker_day import Day, sms_caregiver, sms_to
 
@@ -45,12 +44,8 @@ QUIET = {"quiet_start": time(2, 0), "quiet_end": time(3, 0)}
 LA_DOSE = datetime(2026, 3, 4, 23, 30, tzinfo=LA)
 
 
-def _plain(text: str | None) -> str:
-    return re.sub(r"</?b>", "", (text or "").replace("\u202f", " "))
-
-
 def _sent_to_chat(telegram: FakeTelegram, since: int) -> list[str]:
-    return [_plain(m.text) for m in telegram.sent_messages[since:] if m.chat_id == CHAT]
+    return [plain(m.text) for m in telegram.sent_messages[since:] if m.chat_id == CHAT]
 
 
 async def _pressed(web: httpx.AsyncClient, telegram: FakeTelegram, data: str) -> list[str]:

@@ -22,7 +22,15 @@ from scheduler.planner import replan_patient
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import START, Clock, telegram_press, telegram_text, twilio_inbound, worker
+from tests.web.chat import (
+    START,
+    Clock,
+    plain,
+    sms_chat,
+    telegram_press,
+    telegram_text,
+    worker,
+)
 
 NUMBER = "+14155550177"
 NOON = time(12, 0)  # START is 11:50 UTC; the patients live in UTC
@@ -50,11 +58,6 @@ async def _dose_status(conn: asyncpg.Connection, medication_id: UUID) -> str:
     )
 
 
-def _plain(text: str | None) -> str:
-    """The text as read: CLDR's narrow space before PM a space, Telegram's <b> marks gone."""
-    return re.sub(r"</?b>", "", (text or "").replace("\u202f", " "))
-
-
 async def test_sms_reminders_and_typed_answers_say_which_medicine(
     web: httpx.AsyncClient,
     db: Database,
@@ -68,7 +71,7 @@ async def test_sms_reminders_and_typed_answers_say_which_medicine(
     medicines = await _two_medicines(admin_conn, patient["id"])
     chat_clock.now = START + timedelta(minutes=10)
     assert await worker(db, senders, chat_clock).run_once() == 2
-    reminders = sorted(_plain(m.body) for m in fake_twilio.messages if m.to == NUMBER)
+    reminders = sorted(plain(m.body) for m in fake_twilio.messages if m.to == NUMBER)
     assert [r.split("\n")[0] for r in reminders] == [
         "Hi Test Patient. Time for your 12:00 PM dose of medicine 1.",
         "Hi Test Patient. Time for your 12:00 PM dose of medicine 2.",
@@ -76,10 +79,7 @@ async def test_sms_reminders_and_typed_answers_say_which_medicine(
     # The lock screen shows no name: the patient did not opt in.
     assert not any("Metformin" in r or "Lisinopril" in r for r in reminders)
 
-    async def say(text: str) -> str:
-        before = len(fake_twilio.messages)
-        await twilio_inbound(web, NUMBER, text)
-        return "\n".join(_plain(m.body) for m in fake_twilio.messages[before:] if m.to == NUMBER)
+    say = sms_chat(web, fake_twilio, NUMBER)
 
     # What cannot be read as an answer is told which dose it could answer.
     unclear = await say("which one?")
@@ -121,7 +121,7 @@ async def test_telegram_buttons_answer_their_own_dose_and_say_which(
     medicines = await _two_medicines(admin_conn, patient["id"])
     chat_clock.now = START + timedelta(minutes=10)
     assert await worker(db, senders, chat_clock).run_once() == 2
-    sent = {_plain(c.text): c.buttons() for c in fake_telegram.sent_messages if c.chat_id == chat}
+    sent = {plain(c.text): c.buttons() for c in fake_telegram.sent_messages if c.chat_id == chat}
     assert set(sent) == {
         "Hi Test Patient. Time for your 12:00 PM dose of medicine 1.",
         "Hi Test Patient. Time for your 12:00 PM dose of medicine 2.",
@@ -130,7 +130,7 @@ async def test_telegram_buttons_answer_their_own_dose_and_say_which(
     skip = [data for row in sent[SECOND] for _, data in row]
     before = len(fake_telegram.calls)
     await telegram_press(web, chat, next(d for d in skip if d.endswith(":k")))
-    edits = [_plain(c.text) for c in fake_telegram.calls[before:]]
+    edits = [plain(c.text) for c in fake_telegram.calls[before:]]
     assert "Skipped: your 12:00 PM dose of medicine 2. I've noted it." in edits
     assert await _dose_status(admin_conn, medicines["Lisinopril"]) == "skipped"
     assert await _dose_status(admin_conn, medicines["Metformin"]) == "due"
@@ -143,7 +143,7 @@ async def test_telegram_buttons_answer_their_own_dose_and_say_which(
     before = len(fake_telegram.calls)
     await telegram_press(web, chat, dose_data(dose, "t"))
     await telegram_press(web, chat, dose_data(dose, "t"))
-    edits = [_plain(c.text) for c in fake_telegram.calls[before:]]
+    edits = [plain(c.text) for c in fake_telegram.calls[before:]]
     assert "Taken at 12:00 PM: your 12:00 PM dose of medicine 1. Well done!" in edits
     assert "This dose was already recorded as taken: your 12:00 PM dose of medicine 1." in edits
 
@@ -173,7 +173,7 @@ async def test_names_where_the_patient_chose_them_and_the_number_in_spanish(
     assert await worker(db, senders, chat_clock).run_once() == 4
     texts: dict[object, set[str]] = {c.chat_id: set() for c in fake_telegram.sent_messages}
     for call in fake_telegram.sent_messages:
-        texts[call.chat_id].add(_plain(call.text))
+        texts[call.chat_id].add(plain(call.text))
     assert texts[named_chat] == {
         "Hi Test Patient. Time for your 12:00 PM dose: Metformin, 500 mg.",
         "Hi Test Patient. Time for your 12:00 PM dose: Lisinopril, 500 mg.",
@@ -185,11 +185,11 @@ async def test_names_where_the_patient_chose_them_and_the_number_in_spanish(
     # A typed "Taken" goes to the newest question; its answer names the medicine it recorded.
     before = len(fake_telegram.calls)
     await telegram_text(web, named_chat, "Taken")
-    told = "\n".join(_plain(c.text) for c in fake_telegram.calls[before:])
+    told = "\n".join(plain(c.text) for c in fake_telegram.calls[before:])
     assert re.search(r"Taken at 12:00 PM: your 12:00 PM dose of (Metformin|Lisinopril)\.", told)
     before = len(fake_telegram.calls)
     await telegram_text(web, spanish_chat, "Tomada")
-    told = "\n".join(_plain(c.text) for c in fake_telegram.calls[before:])
+    told = "\n".join(plain(c.text) for c in fake_telegram.calls[before:])
     assert re.search(r"Tomada a las 12:00: tu dosis de las 12:00 del medicamento [12]\.", told)
 
 
@@ -219,5 +219,5 @@ async def test_one_medicine_reads_as_before_and_a_second_numbers_the_planned_one
     await replan_patient(admin_conn, patient["id"], START)
     chat_clock.now = START + timedelta(minutes=10)
     assert await worker(db, senders, chat_clock).run_once() == 1
-    body = _plain(fake_twilio.messages[-1].body)
+    body = plain(fake_twilio.messages[-1].body)
     assert body.split("\n")[0] == "Hi Test Patient. Time for your 12:00 PM dose."

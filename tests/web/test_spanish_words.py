@@ -21,14 +21,10 @@ from core.db import Database
 from scheduler.planner import replan_patient
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import START, Clock, twilio_inbound, worker
+from tests.web.chat import START, Clock, plain, sms_chat, worker
 
 NUMBER = "+14155550150"
 QUIET = {"quiet_start": time(2, 0), "quiet_end": time(3, 0)}
-
-
-def _plain(text: str | None) -> str:
-    return (text or "").replace("\u202f", " ")
 
 
 async def _patient(conn: asyncpg.Connection, locale: str = "es") -> UUID:
@@ -44,9 +40,7 @@ async def _patient(conn: asyncpg.Connection, locale: str = "es") -> UUID:
 
 
 async def _say(web: httpx.AsyncClient, twilio: FakeTwilio, text: str) -> str:
-    before = len(twilio.messages)
-    await twilio_inbound(web, NUMBER, text)
-    return "\n".join(_plain(m.body) for m in twilio.messages[before:] if m.to == NUMBER)
+    return await sms_chat(web, twilio, NUMBER)(text)
 
 
 @pytest.mark.parametrize("word", ["PARAR", "parar", " Alto ", "cancelar", "BAJA", "Detener"])
@@ -148,4 +142,4 @@ async def test_posponer_snoozes_like_snooze(
     # The snoozed reminder comes back at 12:15 and says the same dose.
     chat_clock.now += timedelta(minutes=15)
     assert await worker(db, senders, chat_clock).run_once() == 1
-    assert re.search(r"12:00", _plain(fake_twilio.messages[-1].body))
+    assert re.search(r"12:00", plain(fake_twilio.messages[-1].body))

@@ -12,7 +12,6 @@ each dose was marked missed and every caregiver alerted for it, several times a 
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from core.db import Database
 from tests.factories import create_dose_event, create_medication, create_message, create_patient
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram, text_update
 from tests.fakes.fake_twilio import FakeTwilio, inbound_form
+from tests.web.chat import plain
 from tests.web.conftest import WEBHOOK_SECRET, twilio_signature
 from tests.web.processes import StartWeb, clinic_key, running_worker, twilio_env, until
 
@@ -33,10 +33,6 @@ CAREGIVER_PHONE = "+14155550522"
 PATIENT_CHAT = 7_300_523
 WRONG_PHONE = "+14155550524"
 NOTICE = "Ana can no longer be reached by medication reminders"
-
-
-def _plain(text: str | None) -> str:
-    return re.sub(r"</?b>", "", (text or "").replace("\u202f", " "))
 
 
 def _ahead(hours: int) -> time:
@@ -124,7 +120,7 @@ async def test_stop_on_the_only_channel_then_start(
 
         # STOP: the patient is told their caregiver will hear of it; nothing is reminded.
         async def replies() -> list[str]:
-            return [_plain(m.body) for m in fake_twilio.messages if m.to == PHONE]
+            return [plain(m.body) for m in fake_twilio.messages if m.to == PHONE]
 
         async def replies_after(n: int) -> list[str]:
             return (await replies())[n:]
@@ -140,7 +136,7 @@ async def test_stop_on_the_only_channel_then_start(
 
         async def caregiver_told() -> list[str]:
             return [
-                _plain(c.text) for c in fake_telegram.sent_messages if c.chat_id == CAREGIVER_CHAT
+                plain(c.text) for c in fake_telegram.sent_messages if c.chat_id == CAREGIVER_CHAT
             ]
 
         told = await until("the caregiver's notice", caregiver_told, log)
@@ -229,7 +225,7 @@ async def test_a_blocked_bot_found_by_a_reminder_then_unblocked(
         assert await until("the dose settled", dose_status, log) == "unreachable"
 
         async def caregiver_sms() -> list[str]:
-            return [_plain(m.body) for m in fake_twilio.messages if m.to == CAREGIVER_PHONE]
+            return [plain(m.body) for m in fake_twilio.messages if m.to == CAREGIVER_PHONE]
 
         told = await until("the caregiver's notice", caregiver_sms, log)
         # The SMS text, within three segments in UCS-2 (the caregiver's name has an accent).

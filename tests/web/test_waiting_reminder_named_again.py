@@ -20,7 +20,7 @@ from core.db import Database
 from scheduler.planner import replan_patient
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import START, Clock, twilio_inbound, worker
+from tests.web.chat import START, Clock, sms_chat, worker
 
 NUMBER = "+14155550188"
 
@@ -43,12 +43,7 @@ async def test_a_1_after_also_waiting_answers_that_reminder_not_an_older_menu(
         medicines[name] = medication["id"]
     await replan_patient(admin_conn, patient["id"], START)
 
-    async def say(text: str) -> str:
-        before = len(fake_twilio.messages)
-        await twilio_inbound(web, NUMBER, text)
-        return "\n".join(
-            (m.body or "").replace("\u202f", " ") for m in fake_twilio.messages[before:]
-        )
+    say = sms_chat(web, fake_twilio, NUMBER)
 
     async def status(name: str) -> str:
         return await admin_conn.fetchval(
