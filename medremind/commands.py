@@ -30,10 +30,23 @@ async def run_migrate(settings: Settings) -> int:
     finally:
         await database.stop()
     if applied:
-        print(f"applied {len(applied)} migration(s): " + ", ".join(applied))
+        print(applied_summary(applied))
     else:
         print("database is up to date")
     return 0
+
+
+# More applied at once than this (a new database takes them all) are named by the first and last:
+# 147 names on one line buried `make dev`'s first screen.
+_NAMED_MIGRATIONS = 10
+
+
+def applied_summary(applied: list[str]) -> str:
+    """What ``medremind migrate`` says it applied: each name, or for a new database's many, the
+    first and the last (the names are in ``supabase/migrations``, applied in order)."""
+    if len(applied) <= _NAMED_MIGRATIONS:
+        return f"applied {len(applied)} migration(s): " + ", ".join(applied)
+    return f"applied {len(applied)} migrations, {applied[0]} to {applied[-1]}"
 
 
 async def run_apikey_create(settings: Settings, org: str, name: str, role: str = "admin") -> int:
