@@ -456,7 +456,15 @@ async def add_confirm(turn: Turn) -> None:
     await replan(turn, [schedule_id])
     times = times_reminded(turn, _times(data))
     finish(turn)
-    turn.say(await _promise(turn, turn.t("med_saved", times=times), _times(data)))
+    start = date.fromisoformat(data["start"])
+    # A later start is said: "I'll remind you at 6:00 PM" alone read as from today, and the
+    # first reminder came weeks later (a typed date read another way than meant goes unseen).
+    saved = (
+        turn.t("med_saved_from", times=times, start=texts.fmt_date(start, turn.locale))
+        if start > now_local(turn).date()
+        else turn.t("med_saved", times=times)
+    )
+    turn.say(await _promise(turn, saved, _times(data)))
 
 
 # -- /meds ------------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ EN: dict[str, str] = {
     "confirm_med_pills_one": "\n1 pill",
     "btn_save": "Save",
     "med_saved": "Saved. I'll remind you at {times}.",
+    "med_saved_from": "Saved. I'll remind you at {times}, starting {start}.",
     "too_many_medicines": (
         "You have {max} medicines, the most I can keep for one person. Delete one you no"
         " longer take (/meds) before adding another."
@@ -165,6 +166,7 @@ ES: dict[str, str] = {
     "confirm_med_pills_one": "\n1 pastilla",
     "btn_save": "Guardar",
     "med_saved": "Guardado. Te lo recordaré a las {times}.",
+    "med_saved_from": "Guardado. Te lo recordaré a las {times}, a partir del {start}.",
     "too_many_medicines": (
         "Tienes {max} medicamentos, lo máximo que puedo guardar para una persona. Borra uno"
         " que ya no tomes (/meds) antes de añadir otro."

@@ -1,0 +1,60 @@
+"""/add's last word names a start date later than today: "Saved. I'll remind you at 6:00 PM."
+alone read as from today, for a medicine whose first reminder was weeks away (found in
+medremind dev: a typed "3/1" read as 3 January, saved without a word of it)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from tests.bot.conftest import Bot
+from tests.bot.helpers import registered_patient
+
+
+async def _add(bot: Bot, chat: int, start: str) -> str:
+    await bot.send(chat, "/add")
+    await bot.send(chat, "Warfarin")
+    await bot.send(chat, "5 mg")
+    await bot.send(chat, "18:00")
+    await bot.press(chat, "Done")
+    await bot.press(chat, "Every day")
+    if start == "Today":
+        await bot.press(chat, "Today")
+    else:
+        await bot.send(chat, start)
+    await bot.press(chat, "No end date")
+    await bot.send(chat, "SKIP")
+    await bot.press(chat, "Save")
+    return bot.last_text(chat).replace("\u202f", " ")
+
+
+async def test_a_later_start_is_named_when_saved(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    saved = await _add(bot, chat, "2026-04-15")
+    assert saved.startswith("Saved. I'll remind you at 6:00 PM, starting Apr 15, 2026."), saved
+
+
+async def test_a_start_today_is_said_as_before(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    saved = await _add(bot, chat, "Today")
+    assert saved.startswith("Saved. I'll remind you at 6:00 PM."), saved
+
+
+async def test_spanish_names_the_start_too(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat, locale="es")
+    await bot.send(chat, "/add")
+    await bot.send(chat, "Warfarina")
+    await bot.send(chat, "5 mg")
+    await bot.send(chat, "18:00")
+    await bot.press(chat, "Listo")
+    await bot.press(chat, "Todos los días")
+    await bot.send(chat, "2026-04-15")
+    await bot.press(chat, "Sin fecha de fin")
+    await bot.send(chat, "OMITIR")
+    await bot.press(chat, "Guardar")
+    saved = bot.last_text(chat).replace("\u202f", " ")
+    assert saved.startswith("Guardado. Te lo recordaré a las 18:00, a partir del 15 abr 2026."), (
+        saved
+    )
