@@ -493,6 +493,7 @@ async def meds(turn: Turn, arg: str) -> None:
                 when=when_reminded(
                     turn, times, row["days_of_week"], row["every_n_days"], row["timezone"]
                 ),
+                period=_period(turn, row["start_date"], row["end_date"]),
                 paused=turn.t("med_paused") if row["status"] == "paused" else "",
             )
         )
@@ -508,6 +509,17 @@ async def meds(turn: Turn, arg: str) -> None:
         options.append((turn.t("btn_delete_med", name=short), f"med:delete:{row['id']}"))
     turn.conv.step = "meds_menu"
     turn.say("\n".join(lines), options)
+
+
+def _period(turn: Turn, start: date | None, end: date | None) -> str:
+    """What /meds says of a schedule's dates: a start still ahead (no reminder comes before
+    it: "at 6:00 PM, every day" alone read as from today), and an end date."""
+    said = ""
+    if start is not None and start > now_local(turn).date():
+        said += turn.t("med_line_from", start=texts.fmt_date(start, turn.locale))
+    if end is not None:
+        said += turn.t("med_line_until", end=texts.fmt_date(end, turn.locale))
+    return said
 
 
 async def meds_prompt(turn: Turn) -> tuple[str, Options]:

@@ -1,6 +1,7 @@
-"""/add's last word names a start date later than today: "Saved. I'll remind you at 6:00 PM."
-alone read as from today, for a medicine whose first reminder was weeks away (found in
-medremind dev: a typed "3/1" read as 3 January, saved without a word of it)."""
+"""/add's last word, and /meds, name a start date later than today: "Saved. I'll remind you at
+6:00 PM." alone read as from today, for a medicine whose first reminder was weeks away (found in
+medremind dev: a typed "3/1" read as 3 January, saved without a word of it, and /meds said "at
+6:00 PM, every day"). /meds names an end date too."""
 
 from __future__ import annotations
 
@@ -58,3 +59,21 @@ async def test_spanish_names_the_start_too(bot: Bot, admin_conn: asyncpg.Connect
     assert saved.startswith("Guardado. Te lo recordaré a las 18:00, a partir del 15 abr 2026."), (
         saved
     )
+
+
+async def test_meds_names_a_later_start_and_an_end(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat)
+    await _add(bot, chat, "2026-04-15")
+    await bot.send(chat, "/meds")
+    listed = bot.last_text(chat).replace("\u202f", " ")
+    assert "1. Warfarin (5 mg) at 6:00 PM, every day, from Apr 15, 2026" in listed, listed
+    # Today's start is not said; an end date is.
+    await admin_conn.execute(
+        "update reminder_schedules set start_date = '2026-03-02', end_date = '2026-05-31'"
+    )
+    await bot.send(chat, "/meds")
+    listed = bot.last_text(chat).replace("\u202f", " ")
+    assert "1. Warfarin (5 mg) at 6:00 PM, every day, until May 31, 2026\n" in listed + "\n", listed
