@@ -17,6 +17,7 @@ from core.db import Database
 from core.settings import Settings
 from medremind.web import create_app
 from tests.fakes.fake_twilio import FakeTwilio
+from tests.waiting import eventually
 from tests.web.chat import twilio_inbound
 from tests.web.conftest import make_client
 
@@ -34,6 +35,18 @@ async def test_a_whatsapp_message_is_answered_by_the_web_process(
     )
     async with app.router.lifespan_context(app), make_client(app) as web:
         await twilio_inbound(web, f"whatsapp:{NUMBER}", "hello")
+
+        async def reply_sent() -> bool:
+            # The reply goes out after the webhook's answer: leaving the app at once cancelled
+            # it at shutdown on a loaded machine ("whatsapp: cancelled at shutdown").
+            return bool(
+                await admin_conn.fetchval(
+                    "select count(*) from scheduled_messages"
+                    " where platform = 'whatsapp' and status not in ('pending', 'processing')"
+                )
+            )
+
+        await eventually(reply_sent)
     replies = await admin_conn.fetch(
         "select status, last_error from scheduled_messages where platform = 'whatsapp'"
     )
