@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 4
 TEST_DIST ?= worksteal
 
-.PHONY: dev test lint format install dashboard-test alert-rules-test any-hour
+.PHONY: dev test lint format install dashboard-test alert-rules-test any-hour log-probe
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,12 @@ any-hour: $(STAMP)
 		$(BIN)/python tests/clock/run_at.py $$instant --tz $$zone -- \
 			$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist $(TEST_DIST) $(ANY_HOUR_ARGS) || exit 1; \
 	done
+
+# By hand, not in `test`: the suite with every test's logs (INFO and up, formatted and redacted
+# as production does) searched for the names, medicines and texts tests use (tests/log_probe.py).
+log-probe: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(BIN)/pytest -q -p no:cacheprovider -p tests.log_probe -n $(TEST_WORKERS) \
+		--dist $(TEST_DIST) --ignore=tests/dashboard
 
 # The Prometheus alert rules (ops/prometheus) and their unit tests, with Debian's promtool
 # (package prometheus, installed only when missing).
