@@ -10,21 +10,31 @@ import asyncpg
 from tests.bot.conftest import Bot
 from tests.bot.helpers import registered_patient
 
+# The buttons and words of /add, in English and in Spanish.
+EN = {"done": "Done", "every": "Every day", "no_end": "No end date", "skip": "SKIP", "save": "Save"}
+ES = {
+    "done": "Listo",
+    "every": "Todos los días",
+    "no_end": "Sin fecha de fin",
+    "skip": "OMITIR",
+    "save": "Guardar",
+}
 
-async def _add(bot: Bot, chat: int, start: str) -> str:
-    await bot.send(chat, "/add")
-    await bot.send(chat, "Warfarin")
-    await bot.send(chat, "5 mg")
-    await bot.send(chat, "18:00")
-    await bot.press(chat, "Done")
-    await bot.press(chat, "Every day")
+
+async def _add(bot: Bot, chat: int, start: str, words: dict[str, str] = EN) -> str:
+    """/add Warfarin 5 mg at 18:00 every day from ``start`` (typed, or "Today" pressed), no end,
+    no pill count, saved: the bot's last word, as read."""
+    for text in ("/add", "Warfarin", "5 mg", "18:00"):
+        await bot.send(chat, text)
+    await bot.press(chat, words["done"])
+    await bot.press(chat, words["every"])
     if start == "Today":
         await bot.press(chat, "Today")
     else:
         await bot.send(chat, start)
-    await bot.press(chat, "No end date")
-    await bot.send(chat, "SKIP")
-    await bot.press(chat, "Save")
+    await bot.press(chat, words["no_end"])
+    await bot.send(chat, words["skip"])
+    await bot.press(chat, words["save"])
     return bot.last_text(chat).replace("\u202f", " ")
 
 
@@ -45,17 +55,7 @@ async def test_a_start_today_is_said_as_before(bot: Bot, admin_conn: asyncpg.Con
 async def test_spanish_names_the_start_too(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     chat = bot.new_chat()
     await registered_patient(bot, admin_conn, chat, locale="es")
-    await bot.send(chat, "/add")
-    await bot.send(chat, "Warfarina")
-    await bot.send(chat, "5 mg")
-    await bot.send(chat, "18:00")
-    await bot.press(chat, "Listo")
-    await bot.press(chat, "Todos los días")
-    await bot.send(chat, "2026-04-15")
-    await bot.press(chat, "Sin fecha de fin")
-    await bot.send(chat, "OMITIR")
-    await bot.press(chat, "Guardar")
-    saved = bot.last_text(chat).replace("\u202f", " ")
+    saved = await _add(bot, chat, "2026-04-15", ES)
     assert saved.startswith("Guardado. Te lo recordaré a las 18:00, a partir del 15 abr 2026."), (
         saved
     )
