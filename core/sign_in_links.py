@@ -33,6 +33,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def app_url(base_url: str | None) -> str | None:
+    """The patient app's page under ``PUBLIC_BASE_URL`` (None without one)."""
+    return f"{base_url.rstrip('/')}/app/" if base_url else None
+
+
 def link_url(base_url: str, token: str) -> str:
     """The link the patient opens."""
     return f"{base_url.rstrip('/')}{SIGN_IN_MARKER}{token}"

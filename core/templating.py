@@ -57,7 +57,7 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from core import template_language as lang
-from core.answer_buttons import default_options
+from core.answer_buttons import answers_dose_or_appointment, default_options
 from core.direction_controls import unclosed_direction_control
 from core.message_limits import (
     DEFAULT_SMS_MAX_SEGMENTS as DEFAULT_SMS_MAX_SEGMENTS,
@@ -143,12 +143,17 @@ class TemplateRenderer:
         *,
         sms_max_segments: int = DEFAULT_SMS_MAX_SEGMENTS,
         auto_reload: bool = False,
+        app_url: str | None = None,
     ) -> None:
         """``auto_reload``: see edited template files without a restart (``medremind dev``).
-        Off, each file is read and compiled once and no message stats the disk."""
+        Off, each file is read and compiled once and no message stats the disk.
+
+        ``app_url``: the patient web app (``PUBLIC_BASE_URL`` + ``/app/``). An e-mail that offers
+        answers names it as the place to give them (no e-mail is read back)."""
         self.templates_dir = Path(templates_dir) if templates_dir else TEMPLATES_DIR
         self.sms_max_segments = sms_max_segments
         self.auto_reload = auto_reload
+        self.app_url = app_url
         loader = FileSystemLoader(str(self.templates_dir))
         common: dict[str, Any] = {
             "loader": loader,
@@ -518,6 +523,12 @@ class TemplateRenderer:
         if channel == _TELEGRAM:
             html_out = html_part
         elif channel == _EMAIL:
+            if (
+                self.app_url
+                and options
+                and all(answers_dose_or_appointment(o.data) for o in options)
+            ):
+                text, html_part = _answer_in_app(text, html_part, options, locale, self.app_url)
             html_out = _email_page(html_part, locale)
             subject = (subject or _one_line(text))[:EMAIL_SUBJECT_MAX_CHARS]
         if channel in _LIMITED_CHANNELS:
@@ -713,6 +724,28 @@ def _parse_labels(block: str) -> dict[str, str]:
         if sep and key.strip():
             labels[key.strip()] = label.strip()
     return labels
+
+
+# The line an e-mail that offers answers ends with: nothing reads e-mail back, so a reminder's
+# Taken / Snooze / Skip are given in the patient app (a clinic's e-mail-only patient could not
+# answer at all, and every dose went missed, alerting the caregiver).
+_ANSWER_IN_APP = {
+    "en": "To answer ({answers}), open the MedRemind app: {url}",
+    "es": "Para responder ({answers}), abre la app de MedRemind: {url}",
+}
+
+
+def _answer_in_app(
+    text: str, html_part: str, options: tuple[Option, ...], locale: str, url: str
+) -> tuple[str, str]:
+    """``text`` and ``html_part`` with the line naming the app and the answers it takes."""
+    line = _ANSWER_IN_APP.get(locale.split("_")[0].split("-")[0], _ANSWER_IN_APP["en"])
+    answers = " / ".join(option.label for option in options)
+    escaped = html_lib.escape(url)
+    link = f'<a href="{escaped}">{escaped}</a>'
+    shown = line.format(answers=answers, url=url)
+    html_line = html_lib.escape(line.format(answers=answers, url="\0"), quote=False)
+    return f"{text}\n\n{shown}", f"{html_part}\n\n{html_line.replace(chr(0), link)}"
 
 
 def _email_page(body_html: str, locale: str) -> str:

@@ -33,6 +33,7 @@ from core.db_startup import StartupError
 from core.inbound_window import LastInboundLookup
 from core.service_limits import publish_limits
 from core.settings import Settings
+from core.sign_in_links import app_url
 from core.templating import TemplateRenderer
 from medremind.caregiver_relinks import offer_relinks
 from medremind.housekeeping_jobs import JobRuns
@@ -127,7 +128,9 @@ async def serve(
             )
         config = config or DispatcherConfig.from_settings(settings)
         renderer = TemplateRenderer(
-            sms_max_segments=settings.sms_max_segments, auto_reload=reload_templates
+            sms_max_segments=settings.sms_max_segments,
+            auto_reload=reload_templates,
+            app_url=app_url(settings.public_base_url),
         )
         renderer.warm()  # the built-in templates compiled now, not in the first messages
         # Clinics' own provider accounts over the default senders (scheduler.clinic_senders).

@@ -70,6 +70,7 @@ class WebState:
         """The conversation engine's context over this app's pool, senders and clock."""
         if self._bot_context is None and self.database.pool is not None:
             from bot.context import BotContext
+            from core.sign_in_links import app_url
             from core.templating import TemplateRenderer
 
             self._bot_context = BotContext(
@@ -77,7 +78,10 @@ class WebState:
                 senders=self.senders or {},
                 settings=self.settings,
                 clock=self.clock,
-                renderer=TemplateRenderer(sms_max_segments=self.settings.sms_max_segments),
+                renderer=TemplateRenderer(
+                    sms_max_segments=self.settings.sms_max_segments,
+                    app_url=app_url(self.settings.public_base_url),
+                ),
                 sender_for_number=self.sender_for_number,
             )
         return self._bot_context
