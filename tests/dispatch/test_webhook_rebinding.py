@@ -72,16 +72,8 @@ async def test_a_name_rebound_to_loopback_after_the_check_is_not_posted_to(
     monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
     box = SecretBox(new_key())
     org = await factories.create_organization(admin_conn)
-    await admin_conn.execute(
-        "insert into webhook_subscriptions (organization_id, url, event_types, secret)"
-        " values ($1, $2, '{message.status}', $3)",
-        org["id"],
-        f"http://{NAME}:{port}/hook",
-        seal_text(box, "whsec_" + "A" * 32),
-    )
-    await admin_conn.execute(
-        "select public.emit_webhook_event($1, 'message.status', '{\"status\": \"sent\"}')",
-        org["id"],
+    await factories.create_webhook_event(
+        admin_conn, org["id"], f"http://{NAME}:{port}/hook", seal_text(box, "whsec_" + "A" * 32)
     )
     assert db.pool is not None
     sender = WebhookSender(db.pool, retry_schedule=(5.0,), box=box)
