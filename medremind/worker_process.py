@@ -180,10 +180,15 @@ async def serve(
 
         started_at = utc_now()
 
-        async def heartbeat() -> None:
+        async def heartbeat(*, stopped: bool = False) -> None:
             try:
                 await beat(
-                    pool, config.worker_id, started_at, utc_now(), dispatcher.breakers.snapshot()
+                    pool,
+                    config.worker_id,
+                    started_at,
+                    utc_now(),
+                    dispatcher.breakers.snapshot(),
+                    stopped=stopped,
                 )
             except DB_ERRORS as exc:
                 logger.warning("heartbeat failed", extra={"error": type(exc).__name__})
@@ -315,7 +320,8 @@ async def serve(
             if own_senders:
                 for sender in senders.values():
                     await sender.aclose()
-            await heartbeat()  # the last counters, as the worker leaves
+            # The last counters, as the worker leaves: no longer counted alive from now on.
+            await heartbeat(stopped=True)
             if metrics_server is not None:
                 await asyncio.to_thread(metrics_server.shutdown)
         logger.info("worker stopped", extra={"worker": config.worker_id})

@@ -275,10 +275,10 @@ select greatest(0, extract(epoch from allowed_at - now()) - $2::float8 * ($3::in
   from api_key_rates where api_key_id = $1
 
 -- name: worker_heartbeats
--- The fleet's workers heard from in the last hour: seconds since, their counters and their
--- circuit breakers not closed.
+-- The fleet's workers heard from in the last hour: seconds since, their counters, their
+-- circuit breakers not closed, and whether that was their last (a clean stop).
 select worker_id, extract(epoch from now() - seen_at)::float8 as silent_seconds, counters,
-       breakers
+       breakers, stopped_at is not null as stopped
   from worker_heartbeats
  where seen_at > now() - interval '1 hour'
  order by worker_id
