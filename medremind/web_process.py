@@ -37,8 +37,7 @@ from core.db import Database
 from core.inbound_window import LastInboundLookup
 from core.settings import Settings
 from medremind.web import create_app
-from medremind.web.patient_app.live import MAX_FRAME_BYTES as LIVE_MAX_FRAME
-from medremind.web.request_deadline import deadline_protocol
+from medremind.web.request_deadline import server_config
 from platforms.base import Channel
 
 logger = logging.getLogger(__name__)
@@ -260,21 +259,7 @@ async def serve(
             resume_on_startup=resume_on_startup,
             clinic_accounts=True,
         )
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=settings.port,
-            log_config=None,  # core.logs owns logging (JSON, redacted)
-            access_log=False,  # our middleware logs requests without query strings
-            server_header=False,
-            # A slow client may not hold a connection for ever (slowloris).
-            http=deadline_protocol(settings.request_read_seconds),
-            lifespan="on",
-            # The patient app's sockets only ever send small acknowledgements.
-            ws_max_size=LIVE_MAX_FRAME,
-            # Half the grace for open requests, half for processing after them (see create_app).
-            timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds / 2)),
-        )
+        config = server_config(app, settings, host=host)
         server = _Server(config)
         server.on_started = started
         try:
