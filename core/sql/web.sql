@@ -295,6 +295,13 @@ select count(*) as behind
   from reminder_schedules
  where status = 'active' and (planned_until is null or planned_until < now())
 
+-- name: patients_zone_unknown
+-- Patients not erased whose timezone no zone database knows (Etc/Unknown): nothing is planned
+-- for them. Counted per zone name first, so the zone list is read once, not per patient.
+select coalesce(sum(n), 0)::bigint
+  from (select timezone, count(*) as n from patients where status <> 'deleted' group by timezone) z
+ where z.timezone not in (select name from pg_timezone_names)
+
 -- name: take_api_key_rate
 -- GCRA per key: $2 seconds per request at the steady rate, $3 requests that may come at once.
 -- Takes one request when the key's bucket has room (a row returned), else changes nothing.
