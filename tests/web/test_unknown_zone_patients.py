@@ -88,3 +88,26 @@ async def test_a_patient_in_an_unknown_zone_is_named_listed_counted_and_repaired
     assert db.pool is not None
     await refresh_backlog(db.pool)
     assert REGISTRY.get_sample_value("medremind_patients_timezone_unknown") == 1
+
+
+async def test_a_clinic_in_an_unknown_zone_gives_new_patients_none_of_it(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, auth: dict, org: Any
+) -> None:
+    """A clinic's own zone stored as Etc/Unknown was every new API patient's default."""
+    await admin_conn.execute(
+        "update organizations set timezone = $2 where id = $1", org["id"], UNKNOWN
+    )
+    refused = await web.post("/api/v1/patients", json={"consent": True}, headers=auth)
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["field"] == "timezone"
+    assert "your clinic's timezone 'Etc/Unknown' is no place's time zone" in error["reason"]
+    assert await admin_conn.fetchval("select count(*) from patients") == 0
+    given = await web.post(
+        "/api/v1/patients", json={"consent": True, "timezone": "Europe/Madrid"}, headers=auth
+    )
+    assert given.status_code == 201, given.text
+    fixed = await web.patch("/api/v1/clinic", json={"timezone": "Europe/Lisbon"}, headers=auth)
+    assert fixed.status_code == 200, fixed.text
+    default = await web.post("/api/v1/patients", json={"consent": True}, headers=auth)
+    assert default.status_code == 201 and default.json()["timezone"] == "Europe/Lisbon"

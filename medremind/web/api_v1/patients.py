@@ -276,6 +276,14 @@ async def create_patient(
         org = await conn.fetchrow(
             "select timezone, locale from organizations where id = $1", org_id
         )
+        if body.timezone is None and not zone_loads(org["timezone"]):
+            # The clinic's own zone was stored as Etc/Unknown: its patients were planned nothing.
+            raise ValidationFailed(
+                "timezone",
+                f"is required: your clinic's timezone {org['timezone']!r} is no place's time"
+                " zone, so a patient given it would be reminded of nothing. Give the patient's"
+                " timezone, or set the clinic's (PATCH /clinic)",
+            )
         try:
             # A savepoint: after a taken external_id the transaction can still find its owner.
             async with conn.transaction():
