@@ -302,6 +302,14 @@ select coalesce(sum(n), 0)::bigint
   from (select timezone, count(*) as n from patients where status <> 'deleted' group by timezone) z
  where z.timezone not in (select name from pg_timezone_names)
 
+-- name: clinics_zone_unknown
+-- Per clinic, its patients not erased whose timezone no zone database knows (medremind check).
+select o.name, count(*)::bigint as patients
+  from patients p join organizations o on o.id = p.organization_id
+ where p.status <> 'deleted' and p.timezone not in (select name from pg_timezone_names)
+ group by o.name
+ order by o.name
+
 -- name: take_api_key_rate
 -- GCRA per key: $2 seconds per request at the steady rate, $3 requests that may come at once.
 -- Takes one request when the key's bucket has room (a row returned), else changes nothing.
