@@ -37,6 +37,7 @@ from bot.keywords import Keyword
 from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
 from core.answer_buttons import SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
 from core.sql import query
+from core.zone_names import zone_loads
 from platforms.base import Channel, InboundKind
 from scheduler.planning_followups import catch_up_before_return
 
@@ -84,6 +85,9 @@ async def handle(turn: Turn) -> None:
         await turn.conn.execute(
             query("bot", "prove_caregiver_address"), conv.channel.value, conv.chat_address
         )
+
+    if turn.patient is not None and await _ask_unknown_zone(turn):
+        return
 
     if event.button_data and answers.is_answer_data(event.button_data):
         if turn.patient is None:
@@ -150,6 +154,22 @@ async def handle(turn: Turn) -> None:
         turn.say(texts.text(locale, "need_start"))
         return
     await _unmatched(turn, questions)
+
+
+async def _ask_unknown_zone(turn: Turn) -> bool:
+    """A patient whose zone no zone database knows (``Etc/Unknown``, stored for ``Factory``
+    before the API refused it) is asked where they live, whatever they wrote: nothing is
+    planned for them, and every step that tells a time failed on the zone (``/today`` answered
+    nothing). Their answer goes to the time zone question, as from /settings: saved, re-planned.
+    """
+    assert turn.patient is not None
+    if zone_loads(turn.patient["timezone"]):
+        return False
+    if turn.conv.step in ("timezone", "timezone_confirm") and turn.conv.data.get("zone_unknown"):
+        return False  # the answer to the question below: its step takes it
+    turn.conv.state["data"] = {"settings": True, "zone_unknown": True}
+    await goto(turn, "timezone", prefix=turn.t("zone_unknown"))
+    return True
 
 
 async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:

@@ -51,3 +51,16 @@ def canonical_zone(name: str) -> str:
         zone = aliases[zone]
     zone = _RULE_NAMES.get(zone, zone)
     return UTC if zone in _UTC_NAMES else zone
+
+
+@functools.lru_cache(maxsize=256)
+def zone_loads(name: str) -> bool:
+    """Whether ``name`` is a zone the planner can load (``zoneinfo``): ``Etc/Unknown``, stored
+    for ``Factory`` before the API refused it, is not, and its patient is planned nothing."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True

@@ -171,6 +171,24 @@ async def fleet_breakers(settings: Settings, connect_timeout: float = 15.0) -> l
     return breaker_lines(list(workers))
 
 
+async def zone_lines(settings: Settings, connect_timeout: float = 15.0) -> list[str]:
+    """Patients in a zone no zone database knows (Etc/Unknown), per clinic: printed, not a
+    failed check (the clinic or the patient sets the zone; nothing is planned until then)."""
+    try:
+        async with _connection(settings, connect_timeout) as conn:
+            rows = await conn.fetch(query("web", "clinics_zone_unknown"))
+    except Exception as exc:  # reported, like the database check
+        return [f"Time zones: unknown - {type(exc).__name__}"]
+    if not rows:
+        return ["Time zones: every patient's is known"]
+    return [
+        f"Time zones: UNKNOWN - {r['patients']} patient(s) of {r['name']} in a zone no zone"
+        " database knows (Etc/Unknown): nothing is planned for them until it is set (GET"
+        " /api/v1/patients?timezone_unknown=true lists them; the bot asks them when they write)"
+        for r in rows
+    ]
+
+
 async def run_check(settings: Settings) -> int:
     """Print the report; exit 0 when the database is ready, answers can arrive and every clinic
     can send on some channel (the service-wide providers, or its own accounts), 1 otherwise. An
@@ -206,7 +224,7 @@ async def run_check(settings: Settings) -> int:
         coverage, stranded = clinic_coverage_lines(clinics, no_service_wide=no_service_wide)
         for line in [*lines, *coverage]:
             print(line)
-        for line in await fleet_breakers(settings):
+        for line in [*await fleet_breakers(settings), *await zone_lines(settings)]:
             print(line)
         failed = failed or bool(unusable) or stranded
     return 1 if failed else 0

@@ -33,7 +33,7 @@ from core.inbound_window import LastInboundLookup
 from core.migrate import migrate
 from core.settings import Settings
 from core.templating import TemplateRenderer
-from medremind.web.patient_app.live import MAX_FRAME_BYTES as LIVE_MAX_FRAME
+from medremind.web.request_deadline import server_config
 from platforms.base import Channel, ChannelSender, InboundEvent, InboundKind
 
 logger = logging.getLogger(__name__)
@@ -107,17 +107,8 @@ async def serve_dev(
                 sender_for_number=functools.partial(_other_bot, senders),
             )
             app = create_app(shared, database=database, senders=senders)
-            server = _QuietServer(
-                uvicorn.Config(
-                    app,
-                    host="127.0.0.1",
-                    port=shared.port,
-                    log_config=None,
-                    access_log=False,
-                    lifespan="on",
-                    ws_max_size=LIVE_MAX_FRAME,
-                )
-            )
+            # The web's own configuration (its request deadline too), on loopback only.
+            server = _QuietServer(server_config(app, shared, host="127.0.0.1"))
             tasks = [
                 asyncio.create_task(server.serve(), name="web"),
                 asyncio.create_task(

@@ -1,4 +1,12 @@
-"""The worker's housekeeping jobs (APScheduler) at shutdown: they finish, or stop quietly.
+"""The worker's housekeeping jobs (APScheduler): one pass at a time, and at shutdown they
+finish, or stop quietly.
+
+A pass longer than its interval (the webhook sender over ~150 deliveries to slow endpoints, 2 s
+apart) had APScheduler log a WARNING at each tick it fell on ("Execution of job ... skipped:
+maximum number of running instances reached"), every 2 s for as long as the pass ran: an
+operator's log filled with a normal, busy worker. :meth:`JobRuns.every` takes the job off the
+schedule while a pass runs and puts it back at the end, at the next tick of its interval: no
+tick falls on a running pass, and none is owed (each pass takes everything due when it runs).
 
 APScheduler's ``AsyncIOScheduler.shutdown(wait=False)`` cancels the jobs that are running, and
 its executor logs each cancelled one as an ERROR with a traceback ("Job ... raised an
@@ -13,9 +21,15 @@ dispatcher has stopped, then cancels the rest, which log one INFO line and retur
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +60,41 @@ class JobRuns:
                 self._running.discard(task)
 
         return run
+
+    def every(
+        self,
+        jobs: AsyncIOScheduler,
+        job: Job,
+        *,
+        id: str,
+        seconds: float,
+        next_run_time: datetime | None = None,
+    ) -> None:
+        """Run ``job`` every ``seconds`` on ``jobs`` (first at ``next_run_time``, else after
+        ``seconds``), never two passes at once and with no tick skipped (or logged) while a
+        pass runs: the job is paused for the pass and resumed, at its next tick, after it."""
+        from apscheduler.jobstores.base import JobLookupError
+        from apscheduler.schedulers import SchedulerNotRunningError
+
+        @functools.wraps(job)
+        async def one_pass() -> None:
+            jobs.pause_job(id)
+            try:
+                await job()
+            finally:
+                # A stopping worker's scheduler may be shut down (and its jobs gone) by now.
+                with contextlib.suppress(JobLookupError, SchedulerNotRunningError):
+                    jobs.resume_job(id)
+
+        jobs.add_job(
+            self.wrap(one_pass),
+            "interval",
+            seconds=seconds,
+            id=id,
+            max_instances=1,
+            coalesce=True,
+            **({"next_run_time": next_run_time} if next_run_time is not None else {}),
+        )
 
     async def finish(self, seconds: float) -> None:
         """Wait up to ``seconds`` for the jobs running now."""

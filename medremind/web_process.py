@@ -37,8 +37,7 @@ from core.db import Database
 from core.inbound_window import LastInboundLookup
 from core.settings import Settings
 from medremind.web import create_app
-from medremind.web.patient_app.live import MAX_FRAME_BYTES as LIVE_MAX_FRAME
-from medremind.web.request_deadline import deadline_protocol
+from medremind.web.request_deadline import server_config
 from platforms.base import Channel
 
 logger = logging.getLogger(__name__)
@@ -144,11 +143,8 @@ async def register_clinic_bots(settings: Settings, database: Database) -> None:
             rows = await conn.fetch(query("accounts", "clinic_telegram_bots"))
         finally:
             await conn.close()
-    except Exception as exc:  # the database not up yet: the bots keep their webhooks
-        logger.error(
-            "clinic bots' webhooks not registered: their accounts could not be read",
-            extra={"error_type": type(exc).__name__},
-        )
+    except Exception as exc:  # the bots keep the webhooks they have
+        _accounts_unread(settings, exc)
         return
     if not rows:
         return
@@ -160,6 +156,26 @@ async def register_clinic_bots(settings: Settings, database: Database) -> None:
     registered, failed = await register_clinic_bot_webhooks(settings, rows, box)
     logger.info(
         "clinic bots' webhooks registered", extra={"registered": registered, "failed": failed}
+    )
+
+
+def _accounts_unread(settings: Settings, exc: Exception) -> None:
+    """Log why the clinics' bots could not be read: the database's own problem, when start-up
+    knows it (a schema behind the code, a refused login), is the reason, not an ERROR of ours:
+    on an unmigrated database the web logged "clinic bots' webhooks not registered" as an ERROR
+    before it said to run `medremind migrate`."""
+    from core.db_startup import explain, is_unavailable
+
+    problem = None if is_unavailable(exc) else explain(exc, role=settings.db_role, connecting=False)
+    if problem is None and not is_unavailable(exc):
+        logger.error(
+            "clinic bots' webhooks not registered: their accounts could not be read",
+            extra={"error_type": type(exc).__name__},
+        )
+        return
+    logger.warning(
+        "clinic bots' webhooks not registered: they keep the webhooks they have",
+        extra={"problem": problem or f"the database is unavailable ({type(exc).__name__})"},
     )
 
 
@@ -220,13 +236,21 @@ async def serve(
         content_store=PostgresContentStore(database),
     )
     clinic_bots: asyncio.Task[None] | None = None
+
+    def started() -> None:
+        nonlocal clinic_bots
+        if register_webhook:
+            # In the background: with many clinics and a slow Telegram, waiting would keep the
+            # port closed past a platform's boot timeout (Heroku's is 60 s). Once started: a
+            # start-up that fails (an unmigrated database) says why, and nothing else.
+            clinic_bots = asyncio.create_task(register_clinic_bots(settings, database))
+        if on_started is not None:
+            on_started()
+
     try:
         username = bot_username
         if register_webhook:
             username = await register_telegram_webhook(settings, senders)
-            # In the background: with many clinics and a slow Telegram, waiting here would keep
-            # the port closed past a platform's boot timeout (Heroku's is 60 s).
-            clinic_bots = asyncio.create_task(register_clinic_bots(settings, database))
         app = create_app(
             settings,
             database=database,
@@ -235,23 +259,9 @@ async def serve(
             resume_on_startup=resume_on_startup,
             clinic_accounts=True,
         )
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=settings.port,
-            log_config=None,  # core.logs owns logging (JSON, redacted)
-            access_log=False,  # our middleware logs requests without query strings
-            server_header=False,
-            # A slow client may not hold a connection for ever (slowloris).
-            http=deadline_protocol(settings.request_read_seconds),
-            lifespan="on",
-            # The patient app's sockets only ever send small acknowledgements.
-            ws_max_size=LIVE_MAX_FRAME,
-            # Half the grace for open requests, half for processing after them (see create_app).
-            timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds / 2)),
-        )
+        config = server_config(app, settings, host=host)
         server = _Server(config)
-        server.on_started = on_started
+        server.on_started = started
         try:
             await server.serve(sockets=sockets)
         except SystemExit as exc:  # uvicorn exits this way when it cannot bind or start (3)

@@ -39,6 +39,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as EventType
 from typing import NamedTuple
@@ -76,13 +77,17 @@ def supervise(settings: Settings, *, host: str = "0.0.0.0") -> int:  # noqa: S10
     from medremind.web_process import register_clinic_bots_in_background, register_once
 
     username = run_async(register_once(settings))
-    register_clinic_bots_in_background(settings)
     try:
         listener = bind(host, settings.port)
     except OSError as exc:
         logger.error("cannot listen on PORT", extra={"port": settings.port, "error": str(exc)})
         return 1
-    return _Supervisor(settings, listener, username).run()
+
+    # The clinics' bots once a worker serves: a start-up that fails says why, and nothing else.
+    def serving() -> None:
+        register_clinic_bots_in_background(settings)
+
+    return _Supervisor(settings, listener, username, on_serving=serving).run()
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -132,10 +137,17 @@ class _Worker(NamedTuple):
 class _Supervisor:
     """Starts, watches, replaces and stops the workers (spawned, not forked: no inherited loop)."""
 
-    def __init__(self, settings: Settings, listener: socket.socket, username: str | None):
+    def __init__(
+        self,
+        settings: Settings,
+        listener: socket.socket,
+        username: str | None,
+        on_serving: Callable[[], object] | None = None,
+    ):
         self.settings = settings
         self.listener = listener
         self.username = username
+        self.on_serving = on_serving  # called once, when the first worker serves
         self.context = multiprocessing.get_context("spawn")
         # Each worker, when it was started and its event set once it serves.
         self.workers: list[_Worker] = []
@@ -175,6 +187,10 @@ class _Supervisor:
         while not self.stopping:
             sentinels = [worker.process.sentinel for worker in self.workers]
             multiprocessing.connection.wait(sentinels, timeout=0.5)
+            serving = self.on_serving
+            if serving is not None and any(w.started.is_set() for w in self.workers):
+                self.on_serving = None
+                serving()
             for index, worker in enumerate(self.workers):
                 code = worker.process.exitcode
                 if code is None or self.stopping:

@@ -183,23 +183,26 @@ async def serve(
 
         started_at = utc_now()
 
-        async def heartbeat() -> None:
+        async def heartbeat(*, stopped: bool = False) -> None:
             try:
                 await beat(
-                    pool, config.worker_id, started_at, utc_now(), dispatcher.breakers.snapshot()
+                    pool,
+                    config.worker_id,
+                    started_at,
+                    utc_now(),
+                    dispatcher.breakers.snapshot(),
+                    stopped=stopped,
                 )
             except DB_ERRORS as exc:
                 logger.warning("heartbeat failed", extra={"error": type(exc).__name__})
 
         jobs = AsyncIOScheduler(timezone=UTC)
         runs = JobRuns()
-        jobs.add_job(
-            runs.wrap(heartbeat),
-            "interval",
-            seconds=settings.worker_heartbeat_seconds,
+        runs.every(
+            jobs,
+            heartbeat,
             id="heartbeat",
-            max_instances=1,
-            coalesce=True,
+            seconds=settings.worker_heartbeat_seconds,
             next_run_time=datetime.now(UTC),
         )
 
@@ -212,25 +215,11 @@ async def serve(
             if any(removed.values()):
                 logger.info("retention: old rows deleted", extra={"counts": removed})
 
-        jobs.add_job(
-            runs.wrap(retention),
-            "interval",
-            hours=1,
-            id="retention",
-            max_instances=1,
-            coalesce=True,
-        )
+        runs.every(jobs, retention, id="retention", seconds=3600)
         metrics_server = None
         if settings.worker_metrics_port is not None:
             metrics_server = serve_metrics(settings.worker_metrics_port)
-        jobs.add_job(
-            runs.wrap(reap),
-            "interval",
-            seconds=reaper_interval(config.lease_seconds),
-            id="lease_reaper",
-            max_instances=1,
-            coalesce=True,
-        )
+        runs.every(jobs, reap, id="lease_reaper", seconds=reaper_interval(config.lease_seconds))
         tick = _planner_tick()
         if tick is not None:
 
@@ -240,13 +229,11 @@ async def serve(
                 except DB_ERRORS as exc:
                     logger.warning("planner tick failed", extra={"error": type(exc).__name__})
 
-            jobs.add_job(
-                runs.wrap(plan),
-                "interval",
-                seconds=settings.planner_interval_seconds,
+            runs.every(
+                jobs,
+                plan,
                 id="planner_tick",
-                max_instances=1,
-                coalesce=True,
+                seconds=settings.planner_interval_seconds,
                 next_run_time=datetime.now(UTC),
             )
 
@@ -259,13 +246,11 @@ async def serve(
                 except DB_ERRORS as exc:
                     logger.warning("caregiver relinks failed", extra={"error": type(exc).__name__})
 
-            jobs.add_job(
-                runs.wrap(offer_caregiver_relinks),
-                "interval",
-                seconds=settings.planner_interval_seconds,
+            runs.every(
+                jobs,
+                offer_caregiver_relinks,
                 id="caregiver_relinks",
-                max_instances=1,
-                coalesce=True,
+                seconds=settings.planner_interval_seconds,
                 next_run_time=datetime.now(UTC),
             )
 
@@ -279,14 +264,7 @@ async def serve(
                     "loading provider accounts failed", extra={"error": type(exc).__name__}
                 )
 
-        jobs.add_job(
-            runs.wrap(refresh_accounts),
-            "interval",
-            seconds=ACCOUNTS_REFRESH_SECONDS,
-            id="provider_accounts",
-            max_instances=1,
-            coalesce=True,
-        )
+        runs.every(jobs, refresh_accounts, id="provider_accounts", seconds=ACCOUNTS_REFRESH_SECONDS)
 
         webhooks = sender_from_settings(pool, settings)
 
@@ -297,14 +275,7 @@ async def serve(
             except DB_ERRORS as exc:
                 logger.warning("webhook sender failed", extra={"error": type(exc).__name__})
 
-        jobs.add_job(
-            runs.wrap(send_webhooks),
-            "interval",
-            seconds=settings.webhook_poll_seconds,
-            id="webhook_sender",
-            max_instances=1,
-            coalesce=True,
-        )
+        runs.every(jobs, send_webhooks, id="webhook_sender", seconds=settings.webhook_poll_seconds)
 
         loop = asyncio.get_running_loop()
         if install_signal_handlers:
@@ -352,7 +323,8 @@ async def serve(
             if own_senders:
                 for sender in senders.values():
                     await sender.aclose()
-            await heartbeat()  # the last counters, as the worker leaves
+            # The last counters, as the worker leaves: no longer counted alive from now on.
+            await heartbeat(stopped=True)
             if metrics_server is not None:
                 await asyncio.to_thread(metrics_server.shutdown)
         logger.info("worker stopped", extra={"worker": config.worker_id})

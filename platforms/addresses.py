@@ -37,24 +37,36 @@ class RefusedHost(OSError):
         self.reason = reason
 
 
-async def refused_host(host: str, allow_private: bool) -> str | None:
-    """Why ``host`` may not be connected to, or None."""
+async def refused_host(host: str, allow_private: bool, *, wait_seconds: float) -> str | None:
+    """Why ``host`` may not be connected to, or None; a name not resolved within
+    ``wait_seconds`` is refused (:func:`checked_addresses`)."""
     if allow_private:
         return None
     try:
-        await checked_addresses(host, None, allow_private=False)
+        await checked_addresses(host, None, allow_private=False, wait_seconds=wait_seconds)
     except RefusedHost as exc:
         return exc.reason
     return None
 
 
 async def checked_addresses(
-    host: str, port: int | None, *, allow_private: bool
+    host: str, port: int | None, *, allow_private: bool, wait_seconds: float
 ) -> list[tuple[Any, ...]]:
     """``host``'s addresses (``getaddrinfo`` tuples), resolved once; :class:`RefusedHost` when it
-    does not resolve, or (unless ``allow_private``) when any address is not global."""
+    does not resolve within ``wait_seconds``, or (unless ``allow_private``) when any address is
+    not global.
+
+    The bound is ours: the system resolver's own (its timeout times its attempts times the name
+    servers, 30 s and more) held a webhook attempt's slot, or an SMTP send, past its timeout.
+    The lookup's thread is left to finish; only the caller stops waiting for it.
+    """
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        async with asyncio.timeout(wait_seconds):
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+    except TimeoutError:
+        raise RefusedHost(f"cannot resolve {host} within {wait_seconds:g} s") from None
     except OSError:
         raise RefusedHost(f"cannot resolve {host}") from None
     if not infos:
@@ -68,7 +80,8 @@ async def connect_checked(
     host: str, port: int, *, allow_private: bool, wait_seconds: float
 ) -> socket.socket:
     """A TCP socket connected to one of the addresses ``host`` resolved to when it was checked
-    (:func:`checked_addresses`), tried in order within ``wait_seconds``.
+    (:func:`checked_addresses`), tried in order; the lookup and the connections within
+    ``wait_seconds`` in all.
 
     For clients that take a connected socket (aiosmtplib's ``sock``): resolving again to
     connect would let a name answer a public address to the check and an inside one to the
@@ -76,9 +89,12 @@ async def connect_checked(
     connection error (``OSError``, ``TimeoutError``).
     """
     loop = asyncio.get_running_loop()
-    infos = await checked_addresses(host, port, allow_private=allow_private)
+    deadline = loop.time() + wait_seconds  # for the lookup and the connections together
+    infos = await checked_addresses(
+        host, port, allow_private=allow_private, wait_seconds=wait_seconds
+    )
     last: OSError = OSError(errno.EHOSTUNREACH, f"cannot connect to {host}")
-    async with asyncio.timeout(wait_seconds):
+    async with asyncio.timeout_at(deadline):
         for family, kind, proto, _, address in infos:
             sock = socket.socket(family, kind, proto)
             sock.setblocking(False)

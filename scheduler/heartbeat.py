@@ -60,10 +60,13 @@ async def beat(
     started_at: datetime,
     now: datetime,
     breakers: Sequence[Mapping[str, Any]] = (),
+    *,
+    stopped: bool = False,
 ) -> None:
     """Write this worker's heartbeat (and forget workers silent for a day).
 
-    ``breakers``: its circuit breakers not closed (:meth:`scheduler.breaker.Breakers.snapshot`).
+    ``breakers``: its circuit breakers not closed (:meth:`scheduler.breaker.Breakers.snapshot`);
+    ``stopped``: the last, as the worker stops cleanly (no longer counted alive).
     """
     await pool.execute(
         query("dispatch", "heartbeat"),
@@ -72,6 +75,7 @@ async def beat(
         now,
         snapshot(),
         list(breakers),
+        stopped,
         timeout=_STATEMENT_TIMEOUT_SECONDS,
     )
 

@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 BATCH = 50  # deliveries per claim
 CONCURRENCY = 10  # posts in flight per worker
 TIMEOUT_SECONDS = 10.0  # per attempt, connect to last byte (Standard Webhooks: 15 s at most)
+RESOLVE_SECONDS = 5.0  # the address check's lookup before it: an attempt takes 15 s at most
 LEASE_SECONDS = 60.0  # longer than an attempt, so a live sender never loses its claim
 MAX_ANSWER_BYTES = 1024  # of the receiver's answer, kept in the log
 MAX_ERROR_CHARS = 300
@@ -80,12 +81,16 @@ def next_attempt_at(
     return now + timedelta(seconds=wait * (1 + 0.1 * jitter()))
 
 
-async def refused_address(url: str, allow_private: bool) -> str | None:
-    """Why ``url`` may not be posted to (a private, loopback or link-local address), or None.
+async def refused_address(
+    url: str, allow_private: bool, *, wait_seconds: float = RESOLVE_SECONDS
+) -> str | None:
+    """Why ``url`` may not be posted to (a private, loopback or link-local address, or a name
+    not resolved within ``wait_seconds``), or None.
 
     Checked before each attempt, so a name that later resolves inside the network is refused too.
     """
-    refused = await refused_host(urlsplit(url).hostname or "", allow_private)
+    host = urlsplit(url).hostname or ""
+    refused = await refused_host(host, allow_private, wait_seconds=wait_seconds)
     if refused is not None and refused.startswith("the address"):
         return "the endpoint's address is private, loopback or link-local"
     return refused
@@ -102,9 +107,12 @@ class WebhookSender:
         allow_private: bool = False,
         jitter: Callable[[], float] = random.random,
         box: SecretBox | None = None,
+        resolve_seconds: float = RESOLVE_SECONDS,
     ) -> None:
-        """``box``: opens the subscriptions' signing secrets (``MEDREMIND_CREDENTIALS_KEY``)."""
+        """``box``: opens the subscriptions' signing secrets (``MEDREMIND_CREDENTIALS_KEY``);
+        ``resolve_seconds``: the address check's lookup before each attempt, at most."""
         self._pool = pool
+        self._resolve_seconds = resolve_seconds
         self._box = box
         self._schedule = tuple(retry_schedule)
         self._allow_private = allow_private
@@ -151,7 +159,9 @@ class WebhookSender:
         def done(status: int | None, error: str | None) -> Outcome:
             return Outcome(status, error, int((time.monotonic() - started) * 1000))
 
-        refused = await refused_address(row["url"], self._allow_private)
+        refused = await refused_address(
+            row["url"], self._allow_private, wait_seconds=self._resolve_seconds
+        )
         if refused is not None:
             return done(None, refused)
         try:

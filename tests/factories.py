@@ -120,3 +120,21 @@ async def create_message(
         "kind": "free_text",
     } | overrides
     return await _insert(conn, "scheduled_messages", values)
+
+
+async def create_webhook_event(
+    conn: asyncpg.Connection, organization_id: Any, url: str, sealed_secret: str
+) -> None:
+    """A subscription of the clinic to ``message.status`` at ``url`` and one event for it (one
+    delivery due now); ``sealed_secret``: its signing secret as stored (``seal_text``)."""
+    await conn.execute(
+        "insert into webhook_subscriptions (organization_id, url, event_types, secret)"
+        " values ($1, $2, '{message.status}', $3)",
+        organization_id,
+        url,
+        sealed_secret,
+    )
+    await conn.execute(
+        "select public.emit_webhook_event($1, 'message.status', '{\"status\": \"sent\"}')",
+        organization_id,
+    )

@@ -37,6 +37,8 @@ EN: dict[str, str] = {
         "Which time zone are you in? Share your location, pick a city, or type a city or "
         "time zone (for example: Madrid or America/Chicago)."
     ),
+    # A zone stored as Etc/Unknown ('Factory' before the API refused it): bot.engine.
+    "zone_unknown": "I don't know where you live, so I could not plan your reminders.",
     # SMS, the console, e-mail: no location can be shared there (bot.dialogs.onboarding).
     "ask_timezone_typed": (
         "Which time zone are you in? Pick a city, or type a city or time zone (for example: "
@@ -113,6 +115,7 @@ ES: dict[str, str] = {
         "¿En qué zona horaria estás? Comparte tu ubicación, elige una ciudad o escribe una "
         "ciudad o zona horaria (por ejemplo: Madrid o America/Chicago)."
     ),
+    "zone_unknown": "No sé dónde vives, así que no he podido programar tus recordatorios.",
     "ask_timezone_typed": (
         "¿En qué zona horaria estás? Elige una ciudad o escribe una ciudad o zona horaria "
         "(por ejemplo: Madrid o America/Chicago)."

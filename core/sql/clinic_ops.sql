@@ -29,11 +29,14 @@ update scheduled_messages set status = 'cancelled', last_error = 'appointment ' 
 -- name: list_patients
 -- A page of the clinic's patients in (created_at, id) order after the cursor ($2, $3), matching
 -- $4 (a name fragment, an exact external id or an exact contact address; null: all) and status
--- $5 (null: all but deleted). $6 = page size + 1.
+-- $5 (null: all but deleted). $6 = page size + 1. $8: true, only patients whose timezone no zone
+-- database knows (Etc/Unknown: nothing is planned for them); false, only the others; null: all.
 select p.* from patients p
  where p.organization_id = $1
    and ($2::timestamptz is null or (p.created_at, p.id) > ($2, $3::uuid))
    and ($5::text is null and p.status <> 'deleted' or p.status = $5)
+   and ($8::boolean is null
+        or $8 = (p.timezone not in (select name from pg_timezone_names)))
    and ($4::text is null
         or p.display_name ilike '%' || $4 || '%' escape '\'
         or p.external_id = $7

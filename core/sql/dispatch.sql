@@ -405,22 +405,25 @@ delete from send_rate_ledger
 
 -- name: heartbeat
 -- A worker's counters now ($4: [[name, {label: value}, value], ...]) and its breakers not closed
--- ($5: [{account, channel, state, failures, probe_in}, ...]); forgets workers silent for a day.
+-- ($5: [{account, channel, state, failures, probe_in}, ...]); $6: its last, as it stops cleanly
+-- (not alive from now on). Forgets workers silent for a day.
 with beat as (
-  insert into worker_heartbeats as h (worker_id, started_at, seen_at, counters, breakers)
-  values ($1, $2, $3, $4, $5)
+  insert into worker_heartbeats as h
+         (worker_id, started_at, seen_at, counters, breakers, stopped_at)
+  values ($1, $2, $3, $4, $5, case when $6::boolean then $3::timestamptz end)
   on conflict (worker_id) do update
      set seen_at = excluded.seen_at, counters = excluded.counters,
-         started_at = excluded.started_at, breakers = excluded.breakers
+         started_at = excluded.started_at, breakers = excluded.breakers,
+         stopped_at = excluded.stopped_at
 )
 delete from worker_heartbeats where seen_at < $3 - interval '1 day'
 
 -- name: fleet_breakers
--- The workers heard from in the last $1 seconds (medremind check): seconds since, and their
--- breakers not closed at that heartbeat.
+-- The workers heard from in the last $1 seconds and still running (medremind check): seconds
+-- since, and their breakers not closed at that heartbeat.
 select worker_id, extract(epoch from now() - seen_at)::float8 as silent_seconds, breakers
   from worker_heartbeats
- where seen_at > now() - make_interval(secs => $1)
+ where seen_at > now() - make_interval(secs => $1) and stopped_at is null
  order by worker_id
 
 -- name: prune_finished

@@ -179,6 +179,42 @@ select m.id, m.patient_id from medications m join patients p on p.id = m.patient
  order by m.created_at
  limit 1
 
+-- name: imported_medication
+-- The medicine of the clinic's ($1) MedicationRequest id $2 for a stop: the live one, else the
+-- latest stopped (deleted) one, with its patient; none: never imported.
+select m.id, m.patient_id, m.name, m.status from medications m
+  join patients p on p.id = m.patient_id
+ where p.organization_id = $1 and m.external_id = $2
+ order by m.status <> 'deleted' desc, m.created_at desc
+ limit 1
+
+-- name: stop_medication
+-- A FHIR MedicationRequest stopped ($1 its medicine, $2 the reason its messages are cancelled
+-- with), as /meds' delete: the medicine deleted, its schedules ended, every open dose cancelled
+-- with its pending reminders, nags and caregiver alerts, and its pending refill notice. Rows a
+-- worker has claimed meanwhile are withheld at send (scheduler/delivery_gate.py: the medicine's
+-- status). The schedules' ids (to re-plan) and how many messages were cancelled.
+with medicine as (
+  update medications set status = 'deleted' where id = $1 and status <> 'deleted'
+  returning id
+), schedules as (
+  update reminder_schedules set status = 'ended', version = version + 1
+   where medication_id = $1 and status <> 'ended'
+  returning id
+), doses as (
+  update dose_events set status = 'cancelled'
+   where medication_id = $1 and status in ('due', 'snoozed')
+  returning id
+), messages as (
+  update scheduled_messages set status = 'cancelled', last_error = $2
+   where status = 'pending'
+     and (dose_event_id in (select id from doses)
+          or (kind = 'refill_reminder' and payload ->> 'medication_id' = $1::text))
+  returning id
+)
+select array(select id from schedules) as schedule_ids,
+       (select count(*) from messages)::int as cancelled
+
 -- name: insert_schedule
 insert into reminder_schedules
   (medication_id, patient_id, times_of_day, days_of_week, every_n_days, start_date, end_date,
@@ -259,6 +295,21 @@ select count(*) as behind
   from reminder_schedules
  where status = 'active' and (planned_until is null or planned_until < now())
 
+-- name: patients_zone_unknown
+-- Patients not erased whose timezone no zone database knows (Etc/Unknown): nothing is planned
+-- for them. Counted per zone name first, so the zone list is read once, not per patient.
+select coalesce(sum(n), 0)::bigint
+  from (select timezone, count(*) as n from patients where status <> 'deleted' group by timezone) z
+ where z.timezone not in (select name from pg_timezone_names)
+
+-- name: clinics_zone_unknown
+-- Per clinic, its patients not erased whose timezone no zone database knows (medremind check).
+select o.name, count(*)::bigint as patients
+  from patients p join organizations o on o.id = p.organization_id
+ where p.status <> 'deleted' and p.timezone not in (select name from pg_timezone_names)
+ group by o.name
+ order by o.name
+
 -- name: take_api_key_rate
 -- GCRA per key: $2 seconds per request at the steady rate, $3 requests that may come at once.
 -- Takes one request when the key's bucket has room (a row returned), else changes nothing.
@@ -275,10 +326,10 @@ select greatest(0, extract(epoch from allowed_at - now()) - $2::float8 * ($3::in
   from api_key_rates where api_key_id = $1
 
 -- name: worker_heartbeats
--- The fleet's workers heard from in the last hour: seconds since, their counters and their
--- circuit breakers not closed.
+-- The fleet's workers heard from in the last hour: seconds since, their counters, their
+-- circuit breakers not closed, and whether that was their last (a clean stop).
 select worker_id, extract(epoch from now() - seen_at)::float8 as silent_seconds, counters,
-       breakers
+       breakers, stopped_at is not null as stopped
   from worker_heartbeats
  where seen_at > now() - interval '1 hour'
  order by worker_id

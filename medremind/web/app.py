@@ -25,6 +25,7 @@ from core.db_startup import StartupError
 from core.service_limits import publish_limits
 from core.settings import Settings
 from medremind.web import health, inbound, metrics, telegram_webhook, twilio_webhooks
+from medremind.web.allowed_methods import MethodTable
 from medremind.web.api_v1.application import build_api, operations
 from medremind.web.api_v1.openapi import PREFIX as API_PREFIX
 from medremind.web.body_limit import BodyLimitMiddleware
@@ -251,4 +252,9 @@ def create_app(
     )
     app.state.web = state
     app.state.patient_live = live
+    app.state.method_table = MethodTable.of(
+        (route.path, route.methods)
+        for route in routes
+        if isinstance(route, Route) and route.methods
+    )
     return app

@@ -13,6 +13,9 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import get_route_path
+
+from medremind.web.allowed_methods import MethodTable
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +128,23 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         reason = "no such resource"
     elif exc.status_code == 405:
-        reason = f"method {request.method} not allowed here"
+        return _method_not_allowed(request, exc)
     return error_response(exc.status_code, reason, headers=exc.headers)
+
+
+def _method_not_allowed(request: Request, exc: HTTPException) -> Response:
+    # Starlette's Allow names the first matching route's methods only; the app's table (set by
+    # its factory) knows every route at the path. OPTIONS is answered here: no route takes it.
+    headers = dict(exc.headers or {})
+    table = getattr(request.app.state, "method_table", None)
+    if isinstance(table, MethodTable):
+        allowed = table.allowed(get_route_path(request.scope))
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers=headers)
+    reason = f"method {request.method} not allowed here; use {headers.get('Allow', 'another')}"
+    return error_response(405, reason, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -3,8 +3,9 @@
 Each worker writes its counters every few seconds (``scheduler/heartbeat.py``); a scrape of any
 web process renders them as ``medremind_fleet_<counter>{worker=..., <its labels>}`` plus
 ``medremind_fleet_worker_silent_seconds{worker}`` and ``medremind_fleet_workers_alive`` (heard
-from within ``ALIVE_SECONDS``). Counters are per worker (a restarted worker starts again from 0,
-which Prometheus's ``rate`` reads as a reset): sum them in queries.
+from within ``ALIVE_SECONDS``, and not stopped: a clean stop's last heartbeat says so).
+Counters are per worker (a restarted worker starts again from 0, which Prometheus's ``rate``
+reads as a reset): sum them in queries.
 """
 
 from __future__ import annotations
@@ -49,9 +50,11 @@ class _FleetCollector:
         for row in self.rows:
             worker = row["worker_id"]
             silent.add_metric([worker], row["silent_seconds"])
-            for b in row["breakers"] or []:
-                breakers.add_metric([worker, str(b["channel"]), str(b["account"])], 1.0)
-            alive += row["silent_seconds"] <= ALIVE_SECONDS
+            # A clean stop's last heartbeat: its counters stay (for rates), it is not alive.
+            if not row["stopped"]:
+                for b in row["breakers"] or []:
+                    breakers.add_metric([worker, str(b["channel"]), str(b["account"])], 1.0)
+                alive += row["silent_seconds"] <= ALIVE_SECONDS
             for name, labels, value in row["counters"] or []:
                 base = str(name).removeprefix(_PREFIX).removesuffix("_total")
                 keys = tuple(sorted(labels))
@@ -68,7 +71,8 @@ class _FleetCollector:
         yield silent
         yield GaugeMetricFamily(
             "medremind_fleet_workers_alive",
-            f"Workers that sent a heartbeat in the last {ALIVE_SECONDS:.0f} seconds.",
+            f"Workers that sent a heartbeat in the last {ALIVE_SECONDS:.0f} seconds and have"
+            " not stopped.",
             value=alive,
         )
 

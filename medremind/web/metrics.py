@@ -97,6 +97,12 @@ INBOUND_OLDEST_AGE = Gauge(
     "medremind_inbound_unprocessed_oldest_age_seconds",
     "Age of the oldest unprocessed inbound update.",
 )
+PATIENTS_ZONE_UNKNOWN = Gauge(
+    "medremind_patients_timezone_unknown",
+    "Patients (not erased) whose timezone no zone database knows (Etc/Unknown, stored for"
+    " 'Factory' before the API refused it): nothing is planned for them until a clinic sets it"
+    " (GET /api/v1/patients?timezone_unknown=true lists a clinic's).",
+)
 DATABASE_UP = Gauge(
     "medremind_database_up",
     "1 when this web process's last read of the backlog from the database answered, 0 when it"
@@ -133,6 +139,7 @@ async def refresh_backlog(pool: object) -> None:
                 due = await conn.fetch(query("web", "due_backlog"))
                 waiting = await conn.fetchrow(query("web", "inbound_backlog"))
                 behind = await conn.fetchval(query("web", "planner_backlog"))
+                unknown_zone = await conn.fetchval(query("web", "patients_zone_unknown"))
     except Exception as exc:  # a metrics scrape never fails because the database did
         logger.warning("backlog metrics unavailable", extra={"error_type": type(exc).__name__})
         _backlog_unknown()
@@ -146,6 +153,7 @@ async def refresh_backlog(pool: object) -> None:
     INBOUND_WAITING.set(waiting["waiting"])
     INBOUND_OLDEST_AGE.set(max(0.0, waiting["oldest_seconds"]))
     SCHEDULES_BEHIND.set(behind)
+    PATIENTS_ZONE_UNKNOWN.set(unknown_zone)
 
 
 def _backlog_unknown() -> None:
@@ -154,7 +162,7 @@ def _backlog_unknown() -> None:
     for platform in _PLATFORMS:
         DUE_MESSAGES.labels(platform).set(math.nan)
         DUE_OLDEST_AGE.labels(platform).set(math.nan)
-    for gauge in (INBOUND_WAITING, INBOUND_OLDEST_AGE, SCHEDULES_BEHIND):
+    for gauge in (INBOUND_WAITING, INBOUND_OLDEST_AGE, SCHEDULES_BEHIND, PATIENTS_ZONE_UNKNOWN):
         gauge.set(math.nan)
 
 

@@ -12,7 +12,7 @@ when the connection opens and when a request's first byte arrives, cleared when 
 arrived whole; when it fires first the connection is closed (the app, if it was reading the
 body, sees a disconnect). The deadline counts from the first byte, so trickling cannot extend
 it. What happens after the request has arrived (the app's work, the response) is not limited
-here. Used by ``medremind web`` (``medremind.web_process``) through ``uvicorn.Config(http=...)``.
+here. :func:`server_config` gives it to every process that serves the web app.
 """
 
 from __future__ import annotations
@@ -22,7 +22,11 @@ import functools
 import logging
 from typing import Any
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from core.settings import Settings
+from medremind.web.patient_app.live import MAX_FRAME_BYTES as LIVE_MAX_FRAME
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +83,24 @@ class DeadlineProtocol(HttpToolsProtocol):
 def deadline_protocol(read_seconds: float) -> Any:
     """The protocol class to give ``uvicorn.Config(http=...)``."""
     return functools.partial(DeadlineProtocol, read_seconds=read_seconds)
+
+
+def server_config(app: Any, settings: Settings, *, host: str) -> uvicorn.Config:
+    """The uvicorn configuration of every process that serves the web app (``medremind web``,
+    each of its ``WEB_CONCURRENCY`` workers, and ``medremind dev``), so they cannot drift:
+    ``medremind dev`` had no request deadline, and a slow client held its connections."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=settings.port,
+        log_config=None,  # core.logs owns logging (JSON, redacted)
+        access_log=False,  # our middleware logs requests without query strings
+        server_header=False,
+        # A slow client may not hold a connection for ever (slowloris).
+        http=deadline_protocol(settings.request_read_seconds),
+        lifespan="on",
+        # The patient app's sockets only ever send small acknowledgements.
+        ws_max_size=LIVE_MAX_FRAME,
+        # Half the grace for open requests, half for processing after them (see create_app).
+        timeout_graceful_shutdown=max(1, int(settings.shutdown_grace_seconds / 2)),
+    )

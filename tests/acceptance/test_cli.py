@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from core.credentials import SecretBox, new_key
 from medremind.commands import applied_summary
-from tests.factories import create_organization
+from tests.factories import create_organization, create_patient
 from tests.process_env import service_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,3 +236,23 @@ async def test_check_judges_each_clinic_without_service_wide_credentials(
     no_url = _run(["check"], _clean_env(**deployment))
     assert no_url.returncode == 1, no_url.stdout
     assert "Answers: CANNOT ARRIVE - PUBLIC_BASE_URL is not set but sms" in no_url.stdout
+
+
+async def test_check_names_the_clinics_with_patients_in_an_unknown_zone(
+    database_url: str, tmp_path: Path, admin_conn: asyncpg.Connection
+) -> None:
+    """Patients stored in Etc/Unknown are planned nothing: `medremind check` names their
+    clinics (printed; not a failed check, the zone is the clinic's or the patient's to set)."""
+    env = _clean_env(DATABASE_URL=database_url, MEDREMIND_DATA_DIR=str(tmp_path))
+    known = await asyncio.to_thread(_run, ["check"], env)
+    assert "Time zones: every patient's is known" in known.stdout, known.stdout
+    org = await create_organization(admin_conn, name="Clínica Norte")
+    for _ in range(2):
+        await create_patient(admin_conn, org["id"], timezone="Etc/Unknown")
+    await create_patient(admin_conn, org["id"], timezone="Europe/Madrid")
+    unknown = await asyncio.to_thread(_run, ["check"], env)
+    assert unknown.returncode == known.returncode, unknown.stdout
+    assert (
+        "Time zones: UNKNOWN - 2 patient(s) of Clínica Norte in a zone no zone database knows"
+        in unknown.stdout
+    ), unknown.stdout

@@ -18,6 +18,8 @@ import pytest
 
 from tests.ports import free_port
 from tests.process_env import quiet_window_around, service_env
+from tests.slow_client import SLOW_STARTS, trickle_until_closed
+from tests.waiting import eventually
 
 
 def _read_until(proc: subprocess.Popen, needle: str, buffer: list[str], timeout: float = 60) -> str:
@@ -254,3 +256,34 @@ def test_dev_long_polls_every_configured_bot(database_url: str, tmp_path: Path) 
             assert polled == {default_token, other_token}
         finally:
             _stop(proc)
+
+
+async def _answers(url: str) -> bool:
+    async with httpx.AsyncClient() as http:
+        try:
+            return (await http.get(url)).status_code == 200
+        except httpx.TransportError:
+            return False
+
+
+async def test_dev_has_the_webs_request_deadline(database_url: str, tmp_path: Path) -> None:
+    """`medremind web` disconnects a client that trickles its request past
+    MEDREMIND_REQUEST_READ_SECONDS (slowloris); `medremind dev` served the same app with stock
+    uvicorn and kept such a connection open as long as the client liked. Both take one
+    configuration now (medremind.web.request_deadline.server_config)."""
+    port = free_port()
+    proc = _start_dev(database_url, tmp_path, port, {"MEDREMIND_REQUEST_READ_SECONDS": "2"})
+    out: list[str] = []
+    try:
+        _read_until(proc, "type /start", out)
+        base = f"http://127.0.0.1:{port}"
+        await eventually(lambda: _answers(f"{base}/healthz"), timeout=60)
+        took = await trickle_until_closed(base, SLOW_STARTS["headers"])
+        assert took < 30  # a hang guard: closed at about 2 s
+        async with httpx.AsyncClient(base_url=base) as http:
+            assert (await http.get("/healthz")).status_code == 200
+        _stop(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -26,6 +26,7 @@ from core.credentials import SecretBox, new_key, seal_text
 from core.db import Database
 from scheduler.webhook_sender import WebhookSender
 from tests import factories
+from tests.fakes.endpoint import loopback_endpoint
 
 NAME = "hooks.rebinding.example"
 PUBLIC = "93.184.216.34"
@@ -40,16 +41,8 @@ async def internal_service() -> AsyncIterator[tuple[int, list[bytes]]]:
         received.append(await request.read())
         return web.Response(status=403, text="internal admin: token abc-internal-123 required")
 
-    app = web.Application()
-    app.router.add_post("/hook", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield runner.addresses[0][1], received
-    finally:
-        await runner.cleanup()
+    async with loopback_endpoint(handle) as port:
+        yield port, received
 
 
 async def test_a_name_rebound_to_loopback_after_the_check_is_not_posted_to(
@@ -72,16 +65,8 @@ async def test_a_name_rebound_to_loopback_after_the_check_is_not_posted_to(
     monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
     box = SecretBox(new_key())
     org = await factories.create_organization(admin_conn)
-    await admin_conn.execute(
-        "insert into webhook_subscriptions (organization_id, url, event_types, secret)"
-        " values ($1, $2, '{message.status}', $3)",
-        org["id"],
-        f"http://{NAME}:{port}/hook",
-        seal_text(box, "whsec_" + "A" * 32),
-    )
-    await admin_conn.execute(
-        "select public.emit_webhook_event($1, 'message.status', '{\"status\": \"sent\"}')",
-        org["id"],
+    await factories.create_webhook_event(
+        admin_conn, org["id"], f"http://{NAME}:{port}/hook", seal_text(box, "whsec_" + "A" * 32)
     )
     assert db.pool is not None
     sender = WebhookSender(db.pool, retry_schedule=(5.0,), box=box)

@@ -330,6 +330,31 @@ def test_a_web_process_on_an_unmigrated_database_stops_at_once_saying_what_to_fi
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_on_an_unmigrated_database_the_real_reason_comes_first_and_no_clinic_bot_error(
+    unmigrated_url: str, tmp_path: Path, processes: str
+) -> None:
+    """Operator run: with webhooks configured, the web logged "clinic bots' webhooks not
+    registered: their accounts could not be read" as an ERROR before saying the schema is behind.
+    The clinics' bots are registered once the app serves: a start-up that fails says only why."""
+    env = service_env(
+        **web_env(
+            unmigrated_url,
+            tmp_path,
+            PORT=str(free_port()),
+            WEB_CONCURRENCY=processes,
+            MEDREMIND_DB_STARTUP_WAIT_SECONDS=WAIT,
+            PUBLIC_BASE_URL="https://medremind.example",
+            TELEGRAM_WEBHOOK_SECRET="s3cret-for-the-test",
+        )
+    )
+    done = _run(["web"], env)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "the database schema is older than this code" in done.stderr
+    assert "clinic bots" not in done.stderr, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+
+
 def test_web_workers_that_fail_at_start_up_stop_their_supervisor(
     unmigrated_url: str, tmp_path: Path
 ) -> None:

@@ -17,7 +17,6 @@ import contextlib
 import re
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -25,6 +24,7 @@ import websockets
 
 from medremind.web.patient_app.live import CLOSE_TOO_MANY, MAX_SOCKETS_PER_PATIENT
 from tests import factories
+from tests.slow_client import SLOW_STARTS, trickle_until_closed
 from tests.web.processes import StartWeb
 
 DEADLINE = "2"
@@ -32,52 +32,13 @@ DEADLINE = "2"
 # the session, the admitted ones write their connection row) can take longer.
 OPEN_SECONDS = 60
 PHONE = "+14155550143"
-SLOW_STARTS = {
-    "headers": b"POST /twilio/inbound HTTP/1.1\r\nHost: medremind\r\nX-Trickle: ",
-    "body": (
-        b"POST /twilio/inbound HTTP/1.1\r\nHost: medremind\r\n"
-        b"Content-Type: application/x-www-form-urlencoded\r\nX-Twilio-Signature: forged\r\n"
-        b"Content-Length: 5000\r\n\r\nBody="
-    ),
-    "nothing": b"",
-}
-
-
-async def _trickle_until_closed(base: str, start: bytes) -> float:
-    """Send ``start``, then one byte a second (nothing when ``start`` is empty) until the server
-    closes the connection; the seconds it took (fails after 60)."""
-    url = urlsplit(base)
-    reader, writer = await asyncio.open_connection(url.hostname, url.port)
-    began = time.monotonic()
-    try:
-        writer.write(start)
-        await writer.drain()
-        while time.monotonic() - began < 60:
-            try:
-                if await asyncio.wait_for(reader.read(1024), timeout=1) == b"":
-                    return time.monotonic() - began
-            except TimeoutError:
-                pass
-            except ConnectionError:
-                # Closed with a reset: the server closed while a trickled byte was still unread
-                # in its socket (a loaded server reads late), which the kernel answers with RST.
-                return time.monotonic() - began
-            if start:
-                try:
-                    writer.write(b"a")
-                    await writer.drain()
-                except ConnectionError:
-                    return time.monotonic() - began
-        raise AssertionError(f"still open after 60 s: {start[:40]!r}")
-    finally:
-        writer.close()
 
 
 async def test_slow_headers_a_slow_body_and_silence_are_disconnected(
     web_process: StartWeb,
 ) -> None:
     process, base = await web_process(MEDREMIND_REQUEST_READ_SECONDS=DEADLINE)
-    took = await asyncio.gather(*(_trickle_until_closed(base, s) for s in SLOW_STARTS.values()))
+    took = await asyncio.gather(*(trickle_until_closed(base, s) for s in SLOW_STARTS.values()))
     assert all(t < 30 for t in took), dict(zip(SLOW_STARTS, took, strict=True))
     # The process still answers, and ordinary clients are not hurried: two requests on one
     # kept-alive connection, a while apart.

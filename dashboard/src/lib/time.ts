@@ -184,6 +184,21 @@ export function isClockTime(value: string): boolean {
 }
 
 /**
+ * Whether `zone` is a time zone dates can be shown in. "Etc/Unknown" (stored for "Factory"
+ * before the API refused it) is not: formatting a date in it throws, and a patient's page in it
+ * failed as a whole; the page shows the clinic's time instead and says why (no reminder is
+ * planned for such a patient).
+ */
+export function isKnownZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The canonical IANA name of `zone` ("europe/madrid" -> "Europe/Madrid", "US/Eastern" ->
  * "America/New_York", "Asia/Calcutta" -> "Asia/Kolkata"), or null when it is not a named IANA zone.
  * The API stores the same name for every zone (core/zone_names.py; test/zone-names.json holds

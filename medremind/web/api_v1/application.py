@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
 
+from medremind.web.allowed_methods import MethodTable
 from medremind.web.api_v1 import (
     appointments,
     caregivers,
@@ -97,6 +98,7 @@ def build_api(state: Any = None) -> FastAPI:
             document.update(openapi.generate(api))
         return JSONResponse(document)
 
+    api.state.method_table = MethodTable.of((path, methods) for path, methods, _ in operations(api))
     return api
 
 

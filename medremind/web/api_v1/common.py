@@ -134,9 +134,18 @@ async def json_body(request: Request) -> Any:
     (:mod:`medremind.web.body_limit`), 400 for malformed or hostile JSON (too deep, a lone
     surrogate, a number out of range, a key given twice in one object), 422 for a NUL in a
     string, naming where it is."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";")[0].strip().lower()
     if media_type not in ("application/json", "application/fhir+json"):
         raise ApiError(415, "send the body as application/json")
+    coding = request.headers.get("content-encoding", "identity").strip().lower()
+    if coding != "identity":
+        # Read as it came, a gzipped body was told "body is not UTF-8 JSON" (RFC 9110: 415).
+        raise ApiError(
+            415,
+            f"Content-Encoding {coding[:40]} is not accepted: send the body uncompressed",
+            field="Content-Encoding",
+        )
     raw = await request.body()
     try:
         return json_input.decode(raw, nul=False, unique_keys=True)
@@ -144,7 +153,23 @@ async def json_body(request: Request) -> Any:
         if exc.problem == "nul":
             # PostgreSQL stores no NUL in text or jsonb; refuse it here rather than fail there.
             raise ValidationFailed(exc.where or "body", exc.reason) from None
+        charset = _charset(content_type)
+        if exc.problem == "encoding" and charset not in (None, "utf-8", "utf8"):
+            raise ApiError(
+                415,
+                f"the body is {charset[:40]}: send it as UTF-8 (charset=utf-8, or none)",
+                field="Content-Type",
+            ) from None
         raise ApiError(400, exc.reason, field=exc.where) from None
+
+
+def _charset(content_type: str) -> str | None:
+    """The ``charset`` parameter of a Content-Type, lower case; None without one."""
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
 
 
 def refuse_bad_query(request: Request) -> None:

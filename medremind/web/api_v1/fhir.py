@@ -42,10 +42,12 @@ from medremind.web.api_v1.fields import (
     directions_closed,
     not_past,
 )
-from medremind.web.api_v1.idempotency import Idempotent
+from medremind.web.api_v1.idempotency import Idempotency, Idempotent
+from medremind.web.api_v1.medication_stop import STOPPED, MedicationStopped, stop_imported
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import AlreadyThere, ApiError, NotFound, ValidationFailed
+from medremind.web.state import WebState
 from scheduler.planner import replan_schedule
 from scheduler.planning_peaks import PeakCapacity
 
@@ -53,6 +55,7 @@ router = new_router("fhir")
 
 _TIMING_PATH = "dosageInstruction[0].timing"
 _INACTIVE = frozenset({"cancelled", "completed", "entered-in-error", "stopped", "ended"})
+_NOT_YET = frozenset({"draft", "on-hold"})
 _BOOKABLE = frozenset({"proposed", "pending", "booked"})
 FHIR_JSON = "application/fhir+json"
 
@@ -253,10 +256,18 @@ def _timing_field(error_field: str) -> str:
 @router.post(
     "/fhir/MedicationRequest",
     status_code=201,
-    response_model=MedicationImported,
-    summary="Import a FHIR MedicationRequest as a medication and schedule",
+    response_model=MedicationImported | MedicationStopped,
+    summary="Import a FHIR MedicationRequest as a medication and schedule, or stop it",
     operation_id="importMedicationRequest",
-    responses={**BODY_ERRORS, **CONFLICT},
+    responses={
+        **BODY_ERRORS,
+        **CONFLICT,
+        **NOT_FOUND,
+        200: {
+            "model": MedicationStopped,
+            "description": "Stopped (status stopped, cancelled, completed or entered-in-error)",
+        },
+    },
     openapi_extra=_both_media("FhirMedicationRequest"),
 )
 async def import_medication_request(
@@ -265,12 +276,24 @@ async def import_medication_request(
     state: State,
     once: Idempotent,
 ) -> Any:
-    """A medication and its reminder schedule, planned at once."""
+    """A medication and its reminder schedule, planned at once (201); or, with `status`
+    stopped, cancelled, completed or entered-in-error and the `id` it was imported with, that
+    medicine stopped: its pending reminders cancelled, nothing sent after (200)."""
     from scheduler.fhir_timing import TimingError, recurrence_from_timing
 
     resource = body.model_dump(exclude_unset=True)
-    if resource.get("status") in _INACTIVE:
+    status = resource.get("status")
+    if status in STOPPED:
+        return await _stop(body, org_id, state, once, status)
+    if status in _INACTIVE:
         raise ValidationFailed("status", "an inactive request has nothing to remind of")
+    if status in _NOT_YET:
+        # Imported as active, these reminded the patient of a drug not (yet) to be taken.
+        raise ValidationFailed(
+            "status",
+            f"a {status} request is not to be taken yet, so nothing is reminded: import it"
+            " when it is active",
+        )
     name = _medication_name(resource)
     mark_sensitive(name)
     dosage = resource["dosageInstruction"][0]
@@ -334,6 +357,27 @@ async def import_medication_request(
                 "timezone": rule.timezone,
             },
         }
+
+    return await once.run(work)
+
+
+async def _stop(
+    body: FhirMedicationRequest,
+    org_id: uuid.UUID,
+    state: WebState,
+    once: Idempotency,
+    status: str,
+) -> Any:
+    """A stopped (cancelled, completed, entered-in-error) request: its medicine stops."""
+    external_id = body.id.strip() if body.id and body.id.strip() else None
+    now = state.clock()
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        patient = await _patient(conn, org_id, body.subject.reference, "subject.reference")
+        stopped = await stop_imported(
+            conn, org_id, patient["id"], external_id, status, now, state.settings
+        )
+        return 200, stopped
 
     return await once.run(work)
 

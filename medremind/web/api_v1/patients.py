@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from core.logs import mark_sensitive
 from core.sql import query
+from core.zone_names import zone_loads
 from medremind.web.api_v1.common import Org, State, acting, jsonable, row_dict
 from medremind.web.api_v1.fields import (
     ChannelOrder,
@@ -147,6 +148,12 @@ class Patient(BaseModel):
         " point, and without one their doses are recorded as 'unreachable' (not reminded, not"
         " missed) and nobody is alerted",
     )
+    timezone_problem: str | None = Field(
+        None,
+        description="Why no reminder is planned for the patient, when their `timezone` is no"
+        " zone the planner can load (`Etc/Unknown`, stored for `Factory` before the API refused"
+        " it): set `timezone` to fix it. Null: their zone is fine",
+    )
     contacts: list[Contact]
 
 
@@ -156,6 +163,11 @@ class PatientFilter(RequestModel):
     )
     status: PatientStatus | None = Field(
         None, description="Default: all but deleted (erased) patients."
+    )
+    timezone_unknown: bool | None = Field(
+        None,
+        description="true: only patients whose timezone no zone database knows (nothing is"
+        " planned for them; see `timezone_problem`); false: only the others.",
     )
     limit: int = Limit
     cursor: str | None = Cursor
@@ -206,12 +218,24 @@ def check_order_reaches(order: Sequence[str], contacts: Sequence[Any]) -> None:
         )
 
 
+def timezone_problem(zone: str | None) -> str | None:
+    """Why nothing is planned for a patient in ``zone``, or None when it loads."""
+    if zone is None or zone_loads(zone):
+        return None
+    return (
+        f"their timezone {zone!r} is no place's time zone (stored before such names were"
+        " refused), so no reminder is planned for them: set timezone (PATCH"
+        " /patients/{id}) to the IANA zone they live in"
+    )
+
+
 def patient_json(row: Any, contacts: list[Any]) -> dict[str, Any]:
     """A patient with its contact points."""
     data = row_dict(row, OUTPUT_FIELDS)
     data["quiet_start"] = clock_text(row["quiet_start"])
     data["quiet_end"] = clock_text(row["quiet_end"])
     data["updated_at"] = jsonable(row["updated_at"])
+    data["timezone_problem"] = timezone_problem(row["timezone"])
     data["contacts"] = [
         {
             "channel": c["channel"],
@@ -252,6 +276,14 @@ async def create_patient(
         org = await conn.fetchrow(
             "select timezone, locale from organizations where id = $1", org_id
         )
+        if body.timezone is None and not zone_loads(org["timezone"]):
+            # The clinic's own zone was stored as Etc/Unknown: its patients were planned nothing.
+            raise ValidationFailed(
+                "timezone",
+                f"is required: your clinic's timezone {org['timezone']!r} is no place's time"
+                " zone, so a patient given it would be reminded of nothing. Give the patient's"
+                " timezone, or set the clinic's (PATCH /clinic)",
+            )
         try:
             # A savepoint: after a taken external_id the transaction can still find its owner.
             async with conn.transaction():
@@ -330,6 +362,7 @@ async def list_patients(
             params.status,
             params.limit + 1,
             q,
+            params.timezone_unknown,
         )
         contacts = {
             r["id"]: await conn.fetch(query("web", "patient_contacts"), r["id"])

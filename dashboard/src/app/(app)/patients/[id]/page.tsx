@@ -24,7 +24,7 @@ import { patientPreferences } from "@/lib/data/preferences";
 import { errorMessage, noticeMessage } from "@/lib/errors";
 import { serviceProblem } from "@/lib/service-problem";
 import { previewWithApi, TemplateApiUnavailable, type ApiPreview } from "@/lib/template-api";
-import { formatInZone } from "@/lib/time";
+import { formatInZone, isKnownZone } from "@/lib/time";
 import { resendMessageAction } from "../../messages/actions";
 import { requestErasureAction } from "../actions";
 import { createInviteAction } from "../invite-action";
@@ -92,7 +92,8 @@ export default async function PatientPage({
       patient,
       medications: await medications(tx, id),
       doses: await doseHistory(tx, id),
-      adherence: await adherenceDays(tx, id, patient.timezone),
+      // A zone PostgreSQL does not know fails the query: the clinic's days then (said below).
+      adherence: await adherenceDays(tx, id, isKnownZone(patient.timezone) ? patient.timezone : clinician.timezone),
       messages: await patientMessages(tx, id),
       appointments: await listAppointments(tx, id),
       caregivers: await caregivers(tx, id),
@@ -104,6 +105,9 @@ export default async function PatientPage({
   if (!data) notFound();
   const { patient } = data;
   const tz = clinician.timezone;
+  // Etc/Unknown (stored for "Factory" before the API refused it) shows no date: the clinic's.
+  const zoneKnown = isKnownZone(patient.timezone);
+  const patientZone = zoneKnown ? patient.timezone : tz;
   const saved = query.saved === "preferences";
   const marked = query.saved === "time_critical" || query.saved === "routine" ? query.saved : null;
   if (patient.status === "deleted") {
@@ -165,6 +169,15 @@ export default async function PatientPage({
         </div>
       </div>
 
+      {!zoneKnown ? (
+        <p className="alert" data-testid="patient-zone-unknown">
+          <strong>{`No reminder is planned for this patient: their time zone, ${patient.timezone}, is no place's time zone.`}</strong>{" "}
+          It was stored before such names were refused, and no one knows where they live. Set
+          the time zone they live in (the API&apos;s <code>PATCH /api/v1/patients/{"{id}"}</code>{" "}
+          with <code>timezone</code>, or the patient in the bot&apos;s /settings) and their
+          reminders are planned at once. Times on this page are the clinic&apos;s meanwhile.
+        </p>
+      ) : null}
       {patient.unreachable_since ? (
         <p className="alert" data-testid="patient-unreachable">
           <strong>{`No reminder can reach this patient since ${formatInZone(patient.unreachable_since, tz)}.`}</strong>{" "}
@@ -211,8 +224,8 @@ export default async function PatientPage({
 
       <section className="panel" aria-labelledby="next-h">
         <h2 id="next-h">Next automatic message</h2>
-        <ZoneCaption whose="patient" patientZone={patient.timezone} clinicZone={tz} />
-        <NextMessagePreview next={data.next} preview={rendered.preview} problem={rendered.problem} timezone={patient.timezone} />
+        <ZoneCaption whose="patient" patientZone={patientZone} clinicZone={tz} />
+        <NextMessagePreview next={data.next} preview={rendered.preview} problem={rendered.problem} timezone={patientZone} />
       </section>
       <section className="panel" aria-labelledby="prefs-h">
         <h2 id="prefs-h">Message preferences</h2>
@@ -274,12 +287,12 @@ export default async function PatientPage({
       <div className="grid-2">
         <section className="panel" aria-labelledby="messages-h">
           <h2 id="messages-h">Messages</h2>
-          <ZoneCaption whose="clinic" patientZone={patient.timezone} clinicZone={tz} />
+          <ZoneCaption whose="clinic" patientZone={patientZone} clinicZone={tz} />
           <MessageTimeline messages={data.messages} timezone={tz} resend={resendMessageAction} />
         </section>
         <section className="panel" aria-labelledby="doses-h">
           <h2 id="doses-h">Dose history</h2>
-          <ZoneCaption whose="patient" patientZone={patient.timezone} clinicZone={tz} />
+          <ZoneCaption whose="patient" patientZone={patientZone} clinicZone={tz} />
           {data.doses.length === 0 ? <p className="muted">No doses in the last 30 days.</p> : (
             <div className="table-wrap" style={{ maxHeight: 420, overflowY: "auto" }}>
               <table>
@@ -289,10 +302,10 @@ export default async function PatientPage({
                 <tbody>
                   {data.doses.map((d) => (
                     <tr key={d.id}>
-                      <td>{formatInZone(d.due_at, patient.timezone)}</td>
+                      <td>{formatInZone(d.due_at, patientZone)}</td>
                       <td>{d.medication}</td>
                       <td><StatusBadge status={d.status} /></td>
-                      <td className="muted">{d.answered_at ? `${formatInZone(d.answered_at, patient.timezone)} ${d.answered_channel ?? ""}` : "—"}</td>
+                      <td className="muted">{d.answered_at ? `${formatInZone(d.answered_at, patientZone)} ${d.answered_channel ?? ""}` : "—"}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -311,7 +324,7 @@ export default async function PatientPage({
                 <li key={a.id}>
                   {formatInZone(a.starts_at, tz)} · {a.duration_minutes} min
                   {a.location ? ` · ${a.location}` : ""} <StatusBadge status={a.status} />
-                  <PatientTime at={a.starts_at} clinicZone={tz} patientZone={patient.timezone} />
+                  <PatientTime at={a.starts_at} clinicZone={tz} patientZone={patientZone} />
                 </li>
               ))}
             </ul>
