@@ -72,6 +72,20 @@ __all__ = ["PlannerStats", "replan_patient", "replan_schedule", "run_planner_tic
 
 logger = logging.getLogger(__name__)
 
+# Schedules this process has said it cannot plan (bounded: forgotten all at once when full).
+_UNPLANNABLE_SAID: set[UUID] = set()
+_UNPLANNABLE_SAID_MAX = 10_000
+
+
+def _warn_once(schedule_id: UUID) -> bool:
+    """Whether this process has yet to say that ``schedule_id`` cannot be planned (now it has)."""
+    if schedule_id in _UNPLANNABLE_SAID:
+        return False
+    if len(_UNPLANNABLE_SAID) >= _UNPLANNABLE_SAID_MAX:
+        _UNPLANNABLE_SAID.clear()
+    _UNPLANNABLE_SAID.add(schedule_id)
+    return True
+
 # Any fixed 64-bit number, distinct from the migrator's: one planner tick at a time.
 PLANNER_LOCK_KEY = 7_240_310_554_202
 # Schedules per transaction: big enough for bulk statements, small enough for short locks.
@@ -235,10 +249,14 @@ async def _plan_schedules(
         try:
             rule = recurrence_for(row, zone)
         except ValueError as exc:
-            # A rule the recurrence refuses sends nothing rather than something wrong.
-            logger.warning(
-                "schedule not plannable", extra={"schedule_id": str(row["id"]), "reason": str(exc)}
-            )
+            # A rule the recurrence refuses sends nothing rather than something wrong. Said once
+            # a process per schedule (a WARNING each tick for each schedule of a patient whose
+            # zone is unknown was noise; medremind_patients_timezone_unknown counts them).
+            if _warn_once(row["id"]):
+                logger.warning(
+                    "schedule not plannable",
+                    extra={"schedule_id": str(row["id"]), "reason": str(exc)},
+                )
             stats += PlannerStats(errors=1)
             reconcile.append(row["id"])
             continue
