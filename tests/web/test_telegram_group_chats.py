@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bot import texts
 from core.answer_buttons import dose_data
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram, callback_update, text_update
@@ -83,6 +84,8 @@ async def test_a_press_in_a_group_answers_no_dose(
     assert answer["callback_query_id"] == press["callback_query"]["id"]
     assert answer["show_alert"] is True
     assert PRIVATE_ONLY in answer["text"]
+    # Telegram shows at most 200 characters of a callback query's answer, in every language.
+    assert all(len(texts.text(locale, "private_chat_only")) <= 200 for locale in texts.LOCALES)
     status = await admin_conn.fetchval("select status from dose_events where id = $1", dose["id"])
     assert status == dose["status"]
     assert await admin_conn.fetchval("select count(*) from inbound_messages") == 0
