@@ -380,6 +380,9 @@ def _retry_after_seconds(exc: RetryAfter) -> float:
 # ------------------------------------------------------------------------------------------
 # inbound
 
+# The one chat type (Telegram's ``Chat.type``) whose updates reach the bot: a patient's own chat.
+PRIVATE_CHAT = "private"
+
 
 def parse_update(update_json: dict[str, Any]) -> InboundEvent | None:
     """A Telegram ``Update`` (webhook JSON) as an :class:`InboundEvent`, or ``None`` to ignore.
@@ -387,12 +390,16 @@ def parse_update(update_json: dict[str, Any]) -> InboundEvent | None:
     Text (commands included), button presses, shared contacts and locations are understood;
     edits, member updates and other content are ignored. A shared contact carries
     ``phone_number`` only when it is the sender's own (Telegram's ``user_id`` matches), so nobody
-    can register someone else's number.
+    can register someone else's number. Only a private chat is a patient's: a message or a press
+    in a group, a supergroup or a channel is ignored (every member would see the patient's
+    medicines and could answer their doses; the webhook says so: medremind.web.telegram_chats).
     """
     update = Update.de_json(update_json, None)
     provider_id = str(update.update_id)
     query = update.callback_query
     if query is not None:
+        if query.message is not None and query.message.chat.type != PRIVATE_CHAT:
+            return None
         user = query.from_user
         chat = query.message.chat.id if query.message is not None else user.id
         return InboundEvent(
@@ -409,7 +416,7 @@ def parse_update(update_json: dict[str, Any]) -> InboundEvent | None:
             callback_query_id=query.id,
         )
     message = update.message
-    if message is None:
+    if message is None or message.chat.type != PRIVATE_CHAT:
         return None
     sender = message.from_user
     common: dict[str, Any] = {
@@ -441,6 +448,7 @@ def parse_update(update_json: dict[str, Any]) -> InboundEvent | None:
 __all__ = [
     "DEFAULT_BASE_URL",
     "MAX_CALLBACK_DATA_BYTES",
+    "PRIVATE_CHAT",
     "TelegramSender",
     "build_keyboard",
     "classify_telegram_error",

@@ -15,6 +15,12 @@ EN: dict[str, str] = {
     "stale_button_idle": "That button is from an older message. Send /help to see what I can do.",
     "too_long": "That message is too long for me.",
     "need_start": "Hi! Send /start to set up your reminders.",
+    # A command or a button press in a group chat (medremind.web.telegram_chats); also an
+    # answerCallbackQuery alert, which holds 200 characters at most.
+    "private_chat_only": (
+        "I only work in a private chat, so that your medicines stay between us."
+        " Tap my name, then Send Message, and send /start there."
+    ),
     "cancelled": "OK, cancelled.",
     "help": (
         "I remind you to take your medicines.\n"
@@ -85,6 +91,10 @@ ES: dict[str, str] = {
     "stale_button_idle": "Ese botón es de un mensaje anterior. Envía /help para ver lo que puedo hacer.",
     "too_long": "Ese mensaje es demasiado largo para mí.",
     "need_start": "¡Hola! Envía /start para configurar tus recordatorios.",
+    "private_chat_only": (
+        "Solo funciono en un chat privado, para que tus medicamentos queden entre nosotros."
+        " Toca mi nombre, luego Enviar mensaje, y envía /start allí."
+    ),
     "cancelled": "De acuerdo, cancelado.",
     "help": (
         "Te recuerdo tomar tus medicamentos.\n"

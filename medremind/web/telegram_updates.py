@@ -52,7 +52,8 @@ def parse_button_update(update: dict[str, Any]) -> InboundEvent | None:
         if (
             type(chat) is not dict
             or type(chat.get("id")) is not int
-            or type(chat.get("type")) is not str
+            # Any other chat (a group's) is PTB's to parse and to refuse (platforms.telegram).
+            or chat.get("type") != "private"
             or type(message.get("message_id")) is not int
             or type(message.get("date")) is not int
         ):

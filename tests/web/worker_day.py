@@ -74,6 +74,23 @@ class Day:
         await self.at(noon + timedelta(minutes=17))  # alerts sent
 
 
+async def worker_passes(day: Day, span: timedelta) -> None:
+    """The worker's passes as a worker ticking every minute makes them, up to ``span`` ahead
+    of ``day``'s clock: at each pending message's time and at least every 15 minutes."""
+    assert day.db.pool is not None
+    target = day.clock.now + span
+    for _ in range(100):
+        upcoming = await day.db.pool.fetchval(
+            "select min(scheduled_time) from scheduled_messages"
+            " where status = 'pending' and scheduled_time > $1",
+            day.clock.now,
+        )
+        step = day.clock.now + timedelta(minutes=15)
+        await day.at(min(step if upcoming is None else min(step, upcoming), target))
+        if day.clock.now >= target:
+            return
+
+
 @pytest.fixture
 def day(db: Database, senders: dict, chat_clock: Clock, web_settings: Settings) -> Day:
     """The worker's day on the web app's database, senders, clock (``web``'s) and settings."""
