@@ -80,7 +80,7 @@ def answers_problems(
     ``PUBLIC_BASE_URL``: without it no Telegram update arrives and every Twilio webhook (answers,
     STOP, delivery status) is refused. ``medremind dev`` (the embedded database) polls Telegram
     instead and is not a deployment. A clinic's own Twilio account needs it as much as the
-    service-wide one.
+    service-wide one. E-mail needs it for the patient app's address its reminders end with.
     """
     if settings.public_base_url or settings.embedded:
         return []
@@ -89,17 +89,24 @@ def answers_problems(
     own = {ch for clinic in clinics or [] for ch in clinic.usable_channels}
     needing = [
         str(ch)
-        for ch in (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP)
-        if usable[ch] or str(ch) in own
+        for ch in (Channel.TELEGRAM, Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
+        if usable.get(ch) or str(ch) in own
     ]
     if not needing:
         return []
-    return [
-        f"PUBLIC_BASE_URL is not set but {', '.join(needing)} is configured: no Telegram webhook"
-        " is registered and every Twilio webhook is refused, so patients' answers, STOP and"
-        " delivery reports never arrive. Set PUBLIC_BASE_URL to the web process's public"
-        " https:// URL."
-    ]
+    said = f"PUBLIC_BASE_URL is not set but {', '.join(needing)} is configured:"
+    if needing != [str(Channel.EMAIL)]:
+        said += (
+            " no Telegram webhook is registered and every Twilio webhook is refused, so"
+            " patients' answers, STOP and delivery reports never arrive."
+        )
+    if str(Channel.EMAIL) in needing:
+        # Nothing reads e-mail back: a reminder names the patient app as where to answer.
+        said += (
+            " E-mail reminders cannot say where to answer (the patient app), so a patient"
+            " reached only by e-mail cannot answer at all."
+        )
+    return [f"{said} Set PUBLIC_BASE_URL to the web process's public https:// URL."]
 
 
 def outbox_report(settings: Settings, usable: dict[Any, bool]) -> tuple[list[str], bool]:

@@ -116,6 +116,21 @@ def test_check_fails_on_a_deployment_that_cannot_receive_answers(
     assert "Database: ok" in result.stdout
 
 
+def test_check_fails_on_e_mail_without_a_public_url(database_url: str, tmp_path: Path) -> None:
+    """Nothing reads e-mail back: without PUBLIC_BASE_URL an e-mail reminder cannot name the
+    patient app, and a patient reached only by e-mail cannot answer at all."""
+    env = _clean_env(
+        DATABASE_URL=database_url,
+        MEDREMIND_DATA_DIR=str(tmp_path),
+        SMTP_HOST="smtp.clinic.example",
+        SMTP_FROM="reminders@clinic.example",
+    )
+    result = _run(["check"], env)
+    assert result.returncode == 1, result.stdout
+    assert "PUBLIC_BASE_URL is not set but email is configured: E-mail reminders" in result.stdout
+    assert "Twilio" not in result.stdout.split("Answers:")[1].splitlines()[0]
+
+
 def test_check_fails_when_database_unreachable(tmp_path: Path) -> None:
     env = _clean_env(
         DATABASE_URL="postgresql://nobody:nothing@127.0.0.1:1/none",
