@@ -23,36 +23,28 @@ AT = datetime(2026, 5, 4, 19, 0, tzinfo=UTC)
 
 async def _failed_prompt(
     conn: asyncpg.Connection, kind: str, scheduled: datetime, **overrides: object
-) -> tuple[asyncpg.Record, asyncpg.Record]:
+) -> asyncpg.Record:
+    """A failed ``kind`` message of a dose due at ``scheduled``, with no expiry unless given."""
     org = await factories.create_organization(conn)
     number = f"+1415555{uuid.uuid4().int % 10000:04d}"
     patient = await factories.create_patient(conn, org["id"], contacts={"sms": number})
     _, schedule = await factories.create_medication(conn, patient["id"])
-    dose = await factories.create_dose_event(conn, schedule, scheduled)
-    message = await factories.create_message(
-        conn,
-        patient["id"],
-        kind=kind,
-        message_content=None,
-        dose_event_id=dose["id"],
-        scheduled_time=scheduled,
-        status="failed",
-        last_error="sms: 30003 unreachable",
-        **overrides,
+    values = {"expires_at": None, **overrides}
+    return await factories.create_dose_reminder(
+        conn, schedule, scheduled, kind=kind, status="failed", **values
     )
-    return message, dose
 
 
 @pytest.mark.parametrize("kind", ["medication_reminder", "dose_followup"])
 async def test_a_dose_prompt_past_its_time_is_not_resent(db, admin_conn, kind: str) -> None:
     # The dispatcher's own window for a row without expires_at, held to here.
     window = DEFAULT_EXPIRY[kind]
-    late, _ = await _failed_prompt(admin_conn, kind, AT - window)
+    late = await _failed_prompt(admin_conn, kind, AT - window)
     result = await resend_message(db.pool, late["id"], late["organization_id"], actor="api", at=AT)
     assert result.outcome is ResendOutcome.TOO_LATE
     assert result.status == (AT).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    in_time, _ = await _failed_prompt(admin_conn, kind, AT - window + timedelta(minutes=1))
+    in_time = await _failed_prompt(admin_conn, kind, AT - window + timedelta(minutes=1))
     done = await resend_message(
         db.pool, in_time["id"], in_time["organization_id"], actor="api", at=AT
     )
@@ -68,7 +60,7 @@ async def test_a_dose_prompt_past_its_time_is_not_resent(db, admin_conn, kind: s
 
 async def test_the_reminders_own_expiry_is_its_window(db, admin_conn) -> None:
     # The planner writes due + 2 h; a reminder given a shorter one is held to it.
-    message, _ = await _failed_prompt(
+    message = await _failed_prompt(
         admin_conn,
         "medication_reminder",
         AT - timedelta(minutes=30),
@@ -82,10 +74,10 @@ async def test_the_reminders_own_expiry_is_its_window(db, admin_conn) -> None:
 
 @pytest.mark.parametrize("status", ["taken", "skipped", "missed", "cancelled"])
 async def test_a_reminder_of_an_answered_dose_is_not_resent(db, admin_conn, status: str) -> None:
-    message, dose = await _failed_prompt(
-        admin_conn, "medication_reminder", AT - timedelta(minutes=20)
+    message = await _failed_prompt(admin_conn, "medication_reminder", AT - timedelta(minutes=20))
+    await admin_conn.execute(
+        "update dose_events set status = $2 where id = $1", message["dose_event_id"], status
     )
-    await admin_conn.execute("update dose_events set status = $2 where id = $1", dose["id"], status)
     result = await resend_message(
         db.pool, message["id"], message["organization_id"], actor="api", at=AT
     )

@@ -20,17 +20,8 @@ from tests.web.processes import StartWeb, clinic_key
 
 async def _failed_reminder(conn: asyncpg.Connection, patient: asyncpg.Record, due: datetime) -> str:
     _, schedule = await factories.create_medication(conn, patient["id"])
-    dose = await factories.create_dose_event(conn, schedule, due)
-    message = await factories.create_message(
-        conn,
-        patient["id"],
-        kind="medication_reminder",
-        message_content=None,
-        dose_event_id=dose["id"],
-        scheduled_time=due,
-        expires_at=due + timedelta(hours=2),
-        status="failed",
-        last_error="sms: 30003 unreachable",
+    message = await factories.create_dose_reminder(
+        conn, schedule, due, status="failed", last_error="sms: 30003 unreachable"
     )
     return str(message["id"])
 

@@ -211,6 +211,25 @@ export function canonicalTimezone(zone: string): string | null {
   return /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(resolved) ? resolved : null;
 }
 
+// tzdata's fixed offsets named the POSIX way round: Etc/GMT+5 is five hours *behind* UTC.
+const ETC_OFFSET = /^Etc\/GMT[+-](\d{1,2})$/;
+// tzdata's legacy EST and MST: fixed offsets, unlike the regions they are named after.
+const FIXED_REGION_NAMES = new Set(["EST", "MST"]);
+
+/**
+ * Why the typed `zone` cannot be a clinic's or a patient's: an error code of ./errors.ts, or null
+ * when canonicalTimezone gives its name. The API's rule (medremind/web/api_v1/fields.py, a 422):
+ * a fixed offset keeps no summer time, and Etc/GMT+5, read as UTC+5, reminded ten hours off;
+ * EST for New York reminded an hour late from March to November.
+ */
+export function timezoneProblem(zone: string): string | null {
+  const canonical = canonicalTimezone(zone);
+  if (canonical === null) return "timezone";
+  if (FIXED_REGION_NAMES.has(zone.trim().toUpperCase())) return "timezone_fixed_region";
+  const offset = ETC_OFFSET.exec(canonical);
+  return offset && Number(offset[1]) !== 0 ? "timezone_fixed_offset" : null;
+}
+
 /**
  * ICU's canonical id -> the IANA name, for the zones IANA renamed and ICU (CLDR keeps ids stable)
  * did not.
