@@ -9,11 +9,11 @@
 //   linking that one; moving another there is refused, that one outlined (the API's 409).
 // - Settings and New patient: Etc/GMT+5 and EST are refused naming why (the API's 422).
 // - Compose: WhatsApp's {{1}} and a text of zero-width spaces are refused in the form (the API's
-//   422), the text kept.
+//   422), the text kept; so are a send time, a booking and a move already past (the API's 422).
 // Run by tests/dashboard/test_send_now_and_api_checks_e2e.py.
 //
 // Environment: BASE_URL, ADMIN_EMAIL/_PASSWORD, DOSE_PATIENT, FREE_PATIENT, DOSE_MESSAGE_ID,
-// APPT_PATIENT, APPT_TIME (datetime-local, clinic's zone), SCREENSHOT_DIR, RESULT_FILE,
+// APPT_PATIENT, APPT_TIME, PAST_TIME (datetime-local, clinic's zone), SCREENSHOT_DIR, RESULT_FILE,
 // CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -112,6 +112,18 @@ try {
   });
   await page.screenshot({ path: join(SHOTS, "appointment-move-same-time.png"), fullPage: true });
 
+  log("a booking and a move into the past are refused (the API's 422)");
+  await page.goto(`${BASE_URL}/appointments`);
+  await form.getByLabel("Patient").selectOption({ label: env("APPT_PATIENT") });
+  await form.getByLabel(/^Starts at/).fill(env("PAST_TIME"));
+  await form.getByRole("button", { name: "Create appointment" }).click();
+  await page.getByTestId("appointment-error").filter({ hasText: "has passed" }).waitFor();
+  result.past_booking_error = await text(page.getByTestId("appointment-error"));
+  await rows.nth(1).getByLabel("New time").fill(env("PAST_TIME"));
+  await rows.nth(1).getByRole("button", { name: "Move" }).click();
+  await page.getByTestId("appointments-error").filter({ hasText: "has passed" }).waitFor();
+  result.past_move_error = await text(page.getByTestId("appointments-error"));
+
   log("Settings: Etc/GMT+5 is refused, saying which way it counts");
   await page.goto(`${BASE_URL}/settings`);
   const settings = page.getByTestId("settings-form");
@@ -143,6 +155,15 @@ try {
   result.markup_error = await text(page.getByTestId("compose-error"));
   result.markup_kept = await message.inputValue();
   result.markup_invalid = await message.getAttribute("aria-invalid");
+  log("Compose at a time already past is refused, not sent at once");
+  await message.fill("Your results are ready.");
+  await page.getByLabel(/^At a time/).check();
+  await page.getByLabel(/^Date and time in/).fill(env("PAST_TIME"));
+  await page.getByRole("button", { name: "Schedule" }).click();
+  await page.getByTestId("compose-error").filter({ hasText: "has passed" }).waitFor();
+  result.past_send_error = await text(page.getByTestId("compose-error"));
+  result.past_send_invalid = await page.getByLabel(/^Date and time in/).getAttribute("aria-invalid");
+  await page.getByLabel("Now", { exact: true }).check();
   await message.fill("\u200b\u200b\u2060");
   await page.getByRole("button", { name: "Send now" }).click();
   await page.getByTestId("compose-error").filter({ hasText: "shows nothing" }).waitFor();

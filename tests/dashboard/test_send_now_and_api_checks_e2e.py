@@ -7,9 +7,9 @@ the clinic's early window) offers a message to the patient instead, and any othe
 later asks first, naming its time and how early; the server refuses a forged or stale
 confirmation. The dashboard also lacked checks the API makes: a booking or a move onto the
 patient's live appointment (the API's 409 naming it), Etc/GMT+N and EST zones (422), template
-markup or invisible-only text in Compose (422). Each is refused in its form, named, the input
-kept. The browser script is ``dashboard/e2e/send-now-and-api-checks.e2e.mjs``. Skipped without
-node and chromium.
+markup or invisible-only text in Compose, and a send time, booking or move already past (422).
+Each is refused in its form, named, the input kept. The browser script is
+``dashboard/e2e/send-now-and-api-checks.e2e.mjs``. Skipped without node and chromium.
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ async def test_send_now_asks_and_the_forms_refuse_what_the_api_refuses(
             "DOSE_MESSAGE_ID": str(reminder["id"]),
             "APPT_PATIENT": "Ana Appt",
             "APPT_TIME": first_at.strftime("%Y-%m-%dT%H:%M"),
+            "PAST_TIME": (first_at - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
         },
     ).result
 
@@ -133,6 +134,11 @@ async def test_send_now_asks_and_the_forms_refuse_what_the_api_refuses(
     assert result["move_error"].startswith("New time: the patient already has another"), result
     assert result["move_named"] == str(first_id)
     assert result["outlined"] == {"id": f"appointment-{first_id}", "outline": "solid"}
+    # Yesterday: refused (the API's 422), for a booking, a move and a message.
+    assert result["past_booking_error"].startswith("Starts at: that time has passed"), result
+    assert result["past_move_error"].startswith("New time: that time has passed"), result
+    assert result["past_send_error"].startswith("Date and time: that time has passed"), result
+    assert result["past_send_invalid"] == "true"
     starts = await admin_conn.fetch("select starts_at from appointments order by starts_at")
     assert [r["starts_at"] for r in starts] == [first_at, later_at]
 

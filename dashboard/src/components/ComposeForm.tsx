@@ -240,7 +240,7 @@ export function ComposeForm({
                   value={localTime}
                   onChange={(e) => setLocalTime(e.target.value)}
                   required
-                  {...(state.error === "send_time" || state.error === "send_time_skipped"
+                  {...(state.error === "send_time" || state.error === "send_time_skipped" || state.error === "send_time_past"
                     ? { "aria-invalid": true, "aria-describedby": "compose-error" }
                     : {})}
                 />

@@ -89,6 +89,12 @@ const MESSAGES: Record<string, string> = {
   reschedule_time:
     "New time: enter the new date and time, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone).",
   outcome: "Outcome: choose Attended or No-show.",
+  send_time_past:
+    "Date and time: that time has passed in the clinic's timezone, so the message would go out at once, not then. Check the date (for tomorrow morning, tomorrow's date), or choose Now.",
+  appointment_time_past:
+    "Starts at: that time has passed in the clinic's timezone. Check the date: an appointment is booked ahead.",
+  reschedule_time_past:
+    "New time: that time has passed in the clinic's timezone. Check the date: an appointment is moved to a time ahead.",
   send_time:
     "Date and time: enter the date and time to send, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone), or choose Now.",
   // Compose from a template: each names the Template field, which the form marks invalid.

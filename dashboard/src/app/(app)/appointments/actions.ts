@@ -13,6 +13,7 @@ import {
   rescheduleAppointment,
   setAppointmentOutcome,
 } from "@/lib/data/appointments";
+import { wallTimePast } from "@/lib/data/wall-time";
 import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
 
 /**
@@ -41,10 +42,13 @@ export async function createAppointmentAction(_previous: FormState, formData: Fo
   const values = formValues(formData, APPOINTMENT_FIELDS);
   const checked = checkNewAppointment(values, clinician.timezone);
   if (!checked.ok) return { error: checked.error, field: checked.field, values };
-  let id: string;
+  let id: string | null;
   try {
-    id = await asClinician(clinician.id, (tx) =>
-      createAppointment(tx, { ...checked.value, timezone: clinician.timezone, createdBy: clinician.id }),
+    id = await asClinician(clinician.id, async (tx) =>
+      // The API refuses a start in the past (422); the planner would confirm a visit gone by.
+      (await wallTimePast(tx, checked.value.localTime, clinician.timezone))
+        ? null
+        : createAppointment(tx, { ...checked.value, timezone: clinician.timezone, createdBy: clinician.id }),
     );
   } catch (error) {
     // Row-level security hides another clinic's patient: to this clinic it does not exist.
@@ -53,6 +57,7 @@ export async function createAppointmentAction(_previous: FormState, formData: Fo
     if (error instanceof SameTimeAppointment) return { error: "appointment_same_time", field: "starts_at", values, existing: error.existing };
     throw error;
   }
+  if (id === null) return { error: "appointment_time_past", field: "starts_at", values };
   redirect(back(formData, undefined, id));
 }
 
@@ -64,7 +69,10 @@ export async function rescheduleAppointmentAction(formData: FormData): Promise<v
   if (!isUuid(id)) redirect(back(formData, "not_found"));
   if (!isLocalDateTime(localTime)) redirect(back(formData, "reschedule_time"));
   if (skippedByClockChange(localTime, clinician.timezone)) redirect(back(formData, "reschedule_time_skipped"));
-  const moved = await asClinician(clinician.id, (tx) => rescheduleAppointment(tx, id, localTime, clinician.timezone));
+  const moved = await asClinician(clinician.id, async (tx) =>
+    (await wallTimePast(tx, localTime, clinician.timezone)) ? "past" : rescheduleAppointment(tx, id, localTime, clinician.timezone),
+  );
+  if (moved === "past") redirect(back(formData, "reschedule_time_past"));
   if (moved instanceof SameTimeAppointment) redirect(back(formData, "reschedule_same_time", undefined, moved.existing));
   redirect(back(formData, moved ? undefined : "not_changed"));
 }

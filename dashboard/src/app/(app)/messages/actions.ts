@@ -21,6 +21,7 @@ import {
 import { resendError } from "@/lib/delivery";
 import { templateVersions } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
+import { wallTimePast } from "@/lib/data/wall-time";
 import { groupConfirmProblem, reachVerdict, templateChannelProblem, templateNameFromForm } from "@/lib/compose";
 import { patientLabel } from "@/lib/patient-label";
 import { SAMPLE_LONGEST, fillForPatient, templateMarkup, unknownPlaceholders } from "@/lib/placeholders";
@@ -109,10 +110,13 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
   // published in service_limits). A group's patient name is counted at its longest, one
   // patient's as it is filled in (below). With `auto` the channel is each patient's, and the
   // worker falls back past one it does not fit.
-  const { maxSegments, visible } = await asClinician(clinician.id, async (tx) => ({
+  const { maxSegments, visible, past } = await asClinician(clinician.id, async (tx) => ({
     maxSegments: await smsMaxSegments(tx),
     visible: content === null || (await textVisible(tx, content)),
+    past: localTime !== null && (await wallTimePast(tx, localTime, clinician.timezone)),
   }));
+  // A time already past would send it at once, not then (the API refuses it too: 422).
+  if (past) return { error: "send_time_past" };
   // Only zero-width or other invisible characters: an empty SMS (the API refuses it too).
   if (!visible) return { error: "message_invisible" };
   const tooLong = (text: string) => platform !== "auto" && lengthProblem(text, platform, maxSegments) !== null;
