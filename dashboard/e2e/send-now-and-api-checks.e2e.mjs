@@ -6,14 +6,15 @@
 //   sends; a forged confirmation of the reminder, or of another time, is refused. A failed
 //   reminder of a dose whose time has passed offers no Re-send (it would be refused).
 // - Appointments: a booking at the time of the patient's live appointment is refused in the form,
-//   linking that one; moving another there is refused, that one outlined (the API's 409).
+//   linking that one; moving another there is refused, that one outlined (the API's 409); so is
+//   a booking for a patient who has not consented yet.
 // - Settings and New patient: Etc/GMT+5 and EST are refused naming why (the API's 422).
 // - Compose: WhatsApp's {{1}} and a text of zero-width spaces are refused in the form (the API's
 //   422), the text kept; so are a send time, a booking and a move already past (the API's 422).
 // Run by tests/dashboard/test_send_now_and_api_checks_e2e.py.
 //
 // Environment: BASE_URL, ADMIN_EMAIL/_PASSWORD, DOSE_PATIENT, FREE_PATIENT, DOSE_MESSAGE_ID,
-// APPT_PATIENT, APPT_TIME, PAST_TIME (datetime-local, clinic's zone), SCREENSHOT_DIR, RESULT_FILE,
+// APPT_PATIENT, INVITED_PATIENT, APPT_TIME, PAST_TIME (datetime-local, clinic's zone), SCREENSHOT_DIR, RESULT_FILE,
 // CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -123,6 +124,14 @@ try {
   await rows.nth(1).getByRole("button", { name: "Move" }).click();
   await page.getByTestId("appointments-error").filter({ hasText: "has passed" }).waitFor();
   result.past_move_error = await text(page.getByTestId("appointments-error"));
+
+  log("a patient who has not consented yet is not booked (the API's 409)");
+  await page.goto(`${BASE_URL}/appointments`);
+  await form.getByLabel("Patient").selectOption({ label: env("INVITED_PATIENT") });
+  await form.getByRole("button", { name: "Create appointment" }).click();
+  await page.getByTestId("appointment-error").filter({ hasText: "consented" }).waitFor();
+  result.invited_error = await text(page.getByTestId("appointment-error"));
+  result.invited_marked = await form.getByLabel("Patient").getAttribute("aria-invalid");
 
   log("Settings: Etc/GMT+5 is refused, saying which way it counts");
   await page.goto(`${BASE_URL}/settings`);

@@ -6,7 +6,8 @@ dose, at one click: the patient takes the dose early. Now a reminder before its 
 the clinic's early window) offers a message to the patient instead, and any other message due
 later asks first, naming its time and how early; the server refuses a forged or stale
 confirmation. The dashboard also lacked checks the API makes: a booking or a move onto the
-patient's live appointment (the API's 409 naming it), Etc/GMT+N and EST zones (422), template
+patient's live appointment (the API's 409 naming it) or for a patient who has not consented
+(409), Etc/GMT+N and EST zones (422), template
 markup or invisible-only text in Compose, and a send time, booking or move already past (422).
 Each is refused in its form, named, the input kept. The browser script is
 ``dashboard/e2e/send-now-and-api-checks.e2e.mjs``. Skipped without node and chromium.
@@ -76,6 +77,14 @@ async def test_send_now_asks_and_the_forms_refuse_what_the_api_refuses(
             appt_patient["id"],
             at,
         )
+    await create_patient(
+        admin_conn,
+        org_id,
+        display_name="Ivy Invited",
+        contacts={"sms": "+14155550164"},
+        consent_at=None,
+        status="invited",
+    )
     first_id = await admin_conn.fetchval(
         "select id from appointments where starts_at = $1", first_at
     )
@@ -90,6 +99,7 @@ async def test_send_now_asks_and_the_forms_refuse_what_the_api_refuses(
             "FREE_PATIENT": "Fred Free",
             "DOSE_MESSAGE_ID": str(reminder["id"]),
             "APPT_PATIENT": "Ana Appt",
+            "INVITED_PATIENT": "Ivy Invited",
             "APPT_TIME": first_at.strftime("%Y-%m-%dT%H:%M"),
             "PAST_TIME": (first_at - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
         },
@@ -139,6 +149,8 @@ async def test_send_now_asks_and_the_forms_refuse_what_the_api_refuses(
     assert result["past_move_error"].startswith("New time: that time has passed"), result
     assert result["past_send_error"].startswith("Date and time: that time has passed"), result
     assert result["past_send_invalid"] == "true"
+    assert result["invited_error"].startswith("Patient: this patient has not consented yet")
+    assert result["invited_marked"] == "true"
     starts = await admin_conn.fetch("select starts_at from appointments order by starts_at")
     assert [r["starts_at"] for r in starts] == [first_at, later_at]
 
@@ -152,7 +164,7 @@ async def test_send_now_asks_and_the_forms_refuse_what_the_api_refuses(
         == ZONE
     )
     assert result["patient_zone_error"].startswith("Timezone: EST and MST are fixed offsets")
-    assert await admin_conn.fetchval("select count(*) from patients") == 3
+    assert await admin_conn.fetchval("select count(*) from patients") == 4
 
     # Compose: markup and invisible text refused in the form, the Message field marked.
     assert result["markup_warning"].startswith("Sent as typed: {{1}}."), result

@@ -111,6 +111,8 @@ const MESSAGES: Record<string, string> = {
     "Recipients: the group has changed since you counted it (patients joined, left or changed their consent). Press Count recipients again, check the number, then send.",
   not_consented:
     "Patient: this patient has not consented yet (invited): nothing but a service notice goes to them before they join. Send them an invite link (Make an invite link on their page) and send this message once they have joined.",
+  appointment_not_consented:
+    "Patient: this patient has not consented yet (invited), so the appointment's confirmation and reminders would not reach them. Send them an invite link (Make an invite link on their page) and book the appointment once they have joined.",
   resend_unreachable:
     "Not re-sent: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a copy, due at once, would fail again. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page); or add a contact point on their page, then re-send.",
   unreachable_now:

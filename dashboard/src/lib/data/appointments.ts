@@ -56,6 +56,9 @@ export interface NewAppointment {
 /** The patient is not one the clinician's clinic has (or was erased). */
 export class PatientNotFound extends Error {}
 
+/** The patient has not consented yet (invited): nothing but a service notice goes to them. */
+export class PatientNotConsented extends Error {}
+
 /** The patient already has a live appointment at that time: `existing` is its id. */
 export class SameTimeAppointment extends Error {
   constructor(readonly existing: string) {
@@ -106,6 +109,13 @@ async function sameTimeAppointment(
  * the night the clocks go back, is the first (`AT TIME ZONE` alone took the second).
  */
 export async function createAppointment(tx: Tx, input: NewAppointment): Promise<string> {
+  // Not consented yet (invited): its confirmation and reminders would all be cancelled at send
+  // time (no consent); the API refuses the booking too (409 on patient_id).
+  const [patient] = await tx<{ consented: boolean }[]>`
+    select consent_at is not null as consented from patients
+     where id = ${input.patientId} and status <> 'deleted'`;
+  if (!patient) throw new PatientNotFound("patient not found");
+  if (!patient.consented) throw new PatientNotConsented("patient has not consented");
   const existing = await sameTimeAppointment(tx, input.patientId, input.localTime, input.timezone, null);
   if (existing !== null) throw new SameTimeAppointment(existing);
   const [row] = await tx<{ id: string }[]>`

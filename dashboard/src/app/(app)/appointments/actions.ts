@@ -6,6 +6,7 @@ import { asClinician, isUuid } from "@/lib/db";
 import { APPOINTMENT_FIELDS, checkNewAppointment } from "@/lib/appointment-form";
 import { type FormState, formValues } from "@/lib/form-state";
 import {
+  PatientNotConsented,
   PatientNotFound,
   SameTimeAppointment,
   cancelAppointment,
@@ -53,6 +54,7 @@ export async function createAppointmentAction(_previous: FormState, formData: Fo
   } catch (error) {
     // Row-level security hides another clinic's patient: to this clinic it does not exist.
     if (error instanceof PatientNotFound) return { error: "patient_not_found", field: "patient_id", values };
+    if (error instanceof PatientNotConsented) return { error: "appointment_not_consented", field: "patient_id", values };
     // The API's 409: the patient has a live appointment then already (named: the form links it).
     if (error instanceof SameTimeAppointment) return { error: "appointment_same_time", field: "starts_at", values, existing: error.existing };
     throw error;
