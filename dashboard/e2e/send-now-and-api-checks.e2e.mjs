@@ -41,7 +41,8 @@ try {
   const sendFree = freeRow.getByRole("button", { name: `Send now: message to ${env("FREE_PATIENT")}` });
   await sendFree.click();
   await freeRow.getByTestId("send-now-confirm").waitFor();
-  result.question = await text(freeRow.getByTestId("send-now-confirm").locator("p"));
+  result.question = await text(freeRow.getByTestId("send-now-confirm").locator("p").first());
+  result.quiet_note = await text(freeRow.getByTestId("send-now-confirm-note"));
   result.focus_on_question = await focused(page);
   await page.screenshot({ path: join(SHOTS, "send-now-asks.png"), fullPage: true });
   await page.keyboard.press("Tab"); // Keep its time

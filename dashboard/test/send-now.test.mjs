@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { earlyByText, sendNowVerdict } = require("../.unit-build/send-now.js");
+const { earlyByText, quietHoursMayHold, sendNowVerdict } = require("../.unit-build/send-now.js");
 
 const NOW = new Date("2026-12-05T03:10:00Z");
 const at = (minutes) => new Date(NOW.getTime() + minutes * 60_000);
@@ -55,4 +55,12 @@ describe("earlyByText", () => {
     [1440 * 60_000, "1 day"],
   ];
   for (const [ms, text] of cases) test(text, () => assert.equal(earlyByText(ms), text));
+});
+
+test("quiet hours may hold a message that is not urgent, never a dose's reminder or follow-up", () => {
+  assert.equal(quietHoursMayHold({ kind: "free_text", urgent: false }), true);
+  assert.equal(quietHoursMayHold({ kind: "free_text", urgent: true }), false);
+  assert.equal(quietHoursMayHold({ kind: "appointment_reminder", urgent: false }), true);
+  assert.equal(quietHoursMayHold({ kind: "medication_reminder", urgent: false }), false);
+  assert.equal(quietHoursMayHold({ kind: "dose_followup", urgent: false }), false);
 });

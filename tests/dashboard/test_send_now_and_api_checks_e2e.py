@@ -113,6 +113,7 @@ async def test_send_now_asks_and_the_forms_refuse_what_the_api_refuses(
     assert result["question"].startswith("It is due at "), result
     # Due 3 h after `now`; the page is shown a little later (servers starting, signing in).
     assert re.search(r"Send it now, (3 h|2 h 5\d min) early\?$", result["question"]), result
+    assert result["quiet_note"].startswith("It is not urgent: if it is night for the patient")
     assert result["focus_on_question"] == "Yes, send now"
     assert result["focus_after_keep"] == "Send now"
     assert result["forged_dose_error"].startswith("Not sent: this is a dose's reminder"), result

@@ -13,6 +13,8 @@ interface Props {
   /** The question, and the accessible name of the group that asks it. */
   question: ReactNode;
   questionLabel: string;
+  /** A second line under the question, if any. */
+  note?: ReactNode;
   confirmLabel: string;
   keepLabel: string;
   /** The confirming button's class (the first button's by default). */
@@ -54,6 +56,11 @@ export function AskFirst(props: Props) {
       <p className="hint" style={{ marginTop: 0 }}>
         {props.question}
       </p>
+      {props.note ? (
+        <p className="hint" data-testid={`${props.testId}-note`}>
+          {props.note}
+        </p>
+      ) : null}
       <div className="row">
         <button ref={confirm} type="submit" className={props.confirmClassName ?? props.className}>
           {props.confirmLabel}

@@ -11,15 +11,19 @@ interface Props {
   when: string;
   /** How early a send now is ("5 h 37 min"). */
   earlyBy: string;
+  /** The patient's quiet hours still hold it (not urgent, not a dose's reminder). */
+  quietHoursHold: boolean;
 }
 
 /**
  * Send a pending message now, in two steps (components/AskFirst.tsx): the first button asks,
  * naming the message's time and how early it would go; the second sends it, as confirmed (the
- * server refuses it if its time changed since). One click sent a reminder hours before its time.
+ * server refuses it if its time changed since), and saying when quiet hours still hold it (a
+ * message that is not urgent waits for the end of the patient's night: "now" is not always now).
+ * One click sent a reminder hours before its time.
  * A medication reminder before its dose's time gets no Send now at all (lib/send-now.ts).
  */
-export function SendNow({ action, id, filter, patientName, scheduledMs, when, earlyBy }: Props) {
+export function SendNow({ action, id, filter, patientName, scheduledMs, when, earlyBy, quietHoursHold }: Props) {
   return (
     <AskFirst
       action={action}
@@ -32,6 +36,11 @@ export function SendNow({ action, id, filter, patientName, scheduledMs, when, ea
         <>
           It is due at {when}. Send it now, {earlyBy} early?
         </>
+      }
+      note={
+        quietHoursHold
+          ? "It is not urgent: if it is night for the patient (their quiet hours), it may wait until their quiet hours end."
+          : null
       }
       confirmLabel="Yes, send now"
       confirmClassName=""

@@ -54,3 +54,11 @@ export function earlyByText(ms: number): string {
   if (rest > 0 && days === 0) parts.push(`${rest} min`);
   return parts.join(" ");
 }
+
+// Kinds the patient chose the time of: quiet hours never hold them (scheduler/quiet_hours.py).
+const PATIENT_CHOSEN_KINDS = new Set(["medication_reminder", "dose_followup"]);
+
+/** Whether the patient's quiet hours may still hold `m` once due (scheduler.quiet_hours.is_deferrable). */
+export function quietHoursMayHold(m: { kind: string; urgent: boolean }): boolean {
+  return !m.urgent && !PATIENT_CHOSEN_KINDS.has(m.kind);
+}

@@ -60,6 +60,8 @@ export interface MessageRow {
   resent_from: string | null;
   /** The copy that re-sends this failed message, if any. */
   resent_as: string | null;
+  /** Not held by quiet hours. */
+  urgent: boolean;
   /** Why this failed dose reminder can no longer be re-sent (lib/delivery.ts), else null. */
   resend_closed: string | null;
   /** The dose a reminder or follow-up is about: when it is due (lib/send-now.ts). */
@@ -104,7 +106,7 @@ const RESEND_CLOSED = `
 const MESSAGE_COLUMNS = `
   m.id, m.patient_id, p.display_name as patient_name, m.kind, m.message_content, m.template, m.scheduled_time,
   m.status, m.platform, m.channel_used, m.attempts, m.last_error, m.sent_at, m.delivered_at,
-  m.via_outbox, m.resent_from,
+  m.via_outbox, m.resent_from, m.urgent,
   (select r.id from scheduled_messages r where r.resent_from = m.id) as resent_as,
   (select c.name from caregivers c where c.id = m.caregiver_id) as caregiver_name,
   (select md.name from dose_events de join medications md on md.id = de.medication_id

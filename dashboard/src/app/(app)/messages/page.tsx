@@ -8,7 +8,7 @@ import { MESSAGE_STATUSES, type MessageRow, listMessages } from "@/lib/data/mess
 import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, resendClosedText } from "@/lib/delivery";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
-import { earlyByText, sendNowVerdict } from "@/lib/send-now";
+import { earlyByText, quietHoursMayHold, sendNowVerdict } from "@/lib/send-now";
 import { SendNow } from "@/components/SendNow";
 import { cancelMessageAction, resendMessageAction, sendNowAction } from "./actions";
 
@@ -176,6 +176,7 @@ function SendNowCell({ message: m, now, filter, timezone }: { message: MessageRo
       scheduledMs={m.scheduled_time.getTime()}
       when={formatInZone(m.scheduled_time, timezone)}
       earlyBy={earlyByText(verdict.earlyMs)}
+      quietHoursHold={quietHoursMayHold(m)}
     />
   );
 }
