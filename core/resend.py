@@ -26,6 +26,10 @@ class ResendOutcome(enum.StrEnum):
     ALREADY_RESENT = "already_resent"  # re-sent before: the existing copy
     NOT_FAILED = "not_failed"  # only a failed message can be re-sent
     PATIENT_ERASED = "patient_erased"  # nothing is sent to an erased patient
+    # A dose's reminder or follow-up (migration 20260101016500): its dose is answered, missed or
+    # cancelled (status: the dose's), or its time has passed (status: the window's end, ISO UTC).
+    DOSE_CLOSED = "dose_closed"
+    TOO_LATE = "too_late"
     NOT_FOUND = "not_found"  # no such message in the clinic
 
 

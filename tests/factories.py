@@ -6,7 +6,7 @@ Each helper takes keyword overrides for any column, so a test states only what i
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
@@ -138,3 +138,19 @@ async def create_webhook_event(
         "select public.emit_webhook_event($1, 'message.status', '{\"status\": \"sent\"}')",
         organization_id,
     )
+
+
+async def create_dose_reminder(
+    conn: asyncpg.Connection, schedule: asyncpg.Record, due_at: datetime, **overrides: Any
+) -> asyncpg.Record:
+    """A dose of ``schedule`` due at ``due_at`` and its ``medication_reminder`` row, due then and
+    expiring two hours later as the planner writes it (pending unless ``overrides`` say)."""
+    dose = await create_dose_event(conn, schedule, due_at)
+    values = {
+        "kind": "medication_reminder",
+        "message_content": None,
+        "dose_event_id": dose["id"],
+        "scheduled_time": due_at,
+        "expires_at": due_at + timedelta(hours=2),
+    } | overrides
+    return await create_message(conn, schedule["patient_id"], **values)

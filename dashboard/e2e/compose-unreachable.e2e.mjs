@@ -80,6 +80,7 @@ try {
   log("Send now on that message, in the Messages list: refused, it stays scheduled");
   await page.goto(`${BASE_URL}/messages?status=pending`);
   await page.getByRole("button", { name: `Send now: message to ${env("PATIENT_NAME")}` }).click();
+  await page.getByRole("button", { name: "Yes, send now" }).click(); // Send now asks first
   await page.waitForURL(/error=unreachable_now/);
   result.send_now = { error: await text(page.locator("p.alert")) };
   await page.screenshot({ path: join(SHOTS, "messages-send-now-unreachable.png"), fullPage: true });

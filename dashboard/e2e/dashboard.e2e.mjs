@@ -413,6 +413,9 @@ try {
   await page.goto(`${BASE_URL}/messages`);
   const nowRow = page.locator(`[data-testid="message-row"][data-message-id="${result.sent_now_message_id}"]`);
   await nowRow.getByRole("button", { name: /^Send now/ }).click();
+  // Send now asks first, naming the message's time and how early (components/SendNow.tsx).
+  check((await nowRow.getByTestId("send-now-confirm").textContent()).includes("early?"), "Send now asks, naming how early");
+  await nowRow.getByRole("button", { name: "Yes, send now" }).click();
   await nowRow
     .locator('[data-testid="message-status"][data-status="sent"], [data-testid="message-status"][data-status="delivered"]')
     .waitFor({ timeout: SENT_TIMEOUT });

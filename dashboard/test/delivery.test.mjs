@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { OUTBOX_LABEL, canResend, channelLabel, resendError, kindLabel } = require("../.unit-build/delivery.js");
+const { OUTBOX_LABEL, canResend, channelLabel, resendClosedText, resendError, kindLabel } = require("../.unit-build/delivery.js");
 
 describe("channelLabel", () => {
   test("a provider send shows its channel only", () => {
@@ -33,14 +33,25 @@ describe("canResend", () => {
   ];
   for (const [status, resentAs, expected] of cases) {
     test(`${status}${resentAs ? " (re-sent)" : ""}: ${expected}`, () => {
-      assert.equal(canResend({ status, resent_as: resentAs }), expected);
+      assert.equal(canResend({ status, resent_as: resentAs, resend_closed: null }), expected);
     });
   }
+  // A dose's reminder past its time, or of an answered dose: public.resend_message refuses it.
+  for (const closed of ["too_late", "dose_closed"]) {
+    test(`failed, ${closed}: false, and says why`, () => {
+      const m = { status: "failed", resent_as: null, resend_closed: closed };
+      assert.equal(canResend(m), false);
+      assert.match(resendClosedText(m), /^Not re-sendable: /);
+    });
+  }
+  test("a message that can be re-sent says nothing", () => {
+    assert.equal(resendClosedText({ status: "failed", resent_as: null, resend_closed: null }), null);
+  });
 });
 
 describe("resendError", () => {
   test("a copy made is no error", () => assert.equal(resendError("resent"), null));
-  for (const outcome of ["already_resent", "not_failed", "patient_erased", "not_found", "resend_unreachable"]) {
+  for (const outcome of ["already_resent", "not_failed", "patient_erased", "not_found", "resend_unreachable", "dose_closed", "too_late"]) {
     test(`${outcome} is its own error code`, () => assert.equal(resendError(outcome), outcome));
   }
   test("anything else reads as not found", () => assert.equal(resendError("surprise"), "not_found"));

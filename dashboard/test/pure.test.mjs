@@ -120,13 +120,20 @@ describe("time", () => {
     assert.equal(localInputValue(new Date("2026-03-29T01:30:00Z"), "Europe/Madrid"), "2026-03-29T03:30");
     assert.equal(localInputValue(new Date("2026-11-22T23:05:00Z"), "America/New_York"), "2026-11-22T18:05");
   });
-  test("a new appointment starts tomorrow on the clinic's next whole hour", () => {
+  test("a new appointment starts tomorrow on the clinic's next whole hour, in office hours", () => {
     assert.equal(tomorrowOnTheHour(new Date("2026-12-04T08:47:00Z"), "Europe/Madrid"), "2026-12-05T10:00");
     assert.equal(tomorrowOnTheHour(new Date("2026-12-04T09:00:00Z"), "Europe/Madrid"), "2026-12-05T10:00");
     // Kolkata is UTC+05:30: 08:47 UTC is 14:17 there; rounded on its clock, not UTC's.
     assert.equal(tomorrowOnTheHour(new Date("2026-12-04T08:47:00Z"), "Asia/Kolkata"), "2026-12-05T15:00");
-    // Across midnight and the end of a month and year.
-    assert.equal(tomorrowOnTheHour(new Date("2026-12-30T23:30:00Z"), "UTC"), "2027-01-01T00:00");
+    // Late at night: tomorrow morning at 09:00 (it offered 00:00 the day after tomorrow), across
+    // the end of a month and year; before the clinic opens, 09:00 tomorrow too (it offered 03:00).
+    assert.equal(tomorrowOnTheHour(new Date("2026-12-30T23:30:00Z"), "UTC"), "2026-12-31T09:00");
+    assert.equal(tomorrowOnTheHour(new Date("2026-12-31T18:20:00Z"), "Asia/Kathmandu"), "2027-01-02T09:00");
+    assert.equal(tomorrowOnTheHour(new Date("2026-12-04T16:59:00Z"), "UTC"), "2026-12-05T17:00");
+    assert.equal(tomorrowOnTheHour(new Date("2026-12-04T17:01:00Z"), "UTC"), "2026-12-05T09:00");
+    // The night before the clocks go forward (Berlin skips 02:00-03:00 on 28 March 2027): at
+    // 01:30 it offered 02:00, a time that does not exist, which the form itself then refused.
+    assert.equal(tomorrowOnTheHour(new Date("2027-03-27T00:30:00Z"), "Europe/Berlin"), "2027-03-28T09:00");
   });
   test("datetime-local values are recognised", () => {
     assert.ok(isLocalDateTime("2026-11-22T08:00"));

@@ -45,6 +45,14 @@ export function AppointmentForm({ action, patients, patientTotal, patient, timez
       {error ? (
         <p role="alert" className="alert" id={ERROR_ID} data-testid={ERROR_ID}>
           {error}
+          {state.existing ? (
+            <>
+              {" "}
+              <a href={`#appointment-${state.existing}`} data-testid="appointment-existing">
+                See that appointment
+              </a>
+            </>
+          ) : null}
         </p>
       ) : null}
       <input type="hidden" name="back_patient" value={patient ?? ""} />

@@ -14,9 +14,12 @@ import {
   templateChannelProblem,
   templateChoices,
 } from "@/lib/compose";
-import { fillForPatient, fillTemplate, unknownPlaceholders } from "@/lib/placeholders";
+import { fillForPatient, fillTemplate, templateMarkup, unknownPlaceholders } from "@/lib/placeholders";
 import { CHANNEL_LIMITS, smsCount } from "@/lib/sms";
 import { TEMPLATE_ERRORS, errorMessage } from "@/lib/errors";
+
+/** The server's refusals of the message's text (lib/errors.ts), which mark the Message field. */
+const MESSAGE_ERRORS: readonly string[] = ["placeholder", "markup", "message_invisible", "direction_message", "too_long"];
 
 interface Props {
   /** Inserts the message(s) and redirects; a refusal comes back as an error code. */
@@ -91,6 +94,16 @@ export function ComposeForm({
   // Free text is shown as the patient receives it: one patient's names filled in (as the server
   // action fills them); for a group the clinic's, and {{ patient_name }} stays, filled per patient.
   const unknown = source === "free" ? unknownPlaceholders(text) : [];
+  // Other markup ({% if %}, WhatsApp's {{1}}) would reach the patient as typed: the server refuses it.
+  const markup = source === "free" && unknown.length === 0 ? templateMarkup(text) : null;
+  // The server's refusal of the text itself marks the Message field.
+  const messageRefused = state.error !== undefined && MESSAGE_ERRORS.includes(state.error);
+  const messageDescribedBy = [
+    "message-count",
+    unknown.length > 0 ? "message-placeholders" : null,
+    markup !== null ? "message-markup" : null,
+    messageRefused ? "compose-error" : null,
+  ].filter(Boolean).join(" ");
   const shown =
     source === "free"
       ? audience === "one" && patient
@@ -227,7 +240,7 @@ export function ComposeForm({
                   value={localTime}
                   onChange={(e) => setLocalTime(e.target.value)}
                   required
-                  {...(state.error === "send_time" || state.error === "send_time_skipped"
+                  {...(state.error === "send_time" || state.error === "send_time_skipped" || state.error === "send_time_past"
                     ? { "aria-invalid": true, "aria-describedby": "compose-error" }
                     : {})}
                 />
@@ -309,8 +322,8 @@ export function ComposeForm({
                   maxLength={4096}
                   value={text}
                   onChange={(e) => setText(e.target.value)}
-                  aria-describedby={unknown.length > 0 ? "message-count message-placeholders" : "message-count"}
-                  aria-invalid={unknown.length > 0 ? true : undefined}
+                  aria-describedby={messageDescribedBy}
+                  aria-invalid={unknown.length > 0 || markup !== null || messageRefused ? true : undefined}
                 />
                 <p id="message-count" className="hint" aria-live="polite">
                   {shown.length} characters as sent · SMS: {sms.segments} segment{sms.segments === 1 ? "" : "s"} ({sms.encoding})
@@ -322,6 +335,11 @@ export function ComposeForm({
                   <p id="message-placeholders" className="error" role="alert" data-testid="placeholder-warning">
                     Not filled in: {unknown.map((n) => `{{ ${n} }}`).join(", ")}. Only {"{{ patient_name }}"} and{" "}
                     {"{{ clinic_name }}"} are.
+                  </p>
+                ) : null}
+                {markup !== null ? (
+                  <p id="message-markup" className="error" role="alert" data-testid="markup-warning">
+                    Sent as typed: {markup}. Write the words themselves, or save a template and send that.
                   </p>
                 ) : null}
               </div>

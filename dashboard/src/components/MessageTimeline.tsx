@@ -1,5 +1,5 @@
 import type { MessageRow } from "@/lib/data/messages";
-import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel } from "@/lib/delivery";
+import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, resendClosedText } from "@/lib/delivery";
 import { formatInZone } from "@/lib/time";
 import { StatusBadge } from "./StatusBadge";
 
@@ -72,6 +72,7 @@ export function MessageTimeline({
               <button type="submit" className="secondary" aria-label="Re-send this failed message">Re-send</button>
             </form>
           ) : null}
+          {resend && resendClosedText(m) ? <p className="hint" data-testid="resend-closed">{resendClosedText(m)}</p> : null}
         </li>
       ))}
     </ol>

@@ -17,6 +17,12 @@ export interface DeliveryFacts {
   via_outbox: boolean;
   /** The copy that re-sends this (failed) message, if any. */
   resent_as: string | null;
+  /**
+   * Why this failed dose reminder or follow-up can no longer be re-sent (`dose_closed`: its dose
+   * was answered, missed or cancelled; `too_late`: its time has passed), else null. The rule of
+   * public.resend_message (migration 20260101016500), read with the row.
+   */
+  resend_closed: string | null;
 }
 
 /** Shown next to an outbox delivery (also as its tooltip's first words). */
@@ -40,16 +46,38 @@ export function channelLabel(m: Pick<DeliveryFacts, "platform" | "channel_used" 
   return m.via_outbox ? `${channel} · ${OUTBOX_LABEL}` : channel;
 }
 
-/** Whether the message offers "Re-send": failed, and not re-sent already. */
-export function canResend(m: Pick<DeliveryFacts, "status" | "resent_as">): boolean {
-  return m.status === "failed" && m.resent_as === null;
+/**
+ * Whether the message offers "Re-send": failed, not re-sent already, and not a dose's reminder
+ * past its time or of an answered dose (the button would only be refused).
+ */
+export function canResend(m: Pick<DeliveryFacts, "status" | "resent_as" | "resend_closed">): boolean {
+  return m.status === "failed" && m.resent_as === null && m.resend_closed === null;
+}
+
+/** What a failed dose reminder that cannot be re-sent says instead of "Re-send", or null. */
+export function resendClosedText(m: Pick<DeliveryFacts, "status" | "resent_as" | "resend_closed">): string | null {
+  if (m.status !== "failed" || m.resent_as !== null || m.resend_closed === null) return null;
+  return m.resend_closed === "dose_closed"
+    ? "Not re-sendable: its dose was answered or closed since."
+    : "Not re-sendable: its dose's time has passed (a late reminder risks a double dose).";
 }
 
 /**
  * Outcomes of `resend_message` (migration 20260101009310), and the dashboard's own
  * `resend_unreachable` (no channel reaches the patient now: the copy would fail again).
  */
-export const RESEND_OUTCOMES = ["resent", "already_resent", "not_failed", "patient_erased", "not_found", "resend_unreachable"] as const;
+export const RESEND_OUTCOMES = [
+  "resent",
+  "already_resent",
+  "not_failed",
+  "patient_erased",
+  "not_found",
+  "resend_unreachable",
+  // A dose's reminder or follow-up whose dose is answered, or whose time has passed (migration
+  // 20260101016500): a copy now would prompt a dose already taken, or a double dose.
+  "dose_closed",
+  "too_late",
+] as const;
 export type ResendOutcome = (typeof RESEND_OUTCOMES)[number];
 
 /** The `?error=` code a re-send's outcome redirects with; null when the copy was made. */

@@ -4,6 +4,10 @@ const MESSAGES: Record<string, string> = {
   duplicate: "External id: a patient with that external id already exists in your clinic.",
   timezone:
     "Timezone: not a time zone the service knows. Use an IANA name such as Europe/Madrid, America/New_York or UTC.",
+  timezone_fixed_offset:
+    "Timezone: Etc/GMT+N and Etc/GMT-N are fixed offsets that count the other way round (Etc/GMT+5 is UTC-05:00, five hours behind UTC) and keep no summer time. Use the zone of the place, such as Europe/Berlin or America/Bogota.",
+  timezone_fixed_region:
+    "Timezone: EST and MST are fixed offsets with no summer time (EST is UTC-05:00 all year, while New York changes its clocks). Use the place's zone: America/New_York or America/Denver (America/Panama or America/Phoenix for UTC-05:00 or UTC-07:00 all year).",
   name_required: "Name: enter the patient's name.",
   name_invisible:
     "Name: it shows nothing, only spaces and invisible characters (zero-width spaces or joiners, direction marks, blank fillers such as U+3164). Type the name in letters, for example Ana.",
@@ -28,10 +32,21 @@ const MESSAGES: Record<string, string> = {
     "Only an admin of your clinic can change its settings and templates. Ask an admin to make the change, or to make you an admin.",
   placeholder:
     "Message: only {{ patient_name }} and {{ clinic_name }} are filled in; remove or correct the other {{ ... }} placeholders.",
+  markup:
+    "Message: it holds template markup ({% ... %}, or {{ }} around anything but patient_name or clinic_name, such as WhatsApp's {{1}}), which would reach the patient as typed, braces and all. Write the words themselves, or save a template (Templates) and send that.",
+  message_invisible:
+    "Message: it shows nothing, only spaces and invisible characters (zero-width spaces or joiners, direction marks, blank fillers such as U+3164). Type the message in words.",
   confirm_erasure: "To erase this patient, tick the box that confirms it: erasure cannot be undone.",
   too_long:
     "Message: too long for the chosen channel (WhatsApp takes 1,600 characters; SMS as many segments as the service allows, MEDREMIND_SMS_MAX_SEGMENTS). The table under the message shows each channel's length: shorten it, or choose another channel.",
   not_pending: "That message is no longer pending, so it cannot be changed.",
+  dose_not_due:
+    "Not sent: this is a dose's reminder (\"Time for your dose\"), and its dose is not due yet. Sent now, the patient would take the dose early. It goes at its time; to tell the patient something before, write them a message (Compose).",
+  send_now_moved: "Not sent: that message's time has changed since the page showed it. Look at its new time and press Send now again if it should still go now.",
+  dose_closed:
+    "Not re-sent: this reminder is about a dose that was answered, missed or cancelled since; a copy would ask about it again. To tell the patient something, write them a message (Compose).",
+  too_late:
+    "Not re-sent: this reminder's dose time has passed (a reminder is worth sending for two hours, a follow-up for one). A copy now would tell the patient to take the dose that late, close to their next one. To tell the patient something, write them a message (Compose).",
   not_failed: "Only a failed message can be re-sent; this one has not failed.",
   already_resent: "That message was re-sent already: its copy is in the list.",
   patient_erased: "That patient's data was erased: nothing is sent to them any more.",
@@ -56,6 +71,10 @@ const MESSAGES: Record<string, string> = {
   offsets:
     "Appointment reminder times: type 1 to 6 times before the appointment in hours (for example 24 2) or minutes (30m), from 5 minutes to 14 days; leave it empty for the clinic's times.",
   // Appointments: each names its field and what it takes (lib/appointment-form.ts).
+  appointment_same_time:
+    "Starts at: this patient already has an appointment at that time, in the list below. Nothing was booked: a second one would send the patient two confirmations and every reminder twice. To change that appointment, use its Move; to replace it, cancel it first.",
+  reschedule_same_time:
+    "New time: the patient already has another appointment at that time (outlined in the list). Nothing was moved: the patient would be reminded of both visits. Choose another time, or cancel one of them.",
   appointment_time:
     "Starts at: enter the appointment's date and time, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone).",
   appointment_duration: "Minutes: how long the appointment lasts, a whole number from 1 to 1,440 (24 hours), for example 30.",
@@ -70,6 +89,12 @@ const MESSAGES: Record<string, string> = {
   reschedule_time:
     "New time: enter the new date and time, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone).",
   outcome: "Outcome: choose Attended or No-show.",
+  send_time_past:
+    "Date and time: that time has passed in the clinic's timezone, so the message would go out at once, not then. Check the date (for tomorrow morning, tomorrow's date), or choose Now.",
+  appointment_time_past:
+    "Starts at: that time has passed in the clinic's timezone. Check the date: an appointment is booked ahead.",
+  reschedule_time_past:
+    "New time: that time has passed in the clinic's timezone. Check the date: an appointment is moved to a time ahead.",
   send_time:
     "Date and time: enter the date and time to send, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone), or choose Now.",
   // Compose from a template: each names the Template field, which the form marks invalid.
@@ -86,6 +111,8 @@ const MESSAGES: Record<string, string> = {
     "Recipients: the group has changed since you counted it (patients joined, left or changed their consent). Press Count recipients again, check the number, then send.",
   not_consented:
     "Patient: this patient has not consented yet (invited): nothing but a service notice goes to them before they join. Send them an invite link (Make an invite link on their page) and send this message once they have joined.",
+  appointment_not_consented:
+    "Patient: this patient has not consented yet (invited), so the appointment's confirmation and reminders would not reach them. Send them an invite link (Make an invite link on their page) and book the appointment once they have joined.",
   resend_unreachable:
     "Not re-sent: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a copy, due at once, would fail again. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page); or add a contact point on their page, then re-send.",
   unreachable_now:

@@ -8,6 +8,8 @@ export interface FormState {
   error?: string;
   field?: string;
   values?: Record<string, string>;
+  /** The id of the record the refusal names (an appointment already at that time). */
+  existing?: string;
 }
 
 // Longer than any field of the dashboard's forms: what comes back is never more than was sent

@@ -38,6 +38,20 @@ export function unknownPlaceholders(text: string): string[] {
   return [...new Set(names.filter((n) => !(PLACEHOLDERS as readonly string[]).includes(n)))];
 }
 
+// Template markup naming a value, as the API finds it in a message's text (medremind/web/api_v1/
+// fields.py _TEMPLATE_MARKUP): Jinja's "{{ name }}" and "{% if %}", WhatsApp's "{{1}}".
+const TEMPLATE_MARKUP = /\{\{\s*[A-Za-z0-9_][^{}]*\}\}|\{%[\s\S]*?%\}/;
+
+/**
+ * Template markup in free text that composing leaves as typed (`{% if %}`, WhatsApp's `{{1}}`,
+ * `{{ patient_name | upper }}`), or null: the API refuses such a text (422), since the patient
+ * would read the braces. `{{ patient_name }}` and `{{ clinic_name }}` are filled in, so not markup.
+ */
+export function templateMarkup(text: string): string | null {
+  const left = text.replace(PLACEHOLDER, (whole, name: string) => ((PLACEHOLDERS as readonly string[]).includes(name) ? "" : whole));
+  return TEMPLATE_MARKUP.exec(left)?.[0] ?? null;
+}
+
 /**
  * Free text as one patient receives it: their name and the clinic's filled in (a patient without
  * a name gets an empty one, as in a group message). Compose's preview and the server action use

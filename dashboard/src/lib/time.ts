@@ -121,18 +121,26 @@ export function localInputValue(date: Date, timeZone: string): string {
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
 }
 
+// The hours a suggested appointment may start at (the clinic's wall clock): whole hours from
+// OPENS to LAST_START; outside them, MORNING.
+const OPENS = 8;
+const LAST_START = 17;
+const MORNING = 9;
+
 /**
- * A new appointment's suggested start: a day after `now`, rounded up to the next whole hour of
- * the clinic's wall clock ("2026-12-05T10:00" at 09:47 on the 4th), which is what clinics book, not
- * this very minute. Rounded on the wall clock, so it is whole in a zone half an hour off UTC too.
+ * A new appointment's suggested start: tomorrow (a day after `now`) on the clinic's next whole
+ * hour ("2026-12-05T10:00" at 09:47 on the 4th), which is what clinics book, not this very minute;
+ * rounded on the wall clock, so it is whole in a zone half an hour off UTC too. Outside office
+ * hours (before 08:00, after 17:00) it is 09:00 tomorrow: a clinician working at 23:30 was offered
+ * 00:00 the day after tomorrow, and the night before the clocks go forward 01:30 offered 02:00 on
+ * a day that has no 02:00, which the form then refused.
  */
 export function tomorrowOnTheHour(now: Date, timeZone: string): string {
   const local = localInputValue(new Date(now.getTime() + 24 * 60 * 60 * 1000), timeZone);
-  if (local.endsWith(":00")) return local;
-  // The wall-clock value read as if it were UTC, so that adding the hour is plain arithmetic.
-  const wall = new Date(`${local}:00Z`);
-  wall.setUTCMinutes(60, 0, 0);
-  return wall.toISOString().slice(0, 16);
+  const minutes = Number(local.slice(11, 13)) * 60 + Number(local.slice(14, 16));
+  const next = Math.ceil(minutes / 60);
+  const hour = next >= OPENS && next <= LAST_START ? next : MORNING;
+  return `${local.slice(0, 10)}T${String(hour).padStart(2, "0")}:00`;
 }
 
 /**
@@ -224,6 +232,25 @@ export function canonicalTimezone(zone: string): string | null {
   const renamed = IANA_NAME_OF_ICU_NAME[resolved];
   if (renamed !== undefined) return renamed;
   return /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(resolved) ? resolved : null;
+}
+
+// tzdata's fixed offsets named the POSIX way round: Etc/GMT+5 is five hours *behind* UTC.
+const ETC_OFFSET = /^Etc\/GMT[+-](\d{1,2})$/;
+// tzdata's legacy EST and MST: fixed offsets, unlike the regions they are named after.
+const FIXED_REGION_NAMES = new Set(["EST", "MST"]);
+
+/**
+ * Why the typed `zone` cannot be a clinic's or a patient's: an error code of ./errors.ts, or null
+ * when canonicalTimezone gives its name. The API's rule (medremind/web/api_v1/fields.py, a 422):
+ * a fixed offset keeps no summer time, and Etc/GMT+5, read as UTC+5, reminded ten hours off;
+ * EST for New York reminded an hour late from March to November.
+ */
+export function timezoneProblem(zone: string): string | null {
+  const canonical = canonicalTimezone(zone);
+  if (canonical === null) return "timezone";
+  if (FIXED_REGION_NAMES.has(zone.trim().toUpperCase())) return "timezone_fixed_region";
+  const offset = ETC_OFFSET.exec(canonical);
+  return offset && Number(offset[1]) !== 0 ? "timezone_fixed_offset" : null;
 }
 
 /**

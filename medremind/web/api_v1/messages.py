@@ -408,6 +408,19 @@ async def cancel_message(message_id: uuid.UUID, org_id: Org, state: State) -> An
 _RESEND_REFUSALS = {
     ResendOutcome.NOT_FAILED: "only a failed message can be re-sent; this one is {status}",
     ResendOutcome.PATIENT_ERASED: "the patient's data was erased: nothing is sent to them any more",
+    # A dose's reminder or follow-up goes only near its dose (migration 20260101016500): a copy
+    # hours late reads "Time for your 8:00 AM dose" when the next dose is near, a double dose.
+    ResendOutcome.DOSE_CLOSED: (
+        "this reminder is about a dose that is {status} now: a copy would ask about it again"
+        " (the worker cancels it). To tell the patient something, send a message"
+        " (POST /messages with `text`)"
+    ),
+    ResendOutcome.TOO_LATE: (
+        "this reminder is about a dose whose time has passed: it could be sent until {status},"
+        " and a copy now would tell the patient to take a dose that late (close to the next"
+        " one: a double dose). To tell the patient something, send a message"
+        " (POST /messages with `text`)"
+    ),
 }
 
 
@@ -471,7 +484,9 @@ async def resend_failed_message(
     """A new pending copy of the failed message, due now (`resent_from` names the failed one,
     which keeps its status and delivery attempts); the worker sends it on the patient's channels
     afresh. At most one copy per failed message: asking again answers 200 with that copy. Only a
-    failed message can be re-sent (409 otherwise). Audited as `message.resend`."""
+    failed message can be re-sent (409 otherwise). A dose's reminder or follow-up only while its
+    dose is open and within its time (two hours for a reminder, one for a follow-up, or its
+    `expires_at`), which the copy keeps; 409 otherwise. Audited as `message.resend`."""
     async with state.pool.acquire() as conn, conn.transaction():
         now = state.clock()
         if await conn.fetchrow(query("web", "get_message"), message_id, org_id) is None:

@@ -56,6 +56,47 @@ export interface NewAppointment {
 /** The patient is not one the clinician's clinic has (or was erased). */
 export class PatientNotFound extends Error {}
 
+/** The patient has not consented yet (invited): nothing but a service notice goes to them. */
+export class PatientNotConsented extends Error {}
+
+/** The patient already has a live appointment at that time: `existing` is its id. */
+export class SameTimeAppointment extends Error {
+  constructor(readonly existing: string) {
+    super("the patient already has an appointment at that time");
+  }
+}
+
+/**
+ * The patient's live appointment (scheduled, confirmed, reschedule requested) starting at the
+ * wall time `localTime` in `timezone`, other than `moving` (the one a move takes there), or null.
+ * The API's rule (core/sql/web.sql same_time_appointment, docs/api.md "An appointment booked
+ * again"): nobody attends two visits of one clinic at one instant, and a second booking sent the
+ * patient two confirmations and every reminder twice. One with an external id of the clinic's
+ * system other than the moved one's is another booking of theirs. Takes the API's per-patient
+ * booking lock, so the dashboard and the API cannot both book the time at once.
+ */
+async function sameTimeAppointment(
+  tx: Tx,
+  patientId: string,
+  localTime: string,
+  timezone: string,
+  moving: string | null,
+): Promise<string | null> {
+  await tx`select pg_advisory_xact_lock(hashtextextended(${patientId}::uuid::text, 7240311))`;
+  const [row] = await tx<{ id: string }[]>`
+    select a.id from appointments a
+     where a.patient_id = ${patientId}::uuid
+       and a.starts_at = public.wall_time_instant(${localTime}::text::timestamp, ${timezone})
+       and a.status in ('scheduled', 'confirmed', 'reschedule_requested')
+       and a.id is distinct from ${moving}::uuid
+       and (a.external_id is null
+            or (select m.external_id from appointments m where m.id = ${moving}::uuid) is null
+            or a.external_id = (select m.external_id from appointments m where m.id = ${moving}::uuid))
+     order by a.created_at, a.id
+     limit 1`;
+  return row?.id ?? null;
+}
+
 /**
  * Insert an appointment for a patient of the organization; returns its id.
  *
@@ -68,6 +109,15 @@ export class PatientNotFound extends Error {}
  * the night the clocks go back, is the first (`AT TIME ZONE` alone took the second).
  */
 export async function createAppointment(tx: Tx, input: NewAppointment): Promise<string> {
+  // Not consented yet (invited): its confirmation and reminders would all be cancelled at send
+  // time (no consent); the API refuses the booking too (409 on patient_id).
+  const [patient] = await tx<{ consented: boolean }[]>`
+    select consent_at is not null as consented from patients
+     where id = ${input.patientId} and status <> 'deleted'`;
+  if (!patient) throw new PatientNotFound("patient not found");
+  if (!patient.consented) throw new PatientNotConsented("patient has not consented");
+  const existing = await sameTimeAppointment(tx, input.patientId, input.localTime, input.timezone, null);
+  if (existing !== null) throw new SameTimeAppointment(existing);
   const [row] = await tx<{ id: string }[]>`
     insert into appointments (organization_id, patient_id, starts_at, duration_minutes, location,
                               clinician_name, created_by)
@@ -88,13 +138,19 @@ export async function createAppointment(tx: Tx, input: NewAppointment): Promise<
  * The reminders are not cancelled here: the planner re-plans only when `starts_at` differs from
  * what it planned for, so a "move" to the same time (the form is filled in with the current
  * one), or away and back before its next tick, would leave the patient with no reminders at all.
+ * Refused (a SameTimeAppointment, nothing changed) onto another live appointment of the patient;
+ * false when the appointment is closed or not the clinic's.
  */
 export async function rescheduleAppointment(
   tx: Tx,
   id: string,
   localTime: string,
   timezone: string,
-): Promise<boolean> {
+): Promise<boolean | SameTimeAppointment> {
+  const [current] = await tx<{ patient_id: string }[]>`select patient_id from appointments where id = ${id}`;
+  if (!current) return false;
+  const existing = await sameTimeAppointment(tx, current.patient_id, localTime, timezone, id);
+  if (existing !== null) return new SameTimeAppointment(existing);
   const rows = await tx`
     update appointments
        set starts_at = public.wall_time_instant(${localTime}::text::timestamp, ${timezone}), status = 'scheduled'

@@ -2,6 +2,7 @@ import "server-only";
 import type { Tx } from "../db";
 import type { PatientReach } from "../compose";
 import { CONTACT_HINT } from "./patient-hint";
+import { type SendNowFacts, sendNowVerdict } from "../send-now";
 
 /** scheduled_messages and their delivery attempts, as the clinician may see them. */
 
@@ -59,6 +60,14 @@ export interface MessageRow {
   resent_from: string | null;
   /** The copy that re-sends this failed message, if any. */
   resent_as: string | null;
+  /** Not held by quiet hours. */
+  urgent: boolean;
+  /** Why this failed dose reminder can no longer be re-sent (lib/delivery.ts), else null. */
+  resend_closed: string | null;
+  /** The dose a reminder or follow-up is about: when it is due (lib/send-now.ts). */
+  dose_due_at: Date | null;
+  /** How early the clinic lets this dose's reminder go, in seconds (lib/send-now.ts). */
+  dose_early_seconds: number;
   attempt_list: AttemptRow[];
 }
 
@@ -70,14 +79,40 @@ const ATTEMPTS_JSON = `
     order by a.attempt_time)
     from message_delivery_attempts a where a.message_id = m.id), '[]'::json)`;
 
+/**
+ * What Send now decides by (lib/send-now.ts): the dose's due time, and how early the clinic lets
+ * a reminder of it go (its early window for medication reminders; none for a time-critical one).
+ */
+const SEND_NOW_FACTS = `
+  (select de.due_at from dose_events de where de.id = m.dose_event_id) as dose_due_at,
+  coalesce((select case when md.time_critical then 0
+                        else (o.early_send_seconds ->> 'medication_reminder')::int end
+              from organizations o
+              left join dose_events de on de.id = m.dose_event_id
+              left join medications md on md.id = de.medication_id
+             where o.id = m.organization_id), 0) as dose_early_seconds`;
+
+/**
+ * Why a failed dose reminder or follow-up can no longer be re-sent (public.resend_message,
+ * migration 20260101016500: 'dose_closed' or 'too_late'), else null.
+ */
+const RESEND_CLOSED = `
+  case when m.status = 'failed' and public.dose_prompt_window_end(m) is not null then
+    case when (select de.status from dose_events de where de.id = m.dose_event_id) not in ('due', 'snoozed')
+           then 'dose_closed'
+         when public.dose_prompt_window_end(m) <= now() then 'too_late' end
+  end`;
+
 const MESSAGE_COLUMNS = `
   m.id, m.patient_id, p.display_name as patient_name, m.kind, m.message_content, m.template, m.scheduled_time,
   m.status, m.platform, m.channel_used, m.attempts, m.last_error, m.sent_at, m.delivered_at,
-  m.via_outbox, m.resent_from,
+  m.via_outbox, m.resent_from, m.urgent,
   (select r.id from scheduled_messages r where r.resent_from = m.id) as resent_as,
   (select c.name from caregivers c where c.id = m.caregiver_id) as caregiver_name,
   (select md.name from dose_events de join medications md on md.id = de.medication_id
     where de.id = m.dose_event_id) as medicine,
+  ${SEND_NOW_FACTS},
+  ${RESEND_CLOSED} as resend_closed,
   ${ATTEMPTS_JSON} as attempt_list`;
 
 /** Rows the Scheduled messages list shows at most. */
@@ -219,11 +254,34 @@ async function reachesNow(tx: Tx, id: string, status: "pending" | "failed"): Pro
 }
 
 /**
- * Make a pending message due now: "not_pending" when it is no longer pending (or not visible);
- * "unreachable" when no channel it may take reaches its patient now (it would fail unsent at
- * once), left as it was.
+ * Whether `text` shows something: not only spaces and invisible characters (zero-width spaces,
+ * direction marks, blank fillers). The database's rule for names (public.person_name_visible,
+ * migration 20260101015500), which the API holds a message's text to too (core/person_names.py).
  */
-export async function sendNow(tx: Tx, id: string): Promise<"sent" | "not_pending" | "unreachable"> {
+export async function textVisible(tx: Tx, text: string): Promise<boolean> {
+  const [row] = await tx<{ visible: boolean }[]>`select public.person_name_visible(${text}) as visible`;
+  return row?.visible ?? false;
+}
+
+export type SendNowOutcome = "sent" | "not_pending" | "unreachable" | "dose_not_due" | "moved";
+
+/**
+ * Make a pending message due now, as confirmed: `confirmedTime` is the scheduled time (epoch
+ * milliseconds) the clinician was asked about. "not_pending" when it is no longer pending (or not
+ * visible); "dose_not_due" for a medication reminder before its dose's time (lib/send-now.ts);
+ * "moved" when it is due at another time than the one confirmed; "unreachable" when no channel it
+ * may take reaches its patient now (it would fail unsent at once). Refused, it is left as it was.
+ */
+export async function sendNow(tx: Tx, id: string, confirmedTime: number | null): Promise<SendNowOutcome> {
+  const [row] = await tx.unsafe<(SendNowFacts & { now: Date })[]>(
+    `select m.kind, m.scheduled_time, ${SEND_NOW_FACTS}, now() as now
+       from scheduled_messages m where m.id = $1 and m.status = 'pending' for update`,
+    [id],
+  );
+  if (!row) return "not_pending";
+  const verdict = sendNowVerdict(row, row.now);
+  if (verdict.verdict === "dose_not_due") return "dose_not_due";
+  if (verdict.verdict === "confirm" && confirmedTime !== row.scheduled_time.getTime()) return "moved";
   const reaches = await reachesNow(tx, id, "pending");
   if (reaches === null) return "not_pending";
   if (!reaches) return "unreachable";

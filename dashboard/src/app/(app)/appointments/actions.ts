@@ -6,24 +6,30 @@ import { asClinician, isUuid } from "@/lib/db";
 import { APPOINTMENT_FIELDS, checkNewAppointment } from "@/lib/appointment-form";
 import { type FormState, formValues } from "@/lib/form-state";
 import {
+  PatientNotConsented,
   PatientNotFound,
+  SameTimeAppointment,
   cancelAppointment,
   createAppointment,
   rescheduleAppointment,
   setAppointmentOutcome,
 } from "@/lib/data/appointments";
+import { wallTimePast } from "@/lib/data/wall-time";
 import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
 
 /**
  * The appointments page again (the patient's, when the form came from there), with an error or
- * the appointment just created, which the page confirms once (components/CreatedNotice.tsx).
+ * the appointment just created, which the page confirms once (components/CreatedNotice.tsx), and
+ * the appointment an error names, which the page outlines.
  */
-function back(formData: FormData, error?: string, created?: string): string {
+function back(formData: FormData, error?: string, created?: string, existing?: string): string {
   const patient = String(formData.get("back_patient") ?? "");
   const params = new URLSearchParams();
   if (isUuid(patient)) params.set("patient", patient);
   if (error) params.set("error", error);
   if (created) params.set("created", created);
+  // The appointment a refusal names: the page outlines it.
+  if (existing) params.set("existing", existing);
   const query = params.toString();
   return query ? `/appointments?${query}` : "/appointments";
 }
@@ -37,16 +43,23 @@ export async function createAppointmentAction(_previous: FormState, formData: Fo
   const values = formValues(formData, APPOINTMENT_FIELDS);
   const checked = checkNewAppointment(values, clinician.timezone);
   if (!checked.ok) return { error: checked.error, field: checked.field, values };
-  let id: string;
+  let id: string | null;
   try {
-    id = await asClinician(clinician.id, (tx) =>
-      createAppointment(tx, { ...checked.value, timezone: clinician.timezone, createdBy: clinician.id }),
+    id = await asClinician(clinician.id, async (tx) =>
+      // The API refuses a start in the past (422); the planner would confirm a visit gone by.
+      (await wallTimePast(tx, checked.value.localTime, clinician.timezone))
+        ? null
+        : createAppointment(tx, { ...checked.value, timezone: clinician.timezone, createdBy: clinician.id }),
     );
   } catch (error) {
     // Row-level security hides another clinic's patient: to this clinic it does not exist.
     if (error instanceof PatientNotFound) return { error: "patient_not_found", field: "patient_id", values };
+    if (error instanceof PatientNotConsented) return { error: "appointment_not_consented", field: "patient_id", values };
+    // The API's 409: the patient has a live appointment then already (named: the form links it).
+    if (error instanceof SameTimeAppointment) return { error: "appointment_same_time", field: "starts_at", values, existing: error.existing };
     throw error;
   }
+  if (id === null) return { error: "appointment_time_past", field: "starts_at", values };
   redirect(back(formData, undefined, id));
 }
 
@@ -58,8 +71,12 @@ export async function rescheduleAppointmentAction(formData: FormData): Promise<v
   if (!isUuid(id)) redirect(back(formData, "not_found"));
   if (!isLocalDateTime(localTime)) redirect(back(formData, "reschedule_time"));
   if (skippedByClockChange(localTime, clinician.timezone)) redirect(back(formData, "reschedule_time_skipped"));
-  const ok = await asClinician(clinician.id, (tx) => rescheduleAppointment(tx, id, localTime, clinician.timezone));
-  redirect(back(formData, ok ? undefined : "not_changed"));
+  const moved = await asClinician(clinician.id, async (tx) =>
+    (await wallTimePast(tx, localTime, clinician.timezone)) ? "past" : rescheduleAppointment(tx, id, localTime, clinician.timezone),
+  );
+  if (moved === "past") redirect(back(formData, "reschedule_time_past"));
+  if (moved instanceof SameTimeAppointment) redirect(back(formData, "reschedule_same_time", undefined, moved.existing));
+  redirect(back(formData, moved ? undefined : "not_changed"));
 }
 
 /** Cancel an appointment (its pending reminders are cancelled too). */

@@ -29,6 +29,8 @@ export default async function AppointmentsPage({
   const params = await searchParams;
   const patient = typeof params.patient === "string" && isUuid(params.patient) ? params.patient : null;
   const createdId = typeof params.created === "string" && isUuid(params.created) ? params.created : null;
+  // The appointment a refused move names (already at that time): outlined in the list.
+  const named = typeof params.existing === "string" && isUuid(params.existing) ? params.existing : null;
   const { appointments, picker, created } = await asClinician(clinician.id, async (tx) => ({
     appointments: await listAppointments(tx, patient),
     picker: await patientOptions(tx, patient),
@@ -83,7 +85,7 @@ export default async function AppointmentsPage({
               // From its start on, the clinic records whether the patient came (or corrects it).
               const started = a.status !== "cancelled" && new Date(a.starts_at).getTime() <= Date.now();
               return (
-                <tr key={a.id} data-testid="appointment-row" role="row">
+                <tr key={a.id} id={`appointment-${a.id}`} data-testid="appointment-row" role="row" className={a.id === named ? "named" : undefined} data-named={a.id === named ? "true" : undefined}>
                   <td role="cell" data-label="When">
                     {formatInZone(a.starts_at, tz)} · {a.duration_minutes} min
                     <PatientTime at={a.starts_at} clinicZone={tz} patientZone={a.patient_timezone} />

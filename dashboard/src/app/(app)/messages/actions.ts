@@ -15,13 +15,16 @@ import {
   resendMessage,
   scheduleMessage,
   sendNow,
+  type SendNowOutcome,
+  textVisible,
 } from "@/lib/data/messages";
 import { resendError } from "@/lib/delivery";
 import { templateVersions } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
+import { wallTimePast } from "@/lib/data/wall-time";
 import { groupConfirmProblem, reachVerdict, templateChannelProblem, templateNameFromForm } from "@/lib/compose";
 import { patientLabel } from "@/lib/patient-label";
-import { SAMPLE_LONGEST, fillForPatient, unknownPlaceholders } from "@/lib/placeholders";
+import { SAMPLE_LONGEST, fillForPatient, templateMarkup, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem } from "@/lib/sms";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { sqlState } from "@/lib/errors";
@@ -99,13 +102,23 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
     return { error: "invalid" };
   }
   if (content !== null && unknownPlaceholders(content).length > 0) return { error: "placeholder" };
+  // As the API refuses a message's text (422): markup reaches the patient as typed.
+  if (content !== null && templateMarkup(content) !== null) return { error: "markup" };
   if (content !== null && unclosedDirectionControl(content) !== null) return { error: "direction_message" };
   // Free text for a chosen channel must fit it: the worker fails a longer one unsent (WhatsApp
   // 1,600 characters, SMS as many segments as the service allows: MEDREMIND_SMS_MAX_SEGMENTS,
   // published in service_limits). A group's patient name is counted at its longest, one
   // patient's as it is filled in (below). With `auto` the channel is each patient's, and the
   // worker falls back past one it does not fit.
-  const maxSegments = await asClinician(clinician.id, smsMaxSegments);
+  const { maxSegments, visible, past } = await asClinician(clinician.id, async (tx) => ({
+    maxSegments: await smsMaxSegments(tx),
+    visible: content === null || (await textVisible(tx, content)),
+    past: localTime !== null && (await wallTimePast(tx, localTime, clinician.timezone)),
+  }));
+  // A time already past would send it at once, not then (the API refuses it too: 422).
+  if (past) return { error: "send_time_past" };
+  // Only zero-width or other invisible characters: an empty SMS (the API refuses it too).
+  if (!visible) return { error: "message_invisible" };
   const tooLong = (text: string) => platform !== "auto" && lengthProblem(text, platform, maxSegments) !== null;
   if (content !== null && group) {
     const longest = fillForPatient(content, SAMPLE_LONGEST.patient_name, clinician.organizationName);
@@ -202,13 +215,25 @@ export async function cancelMessageAction(formData: FormData): Promise<void> {
   redirect(ok ? back : `${back}${back.includes("?") ? "&" : "?"}error=not_pending`);
 }
 
-/** Make a pending message due now (not when no channel reaches its patient: it would fail). */
+const SEND_NOW_ERRORS: Record<Exclude<SendNowOutcome, "sent">, string> = {
+  not_pending: "not_pending",
+  unreachable: "unreachable_now",
+  dose_not_due: "dose_not_due",
+  moved: "send_now_moved",
+};
+
+/**
+ * Make a pending message due now, as the clinician confirmed it (`confirmed_time`: the time the
+ * question named). Not a medication reminder before its dose's time, nor a message no channel
+ * reaches now (it would fail); lib/send-now.ts.
+ */
 export async function sendNowAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = messageId(formData);
-  const outcome = await asClinician(clinician.id, (tx) => sendNow(tx, id));
+  const confirmed = Number(formData.get("confirmed_time"));
+  const outcome = await asClinician(clinician.id, (tx) => sendNow(tx, id, Number.isSafeInteger(confirmed) ? confirmed : null));
   const back = backTo(formData);
-  redirect(outcome === "sent" ? back : withParam(back, "error", outcome === "unreachable" ? "unreachable_now" : "not_pending"));
+  redirect(outcome === "sent" ? back : withParam(back, "error", SEND_NOW_ERRORS[outcome]));
 }
 
 /**

@@ -4,10 +4,12 @@ import { AutoRefresh } from "@/components/AutoRefresh";
 import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
-import { MESSAGE_STATUSES, listMessages } from "@/lib/data/messages";
-import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel } from "@/lib/delivery";
+import { MESSAGE_STATUSES, type MessageRow, listMessages } from "@/lib/data/messages";
+import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, resendClosedText } from "@/lib/delivery";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
+import { earlyByText, quietHoursMayHold, sendNowVerdict } from "@/lib/send-now";
+import { SendNow } from "@/components/SendNow";
 import { cancelMessageAction, resendMessageAction, sendNowAction } from "./actions";
 
 export const metadata: Metadata = { title: "Scheduled messages" };
@@ -25,7 +27,7 @@ export default async function MessagesPage({
       : null;
   const { messages, total } = await asClinician(clinician.id, (tx) => listMessages(tx, status));
   const error = errorMessage(params.error);
-  const now = Date.now();
+  const now = new Date();
   return (
     <>
       <AutoRefresh intervalMs={3000} />
@@ -120,13 +122,7 @@ export default async function MessagesPage({
                   <td>
                     {m.status === "pending" ? (
                       <div className="actions">
-                        {m.scheduled_time.getTime() > now ? (
-                          <form action={sendNowAction}>
-                            <input type="hidden" name="id" value={m.id} />
-                            <input type="hidden" name="filter" value={status ?? ""} />
-                            <button type="submit" className="secondary" aria-label={`Send now: message to ${m.patient_name ?? "patient"}`}>Send now</button>
-                          </form>
-                        ) : null}
+                        <SendNowCell message={m} now={now} filter={status ?? ""} timezone={clinician.timezone} />
                         <form action={cancelMessageAction}>
                           <input type="hidden" name="id" value={m.id} />
                           <input type="hidden" name="filter" value={status ?? ""} />
@@ -141,6 +137,7 @@ export default async function MessagesPage({
                         <button type="submit" className="secondary" style={{ whiteSpace: "nowrap" }} aria-label={`Re-send: failed message to ${m.patient_name ?? "patient"}`}>Re-send</button>
                       </form>
                     ) : null}
+                    {resendClosedText(m) ? <p className="hint" style={{ margin: 0 }} data-testid="resend-closed">{resendClosedText(m)}</p> : null}
                   </td>
                 </tr>
               );
@@ -152,5 +149,34 @@ export default async function MessagesPage({
         </table>
       </div>
     </>
+  );
+}
+
+/**
+ * Send now for a pending message due later: asked first (components/SendNow.tsx); a medication
+ * reminder before its dose's time offers a message to the patient instead (lib/send-now.ts).
+ */
+function SendNowCell({ message: m, now, filter, timezone }: { message: MessageRow; now: Date; filter: string; timezone: string }) {
+  const verdict = sendNowVerdict(m, now);
+  if (verdict.verdict === "due") return null;
+  if (verdict.verdict === "dose_not_due") {
+    return (
+      <p className="hint" style={{ margin: 0 }} data-testid="dose-not-due">
+        Goes at its dose&apos;s time ({formatInZone(verdict.due, timezone)}): sent early, the patient would take the dose early.{" "}
+        <Link href={`/messages/new?patient=${m.patient_id}`}>Write to <bdi>{m.patient_name ?? "the patient"}</bdi> instead</Link>
+      </p>
+    );
+  }
+  return (
+    <SendNow
+      action={sendNowAction}
+      id={m.id}
+      filter={filter}
+      patientName={m.patient_name ?? "patient"}
+      scheduledMs={m.scheduled_time.getTime()}
+      when={formatInZone(m.scheduled_time, timezone)}
+      earlyBy={earlyByText(verdict.earlyMs)}
+      quietHoursHold={quietHoursMayHold(m)}
+    />
   );
 }

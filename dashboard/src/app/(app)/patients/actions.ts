@@ -6,7 +6,7 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { createPatient, requestErasure } from "@/lib/data/patients";
 import { nameRefusal, sqlState } from "@/lib/errors";
-import { canonicalTimezone } from "@/lib/time";
+import { canonicalTimezone, timezoneProblem } from "@/lib/time";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { addressError, canonicalAddress } from "@/lib/contact";
 import { type FormState, formValues } from "@/lib/form-state";
@@ -42,7 +42,8 @@ export async function createPatientAction(_previous: FormState, formData: FormDa
   // Telegram, so only a forged submission gets here (the database refuses it too).
   if (telegram && values.address.trim()) return refuse("telegram_typed", "channel");
   if (!telegram && address === null) return refuse(addressError(channel), "address");
-  if (timezone === null) return refuse("timezone", "timezone");
+  const zoneProblem = timezoneProblem(values.timezone.trim() || clinician.timezone);
+  if (timezone === null || zoneProblem !== null) return refuse(zoneProblem ?? "timezone", "timezone");
   if ((externalId?.length ?? 0) > EXTERNAL_ID_MAX) return refuse("too_long_external_id", "external_id");
   if (externalId !== null && unclosedDirectionControl(externalId) !== null) {
     return refuse("direction_external_id", "external_id");

@@ -7,7 +7,7 @@ import { asClinician } from "@/lib/db";
 import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
 import { CAPACITY_FIELDS, parseCapacityForm } from "@/lib/capacity";
 import { accountFields, changeAccount, isAccountChannel, type SaveResult } from "@/lib/provider-accounts";
-import { canonicalTimezone, isClockTime } from "@/lib/time";
+import { canonicalTimezone, timezoneProblem, isClockTime } from "@/lib/time";
 import { type FormState, formValues } from "@/lib/form-state";
 
 /** The fields of the clinic's defaults form (components/ClinicSettingsForm.tsx). */
@@ -33,7 +33,8 @@ export async function saveSettingsAction(_previous: FormState, formData: FormDat
   const { quiet_start: quietStart, quiet_end: quietEnd } = values;
   if (!name) return refuse("clinic_name_required", "name");
   if (name.length > VALUE_MAX.clinic_name) return refuse(tooLongCode("clinic_name"), "name");
-  if (timezone === null) return refuse("timezone", "timezone");
+  const zoneProblem = timezoneProblem(values.timezone);
+  if (timezone === null || zoneProblem !== null) return refuse(zoneProblem ?? "timezone", "timezone");
   if (offsets.length > 10 || offsets.some((n) => !Number.isInteger(n) || n < 0 || n > OFFSET_MAX_MINUTES)) {
     return refuse("settings_offsets", "offsets");
   }
