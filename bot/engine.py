@@ -156,6 +156,11 @@ async def handle(turn: Turn) -> None:
     await _unmatched(turn, questions)
 
 
+# Commands a patient in an unknown zone may still give before answering where they live: their
+# data's erasure must never wait on a question (nor help, nor the app's sign-out).
+_WITHOUT_A_ZONE = frozenset({"delete_me", "help", "app_signout"})
+
+
 async def _ask_unknown_zone(turn: Turn) -> bool:
     """A patient whose zone no zone database knows (``Etc/Unknown``, stored for ``Factory``
     before the API refused it) is asked where they live, whatever they wrote: nothing is
@@ -165,6 +170,9 @@ async def _ask_unknown_zone(turn: Turn) -> bool:
     assert turn.patient is not None
     if zone_loads(turn.patient["timezone"]):
         return False
+    command = turn.text[1:].partition(" ")[0].split("@", 1)[0].lower()
+    if turn.text.startswith("/") and command in _WITHOUT_A_ZONE:
+        return False  # leaving, or asking what there is, needs no zone
     if turn.conv.step in ("timezone", "timezone_confirm") and turn.conv.data.get("zone_unknown"):
         return False  # the answer to the question below: its step takes it
     turn.conv.state["data"] = {"settings": True, "zone_unknown": True}

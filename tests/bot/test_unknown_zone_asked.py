@@ -74,3 +74,16 @@ async def test_a_telegram_patient_in_an_unknown_zone_is_asked_with_city_buttons(
     await bot.press(CHAT, bot.labels(CHAT)[0])
     zone = await admin_conn.fetchval("select timezone from patients where id = $1", patient["id"])
     assert zone == "Europe/Madrid"
+
+
+async def test_delete_me_is_not_held_by_the_zone_question(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Erasing their data never waits on the question (nor /help)."""
+    await _lost_patient(admin_conn, {"sms": NUMBER})
+    helped = await bot.sms(NUMBER, "/help")
+    assert "/delete_me" in _body(helped), _body(helped)
+    asked = await bot.sms(NUMBER, "/delete_me")
+    assert _body(asked).startswith("This deletes your medicines, history and settings"), _body(
+        asked
+    )
