@@ -731,3 +731,11 @@ select exists (
                 and p.organization_id = a.organization_id)
          end
 )
+
+-- name: patient_phone
+-- A number the patient gave (SMS first, then WhatsApp): its country says which way round they
+-- write a date, "3/1" (bot.date_order).
+select address from contact_points
+ where patient_id = $1 and channel in ('sms', 'whatsapp')
+ order by channel = 'sms' desc, created_at
+ limit 1
