@@ -21,6 +21,7 @@ from bot.parsing import date_readings
 from bot.steps import Options, goto, reprompt, step
 from core.sql import query
 from platforms.base import Channel
+from platforms.whatsapp_quick_reply import MAX_TITLE_CHARS
 
 # The example dates the start and end questions give, from today and the chosen start: a fixed
 # example ("2026-04-01") was in the past a year on, and the end question's own example was then
@@ -137,8 +138,12 @@ async def date_pick_prompt(turn: Turn) -> tuple[str, Options]:
     pick = turn.conv.data.get("date_pick") or {}
     dates = [date.fromisoformat(value) for value in pick.get("dates", [])]
     key = "ask_date_pick_start" if pick.get("for") == "start" else "ask_date_pick_end"
+    labels = [texts.fmt_date(value, turn.locale, "long") for value in dates]
+    if any(len(label) > MAX_TITLE_CHARS for label in labels):
+        # "6 de diciembre de 2026" would lose its year to the ellipsis of a WhatsApp button.
+        labels = [texts.fmt_date(value, turn.locale) for value in dates]
     return turn.t(key, typed=pick.get("typed", "")), [
-        (texts.fmt_date(value, turn.locale, "long"), f"date:{value.isoformat()}") for value in dates
+        (label, f"date:{value.isoformat()}") for label, value in zip(labels, dates, strict=True)
     ]
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from tests.bot.conftest import Bot
-from tests.bot.helpers import registered_patient
+from tests.bot.helpers import registered_patient, whatsapp_chat
 
 US = "+14155550161"
 SPAIN = "+34600111222"
@@ -99,3 +99,20 @@ async def test_telegram_takes_the_order_from_the_time_zone(
     assert bot.labels(chat) == ["December 6, 2026", "June 12, 2027"]
     await bot.press(chat, "December 6, 2026")
     assert "When do you stop?" in bot.last_text(chat)
+
+
+async def test_whatsapp_buttons_keep_the_year(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    """The two dates are WhatsApp buttons (20 characters at most): written short when the long
+    form would not fit ("6 de diciembre de 2026" would lose its year to an ellipsis)."""
+    bot.clock.now = NIGHT
+    await registered_patient(
+        bot, admin_conn, SPAIN, channel="whatsapp", timezone="Europe/Madrid", locale="es"
+    )
+    async with whatsapp_chat(bot, SPAIN, quick_replies=True) as wa:
+        for text in ("/add", "Hierro", "omitir", "8:00", "listo", "Todos los días"):
+            await wa(text)
+        assert "¿Cuándo empiezas?" in await wa("12/6"), wa.buttons()
+        assert wa.buttons() == ["12 jun 2027", "6 dic 2026"]
+        assert "¿Cuándo terminas?" in await wa.press("6 dic 2026")
+    start = "select state->'data'->>'start' from conversations where step = 'add_end'"
+    assert await admin_conn.fetchval(start) == "2026-12-06"
