@@ -79,9 +79,10 @@ async def handle(turn: Turn) -> None:
     # The contact point's last inbound time is written with the turn's end (bot.intake), one
     # round trip fewer per update.
     turn.touch_contact = turn.patient is not None
+    proven = []
     if conv.channel in _PROVEN_BY_A_TEXT:
         # The number wrote to us: alerts may go to it as someone's caregiver.
-        await turn.conn.execute(
+        proven = await turn.conn.fetch(
             query("bot", "prove_caregiver_address"), conv.channel.value, conv.chat_address
         )
 
@@ -147,7 +148,8 @@ async def handle(turn: Turn) -> None:
         # "Hola" from a chat that is no patient's: the hint in Spanish (the chat's language is
         # left as it is: a caregiver's, or the registration's choice to come).
         locale = keywords.greeting_language(turn.text) or turn.locale
-        turn.say(texts.text(locale, "need_start"))
+        agreed = caregiver_links.agreed_text(proven, turn.text)
+        turn.say(agreed or texts.text(locale, "need_start"))
         return
     await _unmatched(turn, questions)
 
