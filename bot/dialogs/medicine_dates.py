@@ -28,6 +28,18 @@ from platforms.whatsapp_quick_reply import MAX_TITLE_CHARS
 # refused as before the start (found by hand in medremind dev's console, clock moved to 2027).
 EXAMPLE_START_DAYS, EXAMPLE_END_DAYS = 7, 30
 _PHONE_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP})
+# What patients type for "no end date", which the end question names: "sin fecha" was "I could
+# not read that date" (found by hand in medremind dev's console, in Spanish).
+_NO_END_WORDS = frozenset(
+    {
+        "no", "none", "never", "no end", "no end date", "no date", "no end day",
+        "sin fecha", "sin fecha de fin", "sin fin", "nunca", "ninguna",
+    }
+)  # fmt: skip
+
+
+def _typed_no_end(turn: Turn) -> bool:
+    return texts.fold_word(turn.text) in _NO_END_WORDS or _typed_skip(turn)
 
 
 async def month_first(turn: Turn) -> bool:
@@ -123,11 +135,11 @@ async def end_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_end", example=example), [(turn.t("btn_no_end"), "end:none")]
 
 
-@step("add_end", end_prompt, typed=lambda t: _typed_date(t) or _typed_skip(t))
+@step("add_end", end_prompt, typed=lambda t: _typed_date(t) or _typed_no_end(t))
 async def add_end(turn: Turn) -> None:
     # The skip word the other optional steps of /add take is no end too ("omitir" was "I could
     # not read that date": found by hand in medremind dev's console).
-    if turn.choice == "end:none" or _typed_skip(turn):
+    if turn.choice == "end:none" or _typed_no_end(turn):
         turn.conv.data["end"] = None
         await goto(turn, "add_pills")
         return

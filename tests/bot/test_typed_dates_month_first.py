@@ -116,3 +116,15 @@ async def test_whatsapp_buttons_keep_the_year(bot: Bot, admin_conn: asyncpg.Conn
         assert "¿Cuándo terminas?" in await wa.press("6 dic 2026")
     start = "select state->'data'->>'start' from conversations where step = 'add_end'"
     assert await admin_conn.fetchval(start) == "2026-12-06"
+
+
+async def test_no_end_date_typed_in_words(bot: Bot, admin_conn: asyncpg.Connection) -> None:
+    """The end question says "or no end date" ("o sin fecha de fin"): those words, short or
+    whole, are no end date ("sin fecha" was "I couldn't read that date")."""
+    bot.clock.now = NIGHT
+    await registered_patient(bot, admin_conn, US, channel="sms", timezone="America/New_York")
+    for typed in ("no end", "Sin fecha", "never"):
+        await _to_the_start_question(bot, US)
+        await bot.sms(US, "today")
+        assert "How many pills" in body(await bot.sms(US, typed)), typed
+        await bot.sms(US, "/cancel")
