@@ -207,10 +207,15 @@ def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> routing.Q
 
 
 def _looks_like_answer(text: str) -> bool:
-    """A bare number, one short word or a snooze with minutes ("snooze 90"): an answer to
-    something, when nothing is open."""
+    """A bare number, one short word, a reminder's answer phrase ("la tomé": it was "I didn't
+    understand that" once the dose was answered) or a snooze with minutes ("snooze 90"): an
+    answer to something, when nothing is open."""
     folded = texts.fold_label(text)
-    return bool(re.fullmatch(r"#?\d{1,2}[.)]?|\w{1,10}", folded)) or routing.is_typed_snooze(text)
+    return (
+        bool(re.fullmatch(r"#?\d{1,2}[.)]?|\w{1,10}", folded))
+        or routing.is_answer_phrase(text)
+        or routing.is_typed_snooze(text)
+    )
 
 
 def _command_without_slash(text: str) -> str | None:
