@@ -4,24 +4,27 @@ could be either way round asked back in words before it is kept.
 "3/1" was read day first for everyone: a patient in the United States who meant 1 March started
 their reminders on 3 January (or, for an end date, stopped them two months early). The region's
 order (bot.date_order) now says which reading comes first, and when both readings are dates the
-step could take, the patient picks one of the two, written out ("March 1, 2027" or "January 3,
-2027"): a guess about a region is never what starts or stops a medicine.
+step could take, the patient picks one of the two, written out ("Mon, Mar 1, 2027" or "Sun, Jan
+3, 2027"): a guess about a region is never what starts or stops a medicine.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+from babel.dates import format_skeleton
+
 from bot import texts
 from bot.conversation import Turn
 from bot.date_order import month_first_region, phone_region, zone_region
 from bot.dialogs.medicines import _typed_skip
 from bot.dialogs.onboarding import now_local
+from bot.locale_format import plain_spaces
 from bot.parsing import date_readings
 from bot.steps import Options, goto, reprompt, step
 from core.sql import query
+from core.template_filters import gsm7_letters
 from platforms.base import Channel
-from platforms.whatsapp_quick_reply import MAX_TITLE_CHARS
 
 # The example dates the start and end questions give, from today and the chosen start: a fixed
 # example ("2026-04-01") was in the past a year on, and the end question's own example was then
@@ -146,16 +149,22 @@ async def add_end(turn: Turn) -> None:
     await _typed_for(turn, "end")
 
 
+def _pick_label(value: date, locale: str, *, sms: bool) -> str:
+    """A date to pick, its weekday first ("Sun, Jan 3, 2027", "dom, 3 ene 2027"): a numbered
+    reply never puts its number beside the day ("1 3 de enero de 2027" read as the 1st), and it
+    fits a WhatsApp button whole (17 characters at most, 20 allowed; "6 de diciembre de 2026"
+    lost its year to the ellipsis). On SMS in GSM-7 letters ("sab"), as the day names there."""
+    label = plain_spaces(format_skeleton("yMMMEd", value, locale=locale))
+    return gsm7_letters(label) if sms else label
+
+
 async def date_pick_prompt(turn: Turn) -> tuple[str, Options]:
     pick = turn.conv.data.get("date_pick") or {}
     dates = [date.fromisoformat(value) for value in pick.get("dates", [])]
     key = "ask_date_pick_start" if pick.get("for") == "start" else "ask_date_pick_end"
-    labels = [texts.fmt_date(value, turn.locale, "long") for value in dates]
-    if any(len(label) > MAX_TITLE_CHARS for label in labels):
-        # "6 de diciembre de 2026" would lose its year to the ellipsis of a WhatsApp button.
-        labels = [texts.fmt_date(value, turn.locale) for value in dates]
+    sms = turn.conv.channel is Channel.SMS
     return turn.t(key, typed=pick.get("typed", "")), [
-        (label, f"date:{value.isoformat()}") for label, value in zip(labels, dates, strict=True)
+        (_pick_label(value, turn.locale, sms=sms), f"date:{value.isoformat()}") for value in dates
     ]
 
 

@@ -48,7 +48,7 @@ async def test_a_us_patient_is_asked_which_3_1_and_month_first_is_offered_first(
     await _to_the_start_question(bot, US)
     asked = body(await bot.sms(US, "3/1"))
     assert "3/1 could be either date. When do you start?" in asked, asked
-    assert asked.endswith("1 March 1, 2027\n2 January 3, 2027"), asked
+    assert asked.endswith("1 Mon, Mar 1, 2027\n2 Sun, Jan 3, 2027"), asked
     assert "When do you stop?" in body(await bot.sms(US, "1"))
     # An end date only one way round can be after the start is taken as it is: 5/1/2027 is
     # May 1 (January 5 is before March 1).
@@ -70,13 +70,12 @@ async def test_a_spanish_patient_gets_day_first_and_13_1_is_not_asked(
     assert "Prueba 2026-12-12 o 12/12/2026 (día primero)." in unread, unread
     asked = body(await bot.sms(SPAIN, "3/1"))
     assert "3/1 puede ser cualquiera de estas fechas. ¿Cuándo empiezas?" in asked, asked
-    assert asked.endswith("1 3 de enero de 2027\n2 1 de marzo de 2027"), asked
+    # The weekday first: "1 3 de enero" read as the 1st (SMS: GSM-7 letters, "sab").
+    assert asked.endswith("1 dom, 3 ene 2027\n2 lun, 1 mar 2027"), asked
     # Another date typed instead of a pick is read afresh; 13/1 can only be 13 January.
     assert "¿Cuándo terminas?" in body(await bot.sms(SPAIN, "13/1"))
     asked = body(await bot.sms(SPAIN, "2/3"))
-    assert "¿Cuándo terminas?" in asked and asked.endswith(
-        "1 2 de marzo de 2027\n2 3 de febrero de 2027"
-    )
+    assert "¿Cuándo terminas?" in asked and asked.endswith("1 mar, 2 mar 2027\n2 mié, 3 feb 2027")
     await bot.sms(SPAIN, "2")
     await bot.sms(SPAIN, "omitir")
     assert "Guardado" in body(await bot.sms(SPAIN, "1"))
@@ -96,14 +95,14 @@ async def test_telegram_takes_the_order_from_the_time_zone(
     await bot.send(chat, "someday")
     assert "Try 2026-12-12 or 12/12/2026 (month first)." in bot.last_text(chat)
     await bot.send(chat, "12/6")
-    assert bot.labels(chat) == ["December 6, 2026", "June 12, 2027"]
-    await bot.press(chat, "December 6, 2026")
+    assert bot.labels(chat) == ["Sun, Dec 6, 2026", "Sat, Jun 12, 2027"]
+    await bot.press(chat, "Sun, Dec 6, 2026")
     assert "When do you stop?" in bot.last_text(chat)
 
 
 async def test_whatsapp_buttons_keep_the_year(bot: Bot, admin_conn: asyncpg.Connection) -> None:
-    """The two dates are WhatsApp buttons (20 characters at most): written short when the long
-    form would not fit ("6 de diciembre de 2026" would lose its year to an ellipsis)."""
+    """The two dates are WhatsApp buttons (20 characters at most), whole: "6 de diciembre de
+    2026" would lose its year to an ellipsis."""
     bot.clock.now = NIGHT
     await registered_patient(
         bot, admin_conn, SPAIN, channel="whatsapp", timezone="Europe/Madrid", locale="es"
@@ -112,8 +111,8 @@ async def test_whatsapp_buttons_keep_the_year(bot: Bot, admin_conn: asyncpg.Conn
         for text in ("/add", "Hierro", "omitir", "8:00", "listo", "Todos los días"):
             await wa(text)
         assert "¿Cuándo empiezas?" in await wa("12/6"), wa.buttons()
-        assert wa.buttons() == ["12 jun 2027", "6 dic 2026"]
-        assert "¿Cuándo terminas?" in await wa.press("6 dic 2026")
+        assert wa.buttons() == ["sáb, 12 jun 2027", "dom, 6 dic 2026"]
+        assert "¿Cuándo terminas?" in await wa.press("dom, 6 dic 2026")
     start = "select state->'data'->>'start' from conversations where step = 'add_end'"
     assert await admin_conn.fetchval(start) == "2026-12-06"
 
