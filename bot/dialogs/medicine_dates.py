@@ -17,10 +17,10 @@ from babel.dates import format_skeleton
 from bot import texts
 from bot.conversation import Turn
 from bot.date_order import month_first_region, phone_region, zone_region
-from bot.dialogs.medicines import _typed_skip
 from bot.dialogs.onboarding import now_local
 from bot.locale_format import plain_spaces
 from bot.parsing import date_readings
+from bot.routing import SKIP_WORDS
 from bot.steps import Options, goto, reprompt, step
 from core.sql import query
 from core.template_filters import gsm7_letters
@@ -42,7 +42,9 @@ _NO_END_WORDS = frozenset(
 
 
 def _typed_no_end(turn: Turn) -> bool:
-    return texts.fold_word(turn.text) in _NO_END_WORDS or _typed_skip(turn)
+    """No end date, in words, or the skip word the other optional steps of /add take."""
+    word = texts.fold_word(turn.text)
+    return word in _NO_END_WORDS or word in SKIP_WORDS
 
 
 async def month_first(turn: Turn) -> bool:
