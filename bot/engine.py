@@ -80,9 +80,10 @@ async def handle(turn: Turn) -> None:
     # The contact point's last inbound time is written with the turn's end (bot.intake), one
     # round trip fewer per update.
     turn.touch_contact = turn.patient is not None
+    proven = []
     if conv.channel in _PROVEN_BY_A_TEXT:
         # The number wrote to us: alerts may go to it as someone's caregiver.
-        await turn.conn.execute(
+        proven = await turn.conn.fetch(
             query("bot", "prove_caregiver_address"), conv.channel.value, conv.chat_address
         )
 
@@ -151,7 +152,8 @@ async def handle(turn: Turn) -> None:
         # "Hola" from a chat that is no patient's: the hint in Spanish (the chat's language is
         # left as it is: a caregiver's, or the registration's choice to come).
         locale = keywords.greeting_language(turn.text) or turn.locale
-        turn.say(texts.text(locale, "need_start"))
+        agreed = caregiver_links.agreed_text(proven, turn.text)
+        turn.say(agreed or texts.text(locale, "need_start"))
         return
     await _unmatched(turn, questions)
 
@@ -233,10 +235,15 @@ def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> routing.Q
 
 
 def _looks_like_answer(text: str) -> bool:
-    """A bare number, one short word or a snooze with minutes ("snooze 90"): an answer to
-    something, when nothing is open."""
+    """A bare number, one short word, a reminder's answer phrase ("la tomé": it was "I didn't
+    understand that" once the dose was answered) or a snooze with minutes ("snooze 90"): an
+    answer to something, when nothing is open."""
     folded = texts.fold_label(text)
-    return bool(re.fullmatch(r"#?\d{1,2}[.)]?|\w{1,10}", folded)) or routing.is_typed_snooze(text)
+    return (
+        bool(re.fullmatch(r"#?\d{1,2}[.)]?|\w{1,10}", folded))
+        or routing.is_answer_phrase(text)
+        or routing.is_typed_snooze(text)
+    )
 
 
 def _command_without_slash(text: str) -> str | None:

@@ -173,30 +173,57 @@ def parse_int(text: str, *, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
-def parse_date(text: str, *, today: date) -> date | None:
-    """``today``/``tomorrow`` (en/es), ISO ``2026-03-01``, or day-first ``1/3`` / ``1/3/2026``."""
+def parse_date(text: str, *, today: date, month_first: bool = False) -> date | None:
+    """The date ``text`` means, the region's reading when it could be either (see
+    :func:`date_readings`), or ``None``."""
+    readings = date_readings(text, today=today, month_first=month_first)
+    return readings[0] if readings else None
+
+
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}|\d{2}))?")
+
+
+def date_readings(text: str, *, today: date, month_first: bool) -> list[date]:
+    """The dates ``text`` can mean, the region's reading first: one for "today", "tomorrow"
+    (en/es), ISO ``2026-03-01`` and a number pair only one way round can be ("13/1"); two for
+    "3/1"; none for text that is no date. A date without a year that has passed means next
+    year's."""
     raw = fold(text)
     if raw in {"today", "hoy"}:
-        return today
+        return [today]
     if raw in {"tomorrow", "manana"}:
-        return today + timedelta(days=1)
+        return [today + timedelta(days=1)]
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        try:
+            return [date.fromisoformat(raw)]
+        except ValueError:
+            return []
+    match = _NUMERIC_DATE.fullmatch(raw)
+    if not match:
+        return []
+    first, second = int(match[1]), int(match[2])
+    pairs = [(first, second), (second, first)]  # (month, day)
+    if not month_first:
+        pairs.reverse()
+    readings: list[date] = []
+    for month, day in pairs:
+        reading = _calendar_date(month, day, match[3], today)
+        if reading is not None and reading not in readings:
+            readings.append(reading)
+    return readings
+
+
+def _calendar_date(month: int, day: int, year_text: str | None, today: date) -> date | None:
+    year = int(year_text) if year_text else today.year
+    if year < 100:
+        year += 2000
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-            return date.fromisoformat(raw)
-        match = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?", raw)
-        if match:
-            day, month = int(match[1]), int(match[2])
-            year = int(match[3]) if match[3] else today.year
-            if year < 100:
-                year += 2000
-            candidate = date(year, month, day)
-            # A date without a year that has passed means next year's.
-            if not match[3] and candidate < today:
-                candidate = date(year + 1, month, day)
-            return candidate
+        candidate = date(year, month, day)
+        if not year_text and candidate < today:
+            candidate = date(year + 1, month, day)
     except ValueError:
         return None
-    return None
+    return candidate
 
 
 # Files of the zone folder that name no place ("localtime" is the machine's own zone, which

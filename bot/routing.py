@@ -171,6 +171,13 @@ def _typed_snooze(folded: str) -> re.Match[str] | None:
     return found if found is not None and found["word"] in ANSWER_WORDS["s"] else None
 
 
+def is_answer_phrase(text: str) -> bool:
+    """Whether ``text`` is one of the words or phrases a reminder or appointment answer takes
+    ("la tomé", "remind me later", "confirm"), open question or not."""
+    words = " ".join(texts.fold_label(text).rstrip(".!").split())
+    return any(words in kind for table in _WORDS_BY_KIND.values() for kind in table.values())
+
+
 def is_typed_snooze(text: str) -> bool:
     """Whether ``text`` is a snooze with minutes ("snooze 90"), open reminder or not."""
     return _typed_snooze(texts.fold_label(text)) is not None

@@ -6,6 +6,7 @@ from bot.dialogs import (  # noqa: F401
     app,
     appointments,
     joining,
+    medicine_dates,
     medicines,
     onboarding,
     preferences,

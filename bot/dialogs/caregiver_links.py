@@ -20,11 +20,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from bot import texts
+import asyncpg
+from babel.lists import format_list
+
+from bot import keywords, texts
 from bot.conversation import Turn
 from core import sms_fit
 from core.link_messages import CAREGIVER_MARKER, CAREGIVER_USED, scrub_spent_link
@@ -186,3 +190,21 @@ async def link_caregiver(turn: Turn, token: str) -> bool:
         f"caregiver-linked:{link['id']}",
     )
     return True
+
+
+def agreed_text(proven: Sequence[asyncpg.Record], typed: str) -> str | None:
+    """What a caregiver's first text from the number a patient gave did: it agreed to the alerts
+    of the patients in ``proven`` (bot.sql prove_caregiver_address's rows). In the greeting's
+    language ("Hola"), else the first patient's; ``None`` when it proved nothing. Without it the
+    caregiver was told to send /start and set up reminders of their own."""
+    if not proven:
+        return None
+    locale = keywords.greeting_language(typed) or proven[0]["locale"]
+    locale = locale if locale in texts.LOCALES else texts.DEFAULT_LOCALE
+    patients = [sms_fit.short_name(row["patient_name"]) for row in proven]
+    return texts.text(
+        locale,
+        "caregiver_agreed",
+        caregiver=sms_fit.short_name(proven[0]["caregiver_name"]),
+        patient=format_list(patients, locale=locale),
+    )

@@ -24,7 +24,6 @@ from bot.parsing import (
     MAX_DOSE,
     MAX_MEDICINE_NAME,
     QUICK_TIMES,
-    parse_date,
     parse_free_field,
     parse_int,
     parse_times,
@@ -104,10 +103,6 @@ def _every_n(text: str) -> int | None:
 
 def _pills(text: str) -> int | None:
     return parse_int(text, low=0, high=MAX_PILLS)
-
-
-def _typed_date(turn: Turn) -> bool:
-    return parse_date(turn.text, today=now_local(turn).date()) is not None
 
 
 @command("add")
@@ -307,69 +302,6 @@ async def add_every_n(turn: Turn) -> None:
         return
     turn.conv.data["days"], turn.conv.data["every_n"] = None, n
     await goto(turn, "add_start")
-
-
-# The example dates the start and end questions give, from today and the chosen start: a fixed
-# example ("2026-04-01") was in the past a year on, and the end question's own example was then
-# refused as before the start (found by hand in medremind dev's console, clock moved to 2027).
-EXAMPLE_START_DAYS, EXAMPLE_END_DAYS = 7, 30
-
-
-def _start_example(turn: Turn) -> date:
-    return now_local(turn).date() + timedelta(days=EXAMPLE_START_DAYS)
-
-
-def _end_example(turn: Turn) -> date:
-    return date.fromisoformat(turn.conv.data["start"]) + timedelta(days=EXAMPLE_END_DAYS)
-
-
-async def _bad_date(turn: Turn, example: date) -> None:
-    """Ask again for a date, with ``example`` written both ways the step reads."""
-    await reprompt(turn, "bad_date", example=example.isoformat(), day_first=f"{example:%-d/%-m/%Y}")
-
-
-async def start_prompt(turn: Turn) -> tuple[str, Options]:
-    return turn.t("ask_start", example=_start_example(turn).isoformat()), [
-        (turn.t("btn_today"), "start:today"),
-        (turn.t("btn_tomorrow"), "start:tomorrow"),
-    ]
-
-
-@step("add_start", start_prompt, typed=lambda t: _typed_date(t))
-async def add_start(turn: Turn) -> None:
-    today = now_local(turn).date()
-    choice = {"start:today": "today", "start:tomorrow": "tomorrow"}.get(turn.choice or "")
-    start = parse_date(choice or turn.text, today=today) if (choice or turn.text) else None
-    if start is None:
-        await _bad_date(turn, _start_example(turn))
-        return
-    turn.conv.data["start"] = start.isoformat()
-    await goto(turn, "add_end")
-
-
-async def end_prompt(turn: Turn) -> tuple[str, Options]:
-    example = _end_example(turn).isoformat()
-    return turn.t("ask_end", example=example), [(turn.t("btn_no_end"), "end:none")]
-
-
-@step("add_end", end_prompt, typed=lambda t: _typed_date(t) or _typed_skip(t))
-async def add_end(turn: Turn) -> None:
-    data = turn.conv.data
-    start = date.fromisoformat(data["start"])
-    # The skip word the other optional steps of /add take is no end too ("omitir" was "I could
-    # not read that date": found by hand in medremind dev's console).
-    if turn.choice == "end:none" or _typed_skip(turn):
-        data["end"] = None
-    else:
-        end = parse_date(turn.text, today=start) if turn.text else None
-        if end is None:
-            await _bad_date(turn, _end_example(turn))
-            return
-        if end < start:
-            await reprompt(turn, "bad_end", start=texts.fmt_date(start, turn.locale))
-            return
-        data["end"] = end.isoformat()
-    await goto(turn, "add_pills")
 
 
 async def pills_prompt(turn: Turn) -> tuple[str, Options]:

@@ -71,6 +71,11 @@ EN: dict[str, str] = {
         "You are now {patient}'s caregiver: I will message you here when they miss a dose."
         " To stop these alerts, send /stop."
     ),
+    # A caregiver's first text from the number a patient gave (bot.engine, SMS and WhatsApp).
+    "caregiver_agreed": (
+        "Thank you, {caregiver}. You are now {patient}'s caregiver: I will message you here when"
+        " they miss a dose. To stop these alerts, reply STOP."
+    ),
     "caregiver_someone": "a patient",
     "caregiver_link_invalid": (
         "This caregiver link has expired or was used already. Ask for a new one."
@@ -150,6 +155,10 @@ ES: dict[str, str] = {
     "caregiver_linked": (
         "Ahora eres cuidador de {patient}: te escribiré aquí si olvida una dosis."
         " Para dejar de recibir estos avisos, envía /stop."
+    ),
+    "caregiver_agreed": (
+        "Gracias, {caregiver}. Ahora eres cuidador de {patient}: te escribiré aquí si olvida una"
+        " dosis. Para dejar de recibir estos avisos, responde PARAR."
     ),
     "caregiver_someone": "un paciente",
     "caregiver_link_invalid": ("Este enlace de cuidador ha caducado o ya se usó. Pide uno nuevo."),

@@ -48,9 +48,11 @@ EN: dict[str, str] = {
         "I don't know that place. Type a bigger city nearby or a time zone, "
         "for example: Chicago or Europe/Madrid."
     ),
+    # This and the two texts above come with the eight cities: on SMS ("Bogotá" makes it UCS-2)
+    # each fits 3 segments whole (tests/bot/test_city_menu_one_sms.py); longer, it was split.
     "abbreviated_timezone": (
         "{abbreviation} is a time zone abbreviation: it does not say whether your clocks change "
-        "for summer time. Type your city instead, for example: New York or Europe/Madrid."
+        "in summer. Type a city: New York."
     ),
     "confirm_timezone": "Is your local time now {time} ({zone})?",
     "timezone_kept": "Your time zone is {zone} (your local time now is {time}); reminders follow it. To change it, send /settings.",
@@ -117,7 +119,7 @@ ES: dict[str, str] = {
     ),
     "zone_unknown": "No sé dónde vives, así que no he podido programar tus recordatorios.",
     "ask_timezone_typed": (
-        "¿En qué zona horaria estás? Elige una ciudad o escribe una ciudad o zona horaria "
+        "¿En qué zona horaria estás? Elige o escribe una ciudad o zona horaria "
         "(por ejemplo: Madrid o America/Chicago)."
     ),
     "bad_timezone": (
@@ -126,7 +128,7 @@ ES: dict[str, str] = {
     ),
     "abbreviated_timezone": (
         "{abbreviation} es una abreviatura de zona horaria: no dice si tu reloj cambia en "
-        "verano. Escribe tu ciudad, por ejemplo: Ciudad de México o Europe/Madrid."
+        "verano. Escribe tu ciudad, como Miami."
     ),
     "confirm_timezone": "¿Tu hora local ahora es {time} ({zone})?",
     "timezone_kept": "Tu zona horaria es {zone} (tu hora local ahora es {time}); los recordatorios la siguen. Para cambiarla, envía /settings.",

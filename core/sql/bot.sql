@@ -364,9 +364,17 @@ select public.is_iana_timezone($1)
 
 -- name: prove_caregiver_address
 -- A text from this number ($1 sms or whatsapp, $2 the number) proves it the number of whoever
--- named it a caregiver (planner.sql mark_missed holds the alerts of unproven ones).
-update caregivers set proven_at = now()
- where channel = $1 and address = $2 and proven_at is null
+-- named it a caregiver (planner.sql mark_missed holds the alerts of unproven ones). Returns the
+-- caregivers it proved now, with the patient who named each (bot.engine tells the caregiver).
+with proven as (
+  update caregivers set proven_at = now()
+   where channel = $1 and address = $2 and proven_at is null
+  returning patient_id, name, active
+)
+select proven.name as caregiver_name, p.display_name as patient_name, p.locale
+  from proven join patients p on p.id = proven.patient_id
+ where proven.active and p.status <> 'deleted'
+ order by p.created_at
 
 -- name: remove_caregivers
 update caregivers set active = false where patient_id = $1
@@ -731,3 +739,11 @@ select exists (
                 and p.organization_id = a.organization_id)
          end
 )
+
+-- name: patient_phone
+-- A number the patient gave (SMS first, then WhatsApp): its country says which way round they
+-- write a date, "3/1" (bot.date_order).
+select address from contact_points
+ where patient_id = $1 and channel in ('sms', 'whatsapp')
+ order by channel = 'sms' desc, created_at
+ limit 1

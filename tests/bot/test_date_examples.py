@@ -34,11 +34,13 @@ async def test_the_example_dates_are_taken_a_year_on(
     asked = body(await bot.sms(NUMBER, "Every day"))
     assert ISO.findall(asked) == ["2027-06-17"], asked
     unread = body(await bot.sms(NUMBER, "soon"))
-    assert "Try 2027-06-17 or 17/6/2027 (day first)" in unread, unread
+    # A US number: the example in numbers is month first (bot.date_order); 17/6 can only be
+    # day first, and is taken as such.
+    assert "Try 2027-06-17 or 6/17/2027 (month first)" in unread, unread
     asked = body(await bot.sms(NUMBER, "17/6/2027"))
     assert ISO.findall(asked) == ["2027-07-17"], asked
     unread = body(await bot.sms(NUMBER, "later"))
-    assert "Try 2027-07-17 or 17/7/2027" in unread, unread
+    assert "Try 2027-07-17 or 7/17/2027" in unread, unread
     assert "How many pills" in body(await bot.sms(NUMBER, "2027-07-17"))
     await bot.sms(NUMBER, "skip")
     assert "Saved" in body(await bot.sms(NUMBER, "Save"))

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from bot import keywords, parsing, texts
+from bot import date_order, keywords, parsing, texts
 from bot.dialogs.reports import daily_adherence, percent, streak
 from core import answer_buttons as callbacks
 from platforms.base import Channel
@@ -63,6 +63,43 @@ def test_parse_times_and_days() -> None:
 )
 def test_parse_date(typed: str, expected: date | None) -> None:
     assert parsing.parse_date(typed, today=date(2026, 3, 2)) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "month_first", "expected"),
+    [
+        ("3/1", True, [date(2027, 3, 1), date(2027, 1, 3)]),  # the region's reading first
+        ("3/1", False, [date(2027, 1, 3), date(2027, 3, 1)]),
+        ("3/4/26", True, [date(2026, 3, 4), date(2026, 4, 3)]),
+        ("13/1", True, [date(2027, 1, 13)]),  # one way round only
+        ("1/13/2027", False, [date(2027, 1, 13)]),
+        ("4.4", False, [date(2026, 4, 4)]),  # the same both ways
+        ("2026-03-04", True, [date(2026, 3, 4)]),
+        ("1/3/202", True, []),  # a year of three digits
+        ("13/13", True, []),
+    ],
+)
+def test_date_readings(typed: str, month_first: bool, expected: list[date]) -> None:
+    today = date(2026, 3, 2)
+    assert parsing.date_readings(typed, today=today, month_first=month_first) == expected
+
+
+@pytest.mark.parametrize(
+    ("region", "month_first"),
+    [("US", True), ("PH", True), ("PR", True), ("ES", False), ("GB", False), ("MX", False),
+     ("CO", False), ("XX", False), (None, False)],
+)  # fmt: skip
+def test_month_first_regions(region: str | None, month_first: bool) -> None:
+    assert date_order.month_first_region(region) is month_first
+
+
+def test_regions_of_numbers_and_zones() -> None:
+    assert date_order.phone_region("+14155550123") == "US"
+    assert date_order.phone_region("whatsapp:+34600111222") == "ES"
+    assert date_order.phone_region("not a number") is None
+    assert date_order.zone_region("America/New_York") == "US"
+    assert date_order.zone_region("Europe/Madrid") == "ES"
+    assert date_order.zone_region("UTC") is None
 
 
 @pytest.mark.parametrize(

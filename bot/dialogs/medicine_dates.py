@@ -1,0 +1,184 @@
+"""The start and end dates of ``/add``: typed dates read the patient's way round, and a date that
+could be either way round asked back in words before it is kept.
+
+"3/1" was read day first for everyone: a patient in the United States who meant 1 March started
+their reminders on 3 January (or, for an end date, stopped them two months early). The region's
+order (bot.date_order) now says which reading comes first, and when both readings are dates the
+step could take, the patient picks one of the two, written out ("Mon, Mar 1, 2027" or "Sun, Jan
+3, 2027"): a guess about a region is never what starts or stops a medicine.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from babel.dates import format_skeleton
+
+from bot import texts
+from bot.conversation import Turn
+from bot.date_order import month_first_region, phone_region, zone_region
+from bot.dialogs.onboarding import now_local
+from bot.locale_format import plain_spaces
+from bot.parsing import date_readings
+from bot.routing import SKIP_WORDS
+from bot.steps import Options, goto, reprompt, step
+from core.sql import query
+from core.template_filters import gsm7_letters
+from platforms.base import Channel
+
+# The example dates the start and end questions give, from today and the chosen start: a fixed
+# example ("2026-04-01") was in the past a year on, and the end question's own example was then
+# refused as before the start (found by hand in medremind dev's console, clock moved to 2027).
+EXAMPLE_START_DAYS, EXAMPLE_END_DAYS = 7, 30
+_PHONE_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP})
+# What patients type for "no end date", which the end question names: "sin fecha" was "I could
+# not read that date" (found by hand in medremind dev's console, in Spanish).
+_NO_END_WORDS = frozenset(
+    {
+        "no", "none", "never", "no end", "no end date", "no date", "no end day",
+        "sin fecha", "sin fecha de fin", "sin fin", "nunca", "ninguna",
+    }
+)  # fmt: skip
+
+
+def _typed_no_end(turn: Turn) -> bool:
+    """No end date, in words, or the skip word the other optional steps of /add take."""
+    word = texts.fold_word(turn.text)
+    return word in _NO_END_WORDS or word in SKIP_WORDS
+
+
+async def month_first(turn: Turn) -> bool:
+    """Whether this patient writes the month first: by the region of the number this chat is
+    (SMS, WhatsApp), else of a number the patient gave, else of their (home) time zone."""
+    region = None
+    if turn.conv.channel in _PHONE_CHANNELS:
+        region = phone_region(turn.conv.chat_address)
+    if region is None and turn.conv.patient_id is not None:
+        phone = await turn.conn.fetchval(query("bot", "patient_phone"), turn.conv.patient_id)
+        region = phone_region(phone)
+    if region is None and turn.patient is not None:
+        region = zone_region(turn.patient["home_timezone"] or turn.patient["timezone"])
+    return month_first_region(region)
+
+
+def _typed_date(turn: Turn) -> bool:
+    """Whether the text is a date either way round (which one: the step asks)."""
+    return bool(date_readings(turn.text, today=now_local(turn).date(), month_first=False))
+
+
+def _start_example(turn: Turn) -> date:
+    return now_local(turn).date() + timedelta(days=EXAMPLE_START_DAYS)
+
+
+def _end_example(turn: Turn) -> date:
+    return date.fromisoformat(turn.conv.data["start"]) + timedelta(days=EXAMPLE_END_DAYS)
+
+
+async def _bad_date(turn: Turn, example: date) -> None:
+    """Ask again for a date, with ``example`` written both ways the step reads: ISO, and numbers
+    in the patient's order, named ("6/17/2027 (month first)")."""
+    if await month_first(turn):
+        typed, order = f"{example:%-m/%-d/%Y}", turn.t("date_month_first")
+    else:
+        typed, order = f"{example:%-d/%-m/%Y}", turn.t("date_day_first")
+    await reprompt(turn, "bad_date", example=example.isoformat(), typed=typed, order=order)
+
+
+async def _take(turn: Turn, which: str, value: date) -> None:
+    """Keep ``value`` as the start or end date and go on to the next question."""
+    turn.conv.data[which] = value.isoformat()
+    turn.conv.data.pop("date_pick", None)
+    await goto(turn, "add_end" if which == "start" else "add_pills")
+
+
+async def _typed_for(turn: Turn, which: str) -> None:
+    """Read the typed start or end date: keep it when it can mean one date only, ask which one
+    when it can mean two, ask again when it is no date (or, for an end, none after the start)."""
+    data = turn.conv.data
+    start = date.fromisoformat(data["start"]) if which == "end" else None
+    today = start or now_local(turn).date()
+    readings = date_readings(turn.text, today=today, month_first=await month_first(turn))
+    if start is not None:
+        later = [reading for reading in readings if reading >= start]
+        if readings and not later:
+            await reprompt(turn, "bad_end", start=texts.fmt_date(start, turn.locale))
+            return
+        readings = later
+    if not readings:
+        await _bad_date(turn, _end_example(turn) if start else _start_example(turn))
+        return
+    if len(readings) == 1:
+        await _take(turn, which, readings[0])
+        return
+    data["date_pick"] = {
+        "for": which,
+        "typed": turn.text.strip(),
+        "dates": [reading.isoformat() for reading in readings],
+    }
+    await goto(turn, "add_date_pick")
+
+
+async def start_prompt(turn: Turn) -> tuple[str, Options]:
+    return turn.t("ask_start", example=_start_example(turn).isoformat()), [
+        (turn.t("btn_today"), "start:today"),
+        (turn.t("btn_tomorrow"), "start:tomorrow"),
+    ]
+
+
+@step("add_start", start_prompt, typed=_typed_date)
+async def add_start(turn: Turn) -> None:
+    today = now_local(turn).date()
+    if turn.choice in {"start:today", "start:tomorrow"}:
+        days = 1 if turn.choice == "start:tomorrow" else 0
+        await _take(turn, "start", today + timedelta(days=days))
+        return
+    await _typed_for(turn, "start")
+
+
+async def end_prompt(turn: Turn) -> tuple[str, Options]:
+    example = _end_example(turn).isoformat()
+    return turn.t("ask_end", example=example), [(turn.t("btn_no_end"), "end:none")]
+
+
+@step("add_end", end_prompt, typed=lambda t: _typed_date(t) or _typed_no_end(t))
+async def add_end(turn: Turn) -> None:
+    # The skip word the other optional steps of /add take is no end too ("omitir" was "I could
+    # not read that date": found by hand in medremind dev's console).
+    if turn.choice == "end:none" or _typed_no_end(turn):
+        turn.conv.data["end"] = None
+        await goto(turn, "add_pills")
+        return
+    await _typed_for(turn, "end")
+
+
+def _pick_label(value: date, locale: str, *, sms: bool) -> str:
+    """A date to pick, its weekday first ("Sun, Jan 3, 2027", "dom, 3 ene 2027"): a numbered
+    reply never puts its number beside the day ("1 3 de enero de 2027" read as the 1st), and it
+    fits a WhatsApp button whole (17 characters at most, 20 allowed; "6 de diciembre de 2026"
+    lost its year to the ellipsis). On SMS in GSM-7 letters ("sab"), as the day names there."""
+    label = plain_spaces(format_skeleton("yMMMEd", value, locale=locale))
+    return gsm7_letters(label) if sms else label
+
+
+async def date_pick_prompt(turn: Turn) -> tuple[str, Options]:
+    pick = turn.conv.data.get("date_pick") or {}
+    dates = [date.fromisoformat(value) for value in pick.get("dates", [])]
+    key = "ask_date_pick_start" if pick.get("for") == "start" else "ask_date_pick_end"
+    sms = turn.conv.channel is Channel.SMS
+    return turn.t(key, typed=pick.get("typed", "")), [
+        (_pick_label(value, turn.locale, sms=sms), f"date:{value.isoformat()}") for value in dates
+    ]
+
+
+@step("add_date_pick", date_pick_prompt, typed=_typed_date)
+async def add_date_pick(turn: Turn) -> None:
+    """Which of the two dates a typed "3/1" meant; another date typed is read afresh."""
+    pick = turn.conv.data.get("date_pick") or {}
+    which = "start" if pick.get("for") == "start" else "end"
+    chosen = turn.choice.removeprefix("date:") if turn.choice else None
+    if chosen is not None and chosen in pick.get("dates", []):
+        await _take(turn, which, date.fromisoformat(chosen))
+    elif turn.text and _typed_date(turn):
+        await _typed_for(turn, which)
+    else:
+        await reprompt(turn, "bad_choice")
