@@ -86,6 +86,7 @@ def _warn_once(schedule_id: UUID) -> bool:
     _UNPLANNABLE_SAID.add(schedule_id)
     return True
 
+
 # Any fixed 64-bit number, distinct from the migrator's: one planner tick at a time.
 PLANNER_LOCK_KEY = 7_240_310_554_202
 # Schedules per transaction: big enough for bulk statements, small enough for short locks.
