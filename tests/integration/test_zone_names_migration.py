@@ -69,10 +69,12 @@ async def test_old_zone_names_take_their_current_names_everywhere(
             " returning id, timezone"
         )
         links = await conn.fetch(
-            "insert into caregiver_links"
-            " (patient_id, token_hash, name, alert_delay_minutes, timezone, expires_at)"
-            " select id, encode(sha256(id::text::bytea), 'hex'), 'Carer', 30, timezone, $1"
+            # Made at NOW, not at the machine's now (which may be past the link's end).
+            "insert into caregiver_links (patient_id, token_hash, name, alert_delay_minutes,"
+            " timezone, created_at, expires_at)"
+            " select id, encode(sha256(id::text::bytea), 'hex'), 'Carer', 30, timezone, $1, $2"
             " from patients returning id, timezone",
+            NOW,
             NOW + timedelta(days=7),
         )
         written = (org_zones, patients, patients, schedules, caregivers, links)
