@@ -325,9 +325,11 @@ export async function caregivers(tx: Tx, patientId: string): Promise<CaregiverRo
   return tx<CaregiverRow[]>`
     select id, name, channel, address, alert_delay_minutes, share_details, active, timezone,
            opted_out_at, blocked_at, awaiting_link_since, link_offered_at, link_offers,
-           -- A link works for 7 days (bot/dialogs/caregiver_links.py LIFETIME; the e2e checks it).
-           link_offered_at + interval '7 days' as link_expires_at,
-           coalesce(link_offered_at + interval '7 days' <= now(), false) as link_expired
+           -- A link works for 7 days (bot/dialogs/caregiver_links.py LIFETIME; the e2e checks it):
+           -- 168 hours, as Python's timedelta counts them. '7 days' is calendar days in the
+           -- session's zone, an hour short across a clock change where that zone has one.
+           link_offered_at + interval '168 hours' as link_expires_at,
+           coalesce(link_offered_at + interval '168 hours' <= now(), false) as link_expired
       from caregivers where patient_id = ${patientId} order by created_at`;
 }
 
