@@ -742,10 +742,11 @@ def _answer_in_app(
     line = _ANSWER_IN_APP.get(locale.split("_")[0].split("-")[0], _ANSWER_IN_APP["en"])
     answers = " / ".join(option.label for option in options)
     escaped = html_lib.escape(url)
-    link = f'<a href="{escaped}">{escaped}</a>'
-    shown = line.format(answers=answers, url=url)
-    html_line = html_lib.escape(line.format(answers=answers, url="\0"), quote=False)
-    return f"{text}\n\n{shown}", f"{html_part}\n\n{html_line.replace(chr(0), link)}"
+    # The lines themselves hold nothing HTML would read: only the values are escaped.
+    html_line = line.format(
+        answers=html_lib.escape(answers, quote=False), url=f'<a href="{escaped}">{escaped}</a>'
+    )
+    return f"{text}\n\n{line.format(answers=answers, url=url)}", f"{html_part}\n\n{html_line}"
 
 
 def _email_page(body_html: str, locale: str) -> str:
