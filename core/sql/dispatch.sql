@@ -184,16 +184,15 @@ select array(select distinct m.patient_id
  order by m.scheduled_time
 
 -- name: record
--- Apply a batch of outcomes and insert their attempt rows, in one statement. Outcome arrays ($1-$10,
--- $19-$21) are aligned per message; attempt arrays ($11-$18) per attempt. A sent message's own
--- attempt (the send that succeeded: its time, channel and provider id are the outcome's) comes as
--- its outcome's duration ($21, scheduler.claims.record_statement): one element instead of eight.
--- Attempts are written even when the lease was lost: they happened. Returns the ids whose outcome
--- was applied (lease still held).
+-- Apply a batch of outcomes and insert their attempt rows, in one statement. $1: the outcomes,
+-- a row each (public.dispatch_outcome, migration 20260101017000: one array element a message,
+-- not thirteen); attempt arrays ($2-$9) aligned per attempt. A sent message's own attempt (the
+-- send that succeeded: its time, channel and provider id are the outcome's) comes as its
+-- outcome's duration (sent_ms, scheduler.claims.record_statement): one field instead of eight
+-- elements. Attempts are written even when the lease was lost: they happened. Returns the ids
+-- whose outcome was applied (lease still held).
 with outcome as (
-  select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[],
-                       $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[],
-                       $19::text[], $20::text[], $21::int[]) with ordinality
+  select * from unnest($1::public.dispatch_outcome[]) with ordinality
            as u(id, token, status, next_time, attempts_delta, last_error, sent_at,
                 provider_message_id, channel_used, channels_tried, rendered_text, question,
                 sent_ms, place)
@@ -276,8 +275,8 @@ with outcome as (
   insert into message_delivery_attempts
     (message_id, attempt_time, status, error_message, channel, error_class,
      provider_message_id, duration_ms)
-  select * from unnest($11::uuid[], $12::timestamptz[], $13::text[], $14::text[], $15::text[],
-                       $16::text[], $17::text[], $18::int[])
+  select * from unnest($2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[],
+                       $7::text[], $8::text[], $9::int[])
   union all
   select u.id, u.sent_at, 'sent', null, u.channel_used, null, u.provider_message_id, u.sent_ms
     from outcome u
