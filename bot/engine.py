@@ -35,6 +35,7 @@ from bot.dialogs.onboarding import (
 from bot.dialogs.replanning import replan_now
 from bot.keywords import Keyword
 from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
+from bot.unsaved import say_unsaved, unsaved_draft
 from core.answer_buttons import SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
 from core.sql import query
 from core.zone_names import zone_loads
@@ -274,8 +275,13 @@ async def _command(turn: Turn) -> None:
         turn.say(turn.t("need_start"))
         return
     turn.choice = None
+    # /cancel drops a draft on purpose and says so; any other command that drops one says what.
+    draft = None if name == "cancel" else unsaved_draft(turn)
+    first_reply = len(turn.replies)
     async with zone_told_around_command(turn, name):
         await found.run(turn, arg.strip())
+    if draft is not None:
+        say_unsaved(turn, draft, first_reply)
 
 
 async def _stale(turn: Turn) -> None:

@@ -89,6 +89,9 @@ EN: dict[str, str] = {
     "days_every_n": "every {n} days",
     # Medicine list
     "no_meds": "You have no medicines yet. Add one with /add.",
+    # A command typed in the middle of /add or of editing times dropped the draft (bot.unsaved).
+    "unsaved_medicine": "{name} was not saved: adding it stopped here. Send /add to add it.",
+    "unsaved_medicine_edit": "The new times for {name} were not saved: {name} keeps its times.",
     "meds_header": "Your medicines:",
     "med_line": "{n}. {name} ({dose}) at {when}{period}{paused}",
     "med_line_from": ", from {start}",
@@ -201,6 +204,8 @@ ES: dict[str, str] = {
     "days_list": "los {days}",
     "days_every_n": "cada {n} días",
     "no_meds": "Aún no tienes medicamentos. Añade uno con /add.",
+    "unsaved_medicine": "{name} no se guardó: añadirlo se detuvo aquí. Escribe /add para añadirlo.",
+    "unsaved_medicine_edit": "Las nuevas horas de {name} no se guardaron: {name} sigue con sus horas.",
     "meds_header": "Tus medicamentos:",
     "med_line": "{n}. {name} ({dose}) a las {when}{period}{paused}",
     "med_line_from": ", desde el {start}",

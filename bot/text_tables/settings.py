@@ -101,6 +101,8 @@ EN: dict[str, str] = {
     "saved": "Saved.",
     # What the caregiver step set up, said back: a patient who typed a name, a number and minutes
     # over four steps heard only "Saved." (found in medremind dev's console).
+    # A command typed in the middle of adding a caregiver dropped it (bot.unsaved).
+    "unsaved_caregiver": "{name} was not saved as your caregiver. Send /settings to add them.",
     "caregiver_saved": (
         "Saved. When you miss a dose, {name} gets an alert by {channel} {after} (if that is at"
         " night where they live, in the morning)."
@@ -202,6 +204,7 @@ ES: dict[str, str] = {
         " servicio, para saber que acepta recibirlos."
     ),
     "saved": "Guardado.",
+    "unsaved_caregiver": "{name} no se guardó como tu cuidador. Escribe /settings para añadirlo.",
     "caregiver_saved": (
         "Guardado. Si olvidas una dosis, {name} recibirá un aviso por {channel} {after} (si"
         " es de noche donde vive, por la mañana)."
