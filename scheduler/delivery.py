@@ -59,7 +59,7 @@ from scheduler.delivery_results import (
 )
 from scheduler.dispatch_config import DispatcherConfig
 from scheduler.planning_rules import TIME_CRITICAL_PRIORITY
-from scheduler.questions import asked_question
+from scheduler.questions import QuestionParts, asked_question
 from scheduler.render_ahead import RenderedAhead
 from scheduler.rendering import only_this_channel, render_or_fallback
 from scheduler.routing import Route, RoutePlan, plan_routes
@@ -236,8 +236,10 @@ class Deliverer:
                 held = None if ahead is None else ahead.take(c, route.channel, self.renderer, at)
                 if held is None:
                     message, note = render_or_fallback(self.renderer, c, route.channel, now=at)
+                    question = None  # worked out from the message once sent
                 else:
-                    message, note = held  # rendered before it was due, from this very claim
+                    # Rendered before it was due, from this very claim.
+                    message, note, question = held
             except (ValueError, LookupError, TemplateError, TypeError, AttributeError) as exc:
                 ticket.release()
                 error = f"cannot render the message: {error_text(exc)}"
@@ -355,7 +357,16 @@ class Deliverer:
                 receipt = found
             self.breakers.success(account, route.channel)
             sent = self._sent(
-                c, route, receipt, sent_at, ms_since(started), tried, attempts, effects, message
+                c,
+                route,
+                receipt,
+                sent_at,
+                ms_since(started),
+                tried,
+                attempts,
+                effects,
+                message,
+                question,
             )
             if notes:
                 # Sent, but not as asked: the row says why (the clinic sees it on the message).
@@ -447,6 +458,7 @@ class Deliverer:
         attempts: list[AttemptRow],
         effects: list[tuple[UUID, str, str]],
         message: OutboundMessage,
+        question_parts: QuestionParts | None,
     ) -> DeliveryResult:
         metrics.sent_counter(route.channel, receipt.outbox).inc()
         metrics.LAG.observe(max(0.0, (sent_at - c.scheduled_time).total_seconds()))
@@ -462,7 +474,7 @@ class Deliverer:
         question = (
             None
             if c.caregiver_id is not None
-            else asked_question(route.channel, route.address, message, receipt)
+            else asked_question(route.channel, route.address, message, receipt, question_parts)
         )
         outcome = Outcome(
             c.id,

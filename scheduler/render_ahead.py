@@ -54,6 +54,7 @@ from scheduler.claims import (
 from scheduler.custom_templates import AUTOMATIC_KINDS, cached_cache, prefetch_templates
 from scheduler.dose_day import DOSE_DAY_KINDS, other_day
 from scheduler.periodic import Periodic
+from scheduler.questions import QuestionParts, question_parts
 from scheduler.rendering import render_or_fallback
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,8 @@ class _Held(NamedTuple):
     note: str | None
     due: datetime
     day: bool  # the text names the dose's day (rendered for a send at the claim's due time)
+    # The question it asks, but for where it goes (scheduler.questions.asked_question).
+    question: QuestionParts | None
 
 
 class RenderedAhead:
@@ -153,15 +156,17 @@ class RenderedAhead:
                 note,
                 c.scheduled_time,
                 names_the_day(c, c.scheduled_time),
+                question_parts(message),
             )
             self.rendered += 1
 
     def take(
         self, c: Claim, channel: Channel, renderer: TemplateRenderer | None, now: datetime
-    ) -> tuple[OutboundMessage, str | None] | None:
-        """The text held for ``c`` on ``channel`` if it was rendered from this very claim and
-        the same clinician templates, and names its dose's day as a render at ``now`` (the
-        send) would, else None (render it afresh). Either way it is dropped."""
+    ) -> tuple[OutboundMessage, str | None, QuestionParts | None] | None:
+        """The text held for ``c`` on ``channel`` (with its fallback note and the parts of the
+        question it asks) if it was rendered from this very claim and the same clinician
+        templates, and names its dose's day as a render at ``now`` (the send) would, else None
+        (render it afresh). Either way it is dropped."""
         held = self._held.pop(c.id, None)
         if held is None:
             return None
@@ -177,7 +182,7 @@ class RenderedAhead:
         mark_sensitive(c.message_content, c.medicine_name, c.medicine_dose)
         mark_sensitive(message.text, message.subject)
         self.taken += 1
-        return message, held.note
+        return message, held.note, held.question
 
     def drop_stale(self, now: datetime) -> int:
         """Drop the texts due more than :data:`STALE_SECONDS` ago; how many. Sweeps at most

@@ -15,7 +15,7 @@ from core.answer_buttons import (
     parse_dose_data,
 )
 from platforms.base import Channel, Option, OutboundMessage, Receipt
-from scheduler.questions import asked_question, shows_numbers
+from scheduler.questions import asked_question, question_parts, shows_numbers
 
 DOSE = uuid.uuid4()
 HEX = DOSE.hex
@@ -115,6 +115,8 @@ def test_the_question_is_the_json_that_json_dumps_writes_byte_for_byte(channel: 
         for address in ("+15550001", "500000001", 'p"1"@example.org', "\u00e9\n"):
             for message, slot_offer in cases:
                 numbers = not message.reply_keys and shows_numbers(channel, receipt)
-                assert asked_question(channel, address, message, receipt) == (
-                    _as_json_dumps_writes_it(channel, address, message, numbers, slot_offer)
-                )
+                expected = _as_json_dumps_writes_it(channel, address, message, numbers, slot_offer)
+                assert asked_question(channel, address, message, receipt) == expected
+                # The same from the parts the render-ahead works out before the send.
+                parts = question_parts(message)
+                assert asked_question(channel, address, message, receipt, parts) == expected
