@@ -10,6 +10,7 @@ step could take, the patient picks one of the two, written out ("Mon, Mar 1, 202
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from babel.dates import format_skeleton
@@ -45,6 +46,26 @@ def _typed_no_end(turn: Turn) -> bool:
     """No end date, in words, or the skip word the other optional steps of /add take."""
     word = texts.fold_word(turn.text)
     return word in _NO_END_WORDS or word in SKIP_WORDS
+
+
+# "for 10 days", "2 weeks", "por 7 días": how long a course lasts, at the end question. Typed
+# for an antibiotic's course, it was "I couldn't read that date" (found by hand in medremind
+# dev's console). Days and weeks only: a month is no fixed number of days.
+_COURSE_RE = re.compile(
+    r"^(?:for|during|por|durante)?\s*(\d{1,3})\s*"
+    r"(days?|d|weeks?|wks?|w|dias?|semanas?)\.?$"
+)
+_COURSE_DAYS_MAX = 366
+
+
+def course_days(text: str) -> int | None:
+    """The days a typed course length names ("for 10 days": 10, "2 weeks": 14), or None."""
+    match = _COURSE_RE.match(texts.fold_word(text))
+    if match is None:
+        return None
+    count, unit = int(match[1]), match[2]
+    days = count * (7 if unit[0] in "ws" else 1)
+    return days if 1 <= days <= _COURSE_DAYS_MAX else None
 
 
 async def month_first(turn: Turn) -> bool:
@@ -140,13 +161,23 @@ async def end_prompt(turn: Turn) -> tuple[str, Options]:
     return turn.t("ask_end", example=example), [(turn.t("btn_no_end"), "end:none")]
 
 
-@step("add_end", end_prompt, typed=lambda t: _typed_date(t) or _typed_no_end(t))
+@step(
+    "add_end",
+    end_prompt,
+    typed=lambda t: _typed_date(t) or _typed_no_end(t) or course_days(t.text) is not None,
+)
 async def add_end(turn: Turn) -> None:
     # The skip word the other optional steps of /add take is no end too ("omitir" was "I could
     # not read that date": found by hand in medremind dev's console).
     if turn.choice == "end:none" or _typed_no_end(turn):
         turn.conv.data["end"] = None
         await goto(turn, "add_pills")
+        return
+    days = course_days(turn.text)
+    if days is not None:
+        # Its first day is the start: "for 10 days" from Dec 10 takes the last dose on Dec 19.
+        start = date.fromisoformat(turn.conv.data["start"])
+        await _take(turn, "end", start + timedelta(days=days - 1))
         return
     await _typed_for(turn, "end")
 

@@ -51,7 +51,7 @@ EN: dict[str, str] = {
     # A typed "3/1" that could be 1 March or 3 January (bot.dialogs.medicine_dates).
     "ask_date_pick_start": "{typed} could be either date. When do you start?",
     "ask_date_pick_end": "{typed} could be either date. When do you stop?",
-    "ask_end": "When do you stop? Type a date like {example}, or no end date.",
+    "ask_end": "When do you stop? Type a date like {example}, how long (for 10 days), or no end date.",
     "btn_no_end": "No end date",
     "bad_end": "The end date must be on or after the start date ({start}).",
     "ask_pills": "How many pills do you have now? I'll remind you to refill. Or skip.",
@@ -166,7 +166,7 @@ ES: dict[str, str] = {
     "date_day_first": "día primero",
     "ask_date_pick_start": "{typed} puede ser cualquiera de estas fechas. ¿Cuándo empiezas?",
     "ask_date_pick_end": "{typed} puede ser cualquiera de estas fechas. ¿Cuándo terminas?",
-    "ask_end": "¿Cuándo terminas? Escribe una fecha como {example}, o sin fecha de fin.",
+    "ask_end": "¿Cuándo terminas? Escribe una fecha como {example}, cuánto dura (10 días), o sin fecha de fin.",
     "btn_no_end": "Sin fecha de fin",
     "bad_end": "La fecha de fin debe ser igual o posterior a la de inicio ({start}).",
     "ask_pills": "¿Cuántas pastillas tienes ahora? Te avisaré para reponer. U omítelo.",
