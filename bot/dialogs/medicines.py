@@ -20,6 +20,7 @@ from bot import texts
 from bot.conversation import NUMBERED_CHANNELS, Turn
 from bot.dialogs.onboarding import now_local
 from bot.dialogs.settings import quiet_window, window_text
+from bot.dose_frequency import suggested_times
 from bot.parsing import (
     MAX_DOSE,
     MAX_MEDICINE_NAME,
@@ -194,7 +195,17 @@ async def times_prompt(turn: Turn) -> tuple[str, Options]:
     # the text names the words instead (morning, noon, evening, bedtime, done) and numbers nothing.
     suffix = "_numbered" if _numbered(turn) else ""
     chosen = _times(turn.conv.data)
-    if chosen:
+    suggested = turn.conv.data.get("suggested")
+    if chosen and suggested:
+        times = texts.fmt_times(chosen, turn.locale)
+        per_day, every_hours = suggested
+        how = (
+            turn.t("freq_per_day", n=per_day)
+            if per_day
+            else turn.t("freq_every_hours", n=every_hours)
+        )
+        question = turn.t("times_suggested" + suffix, how=how, times=times)
+    elif chosen:
         times = texts.fmt_times(chosen, turn.locale)
         question = turn.t("times_so_far" + suffix, times=times)
     else:
@@ -221,7 +232,11 @@ def _home_clock_note(turn: Turn) -> str:
     return "\n" + turn.t("times_on_home_clock", zone=zone, now=now)
 
 
-@step("add_times", times_prompt, typed=lambda t: _typed_times(t.text))
+@step(
+    "add_times",
+    times_prompt,
+    typed=lambda t: _typed_times(t.text) or suggested_times(t.text) is not None,
+)
 async def add_times(turn: Turn) -> None:
     data = turn.conv.data
     if turn.choice == "time:done" or _typed_done(turn.text):
@@ -233,6 +248,13 @@ async def add_times(turn: Turn) -> None:
             return
         await goto(turn, "add_days")
         return
+    frequency = None if turn.choice else suggested_times(turn.text)
+    if frequency is not None:
+        # "3 times a day": its usual times, for the patient to keep or replace (bot.dose_frequency).
+        data["times"] = [t.strftime("%H:%M") for t in frequency.times]
+        data["suggested"] = [frequency.per_day, frequency.every_hours]
+        await goto(turn, "add_times")
+        return
     if turn.choice and turn.choice.startswith("time:"):
         picked: list[time] | None = [QUICK_TIMES[turn.choice[5:]]]
     else:
@@ -240,7 +262,9 @@ async def add_times(turn: Turn) -> None:
     if not picked:
         await reprompt(turn, "bad_time")
         return
-    merged = sorted(set(_times(data)) | set(picked))[:MAX_TIMES]
+    # Times given after a suggestion replace it ("or type the times you want instead").
+    kept = [] if data.pop("suggested", None) else _times(data)
+    merged = sorted(set(kept) | set(picked))[:MAX_TIMES]
     data["times"] = [t.strftime("%H:%M") for t in merged]
     await goto(turn, "add_times")
 
