@@ -399,12 +399,18 @@ async def caregiver_timezone_prompt(turn: Turn) -> tuple[str, Options]:
     typed=lambda t: parse_timezone(t.text) is not None,
 )
 async def set_caregiver_timezone(turn: Turn) -> None:
-    """The caregiver's IANA zone for their quiet hours; "Same as mine" stores null (follow the
-    patient's zone, wherever the patient is)."""
+    """The caregiver's IANA zone for their quiet hours. "Same as mine" stores the patient's home
+    zone as it is now: the caregiver stays at home when the patient travels, so a patient in
+    'follow me' mode abroad must not move the caregiver's night with them (an alert at 1 a.m.
+    where the caregiver sleeps). Null only when the patient's zone is one the database does not
+    know (then the dispatcher reads the patient's)."""
     if turn.choice == "cgtz:same":
-        turn.conv.data["cg_timezone"] = None
+        home = await turn.conn.fetchval(query("bot", "patient_home_zone"), turn.conv.patient_id)
+        turn.conv.data["cg_timezone"] = home
+        turn.conv.data["cg_zone_same"] = home is not None
         await goto(turn, "set_caregiver_delay")
         return
+    turn.conv.data.pop("cg_zone_same", None)
     zone = parse_timezone(turn.text)
     # The database has the last word (its check on caregivers.timezone): a name Python knows
     # but Postgres does not would otherwise fail the save at the next step.
@@ -455,6 +461,7 @@ async def set_caregiver_delay(turn: Turn) -> None:
         delay,
         data.get("cg_timezone"),
     )
+    zone_note = same_zone_note(turn, data)
     finish(turn)
     if (
         data["cg_channel"] in ("sms", "whatsapp")
@@ -468,7 +475,7 @@ async def set_caregiver_delay(turn: Turn) -> None:
         ours = (settings.twilio_sms_from if sms else settings.twilio_whatsapp_from) or ""
         ours = ours.removeprefix("whatsapp:")
         key = "caregiver_pending" if ours else "caregiver_pending_reply"
-        turn.say(turn.t("saved"))
+        turn.say(turn.t("saved") + zone_note)
         turn.say(turn.t(key, name=data["cg_name"], number=ours or ""))
         return
     after = (
@@ -481,4 +488,14 @@ async def set_caregiver_delay(turn: Turn) -> None:
             channel=turn.t(f"ch_{data['cg_channel']}"),
             after=after,
         )
+        + zone_note
     )
+
+
+def same_zone_note(turn: Turn, data: dict[str, Any]) -> str:
+    """After "Same as mine" (``data``: what the dialog collected), which zone the caregiver's
+    nights are counted in from now on (the patient's home zone, kept when the patient travels),
+    so a wrong one can be corrected."""
+    if not data.get("cg_zone_same") or not data.get("cg_timezone"):
+        return ""
+    return " " + turn.t("caregiver_zone_kept", name=data["cg_name"], zone=data["cg_timezone"])

@@ -87,6 +87,8 @@ EN: dict[str, str] = {
     ),
     "caregiver_summary": "{name} ({zone})",
     "caregiver_zone_same": "same time zone as you",
+    # After "Same as mine": the zone stored, the patient's home one (kept when they travel).
+    "caregiver_zone_kept": "{name}'s night is counted in {zone}, your home time zone, even when you travel.",
     "ask_caregiver_delay": "How many minutes after a missed dose should I alert them? For example: 30",
     "bad_delay": "Please send minutes from 0 to 1440. For example: 30",
     "caregiver_removed": "Caregiver removed.",
@@ -190,6 +192,7 @@ ES: dict[str, str] = {
     ),
     "caregiver_summary": "{name} ({zone})",
     "caregiver_zone_same": "misma zona horaria que tú",
+    "caregiver_zone_kept": "La noche de {name} se cuenta en {zone}, tu zona horaria de casa, aunque viajes.",
     "ask_caregiver_delay": "¿Cuántos minutos después de una dosis olvidada le aviso? Por ejemplo: 30",
     "bad_delay": "Envía minutos del 0 al 1440. Por ejemplo: 30",
     "caregiver_removed": "Cuidador quitado.",

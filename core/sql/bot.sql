@@ -358,6 +358,13 @@ insert into scheduled_messages (
 values ($2, $3, $4, 'auto', 'system', false, true, $5, $6, 3)
 on conflict (idempotency_key) do nothing
 
+-- name: patient_home_zone
+-- The zone patient $1's reminders keep at home (home_timezone, else the zone they are in before
+-- the planner pinned one), for a caregiver who is "Same as mine"; null when the database does not
+-- know it (the caregivers_timezone_iana check; Etc/Unknown).
+select z from (select coalesce(home_timezone, timezone) as z from patients where id = $1) p
+ where public.is_iana_timezone(z)
+
 -- name: caregiver_timezone_known
 -- Whether the database accepts $1 as a caregiver's timezone (the caregivers_timezone_iana check).
 select public.is_iana_timezone($1)
