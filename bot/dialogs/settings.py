@@ -11,7 +11,13 @@ from typing import Any
 from bot import texts
 from bot.conversation import Turn
 from bot.dialogs import caregiver_links, preferences
-from bot.dialogs.onboarding import channel_order_options, language_choice, load_patient
+from bot.dialogs.onboarding import (
+    channel_order_options,
+    language_choice,
+    load_patient,
+    phone_example,
+    typed_phone,
+)
 from bot.dialogs.replanning import replan_now
 from bot.parsing import (
     MAX_NAME_LENGTH,
@@ -19,10 +25,10 @@ from bot.parsing import (
     parse_free_field,
     parse_int,
     parse_name,
-    parse_phone,
     parse_time,
     parse_timezone,
 )
+from bot.patient_region import patient_region, zone_region_of
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
@@ -349,18 +355,19 @@ _PHONE_KEYS = ("ask_caregiver_address", "bad_address")
 
 async def caregiver_address_prompt(turn: Turn) -> tuple[str, Options]:
     ask, _ = _ADDRESS_KEYS.get(turn.conv.data.get("cg_channel", "sms"), _PHONE_KEYS)
-    return turn.t(ask), []
+    return turn.t(ask, example=await phone_example(turn)), []
 
 
-def caregiver_address(channel: str, raw: str) -> str | None:
-    """The caregiver's address for ``channel``: E.164 or e-mail (never a typed Telegram chat
-    id: nothing typed proves whose chat it is)."""
+def caregiver_address(channel: str, raw: str, region: str | None = None) -> str | None:
+    """The caregiver's address for ``channel``: E.164 (a number as dialled in the patient's
+    ``region`` too) or e-mail (never a typed Telegram chat id: nothing typed proves whose chat
+    it is)."""
     value = raw.strip()
     if channel == "email":
         return value if _EMAIL_RE.match(value) and len(value) <= 254 else None
     if channel == "telegram":
         return None
-    return parse_phone(value) or (parse_phone("+" + value) if value.isdigit() else None)
+    return typed_phone(value, region)
 
 
 @step(
@@ -368,7 +375,8 @@ def caregiver_address(channel: str, raw: str) -> str | None:
     caregiver_address_prompt,
     typed=lambda t: (
         t.conv.data.get("cg_channel") == "telegram"
-        or caregiver_address(t.conv.data.get("cg_channel", "sms"), t.text) is not None
+        or caregiver_address(t.conv.data.get("cg_channel", "sms"), t.text, zone_region_of(t))
+        is not None
     ),
 )
 async def set_caregiver_address(turn: Turn) -> None:
@@ -377,9 +385,11 @@ async def set_caregiver_address(turn: Turn) -> None:
         await goto(turn, "set_caregiver_timezone", prefix=turn.t("caregiver_chat_not_typed"))
         return
     channel = turn.conv.data.get("cg_channel", "sms")
-    address = caregiver_address(channel, turn.text)
+    address = caregiver_address(channel, turn.text, await patient_region(turn))
     if address is None or parse_free_field(turn.text) is None:
-        await reprompt(turn, _ADDRESS_KEYS.get(channel, _PHONE_KEYS)[1])
+        await reprompt(
+            turn, _ADDRESS_KEYS.get(channel, _PHONE_KEYS)[1], example=await phone_example(turn)
+        )
         return
     mark_sensitive(address)
     turn.conv.data["cg_address"] = address

@@ -43,7 +43,7 @@ EN: dict[str, str] = {
     "ask_first_caregiver_name": "Who should I tell if you miss a dose? Send their name.",
     "btn_remove": "Remove caregiver",
     "ask_caregiver_channel": "How should I reach them?",
-    "ask_caregiver_address": "Their phone number (like +1 202 555 0143)?",
+    "ask_caregiver_address": "Their phone number (like {example})?",
     "caregiver_telegram_unavailable": (
         "Caregivers on Telegram are not available here. Choose SMS, WhatsApp or e-mail: their"
         " own phone number or e-mail address."
@@ -74,7 +74,7 @@ EN: dict[str, str] = {
     ),
     "bad_email": "That does not look like an e-mail address. For example: name@example.org",
     "ask_caregiver_email": "Their e-mail address?",
-    "bad_address": "That does not look right. For example: +1 202 555 0143",
+    "bad_address": "That does not look right. For example: {example}",
     "ask_caregiver_timezone": (
         "Which time zone does {name} live in? Alerts wait for the end of quiet hours there, "
         "so they are not woken at night. Type a city or time zone (for example: Madrid or "
@@ -150,7 +150,7 @@ ES: dict[str, str] = {
     "ask_first_caregiver_name": "¿A quién aviso si olvidas una dosis? Envía su nombre.",
     "btn_remove": "Quitar cuidador",
     "ask_caregiver_channel": "¿Cómo le aviso?",
-    "ask_caregiver_address": "¿Su número de teléfono (como +34 600 123 456)?",
+    "ask_caregiver_address": "¿Su número de teléfono (como {example})?",
     "caregiver_telegram_unavailable": (
         "Los cuidadores en Telegram no están disponibles aquí. Elige SMS, WhatsApp o correo"
         " electrónico: su propio número de teléfono o correo."
@@ -179,7 +179,7 @@ ES: dict[str, str] = {
     ),
     "bad_email": "Eso no parece un correo electrónico. Por ejemplo: nombre@ejemplo.org",
     "ask_caregiver_email": "¿Su correo electrónico?",
-    "bad_address": "Eso no parece correcto. Por ejemplo: +34 600 123 456",
+    "bad_address": "Eso no parece correcto. Por ejemplo: {example}",
     "ask_caregiver_timezone": (
         "¿En qué zona horaria vive {name}? Los avisos esperan al final de las horas de silencio "
         "allí, para no despertarle de noche. Escribe una ciudad o zona horaria (por ejemplo: "
