@@ -240,6 +240,11 @@ update patients set locale = $2 where id = $1
 -- name: set_patient_timezone
 update patients set timezone = $2 where id = $1
 
+-- name: next_reminder_at
+-- When patient $1's next dose is due after $2, as planned now (what /settings says a change of
+-- zone mode did to their reminder times); null when none is planned.
+select min(due_at) from dose_events where patient_id = $1 and status = 'due' and due_at > $2
+
 -- name: set_patient_timezone_mode
 update patients set timezone_mode = $2 where id = $1
 
