@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.conversation import Turn
-from bot.dialogs import caregiver_links
+from bot.dialogs import caregiver_links, zone_moves
 from bot.dialogs.joining import offer_join
 from bot.dialogs.replanning import replan_now
 from bot.parsing import (
@@ -322,8 +322,7 @@ async def timezone_confirm(turn: Turn) -> None:
         return
     await save_timezone(turn, turn.conv.data.pop("timezone", "UTC"))
     if turn.conv.data.get("settings"):
-        finish(turn)
-        turn.say(turn.t("saved"))
+        await zone_moves.after_zone_saved(turn)
         return
     await onward(turn, "phone")
 

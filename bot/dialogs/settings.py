@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 from datetime import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.conversation import Turn
-from bot.dialogs import caregiver_links, preferences
+from bot.dialogs import caregiver_links, preferences, zone_moves
 from bot.dialogs.onboarding import (
     channel_order_options,
     language_choice,
@@ -33,7 +32,6 @@ from bot.patient_region import patient_region, zone_region_of
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
-from core.zone_names import zone_loads
 from platforms.base import Channel
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -186,29 +184,7 @@ async def set_tz_mode(turn: Turn) -> None:
     )
     await replan_now(turn)
     finish(turn)
-    turn.say(await mode_said(turn))
-
-
-async def mode_said(turn: Turn) -> str:
-    """What the zone mode just chosen does to the patient's reminder times, with their next
-    reminder as it now falls: "Saved." alone left a traveller back on home times to find out
-    at 10 p.m. that their morning reminder now comes in the evening where they are."""
-    await load_patient(turn)
-    p = turn.patient
-    assert p is not None
-    zone, home = p["timezone"], p["home_timezone"] or p["timezone"]
-    if p["timezone_mode"] == "follow":
-        said = turn.t("tz_mode_follow_saved", zone=zone)
-    else:
-        said = turn.t("tz_mode_home_saved", home=home)
-    due = await turn.conn.fetchval(query("bot", "next_reminder_at"), p["id"], turn.now)
-    if due is None or not (zone_loads(zone) and zone_loads(home)):
-        return said
-    here = texts.fmt_time(due.astimezone(ZoneInfo(zone)), turn.locale)
-    if p["timezone_mode"] == "follow" or home == zone:
-        return f"{said} {turn.t('tz_next_reminder', time=here, zone=zone)}"
-    there = texts.fmt_time(due.astimezone(ZoneInfo(home)), turn.locale)
-    return f"{said} {turn.t('tz_next_reminder_away', time=there, home=home, here=here, zone=zone)}"
+    turn.say(await zone_moves.mode_said(turn))
 
 
 async def quiet_prompt(turn: Turn) -> tuple[str, Options]:
