@@ -68,7 +68,7 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
     body = turn.t(
         "settings_menu",
         zone=p["timezone"],
-        mode=turn.t(f"mode_{p['timezone_mode']}"),
+        mode=mode_text(turn, p),
         quiet=quiet,
         language=turn.t(f"lang_{p['locale']}") if p["locale"] in texts.LOCALES else p["locale"],
         channels=", ".join(turn.t(f"ch_{c}") for c in p["channel_order"]),
@@ -92,6 +92,15 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
     if "appointments" not in preferences.categories_of(p):
         keys.remove("appt_times")  # no clinic, no appointments to time
     return body, [(turn.t(f"btn_set_{key}"), f"set:{key}") for key in keys]
+
+
+def mode_text(turn: Turn, p: Any) -> str:
+    """The zone mode as the menu says it; away from home, which home ("keep home times:
+    America/Chicago"): the zone shown is where the patient is, not where reminders are timed."""
+    home = p["home_timezone"]
+    if p["timezone_mode"] == "home" and home and home != p["timezone"]:
+        return turn.t("mode_home_away", home=home)
+    return turn.t(f"mode_{p['timezone_mode']}")
 
 
 def followups_text(turn: Turn, interval: int, count: int) -> str:

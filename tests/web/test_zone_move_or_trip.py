@@ -79,6 +79,9 @@ async def test_a_new_zone_asks_move_or_trip(
         patient["id"],
     )
     assert (row["home_timezone"], row["next"]) == (home, next_due)
+    # The menu names the home a traveller's reminders keep (the zone shown is where they are).
+    mode = "keep home times" if home == "Europe/Madrid" else f"keep home times: {home}"
+    assert f"Time zone: Europe/Madrid ({mode})\n" in await say("/settings")
 
 
 async def test_a_follow_me_patient_is_told_where_reminders_now_fall(
