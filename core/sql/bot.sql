@@ -246,7 +246,11 @@ update patients set timezone = $2 where id = $1
 select min(due_at) from dose_events where patient_id = $1 and status = 'due' and due_at > $2
 
 -- name: set_patient_timezone_mode
-update patients set timezone_mode = $2 where id = $1
+-- The home zone is pinned here if the planner has not yet (it pins a 'home' patient's at their
+-- first plan): a patient with no medicine yet who went 'follow me' to Tokyo and came back to
+-- 'keep home times' had Tokyo pinned as home, London forgotten.
+update patients set timezone_mode = $2, home_timezone = coalesce(home_timezone, timezone)
+ where id = $1
 
 -- name: set_channel_order
 update patients set channel_order = $2 where id = $1

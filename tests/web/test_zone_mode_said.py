@@ -63,3 +63,25 @@ async def test_at_home_the_next_reminder_is_said_once(
     modes = await say(_pick(await say("/settings"), "Home or follow"))
     said = await say(_pick(modes, "Keep home times"))
     assert said.endswith("even when you travel. Your next reminder: 8:00 AM (America/New_York).")
+
+
+async def test_a_home_is_kept_through_a_trip_before_any_medicine(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    """No medicine yet, so the planner never pinned London as home: 'follow me', a trip to
+    Tokyo, and back to 'keep home times' made Tokyo the home (found over WhatsApp through the
+    web process)."""
+    patient = await factories.create_patient(
+        admin_conn, contacts={"sms": ANA}, display_name="Tom", timezone="Europe/London"
+    )
+    say = sms_chat(web, fake_twilio, ANA)
+    await say(_pick(await say(_pick(await say("/settings"), "Home or follow")), "Follow me"))
+    await say(_pick(await say("/settings"), "Time zone"))
+    await say(_pick(await say("Tokyo"), "Yes"))
+    modes = await say(_pick(await say("/settings"), "Home or follow"))
+    assert await say(_pick(modes, "Keep home times")) == (
+        "Saved. Reminders keep their times in Europe/London, your home time zone, even when you"
+        " travel."
+    )
+    home = "select home_timezone from patients where id = $1"
+    assert await admin_conn.fetchval(home, patient["id"]) == "Europe/London"
