@@ -330,8 +330,10 @@ async def timezone_confirm(turn: Turn) -> None:
 async def save_timezone(turn: Turn, zone: str) -> None:
     """Make ``zone`` the patient's; from /settings a 'follow me' patient's reminders move to it
     now (a 'home' one's stay)."""
-    await turn.conn.execute(query("bot", "set_patient_timezone"), turn.conv.patient_id, zone)
-    if turn.conv.data.get("settings"):
+    from_settings = bool(turn.conv.data.get("settings"))
+    name = "set_patient_timezone_from_settings" if from_settings else "set_patient_timezone"
+    await turn.conn.execute(query("bot", name), turn.conv.patient_id, zone)
+    if from_settings:
         await replan_now(turn)
     await load_patient(turn)
 

@@ -240,6 +240,13 @@ update patients set locale = $2 where id = $1
 -- name: set_patient_timezone
 update patients set timezone = $2 where id = $1
 
+-- name: set_patient_timezone_from_settings
+-- A new zone from /settings: the one they leave is pinned as home if the planner has not yet
+-- (it pins at a 'home' patient's first plan): with no medicine yet, a trip's zone became home.
+-- bot.dialogs.zone_moves then asks whether they moved there.
+update patients set home_timezone = coalesce(home_timezone, timezone), timezone = $2
+ where id = $1
+
 -- name: next_reminder_at
 -- When patient $1's next dose is due after $2, as planned now (what /settings says a change of
 -- zone mode did to their reminder times); null when none is planned.

@@ -188,9 +188,9 @@ async def test_settings_change_each_value(bot: Bot, admin_conn: asyncpg.Connecti
         "+14155552671",
     )
     assert caregiver["alert_delay_minutes"] == 60
-    # "Same as mine": the patient's home zone when chosen; never pinned (no medicine was ever
-    # planned) and in 'follow me' mode, the zone they are in.
-    assert caregiver["timezone"] == "America/Mexico_City"
+    # "Same as mine": the patient's home zone when chosen, the one they had when they went
+    # 'follow me' (UTC), not Mexico City, where they are now.
+    assert caregiver["timezone"] == "UTC"
     await bot.send(chat, "/settings")
     assert "Cuidador: Luis" in bot.last_text(chat)
 

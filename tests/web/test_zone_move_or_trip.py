@@ -103,3 +103,20 @@ async def test_a_follow_me_patient_is_told_where_reminders_now_fall(
         " when you travel, set the new one in Time zone. Your next reminder: 8:00 AM"
         " (Europe/Madrid)."
     )
+
+
+async def test_the_zone_left_is_the_home_before_any_medicine(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    """No medicine yet, so the planner never pinned Chicago as home: the new zone was taken
+    without a question, and became home at the first medicine's plan."""
+    patient = await factories.create_patient(
+        admin_conn, contacts={"sms": ANA}, display_name="Ana", timezone="America/Chicago"
+    )
+    say = sms_chat(web, fake_twilio, ANA)
+    await say(_pick(await say("/settings"), "Time zone"))
+    asked = await say(_pick(await say("Madrid"), "Yes"))
+    assert asked.startswith("Did you move to Europe/Madrid, or are you travelling?"), asked
+    await say(_pick(asked, "Travelling"))
+    home = "select home_timezone from patients where id = $1"
+    assert await admin_conn.fetchval(home, patient["id"]) == "America/Chicago"
