@@ -150,11 +150,15 @@ async def handle(turn: Turn) -> None:
         return
     conv.step = IDLE
     if turn.patient is None:
-        # "Hola" from a chat that is no patient's: the hint in Spanish (the chat's language is
-        # left as it is: a caregiver's, or the registration's choice to come).
-        locale = keywords.greeting_language(turn.text) or turn.locale
+        # "Hola" from a chat that is no patient's: the hint in Spanish.
+        greeted = keywords.greeting_language(turn.text)
         agreed = caregiver_links.agreed_text(proven, turn.text)
-        turn.say(agreed or texts.text(locale, "need_start"))
+        if agreed is None and greeted is not None:
+            # And the registration the hint leads to: its consent question comes before the
+            # language question, and was in English after "Hola". A caregiver's number that
+            # just agreed keeps its chat's language (their alerts are in the patient's).
+            conv.locale = greeted
+        turn.say(agreed or texts.text(greeted or turn.locale, "need_start"))
         return
     await _unmatched(turn, questions)
 

@@ -12,4 +12,5 @@ from bot.dialogs import (  # noqa: F401
     preferences,
     reports,
     settings,
+    zone_moves,
 )

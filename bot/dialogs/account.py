@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
+from bot import texts
 from bot.conversation import Turn
+from bot.date_order import month_first_region
 from bot.dialogs.reports import NO_FILES
 from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
+from bot.parsing import date_readings
+from bot.patient_region import patient_region
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
 from core.template_filters import gsm7_letters
+from core.zone_names import zone_loads
 from platforms.base import Channel
 from scheduler.holds import pause_reminders, resume_reminders
 from scheduler.planning_peaks import PeakCapacity
@@ -78,12 +85,37 @@ async def pause(turn: Turn, arg: str) -> None:
     await pause_reminders(turn.conn, _patient_id(turn), turn.now)
     finish(turn)
     text = turn.t("paused_all")
+    if arg.strip():
+        text += "\n" + await _pause_end_note(turn, arg)
     caregiver = await turn.conn.fetchrow(query("bot", "get_caregiver"), _patient_id(turn))
     if caregiver is not None and caregiver["opted_out_at"] is None:
         # Their silence would read as "all doses taken": the patient may want to tell them.
         mark_sensitive(caregiver["name"])
         text += "\n" + turn.t("paused_caregiver", name=caregiver["name"])
     turn.say(text)
+
+
+# The words before a date in "/pause until 3/15", "/pausa hasta el 15/3".
+_UNTIL = re.compile(r"^(?:until|till|to|hasta(?:\s+el)?)\s+", re.IGNORECASE)
+
+
+async def _pause_end_note(turn: Turn, arg: str) -> str:
+    """What "/pause until 3/15" (or "/pause 3 days") does about its end: nothing. The words
+    after /pause were ignored without a word, and the patient waited for reminders to come back
+    on a day nothing would bring them back. A date (read the patient's way round, like /add's)
+    is named in words, so they know which day to send /resume."""
+    today = turn.now.astimezone(ZoneInfo(_zone(turn))).date()
+    order = month_first_region(await patient_region(turn))
+    readings = date_readings(_UNTIL.sub("", arg.strip()), today=today, month_first=order)
+    if len(readings) == 1:
+        return turn.t("pause_no_end_date", date=texts.fmt_date(readings[0], turn.locale, "full"))
+    return turn.t("pause_no_end")
+
+
+def _zone(turn: Turn) -> str:
+    """The patient's zone where it loads, else UTC (a date's reading needs only its day)."""
+    zone = turn.patient["timezone"] if turn.patient is not None else "UTC"
+    return zone if zone_loads(zone) else "UTC"
 
 
 @command("resume")

@@ -17,13 +17,13 @@ from babel.dates import format_skeleton
 
 from bot import texts
 from bot.conversation import Turn
-from bot.date_order import month_first_region, phone_region, zone_region
+from bot.date_order import month_first_region
 from bot.dialogs.onboarding import now_local
 from bot.locale_format import plain_spaces
 from bot.parsing import date_readings
+from bot.patient_region import patient_region
 from bot.routing import SKIP_WORDS
 from bot.steps import Options, goto, reprompt, step
-from core.sql import query
 from core.template_filters import gsm7_letters
 from platforms.base import Channel
 
@@ -31,7 +31,6 @@ from platforms.base import Channel
 # example ("2026-04-01") was in the past a year on, and the end question's own example was then
 # refused as before the start (found by hand in medremind dev's console, clock moved to 2027).
 EXAMPLE_START_DAYS, EXAMPLE_END_DAYS = 7, 30
-_PHONE_CHANNELS = frozenset({Channel.SMS, Channel.WHATSAPP})
 # What patients type for "no end date", which the end question names: "sin fecha" was "I could
 # not read that date" (found by hand in medremind dev's console, in Spanish).
 _NO_END_WORDS = frozenset(
@@ -69,17 +68,8 @@ def course_days(text: str) -> int | None:
 
 
 async def month_first(turn: Turn) -> bool:
-    """Whether this patient writes the month first: by the region of the number this chat is
-    (SMS, WhatsApp), else of a number the patient gave, else of their (home) time zone."""
-    region = None
-    if turn.conv.channel in _PHONE_CHANNELS:
-        region = phone_region(turn.conv.chat_address)
-    if region is None and turn.conv.patient_id is not None:
-        phone = await turn.conn.fetchval(query("bot", "patient_phone"), turn.conv.patient_id)
-        region = phone_region(phone)
-    if region is None and turn.patient is not None:
-        region = zone_region(turn.patient["home_timezone"] or turn.patient["timezone"])
-    return month_first_region(region)
+    """Whether this patient writes the month first: by their region (bot.patient_region)."""
+    return month_first_region(await patient_region(turn))
 
 
 def _typed_date(turn: Turn) -> bool:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.conversation import Turn
-from bot.dialogs import caregiver_links
+from bot.dialogs import caregiver_links, zone_moves
 from bot.dialogs.joining import offer_join
 from bot.dialogs.replanning import replan_now
 from bot.parsing import (
@@ -29,6 +29,7 @@ from bot.parsing import (
     timezone_at,
     zone_abbreviation,
 )
+from bot.patient_region import example_phone, patient_region, zone_region_of
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
@@ -321,8 +322,7 @@ async def timezone_confirm(turn: Turn) -> None:
         return
     await save_timezone(turn, turn.conv.data.pop("timezone", "UTC"))
     if turn.conv.data.get("settings"):
-        finish(turn)
-        turn.say(turn.t("saved"))
+        await zone_moves.after_zone_saved(turn)
         return
     await onward(turn, "phone")
 
@@ -330,8 +330,10 @@ async def timezone_confirm(turn: Turn) -> None:
 async def save_timezone(turn: Turn, zone: str) -> None:
     """Make ``zone`` the patient's; from /settings a 'follow me' patient's reminders move to it
     now (a 'home' one's stay)."""
-    await turn.conn.execute(query("bot", "set_patient_timezone"), turn.conv.patient_id, zone)
-    if turn.conv.data.get("settings"):
+    from_settings = bool(turn.conv.data.get("settings"))
+    name = "set_patient_timezone_from_settings" if from_settings else "set_patient_timezone"
+    await turn.conn.execute(query("bot", name), turn.conv.patient_id, zone)
+    if from_settings:
         await replan_now(turn)
     await load_patient(turn)
 
@@ -461,21 +463,27 @@ async def _known(turn: Turn, name: str) -> bool:
     return any(r["channel"] in ("sms", "whatsapp") for r in rows)
 
 
+async def phone_example(turn: Turn) -> str:
+    """The example number the phone question gives: of the patient's region (the time zone just
+    chosen), not their language's (a Spanish speaker in the US was shown a +34 number)."""
+    return example_phone(await patient_region(turn), turn.locale)
+
+
 async def phone_prompt(turn: Turn) -> tuple[str, Options]:
     # "if Telegram does not work" only where the chat is Telegram (not the dev console).
     key = "ask_phone" if turn.conv.channel is Channel.TELEGRAM else "ask_phone_chat"
-    return turn.t(key), [(turn.t("btn_skip"), "phone:skip")]
+    return turn.t(key, example=await phone_example(turn)), [(turn.t("btn_skip"), "phone:skip")]
 
 
-@step("phone", phone_prompt, typed=lambda t: typed_phone(t.text) is not None)
+@step("phone", phone_prompt, typed=lambda t: typed_phone(t.text, zone_region_of(t)) is not None)
 async def phone(turn: Turn) -> None:
     if turn.choice == "phone:skip":
         await after_phone(turn)
         return
     raw = turn.event.phone_number if turn.event.kind is InboundKind.CONTACT else turn.text
-    number = typed_phone(raw or "")
+    number = typed_phone(raw or "", await patient_region(turn))
     if number is None:
-        await reprompt(turn, "bad_phone")
+        await reprompt(turn, "bad_phone", example=await phone_example(turn))
         return
     mark_sensitive(number, raw)
     added = await turn.conn.fetchrow(
@@ -503,11 +511,14 @@ def _phone_pending_text(turn: Turn) -> str:
     return turn.t("phone_pending_reply")
 
 
-def typed_phone(raw: str) -> str | None:
-    """A phone number in E.164 from what the patient typed (spaces, dashes; ``+`` optional)."""
+def typed_phone(raw: str, region: str | None = None) -> str | None:
+    """A phone number in E.164 from what the patient typed (spaces, dashes; ``+`` optional):
+    written as it is dialled in ``region`` first ("(415) 555-0143" in the US), else as an
+    international number without its ``+``. Read international first, a US number typed without
+    its country code became a number of whatever country its first digits are the code of."""
     if not raw.strip():
         return None
-    number = parse_phone(raw)
+    number = parse_phone(raw, default_region=region) if region else parse_phone(raw)
     if number is None and not raw.strip().startswith("+"):
         number = parse_phone("+" + raw.strip())
     return number

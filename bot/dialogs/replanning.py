@@ -16,8 +16,9 @@ from scheduler.planner import replan_patient
 from scheduler.planning_peaks import PeakCapacity
 
 
-async def replan_now(turn: Turn) -> None:
-    """Re-plan the turn's patient's schedules, open doses and follow-ups at ``turn.now``."""
+async def replan_now(turn: Turn, *, move_home: bool = False) -> None:
+    """Re-plan the turn's patient's schedules, open doses and follow-ups at ``turn.now``;
+    ``move_home``: their current zone is their home from now on (they moved there)."""
     if turn.conv.patient_id is None:
         return  # onboarding before the patient exists: nothing is planned yet
     settings = turn.ctx.settings
@@ -26,6 +27,7 @@ async def replan_now(turn: Turn) -> None:
         turn.conv.patient_id,
         turn.now,
         horizon=timedelta(hours=settings.planner_horizon_hours),
+        move_home=move_home,
         default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
         capacity=PeakCapacity.from_settings(settings),
     )

@@ -10,8 +10,14 @@ from typing import Any
 
 from bot import texts
 from bot.conversation import Turn
-from bot.dialogs import caregiver_links, preferences
-from bot.dialogs.onboarding import channel_order_options, language_choice, load_patient
+from bot.dialogs import caregiver_links, preferences, zone_moves
+from bot.dialogs.onboarding import (
+    channel_order_options,
+    language_choice,
+    load_patient,
+    phone_example,
+    typed_phone,
+)
 from bot.dialogs.replanning import replan_now
 from bot.parsing import (
     MAX_NAME_LENGTH,
@@ -19,10 +25,10 @@ from bot.parsing import (
     parse_free_field,
     parse_int,
     parse_name,
-    parse_phone,
     parse_time,
     parse_timezone,
 )
+from bot.patient_region import patient_region, zone_region_of
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
@@ -62,7 +68,7 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
     body = turn.t(
         "settings_menu",
         zone=p["timezone"],
-        mode=turn.t(f"mode_{p['timezone_mode']}"),
+        mode=mode_text(turn, p),
         quiet=quiet,
         language=turn.t(f"lang_{p['locale']}") if p["locale"] in texts.LOCALES else p["locale"],
         channels=", ".join(turn.t(f"ch_{c}") for c in p["channel_order"]),
@@ -86,6 +92,15 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
     if "appointments" not in preferences.categories_of(p):
         keys.remove("appt_times")  # no clinic, no appointments to time
     return body, [(turn.t(f"btn_set_{key}"), f"set:{key}") for key in keys]
+
+
+def mode_text(turn: Turn, p: Any) -> str:
+    """The zone mode as the menu says it; away from home, which home ("keep home times:
+    America/Chicago"): the zone shown is where the patient is, not where reminders are timed."""
+    home = p["home_timezone"]
+    if p["timezone_mode"] == "home" and home and home != p["timezone"]:
+        return turn.t("mode_home_away", home=home)
+    return turn.t(f"mode_{p['timezone_mode']}")
 
 
 def followups_text(turn: Turn, interval: int, count: int) -> str:
@@ -176,7 +191,9 @@ async def set_tz_mode(turn: Turn) -> None:
     await turn.conn.execute(
         query("bot", "set_patient_timezone_mode"), turn.conv.patient_id, turn.choice[5:]
     )
-    await replanned(turn)
+    await replan_now(turn)
+    finish(turn)
+    turn.say(await zone_moves.mode_said(turn))
 
 
 async def quiet_prompt(turn: Turn) -> tuple[str, Options]:
@@ -349,18 +366,19 @@ _PHONE_KEYS = ("ask_caregiver_address", "bad_address")
 
 async def caregiver_address_prompt(turn: Turn) -> tuple[str, Options]:
     ask, _ = _ADDRESS_KEYS.get(turn.conv.data.get("cg_channel", "sms"), _PHONE_KEYS)
-    return turn.t(ask), []
+    return turn.t(ask, example=await phone_example(turn)), []
 
 
-def caregiver_address(channel: str, raw: str) -> str | None:
-    """The caregiver's address for ``channel``: E.164 or e-mail (never a typed Telegram chat
-    id: nothing typed proves whose chat it is)."""
+def caregiver_address(channel: str, raw: str, region: str | None = None) -> str | None:
+    """The caregiver's address for ``channel``: E.164 (a number as dialled in the patient's
+    ``region`` too) or e-mail (never a typed Telegram chat id: nothing typed proves whose chat
+    it is)."""
     value = raw.strip()
     if channel == "email":
         return value if _EMAIL_RE.match(value) and len(value) <= 254 else None
     if channel == "telegram":
         return None
-    return parse_phone(value) or (parse_phone("+" + value) if value.isdigit() else None)
+    return typed_phone(value, region)
 
 
 @step(
@@ -368,7 +386,8 @@ def caregiver_address(channel: str, raw: str) -> str | None:
     caregiver_address_prompt,
     typed=lambda t: (
         t.conv.data.get("cg_channel") == "telegram"
-        or caregiver_address(t.conv.data.get("cg_channel", "sms"), t.text) is not None
+        or caregiver_address(t.conv.data.get("cg_channel", "sms"), t.text, zone_region_of(t))
+        is not None
     ),
 )
 async def set_caregiver_address(turn: Turn) -> None:
@@ -377,9 +396,11 @@ async def set_caregiver_address(turn: Turn) -> None:
         await goto(turn, "set_caregiver_timezone", prefix=turn.t("caregiver_chat_not_typed"))
         return
     channel = turn.conv.data.get("cg_channel", "sms")
-    address = caregiver_address(channel, turn.text)
+    address = caregiver_address(channel, turn.text, await patient_region(turn))
     if address is None or parse_free_field(turn.text) is None:
-        await reprompt(turn, _ADDRESS_KEYS.get(channel, _PHONE_KEYS)[1])
+        await reprompt(
+            turn, _ADDRESS_KEYS.get(channel, _PHONE_KEYS)[1], example=await phone_example(turn)
+        )
         return
     mark_sensitive(address)
     turn.conv.data["cg_address"] = address
@@ -399,12 +420,18 @@ async def caregiver_timezone_prompt(turn: Turn) -> tuple[str, Options]:
     typed=lambda t: parse_timezone(t.text) is not None,
 )
 async def set_caregiver_timezone(turn: Turn) -> None:
-    """The caregiver's IANA zone for their quiet hours; "Same as mine" stores null (follow the
-    patient's zone, wherever the patient is)."""
+    """The caregiver's IANA zone for their quiet hours. "Same as mine" stores the patient's home
+    zone as it is now: the caregiver stays at home when the patient travels, so a patient in
+    'follow me' mode abroad must not move the caregiver's night with them (an alert at 1 a.m.
+    where the caregiver sleeps). Null only when the patient's zone is one the database does not
+    know (then the dispatcher reads the patient's)."""
     if turn.choice == "cgtz:same":
-        turn.conv.data["cg_timezone"] = None
+        home = await turn.conn.fetchval(query("bot", "patient_home_zone"), turn.conv.patient_id)
+        turn.conv.data["cg_timezone"] = home
+        turn.conv.data["cg_zone_same"] = home is not None
         await goto(turn, "set_caregiver_delay")
         return
+    turn.conv.data.pop("cg_zone_same", None)
     zone = parse_timezone(turn.text)
     # The database has the last word (its check on caregivers.timezone): a name Python knows
     # but Postgres does not would otherwise fail the save at the next step.
@@ -455,6 +482,7 @@ async def set_caregiver_delay(turn: Turn) -> None:
         delay,
         data.get("cg_timezone"),
     )
+    zone_note = same_zone_note(turn, data)
     finish(turn)
     if (
         data["cg_channel"] in ("sms", "whatsapp")
@@ -468,7 +496,7 @@ async def set_caregiver_delay(turn: Turn) -> None:
         ours = (settings.twilio_sms_from if sms else settings.twilio_whatsapp_from) or ""
         ours = ours.removeprefix("whatsapp:")
         key = "caregiver_pending" if ours else "caregiver_pending_reply"
-        turn.say(turn.t("saved"))
+        turn.say(turn.t("saved") + zone_note)
         turn.say(turn.t(key, name=data["cg_name"], number=ours or ""))
         return
     after = (
@@ -481,4 +509,14 @@ async def set_caregiver_delay(turn: Turn) -> None:
             channel=turn.t(f"ch_{data['cg_channel']}"),
             after=after,
         )
+        + zone_note
     )
+
+
+def same_zone_note(turn: Turn, data: dict[str, Any]) -> str:
+    """After "Same as mine" (``data``: what the dialog collected), which zone the caregiver's
+    nights are counted in from now on (the patient's home zone, kept when the patient travels),
+    so a wrong one can be corrected."""
+    if not data.get("cg_zone_same") or not data.get("cg_timezone"):
+        return ""
+    return " " + turn.t("caregiver_zone_kept", name=data["cg_name"], zone=data["cg_timezone"])

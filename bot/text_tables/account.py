@@ -10,6 +10,9 @@ EN: dict[str, str] = {
     # Pause / delete
     "paused_all": "All reminders are paused. Send /resume to restart them.",
     "paused_caregiver": "{name} will not get missed-dose alerts while they are paused.",
+    # "/pause until 3/15": a pause has no end (the words after /pause were ignored in silence).
+    "pause_no_end_date": "A pause has no end date: they will not restart by themselves on {date}. Send /resume that day.",
+    "pause_no_end": "A pause has no end date: they stay off until you send /resume.",
     "resumed_all": "Reminders are back on.",
     # The patient web app (/app, /app_signout)
     "app_link": "Your MedRemind app sign-in link (works once, for {minutes} minutes): {link}",
@@ -25,6 +28,8 @@ EN: dict[str, str] = {
 ES: dict[str, str] = {
     "paused_all": "Todos los recordatorios están en pausa. Envía /resume para reanudarlos.",
     "paused_caregiver": "{name} no recibirá avisos de dosis olvidadas mientras estén en pausa.",
+    "pause_no_end_date": "Una pausa no tiene fecha de fin: no se reanudarán solos el {date}. Envía /resume ese día.",
+    "pause_no_end": "Una pausa no tiene fecha de fin: siguen en pausa hasta que envíes /resume.",
     "resumed_all": "Los recordatorios vuelven a estar activos.",
     "app_link": "Tu enlace para entrar en la app de MedRemind (un solo uso, {minutes} minutos): {link}",
     "app_link_limit": "Te he enviado varios enlaces hace poco. Usa el más reciente o inténtalo de nuevo en 15 minutos.",

@@ -61,13 +61,13 @@ EN: dict[str, str] = {
     "btn_tz_other": "No, change it",
     "ask_phone": (
         "Optional: share your phone number so I can text you if Telegram does not work. "
-        "Send it like +1 202 555 0143, or skip."
+        "Send it like {example}, or skip."
     ),
     "ask_phone_chat": (
         "Optional: your phone number, so I can text you when you are away from this chat. "
-        "Send it like +1 202 555 0143, or skip."
+        "Send it like {example}, or skip."
     ),
-    "bad_phone": "That does not look like a phone number. Send it like +1 202 555 0143, or skip.",
+    "bad_phone": "That does not look like a phone number. Send it like {example}, or skip.",
     "phone_taken": (
         "That number is already registered for someone else, so I can't add it here. Send"
         " another number, or skip. If it is yours, please ask your clinic to update it."
@@ -137,13 +137,13 @@ ES: dict[str, str] = {
     "btn_tz_other": "No, cambiarla",
     "ask_phone": (
         "Opcional: comparte tu número de teléfono para enviarte SMS si Telegram no funciona. "
-        "Envíalo como +34 600 123 456, u omite este paso."
+        "Envíalo como {example}, u omite este paso."
     ),
     "ask_phone_chat": (
         "Opcional: tu número de teléfono, para enviarte SMS cuando no estés en este chat. "
-        "Envíalo como +34 600 123 456, u omite este paso."
+        "Envíalo como {example}, u omite este paso."
     ),
-    "bad_phone": "Eso no parece un número de teléfono. Envíalo como +34 600 123 456, u omítelo.",
+    "bad_phone": "Eso no parece un número de teléfono. Envíalo como {example}, u omítelo.",
     "phone_taken": (
         "Ese número ya está registrado para otra persona, así que no puedo añadirlo aquí."
         " Envía otro número u omítelo. Si es tuyo, pide a tu clínica que lo actualice."

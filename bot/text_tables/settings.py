@@ -16,6 +16,7 @@ EN: dict[str, str] = {
     "nag_once": "once, after {nag} min",
     "nag_many": "every {nag} min, up to {nag_max} times",
     "mode_home": "keep home times",
+    "mode_home_away": "keep home times: {home}",
     "mode_follow": "follow me when I travel",
     "quiet_none": "none",
     "quiet_default": "{window} (the default; set your own in Quiet hours)",
@@ -31,6 +32,15 @@ EN: dict[str, str] = {
     "ask_tz_mode": "When you travel, should reminders keep your home times or follow your local time?",
     "btn_mode_home": "Keep home times",
     "btn_mode_follow": "Follow me",
+    # What the mode chosen does to reminder times (it was "Saved." alone), and the next reminder.
+    "tz_mode_home_saved": "Saved. Reminders keep their times in {home}, your home time zone, even when you travel.",
+    "tz_mode_follow_saved": "Saved. Reminders come at their times in the time zone you are in, now {zone}: when you travel, set the new one in Time zone.",
+    "tz_next_reminder": "Your next reminder: {time} ({zone}).",
+    # A 'home'-mode patient's new zone: a move (home moves) or a trip (home times kept)?
+    "ask_zone_moved": "Did you move to {zone}, or are you travelling? Moved: reminders come at their times on {zone}'s clock. Travelling: they keep your home times ({home}).",
+    "btn_zone_moved": "I moved here",
+    "btn_zone_trip": "Travelling",
+    "tz_next_reminder_away": "Your next reminder: {time} in {home} ({here} where you are, {zone}).",
     "ask_quiet": "Quiet hours: no non-urgent messages between two times. Type like 22:00-07:00, none, or default.",
     "bad_quiet": "Please type two times like 22:00-07:00, none, or default.",
     "same_quiet": "The two times must differ, like 22:00-07:00. Type none for no quiet hours.",
@@ -43,7 +53,7 @@ EN: dict[str, str] = {
     "ask_first_caregiver_name": "Who should I tell if you miss a dose? Send their name.",
     "btn_remove": "Remove caregiver",
     "ask_caregiver_channel": "How should I reach them?",
-    "ask_caregiver_address": "Their phone number (like +1 202 555 0143)?",
+    "ask_caregiver_address": "Their phone number (like {example})?",
     "caregiver_telegram_unavailable": (
         "Caregivers on Telegram are not available here. Choose SMS, WhatsApp or e-mail: their"
         " own phone number or e-mail address."
@@ -74,7 +84,7 @@ EN: dict[str, str] = {
     ),
     "bad_email": "That does not look like an e-mail address. For example: name@example.org",
     "ask_caregiver_email": "Their e-mail address?",
-    "bad_address": "That does not look right. For example: +1 202 555 0143",
+    "bad_address": "That does not look right. For example: {example}",
     "ask_caregiver_timezone": (
         "Which time zone does {name} live in? Alerts wait for the end of quiet hours there, "
         "so they are not woken at night. Type a city or time zone (for example: Madrid or "
@@ -87,6 +97,8 @@ EN: dict[str, str] = {
     ),
     "caregiver_summary": "{name} ({zone})",
     "caregiver_zone_same": "same time zone as you",
+    # After "Same as mine": the zone stored, the patient's home one (kept when they travel).
+    "caregiver_zone_kept": "{name}'s night is counted in {zone}, your home time zone, even when you travel.",
     "ask_caregiver_delay": "How many minutes after a missed dose should I alert them? For example: 30",
     "bad_delay": "Please send minutes from 0 to 1440. For example: 30",
     "caregiver_removed": "Caregiver removed.",
@@ -123,6 +135,7 @@ ES: dict[str, str] = {
     "nag_once": "uno, a los {nag} min",
     "nag_many": "cada {nag} min, hasta {nag_max} veces",
     "mode_home": "mantener horas de casa",
+    "mode_home_away": "mantener horas de casa: {home}",
     "mode_follow": "seguirme cuando viajo",
     "quiet_none": "ninguna",
     "quiet_default": "{window} (la predeterminada; pon la tuya en Horas de silencio)",
@@ -138,6 +151,13 @@ ES: dict[str, str] = {
     "ask_tz_mode": "Cuando viajas, ¿los recordatorios mantienen tus horas de casa o siguen tu hora local?",
     "btn_mode_home": "Horas de casa",
     "btn_mode_follow": "Seguirme",
+    "tz_mode_home_saved": "Guardado. Los recordatorios mantienen sus horas en {home}, tu zona horaria de casa, aunque viajes.",
+    "tz_mode_follow_saved": "Guardado. Los recordatorios llegan a sus horas en la zona horaria en la que estás, ahora {zone}: cuando viajes, pon la nueva en Zona horaria.",
+    "tz_next_reminder": "Tu próximo recordatorio: {time} ({zone}).",
+    "ask_zone_moved": "¿Te has mudado a {zone} o estás de viaje? Mudanza: los recordatorios llegan a sus horas en el reloj de {zone}. Viaje: mantienen tus horas de casa ({home}).",
+    "btn_zone_moved": "Me he mudado",
+    "btn_zone_trip": "Estoy de viaje",
+    "tz_next_reminder_away": "Tu próximo recordatorio: {time} en {home} ({here} donde estás, {zone}).",
     "ask_quiet": "Horas de silencio: sin mensajes no urgentes entre dos horas. Escribe 22:00-07:00, ninguna o predeterminado.",
     "bad_quiet": "Escribe dos horas como 22:00-07:00, ninguna o predeterminado.",
     "same_quiet": "Las dos horas deben ser distintas, como 22:00-07:00. Escribe ninguna para no tener horas de silencio.",
@@ -150,7 +170,7 @@ ES: dict[str, str] = {
     "ask_first_caregiver_name": "¿A quién aviso si olvidas una dosis? Envía su nombre.",
     "btn_remove": "Quitar cuidador",
     "ask_caregiver_channel": "¿Cómo le aviso?",
-    "ask_caregiver_address": "¿Su número de teléfono (como +34 600 123 456)?",
+    "ask_caregiver_address": "¿Su número de teléfono (como {example})?",
     "caregiver_telegram_unavailable": (
         "Los cuidadores en Telegram no están disponibles aquí. Elige SMS, WhatsApp o correo"
         " electrónico: su propio número de teléfono o correo."
@@ -179,7 +199,7 @@ ES: dict[str, str] = {
     ),
     "bad_email": "Eso no parece un correo electrónico. Por ejemplo: nombre@ejemplo.org",
     "ask_caregiver_email": "¿Su correo electrónico?",
-    "bad_address": "Eso no parece correcto. Por ejemplo: +34 600 123 456",
+    "bad_address": "Eso no parece correcto. Por ejemplo: {example}",
     "ask_caregiver_timezone": (
         "¿En qué zona horaria vive {name}? Los avisos esperan al final de las horas de silencio "
         "allí, para no despertarle de noche. Escribe una ciudad o zona horaria (por ejemplo: "
@@ -192,6 +212,7 @@ ES: dict[str, str] = {
     ),
     "caregiver_summary": "{name} ({zone})",
     "caregiver_zone_same": "misma zona horaria que tú",
+    "caregiver_zone_kept": "La noche de {name} se cuenta en {zone}, tu zona horaria de casa, aunque viajes.",
     "ask_caregiver_delay": "¿Cuántos minutos después de una dosis olvidada le aviso? Por ejemplo: 30",
     "bad_delay": "Envía minutos del 0 al 1440. Por ejemplo: 30",
     "caregiver_removed": "Cuidador quitado.",

@@ -240,8 +240,24 @@ update patients set locale = $2 where id = $1
 -- name: set_patient_timezone
 update patients set timezone = $2 where id = $1
 
+-- name: set_patient_timezone_from_settings
+-- A new zone from /settings: the one they leave is pinned as home if the planner has not yet
+-- (it pins at a 'home' patient's first plan): with no medicine yet, a trip's zone became home.
+-- bot.dialogs.zone_moves then asks whether they moved there.
+update patients set home_timezone = coalesce(home_timezone, timezone), timezone = $2
+ where id = $1
+
+-- name: next_reminder_at
+-- When patient $1's next dose is due after $2, as planned now (what /settings says a change of
+-- zone mode did to their reminder times); null when none is planned.
+select min(due_at) from dose_events where patient_id = $1 and status = 'due' and due_at > $2
+
 -- name: set_patient_timezone_mode
-update patients set timezone_mode = $2 where id = $1
+-- The home zone is pinned here if the planner has not yet (it pins a 'home' patient's at their
+-- first plan): a patient with no medicine yet who went 'follow me' to Tokyo and came back to
+-- 'keep home times' had Tokyo pinned as home, London forgotten.
+update patients set timezone_mode = $2, home_timezone = coalesce(home_timezone, timezone)
+ where id = $1
 
 -- name: set_channel_order
 update patients set channel_order = $2 where id = $1
@@ -357,6 +373,13 @@ insert into scheduled_messages (
   expires_at, idempotency_key, max_attempts)
 values ($2, $3, $4, 'auto', 'system', false, true, $5, $6, 3)
 on conflict (idempotency_key) do nothing
+
+-- name: patient_home_zone
+-- The zone patient $1's reminders keep at home (home_timezone, else the zone they are in before
+-- the planner pinned one), for a caregiver who is "Same as mine"; null when the database does not
+-- know it (the caregivers_timezone_iana check; Etc/Unknown).
+select z from (select coalesce(home_timezone, timezone) as z from patients where id = $1) p
+ where public.is_iana_timezone(z)
 
 -- name: caregiver_timezone_known
 -- Whether the database accepts $1 as a caregiver's timezone (the caregivers_timezone_iana check).

@@ -57,7 +57,7 @@ async def test_a_typed_iana_name_is_stored_as_given(
     )
 
 
-async def test_same_as_mine_stores_null_and_replaces_an_earlier_zone(
+async def test_same_as_mine_stores_the_patients_zone_and_replaces_an_earlier_one(
     bot: Bot, admin_conn: asyncpg.Connection
 ) -> None:
     chat = bot.new_chat()
@@ -68,14 +68,34 @@ async def test_same_as_mine_stores_null_and_replaces_an_earlier_zone(
     await _to_timezone_step(bot, chat, name="Pedro")
     await bot.press(chat, "Same as mine")
     await bot.press(chat, "30")
+    # The zone kept is said back: the patient's home zone, not wherever they travel next.
+    assert bot.last_text(chat).endswith(
+        "Pedro's night is counted in Europe/Madrid, your home time zone, even when you travel."
+    )
 
     rows = await admin_conn.fetch("select timezone, active from caregivers order by created_at")
     assert [(r["timezone"], r["active"]) for r in rows] == [
         ("America/Chicago", False),
-        (None, True),
+        ("Europe/Madrid", True),
     ]
     await bot.send(chat, "/settings")
-    assert "Caregiver: Pedro (same time zone as you)" in bot.last_text(chat)
+    assert "Caregiver: Pedro (Europe/Madrid)" in bot.last_text(chat)
+
+
+async def test_same_as_mine_keeps_the_home_zone_not_the_trip(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A patient away from home (a 'home'-mode patient whose planner pinned Madrid, now in
+    Tokyo) who says "Same as mine": the caregiver is at home, in Madrid."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat, timezone="Asia/Tokyo")
+    await admin_conn.execute(
+        "update patients set home_timezone = 'Europe/Madrid' where id = $1", patient["id"]
+    )
+    await _to_timezone_step(bot, chat, name="Pedro")
+    await bot.press(chat, "Same as mine")
+    await bot.press(chat, "30")
+    assert await admin_conn.fetchval("select timezone from caregivers") == "Europe/Madrid"
 
 
 async def test_an_unknown_zone_reprompts_and_stores_nothing(
@@ -110,9 +130,13 @@ async def test_the_dialog_in_spanish(bot: Bot, admin_conn: asyncpg.Connection) -
     assert bot.last_text(chat).startswith("No conozco ese lugar.")
     await bot.press(chat, "Igual que yo")
     await bot.press(chat, "30")
-    assert await admin_conn.fetchval("select count(*) from caregivers where timezone is null") == 1
+    zone = await admin_conn.fetchval("select timezone from patients")
+    assert await admin_conn.fetchval("select timezone from caregivers") == zone
+    assert bot.last_text(chat).endswith(
+        f"La noche de Lucía se cuenta en {zone}, tu zona horaria de casa, aunque viajes."
+    )
     await bot.send(chat, "/settings")
-    assert "Cuidador: Lucía (misma zona horaria que tú)" in bot.last_text(chat)
+    assert f"Cuidador: Lucía ({zone})" in bot.last_text(chat)
 
 
 async def test_an_alert_at_once_is_said_back_in_the_patients_language(
@@ -131,5 +155,6 @@ async def test_an_alert_at_once_is_said_back_in_the_patients_language(
     said = [call.text for call in bot.messages_to(chat)]
     assert (
         "Guardado. Si olvidas una dosis, Lucía recibirá un aviso por SMS enseguida (si es de"
-        " noche donde vive, por la mañana)."
+        " noche donde vive, por la mañana). La noche de Lucía se cuenta en Europe/Madrid, tu"
+        " zona horaria de casa, aunque viajes."
     ) in said

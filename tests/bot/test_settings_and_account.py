@@ -188,7 +188,9 @@ async def test_settings_change_each_value(bot: Bot, admin_conn: asyncpg.Connecti
         "+14155552671",
     )
     assert caregiver["alert_delay_minutes"] == 60
-    assert caregiver["timezone"] is None
+    # "Same as mine": the patient's home zone when chosen, the one they had when they went
+    # 'follow me' (UTC), not Mexico City, where they are now.
+    assert caregiver["timezone"] == "UTC"
     await bot.send(chat, "/settings")
     assert "Cuidador: Luis" in bot.last_text(chat)
 

@@ -1,0 +1,88 @@
+"""What a change of time zone or zone mode in /settings does to the patient's reminder times,
+said back with their next reminder, and, for a patient keeping home times, whether the new zone
+is a move or a trip.
+
+A 'home'-mode patient who set a new zone heard "Saved." and kept their old home's times: moved
+from Chicago to Madrid, their 8:00 reminder came at 15:00 for good, and nothing in the bot could
+move it (the home zone moved only through the clinic's API). Now the bot asks: moved there (the
+home zone moves, reminders at their times on the new clock) or travelling (they keep home times,
+the next one said on both clocks).
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from bot.conversation import Turn
+from bot.dialogs.replanning import replan_now
+from bot.steps import Options, finish, goto, reprompt, step
+from core.sql import query
+from core.zone_names import zone_loads
+
+__all__ = ["after_zone_saved", "mode_said"]
+
+
+async def _reload(turn: Turn) -> None:
+    turn.patient = await turn.conn.fetchrow(query("bot", "get_patient"), turn.conv.patient_id)
+
+
+async def mode_said(turn: Turn) -> str:
+    """What the patient's zone mode does to their reminder times, with their next reminder as
+    it now falls: "Saved." alone left a traveller back on home times to find out at 10 p.m. that
+    their morning reminder now comes in the evening where they are."""
+    await _reload(turn)
+    p = turn.patient
+    assert p is not None
+    zone, home = p["timezone"], p["home_timezone"] or p["timezone"]
+    if p["timezone_mode"] == "follow":
+        said = turn.t("tz_mode_follow_saved", zone=zone)
+    else:
+        said = turn.t("tz_mode_home_saved", home=home)
+    due = await turn.conn.fetchval(query("bot", "next_reminder_at"), p["id"], turn.now)
+    if due is None or not (zone_loads(zone) and zone_loads(home)):
+        return said
+    here = texts.fmt_time(due.astimezone(ZoneInfo(zone)), turn.locale)
+    if p["timezone_mode"] == "follow" or home == zone:
+        return f"{said} {turn.t('tz_next_reminder', time=here, zone=zone)}"
+    there = texts.fmt_time(due.astimezone(ZoneInfo(home)), turn.locale)
+    return f"{said} {turn.t('tz_next_reminder_away', time=there, home=home, here=here, zone=zone)}"
+
+
+async def after_zone_saved(turn: Turn) -> None:
+    """After /settings saved a new zone (re-planned): a 'home'-mode patient whose home is
+    elsewhere is asked whether they moved; everyone else is told where reminders fall."""
+    await _reload(turn)
+    p = turn.patient
+    assert p is not None
+    home = p["home_timezone"]
+    if p["timezone_mode"] == "home" and home and home != p["timezone"]:
+        if not zone_loads(home):
+            # A home no zone database knows (Etc/Unknown) plans nothing: the new zone is home.
+            await replan_now(turn, move_home=True)
+        else:
+            await goto(turn, "zone_moved")
+            return
+    finish(turn)
+    turn.say(await mode_said(turn))
+
+
+async def zone_moved_prompt(turn: Turn) -> tuple[str, Options]:
+    p = turn.patient
+    assert p is not None
+    zone, home = p["timezone"], p["home_timezone"] or p["timezone"]
+    return turn.t("ask_zone_moved", zone=zone, home=home), [
+        (turn.t("btn_zone_moved"), "zmv:moved"),
+        (turn.t("btn_zone_trip"), "zmv:trip"),
+    ]
+
+
+@step("zone_moved", zone_moved_prompt)
+async def zone_moved(turn: Turn) -> None:
+    if turn.choice not in ("zmv:moved", "zmv:trip"):
+        await reprompt(turn, "bad_choice")
+        return
+    if turn.choice == "zmv:moved":
+        await replan_now(turn, move_home=True)
+    finish(turn)
+    turn.say(await mode_said(turn))

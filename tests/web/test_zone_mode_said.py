@@ -1,0 +1,87 @@
+"""Switching between 'follow me' and 'keep home times' says what happens to the reminder times,
+with the next reminder as it now falls: it was "Saved." alone, and a traveller in Tokyo back on
+New York's times found their 8 a.m. reminder at 10 p.m. Driven over SMS through the web process's
+signed Twilio webhook (the bot re-plans at the injected clock: 11:50 UTC, 8:50 p.m. in Tokyo)."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+import asyncpg
+import httpx
+
+from tests import factories
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.web.chat import sms_chat
+
+ANA = "+12125550182"
+
+
+def _pick(text: str, label: str) -> str:
+    """The number an SMS menu gives the option ``label``."""
+    found = re.search(rf"(\d+)\W+{re.escape(label)}", text)
+    assert found, text
+    return found.group(1)
+
+
+async def test_each_mode_says_where_reminders_fall(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    patient = await factories.create_patient(
+        admin_conn,
+        contacts={"sms": ANA},
+        display_name="Ana",
+        timezone="Asia/Tokyo",
+        home_timezone="America/New_York",
+        timezone_mode="follow",
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
+    say = sms_chat(web, fake_twilio, ANA)
+
+    modes = await say(_pick(await say("/settings"), "Home or follow"))
+    assert await say(_pick(modes, "Keep home times")) == (
+        "Saved. Reminders keep their times in America/New_York, your home time zone, even when"
+        " you travel. Your next reminder: 8:00 AM in America/New_York (10:00 PM where you are,"
+        " Asia/Tokyo)."
+    )
+    modes = await say(_pick(await say("/settings"), "Home or follow"))
+    assert await say(_pick(modes, "Follow me")) == (
+        "Saved. Reminders come at their times in the time zone you are in, now Asia/Tokyo: when"
+        " you travel, set the new one in Time zone. Your next reminder: 8:00 AM (Asia/Tokyo)."
+    )
+
+
+async def test_at_home_the_next_reminder_is_said_once(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    patient = await factories.create_patient(
+        admin_conn, contacts={"sms": ANA}, display_name="Ana", timezone="America/New_York"
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
+    say = sms_chat(web, fake_twilio, ANA)
+    modes = await say(_pick(await say("/settings"), "Home or follow"))
+    said = await say(_pick(modes, "Keep home times"))
+    assert said.endswith("even when you travel. Your next reminder: 8:00 AM (America/New_York).")
+
+
+async def test_a_home_is_kept_through_a_trip_before_any_medicine(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    """No medicine yet, so the planner never pinned London as home: 'follow me', a trip to
+    Tokyo, and back to 'keep home times' made Tokyo the home (found over WhatsApp through the
+    web process)."""
+    patient = await factories.create_patient(
+        admin_conn, contacts={"sms": ANA}, display_name="Tom", timezone="Europe/London"
+    )
+    say = sms_chat(web, fake_twilio, ANA)
+    await say(_pick(await say(_pick(await say("/settings"), "Home or follow")), "Follow me"))
+    await say(_pick(await say("/settings"), "Time zone"))
+    await say(_pick(await say("Tokyo"), "Yes"))
+    modes = await say(_pick(await say("/settings"), "Home or follow"))
+    assert await say(_pick(modes, "Keep home times")) == (
+        "Saved. Reminders keep their times in Europe/London, your home time zone, even when you"
+        " travel."
+    )
+    home = "select home_timezone from patients where id = $1"
+    assert await admin_conn.fetchval(home, patient["id"]) == "Europe/London"

@@ -1,0 +1,122 @@
+"""A patient keeping home times who sets a new time zone in /settings is asked whether they moved
+there or are travelling. Before, they heard "Saved." and kept the old home's times: moved from
+Chicago to Madrid, their 8:00 AM reminder came at 3:00 PM for good, and nothing in the bot could
+move it. Over SMS through the web process at the injected clock (Wednesday, March 4, 2026, 11:50
+UTC: 5:50 AM in Chicago, 12:50 PM in Madrid)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time
+
+import asyncpg
+import httpx
+import pytest
+
+from tests import factories
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.web.chat import sms_chat
+
+ANA = "+13125550187"
+
+
+def _pick(text: str, label: str) -> str:
+    """The number an SMS menu gives the option ``label``."""
+    found = re.search(rf"(\d+)\W+{re.escape(label)}", text)
+    assert found, text
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    ("answer", "said", "next_due", "home"),
+    [
+        (
+            "I moved here",
+            "Saved. Reminders keep their times in Europe/Madrid, your home time zone, even when"
+            " you travel. Your next reminder: 8:00 AM (Europe/Madrid).",
+            datetime(2026, 3, 5, 7, 0, tzinfo=UTC),
+            "Europe/Madrid",
+        ),
+        (
+            "Travelling",
+            "Saved. Reminders keep their times in America/Chicago, your home time zone, even when"
+            " you travel. Your next reminder: 8:00 AM in America/Chicago (3:00 PM where you are,"
+            " Europe/Madrid).",
+            datetime(2026, 3, 4, 14, 0, tzinfo=UTC),
+            "America/Chicago",
+        ),
+    ],
+)
+async def test_a_new_zone_asks_move_or_trip(
+    web: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    answer: str,
+    said: str,
+    next_due: datetime,
+    home: str,
+) -> None:
+    patient = await factories.create_patient(
+        admin_conn,
+        contacts={"sms": ANA},
+        display_name="Ana",
+        timezone="America/Chicago",
+        home_timezone="America/Chicago",
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
+    say = sms_chat(web, fake_twilio, ANA)
+    await say(_pick(await say("/settings"), "Time zone"))
+    asked = await say(_pick(await say("Madrid"), "Yes"))
+    assert asked.startswith(
+        "Did you move to Europe/Madrid, or are you travelling? Moved: reminders come at their"
+        " times on Europe/Madrid's clock. Travelling: they keep your home times"
+        " (America/Chicago)."
+    ), asked
+    assert await say(_pick(asked, answer)) == said
+    row = await admin_conn.fetchrow(
+        "select p.home_timezone, (select min(due_at) from dose_events d where d.patient_id = p.id"
+        " and d.status = 'due') as next from patients p where p.id = $1",
+        patient["id"],
+    )
+    assert (row["home_timezone"], row["next"]) == (home, next_due)
+    # The menu names the home a traveller's reminders keep (the zone shown is where they are).
+    mode = "keep home times" if home == "Europe/Madrid" else f"keep home times: {home}"
+    assert f"Time zone: Europe/Madrid ({mode})\n" in await say("/settings")
+
+
+async def test_a_follow_me_patient_is_told_where_reminders_now_fall(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    patient = await factories.create_patient(
+        admin_conn,
+        contacts={"sms": ANA},
+        display_name="Ana",
+        timezone="America/Chicago",
+        home_timezone="America/Chicago",
+        timezone_mode="follow",
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
+    say = sms_chat(web, fake_twilio, ANA)
+    await say(_pick(await say("/settings"), "Time zone"))
+    assert await say(_pick(await say("Madrid"), "Yes")) == (
+        "Saved. Reminders come at their times in the time zone you are in, now Europe/Madrid:"
+        " when you travel, set the new one in Time zone. Your next reminder: 8:00 AM"
+        " (Europe/Madrid)."
+    )
+
+
+async def test_the_zone_left_is_the_home_before_any_medicine(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    """No medicine yet, so the planner never pinned Chicago as home: the new zone was taken
+    without a question, and became home at the first medicine's plan."""
+    patient = await factories.create_patient(
+        admin_conn, contacts={"sms": ANA}, display_name="Ana", timezone="America/Chicago"
+    )
+    say = sms_chat(web, fake_twilio, ANA)
+    await say(_pick(await say("/settings"), "Time zone"))
+    asked = await say(_pick(await say("Madrid"), "Yes"))
+    assert asked.startswith("Did you move to Europe/Madrid, or are you travelling?"), asked
+    await say(_pick(asked, "Travelling"))
+    home = "select home_timezone from patients where id = $1"
+    assert await admin_conn.fetchval(home, patient["id"]) == "America/Chicago"
