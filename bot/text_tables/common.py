@@ -21,6 +21,8 @@ EN: dict[str, str] = {
         "I only work in a private chat, so that your medicines stay between us."
         " Tap my name, then Send Message, and send /start there."
     ),
+    # An edited text message (medremind.web.telegram_edits): edits are never read as answers.
+    "edits_not_read": "I only read new messages, not edits. Please send it again as a new message.",
     "cancelled": "OK, cancelled.",
     "help": (
         "I remind you to take your medicines.\n"
@@ -100,6 +102,7 @@ ES: dict[str, str] = {
         "Solo funciono en un chat privado, para que tus medicamentos queden entre nosotros."
         " Toca mi nombre, luego Enviar mensaje, y envía /start allí."
     ),
+    "edits_not_read": "Solo leo mensajes nuevos, no los editados. Envíalo de nuevo como un mensaje nuevo.",
     "cancelled": "De acuerdo, cancelado.",
     "help": (
         "Te recuerdo tomar tus medicamentos.\n"

@@ -33,7 +33,7 @@ from medremind.web.body_limit import (
 from medremind.web.errors import error_response
 from medremind.web.metrics import INBOUND_UPDATES, WEBHOOK_DROPPED
 from medremind.web.state import WebState, web_state
-from medremind.web.telegram_chats import group_answer
+from medremind.web.telegram_other import other_update
 from medremind.web.telegram_updates import parse_button_update
 from platforms.base import Channel, InboundEvent
 
@@ -129,13 +129,6 @@ async def answer_bot_update(
     )
 
 
-def _ignored_answer(state: WebState, update: dict, bot: str | None) -> dict[str, object]:
-    """The answer to an update the bot does not handle: a group's, or another kind."""
-    username = state.bot_username if bot is None else state.telegram_usernames.get(bot)
-    refusal = group_answer(update, username, state.settings.default_locale)
-    return {"ok": True} if refusal is None else refusal
-
-
 def _bot_secret(state: WebState, bot: str | None) -> str | None:
     """The webhook secret of bot ``bot`` (None: the default bot's, ``TELEGRAM_WEBHOOK_SECRET``
     itself, from which the others' are derived); None when none is configured (all refused)."""
@@ -186,10 +179,19 @@ async def answer_update(
     if event is None:
         event = _parse_fully(update)
     if event is None:
-        # An update type the bot does not handle: acknowledge so Telegram does not retry it; a
-        # command or a press in a group is told to write privately (telegram_chats).
-        INBOUND_UPDATES.labels("telegram", "ignored").inc()
-        return JSONResponse(_ignored_answer(state, update, bot))
+        # No message or press of a patient (telegram_other): a block or an unblock, a group's
+        # command (told to write privately), an edit (told to send it again), or ignored; the
+        # answer goes in the response, and Telegram does not retry.
+        outcome, method = await other_update(
+            state.pool,
+            update,
+            bot=bot,
+            default_bot=getattr((state.senders or {}).get(Channel.TELEGRAM), "default_id", None),
+            username=state.bot_username if bot is None else state.telegram_usernames.get(bot),
+            default_locale=state.settings.default_locale,
+        )
+        INBOUND_UPDATES.labels("telegram", outcome).inc()
+        return JSONResponse(method or {"ok": True})
     if bot is not None:
         event = dataclasses.replace(event, provider_id=f"{bot}:{event.provider_id}", to_address=bot)
     answer: dict[str, object] = {"ok": True}
