@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot import texts
+from core.answer_buttons import SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN, snooze_refused
 from medremind.web import inbound, json_input
 from medremind.web.body_limit import (
     CLOSE_HEADERS,
@@ -129,6 +131,19 @@ async def answer_bot_update(
     )
 
 
+def _snooze_refusal(event: InboundEvent, default_locale: str) -> dict[str, object]:
+    """The webhook's answer to a press whose snooze length no button offers: the range, as an
+    alert the patient must dismiss (Telegram shows at most 200 characters of it)."""
+    locale = texts.pick_locale(event.language_code, default_locale)
+    low, high = SNOOZE_MINUTES_MIN, SNOOZE_MINUTES_MAX
+    return {
+        "method": "answerCallbackQuery",
+        "callback_query_id": event.callback_query_id,
+        "text": texts.text(locale, "snooze_minutes_range", low=low, high=high, hours=high // 60),
+        "show_alert": True,
+    }
+
+
 def _bot_secret(state: WebState, bot: str | None) -> str | None:
     """The webhook secret of bot ``bot`` (None: the default bot's, ``TELEGRAM_WEBHOOK_SECRET``
     itself, from which the others' are derived); None when none is configured (all refused)."""
@@ -192,6 +207,11 @@ async def answer_update(
         )
         INBOUND_UPDATES.labels("telegram", outcome).inc()
         return JSONResponse(method or {"ok": True})
+    if event.callback_query_id and event.button_data and snooze_refused(event.button_data):
+        # A snooze length no button offers (forged data): refused with the range, nothing
+        # stored, recorded or sent, rather than clamped to a length the patient never chose.
+        INBOUND_UPDATES.labels("telegram", "refused").inc()
+        return JSONResponse(_snooze_refusal(event, state.settings.default_locale))
     if bot is not None:
         event = dataclasses.replace(event, provider_id=f"{bot}:{event.provider_id}", to_address=bot)
     answer: dict[str, object] = {"ok": True}
