@@ -38,6 +38,7 @@ from medremind.web.state import WebState, web_state
 from medremind.web.telegram_other import other_update
 from medremind.web.telegram_updates import parse_button_update
 from platforms.base import Channel, InboundEvent
+from platforms.telegram_essentials import essentials
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ MAX_BODY_BYTES = limit_for("/telegram/webhook")
 
 
 def _parse_fully(update: dict) -> InboundEvent | None:
+    """``update``'s event by python-telegram-bot; ``update`` is its essentials (the caller's)."""
     from platforms.telegram import parse_update
 
     try:
@@ -190,9 +192,12 @@ async def answer_update(
     if not isinstance(update, dict):
         return _dropped("not_object")
 
+    # Only what the bot reads of the update is parsed and stored: the work per update is bounded
+    # by those fields, not by what else fills the body (platforms.telegram.essentials).
+    kept = essentials(update)
     event = parse_button_update(update)  # the hot path; None: let the full parser decide
     if event is None:
-        event = _parse_fully(update)
+        event = _parse_fully(kept)
     if event is None:
         # No message or press of a patient (telegram_other): a block or an unblock, a group's
         # command (told to write privately), an edit (told to send it again), or ignored; the
@@ -221,5 +226,5 @@ async def answer_update(
     # JSON can only carry a NUL as the escape \u0000 (a raw control character is refused by
     # json.loads), so a body without either holds none and the NUL-stripping copy is skipped.
     nul_free = b"\\u0000" not in body and b"\x00" not in body
-    task = await inbound.accept(state, event, update, nul_free=nul_free)
+    task = await inbound.accept(state, event, kept, nul_free=nul_free)
     return JSONResponse(answer, background=task)
