@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 import math
 import re
+from itertools import accumulate, repeat
+from operator import sub
 from typing import Any
 
 # Deeper than any Telegram update, Twilio payload or FHIR resource we take, and shallow enough
@@ -104,12 +106,31 @@ def decode(
     except ValueError:
         # Python's int() digit limit (4,300): json.loads raises a plain ValueError.
         raise UnsafeJson("number", "a number in the body has too many digits") from None
-    deep = body.count(b"[") + body.count(b"{") > max_depth
+    deep = body.count(b"[") + body.count(b"{") > max_depth and _deeper_than(body, max_depth)
     surrogates = _SURROGATE_BYTES.search(body) is not None
     nuls = not nul and (b"\\u0000" in body or b"\x00" in body)
     if deep or surrogates or nuls:
         _walk(value, max_depth, nul, strings=surrogates or nuls)
     return value
+
+
+# A JSON string in the raw bytes (the body decoded, so every one is well formed).
+_STRING_BYTES = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# Brackets as 2 (opening) and 0 (closing); every other byte deleted.
+_BRACKETS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[{]}")
+
+
+def _deeper_than(body: bytes, max_depth: int) -> bool:
+    """Whether the decoded ``body`` nests deeper than ``max_depth``, from its bytes alone: its
+    brackets outside strings, counted in C. A body of many small objects (a Telegram update
+    padded with 5,500 entities, 240 KB) is then not walked node by node: ~6 ms of CPU instead of
+    ~11 ms. A body in UTF-16 or UTF-32 (JSON allows them) is walked instead."""
+    if json.detect_encoding(body) != "utf-8":
+        return True
+    brackets = _STRING_BYTES.sub(b"", body).translate(_BRACKETS, _NOT_BRACKETS)
+    depths = accumulate(map(sub, brackets, repeat(1)))
+    return max(depths, default=0) > max_depth
 
 
 # Where a node is, built only for an error: None for the document, else (parent, key or index).
