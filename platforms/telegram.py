@@ -383,7 +383,7 @@ def _retry_after_seconds(exc: RetryAfter) -> float:
 # The one chat type (Telegram's ``Chat.type``) whose updates reach the bot: a patient's own chat.
 PRIVATE_CHAT = "private"
 # The updates every bot of the service asks for (setWebhook, getUpdates): messages and presses;
-# edits, to say that they are not read (medremind.web.telegram_edits); and the person blocking
+# edits, to say that they are not read (medremind.web.telegram_unread); and the person blocking
 # or unblocking the bot (medremind.web.telegram_members).
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 

@@ -21,9 +21,9 @@ EN: dict[str, str] = {
         "I only work in a private chat, so that your medicines stay between us."
         " Tap my name, then Send Message, and send /start there."
     ),
-    # An edited text message (medremind.web.telegram_edits): edits are never read as answers.
+    # An edited text message (medremind.web.telegram_unread): edits are never read as answers.
     "edits_not_read": "I only read new messages, not edits. Please send it again as a new message.",
-    # A photo, voice message, sticker... (medremind.web.telegram_media): only text is read.
+    # A photo, voice message, sticker... (medremind.web.telegram_unread): only text is read.
     "text_only": "I can only read text. Please type your message, or use the buttons under a reminder.",
     "cancelled": "OK, cancelled.",
     "help": (

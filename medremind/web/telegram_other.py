@@ -5,8 +5,8 @@ response: Telegram's "reply with a method") and ``medremind dev``'s long polling
 the method itself), so both treat such updates alike: the person blocked or unblocked the bot
 (the contact point follows: :mod:`medremind.web.telegram_members`); a command or a press in a
 group (told to write privately: :mod:`medremind.web.telegram_chats`); an edited text (told to
-send it again: :mod:`medremind.web.telegram_edits`); a photo, voice message or sticker (told to
-type: :mod:`medremind.web.telegram_media`); anything else, acknowledged and dropped.
+send it again: :mod:`medremind.web.telegram_unread`); a photo, voice message or sticker (told to
+type: :mod:`medremind.web.telegram_unread`); anything else, acknowledged and dropped.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from typing import Any, Literal
 import asyncpg
 
 from medremind.web.telegram_chats import group_answer
-from medremind.web.telegram_edits import edited_answer
-from medremind.web.telegram_media import media_answer
 from medremind.web.telegram_members import apply_change, membership_change
+from medremind.web.telegram_unread import edited_answer, media_answer
 
 # The inbound counter's outcome for such an update (medremind_inbound_updates_total).
 Outcome = Literal["membership", "ignored"]

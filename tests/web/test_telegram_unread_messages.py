@@ -3,7 +3,7 @@
 Before: anything but text, a shared contact or a location in a private chat was acknowledged
 and dropped without a word: a patient who answered a reminder with a voice note ("I took it")
 or a photo of the pills heard nothing, and the dose stayed open. Now the webhook's response
-asks them to type (medremind/web/telegram_media.py); nothing is stored or recorded, and a
+asks them to type (medremind/web/telegram_unread.py); nothing is stored or recorded, and a
 service message (a pinned message) or a group's photo still gets no answer. Through the web
 app's webhook.
 """
