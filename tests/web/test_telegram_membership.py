@@ -143,3 +143,24 @@ async def test_an_edited_message_answers_no_dose_and_says_to_send_it_again(
     # A live location's updates come as edits every few seconds: never answered.
     moving = edited_update(location_update(CHAT, 40.4, -3.7))
     assert await _post(web, moving) == {"ok": True}
+
+
+async def test_a_caregiver_who_blocks_the_bot_gets_no_alerts_until_unblocked(
+    web: httpx.AsyncClient, chat_clock: Clock, admin_conn: asyncpg.Connection
+) -> None:
+    patient = await _patient(admin_conn)
+    caregiver = CHAT + 7
+    await admin_conn.execute(
+        "insert into caregivers (patient_id, name, channel, address, alert_delay_minutes)"
+        " values ($1, 'Luis', 'telegram', $2, 30)",
+        patient["id"],
+        str(caregiver),
+    )
+    blocked = "select blocked_at is not null from caregivers where address = $1"
+    at = int(chat_clock.now.timestamp())
+    await _post(web, member_update(caregiver, "kicked", at))
+    assert await admin_conn.fetchval(blocked, str(caregiver)) is True
+    await _post(web, member_update(caregiver, "member", at + 1))
+    assert await admin_conn.fetchval(blocked, str(caregiver)) is False
+    # The patient's own chat is another: untouched throughout.
+    assert (await _telegram_contact(admin_conn))["active"] is True
