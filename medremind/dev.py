@@ -19,6 +19,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
@@ -290,6 +291,7 @@ async def _poll_bot(ctx: BotContext, bot: Any, bot_id: str | None, stop: asyncio
     """Long-poll one bot for updates, storing each before processing it. ``bot_id``: not the
     default bot: its updates are stored as ``<bot>:<update_id>`` and name it, as its webhook's
     would (``medremind.web.telegram_webhook``), so its replies go out through it."""
+    from medremind.web.telegram_late import written_at
     from platforms.telegram import ALLOWED_UPDATES, parse_update
 
     offset: int | None = None
@@ -334,6 +336,9 @@ async def _poll_bot(ctx: BotContext, bot: Any, bot_id: str | None, stop: asyncio
                     event = dataclasses.replace(
                         event, provider_id=f"{bot_id}:{event.provider_id}", to_address=bot_id
                     )
+                late = written_at(raw, ctx.now(), time.time())
+                if late is not None:  # as the webhook does (medremind.web.telegram_late)
+                    event = dataclasses.replace(event, written_at=late)
                 inbound_id = await store_inbound(ctx.pool, event, raw, received_at=ctx.now())
                 if inbound_id is not None:
                     await process_inbound(ctx, inbound_id, event)

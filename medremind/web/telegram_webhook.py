@@ -35,6 +35,7 @@ from medremind.web.body_limit import (
 from medremind.web.errors import error_response
 from medremind.web.metrics import INBOUND_UPDATES, WEBHOOK_DROPPED
 from medremind.web.state import WebState, web_state
+from medremind.web.telegram_late import written_at
 from medremind.web.telegram_other import other_update
 from medremind.web.telegram_updates import parse_button_update
 from platforms.base import Channel, InboundEvent
@@ -219,6 +220,9 @@ async def answer_update(
         return JSONResponse(_snooze_refusal(event, state.settings.default_locale))
     if bot is not None:
         event = dataclasses.replace(event, provider_id=f"{bot}:{event.provider_id}", to_address=bot)
+    late = written_at(update, state.clock(), time.time())
+    if late is not None:  # held back by Telegram: it answers what was open when written
+        event = dataclasses.replace(event, written_at=late)
     answer: dict[str, object] = {"ok": True}
     if event.callback_query_id:
         answer = {"method": "answerCallbackQuery", "callback_query_id": event.callback_query_id}

@@ -7,9 +7,9 @@ medicine was paused or deleted or the patient's zone changed (the doses after it
 again), after /pause, the next day; the same button pressed from the neighbour's chat (forged
 data, naming a dose that is not theirs) or in a group chat; the same update posted again (a
 redelivery); a button's data with a snooze length no button offers (refused with the range); an
-edited text (never an answer); and answers typed. Two Telegram patients per sequence, each in a zone of their own,
-the clock starting at a night hour somewhere; the worker's planner and dispatcher send the
-reminders to the loopback Bot API at each step of the one injected clock.
+edited text (never an answer); and answers typed. Two Telegram patients per sequence, each in a
+zone of their own, the clock starting at a night hour somewhere; the worker's planner and
+dispatcher send the reminders to the loopback Bot API at each step of the one injected clock.
 
 After each press:
 
