@@ -293,6 +293,7 @@ async def _poll_bot(ctx: BotContext, bot: Any, bot_id: str | None, stop: asyncio
     would (``medremind.web.telegram_webhook``), so its replies go out through it."""
     from medremind.web.telegram_late import written_at
     from platforms.telegram import ALLOWED_UPDATES, parse_update
+    from platforms.telegram_essentials import essentials
 
     offset: int | None = None
     username: str | None = None  # a group's command to another bot is left alone
@@ -339,7 +340,8 @@ async def _poll_bot(ctx: BotContext, bot: Any, bot_id: str | None, stop: asyncio
                 late = written_at(raw, ctx.now(), time.time())
                 if late is not None:  # as the webhook does (medremind.web.telegram_late)
                     event = dataclasses.replace(event, written_at=late)
-                inbound_id = await store_inbound(ctx.pool, event, raw, received_at=ctx.now())
+                kept = essentials(raw)  # stored as the webhook stores it
+                inbound_id = await store_inbound(ctx.pool, event, kept, received_at=ctx.now())
                 if inbound_id is not None:
                     await process_inbound(ctx, inbound_id, event)
     finally:

@@ -194,7 +194,7 @@ async def answer_update(
         return _dropped("not_object")
 
     # Only what the bot reads of the update is parsed and stored: the work per update is bounded
-    # by those fields, not by what else fills the body (platforms.telegram.essentials).
+    # by those fields, not by what else fills the body (platforms.telegram_essentials).
     kept = essentials(update)
     event = parse_button_update(update)  # the hot path; None: let the full parser decide
     if event is None:
