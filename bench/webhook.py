@@ -62,7 +62,7 @@ ROOT = Path(os.environ.get("BENCH_CODE_ROOT") or Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from core.migrate import migrate  # noqa: E402
-from tests.fakes.fake_telegram import DEFAULT_TOKEN, callback_update  # noqa: E402
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, callback_update, text_update  # noqa: E402
 
 SECRET = "bench-webhook-secret-0123456789"  # noqa: S105 (a benchmark's own webhook secret)
 CHAT_BASE = 900_000_000
@@ -712,6 +712,15 @@ async def _run_phase(
         )
 
 
+def _padded(update: dict[str, Any], entities: int) -> dict[str, Any]:
+    """``update``'s message with ``entities`` bold entities (a hostile client's padding: the
+    secret's holder, or Telegram relaying a client's formatting)."""
+    if entities:
+        entity = {"type": "bold", "offset": 0, "length": 1}
+        update["message"]["entities"] = [dict(entity) for _ in range(entities)]
+    return update
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=3000)
@@ -743,6 +752,14 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--profile", metavar="FILE", help="cProfile the web process during the load into FILE"
     )
+    parser.add_argument(
+        "--entities",
+        type=int,
+        default=None,
+        metavar="N",
+        help="post text messages ('taken') carrying N entities each instead of button presses"
+        " (6700 fill the 256 KB body limit: the cost of a padded update; 0 for the plain text)",
+    )
     parser.add_argument("--serve-web", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -768,7 +785,10 @@ async def main(args: argparse.Namespace) -> None:
     async with _Postgres() as url:
         per_phase = args.warmup + args.requests
         pairs = await _seed(url, per_phase * len(phases))
-        updates = [callback_update(chat, f"d:{dose.hex}:t") for chat, dose in pairs]
+        if args.entities is None:
+            updates = [callback_update(chat, f"d:{dose.hex}:t") for chat, dose in pairs]
+        else:
+            updates = [_padded(text_update(chat, "taken"), args.entities) for chat, _ in pairs]
         for i, ack_only in enumerate(phases):
             await _phase(args, url, updates[i * per_phase : (i + 1) * per_phase], ack_only)
 

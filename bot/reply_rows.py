@@ -43,8 +43,11 @@ from core.templating import count_segments
 from platforms.base import Channel, Option, OutboundMessage
 from scheduler.dispatch_config import default_worker_id
 
-# A reply older than this would answer a question the person no longer has in mind.
-REPLY_LIFETIME_SECONDS = 24 * 3600
+# A reply answers what the person just wrote: half an hour later they have left the chat, and
+# the reply (a question above all) may no longer match the dialog. Past it the dispatcher marks
+# the row expired rather than send it; a newer reply to the chat supersedes it sooner (migration
+# 20260101016950).
+REPLY_LIFETIME_SECONDS = 30 * 60
 
 
 @dataclass(frozen=True, slots=True)

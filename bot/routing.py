@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -50,6 +50,10 @@ from core.dose_times import named_local
 from core.logs import mark_sensitive
 from core.sql import query
 from platforms.base import Channel
+
+# A late message's time is the provider's (Telegram's, in whole seconds, on its clock): a question
+# asked up to this long after it still counts as open when it was written.
+WRITTEN_SLACK = timedelta(minutes=1)
 
 _WORD_RE = re.compile(r"\w+")
 # A dialog question asked in the turn that reads it (its seq is drawn when the turn is saved):
@@ -258,15 +262,24 @@ async def open_questions(turn: Turn) -> list[Question]:
     found: list[Question] = []
     conv = turn.conv
     if conv.patient_id is not None:
+        # A message delivered late answers what was open when it was written: "taken" typed
+        # after the evening's reminder and delivered the next morning must not take the
+        # morning's dose (platforms.base.InboundEvent.written_at).
+        written = turn.event.written_at
+        when = turn.now if written is None else datetime.fromtimestamp(written, turn.now.tzinfo)
         rows = await turn.conn.fetch(
             query("bot", "open_questions"),
             conv.channel.value,
             conv.chat_address,
             conv.patient_id,
             turn.now,
-            turn.now - QUESTION_TTL,
+            min(when, turn.now) - QUESTION_TTL,
         )
-        found = [_from_row(row) for row in rows]
+        found = [
+            question
+            for question in map(_from_row, rows)
+            if written is None or question.asked_at <= when + WRITTEN_SLACK
+        ]
     dialog = dialog_question(turn)
     if dialog is not None:
         found.append(dialog)

@@ -93,7 +93,19 @@ def parse_dose_data(data: str) -> DoseAnswer | None:
     if code == "k":
         return DoseAnswer(dose_id, "skipped")
     minutes = int(match[3]) if match[3] else DEFAULT_SNOOZE_MINUTES
-    return DoseAnswer(dose_id, "snoozed", max(SNOOZE_MINUTES_MIN, min(minutes, SNOOZE_MINUTES_MAX)))
+    if not SNOOZE_MINUTES_MIN <= minutes <= SNOOZE_MINUTES_MAX:
+        return None  # no button offers it: forged, refused rather than clamped (snooze_refused)
+    return DoseAnswer(dose_id, "snoozed", minutes)
+
+
+def snooze_refused(data: str) -> bool:
+    """Whether ``data`` is a dose's snooze of a length no button offers (``d:<hex>:s0``,
+    ``:s999``): forged, since every button and typed length is checked against the range. The
+    Telegram webhook refuses it saying the range, and nothing is recorded."""
+    match = _DOSE_RE.match(data)
+    if match is None or match[3] is None:
+        return False
+    return not SNOOZE_MINUTES_MIN <= int(match[3]) <= SNOOZE_MINUTES_MAX
 
 
 def answers_dose_or_appointment(data: str) -> bool:

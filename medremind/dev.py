@@ -19,6 +19,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
@@ -290,11 +291,15 @@ async def _poll_bot(ctx: BotContext, bot: Any, bot_id: str | None, stop: asyncio
     """Long-poll one bot for updates, storing each before processing it. ``bot_id``: not the
     default bot: its updates are stored as ``<bot>:<update_id>`` and name it, as its webhook's
     would (``medremind.web.telegram_webhook``), so its replies go out through it."""
-    from platforms.telegram import parse_update
+    from medremind.web.telegram_late import written_at
+    from platforms.telegram import ALLOWED_UPDATES, parse_update
+    from platforms.telegram_essentials import essentials
 
     offset: int | None = None
+    username: str | None = None  # a group's command to another bot is left alone
     with contextlib.suppress(Exception):
         await bot.delete_webhook()
+        username = (await bot.get_me()).username
     stopping = asyncio.ensure_future(stop.wait())
     try:
         while not stop.is_set():
@@ -302,7 +307,7 @@ async def _poll_bot(ctx: BotContext, bot: Any, bot_id: str | None, stop: asyncio
                 bot.get_updates(
                     offset=offset,
                     timeout=POLL_TIMEOUT,
-                    allowed_updates=["message", "callback_query"],
+                    allowed_updates=list(ALLOWED_UPDATES),
                 )
             )
             # A stop ends the long poll at once (it may wait POLL_TIMEOUT seconds for news).
@@ -326,13 +331,48 @@ async def _poll_bot(ctx: BotContext, bot: Any, bot_id: str | None, stop: asyncio
                 raw = update.to_dict()
                 event = parse_update(raw)
                 if event is None:
+                    await _other_update(ctx, bot, bot_id, username, raw)
                     continue
                 if bot_id is not None:
                     event = dataclasses.replace(
                         event, provider_id=f"{bot_id}:{event.provider_id}", to_address=bot_id
                     )
-                inbound_id = await store_inbound(ctx.pool, event, raw, received_at=ctx.now())
+                late = written_at(raw, ctx.now(), time.time())
+                if late is not None:  # as the webhook does (medremind.web.telegram_late)
+                    event = dataclasses.replace(event, written_at=late)
+                kept = essentials(raw)  # stored as the webhook stores it
+                inbound_id = await store_inbound(ctx.pool, event, kept, received_at=ctx.now())
                 if inbound_id is not None:
                     await process_inbound(ctx, inbound_id, event)
     finally:
         stopping.cancel()
+
+
+async def _other_update(
+    ctx: BotContext, bot: Any, bot_id: str | None, username: str | None, raw: dict[str, Any]
+) -> None:
+    """An update that is no patient's message or press, as the webhook treats it
+    (medremind.web.telegram_other): a block applied, a group's command told to write privately,
+    an edit told to send it again. The webhook answers in its response; here the method is
+    called. A failure is logged by its type and the update is not asked for again (as any
+    update's processing here)."""
+    from medremind.web.telegram_other import other_update
+
+    sender = ctx.senders.get(Channel.TELEGRAM)
+    try:
+        _, method = await other_update(
+            ctx.pool,
+            raw,
+            bot=bot_id,
+            default_bot=getattr(sender, "default_id", None),
+            username=username,
+            default_locale=ctx.settings.default_locale,
+        )
+        if method is not None:
+            fields = {k: v for k, v in method.items() if k != "method"}
+            await bot.do_api_request(method["method"], api_kwargs=fields)
+    except Exception as exc:
+        logger.warning(
+            "telegram update not answered",
+            extra={"error_type": type(exc).__name__, "bot": bot_id or "default"},
+        )

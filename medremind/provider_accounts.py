@@ -173,7 +173,7 @@ async def register_clinic_bot_webhook(settings: Settings, account: ProviderAccou
     True when Telegram accepted it; False when not configured or refused (logged with the bot's
     id, which is public, and the error's type: never the token).
     """
-    from platforms.telegram import TelegramSender
+    from platforms.telegram import ALLOWED_UPDATES, TelegramSender
     from platforms.telegram_bots import webhook_path, webhook_secret
 
     master = settings.telegram_webhook_secret
@@ -187,7 +187,7 @@ async def register_clinic_bot_webhook(settings: Settings, account: ProviderAccou
                 bot.bot.set_webhook(
                     url=settings.public_base_url + webhook_path(account.bot_id),
                     secret_token=webhook_secret(master.get_secret_value(), account.bot_id),
-                    allowed_updates=["message", "callback_query"],
+                    allowed_updates=list(ALLOWED_UPDATES),
                 ),
                 WEBHOOK_CALL_SECONDS,
             )

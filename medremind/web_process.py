@@ -43,8 +43,6 @@ from platforms.base import Channel
 logger = logging.getLogger(__name__)
 
 
-# The update types platforms.telegram.parse_update understands; Telegram drops the rest for us.
-ALLOWED_UPDATES = ("message", "callback_query")
 WEBHOOK_PATH = "/telegram/webhook"
 # Telegram opens at most this many connections to the webhook at once (its default is 40).
 WEBHOOK_MAX_CONNECTIONS = 40
@@ -111,6 +109,8 @@ async def register_telegram_webhook(settings: Settings, senders: Mapping[Any, An
         # Without a secret every update would be refused (fail closed), so do not ask for them.
         logger.error("TELEGRAM_WEBHOOK_SECRET is not set: the Telegram webhook is not registered")
         return me.username
+    from platforms.telegram import ALLOWED_UPDATES
+
     try:
         await bot.set_webhook(
             url=settings.public_base_url + WEBHOOK_PATH,
@@ -182,6 +182,7 @@ def _accounts_unread(settings: Settings, exc: Exception) -> None:
 async def _register_other_bots(settings: Settings, bots: Any) -> None:
     """The webhooks of MEDREMIND_TELEGRAM_BOTS: ``/telegram/webhook/<bot id>``, each with the
     secret derived for it from TELEGRAM_WEBHOOK_SECRET (platforms.telegram_bots)."""
+    from platforms.telegram import ALLOWED_UPDATES
     from platforms.telegram_bots import webhook_path, webhook_secret
 
     others = getattr(bots, "by_id", {})

@@ -161,6 +161,10 @@ class InboundEvent:
     # and the messaging service it belongs to, if any (a pool number no account names).
     to_address: str | None = None
     to_service: str | None = None
+    # A message the provider delivered late (Telegram after an outage: it keeps updates a day):
+    # when it was written, as a Unix time on the receiving process's clock; None when on time.
+    # An answer is routed to the questions open then (bot.routing), not to those asked since.
+    written_at: float | None = None
 
 
 __all__ = [

@@ -382,6 +382,10 @@ def _retry_after_seconds(exc: RetryAfter) -> float:
 
 # The one chat type (Telegram's ``Chat.type``) whose updates reach the bot: a patient's own chat.
 PRIVATE_CHAT = "private"
+# The updates every bot of the service asks for (setWebhook, getUpdates): messages and presses;
+# edits, to say that they are not read (medremind.web.telegram_unread); and the person blocking
+# or unblocking the bot (medremind.web.telegram_members).
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 
 
 def parse_update(update_json: dict[str, Any]) -> InboundEvent | None:
@@ -446,6 +450,7 @@ def parse_update(update_json: dict[str, Any]) -> InboundEvent | None:
 
 
 __all__ = [
+    "ALLOWED_UPDATES",
     "DEFAULT_BASE_URL",
     "MAX_CALLBACK_DATA_BYTES",
     "PRIVATE_CHAT",

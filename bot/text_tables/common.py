@@ -21,6 +21,10 @@ EN: dict[str, str] = {
         "I only work in a private chat, so that your medicines stay between us."
         " Tap my name, then Send Message, and send /start there."
     ),
+    # An edited text message (medremind.web.telegram_unread): edits are never read as answers.
+    "edits_not_read": "I only read new messages, not edits. Please send it again as a new message.",
+    # A photo, voice message, sticker... (medremind.web.telegram_unread): only text is read.
+    "text_only": "I can only read text. Please type your message, or use the buttons under a reminder.",
     "cancelled": "OK, cancelled.",
     "help": (
         "I remind you to take your medicines.\n"
@@ -100,6 +104,8 @@ ES: dict[str, str] = {
         "Solo funciono en un chat privado, para que tus medicamentos queden entre nosotros."
         " Toca mi nombre, luego Enviar mensaje, y envía /start allí."
     ),
+    "edits_not_read": "Solo leo mensajes nuevos, no los editados. Envíalo de nuevo como un mensaje nuevo.",
+    "text_only": "Solo puedo leer texto. Escribe tu mensaje, o usa los botones de un recordatorio.",
     "cancelled": "De acuerdo, cancelado.",
     "help": (
         "Te recuerdo tomar tus medicamentos.\n"

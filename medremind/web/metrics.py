@@ -53,7 +53,8 @@ HTTP_DURATION = Histogram(
 )
 INBOUND_UPDATES = Counter(
     "medremind_inbound_updates_total",
-    "Inbound webhook deliveries by channel and outcome (stored, duplicate, ignored, rejected).",
+    "Inbound webhook deliveries by channel and outcome (stored, duplicate, ignored, rejected;"
+    " Telegram: membership, refused).",
     ["channel", "outcome"],
 )
 STATUS_CALLBACKS = Counter(

@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot import texts
+from core.answer_buttons import SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN, snooze_refused
 from medremind.web import inbound, json_input
 from medremind.web.body_limit import (
     CLOSE_HEADERS,
@@ -33,9 +35,11 @@ from medremind.web.body_limit import (
 from medremind.web.errors import error_response
 from medremind.web.metrics import INBOUND_UPDATES, WEBHOOK_DROPPED
 from medremind.web.state import WebState, web_state
-from medremind.web.telegram_chats import group_answer
+from medremind.web.telegram_late import written_at
+from medremind.web.telegram_other import other_update
 from medremind.web.telegram_updates import parse_button_update
 from platforms.base import Channel, InboundEvent
+from platforms.telegram_essentials import essentials
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,7 @@ MAX_BODY_BYTES = limit_for("/telegram/webhook")
 
 
 def _parse_fully(update: dict) -> InboundEvent | None:
+    """``update``'s event by python-telegram-bot; ``update`` is its essentials (the caller's)."""
     from platforms.telegram import parse_update
 
     try:
@@ -129,11 +134,17 @@ async def answer_bot_update(
     )
 
 
-def _ignored_answer(state: WebState, update: dict, bot: str | None) -> dict[str, object]:
-    """The answer to an update the bot does not handle: a group's, or another kind."""
-    username = state.bot_username if bot is None else state.telegram_usernames.get(bot)
-    refusal = group_answer(update, username, state.settings.default_locale)
-    return {"ok": True} if refusal is None else refusal
+def _snooze_refusal(event: InboundEvent, default_locale: str) -> dict[str, object]:
+    """The webhook's answer to a press whose snooze length no button offers: the range, as an
+    alert the patient must dismiss (Telegram shows at most 200 characters of it)."""
+    locale = texts.pick_locale(event.language_code, default_locale)
+    low, high = SNOOZE_MINUTES_MIN, SNOOZE_MINUTES_MAX
+    return {
+        "method": "answerCallbackQuery",
+        "callback_query_id": event.callback_query_id,
+        "text": texts.text(locale, "snooze_minutes_range", low=low, high=high, hours=high // 60),
+        "show_alert": True,
+    }
 
 
 def _bot_secret(state: WebState, bot: str | None) -> str | None:
@@ -182,16 +193,36 @@ async def answer_update(
     if not isinstance(update, dict):
         return _dropped("not_object")
 
+    # Only what the bot reads of the update is parsed and stored: the work per update is bounded
+    # by those fields, not by what else fills the body (platforms.telegram_essentials).
+    kept = essentials(update)
     event = parse_button_update(update)  # the hot path; None: let the full parser decide
     if event is None:
-        event = _parse_fully(update)
+        event = _parse_fully(kept)
     if event is None:
-        # An update type the bot does not handle: acknowledge so Telegram does not retry it; a
-        # command or a press in a group is told to write privately (telegram_chats).
-        INBOUND_UPDATES.labels("telegram", "ignored").inc()
-        return JSONResponse(_ignored_answer(state, update, bot))
+        # No message or press of a patient (telegram_other): a block or an unblock, a group's
+        # command (told to write privately), an edit (told to send it again), or ignored; the
+        # answer goes in the response, and Telegram does not retry.
+        outcome, method = await other_update(
+            state.pool,
+            update,
+            bot=bot,
+            default_bot=getattr((state.senders or {}).get(Channel.TELEGRAM), "default_id", None),
+            username=state.bot_username if bot is None else state.telegram_usernames.get(bot),
+            default_locale=state.settings.default_locale,
+        )
+        INBOUND_UPDATES.labels("telegram", outcome).inc()
+        return JSONResponse(method or {"ok": True})
+    if event.callback_query_id and event.button_data and snooze_refused(event.button_data):
+        # A snooze length no button offers (forged data): refused with the range, nothing
+        # stored, recorded or sent, rather than clamped to a length the patient never chose.
+        INBOUND_UPDATES.labels("telegram", "refused").inc()
+        return JSONResponse(_snooze_refusal(event, state.settings.default_locale))
     if bot is not None:
         event = dataclasses.replace(event, provider_id=f"{bot}:{event.provider_id}", to_address=bot)
+    late = written_at(update, state.clock(), time.time())
+    if late is not None:  # held back by Telegram: it answers what was open when written
+        event = dataclasses.replace(event, written_at=late)
     answer: dict[str, object] = {"ok": True}
     if event.callback_query_id:
         answer = {"method": "answerCallbackQuery", "callback_query_id": event.callback_query_id}
@@ -199,5 +230,5 @@ async def answer_update(
     # JSON can only carry a NUL as the escape \u0000 (a raw control character is refused by
     # json.loads), so a body without either holds none and the NUL-stripping copy is skipped.
     nul_free = b"\\u0000" not in body and b"\x00" not in body
-    task = await inbound.accept(state, event, update, nul_free=nul_free)
+    task = await inbound.accept(state, event, kept, nul_free=nul_free)
     return JSONResponse(answer, background=task)

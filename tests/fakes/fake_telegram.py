@@ -684,13 +684,50 @@ def location_update(chat_id: int, latitude: float, longitude: float) -> dict[str
     return {"update_id": next(_update_ids), "message": message}
 
 
+def member_update(
+    chat_id: int, status: str, date: int, *, chat_type: str = "private", bot_id: int = 123456
+) -> dict[str, Any]:
+    """A ``my_chat_member`` update: the bot's status in ``chat_id`` became ``status`` at
+    ``date`` (Unix time): ``kicked`` when the person blocked it, ``member`` when unblocked."""
+    bot = {"id": bot_id, "is_bot": True, "first_name": "MedRemind", "username": "medremind_bot"}
+    old = "member" if status == "kicked" else "kicked"
+    chat = (
+        _chat(chat_id)
+        if chat_type == "private"
+        else {"id": chat_id, "type": chat_type, "title": "Family"}
+    )
+
+    def member(state: str) -> dict[str, Any]:
+        return {"status": state, "user": bot} | ({"until_date": 0} if state == "kicked" else {})
+
+    return {
+        "update_id": next(_update_ids),
+        "my_chat_member": {
+            "chat": chat,
+            "from": _user(chat_id if chat_id > 0 else 555_000_777, "Ana", "en"),
+            "date": date,
+            "old_chat_member": member(old),
+            "new_chat_member": member(status),
+        },
+    }
+
+
+def edited_update(update: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """``update``'s message edited (``changes``: its new fields, such as ``text``), as Telegram
+    sends the edit."""
+    message = update["message"] | {"edit_date": update["message"]["date"] + 60} | changes
+    return {"update_id": next(_update_ids), "edited_message": message}
+
+
 __all__ = [
     "DEFAULT_TOKEN",
     "FakeTelegram",
     "TelegramCall",
     "callback_update",
     "contact_update",
+    "edited_update",
     "location_update",
+    "member_update",
     "telegram_html_problem",
     "text_update",
 ]

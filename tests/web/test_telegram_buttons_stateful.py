@@ -6,9 +6,10 @@ the button is on): fresh, twice, on an old reminder after the dose was answered,
 medicine was paused or deleted or the patient's zone changed (the doses after it are planned
 again), after /pause, the next day; the same button pressed from the neighbour's chat (forged
 data, naming a dose that is not theirs) or in a group chat; the same update posted again (a
-redelivery); and answers typed. Two Telegram patients per sequence, each in a zone of their own,
-the clock starting at a night hour somewhere; the worker's planner and dispatcher send the
-reminders to the loopback Bot API at each step of the one injected clock.
+redelivery); a button's data with a snooze length no button offers (refused with the range); an
+edited text (never an answer); and answers typed. Two Telegram patients per sequence, each in a
+zone of their own, the clock starting at a night hour somewhere; the worker's planner and
+dispatcher send the reminders to the loopback Bot API at each step of the one injected clock.
 
 After each press:
 
@@ -49,7 +50,13 @@ from core.answer_buttons import QUESTION_TTL, parse_dose_data
 from scheduler.planner import replan_patient
 from tests import factories
 from tests.bot.test_answer_router_stateful import settings_for_run
-from tests.fakes.fake_telegram import FakeTelegram, TelegramCall, callback_update
+from tests.fakes.fake_telegram import (
+    FakeTelegram,
+    TelegramCall,
+    callback_update,
+    edited_update,
+    text_update,
+)
 from tests.integration.clinician import as_clinician
 from tests.web.chat import TELEGRAM_SECRET, telegram_text
 from tests.web.conftest import Clock
@@ -255,6 +262,19 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             if shown:
                 world.run(lambda: self._press(shown[-1], chat.chat))
 
+        @rule(data=st.data(), length=st.sampled_from(["s0", "s721", "s999"]))
+        def press_a_forged_snooze_length(self, data: st.DataObject, length: str) -> None:
+            """A button's data with a snooze length no button offers, from its own chat."""
+            if self.buttons:
+                button = _pick(self.buttons, data)
+                world.run(lambda: self._forged_length(button, length))
+
+        @rule(data=st.data(), text=st.sampled_from(["taken", "skip", "snooze", "1"]))
+        def patient_edits_a_message(self, data: st.DataObject, text: str) -> None:
+            """An edited text: never an answer, whatever it says now."""
+            chat = data.draw(st.sampled_from(self.chats))
+            world.run(lambda: self._edited(chat.chat, text))
+
         @rule(data=st.data())
         def the_same_update_comes_again(self, data: st.DataObject) -> None:
             if not self.posted:
@@ -405,6 +425,27 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             assert _changed(before, await self._doses()) == set(), "a group's press counted"
             assert world.telegram.calls[calls:] == [], "a group's press was answered by the bot"
             world.stats["press in a group"] += 1
+
+        async def _forged_length(self, button: Button, length: str) -> None:
+            before = await self._doses()
+            calls = len(world.telegram.calls)
+            data = button.data.rsplit(":", 1)[0] + ":" + length
+            update = callback_update(button.chat, data, message_id=button.message_id)
+            reply = await self._post(update)
+            assert reply["method"] == "answerCallbackQuery" and reply["show_alert"] is True
+            assert "720 minutes" in reply["text"], reply
+            assert _changed(before, await self._doses()) == set(), "a forged snooze counted"
+            assert world.telegram.calls[calls:] == [], "a forged snooze was answered by the bot"
+            world.stats["forged snooze lengths"] += 1
+
+        async def _edited(self, chat: int, text: str) -> None:
+            before = await self._doses()
+            calls = len(world.telegram.calls)
+            reply = await self._post(edited_update(text_update(chat, "x"), text=text))
+            assert reply["method"] == "sendMessage" and reply["chat_id"] == chat, reply
+            assert _changed(before, await self._doses()) == set(), f"an edit {text!r} counted"
+            assert world.telegram.calls[calls:] == [], "an edit was answered through the Bot API"
+            world.stats["edits"] += 1
 
         async def _redelivered(self, update: dict[str, Any]) -> None:
             before = await self._doses()

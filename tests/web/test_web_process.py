@@ -33,7 +33,12 @@ async def test_web_process_registers_webhook_serves_and_stops_on_sigterm(
         [call] = fake_telegram.calls_to("setWebhook")
         assert call.params["url"] == PUBLIC_BASE_URL + "/telegram/webhook"
         assert call.params["secret_token"] == WEBHOOK_SECRET
-        assert set(call.params["allowed_updates"]) == {"message", "callback_query"}
+        assert set(call.params["allowed_updates"]) == {
+            "message",
+            "edited_message",
+            "callback_query",
+            "my_chat_member",
+        }
 
         async with httpx.AsyncClient(base_url=base) as http:
             response = await http.post(

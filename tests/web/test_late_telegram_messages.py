@@ -1,0 +1,83 @@
+"""A typed answer Telegram delivers late answers the reminder it was written for.
+
+Telegram keeps a bot's updates for a day while the webhook fails and then delivers them. Before:
+a patient's "taken", typed five minutes after the evening's reminder during an outage of ours
+and delivered twelve hours later, was routed to the morning's reminder open by then: the
+morning's dose was recorded taken (it was not; its reminder stopped) and the evening's stayed
+open. Now the message's own time (Telegram's ``date``, how long before its receipt) decides
+which questions it can answer (medremind/web/telegram_late.py, bot/routing.py). Through the web
+app's webhook, the worker's dispatcher and the loopback Bot API.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import asyncpg
+import httpx
+
+from core.db import Database
+from tests import factories
+from tests.fakes.fake_telegram import FakeTelegram, text_update
+from tests.web.chat import TELEGRAM_SECRET, Clock, worker
+from tests.web.test_answer_router import _reminder
+
+CHAT = 555000998
+STATUS = "select status from dose_events where id = $1"
+
+
+async def _two_reminders(
+    db: Database, senders: dict, clock: Clock, conn: asyncpg.Connection
+) -> tuple[object, object]:
+    """The evening's reminder, sent; then, 12 h 10 min later, the morning's, sent."""
+    patient = await factories.create_patient(conn, contacts={"telegram": str(CHAT)})
+    _, schedule = await factories.create_medication(conn, patient["id"])
+    evening = await _reminder(conn, patient["id"], schedule, clock)
+    assert await worker(db, senders, clock).run_once() == 1
+    clock.now += timedelta(hours=12, minutes=10)
+    morning = await _reminder(conn, patient["id"], schedule, clock)
+    assert await worker(db, senders, clock).run_once() == 1
+    return evening, morning
+
+
+def _written(text: str, seconds_ago: float) -> dict:
+    """A text message Telegram took ``seconds_ago`` before now (its ``date``)."""
+    update = text_update(CHAT, text)
+    update["message"]["date"] = int(time.time() - seconds_ago)
+    return update
+
+
+async def test_taken_typed_in_the_evening_and_delivered_in_the_morning(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    fake_telegram: FakeTelegram,
+    admin_conn: asyncpg.Connection,
+) -> None:
+    evening, morning = await _two_reminders(db, senders, chat_clock, admin_conn)
+    chat_clock.now += timedelta(minutes=20)
+    # Written 5 minutes after the evening's reminder: 12 h 25 min before it arrives.
+    late = _written("taken", timedelta(hours=12, minutes=25).total_seconds())
+    response = await web.post("/telegram/webhook", json=late, headers=TELEGRAM_SECRET)
+    assert response.status_code == 200
+    assert await admin_conn.fetchval(STATUS, morning) == "due"
+    assert await admin_conn.fetchval(STATUS, evening) == "taken"
+
+
+async def test_a_message_on_time_answers_the_newest_reminder(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+) -> None:
+    evening, morning = await _two_reminders(db, senders, chat_clock, admin_conn)
+    chat_clock.now += timedelta(minutes=20)
+    # A minute in Telegram's hands is no delay (a slow network, a clock apart).
+    on_time = _written("taken", 60)
+    response = await web.post("/telegram/webhook", json=on_time, headers=TELEGRAM_SECRET)
+    assert response.status_code == 200
+    assert await admin_conn.fetchval(STATUS, morning) == "taken"
+    assert await admin_conn.fetchval(STATUS, evening) == "due"
