@@ -174,7 +174,8 @@ returning id
 
 -- name: medication_by_external_id
 -- The clinic's live medicine imported from the MedicationRequest id $2, with its patient.
-select m.id, m.patient_id from medications m join patients p on p.id = m.patient_id
+select m.id, m.patient_id, m.name, m.status from medications m
+  join patients p on p.id = m.patient_id
  where p.organization_id = $1 and m.external_id = $2 and m.status <> 'deleted'
  order by m.created_at
  limit 1
@@ -214,6 +215,43 @@ with medicine as (
 )
 select array(select id from schedules) as schedule_ids,
        (select count(*) from messages)::int as cancelled
+
+-- name: hold_medication
+-- A FHIR MedicationRequest on-hold ($1 its medicine, $2 the reason its messages are cancelled
+-- with), as /meds' pause (bot/dialogs/medicines.py): the medicine and its schedules paused, every
+-- open dose cancelled with its pending reminders, nags and caregiver alerts. Rows a worker has
+-- claimed meanwhile are withheld at send (scheduler/delivery_gate.py: the medicine's status).
+-- Only an active medicine: again on a paused one changes nothing. The schedules' ids (to
+-- re-plan) and how many messages were cancelled.
+with medicine as (
+  update medications set status = 'paused' where id = $1 and status = 'active'
+  returning id
+), schedules as (
+  update reminder_schedules set status = 'paused', version = version + 1
+   where medication_id = $1 and status <> 'ended' and exists (select 1 from medicine)
+  returning id
+), doses as (
+  update dose_events set status = 'cancelled'
+   where medication_id = $1 and status in ('due', 'snoozed') and exists (select 1 from medicine)
+  returning id
+), messages as (
+  update scheduled_messages set status = 'cancelled', last_error = $2
+   where status = 'pending' and dose_event_id in (select id from doses)
+  returning id
+)
+select array(select id from schedules) as schedule_ids,
+       (select count(*) from messages)::int as cancelled
+
+-- name: resume_medication
+-- A paused medicine ($1) of a FHIR MedicationRequest active again, as /meds' resume: it and its
+-- schedules active; the schedules' ids, to re-plan (none when it was not paused).
+with medicine as (
+  update medications set status = 'active' where id = $1 and status = 'paused'
+  returning id
+)
+update reminder_schedules set status = 'active', version = version + 1
+ where medication_id = $1 and status <> 'ended' and exists (select 1 from medicine)
+returning id
 
 -- name: insert_schedule
 insert into reminder_schedules

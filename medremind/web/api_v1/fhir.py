@@ -43,6 +43,7 @@ from medremind.web.api_v1.fields import (
     not_past,
 )
 from medremind.web.api_v1.idempotency import Idempotency, Idempotent
+from medremind.web.api_v1.medication_hold import ON_HOLD, hold, resume
 from medremind.web.api_v1.medication_stop import STOPPED, MedicationStopped, stop_imported
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND
 from medremind.web.api_v1.routing import router as new_router
@@ -214,15 +215,11 @@ async def _new_medication(
     name: str,
     dose: str | None,
     external_id: str | None,
+    existing: asyncpg.Record | None,
 ) -> uuid.UUID:
-    """The medicine of a MedicationRequest; its ``id`` imported before is a 409 naming the
-    medicine made then (a second one reminded the patient of every dose twice), or a 422 when
-    another patient's medicine has it."""
-    existing = (
-        await conn.fetchrow(query("web", "medication_by_external_id"), org_id, external_id)
-        if external_id
-        else None
-    )
+    """The medicine of a MedicationRequest; its ``id`` imported before (``existing``, the
+    patient's live medicine of it) is a 409 naming the medicine made then (a second one
+    reminded the patient of every dose twice), or a 422 when another patient's medicine has it."""
     if existing is None:
         try:
             async with conn.transaction():  # a savepoint: the 409 below reads after it
@@ -240,8 +237,8 @@ async def _new_medication(
     raise AlreadyThere(
         "this MedicationRequest was imported already (error.existing_id is its medicine):"
         " importing it again would remind the patient of every dose twice. To change the"
-        " prescription, remove that medicine (the dashboard, or the patient's /meds) and import"
-        " the new request",
+        " prescription, stop it (this id with status stopped) and import the new request;"
+        " on-hold pauses it, active again resumes it",
         field="id",
         existing=existing["id"],
         location=f"/api/v1/patients/{patient_id}/medications",
@@ -257,7 +254,7 @@ def _timing_field(error_field: str) -> str:
     "/fhir/MedicationRequest",
     status_code=201,
     response_model=MedicationImported | MedicationStopped,
-    summary="Import a FHIR MedicationRequest as a medication and schedule, or stop it",
+    summary="Import a FHIR MedicationRequest as a medication and schedule; stop, pause, resume it",
     operation_id="importMedicationRequest",
     responses={
         **BODY_ERRORS,
@@ -265,7 +262,8 @@ def _timing_field(error_field: str) -> str:
         **NOT_FOUND,
         200: {
             "model": MedicationStopped,
-            "description": "Stopped (status stopped, cancelled, completed or entered-in-error)",
+            "description": "Stopped (status stopped, cancelled, completed or entered-in-error),"
+            " paused (on-hold) or resumed (active again after on-hold)",
         },
     },
     openapi_extra=_both_media("FhirMedicationRequest"),
@@ -278,7 +276,9 @@ async def import_medication_request(
 ) -> Any:
     """A medication and its reminder schedule, planned at once (201); or, with `status`
     stopped, cancelled, completed or entered-in-error and the `id` it was imported with, that
-    medicine stopped: its pending reminders cancelled, nothing sent after (200)."""
+    medicine stopped: its pending reminders cancelled, nothing sent after (200). `on-hold`
+    with that `id` pauses it (its open doses' reminders cancelled, nothing planned), `active`
+    again resumes it (200)."""
     from scheduler.fhir_timing import TimingError, recurrence_from_timing
 
     resource = body.model_dump(exclude_unset=True)
@@ -287,13 +287,10 @@ async def import_medication_request(
         return await _stop(body, org_id, state, once, status)
     if status in _INACTIVE:
         raise ValidationFailed("status", "an inactive request has nothing to remind of")
+    if status == ON_HOLD and body.id and body.id.strip():
+        return await _hold(body, org_id, state, once)
     if status in _NOT_YET:
-        # Imported as active, these reminded the patient of a drug not (yet) to be taken.
-        raise ValidationFailed(
-            "status",
-            f"a {status} request is not to be taken yet, so nothing is reminded: import it"
-            " when it is active",
-        )
+        raise _not_yet(status)
     name = _medication_name(resource)
     mark_sensitive(name)
     dosage = resource["dosageInstruction"][0]
@@ -305,6 +302,10 @@ async def import_medication_request(
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         patient = await _patient(conn, org_id, reference, "subject.reference")
+        existing = await _imported(conn, org_id, patient["id"], external_id)
+        if existing is not None and existing["status"] == "paused":
+            # Off hold in the EHR: the medicine resumes with the schedule it was imported with.
+            return 200, await resume(conn, existing, status or "active", now, state.settings)
         today: date = now.astimezone(ZoneInfo(patient["timezone"])).date()
         try:
             rule = recurrence_from_timing(
@@ -317,7 +318,9 @@ async def import_medication_request(
             raise ValidationFailed(_timing_field(exc.field), exc.reason) from None
         except ValueError as exc:
             raise ValidationFailed(_TIMING_PATH, str(exc)) from None
-        medication_id = await _new_medication(conn, org_id, patient["id"], name, dose, external_id)
+        medication_id = await _new_medication(
+            conn, org_id, patient["id"], name, dose, external_id, existing
+        )
         days = sorted(rule.days_of_week) if rule.days_of_week is not None else None
         schedule_id = await conn.fetchval(
             query("web", "insert_schedule"),
@@ -357,6 +360,46 @@ async def import_medication_request(
                 "timezone": rule.timezone,
             },
         }
+
+    return await once.run(work)
+
+
+def _not_yet(status: str) -> ValidationFailed:
+    # Imported as active, these reminded the patient of a drug not (yet) to be taken.
+    return ValidationFailed(
+        "status",
+        f"a {status} request is not to be taken yet, so nothing is reminded: import it"
+        " when it is active",
+    )
+
+
+async def _imported(
+    conn: asyncpg.Connection, org_id: uuid.UUID, patient_id: uuid.UUID, external_id: str | None
+) -> asyncpg.Record | None:
+    """The live medicine imported from ``external_id`` for the patient, or None; a 422 on
+    ``id`` when another patient's medicine has it."""
+    if external_id is None:
+        return None
+    row = await conn.fetchrow(query("web", "medication_by_external_id"), org_id, external_id)
+    if row is not None and row["patient_id"] != patient_id:
+        raise ValidationFailed("id", "this MedicationRequest id belongs to another patient")
+    return row
+
+
+async def _hold(
+    body: FhirMedicationRequest, org_id: uuid.UUID, state: WebState, once: Idempotency
+) -> Any:
+    """An on-hold request: the medicine imported from its ``id`` pauses (200); never
+    imported, the 422 of a request not to be taken yet."""
+    external_id = body.id.strip() if body.id else None
+    now = state.clock()
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        patient = await _patient(conn, org_id, body.subject.reference, "subject.reference")
+        medicine = await _imported(conn, org_id, patient["id"], external_id)
+        if medicine is None:
+            raise _not_yet(ON_HOLD)
+        return 200, await hold(conn, medicine, now, state.settings)
 
     return await once.run(work)
 
