@@ -348,6 +348,13 @@ select o.name, count(*)::bigint as patients
  group by o.name
  order by o.name
 
+-- name: clinics_own_zone_unknown
+-- Clinics whose own timezone no zone database knows (medremind check): POST /patients without a
+-- timezone is refused there, and GET /clinic names it.
+select name, timezone from organizations
+ where timezone not in (select name from pg_timezone_names)
+ order by name
+
 -- name: take_api_key_rate
 -- GCRA per key: $2 seconds per request at the steady rate, $3 requests that may come at once.
 -- Takes one request when the key's bucket has room (a row returned), else changes nothing.

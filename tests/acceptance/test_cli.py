@@ -261,6 +261,7 @@ async def test_check_names_the_clinics_with_patients_in_an_unknown_zone(
     env = _clean_env(DATABASE_URL=database_url, MEDREMIND_DATA_DIR=str(tmp_path))
     known = await asyncio.to_thread(_run, ["check"], env)
     assert "Time zones: every patient's is known" in known.stdout, known.stdout
+    assert "Time zones: every clinic's is known" in known.stdout, known.stdout
     org = await create_organization(admin_conn, name="Clínica Norte")
     for _ in range(2):
         await create_patient(admin_conn, org["id"], timezone="Etc/Unknown")
@@ -271,3 +272,14 @@ async def test_check_names_the_clinics_with_patients_in_an_unknown_zone(
         "Time zones: UNKNOWN - 2 patient(s) of Clínica Norte in a zone no zone database knows"
         in unknown.stdout
     ), unknown.stdout
+    # The clinic's own zone: its new patients without one are refused by the API.
+    await admin_conn.execute(
+        "update organizations set timezone = 'Etc/Unknown' where id = $1", org["id"]
+    )
+    clinic = await asyncio.to_thread(_run, ["check"], env)
+    assert clinic.returncode == known.returncode, clinic.stdout
+    assert (
+        "Time zones: UNKNOWN - clinic Clínica Norte's own zone 'Etc/Unknown' is no place's"
+        " time zone" in clinic.stdout
+    ), clinic.stdout
+    assert "Time zones: every clinic's is known" not in clinic.stdout
