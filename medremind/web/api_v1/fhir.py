@@ -55,8 +55,10 @@ from scheduler.planning_peaks import PeakCapacity
 router = new_router("fhir")
 
 _TIMING_PATH = "dosageInstruction[0].timing"
-_INACTIVE = frozenset({"cancelled", "completed", "entered-in-error", "stopped", "ended"})
 _NOT_YET = frozenset({"draft", "on-hold"})
+# MedicationRequest.status codes (R4, and R5's "ended"); "unknown" is imported as active, as a
+# request without status is.
+_STATUSES = (*sorted(STOPPED), *sorted(_NOT_YET), "active", "unknown")
 _BOOKABLE = frozenset({"proposed", "pending", "booked"})
 FHIR_JSON = "application/fhir+json"
 
@@ -283,10 +285,13 @@ async def import_medication_request(
 
     resource = body.model_dump(exclude_unset=True)
     status = resource.get("status")
+    if status is not None and status not in _STATUSES:
+        # A typo ("activ", "onhold") was imported as active: the EHR meant something else.
+        raise ValidationFailed(
+            "status", f"{status!r} is no MedicationRequest status; one of {', '.join(_STATUSES)}"
+        )
     if status in STOPPED:
         return await _stop(body, org_id, state, once, status)
-    if status in _INACTIVE:
-        raise ValidationFailed("status", "an inactive request has nothing to remind of")
     if status == ON_HOLD and body.id and body.id.strip():
         return await _hold(body, org_id, state, once)
     if status in _NOT_YET:
@@ -368,7 +373,7 @@ def _not_yet(status: str) -> ValidationFailed:
     # Imported as active, these reminded the patient of a drug not (yet) to be taken.
     return ValidationFailed(
         "status",
-        f"a {status} request is not to be taken yet, so nothing is reminded: import it"
+        f"a request {status} is not to be taken yet, so nothing is reminded: import it"
         " when it is active",
     )
 

@@ -28,7 +28,8 @@ from medremind.web.errors import ApiError, ValidationFailed
 from scheduler.planner import replan_schedule
 from scheduler.planning_peaks import PeakCapacity
 
-STOPPED = frozenset({"stopped", "cancelled", "completed", "entered-in-error"})
+# FHIR R4's statuses of a request no longer to be acted on, and R5's "ended".
+STOPPED = frozenset({"stopped", "cancelled", "completed", "entered-in-error", "ended"})
 
 
 class MedicationStopped(BaseModel):
