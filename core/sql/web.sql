@@ -333,6 +333,15 @@ select count(*) as behind
   from reminder_schedules
  where status = 'active' and (planned_until is null or planned_until < now())
 
+-- name: webhook_backlog
+-- Outgoing webhook deliveries due and not being posted (pending and due, or their sender's lease
+-- run out), and how late the oldest is (for /metrics); a retry waiting for its time is not due.
+select count(*) as due,
+       coalesce(extract(epoch from now() - min(next_attempt_at)), 0)::float8 as oldest_seconds
+  from webhook_deliveries
+ where (status = 'pending' and next_attempt_at <= now())
+    or (status = 'delivering' and locked_until < now())
+
 -- name: patients_zone_unknown
 -- Patients not erased whose timezone no zone database knows (Etc/Unknown): nothing is planned
 -- for them. Counted per zone name first, so the zone list is read once, not per patient.
