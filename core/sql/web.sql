@@ -19,6 +19,25 @@ select timezone from organizations where id = $1
 -- name: insert_api_key
 insert into api_keys (organization_id, name, prefix, key_hash, role) values ($1, $2, $3, $4, $5)
 
+-- name: api_keys_listed
+-- Every API key (of the clinic $1, or of all when null) for `medremind apikey list`: no hash.
+select k.prefix, k.name, k.role, o.name as clinic, k.created_at, k.last_used_at, k.revoked_at
+  from api_keys k join organizations o on o.id = k.organization_id
+ where $1::uuid is null or k.organization_id = $1
+ order by o.name, k.created_at
+
+-- name: revoke_api_key
+-- `medremind apikey revoke`: the key with prefix $1 stops working at once (every request looks
+-- it up); revoked already, it keeps its first revocation time. The key as it is now, or none.
+with revoked as (
+  update api_keys set revoked_at = now() where prefix = $1 and revoked_at is null
+  returning id
+)
+select k.prefix, k.name, o.name as clinic, coalesce(k.revoked_at, now()) as revoked_at,
+       exists (select 1 from revoked) as now_revoked
+  from api_keys k join organizations o on o.id = k.organization_id
+ where k.prefix = $1
+
 -- name: api_key_by_prefix
 select id, organization_id, key_hash, role from api_keys
  where prefix = $1 and revoked_at is null
