@@ -7,12 +7,15 @@ names the element by its path in the resource. An ``Appointment`` is booked, res
 ``id`` imported again with a new ``start``) or cancelled (``status: cancelled``).
 
 ``subject.reference`` / ``participant[].actor.reference`` are ``Patient/<id>`` where ``<id>`` is
-our patient id or the patient's ``external_id`` in the caller's organization.
+our patient id or the patient's ``external_id`` in the caller's organization; an absolute
+reference (``https://ehr.example.org/fhir/Patient/<id>``, as EHRs export them) and a version
+(``.../_history/2``) are read as that relative one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -133,6 +136,18 @@ class FhirAppointment(FhirElement):
     participant: Annotated[list[FhirParticipant], Field(min_length=1)]
 
 
+# A literal reference's server base and version (FHIR R4 Reference.reference may be absolute).
+_BASE = re.compile(r"^https?://\S+?/(?=(?:Patient|Practitioner|PractitionerRole|Location)/[^/]+)")
+_VERSION = re.compile(r"/_history/[^/]+$")
+
+
+def relative_reference(reference: Any) -> Any:
+    """``Type/<id>`` of an absolute or versioned reference; anything else as it is."""
+    if not isinstance(reference, str):
+        return reference
+    return _VERSION.sub("", _BASE.sub("", reference.strip()))
+
+
 def _both_media(model: str) -> dict[str, Any]:
     # FastAPI documents one media type per body; FHIR clients send either.
     schema = {"$ref": f"#/components/schemas/{model}"}
@@ -142,8 +157,11 @@ def _both_media(model: str) -> dict[str, Any]:
 async def _patient(
     conn: asyncpg.Connection, org_id: uuid.UUID, reference: Any, field: str
 ) -> asyncpg.Record:
+    reference = relative_reference(reference)
     if not isinstance(reference, str) or not reference.startswith("Patient/"):
-        raise ValidationFailed(field, "must be a reference of the form Patient/<id>")
+        raise ValidationFailed(
+            field, "must be a reference of the form Patient/<id> (or <FHIR base>/Patient/<id>)"
+        )
     ident = reference.removeprefix("Patient/")
     row = None
     with contextlib.suppress(ValueError):
@@ -440,7 +458,7 @@ def _participants(resource: Mapping[str, Any]) -> tuple[Any, str | None, str | N
         actor = item.get("actor") if isinstance(item, Mapping) else None
         if not isinstance(actor, Mapping):
             raise ValidationFailed(f"participant[{i}].actor", "is required")
-        ref, display = actor.get("reference"), actor.get("display")
+        ref, display = relative_reference(actor.get("reference")), actor.get("display")
         stored = {"Location/": "location", "Practitioner/": "clinician_name"}
         for prefix, variable in stored.items():
             if isinstance(ref, str) and ref.startswith(prefix) and isinstance(display, str):
