@@ -73,6 +73,11 @@ with busy as (
        for update of d skip locked
     ) c
     left join busy b on b.subscription_id = s.id
+   -- Idle (nothing due anywhere, most polls): one look at the due indexes, no subscription's.
+   where exists (select 1 from webhook_deliveries
+                  where status = 'pending' and next_attempt_at <= $1)
+      or exists (select 1 from webhook_deliveries
+                  where status = 'delivering' and locked_until < $1)
 ), due as (
   select id from candidates where place <= $4 order by next_attempt_at limit $2
 )
