@@ -206,6 +206,21 @@ async def zone_lines(settings: Settings, connect_timeout: float = 15.0) -> list[
     return lines
 
 
+async def outgoing_webhooks(
+    settings: Settings, connect_timeout: float = 15.0
+) -> tuple[list[str], bool]:
+    """Outgoing webhooks' lines (medremind.check_webhooks), and whether none can be signed."""
+    from core.credentials import SecretBox
+    from medremind.check_webhooks import read_webhooks, webhook_lines
+
+    try:
+        async with _connection(settings, connect_timeout) as conn:
+            subscriptions, backlog = await read_webhooks(conn)
+    except Exception as exc:  # reported, like the database check
+        return [f"Outgoing webhooks: unknown - {type(exc).__name__}"], False
+    return webhook_lines(subscriptions, backlog, SecretBox.from_settings(settings))
+
+
 async def run_check(settings: Settings) -> int:
     """Print the report; exit 0 when the database is ready, answers can arrive and every clinic
     can send on some channel (the service-wide providers, or its own accounts), 1 otherwise. An
@@ -241,9 +256,10 @@ async def run_check(settings: Settings) -> int:
         coverage, stranded = clinic_coverage_lines(clinics, no_service_wide=no_service_wide)
         for line in [*lines, *coverage]:
             print(line)
-        for line in [*await fleet_breakers(settings), *await zone_lines(settings)]:
+        webhooks, unsigned = await outgoing_webhooks(settings)
+        for line in [*await fleet_breakers(settings), *await zone_lines(settings), *webhooks]:
             print(line)
-        failed = failed or bool(unusable) or stranded
+        failed = failed or bool(unusable) or stranded or unsigned
     return 1 if failed else 0
 
 

@@ -106,3 +106,17 @@ update webhook_deliveries
        next_attempt_at = coalesce($4, next_attempt_at), last_status_code = $2, last_error = $3,
        locked_until = null, updated_at = now()
  where id = $1 and status = 'delivering'
+
+-- name: subscriptions_for_check
+-- Live subscriptions with their clinic and sealed secret, and their deliveries not over whose
+-- last attempt failed (to be tried again), with its HTTP status (medremind check).
+select o.name as clinic, s.url, s.secret, count(d.id)::int as retrying,
+       (array_agg(d.last_status_code order by d.updated_at desc))[1] as last_status_code
+  from webhook_subscriptions s
+  join organizations o on o.id = s.organization_id
+  left join webhook_deliveries d
+    on d.subscription_id = s.id and d.status in ('pending', 'delivering')
+   and d.last_error is not null
+ where s.disabled_at is null
+ group by o.name, s.id
+ order by o.name, s.created_at
