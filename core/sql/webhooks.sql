@@ -53,7 +53,9 @@ select d.id, d.event_id, e.event_type, e.payload, d.status, d.attempts, d.next_a
 -- Due deliveries (and ones whose sender's lease ran out), leased to this sender, oldest first,
 -- with at most $4 of each subscription in flight over the fleet (live leases count): one clinic's
 -- endpoint that answers slowly or never holds $4 posts at most, and every other clinic's
--- webhooks go on beside it. $1 now, $2 how many, $3 lease seconds, $4 per subscription.
+-- webhooks go on beside it. Two workers claiming at the same instant may each take $4 (neither
+-- sees the other's leases yet): a bound per worker then, not a lock. $1 now, $2 how many, $3
+-- lease seconds, $4 per subscription.
 with busy as (
   select subscription_id, count(*)::int as n from webhook_deliveries
    where status = 'delivering' and locked_until >= $1
