@@ -193,7 +193,7 @@ returning id
 
 -- name: medication_by_external_id
 -- The clinic's live medicine imported from the MedicationRequest id $2, with its patient.
-select m.id, m.patient_id, m.name, m.status from medications m
+select m.id, m.patient_id, m.name, m.status, m.paused_by from medications m
   join patients p on p.id = m.patient_id
  where p.organization_id = $1 and m.external_id = $2 and m.status <> 'deleted'
  order by m.created_at
@@ -240,10 +240,11 @@ select array(select id from schedules) as schedule_ids,
 -- with), as /meds' pause (bot/dialogs/medicines.py): the medicine and its schedules paused, every
 -- open dose cancelled with its pending reminders, nags and caregiver alerts. Rows a worker has
 -- claimed meanwhile are withheld at send (scheduler/delivery_gate.py: the medicine's status).
--- Only an active medicine: again on a paused one changes nothing. The schedules' ids (to
--- re-plan) and how many messages were cancelled.
+-- Only an active medicine: again on a paused one changes nothing (one the patient paused stays
+-- theirs). Marked paused_by 'fhir' (migration 20260101016910). The schedules' ids (to re-plan)
+-- and how many messages were cancelled.
 with medicine as (
-  update medications set status = 'paused' where id = $1 and status = 'active'
+  update medications set status = 'paused', paused_by = 'fhir' where id = $1 and status = 'active'
   returning id
 ), schedules as (
   update reminder_schedules set status = 'paused', version = version + 1
@@ -262,10 +263,11 @@ select array(select id from schedules) as schedule_ids,
        (select count(*) from messages)::int as cancelled
 
 -- name: resume_medication
--- A paused medicine ($1) of a FHIR MedicationRequest active again, as /meds' resume: it and its
--- schedules active; the schedules' ids, to re-plan (none when it was not paused).
+-- A medicine ($1) its FHIR MedicationRequest put on hold, active again, as /meds' resume: it and
+-- its schedules active; the schedules' ids, to re-plan (none when the EHR had not paused it).
 with medicine as (
-  update medications set status = 'active' where id = $1 and status = 'paused'
+  update medications set status = 'active', paused_by = null
+   where id = $1 and status = 'paused' and paused_by = 'fhir'
   returning id
 )
 update reminder_schedules set status = 'active', version = version + 1

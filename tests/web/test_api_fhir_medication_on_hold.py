@@ -18,6 +18,7 @@ import httpx
 
 from core.db import Database
 from core.settings import Settings
+from core.sql import query
 from scheduler.planner import run_planner_tick
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram
@@ -107,3 +108,40 @@ async def test_on_hold_pauses_the_medicine_and_active_again_resumes_it(
     # Active, the same request once more is the duplicate it always was.
     duplicate = await web.post(PATH, json=_request(patient["id"], "rx-950"), headers=auth)
     assert duplicate.status_code == 409, duplicate.text
+
+
+async def test_the_ehrs_active_does_not_undo_the_patients_own_pause(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, auth: dict, patient: Any
+) -> None:
+    """An EHR's sync resends every active request: only a pause the EHR made is resumed by it,
+    not one the patient made in /meds (the bot's own statements, on the real database)."""
+    imported = await web.post(PATH, json=_request(patient["id"], "rx-960"), headers=auth)
+    assert imported.status_code == 201, imported.text
+    medication = imported.json()["medication_id"]
+    for statement in ("set_medication_status", "set_schedules_status"):  # /meds' pause
+        await admin_conn.execute(query("bot", statement), medication, patient["id"], "paused")
+
+    synced = await web.post(PATH, json=_request(patient["id"], "rx-960"), headers=auth)
+    assert synced.status_code == 409, synced.text  # imported already, as before
+    assert await _status(admin_conn, medication) == "paused"
+
+    # The EHR's hold of a medicine the patient paused keeps it theirs: its active keeps it paused.
+    held = await web.post(PATH, json=_request(patient["id"], "rx-960", "on-hold"), headers=auth)
+    assert held.status_code == 200 and held.json()["status"] == "paused", held.text
+    synced = await web.post(PATH, json=_request(patient["id"], "rx-960"), headers=auth)
+    assert synced.status_code == 409, synced.text
+    assert await _status(admin_conn, medication) == "paused"
+
+    # The patient resumes, the EHR holds and then resumes: the EHR's pause is the EHR's to lift.
+    for statement in ("set_medication_status", "set_schedules_status"):  # /meds' resume
+        await admin_conn.execute(query("bot", statement), medication, patient["id"], "active")
+    held = await web.post(PATH, json=_request(patient["id"], "rx-960", "on-hold"), headers=auth)
+    assert held.status_code == 200, held.text
+    assert await _status(admin_conn, medication) == "paused"
+    resumed = await web.post(PATH, json=_request(patient["id"], "rx-960"), headers=auth)
+    assert resumed.status_code == 200 and resumed.json()["status"] == "active", resumed.text
+    assert await _status(admin_conn, medication) == "active"
+
+
+async def _status(conn: asyncpg.Connection, medication: str) -> str:
+    return await conn.fetchval("select status from medications where id = $1", medication)

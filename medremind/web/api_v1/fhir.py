@@ -326,8 +326,9 @@ async def import_medication_request(
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         patient = await _patient(conn, org_id, reference, "subject.reference")
         existing = await _imported(conn, org_id, patient["id"], external_id)
-        if existing is not None and existing["status"] == "paused":
+        if existing is not None and existing["paused_by"] == "fhir":
             # Off hold in the EHR: the medicine resumes with the schedule it was imported with.
+            # One the patient paused stays so (the EHR's sync resends every active request).
             return 200, await resume(conn, existing, status or "active", now, state.settings)
         today: date = now.astimezone(ZoneInfo(patient["timezone"])).date()
         try:

@@ -6,7 +6,10 @@ with pauses that medicine as the patient's /meds pause does (bot/dialogs/medicin
 schedules paused, its open doses cancelled with their pending reminders, nags and caregiver
 alerts, nothing planned while it rests (a reminder a worker claimed meanwhile is withheld at
 send). The same request with ``status: active`` resumes it as /meds' resume does: planned again
-at once from now on, with the schedule it was imported with. Before, ``on-hold`` was a 422 and
+at once from now on, with the schedule it was imported with. Only a pause the EHR made
+(``medications.paused_by``, migration 20260101016910) is resumed so: an EHR's sync resends every
+active request, and would otherwise undo each pause the patient made in /meds (such an
+``active`` is the 409 of a request imported already). Before, ``on-hold`` was a 422 and
 ``active`` again a 409, so an EHR pausing a drug (surgery, a lab value) left the patient reminded
 of it.
 
