@@ -115,6 +115,37 @@ async def create_api_key(pool: asyncpg.Pool, org: str, name: str, role: str = "a
     return key
 
 
+async def list_api_keys(pool: asyncpg.Pool, org: str | None) -> list[asyncpg.Record]:
+    """Every key (of the organization ``org``, its id or exact name, or of all), without its
+    hash: prefix, name, role, clinic, created_at, last_used_at, revoked_at. Raises
+    ``LookupError`` when no single organization matches ``org``."""
+    async with pool.acquire() as conn:
+        org_id = await _find_organization(conn, org) if org is not None else None
+        rows: list[asyncpg.Record] = await conn.fetch(query("web", "api_keys_listed"), org_id)
+    return rows
+
+
+def prefix_of(key_or_prefix: str) -> str:
+    """The prefix of a whole key (``mr_<prefix>_<secret>``), or the text itself (a prefix, as
+    ``medremind apikey list`` and ``mr_<prefix>_...`` show it)."""
+    text = key_or_prefix.strip()
+    parsed = _parse(text.removesuffix("..."))
+    if parsed is not None:
+        return parsed[0]
+    return text.removeprefix(f"{KEY_SCHEME}_").removesuffix("_...").removesuffix("_")
+
+
+async def revoke_api_key(pool: asyncpg.Pool, key_or_prefix: str) -> asyncpg.Record | None:
+    """Revoke the key (its prefix, or the whole key): refused from the next request on. The
+    key's prefix, name, clinic, revoked_at and whether this call revoked it (``now_revoked``;
+    false: it was revoked already), or None when no key has that prefix."""
+    async with pool.acquire() as conn:
+        row: asyncpg.Record | None = await conn.fetchrow(
+            query("web", "revoke_api_key"), prefix_of(key_or_prefix)
+        )
+    return row
+
+
 @dataclass(frozen=True)
 class RateLimit:
     """At most ``per_minute`` requests a minute per key on average, ``burst`` of them at once."""

@@ -183,17 +183,42 @@ async def zone_lines(settings: Settings, connect_timeout: float = 15.0) -> list[
     failed check (the clinic or the patient sets the zone; nothing is planned until then)."""
     try:
         async with _connection(settings, connect_timeout) as conn:
+            clinics = await conn.fetch(query("web", "clinics_own_zone_unknown"))
             rows = await conn.fetch(query("web", "clinics_zone_unknown"))
     except Exception as exc:  # reported, like the database check
         return [f"Time zones: unknown - {type(exc).__name__}"]
-    if not rows:
-        return ["Time zones: every patient's is known"]
-    return [
+    lines = [
+        f"Time zones: UNKNOWN - clinic {c['name']}'s own zone {c['timezone']!r} is no place's"
+        " time zone: patients added without one are refused (POST /api/v1/patients); set the"
+        " clinic's (PATCH /api/v1/clinic, or the dashboard's settings)"
+        for c in clinics
+    ]
+    lines += [
         f"Time zones: UNKNOWN - {r['patients']} patient(s) of {r['name']} in a zone no zone"
         " database knows (Etc/Unknown): nothing is planned for them until it is set (GET"
         " /api/v1/patients?timezone_unknown=true lists them; the bot asks them when they write)"
         for r in rows
     ]
+    if not clinics:
+        lines.insert(0, "Time zones: every clinic's is known")
+    if not rows:
+        lines.append("Time zones: every patient's is known")
+    return lines
+
+
+async def outgoing_webhooks(
+    settings: Settings, connect_timeout: float = 15.0
+) -> tuple[list[str], bool]:
+    """Outgoing webhooks' lines (medremind.check_webhooks), and whether none can be signed."""
+    from core.credentials import SecretBox
+    from medremind.check_webhooks import read_webhooks, webhook_lines
+
+    try:
+        async with _connection(settings, connect_timeout) as conn:
+            subscriptions, backlog = await read_webhooks(conn)
+    except Exception as exc:  # reported, like the database check
+        return [f"Outgoing webhooks: unknown - {type(exc).__name__}"], False
+    return webhook_lines(subscriptions, backlog, SecretBox.from_settings(settings))
 
 
 async def run_check(settings: Settings) -> int:
@@ -231,9 +256,10 @@ async def run_check(settings: Settings) -> int:
         coverage, stranded = clinic_coverage_lines(clinics, no_service_wide=no_service_wide)
         for line in [*lines, *coverage]:
             print(line)
-        for line in [*await fleet_breakers(settings), *await zone_lines(settings)]:
+        webhooks, unsigned = await outgoing_webhooks(settings)
+        for line in [*await fleet_breakers(settings), *await zone_lines(settings), *webhooks]:
             print(line)
-        failed = failed or bool(unusable) or stranded
+        failed = failed or bool(unusable) or stranded or unsigned
     return 1 if failed else 0
 
 

@@ -1,4 +1,4 @@
-"""``medremind migrate | web | worker | dev | check | apikey create | backup | restore |
+"""``medremind migrate | web | worker | dev | check | apikey create|list|revoke | backup | restore |
 credentials-key | rotate-credentials``.
 
 Every command reads the settings once and fails fast, naming the bad variable, with exit code 2.
@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
         default="admin",
         help="admin: everything; clinician: not settings, templates, webhooks, provider accounts",
     )
+    listing = apikey_sub.add_parser("list", help="list the keys (never their secrets)")
+    listing.add_argument("--org", help="only this organization's (id or exact name)")
+    revoke = apikey_sub.add_parser("revoke", help="revoke a key: refused from the next request")
+    revoke.add_argument("key", help="its prefix as listed (mr_<prefix>_...), or the whole key")
     sub.add_parser(
         "credentials-key", help="print a new key for MEDREMIND_CREDENTIALS_KEY (nothing stored)"
     )
@@ -75,8 +79,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return asyncio.run(run_check(settings))
     if args.command == "apikey":
-        from medremind.commands import run_apikey_create
+        from medremind.commands import run_apikey_create, run_apikey_list, run_apikey_revoke
 
+        if args.apikey_command == "list":
+            return asyncio.run(run_apikey_list(settings, args.org))
+        if args.apikey_command == "revoke":
+            return asyncio.run(run_apikey_revoke(settings, args.key))
         return asyncio.run(run_apikey_create(settings, args.org, args.name, args.role))
     if args.command == "credentials-key":
         from core.credentials import new_key

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
 
 from core.db import Database
 from core.migrate import MigrationError, migrate
@@ -62,6 +63,56 @@ async def run_apikey_create(settings: Settings, org: str, name: str, role: str =
             return 1
     print(key)
     print("Store this key now: it is shown only once.", file=sys.stderr)
+    return 0
+
+
+def _when(value: object) -> str:
+    if not isinstance(value, datetime):
+        return "-"
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+async def run_apikey_list(settings: Settings, org: str | None) -> int:
+    """Print the API keys (of one organization, or all): never a key's secret, nor its hash."""
+    from medremind.api_keys import list_api_keys
+
+    async with Database(settings) as database:
+        assert database.pool is not None
+        try:
+            rows = await list_api_keys(database.pool, org)
+        except LookupError as exc:
+            print(f"medremind apikey list: {exc}", file=sys.stderr)
+            return 1
+    if not rows:
+        print("no API keys" + (f" of {org!r}" if org else ""))
+        return 0
+    print("key | clinic | name | role | created | last used | revoked")
+    for r in rows:
+        cells = (f"mr_{r['prefix']}_...", r["clinic"], r["name"], r["role"])
+        times = (_when(r["created_at"]), _when(r["last_used_at"]), _when(r["revoked_at"]))
+        print(" | ".join((*cells, *times)))
+    return 0
+
+
+async def run_apikey_revoke(settings: Settings, key_or_prefix: str) -> int:
+    """Revoke a key (its prefix as listed, or the whole key); exit 1 when there is none."""
+    from medremind.api_keys import prefix_of, revoke_api_key
+
+    async with Database(settings) as database:
+        assert database.pool is not None
+        row = await revoke_api_key(database.pool, key_or_prefix)
+    if row is None:
+        print(
+            f"medremind apikey revoke: no API key has the prefix {prefix_of(key_or_prefix)!r};"
+            " `medremind apikey list` shows them (mr_<prefix>_...)",
+            file=sys.stderr,
+        )
+        return 1
+    label = f"mr_{row['prefix']}_... ({row['name']}) of {row['clinic']}"
+    if row["now_revoked"]:
+        print(f"revoked {label}: refused from the next request on")
+    else:
+        print(f"{label} was revoked already, at {_when(row['revoked_at'])}")
     return 0
 
 

@@ -49,7 +49,6 @@ from scheduler.listener import DueListener
 from scheduler.quiet_release import adopt_service_window
 from scheduler.reaper import reap_expired_leases
 from scheduler.retention import prune_all
-from scheduler.webhook_sender import BATCH as WEBHOOK_BATCH
 from scheduler.webhook_sender import sender_from_settings
 
 logger = logging.getLogger(__name__)
@@ -270,8 +269,7 @@ async def serve(
 
         async def send_webhooks() -> None:
             try:
-                while await webhooks.run_once(utc_now()) == WEBHOOK_BATCH:
-                    pass  # a full batch: more may be due
+                await webhooks.run_once(utc_now())  # until nothing due is left to take
             except DB_ERRORS as exc:
                 logger.warning("webhook sender failed", extra={"error": type(exc).__name__})
 

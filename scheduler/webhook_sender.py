@@ -12,6 +12,14 @@ module drains that table at least once per delivery, following the Standard Webh
 
 Claims are leases (``FOR UPDATE SKIP LOCKED``): any number of workers share the table, and a
 delivery whose worker died is claimed again once its lease ran out.
+
+Fairness: a pass keeps up to ``CONCURRENCY`` posts in flight and claims more as each one ends
+(never more than it can start at once, so a claimed delivery never waits out its lease in the
+worker), and a claim takes at most ``PER_SUBSCRIPTION`` of one subscription in flight over the
+fleet (its live leases count; two claims at the same instant may each take that many). A clinic whose endpoint answers slowly or never (each attempt up to 15 s) holds that many
+posts; the other clinics' webhooks go on in the rest. Before, a pass claimed the 50 oldest and
+waited for all of them: a burst of 100 events to an endpoint that timed out held every other
+clinic's webhooks for 100 s (``bench/webhook_fairness.py``).
 """
 
 from __future__ import annotations
@@ -37,8 +45,9 @@ from platforms.addresses import PublicResolver, refused_host
 
 logger = logging.getLogger(__name__)
 
-BATCH = 50  # deliveries per claim
-CONCURRENCY = 10  # posts in flight per worker
+CONCURRENCY = 32  # posts in flight per worker (and its HTTP connections)
+PER_SUBSCRIPTION = 8  # of one subscription (a clinic's endpoint) in flight over the fleet
+RECLAIM_SECONDS = 1.0  # while posts are in flight, how often a pass looks for newly due ones
 TIMEOUT_SECONDS = 10.0  # per attempt, connect to last byte (Standard Webhooks: 15 s at most)
 RESOLVE_SECONDS = 5.0  # the address check's lookup before it: an attempt takes 15 s at most
 LEASE_SECONDS = 60.0  # longer than an attempt, so a live sender never loses its claim
@@ -137,21 +146,41 @@ class WebhookSender:
         if session is not None:
             await session.close()
 
-    async def run_once(self, now: datetime) -> int:
-        """Claim and deliver one batch; returns how many deliveries were attempted."""
+    async def _claim(self, now: datetime, free: int) -> list[asyncpg.Record]:
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                query("webhooks", "claim_deliveries"), now, BATCH, LEASE_SECONDS
+            rows: list[asyncpg.Record] = await conn.fetch(
+                query("webhooks", "claim_deliveries"), now, free, LEASE_SECONDS, PER_SUBSCRIPTION
             )
-        if rows:
-            limit = asyncio.Semaphore(CONCURRENCY)
+        return rows
 
-            async def one(row: asyncpg.Record) -> None:
-                async with limit:
-                    await self._deliver(row)
-
-            await asyncio.gather(*(one(row) for row in rows))
-        return len(rows)
+    async def run_once(self, now: datetime) -> int:
+        """Deliver what is due until none is left that this worker may take (see the module
+        docstring); returns how many deliveries were attempted. ``now`` is the pass's start;
+        the pass's clock moves on from it, so what falls due while posts are in flight (to a
+        slow endpoint) is taken in the same pass, not after it."""
+        in_flight: set[asyncio.Task[None]] = set()
+        attempted = 0
+        started = time.monotonic()
+        try:
+            while True:
+                free = CONCURRENCY - len(in_flight)
+                at = now + timedelta(seconds=time.monotonic() - started)
+                rows = await self._claim(at, free) if free > 0 else []
+                attempted += len(rows)
+                in_flight.update(asyncio.create_task(self._deliver(row)) for row in rows)
+                if not in_flight:
+                    return attempted
+                done, in_flight = await asyncio.wait(
+                    in_flight, timeout=RECLAIM_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    task.result()  # a database error ends the pass, as before
+        finally:
+            # Ended by an error or cancelled (shutdown): the posts started are not left behind
+            # running; an unrecorded one is claimed again when its lease runs out.
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
     async def _post(self, row: asyncpg.Record, at: datetime) -> Outcome:
         started = time.monotonic()

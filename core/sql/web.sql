@@ -19,6 +19,25 @@ select timezone from organizations where id = $1
 -- name: insert_api_key
 insert into api_keys (organization_id, name, prefix, key_hash, role) values ($1, $2, $3, $4, $5)
 
+-- name: api_keys_listed
+-- Every API key (of the clinic $1, or of all when null) for `medremind apikey list`: no hash.
+select k.prefix, k.name, k.role, o.name as clinic, k.created_at, k.last_used_at, k.revoked_at
+  from api_keys k join organizations o on o.id = k.organization_id
+ where $1::uuid is null or k.organization_id = $1
+ order by o.name, k.created_at
+
+-- name: revoke_api_key
+-- `medremind apikey revoke`: the key with prefix $1 stops working at once (every request looks
+-- it up); revoked already, it keeps its first revocation time. The key as it is now, or none.
+with revoked as (
+  update api_keys set revoked_at = now() where prefix = $1 and revoked_at is null
+  returning id
+)
+select k.prefix, k.name, o.name as clinic, coalesce(k.revoked_at, now()) as revoked_at,
+       exists (select 1 from revoked) as now_revoked
+  from api_keys k join organizations o on o.id = k.organization_id
+ where k.prefix = $1
+
 -- name: api_key_by_prefix
 select id, organization_id, key_hash, role from api_keys
  where prefix = $1 and revoked_at is null
@@ -174,7 +193,8 @@ returning id
 
 -- name: medication_by_external_id
 -- The clinic's live medicine imported from the MedicationRequest id $2, with its patient.
-select m.id, m.patient_id from medications m join patients p on p.id = m.patient_id
+select m.id, m.patient_id, m.name, m.status, m.paused_by from medications m
+  join patients p on p.id = m.patient_id
  where p.organization_id = $1 and m.external_id = $2 and m.status <> 'deleted'
  order by m.created_at
  limit 1
@@ -214,6 +234,45 @@ with medicine as (
 )
 select array(select id from schedules) as schedule_ids,
        (select count(*) from messages)::int as cancelled
+
+-- name: hold_medication
+-- A FHIR MedicationRequest on-hold ($1 its medicine, $2 the reason its messages are cancelled
+-- with), as /meds' pause (bot/dialogs/medicines.py): the medicine and its schedules paused, every
+-- open dose cancelled with its pending reminders, nags and caregiver alerts. Rows a worker has
+-- claimed meanwhile are withheld at send (scheduler/delivery_gate.py: the medicine's status).
+-- Only an active medicine: again on a paused one changes nothing (one the patient paused stays
+-- theirs). Marked paused_by 'fhir' (migration 20260101016910). The schedules' ids (to re-plan)
+-- and how many messages were cancelled.
+with medicine as (
+  update medications set status = 'paused', paused_by = 'fhir' where id = $1 and status = 'active'
+  returning id
+), schedules as (
+  update reminder_schedules set status = 'paused', version = version + 1
+   where medication_id = $1 and status <> 'ended' and exists (select 1 from medicine)
+  returning id
+), doses as (
+  update dose_events set status = 'cancelled'
+   where medication_id = $1 and status in ('due', 'snoozed') and exists (select 1 from medicine)
+  returning id
+), messages as (
+  update scheduled_messages set status = 'cancelled', last_error = $2
+   where status = 'pending' and dose_event_id in (select id from doses)
+  returning id
+)
+select array(select id from schedules) as schedule_ids,
+       (select count(*) from messages)::int as cancelled
+
+-- name: resume_medication
+-- A medicine ($1) its FHIR MedicationRequest put on hold, active again, as /meds' resume: it and
+-- its schedules active; the schedules' ids, to re-plan (none when the EHR had not paused it).
+with medicine as (
+  update medications set status = 'active', paused_by = null
+   where id = $1 and status = 'paused' and paused_by = 'fhir'
+  returning id
+)
+update reminder_schedules set status = 'active', version = version + 1
+ where medication_id = $1 and status <> 'ended' and exists (select 1 from medicine)
+returning id
 
 -- name: insert_schedule
 insert into reminder_schedules
@@ -295,6 +354,15 @@ select count(*) as behind
   from reminder_schedules
  where status = 'active' and (planned_until is null or planned_until < now())
 
+-- name: webhook_backlog
+-- Outgoing webhook deliveries due and not being posted (pending and due, or their sender's lease
+-- run out), and how late the oldest is (for /metrics); a retry waiting for its time is not due.
+select count(*) as due,
+       coalesce(extract(epoch from now() - min(next_attempt_at)), 0)::float8 as oldest_seconds
+  from webhook_deliveries
+ where (status = 'pending' and next_attempt_at <= now())
+    or (status = 'delivering' and locked_until < now())
+
 -- name: patients_zone_unknown
 -- Patients not erased whose timezone no zone database knows (Etc/Unknown): nothing is planned
 -- for them. Counted per zone name first, so the zone list is read once, not per patient.
@@ -309,6 +377,13 @@ select o.name, count(*)::bigint as patients
  where p.status <> 'deleted' and p.timezone not in (select name from pg_timezone_names)
  group by o.name
  order by o.name
+
+-- name: clinics_own_zone_unknown
+-- Clinics whose own timezone no zone database knows (medremind check): POST /patients without a
+-- timezone is refused there, and GET /clinic names it.
+select name, timezone from organizations
+ where timezone not in (select name from pg_timezone_names)
+ order by name
 
 -- name: take_api_key_rate
 -- GCRA per key: $2 seconds per request at the steady rate, $3 requests that may come at once.

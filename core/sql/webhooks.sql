@@ -50,15 +50,38 @@ select d.id, d.event_id, e.event_type, e.payload, d.status, d.attempts, d.next_a
  limit $5
 
 -- name: claim_deliveries
--- Due deliveries (and ones whose sender's lease ran out), leased to this sender. $1 now,
--- $2 how many, $3 lease seconds.
-with due as (
-  select id from webhook_deliveries
-   where (status = 'pending' and next_attempt_at <= $1)
-      or (status = 'delivering' and locked_until < $1)
-   order by next_attempt_at
-   limit $2
-   for update skip locked
+-- Due deliveries (and ones whose sender's lease ran out), leased to this sender, oldest first,
+-- with at most $4 of each subscription in flight over the fleet (live leases count): one clinic's
+-- endpoint that answers slowly or never holds $4 posts at most, and every other clinic's
+-- webhooks go on beside it. Two workers claiming at the same instant may each take $4 (neither
+-- sees the other's leases yet): a bound per worker then, not a lock. $1 now, $2 how many, $3
+-- lease seconds, $4 per subscription.
+with busy as (
+  select subscription_id, count(*)::int as n from webhook_deliveries
+   where status = 'delivering' and locked_until >= $1
+   group by subscription_id
+), candidates as (
+  select c.id, c.next_attempt_at,
+         row_number() over (partition by s.id order by c.next_attempt_at) + coalesce(b.n, 0)
+           as place
+    from webhook_subscriptions s
+    cross join lateral (
+      select d.id, d.next_attempt_at from webhook_deliveries d
+       where d.subscription_id = s.id
+         and ((d.status = 'pending' and d.next_attempt_at <= $1)
+              or (d.status = 'delivering' and d.locked_until < $1))
+       order by d.next_attempt_at
+       limit $4
+       for update of d skip locked
+    ) c
+    left join busy b on b.subscription_id = s.id
+   -- Idle (nothing due anywhere, most polls): one look at the due indexes, no subscription's.
+   where exists (select 1 from webhook_deliveries
+                  where status = 'pending' and next_attempt_at <= $1)
+      or exists (select 1 from webhook_deliveries
+                  where status = 'delivering' and locked_until < $1)
+), due as (
+  select id from candidates where place <= $4 order by next_attempt_at limit $2
 )
 update webhook_deliveries d
    set status = 'delivering', attempts = d.attempts + 1,
@@ -85,3 +108,17 @@ update webhook_deliveries
        next_attempt_at = coalesce($4, next_attempt_at), last_status_code = $2, last_error = $3,
        locked_until = null, updated_at = now()
  where id = $1 and status = 'delivering'
+
+-- name: subscriptions_for_check
+-- Live subscriptions with their clinic and sealed secret, and their deliveries not over whose
+-- last attempt failed (to be tried again), with its HTTP status (medremind check).
+select o.name as clinic, s.url, s.secret, count(d.id)::int as retrying,
+       (array_agg(d.last_status_code order by d.updated_at desc))[1] as last_status_code
+  from webhook_subscriptions s
+  join organizations o on o.id = s.organization_id
+  left join webhook_deliveries d
+    on d.subscription_id = s.id and d.status in ('pending', 'delivering')
+   and d.last_error is not null
+ where s.disabled_at is null
+ group by o.name, s.id
+ order by o.name, s.created_at

@@ -104,6 +104,15 @@ PATIENTS_ZONE_UNKNOWN = Gauge(
     " 'Factory' before the API refused it): nothing is planned for them until a clinic sets it"
     " (GET /api/v1/patients?timezone_unknown=true lists a clinic's).",
 )
+WEBHOOKS_DUE = Gauge(
+    "medremind_outgoing_webhooks_due",
+    "Outgoing webhook deliveries due and not being posted (read from the database at scrape"
+    " time; a retry waiting for its time is not counted).",
+)
+WEBHOOKS_OLDEST_AGE = Gauge(
+    "medremind_outgoing_webhooks_due_oldest_age_seconds",
+    "How late the oldest due outgoing webhook delivery is (0 when none is due).",
+)
 DATABASE_UP = Gauge(
     "medremind_database_up",
     "1 when this web process's last read of the backlog from the database answered, 0 when it"
@@ -141,6 +150,7 @@ async def refresh_backlog(pool: object) -> None:
                 waiting = await conn.fetchrow(query("web", "inbound_backlog"))
                 behind = await conn.fetchval(query("web", "planner_backlog"))
                 unknown_zone = await conn.fetchval(query("web", "patients_zone_unknown"))
+                webhooks = await conn.fetchrow(query("web", "webhook_backlog"))
     except Exception as exc:  # a metrics scrape never fails because the database did
         logger.warning("backlog metrics unavailable", extra={"error_type": type(exc).__name__})
         _backlog_unknown()
@@ -155,6 +165,8 @@ async def refresh_backlog(pool: object) -> None:
     INBOUND_OLDEST_AGE.set(max(0.0, waiting["oldest_seconds"]))
     SCHEDULES_BEHIND.set(behind)
     PATIENTS_ZONE_UNKNOWN.set(unknown_zone)
+    WEBHOOKS_DUE.set(webhooks["due"])
+    WEBHOOKS_OLDEST_AGE.set(max(0.0, webhooks["oldest_seconds"]))
 
 
 def _backlog_unknown() -> None:
@@ -163,7 +175,14 @@ def _backlog_unknown() -> None:
     for platform in _PLATFORMS:
         DUE_MESSAGES.labels(platform).set(math.nan)
         DUE_OLDEST_AGE.labels(platform).set(math.nan)
-    for gauge in (INBOUND_WAITING, INBOUND_OLDEST_AGE, SCHEDULES_BEHIND, PATIENTS_ZONE_UNKNOWN):
+    for gauge in (
+        INBOUND_WAITING,
+        INBOUND_OLDEST_AGE,
+        SCHEDULES_BEHIND,
+        PATIENTS_ZONE_UNKNOWN,
+        WEBHOOKS_DUE,
+        WEBHOOKS_OLDEST_AGE,
+    ):
         gauge.set(math.nan)
 
 

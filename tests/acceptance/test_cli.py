@@ -10,9 +10,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from core.credentials import SecretBox, new_key
+from core.credentials import SecretBox, new_key, seal_text
 from medremind.commands import applied_summary
-from tests.factories import create_organization, create_patient
+from tests.factories import create_organization, create_patient, create_webhook_event
 from tests.process_env import service_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -261,6 +261,7 @@ async def test_check_names_the_clinics_with_patients_in_an_unknown_zone(
     env = _clean_env(DATABASE_URL=database_url, MEDREMIND_DATA_DIR=str(tmp_path))
     known = await asyncio.to_thread(_run, ["check"], env)
     assert "Time zones: every patient's is known" in known.stdout, known.stdout
+    assert "Time zones: every clinic's is known" in known.stdout, known.stdout
     org = await create_organization(admin_conn, name="Clínica Norte")
     for _ in range(2):
         await create_patient(admin_conn, org["id"], timezone="Etc/Unknown")
@@ -271,3 +272,54 @@ async def test_check_names_the_clinics_with_patients_in_an_unknown_zone(
         "Time zones: UNKNOWN - 2 patient(s) of Clínica Norte in a zone no zone database knows"
         in unknown.stdout
     ), unknown.stdout
+    # The clinic's own zone: its new patients without one are refused by the API.
+    await admin_conn.execute(
+        "update organizations set timezone = 'Etc/Unknown' where id = $1", org["id"]
+    )
+    clinic = await asyncio.to_thread(_run, ["check"], env)
+    assert clinic.returncode == known.returncode, clinic.stdout
+    assert (
+        "Time zones: UNKNOWN - clinic Clínica Norte's own zone 'Etc/Unknown' is no place's"
+        " time zone" in clinic.stdout
+    ), clinic.stdout
+    assert "Time zones: every clinic's is known" not in clinic.stdout
+
+
+async def test_check_names_what_stops_outgoing_webhooks(
+    database_url: str, tmp_path: Path, admin_conn: asyncpg.Connection
+) -> None:
+    """Signing secrets sealed with a key the deployment lacks: every event of every clinic
+    failed after its retries and `medremind check` said nothing. Now it fails naming the key;
+    a clinic's failing endpoint is printed by its host (never its path: it may hold a token)."""
+    key = new_key()
+    env = _clean_env(DATABASE_URL=database_url, MEDREMIND_DATA_DIR=str(tmp_path))
+    none = await asyncio.to_thread(_run, ["check"], env | {"MEDREMIND_CREDENTIALS_KEY": key})
+    assert "Outgoing webhooks: no subscription" in none.stdout, none.stdout
+    org = await create_organization(admin_conn, name="Harbour Clinic")
+    await create_webhook_event(
+        admin_conn,
+        org["id"],
+        "https://ehr.example.org/hooks/tok-5f2a",
+        seal_text(SecretBox(key), "whsec_" + "B" * 32),
+    )
+    keyed = await asyncio.to_thread(_run, ["check"], env | {"MEDREMIND_CREDENTIALS_KEY": key})
+    assert "Outgoing webhooks: 1 subscription(s) of 1 clinic(s), none failing" in keyed.stdout
+    assert "Outgoing webhooks: 1 due, the oldest" in keyed.stdout
+    keyless = await asyncio.to_thread(_run, ["check"], env)
+    assert keyless.returncode == 1, keyless.stdout
+    assert (
+        "Outgoing webhooks: CANNOT SIGN - the signing secret of 1 of 1 subscription(s) cannot be"
+        " opened (MEDREMIND_CREDENTIALS_KEY is not set" in keyless.stdout
+    ), keyless.stdout
+
+    await admin_conn.execute(
+        "update webhook_deliveries set attempts = 1, last_status_code = 503,"
+        " last_error = 'HTTP 503: busy', next_attempt_at = now() + interval '5 minutes'"
+    )
+    failing = await asyncio.to_thread(_run, ["check"], env | {"MEDREMIND_CREDENTIALS_KEY": key})
+    assert failing.returncode == keyed.returncode, failing.stdout
+    assert (
+        "Outgoing webhooks: FAILING - Harbour Clinic's endpoint at ehr.example.org: 1"
+        " delivery(ies) to be tried again, the last attempt got HTTP 503" in failing.stdout
+    ), failing.stdout
+    assert "tok-5f2a" not in failing.stdout

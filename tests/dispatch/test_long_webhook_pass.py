@@ -27,7 +27,7 @@ from tests import factories
 from tests.fakes.endpoint import loopback_endpoint
 from tests.waiting import eventually
 
-EVENTS = 60  # a batch of 50 and one of 10: 5 + 1 rounds of 10 posts at 0.3 s
+EVENTS = 60  # 8 posts at a time to the one endpoint: 8 rounds at 0.3 s
 
 
 @pytest.fixture

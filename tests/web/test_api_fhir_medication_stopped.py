@@ -151,7 +151,15 @@ async def test_what_cannot_be_stopped_is_named(
         not_yet = await web.post(PATH, json=_request(patient["id"], "rx-9", status), headers=auth)
         assert not_yet.status_code == 422, not_yet.text
         assert not_yet.json()["error"]["field"] == "status"
-        assert f"a {status} request is not to be taken yet" in not_yet.json()["error"]["reason"]
+        assert f"a request {status} is not to be taken yet" in not_yet.json()["error"]["reason"]
+    # A status no MedicationRequest has was imported as active.
+    for status in ("activ", "onhold", "Active"):
+        typo = await web.post(PATH, json=_request(patient["id"], "rx-8", status), headers=auth)
+        assert typo.status_code == 422, typo.text
+        assert typo.json()["error"]["field"] == "status"
+        assert (
+            f"{status!r} is no MedicationRequest status; one of" in typo.json()["error"]["reason"]
+        )
     assert await admin_conn.fetchval("select count(*) from medications") == 0
     no_id = await web.post(PATH, json=_request(patient["id"], None, "cancelled"), headers=auth)
     assert no_id.status_code == 422, no_id.text

@@ -86,3 +86,22 @@ async def test_a_zone_that_is_no_place_is_refused_naming_why(
     # UTC under its Etc names is UTC.
     utc = await _create(client, auth, "Etc/GMT+0")
     assert utc.status_code == 201 and utc.json()["timezone"] == "UTC", utc.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("europe/madrid", "Europe/Madrid"), ("AMERICA/NEW_YORK", "America/New_York"), ("utc", "UTC")],
+)
+async def test_a_zone_in_the_wrong_case_names_the_zone_meant(
+    client: httpx.AsyncClient, auth: dict[str, str], typed: str, meant: str
+) -> None:
+    """Zone names are case-sensitive: 'europe/madrid' (an integrator's lowercased copy) was
+    refused as unknown, with Europe/Berlin as the example; now the 422 names the zone meant."""
+    for answer in (
+        await _create(client, auth, typed),
+        await client.patch("/api/v1/clinic", json={"timezone": typed}, headers=auth),
+    ):
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["error"]
+        assert error["field"] == "timezone"
+        assert f"names are case-sensitive; did you mean {meant}?" in error["reason"]

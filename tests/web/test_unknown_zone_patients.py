@@ -94,9 +94,17 @@ async def test_a_clinic_in_an_unknown_zone_gives_new_patients_none_of_it(
     web: httpx.AsyncClient, admin_conn: asyncpg.Connection, auth: dict, org: Any
 ) -> None:
     """A clinic's own zone stored as Etc/Unknown was every new API patient's default."""
+    fine = await web.get("/api/v1/clinic", headers=auth)
+    assert fine.json()["timezone_problem"] is None, fine.text
     await admin_conn.execute(
         "update organizations set timezone = $2 where id = $1", org["id"], UNKNOWN
     )
+    # The clinic's own settings say so, not only the refusal below.
+    shown = (await web.get("/api/v1/clinic", headers=auth)).json()
+    assert (
+        "your clinic's timezone 'Etc/Unknown' is no place's time zone" in shown["timezone_problem"]
+    )
+    assert "set timezone (PATCH /clinic)" in shown["timezone_problem"]
     refused = await web.post("/api/v1/patients", json={"consent": True}, headers=auth)
     assert refused.status_code == 422, refused.text
     error = refused.json()["error"]
@@ -109,5 +117,6 @@ async def test_a_clinic_in_an_unknown_zone_gives_new_patients_none_of_it(
     assert given.status_code == 201, given.text
     fixed = await web.patch("/api/v1/clinic", json={"timezone": "Europe/Lisbon"}, headers=auth)
     assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["timezone_problem"] is None
     default = await web.post("/api/v1/patients", json={"consent": True}, headers=auth)
     assert default.status_code == 201 and default.json()["timezone"] == "Europe/Lisbon"

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StrictInt
 
 from core.sql import query
+from core.zone_names import zone_loads
 from medremind.web.api_v1.common import AdminOrg, Org, State, acting, row_dict
 from medremind.web.api_v1.fields import (
     ClinicName,
@@ -101,6 +102,12 @@ class ClinicSettings(BaseModel):
         0.0, description="Stars charged to the allowance this month (UTC), 0.1 a message"
     )
     early_send_seconds: dict[str, int] = Field(default_factory=dict)
+    timezone_problem: str | None = Field(
+        None,
+        description="Why the clinic's `timezone` cannot be used, when it is no zone the planner"
+        " can load (`Etc/Unknown`, stored for `Factory` before the API refused it): a patient"
+        " added without a timezone is refused. Set `timezone` to fix it. Null: it is fine",
+    )
     updated_at: datetime
 
 
@@ -132,7 +139,19 @@ def settings_json(row: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("telegram_paid_stars_monthly", "telegram_paid_stars_used"):
         value = data.get(name)
         data[name] = None if value is None else float(value)
+    data["timezone_problem"] = _timezone_problem(row["timezone"])
     return data
+
+
+def _timezone_problem(zone: str) -> str | None:
+    """Why the clinic's ``zone`` cannot be used, or None when it loads."""
+    if zone_loads(zone):
+        return None
+    return (
+        f"your clinic's timezone {zone!r} is no place's time zone (stored before such names"
+        " were refused), so a patient added without a timezone is refused (POST /patients):"
+        " set timezone (PATCH /clinic) to the IANA zone your clinic is in"
+    )
 
 
 @router.get(

@@ -7,12 +7,15 @@ names the element by its path in the resource. An ``Appointment`` is booked, res
 ``id`` imported again with a new ``start``) or cancelled (``status: cancelled``).
 
 ``subject.reference`` / ``participant[].actor.reference`` are ``Patient/<id>`` where ``<id>`` is
-our patient id or the patient's ``external_id`` in the caller's organization.
+our patient id or the patient's ``external_id`` in the caller's organization; an absolute
+reference (``https://ehr.example.org/fhir/Patient/<id>``, as EHRs export them) and a version
+(``.../_history/2``) are read as that relative one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -43,6 +46,7 @@ from medremind.web.api_v1.fields import (
     not_past,
 )
 from medremind.web.api_v1.idempotency import Idempotency, Idempotent
+from medremind.web.api_v1.medication_hold import ON_HOLD, hold, resume
 from medremind.web.api_v1.medication_stop import STOPPED, MedicationStopped, stop_imported
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND
 from medremind.web.api_v1.routing import router as new_router
@@ -54,8 +58,10 @@ from scheduler.planning_peaks import PeakCapacity
 router = new_router("fhir")
 
 _TIMING_PATH = "dosageInstruction[0].timing"
-_INACTIVE = frozenset({"cancelled", "completed", "entered-in-error", "stopped", "ended"})
 _NOT_YET = frozenset({"draft", "on-hold"})
+# MedicationRequest.status codes (R4, and R5's "ended"); "unknown" is imported as active, as a
+# request without status is.
+_STATUSES = (*sorted(STOPPED), *sorted(_NOT_YET), "active", "unknown")
 _BOOKABLE = frozenset({"proposed", "pending", "booked"})
 FHIR_JSON = "application/fhir+json"
 
@@ -130,6 +136,18 @@ class FhirAppointment(FhirElement):
     participant: Annotated[list[FhirParticipant], Field(min_length=1)]
 
 
+# A literal reference's server base and version (FHIR R4 Reference.reference may be absolute).
+_BASE = re.compile(r"^https?://\S+?/(?=(?:Patient|Practitioner|PractitionerRole|Location)/[^/]+)")
+_VERSION = re.compile(r"/_history/[^/]+$")
+
+
+def relative_reference(reference: Any) -> Any:
+    """``Type/<id>`` of an absolute or versioned reference; anything else as it is."""
+    if not isinstance(reference, str):
+        return reference
+    return _VERSION.sub("", _BASE.sub("", reference.strip()))
+
+
 def _both_media(model: str) -> dict[str, Any]:
     # FastAPI documents one media type per body; FHIR clients send either.
     schema = {"$ref": f"#/components/schemas/{model}"}
@@ -139,8 +157,11 @@ def _both_media(model: str) -> dict[str, Any]:
 async def _patient(
     conn: asyncpg.Connection, org_id: uuid.UUID, reference: Any, field: str
 ) -> asyncpg.Record:
+    reference = relative_reference(reference)
     if not isinstance(reference, str) or not reference.startswith("Patient/"):
-        raise ValidationFailed(field, "must be a reference of the form Patient/<id>")
+        raise ValidationFailed(
+            field, "must be a reference of the form Patient/<id> (or <FHIR base>/Patient/<id>)"
+        )
     ident = reference.removeprefix("Patient/")
     row = None
     with contextlib.suppress(ValueError):
@@ -214,15 +235,11 @@ async def _new_medication(
     name: str,
     dose: str | None,
     external_id: str | None,
+    existing: asyncpg.Record | None,
 ) -> uuid.UUID:
-    """The medicine of a MedicationRequest; its ``id`` imported before is a 409 naming the
-    medicine made then (a second one reminded the patient of every dose twice), or a 422 when
-    another patient's medicine has it."""
-    existing = (
-        await conn.fetchrow(query("web", "medication_by_external_id"), org_id, external_id)
-        if external_id
-        else None
-    )
+    """The medicine of a MedicationRequest; its ``id`` imported before (``existing``, the
+    patient's live medicine of it) is a 409 naming the medicine made then (a second one
+    reminded the patient of every dose twice), or a 422 when another patient's medicine has it."""
     if existing is None:
         try:
             async with conn.transaction():  # a savepoint: the 409 below reads after it
@@ -240,8 +257,8 @@ async def _new_medication(
     raise AlreadyThere(
         "this MedicationRequest was imported already (error.existing_id is its medicine):"
         " importing it again would remind the patient of every dose twice. To change the"
-        " prescription, remove that medicine (the dashboard, or the patient's /meds) and import"
-        " the new request",
+        " prescription, stop it (this id with status stopped) and import the new request;"
+        " on-hold pauses it, active again resumes it",
         field="id",
         existing=existing["id"],
         location=f"/api/v1/patients/{patient_id}/medications",
@@ -257,7 +274,7 @@ def _timing_field(error_field: str) -> str:
     "/fhir/MedicationRequest",
     status_code=201,
     response_model=MedicationImported | MedicationStopped,
-    summary="Import a FHIR MedicationRequest as a medication and schedule, or stop it",
+    summary="Import a FHIR MedicationRequest as a medication and schedule; stop, pause, resume it",
     operation_id="importMedicationRequest",
     responses={
         **BODY_ERRORS,
@@ -265,7 +282,8 @@ def _timing_field(error_field: str) -> str:
         **NOT_FOUND,
         200: {
             "model": MedicationStopped,
-            "description": "Stopped (status stopped, cancelled, completed or entered-in-error)",
+            "description": "Stopped (status stopped, cancelled, completed or entered-in-error),"
+            " paused (on-hold) or resumed (active again after on-hold)",
         },
     },
     openapi_extra=_both_media("FhirMedicationRequest"),
@@ -278,22 +296,24 @@ async def import_medication_request(
 ) -> Any:
     """A medication and its reminder schedule, planned at once (201); or, with `status`
     stopped, cancelled, completed or entered-in-error and the `id` it was imported with, that
-    medicine stopped: its pending reminders cancelled, nothing sent after (200)."""
+    medicine stopped: its pending reminders cancelled, nothing sent after (200). `on-hold`
+    with that `id` pauses it (its open doses' reminders cancelled, nothing planned), `active`
+    again resumes it (200)."""
     from scheduler.fhir_timing import TimingError, recurrence_from_timing
 
     resource = body.model_dump(exclude_unset=True)
     status = resource.get("status")
+    if status is not None and status not in _STATUSES:
+        # A typo ("activ", "onhold") was imported as active: the EHR meant something else.
+        raise ValidationFailed(
+            "status", f"{status!r} is no MedicationRequest status; one of {', '.join(_STATUSES)}"
+        )
     if status in STOPPED:
         return await _stop(body, org_id, state, once, status)
-    if status in _INACTIVE:
-        raise ValidationFailed("status", "an inactive request has nothing to remind of")
+    if status == ON_HOLD and body.id and body.id.strip():
+        return await _hold(body, org_id, state, once)
     if status in _NOT_YET:
-        # Imported as active, these reminded the patient of a drug not (yet) to be taken.
-        raise ValidationFailed(
-            "status",
-            f"a {status} request is not to be taken yet, so nothing is reminded: import it"
-            " when it is active",
-        )
+        raise _not_yet(status)
     name = _medication_name(resource)
     mark_sensitive(name)
     dosage = resource["dosageInstruction"][0]
@@ -305,6 +325,11 @@ async def import_medication_request(
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         patient = await _patient(conn, org_id, reference, "subject.reference")
+        existing = await _imported(conn, org_id, patient["id"], external_id)
+        if existing is not None and existing["paused_by"] == "fhir":
+            # Off hold in the EHR: the medicine resumes with the schedule it was imported with.
+            # One the patient paused stays so (the EHR's sync resends every active request).
+            return 200, await resume(conn, existing, status or "active", now, state.settings)
         today: date = now.astimezone(ZoneInfo(patient["timezone"])).date()
         try:
             rule = recurrence_from_timing(
@@ -317,7 +342,9 @@ async def import_medication_request(
             raise ValidationFailed(_timing_field(exc.field), exc.reason) from None
         except ValueError as exc:
             raise ValidationFailed(_TIMING_PATH, str(exc)) from None
-        medication_id = await _new_medication(conn, org_id, patient["id"], name, dose, external_id)
+        medication_id = await _new_medication(
+            conn, org_id, patient["id"], name, dose, external_id, existing
+        )
         days = sorted(rule.days_of_week) if rule.days_of_week is not None else None
         schedule_id = await conn.fetchval(
             query("web", "insert_schedule"),
@@ -361,6 +388,46 @@ async def import_medication_request(
     return await once.run(work)
 
 
+def _not_yet(status: str) -> ValidationFailed:
+    # Imported as active, these reminded the patient of a drug not (yet) to be taken.
+    return ValidationFailed(
+        "status",
+        f"a request {status} is not to be taken yet, so nothing is reminded: import it"
+        " when it is active",
+    )
+
+
+async def _imported(
+    conn: asyncpg.Connection, org_id: uuid.UUID, patient_id: uuid.UUID, external_id: str | None
+) -> asyncpg.Record | None:
+    """The live medicine imported from ``external_id`` for the patient, or None; a 422 on
+    ``id`` when another patient's medicine has it."""
+    if external_id is None:
+        return None
+    row = await conn.fetchrow(query("web", "medication_by_external_id"), org_id, external_id)
+    if row is not None and row["patient_id"] != patient_id:
+        raise ValidationFailed("id", "this MedicationRequest id belongs to another patient")
+    return row
+
+
+async def _hold(
+    body: FhirMedicationRequest, org_id: uuid.UUID, state: WebState, once: Idempotency
+) -> Any:
+    """An on-hold request: the medicine imported from its ``id`` pauses (200); never
+    imported, the 422 of a request not to be taken yet."""
+    external_id = body.id.strip() if body.id else None
+    now = state.clock()
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        patient = await _patient(conn, org_id, body.subject.reference, "subject.reference")
+        medicine = await _imported(conn, org_id, patient["id"], external_id)
+        if medicine is None:
+            raise _not_yet(ON_HOLD)
+        return 200, await hold(conn, medicine, now, state.settings)
+
+    return await once.run(work)
+
+
 async def _stop(
     body: FhirMedicationRequest,
     org_id: uuid.UUID,
@@ -392,7 +459,7 @@ def _participants(resource: Mapping[str, Any]) -> tuple[Any, str | None, str | N
         actor = item.get("actor") if isinstance(item, Mapping) else None
         if not isinstance(actor, Mapping):
             raise ValidationFailed(f"participant[{i}].actor", "is required")
-        ref, display = actor.get("reference"), actor.get("display")
+        ref, display = relative_reference(actor.get("reference")), actor.get("display")
         stored = {"Location/": "location", "Practitioner/": "clinician_name"}
         for prefix, variable in stored.items():
             if isinstance(ref, str) and ref.startswith(prefix) and isinstance(display, str):

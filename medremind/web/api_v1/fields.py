@@ -316,6 +316,11 @@ def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
+        meant = _zones_by_folded_name().get(value.casefold())
+        if meant is not None:  # "europe/madrid", "AMERICA/NEW_YORK": names are case-sensitive
+            raise _fail(
+                f"is not a known IANA timezone: names are case-sensitive; did you mean {meant}?"
+            ) from None
         raise _fail("is not a known IANA timezone; use a name such as Europe/Berlin") from None
     if value not in _iana_zones():
         # A file of the machine's zone folder that is no zone of the IANA database
@@ -331,6 +336,12 @@ def _timezone(value: str) -> str:
 def _iana_zones() -> frozenset[str]:
     """The IANA database's zone names (what PostgreSQL knows too)."""
     return frozenset(available_timezones() - {"localtime", "posixrules"})
+
+
+@functools.cache
+def _zones_by_folded_name() -> dict[str, str]:
+    """Each IANA zone under its case-folded name, for the hint of a name in the wrong case."""
+    return {name.casefold(): name for name in sorted(_iana_zones())}
 
 
 Timezone = Annotated[

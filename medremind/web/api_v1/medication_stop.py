@@ -15,6 +15,7 @@ never imported is a 404 on ``id``; without ``id`` there is nothing to find, a 42
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,16 +28,20 @@ from medremind.web.errors import ApiError, ValidationFailed
 from scheduler.planner import replan_schedule
 from scheduler.planning_peaks import PeakCapacity
 
-STOPPED = frozenset({"stopped", "cancelled", "completed", "entered-in-error"})
+# FHIR R4's statuses of a request no longer to be acted on, and R5's "ended".
+STOPPED = frozenset({"stopped", "cancelled", "completed", "entered-in-error", "ended"})
 
 
 class MedicationStopped(BaseModel):
-    """The answer to a stopped MedicationRequest."""
+    """The answer to a stopped, paused (on-hold) or resumed MedicationRequest."""
 
     medication_id: uuid.UUID
     patient_id: uuid.UUID
     name: str
-    status: str = Field(description="`stopped`: the medicine's reminders are over")
+    status: str = Field(
+        description="`stopped`: the medicine's reminders are over; `paused` (on-hold): none"
+        " until it is active again; `active`: resumed"
+    )
     fhir_status: str = Field(description="The MedicationRequest's status, as sent")
     reminders_cancelled: int = Field(
         description="Pending reminders, nags, caregiver alerts and refill notices cancelled"
@@ -84,11 +89,18 @@ async def stop_imported(
                 horizon=timedelta(hours=settings.planner_horizon_hours),
                 capacity=PeakCapacity.from_settings(settings),
             )
+    return medicine_answer(row, "stopped", fhir_status, cancelled)
+
+
+def medicine_answer(
+    medicine: Mapping[str, Any], status: str, fhir_status: str, cancelled: int
+) -> dict[str, Any]:
+    """A :class:`MedicationStopped` body for ``medicine`` (its id, patient_id and name)."""
     return {
-        "medication_id": str(row["id"]),
-        "patient_id": str(patient_id),
-        "name": row["name"],
-        "status": "stopped",
+        "medication_id": str(medicine["id"]),
+        "patient_id": str(medicine["patient_id"]),
+        "name": medicine["name"],
+        "status": status,
         "fhir_status": fhir_status,
         "reminders_cancelled": cancelled,
     }
