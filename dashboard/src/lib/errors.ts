@@ -51,7 +51,14 @@ const MESSAGES: Record<string, string> = {
   already_resent: "That message was re-sent already: its copy is in the list.",
   patient_erased: "That patient's data was erased: nothing is sent to them any more.",
   not_changed: "Nothing was changed: the item is already closed.",
-  already_waiting: "That patient is already on the waitlist.",
+  already_waiting:
+    "Patient: already on the waitlist (in the list below). To change their days, hours or note, remove them and add them again.",
+  waitlist_not_consented:
+    "Patient: this patient has not consented yet (invited), so no freed slot can be offered to them (and accepting one would book an appointment they would hear nothing about). Send them an invite link (Make an invite link on their page) and put them on the waitlist once they have joined.",
+  waitlist_not_saved:
+    "Not saved: the database refused the entry for a reason this form does not know. Nothing was added; try again, and if it happens again tell whoever runs the service (the dashboard's log names the error).",
+  note_control:
+    "Note: it holds a control character (such as NUL, often pasted from another program), which cannot be stored. Remove it, or type the note again.",
   patient_required: "Patient: choose a patient.",
   waitlist_hours:
     "Until: the earliest time must be before the latest, for example From 09:00 Until 12:00; leave both empty for any hour.",
@@ -165,6 +172,15 @@ export function sqlState(error: unknown): string | null {
   if (typeof error === "object" && error !== null && "code" in error) {
     const code = (error as { code: unknown }).code;
     return typeof code === "string" ? code : null;
+  }
+  return null;
+}
+
+/** The constraint (or unique index) a PostgreSQL error names (postgres.js `constraint_name`), or null. */
+export function constraintName(error: unknown): string | null {
+  if (typeof error === "object" && error !== null && "constraint_name" in error) {
+    const name = (error as { constraint_name: unknown }).constraint_name;
+    return typeof name === "string" ? name : null;
   }
   return null;
 }
