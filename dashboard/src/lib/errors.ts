@@ -116,6 +116,8 @@ const MESSAGES: Record<string, string> = {
     "Recipients: press Count recipients and check how many patients this message goes to, then send. An empty search means every patient of the clinic.",
   group_changed:
     "Recipients: the group has changed since you counted it (patients joined, left or changed their consent). Press Count recipients again, check the number, then send.",
+  group_night_changed:
+    "Recipients: it is Urgent, and the number of patients inside their quiet hours when it is due has changed since you counted (the time moved into or out of their night). Press Count recipients again, check who will get it at night, then send.",
   not_consented:
     "Patient: this patient has not consented yet (invited): nothing but a service notice goes to them before they join. Send them an invite link (Make an invite link on their page) and send this message once they have joined.",
   appointment_not_consented:

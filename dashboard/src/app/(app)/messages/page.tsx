@@ -8,6 +8,7 @@ import { MESSAGE_STATUSES, type MessageRow, listMessages } from "@/lib/data/mess
 import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, resendClosedText } from "@/lib/delivery";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
+import { urgentNightNotice } from "@/lib/compose";
 import { earlyByText, quietHoursMayHold, sendNowVerdict } from "@/lib/send-now";
 import { SendNow } from "@/components/SendNow";
 import { cancelMessageAction, resendMessageAction, sendNowAction } from "./actions";
@@ -21,6 +22,7 @@ export default async function MessagesPage({
 }) {
   const clinician = await requireClinician();
   const params = await searchParams;
+  const night = typeof params.night === "string" && /^\d{1,9}$/.test(params.night) ? Number(params.night) : 0;
   const status =
     typeof params.status === "string" && (MESSAGE_STATUSES as readonly string[]).includes(params.status)
       ? params.status
@@ -44,6 +46,8 @@ export default async function MessagesPage({
       {typeof params.scheduled === "string" ? (
         <p role="status" className="notice" data-testid="group-scheduled">
           Scheduled for {Number(params.scheduled)} patient{Number(params.scheduled) === 1 ? "" : "s"}.
+          {/* An urgent group message: how many get it inside their quiet hours (the count said so). */}
+          {night > 0 ? ` ${urgentNightNotice(night)}` : ""}
         </p>
       ) : null}
       <form className="panel row" action="/messages">
