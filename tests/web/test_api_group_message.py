@@ -62,8 +62,11 @@ async def test_a_group_message_goes_as_counted_to_the_clinics_matches_once(
         return [(r["patient_id"], r["urgent"]) for r in rows]
 
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        uncounted = {"q": "Group", "text": TEXT}
+        refused = await http.post("/api/v1/messages/group", headers=auth, json=uncounted)
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == "expected_count"
         dry = await http.post(
-            "/api/v1/messages/group", headers=auth, json={**body, "dry_run": True}
+            "/api/v1/messages/group", headers=auth, json={**uncounted, "dry_run": True}
         )
         assert dry.status_code == 200, dry.text
         counted = dry.json()

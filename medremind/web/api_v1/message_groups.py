@@ -49,10 +49,12 @@ class GroupMessageCreate(RequestModel):
             " null is every patient of your clinic, and must be given as null."
         ),
     )
-    expected_count: Count = Field(
+    expected_count: Count | None = Field(
+        None,
         description=(
-            "How many consented patients you mean to reach (invited ones are not counted: they"
-            " get nothing). Another number now: 409, nothing sent. `dry_run` answers it."
+            "Required to send: how many consented patients you mean to reach (invited ones are"
+            " not counted: they get nothing). Another number now: 409, nothing sent. `dry_run`"
+            " answers it."
         ),
     )
     expected_at_night: Count | None = Field(
@@ -171,6 +173,12 @@ async def create_group_message(
     if body.platform == "auto" and body.allow_fallback is False:
         raise ValidationFailed(
             "allow_fallback", "`auto` always tries the patient's channels in order"
+        )
+    if body.expected_count is None and not body.dry_run:
+        raise ValidationFailed(
+            "expected_count",
+            "give how many consented patients of the group you mean to reach (this request with"
+            " `dry_run: true` answers `count`): nothing is sent uncounted",
         )
     if body.urgent and body.expected_at_night is None and not body.dry_run:
         raise ValidationFailed(
