@@ -3,7 +3,8 @@
 // hold an urgent message (scheduler/quiet_hours.py), and the count the clinician confirmed said
 // nothing of the patients inside theirs at its time. Now the count names them (ticking and
 // unticking Urgent changes the sentence), a count made before their number changed is refused,
-// and the notice after sending says it again. Run by
+// and the notice after sending says it again. A message to one patient inside their quiet hours
+// says after the send that it waits for their end (or, Urgent, goes at night). Run by
 // tests/dashboard/test_compose_group_urgent_night_e2e.py.
 //
 // Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, LOCAL_TIME (the send time, clinic's zone),
@@ -51,6 +52,22 @@ try {
   await page.waitForURL(/\/messages\?status=pending&scheduled=/);
   result.notice = await text(page.getByTestId("group-scheduled"));
   await page.screenshot({ path: join(SHOTS, "compose-group-urgent-sent.png"), fullPage: true });
+
+  log("one patient: their quiet hours at its time are said after the send");
+  result.one = {};
+  for (const [name, urgent] of [["Owl Night", false], ["Owl Night", true], ["Lark Day", false]]) {
+    await page.goto(`${BASE_URL}/messages/new`);
+    await page.getByLabel("Patient", { exact: true }).selectOption({ label: name });
+    await page.getByLabel("At a time").check();
+    await page.getByLabel(/^Date and time in/).fill(env("LOCAL_TIME"));
+    if (urgent) await page.getByLabel("Urgent").check();
+    await page.getByLabel("Message", { exact: true }).fill("Your results are in.");
+    await page.getByRole("button", { name: "Schedule" }).click();
+    await page.waitForURL(/\/patients\//);
+    const notice = page.getByTestId("patient-notice");
+    result.one[`${name}${urgent ? " urgent" : ""}`] = (await notice.count()) > 0 ? await text(notice) : null;
+  }
+  await page.screenshot({ path: join(SHOTS, "compose-one-quiet-held.png"), fullPage: true });
 } catch (error) {
   if (page) await page.screenshot({ path: join(SHOTS, "compose-group-urgent-failure.png"), fullPage: true });
   throw error;

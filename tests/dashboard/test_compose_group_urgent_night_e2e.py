@@ -6,7 +6,9 @@ count the clinician confirmed before sending said nothing of it: a group message
 for 23:30 reached every patient inside their window then. Now the count names them (from
 ``public.patient_quiet_at``, the dispatcher's window: the patient's own, else the clinic's, in
 the patient's zone), the send is refused when that number has changed since the count, and the
-notice after sending says it again. The time is tomorrow's 23:30 in the clinic's zone (UTC), so
+notice after sending says it again. A message to one patient says after the send that their quiet
+hours hold it (or, Urgent, that it reaches them at night): before, the clinician learned it only
+from the message's time in the list. The time is tomorrow's 23:30 in the clinic's zone (UTC), so
 the test holds at any hour. Browser script: ``dashboard/e2e/compose-group-urgent-night.e2e.mjs``.
 """
 
@@ -68,5 +70,14 @@ async def test_an_urgent_group_message_names_who_gets_it_at_night(
         "Scheduled for 3 patients. Urgent: 2 of them are inside their quiet hours and will get it"
         " at night."
     ), result
-    rows = await admin_conn.fetch("select urgent from scheduled_messages")
-    assert [r["urgent"] for r in rows] == [True] * 3  # once, after the refused send
+    group = await admin_conn.fetch(
+        "select urgent from scheduled_messages where message_content like 'The clinic''s%'"
+    )
+    assert [r["urgent"] for r in group] == [True] * 3  # once, after the refused send
+    # One patient: the notice after the send says what their quiet hours do to it.
+    one = result["one"]
+    assert one["Owl Night"].startswith(
+        "Scheduled, but this patient is inside their quiet hours at that time"
+    ), one
+    assert one["Owl Night urgent"].startswith("Sent as Urgent inside this patient's quiet"), one
+    assert one["Lark Day"] is None, one

@@ -132,6 +132,9 @@ const MESSAGES: Record<string, string> = {
 
 /** Notices (`?notice=`) after an action that succeeded with something to know. */
 const NOTICES: Record<string, string> = {
+  quiet_held:
+    "Scheduled, but this patient is inside their quiet hours at that time: the message waits until their quiet hours end (its time is under Messages, \"deferred to the end of quiet hours\" once the worker holds it). For a message that must reach them at night, tick Urgent.",
+  quiet_urgent: "Sent as Urgent inside this patient's quiet hours: they get it at night, as you chose.",
   unreachable_later:
     "Scheduled, but no channel reaches this patient now (each contact point is missing, opted out or blocked): the message fails unsent when due unless they can be reached by then. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page). Or add a contact point, or cancel the message on the Scheduled messages page.",
 };

@@ -204,15 +204,20 @@ export async function composeReach(
   platform: string,
   localTime: string | null,
   timezone: string,
-): Promise<PatientReach | null> {
-  const [row] = await tx<PatientReach[]>`
-    select r.consented, r.route, r.usable_channels, r.due_soon, r.refusal_minutes
-      from public.message_reach(
+): Promise<(PatientReach & { at_night: boolean }) | null> {
+  // at_night: the patient's quiet hours hold its time (public.patient_quiet_at, the dispatcher's
+  // window): an urgent message reaches them at night, another waits for the window's end.
+  const [row] = await tx<(PatientReach & { at_night: boolean })[]>`
+    with due as (
+      select case when ${localTime}::text is null then now()
+                  else public.wall_time_instant(${localTime}::text::timestamp, ${timezone}) end as at
+    )
+    select r.consented, r.route, r.usable_channels, r.due_soon, r.refusal_minutes,
+           coalesce(public.patient_quiet_at(${patientId}::uuid, public.current_organization_id(), due.at),
+                    false) as at_night
+      from due cross join public.message_reach(
              ${patientId}::uuid, public.current_organization_id(), 'free_text',
-             ${tx.json(ONE_PAYLOAD)}, ${platform}, true,
-             case when ${localTime}::text is null then now()
-                  else public.wall_time_instant(${localTime}::text::timestamp, ${timezone}) end,
-             now()) r`;
+             ${tx.json(ONE_PAYLOAD)}, ${platform}, true, due.at, now()) r`;
   return row ?? null;
 }
 

@@ -133,7 +133,10 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
   }
   const input = { platform, content, template, localTime, timezone: clinician.timezone, urgent, createdBy: clinician.id };
 
-  let outcome: { error: string; refusalMinutes?: number } | { result: GroupResult; night: number } | { unreachable: boolean };
+  let outcome:
+    | { error: string; refusalMinutes?: number }
+    | { result: GroupResult; night: number }
+    | { unreachable: boolean; atNight: boolean };
   try {
     outcome = await asClinician(clinician.id, async (tx) => {
       if (template !== null) {
@@ -171,7 +174,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
         if (tooLong(filled)) return { error: "too_long" };
       }
       await scheduleMessage(tx, { ...input, content: filled, patientId });
-      return { unreachable: verdict === "warn" };
+      return { unreachable: verdict === "warn", atNight: reach.at_night };
     });
   } catch (error) {
     // 42501: the row-level check refused a patient of another organization; 23503: no such patient.
@@ -197,7 +200,10 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
     // An urgent one says again how many get it at night (as the count said before sending).
     redirect(`/messages?status=pending&scheduled=${result.scheduled}${outcome.night > 0 ? `&night=${outcome.night}` : ""}`);
   }
-  redirect(`/patients/${patientId}${outcome.unreachable ? "?notice=unreachable_later" : ""}`);
+  // Said after the send (the clinician chose this patient and Urgent or not): no channel reaches
+  // them, else their quiet hours hold its time (it waits for their end, or goes at night).
+  const notice = outcome.unreachable ? "unreachable_later" : outcome.atNight ? (urgent ? "quiet_urgent" : "quiet_held") : null;
+  redirect(`/patients/${patientId}${notice ? `?notice=${notice}` : ""}`);
 }
 
 function messageId(formData: FormData): string {

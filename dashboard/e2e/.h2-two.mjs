@@ -1,0 +1,36 @@
+import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+const ids = JSON.parse(readFileSync("/tmp/s24-h2/ids.json", "utf8"));
+const B = "http://127.0.0.1:8144";
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox"] });
+const page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
+page.setDefaultTimeout(20000);
+await page.goto(`${B}/login`);
+await page.getByLabel("E-mail").fill("dr@h2.test");
+await page.getByLabel("Password").fill("clinic pass 1234");
+await page.getByRole("button", { name: "Sign in" }).click();
+await page.waitForURL(`${B}/patients`);
+/*
+await page.goto(`${B}/messages/new?patient=${ids["Anna Becker"]}`);
+await page.getByLabel("Message", { exact: true }).fill("Your lab results are in; please call us.");
+await page.getByRole("button", { name: "Send now" }).click();
+await page.waitForURL(/\/patients\//);
+await page.waitForTimeout(6000);
+await page.reload();
+await page.screenshot({ path: "/tmp/s24-h2/shots/anna-after-send.png", fullPage: true });
+*/
+await page.goto(`${B}/messages/new?audience=group`);
+await page.getByLabel("Urgent").check();
+await page.getByLabel("Message", { exact: true }).fill("The clinic is closed today due to a power cut.");
+await page.getByRole("button", { name: "Count recipients" }).click();
+await page.getByTestId("group-count").filter({ hasText: "will receive it" }).waitFor();
+console.log("count:", await page.getByTestId("group-count").textContent());
+await page.getByRole("button", { name: /^Send now to the group/ }).click();
+await page.getByTestId("group-report").waitFor();
+console.log("report:", await page.getByTestId("group-report-summary").textContent());
+await page.screenshot({ path: "/tmp/s24-h2/shots/group-report.png", fullPage: true });
+await page.goto(`${B}/messages`);
+await page.waitForTimeout(6000);
+await page.reload();
+await page.screenshot({ path: "/tmp/s24-h2/shots/messages-after-group.png", fullPage: true });
+await browser.close();
