@@ -5,7 +5,7 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { MESSAGE_STATUSES, type MessageRow, listMessages } from "@/lib/data/messages";
-import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, resendClosedText } from "@/lib/delivery";
+import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, lastErrorTone, resendClosedText } from "@/lib/delivery";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
 import { urgentNightNotice } from "@/lib/compose";
@@ -121,7 +121,11 @@ export default async function MessagesPage({
                   <td>
                     {m.attempts}
                     {last ? <div className="muted" style={{ fontSize: "0.85rem" }}>last: {last.status}{last.error_message ? ` (${last.error_message})` : ""}</div> : null}
-                    {m.last_error && !last ? <div className="error" style={{ fontSize: "0.85rem" }}>{m.last_error}</div> : null}
+                    {m.last_error && !last ? (
+                      <div className={lastErrorTone(m.status, m.last_error) === "note" ? "muted" : "error"} style={{ fontSize: "0.85rem" }} data-testid="last-error">
+                        {m.last_error}
+                      </div>
+                    ) : null}
                   </td>
                   <td>
                     {m.status === "pending" ? (
