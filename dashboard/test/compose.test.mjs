@@ -188,6 +188,16 @@ describe("groupCountText (Compose's recipient count, with those no channel reach
     );
     assert.equal(groupCountText({ total: 0, unreachable: 0, invited: 0 }), "0 patients will receive it.");
   });
+  test("urgent: how many are inside their quiet hours then and get it at night; not urgent: nothing said", () => {
+    assert.equal(
+      groupCountText({ total: 3, unreachable: 0, invited: 0, night: 2 }, true),
+      "3 patients will receive it. Urgent: 2 of them are inside their quiet hours then and will get it at night. Untick Urgent to have theirs wait until their quiet hours end.",
+    );
+    assert.match(groupCountText({ total: 1, unreachable: 0, invited: 0, night: 1 }, true), /Urgent: This patient is inside their quiet hours/);
+    assert.match(groupCountText({ total: 4, unreachable: 0, invited: 0, night: 4 }, true), /Urgent: All 4 are inside/);
+    assert.equal(groupCountText({ total: 3, unreachable: 0, invited: 0, night: 2 }, false), "3 patients will receive it.");
+    assert.equal(groupCountText({ total: 3, unreachable: 0, invited: 0, night: 0 }, true), "3 patients will receive it.");
+  });
 });
 
 test("a group message goes only as counted: uncounted, or counted before the group changed, is refused", () => {
@@ -198,10 +208,15 @@ test("a group message goes only as counted: uncounted, or counted before the gro
   assert.equal(groupConfirmProblem("44", 45), "group_changed");
   assert.equal(groupConfirmProblem("45", 45), null);
   assert.equal(groupConfirmProblem("0", 0), null);
+  // Urgent: as many inside their quiet hours as counted.
+  assert.equal(groupConfirmProblem("45", 45, { confirmed: "3", now: 3 }), null);
+  assert.equal(groupConfirmProblem("45", 45, { confirmed: "0", now: 3 }), "group_night_changed");
+  assert.equal(groupConfirmProblem("45", 45, { confirmed: null, now: 0 }), "group_uncounted");
+  assert.equal(groupConfirmProblem("44", 45, { confirmed: "3", now: 3 }), "group_changed");
   assert.equal(groupSendLabel("now", null), "Send now to the group");
   assert.equal(groupSendLabel("later", 1), "Schedule to the group (1 patient)");
   assert.equal(groupSendLabel("now", 45), "Send now to the group (45 patients)");
-  for (const code of ["group_uncounted", "group_changed"]) {
+  for (const code of ["group_uncounted", "group_changed", "group_night_changed"]) {
     const { errorMessage } = require("../.unit-build/errors.js");
     const message = errorMessage(code);
     assert.ok(message.startsWith("Recipients:") && message.includes("Count recipients"), message);

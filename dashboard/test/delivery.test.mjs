@@ -62,3 +62,11 @@ test("kindLabel: a dose's message names its medicine; others their kind", () => 
   assert.equal(kindLabel("dose_followup", "ميتفورمين"), "dose followup · ميتفورمين");
   assert.equal(kindLabel("appointment_reminder", null), "appointment reminder");
 });
+
+test("lastErrorTone: a pending message held by quiet hours is a note, anything else an error", () => {
+  const { lastErrorTone } = require("../.unit-build/delivery.js");
+  assert.equal(lastErrorTone("pending", "deferred to the end of quiet hours"), "note");
+  assert.equal(lastErrorTone("pending", "quiet hours changed: no longer deferred"), "note");
+  assert.equal(lastErrorTone("pending", "telegram: 502 Bad Gateway"), "error");
+  assert.equal(lastErrorTone("failed", "deferred to the end of quiet hours"), "error");
+});

@@ -7,6 +7,7 @@ import { useActionState, useState, useTransition } from "react";
 import type { ComposeState } from "@/app/(app)/messages/actions";
 import {
   ANY_CHANNEL,
+  type GroupCountFields,
   type TemplateVersion,
   groupCountText,
   groupSendLabel,
@@ -24,7 +25,7 @@ const MESSAGE_ERRORS: readonly string[] = ["placeholder", "markup", "message_inv
 interface Props {
   /** Inserts the message(s) and redirects; a refusal comes back as an error code. */
   action: (previous: ComposeState, formData: FormData) => Promise<ComposeState>;
-  countGroup: (search: string, platform: string) => Promise<{ total: number; unreachable: number; invited: number }>;
+  countGroup: (search: string, platform: string, localTime: string | null) => Promise<GroupCountFields>;
   patients: (LabelFields & { locale: string })[];
   /** How many patients the clinic has (more than `patients` past the picker's limit). */
   patientTotal: number;
@@ -74,14 +75,17 @@ export function ComposeForm({
   const choices = templateChoices(templates, clinicLocale);
   const [templateName, setTemplateName] = useState(defaultTemplate || (choices[0]?.name ?? ""));
   const [groupQuery, setGroupQuery] = useState("");
-  const [groupCount, setGroupCount] = useState<{ query: string; platform: string; n: { total: number; unreachable: number; invited: number } } | null>(null);
+  const [groupCount, setGroupCount] = useState<{ query: string; platform: string; at: string | null; n: GroupCountFields } | null>(null);
   const [counting, startCounting] = useTransition();
   const [platform, setPlatform] = useState("auto");
   const [when, setWhen] = useState<"now" | "later">("now");
-  // The count the clinician sees for this search and channel: sent with the form, which the
-  // server refuses for a group without it or when the group has changed since.
-  const counted = groupCount && groupCount.query === groupQuery && groupCount.platform === platform ? groupCount.n : null;
-  const groupError = state.error === "group_uncounted" || state.error === "group_changed";
+  // The count the clinician sees for this search, channel and time (who is inside their quiet
+  // hours depends on it): sent with the form, which the server refuses for a group without it or
+  // when the group has changed since.
+  const dueAt = when === "later" ? localTime : null;
+  const counted =
+    groupCount && groupCount.query === groupQuery && groupCount.platform === platform && groupCount.at === dueAt ? groupCount.n : null;
+  const groupError = state.error === "group_uncounted" || state.error === "group_changed" || state.error === "group_night_changed";
   const channels = platform === "auto" ? ["telegram", "whatsapp", "sms", "email"] : [platform];
   const patient = patients.find((p) => p.id === patientId);
   // Template mode: the version this patient (or, for a group, the clinic's language) would get on
@@ -183,6 +187,7 @@ export function ComposeForm({
                       aria-invalid={groupError ? true : undefined}
                     />
                     <input type="hidden" name="group_confirmed" value={counted ? String(counted.total) : ""} />
+                    <input type="hidden" name="group_confirmed_night" value={counted ? String(counted.night ?? 0) : ""} />
                   </div>
                   <div className="field">
                     <button
@@ -190,7 +195,9 @@ export function ComposeForm({
                       className="secondary"
                       disabled={counting}
                       onClick={() =>
-                        startCounting(async () => setGroupCount({ query: groupQuery, platform, n: await countGroup(groupQuery, platform) }))
+                        startCounting(async () =>
+                          setGroupCount({ query: groupQuery, platform, at: dueAt, n: await countGroup(groupQuery, platform, dueAt) }),
+                        )
                       }
                     >
                       Count recipients
@@ -199,7 +206,7 @@ export function ComposeForm({
                 </div>
                 <p id="group-hint" className="hint">Empty means every patient; invited ones who have not consented yet get nothing and are named. Count the recipients before you send: the message goes only as counted.</p>
                 <p id="group-count" aria-live="polite" data-testid="group-count">
-                  {counted ? groupCountText(counted) : ""}
+                  {counted ? groupCountText(counted, urgent) : ""}
                 </p>
               </div>
             )}

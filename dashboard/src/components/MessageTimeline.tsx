@@ -1,5 +1,5 @@
 import type { MessageRow } from "@/lib/data/messages";
-import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, resendClosedText } from "@/lib/delivery";
+import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, lastErrorTone, resendClosedText } from "@/lib/delivery";
 import { formatInZone } from "@/lib/time";
 import { StatusBadge } from "./StatusBadge";
 
@@ -51,7 +51,7 @@ export function MessageTimeline({
           ) : null}
           {m.message_content ? <p className="message-text">{m.message_content}</p> : null}
           {m.last_error && m.status !== "sent" && m.status !== "delivered" ? (
-            <p className="error">{m.last_error}</p>
+            <p className={lastErrorTone(m.status, m.last_error) === "note" ? "muted" : "error"}>{m.last_error}</p>
           ) : null}
           {m.attempt_list.length > 0 ? (
             <ul className="attempts" aria-label="Delivery attempts">

@@ -137,6 +137,8 @@ export interface GroupReportFields {
   /** Invited patients who have not consented yet: given nothing, whenever it is due. */
   notConsented: readonly string[];
   refusalMinutes: number | null;
+  /** Urgent: how many of those scheduled are inside their quiet hours when it is due. */
+  night?: number;
 }
 
 const patients = (n: number) => `${n} patient${n === 1 ? "" : "s"}`;
@@ -156,7 +158,7 @@ export function groupReport(report: GroupReportFields): {
   // The database's window (null only when no patient matched, and then nobody was skipped).
   const within = report.refusalMinutes === null ? "this soon" : `within ${report.refusalMinutes} minutes`;
   return {
-    summary: `Scheduled for ${patients(report.scheduled)}.`,
+    summary: `Scheduled for ${patients(report.scheduled)}.${report.night ? ` ${urgentNightNotice(report.night)}` : ""}`,
     skipped:
       report.skipped.length > 0
         ? `Not sent to ${patients(report.skipped.length)}: no channel reaches them now (each contact point is missing, opted out or blocked), and a message due ${within} would fail unsent.`
@@ -178,11 +180,21 @@ export function groupReport(report: GroupReportFields): {
  * recipients for this search (the form's `group_confirmed`: the count they saw) and the group
  * must still have that many. A group with an empty search is every patient of the clinic, and
  * one click on Send now messaged them all, uncounted; a count seen before patients joined or
- * left is no longer what the message would do.
+ * left is no longer what the message would do. An urgent one must also still reach as many inside
+ * their quiet hours as the count said (`night`: the form's `group_confirmed_night` and the number
+ * now): quiet hours do not hold an urgent message, so the count named them, and an hour later
+ * that number is another.
  */
-export function groupConfirmProblem(confirmed: unknown, total: number): "group_uncounted" | "group_changed" | null {
+export function groupConfirmProblem(
+  confirmed: unknown,
+  total: number,
+  night?: { confirmed: unknown; now: number },
+): "group_uncounted" | "group_changed" | "group_night_changed" | null {
   if (typeof confirmed !== "string" || !/^\d{1,9}$/.test(confirmed)) return "group_uncounted";
-  return Number(confirmed) === total ? null : "group_changed";
+  if (Number(confirmed) !== total) return "group_changed";
+  if (night === undefined) return null;
+  if (typeof night.confirmed !== "string" || !/^\d{1,9}$/.test(night.confirmed)) return "group_uncounted";
+  return Number(night.confirmed) === night.now ? null : "group_night_changed";
 }
 
 /** The group's Send button, naming how many patients it goes to once they are counted. */
@@ -191,17 +203,40 @@ export function groupSendLabel(when: "now" | "later", total: number | null): str
   return total === null ? `${verb} to the group` : `${verb} to the group (${patients(total)})`;
 }
 
+/** A group's count as Compose shows it (lib/data/messages.ts GroupCount). */
+export interface GroupCountFields {
+  total: number;
+  unreachable: number;
+  invited: number;
+  /** Of those given a message, how many are inside their quiet hours when it is due. */
+  night?: number;
+}
+
 /**
  * Compose's recipient count for a group: how many patients it goes to, how many of them no
- * channel reaches now (a message sent now leaves them out; a later one keeps them), and how many
- * invited patients match but get nothing until they consent.
+ * channel reaches now (a message sent now leaves them out; a later one keeps them), how many
+ * invited patients match but get nothing until they consent, and, for an urgent message (`urgent`),
+ * how many are inside their quiet hours when it is due: it reaches them at night.
  */
-export function groupCountText(count: { total: number; unreachable: number; invited: number }): string {
+export function groupCountText(count: GroupCountFields, urgent = false): string {
   const invited =
     count.invited > 0
       ? ` ${patients(count.invited)} who ${count.invited === 1 ? "has" : "have"} not consented yet (invited) ${count.invited === 1 ? "matches" : "match"} too: nothing goes to them before they join.`
       : "";
-  return `${reachableText(count)}${invited}`;
+  return `${reachableText(count)}${nightText(count.night ?? 0, count.total, urgent)}${invited}`;
+}
+
+/** After an urgent group message: how many get it inside their quiet hours (at night). */
+export function urgentNightNotice(night: number): string {
+  return `Urgent: ${night === 1 ? "1 of them is" : `${night} of them are`} inside their quiet hours and will get it at night.`;
+}
+
+// Said for an urgent message only: another waits for the end of each patient's quiet hours, as
+// the Urgent checkbox's hint says.
+function nightText(night: number, total: number, urgent: boolean): string {
+  if (!urgent || night === 0) return "";
+  const who = night === total ? (night === 1 ? "This patient is" : `All ${night} are`) : `${night} of them ${night === 1 ? "is" : "are"}`;
+  return ` Urgent: ${who} inside their quiet hours then and will get it at night. Untick Urgent to have theirs wait until their quiet hours end.`;
 }
 
 function reachableText(count: { total: number; unreachable: number }): string {

@@ -85,3 +85,20 @@ export function resendError(outcome: string): string | null {
   if (outcome === "resent") return null;
   return (RESEND_OUTCOMES as readonly string[]).includes(outcome) ? outcome : "not_found";
 }
+
+// A pending message's last_error that says it is held as it should be, not that something went
+// wrong: scheduler/quiet_hours.py DEFERRED_REASON and scheduler/quiet_release.py RELEASED_REASON.
+const HOLD_NOTES: ReadonlySet<string> = new Set([
+  "deferred to the end of quiet hours",
+  "quiet hours changed: no longer deferred",
+]);
+
+/**
+ * How a message's `last_error` is shown: "note" (muted) for a pending message held by the
+ * patient's quiet hours, as asked; "error" (red) otherwise. Found using the dashboard at night: a
+ * message sent to a patient inside their quiet hours read in red, as a failure, while it waited
+ * for the morning as it should.
+ */
+export function lastErrorTone(status: string, lastError: string): "note" | "error" {
+  return status === "pending" && HOLD_NOTES.has(lastError) ? "note" : "error";
+}

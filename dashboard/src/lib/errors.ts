@@ -51,7 +51,14 @@ const MESSAGES: Record<string, string> = {
   already_resent: "That message was re-sent already: its copy is in the list.",
   patient_erased: "That patient's data was erased: nothing is sent to them any more.",
   not_changed: "Nothing was changed: the item is already closed.",
-  already_waiting: "That patient is already on the waitlist.",
+  already_waiting:
+    "Patient: already on the waitlist (in the list below). To change their days, hours or note, remove them and add them again.",
+  waitlist_not_consented:
+    "Patient: this patient has not consented yet (invited), so no freed slot can be offered to them (and accepting one would book an appointment they would hear nothing about). Send them an invite link (Make an invite link on their page) and put them on the waitlist once they have joined.",
+  waitlist_not_saved:
+    "Not saved: the database refused the entry for a reason this form does not know. Nothing was added; try again, and if it happens again tell whoever runs the service (the dashboard's log names the error).",
+  note_control:
+    "Note: it holds a control character (such as NUL, often pasted from another program), which cannot be stored. Remove it, or type the note again.",
   patient_required: "Patient: choose a patient.",
   waitlist_hours:
     "Until: the earliest time must be before the latest, for example From 09:00 Until 12:00; leave both empty for any hour.",
@@ -109,6 +116,8 @@ const MESSAGES: Record<string, string> = {
     "Recipients: press Count recipients and check how many patients this message goes to, then send. An empty search means every patient of the clinic.",
   group_changed:
     "Recipients: the group has changed since you counted it (patients joined, left or changed their consent). Press Count recipients again, check the number, then send.",
+  group_night_changed:
+    "Recipients: it is Urgent, and the number of patients inside their quiet hours when it is due has changed since you counted (the time moved into or out of their night). Press Count recipients again, check who will get it at night, then send.",
   not_consented:
     "Patient: this patient has not consented yet (invited): nothing but a service notice goes to them before they join. Send them an invite link (Make an invite link on their page) and send this message once they have joined.",
   appointment_not_consented:
@@ -123,6 +132,9 @@ const MESSAGES: Record<string, string> = {
 
 /** Notices (`?notice=`) after an action that succeeded with something to know. */
 const NOTICES: Record<string, string> = {
+  quiet_held:
+    "Scheduled, but this patient is inside their quiet hours at that time: the message waits until their quiet hours end (its time is under Messages, \"deferred to the end of quiet hours\" once the worker holds it). For a message that must reach them at night, tick Urgent.",
+  quiet_urgent: "Sent as Urgent inside this patient's quiet hours: they get it at night, as you chose.",
   unreachable_later:
     "Scheduled, but no channel reaches this patient now (each contact point is missing, opted out or blocked): the message fails unsent when due unless they can be reached by then. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page). Or add a contact point, or cancel the message on the Scheduled messages page.",
 };
@@ -165,6 +177,15 @@ export function sqlState(error: unknown): string | null {
   if (typeof error === "object" && error !== null && "code" in error) {
     const code = (error as { code: unknown }).code;
     return typeof code === "string" ? code : null;
+  }
+  return null;
+}
+
+/** The constraint (or unique index) a PostgreSQL error names (postgres.js `constraint_name`), or null. */
+export function constraintName(error: unknown): string | null {
+  if (typeof error === "object" && error !== null && "constraint_name" in error) {
+    const name = (error as { constraint_name: unknown }).constraint_name;
+    return typeof name === "string" ? name : null;
   }
   return null;
 }

@@ -27,6 +27,7 @@ from medremind.web.api_v1 import (
     docs,
     fhir,
     medications,
+    message_groups,
     messages,
     openapi,
     outcomes,
@@ -44,6 +45,8 @@ from medremind.web.errors import EXCEPTION_HANDLERS, ApiError
 
 ROUTERS = (
     docs.router,
+    # Before messages: its /messages/group is no message id.
+    message_groups.router,
     messages.router,
     patients.router,
     preferences.router,

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, StrictInt
 from core.sql import query
 from medremind.web.api_v1.common import Org, State, row_dict
 from medremind.web.api_v1.fields import ClockTime, Note, clock_text
+from medremind.web.api_v1.message_reach import no_consent
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, DataList, RequestModel
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import AlreadyThere, NotFound, ValidationFailed
@@ -92,6 +93,13 @@ async def add_to_waitlist(body: WaitlistCreate, org_id: Org, state: State) -> An
         raise ValidationFailed("latest", "must be later than earliest")
     days = sorted(set(body.days_of_week)) if body.days_of_week is not None else None
     async with state.pool.acquire() as conn:
+        consented = await conn.fetchval(query("web", "patient_consented"), body.patient_id, org_id)
+        if consented is None:
+            raise ValidationFailed("patient_id", "no such patient in your organization")
+        if not consented:
+            # The planner offers no slot to them (an offer would be cancelled at send, "no consent
+            # recorded"), and an accepted offer books an appointment, refused for them too.
+            raise no_consent("the waitlist entry")
         try:
             row = await conn.fetchrow(
                 query("waitlist", "insert_entry"),
@@ -103,7 +111,9 @@ async def add_to_waitlist(body: WaitlistCreate, org_id: Org, state: State) -> An
                 body.duration_minutes,
                 body.note,
             )
-        except asyncpg.UniqueViolationError:
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name != "waitlist_entries_one_per_patient":
+                raise
             # Named, so a client that lost the first answer can go on with it (or remove it).
             entry = await conn.fetchval(
                 query("waitlist", "waiting_entry_of_patient"), org_id, body.patient_id

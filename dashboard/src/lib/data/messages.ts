@@ -204,15 +204,20 @@ export async function composeReach(
   platform: string,
   localTime: string | null,
   timezone: string,
-): Promise<PatientReach | null> {
-  const [row] = await tx<PatientReach[]>`
-    select r.consented, r.route, r.usable_channels, r.due_soon, r.refusal_minutes
-      from public.message_reach(
+): Promise<(PatientReach & { at_night: boolean }) | null> {
+  // at_night: the patient's quiet hours hold its time (public.patient_quiet_at, the dispatcher's
+  // window): an urgent message reaches them at night, another waits for the window's end.
+  const [row] = await tx<(PatientReach & { at_night: boolean })[]>`
+    with due as (
+      select case when ${localTime}::text is null then now()
+                  else public.wall_time_instant(${localTime}::text::timestamp, ${timezone}) end as at
+    )
+    select r.consented, r.route, r.usable_channels, r.due_soon, r.refusal_minutes,
+           coalesce(public.patient_quiet_at(${patientId}::uuid, public.current_organization_id(), due.at),
+                    false) as at_night
+      from due cross join public.message_reach(
              ${patientId}::uuid, public.current_organization_id(), 'free_text',
-             ${tx.json(ONE_PAYLOAD)}, ${platform}, true,
-             case when ${localTime}::text is null then now()
-                  else public.wall_time_instant(${localTime}::text::timestamp, ${timezone}) end,
-             now()) r`;
+             ${tx.json(ONE_PAYLOAD)}, ${platform}, true, due.at, now()) r`;
   return row ?? null;
 }
 
@@ -320,30 +325,49 @@ const GROUP_WHERE = `
   and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
        or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2))`;
 
-/** A group's size: its consented patients, how many of them no channel reaches now, and how many
- * invited patients match too (they get nothing until they join). */
+/** A group's size: its consented patients, how many of them no channel reaches now, how many
+ * invited patients match too (they get nothing until they join), and how many of those given a
+ * message are inside their quiet hours when it is due. */
 export interface GroupCount {
   total: number;
   unreachable: number;
   invited: number;
+  /** Given a message and inside their quiet hours at its time (`public.patient_quiet_at`): an
+   * urgent message reaches them at night, another waits for their window's end. */
+  night: number;
 }
 
 /**
- * How many patients a group message to `search` on `platform` would go to, and how many of them
- * no channel reaches now (`public.message_reach`: a message sent now leaves them out).
+ * How many patients a group message to `search` on `platform`, due at `localTime` in `timezone`
+ * (null: now), would go to, and how many of them no channel reaches now (`public.message_reach`:
+ * a message sent now leaves them out), and how many of those given one are inside their quiet
+ * hours then (`public.patient_quiet_at`, the dispatcher's window).
  */
-export async function countGroup(tx: Tx, search: string, platform: string): Promise<GroupCount> {
+export async function countGroup(
+  tx: Tx,
+  search: string,
+  platform: string,
+  localTime: string | null = null,
+  timezone = "UTC",
+): Promise<GroupCount> {
   const [row] = await tx.unsafe<GroupCount[]>(
-    `select count(*) filter (where r.consented)::int as total,
+    `with due as (
+       select case when $5::text is null then now()
+                   else public.wall_time_instant($5::text::timestamp, $6::text) end as at
+     )
+     select count(*) filter (where r.consented)::int as total,
             count(*) filter (where r.consented and cardinality(r.route) = 0)::int as unreachable,
-            count(*) filter (where not r.consented)::int as invited
+            count(*) filter (where not r.consented)::int as invited,
+            count(*) filter (where r.consented and (cardinality(r.route) > 0 or not r.due_soon)
+                               and public.patient_quiet_at(p.id, p.organization_id, due.at))::int as night
        from patients p
+       cross join due
        cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $3::text::jsonb,
-                                               $4, true, now(), now()) r
+                                               $4, true, due.at, now()) r
       where ${GROUP_WHERE}`,
-    [search, likePattern(search), JSON.stringify(GROUP_PAYLOAD), platform],
+    [search, likePattern(search), JSON.stringify(GROUP_PAYLOAD), platform, localTime, timezone],
   );
-  return row ?? { total: 0, unreachable: 0, invited: 0 };
+  return row ?? { total: 0, unreachable: 0, invited: 0, night: 0 };
 }
 
 /** A patient of a group whom no channel reaches now (lib/patient-label.ts names them). */

@@ -1,5 +1,6 @@
 import "server-only";
 import type { Tx } from "../db";
+import { constraintName, sqlState } from "../errors";
 
 /**
  * The clinic's waitlist, as the signed-in clinician (row-level security: their clinic's rows,
@@ -58,18 +59,41 @@ export interface NewEntry {
   note: string | null;
 }
 
-/** Put a patient on the waitlist; false when they are already waiting. */
-export async function addToWaitlist(tx: Tx, entry: NewEntry): Promise<boolean> {
-  const rows = await tx.unsafe(
-    `insert into waitlist_entries (organization_id, patient_id, days_of_week, earliest, latest, note)
-     select public.current_organization_id(), p.id, $2::smallint[], $3::time, $4::time, $5
-       from patients p
-      where p.id = $1 and p.status <> 'deleted'
-        and not exists (select 1 from waitlist_entries w where w.patient_id = p.id and w.status = 'waiting')
-     returning id`,
-    [entry.patientId, entry.days, entry.earliest, entry.latest, entry.note],
+/** What adding to the waitlist did: added, or why not. */
+export type AddOutcome = "added" | "not_found" | "not_consented" | "already_waiting";
+
+/** The one waiting entry a patient may have (migration 20260101008720). */
+const ONE_PER_PATIENT = "waitlist_entries_one_per_patient";
+
+/**
+ * Put a patient on the waitlist. Not a patient the clinic cannot see (another clinic's, erased),
+ * nor one who has not consented yet (invited): the planner offers no freed slot to them
+ * (core/sql/waitlist.sql fitting_entries) and accepting one books an appointment, which is
+ * refused for them too (the API's POST /waitlist answers 409). "already_waiting" only for the
+ * one-per-patient index, including a second add racing this one; any other error is thrown.
+ */
+export async function addToWaitlist(tx: Tx, entry: NewEntry): Promise<AddOutcome> {
+  const [patient] = await tx.unsafe<{ consented: boolean }[]>(
+    `select consent_at is not null as consented from patients where id = $1 and status <> 'deleted'`,
+    [entry.patientId],
   );
-  return rows.length === 1;
+  if (!patient) return "not_found";
+  if (!patient.consented) return "not_consented";
+  try {
+    // A savepoint: a refused insert leaves the transaction usable (and the refusal is ours to name).
+    const rows = await tx.savepoint((sp) =>
+      sp.unsafe(
+        `insert into waitlist_entries (organization_id, patient_id, days_of_week, earliest, latest, note)
+         values (public.current_organization_id(), $1, $2::smallint[], $3::time, $4::time, $5)
+         returning id`,
+        [entry.patientId, entry.days, entry.earliest, entry.latest, entry.note],
+      ),
+    );
+    return rows.length === 1 ? "added" : "already_waiting";
+  } catch (error) {
+    if (sqlState(error) === "23505" && constraintName(error) === ONE_PER_PATIENT) return "already_waiting";
+    throw error;
+  }
 }
 
 export async function removeFromWaitlist(tx: Tx, id: string): Promise<boolean> {

@@ -31,11 +31,16 @@ import { sqlState } from "@/lib/errors";
 import { typedText } from "@/lib/form-state";
 import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
 
-/** How many patients a group message to `search` would go to, and how many no channel reaches. */
-export async function countGroupAction(search: string, platform: string): Promise<GroupCount> {
+/**
+ * How many patients a group message to `search` would go to, how many no channel reaches, and how
+ * many are inside their quiet hours when it is due: at `localTime` in the clinic's timezone, or
+ * now (null, or a time the form would refuse anyway).
+ */
+export async function countGroupAction(search: string, platform: string, localTime: string | null = null): Promise<GroupCount> {
   const clinician = await requireClinician();
   const channel = (PLATFORMS as readonly string[]).includes(platform) ? platform : "auto";
-  return asClinician(clinician.id, (tx) => countGroup(tx, String(search).trim().slice(0, 100), channel));
+  const at = typeof localTime === "string" && isLocalDateTime(localTime) ? localTime : null;
+  return asClinician(clinician.id, (tx) => countGroup(tx, String(search).trim().slice(0, 100), channel, at, clinician.timezone));
 }
 
 /**
@@ -60,6 +65,8 @@ export interface GroupReport {
   /** Patients given no message: invited, they have not consented yet. */
   notConsented: string[];
   refusalMinutes: number | null;
+  /** Urgent: how many of those scheduled are inside their quiet hours when it is due. */
+  night: number;
 }
 
 /**
@@ -126,7 +133,10 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
   }
   const input = { platform, content, template, localTime, timezone: clinician.timezone, urgent, createdBy: clinician.id };
 
-  let outcome: { error: string; refusalMinutes?: number } | { result: GroupResult } | { unreachable: boolean };
+  let outcome:
+    | { error: string; refusalMinutes?: number }
+    | { result: GroupResult; night: number }
+    | { unreachable: boolean; atNight: boolean };
   try {
     outcome = await asClinician(clinician.id, async (tx) => {
       if (template !== null) {
@@ -139,9 +149,12 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
       }
       if (group) {
         // Sent only as counted: the clinician saw how many patients it goes to, and still so.
-        const problem = groupConfirmProblem(formData.get("group_confirmed"), (await countGroup(tx, search, platform)).total);
+        // Urgent: as many inside their quiet hours as the count named (they get it at night).
+        const count = await countGroup(tx, search, platform, localTime, clinician.timezone);
+        const night = urgent ? { confirmed: formData.get("group_confirmed_night"), now: count.night } : undefined;
+        const problem = groupConfirmProblem(formData.get("group_confirmed"), count.total, night);
         if (problem !== null) return { error: problem };
-        return { result: await scheduleGroupMessage(tx, search, input) };
+        return { result: await scheduleGroupMessage(tx, search, input), night: night?.now ?? 0 };
       }
       // A patient no channel reaches now (SMS only, and they sent STOP): a message due within
       // the refusal window would fail at once in the worker, so it is refused, as the API
@@ -161,7 +174,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
         if (tooLong(filled)) return { error: "too_long" };
       }
       await scheduleMessage(tx, { ...input, content: filled, patientId });
-      return { unreachable: verdict === "warn" };
+      return { unreachable: verdict === "warn", atNight: reach.at_night };
     });
   } catch (error) {
     // 42501: the row-level check refused a patient of another organization; 23503: no such patient.
@@ -180,12 +193,17 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
           unreachableLater: result.unreachable_later.map(patientLabel),
           notConsented: result.not_consented.map(patientLabel),
           refusalMinutes: result.refusal_minutes,
+          night: outcome.night,
         },
       };
     }
-    redirect(`/messages?status=pending&scheduled=${result.scheduled}`);
+    // An urgent one says again how many get it at night (as the count said before sending).
+    redirect(`/messages?status=pending&scheduled=${result.scheduled}${outcome.night > 0 ? `&night=${outcome.night}` : ""}`);
   }
-  redirect(`/patients/${patientId}${outcome.unreachable ? "?notice=unreachable_later" : ""}`);
+  // Said after the send (the clinician chose this patient and Urgent or not): no channel reaches
+  // them, else their quiet hours hold its time (it waits for their end, or goes at night).
+  const notice = outcome.unreachable ? "unreachable_later" : outcome.atNight ? (urgent ? "quiet_urgent" : "quiet_held") : null;
+  redirect(`/patients/${patientId}${notice ? `?notice=${notice}` : ""}`);
 }
 
 function messageId(formData: FormData): string {

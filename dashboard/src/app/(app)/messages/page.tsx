@@ -5,9 +5,10 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { MESSAGE_STATUSES, type MessageRow, listMessages } from "@/lib/data/messages";
-import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, resendClosedText } from "@/lib/delivery";
+import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, lastErrorTone, resendClosedText } from "@/lib/delivery";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
+import { urgentNightNotice } from "@/lib/compose";
 import { earlyByText, quietHoursMayHold, sendNowVerdict } from "@/lib/send-now";
 import { SendNow } from "@/components/SendNow";
 import { cancelMessageAction, resendMessageAction, sendNowAction } from "./actions";
@@ -21,6 +22,7 @@ export default async function MessagesPage({
 }) {
   const clinician = await requireClinician();
   const params = await searchParams;
+  const night = typeof params.night === "string" && /^\d{1,9}$/.test(params.night) ? Number(params.night) : 0;
   const status =
     typeof params.status === "string" && (MESSAGE_STATUSES as readonly string[]).includes(params.status)
       ? params.status
@@ -44,6 +46,8 @@ export default async function MessagesPage({
       {typeof params.scheduled === "string" ? (
         <p role="status" className="notice" data-testid="group-scheduled">
           Scheduled for {Number(params.scheduled)} patient{Number(params.scheduled) === 1 ? "" : "s"}.
+          {/* An urgent group message: how many get it inside their quiet hours (the count said so). */}
+          {night > 0 ? ` ${urgentNightNotice(night)}` : ""}
         </p>
       ) : null}
       <form className="panel row" action="/messages">
@@ -117,7 +121,11 @@ export default async function MessagesPage({
                   <td>
                     {m.attempts}
                     {last ? <div className="muted" style={{ fontSize: "0.85rem" }}>last: {last.status}{last.error_message ? ` (${last.error_message})` : ""}</div> : null}
-                    {m.last_error && !last ? <div className="error" style={{ fontSize: "0.85rem" }}>{m.last_error}</div> : null}
+                    {m.last_error && !last ? (
+                      <div className={lastErrorTone(m.status, m.last_error) === "note" ? "muted" : "error"} style={{ fontSize: "0.85rem" }} data-testid="last-error">
+                        {m.last_error}
+                      </div>
+                    ) : null}
                   </td>
                   <td>
                     {m.status === "pending" ? (

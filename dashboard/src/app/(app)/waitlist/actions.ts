@@ -3,7 +3,8 @@
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
-import { addToWaitlist, removeFromWaitlist } from "@/lib/data/waitlist";
+import { type AddOutcome, addToWaitlist, removeFromWaitlist } from "@/lib/data/waitlist";
+import { sqlState } from "@/lib/errors";
 import { isClockTime } from "@/lib/time";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { type FormState, formValues } from "@/lib/form-state";
@@ -11,6 +12,13 @@ import { type FormState, formValues } from "@/lib/form-state";
 /** The fields of the waitlist form (components/WaitlistForm.tsx); the days are read apart. */
 const WAITLIST_FIELDS = ["patient_id", "earliest", "latest", "note"] as const;
 const NOTE_MAX = 200;
+// C0 controls but tab and line feed, and DEL: what a one-line note has no use for.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+const OUTCOME_ERRORS: Record<Exclude<AddOutcome, "added">, string> = {
+  not_found: "patient_not_found",
+  not_consented: "waitlist_not_consented",
+  already_waiting: "already_waiting",
+};
 
 /**
  * Put a patient on the waitlist with the days and hours that suit them. A refusal comes back to
@@ -33,16 +41,21 @@ export async function addToWaitlistAction(_previous: FormState, formData: FormDa
   if (latest !== null && !isClockTime(latest)) return refuse("waitlist_hours", "latest");
   if (earliest !== null && latest !== null && earliest >= latest) return refuse("waitlist_hours", "latest");
   if ((note?.length ?? 0) > NOTE_MAX) return refuse("too_long_note", "note");
+  // PostgreSQL's text holds no NUL (and the others are pasted by mistake); the API refuses it too.
+  if (note !== null && CONTROL.test(note)) return refuse("note_control", "note");
   if (note !== null && unclosedDirectionControl(note) !== null) return refuse("direction_note", "note");
-  let added = false;
+  let outcome: AddOutcome;
   try {
-    added = await asClinician(clinician.id, (tx) =>
+    outcome = await asClinician(clinician.id, (tx) =>
       addToWaitlist(tx, { patientId, days: days.length ? days : null, earliest, latest, note }),
     );
-  } catch {
-    added = false;
+  } catch (error) {
+    // Not "already on the waitlist" (what every error used to read as): said as it is, the
+    // form kept; the log has the SQLSTATE only (never the note or the patient).
+    console.error(`waitlist: adding an entry failed (SQLSTATE ${sqlState(error) ?? "none"})`);
+    return refuse("waitlist_not_saved", "patient_id");
   }
-  if (!added) return refuse("already_waiting", "patient_id");
+  if (outcome !== "added") return refuse(OUTCOME_ERRORS[outcome], "patient_id");
   redirect("/waitlist");
 }
 
