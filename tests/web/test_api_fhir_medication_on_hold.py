@@ -76,7 +76,7 @@ async def test_on_hold_pauses_the_medicine_and_active_again_resumes_it(
         await cancel_reason(admin_conn, medication) == "medicine paused: MedicationRequest on-hold"
     )
     listed = await web.get(f"/api/v1/patients/{patient['id']}/medications", headers=auth)
-    assert [m["status"] for m in listed.json()["data"]] == ["paused"]
+    assert [(m["status"], m["paused_by"]) for m in listed.json()["data"]] == [("paused", "fhir")]
     again = await web.post(PATH, json=_request(patient["id"], "rx-950", "on-hold"), headers=auth)
     assert again.status_code == 200 and again.json()["reminders_cancelled"] == 0, again.text
 
