@@ -16,10 +16,11 @@ delivery whose worker died is claimed again once its lease ran out.
 Fairness: a pass keeps up to ``CONCURRENCY`` posts in flight and claims more as each one ends
 (never more than it can start at once, so a claimed delivery never waits out its lease in the
 worker), and a claim takes at most ``PER_SUBSCRIPTION`` of one subscription in flight over the
-fleet (its live leases count; two claims at the same instant may each take that many). A clinic whose endpoint answers slowly or never (each attempt up to 15 s) holds that many
-posts; the other clinics' webhooks go on in the rest. Before, a pass claimed the 50 oldest and
-waited for all of them: a burst of 100 events to an endpoint that timed out held every other
-clinic's webhooks for 100 s (``bench/webhook_fairness.py``).
+fleet (its live leases count; two claims at the same instant may each take that many). A
+clinic whose endpoint answers slowly or never (each attempt up to 15 s) holds that many posts;
+the other clinics' webhooks go on in the rest. Before, a pass claimed the 50 oldest and waited
+for all of them: a burst of 100 events to an endpoint that timed out held every other clinic's
+webhooks for about 110 s (``bench/webhook_fairness.py``).
 """
 
 from __future__ import annotations

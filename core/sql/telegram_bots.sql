@@ -30,7 +30,7 @@ select coalesce(telegram_bot, '')
 select organization_id from patients where id = $1
 
 -- name: patient_medications
-select id, name, dose, status, time_critical, external_id
+select id, name, dose, status, time_critical, external_id, paused_by
   from medications
  where patient_id = $1 and status <> 'deleted'
  order by created_at, id
@@ -38,7 +38,7 @@ select id, name, dose, status, time_critical, external_id
 -- name: set_time_critical
 -- Mark medication $1 of patient $2 time-critical ($3) or not; its pending reminders follow
 -- (public.set_time_critical, migration 20260101010750, which the dashboard calls too).
-select c.id, c.name, c.dose, c.status, c.time_critical, m.external_id
+select c.id, c.name, c.dose, c.status, c.time_critical, m.external_id, m.paused_by
   from public.set_time_critical($1, $2, $3) c join medications m on m.id = c.id
 
 -- name: bot_loads

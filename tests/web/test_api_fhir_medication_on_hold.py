@@ -23,7 +23,13 @@ from scheduler.planner import run_planner_tick
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.web.chat import START, Clock, worker
-from tests.web.test_api_fhir_medication_stopped import PATH, _pending, _request
+from tests.web.test_api_fhir_medication_stopped import (
+    PATH,
+    _pending,
+    _request,
+    answer,
+    cancel_reason,
+)
 
 CHAT = 7_400_261
 
@@ -64,24 +70,13 @@ async def test_on_hold_pauses_the_medicine_and_active_again_resumes_it(
 
     held = await web.post(PATH, json=_request(patient["id"], "rx-950", "on-hold"), headers=auth)
     assert held.status_code == 200, held.text
-    assert held.json() == {
-        "medication_id": medication,
-        "patient_id": str(patient["id"]),
-        "name": "Warfarin",
-        "status": "paused",
-        "fhir_status": "on-hold",
-        "reminders_cancelled": waiting,
-    }
+    assert held.json() == answer(medication, patient, "paused", "on-hold", waiting)
     assert await _pending(admin_conn, medication) == 0
-    reason = await admin_conn.fetchval(
-        "select distinct s.last_error from scheduled_messages s"
-        " join dose_events d on d.id = s.dose_event_id"
-        " where d.medication_id = $1 and s.status = 'cancelled'",
-        medication,
+    assert (
+        await cancel_reason(admin_conn, medication) == "medicine paused: MedicationRequest on-hold"
     )
-    assert reason == "medicine paused: MedicationRequest on-hold"
     listed = await web.get(f"/api/v1/patients/{patient['id']}/medications", headers=auth)
-    assert [m["status"] for m in listed.json()["data"]] == ["paused"]
+    assert [(m["status"], m["paused_by"]) for m in listed.json()["data"]] == [("paused", "fhir")]
     again = await web.post(PATH, json=_request(patient["id"], "rx-950", "on-hold"), headers=auth)
     assert again.status_code == 200 and again.json()["reminders_cancelled"] == 0, again.text
 

@@ -42,6 +42,29 @@ def _request(patient_id: Any, request_id: str | None, status: str = "active") ->
     return resource | ({"id": request_id} if request_id else {})
 
 
+def answer(medication: str, patient: Any, status: str, fhir_status: str, cancelled: int) -> dict:
+    """The API's answer to a stopped, paused or resumed request for Warfarin."""
+    return {
+        "medication_id": medication,
+        "patient_id": str(patient["id"]),
+        "name": "Warfarin",
+        "status": status,
+        "fhir_status": fhir_status,
+        "reminders_cancelled": cancelled,
+    }
+
+
+async def cancel_reason(conn: asyncpg.Connection, medication: str) -> str:
+    """The one ``last_error`` the medicine's cancelled reminders were given."""
+    reason: str = await conn.fetchval(
+        "select distinct s.last_error from scheduled_messages s"
+        " join dose_events d on d.id = s.dose_event_id"
+        " where d.medication_id = $1 and s.status = 'cancelled'",
+        medication,
+    )
+    return reason
+
+
 async def _pending(conn: asyncpg.Connection, medication: str) -> int:
     return await conn.fetchval(
         "select count(*) from scheduled_messages s join dose_events d on d.id = s.dose_event_id"
@@ -86,14 +109,7 @@ async def test_a_stopped_request_stops_its_medicine_and_nothing_is_sent_after(
 
     stopped = await web.post(PATH, json=_request(patient["id"], "rx-900", "stopped"), headers=auth)
     assert stopped.status_code == 200, stopped.text
-    assert stopped.json() == {
-        "medication_id": medication,
-        "patient_id": str(patient["id"]),
-        "name": "Warfarin",
-        "status": "stopped",
-        "fhir_status": "stopped",
-        "reminders_cancelled": waiting,
-    }
+    assert stopped.json() == answer(medication, patient, "stopped", "stopped", waiting)
     assert await _pending(admin_conn, medication) == 0
     open_doses = await admin_conn.fetchval(
         "select count(*) from dose_events where medication_id = $1"
@@ -101,13 +117,9 @@ async def test_a_stopped_request_stops_its_medicine_and_nothing_is_sent_after(
         medication,
     )
     assert open_doses == 0
-    reason = await admin_conn.fetchval(
-        "select distinct s.last_error from scheduled_messages s"
-        " join dose_events d on d.id = s.dose_event_id"
-        " where d.medication_id = $1 and s.status = 'cancelled'",
-        medication,
+    assert (
+        await cancel_reason(admin_conn, medication) == "medicine stopped: MedicationRequest stopped"
     )
-    assert reason == "medicine stopped: MedicationRequest stopped"
     listed = await web.get(f"/api/v1/patients/{patient['id']}/medications", headers=auth)
     assert listed.json()["data"] == []
 

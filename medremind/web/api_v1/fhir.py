@@ -92,7 +92,11 @@ class FhirMedicationRequest(FhirElement):
 
     resourceType: Literal["MedicationRequest"]
     id: FhirId | None = None
-    status: str | None = None
+    status: str | None = Field(
+        None,
+        description="active (or none, or unknown): imported, or resumed after on-hold; on-hold:"
+        " paused; stopped, cancelled, completed, entered-in-error, ended: stopped; draft: refused",
+    )
     subject: FhirReference
     medicationCodeableConcept: dict[str, Any] = Field(
         description="`text`, or the `display` of its first coding, names the medicine"

@@ -32,6 +32,12 @@ class Medication(BaseModel):
     external_id: str | None = Field(
         None, description="The id of the FHIR MedicationRequest it was imported from"
     )
+    paused_by: str | None = Field(
+        None,
+        description="`fhir`: paused by its MedicationRequest on hold (the same request active"
+        " resumes it); null: not paused, or paused by the patient (/meds), which a FHIR import"
+        " does not lift",
+    )
 
 
 class MedicationUpdate(RequestModel):
