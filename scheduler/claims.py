@@ -112,6 +112,9 @@ class Claim:
     appointment_starts_at: datetime | None = None
     appointment_location: str | None = None
     appointment_clinician: str | None = None
+    # The appointment's status when claimed: a confirmation or reminder of one cancelled since it
+    # was planned is not sent (scheduler.delivery_gate).
+    appointment_status: str | None = None
     # A bot reply: the address of the chat it answers, on ``platform`` (nothing else is tried).
     reply_address: str | None = None
     # Converted in ``from_row``: text[] -> tuple, jsonb -> dict, four arrays -> ContactInfo.
@@ -139,6 +142,7 @@ CLAIM_COLUMNS = (
     "appointment_starts_at",
     "appointment_location",
     "appointment_clinician",
+    "appointment_status",
     "reply_address",
     "channels_tried",
     "payload",

@@ -43,6 +43,15 @@ OPEN_DOSE_STATUSES = ("due", "snoozed")
 # (a late Taken or Skip), nor about a medicine paused or deleted since it was planned.
 CAREGIVER_ALERT_KINDS = frozenset({"missed_dose_caregiver"})
 ANSWERED_DOSE_STATUSES = ("taken", "skipped", "cancelled")
+# Messages that presuppose their appointment still stands: a confirmation request, a reminder, a
+# reschedule notice. Cancelled (or over) since it was planned, a deferred or delayed one came at
+# 08:00 beside the cancellation notice ("confirmed" and "cancelled" together: found by a
+# clinician cancelling within a second of booking in the patient's quiet hours). The
+# cancellation notice itself still goes.
+APPOINTMENT_PROMPT_KINDS = frozenset(
+    {"appointment_confirmation", "appointment_reminder", "appointment_rescheduled"}
+)
+OVER_APPOINTMENT_STATUSES = ("cancelled", "completed", "no_show")
 # last_error of a row withheld by the patient's (or clinic's) opt-out of its category.
 OPTED_OUT_REASON = "opted out of this category of messages"
 # last_error of a follow-up planned before the patient's quiet window and due out of it, that
@@ -93,6 +102,8 @@ def _withheld(c: Claim) -> DeliveryResult | None:
     if c.kind in DOSE_PROMPT_KINDS and c.dose_status not in (None, *OPEN_DOSE_STATUSES):
         # Answered (or missed) after this reminder was claimed: a nag now would be wrong.
         return _cancelled(c, f"dose already {c.dose_status}")
+    if c.kind in APPOINTMENT_PROMPT_KINDS and c.appointment_status in OVER_APPOINTMENT_STATUSES:
+        return _cancelled(c, f"appointment {c.appointment_status}")
     if c.kind in CAREGIVER_ALERT_KINDS and c.dose_status in ANSWERED_DOSE_STATUSES:
         # A late answer cancels the planned alert (record_final_dose_answer); one that lands
         # after the claim, or a dose changed by another path, is caught here.
@@ -214,6 +225,7 @@ def verdict_at_send(
         row["dose_status"],
         row["medication_status"],
         row["category_opted_out"],
+        row["appointment_status"],
     ) == (
         c.patient_status,
         c.reminders_paused,
@@ -221,6 +233,7 @@ def verdict_at_send(
         c.dose_status,
         c.medication_status,
         c.category_opted_out,
+        c.appointment_status,
     ):
         # Unchanged since the claim, which held_back passed: no copy of the claim (48 fields)
         # for the common case.
@@ -235,6 +248,7 @@ def verdict_at_send(
                 dose_status=row["dose_status"],
                 medication_status=row["medication_status"],
                 category_opted_out=row["category_opted_out"],
+                appointment_status=row["appointment_status"],
             )
         )
     if stopped is not None:

@@ -73,6 +73,7 @@ class SendChecks:
             [c.dose_event_id for c, _, _ in batch],
             [c.kind for c, _, _ in batch],
             [c.payload for c, _, _ in batch],
+            [c.appointment_id for c, _, _ in batch],
             timeout=STATEMENT_TIMEOUT_SECONDS,
         )
         by_send = {row["n"]: row for row in rows}

@@ -25,14 +25,14 @@ EN: dict[str, str] = {
     "times_so_far_numbered": "Times so far: {times}. Type another time, or reply DONE.",
     # "3 times a day" typed at the times question: its usual times (bot.dose_frequency).
     "times_suggested": (
-        "For {how}: {times}. Press Done to keep these times, or pick or type the times you want"
+        "{how}: {times}. Press Done to keep these times, or pick or type the times you want"
         " instead."
     ),
     "times_suggested_numbered": (
-        "For {how}: {times}. Reply DONE to keep these times, or type the times you want instead."
+        "{how}: {times}. Reply DONE to keep these times, or type the times you want instead."
     ),
     "freq_per_day": "{n} times a day",
-    "freq_every_hours": "every {n} hours",
+    "freq_every_hours": "Every {n} hours",
     "ask_edit_times_numbered": (
         "New times for {name}? Type them like 8:00, 20:30 or 8pm (8 alone is 8:00), or morning,"
         " noon, evening, bedtime. Then reply DONE."
@@ -150,15 +150,15 @@ ES: dict[str, str] = {
     ),
     "times_so_far_numbered": "Horas por ahora: {times}. Escribe otra hora, o responde LISTO.",
     "times_suggested": (
-        "Para {how}: {times}. Pulsa Listo para quedarte con estas horas, o elige o escribe las"
+        "{how}: {times}. Pulsa Listo para quedarte con estas horas, o elige o escribe las"
         " horas que quieras."
     ),
     "times_suggested_numbered": (
-        "Para {how}: {times}. Responde LISTO para quedarte con estas horas, o escribe las horas"
+        "{how}: {times}. Responde LISTO para quedarte con estas horas, o escribe las horas"
         " que quieras."
     ),
     "freq_per_day": "{n} veces al día",
-    "freq_every_hours": "cada {n} horas",
+    "freq_every_hours": "Cada {n} horas",
     "ask_edit_times_numbered": (
         "¿Nuevas horas para {name}? Escribe horas como 8:00, 20:30 u 8pm (8 solo son las 8:00),"
         " o mañana, mediodia, tarde, noche. Luego responde LISTO."

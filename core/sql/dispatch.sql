@@ -94,7 +94,8 @@ cg.name as caregiver_name, cg.timezone as caregiver_timezone,
 med.name as medicine_name, med.dose as medicine_dose, de.due_at as dose_due_at,
 de.status as dose_status, med.status as medication_status,
 a.starts_at as appointment_starts_at, a.location as appointment_location,
-a.clinician_name as appointment_clinician, cv.chat_address as reply_address,
+a.clinician_name as appointment_clinician, a.status as appointment_status,
+cv.chat_address as reply_address,
 m.channels_tried, m.payload
 
 -- name: claim_joins
@@ -291,16 +292,18 @@ select id from applied
 select id from scheduled_messages where id = any($1::uuid[])
 
 -- name: hold_at_send
--- Each send's patient ($1), contact point ($2; a caregiver alert's caregiver), dose ($3) and category
--- preference (kind $4, payload $5) as they are right before the send, for a batch of sends in
+-- Each send's patient ($1), contact point ($2; a caregiver alert's caregiver), dose ($3), category
+-- preference (kind $4, payload $5) and appointment ($6) as they are right before the send, for a batch of sends in
 -- aligned arrays (scheduler.send_checks; scheduler.delivery_gate.verdict_at_send decides): a
--- /pause, STOP, opt-out of the category, erasure, answer or the dose's medicine paused or deleted
--- may have landed since the claim. Row n answers send n; a send whose patient is gone has no row.
+-- /pause, STOP, opt-out of the category, erasure, answer, the dose's medicine paused or deleted, or
+-- the appointment cancelled may have landed since the claim. Row n answers send n; a send whose patient is gone has no row.
 -- Key lookups only.
 select u.n, p.status as patient_status, p.reminders_paused, p.consent_at is not null as consented,
        (select d.status from dose_events d where d.id = u.dose_id) as dose_status,
        (select m.status from dose_events d join medications m on m.id = d.medication_id
          where d.id = u.dose_id) as medication_status,
+       (select a.status from appointments a where a.id = u.appointment_id)
+         as appointment_status,
        coalesce((select public.preference_opted_out(pp.patient_choice, pp.clinic_choice)
                    from patient_preferences pp
                   where pp.patient_id = p.id
@@ -312,8 +315,8 @@ select u.n, p.status as patient_status, p.reminders_paused, p.consent_at is not 
                  (select cg.active and cg.opted_out_at is null and cg.blocked_at is null
                          and cg.awaiting_link_since is null
                     from caregivers cg where cg.id = u.contact_id), false) as contact_usable
-  from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[])
-         with ordinality as u(patient_id, contact_id, dose_id, kind, payload, n)
+  from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[], $6::uuid[])
+         with ordinality as u(patient_id, contact_id, dose_id, kind, payload, appointment_id, n)
   join patients p on p.id = u.patient_id
 
 -- name: deactivate_contacts

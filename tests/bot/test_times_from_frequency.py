@@ -57,7 +57,7 @@ async def test_three_times_a_day_is_suggested_and_kept(
     chat = await _at_times(bot, admin_conn)
     await bot.send(chat, "3 times a day")
     said = bot.last_text(chat).replace("\u202f", " ")
-    assert said.startswith("For 3 times a day: 8:00 AM, 2:00 PM, 8:00 PM. Press Done"), said
+    assert said.startswith("3 times a day: 8:00 AM, 2:00 PM, 8:00 PM. Press Done"), said
     await bot.press(chat, "Done")
     await bot.press(chat, "Every day")
     await bot.press(chat, "Today")
@@ -86,4 +86,4 @@ async def test_spanish(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     chat = await _at_times(bot, admin_conn, locale="es")
     await bot.send(chat, "2 veces al día")
     said = bot.last_text(chat)
-    assert said.startswith("Para 2 veces al día: 8:00, 20:00. Pulsa Listo"), said
+    assert said.startswith("2 veces al día: 8:00, 20:00. Pulsa Listo"), said
