@@ -112,3 +112,25 @@ async def test_the_zone_left_is_the_home_before_any_medicine(
     await say(option_number(asked, "Travelling"))
     home = "select home_timezone from patients where id = $1"
     assert await admin_conn.fetchval(home, patient["id"]) == "America/Chicago"
+
+
+async def test_a_move_says_the_caregiver_stays_at_the_old_home(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    """Lucía was "Same as mine" in Chicago: her nights stay Chicago's after Ana moves, and Ana
+    is told so (she may have moved too)."""
+    patient = await factories.create_patient(
+        admin_conn, contacts={"sms": ANA}, display_name="Ana", timezone="America/Chicago"
+    )
+    await admin_conn.execute(
+        "insert into caregivers (patient_id, name, channel, address, timezone)"
+        " values ($1, 'Lucía', 'sms', '+13125550188', 'America/Chicago')",
+        patient["id"],
+    )
+    say = sms_chat(web, fake_twilio, ANA)
+    await through_menus(say, "/settings", "Time zone")
+    moved = await say(option_number(await through_menus(say, "Madrid", "Yes"), "I moved here"))
+    assert moved.endswith(
+        "Lucía's alerts still wait for the night to end in America/Chicago: if they moved too,"
+        " change it in Caregiver."
+    ), moved
