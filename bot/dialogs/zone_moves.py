@@ -17,6 +17,7 @@ from bot import texts
 from bot.conversation import Turn
 from bot.dialogs.replanning import replan_now
 from bot.steps import Options, finish, goto, reprompt, step
+from core.logs import mark_sensitive
 from core.sql import query
 from core.zone_names import zone_loads
 
@@ -82,7 +83,21 @@ async def zone_moved(turn: Turn) -> None:
     if turn.choice not in ("zmv:moved", "zmv:trip"):
         await reprompt(turn, "bad_choice")
         return
+    left = turn.patient["home_timezone"] if turn.patient is not None else None
     if turn.choice == "zmv:moved":
         await replan_now(turn, move_home=True)
     finish(turn)
-    turn.say(await mode_said(turn))
+    said = await mode_said(turn)
+    if turn.choice == "zmv:moved":
+        said += await _caregiver_left_behind(turn, left)
+    turn.say(said)
+
+
+async def _caregiver_left_behind(turn: Turn, left: str | None) -> str:
+    """After a move, a caregiver whose nights are the old home's (as "Same as mine" kept them)
+    stays there: the patient is told, so one who moved with them can be changed in Caregiver."""
+    caregiver = await turn.conn.fetchrow(query("bot", "get_caregiver"), turn.conv.patient_id)
+    if caregiver is None or left is None or caregiver["timezone"] != left:
+        return ""
+    mark_sensitive(caregiver["name"])
+    return " " + turn.t("caregiver_stays", name=caregiver["name"], zone=left)

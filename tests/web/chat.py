@@ -22,10 +22,12 @@ from tests.web.conftest import START, WEBHOOK_SECRET, Clock, twilio_signature
 __all__ = [
     "START",
     "Clock",
+    "option_number",
     "plain",
     "sms_chat",
     "telegram_press",
     "telegram_text",
+    "through_menus",
     "twilio_inbound",
     "worker",
 ]
@@ -51,6 +53,22 @@ def plain(text: str | None) -> str:
     """A text as the patient reads it: CLDR's narrow space before AM/PM a space, Telegram's
     ``<b>`` marks gone."""
     return re.sub(r"</?b>", "", (text or "").replace("\u202f", " "))
+
+
+def option_number(text: str, label: str) -> str:
+    """The number a numbered menu (SMS, the console) gives the option ``label``."""
+    found = re.search(rf"(\d+)\W+{re.escape(label)}", text)
+    assert found, text
+    return found.group(1)
+
+
+async def through_menus(say: Callable[[str], Awaitable[str]], text: str, *labels: str) -> str:
+    """``say(text)``, then the option of each of ``labels`` by its number in the reply before
+    it ("/settings", "Home or follow", "Follow me"); the last reply."""
+    reply = await say(text)
+    for label in labels:
+        reply = await say(option_number(reply, label))
+    return reply
 
 
 def sms_chat(

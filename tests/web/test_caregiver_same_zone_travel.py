@@ -12,7 +12,6 @@ through the real adapter to the loopback Twilio.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, time, timedelta
 
 import asyncpg
@@ -20,18 +19,11 @@ import httpx
 
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import START, sms_chat
+from tests.web.chat import START, option_number, sms_chat
 from tests.web.worker_day import Day, sms_to, worker_passes
 
 ANA = "+12125550180"
 LUCIA = "+12125550181"
-
-
-def _pick(text: str, label: str) -> str:
-    """The number an SMS menu gives the option ``label``."""
-    found = re.search(rf"(\d+)\W+{re.escape(label)}", text)
-    assert found, text
-    return found.group(1)
 
 
 async def test_same_as_mine_keeps_the_home_zone_when_the_patient_travels(
@@ -59,24 +51,24 @@ async def test_same_as_mine_keeps_the_home_zone_when_the_patient_travels(
     say = sms_chat(web, fake_twilio, ANA)
 
     menu = await say("/settings")
-    await say(_pick(menu, "Caregiver"))
+    await say(option_number(menu, "Caregiver"))
     channels = await say("Lucía")
-    await say(_pick(channels, "SMS"))
+    await say(option_number(channels, "SMS"))
     zone_question = await say(LUCIA)
     assert "Which time zone does Lucía live in?" in zone_question
-    await say(_pick(zone_question, "Same as mine"))
+    await say(option_number(zone_question, "Same as mine"))
     saved = await say("0")
     assert "Lucía's night is counted in America/New_York, your home time zone" in saved, saved
     kept = "select timezone from caregivers where patient_id = $1"
     assert await admin_conn.fetchval(kept, patient["id"]) == "America/New_York"
 
     menu = await say("/settings")
-    modes = await say(_pick(menu, "Home or follow"))
-    await say(_pick(modes, "Follow me"))
+    modes = await say(option_number(menu, "Home or follow"))
+    await say(option_number(modes, "Follow me"))
     menu = await say("/settings")
-    await say(_pick(menu, "Time zone"))
+    await say(option_number(menu, "Time zone"))
     confirm = await say("Tokyo")
-    await say(_pick(confirm, "Yes"))
+    await say(option_number(confirm, "Yes"))
     assert await admin_conn.fetchval(
         "select timezone from patients where id = $1", patient["id"]
     ) == ("Asia/Tokyo")

@@ -5,7 +5,6 @@ signed Twilio webhook (the bot re-plans at the injected clock: 11:50 UTC, 8:50 p
 
 from __future__ import annotations
 
-import re
 from datetime import time
 
 import asyncpg
@@ -13,16 +12,9 @@ import httpx
 
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import sms_chat
+from tests.web.chat import option_number, sms_chat, through_menus
 
 ANA = "+12125550182"
-
-
-def _pick(text: str, label: str) -> str:
-    """The number an SMS menu gives the option ``label``."""
-    found = re.search(rf"(\d+)\W+{re.escape(label)}", text)
-    assert found, text
-    return found.group(1)
 
 
 async def test_each_mode_says_where_reminders_fall(
@@ -39,14 +31,14 @@ async def test_each_mode_says_where_reminders_fall(
     await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
     say = sms_chat(web, fake_twilio, ANA)
 
-    modes = await say(_pick(await say("/settings"), "Home or follow"))
-    assert await say(_pick(modes, "Keep home times")) == (
+    modes = await through_menus(say, "/settings", "Home or follow")
+    assert await say(option_number(modes, "Keep home times")) == (
         "Saved. Reminders keep their times in America/New_York, your home time zone, even when"
         " you travel. Your next reminder: 8:00 AM in America/New_York (10:00 PM where you are,"
         " Asia/Tokyo)."
     )
-    modes = await say(_pick(await say("/settings"), "Home or follow"))
-    assert await say(_pick(modes, "Follow me")) == (
+    modes = await through_menus(say, "/settings", "Home or follow")
+    assert await say(option_number(modes, "Follow me")) == (
         "Saved. Reminders come at their times in the time zone you are in, now Asia/Tokyo: when"
         " you travel, set the new one in Time zone. Your next reminder: 8:00 AM (Asia/Tokyo)."
     )
@@ -60,8 +52,8 @@ async def test_at_home_the_next_reminder_is_said_once(
     )
     await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
     say = sms_chat(web, fake_twilio, ANA)
-    modes = await say(_pick(await say("/settings"), "Home or follow"))
-    said = await say(_pick(modes, "Keep home times"))
+    modes = await through_menus(say, "/settings", "Home or follow")
+    said = await say(option_number(modes, "Keep home times"))
     assert said.endswith("even when you travel. Your next reminder: 8:00 AM (America/New_York).")
 
 
@@ -75,11 +67,11 @@ async def test_a_home_is_kept_through_a_trip_before_any_medicine(
         admin_conn, contacts={"sms": ANA}, display_name="Tom", timezone="Europe/London"
     )
     say = sms_chat(web, fake_twilio, ANA)
-    await say(_pick(await say(_pick(await say("/settings"), "Home or follow")), "Follow me"))
-    await say(_pick(await say("/settings"), "Time zone"))
-    await say(_pick(await say("Tokyo"), "Yes"))
-    modes = await say(_pick(await say("/settings"), "Home or follow"))
-    assert await say(_pick(modes, "Keep home times")) == (
+    await through_menus(say, "/settings", "Home or follow", "Follow me")
+    await through_menus(say, "/settings", "Time zone")
+    await through_menus(say, "Tokyo", "Yes")
+    modes = await through_menus(say, "/settings", "Home or follow")
+    assert await say(option_number(modes, "Keep home times")) == (
         "Saved. Reminders keep their times in Europe/London, your home time zone, even when you"
         " travel."
     )

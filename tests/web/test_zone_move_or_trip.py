@@ -6,7 +6,6 @@ UTC: 5:50 AM in Chicago, 12:50 PM in Madrid)."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, time
 
 import asyncpg
@@ -15,16 +14,9 @@ import pytest
 
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import sms_chat
+from tests.web.chat import option_number, sms_chat, through_menus
 
 ANA = "+13125550187"
-
-
-def _pick(text: str, label: str) -> str:
-    """The number an SMS menu gives the option ``label``."""
-    found = re.search(rf"(\d+)\W+{re.escape(label)}", text)
-    assert found, text
-    return found.group(1)
 
 
 @pytest.mark.parametrize(
@@ -65,14 +57,14 @@ async def test_a_new_zone_asks_move_or_trip(
     )
     await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
     say = sms_chat(web, fake_twilio, ANA)
-    await say(_pick(await say("/settings"), "Time zone"))
-    asked = await say(_pick(await say("Madrid"), "Yes"))
+    await through_menus(say, "/settings", "Time zone")
+    asked = await through_menus(say, "Madrid", "Yes")
     assert asked.startswith(
         "Did you move to Europe/Madrid, or are you travelling? Moved: reminders come at their"
         " times on Europe/Madrid's clock. Travelling: they keep your home times"
         " (America/Chicago)."
     ), asked
-    assert await say(_pick(asked, answer)) == said
+    assert await say(option_number(asked, answer)) == said
     row = await admin_conn.fetchrow(
         "select p.home_timezone, (select min(due_at) from dose_events d where d.patient_id = p.id"
         " and d.status = 'due') as next from patients p where p.id = $1",
@@ -97,8 +89,8 @@ async def test_a_follow_me_patient_is_told_where_reminders_now_fall(
     )
     await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
     say = sms_chat(web, fake_twilio, ANA)
-    await say(_pick(await say("/settings"), "Time zone"))
-    assert await say(_pick(await say("Madrid"), "Yes")) == (
+    await through_menus(say, "/settings", "Time zone")
+    assert await through_menus(say, "Madrid", "Yes") == (
         "Saved. Reminders come at their times in the time zone you are in, now Europe/Madrid:"
         " when you travel, set the new one in Time zone. Your next reminder: 8:00 AM"
         " (Europe/Madrid)."
@@ -114,9 +106,31 @@ async def test_the_zone_left_is_the_home_before_any_medicine(
         admin_conn, contacts={"sms": ANA}, display_name="Ana", timezone="America/Chicago"
     )
     say = sms_chat(web, fake_twilio, ANA)
-    await say(_pick(await say("/settings"), "Time zone"))
-    asked = await say(_pick(await say("Madrid"), "Yes"))
+    await through_menus(say, "/settings", "Time zone")
+    asked = await through_menus(say, "Madrid", "Yes")
     assert asked.startswith("Did you move to Europe/Madrid, or are you travelling?"), asked
-    await say(_pick(asked, "Travelling"))
+    await say(option_number(asked, "Travelling"))
     home = "select home_timezone from patients where id = $1"
     assert await admin_conn.fetchval(home, patient["id"]) == "America/Chicago"
+
+
+async def test_a_move_says_the_caregiver_stays_at_the_old_home(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    """Lucía was "Same as mine" in Chicago: her nights stay Chicago's after Ana moves, and Ana
+    is told so (she may have moved too)."""
+    patient = await factories.create_patient(
+        admin_conn, contacts={"sms": ANA}, display_name="Ana", timezone="America/Chicago"
+    )
+    await admin_conn.execute(
+        "insert into caregivers (patient_id, name, channel, address, timezone)"
+        " values ($1, 'Lucía', 'sms', '+13125550188', 'America/Chicago')",
+        patient["id"],
+    )
+    say = sms_chat(web, fake_twilio, ANA)
+    await through_menus(say, "/settings", "Time zone")
+    moved = await say(option_number(await through_menus(say, "Madrid", "Yes"), "I moved here"))
+    assert moved.endswith(
+        "Lucía's alerts still wait for the night to end in America/Chicago: if they moved too,"
+        " change it in Caregiver."
+    ), moved
