@@ -26,7 +26,14 @@ from core.logs import mark_sensitive
 from core.message_limits import channel_limit_problem
 from core.sql import query
 from medremind.web.api_v1.common import Org, State
-from medremind.web.api_v1.fields import IsoDateTime, MessageText, Platform, Trimmed, not_past
+from medremind.web.api_v1.fields import (
+    IsoDateTime,
+    MessageText,
+    Platform,
+    Trimmed,
+    name_pattern,
+    not_past,
+)
 from medremind.web.api_v1.idempotency import Idempotent
 from medremind.web.api_v1.message_reach import unreachable_fix, unreachable_reason
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, RequestModel
@@ -194,9 +201,7 @@ async def create_group_message(
     fallback = body.platform == "auto" or bool(body.allow_fallback)
     payload: dict[str, Any] = {"category": body.category} if body.category else {}
     mark_sensitive(body.text)
-    pattern = None
-    if body.q is not None:
-        pattern = body.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = name_pattern(body.q)
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         rows = await conn.fetch(
