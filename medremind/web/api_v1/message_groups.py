@@ -169,7 +169,11 @@ def _check_counts(body: GroupMessageCreate, members: Sequence[dict[str, Any]]) -
     response_model=GroupMessageResult,
     summary="Send one text to the patients matching a search, as counted",
     operation_id="createGroupMessage",
-    responses={**BODY_ERRORS, **CONFLICT},
+    responses={
+        200: {"model": GroupMessageResult, "description": "`dry_run`: the counts, nothing sent"},
+        **BODY_ERRORS,
+        **CONFLICT,
+    },
 )
 async def create_group_message(
     body: GroupMessageCreate, org_id: Org, state: State, once: Idempotent
