@@ -28,7 +28,8 @@ update scheduled_messages set status = 'cancelled', last_error = 'appointment ' 
 
 -- name: list_patients
 -- A page of the clinic's patients in (created_at, id) order after the cursor ($2, $3), matching
--- $4 (a name fragment, an exact external id or an exact contact address; null: all) and status
+-- $7 (public.patient_matches_search: a name fragment, $4 its pattern, an exact external id or an
+-- exact contact address; null: all) and status
 -- $5 (null: all but deleted). $6 = page size + 1. $8: true, only patients whose timezone no zone
 -- database knows (Etc/Unknown: nothing is planned for them); false, only the others; null: all.
 select p.* from patients p
@@ -37,10 +38,7 @@ select p.* from patients p
    and ($5::text is null and p.status <> 'deleted' or p.status = $5)
    and ($8::boolean is null
         or $8 = (p.timezone not in (select name from pg_timezone_names)))
-   and ($4::text is null
-        or p.display_name ilike '%' || $4 || '%' escape '\'
-        or p.external_id = $7
-        or exists (select 1 from contact_points c where c.patient_id = p.id and c.address = $7))
+   and public.patient_matches_search(p, $7, $4)
  order by p.created_at, p.id
  limit $6
 

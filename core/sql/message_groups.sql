@@ -6,8 +6,8 @@
 
 -- name: members
 -- Organization $1's patients who are active or invited (not consented yet: given nothing, and
--- named) matching $2 as GET /patients?q= does (null: every patient): a name fragment ($3, LIKE's
--- wildcards escaped), or an exact external id or contact address ($2). A message of category
+-- named) matching $2 as GET /patients?q= does (public.patient_matches_search; null: every
+-- patient; $3 its name pattern, medremind.web.api_v1.fields.name_pattern). A message of category
 -- payload $4 on platform $5 (fallback $6) due at $7, with now $8. At most $9 rows, oldest first.
 select p.id, r.consented, r.route, r.usable_channels, r.channel_order, r.due_soon,
        r.refusal_minutes,
@@ -16,9 +16,6 @@ select p.id, r.consented, r.route, r.usable_channels, r.channel_order, r.due_soo
  cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $4::jsonb, $5, $6,
                                          $7, $8) r
  where p.organization_id = $1 and p.status in ('active', 'invited')
-   and ($2::text is null
-        or p.display_name ilike '%' || $3 || '%' escape '\'
-        or p.external_id = $2
-        or exists (select 1 from contact_points c where c.patient_id = p.id and c.address = $2))
+   and public.patient_matches_search(p, $2, $3)
  order by p.created_at, p.id
  limit $9

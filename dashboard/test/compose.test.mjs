@@ -197,6 +197,9 @@ describe("groupCountText (Compose's recipient count, with those no channel reach
     assert.match(groupCountText({ total: 4, unreachable: 0, invited: 0, night: 4 }, true), /Urgent: All 4 are inside/);
     assert.equal(groupCountText({ total: 3, unreachable: 0, invited: 0, night: 2 }, false), "3 patients will receive it.");
     assert.equal(groupCountText({ total: 3, unreachable: 0, invited: 0, night: 0 }, true), "3 patients will receive it.");
+    // Counted for another time than the one chosen since: count again to know.
+    assert.match(groupCountText({ total: 3, unreachable: 0, invited: 0, night: 2 }, true, false), /^3 patients will receive it\. Urgent: press Count recipients again/);
+    assert.equal(groupCountText({ total: 3, unreachable: 0, invited: 0, night: 2 }, false, false), "3 patients will receive it.");
   });
 });
 

@@ -79,12 +79,13 @@ export function ComposeForm({
   const [counting, startCounting] = useTransition();
   const [platform, setPlatform] = useState("auto");
   const [when, setWhen] = useState<"now" | "later">("now");
-  // The count the clinician sees for this search, channel and time (who is inside their quiet
-  // hours depends on it): sent with the form, which the server refuses for a group without it or
-  // when the group has changed since.
+  // The count the clinician sees for this search and channel: sent with the form, which the
+  // server refuses for a group without it or when the group has changed since. Who is inside
+  // their quiet hours depends on the time too: that number holds for the time it was counted at
+  // (an urgent message is refused without it, and the sentence asks for a new count).
   const dueAt = when === "later" ? localTime : null;
-  const counted =
-    groupCount && groupCount.query === groupQuery && groupCount.platform === platform && groupCount.at === dueAt ? groupCount.n : null;
+  const counted = groupCount && groupCount.query === groupQuery && groupCount.platform === platform ? groupCount.n : null;
+  const nightCounted = counted !== null && groupCount?.at === dueAt;
   const groupError = state.error === "group_uncounted" || state.error === "group_changed" || state.error === "group_night_changed";
   const channels = platform === "auto" ? ["telegram", "whatsapp", "sms", "email"] : [platform];
   const patient = patients.find((p) => p.id === patientId);
@@ -187,7 +188,7 @@ export function ComposeForm({
                       aria-invalid={groupError ? true : undefined}
                     />
                     <input type="hidden" name="group_confirmed" value={counted ? String(counted.total) : ""} />
-                    <input type="hidden" name="group_confirmed_night" value={counted ? String(counted.night ?? 0) : ""} />
+                    <input type="hidden" name="group_confirmed_night" value={counted && nightCounted ? String(counted.night ?? 0) : ""} />
                   </div>
                   <div className="field">
                     <button
@@ -206,7 +207,7 @@ export function ComposeForm({
                 </div>
                 <p id="group-hint" className="hint">Empty means every patient; invited ones who have not consented yet get nothing and are named. Count the recipients before you send: the message goes only as counted.</p>
                 <p id="group-count" aria-live="polite" data-testid="group-count">
-                  {counted ? groupCountText(counted, urgent) : ""}
+                  {counted ? groupCountText(counted, urgent, nightCounted) : ""}
                 </p>
               </div>
             )}

@@ -216,20 +216,27 @@ export interface GroupCountFields {
  * Compose's recipient count for a group: how many patients it goes to, how many of them no
  * channel reaches now (a message sent now leaves them out; a later one keeps them), how many
  * invited patients match but get nothing until they consent, and, for an urgent message (`urgent`),
- * how many are inside their quiet hours when it is due: it reaches them at night.
+ * how many are inside their quiet hours when it is due: it reaches them at night (`nightCounted`
+ * false: counted for another time than the one chosen now, so the sentence asks for a new count).
  */
-export function groupCountText(count: GroupCountFields, urgent = false): string {
+export function groupCountText(count: GroupCountFields, urgent = false, nightCounted = true): string {
   const invited =
     count.invited > 0
       ? ` ${patients(count.invited)} who ${count.invited === 1 ? "has" : "have"} not consented yet (invited) ${count.invited === 1 ? "matches" : "match"} too: nothing goes to them before they join.`
       : "";
-  return `${reachableText(count)}${nightText(count.night ?? 0, count.total, urgent)}${invited}`;
+  const night = urgent && !nightCounted ? ` ${NIGHT_RECOUNT}` : nightText(count.night ?? 0, count.total, urgent);
+  return `${reachableText(count)}${night}${invited}`;
 }
 
 /** After an urgent group message: how many get it inside their quiet hours (at night). */
 export function urgentNightNotice(night: number): string {
   return `Urgent: ${night === 1 ? "1 of them is" : `${night} of them are`} inside their quiet hours and will get it at night.`;
 }
+
+// Urgent, counted for another time than the one chosen now: who is inside their quiet hours then
+// is not known yet.
+const NIGHT_RECOUNT =
+  "Urgent: press Count recipients again to see how many are inside their quiet hours at the time chosen now.";
 
 // Said for an urgent message only: another waits for the end of each patient's quiet hours, as
 // the Urgent checkbox's hint says.

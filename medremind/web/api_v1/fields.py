@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal, get_args
@@ -421,3 +422,13 @@ ClockTime = Annotated[
 def clock_text(value: time | None) -> str | None:
     """A time of day as the API writes it (HH:MM)."""
     return None if value is None else value.strftime("%H:%M")
+
+
+def name_pattern(q: str | None) -> str | None:
+    """The LIKE pattern of a search's name fragment (public.patient_matches_search): matched
+    literally (LIKE's wildcards escaped) and composed as names are stored
+    (core.person_names.without_direction_scopes), so "Rene\u0301e" finds "Renée"."""
+    if q is None:
+        return None
+    name = unicodedata.normalize("NFC", q)
+    return name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -26,7 +26,14 @@ from core.logs import mark_sensitive
 from core.message_limits import channel_limit_problem
 from core.sql import query
 from medremind.web.api_v1.common import Org, State
-from medremind.web.api_v1.fields import IsoDateTime, MessageText, Platform, Trimmed, not_past
+from medremind.web.api_v1.fields import (
+    IsoDateTime,
+    MessageText,
+    Platform,
+    Trimmed,
+    name_pattern,
+    not_past,
+)
 from medremind.web.api_v1.idempotency import Idempotent
 from medremind.web.api_v1.message_reach import unreachable_fix, unreachable_reason
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, RequestModel
@@ -162,7 +169,11 @@ def _check_counts(body: GroupMessageCreate, members: Sequence[dict[str, Any]]) -
     response_model=GroupMessageResult,
     summary="Send one text to the patients matching a search, as counted",
     operation_id="createGroupMessage",
-    responses={**BODY_ERRORS, **CONFLICT},
+    responses={
+        200: {"model": GroupMessageResult, "description": "`dry_run`: the counts, nothing sent"},
+        **BODY_ERRORS,
+        **CONFLICT,
+    },
 )
 async def create_group_message(
     body: GroupMessageCreate, org_id: Org, state: State, once: Idempotent
@@ -194,9 +205,7 @@ async def create_group_message(
     fallback = body.platform == "auto" or bool(body.allow_fallback)
     payload: dict[str, Any] = {"category": body.category} if body.category else {}
     mark_sensitive(body.text)
-    pattern = None
-    if body.q is not None:
-        pattern = body.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = name_pattern(body.q)
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         rows = await conn.fetch(

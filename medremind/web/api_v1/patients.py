@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from medremind.web.api_v1.fields import (
     Timezone,
     Trimmed,
     clock_text,
+    name_pattern,
 )
 from medremind.web.api_v1.idempotency import Idempotent
 from medremind.web.api_v1.models import (
@@ -346,12 +346,7 @@ async def list_patients(
     """A page of patients with their contact points."""
     at, after = decode_cursor(params.cursor, "patients")
     q = params.q
-    # A name fragment matches literally: LIKE's wildcards in it are escaped. Composed as names
-    # are stored (core.person_names.without_direction_scopes): "Rene\u0301e" finds "Renée".
-    name = None if q is None else unicodedata.normalize("NFC", q)
-    pattern = (
-        None if name is None else name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    )
+    pattern = name_pattern(q)
     async with state.pool.acquire() as conn:
         rows = await conn.fetch(
             query("clinic_ops", "list_patients"),
