@@ -168,6 +168,9 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             # 20260101013300).
             self.unreminded: set[UUID] = set()
             self.opted_out = {self.patient_number: False, self.caregiver_number: False}
+            # Numbers of no patient whose chat a Spanish greeting ("hola") made Spanish: the
+            # registration it invites, and its keywords' confirmations, are in Spanish.
+            self.spanish_chats: set[str] = set()
             world.now = START
 
         @initialize(locale=st.sampled_from(["en", "es"]))
@@ -323,8 +326,10 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     assert replies == [], "an opt-out was confirmed twice"
                 else:
                     assert len(replies) == 1
-                    spanish = key in SPANISH or (
-                        number == self.patient_number and self.locale == "es"
+                    spanish = (
+                        key in SPANISH
+                        or (number == self.patient_number and self.locale == "es")
+                        or number in self.spanish_chats
                     )
                     wanted = "No recibirás más" if spanish else "You will not get any more"
                     assert replies[0].text.startswith(wanted), replies[0].text
@@ -335,6 +340,8 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 assert "subscribed again" in said or "vuelto a suscribir" in said, said
             elif was_out:
                 assert replies == [], f"{text!r} was answered on an opted-out number"
+            elif number != self.patient_number and key == "HOLA":
+                self.spanish_chats.add(number)
             await self._check_opt_outs()
             after_doses = await self._doses()
             if number == self.patient_number and key in {word(w) for w in OPT_OUT + OPT_IN}:
