@@ -5,9 +5,9 @@ Before: a message carrying thousands of entities (any holder of the webhook secr
 per node and stored whole: ~100 ms of the web process's CPU per update (``bench/webhook.py
 --entities 5500``; a plain text ~2 ms), and a quarter megabyte of jsonb in ``inbound_messages``.
 Now only the fields the bot reads are parsed and stored (platforms/telegram_essentials.py) and
-the depth is checked from the bytes: ~14 ms, mostly the JSON decoding itself. The event is the one the
-whole update gives, for every kind of update (a table), and through the web app's webhook the
-padded message is answered as the plain one is.
+the depth is checked from the bytes: ~14 ms, mostly the JSON decoding itself. The event is the
+one the whole update gives, for every kind of update (a table), and through the web app's
+webhook the padded message is answered as the plain one is.
 """
 
 from __future__ import annotations
