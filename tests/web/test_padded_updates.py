@@ -2,12 +2,12 @@
 
 Before: a message carrying thousands of entities (any holder of the webhook secret, up to the
 256 KB body limit) was parsed whole into python-telegram-bot's objects, walked with a path string
-per node and stored whole: ~76 ms of the web process's CPU per update on this machine, and a
-quarter megabyte of jsonb in ``inbound_messages``. Now only the fields the bot reads are parsed
-and stored (platforms/telegram_essentials.py) and the depth walk builds no paths: ~12 ms, all
-of it the JSON decoding itself (``bench/webhook.py --entities 6000``). The event is the one the
-whole update gives, for every kind of update (a table), and through the web app's webhook the
-padded message is answered as the plain one is.
+per node and stored whole: ~100 ms of the web process's CPU per update (``bench/webhook.py
+--entities 5500``; a plain text ~2 ms), and a quarter megabyte of jsonb in ``inbound_messages``.
+Now only the fields the bot reads are parsed and stored (platforms/telegram_essentials.py) and
+the depth is checked from the bytes: ~14 ms, mostly the JSON decoding itself. The event is the
+one the whole update gives, for every kind of update (a table), and through the web app's
+webhook the padded message is answered as the plain one is.
 """
 
 from __future__ import annotations
