@@ -8,8 +8,10 @@ Timezone rule (travel):
   are now (``patients.timezone``): moving to another zone re-plans the future reminders there.
 - A patient in ``home`` mode (the default) keeps the home zone while travelling:
   ``patients.home_timezone``, pinned to ``patients.timezone`` the first time the planner plans for
-  the patient, and moved only on purpose (``replan_patient(..., move_home=True)``) or when the
-  patient switches to ``follow`` and back.
+  the patient or the patient changes zone or mode in the bot (``core/sql/bot.sql``), and moved
+  only on purpose: ``replan_patient(..., move_home=True)``, which the bot calls when a patient
+  answers that they moved (not travelling) to a new zone (``bot/dialogs/zone_moves.py``).
+  Switching to ``follow`` and back keeps the pinned home.
 
 Follow-up rule (nag until acknowledged), counted from when the current reminder went out
 (the dose's time, or the snooze time; later if the reminder itself left late):
