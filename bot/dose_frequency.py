@@ -36,7 +36,7 @@ _COUNT_WORDS = {
     "four": 4, "cuatro": 4, "4": 4,
 }  # fmt: skip
 _PER_DAY_RE = re.compile(
-    r"^(?P<count>twice|thrice|two|three|four|dos|tres|cuatro|\d)\s*"
+    rf"^(?P<count>{'|'.join(_COUNT_WORDS)})\s*"
     r"(?:x|times?|veces)?\s*(?:a|per|each|al|por)?\s*(?:day|daily|dia|diarias?)$"
 )
 _ABBREVIATIONS = {"bid": 2, "tid": 3, "qid": 4}

@@ -36,7 +36,7 @@ def unsaved_draft(turn: Turn) -> tuple[str, dict[str, str]] | None:
 def say_unsaved(turn: Turn, draft: tuple[str, dict[str, str]], first_reply: int) -> None:
     """After a command: if it dropped the dialog's draft, say so at the head of its first reply
     (one message, not two: on SMS each is a text of its own)."""
-    if isinstance(turn.conv.state.get("data"), dict) and unsaved_draft(turn) == draft:
+    if unsaved_draft(turn) == draft:
         return  # the dialog is still where it was (/help leaves it)
     key, values = draft
     note = turn.t(key, **values)

@@ -87,6 +87,13 @@ class AppointmentStatus(enum.StrEnum):
     NO_SHOW = "no_show"
 
 
+# An appointment that is over: nothing more is planned or sent about it but its cancellation
+# notice (scheduler.appointments, scheduler.delivery_gate).
+FINAL_APPOINTMENT_STATUSES = frozenset(
+    {AppointmentStatus.CANCELLED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW}
+)
+
+
 class ScheduleStatus(enum.StrEnum):
     """``reminder_schedules.status``."""
 

@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from core.records import AppointmentStatus
+from core.records import FINAL_APPOINTMENT_STATUSES, AppointmentStatus
 from core.sql import query
 from scheduler.planning_rules import APPOINTMENT_PRIORITY
 from scheduler.waitlist import offer_freed_slot
@@ -62,9 +62,6 @@ SYNC_BATCH = 200
 # Cap names in organizations.caps that the planner understands; unknown keys are ignored.
 CAP_PER_DAY = "appointment_per_day"
 CAP_PER_WEEK = "appointment_per_week"
-_FINAL = frozenset(
-    {AppointmentStatus.CANCELLED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW}
-)
 _REPLY_STATUS = {
     "confirm": AppointmentStatus.CONFIRMED,
     "reschedule": AppointmentStatus.RESCHEDULE_REQUESTED,
@@ -239,7 +236,7 @@ async def plan_appointment(
         appt = await _lock(conn, appointment_id)
         await conn.execute(query("planner", "mark_appointment_planned"), appointment_id)
         status = AppointmentStatus(appt["status"])
-        if status in _FINAL or appt["starts_at"] <= now:
+        if status in FINAL_APPOINTMENT_STATUSES or appt["starts_at"] <= now:
             return AppointmentPlan(appointment_id, status)
         confirmation = False
         if _reachable(appt) and not appt["appointments_opted_out"]:
@@ -277,7 +274,7 @@ async def reschedule_appointment(
     async with conn.transaction():
         appt = await _lock(conn, appointment_id)
         status = AppointmentStatus(appt["status"])
-        if status in _FINAL:
+        if status in FINAL_APPOINTMENT_STATUSES:
             raise ValueError(f"appointment {appointment_id} is {status.value}")
         # What the messages were planned for: differs from starts_at when the dashboard moved
         # the row itself and the planner tick is catching up.
@@ -403,7 +400,7 @@ async def record_appointment_reply(
     async with conn.transaction():
         appt = await _lock(conn, appointment_id)
         current = AppointmentStatus(appt["status"])
-        if current in _FINAL:
+        if current in FINAL_APPOINTMENT_STATUSES:
             return current
         if reply == "cancel":
             await cancel_appointment(conn, appointment_id, at, notify=False)
@@ -442,7 +439,9 @@ async def sync_appointments(conn: asyncpg.Connection, now: datetime) -> int:
             async with conn.transaction():  # a savepoint: one bad row spoils only itself
                 if row["status"] == AppointmentStatus.CANCELLED:
                     await cancel_appointment(conn, row["id"], now)
-                elif row["status"] in _FINAL or row["planned_starts_at"] is None:
+                elif (
+                    row["status"] in FINAL_APPOINTMENT_STATUSES or row["planned_starts_at"] is None
+                ):
                     await plan_appointment(conn, row["id"], now)
                 elif row["planned_starts_at"] != row["starts_at"] or row["reminders_stale"]:
                     # Moved (a notice and new reminders), or the patient's offsets or choice

@@ -21,6 +21,7 @@ from uuid import UUID
 
 import asyncpg
 
+from core.records import FINAL_APPOINTMENT_STATUSES
 from scheduler import metrics
 from scheduler.claims import Claim, Outcome
 from scheduler.delivery_results import DeliveryResult, pending
@@ -51,7 +52,6 @@ ANSWERED_DOSE_STATUSES = ("taken", "skipped", "cancelled")
 APPOINTMENT_PROMPT_KINDS = frozenset(
     {"appointment_confirmation", "appointment_reminder", "appointment_rescheduled"}
 )
-OVER_APPOINTMENT_STATUSES = ("cancelled", "completed", "no_show")
 # last_error of a row withheld by the patient's (or clinic's) opt-out of its category.
 OPTED_OUT_REASON = "opted out of this category of messages"
 # last_error of a follow-up planned before the patient's quiet window and due out of it, that
@@ -102,7 +102,7 @@ def _withheld(c: Claim) -> DeliveryResult | None:
     if c.kind in DOSE_PROMPT_KINDS and c.dose_status not in (None, *OPEN_DOSE_STATUSES):
         # Answered (or missed) after this reminder was claimed: a nag now would be wrong.
         return _cancelled(c, f"dose already {c.dose_status}")
-    if c.kind in APPOINTMENT_PROMPT_KINDS and c.appointment_status in OVER_APPOINTMENT_STATUSES:
+    if c.kind in APPOINTMENT_PROMPT_KINDS and c.appointment_status in FINAL_APPOINTMENT_STATUSES:
         return _cancelled(c, f"appointment {c.appointment_status}")
     if c.kind in CAREGIVER_ALERT_KINDS and c.dose_status in ANSWERED_DOSE_STATUSES:
         # A late answer cancels the planned alert (record_final_dose_answer); one that lands
