@@ -282,8 +282,22 @@ with outcome as (
   select u.id, u.sent_at, 'sent', null, u.channel_used, null, u.provider_message_id, u.sent_ms
     from outcome u
    where u.sent_ms is not null
+), vouched as materialized (
+  -- Every question above names a message this statement updated, and so, unless a lease was
+  -- lost, does every attempt: locked until the commit, those messages cannot be gone, and the
+  -- tables' existence checks are told so (migration 20260101017300; they clear the marks).
+  select set_config('medremind.questions_checked', 'record', true),
+         set_config('medremind.attempts_checked',
+                    case when not exists (select from unnest($2::uuid[]) as a(id)
+                                           where a.id not in (select id from applied))
+                          and not exists (select from outcome u
+                                           where u.sent_ms is not null
+                                             and u.id not in (select id from applied))
+                         then 'record' else '' end,
+                    true)
 )
-select id from applied
+-- "vouched" is read here so that it runs (a select in a with runs only when read).
+select id from applied where (select count(*) from vouched) >= 0
 
 -- name: existing_messages
 -- Which of the messages $1 still exist (a record that failed on an erased message's attempt
