@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     # Web processes sharing $PORT (Heroku's Python buildpack sets it from the dyno's size).
     web_concurrency: int = Field(default=1, alias="WEB_CONCURRENCY", ge=1, le=64)
     public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
+    # Set by ``medremind dev`` alone, to its loopback address when PUBLIC_BASE_URL is unset: the
+    # patient app's links (/app, e-mails) point there, while Telegram stays on long polling
+    # (PUBLIC_BASE_URL would switch it to a webhook no bot can reach on loopback).
+    local_app_base_url: str | None = Field(default=None, alias="MEDREMIND_LOCAL_APP_BASE_URL")
     log_level: str = Field(default="INFO", alias="MEDREMIND_LOG_LEVEL")
 
     default_timezone: str = Field(default="UTC", alias="MEDREMIND_DEFAULT_TIMEZONE")
@@ -315,6 +319,12 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"{value!r} is not an http(s) URL")
         return value.rstrip("/")
+
+    @property
+    def app_base_url(self) -> str | None:
+        """Where patients open the app: ``PUBLIC_BASE_URL``, else ``medremind dev``'s loopback
+        address (``local_app_base_url``); None when neither is set (no app links)."""
+        return self.public_base_url or self.local_app_base_url
 
     @property
     def embedded(self) -> bool:

@@ -80,6 +80,9 @@ async def serve_dev(
             update={
                 "database_url": SecretStr(url),
                 "outbox_enabled": outbox,
+                # Without PUBLIC_BASE_URL the patient app's links lead to this process (Telegram
+                # keeps long polling); with it, they go there as in production.
+                "local_app_base_url": f"http://127.0.0.1:{settings.port}",
                 **dev_vapid_settings(settings),
                 **dev_credentials_settings(settings),
             }

@@ -129,7 +129,7 @@ async def serve(
         renderer = TemplateRenderer(
             sms_max_segments=settings.sms_max_segments,
             auto_reload=reload_templates,
-            app_url=app_url(settings.public_base_url),
+            app_url=app_url(settings.app_base_url),
         )
         renderer.warm()  # the built-in templates compiled now, not in the first messages
         # Clinics' own provider accounts over the default senders (scheduler.clinic_senders).

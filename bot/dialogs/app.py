@@ -1,7 +1,8 @@
 """`/app` sends a one-time sign-in link to the patient app into this chat (any channel, so a
 Telegram-only patient can sign in too); `/app_signout` ends every app session of the patient.
 
-The link needs ``PUBLIC_BASE_URL`` (the address patients reach the web process at).
+The link needs ``PUBLIC_BASE_URL`` (the address patients reach the web process at); under
+``medremind dev`` without one, the link is its loopback address (``Settings.app_base_url``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from core.sign_in_links import LINK_MINUTES, issue_link, link_url, revoke_sessio
 async def app_link(turn: Turn, arg: str) -> None:
     """A sign-in link for the patient app, valid once for a few minutes."""
     finish(turn)
-    base = turn.ctx.settings.public_base_url
+    base = turn.ctx.settings.app_base_url
     if not base or turn.conv.patient_id is None:
         turn.say(turn.t("app_not_available"))
         return

@@ -80,7 +80,7 @@ class WebState:
                 clock=self.clock,
                 renderer=TemplateRenderer(
                     sms_max_segments=self.settings.sms_max_segments,
-                    app_url=app_url(self.settings.public_base_url),
+                    app_url=app_url(self.settings.app_base_url),
                 ),
                 sender_for_number=self.sender_for_number,
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import subprocess
@@ -287,3 +288,30 @@ async def test_dev_has_the_webs_request_deadline(database_url: str, tmp_path: Pa
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def test_the_patient_app_opens_from_dev_without_a_public_address(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`/app` in dev's console said the app was not available: its links need PUBLIC_BASE_URL,
+    and setting that turns dev's Telegram long polling off. Without it, dev's links lead to dev
+    itself now: the link printed signs the console patient in to the app on loopback."""
+    port = free_port()
+    proc = _start_dev(database_url, tmp_path, port, {"PUBLIC_BASE_URL": None})
+    out: list[str] = []
+    try:
+        _begin_registration(proc, out)
+        _say(proc, "/app")
+        text = _read_until(proc, "#sign-in=", out)
+        link = re.search(r"(http://127\.0\.0\.1:(\d+))/app/#sign-in=([\w-]+)", text)
+        assert link is not None, text
+        base, token = link[1], link[3]
+        assert int(link[2]) == port
+        async with httpx.AsyncClient(base_url=base) as http:
+            assert (await http.get("/app/")).status_code == 200
+            signed = await http.post("/app/api/sign-in", json={"token": token})
+            assert signed.status_code == 200, signed.text
+            today = await http.get("/app/api/today")
+            assert today.status_code == 200, today.text
+    finally:
+        _stop(proc)
