@@ -133,8 +133,12 @@ select greatest(0, extract(epoch from allowed_at - $2::timestamptz)
   from sign_in_client_rates where client_key = $1
 
 -- name: patient_settings
-select reminders_paused, name_medicine_in_reminders, quiet_start, quiet_end
-  from patients where id = $1
+-- The patient's own settings, and their clinic's quiet hours (what applies while they set none).
+select p.reminders_paused, p.name_medicine_in_reminders, p.quiet_start, p.quiet_end,
+       o.default_quiet_start, o.default_quiet_end
+  from patients p
+  left join organizations o on o.id = p.organization_id
+ where p.id = $1
 
 -- name: set_name_medicine
 update patients set name_medicine_in_reminders = $2 where id = $1

@@ -385,11 +385,20 @@ async def test_settings_pause_names_quiet_hours_and_delete_me(
     http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any]
 ) -> None:
     await _sign_in(http, admin_conn)
+    # Without hours of their own, the clinic's apply: the app says which (empty fields read as
+    # "no quiet hours" to a patient).
+    await admin_conn.execute(
+        "update organizations set default_quiet_start = '22:30', default_quiet_end = '06:45'"
+        " where id = (select organization_id from patients where id = $1)",
+        world["patient"]["id"],
+    )
     assert (await http.get("/app/api/settings")).json() == {
         "paused": False,
         "name_medicine": False,
         "quiet_start": None,
         "quiet_end": None,
+        "quiet_default_start": "22:30",
+        "quiet_default_end": "06:45",
     }
     changed = await http.post(
         "/app/api/settings",
@@ -400,6 +409,8 @@ async def test_settings_pause_names_quiet_hours_and_delete_me(
         "name_medicine": True,
         "quiet_start": "22:00",
         "quiet_end": "07:30",
+        "quiet_default_start": "22:30",
+        "quiet_default_end": "06:45",
     }
     # Paused as /pause pauses: the pending follow-up is withdrawn.
     assert (

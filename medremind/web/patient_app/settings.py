@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.dialogs.account import ERASED_BY_PATIENT
+from core.settings import Settings
 from core.sql import query
 from medremind.web.api_v1.common import json_body
 from medremind.web.errors import ValidationFailed
@@ -37,25 +38,33 @@ def _clock_time(value: object, field: str) -> time | None:
         raise ValidationFailed(field, "must be a time of day from 00:00 to 23:59") from None
 
 
-def _view(row: Any) -> dict[str, Any]:
+def _view(row: Any, settings: Settings) -> dict[str, Any]:
+    """The settings as the app shows them. ``quiet_default_*``: the quiet hours that apply while
+    the patient sets none (their clinic's, else the service's), so that empty fields do not
+    read as "no quiet hours"."""
+
     def hhmm(value: time | None) -> str | None:
         return value.strftime("%H:%M") if value is not None else None
 
+    clinic = row["default_quiet_start"] is not None and row["default_quiet_end"] is not None
     return {
         "paused": row["reminders_paused"],
         "name_medicine": row["name_medicine_in_reminders"],
         "quiet_start": hhmm(row["quiet_start"]),
         "quiet_end": hhmm(row["quiet_end"]),
+        "quiet_default_start": hhmm(
+            row["default_quiet_start"] if clinic else settings.quiet_hours_start
+        ),
+        "quiet_default_end": hhmm(row["default_quiet_end"] if clinic else settings.quiet_hours_end),
     }
 
 
 async def get_settings(request: Request) -> Response:
     """The patient's settings."""
     patient = await current_patient(request)
-    row = await web_state(request).pool.fetchrow(
-        query("patient_app", "patient_settings"), patient.patient_id
-    )
-    return JSONResponse(_view(row), headers={"Cache-Control": "no-store"})
+    state = web_state(request)
+    row = await state.pool.fetchrow(query("patient_app", "patient_settings"), patient.patient_id)
+    return JSONResponse(_view(row, state.settings), headers={"Cache-Control": "no-store"})
 
 
 async def update_settings(request: Request) -> Response:
@@ -99,7 +108,7 @@ async def update_settings(request: Request) -> Response:
                 capacity=PeakCapacity.from_settings(settings),
             )
         row = await conn.fetchrow(query("patient_app", "patient_settings"), patient.patient_id)
-    return JSONResponse(_view(row))
+    return JSONResponse(_view(row, settings))
 
 
 async def delete_me(request: Request) -> Response:

@@ -264,6 +264,10 @@ function showPreferences(prefs) {
   $("name-medicine").checked = prefs.name_medicine;
   $("quiet-start").value = prefs.quiet_start || "";
   $("quiet-end").value = prefs.quiet_end || "";
+  // Empty fields are not "no quiet hours": say which apply until the patient sets their own.
+  $("quiet-default").textContent = prefs.quiet_start
+    ? ""
+    : `Not set: ${prefs.quiet_default_start} to ${prefs.quiet_default_end} applies until you choose your own.`;
 }
 
 async function savePreferences() {
