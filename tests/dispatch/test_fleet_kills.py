@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import asyncpg
 
-from tests.dispatch.test_fleet_limits import ROOT, TOKEN, LeanTelegram, _backlog
+from tests.dispatch.test_fleet_limits import ROOT, TOKEN, Fleet, LeanTelegram, _backlog
 from tests.process_env import service_env
 
 WORKERS = 5
@@ -33,17 +32,15 @@ TOTAL = 450
 LEASE_SECONDS = 5  # a killed worker's claims come back this soon
 
 
-class KilledFleet:
+class KilledFleet(Fleet):
     """Workers started one by one (each its own log), any of them killed with SIGKILL."""
 
     def __init__(self, database_url: str, tmp: Path, env: dict[str, str]) -> None:
-        self.database_url = database_url
-        self.tmp = tmp
+        super().__init__(database_url, tmp)
         self.env = env
-        self.procs: list[subprocess.Popen[bytes]] = []
 
-    def start(self) -> subprocess.Popen[bytes]:
-        log = (self.tmp / f"w{len(self.procs)}.log").open("wb")
+    def start_one(self) -> subprocess.Popen[bytes]:
+        log = (self.tmp / f"w{len(self.procs)}.stderr").open("wb")
         env = service_env(
             DATABASE_URL=self.database_url,
             MEDREMIND_DATA_DIR=str(self.tmp / "data"),
@@ -67,28 +64,12 @@ class KilledFleet:
     def alive(self) -> list[subprocess.Popen[bytes]]:
         return [p for p in self.procs if p.poll() is None]
 
-    def logs(self) -> str:
-        return "".join(
-            (self.tmp / f"w{i}.log").read_text(errors="replace")[-600:]
-            for i in range(len(self.procs))
-        )
-
     def lease_lost(self) -> bool:
         """Whether a worker found a row it sent taken over by another (its lease ran out)."""
         return any(
-            "lease lost" in (self.tmp / f"w{i}.log").read_text(errors="replace")
+            "lease lost" in (self.tmp / f"w{i}.stderr").read_text(errors="replace")
             for i in range(len(self.procs))
         )
-
-    def stop(self) -> None:
-        for proc in self.alive():
-            proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 async def _sent(conn: asyncpg.Connection) -> int:
@@ -107,7 +88,7 @@ async def test_workers_killed_and_restarted_mid_drain_keep_the_caps_and_lose_not
     held: dict[str, str] = {}  # text of each message a killed worker held -> the worker
     try:
         for _ in range(WORKERS):
-            fleet.start()
+            fleet.start_one()
         # 60 chats: each gets several messages, so the 1/s per chat cap binds too.
         chats = [str(400000000 + i) for i in range(60)]
         await _backlog(admin_conn, "telegram", chats, TOTAL)
@@ -116,7 +97,7 @@ async def test_workers_killed_and_restarted_mid_drain_keep_the_caps_and_lose_not
         for kill in range(KILLS):
             # Kill at evenly spread points of the drain, while sends are going.
             while await _sent(admin_conn) < (kill + 1) * TOTAL // (KILLS + 2):
-                assert time.monotonic() < deadline, fleet.logs()
+                assert time.monotonic() < deadline, fleet.stderr()
                 await asyncio.sleep(0.05)
             victim = rng.choice(fleet.alive())
             victim.kill()
@@ -128,12 +109,12 @@ async def test_workers_killed_and_restarted_mid_drain_keep_the_caps_and_lose_not
                 f"{socket.gethostname()}:{victim.pid}",
             ):
                 held[row["message_content"]] = str(victim.pid)
-            fleet.start()
+            fleet.start_one()
         while await _sent(admin_conn) < TOTAL:
             rows = await admin_conn.fetch(
                 "select status, count(*) from scheduled_messages group by 1"
             )
-            assert time.monotonic() < deadline, (dict(rows), fleet.logs())
+            assert time.monotonic() < deadline, (dict(rows), fleet.stderr())
             await asyncio.sleep(0.5)
     finally:
         fleet.stop()
@@ -162,7 +143,7 @@ async def test_workers_killed_and_restarted_mid_drain_keep_the_caps_and_lose_not
     assert not unexplained or fleet.lease_lost(), (
         "a duplicate that no kill explains",
         [dict(r) for r in attempts],
-        fleet.logs(),
+        fleet.stderr(),
     )
     assert sum(n - 1 for text, n in repeated.items() if text in held) <= len(held)
     unlisted = await admin_conn.fetchval(
