@@ -78,7 +78,8 @@ _NUMBER_FIELDS = ("latitude", "longitude")
 
 def _well_typed(event: InboundEvent) -> bool:
     """Whether ``event``'s fields have the types Telegram sends: a chat id is an integer."""
-    if not event.chat_address.removeprefix("-").isdigit():
+    digits = event.chat_address.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):  # isdigit() alone takes "٣" (Arabic three)
         return False
     for name in _TEXT_FIELDS:
         value = getattr(event, name)

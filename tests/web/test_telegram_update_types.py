@@ -51,6 +51,7 @@ WRONG_TYPES = {
     "text a number": _text(text=7),
     "chat id a word": _text(chat={"id": "abc", "type": "private"}),
     "chat id a fraction": _text(chat={"id": 1.5, "type": "private"}),
+    "chat id in Arabic digits": _text(chat={"id": "\u0663\u0663", "type": "private"}),
     "first name a number": _sender(first_name=12),
     "language a list": _sender(language_code=["es"]),
     "location a word": _text(text=None, location={"latitude": "north", "longitude": 2.0}),
