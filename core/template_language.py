@@ -59,6 +59,7 @@ from core.template_vocabulary import (
     DEFAULT_VARIABLE,
     FILTERS,
     MAX_LITERAL_INT,
+    MAX_NESTING,
     MAX_TEMPLATE_UNITS,
     RAW_DATETIME_UNITS,
     TESTS,
@@ -332,6 +333,19 @@ def parse(source: str) -> nodes.Template:
     return _PARSER.parse(source)
 
 
+def too_deep(ast: nodes.Template) -> nodes.Node | None:
+    """The first part of ``ast`` nested more than :data:`MAX_NESTING` levels deep, if any.
+
+    Walked with a list, not recursion: how deep a template nests is what is being measured."""
+    waiting = [(child, 1) for child in ast.iter_child_nodes()]
+    while waiting:
+        node, depth = waiting.pop()
+        if depth > MAX_NESTING:
+            return node
+        waiting.extend((child, depth + 1) for child in node.iter_child_nodes())
+    return None
+
+
 def check(source: str, allowed: Iterable[str]) -> Checked:
     """Check ``source`` against the language, with ``allowed`` variable names (plus ``locale``
     and ``timezone``); cached, so the dispatcher checks a stored template once per process."""
@@ -348,6 +362,16 @@ def _check(source: str, allowed_names: tuple[str, ...]) -> Checked:
     checker = _Checker(allowed)
     try:
         ast = parse(source)
+        deep = too_deep(ast)
+        if deep is not None:
+            return Checked(
+                (
+                    f"line {deep.lineno}: the template is nested too deeply (more than "
+                    f"{MAX_NESTING} levels of {{% if %}}, 'x if c else y', 'and', 'or', 'not' "
+                    "or filters inside each other)",
+                ),
+                None,
+            )
         bound = checker.body(ast.body)
     except TemplateSyntaxError as exc:
         return Checked((f"line {exc.lineno}: syntax error: {exc.message}",), None)
@@ -391,6 +415,7 @@ __all__ = [
     "GSM7_BASIC",
     "GSM7_EXTENSION",
     "MAX_LITERAL_INT",
+    "MAX_NESTING",
     "MAX_TEMPLATE_UNITS",
     "NOTHING",
     "RAW_DATETIME_UNITS",

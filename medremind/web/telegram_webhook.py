@@ -61,6 +61,37 @@ def _parse_fully(update: dict) -> InboundEvent | None:
         return None
 
 
+# The event's fields that are text and numbers: python-telegram-bot builds an Update from any
+# JSON without checking types, so a button's data of 5 reached a regular expression (a 500 that
+# Telegram redelivers for a day) and a text of ["a"] was stored as a patient's message.
+_TEXT_FIELDS = (
+    "text",
+    "button_data",
+    "phone_number",
+    "display_name",
+    "language_code",
+    "reply_to_message_id",
+    "callback_query_id",
+)
+_NUMBER_FIELDS = ("latitude", "longitude")
+
+
+def _well_typed(event: InboundEvent) -> bool:
+    """Whether ``event``'s fields have the types Telegram sends: a chat id is an integer."""
+    digits = event.chat_address.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):  # isdigit() alone takes "٣" (Arabic three)
+        return False
+    for name in _TEXT_FIELDS:
+        value = getattr(event, name)
+        if value is not None and not isinstance(value, str):
+            return False
+    for name in _NUMBER_FIELDS:
+        value = getattr(event, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return False
+    return True
+
+
 def _dropped(problem: str) -> Response:
     """Acknowledge an authenticated body that cannot be used: Telegram would redeliver anything
     but a 200 for hours, and a redelivery would not make it usable. Counted, never stored."""
@@ -213,6 +244,8 @@ async def answer_update(
         )
         INBOUND_UPDATES.labels("telegram", outcome).inc()
         return JSONResponse(method or {"ok": True})
+    if not _well_typed(event):
+        return _dropped("wrong_types")
     if event.callback_query_id and event.button_data and snooze_refused(event.button_data):
         # A snooze length no button offers (forged data): refused with the range, nothing
         # stored, recorded or sent, rather than clamped to a length the patient never chose.

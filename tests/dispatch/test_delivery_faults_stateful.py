@@ -11,8 +11,9 @@ quiet window. The providers' next answer may be scripted: Telegram's 429 with ``
 a 5xx, "bot was blocked", "chat not found"; Twilio's 429, a 5xx, 21610 (the number opted out),
 21211 (invalid number). Twilio's status callback for an SMS it took (delivered, or undelivered
 and failed: the message then goes to the patient's next channel) reaches ``medremind web``'s app,
-signed, sometimes twice. Time moves by seconds to hours; one worker, or two at once, drain what is
-due; a third claims rows and dies.
+signed, sometimes twice. The clinic cancels a message through the API (``POST
+/api/v1/messages/{id}/cancel``: only a pending one; 409 once a worker holds it). Time moves by
+seconds to hours; one worker, or two at once, drain what is due; a third claims rows and dies.
 
 After every step:
 - no message reaches a provider twice (a duplicate at 3 a.m. is the harm): again only on another
@@ -23,7 +24,8 @@ After every step:
 - nothing non-urgent is taken inside the patient's quiet window (at the worker's clock, in the
   patient's zone), nothing after its deadline, nothing without consent or to an address that
   said STOP, blocked the bot or was refused as opted out or invalid before;
-- no row is left leased, no row used more attempts than it may.
+- no row is left leased, no row used more attempts than it may;
+- a message the API said it cancelled stays cancelled and reaches no provider after that.
 A quiet day at the end (no more faults) leaves no message pending: each was sent, or ended with
 its reason.
 
@@ -59,6 +61,7 @@ from hypothesis.stateful import (
 from core.db import Database
 from core.settings import Settings, load_settings
 from core.templating import TemplateRenderer
+from medremind.api_keys import create_api_key
 from platforms.base import Channel
 from platforms.registry import build_senders
 from scheduler.buckets import BucketSet
@@ -189,6 +192,9 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             self.dispatcher: Dispatcher | None = None
             self.workers: list[Dispatcher] = []
             self.senders: list[Any] = []
+            self.api: dict[str, str] = {}  # the clinic's API key header
+            # Messages the API cancelled, with the number of drains made before.
+            self.cancelled: dict[int, int] = {}
 
         # -- set-up -----------------------------------------------------------------------
 
@@ -213,6 +219,9 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
 
             async def make() -> None:
                 org = await factories.create_organization(admin)
+                assert world.db.pool is not None
+                key = await create_api_key(world.db.pool, str(org["id"]), "clinic system")
+                self.api = {"Authorization": f"Bearer {key}"}
                 for zone, window, sms in zip(zones, windows, sms_first, strict=True):
                     k = next(_numbers)
                     chat, phone = str(810_000_000 + k), f"+1415557{k % 10000:04d}"
@@ -279,7 +288,8 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 lambda: admin.fetch(
                     "select status, last_error from scheduled_messages where id = any($1::uuid[])"
                     " and status not in ('sent', 'delivered')",
-                    [s.id for s in self.messages.values()],
+                    # The clinic's cancel is its own reason (the API answered it).
+                    [s.id for s in self.messages.values() if s.n not in self.cancelled],
                 )
             )
             for row in ended:
@@ -473,6 +483,21 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             call.report = status
             world.stats[f"reported {status}"] += 1
 
+        @rule(which=st.integers(0, 50))
+        def clinic_cancels_a_message(self, which: int) -> None:
+            """The clinic's system cancels one of its messages, whatever state it is in."""
+            if not self.messages:
+                return
+            sent = list(self.messages.values())[which % len(self.messages)]
+            answer = world.run(
+                lambda: world.web.post(f"/api/v1/messages/{sent.id}/cancel", headers=self.api)
+            )
+            assert answer.status_code in (200, 409), answer.text
+            if answer.status_code == 200:
+                assert answer.json()["status"] == "cancelled", answer.text
+                self.cancelled.setdefault(sent.n, self.drains)
+            world.stats[f"cancel {answer.status_code}"] += 1
+
         # -- time and the worker ------------------------------------------------------------
 
         @rule(seconds=st.sampled_from([1, 8, 45, 300, 1800, 3 * 3600, 9 * 3600]))
@@ -660,6 +685,23 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     mine,
                     dict(row),
                 )
+
+        @invariant()
+        def a_cancelled_message_stays_cancelled_and_unsent(self) -> None:
+            if not self.cancelled:
+                return
+            for c in self.calls:
+                before = self.cancelled.get(c.n)
+                assert before is None or c.drain <= before, (
+                    f"message {c.n} reached a provider after the API cancelled it: {c}"
+                )
+            ids = [self.messages[n].id for n in self.cancelled]
+            statuses = world.run(
+                lambda: admin.fetch(
+                    "select id, status from scheduled_messages where id = any($1::uuid[])", ids
+                )
+            )
+            assert all(r["status"] == "cancelled" for r in statuses), [dict(r) for r in statuses]
 
         @invariant()
         def nothing_taken_that_should_not_have_gone(self) -> None:

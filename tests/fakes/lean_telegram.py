@@ -15,7 +15,8 @@ Run it in its own process (so it shares no GIL with what it measures)::
 
 It prints its base URL on the first line of stdout, serves until stdin closes, then prints one
 JSON line of statistics: ``calls``, ``ok``, ``429`` (``429_chat`` of them for the per-chat
-limit), ``first_ok``, ``last_ok`` (epoch seconds) and ``methods`` (successful calls per method).
+limit), ``first_ok``, ``last_ok`` (epoch seconds), ``methods`` (successful calls per method),
+``distinct_texts`` and ``repeated_texts`` (sendMessage texts accepted more than once, how often).
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class LeanTelegram:
         self.last_ok: float | None = None
         self.ok_at: list[float] = []  # when calls succeeded (epoch seconds, first 100,000)
         self.methods: dict[str, int] = {}
+        # Texts accepted more than once (sendMessage), and how many distinct ones: a duplicate
+        # send is what a fleet's kill may cost, and these say which.
+        self._texts: dict[str, int] = {}
         self._recent: deque[float] = deque()
         self._ids = itertools.count(1000)
 
@@ -79,6 +83,8 @@ class LeanTelegram:
             "limited_at": self.limited_at,
             "limited_early": self.limited_early,
             "ok_at": self.ok_at,
+            "distinct_texts": len(self._texts),
+            "repeated_texts": {text: n for text, n in self._texts.items() if n > 1},
         }
 
     def answer(self, path: str, content_type: str, body: bytes) -> tuple[int, bytes]:
@@ -159,6 +165,9 @@ class LeanTelegram:
         if len(self.ok_at) < 100_000:
             self.ok_at.append(wall)
         self.methods[method] = self.methods.get(method, 0) + 1
+        if lowered == "sendmessage":
+            text = str(params.get("text", ""))
+            self._texts[text] = self._texts.get(text, 0) + 1
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
 

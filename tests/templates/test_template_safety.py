@@ -40,6 +40,12 @@ NESTED_LOOPS = (
     "{% for a in patient_name ~ clinic_name %}{% for b in patient_name ~ clinic_name %}"
     "{% for c in patient_name ~ clinic_name %}x{% endfor %}{% endfor %}{% endfor %}"
 )
+# Parts nested in parts: each checked and allowed, but 200 conditionals broke Jinja's compiler
+# (validate answered 500, and PUT saved a template no send could render), 120 {% if %} Python's
+# indentation limit, and 120 'and' cost 0.8 s of CPU to compile in every process.
+DEEP_CONDITIONALS = "{{ " + "'a' if patient_name else " * 200 + "'b' }}"
+DEEP_IFS = "{% if patient_name %}" * 120 + "x" + "{% endif %}" * 120
+DEEP_AND = "{{ " + "patient_name and " * 120 + "patient_name }}"
 # The attacks, and what the answer must name.
 HOSTILE = {
     "{{ patient_name * 10**6 }}": "arithmetic ('*') is not allowed",
@@ -50,6 +56,9 @@ HOSTILE = {
     "{{ patient_name.upper }}": "access to attribute 'upper' is not allowed",
     "{{ patient_name|upper|join(', ') }}": "the 'join' filter is not allowed",
     "{% set n = patient_name ~ patient_name %}{{ n }}": "{% set %} is not allowed",
+    DEEP_CONDITIONALS: "nested too deeply (more than 30 levels",
+    DEEP_IFS: "nested too deeply (more than 30 levels",
+    DEEP_AND: "nested too deeply (more than 30 levels",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,13 @@ from jinja2.exceptions import SecurityError, UndefinedError
 
 from core import sms_fit
 from core.template_measure import utf16_units
-from core.template_vocabulary import max_units
+from core.template_vocabulary import MAX_NESTING, max_units
 from core.templating import (
     KINDS,
     TELEGRAM_MAX_CHARS,
     WHATSAPP_MAX_CHARS,
     MessageTooLong,
+    TemplateNotAllowed,
     TemplateRenderer,
     UnknownTemplate,
     count_segments,
@@ -537,6 +539,31 @@ def test_deep_nesting_is_refused_not_a_crash(renderer: TemplateRenderer) -> None
         assert renderer.validate_custom(source, "sms", ALLOWED) == [
             "the template is nested too deeply (brackets, 'not' or filters)"
         ]
+
+
+@pytest.mark.parametrize(
+    "nest",
+    [
+        lambda n: "{{ " + "'a' if patient_name else " * n + "'b' }}",
+        lambda n: "{% if patient_name %}" * n + "x" + "{% endif %}" * n,
+        lambda n: "{{ " + "patient_name and " * n + "patient_name }}",
+        lambda n: "{{ patient_name" + "|title" * n + " }}",
+    ],
+    ids=["conditionals", "ifs", "and", "filters"],
+)
+def test_parts_nested_past_the_limit_are_refused_before_anything_compiles(
+    renderer: TemplateRenderer, nest: Callable[[int], str]
+) -> None:
+    """Checked and allowed, 150 nested conditionals broke Python's compiler at the first render
+    (the web's validate answered 500); 100 took 0.6 s to compile. Up to the limit they render."""
+    deep = "Hello\n" + nest(MAX_NESTING)
+    [problem] = renderer.validate_custom(deep, "email", ALLOWED)
+    assert problem.startswith("line 2: the template is nested too deeply (more than 30 levels")
+    with pytest.raises(TemplateNotAllowed, match="nested too deeply"):
+        renderer.render_custom(deep, {"patient_name": "Ann"}, "email")
+    fits = nest(MAX_NESTING - 3)  # the expression's own levels (output, name) count too
+    assert renderer.validate_custom(fits, "email", ALLOWED) == []
+    assert renderer.render_custom(fits, {"patient_name": "Ann"}, "email").text
 
 
 def test_empty_template(renderer: TemplateRenderer) -> None:

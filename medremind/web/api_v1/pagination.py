@@ -54,6 +54,9 @@ def decode_cursor(value: str | None, listing: str) -> tuple[datetime | None, uui
         named, at, row_id = fields if len(fields) == 3 else (listing, *fields)
         if named not in LISTINGS and not _DELIVERIES.fullmatch(named):
             raise ValueError("not one of ours")
+        # A forged cursor can hold any JSON: uuid.UUID(5) raises AttributeError, not ValueError.
+        if not isinstance(at, str) or not isinstance(row_id, str):
+            raise ValueError("not one of ours")
         parsed = datetime.fromisoformat(at)
         # Any aware time: a cursor carries a row's time as stored, and rows written in SQL (an
         # integration's insert into scheduled_messages) hold any year. A range here refused the
