@@ -39,6 +39,10 @@ const MESSAGES: Record<string, string> = {
   confirm_erasure: "To erase this patient, tick the box that confirms it: erasure cannot be undone.",
   too_long:
     "Message: too long for the chosen channel (WhatsApp takes 1,600 characters; SMS as many segments as the service allows, MEDREMIND_SMS_MAX_SEGMENTS). The table under the message shows each channel's length: shorten it, or choose another channel.",
+  message_too_long:
+    "Message: longer than a message can be (4,096 characters at most); nothing was sent. Shorten it (the line under the message counts it), or send it as two messages.",
+  message_not_found:
+    "That message was not found among your clinic's messages: it may have been erased with its patient. Reload the page to see the list as it is now.",
   not_pending: "That message is no longer pending, so it cannot be changed.",
   dose_not_due:
     "Not sent: this is a dose's reminder (\"Time for your dose\"), and its dose is not due yet. Sent now, the patient would take the dose early. It goes at its time; to tell the patient something before, write them a message (Compose).",

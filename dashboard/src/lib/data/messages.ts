@@ -233,11 +233,22 @@ export async function composeNames(tx: Tx, patientId: string): Promise<{ patient
   return row ?? null;
 }
 
-/** Cancel a pending message; false when it is no longer pending (or not visible). */
-export async function cancelMessage(tx: Tx, id: string): Promise<boolean> {
+/**
+ * Cancel a pending message. "not_found" when the clinician cannot see it (another clinic's id,
+ * or none: row-level security hides it, and the answer must not tell that it exists);
+ * "not_pending" when it is the clinic's but no longer pending.
+ */
+export async function cancelMessage(tx: Tx, id: string): Promise<"cancelled" | "not_pending" | "not_found"> {
   const rows = await tx`
     update scheduled_messages set status = 'cancelled', last_error = null
      where id = ${id} and status = 'pending' returning id`;
+  if (rows.length === 1) return "cancelled";
+  return (await messageVisible(tx, id)) ? "not_pending" : "not_found";
+}
+
+/** Whether message `id` is one the clinician may see (row-level security decides). */
+async function messageVisible(tx: Tx, id: string): Promise<boolean> {
+  const rows = await tx`select 1 from scheduled_messages where id = ${id}`;
   return rows.length === 1;
 }
 
@@ -268,12 +279,12 @@ export async function textVisible(tx: Tx, text: string): Promise<boolean> {
   return row?.visible ?? false;
 }
 
-export type SendNowOutcome = "sent" | "not_pending" | "unreachable" | "dose_not_due" | "moved";
+export type SendNowOutcome = "sent" | "not_pending" | "not_found" | "unreachable" | "dose_not_due" | "moved";
 
 /**
  * Make a pending message due now, as confirmed: `confirmedTime` is the scheduled time (epoch
- * milliseconds) the clinician was asked about. "not_pending" when it is no longer pending (or not
- * visible); "dose_not_due" for a medication reminder before its dose's time (lib/send-now.ts);
+ * milliseconds) the clinician was asked about. "not_pending" when it is no longer pending;
+ * "not_found" when the clinician cannot see it (another clinic's id); "dose_not_due" for a medication reminder before its dose's time (lib/send-now.ts);
  * "moved" when it is due at another time than the one confirmed; "unreachable" when no channel it
  * may take reaches its patient now (it would fail unsent at once). Refused, it is left as it was.
  */
@@ -283,7 +294,7 @@ export async function sendNow(tx: Tx, id: string, confirmedTime: number | null):
        from scheduled_messages m where m.id = $1 and m.status = 'pending' for update`,
     [id],
   );
-  if (!row) return "not_pending";
+  if (!row) return (await messageVisible(tx, id)) ? "not_pending" : "not_found";
   const verdict = sendNowVerdict(row, row.now);
   if (verdict.verdict === "dose_not_due") return "dose_not_due";
   if (verdict.verdict === "confirm" && confirmedTime !== row.scheduled_time.getTime()) return "moved";
