@@ -4,10 +4,12 @@
 //   without a word, and the cut text was sent. Now the whole text stays, the form says how long it
 //   is and how much to cut, and Send is refused naming Message: nothing is inserted.
 // - Scheduled messages: Cancel and Send now with another clinic's message id (a forged form) said
-//   "no longer pending", telling the clinician that id exists. Now both say "not found".
+//   "no longer pending", telling the clinician that id exists; Appointments' Cancel with another
+//   clinic's appointment id said "already closed". Now each says "not found".
 // Run by tests/dashboard/test_refusals_say_why_e2e.py.
 //
-// Environment: BASE_URL, ADMIN_EMAIL/_PASSWORD, PATIENT_NAME, OTHER_MESSAGE_ID, SCREENSHOT_DIR,
+// Environment: BASE_URL, ADMIN_EMAIL/_PASSWORD, PATIENT_NAME, OTHER_MESSAGE_ID, OTHER_APPOINTMENT_ID,
+// SCREENSHOT_DIR,
 // RESULT_FILE, CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,11 +20,11 @@ const browser = await launch();
 const result = {};
 let page;
 
-/** Put another clinic's message id into every form of the row. */
-async function forge(row) {
+/** Put another clinic's id (`name`: its variable) into every form of the row. */
+async function forge(row, name = "OTHER_MESSAGE_ID") {
   await row.locator('input[name="id"]').evaluateAll((inputs, id) => {
     for (const input of inputs) input.value = id;
-  }, env("OTHER_MESSAGE_ID"));
+  }, env(name));
 }
 
 try {
@@ -59,6 +61,17 @@ try {
   await said.waitFor();
   result.send_now_error = await text(said);
   await page.screenshot({ path: join(SHOTS, "forged-id-not-found.png"), fullPage: true });
+
+  log("Appointments: Cancel with another clinic's appointment id says not found");
+  await page.goto(`${BASE_URL}/appointments`);
+  const booked = page.getByTestId("appointment-row").filter({ hasText: env("PATIENT_NAME") });
+  await booked.getByRole("button", { name: /^Cancel appointment of/ }).click();
+  await booked.getByTestId("cancel-confirm").waitFor();
+  await forge(booked, "OTHER_APPOINTMENT_ID");
+  await booked.getByRole("button", { name: "Yes, cancel it" }).click();
+  const told = page.getByRole("alert").filter({ hasText: /not found|already closed/ });
+  await told.waitFor();
+  result.appointment_error = await text(told);
 } catch (error) {
   if (page) await page.screenshot({ path: join(SHOTS, "refusals-say-why-failure.png"), fullPage: true });
   throw error;

@@ -3,7 +3,8 @@ real ``medremind web`` (``dashboard/e2e/refusals-say-why.e2e.mjs``).
 
 Found last session: Compose's textarea cut a pasted text over 4,096 characters at the limit
 (``maxLength``) without a word, and the cut text was sent; Cancel (and Send now) with another
-clinic's message id said "no longer pending", which tells a forger that the id exists. Now the
+clinic's message id said "no longer pending", which tells a forger that the id exists (and
+Appointments' Cancel with another clinic's appointment id, "already closed"). Now the
 text is kept whole, said too long with how much to cut, and refused (nothing inserted); a
 forged id is "not found", and the other clinic's message stays as it was. Skipped without node
 and chromium.
@@ -35,6 +36,13 @@ async def test_a_long_paste_and_a_forged_id_are_refused_saying_why(
         admin_conn, other_org["id"], display_name="Otto Other", contacts={"sms": "+14155550172"}
     )
     other = await create_message(admin_conn, other_patient["id"], scheduled_time=later)
+    book = (
+        "insert into appointments (organization_id, patient_id, starts_at, location)"
+        " values ($1, $2, $3, 'Room 1') returning id"
+    )
+    tomorrow = later + timedelta(days=1)
+    own_visit = await admin_conn.fetchval(book, clinic.org_id, patient["id"], tomorrow)
+    other_visit = await admin_conn.fetchval(book, other_org["id"], other_patient["id"], tomorrow)
 
     result = run_dashboard_script(
         "refusals-say-why.e2e.mjs",
@@ -44,6 +52,7 @@ async def test_a_long_paste_and_a_forged_id_are_refused_saying_why(
             **clinic.admin_env,
             "PATIENT_NAME": "Rita Refused",
             "OTHER_MESSAGE_ID": str(other["id"]),
+            "OTHER_APPOINTMENT_ID": str(other_visit),
         },
     ).result
 
@@ -59,7 +68,15 @@ async def test_a_long_paste_and_a_forged_id_are_refused_saying_why(
     for said in (result["cancel_error"], result["send_now_error"]):
         assert said.startswith("That message was not found"), result
         assert "pending" not in said
-    rows = await admin_conn.fetch("select id, status, scheduled_time from scheduled_messages")
+    assert result["appointment_error"].startswith("That appointment was not found"), result
+    visits = await admin_conn.fetch("select id, status from appointments")
+    assert {r["id"]: r["status"] for r in visits} == {
+        own_visit: "scheduled",
+        other_visit: "scheduled",
+    }
+    rows = await admin_conn.fetch(
+        "select id, status, scheduled_time from scheduled_messages where kind = 'free_text'"
+    )
     assert {r["id"]: (r["status"], r["scheduled_time"]) for r in rows} == {
         own["id"]: ("pending", later),
         other["id"]: ("pending", later),

@@ -54,6 +54,8 @@ const MESSAGES: Record<string, string> = {
   not_failed: "Only a failed message can be re-sent; this one has not failed.",
   already_resent: "That message was re-sent already: its copy is in the list.",
   patient_erased: "That patient's data was erased: nothing is sent to them any more.",
+  appointment_not_found:
+    "That appointment was not found among your clinic's appointments: it may have been erased with its patient. Reload the page to see the list as it is now.",
   not_changed: "Nothing was changed: the item is already closed.",
   already_waiting:
     "Patient: already on the waitlist (in the list below). To change their days, hours or note, remove them and add them again.",

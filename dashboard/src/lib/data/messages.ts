@@ -2,6 +2,7 @@ import "server-only";
 import type { Tx } from "../db";
 import type { PatientReach } from "../compose";
 import { CONTACT_HINT } from "./patient-hint";
+import { visible } from "./visible";
 import { type SendNowFacts, sendNowVerdict } from "../send-now";
 
 /** scheduled_messages and their delivery attempts, as the clinician may see them. */
@@ -243,13 +244,7 @@ export async function cancelMessage(tx: Tx, id: string): Promise<"cancelled" | "
     update scheduled_messages set status = 'cancelled', last_error = null
      where id = ${id} and status = 'pending' returning id`;
   if (rows.length === 1) return "cancelled";
-  return (await messageVisible(tx, id)) ? "not_pending" : "not_found";
-}
-
-/** Whether message `id` is one the clinician may see (row-level security decides). */
-async function messageVisible(tx: Tx, id: string): Promise<boolean> {
-  const rows = await tx`select 1 from scheduled_messages where id = ${id}`;
-  return rows.length === 1;
+  return (await visible(tx, "message", id)) ? "not_pending" : "not_found";
 }
 
 /**
@@ -294,7 +289,7 @@ export async function sendNow(tx: Tx, id: string, confirmedTime: number | null):
        from scheduled_messages m where m.id = $1 and m.status = 'pending' for update`,
     [id],
   );
-  if (!row) return (await messageVisible(tx, id)) ? "not_pending" : "not_found";
+  if (!row) return (await visible(tx, "message", id)) ? "not_pending" : "not_found";
   const verdict = sendNowVerdict(row, row.now);
   if (verdict.verdict === "dose_not_due") return "dose_not_due";
   if (verdict.verdict === "confirm" && confirmedTime !== row.scheduled_time.getTime()) return "moved";
