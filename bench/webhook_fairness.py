@@ -8,10 +8,14 @@ clinic: the order in which a big clinic's nightly sync or an 08:00 peak writes t
 worker's ``WebhookSender`` (the checkout on ``PYTHONPATH``: run it with another checkout's path
 for before/after) drains them as ``medremind worker`` does, run again as soon as a pass ends.
 
+``--idle-clinics`` more clinics subscribe too but have nothing due (most of a big fleet's
+clinics at any moment), with ``--history`` delivered events each.
+
 One JSON line: how long until every other clinic's event was delivered, their latency from
-being written to delivered (p50, p99, max), the slow clinic's attempts by then, and the
-sender's CPU (this process: the sender, its database client and the bench's polling of the
-count, a query every 50 ms) per attempt recorded.
+being written to delivered (p50, p99, max), the slow clinic's attempts by then, the sender's
+CPU (this process: the sender, its database client and the bench's polling of the count, a
+query every 50 ms) per attempt recorded, and the wall time of the sender's claims (p50, p99,
+each rolled back, before the drain: what each claim costs the database while anything is due).
 
     .venv/bin/python bench/webhook_fairness.py --clinics 20 --events 20 --slow-events 100
 
@@ -90,7 +94,64 @@ async def _seed(conn: asyncpg.Connection, args: argparse.Namespace, port: int, k
         )
         await conn.execute(subscribe, org, f"http://127.0.0.1:{port}/fast", secret)
         await conn.execute(emit, org, args.events)
+    await conn.execute(
+        """
+        with orgs as (
+          insert into organizations (name)
+          select 'Idle ' || i from generate_series(1, $1) i returning id
+        ), subs as (
+          insert into webhook_subscriptions (organization_id, url, event_types, secret)
+          select id, 'http://127.0.0.1:9/idle', '{message.status}', $2 from orgs
+          returning id, organization_id
+        ), events as (
+          insert into webhook_events (organization_id, event_type, payload)
+          select organization_id, 'message.status', '{}' from subs, generate_series(1, $3)
+          returning id, organization_id
+        )
+        insert into webhook_deliveries
+          (event_id, subscription_id, organization_id, status, attempts, delivered_at)
+        select e.id, s.id, s.organization_id, 'delivered', 1, now()
+          from events e join subs s using (organization_id)
+        """,
+        args.idle_clinics,
+        secret,
+        args.history,
+    )
+    await conn.execute("analyze")
     return str(slow_sub)
+
+
+CLAIMS_TIMED = 30
+
+
+async def _claim_costs(pool: asyncpg.Pool, times: int) -> list[float]:
+    """Wall time (ms) of the sender's claim with everything due, ``times`` over, each rolled
+    back: the database's cost of one claim, without the pass's waits for a connection. The
+    checkout's own statements (a checkout before ``lock_claims`` runs the claim alone)."""
+    from core.sql import load_queries
+    from scheduler.webhook_sender import CONCURRENCY, LEASE_SECONDS, PER_SUBSCRIPTION
+
+    queries = load_queries("webhooks")
+    costs = []
+    for _ in range(times):
+        async with pool.acquire() as conn:
+            started = time.perf_counter()
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                if "lock_claims" in queries:
+                    await conn.execute(queries["lock_claims"])
+                await conn.fetch(
+                    queries["claim_deliveries"],
+                    datetime.now(UTC),
+                    CONCURRENCY,
+                    LEASE_SECONDS,
+                    PER_SUBSCRIPTION,
+                )
+            finally:
+                await transaction.rollback()
+            costs.append((time.perf_counter() - started) * 1000)
+    return costs
 
 
 async def _drain(url: str, args: argparse.Namespace, port: int) -> dict[str, object]:
@@ -109,8 +170,10 @@ async def _drain(url: str, args: argparse.Namespace, port: int) -> dict[str, obj
     )
     others = (
         "select count(*) from webhook_deliveries where subscription_id <> $1"
-        " and status = 'delivered'"
+        " and status = 'delivered' and subscription_id in"
+        " (select id from webhook_subscriptions where url not like '%/idle')"
     )
+    claim_ms = await _claim_costs(pool, CLAIMS_TIMED)
 
     async def passes() -> None:
         # As the worker runs it: a pass (which goes on while anything is due), then the poll.
@@ -138,7 +201,9 @@ async def _drain(url: str, args: argparse.Namespace, port: int) -> dict[str, obj
         for r in await conn.fetch(
             "select extract(epoch from d.delivered_at - e.created_at) * 1000 as ms"
             " from webhook_deliveries d join webhook_events e on e.id = d.event_id"
-            " where d.subscription_id <> $1 and d.status = 'delivered' order by 1",
+            " join webhook_subscriptions s on s.id = d.subscription_id"
+            " where d.subscription_id <> $1 and d.status = 'delivered'"
+            " and s.url not like '%/idle' order by 1",
             uuid.UUID(slow_sub),
         )
     ]
@@ -169,6 +234,12 @@ async def _drain(url: str, args: argparse.Namespace, port: int) -> dict[str, obj
         "slow_attempts": slow_attempts,
         "attempts_recorded": attempts,
         "sender_cpu_ms_per_attempt": round(1000 * cpu / max(attempts, 1), 3),
+        "idle_clinics": args.idle_clinics,
+        "claims": len(claim_ms),
+        "claim_ms_p50": round(statistics.median(claim_ms), 2) if claim_ms else None,
+        "claim_ms_p99": round(sorted(claim_ms)[int(0.99 * (len(claim_ms) - 1))], 2)
+        if claim_ms
+        else None,
     }
 
 
@@ -206,6 +277,10 @@ def main() -> None:
     parser.add_argument("--slow-events", type=int, default=100, help="the slow clinic's burst")
     parser.add_argument("--slow-seconds", type=float, default=30.0, help="its receiver's delay")
     parser.add_argument("--timeout", type=float, default=10.0, help="the sender's, per attempt")
+    parser.add_argument(
+        "--idle-clinics", type=int, default=0, help="more clinics subscribed, nothing due"
+    )
+    parser.add_argument("--history", type=int, default=0, help="delivered events of each idle one")
     parser.add_argument("--deadline", type=float, default=600.0, help="give up after (s)")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL")

@@ -16,7 +16,8 @@ delivery whose worker died is claimed again once its lease ran out.
 Fairness: a pass keeps up to ``CONCURRENCY`` posts in flight and claims more as each one ends
 (never more than it can start at once, so a claimed delivery never waits out its lease in the
 worker), and a claim takes at most ``PER_SUBSCRIPTION`` of one subscription in flight over the
-fleet (its live leases count; two claims at the same instant may each take that many). A
+fleet (its live leases count; claims take turns under a transaction's advisory lock, so two
+workers claiming at once cannot each take that many). A
 clinic whose endpoint answers slowly or never (each attempt up to 15 s) holds that many posts;
 the other clinics' webhooks go on in the rest. Before, a pass claimed the 50 oldest and waited
 for all of them: a burst of 100 events to an endpoint that timed out held every other clinic's
@@ -148,7 +149,8 @@ class WebhookSender:
             await session.close()
 
     async def _claim(self, now: datetime, free: int) -> list[asyncpg.Record]:
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(query("webhooks", "lock_claims"))
             rows: list[asyncpg.Record] = await conn.fetch(
                 query("webhooks", "claim_deliveries"), now, free, LEASE_SECONDS, PER_SUBSCRIPTION
             )

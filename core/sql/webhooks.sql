@@ -49,37 +49,57 @@ select d.id, d.event_id, e.event_type, e.payload, d.status, d.attempts, d.next_a
  order by d.created_at desc, d.id desc
  limit $5
 
+-- name: lock_claims
+-- Held by a claim's transaction until it commits: claims take turns over the fleet, so each one's
+-- statement (a new snapshot under READ COMMITTED) sees every lease taken before it, and the cap
+-- per subscription holds for all workers together, not per worker. A claim takes milliseconds.
+select pg_advisory_xact_lock(hashtextextended('webhook_deliveries claim', 7240312))
+
 -- name: claim_deliveries
 -- Due deliveries (and ones whose sender's lease ran out), leased to this sender, oldest first,
--- with at most $4 of each subscription in flight over the fleet (live leases count): one clinic's
--- endpoint that answers slowly or never holds $4 posts at most, and every other clinic's
--- webhooks go on beside it. Two workers claiming at the same instant may each take $4 (neither
--- sees the other's leases yet): a bound per worker then, not a lock. $1 now, $2 how many, $3
+-- with at most $4 of each subscription in flight over the fleet (live leases count; run after
+-- lock_claims in one transaction): one clinic's endpoint that answers slowly or never holds $4
+-- posts at most, and every other clinic's webhooks go on beside it. $1 now, $2 how many, $3
 -- lease seconds, $4 per subscription.
-with busy as (
+-- Only the subscriptions with a delivery not over are looked at, found by a skip scan of
+-- webhook_deliveries_subscription_due_idx (one index probe each): with thousands of clinics
+-- subscribed and a few of them with something due, a claim looked at every subscription
+-- (14-29 ms each; bench/webhook_fairness.py --idle-clinics).
+with recursive open_subscriptions (id) as (
+  (select subscription_id from webhook_deliveries
+    where status in ('pending', 'delivering')
+    order by subscription_id limit 1)
+  union all
+  select (select d.subscription_id from webhook_deliveries d
+           where d.status in ('pending', 'delivering') and d.subscription_id > o.id
+           order by d.subscription_id limit 1)
+    from open_subscriptions o
+   where o.id is not null
+), busy as (
   select subscription_id, count(*)::int as n from webhook_deliveries
    where status = 'delivering' and locked_until >= $1
    group by subscription_id
 ), candidates as (
   select c.id, c.next_attempt_at,
-         row_number() over (partition by s.id order by c.next_attempt_at) + coalesce(b.n, 0)
+         row_number() over (partition by o.id order by c.next_attempt_at) + coalesce(b.n, 0)
            as place
-    from webhook_subscriptions s
+    from open_subscriptions o
     cross join lateral (
       select d.id, d.next_attempt_at from webhook_deliveries d
-       where d.subscription_id = s.id
+       where d.subscription_id = o.id
          and ((d.status = 'pending' and d.next_attempt_at <= $1)
               or (d.status = 'delivering' and d.locked_until < $1))
        order by d.next_attempt_at
        limit $4
        for update of d skip locked
     ) c
-    left join busy b on b.subscription_id = s.id
+    left join busy b on b.subscription_id = o.id
    -- Idle (nothing due anywhere, most polls): one look at the due indexes, no subscription's.
-   where exists (select 1 from webhook_deliveries
-                  where status = 'pending' and next_attempt_at <= $1)
-      or exists (select 1 from webhook_deliveries
-                  where status = 'delivering' and locked_until < $1)
+   where o.id is not null
+     and (exists (select 1 from webhook_deliveries
+                   where status = 'pending' and next_attempt_at <= $1)
+          or exists (select 1 from webhook_deliveries
+                      where status = 'delivering' and locked_until < $1))
 ), due as (
   select id from candidates where place <= $4 order by next_attempt_at limit $2
 )

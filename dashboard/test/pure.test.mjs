@@ -113,6 +113,19 @@ describe("lengthProblem", () => {
   });
 });
 
+describe("messageTooLong", () => {
+  const { messageTooLong } = require("../.unit-build/sms.js");
+  test("counts characters as the API does (code points), names the cut", () => {
+    assert.equal(messageTooLong("a".repeat(4096)), null);
+    // 4,096 emoji are 8,192 UTF-16 units: one character each for the API's 4,096.
+    assert.equal(messageTooLong("\u{1F48A}".repeat(4096)), null);
+    assert.equal(
+      messageTooLong("a".repeat(5000)),
+      "Message: 5,000 characters, longer than a message can be (4,096 at most). Shorten it by 904 characters, or send it as two messages.",
+    );
+  });
+});
+
 describe("time", () => {
   test("wall-clock value in a zone, across the spring DST change", () => {
     // Europe/Madrid jumps from 02:00 to 03:00 local on 2026-03-29 (01:00 UTC).

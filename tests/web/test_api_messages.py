@@ -45,6 +45,10 @@ async def test_key_is_stored_hashed_and_revocable(client, admin_conn, api_key, a
 
 
 async def test_create_get_list_cancel(client, admin_conn, patient, auth):
+    # No quiet hours: at night in Berlin the answer would warn that they hold the message.
+    await admin_conn.execute(
+        "update organizations set default_quiet_start = '00:00', default_quiet_end = '00:00'"
+    )
     created = await client.post(
         "/api/v1/messages", json=_body(patient, priority=2, platform="telegram"), headers=auth
     )

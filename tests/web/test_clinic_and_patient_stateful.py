@@ -563,11 +563,32 @@ def machine_for(world: World, channels: tuple[str, ...] = CHANNELS) -> type[Rule
                 else:
                     assert response.status_code == 201, response.text
                     codes = [w["code"] for w in response.json()["warnings"]]
-                    assert codes == ([] if self._reachable() else ["patient_unreachable"])
-                    world.stats["message warned: unreachable"] += len(codes)
+                    # Inside the patient's quiet hours it waits for their end, and says so.
+                    quiet = ["quiet_hours"] if await self._quiet_at(when) else []
+                    unreachable = [] if self._reachable() else ["patient_unreachable"]
+                    assert codes == unreachable + quiet
+                    world.stats["message warned: unreachable"] += len(unreachable)
+                    world.stats["message warned: quiet hours"] += len(quiet)
                 await self._observe()
 
             world.run(send)
+
+        async def _quiet_at(self, at: datetime) -> bool:
+            """Whether the patient's quiet window (their own, else the clinic's, else the
+            service's) holds ``at`` in their zone."""
+            row = await world.admin.fetchrow(
+                """select p.timezone,
+                          coalesce(p.quiet_start, o.default_quiet_start) as quiet_start,
+                          coalesce(p.quiet_end, o.default_quiet_end) as quiet_end
+                     from patients p join organizations o on o.id = p.organization_id
+                    where p.id = $1""",
+                self.patient_id,
+            )
+            window = (
+                row["quiet_start"] or world.settings.quiet_hours_start,
+                row["quiet_end"] or world.settings.quiet_hours_end,
+            )
+            return in_quiet_hours(at, row["timezone"], *window)
 
         def _reachable(self) -> bool:
             """Whether a contact point of the patient's channel order may be written to: their

@@ -16,11 +16,18 @@ import {
   templateChoices,
 } from "@/lib/compose";
 import { fillForPatient, fillTemplate, templateMarkup, unknownPlaceholders } from "@/lib/placeholders";
-import { CHANNEL_LIMITS, smsCount } from "@/lib/sms";
+import { CHANNEL_LIMITS, messageTooLong, smsCount } from "@/lib/sms";
 import { TEMPLATE_ERRORS, errorMessage } from "@/lib/errors";
 
 /** The server's refusals of the message's text (lib/errors.ts), which mark the Message field. */
-const MESSAGE_ERRORS: readonly string[] = ["placeholder", "markup", "message_invisible", "direction_message", "too_long"];
+const MESSAGE_ERRORS: readonly string[] = [
+  "placeholder",
+  "markup",
+  "message_invisible",
+  "direction_message",
+  "too_long",
+  "message_too_long",
+];
 
 interface Props {
   /** Inserts the message(s) and redirects; a refusal comes back as an error code. */
@@ -101,12 +108,16 @@ export function ComposeForm({
   const unknown = source === "free" ? unknownPlaceholders(text) : [];
   // Other markup ({% if %}, WhatsApp's {{1}}) would reach the patient as typed: the server refuses it.
   const markup = source === "free" && unknown.length === 0 ? templateMarkup(text) : null;
+  // Said as it is typed or pasted; the server refuses it too (no maxLength: that cut a pasted
+  // text at the limit silently, and the cut text was sent).
+  const overLong = source === "free" ? messageTooLong(text) : null;
   // The server's refusal of the text itself marks the Message field.
   const messageRefused = state.error !== undefined && MESSAGE_ERRORS.includes(state.error);
   const messageDescribedBy = [
     "message-count",
     unknown.length > 0 ? "message-placeholders" : null,
     markup !== null ? "message-markup" : null,
+    overLong !== null ? "message-too-long" : null,
     messageRefused ? "compose-error" : null,
   ].filter(Boolean).join(" ");
   const shown =
@@ -327,11 +338,10 @@ export function ComposeForm({
                   id="message_content"
                   name="message_content"
                   required
-                  maxLength={4096}
                   value={text}
                   onChange={(e) => setText(e.target.value)}
                   aria-describedby={messageDescribedBy}
-                  aria-invalid={unknown.length > 0 || markup !== null || messageRefused ? true : undefined}
+                  aria-invalid={unknown.length > 0 || markup !== null || overLong !== null || messageRefused ? true : undefined}
                 />
                 <p id="message-count" className="hint" aria-live="polite">
                   {shown.length} characters as sent · SMS: {sms.segments} segment{sms.segments === 1 ? "" : "s"} ({sms.encoding})
@@ -343,6 +353,11 @@ export function ComposeForm({
                   <p id="message-placeholders" className="error" role="alert" data-testid="placeholder-warning">
                     Not filled in: {unknown.map((n) => `{{ ${n} }}`).join(", ")}. Only {"{{ patient_name }}"} and{" "}
                     {"{{ clinic_name }}"} are.
+                  </p>
+                ) : null}
+                {overLong !== null ? (
+                  <p id="message-too-long" className="error" role="alert" data-testid="too-long-warning">
+                    {overLong}
                   </p>
                 ) : null}
                 {markup !== null ? (

@@ -39,6 +39,10 @@ const MESSAGES: Record<string, string> = {
   confirm_erasure: "To erase this patient, tick the box that confirms it: erasure cannot be undone.",
   too_long:
     "Message: too long for the chosen channel (WhatsApp takes 1,600 characters; SMS as many segments as the service allows, MEDREMIND_SMS_MAX_SEGMENTS). The table under the message shows each channel's length: shorten it, or choose another channel.",
+  message_too_long:
+    "Message: longer than a message can be (4,096 characters at most); nothing was sent. Shorten it (the line under the message counts it), or send it as two messages.",
+  message_not_found:
+    "That message was not found among your clinic's messages: it may have been erased with its patient. Reload the page to see the list as it is now.",
   not_pending: "That message is no longer pending, so it cannot be changed.",
   dose_not_due:
     "Not sent: this is a dose's reminder (\"Time for your dose\"), and its dose is not due yet. Sent now, the patient would take the dose early. It goes at its time; to tell the patient something before, write them a message (Compose).",
@@ -50,6 +54,8 @@ const MESSAGES: Record<string, string> = {
   not_failed: "Only a failed message can be re-sent; this one has not failed.",
   already_resent: "That message was re-sent already: its copy is in the list.",
   patient_erased: "That patient's data was erased: nothing is sent to them any more.",
+  appointment_not_found:
+    "That appointment was not found among your clinic's appointments: it may have been erased with its patient. Reload the page to see the list as it is now.",
   not_changed: "Nothing was changed: the item is already closed.",
   already_waiting:
     "Patient: already on the waitlist (in the list below). To change their days, hours or note, remove them and add them again.",

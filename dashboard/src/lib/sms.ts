@@ -53,6 +53,30 @@ export const CHANNEL_LIMITS: Record<string, number> = {
 };
 
 /**
+ * The longest message Compose takes, in characters (Unicode code points, as the API counts its
+ * `text`: MAX_TEXT_LENGTH in medremind/web/api_v1/fields.py): Telegram's limit, and the longest
+ * text any channel sends whole.
+ */
+export const MESSAGE_MAX_CHARS = 4096;
+
+/** Characters of `text` as the API counts them: code points (an emoji is one, not two). */
+export function characterCount(text: string): number {
+  return Array.from(text).length;
+}
+
+/**
+ * Why a typed message is longer than a message may be, naming its length, the limit and how much
+ * to cut; null when it fits. Said as the clinician types or pastes (a textarea's maxLength cut a
+ * pasted text at the limit without a word, and the rest was sent cut short).
+ */
+export function messageTooLong(text: string): string | null {
+  const n = characterCount(text);
+  if (n <= MESSAGE_MAX_CHARS) return null;
+  const f = (x: number) => x.toLocaleString("en-US");
+  return `Message: ${f(n)} characters, longer than a message can be (${f(MESSAGE_MAX_CHARS)} at most). Shorten it by ${f(n - MESSAGE_MAX_CHARS)} characters, or send it as two messages.`;
+}
+
+/**
  * SMS segments the worker sends at most when no service has published its setting yet
  * (MEDREMIND_SMS_MAX_SEGMENTS' default). The running limit comes from the database
  * (`service_limits`, read by ./data/limits.ts) and is passed in as `maxSegments`.

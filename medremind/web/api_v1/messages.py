@@ -37,6 +37,7 @@ from medremind.web.api_v1.message_reach import check_consent, check_length, chec
 from medremind.web.api_v1.message_values import TEXT_KINDS, check_builtin_values, template_values
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, decode_cursor, page
+from medremind.web.api_v1.quiet_warning import quiet_hours_warning
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
 
@@ -166,12 +167,14 @@ class Message(BaseModel):
 
 
 class MessageWarning(BaseModel):
-    code: Literal["patient_unreachable"] = Field(
+    code: Literal["patient_unreachable", "quiet_hours"] = Field(
         description=(
             "`patient_unreachable`: no channel the message may take reaches the patient now"
             " (each contact point opted out, blocked or inactive, or none); it was accepted"
             " because it is due later, and fails unsent when due unless they can be reached"
-            " by then"
+            " by then. `quiet_hours`: the patient's quiet hours (their own, else the clinic's)"
+            " hold its time; it is sent when they end (the message names the instant), unless"
+            " `urgent`"
         )
     )
     field: str = Field(description="The request field it is about")
@@ -301,6 +304,17 @@ async def create_message(
             raise ValidationFailed("patient_id", "no such patient in your organization")
         check_consent(body.kind, reach)
         warnings = check_reach(body.platform, fallback, reach)
+        quiet = await quiet_hours_warning(
+            conn,
+            state.settings,
+            patient_id=body.patient_id,
+            org_id=org_id,
+            kind=body.kind,
+            urgent=body.urgent,
+            due=scheduled,
+        )
+        if quiet is not None:
+            warnings.append(quiet)
         if body.text is not None:
             check_length(
                 body.text, reach["route"], sms_max_segments=state.settings.sms_max_segments

@@ -2,6 +2,7 @@ import "server-only";
 import type { Tx } from "../db";
 import type { PatientReach } from "../compose";
 import { CONTACT_HINT } from "./patient-hint";
+import { visible } from "./visible";
 import { type SendNowFacts, sendNowVerdict } from "../send-now";
 
 /** scheduled_messages and their delivery attempts, as the clinician may see them. */
@@ -233,12 +234,17 @@ export async function composeNames(tx: Tx, patientId: string): Promise<{ patient
   return row ?? null;
 }
 
-/** Cancel a pending message; false when it is no longer pending (or not visible). */
-export async function cancelMessage(tx: Tx, id: string): Promise<boolean> {
+/**
+ * Cancel a pending message. "not_found" when the clinician cannot see it (another clinic's id,
+ * or none: row-level security hides it, and the answer must not tell that it exists);
+ * "not_pending" when it is the clinic's but no longer pending.
+ */
+export async function cancelMessage(tx: Tx, id: string): Promise<"cancelled" | "not_pending" | "not_found"> {
   const rows = await tx`
     update scheduled_messages set status = 'cancelled', last_error = null
      where id = ${id} and status = 'pending' returning id`;
-  return rows.length === 1;
+  if (rows.length === 1) return "cancelled";
+  return (await visible(tx, "message", id)) ? "not_pending" : "not_found";
 }
 
 /**
@@ -268,12 +274,12 @@ export async function textVisible(tx: Tx, text: string): Promise<boolean> {
   return row?.visible ?? false;
 }
 
-export type SendNowOutcome = "sent" | "not_pending" | "unreachable" | "dose_not_due" | "moved";
+export type SendNowOutcome = "sent" | "not_pending" | "not_found" | "unreachable" | "dose_not_due" | "moved";
 
 /**
  * Make a pending message due now, as confirmed: `confirmedTime` is the scheduled time (epoch
- * milliseconds) the clinician was asked about. "not_pending" when it is no longer pending (or not
- * visible); "dose_not_due" for a medication reminder before its dose's time (lib/send-now.ts);
+ * milliseconds) the clinician was asked about. "not_pending" when it is no longer pending;
+ * "not_found" when the clinician cannot see it (another clinic's id); "dose_not_due" for a medication reminder before its dose's time (lib/send-now.ts);
  * "moved" when it is due at another time than the one confirmed; "unreachable" when no channel it
  * may take reaches its patient now (it would fail unsent at once). Refused, it is left as it was.
  */
@@ -283,7 +289,7 @@ export async function sendNow(tx: Tx, id: string, confirmedTime: number | null):
        from scheduled_messages m where m.id = $1 and m.status = 'pending' for update`,
     [id],
   );
-  if (!row) return "not_pending";
+  if (!row) return (await visible(tx, "message", id)) ? "not_pending" : "not_found";
   const verdict = sendNowVerdict(row, row.now);
   if (verdict.verdict === "dose_not_due") return "dose_not_due";
   if (verdict.verdict === "confirm" && confirmedTime !== row.scheduled_time.getTime()) return "moved";

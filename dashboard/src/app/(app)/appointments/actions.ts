@@ -15,6 +15,7 @@ import {
   setAppointmentOutcome,
 } from "@/lib/data/appointments";
 import { wallTimePast } from "@/lib/data/wall-time";
+import { visible } from "@/lib/data/visible";
 import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
 
 /**
@@ -76,7 +77,7 @@ export async function rescheduleAppointmentAction(formData: FormData): Promise<v
   );
   if (moved === "past") redirect(back(formData, "reschedule_time_past"));
   if (moved instanceof SameTimeAppointment) redirect(back(formData, "reschedule_same_time", undefined, moved.existing));
-  redirect(back(formData, moved ? undefined : "not_changed"));
+  redirect(back(formData, moved ? undefined : await refusal(clinician.id, id)));
 }
 
 /** Cancel an appointment (its pending reminders are cancelled too). */
@@ -85,7 +86,7 @@ export async function cancelAppointmentAction(formData: FormData): Promise<void>
   const id = String(formData.get("id") ?? "");
   if (!isUuid(id)) redirect(back(formData, "not_found"));
   const ok = await asClinician(clinician.id, (tx) => cancelAppointment(tx, id));
-  redirect(back(formData, ok ? undefined : "not_changed"));
+  redirect(back(formData, ok ? undefined : await refusal(clinician.id, id)));
 }
 
 /** Record that the patient attended (`completed`) or did not come (`no_show`). */
@@ -96,5 +97,14 @@ export async function appointmentOutcomeAction(formData: FormData): Promise<void
   if (!isUuid(id)) redirect(back(formData, "not_found"));
   if (outcome !== "completed" && outcome !== "no_show") redirect(back(formData, "outcome"));
   const ok = await asClinician(clinician.id, (tx) => setAppointmentOutcome(tx, id, outcome as "completed" | "no_show"));
-  redirect(back(formData, ok ? undefined : "not_changed"));
+  redirect(back(formData, ok ? undefined : await refusal(clinician.id, id)));
+}
+
+/**
+ * Why a change of appointment `id` changed nothing: it is closed ("not_changed"), or the
+ * clinician cannot see it (another clinic's id in a forged form): "not found", which does not
+ * tell them it exists.
+ */
+async function refusal(clinicianId: string, id: string): Promise<string> {
+  return (await asClinician(clinicianId, (tx) => visible(tx, "appointment", id))) ? "not_changed" : "appointment_not_found";
 }

@@ -25,7 +25,7 @@ import { wallTimePast } from "@/lib/data/wall-time";
 import { groupConfirmProblem, reachVerdict, templateChannelProblem, templateNameFromForm } from "@/lib/compose";
 import { patientLabel } from "@/lib/patient-label";
 import { SAMPLE_LONGEST, fillForPatient, templateMarkup, unknownPlaceholders } from "@/lib/placeholders";
-import { lengthProblem } from "@/lib/sms";
+import { lengthProblem, messageTooLong } from "@/lib/sms";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { sqlState } from "@/lib/errors";
 import { typedText } from "@/lib/form-state";
@@ -104,10 +104,12 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
   if (
     (group ? search.length > 100 : !isUuid(patientId)) ||
     !(PLATFORMS as readonly string[]).includes(platform) ||
-    (content !== null && (!content || content.length > 4096))
+    (content !== null && !content)
   ) {
     return { error: "invalid" };
   }
+  // Named, not "invalid": the form no longer cuts a pasted text at the limit (the API's 422 too).
+  if (content !== null && messageTooLong(content) !== null) return { error: "message_too_long" };
   if (content !== null && unknownPlaceholders(content).length > 0) return { error: "placeholder" };
   // As the API refuses a message's text (422): markup reaches the patient as typed.
   if (content !== null && templateMarkup(content) !== null) return { error: "markup" };
@@ -228,13 +230,14 @@ function withParam(url: string, name: string, value: string): string {
 export async function cancelMessageAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = messageId(formData);
-  const ok = await asClinician(clinician.id, (tx) => cancelMessage(tx, id));
+  const outcome = await asClinician(clinician.id, (tx) => cancelMessage(tx, id));
   const back = backTo(formData);
-  redirect(ok ? back : `${back}${back.includes("?") ? "&" : "?"}error=not_pending`);
+  redirect(outcome === "cancelled" ? back : withParam(back, "error", outcome === "not_found" ? "message_not_found" : "not_pending"));
 }
 
 const SEND_NOW_ERRORS: Record<Exclude<SendNowOutcome, "sent">, string> = {
   not_pending: "not_pending",
+  not_found: "message_not_found",
   unreachable: "unreachable_now",
   dose_not_due: "dose_not_due",
   moved: "send_now_moved",

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// What the dashboard says when it refuses, found using it last session:
+// - Compose: a text pasted over 4,096 characters was cut at the limit by the textarea's maxLength
+//   without a word, and the cut text was sent. Now the whole text stays, the form says how long it
+//   is and how much to cut, and Send is refused naming Message: nothing is inserted.
+// - Scheduled messages: Cancel and Send now with another clinic's message id (a forged form) said
+//   "no longer pending", telling the clinician that id exists; Appointments' Cancel with another
+//   clinic's appointment id said "already closed". Now each says "not found".
+// Run by tests/dashboard/test_refusals_say_why_e2e.py.
+//
+// Environment: BASE_URL, ADMIN_EMAIL/_PASSWORD, PATIENT_NAME, OTHER_MESSAGE_ID, OTHER_APPOINTMENT_ID,
+// SCREENSHOT_DIR,
+// RESULT_FILE, CHROMIUM_PATH.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BASE_URL, SHOTS, env, launch, log, signIn } from "./browser.mjs";
+
+const text = async (locator) => ((await locator.textContent()) ?? "").replace(/\s+/g, " ").trim();
+const browser = await launch();
+const result = {};
+let page;
+
+/** Put another clinic's id (`name`: its variable) into every form of the row. */
+async function forge(row, name = "OTHER_MESSAGE_ID") {
+  await row.locator('input[name="id"]').evaluateAll((inputs, id) => {
+    for (const input of inputs) input.value = id;
+  }, env(name));
+}
+
+try {
+  page = await signIn(browser, env("ADMIN_EMAIL"), env("ADMIN_PASSWORD"));
+
+  log("Compose: a pasted text of 5,000 characters is kept whole, said too long, and refused");
+  await page.goto(`${BASE_URL}/messages/new`);
+  await page.getByLabel("Patient", { exact: true }).selectOption({ label: env("PATIENT_NAME") });
+  const long = "Your test results are ready. ".repeat(180).slice(0, 5000);
+  await page.getByLabel("Message", { exact: true }).fill(long);
+  result.kept_length = (await page.getByLabel("Message", { exact: true }).inputValue()).length;
+  result.warning = await text(page.getByTestId("too-long-warning"));
+  await page.getByRole("button", { name: "Send now" }).click();
+  await page.getByTestId("compose-error").waitFor();
+  result.refused = await text(page.getByTestId("compose-error"));
+  result.invalid = await page.getByLabel("Message", { exact: true }).getAttribute("aria-invalid");
+  await page.screenshot({ path: join(SHOTS, "compose-too-long.png"), fullPage: true });
+
+  log("Scheduled messages: Cancel with another clinic's message id says not found");
+  await page.goto(`${BASE_URL}/messages?status=pending`);
+  const row = page.getByTestId("message-row").filter({ hasText: env("PATIENT_NAME") });
+  const said = page.getByRole("alert").filter({ hasText: /not found|no longer pending/ });
+  await forge(row);
+  await row.getByRole("button", { name: /^Cancel message/ }).click();
+  await said.waitFor();
+  result.cancel_error = await text(said);
+
+  log("Send now with another clinic's message id says not found");
+  await page.goto(`${BASE_URL}/messages?status=pending`);
+  await row.getByRole("button", { name: /^Send now/ }).click();
+  await row.getByTestId("send-now-confirm").waitFor();
+  await forge(row);
+  await row.getByRole("button", { name: "Yes, send now" }).click();
+  await said.waitFor();
+  result.send_now_error = await text(said);
+  await page.screenshot({ path: join(SHOTS, "forged-id-not-found.png"), fullPage: true });
+
+  log("Appointments: Cancel with another clinic's appointment id says not found");
+  await page.goto(`${BASE_URL}/appointments`);
+  const booked = page.getByTestId("appointment-row").filter({ hasText: env("PATIENT_NAME") });
+  await booked.getByRole("button", { name: /^Cancel appointment of/ }).click();
+  await booked.getByTestId("cancel-confirm").waitFor();
+  await forge(booked, "OTHER_APPOINTMENT_ID");
+  await booked.getByRole("button", { name: "Yes, cancel it" }).click();
+  const told = page.getByRole("alert").filter({ hasText: /not found|already closed/ });
+  await told.waitFor();
+  result.appointment_error = await text(told);
+} catch (error) {
+  if (page) await page.screenshot({ path: join(SHOTS, "refusals-say-why-failure.png"), fullPage: true });
+  throw error;
+} finally {
+  writeFileSync(env("RESULT_FILE"), JSON.stringify(result, null, 2));
+  await browser.close();
+}
+log("done");
