@@ -296,10 +296,11 @@ async def _stale(turn: Turn) -> None:
 
 
 async def _too_long(turn: Turn) -> None:
+    """One message that says the limit: the step's options again at a question, else /help."""
     if turn.conv.step != IDLE and turn.conv.step in STEPS:
-        await reprompt(turn, "too_long")
+        await reprompt(turn, "too_long", max=MAX_INPUT_CHARS)
         return
-    turn.say(f"{turn.t('too_long')} {turn.t('not_understood')}")
+    turn.say(turn.t("too_long_idle", max=MAX_INPUT_CHARS))
 
 
 async def _keyword(turn: Turn) -> bool:
