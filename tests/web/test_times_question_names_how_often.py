@@ -75,3 +75,29 @@ async def test_the_question_names_how_often_and_reads_what_it_names(
     if channel == "sms":
         assert count_segments(asked)[0] == "GSM-7", asked
     assert (await say(typed)).startswith(suggested)
+
+
+@pytest.mark.parametrize(
+    ("locale", "typed", "kept"),
+    [
+        ("es", "8 de la mañana y 9 de la noche", "Horas por ahora: 8:00, 21:00."),
+        ("es", "a las 14h", "Horas por ahora: 14:00."),
+        ("en", "7 in the morning and 9 in the evening", "Times so far: 7:00 AM, 9:00 PM."),
+    ],
+)
+async def test_times_said_with_the_part_of_the_day(
+    web_wa: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    org: asyncpg.Record,
+    locale: str,
+    typed: str,
+    kept: str,
+) -> None:
+    """ "8 de la mañana y 9 de la noche", "a las 14h": how people say times was "No he podido
+    leer esa hora" (found by hand in medremind dev's console, a Spanish patient)."""
+    await factories.create_patient(admin_conn, org["id"], contacts={"sms": NUMBER}, locale=locale)
+    say = sms_chat(web_wa, fake_twilio, NUMBER)
+    for text in ("/add", "Amoxicillin", "500 mg"):
+        await say(text)
+    assert (await say(typed)).startswith(kept)
