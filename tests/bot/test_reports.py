@@ -216,6 +216,7 @@ async def flies_to_tokyo(
     await bot.press(chat, "Time zone")
     await bot.send(chat, "Asia/Tokyo")
     await bot.press(chat, "Yes")
+    await bot.press(chat, "Travelling")  # "moved or travelling?"
     zones = await admin_conn.fetchrow(
         "select timezone, home_timezone from patients where id = $1", patient_id
     )
