@@ -15,13 +15,11 @@ import asyncpg
 import httpx
 
 from core.db import Database
-from core.settings import Settings
-from medremind.web import create_app
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.web.chat import Clock, sms_chat, twilio_inbound, worker
-from tests.web.conftest import make_client
 from tests.web.test_answer_router import _reminder
+from tests.web.test_times_question_names_how_often import web_wa  # noqa: F401  (fixture)
 
 NUMBER = "+14155550178"
 
@@ -75,10 +73,7 @@ async def test_bare_command_words_run_their_commands(
 
 
 async def test_over_whatsapp_too(
-    web_settings: Settings,
-    db: Database,
-    wa_senders: dict,
-    chat_clock: Clock,
+    web_wa: httpx.AsyncClient,  # noqa: F811  (the fixture imported above)
     admin_conn: asyncpg.Connection,
     fake_twilio: FakeTwilio,
     org: asyncpg.Record,
@@ -87,16 +82,7 @@ async def test_over_whatsapp_too(
     patient = await factories.create_patient(
         admin_conn, org["id"], contacts={"whatsapp": number}, locale="es"
     )
-    app = create_app(
-        web_settings,
-        database=db,
-        senders=wa_senders,
-        clock=chat_clock,
-        bot_username="medremind_test_bot",
-        detach_processing=False,
-    )
-    async with make_client(app) as web:
-        said = await sms_chat(web, fake_twilio, f"whatsapp:{number}")("Pausa")
+    said = await sms_chat(web_wa, fake_twilio, f"whatsapp:{number}")("Pausa")
     assert said.startswith("Todos los recordatorios están en pausa."), said
     paused = "select reminders_paused from patients where id = $1"
     assert await admin_conn.fetchval(paused, patient["id"]) is True
