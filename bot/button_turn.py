@@ -33,7 +33,13 @@ from bot import texts
 from bot.context import BotContext
 from bot.delivery import send_replies
 from bot.dialogs.answers import FINAL_STATUSES, already_recorded_text
-from bot.reply_rows import REPLY_LIFETIME_SECONDS, StoredReplies, StoredReply, fit_segments
+from bot.reply_rows import (
+    RECORDED_KEY,
+    REPLY_LIFETIME_SECONDS,
+    StoredReplies,
+    StoredReply,
+    fit_segments,
+)
 from core.answer_buttons import parse_dose_data
 from core.logs import mark_sensitive
 from core.messages import OutboundMessage
@@ -113,12 +119,14 @@ def _reply_texts_json() -> str:
     return json.dumps(reply_texts(), ensure_ascii=False)
 
 
-def _reply_payload(event: InboundEvent) -> dict[str, str]:
+def _reply_payload(event: InboundEvent) -> dict[str, str | bool]:
     """The reply row's payload, as ``bot.reply_rows.store_replies`` writes it for one text: the
-    Telegram bot the person wrote to, when not the default, so a retry leaves from it too."""
+    Telegram bot the person wrote to, when not the default, so a retry leaves from it too. Every
+    reply of this turn says what was recorded (taken, skipped, already so): not superseded."""
+    payload: dict[str, str | bool] = {RECORDED_KEY: True}
     if event.to_address is not None and event.channel is Channel.TELEGRAM:
-        return {REPLY_BOT_KEY: event.to_address}
-    return {}
+        payload[REPLY_BOT_KEY] = event.to_address
+    return payload
 
 
 # id(sender) -> (sender, whether every reply text goes out as one message of it).

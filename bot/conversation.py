@@ -44,6 +44,9 @@ class Reply:
     # buttons where the channel has real ones (Telegram, WhatsApp) and never numbered replies,
     # where "2" would be the second option (60) instead of 2 (bot.steps.Step.typed_labels).
     typed_labels: bool = False
+    # Says what was recorded ("Taken at 8:00 AM: your dose"): still true later, so a newer reply
+    # to the chat does not supersede it unsent (bot.reply_rows, migration 20260101017150).
+    recorded: bool = False
 
 
 @dataclass(slots=True)

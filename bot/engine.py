@@ -191,8 +191,12 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
     """Nothing open accepts the input: say what can be answered now (the newest question)."""
     name = _command_without_slash(turn.text)
     if name is not None:
-        # The command it names, and what else waits for an answer, if anything does.
-        turn.say(turn.t("command_without_slash", command=f"/{name}"))
+        # "PAUSA" over SMS, where a slash is a chore to type and carriers' own words (STOP,
+        # HELP) are bare: it was told "send /pause (with the slash)", in English, and nothing
+        # paused. Nothing open took the word, so it is no answer: the command runs (those that
+        # erase or change much ask first, as with the slash), then what else waits is named.
+        turn.text = f"/{name}"
+        await _command(turn)
         _mention_waiting(turn, questions)
         return
     waiting = routing.waiting_questions(questions)
@@ -254,7 +258,7 @@ def _looks_like_answer(text: str) -> bool:
 def _command_without_slash(text: str) -> str | None:
     """The command a bare word names ("pause", "Today", "hoy"): on SMS people type it without the
     slash, and "Nothing is waiting for an answer" left them believing it was done, or not
-    understood."""
+    understood; "send /pause (with the slash)" left a Spanish patient's PAUSA undone."""
     word = texts.fold_label(text)
     return word if word in COMMANDS else keywords.COMMAND_WORDS_ES.get(word)
 
@@ -296,10 +300,11 @@ async def _stale(turn: Turn) -> None:
 
 
 async def _too_long(turn: Turn) -> None:
+    """One message that says the limit: the step's options again at a question, else /help."""
     if turn.conv.step != IDLE and turn.conv.step in STEPS:
-        await reprompt(turn, "too_long")
+        await reprompt(turn, "too_long", max=MAX_INPUT_CHARS)
         return
-    turn.say(f"{turn.t('too_long')} {turn.t('not_understood')}")
+    turn.say(turn.t("too_long_idle", max=MAX_INPUT_CHARS))
 
 
 async def _keyword(turn: Turn) -> bool:

@@ -71,9 +71,9 @@ OPT_OUT_CHANNELS = KEYWORD_CHANNELS | COMMAND_OPT_OUT_CHANNELS
 
 # The bot's commands as Spanish speakers type them without the slash, folded as
 # :func:`bot.texts.fold_label` folds (lower case, no accents). The English words are the command
-# names themselves ("today", "pause"); bot.engine names the command back ("send /today") as it
-# does for those, and runs nothing on a guess. A carrier keyword never reaches them on SMS
-# (CANCELAR is an opt-out there, REANUDAR an opt-in only while opted out).
+# names themselves ("today", "pause"); bot.engine runs the command a bare word names when nothing
+# open takes the word, as it does for those. A carrier keyword never reaches them on SMS
+# (CANCELAR is an opt-out there, AYUDA is HELP, REANUDAR an opt-in only while opted out).
 COMMAND_WORDS_ES: dict[str, str] = {
     "hoy": "today",
     "medicinas": "meds", "medicamentos": "meds",

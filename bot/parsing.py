@@ -41,8 +41,30 @@ _TIME_WORDS: dict[str, str] = {
     "noche": "bedtime",
 }
 _TIME_RE = re.compile(
-    r"^(?P<h>\d{1,2})(?:\s*[:.h]\s*(?P<m>\d{2}))?\s*(?P<ap>a\.?\s*m\.?|p\.?\s*m\.?|am|pm)?$"
+    r"^(?:at\s+|a\s+las?\s+)?(?P<h>\d{1,2})(?:\s*[:.h]\s*(?P<m>\d{2}))?"
+    r"\s*(?:(?P<ap>a\.?\s*m\.?|p\.?\s*m\.?|am|pm)|(?:h|hs|hrs?|horas?|o'?clock)\.?"
+    r"|(?P<part>(?:de|del|in|at)\s+(?:la\s+|the\s+)?\w+))?$"
 )
+# The part of the day a time is said with ("8 de la tarde", "9 in the evening", as Spanish and
+# English speakers say times without a 24-hour clock: "I couldn't read that time" before), and
+# the hours (1-12 as said) each part reads, as the 24-hour hour. An hour a part does not take
+# ("3 de la noche") is not guessed.
+_DAY_PARTS: dict[str, dict[int, int]] = {
+    "morning": {h: h for h in range(1, 12)},
+    "afternoon": {12: 12} | {h: h + 12 for h in range(1, 7)},
+    # Spanish "tarde" runs into the evening: "8 de la tarde" is 20:00.
+    "tarde": {12: 12} | {h: h + 12 for h in range(1, 10)},
+    "evening": {h: h + 12 for h in range(5, 12)},
+    "night": {12: 0} | {h: h + 12 for h in range(7, 12)},
+    "small_hours": {12: 0} | {h: h for h in range(1, 7)},
+}
+_PART_WORDS: dict[str, str] = {
+    "de la manana": "morning", "in the morning": "morning",
+    "de la tarde": "tarde", "in the afternoon": "afternoon",
+    "in the evening": "evening",
+    "de la noche": "night", "at night": "night",
+    "de la madrugada": "small_hours",
+}  # fmt: skip
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_WORDS: dict[str, int] = {
@@ -115,7 +137,8 @@ def fold(text: str) -> str:
 
 
 def parse_time(text: str) -> time | None:
-    """``8:00``, ``20:30``, ``8pm``, ``8.30``, ``8 h``, ``morning``: a time of day, or ``None``."""
+    """``8:00``, ``20:30``, ``8pm``, ``8.30``, ``8 h``, ``20h``, ``a las 9``, ``8 de la tarde``,
+    ``morning``: a time of day, or ``None``."""
     raw = text.strip().lower()
     if raw in _TIME_WORDS:
         return QUICK_TIMES[_TIME_WORDS[raw]]
@@ -127,6 +150,10 @@ def parse_time(text: str) -> time | None:
         return None
     hour = int(match["h"])
     minute = int(match["m"] or 0)
+    if match["part"]:
+        part = _PART_WORDS.get(fold(" ".join(match["part"].split())))
+        said = _DAY_PARTS[part].get(hour) if part is not None else None
+        return None if said is None or minute > 59 else time(said, minute)
     ampm = (match["ap"] or "").replace(".", "").replace(" ", "")
     if ampm:
         if not 1 <= hour <= 12:

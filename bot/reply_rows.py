@@ -48,6 +48,9 @@ from scheduler.dispatch_config import default_worker_id
 # the row expired rather than send it; a newer reply to the chat supersedes it sooner (migration
 # 20260101016950).
 REPLY_LIFETIME_SECONDS = 30 * 60
+# The payload key of a reply that says what was recorded (bot.conversation.Reply.recorded): a
+# newer reply does not supersede it (migration 20260101017150), its half hour still holds.
+RECORDED_KEY = "recorded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +155,7 @@ async def store_replies(
     """
     sender = ctx.senders.get(channel)
     messages: list[tuple[OutboundMessage, bool]] = []
+    recorded: list[bool] = []
     for reply, options in zip(replies, rendered, strict=True):
         mark_sensitive(reply.text)
         message = to_outbound(reply, options)
@@ -160,6 +164,7 @@ async def store_replies(
         check_files(message.attachments)
         parts = fit_segments(sender, message) if sender is not None else [message]
         messages.extend((part, reply.edit and len(parts) == 1) for part in parts)
+        recorded.extend(reply.recorded for _ in parts)
     if not messages:
         return StoredReplies(channel, address, (), 0.0)
     ids = [uuid4() for _ in messages]
@@ -167,6 +172,8 @@ async def store_replies(
     payloads: list[dict[str, Any]] = []
     for n, (message, _edit) in enumerate(messages):
         payload: dict[str, Any] = {}
+        if recorded[n]:
+            payload[RECORDED_KEY] = True  # Reply.recorded: not superseded
         if telegram_bot is not None and channel is Channel.TELEGRAM:
             payload["telegram_bot"] = telegram_bot  # platforms.telegram_bots.REPLY_BOT_KEY
         if message.options:

@@ -110,8 +110,22 @@ async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> 
         turn.say(turn.t("answer_medicine_deleted"), edit=edit)
 
 
+def said_at(turn: Turn) -> datetime:
+    """When the patient said what the turn answers: a message Telegram delivered late was
+    written earlier (platforms.base.InboundEvent.written_at). A Taken typed at 8:05 PM during
+    an outage and delivered at 8:30 AM was recorded taken at 8:30 AM, and told "Taken at 8:30
+    AM", a time the patient never said; the dose's answer carries the time it was written."""
+    written = turn.event.written_at
+    if written is None:
+        return turn.now
+    return min(turn.now, datetime.fromtimestamp(written, turn.now.tzinfo))
+
+
 async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
     recorder = _scheduler_recorder()
+    # Taken and Skip at the time they were said; a snooze counts from now (its reminder comes
+    # after this turn, never in the past).
+    at = said_at(turn)
     if answer.answer in FINAL_STATUSES and turn.conv.patient_id is not None and recorder:
         # Taken or skipped: one statement checks the dose is this patient's and records it.
         try:
@@ -120,7 +134,7 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
                 answer.dose_event_id,
                 answer.answer,
                 channel=turn.conv.channel.value,
-                at=turn.now,
+                at=at,
                 patient_id=turn.conv.patient_id,
             )
         except MedicationDeleted:
@@ -167,7 +181,7 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
         return
     timezone = turn.patient["timezone"] if turn.patient is not None else "UTC"
     if answer.answer == "taken":
-        message = taken_text(turn.locale, turn.now, timezone, what)
+        message = taken_text(turn.locale, at, timezone, what)
     elif answer.answer == "snoozed":
         message = snoozed_text(
             turn.locale, turn.now, until, timezone, what, sms=turn.conv.channel == Channel.SMS
@@ -187,7 +201,7 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
         return
     else:
         message = turn.t("answer_skipped", what=what)
-    turn.say(message, edit=edit)
+    turn.replies.append(Reply(text=message, edit=edit, recorded=True))
 
 
 def again_lengths(chosen: int | None) -> tuple[int, ...]:
@@ -317,7 +331,7 @@ async def record_dose_answer(turn: Turn, answer: DoseAnswer) -> Any:
             answer.dose_event_id,
             answer.answer,
             channel=turn.conv.channel.value,
-            at=turn.now,
+            at=turn.now if answer.answer == "snoozed" else said_at(turn),
             snooze_minutes=answer.snooze_minutes,
         )
     return await _fallback_record(turn, answer)

@@ -352,6 +352,12 @@ async def zone_told_around_command(turn: Turn, command_name: str) -> AsyncIterat
       /settings (its menu names the zone and offers to change it), nor for a /start that asks
       onboarding's question again.
 
+    - From /settings, for a patient keeping home times elsewhere (and at "moved or
+      travelling?" itself), the zone is kept as a trip, and said so: "reminders follow it" was
+      untrue, and the question was never asked. It follows the command's answer when the
+      command left nothing of its own to answer (/today, /pause); else the note says how to
+      tell a move (bot.dialogs.zone_moves).
+
     Either way the note opens the command's answer, in the same message: one inbound, one reply
     (an SMS patient pays for each; the stateful answer router test holds every turn to one).
     /settings at the confirmation keeps the zone without it: its menu names the zone.
@@ -359,9 +365,18 @@ async def zone_told_around_command(turn: Turn, command_name: str) -> AsyncIterat
     at = len(turn.replies)
     settled = await _settle_pending_zone(turn, command_name)
     if settled is not None:
+        note, away = settled
         yield
-        if command_name != "settings":
-            _open_answer_with(turn, at, settled)
+        if command_name == "settings":
+            return
+        # Kept as a trip: the question the command skipped follows its answer where it can,
+        # else the note says how to say they moved.
+        ask = away is not None and zone_moves.question_fits_after(turn, command_name, at)
+        if away is not None and not ask:
+            note += " " + turn.t("timezone_moved_hint", zone=away)
+        _open_answer_with(turn, at, note)
+        if ask:
+            await zone_moves.ask_after_command(turn)
         return
     unchosen = _zone_unchosen(turn) and command_name != "settings"
     yield
@@ -385,18 +400,28 @@ def _open_answer_with(turn: Turn, at: int, note: str) -> None:
     turn.replies.insert(at, turn.replies.pop())
 
 
-async def _settle_pending_zone(turn: Turn, command_name: str) -> str | None:
-    """At the confirmation step: keep the chosen zone (the zone in effect for /cancel); the note
-    that says which one reminders follow. None at any other step."""
+async def _settle_pending_zone(turn: Turn, command_name: str) -> tuple[str, str | None] | None:
+    """At the confirmation step: keep the chosen zone (the zone in effect for /cancel); at
+    "moved or travelling?" (bot.dialogs.zone_moves) the zone is kept already. The note that says
+    which zone reminders follow, and, when they keep home times elsewhere (a trip, until the
+    patient says they moved), that zone; None at any other step."""
+    step_name = turn.conv.step
     pending = turn.conv.data.get("timezone")
-    if turn.conv.step != "timezone_confirm" or not pending or turn.conv.patient_id is None:
+    at_confirmation = step_name == "timezone_confirm" and pending
+    if not (at_confirmation or step_name == "zone_moved") or turn.conv.patient_id is None:
         return None
     key = "timezone_unchanged"
-    if command_name != "cancel":
+    if command_name != "cancel" or not at_confirmation:
         await keep_chosen_zone(turn)
         key = "timezone_kept"
-    zone = turn.patient["timezone"] if turn.patient is not None else pending
-    return turn.t(key, zone=zone, time=local_time_text(turn, zone))
+    p = turn.patient
+    zone = p["timezone"] if p is not None else str(pending or "UTC")
+    time_now = local_time_text(turn, zone)
+    if key == "timezone_kept" and p is not None and zone_moves.kept_as_trip(p):
+        # "Reminders follow it" was untrue: a 'home' patient's keep their home's times.
+        note = turn.t("timezone_kept_away", zone=zone, time=time_now, home=p["home_timezone"])
+        return note, zone
+    return turn.t(key, zone=zone, time=time_now), None
 
 
 async def keep_chosen_zone(turn: Turn) -> None:

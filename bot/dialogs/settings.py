@@ -469,6 +469,11 @@ async def set_caregiver_delay(turn: Turn) -> None:
         if username is None:
             turn.say(turn.t("caregiver_link_unavailable"))
         else:
+            zone_note = same_zone_note(turn, data)
+            if zone_note:
+                # As the other channels' "Saved." says it; a message of its own, before the
+                # link (which must stay one SMS, never cut).
+                turn.say(zone_note.strip())
             await caregiver_links.offer_link(turn, username)
         finish(turn)
         return

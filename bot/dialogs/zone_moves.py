@@ -11,17 +11,24 @@ the next one said on both clocks).
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.conversation import Turn
 from bot.dialogs.replanning import replan_now
-from bot.steps import Options, finish, goto, reprompt, step
+from bot.steps import IDLE, Options, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
 from core.zone_names import zone_loads
 
-__all__ = ["after_zone_saved", "mode_said"]
+__all__ = [
+    "after_zone_saved",
+    "ask_after_command",
+    "kept_as_trip",
+    "mode_said",
+    "question_fits_after",
+]
 
 
 async def _reload(turn: Turn) -> None:
@@ -50,6 +57,14 @@ async def mode_said(turn: Turn) -> str:
     return f"{said} {turn.t('tz_next_reminder_away', time=there, home=home, here=here, zone=zone)}"
 
 
+def kept_as_trip(p: Any) -> bool:
+    """Whether patient row ``p`` keeps the times of a home elsewhere than where they are, a home
+    the zone database knows: the case "moved or travelling?" asks about."""
+    home = p["home_timezone"]
+    away = p["timezone_mode"] == "home" and home and home != p["timezone"]
+    return bool(away and zone_loads(home))
+
+
 async def after_zone_saved(turn: Turn) -> None:
     """After /settings saved a new zone (re-planned): a 'home'-mode patient whose home is
     elsewhere is asked whether they moved; everyone else is told where reminders fall."""
@@ -66,6 +81,25 @@ async def after_zone_saved(turn: Turn) -> None:
             return
     finish(turn)
     turn.say(await mode_said(turn))
+
+
+def question_fits_after(turn: Turn, command_name: str, at: int) -> bool:
+    """Whether "moved or travelling?", skipped by a slash command, can follow the command's
+    answer (its replies from ``at`` on) in the same message: not after /cancel, nor after a
+    command that opened a dialog or offered options or a file of its own."""
+    if command_name == "cancel" or turn.conv.step != IDLE or turn.patient is None:
+        return False
+    if len(turn.replies) <= at:
+        return True  # nothing said: the note and the question alone
+    answer = turn.replies[-1]
+    return not (answer.options or answer.raw_options or answer.attachments or answer.edit)
+
+
+async def ask_after_command(turn: Turn) -> None:
+    """Ask "moved or travelling?" under the command's last answer, one message (one inbound, one
+    reply: an SMS patient pays for each); :func:`question_fits_after` said it fits."""
+    answer = turn.replies.pop()
+    await goto(turn, "zone_moved", prefix=answer.text)
 
 
 async def zone_moved_prompt(turn: Turn) -> tuple[str, Options]:

@@ -33,7 +33,6 @@ EN: dict[str, str] = {
     "nothing_waiting": (
         "Nothing is waiting for an answer right now. Send /help to see what I can do."
     ),
-    "command_without_slash": "To do that, send {command} (with the slash).",
     "can_answer_now": "Sorry, I didn't understand that. You can answer {what}:",
     "more_waiting": "({n} more waiting after this one.)",
     "also_waiting": "Also waiting for your answer: {what}. Reply {answers}.",
@@ -82,7 +81,6 @@ ES: dict[str, str] = {
     "nothing_waiting": (
         "Ahora mismo no hay nada esperando respuesta. Envía /help para ver lo que puedo hacer."
     ),
-    "command_without_slash": "Para eso, envía {command} (con la barra).",
     "can_answer_now": "Perdona, no lo he entendido. Puedes responder a {what}:",
     "more_waiting": "({n} más esperando después de este.)",
     "also_waiting": "También espera tu respuesta: {what}. Responde {answers}.",

@@ -13,7 +13,10 @@ EN: dict[str, str] = {
     "unknown_command": "I don't know that command. Send /help to see what I can do.",
     "stale_button": "That button is from an older message. Here is where we are:",
     "stale_button_idle": "That button is from an older message. Send /help to see what I can do.",
-    "too_long": "That message is too long for me.",
+    # Over bot.engine.MAX_INPUT_CHARS; at a question its options follow, else how to go on
+    # ("too long" then "I didn't understand that" in one reply read as two contradicting answers).
+    "too_long": "That message is too long for me: I read up to {max} characters.",
+    "too_long_idle": "That message is too long for me: I read up to {max} characters. Send /help to see what I can do.",
     "need_start": "Hi! Send /start to set up your reminders.",
     # A command or a button press in a group chat (medremind.web.telegram_chats); also an
     # answerCallbackQuery alert, which holds 200 characters at most.
@@ -98,7 +101,8 @@ ES: dict[str, str] = {
     "unknown_command": "No conozco ese comando. Envía /help para ver lo que puedo hacer.",
     "stale_button": "Ese botón es de un mensaje anterior. Seguimos aquí:",
     "stale_button_idle": "Ese botón es de un mensaje anterior. Envía /help para ver lo que puedo hacer.",
-    "too_long": "Ese mensaje es demasiado largo para mí.",
+    "too_long": "Ese mensaje es demasiado largo para mí: leo hasta {max} caracteres.",
+    "too_long_idle": "Ese mensaje es demasiado largo para mí: leo hasta {max} caracteres. Envía /help para ver lo que puedo hacer.",
     "need_start": "¡Hola! Envía /start para configurar tus recordatorios.",
     "private_chat_only": (
         "Solo funciono en un chat privado, para que tus medicamentos queden entre nosotros."

@@ -15,12 +15,14 @@ EN: dict[str, str] = {
         "What dose do you take each time? For example: 500 mg or 1 tablet. Or reply SKIP."
     ),
     "bad_dose": "Please send the dose, up to {max} characters. For example: 1 tablet",
-    "ask_times": "At what times? Pick or type times like 8:00, 20:30 or 8pm, then Done.",
+    # How often is read too (bot.dose_frequency): named, or nobody knows to type it.
+    "ask_times": "At what times? Pick or type times like 8:00, 20:30 or 8pm, or how often (3 times a day, every 8 hours), then Done.",
     "times_so_far": "Times so far: {times}. Add more or press Done.",
     # SMS, WhatsApp, console: no numbered menu, a number typed is an hour (bot.dialogs.medicines).
     "ask_times_numbered": (
         "At what times? Type them like 8:00, 20:30 or 8pm (a number alone is the hour: 8 is"
-        " 8:00), or morning, noon, evening, bedtime (8:00, 12:00, 18:00, 22:00). Then reply DONE."
+        " 8:00), morning, noon, evening, bedtime (8:00, 12:00, 18:00, 22:00), or how often:"
+        " 3 times a day, every 8 hours. Then reply DONE."
     ),
     "times_so_far_numbered": "Times so far: {times}. Type another time, or reply DONE.",
     # "3 times a day" typed at the times question: its usual times (bot.dose_frequency).
@@ -141,12 +143,14 @@ ES: dict[str, str] = {
         "¿Qué dosis tomas cada vez? Por ejemplo: 500 mg o 1 pastilla. O responde OMITIR."
     ),
     "bad_dose": "Envía la dosis, de hasta {max} caracteres. Por ejemplo: 1 pastilla",
-    "ask_times": "¿A qué horas? Elige o escribe horas como 8:00, 20:30 u 8pm, y luego Listo.",
+    "ask_times": "¿A qué horas? Elige o escribe horas como 8:00, 20:30 u 8pm, o la frecuencia (3 veces al día, cada 8 horas), y luego Listo.",
     "times_so_far": "Horas por ahora: {times}. Añade más o pulsa Listo.",
-    # In GSM-7 letters (one SMS segment's alphabet): "mediodia", no "í" or "ú".
+    # In GSM-7 letters (one SMS segment's alphabet): "mediodia", no "í" or "ú"; "3 veces
+    # diarias" for "al día".
     "ask_times_numbered": (
-        "¿A qué horas? Escribe horas como 8:00, 20:30 u 8pm (8 solo son las 8:00), o mañana,"
-        " mediodia, tarde, noche (8:00, 12:00, 18:00, 22:00). Luego responde LISTO."
+        "¿A qué horas? Escribe horas como 8:00, 20:30 u 8pm (8 solo son las 8:00), mañana,"
+        " mediodia, tarde, noche (8:00, 12:00, 18:00, 22:00), o la frecuencia: 3 veces"
+        " diarias, cada 8 horas. Luego responde LISTO."
     ),
     "times_so_far_numbered": "Horas por ahora: {times}. Escribe otra hora, o responde LISTO.",
     "times_suggested": (

@@ -56,6 +56,10 @@ EN: dict[str, str] = {
     ),
     "confirm_timezone": "Is your local time now {time} ({zone})?",
     "timezone_kept": "Your time zone is {zone} (your local time now is {time}); reminders follow it. To change it, send /settings.",
+    # A command at /settings' zone confirmation (or at "moved or travelling?") of a patient who
+    # keeps home times: the zone is where they are, reminders keep home's clock (bot.dialogs.onboarding).
+    "timezone_kept_away": "Your time zone is {zone} (your local time now is {time}); your reminders keep their times in {home}, your home time zone, as on a trip.",
+    "timezone_moved_hint": "If you moved to {zone}, send /settings and choose Time zone again.",
     "timezone_unchanged": "Your time zone stays {zone} (your local time now is {time}). To change it, send /settings.",
     "timezone_not_chosen": "You have not chosen your time zone yet: reminders follow {zone} (the time there now is {time}). To choose yours, send /settings.",
     "btn_tz_other": "No, change it",
@@ -132,6 +136,8 @@ ES: dict[str, str] = {
     ),
     "confirm_timezone": "¿Tu hora local ahora es {time} ({zone})?",
     "timezone_kept": "Tu zona horaria es {zone} (tu hora local ahora es {time}); los recordatorios la siguen. Para cambiarla, envía /settings.",
+    "timezone_kept_away": "Tu zona horaria es {zone} (tu hora local ahora es {time}); tus recordatorios mantienen sus horas en {home}, tu zona horaria de casa, como en un viaje.",
+    "timezone_moved_hint": "Si te has mudado a {zone}, envía /settings y elige Zona horaria otra vez.",
     "timezone_unchanged": "Tu zona horaria sigue siendo {zone} (tu hora local ahora es {time}). Para cambiarla, envía /settings.",
     "timezone_not_chosen": "Aún no has elegido tu zona horaria: los recordatorios siguen {zone} (la hora allí ahora: {time}). Para elegir la tuya, envía /settings.",
     "btn_tz_other": "No, cambiarla",

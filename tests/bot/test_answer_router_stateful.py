@@ -80,6 +80,9 @@ TYPED = [
     "1", "2", "3", "4", "Taken", "taken", "TAKEN", "Skip", "skip", "snooze", "Snooze 15 min",
     "Confirm", "confirm", "CONFIRM", "Reschedule", "Cancel appointment", "C", "c", "R", "x",
     "t", "done", "banana", "yes", "Ana", "Accept", "accept", "No thanks", "no",
+    # Bare command words: the command runs when nothing open takes the word (bot.engine), an
+    # answer to nothing, in any interleaving with reminders and dialogs.
+    "pause", "PAUSA", "resume", "hoy",
 ]  # fmt: skip
 COMMANDS = ["/settings", "/add", "/pause", "/resume", "/cancel", "/help", "/today"]
 DOSE_EFFECT = {"t": "taken", "s": "snoozed", "k": "skipped"}

@@ -412,7 +412,7 @@ async def test_a_press_to_another_bot_names_it_on_the_reply(
         "select payload from scheduled_messages where idempotency_key = $1",
         f"reply:{inbound_id}:0",
     )
-    assert payload == {"telegram_bot": "7000000002"}
+    assert payload == {"telegram_bot": "7000000002", "recorded": True}
 
 
 async def test_a_press_from_a_chat_marked_blocked_is_left_to_the_general_turn(

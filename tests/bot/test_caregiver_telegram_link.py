@@ -258,7 +258,7 @@ async def _link_over_sms(
     bot: Bot, admin_conn: asyncpg.Connection, locale: str, name: str
 ) -> list[str]:
     """A registered SMS patient names a Telegram caregiver ``name`` in /settings (their time
-    zone, alerted after 30 min): the SMS bodies of the last reply, the link's."""
+    zone, alerted after 30 min): the SMS bodies of the link's reply (after the zone's)."""
     number = "+15005550177"
     await registered_patient(bot, admin_conn, number, channel="sms", locale=locale)
 
@@ -270,7 +270,11 @@ async def _link_over_sms(
     channels = said(await bot.sms(number, name))
     zones = said(await bot.sms(number, _numbered(channels, "Telegram")))
     await bot.sms(number, _numbered(zones, texts.text(locale, "btn_caregiver_tz_same")))
-    return [c.body or "" for c in await bot.sms(number, "30")]
+    replies = [c.body or "" for c in await bot.sms(number, "30")]
+    # "Same as mine" is named first, in a message of its own: the link's SMS follow it.
+    zone_kept = texts.text(locale, "caregiver_zone_kept", name=name, zone="UTC")
+    assert replies[0] == zone_kept, replies
+    return replies[1:]
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -216,6 +216,7 @@ async def flies_to_tokyo(
     await bot.press(chat, "Time zone")
     await bot.send(chat, "Asia/Tokyo")
     await bot.press(chat, "Yes")
+    await bot.press(chat, "Travelling")  # "moved or travelling?"
     zones = await admin_conn.fetchrow(
         "select timezone, home_timezone from patients where id = $1", patient_id
     )
@@ -290,7 +291,8 @@ async def test_a_traveller_is_asked_for_times_on_the_home_clock(
     await bot.send(at_home, "500 mg")
     assert (
         bot.last_text(at_home)
-        == "At what times? Pick or type times like 8:00, 20:30 or 8pm, then Done."
+        == "At what times? Pick or type times like 8:00, 20:30 or 8pm, or how often (3 times"
+        " a day, every 8 hours), then Done."
     )
 
     chat = bot.new_chat()
@@ -303,7 +305,11 @@ async def test_a_traveller_is_asked_for_times_on_the_home_clock(
     await bot.send(chat, "Metformin")
     await bot.send(chat, "500 mg")
     asked = bot.last_text(chat).replace("\u202f", " ").splitlines()
-    assert asked == ["At what times? Pick or type times like 8:00, 20:30 or 8pm, then Done.", note]
+    assert asked == [
+        "At what times? Pick or type times like 8:00, 20:30 or 8pm, or how often (3 times"
+        " a day, every 8 hours), then Done.",
+        note,
+    ]
     await bot.send(chat, "/meds")
     await bot.press(chat, "Edit times of Aspirin")
     asked = bot.last_text(chat).replace("\u202f", " ").splitlines()

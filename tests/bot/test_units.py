@@ -33,6 +33,26 @@ from platforms.base import Channel
         ("", None),
         ("😀", None),
         ("eight", None),
+        # As Spanish and English speakers say them without a 24-hour clock (each was "I couldn't
+        # read that time"): an hour sign, "a las", the part of the day.
+        ("20h", time(20, 0)),
+        ("20:30h", time(20, 30)),
+        ("21 hrs", time(21, 0)),
+        ("a las 9", time(9, 0)),
+        ("at 7", time(7, 0)),
+        ("8 de la mañana", time(8, 0)),
+        ("8 de la tarde", time(20, 0)),
+        ("4:30 de la tarde", time(16, 30)),
+        ("9 de la noche", time(21, 0)),
+        ("12 de la noche", time(0, 0)),
+        ("2 de la madrugada", time(2, 0)),
+        ("7 in the morning", time(7, 0)),
+        ("9 in the evening", time(21, 0)),
+        ("10 at night", time(22, 0)),
+        # An hour the part of the day does not take is not guessed.
+        ("3 de la noche", None),
+        ("13 de la tarde", None),
+        ("8 de la semana", None),
     ],
 )
 def test_parse_time(typed: str, expected: time | None) -> None:
@@ -44,6 +64,8 @@ def test_parse_times_and_days() -> None:
     assert parsing.parse_times("8am and 8pm") == [time(8, 0), time(20, 0)]
     assert parsing.parse_times("9 21") == [time(9, 0), time(21, 0)]
     assert parsing.parse_times("8:00, 25:00") is None
+    assert parsing.parse_times("8 de la mañana y 8 de la tarde") == [time(8, 0), time(20, 0)]
+    assert parsing.parse_times("a las 8 y a las 20h") == [time(8, 0), time(20, 0)]
     assert parsing.parse_weekdays("mon wed fri") == [1, 3, 5]
     assert parsing.parse_weekdays("Lunes, miércoles") == [1, 3]
     assert parsing.parse_weekdays("someday") is None

@@ -81,3 +81,32 @@ async def test_a_message_on_time_answers_the_newest_reminder(
     assert response.status_code == 200
     assert await admin_conn.fetchval(STATUS, morning) == "taken"
     assert await admin_conn.fetchval(STATUS, evening) == "due"
+
+
+async def test_a_late_taken_is_recorded_at_the_time_it_was_written(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    fake_telegram: FakeTelegram,
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """Recorded at its processing time, the evening's dose read "taken at 8:30 AM" the next
+    morning (the dashboard, adherence, the reply "Taken at ..."), a time the patient never
+    said: the answer carries when it was written (Telegram's ``date``)."""
+    evening, _ = await _two_reminders(db, senders, chat_clock, admin_conn)
+    chat_clock.now += timedelta(minutes=20)
+    # Half a minute off the minute: Telegram's whole-second date cannot move it to another.
+    delay = timedelta(hours=12, minutes=25, seconds=30)
+    late = _written("taken", delay.total_seconds())
+    before = len(fake_telegram.sent_messages)
+    response = await web.post("/telegram/webhook", json=late, headers=TELEGRAM_SECRET)
+    assert response.status_code == 200
+    answered = await admin_conn.fetchval(
+        "select answered_at from dose_events where id = $1", evening
+    )
+    # Telegram's date is whole seconds: the time written, to within the second it was taken.
+    assert abs((chat_clock.now - delay) - answered) < timedelta(seconds=2), answered
+    written = (chat_clock.now - delay).strftime("%-I:%M")
+    said = [c.text or "" for c in fake_telegram.sent_messages[before:]]
+    assert len(said) == 1 and said[0].startswith(f"Taken at {written}"), said

@@ -134,3 +134,92 @@ async def test_a_move_says_the_caregiver_stays_at_the_old_home(
         "Lucía's alerts still wait for the night to end in America/Chicago: if they moved too,"
         " change it in Caregiver."
     ), moved
+
+
+KEPT_AS_TRIP = (
+    "Your time zone is Europe/Madrid (your local time now is 12:50 PM); your reminders keep"
+    " their times in America/Chicago, your home time zone, as on a trip."
+)
+ASK_MOVED = "Did you move to Europe/Madrid, or are you travelling?"
+
+
+async def _at_confirmation(admin_conn: asyncpg.Connection, say: object) -> asyncpg.Record:
+    """A Chicago patient keeping home times, with an 8:00 medicine, at /settings' "Is your
+    local time now 12:50 PM (Europe/Madrid)?"."""
+    patient = await factories.create_patient(
+        admin_conn,
+        contacts={"sms": ANA},
+        display_name="Ana",
+        timezone="America/Chicago",
+        home_timezone="America/Chicago",
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
+    await through_menus(say, "/settings", "Time zone")  # type: ignore[arg-type]
+    asked = await say("Madrid")  # type: ignore[operator]
+    assert "Is your local time now 12:50 PM (Europe/Madrid)?" in asked, asked
+    return patient
+
+
+async def test_a_command_at_the_confirmation_still_asks_moved_or_travelling(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    """/today typed at the confirmation kept Madrid as a trip without a word ("reminders follow
+    it", which they did not): the note now says the reminders keep Chicago's times, /today's
+    answer follows, then the question, one message; "I moved here" then moves the home."""
+    say = sms_chat(web, fake_twilio, ANA)
+    patient = await _at_confirmation(admin_conn, say)
+    before = len(fake_twilio.messages)
+    said = await say("/today")
+    assert len(fake_twilio.messages) == before + 1  # one inbound, one reply
+    note, today, question = said.split("\n\n", 2)
+    assert note == KEPT_AS_TRIP
+    assert today.startswith("Today, ") or today.startswith("No doses"), today
+    assert question.startswith(ASK_MOVED), question
+    await say(option_number(question, "I moved here"))
+    home = "select timezone, home_timezone from patients where id = $1"
+    assert tuple(await admin_conn.fetchrow(home, patient["id"])) == ("Europe/Madrid",) * 2
+
+
+async def test_a_command_that_opens_a_dialog_says_how_to_tell_a_move(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    """/add opens its own question: the note says the trip and how to say they moved instead,
+    and the way it names leads to the question."""
+    say = sms_chat(web, fake_twilio, ANA)
+    patient = await _at_confirmation(admin_conn, say)
+    said = await say("/add")
+    assert said.startswith(
+        f"{KEPT_AS_TRIP} If you moved to Europe/Madrid, send /settings and choose Time zone"
+        " again.\n\nWhat is the medicine called?"
+    ), said
+    await say("/cancel")
+    await through_menus(say, "/settings", "Time zone")
+    asked = await through_menus(say, "Madrid", "Yes")
+    assert asked.startswith(ASK_MOVED), asked
+    await say(option_number(asked, "I moved here"))
+    home = "select home_timezone from patients where id = $1"
+    assert await admin_conn.fetchval(home, patient["id"]) == "Europe/Madrid"
+
+
+async def test_a_command_at_moved_or_travelling_asks_it_again(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    """/pause at the question itself: paused, and the question again below; in Spanish."""
+    say = sms_chat(web, fake_twilio, ANA)
+    patient = await _at_confirmation(admin_conn, say)
+    await admin_conn.execute("update patients set locale = 'es' where id = $1", patient["id"])
+    asked = await say("1")  # Sí
+    assert asked.startswith("¿Te has mudado a Europe/Madrid o estás de viaje?"), asked
+    said = await say("/pause")
+    # Over one SMS's limit in UCS-2 (accents): split where a paragraph ends, in this order.
+    note = "Tu zona horaria es Europe/Madrid (tu hora local ahora es 12:50); tus recordatorios"
+    paused = "Todos los recordatorios están en pausa."
+    question = said[said.index("¿Te has mudado a Europe/Madrid o estás de viaje?") :]
+    assert said.startswith(note) and note in said[: said.index(paused)], said
+    assert (
+        said.index(paused) < said.index(question)
+        and "mantienen sus horas en America/Chicago" in said
+    )
+    await say(option_number(question, "Estoy de viaje"))
+    home = "select home_timezone from patients where id = $1"
+    assert await admin_conn.fetchval(home, patient["id"]) == "America/Chicago"
