@@ -27,7 +27,9 @@ def with_database(url: str, database: str) -> str:
     return urlunsplit(parts._replace(path="/" + database))
 
 
-async def _execute(admin_url: str, statement: str) -> None:
+async def execute_on(admin_url: str, statement: str) -> None:
+    """Run one statement on a connection of its own (``create database`` and ``drop database``
+    run outside a transaction and may not share a connection with a test's)."""
     admin = await asyncpg.connect(admin_url)
     try:
         await admin.execute(statement)
@@ -49,11 +51,11 @@ class DatabaseClones:
     def _create(self) -> str:
         name = f"medremind_test_{uuid.uuid4().hex[:12]}"
         statement = f'create database "{name}" template "{self._template}"'
-        asyncio.run(_execute(self._admin_url, statement))
+        asyncio.run(execute_on(self._admin_url, statement))
         return name
 
     def _drop(self, name: str) -> None:
-        asyncio.run(_execute(self._admin_url, f'drop database if exists "{name}" with (force)'))
+        asyncio.run(execute_on(self._admin_url, f'drop database if exists "{name}" with (force)'))
 
     async def take(self) -> str:
         """The name of a new clone for one test; the next one is started at once."""
