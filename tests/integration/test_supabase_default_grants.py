@@ -24,6 +24,7 @@ import pytest
 
 from core.migrate import migrate
 from tests import factories
+from tests.database_clones import execute_on
 from tests.integration.clinician import as_clinician
 
 # Supabase's defaults for the migrating role (its init scripts, as `supabase db dump` shows them).
@@ -65,29 +66,39 @@ def _with_database(url: str, database: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/" + database))
 
 
-@pytest.fixture
-async def supabase_like(pg_admin_url: str) -> AsyncIterator[asyncpg.Connection]:
-    """A database migrated after Supabase's default privileges were set; a superuser
-    connection to it."""
+@pytest.fixture(scope="module")
+async def supabase_like_template(pg_admin_url: str) -> AsyncIterator[str]:
+    """A database migrated after Supabase's default privileges were set, once for this file (the
+    migrations take 10-30 s on the CI host); its name. Each test gets a clone of it."""
     name = f"medremind_supabase_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(pg_admin_url)
+    await execute_on(pg_admin_url, f'create database "{name}"')
     try:
-        await admin.execute(f'create database "{name}"')
+        conn = await asyncpg.connect(_with_database(pg_admin_url, name))
+        try:
+            for statement in SUPABASE_DEFAULTS:
+                await conn.execute(statement)
+            await migrate(conn)
+        finally:
+            await conn.close()
+        yield name
     finally:
-        await admin.close()
+        await execute_on(pg_admin_url, f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+async def supabase_like(
+    pg_admin_url: str, supabase_like_template: str
+) -> AsyncIterator[asyncpg.Connection]:
+    """A fresh clone of the database migrated after Supabase's default privileges were set (its
+    privileges and default privileges are the clone's too); a superuser connection to it."""
+    name = f"medremind_supabase_{uuid.uuid4().hex[:12]}"
+    await execute_on(pg_admin_url, f'create database "{name}" template "{supabase_like_template}"')
     conn = await asyncpg.connect(_with_database(pg_admin_url, name))
     try:
-        for statement in SUPABASE_DEFAULTS:
-            await conn.execute(statement)
-        await migrate(conn)
         yield conn
     finally:
         await conn.close()
-        admin = await asyncpg.connect(pg_admin_url)
-        try:
-            await admin.execute(f'drop database if exists "{name}" with (force)')
-        finally:
-            await admin.close()
+        await execute_on(pg_admin_url, f'drop database if exists "{name}" with (force)')
 
 
 async def _privileges(conn: asyncpg.Connection, role: str) -> set[tuple[str, str, str]]:
