@@ -121,8 +121,9 @@ class Turn:
         attachments: tuple[tuple[str, str, bytes], ...] = (),
         edit: bool = False,
         typed_labels: bool = False,
+        recorded: bool = False,
     ) -> None:
-        """Queue a reply; ``typed_labels``: see :attr:`Reply.typed_labels`."""
+        """Queue a reply; ``typed_labels``, ``recorded``: see :class:`Reply`."""
         self.replies.append(
             Reply(
                 text=text,
@@ -131,6 +132,7 @@ class Turn:
                 attachments=attachments,
                 edit=edit,
                 typed_labels=typed_labels,
+                recorded=recorded,
             )
         )
 

@@ -201,7 +201,7 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
         return
     else:
         message = turn.t("answer_skipped", what=what)
-    turn.replies.append(Reply(text=message, edit=edit, recorded=True))
+    turn.say(message, edit=edit, recorded=True)
 
 
 def again_lengths(chosen: int | None) -> tuple[int, ...]:
