@@ -42,7 +42,8 @@ from platforms.base import Channel, ChannelSender
 from platforms.whatsapp_content_store import PostgresContentStore
 from scheduler.clinic_senders import REFRESH_SECONDS as ACCOUNTS_REFRESH_SECONDS
 from scheduler.clinic_senders import ClinicSenders
-from scheduler.dispatcher import DB_ERRORS, Dispatcher, DispatcherConfig, utc_now
+from scheduler.dispatcher import DB_ERRORS, Dispatcher, DispatcherConfig
+from scheduler.fleet_clock import FleetClock
 from scheduler.fleet_limits import prune_ledger
 from scheduler.heartbeat import beat, serve_metrics
 from scheduler.listener import DueListener
@@ -144,7 +145,12 @@ async def serve(
         # Which clinics pay for Telegram broadcasts (platforms.telegram_bots), kept fresh below.
         telegram_bots = getattr(senders.get(Channel.TELEGRAM), "refresh", None)
 
+        # Leases, reaping and what is due in the database's clock, shared by the whole fleet
+        # (scheduler.fleet_clock): not this host's, which may be minutes off.
+        clock = FleetClock()
+
         async def load() -> None:
+            await clock.sync(pool)
             await clinics.refresh()
             if telegram_bots is not None:
                 await telegram_bots(pool)
@@ -163,7 +169,7 @@ async def serve(
             pool,
             senders,
             renderer,
-            utc_now,
+            clock.now,
             config,
             senders_for=clinics.for_clinic,
             connect=db.connect,  # the claims' own connection (scheduler/claim_session.py)
@@ -174,21 +180,22 @@ async def serve(
 
         async def reap() -> None:
             try:
-                await reap_expired_leases(pool, utc_now())
+                await reap_expired_leases(pool, clock.now())
                 # Recipients' rate keys idle for a while: their next slot is long past.
-                await prune_ledger(pool, utc_now() - _LEDGER_IDLE)
+                await prune_ledger(pool, clock.now() - _LEDGER_IDLE)
             except DB_ERRORS as exc:
                 logger.warning("reaper failed", extra={"error": type(exc).__name__})
 
-        started_at = utc_now()
+        started_at = clock.now()
 
         async def heartbeat(*, stopped: bool = False) -> None:
             try:
+                await clock.sync(pool)
                 await beat(
                     pool,
                     config.worker_id,
                     started_at,
-                    utc_now(),
+                    clock.now(),
                     dispatcher.breakers.snapshot(),
                     stopped=stopped,
                 )
@@ -207,7 +214,7 @@ async def serve(
 
         async def retention() -> None:
             try:
-                removed = await prune_all(pool, utc_now(), settings.retention_days)
+                removed = await prune_all(pool, clock.now(), settings.retention_days)
             except DB_ERRORS as exc:
                 logger.warning("retention failed", extra={"error": type(exc).__name__})
                 return
@@ -224,7 +231,7 @@ async def serve(
 
             async def plan() -> None:
                 try:
-                    await tick(pool, datetime.now(UTC), settings)
+                    await tick(pool, clock.now(), settings)
                 except DB_ERRORS as exc:
                     logger.warning("planner tick failed", extra={"error": type(exc).__name__})
 
@@ -241,7 +248,7 @@ async def serve(
 
             async def offer_caregiver_relinks() -> None:
                 try:
-                    await offer_relinks(pool, relink_telegram, utc_now())
+                    await offer_relinks(pool, relink_telegram, clock.now())
                 except DB_ERRORS as exc:
                     logger.warning("caregiver relinks failed", extra={"error": type(exc).__name__})
 
@@ -269,7 +276,7 @@ async def serve(
 
         async def send_webhooks() -> None:
             try:
-                await webhooks.run_once(utc_now())  # until nothing due is left to take
+                await webhooks.run_once(clock.now())  # until nothing due is left to take
             except DB_ERRORS as exc:
                 logger.warning("webhook sender failed", extra={"error": type(exc).__name__})
 
