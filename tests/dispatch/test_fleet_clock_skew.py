@@ -130,7 +130,10 @@ async def test_a_worker_whose_clock_runs_ahead_does_not_resend_what_another_is_s
         stats = fake.stop()
     lost = (tmp_path / "true_clock.stderr").read_text(errors="replace").count("lease lost")
     repeated = stats["repeated_texts"]
-    print(f"\n{TOTAL} messages, one worker {SKEW}: {len(repeated)} sent twice; lease lost {lost}")
+    print(
+        f"\n{TOTAL} messages, one worker {SKEW}: {len(repeated)} sent twice; lease lost {lost};"
+        f" 429s {stats['429']}"
+    )
     assert stats["distinct_texts"] == TOTAL
     if repeated:
         raise SentTwice(sorted(repeated))
