@@ -10,7 +10,8 @@ whose cost grows with what a client sends, past what its body limit allows, show
 Twilio API is pointed at the Bot API fake: the bot's SMS and WhatsApp replies fail there
 (a "reply not delivered" warning each), so the Twilio cases measure the inbound work only.
 
-At the end the web process's log (DEBUG) is searched for the seeded person's name, phone number,
+Then a ``medremind worker`` (DEBUG too) sends what the cases queued. At the end both logs are
+searched for the seeded person's name, phone number,
 the medicine's name, the texts sent and the secrets; a line per hit is printed
 (``{"privacy": ...}``), none when the log is clean.
 
@@ -159,7 +160,7 @@ def _cases(key: str, patient: str) -> list[Case]:
             key,
             {"kind": "medication_reminder", "channel": "sms", "body": chained},
         ),
-        _api("api_statistics_year", "GET", "/statistics?days=366", key),
+        _api("api_statistics_year", "GET", "/statistics?from=2025-12-06&to=2026-12-06", key),
         _api("api_forged_key", "GET", "/patients", "mr_live_forged"),
         (
             "app_sign_in_request",
@@ -253,11 +254,34 @@ def _privacy(log: str, secrets: list[str]) -> list[dict[str, str]]:
     return hits
 
 
-def _start_web(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """``medremind web`` with ``env``, its output (the log lines) in ``log_path``."""
+async def _drain(url: str, worker: subprocess.Popen[bytes]) -> None:
+    """Let ``worker`` (at DEBUG) send what the cases queued that is due (a minute at most),
+    then stop it."""
+    conn = await asyncpg.connect(url)
+    try:
+        for _ in range(120):  # twice a second
+            due = await conn.fetchval(
+                "select count(*) from scheduled_messages"
+                " where status in ('pending', 'processing') and scheduled_time <= now()"
+            )
+            if not due:
+                break
+            await asyncio.sleep(0.5)
+        sent = await conn.fetchval(
+            "select count(*) from scheduled_messages where sent_at is not null"
+        )
+        print(json.dumps({"worker_sent": sent}), flush=True)
+    finally:
+        await conn.close()
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def _start(command: str, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """``medremind <command>`` with ``env``, its output (the log lines) in ``log_path``."""
     with log_path.open("wb") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "medremind.cli", "web"],
+            [sys.executable, "-m", "medremind.cli", command],
             env=env,
             stdout=log,
             stderr=log,
@@ -298,7 +322,7 @@ async def main() -> None:
             "PYTHONPATH": str(ROOT),
         }
         log_path = tmp / "web.log"
-        web = _start_web(env, log_path)
+        web = _start("web", env, log_path)
         base = f"http://127.0.0.1:{port}"
         await _wait_up(base, web)
         conn = await asyncpg.connect(url)
@@ -315,8 +339,11 @@ async def main() -> None:
             await conn.close()
         web.terminate()
         web.wait(timeout=30)
-        for hit in _privacy(log_path.read_text(errors="replace"), [SECRET, TWILIO_TOKEN, key]):
-            print(json.dumps(hit), flush=True)
+        worker_log = tmp / "worker.log"
+        await _drain(url, _start("worker", env, worker_log))
+        for path in (log_path, worker_log):
+            for hit in _privacy(path.read_text(errors="replace"), [SECRET, TWILIO_TOKEN, key]):
+                print(json.dumps({**hit, "log": path.name}), flush=True)
     finally:
         if web is not None and web.poll() is None:
             web.kill()
