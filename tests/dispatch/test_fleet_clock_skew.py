@@ -1,5 +1,5 @@
-"""Two real workers whose wall clocks disagree: the one ahead reaps the other's leases while its
-sends are in flight, and the messages go twice.
+"""Two real workers whose wall clocks disagree: the one ahead reaps the other's leases while it
+still holds them (waiting for their chat's turn, or sending), and the messages go twice.
 
 A lease is written in the claiming worker's clock (``locked_until = $1 + lease``, ``$1`` its
 ``now``) and reaped in the reaping worker's (``locked_until < $1``, ``$1`` that worker's ``now``):
@@ -8,11 +8,19 @@ every worker of the fleet must agree on the time to within the deliverer's margi
 whose clock stepped (a VM resumed without NTP, a container host drifting) is enough. Leases
 measured on one clock, the database's, would not depend on the hosts agreeing: the claim's
 ``locked_until`` from ``clock_timestamp()`` and the reaper's comparison with it (the deliverer's
-own deadline already counts from the local monotonic clock at the claim, so it stays safe).
+own deadline already counts from the local monotonic clock at the claim, so it stays safe), as
+the fleet's send ledger already does (``take_send_slots`` counts in ``clock_timestamp()``: the
+run prints no 429, the caps hold whatever the skew).
+
+The holder does not notice either: the check before a send that waits (``hold_at_send``, run
+when the claim's read is older than a quarter second) reads the patient and the dose, not the
+lease. Reading ``lease_token`` there too, and putting a send whose lease is gone back unsent,
+took this test from 7 duplicates to none in two runs (H4's experiment; the rows then go once,
+from the worker that reaped them).
 
 Found by H4 in session 26 looking into the fleet kills test's unexplained duplicates; the
 dispatch code is the lead's, so the test is an expected failure until the lease moves to the
-database's clock.
+database's clock (or the check before the send reads the lease).
 """
 
 from __future__ import annotations
