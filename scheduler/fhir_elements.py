@@ -18,6 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAY_SECONDS = 24 * 3600
+# The most dose times a day a schedule holds (reminder_schedules.times_of_day's check): one an
+# hour. A longer timeOfDay reached the database and answered 500.
+MAX_DOSES_PER_DAY = 24
 _UCUM_SYSTEM = "http://unitsofmeasure.org"
 DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index + 1 = ISO weekday
 _TIME_RE = re.compile(r"([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(\.\d{1,6})?")
@@ -116,7 +119,14 @@ def parse_times_of_day(value: object) -> tuple[time, ...]:
         if not isinstance(item, str) or not _TIME_RE.fullmatch(item):
             raise TimingError(path, f"{item!r} is not a FHIR time (hh:mm:ss)")
         result.append(time.fromisoformat(_pad_fraction(item)))
-    return tuple(sorted(set(result)))
+    times = tuple(sorted(set(result)))
+    if len(times) > MAX_DOSES_PER_DAY:
+        raise TimingError(
+            path,
+            f"{len(times)} different times is more than {MAX_DOSES_PER_DAY} doses a day, "
+            "the most a schedule holds (one an hour)",
+        )
+    return times
 
 
 def parse_days(value: object) -> frozenset[int]:
@@ -290,7 +300,12 @@ def time_from_minutes(total: int) -> time:
 
 
 def hours_text(seconds: int) -> str:
-    return f"{Decimal(seconds) / 3600:f}".rstrip("0").rstrip(".")
+    """``seconds`` in hours as written: 36000 is "10", 5400 "1.5".
+
+    ``normalize`` drops a fraction's trailing zeros only (stripping "0" off the text made 10 h
+    read "1", so a refusal of every 10 h told the clinician every 1 h does not fit a day).
+    """
+    return f"{(Decimal(seconds) / 3600).normalize():f}"
 
 
 def _pad_fraction(text: str) -> str:
@@ -312,6 +327,7 @@ def format_time(t: time) -> str:
 __all__ = [
     "DAY_CODES",
     "DAY_SECONDS",
+    "MAX_DOSES_PER_DAY",
     "REPEAT_KEYS",
     "TIMING_KEYS",
     "TimingError",

@@ -19,6 +19,7 @@ from typing import Any
 
 from scheduler.fhir_elements import (
     DAY_SECONDS,
+    MAX_DOSES_PER_DAY,
     TimingError,
     hours_text,
     parse_days,
@@ -35,7 +36,6 @@ from scheduler.fhir_events import EVENTS, PatientDayTimes, when_times
 # N doses spread evenly from 08:00 to 20:00, which gives the customary 08/20, 08/14/20, 08/12/16/20.
 _SPREAD_FIRST_MIN = 8 * 60
 _SPREAD_SPAN_MIN = 12 * 60
-_MAX_DOSES_PER_DAY = 24
 
 _GTS_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
 
@@ -163,7 +163,7 @@ def _hourly(
             f"every {hours_text(step)} h does not fit a day evenly; "
             "use 1, 2, 3, 4, 6, 8, 12 or 24 h",
         )
-    if DAY_SECONDS // step > _MAX_DOSES_PER_DAY:
+    if DAY_SECONDS // step > MAX_DOSES_PER_DAY:
         raise TimingError(
             "Timing.repeat.frequency",
             f"a dose every {hours_text(step)} h is more often than hourly, too often for reminders",
@@ -249,7 +249,7 @@ def _times_for(
 
 
 def _spread(count: int) -> tuple[time, ...]:
-    if count > _MAX_DOSES_PER_DAY:
+    if count > MAX_DOSES_PER_DAY:
         raise TimingError(
             "Timing.repeat.frequency",
             f"{count} doses a day is too many for reminders; use periodUnit h",

@@ -1,18 +1,17 @@
-"""Two real workers whose wall clocks disagree: the one ahead reaps the other's leases while its
-sends are in flight, and the messages go twice.
+"""Two real workers whose wall clocks disagree: the one ahead must not reap the other's leases
+while it still holds them (waiting for their chat's turn, or sending), nor send them again.
 
-A lease is written in the claiming worker's clock (``locked_until = $1 + lease``, ``$1`` its
-``now``) and reaped in the reaping worker's (``locked_until < $1``, ``$1`` that worker's ``now``):
-every worker of the fleet must agree on the time to within the deliverer's margin (5 s of a
-60 s lease), or a live worker that keeps inside its own lease loses its rows mid-send. A host
-whose clock stepped (a VM resumed without NTP, a container host drifting) is enough. Leases
-measured on one clock, the database's, would not depend on the hosts agreeing: the claim's
-``locked_until`` from ``clock_timestamp()`` and the reaper's comparison with it (the deliverer's
-own deadline already counts from the local monotonic clock at the claim, so it stays safe).
+Leases were written in the claiming worker's clock (``locked_until = $1 + lease``, ``$1`` its
+``now``) and reaped in the reaping worker's (``locked_until < $1``): a worker on a host two
+minutes ahead returned live workers' rows, and 7-12 of these 30 messages went twice. Now every
+worker keeps the database's clock (scheduler/fleet_clock.py: ``clock_timestamp()`` read at start
+and with each heartbeat, moved on by the monotonic clock), as the fleet's send ledger already did
+(``take_send_slots`` counts in ``clock_timestamp()``: the run prints no 429).
 
-Found by H4 in session 26 looking into the fleet kills test's unexplained duplicates; the
-dispatch code is the lead's, so the test is an expected failure until the lease moves to the
-database's clock.
+Found by H4 in session 26 looking into the fleet kills test's unexplained duplicates. (Its other
+proposal, also reading ``lease_token`` in the check before a send that waits, ``hold_at_send``,
+took the test from 7 duplicates to none as well; not taken: with one clock a live holder keeps
+its lease, and the check runs only for sends whose read is older than a quarter second.)
 """
 
 from __future__ import annotations
@@ -63,7 +62,7 @@ def _worker(database_url: str, tmp: Path, name: str, **extra: str) -> subprocess
 
 
 class SentTwice(AssertionError):
-    """The finding itself (the expected failure), told apart from a test that went wrong."""
+    """A message sent twice (what the test guards against), apart from a test that went wrong."""
 
 
 @pytest.mark.skipif(not _FAKETIME.exists(), reason="libfaketime (Debian's faketime) missing")

@@ -3,7 +3,8 @@
 ``Timing.repeat.count`` 2147483647 from the year 1000 cost a quarter of a minute of CPU in the
 web process, every other request waiting (the schedule's last dose was found by walking every
 date from its start, and planned at once); one more, or a period of 99999999999 days or weeks,
-answered 500 (PostgreSQL's integer columns could not hold it).
+answered 500 (PostgreSQL's integer columns could not hold it); so did a timeOfDay of 25 times
+(the schedule's check holds 24 a day).
 """
 
 from __future__ import annotations
@@ -63,3 +64,42 @@ async def test_a_count_or_a_period_no_schedule_can_hold_is_a_422_naming_it(
         error = response.json()["error"]
         assert (error["field"], reason in error["reason"]) == (field, True), error
     assert await count(admin_conn, "reminder_schedules") == 0
+
+
+async def test_more_times_of_day_than_a_schedule_holds_is_a_422_naming_them(
+    client, admin_conn, patient, auth
+):
+    # 24 a day (one an hour) is the most; a 25th time, or 5,000 to the microsecond, was a 500.
+    hourly = [f"{h:02d}:00:00" for h in range(24)]
+    for times in (
+        [*hourly, "00:30:00"],
+        [f"00:00:{s:02d}.{k:06d}" for s in range(60) for k in range(80)],
+    ):
+        timing = {"repeat": {"timeOfDay": times}}
+        response = await client.post(
+            PATH, json=_medication_request(f"Patient/{patient['id']}", timing), headers=auth
+        )
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["field"] == f"{TIMING}.timeOfDay", error
+        assert f"{len(times)} different times" in error["reason"], error
+        assert "more than 24 doses a day" in error["reason"], error
+    assert await count(admin_conn, "reminder_schedules") == 0
+    timing = {"repeat": {"timeOfDay": [*hourly, *hourly]}}  # the same 24 twice are 24
+    response = await client.post(
+        PATH, json=_medication_request(f"Patient/{patient['id']}", timing), headers=auth
+    )
+    assert response.status_code == 201, response.text
+
+
+async def test_an_hourly_period_that_does_not_fit_a_day_is_named_as_written(client, patient, auth):
+    # "every 10 h" was refused as "every 1 h does not fit a day evenly" (zeros stripped).
+    for hours in (10, 20, 30):
+        timing = {"repeat": {"frequency": 1, "period": hours, "periodUnit": "h"}}
+        response = await client.post(
+            PATH, json=_medication_request(f"Patient/{patient['id']}", timing), headers=auth
+        )
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["field"] == f"{TIMING}.period", error
+        assert error["reason"].startswith(f"every {hours} h does not fit a day evenly"), error
