@@ -1,35 +1,25 @@
 import "server-only";
+import { FailureWindow } from "./sign-in-throttle";
 
 /**
  * Sign-in throttling: at most MAX_FAILURES failed attempts per e-mail address (and per client
- * address) in WINDOW_MS; further attempts are refused without checking the password until the
- * window passes. In memory, so per dashboard process: it slows guessing, it is not a lockout.
+ * address) in WINDOW_MS (src/lib/sign-in-throttle.ts); further attempts are refused without
+ * checking the password until the window passes. In memory, so per dashboard process: it slows
+ * guessing, it is not a lockout, and N dashboard processes allow N times the attempts.
  */
-const WINDOW_MS = 15 * 60 * 1000;
-const MAX_FAILURES = 10;
-const MAX_KEYS = 10_000;
-
-const failures = new Map<string, number[]>();
-
-function recent(key: string, now: number): number[] {
-  const kept = (failures.get(key) ?? []).filter((t) => now - t < WINDOW_MS);
-  if (kept.length > 0) failures.set(key, kept);
-  else failures.delete(key);
-  return kept;
-}
+const failures = new FailureWindow();
 
 /** Whether any of `keys` has used up its failed attempts. */
 export function isThrottled(keys: string[], now = Date.now()): boolean {
-  return keys.some((key) => recent(key, now).length >= MAX_FAILURES);
+  return failures.isThrottled(keys, now);
 }
 
 /** Record a failed attempt for each of `keys`. */
 export function recordFailure(keys: string[], now = Date.now()): void {
-  if (failures.size > MAX_KEYS) failures.clear(); // bounded memory under a flood
-  for (const key of keys) failures.set(key, [...recent(key, now), now]);
+  failures.recordFailure(keys, now);
 }
 
 /** Forget the failures of `keys` after a successful sign-in. */
 export function clearFailures(keys: string[]): void {
-  for (const key of keys) failures.delete(key);
+  failures.clear(keys);
 }

@@ -5,6 +5,7 @@ import { redirect } from "next/navigation";
 import { verifyPassword } from "@/lib/auth";
 import { returnPath } from "@/lib/return-path";
 import { endSession, startSession } from "@/lib/session";
+import { clientAddress } from "@/lib/sign-in-throttle";
 import { clearFailures, isThrottled, recordFailure } from "@/lib/throttle";
 
 /** What the sign-in form shows after a refused attempt: the reason and the e-mail as typed. */
@@ -30,7 +31,7 @@ export async function signIn(_previous: SignInState, formData: FormData): Promis
     return { error: "too_long", email: typed.slice(0, MAX_EMAIL) };
   }
   const email = typed.trim().toLowerCase();
-  const client = (await headers()).get("x-forwarded-for")?.split(",")[0]?.trim() || "direct";
+  const client = clientAddress((await headers()).get("x-forwarded-for"));
   const keys = [`email:${email}`, `client:${client}`];
   if (isThrottled(keys)) return { error: "throttled", email: typed };
   const clinicianId = email && password ? await verifyPassword(email, password) : null;
