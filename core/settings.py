@@ -170,6 +170,12 @@ class Settings(BaseSettings):
     # Per API key, across every web process; 0 turns the limit off.
     api_rate_per_minute: float = Field(default=600.0, alias="MEDREMIND_API_RATE_LIMIT", ge=0)
     api_rate_burst: int = Field(default=60, alias="MEDREMIND_API_RATE_BURST", ge=1)
+    # Priority-0 API messages per clinic per hour (UTC) they go in; more are accepted at the
+    # default priority with a warning (medremind/web/api_v1/priority_share.py). Priority 0 goes
+    # ahead of every clinic's dose reminders: 100 is about three seconds of one bot at 30/s.
+    api_priority_zero_per_hour: int = Field(
+        default=100, alias="MEDREMIND_API_PRIORITY_ZERO_PER_HOUR", ge=0, le=100000
+    )
     # The patient app's sign-in requests per client address per 15 minutes, across every web
     # process (medremind/web/patient_app/client_rate.py); 0 turns the limit off.
     sign_in_requests_per_client: int = Field(

@@ -6,10 +6,12 @@
 // - Scheduled messages: Cancel and Send now with another clinic's message id (a forged form) said
 //   "no longer pending", telling the clinician that id exists; Appointments' Cancel with another
 //   clinic's appointment id said "already closed". Now each says "not found".
+// - Waitlist: Remove with another clinic's entry id said "already closed" (found this session):
+//   "not found" too.
 // Run by tests/dashboard/test_refusals_say_why_e2e.py.
 //
 // Environment: BASE_URL, ADMIN_EMAIL/_PASSWORD, PATIENT_NAME, OTHER_MESSAGE_ID, OTHER_APPOINTMENT_ID,
-// SCREENSHOT_DIR,
+// OTHER_WAITLIST_ID, SCREENSHOT_DIR,
 // RESULT_FILE, CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -72,6 +74,16 @@ try {
   const told = page.getByRole("alert").filter({ hasText: /not found|already closed/ });
   await told.waitFor();
   result.appointment_error = await text(told);
+
+  log("Waitlist: Remove with another clinic's entry id says not found");
+  await page.goto(`${BASE_URL}/waitlist`);
+  const waiting = page.getByTestId("waitlist-row").filter({ hasText: env("PATIENT_NAME") });
+  await forge(waiting, "OTHER_WAITLIST_ID");
+  await waiting.getByRole("button", { name: /^Remove / }).click();
+  const answered = page.getByRole("alert").filter({ hasText: /not found|already closed|no longer waiting/ });
+  await answered.waitFor();
+  result.waitlist_error = await text(answered);
+  await page.screenshot({ path: join(SHOTS, "waitlist-forged-not-found.png"), fullPage: true });
 } catch (error) {
   if (page) await page.screenshot({ path: join(SHOTS, "refusals-say-why-failure.png"), fullPage: true });
   throw error;

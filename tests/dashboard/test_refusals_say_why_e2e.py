@@ -4,10 +4,11 @@ real ``medremind web`` (``dashboard/e2e/refusals-say-why.e2e.mjs``).
 Found last session: Compose's textarea cut a pasted text over 4,096 characters at the limit
 (``maxLength``) without a word, and the cut text was sent; Cancel (and Send now) with another
 clinic's message id said "no longer pending", which tells a forger that the id exists (and
-Appointments' Cancel with another clinic's appointment id, "already closed"). Now the
+Appointments' Cancel with another clinic's appointment id, "already closed"; and, found this
+session, the waitlist's Remove with another clinic's entry id, "already closed" too). Now the
 text is kept whole, said too long with how much to cut, and refused (nothing inserted); a
-forged id is "not found", and the other clinic's message stays as it was. Skipped without node
-and chromium.
+forged id is "not found", and the other clinic's message, appointment and waitlist entry stay as
+they were. Skipped without node and chromium.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ async def test_a_long_paste_and_a_forged_id_are_refused_saying_why(
     tomorrow = later + timedelta(days=1)
     own_visit = await admin_conn.fetchval(book, clinic.org_id, patient["id"], tomorrow)
     other_visit = await admin_conn.fetchval(book, other_org["id"], other_patient["id"], tomorrow)
+    wait = "insert into waitlist_entries (organization_id, patient_id) values ($1, $2) returning id"
+    own_entry = await admin_conn.fetchval(wait, clinic.org_id, patient["id"])
+    other_entry = await admin_conn.fetchval(wait, other_org["id"], other_patient["id"])
 
     result = run_dashboard_script(
         "refusals-say-why.e2e.mjs",
@@ -53,6 +57,7 @@ async def test_a_long_paste_and_a_forged_id_are_refused_saying_why(
             "PATIENT_NAME": "Rita Refused",
             "OTHER_MESSAGE_ID": str(other["id"]),
             "OTHER_APPOINTMENT_ID": str(other_visit),
+            "OTHER_WAITLIST_ID": str(other_entry),
         },
     ).result
 
@@ -69,6 +74,12 @@ async def test_a_long_paste_and_a_forged_id_are_refused_saying_why(
         assert said.startswith("That message was not found"), result
         assert "pending" not in said
     assert result["appointment_error"].startswith("That appointment was not found"), result
+    assert result["waitlist_error"].startswith("That entry was not found"), result
+    entries = await admin_conn.fetch("select id, status from waitlist_entries")
+    assert {r["id"]: r["status"] for r in entries} == {
+        own_entry: "waiting",
+        other_entry: "waiting",
+    }
     visits = await admin_conn.fetch("select id, status from appointments")
     assert {r["id"]: r["status"] for r in visits} == {
         own_visit: "scheduled",

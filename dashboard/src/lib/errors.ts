@@ -57,6 +57,10 @@ const MESSAGES: Record<string, string> = {
   appointment_not_found:
     "That appointment was not found among your clinic's appointments: it may have been erased with its patient. Reload the page to see the list as it is now.",
   not_changed: "Nothing was changed: the item is already closed.",
+  waitlist_entry_not_found:
+    "That entry was not found on your clinic's waitlist: it may have been erased with its patient. Reload the page to see the list as it is now.",
+  waitlist_closed:
+    "Nothing was changed: that patient is no longer waiting (they booked a freed slot, or were removed already). Reload the page to see the list as it is now.",
   already_waiting:
     "Patient: already on the waitlist (in the list below). To change their days, hours or note, remove them and add them again.",
   waitlist_not_consented:

@@ -37,6 +37,7 @@ from medremind.web.api_v1.message_reach import check_consent, check_length, chec
 from medremind.web.api_v1.message_values import TEXT_KINDS, check_builtin_values, template_values
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, decode_cursor, page
+from medremind.web.api_v1.priority_share import share_priority
 from medremind.web.api_v1.quiet_warning import quiet_hours_warning
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
@@ -117,7 +118,16 @@ class MessageCreate(RequestModel):
     expires_at: IsoDateTime | None = Field(
         None, description="After scheduled_time; not in the past."
     )
-    priority: Annotated[StrictInt, Field(ge=0, le=9)] = 5
+    priority: Annotated[StrictInt, Field(ge=0, le=9)] = Field(
+        5,
+        description=(
+            "Lower goes first: 0 is the time-critical level (time-critical doses' reminders, the"
+            " bot's replies), ahead of every clinic's dose reminders (1). A clinic may schedule"
+            " MEDREMIND_API_PRIORITY_ZERO_PER_HOUR messages at 0 per hour (UTC) they go in"
+            " (100 by default); past that a message is accepted at 5 with a `priority_share`"
+            " warning"
+        ),
+    )
     urgent: StrictBool = False
     category: Literal["clinic_news"] | None = Field(
         None,
@@ -167,14 +177,15 @@ class Message(BaseModel):
 
 
 class MessageWarning(BaseModel):
-    code: Literal["patient_unreachable", "quiet_hours"] = Field(
+    code: Literal["patient_unreachable", "quiet_hours", "priority_share"] = Field(
         description=(
             "`patient_unreachable`: no channel the message may take reaches the patient now"
             " (each contact point opted out, blocked or inactive, or none); it was accepted"
             " because it is due later, and fails unsent when due unless they can be reached"
             " by then. `quiet_hours`: the patient's quiet hours (their own, else the clinic's)"
             " hold its time; it is sent when they end (the message names the instant), unless"
-            " `urgent`"
+            " `urgent`. `priority_share`: your clinic's priority-0 messages for that hour are"
+            " taken; it was accepted at priority 5 (the message names the hour and the share)"
         )
     )
     field: str = Field(description="The request field it is about")
@@ -313,8 +324,10 @@ async def create_message(
             urgent=body.urgent,
             due=scheduled,
         )
+        goes_at = scheduled
         if quiet is not None:
-            warnings.append(quiet)
+            warnings.append(quiet[0])
+            goes_at = quiet[1]
         if body.text is not None:
             check_length(
                 body.text, reach["route"], sms_max_segments=state.settings.sms_max_segments
@@ -325,6 +338,16 @@ async def create_message(
             conn, renderer, org_id, body.template, body.kind
         ):
             check_builtin_values(renderer, body.template, values, scheduled)
+        priority, shared = await share_priority(
+            conn,
+            org_id,
+            priority=body.priority,
+            goes_at=goes_at,
+            now=now,
+            per_hour=state.settings.api_priority_zero_per_hour,
+        )
+        if shared is not None:
+            warnings.append(shared)
         row = await conn.fetchrow(
             query("web", "insert_message"),
             org_id,
@@ -336,7 +359,7 @@ async def create_message(
             body.platform,
             scheduled,
             expires,
-            body.priority,
+            priority,
             body.urgent,
             None,
             fallback,

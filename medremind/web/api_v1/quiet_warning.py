@@ -28,11 +28,11 @@ async def quiet_hours_warning(
     kind: str,
     urgent: bool,
     due: datetime,
-) -> dict[str, str] | None:
-    """The warning when the patient's quiet window holds ``due`` for a message of ``kind``;
-    None when it goes at its time (urgent, a dose's prompt the patient timed, outside the
-    window). An appointment's messages wait only when that leaves time to get there: not
-    warned about here."""
+) -> tuple[dict[str, str], datetime] | None:
+    """The warning when the patient's quiet window holds ``due`` for a message of ``kind``, and
+    the instant it goes instead; None when it goes at its time (urgent, a dose's prompt the
+    patient timed, outside the window). An appointment's messages wait only when that leaves
+    time to get there: not warned about here."""
     if not is_deferrable(kind, urgent) or kind in APPOINTMENT_KINDS:
         return None
     row = await conn.fetchrow(query("message_warnings", "patient_quiet_window"), patient_id, org_id)
@@ -55,4 +55,4 @@ async def quiet_hours_warning(
         "message": f"the patient's quiet hours ({start:%H:%M}-{end:%H:%M} in {row['timezone']})"
         f" hold this time: it is sent when they end, at {goes}. Give `urgent: true` to send it"
         " inside them, or a `scheduled_time` outside them",
-    }
+    }, ends

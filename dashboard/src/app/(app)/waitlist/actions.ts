@@ -6,6 +6,7 @@ import { asClinician, isUuid } from "@/lib/db";
 import { type AddOutcome, addToWaitlist, removeFromWaitlist } from "@/lib/data/waitlist";
 import { sqlState } from "@/lib/errors";
 import { isClockTime } from "@/lib/time";
+import { visible } from "@/lib/data/visible";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { type FormState, formValues } from "@/lib/form-state";
 
@@ -59,11 +60,18 @@ export async function addToWaitlistAction(_previous: FormState, formData: FormDa
   redirect("/waitlist");
 }
 
-/** Take a patient off the waitlist. */
+/**
+ * Take a patient off the waitlist. Nothing removed: the entry is closed already ("not_changed"),
+ * or the clinician cannot see it (another clinic's id in a forged form): "not found", which does
+ * not tell them it exists.
+ */
 export async function removeFromWaitlistAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
-  if (!isUuid(id)) redirect("/waitlist?error=not_found");
-  const ok = await asClinician(clinician.id, (tx) => removeFromWaitlist(tx, id));
-  redirect(ok ? "/waitlist" : "/waitlist?error=not_changed");
+  if (!isUuid(id)) redirect("/waitlist?error=waitlist_entry_not_found");
+  const refusal = await asClinician(clinician.id, async (tx) => {
+    if (await removeFromWaitlist(tx, id)) return null;
+    return (await visible(tx, "waitlist", id)) ? "waitlist_closed" : "waitlist_entry_not_found";
+  });
+  redirect(refusal === null ? "/waitlist" : `/waitlist?error=${refusal}`);
 }
