@@ -204,6 +204,10 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         await _greet(turn)
         _mention_waiting(turn, questions)
         return
+    if keywords.is_thanks(turn.text):
+        turn.say(turn.t("welcome"))
+        _mention_waiting(turn, questions)
+        return
     waiting = routing.waiting_questions(questions)
     if not waiting:
         turn.say(turn.t("nothing_waiting" if _looks_like_answer(turn.text) else "not_understood"))

@@ -127,6 +127,19 @@ def is_greeting(text: str) -> bool:
     return len(text) <= 40 and normalize(text) in _GREETINGS_ES | _GREETINGS_EN
 
 
+# Thanks, as :func:`normalize` writes them: answered "you're welcome", not "Nothing is waiting
+# for an answer right now" (found by hand in medremind dev's console after a saved medicine).
+_THANKS = frozenset(
+    {"THANKS", "THANKYOU", "THANKSALOT", "THANKYOUVERYMUCH", "THX", "TY", "CHEERS"}
+    | {"GRACIAS", "MUCHASGRACIAS", "MILGRACIAS", "GRACIASMIL"}
+)
+
+
+def is_thanks(text: str) -> bool:
+    """Whether ``text`` is only a thank-you ("Thanks!", "muchas gracias")."""
+    return len(text) <= 40 and normalize(text) in _THANKS
+
+
 def language_of(text: str) -> str | None:
     """``"es"`` for a keyword only Spanish uses (the reply's language), else None."""
     return "es" if len(text) <= 40 and normalize(text) in _SPANISH_WORDS else None

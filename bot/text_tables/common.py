@@ -21,6 +21,8 @@ EN: dict[str, str] = {
     # A registered patient's "hi" (bot.engine._greet): this line, then /help's text.
     "greeting": "Hello, {name}!",
     "greeting_no_name": "Hello!",
+    # A patient's "thanks" (bot.engine._unmatched); a reminder still waiting is named after it.
+    "welcome": "You're welcome!",
     # A command or a button press in a group chat (medremind.web.telegram_chats); also an
     # answerCallbackQuery alert, which holds 200 characters at most.
     "private_chat_only": (
@@ -109,6 +111,7 @@ ES: dict[str, str] = {
     "need_start": "¡Hola! Envía /start para configurar tus recordatorios.",
     "greeting": "¡Hola, {name}!",
     "greeting_no_name": "¡Hola!",
+    "welcome": "¡De nada!",
     "private_chat_only": (
         "Solo funciono en un chat privado, para que tus medicamentos queden entre nosotros."
         " Toca mi nombre, luego Enviar mensaje, y envía /start allí."

@@ -56,3 +56,24 @@ async def test_an_english_patient_on_telegram_is_greeted_with_the_commands(
     assert sent[0].startswith("Hello, Ana!\nI remind you to take your medicines.\n/add"), sent
     assert "/stop - no more messages" in sent[0]
     assert not any(refusal in sent[0] for refusal in REFUSALS), sent
+
+
+@pytest.mark.parametrize(
+    ("locale", "thanks", "said"),
+    [("en", "Thanks!", "You're welcome!"), ("es", "muchas gracias", "¡De nada!")],
+)
+async def test_thanks_is_answered_you_are_welcome(
+    web: httpx.AsyncClient,
+    fake_twilio: FakeTwilio,
+    admin_conn: asyncpg.Connection,
+    org: asyncpg.Record,
+    locale: str,
+    thanks: str,
+    said: str,
+) -> None:
+    """It was "Nothing is waiting for an answer right now" (found in medremind dev's console)."""
+    number = "+34600111223"
+    await factories.create_patient(
+        admin_conn, org["id"], contacts={"sms": number}, display_name="Ana", locale=locale
+    )
+    assert await sms_chat(web, fake_twilio, number)(thanks) == said
