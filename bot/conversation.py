@@ -109,7 +109,10 @@ class Turn:
         return self.conv.locale
 
     def t(self, key: str, **values: Any) -> str:
-        """A text in the conversation's language."""
+        """A text in the conversation's language (over SMS in GSM-7's letters:
+        :func:`bot.texts.sms_text`)."""
+        if self.conv.channel is Channel.SMS:
+            return texts.sms_text(self.locale, key, **values)
         return texts.text(self.locale, key, **values)
 
     def say(

@@ -25,7 +25,7 @@ from bot import (
 )
 from bot.conversation import NUMBERED_CHANNELS, Reply, Turn, resolve_button
 from bot.dialogs import answers, caregiver_links
-from bot.dialogs.account import clinic_contact
+from bot.dialogs.account import clinic_contact, help_
 from bot.dialogs.onboarding import (
     keep_chosen_zone,
     load_patient,
@@ -38,6 +38,7 @@ from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
 from bot.unsaved import say_unsaved, unsaved_draft
 from core.answer_buttons import SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
 from core.sql import query
+from core.template_filters import gsm7_letters
 from core.zone_names import zone_loads
 from platforms.base import Channel, InboundKind
 from scheduler.planning_followups import catch_up_before_return
@@ -199,6 +200,14 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         await _command(turn)
         _mention_waiting(turn, questions)
         return
+    if keywords.is_greeting(turn.text):
+        await _greet(turn)
+        _mention_waiting(turn, questions)
+        return
+    if keywords.is_thanks(turn.text):
+        turn.say(turn.t("welcome"))
+        _mention_waiting(turn, questions)
+        return
     waiting = routing.waiting_questions(questions)
     if not waiting:
         turn.say(turn.t("nothing_waiting" if _looks_like_answer(turn.text) else "not_understood"))
@@ -214,6 +223,21 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         lines.append(turn.t("more_waiting", n=others))
     buttons = () if numbered else tuple((c.label, c.value) for c in newest.choices)
     turn.replies.append(Reply(text="\n".join(lines), raw_options=buttons))
+
+
+async def _greet(turn: Turn) -> None:
+    """A registered patient's "hi": greeted by name in their language, then what they can do
+    (the channel's /help, in one message). It was "Nothing is waiting for an answer", which
+    told a patient coming back nothing of the commands. On SMS the greeting's letters are
+    GSM-7's, as the help's are, so that a name's "á" does not make the message UCS-2."""
+    assert turn.patient is not None
+    await help_(turn, "")
+    name = (turn.patient["display_name"] or "").strip()
+    hello = turn.t("greeting", name=name) if name else turn.t("greeting_no_name")
+    if turn.conv.channel == Channel.SMS:
+        hello = gsm7_letters(hello)
+    last = turn.replies[-1]
+    turn.replies[-1] = dataclasses.replace(last, text=f"{hello}\n{last.text}")
 
 
 def _subject(question: routing.Question) -> str:

@@ -43,6 +43,25 @@ TRANSIENT_ERRORS = (
 TURN_ATTEMPTS = 3
 
 
+# A stored update processed this long after it arrived waited for a process that crashed (or
+# was killed) before its turn ran: it is read as written when it arrived, as a Telegram message
+# delivered late is (medremind.web.telegram_late.LATE_SECONDS, the same bound). "Taken" sent at
+# 8:05 PM and resumed at the next start-up was recorded at the start-up's time, told "Taken at
+# 8:40 PM", and routed to the questions open then.
+RESUMED_LATE_SECONDS = 120.0
+
+
+def as_written(event: InboundEvent, received_at: datetime | None, now: datetime) -> InboundEvent:
+    """``event`` as the turn reads it at ``now``: written when it arrived (``received_at``, by
+    the receiving process's clock) if its turn runs :data:`RESUMED_LATE_SECONDS` or more after
+    that; a time of writing the provider gave (earlier still) is kept."""
+    if event.written_at is not None or received_at is None:
+        return event
+    if (now - received_at).total_seconds() < RESUMED_LATE_SECONDS:
+        return event
+    return dataclasses.replace(event, written_at=received_at.timestamp())
+
+
 # InboundEvent's fields: all scalars, so a shallow copy is the whole of dataclasses.asdict's
 # deep copy, at a fraction of its cost on every stored update.
 _EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(InboundEvent))
@@ -143,11 +162,11 @@ async def _run_turn(ctx: BotContext, inbound_id: UUID) -> tuple[StoredReplies, I
         locked = await _lock_turn(conn, inbound_id, ctx.settings.default_locale)
         if locked is None:
             return None
-        event, conv, patient = locked
+        event, conv, patient, received_at = locked
         step_before = conv.step
-        turn = Turn(
-            ctx=ctx, conn=conn, event=event, conv=conv, now=ctx.now(), inbound_id=inbound_id
-        )
+        now = ctx.now()
+        event = as_written(event, received_at, now)
+        turn = Turn(ctx=ctx, conn=conn, event=event, conv=conv, now=now, inbound_id=inbound_id)
         if patient is not _UNREAD:
             turn.patient, turn.patient_loaded = patient, True
         if (event.to_address is not None or event.to_service is not None) and await conn.fetchval(
@@ -203,13 +222,14 @@ _UNREAD = object()
 
 async def _lock_turn(
     conn: asyncpg.Connection, inbound_id: UUID, default_locale: str
-) -> tuple[InboundEvent, Conversation, Any] | None:
+) -> tuple[InboundEvent, Conversation, Any, datetime | None] | None:
     """Lock the stored update and its chat's conversation; None when there is nothing to do.
     A new chat's conversation speaks the sender's language, else ``default_locale``.
 
-    Returns the event, the conversation and its patient record (None: no patient; ``_UNREAD``:
-    the engine must read it). One round trip when the conversation exists (every chat after its
-    first update) and no other turn of the chat committed while this one waited for the lock.
+    Returns the event, the conversation, its patient record (None: no patient; ``_UNREAD``:
+    the engine must read it) and when the update arrived. One round trip when the conversation
+    exists (every chat after its first update) and no other turn of the chat committed while
+    this one waited for the lock.
     """
     row = await conn.fetchrow(query("bot", "lock_turn"), inbound_id)
     if row is not None:
@@ -218,7 +238,7 @@ async def _lock_turn(
         event = event_from_payload(row["event"])
         mark_sensitive(event.text or None)
         patient = row["patient"] if row["patient_fresh"] else _UNREAD
-        return event, Conversation.from_row(row), patient
+        return event, Conversation.from_row(row), patient, row["received_at"]
     row = await conn.fetchrow(query("bot", "lock_inbound"), inbound_id)
     if row is None or row["status"] != "received":
         return None
@@ -233,7 +253,7 @@ async def _lock_turn(
     conv_row = await conn.fetchrow(
         query("bot", "lock_conversation"), event.channel.value, event.chat_address
     )
-    return event, Conversation.from_row(conv_row), _UNREAD
+    return event, Conversation.from_row(conv_row), _UNREAD, row["received_at"]
 
 
 async def _recreate_conversation(conn: asyncpg.Connection, conv: Conversation) -> None:

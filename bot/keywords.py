@@ -103,12 +103,41 @@ def normalize(text: str) -> str:
 # Greetings only Spanish uses, as :func:`normalize` writes them: a number that never registered
 # and says "Hola" is told how to start in Spanish (found by hand over WhatsApp in medremind dev:
 # it was answered in English).
-_GREETINGS_ES = frozenset({"HOLA", "BUENAS", "BUENOSDIAS", "BUENASTARDES", "BUENASNOCHES"})
+_GREETINGS_ES = frozenset(
+    {"HOLA", "BUENAS", "BUENOSDIAS", "BUENASTARDES", "BUENASNOCHES", "HOLAQUETAL", "QUETAL"}
+    | {"HOLABUENAS", "HOLABUENOSDIAS", "HOLABUENASTARDES", "HOLABUENASNOCHES"}
+)
+
+
+# Greetings in English, as :func:`normalize` writes them: a registered patient who says only
+# that is greeted and shown what they can do (it was "Nothing is waiting for an answer").
+_GREETINGS_EN = frozenset(
+    {"HI", "HELLO", "HEY", "HIYA", "HITHERE", "HELLOTHERE", "HEYTHERE", "MORNING"}
+    | {"GOODMORNING", "GOODAFTERNOON", "GOODEVENING"}
+)
 
 
 def greeting_language(text: str) -> str | None:
     """``"es"`` for a greeting only Spanish uses ("Hola", "¡Buenos días!"), else None."""
     return "es" if len(text) <= 40 and normalize(text) in _GREETINGS_ES else None
+
+
+def is_greeting(text: str) -> bool:
+    """Whether ``text`` is only a greeting ("hi", "Hello!", "¡Hola!", "buenos días")."""
+    return len(text) <= 40 and normalize(text) in _GREETINGS_ES | _GREETINGS_EN
+
+
+# Thanks, as :func:`normalize` writes them: answered "you're welcome", not "Nothing is waiting
+# for an answer right now" (found by hand in medremind dev's console after a saved medicine).
+_THANKS = frozenset(
+    {"THANKS", "THANKYOU", "THANKSALOT", "THANKYOUVERYMUCH", "THX", "TY", "CHEERS"}
+    | {"GRACIAS", "MUCHASGRACIAS", "MILGRACIAS", "GRACIASMIL"}
+)
+
+
+def is_thanks(text: str) -> bool:
+    """Whether ``text`` is only a thank-you ("Thanks!", "muchas gracias")."""
+    return len(text) <= 40 and normalize(text) in _THANKS
 
 
 def language_of(text: str) -> str | None:

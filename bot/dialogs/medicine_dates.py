@@ -78,11 +78,27 @@ def _typed_date(turn: Turn) -> bool:
 
 
 def _start_example(turn: Turn) -> date:
-    return now_local(turn).date() + timedelta(days=EXAMPLE_START_DAYS)
+    return _one_way_round(now_local(turn).date() + timedelta(days=EXAMPLE_START_DAYS))
 
 
 def _end_example(turn: Turn) -> date:
-    return date.fromisoformat(turn.conv.data["start"]) + timedelta(days=EXAMPLE_END_DAYS)
+    start = date.fromisoformat(turn.conv.data["start"])
+    return _one_way_round(start + timedelta(days=EXAMPLE_END_DAYS))
+
+
+def _one_way_round(day: date) -> date:
+    """``day``, or the first day after it past the 12th: an example such as "6/12/2026" could
+    be either way round, and typed back as shown it was asked about again (which of the two)."""
+    while day.day <= 12:
+        day += timedelta(days=1)
+    return day
+
+
+async def _example(turn: Turn, day: date) -> str:
+    """``day`` as the patient writes dates, in numbers ("13/12/2026" in Spain or Britain,
+    "12/13/2026" in the United States): the questions showed ISO ("2026-12-13"), which no
+    patient writes, and day-first patients read its order as foreign."""
+    return f"{day:%-m/%-d/%Y}" if await month_first(turn) else f"{day:%-d/%-m/%Y}"
 
 
 async def _bad_date(turn: Turn, example: date) -> None:
@@ -130,7 +146,7 @@ async def _typed_for(turn: Turn, which: str) -> None:
 
 
 async def start_prompt(turn: Turn) -> tuple[str, Options]:
-    return turn.t("ask_start", example=_start_example(turn).isoformat()), [
+    return turn.t("ask_start", example=await _example(turn, _start_example(turn))), [
         (turn.t("btn_today"), "start:today"),
         (turn.t("btn_tomorrow"), "start:tomorrow"),
     ]
@@ -147,7 +163,7 @@ async def add_start(turn: Turn) -> None:
 
 
 async def end_prompt(turn: Turn) -> tuple[str, Options]:
-    example = _end_example(turn).isoformat()
+    example = await _example(turn, _end_example(turn))
     return turn.t("ask_end", example=example), [(turn.t("btn_no_end"), "end:none")]
 
 

@@ -18,6 +18,11 @@ EN: dict[str, str] = {
     "too_long": "That message is too long for me: I read up to {max} characters.",
     "too_long_idle": "That message is too long for me: I read up to {max} characters. Send /help to see what I can do.",
     "need_start": "Hi! Send /start to set up your reminders.",
+    # A registered patient's "hi" (bot.engine._greet): this line, then /help's text.
+    "greeting": "Hello, {name}!",
+    "greeting_no_name": "Hello!",
+    # A patient's "thanks" (bot.engine._unmatched); a reminder still waiting is named after it.
+    "welcome": "You're welcome!",
     # A command or a button press in a group chat (medremind.web.telegram_chats); also an
     # answerCallbackQuery alert, which holds 200 characters at most.
     "private_chat_only": (
@@ -104,6 +109,9 @@ ES: dict[str, str] = {
     "too_long": "Ese mensaje es demasiado largo para mí: leo hasta {max} caracteres.",
     "too_long_idle": "Ese mensaje es demasiado largo para mí: leo hasta {max} caracteres. Envía /help para ver lo que puedo hacer.",
     "need_start": "¡Hola! Envía /start para configurar tus recordatorios.",
+    "greeting": "¡Hola, {name}!",
+    "greeting_no_name": "¡Hola!",
+    "welcome": "¡De nada!",
     "private_chat_only": (
         "Solo funciono en un chat privado, para que tus medicamentos queden entre nosotros."
         " Toca mi nombre, luego Enviar mensaje, y envía /start allí."

@@ -9,7 +9,7 @@ on conflict (channel, provider_message_id) do nothing
 returning id
 
 -- name: lock_inbound
-select id, channel, provider_message_id, chat_address, payload, status
+select id, channel, provider_message_id, chat_address, payload, status, received_at
   from inbound_messages where id = $1 for update
 
 -- name: mark_inbound_processed
@@ -28,7 +28,7 @@ update inbound_messages
 -- another turn of this chat committed in between (it may have changed the patient, and every
 -- turn rewrites the conversation), the locked conversation is a newer version than that
 -- snapshot's, and patient_fresh is false: the caller reads the patient again.
-select i.status, i.payload -> 'event' as event,
+select i.status, i.payload -> 'event' as event, i.received_at,
        c.id, c.channel, c.chat_address, c.patient_id, c.step, c.state, c.locale,
        p as patient,
        c.xmin = (select s.xmin from conversations s where s.id = c.id) as patient_fresh

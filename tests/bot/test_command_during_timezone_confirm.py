@@ -146,7 +146,7 @@ async def test_in_spanish_over_sms(bot: Bot) -> None:
     await bot.sms(NUMBER, "Ana")
     await bot.sms(NUMBER, "2")  # Español
     said = "\n".join(c.body or "" for c in await bot.sms(NUMBER, "/today"))
-    assert "Aún no has elegido tu zona horaria: los recordatorios siguen UTC" in said
+    assert "Aun no has elegido tu zona horaria: los recordatorios siguen UTC" in said
     assert "/settings" in said
 
 

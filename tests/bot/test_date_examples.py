@@ -32,13 +32,15 @@ async def test_the_example_dates_are_taken_a_year_on(
     for text in ("/add", "Iron", "skip", "8:00", "done"):
         await bot.sms(NUMBER, text)
     asked = body(await bot.sms(NUMBER, "Every day"))
-    assert ISO.findall(asked) == ["2027-06-17"], asked
+    # Written as the patient's region writes dates: month first for a US number.
+    assert "type a date like 6/17/2027." in asked, asked
+    assert not ISO.findall(asked), asked
     unread = body(await bot.sms(NUMBER, "soon"))
     # A US number: the example in numbers is month first (bot.date_order); 17/6 can only be
     # day first, and is taken as such.
     assert "Try 2027-06-17 or 6/17/2027 (month first)" in unread, unread
     asked = body(await bot.sms(NUMBER, "17/6/2027"))
-    assert ISO.findall(asked) == ["2027-07-17"], asked
+    assert "Type a date like 7/17/2027," in asked, asked
     unread = body(await bot.sms(NUMBER, "later"))
     assert "Try 2027-07-17 or 7/17/2027" in unread, unread
     assert "How many pills" in body(await bot.sms(NUMBER, "2027-07-17"))
@@ -46,3 +48,28 @@ async def test_the_example_dates_are_taken_a_year_on(
     assert "Saved" in body(await bot.sms(NUMBER, "Save"))
     dates = await admin_conn.fetchrow("select start_date, end_date from reminder_schedules")
     assert (str(dates["start_date"]), str(dates["end_date"])) == ("2027-06-17", "2027-07-17")
+
+
+async def test_a_day_first_patient_is_shown_day_first_dates_and_they_are_taken(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A Spanish number: the examples are day first ("13/1/2027"), never ISO, and past the 12th
+    (a week on is 9 January, which "9/1/2027" could write either way round: the patient typing
+    it back would be asked which date they meant). Typed back as shown, each is taken."""
+    number = "+34600123456"
+    bot.clock.now = datetime(2027, 1, 2, 9, 0, tzinfo=UTC)
+    await registered_patient(
+        bot, admin_conn, number, channel="sms", timezone="Europe/Madrid", locale="es"
+    )
+    for text in ("/add", "Hierro", "omitir", "8:00", "listo"):
+        await bot.sms(number, text)
+    asked = body(await bot.sms(number, "1"))  # Todos los días
+    assert "escribe una fecha como 13/1/2027." in asked, asked
+    assert not ISO.findall(asked), asked
+    asked = body(await bot.sms(number, "13/1/2027"))
+    assert "Escribe una fecha como 13/2/2027," in asked, asked
+    assert "pastillas" in body(await bot.sms(number, "13/2/2027"))
+    await bot.sms(number, "omitir")
+    await bot.sms(number, "Guardar")
+    dates = await admin_conn.fetchrow("select start_date, end_date from reminder_schedules")
+    assert (str(dates["start_date"]), str(dates["end_date"])) == ("2027-01-13", "2027-02-13")

@@ -85,7 +85,7 @@ async def test_opt_out_by_numbered_sms_answers_in_spanish(
 ) -> None:
     patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms", locale="es")
     menu = body(await bot.sms(NUMBER, "/settings"))
-    assert "Mensajes: Recordatorios de medicación: activados" in menu
+    assert "Mensajes: Recordatorios de medicacion: activados" in menu
     number = next(
         line.split(" ", 1)[0] for line in menu.splitlines() if line.endswith(" Qué mensajes")
     )

@@ -67,15 +67,15 @@ async def test_a_spanish_patient_gets_day_first_and_13_1_is_not_asked(
     )
     await _to_the_start_question(bot, SPAIN, every_day="Todos los días")
     unread = body(await bot.sms(SPAIN, "pronto"))
-    assert "Prueba 2026-12-12 o 12/12/2026 (día primero)." in unread, unread
+    assert "Prueba 2026-12-13 o 13/12/2026 (dia primero)." in unread, unread
     asked = body(await bot.sms(SPAIN, "3/1"))
-    assert "3/1 puede ser cualquiera de estas fechas. ¿Cuándo empiezas?" in asked, asked
+    assert "3/1 puede ser cualquiera de estas fechas. ¿Cuando empiezas?" in asked, asked
     # The weekday first: "1 3 de enero" read as the 1st (SMS: GSM-7 letters, "sab").
     assert asked.endswith("1 dom, 3 ene 2027\n2 lun, 1 mar 2027"), asked
     # Another date typed instead of a pick is read afresh; 13/1 can only be 13 January.
-    assert "¿Cuándo terminas?" in body(await bot.sms(SPAIN, "13/1"))
+    assert "¿Cuando terminas?" in body(await bot.sms(SPAIN, "13/1"))
     asked = body(await bot.sms(SPAIN, "2/3"))
-    assert "¿Cuándo terminas?" in asked and asked.endswith("1 mar, 2 mar 2027\n2 mié, 3 feb 2027")
+    assert "¿Cuando terminas?" in asked and asked.endswith("1 mar, 2 mar 2027\n2 mié, 3 feb 2027")
     await bot.sms(SPAIN, "2")
     await bot.sms(SPAIN, "omitir")
     assert "Guardado" in body(await bot.sms(SPAIN, "1"))
@@ -93,7 +93,7 @@ async def test_telegram_takes_the_order_from_the_time_zone(
         await bot.send(chat, text)
     await bot.press(chat, "Every day")
     await bot.send(chat, "someday")
-    assert "Try 2026-12-12 or 12/12/2026 (month first)." in bot.last_text(chat)
+    assert "Try 2026-12-13 or 12/13/2026 (month first)." in bot.last_text(chat)
     await bot.send(chat, "12/6")
     assert bot.labels(chat) == ["Sun, Dec 6, 2026", "Sat, Jun 12, 2027"]
     await bot.press(chat, "Sun, Dec 6, 2026")

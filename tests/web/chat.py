@@ -7,13 +7,16 @@ The fixtures ``chat_clock`` and ``web`` are in ``tests/web/conftest.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import httpx
 
 from core.db import Database
 from core.templating import TemplateRenderer
+from scheduler.claims import Claim
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from tests.fakes.fake_telegram import callback_update, text_update
 from tests.fakes.fake_twilio import FakeTwilio, inbound_form
@@ -34,11 +37,47 @@ __all__ = [
 TELEGRAM_SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 
 
-def worker(db: Database, senders: dict, clock: Clock) -> Dispatcher:
-    """The worker's dispatcher over the same senders (the real adapters on the fakes)."""
+def worker(db: Database, senders: dict, clock: Clock, *, in_order: bool = False) -> Dispatcher:
+    """The worker's dispatcher over the same senders (the real adapters on the fakes).
+
+    ``in_order``: a pass sends its messages one after the other, in an order of what they are
+    (:class:`_InOrder`), the same on every run: the order they reach the fakes, and so the
+    order their questions take (the newest of two asked at one instant is the one sent last)."""
     assert db.pool is not None
     config = DispatcherConfig(worker_id="test-worker", platform_rates={}, recipient_rates={})
+    if in_order:
+        config = dataclasses.replace(config, concurrency=1)
+        return _InOrder(db.pool, senders, TemplateRenderer(), clock, config)
     return Dispatcher(db.pool, senders, TemplateRenderer(), clock, config)
+
+
+class _InOrder(Dispatcher):
+    """A dispatcher that sends each claimed batch in an order of what its messages are.
+
+    A claim hands its batch over by priority and due time; messages due at one instant (two
+    appointments' confirmations held to the end of one quiet window) come in an order its plan
+    picks, which differs from one run to the next (the rows' random ids). A test that replays
+    a sequence (hypothesis) must see the same sends in the same order each time."""
+
+    async def _claim(self, limit: int) -> list[Claim]:
+        return sorted(await super()._claim(limit), key=_what_it_is)
+
+
+def _what_it_is(claim: Claim) -> tuple[object, ...]:
+    """A claimed message by its content, never its id: its priority and due time, kind,
+    recipient, dose, medicine and appointment, then its text."""
+    never = datetime.min.replace(tzinfo=UTC)
+    return (
+        claim.priority,
+        claim.scheduled_time,
+        claim.kind,
+        claim.caregiver_id is not None,
+        claim.platform,
+        claim.dose_due_at or never,
+        claim.medicine_name or "",
+        claim.appointment_starts_at or never,
+        claim.message_content or "",
+    )
 
 
 async def twilio_inbound(web: httpx.AsyncClient, sender: str, body: str, **extra: str) -> None:

@@ -24,7 +24,7 @@ from tests.web.test_answer_router import _reminder
 NUMBER = "+14155550178"
 NOTHING = {
     "en": "Nothing is waiting for an answer right now. Send /help to see what I can do.",
-    "es": "Ahora mismo no hay nada esperando respuesta. Envía /help para ver lo que puedo hacer.",
+    "es": "Ahora mismo no hay nada esperando respuesta. Envia /help para ver lo que puedo hacer.",
 }
 
 

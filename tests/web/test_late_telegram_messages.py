@@ -18,6 +18,9 @@ import asyncpg
 import httpx
 
 from core.db import Database
+from core.settings import Settings
+from medremind.web import create_app, inbound
+from platforms.telegram import parse_update
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram, text_update
 from tests.web.chat import TELEGRAM_SECRET, Clock, worker
@@ -110,3 +113,49 @@ async def test_a_late_taken_is_recorded_at_the_time_it_was_written(
     written = (chat_clock.now - delay).strftime("%-I:%M")
     said = [c.text or "" for c in fake_telegram.sent_messages[before:]]
     assert len(said) == 1 and said[0].startswith(f"Taken at {written}"), said
+
+
+async def test_taken_left_by_a_crash_is_recorded_when_it_arrived(
+    web_settings: Settings,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    fake_telegram: FakeTelegram,
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """A "taken" sent on time five minutes after the evening's reminder, stored and
+    acknowledged by a web process that died before its turn ran; the next process starts the
+    next morning, after the morning's reminder went out, and resumes it. Before, the turn ran
+    as if written then: the morning's dose was recorded taken at the restart's time (its reply
+    "Taken at" the restart's time) and the evening's stayed open. It is read as written when it
+    arrived (bot/intake.py ``as_written``)."""
+    patient = await factories.create_patient(admin_conn, contacts={"telegram": str(CHAT)})
+    _, schedule = await factories.create_medication(admin_conn, patient["id"])
+    evening = await _reminder(admin_conn, patient["id"], schedule, chat_clock)
+    assert await worker(db, senders, chat_clock).run_once() == 1
+    chat_clock.now += timedelta(minutes=5)
+    arrived = chat_clock.now
+    update = text_update(CHAT, "taken")
+    event = parse_update(update)
+    assert event is not None
+    # What the webhook does before its 200; the process dies before the returned task runs.
+    crashed = create_app(web_settings, database=db, senders=senders, clock=chat_clock)
+    assert await inbound.accept(crashed.state.web, event, update) is not None
+    chat_clock.now += timedelta(hours=12, minutes=5)
+    morning = await _reminder(admin_conn, patient["id"], schedule, chat_clock)
+    assert await worker(db, senders, chat_clock).run_once() == 1
+    chat_clock.now += timedelta(minutes=10)
+    before = len(fake_telegram.sent_messages)
+
+    restarted = create_app(web_settings, database=db, senders=senders, clock=chat_clock)
+    async with restarted.router.lifespan_context(restarted):
+        # Its start-up resumes what was left: wait for the turn and its reply.
+        await fake_telegram.wait_for_calls(before + 1, method="sendMessage", timeout=30)
+    assert await admin_conn.fetchval(STATUS, morning) == "due"
+    assert await admin_conn.fetchval(STATUS, evening) == "taken"
+    answered = await admin_conn.fetchval(
+        "select answered_at from dose_events where id = $1", evening
+    )
+    assert answered == arrived
+    said = [c.text or "" for c in fake_telegram.sent_messages[before:]]
+    assert len(said) == 1 and said[0].startswith(f"Taken at {arrived:%-I:%M}"), said

@@ -15,7 +15,7 @@ from tests.fakes.fake_twilio import FakeTwilio
 from tests.web.chat import sms_chat
 
 PAUSED_EN = "All reminders are paused. Send /resume to restart them."
-PAUSED_ES = "Todos los recordatorios están en pausa. Envía /resume para reanudarlos."
+PAUSED_ES = "Todos los recordatorios estan en pausa. Envia /resume para reanudarlos."
 
 
 @pytest.mark.parametrize(
@@ -32,16 +32,16 @@ PAUSED_ES = "Todos los recordatorios están en pausa. Envía /resume para reanud
             "+34600123457",
             "es",
             "/pausa hasta el 15/3",
-            f"{PAUSED_ES}\nUna pausa no tiene fecha de fin: no se reanudarán solos el domingo, 15"
-            " de marzo de 2026. Envía /resume ese día.",
+            f"{PAUSED_ES}\nUna pausa no tiene fecha de fin: no se reanudaran solos el domingo, 15"
+            " de marzo de 2026. Envia /resume ese dia.",
         ),
         (
             # A Spanish speaker in the US writes the month first too.
             "+12125550184",
             "es",
             "/pausa hasta 3/15",
-            f"{PAUSED_ES}\nUna pausa no tiene fecha de fin: no se reanudarán solos el domingo, 15"
-            " de marzo de 2026. Envía /resume ese día.",
+            f"{PAUSED_ES}\nUna pausa no tiene fecha de fin: no se reanudaran solos el domingo, 15"
+            " de marzo de 2026. Envia /resume ese dia.",
         ),
         (
             "+12125550185",

@@ -29,7 +29,7 @@ NUMBER = "+14155550191"
 CASES = [
     ("en", NUMBER, "3 times a day", "3 times a day: 8:00 AM, 2:00 PM, 8:00 PM. Reply DONE"),
     ("en", NUMBER, "every 8 hours", "Every 8 hours: 6:00 AM, 2:00 PM, 10:00 PM. Reply DONE"),
-    ("es", NUMBER, "3 veces diarias", "3 veces al día: 8:00, 14:00, 20:00. Responde LISTO"),
+    ("es", NUMBER, "3 veces diarias", "3 veces al dia: 8:00, 14:00, 20:00. Responde LISTO"),
     ("es", "whatsapp:" + NUMBER, "cada 8 horas", "Cada 8 horas: 6:00, 14:00, 22:00. Responde"),
 ]
 

@@ -209,12 +209,12 @@ async def test_a_command_at_moved_or_travelling_asks_it_again(
     patient = await _at_confirmation(admin_conn, say)
     await admin_conn.execute("update patients set locale = 'es' where id = $1", patient["id"])
     asked = await say("1")  # Sí
-    assert asked.startswith("¿Te has mudado a Europe/Madrid o estás de viaje?"), asked
+    assert asked.startswith("¿Te has mudado a Europe/Madrid o estas de viaje?"), asked
     said = await say("/pause")
-    # Over one SMS's limit in UCS-2 (accents): split where a paragraph ends, in this order.
+    # In this order (over one SMS's limit, split where a paragraph ends).
     note = "Tu zona horaria es Europe/Madrid (tu hora local ahora es 12:50); tus recordatorios"
-    paused = "Todos los recordatorios están en pausa."
-    question = said[said.index("¿Te has mudado a Europe/Madrid o estás de viaje?") :]
+    paused = "Todos los recordatorios estan en pausa."
+    question = said[said.index("¿Te has mudado a Europe/Madrid o estas de viaje?") :]
     assert said.startswith(note) and note in said[: said.index(paused)], said
     assert (
         said.index(paused) < said.index(question)
