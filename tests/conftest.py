@@ -27,6 +27,7 @@ from core.migrate import migrate
 from core.settings import Settings, load_settings
 from tests.database_clones import DatabaseClones, with_database
 from tests.embedded_server import embedded_server
+from tests.slow_first import order_slow_first
 
 TEMPLATE_DB = "medremind_test_template"
 # Held while a worker migrates its template on a shared TEST_DATABASE_URL server: two workers
@@ -152,3 +153,8 @@ def _no_sensitive_values_from_other_tests() -> None:
     """Each test starts with no registered sensitive values: the registry is process-wide, and a
     word one test's patient typed ("default") was scrubbed from another test's error texts."""
     forget_sensitive()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The known long tests first on each xdist worker (tests.slow_first): the run's tail."""
+    order_slow_first(config, items)
