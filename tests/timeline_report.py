@@ -1,10 +1,14 @@
-"""Summarise the JSON lines ``tests/timeline.py`` wrote: the slowest tests, each worker's busy
-and idle time and how long the last one ran alone, and where the CPU went.
+"""Summarise the JSON lines ``tests/timeline.py`` wrote: the slowest tests and files, each
+worker's busy and idle time and how long it waited for the last one, and where the CPU went.
 
-``.venv/bin/python tests/timeline_report.py /tmp/t.jsonl [--top 60] [--slow-list N]``
-(``/tmp/t.jsonl`` is the prefix given in ``MEDREMIND_TEST_TIMELINE``). ``--slow-list N`` prints
-the N slowest tests instead, in the format of ``tests/slow_tests.txt``.
-"""
+A measured run of the suite and its summary::
+
+    MEDREMIND_TEST_TIMELINE=/tmp/t.jsonl make test TEST_DIST="worksteal -p tests.timeline"
+    .venv/bin/python tests/timeline_report.py /tmp/t.jsonl --top 60
+
+``--slow-list 3`` prints the tests that took 3 s or more instead, in the format of
+``tests/slow_tests.txt`` (tests.slow_first), to remake it:
+``.venv/bin/python tests/timeline_report.py /tmp/t.jsonl --slow-list 3 > tests/slow_tests.txt``."""
 
 from __future__ import annotations
 
@@ -57,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("prefix")
     parser.add_argument("--top", type=int, default=60)
-    parser.add_argument("--slow-list", type=int, default=0)
+    parser.add_argument("--slow-list", type=float, default=0.0)
     args = parser.parse_args()
     records = _load(args.prefix)
     tests = [r for r in records if r["event"] == "test"]
@@ -65,8 +69,11 @@ def main() -> None:
         test["wall"] = test["end"] - test["start"]
     tests.sort(key=lambda t: -t["wall"])
     if args.slow_list:
-        for test in tests[: args.slow_list]:
-            print(f"{test['wall']:.1f} {test['id']}")
+        print(f"# The tests that took {args.slow_list:g} s or more in a measured run of the suite "
+              "(tests/slow_first.py, tests/timeline_report.py): seconds, id.")  # fmt: skip
+        for test in tests:
+            if test["wall"] >= args.slow_list:
+                print(f"{test['wall']:.1f} {test['id']}")
         return
     wall = sum(t["wall"] for t in tests)
     cpu = sum(t["cpu"] for t in tests)
