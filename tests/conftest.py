@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -29,7 +30,7 @@ from core.settings import Settings, load_settings
 from tests.database_clones import DatabaseClones, with_database
 from tests.embedded_server import embedded_server
 from tests.shared_data import make_run_folder, migrated_copy, remove_run_folder, run_folder
-from tests.slow_first import order_slow_first
+from tests.slow_first import order_slow_first, tell_the_worker_the_dist_mode
 
 TEMPLATE_DB = "medremind_test_template"
 # Held while a worker migrates its template on a shared TEST_DATABASE_URL server: two workers
@@ -191,6 +192,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     """On the xdist controller: delete the run's shared folder."""
     remove_run_folder(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """On the xdist controller, for each worker: the run's --dist mode (tests.slow_first)."""
+    tell_the_worker_the_dist_mode(node)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

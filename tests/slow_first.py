@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import heapq
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
 SLOW_TESTS = Path(__file__).with_name("slow_tests.txt")
 T = TypeVar("T")
+# The key of the run's --dist mode in a worker's workerinput.
+DIST = "medremind_dist"
 
 
 def known_durations(path: Path = SLOW_TESTS) -> dict[str, float]:
@@ -75,13 +77,19 @@ def slow_first_chunks(items: list[T], durations: list[float | None], sizes: list
     return [items[index] for indices in chunks for index in indices]
 
 
+def tell_the_worker_the_dist_mode(node: Any) -> None:
+    """On the xdist controller (``pytest_configure_node``): the run's ``--dist`` in the worker's
+    ``workerinput`` (a worker's own ``--dist`` option is always "no")."""
+    node.workerinput[DIST] = node.config.getoption("dist")
+
+
 def order_slow_first(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Reorder ``items`` in place (from ``pytest_collection_modifyitems``) for the run's
     ``--dist`` mode, as the module's docstring says."""
     workerinput = getattr(config, "workerinput", None)
     if workerinput is None:
         return  # no xdist (or its controller, which does not collect)
-    dist = config.getoption("dist", "no")
+    dist = workerinput.get(DIST, "no")
     durations = known_durations()
     measured = [durations.get(item.nodeid) for item in items]
     if dist == "worksteal":

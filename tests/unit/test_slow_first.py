@@ -10,8 +10,10 @@ from typing import Any
 from xdist.scheduler import WorkStealingScheduling  # type: ignore[import-untyped]
 
 from tests.slow_first import (
+    DIST,
     SLOW_TESTS,
     known_durations,
+    order_slow_first,
     slow_first_chunks,
     worksteal_chunk_sizes,
 )
@@ -77,3 +79,18 @@ def test_the_checked_in_list_reads() -> None:
     durations = known_durations(SLOW_TESTS)
     assert durations
     assert all(test_id.startswith("tests/") and "::" in test_id for test_id in durations)
+
+
+def test_a_worker_orders_by_the_runs_dist_mode_not_its_own() -> None:
+    """A worker's own --dist option is always "no"; the controller passes the run's."""
+    slowest = max(known_durations().items(), key=lambda item: item[1])[0]
+    items: Any = [SimpleNamespace(nodeid=f"tests/unit/test_x.py::t{i}") for i in range(10)]
+    items.append(SimpleNamespace(nodeid=slowest))
+    for dist, first in (("worksteal", slowest), ("load", slowest), ("loadfile", items[0].nodeid)):
+        config: Any = SimpleNamespace(
+            workerinput={"workercount": 2, DIST: dist}, getoption=lambda name, default=None: "no"
+        )
+        ordered = list(items)
+        order_slow_first(config, ordered)
+        assert ordered[0].nodeid == first, dist
+        assert sorted(item.nodeid for item in ordered) == sorted(item.nodeid for item in items)
