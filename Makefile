@@ -12,7 +12,8 @@ STAMP := $(VENV)/.installed
 # cores pay. TEST_WORKERS=0 runs it in one process. worksteal: a worker that runs out of tests takes
 # some of another's queue, so the tests of a minute or more (fuzzers, worker fleets, the dashboard
 # e2e) do not leave three workers idle while a fourth works through its share (--dist load hands
-# each worker its share up front).
+# each worker its share up front). Each worker's first chunk starts with its share of the known long
+# tests (tests/slow_first.py, tests/slow_tests.txt): steals take the short ones at the back.
 TEST_WORKERS ?= 4
 TEST_DIST ?= worksteal
 

