@@ -139,6 +139,23 @@ try {
   await page.goto(`${BASE_URL}/login?next=${encodeURIComponent("//evil.example/patients")}`);
   await page.waitForURL(`${BASE_URL}/patients`);
   result.forged_next_lands_on = page.url();
+
+  log("guessing another address's password from the same client: refused as too many attempts");
+  // Counted in PostgreSQL for the client (three refused above) and the address, so every
+  // dashboard process refuses the same attempt (src/lib/throttle.ts).
+  const guesser = await browser.newPage();
+  await guesser.goto(`${BASE_URL}/login`);
+  await guesser.getByLabel("E-mail").fill("guess@clinic.test");
+  result.guesses = [];
+  for (let i = 1; i <= 12; i++) {
+    await guesser.getByLabel("Password").fill(`guess number ${i}`);
+    await guesser.getByRole("button", { name: "Sign in" }).click();
+    await guesser.waitForFunction(() => document.querySelector("#password")?.value === "" && document.querySelector("[data-testid=login-error]"));
+    const said = await text(guesser.getByTestId("login-error"));
+    result.guesses.push(said);
+    if (said.startsWith("Too many attempts")) break;
+  }
+  await guesser.close();
 } catch (error) {
   await page.screenshot({ path: join(SHOTS, "sign-in-not-found-failure.png"), fullPage: true });
   throw error;

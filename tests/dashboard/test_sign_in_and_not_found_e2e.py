@@ -100,5 +100,24 @@ async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
     assert "/favicon.ico" in result["icon_links"]
     assert result["failed_requests"] == []
 
+    # The refused attempts are counted in PostgreSQL, where every dashboard process reads them
+    # (dashboard_sign_in_failures: they were kept in each process's memory). The client had three
+    # refused; guessing another address from it, the eighth attempt is refused as too many
+    # without a password check (ten for the client in 15 minutes). The e-mail that signed in at
+    # last has no count left; the guessed one has seven. No key is stored as typed.
+    guesses = result["guesses"]
+    assert len(guesses) == 8, guesses
+    assert all(g.startswith("E-mail or password is not correct.") for g in guesses[:7]), guesses
+    assert guesses[7].startswith("Too many attempts"), guesses
+    counted = await admin_conn.fetch(
+        "select f.failures,"
+        "       f.key_hash = encode(sha256(s.salt || convert_to($1, 'UTF8')), 'hex') as signed_in,"
+        "       f.key_hash = encode(sha256(s.salt || convert_to($2, 'UTF8')), 'hex') as guessed"
+        "  from dashboard_sign_in_failures f, sign_in_client_salt s order by f.failures",
+        f"email:{EMAIL}",
+        "email:guess@clinic.test",
+    )
+    assert [tuple(r) for r in counted] == [(7, False, True), (10, False, False)], counted
+
     for shot in ("login-wrong-password", "not-found-desktop", "not-found-phone"):
         assert (SCREENSHOTS / f"{shot}.png").stat().st_size > 5_000

@@ -33,13 +33,13 @@ export async function signIn(_previous: SignInState, formData: FormData): Promis
   const email = typed.trim().toLowerCase();
   const client = clientAddress((await headers()).get("x-forwarded-for"));
   const keys = [`email:${email}`, `client:${client}`];
-  if (isThrottled(keys)) return { error: "throttled", email: typed };
+  if (await isThrottled(keys)) return { error: "throttled", email: typed };
   const clinicianId = email && password ? await verifyPassword(email, password) : null;
   if (!clinicianId) {
-    recordFailure(keys);
+    await recordFailure(keys);
     return { error: "credentials", email: typed };
   }
-  clearFailures([`email:${email}`]);
+  await clearFailures([`email:${email}`]);
   await startSession(clinicianId);
   redirect(returnPath(formData.get("next")));
 }
