@@ -70,10 +70,15 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+def _template(locale: str, key: str) -> str:
+    """The text ``key`` in ``locale`` (English when missing), its values not filled in."""
+    table = _TEXTS.get(locale) or _TEXTS[DEFAULT_LOCALE]
+    return table.get(key) or _TEXTS[DEFAULT_LOCALE][key]
+
+
 def text(locale: str, key: str, **values: Any) -> str:
     """The text ``key`` in ``locale`` (English when missing), with ``values`` filled in."""
-    table = _TEXTS.get(locale) or _TEXTS[DEFAULT_LOCALE]
-    template = table.get(key) or _TEXTS[DEFAULT_LOCALE][key]
+    template = _template(locale, key)
     return template.format(**values) if values else template
 
 
@@ -87,8 +92,7 @@ def sms_text(locale: str, key: str, **values: Any) -> str:
     as people write their own SMS; the letters GSM-7 keeps (ñ: "año") leave no word changed into
     another. A name or medicine keeps its letters: when one needs UCS-2 the message is counted
     and split as such (bot.reply_rows.fit_segments, MEDREMIND_SMS_MAX_SEGMENTS)."""
-    table = _TEXTS.get(locale) or _TEXTS[DEFAULT_LOCALE]
-    template = gsm7_letters(table.get(key) or _TEXTS[DEFAULT_LOCALE][key])
+    template = gsm7_letters(_template(locale, key))
     return template.format(**values) if values else template
 
 

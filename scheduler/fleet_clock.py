@@ -19,9 +19,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
+
+from scheduler.dispatch_config import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -33,24 +35,19 @@ MAX_ROUND_TRIP_SECONDS = 0.5
 WARN_OFFSET_SECONDS = 1.0
 
 
-def _wall_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class FleetClock:
     """``now()``: the database's time, as of the last :meth:`sync`, moved on monotonically."""
 
     def __init__(
         self,
         *,
-        wall: Callable[[], datetime] = _wall_now,
+        wall: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._wall = wall
         self._monotonic = monotonic
         self._at: datetime | None = None  # the database's time at ...
         self._mono = 0.0  # ... this reading of the monotonic clock
-        self._round_trip = float("inf")  # of the reading in use
         self.offset_seconds: float | None = None  # the database's time minus this host's
 
     def now(self) -> datetime:
@@ -68,7 +65,7 @@ class FleetClock:
         round_trip = after - before
         if round_trip > MAX_ROUND_TRIP_SECONDS and self._at is not None:
             return
-        self._at, self._mono, self._round_trip = db_now, (before + after) / 2, round_trip
+        self._at, self._mono = db_now, (before + after) / 2
         offset = (db_now - self._wall()).total_seconds() + round_trip / 2
         if abs(offset) > WARN_OFFSET_SECONDS and (
             self.offset_seconds is None or abs(offset - self.offset_seconds) > WARN_OFFSET_SECONDS

@@ -37,7 +37,7 @@ from medremind.web.api_v1.message_reach import check_consent, check_length, chec
 from medremind.web.api_v1.message_values import TEXT_KINDS, check_builtin_values, template_values
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, decode_cursor, page
-from medremind.web.api_v1.priority_share import share_priority
+from medremind.web.api_v1.priority_share import DEFAULT_PRIORITY, share_priority
 from medremind.web.api_v1.quiet_warning import quiet_hours_warning
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
@@ -119,7 +119,7 @@ class MessageCreate(RequestModel):
         None, description="After scheduled_time; not in the past."
     )
     priority: Annotated[StrictInt, Field(ge=0, le=9)] = Field(
-        5,
+        DEFAULT_PRIORITY,
         description=(
             "Lower goes first: 0 is the time-critical level (time-critical doses' reminders, the"
             " bot's replies), ahead of every clinic's dose reminders (1). A clinic may schedule"
