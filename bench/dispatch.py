@@ -1365,6 +1365,8 @@ async def burst_worker(
                 texts_rendered_ahead=getattr(ahead, "rendered", None),
                 texts_taken=getattr(ahead, "taken", None),
                 texts_stale=getattr(ahead, "stale", None),
+                # Rows claimed before they were due (Dispatcher._claim_ahead).
+                claimed_ahead=getattr(dispatcher, "claimed_ahead", None),
                 max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                 **gc_clock.summary(),
             )

@@ -194,6 +194,11 @@ class Settings(BaseSettings):
     worker_read_ahead: int = Field(
         default=100_000, alias="MEDREMIND_WORKER_READ_AHEAD", ge=0, le=2_000_000
     )
+    # scheduler.dispatch_config.DEFAULT_CLAIM_AHEAD_SECONDS: how early a forecast peak's rows
+    # are claimed (held until their time); 0: never before due.
+    worker_claim_ahead_seconds: float = Field(
+        default=8.0, alias="MEDREMIND_WORKER_CLAIM_AHEAD_SECONDS", ge=0, le=30
+    )
     shutdown_grace_seconds: float = Field(default=25.0, alias="MEDREMIND_SHUTDOWN_GRACE", ge=0)
     planner_horizon_hours: int = Field(default=48, alias="MEDREMIND_PLANNER_HORIZON_HOURS", ge=1)
     planner_interval_seconds: float = Field(default=60.0, alias="MEDREMIND_PLANNER_INTERVAL", gt=0)

@@ -159,6 +159,14 @@ class Deliverer:
         plan = _plan(c, list(c.channels_tried), self.clinic_senders(c))
         return plan.routes[0].channel if plan.routes else None
 
+    def first_checked(self, c: Claim) -> tuple[bool, UUID | None]:
+        """(whether a send of ``c`` has a route, the contact its check before the send names:
+        the first route's contact point, or a caregiver alert's caregiver)."""
+        plan = _plan(c, list(c.channels_tried), self.clinic_senders(c))
+        if not plan.routes:
+            return False, None
+        return True, plan.routes[0].contact_id or c.caregiver_id
+
     def clinic_senders(self, c: Claim) -> Mapping[Channel, ChannelSender]:
         """The senders for ``c``: its clinic's own accounts over the defaults."""
         return self.senders if self.senders_for is None else self.senders_for(c.organization_id)

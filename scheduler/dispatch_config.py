@@ -17,6 +17,8 @@ from scheduler.buckets import DEFAULT_PLATFORM_RATES, DEFAULT_RECIPIENT_RATES
 
 # A clinic network's 08:00: 100,000 reminders due at one instant (issue 20).
 DEFAULT_READ_AHEAD = 100_000
+DEFAULT_CLAIM_AHEAD_SECONDS = 10.0
+DEFAULT_CLAIM_AHEAD_MAX = 100_000
 
 
 def utc_now() -> datetime:
@@ -69,6 +71,11 @@ class DispatcherConfig:
     # cache's size, and the texts rendered ahead; 0: none rendered ahead): ~3 KB each, held only
     # while that many fall due within a minute (scheduler.claim_prefetch, scheduler.render_ahead).
     read_ahead: int = DEFAULT_READ_AHEAD
+    # In a forecast peak (texts rendered ahead), rows due within this many seconds are claimed
+    # before they are due and held until their time (scheduler.dispatcher, "claim ahead"), at
+    # most ``claim_ahead_max`` of them; 0: never claimed before due.
+    claim_ahead_seconds: float = DEFAULT_CLAIM_AHEAD_SECONDS
+    claim_ahead_max: int = DEFAULT_CLAIM_AHEAD_MAX
 
     @property
     def send_timeout(self) -> float:
@@ -102,6 +109,7 @@ class DispatcherConfig:
             "breaker_cooldown_seconds": settings.breaker_cooldown_seconds,
             "backoff_base_seconds": settings.retry_base_seconds,
             "read_ahead": settings.worker_read_ahead,
+            "claim_ahead_seconds": settings.worker_claim_ahead_seconds,
             "quiet_start": settings.quiet_hours_start,
             "quiet_end": settings.quiet_hours_end,
         }

@@ -33,13 +33,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import heapq
 import logging
 import math
 import random
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 
@@ -108,6 +110,10 @@ _RATE_MIN_SPAN_SECONDS = 1.0
 # waited for it, behind a peak of routine reminders. With room for any row, a claim goes at least
 # this often; the claim takes due rows in priority order, so the dose is among the first.
 _CLAIM_AT_LEAST_EVERY = 0.25
+# Rows claimed ahead are checked this many at a time, once fewer than this wait to be sent
+# (Dispatcher._check_released); with senders busy elsewhere, looked at again this often.
+_CHECK_AHEAD_ROWS = 500
+_CHECK_AHEAD_POLL = 0.05
 # Trickling outcomes wait this long at most for others to share their statement (see above).
 _FLUSH_LINGER_SECONDS = 0.2
 
@@ -194,6 +200,7 @@ class Dispatcher:
             )
         else:
             limiter = BucketSet(dict(self.config.platform_rates), dict(self.config.recipient_rates))
+        self._send_checks = SendChecks(pool)
         self._deliverer = Deliverer(
             self.senders,
             renderer,
@@ -201,7 +208,7 @@ class Dispatcher:
             self.config,
             limiter,
             rng or random.Random(),
-            recheck=SendChecks(pool),
+            recheck=self._send_checks,
             senders_for=senders_for,
             files=functools.partial(load_files, pool),
         )
@@ -263,6 +270,20 @@ class Dispatcher:
         self._closing_deadline: float | None = None  # set at shutdown: the flusher's last call
         self._running = False
         self.lease_lost = 0  # outcomes refused because the lease had moved on (for tests/logs)
+        # Claimed ahead of a peak (see _claim_ahead): held until due, by (due, order, claim,
+        # lease start, read start); the ids not yet recorded (they hold no claim room); the
+        # read start of those released and not yet taken by a sender; how many are unrecorded.
+        self._held_ahead: list[tuple[datetime, int, Claim, float, float]] = []
+        self._ahead_order = 0
+        self._ahead_ids: set[UUID] = set()
+        self._ahead_read: dict[UUID, float] = {}
+        # Due rows claimed ahead, not checked yet (claim, lease start, read start): see
+        # _check_released.
+        self._due_ahead: deque[tuple[Claim, float, float]] = deque()
+        self._ahead_unfinished = 0
+        self._ahead_channels: Counter[Channel] = Counter()  # first channels of this peak's
+        self._ahead_added = asyncio.Event()
+        self.claimed_ahead = 0  # rows claimed before they were due (for tests and benchmarks)
         self._sending = 0
         # Read at scrape time: cheaper than a locked inc/dec around every send.
         metrics.IN_FLIGHT.set_function(lambda: self._sending)
@@ -368,8 +389,8 @@ class Dispatcher:
 
     @property
     def in_flight(self) -> int:
-        """Claimed rows not yet recorded."""
-        return self._unfinished
+        """Claimed rows not yet recorded (those claimed ahead of their time too)."""
+        return self._unfinished + self._ahead_unfinished
 
     async def run(self) -> None:
         """Claim and send until :meth:`request_stop`; then shut down gracefully."""
@@ -382,6 +403,7 @@ class Dispatcher:
             if self._ahead is None
             else asyncio.create_task(self._ahead.run(), name="dispatch-render-ahead")
         )
+        releaser = asyncio.create_task(self._release_loop(), name="dispatch-release-ahead")
         failures = 0
         backlog = False  # the last claim came back full: more may be due
         try:
@@ -412,6 +434,8 @@ class Dispatcher:
                     self._start(claims, claimed_at)
                     backlog = len(claims) == limit
                     if not backlog and not self._claiming:
+                        if await self._claim_ahead():
+                            continue
                         await self._idle(await self._idle_seconds())
                     continue
                 room, least = self._claim_room()
@@ -444,6 +468,8 @@ class Dispatcher:
                 self._claiming.append((task, limit, claimed_at))
                 self._reserved += limit
         finally:
+            releaser.cancel()
+            await asyncio.gather(releaser, return_exceptions=True)
             try:
                 await self._claims_landed()
             finally:
@@ -485,9 +511,11 @@ class Dispatcher:
                 continue
             self._start(claims, claimed_at)
 
-    async def _claim(self, limit: int) -> list[Claim]:
+    async def _claim(self, limit: int, ahead: float = 0.0) -> list[Claim]:
+        now = self.clock()
         claims = await self._claims.claim(
-            now=self.clock(),
+            # Ahead of a peak: what falls due within ``ahead``, leased from then on.
+            now=now + timedelta(seconds=ahead) if ahead > 0 else now,
             limit=limit,
             worker=self.config.worker_id,
             lease_seconds=self.config.lease_seconds,
@@ -496,6 +524,131 @@ class Dispatcher:
         # Clinician templates the batch names, in one query (none when it names none).
         await prefetch_templates(self.pool, self.renderer, claims)
         return claims
+
+    # -- claiming ahead of a peak ----------------------------------------------------------
+
+    def _ahead_wanted(self) -> bool:
+        """Whether to claim rows before they are due: a peak is forecast (a batch's worth of
+        texts rendered ahead, scheduler.render_ahead), and no capped channel holds more of this
+        peak's rows than it sends while they wait."""
+        if self.config.claim_ahead_seconds <= 0 or self._stopping:
+            return False
+        held = self._deliverer.ahead
+        if held is None or len(held) < self.config.batch_size:
+            return False
+        if not self._ahead_unfinished:
+            self._ahead_channels.clear()  # the last peak's rows are all recorded
+        window = self.config.claim_ahead_seconds + self._hold_seconds
+        rates = self.config.platform_rates
+        return all(n <= rates[ch] * window for ch, n in self._ahead_channels.items() if ch in rates)
+
+    async def _claim_ahead(self) -> bool:
+        """Claim what falls due within ``claim_ahead_seconds`` and hold it until its time;
+        whether the claim came back full (more may be due in the window).
+
+        A burst's claims cost as much Postgres and worker CPU as its records (issue 20: 100,000
+        reminders at one instant, ~46 of ~115 us of Postgres a message were the claim's). Made
+        in the seconds before the instant, when the cores are idle, they leave the peak its
+        sends and records. A row claimed ahead is leased from its claim's window end on, so its
+        send has a whole lease; the check before each send (scheduler.send_checks) still stops
+        a reminder paused, answered or opted out of meanwhile. The cost: in those seconds a
+        clinic cannot cancel or edit the row (it is being sent), as from any claim on.
+        """
+        if not self._ahead_wanted():
+            return False
+        room = min(self.config.batch_size, self.config.claim_ahead_max - self._ahead_unfinished)
+        if room < 1:
+            return False
+        ahead = self.config.claim_ahead_seconds
+        read_at = time.monotonic()
+        try:
+            claims = await self._claim(room, ahead=ahead)
+        except Exception as exc:  # the loop outlives any failure: claimed when due instead
+            logger.warning("claim ahead failed", extra={"error": type(exc).__name__})
+            return False
+        self._hold(claims, read_at + ahead, read_at)
+        return len(claims) == room
+
+    def _hold(self, claims: list[Claim], lease_from: float, read_at: float) -> None:
+        """Hold claims made ahead until their time (``_release_loop``)."""
+        if not claims:
+            return
+        first_channel = self._deliverer.first_channel
+        for c in claims:
+            self._ahead_order += 1
+            heapq.heappush(
+                self._held_ahead, (c.scheduled_time, self._ahead_order, c, lease_from, read_at)
+            )
+            self._ahead_ids.add(c.id)
+            channel = first_channel(c)
+            if channel is not None:
+                self._ahead_channels[channel] += 1
+        self._ahead_unfinished += len(claims)
+        self.claimed_ahead += len(claims)
+        self._ahead_added.set()
+
+    async def _release_loop(self) -> None:
+        """Hand each row claimed ahead to the senders at its time (by the dispatcher's clock),
+        checked just before the senders need it (:meth:`_check_released`)."""
+        held, due = self._held_ahead, self._due_ahead
+        while True:
+            self._ahead_added.clear()
+            if due and len(self._queue) < _CHECK_AHEAD_ROWS:
+                await self._check_released()
+                continue
+            now = self.clock()
+            if held and held[0][0] <= now:
+                while held and held[0][0] <= now:
+                    _due, _order, c, lease_from, read_at = heapq.heappop(held)
+                    due.append((c, lease_from, read_at))
+                continue
+            wait = None if not held else (held[0][0] - now).total_seconds()
+            if due:  # woken when the senders have taken enough (_send_loop), else soon
+                wait = _CHECK_AHEAD_POLL if wait is None else min(wait, _CHECK_AHEAD_POLL)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._ahead_added.wait()
+
+    async def _check_released(self) -> None:
+        """Check the next due rows claimed ahead in one statement and queue those that may go.
+
+        A send that starts more than a quarter of a second after its claim's read is checked
+        again first (a /pause, an answer, an opt-out since: scheduler.send_checks), so every
+        row claimed ahead would be, a statement for each few dozen sends, and each send waiting
+        for one: slower than claiming at the instant (issue 20: 14.3 s against 11.4 for the
+        burst). Checked here by the hundred, just before the senders take them, they start
+        within that quarter second of this read, and the send's own check is skipped.
+        """
+        due = self._due_ahead
+        chunk = [due.popleft() for _ in range(min(len(due), _CHECK_AHEAD_ROWS))]
+        routed = [(entry, self._deliverer.first_checked(entry[0])) for entry in chunk]
+        asks = [(entry[0], contact) for entry, (has_route, contact) in routed if has_route]
+        checked_at = time.monotonic()
+        try:
+            verdicts = iter(await self._send_checks.check(asks)) if asks else iter(())
+        except DB_ERRORS as exc:  # each send checks for itself (and fails safe) instead
+            logger.warning(
+                "could not check rows claimed ahead", extra={"error": type(exc).__name__}
+            )
+            verdicts = None
+        go: list[tuple[Claim, float]] = []
+        for (c, lease_from, read_at), (has_route, _contact) in routed:
+            verdict = next(verdicts) if verdicts is not None and has_route else None
+            if verdict is not None:  # stopped: recorded as a send's check would have
+                self._buffer.append(verdict)
+                self._flush_wanted.set()
+                continue
+            fresh = verdicts is not None and has_route
+            self._ahead_read[c.id] = checked_at if fresh else read_at
+            go.append((c, lease_from))
+        start = 0
+        for end in range(1, len(go) + 1):  # each claim's rows in its order (enqueue's)
+            if end == len(go) or go[end][1] != go[start][1]:
+                enqueue(self._queue, [c for c, _ in go[start:end]], go[start][1])
+                start = end
+        if go:
+            self._queue_empty.clear()
+            self._spawn_sender()
 
     def _start(self, claims: list[Claim], claimed_at: float) -> None:
         if not claims:
@@ -539,6 +692,8 @@ class Dispatcher:
             return self.config.poll_seconds
         # Due now or past (claimed meanwhile, or locked by another worker): look again soon.
         seconds = (due - self.clock()).total_seconds()
+        if self._ahead_unfinished < self.config.claim_ahead_max and self._ahead_wanted():
+            seconds -= self.config.claim_ahead_seconds  # claimed ahead of its time
         return min(self.config.poll_seconds, max(_MIN_IDLE_SECONDS, seconds))
 
     async def _idle(self, seconds: float) -> None:
@@ -568,11 +723,15 @@ class Dispatcher:
                 if not queue:
                     break
             c, claimed_at = queue.popleft()
+            if self._due_ahead and len(queue) < _CHECK_AHEAD_ROWS:
+                self._ahead_added.set()  # check the next rows claimed ahead
             senders[me] = c
             self._spawn_sender()  # fan out while this one waits on the network
             self._sending += 1
+            # A row claimed ahead was read before its lease began (see _claim_ahead).
+            read_at = self._ahead_read.pop(c.id, claimed_at) if self._ahead_read else claimed_at
             try:
-                result = await self._deliverer.deliver(c, claimed_at + lease, read_at=claimed_at)
+                result = await self._deliverer.deliver(c, claimed_at + lease, read_at=read_at)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug must not lose the row: retry it later
@@ -583,7 +742,9 @@ class Dispatcher:
             finally:
                 self._sending -= 1
             senders[me] = None
-            if _done(result):
+            if _done(result) and c.id in self._ahead_ids:
+                self._completions.append(time.monotonic())  # a send: the rate counts it
+            elif _done(result):
                 # Sizes claims: a row put back unsent (waiting for a rate limit or a breaker)
                 # is no send, and counting it claimed more rows to put back. Nor does it free
                 # room before its flush: claiming again at once only to put back more churned a
@@ -682,7 +843,14 @@ class Dispatcher:
 
     def _written(self, results: list[DeliveryResult]) -> None:
         """Account for flushed results: they no longer hold room (rows put back unsent held
-        it until now)."""
+        it until now; rows claimed ahead never held any)."""
+        ahead = self._ahead_ids
+        if ahead:
+            mine = [r for r in results if r.outcome.id not in ahead]
+            for r in results:
+                ahead.discard(r.outcome.id)
+            self._ahead_unfinished -= len(results) - len(mine)
+            results = mine
         self._unfinished -= len(results)
         self._unsent -= sum(1 for r in results if not _done(r))
         self._room.set()
@@ -721,6 +889,11 @@ class Dispatcher:
         # Claims no sender has taken yet go back at once; the senders finish what they hold.
         unsent = [c for c, _claimed_at in self._queue]
         self._queue.clear()
+        # Rows claimed ahead and not yet sent go back too.
+        unsent += [c for c, _lease_from, _read_at in self._due_ahead]
+        unsent += [c for _due, _order, c, _lease_from, _read_at in sorted(self._held_ahead)]
+        self._due_ahead.clear()
+        self._held_ahead.clear()
         senders = list(self._senders)
         if senders:
             _done, pending = await asyncio.wait(senders, timeout=self.config.shutdown_grace_seconds)

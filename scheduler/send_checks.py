@@ -48,7 +48,7 @@ class SendChecks:
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
-                verdicts = await self._check(batch)
+                verdicts = await self.check([(c, contact) for c, contact, _ in batch])
             except AT_SEND_DB_ERRORS as exc:
                 logger.warning(
                     "could not re-check before sending",
@@ -64,20 +64,22 @@ class SendChecks:
                 if not answer.done():  # the sender may have been cancelled meanwhile
                     answer.set_result(verdict)
 
-    async def _check(self, batch: list[_Ask]) -> list[DeliveryResult | None]:
+    async def check(self, sends: list[tuple[Claim, UUID | None]]) -> list[DeliveryResult | None]:
+        """Check many sends (each a claim and the contact it goes to) in one statement now:
+        for each, the result that stops it, or None. Raises the database's errors."""
         self.statements += 1
         rows = await self.pool.fetch(
             query("dispatch", "hold_at_send"),
-            [c.patient_id for c, _, _ in batch],
-            [contact for _, contact, _ in batch],
-            [c.dose_event_id for c, _, _ in batch],
-            [c.kind for c, _, _ in batch],
-            [c.payload for c, _, _ in batch],
-            [c.appointment_id for c, _, _ in batch],
+            [c.patient_id for c, _ in sends],
+            [contact for _, contact in sends],
+            [c.dose_event_id for c, _ in sends],
+            [c.kind for c, _ in sends],
+            [c.payload for c, _ in sends],
+            [c.appointment_id for c, _ in sends],
             timeout=STATEMENT_TIMEOUT_SECONDS,
         )
         by_send = {row["n"]: row for row in rows}
         return [
             verdict_at_send(c, contact, by_send.get(n))
-            for n, (c, contact, _) in enumerate(batch, start=1)
+            for n, (c, contact) in enumerate(sends, start=1)
         ]

@@ -1,0 +1,198 @@
+"""A forecast peak's rows are claimed before they are due (scheduler/dispatcher.py,
+``_claim_ahead``), held until their time, and checked just before they go: none is sent early,
+none twice, none that a /pause, an answer or an opt-out since the claim stops, and a worker that
+stops before their time gives them back.
+
+Real PostgreSQL, the worker's dispatcher as ``medremind worker`` runs it (claims and patient
+cache on connections of their own, texts rendered ahead) and recording senders. Times are relative
+to the real clock, and quiet hours are off: it runs the same at any hour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time, timedelta
+
+import asyncpg
+import pytest
+
+from core.db import Database
+from core.templating import TemplateRenderer
+from platforms.base import Channel
+from scheduler.dispatch_config import DispatcherConfig
+from scheduler.dispatcher import Dispatcher
+from tests import factories
+from tests.dispatch.recording import RecordingSender
+from tests.waiting import eventually
+
+PEAK = 12  # reminders due at one instant: more than a batch's worth (the forecast)
+BATCH = 10
+CLAIM_AHEAD_SECONDS = 6.0
+DUE_IN_SECONDS = 10.0  # rendered ahead by the first pass, then claimed ahead
+
+
+class Worker:
+    """A dispatcher with claim-ahead on, and what it sent."""
+
+    def __init__(self, db: Database) -> None:
+        assert db.pool is not None
+        self.sender = RecordingSender(Channel.TELEGRAM)
+        self.dispatcher = Dispatcher(
+            db.pool,
+            {Channel.TELEGRAM: self.sender},
+            TemplateRenderer(),
+            lambda: datetime.now(UTC),
+            DispatcherConfig(
+                worker_id="claim-ahead-test",
+                batch_size=BATCH,
+                platform_rates={},
+                recipient_rates={},
+                poll_seconds=0.2,
+                quiet_start=time(0, 0),
+                quiet_end=time(0, 0),
+                claim_ahead_seconds=CLAIM_AHEAD_SECONDS,
+            ),
+            connect=db.connect,
+        )
+        self.running = asyncio.create_task(self.dispatcher.run())
+
+    async def stop(self) -> None:
+        self.dispatcher.request_stop()
+        await self.running
+
+
+@pytest.fixture
+async def worker(db: Database) -> AsyncIterator[Worker]:
+    running = Worker(db)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def _peak(conn: asyncpg.Connection, due: datetime) -> list[asyncpg.Record]:
+    """``PEAK`` patients with a dose due at ``due`` and its reminder: (patient, dose, message)."""
+    org = await factories.create_organization(conn)
+    peak = []
+    for n in range(PEAK):
+        person = await factories.create_patient(
+            conn, org["id"], contacts={"telegram": f"8861{n:02d}"}, display_name=f"P{n}"
+        )
+        _medication, schedule = await factories.create_medication(conn, person["id"])
+        dose = await factories.create_dose_event(conn, schedule, due)
+        message = await factories.create_message(
+            conn,
+            person["id"],
+            kind="medication_reminder",
+            message_content=None,
+            dose_event_id=dose["id"],
+            scheduled_time=due,
+        )
+        peak.append((person, dose, message))
+    return peak
+
+
+async def _leased(conn: asyncpg.Connection, ids: list[object]) -> int:
+    return await conn.fetchval(
+        "select count(*) from scheduled_messages where id = any($1) and status = 'processing'",
+        ids,
+    )
+
+
+async def test_a_peak_is_claimed_ahead_and_sent_at_its_time_once(
+    db: Database, admin_conn: asyncpg.Connection
+) -> None:
+    """Every reminder of the peak is leased before its time, sent no earlier than it, once."""
+    due = datetime.now(UTC) + timedelta(seconds=DUE_IN_SECONDS)
+    peak = await _peak(admin_conn, due)
+    ids = [message["id"] for _, _, message in peak]
+    worker = Worker(db)
+    try:
+        await eventually(lambda: worker.dispatcher.claimed_ahead == PEAK, timeout=10)
+        assert datetime.now(UTC) < due, "the box was too slow to claim the peak before it"
+        assert await _leased(admin_conn, ids) == PEAK
+        assert worker.sender.sends == []  # held until their time
+        await eventually(lambda: len(worker.sender.sends) == PEAK, timeout=20)
+    finally:
+        await worker.stop()
+    rows = await admin_conn.fetch(
+        "select status, sent_at, attempts from scheduled_messages where id = any($1)", ids
+    )
+    assert {r["status"] for r in rows} == {"sent"}
+    assert all(r["sent_at"] >= due for r in rows), "sent before its time"
+    assert {r["attempts"] for r in rows} == {1}
+    assert sorted(m.message_id for _, m in worker.sender.sends) == sorted(str(i) for i in ids)
+
+
+async def test_a_pause_an_answer_or_an_opt_out_after_the_claim_stops_the_reminder(
+    admin_conn: asyncpg.Connection, worker: Worker
+) -> None:
+    """Claimed ahead, then one patient pauses, another takes the dose early, a third's chat
+    opts out: at the instant none of the three is sent (the check before the send); the rest
+    are."""
+    due = datetime.now(UTC) + timedelta(seconds=DUE_IN_SECONDS)
+    peak = await _peak(admin_conn, due)
+    ids = [message["id"] for _, _, message in peak]
+    await eventually(lambda: worker.dispatcher.claimed_ahead == PEAK, timeout=10)
+    assert datetime.now(UTC) < due, "the box was too slow to claim the peak before it"
+    (paused, _, paused_msg), (_, taken_dose, taken_msg), (opted, _, opted_msg) = peak[:3]
+    await admin_conn.execute(
+        "update patients set reminders_paused = true where id = $1", paused["id"]
+    )
+    await admin_conn.execute(
+        "update dose_events set status = 'taken', answered_at = now() where id = $1",
+        taken_dose["id"],
+    )
+    await admin_conn.execute(
+        "update contact_points set opted_out_at = now() where patient_id = $1", opted["id"]
+    )
+    assert worker.sender.sends == []
+
+    await eventually(lambda: len(worker.sender.sends) == PEAK - 3, timeout=20)
+    await eventually(lambda: worker.dispatcher.in_flight == 0, timeout=10)
+    sent = {m.message_id for _, m in worker.sender.sends}
+    assert not sent & {str(paused_msg["id"]), str(taken_msg["id"]), str(opted_msg["id"])}
+    status = dict(
+        await admin_conn.fetch(
+            "select id, status from scheduled_messages where id = any($1)",
+            [paused_msg["id"], taken_msg["id"], opted_msg["id"]],
+        )
+    )
+    assert status[paused_msg["id"]] == "cancelled"
+    assert status[taken_msg["id"]] == "cancelled"
+    assert status[opted_msg["id"]] != "sent"
+    assert await _leased(admin_conn, ids) == 0
+
+
+async def test_a_worker_stopped_before_the_time_gives_back_what_it_claimed_ahead(
+    db: Database, admin_conn: asyncpg.Connection
+) -> None:
+    """Stopped while it holds the peak, the worker returns every row to pending with its
+    attempt uncounted; nothing was sent, and the next worker sends them all."""
+    due = datetime.now(UTC) + timedelta(seconds=DUE_IN_SECONDS)
+    peak = await _peak(admin_conn, due)
+    ids = [message["id"] for _, _, message in peak]
+    first = Worker(db)
+    try:
+        await eventually(lambda: first.dispatcher.claimed_ahead == PEAK, timeout=10)
+        assert datetime.now(UTC) < due, "the box was too slow to claim the peak before it"
+    finally:
+        await first.stop()
+    assert first.sender.sends == []
+    rows = await admin_conn.fetch(
+        "select status, attempts, lease_token from scheduled_messages where id = any($1)", ids
+    )
+    assert {(r["status"], r["attempts"], r["lease_token"]) for r in rows} == {("pending", 0, None)}
+
+    second = Worker(db)
+    try:
+        await eventually(lambda: len(second.sender.sends) == PEAK, timeout=20)
+    finally:
+        await second.stop()
+    assert (
+        await admin_conn.fetchval(
+            "select count(*) from scheduled_messages where id = any($1) and status = 'sent'", ids
+        )
+        == PEAK
+    )
