@@ -197,7 +197,7 @@ class Settings(BaseSettings):
     # scheduler.dispatch_config.DEFAULT_CLAIM_AHEAD_SECONDS: how early a forecast peak's rows
     # are claimed (held until their time); 0: never before due.
     worker_claim_ahead_seconds: float = Field(
-        default=8.0, alias="MEDREMIND_WORKER_CLAIM_AHEAD_SECONDS", ge=0, le=30
+        default=10.0, alias="MEDREMIND_WORKER_CLAIM_AHEAD_SECONDS", ge=0, le=30
     )
     shutdown_grace_seconds: float = Field(default=25.0, alias="MEDREMIND_SHUTDOWN_GRACE", ge=0)
     planner_horizon_hours: int = Field(default=48, alias="MEDREMIND_PLANNER_HORIZON_HOURS", ge=1)
