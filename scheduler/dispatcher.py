@@ -626,6 +626,9 @@ class Dispatcher:
         checked_at = time.monotonic()
         try:
             verdicts = iter(await self._send_checks.check(asks)) if asks else iter(())
+        except asyncio.CancelledError:  # stopping: shutdown returns them with the rest
+            due.extendleft(reversed(chunk))
+            raise
         except DB_ERRORS as exc:  # each send checks for itself (and fails safe) instead
             logger.warning(
                 "could not check rows claimed ahead", extra={"error": type(exc).__name__}
