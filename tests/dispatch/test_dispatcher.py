@@ -617,8 +617,12 @@ async def test_claims_on_their_own_connection_outlive_its_loss(
 
             await eventually(sent)
             first = await admin_conn.fetch(claiming)
-            assert len(first) == 1  # the claims' own connection, not a pooled one
-            await admin_conn.execute("select pg_terminate_backend($1)", first[0]["pid"])
+            # The claims' own connections, not pooled ones: one, or two when a claim that came
+            # back full let the next start beside it (scheduler/dispatcher.py _CLAIMS_IN_FLIGHT;
+            # a claim of one row for one due row, on a loaded box).
+            assert 1 <= len(first) <= 2
+            for backend in first:
+                await admin_conn.execute("select pg_terminate_backend($1)", backend["pid"])
     finally:
         dispatcher.request_stop()
         await running
