@@ -264,10 +264,10 @@ export async function sendNowAction(formData: FormData): Promise<void> {
 export async function resendMessageAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = messageId(formData);
-  const { outcome } = await asClinician(clinician.id, (tx) => resendMessage(tx, id));
+  const { outcome, demoted } = await asClinician(clinician.id, (tx) => resendMessage(tx, id));
   const back = backTo(formData);
   const error = resendError(outcome);
-  redirect(error === null ? withParam(back, "resent", "1") : withParam(back, "error", error));
+  redirect(error === null ? withParam(back, "resent", demoted ? "share" : "1") : withParam(back, "error", error));
 }
 
 /** The patients' labels in order, homonyms told apart (lib/patient-label.ts distinctLabels). */
