@@ -21,7 +21,8 @@
 --    their own clinic's hours (row-level security: their organization's rows only).
 -- 3. public.patient_quiet_end: when the quiet window holding an instant ends, as the dispatcher
 --    defers a message (scheduler/quiet_hours.py quiet_window_end, the reference of
---    tests/integration/test_patient_quiet_end.py).
+--    tests/integration/test_patient_quiet_end.py). The window it and public.patient_quiet_at
+--    read is one function's, public.patient_quiet_window.
 
 alter table public.service_limits
   add column api_priority_zero_per_hour integer not null default 100
@@ -60,16 +61,56 @@ revoke all on function public.take_priority_zero(uuid, timestamptz, integer, tim
 grant execute on function public.take_priority_zero(uuid, timestamptz, integer, timestamptz)
   to authenticated, medremind_app, service_role;
 
+-- The window a patient's messages wait out (own when both ends are set, else the clinic's default)
+-- and their zone, in one place for public.patient_quiet_at and public.patient_quiet_end.
+create function public.patient_quiet_window(
+  p_patient uuid, p_organization uuid, out zone text, out w_start time, out w_end time
+) language sql stable set search_path = public, pg_temp as $$
+  select p.timezone,
+         case when p.quiet_start is not null and p.quiet_end is not null then p.quiet_start
+              else o.default_quiet_start end,
+         case when p.quiet_start is not null and p.quiet_end is not null then p.quiet_end
+              else o.default_quiet_end end
+    from patients p join organizations o on o.id = p.organization_id
+   where p.id = p_patient and p.organization_id = p_organization and p.status <> 'deleted'
+$$;
+revoke all on function public.patient_quiet_window(uuid, uuid) from public, anon;
+grant execute on function public.patient_quiet_window(uuid, uuid)
+  to authenticated, medremind_app, service_role;
+
+create or replace function public.patient_quiet_at(
+  p_patient uuid, p_organization uuid, p_at timestamptz
+) returns boolean language plpgsql stable set search_path = public, pg_temp as $$
+declare
+  w record;
+  local_time time;
+begin
+  select * into w from public.patient_quiet_window(p_patient, p_organization);
+  if w.zone is null then
+    return null;
+  end if;
+  if w.w_start = w.w_end then
+    return false;
+  end if;
+  begin
+    local_time := (p_at at time zone w.zone)::time;
+  exception when invalid_parameter_value then
+    return null;
+  end;
+  if w.w_start < w.w_end then
+    return local_time >= w.w_start and local_time < w.w_end;
+  end if;
+  return local_time >= w.w_start or local_time < w.w_end;
+end
+$$;
+
 create function public.patient_quiet_end(p_patient uuid, p_organization uuid, p_at timestamptz)
   returns timestamptz language plpgsql stable set search_path = public, pg_temp as $$
-  -- The end of the patient's quiet window (own, else the clinic's default, as
-  -- public.patient_quiet_at picks it) when it holds p_at; null outside it, for an unknown zone
-  -- and for no such patient. An end the clocks skip is read forward, an end they repeat is its
-  -- first occurrence still ahead (scheduler/quiet_hours.py quiet_window_end).
+  -- The end of the patient's quiet window when it holds p_at; null outside it, for an unknown
+  -- zone and for no such patient. An end the clocks skip is read forward, an end they repeat is
+  -- its first occurrence still ahead (scheduler/quiet_hours.py quiet_window_end).
 declare
-  zone text;
-  w_start time;
-  w_end time;
+  w record;
   local_at timestamp;
   day date;
   ends timestamptz;
@@ -77,22 +118,15 @@ begin
   if not coalesce(public.patient_quiet_at(p_patient, p_organization, p_at), false) then
     return null;
   end if;
-  select p.timezone,
-         case when p.quiet_start is not null and p.quiet_end is not null then p.quiet_start
-              else o.default_quiet_start end,
-         case when p.quiet_start is not null and p.quiet_end is not null then p.quiet_end
-              else o.default_quiet_end end
-    into zone, w_start, w_end
-    from patients p join organizations o on o.id = p.organization_id
-   where p.id = p_patient and p.organization_id = p_organization;
-  local_at := p_at at time zone zone;
+  select * into w from public.patient_quiet_window(p_patient, p_organization);
+  local_at := p_at at time zone w.zone;
   day := local_at::date;
-  if w_start > w_end and local_at::time >= w_start then
+  if w.w_start > w.w_end and local_at::time >= w.w_start then
     day := day + 1;  -- the evening part of a window that crosses midnight
   end if;
-  ends := public.wall_time_instant(day + w_end, zone);
+  ends := public.wall_time_instant(day + w.w_end, w.zone);
   if ends <= p_at then
-    ends := (day + w_end) at time zone zone;  -- the repeated hour's second occurrence
+    ends := (day + w.w_end) at time zone w.zone;  -- the repeated hour's second occurrence
   end if;
   return case when ends > p_at then ends end;
 end
