@@ -3,7 +3,10 @@
 The dashboard (dashboard/, NextJS on the same database) checks a composed text or a template
 against the SMS segment limit as the worker will; it reads it from ``service_limits`` (migration
 20260101009120), which ``medremind worker`` and ``medremind web`` write at start from their own
-settings, so the limit is configured once (``MEDREMIND_SMS_MAX_SEGMENTS``).
+settings, so the limit is configured once (``MEDREMIND_SMS_MAX_SEGMENTS``). The clinics' hourly
+share of priority 0 (``MEDREMIND_API_PRIORITY_ZERO_PER_HOUR``) is published too: every re-send of
+a priority-0 message takes from it, the dashboard's as well (``public.resend_message``, migration
+20260101017650).
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ async def publish_limits(pool: asyncpg.Pool, settings: Settings) -> None:
     the default limit.
     """
     try:
-        await pool.execute(query("web", "publish_limits"), settings.sms_max_segments)
+        await pool.execute(
+            query("web", "publish_limits"),
+            settings.sms_max_segments,
+            settings.api_priority_zero_per_hour,
+        )
     except (asyncpg.PostgresError, OSError) as exc:
         logger.warning("could not publish the service limits: %s", type(exc).__name__)

@@ -410,9 +410,13 @@ select worker_id, extract(epoch from now() - seen_at)::float8 as silent_seconds,
  order by worker_id
 
 -- name: publish_limits
--- The SMS segment limit this process enforces, for the dashboard (core/service_limits.py).
-insert into service_limits (id, sms_max_segments, updated_at) values (true, $1, now())
-on conflict (id) do update set sms_max_segments = excluded.sms_max_segments, updated_at = now()
+-- The SMS segment limit this process enforces, for the dashboard (core/service_limits.py), and
+-- the clinics' hourly share of priority 0, for every re-send (public.resend_message).
+insert into service_limits (id, sms_max_segments, api_priority_zero_per_hour, updated_at)
+values (true, $1, $2, now())
+on conflict (id) do update
+  set sms_max_segments = excluded.sms_max_segments,
+      api_priority_zero_per_hour = excluded.api_priority_zero_per_hour, updated_at = now()
 
 -- name: patient_by_external_id
 select id from patients where organization_id = $1 and external_id = $2

@@ -70,3 +70,14 @@ test("lastErrorTone: a pending message held by quiet hours is a note, anything e
   assert.equal(lastErrorTone("pending", "telegram: 502 Bad Gateway"), "error");
   assert.equal(lastErrorTone("failed", "deferred to the end of quiet hours"), "error");
 });
+
+describe("resentNotice: what a re-send's notice says", () => {
+  const { resentNotice } = require("../.unit-build/delivery.js");
+  test("the copy made; at normal priority when the clinic's share of priority 0 is taken", () => {
+    assert.equal(resentNotice("1"), "Re-sent: a new message is on its way; the failed one keeps its delivery history.");
+    assert.match(resentNotice("share"), /^Re-sent: .* It goes at normal priority, after the dose reminders due with it/);
+  });
+  test("nothing for another value (a URL typed by hand)", () => {
+    for (const value of [undefined, "", "0", ["1"]]) assert.equal(resentNotice(value), null);
+  });
+});

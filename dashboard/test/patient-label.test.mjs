@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { patientLabel, UNNAMED_PATIENT } = require("../.unit-build/patient-label.js");
+const { distinctLabels, patientLabel, UNNAMED_PATIENT } = require("../.unit-build/patient-label.js");
 const { addressError } = require("../.unit-build/contact.js");
 const { errorMessage } = require("../.unit-build/errors.js");
 
@@ -25,6 +25,32 @@ describe("patientLabel", () => {
   test("several unnamed patients are told apart: external id, else a masked contact", () => {
     assert.equal(patientLabel({ id: ID, display_name: null, external_id: "MRN-7", contact_hint: "SMS …0199" }), "Unnamed patient (external id MRN-7)");
     assert.equal(patientLabel({ id: ID, display_name: null, external_id: null, contact_hint: "SMS …0199" }), "Unnamed patient (SMS …0199)");
+  });
+});
+
+describe("distinctLabels: patients who share a name in one list are told apart", () => {
+  const id = (n) => `${n}f2a9c1b-0000-4000-8000-00000000000${n}`;
+  test("a name no other patient of the list has stays as it is", () => {
+    const labels = distinctLabels([{ id: id(1), display_name: "Ana Ruiz", contact_hint: "SMS …0199" }]);
+    assert.equal(labels.get(id(1)), "Ana Ruiz");
+  });
+  test("homonyms get their external id, else their masked contact (case and spaces aside)", () => {
+    const labels = distinctLabels([
+      { id: id(1), display_name: "Maria Garcia", external_id: "MRN-1", contact_hint: "SMS …0199" },
+      { id: id(2), display_name: "maria  garcia", external_id: null, contact_hint: "E-mail m…@example.org" },
+      { id: id(3), display_name: "Mario Garcia", external_id: null, contact_hint: "SMS …0111" },
+    ]);
+    assert.equal(labels.get(id(1)), "Maria Garcia (external id MRN-1)");
+    assert.equal(labels.get(id(2)), "maria  garcia (E-mail m…@example.org)");
+    assert.equal(labels.get(id(3)), "Mario Garcia");
+  });
+  test("homonyms with the same contact (one family number) get the record's id too", () => {
+    const labels = distinctLabels([
+      { id: id(1), display_name: "Tavita", contact_hint: "SMS …2346" },
+      { id: id(2), display_name: "Tavita", contact_hint: "SMS …2346" },
+    ]);
+    assert.equal(labels.get(id(1)), "Tavita (SMS …2346) #1f2a9c1b");
+    assert.notEqual(labels.get(id(1)), labels.get(id(2)));
   });
 });
 

@@ -1,10 +1,12 @@
-import { type LabelFields, patientLabel } from "@/lib/patient-label";
+import { type LabelFields, distinctLabels } from "@/lib/patient-label";
 
 /**
  * The options of a patient select: a disabled "Choose a patient" first, then each patient by
- * name, an unnamed one as "Unnamed patient" with what tells them apart (lib/patient-label.ts).
+ * name, an unnamed one as "Unnamed patient" and patients who share a name with what tells them
+ * apart (lib/patient-label.ts distinctLabels).
  */
 export function PatientOptions({ patients }: { patients: LabelFields[] }) {
+  const labels = distinctLabels(patients);
   return (
     <>
       <option value="" disabled>
@@ -12,7 +14,7 @@ export function PatientOptions({ patients }: { patients: LabelFields[] }) {
       </option>
       {patients.map((p) => (
         <option key={p.id} value={p.id}>
-          {patientLabel(p)}
+          {labels.get(p.id)}
         </option>
       ))}
     </>

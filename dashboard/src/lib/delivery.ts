@@ -86,6 +86,24 @@ export function resendError(outcome: string): string | null {
   return (RESEND_OUTCOMES as readonly string[]).includes(outcome) ? outcome : "not_found";
 }
 
+/**
+ * The notice after a re-send (`?resent=`): "1", the copy was made; "share", the copy of a
+ * priority-0 message was made at the default priority, the clinic's hourly share of priority 0
+ * being taken (public.resend_message, migration 20260101017650); null for anything else.
+ */
+export function resentNotice(resent: unknown): string | null {
+  const made = "Re-sent: a new message is on its way; the failed one keeps its delivery history.";
+  if (resent === "1") return made;
+  if (resent === "share") {
+    return (
+      `${made} It goes at normal priority, after the dose reminders due with it: the failed one went` +
+      " first of all (priority 0), and your clinic's messages that go first are used up for this" +
+      " hour (the service's operator sets how many: MEDREMIND_API_PRIORITY_ZERO_PER_HOUR)."
+    );
+  }
+  return null;
+}
+
 // A pending message's last_error that says it is held as it should be, not that something went
 // wrong: scheduler/quiet_hours.py DEFERRED_REASON and scheduler/quiet_release.py RELEASED_REASON.
 const HOLD_NOTES: ReadonlySet<string> = new Set([

@@ -37,7 +37,12 @@ from medremind.web.api_v1.message_reach import check_consent, check_length, chec
 from medremind.web.api_v1.message_values import TEXT_KINDS, check_builtin_values, template_values
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
 from medremind.web.api_v1.pagination import Cursor, decode_cursor, page
-from medremind.web.api_v1.priority_share import DEFAULT_PRIORITY, share_priority
+from medremind.web.api_v1.priority_share import (
+    DEFAULT_PRIORITY,
+    TIME_CRITICAL,
+    resend_share_warning,
+    share_priority,
+)
 from medremind.web.api_v1.quiet_warning import quiet_hours_warning
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
@@ -506,7 +511,7 @@ async def check_resend_reaches(
 @router.post(
     "/messages/{message_id}/resend",
     status_code=201,
-    response_model=Message,
+    response_model=CreatedMessage,
     summary="Re-send a failed message",
     operation_id="resendMessage",
     responses={
@@ -523,10 +528,14 @@ async def resend_failed_message(
     afresh. At most one copy per failed message: asking again answers 200 with that copy. Only a
     failed message can be re-sent (409 otherwise). A dose's reminder or follow-up only while its
     dose is open and within its time (two hours for a reminder, one for a follow-up, or its
-    `expires_at`), which the copy keeps; 409 otherwise. Audited as `message.resend`."""
+    `expires_at`), which the copy keeps; 409 otherwise. A copy of a priority-0 message takes one
+    of the clinic's priority-0 messages for the hour it goes in, as a new one does; past the
+    share it is made at priority 5 with a `priority_share` warning (a dose's reminder or
+    follow-up keeps its priority). Audited as `message.resend`."""
     async with state.pool.acquire() as conn, conn.transaction():
         now = state.clock()
-        if await conn.fetchrow(query("web", "get_message"), message_id, org_id) is None:
+        failed = await conn.fetchrow(query("web", "get_message"), message_id, org_id)
+        if failed is None:
             # None of the clinic's, or one it may not read yet (it holds a live sign-in or
             # caregiver link): 404 whatever its status, as GET answers.
             raise NotFound("message")
@@ -544,4 +553,8 @@ async def resend_failed_message(
             raise NotFound("message")
     if result.outcome is ResendOutcome.ALREADY_RESENT:
         response.status_code = 200
-    return message_json(row)
+        return message_json(row)
+    warnings = []
+    if failed["priority"] == TIME_CRITICAL and row["priority"] != TIME_CRITICAL:
+        warnings.append(resend_share_warning(state.settings.api_priority_zero_per_hour))
+    return {**message_json(row), "warnings": warnings}

@@ -11,7 +11,8 @@ is accepted rather than refused because an urgent message an integration fails t
 never sent, and one sent at priority 5 goes behind the dose reminders due with it, within
 minutes on a busy morning. The count lives in ``api_priority_zero_hours`` (migration
 20260101017450), one locked row per clinic and hour, so web processes granting at once never
-overrun it.
+overrun it. A re-send of a priority-0 message takes from the same share, from the dashboard too
+(``public.resend_message``, migration 20260101017650): past it, its copy goes at the default.
 """
 
 from __future__ import annotations
@@ -53,15 +54,26 @@ async def share_priority(
     if granted is not None:
         return priority, None
     hour = goes_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return DEFAULT_PRIORITY, {
+    taken = f"your clinic's {per_hour} for {_utc(hour)} to {_utc(hour + timedelta(hours=1))}"
+    return DEFAULT_PRIORITY, _warning(per_hour, taken, "this one was accepted")
+
+
+def resend_share_warning(per_hour: int) -> dict[str, str]:
+    """The warning of a re-send whose copy of a priority-0 message ``public.resend_message``
+    (migration 20260101017650) made at the default priority: the hour it goes in was taken."""
+    taken = f"your clinic's {per_hour} for the hour this copy goes in"
+    return _warning(per_hour, taken, "the copy was made")
+
+
+def _warning(per_hour: int, taken: str, accepted: str) -> dict[str, str]:
+    return {
         "code": "priority_share",
         "field": "priority",
         "message": f"priority 0 goes ahead of every clinic's dose reminders, so a clinic may"
-        f" schedule {per_hour} such messages for each hour (UTC) they go in, and your clinic's"
-        f" {per_hour} for {_utc(hour)} to {_utc(hour + timedelta(hours=1))} are taken: this one"
-        f" was accepted at priority {DEFAULT_PRIORITY} (the default), after the dose reminders"
-        " due with it. Keep priority 0 for the few messages that must go within seconds, send"
-        " news to many patients at the default priority (POST /messages/group), or spread an"
-        " urgent round over hours; the service's operator sets the share"
+        f" schedule {per_hour} such messages for each hour (UTC) they go in, and {taken} are"
+        f" taken: {accepted} at priority {DEFAULT_PRIORITY} (the default), after the dose"
+        " reminders due with it. Keep priority 0 for the few messages that must go within"
+        " seconds, send news to many patients at the default priority (POST /messages/group),"
+        " or spread an urgent round over hours; the service's operator sets the share"
         " (MEDREMIND_API_PRIORITY_ZERO_PER_HOUR)",
     }

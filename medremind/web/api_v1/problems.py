@@ -84,7 +84,11 @@ def reason_of(error: Mapping[str, Any], known: Sequence[str] = ()) -> str:
         "missing": "is required",
         "extra_forbidden": "unknown query parameter" if source == "query" else "unknown field",
         "string_type": "must be a string",
-        "string_too_short": f"must be at least {ctx.get('min_length')} character(s)",
+        # Text fields are trimmed first: "   " reached the client as "must be at least 1
+        # character(s)", which it had three of.
+        "string_too_short": "must not be empty (spaces alone are empty)"
+        if ctx.get("min_length") == 1
+        else f"must be at least {ctx.get('min_length')} characters",
         "string_too_long": f"must be at most {ctx.get('max_length')} characters",
         "string_pattern_mismatch": f"must match the pattern {ctx.get('pattern')}",
         "int_type": "must be an integer",

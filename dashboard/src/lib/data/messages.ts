@@ -305,17 +305,28 @@ export async function sendNow(tx: Tx, id: string, confirmedTime: number | null):
 /**
  * Re-send a failed message as the signed-in clinician: `resend_message` (security invoker, so
  * row-level security limits it to the clinic's own rows) inserts a pending copy due now, keeps
- * the failed row and its attempts, and audits it. Returns the outcome and the copy's id;
+ * the failed row and its attempts, and audits it. Returns the outcome, the copy's id and whether
+ * it went at a lower priority than the failed one (the clinic's share of priority 0 taken);
  * "resend_unreachable", and no copy, when no channel reaches the patient now.
  */
-export async function resendMessage(tx: Tx, id: string): Promise<{ outcome: string; messageId: string | null }> {
+export async function resendMessage(
+  tx: Tx,
+  id: string,
+): Promise<{ outcome: string; messageId: string | null; demoted: boolean }> {
   // The copy is due at once: when no channel reaches the patient now it would fail again, as
   // the API's re-send refuses it (409). Not re-sent yet is resend_message's to tell.
-  if ((await reachesNow(tx, id, "failed")) === false) return { outcome: "resend_unreachable", messageId: null };
+  if ((await reachesNow(tx, id, "failed")) === false) return { outcome: "resend_unreachable", messageId: null, demoted: false };
   const [row] = await tx<{ outcome: string; message_id: string | null }[]>`
     select outcome, message_id from resend_message(${id}::uuid, null, 'dashboard', now())`;
   if (!row) throw new Error("resend_message returned no row");
-  return { outcome: row.outcome, messageId: row.message_id };
+  if (row.outcome !== "resent" || row.message_id === null) return { outcome: row.outcome, messageId: row.message_id, demoted: false };
+  // A copy of a priority-0 message past the clinic's hourly share goes at the default priority
+  // (migration 20260101017650): the notice says so. A statement of its own: the one that called
+  // resend_message does not see the row it inserted.
+  const [copy] = await tx<{ demoted: boolean }[]>`
+    select c.priority > f.priority as demoted from scheduled_messages c, scheduled_messages f
+     where c.id = ${row.message_id}::uuid and f.id = ${id}::uuid`;
+  return { outcome: row.outcome, messageId: row.message_id, demoted: copy?.demoted === true };
 }
 
 /** The LIKE pattern for a search text (its own wildcards escaped). */

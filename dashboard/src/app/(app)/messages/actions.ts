@@ -23,7 +23,7 @@ import { templateVersions } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
 import { wallTimePast } from "@/lib/data/wall-time";
 import { groupConfirmProblem, reachVerdict, templateChannelProblem, templateNameFromForm } from "@/lib/compose";
-import { patientLabel } from "@/lib/patient-label";
+import { type LabelFields, distinctLabels } from "@/lib/patient-label";
 import { SAMPLE_LONGEST, fillForPatient, templateMarkup, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem, messageTooLong } from "@/lib/sms";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
@@ -191,9 +191,9 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
       return {
         group: {
           scheduled: result.scheduled,
-          skipped: result.skipped.map(patientLabel),
-          unreachableLater: result.unreachable_later.map(patientLabel),
-          notConsented: result.not_consented.map(patientLabel),
+          skipped: labelsOf(result.skipped),
+          unreachableLater: labelsOf(result.unreachable_later),
+          notConsented: labelsOf(result.not_consented),
           refusalMinutes: result.refusal_minutes,
           night: outcome.night,
         },
@@ -264,8 +264,14 @@ export async function sendNowAction(formData: FormData): Promise<void> {
 export async function resendMessageAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = messageId(formData);
-  const { outcome } = await asClinician(clinician.id, (tx) => resendMessage(tx, id));
+  const { outcome, demoted } = await asClinician(clinician.id, (tx) => resendMessage(tx, id));
   const back = backTo(formData);
   const error = resendError(outcome);
-  redirect(error === null ? withParam(back, "resent", "1") : withParam(back, "error", error));
+  redirect(error === null ? withParam(back, "resent", demoted ? "share" : "1") : withParam(back, "error", error));
+}
+
+/** The patients' labels in order, homonyms told apart (lib/patient-label.ts distinctLabels). */
+function labelsOf(patients: LabelFields[]): string[] {
+  const labels = distinctLabels(patients);
+  return patients.map((p) => labels.get(p.id) ?? "");
 }

@@ -5,7 +5,7 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { MESSAGE_STATUSES, type MessageRow, listMessages } from "@/lib/data/messages";
-import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, lastErrorTone, resendClosedText } from "@/lib/delivery";
+import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, lastErrorTone, resendClosedText, resentNotice } from "@/lib/delivery";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
 import { urgentNightNotice } from "@/lib/compose";
@@ -38,9 +38,9 @@ export default async function MessagesPage({
         <Link className="button" href="/messages/new">Compose</Link>
       </div>
       {error ? <p role="alert" className="alert">{error}</p> : null}
-      {params.resent === "1" ? (
+      {resentNotice(params.resent) ? (
         <p role="status" className="notice" data-testid="resent-notice">
-          Re-sent: a new message is on its way; the failed one keeps its delivery history.
+          {resentNotice(params.resent)}
         </p>
       ) : null}
       {typeof params.scheduled === "string" ? (

@@ -22,6 +22,7 @@ import { nextAutomaticMessage, type NextMessage } from "@/lib/data/next-message"
 import { adherenceDays, caregivers, doseHistory, getPatient, medications } from "@/lib/data/patients";
 import { patientPreferences } from "@/lib/data/preferences";
 import { errorMessage, noticeMessage } from "@/lib/errors";
+import { resentNotice } from "@/lib/delivery";
 import { serviceProblem } from "@/lib/service-problem";
 import { previewWithApi, TemplateApiUnavailable, type ApiPreview } from "@/lib/template-api";
 import { formatInZone, isKnownZone } from "@/lib/time";
@@ -140,9 +141,9 @@ export default async function PatientPage({
             : "Marked routine: its reminders may leave early in a peak, if the clinic allows it."}
         </p>
       ) : null}
-      {query.resent === "1" ? (
+      {resentNotice(query.resent) ? (
         <p role="status" className="notice" data-testid="resent-notice">
-          Re-sent: a new message is on its way; the failed one keeps its delivery history.
+          {resentNotice(query.resent)}
         </p>
       ) : null}
       <AutoRefresh intervalMs={3000} />
