@@ -384,6 +384,22 @@ update scheduled_messages
    and status = 'processing' and locked_until < $1
 returning id
 
+-- name: renew
+-- Renew the leases a live worker still holds (scheduler/lease_keeper.py): rows $1 with tokens $2
+-- (aligned) whose lease ends before $4 now end at $3. Guarded as the record is (the token, and
+-- 'processing'): a row the reaper returned or another worker took is not touched. The queue's
+-- trigger copies the new end into message_queue, where the reaper looks. Returns how many.
+with renewed as (
+  update scheduled_messages m
+     set locked_until = $3,
+         updated_at = now()
+    from unnest($1::uuid[], $2::uuid[]) as u(id, token)
+   where m.id = u.id and m.lease_token = u.token and m.status = 'processing'
+     and m.locked_until < $4
+  returning 1
+)
+select count(*) from renewed
+
 -- name: next_due
 -- When the earliest pending row becomes due (for sleeping until then).
 -- The earliest of each priority's first (0-9, scheduled_messages' check): ten probes of the
