@@ -616,7 +616,12 @@ class Dispatcher:
         record delayed by its retries does not let the reaper send a row again.
         """
         keeper = LeaseKeeper(
-            self.pool, self.clock, self.config.lease_seconds, self._held, self._db_back.set
+            self.pool,
+            self.clock,
+            self.config.lease_seconds,
+            self._held,
+            self._db_back.set,
+            worker=self.config.worker_id,
         )
         renewing = asyncio.create_task(keeper.run(), name="dispatch-lease-keeper")
         try:

@@ -9,11 +9,15 @@ while nothing had crashed.
 
 So while a worker lives it renews the leases of the rows it is sending or has sent and not yet
 recorded: every third of the lease, one statement (``dispatch.sql: renew``) moves the end of
-every such lease that would end within two thirds of a lease to a whole lease from now,
-guarded by the lease token and ``processing``, the record's own guard: a row the reaper returned
-or another worker took is not touched. A renewal that fails (the database away) is tried again
-within a second; the first that succeeds after a failure tells the dispatcher (``on_back``), whose
-flusher then records at once instead of finishing its backoff.
+every such lease that would end within two thirds of a lease to a whole lease from now, guarded
+by the lease token and ``processing``, the record's own guard: a row another worker took is not
+touched. A row the reaper returned to pending while this worker could not reach the database,
+that nobody claimed or changed since (it keeps its lease token until then, migration
+20260101017700), is taken back: it was sent, or is being sent, and must not go again.
+
+A renewal that fails (the database away) is tried again within a second; the first that
+succeeds after a failure tells the dispatcher (``on_back``), whose flusher then records at once
+instead of finishing its backoff.
 
 A send starts at the latest a send timeout (a third of the lease at most) and the margin before
 its lease ends, so a tick comes while it is in flight, or after, with at least the margin to spare.
@@ -56,8 +60,9 @@ class LeaseKeeper:
     """``await keeper.run()`` until cancelled: renews the leases ``held()`` names; see above.
 
     ``held`` returns the (message id, lease token) of every row being sent or sent and not yet
-    recorded; ``clock`` the fleet's time; ``on_back`` is called after the first renewal that
-    succeeds after a failure (the database answers again).
+    recorded; ``worker`` is ``locked_by`` of a row taken back; ``clock`` the fleet's time;
+    ``on_back`` is called after the first renewal that succeeds after a failure (the database
+    answers again).
     """
 
     def __init__(
@@ -67,8 +72,11 @@ class LeaseKeeper:
         lease_seconds: float,
         held: Callable[[], Iterable[tuple[UUID, UUID]]],
         on_back: Callable[[], None] | None = None,
+        *,
+        worker: str,
     ) -> None:
         self.pool = pool
+        self.worker = worker
         self.clock = clock
         self.lease_seconds = lease_seconds
         self.held = held
@@ -98,6 +106,7 @@ class LeaseKeeper:
                     [t for _, t in rows],
                     now + timedelta(seconds=self.lease_seconds),
                     now + timedelta(seconds=self.lease_seconds * 2 / 3),
+                    self.worker,
                 )
         except _ERRORS as exc:
             if not self._failing:
