@@ -39,12 +39,9 @@ class Workers:
         self.log = tmp / "sends.log"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(
-        self, name: str, *, url: str | None = None, **options: float
-    ) -> subprocess.Popen[bytes]:
-        """Worker ``name`` on the test's database (or ``url``: through a proxy, say)."""
+    def start(self, name: str, **options: float) -> subprocess.Popen[bytes]:
         env = service_env(
-            DATABASE_URL=url or self.database_url,
+            DATABASE_URL=self.database_url,
             MEDREMIND_DATA_DIR=str(self.tmp / "data"),
             MEDREMIND_DB_POOL_MIN="1",
             MEDREMIND_DB_POOL_MAX="4",
