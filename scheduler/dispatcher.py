@@ -39,7 +39,7 @@ import math
 import random
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -64,6 +64,7 @@ from scheduler.custom_templates import prefetch_templates
 from scheduler.delivery import Deliverer, DeliveryResult, SendersFor, time_critical
 from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
 from scheduler.fleet_limits import FleetLimiter
+from scheduler.lease_keeper import LeaseKeeper
 from scheduler.record_session import RecordSession
 from scheduler.render_ahead import RenderAhead, RenderedAhead
 from scheduler.send_checks import SendChecks
@@ -248,6 +249,8 @@ class Dispatcher:
         self._wake_unsent = -1
         self._claimed_at = -math.inf  # when the last claim began (time.monotonic())
         self._writes: set[asyncio.Task[None]] = set()  # flushes in flight
+        self._writing: list[list[DeliveryResult]] = []  # their results (rows still held)
+        self._db_back = asyncio.Event()  # a lease renewal succeeded after failing: flush now
         self._write_done = asyncio.Event()
         self._write_failures = 0
         # Claimed, not yet taken by a sender; with the monotonic time its claim began.
@@ -771,7 +774,26 @@ class Dispatcher:
         remains: one cancelled after the server applied it would be written again, with every
         attempt row twice. Each result is in one flush at a time (a failed flush puts its
         results back for the next), so flushes in flight never write the same row.
+
+        Meanwhile the leases of the rows held are renewed (scheduler/lease_keeper.py), so that a
+        record delayed by its retries does not let the reaper send a row again.
         """
+        keeper = LeaseKeeper(
+            self.pool,
+            self.clock,
+            self.config.lease_seconds,
+            self._held,
+            self._db_back.set,
+            worker=self.config.worker_id,
+        )
+        renewing = asyncio.create_task(keeper.run(), name="dispatch-lease-keeper")
+        try:
+            await self._record_loop()
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+
+    async def _record_loop(self) -> None:
         while True:
             if self._closing_deadline is not None and not self._buffer and not self._writes:
                 return
@@ -791,7 +813,11 @@ class Dispatcher:
                         extra={"count": len(self._buffer)},
                     )
                     return
-                await asyncio.sleep(delay)
+                # The database answers renewals again: no need to sit out the backoff.
+                self._db_back.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._db_back.wait()
             await self._flush_wanted.wait()
             self._flush_wanted.clear()
             await self._linger()
@@ -802,6 +828,7 @@ class Dispatcher:
 
     async def _flush(self, results: list[DeliveryResult]) -> None:
         """One flush in flight: on failure its results go back to the buffer for the next."""
+        self._writing.append(results)
         try:
             await self._write(results)
         except Exception as exc:  # the flusher must outlive any failure, or claims stall
@@ -815,6 +842,7 @@ class Dispatcher:
             self._write_failures = 0
             self._written(results)
         finally:
+            self._writing = [w for w in self._writing if w is not results]  # this flush's
             task = asyncio.current_task()
             if task is not None:
                 self._writes.discard(task)
@@ -843,6 +871,17 @@ class Dispatcher:
                 self._buffer[:0] = results
                 raise
             self._written(results)
+
+    def _held(self) -> Iterator[tuple[UUID, UUID]]:
+        """(message id, lease token) of every row being sent, or sent and not yet recorded
+        (buffered or in a flush): the lease keeper renews them."""
+        for held in self._senders.values():
+            if held is not None:
+                yield held.id, held.lease_token
+        for results in (self._buffer, *self._writing):
+            for r in results:
+                if r.outcome.status == "sent":
+                    yield r.outcome.id, r.outcome.lease_token
 
     def _written(self, results: list[DeliveryResult]) -> None:
         """Account for flushed results: they no longer hold room (rows put back unsent held

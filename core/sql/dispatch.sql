@@ -191,7 +191,7 @@ select array(select distinct m.patient_id
 -- send that succeeded: its time, channel and provider id are the outcome's) comes as its
 -- outcome's duration (sent_ms, scheduler.claims.record_statement): one field instead of eight
 -- elements. Attempts are written even when the lease was lost: they happened. Returns the ids
--- whose outcome was applied (lease still held).
+-- whose outcome was applied (lease still held, or a send of a row reaped and not claimed again).
 with outcome as (
   select * from unnest($1::public.dispatch_outcome[]) with ordinality
            as u(id, token, status, next_time, attempts_delta, last_error, sent_at,
@@ -228,7 +228,11 @@ with outcome as (
    -- A primary-key lookup per outcome (a nested loop over the unnest). "status = 'processing'"
    -- must not prove a partial index usable: the planner, whose statistics see almost no leased
    -- rows, then walked the whole index of leased rows for every batch (migration 20260101010010).
-   where m.id = u.id and m.lease_token = u.token and m.status = 'processing'
+   -- A sent outcome is also taken for a row the reaper returned to pending and nobody claimed
+   -- or changed since (its token is still this lease's: see reap): it went, so it must not go
+   -- again.
+   where m.id = u.id and m.lease_token = u.token
+     and (m.status = 'processing' or m.status = 'pending' and u.status = 'sent')
   returning m.id, m.patient_id, m.dose_event_id, m.appointment_id, m.sent_at
 ), asked as (
   -- The question a sent reminder or slot offer asked, on the chat it went to ($20:
@@ -368,6 +372,11 @@ update contact_points cp
 -- Return rows whose lease expired (the worker died or stalled, or the web process before it
 -- recorded a bot reply it leased: locked_by 'reply:...') to pending for the dispatcher; a row that
 -- has used all its attempts this way fails instead of looping forever.
+-- A row returned to pending keeps its lease token (locked_until null): a late record of its
+-- send, from a worker that lost the database for longer than the lease's margin, is still
+-- accepted until the row is claimed again (a claim draws a new token) or changed (migration
+-- 20260101017700 clears the token of a pending row at any other update), and the row is not
+-- sent twice.
 update scheduled_messages
    set status = case when attempts >= max_attempts then 'failed' else 'pending' end,
        last_error = 'lease expired'
@@ -378,11 +387,33 @@ update scheduled_messages
                     || case when attempts >= max_attempts then '' else '; retrying' end,
        locked_by = null,
        locked_until = null,
-       lease_token = null
+       lease_token = case when attempts >= max_attempts then null else lease_token end
  -- The queue's lease index finds them (migration 20260101011000).
  where id = any(array(select message_id from message_queue where locked_until < $1))
    and status = 'processing' and locked_until < $1
 returning id
+
+-- name: renew
+-- Renew the leases a live worker holds on rows it is sending or has sent and not yet recorded
+-- (scheduler/lease_keeper.py): rows $1 with tokens $2 (aligned) whose lease ends before $4 now
+-- end at $3. Guarded as the record is (the token, and 'processing'): a row another worker took,
+-- or one its owner edited, is not touched. A row the reaper returned to pending (the worker lost
+-- the database for longer than the lease's margin) that nobody has claimed or changed since
+-- keeps the token (see reap) and is taken back for worker $5: it went, or is going, and must not
+-- go again. The queue's trigger copies the new end into message_queue, where the reaper and the
+-- claim look. Returns how many.
+with renewed as (
+  update scheduled_messages m
+     set status = 'processing',
+         locked_by = coalesce(m.locked_by, $5),
+         locked_until = $3,
+         updated_at = now()
+    from unnest($1::uuid[], $2::uuid[]) as u(id, token)
+   where m.id = u.id and m.lease_token = u.token
+     and (m.status = 'processing' and m.locked_until < $4 or m.status = 'pending')
+  returning 1
+)
+select count(*) from renewed
 
 -- name: next_due
 -- When the earliest pending row becomes due (for sleeping until then).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from pathlib import Path
 
@@ -19,6 +20,12 @@ from medremind.worker_process import serve
 from platforms.base import Channel
 from scheduler.dispatcher import DispatcherConfig
 from tests.dispatch.recording import RecordingSender
+
+
+def _print_tasks() -> None:
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=12, file=sys.stderr)
+    sys.stderr.flush()
 
 
 def main() -> int:
@@ -48,6 +55,8 @@ def main() -> int:
     )
 
     async def run() -> int:
+        # SIGUSR1 prints every task's stack to stderr: what a worker that hangs is waiting for.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, _print_tasks)
         try:
             return await serve(settings, {Channel.TELEGRAM: sender}, config=config)
         finally:

@@ -1,0 +1,144 @@
+"""The fleet loses its database mid-send for longer than the lease: what went is not sent again.
+
+Two real ``medremind worker`` processes reach PostgreSQL through one loopback TCP proxy, which the
+test cuts (every connection dropped, new ones refused) while their sends are in flight, for
+longer than the lease, then restores. The sends end during the outage; their outcomes wait in the
+workers' buffers while every lease runs out. When the database is back, a reaper that ran before
+the worker's record returned the sent rows to pending and they went again. Now the worker's lease
+keeper, retried every quarter second, renews its leases (or takes back a row the reaper returned
+and nobody claimed yet) before the reapers, every half lease, and the claims get to them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import signal
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import asyncpg
+import pytest
+
+from tests.dispatch.test_processes import Workers, _insert_due, _wait_terminal
+from tests.integration.test_database_startup_wait import _pipe, _through
+from tests.ports import free_port
+
+LEASE = 6.0  # a reaper every 3 s, sends of at most 2 s, a margin of 0.6 s
+TOTAL = 40
+SEND_SECONDS = 1.0
+
+
+class CutProxy:
+    """A TCP port forwarding to the test's PostgreSQL that :meth:`cut` takes away."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = _through(self.port, database_url)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def open(self) -> None:
+        """Listen (again) on the proxy's port."""
+        parts = urlsplit(self.database_url)
+        query = dict(parse_qsl(parts.query))
+        host = query.get("host") or parts.hostname or "localhost"
+        port = int(query.get("port") or parts.port or 5432)
+
+        async def forward(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+            if host.startswith("/"):
+                server_r, server_w = await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+            else:
+                server_r, server_w = await asyncio.open_connection(host, port)
+            self._writers |= {client_w, server_w}
+            await asyncio.gather(_pipe(client_r, server_w), _pipe(server_r, client_w))
+
+        self._server = await asyncio.start_server(forward, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        """Refuse new connections and drop every open one."""
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.transport.abort()
+        self._writers.clear()
+        await self._server.wait_closed()
+        self._server = None
+
+
+@pytest.fixture
+async def proxy(database_url: str) -> AsyncIterator[CutProxy]:
+    cut = CutProxy(database_url)
+    await cut.open()
+    try:
+        yield cut
+    finally:
+        if cut._server is not None:
+            await cut.cut()
+
+
+@pytest.fixture
+def fleet(proxy: CutProxy, tmp_path: Path) -> Iterator[Workers]:
+    """Workers that reach the database through the proxy."""
+    workers = Workers(proxy.url, tmp_path)
+    try:
+        yield workers
+    finally:
+        workers.kill_all()
+
+
+async def test_sends_that_ended_in_an_outage_longer_than_the_lease_go_once(
+    admin_conn: asyncpg.Connection, fleet: Workers, proxy: CutProxy
+) -> None:
+    options = {"lease": LEASE, "delay": SEND_SECONDS, "batch": 50, "concurrency": 64}
+    for name in ("A", "B"):
+        fleet.start(name, **options)
+    await fleet.wait_ready(admin_conn)
+    await _insert_due(admin_conn, TOTAL, patients=10)
+    deadline = time.monotonic() + 120
+    # All claimed (on a loaded machine the first sends may be recorded before the last claim).
+    while (
+        await admin_conn.fetchval(
+            "select count(*) from scheduled_messages where status in ('processing', 'sent')"
+        )
+        < TOTAL
+    ):
+        assert time.monotonic() < deadline, ("not claimed", fleet.stderr("A"), fleet.stderr("B"))
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(SEND_SECONDS / 3)  # the sends under way, their checks done
+    await proxy.cut()
+    while len(fleet.sends()) < TOTAL:  # they end meanwhile
+        assert time.monotonic() < deadline, ("not sent", fleet.stderr("A"), fleet.stderr("B"))
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.5 * LEASE)  # every lease runs out
+    await proxy.open()
+
+    counts = await _wait_terminal(admin_conn, TOTAL, fleet, timeout=120)
+    sends = collections.Counter(message_id for message_id, _, _ in fleet.sends())
+    twice = sum(n - 1 for n in sends.values() if n > 1)
+    print(f"\n{TOTAL} sends ended in a {1.5 * LEASE:.0f} s outage: {twice} sent again")
+    assert counts == {"sent": TOTAL}
+    assert twice == 0, ("sent again", fleet.stderr("A"), fleet.stderr("B"))
+    await _stop(fleet)
+
+
+async def _stop(fleet: Workers) -> None:
+    """SIGTERM each worker; one still running a minute later prints its tasks (SIGUSR1,
+    tests/dispatch/worker_entry.py) before the test fails."""
+    for proc in fleet.procs.values():
+        proc.terminate()
+    began = time.monotonic()
+    deadline = began + 60
+    while any(p.poll() is None for p in fleet.procs.values()) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    hung = [name for name, p in fleet.procs.items() if p.poll() is None]
+    print(f"stopped in {time.monotonic() - began:.1f} s")
+    for name in hung:
+        fleet.procs[name].send_signal(signal.SIGUSR1)
+    if hung:
+        await asyncio.sleep(1)
+    assert not hung, [fleet.stderr(name) for name in hung]
+    assert all(p.returncode == 0 for p in fleet.procs.values())
