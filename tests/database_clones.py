@@ -2,7 +2,7 @@
 (tests.database_reset), or a clone of the template made one test ahead.
 
 ``CREATE DATABASE ... TEMPLATE`` (about 0.1-0.2 s on the 2-core CI host) and the drop afterwards
-(about 0.05 s) were paid inside every database test, 2,500 of them. A thread clones the next
+(about 0.05 s) were paid inside every database test, ~1,300 of them. A thread clones the next
 test's database while the current test runs (mostly waiting on its processes, sockets and the
 server). A finished test's database is put back to the template's state in the same thread after
 the test (about a fifth of a clone's server CPU), under a new name, or dropped where only a new

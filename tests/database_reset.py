@@ -3,8 +3,8 @@ instead of dropped and cloned again (tests.database_clones).
 
 ``CREATE DATABASE ... TEMPLATE`` and the drop cost the server 90-185 ms of CPU a test (726
 relations, 11 MB, nearly all of it PostgreSQL's own catalogs, copied and WAL-logged page by page;
-``STRATEGY FILE_COPY`` and ``wal_level = minimal`` cost as much): about 2,500 database tests,
-~300 CPU-s of the suite's ~2,000 on 2 cores. A test changes only rows of a few of the 53 tables:
+``STRATEGY FILE_COPY`` and ``wal_level = minimal`` cost as much), for each of the ~1,300 tests
+using a database. A test changes only rows of a few of the 53 tables:
 putting those back cost 30 ms of server CPU against 185 for a clone and drop in the same bench
 (session 27: a clinic, patient and medicine written, 20 rounds each). Emptied with ``DELETE``
 (``TRUNCATE`` makes new files for the table and every table referencing it: 126 ms). The
@@ -31,6 +31,10 @@ a row written after the hand-out) is emptied with ``DELETE`` with no trigger fir
 (``session_replication_role = replica``: no audit row, no foreign key's cascade or check), the
 template's rows are copied back into the tables the migrations filled, every sequence gets the
 template's value back, and the database's statistics counters are reset (``pg_stat_reset``).
+
+Session 27's full run: 1,045 put back, 195 dropped, 231 clones. 177 tests of tests/planner,
+tests/templates and three files of tests/integration (``-n 2``, before and after, one after the
+other): 61.3 -> 42.4 CPU-s in all, PostgreSQL's 30.0 -> 14.4.
 """
 
 from __future__ import annotations
