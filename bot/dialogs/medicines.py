@@ -235,7 +235,7 @@ def _home_clock_note(turn: Turn) -> str:
     if zone == patient["timezone"]:
         return ""
     now = texts.fmt_time(turn.now.astimezone(ZoneInfo(zone)), turn.locale)
-    return "\n" + turn.t("times_on_home_clock", zone=zone, now=now)
+    return "\n" + turn.t("times_on_home_clock", zone=turn.zone(zone), now=now)
 
 
 @step(
@@ -720,7 +720,10 @@ def times_reminded(turn: Turn, times: list[time], schedule_timezone: str | None 
         return home
     local = [at for at, _ in _reminders(turn, patient, times, zone)]
     return turn.t(
-        "times_where_you_are", local=texts.fmt_times(local, turn.locale), home=home, zone=zone
+        "times_where_you_are",
+        local=texts.fmt_times(local, turn.locale),
+        home=home,
+        zone=turn.zone(zone),
     )
 
 
@@ -772,7 +775,9 @@ def when_reminded(
         times=texts.fmt_times(times, turn.locale),
         days=days_text(turn, days, every_n),
     )
-    return turn.t("times_where_you_are", local="; ".join(groups), home=at_home, zone=zone)
+    return turn.t(
+        "times_where_you_are", local="; ".join(groups), home=at_home, zone=turn.zone(zone)
+    )
 
 
 def _schedule_zone(patient: Any, schedule_timezone: str | None = None) -> str:

@@ -12,6 +12,7 @@ set explicitly (02:00-03:00).
 from __future__ import annotations
 
 from datetime import time, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -23,7 +24,7 @@ from tests.fakes.fake_twilio import FakeTwilio
 from tests.web.chat import START, Clock, option_number, sms_chat, worker
 
 NUMBER = "+34600111555"
-QUIET = {"quiet_start": time(2, 0), "quiet_end": time(3, 0)}
+QUIET: dict[str, Any] = {"quiet_start": time(2, 0), "quiet_end": time(3, 0)}
 
 
 async def _patient(conn: asyncpg.Connection, locale: str) -> asyncpg.Record:

@@ -13,6 +13,7 @@ Twilio, which counts the parts as Twilio does; quiet hours set explicitly (02:00
 from __future__ import annotations
 
 from datetime import time, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -26,7 +27,7 @@ from tests.fakes.fake_twilio import FakeTwilio
 from tests.web.chat import START, Clock, twilio_inbound, worker
 
 NUMBER = "+34600111444"
-QUIET = {"quiet_start": time(2, 0), "quiet_end": time(3, 0)}
+QUIET: dict[str, Any] = {"quiet_start": time(2, 0), "quiet_end": time(3, 0)}
 
 
 def _sent(twilio: FakeTwilio, since: int) -> list[tuple[str, str]]:

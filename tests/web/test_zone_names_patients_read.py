@@ -1,0 +1,105 @@
+"""The bot names a time zone by its city or its UTC offset, never by its IANA name.
+
+Before: "Is your local time now 6:50 AM (Etc/GMT+5)?" and, after /settings, "Time zone:
+Etc/GMT+5"; CLDR's name for that zone ("GMT+5") has the sign the wrong way round (it is five
+hours behind UTC), and "on America/Chicago's clock" or "(Europe/Madrid)" is not how a patient
+names a place. Now "UTC-5", "Chicago", "Nueva York" (core/zone_labels.py), over SMS in GSM-7
+letters ("Bogota"). Over SMS through the web process at the injected clock (Wednesday, March 4,
+2026, 11:50 UTC: 6:50 AM at UTC-5, 5:50 AM in Chicago, 12:50 PM in Madrid).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+import pytest
+
+from core.message_limits import count_segments
+from tests import factories
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.web.chat import option_number, sms_chat, through_menus
+
+ANA = "+13125550190"
+
+
+@pytest.mark.parametrize(
+    ("locale", "typed", "asked", "kept"),
+    [
+        (
+            "en",
+            "America/Chicago",
+            "Is your local time now 5:50 AM (Chicago)?",
+            "Time zone: Chicago",
+        ),
+        (
+            "es",
+            "America/New_York",
+            "¿Tu hora local ahora es 6:50 (Nueva York)?",
+            "Zona horaria: Nueva York",
+        ),
+        ("es", "America/Bogota", "¿Tu hora local ahora es 6:50 (Bogota)?", "Zona horaria: Bogota"),
+    ],
+)
+async def test_the_zone_is_named_as_a_patient_reads_it(
+    web: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    locale: str,
+    typed: str,
+    asked: str,
+    kept: str,
+) -> None:
+    await factories.create_patient(
+        admin_conn, contacts={"sms": ANA}, display_name="Ana", locale=locale, timezone="UTC"
+    )
+    say = sms_chat(web, fake_twilio, ANA)
+    await through_menus(say, "/settings", "Time zone" if locale == "en" else "Zona horaria")
+    question = await say(typed)
+    assert question.startswith(asked), question
+    assert count_segments(question)[0] == "GSM-7", question
+    await say(option_number(question, "Yes" if locale == "en" else "Si"))
+    menu = await say("/settings")
+    assert kept in menu, menu
+    assert "/" not in menu.split("\n")[1], menu  # no IANA name on the zone's line
+
+
+@pytest.mark.parametrize(
+    ("zone", "named"), [("Etc/GMT+5", "UTC-5"), ("Etc/GMT-14", "UTC+14"), ("UTC", "UTC")]
+)
+async def test_a_zone_set_by_the_clinic_is_named_by_its_offset_with_the_right_sign(
+    web: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    zone: str,
+    named: str,
+) -> None:
+    """The API takes Etc/GMT+5 (the bot asks for a city): five hours behind UTC."""
+    await factories.create_patient(
+        admin_conn, contacts={"sms": ANA}, display_name="Ana", timezone=zone
+    )
+    menu = await sms_chat(web, fake_twilio, ANA)("/settings")
+    assert f"Time zone: {named} (" in menu, menu
+
+
+async def test_moved_or_travelling_names_both_cities(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    patient = await factories.create_patient(
+        admin_conn,
+        contacts={"sms": ANA},
+        display_name="Ana",
+        timezone="America/Chicago",
+        home_timezone="America/Chicago",
+    )
+    await factories.create_medication(admin_conn, patient["id"])
+    say = sms_chat(web, fake_twilio, ANA)
+    await through_menus(say, "/settings", "Time zone")
+    asked = await through_menus(say, "Madrid", "Yes")
+    assert asked.startswith(
+        "Did you move to Madrid, or are you travelling? Moved: reminders come at their times in"
+        " Madrid. Travelling: they keep your home times (Chicago)."
+    ), asked
+    said = await say(option_number(asked, "Travelling"))
+    assert said.endswith(
+        "Your next reminder: 8:00 AM in Chicago (3:00 PM where you are, Madrid)."
+    ), said
