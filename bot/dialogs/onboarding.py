@@ -20,7 +20,7 @@ from bot.dialogs import caregiver_links, zone_moves
 from bot.dialogs.joining import offer_join
 from bot.dialogs.replanning import replan_now
 from bot.parsing import (
-    CITY_BUTTONS,
+    CITY_ZONES,
     MAX_NAME_LENGTH,
     name_refusal,
     parse_name,
@@ -254,7 +254,9 @@ LOCATION_CHANNELS = frozenset({Channel.TELEGRAM, Channel.WHATSAPP})
 
 async def timezone_prompt(turn: Turn) -> tuple[str, Options]:
     key = "ask_timezone" if turn.conv.channel in LOCATION_CHANNELS else "ask_timezone_typed"
-    return turn.t(key), [(label, f"tz:{zone}") for label, zone in CITY_BUTTONS]
+    # Named as the patient reads them ("Nueva York"; "Bogota" on SMS, where "á" made the whole
+    # question UCS-2): a typed name still answers, as each option's label does.
+    return turn.t(key), [(turn.zone(zone), f"tz:{zone}") for zone in CITY_ZONES]
 
 
 def timezone_from_turn(turn: Turn) -> str | None:

@@ -103,3 +103,36 @@ async def test_moved_or_travelling_names_both_cities(
     assert said.endswith(
         "Your next reminder: 8:00 AM in Chicago (3:00 PM where you are, Madrid)."
     ), said
+
+
+@pytest.mark.parametrize(
+    ("locale", "menu", "cities"),
+    [
+        ("en", "Time zone", ["1 New York", "4 Mexico City", "5 Bogota", "8 Berlin"]),
+        ("es", "Zona horaria", ["1 Nueva York", "4 Ciudad de México", "5 Bogota", "6 Londres"]),
+    ],
+)
+async def test_the_city_menu_is_in_the_patients_language_and_gsm7(
+    web: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    locale: str,
+    menu: str,
+    cities: list[str],
+) -> None:
+    """The cities were English for everyone ("New York" in Spanish) and "Bogotá" made the
+    whole question UCS-2 over SMS (67 characters a part). Each city still answers by its
+    number or its name, as shown."""
+    patient = await factories.create_patient(
+        admin_conn, contacts={"sms": ANA}, display_name="Ana", locale=locale, timezone="UTC"
+    )
+    say = sms_chat(web, fake_twilio, ANA)
+    question = await through_menus(say, "/settings", menu)
+    for city in cities:
+        assert f"\n{city}\n" in f"{question}\n", question
+    assert count_segments(question)[0] == "GSM-7", question
+    confirm = await say(cities[0].split(" ", 1)[1])  # the city's name, typed as shown
+    assert "6:50" in confirm, confirm
+    await say(option_number(confirm, "Yes" if locale == "en" else "Si"))
+    zone = await admin_conn.fetchval("select timezone from patients where id = $1", patient["id"])
+    assert zone == "America/New_York"
