@@ -11,6 +11,7 @@ set explicitly (02:00-03:00).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import time, timedelta
 from typing import Any
 
@@ -31,6 +32,25 @@ async def _patient(conn: asyncpg.Connection, locale: str) -> asyncpg.Record:
     return await factories.create_patient(
         conn, contacts={"sms": NUMBER}, locale=locale, display_name="Ana", **QUIET
     )
+
+
+async def _add_through_dates(
+    say: Callable[[str], Awaitable[str]], locale: str, name: str, dose: str
+) -> str:
+    """/add ``name`` with ``dose`` at noon, every day from today, no end date: the reply to the
+    end date (the pill count question, or the summary when none is asked)."""
+    done, every_day, today, no_end = (
+        ("listo", "Todos los dias", "Hoy", "Sin fecha de fin")
+        if locale == "es"
+        else ("done", "Every day", "Today", "No end date")
+    )
+    await say(f"/add {name}")
+    await say(dose)
+    await say("12")
+    days = await say(done)
+    start = await say(option_number(days, every_day))
+    end = await say(option_number(start, today))
+    return await say(option_number(end, no_end))
 
 
 @pytest.mark.parametrize(
@@ -57,18 +77,7 @@ async def test_the_dose_says_how_many_pills_a_taken_dose_counts_down(
 ) -> None:
     patient = await _patient(admin_conn, locale)
     say = sms_chat(web, fake_twilio, NUMBER)
-    done, every_day, today, no_end = (
-        ("listo", "Todos los dias", "Hoy", "Sin fecha de fin")
-        if locale == "es"
-        else ("done", "Every day", "Today", "No end date")
-    )
-    await say("/add Ibuprofeno")
-    await say(dose)
-    await say("12")
-    days = await say(done)
-    start = await say(option_number(days, every_day))
-    end = await say(option_number(start, today))
-    asked = await say(option_number(end, no_end))
+    asked = await _add_through_dates(say, locale, "Ibuprofeno", dose)
     summary = await say("20")
     assert asked.startswith(("¿Cuantas pastillas", "How many pills")), asked
     assert summary_line in summary.splitlines(), summary
@@ -103,18 +112,6 @@ async def test_a_dose_not_in_pills_is_not_asked_for_a_pill_count(
     dose: str,
 ) -> None:
     await _patient(admin_conn, locale)
-    say = sms_chat(web, fake_twilio, NUMBER)
-    done, every_day, today, no_end = (
-        ("listo", "Todos los dias", "Hoy", "Sin fecha de fin")
-        if locale == "es"
-        else ("done", "Every day", "Today", "No end date")
-    )
-    await say("/add Jarabe")
-    await say(dose)
-    await say("12")
-    days = await say(done)
-    start = await say(option_number(days, every_day))
-    end = await say(option_number(start, today))
-    summary = await say(option_number(end, no_end))
+    summary = await _add_through_dates(sms_chat(web, fake_twilio, NUMBER), locale, "Jarabe", dose)
     assert summary.startswith(f"Jarabe ({dose})"), summary
     assert "astillas" not in summary and "Pills" not in summary, summary
