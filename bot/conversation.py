@@ -18,6 +18,8 @@ import asyncpg
 
 from bot import texts
 from bot.context import BotContext
+from core.template_filters import gsm7_letters
+from core.zone_labels import zone_label
 from platforms.base import Channel, InboundEvent, Option
 
 TOKEN_PREFIX = "t:"  # noqa: S105  (button data prefix, not a secret)
@@ -114,6 +116,13 @@ class Turn:
         if self.conv.channel is Channel.SMS:
             return texts.sms_text(self.locale, key, **values)
         return texts.text(self.locale, key, **values)
+
+    def zone(self, zone: str) -> str:
+        """Time zone ``zone`` as the patient reads it: its city in their language or its UTC
+        offset, never an IANA name ("Chicago", "UTC-5" for Etc/GMT+5; core.zone_labels), and
+        over SMS in GSM-7's letters ("Bogota"), as our own words are."""
+        label = zone_label(zone, self.locale, self.now)
+        return gsm7_letters(label) if self.conv.channel is Channel.SMS else label
 
     def say(
         self,

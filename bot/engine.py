@@ -301,7 +301,9 @@ async def _command(turn: Turn) -> None:
         name = keywords.COMMAND_WORDS_ES.get(texts.fold_label(name), name)
     found = COMMANDS.get(name)
     if found is None:
-        turn.say(turn.t("unknown_command"))
+        near = keywords.nearest_command(name, COMMANDS)
+        said = turn.t("unknown_command_near", name=near) if near else turn.t("unknown_command")
+        turn.say(said)
         return
     if found.needs_patient and (turn.patient is None or turn.patient["consent_at"] is None):
         turn.say(turn.t("need_start"))

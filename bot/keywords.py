@@ -29,9 +29,12 @@ contact) and nothing is answered to an opted-out number either way.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import unicodedata
+from collections.abc import Iterable
 
+from bot.locale_format import fold_label
 from platforms.base import Channel
 
 
@@ -88,6 +91,21 @@ COMMAND_WORDS_ES: dict[str, str] = {
     "ayuda": "help",
     "comenzar": "start", "iniciar": "start",
 }  # fmt: skip
+
+
+# Commands a typo is never pointed to: their own words must be meant ("/delet" is not a
+# nudge towards erasing everything), and the hidden ones are not in /help.
+_NOT_SUGGESTED = frozenset({"delete_me", "stop", "app", "app_signout"})
+
+
+def nearest_command(typed: str, commands: Iterable[str]) -> str | None:
+    """The command (or Spanish command word) ``typed`` is a typo of ("ad" -> "add", "ayda" ->
+    "ayuda"), for "Did you mean /add?"; None when none is close (difflib's ratio 0.75, so a
+    word two letters off a short command is not taken for it)."""
+    folded = fold_label(typed)
+    names = [c for c in commands if c not in _NOT_SUGGESTED] + list(COMMAND_WORDS_ES)
+    found = difflib.get_close_matches(folded, names, n=1, cutoff=0.75)
+    return found[0] if found else None
 
 
 def normalize(text: str) -> str:

@@ -77,16 +77,17 @@ _DAY_WORDS: dict[str, int] = {
     "sun": 7, "sunday": 7, "dom": 7, "domingo": 7,
 }  # fmt: skip
 
-# Cities offered as buttons, and common names that are not the last part of an IANA name.
-CITY_BUTTONS: tuple[tuple[str, str], ...] = (
-    ("New York", "America/New_York"),
-    ("Chicago", "America/Chicago"),
-    ("Los Angeles", "America/Los_Angeles"),
-    ("Mexico City", "America/Mexico_City"),
-    ("Bogotá", "America/Bogota"),
-    ("London", "Europe/London"),
-    ("Madrid", "Europe/Madrid"),
-    ("Berlin", "Europe/Berlin"),
+# Zones offered as buttons (named by their city in the patient's language, Turn.zone), and
+# common names that are not the last part of an IANA name.
+CITY_ZONES: tuple[str, ...] = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Mexico_City",
+    "America/Bogota",
+    "Europe/London",
+    "Europe/Madrid",
+    "Europe/Berlin",
 )
 _CITY_ALIASES: dict[str, str] = {
     "ciudad de mexico": "America/Mexico_City",

@@ -47,7 +47,6 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from jinja2 import (
     Environment,
-    FileSystemLoader,
     StrictUndefined,
     Template,
     TemplateNotFound,
@@ -59,6 +58,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from core import template_language as lang
 from core.answer_buttons import answers_dose_or_appointment, default_options
 from core.direction_controls import unclosed_direction_control
+from core.gsm7_templates import Gsm7Loader, sms_name
 from core.message_limits import (
     DEFAULT_SMS_MAX_SEGMENTS as DEFAULT_SMS_MAX_SEGMENTS,
 )
@@ -154,7 +154,7 @@ class TemplateRenderer:
         self.sms_max_segments = sms_max_segments
         self.auto_reload = auto_reload
         self.app_url = app_url
-        loader = FileSystemLoader(str(self.templates_dir))
+        loader = Gsm7Loader(str(self.templates_dir))
         common: dict[str, Any] = {
             "loader": loader,
             "undefined": StrictUndefined,
@@ -201,6 +201,9 @@ class TemplateRenderer:
             for chan in (channel, DEFAULT_CHANNEL):
                 name = f"{loc}/{kind}.{chan}.j2"
                 if (self.templates_dir / name).is_file():
+                    if channel == _SMS:
+                        # Our wording in GSM-7's letters (core.gsm7_templates).
+                        return sms_name(self._text_env, name)
                     return name
         raise UnknownTemplate(f"no template for kind {kind!r} (locale {locale!r})")
 

@@ -30,9 +30,10 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_time, get_timezone_location
+from babel.dates import format_time
 
 from core.template_filters import babel_locale, fmt_day, gsm7_letters, plain_spaces
+from core.zone_labels import zone_label
 
 # The messages about one appointment: their texts show its start (``starts_at``).
 APPOINTMENT_KINDS = frozenset(
@@ -56,14 +57,11 @@ def _zone(name: str) -> ZoneInfo | None:
         return None
 
 
-@lru_cache(maxsize=512)
-def zone_city(zone: str, locale: str) -> str:
+def zone_city(zone: str, locale: str, at: datetime | None = None) -> str:
     """The city a zone is named after, in the patient's language (CLDR's exemplar city: "Madrid",
-    "Nueva York" in Spanish); its last path part ("New York") when Babel does not know it."""
-    try:
-        return str(get_timezone_location(zone, locale=babel_locale(locale), return_city=True))
-    except (LookupError, ValueError):
-        return zone.rsplit("/", 1)[-1].replace("_", " ")
+    "Nueva York" in Spanish), or its UTC offset at ``at`` when it has none ("UTC-5" for
+    Etc/GMT+5, not CLDR's "GMT+5", whose sign is the clock's reverse): core.zone_labels."""
+    return zone_label(zone, locale, at)
 
 
 def differs(starts_at: datetime, patient_zone: str, clinic_zone: str | None) -> bool:
@@ -96,7 +94,7 @@ def clinic_time_values(
     clinic = starts_at.astimezone(_zone(clinic_zone))
     mine = starts_at.astimezone(_zone(patient_zone))
     tag = babel_locale(locale)
-    city = zone_city(clinic_zone, locale)
+    city = zone_city(clinic_zone, locale, starts_at)
     values = {
         "timezone": clinic_zone,
         # "Dumont d\u2019Urville": CLDR's apostrophe is not GSM-7 either.

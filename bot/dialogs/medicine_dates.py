@@ -111,11 +111,21 @@ async def _bad_date(turn: Turn, example: date) -> None:
     await reprompt(turn, "bad_date", example=example.isoformat(), typed=typed, order=order)
 
 
+def after_the_dates(turn: Turn) -> str:
+    """The step after the end date: the pill count, unless the dose is not counted in pills
+    ("10 ml", "2 puffs": bot.dose_amount), whose patient was asked how many pills they had."""
+    data = turn.conv.data
+    if "per_dose" in data and data["per_dose"] is None:
+        data["pills"] = None
+        return "add_confirm"
+    return "add_pills"
+
+
 async def _take(turn: Turn, which: str, value: date) -> None:
     """Keep ``value`` as the start or end date and go on to the next question."""
     turn.conv.data[which] = value.isoformat()
     turn.conv.data.pop("date_pick", None)
-    await goto(turn, "add_end" if which == "start" else "add_pills")
+    await goto(turn, "add_end" if which == "start" else after_the_dates(turn))
 
 
 async def _typed_for(turn: Turn, which: str) -> None:
@@ -177,7 +187,7 @@ async def add_end(turn: Turn) -> None:
     # not read that date": found by hand in medremind dev's console).
     if turn.choice == "end:none" or _typed_no_end(turn):
         turn.conv.data["end"] = None
-        await goto(turn, "add_pills")
+        await goto(turn, after_the_dates(turn))
         return
     days = course_days(turn.text)
     if days is not None:

@@ -9,7 +9,9 @@ it anyway if the planner is not installed or fails).
 from __future__ import annotations
 
 import logging
+import math
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -20,6 +22,7 @@ from bot import texts
 from bot.conversation import NUMBERED_CHANNELS, Turn
 from bot.dialogs.onboarding import now_local
 from bot.dialogs.settings import quiet_window, window_text
+from bot.dose_amount import read_dose
 from bot.dose_frequency import suggested_times
 from bot.parsing import (
     MAX_DOSE,
@@ -175,6 +178,9 @@ async def add_dose(turn: Turn) -> None:
             return
         mark_sensitive(dose)
         turn.conv.data["dose"] = dose
+    # Pills a dose, for the pill count ("2 pastillas": 2); None: not counted in pills (10 ml).
+    per_dose = read_dose(turn.conv.data["dose"]).pills
+    turn.conv.data["per_dose"] = None if per_dose is None else str(per_dose)
     turn.conv.data["times"] = []
     await goto(turn, "add_times")
 
@@ -229,7 +235,7 @@ def _home_clock_note(turn: Turn) -> str:
     if zone == patient["timezone"]:
         return ""
     now = texts.fmt_time(turn.now.astimezone(ZoneInfo(zone)), turn.locale)
-    return "\n" + turn.t("times_on_home_clock", zone=zone, now=now)
+    return "\n" + turn.t("times_on_home_clock", zone=turn.zone(zone), now=now)
 
 
 @step(
@@ -348,10 +354,32 @@ async def add_pills(turn: Turn) -> None:
     await goto(turn, "add_confirm")
 
 
+def _per_dose(data: dict[str, Any]) -> Decimal:
+    """Pills a dose of the medicine being added (1 when the dose says no number of pills)."""
+    return Decimal(data.get("per_dose") or 1)
+
+
+def _stock_line(turn: Turn, pills: int | None) -> str:
+    """The summary's pill count, said as the pills the patient has (not a dose: "20 pastillas"
+    under "1 comprimido" was read as the dose), with the doses they make when a dose is
+    more or less than one pill ("2 pastillas": 20 pills, 10 doses). The refill reminder
+    counts whole pills a dose (core/sql/planner.sql), so for half a pill it comes early."""
+    if pills is None:
+        return ""
+    per_dose = _per_dose(turn.conv.data)
+    if per_dose == 1:
+        return turn.t("confirm_med_pills", count=pills)
+    return turn.t(
+        "confirm_med_pills_doses",
+        count=pills,
+        doses=math.floor(pills / per_dose),
+        per_dose=format_decimal(per_dose, locale=turn.locale),
+    )
+
+
 async def confirm_prompt(turn: Turn) -> tuple[str, Options]:
     data = turn.conv.data
     end = data.get("end")
-    pills = data.get("pills")
     summary = turn.t(
         "confirm_med",
         name=data.get("name", ""),
@@ -361,9 +389,7 @@ async def confirm_prompt(turn: Turn) -> tuple[str, Options]:
         end=turn.t("confirm_med_end", end=texts.fmt_date(date.fromisoformat(end), turn.locale))
         if end
         else "",
-        pills=turn.t(texts.counted("confirm_med_pills", pills), count=pills)
-        if pills is not None
-        else "",
+        pills=_stock_line(turn, data.get("pills")),
     )
     return summary, [(turn.t("btn_save"), "save:yes"), (turn.t("btn_cancel"), "save:no")]
 
@@ -398,6 +424,7 @@ async def add_confirm(turn: Turn) -> None:
         data["name"],
         data.get("dose"),
         data.get("pills"),
+        _per_dose(data),
     )
     schedule_id = await turn.conn.fetchval(
         query("bot", "insert_schedule"),
@@ -693,7 +720,10 @@ def times_reminded(turn: Turn, times: list[time], schedule_timezone: str | None 
         return home
     local = [at for at, _ in _reminders(turn, patient, times, zone)]
     return turn.t(
-        "times_where_you_are", local=texts.fmt_times(local, turn.locale), home=home, zone=zone
+        "times_where_you_are",
+        local=texts.fmt_times(local, turn.locale),
+        home=home,
+        zone=turn.zone(zone),
     )
 
 
@@ -745,7 +775,9 @@ def when_reminded(
         times=texts.fmt_times(times, turn.locale),
         days=days_text(turn, days, every_n),
     )
-    return turn.t("times_where_you_are", local="; ".join(groups), home=at_home, zone=zone)
+    return turn.t(
+        "times_where_you_are", local="; ".join(groups), home=at_home, zone=turn.zone(zone)
+    )
 
 
 def _schedule_zone(patient: Any, schedule_timezone: str | None = None) -> str:

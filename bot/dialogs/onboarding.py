@@ -20,7 +20,7 @@ from bot.dialogs import caregiver_links, zone_moves
 from bot.dialogs.joining import offer_join
 from bot.dialogs.replanning import replan_now
 from bot.parsing import (
-    CITY_BUTTONS,
+    CITY_ZONES,
     MAX_NAME_LENGTH,
     name_refusal,
     parse_name,
@@ -254,7 +254,9 @@ LOCATION_CHANNELS = frozenset({Channel.TELEGRAM, Channel.WHATSAPP})
 
 async def timezone_prompt(turn: Turn) -> tuple[str, Options]:
     key = "ask_timezone" if turn.conv.channel in LOCATION_CHANNELS else "ask_timezone_typed"
-    return turn.t(key), [(label, f"tz:{zone}") for label, zone in CITY_BUTTONS]
+    # Named as the patient reads them ("Nueva York"; "Bogota" on SMS, where "á" made the whole
+    # question UCS-2): a typed name still answers, as each option's label does.
+    return turn.t(key), [(turn.zone(zone), f"tz:{zone}") for zone in CITY_ZONES]
 
 
 def timezone_from_turn(turn: Turn) -> str | None:
@@ -296,7 +298,7 @@ def local_time_text(turn: Turn, zone: str) -> str:
 
 async def timezone_confirm_prompt(turn: Turn) -> tuple[str, Options]:
     zone = turn.conv.data.get("timezone", "UTC")
-    return turn.t("confirm_timezone", time=local_time_text(turn, zone), zone=zone), [
+    return turn.t("confirm_timezone", time=local_time_text(turn, zone), zone=turn.zone(zone)), [
         (turn.t("btn_yes"), "tzok:yes"),
         (turn.t("btn_tz_other"), "tzok:no"),
     ]
@@ -373,7 +375,7 @@ async def zone_told_around_command(turn: Turn, command_name: str) -> AsyncIterat
         # else the note says how to say they moved.
         ask = away is not None and zone_moves.question_fits_after(turn, command_name, at)
         if away is not None and not ask:
-            note += " " + turn.t("timezone_moved_hint", zone=away)
+            note += " " + turn.t("timezone_moved_hint", zone=turn.zone(away))
         _open_answer_with(turn, at, note)
         if ask:
             await zone_moves.ask_after_command(turn)
@@ -385,7 +387,7 @@ async def zone_told_around_command(turn: Turn, command_name: str) -> AsyncIterat
     if command_name == "start" and turn.conv.step in _BEFORE_ZONE:
         return  # onboarding's question asked again: the zone is still to come
     zone = turn.patient["timezone"]
-    note = turn.t("timezone_not_chosen", zone=zone, time=local_time_text(turn, zone))
+    note = turn.t("timezone_not_chosen", zone=turn.zone(zone), time=local_time_text(turn, zone))
     _open_answer_with(turn, at, note)
 
 
@@ -419,9 +421,14 @@ async def _settle_pending_zone(turn: Turn, command_name: str) -> tuple[str, str 
     time_now = local_time_text(turn, zone)
     if key == "timezone_kept" and p is not None and zone_moves.kept_as_trip(p):
         # "Reminders follow it" was untrue: a 'home' patient's keep their home's times.
-        note = turn.t("timezone_kept_away", zone=zone, time=time_now, home=p["home_timezone"])
+        note = turn.t(
+            "timezone_kept_away",
+            zone=turn.zone(zone),
+            time=time_now,
+            home=turn.zone(p["home_timezone"]),
+        )
         return note, zone
-    return turn.t(key, zone=zone, time=time_now), None
+    return turn.t(key, zone=turn.zone(zone), time=time_now), None
 
 
 async def keep_chosen_zone(turn: Turn) -> None:

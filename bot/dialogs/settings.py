@@ -62,12 +62,14 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
         caregiver_text = turn.t(
             "caregiver_summary",
             name=caregiver["name"],
-            zone=caregiver["timezone"] or turn.t("caregiver_zone_same"),
+            zone=turn.zone(caregiver["timezone"])
+            if caregiver["timezone"]
+            else turn.t("caregiver_zone_same"),
         )
     quiet = await quiet_text(turn, p)
     body = turn.t(
         "settings_menu",
-        zone=p["timezone"],
+        zone=turn.zone(p["timezone"]),
         mode=mode_text(turn, p),
         quiet=quiet,
         language=turn.t(f"lang_{p['locale']}") if p["locale"] in texts.LOCALES else p["locale"],
@@ -96,10 +98,10 @@ async def menu_prompt(turn: Turn) -> tuple[str, Options]:
 
 def mode_text(turn: Turn, p: Any) -> str:
     """The zone mode as the menu says it; away from home, which home ("keep home times:
-    America/Chicago"): the zone shown is where the patient is, not where reminders are timed."""
+    Chicago"): the zone shown is where the patient is, not where reminders are timed."""
     home = p["home_timezone"]
     if p["timezone_mode"] == "home" and home and home != p["timezone"]:
-        return turn.t("mode_home_away", home=home)
+        return turn.t("mode_home_away", home=turn.zone(home))
     return turn.t(f"mode_{p['timezone_mode']}")
 
 
@@ -524,4 +526,6 @@ def same_zone_note(turn: Turn, data: dict[str, Any]) -> str:
     so a wrong one can be corrected."""
     if not data.get("cg_zone_same") or not data.get("cg_timezone"):
         return ""
-    return " " + turn.t("caregiver_zone_kept", name=data["cg_name"], zone=data["cg_timezone"])
+    return " " + turn.t(
+        "caregiver_zone_kept", name=data["cg_name"], zone=turn.zone(data["cg_timezone"])
+    )

@@ -44,17 +44,24 @@ async def mode_said(turn: Turn) -> str:
     assert p is not None
     zone, home = p["timezone"], p["home_timezone"] or p["timezone"]
     if p["timezone_mode"] == "follow":
-        said = turn.t("tz_mode_follow_saved", zone=zone)
+        said = turn.t("tz_mode_follow_saved", zone=turn.zone(zone))
     else:
-        said = turn.t("tz_mode_home_saved", home=home)
+        said = turn.t("tz_mode_home_saved", home=turn.zone(home))
     due = await turn.conn.fetchval(query("bot", "next_reminder_at"), p["id"], turn.now)
     if due is None or not (zone_loads(zone) and zone_loads(home)):
         return said
     here = texts.fmt_time(due.astimezone(ZoneInfo(zone)), turn.locale)
     if p["timezone_mode"] == "follow" or home == zone:
-        return f"{said} {turn.t('tz_next_reminder', time=here, zone=zone)}"
+        return f"{said} {turn.t('tz_next_reminder', time=here, zone=turn.zone(zone))}"
     there = texts.fmt_time(due.astimezone(ZoneInfo(home)), turn.locale)
-    return f"{said} {turn.t('tz_next_reminder_away', time=there, home=home, here=here, zone=zone)}"
+    away = turn.t(
+        "tz_next_reminder_away",
+        time=there,
+        home=turn.zone(home),
+        here=here,
+        zone=turn.zone(zone),
+    )
+    return f"{said} {away}"
 
 
 def kept_as_trip(p: Any) -> bool:
@@ -106,7 +113,7 @@ async def zone_moved_prompt(turn: Turn) -> tuple[str, Options]:
     p = turn.patient
     assert p is not None
     zone, home = p["timezone"], p["home_timezone"] or p["timezone"]
-    return turn.t("ask_zone_moved", zone=zone, home=home), [
+    return turn.t("ask_zone_moved", zone=turn.zone(zone), home=turn.zone(home)), [
         (turn.t("btn_zone_moved"), "zmv:moved"),
         (turn.t("btn_zone_trip"), "zmv:trip"),
     ]
@@ -134,4 +141,4 @@ async def _caregiver_left_behind(turn: Turn, left: str | None) -> str:
     if caregiver is None or left is None or caregiver["timezone"] != left:
         return ""
     mark_sensitive(caregiver["name"])
-    return " " + turn.t("caregiver_stays", name=caregiver["name"], zone=left)
+    return " " + turn.t("caregiver_stays", name=caregiver["name"], zone=turn.zone(left))

@@ -11,6 +11,7 @@ EN: dict[str, str] = {
     "error": "Sorry, something went wrong. Please try again.",
     "not_understood": "Sorry, I didn't understand that. Send /help to see what I can do.",
     "unknown_command": "I don't know that command. Send /help to see what I can do.",
+    "unknown_command_near": "I don't know that command. Did you mean /{name}? Send /help to see what I can do.",
     "stale_button": "That button is from an older message. Here is where we are:",
     "stale_button_idle": "That button is from an older message. Send /help to see what I can do.",
     # Over bot.engine.MAX_INPUT_CHARS; at a question its options follow, else how to go on
@@ -104,6 +105,7 @@ ES: dict[str, str] = {
     "error": "Lo siento, algo salió mal. Por favor, inténtalo de nuevo.",
     "not_understood": "Perdona, no lo he entendido. Envía /help para ver lo que puedo hacer.",
     "unknown_command": "No conozco ese comando. Envía /help para ver lo que puedo hacer.",
+    "unknown_command_near": "No conozco ese comando. ¿Querías decir /{name}? Envía /help para ver lo que puedo hacer.",
     "stale_button": "Ese botón es de un mensaje anterior. Seguimos aquí:",
     "stale_button_idle": "Ese botón es de un mensaje anterior. Envía /help para ver lo que puedo hacer.",
     "too_long": "Ese mensaje es demasiado largo para mí: leo hasta {max} caracteres.",

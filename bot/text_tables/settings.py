@@ -37,7 +37,7 @@ EN: dict[str, str] = {
     "tz_mode_follow_saved": "Saved. Reminders come at their times in the time zone you are in, now {zone}: when you travel, set the new one in Time zone.",
     "tz_next_reminder": "Your next reminder: {time} ({zone}).",
     # A 'home'-mode patient's new zone: a move (home moves) or a trip (home times kept)?
-    "ask_zone_moved": "Did you move to {zone}, or are you travelling? Moved: reminders come at their times on {zone}'s clock. Travelling: they keep your home times ({home}).",
+    "ask_zone_moved": "Did you move to {zone}, or are you travelling? Moved: reminders come at their times in {zone}. Travelling: they keep your home times ({home}).",
     "btn_zone_moved": "I moved here",
     "btn_zone_trip": "Travelling",
     "caregiver_stays": "{name}'s alerts still wait for the night to end in {zone}: if they moved too, change it in Caregiver.",

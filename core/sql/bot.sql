@@ -406,8 +406,9 @@ update caregivers set active = false where patient_id = $1
 select * from caregivers where patient_id = $1 and active order by created_at desc limit 1
 
 -- name: insert_medication
-insert into medications (patient_id, name, dose, pill_count)
-values ($1, $2, $3, $4)
+-- $5: pills a dose, read from the dose as typed ("2 pastillas": 2; bot/dose_amount.py).
+insert into medications (patient_id, name, dose, pill_count, pills_per_dose)
+values ($1, $2, $3, $4, $5)
 returning id
 
 -- name: insert_schedule

@@ -41,7 +41,7 @@ async def test_a_typed_city_stores_the_caregivers_zone_and_shows_it(
         "Europe/Madrid",
     )
     await bot.send(chat, "/settings")
-    assert "Caregiver: Lucía (Europe/Madrid)" in bot.last_text(chat)
+    assert "Caregiver: Lucía (Madrid)" in bot.last_text(chat)
 
 
 async def test_a_typed_iana_name_is_stored_as_given(
@@ -70,7 +70,7 @@ async def test_same_as_mine_stores_the_patients_zone_and_replaces_an_earlier_one
     await bot.press(chat, "30")
     # The zone kept is said back: the patient's home zone, not wherever they travel next.
     assert bot.last_text(chat).endswith(
-        "Pedro's night is counted in Europe/Madrid, your home time zone, even when you travel."
+        "Pedro's night is counted in Madrid, your home time zone, even when you travel."
     )
 
     rows = await admin_conn.fetch("select timezone, active from caregivers order by created_at")
@@ -79,7 +79,7 @@ async def test_same_as_mine_stores_the_patients_zone_and_replaces_an_earlier_one
         ("Europe/Madrid", True),
     ]
     await bot.send(chat, "/settings")
-    assert "Caregiver: Pedro (Europe/Madrid)" in bot.last_text(chat)
+    assert "Caregiver: Pedro (Madrid)" in bot.last_text(chat)
 
 
 async def test_same_as_mine_keeps_the_home_zone_not_the_trip(
@@ -155,6 +155,6 @@ async def test_an_alert_at_once_is_said_back_in_the_patients_language(
     said = [call.text for call in bot.messages_to(chat)]
     assert (
         "Guardado. Si olvidas una dosis, Lucía recibirá un aviso por SMS enseguida (si es de"
-        " noche donde vive, por la mañana). La noche de Lucía se cuenta en Europe/Madrid, tu"
+        " noche donde vive, por la mañana). La noche de Lucía se cuenta en Madrid, tu"
         " zona horaria de casa, aunque viajes."
     ) in said

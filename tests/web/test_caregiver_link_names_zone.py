@@ -29,14 +29,12 @@ CHAT = 555_150_401
         (
             "en",
             ("Caregiver", "Telegram", "Same as mine", "30"),
-            "Luis's night is counted in America/New_York, your home time zone, even when you"
-            " travel.",
+            "Luis's night is counted in New York, your home time zone, even when you travel.",
         ),
         (
             "es",
             ("Cuidador", "Telegram", "Igual que yo", "30"),
-            "La noche de Luis se cuenta en America/New_York, tu zona horaria de casa, aunque"
-            " viajes.",
+            "La noche de Luis se cuenta en Nueva York, tu zona horaria de casa, aunque viajes.",
         ),
     ],
 )

@@ -58,7 +58,7 @@ async def test_same_as_mine_keeps_the_home_zone_when_the_patient_travels(
     assert "Which time zone does Lucía live in?" in zone_question
     await say(option_number(zone_question, "Same as mine"))
     saved = await say("0")
-    assert "Lucía's night is counted in America/New_York, your home time zone" in saved, saved
+    assert "Lucía's night is counted in New York, your home time zone" in saved, saved
     kept = "select timezone from caregivers where patient_id = $1"
     assert await admin_conn.fetchval(kept, patient["id"]) == "America/New_York"
 

@@ -33,14 +33,14 @@ async def test_each_mode_says_where_reminders_fall(
 
     modes = await through_menus(say, "/settings", "Home or follow")
     assert await say(option_number(modes, "Keep home times")) == (
-        "Saved. Reminders keep their times in America/New_York, your home time zone, even when"
-        " you travel. Your next reminder: 8:00 AM in America/New_York (10:00 PM where you are,"
-        " Asia/Tokyo)."
+        "Saved. Reminders keep their times in New York, your home time zone, even when"
+        " you travel. Your next reminder: 8:00 AM in New York (10:00 PM where you are,"
+        " Tokyo)."
     )
     modes = await through_menus(say, "/settings", "Home or follow")
     assert await say(option_number(modes, "Follow me")) == (
-        "Saved. Reminders come at their times in the time zone you are in, now Asia/Tokyo: when"
-        " you travel, set the new one in Time zone. Your next reminder: 8:00 AM (Asia/Tokyo)."
+        "Saved. Reminders come at their times in the time zone you are in, now Tokyo: when"
+        " you travel, set the new one in Time zone. Your next reminder: 8:00 AM (Tokyo)."
     )
 
 
@@ -54,7 +54,7 @@ async def test_at_home_the_next_reminder_is_said_once(
     say = sms_chat(web, fake_twilio, ANA)
     modes = await through_menus(say, "/settings", "Home or follow")
     said = await say(option_number(modes, "Keep home times"))
-    assert said.endswith("even when you travel. Your next reminder: 8:00 AM (America/New_York).")
+    assert said.endswith("even when you travel. Your next reminder: 8:00 AM (New York).")
 
 
 async def test_a_home_is_kept_through_a_trip_before_any_medicine(
@@ -72,8 +72,7 @@ async def test_a_home_is_kept_through_a_trip_before_any_medicine(
     await through_menus(say, "Tokyo", "Yes")
     modes = await through_menus(say, "/settings", "Home or follow")
     assert await say(option_number(modes, "Keep home times")) == (
-        "Saved. Reminders keep their times in Europe/London, your home time zone, even when you"
-        " travel."
+        "Saved. Reminders keep their times in London, your home time zone, even when you travel."
     )
     home = "select home_timezone from patients where id = $1"
     assert await admin_conn.fetchval(home, patient["id"]) == "Europe/London"

@@ -24,16 +24,16 @@ ANA = "+13125550187"
     [
         (
             "I moved here",
-            "Saved. Reminders keep their times in Europe/Madrid, your home time zone, even when"
-            " you travel. Your next reminder: 8:00 AM (Europe/Madrid).",
+            "Saved. Reminders keep their times in Madrid, your home time zone, even when"
+            " you travel. Your next reminder: 8:00 AM (Madrid).",
             datetime(2026, 3, 5, 7, 0, tzinfo=UTC),
             "Europe/Madrid",
         ),
         (
             "Travelling",
-            "Saved. Reminders keep their times in America/Chicago, your home time zone, even when"
-            " you travel. Your next reminder: 8:00 AM in America/Chicago (3:00 PM where you are,"
-            " Europe/Madrid).",
+            "Saved. Reminders keep their times in Chicago, your home time zone, even when"
+            " you travel. Your next reminder: 8:00 AM in Chicago (3:00 PM where you are,"
+            " Madrid).",
             datetime(2026, 3, 4, 14, 0, tzinfo=UTC),
             "America/Chicago",
         ),
@@ -60,9 +60,9 @@ async def test_a_new_zone_asks_move_or_trip(
     await through_menus(say, "/settings", "Time zone")
     asked = await through_menus(say, "Madrid", "Yes")
     assert asked.startswith(
-        "Did you move to Europe/Madrid, or are you travelling? Moved: reminders come at their"
-        " times on Europe/Madrid's clock. Travelling: they keep your home times"
-        " (America/Chicago)."
+        "Did you move to Madrid, or are you travelling? Moved: reminders come at their"
+        " times in Madrid. Travelling: they keep your home times"
+        " (Chicago)."
     ), asked
     assert await say(option_number(asked, answer)) == said
     row = await admin_conn.fetchrow(
@@ -72,8 +72,8 @@ async def test_a_new_zone_asks_move_or_trip(
     )
     assert (row["home_timezone"], row["next"]) == (home, next_due)
     # The menu names the home a traveller's reminders keep (the zone shown is where they are).
-    mode = "keep home times" if home == "Europe/Madrid" else f"keep home times: {home}"
-    assert f"Time zone: Europe/Madrid ({mode})\n" in await say("/settings")
+    mode = "keep home times" if home == "Europe/Madrid" else "keep home times: Chicago"
+    assert f"Time zone: Madrid ({mode})\n" in await say("/settings")
 
 
 async def test_a_follow_me_patient_is_told_where_reminders_now_fall(
@@ -91,9 +91,9 @@ async def test_a_follow_me_patient_is_told_where_reminders_now_fall(
     say = sms_chat(web, fake_twilio, ANA)
     await through_menus(say, "/settings", "Time zone")
     assert await through_menus(say, "Madrid", "Yes") == (
-        "Saved. Reminders come at their times in the time zone you are in, now Europe/Madrid:"
+        "Saved. Reminders come at their times in the time zone you are in, now Madrid:"
         " when you travel, set the new one in Time zone. Your next reminder: 8:00 AM"
-        " (Europe/Madrid)."
+        " (Madrid)."
     )
 
 
@@ -108,7 +108,7 @@ async def test_the_zone_left_is_the_home_before_any_medicine(
     say = sms_chat(web, fake_twilio, ANA)
     await through_menus(say, "/settings", "Time zone")
     asked = await through_menus(say, "Madrid", "Yes")
-    assert asked.startswith("Did you move to Europe/Madrid, or are you travelling?"), asked
+    assert asked.startswith("Did you move to Madrid, or are you travelling?"), asked
     await say(option_number(asked, "Travelling"))
     home = "select home_timezone from patients where id = $1"
     assert await admin_conn.fetchval(home, patient["id"]) == "America/Chicago"
@@ -131,21 +131,21 @@ async def test_a_move_says_the_caregiver_stays_at_the_old_home(
     await through_menus(say, "/settings", "Time zone")
     moved = await say(option_number(await through_menus(say, "Madrid", "Yes"), "I moved here"))
     assert moved.endswith(
-        "Lucía's alerts still wait for the night to end in America/Chicago: if they moved too,"
+        "Lucía's alerts still wait for the night to end in Chicago: if they moved too,"
         " change it in Caregiver."
     ), moved
 
 
 KEPT_AS_TRIP = (
-    "Your time zone is Europe/Madrid (your local time now is 12:50 PM); your reminders keep"
-    " their times in America/Chicago, your home time zone, as on a trip."
+    "Your time zone is Madrid (your local time now is 12:50 PM); your reminders keep"
+    " their times in Chicago, your home time zone, as on a trip."
 )
-ASK_MOVED = "Did you move to Europe/Madrid, or are you travelling?"
+ASK_MOVED = "Did you move to Madrid, or are you travelling?"
 
 
 async def _at_confirmation(admin_conn: asyncpg.Connection, say: object) -> asyncpg.Record:
     """A Chicago patient keeping home times, with an 8:00 medicine, at /settings' "Is your
-    local time now 12:50 PM (Europe/Madrid)?"."""
+    local time now 12:50 PM (Madrid)?"."""
     patient = await factories.create_patient(
         admin_conn,
         contacts={"sms": ANA},
@@ -156,7 +156,7 @@ async def _at_confirmation(admin_conn: asyncpg.Connection, say: object) -> async
     await factories.create_medication(admin_conn, patient["id"], times=(time(8, 0),))
     await through_menus(say, "/settings", "Time zone")  # type: ignore[arg-type]
     asked = await say("Madrid")  # type: ignore[operator]
-    assert "Is your local time now 12:50 PM (Europe/Madrid)?" in asked, asked
+    assert "Is your local time now 12:50 PM (Madrid)?" in asked, asked
     return patient
 
 
@@ -189,7 +189,7 @@ async def test_a_command_that_opens_a_dialog_says_how_to_tell_a_move(
     patient = await _at_confirmation(admin_conn, say)
     said = await say("/add")
     assert said.startswith(
-        f"{KEPT_AS_TRIP} If you moved to Europe/Madrid, send /settings and choose Time zone"
+        f"{KEPT_AS_TRIP} If you moved to Madrid, send /settings and choose Time zone"
         " again.\n\nWhat is the medicine called?"
     ), said
     await say("/cancel")
@@ -209,17 +209,14 @@ async def test_a_command_at_moved_or_travelling_asks_it_again(
     patient = await _at_confirmation(admin_conn, say)
     await admin_conn.execute("update patients set locale = 'es' where id = $1", patient["id"])
     asked = await say("1")  # Sí
-    assert asked.startswith("¿Te has mudado a Europe/Madrid o estas de viaje?"), asked
+    assert asked.startswith("¿Te has mudado a Madrid o estas de viaje?"), asked
     said = await say("/pause")
     # In this order (over one SMS's limit, split where a paragraph ends).
-    note = "Tu zona horaria es Europe/Madrid (tu hora local ahora es 12:50); tus recordatorios"
+    note = "Tu zona horaria es Madrid (tu hora local ahora es 12:50); tus recordatorios"
     paused = "Todos los recordatorios estan en pausa."
-    question = said[said.index("¿Te has mudado a Europe/Madrid o estas de viaje?") :]
+    question = said[said.index("¿Te has mudado a Madrid o estas de viaje?") :]
     assert said.startswith(note) and note in said[: said.index(paused)], said
-    assert (
-        said.index(paused) < said.index(question)
-        and "mantienen sus horas en America/Chicago" in said
-    )
+    assert said.index(paused) < said.index(question) and "mantienen sus horas en Chicago" in said
     await say(option_number(question, "Estoy de viaje"))
     home = "select home_timezone from patients where id = $1"
     assert await admin_conn.fetchval(home, patient["id"]) == "America/Chicago"
