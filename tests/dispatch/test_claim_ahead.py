@@ -122,7 +122,7 @@ async def test_a_peak_is_claimed_ahead_and_sent_at_its_time_once(
     assert {r["status"] for r in rows} == {"sent"}
     assert all(r["sent_at"] >= due for r in rows), "sent before its time"
     assert {r["attempts"] for r in rows} == {1}
-    assert sorted(m.message_id for _, m in worker.sender.sends) == sorted(str(i) for i in ids)
+    assert sorted(str(m.message_id) for _, m in worker.sender.sends) == sorted(str(i) for i in ids)
 
 
 async def test_a_pause_an_answer_or_an_opt_out_after_the_claim_stops_the_reminder(

@@ -59,8 +59,8 @@ class _InOrder(Dispatcher):
     picks, which differs from one run to the next (the rows' random ids). A test that replays
     a sequence (hypothesis) must see the same sends in the same order each time."""
 
-    async def _claim(self, limit: int) -> list[Claim]:
-        return sorted(await super()._claim(limit), key=_what_it_is)
+    async def _claim(self, limit: int, ahead: float = 0.0) -> list[Claim]:
+        return sorted(await super()._claim(limit, ahead), key=_what_it_is)
 
 
 def _what_it_is(claim: Claim) -> tuple[object, ...]:
