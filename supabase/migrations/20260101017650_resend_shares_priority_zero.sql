@@ -17,8 +17,10 @@
 --    column's default is the setting's default, for a database no process has started on yet.
 -- 2. The grant itself is one function, public.take_priority_zero, which the API's create calls
 --    too (core/sql/message_warnings.sql): one statement for every way a priority-0 message is
---    made by a clinic. The dashboard's re-send runs as the clinician, so clinicians may count
---    their own clinic's hours (row-level security: their organization's rows only).
+--    made by a clinic. The dashboard's re-send runs as the clinician: the function runs as its
+--    owner and counts only the signed-in clinician's own clinic. Clinicians get no grant on
+--    api_priority_zero_hours itself: one who could write it could delete the clinic's counts and
+--    so its share (and a row could name another clinic).
 -- 3. public.patient_quiet_end: when the quiet window holding an instant ends, as the dispatcher
 --    defers a message (scheduler/quiet_hours.py quiet_window_end, the reference of
 --    tests/integration/test_patient_quiet_end.py). The window it and public.patient_quiet_at
@@ -30,26 +32,23 @@ alter table public.service_limits
 comment on column public.service_limits.api_priority_zero_per_hour is
   'MEDREMIND_API_PRIORITY_ZERO_PER_HOUR of the last process to start: priority-0 messages per clinic per hour';
 
-grant select, insert, update, delete on public.api_priority_zero_hours to authenticated;
-create policy api_priority_zero_hours_clinician on public.api_priority_zero_hours
-  for all to authenticated
-  using (organization_id = public.current_organization_id())
-  with check (organization_id = public.current_organization_id());
-
 create function public.take_priority_zero(
   p_organization uuid, p_goes_at timestamptz, p_per_hour integer, p_now timestamptz
-) returns integer language sql volatile security invoker set search_path = public, pg_temp as $$
+) returns integer language sql volatile security definer set search_path = public, pg_temp as $$
   -- One of the clinic's priority-0 messages in the clock hour (UTC) of p_goes_at, granted while
   -- the hour holds fewer than p_per_hour (the row's lock serializes processes granting at once).
   -- The hour's count: granted; null: the hour's share is taken. Hours more than a day before
-  -- p_now are the clinic's no longer: removed on the way.
+  -- p_now are the clinic's no longer: removed on the way. A signed-in clinician counts only
+  -- their own clinic's (another's: null, nothing written); the API's role has no clinician.
   with gone as (
     delete from api_priority_zero_hours
      where organization_id = p_organization and hour < p_now - interval '1 day'
+       and p_organization = coalesce(public.current_organization_id(), p_organization)
   )
   insert into api_priority_zero_hours as q (organization_id, hour, messages)
   select p_organization, date_trunc('hour', p_goes_at, 'UTC'), 1
    where p_per_hour > 0
+     and p_organization = coalesce(public.current_organization_id(), p_organization)
   on conflict (organization_id, hour) do update set messages = q.messages + 1
    where q.messages < p_per_hour
   returning q.messages
