@@ -81,3 +81,13 @@ describe("resentNotice: what a re-send's notice says", () => {
     for (const value of [undefined, "", "0", ["1"]]) assert.equal(resentNotice(value), null);
   });
 });
+
+describe("cancelledNotice: what Cancel of a pending message says", () => {
+  const { cancelledNotice } = require("../.unit-build/delivery.js");
+  test("?cancelled=1 says it will not be sent and where it is listed", () => {
+    assert.equal(cancelledNotice("1"), "Cancelled: the message will not be sent. It is listed under the status cancelled.");
+  });
+  test("anything else says nothing", () => {
+    for (const value of [undefined, "", "0", "yes", ["1"]]) assert.equal(cancelledNotice(value), null);
+  });
+});

@@ -87,6 +87,16 @@ export function resendError(outcome: string): string | null {
 }
 
 /**
+ * The notice after Cancel of a pending message (`?cancelled=1`); null for anything else. Said
+ * because the row just leaves the pending list, like a message that went.
+ */
+export function cancelledNotice(cancelled: unknown): string | null {
+  return cancelled === "1"
+    ? "Cancelled: the message will not be sent. It is listed under the status cancelled."
+    : null;
+}
+
+/**
  * The notice after a re-send (`?resent=`): "1", the copy was made; "share", the copy of a
  * priority-0 message was made at the default priority, the clinic's hourly share of priority 0
  * being taken (public.resend_message, migration 20260101017650); null for anything else.

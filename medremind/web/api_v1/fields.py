@@ -29,10 +29,15 @@ from core.template_vocabulary import length_problem, max_units
 from core.zone_names import canonical_zone
 from medremind.web.errors import ValidationFailed
 
+# Every channel a stored row may name, `console` (medremind dev's terminal) too: templates and
+# what the API reads back.
 CHANNELS = ("telegram", "whatsapp", "sms", "email", "console")
-PLATFORMS = (*CHANNELS, "auto")
 Channel = Literal["telegram", "whatsapp", "sms", "email", "console"]
-Platform = Literal["telegram", "whatsapp", "sms", "email", "console", "auto"]
+# The channels a client may put a patient or a message on. `console` is the terminal of
+# `medremind dev`, where the person at the keyboard chats through the bot, never through the API:
+# a patient put on it by an integrator got their reminders printed on the service's output.
+PatientChannel = Literal["telegram", "whatsapp", "sms", "email"]
+Platform = Literal["telegram", "whatsapp", "sms", "email", "auto"]
 Kind = Literal[
     "medication_reminder",
     "dose_followup",
@@ -399,7 +404,7 @@ def _distinct_channels(value: list[str]) -> list[str]:
 
 
 ChannelOrder = Annotated[
-    list[Channel],
+    list[PatientChannel],
     Field(min_length=1, json_schema_extra={"uniqueItems": True}),
     AfterValidator(_distinct_channels),
 ]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from core.sql import query
 from medremind.web.api_v1.common import Org, State, acting
-from medremind.web.api_v1.fields import Channel
+from medremind.web.api_v1.fields import Channel, PatientChannel
 from medremind.web.api_v1.models import BODY_ERRORS, NOT_FOUND, RequestModel
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import NotFound
@@ -49,7 +49,7 @@ class ClinicChoice(RequestModel):
     clinic_choice: Choice | None = Field(
         None, description="'out' opts the patient out; 'in' or null leave it to the patient"
     )
-    channel: Channel | None = None
+    channel: PatientChannel | None = None
 
 
 class PreferencesUpdate(RequestModel):

@@ -253,15 +253,22 @@ export interface DoseRow {
   id: string;
   medication: string;
   due_at: Date;
+  /** The dose's status, or `upcoming` for an open dose whose time has not come yet. */
   status: string;
   answered_at: Date | null;
   answered_channel: string | null;
 }
 
-/** Doses of the last 30 days (and the next day), newest first. */
+/**
+ * Doses of the last 30 days (and the next day), newest first. A dose is stored `due` from the
+ * moment it is planned, so one not due yet reads `upcoming` (by the database's clock): read as
+ * due, tomorrow's doses looked like doses the patient had left unanswered.
+ */
 export async function doseHistory(tx: Tx, patientId: string): Promise<DoseRow[]> {
   return tx<DoseRow[]>`
-    select e.id, m.name as medication, e.due_at, e.status, e.answered_at, e.answered_channel
+    select e.id, m.name as medication, e.due_at,
+           case when e.status = 'due' and e.due_at > now() then 'upcoming' else e.status end as status,
+           e.answered_at, e.answered_channel
       from dose_events e join medications m on m.id = e.medication_id
      where e.patient_id = ${patientId}
        and e.due_at >= now() - interval '30 days' and e.due_at <= now() + interval '1 day'

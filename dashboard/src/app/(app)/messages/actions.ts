@@ -232,7 +232,9 @@ export async function cancelMessageAction(formData: FormData): Promise<void> {
   const id = messageId(formData);
   const outcome = await asClinician(clinician.id, (tx) => cancelMessage(tx, id));
   const back = backTo(formData);
-  redirect(outcome === "cancelled" ? back : withParam(back, "error", outcome === "not_found" ? "message_not_found" : "not_pending"));
+  // Said: the row just leaves the pending list, as a message that went does.
+  if (outcome === "cancelled") redirect(withParam(back, "cancelled", "1"));
+  redirect(withParam(back, "error", outcome === "not_found" ? "message_not_found" : "not_pending"));
 }
 
 const SEND_NOW_ERRORS: Record<Exclude<SendNowOutcome, "sent">, string> = {

@@ -5,7 +5,7 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { MESSAGE_STATUSES, type MessageRow, listMessages } from "@/lib/data/messages";
-import { OUTBOX_HINT, OUTBOX_LABEL, canResend, kindLabel, lastErrorTone, resendClosedText, resentNotice } from "@/lib/delivery";
+import { OUTBOX_HINT, OUTBOX_LABEL, canResend, cancelledNotice, kindLabel, lastErrorTone, resendClosedText, resentNotice } from "@/lib/delivery";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
 import { urgentNightNotice } from "@/lib/compose";
@@ -41,6 +41,11 @@ export default async function MessagesPage({
       {resentNotice(params.resent) ? (
         <p role="status" className="notice" data-testid="resent-notice">
           {resentNotice(params.resent)}
+        </p>
+      ) : null}
+      {cancelledNotice(params.cancelled) ? (
+        <p role="status" className="notice" data-testid="cancelled-notice">
+          {cancelledNotice(params.cancelled)}
         </p>
       ) : null}
       {typeof params.scheduled === "string" ? (
