@@ -22,6 +22,10 @@ from urllib.parse import parse_qsl, urlsplit
 import asyncpg
 import pytest
 
+from core.db import init_connection
+from medremind.worker_process import reaper_interval
+from scheduler.fleet_clock import FleetClock
+from scheduler.reaper import ReapJob
 from tests.dispatch.test_processes import Workers, _insert_due, _wait_terminal
 from tests.integration.test_database_startup_wait import _pipe, _through
 from tests.ports import free_port
@@ -120,6 +124,53 @@ async def test_sends_that_ended_in_an_outage_longer_than_the_lease_go_once(
     sends = collections.Counter(message_id for message_id, _, _ in fleet.sends())
     twice = sum(n - 1 for n in sends.values() if n > 1)
     print(f"\n{TOTAL} sends ended in a {1.5 * LEASE:.0f} s outage: {twice} sent again")
+    assert counts == {"sent": TOTAL}
+    assert twice == 0, ("sent again", fleet.stderr("A"), fleet.stderr("B"))
+    await _stop(fleet)
+
+
+async def test_a_reaper_that_runs_as_the_database_comes_back_spares_the_live_workers_rows(
+    admin_conn: asyncpg.Connection, fleet: Workers, proxy: CutProxy
+) -> None:
+    """The race the keepers' quarter second left: a worker's reap job (here the test's, through
+    the same proxy, as a third worker's) whose pass comes first after the outage. It used to
+    return every sent row to pending, and the listening workers claimed and sent them again."""
+    options = {"lease": LEASE, "delay": SEND_SECONDS, "batch": 50, "concurrency": 64}
+    for name in ("A", "B"):
+        fleet.start(name, **options)
+    await fleet.wait_ready(admin_conn)
+    async with asyncpg.create_pool(
+        proxy.url, min_size=1, max_size=2, init=init_connection, server_settings={"timezone": "UTC"}
+    ) as pool:
+        clock = FleetClock()
+        await clock.sync(pool)
+        job = ReapJob(pool, clock.now, LEASE, reaper_interval(LEASE))
+        assert await job.run_once() is None  # a process's first pass only looks
+        await _insert_due(admin_conn, TOTAL, patients=10)
+        deadline = time.monotonic() + 120
+        while (
+            await admin_conn.fetchval(
+                "select count(*) from scheduled_messages where status in ('processing', 'sent')"
+            )
+            < TOTAL
+        ):
+            assert time.monotonic() < deadline, ("not claimed", fleet.stderr("A"))
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(SEND_SECONDS / 3)
+        await proxy.cut()
+        while len(fleet.sends()) < TOTAL:
+            assert time.monotonic() < deadline, ("not sent", fleet.stderr("A"), fleet.stderr("B"))
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(LEASE / 2)
+        assert await job.run_once() is None  # its pass in the outage fails
+        await asyncio.sleep(LEASE)  # every lease has run out
+        await proxy.open()
+        reaped = await job.run_once()  # first after the return, before the keepers
+        counts = await _wait_terminal(admin_conn, TOTAL, fleet, timeout=120)
+    sends = collections.Counter(message_id for message_id, _, _ in fleet.sends())
+    twice = sum(n - 1 for n in sends.values() if n > 1)
+    print(f"\nthe pass at the return reaped {reaped}; {twice} sent again")
+    assert reaped is None
     assert counts == {"sent": TOTAL}
     assert twice == 0, ("sent again", fleet.stderr("A"), fleet.stderr("B"))
     await _stop(fleet)
