@@ -130,11 +130,12 @@ async def test_sends_that_ended_in_an_outage_longer_than_the_lease_go_once(
 
 
 async def test_a_reaper_that_runs_as_the_database_comes_back_spares_the_live_workers_rows(
-    admin_conn: asyncpg.Connection, fleet: Workers, proxy: CutProxy
+    admin_conn: asyncpg.Connection, fleet: Workers, proxy: CutProxy, database_url: str
 ) -> None:
     """The race the keepers' quarter second left: a worker's reap job (here the test's, through
     the same proxy, as a third worker's) whose pass comes first after the outage. It used to
-    return every sent row to pending, and the listening workers claimed and sent them again."""
+    return every sent row to pending, and a listening worker that kept its database (C, not
+    through the proxy) claimed and sent them again before the keepers took them back."""
     options = {"lease": LEASE, "delay": SEND_SECONDS, "batch": 50, "concurrency": 64}
     for name in ("A", "B"):
         fleet.start(name, **options)
@@ -161,9 +162,18 @@ async def test_a_reaper_that_runs_as_the_database_comes_back_spares_the_live_wor
         while len(fleet.sends()) < TOTAL:
             assert time.monotonic() < deadline, ("not sent", fleet.stderr("A"), fleet.stderr("B"))
             await asyncio.sleep(0.05)
-        await asyncio.sleep(LEASE / 2)
+        # C starts now, on the database directly; its own reaper has not reaped by the test's
+        # end (a long lease): the test's is the one that runs first.
+        through_proxy, fleet.database_url = fleet.database_url, database_url
+        fleet.start("C", **{**options, "lease": 10 * LEASE})
+        fleet.database_url = through_proxy
+        await fleet.wait_ready(admin_conn)
         assert await job.run_once() is None  # its pass in the outage fails
-        await asyncio.sleep(LEASE)  # every lease has run out
+        while await admin_conn.fetchval(  # every lease has run out
+            "select count(*) from scheduled_messages where locked_until > clock_timestamp()"
+        ):
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1)
         await proxy.open()
         reaped = await job.run_once()  # first after the return, before the keepers
         counts = await _wait_terminal(admin_conn, TOTAL, fleet, timeout=120)
