@@ -101,22 +101,7 @@ async def test_sends_that_ended_in_an_outage_longer_than_the_lease_go_once(
     for name in ("A", "B"):
         fleet.start(name, **options)
     await fleet.wait_ready(admin_conn)
-    await _insert_due(admin_conn, TOTAL, patients=10)
-    deadline = time.monotonic() + 120
-    # All claimed (on a loaded machine the first sends may be recorded before the last claim).
-    while (
-        await admin_conn.fetchval(
-            "select count(*) from scheduled_messages where status in ('processing', 'sent')"
-        )
-        < TOTAL
-    ):
-        assert time.monotonic() < deadline, ("not claimed", fleet.stderr("A"), fleet.stderr("B"))
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(SEND_SECONDS / 3)  # the sends under way, their checks done
-    await proxy.cut()
-    while len(fleet.sends()) < TOTAL:  # they end meanwhile
-        assert time.monotonic() < deadline, ("not sent", fleet.stderr("A"), fleet.stderr("B"))
-        await asyncio.sleep(0.05)
+    await _cut_mid_send(admin_conn, fleet, proxy)
     await asyncio.sleep(1.5 * LEASE)  # every lease runs out
     await proxy.open()
 
@@ -147,21 +132,7 @@ async def test_a_reaper_that_runs_as_the_database_comes_back_spares_the_live_wor
         await clock.sync(pool)
         job = ReapJob(pool, clock.now, LEASE, reaper_interval(LEASE))
         assert await job.run_once() is None  # a process's first pass only looks
-        await _insert_due(admin_conn, TOTAL, patients=10)
-        deadline = time.monotonic() + 120
-        while (
-            await admin_conn.fetchval(
-                "select count(*) from scheduled_messages where status in ('processing', 'sent')"
-            )
-            < TOTAL
-        ):
-            assert time.monotonic() < deadline, ("not claimed", fleet.stderr("A"))
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(SEND_SECONDS / 3)
-        await proxy.cut()
-        while len(fleet.sends()) < TOTAL:
-            assert time.monotonic() < deadline, ("not sent", fleet.stderr("A"), fleet.stderr("B"))
-            await asyncio.sleep(0.05)
+        await _cut_mid_send(admin_conn, fleet, proxy)
         # C starts now, on the database directly; its own reaper has not reaped by the test's
         # end (a long lease): the test's is the one that runs first.
         through_proxy, fleet.database_url = fleet.database_url, database_url
@@ -184,6 +155,27 @@ async def test_a_reaper_that_runs_as_the_database_comes_back_spares_the_live_wor
     assert counts == {"sent": TOTAL}
     assert twice == 0, ("sent again", fleet.stderr("A"), fleet.stderr("B"))
     await _stop(fleet)
+
+
+async def _cut_mid_send(admin_conn: asyncpg.Connection, fleet: Workers, proxy: CutProxy) -> None:
+    """TOTAL messages due, claimed by the fleet; the proxy cut while they are sent; until every
+    send has ended (in the outage)."""
+    await _insert_due(admin_conn, TOTAL, patients=10)
+    deadline = time.monotonic() + 120
+    # All claimed (on a loaded machine the first sends may be recorded before the last claim).
+    while (
+        await admin_conn.fetchval(
+            "select count(*) from scheduled_messages where status in ('processing', 'sent')"
+        )
+        < TOTAL
+    ):
+        assert time.monotonic() < deadline, ("not claimed", fleet.stderr("A"), fleet.stderr("B"))
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(SEND_SECONDS / 3)  # the sends under way, their checks done
+    await proxy.cut()
+    while len(fleet.sends()) < TOTAL:  # they end meanwhile
+        assert time.monotonic() < deadline, ("not sent", fleet.stderr("A"), fleet.stderr("B"))
+        await asyncio.sleep(0.05)
 
 
 async def _stop(fleet: Workers) -> None:
