@@ -178,7 +178,12 @@ async def serve(
 
         # Expired leases back to pending, sparing those live workers' keepers have not yet had
         # the database to renew (after an outage); and the idle keys of the rate ledger.
-        reap = ReapJob(pool, clock.now, config.lease_seconds, reaper_interval(config.lease_seconds))
+        reaper = ReapJob(
+            pool, clock.now, config.lease_seconds, reaper_interval(config.lease_seconds)
+        )
+
+        async def reap() -> None:
+            await reaper.run_once()
 
         started_at = clock.now()
 

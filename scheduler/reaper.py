@@ -89,12 +89,8 @@ class ReapJob:
         on_time = started - self._last_start <= self.interval + self.slack
         return on_time and started - self._reached >= self.chance
 
-    async def __call__(self) -> None:
-        """One pass, its errors logged (for the scheduler)."""
-        await self.run_once()
-
     async def run_once(self) -> int | None:
-        """One pass: how many leases it returned, None if it only looked or failed."""
+        """One pass: how many leases it returned, None if it only looked or failed (logged)."""
         started = self.monotonic()
         reap = self.may_reap(started)
         self._last_start = started
