@@ -24,7 +24,7 @@ import logging
 import signal
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from core.credentials import SecretBox
@@ -44,11 +44,10 @@ from scheduler.clinic_senders import REFRESH_SECONDS as ACCOUNTS_REFRESH_SECONDS
 from scheduler.clinic_senders import ClinicSenders
 from scheduler.dispatcher import DB_ERRORS, Dispatcher, DispatcherConfig
 from scheduler.fleet_clock import FleetClock
-from scheduler.fleet_limits import prune_ledger
 from scheduler.heartbeat import beat, serve_metrics
 from scheduler.listener import DueListener
 from scheduler.quiet_release import adopt_service_window
-from scheduler.reaper import reap_expired_leases
+from scheduler.reaper import ReapJob
 from scheduler.retention import prune_all
 from scheduler.webhook_sender import sender_from_settings
 
@@ -56,7 +55,6 @@ logger = logging.getLogger(__name__)
 
 _REAPER_MIN_SECONDS = 0.5  # tests run with leases of a second or two
 _REAPER_MAX_SECONDS = 30.0
-_LEDGER_IDLE = timedelta(minutes=10)
 # How long a stopping worker waits for a housekeeping job under way (Heroku kills 30 s after
 # SIGTERM, and the dispatcher may have used MEDREMIND_SHUTDOWN_GRACE, 25 s, of them).
 _JOBS_FINISH_SECONDS = 2.0
@@ -178,13 +176,14 @@ async def serve(
             db.connect, dispatcher.notify, keepalive=settings.worker_poll_seconds
         )
 
+        # Expired leases back to pending, sparing those live workers' keepers have not yet had
+        # the database to renew (after an outage); and the idle keys of the rate ledger.
+        reaper = ReapJob(
+            pool, clock.now, config.lease_seconds, reaper_interval(config.lease_seconds)
+        )
+
         async def reap() -> None:
-            try:
-                await reap_expired_leases(pool, clock.now())
-                # Recipients' rate keys idle for a while: their next slot is long past.
-                await prune_ledger(pool, clock.now() - _LEDGER_IDLE)
-            except DB_ERRORS as exc:
-                logger.warning("reaper failed", extra={"error": type(exc).__name__})
+            await reaper.run_once()
 
         started_at = clock.now()
 

@@ -22,6 +22,10 @@ from urllib.parse import parse_qsl, urlsplit
 import asyncpg
 import pytest
 
+from core.db import init_connection
+from medremind.worker_process import reaper_interval
+from scheduler.fleet_clock import FleetClock
+from scheduler.reaper import ReapJob
 from tests.dispatch.test_processes import Workers, _insert_due, _wait_terminal
 from tests.integration.test_database_startup_wait import _pipe, _through
 from tests.ports import free_port
@@ -97,6 +101,65 @@ async def test_sends_that_ended_in_an_outage_longer_than_the_lease_go_once(
     for name in ("A", "B"):
         fleet.start(name, **options)
     await fleet.wait_ready(admin_conn)
+    await _cut_mid_send(admin_conn, fleet, proxy)
+    await asyncio.sleep(1.5 * LEASE)  # every lease runs out
+    await proxy.open()
+
+    counts = await _wait_terminal(admin_conn, TOTAL, fleet, timeout=120)
+    sends = collections.Counter(message_id for message_id, _, _ in fleet.sends())
+    twice = sum(n - 1 for n in sends.values() if n > 1)
+    print(f"\n{TOTAL} sends ended in a {1.5 * LEASE:.0f} s outage: {twice} sent again")
+    assert counts == {"sent": TOTAL}
+    assert twice == 0, ("sent again", fleet.stderr("A"), fleet.stderr("B"))
+    await _stop(fleet)
+
+
+async def test_a_reaper_that_runs_as_the_database_comes_back_spares_the_live_workers_rows(
+    admin_conn: asyncpg.Connection, fleet: Workers, proxy: CutProxy, database_url: str
+) -> None:
+    """The race the keepers' quarter second left: a worker's reap job (here the test's, through
+    the same proxy, as a third worker's) whose pass comes first after the outage. It used to
+    return every sent row to pending, and a listening worker that kept its database (C, not
+    through the proxy) claimed and sent them again before the keepers took them back."""
+    options = {"lease": LEASE, "delay": SEND_SECONDS, "batch": 50, "concurrency": 64}
+    for name in ("A", "B"):
+        fleet.start(name, **options)
+    await fleet.wait_ready(admin_conn)
+    async with asyncpg.create_pool(
+        proxy.url, min_size=1, max_size=2, init=init_connection, server_settings={"timezone": "UTC"}
+    ) as pool:
+        clock = FleetClock()
+        await clock.sync(pool)
+        job = ReapJob(pool, clock.now, LEASE, reaper_interval(LEASE))
+        assert await job.run_once() is None  # a process's first pass only looks
+        await _cut_mid_send(admin_conn, fleet, proxy)
+        # C starts now, on the database directly; its own reaper has not reaped by the test's
+        # end (a long lease): the test's is the one that runs first.
+        through_proxy, fleet.database_url = fleet.database_url, database_url
+        fleet.start("C", **{**options, "lease": 10 * LEASE})
+        fleet.database_url = through_proxy
+        await fleet.wait_ready(admin_conn)
+        assert await job.run_once() is None  # its pass in the outage fails
+        while await admin_conn.fetchval(  # every lease has run out
+            "select count(*) from scheduled_messages where locked_until > clock_timestamp()"
+        ):
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1)
+        await proxy.open()
+        reaped = await job.run_once()  # first after the return, before the keepers
+        counts = await _wait_terminal(admin_conn, TOTAL, fleet, timeout=120)
+    sends = collections.Counter(message_id for message_id, _, _ in fleet.sends())
+    twice = sum(n - 1 for n in sends.values() if n > 1)
+    print(f"\nthe pass at the return reaped {reaped}; {twice} sent again")
+    assert reaped is None
+    assert counts == {"sent": TOTAL}
+    assert twice == 0, ("sent again", fleet.stderr("A"), fleet.stderr("B"))
+    await _stop(fleet)
+
+
+async def _cut_mid_send(admin_conn: asyncpg.Connection, fleet: Workers, proxy: CutProxy) -> None:
+    """TOTAL messages due, claimed by the fleet; the proxy cut while they are sent; until every
+    send has ended (in the outage)."""
     await _insert_due(admin_conn, TOTAL, patients=10)
     deadline = time.monotonic() + 120
     # All claimed (on a loaded machine the first sends may be recorded before the last claim).
@@ -113,16 +176,6 @@ async def test_sends_that_ended_in_an_outage_longer_than_the_lease_go_once(
     while len(fleet.sends()) < TOTAL:  # they end meanwhile
         assert time.monotonic() < deadline, ("not sent", fleet.stderr("A"), fleet.stderr("B"))
         await asyncio.sleep(0.05)
-    await asyncio.sleep(1.5 * LEASE)  # every lease runs out
-    await proxy.open()
-
-    counts = await _wait_terminal(admin_conn, TOTAL, fleet, timeout=120)
-    sends = collections.Counter(message_id for message_id, _, _ in fleet.sends())
-    twice = sum(n - 1 for n in sends.values() if n > 1)
-    print(f"\n{TOTAL} sends ended in a {1.5 * LEASE:.0f} s outage: {twice} sent again")
-    assert counts == {"sent": TOTAL}
-    assert twice == 0, ("sent again", fleet.stderr("A"), fleet.stderr("B"))
-    await _stop(fleet)
 
 
 async def _stop(fleet: Workers) -> None:
