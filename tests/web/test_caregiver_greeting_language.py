@@ -38,4 +38,3 @@ async def test_hola_then_stop_confirms_in_spanish(
     assert await say("STOP") == (
         "No recibirás más mensajes aquí. Responde COMENZAR (o START) para volver a suscribirte."
     )
-
