@@ -10,6 +10,7 @@ daylight saving time); quiet hours are set explicitly (02:00-03:00).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import time, timedelta
 
 import asyncpg
@@ -23,6 +24,32 @@ from tests.web.chat import START, Clock, option_number, sms_chat, worker
 NUMBER = "+34600111556"
 
 
+async def _add_saved(
+    conn: asyncpg.Connection, web: httpx.AsyncClient, twilio: FakeTwilio, times: str
+) -> tuple[Callable[[str], Awaitable[str]], str]:
+    """A Spanish patient in Pago Pago on SMS who /adds a medicine at ``times``, every day from
+    today: their ``say`` and the reply to Guardar."""
+    await factories.create_patient(
+        conn,
+        contacts={"sms": NUMBER},
+        locale="es",
+        timezone="Pacific/Pago_Pago",
+        display_name="Ana",
+        quiet_start=time(2, 0),
+        quiet_end=time(3, 0),
+    )
+    say = sms_chat(web, twilio, NUMBER)
+    await say("/add Ibuprofeno")
+    await say("400 mg")
+    await say(times)
+    days = await say("listo")
+    start = await say(option_number(days, "Todos los dias"))
+    end = await say(option_number(start, "Hoy"))
+    await say(option_number(end, "Sin fecha de fin"))
+    summary = await say("20")
+    return say, await say(option_number(summary.rpartition("\n\n")[2], "Guardar"))
+
+
 async def test_one_oclock_is_a_la_in_the_bot_and_the_reminder(
     web: httpx.AsyncClient,
     db: Database,
@@ -31,25 +58,7 @@ async def test_one_oclock_is_a_la_in_the_bot_and_the_reminder(
     admin_conn: asyncpg.Connection,
     fake_twilio: FakeTwilio,
 ) -> None:
-    await factories.create_patient(
-        admin_conn,
-        contacts={"sms": NUMBER},
-        locale="es",
-        timezone="Pacific/Pago_Pago",
-        display_name="Ana",
-        quiet_start=time(2, 0),
-        quiet_end=time(3, 0),
-    )
-    say = sms_chat(web, fake_twilio, NUMBER)
-    await say("/add Ibuprofeno")
-    await say("400 mg")
-    await say("1:00, 11:00")
-    days = await say("listo")
-    start = await say(option_number(days, "Todos los dias"))
-    end = await say(option_number(start, "Hoy"))
-    await say(option_number(end, "Sin fecha de fin"))
-    summary = await say("20")
-    saved = await say(option_number(summary.rpartition("\n\n")[2], "Guardar"))
+    say, saved = await _add_saved(admin_conn, web, fake_twilio, "1:00, 11:00")
     assert saved.startswith("Guardado. Te lo recordaré a la 1:00, 11:00"), saved
     assert "a la 1:00, 11:00, todos los dias" in await say("/meds")
 
@@ -67,23 +76,5 @@ async def test_one_oclock_is_a_la_in_the_bot_and_the_reminder(
 async def test_other_hours_keep_a_las(
     web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
 ) -> None:
-    await factories.create_patient(
-        admin_conn,
-        contacts={"sms": NUMBER},
-        locale="es",
-        timezone="Pacific/Pago_Pago",
-        display_name="Ana",
-        quiet_start=time(2, 0),
-        quiet_end=time(3, 0),
-    )
-    say = sms_chat(web, fake_twilio, NUMBER)
-    await say("/add Ibuprofeno")
-    await say("400 mg")
-    await say("11:00, 13:00")
-    days = await say("listo")
-    start = await say(option_number(days, "Todos los dias"))
-    end = await say(option_number(start, "Hoy"))
-    await say(option_number(end, "Sin fecha de fin"))
-    summary = await say("20")
-    saved = await say(option_number(summary.rpartition("\n\n")[2], "Guardar"))
+    _, saved = await _add_saved(admin_conn, web, fake_twilio, "11:00, 13:00")
     assert saved.startswith("Guardado. Te lo recordaré a las 11:00, 13:00"), saved
