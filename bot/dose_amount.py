@@ -78,6 +78,22 @@ def read_dose(text: str | None) -> DoseAmount:
     return DoseAmount(Decimal(1))
 
 
+def bare_count(text: str | None) -> Decimal | None:
+    """The number of pills a dose typed as digits alone says ("1", "2", "1/2", "1,5"), else
+    None (a dose with its unit, "500 mg", a word, or none). /add reads such a dose as that many
+    pills (:func:`read_dose`), and its summary and /meds say them so: "Ibuprofeno (1)" read as
+    a medicine's number. Number words stay as typed ("medio" would need its gender)."""
+    if not text:
+        return None
+    found = _LEADING.match(" ".join(text.split()))
+    if found is None or found["rest"]:
+        return None
+    amount, _ = _amount(found[0])
+    if amount is None or not 0 < amount <= MAX_PILLS_PER_DOSE:
+        return None
+    return amount
+
+
 def _amount(text: str) -> tuple[Decimal | None, str]:
     """The number ``text`` starts with, and what follows it."""
     first, _, after = text.partition(" ")

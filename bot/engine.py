@@ -154,10 +154,11 @@ async def handle(turn: Turn) -> None:
         # "Hola" from a chat that is no patient's: the hint in Spanish.
         greeted = keywords.greeting_language(turn.text)
         agreed = caregiver_links.agreed_text(proven, turn.text)
-        if agreed is None and greeted is not None:
+        if greeted is not None:
             # And the registration the hint leads to: its consent question comes before the
             # language question, and was in English after "Hola". A caregiver's number that
-            # just agreed keeps its chat's language (their alerts are in the patient's).
+            # just agreed too: the chat's language answers only this chat (their alerts are
+            # rendered in the patient's), and their STOP after "Hola" was confirmed in English.
             conv.locale = greeted
         turn.say(agreed or texts.text(greeted or turn.locale, "need_start"))
         return

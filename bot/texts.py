@@ -9,6 +9,7 @@ locales define exactly the same keys and placeholders.
 
 from __future__ import annotations
 
+import string
 from datetime import date, datetime
 from typing import Any
 
@@ -34,7 +35,7 @@ from bot.text_tables import (
     reports,
     settings,
 )
-from core.template_filters import gsm7_letters
+from core.template_filters import gsm7_letters, hour_article
 
 __all__ = [
     "DEFAULT_LOCALE",
@@ -76,10 +77,36 @@ def _template(locale: str, key: str) -> str:
     return table.get(key) or _TEXTS[DEFAULT_LOCALE][key]
 
 
+# The format spec that writes a time's article, not the time: "a {time:hour_article} {time}" is
+# "a la 1:30" and "a las 9:00" (core.template_filters.hour_article).
+_HOUR_ARTICLE = "hour_article"
+
+
+class _TextFormatter(string.Formatter):
+    """``str.format`` plus ``{name:hour_article}``: the article of the time in ``name``."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == _HOUR_ARTICLE:
+            return hour_article(str(value))
+        return str(super().format_field(value, format_spec))
+
+
+_FORMATTER = _TextFormatter()
+
+
+def _filled(template: str, values: dict[str, Any]) -> str:
+    """``template`` with ``values`` filled in (the plain ``str.format`` unless it names an
+    article: the custom formatter is slower)."""
+    if not values:
+        return template
+    if f":{_HOUR_ARTICLE}}}" in template:
+        return _FORMATTER.vformat(template, (), values)
+    return template.format(**values)
+
+
 def text(locale: str, key: str, **values: Any) -> str:
     """The text ``key`` in ``locale`` (English when missing), with ``values`` filled in."""
-    template = _template(locale, key)
-    return template.format(**values) if values else template
+    return _filled(_template(locale, key), values)
 
 
 def sms_text(locale: str, key: str, **values: Any) -> str:
@@ -92,8 +119,7 @@ def sms_text(locale: str, key: str, **values: Any) -> str:
     as people write their own SMS; the letters GSM-7 keeps (ñ: "año") leave no word changed into
     another. A name or medicine keeps its letters: when one needs UCS-2 the message is counted
     and split as such (bot.reply_rows.fit_segments, MEDREMIND_SMS_MAX_SEGMENTS)."""
-    template = gsm7_letters(_template(locale, key))
-    return template.format(**values) if values else template
+    return _filled(gsm7_letters(_template(locale, key)), values)
 
 
 def counted(key: str, count: int) -> str:

@@ -8,11 +8,12 @@ conditionals. A message then costs a few dictionary reads and string joins, not 
 a walk of the layout and a generator per block.
 
 Only a small subset compiles, the one the built-in files use: text, ``{{ name }}``, the filters
-``time``, ``date``, ``datetime``, ``weekday`` and ``default`` with literal arguments, the tests
-``defined``, ``undefined`` and ``none``, ``not``/``and``/``or``, comparisons, ``x if c else y``,
-and ``{% if %}``/``{% elif %}``/``{% else %}``. A template with anything else (a loop, ``set``,
-a macro, ``super()``, another filter, a computed ``extends``, a Jinja global) is not compiled:
-:func:`compile_template` returns None and the general renderer renders it, as before.
+``time``, ``date``, ``datetime``, ``weekday``, ``hour_article`` and ``default`` with literal
+arguments, the tests ``defined``, ``undefined`` and ``none``, ``not``/``and``/``or``,
+comparisons, ``x if c else y``, and ``{% if %}``/``{% elif %}``/``{% else %}``. A template
+with anything else (a loop, ``set``, a macro, ``super()``, another filter, a computed
+``extends``, a Jinja global) is not compiled: :func:`compile_template` returns None and the
+general renderer renders it, as before.
 
 Semantics held to the general renderer's (``StrictUndefined``, autoescape for ``html`` only):
 a variable that is missing where Jinja would raise raises ``KeyError`` here, and the caller then
@@ -55,7 +56,7 @@ Block = Callable[[Mapping[str, Any]], str]
 # Filters that read the context only through ``ctx.get("timezone")`` and ``ctx.get("locale")``
 # (core.template_filters): called with the message's values in place of a Jinja context, which
 # holds exactly those values (the renderer always sets both keys).
-_CONTEXT_FILTERS = ("time", "date", "datetime", "weekday")
+_CONTEXT_FILTERS = ("time", "date", "datetime", "weekday", "hour_article")
 _DEFAULT_FILTERS = ("default", "d")
 _TESTS = {
     "defined": jinja_tests.test_defined,

@@ -5,6 +5,7 @@ filter set with each date bounded to its format's longest spelling.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
@@ -170,6 +171,26 @@ def _weekday_filter(ctx: Values, value: date) -> str:
     return _babel_format(format_date, _localized(ctx, value), "EEEE", _locale(ctx))
 
 
+# The first number of a time as shown: its hour, on a 24- or a 12-hour clock ("1:30 p. m.").
+_FIRST_NUMBER = re.compile(r"\d+")
+
+
+def hour_article(time_text: str) -> str:
+    """Spanish's article for a time as shown: "la" before one o'clock ("a la 1:30", "de la 1:00
+    p. m."), "las" before every other hour ("a las 9:00", "a las 13:30"). Read from the text the
+    reader sees, so a 12-hour clock's 1 p.m. is "la" too. Every Spanish text that says "a las"
+    or "de las" before a time takes its article from here: the bot's texts by ``{time:
+    hour_article}`` (bot.texts), the message templates by the ``hour_article`` filter."""
+    found = _FIRST_NUMBER.search(time_text)
+    return "la" if found is not None and int(found[0]) == 1 else "las"
+
+
+@pass_context
+def _hour_article_filter(ctx: Values, value: datetime, format: str = "short") -> str:
+    """:func:`hour_article` of ``value`` as the ``time`` filter shows it."""
+    return hour_article(_time_filter(ctx, value, format))
+
+
 def fmt_day(value: date | datetime, locale: str, *, sms: bool = False) -> str:
     """A day by its weekday and date, no year ("Tue, December 1", "mar, 1 de diciembre"): the
     day of a dose named in a reminder sent on another day (scheduler.dose_day) and in the bot's
@@ -189,6 +210,7 @@ FILTERS = {
     "date": _date_filter,
     "datetime": _datetime_filter,
     "weekday": _weekday_filter,
+    "hour_article": _hour_article_filter,
 }
 
 

@@ -22,7 +22,7 @@ from bot import texts
 from bot.conversation import NUMBERED_CHANNELS, Turn
 from bot.dialogs.onboarding import now_local
 from bot.dialogs.settings import quiet_window, window_text
-from bot.dose_amount import read_dose
+from bot.dose_amount import bare_count, read_dose
 from bot.dose_frequency import suggested_times
 from bot.parsing import (
     MAX_DOSE,
@@ -377,13 +377,24 @@ def _stock_line(turn: Turn, pills: int | None) -> str:
     )
 
 
+def _dose_shown(turn: Turn, dose: str | None) -> str:
+    """A dose as the summary and /meds show it: as typed, but a number alone with its pills
+    ("1 pill", "2 pastillas"): "Ibuprofeno (1)" read as the medicine's number, not its dose."""
+    if not dose:
+        return turn.t("dose_none")
+    count = bare_count(dose)
+    if count is None:
+        return dose
+    return turn.t("dose_pills_one" if count <= 1 else "dose_pills", n=" ".join(dose.split()))
+
+
 async def confirm_prompt(turn: Turn) -> tuple[str, Options]:
     data = turn.conv.data
     end = data.get("end")
     summary = turn.t(
         "confirm_med",
         name=data.get("name", ""),
-        dose=data.get("dose") or turn.t("dose_none"),
+        dose=_dose_shown(turn, data.get("dose")),
         when=when_reminded(turn, _times(data), data.get("days"), data.get("every_n")),
         start=texts.fmt_date(date.fromisoformat(data["start"]), turn.locale),
         end=turn.t("confirm_med_end", end=texts.fmt_date(date.fromisoformat(end), turn.locale))
@@ -472,7 +483,7 @@ async def meds(turn: Turn, arg: str) -> None:
                 "med_line",
                 n=n,
                 name=row["name"],
-                dose=row["dose"] or turn.t("dose_none"),
+                dose=_dose_shown(turn, row["dose"]),
                 when=when_reminded(
                     turn, times, row["days_of_week"], row["every_n_days"], row["timezone"]
                 ),

@@ -53,9 +53,11 @@ EN: dict[str, str] = {
 }
 
 ES: dict[str, str] = {
-    "answer_taken": "Tomada a las {time}: {what}. ¡Bien hecho!",
-    "answer_snoozed": "De acuerdo, te recuerdo {what} otra vez a las {time}.",
-    "answer_snoozed_day": "De acuerdo, te recuerdo {what} otra vez el {day} a las {time}.",
+    "answer_taken": "Tomada a {time:hour_article} {time}: {what}. ¡Bien hecho!",
+    "answer_snoozed": "De acuerdo, te recuerdo {what} otra vez a {time:hour_article} {time}.",
+    "answer_snoozed_day": (
+        "De acuerdo, te recuerdo {what} otra vez el {day} a {time:hour_article} {time}."
+    ),
     "answer_skipped": "Omitida: {what}. Lo he anotado.",
     "answer_snooze_too_late": (
         "Es demasiado tarde para posponer {what}: no volveré a recordártela. Si la tomaste,"
@@ -73,7 +75,7 @@ ES: dict[str, str] = {
         "Ese medicamento ya no está en tu lista, así que no se ha registrado nada. /meds muestra"
         " tus medicamentos."
     ),
-    "offer_booked": "Es suya: le esperamos el {date} a las {time}.",
+    "offer_booked": "Es suya: le esperamos el {date} a {time:hour_article} {time}.",
     "offer_taken": "Lo sentimos, otra persona aceptó esa cita antes. Sigue en la lista de espera.",
     "offer_expired": "Lo sentimos, esa cita ya no se puede reservar.",
     "offer_declined": "De acuerdo, sigue en la lista de espera.",
@@ -84,13 +86,13 @@ ES: dict[str, str] = {
     "can_answer_now": "Perdona, no lo he entendido. Puedes responder a {what}:",
     "more_waiting": "({n} más esperando después de este.)",
     "also_waiting": "También espera tu respuesta: {what}. Responde {answers}.",
-    "about_dose": "tu dosis de las {time}",
-    "about_dose_numbered": "tu dosis de las {time} del medicamento {n}",
-    "about_dose_named": "tu dosis de las {time} de {name}",
+    "about_dose": "tu dosis de {time:hour_article} {time}",
+    "about_dose_numbered": "tu dosis de {time:hour_article} {time} del medicamento {n}",
+    "about_dose_named": "tu dosis de {time:hour_article} {time} de {name}",
     "dose_on_day": "{what} del {day}",
     "this_dose": "esta dosis",
-    "about_appointment": "tu cita del {date} a las {time}",
-    "about_offer": "la cita libre ofrecida el {date} a las {time}",
+    "about_appointment": "tu cita del {date} a {time:hour_article} {time}",
+    "about_offer": "la cita libre ofrecida el {date} a {time:hour_article} {time}",
     "status_due": "pendiente",
     "status_taken": "tomada",
     "status_snoozed": "pospuesta",

@@ -115,3 +115,33 @@ async def test_a_dose_not_in_pills_is_not_asked_for_a_pill_count(
     summary = await _add_through_dates(sms_chat(web, fake_twilio, NUMBER), locale, "Jarabe", dose)
     assert summary.startswith(f"Jarabe ({dose})"), summary
     assert "astillas" not in summary and "Pills" not in summary, summary
+
+
+@pytest.mark.parametrize(
+    ("locale", "dose", "shown"),
+    [
+        ("en", "1", "Pill (1 pill)"),
+        ("es", "1", "Pill (1 pastilla)"),
+        ("en", "2", "Pill (2 pills)"),
+        ("es", "1/2", "Pill (1/2 pastilla)"),
+    ],
+)
+async def test_a_bare_number_dose_is_shown_as_pills(
+    web: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    locale: str,
+    dose: str,
+    shown: str,
+) -> None:
+    """A dose typed as a number alone is that many pills (as the pill count reads it), and the
+    summary and /meds say so. Before, they said "Pill (1)", which reads as a medicine's number."""
+    await _patient(admin_conn, locale)
+    say = sms_chat(web, fake_twilio, NUMBER)
+    asked = await _add_through_dates(say, locale, "Pill", dose)
+    summary = await say("20")
+    assert asked.startswith(("¿Cuantas pastillas", "How many pills")), asked
+    assert summary.startswith(shown + "\n"), summary
+    options = summary.rpartition("\n\n")[2]
+    await say(option_number(options, "Guardar" if locale == "es" else "Save"))
+    assert f"1. {shown} " in await say("/meds")
