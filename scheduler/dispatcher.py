@@ -619,7 +619,7 @@ class Dispatcher:
         again first (a /pause, an answer, an opt-out since: scheduler.send_checks), so every
         row claimed ahead would be, a statement for each few dozen sends, and each send waiting
         for one: slower than claiming at the instant (issue 20: 14.3 s against 11.4 for the
-        burst). Checked here by the hundred, just before the senders take them, they start
+        burst). Checked here 500 at a time, just before the senders take them, they start
         within that quarter second of this read, and the send's own check is skipped.
         """
         due = self._due_ahead
