@@ -128,12 +128,14 @@ class _Line:
     ) -> None:
         self.name, self.db_name, self.su, self.db = name, db_name, su, db
         self.statements = statements  # {module: {name: sql}} in place of the code's, or empty
-        self.claim_ns = self.record_ns = self.messages = self.batches = 0
+        self.claim_ns = self.record_ns = self.check_ns = self.messages = self.batches = 0
         self.claim_wall = self.record_wall = self.record_cpu = 0.0
         self.done = False
         self.record_pids: dict[int, int] = {}  # each record backend: its CPU when opened
         self.claim_conn: Any = None
         self.claim_pid = 0
+        self.check_conn: Any = None  # the check before the send's (scheduler/send_checks.py)
+        self.check_pid = 0
         self.record_one: Any = None
         self.close_records: Any = None
         self.cache: Any = None
@@ -150,6 +152,8 @@ class _Line:
             "set plan_cache_mode = force_generic_plan; set synchronous_commit = off"
         )
         self.claim_pid = await self.claim_conn.fetchval("select pg_backend_pid()")
+        self.check_conn = await self.db.connect()
+        self.check_pid = self.check_conn.get_server_pid()
 
         async def connect() -> Any:
             conn = await self.db.connect()
@@ -209,6 +213,7 @@ class _Line:
         if not claims:
             self.done = True
             return
+        await self._check(claims)
         now = datetime.now(UTC)
         outcomes, attempts = [], []
         for n, c in enumerate(claims, start=self.messages):
@@ -250,7 +255,23 @@ class _Line:
         self.batches += 1
         self.messages += len(claims)
 
+    async def _check(self, claims: list[Any]) -> None:
+        """The check before the sends, as the dispatcher makes it for a chunk of rows claimed
+        ahead (``Dispatcher._check_released``): one statement for the batch."""
+        try:
+            from scheduler.send_checks import SendChecks
+        except ImportError:  # older code: no batched check
+            return
+        checks = SendChecks(self.check_conn)  # its ``fetch`` is the pool's, on one connection
+        c0 = _schedstat_ns(self.check_pid)
+        verdicts = await checks.check(
+            [(c, c.contacts[0].id if c.contacts else None) for c in claims]
+        )
+        self.check_ns += _schedstat_ns(self.check_pid) - c0
+        assert not any(verdicts), "every claimed reminder may go"
+
     async def close(self) -> None:
+        await self.check_conn.close()
         await self.claim_conn.close()
         await self.close_records()
         if self.cache is not None and self.listening is not None:
@@ -276,6 +297,8 @@ class _Line:
             "claim_pg_us_per_message": round(self.claim_ns / 1e3 / messages, 1),
             "record_pg_us_per_message": round(self.record_ns / 1e3 / messages, 1),
             "total_pg_us_per_message": round((self.claim_ns + self.record_ns) / 1e3 / messages, 1),
+            # The check before each send, for the batch in one statement (not in the total).
+            "check_pg_us_per_message": round(self.check_ns / 1e3 / messages, 1),
             # Of the wide row's updates (claims and records, and the fill's): how many were HOT.
             "scheduled_messages_hot_update_share": round(
                 updates["n_tup_hot_upd"] / max(updates["n_tup_upd"], 1), 3
@@ -452,12 +475,14 @@ def main() -> int:
         if len(rounds) > 1:
             median = statistics.median(r["total_pg_us_per_message"] for r in rounds)
             record = statistics.median(r["record_pg_us_per_message"] for r in rounds)
+            check = statistics.median(r["check_pg_us_per_message"] for r in rounds)
             print(
                 json.dumps(
                     {
                         **({"variant": name} if args.variant else {}),
                         "median_total_pg_us_per_message": median,
                         "median_record_pg_us_per_message": record,
+                        "median_check_pg_us_per_message": check,
                     }
                 ),
                 flush=True,
