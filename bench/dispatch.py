@@ -31,6 +31,11 @@ worker`` does (``medremind.runtime.settle_heap``) when the measured code has tha
 ``BENCH_PROFILE_FROM_INSTANT=1`` starts scenario 11's profile at the instant: the peak's own
 functions, without the read-ahead's renders a minute before it.
 
+``BENCH_WAITS=1`` adds a line for scenario 11: what the database's active backends waited for
+from the instant (pg_stat_activity sampled every 5 ms: a lock, the WAL, or "running": on a core
+or waiting for one). Scenario 11 also prints how many worker processes and backends were, on
+average, runnable but waiting for a core from the instant (/proc/PID/schedstat).
+
 ``BENCH_TIMELINE=1`` adds a line for scenario 11's first worker: when its claims and records were
 in flight, and how long its process and its claims' backend waited for a core (``Timeline``).
 Scenario 11 also breaks the backends' CPU from the instant down by backend, named by its latest
@@ -46,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import cProfile
 import gc
 import inspect
@@ -62,7 +68,7 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import time as dtime
 from pathlib import Path
@@ -231,6 +237,50 @@ def cpu_by_label(
 def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds the backends used between two :func:`backend_cpu` readings."""
     return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
+def runqueue_waits(pids: Iterable[int]) -> dict[int, float]:
+    """Seconds each process has waited so far for a core while runnable (/proc/PID/schedstat's
+    second field): how oversubscribed the machine's cores were for it."""
+    waits = {}
+    for pid in pids:
+        try:
+            waits[pid] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            continue  # ended, or another machine's
+    return waits
+
+
+# Each active backend of the database and what it waits for, if anything (no event: on a core,
+# or waiting for one): sampled through a burst (BENCH_WAITS).
+WAIT_EVENTS = (
+    "select coalesce(wait_event_type || ':' || wait_event, 'running') as event"
+    " from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+    " and state = 'active'"
+)
+
+
+async def sample_wait_events(
+    url: str, start: float, done: Callable[[], bool], every: float = 0.005
+) -> dict[str, Any]:
+    """From the wall-clock ``start`` until ``done()``: what the database's active backends were
+    waiting for, sampled every ``every`` seconds (average backends per sample, by event)."""
+    conn = await superuser(url)
+    try:
+        await asyncio.sleep(max(0.0, start - time.time()))
+        counts: collections.Counter[str] = collections.Counter()
+        samples = 0
+        while not done():
+            counts.update(row["event"] for row in await conn.fetch(WAIT_EVENTS))
+            samples += 1
+            await asyncio.sleep(every)
+    finally:
+        await conn.close()
+    return {
+        "samples": samples,
+        "active_backends_per_sample": round(sum(counts.values()) / max(samples, 1), 2),
+        "by_event": {k: round(v / max(samples, 1), 3) for k, v in counts.most_common(15)},
+    }
 
 
 class BackendCpuAtDone:
@@ -1496,6 +1546,9 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
         # this one, and every backend), apart from what was read and rendered ahead of it.
         at_instant: dict[str, Any] = {}
 
+        # The worker processes: this one (the first) and the others.
+        worker_pids = [os.getpid(), *(helper.pid for helper in helpers)]
+
         async def mark_instant() -> None:
             await asyncio.sleep(max(0.0, instant - time.time()))
             at_instant["py"] = time.process_time()
@@ -1503,8 +1556,17 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
                 profiler.enable()
             if GcClock.current is not None:
                 GcClock.current.mark()
+            at_instant["wall"] = time.perf_counter()
+            at_instant["workers_rq"] = runqueue_waits(worker_pids)
             async with probing:  # the counting probes share the connection
                 at_instant["pg"] = await backend_cpu(conn)
+            at_instant["backends_rq"] = runqueue_waits(at_instant["pg"])
+
+        waits = (
+            asyncio.create_task(sample_wait_events(url, instant, lambda: not remaining))
+            if os.environ.get("BENCH_WAITS")
+            else None
+        )
 
         marking = asyncio.create_task(mark_instant())
 
@@ -1515,6 +1577,14 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
             if "pg" in at_instant:
                 at_instant["py_window"] = time.process_time() - at_instant["py"]
                 at_instant["pg_window"] = cpu_used(at_instant["pg"], after)
+                # Seconds waited for a core while runnable, per second of the burst: the
+                # average number of them kept off the two cores.
+                seconds = max(time.perf_counter() - at_instant["wall"], 1e-6)
+                for kind, pids in (("workers", worker_pids), ("backends", list(after))):
+                    before_rq = at_instant[f"{kind}_rq"]
+                    now_rq = runqueue_waits(pids)
+                    waited = sum(v - before_rq.get(pid, v) for pid, v in now_rq.items())
+                    at_instant[f"{kind}_waiting"] = round(waited / seconds, 2)
                 at_instant["pg_by_backend"] = cpu_by_label(
                     at_instant["pg"], after, await backend_labels(conn), n
                 )
@@ -1524,6 +1594,13 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
         )
         await counting
         await marking
+        if waits is not None:
+            emit(
+                scenario=11,
+                name="active backends' wait events from the instant (BENCH_WAITS)",
+                workers=workers,
+                **await waits,
+            )
         autovacuums = await conn.fetchval(AUTOVACUUM_RUNS) - autovacuums
         for i, helper in enumerate(helpers, start=1):
             assert helper.stdin is not None
@@ -1570,6 +1647,10 @@ async def scenario_11(admin_url: str, args: argparse.Namespace, tmp: Path) -> No
         # The same by backend (its kind, or a client's latest statement's first line): where
         # the peak's PostgreSQL CPU goes beside the claim and the record.
         postgres_cpu_us_per_message_from_instant_by_backend=at_instant.get("pg_by_backend"),
+        # From the instant on: how many worker processes and backends were, on average, runnable
+        # but waiting for a core (/proc/PID/schedstat): the cores oversubscribed.
+        workers_waiting_for_a_core_from_instant=at_instant.get("workers_waiting"),
+        backends_waiting_for_a_core_from_instant=at_instant.get("backends_waiting"),
         # Autovacuum and autoanalyze runs from the workers' start to the end (their CPU counts).
         autovacuum_runs=autovacuums,
         target="--full: last hand-over <= 8 s, p99 lateness <= 7 s; two workers better again",
