@@ -12,13 +12,14 @@ from time import monotonic
 import asyncpg
 
 from core.db import Database
+from core.records import MessageKind
 from platforms.base import Channel
 from scheduler.buckets import BucketSet
 from scheduler.claims import Claim, ContactInfo, Outcome
 from scheduler.delivery import CLAIM_READ_FRESH_SECONDS, Deliverer
 from scheduler.delivery_results import DeliveryResult
 from scheduler.dispatch_config import DispatcherConfig
-from scheduler.send_checks import SendChecks
+from scheduler.send_checks import CATEGORY_READS_PAYLOAD, SendChecks
 from tests import factories
 from tests.dispatch.conftest import NOON
 from tests.dispatch.recording import RecordingSender
@@ -237,3 +238,50 @@ async def test_a_claimed_caregiver_alert_is_stopped_by_what_lands_after_the_clai
     verdict = await checks(alert, caregiver)
     assert verdict is not None and verdict.outcome.status == "pending"
     assert "opted out" in (verdict.outcome.last_error or "")
+
+
+async def test_clinic_news_opted_out_after_the_claim_is_stopped_and_a_reminder_is_not(
+    admin_conn: asyncpg.Connection, db: Database
+) -> None:
+    """The category of a free text is read from its payload (a clinic's news): the check sends
+    that payload, and only that kind's (CATEGORY_READS_PAYLOAD)."""
+    patient = await factories.create_patient(admin_conn)
+    contact = await _contact(admin_conn, patient["id"])
+    news = dataclasses.replace(
+        _claim(patient["id"], "free_text"), payload={"category": "clinic_news"}
+    )
+    group = dataclasses.replace(_claim(patient["id"], "free_text"), payload={"group": "true"})
+    # A reminder whose payload would read as news if its kind's category looked at it.
+    reminder = dataclasses.replace(_claim(patient["id"]), payload={"category": "clinic_news"})
+    await admin_conn.execute(
+        "insert into patient_preferences (patient_id, category, patient_choice)"
+        " values ($1, 'clinic_news', 'out')",
+        patient["id"],
+    )
+    assert db.pool is not None
+    verdicts = await SendChecks(db.pool).check(
+        [(news, contact), (group, contact), (reminder, contact)]
+    )
+
+    held_news, held_group, reminder_goes = verdicts
+    assert held_news is not None and held_news.outcome.status == "cancelled"
+    assert held_group is not None and held_group.outcome.status == "cancelled"
+    assert reminder_goes is None
+
+
+async def test_only_the_kinds_the_check_sends_a_payload_for_read_it_for_their_category(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """public.message_category reads the payload of CATEGORY_READS_PAYLOAD's kinds only: for any
+    other kind the check may leave the payload out."""
+    payloads = [{"category": "clinic_news"}, {"group": "true"}, {"category": "medication"}]
+    for kind in MessageKind:
+        with_payload = {
+            await admin_conn.fetchval("select public.message_category($1, $2::jsonb)", kind, p)
+            for p in payloads
+        }
+        without = await admin_conn.fetchval("select public.message_category($1, null)", kind)
+        if kind in CATEGORY_READS_PAYLOAD:
+            assert with_payload != {without}, kind
+        else:
+            assert with_payload == {without}, f"{kind}'s category reads its payload"
