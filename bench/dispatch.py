@@ -452,12 +452,17 @@ class CountingSender:
         self.count = 0
         self.times: list[tuple[str | None, float]] = []
         self.keep_times = False
+        # Provider ids unique across the channels and the worker processes, as a provider's
+        # are: until 2026-12-06 every sender of every process counted "b1", "b2"..., and two
+        # workers' records of SMS and WhatsApp sends waited for each other on the same ids'
+        # advisory locks (migration 20260101009410: a callback that came before its record).
+        self._prefix = f"b{os.getpid()}{channel.value[0]}"
 
     async def send(self, address: str, message: OutboundMessage) -> Receipt:
         self.count += 1
         if self.keep_times:
             self.times.append((message.message_id, time.time()))
-        return Receipt(f"b{self.count}", self.channel)
+        return Receipt(f"{self._prefix}{self.count}", self.channel)
 
     async def aclose(self) -> None:
         return None
