@@ -840,6 +840,9 @@ class Dispatcher:
             )
         else:
             self._write_failures = 0
+            # The database answers: a backoff the loop began while this flush was in flight
+            # (counted from the failures before it) ends now.
+            self._db_back.set()
             self._written(results)
         finally:
             self._writing = [w for w in self._writing if w is not results]  # this flush's
@@ -963,6 +966,7 @@ class Dispatcher:
         grace = max(1.0, self.config.shutdown_grace_seconds / 5)
         self._closing_deadline = time.monotonic() + grace
         self._flush_wanted.set()
+        self._db_back.set()  # a record backoff under way ends: the loop checks the deadline
         _done, stuck = await asyncio.wait({flusher}, timeout=grace + _FINAL_WRITE_SECONDS)
         if stuck:  # a write that hangs past every deadline: give up (the reaper returns the rows)
             writes = [flusher, *self._writes]
