@@ -179,18 +179,23 @@ async def _cut_mid_send(admin_conn: asyncpg.Connection, fleet: Workers, proxy: C
 
 
 async def _stop(fleet: Workers) -> None:
-    """SIGTERM each worker; one still running a minute later prints its tasks (SIGUSR1,
-    tests/dispatch/worker_entry.py) before the test fails."""
+    """SIGTERM each worker: each must be gone within Heroku's 30 s (it SIGKILLs then). One still
+    running 10 s and 20 s on prints its tasks' awaits (SIGUSR1, tests/dispatch/worker_entry.py),
+    so a failure shows what it waited for."""
     for proc in fleet.procs.values():
         proc.terminate()
     began = time.monotonic()
-    deadline = began + 60
-    while any(p.poll() is None for p in fleet.procs.values()) and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    hung = [name for name, p in fleet.procs.items() if p.poll() is None]
+    for dump_at in (10.0, 20.0, 30.0):
+        while any(p.poll() is None for p in fleet.procs.values()):
+            if time.monotonic() - began >= dump_at:
+                break
+            await asyncio.sleep(0.1)
+        hung = [name for name, p in fleet.procs.items() if p.poll() is None]
+        if not hung or dump_at == 30.0:
+            break
+        for name in hung:
+            fleet.procs[name].send_signal(signal.SIGUSR1)
     print(f"stopped in {time.monotonic() - began:.1f} s")
-    for name in hung:
-        fleet.procs[name].send_signal(signal.SIGUSR1)
     if hung:
         await asyncio.sleep(1)
     assert not hung, [fleet.stderr(name) for name in hung]
