@@ -101,14 +101,14 @@ async def test_sends_that_ended_in_an_outage_longer_than_the_lease_go_once(
     for name in ("A", "B"):
         fleet.start(name, **options)
     await fleet.wait_ready(admin_conn)
-    await _cut_mid_send(admin_conn, fleet, proxy)
+    ended = await _cut_mid_send(admin_conn, fleet, proxy)
     await asyncio.sleep(1.5 * LEASE)  # every lease runs out
     await proxy.open()
 
     counts = await _wait_terminal(admin_conn, TOTAL, fleet, timeout=120)
     sends = collections.Counter(message_id for message_id, _, _ in fleet.sends())
     twice = sum(n - 1 for n in sends.values() if n > 1)
-    print(f"\n{TOTAL} sends ended in a {1.5 * LEASE:.0f} s outage: {twice} sent again")
+    print(f"\n{ended} sends ended in a {1.5 * LEASE:.0f} s outage: {twice} sent again")
     assert counts == {"sent": TOTAL}
     assert twice == 0, ("sent again", fleet.stderr("A"), fleet.stderr("B"))
     await _stop(fleet)
@@ -157,9 +157,14 @@ async def test_a_reaper_that_runs_as_the_database_comes_back_spares_the_live_wor
     await _stop(fleet)
 
 
-async def _cut_mid_send(admin_conn: asyncpg.Connection, fleet: Workers, proxy: CutProxy) -> None:
+async def _cut_mid_send(admin_conn: asyncpg.Connection, fleet: Workers, proxy: CutProxy) -> int:
     """TOTAL messages due, claimed by the fleet; the proxy cut while they are sent; until every
-    send has ended (in the outage)."""
+    send under way has ended (in the outage). Returns how many ended in it.
+
+    On a loaded machine some sends have not begun a third of a second after the last claim:
+    their check before the send (scheduler/send_checks.py) fails in the outage and puts them
+    back unsent, to go after it. The test waited for all TOTAL to be sent in the outage, and
+    failed ("not sent") in 2 of ~14 runs beside other tests."""
     await _insert_due(admin_conn, TOTAL, patients=10)
     deadline = time.monotonic() + 120
     # All claimed (on a loaded machine the first sends may be recorded before the last claim).
@@ -172,10 +177,12 @@ async def _cut_mid_send(admin_conn: asyncpg.Connection, fleet: Workers, proxy: C
         assert time.monotonic() < deadline, ("not claimed", fleet.stderr("A"), fleet.stderr("B"))
         await asyncio.sleep(0.02)
     await asyncio.sleep(SEND_SECONDS / 3)  # the sends under way, their checks done
+    before = len(fleet.sends())
     await proxy.cut()
-    while len(fleet.sends()) < TOTAL:  # they end meanwhile
-        assert time.monotonic() < deadline, ("not sent", fleet.stderr("A"), fleet.stderr("B"))
-        await asyncio.sleep(0.05)
+    await asyncio.sleep(SEND_SECONDS + 1.0)  # they end meanwhile
+    ended = len(fleet.sends()) - before
+    assert ended > 0, ("no send ended in the outage", fleet.stderr("A"), fleet.stderr("B"))
+    return ended
 
 
 async def _stop(fleet: Workers) -> None:
