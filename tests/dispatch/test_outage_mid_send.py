@@ -35,6 +35,19 @@ TOTAL = 40
 SEND_SECONDS = 1.0
 
 
+async def open_server(
+    database_url: str,
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection to the server ``database_url`` names (its socket directory or host:port)."""
+    parts = urlsplit(database_url)
+    query = dict(parse_qsl(parts.query))
+    host = query.get("host") or parts.hostname or "localhost"
+    port = int(query.get("port") or parts.port or 5432)
+    if host.startswith("/"):
+        return await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+    return await asyncio.open_connection(host, port)
+
+
 class CutProxy:
     """A TCP port forwarding to the test's PostgreSQL that :meth:`cut` takes away."""
 
@@ -47,16 +60,9 @@ class CutProxy:
 
     async def open(self) -> None:
         """Listen (again) on the proxy's port."""
-        parts = urlsplit(self.database_url)
-        query = dict(parse_qsl(parts.query))
-        host = query.get("host") or parts.hostname or "localhost"
-        port = int(query.get("port") or parts.port or 5432)
 
         async def forward(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-            if host.startswith("/"):
-                server_r, server_w = await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
-            else:
-                server_r, server_w = await asyncio.open_connection(host, port)
+            server_r, server_w = await open_server(self.database_url)
             self._writers |= {client_w, server_w}
             await asyncio.gather(_pipe(client_r, server_w), _pipe(server_r, client_w))
 

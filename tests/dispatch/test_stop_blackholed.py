@@ -21,11 +21,11 @@ import asyncio
 import signal
 import time
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import asyncpg
 import pytest
 
+from tests.dispatch.test_outage_mid_send import open_server
 from tests.dispatch.test_processes import Workers, _insert_due
 from tests.integration.test_database_startup_wait import _through
 from tests.ports import free_port
@@ -48,11 +48,6 @@ class SilentProxy:
         self._silent.set()
 
     async def open(self) -> None:
-        parts = urlsplit(self.database_url)
-        query = dict(parse_qsl(parts.query))
-        host = query.get("host") or parts.hostname or "localhost"
-        port = int(query.get("port") or parts.port or 5432)
-
         async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
                 while data := await reader.read(65536):
@@ -66,10 +61,7 @@ class SilentProxy:
         async def forward(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
             if self._silent.is_set():
                 await asyncio.Event().wait()  # accepted, never answered
-            if host.startswith("/"):
-                server_r, server_w = await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
-            else:
-                server_r, server_w = await asyncio.open_connection(host, port)
+            server_r, server_w = await open_server(self.database_url)
             await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
 
         self._server = await asyncio.start_server(forward, "127.0.0.1", self.port)
