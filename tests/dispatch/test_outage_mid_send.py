@@ -35,6 +35,19 @@ TOTAL = 40
 SEND_SECONDS = 1.0
 
 
+async def open_server(
+    database_url: str,
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection to the server ``database_url`` names (its socket directory or host:port)."""
+    parts = urlsplit(database_url)
+    query = dict(parse_qsl(parts.query))
+    host = query.get("host") or parts.hostname or "localhost"
+    port = int(query.get("port") or parts.port or 5432)
+    if host.startswith("/"):
+        return await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+    return await asyncio.open_connection(host, port)
+
+
 class CutProxy:
     """A TCP port forwarding to the test's PostgreSQL that :meth:`cut` takes away."""
 
@@ -47,16 +60,9 @@ class CutProxy:
 
     async def open(self) -> None:
         """Listen (again) on the proxy's port."""
-        parts = urlsplit(self.database_url)
-        query = dict(parse_qsl(parts.query))
-        host = query.get("host") or parts.hostname or "localhost"
-        port = int(query.get("port") or parts.port or 5432)
 
         async def forward(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-            if host.startswith("/"):
-                server_r, server_w = await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
-            else:
-                server_r, server_w = await asyncio.open_connection(host, port)
+            server_r, server_w = await open_server(self.database_url)
             self._writers |= {client_w, server_w}
             await asyncio.gather(_pipe(client_r, server_w), _pipe(server_r, client_w))
 
@@ -101,15 +107,12 @@ async def test_sends_that_ended_in_an_outage_longer_than_the_lease_go_once(
     for name in ("A", "B"):
         fleet.start(name, **options)
     await fleet.wait_ready(admin_conn)
-    await _cut_mid_send(admin_conn, fleet, proxy)
+    ended = await _cut_mid_send(admin_conn, fleet, proxy)
     await asyncio.sleep(1.5 * LEASE)  # every lease runs out
     await proxy.open()
 
-    counts = await _wait_terminal(admin_conn, TOTAL, fleet, timeout=120)
-    sends = collections.Counter(message_id for message_id, _, _ in fleet.sends())
-    twice = sum(n - 1 for n in sends.values() if n > 1)
-    print(f"\n{TOTAL} sends ended in a {1.5 * LEASE:.0f} s outage: {twice} sent again")
-    assert counts == {"sent": TOTAL}
+    twice = await _sent_again(admin_conn, fleet)
+    print(f"\n{ended} sends ended in a {1.5 * LEASE:.0f} s outage: {twice} sent again")
     assert twice == 0, ("sent again", fleet.stderr("A"), fleet.stderr("B"))
     await _stop(fleet)
 
@@ -147,19 +150,29 @@ async def test_a_reaper_that_runs_as_the_database_comes_back_spares_the_live_wor
         await asyncio.sleep(1)
         await proxy.open()
         reaped = await job.run_once()  # first after the return, before the keepers
-        counts = await _wait_terminal(admin_conn, TOTAL, fleet, timeout=120)
-    sends = collections.Counter(message_id for message_id, _, _ in fleet.sends())
-    twice = sum(n - 1 for n in sends.values() if n > 1)
+        twice = await _sent_again(admin_conn, fleet)
     print(f"\nthe pass at the return reaped {reaped}; {twice} sent again")
     assert reaped is None
-    assert counts == {"sent": TOTAL}
     assert twice == 0, ("sent again", fleet.stderr("A"), fleet.stderr("B"))
     await _stop(fleet)
 
 
-async def _cut_mid_send(admin_conn: asyncpg.Connection, fleet: Workers, proxy: CutProxy) -> None:
+async def _sent_again(admin_conn: asyncpg.Connection, fleet: Workers) -> int:
+    """Once every row is finished (each must be sent): how many sends went again."""
+    counts = await _wait_terminal(admin_conn, TOTAL, fleet, timeout=120)
+    assert counts == {"sent": TOTAL}, counts
+    sends = collections.Counter(message_id for message_id, _, _ in fleet.sends())
+    return sum(n - 1 for n in sends.values() if n > 1)
+
+
+async def _cut_mid_send(admin_conn: asyncpg.Connection, fleet: Workers, proxy: CutProxy) -> int:
     """TOTAL messages due, claimed by the fleet; the proxy cut while they are sent; until every
-    send has ended (in the outage)."""
+    send under way has ended (in the outage). Returns how many ended in it.
+
+    On a loaded machine some sends have not begun a third of a second after the last claim:
+    their check before the send (scheduler/send_checks.py) fails in the outage and puts them
+    back unsent, to go after it. The test waited for all TOTAL to be sent in the outage, and
+    failed ("not sent") in 2 of ~14 runs beside other tests."""
     await _insert_due(admin_conn, TOTAL, patients=10)
     deadline = time.monotonic() + 120
     # All claimed (on a loaded machine the first sends may be recorded before the last claim).
@@ -172,25 +185,32 @@ async def _cut_mid_send(admin_conn: asyncpg.Connection, fleet: Workers, proxy: C
         assert time.monotonic() < deadline, ("not claimed", fleet.stderr("A"), fleet.stderr("B"))
         await asyncio.sleep(0.02)
     await asyncio.sleep(SEND_SECONDS / 3)  # the sends under way, their checks done
+    before = len(fleet.sends())
     await proxy.cut()
-    while len(fleet.sends()) < TOTAL:  # they end meanwhile
-        assert time.monotonic() < deadline, ("not sent", fleet.stderr("A"), fleet.stderr("B"))
-        await asyncio.sleep(0.05)
+    await asyncio.sleep(SEND_SECONDS + 1.0)  # they end meanwhile
+    ended = len(fleet.sends()) - before
+    assert ended > 0, ("no send ended in the outage", fleet.stderr("A"), fleet.stderr("B"))
+    return ended
 
 
 async def _stop(fleet: Workers) -> None:
-    """SIGTERM each worker; one still running a minute later prints its tasks (SIGUSR1,
-    tests/dispatch/worker_entry.py) before the test fails."""
+    """SIGTERM each worker: each must be gone within Heroku's 30 s (it SIGKILLs then). One still
+    running 10 s and 20 s on prints its tasks' awaits (SIGUSR1, tests/dispatch/worker_entry.py),
+    so a failure shows what it waited for."""
     for proc in fleet.procs.values():
         proc.terminate()
     began = time.monotonic()
-    deadline = began + 60
-    while any(p.poll() is None for p in fleet.procs.values()) and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    hung = [name for name, p in fleet.procs.items() if p.poll() is None]
+    for dump_at in (10.0, 20.0, 30.0):
+        while any(p.poll() is None for p in fleet.procs.values()):
+            if time.monotonic() - began >= dump_at:
+                break
+            await asyncio.sleep(0.1)
+        hung = [name for name, p in fleet.procs.items() if p.poll() is None]
+        if not hung or dump_at == 30.0:
+            break
+        for name in hung:
+            fleet.procs[name].send_signal(signal.SIGUSR1)
     print(f"stopped in {time.monotonic() - began:.1f} s")
-    for name in hung:
-        fleet.procs[name].send_signal(signal.SIGUSR1)
     if hung:
         await asyncio.sleep(1)
     assert not hung, [fleet.stderr(name) for name in hung]

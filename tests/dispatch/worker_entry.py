@@ -12,7 +12,9 @@ import argparse
 import asyncio
 import signal
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from core.logs import configure_logging
 from core.settings import load_settings
@@ -23,8 +25,22 @@ from tests.dispatch.recording import RecordingSender
 
 
 def _print_tasks() -> None:
+    """Every task's chain of awaits, innermost last, with the time: ``Task.print_stack`` shows
+    only a suspended task's outermost frame, which says nothing of what it waits for."""
+    print(f"tasks at {time.monotonic():.3f} (monotonic)", file=sys.stderr)
     for task in asyncio.all_tasks():
-        task.print_stack(limit=12, file=sys.stderr)
+        print(f"task {task.get_name()}:", file=sys.stderr)
+        awaited: Any = task.get_coro()
+        while awaited is not None:
+            frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+            if frame is None:
+                print(f"  awaits {awaited!r}"[:200], file=sys.stderr)
+                break
+            print(
+                f"  {frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}",
+                file=sys.stderr,
+            )
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
     sys.stderr.flush()
 
 
@@ -62,7 +78,12 @@ def main() -> int:
         finally:
             await sender.aclose()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    finally:
+        # The loop's close put SIGUSR1 back to its default, which kills: a test's dump request
+        # that comes while the process exits must not turn a clean exit into -10.
+        signal.signal(signal.SIGUSR1, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

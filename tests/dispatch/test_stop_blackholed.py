@@ -1,0 +1,108 @@
+"""A worker SIGTERMed while its database does not answer at all (no reset, no refusal) must stop.
+
+Found by s28-h4 and not fixed: the loopback proxy of the outage tests refuses and resets, so every
+database call fails at once; a database behind a network partition or a failed-over address
+answers nothing, and a connection waits. A real ``medremind worker`` (tests/dispatch/
+worker_entry.py) whose proxy stops forwarding (existing connections go silent, new ones are
+accepted and never answered), SIGTERMed 3 s later, was still running 70 s after (Heroku kills at
+30 s). Its tasks' awaits (SIGUSR1) showed the stop waiting in ``Dispatcher.run`` for the
+render-ahead task it had cancelled: asyncpg, releasing a connection whose statement was
+cancelled, sends a CancelRequest on a new connection bounded only by ``command_timeout`` (the
+pools set none), which never answers; the housekeeping jobs cancelled at the stop do the same;
+the LISTEN and claim-cache reconnects wait in ``asyncpg.connect`` (60 s), the final heartbeat's
+``FleetClock.sync`` and ``Pool.close()`` have no bound. Nothing is lost (the reaper returns the
+rows), but the stop is a SIGKILL. Skipped until those waits are bounded (remove the mark to
+run it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.dispatch.test_outage_mid_send import open_server
+from tests.dispatch.test_processes import Workers, _insert_due
+from tests.integration.test_database_startup_wait import _through
+from tests.ports import free_port
+
+LEASE = 6.0
+
+
+class SilentProxy:
+    """Forwards to the test's PostgreSQL until :meth:`silence`; then nothing more is forwarded
+    on any connection, and new ones are accepted and never answered (packets dropped)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = _through(self.port, database_url)
+        self._silent = asyncio.Event()
+        self._server: asyncio.Server | None = None
+
+    def silence(self) -> None:
+        self._silent.set()
+
+    async def open(self) -> None:
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while data := await reader.read(65536):
+                    if self._silent.is_set():
+                        await asyncio.Event().wait()  # swallowed, forever
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+
+        async def forward(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+            if self._silent.is_set():
+                await asyncio.Event().wait()  # accepted, never answered
+            server_r, server_w = await open_server(self.database_url)
+            await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
+
+        self._server = await asyncio.start_server(forward, "127.0.0.1", self.port)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+
+@pytest.mark.skip(reason="hangs past Heroku's 30 s: the waits named in the module docstring")
+async def test_a_worker_stops_within_30_s_while_its_database_is_silent(
+    admin_conn: asyncpg.Connection, database_url: str, tmp_path: Path
+) -> None:
+    proxy = SilentProxy(database_url)
+    await proxy.open()
+    workers = Workers(proxy.url, tmp_path)
+    try:
+        workers.start("A", lease=LEASE, delay=1.0, batch=50, concurrency=8)
+        await workers.wait_ready(admin_conn)
+        await _insert_due(admin_conn, 20, patients=5)
+        deadline = time.monotonic() + 60
+        while (
+            await admin_conn.fetchval(
+                "select count(*) from scheduled_messages where status = 'processing'"
+            )
+            < 20
+        ):
+            assert time.monotonic() < deadline, ("not claimed", workers.stderr("A"))
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)  # sends under way
+        proxy.silence()
+        await asyncio.sleep(3)
+        worker = workers.procs["A"]
+        began = time.monotonic()
+        worker.terminate()
+        while worker.poll() is None and time.monotonic() - began < 30:
+            await asyncio.sleep(0.1)
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGUSR1)  # its tasks' awaits, into the failure
+            await asyncio.sleep(1)
+        assert worker.poll() == 0, workers.stderr("A")
+    finally:
+        workers.kill_all()
+        proxy.close()
