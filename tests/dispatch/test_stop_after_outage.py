@@ -6,7 +6,8 @@ the flusher, which starts a flush; but the loop then computes the next backoff f
 counted so far (the flush in flight has not succeeded yet) and sits it out, 5 s, whatever happens
 meanwhile: the flush succeeds, more outcomes arrive, SIGTERM comes. A worker stopped right after
 an outage took 5-7 s to exit (every run of tests/dispatch/test_outage_mid_send.py, "stopped in
-5.x s"), and outcomes that ended in those seconds waited for them.
+5.x s"), and outcomes that ended in those seconds waited for them. Now the flush's success and
+the shutdown end the backoff (Dispatcher._flush, Dispatcher._shutdown).
 
 Real PostgreSQL through a loopback proxy the test cuts; the dispatcher the worker runs, in this
 process, so that its stop is timed without a process's start and exit.
@@ -46,11 +47,6 @@ async def pool(proxy: CutProxy) -> AsyncIterator[asyncpg.Pool]:  # noqa: F811 (t
         yield pool
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the change to Dispatcher._record_loop described in the s28-h4 report "
-    "(scheduler/dispatcher.py is the lead's): remove this mark with it",
-)
 async def test_a_dispatcher_stopped_right_after_an_outage_does_not_sit_out_its_backoff(
     admin_conn: asyncpg.Connection,
     pool: asyncpg.Pool,
