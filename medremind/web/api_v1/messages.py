@@ -207,9 +207,9 @@ class CreatedMessage(Message):
     )
 
 
-MessageChannel = Literal[
-    "telegram", "whatsapp", "sms", "email", "console", "webpush", "websocket", "auto"
-]
+# The channels a clinic's message can go out on; not `console` (medremind dev's terminal, which
+# the API takes nowhere else either).
+MessageChannel = Literal["telegram", "whatsapp", "sms", "email", "webpush", "websocket", "auto"]
 
 
 class MessageFilter(RequestModel):
