@@ -15,7 +15,7 @@ const MESSAGES: Record<string, string> = {
   too_long_external_id: "External id: at most 100 characters.",
   clinic_name_required: "Clinic name: enter the clinic's name.",
   settings_offsets:
-    "Appointment reminders: whole minutes before the appointment (0 to 43,200, which is 30 days), at most 10, separated by commas; for example 1440, 120 for a day and two hours before.",
+    "Appointment reminders: type each time with its unit, hours (24h), minutes (30m) or days (2d), from 1 minute to 30 days, at most 10; for example 24h 2h for a day and two hours before. A number without a unit is not taken (it could be minutes or hours). Leave it empty for no reminders.",
   quiet_hours: "Default quiet hours: enter a start and an end time, for example 21:00 and 08:00.",
   // The New patient form's address, per channel (lib/contact.ts addressError).
   address_sms:
@@ -86,7 +86,7 @@ const MESSAGES: Record<string, string> = {
   too_long_location: "Location: at most 80 characters (it is filled into reminders).",
   too_long_clinician_name: "Clinician: at most 50 characters (it is filled into reminders).",
   offsets:
-    "Appointment reminder times: type 1 to 6 times before the appointment in hours (for example 24 2) or minutes (30m), from 5 minutes to 14 days; leave it empty for the clinic's times.",
+    "Appointment reminder times: type 1 to 6 times before the appointment, each with its unit, hours (24h), minutes (30m) or days (2d), from 5 minutes to 14 days; for example 24h 2h. A number without a unit is not taken (it could be minutes or hours). Leave it empty for the clinic's times.",
   // Appointments: each names its field and what it takes (lib/appointment-form.ts).
   appointment_same_time:
     "Starts at: this patient already has an appointment at that time, in the list below. Nothing was booked: a second one would send the patient two confirmations and every reminder twice. To change that appointment, use its Move; to replace it, cancel it first.",
