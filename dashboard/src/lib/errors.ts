@@ -23,6 +23,13 @@ const MESSAGES: Record<string, string> = {
   address_whatsapp:
     "Address: WhatsApp needs the phone number the patient uses WhatsApp on, valid for its country, in +E.164 form: a plus, the country code and the number, for example +447911123456.",
   address_email: "Address: E-mail needs an e-mail address, for example ana@example.org.",
+  // An address another patient record holds (lib/address-held.ts): nothing about that record.
+  address_held_phone:
+    "Address: this number cannot be used for this patient. It is already registered in MedRemind to another record, and one number reaches one patient, so nothing would be sent to it for this one. Nothing was created. Ask the patient for another number or an e-mail address, or choose Telegram and give them an invite link from their page. If it is their own number and they already use MedRemind with it, tick \u201cRegister without it\u201d below: the record is created without it and, from the chat they use, they can join your clinic with an invite link, which brings the number to this record.",
+  address_held_email:
+    "Address: this e-mail address cannot be used for this patient. It is already registered in MedRemind to another record, and one e-mail address reaches one patient, so nothing would be sent to it for this one. Nothing was created. Ask the patient for another e-mail address or a phone number, or choose Telegram and give them an invite link from their page. If it is their own e-mail address and they already use MedRemind with it, tick \u201cRegister without it\u201d below: the record is created without it and, from the chat they use, they can join your clinic with an invite link, which brings the e-mail address to this record.",
+  address_held_here:
+    "Address: this is already the address of another patient of your clinic (open their record below), and one number or e-mail address reaches one patient. Nothing was created. If it is the same person, use that record; otherwise enter this patient's own number or e-mail address, or choose Telegram and give them an invite link.",
   telegram_typed:
     "Telegram: a chat id cannot be typed in (a wrong one would send the patient's reminders to a stranger). Create the patient without one, then press Make an invite link on their page and have them open it in Telegram; their chat is then linked.",
   not_found: "That item was not found.",
