@@ -42,6 +42,7 @@ from medremind.web.api_v1.models import (
     BODY_ERRORS,
     CONFLICT,
     NOT_FOUND,
+    ApiWarning,
     Page,
     RequestModel,
     patch_fields,
@@ -164,15 +165,13 @@ class Patient(BaseModel):
     contacts: list[Contact]
 
 
-class PatientWarning(BaseModel):
+class PatientWarning(ApiWarning):
     code: Literal["address_held_elsewhere"] = Field(
         description="`address_held_elsewhere`: the phone or e-mail given is already another"
         " patient record's, so it cannot be used for this patient (it is listed with"
         " `held_elsewhere`); the message says what to do, and names the other record only when"
         " it is your own clinic's patient"
     )
-    field: str = Field(description="The request field it is about")
-    message: str = Field(description="What is wrong and how to fix it")
 
 
 class CreatedPatient(Patient):
