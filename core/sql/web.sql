@@ -164,15 +164,24 @@ values ($1, $2, $3, $4, $5)
 
 -- name: patient_contacts
 -- The patient's contact points, and the addresses the clinic entered that another patient owns
--- (kept as invitations to that owner): listed as a new address is (as entered, not opted out),
--- so the answer never tells a clinic whether an address is registered elsewhere.
-select channel, address, verified, active, opted_out_at, created_at from contact_points
+-- (kept as invitations to that owner), marked held_elsewhere: nothing is sent to them for this
+-- patient (medremind/web/api_v1/address_held.py), which the answer says rather than list them
+-- as usable; whose they are it never says.
+select channel, address, verified, active, opted_out_at, created_at, false as held_elsewhere
+  from contact_points
  where patient_id = $1
 union all
-select claimed_channel, claimed_address, claimed_verified, true, null::timestamptz, created_at
+select claimed_channel, claimed_address, claimed_verified, true, null::timestamptz, created_at,
+       true
   from patient_invites
  where patient_id = $1 and claimed_address is not null and used_at is null
  order by created_at
+
+-- name: own_patient_holding
+-- The clinic's own patient whose contact point (channel, address) is, if any: the clinic reads
+-- its own patients' contact points anyway; another clinic's or nobody's is null alike.
+select cp.patient_id from contact_points cp join patients p on p.id = cp.patient_id
+ where p.organization_id = $1 and cp.channel = $2 and cp.address = $3
 
 -- name: invite_address_owner
 select public.invite_address_owner($1, $2, $3, $4, false)

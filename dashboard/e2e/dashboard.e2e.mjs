@@ -553,7 +553,8 @@ try {
   await page.getByLabel("Patient", { exact: true }).selectOption(result.patient_id);
   await page.getByLabel("Message", { exact: true }).fill("Forged message from another clinic");
   await page.getByRole("button", { name: "Send now" }).click();
-  await page.getByRole("alert").filter({ hasText: "not found" }).waitFor();
+  // Named as Appointments and Waitlist name it (it said "That item was not found.").
+  await page.getByRole("alert").filter({ hasText: "Patient: not one of your clinic's patients" }).waitFor();
   log("a forged compose for another clinic's patient is refused");
 
   if (RESULT_FILE) writeFileSync(RESULT_FILE, JSON.stringify(result));

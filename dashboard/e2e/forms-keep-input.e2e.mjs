@@ -126,7 +126,7 @@ try {
     offsets_invalid: await offsetsField.getAttribute("aria-invalid"),
     offsets_described: await offsetsField.getAttribute("aria-describedby"),
   };
-  await offsetsField.fill("24 2");
+  await offsetsField.fill("24h 2h");
   await page.getByRole("button", { name: "Save preferences" }).click();
   await page.waitForURL(/saved=preferences/);
   result.prefs_saved_offsets_invalid = await page.getByLabel("Appointment reminders, before the appointment").getAttribute("aria-invalid");
@@ -171,29 +171,32 @@ try {
   log("Settings: an unknown timezone is refused naming it; the typed name stays; equal quiet hours explained");
   await page.goto(`${BASE_URL}/settings`);
   result.quiet_hint = await text(page.getByTestId("quiet-hint"));
-  const settingsLabels = { name: "Clinic name", timezone: "Timezone", offsets: "Appointment reminders (minutes before, comma separated)" };
+  // One form for the clinic's offsets and a patient's (lib/offsets.ts): the same label, units.
+  const SETTINGS_OFFSETS = "Appointment reminders, before the appointment";
+  const settingsLabels = { name: "Clinic name", timezone: "Timezone", offsets: SETTINGS_OFFSETS };
   const form = page.getByTestId("settings-form");
   await form.getByLabel("Clinic name").fill("Harbour Family Clinic");
   await form.getByLabel("Timezone").fill("Mars/Olympus_Mons");
-  await form.getByLabel("Appointment reminders (minutes before, comma separated)").fill("1440, 60");
+  await form.getByLabel(SETTINGS_OFFSETS).fill("24h, 1h");
   await form.getByRole("button", { name: "Save settings" }).click();
   await page.getByTestId("settings-error").waitFor();
   result.settings_error = await text(page.getByTestId("settings-error"));
   result.settings_after = await fields(settingsLabels, "settings-error");
   await page.getByTestId("settings-form").screenshot({ path: join(SHOTS, "settings-refused.png") });
 
-  log("offsets out of range: named in turn");
+  log("offsets in Settings' old form (minutes without a unit): named in turn, never read as hours");
   await form.getByLabel("Timezone").fill("Europe/Lisbon");
-  await form.getByLabel("Appointment reminders (minutes before, comma separated)").fill("1440, soon");
+  await form.getByLabel(SETTINGS_OFFSETS).fill("1440, 60");
   await form.getByRole("button", { name: "Save settings" }).click();
   await page.getByTestId("settings-error").filter({ hasText: "Appointment reminders" }).waitFor();
   result.settings_offsets_error = await text(page.getByTestId("settings-error"));
   result.settings_after_offsets = await fields(settingsLabels, "settings-error");
 
-  log("corrected: saved");
-  await form.getByLabel("Appointment reminders (minutes before, comma separated)").fill("1440, 60");
+  log("corrected, in the patient page's form: saved, and read back in it");
+  await form.getByLabel(SETTINGS_OFFSETS).fill("1d, 60m");
   await form.getByRole("button", { name: "Save settings" }).click();
   await page.waitForURL(/\/settings\?saved=1/);
+  result.settings_saved_offsets = await page.getByTestId("settings-form").getByLabel(SETTINGS_OFFSETS).inputValue();
   result.settings_saved_name = await page.getByTestId("settings-form").getByLabel("Clinic name").inputValue();
 
   log("Templates: a Spanish SMS text refused by the service, then checked, stays Spanish SMS, and is saved so");

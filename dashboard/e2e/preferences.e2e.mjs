@@ -69,7 +69,7 @@ try {
   // The clinic's choices: clinic news off, medication on (Ana said off: it stays off), offsets.
   await page.getByLabel("Clinic's choice for Clinic news (group messages)").selectOption("out");
   await page.getByLabel("Clinic's choice for Medication reminders").selectOption("in");
-  await page.getByLabel("Appointment reminders, before the appointment").fill("48 3");
+  await page.getByLabel("Appointment reminders, before the appointment").fill("48h 3h");
   await page.getByRole("button", { name: "Save preferences" }).click();
   await page.waitForURL(/saved=preferences/);
   const medication = page.getByTestId("pref-medication");

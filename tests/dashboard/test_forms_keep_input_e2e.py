@@ -182,16 +182,20 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
     assert result["settings_after"] == {
         "name": {"value": "Harbour Family Clinic", "invalid": False, "described": False},
         "timezone": {"value": "Mars/Olympus_Mons", "invalid": True, "described": True},
-        "offsets": {"value": "1440, 60", "invalid": False, "described": False},
+        "offsets": {"value": "24h, 1h", "invalid": False, "described": False},
     }
-    assert result["settings_offsets_error"].startswith("Appointment reminders: whole minutes")
+    # Settings took bare minutes, the patient page bare hours: one form now, units required.
+    assert result["settings_offsets_error"].startswith(
+        "Appointment reminders: type each time with its unit"
+    )
     assert result["settings_after_offsets"]["offsets"] == {
-        "value": "1440, soon",
+        "value": "1440, 60",
         "invalid": True,
         "described": True,
     }
     assert result["settings_after_offsets"]["timezone"]["value"] == "Europe/Lisbon"
     assert result["settings_saved_name"] == "Harbour Family Clinic"
+    assert result["settings_saved_offsets"] == "24h 1h"
     org = await admin_conn.fetchrow(
         "select name, timezone, appointment_reminder_offsets as offsets from organizations"
         " where id = $1",

@@ -70,3 +70,24 @@ async def test_console_is_neither_offered_nor_taken(db, admin_conn, web_process)
         assert await admin_conn.fetchval("select count(*) from scheduled_messages") == 0
         taken = await http.patch(path, json={"channel_order": ["sms", "email"]})
         assert taken.status_code == 200, taken.text
+
+
+async def test_the_message_list_filters_by_no_console(db, admin_conn, web_process):
+    """``GET /messages?channel=`` offered ``console`` after the API stopped taking it anywhere
+    else (left by session 27): the filter now offers the channels a message can go out on."""
+    _, key = await clinic_key(db, admin_conn, "Console Filter Clinic")
+    _, base = await web_process()
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    ) as http:
+        schema = (await http.get("/api/v1/openapi.json")).json()
+        listing = schema["paths"]["/api/v1/messages"]["get"]["parameters"]
+        channel = next(p for p in listing if p["name"] == "channel")
+        assert "console" not in str(channel["schema"])
+        assert "sms" in str(channel["schema"])
+
+        refused = await http.get("/api/v1/messages", params={"channel": "console"})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["field"] == "channel"
+        assert refused.json()["error"]["reason"].startswith("must be one of telegram")
+        assert (await http.get("/api/v1/messages", params={"channel": "sms"})).status_code == 200

@@ -4,8 +4,10 @@
   the clinic's record (contact point, medicines, schedules, dose history, caregiver, pending
   reminder, this chat); the old record is gone, so nothing of it sends. /delete_me then erases
   the person and leaves the clinic a tombstone without personal data.
-* A clinic registering a phone that someone else owns gets the same answer as for a new number;
-  a self-registered owner is sent an invitation by SMS and accepts it by replying in their chat.
+* A clinic registering a phone that someone else owns gets a record without it, told so
+  (``held_elsewhere``, an ``address_held_elsewhere`` warning: tests/web/test_api_address_held_
+  elsewhere.py), the same answer whoever owns it; a self-registered owner is sent an invitation
+  by SMS and accepts it by replying in their chat.
 
 Real parts: the web app (``/telegram/webhook`` with its secret, signed ``/twilio/inbound``,
 ``/api/v1``), the conversation engine and the dispatcher on the test database, the loopback
@@ -231,7 +233,7 @@ def _shape(body: dict) -> dict:
     }
 
 
-async def test_registering_someone_elses_phone_answers_as_for_a_new_one_and_invites_the_owner(
+async def test_registering_someone_elses_phone_says_so_and_invites_the_owner(
     client: httpx.AsyncClient,
     auth: dict[str, str],
     admin_conn: asyncpg.Connection,
@@ -248,6 +250,8 @@ async def test_registering_someone_elses_phone_answers_as_for_a_new_one_and_invi
     assert taken.status_code == fresh.status_code == 201
     assert _shape(taken.json()) == _shape(fresh.json())
     assert taken.json()["contacts"][0]["address"] == PHONE
+    assert [c["held_elsewhere"] for c in taken.json()["contacts"]] == [True]
+    assert [w["code"] for w in taken.json()["warnings"]] == ["address_held_elsewhere"]
     clinic_id = taken.json()["id"]
     later = await client.get(f"/api/v1/patients/{clinic_id}", headers=auth)
     assert _shape(later.json()) == _shape(
@@ -277,7 +281,7 @@ async def test_registering_someone_elses_phone_answers_as_for_a_new_one_and_invi
     assert [(c["channel"], c["address"]) for c in contacts] == [("sms", PHONE)]
 
 
-async def test_another_clinics_patient_phone_answers_the_same_and_moves_nothing(
+async def test_another_clinics_patient_phone_is_said_held_and_moves_nothing(
     client: httpx.AsyncClient,
     auth: dict[str, str],
     admin_conn: asyncpg.Connection,

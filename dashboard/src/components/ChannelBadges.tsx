@@ -9,7 +9,9 @@ export function ChannelBadges({ channels }: { channels: ChannelState[] }) {
       {channels.map((c) => {
         // Why a stopped channel gets nothing, on hover (the patient page says it in full).
         const stop = contactStop(c);
-        const state = stop
+        const state = c.held_elsewhere
+          ? { text: "not usable", tone: "bad" }
+          : stop
           ? { text: stop.state, tone: "bad" }
           : !c.active
             ? { text: "inactive", tone: "warn" }
@@ -20,7 +22,13 @@ export function ChannelBadges({ channels }: { channels: ChannelState[] }) {
           <span
             key={`${c.channel}-${c.address}`}
             className={`badge ${state.tone}`}
-            title={stop ? `${stop.why}; nothing is sent there ${stop.until}` : undefined}
+            title={
+              c.held_elsewhere
+                ? "Another patient record has this address: nothing is sent to it for this patient"
+                : stop
+                  ? `${stop.why}; nothing is sent there ${stop.until}`
+                  : undefined
+            }
           >
             {c.channel}: {state.text}
           </span>

@@ -53,15 +53,14 @@ export function ClinicSettingsForm({ action, saved, isAdmin, caps }: Props) {
           <p id="tz-hint" className="hint">IANA name, for example Europe/Madrid; compose and appointment times are entered in it.</p>
         </div>
         <div className="field">
-          <label htmlFor="offsets">Appointment reminders (minutes before, comma separated)</label>
+          <label htmlFor="offsets">Appointment reminders, before the appointment</label>
           <input
             id="offsets"
             name="offsets"
             defaultValue={value("offsets")}
-            inputMode="numeric"
             {...problem("offsets", "offsets-hint")}
           />
-          <p id="offsets-hint" className="hint">For example 1440, 120: a day and two hours before. Empty: no reminders.</p>
+          <p id="offsets-hint" className="hint">Hours (24h 2h), minutes (30m) or days (2d), as on a patient&apos;s page; for example 24h 2h: a day and two hours before. Empty: no reminders.</p>
         </div>
         <div className="row">
           <div className="field">

@@ -178,7 +178,9 @@ export function ComposeForm({
                   value={patientId}
                   onChange={(e) => setPatientId(e.target.value)}
                   required
-                  {...(state.error === "not_consented" ? { "aria-invalid": true, "aria-describedby": "compose-error" } : {})}
+                  {...(state.error === "not_consented" || state.error === "patient_not_found"
+                    ? { "aria-invalid": true, "aria-describedby": "compose-error" }
+                    : {})}
                 >
                   <PatientOptions patients={patients} />
                 </select>

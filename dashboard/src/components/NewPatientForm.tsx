@@ -4,6 +4,7 @@ import { useActionState, useState } from "react";
 import { errorMessage } from "@/lib/errors";
 import { type FormState, fieldProblem } from "@/lib/form-state";
 import { VALUE_MAX } from "@/lib/limits";
+import { HELD_ELSEWHERE_CODES } from "@/lib/address-held";
 
 interface Props {
   action: (previous: FormState, formData: FormData) => Promise<FormState>;
@@ -90,6 +91,21 @@ export function NewPatientForm({ action, timezone }: Props) {
           </div>
         )}
       </div>
+      {channel !== "telegram" && HELD_ELSEWHERE_CODES.has(state.error ?? "") ? (
+        // Offered only once told the address is held elsewhere (lib/address-held.ts).
+        <div className="field" data-testid="invite-holder">
+          <label className="radio">
+            <input type="checkbox" name="invite_holder" id="invite_holder" />
+            Register without it: the patient is created with no usable address; the address is
+            kept only as an invitation to whoever has it, and nothing is sent to it for this patient
+          </label>
+        </div>
+      ) : null}
+      {state.error === "address_held_here" && state.existing ? (
+        <p data-testid="held-by-own-patient">
+          <a href={`/patients/${state.existing}`}>Open the patient of your clinic who has this address</a>
+        </p>
+      ) : null}
       {channel === "telegram" ? (
         <div className="field" data-testid="telegram-link">
           <p style={{ fontWeight: 600, margin: "0 0 0.25rem" }}>Telegram chat: linked by the patient</p>

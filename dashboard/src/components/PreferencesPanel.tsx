@@ -84,7 +84,7 @@ export function PreferencesPanel({ patientId, prefs, channels, action }: Props) 
           aria-describedby="pref-offsets-hint"
         />
         <p className="hint" id="pref-offsets-hint">
-          Hours (24 2) or minutes (30m); empty for the clinic&apos;s times ({offsetsLabel(prefs.clinicOffsets)}).
+          Hours (24h 2h), minutes (30m) or days (2d), as in Settings; empty for the clinic&apos;s times ({offsetsLabel(prefs.clinicOffsets)}).
           An appointment&apos;s own times, when it has them, come first. Upcoming reminders are planned again within a minute.
         </p>
       </div>

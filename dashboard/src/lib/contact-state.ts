@@ -18,6 +18,8 @@ export interface ContactFacts {
   blocked_at: string | null;
   opted_out_at: string | null;
   last_error: string | null;
+  /** Another patient record's address, kept here only as an invitation to its owner. */
+  held_elsewhere?: boolean;
 }
 
 /** A stopped contact point: since when, why, and what lifts it. */
@@ -70,7 +72,7 @@ export function contactStop(c: ContactFacts): ContactStop | null {
 
 /** Whether messages may go to the contact point. */
 export function contactUsable(c: ContactFacts): boolean {
-  return c.active && !c.opted_out_at && !c.blocked_at;
+  return c.active && !c.opted_out_at && !c.blocked_at && !c.held_elsewhere;
 }
 
 /**

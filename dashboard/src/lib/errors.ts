@@ -15,7 +15,7 @@ const MESSAGES: Record<string, string> = {
   too_long_external_id: "External id: at most 100 characters.",
   clinic_name_required: "Clinic name: enter the clinic's name.",
   settings_offsets:
-    "Appointment reminders: whole minutes before the appointment (0 to 43,200, which is 30 days), at most 10, separated by commas; for example 1440, 120 for a day and two hours before.",
+    "Appointment reminders: type each time with its unit, hours (24h), minutes (30m) or days (2d), from 1 minute to 30 days, at most 10; for example 24h 2h for a day and two hours before. A number without a unit is not taken (it could be minutes or hours). Leave it empty for no reminders.",
   quiet_hours: "Default quiet hours: enter a start and an end time, for example 21:00 and 08:00.",
   // The New patient form's address, per channel (lib/contact.ts addressError).
   address_sms:
@@ -23,6 +23,13 @@ const MESSAGES: Record<string, string> = {
   address_whatsapp:
     "Address: WhatsApp needs the phone number the patient uses WhatsApp on, valid for its country, in +E.164 form: a plus, the country code and the number, for example +447911123456.",
   address_email: "Address: E-mail needs an e-mail address, for example ana@example.org.",
+  // An address another patient record holds (lib/address-held.ts): nothing about that record.
+  address_held_phone:
+    "Address: this number cannot be used for this patient. It is already registered in MedRemind to another record, and one number reaches one patient, so nothing would be sent to it for this one. Nothing was created. Ask the patient for another number or an e-mail address, or choose Telegram and give them an invite link from their page. If it is their own number and they already use MedRemind with it, tick \u201cRegister without it\u201d below: the record is created without it and, from the chat they use, they can join your clinic with an invite link, which brings the number to this record.",
+  address_held_email:
+    "Address: this e-mail address cannot be used for this patient. It is already registered in MedRemind to another record, and one e-mail address reaches one patient, so nothing would be sent to it for this one. Nothing was created. Ask the patient for another e-mail address or a phone number, or choose Telegram and give them an invite link from their page. If it is their own e-mail address and they already use MedRemind with it, tick \u201cRegister without it\u201d below: the record is created without it and, from the chat they use, they can join your clinic with an invite link, which brings the e-mail address to this record.",
+  address_held_here:
+    "Address: this is already the address of another patient of your clinic (open their record below), and one number or e-mail address reaches one patient. Nothing was created. If it is the same person, use that record; otherwise enter this patient's own number or e-mail address, or choose Telegram and give them an invite link.",
   telegram_typed:
     "Telegram: a chat id cannot be typed in (a wrong one would send the patient's reminders to a stranger). Create the patient without one, then press Make an invite link on their page and have them open it in Telegram; their chat is then linked.",
   not_found: "That item was not found.",
@@ -86,7 +93,7 @@ const MESSAGES: Record<string, string> = {
   too_long_location: "Location: at most 80 characters (it is filled into reminders).",
   too_long_clinician_name: "Clinician: at most 50 characters (it is filled into reminders).",
   offsets:
-    "Appointment reminder times: type 1 to 6 times before the appointment in hours (for example 24 2) or minutes (30m), from 5 minutes to 14 days; leave it empty for the clinic's times.",
+    "Appointment reminder times: type 1 to 6 times before the appointment, each with its unit, hours (24h), minutes (30m) or days (2d), from 5 minutes to 14 days; for example 24h 2h. A number without a unit is not taken (it could be minutes or hours). Leave it empty for the clinic's times.",
   // Appointments: each names its field and what it takes (lib/appointment-form.ts).
   appointment_same_time:
     "Starts at: this patient already has an appointment at that time, in the list below. Nothing was booked: a second one would send the patient two confirmations and every reminder twice. To change that appointment, use its Move; to replace it, cancel it first.",

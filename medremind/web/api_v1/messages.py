@@ -35,7 +35,14 @@ from medremind.web.api_v1.fields import (
 from medremind.web.api_v1.idempotency import Idempotent
 from medremind.web.api_v1.message_reach import check_consent, check_length, check_reach
 from medremind.web.api_v1.message_values import TEXT_KINDS, check_builtin_values, template_values
-from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, Page, RequestModel
+from medremind.web.api_v1.models import (
+    BODY_ERRORS,
+    CONFLICT,
+    NOT_FOUND,
+    ApiWarning,
+    Page,
+    RequestModel,
+)
 from medremind.web.api_v1.pagination import Cursor, decode_cursor, page
 from medremind.web.api_v1.priority_share import (
     DEFAULT_PRIORITY,
@@ -181,7 +188,7 @@ class Message(BaseModel):
     updated_at: datetime
 
 
-class MessageWarning(BaseModel):
+class MessageWarning(ApiWarning):
     code: Literal["patient_unreachable", "quiet_hours", "priority_share"] = Field(
         description=(
             "`patient_unreachable`: no channel the message may take reaches the patient now"
@@ -193,8 +200,6 @@ class MessageWarning(BaseModel):
             " taken; it was accepted at priority 5 (the message names the hour and the share)"
         )
     )
-    field: str = Field(description="The request field it is about")
-    message: str = Field(description="What is wrong and how to fix it")
 
 
 class CreatedMessage(Message):
@@ -207,9 +212,9 @@ class CreatedMessage(Message):
     )
 
 
-MessageChannel = Literal[
-    "telegram", "whatsapp", "sms", "email", "console", "webpush", "websocket", "auto"
-]
+# The channels a clinic's message can go out on; not `console` (medremind dev's terminal, which
+# the API takes nowhere else either).
+MessageChannel = Literal["telegram", "whatsapp", "sms", "email", "webpush", "websocket", "auto"]
 
 
 class MessageFilter(RequestModel):

@@ -60,6 +60,14 @@ class Error(BaseModel):
     error: ErrorDetail
 
 
+class ApiWarning(BaseModel):
+    """Something a create accepted that stands in its way: each resource narrows ``code``."""
+
+    code: str
+    field: str = Field(description="The request field it is about")
+    message: str = Field(description="What is wrong and how to fix it")
+
+
 class Page(BaseModel, Generic[T]):
     """A page of a list; ``next_cursor`` fetches the next one (null on the last page)."""
 

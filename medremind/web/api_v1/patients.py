@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 from core.logs import mark_sensitive
 from core.sql import query
 from core.zone_names import zone_loads
+from medremind.web.api_v1.address_held import held_warning
 from medremind.web.api_v1.common import Org, State, acting, jsonable, row_dict
 from medremind.web.api_v1.fields import (
     ChannelOrder,
@@ -41,6 +42,7 @@ from medremind.web.api_v1.models import (
     BODY_ERRORS,
     CONFLICT,
     NOT_FOUND,
+    ApiWarning,
     Page,
     RequestModel,
     patch_fields,
@@ -115,6 +117,12 @@ class Contact(BaseModel):
     address: str
     verified: bool
     opted_out: bool
+    held_elsewhere: bool = Field(
+        False,
+        description="The address is another patient record's: kept with this patient only as an"
+        " invitation to its owner, and nothing is sent to it for this patient (the create's"
+        " `address_held_elsewhere` warning says what to do)",
+    )
 
 
 class Patient(BaseModel):
@@ -155,6 +163,23 @@ class Patient(BaseModel):
         " it): set `timezone` to fix it. Null: their zone is fine",
     )
     contacts: list[Contact]
+
+
+class PatientWarning(ApiWarning):
+    code: Literal["address_held_elsewhere"] = Field(
+        description="`address_held_elsewhere`: the phone or e-mail given is already another"
+        " patient record's, so it cannot be used for this patient (it is listed with"
+        " `held_elsewhere`); the message says what to do, and names the other record only when"
+        " it is your own clinic's patient"
+    )
+
+
+class CreatedPatient(Patient):
+    warnings: list[PatientWarning] = Field(
+        [],
+        description="Created, but something given cannot be used (the answer to the create; a"
+        " replay of the same Idempotency-Key repeats them)",
+    )
 
 
 class PatientFilter(RequestModel):
@@ -209,7 +234,8 @@ def check_order_reaches(order: Sequence[str], contacts: Sequence[Any]) -> None:
     point on (as ``contacts`` lists them): the worker goes along the order, so nothing could
     reach them. A patient without any contact point yet (one who is to join by an invite link)
     takes any order; channels they lack next to one they have are fine (they may add them)."""
-    have = list(dict.fromkeys(c["channel"] for c in contacts))
+    # An address another record holds reaches nobody here: it is not one of their channels.
+    have = list(dict.fromkeys(c["channel"] for c in contacts if not c["held_elsewhere"]))
     if have and not set(order) & set(have):
         raise ValidationFailed(
             "channel_order",
@@ -242,6 +268,7 @@ def patient_json(row: Any, contacts: list[Any]) -> dict[str, Any]:
             "address": c["address"],
             "verified": c["verified"],
             "opted_out": c["opted_out_at"] is not None,
+            "held_elsewhere": c["held_elsewhere"],
         }
         for c in contacts
     ]
@@ -251,7 +278,7 @@ def patient_json(row: Any, contacts: list[Any]) -> dict[str, Any]:
 @router.post(
     "/patients",
     status_code=201,
-    response_model=Patient,
+    response_model=CreatedPatient,
     summary="Register a patient",
     operation_id="createPatient",
     responses={**BODY_ERRORS, **CONFLICT},
@@ -264,7 +291,9 @@ async def create_patient(
 ) -> Any:
     """Created; its contact points follow from `phone` and `email` and the channel order. A
     Telegram chat is never given (a chat id reaches whoever's chat it is): the patient links
-    theirs by opening an invite link (`POST /patients/{id}/invites`) in Telegram."""
+    theirs by opening an invite link (`POST /patients/{id}/invites`) in Telegram. A phone or
+    e-mail another patient record already holds cannot be used for this one: it is listed with
+    `held_elsewhere` and the answer's `warnings` say what to do."""
     phone, email = body.phone, body.email
     order = body.channel_order or (
         ["telegram"] + (["sms"] if phone else []) + (["email"] if email else [])
@@ -307,29 +336,37 @@ async def create_patient(
                 wanted.append(("sms", phone))
         if email:
             wanted.append(("email", email))
+        warnings: list[dict[str, str]] = []
         for channel, address in wanted:
             added = await conn.fetchval(
                 query("web", "insert_contact_point"), row["id"], channel, address
             )
             if added is None:
-                # Someone else's address: answered exactly as a new one (no existence oracle);
-                # its owner is invited to join this clinic and decides (accepting merges).
+                # Someone else's address: its owner is invited to join this clinic and decides
+                # (accepting merges). Said now, rather than found out from a failed message.
                 await conn.execute(
                     query("web", "invite_address_owner"), row["id"], channel, address, now
                 )
+                warning = await held_warning(conn, org_id, channel, address)
+                if warning not in warnings:
+                    warnings.append(warning)
         contacts = await conn.fetch(query("web", "patient_contacts"), row["id"])
         # Re-read: the contact points just added decide unreachable_since (a trigger).
         row = await conn.fetchrow(query("web", "get_patient_or_tombstone"), row["id"], org_id)
-        return 201, patient_json(row, list(contacts))
+        return 201, {**patient_json(row, list(contacts)), "warnings": warnings}
 
     async def current(conn: asyncpg.Connection, first: Any) -> Any | None:
         patient_id = uuid.UUID(first["id"])
         row = await conn.fetchrow(query("web", "get_patient_or_tombstone"), patient_id, org_id)
         if row is None:
             return None
-        return patient_json(
-            row, list(await conn.fetch(query("web", "patient_contacts"), patient_id))
-        )
+        # The warnings are the first answer's: what was true when the patient was registered.
+        return {
+            **patient_json(
+                row, list(await conn.fetch(query("web", "patient_contacts"), patient_id))
+            ),
+            "warnings": first.get("warnings", []),
+        }
 
     return await once.run(work, current)
 

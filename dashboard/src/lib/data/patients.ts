@@ -17,6 +17,11 @@ export interface ChannelState {
   blocked_at: string | null;
   opted_out_at: string | null;
   last_error: string | null;
+  /**
+   * An address the clinic entered that another patient record holds (kept as an invitation to
+   * its owner): nothing is sent to it for this patient, and the page says so (lib/address-held.ts).
+   */
+  held_elsewhere: boolean;
 }
 
 export interface PatientSummary {
@@ -50,14 +55,16 @@ const CHANNELS_JSON = `
   coalesce((select json_agg(json_build_object(
       'channel', c.channel, 'address', c.address, 'verified', c.verified, 'active', c.active,
       'opted_out', c.opted_out_at is not null, 'blocked', c.blocked_at is not null,
-      'blocked_at', c.blocked_at, 'opted_out_at', c.opted_out_at, 'last_error', c.last_error)
+      'blocked_at', c.blocked_at, 'opted_out_at', c.opted_out_at, 'last_error', c.last_error,
+      'held_elsewhere', c.held_elsewhere)
     order by coalesce(array_position(p.channel_order, c.channel), 99), c.created_at)
-    from (select channel, address, verified, active, opted_out_at, blocked_at, last_error, created_at
+    from (select channel, address, verified, active, opted_out_at, blocked_at, last_error, created_at,
+                 false as held_elsewhere
             from contact_points where patient_id = p.id
           -- An address the clinic entered that another patient owns (an invitation to that owner
-          -- waits): shown as a new address is, so the page never tells whether it existed.
+          -- waits): marked, since nothing is sent to it for this patient; whose it is, RLS hides.
           union all
-          select claimed_channel, claimed_address, claimed_verified, true, null, null, null, created_at
+          select claimed_channel, claimed_address, claimed_verified, true, null, null, null, created_at, true
             from patient_invites where patient_id = p.id and claimed_address is not null and used_at is null) c),
     '[]'::json)`;
 
@@ -354,6 +361,21 @@ export interface NewPatient {
   /** null for Telegram: the patient links their chat by an invite link. */
   address: string | null;
   consent: boolean;
+  /**
+   * The clinician chose, after being told the address is held by another record, to register
+   * the patient without it and keep it as an invitation to its owner.
+   */
+  inviteHolder: boolean;
+}
+
+/**
+ * The address of a new patient is another patient record's: nothing was created. `ownPatientId`
+ * is the clinic's own patient holding it (row-level security shows no other clinic's), else null.
+ */
+export class AddressHeld extends Error {
+  constructor(readonly ownPatientId: string | null) {
+    super("address held by another patient record");
+  }
 }
 
 /**
@@ -376,8 +398,15 @@ export async function createPatient(tx: Tx, input: NewPatient): Promise<string> 
     on conflict (channel, address) do nothing
     returning id`;
   if (!added) {
-    // Another patient's address (of another clinic, or someone registered on their own): the
-    // clinic gets the same answer as for a new one, and the owner an invitation to join.
+    // Another patient's address (of this clinic, of another, or someone registered on their
+    // own): nothing is sent to it for this patient, so the form says so before anything is
+    // created (the thrown error rolls the patient back), unless the clinician chose to register
+    // without it and invite its holder (a self-registered one is sent the invitation).
+    if (!input.inviteHolder) {
+      const [own] = await tx<{ patient_id: string }[]>`
+        select patient_id from contact_points where channel = ${input.channel} and address = ${input.address}`;
+      throw new AddressHeld(own?.patient_id ?? null);
+    }
     await tx`select public.invite_address_owner(${patient.id}, ${input.channel}, ${input.address}, now(), true)`;
   }
   return patient.id;

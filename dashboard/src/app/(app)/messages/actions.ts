@@ -162,7 +162,8 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
       // the refusal window would fail at once in the worker, so it is refused, as the API
       // refuses it (409); a later one is kept with a notice (they may reply START meanwhile).
       const reach = await composeReach(tx, patientId, platform, localTime, clinician.timezone);
-      if (reach === null) return { error: "not_found" };
+      // Not (or no longer) the clinic's patient: erased by a colleague meanwhile, or a forged id.
+      if (reach === null) return { error: "patient_not_found" };
       const verdict = reachVerdict(reach);
       // Not consented yet (invited): the worker would cancel it ("no consent recorded"), whenever
       // due; the API refuses it first too (409, before reach).
@@ -171,7 +172,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
       let filled = content;
       if (content !== null) {
         const names = await composeNames(tx, patientId);
-        if (names === null) return { error: "not_found" };
+        if (names === null) return { error: "patient_not_found" };
         filled = fillForPatient(content, names.patient, names.clinic);
         if (tooLong(filled)) return { error: "too_long" };
       }
@@ -181,7 +182,7 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
   } catch (error) {
     // 42501: the row-level check refused a patient of another organization; 23503: no such patient.
     const state = sqlState(error);
-    if (!group && (state === "42501" || state === "23503")) return { error: "not_found" };
+    if (!group && (state === "42501" || state === "23503")) return { error: "patient_not_found" };
     throw error;
   }
   if ("error" in outcome) return outcome;

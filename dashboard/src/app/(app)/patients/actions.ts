@@ -4,7 +4,8 @@ import { VALUE_MAX, tooLongCode } from "@/lib/limits";
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
-import { createPatient, requestErasure } from "@/lib/data/patients";
+import { AddressHeld, createPatient, requestErasure } from "@/lib/data/patients";
+import { heldCode } from "@/lib/address-held";
 import { nameRefusal, sqlState } from "@/lib/errors";
 import { canonicalTimezone, timezoneProblem } from "@/lib/time";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
@@ -14,7 +15,16 @@ import { type FormState, formValues } from "@/lib/form-state";
 const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
 const EXTERNAL_ID_MAX = 100;
 /** The fields of the New patient form (components/NewPatientForm.tsx). */
-const PATIENT_FIELDS = ["display_name", "channel", "address", "timezone", "locale", "external_id", "consent"] as const;
+const PATIENT_FIELDS = [
+  "display_name",
+  "channel",
+  "address",
+  "timezone",
+  "locale",
+  "external_id",
+  "consent",
+  "invite_holder",
+] as const;
 
 /**
  * Create a patient of the clinician's organization with one contact point. A refusal comes back
@@ -59,9 +69,13 @@ export async function createPatientAction(_previous: FormState, formData: FormDa
         channel,
         address,
         consent,
+        inviteHolder: values.invite_holder === "on",
       }),
     );
   } catch (error) {
+    if (error instanceof AddressHeld) {
+      return { error: heldCode(channel, error.ownPatientId !== null), field: "address", values, existing: error.ownPatientId ?? undefined };
+    }
     if (sqlState(error) === "23505") return refuse("duplicate", "external_id");
     const invisible = nameRefusal(error);
     if (invisible) return refuse(invisible, "display_name");

@@ -30,11 +30,18 @@ export async function savePreferencesAction(_previous: FormState, formData: Form
       channel: CHANNELS.has(channel) ? channel : null,
     } as const;
   });
-  await asClinician(clinician.id, async (tx) => {
+  const saved = await asClinician(clinician.id, async (tx) => {
+    // Not (or no longer) the clinic's patient: erased meanwhile (a tombstone takes no
+    // preferences), another clinic's (row-level security hides it: the insert below failed with
+    // a 500), or no such id. Their page says which, as it would on a reload.
+    const [patient] = await tx<{ status: string }[]>`select status from patients where id = ${patientId}`;
+    if (!patient || patient.status === "deleted") return false;
     for (const c of choices) {
       await setClinicPreference(tx, { patientId, ...c, by: clinician.id });
     }
     await setStandingOffsets(tx, patientId, offsets === "clinic" ? null : offsets);
+    return true;
   });
+  if (!saved) redirect(`/patients/${patientId}`);
   redirect(`/patients/${patientId}?saved=preferences`);
 }

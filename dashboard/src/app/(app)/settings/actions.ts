@@ -7,12 +7,12 @@ import { asClinician } from "@/lib/db";
 import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
 import { CAPACITY_FIELDS, parseCapacityForm } from "@/lib/capacity";
 import { accountFields, changeAccount, isAccountChannel, type SaveResult } from "@/lib/provider-accounts";
+import { CLINIC_OFFSETS, parseOffsetList } from "@/lib/offsets";
 import { canonicalTimezone, timezoneProblem, isClockTime } from "@/lib/time";
 import { type FormState, formValues } from "@/lib/form-state";
 
 /** The fields of the clinic's defaults form (components/ClinicSettingsForm.tsx). */
 const SETTINGS_FIELDS = ["name", "timezone", "offsets", "quiet_start", "quiet_end"] as const;
-const OFFSET_MAX_MINUTES = 60 * 24 * 30;
 
 /**
  * Save the organization's defaults (name, timezone, reminder offsets, quiet hours). A refusal
@@ -25,19 +25,14 @@ export async function saveSettingsAction(_previous: FormState, formData: FormDat
   const name = values.name.trim();
   // The zone as the planner will load it (see canonicalTimezone), not as typed.
   const timezone = canonicalTimezone(values.timezone);
-  const offsets = values.offsets
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map(Number);
+  // The same form as the patient page's (lib/offsets.ts), within the clinic's bounds.
+  const offsets = parseOffsetList(values.offsets, CLINIC_OFFSETS);
   const { quiet_start: quietStart, quiet_end: quietEnd } = values;
   if (!name) return refuse("clinic_name_required", "name");
   if (name.length > VALUE_MAX.clinic_name) return refuse(tooLongCode("clinic_name"), "name");
   const zoneProblem = timezoneProblem(values.timezone);
   if (timezone === null || zoneProblem !== null) return refuse(zoneProblem ?? "timezone", "timezone");
-  if (offsets.length > 10 || offsets.some((n) => !Number.isInteger(n) || n < 0 || n > OFFSET_MAX_MINUTES)) {
-    return refuse("settings_offsets", "offsets");
-  }
+  if (offsets === null) return refuse("settings_offsets", "offsets");
   if (!isClockTime(quietStart)) return refuse("quiet_hours", "quiet_start");
   if (!isClockTime(quietEnd)) return refuse("quiet_hours", "quiet_end");
   try {

@@ -6,6 +6,7 @@ import { ClinicSettingsForm } from "@/components/ClinicSettingsForm";
 import { PeakSettings } from "@/components/PeakSettings";
 import { ProviderAccounts } from "@/components/ProviderAccounts";
 import { accountsConfigured, listAccounts } from "@/lib/provider-accounts";
+import { offsetsInput } from "@/lib/offsets";
 import { saveAccountAction, saveCapacityAction, saveSettingsAction } from "./actions";
 
 export const metadata: Metadata = { title: "Settings" };
@@ -49,7 +50,7 @@ export default async function SettingsPage({
         saved={{
           name: org.name,
           timezone: org.timezone,
-          offsets: org.offsets.join(", "),
+          offsets: offsetsInput(org.offsets),
           quiet_start: org.quiet_start,
           quiet_end: org.quiet_end,
         }}

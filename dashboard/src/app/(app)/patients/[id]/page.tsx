@@ -5,6 +5,7 @@ import { AdherenceChart } from "@/components/AdherenceChart";
 import { AutoRefresh } from "@/components/AutoRefresh";
 import { CaregiverAwaitsLink } from "@/components/CaregiverAwaitsLink";
 import { ChannelBadges } from "@/components/ChannelBadges";
+import { HeldAddresses } from "@/components/HeldAddresses";
 import { ContactStops } from "@/components/ContactStops";
 import { InvitePanel } from "@/components/InvitePanel";
 import { MessageTimeline } from "@/components/MessageTimeline";
@@ -124,7 +125,9 @@ export default async function PatientPage({
     );
   }
   const rendered = await renderNext(data.next);
-  const usable = patient.channels.filter((c) => c.active && !c.opted_out && !c.blocked).map((c) => c.channel);
+  const usable = patient.channels
+    .filter((c) => c.active && !c.opted_out && !c.blocked && !c.held_elsewhere)
+    .map((c) => c.channel);
   return (
     <>
       {error ? <p role="alert" className="alert">{error}</p> : null}
@@ -205,6 +208,7 @@ export default async function PatientPage({
       <section className="panel" aria-labelledby="channels-h">
         <h2 id="channels-h">Channels</h2>
         <ChannelBadges channels={patient.channels} />
+        <HeldAddresses channels={patient.channels} />
         <p className="muted">Order: {patient.channel_order.join(" → ")}</p>
         <ContactStops
           channels={patient.channels}
