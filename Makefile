@@ -42,10 +42,15 @@ dev: $(STAMP)
 # (dashboard/.build-lock, tests/dashboard/test_dashboard_e2e.py) is taken here before pytest
 # starts and let go once the build is checked (fd 9, closed in every command so that none of them
 # keeps it). Their output is printed after pytest's; `test` fails when any of them fails.
-# DASHBOARD_CHECKED=1: dashboard-check has passed already and is not run again (.ci/run runs it
-# while pip installs, on the core pip leaves idle: `make -j2 install dashboard-checked`).
+# DASHBOARD_CHECKED=1: dashboard-install and dashboard-check have run already and are not run
+# again (.ci/run runs them while pip installs, on the core pip leaves idle: `make -j2 install
+# dashboard-checked`).
 DASHBOARD_CHECKED ?=
-test: $(STAMP) chromium dashboard-install
+test: $(STAMP) chromium
+ifneq ($(DASHBOARD_CHECKED),1)
+test: dashboard-install
+endif
+test:
 	@exec 9>dashboard/.build-lock; flock 9; \
 	{ if [ "$(DASHBOARD_CHECKED)" = 1 ]; then echo "dashboard-check: run before the suite (DASHBOARD_CHECKED=1)"; \
 	  else $(MAKE) --no-print-directory dashboard-check 9>&-; fi; dashboard=$$?; exec 9>&-; \
