@@ -42,17 +42,17 @@ dev: $(STAMP)
 # (dashboard/.build-lock, tests/dashboard/test_dashboard_e2e.py) is taken here before pytest
 # starts and let go once the build is checked (fd 9, closed in every command so that none of them
 # keeps it). Their output is printed after pytest's; `test` fails when any of them fails.
-# DASHBOARD_CHECKED=1: dashboard-install and dashboard-check have run already and are not run
-# again (.ci/run runs them while pip installs, on the core pip leaves idle: `make -j2 install
-# dashboard-checked`).
+# DASHBOARD_CHECKED=1: the caller runs dashboard-install and dashboard-check (`make
+# dashboard-checked`) and holds the build lock until the build is checked; `test` runs neither
+# and takes no lock (.ci/run starts them before pip, on the core pip leaves idle).
 DASHBOARD_CHECKED ?=
 test: $(STAMP) chromium
 ifneq ($(DASHBOARD_CHECKED),1)
 test: dashboard-install
 endif
 test:
-	@exec 9>dashboard/.build-lock; flock 9; \
-	{ if [ "$(DASHBOARD_CHECKED)" = 1 ]; then echo "dashboard-check: run before the suite (DASHBOARD_CHECKED=1)"; \
+	@exec 9>dashboard/.build-lock; [ "$(DASHBOARD_CHECKED)" = 1 ] || flock 9; \
+	{ if [ "$(DASHBOARD_CHECKED)" = 1 ]; then echo "dashboard-check: run by the caller (DASHBOARD_CHECKED=1)"; \
 	  else $(MAKE) --no-print-directory dashboard-check 9>&-; fi; dashboard=$$?; exec 9>&-; \
 	  $(MAKE) --no-print-directory alert-rules-test lint && [ $$dashboard = 0 ]; \
 	} > .test-beside.log 2>&1 & \
@@ -81,7 +81,7 @@ dashboard-test: dashboard-install dashboard-check
 dashboard-install: chromium
 	cd dashboard && npm ci --no-audit --no-fund
 
-# dashboard-check once the node packages are installed, for `make -j2` beside `install`.
+# dashboard-check once the node packages are installed (.ci/run, beside `install` and the suite).
 dashboard-checked: dashboard-install
 	$(MAKE) --no-print-directory dashboard-check
 
