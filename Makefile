@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 4
 TEST_DIST ?= worksteal
 
-.PHONY: dev test lint format install chromium dashboard-test dashboard-install dashboard-check dashboard-checked alert-rules-test any-hour log-probe
+.PHONY: dev test lint format install chromium dashboard-test dashboard-install dashboard-check alert-rules-test any-hour log-probe
 
 # pip compiles what it installs one file at a time (26 of its 41 s of CPU for `.[dev]`, before
 # anything else can start); compileall writes the same bytecode on both cores (-j 0).
@@ -42,18 +42,9 @@ dev: $(STAMP)
 # (dashboard/.build-lock, tests/dashboard/test_dashboard_e2e.py) is taken here before pytest
 # starts and let go once the build is checked (fd 9, closed in every command so that none of them
 # keeps it). Their output is printed after pytest's; `test` fails when any of them fails.
-# DASHBOARD_CHECKED=1: the caller runs dashboard-install and dashboard-check (`make
-# dashboard-checked`) and holds the build lock until the build is checked; `test` runs neither
-# and takes no lock (.ci/run starts them before pip, on the core pip leaves idle).
-DASHBOARD_CHECKED ?=
-test: $(STAMP) chromium
-ifneq ($(DASHBOARD_CHECKED),1)
-test: dashboard-install
-endif
-test:
-	@exec 9>dashboard/.build-lock; [ "$(DASHBOARD_CHECKED)" = 1 ] || flock 9; \
-	{ if [ "$(DASHBOARD_CHECKED)" = 1 ]; then echo "dashboard-check: run by the caller (DASHBOARD_CHECKED=1)"; \
-	  else $(MAKE) --no-print-directory dashboard-check 9>&-; fi; dashboard=$$?; exec 9>&-; \
+test: $(STAMP) chromium dashboard-install
+	@exec 9>dashboard/.build-lock; flock 9; \
+	{ $(MAKE) --no-print-directory dashboard-check 9>&-; dashboard=$$?; exec 9>&-; \
 	  $(MAKE) --no-print-directory alert-rules-test lint && [ $$dashboard = 0 ]; \
 	} > .test-beside.log 2>&1 & \
 	exec 9>&-; \
@@ -80,10 +71,6 @@ dashboard-test: dashboard-install dashboard-check
 
 dashboard-install: chromium
 	cd dashboard && npm ci --no-audit --no-fund
-
-# dashboard-check once the node packages are installed (.ci/run, beside `install` and the suite).
-dashboard-checked: dashboard-install
-	$(MAKE) --no-print-directory dashboard-check
 
 dashboard-check:
 	cd dashboard && npm test
