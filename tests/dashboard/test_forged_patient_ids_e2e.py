@@ -1,15 +1,15 @@
 """Forms posted with a patient id that is not, or no longer, the clinic's, in headless Chromium
 against ``next start`` and a real ``medremind web`` on a fresh database.
 
-Found by hand (session 28, a clinician of one clinic with another clinic's ids in its forms):
-saving a patient's message preferences for another clinic's patient answered "Something went
-wrong" (the row-level check's error surfaced as a 500), and the clinic's own patient erased
-meanwhile would have taken them on the tombstone (the policy checks the clinic, not the status:
-read, not seen failing, since the run stopped at the first step); Compose to another clinic's patient said
-"That item was not found." naming no field. Now the preferences land on that patient's page as a
-reload would show it (not found; the erased record) with nothing written, and Compose names the
-Patient field as Appointments and Waitlist do. Browser script
-``dashboard/e2e/forged-patient-ids.e2e.mjs``. Skipped without node and chromium.
+Found by hand (session 28, a clinician of one clinic with another clinic's ids in its forms): saving
+a patient's message preferences for another clinic's patient answered "Something went wrong" (the
+row-level check's error surfaced as a 500), and the clinic's own patient erased meanwhile would have
+taken them on the tombstone (the policy checks the clinic, not the status: read, not seen failing,
+since the run stopped at the first step); Compose to another clinic's patient said "That item was
+not found." naming no field. Now the preferences land on that patient's page as a reload would show
+it (not found; the erased record) with nothing written, and Compose names the Patient field as
+Appointments and Waitlist do. Browser script ``dashboard/e2e/forged-patient-ids.e2e.mjs``. Skipped
+without node and chromium.
 """
 
 from __future__ import annotations
