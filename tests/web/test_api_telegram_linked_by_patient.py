@@ -93,7 +93,13 @@ async def test_the_patient_links_their_chat_by_the_invite(
 
     patient = await web.get(f"/api/v1/patients/{patient_id}", headers=auth)
     assert patient.json()["contacts"] == [
-        {"channel": "telegram", "address": str(PATIENT_CHAT), "verified": True, "opted_out": False}
+        {
+            "channel": "telegram",
+            "address": str(PATIENT_CHAT),
+            "verified": True,
+            "opted_out": False,
+            "held_elsewhere": False,
+        }
     ]
     assert patient.json()["linked_at"] is not None
     assert patient.json()["unreachable_since"] is None
