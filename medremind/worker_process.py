@@ -10,10 +10,10 @@ reads it: a window changed since the last start re-judges the messages deferred 
 SIGTERM/SIGINT stop claiming, let in-flight sends finish for ``MEDREMIND_SHUTDOWN_GRACE`` seconds
 (Heroku kills 30 s after SIGTERM), return unsent claims to pending, give a housekeeping job
 under way 2 s more (:mod:`medremind.housekeeping_jobs`) and exit 0. A stop still waiting on the
-database ``_STOP_MARGIN_SECONDS`` after its grace (a database that answers nothing: a cancelled
-statement waits for its unanswered CancelRequest, a connect for 60 s) aborts every database
-connection: what waits on one ends at once and the stop finishes; the reaper returns what was not
-recorded, as after a kill.
+database 2 s after its grace (:func:`stop_deadline_seconds`; a database that answers nothing: a
+cancelled statement waits for its unanswered CancelRequest, a connect for 60 s) aborts every
+database connection: what waits on one ends at once and the stop finishes; the reaper returns
+what was not recorded, as after a kill.
 
 Start-up (the pool, then the accounts, bots and limits it reads) waits out a PostgreSQL restart
 for ``MEDREMIND_DB_STARTUP_WAIT_SECONDS`` in all; a refused login or a missing migration ends it at
@@ -67,6 +67,13 @@ _JOBS_FINISH_SECONDS = 2.0
 # every connection (Database.terminate): a final flush of a database that answers takes
 # milliseconds, and the default 25 s grace plus this stays inside Heroku's 30 s.
 _STOP_MARGIN_SECONDS = 2.0
+
+
+def stop_deadline_seconds(grace: float) -> float:
+    """How long after SIGTERM a stop still waiting on the database aborts its connections: the
+    grace and :data:`_STOP_MARGIN_SECONDS`, and never before the housekeeping jobs' own time
+    (a short grace, in tests, must not cut a job that the database answers)."""
+    return max(grace, 2 * _JOBS_FINISH_SECONDS) + _STOP_MARGIN_SECONDS
 
 
 def reaper_interval(lease_seconds: float) -> float:
@@ -300,7 +307,7 @@ async def serve(
 
         def request_stop() -> None:
             dispatcher.request_stop()
-            deadline.start(config.shutdown_grace_seconds + _STOP_MARGIN_SECONDS, time_up)
+            deadline.start(stop_deadline_seconds(config.shutdown_grace_seconds), time_up)
 
         loop = asyncio.get_running_loop()
         if install_signal_handlers:

@@ -20,7 +20,10 @@ import time
 from pathlib import Path
 
 import asyncpg
+import pytest
 
+from core.db import Database
+from core.settings import Settings
 from tests.dispatch.test_outage_mid_send import open_server
 from tests.dispatch.test_processes import Workers, _insert_due
 from tests.integration.test_database_startup_wait import _through
@@ -28,9 +31,6 @@ from tests.ports import free_port
 
 LEASE = 6.0
 GRACE = 5.0
-# The stop's bound: the grace, the margin before the connections are aborted, and the rest of
-# the stop (the housekeeping jobs' 2 s, closing the senders) with room for a loaded machine.
-STOP_WITHIN = GRACE + 2.0 + 5.0
 
 
 class SilentProxy:
@@ -101,10 +101,46 @@ async def test_a_worker_stops_within_30_s_while_its_database_is_silent(
         if worker.poll() is None:
             worker.send_signal(signal.SIGUSR1)  # its tasks' awaits, into the failure
             await asyncio.sleep(1)
-        took = time.monotonic() - began
         assert worker.poll() == 0, workers.stderr("A")
-        assert took < STOP_WITHIN, (took, workers.stderr("A"))
-        assert "aborting its connections" in (tmp_path / "A.stderr").read_text(errors="replace")
+        # Its waits ended at the stop deadline, the grace and 2 s: about 7 s from SIGTERM to exit
+        # alone on the machine; the rest of the 30 s is for the interpreter's exit (its garbage
+        # collection took seconds at nice 19 beside other tests: 24 s in all once).
+        log = (tmp_path / "A.stderr").read_text(errors="replace")
+        assert 'aborting its connections", "after_seconds": 7.0' in log, workers.stderr("A")
     finally:
         workers.kill_all()
+        proxy.close()
+
+
+async def test_terminate_ends_every_wait_on_a_silent_database(
+    settings: Settings, database_url: str
+) -> None:
+    """What the stop deadline relies on: after ``Database.terminate`` a statement in flight, a
+    pool connect and a ``connect()`` to a silent server all fail at once, and the pool closes."""
+    proxy = SilentProxy(database_url)
+    await proxy.open()
+    db = Database(settings, url=proxy.url)
+    try:
+        await db.start()
+        assert db.pool is not None
+        pool = db.pool
+        held = await pool.acquire()  # the pool's one idle connection is busy: acquire connects
+        proxy.silence()
+        waits = [
+            asyncio.create_task(held.fetchval("select 1")),
+            asyncio.create_task(pool.fetchval("select 1")),
+            asyncio.create_task(db.connect()),
+        ]
+        await asyncio.sleep(1)
+        assert not any(w.done() for w in waits)
+        began = time.monotonic()
+        db.terminate()
+        results = await asyncio.wait_for(asyncio.gather(*waits, return_exceptions=True), 2)
+        errors = (asyncpg.InterfaceError, asyncpg.ConnectionDoesNotExistError)
+        assert all(isinstance(r, errors) for r in results), results
+        with pytest.raises(asyncpg.InterfaceError):
+            await db.connect()
+        await asyncio.wait_for(db.stop(), 1)
+        assert time.monotonic() - began < 2
+    finally:
         proxy.close()
