@@ -7,6 +7,7 @@ transaction pooler (port 6543 or ``pgbouncer=true``) prepared statements are dis
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -22,6 +23,8 @@ from core.settings import Settings
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+_TERMINATED = "the database's connections were terminated (the stop ran out of time)"
 
 # For processes that run batch statements over arrays of ids (the worker: claim, record, planner).
 # After five executions PostgreSQL may switch a prepared statement to a generic plan, which cannot
@@ -74,6 +77,8 @@ class Database:
     pass ``settings.db_startup_wait_seconds``; commands fail at once.
 
     ``async with Database(settings) as db`` starts and stops it; ``start``/``stop`` are idempotent.
+    :meth:`terminate` aborts every connection at once, for a stop that cannot wait for a
+    database that does not answer.
     """
 
     def __init__(
@@ -95,6 +100,12 @@ class Database:
         self._embedded: EmbeddedPostgres | None = None
         self.pool: asyncpg.Pool | None = None
         self.url: str | None = None
+        # What terminate() aborts besides the pool: connections opened by connect(), and the
+        # attempts still connecting (asyncpg waits up to 60 s for a server that never answers).
+        self._closing_pool: asyncpg.Pool | None = None
+        self._connections: set[asyncpg.Connection] = set()
+        self._opening: set[asyncio.Future[asyncpg.Connection]] = set()
+        self.terminated = False
 
     def resolve_url(self) -> str:
         """The URL to connect to, starting the embedded server when there is no DATABASE_URL."""
@@ -138,8 +149,29 @@ class Database:
 
     async def connect(self, *, as_app_role: bool = True) -> asyncpg.Connection:
         """A single connection outside the pool (LISTEN, migrations, advisory locks)."""
-        conn = await asyncpg.connect(**self.connect_kwargs(as_app_role=as_app_role))
+        conn = await self._open(**self.connect_kwargs(as_app_role=as_app_role))
         await init_connection(conn)
+        return conn
+
+    async def _open(self, *args: Any, **kwargs: Any) -> asyncpg.Connection:
+        """``asyncpg.connect``, for :meth:`connect` and the pool's new connections, that
+        :meth:`terminate` can abort: an attempt under way is cancelled, later ones fail."""
+        if self.terminated:
+            raise asyncpg.InterfaceError(_TERMINATED)
+        opening = asyncio.ensure_future(asyncpg.connect(*args, **kwargs))
+        self._opening.add(opening)
+        try:
+            conn = await opening
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self.terminated and not (task is not None and task.cancelling()):
+                # terminate() cancelled the attempt, not the caller: a database error to it.
+                raise asyncpg.InterfaceError(_TERMINATED) from None
+            raise
+        finally:
+            self._opening.discard(opening)
+        self._connections = {c for c in self._connections if not c.is_closed()}
+        self._connections.add(conn)
         return conn
 
     async def start(self) -> Database:
@@ -156,6 +188,7 @@ class Database:
             min_size=self.settings.db_pool_min,
             max_size=self.settings.db_pool_max,
             init=init_connection,
+            connect=self._open,
             reset=None if self._reset_sessions else _keep_session,
         )
 
@@ -169,10 +202,33 @@ class Database:
         """Close the pool and release the embedded server; safe to call twice."""
         if self.pool is not None:
             pool, self.pool = self.pool, None
-            await pool.close()
+            self._closing_pool = pool  # terminate() still reaches it while it closes
+            try:
+                await pool.close()
+            finally:
+                self._closing_pool = None
         if self._embedded is not None:
             embedded, self._embedded = self._embedded, None
             embedded.stop()
+
+    def terminate(self) -> None:
+        """Abort every connection now (the pool's, :meth:`connect`'s, and those still
+        connecting) without a word to the server; later connects fail at once.
+
+        For a stop whose database answers nothing (a partition that drops packets): a statement
+        cancelled there waits for its CancelRequest and a release for it, with no bound, and a
+        connect waits 60 s. Each of those awaits then ends with an ``InterfaceError`` or
+        ``ConnectionDoesNotExistError``; what was not recorded the reaper returns.
+        """
+        self.terminated = True
+        for opening in list(self._opening):
+            opening.cancel()
+        for conn in list(self._connections):
+            conn.terminate()
+        self._connections.clear()
+        for pool in (self.pool, self._closing_pool):
+            if pool is not None:
+                pool.terminate()
 
     async def __aenter__(self) -> Database:
         return await self.start()

@@ -9,7 +9,11 @@ set). At start it writes its default quiet window (``MEDREMIND_QUIET_HOURS_*``) 
 reads it: a window changed since the last start re-judges the messages deferred by the old one.
 SIGTERM/SIGINT stop claiming, let in-flight sends finish for ``MEDREMIND_SHUTDOWN_GRACE`` seconds
 (Heroku kills 30 s after SIGTERM), return unsent claims to pending, give a housekeeping job
-under way 2 s more (:mod:`medremind.housekeeping_jobs`) and exit 0.
+under way 2 s more (:mod:`medremind.housekeeping_jobs`) and exit 0. A stop still waiting on the
+database 2 s after its grace (:func:`stop_deadline_seconds`; a database that answers nothing: a
+cancelled statement waits for its unanswered CancelRequest, a connect for 60 s) aborts every
+database connection: what waits on one ends at once and the stop finishes; the reaper returns
+what was not recorded, as after a kill.
 
 Start-up (the pool, then the accounts, bots and limits it reads) waits out a PostgreSQL restart
 for ``MEDREMIND_DB_STARTUP_WAIT_SECONDS`` in all; a refused login or a missing migration ends it at
@@ -38,6 +42,7 @@ from core.templating import TemplateRenderer
 from medremind.caregiver_relinks import offer_relinks
 from medremind.housekeeping_jobs import JobRuns
 from medremind.runtime import run_async, settle_heap
+from medremind.stop_deadline import StopDeadline
 from platforms.base import Channel, ChannelSender
 from platforms.whatsapp_content_store import PostgresContentStore
 from scheduler.clinic_senders import REFRESH_SECONDS as ACCOUNTS_REFRESH_SECONDS
@@ -58,6 +63,17 @@ _REAPER_MAX_SECONDS = 30.0
 # How long a stopping worker waits for a housekeeping job under way (Heroku kills 30 s after
 # SIGTERM, and the dispatcher may have used MEDREMIND_SHUTDOWN_GRACE, 25 s, of them).
 _JOBS_FINISH_SECONDS = 2.0
+# After SIGTERM and the grace, how long the stop may still wait on the database before it aborts
+# every connection (Database.terminate): a final flush of a database that answers takes
+# milliseconds, and the default 25 s grace plus this stays inside Heroku's 30 s.
+_STOP_MARGIN_SECONDS = 2.0
+
+
+def stop_deadline_seconds(grace: float) -> float:
+    """How long after SIGTERM a stop still waiting on the database aborts its connections: the
+    grace and :data:`_STOP_MARGIN_SECONDS`, and never before the housekeeping jobs' own time
+    (a short grace, in tests, must not cut a job that the database answers)."""
+    return max(grace, 2 * _JOBS_FINISH_SECONDS) + _STOP_MARGIN_SECONDS
 
 
 def reaper_interval(lease_seconds: float) -> float:
@@ -106,12 +122,16 @@ async def serve(
     # No reset query per release (one more round trip per statement: ~1.4 per message at a rate
     # limit's pace, bench/dispatch.py scenario 8): the worker leaves no session state on pooled
     # connections (advisory locks are transaction-scoped; LISTEN has its own connection).
-    async with Database(
-        settings,
-        server_settings=CUSTOM_PLANS,
-        reset_sessions=False,
-        startup_wait_seconds=settings.db_startup_wait_seconds,
-    ) as db:
+    # The deadline outlives the database block: it also covers the pool's close.
+    async with (
+        StopDeadline() as deadline,
+        Database(
+            settings,
+            server_settings=CUSTOM_PLANS,
+            reset_sessions=False,
+            startup_wait_seconds=settings.db_startup_wait_seconds,
+        ) as db,
+    ):
         assert db.pool is not None
         pool = db.pool
         own_senders = senders is None
@@ -281,16 +301,24 @@ async def serve(
 
         runs.every(jobs, send_webhooks, id="webhook_sender", seconds=settings.webhook_poll_seconds)
 
+        def time_up() -> None:
+            dispatcher.out_of_time()  # no more waiting for sends or a final flush
+            db.terminate()  # and every await on a connection ends now
+
+        def request_stop() -> None:
+            dispatcher.request_stop()
+            deadline.start(stop_deadline_seconds(config.shutdown_grace_seconds), time_up)
+
         loop = asyncio.get_running_loop()
         if install_signal_handlers:
             for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, dispatcher.request_stop)
+                loop.add_signal_handler(sig, request_stop)
         stopper = None
         if stop is not None:
 
             async def wait_stop() -> None:
                 await stop.wait()
-                dispatcher.request_stop()
+                request_stop()
 
             stopper = asyncio.create_task(wait_stop())
 
@@ -328,7 +356,15 @@ async def serve(
                 for sender in senders.values():
                     await sender.aclose()
             # The last counters, as the worker leaves: no longer counted alive from now on.
-            await heartbeat(stopped=True)
+            # Past the deadline the pool is gone and this fails at once; before it, a new
+            # connection to a silent database would wait 60 s: no later than the deadline's.
+            left = deadline.left()
+            try:
+                await asyncio.wait_for(
+                    heartbeat(stopped=True), timeout=None if left is None else left + 1
+                )
+            except TimeoutError:
+                logger.warning("heartbeat failed", extra={"error": "TimeoutError"})
             if metrics_server is not None:
                 await asyncio.to_thread(metrics_server.shutdown)
         logger.info("worker stopped", extra={"worker": config.worker_id})

@@ -271,6 +271,7 @@ class Dispatcher:
         self._room_wanted = False  # the claim loop waits for a flush to free room
         self._stopping = False
         self._closing_deadline: float | None = None  # set at shutdown: the flusher's last call
+        self._out_of_time = False  # out_of_time(): the shutdown waits no more
         self._running = False
         self.lease_lost = 0  # outcomes refused because the lease had moved on (for tests/logs)
         # Claimed ahead of a peak (see _claim_ahead): held until due, by (due, order, claim,
@@ -317,6 +318,16 @@ class Dispatcher:
         self._stopping = True
         self._wake.set()
         self._room.set()
+
+    def out_of_time(self) -> None:
+        """The stop has run out of time (the worker is about to abort its database
+        connections, medremind.worker_process): the shutdown gives the sends no more time and
+        the final flush no further try. Idempotent."""
+        self._out_of_time = True
+        if self._closing_deadline is not None:
+            self._closing_deadline = time.monotonic()
+            self._flush_wanted.set()
+            self._db_back.set()
 
     @property
     def breakers(self) -> Breakers:
@@ -941,7 +952,8 @@ class Dispatcher:
         self._held_ahead.clear()
         senders = list(self._senders)
         if senders:
-            _done, pending = await asyncio.wait(senders, timeout=self.config.shutdown_grace_seconds)
+            grace = 0.0 if self._out_of_time else self.config.shutdown_grace_seconds
+            _done, pending = await asyncio.wait(senders, timeout=grace)
             if pending:
                 unsent += [c for t in pending if (c := self._senders.get(t)) is not None]
                 for task in pending:
@@ -963,7 +975,7 @@ class Dispatcher:
             logger.info("returned unsent claims at shutdown", extra={"count": len(unsent)})
         self._queue_empty.set()
         # The flusher writes what is left and returns; a write in flight is never cancelled.
-        grace = max(1.0, self.config.shutdown_grace_seconds / 5)
+        grace = 0.0 if self._out_of_time else max(1.0, self.config.shutdown_grace_seconds / 5)
         self._closing_deadline = time.monotonic() + grace
         self._flush_wanted.set()
         self._db_back.set()  # a record backoff under way ends: the loop checks the deadline
