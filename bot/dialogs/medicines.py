@@ -22,7 +22,7 @@ from bot import texts
 from bot.conversation import NUMBERED_CHANNELS, Turn
 from bot.dialogs.onboarding import now_local
 from bot.dialogs.settings import quiet_window, window_text
-from bot.dose_amount import bare_count, read_dose
+from bot.dose_amount import read_dose
 from bot.dose_frequency import suggested_times
 from bot.parsing import (
     MAX_DOSE,
@@ -35,6 +35,7 @@ from bot.parsing import (
 )
 from bot.routing import SKIP_WORDS
 from bot.steps import Options, command, finish, goto, reprompt, step
+from core.dose_shown import dose_shown
 from core.logs import mark_sensitive
 from core.sql import query
 from scheduler.planning_rules import in_quiet_hours, plan_nags, resolve_timezone
@@ -379,13 +380,11 @@ def _stock_line(turn: Turn, pills: int | None) -> str:
 
 def _dose_shown(turn: Turn, dose: str | None) -> str:
     """A dose as the summary and /meds show it: as typed, but a number alone with its pills
-    ("1 pill", "2 pastillas"): "Ibuprofeno (1)" read as the medicine's number, not its dose."""
+    ("1 pill", "2 pastillas"), as the reminders say it (core.dose_shown): "Ibuprofeno (1)" read
+    as the medicine's number, not its dose."""
     if not dose:
         return turn.t("dose_none")
-    count = bare_count(dose)
-    if count is None:
-        return dose
-    return turn.t("dose_pills_one" if count <= 1 else "dose_pills", n=" ".join(dose.split()))
+    return dose_shown(dose, turn.locale)
 
 
 async def confirm_prompt(turn: Turn) -> tuple[str, Options]:

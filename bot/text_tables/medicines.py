@@ -95,9 +95,6 @@ EN: dict[str, str] = {
         "Follow-ups of {times} stop at {start}, when your quiet hours begin (/settings)."
     ),
     "dose_none": "no dose given",
-    # A dose typed as a number alone ("1"), as the summary and /meds say it (bot.dose_amount).
-    "dose_pills_one": "{n} pill",
-    "dose_pills": "{n} pills",
     "days_every": "every day",
     "days_weekdays": "on weekdays",
     "days_list": "on {days}",
@@ -226,8 +223,6 @@ ES: dict[str, str] = {
         " de silencio (/settings)."
     ),
     "dose_none": "sin dosis indicada",
-    "dose_pills_one": "{n} pastilla",
-    "dose_pills": "{n} pastillas",
     "days_every": "todos los días",
     "days_weekdays": "entre semana",
     "days_list": "los {days}",
