@@ -246,7 +246,7 @@ ES: dict[str, str] = {
     "confirm_delete_med": "¿Borrar {name} y sus recordatorios?",
     "med_gone": "Ese medicamento ya no está en tu lista.",
     "ask_edit_times": "¿Nuevas horas para {name}? Elige o escribe, y luego Listo.",
-    "times_on_home_clock": "Horas del reloj de casa ({zone}, donde ahora son las {now}): tus recordatorios siguen la hora de casa.",
+    "times_on_home_clock": "Horas del reloj de casa ({zone}, donde ahora {now:son}): tus recordatorios siguen la hora de casa.",
     "med_times_done": "Te recordaré {name} {times:a}.",
     "med_times_done_tomorrow": "Te recordaré {name} {times:a} a partir de mañana (la toma de hoy ya fue recordada o respondida).",
     "med_times_today_only": "Hoy solo {times:a}: las otras tomas de hoy ya fueron recordadas o respondidas.",

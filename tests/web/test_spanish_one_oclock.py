@@ -95,3 +95,32 @@ async def test_each_time_of_a_list_has_its_own_article(
     done = await say("listo")
     assert done.startswith("Te recordaré Ibuprofeno a la 1:00 y a las 13:00."), done
     assert "a la 1:00 y a las 13:00, todos los dias" in await say("/meds")
+
+
+async def test_the_home_clocks_one_oclock_is_es_la(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """A traveller keeping Madrid's times is asked for times on the home clock, with its time
+    now: "donde ahora son las 12:50", but at ten to two "donde ahora es la 1:50" (it said "son
+    las 1:50")."""
+    await factories.create_patient(
+        admin_conn,
+        contacts={"sms": NUMBER},
+        locale="es",
+        timezone="Asia/Tokyo",
+        timezone_mode="home",
+        home_timezone="Europe/Madrid",
+        display_name="Ana",
+        quiet_start=time(2, 0),
+        quiet_end=time(3, 0),
+    )
+    say = sms_chat(web, fake_twilio, NUMBER)
+    for hours, now in ((0, "donde ahora son las 12:50)"), (13, "donde ahora es la 1:50)")):
+        chat_clock.now = START + timedelta(hours=hours)  # 12:50 and 1:50 in Madrid (UTC+1)
+        await say("/add Ibuprofeno")
+        asked = await say("400 mg")
+        assert f"Horas del reloj de casa (Madrid, {now}" in asked, asked
+        await say("/cancel")
