@@ -13,14 +13,11 @@ as one pill a dose, as it always was.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from bot.locale_format import fold_label
-
-# The most pills one dose may say: more is a typo or a count of the stock, not a dose.
-MAX_PILLS_PER_DOSE = Decimal(20)
+from core.dose_shown import MAX_PILLS_PER_DOSE, leading_number
 
 _PILL_WORDS = frozenset(
     {
@@ -47,11 +44,6 @@ _NUMBER_WORDS = {
     "cuatro": Decimal(4), "medio": Decimal("0.5"), "media": Decimal("0.5"),
 }  # fmt: skip
 _SMALL_WORDS = frozenset({"a", "an", "of", "the", "de", "la", "un", "una"})
-# "1", "1.5", "1,5", "1/2", "1 1/2", glued to its unit or not ("10ml").
-_LEADING = re.compile(
-    r"^(?:(?P<dec>\d+[.,]\d+)|(?P<frac>\d+/\d+)"
-    r"|(?P<whole>\d+)(?:\s+(?P<num>\d+)/(?P<den>\d+))?)\s*(?P<rest>.*)$"
-)
 
 
 @dataclass(frozen=True)
@@ -78,22 +70,6 @@ def read_dose(text: str | None) -> DoseAmount:
     return DoseAmount(Decimal(1))
 
 
-def bare_count(text: str | None) -> Decimal | None:
-    """The number of pills a dose typed as digits alone says ("1", "2", "1/2", "1,5"), else
-    None (a dose with its unit, "500 mg", a word, or none). /add reads such a dose as that many
-    pills (:func:`read_dose`), and its summary and /meds say them so: "Ibuprofeno (1)" read as
-    a medicine's number. Number words stay as typed ("medio" would need its gender)."""
-    if not text:
-        return None
-    found = _LEADING.match(" ".join(text.split()))
-    if found is None or found["rest"]:
-        return None
-    amount, _ = _amount(found[0])
-    if amount is None or not 0 < amount <= MAX_PILLS_PER_DOSE:
-        return None
-    return amount
-
-
 def _amount(text: str) -> tuple[Decimal | None, str]:
     """The number ``text`` starts with, and what follows it."""
     first, _, after = text.partition(" ")
@@ -102,19 +78,4 @@ def _amount(text: str) -> tuple[Decimal | None, str]:
         if first in ("a", "an", "un", "una") and after.startswith(("half ", "media ", "medio ")):
             return Decimal("0.5"), after.partition(" ")[2]  # "a half tablet"
         return amount, after
-    found = _LEADING.match(text)
-    if found is None:
-        return None, text
-    try:
-        if found["dec"]:
-            amount = Decimal(found["dec"].replace(",", "."))
-        elif found["frac"]:
-            num, den = found["frac"].split("/")
-            amount = Decimal(num) / Decimal(den)
-        else:
-            amount = Decimal(found["whole"])
-            if found["num"]:
-                amount += Decimal(found["num"]) / Decimal(found["den"])
-    except (InvalidOperation, ZeroDivisionError):
-        return None, text
-    return amount, found["rest"]
+    return leading_number(text)

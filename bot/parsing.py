@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
+from core.locales import LOCALES
 from core.person_names import clean_name, name_problem, without_direction_scopes
 from core.template_measure import utf16_units
 from core.template_vocabulary import max_units
+from core.zone_labels import exemplar_city
 from core.zone_names import canonical_zone
 
 # Quick picks offered as buttons; typed words map to the same times.
@@ -272,8 +274,23 @@ def _zone_index() -> dict[str, str]:
     return index
 
 
+@cache
+def _city_index() -> dict[str, str]:
+    """The cities the bot names zones by, in each of its languages, folded -> IANA name (CLDR's
+    exemplar city, core.zone_labels: "tokio", "londres", "ciudad de mexico"). The bot shows
+    a Spanish patient "Tokio" for Asia/Tokyo; typed back, it was "No conozco ese lugar"."""
+    index: dict[str, str] = {}
+    for name in sorted(set(_zone_index().values())):
+        for locale in LOCALES:
+            city = exemplar_city(name, locale)
+            if city is not None:
+                index.setdefault(fold(city), name)
+    return index
+
+
 def parse_timezone(text: str) -> str | None:
-    """An IANA name (any case) or a city name: the IANA timezone, or ``None``."""
+    """An IANA name (any case) or a city name (the zone's, or as the bot names it in one of its
+    languages): the IANA timezone, or ``None``."""
     raw = fold(text)
     if not raw or len(raw) > 64:
         return None
@@ -281,7 +298,9 @@ def parse_timezone(text: str) -> str | None:
         return _CITY_ALIASES[raw]
     if raw in ZONE_ABBREVIATIONS:
         return None
-    candidate = _zone_index().get(raw) or _zone_index().get(raw.replace("_", " "))
+    candidate = (
+        _zone_index().get(raw) or _zone_index().get(raw.replace("_", " ")) or _city_index().get(raw)
+    )
     if candidate is None:
         return None
     try:

@@ -24,6 +24,7 @@ from bot.locale_format import (
     fold_word,
     pick_locale,
 )
+from bot.said_times import SaidTimes
 from bot.text_tables import (
     account,
     answers,
@@ -80,14 +81,28 @@ def _template(locale: str, key: str) -> str:
 # The format spec that writes a time's article, not the time: "a {time:hour_article} {time}" is
 # "a la 1:30" and "a las 9:00" (core.template_filters.hour_article).
 _HOUR_ARTICLE = "hour_article"
+# The specs that write a time after a preposition with its article: "{times:a}" is "a la 1:00 y
+# a las 11:00" for a list of times (bot.said_times), "a la 1:30" for one time given as text.
+_PREPOSITIONS = ("a", "de")
+# The spec that writes "it is" with a time, the verb agreeing with the hour as Spanish's does:
+# "{now:son}" is "son las 9:00" and "es la 1:20" ("son las 1:20" before).
+_IT_IS = "son"
+_SPECS = tuple(f":{spec}}}" for spec in (_HOUR_ARTICLE, _IT_IS, *_PREPOSITIONS))
 
 
 class _TextFormatter(string.Formatter):
-    """``str.format`` plus ``{name:hour_article}``: the article of the time in ``name``."""
+    """``str.format`` plus ``{name:hour_article}``, the article of the time in ``name``,
+    ``{name:son}``, the time after "son las"/"es la", and ``{name:a}``/``{name:de}``, the times
+    in ``name`` each after the preposition with its article."""
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec == _HOUR_ARTICLE:
             return hour_article(str(value))
+        if format_spec == _IT_IS:
+            article = hour_article(str(value))
+            return f"{'es' if article == 'la' else 'son'} {article} {value}"
+        if format_spec in _PREPOSITIONS and not isinstance(value, SaidTimes):
+            return f"{format_spec} {hour_article(str(value))} {value}"
         return str(super().format_field(value, format_spec))
 
 
@@ -99,7 +114,7 @@ def _filled(template: str, values: dict[str, Any]) -> str:
     article: the custom formatter is slower)."""
     if not values:
         return template
-    if f":{_HOUR_ARTICLE}}}" in template:
+    if any(spec in template for spec in _SPECS):
         return _FORMATTER.vformat(template, (), values)
     return template.format(**values)
 

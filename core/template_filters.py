@@ -180,7 +180,9 @@ def hour_article(time_text: str) -> str:
     p. m."), "las" before every other hour ("a las 9:00", "a las 13:30"). Read from the text the
     reader sees, so a 12-hour clock's 1 p.m. is "la" too. Every Spanish text that says "a las"
     or "de las" before a time takes its article from here: the bot's texts by ``{time:
-    hour_article}`` (bot.texts), the message templates by the ``hour_article`` filter."""
+    hour_article}`` (bot.texts) and a list of times by ``{times:a}``, each time its own ("a la
+    1:00 y a las 11:00", bot.said_times), the message templates by the ``hour_article``
+    filter."""
     found = _FIRST_NUMBER.search(time_text)
     return "la" if found is not None and int(found[0]) == 1 else "las"
 

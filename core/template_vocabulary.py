@@ -98,8 +98,18 @@ DATE_FORMATS: dict[str, dict[str, int]] = {
     "date": {"short": 16, "medium": 24, "long": 32, "full": 48},
     "datetime": {"short": 32, "medium": 38},
     "weekday": {"": 16},
+    # Spanish's article for the time as ``time`` shows it in the same format: "la" before one
+    # o'clock, "las" before any other hour (core.template_filters.hour_article), so a clinic's
+    # Spanish text reads "a la 1:30" as the built-in ones do. Nothing else: 3 units.
+    "hour_article": {"short": 3, "medium": 3},
 }
-DEFAULT_DATE_FORMAT = {"time": "short", "date": "medium", "datetime": "medium", "weekday": ""}
+DEFAULT_DATE_FORMAT = {
+    "time": "short",
+    "date": "medium",
+    "datetime": "medium",
+    "weekday": "",
+    "hour_article": "short",
+}
 
 # Text filters, with what their arguments must be (literal types, in order).
 TEXT_FILTERS: dict[str, tuple[type, ...]] = {

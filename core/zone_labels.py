@@ -68,6 +68,12 @@ def utc_offset_name(offset: timedelta) -> str:
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
+def exemplar_city(zone: str, locale: str) -> str | None:
+    """CLDR's city of ``zone`` in ``locale`` ("Tokio", "Nueva York" in Spanish), or None when it
+    has none: the name :func:`zone_label` shows, which the bot reads back when typed."""
+    return _city(zone, locale)
+
+
 @lru_cache(maxsize=1024)
 def _city(zone: str, locale: str) -> str | None:
     """CLDR's city of ``zone`` in ``locale``, or None when it has none (or knows no such zone).

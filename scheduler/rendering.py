@@ -24,6 +24,7 @@ from jinja2 import TemplateSyntaxError
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from core.answer_buttons import default_options
+from core.dose_shown import dose_shown
 from core.dose_times import sprung_over
 from core.logs import mark_sensitive
 from core.template_language import variables_used
@@ -96,7 +97,9 @@ def variables_for(
     if claim.medicine_name:
         values.setdefault("medicine_name", claim.medicine_name)
     if claim.medicine_dose:
-        values.setdefault("dose_text", claim.medicine_dose)
+        # As the bot says it: a number alone is that many pills ("Metformina, 1" read as a
+        # medicine's number; core.dose_shown).
+        values.setdefault("dose_text", dose_shown(claim.medicine_dose, claim.locale))
     if claim.appointment_starts_at is not None:
         values.setdefault("starts_at", claim.appointment_starts_at)
         if claim.appointment_location:

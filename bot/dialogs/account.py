@@ -6,6 +6,8 @@ import re
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from babel.lists import format_list
+
 from bot import texts
 from bot.conversation import Turn
 from bot.date_order import month_first_region
@@ -130,7 +132,21 @@ async def resume(turn: Turn, arg: str) -> None:
         capacity=PeakCapacity.from_settings(settings),
     )
     finish(turn)
-    turn.say(turn.t("resumed_all"))
+    turn.say(turn.t("resumed_all") + await _still_paused_note(turn))
+
+
+async def _still_paused_note(turn: Turn) -> str:
+    """The medicines /resume leaves paused, named: each was paused on its own in /meds, and
+    "Reminders are back on" alone read as if it came back too (found in medremind dev)."""
+    rows = await turn.conn.fetch(query("bot", "list_medications"), _patient_id(turn))
+    names = [row["name"] for row in rows if row["status"] == "paused"]
+    if not names:
+        return ""
+    mark_sensitive(*names)
+    return " " + turn.t(
+        texts.counted("resumed_meds_paused", len(names)),
+        names=format_list(names, locale=turn.locale),
+    )
 
 
 # The tombstone's reason, as the clinic reads it.

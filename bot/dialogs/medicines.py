@@ -22,7 +22,7 @@ from bot import texts
 from bot.conversation import NUMBERED_CHANNELS, Turn
 from bot.dialogs.onboarding import now_local
 from bot.dialogs.settings import quiet_window, window_text
-from bot.dose_amount import bare_count, read_dose
+from bot.dose_amount import read_dose
 from bot.dose_frequency import suggested_times
 from bot.parsing import (
     MAX_DOSE,
@@ -34,7 +34,9 @@ from bot.parsing import (
     parse_weekdays,
 )
 from bot.routing import SKIP_WORDS
+from bot.said_times import SaidTimes, joined, said, times_said
 from bot.steps import Options, command, finish, goto, reprompt, step
+from core.dose_shown import dose_shown
 from core.logs import mark_sensitive
 from core.sql import query
 from scheduler.planning_rules import in_quiet_hours, plan_nags, resolve_timezone
@@ -379,13 +381,11 @@ def _stock_line(turn: Turn, pills: int | None) -> str:
 
 def _dose_shown(turn: Turn, dose: str | None) -> str:
     """A dose as the summary and /meds show it: as typed, but a number alone with its pills
-    ("1 pill", "2 pastillas"): "Ibuprofeno (1)" read as the medicine's number, not its dose."""
+    ("1 pill", "2 pastillas"), as the reminders say it (core.dose_shown): "Ibuprofeno (1)" read
+    as the medicine's number, not its dose."""
     if not dose:
         return turn.t("dose_none")
-    count = bare_count(dose)
-    if count is None:
-        return dose
-    return turn.t("dose_pills_one" if count <= 1 else "dose_pills", n=" ".join(dose.split()))
+    return dose_shown(dose, turn.locale)
 
 
 async def confirm_prompt(turn: Turn) -> tuple[str, Options]:
@@ -617,7 +617,7 @@ async def save_edited_times(turn: Turn) -> None:
     if skipped and not kept:
         done = turn.t("med_times_done_tomorrow", name=name, times=times_reminded(turn, times))
     elif skipped:
-        done += " " + turn.t("med_times_today_only", times=texts.fmt_times(kept, turn.locale))
+        done += " " + turn.t("med_times_today_only", times=times_said(kept, turn.locale))
     turn.say(await _promise(turn, done, times))
 
 
@@ -709,20 +709,23 @@ async def _quiet_note(turn: Turn, patient: Any, times: list[time]) -> list[str]:
         notes.append(
             turn.t(
                 "med_quiet_cut",
-                times=texts.fmt_times(cut, turn.locale),
+                times=times_said(cut, turn.locale),
                 start=texts.fmt_time(start, turn.locale),
             )
         )
     return notes
 
 
-def times_reminded(turn: Turn, times: list[time], schedule_timezone: str | None = None) -> str:
+def times_reminded(
+    turn: Turn, times: list[time], schedule_timezone: str | None = None
+) -> SaidTimes:
     """``times`` of a schedule (a new one, or one with ``schedule_timezone``, its own zone) as
     the reminders will say them: the clock where the patient is. A traveller who keeps home
     times (scheduler.planning_rules.resolve_timezone) chose home times, which the reminders say
     in the patient's zone now: both are said, 'local where you are (home at home, zone)', so
-    neither a confirmation nor /meds names a time no reminder will say."""
-    home = texts.fmt_times(times, turn.locale)
+    neither a confirmation nor /meds names a time no reminder will say. The times stay lists
+    (bot.said_times): a Spanish text gives each its article, "a la 1:00 y a las 11:00"."""
+    home = times_said(times, turn.locale)
     patient = turn.patient
     if patient is None:
         return home
@@ -730,9 +733,11 @@ def times_reminded(turn: Turn, times: list[time], schedule_timezone: str | None 
     if zone == patient["timezone"]:
         return home
     local = [at for at, _ in _reminders(turn, patient, times, zone)]
-    return turn.t(
+    return said(
+        turn.t,
         "times_where_you_are",
-        local=texts.fmt_times(local, turn.locale),
+        turn.locale,
+        local=times_said(local, turn.locale),
         home=home,
         zone=turn.zone(zone),
     )
@@ -744,15 +749,17 @@ def when_reminded(
     days: list[int] | None,
     every_n: int | None,
     schedule_timezone: str | None = None,
-) -> str:
+) -> SaidTimes:
     """A schedule's times and days as the reminders will fall where the patient is: '8:00 AM,
     on Mon' (:func:`times_reminded`, :func:`days_text`). A traveller keeping home times chose
     weekdays at home, and a time late or early there falls on another day where they are now
     (Berlin's 23:00 on Mondays is Tokyo's 7:00 AM on Tuesdays): each local time is said with the
     days it falls on there, and the home times with the home days, so no label names a day on
     which that time never comes."""
-    plain = turn.t(
+    plain = said(
+        turn.t,
         "times_and_days",
+        turn.locale,
         times=times_reminded(turn, times, schedule_timezone),
         days=days_text(turn, days, every_n),
     )
@@ -774,20 +781,29 @@ def when_reminded(
     if set(shifted) <= {0}:
         return plain
     groups = [
-        turn.t(
+        said(
+            turn.t,
             "times_on_days",
-            times=texts.fmt_times(sorted(local), turn.locale),
+            turn.locale,
+            times=times_said(sorted(local), turn.locale),
             days=days_text(turn, sorted({(d - 1 + later) % 7 + 1 for d in days}), None),
         )
         for later, local in sorted(shifted.items())
     ]
-    at_home = turn.t(
+    at_home = said(
+        turn.t,
         "times_on_days",
-        times=texts.fmt_times(times, turn.locale),
+        turn.locale,
+        times=times_said(times, turn.locale),
         days=days_text(turn, days, every_n),
     )
-    return turn.t(
-        "times_where_you_are", local="; ".join(groups), home=at_home, zone=turn.zone(zone)
+    return said(
+        turn.t,
+        "times_where_you_are",
+        turn.locale,
+        local=joined("; ", groups, turn.locale),
+        home=at_home,
+        zone=turn.zone(zone),
     )
 
 

@@ -14,6 +14,9 @@ EN: dict[str, str] = {
     "pause_no_end_date": "A pause has no end date: they will not restart by themselves on {date}. Send /resume that day.",
     "pause_no_end": "A pause has no end date: they stay off until you send /resume.",
     "resumed_all": "Reminders are back on.",
+    # A medicine paused on its own in /meds stays paused after /resume: named, so it is not missed.
+    "resumed_meds_paused_one": "{names} stays paused: resume it in /meds.",
+    "resumed_meds_paused": "{names} stay paused: resume them in /meds.",
     # The patient web app (/app, /app_signout)
     "app_link": "Your MedRemind app sign-in link (works once, for {minutes} minutes): {link}",
     "app_link_limit": "I sent you several sign-in links just now. Please use the newest one, or try again in 15 minutes.",
@@ -31,6 +34,8 @@ ES: dict[str, str] = {
     "pause_no_end_date": "Una pausa no tiene fecha de fin: no se reanudarán solos el {date}. Envía /resume ese día.",
     "pause_no_end": "Una pausa no tiene fecha de fin: siguen en pausa hasta que envíes /resume.",
     "resumed_all": "Los recordatorios vuelven a estar activos.",
+    "resumed_meds_paused_one": "{names} sigue en pausa: reanúdalo en /meds.",
+    "resumed_meds_paused": "{names} siguen en pausa: reanúdalos en /meds.",
     "app_link": "Tu enlace para entrar en la app de MedRemind (un solo uso, {minutes} minutos): {link}",
     "app_link_limit": "Te he enviado varios enlaces hace poco. Usa el más reciente o inténtalo de nuevo en 15 minutos.",
     "app_not_available": "La app web de MedRemind aún no está disponible en este servicio.",

@@ -95,9 +95,6 @@ EN: dict[str, str] = {
         "Follow-ups of {times} stop at {start}, when your quiet hours begin (/settings)."
     ),
     "dose_none": "no dose given",
-    # A dose typed as a number alone ("1"), as the summary and /meds say it (bot.dose_amount).
-    "dose_pills_one": "{n} pill",
-    "dose_pills": "{n} pills",
     "days_every": "every day",
     "days_weekdays": "on weekdays",
     "days_list": "on {days}",
@@ -206,8 +203,9 @@ ES: dict[str, str] = {
     "confirm_med_pills": "\nPastillas que tienes: {count}",
     "confirm_med_pills_doses": "\nPastillas que tienes: {count}, {doses} tomas de {per_dose}",
     "btn_save": "Guardar",
-    "med_saved": "Guardado. Te lo recordaré a {times:hour_article} {times}.",
-    "med_saved_from": "Guardado. Te lo recordaré a {times:hour_article} {times}, a partir del {start}.",
+    # {times:a}: each time after "a" with its article, "a la 1:00 y a las 11:00" (bot.said_times).
+    "med_saved": "Guardado. Te lo recordaré {times:a}.",
+    "med_saved_from": "Guardado. Te lo recordaré {times:a}, a partir del {start}.",
     "too_many_medicines": (
         "Tienes {max} medicamentos, lo máximo que puedo guardar para una persona. Borra uno"
         " que ya no tomes (/meds) antes de añadir otro."
@@ -222,12 +220,10 @@ ES: dict[str, str] = {
         " recordatorios y los avisos siguientes llegan igual a esas horas."
     ),
     "med_quiet_cut": (
-        "Los avisos siguientes de {times} se detienen a {start:hour_article} {start}, cuando empiezan tus horas"
+        "Los avisos siguientes {times:de} se detienen a {start:hour_article} {start}, cuando empiezan tus horas"
         " de silencio (/settings)."
     ),
     "dose_none": "sin dosis indicada",
-    "dose_pills_one": "{n} pastilla",
-    "dose_pills": "{n} pastillas",
     "days_every": "todos los días",
     "days_weekdays": "entre semana",
     "days_list": "los {days}",
@@ -236,7 +232,7 @@ ES: dict[str, str] = {
     "unsaved_medicine": "{name} no se guardó: añadirlo se detuvo aquí. Escribe /add para añadirlo.",
     "unsaved_medicine_edit": "Las nuevas horas de {name} no se guardaron: {name} sigue con sus horas.",
     "meds_header": "Tus medicamentos:",
-    "med_line": "{n}. {name} ({dose}) a {when:hour_article} {when}{period}{paused}",
+    "med_line": "{n}. {name} ({dose}) {when:a}{period}{paused}",
     "med_line_from": ", desde el {start}",
     "med_line_until": ", hasta el {end}",
     "med_paused": " [en pausa]",
@@ -250,10 +246,10 @@ ES: dict[str, str] = {
     "confirm_delete_med": "¿Borrar {name} y sus recordatorios?",
     "med_gone": "Ese medicamento ya no está en tu lista.",
     "ask_edit_times": "¿Nuevas horas para {name}? Elige o escribe, y luego Listo.",
-    "times_on_home_clock": "Horas del reloj de casa ({zone}, donde ahora son las {now}): tus recordatorios siguen la hora de casa.",
-    "med_times_done": "Te recordaré {name} a {times:hour_article} {times}.",
-    "med_times_done_tomorrow": "Te recordaré {name} a {times:hour_article} {times} a partir de mañana (la toma de hoy ya fue recordada o respondida).",
-    "med_times_today_only": "Hoy solo a {times:hour_article} {times}: las otras tomas de hoy ya fueron recordadas o respondidas.",
+    "times_on_home_clock": "Horas del reloj de casa ({zone}, donde ahora {now:son}): tus recordatorios siguen la hora de casa.",
+    "med_times_done": "Te recordaré {name} {times:a}.",
+    "med_times_done_tomorrow": "Te recordaré {name} {times:a} a partir de mañana (la toma de hoy ya fue recordada o respondida).",
+    "med_times_today_only": "Hoy solo {times:a}: las otras tomas de hoy ya fueron recordadas o respondidas.",
     "times_where_you_are": "{local} donde estás ({home} en casa, {zone})",
     "times_and_days": "{times}, {days}",
     "times_on_days": "{times} {days}",

@@ -59,8 +59,8 @@ async def test_one_oclock_is_a_la_in_the_bot_and_the_reminder(
     fake_twilio: FakeTwilio,
 ) -> None:
     say, saved = await _add_saved(admin_conn, web, fake_twilio, "1:00, 11:00")
-    assert saved.startswith("Guardado. Te lo recordaré a la 1:00, 11:00"), saved
-    assert "a la 1:00, 11:00, todos los dias" in await say("/meds")
+    assert saved.startswith("Guardado. Te lo recordaré a la 1:00 y a las 11:00."), saved
+    assert "a la 1:00 y a las 11:00, todos los dias" in await say("/meds")
 
     # The 1:00 reminder (12:00 UTC), over SMS in GSM-7 letters, then its answer.
     chat_clock.now = START + timedelta(minutes=10)
@@ -77,4 +77,50 @@ async def test_other_hours_keep_a_las(
     web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
 ) -> None:
     _, saved = await _add_saved(admin_conn, web, fake_twilio, "11:00, 13:00")
-    assert saved.startswith("Guardado. Te lo recordaré a las 11:00, 13:00"), saved
+    assert saved.startswith("Guardado. Te lo recordaré a las 11:00 y a las 13:00."), saved
+
+
+async def test_each_time_of_a_list_has_its_own_article(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    """Several times: each after "a" with its own article, joined as Spanish joins a list.
+    Before, the first time's article stood for all: "a la 1:00, 11:00", "a las 11:00, 1:00"."""
+    say, saved = await _add_saved(admin_conn, web, fake_twilio, "1:00, 11:00, 13:00")
+    assert saved.startswith("Guardado. Te lo recordaré a la 1:00, a las 11:00 y a las 13:00."), (
+        saved
+    )
+    meds = await say("/meds")
+    await say(option_number(meds, "Cambiar horas de Ibuprofeno"))
+    await say("13:00, 1:00")
+    done = await say("listo")
+    assert done.startswith("Te recordaré Ibuprofeno a la 1:00 y a las 13:00."), done
+    assert "a la 1:00 y a las 13:00, todos los dias" in await say("/meds")
+
+
+async def test_the_home_clocks_one_oclock_is_es_la(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """A traveller keeping Madrid's times is asked for times on the home clock, with its time
+    now: "donde ahora son las 12:50", but at ten to two "donde ahora es la 1:50" (it said "son
+    las 1:50")."""
+    await factories.create_patient(
+        admin_conn,
+        contacts={"sms": NUMBER},
+        locale="es",
+        timezone="Asia/Tokyo",
+        timezone_mode="home",
+        home_timezone="Europe/Madrid",
+        display_name="Ana",
+        quiet_start=time(2, 0),
+        quiet_end=time(3, 0),
+    )
+    say = sms_chat(web, fake_twilio, NUMBER)
+    for hours, now in ((0, "donde ahora son las 12:50)"), (13, "donde ahora es la 1:50)")):
+        chat_clock.now = START + timedelta(hours=hours)  # 12:50 and 1:50 in Madrid (UTC+1)
+        await say("/add Ibuprofeno")
+        asked = await say("400 mg")
+        assert f"Horas del reloj de casa (Madrid, {now}" in asked, asked
+        await say("/cancel")

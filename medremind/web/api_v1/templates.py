@@ -94,7 +94,9 @@ _LANGUAGE_DOC = (
     "it in the patient's zone. "
     "Filters, with literal arguments: upper, lower, capitalize, title, trim, default (d), "
     "truncate, replace (non-empty text to find); on `due_at`/`starts_at`: time (short, medium), "
-    "date (short, medium, long, full), datetime (short, medium), weekday. Expressions: `~`, "
+    "date (short, medium, long, full), datetime (short, medium), weekday, hour_article (short, "
+    "medium: Spanish's article for that time, `de {{ due_at|hour_article }} {{ due_at|time }}` "
+    'reads "de la 1:00", "de las 9:00"). Expressions: `~`, '
     "`x if c else y`, ==, !=, in, not in, and, or, not, `is defined`/`undefined`/`none`. Refused: "
     "loops, `{% set %}`, macros, includes, arithmetic, attribute and item access, calls, `self`. "
     "Length is checked in the worst case: each variable at its longest ("
