@@ -11,7 +11,8 @@ pass read the first 25,000 and the window slid past the rest, whose claims then 
 What it reads is a fill like any other (:meth:`scheduler.claim_cache.ClaimCache.begin_fill`): an
 edit before the claim drops it again, and the claim's barrier still decides what it may trust.
 It reads only while the cache listens, and at most half the cache per pass, so that it never
-evicts what it just read.
+evicts what it just read. In a fleet it reads the patients of the worker's share of the messages
+(:mod:`scheduler.fleet_share`), the share it renders and claims ahead.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import asyncpg
 from core.sql import query
 from scheduler.claim_cache import ClaimCache
 from scheduler.claims import STATEMENT_TIMEOUT_SECONDS, read_into_cache
+from scheduler.fleet_share import WHOLE, FleetShare
 from scheduler.periodic import Periodic
 
 logger = logging.getLogger(__name__)
@@ -46,11 +48,16 @@ class Prefetch(Periodic):
         *,
         horizon: float = HORIZON_SECONDS,
         interval: float = INTERVAL_SECONDS,
+        share: FleetShare | None = None,
     ) -> None:
         super().__init__(interval, logger)
         self.pool = pool
         self.cache = cache
         self.horizon = horizon
+        # The worker's share of the fleet (its render-ahead pass keeps it current): the patients
+        # of its messages only. None: of every message.
+        self.share = share
+        self._share = WHOLE  # the share the windows read so far were read for
         self.read = 0  # patients read ahead (for tests and benchmarks)
         self._upper: datetime | None = None  # where the windows read so far end
         # The window being paged through: its end, and the last patient read from it.
@@ -66,6 +73,10 @@ class Prefetch(Periodic):
             self._drops = self.cache.drops
             if not self.cache.live:
                 return 0
+        share = self.share.current if self.share is not None else WHOLE
+        if share != self._share:  # a worker came or went: the whole window again
+            self._upper = self._window = self._after = None
+            self._share = share
         room = max(0, self.cache.max_entries // 2)
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
@@ -75,6 +86,7 @@ class Prefetch(Periodic):
                 self.horizon,
                 room,
                 self._after,
+                *share.params,
                 timeout=STATEMENT_TIMEOUT_SECONDS,
             )
             patients = row["patients"]

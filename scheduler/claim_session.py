@@ -43,6 +43,7 @@ import asyncpg
 from scheduler.claim_cache import MAX_PATIENTS, ClaimCache
 from scheduler.claim_prefetch import Prefetch
 from scheduler.claims import Claim, assemble, claim_rows
+from scheduler.fleet_share import WHOLE, FleetShare, Share
 
 _SESSION = "set plan_cache_mode = force_generic_plan; set synchronous_commit = off"
 _TRANSACTION = (
@@ -85,6 +86,9 @@ class ClaimSession:
         self.cache = ClaimCache(connect, max_entries=self._cache_size)
         self._listening: asyncio.Task[None] | None = None
         self._prefetch: Prefetch | None = None
+        # The worker's share of the fleet (scheduler.fleet_share): the patients read ahead are
+        # those of its messages. Set by the dispatcher before the first claim; None: all.
+        self.share: FleetShare | None = None
         self._prefetching: asyncio.Task[None] | None = None
 
     def listen(self) -> None:
@@ -92,17 +96,24 @@ class ClaimSession:
         claim starts it; until it is up, claims read their patients afresh."""
         if self._connect is not None and self._listening is None:
             self._listening = asyncio.create_task(self.cache.run(), name="claim-cache")
-            self._prefetch = Prefetch(self.pool, self.cache)
+            self._prefetch = Prefetch(self.pool, self.cache, share=self.share)
             self._prefetching = asyncio.create_task(self._prefetch.run(), name="claim-prefetch")
 
     async def claim(
-        self, *, now: datetime, limit: int, worker: str, lease_seconds: float
+        self,
+        *,
+        now: datetime,
+        limit: int,
+        worker: str,
+        lease_seconds: float,
+        share: Share = WHOLE,
     ) -> list[Claim]:
-        """Claim up to ``limit`` due rows (:func:`scheduler.claims.claim`)."""
+        """Claim up to ``limit`` due rows (:func:`scheduler.claims.claim`), of ``share`` only
+        (a claim ahead of a peak: :mod:`scheduler.fleet_share`)."""
         slot = await self._slots.get()
         try:
             if self._connect is None:
-                return await self._in_transaction(now, limit, worker, lease_seconds)
+                return await self._in_transaction(now, limit, worker, lease_seconds, share)
             self.listen()
             conn = await self._connection(slot)
             try:
@@ -114,6 +125,7 @@ class ClaimSession:
                     worker=worker,
                     lease_seconds=lease_seconds,
                     barrier=barrier,
+                    share=share,
                 )
                 return await assemble(conn, rows, self.cache, barrier)
             except BaseException:
@@ -144,13 +156,18 @@ class ClaimSession:
         return conn
 
     async def _in_transaction(
-        self, now: datetime, limit: int, worker: str, lease_seconds: float
+        self, now: datetime, limit: int, worker: str, lease_seconds: float, share: Share
     ) -> list[Claim]:
         async with self.pool.acquire() as conn:
             await conn.execute(_TRANSACTION)  # one round trip (simple protocol)
             try:
                 rows = await claim_rows(
-                    conn, now=now, limit=limit, worker=worker, lease_seconds=lease_seconds
+                    conn,
+                    now=now,
+                    limit=limit,
+                    worker=worker,
+                    lease_seconds=lease_seconds,
+                    share=share,
                 )
                 claims = await assemble(conn, rows)
                 await conn.execute("commit")

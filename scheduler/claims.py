@@ -19,6 +19,7 @@ import asyncpg
 
 from core.sql import query
 from scheduler import claim_sql
+from scheduler.fleet_share import WHOLE, Share
 
 if TYPE_CHECKING:
     from scheduler.claim_cache import ClaimCache
@@ -325,6 +326,7 @@ async def claim_rows(
     worker: str,
     lease_seconds: float,
     barrier: str | None = None,
+    share: Share = WHOLE,
 ) -> list[asyncpg.Record]:
     """The claim statement alone: rows as :data:`CLAIM_COLUMNS`. ``barrier``: the token the
     statement notifies when it claims something (:meth:`ClaimCache.token`)."""
@@ -335,6 +337,7 @@ async def claim_rows(
         worker,
         lease_seconds,
         barrier,
+        *share.params,
         timeout=STATEMENT_TIMEOUT_SECONDS,
     )
     check_columns(rows, "claim")

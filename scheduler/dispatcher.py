@@ -64,6 +64,7 @@ from scheduler.custom_templates import prefetch_templates
 from scheduler.delivery import Deliverer, DeliveryResult, SendersFor, time_critical
 from scheduler.dispatch_config import DispatcherConfig, default_worker_id, utc_now
 from scheduler.fleet_limits import FleetLimiter
+from scheduler.fleet_share import WHOLE, FleetShare, Share
 from scheduler.lease_keeper import LeaseKeeper
 from scheduler.record_session import RecordSession
 from scheduler.render_ahead import RenderAhead, RenderedAhead
@@ -117,6 +118,10 @@ _CHECK_AHEAD_ROWS = 500
 _CHECK_AHEAD_POLL = 0.05
 # Trickling outcomes wait this long at most for others to share their statement (see above).
 _FLUSH_LINGER_SECONDS = 0.2
+# A stopping worker's word to the fleet that its share is free (else seen gone in 15 s).
+_LEAVE_SECONDS = 1.0
+# In a fleet, after a claim ahead took all of the worker's share: the next one no sooner.
+_AHEAD_AGAIN_SECONDS = 0.5
 
 
 def _done(result: DeliveryResult) -> bool:
@@ -215,8 +220,13 @@ class Dispatcher:
         )
         # Texts rendered before they are due, with the claims' patient cache (own connections).
         self._ahead: RenderAhead | None = None
+        self._share: FleetShare | None = None
+        self._ahead_short_at = -math.inf  # when a claim ahead last took less than its room
         if connect is not None and renderer is not None and self.config.read_ahead > 0:
             self._deliverer.ahead = RenderedAhead(self.config.read_ahead)
+            # Each worker of a fleet prepares its share of a peak (scheduler.fleet_share).
+            self._share = FleetShare(self.config.worker_id)
+            self._claims.share = self._share
             self._ahead = RenderAhead(
                 pool,
                 lambda: self._claims.cache,
@@ -224,6 +234,7 @@ class Dispatcher:
                 self._deliverer.first_channel,
                 self._deliverer.ahead,
                 clock,
+                share=self._share,
             )
         # Claims should be sent within this long of the claim (the lease, less the send timeout
         # and the margin): a worker claims what it can send in it at its recent rate.
@@ -291,6 +302,12 @@ class Dispatcher:
         self._sending = 0
         # Read at scrape time: cheaper than a locked inc/dec around every send.
         metrics.IN_FLIGHT.set_function(lambda: self._sending)
+
+    @property
+    def share(self) -> Share | None:
+        """This worker's share of the fleet's peaks as its last render-ahead pass learnt it
+        (None: it prepares no peak: :mod:`scheduler.fleet_share`)."""
+        return self._share.current if self._share is not None else None
 
     @property
     def rendered_ahead(self) -> RenderedAhead | None:
@@ -493,6 +510,8 @@ class Dispatcher:
                     ahead.cancel()  # a pass may be in a statement: the sends' shutdown first
                     await asyncio.gather(ahead, return_exceptions=True)
                 await self._shutdown(flusher)
+                if self._share is not None and not self._out_of_time:
+                    await self._share.leave(self.pool, _LEAVE_SECONDS)
                 self._running = False
 
     async def run_once(self) -> int:
@@ -533,6 +552,8 @@ class Dispatcher:
             limit=limit,
             worker=self.config.worker_id,
             lease_seconds=self.config.lease_seconds,
+            # Ahead: the worker's share, the rows it rendered ahead. Due: any row.
+            share=self._share.current if ahead > 0 and self._share is not None else WHOLE,
         )
         metrics.CLAIM_BATCH.observe(len(claims))
         # Clinician templates the batch names, in one query (none when it names none).
@@ -581,6 +602,8 @@ class Dispatcher:
             logger.warning("claim ahead failed", extra={"error": type(exc).__name__})
             return False
         self._hold(claims, read_at + ahead, read_at)
+        if len(claims) < room and self._share is not None and self._share.current.workers > 1:
+            self._ahead_short_at = time.monotonic()
         return len(claims) == room
 
     def _hold(self, claims: list[Claim], lease_from: float, read_at: float) -> None:
@@ -711,6 +734,11 @@ class Dispatcher:
         seconds = (due - self.clock()).total_seconds()
         if self._ahead_unfinished < self.config.claim_ahead_max and self._ahead_wanted():
             seconds -= self.config.claim_ahead_seconds  # claimed ahead of its time
+            if time.monotonic() - self._ahead_short_at < _AHEAD_AGAIN_SECONDS:
+                # The last claim ahead took all of this worker's share in its window: what is
+                # due there is another's share, claimed by it ahead or by anyone when due. Not
+                # asked again at once (every 20 ms until the peak: claims that find nothing).
+                seconds = max(seconds, _AHEAD_AGAIN_SECONDS)
         return min(self.config.poll_seconds, max(_MIN_IDLE_SECONDS, seconds))
 
     async def _idle(self, seconds: float) -> None:

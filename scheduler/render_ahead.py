@@ -19,9 +19,9 @@ the send's moment says (:mod:`scheduler.dose_day`). The rendered values are mark
 sensitive again when taken (the log scrubber keeps only the newest ten thousand).
 
 Bounded: at most :data:`MAX_HELD` texts (~2 KB each); texts held past their due time by
-:data:`STALE_SECONDS` (claimed by another worker, held back, cancelled) are dropped. Each worker
-renders every message due in its window, the ones another worker will claim too: CPU spent
-before the peak, not in it.
+:data:`STALE_SECONDS` (claimed by another worker, held back, cancelled) are dropped. In a fleet
+each worker renders its share of the messages due (:mod:`scheduler.fleet_share`), the share it
+claims ahead: each text once per fleet.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from scheduler.claims import (
 )
 from scheduler.custom_templates import AUTOMATIC_KINDS, cached_cache, prefetch_templates
 from scheduler.dose_day import DOSE_DAY_KINDS, other_day
+from scheduler.fleet_share import WHOLE, FleetShare
 from scheduler.periodic import Periodic
 from scheduler.questions import QuestionParts, question_parts
 from scheduler.rendering import render_or_fallback
@@ -217,7 +218,9 @@ class RenderAhead(Periodic):
 
     ``cache()``: the claims' patient cache as it is now (a claim session replaces its cache when
     it closes). ``first_channel(claim)``: the channel the deliverer would try first, or None.
-    ``clock``: the dispatcher's (what it claims is due by it).
+    ``clock``: the dispatcher's (what it claims is due by it). ``share``: the worker's share of
+    the fleet (:mod:`scheduler.fleet_share`), refreshed by each pass; only its messages are
+    rendered.
     """
 
     failure = "could not render ahead"
@@ -233,9 +236,11 @@ class RenderAhead(Periodic):
         *,
         horizon: float = HORIZON_SECONDS,
         interval: float = INTERVAL_SECONDS,
+        share: FleetShare | None = None,
     ) -> None:
         super().__init__(interval, logger)
         self.pool = pool
+        self.share = share  # None: every message due (no fleet to share it with)
         self.cache = cache
         self.renderer = renderer
         self.first_channel = first_channel
@@ -262,9 +267,16 @@ class RenderAhead(Periodic):
             return 0
         rendered = 0
         async with self.pool.acquire() as conn:
-            upper: datetime = await conn.fetchval(
-                "select now() + make_interval(secs => $1)", self.horizon
-            )
+            share = self.share.current if self.share is not None else WHOLE
+            if self.share is not None:
+                upper = await self.share.refresh(conn, self.horizon)
+                if self.share.current != share:  # a worker came or went: the window again
+                    self._upper = None
+                    share = self.share.current
+            else:
+                upper = await conn.fetchval(
+                    "select now() + make_interval(secs => $1)", self.horizon
+                )
             self.held.drop_stale(upper - timedelta(seconds=self.horizon))
             if self.held.full:
                 return 0
@@ -274,6 +286,7 @@ class RenderAhead(Periodic):
                     self._upper,
                     upper,
                     _TOO_SOON_SECONDS,
+                    *share.params,
                     timeout=None,
                 )
                 self._cut = False

@@ -21,6 +21,8 @@
 -- token), and every later claim of a row draws a token of its own, so a worker whose lease
 -- ended still cannot write the row (the record and every other lease-guarded write match both).
 --
+-- $6 of $7: the worker's share of the fleet for a claim ahead (else null: see picked).
+--
 -- $5: the token of the worker's cache, whose LISTEN connection is up (else null). A claim that
 -- took rows then notifies it on medremind_cache: notifications arrive in commit order, so once
 -- the worker has this one it has every invalidation of an edit this claim could see (migration
@@ -29,6 +31,11 @@ with picked as (
   select q.message_id
     from message_queue q
    where q.locked_until is null and q.scheduled_time <= $1
+     -- A claim ahead of a peak takes the worker's share ($6 of $7; null: every row), the rows
+     -- it rendered ahead (scheduler/fleet_share.py). A claim of due rows takes any.
+     and ($7::int is null
+          or (get_byte(uuid_send(q.message_id), 14) * 256
+              + get_byte(uuid_send(q.message_id), 15)) % $7 = $6)
    order by q.priority, q.scheduled_time
    limit $2
    for update skip locked
@@ -150,7 +157,8 @@ select p.id, p.locale, p.timezone, p.display_name, p.quiet_start, p.quiet_end,
 
 -- name: prefetch_patients
 -- The patients of pending messages due after $1 (or now, if later) and up to $2 (null: $3
--- seconds from now), after patient $5 (null: from the first), at most $4, in patient order; and that upper
+-- seconds from now), after patient $5 (null: from the first), of the messages in the worker's share
+-- ($6 of $7, scheduler/fleet_share.py; null: all), at most $4, in patient order; and that upper
 -- bound. The worker reads them into its cache before they are due (scheduler/claim_prefetch.py),
 -- so a burst at 08:00 claims without reading its patients. A full answer is paged on (the same
 -- window, after its last patient): 100,000 messages due at one instant share one due time, so
@@ -168,9 +176,33 @@ select array(select distinct m.patient_id
                 and m.scheduled_time <= coalesce($2, now() + make_interval(secs => $3))
                 and m.status = 'pending' and m.patient_id is not null
                 and ($5::uuid is null or m.patient_id > $5)
+                and ($7::int is null
+                     or (get_byte(uuid_send(m.id), 14) * 256
+                         + get_byte(uuid_send(m.id), 15)) % $7 = $6)
               order by m.patient_id
               limit $4) as patients,
        coalesce($2, now() + make_interval(secs => $3)) as upper
+
+-- name: fleet_share
+-- Worker $1 is alive; how many workers are (itself and those seen within $2 seconds), its rank
+-- among them (by id), and now + $3 seconds (the render-ahead window's end): see
+-- scheduler/fleet_share.py. A worker gone a day is forgotten.
+with me as (
+  insert into worker_presence as w (worker, seen_at) values ($1, now())
+  on conflict (worker) do update set seen_at = excluded.seen_at
+), others as (
+  select w.worker from worker_presence w
+   where w.seen_at > now() - make_interval(secs => $2) and w.worker <> $1
+), gone as (
+  delete from worker_presence w where w.seen_at < now() - interval '1 day'
+)
+select (select count(*) from others where worker < $1)::int as rank,
+       (select count(*) from others)::int + 1 as workers,
+       now() + make_interval(secs => $3) as upper
+
+-- name: leave_fleet
+-- Worker $1 stops: the others take its share at their next pass.
+delete from worker_presence where worker = $1
 
 -- name: render_ahead_where
 -- Pending messages due after $1 and after $3 seconds from now (what is due sooner is the
@@ -178,10 +210,13 @@ select array(select distinct m.patient_id
 -- (scheduler/claim_sql.py: claim_columns over claim_joins, then this; no lease yet, the attempts
 -- as they are): the worker renders them before they are due (scheduler/render_ahead.py) and
 -- sends what it rendered only for a claim equal to what this read. By the plain time index of
--- the wide table, soonest first, read through a cursor.
+-- the wide table, soonest first, read through a cursor. Only the worker's share ($4 of $5,
+-- scheduler/fleet_share.py; null: every message): each text is rendered once per fleet.
  where m.scheduled_time > greatest($1, now() + make_interval(secs => $3))
    and m.scheduled_time <= $2
    and m.status = 'pending'
+   and ($5::int is null
+        or (get_byte(uuid_send(m.id), 14) * 256 + get_byte(uuid_send(m.id), 15)) % $5 = $4)
  order by m.scheduled_time
 
 -- name: record

@@ -35,7 +35,7 @@ DUE_IN_SECONDS = 10.0  # rendered ahead by the first pass, then claimed ahead
 class Worker:
     """A dispatcher with claim-ahead on, and what it sent."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, name: str = "claim-ahead-test") -> None:
         assert db.pool is not None
         self.sender = RecordingSender(Channel.TELEGRAM)
         self.dispatcher = Dispatcher(
@@ -44,7 +44,7 @@ class Worker:
             TemplateRenderer(),
             lambda: datetime.now(UTC),
             DispatcherConfig(
-                worker_id="claim-ahead-test",
+                worker_id=name,
                 batch_size=BATCH,
                 platform_rates={},
                 recipient_rates={},
@@ -71,11 +71,11 @@ async def worker(db: Database) -> AsyncIterator[Worker]:
         await running.stop()
 
 
-async def _peak(conn: asyncpg.Connection, due: datetime) -> list[asyncpg.Record]:
-    """``PEAK`` patients with a dose due at ``due`` and its reminder: (patient, dose, message)."""
+async def _peak(conn: asyncpg.Connection, due: datetime, size: int = PEAK) -> list[asyncpg.Record]:
+    """``size`` patients with a dose due at ``due`` and its reminder: (patient, dose, message)."""
     org = await factories.create_organization(conn)
     peak = []
-    for n in range(PEAK):
+    for n in range(size):
         person = await factories.create_patient(
             conn, org["id"], contacts={"telegram": f"8861{n:02d}"}, display_name=f"P{n}"
         )

@@ -487,7 +487,11 @@ async def test_the_read_ahead_reads_its_window_by_the_time_index(
         statement = await admin_conn.prepare(
             "explain (format json) " + query("dispatch", "prefetch_patients")
         )
-        for arguments in ((None, None, 60.0, 25_000, None), (None, None, 60.0, 25_000, uuid4())):
+        for arguments in (
+            (None, None, 60.0, 25_000, None, None, None),
+            (None, None, 60.0, 25_000, uuid4(), None, None),
+            (None, None, 60.0, 25_000, uuid4(), 1, 2),  # a worker's share of a fleet of two
+        ):
             answer = await statement.fetchval(*arguments)
             (plan,) = json.loads(answer) if isinstance(answer, str) else answer
             scans = list(_plan_nodes(plan["Plan"]))
