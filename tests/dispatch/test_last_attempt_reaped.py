@@ -1,0 +1,213 @@
+"""A worker that dies holding a reminder does not spend the reminder's last attempt.
+
+A claim counts an attempt; before this, the reaper failed a row whose lease ran out once it had
+used them all ("lease expired on the last attempt"). A reminder whose earlier tries had failed
+(a provider's timeouts) and whose last claim was lost by a killed worker was never sent at all,
+decided by lost claims alone: the patient missed the dose's only reminder. Now a lost lease
+gives the attempt back and is counted apart (``scheduled_messages.leases_lost``): the row goes
+again, and only a row that loses its lease as many times as it has attempts, three at least (a
+message whose send stops workers), fails. Nothing in the database says whether a lost claim's
+send had begun, so a reaped row is always sent again: at least once, as for any other row.
+
+Real ``medremind worker`` processes, the real Telegram adapter and the loopback Bot API
+(``tests.fakes.fake_telegram``), real PostgreSQL. The database's statements at fixed times are in
+test_reaped_late_record.py; the reap job's timing in test_reap_job.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import pytest
+
+from tests import factories
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.process_env import service_env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Workers:
+    """``medremind worker`` processes on the fake Bot API, one stderr file each; all stopped or
+    killed at the end."""
+
+    def __init__(self, database_url: str, tmp: Path, fake: FakeTelegram, **env: str) -> None:
+        self.database_url = database_url
+        self.tmp = tmp
+        self.fake = fake
+        self.env = env
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        err = (self.tmp / f"w{len(self.procs)}.stderr").open("wb")
+        env = service_env(
+            DATABASE_URL=self.database_url,
+            MEDREMIND_DATA_DIR=str(self.tmp / "data"),
+            MEDREMIND_DB_POOL_MIN="1",
+            MEDREMIND_DB_POOL_MAX="4",
+            MEDREMIND_LOG_LEVEL="WARNING",
+            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
+            TELEGRAM_API_BASE_URL=self.fake.base_url,
+            PYTHONPATH=str(ROOT),
+            **self.env,
+        )
+        cmd = [sys.executable, "-m", "medremind.cli", "worker"]
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=err, stderr=err)
+        self.procs.append(proc)
+        return proc
+
+    def stderr(self) -> str:
+        return "".join(
+            (self.tmp / f"w{i}.stderr").read_text(errors="replace")[-1500:]
+            for i in range(len(self.procs))
+        )
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(DEFAULT_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def workers_on(
+    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram
+) -> Iterator[Any]:
+    """``workers_on(**env)``: a :class:`Workers` with these settings (stopped at the end)."""
+    made: list[Workers] = []
+
+    def factory(**env: str) -> Workers:
+        made.append(Workers(database_url, tmp_path, fake_telegram, **env))
+        return made[-1]
+
+    try:
+        yield factory
+    finally:
+        for workers in made:
+            workers.stop()
+
+
+async def _reminder(
+    conn: asyncpg.Connection,
+    patient: asyncpg.Record,
+    medicine: str,
+    due: datetime,
+    *,
+    attempts: int,
+    max_attempts: int,
+) -> UUID:
+    """A dose of ``medicine`` due at ``due`` and its reminder, ``attempts`` of ``max_attempts``
+    spent (earlier tries failed: "timed out; retrying", as the dispatcher records them). No
+    reminder time of its schedule comes up while a test runs (it starts in 2030): the planner
+    of the workers adds nothing."""
+    _medication, schedule = await factories.create_medication(
+        conn, patient["id"], name=medicine, schedule={"start_date": date(2030, 1, 1)}
+    )
+    row = await factories.create_dose_reminder(
+        conn,
+        schedule,
+        due,
+        attempts=attempts,
+        max_attempts=max_attempts,
+        last_error="telegram: timed out; retrying",
+    )
+    message_id: UUID = row["id"]
+    return message_id
+
+
+def _texts(fake: FakeTelegram, word: str, *, ok_only: bool = False) -> list[str]:
+    """The texts of sendMessage calls that name ``word`` (each a request that reached the Bot
+    API; ``ok_only``: those it answered with success)."""
+    return [
+        c.text or ""
+        for c in fake.calls_to("sendMessage", ok_only=ok_only)
+        if word in (c.text or "")
+    ]
+
+
+async def _row(conn: asyncpg.Connection, message_id: UUID) -> asyncpg.Record:
+    row = await conn.fetchrow("select * from scheduled_messages where id = $1", message_id)
+    assert row is not None
+    return row
+
+
+async def _until_final(
+    conn: asyncpg.Connection, ids: list[UUID], workers: Workers, timeout: float = 120
+) -> dict[UUID, str]:
+    """Every row of ``ids`` sent or failed (a hang guard, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = dict(
+            await conn.fetch(
+                "select id, status from scheduled_messages where id = any($1::uuid[])", ids
+            )
+        )
+        if all(s in ("sent", "failed", "expired", "cancelled") for s in statuses.values()):
+            return statuses
+        assert time.monotonic() < deadline, (statuses, workers.stderr())
+        await asyncio.sleep(0.2)
+
+
+async def test_a_reminder_whose_last_claim_died_unsent_is_sent_afterwards(
+    admin_conn: asyncpg.Connection, workers_on: Any, fake_telegram: FakeTelegram
+) -> None:
+    # Two medicines at the same time for one patient on Telegram, each reminder on its last try.
+    # The chat's rate (one message every 2 s) holds the second while the first is being sent:
+    # the worker is killed then, the first send at the Bot API (no answer yet), the second
+    # claimed and waiting for its slot, never sent.
+    chat = "5550101"
+    patient = await factories.create_patient(admin_conn, contacts={"telegram": chat})
+    due = datetime.now(UTC).replace(microsecond=0)
+    first = await _reminder(admin_conn, patient, "Metformin", due, attempts=2, max_attempts=3)
+    second = await _reminder(admin_conn, patient, "Lisinopril", due, attempts=2, max_attempts=3)
+    await admin_conn.execute(
+        "update scheduled_messages set scheduled_time = scheduled_time - interval '1 second'"
+        " where id = $1",
+        first,
+    )  # claimed and sent first
+    workers = workers_on(MEDREMIND_LEASE_SECONDS="6", MEDREMIND_TELEGRAM_CHAT_RATE="0.5")
+    fake_telegram.hold_next(method="sendMessage", chat_id=chat)
+    dying = workers.start()
+    await fake_telegram.wait_for_held(timeout=90)
+    dying.kill()
+    assert dying.wait() == -9
+    fake_telegram.release_held()  # its connection is gone; the fake's handler ends
+    # What the killed worker held: both rows, its lease still on them; the second never reached
+    # the Bot API.
+    held = [await _row(admin_conn, first), await _row(admin_conn, second)]
+    assert [r["status"] for r in held] == ["processing", "processing"], held
+    assert [r["attempts"] for r in held] == [3, 3]
+    assert _texts(fake_telegram, "Lisinopril") == []
+
+    workers.start()  # its reaper returns them once the dead worker's lease is over
+    statuses = await _until_final(admin_conn, [first, second], workers)
+    rows = {m: await _row(admin_conn, m) for m in (first, second)}
+    assert statuses == {first: "sent", second: "sent"}, (rows, workers.stderr())
+    # The claim that died spent no attempt; its lost lease is counted apart.
+    assert [(r["attempts"], r.get("leases_lost")) for r in rows.values()] == [(2, 1), (2, 1)]
+    # The second never went before: once now. The first had reached the Bot API when its worker
+    # died (unanswered): nothing tells whether it went, so it goes again, at least once.
+    assert len(_texts(fake_telegram, "Lisinopril", ok_only=True)) == 1
+    assert len(_texts(fake_telegram, "Lisinopril")) == 1
+    assert len(_texts(fake_telegram, "Metformin", ok_only=True)) == 1
+    assert len(_texts(fake_telegram, "Metformin")) == 2
