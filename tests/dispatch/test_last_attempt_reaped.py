@@ -29,6 +29,7 @@ from uuid import UUID
 import asyncpg
 import pytest
 
+from scheduler.reaper import MIN_LEASES_LOST
 from tests import factories
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.process_env import service_env
@@ -136,8 +137,8 @@ async def _reminder(
 
 
 def _texts(fake: FakeTelegram, word: str, *, ok_only: bool = False) -> list[str]:
-    """The texts of sendMessage calls that name ``word`` (each a request that reached the Bot
-    API; ``ok_only``: those it answered with success)."""
+    """The texts of sendMessage calls that name ``word`` the Bot API answered (``ok_only``: with
+    success). A held request whose sender died is not among them (its answer was cut off)."""
     return [
         c.text or ""
         for c in fake.calls_to("sendMessage", ok_only=ok_only)
@@ -176,7 +177,9 @@ async def test_a_reminder_whose_last_claim_died_unsent_is_sent_afterwards(
     # the worker is killed then, the first send at the Bot API (no answer yet), the second
     # claimed and waiting for its slot, never sent.
     chat = "5550101"
-    patient = await factories.create_patient(admin_conn, contacts={"telegram": chat})
+    patient = await factories.create_patient(
+        admin_conn, contacts={"telegram": chat}, name_medicine_in_reminders=True
+    )  # the medicine's name tells the two reminders apart at the Bot API
     due = datetime.now(UTC).replace(microsecond=0)
     first = await _reminder(admin_conn, patient, "Metformin", due, attempts=2, max_attempts=3)
     second = await _reminder(admin_conn, patient, "Lisinopril", due, attempts=2, max_attempts=3)
@@ -192,6 +195,8 @@ async def test_a_reminder_whose_last_claim_died_unsent_is_sent_afterwards(
     dying.kill()
     assert dying.wait() == -9
     fake_telegram.release_held()  # its connection is gone; the fake's handler ends
+    (reached,) = fake_telegram.held  # the first's request (a held request's call stays here)
+    assert "Metformin" in (reached.text or "")
     # What the killed worker held: both rows, its lease still on them; the second never reached
     # the Bot API.
     held = [await _row(admin_conn, first), await _row(admin_conn, second)]
@@ -203,11 +208,77 @@ async def test_a_reminder_whose_last_claim_died_unsent_is_sent_afterwards(
     statuses = await _until_final(admin_conn, [first, second], workers)
     rows = {m: await _row(admin_conn, m) for m in (first, second)}
     assert statuses == {first: "sent", second: "sent"}, (rows, workers.stderr())
-    # The claim that died spent no attempt; its lost lease is counted apart.
-    assert [(r["attempts"], r.get("leases_lost")) for r in rows.values()] == [(2, 1), (2, 1)]
+    # The claim that died spent no attempt (the third is the send that went); its lost lease
+    # is counted apart.
+    assert [(r["attempts"], r["leases_lost"]) for r in rows.values()] == [(3, 1), (3, 1)]
     # The second never went before: once now. The first had reached the Bot API when its worker
     # died (unanswered): nothing tells whether it went, so it goes again, at least once.
-    assert len(_texts(fake_telegram, "Lisinopril", ok_only=True)) == 1
     assert len(_texts(fake_telegram, "Lisinopril")) == 1
+    assert len(_texts(fake_telegram, "Lisinopril", ok_only=True)) == 1
     assert len(_texts(fake_telegram, "Metformin", ok_only=True)) == 1
-    assert len(_texts(fake_telegram, "Metformin")) == 2
+
+
+async def test_a_message_whose_send_stops_every_worker_fails_after_three_lost_leases(
+    admin_conn: asyncpg.Connection, workers_on: Any, fake_telegram: FakeTelegram
+) -> None:
+    # A reminder whose send stops the worker that tries it (here: killed as its request reaches
+    # the Bot API), on its last try, and a caregiver's missed-dose alert due with it.
+    chat, caregiver_chat = "5550202", "5550303"
+    patient = await factories.create_patient(
+        admin_conn, contacts={"telegram": chat}, name_medicine_in_reminders=True
+    )
+    due = datetime.now(UTC).replace(microsecond=0)
+    poison = await _reminder(admin_conn, patient, "Warfarin", due, attempts=2, max_attempts=3)
+    caregiver_id = await admin_conn.fetchval(
+        "insert into caregivers (patient_id, name, channel, address)"
+        " values ($1, 'Sam', 'telegram', $2) returning id",
+        patient["id"],
+        caregiver_chat,
+    )
+    alert = await factories.create_message(
+        admin_conn,
+        patient["id"],
+        scheduled_time=due,
+        kind="missed_dose_caregiver",
+        caregiver_id=caregiver_id,
+        platform="telegram",
+        allow_fallback=False,
+        payload={"due_at": due.isoformat()},
+        message_content=None,
+    )
+    workers = workers_on(MEDREMIND_LEASE_SECONDS="4")
+    reached: list[str] = []  # the reminder's requests that reached the Bot API
+    kills = 0
+    deadline = time.monotonic() + 180
+    while (await _row(admin_conn, poison))["status"] != "failed":
+        assert kills <= MIN_LEASES_LOST, "the row loops"
+        fake_telegram.held.clear()
+        fake_telegram.hold_next(method="sendMessage", chat_id=chat)
+        proc = workers.start()
+        while not fake_telegram.held and (await _row(admin_conn, poison))["status"] != "failed":
+            assert time.monotonic() < deadline, workers.stderr()
+            await asyncio.sleep(0.05)
+        if fake_telegram.held:
+            proc.kill()
+            assert proc.wait() == -9
+            fake_telegram.release_held()
+            reached += [c.text or "" for c in fake_telegram.held]
+            kills += 1
+
+    row = await _row(admin_conn, poison)
+    assert kills == MIN_LEASES_LOST
+    assert row["leases_lost"] == MIN_LEASES_LOST and row["attempts"] == 2
+    assert row["last_error"] == (
+        "lease expired 3 times (worker stopped mid-send); given up: every worker that held it"
+        " stopped"
+    )
+    assert row["lease_token"] is None and row["locked_by"] is None
+    # The worker that failed it (and is still running) sends the rest, the alert among them;
+    # the reminder is not tried again.
+    assert await _until_final(admin_conn, [alert["id"]], workers) == {alert["id"]: "sent"}
+    assert len(reached) == MIN_LEASES_LOST and all("Warfarin" in t for t in reached)
+    assert _texts(fake_telegram, "Warfarin", ok_only=True) == []
+    to_caregiver = [
+        c for c in fake_telegram.calls_to("sendMessage") if str(c.chat_id) == caregiver_chat
+    ]
+    assert to_caregiver  # at least once (a killed worker may have sent it unrecorded)
