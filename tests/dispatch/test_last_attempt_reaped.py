@@ -17,8 +17,6 @@ test_reaped_late_record.py; the reap job's timing in test_reap_job.py.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
@@ -31,57 +29,8 @@ import pytest
 
 from scheduler.reaper import MIN_LEASES_LOST
 from tests import factories
+from tests.dispatch.test_fleet_kills import KilledFleet
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
-from tests.process_env import service_env
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class Workers:
-    """``medremind worker`` processes on the fake Bot API, one stderr file each; all stopped or
-    killed at the end."""
-
-    def __init__(self, database_url: str, tmp: Path, fake: FakeTelegram, **env: str) -> None:
-        self.database_url = database_url
-        self.tmp = tmp
-        self.fake = fake
-        self.env = env
-        self.procs: list[subprocess.Popen[bytes]] = []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        err = (self.tmp / f"w{len(self.procs)}.stderr").open("wb")
-        env = service_env(
-            DATABASE_URL=self.database_url,
-            MEDREMIND_DATA_DIR=str(self.tmp / "data"),
-            MEDREMIND_DB_POOL_MIN="1",
-            MEDREMIND_DB_POOL_MAX="4",
-            MEDREMIND_LOG_LEVEL="WARNING",
-            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-            TELEGRAM_API_BASE_URL=self.fake.base_url,
-            PYTHONPATH=str(ROOT),
-            **self.env,
-        )
-        cmd = [sys.executable, "-m", "medremind.cli", "worker"]
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=err, stderr=err)
-        self.procs.append(proc)
-        return proc
-
-    def stderr(self) -> str:
-        return "".join(
-            (self.tmp / f"w{i}.stderr").read_text(errors="replace")[-1500:]
-            for i in range(len(self.procs))
-        )
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 @pytest.fixture
@@ -91,14 +40,15 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-def workers_on(
-    database_url: str, tmp_path: Path, fake_telegram: FakeTelegram
-) -> Iterator[Any]:
-    """``workers_on(**env)``: a :class:`Workers` with these settings (stopped at the end)."""
-    made: list[Workers] = []
+def workers_on(database_url: str, tmp_path: Path, fake_telegram: FakeTelegram) -> Iterator[Any]:
+    """``workers_on(lease, **env)``: ``medremind worker`` processes on the fake Bot API with a
+    lease of ``lease`` seconds and these settings (stopped at the end)."""
+    made: list[KilledFleet] = []
 
-    def factory(**env: str) -> Workers:
-        made.append(Workers(database_url, tmp_path, fake_telegram, **env))
+    def factory(lease: float, **env: str) -> KilledFleet:
+        env |= {"TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN}
+        env |= {"TELEGRAM_API_BASE_URL": fake_telegram.base_url}
+        made.append(KilledFleet(database_url, tmp_path, env, lease_seconds=lease))
         return made[-1]
 
     try:
@@ -153,7 +103,7 @@ async def _row(conn: asyncpg.Connection, message_id: UUID) -> asyncpg.Record:
 
 
 async def _until_final(
-    conn: asyncpg.Connection, ids: list[UUID], workers: Workers, timeout: float = 120
+    conn: asyncpg.Connection, ids: list[UUID], workers: KilledFleet, timeout: float = 120
 ) -> dict[UUID, str]:
     """Every row of ``ids`` sent or failed (a hang guard, not a timing assertion)."""
     deadline = time.monotonic() + timeout
@@ -188,9 +138,9 @@ async def test_a_reminder_whose_last_claim_died_unsent_is_sent_afterwards(
         " where id = $1",
         first,
     )  # claimed and sent first
-    workers = workers_on(MEDREMIND_LEASE_SECONDS="6", MEDREMIND_TELEGRAM_CHAT_RATE="0.5")
+    workers = workers_on(6, MEDREMIND_TELEGRAM_CHAT_RATE="0.5")
     fake_telegram.hold_next(method="sendMessage", chat_id=chat)
-    dying = workers.start()
+    dying = workers.start_one()
     await fake_telegram.wait_for_held(timeout=90)
     dying.kill()
     assert dying.wait() == -9
@@ -204,7 +154,7 @@ async def test_a_reminder_whose_last_claim_died_unsent_is_sent_afterwards(
     assert [r["attempts"] for r in held] == [3, 3]
     assert _texts(fake_telegram, "Lisinopril") == []
 
-    workers.start()  # its reaper returns them once the dead worker's lease is over
+    workers.start_one()  # its reaper returns them once the dead worker's lease is over
     statuses = await _until_final(admin_conn, [first, second], workers)
     rows = {m: await _row(admin_conn, m) for m in (first, second)}
     assert statuses == {first: "sent", second: "sent"}, (rows, workers.stderr())
@@ -246,7 +196,7 @@ async def test_a_message_whose_send_stops_every_worker_fails_after_three_lost_le
         payload={"due_at": due.isoformat()},
         message_content=None,
     )
-    workers = workers_on(MEDREMIND_LEASE_SECONDS="4")
+    workers = workers_on(4)
     reached: list[str] = []  # the reminder's requests that reached the Bot API
     kills = 0
     deadline = time.monotonic() + 180
@@ -254,7 +204,7 @@ async def test_a_message_whose_send_stops_every_worker_fails_after_three_lost_le
         assert kills <= MIN_LEASES_LOST, "the row loops"
         fake_telegram.held.clear()
         fake_telegram.hold_next(method="sendMessage", chat_id=chat)
-        proc = workers.start()
+        proc = workers.start_one()
         while not fake_telegram.held and (await _row(admin_conn, poison))["status"] != "failed":
             assert time.monotonic() < deadline, workers.stderr()
             await asyncio.sleep(0.05)
