@@ -58,6 +58,8 @@ async def test_a_late_sent_record_counts_for_a_reaped_row_nobody_took(
         None,
         late.lease_token,
     )
+    # The lost lease spent no attempt; it is counted apart (scheduler/reaper.py).
+    assert (row["attempts"], row["leases_lost"]) == (0, 1)
     assert await record(conn, [_sent(late)], []) == {late.id}
     row = await _row(conn, late.id)
     assert (row["status"], row["lease_token"], row["last_error"]) == ("sent", None, None)
@@ -164,6 +166,9 @@ async def test_the_keeper_renews_leases_that_end_soon_and_takes_back_reaped_rows
         reaped.lease_token,
     )
     assert row["locked_until"] == clock[0] + timedelta(seconds=LEASE)
+    # Its lease was not lost after all: the reaper's accounting is undone (its claim's attempt
+    # counts again, the loss does not; migration 20260101018010).
+    assert (row["attempts"], row["leases_lost"]) == (1, 0)
     assert (await _row(conn, edited.id))["status"] == "pending"
     assert await _queue(conn) == await _unfinished(conn)
 
