@@ -123,9 +123,9 @@ async def test_a_reminder_whose_last_claim_died_unsent_is_sent_afterwards(
     admin_conn: asyncpg.Connection, workers_on: Any, fake_telegram: FakeTelegram
 ) -> None:
     # Two medicines at the same time for one patient on Telegram, each reminder on its last try.
-    # The chat's rate (one message every 2 s) holds the second while the first is being sent:
-    # the worker is killed then, the first send at the Bot API (no answer yet), the second
-    # claimed and waiting for its slot, never sent.
+    # The chat's rate (a message every 3 s) holds the second while the first is being sent: the
+    # worker is killed then, the first send at the Bot API (no answer yet; its timeout, a third
+    # of the 9 s lease, not reached), the second claimed and waiting for its slot, never sent.
     chat = "5550101"
     patient = await factories.create_patient(
         admin_conn, contacts={"telegram": chat}, name_medicine_in_reminders=True
@@ -138,7 +138,7 @@ async def test_a_reminder_whose_last_claim_died_unsent_is_sent_afterwards(
         " where id = $1",
         first,
     )  # claimed and sent first
-    workers = workers_on(6, MEDREMIND_TELEGRAM_CHAT_RATE="0.5")
+    workers = workers_on(9, MEDREMIND_TELEGRAM_CHAT_RATE="0.34")
     fake_telegram.hold_next(method="sendMessage", chat_id=chat)
     dying = workers.start_one()
     await fake_telegram.wait_for_held(timeout=90)
