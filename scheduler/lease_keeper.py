@@ -13,7 +13,9 @@ every such lease that would end within two thirds of a lease to a whole lease fr
 by the lease token and ``processing``, the record's own guard: a row another worker took is not
 touched. A row the reaper returned to pending while this worker could not reach the database,
 that nobody claimed or changed since (it keeps its lease token until then, migration
-20260101017700), is taken back: it was sent, or is being sent, and must not go again.
+20260101017700), is taken back: it was sent, or is being sent, and must not go again; the
+reaper's accounting of that lease (its attempt given back, counted as lost) is undone then
+(migration 20260101018010).
 
 A renewal that fails (the database away) is tried again within a quarter second; the first that
 succeeds after a failure tells the dispatcher (``on_back``), whose flusher then records at once

@@ -1,7 +1,12 @@
 """The lease reaper: rows whose worker died or stalled mid-send go back to ``pending``.
 
 A returned row may have been sent already (the worker died after the send, before recording it):
-that is the bounded duplicate of at-least-once delivery.
+that is the bounded duplicate of at-least-once delivery. It may as well never have been sent (the
+worker died before the send began): nothing in the database tells the two apart. So a lost lease
+spends no attempt (a reminder on its last try that a killed worker held still goes); lost leases
+are counted apart (``leases_lost``), and a row fails only after :data:`MIN_LEASES_LOST` of them,
+or its ``max_attempts`` if more: a message whose send stops every worker that tries it does not
+loop forever (``core/sql/reaper.sql``, migration 20260101018000).
 """
 
 from __future__ import annotations
@@ -22,18 +27,26 @@ from scheduler.lease_keeper import RETRY_SECONDS
 logger = logging.getLogger(__name__)
 
 _LEDGER_IDLE = timedelta(minutes=10)
+# Lost leases a row survives at least (its max_attempts if more): a worker killed by a deploy or
+# a crash while it held the row, twice, still leaves the row a claim; a third hints at a message
+# whose send stops the worker, and each one costs a worker and a lease's wait.
+MIN_LEASES_LOST = 3
 _LEASE_MARGIN_MAX_SECONDS = 5.0  # as scheduler/delivery.py's: min(5, lease / 10)
 
 
 async def reap_expired_leases(conn: asyncpg.Connection | asyncpg.Pool, now: datetime) -> int:
-    """Return rows with ``locked_until < now`` to pending (or failed when out of attempts).
+    """Return rows with ``locked_until < now`` to pending, their attempt given back (failed when
+    they lost their lease too often: see the module); how many.
 
     ``now`` is the time leases must have ended by: the worker's job (:class:`ReapJob`) passes
     one well before the fleet's now, so that live workers' keepers get to renew first."""
-    rows = await conn.fetch(query("dispatch", "reap"), now)
+    rows = await conn.fetch(query("reaper", "reap"), now, MIN_LEASES_LOST)
     if rows:
         metrics.REAPED.inc(len(rows))
         logger.warning("returned expired leases", extra={"count": len(rows)})
+        given_up = sum(1 for r in rows if r["status"] == "failed")
+        if given_up:
+            logger.error("failed messages whose every worker stopped", extra={"count": given_up})
     return len(rows)
 
 

@@ -35,9 +35,16 @@ LEASE_SECONDS = 5  # a killed worker's claims come back this soon
 class KilledFleet(Fleet):
     """Workers started one by one (each its own log), any of them killed with SIGKILL."""
 
-    def __init__(self, database_url: str, tmp: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        tmp: Path,
+        env: dict[str, str],
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
         super().__init__(database_url, tmp)
         self.env = env
+        self.lease_seconds = lease_seconds
 
     def start_one(self) -> subprocess.Popen[bytes]:
         log = (self.tmp / f"w{len(self.procs)}.stderr").open("wb")
@@ -47,7 +54,7 @@ class KilledFleet(Fleet):
             MEDREMIND_DB_POOL_MIN="1",
             MEDREMIND_DB_POOL_MAX="4",
             MEDREMIND_LOG_LEVEL="WARNING",
-            MEDREMIND_LEASE_SECONDS=str(LEASE_SECONDS),
+            MEDREMIND_LEASE_SECONDS=str(self.lease_seconds),
             PYTHONPATH=str(ROOT),
             **self.env,
         )

@@ -58,6 +58,8 @@ async def test_a_late_sent_record_counts_for_a_reaped_row_nobody_took(
         None,
         late.lease_token,
     )
+    # The lost lease spent no attempt; it is counted apart (scheduler/reaper.py).
+    assert (row["attempts"], row["leases_lost"]) == (0, 1)
     assert await record(conn, [_sent(late)], []) == {late.id}
     row = await _row(conn, late.id)
     assert (row["status"], row["lease_token"], row["last_error"]) == ("sent", None, None)
@@ -97,7 +99,7 @@ async def test_a_late_record_is_refused_once_the_row_is_claimed_edited_or_cancel
     assert await record(conn, [_sent(c) for c in again], []) == {c.id for c in again}
 
 
-async def test_only_a_send_is_taken_late_and_not_on_the_last_attempt(
+async def test_only_a_send_is_taken_late_and_not_once_the_row_gave_up(
     admin_conn: asyncpg.Connection,
 ) -> None:
     conn = admin_conn
@@ -106,14 +108,28 @@ async def test_only_a_send_is_taken_late_and_not_on_the_last_attempt(
     retry = Outcome(failed.id, failed.lease_token, "failed", last_error="provider said no")
     assert await record(conn, [retry], []) == set()
     assert (await _row(conn, failed.id))["status"] == "pending"
-    # A row reaped on its last attempt fails, and drops its token: a late send is not recorded.
+    await conn.execute(
+        "update scheduled_messages set status = 'cancelled' where id = $1", failed.id
+    )
+    # A row on its last attempt goes back too: a lost lease gives its attempt back
+    # (scheduler/reaper.py). Only its third lost lease (MIN_LEASES_LOST, more than its
+    # max_attempts) fails it and drops its token: a late send is then not recorded.
     await conn.execute("update scheduled_messages set max_attempts = 1 where id = $1", last.id)
-    redo = await claim(conn, now=LATER, limit=5, worker="a", lease_seconds=LEASE)
-    assert {c.id for c in redo} == {failed.id, last.id}
-    assert await reap_expired_leases(conn, LATER + timedelta(seconds=LEASE + 1)) == 2
     row = await _row(conn, last.id)
+    assert (row["status"], row["attempts"], row["leases_lost"]) == ("pending", 0, 1)
+    at = LATER
+    for lost in (2, 3):
+        (redo,) = await claim(conn, now=at, limit=5, worker="a", lease_seconds=LEASE)
+        at += timedelta(seconds=LEASE + 1)
+        assert await reap_expired_leases(conn, at) == 1
+        row = await _row(conn, last.id)
+        assert row["leases_lost"] == lost and row["attempts"] == 0
     assert (row["status"], row["lease_token"]) == ("failed", None)
-    assert await record(conn, [_sent(c) for c in redo if c.id == last.id], []) == set()
+    assert row["last_error"] == (
+        "lease expired 3 times (worker stopped mid-send); given up: every worker that held it"
+        " stopped"
+    )
+    assert await record(conn, [_sent(redo)], []) == set()
 
 
 async def test_the_keeper_renews_leases_that_end_soon_and_takes_back_reaped_rows(
@@ -150,6 +166,9 @@ async def test_the_keeper_renews_leases_that_end_soon_and_takes_back_reaped_rows
         reaped.lease_token,
     )
     assert row["locked_until"] == clock[0] + timedelta(seconds=LEASE)
+    # Its lease was not lost after all: the reaper's accounting is undone (its claim's attempt
+    # counts again, the loss does not; migration 20260101018010).
+    assert (row["attempts"], row["leases_lost"]) == (1, 0)
     assert (await _row(conn, edited.id))["status"] == "pending"
     assert await _queue(conn) == await _unfinished(conn)
 
