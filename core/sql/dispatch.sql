@@ -403,31 +403,6 @@ update contact_points cp
  where cp.id = u.id
    and not exists (select 1 from contact_points o where o.channel = cp.channel and o.address = u.address)
 
--- name: reap
--- Return rows whose lease expired (the worker died or stalled, or the web process before it
--- recorded a bot reply it leased: locked_by 'reply:...') to pending for the dispatcher; a row that
--- has used all its attempts this way fails instead of looping forever.
--- A row returned to pending keeps its lease token (locked_until null): a late record of its
--- send, from a worker that lost the database for longer than the lease's margin, is still
--- accepted until the row is claimed again (a claim draws a new token) or changed (migration
--- 20260101017700 clears the token of a pending row at any other update), and the row is not
--- sent twice.
-update scheduled_messages
-   set status = case when attempts >= max_attempts then 'failed' else 'pending' end,
-       last_error = 'lease expired'
-                    || case when attempts >= max_attempts then ' on the last attempt' else '' end
-                    || case when locked_by like 'reply:%'
-                            then ' (web process stopped before recording the reply)'
-                            else ' (worker stopped mid-send)' end
-                    || case when attempts >= max_attempts then '' else '; retrying' end,
-       locked_by = null,
-       locked_until = null,
-       lease_token = case when attempts >= max_attempts then null else lease_token end
- -- The queue's lease index finds them (migration 20260101011000).
- where id = any(array(select message_id from message_queue where locked_until < $1))
-   and status = 'processing' and locked_until < $1
-returning id
-
 -- name: renew
 -- Renew the leases a live worker holds on rows it is sending or has sent and not yet recorded
 -- (scheduler/lease_keeper.py): rows $1 with tokens $2 (aligned) whose lease ends before $4 now
