@@ -356,8 +356,10 @@ describe("canonicalAddress", () => {
       assert.equal(canonicalAddress("telegram", id), null, id);
     }
   });
-  test("e-mail addresses as typed, trimmed", () => {
+  test("e-mail addresses trimmed, in lower case", () => {
     assert.equal(canonicalAddress("email", " ana@example.org "), "ana@example.org");
+    // One mailbox whatever its case, as the database stores it (migration 20260101018040).
+    assert.equal(canonicalAddress("email", "Ana.Lopez@Example.ORG"), "ana.lopez@example.org");
     assert.equal(canonicalAddress("email", "ana@example"), null);
     assert.equal(canonicalAddress("email", `${"a".repeat(250)}@example.org`), null);
     assert.equal(canonicalAddress("console", "x"), null);
