@@ -532,7 +532,7 @@ class TemplateRenderer:
                 and all(answers_dose_or_appointment(o.data) for o in options)
             ):
                 text, html_part = _answer_in_app(text, html_part, options, locale, self.app_url)
-            html_out = _email_page(html_part, locale)
+            html_out = email_page(html_part, locale)
             subject = (subject or _one_line(text))[:EMAIL_SUBJECT_MAX_CHARS]
         if channel in _LIMITED_CHANNELS:
             problem = channel_limit_problem(
@@ -752,7 +752,9 @@ def _answer_in_app(
     return f"{text}\n\n{line.format(answers=answers, url=url)}", f"{html_part}\n\n{html_line}"
 
 
-def _email_page(body_html: str, locale: str) -> str:
+def email_page(body_html: str, locale: str) -> str:
+    """An e-mail's HTML part: ``body_html`` (escaped already) as a page whose paragraphs (blank
+    lines) and line breaks show; mail apps show this part, where a bare line break is a space."""
     paragraphs = "".join(
         f"<p>{para.replace(chr(10), '<br>')}</p>\n" for para in body_html.split("\n\n") if para
     )

@@ -52,9 +52,6 @@ DoseAnswer = Literal["taken", "skipped", "snoozed"]
 DEFAULT_SNOOZE_MINUTES = 15
 # A snooze longer than half a day is a different dose, not a snooze.
 MAX_SNOOZE_MINUTES = 720
-# A snoozed reminder not sent within this long after its time is stale: expire it, as the
-# original reminder would have been.
-SNOOZE_REMINDER_TTL = timedelta(hours=2)
 
 _FINAL = frozenset({DoseStatus.TAKEN, DoseStatus.SKIPPED})
 
@@ -225,7 +222,6 @@ async def _snooze(
         until,
         first["platform"] if first is not None else "auto",
         payload,
-        until + SNOOZE_REMINDER_TTL,
         snooze_key(dose_id, until),
         dose_id,
     )

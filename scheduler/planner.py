@@ -58,7 +58,6 @@ from scheduler.planning_peaks import (
 from scheduler.planning_refills import plan_refills
 from scheduler.planning_rules import (
     DEFAULT_HORIZON,
-    REMINDER_TTL,
     recurrence_for,
     reminder_key,
     resolve_timezone,
@@ -352,7 +351,6 @@ async def _insert_wanted(
         keys,
         [dose_id for dose_id, _ in made],
         [priority_of(w.row) for _, w in made],
-        REMINDER_TTL,
         send_at,
     )
     return PlannerStats(doses_created=len(doses), reminders_created=len(reminders))

@@ -51,8 +51,6 @@ DEFAULT_HORIZON = timedelta(hours=48)
 # last_error of rows withdrawn or withheld by a pause (scheduler/holds.py). A dose whose reminder
 # ends so was never reminded: missed, it alerts no caregiver (scheduler/planning_followups.py).
 PAUSE_REASON = "reminders paused by the patient"
-# A reminder not sent within two hours of its time is stale; the dispatcher expires it.
-REMINDER_TTL = timedelta(hours=2)
 # A caregiver alert is still useful the same day, not the next.
 CAREGIVER_ALERT_TTL = timedelta(hours=12)
 # Lower runs first: doses before everything else, then caregivers, appointments, refills.

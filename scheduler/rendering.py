@@ -28,7 +28,13 @@ from core.dose_shown import dose_shown
 from core.dose_times import sprung_over
 from core.logs import mark_sensitive
 from core.template_language import variables_used
-from core.templating import FALLBACK_LOCALE, MessageTooLong, TemplateNotAllowed, TemplateRenderer
+from core.templating import (
+    FALLBACK_LOCALE,
+    MessageTooLong,
+    TemplateNotAllowed,
+    TemplateRenderer,
+    email_page,
+)
 from platforms.base import Channel, Option, OutboundMessage
 from scheduler.appointment_times import (
     APPOINTMENT_KINDS,
@@ -157,6 +163,9 @@ def render_claim(
         as_html = (
             html.escape(text, quote=False) if channel in (Channel.TELEGRAM, Channel.EMAIL) else None
         )
+        if as_html is not None and channel == Channel.EMAIL:
+            # A page, as a template's e-mail is: its lines and paragraphs show in mail apps.
+            as_html = email_page(as_html, claim.locale or FALLBACK_LOCALE)
         subject = (
             (claim.organization_name or "Message from your clinic")[:120]
             if channel == Channel.EMAIL

@@ -52,18 +52,20 @@ select organization_id, payload, platform
  limit 1
 
 -- name: insert_snooze_reminder
--- The snoozed dose's medication decides the priority: a time-critical one stays first (0).
+-- The snoozed dose's medication decides the priority: a time-critical one stays first (0). It
+-- expires a reminder's default expiry after its time (public.message_default_expiry).
 insert into scheduled_messages
   (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
    idempotency_key, dose_event_id)
 select $1, $2, $3, $4, 'medication_reminder',
        ($5::jsonb - 'medicine_number') || coalesce(l.label, '{}'::jsonb),
-       case when m.time_critical then 0 else 1 end, $6, $7, $8
+       case when m.time_critical then 0 else 1 end,
+       $3::timestamptz + public.message_default_expiry('medication_reminder'), $6, $7
   from dose_events d
   join medications m on m.id = d.medication_id
   -- The number as the patient's list has it now (migration 20260101011200).
   left join lateral public.medicine_labels(array[d.patient_id]) l on l.medication_id = m.id
- where d.id = $8
+ where d.id = $7
 on conflict (idempotency_key) do nothing
 
 -- name: dose_for_message
@@ -306,16 +308,18 @@ select (select count(*) from doses) as doses, (select count(*) from messages) as
 -- The reminders of new or revived doses, keyed per schedule, local date and time and version
 -- (scheduler.planning_rules.reminder_key). A cancelled reminder with that key (pause, then
 -- resume) comes back; a live one is left alone. $7: each one's priority (time-critical doses
--- first); $9: when each is sent, its dose's time or, in a forecast peak, up to its clinic's early
--- window before it (scheduler/planning_peaks.py); it expires by its dose's time.
+-- first); $8: when each is sent, its dose's time or, in a forecast peak, up to its clinic's early
+-- window before it (scheduler/planning_peaks.py); it expires by its dose's time plus a reminder's
+-- default expiry (public.message_default_expiry, the one place that holds it).
 insert into scheduled_messages
   (organization_id, patient_id, scheduled_time, platform, kind, payload, priority, expires_at,
    idempotency_key, dose_event_id, message_content)
 select u.organization_id, u.patient_id, u.send_at, 'auto', 'medication_reminder',
        u.payload || coalesce(l.label, '{}'::jsonb),
-       u.priority, u.due_at + $8::interval, u.key, u.dose_id, null
+       u.priority, u.due_at + public.message_default_expiry('medication_reminder'), u.key,
+       u.dose_id, null
   from unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::jsonb[], $5::text[], $6::uuid[],
-              $7::smallint[], $9::timestamptz[])
+              $7::smallint[], $8::timestamptz[])
          as u(organization_id, patient_id, due_at, payload, key, dose_id, priority, send_at)
   -- The medicine's number where the patient has several (migration 20260101011200).
   left join public.medicine_labels($2::uuid[]) l

@@ -19,6 +19,11 @@ describe("parsePeriod", () => {
     assert.match(parsePeriod("2026-03-02", "2026-03-01", "2026-03-10").error, /after/);
     assert.match(parsePeriod("2024-01-01", "2026-01-01", "2026-03-10").error, /366/);
     assert.equal(parsePeriod("2026-03-02", "2026-03-01", "2026-03-10").to, "2026-03-10");
+    // The API's years: PostgreSQL has no year 0000 (the page was a 500).
+    assert.equal(parsePeriod("0000-01-01", "0000-01-02", "2026-03-10").error, "To: give a date between 2000-01-01 and 2999-12-31.");
+    assert.equal(parsePeriod("1999-12-31", "2000-01-01", "2026-03-10").error, "From: give a date between 2000-01-01 and 2999-12-31.");
+    assert.equal(parsePeriod("2999-12-30", "2999-12-31", "2026-03-10").error, null);
+    assert.deepEqual(parsePeriod(undefined, "2000-01-05", "2026-03-10"), { from: "2000-01-01", to: "2000-01-05", error: null });
   });
   test("isDay", () => {
     assert.equal(isDay("2028-02-29"), true);

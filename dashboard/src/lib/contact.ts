@@ -19,7 +19,9 @@ const TELEGRAM_MAX_ID = 2n ** 52n;
  * The address as the Python side spells it for `channel`, or null when it cannot be used there:
  * Telegram chat ids as decimal integers without leading zeros, phone numbers (SMS, WhatsApp) in
  * E.164 form and valid for their country (as Python's phonenumbers, which the senders use, judges
- * them), e-mail addresses as typed (trimmed) when they look like one.
+ * them), e-mail addresses in lower case (trimmed) when they look like one: one mailbox whatever its
+ * case, as the database stores every e-mail contact point (migration 20260101018040), so the
+ * look-up of an address another record holds finds it.
  */
 export function canonicalAddress(channel: string, address: string): string | null {
   const typed = address.trim();
@@ -30,7 +32,7 @@ export function canonicalAddress(channel: string, address: string): string | nul
     return id.toString();
   }
   if (channel === "email") {
-    return typed.length <= 254 && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(typed) ? typed : null;
+    return typed.length <= 254 && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(typed) ? typed.toLowerCase() : null;
   }
   if (channel === "sms" || channel === "whatsapp") {
     if (!typed.startsWith("+")) return null;

@@ -100,7 +100,7 @@ const MESSAGES: Record<string, string> = {
   reschedule_same_time:
     "New time: the patient already has another appointment at that time (outlined in the list). Nothing was moved: the patient would be reminded of both visits. Choose another time, or cancel one of them.",
   appointment_time:
-    "Starts at: enter the appointment's date and time, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone).",
+    "Starts at: enter the appointment's date and time, a real calendar day in the years 1970 to 9998, for example 24 December 2026 at 09:30 (in the clinic's timezone).",
   appointment_duration: "Minutes: how long the appointment lasts, a whole number from 1 to 1,440 (24 hours), for example 30.",
   patient_not_found:
     "Patient: not one of your clinic's patients (the patient may have been erased): choose a patient from the list.",
@@ -111,7 +111,7 @@ const MESSAGES: Record<string, string> = {
   send_time_skipped:
     "Date and time: that time does not exist on that day in the clinic's timezone (the clocks go forward an hour for summer time), so the message would go out an hour later than written. Choose a time after the change, for example an hour later.",
   reschedule_time:
-    "New time: enter the new date and time, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone).",
+    "New time: enter the new date and time, a real calendar day in the years 1970 to 9998, for example 24 December 2026 at 09:30 (in the clinic's timezone).",
   outcome: "Outcome: choose Attended or No-show.",
   send_time_past:
     "Date and time: that time has passed in the clinic's timezone, so the message would go out at once, not then. Check the date (for tomorrow morning, tomorrow's date), or choose Now.",
@@ -120,7 +120,7 @@ const MESSAGES: Record<string, string> = {
   reschedule_time_past:
     "New time: that time has passed in the clinic's timezone. Check the date: an appointment is moved to a time ahead.",
   send_time:
-    "Date and time: enter the date and time to send, a real calendar day, for example 24 December 2026 at 09:30 (in the clinic's timezone), or choose Now.",
+    "Date and time: enter the date and time to send, a real calendar day in the years 1970 to 9998, for example 24 December 2026 at 09:30 (in the clinic's timezone), or choose Now.",
   // Compose from a template: each names the Template field, which the form marks invalid.
   template_required: "Template: choose one of your clinic's templates, or write free text.",
   template_not_found: "Template: that template is not one of your clinic's templates (it may have been deleted or renamed).",

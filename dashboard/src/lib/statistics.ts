@@ -47,6 +47,10 @@ export type Statistics = Record<TableName, Row[]>;
 
 export const MAX_DAYS = 366;
 export const DEFAULT_DAYS = 30;
+// The years the API takes (medremind/web/api_v1/statistics.py): PostgreSQL has no year 0000, and
+// such a day made the page and the CSV export a 500.
+export const EARLIEST_DAY = "2000-01-01";
+export const LATEST_DAY = "2999-12-31";
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export function isTableName(value: unknown): value is TableName {
@@ -83,6 +87,13 @@ export interface Period {
   error: string | null;
 }
 
+const YEARS = `give a date between ${EARLIEST_DAY} and ${LATEST_DAY}.`;
+
+/** Whether a real day (isDay) is within the years the statistics take. */
+function inYears(day: string): boolean {
+  return day >= EARLIEST_DAY && day <= LATEST_DAY;
+}
+
 /**
  * The days asked for (both included): the last 30 days up to `today` by default; a wrong or too
  * long period falls back to the default with a message saying why.
@@ -91,8 +102,12 @@ export function parsePeriod(from: unknown, to: unknown, today: string): Period {
   const fallback = { from: addDays(today, 1 - DEFAULT_DAYS), to: today };
   const last = to === undefined || to === "" ? today : to;
   if (!isDay(last)) return { ...fallback, error: "To: give a date as YYYY-MM-DD." };
-  const first = from === undefined || from === "" ? addDays(last, 1 - DEFAULT_DAYS) : from;
+  if (!inYears(last)) return { ...fallback, error: `To: ${YEARS}` };
+  // Unasked, the period starts no earlier than the first day the statistics take.
+  const unasked = addDays(last, 1 - DEFAULT_DAYS);
+  const first = from === undefined || from === "" ? (unasked < EARLIEST_DAY ? EARLIEST_DAY : unasked) : from;
   if (!isDay(first)) return { ...fallback, error: "From: give a date as YYYY-MM-DD." };
+  if (!inYears(first)) return { ...fallback, error: `From: ${YEARS}` };
   if (first > last) return { ...fallback, error: "From must not be after To." };
   const days = (Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / 86_400_000 + 1;
   if (days > MAX_DAYS) return { ...fallback, error: `The period may span at most ${MAX_DAYS} days.` };

@@ -143,16 +143,23 @@ export function tomorrowOnTheHour(now: Date, timeZone: string): string {
   return `${local.slice(0, 10)}T${String(hour).padStart(2, "0")}:00`;
 }
 
+// The years a form's time may name, as the API's date-times (medremind/web/api_v1/fields.py).
+export const FIRST_YEAR = 1970;
+export const LAST_YEAR = 9998;
+
 /**
- * Whether `value` is a datetime-local value of a real calendar day and time of day, checked
- * before SQL casts it: "2026-02-30T10:00" or "2026-11-22T25:00" look right but make the
- * `::timestamp` cast raise, which a form could only answer with a vague error.
+ * Whether `value` is a datetime-local value of a real calendar day and time of day, in the years
+ * 1970 to 9998, checked before SQL casts it: "2026-02-30T10:00" or "2026-11-22T25:00" look right
+ * but make the `::timestamp` cast raise, which a form could only answer with a vague error. A
+ * datetime-local field takes years up to 275760: an appointment moved to 9999-12-31 23:59 ended
+ * in year 10000, which JavaScript cannot read back, and the Appointments page failed for the
+ * whole clinic.
  */
 export function isLocalDateTime(value: string): boolean {
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value);
   if (!match) return false;
   const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0)) as number[];
-  if (year! < 1 || hour! > 23 || minute! > 59 || second! > 59) return false;
+  if (year! < FIRST_YEAR || year! > LAST_YEAR || hour! > 23 || minute! > 59 || second! > 59) return false;
   const date = new Date(Date.UTC(year!, month! - 1, day!));
   // setUTCFullYear: Date.UTC reads years 0-99 as 1900-1999.
   date.setUTCFullYear(year!);

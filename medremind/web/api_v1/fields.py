@@ -270,6 +270,11 @@ Email = Annotated[
     str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})
 ]
 
+# A patient's e-mail as the database stores every contact point's (migration 20260101018040): in
+# lower case, one mailbox whatever its case, so a look-up by it finds the address another record
+# holds. The clinic's own contact_email stays as the clinic writes it (patients read it).
+ContactEmail = Annotated[Email, AfterValidator(str.lower)]
+
 
 # tzdata's legacy EST and MST are fixed offsets: no summer time, unlike the regions they are named
 # after (a patient given EST for New York is reminded an hour late from March to November). The

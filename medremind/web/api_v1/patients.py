@@ -27,7 +27,7 @@ from medremind.web.api_v1.common import Org, State, acting, jsonable, row_dict
 from medremind.web.api_v1.fields import (
     ChannelOrder,
     ClockTime,
-    Email,
+    ContactEmail,
     ExternalId,
     Locale,
     PatientName,
@@ -84,7 +84,7 @@ PatientStatus = Literal["invited", "active", "deleted"]
 class PatientCreate(RequestModel):
     display_name: PatientName | None = None
     phone: Phone | None = None
-    email: Email | None = None
+    email: ContactEmail | None = None
     timezone: Timezone | None = Field(None, description="IANA name; default the clinic's")
     locale: Locale | None = Field(None, description="en or es; default the clinic's")
     channel_order: ChannelOrder | None = None
