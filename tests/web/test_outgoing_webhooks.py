@@ -198,7 +198,8 @@ async def test_an_endpoint_on_a_private_address_is_refused_when_subscribing(
     ("the endpoint's address is private ...") and was retried for a day and more. Such a URL is
     a 422 naming the setting now; a name is resolved only when delivering; the operator's
     MEDREMIND_WEBHOOK_ALLOW_PRIVATE lets a clinic's network in. An address written as the
-    resolver also reads it (127.1, 0x7f000001, 2130706433, octal 0177.0.0.1) is one too."""
+    resolver also reads it (127.1, 0x7f000001, 2130706433, octal 0177.0.0.1, or with a trailing
+    dot: 10.0.0.1., localhost.) is one too."""
     _, key = await clinic_key(db, admin_conn, "Private Hook Clinic")
     auth = {"Authorization": f"Bearer {key}"}
     private = [
@@ -214,6 +215,10 @@ async def test_an_endpoint_on_a_private_address_is_refused_when_subscribing(
         "https://2130706433/hook",
         "https://0177.0.0.1/hook",
         "https://0x0a.1/hook",
+        # A name's root dot, as the resolver also reads it: taken (201) until 2026-12-06.
+        "https://10.0.0.1./hook",
+        "https://localhost./hook",
+        "https://127.0.0.1./hook",
     ]
     _, base = await web_process()
     async with httpx.AsyncClient(base_url=base, headers=auth, timeout=30) as http:

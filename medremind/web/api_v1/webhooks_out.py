@@ -178,6 +178,8 @@ def _private_literal(host: str) -> bool:
     ``getaddrinfo`` turns them into 127.0.0.1 and refuses every delivery, while
     ``ipaddress`` takes only the dotted quad, so they were subscribed (201).
     """
+    # A name's root dot ("localhost.", "10.0.0.1."): the resolver reads it as without one.
+    host = host.removesuffix(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
