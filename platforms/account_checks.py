@@ -11,6 +11,7 @@ fix and what the provider said (never a secret).
 from __future__ import annotations
 
 import ssl
+from typing import TYPE_CHECKING
 
 import aiohttp
 import aiosmtplib
@@ -22,12 +23,14 @@ from aiosmtplib.errors import (
     SMTPServerDisconnected,
 )
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.rest import Client
 
 from platforms.addresses import RefusedHost, connect_checked
 from platforms.base import Channel
 from platforms.provider_accounts import AccountProblem, ProviderAccount
-from platforms.twilio_common import DEFAULT_API_BASE_URL, make_client
+from platforms.twilio_common import DEFAULT_API_BASE_URL
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
 
 CHECK_TIMEOUT_SECONDS = 10.0
 # At most this many of an account's numbers or WhatsApp senders are read to find the one given.
@@ -95,6 +98,10 @@ async def check_twilio(
 ) -> None:
     """The Twilio account exists, takes this auth token, is active and owns the sender."""
     sid, token = account.twilio_credentials
+    # Imported here, not at the top: the SDK's REST modules are slow to import, and every web
+    # process imports this module for the clinic's account page.
+    from platforms.twilio_client import make_client
+
     client, http = make_client(
         sid, token, api_base_url=api_base_url, timeout=wait_seconds, pool_size=1
     )

@@ -33,7 +33,6 @@ from platforms.twilio_common import (
     DEFAULT_API_BASE_URL,
     DEFAULT_POOL_SIZE,
     DEFAULT_TIMEOUT_SECONDS,
-    TwilioMessages,
     normalize_e164,
     status_callback_url,
 )
@@ -77,6 +76,10 @@ class SmsSender:
         self.status_callback = status_callback
         self.max_segments = max_segments
         self.default_region = default_region
+        # Imported here, not at the top: the SDK's REST modules are slow to import, and every web
+        # process imports this module whether or not it ever sends through Twilio.
+        from platforms.twilio_client import TwilioMessages
+
         self._messages = TwilioMessages(
             account_sid,
             auth_token,

@@ -31,14 +31,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 from uuid import UUID
 
 import aiohttp
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid
-from pywebpush import WebPushException, webpush_async
 
 from platforms.base import (
     Channel,
@@ -52,6 +51,9 @@ from platforms.base import (
     TransientError,
 )
 from platforms.push_actions import ActionSigner
+
+if TYPE_CHECKING:
+    from pywebpush import WebPushException
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +262,10 @@ class WebPushSender:
             "endpoint": subscription.endpoint,
             "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
         }
+        # Imported here, not at the top: pywebpush imports requests (~60 ms of CPU a process), and
+        # every web process imports this module for the patient app's VAPID key.
+        from pywebpush import WebPushException, webpush_async
+
         # A fresh claims dict per call: pywebpush fills in aud and exp in place.
         claims: dict[str, str | int] = {"sub": self._subject}
         try:

@@ -31,6 +31,7 @@ from core.migrate import migrate
 from core.settings import Settings, load_settings
 from tests.database_clones import DatabaseClones, with_database
 from tests.embedded_server import embedded_server
+from tests.rewrite_ahead import rewrite_test_modules_ahead
 from tests.shared_data import make_run_folder, migrated_copy, remove_run_folder, run_folder
 from tests.slow_first import order_slow_first, tell_the_worker_the_dist_mode
 
@@ -210,8 +211,10 @@ def _no_sensitive_values_from_other_tests() -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """On the xdist controller: the run's folder of shared migrated data (tests.shared_data)."""
+    """On the xdist controller: the run's folder of shared migrated data (tests.shared_data),
+    and the test modules' assertion rewriting, once for all workers (tests.rewrite_ahead)."""
     make_run_folder(config)
+    rewrite_test_modules_ahead(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

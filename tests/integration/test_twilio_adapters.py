@@ -21,7 +21,8 @@ from platforms.base import (
     TransientError,
 )
 from platforms.sms import SmsSender, match_numbered_reply
-from platforms.twilio_common import BaseUrlHttpClient, parse_retry_after
+from platforms.twilio_client import BaseUrlHttpClient
+from platforms.twilio_common import parse_retry_after
 from platforms.whatsapp import WhatsAppSender
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.fakes.fixtures import fake_twilio  # noqa: F401
