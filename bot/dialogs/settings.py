@@ -211,7 +211,12 @@ async def set_quiet(turn: Turn) -> None:
         await reprompt(turn, "same_quiet" if _same_times(turn.text) else "bad_quiet")
         return
     await turn.conn.execute(query("bot", "set_quiet_hours"), turn.conv.patient_id, *window)
-    await replanned(turn)
+    await replan_now(turn)
+    finish(turn)
+    # Said back as read ("de 23 a 7" is 23:00-7:00), so a misread window is seen at once.
+    start, end = window
+    saved = {"id": turn.conv.patient_id, "quiet_start": start, "quiet_end": end}
+    turn.say(turn.t("quiet_saved", quiet=await quiet_text(turn, saved)))
 
 
 def parse_quiet(text: str) -> tuple[time | None, time | None] | None:

@@ -3,8 +3,9 @@
 
 The quiet hours question took "23-7" and "23 a 7" but not "de 23 a 7" (its first time read as "de
 23") nor "entre las 23 y las 7", "from 11pm to 7am": "Escribe dos horas como 22:00-07:00".
-Found chatting in ``medremind dev``. Driven over SMS through the web process (signed Twilio
-webhooks, the replies read off the loopback Twilio); the window saved is read from the database.
+Found chatting in ``medremind dev``; and the reply, "Saved.", did not say what was read. Driven
+over SMS through the web process (signed Twilio webhooks, the replies read off the loopback
+Twilio); the window saved is read from the database.
 """
 
 from __future__ import annotations
@@ -23,15 +24,20 @@ NUMBER = "+34600111559"
 
 
 @pytest.mark.parametrize(
-    ("locale", "typed", "window"),
+    ("locale", "typed", "window", "said"),
     [
-        ("es", "de 23 a 7", (time(23, 0), time(7, 0))),
-        ("es", "desde las 23 hasta las 7", (time(23, 0), time(7, 0))),
-        ("es", "entre las 23 y las 7", (time(23, 0), time(7, 0))),
-        ("es", "de 10 y media de la noche a 6", (time(22, 30), time(6, 0))),
-        ("es", "de medianoche a 6", (time(0, 0), time(6, 0))),
-        ("en", "from 11pm to 7am", (time(23, 0), time(7, 0))),
-        ("en", "between 10 pm and 6 am", (time(22, 0), time(6, 0))),
+        ("es", "de 23 a 7", (time(23, 0), time(7, 0)), "Guardado. Horas de silencio: 23:00-7:00."),
+        ("es", "desde las 23 hasta las 7", (time(23, 0), time(7, 0)), "23:00-7:00"),
+        ("es", "entre las 23 y las 7", (time(23, 0), time(7, 0)), "23:00-7:00"),
+        ("es", "de 10 y media de la noche a 6", (time(22, 30), time(6, 0)), "22:30-6:00"),
+        ("es", "de medianoche a 6", (time(0, 0), time(6, 0)), "0:00-6:00"),
+        (
+            "en",
+            "from 11pm to 7am",
+            (time(23, 0), time(7, 0)),
+            "Saved. Quiet hours: 11:00 PM-7:00 AM.",
+        ),
+        ("en", "between 10 pm and 6 am", (time(22, 0), time(6, 0)), "10:00 PM-6:00 AM"),
     ],
 )
 async def test_quiet_hours_said_as_a_span_are_read(
@@ -41,6 +47,7 @@ async def test_quiet_hours_said_as_a_span_are_read(
     locale: str,
     typed: str,
     window: tuple[time, time],
+    said: str,
 ) -> None:
     patient = await factories.create_patient(
         admin_conn, contacts={"sms": NUMBER}, locale=locale, display_name="Ana"
@@ -53,3 +60,5 @@ async def test_quiet_hours_said_as_a_span_are_read(
         "select quiet_start, quiet_end from patients where id = $1", patient["id"]
     )
     assert (saved["quiet_start"], saved["quiet_end"]) == window, reply
+    # The window read is said back, so a patient sees what was understood (it said "Saved.").
+    assert said in reply, reply
