@@ -19,9 +19,10 @@ EN: dict[str, str] = {
     "ask_times": "At what times? Pick or type times like 8:00, 20:30 or 8pm, or how often (3 times a day, every 8 hours), then Done.",
     "times_so_far": "Times so far: {times}. Add more or press Done.",
     # SMS, WhatsApp, console: no numbered menu, a number typed is an hour (bot.dialogs.medicines).
+    # The quick picks on the 12-hour clock every English time is said on ("10:00 PM").
     "ask_times_numbered": (
         "At what times? Type them like 8:00, 20:30 or 8pm (a number alone is the hour: 8 is"
-        " 8:00), morning, noon, evening, bedtime (8:00, 12:00, 18:00, 22:00), or how often:"
+        " 8:00), morning, noon, evening, bedtime (8 AM, 12 PM, 6 PM, 10 PM), or how often:"
         " 3 times a day, every 8 hours. Then reply DONE."
     ),
     "times_so_far_numbered": "Times so far: {times}. Type another time, or reply DONE.",
