@@ -20,13 +20,9 @@ import pytest
 
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import option_number, sms_chat
+from tests.web.chat import add_medicine, sms_chat
 
 NUMBER = "+34600111557"
-WORDS = {
-    "es": ("listo", "Todos los dias", "Hoy", "Sin fecha de fin", "Guardar"),
-    "en": ("done", "Every day", "Today", "No end date", "Save"),
-}
 
 
 async def _saved(
@@ -41,17 +37,8 @@ async def _saved(
         quiet_start=time(22, 0),
         quiet_end=time(8, 0),
     )
-    done, every_day, today, no_end, save = WORDS[locale]
-    say = sms_chat(web, twilio, NUMBER)
-    await say("/add Ibuprofeno")
-    await say("400 mg")
-    await say(times)
-    days = await say(done)
-    start = await say(option_number(days, every_day))
-    end = await say(option_number(start, today))
-    await say(option_number(end, no_end))
-    summary = await say("20")  # the pills in hand
-    return await say(option_number(summary.rpartition("\n\n")[2], save))
+    _, saved = await add_medicine(sms_chat(web, twilio, NUMBER), locale, times)
+    return saved
 
 
 @pytest.mark.parametrize(

@@ -18,13 +18,9 @@ import pytest
 from core.db import Database
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import START, Clock, option_number, sms_chat, worker
+from tests.web.chat import START, Clock, add_medicine, sms_chat, worker
 
 NUMBER = "+34600111560"
-WORDS = {
-    "es": ("listo", "Todos los dias", "Hoy", "Sin fecha de fin", "Guardar"),
-    "en": ("done", "Every day", "Today", "No end date", "Save"),
-}
 
 
 @pytest.mark.parametrize(
@@ -56,14 +52,8 @@ async def test_a_snooze_said_in_minutes_is_read(
         quiet_start=time(2, 0),
         quiet_end=time(3, 0),
     )
-    done, every_day, today, no_end, save = WORDS[locale]
     say = sms_chat(web, fake_twilio, NUMBER)
-    for text in ("/add Ibuprofeno", "400 mg", "12:00", done):
-        reply = await say(text)
-    for label in (every_day, today, no_end):
-        reply = await say(option_number(reply, label))
-    summary = await say("20")  # the pills in hand
-    await say(option_number(summary.rpartition("\n\n")[2], save))
+    await add_medicine(say, locale, "12:00")
 
     chat_clock.now = START + timedelta(minutes=10)
     assert await worker(db, senders, chat_clock).run_once() == 1  # the 12:00 reminder

@@ -17,13 +17,9 @@ import pytest
 
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import option_number, sms_chat
+from tests.web.chat import add_medicine, sms_chat
 
 NUMBER = "+34600111558"
-WORDS = {
-    "es": ("listo", "Todos los dias", "Hoy", "Sin fecha de fin", "Guardar"),
-    "en": ("done", "Every day", "Today", "No end date", "Save"),
-}
 
 
 @pytest.mark.parametrize(
@@ -54,16 +50,6 @@ async def test_a_time_said_in_words_is_read(
         quiet_start=time(2, 0),
         quiet_end=time(3, 0),
     )
-    done, every_day, today, no_end, save = WORDS[locale]
-    say = sms_chat(web, fake_twilio, NUMBER)
-    await say("/add Ibuprofeno")
-    await say("400 mg")
-    so_far = await say(typed)
+    so_far, reply = await add_medicine(sms_chat(web, fake_twilio, NUMBER), locale, typed)
     assert so_far.startswith(("Horas por ahora", "Times so far")), so_far
-    days = await say(done)
-    start = await say(option_number(days, every_day))
-    end = await say(option_number(start, today))
-    await say(option_number(end, no_end))
-    summary = await say("20")  # the pills in hand
-    reply = await say(option_number(summary.rpartition("\n\n")[2], save))
     assert reply.startswith(saved), reply
