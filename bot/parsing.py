@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
+from bot.spoken_times import FRACTION_AFTER_Y, spoken
 from core.locales import LOCALES
 from core.person_names import clean_name, name_problem, without_direction_scopes
 from core.template_measure import utf16_units
@@ -42,8 +43,10 @@ _TIME_WORDS: dict[str, str] = {
     "night": "bedtime",
     "noche": "bedtime",
 }
+# Midnight by name (not a quick pick: no button offers it), as "noon" is said.
+_MIDNIGHT_WORDS = frozenset({"midnight", "medianoche"})
 _TIME_RE = re.compile(
-    r"^(?:at\s+|a\s+las?\s+)?(?P<h>\d{1,2})(?:\s*[:.h]\s*(?P<m>\d{2}))?"
+    r"^(?:at\s+|a\s+las?\s+|las?\s+)?(?P<h>\d{1,2})(?:\s*[:.h]\s*(?P<m>\d{2}))?"
     r"\s*(?:(?P<ap>a\.?\s*m\.?|p\.?\s*m\.?|am|pm)|(?:h|hs|hrs?|horas?|o'?clock)\.?"
     r"|(?P<part>(?:de|del|in|at)\s+(?:la\s+|the\s+)?\w+))?$"
 )
@@ -141,13 +144,27 @@ def fold(text: str) -> str:
 
 def parse_time(text: str) -> time | None:
     """``8:00``, ``20:30``, ``8pm``, ``8.30``, ``8 h``, ``20h``, ``a las 9``, ``8 de la tarde``,
-    ``morning``: a time of day, or ``None``."""
+    ``morning``, ``midnight``, and an hour said with a fraction, ``8 y media``, ``la una menos
+    cuarto``, ``quarter to 9 pm`` (bot.spoken_times): a time of day, or ``None``."""
     raw = text.strip().lower()
     if raw in _TIME_WORDS:
         return QUICK_TIMES[_TIME_WORDS[raw]]
     folded = fold(raw)
     if folded in _TIME_WORDS:
         return QUICK_TIMES[_TIME_WORDS[folded]]
+    if folded in _MIDNIGHT_WORDS:
+        return time(0, 0)
+    clock, minutes = spoken(folded)
+    said = _clock_time(clock)
+    if said is None or not minutes:
+        return said
+    if said.minute:
+        return None  # "8:30 y media"
+    return time(*divmod((said.hour * 60 + minutes) % (24 * 60), 60))
+
+
+def _clock_time(raw: str) -> time | None:
+    """A time typed by its clock: ``8:00``, ``8pm``, ``a las 9``, ``8 de la tarde``."""
     match = _TIME_RE.match(raw)
     if not match:
         return None
@@ -169,7 +186,9 @@ def parse_time(text: str) -> time | None:
 
 def parse_times(text: str) -> list[time] | None:
     """Several times separated by commas, ``and``/``y`` or spaces; ``None`` if any part is bad."""
-    parts = [p for p in re.split(r"\s*(?:,|;|\band\b|\by\b)\s*", text.strip().lower()) if p]
+    parts = [
+        p for p in re.split(rf"\s*(?:,|;|\band\b|\by\b{FRACTION_AFTER_Y})\s*", fold(text)) if p
+    ]
     if len(parts) == 1 and " " in parts[0] and parse_time(parts[0]) is None:
         parts = parts[0].split()
     if not parts:

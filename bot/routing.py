@@ -18,7 +18,8 @@ one instant, the one asked last); the first that accepts it gets it:
   appointment message's confirm, whose SMS text says "Reply 1 or C to confirm" over an option
   that may read "I'll be there" (:data:`APPOINTMENT_WORDS`);
 * a reminder's Snooze also accepts one of its words with a number of minutes ("snooze 90",
-  "posponer 90 min"): that snooze length, within :data:`SNOOZE_MINUTES_MIN` and
+  "posponer 90 min"), or minutes with their unit ("en 20 minutos", "in 20 minutes"): that
+  snooze length, within :data:`SNOOZE_MINUTES_MIN` and
   :data:`SNOOZE_MINUTES_MAX` as for buttons; a number outside them picks the Snooze still
   (``Choice.snooze_minutes``) so the patient is told the range instead of being misunderstood;
   where several lengths of one dose's Snooze are offered (a snooze's reply), a bare snooze word
@@ -95,6 +96,11 @@ _SNOOZE_FOR_RE = re.compile(
     r"^(?P<word>[a-z ]+?) (?:(?:for|por) )?(?P<n>\d{1,5}) ?"
     r"(?:m|min|mins|minute|minutes|minuto|minutos)?\.?$"
 )
+# Minutes said alone, their unit named ("en 20 minutos", "in 20 minutes", "20 min"): a snooze
+# too ("Perdona, no lo he entendido" before). The unit is needed: a bare number is an option's.
+_SNOOZE_IN_RE = re.compile(
+    r"^(?:(?:in|en|dentro de) )?(?P<n>\d{1,5}) ?(?:min|mins|minute|minutes|minuto|minutos)\.?$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +176,11 @@ def _snooze_for(choices: tuple[Choice, ...], folded: str) -> Choice | None:
 
 
 def _typed_snooze(folded: str) -> re.Match[str] | None:
-    """``folded`` as a snooze word and minutes, or None."""
+    """``folded`` as a snooze word and minutes, or minutes alone with their unit; or None."""
     found = _SNOOZE_FOR_RE.match(folded)
-    return found if found is not None and found["word"] in ANSWER_WORDS["s"] else None
+    if found is not None and found["word"] in ANSWER_WORDS["s"]:
+        return found
+    return _SNOOZE_IN_RE.match(folded)
 
 
 def is_answer_phrase(text: str) -> bool:

@@ -3,8 +3,9 @@
 A dose typed as digits alone ("1") read as the medicine's number beside its name: "Ibuprofeno
 (1)" in the bot, "Metformina, 1" in a Spanish reminder. /add reads such a dose as that many pills
 (:mod:`bot.dose_amount`), so every text that shows a dose says them so, in the reader's language:
-the bot's summary and /meds (``bot.dialogs.medicines``) and the reminders on every channel
-(``dose_text``, :mod:`scheduler.rendering`). In ``core`` because both read it.
+the bot's summary and /meds (``bot.dialogs.medicines``), the reminders on every channel
+(``dose_text``, :mod:`scheduler.rendering`) and the patient app's day view
+(``medremind.web.patient_app.today``). In ``core`` because all of them read it.
 """
 
 from __future__ import annotations

@@ -701,7 +701,7 @@ async def _quiet_note(turn: Turn, patient: Any, times: list[time]) -> list[str]:
         notes.append(
             turn.t(
                 texts.counted("med_quiet_chosen", len(inside)),
-                times=texts.fmt_times(inside, turn.locale),
+                times=times_said(inside, turn.locale),
                 window=window,
             )
         )

@@ -21,6 +21,7 @@ from bot.dialogs.onboarding import (
 from bot.dialogs.replanning import replan_now
 from bot.parsing import (
     MAX_NAME_LENGTH,
+    fold,
     name_refusal,
     parse_free_field,
     parse_int,
@@ -29,6 +30,7 @@ from bot.parsing import (
     parse_timezone,
 )
 from bot.patient_region import patient_region, zone_region_of
+from bot.spoken_times import FRACTION_AFTER_Y
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
@@ -209,7 +211,12 @@ async def set_quiet(turn: Turn) -> None:
         await reprompt(turn, "same_quiet" if _same_times(turn.text) else "bad_quiet")
         return
     await turn.conn.execute(query("bot", "set_quiet_hours"), turn.conv.patient_id, *window)
-    await replanned(turn)
+    await replan_now(turn)
+    finish(turn)
+    # Said back as read ("de 23 a 7" is 23:00-7:00), so a misread window is seen at once.
+    start, end = window
+    saved = {"id": turn.conv.patient_id, "quiet_start": start, "quiet_end": end}
+    turn.say(turn.t("quiet_saved", quiet=await quiet_text(turn, saved)))
 
 
 def parse_quiet(text: str) -> tuple[time | None, time | None] | None:
@@ -226,9 +233,21 @@ def parse_quiet(text: str) -> tuple[time | None, time | None] | None:
     return times
 
 
+# A window as people say it: "de 23 a 7", "from 11pm to 7am", "entre las 23 y las 7" (its first
+# time was read as "de 23": "Escribe dos horas como 22:00-07:00").
+_SPAN_START = re.compile(r"^(?:(?P<between>entre|between)|de|desde|from)\s+")
+_SPAN_TO = r"\s*[-–]\s*|\s+(?:to|a|until|till|hasta)\s+"
+# After "entre"/"between" the times are joined by "y"/"and", never the "y" of "10 y media".
+_SPAN_AND = rf"|\s+(?:and|y{FRACTION_AFTER_Y})\s+"
+
+
 def _two_times(text: str) -> tuple[time, time] | None:
-    """The two times of a typed window ("22:00-07:00", "10pm to 6am"), equal or not."""
-    parts = [p for p in re.split(r"\s*[-–]\s*|\s+(?:to|a|until|hasta)\s+", text.strip()) if p]
+    """The two times of a typed window ("22:00-07:00", "10pm to 6am", "de 23 a 7", "entre las
+    23 y las 7"), equal or not."""
+    text = fold(text)
+    start = _SPAN_START.match(text)
+    separators = _SPAN_TO + (_SPAN_AND if start is not None and start["between"] else "")
+    parts = [p for p in re.split(separators, text[start.end() if start else 0 :]) if p]
     times = [parse_time(p) for p in parts] if len(parts) == 2 else []
     if len(times) != 2 or times[0] is None or times[1] is None:
         return None

@@ -19,9 +19,10 @@ EN: dict[str, str] = {
     "ask_times": "At what times? Pick or type times like 8:00, 20:30 or 8pm, or how often (3 times a day, every 8 hours), then Done.",
     "times_so_far": "Times so far: {times}. Add more or press Done.",
     # SMS, WhatsApp, console: no numbered menu, a number typed is an hour (bot.dialogs.medicines).
+    # The quick picks on the 12-hour clock every English time is said on ("10:00 PM").
     "ask_times_numbered": (
         "At what times? Type them like 8:00, 20:30 or 8pm (a number alone is the hour: 8 is"
-        " 8:00), morning, noon, evening, bedtime (8:00, 12:00, 18:00, 22:00), or how often:"
+        " 8:00), morning, noon, evening, bedtime (8 AM, 12 PM, 6 PM, 10 PM), or how often:"
         " 3 times a day, every 8 hours. Then reply DONE."
     ),
     "times_so_far_numbered": "Times so far: {times}. Type another time, or reply DONE.",
@@ -83,13 +84,14 @@ EN: dict[str, str] = {
         " longer take (/meds) before adding another."
     ),
     "med_saved_paused": "Your reminders are paused: send /resume to get them again.",
+    # The reminder named, not a bare time starting the sentence ("1:00 AM is inside ...").
     "med_quiet_chosen_one": (
-        "{times} is inside your quiet hours ({window}): you chose it, so its reminder and"
-        " follow-ups still come then."
+        "Your reminder at {times} falls inside your quiet hours ({window}): you chose that time,"
+        " so it still comes then, with its follow-ups."
     ),
     "med_quiet_chosen": (
-        "{times} are inside your quiet hours ({window}): you chose them, so their reminders and"
-        " follow-ups still come then."
+        "Your reminders at {times} fall inside your quiet hours ({window}): you chose those"
+        " times, so they still come then, with their follow-ups."
     ),
     "med_quiet_cut": (
         "Follow-ups of {times} stop at {start}, when your quiet hours begin (/settings)."
@@ -211,13 +213,15 @@ ES: dict[str, str] = {
         " que ya no tomes (/meds) antes de añadir otro."
     ),
     "med_saved_paused": "Tus recordatorios están en pausa: envía /resume para recibirlos de nuevo.",
+    # "Tu recordatorio de la 1:00", each time with its article ({times:de}, bot.said_times): a
+    # sentence started "1:00 está dentro ...", a bare time with no article.
     "med_quiet_chosen_one": (
-        "{times} está dentro de tus horas de silencio ({window}): la elegiste tú, así que su"
-        " recordatorio y los avisos siguientes llegan igual a esa hora."
+        "Tu recordatorio {times:de} cae dentro de tus horas de silencio ({window}): elegiste esa"
+        " hora, así que llega igual, con sus avisos siguientes."
     ),
     "med_quiet_chosen": (
-        "{times} están dentro de tus horas de silencio ({window}): las elegiste tú, así que sus"
-        " recordatorios y los avisos siguientes llegan igual a esas horas."
+        "Tus recordatorios {times:de} caen dentro de tus horas de silencio ({window}): elegiste"
+        " esas horas, así que llegan igual, con sus avisos siguientes."
     ),
     "med_quiet_cut": (
         "Los avisos siguientes {times:de} se detienen a {start:hour_article} {start}, cuando empiezan tus horas"

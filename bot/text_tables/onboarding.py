@@ -134,12 +134,13 @@ ES: dict[str, str] = {
         "{abbreviation} es una abreviatura de zona horaria: no dice si tu reloj cambia en "
         "verano. Escribe tu ciudad, como Miami."
     ),
-    "confirm_timezone": "¿Tu hora local ahora es {time} ({zone})?",
-    "timezone_kept": "Tu zona horaria es {zone} (tu hora local ahora es {time}); los recordatorios la siguen. Para cambiarla, envía /settings.",
-    "timezone_kept_away": "Tu zona horaria es {zone} (tu hora local ahora es {time}); tus recordatorios mantienen sus horas en {home}, tu zona horaria de casa, como en un viaje.",
+    # "{time:son}": "son las 6:50", "es la 1:50" (bot.texts): "es 1:50" said the time bare.
+    "confirm_timezone": "¿Ahora {time:son} donde estás ({zone})?",
+    "timezone_kept": "Tu zona horaria es {zone} (allí ahora {time:son}); los recordatorios la siguen. Para cambiarla, envía /settings.",
+    "timezone_kept_away": "Tu zona horaria es {zone} (allí ahora {time:son}); tus recordatorios mantienen sus horas en {home}, tu zona horaria de casa, como en un viaje.",
     "timezone_moved_hint": "Si te has mudado a {zone}, envía /settings y elige Zona horaria otra vez.",
-    "timezone_unchanged": "Tu zona horaria sigue siendo {zone} (tu hora local ahora es {time}). Para cambiarla, envía /settings.",
-    "timezone_not_chosen": "Aún no has elegido tu zona horaria: los recordatorios siguen {zone} (la hora allí ahora: {time}). Para elegir la tuya, envía /settings.",
+    "timezone_unchanged": "Tu zona horaria sigue siendo {zone} (allí ahora {time:son}). Para cambiarla, envía /settings.",
+    "timezone_not_chosen": "Aún no has elegido tu zona horaria: los recordatorios siguen {zone} (allí ahora {time:son}). Para elegir la tuya, envía /settings.",
     "btn_tz_other": "No, cambiarla",
     "ask_phone": (
         "Opcional: comparte tu número de teléfono para enviarte SMS si Telegram no funciona. "

@@ -112,6 +112,7 @@ EN: dict[str, str] = {
         " know they agree to get them."
     ),
     "saved": "Saved.",
+    "quiet_saved": "Saved. Quiet hours: {quiet}.",
     # What the caregiver step set up, said back: a patient who typed a name, a number and minutes
     # over four steps heard only "Saved." (found in medremind dev's console).
     # A command typed in the middle of adding a caregiver dropped it (bot.unsaved).
@@ -227,6 +228,7 @@ ES: dict[str, str] = {
         " servicio, para saber que acepta recibirlos."
     ),
     "saved": "Guardado.",
+    "quiet_saved": "Guardado. Horas de silencio: {quiet}.",
     "unsaved_caregiver": "{name} no se guardó como tu cuidador. Escribe /settings para añadirlo.",
     "caregiver_saved": (
         "Guardado. Si olvidas una dosis, {name} recibirá un aviso por {channel} {after} (si"

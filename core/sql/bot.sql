@@ -248,9 +248,14 @@ update patients set home_timezone = coalesce(home_timezone, timezone), timezone 
  where id = $1
 
 -- name: next_reminder_at
--- When patient $1's next dose is due after $2, as planned now (what /settings says a change of
--- zone mode did to their reminder times); null when none is planned.
-select min(due_at) from dose_events where patient_id = $1 and status = 'due' and due_at > $2
+-- When patient $1's next reminder comes after $2, as planned now (what /settings says a change
+-- of zone mode did to their reminder times): a dose's time, or a snoozed dose's snooze end,
+-- which comes first (a dose snoozed to 9:12 was left out: "Your next reminder: 9:30"); null when
+-- none is planned.
+select min(at)
+  from dose_events,
+       lateral (select case when status = 'snoozed' then snoozed_until else due_at end as at) r
+ where patient_id = $1 and status in ('due', 'snoozed') and at > $2
 
 -- name: set_patient_timezone_mode
 -- The home zone is pinned here if the planner has not yet (it pins a 'home' patient's at their

@@ -32,8 +32,8 @@ async def test_a_time_chosen_in_quiet_hours_keeps_its_follow_ups(
         world.run(lambda: machine._dialog("/settings", "Quiet hours", "12:00-13:00"))
         machine.adds_a_medicine(minutes_ahead=2)  # 12:00, inside
         saved = world.sender.sends[-1][1].text
-        assert "12:00 PM is inside your quiet hours (12:00 PM-1:00 PM)" in saved
-        assert "its reminder and follow-ups still come then" in saved
+        assert "Your reminder at 12:00 PM falls inside your quiet hours (12:00 PM-1:00 PM)" in saved
+        assert "so it still comes then, with its follow-ups" in saved
         machine.time_passes(minutes=2)  # 12:00: the reminder
         assert world.stats["medication_reminder"] == 1
         machine.time_passes(minutes=1)  # the planner's pass after the send plans the follow-ups
@@ -132,8 +132,11 @@ async def test_the_note_names_the_times_the_patient_typed_on_the_night_clocks_ch
                                           "Every day", "Today", "No end date", "Skip",
                                           "Save"))  # fmt: skip
         saved = world.sender.sends[-1][1].text
-        assert "1:30 AM, 3:00 AM are inside your quiet hours (1:00 AM-8:00 AM)" in saved, saved
-        assert "you chose them, so their reminders and follow-ups still come then" in saved
+        assert (
+            "Your reminders at 1:30 AM, 3:00 AM fall inside your quiet hours (1:00 AM-8:00 AM)"
+            in saved
+        ), saved
+        assert "you chose those times, so they still come then, with their follow-ups" in saved
 
     await _replay(db, settings, steps)
 
@@ -171,11 +174,13 @@ async def _set_zone(world: World, patient_id: UUID, zone: str) -> None:
 @pytest.mark.parametrize(
     ("locale", "typed", "said"),
     [
-        ("en", ("23:00", "6:00"), "6:00 AM, 11:00 PM are inside your quiet hours (9:00 PM-8:00 AM):"
-         " you chose them, so their reminders and follow-ups still come then."),
-        ("en", ("23:00",), "11:00 PM is inside your quiet hours (9:00 PM-8:00 AM): you chose it,"),
-        ("es", ("23:00", "6:00"), "6:00, 23:00 están dentro de tus horas de silencio"
-         " (21:00-8:00): las elegiste tú, así que sus recordatorios"),
+        ("en", ("23:00", "6:00"), "Your reminders at 6:00 AM, 11:00 PM fall inside your quiet"
+         " hours (9:00 PM-8:00 AM): you chose those times, so they still come then, with their"
+         " follow-ups."),
+        ("en", ("23:00",), "Your reminder at 11:00 PM falls inside your quiet hours (9:00 PM-8:00"
+         " AM): you chose that time,"),
+        ("es", ("23:00", "6:00"), "Tus recordatorios de las 6:00 y de las 23:00 caen dentro de"
+         " tus horas de silencio (21:00-8:00): elegiste esas horas, así que llegan igual"),
     ],
 )  # fmt: skip
 async def test_several_times_inside_quiet_hours_are_spoken_of_in_the_plural(
@@ -212,6 +217,6 @@ async def test_a_time_in_the_spring_forward_gap_is_named_as_chosen(
     for label in ("Done", "Every day", "Today", "No end date", "Skip", "Save"):
         await bot.press(chat, label)
     assert bot.last_text(chat) == (
-        "Saved. I'll remind you at 2:30 AM. 2:30 AM is inside your quiet hours (9:00 PM-8:00 AM):"
-        " you chose it, so its reminder and follow-ups still come then."
+        "Saved. I'll remind you at 2:30 AM. Your reminder at 2:30 AM falls inside your quiet hours"
+        " (9:00 PM-8:00 AM): you chose that time, so it still comes then, with its follow-ups."
     )

@@ -33,7 +33,7 @@ async def test_quiet_hours_none_means_none_not_the_default(
     await bot.send(chat, "/settings")
     await bot.press(chat, "Quiet hours")
     await bot.send(chat, "none")
-    assert bot.last_text(chat) == "Saved."
+    assert bot.last_text(chat) == "Saved. Quiet hours: none."
     await bot.send(chat, "/settings")
     assert "Quiet hours: none\n" in bot.last_text(chat)
 

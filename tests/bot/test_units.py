@@ -53,6 +53,24 @@ from platforms.base import Channel
         ("3 de la noche", None),
         ("13 de la tarde", None),
         ("8 de la semana", None),
+        # An hour said with a fraction, or midnight by name (bot.spoken_times).
+        ("8 y media", time(8, 30)),
+        ("9 y cuarto", time(9, 15)),
+        ("9 menos cuarto", time(8, 45)),
+        ("la una menos cuarto", time(0, 45)),
+        ("a las 9 menos cuarto de la noche", time(20, 45)),
+        ("12 menos cuarto de la noche", time(23, 45)),
+        ("8 y media de la tarde", time(20, 30)),
+        ("las 8 en punto", time(8, 0)),
+        ("a la una", time(1, 0)),
+        ("half past 8", time(8, 30)),
+        ("quarter to 9 pm", time(20, 45)),
+        ("quarter past eleven pm", time(23, 15)),
+        ("Medianoche", time(0, 0)),
+        ("midnight", time(0, 0)),
+        ("8:30 y media", None),
+        ("half to 9", None),
+        ("once", None),  # English "once", not 11:00
     ],
 )
 def test_parse_time(typed: str, expected: time | None) -> None:
@@ -66,6 +84,7 @@ def test_parse_times_and_days() -> None:
     assert parsing.parse_times("8:00, 25:00") is None
     assert parsing.parse_times("8 de la mañana y 8 de la tarde") == [time(8, 0), time(20, 0)]
     assert parsing.parse_times("a las 8 y a las 20h") == [time(8, 0), time(20, 0)]
+    assert parsing.parse_times("8 y media y 9") == [time(8, 30), time(9, 0)]
     assert parsing.parse_weekdays("mon wed fri") == [1, 3, 5]
     assert parsing.parse_weekdays("Lunes, miércoles") == [1, 3]
     assert parsing.parse_weekdays("someday") is None

@@ -25,6 +25,7 @@ from tests.web.conftest import START, WEBHOOK_SECRET, Clock, twilio_signature
 __all__ = [
     "START",
     "Clock",
+    "add_medicine",
     "option_number",
     "plain",
     "sms_chat",
@@ -138,3 +139,27 @@ async def telegram_press(web: httpx.AsyncClient, chat: int, data: str) -> None:
         "/telegram/webhook", json=callback_update(chat, data), headers=TELEGRAM_SECRET
     )
     assert response.status_code == 200
+
+
+# The words a numbered /add dialog is answered with, per language (SMS's GSM-7 letters).
+_ADD_WORDS = {
+    "es": ("listo", "Todos los dias", "Hoy", "Sin fecha de fin", "Guardar"),
+    "en": ("done", "Every day", "Today", "No end date", "Save"),
+}
+
+
+async def add_medicine(
+    say: Callable[[str], Awaitable[str]], locale: str, times: str, *, dose: str = "400 mg"
+) -> tuple[str, str]:
+    """/add Ibuprofeno with ``dose`` at ``times`` (as typed), every day from today, no end, 20
+    pills, saved, over a numbered chat (SMS, WhatsApp) in ``locale``: the reply to the times
+    typed and the reply to Save."""
+    done, every_day, today, no_end, save = _ADD_WORDS[locale]
+    await say("/add Ibuprofeno")
+    await say(dose)
+    so_far = await say(times)
+    reply = await say(done)
+    for label in (every_day, today, no_end):
+        reply = await say(option_number(reply, label))
+    summary = await say("20")  # the pills in hand
+    return so_far, await say(option_number(summary.rpartition("\n\n")[2], save))

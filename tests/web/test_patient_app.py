@@ -696,3 +696,28 @@ async def test_a_visit_in_another_zone_shows_the_clinics_time(
     (visit,) = (await http.get("/app/api/today")).json()["appointments"]
     assert (visit["date"], visit["time"]) == ("2026-03-04", "18:30")
     assert visit["clinic"] == {"date": "2026-03-05", "time": "00:30", "zone": "Madrid"}
+
+
+@pytest.mark.parametrize(
+    ("locale", "dose", "shown"),
+    [("es", "1", "1 pastilla"), ("en", "2", "2 pills"), ("es", "10 ml", "10 ml")],
+)
+async def test_the_day_view_says_a_bare_number_dose_as_pills(
+    http: Any,
+    admin_conn: asyncpg.Connection,
+    world: dict[str, Any],
+    locale: str,
+    dose: str,
+    shown: str,
+) -> None:
+    """The day view showed a dose typed "1" as typed ("Metformin, 1": the medicine's number?)
+    where the reminders and /meds say "1 pastilla" (core.dose_shown), in the patient's language."""
+    await admin_conn.execute(
+        "update patients set locale = $2 where id = $1", world["patient"]["id"], locale
+    )
+    await admin_conn.execute(
+        "update medications set dose = $2 where id = $1", world["dose"]["medication_id"], dose
+    )
+    await _sign_in(http, admin_conn)
+    (row,) = (await http.get("/app/api/today")).json()["doses"]
+    assert row["dose"] == shown

@@ -101,3 +101,20 @@ async def test_times_said_with_the_part_of_the_day(
     for text in ("/add", "Amoxicillin", "500 mg"):
         await say(text)
     assert (await say(typed)).startswith(kept)
+
+
+async def test_the_english_quick_picks_are_said_on_its_clock(
+    web_wa: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    org: asyncpg.Record,
+) -> None:
+    """The English question said "bedtime (8:00, 12:00, 18:00, 22:00)" where every other English
+    text, and the reply to "bedtime", says "10:00 PM" (found in medremind dev's console)."""
+    await factories.create_patient(admin_conn, org["id"], contacts={"sms": NUMBER}, locale="en")
+    say = sms_chat(web_wa, fake_twilio, NUMBER)
+    for text in ("/add", "Amoxicillin"):
+        await say(text)
+    asked = await say("500 mg")
+    assert "morning, noon, evening, bedtime (8 AM, 12 PM, 6 PM, 10 PM)" in asked, asked
+    assert (await say("bedtime")).startswith("Times so far: 10:00 PM.")

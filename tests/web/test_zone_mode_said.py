@@ -12,7 +12,7 @@ import httpx
 
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import option_number, sms_chat, through_menus
+from tests.web.chat import START, option_number, sms_chat, through_menus
 
 ANA = "+12125550182"
 
@@ -76,3 +76,29 @@ async def test_a_home_is_kept_through_a_trip_before_any_medicine(
     )
     home = "select home_timezone from patients where id = $1"
     assert await admin_conn.fetchval(home, patient["id"]) == "Europe/London"
+
+
+async def test_a_snoozed_dose_is_the_next_reminder(
+    web: httpx.AsyncClient, admin_conn: asyncpg.Connection, fake_twilio: FakeTwilio
+) -> None:
+    """At 11:50 a dose snoozed until 12:05 comes back before the 18:00 one: "Your next
+    reminder" named 6:00 PM (found in `medremind dev`: a traveller snoozed the 9:07 dose to
+    9:12, switched mode and was told 9:30; the snoozed reminder came at 9:12)."""
+    patient = await factories.create_patient(
+        admin_conn, contacts={"sms": ANA}, display_name="Ana", timezone="UTC"
+    )
+    _, schedule = await factories.create_medication(
+        admin_conn, patient["id"], times=(time(11, 40), time(18, 0))
+    )
+    at = START.replace(hour=11, minute=40)
+    await factories.create_dose_event(
+        admin_conn,
+        schedule,
+        at,
+        status="snoozed",
+        snoozed_until=at.replace(minute=5, hour=12),
+    )
+    say = sms_chat(web, fake_twilio, ANA)
+    modes = await through_menus(say, "/settings", "Home or follow")
+    said = await say(option_number(modes, "Follow me"))
+    assert said.endswith("Your next reminder: 12:05 PM (UTC)."), said

@@ -212,7 +212,7 @@ async def test_a_command_at_moved_or_travelling_asks_it_again(
     assert asked.startswith("¿Te has mudado a Madrid o estas de viaje?"), asked
     said = await say("/pause")
     # In this order (over one SMS's limit, split where a paragraph ends).
-    note = "Tu zona horaria es Madrid (tu hora local ahora es 12:50); tus recordatorios"
+    note = "Tu zona horaria es Madrid (alli ahora son las 12:50); tus recordatorios"
     paused = "Todos los recordatorios estan en pausa."
     question = said[said.index("¿Te has mudado a Madrid o estas de viaje?") :]
     assert said.startswith(note) and note in said[: said.index(paused)], said

@@ -36,10 +36,22 @@ ANA = "+13125550190"
         (
             "es",
             "America/New_York",
-            "¿Tu hora local ahora es 6:50 (Nueva York)?",
+            "¿Ahora son las 6:50 donde estas (Nueva York)?",
             "Zona horaria: Nueva York",
         ),
-        ("es", "America/Bogota", "¿Tu hora local ahora es 6:50 (Bogota)?", "Zona horaria: Bogota"),
+        (
+            "es",
+            "America/Bogota",
+            "¿Ahora son las 6:50 donde estas (Bogota)?",
+            "Zona horaria: Bogota",
+        ),
+        # One o'clock: "es la 1:50" (it said "es 1:50", a time with no article); UTC-10.
+        (
+            "es",
+            "Pacific/Honolulu",
+            "¿Ahora es la 1:50 donde estas (Honolulu)?",
+            "Zona horaria: Honolulu",
+        ),
     ],
 )
 async def test_the_zone_is_named_as_a_patient_reads_it(

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from core.answer_buttons import DEFAULT_SNOOZE_MINUTES, QUESTION_TTL
+from core.dose_shown import dose_shown
 from core.dose_times import named_local
 from core.sql import query
 from medremind.web.api_v1.common import json_body, path_uuid
@@ -73,7 +74,7 @@ async def today(request: Request) -> Response:
         {
             "patient": {"name": patient.display_name, "timezone": patient.timezone},
             "date": local_today.isoformat(),
-            "doses": [_dose(row, zone, now) for row in doses],
+            "doses": [_dose(row, zone, now, patient.locale) for row in doses],
             "appointments": [_appointment(row, zone) for row in appointments],
             "push_key": push_key.application_server_key if push_key else None,
         },
@@ -81,7 +82,7 @@ async def today(request: Request) -> Response:
     )
 
 
-def _dose(row: Any, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+def _dose(row: Any, zone: ZoneInfo, now: datetime, locale: str) -> dict[str, Any]:
     snoozed = row["snoozed_until"]
     is_open = row["status"] in ("due", "snoozed", "missed")
     return {
@@ -91,7 +92,9 @@ def _dose(row: Any, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
             "%H:%M"
         ),
         "medicine": row["name"],
-        "dose": row["dose"],
+        # A number alone as that many pills, in the patient's language, as their reminders and
+        # /meds say it: "1" beside the name reads as the medicine's number (core.dose_shown).
+        "dose": dose_shown(row["dose"], locale) if row["dose"] else row["dose"],
         "status": row["status"],
         "snoozed_until": snoozed.astimezone(zone).strftime("%H:%M") if snoozed else None,
         "open": is_open,
