@@ -180,6 +180,12 @@ def issue_options(conv: Conversation, replies: list[Reply], now: datetime) -> li
     return rendered
 
 
+# Set when a question asked after the dialog's (a reminder) was answered: the dialog's question
+# is still open, but no longer what the patient last read; a typed choice for it shows it again
+# first (bot.engine).
+PASSED_OVER = "passed_over"
+
+
 def mark_asked(conv: Conversation, now: datetime) -> None:
     """The dialog's question was (re)asked at ``now``: the newest of the chat's questions.
 
@@ -190,12 +196,14 @@ def mark_asked(conv: Conversation, now: datetime) -> None:
     """
     conv.state["asked_at"] = now.isoformat()
     conv.state["asked_seq"] = None
+    conv.state.pop(PASSED_OVER, None)  # shown again: the newest thing the patient was told
 
 
 def forget_asked(conv: Conversation) -> None:
     """No dialog question is open any more."""
     conv.state.pop("asked_at", None)
     conv.state.pop("asked_seq", None)
+    conv.state.pop(PASSED_OVER, None)
 
 
 def clear_options(conv: Conversation) -> None:

@@ -23,7 +23,7 @@ from bot import (
     routing,
     texts,
 )
-from bot.conversation import NUMBERED_CHANNELS, Reply, Turn, resolve_button
+from bot.conversation import NUMBERED_CHANNELS, PASSED_OVER, Reply, Turn, resolve_button
 from bot.dialogs import answers, caregiver_links
 from bot.dialogs.account import clinic_contact, help_
 from bot.dialogs.onboarding import (
@@ -124,7 +124,10 @@ async def handle(turn: Turn) -> None:
                 turn.say(turn.t("snooze_minutes_range", low=low, high=high, hours=high // 60))
                 return
             if not question.is_dialog and choice is not None:
-                # A reminder's or appointment's answer; the dialog, if any, stays where it was.
+                # A reminder's or appointment's answer; the dialog, if any, stays where it was,
+                # passed over: the patient's last word from us is now this answer's reply.
+                if turn.conv.state.get("asked_at") is not None:
+                    turn.conv.state[PASSED_OVER] = True
                 await answers.answer_data(turn, choice.value)
                 # Two doses due at once, one typed "1": say the other still waits, or the
                 # patient believes both were recorded.
@@ -141,6 +144,15 @@ async def handle(turn: Turn) -> None:
                         query("bot", "ask_again"), named.row_id, turn.now, question.row_id
                     )
                 return
+            if question.is_dialog and choice is not None and turn.conv.state.get(PASSED_OVER):
+                current = STEPS.get(conv.step)
+                if current is not None and _step_allowed(turn):
+                    # A menu passed over by a question answered since: the patient last saw
+                    # that answer's reply, not this menu, so a typed choice shows the menu again
+                    # rather than act (a second "1" after a reminder's "1" paused a medicine:
+                    # found by hand in medremind dev's console).
+                    await goto(turn, conv.step, prefix=turn.t("menu_again"))
+                    return
             turn.choice = choice.value if choice is not None else None
 
     current = STEPS.get(conv.step)

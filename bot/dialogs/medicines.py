@@ -468,10 +468,19 @@ async def add_confirm(turn: Turn) -> None:
 async def meds(turn: Turn, arg: str) -> None:
     """List medicines with pause/resume, edit times and delete buttons."""
     finish(turn)
-    rows = await turn.conn.fetch(query("bot", "list_medications"), turn.conv.patient_id)
-    if not rows:
+    listed = await _meds_list(turn)
+    if listed is None:
         turn.say(turn.t("no_meds"))
         return
+    turn.conv.step = "meds_menu"
+    turn.say(*listed)
+
+
+async def _meds_list(turn: Turn) -> tuple[str, Options] | None:
+    """The /meds list and its buttons, as the medicines are now (None: there are none)."""
+    rows = await turn.conn.fetch(query("bot", "list_medications"), turn.conv.patient_id)
+    if not rows:
+        return None
     lines = [turn.t("meds_header")]
     options: Options = []
     shorts = [row["name"][:24] for row in rows]
@@ -501,8 +510,7 @@ async def meds(turn: Turn, arg: str) -> None:
             options.append((turn.t("btn_pause_med", name=short), f"med:pause:{row['id']}"))
         options.append((turn.t("btn_edit_med", name=short), f"med:edit:{row['id']}"))
         options.append((turn.t("btn_delete_med", name=short), f"med:delete:{row['id']}"))
-    turn.conv.step = "meds_menu"
-    turn.say("\n".join(lines), options)
+    return "\n".join(lines), options
 
 
 def _period(turn: Turn, start: date | None, end: date | None) -> str:
@@ -517,7 +525,10 @@ def _period(turn: Turn, start: date | None, end: date | None) -> str:
 
 
 async def meds_prompt(turn: Turn) -> tuple[str, Options]:
-    return turn.t("meds_header"), []
+    """The list again, as it is now (shown again after a stale button or a passed-over menu:
+    "Your medicines:" alone named none of them)."""
+    listed = await _meds_list(turn)
+    return listed if listed is not None else (turn.t("no_meds"), [])
 
 
 @step("meds_menu", meds_prompt)

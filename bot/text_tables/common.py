@@ -13,6 +13,8 @@ EN: dict[str, str] = {
     "unknown_command": "I don't know that command. Send /help to see what I can do.",
     "unknown_command_near": "I don't know that command. Did you mean /{name}? Send /help to see what I can do.",
     "stale_button": "That button is from an older message. Here is where we are:",
+    # A typed choice for a dialog menu that a reminder answered since passed over (bot.engine).
+    "menu_again": "Here is where we were, before your answer. Choose again:",
     "stale_button_idle": "That button is from an older message. Send /help to see what I can do.",
     # Over bot.engine.MAX_INPUT_CHARS; at a question its options follow, else how to go on
     # ("too long" then "I didn't understand that" in one reply read as two contradicting answers).
@@ -107,6 +109,7 @@ ES: dict[str, str] = {
     "unknown_command": "No conozco ese comando. Envía /help para ver lo que puedo hacer.",
     "unknown_command_near": "No conozco ese comando. ¿Querías decir /{name}? Envía /help para ver lo que puedo hacer.",
     "stale_button": "Ese botón es de un mensaje anterior. Seguimos aquí:",
+    "menu_again": "Aquí estábamos antes de tu respuesta. Elige de nuevo:",
     "stale_button_idle": "Ese botón es de un mensaje anterior. Envía /help para ver lo que puedo hacer.",
     "too_long": "Ese mensaje es demasiado largo para mí: leo hasta {max} caracteres.",
     "too_long_idle": "Ese mensaje es demasiado largo para mí: leo hasta {max} caracteres. Envía /help para ver lo que puedo hacer.",

@@ -123,7 +123,12 @@ async def test_sms_reminder_during_settings_answered_by_number_and_word(
     assert await admin_conn.fetchval("select status from dose_events where id = $1", second) == (
         "taken"
     )
-    # With the reminders answered, "2" is the settings menu's second option again.
+    # With the reminders answered, a "2" first shows the settings menu again (the patient last
+    # read the reminder's reply, not the menu: tests/web/test_menu_after_an_answer.py), then "2"
+    # is its second option.
+    again = await say("2")
+    assert "Here is where we were" in again and "1 Time zone\n2 Home or follow" in again, again
+    assert await admin_conn.fetchval("select step from conversations") == "settings_menu"
     assert "When you travel" in await say("2")
     assert await admin_conn.fetchval("select step from conversations") == "set_tz_mode"
 
