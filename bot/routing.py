@@ -27,7 +27,9 @@ one instant, the one asked last); the first that accepts it gets it:
 * a dialog step also accepts the typed input it parses (a time, a date, a name: ``Step.typed``).
 
 So the options shown are the answers accepted, on every channel, and a reminder that arrives in
-the middle of /settings is answered with "1" or "Taken" while the dialog stays where it was. A
+the middle of /settings is answered with "1" or "Taken" while the dialog stays where it was (a
+choice typed for its menu next shows the menu again first: the patient last read the answer's
+reply, not the menu; bot.engine). A
 reminder the bot names again after recording an answer ("Also waiting for your answer") is asked
 again then (bot.engine): the newest question, above a dialog menu opened before it.
 Buttons carry their own target (``t:`` dialog tokens, ``d:``/``a:`` answer data) and are not
