@@ -470,7 +470,9 @@ class CountingSender:
 
 def unlimited(**overrides: Any) -> DispatcherConfig:
     values: dict[str, Any] = {
-        "worker_id": "bench",
+        # One id a process, as a worker's (host:pid): the fleet's workers tell each other apart
+        # by it (scheduler/fleet_share.py; a shared "bench" made each the whole fleet).
+        "worker_id": f"bench:{os.getpid()}",
         "batch_size": 500,
         "concurrency": 1000,
         "lease_seconds": 120,
