@@ -78,7 +78,14 @@ try {
   log("Waitlist: Remove with another clinic's entry id says not found");
   await page.goto(`${BASE_URL}/waitlist`);
   const waiting = page.getByTestId("waitlist-row").filter({ hasText: env("PATIENT_NAME") });
+  // Forged once the page is hydrated: Remove is a plain form (no confirm step to wait for), and a
+  // forge written before hydration was reset to the row's own id, which then removed the real
+  // entry ("Nobody is waiting", no alert: one CI run on a loaded host).
+  await waiting.waitFor();
+  await page.waitForLoadState("networkidle");
   await forge(waiting, "OTHER_WAITLIST_ID");
+  const forged = await waiting.locator('input[name="id"]').first().inputValue();
+  if (forged !== env("OTHER_WAITLIST_ID")) throw new Error("the forged waitlist id did not stay");
   await waiting.getByRole("button", { name: /^Remove / }).click();
   const answered = page.getByRole("alert").filter({ hasText: /not found|already closed|no longer waiting/ });
   await answered.waitFor();
