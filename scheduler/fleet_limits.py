@@ -41,18 +41,26 @@ for at most the routine slots an account's grid may grant within that horizon, a
 (:func:`_routine_cap`): the routine sends behind them take the answer of the first one refused,
 as the ledger would have answered them, so a worker's backlog of waiting sends is not evaluated
 again in every statement (four a second while paced).
+
+Order: a worker's sends to one account start in the order of their slots on the database's clock
+(each answer maps its slots onto this host's clock from when it came in, so a late answer would
+time its slots after the next statement's), and a send refused holds back this worker's later
+sends to the account until it asks again: those queued meanwhile are answered without asking,
+and all of them wake in one loop pass and ask in one statement, in the order they first asked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import hashlib
+import heapq
 import itertools
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,6 +104,10 @@ class _Answer:
     granted: bool
     slot_db: datetime | None  # the slot on the database's clock
     account_busy: bool  # refused because the account's cap is taken until ``slot``
+    # Refused: when the send asks again (monotonic). Decided where the answer comes in, with
+    # the account's marks (see FleetLimiter._note), so every send of the worker it holds back
+    # waits for the same moment.
+    again: float = 0.0
 
 
 @dataclass(slots=True)
@@ -149,6 +161,11 @@ class FleetLimiter:
         self._not_before: dict[str, float] = {}  # account key -> its cap is taken until then
         # Account key -> routine sends wait until then (their booking horizon is full).
         self._routine_not_before: dict[str, float] = {}
+        # (account key, moment) -> the sends of this worker that ask the account again then.
+        self._gates: dict[tuple[str, float], asyncio.Future[None]] = {}
+        # Account key -> a heap of the slots granted to sends of this worker that have not
+        # started yet (see _in_slot_order).
+        self._unstarted: dict[str, list[tuple[datetime, int, asyncio.Future[None]]]] = {}
         self._pausing: set[asyncio.Task[None]] = set()
         self._asked = itertools.count()
         self.statements = 0  # take_send_slots round trips (for benchmarks)
@@ -201,18 +218,13 @@ class FleetLimiter:
             now = time.monotonic()
             # A pause (retry_after), or the account's cap taken up to then by the fleet: every
             # send of this worker to it waits, rather than each asking in every statement.
-            paused = max(
-                self._paused_until.get(account or "", 0.0),
-                self._not_before.get(account or "", 0.0),
-                0.0 if critical else self._routine_not_before.get(account or "", 0.0),
-            )
-            if paused > now:
-                if paused > give_up_at:
-                    self._hints[(channel, address)] = paused
+            held_until = self._held_until(account, critical)
+            if held_until > now:
+                if held_until > give_up_at:
+                    self._hints[(channel, address)] = held_until
                     return None
-                await asyncio.sleep(paused - now)
-                now = time.monotonic()
-            horizon = give_up_at - now
+                await self._wait_until(account, held_until)
+            horizon = give_up_at - time.monotonic()
             if not critical and account is not None:
                 horizon = min(horizon, ROUTINE_BOOKING_SECONDS)
             request = _Request(
@@ -225,36 +237,138 @@ class FleetLimiter:
                 self._hints[(channel, address)] = slot
                 if slot > give_up_at:
                     return None
-                if not critical and account is not None and slot - time.monotonic() > horizon:
-                    # Beyond the routine horizon: ask again when the slot comes within it, so
-                    # the grid stays booked that far ahead and no further.
-                    slot -= ROUTINE_BOOKING_SECONDS / 2
-                    if answer.account_busy:
-                        routine = self._routine_not_before
-                        routine[account] = max(routine.get(account, 0.0), slot)
-                elif answer.account_busy and account is not None:
-                    self._not_before[account] = max(self._not_before.get(account, 0.0), slot)
-                await asyncio.sleep(max(0.0, slot - time.monotonic()))
+                await self._wait_until(account if answer.account_busy else None, answer.again)
                 continue
-            # Through the loop's timers even when the slot has passed: sends start in slot
-            # order. (A send whose slot had passed did not sleep, and started before one granted
-            # an earlier slot whose timer was due but not yet run: a loop stalled for longer
-            # than a slot's spacing swapped them.)
-            await asyncio.sleep(max(slot - time.monotonic(), _PAST_SLOT_SECONDS))
-            now = time.monotonic()
-            while now < slot:
-                # uvloop's timers count whole milliseconds on a clock read once per loop pass:
-                # they wake up to a millisecond early (measured: 536 of 2,000 sleeps, the worst
-                # 0.97 ms). A send a second after the answer of the one cap places back has
-                # only the network's transit to spare, on a loopback about 2 ms (measured in
-                # test_fleet_limits, whose fake Bot API once answered two 429s on CI).
-                await asyncio.sleep(slot - now)
+            with self._in_slot_order(account, answer, order) as turn:
+                # Through the loop's timers even when the slot has passed: sends start in slot
+                # order. (A send whose slot had passed did not sleep, and started before one
+                # granted an earlier slot whose timer was due but not yet run: a loop stalled
+                # for longer than a slot's spacing swapped them.)
+                await asyncio.sleep(max(slot - time.monotonic(), _PAST_SLOT_SECONDS))
+                now = time.monotonic()
+                while now < slot:
+                    # uvloop's timers count whole milliseconds on a clock read once per loop
+                    # pass: they wake up to a millisecond early (measured: 536 of 2,000 sleeps,
+                    # the worst 0.97 ms). A send a second after the answer of the one cap places
+                    # back has only the network's transit to spare, on a loopback about 2 ms
+                    # (measured in test_fleet_limits, whose fake Bot API once answered two 429s
+                    # on CI).
+                    await asyncio.sleep(slot - now)
+                    now = time.monotonic()
+                await turn()
                 now = time.monotonic()
             self._hints.pop((channel, address), None)
             keys = [key for key in (account, recipient) if key is not None]
             return Pass(now - started, on_release=functools.partial(self._finish, keys, answer))
         self._hints[(channel, address)] = time.monotonic() + _DB_ERROR_RETRY_SECONDS
         return None
+
+    @contextlib.contextmanager
+    def _in_slot_order(
+        self, account: str | None, answer: _Answer, order: int
+    ) -> Iterator[Callable[[], Awaitable[None]]]:
+        """The sends of one account start in the order of their slots on the database's clock.
+
+        Each answer maps its slots onto this host's clock from the moment it came in, so a
+        statement whose answer waited for a stalled loop (or a descheduled process) maps its
+        slots that much later than the next statement's: a send granted the next slot in the
+        next statement was timed before one granted in the first (measured under a loaded
+        interpreter: 115 ms). A send whose timer is due waits (``await turn()``) for those
+        granted an earlier slot on the account, never starting earlier than its own slot."""
+        if account is None or answer.slot_db is None:
+
+            async def no_wait() -> None:
+                return None
+
+            yield no_wait
+            return
+        waiting = self._unstarted.setdefault(account, [])
+        mine = (answer.slot_db, order, asyncio.get_running_loop().create_future())
+        heapq.heappush(waiting, mine)
+
+        async def turn() -> None:
+            while waiting[0] is not mine:
+                await asyncio.shield(waiting[0][2])
+
+        try:
+            yield turn
+        finally:
+            if waiting[0] is mine:
+                heapq.heappop(waiting)
+            else:  # cancelled, or refused on the way
+                waiting.remove(mine)
+                heapq.heapify(waiting)
+            if not waiting:
+                del self._unstarted[account]
+            mine[2].set_result(None)
+
+    def _held_until(self, account: str | None, critical: bool) -> float:
+        """Until when this worker's sends to ``account`` wait without asking (0: they ask)."""
+        if account is None:
+            return 0.0
+        return max(
+            self._paused_until.get(account, 0.0),
+            self._not_before.get(account, 0.0),
+            0.0 if critical else self._routine_not_before.get(account, 0.0),
+        )
+
+    async def _wait_until(self, account: str | None, moment: float) -> None:
+        """Sleep until ``moment``. The sends of one account told the same moment wake in one
+        loop pass, in the order they began to wait, so they ask again in one statement, in
+        their order: on a timer each, a loop that stalled between two of their sleeps woke the
+        later send a pass early (uvloop dates a timer from the loop's clock, read once a
+        pass), it asked alone, was granted and started first."""
+        if account is None:
+            await asyncio.sleep(max(0.0, moment - time.monotonic()))
+            return
+        key = (account, moment)
+        gate = self._gates.get(key)
+        if gate is None:
+            loop = asyncio.get_running_loop()
+            gate = self._gates[key] = loop.create_future()
+            loop.call_later(max(0.0, moment - time.monotonic()), self._open_gate, key)
+        # Shielded: a cancelled send leaves the gate to the others.
+        await asyncio.shield(gate)
+
+    def _open_gate(self, key: tuple[str, float]) -> None:
+        early = key[1] - time.monotonic()
+        if early > 0:  # a timer up to a millisecond early (see acquire): not before its moment
+            asyncio.get_running_loop().call_later(early, self._open_gate, key)
+            return
+        gate = self._gates.pop(key, None)
+        if gate is not None and not gate.done():
+            gate.set_result(None)
+
+    def _hold_back(self, request: _Request) -> bool:
+        """Answer a queued request without asking if its account holds this worker's sends
+        back (see :meth:`_note`); True if it did."""
+        held_until = self._held_until(request.account, request.critical)
+        if held_until <= time.monotonic():
+            return False
+        if not request.answer.done():
+            request.answer.set_result(_Answer(held_until, False, None, True, held_until))
+        return True
+
+    def _note(self, request: _Request, answer: _Answer) -> _Answer:
+        """The refusal's moment to ask again, and the account's marks that hold this worker's
+        later sends back until then. Set as the answer comes in, before the next statement:
+        a send that asked in the next one, a few milliseconds later, could be granted the
+        slot just refused (then within its horizon) and start before the send refused."""
+        if answer.granted:
+            return answer
+        account = request.account
+        again = answer.slot
+        routine = not request.critical
+        if account is not None and routine and again - time.monotonic() > request.horizon:
+            # Beyond the routine horizon: ask again when the slot comes within it, so the grid
+            # stays booked that far ahead and no further.
+            again -= ROUTINE_BOOKING_SECONDS / 2
+            if answer.account_busy:
+                marks = self._routine_not_before
+                marks[account] = max(marks.get(account, 0.0), again)
+        elif answer.account_busy and account is not None:
+            self._not_before[account] = max(self._not_before.get(account, 0.0), again)
+        return dataclasses.replace(answer, again=again)
 
     def wait_hint(self, channel: Channel, address: str, now: float) -> float:
         """Seconds until a refused send should come back (from the ledger's last answer)."""
@@ -352,6 +466,11 @@ class FleetLimiter:
             if not self._queue:
                 continue
             batch, self._queue = self._queue, []
+            # Sends queued while the statement before refused their account: they wait with
+            # the send refused, as acquire would have held them had they asked after it.
+            batch = [r for r in batch if not self._hold_back(r)]
+            if not batch:
+                continue
             # Critical sends first, then the others in the order they first asked (sends that
             # woke together after a refusal or a pause).
             batch.sort(key=_first_asked)
@@ -366,7 +485,7 @@ class FleetLimiter:
             except _DB_ERRORS as exc:
                 logger.warning("taking send slots failed", extra={"error": type(exc).__name__})
                 later = time.monotonic() + _DB_ERROR_RETRY_SECONDS
-                answers = [_Answer(later, False, None, False)] * len(batch)
+                answers = [_Answer(later, False, None, False, later)] * len(batch)
                 full = {r.account: answers[0] for r in held}  # they ask again then, too
             except BaseException:
                 for r in (*batch, *held):
@@ -374,6 +493,7 @@ class FleetLimiter:
                         r.answer.cancel()
                 raise
             for r, answer in zip(batch, answers, strict=True):
+                answer = self._note(r, answer)
                 if not r.answer.done():
                     r.answer.set_result(answer)
                 if (
