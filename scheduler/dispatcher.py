@@ -68,6 +68,7 @@ from scheduler.fleet_share import WHOLE, FleetShare, Share
 from scheduler.lease_keeper import LeaseKeeper
 from scheduler.record_session import RecordSession
 from scheduler.render_ahead import RenderAhead, RenderedAhead
+from scheduler.routing import RoutePlan
 from scheduler.send_checks import SendChecks
 
 __all__ = [
@@ -291,7 +292,8 @@ class Dispatcher:
         self._held_ahead: list[tuple[datetime, int, Claim, float, float]] = []
         self._ahead_order = 0
         self._ahead_ids: set[UUID] = set()
-        self._ahead_read: dict[UUID, float] = {}
+        # Also the routes its check named (Deliverer.first_checked), planned once.
+        self._ahead_read: dict[UUID, tuple[float, RoutePlan]] = {}
         # Due rows claimed ahead, not checked yet (claim, lease start, read start): see
         # _check_released.
         self._due_ahead: deque[tuple[Claim, float, float]] = deque()
@@ -659,7 +661,7 @@ class Dispatcher:
         due = self._due_ahead
         chunk = [due.popleft() for _ in range(min(len(due), _CHECK_AHEAD_ROWS))]
         routed = [(entry, self._deliverer.first_checked(entry[0])) for entry in chunk]
-        asks = [(entry[0], contact) for entry, (has_route, contact) in routed if has_route]
+        asks = [(entry[0], contact) for entry, (plan, contact) in routed if plan.routes]
         checked_at = time.monotonic()
         try:
             verdicts = iter(await self._send_checks.check(asks)) if asks else iter(())
@@ -672,14 +674,15 @@ class Dispatcher:
             )
             verdicts = None
         go: list[tuple[Claim, float]] = []
-        for (c, lease_from, read_at), (has_route, _contact) in routed:
+        for (c, lease_from, read_at), (plan, _contact) in routed:
+            has_route = bool(plan.routes)
             verdict = next(verdicts) if verdicts is not None and has_route else None
             if verdict is not None:  # stopped: recorded as a send's check would have
                 self._buffer.append(verdict)
                 self._flush_wanted.set()
                 continue
             fresh = verdicts is not None and has_route
-            self._ahead_read[c.id] = checked_at if fresh else read_at
+            self._ahead_read[c.id] = (checked_at if fresh else read_at, plan)
             go.append((c, lease_from))
         start = 0
         for end in range(1, len(go) + 1):  # each claim's rows in its order (enqueue's)
@@ -774,9 +777,15 @@ class Dispatcher:
             self._spawn_sender()  # fan out while this one waits on the network
             self._sending += 1
             # A row claimed ahead was read before its lease began (see _claim_ahead).
-            read_at = self._ahead_read.pop(c.id, claimed_at) if self._ahead_read else claimed_at
+            read_at, plan = claimed_at, None
+            if self._ahead_read:
+                ahead = self._ahead_read.pop(c.id, None)
+                if ahead is not None:
+                    read_at, plan = ahead
             try:
-                result = await self._deliverer.deliver(c, claimed_at + lease, read_at=read_at)
+                result = await self._deliverer.deliver(
+                    c, claimed_at + lease, read_at=read_at, plan=plan
+                )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug must not lose the row: retry it later
