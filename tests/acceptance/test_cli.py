@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import asyncpg
 import pytest
 
 from core.credentials import SecretBox, new_key, seal_text
+from core.embedded import EmbeddedPostgres
 from medremind.commands import applied_summary
 from tests.factories import create_organization, create_patient, create_webhook_event
 from tests.process_env import service_env
@@ -54,7 +56,7 @@ def test_a_few_applied_migrations_are_each_named() -> None:
 
 
 @pytest.mark.slow
-def test_migrate_and_check_on_the_embedded_default(outside_tmp_path: Path) -> None:
+async def test_migrate_and_check_on_the_embedded_default(outside_tmp_path: Path) -> None:
     env = _clean_env(MEDREMIND_DATA_DIR=str(outside_tmp_path / "data"))
     first = _run(["migrate"], env)
     assert first.returncode == 0, first.stderr
@@ -72,6 +74,19 @@ def test_migrate_and_check_on_the_embedded_default(outside_tmp_path: Path) -> No
     assert "embedded PostgreSQL" in check.stdout
     # The embedded server was stopped when the last process exited.
     assert not (outside_tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
+    # Where the dashboard finds it: nothing said, and its socket and user had to be guessed.
+    url = re.search(r"^Database: embedded - .* at (postgresql://\S+) while", check.stdout, re.M)
+    assert url is not None, check.stdout
+    server = EmbeddedPostgres(outside_tmp_path / "data")  # as `medremind dev` keeps it running
+    server.start()
+    try:
+        conn = await asyncpg.connect(url.group(1))
+        try:
+            assert await conn.fetchval("select count(*) from medremind_migrations") == len(names)
+        finally:
+            await conn.close()
+    finally:
+        server.stop()
 
 
 def test_migrate_against_database_url_is_idempotent(database_url: str, tmp_path: Path) -> None:
