@@ -105,6 +105,11 @@ class Settings(BaseSettings):
 
     twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
+    # While the service's token is rotated: Twilio signs webhooks with the old one until the new
+    # one is promoted, and those are verified with this too (medremind/web/twilio_webhooks.py).
+    twilio_auth_token_previous: SecretStr | None = Field(
+        default=None, alias="TWILIO_AUTH_TOKEN_PREVIOUS"
+    )
     twilio_sms_from: str | None = Field(default=None, alias="TWILIO_SMS_FROM")
     twilio_messaging_service_sid: str | None = Field(
         default=None, alias="TWILIO_MESSAGING_SERVICE_SID"
