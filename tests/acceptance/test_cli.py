@@ -6,7 +6,9 @@ import asyncio
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -338,3 +340,31 @@ async def test_check_names_what_stops_outgoing_webhooks(
         " delivery(ies) to be tried again, the last attempt got HTTP 503" in failing.stdout
     ), failing.stdout
     assert "tok-5f2a" not in failing.stdout
+
+
+async def test_migrate_as_a_login_that_cannot_grant_roles_says_what_to_do(
+    admin_conn: asyncpg.Connection, database_url: str, tmp_path: Path
+) -> None:
+    """A managed PostgreSQL's login often lacks CREATEROLE (Heroku Postgres's does): the release
+    phase failed on the first migration with PostgreSQL's bare "permission denied to grant role",
+    and nothing said what the service needs. The answer now names the roles and the statements a
+    superuser runs once; after them the same login migrates everything."""
+    login = f"lowpriv_{uuid.uuid4().hex[:8]}"
+    await admin_conn.execute(f"create role {login} login nocreaterole nosuperuser")
+    await admin_conn.execute(f"create database {login} owner {login}")
+    parts = urlsplit(database_url)
+    url = urlunsplit(parts._replace(netloc=f"{login}:@{parts.netloc.rpartition('@')[2]}"))
+    url = urlunsplit(urlsplit(url)._replace(path=f"/{login}"))
+    env = _clean_env(DATABASE_URL=url, MEDREMIND_DATA_DIR=str(tmp_path / "data"))
+    try:
+        refused = await asyncio.to_thread(_run, ["migrate"], env)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "permission denied" in refused.stderr
+        assert f"grant medremind_app to {login} with admin option" in refused.stderr
+        assert "docs/operations.md" in refused.stderr
+        await admin_conn.execute(f"grant medremind_app to {login} with admin option")
+        done = await asyncio.to_thread(_run, ["migrate"], env)
+        assert done.returncode == 0, done.stdout + done.stderr
+    finally:
+        await admin_conn.execute(f"drop database if exists {login} with (force)")
+        await admin_conn.execute(f"drop role if exists {login}")

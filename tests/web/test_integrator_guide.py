@@ -100,6 +100,8 @@ async def test_the_integrator_guide_runs_as_written(
         _run_sh(exports, env, state)
         patient = _last_json(_run_sh(sh[2], env, state).stderr)
         assert patient["status"] == "active" and patient["display_name"] == "Ana García"
+        # Run again (a retry after a lost answer), the same Idempotency-Key: nobody made twice.
+        assert _last_json(_run_sh(sh[2], env, state).stderr)["id"] == patient["id"]
         hook = _last_json(_run_sh(sh[3], env, state).stderr)
         secret.append(hook["secret"])
         message = _last_json(_run_sh(sh[4], env, state).stderr)
