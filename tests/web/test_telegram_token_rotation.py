@@ -16,7 +16,7 @@ import httpx
 
 from tests.factories import create_patient
 from tests.fakes.fake_telegram import DEFAULT_TOKEN
-from tests.web.processes import clinic_key, kill, start_worker
+from tests.web.processes import clinic_key, kill, start_telegram_worker
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 NEW_TOKEN = DEFAULT_TOKEN.split(":")[0] + ":NEW-token-after-revoke"  # the same bot
@@ -60,13 +60,7 @@ async def test_messages_failed_while_the_token_was_revoked_are_sent_again(
             message_id,
         )
 
-    worker = start_worker(
-        database_url,
-        tmp_path,
-        TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-        TELEGRAM_API_BASE_URL=fake_telegram.base_url,
-        MEDREMIND_WORKER_POLL_SECONDS="0.5",
-    )
+    worker = start_telegram_worker(database_url, tmp_path, fake_telegram)
     try:
         row = await _until("the message did not fail on the old token", failed, log)
     finally:
@@ -75,12 +69,8 @@ async def test_messages_failed_while_the_token_was_revoked_are_sent_again(
         kill(worker)
     assert "Telegram rejected the bot token" in row["last_error"]
 
-    worker = start_worker(
-        database_url,
-        tmp_path,
-        TELEGRAM_BOT_TOKEN=NEW_TOKEN,
-        TELEGRAM_API_BASE_URL=fake_telegram.base_url,
-        MEDREMIND_WORKER_POLL_SECONDS="0.5",
+    worker = start_telegram_worker(
+        database_url, tmp_path, fake_telegram, TELEGRAM_BOT_TOKEN=NEW_TOKEN
     )
     try:
         outcomes = await admin_conn.fetch(_resend_sql())

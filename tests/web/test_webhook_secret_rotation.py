@@ -21,8 +21,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from medremind.api_keys import create_api_key
 from tests.factories import create_patient
 from tests.fakes.endpoint import loopback_endpoint
-from tests.fakes.fake_telegram import DEFAULT_TOKEN
-from tests.web.processes import clinic_key, kill, start_worker
+from tests.web.processes import clinic_key, kill, start_telegram_worker
 
 
 def _verifies(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -65,12 +64,10 @@ async def test_a_rotated_secret_signs_the_pending_deliveries(
             json={"patient_id": str(patient["id"]), "text": "Lab results ready", "urgent": True},
         )
         assert message.status_code == 201, message.text
-        worker = start_worker(
+        worker = start_telegram_worker(
             database_url,
             tmp_path,
-            TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-            TELEGRAM_API_BASE_URL=fake_telegram.base_url,
-            MEDREMIND_WORKER_POLL_SECONDS="0.5",
+            fake_telegram,
             MEDREMIND_WEBHOOK_POLL_SECONDS="0.2",
             MEDREMIND_WEBHOOK_RETRY_SECONDS=",".join(["1"] * 20),  # the most waits it takes
             MEDREMIND_WEBHOOK_ALLOW_PRIVATE="true",
