@@ -84,7 +84,7 @@ def test_the_retry_base_is_the_backoffs_default_and_reaches_the_dispatcher() -> 
 
 def _typed_fields() -> list[tuple[str, type]]:
     """Every number and switch of the settings, by variable, with its type."""
-    found = []
+    found: list[tuple[str, type]] = []
     for field in Settings.model_fields.values():
         kinds = [
             k for k in (bool, int, float) if k in (field.annotation, *get_args(field.annotation))
