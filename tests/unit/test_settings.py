@@ -60,16 +60,20 @@ def test_secrets_do_not_print() -> None:
     assert "SECRETSECRET" not in repr(settings)
 
 
-def test_cli_exits_with_the_variable_name() -> None:
-    env = {**os.environ, "PORT": "abc"}
-    result = subprocess.run(
-        [sys.executable, "-m", "medremind.cli", "check"],
-        env=env,
+def _cli(command: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """``medremind <command>`` as a process, with ``variables`` over this environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "medremind.cli", command],
+        env={**os.environ, **variables},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_cli_exits_with_the_variable_name() -> None:
+    result = _cli("check", PORT="abc")
     assert result.returncode == 2
     assert "PORT" in result.stderr
 
@@ -107,15 +111,7 @@ def test_every_number_and_switch_says_what_a_good_value_is(variable: str, kind: 
 
 
 def test_cli_names_a_value_to_type_instead() -> None:
-    env = {**os.environ, "MEDREMIND_LEASE_SECONDS": "1m"}
-    result = subprocess.run(
-        [sys.executable, "-m", "medremind.cli", "migrate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _cli("migrate", MEDREMIND_LEASE_SECONDS="1m")
     assert result.returncode == 2
     assert "MEDREMIND_LEASE_SECONDS" in result.stderr
     assert "expected a number of seconds such as 60" in result.stderr, result.stderr
