@@ -31,6 +31,32 @@ alter table public.medremind_migrations enable row level security;
 """
 
 
+# What a superuser runs once where the migrating login may not create or grant roles (a managed
+# PostgreSQL's owner login; Heroku Postgres's). The migrations then find the roles made.
+_ROLES_BY_A_SUPERUSER = (
+    "create role anon nologin noinherit; create role authenticated nologin noinherit;"
+    " create role service_role nologin noinherit bypassrls;"
+    " create role medremind_app nologin noinherit;"
+    " grant medremind_app to {login} with admin option;"
+)
+
+
+def _remedy(exc: asyncpg.PostgresError, conn: asyncpg.Connection) -> str:
+    """For a refused role (the login lacks CREATEROLE, or may not grant ``medremind_app``):
+    what the service needs and how to give it. PostgreSQL's own words named neither."""
+    if not isinstance(exc, asyncpg.InsufficientPrivilegeError) or "role" not in str(exc):
+        return ""
+    login = conn.get_settings().session_authorization or "<the login of DATABASE_URL>"
+    return (
+        "\nThe service's row-level security needs the roles anon, authenticated,"
+        " service_role and medremind_app, and its processes SET ROLE medremind_app. Migrate"
+        " with a login that has CREATEROLE, or have a superuser run once (each create for a"
+        " role not there yet): "
+        + _ROLES_BY_A_SUPERUSER.format(login=login)
+        + " (docs/operations.md, 'A database login without CREATEROLE')"
+    )
+
+
 class MigrationError(Exception):
     """A migration failed or an applied file was changed afterwards."""
 
@@ -107,7 +133,9 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
                         migration.checksum,
                     )
             except asyncpg.PostgresError as exc:
-                raise MigrationError(f"{migration.path.name} failed: {exc}") from exc
+                raise MigrationError(
+                    f"{migration.path.name} failed: {exc}{_remedy(exc, conn)}"
+                ) from exc
             applied.append(migration.path.name)
         return applied
     finally:

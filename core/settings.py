@@ -12,6 +12,7 @@ import re
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
+from typing import get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -40,7 +41,10 @@ _EXAMPLES: dict[str, str] = {
     "MEDREMIND_OUTBOX_ENABLED": "true or false",
     "MEDREMIND_CREDENTIALS_KEY": "Fernet keys, newest first, comma separated "
     "(make one with `medremind credentials-key`)",
+    "MEDREMIND_WORKER_METRICS_PORT": "a TCP port number such as 9091",
 }
+# Variables counted in seconds whose names do not say so.
+_SECONDS = ("MEDREMIND_SHUTDOWN_GRACE", "MEDREMIND_PLANNER_INTERVAL")
 
 
 class SettingsError(Exception):
@@ -105,6 +109,11 @@ class Settings(BaseSettings):
 
     twilio_account_sid: str | None = Field(default=None, alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: SecretStr | None = Field(default=None, alias="TWILIO_AUTH_TOKEN")
+    # While the service's token is rotated: Twilio signs webhooks with the old one until the new
+    # one is promoted, and those are verified with this too (medremind/web/twilio_webhooks.py).
+    twilio_auth_token_previous: SecretStr | None = Field(
+        default=None, alias="TWILIO_AUTH_TOKEN_PREVIOUS"
+    )
     twilio_sms_from: str | None = Field(default=None, alias="TWILIO_SMS_FROM")
     twilio_messaging_service_sid: str | None = Field(
         default=None, alias="TWILIO_MESSAGING_SERVICE_SID"
@@ -383,11 +392,31 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError(_describe(exc)) from None
 
 
+def _example(name: str) -> str:
+    """What a valid value of ``name`` looks like: its entry in :data:`_EXAMPLES`, else, for a
+    number or a switch, its kind and default (pydantic's "Input should be a valid number" named
+    no value to type instead)."""
+    if name in _EXAMPLES:
+        return _EXAMPLES[name]
+    field = next((f for f in Settings.model_fields.values() if f.alias == name), None)
+    if field is None:
+        return ""
+    kinds = (field.annotation, *get_args(field.annotation))
+    unit = " of seconds" if name.endswith("_SECONDS") or name in _SECONDS else ""
+    if bool in kinds:
+        return "true or false"
+    if int in kinds and isinstance(field.default, int):
+        return f"a whole number{unit} such as {field.default}"
+    if float in kinds and isinstance(field.default, float):
+        return f"a number{unit} such as {field.default:g}"
+    return ""
+
+
 def _describe(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else "?"
-        example = _EXAMPLES.get(name, "")
+        example = _example(name)
         hint = f"; expected {example}" if example else ""
         lines.append(f"{name}: {error['msg']}{hint}")
     return "invalid configuration: " + "; ".join(lines)

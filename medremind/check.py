@@ -71,6 +71,23 @@ async def database_status(settings: Settings, connect_timeout: float = 15.0) -> 
     return True, f"reachable, migrated ({len(done)} migrations)"
 
 
+def embedded_address(settings: Settings) -> str:
+    """Where other programs reach the embedded server. The dashboard needs its URL in
+    ``DATABASE_URL`` ("the same database as the Python service"), and nothing said what that is
+    on a machine without one: a socket in a folder the wheel chooses, user ``postgres``."""
+    from core.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(settings.data_dir)
+    try:
+        url = server.start()
+    finally:
+        server.stop()
+    return (
+        f"the dashboard (its DATABASE_URL) and psql reach it at {url} while a medremind"
+        " process (dev, web or worker) runs; the last one to stop stops it"
+    )
+
+
 def answers_problems(
     settings: Settings, usable: dict[Any, bool], clinics: list[ClinicAccounts] | None = None
 ) -> list[str]:
@@ -247,6 +264,8 @@ async def run_check(settings: Settings) -> int:
     for problem in problems:
         print(f"Answers: CANNOT ARRIVE - {problem}")
     print(f"Database: {'ok' if ok else 'NOT READY'} - {why}")
+    if ok and settings.database_url is None:
+        print(f"Database: embedded - {embedded_address(settings)}")
     failed = not ok or bool(problems)
     if not ok and no_service_wide:
         print(NONE_CAN_SEND)  # the clinics' own accounts cannot be read: judged without them

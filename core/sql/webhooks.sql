@@ -29,6 +29,13 @@ update webhook_subscriptions set disabled_at = coalesce(disabled_at, now())
  where id = $1 and organization_id = $2
 returning id, url, description, event_types, created_at, disabled_at
 
+-- name: replace_secret
+-- A new signing secret for an active subscription of the clinic; its pending deliveries are
+-- signed with it from their next attempt (the sender reads the secret at each claim).
+update webhook_subscriptions set secret = $3
+ where id = $1 and organization_id = $2 and disabled_at is null
+returning id, url, description, event_types, created_at, disabled_at
+
 -- name: cancel_subscription_deliveries
 update webhook_deliveries set status = 'cancelled', last_error = 'subscription deleted',
        updated_at = now()

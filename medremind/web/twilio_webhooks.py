@@ -106,7 +106,14 @@ async def _verified_form(
         logger.warning("twilio webhook refused: no auth token to verify it with")
         return error_response(403, "webhook signature cannot be verified on this server")
     url = public_url(settings.public_base_url, request)
-    if not RequestValidator(account.auth_token).validate(url, _params(pairs), signature):
+    tokens = [account.auth_token]
+    previous = settings.twilio_auth_token_previous
+    if account.organization_id is None and previous is not None:
+        # The service's token is being rotated: Twilio signs with the old one until the new one
+        # is promoted (docs/operations.md). A clinic's own account has one token.
+        tokens.append(previous.get_secret_value())
+    params = _params(pairs)
+    if not any(RequestValidator(token).validate(url, params, signature) for token in tokens):
         INBOUND_UPDATES.labels(channel, "rejected").inc()
         return error_response(403, "invalid X-Twilio-Signature")
     return fields, account

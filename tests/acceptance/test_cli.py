@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
 from core.credentials import SecretBox, new_key, seal_text
+from core.embedded import EmbeddedPostgres
 from medremind.commands import applied_summary
 from tests.factories import create_organization, create_patient, create_webhook_event
 from tests.process_env import service_env
@@ -54,7 +58,7 @@ def test_a_few_applied_migrations_are_each_named() -> None:
 
 
 @pytest.mark.slow
-def test_migrate_and_check_on_the_embedded_default(outside_tmp_path: Path) -> None:
+async def test_migrate_and_check_on_the_embedded_default(outside_tmp_path: Path) -> None:
     env = _clean_env(MEDREMIND_DATA_DIR=str(outside_tmp_path / "data"))
     first = _run(["migrate"], env)
     assert first.returncode == 0, first.stderr
@@ -72,6 +76,19 @@ def test_migrate_and_check_on_the_embedded_default(outside_tmp_path: Path) -> No
     assert "embedded PostgreSQL" in check.stdout
     # The embedded server was stopped when the last process exited.
     assert not (outside_tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
+    # Where the dashboard finds it: nothing said, and its socket and user had to be guessed.
+    url = re.search(r"^Database: embedded - .* at (postgresql://\S+) while", check.stdout, re.M)
+    assert url is not None, check.stdout
+    server = EmbeddedPostgres(outside_tmp_path / "data")  # as `medremind dev` keeps it running
+    server.start()
+    try:
+        conn = await asyncpg.connect(url.group(1))
+        try:
+            assert await conn.fetchval("select count(*) from medremind_migrations") == len(names)
+        finally:
+            await conn.close()
+    finally:
+        server.stop()
 
 
 def test_migrate_against_database_url_is_idempotent(database_url: str, tmp_path: Path) -> None:
@@ -323,3 +340,31 @@ async def test_check_names_what_stops_outgoing_webhooks(
         " delivery(ies) to be tried again, the last attempt got HTTP 503" in failing.stdout
     ), failing.stdout
     assert "tok-5f2a" not in failing.stdout
+
+
+async def test_migrate_as_a_login_that_cannot_grant_roles_says_what_to_do(
+    admin_conn: asyncpg.Connection, database_url: str, tmp_path: Path
+) -> None:
+    """A managed PostgreSQL's login often lacks CREATEROLE (Heroku Postgres's does): the release
+    phase failed on the first migration with PostgreSQL's bare "permission denied to grant role",
+    and nothing said what the service needs. The answer now names the roles and the statements a
+    superuser runs once; after them the same login migrates everything."""
+    login = f"lowpriv_{uuid.uuid4().hex[:8]}"
+    await admin_conn.execute(f"create role {login} login nocreaterole nosuperuser")
+    await admin_conn.execute(f"create database {login} owner {login}")
+    parts = urlsplit(database_url)
+    url = urlunsplit(parts._replace(netloc=f"{login}:@{parts.netloc.rpartition('@')[2]}"))
+    url = urlunsplit(urlsplit(url)._replace(path=f"/{login}"))
+    env = _clean_env(DATABASE_URL=url, MEDREMIND_DATA_DIR=str(tmp_path / "data"))
+    try:
+        refused = await asyncio.to_thread(_run, ["migrate"], env)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "permission denied" in refused.stderr
+        assert f"grant medremind_app to {login} with admin option" in refused.stderr
+        assert "docs/operations.md" in refused.stderr
+        await admin_conn.execute(f"grant medremind_app to {login} with admin option")
+        done = await asyncio.to_thread(_run, ["migrate"], env)
+        assert done.returncode == 0, done.stdout + done.stderr
+    finally:
+        await admin_conn.execute(f"drop database if exists {login} with (force)")
+        await admin_conn.execute(f"drop role if exists {login}")

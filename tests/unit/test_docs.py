@@ -37,3 +37,21 @@ def test_links_stay_inside_the_repository_and_resolve(document: Path) -> None:
         assert path.exists(), f"{document.name} links to a missing file: {target}"
     if document.name == "README.md" and document.parent == ROOT:
         assert "../" not in text, "README.md must not point outside the repository"
+
+
+# Variables the documents name under the service's prefixes that the test suite reads, not the
+# service (tests/conftest.py, tests/stateful.py).
+_TEST_VARIABLES = frozenset(
+    {"MEDREMIND_TEST_FRESH_DATABASES", "MEDREMIND_STATEFUL_EXAMPLES", "MEDREMIND_STATEFUL_STEPS"}
+)
+_SERVICE_NAME = re.compile(r"`((?:MEDREMIND|TELEGRAM|TWILIO|SMTP|WHATSAPP|VAPID)_[A-Z0-9_]+)`")
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/configuration.md"])
+def test_every_documented_setting_is_read(document: str) -> None:
+    """The other way round: a variable the operator is told to set that the code no longer
+    reads (renamed, removed) would be set and silently ignored."""
+    text = (ROOT / document).read_text(encoding="utf-8")
+    read = set(_variables()) | _TEST_VARIABLES
+    unread = sorted({name for name in _SERVICE_NAME.findall(text) if name not in read})
+    assert not unread, f"{document} documents {unread}, which nothing reads"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import get_args
 
 import pytest
 
-from core.settings import SettingsError, load_settings
+from core.settings import Settings, SettingsError, load_settings
 from scheduler.backoff import DEFAULT_BASE_SECONDS
 from scheduler.dispatch_config import DispatcherConfig
 
@@ -59,16 +60,20 @@ def test_secrets_do_not_print() -> None:
     assert "SECRETSECRET" not in repr(settings)
 
 
-def test_cli_exits_with_the_variable_name() -> None:
-    env = {**os.environ, "PORT": "abc"}
-    result = subprocess.run(
-        [sys.executable, "-m", "medremind.cli", "check"],
-        env=env,
+def _cli(command: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """``medremind <command>`` as a process, with ``variables`` over this environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "medremind.cli", command],
+        env={**os.environ, **variables},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_cli_exits_with_the_variable_name() -> None:
+    result = _cli("check", PORT="abc")
     assert result.returncode == 2
     assert "PORT" in result.stderr
 
@@ -79,3 +84,34 @@ def test_the_retry_base_is_the_backoffs_default_and_reaches_the_dispatcher() -> 
     assert DispatcherConfig.from_settings(load_settings({})).backoff_base_seconds == 10.0
     fast = load_settings({"MEDREMIND_RETRY_BASE_SECONDS": "0.2"})
     assert DispatcherConfig.from_settings(fast).backoff_base_seconds == 0.2
+
+
+def _typed_fields() -> list[tuple[str, type]]:
+    """Every number and switch of the settings, by variable, with its type."""
+    found: list[tuple[str, type]] = []
+    for field in Settings.model_fields.values():
+        kinds = [
+            k for k in (bool, int, float) if k in (field.annotation, *get_args(field.annotation))
+        ]
+        if kinds and field.alias is not None:
+            found.append((str(field.alias), kinds[0]))
+    return found
+
+
+@pytest.mark.parametrize(("variable", "kind"), _typed_fields(), ids=lambda v: str(v))
+def test_every_number_and_switch_says_what_a_good_value_is(variable: str, kind: type) -> None:
+    """Most numbers answered only pydantic's words ("MEDREMIND_LEASE_SECONDS: Input should be a
+    valid number, unable to parse string as a number"), with no value to type instead."""
+    with pytest.raises(SettingsError) as info:
+        load_settings({variable: "sixty"})
+    said = str(info.value)
+    assert variable in said
+    expected = "true or false" if kind is bool else "such as "
+    assert f"expected {'' if kind is bool else 'a'}" in said and expected in said, said
+
+
+def test_cli_names_a_value_to_type_instead() -> None:
+    result = _cli("migrate", MEDREMIND_LEASE_SECONDS="1m")
+    assert result.returncode == 2
+    assert "MEDREMIND_LEASE_SECONDS" in result.stderr
+    assert "expected a number of seconds such as 60" in result.stderr, result.stderr

@@ -127,13 +127,17 @@ async def running_worker(
 def start_telegram_worker(
     database_url: str, tmp_path: Path, fake_telegram: FakeTelegram, **variables: str
 ) -> subprocess.Popen:
-    """:func:`start_worker` sending Telegram to ``fake_telegram``, polling every half second."""
+    """:func:`start_worker` sending Telegram to ``fake_telegram``, polling every half second
+    (``variables`` may name another ``TELEGRAM_BOT_TOKEN``)."""
     return start_worker(
         database_url,
         tmp_path,
-        TELEGRAM_BOT_TOKEN=DEFAULT_TOKEN,
-        TELEGRAM_API_BASE_URL=fake_telegram.base_url,
-        **{"MEDREMIND_WORKER_POLL_SECONDS": "0.5", **variables},
+        **{
+            "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
+            "TELEGRAM_API_BASE_URL": fake_telegram.base_url,
+            "MEDREMIND_WORKER_POLL_SECONDS": "0.5",
+            **variables,
+        },
     )
 
 

@@ -46,7 +46,9 @@ async def test_an_endpoint_is_subscribed_once(
     assert again.status_code == 409, again.text
     error = again.json()["error"]
     assert (error["field"], error["existing_id"]) == ("url", first.json()["id"])
-    assert "DELETE /api/v1/webhooks/{id}" in error["reason"]
+    # A new secret without a new subscription (nothing pending is cancelled), or delete first.
+    assert "POST /api/v1/webhooks/{id}/secret" in error["reason"]
+    assert "DELETE it and subscribe again" in error["reason"]
     assert again.headers["location"] == f"/api/v1/webhooks/{first.json()['id']}"
     assert await admin_conn.fetchval("select count(*) from webhook_subscriptions") == 1
     # Deleted, it may be subscribed again (a new secret).

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse
 
 from medremind.api_keys import Caller, RateLimit, RateLimited, authenticate, key_prefix
 from medremind.web import json_input
+from medremind.web.api_v1.key_refusal import refusal_reason
 from medremind.web.errors import ApiError, ValidationFailed
 from medremind.web.state import WebState, web_state
 
@@ -62,7 +63,7 @@ async def authenticated_caller(request: Request) -> Caller:
             headers={"Retry-After": str(seconds)},
         ) from None
     if caller is None:
-        raise ApiError(401, "missing or invalid API key (Authorization: Bearer <key>)")
+        raise ApiError(401, refusal_reason(request.headers), field="Authorization")
     request.scope[_ORG_KEY] = caller
     _ACTOR.set(f"api_key:{key_prefix(request.headers.get('authorization'))}")
     return caller

@@ -2,8 +2,9 @@
 
 ``POST`` subscribes a URL to event types and answers the signing secret once (it is never shown
 again); ``GET`` lists the clinic's subscriptions; ``DELETE`` stops one (pending deliveries are
-cancelled; the log stays); ``GET .../deliveries`` shows each delivery with its attempts, a page at
-a time by cursor. The worker's :mod:`scheduler.webhook_sender` delivers them.
+cancelled; the log stays); ``POST .../secret`` replaces its signing secret (pending deliveries
+are signed with the new one); ``GET .../deliveries`` shows each delivery with its attempts, a
+page at a time by cursor. The worker's :mod:`scheduler.webhook_sender` delivers them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from medremind.web.api_v1.models import (
 from medremind.web.api_v1.pagination import DEFAULT_LIMIT, Cursor, decode_cursor, page
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import AlreadyThere, ApiError, NotFound, ValidationFailed
+from medremind.web.state import WebState
 from platforms.addresses import is_private
 
 router = new_router("webhooks", admin=True)
@@ -209,12 +211,7 @@ async def create_webhook(body: WebhookCreate, org_id: AdminOrg, state: State) ->
     """Subscribed; the answer holds the secret, once."""
     url = _url(body.url, allow_private=state.settings.webhook_allow_private)
     event_types = list(dict.fromkeys(body.event_types or EVENT_TYPES))
-    secret = new_secret()
-    try:
-        # Stored encrypted (MEDREMIND_CREDENTIALS_KEY); the worker opens it to sign.
-        stored = seal_text(state.secret_box, secret)
-    except CredentialsKeyMissing as exc:
-        raise ApiError(503, str(exc)) from None
+    secret, stored = _sealed_new_secret(state)
     async with state.pool.acquire() as conn, conn.transaction():
         # One at a time per clinic, so the cap holds under concurrent creates.
         await conn.execute("select pg_advisory_xact_lock(hashtext($1::text))", str(org_id))
@@ -225,8 +222,9 @@ async def create_webhook(body: WebhookCreate, org_id: AdminOrg, state: State) ->
             # was POSTed twice, the second signed with a secret the client never got.
             raise AlreadyThere(
                 "this URL is subscribed already (error.existing_id): each event would be"
-                " POSTed to it twice. Its secret was shown when it was made; to change its"
-                " events or get a new secret, DELETE /api/v1/webhooks/{id} and subscribe again",
+                " POSTed to it twice. Its secret was shown when it was made; for a new one, POST"
+                " /api/v1/webhooks/{id}/secret; to change its events, DELETE it and subscribe"
+                " again",
                 field="url",
                 existing=same["id"],
                 location=f"/api/v1/webhooks/{same['id']}",
@@ -243,6 +241,42 @@ async def create_webhook(body: WebhookCreate, org_id: AdminOrg, state: State) ->
         )
         await conn.execute(
             query("web", "audit"), org_id, "api", "webhook.create", "webhook", str(row["id"])
+        )
+    return {**row_dict(row, _FIELDS), "secret": secret}
+
+
+def _sealed_new_secret(state: WebState) -> tuple[str, str]:
+    """A new secret and its stored (encrypted) form; 503 naming the key when none is set."""
+    secret = new_secret()
+    try:
+        # Stored encrypted (MEDREMIND_CREDENTIALS_KEY); the worker opens it to sign.
+        return secret, seal_text(state.secret_box, secret)
+    except CredentialsKeyMissing as exc:
+        raise ApiError(503, str(exc)) from None
+
+
+@router.post(
+    "/webhooks/{webhook_id}/secret",
+    response_model=WebhookCreated,
+    summary="Replace the signing secret (the new one is shown once); no event is lost",
+    operation_id="rotateWebhookSecret",
+    responses={
+        **NOT_FOUND,
+        503: {"description": "MEDREMIND_CREDENTIALS_KEY is not set: the secret cannot be stored"},
+    },
+)
+async def rotate_secret(webhook_id: uuid.UUID, org_id: AdminOrg, state: State) -> Any:
+    """The subscription with a new secret, shown once. Every attempt from now on is signed with
+    it, those of deliveries already pending too (an attempt already in flight, up to 15 s, still
+    carries the old one). Deleting and subscribing again cancelled the pending deliveries and
+    missed the events raised in between."""
+    secret, stored = _sealed_new_secret(state)
+    async with state.pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(query("webhooks", "replace_secret"), webhook_id, org_id, stored)
+        if row is None:
+            raise NotFound("webhook")
+        await conn.execute(
+            query("web", "audit"), org_id, "api", "webhook.rotate_secret", "webhook", str(row["id"])
         )
     return {**row_dict(row, _FIELDS), "secret": secret}
 
