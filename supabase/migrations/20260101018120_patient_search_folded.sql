@@ -66,27 +66,35 @@ create function public.search_address_contains(p_address text, p_channel text, p
               ('%' || public.search_phone_digits(p_q) || '%'))
 $$;
 
--- GET /api/v1/patients?q= and POST /api/v1/messages/group (migrations 20260101016860 and
--- 20260101018040): the name fragment found accents and case aside as the dashboard finds it, and
--- a phone number's exact address however it is written: the search's digits (of 7 or more,
--- national trunk zeros aside) are the number's last digits ("612 345 678", "(415) 555-0100",
--- "+44 7700 900123" find +34612345678, +14155550100, +447700900123; "55-0100" does not).
-create or replace function public.patient_matches_search(
-  p_patient public.patients, p_q text, p_pattern text
+-- GET /api/v1/patients?q= and POST /api/v1/messages/group: the name fragment found accents and
+-- case aside as the dashboard finds it, and a phone number's exact address however it is
+-- written: the search's digits (of 7 or more, national trunk zeros aside) are the number's last
+-- digits ("612 345 678", "(415) 555-0100", "+44 7700 900123" find +34612345678, +14155550100,
+-- +447700900123; "55-0100" does not). Otherwise as patient_matches_search(patients, text, text)
+-- (migrations 20260101016860, 20260101018040), which stays for a web process of the release
+-- before while it runs. p_pattern is the name fragment's LIKE pattern folded
+-- (public.search_fold), p_digits public.search_phone_digits(p_q): the callers
+-- (core/sql/clinic_ops.sql list_patients, core/sql/message_groups.sql) compute both once a query,
+-- as init plans "(select public.search_fold($n))"; computed here, once a row, they made a search
+-- of a clinic of 20,000 patients take twice as long.
+create function public.patient_matches_search(
+  p_patient public.patients, p_q text, p_pattern text, p_digits text
 ) returns boolean language sql stable set search_path = public, pg_temp as $$
   select p_q is null
-      or p_patient.search_name ilike '%' || public.search_fold(p_pattern) || '%' escape '\'
+      or p_patient.search_name ilike '%' || p_pattern || '%' escape '\'
       or p_patient.external_id = p_q
       or exists (select 1 from contact_points c
                   where c.patient_id = p_patient.id
                     and (c.address = p_q
                          or c.channel = 'email'
                             and c.address = public.email_address_canonical(p_q)
-                         or c.channel in ('sms', 'whatsapp')
-                            and length(public.search_phone_digits(p_q)) >= 7
-                            and regexp_replace(c.address, '[^0-9]', '', 'g')
-                                like '%' || public.search_phone_digits(p_q)))
+                         or length(p_digits) >= 7 and c.channel in ('sms', 'whatsapp')
+                            and regexp_replace(c.address, '[^0-9]', '', 'g') like '%' || p_digits))
 $$;
+revoke all on function public.patient_matches_search(public.patients, text, text, text)
+  from public, anon;
+grant execute on function public.patient_matches_search(public.patients, text, text, text)
+  to authenticated, medremind_app;
 
 -- search_fold stays executable by every role (a pure function of its text): every role that
 -- writes a patient's name computes patients.search_name with it.

@@ -66,3 +66,17 @@ async def test_search_finds_names_without_accents_and_numbers_as_written(
     found = await client.get("/api/v1/patients", params={"q": q}, headers=auth)
     assert found.status_code == 200, found.text
     assert sorted(p["id"] for p in found.json()["data"]) == sorted(people[n] for n in names)
+
+
+async def test_a_group_message_counts_whom_the_search_finds(
+    client: httpx.AsyncClient, auth: dict[str, str], people: dict[str, str]
+) -> None:
+    """``POST /messages/group`` finds the patients ``GET /patients?q=`` does (one function)."""
+    for q in ("munoz", "612 345 678"):
+        counted = await client.post(
+            "/api/v1/messages/group",
+            json={"q": q, "text": "The clinic is closed on Friday.", "dry_run": True},
+            headers=auth,
+        )
+        assert counted.status_code == 200, counted.text
+        assert counted.json()["count"] == 1, (q, counted.json())
