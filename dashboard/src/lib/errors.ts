@@ -124,6 +124,9 @@ const MESSAGES: Record<string, string> = {
   // Compose from a template: each names the Template field, which the form marks invalid.
   template_required: "Template: choose one of your clinic's templates, or write free text.",
   template_not_found: "Template: that template is not one of your clinic's templates (it may have been deleted or renamed).",
+  // Another clinic's template id (a forged form) reads as one that does not exist.
+  template_version_not_found:
+    "That template version was not found among your clinic's templates: it may have been deleted already (in another tab, or by a colleague). Reload the page to see the list as it is now.",
   template_in_use:
     "That is the template's last version and messages waiting to be sent use it: cancel them (Messages page) or save another version first.",
   // The API's 409 for a patient who has not consented (medremind/web/api_v1/message_reach.py

@@ -69,7 +69,7 @@ export async function rescheduleAppointmentAction(formData: FormData): Promise<v
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
   const localTime = String(formData.get("starts_at") ?? "");
-  if (!isUuid(id)) redirect(back(formData, "not_found"));
+  if (!isUuid(id)) redirect(back(formData, "appointment_not_found"));
   if (!isLocalDateTime(localTime)) redirect(back(formData, "reschedule_time"));
   if (skippedByClockChange(localTime, clinician.timezone)) redirect(back(formData, "reschedule_time_skipped"));
   const moved = await asClinician(clinician.id, async (tx) =>
@@ -84,7 +84,7 @@ export async function rescheduleAppointmentAction(formData: FormData): Promise<v
 export async function cancelAppointmentAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
-  if (!isUuid(id)) redirect(back(formData, "not_found"));
+  if (!isUuid(id)) redirect(back(formData, "appointment_not_found"));
   const ok = await asClinician(clinician.id, (tx) => cancelAppointment(tx, id));
   redirect(back(formData, ok ? undefined : await refusal(clinician.id, id)));
 }
@@ -94,7 +94,7 @@ export async function appointmentOutcomeAction(formData: FormData): Promise<void
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
   const outcome = String(formData.get("outcome") ?? "");
-  if (!isUuid(id)) redirect(back(formData, "not_found"));
+  if (!isUuid(id)) redirect(back(formData, "appointment_not_found"));
   if (outcome !== "completed" && outcome !== "no_show") redirect(back(formData, "outcome"));
   const ok = await asClinician(clinician.id, (tx) => setAppointmentOutcome(tx, id, outcome as "completed" | "no_show"));
   redirect(back(formData, ok ? undefined : await refusal(clinician.id, id)));

@@ -211,7 +211,8 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
 
 function messageId(formData: FormData): string {
   const id = String(formData.get("id") ?? "");
-  if (!isUuid(id)) redirect("/messages?error=not_found");
+  // Not an id at all (a forged form): said as any id not among the clinic's messages.
+  if (!isUuid(id)) redirect("/messages?error=message_not_found");
   return id;
 }
 

@@ -135,7 +135,7 @@ export async function saveTemplateAction(_prev: TemplateCheck | null, formData: 
 export async function deleteTemplateAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
-  if (!isUuid(id)) redirect("/templates?error=not_found");
+  if (!isUuid(id)) redirect("/templates?error=template_version_not_found");
   let outcome: Awaited<ReturnType<typeof deleteTemplate>>;
   try {
     outcome = await asClinician(clinician.id, (tx) => deleteTemplate(tx, id));
@@ -143,5 +143,5 @@ export async function deleteTemplateAction(formData: FormData): Promise<void> {
     if (sqlState(error) === ADMIN_ONLY_STATE) redirect("/templates?error=admin_only");
     throw error;
   }
-  redirect(outcome === "deleted" ? "/templates" : `/templates?error=${outcome === "in_use" ? "template_in_use" : "not_found"}`);
+  redirect(outcome === "deleted" ? "/templates" : `/templates?error=${outcome === "in_use" ? "template_in_use" : "template_version_not_found"}`);
 }
