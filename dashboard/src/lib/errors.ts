@@ -1,3 +1,5 @@
+import { controlMessage } from "./control-characters";
+
 /** Messages for the `?error=` codes that server actions redirect with. */
 const MESSAGES: Record<string, string> = {
   invalid: "Something in the form is missing or not valid: check each field and try again.",
@@ -186,6 +188,8 @@ export function unreachableMessage(refusalMinutes?: number): string {
 export function errorMessage(code: string | string[] | undefined, refusalMinutes?: number): string | null {
   if (typeof code !== "string") return null;
   if (code === "unreachable") return unreachableMessage(refusalMinutes);
+  const control = controlMessage(code);
+  if (control !== null) return control;
   return MESSAGES[code] ?? "Something went wrong. Please try again.";
 }
 

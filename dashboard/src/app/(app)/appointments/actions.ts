@@ -5,6 +5,7 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { APPOINTMENT_FIELDS, checkNewAppointment } from "@/lib/appointment-form";
 import { type FormState, formValues } from "@/lib/form-state";
+import { controlCode, controlField } from "@/lib/control-characters";
 import {
   PatientNotConsented,
   PatientNotFound,
@@ -42,6 +43,8 @@ function back(formData: FormData, error?: string, created?: string, existing?: s
 export async function createAppointmentAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const clinician = await requireClinician();
   const values = formValues(formData, APPOINTMENT_FIELDS);
+  const control = controlField(formData, APPOINTMENT_FIELDS);
+  if (control !== null) return { error: controlCode(control), field: control, values };
   const checked = checkNewAppointment(values, clinician.timezone);
   if (!checked.ok) return { error: checked.error, field: checked.field, values };
   let id: string | null;
