@@ -45,6 +45,8 @@ const MESSAGES: Record<string, string> = {
     "Message: it holds template markup ({% ... %}, or {{ }} around anything but patient_name or clinic_name, such as WhatsApp's {{1}}), which would reach the patient as typed, braces and all. Write the words themselves, or save a template (Templates) and send that.",
   message_invisible:
     "Message: it shows nothing, only spaces and invisible characters (zero-width spaces or joiners, direction marks, blank fillers such as U+3164). Type the message in words.",
+  preferences_changed:
+    "Message preferences: nothing was saved. What you changed had been changed since this page was loaded (in another tab, or by a colleague); the page now shows the preferences as they are. Make your change again if it is still needed.",
   confirm_erasure: "To erase this patient, tick the box that confirms it: erasure cannot be undone.",
   too_long:
     "Message: too long for the chosen channel (WhatsApp takes 1,600 characters; SMS as many segments as the service allows, MEDREMIND_SMS_MAX_SEGMENTS). The table under the message shows each channel's length: shorten it, or choose another channel.",
