@@ -51,10 +51,11 @@ describe("canResend", () => {
 
 describe("resendError", () => {
   test("a copy made is no error", () => assert.equal(resendError("resent"), null));
-  for (const outcome of ["already_resent", "not_failed", "patient_erased", "not_found", "resend_unreachable", "dose_closed", "too_late"]) {
+  for (const outcome of ["already_resent", "not_failed", "patient_erased", "resend_unreachable", "dose_closed", "too_late"]) {
     test(`${outcome} is its own error code`, () => assert.equal(resendError(outcome), outcome));
   }
-  test("anything else reads as not found", () => assert.equal(resendError("surprise"), "not_found"));
+  test("not found names the message, as Cancel and Send now do", () => assert.equal(resendError("not_found"), "message_not_found"));
+  test("anything else reads as not found", () => assert.equal(resendError("surprise"), "message_not_found"));
 });
 
 test("kindLabel: a dose's message names its medicine; others their kind", () => {

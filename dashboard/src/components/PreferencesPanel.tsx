@@ -25,6 +25,16 @@ export function PreferencesPanel({ patientId, prefs, channels, action }: Props) 
   return (
     <ActionForm action={action} errorId="preferences-error" data-testid="preferences-form">
       <input type="hidden" name="patient_id" value={patientId} />
+      {/* What this page showed: the action writes only what the clinician changed, and refuses a
+          change of something another tab or a colleague changed since (a stale tab's Save put
+          every category back as it had loaded them). */}
+      {prefs.rows.map((row) => (
+        <span key={row.category} hidden>
+          <input type="hidden" name={`shown_choice_${row.category}`} value={row.clinic_choice ?? ""} />
+          <input type="hidden" name={`shown_channel_${row.category}`} value={row.channel ?? ""} />
+        </span>
+      ))}
+      <input type="hidden" name="shown_offsets" value={offsetsInput(prefs.offsets)} />
       <div className="table-wrap">
         <table>
           <caption className="muted">The patient&apos;s own choice (in the bot&apos;s /settings) always wins.</caption>

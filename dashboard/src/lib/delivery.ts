@@ -83,7 +83,10 @@ export type ResendOutcome = (typeof RESEND_OUTCOMES)[number];
 /** The `?error=` code a re-send's outcome redirects with; null when the copy was made. */
 export function resendError(outcome: string): string | null {
   if (outcome === "resent") return null;
-  return (RESEND_OUTCOMES as readonly string[]).includes(outcome) ? outcome : "not_found";
+  // Not found reads as the other message actions read it (Cancel, Send now): another clinic's id
+  // and one that does not exist alike, and naming what was not found ("That item" did not).
+  if (outcome === "not_found") return "message_not_found";
+  return (RESEND_OUTCOMES as readonly string[]).includes(outcome) ? outcome : "message_not_found";
 }
 
 /**

@@ -1,3 +1,5 @@
+import { controlMessage } from "./control-characters";
+
 /** Messages for the `?error=` codes that server actions redirect with. */
 const MESSAGES: Record<string, string> = {
   invalid: "Something in the form is missing or not valid: check each field and try again.",
@@ -43,6 +45,8 @@ const MESSAGES: Record<string, string> = {
     "Message: it holds template markup ({% ... %}, or {{ }} around anything but patient_name or clinic_name, such as WhatsApp's {{1}}), which would reach the patient as typed, braces and all. Write the words themselves, or save a template (Templates) and send that.",
   message_invisible:
     "Message: it shows nothing, only spaces and invisible characters (zero-width spaces or joiners, direction marks, blank fillers such as U+3164). Type the message in words.",
+  preferences_changed:
+    "Message preferences: nothing was saved. What you changed had been changed since this page was loaded (in another tab, or by a colleague); the page now shows the preferences as they are. Make your change again if it is still needed.",
   confirm_erasure: "To erase this patient, tick the box that confirms it: erasure cannot be undone.",
   too_long:
     "Message: too long for the chosen channel (WhatsApp takes 1,600 characters; SMS as many segments as the service allows, MEDREMIND_SMS_MAX_SEGMENTS). The table under the message shows each channel's length: shorten it, or choose another channel.",
@@ -124,6 +128,9 @@ const MESSAGES: Record<string, string> = {
   // Compose from a template: each names the Template field, which the form marks invalid.
   template_required: "Template: choose one of your clinic's templates, or write free text.",
   template_not_found: "Template: that template is not one of your clinic's templates (it may have been deleted or renamed).",
+  // Another clinic's template id (a forged form) reads as one that does not exist.
+  template_version_not_found:
+    "That template version was not found among your clinic's templates: it may have been deleted already (in another tab, or by a colleague). Reload the page to see the list as it is now.",
   template_in_use:
     "That is the template's last version and messages waiting to be sent use it: cancel them (Messages page) or save another version first.",
   // The API's 409 for a patient who has not consented (medremind/web/api_v1/message_reach.py
@@ -183,6 +190,8 @@ export function unreachableMessage(refusalMinutes?: number): string {
 export function errorMessage(code: string | string[] | undefined, refusalMinutes?: number): string | null {
   if (typeof code !== "string") return null;
   if (code === "unreachable") return unreachableMessage(refusalMinutes);
+  const control = controlMessage(code);
+  if (control !== null) return control;
   return MESSAGES[code] ?? "Something went wrong. Please try again.";
 }
 

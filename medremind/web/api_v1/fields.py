@@ -437,7 +437,8 @@ def clock_text(value: time | None) -> str | None:
 def name_pattern(q: str | None) -> str | None:
     """The LIKE pattern of a search's name fragment (public.patient_matches_search): matched
     literally (LIKE's wildcards escaped) and composed as names are stored
-    (core.person_names.without_direction_scopes), so "Rene\u0301e" finds "Renée"."""
+    (core.person_names.without_direction_scopes), so "Rene\u0301e" finds "Renée"; the query
+    folds it (public.search_fold), so "Lucia" finds "Lucía" too."""
     if q is None:
         return None
     name = unicodedata.normalize("NFC", q)

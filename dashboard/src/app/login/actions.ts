@@ -30,6 +30,9 @@ export async function signIn(_previous: SignInState, formData: FormData): Promis
   if (typed.length > MAX_EMAIL || password.length > MAX_PASSWORD) {
     return { error: "too_long", email: typed.slice(0, MAX_EMAIL) };
   }
+  // No clinician's e-mail holds a control character, and PostgreSQL's text holds no NUL (the
+  // throttle's lookup failed the page): refused as any unknown address, before any lookup.
+  if (/[\u0000-\u001f\u007f]/.test(typed)) return { error: "credentials", email: typed.replace(/[\u0000-\u001f\u007f]/g, "") };
   const email = typed.trim().toLowerCase();
   const client = clientAddress((await headers()).get("x-forwarded-for"));
   const keys = [`email:${email}`, `client:${client}`];

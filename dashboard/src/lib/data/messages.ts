@@ -329,18 +329,17 @@ export async function resendMessage(
   return { outcome: row.outcome, messageId: row.message_id, demoted: copy?.demoted === true };
 }
 
-/** The LIKE pattern for a search text (its own wildcards escaped). */
-export function likePattern(search: string): string {
-  return `%${search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-}
-
 // Patients (active, or invited and not consented yet) whose name, external id or a contact address
-// contains $1 (all when empty). An invited one gets no message (the worker would cancel it, "no
-// consent recorded"; the API refuses it, 409) but is counted and named, so the clinician knows.
+// contains $1 (all when empty), as the patients list finds them (lib/data/patients.ts: accents and
+// case aside, a phone number however written). An invited one gets no message (the worker would
+// cancel it, "no consent recorded"; the API refuses it, 409) but is counted and named, so the
+// clinician knows.
 const GROUP_WHERE = `
   p.status in ('active', 'invited')
-  and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
-       or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2))`;
+  and ($1 = '' or p.search_name ilike public.search_like(public.search_fold($1))
+       or p.external_id ilike public.search_like($1)
+       or exists (select 1 from contact_points c
+                   where c.patient_id = p.id and public.search_address_contains(c.address, c.channel, $1)))`;
 
 /** A group's size: its consented patients, how many of them no channel reaches now, how many
  * invited patients match too (they get nothing until they join), and how many of those given a
@@ -369,8 +368,8 @@ export async function countGroup(
 ): Promise<GroupCount> {
   const [row] = await tx.unsafe<GroupCount[]>(
     `with due as (
-       select case when $5::text is null then now()
-                   else public.wall_time_instant($5::text::timestamp, $6::text) end as at
+       select case when $4::text is null then now()
+                   else public.wall_time_instant($4::text::timestamp, $5::text) end as at
      )
      select count(*) filter (where r.consented)::int as total,
             count(*) filter (where r.consented and cardinality(r.route) = 0)::int as unreachable,
@@ -379,10 +378,10 @@ export async function countGroup(
                                and public.patient_quiet_at(p.id, p.organization_id, due.at))::int as night
        from patients p
        cross join due
-       cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $3::text::jsonb,
-                                               $4, true, due.at, now()) r
+       cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $2::text::jsonb,
+                                               $3, true, due.at, now()) r
       where ${GROUP_WHERE}`,
-    [search, likePattern(search), JSON.stringify(GROUP_PAYLOAD), platform, localTime, timezone],
+    [search, JSON.stringify(GROUP_PAYLOAD), platform, localTime, timezone],
   );
   return row ?? { total: 0, unreachable: 0, invited: 0, night: 0 };
 }
@@ -426,8 +425,8 @@ export async function scheduleGroupMessage(
     (UnreachableMember & { consented: boolean; reaches: boolean; due_soon: boolean; refusal_minutes: number; inserted: boolean })[]
   >(
     `with due as (
-       select case when $4::text is null then now()
-                   else public.wall_time_instant($4::text::timestamp, $5::text) end as at
+       select case when $3::text is null then now()
+                   else public.wall_time_instant($3::text::timestamp, $4::text) end as at
      ), members as (
        select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint,
               o.name as clinic_name, r.consented, cardinality(r.route) > 0 as reaches, r.due_soon,
@@ -435,8 +434,8 @@ export async function scheduleGroupMessage(
          from patients p
          join organizations o on o.id = p.organization_id
          cross join due
-         cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $10::text::jsonb,
-                                                 $6, true, due.at, now()) r
+         cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $9::text::jsonb,
+                                                 $5, true, due.at, now()) r
         where ${GROUP_WHERE}
      ), inserted as (
        insert into scheduled_messages (patient_id, message_content, template, scheduled_time,
@@ -447,11 +446,11 @@ export async function scheduleGroupMessage(
               -- The clinic's name first, the patient's last: a name the patient typed that looks
               -- like a placeholder is not filled in again.
               regexp_replace(
-                regexp_replace($3::text, '\\{\\{\\s*clinic_name\\s*\\}\\}',
+                regexp_replace($2::text, '\\{\\{\\s*clinic_name\\s*\\}\\}',
                                replace(m.clinic_name, '\\', '\\\\'), 'g'),
                 '\\{\\{\\s*patient_name\\s*\\}\\}',
                 replace(coalesce(m.display_name, ''), '\\', '\\\\'), 'g'),
-              $9::text, due.at, $6, 'free_text', $7, $8::uuid, $10::text::jsonb
+              $8::text, due.at, $5, 'free_text', $6, $7::uuid, $9::text::jsonb
          from members m cross join due
         where m.consented and (m.reaches or not m.due_soon)
        returning patient_id
@@ -462,7 +461,6 @@ export async function scheduleGroupMessage(
       order by m.display_name nulls last, m.id`,
     [
       search,
-      likePattern(search),
       input.content,
       input.localTime,
       input.timezone,

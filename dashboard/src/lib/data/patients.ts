@@ -1,7 +1,6 @@
 import "server-only";
 import type { Tx } from "../db";
 import type { ScheduleFields } from "../schedule-summary";
-import { likePattern } from "./messages";
 import { CONTACT_HINT } from "./patient-hint";
 
 /** Patient queries. Every function runs inside `asClinician`, so RLS limits the rows. */
@@ -72,14 +71,22 @@ const CHANNELS_JSON = `
 export const PATIENT_LIST_LIMIT = 200;
 export const PATIENT_PICKER_LIMIT = 500;
 
-/** Patients a search matches (name, external id, a contact address, an address awaiting its owner). */
+/**
+ * Patients a search matches: its text in the name, the external id or a contact address (an
+ * address awaiting its owner too), accents and case aside ("munoz" finds "Muñoz"), and a phone
+ * number however it is written ("612 345 678" finds +34612345678): the database's
+ * `patients.search_name` and `public.search_address_contains` (migration 20260101018120).
+ */
 const PATIENT_MATCH = `
     p.status <> 'deleted'
-      and ($1 = '' or p.display_name ilike $2 or p.external_id ilike $2
-           or exists (select 1 from contact_points c where c.patient_id = p.id and c.address ilike $2)
+      and ($1 = '' or p.search_name ilike public.search_like(public.search_fold($1))
+           or p.external_id ilike public.search_like($1)
+           or exists (select 1 from contact_points c
+                       where c.patient_id = p.id and public.search_address_contains(c.address, c.channel, $1))
            -- an address entered for this patient that another patient owns is found alike
            or exists (select 1 from patient_invites i
-                       where i.patient_id = p.id and i.used_at is null and i.claimed_address ilike $2))`;
+                       where i.patient_id = p.id and i.used_at is null
+                         and public.search_address_contains(i.claimed_address, i.claimed_channel, $1)))`;
 
 /**
  * Patients matching `search` (name, external id or a contact address) with adherence over 7 and
@@ -91,7 +98,6 @@ export async function listPatients(
   tx: Tx,
   search: string,
 ): Promise<{ patients: PatientSummary[]; total: number }> {
-  const pattern = likePattern(search);
   // The page's patients first, then their doses and last answers: read for the 200 shown, not
   // for every patient of the clinic (each patient's last answer is an index scan of their doses).
   const patients = await tx.unsafe<PatientSummary[]>(
@@ -125,7 +131,7 @@ export async function listPatients(
        order by e.answered_at desc limit 1
     ) la on true
     order by p.display_name nulls last, p.created_at`,
-    [search, pattern],
+    [search],
   );
   return { patients, total: await countMatching(tx, search, patients.length, PATIENT_LIST_LIMIT) };
 }
@@ -135,7 +141,7 @@ async function countMatching(tx: Tx, search: string, shown: number, limit: numbe
   if (shown < limit) return shown;
   const [row] = await tx.unsafe<{ total: number }[]>(
     `select count(*)::int as total from patients p where ${PATIENT_MATCH}`,
-    [search, likePattern(search)],
+    [search],
   );
   return row?.total ?? shown;
 }

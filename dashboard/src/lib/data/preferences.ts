@@ -47,6 +47,17 @@ export async function patientPreferences(tx: Tx, patientId: string): Promise<Pre
   return { rows, offsets: p?.offsets ?? null, clinicOffsets: p?.clinic_offsets ?? [1440, 120] };
 }
 
+/**
+ * The patient's preferences as patientPreferences reads them, their rows and the patient's row
+ * locked until the transaction ends: a save compares them with what its page showed and writes
+ * in the same transaction, so two saves at once do not both pass the comparison.
+ */
+export async function lockedPreferences(tx: Tx, patientId: string): Promise<Preferences> {
+  await tx`select 1 from patients where id = ${patientId} for update`;
+  await tx`select 1 from patient_preferences where patient_id = ${patientId} for update`;
+  return patientPreferences(tx, patientId);
+}
+
 /** The clinic's choice and channel for one category (audited by a trigger). */
 export async function setClinicPreference(
   tx: Tx,

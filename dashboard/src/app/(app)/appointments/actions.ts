@@ -5,6 +5,7 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { APPOINTMENT_FIELDS, checkNewAppointment } from "@/lib/appointment-form";
 import { type FormState, formValues } from "@/lib/form-state";
+import { controlCode, controlField } from "@/lib/control-characters";
 import {
   PatientNotConsented,
   PatientNotFound,
@@ -42,6 +43,8 @@ function back(formData: FormData, error?: string, created?: string, existing?: s
 export async function createAppointmentAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const clinician = await requireClinician();
   const values = formValues(formData, APPOINTMENT_FIELDS);
+  const control = controlField(formData, APPOINTMENT_FIELDS);
+  if (control !== null) return { error: controlCode(control), field: control, values };
   const checked = checkNewAppointment(values, clinician.timezone);
   if (!checked.ok) return { error: checked.error, field: checked.field, values };
   let id: string | null;
@@ -69,7 +72,7 @@ export async function rescheduleAppointmentAction(formData: FormData): Promise<v
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
   const localTime = String(formData.get("starts_at") ?? "");
-  if (!isUuid(id)) redirect(back(formData, "not_found"));
+  if (!isUuid(id)) redirect(back(formData, "appointment_not_found"));
   if (!isLocalDateTime(localTime)) redirect(back(formData, "reschedule_time"));
   if (skippedByClockChange(localTime, clinician.timezone)) redirect(back(formData, "reschedule_time_skipped"));
   const moved = await asClinician(clinician.id, async (tx) =>
@@ -84,7 +87,7 @@ export async function rescheduleAppointmentAction(formData: FormData): Promise<v
 export async function cancelAppointmentAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
-  if (!isUuid(id)) redirect(back(formData, "not_found"));
+  if (!isUuid(id)) redirect(back(formData, "appointment_not_found"));
   const ok = await asClinician(clinician.id, (tx) => cancelAppointment(tx, id));
   redirect(back(formData, ok ? undefined : await refusal(clinician.id, id)));
 }
@@ -94,7 +97,7 @@ export async function appointmentOutcomeAction(formData: FormData): Promise<void
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
   const outcome = String(formData.get("outcome") ?? "");
-  if (!isUuid(id)) redirect(back(formData, "not_found"));
+  if (!isUuid(id)) redirect(back(formData, "appointment_not_found"));
   if (outcome !== "completed" && outcome !== "no_show") redirect(back(formData, "outcome"));
   const ok = await asClinician(clinician.id, (tx) => setAppointmentOutcome(tx, id, outcome as "completed" | "no_show"));
   redirect(back(formData, ok ? undefined : await refusal(clinician.id, id)));

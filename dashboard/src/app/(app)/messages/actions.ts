@@ -29,6 +29,7 @@ import { lengthProblem, messageTooLong } from "@/lib/sms";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { sqlState } from "@/lib/errors";
 import { typedText } from "@/lib/form-state";
+import { controlCode, controlField } from "@/lib/control-characters";
 import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
 
 /**
@@ -40,7 +41,10 @@ export async function countGroupAction(search: string, platform: string, localTi
   const clinician = await requireClinician();
   const channel = (PLATFORMS as readonly string[]).includes(platform) ? platform : "auto";
   const at = typeof localTime === "string" && isLocalDateTime(localTime) ? localTime : null;
-  return asClinician(clinician.id, (tx) => countGroup(tx, String(search).trim().slice(0, 100), channel, at, clinician.timezone));
+  // Searched for without control characters, as the patients list's search (a NUL failed the
+  // count: PostgreSQL's text holds none); the send refuses them, naming Recipients.
+  const query = String(search).replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 100);
+  return asClinician(clinician.id, (tx) => countGroup(tx, query, channel, at, clinician.timezone));
 }
 
 /**
@@ -97,6 +101,8 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
   const localTime = when === "later" ? String(formData.get("local_time") ?? "") : null;
   const urgent = formData.get("urgent") === "on";
   const search = String(formData.get("group_query") ?? "").trim();
+  const control = controlField(formData, ["message_content", "group_query", "template_name", "local_time"]);
+  if (control !== null) return { error: controlCode(control) };
 
   if (useTemplate && template === null) return { error: "template_required" };
   if (localTime !== null && !isLocalDateTime(localTime)) return { error: "send_time" };
@@ -211,7 +217,8 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
 
 function messageId(formData: FormData): string {
   const id = String(formData.get("id") ?? "");
-  if (!isUuid(id)) redirect("/messages?error=not_found");
+  // Not an id at all (a forged form): said as any id not among the clinic's messages.
+  if (!isUuid(id)) redirect("/messages?error=message_not_found");
   return id;
 }
 

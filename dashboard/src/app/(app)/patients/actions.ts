@@ -11,6 +11,7 @@ import { canonicalTimezone, timezoneProblem } from "@/lib/time";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { addressError, canonicalAddress } from "@/lib/contact";
 import { type FormState, formValues } from "@/lib/form-state";
+import { controlCode, controlField } from "@/lib/control-characters";
 
 const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
 const EXTERNAL_ID_MAX = 100;
@@ -34,6 +35,8 @@ export async function createPatientAction(_previous: FormState, formData: FormDa
   const clinician = await requireClinician();
   const values = formValues(formData, PATIENT_FIELDS);
   const refuse = (error: string, field: string): FormState => ({ error, field, values });
+  const control = controlField(formData, PATIENT_FIELDS);
+  if (control !== null) return refuse(controlCode(control), control);
   const displayName = values.display_name.trim();
   const channel = values.channel;
   // A Telegram chat is linked by the patient opening an invite link (no address here); any other

@@ -3,8 +3,8 @@
 import { redirect } from "next/navigation";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
-import { CATEGORIES, setClinicPreference, setStandingOffsets } from "@/lib/data/preferences";
-import { parseOffsets } from "@/lib/offsets";
+import { CATEGORIES, lockedPreferences, setClinicPreference, setStandingOffsets } from "@/lib/data/preferences";
+import { offsetsInput, parseOffsets } from "@/lib/offsets";
 import type { FormState } from "@/lib/form-state";
 
 const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
@@ -21,6 +21,11 @@ export async function savePreferencesAction(_previous: FormState, formData: Form
   const offsets = parseOffsets(String(formData.get("offsets") ?? ""));
   // Refused next to the form, which keeps every choice made (a redirect rendered it afresh).
   if (offsets === null) return { error: "offsets", field: "offsets" };
+  // What the page showed (absent from a form of the release before: then every field is written).
+  const shown = (name: string): string | null => {
+    const value = formData.get(`shown_${name}`);
+    return typeof value === "string" ? value : null;
+  };
   const choices = CATEGORIES.map((category) => {
     const choice = String(formData.get(`choice_${category}`) ?? "");
     const channel = String(formData.get(`channel_${category}`) ?? "");
@@ -28,20 +33,38 @@ export async function savePreferencesAction(_previous: FormState, formData: Form
       category,
       choice: choice === "in" || choice === "out" ? choice : null,
       channel: CHANNELS.has(channel) ? channel : null,
+      shownChoice: shown(`choice_${category}`),
+      shownChannel: shown(`channel_${category}`),
     } as const;
   });
+  const shownOffsets = shown("offsets");
   const saved = await asClinician(clinician.id, async (tx) => {
     // Not (or no longer) the clinic's patient: erased meanwhile (a tombstone takes no
     // preferences), another clinic's (row-level security hides it: the insert below failed with
     // a 500), or no such id. Their page says which, as it would on a reload.
     const [patient] = await tx<{ status: string }[]>`select status from patients where id = ${patientId}`;
-    if (!patient || patient.status === "deleted") return false;
-    for (const c of choices) {
-      await setClinicPreference(tx, { patientId, ...c, by: clinician.id });
+    if (!patient || patient.status === "deleted") return "gone";
+    const now = await lockedPreferences(tx, patientId);
+    const wanted = offsets === "clinic" ? null : offsets;
+    // Only what this form changed is written; a change of a value that is no longer the one the
+    // page showed is refused whole (nothing written), naming no colleague.
+    const changed = choices.filter((c) => (c.choice ?? "") !== c.shownChoice || (c.channel ?? "") !== c.shownChannel);
+    const offsetsChanged = shownOffsets === null || offsetsInput(wanted) !== shownOffsets;
+    const stale =
+      changed.some((c) => {
+        const row = now.rows.find((r) => r.category === c.category);
+        return c.shownChoice !== null && ((row?.clinic_choice ?? "") !== c.shownChoice || (row?.channel ?? "") !== c.shownChannel);
+      }) ||
+      (offsetsChanged && shownOffsets !== null && offsetsInput(now.offsets) !== shownOffsets);
+    if (stale) return "changed";
+    for (const c of changed) {
+      await setClinicPreference(tx, { patientId, category: c.category, choice: c.choice, channel: c.channel, by: clinician.id });
     }
-    await setStandingOffsets(tx, patientId, offsets === "clinic" ? null : offsets);
-    return true;
+    if (offsetsChanged) await setStandingOffsets(tx, patientId, wanted);
+    return "saved";
   });
-  if (!saved) redirect(`/patients/${patientId}`);
+  if (saved === "gone") redirect(`/patients/${patientId}`);
+  // Reloaded: the page shows the preferences as they are now, and says why nothing was saved.
+  if (saved === "changed") redirect(`/patients/${patientId}?error=preferences_changed#prefs-h`);
   redirect(`/patients/${patientId}?saved=preferences`);
 }

@@ -10,6 +10,7 @@ import { accountFields, changeAccount, isAccountChannel, type SaveResult } from 
 import { CLINIC_OFFSETS, parseOffsetList } from "@/lib/offsets";
 import { canonicalTimezone, timezoneProblem, isClockTime } from "@/lib/time";
 import { type FormState, formValues } from "@/lib/form-state";
+import { controlCode, controlField } from "@/lib/control-characters";
 
 /** The fields of the clinic's defaults form (components/ClinicSettingsForm.tsx). */
 const SETTINGS_FIELDS = ["name", "timezone", "offsets", "quiet_start", "quiet_end"] as const;
@@ -22,6 +23,8 @@ export async function saveSettingsAction(_previous: FormState, formData: FormDat
   const clinician = await requireClinician();
   const values = formValues(formData, SETTINGS_FIELDS);
   const refuse = (error: string, field?: string): FormState => ({ error, field, values });
+  const control = controlField(formData, SETTINGS_FIELDS);
+  if (control !== null) return refuse(controlCode(control), control);
   const name = values.name.trim();
   // The zone as the planner will load it (see canonicalTimezone), not as typed.
   const timezone = canonicalTimezone(values.timezone);

@@ -5,6 +5,7 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
 import { typedText } from "@/lib/form-state";
+import { controlCode, controlMessage, hasControlCharacter } from "@/lib/control-characters";
 import { deleteTemplate, saveTemplate } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
 import { TEMPLATE_CHANNELS, templateProblems } from "@/lib/placeholders";
@@ -55,6 +56,7 @@ function fields(formData: FormData): Fields {
 
 function fieldProblem(f: Fields): string | null {
   if (!f.name || f.name.length > 100) return "The name must be 1 to 100 characters.";
+  if (hasControlCharacter(f.name)) return controlMessage(controlCode("name"));
   if (!["en", "es"].includes(f.locale)) return "Choose English or Español.";
   if (!(TEMPLATE_CHANNELS as readonly string[]).includes(f.channel)) return "Choose a channel.";
   if (!USES.includes(f.kind)) return "Used for: choose Compose or one of the automatic messages.";
@@ -70,6 +72,9 @@ async function checkText(f: Fields, maxSegments: number): Promise<TemplateCheck>
   const base = { fieldProblem: fieldProblem(f), preview: null, length: null, segments: null, encoding: null, body: f.body, channel: f.channel, at: Date.now() };
   const channel = (TEMPLATE_CHANNELS as readonly string[]).includes(f.channel) ? f.channel : "default";
   const kind = USES.includes(f.kind) ? f.kind : "free_text";
+  // Refused here, before the API is asked: the database would refuse the text (a NUL), or the
+  // patient get it as garbage.
+  if (hasControlCharacter(f.body)) return { ...base, by: "dashboard", problems: [controlMessage(controlCode("body")) ?? ""] };
   if (kind !== "free_text" && !apiValidationConfigured()) {
     // The dashboard's own rules know only Compose's two placeholders: an automatic message's
     // text (dates, places, medicines) is checked by the service that renders it, or not saved.
@@ -135,7 +140,7 @@ export async function saveTemplateAction(_prev: TemplateCheck | null, formData: 
 export async function deleteTemplateAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = String(formData.get("id") ?? "");
-  if (!isUuid(id)) redirect("/templates?error=not_found");
+  if (!isUuid(id)) redirect("/templates?error=template_version_not_found");
   let outcome: Awaited<ReturnType<typeof deleteTemplate>>;
   try {
     outcome = await asClinician(clinician.id, (tx) => deleteTemplate(tx, id));
@@ -143,5 +148,5 @@ export async function deleteTemplateAction(formData: FormData): Promise<void> {
     if (sqlState(error) === ADMIN_ONLY_STATE) redirect("/templates?error=admin_only");
     throw error;
   }
-  redirect(outcome === "deleted" ? "/templates" : `/templates?error=${outcome === "in_use" ? "template_in_use" : "not_found"}`);
+  redirect(outcome === "deleted" ? "/templates" : `/templates?error=${outcome === "in_use" ? "template_in_use" : "template_version_not_found"}`);
 }
