@@ -32,51 +32,30 @@ async def _window(conn: asyncpg.Connection, patient_id: object) -> tuple[time, t
     return row["quiet_start"], row["quiet_end"]
 
 
-@pytest.mark.parametrize(
-    ("locale", "typed", "refusal"),
-    [
-        ("es", "22:00-22:00", "Las dos horas deben ser distintas"),
-        ("es", "de 23 a 23", "Las dos horas deben ser distintas"),
-        ("en", "10pm to 10pm", "The two times must differ"),
-    ],
-)
-async def test_the_bot_refuses_a_window_of_no_length_and_keeps_the_old_one(
-    web: httpx.AsyncClient,
-    admin_conn: asyncpg.Connection,
-    fake_twilio: FakeTwilio,
-    locale: str,
-    typed: str,
-    refusal: str,
-) -> None:
-    patient = await factories.create_patient(
-        admin_conn,
-        contacts={"sms": NUMBER},
-        locale=locale,
-        quiet_start=NIGHT[0],
-        quiet_end=NIGHT[1],
-    )
-    say = sms_chat(web, fake_twilio, NUMBER)
-    await through_menus(say, "/settings", "Quiet hours" if locale == "en" else "Horas de silencio")
-    reply = await say(typed)
-    assert refusal in reply, reply
-    assert await _window(admin_conn, patient["id"]) == NIGHT
+NONE = (time(0, 0), time(0, 0))
 
 
 @pytest.mark.parametrize(
-    ("locale", "typed", "said"),
+    ("locale", "typed", "said", "kept"),
     [
-        ("es", "0:00-0:00", "Guardado. Horas de silencio: ninguna."),
-        ("es", "ninguna", "Guardado. Horas de silencio: ninguna."),
-        ("en", "00:00-00:00", "Saved. Quiet hours: none."),
+        # Refused, saying how to fix it; the old window stays.
+        ("es", "22:00-22:00", "Las dos horas deben ser distintas", NIGHT),
+        ("es", "de 23 a 23", "Las dos horas deben ser distintas", NIGHT),
+        ("en", "10pm to 10pm", "The two times must differ", NIGHT),
+        # No quiet hours, as the API and the app write it: taken, and said back as none.
+        ("es", "0:00-0:00", "Guardado. Horas de silencio: ninguna.", NONE),
+        ("es", "ninguna", "Guardado. Horas de silencio: ninguna.", NONE),
+        ("en", "00:00-00:00", "Saved. Quiet hours: none.", NONE),
     ],
 )
-async def test_the_bot_takes_midnight_to_midnight_as_none_and_says_so(
+async def test_the_bot_refuses_a_window_of_no_length_but_midnight_to_midnight_is_none(
     web: httpx.AsyncClient,
     admin_conn: asyncpg.Connection,
     fake_twilio: FakeTwilio,
     locale: str,
     typed: str,
     said: str,
+    kept: tuple[time, time],
 ) -> None:
     patient = await factories.create_patient(
         admin_conn,
@@ -89,7 +68,7 @@ async def test_the_bot_takes_midnight_to_midnight_as_none_and_says_so(
     await through_menus(say, "/settings", "Quiet hours" if locale == "en" else "Horas de silencio")
     reply = await say(typed)
     assert said in reply, reply
-    assert await _window(admin_conn, patient["id"]) == (time(0, 0), time(0, 0))
+    assert await _window(admin_conn, patient["id"]) == kept
 
 
 async def test_the_api_refuses_a_window_of_no_length_naming_how_to_say_none(
@@ -115,4 +94,4 @@ async def test_the_api_refuses_a_window_of_no_length_naming_how_to_say_none(
     none = await web.patch(path, json={"quiet_start": "00:00", "quiet_end": "00:00"}, headers=auth)
     assert none.status_code == 200, none.text
     assert (none.json()["quiet_start"], none.json()["quiet_end"]) == ("00:00", "00:00")
-    assert await _window(admin_conn, patient["id"]) == (time(0, 0), time(0, 0))
+    assert await _window(admin_conn, patient["id"]) == NONE
