@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 1000
 # Channels whose chat address is a phone number a caregiver may have been named by.
 _PROVEN_BY_A_TEXT = frozenset({Channel.SMS, Channel.WHATSAPP})
+# One phone number on the two phone channels: a patient's number on one is theirs on the other.
+_OTHER_PHONE_CHANNEL = {Channel.SMS: Channel.WHATSAPP, Channel.WHATSAPP: Channel.SMS}
 
 
 async def handle(turn: Turn) -> None:
@@ -447,12 +449,23 @@ async def _bind_known_contact(turn: Turn) -> None:
     """A chat that is a consented patient's contact point belongs to that patient, no /start.
 
     Patients created by a clinic (dashboard, API, FHIR import) answer their first reminder from
-    a conversation that has never seen /start; its contact point says whose it is.
+    a conversation that has never seen /start; its contact point says whose it is. A number
+    that is a patient's on the other phone channel (SMS, WhatsApp) becomes theirs on this one.
     """
     conv = turn.conv
     row = await turn.conn.fetchrow(
         query("bot", "contact_patient"), conv.channel.value, conv.chat_address
     )
+    other = _OTHER_PHONE_CHANNEL.get(conv.channel)
+    if row is None and other is not None:
+        # The clinic gave the number for SMS and the patient wrote on WhatsApp (or the other way
+        # round): the same person, not a stranger to send to /start and a second record.
+        row = await turn.conn.fetchrow(
+            query("bot", "claim_other_phone_channel"),
+            conv.channel.value,
+            conv.chat_address,
+            other.value,
+        )
     if row is not None:
         conv.patient_id = row["id"]
         turn.patient = row

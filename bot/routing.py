@@ -72,6 +72,11 @@ _TAKEN = (
     "tomada", "tomado", "tome", "la tome", "lo tome",
     # "Already": "ya la tomé" was "Perdona, no lo he entendido" (found by hand over WhatsApp).
     "ya la tome", "ya lo tome", "ya me la tome", "ya me lo tome",
+    # Yes to the follow-up's "¿Tomaste tu dosis?" ("Did you take ...?"), "ya"/"ya está" and
+    # "hecho" (already, done): all were "no lo he entendido" (found as a patient over SMS). Not
+    # DONE/LISTO: they end /add's list of times, which a reminder may arrive in the middle of;
+    # YES/SI opt an opted-out number back in first (bot.keywords).
+    "yes", "si", "ya", "ya esta", "hecho",
 )  # fmt: skip
 _SNOOZE_EN = ("snooze", "later", "remind me later")
 _SNOOZE_ES = ("posponer", "pospon", "aplazar", "luego", "mas tarde", "despues", "recuerdame")

@@ -33,6 +33,7 @@ from bot.patient_region import patient_region, zone_region_of
 from bot.spoken_times import FRACTION_AFTER_Y
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
+from core.quiet_windows import NO_QUIET_HOURS, has_no_length
 from core.sql import query
 from platforms.base import Channel
 
@@ -41,9 +42,6 @@ _NONE_WORDS = frozenset({"none", "no", "off", "ninguna", "ninguno", "nada"})
 # Back to the window that applies when the patient has none of their own (the clinic's, else the
 # service's): stored as no window.
 _DEFAULT_WORDS = frozenset({"default", "predeterminado", "predeterminadas", "por defecto"})
-# "none" is a window of its own, an empty one (start = end): nothing is held back. Stored as no
-# window it meant the default, which holds messages back at night: not what "none" says.
-_NO_QUIET = (time(0, 0), time(0, 0))
 
 
 @command("settings")
@@ -220,15 +218,17 @@ async def set_quiet(turn: Turn) -> None:
 
 
 def parse_quiet(text: str) -> tuple[time | None, time | None] | None:
-    """Quiet hours as typed: two different times ("22:00-07:00"), an empty window for none,
-    ``(None, None)`` for the default."""
+    """Quiet hours as typed: two different times ("22:00-07:00"), an empty window for none (or
+    "0:00-0:00", as the API and the app write it), ``(None, None)`` for the default."""
     word = texts.fold_label(text)
     if word in _NONE_WORDS:
-        return _NO_QUIET
+        # An empty window of its own (stored as no window, "none" meant the default, which
+        # holds messages back at night: not what "none" says).
+        return NO_QUIET_HOURS
     if word in _DEFAULT_WORDS:
         return None, None
     times = _two_times(text)
-    if times is None or times[0] == times[1]:
+    if times is None or has_no_length(*times):
         return None
     return times
 
@@ -257,7 +257,7 @@ def _two_times(text: str) -> tuple[time, time] | None:
 def _same_times(text: str) -> bool:
     """Whether ``text`` is a window from a time to the same time (no length: refused)."""
     times = _two_times(text)
-    return times is not None and times[0] == times[1]
+    return times is not None and has_no_length(*times)
 
 
 async def language_prompt(turn: Turn) -> tuple[str, Options]:

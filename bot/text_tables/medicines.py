@@ -115,7 +115,9 @@ EN: dict[str, str] = {
     "btn_resume_med": "Resume {name}",
     "btn_edit_med": "Edit times of {name}",
     "btn_delete_med": "Delete {name}",
-    "med_paused_done": "Paused {name}.",
+    # What a pause does and its undo: on a numbered chat the list above the menu numbers the
+    # medicines too ("1. Metformin"), and a "1" meant for the first one paused it at once.
+    "med_paused_done": "Paused {name}: no reminders for it until you resume it in /meds.",
     "med_resumed_done": "Resumed {name}.",
     "med_deleted_done": "Deleted {name}.",
     "confirm_delete_med": "Delete {name} and its reminders?",
@@ -244,7 +246,7 @@ ES: dict[str, str] = {
     "btn_resume_med": "Reanudar {name}",
     "btn_edit_med": "Cambiar horas de {name}",
     "btn_delete_med": "Borrar {name}",
-    "med_paused_done": "{name} en pausa.",
+    "med_paused_done": "{name} en pausa: no te recordaré sus dosis hasta que lo reanudes en /meds.",
     "med_resumed_done": "{name} reanudado.",
     "med_deleted_done": "{name} borrado.",
     "confirm_delete_med": "¿Borrar {name} y sus recordatorios?",

@@ -122,6 +122,26 @@ select * from contact_points where channel = $1 and address = $2
 select p.* from contact_points c join patients p on p.id = c.patient_id
  where c.channel = $1 and c.address = $2 and p.status <> 'deleted' and p.consent_at is not null
 
+-- name: claim_other_phone_channel
+-- A chat on one phone channel ($1: sms or whatsapp, $2 the number) that is no one's contact
+-- point, from a number that is a consented, live patient's active contact point on the other
+-- one ($3): the number wrote, so it is theirs here too: a verified contact point of theirs on
+-- this channel, and the patient as get_patient reads it. A clinic registered the number for
+-- one channel and the patient wrote on the other: it was a stranger, and /start made a second
+-- record of one person. An inactive number (one a patient of no clinic typed, unproven) is not
+-- the writer's (add_contact_point). No row when there is none, or when the chat became someone's.
+with owner as (
+  select c.patient_id from contact_points c join patients p on p.id = c.patient_id
+   where c.channel = $3 and c.address = $2 and c.active
+     and p.status <> 'deleted' and p.consent_at is not null
+), added as (
+  insert into contact_points (patient_id, channel, address, verified)
+  select patient_id, $1, $2, true from owner
+  on conflict (channel, address) do nothing
+  returning patient_id
+)
+select p.* from patients p join added a on a.patient_id = p.id
+
 -- name: link_patient
 -- The patient wrote to the service (or the bot registered them from this chat): something
 -- reached them (patients.linked_at, migration 20260101013800). $2: the turn's clock.

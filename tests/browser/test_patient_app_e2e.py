@@ -183,6 +183,24 @@ async def test_sign_in_see_a_dose_get_it_live_and_take_it(
             await page.screenshot(SCREENSHOTS / "patient-app-taken.png")
             await page.evaluate("document.getElementById('preferences').scrollIntoView(); true")
             await page.screenshot(SCREENSHOTS / "patient-app-settings.png")
+
+            # 5. Quiet hours of no length are refused, saying how to fix it; 00:00 to 00:00 is
+            # none, and the form says so (it was kept silently and meant no quiet hours).
+            save_quiet = (
+                "document.getElementById('quiet-start').value = '{0}';"
+                "document.getElementById('quiet-end').value = '{0}';"
+                "document.querySelector('#preferences-form button[type=submit]').click(); true"
+            )
+            await page.evaluate(save_quiet.format("22:00"))
+            await page.wait_for(
+                "document.getElementById('status').textContent.includes('no time at all')",
+                "the refusal of 22:00 to 22:00",
+            )
+            await page.evaluate(save_quiet.format("00:00"))
+            await page.wait_for(
+                "document.getElementById('quiet-default').textContent.startsWith('No quiet hours')",
+                "no quiet hours, said",
+            )
             assert page.errors == []
     finally:
         await sms.aclose()

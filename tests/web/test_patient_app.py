@@ -443,6 +443,38 @@ async def test_settings_pause_names_quiet_hours_and_delete_me(
     assert (await http.get("/app/api/today")).status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("locale", "says"),
+    [("es", "De 22:00 a 22:00 no hay tiempo"), ("en", "From 22:00 to 22:00 is no time at all")],
+)
+async def test_quiet_hours_of_no_length_are_refused_in_the_patients_language(
+    http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any], locale: str, says: str
+) -> None:
+    """ "22:00 until 22:00" was kept and meant no quiet hours at all (tests/web/
+    test_quiet_hours_of_no_length.py has the bot's and the API's)."""
+    patient_id = world["patient"]["id"]
+    await admin_conn.execute(
+        "update patients set locale = $2, quiet_start = '21:00', quiet_end = '07:00' where id = $1",
+        patient_id,
+        locale,
+    )
+    await _sign_in(http, admin_conn)
+    refused = await http.post(
+        "/app/api/settings", json={"quiet_start": "22:00", "quiet_end": "22:00"}
+    )
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["field"] == "quiet_end" and says in error["reason"], error
+    assert "00:00" in error["reason"], error  # how to ask for none
+    kept = await admin_conn.fetchrow(
+        "select quiet_start::text, quiet_end::text from patients where id = $1", patient_id
+    )
+    assert tuple(kept) == ("21:00:00", "07:00:00")
+    none = await http.post("/app/api/settings", json={"quiet_start": "00:00", "quiet_end": "00:00"})
+    assert none.status_code == 200, none.text
+    assert (none.json()["quiet_start"], none.json()["quiet_end"]) == ("00:00", "00:00")
+
+
 async def test_a_dose_still_open_after_midnight_stays_on_the_day_view(
     http: Any, admin_conn: asyncpg.Connection, world: dict[str, Any], clock: Clock
 ) -> None:

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from core.db import Database
-from scheduler.planner import replan_patient
+from core.settings import Settings
+from scheduler.planner import replan_patient, run_planner_tick
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.web.chat import START, Clock, plain, sms_chat, worker
@@ -143,3 +144,46 @@ async def test_posponer_snoozes_like_snooze(
     chat_clock.now += timedelta(minutes=15)
     assert await worker(db, senders, chat_clock).run_once() == 1
     assert re.search(r"12:00", plain(fake_twilio.messages[-1].body))
+
+
+@pytest.mark.parametrize(
+    ("locale", "word", "followup"),
+    [("es", "Sí", False), ("es", "si", True), ("es", "ya", False), ("es", "Ya está", True),
+     ("es", "hecho", False), ("en", "yes", True), ("en", "Yes!", False)],
+)  # fmt: skip
+async def test_yes_and_already_answer_a_reminder_as_taken(
+    web: httpx.AsyncClient,
+    web_settings: Settings,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    locale: str,
+    word: str,
+    followup: bool,
+) -> None:
+    """The follow-up asks "¿Tomaste tu dosis de las 12:00?" ("Did you take ...?"), and "Sí" was
+    "Perdona, no lo he entendido"; so were "ya" ("already") and "hecho" ("done") to the reminder.
+    Not DONE/LISTO: they end /add's list of times, which a reminder may arrive in the middle of."""
+    patient = await _patient(admin_conn, locale=locale)
+    chat_clock.now = START + timedelta(minutes=10)
+    assert await worker(db, senders, chat_clock).run_once() == 1
+    if followup:
+        assert db.pool is not None
+        await run_planner_tick(db.pool, chat_clock.now, web_settings)  # plans the follow-up
+        chat_clock.now += timedelta(minutes=15)
+        assert await worker(db, senders, chat_clock).run_once() == 1
+        asked = {"es": "¿Tomaste tu dosis de las 12:00?", "en": "Did you take your 12:00 PM dose?"}
+        assert asked[locale] in plain(fake_twilio.messages[-1].body)
+    told = await _say(web, fake_twilio, word)
+    taken = {"es": "Tomada a las", "en": "Taken at"}
+    assert taken[locale] in told, told
+    assert (
+        await admin_conn.fetchval(
+            "select status from dose_events where patient_id = $1 and due_at = $2",
+            patient,
+            START + timedelta(minutes=10),
+        )
+        == "taken"
+    )

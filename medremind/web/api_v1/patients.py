@@ -20,6 +20,7 @@ from fastapi import Body, Query
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from core.logs import mark_sensitive
+from core.quiet_windows import has_no_length
 from core.sql import query
 from core.zone_names import zone_loads
 from medremind.web.api_v1.address_held import held_warning
@@ -94,8 +95,9 @@ class PatientCreate(RequestModel):
 
 class PatientUpdate(RequestModel):
     """Only the fields given change. `quiet_start`/`quiet_end` together (null: the clinic's
-    window). A new timezone or quiet window re-plans the patient's reminders. Contact points
-    (phone, e-mail) are the patient's to change, through the bot."""
+    window; 00:00 and 00:00: no quiet hours; any other two equal times are refused). A new
+    timezone or quiet window re-plans the patient's reminders. Contact points (phone, e-mail)
+    are the patient's to change, through the bot."""
 
     display_name: PatientName | None = None
     locale: Locale | None = None
@@ -106,6 +108,12 @@ class PatientUpdate(RequestModel):
     quiet_end: ClockTime | None = Field(None, description="HH:MM in the patient's timezone")
 
 
+# Taken as "off", "22:00 to 22:00" gave a patient reminders at any hour (core/quiet_windows.py).
+_NO_LENGTH = (
+    "quiet_start and quiet_end are both {}, a window of no length: give two different times"
+    " (such as 22:00 and 07:00), 00:00 and 00:00 for no quiet hours, or null and null for the"
+    " clinic's window"
+)
 # Fields PATCH may set to null (the others are required to have a value once given).
 _NULLABLE = frozenset({"display_name", "external_id", "quiet_start", "quiet_end"})
 # A change of these re-plans the reminders.
@@ -442,6 +450,12 @@ async def update_patient(
         (body.quiet_start is None) != (body.quiet_end is None)
     ):
         raise ValidationFailed("quiet_end", "give quiet_start and quiet_end together")
+    if (
+        body.quiet_start is not None
+        and body.quiet_end is not None
+        and has_no_length(body.quiet_start, body.quiet_end)
+    ):
+        raise ValidationFailed("quiet_end", _NO_LENGTH.format(clock_text(body.quiet_end)))
     mark_sensitive(body.display_name)
     now = state.clock()
     # The audit trigger records the change (the changed columns) as this API key's.

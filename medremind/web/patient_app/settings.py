@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.dialogs.account import ERASED_BY_PATIENT
+from core.quiet_windows import has_no_length
 from core.settings import Settings
 from core.sql import query
 from medremind.web.api_v1.common import json_body
@@ -25,6 +26,16 @@ from scheduler.holds import pause_reminders, resume_reminders
 from scheduler.planning_peaks import PeakCapacity
 
 DELETE_CONFIRMATION = "DELETE"
+# "22:00 to 22:00" is refused in the patient's language (core/quiet_windows.py): taken as "off",
+# it gave reminders at any hour to a patient who meant a night or a whole quiet day.
+_NO_LENGTH = {
+    "en": "From {time} to {time} is no time at all: choose an end different from the start, such"
+    " as 22:00 to 07:00. For no quiet hours choose 00:00 to 00:00; for the usual ones leave both"
+    " empty.",
+    "es": "De {time} a {time} no hay tiempo: elige un final distinto del comienzo, como de 22:00"
+    " a 07:00. Para no tener horas de silencio elige de 00:00 a 00:00; para las habituales deja"
+    " las dos vacías.",
+}
 
 
 def _clock_time(value: object, field: str) -> time | None:
@@ -85,6 +96,9 @@ async def update_settings(request: Request) -> Response:
         end = _clock_time(body.get("quiet_end"), "quiet_end")
         if (start is None) != (end is None):
             raise ValidationFailed("quiet_end", "give both ends of the quiet hours, or neither")
+        if start is not None and end is not None and has_no_length(start, end):
+            text = _NO_LENGTH.get(patient.locale[:2], _NO_LENGTH["en"])
+            raise ValidationFailed("quiet_end", text.format(time=start.strftime("%H:%M")))
         quiet = (start, end)
     state = web_state(request)
     settings = state.settings

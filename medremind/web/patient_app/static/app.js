@@ -265,9 +265,12 @@ function showPreferences(prefs) {
   $("quiet-start").value = prefs.quiet_start || "";
   $("quiet-end").value = prefs.quiet_end || "";
   // Empty fields are not "no quiet hours": say which apply until the patient sets their own.
-  $("quiet-default").textContent = prefs.quiet_start
-    ? ""
-    : `Not set: ${prefs.quiet_default_start} to ${prefs.quiet_default_end} applies until you choose your own.`;
+  // Equal times are (only 00:00 to 00:00 is taken): say that nothing is held back.
+  $("quiet-default").textContent = !prefs.quiet_start
+    ? `Not set: ${prefs.quiet_default_start} to ${prefs.quiet_default_end} applies until you choose your own.`
+    : prefs.quiet_start === prefs.quiet_end
+      ? "No quiet hours: every message comes when it is due."
+      : "";
 }
 
 async function savePreferences() {
