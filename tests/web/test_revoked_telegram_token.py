@@ -1,0 +1,120 @@
+"""A revoked Telegram bot token (BotFather's /revoke: the Bot API answers 401 to every call) loses
+no reminder: a real ``medremind worker`` holds the bot's messages (pending, attempts unspent, the
+reason on the row and in its heartbeat), probes slowly, and sends each once when the token works
+again; the breaker's opening and closing are one log line each, naming no token or chat."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import asyncpg
+
+from tests.factories import create_message, create_patient
+from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.web.processes import kill, start_telegram_worker, until
+
+
+def _breaker_lines(log: Path) -> list[dict[str, object]]:
+    """The worker's log lines about its circuit breakers."""
+    lines = [json.loads(x) for x in log.read_text().splitlines() if x.startswith("{")]
+    return [x for x in lines if x.get("logger") == "scheduler.breaker"]
+
+
+async def test_a_revoked_token_holds_the_reminders_until_the_token_works_again(
+    database_url: str,
+    admin_conn: asyncpg.Connection,
+    tmp_path: Path,
+    fake_telegram: FakeTelegram,
+) -> None:
+    chat = "731500401"
+    # BotFather's /revoke: every send answers 401 until the service has the new token.
+    fake_telegram.fail_next(401, "Unauthorized", method="sendMessage", times=10_000)
+    worker = start_telegram_worker(
+        database_url,
+        tmp_path,
+        fake_telegram,
+        MEDREMIND_BREAKER_COOLDOWN_SECONDS="1",
+        MEDREMIND_WORKER_HEARTBEAT_SECONDS="0.5",
+    )
+    log = tmp_path / "worker.log"
+    try:
+        patient = await create_patient(admin_conn, contacts={"telegram": chat})
+        # Urgent: quiet hours do not apply, whatever the time of day the test runs at.
+        messages = [await create_message(admin_conn, patient["id"], urgent=True) for _ in range(3)]
+        ids = [m["id"] for m in messages]
+
+        async def held() -> bool:
+            rows = await admin_conn.fetch(
+                "select status, attempts, last_error from scheduled_messages where id = any($1)",
+                ids,
+            )
+            return all(
+                r["status"] == "pending"
+                and r["last_error"] is not None
+                and "refused the account's credentials" in r["last_error"]
+                for r in rows
+            )
+
+        await until("the messages held, not failed", held, log)
+        refused = await until(
+            "the heartbeat naming the refused credentials",
+            lambda: admin_conn.fetchval(
+                "select breakers::text from worker_heartbeats where breakers::text like '%refused%'"
+            ),
+            log,
+        )
+        assert "Telegram rejected the bot token" in refused and DEFAULT_TOKEN not in refused
+        # The sends already under way when it opened (3), then one probe per cooldown (1 s,
+        # doubling: 2 s, 4 s...): no hot loop, no spam at the provider.
+        before = len(fake_telegram.calls_to("sendMessage", ok_only=False))
+        await asyncio.sleep(3)
+        statuses = [
+            r["status"]
+            for r in await admin_conn.fetch(
+                "select status from scheduled_messages where id = any($1)", ids
+            )
+        ]
+        assert statuses == ["pending"] * 3, log.read_text()[-3000:]
+        attempts = await admin_conn.fetchval(
+            "select max(attempts) from scheduled_messages where id = any($1)", ids
+        )
+        assert attempts == 0  # held, not spent
+        probes = len(fake_telegram.calls_to("sendMessage", ok_only=False)) - before
+        assert probes <= 2, probes
+
+        # The operator put the new token in: the next probe succeeds and every message goes once.
+        fake_telegram.reset()
+
+        async def all_sent() -> bool:
+            return (
+                await admin_conn.fetchval(
+                    "select count(*) from scheduled_messages where id = any($1)"
+                    " and status = 'sent'",
+                    ids,
+                )
+                == 3
+            )
+
+        await until("the held messages sent once the token works", all_sent, log)
+
+        async def closed() -> bool:
+            return any(x["level"] == "INFO" for x in _breaker_lines(log))
+
+        await until("the breaker's closing logged", closed, log)
+        await asyncio.sleep(1)  # a duplicate would show by now
+        assert len([c for c in fake_telegram.sent_messages if str(c.chat_id) == chat]) == 3
+    finally:
+        worker.terminate()
+        await asyncio.to_thread(worker.wait, 30)
+        kill(worker)
+
+    lines = _breaker_lines(log)
+    assert [(x["level"], x["channel"], x["account"]) for x in lines] == [
+        ("WARNING", "telegram", "telegram:…" + DEFAULT_TOKEN.split(":")[0][-4:]),
+        ("INFO", "telegram", "telegram:…" + DEFAULT_TOKEN.split(":")[0][-4:]),
+    ], lines
+    assert "refused the account's credentials" in str(lines[0]["message"])
+    text = log.read_text()
+    assert DEFAULT_TOKEN not in text and chat not in text
