@@ -162,7 +162,7 @@ class Breakers:
         metrics.BREAKER_OPENED.labels(state.channel).inc()
         metrics.BREAKER_OPEN.labels(state.channel).set(1)
         logger.warning(
-            "circuit breaker opened: %s; the account's messages wait, attempts unspent",
+            "circuit breaker opened: %s; sends to the account wait for its probe",
             why,
             extra={
                 "channel": state.channel,
