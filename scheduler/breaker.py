@@ -149,6 +149,12 @@ class Breakers:
         state.open_until = self.clock() + state.cooldown
         state.probe_until = 0.0
 
+    def probe_in(self, account: str) -> float:
+        """Seconds until ``account``'s breaker lets a probe through; 0 when closed or due. Unlike
+        :meth:`wait`, it sends no probe."""
+        state = self._states.get(account)
+        return max(0.0, state.open_until - self.clock()) if state is not None else 0.0
+
     def refusal(self, account: str) -> str:
         """Why the provider refused ``account``'s credentials, while its breaker is not closed
         for that reason; "" otherwise."""

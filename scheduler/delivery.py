@@ -110,11 +110,12 @@ def _plan(c: Claim, tried: list[str], senders: Mapping[Channel, ChannelSender]) 
 
 
 def _refused_error(channel: Channel, reason: str) -> str:
-    """``last_error`` of a message held while the provider refuses its account's credentials."""
-    return (
-        f"{channel}: the provider refused the account's credentials ({reason}); waiting until"
-        " they work again (circuit open), attempts unspent"
-    )
+    """Why ``channel`` did not take a message: the provider refuses its account's credentials."""
+    return f"{channel}: the provider refused the account's credentials ({reason})"
+
+
+# ``last_error`` of a message held for such an account, after :func:`_refused_error`.
+_HELD = "; waiting until they work again (circuit open), attempts unspent"
 
 
 def time_critical(c: Claim) -> bool:
@@ -235,6 +236,7 @@ class Deliverer:
                 if self._fell_back(c, route, tried, senders, notes, error):
                     plan = _plan(c, tried, senders)
                     continue
+                error += _HELD
                 return self._later(c, "breaker", error, closed_in, tried, attempts, effects)
             ticket = await self.buckets.acquire(
                 route.channel,
@@ -369,7 +371,8 @@ class Deliverer:
                 if self._fell_back(c, route, tried, senders, notes, error):
                     plan = _plan(c, tried, senders)
                     continue
-                wait = max(1.0, self.breakers.wait(account))
+                wait = max(1.0, self.breakers.probe_in(account))
+                error += _HELD
                 return self._later(c, "breaker", error, wait, tried, attempts, effects)
             except ConfigurationError as exc:
                 error = f"channel {route.channel} is not configured: {error_text(exc)}"

@@ -99,7 +99,8 @@ def test_refused_credentials_open_at_once_and_the_reason_is_kept_until_it_closes
     ticks = Ticks()
     breakers = Breakers(threshold=5, cooldown=10, max_cooldown=40, clock=ticks)
     breakers.refused("telegram:123456", "telegram", "Telegram rejected the bot token")
-    assert breakers.wait("telegram:123456") == 10.0  # open on the first refusal
+    assert breakers.probe_in("telegram:123456") == 10.0  # open on the first refusal
+    assert breakers.wait("telegram:123456") == 10.0
     assert breakers.refusal("telegram:123456") == "Telegram rejected the bot token"
     assert breakers.snapshot()[0]["refused"] == "Telegram rejected the bot token"
     ticks.now += 10
@@ -146,8 +147,9 @@ async def test_a_refused_token_sends_by_the_next_channel_or_holds_the_message(
         only_telegram["id"],
     )
     assert row["status"] == "pending" and row["attempts"] == 0
-    assert (
-        "refused the account's credentials (Telegram rejected the bot token)" in (row["last_error"])
+    assert row["last_error"].startswith(
+        "telegram: the provider refused the account's credentials (Telegram rejected the bot"
+        " token); waiting until they work again"
     )
     either = await factories.create_message(admin_conn, patient["id"], scheduled_time=NOON)
     await dispatcher.run_once()
@@ -157,4 +159,5 @@ async def test_a_refused_token_sends_by_the_next_channel_or_holds_the_message(
     )
     assert (row["status"], row["channel_used"]) == ("sent", "sms")
     assert "refused the account's credentials" in row["last_error"]
+    assert "waiting" not in row["last_error"]  # it went: the note says why by SMS
     assert revoked.calls == 1  # the breaker held the second message off the refusing provider
