@@ -169,6 +169,8 @@ def breaker_lines(workers: list[Any]) -> list[str]:
         for b in worker["breakers"]:
             where = f"{b['channel']} account {b['account']} on worker {worker['worker_id']}"
             failures = f"{b['failures']} consecutive failures"
+            if b.get("refused"):  # a revoked token: its messages wait for new credentials
+                failures += f" (the provider refused its credentials: {b['refused']})"
             probe_in = float(b["probe_in"]) - float(worker["silent_seconds"])
             if b["state"] == "open" and probe_in > 0:
                 lines.append(

@@ -98,6 +98,14 @@ class ConfigurationError(DeliveryError):
     error_class = ErrorClass.CONFIG
 
 
+class CredentialsRefusedError(ConfigurationError):
+    """The provider refused the account's credentials (a revoked bot token, a rotated Twilio auth
+    token, an SMTP password changed): every send on the account fails the same way until a person
+    replaces them, and none of it is the recipient's fault. The dispatcher holds the account's
+    messages (its circuit breaker opens at once and probes slowly) instead of failing them, so a
+    rotation loses no reminder; a missing setting stays a plain :class:`ConfigurationError`."""
+
+
 @dataclass(frozen=True, slots=True)
 class Receipt:
     """What a successful send returns: the provider's id and raw answer (no PHI is logged)."""

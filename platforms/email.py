@@ -2,7 +2,8 @@
 
 Errors are classified in one table, :func:`classify_smtp_error`::
 
-    authentication failed, STARTTLS/AUTH unsupported   ConfigurationError
+    authentication failed                              CredentialsRefusedError (messages wait)
+    STARTTLS/AUTH unsupported                          ConfigurationError
     recipient refused with 5xx                         PermanentError(INVALID)
     other 5xx reply                                    PermanentError
     4xx reply                                          TransientError
@@ -30,6 +31,7 @@ from platforms.base import (
     Channel,
     ConfigurationError,
     ContactEffect,
+    CredentialsRefusedError,
     DeliveryError,
     OutboundMessage,
     PermanentError,
@@ -161,7 +163,9 @@ class EmailSender:
 def classify_smtp_error(exc: BaseException) -> DeliveryError:
     """Translate an aiosmtplib or socket error into our error tree (the one table)."""
     if isinstance(exc, SMTPAuthenticationError):
-        return ConfigurationError(f"SMTP authentication failed ({exc.code})", code=str(exc.code))
+        return CredentialsRefusedError(
+            f"SMTP authentication failed ({exc.code})", code=str(exc.code)
+        )
     if isinstance(exc, SMTPNotSupported) or (
         type(exc) is SMTPException and "not supported" in str(exc).lower()
     ):

@@ -26,7 +26,7 @@ Errors are classified in one table, :func:`classify_telegram_error`::
     400 chat not found                        PermanentError(DEACTIVATE)
     other 400 / 403                           PermanentError
     429 (parameters.retry_after)              RateLimitedError(retry_after)
-    401 / 404 token rejected                  ConfigurationError
+    401 / 404 token rejected                  CredentialsRefusedError (the account's messages wait)
     timeouts, network errors, 5xx             TransientError
     400 with parameters.migrate_to_chat_id    resent to the new chat; Receipt.new_address
 """
@@ -61,6 +61,7 @@ from platforms.base import (
     Channel,
     ConfigurationError,
     ContactEffect,
+    CredentialsRefusedError,
     DeliveryError,
     InboundEvent,
     InboundKind,
@@ -347,7 +348,7 @@ def classify_telegram_error(exc: TelegramError) -> DeliveryError:
             "Telegram flood control", retry_after=_retry_after_seconds(exc), code="429"
         )
     if isinstance(exc, InvalidToken):
-        return ConfigurationError("Telegram rejected the bot token", code="401")
+        return CredentialsRefusedError("Telegram rejected the bot token", code="401")
     if isinstance(exc, Forbidden | BadRequest):
         status = "403" if isinstance(exc, Forbidden) else "400"
         for fragment in _DEAD_CHAT_DESCRIPTIONS:

@@ -11,7 +11,8 @@ Errors are classified in one table, :func:`classify_twilio_error`::
     63016                    PermanentError              WhatsApp template required
     63014                    PermanentError(DEACTIVATE)  the user blocked our WhatsApp sender
     20429, HTTP 429          RateLimitedError            Retry-After header, else 1 s
-    20003, HTTP 401/403      ConfigurationError          credentials rejected
+    20003, HTTP 401          CredentialsRefusedError     credentials rejected (messages wait)
+    HTTP 403                 ConfigurationError          not allowed for this account
     HTTP 5xx, network        TransientError              timeouts, refused/reset connections
     other HTTP 4xx           PermanentError              the request itself is wrong
 """
@@ -31,6 +32,7 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from platforms.base import (
     ConfigurationError,
     ContactEffect,
+    CredentialsRefusedError,
     DeliveryError,
     OutcomeUnknownError,
     PermanentError,
@@ -62,7 +64,7 @@ TWILIO_ERROR_CODES: dict[int, _Rule] = {
         PermanentError, "the recipient blocked this WhatsApp sender", ContactEffect.DEACTIVATE
     ),
     20429: _Rule(RateLimitedError, "too many requests"),
-    20003: _Rule(ConfigurationError, "Twilio rejected the credentials"),
+    20003: _Rule(CredentialsRefusedError, "Twilio rejected the credentials"),
     # Delivery failures reported by status callbacks.
     30003: _Rule(TransientError, "handset unreachable"),
     30005: _Rule(PermanentError, "unknown destination number", ContactEffect.INVALID),
@@ -107,7 +109,11 @@ def classify_twilio_error(exc: BaseException) -> DeliveryError:
             return RateLimitedError(
                 "Twilio: too many requests", retry_after=retry_after, code=label
             )
-        if status in (401, 403):
+        if status == 401:
+            return CredentialsRefusedError(
+                f"Twilio rejected the credentials (HTTP {status})", code=label
+            )
+        if status == 403:
             return ConfigurationError(f"Twilio rejected the request (HTTP {status})", code=label)
         if status >= 500 or status == 0:
             return TransientError(f"Twilio server error (HTTP {status})", code=label)

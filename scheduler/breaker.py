@@ -6,7 +6,14 @@ breaker opens: sends to it wait (the dispatcher puts their rows back to pending 
 may let a probe through, without counting an attempt). After ``cooldown`` one probe goes
 (half-open): a success closes the breaker, a failure opens it again for twice as long (up to
 ``max_cooldown``). Permanent errors (one recipient's) and rate limits do not count: they say
-nothing about the account's health.
+nothing about the account's health. The provider refusing the account's credentials (a revoked
+bot token: :class:`~platforms.base.CredentialsRefusedError`) opens it at once (:meth:`refused`):
+every send would fail the same way until a person replaces them, so its messages wait, and a probe
+every cooldown (doubling) finds out when the credentials work again.
+
+Each change of state is one log line (never one per send): ``circuit breaker opened`` (WARNING)
+and ``circuit breaker closed`` (INFO), naming the channel and :func:`account_label` (the account
+key without a phone number or login; a bot's id, a Twilio messaging service, a clinic's id).
 
 State per worker process: each worker learns of an outage from its own sends (``threshold`` each).
 ``medremind_breaker_open{channel}`` shows the state on the worker's own ``/metrics``; each
@@ -16,6 +23,8 @@ web's ``/metrics`` (``medremind_fleet_breaker_open``) and ``medremind check`` sh
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +36,28 @@ DEFAULT_THRESHOLD = 5
 DEFAULT_COOLDOWN_SECONDS = 30.0
 DEFAULT_MAX_COOLDOWN_SECONDS = 300.0
 
+logger = logging.getLogger(__name__)
+
+# Account keys that are identifiers only: a clinic's own account (its organization's id), a Twilio
+# messaging service SID. Others hold a sender's number, an SMTP login, a bot's id (which the log
+# filter would scrub as a phone number anyway): their label keeps only the last four characters.
+_IDENTIFIER_KEY = re.compile(r"[a-z]+:(clinic:[0-9a-f-]{36}|MG[0-9a-fA-F]{32})")
+
+
+def account_label(account: str) -> str:
+    """``account`` (a breaker's key) as log lines name it: no phone number, login or token.
+
+    ``sms:+15005550006`` -> ``sms:…0006``, ``telegram:123456789`` -> ``telegram:…6789``,
+    ``smtp:me@example.org@mail.example.org:587`` -> ``smtp:mail.example.org:587``.
+    """
+    if _IDENTIFIER_KEY.fullmatch(account):
+        return account
+    channel, _, rest = account.partition(":")
+    if channel == "smtp":
+        return f"smtp:{rest.rsplit('@', 1)[-1]}"  # the server, without the login
+    ident, paid, _ = rest.partition(":paid")
+    return f"{channel}:…{ident[-4:]}{paid}"
+
 
 @dataclass(slots=True)
 class _State:
@@ -35,6 +66,8 @@ class _State:
     open_until: float = 0.0  # 0: closed
     cooldown: float = 0.0
     probe_until: float = 0.0  # half-open: a probe is out until then (its answer decides)
+    opened_at: float = 0.0
+    refused: str = ""  # why the provider refused the account's credentials, when it did
 
 
 class Breakers:
@@ -75,6 +108,14 @@ class Breakers:
         if state is not None and (state.failures or state.open_until):
             if state.open_until:
                 metrics.BREAKER_OPEN.labels(channel).set(0)
+                logger.info(
+                    "circuit breaker closed: the provider answers again",
+                    extra={
+                        "channel": channel,
+                        "account": account_label(account),
+                        "open_seconds": round(self.clock() - state.opened_at, 1),
+                    },
+                )
             self._states.pop(account)
 
     def failure(self, account: str, channel: str) -> None:
@@ -87,18 +128,61 @@ class Breakers:
             # The half-open probe failed: open again, for longer.
             state.cooldown = min(self.max_cooldown, state.cooldown * 2)
         elif state.failures >= self.threshold:
-            state.cooldown = self.cooldown
-            metrics.BREAKER_OPENED.labels(channel).inc()
-            metrics.BREAKER_OPEN.labels(channel).set(1)
+            self._open(account, state, "the provider keeps failing")
         else:
             return
         state.open_until = self.clock() + state.cooldown
         state.probe_until = 0.0
 
+    def refused(self, account: str, channel: str, reason: str) -> None:
+        """The provider refused ``account``'s credentials (``reason``, no secret in it): open at
+        once, or again for twice as long when this was the probe's answer."""
+        state = self._states.setdefault(account, _State(channel))
+        state.failures += 1
+        state.refused = reason
+        if state.open_until:
+            if not state.probe_until:
+                return  # a send that started before the breaker opened
+            state.cooldown = min(self.max_cooldown, state.cooldown * 2)
+        else:
+            self._open(account, state, "the provider refused the account's credentials")
+        state.open_until = self.clock() + state.cooldown
+        state.probe_until = 0.0
+
+    def probe_in(self, account: str) -> float:
+        """Seconds until ``account``'s breaker lets a probe through; 0 when closed or due. Unlike
+        :meth:`wait`, it sends no probe."""
+        state = self._states.get(account)
+        return max(0.0, state.open_until - self.clock()) if state is not None else 0.0
+
+    def refusal(self, account: str) -> str:
+        """Why the provider refused ``account``'s credentials, while its breaker is not closed
+        for that reason; "" otherwise."""
+        state = self._states.get(account)
+        return state.refused if state is not None and state.open_until else ""
+
+    def _open(self, account: str, state: _State, why: str) -> None:
+        """Closed -> open: the first cooldown, the metrics, and the one log line it gets."""
+        state.cooldown = self.cooldown
+        state.opened_at = self.clock()
+        metrics.BREAKER_OPENED.labels(state.channel).inc()
+        metrics.BREAKER_OPEN.labels(state.channel).set(1)
+        logger.warning(
+            "circuit breaker opened: %s; sends to the account wait for its probe",
+            why,
+            extra={
+                "channel": state.channel,
+                "account": account_label(account),
+                "failures": state.failures,
+                "probe_in_seconds": state.cooldown,
+            },
+        )
+
     def snapshot(self) -> list[dict[str, Any]]:
         """The breakers not closed now, for the heartbeat: account key (a bot's id, a sender, an
         SMTP server: no patient data), channel, ``open`` or ``half_open`` (a probe may go or is
-        out), consecutive failures, and seconds until a probe may go (0 when half-open)."""
+        out), consecutive failures, seconds until a probe may go (0 when half-open), and
+        ``refused`` (why) when the provider refused the account's credentials."""
         now = self.clock()
         return [
             {
@@ -107,6 +191,7 @@ class Breakers:
                 "state": "open" if now < state.open_until else "half_open",
                 "failures": state.failures,
                 "probe_in": round(max(0.0, state.open_until - now), 1),
+                **({"refused": state.refused} if state.refused else {}),
             }
             for account, state in sorted(self._states.items())
             if state.open_until

@@ -8,7 +8,10 @@ Errors come classified from the adapters (``platforms.base``) and are handled by
 transient -> backoff with full jitter (after ``max_attempts``, the patient's next channel with
 its own retries, else failed); rate limited -> pause the platform's bucket and come back after
 ``retry_after`` without burning an attempt; permanent -> mark the contact point and fall back
-along the patient's channel order; configuration -> failed.
+along the patient's channel order; the provider refusing an account's credentials (a revoked bot
+token) -> the account's breaker opens at once, the message goes to the patient's next channel when
+it may, else waits (pending, attempts unspent) for the breaker's slow probe or its own expiry;
+any other configuration error -> failed.
 
 The checks before routing (expiry, holds, answered doses, quiet hours) live in
 :mod:`scheduler.delivery_gate`; the result type and its helpers in
@@ -35,6 +38,7 @@ from platforms.base import (
     ChannelSender,
     ConfigurationError,
     ContactEffect,
+    CredentialsRefusedError,
     DeliveryError,
     OutboundMessage,
     OutcomeUnknownError,
@@ -103,6 +107,15 @@ def _plan(c: Claim, tried: list[str], senders: Mapping[Channel, ChannelSender]) 
     (several bots behind the channel: ``TelegramBots.missing``)."""
     missing = getattr(senders.get(_TELEGRAM), "missing", None)
     return plan_routes(c, tried, senders.keys(), missing)
+
+
+def _refused_error(channel: Channel, reason: str) -> str:
+    """Why ``channel`` did not take a message: the provider refuses its account's credentials."""
+    return f"{channel}: the provider refused the account's credentials ({reason})"
+
+
+# ``last_error`` of a message held for such an account, after :func:`_refused_error`.
+_HELD = "; waiting until they work again (circuit open), attempts unspent"
 
 
 def time_critical(c: Claim) -> bool:
@@ -224,8 +237,16 @@ class Deliverer:
             account = own_key or self._accounts[route.channel]
             closed_in = self.breakers.wait(account)
             if closed_in > 0.0:
-                # The provider keeps failing: wait for the breaker's probe, attempts unspent.
-                error = f"{route.channel}: the provider keeps failing (circuit open); waiting"
+                refused = self.breakers.refusal(account)
+                if not refused:
+                    # The provider keeps failing: wait for the breaker's probe, attempts unspent.
+                    error = f"{route.channel}: the provider keeps failing (circuit open); waiting"
+                    return self._later(c, "breaker", error, closed_in, tried, attempts, effects)
+                error = _refused_error(route.channel, refused)
+                if self._fell_back(c, route, tried, senders, notes, error):
+                    plan = _plan(c, tried, senders)
+                    continue
+                error += _HELD
                 return self._later(c, "breaker", error, closed_in, tried, attempts, effects)
             ticket = await self.buckets.acquire(
                 route.channel,
@@ -347,6 +368,22 @@ class Deliverer:
                         continue
                     error = f"{error}; {plan.reason}"
                 return failed(c, error, tried, attempts, effects)
+            except CredentialsRefusedError as exc:
+                # Every send on this account fails until a person replaces the credentials:
+                # hold its messages (a rotation must lose no reminder), probing slowly.
+                reason = error_text(exc)
+                self.breakers.refused(account, route.channel, reason)
+                error = _refused_error(route.channel, reason)
+                attempts.append(
+                    self._attempt(c, route, "failed", "config", error, ms=ms_since(started))
+                )
+                metrics.FAILED.labels(route.channel, "config").inc()
+                if self._fell_back(c, route, tried, senders, notes, error):
+                    plan = _plan(c, tried, senders)
+                    continue
+                wait = max(1.0, self.breakers.probe_in(account))
+                error += _HELD
+                return self._later(c, "breaker", error, wait, tried, attempts, effects)
             except ConfigurationError as exc:
                 error = f"channel {route.channel} is not configured: {error_text(exc)}"
                 attempts.append(
@@ -397,6 +434,26 @@ class Deliverer:
         attempts.append(AttemptRow(c.id, self.clock(), "failed", None, error_class, plan.reason))
         metrics.FAILED.labels("none", error_class).inc()
         return failed(c, plan.reason, tried, attempts, effects)
+
+    @staticmethod
+    def _fell_back(
+        c: Claim,
+        route: Route,
+        tried: list[str],
+        senders: Mapping[Channel, ChannelSender],
+        notes: list[str],
+        error: str,
+    ) -> bool:
+        """Whether ``c`` goes on to the patient's next channel, ``route``'s account being unusable
+        for now (``tried`` and ``notes`` then say so); False leaves both as they were."""
+        if not may_fall_back(c):
+            return False
+        tried.append(str(route.channel))
+        if not _plan(c, tried, senders).routes:
+            tried.pop()
+            return False
+        notes.append(error)
+        return True
 
     async def _files(self, c: Claim, notes: list[str]) -> tuple[tuple[str, str, bytes], ...]:
         """A reply's stored files (the chart, the CSV), read before its send; none for others.

@@ -9,6 +9,7 @@ import pytest
 from platforms.base import (
     ConfigurationError,
     ContactEffect,
+    CredentialsRefusedError,
     OutboundMessage,
     PermanentError,
     TransientError,
@@ -90,10 +91,10 @@ async def test_starttls_with_auth() -> None:
 # -- the SMTP error table: one test per row ------------------------------------------------
 
 
-async def test_wrong_password_is_a_configuration_error() -> None:
+async def test_wrong_password_is_refused_credentials() -> None:
     with SmtpSink(username="mailer", password="s3cret") as sink:
         sender = plain_sender(sink, username="mailer", password="wrong")
-        with pytest.raises(ConfigurationError):
+        with pytest.raises(CredentialsRefusedError):
             await sender.send(PATIENT, MESSAGE)
         assert sink.messages == []
 

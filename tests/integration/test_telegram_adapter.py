@@ -15,6 +15,7 @@ from core.templating import TemplateRenderer
 from platforms.base import (
     ConfigurationError,
     ContactEffect,
+    CredentialsRefusedError,
     DeliveryError,
     Option,
     OutboundMessage,
@@ -294,12 +295,12 @@ async def test_connection_refused_is_transient() -> None:
         await telegram.aclose()
 
 
-async def test_rejected_token_is_a_configuration_error(
+async def test_rejected_token_is_refused_credentials(
     fake_telegram: FakeTelegram,  # noqa: F811
 ) -> None:
     telegram = TelegramSender("999:wrong", base_url=fake_telegram.base_url)
     try:
-        with pytest.raises(ConfigurationError):
+        with pytest.raises(CredentialsRefusedError):
             await telegram.send(CHAT, REMINDER)
     finally:
         await telegram.aclose()

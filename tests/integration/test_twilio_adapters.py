@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from twilio.base.exceptions import TwilioRestException
 
 from core.templating import count_segments
 from platforms.base import (
     ConfigurationError,
     ContactEffect,
+    CredentialsRefusedError,
     DeliveryError,
     Option,
     OutboundMessage,
@@ -22,7 +24,7 @@ from platforms.base import (
 )
 from platforms.sms import SmsSender, match_numbered_reply
 from platforms.twilio_client import BaseUrlHttpClient
-from platforms.twilio_common import parse_retry_after
+from platforms.twilio_common import classify_twilio_error, parse_retry_after
 from platforms.whatsapp import WhatsAppSender
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.fakes.fixtures import fake_twilio  # noqa: F401
@@ -284,9 +286,10 @@ async def test_timeout_is_transient(fake_twilio: FakeTwilio) -> None:  # noqa: F
         await sender.aclose()
 
 
-async def test_wrong_credentials_are_a_configuration_error(
+async def test_wrong_credentials_are_refused_credentials(
     fake_twilio: FakeTwilio,  # noqa: F811
 ) -> None:
+    """A rotated auth token: the dispatcher holds the account's messages (not failed)."""
     sender = SmsSender(
         fake_twilio.account_sid,
         "wrong-token",
@@ -294,7 +297,7 @@ async def test_wrong_credentials_are_a_configuration_error(
         api_base_url=fake_twilio.base_url,
     )
     try:
-        with pytest.raises(ConfigurationError) as caught:
+        with pytest.raises(CredentialsRefusedError) as caught:
             await sender.send(PATIENT, REMINDER)
     finally:
         await sender.aclose()
@@ -452,3 +455,13 @@ async def test_whatsapp_error_codes(
         await sender.aclose()
     assert isinstance(caught.value, PermanentError)
     assert caught.value.effect is effect
+
+
+def test_http_401_is_refused_credentials_and_403_a_plain_configuration_error() -> None:
+    """A 401 without a code (a rotated token) holds the account's messages; a 403 (the account
+    may not do this) fails them with the reason, as before."""
+    refused = classify_twilio_error(TwilioRestException(401, "/Messages.json", "Unauthorized"))
+    forbidden = classify_twilio_error(TwilioRestException(403, "/Messages.json", "Forbidden"))
+    assert isinstance(refused, CredentialsRefusedError) and refused.code == "401"
+    assert isinstance(forbidden, ConfigurationError)
+    assert not isinstance(forbidden, CredentialsRefusedError)

@@ -4,6 +4,7 @@ whose Twilio account keeps failing, its heartbeats, and ``medremind check`` as a
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from pathlib import Path
@@ -84,6 +85,18 @@ async def test_check_shows_the_fleets_circuit_breakers(
                 assert time.monotonic() < deadline, log.read_text()[-2000:]
                 await asyncio.sleep(0.2)
             closed = await asyncio.to_thread(_run, ["check"], check_env)
+            logged = log.read_text()
         assert "Breakers: all closed (1 worker(s) heard from in the last 60 s)" in closed.stdout
+        # One log line per change of state, none per failed send; no phone number in them.
+        changes = [
+            json.loads(x)
+            for x in logged.splitlines()
+            if x.startswith("{") and '"scheduler.breaker"' in x
+        ]
+        assert [(x["level"], x["channel"], x["account"]) for x in changes] == [
+            ("WARNING", "sms", "sms:…0006"),
+            ("INFO", "sms", "sms:…0006"),
+        ], changes
+        assert "+15005550006" not in logged and "+14155550123" not in logged
         # The failures that opened it, and sends already past the breaker when it opened.
         assert 3 <= len(refused) <= 5
