@@ -1,0 +1,125 @@
+"""A caregiver told that a dose was missed is told when the patient then takes it late.
+
+Driven as the product runs (the harness of test_caregiver_opt_out and
+test_planned_caregiver_alerts): the planner marks Ana's noon dose missed at 12:16, her caregivers
+Lucía (SMS) and Ben (Telegram) are alerted at once; Ana answers Taken over SMS to the web
+process's signed webhook at 12:40; the worker's dispatcher sends through the real adapters to
+the loopback Twilio and Telegram. One clock drives everything, so the tests pass at any hour.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from tests.web.chat import START, twilio_inbound
+from tests.web.test_caregiver_opt_out import CAREGIVER_CHAT, CAREGIVER_SMS, PATIENT, _setup
+from tests.web.worker_day import ClinicDay, sms_to, telegram_to
+
+NOON = START + timedelta(minutes=10)
+MISSED = NOON + timedelta(minutes=16)  # missed at 12:15, the alerts planned at once
+ALERTED = MISSED + timedelta(minutes=1)
+ANSWERED = NOON + timedelta(minutes=40)  # 12:40, Ana's late Taken
+
+ALERT = "Ana has not confirmed"
+UPDATE = "Update: Ana has now"
+
+
+async def _answer_taken(web: httpx.AsyncClient, clinic: ClinicDay) -> None:
+    """Ana answers Taken (1, the reminder's first option) over SMS at 12:40."""
+    clinic.day.clock.now = ANSWERED
+    await twilio_inbound(web, PATIENT, "1")
+    reply = clinic.twilio.messages[-1].body or ""
+    assert "Taken" in reply, reply
+
+
+def _updates(texts: list[str]) -> list[str]:
+    return [t for t in texts if t.startswith(UPDATE) or UPDATE in t]
+
+
+async def test_a_late_taken_after_the_alert_went_out_updates_each_caregiver_once(
+    clinic: ClinicDay,
+) -> None:
+    """Both caregivers read "not confirmed" at 12:17; Ana answers Taken at 12:40: each gets one
+    update naming the answer's time in Ana's zone, on their own channel; Lucía, who may be told
+    the medicine, reads its name, Ben (no share_details) does not. Ana's second Taken and later
+    worker passes send nothing more."""
+    patient, caregivers = await _setup(clinic.conn, clinic.org["id"])
+    await clinic.conn.execute(
+        "update caregivers set share_details = true where id = $1", caregivers["Lucía"]
+    )
+    for instant in (START, NOON, MISSED, ALERTED):
+        await clinic.day.at(instant)
+    assert [ALERT in t for t in sms_to(clinic.twilio, CAREGIVER_SMS)] == [True]
+    assert [ALERT in t for t in telegram_to(clinic.telegram, CAREGIVER_CHAT)] == [True]
+
+    await _answer_taken(clinic.web, clinic)
+    await clinic.day.at(ANSWERED + timedelta(minutes=1))
+    assert _updates(sms_to(clinic.twilio, CAREGIVER_SMS)) == [
+        "Hi Lucía. Update: Ana has now taken the 12:00 PM dose of Metformin"
+        " (answered at 12:40 PM)."
+    ]
+    assert _updates(telegram_to(clinic.telegram, CAREGIVER_CHAT)) == [
+        "Hi Ben. Update: Ana has now confirmed the scheduled reminder from 12:00 PM"
+        " (answered at 12:40 PM)."
+    ]
+
+    # Answered again (a second press, a retried webhook): nothing more for the caregivers.
+    clinic.day.clock.now = ANSWERED + timedelta(minutes=5)
+    await twilio_inbound(clinic.web, PATIENT, "1")
+    for minutes in (6, 30, 120):
+        await clinic.day.at(ANSWERED + timedelta(minutes=minutes))
+    assert len(_updates(sms_to(clinic.twilio, CAREGIVER_SMS))) == 1
+    assert len(_updates(telegram_to(clinic.telegram, CAREGIVER_CHAT))) == 1
+    rows = await clinic.conn.fetch(
+        "select status from scheduled_messages where patient_id = $1"
+        " and kind = 'caregiver_dose_update'",
+        patient,
+    )
+    assert [r["status"] for r in rows] == ["sent", "sent"]
+
+
+async def test_no_update_when_the_alert_never_went_out(clinic: ClinicDay) -> None:
+    """Lucía's alert waits for her 30 minutes' delay, Ben's for a block of his chat: Ana's Taken
+    at 12:40 withdraws the waiting alert, and nobody is told of a miss, nor of its correction."""
+    patient, caregivers = await _setup(clinic.conn, clinic.org["id"])
+    await clinic.conn.execute(
+        "update caregivers set alert_delay_minutes = 60 where id = any($1::uuid[])",
+        list(caregivers.values()),
+    )
+    for instant in (START, NOON, MISSED, ALERTED):
+        await clinic.day.at(instant)
+    await _answer_taken(clinic.web, clinic)
+    for minutes in (1, 60, 120):
+        await clinic.day.at(ANSWERED + timedelta(minutes=minutes))
+    assert sms_to(clinic.twilio, CAREGIVER_SMS) == []
+    assert telegram_to(clinic.telegram, CAREGIVER_CHAT) == []
+    assert (
+        await clinic.conn.fetchval(
+            "select count(*) from scheduled_messages where patient_id = $1"
+            " and kind = 'caregiver_dose_update'",
+            patient,
+        )
+        == 0
+    )
+
+
+async def test_the_update_speaks_the_patients_language(
+    clinic: ClinicDay,
+) -> None:
+    """Ana speaks Spanish: her caregiver's update is in her language, as the alert was, its
+    times with their article ("de las 12:00", "a las 12:40"), in GSM-7 letters on SMS."""
+    patient, _ = await _setup(clinic.conn, clinic.org["id"])
+    await clinic.conn.execute("update patients set locale = 'es' where id = $1", patient)
+    for instant in (START, NOON, MISSED, ALERTED):
+        await clinic.day.at(instant)
+    clinic.day.clock.now = ANSWERED
+    await twilio_inbound(clinic.web, PATIENT, "1")
+    await clinic.day.at(ANSWERED + timedelta(minutes=1))
+    assert _updates(sms_to(clinic.twilio, CAREGIVER_SMS)) == []
+    spanish = [t for t in sms_to(clinic.twilio, CAREGIVER_SMS) if "Actualizaci" in t]
+    assert spanish == [
+        "Hola, Lucía. Actualizacion: Ana ya confirmo el recordatorio programado de las 12:00"
+        " (respondio a las 12:40)."
+    ], sms_to(clinic.twilio, CAREGIVER_SMS)
