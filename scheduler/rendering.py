@@ -85,6 +85,10 @@ def variables_for(
         )
         due_at = set_time or due_at
     values.setdefault("due_at", due_at)
+    if claim.kind == _CAREGIVER_UPDATE:
+        # Planned at the answer's moment (migration 20260101018180), which its payload keeps
+        # through a quiet-hours deferral; a preview has only the time.
+        values.setdefault("answered_at", claim.scheduled_time)
     values["timezone"] = claim.timezone
     if claim.dose_due_at is not None and claim.kind in DOSE_DAY_KINDS:
         day = due_day(

@@ -105,6 +105,21 @@ async def test_no_update_when_the_alert_never_went_out(clinic: ClinicDay) -> Non
     )
 
 
+async def test_a_caregiver_who_opted_out_since_the_alert_gets_no_update(
+    clinic: ClinicDay,
+) -> None:
+    """Lucía texts STOP after her alert: Ana's late Taken updates Ben only."""
+    await _setup(clinic.conn, clinic.org["id"])
+    for instant in (START, NOON, MISSED, ALERTED):
+        await clinic.day.at(instant)
+    clinic.day.clock.now = ALERTED + timedelta(minutes=5)
+    await twilio_inbound(clinic.web, CAREGIVER_SMS, "STOP")
+    await _answer_taken(clinic.web, clinic)
+    await clinic.day.at(ANSWERED + timedelta(minutes=1))
+    assert _updates(sms_to(clinic.twilio, CAREGIVER_SMS)) == []
+    assert len(_updates(telegram_to(clinic.telegram, CAREGIVER_CHAT))) == 1
+
+
 async def test_the_update_speaks_the_patients_language_and_time(clinic: ClinicDay) -> None:
     """Ana speaks Spanish and lives in Kolkata (UTC+5:30, no DST): her caregiver's update is in
     her language, as the alert was, with both times on Ana's clock, not the server's (her 17:30
@@ -128,4 +143,49 @@ async def test_the_update_speaks_the_patients_language_and_time(clinic: ClinicDa
     assert sms_to(clinic.twilio, CAREGIVER_SMS)[1:] == [
         "Hola, Lucía. Actualizacion: Ana ya confirmo el recordatorio programado de las 17:30"
         " (respondio a las 18:10)."
+    ]
+
+
+CLINIC_UPDATE = (
+    "{{ patient_name }} took the {{ due_at|time }} dose after all ({{ answered_at|time }})."
+)
+
+
+async def test_a_clinics_own_update_text_is_saved_previewed_and_sent(clinic: ClinicDay) -> None:
+    """The clinic's automatic text for the update (PUT /api/v1/templates, checked as data),
+    previewed as the dashboard does, is the one Lucía's SMS carries."""
+    saved = await clinic.web.put(
+        "/api/v1/templates/update-text",
+        headers=clinic.auth,
+        json={"kind": "caregiver_dose_update", "locale": "en", "channel": "sms",
+              "body": CLINIC_UPDATE, "automatic": True},
+    )  # fmt: skip
+    assert saved.status_code == 201, saved.text
+    preview = await clinic.web.post(
+        "/api/v1/templates/preview",
+        headers=clinic.auth,
+        json={
+            "kind": "caregiver_dose_update",
+            "locale": "en",
+            "channel": "sms",
+            "values": {"patient_name": "Ana", "due_at": "2026-03-04T12:00:00+00:00"},
+            "versions": [
+                {"name": "update-text", "locale": "en", "channel": "sms", "body": CLINIC_UPDATE}
+            ],
+        },
+    )
+    assert preview.status_code == 200, preview.text
+    assert (
+        preview.json()["text"]
+        .replace("\u202f", " ")
+        .startswith("Ana took the 12:00 PM dose after all (12:00 PM).")
+    )
+
+    await _setup(clinic.conn, clinic.org["id"])
+    for instant in (START, NOON, MISSED, ALERTED):
+        await clinic.day.at(instant)
+    await _answer_taken(clinic.web, clinic)
+    await clinic.day.at(ANSWERED + timedelta(minutes=1))
+    assert sms_to(clinic.twilio, CAREGIVER_SMS)[1:] == [
+        "Ana took the 12:00 PM dose after all (12:40 PM)."
     ]
