@@ -120,6 +120,21 @@ async def test_a_caregiver_who_opted_out_since_the_alert_gets_no_update(
     assert len(_updates(telegram_to(clinic.telegram, CAREGIVER_CHAT))) == 1
 
 
+async def test_a_pause_right_after_the_answer_does_not_hold_the_update(
+    clinic: ClinicDay,
+) -> None:
+    """Ana answers Taken, then /pause: the update still goes (a pause holds reminders and
+    alerts; this corrects an alert already read, and "missed" alone may bring a second pill)."""
+    await _setup(clinic.conn, clinic.org["id"])
+    for instant in (START, NOON, MISSED, ALERTED):
+        await clinic.day.at(instant)
+    await _answer_taken(clinic.web, clinic)
+    await twilio_inbound(clinic.web, PATIENT, "/pause")
+    await clinic.day.at(ANSWERED + timedelta(minutes=1))
+    assert len(_updates(sms_to(clinic.twilio, CAREGIVER_SMS))) == 1
+    assert len(_updates(telegram_to(clinic.telegram, CAREGIVER_CHAT))) == 1
+
+
 async def test_the_update_speaks_the_patients_language_and_time(clinic: ClinicDay) -> None:
     """Ana speaks Spanish and lives in Kolkata (UTC+5:30, no DST): her caregiver's update is in
     her language, as the alert was, with both times on Ana's clock, not the server's (her 17:30
