@@ -13,10 +13,17 @@ from datetime import time, timedelta
 
 import httpx
 
+from core.answer_buttons import dose_data
 from tests import factories
-from tests.web.chat import START, twilio_inbound
-from tests.web.test_caregiver_opt_out import CAREGIVER_CHAT, CAREGIVER_SMS, PATIENT, _setup
-from tests.web.worker_day import ClinicDay, sms_to, telegram_to
+from tests.web.chat import START, telegram_press, twilio_inbound
+from tests.web.test_caregiver_opt_out import (
+    CAREGIVER_CHAT,
+    CAREGIVER_SMS,
+    PATIENT,
+    QUIET,
+    _setup,
+)
+from tests.web.worker_day import ClinicDay, sms_caregiver, sms_to, telegram_to
 
 NOON = START + timedelta(minutes=10)
 MISSED = NOON + timedelta(minutes=16)  # missed at 12:15, the alerts planned at once
@@ -25,6 +32,7 @@ ANSWERED = NOON + timedelta(minutes=40)  # 12:40, Ana's late Taken
 
 ALERT = "Ana has not confirmed"
 UPDATE = "Update: Ana has now"
+PATIENT_CHAT = 7_300_186  # Ana's own Telegram chat, in the test below that has her there
 
 
 async def _answer_taken(web: httpx.AsyncClient, clinic: ClinicDay) -> None:
@@ -133,6 +141,33 @@ async def test_a_pause_right_after_the_answer_does_not_hold_the_update(
     await clinic.day.at(ANSWERED + timedelta(minutes=1))
     assert len(_updates(sms_to(clinic.twilio, CAREGIVER_SMS))) == 1
     assert len(_updates(telegram_to(clinic.telegram, CAREGIVER_CHAT))) == 1
+
+
+async def test_a_late_taken_pressed_on_telegram_updates_the_caregiver(clinic: ClinicDay) -> None:
+    """Ana on Telegram presses Taken on her noon reminder at 12:40 (a button's path through the
+    webhook, not an SMS reply's): Lucía, alerted at 12:17, gets the update."""
+    patient = await factories.create_patient(
+        clinic.conn,
+        clinic.org["id"],
+        contacts={"telegram": str(PATIENT_CHAT)},
+        display_name="Ana",
+        nag_max=0,
+        **QUIET,
+    )
+    await sms_caregiver(clinic.conn, patient["id"], "Lucía", CAREGIVER_SMS)
+    await factories.create_medication(clinic.conn, patient["id"], times=(time(12, 0),))
+    for instant in (START, NOON, MISSED, ALERTED):
+        await clinic.day.at(instant)
+    dose = await clinic.conn.fetchval(
+        "select id from dose_events where patient_id = $1 and status = 'missed'", patient["id"]
+    )
+    clinic.day.clock.now = ANSWERED
+    await telegram_press(clinic.web, PATIENT_CHAT, dose_data(dose, "t"))
+    await clinic.day.at(ANSWERED + timedelta(minutes=1))
+    assert sms_to(clinic.twilio, CAREGIVER_SMS)[1:] == [
+        "Hi Lucía. Update: Ana has now confirmed the scheduled reminder from 12:00 PM"
+        " (answered at 12:40 PM)."
+    ]
 
 
 async def test_the_update_speaks_the_patients_language_and_time(clinic: ClinicDay) -> None:
