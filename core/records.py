@@ -43,6 +43,8 @@ class MessageKind(enum.StrEnum):
     MEDICATION_REMINDER = "medication_reminder"
     DOSE_FOLLOWUP = "dose_followup"
     MISSED_DOSE_CAREGIVER = "missed_dose_caregiver"
+    # Sent after that alert when the patient then answers Taken (migration 20260101018180).
+    CAREGIVER_DOSE_UPDATE = "caregiver_dose_update"
     APPOINTMENT_CONFIRMATION = "appointment_confirmation"
     APPOINTMENT_REMINDER = "appointment_reminder"
     APPOINTMENT_CANCELLED = "appointment_cancelled"

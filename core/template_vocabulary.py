@@ -55,6 +55,8 @@ VARIABLES: dict[str, Variable] = {
     "timezone": Variable(TEXT, 40),
     "due_at": Variable(DATETIME),
     "starts_at": Variable(DATETIME),
+    # caregiver_dose_update: when the patient answered Taken, after the caregiver's alert.
+    "answered_at": Variable(DATETIME),
 }
 # Where each text variable's value is stored (table, column). Every write path is held to the
 # variable's maximum: the tables' CHECK constraints (migration 20260101009110, counted in UTF-16

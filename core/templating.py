@@ -96,6 +96,7 @@ KINDS: tuple[str, ...] = (
     "medication_reminder",
     "dose_followup",
     "missed_dose_caregiver",
+    "caregiver_dose_update",
     "appointment_confirmation",
     "appointment_reminder",
     "appointment_cancelled",

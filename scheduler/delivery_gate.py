@@ -42,6 +42,7 @@ DOSE_PROMPT_KINDS = frozenset({"medication_reminder", "dose_followup"})
 OPEN_DOSE_STATUSES = ("due", "snoozed")
 # A caregiver's alert says the patient has not confirmed a dose: not once the dose is answered
 # (a late Taken or Skip), nor about a medicine paused or deleted since it was planned.
+# Not its update (caregiver_dose_update, "she has now taken it"): an answered dose is its point.
 CAREGIVER_ALERT_KINDS = frozenset({"missed_dose_caregiver"})
 ANSWERED_DOSE_STATUSES = ("taken", "skipped", "cancelled")
 # Messages that presuppose their appointment still stands: a confirmation request, a reminder, a

@@ -22,8 +22,11 @@ from core.template_filters import fmt_day
 
 # The kinds whose text names a dose by its time: the reminder (its snooze's too), follow-ups and
 # the caregiver's alert ("Ana has not confirmed the 11:30 PM dose", held by the caregiver's quiet
-# hours until 8:00 AM, reads as tonight's dose unless it names Wednesday).
-DOSE_DAY_KINDS = frozenset({"medication_reminder", "dose_followup", "missed_dose_caregiver"})
+# hours until 8:00 AM, reads as tonight's dose unless it names Wednesday), and its update when the
+# patient then takes the dose.
+DOSE_DAY_KINDS = frozenset(
+    {"medication_reminder", "dose_followup", "missed_dose_caregiver", "caregiver_dose_update"}
+)
 
 # The dose's local day as [start, end) in UTC, by the dose's instant and the patient's zone: at
 # 08:00 thousands of reminders share a few instants and zones, and a lookup and two comparisons

@@ -9,6 +9,8 @@ DEFAULT_EXPIRY: dict[str, timedelta] = {
     "medication_reminder": timedelta(hours=2),
     "dose_followup": timedelta(hours=1),
     "missed_dose_caregiver": timedelta(hours=6),
+    # "She has now taken it": worth it while the alert it corrects is (migration 20260101018180).
+    "caregiver_dose_update": timedelta(hours=6),
     "refill_reminder": timedelta(days=2),
 }
 FALLBACK_EXPIRY = timedelta(hours=24)

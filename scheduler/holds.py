@@ -35,7 +35,9 @@ __all__ = [
     "withheld_reason",
 ]
 
-# The kinds a pause holds (scheduled_messages.kind).
+# The kinds a pause holds (scheduled_messages.kind). Not a caregiver's update that the patient
+# took a dose after all (caregiver_dose_update): it corrects an alert already sent, and a caregiver
+# left with "missed" might give the pill again.
 MEDICATION_KINDS = frozenset(
     {"medication_reminder", "dose_followup", "missed_dose_caregiver", "refill_reminder"}
 )

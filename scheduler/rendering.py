@@ -56,6 +56,8 @@ from scheduler.custom_templates import (
 from scheduler.dose_day import DOSE_DAY_KINDS, due_day
 
 _FREE_KINDS = frozenset({"free_text", "system"})
+# A caregiver's "has now taken it" after a missed-dose alert (migration 20260101018180).
+_CAREGIVER_UPDATE = "caregiver_dose_update"
 # Variables only the dispatcher may set, whatever the row's payload says (privacy opt-ins, and
 # the dose's day, which depends on the moment of the send).
 _PROTECTED = ("name_medicine", "share_details", "due_day")
@@ -83,6 +85,10 @@ def variables_for(
         )
         due_at = set_time or due_at
     values.setdefault("due_at", due_at)
+    if claim.kind == _CAREGIVER_UPDATE:
+        # Planned at the answer's moment (migration 20260101018180), which its payload keeps
+        # through a quiet-hours deferral; a preview has only the time.
+        values.setdefault("answered_at", claim.scheduled_time)
     values["timezone"] = claim.timezone
     if claim.dose_due_at is not None and claim.kind in DOSE_DAY_KINDS:
         day = due_day(
@@ -114,8 +120,13 @@ def variables_for(
             values.setdefault("clinician_name", claim.appointment_clinician)
     values.setdefault("clinic_name", "your clinic")
     if claim.caregiver_id is not None:
-        values["share_details"] = bool(claim.caregiver_share_details)
-        values["name_medicine"] = bool(claim.caregiver_share_details)
+        share = bool(claim.caregiver_share_details)
+        if claim.kind == _CAREGIVER_UPDATE:
+            # No more than the alert it follows said: the consent it was sent with, and the
+            # caregiver's now (withdrawn since, the update names no medicine either).
+            share = share and (claim.payload or {}).get("share_details") is True
+        values["share_details"] = share
+        values["name_medicine"] = share
         if claim.caregiver_name:
             values.setdefault("caregiver_name", claim.caregiver_name)
     else:

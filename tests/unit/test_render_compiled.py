@@ -152,6 +152,13 @@ OPTIONAL = {
     ),
     "dose_followup": ("medicine_name", "medicine_number", "due_day"),
     "missed_dose_caregiver": ("caregiver_name", "medicine_name", "patient_name", "due_day"),
+    "caregiver_dose_update": (
+        "caregiver_name",
+        "medicine_name",
+        "medicine_number",
+        "patient_name",
+        "due_day",
+    ),
     # The clinic's time beside the patient's (scheduler.appointment_times).
     "appointment_confirmation": (
         "clinician_name",
@@ -171,6 +178,7 @@ REQUIRED = {
     "medication_reminder": ("due_at",),
     "dose_followup": ("due_at",),
     "missed_dose_caregiver": ("due_at",),
+    "caregiver_dose_update": ("due_at", "answered_at"),
     "appointment_confirmation": ("starts_at", "clinic_name"),
     "appointment_reminder": ("starts_at", "clinic_name"),
     "appointment_cancelled": ("starts_at", "clinic_name"),
@@ -271,6 +279,7 @@ def test_a_value_never_adds_markup_to_telegram_or_email_html(
     }
     variables |= {
         "due_at": datetime(2026, 3, 4, 8, 0, tzinfo=UTC),
+        "answered_at": datetime(2026, 3, 4, 10, 40, tzinfo=UTC),
         "starts_at": datetime(2026, 3, 9, 14, 30, tzinfo=UTC),
         "previous_starts_at": datetime(2026, 3, 7, 9, 15, tzinfo=UTC),
         "refill_by": date(2026, 3, 10),

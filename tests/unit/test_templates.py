@@ -40,6 +40,7 @@ VARIABLES: dict[str, Any] = {
     "patient_name": "María José Fernández",
     "caregiver_name": "Carlos Fernández López",
     "due_at": datetime(2025, 3, 4, 20, 0, tzinfo=MADRID),
+    "answered_at": datetime(2025, 3, 4, 22, 40, tzinfo=MADRID),
     "medicine_name": "Metformin hydrochloride",
     "dose_text": "2 tablets (500 mg)",
     "starts_at": datetime(2025, 3, 12, 9, 30, tzinfo=MADRID),
@@ -444,6 +445,7 @@ def test_every_sms_fits_its_segments_whatever_the_names(
             "medication_reminder",
             "dose_followup",
             "missed_dose_caregiver",
+            "caregiver_dose_update",
         ):
             assert day in message.text
     short = {**VARIABLES, "patient_name": "Ana 🌸 Ruiz", "name_medicine": True}

@@ -42,6 +42,7 @@ Kind = Literal[
     "medication_reminder",
     "dose_followup",
     "missed_dose_caregiver",
+    "caregiver_dose_update",
     "appointment_confirmation",
     "appointment_reminder",
     "appointment_cancelled",

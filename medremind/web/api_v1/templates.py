@@ -18,7 +18,8 @@ appointment kinds add ``starts_at``, ``location`` and
 ``clinician_name``, and, for a patient whose zone shows another wall clock than the clinic's at
 the appointment, ``clinic_zone`` (the clinic zone's city), ``your_time`` and ``your_day`` (the
 patient's time, and day when it is another; all three empty otherwise): a template naming any of
-them shows ``starts_at`` at the clinic; ``missed_dose_caregiver`` adds ``caregiver_name``.
+them shows ``starts_at`` at the clinic; ``missed_dose_caregiver`` adds ``caregiver_name``;
+``caregiver_dose_update`` has the alert's and ``answered_at``.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ _LANGUAGE_DOC = (
     '"Wed, March 4", when the message goes out on another date than its dose\'s where the patient '
     "lives, a snooze, a nag or an alert past midnight; empty otherwise: "
     "`{% if due_day %} on {{ due_day }}{% endif %}`); "
+    "caregiver_dose_update (a caregiver's alert followed by the patient's late Taken) has "
+    "missed_dose_caregiver's and `answered_at` (when the patient answered); "
     "appointment_* kinds add `starts_at`, `location`, `clinician_name`, and `clinic_zone`, "
     "`your_time`, `your_day` for a patient whose zone shows another wall clock than the "
     "clinic's then (the clinic zone's city, \"Madrid\"; the patient's time; their day when it is "
@@ -193,6 +196,8 @@ _SAMPLES: dict[str, Any] = {
     "your_time": "11:30 PM",
     "your_day": "Wed, January 15",
     "caregiver_name": "Sam Example",
+    # caregiver_dose_update: when the patient answered Taken, after the caregiver's alert.
+    "answered_at": datetime(2025, 1, 15, 22, 40, tzinfo=UTC),
 }
 
 
