@@ -96,8 +96,10 @@ revoke all on function public.patient_matches_search(public.patients, text, text
 grant execute on function public.patient_matches_search(public.patients, text, text, text)
   to authenticated, medremind_app;
 
--- search_fold stays executable by every role (a pure function of its text): every role that
--- writes a patient's name computes patients.search_name with it.
+-- search_fold: every role that writes a patient's name computes patients.search_name with it
+-- (clinicians, the service, Supabase's service role); anon writes no patient and calls nothing.
+revoke all on function public.search_fold(text) from public, anon;
+grant execute on function public.search_fold(text) to authenticated, medremind_app, service_role;
 revoke all on function public.search_like(text) from public, anon;
 revoke all on function public.search_phone_digits(text) from public, anon;
 revoke all on function public.search_address_contains(text, text, text) from public, anon;
