@@ -5,7 +5,10 @@ Found by hand (session 30): the form saved every category as the page had loaded
 opened before another tab's (or a colleague's) save undid that save when it saved its own change,
 without a word. Now a save writes only what it changed (the other tab's change stays), and a
 change of a value changed since the page loaded is refused whole, the page reloaded with the
-preferences as they are and saying why. Skipped without node and chromium.
+preferences as they are and saying why. The page refreshes itself every 3 s: a tab being edited
+kept its selects but took the new values into its hidden "shown" fields, so its Save wrote the old
+values back (components/FreshUnlessEdited.tsx); an untouched tab shows what is stored now.
+Skipped without node and chromium.
 """
 
 from __future__ import annotations
@@ -36,12 +39,22 @@ async def test_a_stale_tab_neither_undoes_nor_overwrites_a_change(
 
     assert result["first"] == "saved", result
     assert result["second"] == "saved", result
+    # Being edited, the first tab still shows (and says it showed) what it loaded, past a refresh.
+    assert result["edited_shows"] == "", result
     assert result["stale"].startswith("Message preferences: nothing was saved."), result
     assert result["stale_shows"] == "out", result
+    assert result["again"] == "saved", result
+    # Untouched since its save, the second tab shows the first tab's change after a refresh.
+    assert result["refreshed_shows"] == "in", result
     rows = await admin_conn.fetch(
         "select category, clinic_choice, channel from patient_preferences where patient_id = $1",
         patient["id"],
     )
     found = {r["category"]: (r["clinic_choice"], r["channel"]) for r in rows}
     assert found["medication"] == (None, "sms"), found
-    assert found["clinic_news"] == ("out", None), found
+    assert found["clinic_news"] == ("in", None), found
+    # The refused save wrote nothing: not the offsets the first tab had typed either.
+    offsets = await admin_conn.fetchval(
+        "select appointment_reminder_offsets from patients where id = $1", patient["id"]
+    )
+    assert offsets is None, offsets

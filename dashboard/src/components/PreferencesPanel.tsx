@@ -1,4 +1,5 @@
 import { ActionForm } from "@/components/ActionForm";
+import { FreshUnlessEdited } from "@/components/FreshUnlessEdited";
 import { CATEGORY_LABELS, type Preferences } from "@/lib/data/preferences";
 import type { FormState } from "@/lib/form-state";
 import { offsetsInput, offsetsLabel } from "@/lib/offsets";
@@ -9,6 +10,8 @@ interface Props {
   /** The patient's usable channels, for "send this category by". */
   channels: string[];
   action: (previous: FormState, formData: FormData) => Promise<FormState>;
+  /** The `at` of the page's address after this form's last save or refusal (a redirect). */
+  savedAt?: string;
 }
 
 function patientSays(choice: "in" | "out" | null): string {
@@ -21,8 +24,10 @@ function patientSays(choice: "in" | "out" | null): string {
  * Which messages the patient gets, on which channel, and when appointment reminders come. The
  * patient's own choice is shown, never editable: a clinic cannot override an opt-out.
  */
-export function PreferencesPanel({ patientId, prefs, channels, action }: Props) {
+export function PreferencesPanel({ patientId, prefs, channels, action, savedAt }: Props) {
+  const version = JSON.stringify([prefs.rows, prefs.offsets, channels]);
   return (
+    <FreshUnlessEdited version={version} savedAt={savedAt}>
     <ActionForm action={action} errorId="preferences-error" data-testid="preferences-form">
       <input type="hidden" name="patient_id" value={patientId} />
       {/* What this page showed: the action writes only what the clinician changed, and refuses a
@@ -100,5 +105,6 @@ export function PreferencesPanel({ patientId, prefs, channels, action }: Props) 
       </div>
       <button type="submit">Save preferences</button>
     </ActionForm>
+    </FreshUnlessEdited>
   );
 }

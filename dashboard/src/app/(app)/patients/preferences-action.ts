@@ -65,6 +65,10 @@ export async function savePreferencesAction(_previous: FormState, formData: Form
   });
   if (saved === "gone") redirect(`/patients/${patientId}`);
   // Reloaded: the page shows the preferences as they are now, and says why nothing was saved.
-  if (saved === "changed") redirect(`/patients/${patientId}?error=preferences_changed#prefs-h`);
-  redirect(`/patients/${patientId}?saved=preferences`);
+  // `at`: the form mounts afresh after each of its own saves (components/FreshUnlessEdited).
+  const at = Date.now();
+  if (saved === "changed") {
+    redirect(`/patients/${patientId}?error=preferences_changed&at=${at}#prefs-h`);
+  }
+  redirect(`/patients/${patientId}?saved=preferences&at=${at}`);
 }

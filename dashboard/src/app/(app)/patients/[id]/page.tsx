@@ -239,6 +239,7 @@ export default async function PatientPage({
           prefs={data.preferences}
           channels={[...new Set(usable)]}
           action={savePreferencesAction}
+          savedAt={typeof query.at === "string" ? query.at : undefined}
         />
       </section>
 
