@@ -192,6 +192,17 @@ try {
   result.settings_offsets_error = await text(page.getByTestId("settings-error"));
   result.settings_after_offsets = await fields(settingsLabels, "settings-error");
 
+  log("default quiet hours of no length (22:00 to 22:00, stored as none): refused, saying why");
+  const quietBefore = [await form.getByLabel("Default quiet hours start").inputValue(), await form.getByLabel("Default quiet hours end").inputValue()];
+  await form.getByLabel(SETTINGS_OFFSETS).fill("1d, 60m");
+  await form.getByLabel("Default quiet hours start").fill("22:00");
+  await form.getByLabel("Default quiet hours end").fill("22:00");
+  await form.getByRole("button", { name: "Save settings" }).click();
+  await page.getByTestId("settings-error").filter({ hasText: "no length" }).waitFor();
+  result.settings_quiet_error = await text(page.getByTestId("settings-error"));
+  await form.getByLabel("Default quiet hours start").fill(quietBefore[0]);
+  await form.getByLabel("Default quiet hours end").fill(quietBefore[1]);
+
   log("corrected, in the patient page's form: saved, and read back in it");
   await form.getByLabel(SETTINGS_OFFSETS).fill("1d, 60m");
   await form.getByRole("button", { name: "Save settings" }).click();

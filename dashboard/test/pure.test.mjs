@@ -332,6 +332,17 @@ describe("isClockTime", () => {
   });
 });
 
+describe("quietWindowOfNoLength", () => {
+  const { quietWindowOfNoLength } = require("../.unit-build/time.js");
+  test("a start equal to its end is refused, but 00:00 to 00:00 (no quiet hours)", () => {
+    assert.ok(quietWindowOfNoLength("22:00", "22:00"));
+    assert.ok(quietWindowOfNoLength("07:30", "07:30"));
+    assert.ok(!quietWindowOfNoLength("00:00", "00:00"));
+    assert.ok(!quietWindowOfNoLength("22:00", "07:00"));
+    assert.ok(!quietWindowOfNoLength("07:00", "22:00"));
+  });
+});
+
 describe("canonicalAddress", () => {
   const { canonicalAddress } = require("../.unit-build/contact.js");
   test("phone numbers are stored as the E.164 Twilio puts in From", () => {

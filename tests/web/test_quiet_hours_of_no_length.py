@@ -95,3 +95,39 @@ async def test_the_api_refuses_a_window_of_no_length_naming_how_to_say_none(
     assert none.status_code == 200, none.text
     assert (none.json()["quiet_start"], none.json()["quiet_end"]) == ("00:00", "00:00")
     assert await _window(admin_conn, patient["id"]) == NONE
+
+
+async def test_the_clinic_default_window_of_no_length_is_refused_too(
+    web: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    org: asyncpg.Record,
+    auth: dict[str, str],
+) -> None:
+    """The clinic's default window is every patient's without one of their own: stored off, a
+    "22:00 to 22:00" the admin meant as a night sent them messages at any hour."""
+    before = await admin_conn.fetchrow(
+        "select default_quiet_start, default_quiet_end from organizations where id = $1", org["id"]
+    )
+    refused = await web.patch(
+        "/api/v1/clinic",
+        json={"default_quiet_start": "22:00", "default_quiet_end": "22:00"},
+        headers=auth,
+    )
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["field"] == "default_quiet_end"
+    assert "22:00" in error["reason"] and "00:00 and 00:00" in error["reason"], error
+    after = await admin_conn.fetchrow(
+        "select default_quiet_start, default_quiet_end from organizations where id = $1", org["id"]
+    )
+    assert after == before
+    none = await web.patch(
+        "/api/v1/clinic",
+        json={"default_quiet_start": "00:00", "default_quiet_end": "00:00"},
+        headers=auth,
+    )
+    assert none.status_code == 200, none.text
+    assert (none.json()["default_quiet_start"], none.json()["default_quiet_end"]) == (
+        "00:00",
+        "00:00",
+    )

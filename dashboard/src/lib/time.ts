@@ -199,6 +199,15 @@ export function isClockTime(value: string): boolean {
 }
 
 /**
+ * Whether quiet hours `start`-`end` (two clock times, HH:MM) are a window of no length other than
+ * 00:00 to 00:00, which is "no quiet hours" (core/quiet_windows.py, the API's and the bot's rule):
+ * stored, any start equal to its end is off, so "22:00 to 22:00" meant as a night sent at any hour.
+ */
+export function quietWindowOfNoLength(start: string, end: string): boolean {
+  return start === end && start !== "00:00";
+}
+
+/**
  * Whether `zone` is a time zone dates can be shown in. "Etc/Unknown" (stored for "Factory"
  * before the API refused it) is not: formatting a date in it throws, and a patient's page in it
  * failed as a whole; the page shows the clinic's time instead and says why (no reminder is

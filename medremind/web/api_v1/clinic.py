@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictInt
 
+from core.quiet_windows import has_no_length
 from core.sql import query
 from core.zone_names import zone_loads
 from medremind.web.api_v1.common import AdminOrg, Org, State, acting, row_dict
@@ -179,6 +180,15 @@ async def update_clinic(body: ClinicSettingsUpdate, org_id: AdminOrg, state: Sta
     given = patch_fields(body, _NULLABLE)
     if ("default_quiet_start" in given) != ("default_quiet_end" in given):
         raise ValidationFailed("default_quiet_end", "give default_quiet_start and _end together")
+    start, end = body.default_quiet_start, body.default_quiet_end
+    if start is not None and end is not None and has_no_length(start, end):
+        # Stored, it is off: every patient on the clinic's window would get messages at any hour.
+        raise ValidationFailed(
+            "default_quiet_end",
+            f"default_quiet_start and default_quiet_end are both {clock_text(end)}, a window of"
+            " no length: give two different times (such as 21:00 and 08:00), or 00:00 and 00:00"
+            " for no default quiet hours",
+        )
     unknown = sorted(set(body.early_send_seconds or {}) - set(EARLY_KINDS))
     if unknown:
         raise ValidationFailed("early_send_seconds", f"{unknown[0]}: one of {list(EARLY_KINDS)}")

@@ -8,7 +8,7 @@ import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
 import { CAPACITY_FIELDS, parseCapacityForm } from "@/lib/capacity";
 import { accountFields, changeAccount, isAccountChannel, type SaveResult } from "@/lib/provider-accounts";
 import { CLINIC_OFFSETS, parseOffsetList } from "@/lib/offsets";
-import { canonicalTimezone, timezoneProblem, isClockTime } from "@/lib/time";
+import { canonicalTimezone, timezoneProblem, isClockTime, quietWindowOfNoLength } from "@/lib/time";
 import { type FormState, formValues } from "@/lib/form-state";
 import { controlCode, controlField } from "@/lib/control-characters";
 
@@ -38,6 +38,7 @@ export async function saveSettingsAction(_previous: FormState, formData: FormDat
   if (offsets === null) return refuse("settings_offsets", "offsets");
   if (!isClockTime(quietStart)) return refuse("quiet_hours", "quiet_start");
   if (!isClockTime(quietEnd)) return refuse("quiet_hours", "quiet_end");
+  if (quietWindowOfNoLength(quietStart, quietEnd)) return refuse("quiet_hours_no_length", "quiet_end");
   try {
     await asClinician(clinician.id, (tx) => tx`
       update organizations
