@@ -5,11 +5,23 @@ Each helper takes keyword overrides for any column, so a test states only what i
 
 from __future__ import annotations
 
+import itertools
+import random
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import asyncpg
+
+# Numbers for phone_number(): consecutive from a random start, so the numbers of one test never
+# collide (four random digits each did, 1 in 10,000 a pair: a CI run's duplicate contact point).
+_PHONE_SUFFIXES = itertools.count(random.randrange(10_000))
+
+
+def phone_number(prefix: str = "+1415555") -> str:
+    """A phone number for a test's patient, different from every other this process made (the
+    last four digits count up, wrapping after 10,000)."""
+    return f"{prefix}{next(_PHONE_SUFFIXES) % 10_000:04d}"
 
 
 async def _insert(conn: asyncpg.Connection, table: str, values: dict[str, Any]) -> asyncpg.Record:

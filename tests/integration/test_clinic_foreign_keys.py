@@ -52,7 +52,7 @@ async def _world(conn: asyncpg.Connection) -> dict[str, Any]:
     for side in ("a", "b"):
         org = await factories.create_organization(conn)
         patient = await factories.create_patient(
-            conn, org["id"], contacts={"sms": f"+1415555{uuid.uuid4().int % 10000:04d}"}
+            conn, org["id"], contacts={"sms": factories.phone_number()}
         )
         _, schedule = await factories.create_medication(conn, patient["id"])
         dose = await factories.create_dose_event(
@@ -62,7 +62,7 @@ async def _world(conn: asyncpg.Connection) -> dict[str, Any]:
             "insert into caregivers (patient_id, name, channel, address)"
             " values ($1, 'Eva', 'sms', $2) returning id",
             patient["id"],
-            f"+1415666{uuid.uuid4().int % 10000:04d}",
+            factories.phone_number("+1415666"),
         )
         appointment = await conn.fetchval(
             "insert into appointments (organization_id, patient_id, starts_at)"

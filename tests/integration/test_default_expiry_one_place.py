@@ -11,7 +11,6 @@ two-hour literal of their own.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -45,7 +44,7 @@ async def test_resend_reads_the_window_the_dispatcher_expires_by(
     admin_conn: asyncpg.Connection,
 ) -> None:
     org = await factories.create_organization(admin_conn)
-    number = f"+1415555{uuid.uuid4().int % 10000:04d}"
+    number = factories.phone_number()
     patient = await factories.create_patient(admin_conn, org["id"], contacts={"sms": number})
     _, schedule = await factories.create_medication(admin_conn, patient["id"])
     for hour, kind in enumerate(("medication_reminder", "dose_followup")):

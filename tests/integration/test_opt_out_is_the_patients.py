@@ -9,7 +9,6 @@ STOP or /stop. The patient's own START (the service's turn) still opts back in.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import asyncpg
@@ -68,7 +67,7 @@ async def test_what_a_clinician_may_still_do_with_an_opted_out_number(
             "update contact_points set patient_id = $2 where address = $1", NUMBER, other["id"]
         )
         # Opting a number out for a patient (who asked by phone) is the clinic's to do.
-        fresh = f"+1415555{uuid.uuid4().int % 10000:04d}"
+        fresh = factories.phone_number()
         await conn.execute(
             "insert into contact_points (patient_id, channel, address) values ($1, 'sms', $2)",
             w["patient"],

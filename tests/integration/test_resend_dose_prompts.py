@@ -8,7 +8,6 @@ the next dose (a double dose). The dashboard's Re-send and the API's both call t
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -26,7 +25,7 @@ async def _failed_prompt(
 ) -> asyncpg.Record:
     """A failed ``kind`` message of a dose due at ``scheduled``, with no expiry unless given."""
     org = await factories.create_organization(conn)
-    number = f"+1415555{uuid.uuid4().int % 10000:04d}"
+    number = factories.phone_number()
     patient = await factories.create_patient(conn, org["id"], contacts={"sms": number})
     _, schedule = await factories.create_medication(conn, patient["id"])
     values = {"expires_at": None, **overrides}

@@ -40,7 +40,7 @@ async def _failed(conn: asyncpg.Connection, patient_id: Any, **overrides: Any) -
 async def _clinic(conn: asyncpg.Connection) -> dict[str, Any]:
     org = await factories.create_organization(conn)
     clinician = await factories.create_clinician(conn, org["id"])
-    number = f"+1415555{uuid.uuid4().int % 10000:04d}"
+    number = factories.phone_number()
     patient = await factories.create_patient(conn, org["id"], contacts={"sms": number})
     return {"org": org["id"], "clinician": clinician["id"], "patient": patient["id"]}
 
