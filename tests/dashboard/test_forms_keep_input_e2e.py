@@ -177,7 +177,7 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
     assert result["current_on_patient"] == ["Patients"]
 
     # Settings: named and kept; the database unchanged by the refusals, then saved.
-    assert "00:00 to 00:00 means no quiet hours" in result["quiet_hint"]
+    assert "Midnight to midnight (00:00 to 00:00" in result["quiet_hint"]
     # A window of no length other than that is refused (it was stored as none, silently).
     assert result["settings_quiet_error"].startswith(
         "Default quiet hours: the start and the end are the same time"

@@ -87,8 +87,8 @@ export function ClinicSettingsForm({ action, saved, isAdmin, caps }: Props) {
           </div>
         </div>
         <p id="quiet-hint" className="hint" data-testid="quiet-hint">
-          In each patient&apos;s own timezone, messages that are not urgent wait until the quiet hours end. 00:00 to
-          00:00 means no quiet hours.
+          In each patient&apos;s own timezone, messages that are not urgent wait until the quiet hours end. Midnight to
+          midnight (00:00 to 00:00, shown 12:00 AM on a 12-hour clock) means no quiet hours.
         </p>
         <p className="muted">Frequency caps: {caps}</p>
         {isAdmin ? (

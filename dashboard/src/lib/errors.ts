@@ -20,7 +20,7 @@ const MESSAGES: Record<string, string> = {
     "Appointment reminders: type each time with its unit, hours (24h), minutes (30m) or days (2d), from 1 minute to 30 days, at most 10; for example 24h 2h for a day and two hours before. A number without a unit is not taken (it could be minutes or hours). Leave it empty for no reminders.",
   quiet_hours: "Default quiet hours: enter a start and an end time, for example 21:00 and 08:00.",
   quiet_hours_no_length:
-    "Default quiet hours: the start and the end are the same time, a window of no length (it would hold nothing back). Enter two different times, for example 21:00 and 08:00, or 00:00 and 00:00 for no quiet hours.",
+    "Default quiet hours: the start and the end are the same time, a window of no length (it would hold nothing back). Enter two different times, for example 21:00 and 08:00, or midnight to midnight (00:00, 12:00 AM) for no quiet hours.",
   // The New patient form's address, per channel (lib/contact.ts addressError).
   address_sms:
     "Address: SMS needs a mobile phone number valid for its country, in +E.164 form: a plus, the country code and the number, for example +447911123456.",
