@@ -243,8 +243,10 @@ class Deliverer:
                     error = f"{route.channel}: the provider keeps failing (circuit open); waiting"
                     return self._later(c, "breaker", error, closed_in, tried, attempts, effects)
                 error = _refused_error(route.channel, refused)
-                if self._fell_back(c, route, tried, senders, notes, error):
-                    plan = _plan(c, tried, senders)
+                if (
+                    fallback := self._fall_back(c, route, tried, senders, notes, error)
+                ) is not None:
+                    plan = fallback
                     continue
                 error += _HELD
                 return self._later(c, "breaker", error, closed_in, tried, attempts, effects)
@@ -378,8 +380,10 @@ class Deliverer:
                     self._attempt(c, route, "failed", "config", error, ms=ms_since(started))
                 )
                 metrics.FAILED.labels(route.channel, "config").inc()
-                if self._fell_back(c, route, tried, senders, notes, error):
-                    plan = _plan(c, tried, senders)
+                if (
+                    fallback := self._fall_back(c, route, tried, senders, notes, error)
+                ) is not None:
+                    plan = fallback
                     continue
                 wait = max(1.0, self.breakers.probe_in(account))
                 error += _HELD
@@ -436,24 +440,26 @@ class Deliverer:
         return failed(c, plan.reason, tried, attempts, effects)
 
     @staticmethod
-    def _fell_back(
+    def _fall_back(
         c: Claim,
         route: Route,
         tried: list[str],
         senders: Mapping[Channel, ChannelSender],
         notes: list[str],
         error: str,
-    ) -> bool:
-        """Whether ``c`` goes on to the patient's next channel, ``route``'s account being unusable
-        for now (``tried`` and ``notes`` then say so); False leaves both as they were."""
+    ) -> RoutePlan | None:
+        """The routes left to ``c`` on the patient's next channels, ``route``'s account being
+        unusable for now (``tried`` and ``notes`` then say so); None, leaving both as they were,
+        when it may not fall back or has nowhere to go."""
         if not may_fall_back(c):
-            return False
+            return None
         tried.append(str(route.channel))
-        if not _plan(c, tried, senders).routes:
+        plan = _plan(c, tried, senders)
+        if not plan.routes:
             tried.pop()
-            return False
+            return None
         notes.append(error)
-        return True
+        return plan
 
     async def _files(self, c: Claim, notes: list[str]) -> tuple[tuple[str, str, bytes], ...]:
         """A reply's stored files (the chart, the CSV), read before its send; none for others.
