@@ -17,7 +17,8 @@ and shortcuts (``fail_next_rate_limited``, ``fail_next_blocked``, ``fail_next_ch
 ``fail_next_migrated``, ``fail_next_server_error``...), ``block_chat(chat_id)`` for a persistent
 block, ``rate_limit_per_second`` (429 above N requests per second), ``latency`` (seconds), and
 ``hold_next(...)``: the next matching request waits, unanswered, until ``release_held(status)``
-(a test kills the client in between: the request reached the server, the answer never came).
+(a test kills the client in between: the request reached the server, the answer never came; or
+acts while the send is under way, then releases it with 200 to answer it as sent).
 Long polling: ``queue_update(update, token=...)`` hands an update to that bot's ``getUpdates``,
 which waits up to its ``timeout`` for one and confirms those below its ``offset``, as Telegram
 does (each bot its own queue).
@@ -274,7 +275,8 @@ class FakeTelegram:
         return self.held[0]
 
     def release_held(self, status: int = 502) -> None:
-        """Answer held requests with ``status`` (an error: the message was not sent)."""
+        """Answer held requests with ``status``: an error (the message was not sent), or 200
+        (answered as it would have been: a send that was slow, not lost)."""
         with self._lock:
             self._released = status
 
@@ -304,6 +306,12 @@ class FakeTelegram:
         if self._held(call):
             while self._released is None:
                 await asyncio.sleep(0.01)
+            if self._released == 200:  # released as taken: answered as it would have been
+                status, payload = self._answer(call)
+                call.status, call.result = status, payload.get("result")
+                with self._lock:
+                    self.calls.append(call)
+                return JSONResponse(payload, status_code=status)
             call.status = self._released
             with self._lock:
                 self.calls.append(call)

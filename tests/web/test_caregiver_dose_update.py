@@ -9,6 +9,7 @@ the loopback Twilio and Telegram. One clock drives everything, so the tests pass
 
 from __future__ import annotations
 
+import asyncio
 from datetime import time, timedelta
 
 from core.answer_buttons import dose_data
@@ -237,3 +238,28 @@ async def test_a_clinics_own_update_text_is_saved_previewed_and_sent(clinic: Cli
     assert sms_to(clinic.twilio, CAREGIVER_SMS)[1:] == [
         "Ana took the 12:00 PM dose after all (12:40 PM)."
     ]
+
+
+async def test_an_alert_under_way_when_the_dose_is_taken_is_followed_by_the_update(
+    clinic: ClinicDay,
+) -> None:
+    """Ben's alert is at Telegram (sent, not yet answered) when Ana answers Taken: the answer
+    finds it neither pending (to withdraw) nor sent (to correct). Once it is recorded sent, Ben
+    gets the update all the same, once; Lucía's alert had gone out before and hers follows too."""
+    await _setup(clinic.conn, clinic.org["id"])
+    for instant in (START, NOON):
+        await clinic.day.at(instant)
+    clinic.telegram.hold_next(method="sendMessage", chat_id=CAREGIVER_CHAT)
+    alerting = asyncio.create_task(clinic.day.at(MISSED))  # missed, the alerts sent at once
+    await clinic.telegram.wait_for_held()
+    await _answer_taken(clinic)  # while Ben's alert is under way
+    clinic.telegram.release_held(200)
+    await alerting
+    assert [ALERT in t for t in telegram_to(clinic.telegram, CAREGIVER_CHAT)] == [True]
+    for minutes in (1, 30):
+        await clinic.day.at(ANSWERED + timedelta(minutes=minutes))
+    assert _updates(telegram_to(clinic.telegram, CAREGIVER_CHAT)) == [
+        "Hi Ben. Update: Ana has now confirmed the scheduled reminder from 12:00 PM"
+        " (answered at 12:40 PM)."
+    ]
+    assert len(_updates(sms_to(clinic.twilio, CAREGIVER_SMS))) == 1
