@@ -48,6 +48,8 @@ from platforms.whatsapp_content_store import PostgresContentStore
 from scheduler.clinic_senders import REFRESH_SECONDS as ACCOUNTS_REFRESH_SECONDS
 from scheduler.clinic_senders import ClinicSenders
 from scheduler.dispatcher import DB_ERRORS, Dispatcher, DispatcherConfig
+from scheduler.fleet_breakers import DEFAULT_SYNC_SECONDS as BREAKERS_SYNC_SECONDS
+from scheduler.fleet_breakers import FleetBreakers
 from scheduler.fleet_clock import FleetClock
 from scheduler.heartbeat import beat, serve_metrics
 from scheduler.listener import DueListener
@@ -241,6 +243,26 @@ async def serve(
                 logger.info("retention: old rows deleted", extra={"counts": removed})
 
         runs.every(jobs, retention, id="retention", seconds=3600)
+
+        # The circuit breakers shared with the fleet: one worker's opening holds this one, one
+        # probe per cooldown for all (scheduler/fleet_breakers.py).
+        fleet_breakers = FleetBreakers(dispatcher.breakers, config.worker_id)
+
+        async def share_breakers() -> None:
+            try:
+                await fleet_breakers.sync(pool)
+            except DB_ERRORS as exc:
+                logger.warning(
+                    "sharing circuit breakers failed", extra={"error": type(exc).__name__}
+                )
+
+        runs.every(
+            jobs,
+            share_breakers,
+            id="breaker_sync",
+            seconds=BREAKERS_SYNC_SECONDS,
+            next_run_time=datetime.now(UTC),
+        )
         metrics_server = None
         if settings.worker_metrics_port is not None:
             metrics_server = serve_metrics(settings.worker_metrics_port)

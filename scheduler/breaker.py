@@ -15,7 +15,15 @@ Each change of state is one log line (never one per send): ``circuit breaker ope
 and ``circuit breaker closed`` (INFO), naming the channel and :func:`account_label` (the account
 key without a phone number or login; a bot's id, a Twilio messaging service, a clinic's id).
 
-State per worker process: each worker learns of an outage from its own sends (``threshold`` each).
+Shared by the fleet (:mod:`scheduler.fleet_breakers`, when a process attaches one): an opening
+here is written to ``provider_breakers`` and every other worker and web process holds the
+account's sends too from its next read (about a second); the probe after each cooldown goes from
+the one process the table grants it to (:meth:`Breakers.wait` lets a send through only with that
+grant), and its success closes the breaker everywhere. A process that learns of an opening or a
+closing from the table logs it at INFO (``circuit breaker held for the fleet``, ``... closed by
+the fleet``): the WARNING is the opener's alone. Unattached (tests, one process) the state is
+this process's only, as before.
+
 ``medremind_breaker_open{channel}`` shows the state on the worker's own ``/metrics``; each
 heartbeat carries :meth:`Breakers.snapshot` (``worker_heartbeats.breakers``), from which the
 web's ``/metrics`` (``medremind_fleet_breaker_open``) and ``medremind check`` show the fleet's.
@@ -26,7 +34,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +43,9 @@ from scheduler import metrics
 DEFAULT_THRESHOLD = 5
 DEFAULT_COOLDOWN_SECONDS = 30.0
 DEFAULT_MAX_COOLDOWN_SECONDS = 300.0
+# Shared by the fleet: a send due for the probe that this process has not been granted (yet)
+# waits this long; the grant comes at the next read of the table (about a second).
+PROBE_GRANT_WAIT_SECONDS = 1.0
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +79,9 @@ class _State:
     probe_until: float = 0.0  # half-open: a probe is out until then (its answer decides)
     opened_at: float = 0.0
     refused: str = ""  # why the provider refused the account's credentials, when it did
+    fleet: bool = False  # the fleet's table has it open (written from here or read there)
+    probe_grant_until: float = 0.0  # the table granted this process the probe, until then
+    wanted: bool = False  # a send waits for a probe the table has not granted this process
 
 
 class Breakers:
@@ -85,6 +99,11 @@ class Breakers:
         self.max_cooldown = max_cooldown
         self.clock = clock
         self._states: dict[str, _State] = {}
+        # Shared by the fleet (scheduler.fleet_breakers): probes need the table's grant, and the
+        # changes below wait for the next write to it.
+        self.shared = False
+        self._opened: dict[str, dict[str, Any]] = {}  # account -> its opening, to write
+        self._closed: set[str] = set()  # accounts closed here, to delete
 
     def wait(self, account: str) -> float:
         """0 when a send to ``account`` may go now (closed, or the half-open probe), else seconds
@@ -97,6 +116,11 @@ class Breakers:
             return state.open_until - now
         if now < state.probe_until:
             return state.probe_until - now  # the probe's answer decides
+        if self.shared:
+            if now >= state.probe_grant_until:
+                state.wanted = True  # asked for at the next exchange with the fleet's table
+                return PROBE_GRANT_WAIT_SECONDS
+            state.probe_grant_until = 0.0  # spent on this send
         # Half-open: this send is the probe. One that never reports (its claim went back
         # unsent) lets another through after a cooldown.
         state.probe_until = now + self.cooldown
@@ -116,6 +140,9 @@ class Breakers:
                         "open_seconds": round(self.clock() - state.opened_at, 1),
                     },
                 )
+                if self.shared:
+                    self._opened.pop(account, None)
+                    self._closed.add(account)
             self._states.pop(account)
 
     def failure(self, account: str, channel: str) -> None:
@@ -133,6 +160,7 @@ class Breakers:
             return
         state.open_until = self.clock() + state.cooldown
         state.probe_until = 0.0
+        self._share(account, state)
 
     def refused(self, account: str, channel: str, reason: str) -> None:
         """The provider refused ``account``'s credentials (``reason``, no secret in it): open at
@@ -148,6 +176,7 @@ class Breakers:
             self._open(account, state, "the provider refused the account's credentials")
         state.open_until = self.clock() + state.cooldown
         state.probe_until = 0.0
+        self._share(account, state)
 
     def probe_in(self, account: str) -> float:
         """Seconds until ``account``'s breaker lets a probe through; 0 when closed or due. Unlike
@@ -177,6 +206,104 @@ class Breakers:
                 "probe_in_seconds": state.cooldown,
             },
         )
+
+    def _share(self, account: str, state: _State) -> None:
+        """Opened or opened again here: written to the fleet's table at the next exchange."""
+        if not self.shared:
+            return
+        self._closed.discard(account)
+        state.fleet = True
+        self._opened[account] = {
+            "account": account,
+            "channel": state.channel,
+            "cooldown": state.cooldown,
+            "failures": state.failures,
+            "refused": state.refused,
+        }
+
+    def changes(self) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+        """What the next exchange with the fleet's table takes, and forgets here: the breakers
+        opened since the last (:meth:`_share`'s records), those closed, and the accounts whose
+        sends wait for a probe this process has not been granted."""
+        opened, closed = list(self._opened.values()), sorted(self._closed)
+        self._opened, self._closed = {}, set()
+        wanted = []
+        for account, state in self._states.items():
+            if state.wanted:
+                state.wanted = False
+                wanted.append(account)
+        return opened, closed, wanted
+
+    def unsent(self, opened: Iterable[Mapping[str, Any]], closed: Iterable[str]) -> None:
+        """An exchange that failed (the database away): its changes go with the next one,
+        unless this process changed the same breaker again since."""
+        for record in opened:
+            if record["account"] not in self._closed:
+                self._opened.setdefault(record["account"], dict(record))
+        for account in closed:
+            if account not in self._opened and account not in self._states:
+                self._closed.add(account)
+
+    def adopt(self, rows: Iterable[Mapping[str, Any]], me: str) -> None:
+        """Take the fleet's open breakers (``provider_breakers_sync``'s rows; ``me``: this
+        process's name in them): hold each account here too, until its cooldown ends or the
+        probe out ends (this process's own, when the table granted it), and close the breakers
+        the table no longer has (another process's probe succeeded)."""
+        now = self.clock()
+        seen = set()
+        for row in rows:
+            account = row["account"]
+            seen.add(account)
+            if account in self._closed or account in self._opened:
+                continue  # changed here during the exchange: the next one writes it
+            state = self._states.get(account)
+            if state is None or not state.open_until:
+                state = self._states.setdefault(account, _State(row["channel"]))
+                self._held_for_fleet(account, state, row)
+            state.fleet = True
+            state.cooldown = max(state.cooldown, row["cooldown_seconds"])
+            state.refused = row["refused"] or state.refused
+            if now < state.probe_until:
+                continue  # this process's probe is out: its answer decides
+            if row["probe_by"] == me and row["probe_in"] > 0:
+                state.open_until = now  # the probe is this process's: the next send is it
+                state.probe_grant_until = now + row["probe_in"]
+            elif row["probe_in"] > 0:
+                state.open_until = now + row["probe_in"]  # another's probe is out
+            elif row["open_in"] > 0:
+                state.open_until = now + row["open_in"]
+        for account, state in list(self._states.items()):
+            if state.fleet and account not in seen and account not in self._opened:
+                self._closed_by_fleet(account, state)
+
+    def _held_for_fleet(self, account: str, state: _State, row: Mapping[str, Any]) -> None:
+        """Closed here, open in the fleet's table: held here too, said once at INFO."""
+        state.cooldown = row["cooldown_seconds"]
+        state.failures = max(state.failures, row["failures"])
+        state.opened_at = self.clock()
+        state.open_until = state.opened_at + max(row["open_in"], 0.0)
+        metrics.BREAKER_OPEN.labels(state.channel).set(1)
+        logger.info(
+            "circuit breaker held for the fleet: another process opened it",
+            extra={
+                "channel": state.channel,
+                "account": account_label(account),
+                "probe_in_seconds": round(max(row["open_in"], 0.0), 1),
+            },
+        )
+
+    def _closed_by_fleet(self, account: str, state: _State) -> None:
+        """Open here, gone from the fleet's table: another process's probe succeeded."""
+        metrics.BREAKER_OPEN.labels(state.channel).set(0)
+        logger.info(
+            "circuit breaker closed by the fleet: the provider answers again",
+            extra={
+                "channel": state.channel,
+                "account": account_label(account),
+                "open_seconds": round(self.clock() - state.opened_at, 1),
+            },
+        )
+        self._states.pop(account)
 
     def snapshot(self) -> list[dict[str, Any]]:
         """The breakers not closed now, for the heartbeat: account key (a bot's id, a sender, an
