@@ -43,6 +43,7 @@ from platforms.base import (
     TransientError,
 )
 from scheduler.backoff import backoff_delay
+from scheduler.breaker import BreakerHeldError
 from scheduler.claims import AttemptRow, Outcome, mark_contacts
 from scheduler.delivery_results import error_text
 
@@ -243,6 +244,13 @@ async def send_replies(
             )
             outcomes.failed(reply, exc, started)
             continue
+        except BreakerHeldError as exc:
+            # The account's circuit breaker holds its sends (a refused bot token, an outage;
+            # its opening is logged once, not per reply): this reply and the rest go to the
+            # dispatcher unsent, attempts unspent, which sends them, in order, once its probe
+            # finds the account working (medremind.web.reply_breakers).
+            outcomes.unsent(replies[index:], error_text(exc))
+            break
         except Exception as exc:  # any other failure: the dispatcher retries it
             logger.warning(
                 "reply not sent at once",

@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from platforms.base import DeliveryError
 from scheduler import metrics
 
 DEFAULT_THRESHOLD = 5
@@ -68,6 +69,22 @@ def account_label(account: str) -> str:
         return f"smtp:{rest.rsplit('@', 1)[-1]}"  # the server, without the login
     ident, paid, _ = rest.partition(":paid")
     return f"{channel}:…{ident[-4:]}{paid}"
+
+
+class BreakerHeldError(DeliveryError):
+    """A send not made: the account's circuit breaker is open (the provider refuses its
+    credentials, or keeps failing). The message waits for the dispatcher, which sends it after
+    the breaker's probe, attempts unspent; the text says why, without a secret."""
+
+
+def held_reason(channel: str, refused: str) -> str:
+    """``last_error`` of a message an open breaker holds (the dispatcher's words)."""
+    why = (
+        f"the provider refused the account's credentials ({refused})"
+        if refused
+        else "the provider keeps failing"
+    )
+    return f"{channel}: {why}; waiting until it works again (circuit open), attempts unspent"
 
 
 @dataclass(slots=True)
@@ -183,6 +200,11 @@ class Breakers:
         :meth:`wait`, it sends no probe."""
         state = self._states.get(account)
         return max(0.0, state.open_until - self.clock()) if state is not None else 0.0
+
+    def is_open(self, account: str) -> bool:
+        """Whether ``account``'s breaker is open or half-open (no probe is let through)."""
+        state = self._states.get(account)
+        return state is not None and bool(state.open_until)
 
     def refusal(self, account: str) -> str:
         """Why the provider refused ``account``'s credentials, while its breaker is not closed

@@ -68,11 +68,12 @@ class FleetBreakers:
         self._synced_at = self.clock()
         self.breakers.adopt(rows, self.worker)
 
-    async def fresh(self, pool: Any) -> None:
+    async def fresh(self, pool: Any, *, now: bool = False) -> None:
         """Read the table when the last read is older than ``interval``: at most one exchange a
         second however many sends ask, the others going on with what is known. A failed read is
-        the database's (the sends' own records will say so): the next send tries again."""
-        if self.clock() - self._synced_at < self.interval:
+        the database's (the sends' own records will say so): the next send tries again.
+        ``now``: whatever the last read's age (a breaker just opened here, for the fleet)."""
+        if not now and self.clock() - self._synced_at < self.interval:
             return
         if self._syncing is None or self._syncing.done():
             self._synced_at = self.clock()  # the others go on meanwhile

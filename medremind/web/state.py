@@ -55,6 +55,8 @@ class WebState:
     clinic_senders: Any = None
     # Why the start-up stopped (core.db_startup.StartupError: what to fix), for `medremind web`.
     startup_error: Exception | None = None
+    # The replies' senders behind the fleet's circuit breakers (medremind.web.reply_breakers).
+    reply_breakers: Any = None
 
     @property
     def secret_box(self) -> Any:
@@ -72,17 +74,19 @@ class WebState:
             from bot.context import BotContext
             from core.sign_in_links import app_url
             from core.templating import TemplateRenderer
+            from medremind.web.reply_breakers import ReplyBreakers
 
+            guard = self.reply_breakers = ReplyBreakers(self.database.pool, self.settings)
             self._bot_context = BotContext(
                 pool=self.database.pool,
-                senders=self.senders or {},
+                senders={ch: guard.wrap(ch, s) for ch, s in (self.senders or {}).items()},
                 settings=self.settings,
                 clock=self.clock,
                 renderer=TemplateRenderer(
                     sms_max_segments=self.settings.sms_max_segments,
                     app_url=app_url(self.settings.app_base_url),
                 ),
-                sender_for_number=self.sender_for_number,
+                sender_for_number=lambda ch, ours: guard.wrap(ch, self.sender_for_number(ch, ours)),
             )
         return self._bot_context
 
