@@ -48,6 +48,7 @@ class FleetBreakers:
         self.interval = interval
         self.clock = clock
         self._synced_at = float("-inf")
+        self._first = True  # no exchange has succeeded yet
         self._syncing: asyncio.Task[None] | None = None
 
     async def sync(self, pool: Any) -> None:
@@ -61,11 +62,13 @@ class FleetBreakers:
                 opened,
                 closed,
                 wanted if self.probes else [],
+                self._first,  # a process that starts may have new credentials
             )
         except BaseException:
             self.breakers.unsent(opened, closed)
             raise
         self._synced_at = self.clock()
+        self._first = False
         self.breakers.adopt(rows, self.worker)
 
     async def fresh(self, pool: Any, *, now: bool = False) -> None:

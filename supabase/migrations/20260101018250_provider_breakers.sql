@@ -43,10 +43,13 @@ grant all on public.provider_breakers to service_role;
 -- (p_closed: a send succeeded), opened or opened again (p_opened: [{account, channel, cooldown,
 -- failures, refused}]), the probes it asks for (p_probes: open accounts it has sends waiting
 -- for), then every open breaker with seconds until its cooldown ends (open_in), the probe out
--- (probe_by, probe_in) and whether it is this process's. Times are the database's: no skew
--- between hosts.
+-- (probe_by, probe_in). Times are the database's: no skew between hosts. p_started: the
+-- process's first exchange. Replacing refused credentials means restarting the processes with
+-- the new ones (a bot token is in the environment), so a process that starts ends a refusal's
+-- cooldown at once: one probe (the first process to ask) tries the account within seconds, as
+-- a restarted worker did when each had its own breakers, instead of after up to 5 minutes.
 create function public.provider_breakers_sync(
-  p_worker text, p_opened jsonb, p_closed text[], p_probes text[])
+  p_worker text, p_opened jsonb, p_closed text[], p_probes text[], p_started boolean)
   returns table (account text, channel text, open_in double precision,
                  probe_in double precision, probe_by text, cooldown_seconds double precision,
                  failures int, refused text)
@@ -74,6 +77,10 @@ begin
       probe_by = case when b.probe_by = p_worker then null else b.probe_by end,
       probe_until = case when b.probe_by = p_worker then null else b.probe_until end;
   end if;
+  if p_started then
+    update public.provider_breakers b set open_until = now()
+     where b.refused is not null and b.open_until > now();
+  end if;
   if cardinality(p_probes) > 0 then
     update public.provider_breakers b
        set probe_by = p_worker,
@@ -88,7 +95,7 @@ begin
       from public.provider_breakers b;
 end
 $$;
-revoke all on function public.provider_breakers_sync(text, jsonb, text[], text[])
+revoke all on function public.provider_breakers_sync(text, jsonb, text[], text[], boolean)
   from public, anon, authenticated;
-grant execute on function public.provider_breakers_sync(text, jsonb, text[], text[])
+grant execute on function public.provider_breakers_sync(text, jsonb, text[], text[], boolean)
   to medremind_app;
