@@ -1,4 +1,4 @@
-"""A circuit breaker per provider account (a bot, a Twilio sender, an SMTP server), per worker.
+"""A circuit breaker per provider account (a bot, a Twilio sender, an SMTP server), fleet-wide.
 
 In a provider outage every message would otherwise burn its attempts on its own. After
 ``threshold`` consecutive transient failures (5xx, timeouts, connection errors) on an account the
