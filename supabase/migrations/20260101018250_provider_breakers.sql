@@ -77,6 +77,11 @@ begin
       probe_by = case when b.probe_by = p_worker then null else b.probe_by end,
       probe_until = case when b.probe_by = p_worker then null else b.probe_until end;
   end if;
+  -- A breaker no process has probed for an hour (nothing to send there: a clinic's account
+  -- removed, a quiet bot) is forgotten: the next send on the account finds out for itself.
+  delete from public.provider_breakers b
+   where b.open_until < now() - interval '1 hour'
+     and (b.probe_until is null or b.probe_until < now() - interval '1 hour');
   if p_started then
     update public.provider_breakers b set open_until = now()
      where b.refused is not null and b.open_until > now();
