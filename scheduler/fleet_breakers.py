@@ -18,6 +18,7 @@ next exchange.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -78,13 +79,21 @@ class FleetBreakers:
         ``now``: whatever the last read's age (a breaker just opened here, for the fleet)."""
         if not now and self.clock() - self._synced_at < self.interval:
             return
-        if self._syncing is None or self._syncing.done():
-            self._synced_at = self.clock()  # the others go on meanwhile
-            self._syncing = asyncio.ensure_future(self.sync(pool))
-        try:
+        if self._syncing is not None and not self._syncing.done():
+            await self._wait_syncing()  # one exchange at a time
+            if not now:
+                return
+        self._synced_at = self.clock()  # the others go on meanwhile
+        self._syncing = asyncio.ensure_future(self.sync(pool))
+        # Its error is the database's, seen by the sends' own records: never "not retrieved".
+        self._syncing.add_done_callback(lambda task: task.cancelled() or task.exception())
+        await self._wait_syncing()
+
+    async def _wait_syncing(self) -> None:
+        """Wait for the exchange under way (a cancelled waiter leaves it running)."""
+        assert self._syncing is not None
+        with contextlib.suppress(Exception):  # the database away: the breakers known hold
             await asyncio.shield(self._syncing)
-        except Exception:  # the database away: the breakers known hold
-            return
 
 
 __all__ = ["DEFAULT_SYNC_SECONDS", "FleetBreakers"]
