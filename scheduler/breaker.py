@@ -148,19 +148,25 @@ class Breakers:
         state = self._states.get(account)
         if state is not None and (state.failures or state.open_until):
             if state.open_until:
-                metrics.BREAKER_OPEN.labels(channel).set(0)
-                logger.info(
-                    "circuit breaker closed: the provider answers again",
-                    extra={
-                        "channel": channel,
-                        "account": account_label(account),
-                        "open_seconds": round(self.clock() - state.opened_at, 1),
-                    },
-                )
+                self._log_closed(account, channel, state, "")
                 if self.shared:
                     self._opened.pop(account, None)
                     self._closed.add(account)
             self._states.pop(account)
+
+    def _log_closed(self, account: str, channel: str, state: _State, how: str) -> None:
+        """Open -> closed: the metric and the one log line it gets (``how``: " by the fleet"
+        when another process's probe closed it)."""
+        metrics.BREAKER_OPEN.labels(channel).set(0)
+        logger.info(
+            "circuit breaker closed%s: the provider answers again",
+            how,
+            extra={
+                "channel": channel,
+                "account": account_label(account),
+                "open_seconds": round(self.clock() - state.opened_at, 1),
+            },
+        )
 
     def failure(self, account: str, channel: str) -> None:
         """A send to ``account`` failed transiently: count; open at the threshold."""
@@ -316,15 +322,7 @@ class Breakers:
 
     def _closed_by_fleet(self, account: str, state: _State) -> None:
         """Open here, gone from the fleet's table: another process's probe succeeded."""
-        metrics.BREAKER_OPEN.labels(state.channel).set(0)
-        logger.info(
-            "circuit breaker closed by the fleet: the provider answers again",
-            extra={
-                "channel": state.channel,
-                "account": account_label(account),
-                "open_seconds": round(self.clock() - state.opened_at, 1),
-            },
-        )
+        self._log_closed(account, state.channel, state, " by the fleet")
         self._states.pop(account)
 
     def snapshot(self) -> list[dict[str, Any]]:
