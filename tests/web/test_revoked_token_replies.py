@@ -18,8 +18,13 @@ import httpx
 import pytest
 
 from core.db import Database
+from core.messages import OutboundMessage
 from core.settings import Settings
 from medremind.web.app import create_app
+from medremind.web.reply_breakers import ReplyBreakers
+from platforms.base import Channel
+from scheduler.breaker import BreakerHeldError, Breakers
+from scheduler.fleet_breakers import FleetBreakers
 from tests.factories import create_patient
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.web.chat import telegram_text
@@ -122,3 +127,29 @@ async def test_replies_on_a_revoked_token_wait_for_it_and_go_once(
     rows = await _replies(admin_conn, patient["id"])
     assert rows[-1]["status"] == "sent", rows[-1]
     assert len([c for c in fake_telegram.sent_messages if c.chat_id == CHAT]) == len(held) + 1
+
+
+async def test_replies_wait_while_a_worker_finds_the_provider_failing(
+    db: Database, web_settings: Settings, senders: dict, fake_telegram: FakeTelegram
+) -> None:
+    """A worker's breaker opened by the Bot API's 5xx (not a refusal) holds the web process's
+    replies too, from its next read of the table: no call; its probe's success frees them."""
+    assert db.pool is not None
+    worker = FleetBreakers(Breakers(threshold=1), "worker:1")
+    worker.breakers.failure("telegram:123456", "telegram")  # the worker's send got a 502
+    await worker.sync(db.pool)
+    web = ReplyBreakers(db.pool, web_settings)
+    telegram = web.wrap("telegram", senders[Channel.TELEGRAM])
+    with pytest.raises(BreakerHeldError) as held:
+        await telegram.send(str(CHAT), OutboundMessage(text="Noted."))
+    assert str(held.value) == (
+        "telegram: the provider keeps failing; waiting until it works again (circuit open),"
+        " attempts unspent"
+    )
+    assert fake_telegram.calls == []
+
+    worker.breakers.success("telegram:123456", "telegram")  # its probe went through
+    await worker.sync(db.pool)
+    await asyncio.sleep(1.05)  # the web process reads the table at most once a second
+    await telegram.send(str(CHAT), OutboundMessage(text="Noted."))
+    assert [c.text for c in fake_telegram.sent_messages] == ["Noted."]
