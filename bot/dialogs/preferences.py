@@ -47,7 +47,7 @@ async def preferences(turn: Turn) -> dict[str, Any]:
 def _state(turn: Turn, row: Any) -> str:
     state = turn.t("pref_off" if row is not None and row["opted_out"] else "pref_on")
     if row is not None and row["channel"] and not row["opted_out"]:
-        return turn.t("pref_via", state=state, channel=turn.t(f"ch_{row['channel']}"))
+        return turn.t("pref_via", state=state, channel=turn.t(f"ch_in_text_{row['channel']}"))
     return state
 
 
@@ -116,7 +116,7 @@ async def choice_prompt(turn: Turn) -> tuple[str, Options]:
     ]
     if len(set(channels)) > 1:
         options += [
-            (turn.t("btn_pref_channel", channel=turn.t(f"ch_{c}")), f"pv:ch:{c}")
+            (turn.t("btn_pref_channel", channel=turn.t(f"ch_in_text_{c}")), f"pv:ch:{c}")
             for c in dict.fromkeys(channels)
         ]
         options.append((turn.t("btn_pref_any_channel"), "pv:ch:any"))

@@ -532,7 +532,7 @@ async def set_caregiver_delay(turn: Turn) -> None:
         turn.t(
             "caregiver_saved",
             name=data["cg_name"],
-            channel=turn.t(f"ch_{data['cg_channel']}"),
+            channel=turn.t(f"ch_in_text_{data['cg_channel']}"),
             after=after,
         )
         + zone_note

@@ -101,6 +101,13 @@ EN: dict[str, str] = {
     "ch_sms": "SMS",
     "ch_email": "E-mail",
     "ch_console": "Console",
+    # A channel named inside a sentence ("an alert by e-mail"): a common noun is not capitalised
+    # there, a product's name is (found in medremind dev's console: "por Correo").
+    "ch_in_text_telegram": "Telegram",
+    "ch_in_text_whatsapp": "WhatsApp",
+    "ch_in_text_sms": "SMS",
+    "ch_in_text_email": "e-mail",
+    "ch_in_text_console": "the console",
 }
 
 ES: dict[str, str] = {
@@ -191,4 +198,9 @@ ES: dict[str, str] = {
     "ch_sms": "SMS",
     "ch_email": "Correo",
     "ch_console": "Consola",
+    "ch_in_text_telegram": "Telegram",
+    "ch_in_text_whatsapp": "WhatsApp",
+    "ch_in_text_sms": "SMS",
+    "ch_in_text_email": "correo",
+    "ch_in_text_console": "la consola",
 }

@@ -158,3 +158,23 @@ async def test_an_alert_at_once_is_said_back_in_the_patients_language(
         " noche donde vive, por la mañana). La noche de Lucía se cuenta en Madrid, tu"
         " zona horaria de casa, aunque viajes."
     ) in said
+
+
+async def test_an_email_caregiver_is_said_back_with_e_mail_as_a_word_of_the_sentence(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """The channel's button reads "Correo"; inside the sentence it is a common noun ("por
+    correo", not "por Correo": found in medremind dev's console)."""
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat, timezone="Europe/Madrid")
+    await admin_conn.execute("update patients set locale = 'es'")
+    await bot.send(chat, "/ajustes")
+    await bot.press(chat, "Cuidador")
+    await bot.send(chat, "Pedro")
+    await bot.press(chat, "Correo")
+    await bot.send(chat, "pedro@example.org")
+    await bot.press(chat, "Igual que yo")
+    await bot.send(chat, "30")
+    assert bot.last_text(chat).startswith(
+        "Guardado. Si olvidas una dosis, Pedro recibirá un aviso por correo 30 min después"
+    )
