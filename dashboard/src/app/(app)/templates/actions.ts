@@ -9,7 +9,7 @@ import { controlCode, controlMessage, hasControlCharacter } from "@/lib/control-
 import { deleteTemplate, saveTemplate } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
 import { TEMPLATE_CHANNELS, templateProblems } from "@/lib/placeholders";
-import { AUTOMATIC_KINDS } from "@/lib/data/next-message";
+import { AUTOMATIC_KINDS } from "@/lib/template-kinds";
 import { serviceProblem } from "@/lib/service-problem";
 import { TemplateApiUnavailable, apiValidationConfigured, validateWithApi } from "@/lib/template-api";
 
