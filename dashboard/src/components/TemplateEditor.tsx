@@ -1,6 +1,7 @@
 "use client";
 
 import { startTransition, useActionState, useState } from "react";
+import { useSessionEndedAnswer } from "@/lib/session-signal";
 import type { TemplateCheck } from "@/app/(app)/templates/actions";
 import { fillTemplate, templateProblems } from "@/lib/placeholders";
 import { TEMPLATE_USES } from "@/lib/template-kinds";
@@ -35,6 +36,8 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
   const variables = (TEMPLATE_USES.find((u) => u.kind === kind) ?? TEMPLATE_USES[0])?.variables ?? [];
   const [saved, save, saving] = useActionState(saveAction, null);
   const [checked, check, checking] = useActionState(checkAction, null);
+  useSessionEndedAnswer(saved?.code);
+  useSessionEndedAnswer(checked?.code);
   // The newer of the two answers, and only while it is about the text on screen.
   const answers = [saved, checked].filter((a): a is TemplateCheck => a !== null && a.body === body && a.channel === channel);
   const answer = answers.reduce<TemplateCheck | null>((newest, a) => (newest && newest.at >= a.at ? newest : a), null);
