@@ -4,16 +4,11 @@ import { usePathname } from "next/navigation";
 import { useActionState, useEffect, useRef, useState } from "react";
 import type { ResumeState } from "@/app/login/actions";
 import { onSessionEnded, sessionAlive } from "@/lib/session-signal";
+import { SIGN_IN_REFUSED } from "@/lib/sign-in-messages";
 
 interface Props {
   action: (previous: ResumeState, formData: FormData) => Promise<ResumeState>;
 }
-
-const REFUSED: Record<NonNullable<ResumeState["error"]>, string> = {
-  credentials: "E-mail or password is not correct. Check the password and try again.",
-  throttled: "Too many attempts. Please wait a few minutes and try again.",
-  too_long: "The e-mail or password is longer than any account's. Check what was pasted.",
-};
 
 /**
  * Sign-in on the page itself, shown once the session has ended (a form's Save answered so, the
@@ -70,7 +65,7 @@ export function SessionGuard({ action }: Props) {
       </p>
       {state.error ? (
         <p role="alert" className="alert" id="resume-error">
-          {REFUSED[state.error]}
+          {SIGN_IN_REFUSED[state.error]}
         </p>
       ) : null}
       <form action={formAction} className="row">
