@@ -28,9 +28,10 @@ update scheduled_messages set status = 'cancelled', last_error = 'appointment ' 
 
 -- name: list_patients
 -- A page of the clinic's patients in (created_at, id) order after the cursor ($2, $3), matching
--- $7 (public.patient_matches_search: a name fragment, $4 its pattern, folded here once, accents
--- and case aside; an exact external id or an exact contact address, a phone number written any
--- way; null: all; migration 20260101018120) and status
+-- $7 (a name fragment, $4 its pattern, folded here once, accents and case aside; an exact
+-- external id or an exact contact address, a phone number written any way, the patients it names
+-- found once a query through indexes: public.patients_with_contact; null: all; migrations
+-- 20260101018120, 20260101018220) and status
 -- $5 (null: all but deleted). $6 = page size + 1. $8: true, only patients whose timezone no zone
 -- database knows (Etc/Unknown: nothing is planned for them); false, only the others; null: all.
 select p.* from patients p
@@ -39,8 +40,10 @@ select p.* from patients p
    and ($5::text is null and p.status <> 'deleted' or p.status = $5)
    and ($8::boolean is null
         or $8 = (p.timezone not in (select name from pg_timezone_names)))
-   and public.patient_matches_search(p, $7, (select public.search_fold($4)),
-                                     (select public.search_phone_digits($7)))
+   and ($7::text is null
+        or p.search_name ilike (select '%' || public.search_fold($4) || '%')
+        or p.external_id = $7
+        or p.id in (select public.patients_with_contact($7)))
  order by p.created_at, p.id
  limit $6
 

@@ -6,9 +6,9 @@
 
 -- name: members
 -- Organization $1's patients who are active or invited (not consented yet: given nothing, and
--- named) matching $2 as GET /patients?q= does (public.patient_matches_search; null: every
--- patient; $3 its name pattern, medremind.web.api_v1.fields.name_pattern, folded here once, as
--- the search's digits: migration 20260101018120). A message of category
+-- named) matching $2 as GET /patients?q= does (core/sql/clinic_ops.sql list_patients; null:
+-- every patient; $3 its name pattern, medremind.web.api_v1.fields.name_pattern, folded here
+-- once: migrations 20260101018120, 20260101018220). A message of category
 -- payload $4 on platform $5 (fallback $6) due at $7, with now $8. At most $9 rows, oldest first.
 select p.id, r.consented, r.route, r.usable_channels, r.channel_order, r.due_soon,
        r.refusal_minutes,
@@ -17,7 +17,9 @@ select p.id, r.consented, r.route, r.usable_channels, r.channel_order, r.due_soo
  cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $4::jsonb, $5, $6,
                                          $7, $8) r
  where p.organization_id = $1 and p.status in ('active', 'invited')
-   and public.patient_matches_search(p, $2, (select public.search_fold($3)),
-                                     (select public.search_phone_digits($2)))
+   and ($2::text is null
+        or p.search_name ilike (select '%' || public.search_fold($3) || '%')
+        or p.external_id = $2
+        or p.id in (select public.patients_with_contact($2)))
  order by p.created_at, p.id
  limit $9

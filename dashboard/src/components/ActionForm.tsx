@@ -1,6 +1,7 @@
 "use client";
 
 import { startTransition, useActionState, useEffect, useRef } from "react";
+import { useSessionEndedAnswer } from "@/lib/session-signal";
 import { errorMessage } from "@/lib/errors";
 import type { FormState } from "@/lib/form-state";
 
@@ -21,6 +22,7 @@ interface Props {
  */
 export function ActionForm({ action, errorId, className, children, ...rest }: Props) {
   const [state, formAction, pending] = useActionState(action, {});
+  useSessionEndedAnswer(state.error);
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => {
     for (const element of Array.from(form.current?.elements ?? [])) {

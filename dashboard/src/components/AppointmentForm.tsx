@@ -1,6 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
+import { useSessionEndedAnswer } from "@/lib/session-signal";
 import { DURATION_MAX_MINUTES } from "@/lib/appointment-form";
 import { PatientOptions, PickerLimitHint } from "@/components/PatientOptions";
 import type { LabelFields } from "@/lib/patient-label";
@@ -31,6 +32,7 @@ const ERROR_ID = "appointment-error";
  */
 export function AppointmentForm({ action, patients, patientTotal, patient, timezone, defaultStart, clinicianName }: Props) {
   const [state, formAction, pending] = useActionState(action, {});
+  useSessionEndedAnswer(state.error);
   const typed = state.values;
   const value = (name: string, fallback: string) => typed?.[name] ?? fallback;
   const problem = (name: string) => fieldProblem(state, name, ERROR_ID);

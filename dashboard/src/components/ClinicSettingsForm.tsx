@@ -1,6 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
+import { useSessionEndedAnswer } from "@/lib/session-signal";
 import { errorMessage } from "@/lib/errors";
 import { type FormState, fieldProblem } from "@/lib/form-state";
 import { VALUE_MAX } from "@/lib/limits";
@@ -23,6 +24,7 @@ const ERROR_ID = "settings-error";
  */
 export function ClinicSettingsForm({ action, saved, isAdmin, caps }: Props) {
   const [state, formAction, pending] = useActionState(action, {});
+  useSessionEndedAnswer(state.error);
   const value = (name: keyof Props["saved"]) => state.values?.[name] ?? saved[name];
   const problem = (name: string, hint?: string) => {
     const marked = fieldProblem(state, name, ERROR_ID);

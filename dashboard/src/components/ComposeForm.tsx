@@ -4,6 +4,7 @@ import { GroupReport } from "@/components/GroupReport";
 import { PatientOptions, PickerLimitHint } from "@/components/PatientOptions";
 import type { LabelFields } from "@/lib/patient-label";
 import { useActionState, useState, useTransition } from "react";
+import { announceSessionEnded, useSessionEndedAnswer } from "@/lib/session-signal";
 import type { ComposeState } from "@/app/(app)/messages/actions";
 import {
   ANY_CHANNEL,
@@ -32,7 +33,7 @@ const MESSAGE_ERRORS: readonly string[] = [
 interface Props {
   /** Inserts the message(s) and redirects; a refusal comes back as an error code. */
   action: (previous: ComposeState, formData: FormData) => Promise<ComposeState>;
-  countGroup: (search: string, platform: string, localTime: string | null) => Promise<GroupCountFields>;
+  countGroup: (search: string, platform: string, localTime: string | null) => Promise<GroupCountFields | null>;
   patients: (LabelFields & { locale: string })[];
   /** How many patients the clinic has (more than `patients` past the picker's limit). */
   patientTotal: number;
@@ -70,6 +71,7 @@ export function ComposeForm({
   templates,
 }: Props) {
   const [state, formAction, sending] = useActionState(action, {});
+  useSessionEndedAnswer(state.error);
   const [, startSending] = useTransition();
   const error = errorMessage(state.error, state.refusalMinutes);
   const templateErrorId = state.error && TEMPLATE_ERRORS.includes(state.error) ? "compose-error" : null;
@@ -209,9 +211,12 @@ export function ComposeForm({
                       className="secondary"
                       disabled={counting}
                       onClick={() =>
-                        startCounting(async () =>
-                          setGroupCount({ query: groupQuery, platform, at: dueAt, n: await countGroup(groupQuery, platform, dueAt) }),
-                        )
+                        startCounting(async () => {
+                          const n = await countGroup(groupQuery, platform, dueAt);
+                          // Null: the session has ended (the page asks for the password).
+                          if (n === null) announceSessionEnded();
+                          else setGroupCount({ query: groupQuery, platform, at: dueAt, n });
+                        })
                       }
                     >
                       Count recipients

@@ -1,6 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
+import { useSessionEndedAnswer } from "@/lib/session-signal";
 import type { InviteState } from "@/app/(app)/patients/invite-action";
 
 interface Props {
@@ -11,6 +12,7 @@ interface Props {
 /** Make an invite link and QR code for the patient's phone; shown once, here only. */
 export function InvitePanel({ action, patientId }: Props) {
   const [state, formAction, pending] = useActionState(action, {});
+  useSessionEndedAnswer(state.code);
   return (
     <div>
       <form action={formAction}>

@@ -2,18 +2,13 @@
 
 import { useActionState, useEffect, useRef } from "react";
 import type { SignInState } from "@/app/login/actions";
+import { SIGN_IN_REFUSED } from "@/lib/sign-in-messages";
 
 interface Props {
   action: (previous: SignInState, formData: FormData) => Promise<SignInState>;
   /** Where to go once signed in (checked again by the action). */
   next: string;
 }
-
-const MESSAGES: Record<NonNullable<SignInState["error"]>, string> = {
-  credentials: "E-mail or password is not correct. Check the password and try again.",
-  throttled: "Too many attempts. Please wait a few minutes and try again.",
-  too_long: "The e-mail or password is longer than any account's. Check what was pasted.",
-};
 
 /**
  * The sign-in form. After a refusal it keeps the e-mail (React resets a form after its action,
@@ -31,7 +26,7 @@ export function LoginForm({ action, next }: Props) {
     <>
       {state.error ? (
         <p role="alert" className="alert" id="login-error" data-testid="login-error">
-          {MESSAGES[state.error]}
+          {SIGN_IN_REFUSED[state.error]}
         </p>
       ) : null}
       <form action={formAction}>

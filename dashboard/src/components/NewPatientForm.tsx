@@ -1,6 +1,7 @@
 "use client";
 
 import { useActionState, useState } from "react";
+import { useSessionEndedAnswer } from "@/lib/session-signal";
 import { errorMessage } from "@/lib/errors";
 import { type FormState, fieldProblem } from "@/lib/form-state";
 import { VALUE_MAX } from "@/lib/limits";
@@ -25,6 +26,7 @@ const ERROR_ID = "patient-error";
  */
 export function NewPatientForm({ action, timezone }: Props) {
   const [state, formAction, pending] = useActionState(action, {});
+  useSessionEndedAnswer(state.error);
   const value = (name: string, fallback = "") => state.values?.[name] ?? fallback;
   // The channel picked since the server's last answer (which resets it to what was sent).
   const [picked, setPicked] = useState<{ for: FormState; channel: string } | null>(null);

@@ -1,5 +1,6 @@
 import type { ApiPreview } from "@/lib/template-api";
-import { KIND_LABELS, type NextMessage } from "@/lib/data/next-message";
+import type { NextMessage } from "@/lib/data/next-message";
+import { KIND_LABELS } from "@/lib/template-kinds";
 import { formatInZone } from "@/lib/time";
 
 interface Props {

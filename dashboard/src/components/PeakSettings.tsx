@@ -1,6 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
+import { useSessionEndedAnswer } from "@/lib/session-signal";
 import type { FormState } from "@/lib/form-state";
 import {
   EARLY_KINDS,
@@ -39,6 +40,7 @@ export function PeakSettings({
   saved: boolean;
 }) {
   const [state, formAction, pending] = useActionState(action, {});
+  useSessionEndedAnswer(state.error);
   const problem = capacityProblem(state.error ?? null);
   const typed = state.values;
   // What the form shows: as sent back after a refusal, else as saved.

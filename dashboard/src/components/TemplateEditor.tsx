@@ -1,21 +1,11 @@
 "use client";
 
 import { startTransition, useActionState, useState } from "react";
+import { useSessionEndedAnswer } from "@/lib/session-signal";
 import type { TemplateCheck } from "@/app/(app)/templates/actions";
 import { fillTemplate, templateProblems } from "@/lib/placeholders";
+import { TEMPLATE_USES } from "@/lib/template-kinds";
 
-/** What a template may be used for, with the placeholders the worker fills in for it. */
-const USES: { kind: string; label: string; variables: string }[] = [
-  { kind: "free_text", label: "Compose (messages you write)", variables: "patient_name, clinic_name" },
-  { kind: "medication_reminder", label: "Automatic: medication reminder", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number, due_day" },
-  { kind: "dose_followup", label: "Automatic: dose follow-up", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number, due_day" },
-  { kind: "refill_reminder", label: "Automatic: refill reminder", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text" },
-  { kind: "missed_dose_caregiver", label: "Automatic: caregiver alert", variables: "patient_name, clinic_name, due_at, medicine_name, dose_text, medicine_number, due_day, caregiver_name" },
-  { kind: "appointment_confirmation", label: "Automatic: appointment confirmation", variables: "patient_name, clinic_name, starts_at, location, clinician_name, clinic_zone, your_time, your_day" },
-  { kind: "appointment_reminder", label: "Automatic: appointment reminder", variables: "patient_name, clinic_name, starts_at, location, clinician_name, clinic_zone, your_time, your_day" },
-  { kind: "appointment_rescheduled", label: "Automatic: appointment rescheduled", variables: "patient_name, clinic_name, starts_at, location, clinician_name, clinic_zone, your_time, your_day" },
-  { kind: "appointment_cancelled", label: "Automatic: appointment cancelled", variables: "patient_name, clinic_name, starts_at, location, clinician_name, clinic_zone, your_time, your_day" },
-];
 import { smsCount } from "@/lib/sms";
 
 type CheckAction = (prev: TemplateCheck | null, formData: FormData) => Promise<TemplateCheck>;
@@ -43,9 +33,11 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
   const [body, setBody] = useState("");
   const [channel, setChannel] = useState("default");
   const [kind, setKind] = useState("free_text");
-  const use = USES.find((u) => u.kind === kind) ?? { variables: "patient_name, clinic_name" };
+  const variables = (TEMPLATE_USES.find((u) => u.kind === kind) ?? TEMPLATE_USES[0])?.variables ?? [];
   const [saved, save, saving] = useActionState(saveAction, null);
   const [checked, check, checking] = useActionState(checkAction, null);
+  useSessionEndedAnswer(saved?.code);
+  useSessionEndedAnswer(checked?.code);
   // The newer of the two answers, and only while it is about the text on screen.
   const answers = [saved, checked].filter((a): a is TemplateCheck => a !== null && a.body === body && a.channel === channel);
   const answer = answers.reduce<TemplateCheck | null>((newest, a) => (newest && newest.at >= a.at ? newest : a), null);
@@ -94,8 +86,8 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
           <div className="field">
             <label htmlFor="tpl-kind">Used for</label>
             <select id="tpl-kind" name="kind" value={kind} onChange={(e) => setKind(e.target.value)}>
-              {USES.map((u) => (
-                <option key={u.kind} value={u.kind}>{u.label}</option>
+              {TEMPLATE_USES.map((u) => (
+                <option key={u.kind} value={u.kind}>{u.kind === "free_text" ? u.label : `Automatic: ${u.label}`}</option>
               ))}
             </select>
           </div>
@@ -134,7 +126,7 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
           <p id="tpl-hint" className="hint">
             {kind === "free_text"
               ? <>May use {"{{ patient_name }}"} and {"{{ clinic_name }}"}; they are filled in when you compose.{" "}</>
-              : <>Replaces MedRemind&apos;s own text for every automatic message of this kind to patients whose language is this one (on this channel, or any). May use {use.variables} (dates with |date and |time).{kind.startsWith("appointment_") ? <> For a patient whose clock shows another time than the clinic&apos;s, clinic_zone, your_time and your_day name the clinic&apos;s city and the patient&apos;s time and day (empty otherwise); a text that uses them shows starts_at at the clinic&apos;s time, e.g. {"{{ starts_at|time }}{% if clinic_zone %} {{ clinic_zone }} time ({{ your_time }} your time){% endif %}"}.</> : null} Patients in other languages, and any message this text cannot be sent as, get the built-in text.{" "}</>}
+              : <>Replaces MedRemind&apos;s own text for every automatic message of this kind to patients whose language is this one (on this channel, or any). May use {variables.join(", ")} (dates with |date and |time).{kind.startsWith("appointment_") ? <> For a patient whose clock shows another time than the clinic&apos;s, clinic_zone, your_time and your_day name the clinic&apos;s city and the patient&apos;s time and day (empty otherwise); a text that uses them shows starts_at at the clinic&apos;s time, e.g. {"{{ starts_at|time }}{% if clinic_zone %} {{ clinic_zone }} time ({{ your_time }} your time){% endif %}"}.</> : null} Patients in other languages, and any message this text cannot be sent as, get the built-in text.{" "}</>}
             {serverValidates
               ? "The MedRemind service checks the text when you check or save it, with the same rules the sending worker uses."
               : "Checked as you type with the dashboard's own rules (the MedRemind service is not configured here)."}

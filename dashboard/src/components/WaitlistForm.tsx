@@ -1,6 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
+import { useSessionEndedAnswer } from "@/lib/session-signal";
 import { PatientOptions, PickerLimitHint } from "@/components/PatientOptions";
 import type { LabelFields } from "@/lib/patient-label";
 import { errorMessage } from "@/lib/errors";
@@ -26,6 +27,7 @@ const HOURS_HINT_ID = "wl-hours-hint";
  */
 export function WaitlistForm({ action, patients, patientTotal, patient }: Props) {
   const [state, formAction, pending] = useActionState(action, {});
+  useSessionEndedAnswer(state.error);
   const value = (name: string, fallback = "") => state.values?.[name] ?? fallback;
   // A patient sent back that the list does not hold: none chosen, not the browser's first.
   const typedPatient = value("patient_id", patient ?? "");

@@ -17,7 +17,8 @@ export interface Clinician {
   timezone: string;
 }
 
-async function loadClinician(id: string): Promise<Clinician | null> {
+/** The clinician `id`, read as them (row-level security), or null when there is none. */
+export async function loadClinician(id: string): Promise<Clinician | null> {
   return asClinician(id, async (tx) => {
     const rows = await tx<
       { id: string; display_name: string; role: string; organization_id: string; name: string; timezone: string }[]

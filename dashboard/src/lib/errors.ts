@@ -49,6 +49,10 @@ const MESSAGES: Record<string, string> = {
     "Message: it shows nothing, only spaces and invisible characters (zero-width spaces or joiners, direction marks, blank fillers such as U+3164). Type the message in words.",
   preferences_changed:
     "Message preferences: nothing was saved. What you changed had been changed since this page was loaded (in another tab, or by a colleague); the page now shows the preferences as they are. Make your change again if it is still needed.",
+  session_ended:
+    "Nothing was saved: your session has ended (12 hours passed, or you signed out in another tab). Sign in again in the box at the top of the page, then press the button again: what you typed is still here.",
+  details_changed:
+    "Details: nothing was saved. What you changed had been changed since this page was loaded (in another tab, or by a colleague); the page now shows the details as they are. Make your change again if it is still needed.",
   confirm_erasure: "To erase this patient, tick the box that confirms it: erasure cannot be undone.",
   too_long:
     "Message: too long for the chosen channel (WhatsApp takes 1,600 characters; SMS as many segments as the service allows, MEDREMIND_SMS_MAX_SEGMENTS). The table under the message shows each channel's length: shorten it, or choose another channel.",

@@ -12,6 +12,18 @@ export interface FormState {
   existing?: string;
 }
 
+/**
+ * The error of a form sent after the session ended (12 hours, or a sign-out in another tab):
+ * nothing was saved, and the values come back as typed, where a redirect to the sign-in page lost
+ * them. The page asks for the password itself (components/SessionGuard.tsx, lib/session-signal.ts).
+ */
+export const SESSION_ENDED = "session_ended";
+
+/** The answer to a form sent without a session: `values` as typed (see SESSION_ENDED). */
+export function sessionEnded(values?: Record<string, string>): FormState {
+  return values ? { error: SESSION_ENDED, values } : { error: SESSION_ENDED };
+}
+
 // Longer than any field of the dashboard's forms: what comes back is never more than was sent
 // (a forged form may send up to the server action's 1 MB body limit).
 const VALUE_KEEP = 4096;

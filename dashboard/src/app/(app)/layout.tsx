@@ -1,6 +1,7 @@
 import { NavLinks } from "@/components/NavLinks";
 import { requireClinician } from "@/lib/auth";
-import { signOut } from "../login/actions";
+import { SessionGuard } from "@/components/SessionGuard";
+import { resumeSession, signOut } from "../login/actions";
 import { MainMenu } from "./MainMenu";
 import styles from "./nav.module.css";
 
@@ -29,7 +30,10 @@ export default async function AppLayout({ children }: { children: React.ReactNod
           </MainMenu>
         </div>
       </header>
-      <main id="content">{children}</main>
+      <main id="content">
+        <SessionGuard action={resumeSession} />
+        {children}
+      </main>
     </>
   );
 }

@@ -2,7 +2,7 @@
 
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
-import { verifyPassword } from "@/lib/auth";
+import { loadClinician, verifyPassword } from "@/lib/auth";
 import { returnPath } from "@/lib/return-path";
 import { endSession, startSession } from "@/lib/session";
 import { clientAddress } from "@/lib/sign-in-throttle";
@@ -19,12 +19,10 @@ const MAX_EMAIL = 320;
 const MAX_PASSWORD = 1024;
 
 /**
- * Sign in with e-mail and password. A refusal comes back to the form (not a redirect) with the
- * e-mail as the clinician typed it, so they fix the password instead of typing both again; the
- * password is never sent back. The message does not say which of the two was wrong. Signed in,
- * the clinician goes back to the page they asked for (`next`, a path of this site only).
+ * The clinician an e-mail and password sign in, or why not (the e-mail as typed, never the
+ * password). Throttled per e-mail and per client address.
  */
-export async function signIn(_previous: SignInState, formData: FormData): Promise<SignInState> {
+async function checkSignIn(formData: FormData): Promise<{ clinicianId: string } | SignInState> {
   const typed = String(formData.get("email") ?? "");
   const password = String(formData.get("password") ?? "");
   if (typed.length > MAX_EMAIL || password.length > MAX_PASSWORD) {
@@ -43,8 +41,38 @@ export async function signIn(_previous: SignInState, formData: FormData): Promis
     return { error: "credentials", email: typed };
   }
   await clearFailures([`email:${email}`]);
-  await startSession(clinicianId);
+  return { clinicianId };
+}
+
+/**
+ * Sign in with e-mail and password. A refusal comes back to the form (not a redirect) with the
+ * e-mail as the clinician typed it, so they fix the password instead of typing both again; the
+ * password is never sent back. The message does not say which of the two was wrong. Signed in,
+ * the clinician goes back to the page they asked for (`next`, a path of this site only).
+ */
+export async function signIn(_previous: SignInState, formData: FormData): Promise<SignInState> {
+  const checked = await checkSignIn(formData);
+  if (!("clinicianId" in checked)) return checked;
+  await startSession(checked.clinicianId);
   redirect(returnPath(formData.get("next")));
+}
+
+/** What signing in again on the page (components/SessionGuard.tsx) answers. */
+export interface ResumeState extends SignInState {
+  /** Signed in again: the clinician's name, which the page shows. */
+  signedInAs?: string;
+}
+
+/**
+ * Sign in again without leaving the page, after the session ended while a form was being filled
+ * in: the page keeps what was typed, and its Save works again. The same checks and throttle as
+ * the sign-in page.
+ */
+export async function resumeSession(_previous: ResumeState, formData: FormData): Promise<ResumeState> {
+  const checked = await checkSignIn(formData);
+  if (!("clinicianId" in checked)) return checked;
+  await startSession(checked.clinicianId);
+  return { signedInAs: (await loadClinician(checked.clinicianId))?.displayName ?? "" };
 }
 
 /** End the session. */

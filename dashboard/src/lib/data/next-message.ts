@@ -1,5 +1,6 @@
 import "server-only";
 import type { Tx } from "../db";
+import { AUTOMATIC_KINDS } from "../template-kinds";
 
 /**
  * The patient's next automatic message (the planner's next pending row that names no template)
@@ -7,28 +8,6 @@ import type { Tx } from "../db";
  * kind: what the Python API needs to render it as it will be sent (`previewWithApi`). Read as
  * the clinician, so row-level security keeps it to their own clinic.
  */
-
-export const AUTOMATIC_KINDS = [
-  "medication_reminder",
-  "dose_followup",
-  "refill_reminder",
-  "missed_dose_caregiver",
-  "appointment_confirmation",
-  "appointment_reminder",
-  "appointment_rescheduled",
-  "appointment_cancelled",
-] as const;
-
-export const KIND_LABELS: Record<string, string> = {
-  medication_reminder: "Medication reminder",
-  dose_followup: "Dose follow-up (nag)",
-  refill_reminder: "Refill reminder",
-  missed_dose_caregiver: "Caregiver alert (missed dose)",
-  appointment_confirmation: "Appointment confirmation",
-  appointment_reminder: "Appointment reminder",
-  appointment_rescheduled: "Appointment rescheduled",
-  appointment_cancelled: "Appointment cancelled",
-};
 
 export interface TemplateVersion {
   name: string;
@@ -97,7 +76,7 @@ export async function nextAutomaticMessage(tx: Tx, patientId: string): Promise<N
       left join appointments a on a.id = m.appointment_id
      where m.patient_id = ${patientId} and m.status = 'pending' and m.template is null
        and m.caregiver_id is null
-       and m.kind = any(${AUTOMATIC_KINDS as unknown as string[]}::text[])
+       and m.kind = any(${[...AUTOMATIC_KINDS]}::text[])
      order by m.scheduled_time, m.created_at
      limit 1`;
   if (!row) return null;

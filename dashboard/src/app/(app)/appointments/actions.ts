@@ -1,10 +1,10 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { requireClinician } from "@/lib/auth";
+import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { APPOINTMENT_FIELDS, checkNewAppointment } from "@/lib/appointment-form";
-import { type FormState, formValues } from "@/lib/form-state";
+import { type FormState, formValues, sessionEnded } from "@/lib/form-state";
 import { controlCode, controlField } from "@/lib/control-characters";
 import {
   PatientNotConsented,
@@ -41,8 +41,9 @@ function back(formData: FormData, error?: string, created?: string, existing?: s
  * the form naming the field and how to fix it, with everything as typed; nothing is saved.
  */
 export async function createAppointmentAction(_previous: FormState, formData: FormData): Promise<FormState> {
-  const clinician = await requireClinician();
   const values = formValues(formData, APPOINTMENT_FIELDS);
+  const clinician = await currentClinician();
+  if (!clinician) return sessionEnded(values);
   const control = controlField(formData, APPOINTMENT_FIELDS);
   if (control !== null) return { error: controlCode(control), field: control, values };
   const checked = checkNewAppointment(values, clinician.timezone);

@@ -1,7 +1,8 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { requireClinician } from "@/lib/auth";
+import { currentClinician, requireClinician } from "@/lib/auth";
+import { SESSION_ENDED } from "@/lib/form-state";
 import { asClinician, isUuid } from "@/lib/db";
 import {
   PLATFORMS,
@@ -37,8 +38,10 @@ import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
  * many are inside their quiet hours when it is due: at `localTime` in the clinic's timezone, or
  * now (null, or a time the form would refuse anyway).
  */
-export async function countGroupAction(search: string, platform: string, localTime: string | null = null): Promise<GroupCount> {
-  const clinician = await requireClinician();
+export async function countGroupAction(search: string, platform: string, localTime: string | null = null): Promise<GroupCount | null> {
+  // Null when the session has ended: the form stays as typed (a redirect to sign-in lost it).
+  const clinician = await currentClinician();
+  if (!clinician) return null;
   const channel = (PLATFORMS as readonly string[]).includes(platform) ? platform : "auto";
   const at = typeof localTime === "string" && isLocalDateTime(localTime) ? localTime : null;
   // Searched for without control characters, as the patients list's search (a NUL failed the
@@ -90,7 +93,9 @@ export interface GroupReport {
  * notice; in a group such patients are left out, or kept for a later message, and named.
  */
 export async function scheduleMessageAction(_previous: ComposeState, formData: FormData): Promise<ComposeState> {
-  const clinician = await requireClinician();
+  // The form's fields are its own state: they stay as typed while the page asks for the password.
+  const clinician = await currentClinician();
+  if (!clinician) return { error: SESSION_ENDED };
   const group = formData.get("audience") === "group";
   const patientId = String(formData.get("patient_id") ?? "");
   const platform = String(formData.get("platform") ?? "auto");

@@ -2,7 +2,7 @@
 
 import { VALUE_MAX, tooLongCode } from "@/lib/limits";
 import { redirect } from "next/navigation";
-import { requireClinician } from "@/lib/auth";
+import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { AddressHeld, createPatient, requestErasure } from "@/lib/data/patients";
 import { heldCode } from "@/lib/address-held";
@@ -10,7 +10,7 @@ import { nameRefusal, sqlState } from "@/lib/errors";
 import { canonicalTimezone, timezoneProblem } from "@/lib/time";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { addressError, canonicalAddress } from "@/lib/contact";
-import { type FormState, formValues } from "@/lib/form-state";
+import { type FormState, formValues, sessionEnded } from "@/lib/form-state";
 import { controlCode, controlField } from "@/lib/control-characters";
 
 const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
@@ -32,8 +32,9 @@ const PATIENT_FIELDS = [
  * to the form naming the field, with everything as typed (nothing is inserted).
  */
 export async function createPatientAction(_previous: FormState, formData: FormData): Promise<FormState> {
-  const clinician = await requireClinician();
   const values = formValues(formData, PATIENT_FIELDS);
+  const clinician = await currentClinician();
+  if (!clinician) return sessionEnded(values);
   const refuse = (error: string, field: string): FormState => ({ error, field, values });
   const control = controlField(formData, PATIENT_FIELDS);
   if (control !== null) return refuse(controlCode(control), control);

@@ -1,13 +1,16 @@
 "use server";
 
 import QRCode from "qrcode";
-import { requireClinician } from "@/lib/auth";
+import { currentClinician } from "@/lib/auth";
+import { SESSION_ENDED } from "@/lib/form-state";
 import { asClinician, isUuid } from "@/lib/db";
 import { createInvite } from "@/lib/data/invites";
 import { formatInZone } from "@/lib/time";
 
 export interface InviteState {
   error?: string;
+  /** The session had ended: nothing was made (the page asks for the password; lib/form-state.ts). */
+  code?: typeof SESSION_ENDED;
   token?: string;
   link?: string | null;
   qrSvg?: string | null;
@@ -16,7 +19,9 @@ export interface InviteState {
 
 /** Make a one-time invite and return it to this page only (it is not stored in clear). */
 export async function createInviteAction(_previous: InviteState, formData: FormData): Promise<InviteState> {
-  const clinician = await requireClinician();
+  // Not a redirect to sign-in: the patient's page may hold a form being filled in.
+  const clinician = await currentClinician();
+  if (!clinician) return { code: SESSION_ENDED, error: "Your session has ended: sign in again at the top of the page." };
   const patientId = String(formData.get("patient_id") ?? "");
   if (!isUuid(patientId)) return { error: "That patient was not found." };
   const invite = await asClinician(clinician.id, (tx) => createInvite(tx, patientId));

@@ -1,11 +1,11 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { requireClinician } from "@/lib/auth";
+import { currentClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { CATEGORIES, lockedPreferences, setClinicPreference, setStandingOffsets } from "@/lib/data/preferences";
 import { offsetsInput, parseOffsets } from "@/lib/offsets";
-import type { FormState } from "@/lib/form-state";
+import { type FormState, sessionEnded } from "@/lib/form-state";
 
 const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
 
@@ -15,7 +15,9 @@ const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
  * the database refuses the dashboard's role any write of it (docs/preferences.md).
  */
 export async function savePreferencesAction(_previous: FormState, formData: FormData): Promise<FormState> {
-  const clinician = await requireClinician();
+  // The form (ActionForm, submitted by hand) keeps every choice; the page asks for the password.
+  const clinician = await currentClinician();
+  if (!clinician) return sessionEnded();
   const patientId = String(formData.get("patient_id") ?? "");
   if (!isUuid(patientId)) redirect("/patients");
   const offsets = parseOffsets(String(formData.get("offsets") ?? ""));

@@ -2,14 +2,14 @@
 
 import { VALUE_MAX, tooLongCode } from "@/lib/limits";
 import { redirect } from "next/navigation";
-import { requireClinician } from "@/lib/auth";
+import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
 import { CAPACITY_FIELDS, parseCapacityForm } from "@/lib/capacity";
 import { accountFields, changeAccount, isAccountChannel, type SaveResult } from "@/lib/provider-accounts";
 import { CLINIC_OFFSETS, parseOffsetList } from "@/lib/offsets";
 import { canonicalTimezone, timezoneProblem, isClockTime, quietWindowOfNoLength } from "@/lib/time";
-import { type FormState, formValues } from "@/lib/form-state";
+import { type FormState, formValues, sessionEnded } from "@/lib/form-state";
 import { controlCode, controlField } from "@/lib/control-characters";
 
 /** The fields of the clinic's defaults form (components/ClinicSettingsForm.tsx). */
@@ -20,8 +20,9 @@ const SETTINGS_FIELDS = ["name", "timezone", "offsets", "quiet_start", "quiet_en
  * comes back to the form naming the field, with everything as typed; nothing is saved.
  */
 export async function saveSettingsAction(_previous: FormState, formData: FormData): Promise<FormState> {
-  const clinician = await requireClinician();
   const values = formValues(formData, SETTINGS_FIELDS);
+  const clinician = await currentClinician();
+  if (!clinician) return sessionEnded(values);
   const refuse = (error: string, field?: string): FormState => ({ error, field, values });
   const control = controlField(formData, SETTINGS_FIELDS);
   if (control !== null) return refuse(controlCode(control), control);
@@ -61,8 +62,9 @@ export async function saveSettingsAction(_previous: FormState, formData: FormDat
  * CAPACITY_PROBLEMS), with everything as chosen; nothing is saved.
  */
 export async function saveCapacityAction(_previous: FormState, formData: FormData): Promise<FormState> {
-  const clinician = await requireClinician();
   const values = formValues(formData, CAPACITY_FIELDS);
+  const clinician = await currentClinician();
+  if (!clinician) return sessionEnded(values);
   const parsed = parseCapacityForm(formData);
   if (!parsed.ok) return { error: parsed.field, field: parsed.field, values };
   const { early_send_seconds: early, telegram_paid_broadcast_after_seconds: after } = parsed.value;

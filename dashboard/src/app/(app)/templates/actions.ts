@@ -1,15 +1,15 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { requireClinician } from "@/lib/auth";
+import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
-import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
-import { typedText } from "@/lib/form-state";
+import { ADMIN_ONLY_STATE, errorMessage, sqlState } from "@/lib/errors";
+import { SESSION_ENDED, typedText } from "@/lib/form-state";
 import { controlCode, controlMessage, hasControlCharacter } from "@/lib/control-characters";
 import { deleteTemplate, saveTemplate } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
 import { TEMPLATE_CHANNELS, templateProblems } from "@/lib/placeholders";
-import { AUTOMATIC_KINDS } from "@/lib/data/next-message";
+import { AUTOMATIC_KINDS } from "@/lib/template-kinds";
 import { serviceProblem } from "@/lib/service-problem";
 import { TemplateApiUnavailable, apiValidationConfigured, validateWithApi } from "@/lib/template-api";
 
@@ -34,6 +34,25 @@ export interface TemplateCheck {
   channel: string;
   /** When it was checked (ms since the epoch): the editor shows the newer of two answers. */
   at: number;
+  /** The session had ended: nothing was checked or saved (lib/form-state.ts SESSION_ENDED). */
+  code?: typeof SESSION_ENDED;
+}
+
+/** The answer to a check or save sent after the session ended: the editor keeps its fields. */
+function sessionEndedCheck(f: Fields): TemplateCheck {
+  return {
+    by: "unavailable",
+    problems: [],
+    fieldProblem: errorMessage(SESSION_ENDED),
+    preview: null,
+    length: null,
+    segments: null,
+    encoding: null,
+    body: f.body,
+    channel: f.channel,
+    at: Date.now(),
+    code: SESSION_ENDED,
+  };
 }
 
 interface Fields {
@@ -114,14 +133,16 @@ async function checkText(f: Fields, maxSegments: number): Promise<TemplateCheck>
 
 /** Check a template without saving it (the editor's "Check" button). */
 export async function checkTemplateAction(_prev: TemplateCheck | null, formData: FormData): Promise<TemplateCheck> {
-  const clinician = await requireClinician();
+  const clinician = await currentClinician();
+  if (!clinician) return sessionEndedCheck(fields(formData));
   return checkText(fields(formData), await asClinician(clinician.id, smsMaxSegments));
 }
 
 /** Save a template, unless the checks find a problem: then return them for the editor. */
 export async function saveTemplateAction(_prev: TemplateCheck | null, formData: FormData): Promise<TemplateCheck> {
-  const clinician = await requireClinician();
   const f = fields(formData);
+  const clinician = await currentClinician();
+  if (!clinician) return sessionEndedCheck(f);
   const check = await checkText(f, await asClinician(clinician.id, smsMaxSegments));
   if (check.fieldProblem || check.problems.length > 0) return check;
   try {

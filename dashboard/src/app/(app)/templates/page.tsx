@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { TemplateEditor } from "@/components/TemplateEditor";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
-import { KIND_LABELS } from "@/lib/data/next-message";
+import { KIND_LABELS } from "@/lib/template-kinds";
 import { listTemplates } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
 import { errorMessage } from "@/lib/errors";

@@ -1,14 +1,14 @@
 "use server";
 
 import { redirect } from "next/navigation";
-import { requireClinician } from "@/lib/auth";
+import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { type AddOutcome, addToWaitlist, removeFromWaitlist } from "@/lib/data/waitlist";
 import { sqlState } from "@/lib/errors";
 import { isClockTime } from "@/lib/time";
 import { visible } from "@/lib/data/visible";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
-import { type FormState, formValues } from "@/lib/form-state";
+import { type FormState, formValues, sessionEnded } from "@/lib/form-state";
 
 /** The fields of the waitlist form (components/WaitlistForm.tsx); the days are read apart. */
 const WAITLIST_FIELDS = ["patient_id", "earliest", "latest", "note"] as const;
@@ -26,10 +26,11 @@ const OUTCOME_ERRORS: Record<Exclude<AddOutcome, "added">, string> = {
  * the form naming the field, with everything as chosen (the days as a comma-separated list).
  */
 export async function addToWaitlistAction(_previous: FormState, formData: FormData): Promise<FormState> {
-  const clinician = await requireClinician();
   const typed = formValues(formData, WAITLIST_FIELDS);
   const rawDays = formData.getAll("days").map((d) => (typeof d === "string" ? d.slice(0, 2) : "")).slice(0, 7);
   const values = { ...typed, days: rawDays.join(",") };
+  const clinician = await currentClinician();
+  if (!clinician) return sessionEnded(values);
   const refuse = (error: string, field: string): FormState => ({ error, field, values });
   const patientId = typed.patient_id;
   const days = rawDays.map(Number);

@@ -10,6 +10,7 @@ import { ContactStops } from "@/components/ContactStops";
 import { InvitePanel } from "@/components/InvitePanel";
 import { MessageTimeline } from "@/components/MessageTimeline";
 import { NextMessagePreview } from "@/components/NextMessagePreview";
+import { PatientDetailsForm } from "@/components/PatientDetailsForm";
 import { PreferencesPanel } from "@/components/PreferencesPanel";
 import { PatientTime } from "@/components/PatientTime";
 import { ZoneCaption } from "@/components/ZoneCaption";
@@ -32,6 +33,7 @@ import { requestErasureAction } from "../actions";
 import { createInviteAction } from "../invite-action";
 import { scheduleSummary } from "@/lib/schedule-summary";
 import { setTimeCriticalAction } from "../medication-action";
+import { savePatientDetailsAction } from "../details-action";
 import { savePreferencesAction } from "../preferences-action";
 
 export const metadata: Metadata = { title: "Patient" };
@@ -137,6 +139,7 @@ export default async function PatientPage({
         </p>
       ) : null}
       {saved ? <p role="status" className="notice">Preferences saved.</p> : null}
+      {query.saved === "details" ? <p role="status" className="notice" data-testid="details-saved">Details saved.</p> : null}
       {marked ? (
         <p role="status" className="notice" data-testid="time-critical-notice">
           {marked === "time_critical"
@@ -225,6 +228,16 @@ export default async function PatientPage({
         ) : null}
         <h3 style={{ fontSize: "1rem", marginBottom: "0.5rem" }}>Invite to the bot</h3>
         <InvitePanel action={createInviteAction} patientId={patient.id} />
+      </section>
+
+      <section className="panel" aria-labelledby="details-h">
+        <h2 id="details-h">Details</h2>
+        <PatientDetailsForm
+          patientId={patient.id}
+          details={patient}
+          action={savePatientDetailsAction}
+          savedAt={typeof query.details_at === "string" ? query.details_at : undefined}
+        />
       </section>
 
       <section className="panel" aria-labelledby="next-h">
