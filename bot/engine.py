@@ -23,6 +23,7 @@ from bot import (
     routing,
     texts,
 )
+from bot.command_phrases import command_phrase
 from bot.conversation import NUMBERED_CHANNELS, PASSED_OVER, Reply, Turn, resolve_button
 from bot.dialogs import answers, caregiver_links
 from bot.dialogs.account import clinic_contact, help_
@@ -205,13 +206,14 @@ async def _ask_unknown_zone(turn: Turn) -> bool:
 
 async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
     """Nothing open accepts the input: say what can be answered now (the newest question)."""
-    name = _command_without_slash(turn.text)
-    if name is not None:
+    said = _command_without_slash(turn.text)
+    if said is not None:
         # "PAUSA" over SMS, where a slash is a chore to type and carriers' own words (STOP,
         # HELP) are bare: it was told "send /pause (with the slash)", in English, and nothing
         # paused. Nothing open took the word, so it is no answer: the command runs (those that
         # erase or change much ask first, as with the slash), then what else waits is named.
-        turn.text = f"/{name}"
+        # "pause for 3 days" too, with its length, as "/pause 3 days" (bot.command_phrases).
+        turn.text = said
         await _command(turn)
         _mention_waiting(turn, questions)
         return
@@ -295,11 +297,17 @@ def _looks_like_answer(text: str) -> bool:
 
 
 def _command_without_slash(text: str) -> str | None:
-    """The command a bare word names ("pause", "Today", "hoy"): on SMS people type it without the
-    slash, and "Nothing is waiting for an answer" left them believing it was done, or not
-    understood; "send /pause (with the slash)" left a Spanish patient's PAUSA undone."""
+    """The command a bare word names ("pause", "Today", "hoy"), or a phrase says ("pause for 3
+    days", "reanudar los recordatorios"), as its slash command with its argument ("/pause for 3
+    days"): on SMS people type it without the slash, and "Nothing is waiting for an answer" left
+    them believing it was done, or not understood; "send /pause (with the slash)" left a Spanish
+    patient's PAUSA undone."""
     word = texts.fold_label(text)
-    return word if word in COMMANDS else keywords.COMMAND_WORDS_ES.get(word)
+    name = word if word in COMMANDS else keywords.COMMAND_WORDS_ES.get(word)
+    if name is not None:
+        return f"/{name}"
+    phrase = command_phrase(text)
+    return None if phrase is None else f"/{phrase[0]} {phrase[1]}".rstrip()
 
 
 def _step_allowed(turn: Turn) -> bool:

@@ -1,0 +1,138 @@
+"""/pause and /resume said in words over SMS: "pause for 3 days", "pausa 3 días", "resume my
+reminders" (bot.command_phrases).
+
+The bare word ran its command and "/pause 3d" paused, but the sentence a patient types on a
+phone, "pause for 3 days", was "Nothing is waiting for an answer right now" and the reminders
+went on. Now it pauses, answered as the command is (in the patient's language, the day the
+patient meant it to end named in their zone, since a pause has none); a phrase that is an
+answer to something open stays that answer, and "pause metformin" pauses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+
+from core.db import Database
+from tests import factories
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.web.chat import Clock, sms_chat, worker
+from tests.web.test_answer_router import _reminder
+
+PAUSED = "select reminders_paused from patients where id = $1"
+
+
+async def test_pause_and_resume_said_in_words(
+    web: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    org: asyncpg.Record,
+) -> None:
+    """English in Auckland (11:50 UTC is 00:50 the next day there) and Spanish in Madrid: each
+    phrase pauses or resumes as the command does, and a length names the day it meant, counted
+    from the patient's own today."""
+    english = await factories.create_patient(
+        admin_conn,
+        org["id"],
+        contacts={"sms": "+14155550191"},
+        locale="en",
+        timezone="Pacific/Auckland",
+    )
+    say = sms_chat(web, fake_twilio, "+14155550191")
+    said = await say("Pause for 3 days")
+    assert said.startswith("All reminders are paused."), said
+    assert "will not restart by themselves on Sunday, March 8, 2026" in said, said
+    assert await admin_conn.fetchval(PAUSED, english["id"]) is True
+    assert (await say("Resume my reminders")).startswith("Reminders are back on")
+    assert await admin_conn.fetchval(PAUSED, english["id"]) is False
+    assert (await say("please pause all reminders")).startswith("All reminders are paused.")
+    assert (await say("resume reminders")).startswith("Reminders are back on")
+    # A medicine's name is no length: nothing paused (/meds pauses one medicine).
+    assert not (await say("pause metformin")).startswith("All reminders")
+    assert await admin_conn.fetchval(PAUSED, english["id"]) is False
+
+    spanish = await factories.create_patient(
+        admin_conn,
+        org["id"],
+        contacts={"sms": "+14155550192"},
+        locale="es",
+        timezone="Europe/Madrid",
+    )
+    say = sms_chat(web, fake_twilio, "+14155550192")
+    said = await say("pausa 3 días")
+    assert said.startswith("Todos los recordatorios estan en pausa."), said
+    assert "no se reanudaran solos el sabado, 7 de marzo de 2026" in said, said
+    assert await admin_conn.fetchval(PAUSED, spanish["id"]) is True
+    assert (await say("Reanudar los recordatorios")).startswith("Los recordatorios vuelven")
+    assert await admin_conn.fetchval(PAUSED, spanish["id"]) is False
+
+
+async def test_the_slash_command_names_the_day_too(
+    web: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    org: asyncpg.Record,
+) -> None:
+    """ "/pause 3d" said "A pause has no end date: they stay off until you send /resume" without
+    the day the patient counted on: now the same day as "pause for 3 days"; over SMS in
+    GSM-7's letters."""
+    await factories.create_patient(
+        admin_conn, org["id"], contacts={"sms": "+14155550193"}, locale="en", timezone="UTC"
+    )
+    said = await sms_chat(web, fake_twilio, "+14155550193")("/pause 3d")
+    assert "will not restart by themselves on Saturday, March 7, 2026" in said, said
+    # A date named over SMS is in GSM-7's letters as the words around it: "sábado" made the
+    # whole reply UCS-2 (GSM-7 has "é", not "á").
+    await factories.create_patient(
+        admin_conn, org["id"], contacts={"sms": "+14155550196"}, locale="es", timezone="UTC"
+    )
+    said = await sms_chat(web, fake_twilio, "+14155550196")("/pausa hasta el 14/3")
+    assert "no se reanudaran solos el sabado, 14 de marzo de 2026" in said, said
+
+
+async def test_a_reminder_waiting_keeps_its_answers(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    org: asyncpg.Record,
+) -> None:
+    """With a reminder waiting, "snooze 30" (a number in it) is that reminder's Snooze, not a
+    command; "pause for 3 days" pauses and names the reminder, still open to its answers."""
+    number = "+14155550194"
+    patient = await factories.create_patient(
+        admin_conn, org["id"], contacts={"sms": number}, locale="en"
+    )
+    _, schedule = await factories.create_medication(admin_conn, patient["id"])
+    dose = await _reminder(admin_conn, patient["id"], schedule, chat_clock)
+    assert await worker(db, senders, chat_clock).run_once() == 1
+    say = sms_chat(web, fake_twilio, number)
+    status = "select status from dose_events where id = $1"
+    said = await say("pause for 3 days")
+    done, _, waiting = said.rpartition("\n\n")
+    assert done.startswith("All reminders are paused."), said
+    assert waiting.startswith("Also waiting for your answer: your "), said
+    assert await admin_conn.fetchval(status, dose) == "due"
+    assert await admin_conn.fetchval(PAUSED, patient["id"]) is True
+    assert "taken" in (await say("taken")).lower()
+    assert await admin_conn.fetchval(status, dose) == "taken"
+
+
+async def test_a_dialog_question_takes_the_words_first(
+    web: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    org: asyncpg.Record,
+) -> None:
+    """In the middle of /add the phrase is the answer the step reads (the medicine's name, as
+    for the bare word), and nothing is paused."""
+    number = "+14155550195"
+    patient = await factories.create_patient(
+        admin_conn, org["id"], contacts={"sms": number}, locale="en"
+    )
+    say = sms_chat(web, fake_twilio, number)
+    assert "medicine" in (await say("/add")).lower()
+    assert "dose" in (await say("pause for 3 days")).lower()
+    assert await admin_conn.fetchval(PAUSED, patient["id"]) is False
