@@ -35,7 +35,7 @@ from bot.dialogs.onboarding import (
 )
 from bot.dialogs.replanning import replan_now
 from bot.keywords import Keyword
-from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
+from bot.steps import COMMANDS, IDLE, STEPS, Step, goto, reprompt
 from bot.unsaved import say_unsaved, unsaved_draft
 from core.answer_buttons import SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
 from core.sql import query
@@ -160,6 +160,8 @@ async def handle(turn: Turn) -> None:
 
     current = STEPS.get(conv.step)
     if conv.step != IDLE and current is not None and _step_allowed(turn):
+        if await _command_at_a_menu(turn, current, questions):
+            return
         await current.handle(turn)
         if turn.reprompted:
             _mention_waiting(turn, questions)
@@ -240,6 +242,33 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         lines.append(turn.t("more_waiting", n=others))
     buttons = () if numbered else tuple((c.label, c.value) for c in newest.choices)
     turn.replies.append(Reply(text="\n".join(lines), raw_options=buttons))
+
+
+async def _command_at_a_menu(turn: Turn, current: Step, questions: list[routing.Question]) -> bool:
+    """A command said without its slash ("pause", "pause for 3 days") at a step that reads no
+    typed text, only its options, none of which it picked: the command runs, as with its slash
+    (which leaves the dialog). The /meds menu answered "pause for 3 days" with "Sorry, I didn't
+    understand that" and closed, nothing paused (found by hand in medremind dev's console); a
+    step that reads typed text (a medicine's name) still takes the words as its answer, and a
+    word its options start with stays the menu's."""
+    if current.typed is not None or turn.choice is not None or turn.event.button_data:
+        return False
+    if texts.fold_label(turn.text) in _first_words(turn.conv.state.get("options") or []):
+        # "pause" under a /meds list of two medicines: each option is "Pause <medicine>", so
+        # the word is about the list (one medicine alone: the router picked its option).
+        return False
+    said = _command_without_slash(turn.text) if turn.event.kind is InboundKind.TEXT else None
+    if said is None:
+        return False
+    turn.text = said
+    await _command(turn)
+    _mention_waiting(turn, questions)
+    return True
+
+
+def _first_words(options: list[list[str]]) -> set[str]:
+    """The first word of each option's label, folded ("pause" of "Pause Metformin")."""
+    return {words[0] for label, _ in options if (words := texts.fold_label(label).split())}
 
 
 async def _greet(turn: Turn) -> None:

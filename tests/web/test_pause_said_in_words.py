@@ -136,3 +136,35 @@ async def test_a_dialog_question_takes_the_words_first(
     assert "medicine" in (await say("/add")).lower()
     assert "dose" in (await say("pause for 3 days")).lower()
     assert await admin_conn.fetchval(PAUSED, patient["id"]) is False
+
+
+async def test_a_menu_that_reads_no_words_runs_the_command(
+    web: httpx.AsyncClient,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    org: asyncpg.Record,
+) -> None:
+    """Under the /meds list (options only), "pause for 3 days" was "Sorry, I didn't understand
+    that" and the menu closed, nothing paused: now it pauses, as "/pause 3 days" there does. The
+    menu's own words stay its: "pause" over two medicines ("Pause Metformin", "Pause Aspirin")
+    pauses neither nor everything, and "pause metformin" pauses that one."""
+    number = "+14155550197"
+    patient = await factories.create_patient(
+        admin_conn, org["id"], contacts={"sms": number}, locale="en"
+    )
+    medication, _ = await factories.create_medication(admin_conn, patient["id"])
+    await factories.create_medication(admin_conn, patient["id"], name="Aspirin")
+    say = sms_chat(web, fake_twilio, number)
+    assert "Pause Aspirin" in await say("/meds")
+    said = await say("Pause for 3 days")
+    assert said.startswith("All reminders are paused."), said
+    assert await admin_conn.fetchval(PAUSED, patient["id"]) is True
+    assert (await say("resume")).startswith("Reminders are back on")
+    await say("/meds")
+    assert not (await say("pause")).startswith("All reminders")
+    assert await admin_conn.fetchval(PAUSED, patient["id"]) is False
+    await say("/meds")
+    assert "Metformin" in await say("pause metformin")
+    status = "select status from medications where id = $1"
+    assert await admin_conn.fetchval(status, medication["id"]) == "paused"
+    assert await admin_conn.fetchval(PAUSED, patient["id"]) is False
