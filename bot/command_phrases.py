@@ -102,3 +102,16 @@ def pause_end_text(arg: str) -> str:
     """``arg`` without the reminders it names: "until 3/15" of "reminders until 3/15"."""
     found = _PHRASE_RE.match(f"pause {fold_word(arg)}")
     return (found["rest"] or "").strip() if found is not None else arg.strip()
+
+
+def one_medicine_word(text: str) -> str | None:
+    """ "pause" or "resume" for a text that starts with that command's word but is no phrase of
+    it ("pause metformin", "reanudar el ibuprofeno"): most likely one medicine, which /meds
+    pauses and resumes; None otherwise."""
+    folded = _POLITE_RE.sub("", fold_word(text))
+    word, _, rest = folded.partition(" ")
+    if not rest or len(folded) > MAX_PHRASE_CHARS or command_phrase(text) is not None:
+        return None
+    if word in _PAUSE_WORDS:
+        return "pause"
+    return "resume" if word in _RESUME_WORDS else None

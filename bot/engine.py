@@ -23,7 +23,7 @@ from bot import (
     routing,
     texts,
 )
-from bot.command_phrases import command_phrase
+from bot.command_phrases import command_phrase, one_medicine_word
 from bot.conversation import NUMBERED_CHANNELS, PASSED_OVER, Reply, Turn, resolve_button
 from bot.dialogs import answers, caregiver_links
 from bot.dialogs.account import clinic_contact, help_
@@ -225,6 +225,13 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         return
     if keywords.is_thanks(turn.text):
         turn.say(turn.t("welcome"))
+        _mention_waiting(turn, questions)
+        return
+    one = one_medicine_word(turn.text)
+    if one is not None:
+        # "pause metformin": "Sorry, I didn't understand that" (found in medremind dev's
+        # console) told nothing of where one medicine is paused.
+        turn.say(turn.t(f"{one}_one_hint"))
         _mention_waiting(turn, questions)
         return
     waiting = routing.waiting_questions(questions)

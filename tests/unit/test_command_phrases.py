@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.command_phrases import command_phrase, pause_days
+from bot.command_phrases import command_phrase, one_medicine_word, pause_days
 
 SAID = [
     ("pause for 3 days", ("pause", "for 3 days")),
@@ -44,3 +44,12 @@ def test_other_texts_are_no_phrase(text: str) -> None:
 )  # fmt: skip
 def test_pause_days(arg: str, days: int | None) -> None:
     assert pause_days(arg) == days
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("pause metformin", "pause"), ("Reanudar el ibuprofeno", "resume"), ("pause 3", "pause"),
+     ("pause for 3 days", None), ("pause", None), ("snooze 30", None), ("I want to pause", None)],
+)  # fmt: skip
+def test_one_medicine_word(text: str, word: str | None) -> None:
+    assert one_medicine_word(text) == word

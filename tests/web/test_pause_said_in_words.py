@@ -47,8 +47,10 @@ async def test_pause_and_resume_said_in_words(
     assert await admin_conn.fetchval(PAUSED, english["id"]) is False
     assert (await say("please pause all reminders")).startswith("All reminders are paused.")
     assert (await say("resume reminders")).startswith("Reminders are back on")
-    # A medicine's name is no length: nothing paused (/meds pauses one medicine).
-    assert not (await say("pause metformin")).startswith("All reminders")
+    # A medicine's name is no length: nothing paused, and the patient is told where one
+    # medicine is paused ("Sorry, I didn't understand that" before).
+    said = await say("pause metformin")
+    assert said.startswith("To pause one medicine, send /meds and pick it there."), said
     assert await admin_conn.fetchval(PAUSED, english["id"]) is False
 
     spanish = await factories.create_patient(
@@ -64,6 +66,7 @@ async def test_pause_and_resume_said_in_words(
     assert "no se reanudaran solos el sabado, 7 de marzo de 2026" in said, said
     assert await admin_conn.fetchval(PAUSED, spanish["id"]) is True
     assert (await say("Reanudar los recordatorios")).startswith("Los recordatorios vuelven")
+    assert (await say("reanudar el ibuprofeno")).startswith("Para reanudar un medicamento")
     assert await admin_conn.fetchval(PAUSED, spanish["id"]) is False
 
 
