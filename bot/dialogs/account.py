@@ -138,6 +138,9 @@ def _zone(turn: Turn) -> str:
 async def resume(turn: Turn, arg: str) -> None:
     """Resume reminders, planned from now on."""
     settings = turn.ctx.settings
+    # "Reminders are back on" to a patient who never paused read as if something had been off
+    # (found in medremind dev's console: "reanudar" twice). The resume runs all the same.
+    was_paused = turn.patient is None or bool(turn.patient["reminders_paused"])
     await resume_reminders(
         turn.conn,
         _patient_id(turn),
@@ -146,7 +149,8 @@ async def resume(turn: Turn, arg: str) -> None:
         capacity=PeakCapacity.from_settings(settings),
     )
     finish(turn)
-    turn.say(turn.t("resumed_all") + await _still_paused_note(turn))
+    said = turn.t("resumed_all" if was_paused else "resumed_not_paused")
+    turn.say(said + await _still_paused_note(turn))
 
 
 async def _still_paused_note(turn: Turn) -> str:

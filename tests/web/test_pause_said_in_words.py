@@ -66,6 +66,10 @@ async def test_pause_and_resume_said_in_words(
     assert "no se reanudaran solos el sabado, 7 de marzo de 2026" in said, said
     assert await admin_conn.fetchval(PAUSED, spanish["id"]) is True
     assert (await say("Reanudar los recordatorios")).startswith("Los recordatorios vuelven")
+    # Again: they were not paused, and the patient is told so ("vuelven a estar activos" read
+    # as if something had been off).
+    said = await say("reanudar")
+    assert said.startswith("Tus recordatorios estan activos: no estaban en pausa."), said
     assert (await say("reanudar el ibuprofeno")).startswith("Para reanudar un medicamento")
     assert await admin_conn.fetchval(PAUSED, spanish["id"]) is False
 
