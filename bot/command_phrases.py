@@ -46,10 +46,8 @@ _SPAN_RE = re.compile(
 )
 # "until 3/15", "till Monday", "hasta el 15/3": an end the patient names (bot.dialogs.account
 # says a pause has none, and names the date when it reads one).
-_UNTIL_RE = re.compile(r"^(?:until|till|til|to|hasta)\s+\S")
-_PAUSE_WORDS = frozenset(
-    {"pause", "hold"} | {w for w, c in COMMAND_WORDS_ES.items() if c == "pause"}
-)
+_UNTIL_RE = re.compile(r"^(?:until|till|til|hasta)\s+\S")
+_PAUSE_WORDS = frozenset({"pause"} | {w for w, c in COMMAND_WORDS_ES.items() if c == "pause"})
 _RESUME_WORDS = frozenset(
     {"resume", "unpause", "reanuda", "reactivar", "reactiva"}
     | {w for w, c in COMMAND_WORDS_ES.items() if c == "resume"}

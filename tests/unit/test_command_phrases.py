@@ -24,7 +24,7 @@ SAID = [
     ("unpause", ("resume", "")),
 ]
 # A medicine's name, a number of nothing, an answer, or a sentence about something else.
-NOT_SAID = ["pause metformin", "pause 3", "resume 3 days", "I want to pause", "snooze 30", "3"]
+NOT_SAID = ["pause metformin", "pause 3", "resume 3 days", "I want to pause", "snooze 30", "3", "hold"]
 
 
 @pytest.mark.parametrize(("text", "expected"), SAID)
@@ -49,7 +49,8 @@ def test_pause_days(arg: str, days: int | None) -> None:
 @pytest.mark.parametrize(
     ("text", "word"),
     [("pause metformin", "pause"), ("Reanudar el ibuprofeno", "resume"), ("pause 3", "pause"),
-     ("pause for 3 days", None), ("pause", None), ("snooze 30", None), ("I want to pause", None)],
+     ("pause for 3 days", None), ("pause", None), ("snooze 30", None), ("I want to pause", None),
+     ("hold on", None)],
 )  # fmt: skip
 def test_one_medicine_word(text: str, word: str | None) -> None:
     assert one_medicine_word(text) == word
