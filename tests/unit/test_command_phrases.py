@@ -24,7 +24,15 @@ SAID = [
     ("unpause", ("resume", "")),
 ]
 # A medicine's name, a number of nothing, an answer, or a sentence about something else.
-NOT_SAID = ["pause metformin", "pause 3", "resume 3 days", "I want to pause", "snooze 30", "3", "hold"]
+NOT_SAID = [
+    "pause metformin",
+    "pause 3",
+    "resume 3 days",
+    "I want to pause",
+    "snooze 30",
+    "3",
+    "hold",
+]
 
 
 @pytest.mark.parametrize(("text", "expected"), SAID)
