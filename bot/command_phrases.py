@@ -105,11 +105,13 @@ def pause_end_text(arg: str) -> str:
 def one_medicine_word(text: str) -> str | None:
     """ "pause" or "resume" for a text that starts with that command's word but is no phrase of
     it ("pause metformin", "reanudar el ibuprofeno"): most likely one medicine, which /meds
-    pauses and resumes; None otherwise."""
+    pauses and resumes; None otherwise (a number in it is no medicine's name)."""
     folded = _POLITE_RE.sub("", fold_word(text))
     word, _, rest = folded.partition(" ")
     if not rest or len(folded) > MAX_PHRASE_CHARS or command_phrase(text) is not None:
         return None
+    if any(ch.isdigit() for ch in rest):
+        return None  # "pause 30 min" (a snooze, said wrong?) names no medicine: no hint
     if word in _PAUSE_WORDS:
         return "pause"
     return "resume" if word in _RESUME_WORDS else None

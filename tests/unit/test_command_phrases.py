@@ -56,7 +56,7 @@ def test_pause_days(arg: str, days: int | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "word"),
-    [("pause metformin", "pause"), ("Reanudar el ibuprofeno", "resume"), ("pause 3", "pause"),
+    [("pause metformin", "pause"), ("Reanudar el ibuprofeno", "resume"), ("pause 30 min", None),
      ("pause for 3 days", None), ("pause", None), ("snooze 30", None), ("I want to pause", None),
      ("hold on", None)],
 )  # fmt: skip
