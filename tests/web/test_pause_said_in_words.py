@@ -22,6 +22,15 @@ from tests.web.test_answer_router import _reminder
 PAUSED = "select reminders_paused from patients where id = $1"
 
 
+async def _patient(
+    conn: asyncpg.Connection, org: asyncpg.Record, number: str, locale: str, zone: str = "UTC"
+) -> asyncpg.Record:
+    """A clinic's patient who texts from ``number`` (SMS), speaks ``locale``, lives in ``zone``."""
+    return await factories.create_patient(
+        conn, org["id"], contacts={"sms": number}, locale=locale, timezone=zone
+    )
+
+
 async def test_pause_and_resume_said_in_words(
     web: httpx.AsyncClient,
     admin_conn: asyncpg.Connection,
@@ -31,13 +40,7 @@ async def test_pause_and_resume_said_in_words(
     """English in Auckland (11:50 UTC is 00:50 the next day there) and Spanish in Madrid: each
     phrase pauses or resumes as the command does, and a length names the day it meant, counted
     from the patient's own today."""
-    english = await factories.create_patient(
-        admin_conn,
-        org["id"],
-        contacts={"sms": "+14155550191"},
-        locale="en",
-        timezone="Pacific/Auckland",
-    )
+    english = await _patient(admin_conn, org, "+14155550191", "en", "Pacific/Auckland")
     say = sms_chat(web, fake_twilio, "+14155550191")
     said = await say("Pause for 3 days")
     assert said.startswith("All reminders are paused."), said
@@ -53,13 +56,7 @@ async def test_pause_and_resume_said_in_words(
     assert said.startswith("To pause one medicine, send /meds and pick it there."), said
     assert await admin_conn.fetchval(PAUSED, english["id"]) is False
 
-    spanish = await factories.create_patient(
-        admin_conn,
-        org["id"],
-        contacts={"sms": "+14155550192"},
-        locale="es",
-        timezone="Europe/Madrid",
-    )
+    spanish = await _patient(admin_conn, org, "+14155550192", "es", "Europe/Madrid")
     say = sms_chat(web, fake_twilio, "+14155550192")
     said = await say("pausa 3 días")
     assert said.startswith("Todos los recordatorios estan en pausa."), said
@@ -83,16 +80,12 @@ async def test_the_slash_command_names_the_day_too(
     """ "/pause 3d" said "A pause has no end date: they stay off until you send /resume" without
     the day the patient counted on: now the same day as "pause for 3 days"; over SMS in
     GSM-7's letters."""
-    await factories.create_patient(
-        admin_conn, org["id"], contacts={"sms": "+14155550193"}, locale="en", timezone="UTC"
-    )
+    await _patient(admin_conn, org, "+14155550193", "en")
     said = await sms_chat(web, fake_twilio, "+14155550193")("/pause 3d")
     assert "will not restart by themselves on Saturday, March 7, 2026" in said, said
     # A date named over SMS is in GSM-7's letters as the words around it: "sábado" made the
     # whole reply UCS-2 (GSM-7 has "é", not "á").
-    await factories.create_patient(
-        admin_conn, org["id"], contacts={"sms": "+14155550196"}, locale="es", timezone="UTC"
-    )
+    await _patient(admin_conn, org, "+14155550196", "es")
     said = await sms_chat(web, fake_twilio, "+14155550196")("/pausa hasta el 14/3")
     assert "no se reanudaran solos el sabado, 14 de marzo de 2026" in said, said
 
@@ -109,9 +102,7 @@ async def test_a_reminder_waiting_keeps_its_answers(
     """With a reminder waiting, "snooze 30" (a number in it) is that reminder's Snooze, not a
     command; "pause for 3 days" pauses and names the reminder, still open to its answers."""
     number = "+14155550194"
-    patient = await factories.create_patient(
-        admin_conn, org["id"], contacts={"sms": number}, locale="en"
-    )
+    patient = await _patient(admin_conn, org, number, "en")
     _, schedule = await factories.create_medication(admin_conn, patient["id"])
     dose = await _reminder(admin_conn, patient["id"], schedule, chat_clock)
     assert await worker(db, senders, chat_clock).run_once() == 1
@@ -136,9 +127,7 @@ async def test_a_dialog_question_takes_the_words_first(
     """In the middle of /add the phrase is the answer the step reads (the medicine's name, as
     for the bare word), and nothing is paused."""
     number = "+14155550195"
-    patient = await factories.create_patient(
-        admin_conn, org["id"], contacts={"sms": number}, locale="en"
-    )
+    patient = await _patient(admin_conn, org, number, "en")
     say = sms_chat(web, fake_twilio, number)
     assert "medicine" in (await say("/add")).lower()
     assert "dose" in (await say("pause for 3 days")).lower()
@@ -156,9 +145,7 @@ async def test_a_menu_that_reads_no_words_runs_the_command(
     menu's own words stay its: "pause" over two medicines ("Pause Metformin", "Pause Aspirin")
     pauses neither nor everything, and "pause metformin" pauses that one."""
     number = "+14155550197"
-    patient = await factories.create_patient(
-        admin_conn, org["id"], contacts={"sms": number}, locale="en"
-    )
+    patient = await _patient(admin_conn, org, number, "en")
     medication, _ = await factories.create_medication(admin_conn, patient["id"])
     await factories.create_medication(admin_conn, patient["id"], name="Aspirin")
     say = sms_chat(web, fake_twilio, number)
