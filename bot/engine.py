@@ -217,7 +217,7 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         # "pause for 3 days" too, with its length, as "/pause 3 days" (bot.command_phrases).
         turn.text = said
         await _command(turn)
-        _mention_waiting(turn, questions)
+        _mention_waiting(turn, _after_command(turn, said, questions))
         return
     if keywords.is_greeting(turn.text):
         await _greet(turn)
@@ -269,8 +269,21 @@ async def _command_at_a_menu(turn: Turn, current: Step, questions: list[routing.
         return False
     turn.text = said
     await _command(turn)
-    _mention_waiting(turn, questions)
+    _mention_waiting(turn, _after_command(turn, said, questions))
     return True
+
+
+def _after_command(
+    turn: Turn, said: str, questions: list[routing.Question]
+) -> list[routing.Question]:
+    """The questions still waiting after the command ``said`` ran, as they can be answered now:
+    after a pause without their Snooze, which a pause refuses ("pause for 3 days" named the
+    waiting dose with "Reply Taken, Snooze 15 min or Skip", and its Snooze was then refused)."""
+    name = said[1:].partition(" ")[0]
+    paused = name == "pause" or (
+        name != "resume" and turn.patient is not None and bool(turn.patient["reminders_paused"])
+    )
+    return routing.without_snooze(questions) if paused else questions
 
 
 def _first_words(options: list[list[str]]) -> set[str]:

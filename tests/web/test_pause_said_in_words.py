@@ -112,6 +112,8 @@ async def test_a_reminder_waiting_keeps_its_answers(
     done, _, waiting = said.rpartition("\n\n")
     assert done.startswith("All reminders are paused."), said
     assert waiting.startswith("Also waiting for your answer: your "), said
+    # Its Snooze is not offered: a pause refuses it (it was, and was then refused).
+    assert waiting.endswith(" dose. Reply Taken or Skip."), said
     assert await admin_conn.fetchval(status, dose) == "due"
     assert await admin_conn.fetchval(PAUSED, patient["id"]) is True
     assert "taken" in (await say("taken")).lower()
