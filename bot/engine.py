@@ -260,9 +260,12 @@ async def _command_at_a_menu(turn: Turn, current: Step, questions: list[routing.
     word its options start with stays the menu's."""
     if current.typed is not None or turn.choice is not None or turn.event.button_data:
         return False
-    if texts.fold_label(turn.text) in _first_words(turn.conv.state.get("options") or []):
+    if _as_command(texts.fold_label(turn.text)) in _first_words(
+        turn.conv.state.get("options") or []
+    ):
         # "pause" under a /meds list of two medicines: each option is "Pause <medicine>", so
-        # the word is about the list (one medicine alone: the router picked its option).
+        # the word is about the list (one medicine alone: the router picked its option); so is
+        # "pausa" under "Pausar Metformin".
         return False
     said = _command_without_slash(turn.text) if turn.event.kind is InboundKind.TEXT else None
     if said is None:
@@ -287,8 +290,16 @@ def _after_command(
 
 
 def _first_words(options: list[list[str]]) -> set[str]:
-    """The first word of each option's label, folded ("pause" of "Pause Metformin")."""
-    return {words[0] for label, _ in options if (words := texts.fold_label(label).split())}
+    """The first word of each option's label, folded, as the command it names if it names one
+    ("pause" of "Pause Metformin" and of "Pausar Metformin")."""
+    return {
+        _as_command(words[0]) for label, _ in options if (words := texts.fold_label(label).split())
+    }
+
+
+def _as_command(word: str) -> str:
+    """The command a Spanish word names ("pausar": "pause"), else the word itself."""
+    return keywords.COMMAND_WORDS_ES.get(word, word)
 
 
 async def _greet(turn: Turn) -> None:

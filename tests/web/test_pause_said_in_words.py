@@ -161,6 +161,11 @@ async def test_a_menu_that_reads_no_words_runs_the_command(
     assert await admin_conn.fetchval(PAUSED, patient["id"]) is False
     await say("/meds")
     assert "Metformin" in await say("pause metformin")
+    # In Spanish too: "pausa" under "Pausar Metformin", "Pausar Aspirin" is the list's word.
+    await admin_conn.execute("update patients set locale = 'es' where id = $1", patient["id"])
+    assert "Pausar Aspirin" in await say("/meds")
+    assert not (await say("pausa")).startswith("Todos los recordatorios")
+    assert await admin_conn.fetchval(PAUSED, patient["id"]) is False
     status = "select status from medications where id = $1"
     assert await admin_conn.fetchval(status, medication["id"]) == "paused"
     assert await admin_conn.fetchval(PAUSED, patient["id"]) is False
