@@ -23,6 +23,7 @@ from bot import (
     routing,
     texts,
 )
+from bot.command_phrases import command_phrase, one_medicine_word
 from bot.conversation import NUMBERED_CHANNELS, PASSED_OVER, Reply, Turn, resolve_button
 from bot.dialogs import answers, caregiver_links
 from bot.dialogs.account import clinic_contact, help_
@@ -34,7 +35,7 @@ from bot.dialogs.onboarding import (
 )
 from bot.dialogs.replanning import replan_now
 from bot.keywords import Keyword
-from bot.steps import COMMANDS, IDLE, STEPS, goto, reprompt
+from bot.steps import COMMANDS, IDLE, STEPS, Step, goto, reprompt
 from bot.unsaved import say_unsaved, unsaved_draft
 from core.answer_buttons import SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
 from core.sql import query
@@ -159,6 +160,8 @@ async def handle(turn: Turn) -> None:
 
     current = STEPS.get(conv.step)
     if conv.step != IDLE and current is not None and _step_allowed(turn):
+        if await _command_at_a_menu(turn, current, questions):
+            return
         await current.handle(turn)
         if turn.reprompted:
             _mention_waiting(turn, questions)
@@ -205,15 +208,16 @@ async def _ask_unknown_zone(turn: Turn) -> bool:
 
 async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
     """Nothing open accepts the input: say what can be answered now (the newest question)."""
-    name = _command_without_slash(turn.text)
-    if name is not None:
+    said = _command_without_slash(turn.text)
+    if said is not None:
         # "PAUSA" over SMS, where a slash is a chore to type and carriers' own words (STOP,
         # HELP) are bare: it was told "send /pause (with the slash)", in English, and nothing
         # paused. Nothing open took the word, so it is no answer: the command runs (those that
         # erase or change much ask first, as with the slash), then what else waits is named.
-        turn.text = f"/{name}"
+        # "pause for 3 days" too, with its length, as "/pause 3 days" (bot.command_phrases).
+        turn.text = said
         await _command(turn)
-        _mention_waiting(turn, questions)
+        _mention_waiting(turn, _after_command(turn, said, questions))
         return
     if keywords.is_greeting(turn.text):
         await _greet(turn)
@@ -221,6 +225,13 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         return
     if keywords.is_thanks(turn.text):
         turn.say(turn.t("welcome"))
+        _mention_waiting(turn, questions)
+        return
+    one = one_medicine_word(turn.text)
+    if one is not None:
+        # "pause metformin": "Sorry, I didn't understand that" (found in medremind dev's
+        # console) told nothing of where one medicine is paused.
+        turn.say(turn.t(f"{one}_one_hint"))
         _mention_waiting(turn, questions)
         return
     waiting = routing.waiting_questions(questions)
@@ -238,6 +249,57 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         lines.append(turn.t("more_waiting", n=others))
     buttons = () if numbered else tuple((c.label, c.value) for c in newest.choices)
     turn.replies.append(Reply(text="\n".join(lines), raw_options=buttons))
+
+
+async def _command_at_a_menu(turn: Turn, current: Step, questions: list[routing.Question]) -> bool:
+    """A command said without its slash ("pause", "pause for 3 days") at a step that reads no
+    typed text, only its options, none of which it picked: the command runs, as with its slash
+    (which leaves the dialog). The /meds menu answered "pause for 3 days" with "Sorry, I didn't
+    understand that" and closed, nothing paused (found by hand in medremind dev's console); a
+    step that reads typed text (a medicine's name) still takes the words as its answer, and a
+    word its options start with stays the menu's."""
+    if current.typed is not None or turn.choice is not None or turn.event.button_data:
+        return False
+    if _as_command(texts.fold_label(turn.text)) in _first_words(
+        turn.conv.state.get("options") or []
+    ):
+        # "pause" under a /meds list of two medicines: each option is "Pause <medicine>", so
+        # the word is about the list (one medicine alone: the router picked its option); so is
+        # "pausa" under "Pausar Metformin".
+        return False
+    said = _command_without_slash(turn.text) if turn.event.kind is InboundKind.TEXT else None
+    if said is None:
+        return False
+    turn.text = said
+    await _command(turn)
+    _mention_waiting(turn, _after_command(turn, said, questions))
+    return True
+
+
+def _after_command(
+    turn: Turn, said: str, questions: list[routing.Question]
+) -> list[routing.Question]:
+    """The questions still waiting after the command ``said`` ran, as they can be answered now:
+    after a pause without their Snooze, which a pause refuses ("pause for 3 days" named the
+    waiting dose with "Reply Taken, Snooze 15 min or Skip", and its Snooze was then refused)."""
+    name = said[1:].partition(" ")[0]
+    paused = name == "pause" or (
+        name != "resume" and turn.patient is not None and bool(turn.patient["reminders_paused"])
+    )
+    return routing.without_snooze(questions) if paused else questions
+
+
+def _first_words(options: list[list[str]]) -> set[str]:
+    """The first word of each option's label, folded, as the command it names if it names one
+    ("pause" of "Pause Metformin" and of "Pausar Metformin")."""
+    return {
+        _as_command(words[0]) for label, _ in options if (words := texts.fold_label(label).split())
+    }
+
+
+def _as_command(word: str) -> str:
+    """The command a Spanish word names ("pausar": "pause"), else the word itself."""
+    return keywords.COMMAND_WORDS_ES.get(word, word)
 
 
 async def _greet(turn: Turn) -> None:
@@ -295,11 +357,17 @@ def _looks_like_answer(text: str) -> bool:
 
 
 def _command_without_slash(text: str) -> str | None:
-    """The command a bare word names ("pause", "Today", "hoy"): on SMS people type it without the
-    slash, and "Nothing is waiting for an answer" left them believing it was done, or not
-    understood; "send /pause (with the slash)" left a Spanish patient's PAUSA undone."""
+    """The command a bare word names ("pause", "Today", "hoy"), or a phrase says ("pause for 3
+    days", "reanudar los recordatorios"), as its slash command with its argument ("/pause for 3
+    days"): on SMS people type it without the slash, and "Nothing is waiting for an answer" left
+    them believing it was done, or not understood; "send /pause (with the slash)" left a Spanish
+    patient's PAUSA undone."""
     word = texts.fold_label(text)
-    return word if word in COMMANDS else keywords.COMMAND_WORDS_ES.get(word)
+    name = word if word in COMMANDS else keywords.COMMAND_WORDS_ES.get(word)
+    if name is not None:
+        return f"/{name}"
+    phrase = command_phrase(text)
+    return None if phrase is None else f"/{phrase[0]} {phrase[1]}".rstrip()
 
 
 def _step_allowed(turn: Turn) -> bool:

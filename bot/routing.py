@@ -38,6 +38,7 @@ routed here.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -401,6 +402,17 @@ def typed_words(turn: Turn, question: Question) -> str:
     if len(words) == 1:
         return words[0]
     return turn.t("or_join", first=", ".join(words[:-1]), second=words[-1])
+
+
+def without_snooze(questions: list[Question]) -> list[Question]:
+    """``questions`` without their dose Snooze choices (refused while reminders are paused);
+    a question left with no choice is left out."""
+    found = []
+    for question in questions:
+        choices = tuple(c for c in question.choices if _answer_words(c.value) != ANSWER_WORDS["s"])
+        if choices:
+            found.append(dataclasses.replace(question, choices=choices))
+    return found
 
 
 def waiting_questions(questions: list[Question]) -> list[Question]:

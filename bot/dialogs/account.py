@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from babel.lists import format_list
 
 from bot import texts
+from bot.command_phrases import pause_days, pause_end_text
 from bot.conversation import Turn
 from bot.date_order import month_first_region
 from bot.dialogs.reports import NO_FILES
@@ -107,11 +109,23 @@ async def _pause_end_note(turn: Turn, arg: str) -> str:
     on a day nothing would bring them back. A date (read the patient's way round, like /add's)
     is named in words, so they know which day to send /resume."""
     today = turn.now.astimezone(ZoneInfo(_zone(turn))).date()
+    days = pause_days(arg)
+    if days is not None:
+        # "/pause 3 days", "pause for a week": the day it was meant to end, named the same way.
+        return turn.t("pause_no_end_date", date=_day_words(turn, today + timedelta(days=days)))
     order = month_first_region(await patient_region(turn))
-    readings = date_readings(_UNTIL.sub("", arg.strip()), today=today, month_first=order)
+    until = _UNTIL.sub("", pause_end_text(arg))
+    readings = date_readings(until, today=today, month_first=order)
     if len(readings) == 1:
-        return turn.t("pause_no_end_date", date=texts.fmt_date(readings[0], turn.locale, "full"))
+        return turn.t("pause_no_end_date", date=_day_words(turn, readings[0]))
     return turn.t("pause_no_end")
+
+
+def _day_words(turn: Turn, day: date) -> str:
+    """``day`` in words, over SMS in GSM-7's letters as the text around it: "sábado" made a
+    Spanish pause's whole reply UCS-2 (two parts where one did)."""
+    words = texts.fmt_date(day, turn.locale, "full")
+    return gsm7_letters(words) if turn.conv.channel is Channel.SMS else words
 
 
 def _zone(turn: Turn) -> str:
@@ -124,6 +138,9 @@ def _zone(turn: Turn) -> str:
 async def resume(turn: Turn, arg: str) -> None:
     """Resume reminders, planned from now on."""
     settings = turn.ctx.settings
+    # "Reminders are back on" to a patient who never paused read as if something had been off
+    # (found in medremind dev's console: "reanudar" twice). The resume runs all the same.
+    was_paused = turn.patient is None or bool(turn.patient["reminders_paused"])
     await resume_reminders(
         turn.conn,
         _patient_id(turn),
@@ -132,7 +149,8 @@ async def resume(turn: Turn, arg: str) -> None:
         capacity=PeakCapacity.from_settings(settings),
     )
     finish(turn)
-    turn.say(turn.t("resumed_all") + await _still_paused_note(turn))
+    said = turn.t("resumed_all" if was_paused else "resumed_not_paused")
+    turn.say(said + await _still_paused_note(turn))
 
 
 async def _still_paused_note(turn: Turn) -> str:

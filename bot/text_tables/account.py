@@ -14,6 +14,10 @@ EN: dict[str, str] = {
     "pause_no_end_date": "A pause has no end date: they will not restart by themselves on {date}. Send /resume that day.",
     "pause_no_end": "A pause has no end date: they stay off until you send /resume.",
     "resumed_all": "Reminders are back on.",
+    "resumed_not_paused": "Your reminders are on: they were not paused.",
+    # "pause metformin" without the slash: one medicine is paused in /meds, not by /pause.
+    "pause_one_hint": "To pause one medicine, send /meds and pick it there. To pause all your reminders, send /pause.",
+    "resume_one_hint": "To resume one medicine, send /meds and pick it there. To resume all your reminders, send /resume.",
     # A medicine paused on its own in /meds stays paused after /resume: named, so it is not missed.
     "resumed_meds_paused_one": "{names} stays paused: resume it in /meds.",
     "resumed_meds_paused": "{names} stay paused: resume them in /meds.",
@@ -34,6 +38,9 @@ ES: dict[str, str] = {
     "pause_no_end_date": "Una pausa no tiene fecha de fin: no se reanudarán solos el {date}. Envía /resume ese día.",
     "pause_no_end": "Una pausa no tiene fecha de fin: siguen en pausa hasta que envíes /resume.",
     "resumed_all": "Los recordatorios vuelven a estar activos.",
+    "resumed_not_paused": "Tus recordatorios están activos: no estaban en pausa.",
+    "pause_one_hint": "Para pausar un medicamento, envía /meds y elígelo allí. Para pausar todos tus recordatorios, envía /pause.",
+    "resume_one_hint": "Para reanudar un medicamento, envía /meds y elígelo allí. Para reanudar todos tus recordatorios, envía /resume.",
     "resumed_meds_paused_one": "{names} sigue en pausa: reanúdalo en /meds.",
     "resumed_meds_paused": "{names} siguen en pausa: reanúdalos en /meds.",
     "app_link": "Tu enlace para entrar en la app de MedRemind (un solo uso, {minutes} minutos): {link}",

@@ -83,10 +83,14 @@ TYPED = [
     # Bare command words: the command runs when nothing open takes the word (bot.engine), an
     # answer to nothing, in any interleaving with reminders and dialogs.
     "pause", "PAUSA", "resume", "hoy",
+    # The same said in words (bot.command_phrases), and a snooze with its number beside them.
+    "pause for 3 days", "pausa 3 días", "Resume my reminders", "snooze 30",
 ]  # fmt: skip
 COMMANDS = ["/settings", "/add", "/pause", "/resume", "/cancel", "/help", "/today"]
 # TYPED's bare command words, folded: typed when nothing open takes them, the command runs.
-BARE_COMMAND_WORDS = frozenset({"pause", "pausa", "resume", "hoy"})
+BARE_COMMAND_WORDS = frozenset(
+    {"pause", "pausa", "resume", "hoy", "pause for 3 days", "pausa 3 dias", "resume my reminders"}
+)
 DOSE_EFFECT = {"t": "taken", "s": "snoozed", "k": "skipped"}
 # A snooze word and a number of minutes, folded ("snooze 15 min"): the test's reading of it.
 _SNOOZE_FOR = re.compile(r"^(?P<word>[a-z ]+?) (?:for )?(?P<n>\d{1,5}) ?(?:min|mins|minutes)?$")

@@ -5,10 +5,12 @@ planner and dispatcher, real Postgres, a fixed clock the test moves.
 itself. This machine lets the product make its own reminders: a patient registered through the
 bot's /start dialog adds medicines with /add (times a few minutes to hours ahead of the clock),
 edits their times, pauses and deletes them through /meds, pauses and resumes everything with
-/pause and /resume, and answers reminders by button (Taken, Snooze, Skip) or by typing "1"; time
-passes in steps, and at each step the worker's planner tick and dispatcher run as the worker runs
-them. Inbound updates go through ``store_inbound`` and ``process_inbound`` as the web process
-hands them on; the channel is a recording sender.
+/pause and /resume (or either said in words, "pause for 3 days", at no question or under the
+/meds list: the patient's pause is then as the command leaves it), and answers reminders by
+button (Taken, Snooze, Skip) or by typing "1"; time passes in steps, and at each step the
+worker's planner tick and dispatcher run as the worker runs them. Inbound updates go through
+``store_inbound`` and ``process_inbound`` as the web process hands them on; the channel is a
+recording sender.
 
 Invariants, checked at every send and after every step:
 
@@ -102,6 +104,13 @@ def _refused_snooze_says(status: str, *, paused: bool) -> str:
     return "no longer"
 
 
+# The patient's pause and resume, with the slash and said in words, and what each one is.
+PAUSE_OR_RESUME = {
+    "/pause": "pause", "/resume": "resume", "pause for 3 days": "pause", "pausa 3 días": "pause",
+    "Resume my reminders": "resume", "reanudar los recordatorios": "resume",
+}  # fmt: skip
+
+
 def machine_for(world: World) -> type[RuleBasedStateMachine]:
     """The state machine class over ``world``."""
 
@@ -181,9 +190,15 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             medicines: list[UUID | None] = [*world.run(self._medicines)]
             return data.draw(st.sampled_from(medicines or [None]))
 
-        @rule(command=st.sampled_from(["/pause", "/resume"]))
-        def pauses_or_resumes_everything(self, command: str) -> None:
-            world.run(lambda: self._dialog(command))
+        @rule(command=st.sampled_from(sorted(PAUSE_OR_RESUME)), under_the_list=st.booleans())
+        def pauses_or_resumes_everything(self, command: str, under_the_list: bool = False) -> None:
+            """/pause or /resume, or either said in words (bot.command_phrases), at no question
+            or under the /meds list (a menu of buttons, which reads no typed text): all the same
+            to the patient's pause."""
+            texts = ("/meds", command) if under_the_list else (command,)
+            world.run(lambda: self._dialog(*texts))
+            paused = world.run(self._state)["paused"]
+            assert paused is (PAUSE_OR_RESUME[command] == "pause"), (texts, paused)
 
         @precondition(lambda self: bool(self.buttons))
         @rule(data=st.data())

@@ -46,7 +46,15 @@ PAUSED_ES = "Todos los recordatorios estan en pausa. Envia /resume para reanudar
         (
             "+12125550185",
             "en",
+            # A length names its last day too (bot.command_phrases.pause_days).
             "/pause 3 days",
+            f"{PAUSED_EN}\nA pause has no end date: they will not restart by themselves on"
+            " Saturday, March 7, 2026. Send /resume that day.",
+        ),
+        (
+            "+12125550187",
+            "en",
+            "/pause until I feel better",
             f"{PAUSED_EN}\nA pause has no end date: they stay off until you send /resume.",
         ),
         ("+12125550186", "en", "/pause", PAUSED_EN),

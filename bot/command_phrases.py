@@ -1,0 +1,117 @@
+"""/pause and /resume said in words: "pause 3 days", "pausa por 3 días", "resume my reminders".
+
+The bare word ran its command ("pause", "PAUSA": bot.engine), and "/pause 3d" paused, but "pause
+for 3 days" without the slash was "Sorry, I didn't understand that" (or "Nothing is waiting for
+an answer") and the reminders went on: a patient going into hospital types the sentence, not the
+command. A phrase here is the command word (English, or the Spanish ones of
+:data:`bot.keywords.COMMAND_WORDS_ES`), optionally the reminders it is about ("my reminders",
+"los recordatorios"), and for /pause how long ("3 days", "for a week", "until 3/15", "hasta el
+lunes"); nothing else. "pause metformin" is no phrase (pausing every reminder is not what it
+asks; /meds pauses one medicine), nor is "pause 3" (3 of what?).
+
+The caller (bot.engine) tries these only where nothing open takes the text, as for the bare word:
+a reply to a question that happens to read like one still answers that question.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.keywords import COMMAND_WORDS_ES
+from bot.locale_format import fold_word
+
+# Longer texts are sentences about something else, not a command said in words.
+MAX_PHRASE_CHARS = 60
+
+# "please", "por favor" before the command word or after the phrase: dropped first.
+_POLITE_RE = re.compile(r"^(?:please|pls|por favor),?\s+|,?\s+(?:please|pls|por favor)$")
+# What the command acts on, which adds nothing: "my reminders", "todos los recordatorios".
+_OBJECT = (
+    r"(?:\s+(?:(?:all|all of|all my|my|the|all the|todos los|todas las|todos mis|los|mis|las)\s+)?"
+    r"(?:reminders?|notifications?|messages?|alerts?|everything|all|them|"
+    r"recordatorios?|avisos?|notificaciones|mensajes|alertas|todo|todos))?"
+)
+# How long a pause is meant to last, as typed (its end is read by :func:`pause_days`).
+_COUNT_WORDS = {
+    "a": 1, "an": 1, "one": 1, "un": 1, "una": 1, "uno": 1,
+    "two": 2, "dos": 2, "three": 3, "tres": 3, "four": 4, "cuatro": 4, "five": 5, "cinco": 5,
+    "six": 6, "seis": 6, "seven": 7, "siete": 7, "ten": 10, "diez": 10, "fourteen": 14,
+    "catorce": 14,
+}  # fmt: skip
+_UNIT_DAYS = {"d": 1, "w": 7, "s": 7}  # days, dias; weeks, wks; semanas
+_SPAN_RE = re.compile(
+    r"^(?:(?:for|during|por|durante)\s+)?(?:(?:the\s+)?next\s+|(?:los|las)\s+proxim[oa]s\s+)?"
+    r"(?P<count>\d{1,5}|" + "|".join(_COUNT_WORDS) + r")\s*"
+    r"(?P<unit>days?|d|weeks?|wks?|w|dias?|semanas?)$"
+)
+# "until 3/15", "till Monday", "hasta el 15/3": an end the patient names (bot.dialogs.account
+# says a pause has none, and names the date when it reads one).
+_UNTIL_RE = re.compile(r"^(?:until|till|til|hasta)\s+\S")
+_PAUSE_WORDS = frozenset({"pause"} | {w for w, c in COMMAND_WORDS_ES.items() if c == "pause"})
+_RESUME_WORDS = frozenset(
+    {"resume", "unpause", "reanuda", "reactivar", "reactiva"}
+    | {w for w, c in COMMAND_WORDS_ES.items() if c == "resume"}
+)
+_PHRASE_RE = re.compile(r"^(?P<word>[a-z]+)" + _OBJECT + r"(?:\s+(?P<rest>.+))?$")
+# A longest course of days a span is read as (a year): "pause 5000 days" is no date to name.
+MAX_SPAN_DAYS = 366
+
+
+def command_phrase(text: str) -> tuple[str, str] | None:
+    """The command ``text`` says in words and its argument: ("pause", "3 days") for "Pause my
+    reminders for 3 days", ("resume", "") for "reanudar los recordatorios"; None for anything
+    else (a bare command word too: bot.engine reads those)."""
+    folded = fold_word(text)
+    if len(folded) > MAX_PHRASE_CHARS:
+        return None
+    found = _PHRASE_RE.match(_POLITE_RE.sub("", folded))
+    if found is None:
+        return None
+    rest = (found["rest"] or "").strip()
+    if found["word"] in _PAUSE_WORDS and _is_pause_end(rest):
+        return "pause", rest
+    if found["word"] in _RESUME_WORDS and not rest:
+        return "resume", ""
+    return None
+
+
+def _is_pause_end(rest: str) -> bool:
+    """Whether what follows "pause" says how long (or nothing): never a medicine's name. A
+    length past a year ("pause 5000 days") still pauses: only its end is not named."""
+    return not rest or _SPAN_RE.match(rest) is not None or _UNTIL_RE.match(rest) is not None
+
+
+def pause_days(arg: str) -> int | None:
+    """The days a pause's typed length names ("3 days", "for a week", "por 2 semanas", "3d",
+    "reminders for 3 days"), within a year; None for anything else (a date, "until Monday")."""
+    folded = fold_word(arg)
+    found = _PHRASE_RE.match(f"pause {folded}")  # the reminders it names add nothing
+    span = _SPAN_RE.match((found["rest"] or "") if found is not None else folded)
+    if span is None:
+        return None
+    count = span["count"]
+    days = (int(count) if count.isdigit() else _COUNT_WORDS[count]) * _UNIT_DAYS.get(
+        span["unit"][0], 1
+    )
+    return days if 1 <= days <= MAX_SPAN_DAYS else None
+
+
+def pause_end_text(arg: str) -> str:
+    """``arg`` without the reminders it names: "until 3/15" of "reminders until 3/15"."""
+    found = _PHRASE_RE.match(f"pause {fold_word(arg)}")
+    return (found["rest"] or "").strip() if found is not None else arg.strip()
+
+
+def one_medicine_word(text: str) -> str | None:
+    """ "pause" or "resume" for a text that starts with that command's word but is no phrase of
+    it ("pause metformin", "reanudar el ibuprofeno"): most likely one medicine, which /meds
+    pauses and resumes; None otherwise (a number in it is no medicine's name)."""
+    folded = _POLITE_RE.sub("", fold_word(text))
+    word, _, rest = folded.partition(" ")
+    if not rest or len(folded) > MAX_PHRASE_CHARS or command_phrase(text) is not None:
+        return None
+    if any(ch.isdigit() for ch in rest):
+        return None  # "pause 30 min" (a snooze, said wrong?) names no medicine: no hint
+    if word in _PAUSE_WORDS:
+        return "pause"
+    return "resume" if word in _RESUME_WORDS else None

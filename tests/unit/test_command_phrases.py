@@ -1,0 +1,64 @@
+"""bot.command_phrases: which sentences are /pause and /resume said in words, and which are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.command_phrases import command_phrase, one_medicine_word, pause_days
+
+SAID = [
+    ("pause for 3 days", ("pause", "for 3 days")),
+    ("Pause 3 days.", ("pause", "3 days")),
+    ("pause 3d", ("pause", "3d")),
+    ("Pause my reminders for a week, please", ("pause", "for a week")),
+    ("please pause all reminders", ("pause", "")),
+    ("pause until 3/15", ("pause", "until 3/15")),
+    ("pausa 3 días", ("pause", "3 dias")),
+    ("Pausar los recordatorios por una semana", ("pause", "por una semana")),
+    ("pausa hasta el lunes", ("pause", "hasta el lunes")),
+    ("pausa por favor", ("pause", "")),
+    ("pause 5000 days", ("pause", "5000 days")),  # pauses; only its end is not named
+    ("resume my reminders", ("resume", "")),
+    ("Reanudar los recordatorios", ("resume", "")),
+    ("reanuda", ("resume", "")),
+    ("unpause", ("resume", "")),
+]
+# A medicine's name, a number of nothing, an answer, or a sentence about something else.
+NOT_SAID = [
+    "pause metformin",
+    "pause 3",
+    "resume 3 days",
+    "I want to pause",
+    "snooze 30",
+    "3",
+    "hold",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SAID)
+def test_phrases_name_their_command(text: str, expected: tuple[str, str]) -> None:
+    assert command_phrase(text) == expected
+
+
+@pytest.mark.parametrize("text", NOT_SAID)
+def test_other_texts_are_no_phrase(text: str) -> None:
+    assert command_phrase(text) is None
+
+
+@pytest.mark.parametrize(
+    ("arg", "days"),
+    [("3 days", 3), ("for a week", 7), ("por 2 semanas", 14), ("reminders for 3 days", 3),
+     ("the next 10 days", 10), ("until 3/15", None), ("5000 days", None), ("", None)],
+)  # fmt: skip
+def test_pause_days(arg: str, days: int | None) -> None:
+    assert pause_days(arg) == days
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("pause metformin", "pause"), ("Reanudar el ibuprofeno", "resume"), ("pause 30 min", None),
+     ("pause for 3 days", None), ("pause", None), ("snooze 30", None), ("I want to pause", None),
+     ("hold on", None)],
+)  # fmt: skip
+def test_one_medicine_word(text: str, word: str | None) -> None:
+    assert one_medicine_word(text) == word
