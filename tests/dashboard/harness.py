@@ -1,9 +1,10 @@
 """Run one browser script of ``dashboard/e2e`` against a real ``medremind web`` and ``next start``.
 
 The shared part of the dashboard's browser tests: both servers on free loopback ports over the
-test's database, the script in headless Chromium with ``BASE_URL``, ``CHROMIUM_PATH``,
-``SCREENSHOT_DIR`` and ``RESULT_FILE`` set, and its JSON result returned. A failing script fails
-the test with its output and both servers' logs.
+test's database, the script in headless Chromium (the process's shared one,
+tests.dashboard.browser_server) with ``BASE_URL``, ``SCREENSHOT_DIR`` and ``RESULT_FILE`` set,
+and its JSON result returned. A failing script fails the test with its output and both servers'
+logs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from tests.dashboard.browser_server import browser_env
 from tests.dashboard.test_dashboard_e2e import (
     CHROMIUM,
     DASHBOARD,
@@ -150,10 +152,10 @@ def run_dashboard_script(
             env={k: v for k, v in db_env.items() if k != "DATABASE_URL"}
             | {
                 "BASE_URL": base_url,
-                "CHROMIUM_PATH": CHROMIUM,
                 "SCREENSHOT_DIR": str(SCREENSHOTS),
                 "RESULT_FILE": str(result_file),
             }
+            | browser_env(CHROMIUM)
             | (script_env or {}),
             capture_output=True,
             text=True,

@@ -41,6 +41,7 @@ import pytest
 from core.db import Database
 from medremind.api_keys import create_api_key
 from scheduler.appointments import plan_appointment, sync_appointments
+from tests.dashboard.browser_server import browser_env
 from tests.factories import create_medication, create_patient
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.ports import free_port
@@ -400,7 +401,7 @@ async def test_dashboard_end_to_end(
                 env=base_env
                 | {
                     "BASE_URL": base_url,
-                    "CHROMIUM_PATH": CHROMIUM,
+                    **browser_env(CHROMIUM),
                     "CLINICIAN_A_EMAIL": "a@clinic-a.test",
                     "CLINICIAN_A_PASSWORD": PASSWORD_A,
                     "CLINICIAN_B_EMAIL": "b@clinic-b.test",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
+from tests.dashboard.browser_server import browser_env
 from tests.dashboard.test_dashboard_e2e import (
     CHROMIUM,
     DASHBOARD,
@@ -86,7 +87,7 @@ async def test_statistics_page(
             env=base_env
             | {
                 "BASE_URL": base_url,
-                "CHROMIUM_PATH": CHROMIUM,
+                **browser_env(CHROMIUM),
                 "CLINICIAN_EMAIL": "stats@clinic.test",
                 "CLINICIAN_PASSWORD": PASSWORD,
                 "FROM": seeded.period.first.isoformat(),

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from medremind.web.api_v1.application import build_document
+from tests.dashboard.browser_server import browser_env
 from tests.process_env import service_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +63,7 @@ async def test_docs_page_renders_in_a_browser(web_process):
         cwd=ROOT / "dashboard",
         env=service_env(
             DOCS_URL=f"{base}/api/v1/docs",
-            CHROMIUM_PATH=CHROMIUM,
+            **browser_env(CHROMIUM),
             SCREENSHOT_DIR=str(ROOT / "test-artifacts" / "screenshots"),
         ),
         capture_output=True,
