@@ -146,22 +146,23 @@ def run_dashboard_script(
     ):
         _wait_http(f"{api_url}/healthz", web_server, web_log)
         _wait_http(f"{base_url}/login", next_server, next_log)
-        run = subprocess.run(
-            ["node", f"e2e/{script}"],
-            cwd=DASHBOARD,
-            env={k: v for k, v in db_env.items() if k != "DATABASE_URL"}
-            | {
-                "BASE_URL": base_url,
-                "SCREENSHOT_DIR": str(SCREENSHOTS),
-                "RESULT_FILE": str(result_file),
-            }
-            | browser_env(CHROMIUM)
-            | (script_env or {}),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        with browser_env(CHROMIUM) as browser:
+            run = subprocess.run(
+                ["node", f"e2e/{script}"],
+                cwd=DASHBOARD,
+                env={k: v for k, v in db_env.items() if k != "DATABASE_URL"}
+                | {
+                    "BASE_URL": base_url,
+                    "SCREENSHOT_DIR": str(SCREENSHOTS),
+                    "RESULT_FILE": str(result_file),
+                }
+                | browser
+                | (script_env or {}),
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
         assert run.returncode == 0, (
             f"{run.stdout}\n{run.stderr}\n--- next ---\n{next_log.read_text()[-3000:]}"
             f"\n--- web ---\n{web_log.read_text()[-3000:]}"

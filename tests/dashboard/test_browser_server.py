@@ -1,12 +1,15 @@
 """The browser tests' shared Chromium (tests.dashboard.browser_server): scripts connect to it
-rather than start their own, each in contexts of its own, and a browser that has gone is
-replaced for the next test."""
+rather than start their own, each in contexts of its own; a browser that has gone is replaced for
+the next test, and an idle one is stopped."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
+
+import pytest
 
 from tests.dashboard import browser_server
 from tests.dashboard.test_dashboard_e2e import (
@@ -65,3 +68,19 @@ async def test_a_browser_that_has_gone_is_replaced() -> None:
     assert again != gone
     run = _script({"BROWSER_WS_ENDPOINT": again})
     assert run.returncode == 0, run.stderr
+
+
+async def test_an_idle_browser_is_stopped_and_one_taken_again_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(browser_server, "IDLE_SECONDS", 1.0)
+    with browser_server.browser_env(CHROMIUM) as first:
+        assert _script(first).returncode == 0
+    # Taken again within the idle time: the same browser, not stopped under the script.
+    with browser_server.browser_env(CHROMIUM) as second:
+        await asyncio.sleep(1.5)
+        assert second == first
+        assert browser_server.server_pid() is not None
+    await eventually(lambda: browser_server.server_pid() is None, timeout=10)
+    with browser_server.browser_env(CHROMIUM) as third:
+        assert third["BROWSER_WS_ENDPOINT"] != first["BROWSER_WS_ENDPOINT"]
