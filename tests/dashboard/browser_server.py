@@ -10,11 +10,9 @@ own and are closed when it disconnects, however it ends, so no test sees another
 of one process run one at a time, so scripts never share the browser at once.
 
 If the browser has gone (it crashed, or a test killed it), the next test starts another. It is
-stopped once no script has used it for ``IDLE_SECONDS`` (the browser tests run first,
-tests/slow_tests.txt, and an idle Chromium's timers cost ~0.1 CPU-s every 30 s for the rest of the
-suite), and at the end of the session (tests/conftest.py ``pytest_sessionfinish``). Its CPU is
-counted in the process's children once it has ended (tests/timeline.py: in the test running then,
-or the session's end line).
+stopped once no script has used it for ``IDLE_SECONDS``, and at the end of the session
+(tests/conftest.py ``pytest_sessionfinish``). Its CPU is counted in the process's children once
+it has ended (tests/timeline.py: in the test running then, or the session's end line).
 """
 
 from __future__ import annotations
@@ -33,7 +31,11 @@ from tests.process_env import service_env
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "dashboard"
 START_TIMEOUT_SECONDS = 60.0
-IDLE_SECONDS = 30.0
+# An idle Chromium's timers cost ~0.1 CPU-s every 30 s; starting one again ~1.2 CPU-s (node,
+# playwright-core, the browser). Kept that long idle, a browser costs at most twice what the best
+# choice made knowing the next test would have: the browser tests mostly run first
+# (tests/slow_tests.txt), with other long tests between them.
+IDLE_SECONDS = 300.0
 
 
 class _SharedBrowser:
