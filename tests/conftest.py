@@ -29,6 +29,7 @@ from core.db import Database, init_connection
 from core.logs import forget_sensitive
 from core.migrate import migrate
 from core.settings import Settings, load_settings
+from tests.dashboard import browser_server
 from tests.database_clones import DatabaseClones, with_database
 from tests.embedded_server import embedded_server
 from tests.rewrite_ahead import rewrite_test_modules_ahead
@@ -215,6 +216,12 @@ def pytest_configure(config: pytest.Config) -> None:
     and the test modules' assertion rewriting, once for all workers (tests.rewrite_ahead)."""
     make_run_folder(config)
     rewrite_test_modules_ahead(config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In each process: stop the Chromium its browser tests shared (tests.dashboard.browser_server),
+    before tests.timeline records the session's CPU."""
+    browser_server.stop()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

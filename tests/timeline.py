@@ -8,6 +8,8 @@ threads) and its children's (``RUSAGE_CHILDREN``: the processes a test started a
 ``medremind web``, workers, node) and its embedded PostgreSQL server's (``postgres_cpu``: the
 postmaster and its backends, which neither of the others nor ``/usr/bin/time`` counts; none on
 ``TEST_DATABASE_URL``; tests.server_cpu), and a line when the process starts and ends its session.
+The Chromium a process's browser tests share (tests.dashboard.browser_server) is reaped at the
+session's end: its CPU is in the end line's children, not in any test's.
 """
 
 from __future__ import annotations

@@ -4,16 +4,12 @@
 // tests/web/test_api_docs.py. Environment: DOCS_URL, SCREENSHOT_DIR, CHROMIUM_PATH.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const url = process.env.DOCS_URL;
 const shots = process.env.SCREENSHOT_DIR ?? "test-artifacts/screenshots";
 mkdirSync(shots, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const origin = new URL(url).origin;

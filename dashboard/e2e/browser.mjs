@@ -2,7 +2,7 @@
 // Each script is run by a pytest test under tests/dashboard, which sets BASE_URL, CHROMIUM_PATH,
 // SCREENSHOT_DIR and RESULT_FILE.
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 /** An environment variable, or `fallback`; a missing one without fallback stops the script. */
 export function env(name, fallback) {
@@ -21,14 +21,8 @@ export function check(condition, message) {
   if (!condition) throw new Error(`check failed: ${message}`);
 }
 
-/** Debian's chromium, headless. */
-export function launch() {
-  return chromium.launch({
-    executablePath: env("CHROMIUM_PATH", "/usr/bin/chromium"),
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-  });
-}
+/** Headless Chromium: the pytest worker's shared one, or one of this script's (chromium.mjs). */
+export { launch };
 
 /** A fresh browser context signed in as `email`, on the patients page. */
 export async function signIn(browser, email, password, viewport = { width: 1280, height: 1400 }) {

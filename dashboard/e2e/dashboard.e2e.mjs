@@ -12,7 +12,7 @@
 // SENT_TIMEOUT_MS (default 60000). Exit code 0 when every step passed.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const env = (name, fallback) => {
   const value = process.env[name] ?? fallback;
@@ -63,19 +63,7 @@ async function shot(page, size, name) {
   await page.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
 }
 
-const browser = await chromium.launch({
-  executablePath: env("CHROMIUM_PATH", "/usr/bin/chromium"),
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launch();
 let page;
 try {
   // --- Clinician A (desktop): sign in, create a patient, send one message, cancel another. ---

@@ -7,7 +7,7 @@
 // SCREENSHOT_DIR, RESULT_FILE, CHROMIUM_PATH.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const env = (name, fallback) => {
   const value = process.env[name] ?? fallback;
@@ -22,11 +22,7 @@ function check(condition, message) {
   if (!condition) throw new Error(`check failed: ${message}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: env("CHROMIUM_PATH", "/usr/bin/chromium"),
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-});
+const browser = await launch();
 let page;
 const result = {};
 try {

@@ -1,9 +1,10 @@
 """Run one browser script of ``dashboard/e2e`` against a real ``medremind web`` and ``next start``.
 
 The shared part of the dashboard's browser tests: both servers on free loopback ports over the
-test's database, the script in headless Chromium with ``BASE_URL``, ``CHROMIUM_PATH``,
-``SCREENSHOT_DIR`` and ``RESULT_FILE`` set, and its JSON result returned. A failing script fails
-the test with its output and both servers' logs.
+test's database, the script in headless Chromium (the process's shared one,
+tests.dashboard.browser_server) with ``BASE_URL``, ``SCREENSHOT_DIR`` and ``RESULT_FILE`` set,
+and its JSON result returned. A failing script fails the test with its output and both servers'
+logs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import asyncpg
 
+from tests.dashboard.browser_server import browser_env
 from tests.dashboard.test_dashboard_e2e import (
     CHROMIUM,
     DASHBOARD,
@@ -144,22 +146,23 @@ def run_dashboard_script(
     ):
         _wait_http(f"{api_url}/healthz", web_server, web_log)
         _wait_http(f"{base_url}/login", next_server, next_log)
-        run = subprocess.run(
-            ["node", f"e2e/{script}"],
-            cwd=DASHBOARD,
-            env={k: v for k, v in db_env.items() if k != "DATABASE_URL"}
-            | {
-                "BASE_URL": base_url,
-                "CHROMIUM_PATH": CHROMIUM,
-                "SCREENSHOT_DIR": str(SCREENSHOTS),
-                "RESULT_FILE": str(result_file),
-            }
-            | (script_env or {}),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        with browser_env(CHROMIUM) as browser:
+            run = subprocess.run(
+                ["node", f"e2e/{script}"],
+                cwd=DASHBOARD,
+                env={k: v for k, v in db_env.items() if k != "DATABASE_URL"}
+                | {
+                    "BASE_URL": base_url,
+                    "SCREENSHOT_DIR": str(SCREENSHOTS),
+                    "RESULT_FILE": str(result_file),
+                }
+                | browser
+                | (script_env or {}),
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
         assert run.returncode == 0, (
             f"{run.stdout}\n{run.stderr}\n--- next ---\n{next_log.read_text()[-3000:]}"
             f"\n--- web ---\n{web_log.read_text()[-3000:]}"

@@ -41,6 +41,7 @@ import pytest
 from core.db import Database
 from medremind.api_keys import create_api_key
 from scheduler.appointments import plan_appointment, sync_appointments
+from tests.dashboard.browser_server import browser_env
 from tests.factories import create_medication, create_patient
 from tests.fakes.fake_telegram import FakeTelegram
 from tests.ports import free_port
@@ -394,34 +395,35 @@ async def test_dashboard_end_to_end(
         ):
             _wait_http(f"{api_url}/healthz", web_server, web_log)
             _wait_http(f"{base_url}/login", next_server, next_log)
-            e2e = subprocess.run(
-                ["node", "e2e/dashboard.e2e.mjs"],
-                cwd=DASHBOARD,
-                env=base_env
-                | {
-                    "BASE_URL": base_url,
-                    "CHROMIUM_PATH": CHROMIUM,
-                    "CLINICIAN_A_EMAIL": "a@clinic-a.test",
-                    "CLINICIAN_A_PASSWORD": PASSWORD_A,
-                    "CLINICIAN_B_EMAIL": "b@clinic-b.test",
-                    "CLINICIAN_B_PASSWORD": PASSWORD_B,
-                    "PATIENT_CHAT_ID": CHAT_ID,
-                    "API_URL": api_url,
-                    "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                    "SEEDED_PATIENT_NAME": SEEDED_NAME,
-                    "SEEDED_PATIENT_ID": seeded_messages["patient"],
-                    "UNREACHABLE_PATIENT_ID": unreachable_id,
-                    "FAILED_MESSAGE_ID": seeded_messages["failed"],
-                    "OUTBOX_MESSAGE_ID": seeded_messages["outbox"],
-                    "SCREENSHOT_DIR": str(SCREENSHOTS),
-                    "RESULT_FILE": str(result_file),
-                    "SENT_TIMEOUT_MS": "60000",
-                },
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
+            with browser_env(CHROMIUM) as browser:
+                e2e = subprocess.run(
+                    ["node", "e2e/dashboard.e2e.mjs"],
+                    cwd=DASHBOARD,
+                    env=base_env
+                    | {
+                        "BASE_URL": base_url,
+                        **browser,
+                        "CLINICIAN_A_EMAIL": "a@clinic-a.test",
+                        "CLINICIAN_A_PASSWORD": PASSWORD_A,
+                        "CLINICIAN_B_EMAIL": "b@clinic-b.test",
+                        "CLINICIAN_B_PASSWORD": PASSWORD_B,
+                        "PATIENT_CHAT_ID": CHAT_ID,
+                        "API_URL": api_url,
+                        "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                        "SEEDED_PATIENT_NAME": SEEDED_NAME,
+                        "SEEDED_PATIENT_ID": seeded_messages["patient"],
+                        "UNREACHABLE_PATIENT_ID": unreachable_id,
+                        "FAILED_MESSAGE_ID": seeded_messages["failed"],
+                        "OUTBOX_MESSAGE_ID": seeded_messages["outbox"],
+                        "SCREENSHOT_DIR": str(SCREENSHOTS),
+                        "RESULT_FILE": str(result_file),
+                        "SENT_TIMEOUT_MS": "60000",
+                    },
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    check=False,
+                )
             if e2e.returncode != 0:
                 pytest.fail(
                     f"browser script exited {e2e.returncode}:\n{e2e.stdout}\n{e2e.stderr}\n"

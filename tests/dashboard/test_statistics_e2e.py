@@ -16,6 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
+from tests.dashboard.browser_server import browser_env
 from tests.dashboard.test_dashboard_e2e import (
     CHROMIUM,
     DASHBOARD,
@@ -80,26 +81,27 @@ async def test_statistics_page(
         log=next_log,
     ) as next_server:
         _wait_http(f"{base_url}/login", next_server, next_log)
-        e2e = subprocess.run(
-            ["node", "e2e/statistics.e2e.mjs"],
-            cwd=DASHBOARD,
-            env=base_env
-            | {
-                "BASE_URL": base_url,
-                "CHROMIUM_PATH": CHROMIUM,
-                "CLINICIAN_EMAIL": "stats@clinic.test",
-                "CLINICIAN_PASSWORD": PASSWORD,
-                "FROM": seeded.period.first.isoformat(),
-                "TO": seeded.period.last.isoformat(),
-                "RECENT_PATIENT": RECENT,
-                "SCREENSHOT_DIR": str(SCREENSHOTS),
-                "RESULT_FILE": str(result_file),
-            },
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        with browser_env(CHROMIUM) as browser:
+            e2e = subprocess.run(
+                ["node", "e2e/statistics.e2e.mjs"],
+                cwd=DASHBOARD,
+                env=base_env
+                | {
+                    "BASE_URL": base_url,
+                    **browser,
+                    "CLINICIAN_EMAIL": "stats@clinic.test",
+                    "CLINICIAN_PASSWORD": PASSWORD,
+                    "FROM": seeded.period.first.isoformat(),
+                    "TO": seeded.period.last.isoformat(),
+                    "RECENT_PATIENT": RECENT,
+                    "SCREENSHOT_DIR": str(SCREENSHOTS),
+                    "RESULT_FILE": str(result_file),
+                },
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
         assert e2e.returncode == 0, (
             f"{e2e.stdout}\n{e2e.stderr}\n--- next log ---\n{next_log.read_text()[-4000:]}"
         )

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from medremind.web.api_v1.application import build_document
+from tests.dashboard.browser_server import browser_env
 from tests.process_env import service_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,19 +58,20 @@ async def test_docs_page_is_served_locally(web_process):
 async def test_docs_page_renders_in_a_browser(web_process):
     """Swagger UI draws every operation with nothing fetched from another host."""
     _, base = await web_process()
-    done = subprocess.run(
-        ["node", "e2e/api-docs.e2e.mjs"],
-        cwd=ROOT / "dashboard",
-        env=service_env(
-            DOCS_URL=f"{base}/api/v1/docs",
-            CHROMIUM_PATH=CHROMIUM,
-            SCREENSHOT_DIR=str(ROOT / "test-artifacts" / "screenshots"),
-        ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    with browser_env(CHROMIUM) as browser:
+        done = subprocess.run(
+            ["node", "e2e/api-docs.e2e.mjs"],
+            cwd=ROOT / "dashboard",
+            env=service_env(
+                DOCS_URL=f"{base}/api/v1/docs",
+                **browser,
+                SCREENSHOT_DIR=str(ROOT / "test-artifacts" / "screenshots"),
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     assert done.returncode == 0, done.stdout + done.stderr
     document = build_document()
     expected = sum(len(methods) for methods in document["paths"].values())
