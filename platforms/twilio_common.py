@@ -188,7 +188,12 @@ __all__ = [
 def normalize_e164(address: str, *, default_region: str | None = None) -> str:
     """``address`` as an E.164 number (``+15551234567``); ``PermanentError(INVALID)`` otherwise.
 
-    Runs before any HTTP so a malformed number never costs a Twilio request.
+    Runs before any HTTP so a malformed number never costs a Twilio request. Malformed is a
+    number no country's plan could hold (its length): one libphonenumber's copy of the plans
+    does not know may still be real - a patient wrote from +56 9 1234 5678, a range our copy
+    lacks, and every reply to them failed here and put their number out of use (found in a
+    test's set-up). Twilio knows the live plans: its 21211 answer marks a number invalid, with
+    the same effect, when it is one.
     """
     raw = address.removeprefix("whatsapp:").strip()
     try:
@@ -197,7 +202,7 @@ def normalize_e164(address: str, *, default_region: str | None = None) -> str:
         raise PermanentError(
             "not a phone number in E.164 form", code="invalid_number", effect=ContactEffect.INVALID
         ) from exc
-    if not phonenumbers.is_valid_number(parsed):
+    if not phonenumbers.is_possible_number(parsed):
         raise PermanentError(
             "not a valid phone number", code="invalid_number", effect=ContactEffect.INVALID
         )

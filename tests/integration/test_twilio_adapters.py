@@ -145,6 +145,18 @@ async def test_invalid_number_fails_before_any_request(
     assert fake_twilio.calls == []
 
 
+async def test_a_number_of_a_range_our_copy_of_the_plans_lacks_goes_to_twilio(
+    sms: SmsSender,
+    fake_twilio: FakeTwilio,  # noqa: F811
+) -> None:
+    """+56 9 1234 5678 has a Chilean mobile's length, in a range libphonenumber's copy of the
+    plans does not list: a patient who wrote from it is real, so the reply goes; Twilio, which
+    knows the live plans, refuses a number that is not (21211: the same INVALID effect)."""
+    await sms.send("+56912345678", REMINDER)
+    [call] = fake_twilio.messages
+    assert call.to == "+56912345678"
+
+
 async def test_too_many_segments_is_refused_before_any_request(
     sms: SmsSender,
     fake_twilio: FakeTwilio,  # noqa: F811
