@@ -9,7 +9,8 @@ second earlier, an integration's insert) is cancelled rather than sent.
 :func:`resume_reminders` plans again from the moment of the resume: nothing missed while paused
 is sent late (a reminder withheld from a dose still open comes back: a snooze at its time when
 still ahead, at once when its time passed while paused; the reminder of a dose due at the /pause
-at once; never once the dose reached its missed mark).
+at once; never once the dose reached its missed mark). A pause with an end is resumed by that
+same function when the end passes (:mod:`scheduler.pause_ends`, the planner's tick).
 
 Without consent a patient is sent nothing but service notices (``system``); a deleted patient
 is sent nothing.
@@ -58,8 +59,13 @@ def withheld_reason(
     return None
 
 
-async def pause_reminders(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> int:
+async def pause_reminders(
+    conn: asyncpg.Connection, patient_id: UUID, now: datetime, *, until: datetime | None = None
+) -> int:
     """Pause the patient's reminders and withdraw every pending medication message.
+
+    ``until``: when the pause ends by itself (:mod:`scheduler.pause_ends` resumes the patient
+    then); None keeps it open until a resume. A pause while paused replaces the end.
 
     A dose already due (due or snoozed) stays open, so the patient can still answer it (from
     /today, its reminder's buttons or number; cancelling it lost the answer): it gets no
@@ -69,7 +75,9 @@ async def pause_reminders(conn: asyncpg.Connection, patient_id: UUID, now: datet
     the caller's).
     """
     async with conn.transaction():
-        await conn.execute(query("planner", "set_reminders_paused"), patient_id, True)
+        if until is not None and until <= now:
+            raise ValueError("until: the pause would end before it starts; pass a later instant")
+        await conn.execute(query("planner", "set_reminders_paused"), patient_id, True, until)
         withdrawn: int = await conn.fetchval(
             query("planner", "withdraw_medication_messages"),
             patient_id,
@@ -95,7 +103,7 @@ async def resume_reminders(
     (:func:`_bring_back_reminders`).
     ``capacity``: the bots' (the early window in a forecast peak, as the planner's tick)."""
     async with conn.transaction():
-        await conn.execute(query("planner", "set_reminders_paused"), patient_id, False)
+        await conn.execute(query("planner", "set_reminders_paused"), patient_id, False, None)
         await _bring_back_reminders(conn, patient_id, now)
         await replan_patient(conn, patient_id, now, default_quiet=default_quiet, capacity=capacity)
 

@@ -3,6 +3,8 @@
 ``run_planner_tick`` runs every minute in the worker (APScheduler). Each tick, under an advisory
 lock so that one worker plans at a time:
 
+0. Pauses whose end has passed (:mod:`scheduler.pause_ends`): the patient is resumed as by
+   /resume and told once, before the materialization below plans their doses.
 1. Materialization: every schedule marked for re-planning (``planned_until`` null: new, edited,
    paused, its patient's timezone or pause changed; database triggers set the mark whoever made
    the change) is reconciled: future pending doses the rule no longer has are cancelled with
@@ -113,6 +115,15 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
     # The bots' capacity around one instant: a peak beyond it may leave early (planning_peaks).
     capacity = PeakCapacity.from_settings(settings)
     stats = PlannerStats()
+    default_quiet = (settings.quiet_hours_start, settings.quiet_hours_end)
+    # Pauses whose end passed first: their patients' doses are planned in this same tick.
+    async with pool.acquire() as conn, conn.transaction():
+        if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
+            return stats.evolve(skipped=True)
+        # Imported here: scheduler.holds (which pause_ends uses) imports this module.
+        from scheduler.pause_ends import end_ended_pauses
+
+        stats += await end_ended_pauses(conn, now, default_quiet=default_quiet, capacity=capacity)
     for _ in range(MAX_BATCHES_PER_TICK):
         async with pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
@@ -124,18 +135,14 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
     async with pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
             return stats.evolve(skipped=True)
-        stats += await plan_followups(
-            conn,
-            now,
-            default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
-        )
+        stats += await plan_followups(conn, now, default_quiet=default_quiet)
         stats += await plan_unreachable_notices(conn, now)
         stats += await plan_refills(conn, now)
         # Windows changed by the dashboard or by hand: what waits out the old one is re-timed.
         await release_changed_windows(
             conn,
             now,
-            (settings.quiet_hours_start, settings.quiet_hours_end),
+            default_quiet,
             keep=note_keep(settings.worker_lease_seconds),
         )
         stats += PlannerStats(appointments_synced=await sync_appointments(conn, now))
