@@ -1,0 +1,171 @@
+"""A pause with a length or an end date ends by itself (scheduler/pause_ends.py).
+
+"/pause 3 days" was told "a pause has no end date" and a patient who forgot /resume missed every
+dose after it. Now the end is stored and the worker's planner tick, once it has passed, does what
+/resume does and tells the patient once, in their language, that reminders are back on. A
+/resume before the end, a second /pause and a plain /pause keep their meaning.
+
+Real parts: the web process over SMS (the loopback Twilio), the conversation engine, the
+planner's tick and the dispatcher on the test database. One settable clock for both; the patient
+lives in New York, whose clocks spring forward on Sunday, March 8, 2026 (02:00 EST to 03:00
+EDT), with a daily 08:00 dose and quiet hours off. The clock starts on Wednesday, March 4 at
+11:50 UTC (06:50 EST).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import asyncpg
+import httpx
+
+from core.db import Database
+from core.settings import Settings
+from scheduler.planner import run_planner_tick
+from tests import factories
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.web.chat import Clock, plain, sms_chat, worker
+
+ZONE = "America/New_York"
+PAUSED = "select reminders_paused, reminders_paused_until from patients where id = $1"
+BACK_EN = "Your pause has ended: reminders are back on. Send /pause to pause them again."
+BACK_ES = (
+    "Tu pausa ha terminado: los recordatorios vuelven a estar activos. Envia /pause para"
+    " pausarlos de nuevo."
+)
+NOTICES = (
+    "select count(*) from scheduled_messages where patient_id = $1 and template = 'pause_ended'"
+)
+
+
+async def _patient(conn: asyncpg.Connection, number: str, locale: str = "en") -> asyncpg.Record:
+    """An SMS patient in New York with a daily 08:00 dose, quiet hours off."""
+    patient = await factories.create_patient(
+        conn,
+        contacts={"sms": number},
+        display_name="Ana",
+        locale=locale,
+        timezone=ZONE,
+        quiet_start=time(0, 0),
+        quiet_end=time(0, 0),
+    )
+    await factories.create_medication(conn, patient["id"], times=(time(8, 0),))
+    return patient
+
+
+async def _worker_at(
+    at: datetime, db: Database, senders: dict, clock: Clock, settings: Settings, twilio: FakeTwilio
+) -> list[str]:
+    """What a worker does at ``at``: a planner tick, then dispatch until idle; the SMS it sent."""
+    assert db.pool is not None
+    clock.now = at
+    before = len(twilio.messages)
+    await run_planner_tick(db.pool, at, settings)
+    dispatcher = worker(db, senders, clock)
+    while await dispatcher.run_once():
+        pass
+    return [plain(m.body) for m in twilio.messages[before:]]
+
+
+async def test_the_end_brings_reminders_back_once_across_a_dst_change(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    web_settings: Settings,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """5 days from 06:50 EST on Wednesday is 06:50 EDT on Monday: 10:50 UTC, not 11:50 (the
+    wall clock is kept across the change). Nothing is sent while paused, nor a minute before the
+    end; the tick after it resumes the patient, who is told once, and the 08:00 dose is
+    reminded."""
+    patient = await _patient(admin_conn, "+12125550301")
+    said = await sms_chat(web, fake_twilio, "+12125550301")("pause for 5 days")
+    assert "come back by themselves on Monday, March 9, 2026 at 6:50 AM." in said, said
+    end = datetime(2026, 3, 9, 10, 50, tzinfo=UTC)
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, end)
+
+    run = (db, senders, chat_clock, web_settings, fake_twilio)
+    for day in range(5):  # every morning's dose time while paused, and just before the end
+        assert await _worker_at(datetime(2026, 3, 4 + day, 13, 5, tzinfo=UTC), *run) == []
+    assert await _worker_at(end - timedelta(minutes=1), *run) == []
+    assert (await admin_conn.fetchrow(PAUSED, patient["id"]))["reminders_paused"] is True
+
+    assert await _worker_at(end + timedelta(minutes=1), *run) == [BACK_EN]
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (False, None)
+    assert await _worker_at(end + timedelta(minutes=2), *run) == []  # told once
+    # 08:00 EDT is 12:00 UTC: the day's dose is reminded again.
+    reminded = await _worker_at(datetime(2026, 3, 9, 12, 1, tzinfo=UTC), *run)
+    assert len(reminded) == 1 and "Time for your 8:00 AM dose." in reminded[0], reminded
+    assert await admin_conn.fetchval(NOTICES, patient["id"]) == 1
+
+
+async def test_a_resume_before_the_end_leaves_nothing_to_end(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    web_settings: Settings,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """/resume a day into "/pause 3 days": the end goes with the pause, and its passing tells
+    the patient nothing (they were told "Reminders are back on" by /resume)."""
+    patient = await _patient(admin_conn, "+12125550302")
+    say = sms_chat(web, fake_twilio, "+12125550302")
+    await say("/pause 3 days")
+    chat_clock.now += timedelta(days=1)
+    assert (await say("/resume")).startswith("Reminders are back on.")
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (False, None)
+    run = (db, senders, chat_clock, web_settings, fake_twilio)
+    after_end = datetime(2026, 3, 7, 11, 51, tzinfo=UTC)
+    assert BACK_EN not in await _worker_at(after_end, *run)
+    assert await admin_conn.fetchval(NOTICES, patient["id"]) == 0
+
+
+async def test_a_second_pause_replaces_the_end(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    web_settings: Settings,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """In Spanish: "pausa 2 días", then "pausa 1 semana" the same morning. The first end passes
+    with the patient still paused; the second resumes them, told in Spanish."""
+    patient = await _patient(admin_conn, "+12125550303", "es")
+    say = sms_chat(web, fake_twilio, "+12125550303")
+    await say("pausa 2 días")
+    assert "miércoles, 11 de marzo de 2026 a las 6:50" in await say("pausa 1 semana")
+    # 06:50 EDT on March 11 is 10:50 UTC.
+    end = datetime(2026, 3, 11, 10, 50, tzinfo=UTC)
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, end)
+    run = (db, senders, chat_clock, web_settings, fake_twilio)
+    assert await _worker_at(datetime(2026, 3, 6, 12, 0, tzinfo=UTC), *run) == []
+    assert (await admin_conn.fetchrow(PAUSED, patient["id"]))["reminders_paused"] is True
+    assert await _worker_at(end, *run) == [BACK_ES]
+    assert await _worker_at(end + timedelta(minutes=1), *run) == []
+
+
+async def test_a_plain_pause_never_ends_by_itself(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    web_settings: Settings,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """/pause after "/pause 3 days" leaves it open: no end, and a tick a year on sends nothing."""
+    patient = await _patient(admin_conn, "+12125550304")
+    say = sms_chat(web, fake_twilio, "+12125550304")
+    await say("/pause 3 days")
+    assert await say("/pause") == "All reminders are paused. Send /resume to restart them."
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, None)
+    run = (db, senders, chat_clock, web_settings, fake_twilio)
+    assert await _worker_at(datetime(2026, 3, 7, 12, 0, tzinfo=UTC), *run) == []
+    assert await _worker_at(datetime(2027, 3, 4, 12, 0, tzinfo=UTC), *run) == []
+    assert (await admin_conn.fetchrow(PAUSED, patient["id"]))["reminders_paused"] is True
+    assert await admin_conn.fetchval(NOTICES, patient["id"]) == 0
