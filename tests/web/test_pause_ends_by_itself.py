@@ -169,3 +169,47 @@ async def test_a_plain_pause_never_ends_by_itself(
     assert await _worker_at(datetime(2027, 3, 4, 12, 0, tzinfo=UTC), *run) == []
     assert (await admin_conn.fetchrow(PAUSED, patient["id"]))["reminders_paused"] is True
     assert await admin_conn.fetchval(NOTICES, patient["id"]) == 0
+
+
+async def test_a_snooze_withheld_by_a_short_pause_comes_back_once(
+    web: httpx.AsyncClient,
+    db: Database,
+    senders: dict,
+    chat_clock: Clock,
+    web_settings: Settings,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """The 11:30 PM reminder snoozed to 11:50 PM, then "/pause until tomorrow" at 11:40 PM: the
+    pause ends at midnight (the start of that day), the snooze's time passed during it and the
+    dose is not missed yet (its mark: 12:50 AM), so the tick that ends the pause sends it at once,
+    once, with the notice: the same path as /resume."""
+    patient = await factories.create_patient(
+        admin_conn,
+        contacts={"sms": "+12125550305"},
+        display_name="Ana",
+        timezone=ZONE,
+        quiet_start=time(0, 0),
+        quiet_end=time(0, 0),
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(23, 30),))
+    run = (db, senders, chat_clock, web_settings, fake_twilio)
+    dose_at = datetime(2026, 3, 5, 4, 30, tzinfo=UTC)  # 11:30 PM EST on March 4
+    assert await _worker_at(dose_at - timedelta(hours=1), *run) == []
+    (reminder,) = await _worker_at(dose_at, *run)
+    assert "Time for your 11:30 PM dose." in reminder, reminder
+    say = sms_chat(web, fake_twilio, "+12125550305")
+    chat_clock.now = dose_at + timedelta(minutes=5)
+    assert "11:50 PM" in await say("2")  # Snooze 15 min
+    chat_clock.now = dose_at + timedelta(minutes=10)
+    said = await say("/pause until tomorrow")
+    assert "at the start of Thursday, March 5, 2026." in said, said
+    end = datetime(2026, 3, 5, 5, 0, tzinfo=UTC)  # midnight EST
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, end)
+    assert await _worker_at(dose_at + timedelta(minutes=20), *run) == []  # the snooze withheld
+
+    sent = await _worker_at(end + timedelta(minutes=1), *run)
+    assert len(sent) == 2 and BACK_EN in sent, sent
+    assert any("Time for your 11:30 PM dose" in text for text in sent), sent
+    assert await _worker_at(end + timedelta(minutes=2), *run) == []
+    assert await admin_conn.fetchval(NOTICES, patient["id"]) == 1
