@@ -24,9 +24,10 @@ from uuid import UUID
 import asyncpg
 
 from core.sql import query
+from scheduler.pause_lift import lift_pause
 from scheduler.planner import replan_patient
 from scheduler.planning_peaks import PeakCapacity
-from scheduler.planning_rules import PAUSE_REASON, unsent_missed_at
+from scheduler.planning_rules import PAUSE_REASON
 
 __all__ = [
     "MEDICATION_KINDS",
@@ -100,32 +101,8 @@ async def resume_reminders(
     """Resume the patient's reminders, planned from ``now`` on.
 
     A reminder the pause withheld from a dose still open comes back
-    (:func:`_bring_back_reminders`).
+    (:func:`scheduler.pause_lift.lift_pause`, which the end of a pause with an end runs too).
     ``capacity``: the bots' (the early window in a forecast peak, as the planner's tick)."""
     async with conn.transaction():
-        await conn.execute(query("planner", "set_reminders_paused"), patient_id, False, None)
-        await _bring_back_reminders(conn, patient_id, now)
+        await lift_pause(conn, patient_id, now)
         await replan_patient(conn, patient_id, now, default_quiet=default_quiet, capacity=capacity)
-
-
-async def _bring_back_reminders(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> None:
-    """The reminders the pause withheld from doses still open, back: at their time when it is
-    still ahead (a snooze); at once (``now``, once: the same row) when it passed during the pause
-    but the dose is not missed yet: a snooze the patient asked for, or the dose's reminder that
-    was still queued at the /pause or held back at its send. One whose dose reached its missed
-    mark stays withdrawn: nothing comes after the dose counts as missed (nor does a caregiver
-    alert: :mod:`scheduler.planning_followups`)."""
-    back: list[tuple[UUID, datetime, datetime]] = []
-    for r in await conn.fetch(query("planner", "paused_reminders"), patient_id, PAUSE_REASON):
-        if r["scheduled_time"] > now:
-            if r["expires_at"] > now:
-                back.append((r["id"], r["scheduled_time"], r["expires_at"]))
-            continue
-        anchor = r["snoozed_until"] if r["status"] == "snoozed" else r["due_at"]
-        missed_at = unsent_missed_at(anchor, r["nag_interval_minutes"], r["nag_max"])
-        if now < missed_at:
-            # It expires at the missed mark, as a follow-up does.
-            back.append((r["id"], now, missed_at))
-    if back:
-        ids, ats, expires = (list(c) for c in zip(*back, strict=True))
-        await conn.execute(query("planner", "restore_paused_reminders"), ids, ats, expires)

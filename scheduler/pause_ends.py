@@ -3,8 +3,10 @@
 "/pause 3 days" and "/pause until 3/15" (bot/dialogs/account.py) store when the pause ends
 (``patients.reminders_paused_until``, migration 20260101018260); a plain /pause stores none and
 stays until /resume. Once the end has passed, each tick's :func:`end_ended_pauses` does exactly
-what /resume does, through :func:`scheduler.holds.resume_reminders` (a reminder withheld from a
-dose still open comes back once; doses ahead are planned from the end's tick), and queues one
+what /resume does (:func:`scheduler.holds.resume_reminders`): the same
+:func:`scheduler.pause_lift.lift_pause` (a reminder withheld from a dose still open comes back
+once) and the same re-plan, ``replan`` (the planner's ``replan_patient``, passed in: the planner
+imports this module), then queues one
 ``pause_ended`` notice in the patient's language on their preferred channel. A /resume before
 the end clears it (so the tick finds nothing), a new /pause replaces it, and a second tick finds
 the patient no longer paused: the resume and the notice happen once.
@@ -13,13 +15,14 @@ the patient no longer paused: the resume and the notice happen once.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 
 from core.sql import query
-from scheduler.holds import resume_reminders
-from scheduler.planning_peaks import PeakCapacity
+from scheduler.pause_lift import lift_pause
 from scheduler.planning_stats import PlannerStats
 
 __all__ = ["PAUSE_ENDED_TTL", "PAUSE_END_BATCH", "end_ended_pauses"]
@@ -36,13 +39,11 @@ PAUSE_ENDED_TTL = timedelta(hours=24)
 PAUSE_ENDED_PRIORITY = 5
 
 
-async def end_ended_pauses(
-    conn: asyncpg.Connection,
-    now: datetime,
-    *,
-    default_quiet: tuple[time, time] | None = None,
-    capacity: PeakCapacity | None = None,
-) -> PlannerStats:
+# Re-plans one patient from an instant, in the caller's transaction.
+Replan = Callable[[asyncpg.Connection, UUID, datetime], Awaitable[object]]
+
+
+async def end_ended_pauses(conn: asyncpg.Connection, now: datetime, replan: Replan) -> PlannerStats:
     """Resume every patient whose pause ended by ``now`` and queue their one notice, in the
     caller's transaction (each patient in a savepoint: one that fails is logged and retried on
     the next tick, the others go on)."""
@@ -50,9 +51,8 @@ async def end_ended_pauses(
     for row in await conn.fetch(query("planner", "ended_pauses"), now, PAUSE_END_BATCH):
         try:
             async with conn.transaction():
-                await resume_reminders(
-                    conn, row["id"], now, default_quiet=default_quiet, capacity=capacity
-                )
+                await lift_pause(conn, row["id"], now)
+                await replan(conn, row["id"], now)
                 await conn.execute(
                     query("planner", "tell_pause_ended"),
                     row["id"],

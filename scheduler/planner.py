@@ -36,6 +36,7 @@ All time comes from the ``now`` argument; nothing here reads a clock.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
@@ -47,6 +48,7 @@ import asyncpg
 from core.settings import Settings
 from core.sql import query
 from scheduler.appointments import sync_appointments
+from scheduler.pause_ends import end_ended_pauses
 from scheduler.planning_day_quota import within_day_quota
 from scheduler.planning_followups import FALLBACK_QUIET, plan_followups
 from scheduler.planning_peaks import (
@@ -120,10 +122,12 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
     async with pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
             return stats.evolve(skipped=True)
-        # Imported here: scheduler.holds (which pause_ends uses) imports this module.
-        from scheduler.pause_ends import end_ended_pauses
-
-        stats += await end_ended_pauses(conn, now, default_quiet=default_quiet, capacity=capacity)
+        stats += await end_ended_pauses(
+            conn,
+            now,
+            # What /resume re-plans with (scheduler.holds.resume_reminders).
+            functools.partial(replan_patient, default_quiet=default_quiet, capacity=capacity),
+        )
     for _ in range(MAX_BATCHES_PER_TICK):
         async with pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
