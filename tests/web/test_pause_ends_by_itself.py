@@ -14,10 +14,12 @@ EDT), with a daily 08:00 dose and quiet hours off. The clock starts on Wednesday
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 
 import asyncpg
 import httpx
+import pytest
 
 from core.db import Database
 from core.settings import Settings
@@ -53,28 +55,35 @@ async def _patient(conn: asyncpg.Connection, number: str, locale: str = "en") ->
     return patient
 
 
-async def _worker_at(
-    at: datetime, db: Database, senders: dict, clock: Clock, settings: Settings, twilio: FakeTwilio
-) -> list[str]:
-    """What a worker does at ``at``: a planner tick, then dispatch until idle; the SMS it sent."""
-    assert db.pool is not None
-    clock.now = at
-    before = len(twilio.messages)
-    await run_planner_tick(db.pool, at, settings)
-    dispatcher = worker(db, senders, clock)
-    while await dispatcher.run_once():
-        pass
-    return [plain(m.body) for m in twilio.messages[before:]]
+WorkerAt = Callable[[datetime], Awaitable[list[str]]]
+
+
+@pytest.fixture
+def worker_at(
+    db: Database, senders: dict, chat_clock: Clock, web_settings: Settings, fake_twilio: FakeTwilio
+) -> WorkerAt:
+    """``worker_at(at)``: what a worker does at ``at`` (the clock moved there): a planner tick,
+    then dispatch until idle; the SMS it sent."""
+
+    async def at_(at: datetime) -> list[str]:
+        assert db.pool is not None
+        chat_clock.now = at
+        before = len(fake_twilio.messages)
+        await run_planner_tick(db.pool, at, web_settings)
+        dispatcher = worker(db, senders, chat_clock)
+        while await dispatcher.run_once():
+            pass
+        return [plain(m.body) for m in fake_twilio.messages[before:]]
+
+    return at_
 
 
 async def test_the_end_brings_reminders_back_once_across_a_dst_change(
     web: httpx.AsyncClient,
-    db: Database,
-    senders: dict,
     chat_clock: Clock,
-    web_settings: Settings,
     admin_conn: asyncpg.Connection,
     fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
 ) -> None:
     """5 days from 06:50 EST on Wednesday is 06:50 EDT on Monday: 10:50 UTC, not 11:50 (the
     wall clock is kept across the change). Nothing is sent while paused, nor a minute before the
@@ -86,29 +95,26 @@ async def test_the_end_brings_reminders_back_once_across_a_dst_change(
     end = datetime(2026, 3, 9, 10, 50, tzinfo=UTC)
     assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, end)
 
-    run = (db, senders, chat_clock, web_settings, fake_twilio)
     for day in range(5):  # every morning's dose time while paused, and just before the end
-        assert await _worker_at(datetime(2026, 3, 4 + day, 13, 5, tzinfo=UTC), *run) == []
-    assert await _worker_at(end - timedelta(minutes=1), *run) == []
+        assert await worker_at(datetime(2026, 3, 4 + day, 13, 5, tzinfo=UTC)) == []
+    assert await worker_at(end - timedelta(minutes=1)) == []
     assert (await admin_conn.fetchrow(PAUSED, patient["id"]))["reminders_paused"] is True
 
-    assert await _worker_at(end + timedelta(minutes=1), *run) == [BACK_EN]
+    assert await worker_at(end + timedelta(minutes=1)) == [BACK_EN]
     assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (False, None)
-    assert await _worker_at(end + timedelta(minutes=2), *run) == []  # told once
+    assert await worker_at(end + timedelta(minutes=2)) == []  # told once
     # 08:00 EDT is 12:00 UTC: the day's dose is reminded again.
-    reminded = await _worker_at(datetime(2026, 3, 9, 12, 1, tzinfo=UTC), *run)
+    reminded = await worker_at(datetime(2026, 3, 9, 12, 1, tzinfo=UTC))
     assert len(reminded) == 1 and "Time for your 8:00 AM dose." in reminded[0], reminded
     assert await admin_conn.fetchval(NOTICES, patient["id"]) == 1
 
 
 async def test_a_resume_before_the_end_leaves_nothing_to_end(
     web: httpx.AsyncClient,
-    db: Database,
-    senders: dict,
     chat_clock: Clock,
-    web_settings: Settings,
     admin_conn: asyncpg.Connection,
     fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
 ) -> None:
     """/resume a day into "/pause 3 days": the end goes with the pause, and its passing tells
     the patient nothing (they were told "Reminders are back on" by /resume)."""
@@ -118,20 +124,17 @@ async def test_a_resume_before_the_end_leaves_nothing_to_end(
     chat_clock.now += timedelta(days=1)
     assert (await say("/resume")).startswith("Reminders are back on.")
     assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (False, None)
-    run = (db, senders, chat_clock, web_settings, fake_twilio)
     after_end = datetime(2026, 3, 7, 11, 51, tzinfo=UTC)
-    assert BACK_EN not in await _worker_at(after_end, *run)
+    assert BACK_EN not in await worker_at(after_end)
     assert await admin_conn.fetchval(NOTICES, patient["id"]) == 0
 
 
 async def test_a_second_pause_replaces_the_end(
     web: httpx.AsyncClient,
-    db: Database,
-    senders: dict,
     chat_clock: Clock,
-    web_settings: Settings,
     admin_conn: asyncpg.Connection,
     fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
 ) -> None:
     """In Spanish: "pausa 2 días", then "pausa 1 semana" the same morning. The first end passes
     with the patient still paused; the second resumes them, told in Spanish."""
@@ -142,21 +145,18 @@ async def test_a_second_pause_replaces_the_end(
     # 06:50 EDT on March 11 is 10:50 UTC.
     end = datetime(2026, 3, 11, 10, 50, tzinfo=UTC)
     assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, end)
-    run = (db, senders, chat_clock, web_settings, fake_twilio)
-    assert await _worker_at(datetime(2026, 3, 6, 12, 0, tzinfo=UTC), *run) == []
+    assert await worker_at(datetime(2026, 3, 6, 12, 0, tzinfo=UTC)) == []
     assert (await admin_conn.fetchrow(PAUSED, patient["id"]))["reminders_paused"] is True
-    assert await _worker_at(end, *run) == [BACK_ES]
-    assert await _worker_at(end + timedelta(minutes=1), *run) == []
+    assert await worker_at(end) == [BACK_ES]
+    assert await worker_at(end + timedelta(minutes=1)) == []
 
 
 async def test_a_plain_pause_never_ends_by_itself(
     web: httpx.AsyncClient,
-    db: Database,
-    senders: dict,
     chat_clock: Clock,
-    web_settings: Settings,
     admin_conn: asyncpg.Connection,
     fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
 ) -> None:
     """/pause after "/pause 3 days" leaves it open: no end, and a tick a year on sends nothing."""
     patient = await _patient(admin_conn, "+12125550304")
@@ -164,21 +164,18 @@ async def test_a_plain_pause_never_ends_by_itself(
     await say("/pause 3 days")
     assert await say("/pause") == "All reminders are paused. Send /resume to restart them."
     assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, None)
-    run = (db, senders, chat_clock, web_settings, fake_twilio)
-    assert await _worker_at(datetime(2026, 3, 7, 12, 0, tzinfo=UTC), *run) == []
-    assert await _worker_at(datetime(2027, 3, 4, 12, 0, tzinfo=UTC), *run) == []
+    assert await worker_at(datetime(2026, 3, 7, 12, 0, tzinfo=UTC)) == []
+    assert await worker_at(datetime(2027, 3, 4, 12, 0, tzinfo=UTC)) == []
     assert (await admin_conn.fetchrow(PAUSED, patient["id"]))["reminders_paused"] is True
     assert await admin_conn.fetchval(NOTICES, patient["id"]) == 0
 
 
 async def test_a_snooze_withheld_by_a_short_pause_comes_back_once(
     web: httpx.AsyncClient,
-    db: Database,
-    senders: dict,
     chat_clock: Clock,
-    web_settings: Settings,
     admin_conn: asyncpg.Connection,
     fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
 ) -> None:
     """The 11:30 PM reminder snoozed to 11:50 PM, then "/pause until tomorrow" at 11:40 PM: the
     pause ends at midnight (the start of that day), the snooze's time passed during it and the
@@ -193,10 +190,9 @@ async def test_a_snooze_withheld_by_a_short_pause_comes_back_once(
         quiet_end=time(0, 0),
     )
     await factories.create_medication(admin_conn, patient["id"], times=(time(23, 30),))
-    run = (db, senders, chat_clock, web_settings, fake_twilio)
     dose_at = datetime(2026, 3, 5, 4, 30, tzinfo=UTC)  # 11:30 PM EST on March 4
-    assert await _worker_at(dose_at - timedelta(hours=1), *run) == []
-    (reminder,) = await _worker_at(dose_at, *run)
+    assert await worker_at(dose_at - timedelta(hours=1)) == []
+    (reminder,) = await worker_at(dose_at)
     assert "Time for your 11:30 PM dose." in reminder, reminder
     say = sms_chat(web, fake_twilio, "+12125550305")
     chat_clock.now = dose_at + timedelta(minutes=5)
@@ -206,10 +202,10 @@ async def test_a_snooze_withheld_by_a_short_pause_comes_back_once(
     assert "at the start of Thursday, March 5, 2026." in said, said
     end = datetime(2026, 3, 5, 5, 0, tzinfo=UTC)  # midnight EST
     assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, end)
-    assert await _worker_at(dose_at + timedelta(minutes=20), *run) == []  # the snooze withheld
+    assert await worker_at(dose_at + timedelta(minutes=20)) == []  # the snooze withheld
 
-    sent = await _worker_at(end + timedelta(minutes=1), *run)
+    sent = await worker_at(end + timedelta(minutes=1))
     assert len(sent) == 2 and BACK_EN in sent, sent
     assert any("Time for your 11:30 PM dose" in text for text in sent), sent
-    assert await _worker_at(end + timedelta(minutes=2), *run) == []
+    assert await worker_at(end + timedelta(minutes=2)) == []
     assert await admin_conn.fetchval(NOTICES, patient["id"]) == 1
