@@ -209,3 +209,21 @@ async def test_a_snooze_withheld_by_a_short_pause_comes_back_once(
     assert any("Time for your 11:30 PM dose" in text for text in sent), sent
     assert await worker_at(end + timedelta(minutes=2)) == []
     assert await admin_conn.fetchval(NOTICES, patient["id"]) == 1
+
+
+async def test_a_day_whose_midnight_the_clocks_skip_starts_after_the_gap(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """Santiago's clocks go from 00:00 to 01:00 on September 6, 2026: "until 2026-09-06" ends
+    at 01:00 there (04:00 UTC), the day's first instant, not an hour before it began."""
+    patient = await factories.create_patient(
+        admin_conn, contacts={"sms": "+12125550306"}, locale="en", timezone="America/Santiago"
+    )
+    chat_clock.now = datetime(2026, 9, 4, 15, 0, tzinfo=UTC)
+    said = await sms_chat(web, fake_twilio, "+12125550306")("/pause until 2026-09-06")
+    assert "at the start of Sunday, September 6, 2026." in said, said
+    ends = datetime(2026, 9, 6, 4, 0, tzinfo=UTC)
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, ends)
