@@ -45,7 +45,7 @@ _SPAN_RE = re.compile(
     r"(?P<unit>days?|d|weeks?|wks?|w|dias?|semanas?)$"
 )
 # "until 3/15", "till Monday", "hasta el 15/3": an end the patient names (bot.dialogs.account
-# says a pause has none, and names the date when it reads one).
+# ends the pause then when it reads the date, and says it stays open when it does not).
 _UNTIL_RE = re.compile(r"^(?:until|till|til|hasta)\s+\S")
 _PAUSE_WORDS = frozenset({"pause"} | {w for w, c in COMMAND_WORDS_ES.items() if c == "pause"})
 _RESUME_WORDS = frozenset(
@@ -53,7 +53,7 @@ _RESUME_WORDS = frozenset(
     | {w for w, c in COMMAND_WORDS_ES.items() if c == "resume"}
 )
 _PHRASE_RE = re.compile(r"^(?P<word>[a-z]+)" + _OBJECT + r"(?:\s+(?P<rest>.+))?$")
-# A longest course of days a span is read as (a year): "pause 5000 days" is no date to name.
+# A longest course of days a span is read as (a year): "pause 5000 days" sets no end.
 MAX_SPAN_DAYS = 366
 
 

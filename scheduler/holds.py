@@ -9,7 +9,8 @@ second earlier, an integration's insert) is cancelled rather than sent.
 :func:`resume_reminders` plans again from the moment of the resume: nothing missed while paused
 is sent late (a reminder withheld from a dose still open comes back: a snooze at its time when
 still ahead, at once when its time passed while paused; the reminder of a dose due at the /pause
-at once; never once the dose reached its missed mark).
+at once; never once the dose reached its missed mark). A pause with an end is resumed by that
+same function when the end passes (:mod:`scheduler.pause_ends`, the planner's tick).
 
 Without consent a patient is sent nothing but service notices (``system``); a deleted patient
 is sent nothing.
@@ -23,9 +24,10 @@ from uuid import UUID
 import asyncpg
 
 from core.sql import query
+from scheduler.pause_lift import lift_pause
 from scheduler.planner import replan_patient
 from scheduler.planning_peaks import PeakCapacity
-from scheduler.planning_rules import PAUSE_REASON, unsent_missed_at
+from scheduler.planning_rules import PAUSE_REASON
 
 __all__ = [
     "MEDICATION_KINDS",
@@ -58,8 +60,13 @@ def withheld_reason(
     return None
 
 
-async def pause_reminders(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> int:
+async def pause_reminders(
+    conn: asyncpg.Connection, patient_id: UUID, now: datetime, *, until: datetime | None = None
+) -> int:
     """Pause the patient's reminders and withdraw every pending medication message.
+
+    ``until``: when the pause ends by itself (:mod:`scheduler.pause_ends` resumes the patient
+    then); None keeps it open until a resume. A pause while paused replaces the end.
 
     A dose already due (due or snoozed) stays open, so the patient can still answer it (from
     /today, its reminder's buttons or number; cancelling it lost the answer): it gets no
@@ -69,7 +76,9 @@ async def pause_reminders(conn: asyncpg.Connection, patient_id: UUID, now: datet
     the caller's).
     """
     async with conn.transaction():
-        await conn.execute(query("planner", "set_reminders_paused"), patient_id, True)
+        if until is not None and until <= now:
+            raise ValueError("until: the pause would end before it starts; pass a later instant")
+        await conn.execute(query("planner", "set_reminders_paused"), patient_id, True, until)
         withdrawn: int = await conn.fetchval(
             query("planner", "withdraw_medication_messages"),
             patient_id,
@@ -92,32 +101,8 @@ async def resume_reminders(
     """Resume the patient's reminders, planned from ``now`` on.
 
     A reminder the pause withheld from a dose still open comes back
-    (:func:`_bring_back_reminders`).
+    (:func:`scheduler.pause_lift.lift_pause`, which the end of a pause with an end runs too).
     ``capacity``: the bots' (the early window in a forecast peak, as the planner's tick)."""
     async with conn.transaction():
-        await conn.execute(query("planner", "set_reminders_paused"), patient_id, False)
-        await _bring_back_reminders(conn, patient_id, now)
+        await lift_pause(conn, patient_id, now)
         await replan_patient(conn, patient_id, now, default_quiet=default_quiet, capacity=capacity)
-
-
-async def _bring_back_reminders(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> None:
-    """The reminders the pause withheld from doses still open, back: at their time when it is
-    still ahead (a snooze); at once (``now``, once: the same row) when it passed during the pause
-    but the dose is not missed yet: a snooze the patient asked for, or the dose's reminder that
-    was still queued at the /pause or held back at its send. One whose dose reached its missed
-    mark stays withdrawn: nothing comes after the dose counts as missed (nor does a caregiver
-    alert: :mod:`scheduler.planning_followups`)."""
-    back: list[tuple[UUID, datetime, datetime]] = []
-    for r in await conn.fetch(query("planner", "paused_reminders"), patient_id, PAUSE_REASON):
-        if r["scheduled_time"] > now:
-            if r["expires_at"] > now:
-                back.append((r["id"], r["scheduled_time"], r["expires_at"]))
-            continue
-        anchor = r["snoozed_until"] if r["status"] == "snoozed" else r["due_at"]
-        missed_at = unsent_missed_at(anchor, r["nag_interval_minutes"], r["nag_max"])
-        if now < missed_at:
-            # It expires at the missed mark, as a follow-up does.
-            back.append((r["id"], now, missed_at))
-    if back:
-        ids, ats, expires = (list(c) for c in zip(*back, strict=True))
-        await conn.execute(query("planner", "restore_paused_reminders"), ids, ats, expires)

@@ -3,6 +3,8 @@
 ``run_planner_tick`` runs every minute in the worker (APScheduler). Each tick, under an advisory
 lock so that one worker plans at a time:
 
+0. Pauses whose end has passed (:mod:`scheduler.pause_ends`): the patient is resumed as by
+   /resume and told once, before the materialization below plans their doses.
 1. Materialization: every schedule marked for re-planning (``planned_until`` null: new, edited,
    paused, its patient's timezone or pause changed; database triggers set the mark whoever made
    the change) is reconciled: future pending doses the rule no longer has are cancelled with
@@ -34,6 +36,7 @@ All time comes from the ``now`` argument; nothing here reads a clock.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
@@ -45,6 +48,7 @@ import asyncpg
 from core.settings import Settings
 from core.sql import query
 from scheduler.appointments import sync_appointments
+from scheduler.pause_ends import end_ended_pauses
 from scheduler.planning_day_quota import within_day_quota
 from scheduler.planning_followups import FALLBACK_QUIET, plan_followups
 from scheduler.planning_peaks import (
@@ -113,6 +117,17 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
     # The bots' capacity around one instant: a peak beyond it may leave early (planning_peaks).
     capacity = PeakCapacity.from_settings(settings)
     stats = PlannerStats()
+    default_quiet = (settings.quiet_hours_start, settings.quiet_hours_end)
+    # Pauses whose end passed first: their patients' doses are planned in this same tick.
+    async with pool.acquire() as conn, conn.transaction():
+        if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
+            return stats.evolve(skipped=True)
+        stats += await end_ended_pauses(
+            conn,
+            now,
+            # What /resume re-plans with (scheduler.holds.resume_reminders).
+            functools.partial(replan_patient, default_quiet=default_quiet, capacity=capacity),
+        )
     for _ in range(MAX_BATCHES_PER_TICK):
         async with pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
@@ -124,18 +139,14 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
     async with pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
             return stats.evolve(skipped=True)
-        stats += await plan_followups(
-            conn,
-            now,
-            default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
-        )
+        stats += await plan_followups(conn, now, default_quiet=default_quiet)
         stats += await plan_unreachable_notices(conn, now)
         stats += await plan_refills(conn, now)
         # Windows changed by the dashboard or by hand: what waits out the old one is re-timed.
         await release_changed_windows(
             conn,
             now,
-            (settings.quiet_hours_start, settings.quiet_hours_end),
+            default_quiet,
             keep=note_keep(settings.worker_lease_seconds),
         )
         stats += PlannerStats(appointments_synced=await sync_appointments(conn, now))

@@ -25,6 +25,8 @@ class PlannerStats:
     doses_unreachable: int = 0
     # Caregivers told once that reminders no longer reach the patient (planning_unreachable).
     unreachable_notices: int = 0
+    # Pauses with an end that ended by themselves, their patients resumed (pause_ends).
+    pauses_ended: int = 0
     caregiver_alerts: int = 0
     refill_reminders: int = 0
     appointments_synced: int = 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -85,12 +85,13 @@ async def cancel(turn: Turn, arg: str) -> None:
 
 @command("pause")
 async def pause(turn: Turn, arg: str) -> None:
-    """Pause every reminder: what is pending (snoozes, nags, refill notices) is withdrawn."""
-    await pause_reminders(turn.conn, _patient_id(turn), turn.now)
+    """Pause every reminder: what is pending (snoozes, nags, refill notices) is withdrawn. A
+    length or an end date ("/pause 3 days", "/pause until 3/15") ends the pause by itself
+    (:mod:`scheduler.pause_ends`); a plain /pause, or an end not read, lasts until /resume."""
+    end, note = await _pause_end(turn, arg) if arg.strip() else (None, "")
+    await pause_reminders(turn.conn, _patient_id(turn), turn.now, until=end)
     finish(turn)
-    text = turn.t("paused_all")
-    if arg.strip():
-        text += "\n" + await _pause_end_note(turn, arg)
+    text = turn.t("paused_all") + (f"\n{note}" if note else "")
     caregiver = await turn.conn.fetchrow(query("bot", "get_caregiver"), _patient_id(turn))
     if caregiver is not None and caregiver["opted_out_at"] is None:
         # Their silence would read as "all doses taken": the patient may want to tell them.
@@ -103,22 +104,39 @@ async def pause(turn: Turn, arg: str) -> None:
 _UNTIL = re.compile(r"^(?:until|till|to|hasta(?:\s+el)?)\s+", re.IGNORECASE)
 
 
-async def _pause_end_note(turn: Turn, arg: str) -> str:
-    """What "/pause until 3/15" (or "/pause 3 days") does about its end: nothing. The words
-    after /pause were ignored without a word, and the patient waited for reminders to come back
-    on a day nothing would bring them back. A date (read the patient's way round, like /add's)
-    is named in words, so they know which day to send /resume."""
-    today = turn.now.astimezone(ZoneInfo(_zone(turn))).date()
+async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str]:
+    """When "/pause 3 days" or "/pause until 3/15" ends, in the patient's zone, and the line
+    that says so. A length ends at the same wall-clock time that many days on (across a DST
+    change too: 3 days from 10:00 is 10:00); a date at the start of that day (its first instant,
+    "until 3/15": the 15th is reminded). Before, the words after /pause were ignored (then only
+    answered "a pause has no end date") and a patient who forgot /resume missed every dose. An
+    end not read ("until I feel better"), or a day not after today, leaves the pause open."""
+    zone = ZoneInfo(_zone(turn))
+    local_now = turn.now.astimezone(zone)
     days = pause_days(arg)
     if days is not None:
-        # "/pause 3 days", "pause for a week": the day it was meant to end, named the same way.
-        return turn.t("pause_no_end_date", date=_day_words(turn, today + timedelta(days=days)))
+        local_end = datetime.combine(local_now.date() + timedelta(days=days), local_now.time())
+        end = _instant(local_end, zone)
+        when = turn.t(
+            "pause_ends_at",
+            date=_day_words(turn, local_end.date()),
+            time=texts.fmt_time(local_end.time(), turn.locale),
+        )
+        return end, when
     order = month_first_region(await patient_region(turn))
     until = _UNTIL.sub("", pause_end_text(arg))
-    readings = date_readings(until, today=today, month_first=order)
-    if len(readings) == 1:
-        return turn.t("pause_no_end_date", date=_day_words(turn, readings[0]))
-    return turn.t("pause_no_end")
+    readings = date_readings(until, today=local_now.date(), month_first=order)
+    if len(readings) == 1 and readings[0] > local_now.date():
+        end = _instant(datetime.combine(readings[0], time(0, 0)), zone)
+        return end, turn.t("pause_ends_on", date=_day_words(turn, readings[0]))
+    return None, turn.t("pause_no_end")
+
+
+def _instant(local: datetime, zone: ZoneInfo) -> datetime:
+    """The instant of the wall-clock time ``local`` in ``zone``; a time the clocks skip (00:00
+    where DST starts at midnight) is read with the offset before the change, so it lands just
+    after the gap (01:00), never before the day it names."""
+    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def _day_words(turn: Turn, day: date) -> str:

@@ -10,9 +10,12 @@ EN: dict[str, str] = {
     # Pause / delete
     "paused_all": "All reminders are paused. Send /resume to restart them.",
     "paused_caregiver": "{name} will not get missed-dose alerts while they are paused.",
-    # "/pause until 3/15": a pause has no end (the words after /pause were ignored in silence).
-    "pause_no_end_date": "A pause has no end date: they will not restart by themselves on {date}. Send /resume that day.",
-    "pause_no_end": "A pause has no end date: they stay off until you send /resume.",
+    # "/pause 3 days", "/pause until 3/15": the pause ends by itself (scheduler/pause_ends.py);
+    # a length at the same time of day, a date at its start (bot/dialogs/account.py).
+    "pause_ends_at": "They come back by themselves on {date} at {time}. Send /resume to have them sooner.",
+    "pause_ends_on": "They come back by themselves at the start of {date}. Send /resume to have them sooner.",
+    # An end not read ("until I feel better") or a day already here: the pause stays open.
+    "pause_no_end": "This pause has no end date: they stay off until you send /resume.",
     "resumed_all": "Reminders are back on.",
     "resumed_not_paused": "Your reminders are on: they were not paused.",
     # "pause metformin" without the slash: one medicine is paused in /meds, not by /pause.
@@ -35,8 +38,9 @@ EN: dict[str, str] = {
 ES: dict[str, str] = {
     "paused_all": "Todos los recordatorios están en pausa. Envía /resume para reanudarlos.",
     "paused_caregiver": "{name} no recibirá avisos de dosis olvidadas mientras estén en pausa.",
-    "pause_no_end_date": "Una pausa no tiene fecha de fin: no se reanudarán solos el {date}. Envía /resume ese día.",
-    "pause_no_end": "Una pausa no tiene fecha de fin: siguen en pausa hasta que envíes /resume.",
+    "pause_ends_at": "Se reanudarán solos el {date} a {time:hour_article} {time}. Envía /resume para reanudarlos antes.",
+    "pause_ends_on": "Se reanudarán solos al empezar el {date}. Envía /resume para reanudarlos antes.",
+    "pause_no_end": "Esta pausa no tiene fecha de fin: siguen en pausa hasta que envíes /resume.",
     "resumed_all": "Los recordatorios vuelven a estar activos.",
     "resumed_not_paused": "Tus recordatorios están activos: no estaban en pausa.",
     "pause_one_hint": "Para pausar un medicamento, envía /meds y elígelo allí. Para pausar todos tus recordatorios, envía /pause.",

@@ -76,7 +76,33 @@ select dose_event_id from scheduled_messages where id = $1
 -- ---------------------------------------------------------------------------------------------
 
 -- name: set_reminders_paused
-update patients set reminders_paused = $2 where id = $1
+-- $3: when the pause ends by itself (null: open-ended; a resume's, always null). A new pause
+-- replaces the end of the one before.
+update patients set reminders_paused = $2, reminders_paused_until = $3::timestamptz where id = $1
+
+-- name: ended_pauses
+-- Patients whose pause with an end has ended by $1, oldest end first, at most $2 (the partial
+-- index patients_pause_ends, migration 20260101018260). Locked, skipping a row a /pause or
+-- /resume holds: that turn decides, and the next tick reads its outcome.
+select id, reminders_paused_until from patients
+ where reminders_paused and reminders_paused_until is not null
+   and reminders_paused_until <= $1::timestamptz
+ order by reminders_paused_until
+ limit $2
+   for update skip locked
+
+-- name: tell_pause_ended
+-- The patient's one "reminders are back on" (template pause_ended, kind system): on their
+-- preferred channel ('auto'), once per pause's end (the key), worth sending for $4.
+insert into scheduled_messages
+  (organization_id, patient_id, scheduled_time, platform, kind, template, payload, priority,
+   expires_at, idempotency_key)
+select p.organization_id, p.id, $2::timestamptz, 'auto', 'system', 'pause_ended', '{}'::jsonb,
+       $5::smallint, $2::timestamptz + $4::interval,
+       format('pause_end:%s:%s', p.id, extract(epoch from $3::timestamptz))
+  from patients p
+ where p.id = $1 and p.status = 'active'
+on conflict (idempotency_key) do nothing
 
 -- name: withdraw_medication_messages
 -- A pause: cancel the patient's ($1) pending messages of the medication kinds ($2) with reason

@@ -11,6 +11,7 @@ from medremind.web.patient_app.settings import _view
 def _row(clinic: tuple[time, time] | None) -> dict[str, object]:
     return {
         "reminders_paused": False,
+        "reminders_paused_until": None,
         "name_medicine_in_reminders": False,
         "quiet_start": None,
         "quiet_end": None,

@@ -394,6 +394,7 @@ async def test_settings_pause_names_quiet_hours_and_delete_me(
     )
     assert (await http.get("/app/api/settings")).json() == {
         "paused": False,
+        "paused_until": None,
         "name_medicine": False,
         "quiet_start": None,
         "quiet_end": None,
@@ -406,6 +407,7 @@ async def test_settings_pause_names_quiet_hours_and_delete_me(
     )
     assert changed.json() == {
         "paused": True,
+        "paused_until": None,
         "name_medicine": True,
         "quiet_start": "22:00",
         "quiet_end": "07:30",

@@ -44,7 +44,7 @@ async def test_pause_and_resume_said_in_words(
     say = sms_chat(web, fake_twilio, "+14155550191")
     said = await say("Pause for 3 days")
     assert said.startswith("All reminders are paused."), said
-    assert "will not restart by themselves on Sunday, March 8, 2026" in said, said
+    assert "come back by themselves on Sunday, March 8, 2026 at 12:50 AM." in said, said
     assert await admin_conn.fetchval(PAUSED, english["id"]) is True
     assert (await say("Resume my reminders")).startswith("Reminders are back on")
     assert await admin_conn.fetchval(PAUSED, english["id"]) is False
@@ -60,7 +60,7 @@ async def test_pause_and_resume_said_in_words(
     say = sms_chat(web, fake_twilio, "+14155550192")
     said = await say("pausa 3 días")
     assert said.startswith("Todos los recordatorios estan en pausa."), said
-    assert "no se reanudaran solos el sabado, 7 de marzo de 2026" in said, said
+    assert "Se reanudaran solos el sabado, 7 de marzo de 2026 a las 12:50." in said, said
     assert await admin_conn.fetchval(PAUSED, spanish["id"]) is True
     assert (await say("Reanudar los recordatorios")).startswith("Los recordatorios vuelven")
     # Again: they were not paused, and the patient is told so ("vuelven a estar activos" read
@@ -78,16 +78,16 @@ async def test_the_slash_command_names_the_day_too(
     org: asyncpg.Record,
 ) -> None:
     """ "/pause 3d" said "A pause has no end date: they stay off until you send /resume" without
-    the day the patient counted on: now the same day as "pause for 3 days"; over SMS in
+    the day the patient counted on: now the same end as "pause for 3 days"; over SMS in
     GSM-7's letters."""
     await _patient(admin_conn, org, "+14155550193", "en")
     said = await sms_chat(web, fake_twilio, "+14155550193")("/pause 3d")
-    assert "will not restart by themselves on Saturday, March 7, 2026" in said, said
+    assert "come back by themselves on Saturday, March 7, 2026 at 11:50 AM." in said, said
     # A date named over SMS is in GSM-7's letters as the words around it: "sábado" made the
     # whole reply UCS-2 (GSM-7 has "é", not "á").
     await _patient(admin_conn, org, "+14155550196", "es")
     said = await sms_chat(web, fake_twilio, "+14155550196")("/pausa hasta el 14/3")
-    assert "no se reanudaran solos el sabado, 14 de marzo de 2026" in said, said
+    assert "Se reanudaran solos al empezar el sabado, 14 de marzo de 2026." in said, said
 
 
 async def test_a_reminder_waiting_keeps_its_answers(

@@ -52,7 +52,8 @@ def _clock_time(value: object, field: str) -> time | None:
 def _view(row: Any, settings: Settings) -> dict[str, Any]:
     """The settings as the app shows them. ``quiet_default_*``: the quiet hours that apply while
     the patient sets none (their clinic's, else the service's), so that empty fields do not
-    read as "no quiet hours"."""
+    read as "no quiet hours". ``paused_until``: when a pause set with a length or an end date in
+    the bot ends by itself (ISO 8601, UTC; null: open-ended or not paused)."""
 
     def hhmm(value: time | None) -> str | None:
         return value.strftime("%H:%M") if value is not None else None
@@ -60,6 +61,7 @@ def _view(row: Any, settings: Settings) -> dict[str, Any]:
     clinic = row["default_quiet_start"] is not None and row["default_quiet_end"] is not None
     return {
         "paused": row["reminders_paused"],
+        "paused_until": until.isoformat() if (until := row["reminders_paused_until"]) else None,
         "name_medicine": row["name_medicine_in_reminders"],
         "quiet_start": hhmm(row["quiet_start"]),
         "quiet_end": hhmm(row["quiet_end"]),

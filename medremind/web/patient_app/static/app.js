@@ -261,6 +261,10 @@ async function pushOff() {
 
 function showPreferences(prefs) {
   $("paused").checked = prefs.paused;
+  // A pause set in the bot with a length or a date ends by itself: say when (the device's zone).
+  $("paused-until").textContent = prefs.paused_until
+    ? `Your reminders come back by themselves on ${new Date(prefs.paused_until).toLocaleString()}.`
+    : "";
   $("name-medicine").checked = prefs.name_medicine;
   $("quiet-start").value = prefs.quiet_start || "";
   $("quiet-end").value = prefs.quiet_end || "";

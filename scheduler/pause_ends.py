@@ -1,0 +1,69 @@
+"""A pause with an end ends by itself: the planner's tick resumes the patient and tells them.
+
+"/pause 3 days" and "/pause until 3/15" (bot/dialogs/account.py) store when the pause ends
+(``patients.reminders_paused_until``, migration 20260101018260); a plain /pause stores none and
+stays until /resume. Once the end has passed, each tick's :func:`end_ended_pauses` does exactly
+what /resume does (:func:`scheduler.holds.resume_reminders`): the same
+:func:`scheduler.pause_lift.lift_pause` (a reminder withheld from a dose still open comes back
+once) and the same re-plan, ``replan`` (the planner's ``replan_patient``, passed in: the planner
+imports this module), then queues one
+``pause_ended`` notice in the patient's language on their preferred channel. A /resume before
+the end clears it (so the tick finds nothing), a new /pause replaces it, and a second tick finds
+the patient no longer paused: the resume and the notice happen once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from core.sql import query
+from scheduler.pause_lift import lift_pause
+from scheduler.planning_stats import PlannerStats
+
+__all__ = ["PAUSE_ENDED_TTL", "PAUSE_END_BATCH", "end_ended_pauses"]
+
+logger = logging.getLogger(__name__)
+
+# Patients resumed per tick: each is a re-plan of their schedules; the rest wait a minute.
+PAUSE_END_BATCH = 100
+# "Reminders are back on" is worth sending for a day: a pause that ends at midnight has it held
+# by the patient's quiet hours (a system notice is deferrable, scheduler/quiet_hours.py) until
+# the morning; later, the reminders themselves say it.
+PAUSE_ENDED_TTL = timedelta(hours=24)
+# After the reminders and appointments (planning_rules), as a clinic's invitation is.
+PAUSE_ENDED_PRIORITY = 5
+
+
+# Re-plans one patient from an instant, in the caller's transaction.
+Replan = Callable[[asyncpg.Connection, UUID, datetime], Awaitable[object]]
+
+
+async def end_ended_pauses(conn: asyncpg.Connection, now: datetime, replan: Replan) -> PlannerStats:
+    """Resume every patient whose pause ended by ``now`` and queue their one notice, in the
+    caller's transaction (each patient in a savepoint: one that fails is logged and retried on
+    the next tick, the others go on)."""
+    stats = PlannerStats()
+    for row in await conn.fetch(query("planner", "ended_pauses"), now, PAUSE_END_BATCH):
+        try:
+            async with conn.transaction():
+                await lift_pause(conn, row["id"], now)
+                await replan(conn, row["id"], now)
+                await conn.execute(
+                    query("planner", "tell_pause_ended"),
+                    row["id"],
+                    now,
+                    row["reminders_paused_until"],
+                    PAUSE_ENDED_TTL,
+                    PAUSE_ENDED_PRIORITY,
+                )
+        except (asyncpg.PostgresError, ValueError):
+            logger.exception("pause end failed", extra={"patient_id": str(row["id"])})
+            stats += PlannerStats(errors=1)
+            continue
+        stats += PlannerStats(pauses_ended=1)
+    return stats

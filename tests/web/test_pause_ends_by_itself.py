@@ -1,0 +1,229 @@
+"""A pause with a length or an end date ends by itself (scheduler/pause_ends.py).
+
+"/pause 3 days" was told "a pause has no end date" and a patient who forgot /resume missed every
+dose after it. Now the end is stored and the worker's planner tick, once it has passed, does what
+/resume does and tells the patient once, in their language, that reminders are back on. A
+/resume before the end, a second /pause and a plain /pause keep their meaning.
+
+Real parts: the web process over SMS (the loopback Twilio), the conversation engine, the
+planner's tick and the dispatcher on the test database. One settable clock for both; the patient
+lives in New York, whose clocks spring forward on Sunday, March 8, 2026 (02:00 EST to 03:00
+EDT), with a daily 08:00 dose and quiet hours off. The clock starts on Wednesday, March 4 at
+11:50 UTC (06:50 EST).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, time, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from core.db import Database
+from core.settings import Settings
+from scheduler.planner import run_planner_tick
+from tests import factories
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.web.chat import Clock, plain, sms_chat, worker
+
+ZONE = "America/New_York"
+PAUSED = "select reminders_paused, reminders_paused_until from patients where id = $1"
+BACK_EN = "Your pause has ended: reminders are back on. Send /pause to pause them again."
+BACK_ES = (
+    "Tu pausa ha terminado: los recordatorios vuelven a estar activos. Envia /pause para"
+    " pausarlos de nuevo."
+)
+NOTICES = (
+    "select count(*) from scheduled_messages where patient_id = $1 and template = 'pause_ended'"
+)
+
+
+async def _patient(conn: asyncpg.Connection, number: str, locale: str = "en") -> asyncpg.Record:
+    """An SMS patient in New York with a daily 08:00 dose, quiet hours off."""
+    patient = await factories.create_patient(
+        conn,
+        contacts={"sms": number},
+        display_name="Ana",
+        locale=locale,
+        timezone=ZONE,
+        quiet_start=time(0, 0),
+        quiet_end=time(0, 0),
+    )
+    await factories.create_medication(conn, patient["id"], times=(time(8, 0),))
+    return patient
+
+
+WorkerAt = Callable[[datetime], Awaitable[list[str]]]
+
+
+@pytest.fixture
+def worker_at(
+    db: Database, senders: dict, chat_clock: Clock, web_settings: Settings, fake_twilio: FakeTwilio
+) -> WorkerAt:
+    """``worker_at(at)``: what a worker does at ``at`` (the clock moved there): a planner tick,
+    then dispatch until idle; the SMS it sent."""
+
+    async def at_(at: datetime) -> list[str]:
+        assert db.pool is not None
+        chat_clock.now = at
+        before = len(fake_twilio.messages)
+        await run_planner_tick(db.pool, at, web_settings)
+        dispatcher = worker(db, senders, chat_clock)
+        while await dispatcher.run_once():
+            pass
+        return [plain(m.body) for m in fake_twilio.messages[before:]]
+
+    return at_
+
+
+async def test_the_end_brings_reminders_back_once_across_a_dst_change(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
+) -> None:
+    """5 days from 06:50 EST on Wednesday is 06:50 EDT on Monday: 10:50 UTC, not 11:50 (the
+    wall clock is kept across the change). Nothing is sent while paused, nor a minute before the
+    end; the tick after it resumes the patient, who is told once, and the 08:00 dose is
+    reminded."""
+    patient = await _patient(admin_conn, "+12125550301")
+    said = await sms_chat(web, fake_twilio, "+12125550301")("pause for 5 days")
+    assert "come back by themselves on Monday, March 9, 2026 at 6:50 AM." in said, said
+    end = datetime(2026, 3, 9, 10, 50, tzinfo=UTC)
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, end)
+
+    for day in range(5):  # every morning's dose time while paused, and just before the end
+        assert await worker_at(datetime(2026, 3, 4 + day, 13, 5, tzinfo=UTC)) == []
+    assert await worker_at(end - timedelta(minutes=1)) == []
+    assert (await admin_conn.fetchrow(PAUSED, patient["id"]))["reminders_paused"] is True
+
+    assert await worker_at(end + timedelta(minutes=1)) == [BACK_EN]
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (False, None)
+    assert await worker_at(end + timedelta(minutes=2)) == []  # told once
+    # 08:00 EDT is 12:00 UTC: the day's dose is reminded again.
+    reminded = await worker_at(datetime(2026, 3, 9, 12, 1, tzinfo=UTC))
+    assert len(reminded) == 1 and "Time for your 8:00 AM dose." in reminded[0], reminded
+    assert await admin_conn.fetchval(NOTICES, patient["id"]) == 1
+
+
+async def test_a_resume_before_the_end_leaves_nothing_to_end(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
+) -> None:
+    """/resume a day into "/pause 3 days": the end goes with the pause, and its passing tells
+    the patient nothing (they were told "Reminders are back on" by /resume)."""
+    patient = await _patient(admin_conn, "+12125550302")
+    say = sms_chat(web, fake_twilio, "+12125550302")
+    await say("/pause 3 days")
+    chat_clock.now += timedelta(days=1)
+    assert (await say("/resume")).startswith("Reminders are back on.")
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (False, None)
+    after_end = datetime(2026, 3, 7, 11, 51, tzinfo=UTC)
+    assert BACK_EN not in await worker_at(after_end)
+    assert await admin_conn.fetchval(NOTICES, patient["id"]) == 0
+
+
+async def test_a_second_pause_replaces_the_end(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
+) -> None:
+    """In Spanish: "pausa 2 días", then "pausa 1 semana" the same morning. The first end passes
+    with the patient still paused; the second resumes them, told in Spanish."""
+    patient = await _patient(admin_conn, "+12125550303", "es")
+    say = sms_chat(web, fake_twilio, "+12125550303")
+    await say("pausa 2 días")
+    assert "miércoles, 11 de marzo de 2026 a las 6:50" in await say("pausa 1 semana")
+    # 06:50 EDT on March 11 is 10:50 UTC.
+    end = datetime(2026, 3, 11, 10, 50, tzinfo=UTC)
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, end)
+    assert await worker_at(datetime(2026, 3, 6, 12, 0, tzinfo=UTC)) == []
+    assert (await admin_conn.fetchrow(PAUSED, patient["id"]))["reminders_paused"] is True
+    assert await worker_at(end) == [BACK_ES]
+    assert await worker_at(end + timedelta(minutes=1)) == []
+
+
+async def test_a_plain_pause_never_ends_by_itself(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
+) -> None:
+    """/pause after "/pause 3 days" leaves it open: no end, and a tick a year on sends nothing."""
+    patient = await _patient(admin_conn, "+12125550304")
+    say = sms_chat(web, fake_twilio, "+12125550304")
+    await say("/pause 3 days")
+    assert await say("/pause") == "All reminders are paused. Send /resume to restart them."
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, None)
+    assert await worker_at(datetime(2026, 3, 7, 12, 0, tzinfo=UTC)) == []
+    assert await worker_at(datetime(2027, 3, 4, 12, 0, tzinfo=UTC)) == []
+    assert (await admin_conn.fetchrow(PAUSED, patient["id"]))["reminders_paused"] is True
+    assert await admin_conn.fetchval(NOTICES, patient["id"]) == 0
+
+
+async def test_a_snooze_withheld_by_a_short_pause_comes_back_once(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
+) -> None:
+    """The 11:30 PM reminder snoozed to 11:50 PM, then "/pause until tomorrow" at 11:40 PM: the
+    pause ends at midnight (the start of that day), the snooze's time passed during it and the
+    dose is not missed yet (its mark: 12:50 AM), so the tick that ends the pause sends it at once,
+    once, with the notice: the same path as /resume."""
+    patient = await factories.create_patient(
+        admin_conn,
+        contacts={"sms": "+12125550305"},
+        display_name="Ana",
+        timezone=ZONE,
+        quiet_start=time(0, 0),
+        quiet_end=time(0, 0),
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(23, 30),))
+    dose_at = datetime(2026, 3, 5, 4, 30, tzinfo=UTC)  # 11:30 PM EST on March 4
+    assert await worker_at(dose_at - timedelta(hours=1)) == []
+    (reminder,) = await worker_at(dose_at)
+    assert "Time for your 11:30 PM dose." in reminder, reminder
+    say = sms_chat(web, fake_twilio, "+12125550305")
+    chat_clock.now = dose_at + timedelta(minutes=5)
+    assert "11:50 PM" in await say("2")  # Snooze 15 min
+    chat_clock.now = dose_at + timedelta(minutes=10)
+    said = await say("/pause until tomorrow")
+    assert "at the start of Thursday, March 5, 2026." in said, said
+    end = datetime(2026, 3, 5, 5, 0, tzinfo=UTC)  # midnight EST
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, end)
+    assert await worker_at(dose_at + timedelta(minutes=20)) == []  # the snooze withheld
+
+    sent = await worker_at(end + timedelta(minutes=1))
+    assert len(sent) == 2 and BACK_EN in sent, sent
+    assert any("Time for your 11:30 PM dose" in text for text in sent), sent
+    assert await worker_at(end + timedelta(minutes=2)) == []
+    assert await admin_conn.fetchval(NOTICES, patient["id"]) == 1
+
+
+async def test_a_day_whose_midnight_the_clocks_skip_starts_after_the_gap(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """Santiago's clocks go from 00:00 to 01:00 on September 6, 2026: "until 2026-09-06" ends
+    at 01:00 there (04:00 UTC), the day's first instant, not an hour before it began."""
+    patient = await factories.create_patient(
+        admin_conn, contacts={"sms": "+12125550306"}, locale="en", timezone="America/Santiago"
+    )
+    chat_clock.now = datetime(2026, 9, 4, 15, 0, tzinfo=UTC)
+    said = await sms_chat(web, fake_twilio, "+12125550306")("/pause until 2026-09-06")
+    assert "at the start of Sunday, September 6, 2026." in said, said
+    ends = datetime(2026, 9, 6, 4, 0, tzinfo=UTC)
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, ends)
