@@ -40,8 +40,10 @@ def _line(row: Any) -> str:
         why = f"the provider keeps failing ({row['failures']} consecutive failure(s))"
     if row["probe_until"] is not None and row["probe_until"] > now:
         probe = f"a probe is out (by {row['probe_by']}, answered by {_utc(row['probe_until'])})"
-    else:
+    elif row["open_until"] > now:
         probe = "no probe out"
+    else:  # a worker with a message for the account asks for the probe at its next read
+        probe = "no probe out yet: the next worker with a message for it sends one"
     if row["open_until"] > now:
         wait = (row["open_until"] - now).total_seconds()
         return (
@@ -51,7 +53,7 @@ def _line(row: Any) -> str:
         )
     return (
         f"Breakers: HALF-OPEN - {where} since {_utc(row['opened_at'])}, cooldown over at"
-        f" {_utc(row['open_until'])}: {why}; {probe} (a probe decides)"
+        f" {_utc(row['open_until'])}: {why}; {probe}"
     )
 
 
