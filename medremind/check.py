@@ -157,44 +157,16 @@ def outbox_report(settings: Settings, usable: dict[Any, bool]) -> tuple[list[str
     return lines, none_can_send
 
 
-def breaker_lines(workers: list[Any]) -> list[str]:
-    """What the fleet's heartbeats say of its circuit breakers (rows of ``fleet_breakers``)."""
-    if not workers:
-        return [
-            f"Breakers: unknown - no worker heard from in the last {ALIVE_SECONDS:.0f} s"
-            " (is `medremind worker` running?)"
-        ]
-    lines = []
-    for worker in workers:
-        for b in worker["breakers"]:
-            where = f"{b['channel']} account {b['account']} on worker {worker['worker_id']}"
-            failures = f"{b['failures']} consecutive failures"
-            if b.get("refused"):  # a revoked token: its messages wait for new credentials
-                failures += f" (the provider refused its credentials: {b['refused']})"
-            probe_in = float(b["probe_in"]) - float(worker["silent_seconds"])
-            if b["state"] == "open" and probe_in > 0:
-                lines.append(
-                    f"Breakers: OPEN - {where}: {failures}; its messages wait, attempts unspent,"
-                    f" until a probe in {probe_in:.0f} s"
-                )
-            else:
-                lines.append(f"Breakers: HALF-OPEN - {where}: {failures}; a probe decides")
-    if not lines:
-        lines.append(
-            f"Breakers: all closed ({len(workers)} worker(s) heard from in the last"
-            f" {ALIVE_SECONDS:.0f} s)"
-        )
-    return lines
-
-
 async def fleet_breakers(settings: Settings, connect_timeout: float = 15.0) -> list[str]:
-    """The fleet's circuit breakers as their workers' last heartbeats left them."""
+    """The fleet's open circuit breakers (medremind.check_breakers)."""
+    from medremind.check_breakers import breaker_lines, read_breakers
+
     try:
         async with _connection(settings, connect_timeout) as conn:
-            workers = await conn.fetch(query("dispatch", "fleet_breakers"), ALIVE_SECONDS)
+            rows = await read_breakers(conn, ALIVE_SECONDS)
     except Exception as exc:  # reported, like the database check
         return [f"Breakers: unknown - {type(exc).__name__}: {exc}"]
-    return breaker_lines(list(workers))
+    return breaker_lines(rows, ALIVE_SECONDS)
 
 
 async def zone_lines(settings: Settings, connect_timeout: float = 15.0) -> list[str]:

@@ -26,7 +26,8 @@ this process's only, as before.
 
 ``medremind_breaker_open{channel}`` shows the state on the worker's own ``/metrics``; each
 heartbeat carries :meth:`Breakers.snapshot` (``worker_heartbeats.breakers``), from which the
-web's ``/metrics`` (``medremind_fleet_breaker_open``) and ``medremind check`` show the fleet's.
+web's ``/metrics`` (``medremind_fleet_breaker_open``) shows the fleet's; ``medremind check``
+prints the open ones from ``provider_breakers`` (one line each, whoever holds it).
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ Two ways, both on by configuration of ``medremind worker``:
 * a heartbeat row in ``worker_heartbeats`` every ``MEDREMIND_WORKER_HEARTBEAT_SECONDS`` with the
   worker's counters and its circuit breakers that are not closed, which the web's ``/metrics``
   shows for the whole fleet (``medremind_fleet_*{worker=...}``, see
-  ``medremind/web/fleet_metrics.py``; a Procfile platform routes requests to web processes only)
-  and ``medremind check`` prints.
+  ``medremind/web/fleet_metrics.py``; a Procfile platform routes requests to web processes only);
+  ``medremind check`` counts the workers alive (the breakers it prints are the fleet's table's).
 """
 
 from __future__ import annotations

@@ -81,12 +81,16 @@ async def today(turn: Turn, arg: str) -> None:
             lines.extend([""] if lines else [])
             lines.append(header)
         at = texts.fmt_time(local, turn.locale)
+        status = row["status"]
+        if status == "due" and row["due_at"] > turn.now:
+            # Not yet its time: "due" read as late, or as something to answer now.
+            status = "upcoming"
         lines.append(
             turn.t(
                 "today_line",
                 time=at,
                 name=row["medication_name"],
-                status=turn.t(f"status_{row['status']}"),
+                status=turn.t(f"status_{status}"),
             )
         )
         if row["status"] in OPEN and row["due_at"] <= turn.now:

@@ -44,6 +44,7 @@ EN: dict[str, str] = {
     "about_appointment": "your appointment on {date} at {time}",
     "about_offer": "the free appointment offered on {date} at {time}",
     "status_due": "due",
+    "status_upcoming": "upcoming",  # /today: a dose whose time has not come yet
     "status_taken": "taken",
     "status_snoozed": "snoozed",
     "status_skipped": "skipped",
@@ -94,6 +95,7 @@ ES: dict[str, str] = {
     "about_appointment": "tu cita del {date} a {time:hour_article} {time}",
     "about_offer": "la cita libre ofrecida el {date} a {time:hour_article} {time}",
     "status_due": "pendiente",
+    "status_upcoming": "programada",
     "status_taken": "tomada",
     "status_snoozed": "pospuesta",
     "status_skipped": "omitida",

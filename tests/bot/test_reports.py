@@ -97,7 +97,8 @@ async def test_today_lists_doses(bot: Bot, admin_conn: asyncpg.Connection) -> No
     )
     await bot.send(chat, "/today")
     text = bot.last_text(chat)
-    assert "Metformin: due" in text
+    # The dose past its time is due; the evening's, not yet due, is upcoming (it read "due").
+    assert text.splitlines()[1:] == ["8:00 AM Metformin: due", "8:00 PM Metformin: upcoming"]
     assert bot.labels(chat) == ["Taken 8:00 AM"]  # only the dose already due
     await bot.press(chat, "Taken 8:00 AM")
     assert (
@@ -108,6 +109,21 @@ async def test_today_lists_doses(bot: Bot, admin_conn: asyncpg.Connection) -> No
     )
     await bot.send(chat, "/today")
     assert "Metformin: taken" in bot.last_text(chat)
+
+
+async def test_today_in_spanish_says_pending_and_scheduled(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Spanish: a dose past its time is "pendiente", one not yet due "programada"."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat, locale="es")
+    await dose_events(admin_conn, patient["id"], [START.replace(hour=8), START.replace(hour=20)])
+    await bot.send(chat, "/today")
+    lines = bot.last_text(chat).splitlines()
+    assert [x.split(" ", 1)[1] for x in lines[1:]] == [
+        "Metformin: pendiente",
+        "Metformin: programada",
+    ], lines
 
 
 async def test_today_after_midnight_lists_last_nights_open_dose_under_its_day(
@@ -139,7 +155,7 @@ async def test_today_after_midnight_lists_last_nights_open_dose_under_its_day(
         "11:30 PM Metformin: snoozed",
         "",
         "Today, Mar 3, 2026:",
-        "9:00 AM Metformin: due",
+        "9:00 AM Metformin: upcoming",
     ], bot.last_text(chat)
     assert bot.labels(chat) == ["Taken 11:30 PM on Mon, March 2"]
     await bot.press(chat, "Taken 11:30 PM on Mon, March 2")

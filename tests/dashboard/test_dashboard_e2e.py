@@ -79,7 +79,7 @@ def _run(cmd: list[str], *, env: dict[str, str] | None = None, timeout: float = 
 def _newest_source_mtime() -> float:
     paths = [
         DASHBOARD / "package-lock.json",
-        DASHBOARD / "next.config.ts",
+        DASHBOARD / "next.config.mjs",
         DASHBOARD / "tsconfig.json",
     ]
     paths += [p for p in (DASHBOARD / "src").rglob("*") if p.is_file()]
