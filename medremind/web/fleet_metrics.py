@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from core.sql import query
+from scheduler.breaker import account_label
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,10 @@ class _FleetCollector:
             # A clean stop's last heartbeat: its counters stay (for rates), it is not alive.
             if not row["stopped"]:
                 for b in row["breakers"] or []:
-                    breakers.add_metric([worker, str(b["channel"]), str(b["account"])], 1.0)
+                    # The label the logs and `medremind check` name it by: a sender's number
+                    # or an SMTP login is no metric label (scrapes are kept for weeks).
+                    account = account_label(str(b["account"]))
+                    breakers.add_metric([worker, str(b["channel"]), account], 1.0)
                 alive += row["silent_seconds"] <= ALIVE_SECONDS
             for name, labels, value in row["counters"] or []:
                 base = str(name).removeprefix(_PREFIX).removesuffix("_total")
