@@ -36,6 +36,8 @@ try {
   await first.waitForLoadState("networkidle");
   await second.waitForLoadState("networkidle");
   const form = (page) => page.getByTestId("details-form");
+  // The patient is paused until a day of theirs: the page says until when, in their zone.
+  result.summary = ((await first.getByTestId("patient-summary").textContent()) ?? "").trim();
 
   log("the first tab starts renaming the patient");
   await form(first).locator("#details-name").fill("Pia Renamed");

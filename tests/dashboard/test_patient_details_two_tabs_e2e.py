@@ -28,6 +28,13 @@ async def test_two_tabs_write_only_what_they_changed(
         admin_conn, clinic.org_id, display_name="Pia Details", contacts={"sms": "+14155550196"}
     )
 
+    # "pausa 2 días" said on a Monday evening in Madrid: the pause ends by itself on Wednesday.
+    await admin_conn.execute(
+        "update patients set timezone = 'Europe/Madrid', reminders_paused = true,"
+        " reminders_paused_until = '2027-03-31T19:00:00Z' where id = $1",
+        patient["id"],
+    )
+
     result = run_dashboard_script(
         "patient-details-two-tabs.e2e.mjs",
         db_env=clinic.db_env,
@@ -35,6 +42,9 @@ async def test_two_tabs_write_only_what_they_changed(
         script_env={**clinic.nurse_env, "PATIENT_ID": str(patient["id"])},
     ).result
 
+    assert result["summary"].endswith(
+        " · reminders paused until 31 Mar 2027, 21:00 (Europe/Madrid)"
+    ), result
     assert result["second"] == "saved", result
     # Being edited, the first tab kept the typed name and the language it had shown.
     assert result["edited_name"] == "Pia Renamed", result

@@ -193,6 +193,8 @@ export interface PatientDetail {
   quiet_start: string | null;
   quiet_end: string | null;
   reminders_paused: boolean;
+  /** When a pause with a length or an end date ends by itself (null: until the patient resumes). */
+  reminders_paused_until: Date | null;
   /** Since when no channel of the patient's order can take a reminder any more (null: reachable,
    * or not linked yet). */
   unreachable_since: Date | null;
@@ -209,8 +211,8 @@ export interface PatientDetail {
 export async function getPatient(tx: Tx, id: string): Promise<PatientDetail | null> {
   const rows = await tx.unsafe<PatientDetail[]>(
     `select p.id, p.display_name, p.status, p.locale, p.timezone, p.external_id, p.consent_at,
-            p.quiet_start::text, p.quiet_end::text, p.reminders_paused, p.unreachable_since,
-            p.linked_at, p.channel_order, ${CHANNELS_JSON} as channels, p.erased_at,
+            p.quiet_start::text, p.quiet_end::text, p.reminders_paused,
+            p.reminders_paused_until, p.unreachable_since, p.linked_at, p.channel_order, ${CHANNELS_JSON} as channels, p.erased_at,
             p.erasure_reason
        from patients p where p.id = $1`,
     [id],

@@ -156,11 +156,11 @@ export default async function PatientPage({
       <div className="row" style={{ justifyContent: "space-between", marginBottom: "1rem" }}>
         <div>
           <h1 style={{ marginBottom: "0.25rem" }}>{patient.display_name ?? "Unnamed patient"}</h1>
-          <p className="muted" style={{ margin: 0 }}>
+          <p className="muted" style={{ margin: 0 }} data-testid="patient-summary">
             {patient.status} · {patient.timezone} · {patient.locale}
             {patient.external_id ? ` · external id ${patient.external_id}` : ""}
             {patient.consent_at ? " · consented" : " · no consent recorded"}
-            {patient.reminders_paused ? " · reminders paused" : ""}
+            {patient.reminders_paused ? ` · ${pausedNote(patient)}` : ""}
           </p>
         </div>
         <div className="actions">
@@ -395,4 +395,14 @@ export default async function PatientPage({
       </section>
     </>
   );
+}
+
+/**
+ * A patient's pause as the clinic should read it: until when, in the patient's zone (a pause with
+ * a length or an end date ends by itself: scheduler/pause_ends.py), or until they resume.
+ */
+function pausedNote(patient: { reminders_paused_until: Date | null; timezone: string }): string {
+  if (patient.reminders_paused_until === null) return "reminders paused until the patient resumes them";
+  const zone = isKnownZone(patient.timezone) ? patient.timezone : "UTC";
+  return `reminders paused until ${formatInZone(patient.reminders_paused_until, zone)} (${zone})`;
 }
