@@ -284,3 +284,33 @@ async def test_an_invalid_phone_number_says_what_is_wrong_with_it(client, admin_
         error = response.json()["error"]
         assert error["field"] == "phone"
         assert error["reason"] == f"is not a valid phone number: {detail}; for example +14155550123"
+
+
+async def test_a_patients_pause_and_its_end_are_shown(client, admin_conn, auth):
+    """A clinic's system sees that the patient paused their reminders and when the pause ends by
+    itself ("pause for 3 days" in the bot: scheduler/pause_ends.py); a resume clears both."""
+    created = await client.post("/api/v1/patients", json=_patient_body(), headers=auth)
+    patient_id = created.json()["id"]
+    assert (created.json()["reminders_paused"], created.json()["reminders_paused_until"]) == (
+        False,
+        None,
+    )
+    # As the bot stores "pause for 3 days" (core/sql/planner.sql set_reminders_paused).
+    await admin_conn.execute(
+        "update patients set reminders_paused = true,"
+        " reminders_paused_until = '2027-03-31T19:00:00Z' where id = $1",
+        uuid.UUID(patient_id),
+    )
+    got = (await client.get(f"/api/v1/patients/{patient_id}", headers=auth)).json()
+    assert (got["reminders_paused"], got["reminders_paused_until"]) == (
+        True,
+        "2027-03-31T19:00:00Z",
+    )
+    listed = (await client.get("/api/v1/patients", headers=auth)).json()
+    [mine] = [p for p in listed["data"] if p["id"] == patient_id]
+    assert mine["reminders_paused_until"] == "2027-03-31T19:00:00Z"
+    await admin_conn.execute(
+        "update patients set reminders_paused = false where id = $1", uuid.UUID(patient_id)
+    )
+    got = (await client.get(f"/api/v1/patients/{patient_id}", headers=auth)).json()
+    assert (got["reminders_paused"], got["reminders_paused_until"]) == (False, None)

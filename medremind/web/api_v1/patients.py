@@ -72,6 +72,8 @@ OUTPUT_FIELDS = (
     "erasure_reason",
     "unreachable_since",
     "linked_at",
+    "reminders_paused",
+    "reminders_paused_until",
 )
 # The tombstone's reason when the clinic asked for the erasure.
 ERASED_BY_CLINIC = "deleted at the clinic's request"
@@ -163,6 +165,17 @@ class Patient(BaseModel):
         " reached): not unreachable, no caregiver is told; reminders go to a usable contact"
         " point, and without one their doses are recorded as 'unreachable' (not reminded, not"
         " missed) and nobody is alerted",
+    )
+    reminders_paused: bool = Field(
+        False,
+        description="The patient paused all their reminders (/pause in the bot, or the patient"
+        " app): none is sent, and no missed dose alerts a caregiver, until it ends",
+    )
+    reminders_paused_until: datetime | None = Field(
+        None,
+        description="When the patient's pause ends by itself (they paused for a length or until"
+        " a date: the reminders come back and the patient is told). Null: not paused, or paused"
+        " until they resume",
     )
     timezone_problem: str | None = Field(
         None,
