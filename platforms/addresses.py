@@ -22,11 +22,47 @@ from typing import Any
 from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import DefaultResolver
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits and that the host, or a gateway
+# of its network, turns into that IPv4 address: NAT64's well-known prefix (RFC 6052) and its
+# local-use one (RFC 8215), and the deprecated IPv4-compatible addresses (::a.b.c.d). Python 3.11
+# calls them global whatever IPv4 address they carry: on an IPv6-only host behind NAT64 (a cloud
+# VPC's NAT gateway) 64:ff9b::a9fe:a9fe is the metadata service and 64:ff9b::a00:5 a private host.
+_IPV4_IN_LAST_32_BITS = (
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("::/96"),
+)
+# Site-local (deprecated, RFC 3879) is a private network's range; Python calls it global.
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for (mapped, 6to4, Teredo, NAT64), or None."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]  # the client's own address (the server's is public by definition)
+    if any(ip in network for network in _IPV4_IN_LAST_32_BITS):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
 
 def is_private(address: str) -> bool:
-    """True for an address that is not globally routable."""
+    """True for an address that a clinic's endpoint may not be: one that is not globally
+    routable, an IPv6 address standing for an IPv4 one that is not (NAT64, 6to4, Teredo,
+    IPv4-mapped or -compatible), site-local, or multicast (no endpoint listens there)."""
     ip = ipaddress.ip_address(address.split("%")[0])
-    return not ip.is_global
+    if not ip.is_global or ip.is_multicast:
+        return True
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _SITE_LOCAL:
+            return True
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return not embedded.is_global or embedded.is_multicast
+    return False
 
 
 class RefusedHost(OSError):

@@ -219,6 +219,12 @@ async def test_an_endpoint_on_a_private_address_is_refused_when_subscribing(
         "https://10.0.0.1./hook",
         "https://localhost./hook",
         "https://127.0.0.1./hook",
+        # IPv6 standing for an inside IPv4 address (NAT64, 6to4), site-local and multicast:
+        # Python calls them global, and they were taken (201) until 2026-12-07.
+        "https://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "https://[2002:7f00:1::]/hook",
+        "https://[fec0::1]/hook",
+        "https://224.0.0.1/hook",
     ]
     _, base = await web_process()
     async with httpx.AsyncClient(base_url=base, headers=auth, timeout=30) as http:
