@@ -17,6 +17,7 @@ from core.answer_buttons import QUESTION_TTL, dose_data
 from core.dose_times import named_local
 from core.logs import mark_sensitive
 from core.reply_files import MAX_FILE_BYTES, fits
+from core.spreadsheet_cells import inert_cell
 from core.sql import query
 from platforms.base import Channel
 
@@ -192,8 +193,9 @@ def export_csv(rows: list, locale: str) -> bytes:
                 row["due_at"].isoformat(),
                 row["local_date"].isoformat(),
                 row["local_time"].strftime("%H:%M"),
-                row["medication_name"],
-                row["medication_dose"] or "",
+                # Typed by the patient or imported from the clinic's EHR: kept inert.
+                inert_cell(row["medication_name"]),
+                inert_cell(row["medication_dose"] or ""),
                 row["status"],
                 row["answered_at"].isoformat() if row["answered_at"] else "",
                 row["answered_channel"] or "",

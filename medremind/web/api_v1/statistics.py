@@ -19,6 +19,7 @@ from fastapi import Query, Request
 from pydantic import BaseModel, Field, create_model
 from starlette.responses import Response
 
+from core.spreadsheet_cells import inert_cell
 from core.sql import query
 from medremind.web.api_v1.common import Org, State
 from medremind.web.api_v1.models import RequestModel
@@ -177,7 +178,8 @@ def csv_text(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
+        # Our own numbers, dates and names today; kept inert all the same, as the dashboard's.
+        writer.writerow(["" if row.get(c) is None else inert_cell(str(row[c])) for c in columns])
     return out.getvalue()
 
 
