@@ -32,8 +32,9 @@ from medremind.web.body_limit import BodyLimitMiddleware
 from medremind.web.clinic_admin import ROUTES as CLINIC_ADMIN_ROUTES
 from medremind.web.errors import EXCEPTION_HANDLERS
 from medremind.web.fast_webhook import TelegramWebhookFastPath
-from medremind.web.middleware import RequestContextMiddleware
+from medremind.web.middleware import RequestContextMiddleware, route_words
 from medremind.web.patient_app import ROUTES as PATIENT_APP_ROUTES
+from medremind.web.patient_app import STATIC_NAMES
 from medremind.web.patient_app.live import LiveHub
 from medremind.web.state import WebState, utc_now
 
@@ -243,7 +244,11 @@ def create_app(
     app = _WebApp(
         routes=routes,
         middleware=[
-            Middleware(RequestContextMiddleware, route_of=templates.get),
+            Middleware(
+                RequestContextMiddleware,
+                route_of=templates.get,
+                path_words=route_words(templates.values()) | STATIC_NAMES,
+            ),
             # Inside the request context, so a 413 is logged and counted like any answer.
             Middleware(BodyLimitMiddleware),
         ],

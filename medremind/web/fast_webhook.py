@@ -31,7 +31,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from core.logs import request_id_var
 from medremind.web.body_limit import read_body
 from medremind.web.errors import error_response
-from medremind.web.middleware import _REQUEST_ID, error_logger, record_request
+from medremind.web.middleware import (
+    _REQUEST_ID,
+    error_logger,
+    logged_path,
+    record_request,
+    route_words,
+)
 from medremind.web.state import WebState
 from medremind.web.telegram_webhook import (
     MAX_BODY_BYTES,
@@ -45,6 +51,7 @@ PATH = "/telegram/webhook"
 BOT_PREFIX = PATH + "/"
 BOT_ROUTE = PATH + "/{bot}"
 _METHOD = "POST"
+_PATH_WORDS = route_words((PATH, BOT_ROUTE))
 _SECRET = SECRET_HEADER.encode("ascii")
 
 
@@ -144,7 +151,7 @@ class TelegramWebhookFastPath:
         finally:
             elapsed = (finished or time.perf_counter()) - started
             route = PATH if bot is None else BOT_ROUTE
-            record_request(_METHOD, scope["path"], route, status, elapsed)
+            record_request(_METHOD, logged_path(scope["path"], _PATH_WORDS), route, status, elapsed)
             request_id_var.reset(token)
 
 

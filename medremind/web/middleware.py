@@ -2,7 +2,9 @@
 
 Pure ASGI (not ``BaseHTTPMiddleware``) so background tasks and streaming are untouched. The
 access log carries method, path without the query string, route template, status and duration:
-never the query, headers or body, which may hold phone numbers, message texts or keys.
+never the query, headers or body, which may hold phone numbers, message texts or keys. The path
+is the client's text too: of its segments, the words of our own routes, ids and numbers are
+logged, and anything else as ``[redacted]`` (:func:`logged_path`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,6 +30,32 @@ error_logger = logging.getLogger("medremind.web.errors")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 # Paths that are not routes are counted under one label to bound the metric's cardinality.
 _UNMATCHED = "(unmatched)"
+# A path segment logged as it came: an id (a UUID) or a number (a bot's id; a number long
+# enough to be a phone number is redacted by core.logs all the same).
+_ID_SEGMENT = re.compile(r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|\d{1,20}")
+_REDACTED_SEGMENT = "[redacted]"
+
+
+def route_words(templates: Iterable[str]) -> frozenset[str]:
+    """The literal segments of route templates (``/api/v1/patients/{patient_id}``: ``api``,
+    ``v1``, ``patients``): the words :func:`logged_path` logs."""
+    return frozenset(
+        part
+        for template in templates
+        for part in template.split("/")
+        if part and not part.startswith("{")
+    )
+
+
+def logged_path(path: str, words: frozenset[str]) -> str:
+    """``path`` as the access log writes it: a segment that is a word of our routes, an id or a
+    number as it came, any other as ``[redacted]``. A path is the client's text: a template's
+    name (``PUT /api/v1/templates/{name}``) or a wrong URL (``/api/v1/patients/by-name/Ana
+    Garcia``) put the names it held into every log line of the request."""
+    return "/".join(
+        part if not part or part in words or _ID_SEGMENT.fullmatch(part) else _REDACTED_SEGMENT
+        for part in path.split("/")
+    )
 
 
 class RequestContextMiddleware:
@@ -35,11 +63,18 @@ class RequestContextMiddleware:
 
     ``route_of`` maps the matched endpoint (``scope["endpoint"]``) to its path template, so metric
     labels say ``/api/v1/messages/{message_id}`` rather than one series per message.
+    ``path_words``: the segments logged as they came (:func:`logged_path`).
     """
 
-    def __init__(self, app: ASGIApp, route_of: Callable[[object], str | None]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        route_of: Callable[[object], str | None],
+        path_words: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.route_of = route_of
+        self.path_words = path_words
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,7 +125,8 @@ class RequestContextMiddleware:
         finally:
             elapsed = (finished or time.perf_counter()) - started
             route = self.route_of(scope.get("endpoint")) or _UNMATCHED
-            record_request(scope.get("method", ""), scope.get("path", ""), route, status, elapsed)
+            path = logged_path(scope.get("path", ""), self.path_words)
+            record_request(scope.get("method", ""), path, route, status, elapsed)
             request_id_var.reset(token)
 
 

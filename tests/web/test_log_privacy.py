@@ -97,6 +97,18 @@ async def test_no_phi_or_secret_in_debug_logs(
                     "/api/v1/patients", json={"phone": PHONE + "999999"}, headers=auth
                 )
                 assert bad.status_code == 422
+                # A path is the client's text: a wrong URL or a template's name holding a name
+                # or a medicine was logged as it came (the access log's "path").
+                wrong = await client.get(
+                    "/api/v1/patients/by-name/Jordan Privateperson", headers=auth
+                )
+                assert wrong.status_code == 404
+                named = await client.put(
+                    f"/api/v1/templates/{MEDICINE}", json={"body": "Hello"}, headers=auth
+                )
+                assert named.status_code == 201, named.text
+                other_bot = await client.post("/telegram/webhook/Privateperson", json={})
+                assert other_bot.status_code == 404
                 soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
                 message = await client.post(
                     "/api/v1/messages",

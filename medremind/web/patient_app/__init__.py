@@ -63,7 +63,8 @@ async def manifest(request: Request) -> Response:
     return _file("manifest.webmanifest")
 
 
-_STATIC = frozenset(
+# The files /app/static/{name} serves (and the access log names: medremind.web.middleware).
+STATIC_NAMES = frozenset(
     p.name for p in STATIC_DIR.iterdir() if p.suffix in _TYPES and p.name != "sw.js"
 )
 
@@ -71,7 +72,7 @@ _STATIC = frozenset(
 async def static(request: Request) -> Response:
     """One of the app's static files (a fixed list: no path reaches outside the folder)."""
     name = request.path_params["name"]
-    if name not in _STATIC:
+    if name not in STATIC_NAMES:
         raise ApiError(404, "not found")
     return _file(name, cache=not name.endswith((".js", ".html")))
 
@@ -100,4 +101,4 @@ ROUTES: list[Route | WebSocketRoute] = [
     WebSocketRoute("/app/ws", live.live_socket),
 ]
 
-__all__ = ["ROUTES"]
+__all__ = ["ROUTES", "STATIC_NAMES"]
