@@ -27,6 +27,7 @@ _CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    431: "header_fields_too_large",
     415: "unsupported_media_type",
     422: "invalid",
     429: "rate_limited",

@@ -13,12 +13,18 @@ arrived whole; when it fires first the connection is closed (the app, if it was 
 body, sees a disconnect). The deadline counts from the first byte, so trickling cannot extend
 it. What happens after the request has arrived (the app's work, the response) is not limited
 here. :func:`server_config` gives it to every process that serves the web app.
+
+It also bounds a request's head (request line and headers) at :data:`MAX_HEAD_BYTES`: uvicorn
+and httptools take any number of headers of any size, and 40 MB of short headers, sent in the
+deadline's 30 s, grew the web process by 250 MB (a Python tuple per header) and were answered
+200. A longer head is answered 431 and the connection closed, before the app sees it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 from typing import Any
 
@@ -26,9 +32,24 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from core.settings import Settings
+from medremind.web.errors import error_body
 from medremind.web.patient_app.live import MAX_FRAME_BYTES as LIVE_MAX_FRAME
 
 logger = logging.getLogger(__name__)
+
+# The most a request's line and headers may hold, in bytes: eight times what browsers, Telegram,
+# Twilio and API clients send (a browser's cookies are at most a few KB), and what proxies such
+# as nginx take by default. Checked as data arrives: a head may pass it by one read (at most
+# 256 KB, asyncio's) before it is refused.
+MAX_HEAD_BYTES = 64 * 1024
+_LINGER_SECONDS = 1.0
+_HEAD_TOO_LARGE = json.dumps(
+    error_body(
+        431,
+        f"request line and headers larger than {MAX_HEAD_BYTES} bytes, the most this service"
+        " takes: send fewer or shorter headers",
+    )
+).encode()
 
 
 class DeadlineProtocol(HttpToolsProtocol):
@@ -38,19 +59,55 @@ class DeadlineProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._read_seconds = read_seconds
         self._deadline: asyncio.TimerHandle | None = None
+        # Bytes received while a request's head is being read; None once its headers are in.
+        self._head_bytes: int | None = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()  # the first request must come, whole, in time
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_bytes is not None:
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._head_too_large()
+                return
+            # Counted before the parser reads it: its headers' end sets None (the body's bytes
+            # in the same read do not count towards the next request).
+            self._head_bytes += len(data)
+        super().data_received(data)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         if self._deadline is None:  # a later request on a kept-alive connection
             self._arm()
 
+    def on_headers_complete(self) -> None:
+        self._head_bytes = None
+        super().on_headers_complete()
+
     def on_message_complete(self) -> None:
         self._disarm()
+        self._head_bytes = 0  # the next request on a kept-alive connection
         super().on_message_complete()
+
+    def _head_too_large(self) -> None:
+        self._head_bytes = None
+        self._disarm()
+        if self.transport.is_closing():
+            return
+        logger.warning(
+            "refused a request whose headers are too large", extra={"bytes": MAX_HEAD_BYTES}
+        )
+        self.transport.write(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+            b"content-type: application/json\r\n"
+            b"content-length: " + str(len(_HEAD_TOO_LARGE)).encode("ascii") + b"\r\n"
+            b"connection: close\r\n\r\n" + _HEAD_TOO_LARGE
+        )
+        # Read no more, and close a moment later rather than at once: closing with the client's
+        # data unread resets the connection, and the client lost the answer saying why.
+        self.transport.pause_reading()
+        self.loop.call_later(_LINGER_SECONDS, self.transport.close)
 
     def handle_websocket_upgrade(self) -> None:
         # The connection is the websocket protocol's from here (the patient app's live socket,

@@ -4,7 +4,8 @@ uvicorn times out only idle kept-alive connections: a client that sent its heade
 to ``/twilio/inbound`` (which must be read whole to check the signature), one byte now and then,
 or nothing at all after connecting, kept its connection, socket and request task indefinitely;
 enough of them exhaust the process's file descriptors. ``MEDREMIND_REQUEST_READ_SECONDS``
-bounds the time from a request's first byte to its last (medremind.web.request_deadline).
+bounds the time from a request's first byte to its last (medremind.web.request_deadline), and
+``MAX_HEAD_BYTES`` the size of its line and headers.
 
 Against a real ``medremind web``, with the deadline at 2 s; the waits for the disconnect are
 hang guards with generous deadlines, not timings.
@@ -40,9 +41,19 @@ async def test_slow_headers_a_slow_body_and_silence_are_disconnected(
     process, base = await web_process(MEDREMIND_REQUEST_READ_SECONDS=DEADLINE)
     took = await asyncio.gather(*(trickle_until_closed(base, s) for s in SLOW_STARTS.values()))
     assert all(t < 30 for t in took), dict(zip(SLOW_STARTS, took, strict=True))
+    # A fast client's endless headers: 40 MB of short ones, sent within the deadline, grew the
+    # process by 250 MB and were answered 200. Past 64 KB they are a 431 saying so, at once.
+    host, port = base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    flood = b"".join(b"X-%06d: a\r\n" % i for i in range(30_000))  # 330 KB
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + flood)
+    answer = await asyncio.wait_for(reader.read(1000), 30)
+    assert answer.startswith(b"HTTP/1.1 431 "), answer
+    assert b"larger than 65536 bytes" in answer and b"header_fields_too_large" in answer
+    writer.close()
     # The process still answers, and ordinary clients are not hurried: two requests on one
-    # kept-alive connection, a while apart.
-    async with httpx.AsyncClient(base_url=base) as http:
+    # kept-alive connection, a while apart, with as many cookies as a browser sends.
+    async with httpx.AsyncClient(base_url=base, cookies={"c": "a" * 40_000}) as http:
         assert (await http.get("/healthz")).status_code == 200
         await asyncio.sleep(1)
         assert (await http.get("/healthz")).status_code == 200
