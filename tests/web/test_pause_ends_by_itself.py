@@ -227,3 +227,38 @@ async def test_a_day_whose_midnight_the_clocks_skip_starts_after_the_gap(
     assert "at the start of Sunday, September 6, 2026." in said, said
     ends = datetime(2026, 9, 6, 4, 0, tzinfo=UTC)
     assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, ends)
+
+
+async def test_a_notice_held_by_quiet_hours_goes_before_a_reminder_inside_them(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
+) -> None:
+    """Quiet hours 10 PM to 8 AM and a 7:00 AM dose inside them (the patient's own time: never
+    held). "/pause until tomorrow" ends at midnight, in quiet hours: the notice waits, but not
+    until 8 AM (it came after the 7:00 reminder it announces): it goes a minute before it."""
+    patient = await factories.create_patient(
+        admin_conn,
+        contacts={"sms": "+12125550307"},
+        display_name="Ana",
+        timezone=ZONE,
+        quiet_start=time(22, 0),
+        quiet_end=time(8, 0),
+    )
+    await factories.create_medication(admin_conn, patient["id"], times=(time(7, 0),))
+    chat_clock.now = datetime(2026, 3, 4, 23, 0, tzinfo=UTC)  # 6 PM EST
+    said = await sms_chat(web, fake_twilio, "+12125550307")("/pause until tomorrow")
+    assert "at the start of Thursday, March 5, 2026." in said, said
+    end = datetime(2026, 3, 5, 5, 0, tzinfo=UTC)  # midnight EST
+    dose_at = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)  # 7:00 AM EST
+
+    assert await worker_at(end + timedelta(minutes=1)) == []  # resumed, told nothing at night
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (False, None)
+    assert await worker_at(dose_at - timedelta(minutes=2)) == []
+    assert await worker_at(dose_at - timedelta(minutes=1)) == [BACK_EN]
+    (reminder,) = await worker_at(dose_at)
+    assert "Time for your 7:00 AM dose." in reminder, reminder
+    assert await worker_at(datetime(2026, 3, 5, 13, 1, tzinfo=UTC)) == []  # 8 AM: nothing more
+    assert await admin_conn.fetchval(NOTICES, patient["id"]) == 1
