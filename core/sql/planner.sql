@@ -117,6 +117,13 @@ select p.organization_id, p.id, $2::timestamptz, 'auto', 'system', 'pause_ended'
  where p.id = $1 and p.status = 'active'
 on conflict (idempotency_key) do nothing
 
+-- name: withdraw_pause_ended
+-- A new pause ($1 the patient) cancels the "reminders are back on" of the one before, still
+-- waiting (for the end of quiet hours, or a reminder's time: scheduler/pause_notice.py) with
+-- reason $2: sent during the new pause, it would say the reminders are on while they are off.
+update scheduled_messages set status = 'cancelled', last_error = $2
+ where patient_id = $1 and status = 'pending' and kind = 'system' and template = 'pause_ended'
+
 -- name: withdraw_medication_messages
 -- A pause: cancel the patient's ($1) pending messages of the medication kinds ($2) with reason
 -- $3, so nothing nags or alerts a caregiver while paused. A dose already due at the pause ($4:

@@ -238,7 +238,8 @@ async def test_a_notice_held_by_quiet_hours_goes_before_a_reminder_inside_them(
 ) -> None:
     """Quiet hours 10 PM to 8 AM and a 7:00 AM dose inside them (the patient's own time: never
     held). "/pause until tomorrow" ends at midnight, in quiet hours: the notice waits, but not
-    until 8 AM (it came after the 7:00 reminder it announces): it goes a minute before it."""
+    until 8 AM (it came after the 7:00 reminder it announces): it goes a minute before it. A new
+    pause while it waits withdraws it."""
     patient = await factories.create_patient(
         admin_conn,
         contacts={"sms": "+12125550307"},
@@ -262,3 +263,22 @@ async def test_a_notice_held_by_quiet_hours_goes_before_a_reminder_inside_them(
     assert "Time for your 7:00 AM dose." in reminder, reminder
     assert await worker_at(datetime(2026, 3, 5, 13, 1, tzinfo=UTC)) == []  # 8 AM: nothing more
     assert await admin_conn.fetchval(NOTICES, patient["id"]) == 1
+
+    # The next night the same, but at 3 AM a plain /pause: the notice still waiting for 6:59
+    # would say "back on" while they are off. It is withdrawn; nothing comes.
+    chat_clock.now = datetime(2026, 3, 5, 23, 0, tzinfo=UTC)
+    await sms_chat(web, fake_twilio, "+12125550307")("/pause until tomorrow")
+    assert await worker_at(end + timedelta(days=1, minutes=1)) == []
+    chat_clock.now = datetime(2026, 3, 6, 8, 0, tzinfo=UTC)  # 3 AM EST
+    await sms_chat(web, fake_twilio, "+12125550307")("/pause")
+    assert await worker_at(dose_at + timedelta(days=1, minutes=-1)) == []
+    assert await worker_at(dose_at + timedelta(days=1)) == []
+    assert (
+        await admin_conn.fetchval(
+            "select status from scheduled_messages where patient_id = $1"
+            " and template = 'pause_ended' and scheduled_time = $2",
+            patient["id"],
+            dose_at + timedelta(days=1, minutes=-1),
+        )
+        == "cancelled"
+    )
