@@ -40,18 +40,28 @@ NOTICES = (
 )
 
 
-async def _patient(conn: asyncpg.Connection, number: str, locale: str = "en") -> asyncpg.Record:
-    """An SMS patient in New York with a daily 08:00 dose, quiet hours off."""
+QUIET_OFF = (time(0, 0), time(0, 0))
+
+
+async def _patient(
+    conn: asyncpg.Connection,
+    number: str,
+    locale: str = "en",
+    *,
+    dose: time = time(8, 0),
+    quiet: tuple[time, time] = QUIET_OFF,
+) -> asyncpg.Record:
+    """An SMS patient in New York with a daily dose (08:00), quiet hours (off)."""
     patient = await factories.create_patient(
         conn,
         contacts={"sms": number},
         display_name="Ana",
         locale=locale,
         timezone=ZONE,
-        quiet_start=time(0, 0),
-        quiet_end=time(0, 0),
+        quiet_start=quiet[0],
+        quiet_end=quiet[1],
     )
-    await factories.create_medication(conn, patient["id"], times=(time(8, 0),))
+    await factories.create_medication(conn, patient["id"], times=(dose,))
     return patient
 
 
@@ -181,15 +191,7 @@ async def test_a_snooze_withheld_by_a_short_pause_comes_back_once(
     pause ends at midnight (the start of that day), the snooze's time passed during it and the
     dose is not missed yet (its mark: 12:50 AM), so the tick that ends the pause sends it at once,
     once, with the notice: the same path as /resume."""
-    patient = await factories.create_patient(
-        admin_conn,
-        contacts={"sms": "+12125550305"},
-        display_name="Ana",
-        timezone=ZONE,
-        quiet_start=time(0, 0),
-        quiet_end=time(0, 0),
-    )
-    await factories.create_medication(admin_conn, patient["id"], times=(time(23, 30),))
+    patient = await _patient(admin_conn, "+12125550305", dose=time(23, 30))
     dose_at = datetime(2026, 3, 5, 4, 30, tzinfo=UTC)  # 11:30 PM EST on March 4
     assert await worker_at(dose_at - timedelta(hours=1)) == []
     (reminder,) = await worker_at(dose_at)
@@ -240,15 +242,9 @@ async def test_a_notice_held_by_quiet_hours_goes_before_a_reminder_inside_them(
     held). "/pause until tomorrow" ends at midnight, in quiet hours: the notice waits, but not
     until 8 AM (it came after the 7:00 reminder it announces): it goes a minute before it. A new
     pause while it waits withdraws it."""
-    patient = await factories.create_patient(
-        admin_conn,
-        contacts={"sms": "+12125550307"},
-        display_name="Ana",
-        timezone=ZONE,
-        quiet_start=time(22, 0),
-        quiet_end=time(8, 0),
+    patient = await _patient(
+        admin_conn, "+12125550307", dose=time(7, 0), quiet=(time(22, 0), time(8, 0))
     )
-    await factories.create_medication(admin_conn, patient["id"], times=(time(7, 0),))
     chat_clock.now = datetime(2026, 3, 4, 23, 0, tzinfo=UTC)  # 6 PM EST
     said = await sms_chat(web, fake_twilio, "+12125550307")("/pause until tomorrow")
     assert "at the start of Thursday, March 5, 2026." in said, said
