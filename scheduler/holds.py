@@ -43,6 +43,8 @@ __all__ = [
 MEDICATION_KINDS = frozenset(
     {"medication_reminder", "dose_followup", "missed_dose_caregiver", "refill_reminder"}
 )
+# last_error of a previous pause's "reminders are back on" still waiting when a new pause began.
+NEW_PAUSE_REASON = "a new pause began before it was sent"
 # What a patient without consent may still be sent: the service's own notices (an invitation).
 CONSENT_FREE_KINDS = frozenset({"system"})
 
@@ -72,13 +74,14 @@ async def pause_reminders(
     /today, its reminder's buttons or number; cancelling it lost the answer): it gets no
     follow-up while paused and, unanswered, is missed at its usual time without a caregiver
     alert. A withdrawn refill notice is re-armed for after the resume. Future doses go with the
-    re-plan. Returns how many messages were withdrawn. Runs in one transaction (a savepoint in
-    the caller's).
+    re-plan. A previous pause's "reminders are back on" still waiting is cancelled. Returns how
+    many messages were withdrawn. Runs in one transaction (a savepoint in the caller's).
     """
     async with conn.transaction():
         if until is not None and until <= now:
             raise ValueError("until: the pause would end before it starts; pass a later instant")
         await conn.execute(query("planner", "set_reminders_paused"), patient_id, True, until)
+        await conn.execute(query("planner", "withdraw_pause_ended"), patient_id, NEW_PAUSE_REASON)
         withdrawn: int = await conn.fetchval(
             query("planner", "withdraw_medication_messages"),
             patient_id,

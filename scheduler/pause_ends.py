@@ -7,7 +7,9 @@ what /resume does (:func:`scheduler.holds.resume_reminders`): the same
 :func:`scheduler.pause_lift.lift_pause` (a reminder withheld from a dose still open comes back
 once) and the same re-plan, ``replan`` (the planner's ``replan_patient``, passed in: the planner
 imports this module), then queues one
-``pause_ended`` notice in the patient's language on their preferred channel. A /resume before
+``pause_ended`` notice in the patient's language on their preferred channel, at the end, or, in
+their quiet hours, at their end or right before a reminder due earlier
+(:mod:`scheduler.pause_notice`). A /resume before
 the end clears it (so the tick finds nothing), a new /pause replaces it, and a second tick finds
 the patient no longer paused: the resume and the notice happen once.
 """
@@ -16,13 +18,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from uuid import UUID
 
 import asyncpg
 
 from core.sql import query
 from scheduler.pause_lift import lift_pause
+from scheduler.pause_notice import pause_notice_slot
 from scheduler.planning_stats import PlannerStats
 
 __all__ = ["PAUSE_ENDED_TTL", "PAUSE_END_BATCH", "end_ended_pauses"]
@@ -33,7 +36,8 @@ logger = logging.getLogger(__name__)
 PAUSE_END_BATCH = 100
 # "Reminders are back on" is worth sending for a day: a pause that ends at midnight has it held
 # by the patient's quiet hours (a system notice is deferrable, scheduler/quiet_hours.py) until
-# the morning; later, the reminders themselves say it.
+# the morning, or a reminder before it (scheduler/pause_notice.py); later, the reminders
+# themselves say it.
 PAUSE_ENDED_TTL = timedelta(hours=24)
 # After the reminders and appointments (planning_rules), as a clinic's invitation is.
 PAUSE_ENDED_PRIORITY = 5
@@ -43,23 +47,28 @@ PAUSE_ENDED_PRIORITY = 5
 Replan = Callable[[asyncpg.Connection, UUID, datetime], Awaitable[object]]
 
 
-async def end_ended_pauses(conn: asyncpg.Connection, now: datetime, replan: Replan) -> PlannerStats:
+async def end_ended_pauses(
+    conn: asyncpg.Connection, now: datetime, replan: Replan, default_quiet: tuple[time, time]
+) -> PlannerStats:
     """Resume every patient whose pause ended by ``now`` and queue their one notice, in the
     caller's transaction (each patient in a savepoint: one that fails is logged and retried on
-    the next tick, the others go on)."""
+    the next tick, the others go on). ``default_quiet``: the quiet window of a patient with
+    none of their own and no clinic's (the service's)."""
     stats = PlannerStats()
     for row in await conn.fetch(query("planner", "ended_pauses"), now, PAUSE_END_BATCH):
         try:
             async with conn.transaction():
                 await lift_pause(conn, row["id"], now)
                 await replan(conn, row["id"], now)
+                slot = await pause_notice_slot(conn, row, now, PAUSE_ENDED_PRIORITY, default_quiet)
                 await conn.execute(
                     query("planner", "tell_pause_ended"),
                     row["id"],
-                    now,
+                    slot.at,
                     row["reminders_paused_until"],
                     PAUSE_ENDED_TTL,
-                    PAUSE_ENDED_PRIORITY,
+                    slot.priority,
+                    slot.urgent,
                 )
         except (asyncpg.PostgresError, ValueError):
             logger.exception("pause end failed", extra={"patient_id": str(row["id"])})

@@ -127,6 +127,7 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
             now,
             # What /resume re-plans with (scheduler.holds.resume_reminders).
             functools.partial(replan_patient, default_quiet=default_quiet, capacity=capacity),
+            default_quiet,
         )
     for _ in range(MAX_BATCHES_PER_TICK):
         async with pool.acquire() as conn, conn.transaction():

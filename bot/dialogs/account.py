@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from babel.lists import format_list
 
@@ -17,11 +16,11 @@ from bot.dialogs.reports import NO_FILES
 from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
 from bot.parsing import date_readings
 from bot.patient_region import patient_region
+from bot.pause_end import end_after_days, end_on_day, local_today, pause_zone
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
 from core.template_filters import gsm7_letters
-from core.zone_names import zone_loads
 from platforms.base import Channel
 from scheduler.holds import pause_reminders, resume_reminders
 from scheduler.planning_peaks import PeakCapacity
@@ -111,12 +110,11 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str]:
     "until 3/15": the 15th is reminded). Before, the words after /pause were ignored (then only
     answered "a pause has no end date") and a patient who forgot /resume missed every dose. An
     end not read ("until I feel better"), or a day not after today, leaves the pause open."""
-    zone = ZoneInfo(_zone(turn))
-    local_now = turn.now.astimezone(zone)
+    zone = pause_zone(turn.patient["timezone"] if turn.patient is not None else None)
+    today = local_today(turn.now, zone)
     days = pause_days(arg)
     if days is not None:
-        local_end = datetime.combine(local_now.date() + timedelta(days=days), local_now.time())
-        end = _instant(local_end, zone)
+        end, local_end = end_after_days(turn.now, zone, days)
         when = turn.t(
             "pause_ends_at",
             date=_day_words(turn, local_end.date()),
@@ -125,18 +123,12 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str]:
         return end, when
     order = month_first_region(await patient_region(turn))
     until = _UNTIL.sub("", pause_end_text(arg))
-    readings = date_readings(until, today=local_now.date(), month_first=order)
-    if len(readings) == 1 and readings[0] > local_now.date():
-        end = _instant(datetime.combine(readings[0], time(0, 0)), zone)
-        return end, turn.t("pause_ends_on", date=_day_words(turn, readings[0]))
+    readings = date_readings(until, today=today, month_first=order)
+    if len(readings) == 1 and readings[0] > today:
+        return end_on_day(readings[0], zone), turn.t(
+            "pause_ends_on", date=_day_words(turn, readings[0])
+        )
     return None, turn.t("pause_no_end")
-
-
-def _instant(local: datetime, zone: ZoneInfo) -> datetime:
-    """The instant of the wall-clock time ``local`` in ``zone``; a time the clocks skip (00:00
-    where DST starts at midnight) is read with the offset before the change, so it lands just
-    after the gap (01:00), never before the day it names."""
-    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def _day_words(turn: Turn, day: date) -> str:
@@ -144,12 +136,6 @@ def _day_words(turn: Turn, day: date) -> str:
     Spanish pause's whole reply UCS-2 (two parts where one did)."""
     words = texts.fmt_date(day, turn.locale, "full")
     return gsm7_letters(words) if turn.conv.channel is Channel.SMS else words
-
-
-def _zone(turn: Turn) -> str:
-    """The patient's zone where it loads, else UTC (a date's reading needs only its day)."""
-    zone = turn.patient["timezone"] if turn.patient is not None else "UTC"
-    return zone if zone_loads(zone) else "UTC"
 
 
 @command("resume")

@@ -3,8 +3,9 @@
 A registered patient who opens a clinic's invite (``/start <token>``) is asked first; on yes,
 their own record is merged into the clinic's (``public.merge_patient``: contact points,
 medicines, schedules, dose history, caregivers, messages and this chat move, their own settings
-win) and nothing is left behind that sends. A patient who already belongs to a clinic keeps that
-record: one chat answers for one clinic's record.
+win, a pause of either record holds: the one that lasts longer) and nothing is left behind that
+sends. A patient who already belongs to a clinic keeps that record: one chat answers for one
+clinic's record.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.conversation import Turn
 from bot.steps import Options, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
+from scheduler.holds import pause_reminders
 
 
 async def offer_join(turn: Turn, token_hash: str) -> None:
@@ -88,6 +90,12 @@ async def join_confirm(turn: Turn) -> None:
     await turn.conn.execute(query("bot", "link_patient"), clinic_record, turn.now)
     turn.conv.patient_id = clinic_record
     turn.patient = await turn.conn.fetchrow(query("bot", "get_patient"), clinic_record)
+    until = turn.patient["reminders_paused_until"]
+    if turn.patient["reminders_paused"] and (until is None or until > turn.now):
+        # The merge kept the pause (migration 20260101018300); what the record that was not
+        # paused had pending moved with it: withdrawn now, as a /pause does. An end already past
+        # is the planner's next tick's to end.
+        await pause_reminders(turn.conn, clinic_record, turn.now, until=until)
     clinic = turn.conv.data.get("clinic", "")
     finish(turn)
     turn.say(turn.t("joined", clinic=clinic))

@@ -135,7 +135,7 @@ select greatest(0, extract(epoch from allowed_at - $2::timestamptz)
 -- name: patient_settings
 -- The patient's own settings, and their clinic's quiet hours (what applies while they set none).
 select p.reminders_paused, p.reminders_paused_until, p.name_medicine_in_reminders, p.quiet_start, p.quiet_end,
-       o.default_quiet_start, o.default_quiet_end
+       p.timezone, o.default_quiet_start, o.default_quiet_end
   from patients p
   left join organizations o on o.id = p.organization_id
  where p.id = $1

@@ -82,27 +82,47 @@ update patients set reminders_paused = $2, reminders_paused_until = $3::timestam
 
 -- name: ended_pauses
 -- Patients whose pause with an end has ended by $1, oldest end first, at most $2 (the partial
--- index patients_pause_ends, migration 20260101018260). Locked, skipping a row a /pause or
--- /resume holds: that turn decides, and the next tick reads its outcome.
-select id, reminders_paused_until from patients
- where reminders_paused and reminders_paused_until is not null
-   and reminders_paused_until <= $1::timestamptz
- order by reminders_paused_until
+-- index patients_pause_ends, migration 20260101018260), with the quiet window their notice may
+-- wait out (scheduler/pause_notice.py). Locked, skipping a row a /pause or /resume holds: that
+-- turn decides, and the next tick reads its outcome.
+select p.id, p.reminders_paused_until, p.timezone, p.quiet_start, p.quiet_end,
+       o.default_quiet_start, o.default_quiet_end
+  from patients p
+  left join organizations o on o.id = p.organization_id
+ where p.reminders_paused and p.reminders_paused_until is not null
+   and p.reminders_paused_until <= $1::timestamptz
+ order by p.reminders_paused_until
  limit $2
-   for update skip locked
+   for update of p skip locked
+
+-- name: first_chosen_reminder
+-- The patient's ($1) first pending message of the kinds sent at the time they chose ($2: quiet
+-- hours never hold them), and its claim priority.
+select scheduled_time, priority from scheduled_messages
+ where patient_id = $1 and status = 'pending' and kind = any($2::text[])
+ order by scheduled_time
+ limit 1
 
 -- name: tell_pause_ended
--- The patient's one "reminders are back on" (template pause_ended, kind system): on their
--- preferred channel ('auto'), once per pause's end (the key), worth sending for $4.
+-- The patient's one "reminders are back on" (template pause_ended, kind system) at $2: on their
+-- preferred channel ('auto'), once per pause's end (the key), worth sending for $4; $6: quiet
+-- hours do not hold it (it goes right before a reminder due inside them: pause_notice.py).
 insert into scheduled_messages
   (organization_id, patient_id, scheduled_time, platform, kind, template, payload, priority,
-   expires_at, idempotency_key)
+   expires_at, idempotency_key, urgent)
 select p.organization_id, p.id, $2::timestamptz, 'auto', 'system', 'pause_ended', '{}'::jsonb,
        $5::smallint, $2::timestamptz + $4::interval,
-       format('pause_end:%s:%s', p.id, extract(epoch from $3::timestamptz))
+       format('pause_end:%s:%s', p.id, extract(epoch from $3::timestamptz)), $6::boolean
   from patients p
  where p.id = $1 and p.status = 'active'
 on conflict (idempotency_key) do nothing
+
+-- name: withdraw_pause_ended
+-- A new pause ($1 the patient) cancels the "reminders are back on" of the one before, still
+-- waiting (for the end of quiet hours, or a reminder's time: scheduler/pause_notice.py) with
+-- reason $2: sent during the new pause, it would say the reminders are on while they are off.
+update scheduled_messages set status = 'cancelled', last_error = $2
+ where patient_id = $1 and status = 'pending' and kind = 'system' and template = 'pause_ended'
 
 -- name: withdraw_medication_messages
 -- A pause: cancel the patient's ($1) pending messages of the medication kinds ($2) with reason

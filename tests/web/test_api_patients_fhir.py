@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.factories import create_patient
+from scheduler.planning_rules import PAUSE_REASON
+from tests.factories import create_dose_event, create_medication, create_message, create_patient
 from tests.web.conftest import count
 
 
@@ -286,31 +288,82 @@ async def test_an_invalid_phone_number_says_what_is_wrong_with_it(client, admin_
         assert error["reason"] == f"is not a valid phone number: {detail}; for example +14155550123"
 
 
-async def test_a_patients_pause_and_its_end_are_shown(client, admin_conn, auth):
-    """A clinic's system sees that the patient paused their reminders and when the pause ends by
-    itself ("pause for 3 days" in the bot: scheduler/pause_ends.py); a resume clears both."""
+PENDING_REMINDERS = (
+    "select count(*) from scheduled_messages where patient_id = $1 and status = 'pending'"
+    " and kind = 'medication_reminder'"
+)
+
+
+async def test_a_clinic_pauses_and_resumes_a_patient(client, admin_conn, auth):
+    """A clinic's system sees the patient's pause and its end ("pause for 3 days" in the bot:
+    scheduler/pause_ends.py) and sets them the way it sets the patient's other fields (PATCH):
+    the same pause as the bot's /pause (the pending reminder withdrawn) and /resume (the
+    reminder back, the end gone). A pause that would end before now, a time without its UTC
+    offset, an end with a resume or without a pause are refused, naming the field and the fix."""
     created = await client.post("/api/v1/patients", json=_patient_body(), headers=auth)
     patient_id = created.json()["id"]
+    path = f"/api/v1/patients/{patient_id}"
     assert (created.json()["reminders_paused"], created.json()["reminders_paused_until"]) == (
         False,
         None,
     )
-    # As the bot stores "pause for 3 days" (core/sql/planner.sql set_reminders_paused).
-    await admin_conn.execute(
-        "update patients set reminders_paused = true,"
-        " reminders_paused_until = '2027-03-31T19:00:00Z' where id = $1",
+    _, schedule = await create_medication(admin_conn, uuid.UUID(patient_id))
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    dose = await create_dose_event(admin_conn, schedule, soon)
+    reminder = await create_message(
+        admin_conn,
         uuid.UUID(patient_id),
+        kind="medication_reminder",
+        message_content=None,
+        dose_event_id=dose["id"],
+        scheduled_time=soon,
     )
-    got = (await client.get(f"/api/v1/patients/{patient_id}", headers=auth)).json()
-    assert (got["reminders_paused"], got["reminders_paused_until"]) == (
+    status = "select status, last_error from scheduled_messages where id = $1"
+
+    for body, reason in [
+        ({"reminders_paused": True, "reminders_paused_until": "2020-03-31T19:00:00Z"}, "is not in"),
+        ({"reminders_paused": True, "reminders_paused_until": "2099-03-31T19:00:00"}, "UTC offset"),
+        ({"reminders_paused": False, "reminders_paused_until": "2099-03-31T19:00:00Z"}, "resume"),
+        ({"reminders_paused_until": "2099-03-31T19:00:00Z"}, "are not paused: send"),
+    ]:
+        refused = await client.patch(path, json=body, headers=auth)
+        assert refused.status_code == 422, (body, refused.text)
+        error = refused.json()["error"]
+        assert error["field"] == "reminders_paused_until" and reason in error["reason"], error
+    for body in ({"reminders_paused": None}, {"reminders_paused": "yes"}):
+        refused = await client.patch(path, json=body, headers=auth)
+        assert refused.json()["error"]["field"] == "reminders_paused", refused.text
+    assert tuple(await admin_conn.fetchrow(status, reminder["id"])) == ("pending", None)
+
+    end = "2099-03-31T19:00:00Z"
+    paused = await client.patch(
+        path, json={"reminders_paused": True, "reminders_paused_until": end}, headers=auth
+    )
+    assert paused.status_code == 200, paused.text
+    assert (paused.json()["reminders_paused"], paused.json()["reminders_paused_until"]) == (
         True,
-        "2027-03-31T19:00:00Z",
+        end,
     )
+    assert tuple(await admin_conn.fetchrow(status, reminder["id"])) == ("cancelled", PAUSE_REASON)
+    assert await admin_conn.fetchval(PENDING_REMINDERS, uuid.UUID(patient_id)) == 0
+    got = (await client.get(path, headers=auth)).json()
+    assert got == paused.json()
     listed = (await client.get("/api/v1/patients", headers=auth)).json()
     [mine] = [p for p in listed["data"] if p["id"] == patient_id]
-    assert mine["reminders_paused_until"] == "2027-03-31T19:00:00Z"
-    await admin_conn.execute(
-        "update patients set reminders_paused = false where id = $1", uuid.UUID(patient_id)
+    assert mine["reminders_paused_until"] == end
+    # true again keeps the end; a null end keeps the pause, open until a resume.
+    again = await client.patch(path, json={"reminders_paused": True}, headers=auth)
+    assert again.json()["reminders_paused_until"] == end
+    opened = await client.patch(path, json={"reminders_paused_until": None}, headers=auth)
+    assert (opened.json()["reminders_paused"], opened.json()["reminders_paused_until"]) == (
+        True,
+        None,
     )
-    got = (await client.get(f"/api/v1/patients/{patient_id}", headers=auth)).json()
-    assert (got["reminders_paused"], got["reminders_paused_until"]) == (False, None)
+
+    resumed = await client.patch(path, json={"reminders_paused": False}, headers=auth)
+    assert (resumed.json()["reminders_paused"], resumed.json()["reminders_paused_until"]) == (
+        False,
+        None,
+    )
+    # As after /resume: reminders planned from now on (the dose ahead went with the pause).
+    assert await admin_conn.fetchval(PENDING_REMINDERS, uuid.UUID(patient_id)) > 0

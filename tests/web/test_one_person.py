@@ -17,6 +17,7 @@ Telegram and Twilio. Quiet hours are off for the patients who receive messages.
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime, time, timedelta
 
 import asyncpg
@@ -25,6 +26,7 @@ import httpx
 from core.db import Database
 from core.templating import TemplateRenderer
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
+from scheduler.planning_rules import PAUSE_REASON
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram, text_update
 from tests.fakes.fake_twilio import FakeTwilio, inbound_form
@@ -34,6 +36,7 @@ SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
 CHAT = 555400001
 PHONE = "+14155550177"
 QUIET_OFF = {"quiet_start": time(0, 0), "quiet_end": time(0, 0)}
+PAUSE_END = "select reminders_paused_until from patients where id = $1 and reminders_paused"
 
 
 def _dispatcher(db: Database, senders: dict) -> Dispatcher:
@@ -127,6 +130,9 @@ async def test_invite_on_a_registered_chat_merges_after_asking_then_delete_me_to
     fake_telegram: FakeTelegram,
 ) -> None:
     own = await _self_registered(admin_conn, {"telegram": str(CHAT)})
+    await _telegram(client, "/pause 3 days")
+    own_end = await admin_conn.fetchval(PAUSE_END, own["id"])
+    assert own_end is not None
     before = await _rows_of(admin_conn, own["id"])
     created = await client.post(
         "/api/v1/patients",
@@ -135,6 +141,14 @@ async def test_invite_on_a_registered_chat_merges_after_asking_then_delete_me_to
     )
     assert created.status_code == 201
     clinic_id = created.json()["id"]
+    # The clinic paused its record for a day: the patient's own three days last longer.
+    shorter = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    paused = await client.patch(
+        f"/api/v1/patients/{clinic_id}",
+        json={"reminders_paused": True, "reminders_paused_until": shorter},
+        headers=auth,
+    )
+    assert paused.status_code == 200, paused.text
     token = (await client.post(f"/api/v1/patients/{clinic_id}/invites", headers=auth)).json()[
         "token"
     ]
@@ -154,6 +168,8 @@ async def test_invite_on_a_registered_chat_merges_after_asking_then_delete_me_to
     assert patient["display_name"] == "Ana Clinic"  # the clinic's name for them
     assert patient["timezone"] == "Europe/Madrid"  # their own settings win
     assert patient["consent_at"] is not None and patient["status"] == "active"
+    # The pause that lasts longer is kept, with its end (migration 20260101018300).
+    assert (patient["reminders_paused"], patient["reminders_paused_until"]) == (True, own_end)
     org = await admin_conn.fetchval(
         "select distinct organization_id from scheduled_messages where patient_id = $1", clinic_id
     )
@@ -253,6 +269,11 @@ async def test_registering_someone_elses_phone_says_so_and_invites_the_owner(
     assert [c["held_elsewhere"] for c in taken.json()["contacts"]] == [True]
     assert [w["code"] for w in taken.json()["warnings"]] == ["address_held_elsewhere"]
     clinic_id = taken.json()["id"]
+    # The clinic pauses its record until resumed (the patient is in hospital, say).
+    paused = await client.patch(
+        f"/api/v1/patients/{clinic_id}", json={"reminders_paused": True}, headers=auth
+    )
+    assert paused.json()["reminders_paused"] is True
     later = await client.get(f"/api/v1/patients/{clinic_id}", headers=auth)
     assert _shape(later.json()) == _shape(
         (await client.get(f"/api/v1/patients/{fresh.json()['id']}", headers=auth)).json()
@@ -277,8 +298,16 @@ async def test_registering_someone_elses_phone_says_so_and_invites_the_owner(
     )
     assert str(owner) == clinic_id
     assert await admin_conn.fetchval("select count(*) from patients where id = $1", own["id"]) == 0
-    contacts = (await client.get(f"/api/v1/patients/{clinic_id}", headers=auth)).json()["contacts"]
-    assert [(c["channel"], c["address"]) for c in contacts] == [("sms", PHONE)]
+    merged = (await client.get(f"/api/v1/patients/{clinic_id}", headers=auth)).json()
+    assert [(c["channel"], c["address"]) for c in merged["contacts"]] == [("sms", PHONE)]
+    # The clinic's pause holds, open-ended, though the patient's own record was not paused; the
+    # reminder that record had pending is withdrawn, as a /pause would.
+    assert (merged["reminders_paused"], merged["reminders_paused_until"]) == (True, None)
+    assert await admin_conn.fetch(
+        "select status, last_error from scheduled_messages where patient_id = $1"
+        " and kind = 'medication_reminder'",
+        uuid.UUID(clinic_id),
+    ) == [("cancelled", PAUSE_REASON)]
 
 
 async def test_another_clinics_patient_phone_is_said_held_and_moves_nothing(

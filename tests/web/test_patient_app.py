@@ -392,9 +392,15 @@ async def test_settings_pause_names_quiet_hours_and_delete_me(
         " where id = (select organization_id from patients where id = $1)",
         world["patient"]["id"],
     )
+    # In New York, 07:00 EST at NOW; its clocks spring forward on Sunday, March 8.
+    await admin_conn.execute(
+        "update patients set timezone = 'America/New_York' where id = $1", world["patient"]["id"]
+    )
+    zone = {"timezone": "America/New_York", "today": "2026-03-04"}
     assert (await http.get("/app/api/settings")).json() == {
         "paused": False,
         "paused_until": None,
+        **zone,
         "name_medicine": False,
         "quiet_start": None,
         "quiet_end": None,
@@ -408,6 +414,7 @@ async def test_settings_pause_names_quiet_hours_and_delete_me(
     assert changed.json() == {
         "paused": True,
         "paused_until": None,
+        **zone,
         "name_medicine": True,
         "quiet_start": "22:00",
         "quiet_end": "07:30",
@@ -421,11 +428,29 @@ async def test_settings_pause_names_quiet_hours_and_delete_me(
         )
         == "cancelled"
     )
+    # A length or an end date, as the bot's "/pause 5 days" and "/pause until 3/15" read them in
+    # the patient's zone (bot/pause_end.py): 07:00 EDT on March 9 (across the change), and the
+    # start of March 15; a pause picked again replaces the end, paused alone keeps it.
+    for pick, ends in (
+        ({"pause_days": 5}, "2026-03-09T11:00:00+00:00"),
+        ({"pause_until": "2026-03-15"}, "2026-03-15T04:00:00+00:00"),
+        ({}, "2026-03-15T04:00:00+00:00"),
+        ({"pause_until": None}, None),
+    ):
+        picked = await http.post("/app/api/settings", json={"paused": True, **pick})
+        assert (picked.json()["paused"], picked.json()["paused_until"]) == (True, ends), pick
     for body, field in (
         ({"quiet_start": "24:00", "quiet_end": "07:00"}, "quiet_start"),
         ({"quiet_start": "22:00"}, "quiet_end"),
         ({"paused": "yes"}, "paused"),
         ({"channel_order": ["sms"]}, "channel_order"),
+        ({"paused": True, "pause_days": 0}, "pause_days"),
+        ({"paused": True, "pause_days": 367}, "pause_days"),
+        ({"paused": True, "pause_days": "3"}, "pause_days"),
+        ({"paused": True, "pause_until": "2026-03-04"}, "pause_until"),  # today is no end
+        ({"paused": True, "pause_until": "15/03/2026"}, "pause_until"),
+        ({"paused": True, "pause_days": 3, "pause_until": "2026-03-15"}, "pause_until"),
+        ({"paused": False, "pause_days": 3}, "pause_days"),
     ):
         refused = await http.post("/app/api/settings", json=body)
         assert refused.status_code == 422 and refused.json()["error"]["field"] == field

@@ -40,18 +40,28 @@ NOTICES = (
 )
 
 
-async def _patient(conn: asyncpg.Connection, number: str, locale: str = "en") -> asyncpg.Record:
-    """An SMS patient in New York with a daily 08:00 dose, quiet hours off."""
+QUIET_OFF = (time(0, 0), time(0, 0))
+
+
+async def _patient(
+    conn: asyncpg.Connection,
+    number: str,
+    locale: str = "en",
+    *,
+    dose: time = time(8, 0),
+    quiet: tuple[time, time] = QUIET_OFF,
+) -> asyncpg.Record:
+    """An SMS patient in New York with a daily dose (08:00), quiet hours (off)."""
     patient = await factories.create_patient(
         conn,
         contacts={"sms": number},
         display_name="Ana",
         locale=locale,
         timezone=ZONE,
-        quiet_start=time(0, 0),
-        quiet_end=time(0, 0),
+        quiet_start=quiet[0],
+        quiet_end=quiet[1],
     )
-    await factories.create_medication(conn, patient["id"], times=(time(8, 0),))
+    await factories.create_medication(conn, patient["id"], times=(dose,))
     return patient
 
 
@@ -181,15 +191,7 @@ async def test_a_snooze_withheld_by_a_short_pause_comes_back_once(
     pause ends at midnight (the start of that day), the snooze's time passed during it and the
     dose is not missed yet (its mark: 12:50 AM), so the tick that ends the pause sends it at once,
     once, with the notice: the same path as /resume."""
-    patient = await factories.create_patient(
-        admin_conn,
-        contacts={"sms": "+12125550305"},
-        display_name="Ana",
-        timezone=ZONE,
-        quiet_start=time(0, 0),
-        quiet_end=time(0, 0),
-    )
-    await factories.create_medication(admin_conn, patient["id"], times=(time(23, 30),))
+    patient = await _patient(admin_conn, "+12125550305", dose=time(23, 30))
     dose_at = datetime(2026, 3, 5, 4, 30, tzinfo=UTC)  # 11:30 PM EST on March 4
     assert await worker_at(dose_at - timedelta(hours=1)) == []
     (reminder,) = await worker_at(dose_at)
@@ -227,3 +229,52 @@ async def test_a_day_whose_midnight_the_clocks_skip_starts_after_the_gap(
     assert "at the start of Sunday, September 6, 2026." in said, said
     ends = datetime(2026, 9, 6, 4, 0, tzinfo=UTC)
     assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (True, ends)
+
+
+async def test_a_notice_held_by_quiet_hours_goes_before_a_reminder_inside_them(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
+) -> None:
+    """Quiet hours 10 PM to 8 AM and a 7:00 AM dose inside them (the patient's own time: never
+    held). "/pause until tomorrow" ends at midnight, in quiet hours: the notice waits, but not
+    until 8 AM (it came after the 7:00 reminder it announces): it goes a minute before it. A new
+    pause while it waits withdraws it."""
+    patient = await _patient(
+        admin_conn, "+12125550307", dose=time(7, 0), quiet=(time(22, 0), time(8, 0))
+    )
+    chat_clock.now = datetime(2026, 3, 4, 23, 0, tzinfo=UTC)  # 6 PM EST
+    said = await sms_chat(web, fake_twilio, "+12125550307")("/pause until tomorrow")
+    assert "at the start of Thursday, March 5, 2026." in said, said
+    end = datetime(2026, 3, 5, 5, 0, tzinfo=UTC)  # midnight EST
+    dose_at = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)  # 7:00 AM EST
+
+    assert await worker_at(end + timedelta(minutes=1)) == []  # resumed, told nothing at night
+    assert tuple(await admin_conn.fetchrow(PAUSED, patient["id"])) == (False, None)
+    assert await worker_at(dose_at - timedelta(minutes=2)) == []
+    assert await worker_at(dose_at - timedelta(minutes=1)) == [BACK_EN]
+    (reminder,) = await worker_at(dose_at)
+    assert "Time for your 7:00 AM dose." in reminder, reminder
+    assert await worker_at(datetime(2026, 3, 5, 13, 1, tzinfo=UTC)) == []  # 8 AM: nothing more
+    assert await admin_conn.fetchval(NOTICES, patient["id"]) == 1
+
+    # The next night the same, but at 3 AM a plain /pause: the notice still waiting for 6:59
+    # would say "back on" while they are off. It is withdrawn; nothing comes.
+    chat_clock.now = datetime(2026, 3, 5, 23, 0, tzinfo=UTC)
+    await sms_chat(web, fake_twilio, "+12125550307")("/pause until tomorrow")
+    assert await worker_at(end + timedelta(days=1, minutes=1)) == []
+    chat_clock.now = datetime(2026, 3, 6, 8, 0, tzinfo=UTC)  # 3 AM EST
+    await sms_chat(web, fake_twilio, "+12125550307")("/pause")
+    assert await worker_at(dose_at + timedelta(days=1, minutes=-1)) == []
+    assert await worker_at(dose_at + timedelta(days=1)) == []
+    assert (
+        await admin_conn.fetchval(
+            "select status from scheduled_messages where patient_id = $1"
+            " and template = 'pause_ended' and scheduled_time = $2",
+            patient["id"],
+            dose_at + timedelta(days=1, minutes=-1),
+        )
+        == "cancelled"
+    )

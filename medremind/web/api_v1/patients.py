@@ -30,6 +30,7 @@ from medremind.web.api_v1.fields import (
     ClockTime,
     ContactEmail,
     ExternalId,
+    IsoDateTime,
     Locale,
     PatientName,
     Phone,
@@ -49,6 +50,7 @@ from medremind.web.api_v1.models import (
     patch_fields,
 )
 from medremind.web.api_v1.pagination import Cursor, Limit, decode_cursor, page
+from medremind.web.api_v1.patient_pause import apply_pause, pause_change
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import AlreadyThere, ApiError, NotFound, ValidationFailed
 from medremind.web.invite_links import invite_bot_username
@@ -98,8 +100,9 @@ class PatientCreate(RequestModel):
 class PatientUpdate(RequestModel):
     """Only the fields given change. `quiet_start`/`quiet_end` together (null: the clinic's
     window; 00:00 and 00:00: no quiet hours; any other two equal times are refused). A new
-    timezone or quiet window re-plans the patient's reminders. Contact points (phone, e-mail)
-    are the patient's to change, through the bot."""
+    timezone or quiet window re-plans the patient's reminders. `reminders_paused` pauses or
+    resumes them as the patient's /pause and /resume do, `reminders_paused_until` ends the pause
+    by itself. Contact points (phone, e-mail) are the patient's to change, through the bot."""
 
     display_name: PatientName | None = None
     locale: Locale | None = None
@@ -108,6 +111,22 @@ class PatientUpdate(RequestModel):
     external_id: ExternalId | None = Field(None, description="null removes it")
     quiet_start: ClockTime | None = Field(None, description="HH:MM in the patient's timezone")
     quiet_end: ClockTime | None = Field(None, description="HH:MM in the patient's timezone")
+    reminders_paused: StrictBool | None = Field(
+        None,
+        description="true pauses all the patient's reminders, as their /pause in the bot does:"
+        " what is pending is withdrawn, and nothing is sent (no follow-up, no caregiver alert"
+        " of a missed dose, no refill notice) until the pause ends. false resumes them, as"
+        " /resume does: planned from now on, a reminder withheld from a dose still open comes"
+        " back, and the end goes too. Leave it out to keep the pause as it is (true on a"
+        " paused patient keeps its end)",
+    )
+    reminders_paused_until: IsoDateTime | None = Field(
+        None,
+        description="When the pause ends by itself: an instant with its UTC offset (a time"
+        " without one is refused), after now. Then the reminders come back and the patient is"
+        " told, as after '/pause 3 days'. null: paused until reminders_paused is set false."
+        " With reminders_paused true, or alone to change the end of a patient's pause",
+    )
 
 
 # Taken as "off", "22:00 to 22:00" gave a patient reminders at any hour (core/quiet_windows.py).
@@ -117,7 +136,9 @@ _NO_LENGTH = (
     " clinic's window"
 )
 # Fields PATCH may set to null (the others are required to have a value once given).
-_NULLABLE = frozenset({"display_name", "external_id", "quiet_start", "quiet_end"})
+_NULLABLE = frozenset(
+    {"display_name", "external_id", "quiet_start", "quiet_end", "reminders_paused_until"}
+)
 # A change of these re-plans the reminders.
 _REPLANS = frozenset({"timezone", "quiet_start", "quiet_end"})
 
@@ -168,8 +189,9 @@ class Patient(BaseModel):
     )
     reminders_paused: bool = Field(
         False,
-        description="The patient paused all their reminders (/pause in the bot, or the patient"
-        " app): none is sent, and no missed dose alerts a caregiver, until it ends",
+        description="The patient's reminders are paused (their /pause in the bot or the patient"
+        " app, or the clinic's PATCH): none is sent, and no missed dose alerts a caregiver,"
+        " until it ends",
     )
     reminders_paused_until: datetime | None = Field(
         None,
@@ -450,7 +472,8 @@ async def get_patient(patient_id: uuid.UUID, org_id: Org, state: State) -> Any:
 @router.patch(
     "/patients/{patient_id}",
     response_model=Patient,
-    summary="Change a patient's name, language, timezone, channels, external id, quiet hours",
+    summary="Change a patient's name, language, timezone, channels, external id, quiet hours,"
+    " pause",
     operation_id="updatePatient",
     responses={**BODY_ERRORS, **NOT_FOUND, **CONFLICT},
 )
@@ -471,9 +494,11 @@ async def update_patient(
         raise ValidationFailed("quiet_end", _NO_LENGTH.format(clock_text(body.quiet_end)))
     mark_sensitive(body.display_name)
     now = state.clock()
+    pause = pause_change(given, body.reminders_paused, body.reminders_paused_until, now)
     # The audit trigger records the change (the changed columns) as this API key's.
     async with acting(state.pool) as conn:
-        if await conn.fetchrow(query("web", "get_patient"), patient_id, org_id) is None:
+        before = await conn.fetchrow(query("web", "get_patient"), patient_id, org_id)
+        if before is None:
             raise NotFound("patient")
         if body.channel_order is not None:
             check_order_reaches(
@@ -512,8 +537,11 @@ async def update_patient(
                 default_quiet=(state.settings.quiet_hours_start, state.settings.quiet_hours_end),
                 capacity=PeakCapacity.from_settings(state.settings),
             )
-        if body.channel_order is not None:
-            # As the update's triggers left it (reachable again, say), not as it returned it.
+        if pause is not None:
+            # After the other changes: a pause re-plans in the zone this request may have set.
+            await apply_pause(conn, before, pause, now, state.settings)
+        if body.channel_order is not None or pause is not None:
+            # As the update's triggers and the pause left it, not as the update returned it.
             row = await conn.fetchrow(query("web", "get_patient"), patient_id, org_id)
         contacts = await conn.fetch(query("web", "patient_contacts"), patient_id)
     return patient_json(row, list(contacts))

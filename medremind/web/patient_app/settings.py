@@ -3,18 +3,22 @@
 Each goes through the code every channel uses: pausing withdraws what is pending
 (:func:`scheduler.holds.pause_reminders`), resuming re-plans from now, deleting erases the record
 as the bot's /delete_me does (``erase_patient``: a clinic keeps a tombstone; the app's sessions go
-with it).
+with it). A pause may end by itself, as "/pause 3 days" or "/pause until 3/15" does in the bot
+(:mod:`bot.pause_end`, the same rule): ``pause_days`` or ``pause_until`` (a day in the patient's
+zone); the app offered only a pause until resumed.
 """
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, datetime, time
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.command_phrases import MAX_SPAN_DAYS
 from bot.dialogs.account import ERASED_BY_PATIENT
+from bot.pause_end import end_after_days, end_on_day, local_today, pause_zone
 from core.quiet_windows import has_no_length
 from core.settings import Settings
 from core.sql import query
@@ -26,6 +30,9 @@ from scheduler.holds import pause_reminders, resume_reminders
 from scheduler.planning_peaks import PeakCapacity
 
 DELETE_CONFIRMATION = "DELETE"
+SETTINGS = frozenset(
+    {"paused", "pause_days", "pause_until", "name_medicine", "quiet_start", "quiet_end"}
+)
 # "22:00 to 22:00" is refused in the patient's language (core/quiet_windows.py): taken as "off",
 # it gave reminders at any hour to a patient who meant a night or a whole quiet day.
 _NO_LENGTH = {
@@ -49,19 +56,24 @@ def _clock_time(value: object, field: str) -> time | None:
         raise ValidationFailed(field, "must be a time of day from 00:00 to 23:59") from None
 
 
-def _view(row: Any, settings: Settings) -> dict[str, Any]:
+def _view(row: Any, settings: Settings, now: datetime) -> dict[str, Any]:
     """The settings as the app shows them. ``quiet_default_*``: the quiet hours that apply while
     the patient sets none (their clinic's, else the service's), so that empty fields do not
-    read as "no quiet hours". ``paused_until``: when a pause set with a length or an end date in
-    the bot ends by itself (ISO 8601, UTC; null: open-ended or not paused)."""
+    read as "no quiet hours". ``paused_until``: when a pause set with a length or an end date
+    ends by itself (ISO 8601, UTC; null: open-ended or not paused), shown in ``timezone`` (the
+    patient's, where an end date is read); ``today``: their date there (an end date must come
+    after it)."""
 
     def hhmm(value: time | None) -> str | None:
         return value.strftime("%H:%M") if value is not None else None
 
     clinic = row["default_quiet_start"] is not None and row["default_quiet_end"] is not None
+    zone = pause_zone(row["timezone"])
     return {
         "paused": row["reminders_paused"],
         "paused_until": until.isoformat() if (until := row["reminders_paused_until"]) else None,
+        "timezone": zone.key,
+        "today": local_today(now, zone).isoformat(),
         "name_medicine": row["name_medicine_in_reminders"],
         "quiet_start": hhmm(row["quiet_start"]),
         "quiet_end": hhmm(row["quiet_end"]),
@@ -77,16 +89,19 @@ async def get_settings(request: Request) -> Response:
     patient = await current_patient(request)
     state = web_state(request)
     row = await state.pool.fetchrow(query("patient_app", "patient_settings"), patient.patient_id)
-    return JSONResponse(_view(row, state.settings), headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        _view(row, state.settings, state.clock()), headers={"Cache-Control": "no-store"}
+    )
 
 
 async def update_settings(request: Request) -> Response:
-    """Change any of ``paused``, ``name_medicine``, ``quiet_start``+``quiet_end``."""
+    """Change any of ``paused`` (with ``pause_days`` or ``pause_until``: when it ends),
+    ``name_medicine``, ``quiet_start``+``quiet_end``."""
     patient = await current_patient(request)
     body = await json_body(request)
     if not isinstance(body, dict):
         raise ValidationFailed("body", "must be a JSON object")
-    unknown = set(body) - {"paused", "name_medicine", "quiet_start", "quiet_end"}
+    unknown = set(body) - SETTINGS
     if unknown:
         raise ValidationFailed(sorted(unknown)[0], "is not a setting")
     for flag in ("paused", "name_medicine"):
@@ -107,14 +122,16 @@ async def update_settings(request: Request) -> Response:
     now = state.clock()
     async with state.pool.acquire() as conn, conn.transaction():
         current = await conn.fetchrow(query("patient_app", "patient_settings"), patient.patient_id)
+        picked, until = _pause_end(body, current["timezone"], now)
         if "name_medicine" in body:
             await conn.execute(
                 query("patient_app", "set_name_medicine"), patient.patient_id, body["name_medicine"]
             )
         if quiet is not None:
             await conn.execute(query("patient_app", "set_quiet_hours"), patient.patient_id, *quiet)
-        if body.get("paused") is True and not current["reminders_paused"]:
-            await pause_reminders(conn, patient.patient_id, now)
+        if body.get("paused") is True and (picked or not current["reminders_paused"]):
+            # A new pause, or a new end of this one (as a second /pause replaces it).
+            await pause_reminders(conn, patient.patient_id, now, until=until)
         elif body.get("paused") is False and current["reminders_paused"]:
             await resume_reminders(
                 conn,
@@ -124,7 +141,44 @@ async def update_settings(request: Request) -> Response:
                 capacity=PeakCapacity.from_settings(settings),
             )
         row = await conn.fetchrow(query("patient_app", "patient_settings"), patient.patient_id)
-    return JSONResponse(_view(row, settings))
+    return JSONResponse(_view(row, settings, now))
+
+
+def _pause_end(body: dict[str, Any], zone_name: str, now: datetime) -> tuple[bool, datetime | None]:
+    """Whether the patient picked when their pause ends, and that end, as the bot reads the same
+    choice (None: ``pause_until`` null, until they resume). Picking none, a pause already on
+    keeps its end. 422 for a length outside 1 to a year of days (the bot's bounds), a day not
+    after their today, or an end without ``paused`` true."""
+    picked = [key for key in ("pause_days", "pause_until") if key in body]
+    if not picked:
+        return False, None
+    if len(picked) > 1:
+        raise ValidationFailed("pause_until", "give pause_days or pause_until, not both")
+    if body.get("paused") is not True:
+        raise ValidationFailed(picked[0], "is when a pause ends: send it with paused true")
+    zone = pause_zone(zone_name)
+    if picked == ["pause_days"]:
+        days = body["pause_days"]
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_SPAN_DAYS:
+            raise ValidationFailed(
+                "pause_days", f"must be a whole number of days from 1 to {MAX_SPAN_DAYS}"
+            )
+        return True, end_after_days(now, zone, days)[0]
+    value = body["pause_until"]
+    if value is None:
+        return True, None
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        day = None
+    today = local_today(now, zone)
+    if day is None or day <= today:
+        raise ValidationFailed(
+            "pause_until",
+            f"must be a day after today ({today.isoformat()} in {zone.key}) written as"
+            " YYYY-MM-DD, the day reminders come back; or null for a pause until you resume",
+        )
+    return True, end_on_day(day, zone)
 
 
 async def delete_me(request: Request) -> Response:

@@ -259,12 +259,43 @@ async function pushOff() {
   await refreshPushButtons();
 }
 
+// An instant as the patient's own clock reads it (their zone, not the device's: a patient
+// travelling, or a carer's phone, would read another time), with the zone named.
+function inPatientZone(iso, zone) {
+  const options = { dateStyle: "full", timeStyle: "short", timeZone: zone };
+  let text;
+  try { text = new Date(iso).toLocaleString(undefined, options); }
+  catch (e) { zone = "UTC"; text = new Date(iso).toLocaleString(undefined, { ...options, timeZone: zone }); }
+  return `${text} (${zone})`;
+}
+
+function dayAfter(isoDate) {
+  const day = new Date(isoDate + "T00:00:00Z");
+  day.setUTCDate(day.getUTCDate() + 1);
+  return day.toISOString().slice(0, 10);
+}
+
+// How long a pause lasts, as the bot's "/pause 3 days" or "/pause until 3/15": shown while the
+// box is ticked; "Keep the pause as it is" only for a pause already on (saving keeps its end).
+function showPauseEnd() {
+  const paused = $("paused").checked;
+  $("pause-end").hidden = !paused;
+  $("pause-day").hidden = !paused || $("pause-length").value !== "date";
+}
+
 function showPreferences(prefs) {
   $("paused").checked = prefs.paused;
-  // A pause set in the bot with a length or a date ends by itself: say when (the device's zone).
-  $("paused-until").textContent = prefs.paused_until
-    ? `Your reminders come back by themselves on ${new Date(prefs.paused_until).toLocaleString()}.`
-    : "";
+  $("pause-keep").hidden = $("pause-keep").disabled = !prefs.paused;
+  $("pause-length").value = prefs.paused ? "keep" : "open";
+  $("pause-date").min = dayAfter(prefs.today);
+  $("pause-date").value = "";
+  showPauseEnd();
+  // A pause with a length or a date ends by itself: say when, on the patient's clock.
+  $("paused-until").textContent = !prefs.paused
+    ? ""
+    : prefs.paused_until
+      ? `Your reminders come back by themselves on ${inPatientZone(prefs.paused_until, prefs.timezone)}.`
+      : "Your reminders stay off until you turn them back on.";
   $("name-medicine").checked = prefs.name_medicine;
   $("quiet-start").value = prefs.quiet_start || "";
   $("quiet-end").value = prefs.quiet_end || "";
@@ -279,12 +310,19 @@ function showPreferences(prefs) {
 
 async function savePreferences() {
   const start = $("quiet-start").value, end = $("quiet-end").value;
-  const prefs = await api("settings", {
+  const body = {
     paused: $("paused").checked,
     name_medicine: $("name-medicine").checked,
     quiet_start: start || null,
     quiet_end: end || null,
-  });
+  };
+  const length = $("pause-length").value;
+  if (body.paused && length === "open") body.pause_until = null;
+  else if (body.paused && length === "date") {
+    if (!$("pause-date").value) throw new Error("Choose the day your reminders come back.");
+    body.pause_until = $("pause-date").value;
+  } else if (body.paused && length !== "keep") body.pause_days = Number(length);
+  const prefs = await api("settings", body);
   showPreferences(prefs);
   say(prefs.paused ? "Saved. Your reminders are paused." : "Saved.");
 }
@@ -314,6 +352,8 @@ async function start() {
       say(result.message);
     } catch (e) { say(e.message, true); }
   });
+  $("paused").addEventListener("change", showPauseEnd);
+  $("pause-length").addEventListener("change", showPauseEnd);
   $("preferences-form").addEventListener("submit", (event) => {
     event.preventDefault();
     savePreferences().catch((e) => say(e.message, true));
