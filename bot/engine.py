@@ -260,6 +260,8 @@ async def _command_at_a_menu(turn: Turn, current: Step, questions: list[routing.
     word its options start with stays the menu's."""
     if current.typed is not None or turn.choice is not None or turn.event.button_data:
         return False
+    if current.words is not None and current.words(turn):
+        return False  # the step's own word here ("pause" under /meds: which one is asked)
     if _as_command(texts.fold_label(turn.text)) in _first_words(
         turn.conv.state.get("options") or []
     ):
