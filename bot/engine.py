@@ -160,6 +160,8 @@ async def handle(turn: Turn) -> None:
 
     current = STEPS.get(conv.step)
     if conv.step != IDLE and current is not None and _step_allowed(turn):
+        if _dose_answer_at_a_menu(turn, current):
+            return
         if await _command_at_a_menu(turn, current, questions):
             return
         await current.handle(turn)
@@ -249,6 +251,31 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         lines.append(turn.t("more_waiting", n=others))
     buttons = () if numbered else tuple((c.label, c.value) for c in newest.choices)
     turn.replies.append(Reply(text="\n".join(lines), raw_options=buttons))
+
+
+# Answers to a reminder that are also natural replies to a dialog's own question ("Do you
+# agree?", "Is it 9:00 AM there?"): at a menu they stay the menu's to misunderstand.
+_DIALOG_REPLIES = frozenset({"yes", "si"})
+
+
+def _dose_answer_at_a_menu(turn: Turn, current: Step) -> bool:
+    """A reminder's answer ("taken", "ya", "later") typed at a step that reads only its options,
+    no open reminder taking it: the patient answers a dose, not the menu. They are told no dose
+    waits, and the menu is left passed over, so that a "1" next shows it again rather than act.
+    A /meds list opened before two reminders, both answered "1", then "ya" and "tomada" (the
+    patient saying again that they took it) showed the list again, and the next "1" paused the
+    first medicine (found by hand in medremind dev's console)."""
+    if current.typed is not None or turn.choice is not None or turn.event.button_data:
+        return False
+    folded = texts.fold_label(turn.text).rstrip(".!")
+    if folded in _DIALOG_REPLIES or not (
+        routing.is_answer_phrase(turn.text) or routing.is_typed_snooze(turn.text)
+    ):
+        return False
+    if turn.conv.state.get("asked_at") is not None:
+        turn.conv.state[PASSED_OVER] = True
+    turn.say(turn.t("no_open_dose"))
+    return True
 
 
 async def _command_at_a_menu(turn: Turn, current: Step, questions: list[routing.Question]) -> bool:

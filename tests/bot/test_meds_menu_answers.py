@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncpg
 
 from tests.bot.conftest import Bot
-from tests.bot.helpers import registered_patient
+from tests.bot.helpers import dose_events, registered_patient, remind
 from tests.factories import create_medication
 
 _STATE = """select m.status, p.reminders_paused from medications m
@@ -36,6 +36,13 @@ async def test_sms_list_stays_after_a_mistyped_answer_and_pause_asks_which(
         assert "1 Pause Metformin\n2 Edit times of Metformin\n3 Delete Metformin" in said, said
     assert (await say("3")).startswith("Delete Metformin and its reminders?")  # still the list
     assert (await say("No")).startswith("OK, cancelled")
+    # Looked at and done with: "thanks" closes the list.
+    await say("/meds")
+    assert await say("Thanks!") == "You're welcome!"
+    assert (await say("3")).startswith("Nothing is waiting")
+    await say("/meds")
+    await say("3")
+    assert (await say("No")).startswith("OK, cancelled")
 
     # One medicine: "pause" could be it or every reminder. Asked, nothing paused yet.
     await say("/meds")
@@ -55,6 +62,18 @@ async def test_sms_list_stays_after_a_mistyped_answer_and_pause_asks_which(
     # "pause metformin" is its option: done at once.
     await say("/meds")
     assert (await say("resume metformin")).startswith("Resumed Metformin")
+
+    # A reminder comes over the open list and is answered "1"; "ya" (taken, said again) is no
+    # answer to the list: it showed the list again, and the next "1" paused Metformin.
+    await say("/meds")
+    (dose,) = await dose_events(admin_conn, patient["id"], [bot.clock.now])
+    await remind(bot, admin_conn, patient["id"], dose_id=dose)
+    assert (await say("1")).startswith("Taken")
+    assert await say("ya") == "There is no dose waiting for an answer right now."
+    said = await say("1")
+    assert said.startswith("Here is where we were, before your answer. Choose again:"), said
+    paused = "select count(*) from medications where status = 'paused'"
+    assert await admin_conn.fetchval(paused) == 0
 
 
 async def test_telegram_spanish_list_and_delete_question_ask_what_pausa_means(
