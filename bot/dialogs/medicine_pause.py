@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from bot import texts
 from bot.command_phrases import bare_word
 from bot.conversation import Turn
 from bot.dialogs.account import pause, resume
@@ -59,6 +60,22 @@ async def set_medicine_status(turn: Turn, row: Any, action: str) -> None:
     finish(turn)
     key = "med_paused_done" if action == "pause" else "med_resumed_done"
     turn.say(turn.t(key, name=row["name"]))
+
+
+async def by_name(turn: Turn, word: str) -> bool:
+    """ "pause metformin" ("reanudar el ibuprofeno") said outside /meds, for ``word`` "pause" or
+    "resume": done when what follows the word names one of the patient's medicines, and
+    True; False (nothing done) when it names none or several. It told the patient to find the
+    medicine in /meds, though the name said which (found by hand in medremind dev's console)."""
+    named = texts.fold_word(turn.text).partition(" ")[2]
+    named = named.removeprefix("el ").removeprefix("la ").removeprefix("my ").strip()
+    rows = await turn.conn.fetch(query("bot", "list_medications"), turn.conv.patient_id)
+    found = [row for row in rows if texts.fold_word(row["name"]) == named]
+    if len(found) != 1:
+        return False
+    mark_sensitive(found[0]["name"])
+    await set_medicine_status(turn, found[0], word)
+    return True
 
 
 async def _choices(turn: Turn, word: str, only: UUID | None) -> Options:

@@ -58,6 +58,12 @@ MAX_OWN_MEDICINES = 30
 # The most pills a count may say (the refill reminder's stock; more is a typo).
 MAX_PILLS = 100_000
 _DONE_WORDS = ("done", "listo")
+# "Every day" as people type it, in one word or another's: "everyday" was "Please pick one of
+# the options" (found by hand in medremind dev's console).
+_EVERY_DAY_WORDS = frozenset(
+    {"everyday", "daily", "each day", "diario", "a diario", "diariamente", "cada dia"}
+    | {"todos los dias"}
+)
 _WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -274,10 +280,14 @@ async def days_prompt(turn: Turn) -> tuple[str, Options]:
     ]
 
 
-@step("add_days", days_prompt, typed=lambda t: parse_weekdays(t.text) is not None)
+def _typed_days(text: str) -> bool:
+    return parse_weekdays(text) is not None or texts.fold_word(text) in _EVERY_DAY_WORDS
+
+
+@step("add_days", days_prompt, typed=lambda t: _typed_days(t.text))
 async def add_days(turn: Turn) -> None:
     data = turn.conv.data
-    if turn.choice == "days:every":
+    if turn.choice == "days:every" or texts.fold_word(turn.text) in _EVERY_DAY_WORDS:
         data["days"], data["every_n"] = None, None
     elif turn.choice == "days:weekdays":
         data["days"], data["every_n"] = [1, 2, 3, 4, 5], None

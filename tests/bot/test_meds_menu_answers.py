@@ -74,6 +74,12 @@ async def test_sms_list_stays_after_a_mistyped_answer_and_pause_asks_which(
     assert said.startswith("Here is where we were, before your answer. Choose again:"), said
     paused = "select count(*) from medications where status = 'paused'"
     assert await admin_conn.fetchval(paused) == 0
+    # Left open for a day, the list's "1" is no longer what the patient last read.
+    bot.clock.advance(hours=13)
+    said = await say("1")
+    assert said.startswith("That menu is from a while ago. Here it is again"), said
+    assert await admin_conn.fetchval(paused) == 0
+    assert (await say("1")).startswith("Paused Metformin")  # shown again: now it is the answer
 
 
 async def test_telegram_spanish_list_and_delete_question_ask_what_pausa_means(
@@ -107,3 +113,13 @@ async def test_telegram_spanish_list_and_delete_question_ask_what_pausa_means(
     await bot.press(chat, "Todos los recordatorios")
     assert bot.last_text(chat).startswith("Todos los recordatorios están en pausa.")
     assert tuple(await admin_conn.fetchrow(_STATE, medication["id"])) == ("active", True)
+    # Outside /meds, a medicine named after the word is that medicine (it was "send /meds and
+    # pick it there"); a name the patient has none of still gets that hint.
+    await bot.send(chat, "/resume")
+    await bot.send(chat, "pausar la metformin")
+    assert bot.last_text(chat).startswith("Metformin en pausa")
+    await bot.send(chat, "reanudar el ibuprofeno")
+    assert bot.last_text(chat).startswith("Para reanudar un medicamento, envía /meds")
+    # "Parar" is no opt-out on Telegram (/stop is): it was "no hay nada esperando respuesta".
+    await bot.send(chat, "PARAR")
+    assert bot.last_text(chat).startswith("Para no recibir ningún mensaje mío, envía /stop.")
