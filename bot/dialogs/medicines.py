@@ -448,7 +448,7 @@ async def add_confirm(turn: Turn) -> None:
     await replan_schedules(turn, [schedule_id])
     times = times_reminded(turn, _times(data))
     finish(turn)
-    start = date.fromisoformat(data["start"])
+    start = max(date.fromisoformat(data["start"]), _first_day_if_not_tonight(turn, _times(data)))
     # A later start is said: "I'll remind you at 6:00 PM" alone read as from today, and the
     # first reminder came weeks later (a typed date read another way than meant goes unseen).
     saved = (
@@ -457,6 +457,23 @@ async def add_confirm(turn: Turn) -> None:
         else turn.t("med_saved", times=times)
     )
     turn.say(await _promise(turn, saved, _times(data)))
+
+
+def _first_day_if_not_tonight(turn: Turn, times: list[time]) -> date:
+    """The day of the first reminder when a time still ahead on today's clock gets none today,
+    else today. In the hour clocks fall back, a wall time happens twice and fires at its first
+    (scheduler/recurrence.py): at 23:50 of the second 23:00 in Santiago, a 23:55 saved "starting
+    today" had its first reminder tomorrow, and "I'll remind you at 11:55 PM" read as tonight
+    (found with medremind dev at 2027-04-03 23:50 America/Santiago)."""
+    today = now_local(turn).date()
+    patient = turn.patient
+    if patient is None:
+        return today
+    clock = now_local(turn).time().replace(tzinfo=None)
+    here = ZoneInfo(patient["timezone"])
+    days = [due.astimezone(here).date() for at, due in _reminders(turn, patient, times)]
+    ahead = [at for at in times if at > clock]
+    return min(days) if ahead and days and min(days) > today else today
 
 
 # -- /meds ------------------------------------------------------------------------------------
