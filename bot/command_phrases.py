@@ -115,3 +115,12 @@ def one_medicine_word(text: str) -> str | None:
     if word in _PAUSE_WORDS:
         return "pause"
     return "resume" if word in _RESUME_WORDS else None
+
+
+def bare_word(text: str) -> str | None:
+    """ "pause" or "resume" for a text that is that command's word alone ("Pause", "pausa",
+    "reanudar please"), which says nothing of what it is about; None otherwise."""
+    folded = _POLITE_RE.sub("", fold_word(text)).rstrip(".!")
+    if folded in _PAUSE_WORDS:
+        return "pause"
+    return "resume" if folded in _RESUME_WORDS else None

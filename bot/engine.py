@@ -25,7 +25,7 @@ from bot import (
 )
 from bot.command_phrases import command_phrase, one_medicine_word
 from bot.conversation import NUMBERED_CHANNELS, PASSED_OVER, Reply, Turn, resolve_button
-from bot.dialogs import answers, caregiver_links
+from bot.dialogs import answers, caregiver_links, medicine_pause
 from bot.dialogs.account import clinic_contact, help_
 from bot.dialogs.onboarding import (
     keep_chosen_zone,
@@ -37,7 +37,7 @@ from bot.dialogs.replanning import replan_now
 from bot.keywords import Keyword
 from bot.steps import COMMANDS, IDLE, STEPS, Step, goto, reprompt
 from bot.unsaved import say_unsaved, unsaved_draft
-from core.answer_buttons import SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
+from core.answer_buttons import QUESTION_TTL, SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
 from core.sql import query
 from core.template_filters import gsm7_letters
 from core.zone_names import zone_loads
@@ -147,19 +147,28 @@ async def handle(turn: Turn) -> None:
                         query("bot", "ask_again"), named.row_id, turn.now, question.row_id
                     )
                 return
-            if question.is_dialog and choice is not None and turn.conv.state.get(PASSED_OVER):
+            if question.is_dialog and choice is not None:
                 current = STEPS.get(conv.step)
-                if current is not None and _step_allowed(turn):
+                old = turn.now - question.asked_at > QUESTION_TTL
+                if (
+                    current is not None
+                    and _step_allowed(turn)
+                    and (old or turn.conv.state.get(PASSED_OVER))
+                ):
                     # A menu passed over by a question answered since: the patient last saw
                     # that answer's reply, not this menu, so a typed choice shows the menu again
                     # rather than act (a second "1" after a reminder's "1" paused a medicine:
-                    # found by hand in medremind dev's console).
-                    await goto(turn, conv.step, prefix=turn.t("menu_again"))
+                    # found by hand in medremind dev's console). So does a menu left open
+                    # longer than a reminder stays answerable: a "1" meant for a reminder no
+                    # longer open paused the first medicine of a /meds list of yesterday.
+                    await goto(turn, conv.step, prefix=turn.t("menu_old" if old else "menu_again"))
                     return
             turn.choice = choice.value if choice is not None else None
 
     current = STEPS.get(conv.step)
     if conv.step != IDLE and current is not None and _step_allowed(turn):
+        if _dose_answer_at_a_menu(turn, current):
+            return
         if await _command_at_a_menu(turn, current, questions):
             return
         await current.handle(turn)
@@ -230,8 +239,17 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
     one = one_medicine_word(turn.text)
     if one is not None:
         # "pause metformin": "Sorry, I didn't understand that" (found in medremind dev's
-        # console) told nothing of where one medicine is paused.
-        turn.say(turn.t(f"{one}_one_hint"))
+        # console) told nothing of where one medicine is paused. Naming one of the patient's
+        # medicines, it is done; else where it is done is said.
+        if not await medicine_pause.by_name(turn, one):
+            turn.say(turn.t(f"{one}_one_hint"))
+        _mention_waiting(turn, questions)
+        return
+    by_command = turn.conv.channel in keywords.COMMAND_OPT_OUT_CHANNELS
+    if by_command and keywords.normalize(turn.text) in keywords.OPT_OUT_WORDS:
+        # "Stop" in a chat whose opt-out is /stop: "Nothing is waiting for an answer" told a
+        # patient who meant to stop every message nothing of how (found in medremind dev).
+        turn.say(turn.t("stop_hint"))
         _mention_waiting(turn, questions)
         return
     waiting = routing.waiting_questions(questions)
@@ -251,6 +269,31 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
     turn.replies.append(Reply(text="\n".join(lines), raw_options=buttons))
 
 
+# Answers to a reminder that are also natural replies to a dialog's own question ("Do you
+# agree?", "Is it 9:00 AM there?"): at a menu they stay the menu's to misunderstand.
+_DIALOG_REPLIES = frozenset({"yes", "si"})
+
+
+def _dose_answer_at_a_menu(turn: Turn, current: Step) -> bool:
+    """A reminder's answer ("taken", "ya", "later") typed at a step that reads only its options,
+    no open reminder taking it: the patient answers a dose, not the menu. They are told no dose
+    waits, and the menu is left passed over, so that a "1" next shows it again rather than act.
+    A /meds list opened before two reminders, both answered "1", then "ya" and "tomada" (the
+    patient saying again that they took it) showed the list again, and the next "1" paused the
+    first medicine (found by hand in medremind dev's console)."""
+    if current.typed is not None or turn.choice is not None or turn.event.button_data:
+        return False
+    folded = texts.fold_label(turn.text).rstrip(".!")
+    if folded in _DIALOG_REPLIES or not (
+        routing.is_answer_phrase(turn.text) or routing.is_typed_snooze(turn.text)
+    ):
+        return False
+    if turn.conv.state.get("asked_at") is not None:
+        turn.conv.state[PASSED_OVER] = True
+    turn.say(turn.t("no_open_dose"))
+    return True
+
+
 async def _command_at_a_menu(turn: Turn, current: Step, questions: list[routing.Question]) -> bool:
     """A command said without its slash ("pause", "pause for 3 days") at a step that reads no
     typed text, only its options, none of which it picked: the command runs, as with its slash
@@ -260,6 +303,8 @@ async def _command_at_a_menu(turn: Turn, current: Step, questions: list[routing.
     word its options start with stays the menu's."""
     if current.typed is not None or turn.choice is not None or turn.event.button_data:
         return False
+    if current.words is not None and current.words(turn):
+        return False  # the step's own word here ("pause" under /meds: which one is asked)
     if _as_command(texts.fold_label(turn.text)) in _first_words(
         turn.conv.state.get("options") or []
     ):

@@ -33,6 +33,10 @@ class Step:
     # Its options' labels are answers ``typed`` reads as they are (30, 60, 120 minutes): shown as
     # buttons where the channel has them, never as numbered replies (bot.conversation.Reply).
     typed_labels: bool = False
+    # A word the step reads itself though it reads no other typed text: a command said without
+    # its slash that means something else here ("pause" under the /meds list, which lists
+    # pausing one medicine: bot.dialogs.medicine_pause). Not run as the command (bot.engine).
+    words: TypedFn | None = None
 
 
 STEPS: dict[str, Step] = {}
@@ -51,14 +55,24 @@ COMMANDS: dict[str, Command] = {}
 
 
 def step(
-    name: str, prompt: PromptFn, *, typed: TypedFn | None = None, typed_labels: bool = False
+    name: str,
+    prompt: PromptFn,
+    *,
+    typed: TypedFn | None = None,
+    typed_labels: bool = False,
+    words: TypedFn | None = None,
 ) -> Callable[[HandleFn], HandleFn]:
-    """Register ``handle`` as the answer handler of step ``name``; ``typed`` and
-    ``typed_labels``: see :class:`Step`."""
+    """Register ``handle`` as the answer handler of step ``name``; ``typed``, ``typed_labels``
+    and ``words``: see :class:`Step`."""
 
     def register(handle: HandleFn) -> HandleFn:
         STEPS[name] = Step(
-            name=name, prompt=prompt, handle=handle, typed=typed, typed_labels=typed_labels
+            name=name,
+            prompt=prompt,
+            handle=handle,
+            typed=typed,
+            typed_labels=typed_labels,
+            words=words,
         )
         return handle
 

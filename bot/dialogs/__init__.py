@@ -7,6 +7,7 @@ from bot.dialogs import (  # noqa: F401
     appointments,
     joining,
     medicine_dates,
+    medicine_pause,
     medicines,
     onboarding,
     preferences,

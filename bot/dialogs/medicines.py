@@ -8,7 +8,6 @@ it anyway if the planner is not installed or fails).
 
 from __future__ import annotations
 
-import logging
 import math
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -20,10 +19,19 @@ from babel.numbers import format_decimal
 
 from bot import texts
 from bot.conversation import NUMBERED_CHANNELS, Turn
+from bot.dialogs.medicine_pause import (
+    ask_which,
+    said_word,
+    set_medicine_status,
+    short_names,
+    typed_a_word,
+)
 from bot.dialogs.onboarding import now_local
+from bot.dialogs.replanning import replan_schedules
 from bot.dialogs.settings import quiet_window, window_text
 from bot.dose_amount import read_dose
 from bot.dose_frequency import suggested_times
+from bot.keywords import is_thanks
 from bot.parsing import (
     MAX_DOSE,
     MAX_MEDICINE_NAME,
@@ -42,8 +50,6 @@ from core.sql import query
 from scheduler.planning_rules import in_quiet_hours, plan_nags, resolve_timezone
 from scheduler.recurrence import Recurrence, next_occurrence
 
-logger = logging.getLogger(__name__)
-
 MAX_TIMES = 12
 # A patient of no clinic (anyone who wrote to the bot) keeps at most this many medicines (not
 # deleted): each plans up to MAX_TIMES reminders a day, and without a bound one chat could have
@@ -52,25 +58,13 @@ MAX_OWN_MEDICINES = 30
 # The most pills a count may say (the refill reminder's stock; more is a typo).
 MAX_PILLS = 100_000
 _DONE_WORDS = ("done", "listo")
+# "Every day" as people type it, in one word or another's: "everyday" was "Please pick one of
+# the options" (found by hand in medremind dev's console).
+_EVERY_DAY_WORDS = frozenset(
+    {"everyday", "daily", "each day", "diario", "a diario", "diariamente", "cada dia"}
+    | {"todos los dias"}
+)
 _WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-async def replan(turn: Turn, schedule_ids: list[UUID]) -> None:
-    """Plan changed schedules now, if the planner is installed; never fails the turn."""
-    try:
-        from scheduler.planner import replan_schedule
-        from scheduler.planning_peaks import PeakCapacity
-    except ImportError:
-        return
-    # In a forecast peak, new routine reminders leave early by the clinic's window, as planned
-    # by the tick (scheduler/planning_peaks.py).
-    capacity = PeakCapacity.from_settings(turn.ctx.settings)
-    for schedule_id in schedule_ids:
-        try:
-            async with turn.conn.transaction():
-                await replan_schedule(turn.conn, schedule_id, turn.now, capacity=capacity)
-        except Exception as exc:
-            logger.warning("replan failed", extra={"error_class": type(exc).__name__})
 
 
 def _times(data: dict[str, Any]) -> list[time]:
@@ -286,10 +280,14 @@ async def days_prompt(turn: Turn) -> tuple[str, Options]:
     ]
 
 
-@step("add_days", days_prompt, typed=lambda t: parse_weekdays(t.text) is not None)
+def _typed_days(text: str) -> bool:
+    return parse_weekdays(text) is not None or texts.fold_word(text) in _EVERY_DAY_WORDS
+
+
+@step("add_days", days_prompt, typed=lambda t: _typed_days(t.text))
 async def add_days(turn: Turn) -> None:
     data = turn.conv.data
-    if turn.choice == "days:every":
+    if turn.choice == "days:every" or texts.fold_word(turn.text) in _EVERY_DAY_WORDS:
         data["days"], data["every_n"] = None, None
     elif turn.choice == "days:weekdays":
         data["days"], data["every_n"] = [1, 2, 3, 4, 5], None
@@ -447,10 +445,10 @@ async def add_confirm(turn: Turn) -> None:
         date.fromisoformat(data["start"]),
         date.fromisoformat(data["end"]) if data.get("end") else None,
     )
-    await replan(turn, [schedule_id])
+    await replan_schedules(turn, [schedule_id])
     times = times_reminded(turn, _times(data))
     finish(turn)
-    start = date.fromisoformat(data["start"])
+    start = max(date.fromisoformat(data["start"]), _first_day_if_not_tonight(turn, _times(data)))
     # A later start is said: "I'll remind you at 6:00 PM" alone read as from today, and the
     # first reminder came weeks later (a typed date read another way than meant goes unseen).
     saved = (
@@ -459,6 +457,23 @@ async def add_confirm(turn: Turn) -> None:
         else turn.t("med_saved", times=times)
     )
     turn.say(await _promise(turn, saved, _times(data)))
+
+
+def _first_day_if_not_tonight(turn: Turn, times: list[time]) -> date:
+    """The day of the first reminder when a time still ahead on today's clock gets none today,
+    else today. In the hour clocks fall back, a wall time happens twice and fires at its first
+    (scheduler/recurrence.py): at 23:50 of the second 23:00 in Santiago, a 23:55 saved "starting
+    today" had its first reminder tomorrow, and "I'll remind you at 11:55 PM" read as tonight
+    (found with medremind dev at 2027-04-03 23:50 America/Santiago)."""
+    today = now_local(turn).date()
+    patient = turn.patient
+    if patient is None:
+        return today
+    clock = now_local(turn).time().replace(tzinfo=None)
+    here = ZoneInfo(patient["timezone"])
+    days = [due.astimezone(here).date() for at, due in _reminders(turn, patient, times)]
+    ahead = [at for at in times if at > clock]
+    return min(days) if ahead and days and min(days) > today else today
 
 
 # -- /meds ------------------------------------------------------------------------------------
@@ -483,7 +498,7 @@ async def _meds_list(turn: Turn) -> tuple[str, Options] | None:
         return None
     lines = [turn.t("meds_header")]
     options: Options = []
-    shorts = [row["name"][:24] for row in rows]
+    shorts = short_names(rows)
     for n, row in enumerate(rows, 1):
         mark_sensitive(row["name"], row["dose"])
         times = list(row["times_of_day"] or [])
@@ -500,10 +515,7 @@ async def _meds_list(turn: Turn) -> tuple[str, Options] | None:
                 paused=turn.t("med_paused") if row["status"] == "paused" else "",
             )
         )
-        short = shorts[n - 1]
-        if shorts.count(short) > 1:
-            # Two medicines of one name: the buttons say which by its number in the list.
-            short = f"{short} ({n})"
+        short = shorts[n - 1]  # two of one name: "Aspirin (2)", by its number in the list
         if row["status"] == "paused":
             options.append((turn.t("btn_resume_med", name=short), f"med:resume:{row['id']}"))
         else:
@@ -531,12 +543,23 @@ async def meds_prompt(turn: Turn) -> tuple[str, Options]:
     return listed if listed is not None else (turn.t("no_meds"), [])
 
 
-@step("meds_menu", meds_prompt)
+@step("meds_menu", meds_prompt, words=typed_a_word)
 async def meds_menu(turn: Turn) -> None:
-    """A button under the /meds list."""
-    if not turn.choice or not turn.choice.startswith("med:"):
+    """An option of the /meds list. Anything else is answered with the options again, the list
+    staying open: a mistyped "3" or "pasue" closed it with "Sorry, I didn't understand that",
+    and the patient's next "3" was "Nothing is waiting for an answer" (as other menus do)."""
+    word = said_word(turn)
+    if word is not None:
+        await ask_which(turn, word)  # "pause": one medicine, or every reminder?
+        return
+    if turn.choice is None and is_thanks(turn.text):
+        # A list looked at and done with: "thanks" closes it, not "Please pick one of the options"
+        # with the whole list again (found by hand in medremind dev's console).
         finish(turn)
-        turn.say(turn.t("not_understood"))
+        turn.say(turn.t("welcome"))
+        return
+    if not turn.choice or not turn.choice.startswith("med:"):
+        await reprompt(turn, "bad_choice")
         return
     _, action, raw_id = turn.choice.split(":", 2)
     medication_id = UUID(raw_id)
@@ -548,21 +571,8 @@ async def meds_menu(turn: Turn) -> None:
         turn.say(turn.t("med_gone"))
         return
     mark_sensitive(row["name"])
-    patient_id = turn.conv.patient_id
     if action in ("pause", "resume"):
-        status = "paused" if action == "pause" else "active"
-        await turn.conn.execute(
-            query("bot", "set_medication_status"), medication_id, patient_id, status
-        )
-        ids = await turn.conn.fetch(
-            query("bot", "set_schedules_status"), medication_id, patient_id, status
-        )
-        if action == "pause":
-            await turn.conn.execute(query("medicines", "cancel_open_doses"), medication_id)
-        await replan(turn, [r["id"] for r in ids])
-        finish(turn)
-        key = "med_paused_done" if action == "pause" else "med_resumed_done"
-        turn.say(turn.t(key, name=row["name"]))
+        await set_medicine_status(turn, row, action)
     elif action == "delete":
         turn.conv.state["data"] = {"medication_id": raw_id, "name": row["name"]}
         await goto(turn, "delete_med")
@@ -575,8 +585,7 @@ async def meds_menu(turn: Turn) -> None:
         }
         await goto(turn, "add_times")
     else:
-        finish(turn)
-        turn.say(turn.t("not_understood"))
+        await reprompt(turn, "bad_choice")
 
 
 async def delete_med_prompt(turn: Turn) -> tuple[str, Options]:
@@ -586,8 +595,13 @@ async def delete_med_prompt(turn: Turn) -> tuple[str, Options]:
     ]
 
 
-@step("delete_med", delete_med_prompt)
+@step("delete_med", delete_med_prompt, words=typed_a_word)
 async def delete_med(turn: Turn) -> None:
+    word = said_word(turn)
+    if word is not None:
+        # "pause" when asked to delete a medicine: that one rather than deleted, or everything?
+        await ask_which(turn, word, only=UUID(turn.conv.data["medication_id"]))
+        return
     if turn.choice == "delmed:no":
         finish(turn)
         turn.say(turn.t("cancelled"))
@@ -607,7 +621,7 @@ async def delete_med(turn: Turn) -> None:
     # Every open dose, not only the future ones: a snoozed or unanswered reminder of a deleted
     # medicine must not come back.
     await turn.conn.execute(query("medicines", "cancel_open_doses"), medication_id)
-    await replan(turn, [r["id"] for r in ids])
+    await replan_schedules(turn, [r["id"] for r in ids])
     finish(turn)
     turn.say(turn.t("med_deleted_done", name=name))
 
@@ -620,7 +634,7 @@ async def save_edited_times(turn: Turn) -> None:
         query("bot", "set_schedule_times"), medication_id, turn.conv.patient_id, times
     )
     await turn.conn.execute(query("bot", "cancel_future_doses"), medication_id, turn.now)
-    await replan(turn, [r["id"] for r in ids])
+    await replan_schedules(turn, [r["id"] for r in ids])
     name = data.get("name", "")
     finish(turn)
     done = turn.t("med_times_done", name=name, times=times_reminded(turn, times))

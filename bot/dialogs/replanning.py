@@ -9,11 +9,15 @@ old zone's times for the next two days).
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from uuid import UUID
 
 from bot.conversation import Turn
-from scheduler.planner import replan_patient
+from scheduler.planner import replan_patient, replan_schedule
 from scheduler.planning_peaks import PeakCapacity
+
+logger = logging.getLogger(__name__)
 
 
 async def replan_now(turn: Turn, *, move_home: bool = False) -> None:
@@ -31,3 +35,17 @@ async def replan_now(turn: Turn, *, move_home: bool = False) -> None:
         default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
         capacity=PeakCapacity.from_settings(settings),
     )
+
+
+async def replan_schedules(turn: Turn, schedule_ids: list[UUID]) -> None:
+    """Plan a medicine's changed schedules now (added, paused, resumed, new times, deleted);
+    never fails the turn: the planner's periodic tick plans them anyway."""
+    # In a forecast peak, new routine reminders leave early by the clinic's window, as planned
+    # by the tick (scheduler/planning_peaks.py).
+    capacity = PeakCapacity.from_settings(turn.ctx.settings)
+    for schedule_id in schedule_ids:
+        try:
+            async with turn.conn.transaction():
+                await replan_schedule(turn.conn, schedule_id, turn.now, capacity=capacity)
+        except Exception as exc:
+            logger.warning("replan failed", extra={"error_class": type(exc).__name__})

@@ -21,6 +21,8 @@ EN: dict[str, str] = {
     # "pause metformin" without the slash: one medicine is paused in /meds, not by /pause.
     "pause_one_hint": "To pause one medicine, send /meds and pick it there. To pause all your reminders, send /pause.",
     "resume_one_hint": "To resume one medicine, send /meds and pick it there. To resume all your reminders, send /resume.",
+    # "Stop" typed on Telegram, where /stop opts out (bot.engine): how, and the pause beside it.
+    "stop_hint": "To stop every message from me, send /stop. To pause only your reminders, send /pause.",
     # A medicine paused on its own in /meds stays paused after /resume: named, so it is not missed.
     "resumed_meds_paused_one": "{names} stays paused: resume it in /meds.",
     "resumed_meds_paused": "{names} stay paused: resume them in /meds.",
@@ -45,6 +47,7 @@ ES: dict[str, str] = {
     "resumed_not_paused": "Tus recordatorios están activos: no estaban en pausa.",
     "pause_one_hint": "Para pausar un medicamento, envía /meds y elígelo allí. Para pausar todos tus recordatorios, envía /pause.",
     "resume_one_hint": "Para reanudar un medicamento, envía /meds y elígelo allí. Para reanudar todos tus recordatorios, envía /resume.",
+    "stop_hint": "Para no recibir ningún mensaje mío, envía /stop. Para pausar solo tus recordatorios, envía /pause.",
     "resumed_meds_paused_one": "{names} sigue en pausa: reanúdalo en /meds.",
     "resumed_meds_paused": "{names} siguen en pausa: reanúdalos en /meds.",
     "app_link": "Tu enlace para entrar en la app de MedRemind (un solo uso, {minutes} minutos): {link}",

@@ -15,6 +15,8 @@ EN: dict[str, str] = {
     "stale_button": "That button is from an older message. Here is where we are:",
     # A typed choice for a dialog menu that a reminder answered since passed over (bot.engine).
     "menu_again": "Here is where we were, before your answer. Choose again:",
+    # A menu answered with a number long after it was shown (bot.engine): shown again first.
+    "menu_old": "That menu is from a while ago. Here it is again; choose again:",
     "stale_button_idle": "That button is from an older message. Send /help to see what I can do.",
     # Over bot.engine.MAX_INPUT_CHARS; at a question its options follow, else how to go on
     # ("too long" then "I didn't understand that" in one reply read as two contradicting answers).
@@ -117,6 +119,7 @@ ES: dict[str, str] = {
     "unknown_command_near": "No conozco ese comando. ¿Querías decir /{name}? Envía /help para ver lo que puedo hacer.",
     "stale_button": "Ese botón es de un mensaje anterior. Seguimos aquí:",
     "menu_again": "Aquí estábamos antes de tu respuesta. Elige de nuevo:",
+    "menu_old": "Ese menú es de hace tiempo. Aquí lo tienes otra vez; elige de nuevo:",
     "stale_button_idle": "Ese botón es de un mensaje anterior. Envía /help para ver lo que puedo hacer.",
     "too_long": "Ese mensaje es demasiado largo para mí: leo hasta {max} caracteres.",
     "too_long_idle": "Ese mensaje es demasiado largo para mí: leo hasta {max} caracteres. Envía /help para ver lo que puedo hacer.",

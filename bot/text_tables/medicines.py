@@ -119,6 +119,11 @@ EN: dict[str, str] = {
     # medicines too ("1. Metformin"), and a "1" meant for the first one paused it at once.
     "med_paused_done": "Paused {name}: no reminders for it until you resume it in /meds.",
     "med_resumed_done": "Resumed {name}.",
+    # "pause" typed under /meds: one medicine or every reminder (bot.dialogs.medicine_pause).
+    "pause_which": "Pause one medicine, or all your reminders?",
+    "resume_which": "Resume one medicine, or all your reminders?",
+    "btn_med_only": "{name} only",
+    "btn_all_reminders": "All reminders",
     "med_deleted_done": "Deleted {name}.",
     "confirm_delete_med": "Delete {name} and its reminders?",
     "med_gone": "That medicine is no longer in your list.",
@@ -248,6 +253,10 @@ ES: dict[str, str] = {
     "btn_delete_med": "Borrar {name}",
     "med_paused_done": "{name} en pausa: no te recordaré sus dosis hasta que lo reanudes en /meds.",
     "med_resumed_done": "{name} reanudado.",
+    "pause_which": "¿Pauso un medicamento, o todos tus recordatorios?",
+    "resume_which": "¿Reanudo un medicamento, o todos tus recordatorios?",
+    "btn_med_only": "Solo {name}",
+    "btn_all_reminders": "Todos los recordatorios",
     "med_deleted_done": "{name} borrado.",
     "confirm_delete_med": "¿Borrar {name} y sus recordatorios?",
     "med_gone": "Ese medicamento ya no está en tu lista.",

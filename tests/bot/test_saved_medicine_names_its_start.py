@@ -5,6 +5,8 @@ medremind dev: a typed "3/1" read as 3 January, saved without a word of it, and 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import asyncpg
 
 from tests.bot.conftest import Bot
@@ -21,10 +23,12 @@ ES = {
 }
 
 
-async def _add(bot: Bot, chat: int, start: str, words: dict[str, str] = EN) -> str:
-    """/add Warfarin 5 mg at 18:00 every day from ``start`` (typed, or "Today" pressed), no end,
-    no pill count, saved: the bot's last word, as read."""
-    for text in ("/add", "Warfarin", "5 mg", "18:00"):
+async def _add(
+    bot: Bot, chat: int, start: str, words: dict[str, str] = EN, at: str = "18:00"
+) -> str:
+    """/add Warfarin 5 mg at ``at`` every day from ``start`` (typed, or "Today" pressed), no
+    end, no pill count, saved: the bot's last word, as read."""
+    for text in ("/add", "Warfarin", "5 mg", at):
         await bot.send(chat, text)
     await bot.press(chat, words["done"])
     await bot.press(chat, words["every"])
@@ -50,6 +54,14 @@ async def test_a_start_today_is_said_as_before(bot: Bot, admin_conn: asyncpg.Con
     await registered_patient(bot, admin_conn, chat)
     saved = await _add(bot, chat, "Today")
     assert saved.startswith("Saved. I'll remind you at 6:00 PM."), saved
+    # In the hour Santiago's clocks fall back, 11:55 PM happens twice and fires at its first:
+    # saved at the second 11:50 PM, it comes tomorrow, and "at 11:55 PM" alone read as tonight.
+    await admin_conn.execute(
+        "update patients set timezone = 'America/Santiago', home_timezone = 'America/Santiago'"
+    )
+    bot.clock.now = datetime(2027, 4, 4, 3, 50, tzinfo=UTC)  # 11:50 PM, Apr 3, the second time
+    saved = await _add(bot, chat, "Today", at="23:55")
+    assert saved.startswith("Saved. I'll remind you at 11:55 PM, starting Apr 4, 2027."), saved
 
 
 async def test_spanish_names_the_start_too(bot: Bot, admin_conn: asyncpg.Connection) -> None:

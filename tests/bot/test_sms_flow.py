@@ -98,17 +98,18 @@ async def test_a_number_at_the_dose_and_pill_steps_is_the_dose_and_the_count(
     await bot.sms(NUMBER, "/add")
     await bot.sms(NUMBER, "Zinc")
     await bot.sms(NUMBER, "skip")
-    for text in ("20:00", "Done", "Every day", "Today"):
+    # "everyday" in one word is every day (it was "Please pick one of the options").
+    for text in ("20:00", "Done", "everyday", "Today"):
         await bot.sms(NUMBER, text)
     # The end date's skip is the same word (it was "I could not read that date").
     assert "pills" in body(await bot.sms(NUMBER, "skip"))
     await bot.sms(NUMBER, "SKIP")
     assert "Saved" in body(await bot.sms(NUMBER, "Save"))
     zinc = await admin_conn.fetchrow(
-        "select m.dose, m.pill_count, s.end_date from medications m"
+        "select m.dose, m.pill_count, s.end_date, s.days_of_week from medications m"
         " join reminder_schedules s on s.medication_id = m.id where m.name = 'Zinc'"
     )
-    assert (zinc["dose"], zinc["pill_count"], zinc["end_date"]) == (None, None, None)
+    assert tuple(zinc) == (None, None, None, None)
 
 
 async def test_reminder_answered_by_number(bot: Bot, admin_conn: asyncpg.Connection) -> None:
