@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import logging
 import signal
 import sys
@@ -100,17 +99,8 @@ async def serve_dev(
                 database=database,
             )
             assert database.pool is not None
-            ctx = BotContext(
-                pool=database.pool,
-                senders=senders,
-                settings=shared,
-                renderer=TemplateRenderer(
-                    sms_max_segments=shared.sms_max_segments, auto_reload=True
-                ),
-                # A person who wrote to another of the service's bots is answered by that bot.
-                sender_for_number=functools.partial(_other_bot, senders),
-            )
             app = create_app(shared, database=database, senders=senders)
+            ctx = chat_context(app, shared)
             # The web's own configuration (its request deadline too), on loopback only.
             server = _QuietServer(server_config(app, shared, host="127.0.0.1"))
             tasks = [
@@ -200,11 +190,21 @@ def _use_long_polling(settings: Settings, senders: Mapping[Channel, ChannelSende
     )
 
 
-def _other_bot(senders: Mapping[Channel, ChannelSender], channel: Channel, ours: str) -> Any:
-    """The sender of the service's Telegram bot ``ours`` (its id), if it is one of them."""
-    if channel is not Channel.TELEGRAM:
-        return None
-    return (getattr(senders.get(channel), "by_id", None) or {}).get(ours)
+def chat_context(app: Any, settings: Settings) -> BotContext:
+    """The conversation engine's context of the console chat and the long-polled bots: the web
+    app's own (``WebState.bot_context``), so their replies take the web process's path, behind
+    the fleet's circuit breakers (a reply an open breaker holds waits, pending, for the worker:
+    medremind.web.reply_breakers) and answered by the bot a person wrote to. Only its templates
+    are read again when edited, as the worker's are here."""
+    from core.sign_in_links import app_url
+
+    web: BotContext = app.state.web.bot_context
+    renderer = TemplateRenderer(
+        sms_max_segments=settings.sms_max_segments,
+        auto_reload=True,
+        app_url=app_url(settings.app_base_url),
+    )
+    return dataclasses.replace(web, renderer=renderer)
 
 
 def polled_bots(sender: Any) -> list[tuple[str | None, Any]]:

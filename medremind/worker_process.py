@@ -256,13 +256,11 @@ async def serve(
                     "sharing circuit breakers failed", extra={"error": type(exc).__name__}
                 )
 
-        runs.every(
-            jobs,
-            share_breakers,
-            id="breaker_sync",
-            seconds=BREAKERS_SYNC_SECONDS,
-            next_run_time=datetime.now(UTC),
-        )
+        # Read once before the first claim: the job below runs beside the dispatcher, and a
+        # worker started during an outage sent its first claims to an account the fleet held
+        # open before that job's first read (tests/dispatch/test_breakers_at_start.py).
+        await share_breakers()
+        runs.every(jobs, share_breakers, id="breaker_sync", seconds=BREAKERS_SYNC_SECONDS)
         metrics_server = None
         if settings.worker_metrics_port is not None:
             metrics_server = serve_metrics(settings.worker_metrics_port)

@@ -117,6 +117,8 @@ _CLAIM_AT_LEAST_EVERY = 0.25
 # (Dispatcher._check_released); with senders busy elsewhere, looked at again this often.
 _CHECK_AHEAD_ROWS = 500
 _CHECK_AHEAD_POLL = 0.05
+# Rows claimed ahead whose read before the handover failed (the database away): read again then.
+_CHECK_AHEAD_RETRY = 0.25
 # Trickling outcomes wait this long at most for others to share their statement (see above).
 _FLUSH_LINGER_SECONDS = 0.2
 # A stopping worker's word to the fleet that its share is free (else seen gone in 15 s).
@@ -588,8 +590,9 @@ class Dispatcher:
         in the seconds before the instant, when the cores are idle, they leave the peak its
         sends and records. A row claimed ahead is leased from its claim's window end on, so its
         send has a whole lease; the check before each send (scheduler.send_checks) still stops
-        a reminder paused, answered or opted out of meanwhile. The cost: in those seconds a
-        clinic cannot cancel or edit the row (it is being sent), as from any claim on.
+        a reminder paused, answered or opted out of meanwhile, and a clinic may still cancel the
+        row until a second before its time (:meth:`_still_held`). The cost: in those seconds a
+        clinic cannot edit the row (it is being sent), as from any claim on.
         """
         if not self._ahead_wanted():
             return False
@@ -660,6 +663,8 @@ class Dispatcher:
         """
         due = self._due_ahead
         chunk = [due.popleft() for _ in range(min(len(due), _CHECK_AHEAD_ROWS))]
+        if not await self._still_held(chunk):
+            return
         routed = [(entry, self._deliverer.first_checked(entry[0])) for entry in chunk]
         asks = [(entry[0], contact) for entry, (plan, contact) in routed if plan.routes]
         checked_at = time.monotonic()
@@ -692,6 +697,34 @@ class Dispatcher:
         if go:
             self._queue_empty.clear()
             self._spawn_sender()
+
+    async def _still_held(self, chunk: list[tuple[Claim, float, float]]) -> bool:
+        """Keep in ``chunk`` the rows claimed ahead that this worker still holds, and let go of
+        those a clinic cancelled before their time (migration 20260101018320): they are not
+        sent, and the cancel wrote their outcome. False: not read (the database away), the
+        chunk is back in the queue of due rows and is read again shortly; none goes unread."""
+        try:
+            held = await self._send_checks.still_held(
+                self.config.worker_id, [(c.id, c.lease_token) for c, _from, _read in chunk]
+            )
+        except asyncio.CancelledError:  # stopping: shutdown returns them with the rest
+            self._due_ahead.extendleft(reversed(chunk))
+            raise
+        except DB_ERRORS as exc:
+            self._due_ahead.extendleft(reversed(chunk))
+            logger.warning("could not read rows claimed ahead", extra={"error": type(exc).__name__})
+            await asyncio.sleep(_CHECK_AHEAD_RETRY)
+            return False
+        if len(held) < len(chunk):
+            gone = [c.id for c, _lease_from, _read_at in chunk if c.id not in held]
+            chunk[:] = [entry for entry in chunk if entry[0].id in held]
+            for message_id in gone:
+                self._ahead_ids.discard(message_id)
+            self._ahead_unfinished -= len(gone)
+            logger.info(
+                "rows claimed ahead were cancelled before their time", extra={"count": len(gone)}
+            )
+        return True
 
     def _start(self, claims: list[Claim], claimed_at: float) -> None:
         if not claims:

@@ -8,6 +8,9 @@ and the pool's reset each, more Postgres CPU than claiming and recording the mes
 one, which checks them all (``dispatch.sql: hold_at_send``): at most one statement in
 flight, batches that grow with the load, and a lone send checked at once (group commit, as the
 dispatcher records outcomes). Each send still waits for a read that started after it asked.
+
+Rows claimed ahead of their time are also read for whether the worker still holds them
+(:meth:`SendChecks.still_held`): a clinic may cancel one until a second before its time.
 """
 
 from __future__ import annotations
@@ -91,3 +94,18 @@ class SendChecks:
             verdict_at_send(c, contact, by_send.get(n))
             for n, (c, contact) in enumerate(sends, start=1)
         ]
+
+    async def still_held(self, worker: str, leases: list[tuple[UUID, UUID]]) -> set[UUID]:
+        """Which of ``leases`` (message id, lease token: rows ``worker`` claimed ahead, at or
+        past their time) it still holds: not cancelled by a clinic since the claim (migration
+        20260101018320: read under the worker's handover lock, so a cancel either came before
+        and is seen, or comes after and is refused). Raises the database's errors."""
+        self.statements += 1
+        rows = await self.pool.fetch(
+            query("dispatch", "still_held"),
+            worker,
+            [message_id for message_id, _ in leases],
+            [token for _, token in leases],
+            timeout=STATEMENT_TIMEOUT_SECONDS,
+        )
+        return {row["id"] for row in rows}

@@ -372,6 +372,12 @@ select u.n, p.status as patient_status, p.reminders_paused, p.consent_at is not 
          with ordinality as u(patient_id, contact_id, dose_id, kind, payload, appointment_id, n)
   join patients p on p.id = u.patient_id
 
+-- name: still_held
+-- Which rows claimed ahead ($2, their lease tokens $3) worker $1 still holds, read right before
+-- they go to its senders: a clinic may have cancelled one since the claim (migration
+-- 20260101018320, under the worker's handover lock).
+select id from public.claimed_ahead_held($1, $2::uuid[], $3::uuid[]) as held(id)
+
 -- name: deactivate_contacts
 -- Mark contact points after permanent errors: effect is 'deactivate', 'opt_out' or 'invalid'.
 -- An id may name a caregiver (an alert's): the carrier's opt-out opts out the caregiver's

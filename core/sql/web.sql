@@ -119,10 +119,9 @@ select * from scheduled_messages
  limit $11
 
 -- name: cancel_message
-update scheduled_messages set status = 'cancelled'
- where id = $1 and organization_id = $2 and status = 'pending'
-   and not public.message_holds_live_link(kind, message_content, created_at)
-returning *
+-- A pending message, or one a worker claimed ahead while its time is more than a second away
+-- (migration 20260101018320); nothing when it cannot be cancelled (the caller says why).
+select * from public.cancel_scheduled_message($1, $2)
 
 -- name: insert_patient
 insert into patients

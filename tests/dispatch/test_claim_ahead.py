@@ -1,7 +1,7 @@
 """A forecast peak's rows are claimed before they are due (scheduler/dispatcher.py,
 ``_claim_ahead``), held until their time, and checked just before they go: none is sent early,
-none twice, none that a /pause, an answer or an opt-out since the claim stops, and a worker that
-stops before their time gives them back.
+none twice, none that a /pause, an answer, an opt-out or a clinic's cancel (the web API's) since
+the claim stops, and a worker that stops before their time gives them back.
 
 Real PostgreSQL, the worker's dispatcher as ``medremind worker`` runs it (claims and patient
 cache on connections of their own, texts rendered ahead) and recording senders. Times are relative
@@ -11,6 +11,7 @@ to the real clock, and quiet hours are off: it runs the same at any hour.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 
@@ -18,13 +19,17 @@ import asyncpg
 import pytest
 
 from core.db import Database
+from core.settings import Settings
 from core.templating import TemplateRenderer
+from medremind.api_keys import create_api_key
 from platforms.base import Channel
 from scheduler.dispatch_config import DispatcherConfig
 from scheduler.dispatcher import Dispatcher
+from scheduler.send_checks import SendChecks
 from tests import factories
 from tests.dispatch.recording import RecordingSender
 from tests.waiting import eventually
+from tests.web.conftest import make_app, make_client
 
 PEAK = 12  # reminders due at one instant: more than a batch's worth (the forecast)
 BATCH = 10
@@ -125,18 +130,28 @@ async def test_a_peak_is_claimed_ahead_and_sent_at_its_time_once(
     assert sorted(str(m.message_id) for _, m in worker.sender.sends) == sorted(str(i) for i in ids)
 
 
-async def test_a_pause_an_answer_or_an_opt_out_after_the_claim_stops_the_reminder(
-    admin_conn: asyncpg.Connection, worker: Worker
+async def test_a_pause_an_answer_an_opt_out_or_a_cancel_after_the_claim_stops_the_reminder(
+    admin_conn: asyncpg.Connection, worker: Worker, db: Database, settings: Settings
 ) -> None:
     """Claimed ahead, then one patient pauses, another takes the dose early, a third's chat
-    opts out: at the instant none of the three is sent (the check before the send); the rest
-    are."""
+    opts out, and the clinic cancels a fourth's reminder through the API: at the instant none
+    of the four is sent (the check before the send); the rest are. A cancel in the last second
+    before the time is refused, saying the message is being sent, and it is sent."""
     due = datetime.now(UTC) + timedelta(seconds=DUE_IN_SECONDS)
     peak = await _peak(admin_conn, due)
     ids = [message["id"] for _, _, message in peak]
     await eventually(lambda: worker.dispatcher.claimed_ahead == PEAK, timeout=10)
     assert datetime.now(UTC) < due, "the box was too slow to claim the peak before it"
     (paused, _, paused_msg), (_, taken_dose, taken_msg), (opted, _, opted_msg) = peak[:3]
+    cancelled_msg, late_msg = peak[3][2], peak[4][2]
+    assert db.pool is not None
+    key = await create_api_key(db.pool, str(cancelled_msg["organization_id"]), "tests")
+    api = make_client(make_app(settings, db))
+    auth = {"Authorization": f"Bearer {key}"}
+    # Leased by the worker, due in seconds: the clinic's cancel still works (before: 409).
+    cancelled = await api.post(f"/api/v1/messages/{cancelled_msg['id']}/cancel", headers=auth)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
     await admin_conn.execute(
         "update patients set reminders_paused = true where id = $1", paused["id"]
     )
@@ -149,20 +164,31 @@ async def test_a_pause_an_answer_or_an_opt_out_after_the_claim_stops_the_reminde
     )
     assert worker.sender.sends == []
 
-    await eventually(lambda: len(worker.sender.sends) == PEAK - 3, timeout=20)
+    # In the last second before the time the worker may be handing the row to its sender:
+    # refused, and said so.
+    await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds() - 0.5))
+    late = await api.post(f"/api/v1/messages/{late_msg['id']}/cancel", headers=auth)
+    await api.aclose()
+    assert late.status_code == 409, late.text
+    assert late.json()["error"]["reason"].startswith("too late to cancel: the message is being")
+
+    await eventually(lambda: len(worker.sender.sends) == PEAK - 4, timeout=20)
     await eventually(lambda: worker.dispatcher.in_flight == 0, timeout=10)
     sent = {m.message_id for _, m in worker.sender.sends}
-    assert not sent & {str(paused_msg["id"]), str(taken_msg["id"]), str(opted_msg["id"])}
+    stopped = [paused_msg["id"], taken_msg["id"], opted_msg["id"], cancelled_msg["id"]]
+    assert not sent & {str(i) for i in stopped}
+    assert str(late_msg["id"]) in sent
     status = dict(
         await admin_conn.fetch(
-            "select id, status from scheduled_messages where id = any($1)",
-            [paused_msg["id"], taken_msg["id"], opted_msg["id"]],
+            "select id, status from scheduled_messages where id = any($1)", stopped
         )
     )
     assert status[paused_msg["id"]] == "cancelled"
     assert status[taken_msg["id"]] == "cancelled"
     assert status[opted_msg["id"]] != "sent"
+    assert status[cancelled_msg["id"]] == "cancelled"
     assert await _leased(admin_conn, ids) == 0
+    assert worker.dispatcher.lease_lost == 0  # the cancelled row was let go, not recorded
 
 
 async def test_a_worker_stopped_before_the_time_gives_back_what_it_claimed_ahead(
@@ -195,4 +221,56 @@ async def test_a_worker_stopped_before_the_time_gives_back_what_it_claimed_ahead
             "select count(*) from scheduled_messages where id = any($1) and status = 'sent'", ids
         )
         == PEAK
+    )
+
+
+async def test_a_cancel_and_the_read_before_the_handover_never_cross(
+    db: Database, admin_conn: asyncpg.Connection, database_url: str
+) -> None:
+    """The worker's read of its rows claimed ahead (``SendChecks.still_held``) waits for a
+    cancel under way and sees it; once the read has been made (at the row's time) a cancel is
+    refused. Between the two nothing slips through: no row is both cancelled and sent."""
+    assert db.pool is not None
+    patient = await factories.create_patient(admin_conn, contacts={"telegram": "886190"})
+    token = uuid.uuid4()
+    leased = {
+        "status": "processing",
+        "locked_by": "worker-x",
+        "lease_token": token,
+        "locked_until": datetime.now(UTC) + timedelta(minutes=1),
+        "scheduled_time": datetime.now(UTC) + timedelta(seconds=30),
+    }
+    first = await factories.create_message(admin_conn, patient["id"], **leased)
+    checks = SendChecks(db.pool)
+
+    clinic = await asyncpg.connect(database_url)
+    try:
+        await clinic.execute("begin")
+        assert await clinic.fetch(
+            "select id from public.cancel_scheduled_message($1, null)", first["id"]
+        )
+        read = asyncio.create_task(checks.still_held("worker-x", [(first["id"], token)]))
+        await asyncio.sleep(0.3)
+        assert not read.done()  # waits for the cancel's commit
+        await clinic.execute("commit")
+        assert await read == set()  # and sees it: the worker lets the row go
+    finally:
+        await clinic.close()
+
+    # A row whose time is less than a second away: the worker's read may have been made.
+    second = await factories.create_message(
+        admin_conn, patient["id"], **(leased | {"scheduled_time": datetime.now(UTC)})
+    )
+    assert await checks.still_held("worker-x", [(second["id"], token)]) == {second["id"]}
+    assert (
+        await admin_conn.fetch(
+            "select 1 from public.cancel_scheduled_message($1, null)", second["id"]
+        )
+        == []
+    )
+    assert (
+        await admin_conn.fetchval(
+            "select status from scheduled_messages where id = $1", second["id"]
+        )
+        == "processing"
     )

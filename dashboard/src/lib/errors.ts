@@ -61,6 +61,8 @@ const MESSAGES: Record<string, string> = {
   message_not_found:
     "That message was not found among your clinic's messages: it may have been erased with its patient. Reload the page to see the list as it is now.",
   not_pending: "That message is no longer pending, so it cannot be changed.",
+  being_sent:
+    "Not cancelled: that message's time has come and it is being sent (a message can be cancelled until a second before its time). Reload the page to see whether it went.",
   dose_not_due:
     "Not sent: this is a dose's reminder (\"Time for your dose\"), and its dose is not due yet. Sent now, the patient would take the dose early. It goes at its time; to tell the patient something before, write them a message (Compose).",
   send_now_moved: "Not sent: that message's time has changed since the page showed it. Look at its new time and press Send now again if it should still go now.",

@@ -439,17 +439,27 @@ async def get_message(message_id: uuid.UUID, org_id: Org, state: State) -> Any:
     responses={**NOT_FOUND, **CONFLICT},
 )
 async def cancel_message(message_id: uuid.UUID, org_id: Org, state: State) -> Any:
-    """Only a message still pending can be cancelled."""
+    """A message still pending can be cancelled, as can one a worker claimed ahead of its time
+    (before a peak), until a second before that time; not one being sent."""
     async with acting(state.pool) as conn:
         row = await conn.fetchrow(query("web", "cancel_message"), message_id, org_id)
         if row is None:
             current = await conn.fetchrow(query("web", "get_message"), message_id, org_id)
             if current is None:
                 raise NotFound("message")
-            raise ApiError(
-                409, f"only a pending message can be cancelled; this one is {current['status']}"
-            )
+            raise ApiError(409, _not_cancelled(current))
     return message_json(row)
+
+
+def _not_cancelled(current: Mapping[str, Any]) -> str:
+    """Why message ``current`` could not be cancelled (migration 20260101018320)."""
+    if current["status"] == "processing":
+        due = current["scheduled_time"].isoformat()
+        return (
+            f"too late to cancel: the message is being sent (due at {due}); a message can be"
+            " cancelled until a second before its time"
+        )
+    return f"only a pending message can be cancelled; this one is {current['status']}"
 
 
 _RESEND_REFUSALS = {

@@ -235,15 +235,20 @@ export async function composeNames(tx: Tx, patientId: string): Promise<{ patient
 }
 
 /**
- * Cancel a pending message. "not_found" when the clinician cannot see it (another clinic's id,
- * or none: row-level security hides it, and the answer must not tell that it exists);
- * "not_pending" when it is the clinic's but no longer pending.
+ * Cancel a pending message, or one a worker claimed ahead of its time until a second before it
+ * (public.cancel_scheduled_message, the API's cancel too: migration 20260101018320).
+ * "not_found" when the clinician cannot see it (another clinic's id, or none: row-level
+ * security hides it, and the answer must not tell that it exists); "being_sent" when its time
+ * has come and a worker is sending it; "not_pending" when it is the clinic's but no longer pending.
  */
-export async function cancelMessage(tx: Tx, id: string): Promise<"cancelled" | "not_pending" | "not_found"> {
-  const rows = await tx`
-    update scheduled_messages set status = 'cancelled', last_error = null
-     where id = ${id} and status = 'pending' returning id`;
+export async function cancelMessage(
+  tx: Tx,
+  id: string,
+): Promise<"cancelled" | "being_sent" | "not_pending" | "not_found"> {
+  const rows = await tx`select id from public.cancel_scheduled_message(${id}, null)`;
   if (rows.length === 1) return "cancelled";
+  const [row] = await tx<{ status: string }[]>`select status from scheduled_messages where id = ${id}`;
+  if (row?.status === "processing") return "being_sent";
   return (await visible(tx, "message", id)) ? "not_pending" : "not_found";
 }
 

@@ -239,7 +239,7 @@ function withParam(url: string, name: string, value: string): string {
   return `${url}${url.includes("?") ? "&" : "?"}${name}=${encodeURIComponent(value)}`;
 }
 
-/** Cancel a pending message. */
+/** Cancel a pending message (or one claimed ahead of its time, until a second before it). */
 export async function cancelMessageAction(formData: FormData): Promise<void> {
   const clinician = await requireClinician();
   const id = messageId(formData);
@@ -247,7 +247,8 @@ export async function cancelMessageAction(formData: FormData): Promise<void> {
   const back = backTo(formData);
   // Said: the row just leaves the pending list, as a message that went does.
   if (outcome === "cancelled") redirect(withParam(back, "cancelled", "1"));
-  redirect(withParam(back, "error", outcome === "not_found" ? "message_not_found" : "not_pending"));
+  const errors = { not_found: "message_not_found", being_sent: "being_sent", not_pending: "not_pending" } as const;
+  redirect(withParam(back, "error", errors[outcome]));
 }
 
 const SEND_NOW_ERRORS: Record<Exclude<SendNowOutcome, "sent">, string> = {

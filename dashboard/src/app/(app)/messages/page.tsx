@@ -136,11 +136,14 @@ export default async function MessagesPage({
                     {m.status === "pending" ? (
                       <div className="actions">
                         <SendNowCell message={m} now={now} filter={status ?? ""} timezone={clinician.timezone} />
-                        <form action={cancelMessageAction}>
-                          <input type="hidden" name="id" value={m.id} />
-                          <input type="hidden" name="filter" value={status ?? ""} />
-                          <button type="submit" className="danger" aria-label={`Cancel message to ${m.patient_name ?? "patient"}`}>Cancel</button>
-                        </form>
+                        <CancelForm message={m} filter={status ?? ""} />
+                      </div>
+                    ) : null}
+                    {m.status === "processing" && m.scheduled_time.getTime() > now.getTime() ? (
+                      // Claimed ahead of a peak by a worker: still cancellable until a second
+                      // before its time (public.cancel_scheduled_message).
+                      <div className="actions">
+                        <CancelForm message={m} filter={status ?? ""} />
                       </div>
                     ) : null}
                     {canResend(m) ? (
@@ -162,6 +165,17 @@ export default async function MessagesPage({
         </table>
       </div>
     </>
+  );
+}
+
+/** Cancel a message not sent yet (lib/data/messages.ts cancelMessage). */
+function CancelForm({ message: m, filter }: { message: MessageRow; filter: string }) {
+  return (
+    <form action={cancelMessageAction}>
+      <input type="hidden" name="id" value={m.id} />
+      <input type="hidden" name="filter" value={filter} />
+      <button type="submit" className="danger" aria-label={`Cancel message to ${m.patient_name ?? "patient"}`}>Cancel</button>
+    </form>
   );
 }
 
