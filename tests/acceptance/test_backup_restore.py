@@ -8,7 +8,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from core.embedded import EmbeddedPostgres
 from core.migrate import migrate
 from tests import factories
+from tests.cli_processes import run_cli, spawn_cli
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.fakes.fixtures import fake_telegram  # noqa: F401
 from tests.process_env import service_env
@@ -33,15 +33,7 @@ def medremind(*args: str, data_dir: Path, **variables: str) -> subprocess.Comple
         MEDREMIND_QUIET_HOURS_END="00:00",
         **variables,
     )
-    return subprocess.run(
-        [sys.executable, "-m", "medremind.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return run_cli(args, cwd=ROOT, env=env, timeout=180)
 
 
 async def _seed(conn: asyncpg.Connection) -> tuple[list[str], str]:
@@ -110,8 +102,8 @@ async def test_restored_backup_of_a_running_database_sends_its_pending_messages(
     assert "not empty" in refused.stderr and "--force" in refused.stderr
 
     log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "medremind.cli", "worker"],
+    worker = spawn_cli(
+        ["worker"],
         cwd=ROOT,
         env=service_env(
             MEDREMIND_DATA_DIR=str(restored_dir),

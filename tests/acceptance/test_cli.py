@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -16,6 +15,7 @@ import pytest
 from core.credentials import SecretBox, new_key, seal_text
 from core.embedded import EmbeddedPostgres
 from medremind.commands import applied_summary
+from tests.cli_processes import run_cli
 from tests.factories import create_organization, create_patient, create_webhook_event
 from tests.process_env import service_env
 
@@ -23,14 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "medremind.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_cli(args, env=env, timeout=timeout)
 
 
 def _clean_env(**extra: str) -> dict[str, str]:

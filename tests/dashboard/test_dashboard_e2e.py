@@ -41,6 +41,7 @@ import pytest
 from core.db import Database
 from medremind.api_keys import create_api_key
 from scheduler.appointments import plan_appointment, sync_appointments
+from tests.cli_processes import spawn_cli
 from tests.dashboard.browser_server import browser_env
 from tests.factories import create_medication, create_patient
 from tests.fakes.fake_telegram import FakeTelegram
@@ -112,7 +113,10 @@ def _process(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A background process whose output goes to ``log``; terminated (then killed) on exit."""
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        if cmd[:3] == [sys.executable, "-m", "medremind.cli"]:
+            proc = spawn_cli(cmd[3:], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        else:
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             yield proc
         finally:

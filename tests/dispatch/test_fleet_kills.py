@@ -17,12 +17,12 @@ import asyncio
 import random
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import asyncpg
 
+from tests.cli_processes import spawn_cli
 from tests.dispatch.test_fleet_limits import ROOT, TOKEN, Fleet, LeanTelegram, _backlog
 from tests.process_env import service_env
 
@@ -58,8 +58,8 @@ class KilledFleet(Fleet):
             PYTHONPATH=str(ROOT),
             **self.env,
         )
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "medremind.cli", "worker"],
+        proc = spawn_cli(
+            ["worker"],
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -28,6 +28,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from tests.cli_processes import spawn_cli
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.process_env import service_env
 
@@ -81,8 +82,8 @@ class Fleet:
             )
             err = (self.tmp / f"w{i}.stderr").open("wb")
             self.procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "medremind.cli", "worker"],
+                spawn_cli(
+                    ["worker"],
                     cwd=ROOT,
                     env=full,
                     stdout=err,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ import asyncpg
 import httpx
 
 from tests import factories
+from tests.cli_processes import spawn_cli
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.ports import free_port
 from tests.process_env import service_env
@@ -29,8 +29,8 @@ FINISHED = ("sent", "delivered", "failed", "cancelled", "expired")
 def _worker(tmp_path: Path, **variables: str) -> Iterator[subprocess.Popen[bytes]]:
     """``medremind worker`` with ``service_env(**variables)``; killed if still running."""
     log = (tmp_path / "worker.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "medremind.cli", "worker"],
+    proc = spawn_cli(
+        ["worker"],
         cwd=ROOT,
         env=service_env(**variables),
         stdout=log,

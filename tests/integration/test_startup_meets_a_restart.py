@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import pytest
 from core.embedded import EmbeddedPostgres
 from core.migrate import migrate
 from tests import factories
+from tests.cli_processes import run_cli, spawn_cli
 from tests.ports import free_port
 from tests.process_env import service_env
 from tests.web.conftest import web_env
@@ -228,9 +228,7 @@ def _start_web(url: str, tmp_path: Path, **variables: str) -> tuple[subprocess.P
     env = service_env(**web_env(url, tmp_path, PORT=str(port), **variables))
     log = tmp_path / "web.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "medremind.cli", "web"], env=env, stdout=out, stderr=out
-        )
+        process = spawn_cli(["web"], env=env, stdout=out, stderr=out)
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -283,13 +281,8 @@ async def unmigrated_url(pg_admin_url: str, template_database: str) -> AsyncIter
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "medremind.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=GUARD_SECONDS,  # waiting out the 600 s start-up budget would fail here
-    )
+    # The guard: waiting out the 600 s start-up budget would fail here.
+    return run_cli(args, env=env, timeout=GUARD_SECONDS)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ import pytest
 
 from core.db import Database
 from medremind.api_keys import create_api_key
+from tests.cli_processes import spawn_cli
 from tests.factories import create_organization
 from tests.fakes.fake_telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
@@ -87,9 +87,7 @@ def start_web(
     # blocks the process in its next write.
     log_path = tmp_path / f"web-{port}.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "medremind.cli", "web"], env=env, stdout=log, stderr=log
-        )
+        process = spawn_cli(["web"], env=env, stdout=log, stderr=log)
     _LOGS[process.pid] = log_path
     return process, f"http://127.0.0.1:{port}"
 
@@ -105,9 +103,7 @@ def start_worker(database_url: str, tmp_path: Path, **variables: str) -> subproc
         )
     )
     with (tmp_path / "worker.log").open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "medremind.cli", "worker"], env=env, stdout=log, stderr=log
-        )
+        return spawn_cli(["worker"], env=env, stdout=log, stderr=log)
 
 
 @asynccontextmanager

@@ -12,25 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
 
 import asyncpg
 import httpx
 
 from core.db import Database
+from tests.cli_processes import run_cli
 from tests.process_env import service_env
 from tests.web.processes import StartWeb, clinic_key
 
 
 def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "medremind.cli", "apikey", *args],
-        env=service_env(DATABASE_URL=database_url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(["apikey", *args], env=service_env(DATABASE_URL=database_url), timeout=120)
 
 
 async def test_a_leaked_key_is_listed_and_revoked(
