@@ -136,6 +136,8 @@ export interface GroupReportFields {
   unreachableLater: readonly string[];
   /** Invited patients who have not consented yet: given nothing, whenever it is due. */
   notConsented: readonly string[];
+  /** Patients at the cap on the clinic's messages per patient (an hour, 24 hours): given nothing. */
+  capped?: readonly string[];
   refusalMinutes: number | null;
   /** Urgent: how many of those scheduled are inside their quiet hours when it is due. */
   night?: number;
@@ -153,6 +155,7 @@ export function groupReport(report: GroupReportFields): {
   skipped: string | null;
   later: string | null;
   notConsented: string | null;
+  capped: string | null;
   fix: string;
 } {
   // The database's window (null only when no patient matched, and then nobody was skipped).
@@ -170,6 +173,10 @@ export function groupReport(report: GroupReportFields): {
     notConsented:
       report.notConsented.length > 0
         ? `Not sent to ${patients(report.notConsented.length)} who ${report.notConsented.length === 1 ? "has" : "have"} not consented yet (invited): nothing but a service notice goes to them before they join. Send them an invite link (Make an invite link on their page) and send this message once they have joined.`
+        : null,
+    capped:
+      report.capped && report.capped.length > 0
+        ? `Not sent to ${patients(report.capped.length)} who already ${report.capped.length === 1 ? "has" : "have"} as many messages from your clinic as one patient may be given in an hour or in 24 hours (MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR and _DAY, or your clinic's own caps). Send them this message later, or cancel one of their pending messages to make room.`
         : null,
     fix: "A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page); or add a contact point on their page.",
   };
