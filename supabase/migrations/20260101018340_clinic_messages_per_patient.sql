@@ -48,6 +48,8 @@ returns integer language sql immutable set search_path = public, pg_temp as $$
               then greatest(0, least(10000, floor((p_caps ->> p_name)::numeric)))::integer
               else p_default end
 $$;
+revoke all on function public.clinic_cap_value(jsonb, text, integer) from public, anon;
+grant execute on function public.clinic_cap_value(jsonb, text, integer) to authenticated, medremind_app;
 
 create function public.clinic_message_refusal(p_patient uuid)
 returns table (time_window text, message_limit integer, setting text, retry_at timestamptz)
