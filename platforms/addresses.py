@@ -23,6 +23,18 @@ from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import DefaultResolver
 
 
+def bare_host(host: str) -> str:
+    """The host to connect to: an IP address written in brackets (``[2001:db8::1]``, as in a
+    URL or an SMTP address literal) without them, else ``host`` as given. The resolver and the
+    socket take the bare address; with the brackets every send failed ("cannot resolve")."""
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            return str(ipaddress.ip_address(host[1:-1]))
+        except ValueError:
+            return host
+    return host
+
+
 def is_private(address: str) -> bool:
     """True for an address that is not globally routable."""
     ip = ipaddress.ip_address(address.split("%")[0])
@@ -137,6 +149,7 @@ class PublicResolver(AbstractResolver):
 __all__ = [
     "PublicResolver",
     "RefusedHost",
+    "bare_host",
     "checked_addresses",
     "connect_checked",
     "is_private",
