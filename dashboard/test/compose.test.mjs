@@ -242,4 +242,10 @@ describe("the cap on a clinic's messages per patient (migration 20260101018340)"
     assert.match(report.capped, /^Not sent to 2 patients who already have as many messages from your clinic/);
     assert.equal(groupReport({ scheduled: 3, skipped: [], unreachableLater: [], notConsented: [], refusalMinutes: 15 }).capped, null);
   });
+  test("the count before the send says how many of the group are at the cap", () => {
+    assert.equal(
+      groupCountText({ total: 2, unreachable: 0, capped: 1 }),
+      "2 patients match. 1 of them already has as many messages from your clinic as one patient may be given in an hour or in 24 hours: that patient gets nothing, and is named after the send.",
+    );
+  });
 });

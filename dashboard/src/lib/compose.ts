@@ -217,12 +217,15 @@ export interface GroupCountFields {
   invited: number;
   /** Of those given a message, how many are inside their quiet hours when it is due. */
   night?: number;
+  /** How many are at the cap on the clinic's messages per patient: given nothing. */
+  capped?: number;
 }
 
 /**
  * Compose's recipient count for a group: how many patients it goes to, how many of them no
  * channel reaches now (a message sent now leaves them out; a later one keeps them), how many
- * invited patients match but get nothing until they consent, and, for an urgent message (`urgent`),
+ * invited patients match but get nothing until they consent, how many are at the cap on the
+ * clinic's messages per patient (given nothing), and, for an urgent message (`urgent`),
  * how many are inside their quiet hours when it is due: it reaches them at night (`nightCounted`
  * false: counted for another time than the one chosen now, so the sentence asks for a new count).
  */
@@ -232,7 +235,12 @@ export function groupCountText(count: GroupCountFields, urgent = false, nightCou
       ? ` ${patients(count.invited)} who ${count.invited === 1 ? "has" : "have"} not consented yet (invited) ${count.invited === 1 ? "matches" : "match"} too: nothing goes to them before they join.`
       : "";
   const night = urgent && !nightCounted ? ` ${NIGHT_RECOUNT}` : nightText(count.night ?? 0, count.total, urgent);
-  return `${reachableText(count)}${night}${invited}`;
+  const capped = count.capped ?? 0;
+  const atCap =
+    capped > 0
+      ? ` ${capped === 1 ? "1 of them already has" : `${capped} of them already have`} as many messages from your clinic as one patient may be given in an hour or in 24 hours: ${capped === 1 ? "that patient gets" : "they get"} nothing, and ${capped === 1 ? "is" : "are"} named after the send.`
+      : "";
+  return `${reachableText(count)}${night}${atCap}${invited}`;
 }
 
 /** After an urgent group message: how many get it inside their quiet hours (at night). */
@@ -253,8 +261,9 @@ function nightText(night: number, total: number, urgent: boolean): string {
   return ` Urgent: ${who} inside their quiet hours then and will get it at night. Untick Urgent to have theirs wait until their quiet hours end.`;
 }
 
-function reachableText(count: { total: number; unreachable: number }): string {
-  const total = `${patients(count.total)} will receive it.`;
+function reachableText(count: { total: number; unreachable: number; capped?: number }): string {
+  // Some at the cap get nothing: the group "matches", it is not received by all of them.
+  const total = (count.capped ?? 0) > 0 ? `${patients(count.total)} ${count.total === 1 ? "matches" : "match"}.` : `${patients(count.total)} will receive it.`;
   if (count.unreachable === 0) return total;
   const some = count.unreachable === count.total ? (count.total === 1 ? "them" : "any of them") : `${count.unreachable} of them`;
   return `${patients(count.total)} ${count.total === 1 ? "matches" : "match"}. No channel reaches ${some} now: a message sent now leaves ${count.unreachable === 1 ? "that patient" : "those patients"} out, a later one goes to them if they can be reached by then.`;

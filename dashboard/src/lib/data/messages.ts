@@ -351,13 +351,16 @@ export interface GroupCount {
   /** Given a message and inside their quiet hours at its time (`public.patient_quiet_at`): an
    * urgent message reaches them at night, another waits for their window's end. */
   night: number;
+  /** At the cap on the clinic's messages per patient (`public.clinic_message_refusal`): given nothing. */
+  capped: number;
 }
 
 /**
  * How many patients a group message to `search` on `platform`, due at `localTime` in `timezone`
  * (null: now), would go to, and how many of them no channel reaches now (`public.message_reach`:
  * a message sent now leaves them out), and how many of those given one are inside their quiet
- * hours then (`public.patient_quiet_at`, the dispatcher's window).
+ * hours then (`public.patient_quiet_at`, the dispatcher's window), and how many are at the cap on
+ * the clinic's messages per patient (given nothing, named after the send).
  */
 export async function countGroup(
   tx: Tx,
@@ -375,15 +378,17 @@ export async function countGroup(
             count(*) filter (where r.consented and cardinality(r.route) = 0)::int as unreachable,
             count(*) filter (where not r.consented)::int as invited,
             count(*) filter (where r.consented and (cardinality(r.route) > 0 or not r.due_soon)
-                               and public.patient_quiet_at(p.id, p.organization_id, due.at))::int as night
+                               and public.patient_quiet_at(p.id, p.organization_id, due.at))::int as night,
+            count(*) filter (where r.consented and cap.time_window is not null)::int as capped
        from patients p
        cross join due
        cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $2::text::jsonb,
                                                $3, true, due.at, now()) r
+       left join lateral public.clinic_message_refusal(p.id) cap on true
       where ${GROUP_WHERE}`,
     [search, JSON.stringify(GROUP_PAYLOAD), platform, localTime, timezone],
   );
-  return row ?? { total: 0, unreachable: 0, invited: 0, night: 0 };
+  return row ?? { total: 0, unreachable: 0, invited: 0, night: 0, capped: 0 };
 }
 
 /** A patient of a group whom no channel reaches now (lib/patient-label.ts names them). */
