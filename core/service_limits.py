@@ -6,7 +6,9 @@ against the SMS segment limit as the worker will; it reads it from ``service_lim
 settings, so the limit is configured once (``MEDREMIND_SMS_MAX_SEGMENTS``). The clinics' hourly
 share of priority 0 (``MEDREMIND_API_PRIORITY_ZERO_PER_HOUR``) is published too: every re-send of
 a priority-0 message takes from it, the dashboard's as well (``public.resend_message``, migration
-20260101017650).
+20260101017650). So is the cap on a clinic's messages per patient
+(``MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR`` and ``_DAY``), which a trigger checks on every
+insert, the dashboard's too (migration 20260101018340).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ async def publish_limits(pool: asyncpg.Pool, settings: Settings) -> None:
             query("web", "publish_limits"),
             settings.sms_max_segments,
             settings.api_priority_zero_per_hour,
+            settings.clinic_messages_per_patient_hour,
+            settings.clinic_messages_per_patient_day,
         )
     except (asyncpg.PostgresError, OSError) as exc:
         logger.warning("could not publish the service limits: %s", type(exc).__name__)

@@ -185,6 +185,16 @@ class Settings(BaseSettings):
     api_priority_zero_per_hour: int = Field(
         default=100, alias="MEDREMIND_API_PRIORITY_ZERO_PER_HOUR", ge=0, le=100000
     )
+    # A clinic's messages (API and dashboard Compose, one patient or a group) per patient created
+    # in the last hour and the last 24 hours; past either the create is refused (the API's 429
+    # with Retry-After). Published in service_limits, checked by a trigger (migration
+    # 20260101018340); a clinic's organizations.caps may set its own. 0 turns a window's off.
+    clinic_messages_per_patient_hour: int = Field(
+        default=5, alias="MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR", ge=0, le=10000
+    )
+    clinic_messages_per_patient_day: int = Field(
+        default=10, alias="MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_DAY", ge=0, le=10000
+    )
     # The patient app's sign-in requests per client address per 15 minutes, across every web
     # process (medremind/web/patient_app/client_rate.py); 0 turns the limit off.
     sign_in_requests_per_client: int = Field(

@@ -49,6 +49,18 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
+def bare_host(host: str) -> str:
+    """The host to connect to: an IP address written in brackets (``[2001:db8::1]``, as in a
+    URL or an SMTP address literal) without them, else ``host`` as given. The resolver and the
+    socket take the bare address; with the brackets every send failed ("cannot resolve")."""
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            return str(ipaddress.ip_address(host[1:-1]))
+        except ValueError:
+            return host
+    return host
+
+
 def is_private(address: str) -> bool:
     """True for an address that a clinic's endpoint may not be: one that is not globally
     routable, an IPv6 address standing for an IPv4 one that is not (NAT64, 6to4, Teredo,
@@ -173,6 +185,7 @@ class PublicResolver(AbstractResolver):
 __all__ = [
     "PublicResolver",
     "RefusedHost",
+    "bare_host",
     "checked_addresses",
     "connect_checked",
     "is_private",

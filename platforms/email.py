@@ -26,7 +26,7 @@ from aiosmtplib.errors import (
     SMTPResponseException,
 )
 
-from platforms.addresses import RefusedHost, connect_checked
+from platforms.addresses import RefusedHost, bare_host, connect_checked
 from platforms.base import (
     Channel,
     ConfigurationError,
@@ -69,7 +69,7 @@ class EmailSender:
     ) -> None:
         if not host or not from_address:
             raise ConfigurationError("e-mail needs SMTP_HOST and SMTP_FROM to be set")
-        self.host = host
+        self.host = bare_host(host)
         self.port = port
         # The sending limit is the server's per login, fleet-wide (clinics may share a server).
         self.rate_key = f"smtp:{username}@{host}:{port}" if username else f"smtp:{host}:{port}"

@@ -25,6 +25,7 @@ import phonenumbers
 from pydantic import SecretStr
 
 from core import near_miss
+from platforms.addresses import bare_host
 from platforms.base import Channel, ChannelSender
 
 if TYPE_CHECKING:
@@ -166,6 +167,11 @@ def _parse_email(fields: Mapping[str, Any]) -> ProviderAccount:
     host = _text(fields, "host")
     if not host or not _HOST.match(host):
         raise AccountProblem("host", "required: the SMTP server's host name, e.g. smtp.example.org")
+    if host.startswith("[") and bare_host(host) == host:
+        # Brackets hold an IP address only; the sender connects to it without them.
+        raise AccountProblem(
+            "host", "in brackets, an IP address: e.g. [2001:db8::1], or give a host name"
+        )
     raw_port = fields.get("port", 587)
     try:
         port = int(raw_port)

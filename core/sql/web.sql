@@ -88,10 +88,12 @@ select * from public.message_reach($1, $2, $3, $4, $5, $6, $7, $8)
 
 -- name: insert_message
 -- $13: whether the worker may go on to the patient's other channels (always for 'auto').
+-- from_clinic: counted by the per-patient cap, whose trigger refuses it past the cap with
+-- SQLSTATE MR429 (migration 20260101018340, medremind/web/api_v1/patient_cap.py).
 insert into scheduled_messages
   (organization_id, patient_id, message_content, template, kind, payload, platform,
-   scheduled_time, expires_at, priority, urgent, idempotency_key, allow_fallback)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+   scheduled_time, expires_at, priority, urgent, idempotency_key, allow_fallback, from_clinic)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, true)
 returning *
 
 -- name: get_message
@@ -419,12 +421,19 @@ select worker_id, extract(epoch from now() - seen_at)::float8 as silent_seconds,
 
 -- name: publish_limits
 -- The SMS segment limit this process enforces, for the dashboard (core/service_limits.py), and
--- the clinics' hourly share of priority 0, for every re-send (public.resend_message).
-insert into service_limits (id, sms_max_segments, api_priority_zero_per_hour, updated_at)
-values (true, $1, $2, now())
+-- the clinics' hourly share of priority 0, for every re-send (public.resend_message), and the cap
+-- on a clinic's messages per patient per hour and per day, for every insert (migration
+-- 20260101018340).
+insert into service_limits (id, sms_max_segments, api_priority_zero_per_hour,
+                            clinic_messages_per_patient_hour, clinic_messages_per_patient_day,
+                            updated_at)
+values (true, $1, $2, $3, $4, now())
 on conflict (id) do update
   set sms_max_segments = excluded.sms_max_segments,
-      api_priority_zero_per_hour = excluded.api_priority_zero_per_hour, updated_at = now()
+      api_priority_zero_per_hour = excluded.api_priority_zero_per_hour,
+      clinic_messages_per_patient_hour = excluded.clinic_messages_per_patient_hour,
+      clinic_messages_per_patient_day = excluded.clinic_messages_per_patient_day,
+      updated_at = now()
 
 -- name: patient_by_external_id
 select id from patients where organization_id = $1 and external_id = $2

@@ -225,3 +225,27 @@ test("a group message goes only as counted: uncounted, or counted before the gro
     assert.ok(message.startsWith("Recipients:") && message.includes("Count recipients"), message);
   }
 });
+
+describe("the cap on a clinic's messages per patient (migration 20260101018340)", () => {
+  test("Compose shows the database's reason, the API's 429 reason, as a sentence", () => {
+    const reason =
+      "this patient already has 5 messages from your clinic created in the last hour, the most one patient may be given (5 per hour: MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR); nothing was created. Another can be created from 2026-12-07 01:10:00 UTC, or once one of them is cancelled";
+    const text = errorMessage("patient_cap", undefined, reason);
+    assert.match(text, /^Not sent: This patient already has 5 messages/);
+    assert.match(text, /MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR/);
+    assert.match(text, /cancel one of their pending messages/);
+    // Without the reason (never expected): still says what the limit is and where it is set.
+    assert.match(errorMessage("patient_cap"), /MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR and _DAY/);
+  });
+  test("a group's report names how many were left out at the cap", () => {
+    const report = groupReport({ scheduled: 3, skipped: [], unreachableLater: [], notConsented: [], capped: ["A", "B"], refusalMinutes: 15 });
+    assert.match(report.capped, /^Not sent to 2 patients who already have as many messages from your clinic/);
+    assert.equal(groupReport({ scheduled: 3, skipped: [], unreachableLater: [], notConsented: [], refusalMinutes: 15 }).capped, null);
+  });
+  test("the count before the send says how many of the group are at the cap", () => {
+    assert.equal(
+      groupCountText({ total: 2, unreachable: 0, capped: 1 }),
+      "2 patients match. 1 of them already has as many messages from your clinic as one patient may be given in an hour or in 24 hours: that patient gets nothing, and is named after the send.",
+    );
+  });
+});

@@ -58,15 +58,18 @@ class _Handler:
 
 
 class SmtpSink:
-    """aiosmtpd on 127.0.0.1; optional AUTH (``username``/``password``) and STARTTLS."""
+    """aiosmtpd on 127.0.0.1 (or ``host``: ``::1``); optional AUTH (``username``/``password``)
+    and STARTTLS."""
 
     def __init__(
         self,
         *,
+        host: str = "127.0.0.1",
         username: str | None = None,
         password: str | None = None,
         starttls: bool = False,
     ) -> None:
+        self.host = host
         self.username = username
         self.password = password
         self.starttls = starttls
@@ -118,9 +121,7 @@ class SmtpSink:
             kwargs.update(authenticator=self._authenticate, auth_require_tls=self.starttls)
         if self.starttls:
             kwargs.update(tls_context=self._server_tls_context(), require_starttls=True)
-        self._controller = Controller(
-            _Handler(self), hostname="127.0.0.1", port=self.port, **kwargs
-        )
+        self._controller = Controller(_Handler(self), hostname=self.host, port=self.port, **kwargs)
         self._controller.start()
         return self
 

@@ -15,6 +15,7 @@ from platforms.base import (
     TransientError,
 )
 from platforms.email import EmailSender
+from platforms.provider_accounts import AccountProblem, parse_account
 from tests.fakes.fixtures import smtp_sink  # noqa: F401
 from tests.fakes.smtp import SmtpSink
 
@@ -151,3 +152,31 @@ async def test_connection_refused_is_transient() -> None:
 def test_missing_host_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         EmailSender("", from_address="r@clinic.example")
+
+
+async def test_an_ipv6_address_in_brackets_is_connected_to() -> None:
+    """A clinic's SMTP host given as ``[2001:db8::1]`` passed the account's format check, then
+    every send failed ("cannot resolve [..]"): the brackets went to the resolver. The sender
+    connects to the bare address; a clinic's server (``public_only``) is checked as that address
+    (here refused as loopback, not unresolvable); brackets around anything but an IP address are
+    refused when the account is saved."""
+    with SmtpSink(host="::1") as sink:
+        await EmailSender(
+            "[::1]", sink.port, from_address="reminders@clinic.example", starttls=False, timeout=5
+        ).send(PATIENT, MESSAGE)
+        clinics = EmailSender(
+            "[::1]",
+            sink.port,
+            from_address="reminders@clinic.example",
+            starttls=False,
+            timeout=5,
+            public_only=True,
+        )
+        with pytest.raises(ConfigurationError, match="loopback"):
+            await clinics.send(PATIENT, MESSAGE)
+    assert len(sink.messages) == 1
+    fields = {"host": "[::1]", "port": 25, "security": "none", "from_address": "a@clinic.example"}
+    assert parse_account("email", fields).config["host"] == "[::1]"
+    with pytest.raises(AccountProblem) as problem:
+        parse_account("email", {**fields, "host": "[smtp.example.org]"})
+    assert problem.value.field == "host"

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 import asyncpg
 
 from core.db import Database
+from core.service_limits import publish_limits
 from core.settings import Settings
 from medremind.web import create_app
 from tests.web.conftest import Clock, make_client
@@ -48,7 +49,15 @@ async def test_priority_zero_past_the_clinics_share_is_accepted_at_five_saying_w
     other_auth: dict[str, str],
     other_org: asyncpg.Record,
 ) -> None:
-    settings = web_settings.model_copy(update={"api_priority_zero_per_hour": SHARE})
+    # Many messages to one patient: no cap per patient here (test_api_patient_message_cap's).
+    settings = web_settings.model_copy(
+        update={
+            "api_priority_zero_per_hour": SHARE,
+            "clinic_messages_per_patient_hour": 0,
+            "clinic_messages_per_patient_day": 0,
+        }
+    )
+    await publish_limits(db.pool, settings)
     app = create_app(
         settings, database=db, senders=senders, clock=chat_clock, detach_processing=False
     )

@@ -73,7 +73,7 @@ export function ComposeForm({
   const [state, formAction, sending] = useActionState(action, {});
   useSessionEndedAnswer(state.error);
   const [, startSending] = useTransition();
-  const error = errorMessage(state.error, state.refusalMinutes);
+  const error = errorMessage(state.error, state.refusalMinutes, state.capReason);
   const templateErrorId = state.error && TEMPLATE_ERRORS.includes(state.error) ? "compose-error" : null;
   const [text, setText] = useState("");
   const [localTime, setLocalTime] = useState(defaultLocalTime);

@@ -18,6 +18,7 @@ export function GroupReport({ report }: { report: GroupReportFields }) {
       {text.skipped ? <Concerned text={text.skipped} names={report.skipped} testId="group-skipped" /> : null}
       {text.later ? <Concerned text={text.later} names={report.unreachableLater} testId="group-unreachable-later" /> : null}
       {text.notConsented ? <Concerned text={text.notConsented} names={report.notConsented} testId="group-not-consented" /> : null}
+      {text.capped ? <Concerned text={text.capped} names={report.capped ?? []} testId="group-patient-cap" /> : null}
       <p>{text.fix}</p>
       <p className="row" style={{ alignItems: "center" }}>
         <Link className="button" href="/messages?status=pending">

@@ -136,6 +136,8 @@ export interface GroupReportFields {
   unreachableLater: readonly string[];
   /** Invited patients who have not consented yet: given nothing, whenever it is due. */
   notConsented: readonly string[];
+  /** Patients at the cap on the clinic's messages per patient (an hour, 24 hours): given nothing. */
+  capped?: readonly string[];
   refusalMinutes: number | null;
   /** Urgent: how many of those scheduled are inside their quiet hours when it is due. */
   night?: number;
@@ -153,6 +155,7 @@ export function groupReport(report: GroupReportFields): {
   skipped: string | null;
   later: string | null;
   notConsented: string | null;
+  capped: string | null;
   fix: string;
 } {
   // The database's window (null only when no patient matched, and then nobody was skipped).
@@ -170,6 +173,10 @@ export function groupReport(report: GroupReportFields): {
     notConsented:
       report.notConsented.length > 0
         ? `Not sent to ${patients(report.notConsented.length)} who ${report.notConsented.length === 1 ? "has" : "have"} not consented yet (invited): nothing but a service notice goes to them before they join. Send them an invite link (Make an invite link on their page) and send this message once they have joined.`
+        : null,
+    capped:
+      report.capped && report.capped.length > 0
+        ? `Not sent to ${patients(report.capped.length)} who already ${report.capped.length === 1 ? "has" : "have"} as many messages from your clinic as one patient may be given in an hour or in 24 hours (MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR and _DAY, or your clinic's own caps). Send them this message later, or cancel one of their pending messages to make room.`
         : null,
     fix: "A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page); or add a contact point on their page.",
   };
@@ -210,12 +217,15 @@ export interface GroupCountFields {
   invited: number;
   /** Of those given a message, how many are inside their quiet hours when it is due. */
   night?: number;
+  /** How many are at the cap on the clinic's messages per patient: given nothing. */
+  capped?: number;
 }
 
 /**
  * Compose's recipient count for a group: how many patients it goes to, how many of them no
  * channel reaches now (a message sent now leaves them out; a later one keeps them), how many
- * invited patients match but get nothing until they consent, and, for an urgent message (`urgent`),
+ * invited patients match but get nothing until they consent, how many are at the cap on the
+ * clinic's messages per patient (given nothing), and, for an urgent message (`urgent`),
  * how many are inside their quiet hours when it is due: it reaches them at night (`nightCounted`
  * false: counted for another time than the one chosen now, so the sentence asks for a new count).
  */
@@ -225,7 +235,12 @@ export function groupCountText(count: GroupCountFields, urgent = false, nightCou
       ? ` ${patients(count.invited)} who ${count.invited === 1 ? "has" : "have"} not consented yet (invited) ${count.invited === 1 ? "matches" : "match"} too: nothing goes to them before they join.`
       : "";
   const night = urgent && !nightCounted ? ` ${NIGHT_RECOUNT}` : nightText(count.night ?? 0, count.total, urgent);
-  return `${reachableText(count)}${night}${invited}`;
+  const capped = count.capped ?? 0;
+  const atCap =
+    capped > 0
+      ? ` ${capped === 1 ? "1 of them already has" : `${capped} of them already have`} as many messages from your clinic as one patient may be given in an hour or in 24 hours: ${capped === 1 ? "that patient gets" : "they get"} nothing, and ${capped === 1 ? "is" : "are"} named after the send.`
+      : "";
+  return `${reachableText(count)}${night}${atCap}${invited}`;
 }
 
 /** After an urgent group message: how many get it inside their quiet hours (at night). */
@@ -246,8 +261,9 @@ function nightText(night: number, total: number, urgent: boolean): string {
   return ` Urgent: ${who} inside their quiet hours then and will get it at night. Untick Urgent to have theirs wait until their quiet hours end.`;
 }
 
-function reachableText(count: { total: number; unreachable: number }): string {
-  const total = `${patients(count.total)} will receive it.`;
+function reachableText(count: { total: number; unreachable: number; capped?: number }): string {
+  // Some at the cap get nothing: the group "matches", it is not received by all of them.
+  const total = (count.capped ?? 0) > 0 ? `${patients(count.total)} ${count.total === 1 ? "matches" : "match"}.` : `${patients(count.total)} will receive it.`;
   if (count.unreachable === 0) return total;
   const some = count.unreachable === count.total ? (count.total === 1 ? "them" : "any of them") : `${count.unreachable} of them`;
   return `${patients(count.total)} ${count.total === 1 ? "matches" : "match"}. No channel reaches ${some} now: a message sent now leaves ${count.unreachable === 1 ? "that patient" : "those patients"} out, a later one goes to them if they can be reached by then.`;

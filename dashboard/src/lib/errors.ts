@@ -78,6 +78,12 @@ const MESSAGES: Record<string, string> = {
   not_changed: "Nothing was changed: the item is already closed.",
   waitlist_entry_not_found:
     "That entry was not found on your clinic's waitlist: it may have been erased with its patient. Reload the page to see the list as it is now.",
+  // The cap on a clinic's messages per patient (migration 20260101018340) without the database's
+  // reason (see capMessage), and a group that a colleague's message changed meanwhile.
+  patient_cap:
+    "Not sent: this patient already has as many messages from your clinic as one patient may be given in an hour or in 24 hours (MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR and _DAY, or your clinic's own caps). Nothing was created. Send it later, or cancel one of their pending messages (Messages) to make room.",
+  patient_cap_group:
+    "Nothing was sent: while it was being sent, another message (a colleague's, or your clinic's system's) brought a patient of this group to the most messages one patient may be given in an hour or in 24 hours. Count the group again and send: that patient is then named and left out.",
   waitlist_closed:
     "Nothing was changed: that patient is no longer waiting (they booked a freed slot, or were removed already). Reload the page to see the list as it is now.",
   already_waiting:
@@ -191,13 +197,32 @@ export function unreachableMessage(refusalMinutes?: number): string {
   return `Channel: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a message due ${within} would fail unsent. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page). Or choose a channel their page lists as usable, add a contact point there, or schedule it ${ahead}: it is then kept, and goes out if they can be reached by then.`;
 }
 
+/** SQLSTATE of the cap on a clinic's messages per patient (its trigger, migration 20260101018340). */
+export const PATIENT_CAP_STATE = "MR429";
+
+/**
+ * Compose's refusal past the cap on a clinic's messages per patient: the database's reason (the
+ * API's 429 says the same), which names the limit, the setting that sets it and from when another
+ * may be created, and what the clinician can do now.
+ */
+export function capMessage(reason: string): string {
+  const sentence = reason.charAt(0).toUpperCase() + reason.slice(1);
+  return `Not sent: ${sentence}. Send it later, or cancel one of their pending messages (Messages) to make room.`;
+}
+
 /**
  * A readable message for an error code, or null. `refusalMinutes`: the refusal window of the
- * reach rule, for the code `unreachable` (see {@link unreachableMessage}).
+ * reach rule, for the code `unreachable` (see {@link unreachableMessage}); `capReason`: the
+ * database's reason, for the code `patient_cap` (see {@link capMessage}).
  */
-export function errorMessage(code: string | string[] | undefined, refusalMinutes?: number): string | null {
+export function errorMessage(
+  code: string | string[] | undefined,
+  refusalMinutes?: number,
+  capReason?: string,
+): string | null {
   if (typeof code !== "string") return null;
   if (code === "unreachable") return unreachableMessage(refusalMinutes);
+  if (code === "patient_cap" && capReason) return capMessage(capReason);
   const control = controlMessage(code);
   if (control !== null) return control;
   return MESSAGES[code] ?? "Something went wrong. Please try again.";

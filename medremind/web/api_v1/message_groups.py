@@ -37,6 +37,7 @@ from medremind.web.api_v1.fields import (
 from medremind.web.api_v1.idempotency import Idempotent
 from medremind.web.api_v1.message_reach import unreachable_fix, unreachable_reason
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, RequestModel
+from medremind.web.api_v1.patient_cap import CODE, capped, refusal_message
 from medremind.web.api_v1.routing import router as new_router
 from medremind.web.errors import ApiError, ValidationFailed
 
@@ -87,14 +88,21 @@ class GroupMember(BaseModel):
     patient_id: uuid.UUID
     message_id: uuid.UUID | None = Field(None, description="The message created for them")
     outcome: Literal[
-        "scheduled", "scheduled_unreachable", "not_consented", "unreachable", "too_long"
+        "scheduled",
+        "scheduled_unreachable",
+        "not_consented",
+        "unreachable",
+        "too_long",
+        "patient_message_cap",
     ] = Field(
         description=(
             "`scheduled`; `scheduled_unreachable`: no channel reaches them now, and the message"
             " fails unsent when due unless they can be reached by then; `not_consented`:"
             " invited, given nothing; `unreachable`: no channel reaches them now and the message"
             " is due within the refusal window, given nothing; `too_long`: over the limit of"
-            " every channel it may take to them, given nothing"
+            " every channel it may take to them, given nothing; `patient_message_cap`: your"
+            " clinic's messages to them in the last hour or 24 hours are as many as one patient"
+            " may be given (MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR / _DAY), given nothing"
         )
     )
     at_night: bool = Field(
@@ -136,6 +144,8 @@ def _member(row: asyncpg.Record, platform: str, text: str, sms_max: int) -> dict
         # The worker would fail it on every channel it may take (POST /messages: a 422).
         detail = "; ".join(f"{c}: {p}" for c, p in zip(row["route"], problems, strict=True))
         return {**base, "outcome": "too_long", "message": f"too long for their channels ({detail})"}
+    if row["cap_window"] is not None:
+        return {**base, "outcome": CODE, "message": refusal_message(row)}
     return {**base, "at_night": row["at_night"], "outcome": "scheduled", "message": None}
 
 
@@ -236,23 +246,28 @@ async def create_group_message(
         if body.dry_run:
             return 200, result
         _check_counts(body, members)
-        for member in counted:
-            row = await conn.fetchrow(
-                query("web", "insert_message"),
-                org_id,
-                member["patient_id"],
-                body.text,
-                None,
-                "free_text",
-                payload,
-                body.platform,
-                scheduled,
-                None,
-                5,
-                body.urgent,
-                None,
-                fallback,
-            )
+        # In the patients' id order, as the dashboard's group insert: each insert locks its
+        # patient's row (the cap's trigger), and one order for every writer deadlocks nobody.
+        for member in sorted(counted, key=lambda m: str(m["patient_id"])):
+            # A member whose cap another create took since the members were read: the whole
+            # group is refused (429, nothing sent), never a member silently left out.
+            async with capped():
+                row = await conn.fetchrow(
+                    query("web", "insert_message"),
+                    org_id,
+                    member["patient_id"],
+                    body.text,
+                    None,
+                    "free_text",
+                    payload,
+                    body.platform,
+                    scheduled,
+                    None,
+                    5,
+                    body.urgent,
+                    None,
+                    fallback,
+                )
             member["message_id"] = str(row["id"])
         return 201, {**result, "scheduled": len(counted)}
 

@@ -44,6 +44,7 @@ from medremind.web.api_v1.models import (
     RequestModel,
 )
 from medremind.web.api_v1.pagination import Cursor, decode_cursor, page
+from medremind.web.api_v1.patient_cap import capped
 from medremind.web.api_v1.priority_share import (
     DEFAULT_PRIORITY,
     TIME_CRITICAL,
@@ -260,7 +261,9 @@ async def create_message(
     """Created (or, for a repeated `Idempotency-Key`, the first response again). A message that
     no channel of the patient reaches now (STOP on each, a blocked chat, no contact point) is a
     409 when due within 15 minutes (it would fail unsent at once); due later it is created, with
-    a `patient_unreachable` warning (they may reply START meanwhile)."""
+    a `patient_unreachable` warning (they may reply START meanwhile). Past your clinic's
+    messages for the patient (MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR, 5 in the last hour, and
+    _DAY, 10 in the last 24 hours, by default): 429 with Retry-After, nothing created."""
     if (body.text is None) == (body.template is None):
         raise ValidationFailed("text", "give exactly one of text or template")
     if body.text is not None and body.variables:
@@ -358,22 +361,24 @@ async def create_message(
         )
         if shared is not None:
             warnings.append(shared)
-        row = await conn.fetchrow(
-            query("web", "insert_message"),
-            org_id,
-            body.patient_id,
-            body.text,
-            body.template,
-            body.kind,
-            payload,
-            body.platform,
-            scheduled,
-            expires,
-            priority,
-            body.urgent,
-            None,
-            fallback,
-        )
+        # Past the clinic's messages per patient (per hour, per day): a 429 with Retry-After.
+        async with capped():
+            row = await conn.fetchrow(
+                query("web", "insert_message"),
+                org_id,
+                body.patient_id,
+                body.text,
+                body.template,
+                body.kind,
+                payload,
+                body.platform,
+                scheduled,
+                expires,
+                priority,
+                body.urgent,
+                None,
+                fallback,
+            )
         return 201, {**message_json(row), "warnings": warnings}
 
     async def current(conn: asyncpg.Connection, first: Any) -> Any | None:

@@ -356,13 +356,16 @@ export interface GroupCount {
   /** Given a message and inside their quiet hours at its time (`public.patient_quiet_at`): an
    * urgent message reaches them at night, another waits for their window's end. */
   night: number;
+  /** At the cap on the clinic's messages per patient (`public.clinic_message_refusal`): given nothing. */
+  capped: number;
 }
 
 /**
  * How many patients a group message to `search` on `platform`, due at `localTime` in `timezone`
  * (null: now), would go to, and how many of them no channel reaches now (`public.message_reach`:
  * a message sent now leaves them out), and how many of those given one are inside their quiet
- * hours then (`public.patient_quiet_at`, the dispatcher's window).
+ * hours then (`public.patient_quiet_at`, the dispatcher's window), and how many are at the cap on
+ * the clinic's messages per patient (given nothing, named after the send).
  */
 export async function countGroup(
   tx: Tx,
@@ -380,15 +383,17 @@ export async function countGroup(
             count(*) filter (where r.consented and cardinality(r.route) = 0)::int as unreachable,
             count(*) filter (where not r.consented)::int as invited,
             count(*) filter (where r.consented and (cardinality(r.route) > 0 or not r.due_soon)
-                               and public.patient_quiet_at(p.id, p.organization_id, due.at))::int as night
+                               and public.patient_quiet_at(p.id, p.organization_id, due.at))::int as night,
+            count(*) filter (where r.consented and cap.time_window is not null)::int as capped
        from patients p
        cross join due
        cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $2::text::jsonb,
                                                $3, true, due.at, now()) r
+       left join lateral public.clinic_message_refusal(p.id) cap on true
       where ${GROUP_WHERE}`,
     [search, JSON.stringify(GROUP_PAYLOAD), platform, localTime, timezone],
   );
-  return row ?? { total: 0, unreachable: 0, invited: 0, night: 0 };
+  return row ?? { total: 0, unreachable: 0, invited: 0, night: 0, capped: 0 };
 }
 
 /** A patient of a group whom no channel reaches now (lib/patient-label.ts names them). */
@@ -408,6 +413,11 @@ export interface GroupResult {
   unreachable_later: UnreachableMember[];
   /** Not given a message: invited, not consented yet (whenever it is due, as the API's 409). */
   not_consented: UnreachableMember[];
+  /**
+   * Not given a message: the clinic's messages to them in the last hour or 24 hours are at the
+   * cap per patient (`public.clinic_message_refusal`, migration 20260101018340; the API's 429).
+   */
+  capped: UnreachableMember[];
   /** The refusal window in minutes (null: the search found nobody). */
   refusal_minutes: number | null;
 }
@@ -418,8 +428,9 @@ export interface GroupResult {
  * template is rendered per patient by the worker. Each member's reach is `public.message_reach`
  * (as for one patient and in the API): a member no channel reaches gets no row when the message
  * is due within the refusal window (it would fail at once), and a row with the others when it is
- * due later; a member who has not consented yet (invited) gets no row, whenever it is due. All
- * three are returned, to be named to the clinician.
+ * due later; a member who has not consented yet (invited) gets no row, whenever it is due, nor
+ * does one the clinic has given as many messages as the cap per patient allows (in the last hour
+ * or 24 hours). All four are returned, to be named to the clinician.
  */
 export async function scheduleGroupMessage(
   tx: Tx,
@@ -427,7 +438,14 @@ export async function scheduleGroupMessage(
   input: Omit<NewMessage, "patientId">,
 ): Promise<GroupResult> {
   const rows = await tx.unsafe<
-    (UnreachableMember & { consented: boolean; reaches: boolean; due_soon: boolean; refusal_minutes: number; inserted: boolean })[]
+    (UnreachableMember & {
+      consented: boolean;
+      reaches: boolean;
+      due_soon: boolean;
+      refusal_minutes: number;
+      capped: boolean;
+      inserted: boolean;
+    })[]
   >(
     `with due as (
        select case when $3::text is null then now()
@@ -435,12 +453,13 @@ export async function scheduleGroupMessage(
      ), members as (
        select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint,
               o.name as clinic_name, r.consented, cardinality(r.route) > 0 as reaches, r.due_soon,
-              r.refusal_minutes
+              r.refusal_minutes, cap.time_window is not null as capped
          from patients p
          join organizations o on o.id = p.organization_id
          cross join due
          cross join lateral public.message_reach(p.id, p.organization_id, 'free_text', $9::text::jsonb,
                                                  $5, true, due.at, now()) r
+         left join lateral public.clinic_message_refusal(p.id) cap on true
         where ${GROUP_WHERE}
      ), inserted as (
        insert into scheduled_messages (patient_id, message_content, template, scheduled_time,
@@ -457,11 +476,13 @@ export async function scheduleGroupMessage(
                 replace(coalesce(m.display_name, ''), '\\', '\\\\'), 'g'),
               $8::text, due.at, $5, 'free_text', $6, $7::uuid, $9::text::jsonb
          from members m cross join due
-        where m.consented and (m.reaches or not m.due_soon)
+        where m.consented and (m.reaches or not m.due_soon) and not m.capped
+        -- Each row's trigger locks its patient (the cap): one order for every writer, no deadlock.
+        order by m.id
        returning patient_id
      )
      select m.id, m.display_name, m.external_id, m.contact_hint, m.consented, m.reaches, m.due_soon,
-            m.refusal_minutes, exists (select from inserted i where i.patient_id = m.id) as inserted
+            m.refusal_minutes, m.capped, exists (select from inserted i where i.patient_id = m.id) as inserted
        from members m
       order by m.display_name nulls last, m.id`,
     [
@@ -479,7 +500,8 @@ export async function scheduleGroupMessage(
   const member = ({ id, display_name, external_id, contact_hint }: UnreachableMember) => ({ id, display_name, external_id, contact_hint });
   return {
     scheduled: rows.filter((r) => r.inserted).length,
-    skipped: rows.filter((r) => r.consented && !r.inserted).map(member),
+    skipped: rows.filter((r) => r.consented && !r.capped && !r.inserted).map(member),
+    capped: rows.filter((r) => r.consented && r.capped).map(member),
     unreachable_later: rows.filter((r) => r.inserted && !r.reaches).map(member),
     not_consented: rows.filter((r) => !r.consented).map(member),
     refusal_minutes: rows[0]?.refusal_minutes ?? null,

@@ -28,7 +28,7 @@ import { type LabelFields, distinctLabels } from "@/lib/patient-label";
 import { SAMPLE_LONGEST, fillForPatient, templateMarkup, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem, messageTooLong } from "@/lib/sms";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
-import { sqlState } from "@/lib/errors";
+import { PATIENT_CAP_STATE, sqlState } from "@/lib/errors";
 import { typedText } from "@/lib/form-state";
 import { controlCode, controlField } from "@/lib/control-characters";
 import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
@@ -59,6 +59,11 @@ export interface ComposeState {
   error?: string;
   /** With `error: "unreachable"`: the refusal window the database's reach rule applied. */
   refusalMinutes?: number;
+  /**
+   * With `error: "patient_cap"`: the database's reason (the cap per patient's trigger, migration
+   * 20260101018340; the API's 429 says the same), naming the limit, its setting and from when.
+   */
+  capReason?: string;
   group?: GroupReport;
 }
 
@@ -71,6 +76,8 @@ export interface GroupReport {
   unreachableLater: string[];
   /** Patients given no message: invited, they have not consented yet. */
   notConsented: string[];
+  /** Patients given no message: the clinic's messages to them are at the cap per patient. */
+  capped: string[];
   refusalMinutes: number | null;
   /** Urgent: how many of those scheduled are inside their quiet hours when it is due. */
   night: number;
@@ -194,18 +201,31 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
     // 42501: the row-level check refused a patient of another organization; 23503: no such patient.
     const state = sqlState(error);
     if (!group && (state === "42501" || state === "23503")) return { error: "patient_not_found" };
+    // The cap on a clinic's messages per patient (its trigger): one patient, the database's
+    // reason; a group, a member a colleague's message took to the cap since the count (nothing
+    // was sent: the statement is one).
+    if (state === PATIENT_CAP_STATE) {
+      if (group) return { error: "patient_cap_group" };
+      return { error: "patient_cap", capReason: (error as { message?: string }).message };
+    }
     throw error;
   }
   if ("error" in outcome) return outcome;
   if ("result" in outcome) {
     const { result } = outcome;
-    if (result.skipped.length > 0 || result.unreachable_later.length > 0 || result.not_consented.length > 0) {
+    if (
+      result.skipped.length > 0 ||
+      result.unreachable_later.length > 0 ||
+      result.not_consented.length > 0 ||
+      result.capped.length > 0
+    ) {
       return {
         group: {
           scheduled: result.scheduled,
           skipped: labelsOf(result.skipped),
           unreachableLater: labelsOf(result.unreachable_later),
           notConsented: labelsOf(result.not_consented),
+          capped: labelsOf(result.capped),
           refusalMinutes: result.refusal_minutes,
           night: outcome.night,
         },
