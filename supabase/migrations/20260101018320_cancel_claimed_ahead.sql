@@ -26,6 +26,11 @@ create function public.handover_lock_key(p_worker text) returns bigint
 language sql immutable parallel safe as $$
   select hashtextextended('medremind.handover:' || p_worker, 0)
 $$;
+-- Called by the two functions below as their callers (security invoker): the roles that may
+-- cancel or hand over, not anon.
+revoke all on function public.handover_lock_key(text) from public, anon;
+grant execute on function public.handover_lock_key(text)
+  to medremind_app, authenticated, service_role;
 
 -- Cancel message p_id (of organization p_organization; null: whatever row-level security lets
 -- the caller see, the dashboard's case). Returns the cancelled row, or nothing: not found, not

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import asyncpg
 
+from medremind.check import ALIVE_SECONDS
+from medremind.check_breakers import read_breakers
 from medremind.web.fleet_metrics import fleet_metrics
 from tests.acceptance.test_cli import _clean_env, _run
 from tests.factories import create_message, create_patient
@@ -19,13 +21,16 @@ from tests.web.processes import running_worker, twilio_env
 
 
 async def _heartbeat_breakers(conn: asyncpg.Connection, opened: bool) -> None:
-    """Wait until the worker's heartbeat shows an open breaker (or none); a hang guard."""
+    """Wait until the worker's heartbeat shows an open breaker (or none), and so does the
+    fleet's table ``check`` reads (synced once a second: a check started at once, as a forked
+    one is, read it before the sync); a hang guard."""
     deadline = time.monotonic() + 90
     while True:
         rows = await conn.fetch(
             "select breakers::text, jsonb_array_length(breakers) > 0 as open from worker_heartbeats"
         )
-        if rows and any(r["open"] for r in rows) == opened:
+        fleet = await read_breakers(conn, ALIVE_SECONDS)
+        if rows and any(r["open"] for r in rows) == opened and bool(fleet) == opened:
             return
         assert time.monotonic() < deadline, [dict(r) for r in rows]
         await asyncio.sleep(0.2)
