@@ -170,14 +170,14 @@ async def test_a_clinics_messages_to_one_patient_stop_at_the_cap_saying_why(
 
     # The dashboard writes organizations as the signed-in admin: the same bounds hold there.
     admin = await create_clinician(admin_conn, org["id"], role="admin")
-    for bad in ("0", "51", "2.5", '"9"'):
+    for bad_json in ("0", "51", "2.5", '"9"'):
         with pytest.raises(asyncpg.InvalidParameterValueError, match="clinic_messages_per_"):
             async with as_clinician(admin_conn, admin["id"]) as conn:
                 await conn.execute(
                     "update organizations set caps = caps || jsonb_build_object("
                     "'clinic_messages_per_patient_day', $1::text::jsonb)"
                     " where id = public.current_organization_id()",
-                    bad,
+                    bad_json,
                 )
     async with as_clinician(admin_conn, admin["id"]) as conn:
         await conn.execute(
