@@ -21,6 +21,7 @@ from core.db import Database
 from core.service_limits import publish_limits
 from core.settings import Settings
 from medremind.web import create_app
+from medremind.web.api_v1.clinic_caps import MAXIMUM
 from tests.factories import create_clinician, create_patient
 from tests.integration.clinician import as_clinician
 from tests.web.conftest import Clock, make_client
@@ -168,7 +169,13 @@ async def test_a_clinics_messages_to_one_patient_stop_at_the_cap_saying_why(
         assert cleared.json()["clinic_messages_per_patient_day"] is None
         assert cleared.json()["patient_message_caps_in_effect"]["day"] == PER_DAY
 
-    # The dashboard writes organizations as the signed-in admin: the same bounds hold there.
+    # The dashboard writes organizations as the signed-in admin: the same bounds hold there,
+    # the database's numbers being the API's.
+    for window, most in MAXIMUM.items():
+        assert (
+            await admin_conn.fetchval("select public.clinic_message_cap_maximum($1)", window)
+            == most
+        )
     admin = await create_clinician(admin_conn, org["id"], role="admin")
     for bad_json in ("0", "51", "2.5", '"9"'):
         with pytest.raises(asyncpg.InvalidParameterValueError, match="clinic_messages_per_"):
