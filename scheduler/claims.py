@@ -588,6 +588,12 @@ async def move_addresses(
         )
 
 
+async def cancelled_rows(conn: asyncpg.Connection | asyncpg.Pool, ids: Sequence[UUID]) -> int:
+    """How many of ``ids`` (rows whose return to pending was refused) a clinic cancelled
+    meanwhile (``public.cancel_scheduled_message`` releases a lease held ahead of the time)."""
+    return len(await conn.fetch(query("dispatch", "cancelled_returns"), list(ids)))
+
+
 async def next_due(conn: asyncpg.Connection | asyncpg.Pool) -> datetime | None:
     """When the earliest pending row is due, or None when there is none."""
     value: datetime | None = await conn.fetchval(query("dispatch", "next_due"))

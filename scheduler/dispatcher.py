@@ -55,6 +55,7 @@ from scheduler.claim_session import ClaimSession
 from scheduler.claims import (
     Claim,
     Outcome,
+    cancelled_rows,
     mark_contacts,
     move_addresses,
     next_due,
@@ -288,6 +289,9 @@ class Dispatcher:
         self._out_of_time = False  # out_of_time(): the shutdown waits no more
         self._running = False
         self.lease_lost = 0  # outcomes refused because the lease had moved on (for tests/logs)
+        # Rows given back unsent whose return was refused because the clinic had cancelled them
+        # while held (claimed ahead): let go, not lost (for tests/logs).
+        self.returns_cancelled = 0
         # Claimed ahead of a peak (see _claim_ahead): held until due, by (due, order, claim,
         # lease start, read start); the ids not yet recorded (they hold no claim room); the
         # read start of those released and not yet taken by a sender; how many are unrecorded.
@@ -1002,11 +1006,36 @@ class Dispatcher:
                     await move_addresses(conn, moves)
         lost = len(outcomes) - len(applied)
         if lost:
+            lost -= await self._cancelled_returns(outcomes, applied)
+        if lost:
             self.lease_lost += lost
             metrics.LEASE_LOST.inc(lost)
             logger.warning(
                 "outcomes not applied: lease lost to another worker", extra={"count": lost}
             )
+
+    async def _cancelled_returns(self, outcomes: list[Outcome], applied: set[UUID]) -> int:
+        """How many refused returns to pending (rows given back unsent, as at shutdown) were of
+        rows the clinic cancelled while this worker held them claimed ahead: the cancel released
+        the lease, so the return is refused, rightly. Counted and logged as cancelled, not as a
+        lease lost to another worker. A refused send's outcome is never one of them: that is a
+        lease lost whatever the row's status now."""
+        returns = [o.id for o in outcomes if o.status == "pending" and o.id not in applied]
+        if not returns:
+            return 0
+        try:
+            cancelled = await cancelled_rows(self.pool, returns)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            # The outcomes are recorded: a failed look must not make the flush write them again.
+            return 0
+        if cancelled:
+            self.returns_cancelled += cancelled
+            metrics.RETURN_CANCELLED.inc(cancelled)
+            logger.info(
+                "rows given back unsent were cancelled by the clinic meanwhile",
+                extra={"count": cancelled},
+            )
+        return cancelled
 
     # -- shutdown --------------------------------------------------------------------------
 

@@ -104,6 +104,10 @@ LEASE_LOST = Counter(
     "medremind_outcomes_lease_lost",
     "Outcomes not applied because the row's lease had passed to another worker",
 )
+RETURN_CANCELLED = Counter(
+    "medremind_returns_cancelled",
+    "Rows a worker gave back unsent (shutdown) that the clinic had cancelled while it held them",
+)
 
 LAG = SendHistogram(
     "medremind_send_lag_seconds",

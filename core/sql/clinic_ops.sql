@@ -69,7 +69,9 @@ select id, name, timezone, locale, contact_phone, contact_email, appointment_rem
        coalesce((select pm.messages from telegram_paid_months pm
                   where pm.organization_id = organizations.id
                     and pm.month = date_trunc('month', now() at time zone 'UTC')::date), 0)
-         * 0.1 as telegram_paid_stars_used
+         * 0.1 as telegram_paid_stars_used,
+       caps, (public.clinic_message_caps_in_effect(caps)).hour as patient_cap_hour,
+       (public.clinic_message_caps_in_effect(caps)).day as patient_cap_day
   from organizations where id = $1
 
 -- name: update_clinic_settings
@@ -93,6 +95,10 @@ update organizations set
     then $12::jsonb else early_send_seconds end,
   telegram_paid_stars_monthly = case when 'telegram_paid_stars_monthly' = any($2::text[])
     then $13 else telegram_paid_stars_monthly end,
+  -- $14: the clinic's own caps per patient given ({} when none): a number sets one, null
+  -- removes it (the service's applies then); the other caps keep theirs.
+  caps = caps - array(select e.key from jsonb_each($14::jsonb) e where e.value = 'null'::jsonb)
+         || jsonb_strip_nulls($14::jsonb),
   updated_at = now()
  where id = $1
 returning id, name, timezone, locale, contact_phone, contact_email, appointment_reminder_offsets,
@@ -101,4 +107,6 @@ returning id, name, timezone, locale, contact_phone, contact_email, appointment_
           coalesce((select pm.messages from telegram_paid_months pm
                   where pm.organization_id = organizations.id
                     and pm.month = date_trunc('month', now() at time zone 'UTC')::date), 0)
-         * 0.1 as telegram_paid_stars_used
+         * 0.1 as telegram_paid_stars_used,
+          caps, (public.clinic_message_caps_in_effect(caps)).hour as patient_cap_hour,
+          (public.clinic_message_caps_in_effect(caps)).day as patient_cap_day

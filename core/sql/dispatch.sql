@@ -378,6 +378,12 @@ select u.n, p.status as patient_status, p.reminders_paused, p.consent_at is not 
 -- 20260101018320, under the worker's handover lock).
 select id from public.claimed_ahead_held($1, $2::uuid[], $3::uuid[]) as held(id)
 
+-- name: cancelled_returns
+-- Which of the rows whose return to pending was refused ($1) a clinic cancelled while the worker
+-- held them claimed ahead (public.cancel_scheduled_message, migration 20260101018320, releases
+-- the lease): let go, not lost to another worker.
+select id from scheduled_messages where id = any($1::uuid[]) and status = 'cancelled'
+
 -- name: deactivate_contacts
 -- Mark contact points after permanent errors: effect is 'deactivate', 'opt_out' or 'invalid'.
 -- An id may name a caregiver (an alert's): the carrier's opt-out opts out the caregiver's

@@ -78,6 +78,21 @@ try {
   result.capacity_form_after = await page.getByTestId("capacity-form").getByLabel("Seconds late").inputValue();
   await page.locator("#capacity").screenshot({ path: join(SHOTS, "settings-peak.png") });
 
+  log("the clinic's own cap per patient: 0 (off) sent anyway is refused naming the field; 3 an hour is saved");
+  const caps = page.getByTestId("patient-caps-form");
+  await caps.evaluate((f) => (f.noValidate = true)); // what a script could send
+  await caps.getByLabel("Most messages per patient in an hour").fill("0");
+  await caps.getByRole("button", { name: "Save caps" }).click();
+  await page.getByTestId("patient-caps-error").waitFor();
+  result.caps_error = await text(page.getByTestId("patient-caps-error"));
+  result.caps_invalid = await page.getByTestId("patient-caps-form").getByLabel("Most messages per patient in an hour").getAttribute("aria-invalid");
+  await page.getByTestId("patient-caps-form").getByLabel("Most messages per patient in an hour").fill("3");
+  await page.getByTestId("patient-caps-form").getByRole("button", { name: "Save caps" }).click();
+  await page.waitForURL(/caps_saved=/);
+  result.caps_saved = await text(page.getByTestId("patient-caps-saved"));
+  result.caps_summary = await text(page.getByTestId("patient-caps-summary"));
+  await page.locator("#patient-caps").screenshot({ path: join(SHOTS, "settings-patient-caps.png") });
+
   log("the clinic's own Telegram bot: a token of another bot is refused, naming the field");
   let bot = await saveBot(env("OTHER_BOT_TOKEN"));
   result.bot_refused = await text(bot.getByTestId("account-telegram-error"));
@@ -115,6 +130,8 @@ try {
   result.clinician_capacity_forms = await page.getByTestId("capacity-form").count();
   result.clinician_capacity_readonly = await text(page.getByTestId("capacity-readonly"));
   result.clinician_capacity_paid = await text(page.getByTestId("capacity-paid"));
+  result.clinician_caps_forms = await page.getByTestId("patient-caps-form").count();
+  result.clinician_caps_summary = await text(page.getByTestId("patient-caps-summary"));
   result.clinician_bot_status = await text(page.getByTestId("account-telegram-status"));
   await page.locator("#capacity").screenshot({ path: join(SHOTS, "settings-peak-readonly.png") });
 } catch (error) {

@@ -241,6 +241,10 @@ describe("the cap on a clinic's messages per patient (migration 20260101018340)"
     const report = groupReport({ scheduled: 3, skipped: [], unreachableLater: [], notConsented: [], capped: ["A", "B"], refusalMinutes: 15 });
     assert.match(report.capped, /^Not sent to 2 patients who already have as many messages from your clinic/);
     assert.equal(groupReport({ scheduled: 3, skipped: [], unreachableLater: [], notConsented: [], refusalMinutes: 15 }).capped, null);
+    // Left out by the cap (or not consented) only: no paragraph about STOP and invite links.
+    assert.equal(report.fix, null);
+    assert.equal(groupReport({ scheduled: 1, skipped: [], unreachableLater: [], notConsented: ["I"], capped: ["A"], refusalMinutes: 15 }).fix, null);
+    assert.match(groupReport({ scheduled: 1, skipped: [], unreachableLater: ["U"], notConsented: [], capped: ["A"], refusalMinutes: 15 }).fix, /once they reply START/);
   });
   test("the count before the send says how many of the group are at the cap", () => {
     assert.equal(

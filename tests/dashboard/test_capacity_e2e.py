@@ -8,8 +8,10 @@ of another bot refused naming the field; the saved bot shown by @username and id
 token), marks a medicine time-critical (its pending reminder planned early goes back to the dose's
 time at priority 0) and reads why the patient's Telegram chat is blocked and that reminders go by
 SMS; a clinician who is not an admin sees the settings read-only, and the database refuses them
-the change. Screenshots ``settings-peak.png``, ``settings-telegram-bot.png``,
-``patient-blocked-channel.png``, ``patient-time-critical.png``, ``settings-peak-readonly.png``.
+the change. The clinic's own cap on messages per patient: 0 refused naming the field, 3 an hour
+saved and shown to the clinician read-only. Screenshots ``settings-peak.png``,
+``settings-telegram-bot.png``, ``settings-patient-caps.png``, ``patient-blocked-channel.png``,
+``patient-time-critical.png``, ``settings-peak-readonly.png``.
 Skipped without node and chromium, like the dashboard e2e.
 """
 
@@ -142,6 +144,18 @@ async def test_peak_settings_clinic_bot_time_critical_and_blocked_chat(
     assert org["early_send_seconds"] == {"medication_reminder": 600}
     assert org["after"] == 90
 
+    # The clinic's own cap per patient: 0 refused naming the field, 3 an hour saved and shown.
+    assert result["caps_error"].startswith(
+        "Messages per patient in an hour: a whole number from 1 to 20"
+    )
+    assert result["caps_invalid"] == "true"
+    assert result["caps_saved"].startswith("Caps saved")
+    assert "at most 3 in an hour (your clinic's own)" in result["caps_summary"], result
+    assert "at most 10 in 24 hours (the service's default)" in result["caps_summary"]
+    caps = await admin_conn.fetchval("select caps from organizations where id = $1", org_id)
+    assert caps["clinic_messages_per_patient_hour"] == 3
+    assert "clinic_messages_per_patient_day" not in caps
+
     # The clinic's own bot: the wrong bot named on its field; the right one shown without token.
     assert result["bot_refused"].startswith("Bot token: Telegram answered for another bot"), result
     assert result["bot_refused_invalid"] == "true"
@@ -190,6 +204,8 @@ async def test_peak_settings_clinic_bot_time_critical_and_blocked_chat(
 
     # Read-only for a clinician who is not an admin, and the database refuses them the change.
     assert result["clinician_capacity_forms"] == 0
+    assert result["clinician_caps_forms"] == 0
+    assert "at most 3 in an hour" in result["clinician_caps_summary"]
     assert result["clinician_capacity_readonly"] == "Only an admin of the clinic can change these."
     assert result["clinician_capacity_paid"] == result["capacity_paid"]
     assert result["clinician_bot_status"] == result["bot_status"]

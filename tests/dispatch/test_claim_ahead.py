@@ -202,7 +202,9 @@ async def test_a_worker_stopped_before_the_time_gives_back_what_it_claimed_ahead
     db: Database, admin_conn: asyncpg.Connection
 ) -> None:
     """Stopped while it holds the peak, the worker returns every row to pending with its
-    attempt uncounted; nothing was sent, and the next worker sends them all."""
+    attempt uncounted; nothing was sent, and the next worker sends them all. One the clinic
+    cancelled while it was held stays cancelled: its return is counted as cancelled, not as a
+    lease lost to another worker (which it logged before)."""
     due = datetime.now(UTC) + timedelta(seconds=DUE_IN_SECONDS)
     peak = await _peak(admin_conn, due)
     ids = [message["id"] for _, _, message in peak]
@@ -210,24 +212,32 @@ async def test_a_worker_stopped_before_the_time_gives_back_what_it_claimed_ahead
     try:
         await eventually(lambda: first.dispatcher.claimed_ahead == PEAK, timeout=10)
         assert datetime.now(UTC) < due, "the box was too slow to claim the peak before it"
+        withdrawn = ids[0]
+        assert await admin_conn.fetch(
+            "select id from public.cancel_scheduled_message($1, null)", withdrawn
+        )
     finally:
         await first.stop()
     assert first.sender.sends == []
+    assert (first.dispatcher.returns_cancelled, first.dispatcher.lease_lost) == (1, 0)
     rows = await admin_conn.fetch(
-        "select status, attempts, lease_token from scheduled_messages where id = any($1)", ids
+        "select id, status, attempts, lease_token from scheduled_messages where id = any($1)", ids
     )
-    assert {(r["status"], r["attempts"], r["lease_token"]) for r in rows} == {("pending", 0, None)}
+    assert {
+        (r["status"], r["attempts"], r["lease_token"]) for r in rows if r["id"] != withdrawn
+    } == {("pending", 0, None)}
+    assert [r["status"] for r in rows if r["id"] == withdrawn] == ["cancelled"]
 
     second = Worker(db)
     try:
-        await eventually(lambda: len(second.sender.sends) == PEAK, timeout=20)
+        await eventually(lambda: len(second.sender.sends) == PEAK - 1, timeout=20)
     finally:
         await second.stop()
     assert (
         await admin_conn.fetchval(
             "select count(*) from scheduled_messages where id = any($1) and status = 'sent'", ids
         )
-        == PEAK
+        == PEAK - 1
     )
 
 

@@ -15,12 +15,15 @@ import asyncio
 
 import asyncpg
 import httpx
+import pytest
 
 from core.db import Database
 from core.service_limits import publish_limits
 from core.settings import Settings
 from medremind.web import create_app
-from tests.factories import create_patient
+from medremind.web.api_v1.clinic_caps import MAXIMUM
+from tests.factories import create_clinician, create_patient
+from tests.integration.clinician import as_clinician
 from tests.web.conftest import Clock, make_client
 
 PER_HOUR = 2
@@ -109,12 +112,26 @@ async def test_a_clinics_messages_to_one_patient_stop_at_the_cap_saying_why(
         assert "in the last 24 hours" in day.json()["error"]["reason"]
         assert 22 * 3600 - 100 < int(day.headers["Retry-After"]) <= 22 * 3600
 
-        # A clinic's own caps take the place of the service's.
-        await admin_conn.execute(
-            "update organizations set caps = caps || $2 where id = $1",
-            org["id"],
-            {"clinic_messages_per_patient_day": 4},
+        # A clinic's admin sets its own caps (PATCH /clinic): they take the place of the
+        # service's. Bounded: 1 to the service's maximum, never 0 (off); null follows the
+        # service's again.
+        for bad, field in ((0, "day"), (51, "day"), (21, "hour"), (-1, "hour")):
+            name = f"clinic_messages_per_patient_{field}"
+            refused_cap = await web.patch("/api/v1/clinic", json={name: bad}, headers=auth)
+            assert refused_cap.status_code == 422, refused_cap.text
+            assert refused_cap.json()["error"]["field"] == name
+            assert "a whole number from 1 to" in refused_cap.json()["error"]["reason"]
+        clinic = (await web.get("/api/v1/clinic", headers=auth)).json()
+        assert clinic["clinic_messages_per_patient_day"] is None
+        assert clinic["patient_message_caps_in_effect"] == {"hour": PER_HOUR, "day": PER_DAY}
+        set_own = await web.patch(
+            "/api/v1/clinic", json={"clinic_messages_per_patient_day": 4}, headers=auth
         )
+        assert set_own.status_code == 200, set_own.text
+        assert set_own.json()["clinic_messages_per_patient_day"] == 4
+        assert set_own.json()["patient_message_caps_in_effect"] == {"hour": PER_HOUR, "day": 4}
+        caps = await admin_conn.fetchval("select caps from organizations where id = $1", org["id"])
+        assert caps["appointment_per_day"] == 1  # the other caps keep theirs
         own = await web.post("/api/v1/messages", json=body, headers=auth)
         assert own.status_code == 201, own.text
         past_own = await web.post("/api/v1/messages", json=body, headers=auth)
@@ -132,6 +149,8 @@ async def test_a_clinics_messages_to_one_patient_stop_at_the_cap_saying_why(
         capped = outcomes[str(patient["id"])]
         assert capped["outcome"] == "patient_message_cap"
         assert "the clinic's caps.clinic_messages_per_patient_day" in capped["message"]
+        # Its reason says what applies to it: no STOP, no invite link.
+        assert "STOP" not in capped["message"] and "invite" not in capped["message"]
         sent = await web.post(
             "/api/v1/messages/group",
             json={**group, "dry_run": False, "expected_count": dry.json()["count"]},
@@ -142,6 +161,36 @@ async def test_a_clinics_messages_to_one_patient_stop_at_the_cap_saying_why(
         assert members[str(patient["id"])]["message_id"] is None
         assert members[str(other["id"])]["outcome"] == "scheduled"
         assert members[str(other["id"])]["message_id"] is not None
+
+        # null: the service's cap again.
+        cleared = await web.patch(
+            "/api/v1/clinic", json={"clinic_messages_per_patient_day": None}, headers=auth
+        )
+        assert cleared.json()["clinic_messages_per_patient_day"] is None
+        assert cleared.json()["patient_message_caps_in_effect"]["day"] == PER_DAY
+
+    # The dashboard writes organizations as the signed-in admin: the same bounds hold there,
+    # the database's numbers being the API's.
+    for window, most in MAXIMUM.items():
+        assert (
+            await admin_conn.fetchval("select public.clinic_message_cap_maximum($1)", window)
+            == most
+        )
+    admin = await create_clinician(admin_conn, org["id"], role="admin")
+    for bad_json in ("0", "51", "2.5", '"9"'):
+        with pytest.raises(asyncpg.InvalidParameterValueError, match="clinic_messages_per_"):
+            async with as_clinician(admin_conn, admin["id"]) as conn:
+                await conn.execute(
+                    "update organizations set caps = caps || jsonb_build_object("
+                    "'clinic_messages_per_patient_day', $1::text::jsonb)"
+                    " where id = public.current_organization_id()",
+                    bad_json,
+                )
+    async with as_clinician(admin_conn, admin["id"]) as conn:
+        await conn.execute(
+            "update organizations set caps = caps || '{\"clinic_messages_per_patient_day\": 50}'"
+            " where id = public.current_organization_id()"
+        )
 
     # The planner's reminders and the bot's replies are not the clinic's: not counted, not held.
     assert (

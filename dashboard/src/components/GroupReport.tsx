@@ -19,7 +19,7 @@ export function GroupReport({ report }: { report: GroupReportFields }) {
       {text.later ? <Concerned text={text.later} names={report.unreachableLater} testId="group-unreachable-later" /> : null}
       {text.notConsented ? <Concerned text={text.notConsented} names={report.notConsented} testId="group-not-consented" /> : null}
       {text.capped ? <Concerned text={text.capped} names={report.capped ?? []} testId="group-patient-cap" /> : null}
-      <p>{text.fix}</p>
+      {text.fix ? <p data-testid="group-fix">{text.fix}</p> : null}
       <p className="row" style={{ alignItems: "center" }}>
         <Link className="button" href="/messages?status=pending">
           See pending messages

@@ -156,7 +156,9 @@ export function groupReport(report: GroupReportFields): {
   later: string | null;
   notConsented: string | null;
   capped: string | null;
-  fix: string;
+  /** What brings back a patient no channel reaches: only when the report names one (the
+   * invited and the capped have their own sentence of what to do). */
+  fix: string | null;
 } {
   // The database's window (null only when no patient matched, and then nobody was skipped).
   const within = report.refusalMinutes === null ? "this soon" : `within ${report.refusalMinutes} minutes`;
@@ -178,7 +180,10 @@ export function groupReport(report: GroupReportFields): {
       report.capped && report.capped.length > 0
         ? `Not sent to ${patients(report.capped.length)} who already ${report.capped.length === 1 ? "has" : "have"} as many messages from your clinic as one patient may be given in an hour or in 24 hours (MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR and _DAY, or your clinic's own caps). Send them this message later, or cancel one of their pending messages to make room.`
         : null,
-    fix: "A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page); or add a contact point on their page.",
+    fix:
+      report.skipped.length + report.unreachableLater.length > 0
+        ? "A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page); or add a contact point on their page."
+        : null,
   };
 }
 

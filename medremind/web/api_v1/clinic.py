@@ -3,7 +3,8 @@
 The same settings the dashboard's settings page changes: name, timezone, language, contact
 phone and e-mail, the default appointment reminder offsets and the default quiet window; and the
 08:00 capacity settings (issue 20): Telegram paid broadcasts, with the clinic's monthly allowance
-of Stars for them and what this month used, and the per-kind early window. The
+of Stars for them and what this month used, and the per-kind early window; and the clinic's own
+cap on its messages per patient (clinic_caps.py). The
 change is audited by the organizations' audit trigger (migration 20260101009140) as the API key.
 Appointments already planned keep their reminders; what is planned from now on follows.
 """
@@ -21,6 +22,13 @@ from pydantic import BaseModel, Field, StrictInt
 from core.quiet_windows import has_no_length
 from core.sql import query
 from core.zone_names import zone_loads
+from medremind.web.api_v1.clinic_caps import FIELDS as CAP_FIELDS
+from medremind.web.api_v1.clinic_caps import (
+    PatientCapsInEffect,
+    caps_change,
+    caps_json,
+    own_cap_description,
+)
 from medremind.web.api_v1.common import AdminOrg, Org, State, acting, row_dict
 from medremind.web.api_v1.fields import (
     ClinicName,
@@ -60,6 +68,7 @@ _NULLABLE = frozenset(
         "contact_email",
         "telegram_paid_broadcast_after_seconds",
         "telegram_paid_stars_monthly",
+        *CAP_FIELDS,
     }
 )
 # Message kinds the planner may send early in a forecast peak (scheduler/planning_peaks.py).
@@ -103,6 +112,16 @@ class ClinicSettings(BaseModel):
         0.0, description="Stars charged to the allowance this month (UTC), 0.1 a message"
     )
     early_send_seconds: dict[str, int] = Field(default_factory=dict)
+    clinic_messages_per_patient_hour: int | None = Field(
+        None, description=own_cap_description("hour")
+    )
+    clinic_messages_per_patient_day: int | None = Field(
+        None, description=own_cap_description("day")
+    )
+    patient_message_caps_in_effect: PatientCapsInEffect = Field(
+        description="The caps your clinic's messages per patient are held to now: your own,"
+        " else the service's (docs/api.md, 'A cap per patient')"
+    )
     timezone_problem: str | None = Field(
         None,
         description="Why the clinic's `timezone` cannot be used, when it is no zone the planner"
@@ -130,6 +149,12 @@ class ClinicSettingsUpdate(RequestModel):
         Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=8, decimal_places=1)] | None
     ) = Field(None, description="Stars a month for paid broadcasts (0.1 a message); null: none")
     early_send_seconds: EarlyWindows | None = None
+    clinic_messages_per_patient_hour: StrictInt | None = Field(
+        None, description=own_cap_description("hour")
+    )
+    clinic_messages_per_patient_day: StrictInt | None = Field(
+        None, description=own_cap_description("day")
+    )
 
 
 def settings_json(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -141,7 +166,7 @@ def settings_json(row: Mapping[str, Any]) -> dict[str, Any]:
         value = data.get(name)
         data[name] = None if value is None else float(value)
     data["timezone_problem"] = _timezone_problem(row["timezone"])
-    return data
+    return {**data, **caps_json(row)}
 
 
 def _timezone_problem(zone: str) -> str | None:
@@ -192,6 +217,7 @@ async def update_clinic(body: ClinicSettingsUpdate, org_id: AdminOrg, state: Sta
     unknown = sorted(set(body.early_send_seconds or {}) - set(EARLY_KINDS))
     if unknown:
         raise ValidationFailed("early_send_seconds", f"{unknown[0]}: one of {list(EARLY_KINDS)}")
+    caps = caps_change(given, body.model_dump(include=set(CAP_FIELDS)))
     async with acting(state.pool) as conn:
         row = await conn.fetchrow(
             query("clinic_ops", "update_clinic_settings"),
@@ -208,6 +234,7 @@ async def update_clinic(body: ClinicSettingsUpdate, org_id: AdminOrg, state: Sta
             body.telegram_paid_broadcast_after_seconds,
             body.early_send_seconds,
             body.telegram_paid_stars_monthly,
+            caps,
         )
         if "default_quiet_start" in given:
             # Messages waiting out the old default window are judged again by the new one.

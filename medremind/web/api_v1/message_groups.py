@@ -102,7 +102,8 @@ class GroupMember(BaseModel):
             " is due within the refusal window, given nothing; `too_long`: over the limit of"
             " every channel it may take to them, given nothing; `patient_message_cap`: your"
             " clinic's messages to them in the last hour or 24 hours are as many as one patient"
-            " may be given (MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR / _DAY), given nothing"
+            " may be given (your clinic's own caps, PATCH /clinic, else the service's),"
+            " given nothing"
         )
     )
     at_night: bool = Field(

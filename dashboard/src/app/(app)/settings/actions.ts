@@ -6,6 +6,7 @@ import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
 import { CAPACITY_FIELDS, parseCapacityForm } from "@/lib/capacity";
+import { PATIENT_CAP_FIELDS, parsePatientCapsForm } from "@/lib/patient-caps";
 import { accountFields, changeAccount, isAccountChannel, type SaveResult } from "@/lib/provider-accounts";
 import { CLINIC_OFFSETS, parseOffsetList } from "@/lib/offsets";
 import { canonicalTimezone, timezoneProblem, isClockTime, quietWindowOfNoLength } from "@/lib/time";
@@ -79,6 +80,32 @@ export async function saveCapacityAction(_previous: FormState, formData: FormDat
     throw error;
   }
   redirect("/settings?capacity_saved=1#capacity");
+}
+
+/**
+ * Save the clinic's own cap on its messages per patient (lib/patient-caps.ts): a number sets a
+ * window's, blank removes it (the service's default then). The database refuses a clinician who
+ * is not an admin (migration 20260101009610) and a value out of bounds (migration
+ * 20260101018360, SQLSTATE 22023, which the form has checked first); the other caps keep theirs.
+ */
+export async function savePatientCapsAction(_previous: FormState, formData: FormData): Promise<FormState> {
+  const values = formValues(formData, PATIENT_CAP_FIELDS);
+  const clinician = await currentClinician();
+  if (!clinician) return sessionEnded(values);
+  const parsed = parsePatientCapsForm(formData);
+  if (!parsed.ok) return { error: parsed.field, field: parsed.field, values };
+  const removed = Object.keys(parsed.value).filter((key) => parsed.value[key] === null);
+  const set = Object.fromEntries(Object.entries(parsed.value).filter(([, v]) => v !== null));
+  try {
+    await asClinician(clinician.id, (tx) => tx`
+      update organizations
+         set caps = caps - ${removed}::text[] || ${tx.json(set)}::jsonb
+       where id = public.current_organization_id()`);
+  } catch (error) {
+    if (sqlState(error) === ADMIN_ONLY_STATE) return { error: "admin_only", values };
+    throw error;
+  }
+  redirect("/settings?caps_saved=1#patient-caps");
 }
 
 /** Where the accounts section redirects after a change: the outcome in the query string. */

@@ -4,10 +4,12 @@ import { asClinician } from "@/lib/db";
 import { errorMessage } from "@/lib/errors";
 import { ClinicSettingsForm } from "@/components/ClinicSettingsForm";
 import { PeakSettings } from "@/components/PeakSettings";
+import { PatientCapsSettings } from "@/components/PatientCapsSettings";
+import { otherCaps } from "@/lib/patient-caps";
 import { ProviderAccounts } from "@/components/ProviderAccounts";
 import { accountsConfigured, listAccounts } from "@/lib/provider-accounts";
 import { offsetsInput } from "@/lib/offsets";
-import { saveAccountAction, saveCapacityAction, saveSettingsAction } from "./actions";
+import { saveAccountAction, saveCapacityAction, savePatientCapsAction, saveSettingsAction } from "./actions";
 
 export const metadata: Metadata = { title: "Settings" };
 
@@ -26,6 +28,8 @@ export default async function SettingsPage({
       quiet_start: string;
       quiet_end: string;
       caps: Record<string, number>;
+      cap_hour: number;
+      cap_day: number;
       early_send_seconds: Record<string, unknown>;
       paid_after: number | null;
     }[]
@@ -33,7 +37,9 @@ export default async function SettingsPage({
     select name, timezone, appointment_reminder_offsets as offsets, early_send_seconds,
            telegram_paid_broadcast_after_seconds as paid_after,
            to_char(default_quiet_start, 'HH24:MI') as quiet_start,
-           to_char(default_quiet_end, 'HH24:MI') as quiet_end, caps
+           to_char(default_quiet_end, 'HH24:MI') as quiet_end, caps,
+           (public.clinic_message_caps_in_effect(caps)).hour as cap_hour,
+           (public.clinic_message_caps_in_effect(caps)).day as cap_day
       from organizations where id = public.current_organization_id()`);
   const accounts = await asClinician(clinician.id, (tx) => listAccounts(tx));
   const one = (v: string | string[] | undefined) => (typeof v === "string" ? v : null);
@@ -54,7 +60,7 @@ export default async function SettingsPage({
           quiet_start: org.quiet_start,
           quiet_end: org.quiet_end,
         }}
-        caps={Object.entries(org.caps).map(([k, v]) => `${k.replaceAll("_", " ")}: ${v}`).join(" · ") || "none"}
+        caps={otherCaps(org.caps).map(([k, v]) => `${k.replaceAll("_", " ")}: ${v}`).join(" · ") || "none"}
       />
       <PeakSettings
         earlySendSeconds={org.early_send_seconds}
@@ -62,6 +68,13 @@ export default async function SettingsPage({
         isAdmin={clinician.role === "admin"}
         action={saveCapacityAction}
         saved={params.capacity_saved === "1"}
+      />
+      <PatientCapsSettings
+        caps={org.caps}
+        inEffect={{ hour: org.cap_hour, day: org.cap_day }}
+        isAdmin={clinician.role === "admin"}
+        action={savePatientCapsAction}
+        saved={params.caps_saved === "1"}
       />
       <ProviderAccounts
         action={saveAccountAction}
