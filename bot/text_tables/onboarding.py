@@ -55,6 +55,10 @@ EN: dict[str, str] = {
         "in summer. Type a city: New York."
     ),
     "confirm_timezone": "Is your local time now {time} ({zone})?",
+    # A misspelt place ("madird"): the closest one the bot knows, to accept or refuse
+    # (bot.parsing.near_timezone); accepted, it is the patient's zone (its time checked here).
+    "near_timezone": "I don't know that place. Did you mean {zone}? (Your local time would be {time}.)",
+    "btn_tz_not_it": "No, another place",
     "timezone_kept": "Your time zone is {zone} (your local time now is {time}); reminders follow it. To change it, send /settings.",
     # A command at /settings' zone confirmation (or at "moved or travelling?") of a patient who
     # keeps home times: the zone is where they are, reminders keep home's clock (bot.dialogs.onboarding).
@@ -136,6 +140,8 @@ ES: dict[str, str] = {
     ),
     # "{time:son}": "son las 6:50", "es la 1:50" (bot.texts): "es 1:50" said the time bare.
     "confirm_timezone": "¿Ahora {time:son} donde estás ({zone})?",
+    "near_timezone": "No conozco ese lugar. ¿Quieres decir {zone}? (Allí ahora {time:son}.)",
+    "btn_tz_not_it": "No, otro lugar",
     "timezone_kept": "Tu zona horaria es {zone} (allí ahora {time:son}); los recordatorios la siguen. Para cambiarla, envía /settings.",
     "timezone_kept_away": "Tu zona horaria es {zone} (allí ahora {time:son}); tus recordatorios mantienen sus horas en {home}, tu zona horaria de casa, como en un viaje.",
     "timezone_moved_hint": "Si te has mudado a {zone}, envía /settings y elige Zona horaria otra vez.",
