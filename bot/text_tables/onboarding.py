@@ -30,7 +30,7 @@ EN: dict[str, str] = {
     "consent_reprompt": "Please choose whether you agree, using the options below.",
     "ask_name": "What should I call you?",
     "bad_name": "Please send a name with letters, up to {max} characters. For example: Ana",
-    "invisible_name": "That name shows nothing: it is only invisible characters (zero-width spaces, direction marks or blank fillers). Please type the name in letters, up to {max} characters. For example: Ana",
+    "invisible_name": "That name shows nothing: it is only invisible characters (zero-width spaces, direction marks or blank fillers) or accents with no letter. Please type the name in letters, up to {max} characters. For example: Ana",
     "ask_language": "Which language do you prefer?",
     "bad_choice": "Please pick one of the options.",
     "ask_timezone": (
@@ -118,7 +118,7 @@ ES: dict[str, str] = {
     "consent_reprompt": "Elige si estás de acuerdo con una de las opciones.",
     "ask_name": "¿Cómo te llamo?",
     "bad_name": "Envía un nombre con letras, de hasta {max} caracteres. Por ejemplo: Ana",
-    "invisible_name": "Ese nombre no se ve: solo tiene caracteres invisibles (espacios de ancho cero, marcas de dirección o rellenos en blanco). Escribe el nombre con letras, de hasta {max} caracteres. Por ejemplo: Ana",
+    "invisible_name": "Ese nombre no se ve: solo tiene caracteres invisibles (espacios de ancho cero, marcas de dirección o rellenos en blanco) o acentos sin letra. Escribe el nombre con letras, de hasta {max} caracteres. Por ejemplo: Ana",
     "ask_language": "¿Qué idioma prefieres?",
     "bad_choice": "Elige una de las opciones.",
     "ask_timezone": (
