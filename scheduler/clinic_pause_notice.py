@@ -10,7 +10,8 @@ reminders until <end in your zone>" / "until they resume them") or ``clinic_resu
 :mod:`scheduler.quiet_hours`), so a pause set at night is said in the morning; a "paused until"
 expires at that end (the end's own ``pause_ended`` says the rest). Only the latest change is
 told: one still waiting is cancelled by the next, and a resume whose "paused" was never sent is
-not announced at all. The patient's own /pause and /resume are answered by the bot instead.
+not announced at all. The patient's own /pause and /resume are answered by the bot instead, and
+cancel a "resumed" or "paused" still waiting, which they made untrue.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import asyncpg
 
 from core.sql import query
 
-__all__ = ["CLINIC_NOTICE_TTL", "tell_clinic_pause"]
+__all__ = ["CLINIC_NOTICE_TTL", "tell_clinic_pause", "withdraw_clinic_notice"]
 
 # Worth sending for a day, as "reminders are back on" (scheduler/pause_ends.py).
 CLINIC_NOTICE_TTL = timedelta(hours=24)
@@ -30,6 +31,18 @@ CLINIC_NOTICE_TTL = timedelta(hours=24)
 CLINIC_NOTICE_PRIORITY = 5
 # last_error of a notice still waiting when the clinic changed the pause again.
 SUPERSEDED_REASON = "the clinic changed the pause again before it was sent"
+NOTICES = ("clinic_paused", "clinic_resumed")
+
+
+async def withdraw_clinic_notice(
+    conn: asyncpg.Connection, patient_id: UUID, template: str, reason: str
+) -> None:
+    """Cancel the patient's clinic notice ``template`` still waiting, with ``reason``: the
+    patient's own /pause makes a "resumed" untrue, their /resume a "paused"
+    (:mod:`scheduler.holds`)."""
+    await conn.execute(
+        query("planner", "withdraw_clinic_pause_notices"), patient_id, reason, [template]
+    )
 
 
 async def tell_clinic_pause(
@@ -47,7 +60,10 @@ async def tell_clinic_pause(
     cancelled = {
         r["template"]
         for r in await conn.fetch(
-            query("planner", "withdraw_clinic_pause_notices"), patient_id, SUPERSEDED_REASON
+            query("planner", "withdraw_clinic_pause_notices"),
+            patient_id,
+            SUPERSEDED_REASON,
+            list(NOTICES),
         )
     }
     if not paused and "clinic_paused" in cancelled:

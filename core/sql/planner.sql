@@ -125,12 +125,13 @@ update scheduled_messages set status = 'cancelled', last_error = $2
  where patient_id = $1 and status = 'pending' and kind = 'system' and template = 'pause_ended'
 
 -- name: withdraw_clinic_pause_notices
--- A clinic's new pause, end or resume ($1 the patient) cancels its "paused"/"resumed" notice
--- still waiting (quiet hours hold them) with reason $2: only the latest is true. Returns the
--- templates cancelled (a resume whose "paused" was never sent need not be announced either).
+-- A change of the patient's ($1) pause cancels the clinic's notices of templates $3
+-- ('clinic_paused', 'clinic_resumed') still waiting (quiet hours hold them) with reason $2:
+-- only the latest is true. Returns the templates cancelled (a resume whose "paused" was never
+-- sent need not be announced either).
 update scheduled_messages set status = 'cancelled', last_error = $2
  where patient_id = $1 and status = 'pending' and kind = 'system'
-   and template in ('clinic_paused', 'clinic_resumed')
+   and template = any($3::text[])
 returning template
 
 -- name: tell_clinic_pause

@@ -301,11 +301,13 @@ async def test_a_clinic_pause_and_resume_are_told_to_the_patient(
     admin_conn: asyncpg.Connection,
     org: asyncpg.Record,
     auth: dict[str, str],
+    fake_twilio: FakeTwilio,
     worker_at: WorkerAt,
 ) -> None:
     """A clinic's PATCH pause or resume (scheduler/clinic_pause_notice.py) is told to the
     patient in their language, the end in their zone, held by their quiet hours (22:00-07:00);
-    asking for what already holds tells nothing; a pause and resume within one night, nothing."""
+    asking for what already holds tells nothing; a pause resumed within one night, by the clinic
+    or the patient's /resume, nothing."""
     quiet = {"quiet_start": time(22, 0), "quiet_end": time(7, 0), "timezone": ZONE}
     ana, eva = [
         await factories.create_patient(
@@ -335,9 +337,15 @@ async def test_a_clinic_pause_and_resume_are_told_to_the_patient(
     await patch(ana, {"reminders_paused": True})
     chat_clock.now += timedelta(minutes=30)
     await patch(ana, {"reminders_paused": False})
+    # 23:00 paused again, and at 23:30 the patient's own /resume: that "paused" goes neither.
+    chat_clock.now += timedelta(minutes=30)
+    await patch(ana, {"reminders_paused": True})
+    chat_clock.now += timedelta(minutes=30)
+    assert (await sms_chat(web, fake_twilio, "+12125550311")("/resume")).startswith("Reminders")
     assert await worker_at(datetime(2026, 3, 5, 12, 1, tzinfo=UTC)) == []
     assert [tuple(r) for r in await admin_conn.fetch(CLINIC_NOTICES, ana["id"])] == [
         ("clinic_paused", "sent"),
         ("clinic_resumed", "sent"),
+        ("clinic_paused", "cancelled"),
         ("clinic_paused", "cancelled"),
     ]

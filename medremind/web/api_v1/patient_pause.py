@@ -82,6 +82,8 @@ async def apply_pause(
     paused_now: bool = patient["reminders_paused"]
     if change.paused is False:
         if paused_now:
+            # Told first: it sees whether the "paused" notice is still waiting (then neither goes).
+            await tell_clinic_pause(conn, patient_id, now, paused=False)
             await resume_reminders(
                 conn,
                 patient_id,
@@ -89,7 +91,6 @@ async def apply_pause(
                 default_quiet=(settings.quiet_hours_start, settings.quiet_hours_end),
                 capacity=PeakCapacity.from_settings(settings),
             )
-            await tell_clinic_pause(conn, patient_id, now, paused=False)
         return
     if change.paused is None and not paused_now:
         raise ValidationFailed(
