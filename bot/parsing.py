@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import phonenumbers
 
 from bot.spoken_times import FRACTION_AFTER_Y, spoken
+from core import near_miss
 from core.locales import LOCALES
 from core.person_names import clean_name, name_problem, without_direction_scopes
 from core.template_measure import utf16_units
@@ -327,6 +328,35 @@ def parse_timezone(text: str) -> str | None:
     except (ZoneInfoNotFoundError, ValueError):
         return None
     return canonical_zone(candidate)  # as the API and the dashboard store it
+
+
+# A guess at a place is offered only this close (difflib's ratio: "madird" -> "madrid" 0.83,
+# "nueva yrok" 0.9), and only for a word this long: at the API's 0.6 "hello" was Hermosillo.
+NEAR_ZONE_CUTOFF = 0.75
+NEAR_ZONE_MIN_LETTERS = 4
+
+
+def near_timezone(text: str) -> str | None:
+    """The zone a misspelt city or zone probably names ("madird" -> Europe/Madrid, "Nueva Yrok"
+    -> America/New_York), or ``None``: the closest of the names :func:`parse_timezone` knows
+    (:func:`core.near_miss.close_matches`). Only a guess, to be offered, never taken as said."""
+    raw = fold(text)
+    if not raw or len(raw) > 64 or raw in ZONE_ABBREVIATIONS or parse_timezone(text) is not None:
+        return None
+    if len(raw) < NEAR_ZONE_MIN_LETTERS:
+        return None
+    found = near_miss.close_matches(raw, _near_names(), at_most=1, cutoff=NEAR_ZONE_CUTOFF)
+    return parse_timezone(found[0]) if found else None
+
+
+@cache
+def _near_names() -> frozenset[str]:
+    """The folded city names :func:`parse_timezone` takes: not full IANA names (a city is what
+    a patient types), nor the last parts of old links ("Canada/Atlantic": "Atlantis" was offered
+    Halifax), nor the abbreviations it refuses."""
+    cities = (k for k, v in _zone_index().items() if "/" not in k and canonical_zone(v) == v)
+    names = {*_CITY_ALIASES, *_city_index(), *cities}
+    return frozenset(names - ZONE_ABBREVIATIONS)
 
 
 def zone_abbreviation(text: str) -> str | None:

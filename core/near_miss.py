@@ -34,9 +34,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def close_matches(name: str, known: Collection[str], *, at_most: int = 2) -> list[str]:
+def close_matches(
+    name: str, known: Collection[str], *, at_most: int = 2, cutoff: float = CUTOFF
+) -> list[str]:
     """The known names closest to ``name``, best first; also a known name that differs only by
-    case, separators or a prefix/suffix the client added (``eventTypes``, ``patient``)."""
+    case, separators or a prefix/suffix the client added (``eventTypes``, ``patient``).
+    ``cutoff``: difflib's ratio a name must reach (a higher one where a guess costs more)."""
     candidates = sorted(set(known))
     folded = {_fold(k): k for k in candidates}
     exact = folded.get(_fold(name))
@@ -45,7 +48,7 @@ def close_matches(name: str, known: Collection[str], *, at_most: int = 2) -> lis
     meant = [k for k in SYNONYMS.get(_fold_words(name), ()) if k in candidates]
     if meant:
         return meant[:at_most]
-    found = difflib.get_close_matches(name.lower(), candidates, n=at_most, cutoff=CUTOFF)
+    found = difflib.get_close_matches(name.lower(), candidates, n=at_most, cutoff=cutoff)
     if not found:
         # "patient" for "patient_id", "type" for "event_types": a part of one known name only.
         key = _fold(name)

@@ -21,13 +21,18 @@ writer of ``caregivers.name`` too, a clinician through Supabase included (migrat
   character (zero-width space and joiners, direction marks, soft hyphen, word joiner, BOM, tag
   characters), a variation selector or one of the letters and symbols drawn blank (the Hangul
   fillers U+115F, U+1160, U+3164, U+FFA0; Braille blank U+2800). A name made only of these
-  looks empty in every list and message, and "Hi ㅤ!" greets nobody.
+  looks empty in every list and message, and "Hi ㅤ!" greets nobody. Nor do combining marks
+  alone (accents, vowel signs: :data:`core.combining_marks.COMBINING_MARKS`): "\u0301\u0301"
+  has no letter to sit on and shows as nothing or dotted circles. With a letter they are part
+  of the name ("Ren\u00e9e", "\u0939\u093f\u0902\u0926\u0940").
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from core.combining_marks import COMBINING_MARKS
 
 # Code point ranges (inclusive) that show nothing on their own: every Cc, Cf, Zs, Zl and Zp
 # character of Unicode 14 (tests/unit/test_person_names.py checks this Python's Unicode), the
@@ -51,13 +56,14 @@ def _char_class(ranges: tuple[tuple[int, int], ...]) -> str:
     return "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in ranges)
 
 
-_VISIBLE = re.compile(f"[^{_char_class(INVISIBLE)}]")
+# A character that shows by itself: neither invisible nor a mark drawn on another.
+_VISIBLE = re.compile(f"[^{_char_class(INVISIBLE)}{_char_class(COMBINING_MARKS)}]")
 _BIDI_SCOPE = re.compile(f"[{_char_class(BIDI_SCOPES)}]")
 
 NO_VISIBLE_CHARACTER = (
     "has no visible character: it is only spaces and invisible characters (zero-width spaces"
-    " or joiners, direction marks, blank fillers such as U+3164). Type the name in letters,"
-    " for example Ana"
+    " or joiners, direction marks, blank fillers such as U+3164) or accents and other marks with"
+    " no letter to sit on. Type the name in letters, for example Ana"
 )
 
 
@@ -82,7 +88,8 @@ def clean_name(text: str) -> str:
 
 
 def is_visible(text: str) -> bool:
-    """Whether ``text`` has one character at least that shows."""
+    """Whether ``text`` has one character at least that shows by itself (a combining mark
+    alone does not: it is drawn on the character before it)."""
     return _VISIBLE.search(text) is not None
 
 

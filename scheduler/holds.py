@@ -24,6 +24,7 @@ from uuid import UUID
 import asyncpg
 
 from core.sql import query
+from scheduler.clinic_pause_notice import withdraw_clinic_notice
 from scheduler.pause_lift import lift_pause
 from scheduler.planner import replan_patient
 from scheduler.planning_peaks import PeakCapacity
@@ -45,6 +46,8 @@ MEDICATION_KINDS = frozenset(
 )
 # last_error of a previous pause's "reminders are back on" still waiting when a new pause began.
 NEW_PAUSE_REASON = "a new pause began before it was sent"
+# last_error of the clinic's "paused" notice still waiting when the reminders were resumed.
+RESUMED_REASON = "the reminders were resumed before it was sent"
 # What a patient without consent may still be sent: the service's own notices (an invitation).
 CONSENT_FREE_KINDS = frozenset({"system"})
 
@@ -74,7 +77,8 @@ async def pause_reminders(
     /today, its reminder's buttons or number; cancelling it lost the answer): it gets no
     follow-up while paused and, unanswered, is missed at its usual time without a caregiver
     alert. A withdrawn refill notice is re-armed for after the resume. Future doses go with the
-    re-plan. A previous pause's "reminders are back on" still waiting is cancelled. Returns how
+    re-plan. A previous pause's "reminders are back on" still waiting is cancelled (the bot's
+    or the clinic's, :mod:`scheduler.clinic_pause_notice`). Returns how
     many messages were withdrawn. Runs in one transaction (a savepoint in the caller's).
     """
     async with conn.transaction():
@@ -82,6 +86,7 @@ async def pause_reminders(
             raise ValueError("until: the pause would end before it starts; pass a later instant")
         await conn.execute(query("planner", "set_reminders_paused"), patient_id, True, until)
         await conn.execute(query("planner", "withdraw_pause_ended"), patient_id, NEW_PAUSE_REASON)
+        await withdraw_clinic_notice(conn, patient_id, "clinic_resumed", NEW_PAUSE_REASON)
         withdrawn: int = await conn.fetchval(
             query("planner", "withdraw_medication_messages"),
             patient_id,
@@ -105,7 +110,9 @@ async def resume_reminders(
 
     A reminder the pause withheld from a dose still open comes back
     (:func:`scheduler.pause_lift.lift_pause`, which the end of a pause with an end runs too).
-    ``capacity``: the bots' (the early window in a forecast peak, as the planner's tick)."""
+    ``capacity``: the bots' (the early window in a forecast peak, as the planner's tick). The
+    clinic's "paused" notice still waiting is cancelled: it would say they are off."""
     async with conn.transaction():
+        await withdraw_clinic_notice(conn, patient_id, "clinic_paused", RESUMED_REASON)
         await lift_pause(conn, patient_id, now)
         await replan_patient(conn, patient_id, now, default_quiet=default_quiet, capacity=capacity)

@@ -23,6 +23,7 @@ from bot.parsing import (
     CITY_ZONES,
     MAX_NAME_LENGTH,
     name_refusal,
+    near_timezone,
     parse_name,
     parse_phone,
     parse_timezone,
@@ -250,6 +251,8 @@ async def language(turn: Turn) -> None:
 # Where a patient can share a location (Telegram's button, WhatsApp's attachment); an SMS, the
 # console or an e-mail cannot, so the question does not ask them to.
 LOCATION_CHANNELS = frozenset({Channel.TELEGRAM, Channel.WHATSAPP})
+# conv.data key: the zone to confirm is a guess at a misspelt place (bot.parsing.near_timezone).
+NEAR_ZONE = "timezone_guessed"
 
 
 async def timezone_prompt(turn: Turn) -> tuple[str, Options]:
@@ -275,8 +278,13 @@ def timezone_from_turn(turn: Turn) -> str | None:
 async def timezone(turn: Turn) -> None:
     zone = timezone_from_turn(turn)
     if zone is None:
-        await reprompt_timezone(turn, "bad_timezone")
-        return
+        guess = near_timezone(turn.text) if turn.event.kind is InboundKind.TEXT else None
+        if guess is None:
+            await reprompt_timezone(turn, "bad_timezone")
+            return
+        # "madird": offered as "Did you mean Madrid?", Yes taking it (timezone_confirm).
+        turn.conv.data[NEAR_ZONE] = True
+        zone = guess
     turn.conv.data["timezone"] = zone
     await goto(turn, "timezone_confirm")
 
@@ -298,9 +306,11 @@ def local_time_text(turn: Turn, zone: str) -> str:
 
 async def timezone_confirm_prompt(turn: Turn) -> tuple[str, Options]:
     zone = turn.conv.data.get("timezone", "UTC")
-    return turn.t("confirm_timezone", time=local_time_text(turn, zone), zone=turn.zone(zone)), [
+    guessed = bool(turn.conv.data.get(NEAR_ZONE))
+    key = "near_timezone" if guessed else "confirm_timezone"
+    return turn.t(key, time=local_time_text(turn, zone), zone=turn.zone(zone)), [
         (turn.t("btn_yes"), "tzok:yes"),
-        (turn.t("btn_tz_other"), "tzok:no"),
+        (turn.t("btn_tz_not_it" if guessed else "btn_tz_other"), "tzok:no"),
     ]
 
 
@@ -310,6 +320,7 @@ async def timezone_confirm_prompt(turn: Turn) -> tuple[str, Options]:
     typed=lambda t: parse_timezone(t.text) is not None,
 )
 async def timezone_confirm(turn: Turn) -> None:
+    guessed = turn.conv.data.pop(NEAR_ZONE, False)
     if turn.choice == "tzok:no":
         await goto(turn, "timezone")
         return
@@ -320,6 +331,7 @@ async def timezone_confirm(turn: Turn) -> None:
             turn.conv.data["timezone"] = zone
             await goto(turn, "timezone_confirm")
             return
+        turn.conv.data[NEAR_ZONE] = guessed  # asked again, as it was
         await reprompt_timezone(turn, "bad_choice")
         return
     await save_timezone(turn, turn.conv.data.pop("timezone", "UTC"))

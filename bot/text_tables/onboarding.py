@@ -30,7 +30,7 @@ EN: dict[str, str] = {
     "consent_reprompt": "Please choose whether you agree, using the options below.",
     "ask_name": "What should I call you?",
     "bad_name": "Please send a name with letters, up to {max} characters. For example: Ana",
-    "invisible_name": "That name shows nothing: it is only invisible characters (zero-width spaces, direction marks or blank fillers). Please type the name in letters, up to {max} characters. For example: Ana",
+    "invisible_name": "That name shows nothing: it is only invisible characters (zero-width spaces, direction marks or blank fillers) or accents with no letter. Please type the name in letters, up to {max} characters. For example: Ana",
     "ask_language": "Which language do you prefer?",
     "bad_choice": "Please pick one of the options.",
     "ask_timezone": (
@@ -55,6 +55,10 @@ EN: dict[str, str] = {
         "in summer. Type a city: New York."
     ),
     "confirm_timezone": "Is your local time now {time} ({zone})?",
+    # A misspelt place ("madird"): the closest one the bot knows, to accept or refuse
+    # (bot.parsing.near_timezone); accepted, it is the patient's zone (its time checked here).
+    "near_timezone": "I don't know that place. Did you mean {zone}? (Your local time would be {time}.)",
+    "btn_tz_not_it": "No, another place",
     "timezone_kept": "Your time zone is {zone} (your local time now is {time}); reminders follow it. To change it, send /settings.",
     # A command at /settings' zone confirmation (or at "moved or travelling?") of a patient who
     # keeps home times: the zone is where they are, reminders keep home's clock (bot.dialogs.onboarding).
@@ -114,7 +118,7 @@ ES: dict[str, str] = {
     "consent_reprompt": "Elige si estás de acuerdo con una de las opciones.",
     "ask_name": "¿Cómo te llamo?",
     "bad_name": "Envía un nombre con letras, de hasta {max} caracteres. Por ejemplo: Ana",
-    "invisible_name": "Ese nombre no se ve: solo tiene caracteres invisibles (espacios de ancho cero, marcas de dirección o rellenos en blanco). Escribe el nombre con letras, de hasta {max} caracteres. Por ejemplo: Ana",
+    "invisible_name": "Ese nombre no se ve: solo tiene caracteres invisibles (espacios de ancho cero, marcas de dirección o rellenos en blanco) o acentos sin letra. Escribe el nombre con letras, de hasta {max} caracteres. Por ejemplo: Ana",
     "ask_language": "¿Qué idioma prefieres?",
     "bad_choice": "Elige una de las opciones.",
     "ask_timezone": (
@@ -136,6 +140,8 @@ ES: dict[str, str] = {
     ),
     # "{time:son}": "son las 6:50", "es la 1:50" (bot.texts): "es 1:50" said the time bare.
     "confirm_timezone": "¿Ahora {time:son} donde estás ({zone})?",
+    "near_timezone": "No conozco ese lugar. ¿Quieres decir {zone}? (Allí ahora {time:son}.)",
+    "btn_tz_not_it": "No, otro lugar",
     "timezone_kept": "Tu zona horaria es {zone} (allí ahora {time:son}); los recordatorios la siguen. Para cambiarla, envía /settings.",
     "timezone_kept_away": "Tu zona horaria es {zone} (allí ahora {time:son}); tus recordatorios mantienen sus horas en {home}, tu zona horaria de casa, como en un viaje.",
     "timezone_moved_hint": "Si te has mudado a {zone}, envía /settings y elige Zona horaria otra vez.",

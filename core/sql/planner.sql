@@ -124,6 +124,31 @@ on conflict (idempotency_key) do nothing
 update scheduled_messages set status = 'cancelled', last_error = $2
  where patient_id = $1 and status = 'pending' and kind = 'system' and template = 'pause_ended'
 
+-- name: withdraw_clinic_pause_notices
+-- A change of the patient's ($1) pause cancels the clinic's notices of templates $3
+-- ('clinic_paused', 'clinic_resumed') still waiting (quiet hours hold them) with reason $2:
+-- only the latest is true. Returns the templates cancelled (a resume whose "paused" was never
+-- sent need not be announced either).
+update scheduled_messages set status = 'cancelled', last_error = $2
+ where patient_id = $1 and status = 'pending' and kind = 'system'
+   and template = any($3::text[])
+returning template
+
+-- name: tell_clinic_pause
+-- The patient's notice ($2: template clinic_paused or clinic_resumed, kind system) that their
+-- clinic paused (payload $3: ends_at, or none: until resumed) or resumed their reminders, due at
+-- $4 on their preferred channel, held by quiet hours as service notices are, worth sending until
+-- $5 (a "paused until" never after that end), claim priority $6; once per change (the key: $4).
+insert into scheduled_messages
+  (organization_id, patient_id, scheduled_time, platform, kind, template, payload, priority,
+   expires_at, idempotency_key)
+select p.organization_id, p.id, $4::timestamptz, 'auto', 'system', $2::text, $3::jsonb,
+       $6::smallint, $5::timestamptz,
+       format('%s:%s:%s', $2::text, p.id, extract(epoch from $4::timestamptz))
+  from patients p
+ where p.id = $1 and p.status = 'active'
+on conflict (idempotency_key) do nothing
+
 -- name: withdraw_medication_messages
 -- A pause: cancel the patient's ($1) pending messages of the medication kinds ($2) with reason
 -- $3, so nothing nags or alerts a caregiver while paused. A dose already due at the pause ($4:

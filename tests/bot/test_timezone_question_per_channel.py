@@ -20,6 +20,16 @@ def body(calls: list) -> str:
     return "\n".join(c.body or "" for c in calls)
 
 
+async def at_the_zone_question(bot: Bot, name: str) -> int:
+    """A new Telegram chat registering in English, at the time zone question."""
+    chat = bot.new_chat()
+    await bot.send(chat, "/start")
+    await bot.press(chat, "I agree")
+    await bot.send(chat, name)
+    await bot.press(chat, "English")
+    return chat
+
+
 @pytest.mark.parametrize(("language", "location"), [("1", "location"), ("2", "ubicación")])
 async def test_sms_is_not_asked_to_share_a_location(bot: Bot, language: str, location: str) -> None:
     await bot.sms(NUMBER, "/start")
@@ -31,14 +41,37 @@ async def test_sms_is_not_asked_to_share_a_location(bot: Bot, language: str, loc
 
 
 async def test_telegram_and_whatsapp_are_asked_to_share_a_location(bot: Bot) -> None:
-    chat = bot.new_chat()
-    await bot.send(chat, "/start")
-    await bot.press(chat, "I agree")
-    await bot.send(chat, "Ana")
-    await bot.press(chat, "English")
+    chat = await at_the_zone_question(bot, "Ana")
     assert "Share your location" in bot.last_text(chat)
     async with whatsapp_chat(bot, NUMBER) as wa:
         await wa("/start")
         await wa("1")
         await wa("Ana")
         assert "Share your location" in await wa("1")
+
+
+async def test_a_misspelt_place_is_offered_as_the_closest_one(bot: Bot, admin_conn) -> None:
+    """ "Nueva Yrok" over SMS in Spanish and "madird" on Telegram in English were "I don't know
+    that place" with no hint (bot.parsing.near_timezone): the closest city the bot knows is
+    offered, a numbered reply or a button takes it, "another place" asks again."""
+    await bot.sms(NUMBER, "/start")
+    await bot.sms(NUMBER, "1")  # I agree
+    await bot.sms(NUMBER, "Eva")
+    await bot.sms(NUMBER, "2")  # Español
+    offered = body(await bot.sms(NUMBER, "Nueva Yrok"))
+    assert offered.startswith("No conozco ese lugar. ¿Quieres decir Nueva York?"), offered
+    assert "1" in offered and "No, otro lugar" in offered, offered
+    assert body(await bot.sms(NUMBER, "1")).startswith("¡Listo, Eva!")  # SMS: no phone step
+    zone = "select timezone from patients where display_name = $1"
+    assert await admin_conn.fetchval(zone, "Eva") == "America/New_York"
+
+    chat = await at_the_zone_question(bot, "Ana")
+    await bot.send(chat, "madird")
+    assert bot.last_text(chat).startswith("I don't know that place. Did you mean Madrid?")
+    await bot.press(chat, "No, another place")
+    assert "Share your location" in bot.last_text(chat)
+    await bot.send(chat, "hello")  # nothing close: no guess
+    assert bot.last_text(chat).startswith("I don't know that place. Type a bigger city")
+    await bot.send(chat, "madird")
+    await bot.press(chat, "Yes")
+    assert await admin_conn.fetchval(zone, "Ana") == "Europe/Madrid"

@@ -8,7 +8,9 @@ import httpx
 import pytest
 
 
-@pytest.mark.parametrize("name", ["\u200b\u200b", "\u3164", "\u202e\u2066", "\u2800 \u200d"])
+@pytest.mark.parametrize(
+    "name", ["\u200b\u200b", "\u3164", "\u202e\u2066", "\u2800 \u200d", "\u0301\u0301"]
+)
 async def test_a_name_that_shows_nothing_is_refused(
     client: httpx.AsyncClient, auth: dict[str, str], name: str
 ) -> None:

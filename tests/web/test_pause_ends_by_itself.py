@@ -26,7 +26,7 @@ from core.settings import Settings
 from scheduler.planner import run_planner_tick
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.web.chat import Clock, plain, sms_chat, worker
+from tests.web.chat import START, Clock, plain, sms_chat, worker
 
 ZONE = "America/New_York"
 PAUSED = "select reminders_paused, reminders_paused_until from patients where id = $1"
@@ -278,3 +278,74 @@ async def test_a_notice_held_by_quiet_hours_goes_before_a_reminder_inside_them(
         )
         == "cancelled"
     )
+
+
+CLINIC_PAUSED_EN = (
+    "Your clinic has paused your medication reminders until Friday, March 6, 2026 at 8:30 AM."
+    " You have not been forgotten: ask your clinic if you have questions."
+)
+CLINIC_PAUSED_ES = (
+    "Tu clinica ha pausado tus recordatorios de medicacion hasta que los reactive. No te hemos"
+    " olvidado: si tienes dudas, pregunta a tu clinica."
+)
+CLINIC_RESUMED_EN = "Your clinic has resumed your medication reminders: they are back on."
+CLINIC_NOTICES = (
+    "select template, status from scheduled_messages where patient_id = $1"
+    " and template in ('clinic_paused', 'clinic_resumed') order by created_at, template"
+)
+
+
+async def test_a_clinic_pause_and_resume_are_told_to_the_patient(
+    web: httpx.AsyncClient,
+    chat_clock: Clock,
+    admin_conn: asyncpg.Connection,
+    org: asyncpg.Record,
+    auth: dict[str, str],
+    fake_twilio: FakeTwilio,
+    worker_at: WorkerAt,
+) -> None:
+    """A clinic's PATCH pause or resume (scheduler/clinic_pause_notice.py) is told to the
+    patient in their language, the end in their zone, held by their quiet hours (22:00-07:00);
+    asking for what already holds tells nothing; a pause resumed within one night, by the clinic
+    or the patient's /resume, nothing."""
+    quiet = {"quiet_start": time(22, 0), "quiet_end": time(7, 0), "timezone": ZONE}
+    ana, eva = [
+        await factories.create_patient(
+            admin_conn, org["id"], contacts={"sms": number}, locale=locale, **quiet
+        )
+        for number, locale in (("+12125550311", "en"), ("+12125550312", "es"))
+    ]
+
+    async def patch(patient: asyncpg.Record, body: dict[str, object]) -> None:
+        answer = await web.patch(f"/api/v1/patients/{patient['id']}", json=body, headers=auth)
+        assert answer.status_code == 200, answer.text
+
+    # 06:50 EST, in quiet hours: both paused, told at 07:00.
+    await patch(ana, {"reminders_paused": True, "reminders_paused_until": "2026-03-06T13:30:00Z"})
+    await patch(eva, {"reminders_paused": True})
+    assert await worker_at(START + timedelta(minutes=1)) == []
+    assert sorted(await worker_at(START + timedelta(minutes=11))) == sorted(
+        [CLINIC_PAUSED_EN, CLINIC_PAUSED_ES]
+    )
+    chat_clock.now = START + timedelta(minutes=15)
+    await patch(ana, {"reminders_paused": True})  # nothing changed: nothing said
+    await patch(ana, {"reminders_paused": False})
+    assert await worker_at(START + timedelta(minutes=16)) == [CLINIC_RESUMED_EN]
+
+    # 22:00 EST: paused, and resumed at 22:30, before the morning: the patient is told neither.
+    chat_clock.now = datetime(2026, 3, 5, 3, 0, tzinfo=UTC)
+    await patch(ana, {"reminders_paused": True})
+    chat_clock.now += timedelta(minutes=30)
+    await patch(ana, {"reminders_paused": False})
+    # 23:00 paused again, and at 23:30 the patient's own /resume: that "paused" goes neither.
+    chat_clock.now += timedelta(minutes=30)
+    await patch(ana, {"reminders_paused": True})
+    chat_clock.now += timedelta(minutes=30)
+    assert (await sms_chat(web, fake_twilio, "+12125550311")("/resume")).startswith("Reminders")
+    assert await worker_at(datetime(2026, 3, 5, 12, 1, tzinfo=UTC)) == []
+    assert [tuple(r) for r in await admin_conn.fetch(CLINIC_NOTICES, ana["id"])] == [
+        ("clinic_paused", "sent"),
+        ("clinic_resumed", "sent"),
+        ("clinic_paused", "cancelled"),
+        ("clinic_paused", "cancelled"),
+    ]

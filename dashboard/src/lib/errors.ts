@@ -12,7 +12,7 @@ const MESSAGES: Record<string, string> = {
     "Timezone: EST and MST are fixed offsets with no summer time (EST is UTC-05:00 all year, while New York changes its clocks). Use the place's zone: America/New_York or America/Denver (America/Panama or America/Phoenix for UTC-05:00 or UTC-07:00 all year).",
   name_required: "Name: enter the patient's name.",
   name_invisible:
-    "Name: it shows nothing, only spaces and invisible characters (zero-width spaces or joiners, direction marks, blank fillers such as U+3164). Type the name in letters, for example Ana.",
+    "Name: it shows nothing, only spaces and invisible characters (zero-width spaces or joiners, direction marks, blank fillers such as U+3164) or accents with no letter. Type the name in letters, for example Ana.",
   channel: "Channel: choose Telegram, WhatsApp, SMS or E-mail.",
   too_long_external_id: "External id: at most 100 characters.",
   clinic_name_required: "Clinic name: enter the clinic's name.",

@@ -122,7 +122,7 @@ def _person_name(value: str) -> str:
 
 NOTHING_VISIBLE = (
     "has no visible character: it is only spaces and invisible characters (zero-width spaces"
-    " or joiners, direction marks); type it in letters"
+    " or joiners, direction marks) or accents and other marks with no letter; type it in letters"
 )
 
 

@@ -20,6 +20,7 @@ import asyncpg
 
 from core.settings import Settings
 from medremind.web.errors import ValidationFailed
+from scheduler.clinic_pause_notice import tell_clinic_pause
 from scheduler.holds import pause_reminders, resume_reminders
 from scheduler.planning_peaks import PeakCapacity
 
@@ -75,11 +76,14 @@ async def apply_pause(
     """Pause or resume ``patient`` (their current row) as ``change`` asks, in the caller's
     transaction. Asking for what already holds changes nothing (an integration that sends its
     whole view of the patient on every sync re-plans nobody): ``reminders_paused: true`` alone on
-    a paused patient keeps their end, ``false`` on one not paused does nothing."""
+    a paused patient keeps their end, ``false`` on one not paused does nothing. A change is told
+    to the patient (:mod:`scheduler.clinic_pause_notice`); nothing changed, nothing is sent."""
     patient_id: uuid.UUID = patient["id"]
     paused_now: bool = patient["reminders_paused"]
     if change.paused is False:
         if paused_now:
+            # Told first: it sees whether the "paused" notice is still waiting (then neither goes).
+            await tell_clinic_pause(conn, patient_id, now, paused=False)
             await resume_reminders(
                 conn,
                 patient_id,
@@ -98,3 +102,5 @@ async def apply_pause(
         return
     # A pause, or a new end of the pause (null: until resumed), as a second /pause replaces it.
     await pause_reminders(conn, patient_id, now, until=change.until)
+    # The patient did not ask for it: tell them (scheduler/clinic_pause_notice.py).
+    await tell_clinic_pause(conn, patient_id, now, paused=True, until=change.until)
