@@ -21,6 +21,7 @@ language sql immutable parallel safe as $$
 $$;
 comment on function public.clinic_message_cap_maximum(text) is
   'The most a clinic may set its own clinic_messages_per_patient_<window> to (hour, day)';
+revoke all on function public.clinic_message_cap_maximum(text) from public, anon;
 grant execute on function public.clinic_message_cap_maximum(text) to authenticated, medremind_app;
 
 create function public.organizations_patient_caps_checked() returns trigger
