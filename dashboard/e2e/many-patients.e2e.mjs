@@ -36,11 +36,14 @@ try {
   await page.getByRole("link", { name: "Zed Late" }).click();
   await page.waitForURL(`${BASE_URL}/patients/${late}`);
 
-  const picker = async (button, select) => {
+  const picker = async (button, select, path) => {
     await page.goto(`${BASE_URL}/patients/${late}`);
     await page.locator("main").getByRole("link", { name: button, exact: true }).click();
-    await page.waitForLoadState("networkidle");
+    // The link navigates on the client: "networkidle" could hold before it had begun (CI read
+    // the patient's own page), so wait for the form's address and its picker.
+    await page.waitForURL((url) => url.pathname === path);
     const chosen = page.locator(select);
+    await chosen.waitFor();
     return {
       url: new URL(page.url()).pathname + new URL(page.url()).search,
       value: await chosen.inputValue(),
@@ -50,10 +53,10 @@ try {
     };
   };
   log("compose, appointments and waitlist from the last patient's page");
-  result.compose = await picker("Compose message", "#patient_id");
+  result.compose = await picker("Compose message", "#patient_id", "/messages/new");
   await page.screenshot({ path: join(SHOTS, "many-patients-compose.png"), fullPage: false });
-  result.appointment = await picker("Appointments", "#appt-patient");
-  result.waitlist = await picker("Waitlist", "#wl-patient");
+  result.appointment = await picker("Appointments", "#appt-patient", "/appointments");
+  result.waitlist = await picker("Waitlist", "#wl-patient", "/waitlist");
   await page.getByRole("button", { name: "Add to waitlist" }).click();
   const row = page.getByTestId("waitlist-row").filter({ hasText: "Zed Late" });
   await row.first().waitFor({ timeout: 15000 }).catch(() => undefined);
