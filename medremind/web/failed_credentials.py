@@ -1,5 +1,5 @@
 """Wrong credentials per client address: a client that keeps sending made-up API keys (or
-dashboard admin tokens) is refused before any database lookup.
+dashboard admin tokens, or patient app sign-in codes) is refused before any database lookup.
 
 Each wrong key cost a query and a hash, however many a client sent. Now each client address may
 have ``MEDREMIND_AUTH_FAILURES_PER_CLIENT`` credentials checked and found wrong per
@@ -172,17 +172,24 @@ class FailureLimiter:
             self._buckets.popitem(last=False)
 
 
-# What each door checks, and what a held client is told to do about it.
+# What each door checks, the field it comes in, and what a held client is told to do about it.
 _DOORS = {
     "api_key": (
         "wrong API keys",
+        "Authorization",
         "Check the key in the Authorization header (medremind apikey list shows the prefixes of"
         " the keys there are). On a shared network another machine may be sending them: a key"
         " that worked from this address lately is still checked.",
     ),
     "admin_token": (
         "unknown admin tokens",
+        "Authorization",
         "The dashboard asks for a new token for each change: try again from the dashboard.",
+    ),
+    "sign_in_link": (
+        "sign-in links that did not work",
+        "token",
+        "Open the newest sign-in link you were sent, or ask for a new one.",
     ),
 }
 
@@ -244,8 +251,8 @@ class CredentialCheck:
 
 def admitted(request: Request, door: str, credential: str | None = None) -> CredentialCheck:
     """The check of the request's credential at ``door`` (``api_key``: ``credential`` is the
-    key's prefix; ``admin_token``), or a 429 with ``Retry-After`` when its client sent too many
-    wrong ones: then nothing is looked up or hashed."""
+    key's prefix; ``admin_token``; ``sign_in_link``), or a 429 with ``Retry-After`` when its
+    client sent too many wrong ones: then nothing is looked up or hashed."""
     state = web_state(request)
     limiter = _limiter(state, door)
     client = client_of(request.client.host if request.client is not None else None)
@@ -255,14 +262,14 @@ def admitted(request: Request, door: str, credential: str | None = None) -> Cred
     wait = limiter.take(client, now)
     if wait > 0:
         CREDENTIALS_HELD.labels(door).inc()
-        what, fix = _DOORS[door]
+        what, field, fix = _DOORS[door]
         seconds = max(1, math.ceil(wait))
         raise ApiError(
             429,
             f"too many {what} from your address ({client}): at most {limiter.limit} in"
             f" {_duration(limiter.window_seconds)}, so none is checked for {_duration(seconds)}."
             f" {fix}",
-            field="Authorization",
+            field=field,
             headers={"Retry-After": str(seconds)},
         )
     return CredentialCheck(limiter, client, now, credential, took=True)

@@ -103,6 +103,15 @@ async def test_wrong_keys_from_one_address_are_held_without_a_lookup(
         assert held.status_code == 429
         assert "too many unknown admin tokens" in held.json()["error"]["reason"]
 
+        # The patient app's sign-in codes: the same, before the redeeming write.
+        code = {"token": "made-up-sign-in-code-0123456789"}
+        for _ in range(3):
+            assert (await nat.post("/app/api/sign-in", json=code)).status_code == 401
+        held = await nat.post("/app/api/sign-in", json=code)
+        assert held.status_code == 429
+        assert held.json()["error"]["field"] == "token"
+
         metrics = (await nat.get("/metrics")).text
         assert 'medremind_credentials_held_total{door="api_key"}' in metrics
         assert 'medremind_credentials_held_total{door="admin_token"}' in metrics
+        assert 'medremind_credentials_held_total{door="sign_in_link"}' in metrics
