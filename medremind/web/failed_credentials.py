@@ -173,7 +173,7 @@ class FailureLimiter:
 
 
 # What each door checks, the field it comes in, and what a held client is told to do about it.
-_DOORS = {
+_DOORS: dict[str, tuple[str, str | None, str]] = {
     "api_key": (
         "wrong API keys",
         "Authorization",
@@ -183,7 +183,7 @@ _DOORS = {
     ),
     "admin_token": (
         "unknown admin tokens",
-        "Authorization",
+        None,  # the dashboard shows the reason; no field of its form is at fault
         "The dashboard asks for a new token for each change: try again from the dashboard.",
     ),
     "sign_in_link": (
