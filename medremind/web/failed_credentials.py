@@ -194,8 +194,9 @@ _DOORS: dict[str, tuple[str, str | None, str]] = {
 }
 
 
-def _duration(seconds: float) -> str:
-    """Seconds while they are few, else whole minutes (rounded up: never too early)."""
+def in_words(seconds: float) -> str:
+    """A wait or a window in words: seconds while they are few, else whole minutes (rounded up:
+    never too early). Also the patient app's sign-in requests' 429 (client_rate)."""
     whole = max(1, math.ceil(seconds))
     if whole < 120:
         return f"{whole} second{'s' if whole > 1 else ''}"
@@ -267,7 +268,7 @@ def admitted(request: Request, door: str, credential: str | None = None) -> Cred
         raise ApiError(
             429,
             f"too many {what} from your address ({client}): at most {limiter.limit} in"
-            f" {_duration(limiter.window_seconds)}, so none is checked for {_duration(seconds)}."
+            f" {in_words(limiter.window_seconds)}, so none is checked for {in_words(seconds)}."
             f" {fix}",
             field=field,
             headers={"Retry-After": str(seconds)},
@@ -283,4 +284,5 @@ __all__ = [
     "FailureLimiter",
     "admitted",
     "client_of",
+    "in_words",
 ]
