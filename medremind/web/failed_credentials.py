@@ -12,7 +12,8 @@ bucket); past it the answer is a 429 with ``Retry-After``, and nothing is looked
 - A key that was valid from an address within :data:`TRUST_SECONDS` is still checked while that
   address is held: a clinic's integration behind a shared NAT goes on working while someone else
   there sends wrong keys. A key is trusted by its prefix (``mr_<prefix>_...``, not secret, but
-  only a valid key earns trust); the same prefix with a wrong secret loses it at once.
+  only a valid key earns trust); the same prefix with a wrong secret loses it at once, and at
+  most ``limit`` checks of a trusted key run at once (a wave sent before the first wrong one).
 - The address is the one uvicorn gives (behind a proxy: from ``X-Forwarded-For`` as
   ``FORWARDED_ALLOW_IPS`` allows, :mod:`medremind.web.patient_app.client_rate`), so a header the
   client writes itself names no new client. An IPv6 client is its /64: one host has a whole /64
@@ -97,6 +98,8 @@ class FailureLimiter:
         self._trust_seconds = trust_seconds
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._trusted: OrderedDict[tuple[str, str], float] = OrderedDict()  # -> trusted until
+        # Trusted checks in flight per pair (only while some are): at most ``limit`` at once.
+        self._in_flight: dict[tuple[str, str], int] = {}
 
     def __len__(self) -> int:
         """Clients remembered (for tests and a look at the memory held)."""
@@ -112,6 +115,24 @@ class FailureLimiter:
             del self._trusted[(client, credential)]
             return False
         return True
+
+    def enter_trusted(self, client: str, credential: str, now: float) -> bool:
+        """Start a check of a trusted ``credential`` without a token; False when it is not
+        trusted, or ``limit`` of its checks are in flight already. The first wrong one ends the
+        trust, but requests sent at once all pass before it returns: the cap bounds that wave
+        for one who knows a valid key's prefix (and each new trust costs a token)."""
+        pair = (client, credential)
+        if not self.trusts(client, credential, now) or self._in_flight.get(pair, 0) >= self.limit:
+            return False
+        self._in_flight[pair] = self._in_flight.get(pair, 0) + 1
+        return True
+
+    def leave_trusted(self, client: str, credential: str) -> None:
+        """A check :meth:`enter_trusted` started has ended."""
+        pair = (client, credential)
+        left = self._in_flight.pop(pair, 1) - 1
+        if left > 0:
+            self._in_flight[pair] = left
 
     def take(self, client: str, now: float) -> float:
         """Take one of ``client``'s checks: 0.0 when taken, else the seconds until one is back
@@ -243,10 +264,13 @@ class CredentialCheck:
         back, nothing learnt."""
         if self._took:
             self._limiter.give_back(self._client, self._now)
+        elif self._credential is not None:
+            self._limiter.leave_trusted(self._client, self._credential)
 
     def failed(self) -> None:
         """The credential was wrong."""
         if not self._took and self._credential is not None:
+            self._limiter.leave_trusted(self._client, self._credential)
             self._limiter.distrust(self._client, self._credential, self._now)
 
 
@@ -258,7 +282,7 @@ def admitted(request: Request, door: str, credential: str | None = None) -> Cred
     limiter = _limiter(state, door)
     client = client_of(request.client.host if request.client is not None else None)
     now = state.clock().timestamp()
-    if credential is not None and limiter.trusts(client, credential, now):
+    if credential is not None and limiter.enter_trusted(client, credential, now):
         return CredentialCheck(limiter, client, now, credential, took=False)
     wait = limiter.take(client, now)
     if wait > 0:

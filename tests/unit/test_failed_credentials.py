@@ -46,6 +46,22 @@ def test_a_trusted_key_is_checked_while_its_address_is_held_until_it_fails() -> 
     assert not limiter.trusts(NAT, "goodprefix01", 3610.0)
 
 
+def test_a_wave_of_guesses_at_a_trusted_prefix_is_capped() -> None:
+    """Requests sent at once with a trusted prefix all pass before the first wrong one ends the
+    trust: at most ``limit`` of them are checked at once."""
+    limiter = FailureLimiter(2, 60.0)
+    limiter.trust(NAT, "goodprefix01", 0.0)
+    assert limiter.enter_trusted(NAT, "goodprefix01", 0.0)
+    assert limiter.enter_trusted(NAT, "goodprefix01", 0.0)
+    assert not limiter.enter_trusted(NAT, "goodprefix01", 0.0)  # takes a token, or waits
+    limiter.leave_trusted(NAT, "goodprefix01")
+    assert limiter.enter_trusted(NAT, "goodprefix01", 0.0)
+    limiter.leave_trusted(NAT, "goodprefix01")
+    limiter.leave_trusted(NAT, "goodprefix01")
+    assert limiter._in_flight == {}  # nothing kept once none is in flight
+    assert not limiter.enter_trusted(NAT, "otherprefix1", 0.0)
+
+
 def test_memory_is_bounded_however_many_addresses_send_wrong_keys() -> None:
     limiter = FailureLimiter(1, 60.0, max_clients=100, max_trusted=10)
     for n in range(5000):
