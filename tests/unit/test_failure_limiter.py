@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from medremind.web.failed_credentials import FailureLimiter, client_of
+from medremind.web.failure_limiter import FailureLimiter, client_of
 
 NAT = "203.0.113.5"
 
