@@ -200,6 +200,14 @@ class Settings(BaseSettings):
     sign_in_requests_per_client: int = Field(
         default=10, alias="MEDREMIND_SIGN_IN_REQUESTS_PER_CLIENT", ge=0, le=10000
     )
+    # Wrong API keys (and dashboard admin tokens) checked per client address per window, in each
+    # web process; past it a 429 without a lookup (medremind/web/failed_credentials.py); 0: off.
+    auth_failures_per_client: int = Field(
+        default=20, alias="MEDREMIND_AUTH_FAILURES_PER_CLIENT", ge=0, le=100000
+    )
+    auth_failure_window_seconds: float = Field(
+        default=900.0, alias="MEDREMIND_AUTH_FAILURE_WINDOW_SECONDS", gt=0, le=86400
+    )
     # medremind.web.request_deadline: a request's headers and body must arrive within this.
     request_read_seconds: float = Field(
         default=30.0, alias="MEDREMIND_REQUEST_READ_SECONDS", gt=0, le=3600

@@ -4,7 +4,8 @@ The dashboard (NextJS) never holds ``MEDREMIND_CREDENTIALS_KEY``: to save a prov
 its server first asks the database, as the signed-in clinician under RLS, for a one-time token
 (``public.issue_clinic_admin_token()``, which refuses anyone but an admin of the clinic), then
 sends the account here with ``Authorization: Bearer <token>``. The token is consumed on first
-use and lasts two minutes; only its SHA-256 is stored.
+use and lasts two minutes; only its SHA-256 is stored. A client address that sent too many
+unknown tokens is answered 429 without a query (:mod:`medremind.web.failed_credentials`).
 
     PUT    /clinic/provider-accounts/{channel}   check at the provider, encrypt, store
     DELETE /clinic/provider-accounts/{channel}   back to the default account
@@ -25,6 +26,7 @@ from starlette.routing import Route
 from core.credentials import CredentialsKeyMissing
 from core.sql import query
 from medremind.provider_accounts import delete_account, save_account
+from medremind.web import failed_credentials
 from medremind.web.errors import ApiError, ValidationFailed
 from medremind.web.json_input import UnsafeJson, decode
 from medremind.web.state import web_state
@@ -49,10 +51,20 @@ async def _admin(request: Request) -> ClinicAdmin:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "an admin token is required (Authorization: Bearer <token>)")
+    # A client that sent too many unknown tokens gets its 429 here, before the hash and the query.
+    check = failed_credentials.admitted(request, "admin_token")
     digest = hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
-    row = await web_state(request).pool.fetchrow(query("accounts", "consume_admin_token"), digest)
+    try:
+        row = await web_state(request).pool.fetchrow(
+            query("accounts", "consume_admin_token"), digest
+        )
+    except BaseException:
+        check.not_checked()
+        raise
     if row is None:
+        check.failed()
         raise ApiError(401, "the admin token is unknown, used or expired; ask for a new one")
+    check.succeeded()
     return ClinicAdmin(row["organization_id"], row["clinician_id"])
 
 

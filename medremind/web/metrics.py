@@ -70,6 +70,13 @@ WEBHOOK_DROPPED = Counter(
     " form that is no message or status), by channel and problem.",
     ["channel", "problem"],
 )
+CREDENTIALS_HELD = Counter(
+    "medremind_credentials_held_total",
+    "Requests refused (429) without checking their credential: their client address had sent too"
+    " many wrong ones (MEDREMIND_AUTH_FAILURES_PER_CLIENT), by door (api_key, admin_token,"
+    " sign_in_link).",
+    ["door"],
+)
 INBOUND_PROCESSING_ERRORS = Counter(
     "medremind_inbound_processing_errors_total",
     "Stored inbound updates whose processing after the 200 raised (resumed later).",

@@ -57,6 +57,8 @@ class WebState:
     startup_error: Exception | None = None
     # The replies' senders behind the fleet's circuit breakers (medremind.web.reply_breakers).
     reply_breakers: Any = None
+    # Wrong credentials per client address, one limiter per door (medremind.web.failed_credentials).
+    failure_limiters: dict = field(default_factory=dict)
 
     @property
     def secret_box(self) -> Any:

@@ -1,8 +1,9 @@
 """What every ``/api/v1`` handler shares: the caller's organization, the JSON body, row output.
 
 ``Org`` is the dependency a handler declares to be authenticated: the organization of the
-request's API key (401 without a valid key, 429 with ``Retry-After`` over the key's rate). It is
-resolved once per request, before the body is read (:mod:`medremind.web.api_v1.routing`).
+request's API key (401 without a valid key, 429 with ``Retry-After`` over the key's rate, or
+from a client address that sent too many wrong keys: :mod:`medremind.web.failed_credentials`).
+It is resolved once per request, before the body is read (:mod:`medremind.web.api_v1.routing`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from medremind.api_keys import Caller, RateLimit, RateLimited, authenticate, key_prefix
-from medremind.web import json_input
+from medremind.web import failed_credentials, json_input
 from medremind.web.api_v1.key_refusal import refusal_reason
 from medremind.web.errors import ApiError, ValidationFailed
 from medremind.web.state import WebState, web_state
@@ -52,9 +53,16 @@ async def authenticated_caller(request: Request) -> Caller:
         if settings.api_rate_per_minute > 0
         else None
     )
+    header = request.headers.get("authorization")
+    prefix = key_prefix(header)
+    if prefix is None:  # no key to look up: refused as authenticate() would, at no cost
+        raise ApiError(401, refusal_reason(request.headers), field="Authorization")
+    # A client that sent too many wrong keys gets its 429 here, before any lookup.
+    check = failed_credentials.admitted(request, "api_key", prefix)
     try:
-        caller = await authenticate(state.pool, request.headers.get("authorization"), rate)
+        caller = await authenticate(state.pool, header, rate)
     except RateLimited as exc:
+        check.succeeded()
         seconds = max(1, math.ceil(exc.retry_after))
         raise ApiError(
             429,
@@ -62,10 +70,15 @@ async def authenticated_caller(request: Request) -> Caller:
             f" (bursts of {settings.api_rate_burst}); retry in {seconds} s",
             headers={"Retry-After": str(seconds)},
         ) from None
+    except BaseException:
+        check.not_checked()  # not the key's fault (the database, a cancelled request)
+        raise
     if caller is None:
+        check.failed()
         raise ApiError(401, refusal_reason(request.headers), field="Authorization")
+    check.succeeded()
     request.scope[_ORG_KEY] = caller
-    _ACTOR.set(f"api_key:{key_prefix(request.headers.get('authorization'))}")
+    _ACTOR.set(f"api_key:{prefix}")
     return caller
 
 

@@ -26,6 +26,7 @@ from starlette.requests import Request
 
 from core.sql import query
 from medremind.web.errors import ApiError
+from medremind.web.failed_credentials import in_words
 from medremind.web.state import web_state
 
 logger = logging.getLogger(__name__)
@@ -76,16 +77,10 @@ async def take_request(conn: asyncpg.Connection, key: str, limit: int, now: date
         query("patient_app", "sign_in_client_wait"), key, now, interval, limit
     )
     seconds = max(1, math.ceil(wait or interval))
-    # Seconds while they are few, else whole minutes (rounded up: never too early).
-    when = (
-        f"{seconds} second{'s' if seconds > 1 else ''}"
-        if seconds < 120
-        else f"{math.ceil(seconds / 60)} minutes"
-    )
     raise ApiError(
         429,
         f"too many sign-in requests from this network: at most {limit} in"
-        f" {int(WINDOW.total_seconds() // 60)} minutes. Try again in {when}",
+        f" {int(WINDOW.total_seconds() // 60)} minutes. Try again in {in_words(seconds)}",
         headers={"Retry-After": str(seconds)},
     )
 

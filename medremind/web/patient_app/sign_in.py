@@ -11,7 +11,9 @@ makes at most ``MEDREMIND_SIGN_IN_REQUESTS_PER_CLIENT`` requests per 15 minutes
 The link carries its secret in the URL fragment (``/app/#sign-in=<token>``): a fragment never
 reaches a server, so chat apps' link previews (which fetch the URL) cannot spend the link, and
 it stays out of access logs. The page posts it to ``POST /app/api/sign-in``, which redeems it
-once (stored hashed, valid :data:`LINK_MINUTES` minutes) and starts a session.
+once (stored hashed, valid :data:`LINK_MINUTES` minutes) and starts a session; a client address
+whose codes did not work too often is answered 429 before the redeeming write
+(:mod:`medremind.web.failed_credentials`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from core.link_messages import SIGN_IN_MARKER, SIGN_IN_USED, scrub_spent_link
 from core.sign_in_links import LINK_MINUTES, issue_link, link_url
 from core.sql import query
+from medremind.web import failed_credentials
 from medremind.web.api_v1.common import json_body
 from medremind.web.api_v1.fields import invalid_phone_reason
 from medremind.web.errors import ApiError, ValidationFailed
@@ -143,14 +146,22 @@ async def redeem_link(request: Request) -> Response:
         raise ValidationFailed("token", "is not a sign-in link's code")
     state = web_state(request)
     now = state.clock()
+    # A client that sent too many codes that were no link's gets its 429 here, before the write.
+    check = failed_credentials.admitted(request, "sign_in_link")
     async with state.pool.acquire() as conn, conn.transaction():
-        link = await conn.fetchrow(
-            query("patient_app", "redeem_sign_in_link"), token_hash(token), now
-        )
+        try:
+            link = await conn.fetchrow(
+                query("patient_app", "redeem_sign_in_link"), token_hash(token), now
+            )
+        except BaseException:
+            check.not_checked()
+            raise
         if link is None:
+            check.failed()
             raise ApiError(
                 401, "this sign-in link was used already or has expired: ask for a new one"
             )
+        check.succeeded()
         patient_id = link["patient_id"]
         await scrub_spent_link(conn, patient_id, SIGN_IN_MARKER, token, SIGN_IN_USED)
         session = new_token()
