@@ -77,12 +77,14 @@ dashboard-check:
 	cd dashboard && NEXT_TELEMETRY_DISABLED=1 npm run build
 	cd dashboard && npm run check-bundle
 
-# Debian's chromium for the dashboard's browser tests, installed only when missing (before pytest
-# starts: the browser tests are skipped without it).
+# Debian's chromium and chromium-headless-shell, installed only when missing (before pytest starts:
+# the browser tests are skipped without a browser). The tests drive the headless shell, which
+# costs a browser test less CPU (tests/chromium_binary.py); people look at the dashboard in chromium.
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromium-headless-shell ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			$$SUDO apt-get install -y -qq chromium chromium-headless-shell; \
 	fi
 
 # By hand, not in `test`: the suite (the browser tests too) with every process's clock moved to

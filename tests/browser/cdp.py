@@ -25,7 +25,8 @@ from typing import Any
 
 import websockets
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+from tests.chromium_binary import CHROMIUM
+
 # An iPhone 12-class screen in CSS pixels.
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 

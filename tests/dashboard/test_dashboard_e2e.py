@@ -41,6 +41,7 @@ import pytest
 from core.db import Database
 from medremind.api_keys import create_api_key
 from scheduler.appointments import plan_appointment, sync_appointments
+from tests.chromium_binary import CHROMIUM
 from tests.cli_processes import spawn_cli
 from tests.dashboard.browser_server import browser_env
 from tests.factories import create_medication, create_patient
@@ -51,7 +52,6 @@ from tests.process_env import service_env
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "dashboard"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 TOKEN = "123456:DASHBOARD-e2e"
 CHAT_ID = "551234567"
 WEBHOOK_SECRET = "e2e-webhook-secret-" + "w" * 16

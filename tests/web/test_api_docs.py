@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from medremind.web.api_v1.application import build_document
+from tests.chromium_binary import CHROMIUM
 from tests.dashboard.browser_server import browser_env
 from tests.process_env import service_env
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
 async def test_docs_page_is_served_locally(web_process):
