@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { loadClinician, verifyPassword } from "@/lib/auth";
 import { returnPath } from "@/lib/return-path";
 import { endSession, startSession } from "@/lib/session";
-import { clientAddress } from "@/lib/sign-in-throttle";
+import { clientKey, trustedProxies } from "@/lib/client-address";
 import { clearFailures, isThrottled, recordFailure } from "@/lib/throttle";
 
 /** What the sign-in form shows after a refused attempt: the reason and the e-mail as typed. */
@@ -32,7 +32,8 @@ async function checkSignIn(formData: FormData): Promise<{ clinicianId: string } 
   // throttle's lookup failed the page): refused as any unknown address, before any lookup.
   if (/[\u0000-\u001f\u007f]/.test(typed)) return { error: "credentials", email: typed.replace(/[\u0000-\u001f\u007f]/g, "") };
   const email = typed.trim().toLowerCase();
-  const client = clientAddress((await headers()).get("x-forwarded-for"));
+  // An IPv6 client counts as its /64, an IPv4-mapped one as its IPv4 address (client-address.ts).
+  const client = clientKey((await headers()).get("x-forwarded-for"), trustedProxies());
   const keys = [`email:${email}`, `client:${client}`];
   if (await isThrottled(keys)) return { error: "throttled", email: typed };
   const clinicianId = email && password ? await verifyPassword(email, password) : null;
