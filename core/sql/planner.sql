@@ -175,7 +175,7 @@ with withdrawn as (
 select count(*) from withdrawn
 
 -- name: paused_reminders
--- A resume ($1 the patient, $2 the pause's reason): the latest reminder of each open dose (due,
+-- A resume ($1 the patient, $2 the pauses' reasons): the latest reminder of each open dose (due,
 -- or snoozed: its snooze's reminder) that the pause withheld (withdrawn while queued at the
 -- pause, or held back at its send), so never sent, with what its missed mark needs.
 -- scheduler/holds.py decides which come back, and when. A medicine paused or deleted meanwhile
@@ -194,7 +194,7 @@ select s.id, s.scheduled_time, s.expires_at, d.status, d.due_at, d.snoozed_until
   ) s on true
  where d.patient_id = $1
    and (d.status = 'due' or d.status = 'snoozed' and d.snoozed_until = s.scheduled_time)
-   and s.status = 'cancelled' and s.last_error = $2
+   and s.status = 'cancelled' and s.last_error = any($2::text[])
 
 -- name: restore_paused_reminders
 -- Those reminders ($1) pending again, each at its time ($2) and expiry ($3). The same rows, so
