@@ -26,6 +26,7 @@ from core.settings import Settings
 from scheduler.planner import run_planner_tick
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
+from tests.integration.clinician import as_clinician
 from tests.web.chat import START, Clock, plain, sms_chat, worker
 
 ZONE = "America/New_York"
@@ -349,3 +350,49 @@ async def test_a_clinic_pause_and_resume_are_told_to_the_patient(
         ("clinic_paused", "cancelled"),
         ("clinic_paused", "cancelled"),
     ]
+
+    # 07:01 EST: the dashboard's pause (medremind/web/clinic_pause.py), the same pause and notice
+    # as a clinician, with a one-time token the database issues them for one patient of theirs.
+    doctor = await factories.create_clinician(admin_conn, org["id"])
+    stranger = await factories.create_patient(admin_conn, contacts={"sms": "+12125550313"})
+
+    async def token_for(patient: asyncpg.Record) -> str | None:
+        async with as_clinician(admin_conn, doctor["id"]):
+            return await admin_conn.fetchval("select public.issue_pause_token($1)", patient["id"])
+
+    async def dashboard(patient: asyncpg.Record, body: dict[str, object]) -> httpx.Response:
+        bearer = {"Authorization": f"Bearer {await token_for(patient)}"}
+        return await web.post(f"/clinic/patients/{patient['id']}/pause", json=body, headers=bearer)
+
+    assert await token_for(stranger) is None  # another clinic's patient: "not found"
+    for body, field in (
+        ({"paused": True, "pause_days": 0}, "pause_days"),
+        ({"paused": True, "pause_until": "2026-03-05"}, "pause_until"),  # today in New York
+        ({"paused": False, "pause_days": 2}, "pause_days"),
+    ):
+        refused = await dashboard(ana, body)
+        assert (refused.status_code, refused.json()["error"]["field"]) == (422, field), body
+    token = await token_for(ana)
+    path = f"/clinic/patients/{eva['id']}/pause"
+    stolen = await web.post(
+        path, json={"paused": False}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert stolen.status_code == 401, stolen.text  # a token is for its one patient
+    paused = await dashboard(ana, {"paused": True, "pause_days": 2})
+    assert paused.json() == {
+        "reminders_paused": True,
+        "reminders_paused_until": "2026-03-07T12:01:00+00:00",  # 07:01 EST, two days on
+    }
+    assert (await dashboard(eva, {"paused": False})).json()["reminders_paused"] is False
+    told = await worker_at(datetime(2026, 3, 5, 12, 2, tzinfo=UTC))
+    assert len(told) == 2, told
+    assert any(
+        t.startswith("Your clinic has paused your medication reminders until Sat") for t in told
+    )
+    assert (
+        await admin_conn.fetchval(
+            "select actor from audit_log where entity_id = $1 order by id desc limit 1",
+            str(ana["id"]),
+        )
+        == f"clinician:{doctor['id']}"
+    )
