@@ -280,6 +280,42 @@ async def test_a_notice_held_by_quiet_hours_goes_before_a_reminder_inside_them(
         == "cancelled"
     )
 
+    # The third night the notice waits for 6:59 again, and at 1 AM the dose moves to 6:30 (an
+    # edit of the schedule, whatever path makes it: the planner re-plans it): the notice follows,
+    # a minute before 6:30. Moved on to 9:00, after the quiet hours, it goes at their end, 8 AM.
+    chat_clock.now = datetime(2026, 3, 6, 23, 0, tzinfo=UTC)
+    await sms_chat(web, fake_twilio, "+12125550307")("/pause until tomorrow")
+    assert await worker_at(end + timedelta(days=2, minutes=1)) == []
+    waiting = (
+        "select scheduled_time, urgent from scheduled_messages where patient_id = $1"
+        " and template = 'pause_ended' and status = 'pending'"
+    )
+    assert tuple(await admin_conn.fetchrow(waiting, patient["id"])) == (
+        dose_at + timedelta(days=2, minutes=-1),
+        True,
+    )
+
+    async def move_dose(to: time, at: datetime) -> list[str]:
+        await admin_conn.execute(
+            "update reminder_schedules set times_of_day = $2, version = version + 1"
+            " where patient_id = $1",
+            patient["id"],
+            [to],
+        )
+        return await worker_at(at)
+
+    third = datetime(2026, 3, 7, tzinfo=UTC)
+    assert await move_dose(time(6, 30), third + timedelta(hours=6)) == []  # 1 AM EST
+    assert tuple(await admin_conn.fetchrow(waiting, patient["id"])) == (
+        third + timedelta(hours=11, minutes=29),  # 6:29 AM EST
+        True,
+    )
+    assert await move_dose(time(9, 0), third + timedelta(hours=7)) == []  # 2 AM EST
+    assert await worker_at(third + timedelta(hours=11, minutes=59)) == []  # not at 6:29 nor 6:59
+    assert await worker_at(third + timedelta(hours=13)) == [BACK_EN]  # 8 AM EST
+    (reminder,) = await worker_at(third + timedelta(hours=14))
+    assert "Time for your 9:00 AM dose." in reminder, reminder
+
 
 CLINIC_PAUSED_EN = (
     "Your clinic has paused your medication reminders until Friday, March 6, 2026 at 8:30 AM."
