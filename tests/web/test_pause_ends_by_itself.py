@@ -401,11 +401,12 @@ async def test_a_clinic_pause_and_resume_are_told_to_the_patient(
         return await web.post(f"/clinic/patients/{patient['id']}/pause", json=body, headers=bearer)
 
     assert await token_for(stranger) is None  # another clinic's patient: "not found"
-    for body, field in (
+    refusals: list[tuple[dict[str, object], str]] = [
         ({"paused": True, "pause_days": 0}, "pause_days"),
         ({"paused": True, "pause_until": "2026-03-05"}, "pause_until"),  # today in New York
         ({"paused": False, "pause_days": 2}, "pause_days"),
-    ):
+    ]
+    for body, field in refusals:
         refused = await dashboard(ana, body)
         assert (refused.status_code, refused.json()["error"]["field"]) == (422, field), body
     token = await token_for(ana)
