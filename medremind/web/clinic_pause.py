@@ -31,9 +31,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.sql import query
+from medremind.web.api_v1.common import json_body
 from medremind.web.api_v1.patient_pause import apply_pause, pause_change
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
-from medremind.web.json_input import UnsafeJson, decode
 from medremind.web.pause_choice import PAUSE_END_FIELDS, pause_end
 from medremind.web.state import web_state
 
@@ -57,10 +57,7 @@ async def _clinician(request: Request, patient_id: uuid.UUID) -> tuple[uuid.UUID
 
 
 async def _body(request: Request) -> dict[str, object]:
-    try:
-        body = decode(await request.body())
-    except UnsafeJson as exc:
-        raise ApiError(400, exc.reason) from None
+    body = await json_body(request)  # the API's reading: media type, hostile JSON
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
     unknown = sorted(set(body) - _FIELDS)

@@ -87,18 +87,7 @@ export function PauseControl({
             <input type="hidden" name="patient_id" value={patientId} />
             <fieldset>
               <legend>{paused ? "Change how long they stay paused" : "Pause this patient's reminders"}</legend>
-              <div className="radio">
-                <input
-                  type="radio"
-                  id="pause_for_days"
-                  name="pause_for"
-                  value="days"
-                  defaultChecked={chosen === "days"}
-                  {...fieldProblem(state, "pause_for", ERROR_ID)}
-                />
-                <label htmlFor="pause_for_days" style={OPTION}>
-                  {PAUSE_FOR.days}:
-                </label>
+              <Choice value="days" chosen={chosen} problem={fieldProblem(state, "pause_for", ERROR_ID)}>
                 <input
                   id="pause_days"
                   name="pause_days"
@@ -114,12 +103,8 @@ export function PauseControl({
                   {...fieldProblem(state, "pause_days", ERROR_ID)}
                 />
                 <span aria-hidden="true">days</span>
-              </div>
-              <div className="radio">
-                <input type="radio" id="pause_for_until" name="pause_for" value="until" defaultChecked={chosen === "until"} />
-                <label htmlFor="pause_for_until" style={OPTION}>
-                  {PAUSE_FOR.until}:
-                </label>
+              </Choice>
+              <Choice value="until" chosen={chosen}>
                 <input
                   id="pause_until"
                   name="pause_until"
@@ -130,13 +115,8 @@ export function PauseControl({
                   {...fieldProblem(state, "pause_until", ERROR_ID)}
                 />
                 <span className="muted">the day they come back, in the patient&apos;s time zone</span>
-              </div>
-              <div className="radio">
-                <input type="radio" id="pause_for_resumed" name="pause_for" value="resumed" defaultChecked={chosen === "resumed"} />
-                <label htmlFor="pause_for_resumed" style={OPTION}>
-                  {PAUSE_FOR.resumed}
-                </label>
-              </div>
+              </Choice>
+              <Choice value="resumed" chosen={chosen} />
             </fieldset>
             <p className="hint" id="pause-hint">
               As the patient&apos;s own /pause: medication reminders, follow-ups, caregiver alerts and refill notices stop
@@ -151,5 +131,29 @@ export function PauseControl({
         </div>
       )}
     </>
+  );
+}
+
+/** One "how long" option: its radio, its label and the field it takes (none for "until resumed"). */
+function Choice({
+  value,
+  chosen,
+  problem,
+  children,
+}: {
+  value: PauseFor;
+  chosen: PauseFor;
+  problem?: ReturnType<typeof fieldProblem>;
+  children?: React.ReactNode;
+}) {
+  const id = `pause_for_${value}`;
+  return (
+    <div className="radio">
+      <input type="radio" id={id} name="pause_for" value={value} defaultChecked={chosen === value} {...problem} />
+      <label htmlFor={id} style={OPTION}>
+        {children ? `${PAUSE_FOR[value]}:` : PAUSE_FOR[value]}
+      </label>
+      {children}
+    </div>
   );
 }
