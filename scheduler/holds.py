@@ -19,6 +19,7 @@ is sent nothing.
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Literal
 from uuid import UUID
 
 import asyncpg
@@ -28,11 +29,12 @@ from scheduler.clinic_pause_notice import withdraw_clinic_notice
 from scheduler.pause_lift import lift_pause
 from scheduler.planner import replan_patient
 from scheduler.planning_peaks import PeakCapacity
-from scheduler.planning_rules import PAUSE_REASON
+from scheduler.planning_rules import CLINIC_PAUSE_REASON, HELD_PAUSE_REASON, PAUSE_REASON
 
 __all__ = [
     "MEDICATION_KINDS",
     "PAUSE_REASON",
+    "PausedBy",
     "pause_reminders",
     "resume_reminders",
     "withheld_reason",
@@ -51,6 +53,14 @@ RESUMED_REASON = "the reminders were resumed before it was sent"
 # What a patient without consent may still be sent: the service's own notices (an invitation).
 CONSENT_FREE_KINDS = frozenset({"system"})
 
+# Who paused: the patient (/pause, the app, a merge keeping their pause) or their clinic (the
+# API's PATCH, the dashboard). The withdrawn rows say so (their last_error).
+PausedBy = Literal["patient", "clinic"]
+_WITHDRAWN_REASON: dict[PausedBy, str] = {
+    "patient": PAUSE_REASON,
+    "clinic": CLINIC_PAUSE_REASON,
+}
+
 
 def withheld_reason(
     kind: str, *, patient_status: str, reminders_paused: bool, consented: bool
@@ -61,12 +71,17 @@ def withheld_reason(
     if not consented and kind not in CONSENT_FREE_KINDS:
         return "no consent recorded for the patient"
     if reminders_paused and kind in MEDICATION_KINDS:
-        return PAUSE_REASON
+        return HELD_PAUSE_REASON
     return None
 
 
 async def pause_reminders(
-    conn: asyncpg.Connection, patient_id: UUID, now: datetime, *, until: datetime | None = None
+    conn: asyncpg.Connection,
+    patient_id: UUID,
+    now: datetime,
+    *,
+    until: datetime | None = None,
+    by: PausedBy = "patient",
 ) -> int:
     """Pause the patient's reminders and withdraw every pending medication message.
 
@@ -78,8 +93,9 @@ async def pause_reminders(
     follow-up while paused and, unanswered, is missed at its usual time without a caregiver
     alert. A withdrawn refill notice is re-armed for after the resume. Future doses go with the
     re-plan. A previous pause's "reminders are back on" still waiting is cancelled (the bot's
-    or the clinic's, :mod:`scheduler.clinic_pause_notice`). Returns how
-    many messages were withdrawn. Runs in one transaction (a savepoint in the caller's).
+    or the clinic's, :mod:`scheduler.clinic_pause_notice`). The withdrawn rows' reason says who
+    paused (``by``). Returns how many messages were withdrawn. Runs in one transaction (a
+    savepoint in the caller's).
     """
     async with conn.transaction():
         if until is not None and until <= now:
@@ -91,7 +107,7 @@ async def pause_reminders(
             query("planner", "withdraw_medication_messages"),
             patient_id,
             list(MEDICATION_KINDS),
-            PAUSE_REASON,
+            _WITHDRAWN_REASON[by],
             now,
         )
         await replan_patient(conn, patient_id, now)

@@ -25,7 +25,7 @@ import asyncpg
 
 from core.sql import query
 from scheduler.pause_lift import lift_pause
-from scheduler.pause_notice import pause_notice_slot
+from scheduler.pause_notice import PAUSE_ENDED_PRIORITY, pause_notice_slot
 from scheduler.planning_stats import PlannerStats
 
 __all__ = ["PAUSE_ENDED_TTL", "PAUSE_END_BATCH", "end_ended_pauses"]
@@ -39,8 +39,6 @@ PAUSE_END_BATCH = 100
 # the morning, or a reminder before it (scheduler/pause_notice.py); later, the reminders
 # themselves say it.
 PAUSE_ENDED_TTL = timedelta(hours=24)
-# After the reminders and appointments (planning_rules), as a clinic's invitation is.
-PAUSE_ENDED_PRIORITY = 5
 
 
 # Re-plans one patient from an instant, in the caller's transaction.

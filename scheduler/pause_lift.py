@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from core.sql import query
-from scheduler.planning_rules import PAUSE_REASON, unsent_missed_at
+from scheduler.planning_rules import PAUSE_REASONS, unsent_missed_at
 
 __all__ = ["lift_pause"]
 
@@ -34,7 +34,8 @@ async def _bring_back_reminders(conn: asyncpg.Connection, patient_id: UUID, now:
     mark stays withdrawn: nothing comes after the dose counts as missed (nor does a caregiver
     alert: :mod:`scheduler.planning_followups`)."""
     back: list[tuple[UUID, datetime, datetime]] = []
-    for r in await conn.fetch(query("planner", "paused_reminders"), patient_id, PAUSE_REASON):
+    reasons = list(PAUSE_REASONS)
+    for r in await conn.fetch(query("planner", "paused_reminders"), patient_id, reasons):
         if r["scheduled_time"] > now:
             if r["expires_at"] > now:
                 back.append((r["id"], r["scheduled_time"], r["expires_at"]))

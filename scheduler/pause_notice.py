@@ -11,14 +11,18 @@ before; inside them it waits for their end, unless a reminder is due before that
 goes right before that reminder (:data:`NOTICE_LEAD`), with its claim priority and quiet hours
 lifted (``urgent``), since the reminder wakes them then anyway.
 
-Decided when the tick ends the pause, after its re-plan (the first reminder is known then); a
-later change of the patient's times leaves the notice where it was put.
+Decided when the tick ends the pause, after its re-plan (the first reminder is known then), and
+again whenever the patient's reminders are re-planned while it waits (:func:`reslot_pause_notices`,
+from the planner's reconcile: a reminder time moved in the bot, the API or by any other path, a
+new quiet window or zone). It stayed where it was put: a 07:00 dose moved to 06:30 came before
+the notice that announced it, and one moved to 09:00 left the notice waking the patient at 06:59
+for nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -29,11 +33,20 @@ from core.sql import query
 from scheduler.planning_peaks import patient_quiet
 from scheduler.quiet_hours import PATIENT_CHOSEN_KINDS, deferral_end
 
-__all__ = ["NOTICE_LEAD", "NoticeSlot", "notice_slot", "pause_notice_slot"]
+__all__ = [
+    "NOTICE_LEAD",
+    "PAUSE_ENDED_PRIORITY",
+    "NoticeSlot",
+    "notice_slot",
+    "pause_notice_slot",
+    "reslot_pause_notices",
+]
 
 # How long before the first reminder the notice goes when quiet hours would have held it past
 # that reminder: time to read it first, not a separate wake-up.
 NOTICE_LEAD = timedelta(minutes=1)
+# After the reminders and appointments (planning_rules), as a clinic's invitation is.
+PAUSE_ENDED_PRIORITY = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,3 +95,36 @@ async def pause_notice_slot(
         )
         first = (row["scheduled_time"], int(row["priority"])) if row is not None else None
     return notice_slot(now, priority, quiet_end, first)
+
+
+async def reslot_pause_notices(
+    conn: asyncpg.Connection,
+    patient_ids: Sequence[UUID],
+    now: datetime,
+    default_quiet: tuple[time, time],
+) -> int:
+    """Move the "reminders are back on" still waiting of ``patient_ids``, whose reminders were
+    just re-planned at ``now``, to where :func:`pause_notice_slot` puts it now: right before the
+    first reminder it announces when that comes inside the quiet window, else to be held to the
+    window's end. A notice held by quiet hours that stays so is left as it is. Returns how many
+    moved. In the caller's transaction; a notice a worker has claimed is its own."""
+    moved = 0
+    for row in await conn.fetch(query("planner", "waiting_pause_notices"), list(patient_ids)):
+        slot = await pause_notice_slot(conn, row, now, PAUSE_ENDED_PRIORITY, default_quiet)
+        if not slot.urgent and not row["urgent"]:
+            continue  # held to the window's end before and after: the dispatcher does that
+        if (slot.at, slot.priority, slot.urgent) == (
+            row["scheduled_time"],
+            row["priority"],
+            row["urgent"],
+        ):
+            continue
+        await conn.execute(
+            query("planner", "move_pause_notice"),
+            row["notice_id"],
+            slot.at,
+            slot.priority,
+            slot.urgent,
+        )
+        moved += 1
+    return moved

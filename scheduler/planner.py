@@ -49,6 +49,7 @@ from core.settings import Settings
 from core.sql import query
 from scheduler.appointments import sync_appointments
 from scheduler.pause_ends import end_ended_pauses
+from scheduler.pause_notice import reslot_pause_notices
 from scheduler.planning_day_quota import within_day_quota
 from scheduler.planning_followups import FALLBACK_QUIET, plan_followups
 from scheduler.planning_peaks import (
@@ -134,7 +135,9 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
             if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
                 return stats.evolve(skipped=True)
             rows = await conn.fetch(query("planner", "schedules_to_plan"), threshold, BATCH_SIZE)
-            stats += await _plan_schedules(conn, rows, now, horizon, capacity=capacity)
+            stats += await _plan_schedules(
+                conn, rows, now, horizon, capacity=capacity, default_quiet=default_quiet
+            )
         if len(rows) < BATCH_SIZE:
             break
     async with pool.acquire() as conn, conn.transaction():
@@ -163,9 +166,12 @@ async def replan_schedule(
     *,
     horizon: timedelta = DEFAULT_HORIZON,
     capacity: PeakCapacity | None = None,
+    default_quiet: tuple[time, time] = FALLBACK_QUIET,
 ) -> PlannerStats:
     """Re-plan one schedule now, after an edit or pause: cancel the future pending rows it no
     longer wants (and their doses) and create the missing ones up to ``now + horizon``.
+    ``default_quiet``: the service's quiet window (a patient with none of their own and no
+    clinic's), where a waiting "reminders are back on" is placed again.
 
     ``capacity``: the bots' (``PeakCapacity.from_settings``): new routine reminders in a
     forecast peak leave early by the clinic's window, as the tick plans them. None: never early.
@@ -176,7 +182,9 @@ async def replan_schedule(
         rows = await conn.fetch(query("planner", "schedules_by_id"), [schedule_id])
         if not rows:
             raise LookupError(f"schedule {schedule_id} does not exist")
-        return await _plan_schedules(conn, rows, now, horizon, full=True, capacity=capacity)
+        return await _plan_schedules(
+            conn, rows, now, horizon, full=True, capacity=capacity, default_quiet=default_quiet
+        )
 
 
 async def replan_patient(
@@ -208,7 +216,15 @@ async def replan_patient(
         stats = PlannerStats()
         if ids:
             rows = await conn.fetch(query("planner", "schedules_by_id"), ids)
-            stats += await _plan_schedules(conn, rows, now, horizon, full=True, capacity=capacity)
+            stats += await _plan_schedules(
+                conn,
+                rows,
+                now,
+                horizon,
+                full=True,
+                capacity=capacity,
+                default_quiet=default_quiet or FALLBACK_QUIET,
+            )
         stats += await plan_followups(conn, now, default_quiet=default_quiet, patient_id=patient_id)
         stats += await plan_unreachable_notices(conn, now, patient_id=patient_id)
         # A new quiet window or zone: what waits out the old window is judged again.
@@ -226,6 +242,7 @@ async def _plan_schedules(
     *,
     full: bool = False,
     capacity: PeakCapacity | None = None,
+    default_quiet: tuple[time, time] = FALLBACK_QUIET,
 ) -> PlannerStats:
     """Reconcile (rows marked for re-planning, or all with ``full``) and extend ``rows``.
 
@@ -304,6 +321,11 @@ async def _plan_schedules(
     if planned:
         ids, untils = zip(*planned, strict=True)
         await conn.execute(query("planner", "set_planned_until"), list(ids), list(untils))
+    if reconcile:
+        # New times (the bot, the API, any path that marks the schedule), zone or quiet hours: a
+        # "reminders are back on" still waiting goes before the first reminder it announces.
+        patients = {row["patient_id"] for row in rows if row["id"] in set(reconcile)}
+        await reslot_pause_notices(conn, sorted(patients), now, default_quiet)
     return stats + PlannerStats(schedules_planned=len(rows))
 
 

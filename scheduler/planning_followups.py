@@ -34,7 +34,7 @@ from scheduler.planning_rules import (
     CAREGIVER_ALERT_TTL,
     CAREGIVER_PRIORITY,
     FOLLOWUP_PRIORITY,
-    PAUSE_REASON,
+    PAUSE_REASONS,
     followup_key,
     plan_nags,
 )
@@ -112,7 +112,7 @@ async def plan_followups(
         )
         if plan.missed_at is not None and now >= plan.missed_at:
             withheld = (
-                dose["reminder_status"] == "cancelled" and dose["reminder_error"] == PAUSE_REASON
+                dose["reminder_status"] == "cancelled" and dose["reminder_error"] in PAUSE_REASONS
             )
             if withheld or dose["reminder_status"] in NEVER_SENT:
                 unreminded.append(dose["id"])

@@ -33,8 +33,11 @@ from zoneinfo import ZoneInfo
 from scheduler.recurrence import Recurrence
 
 __all__ = [
+    "CLINIC_PAUSE_REASON",
     "DEFAULT_HORIZON",
+    "HELD_PAUSE_REASON",
     "PAUSE_REASON",
+    "PAUSE_REASONS",
     "TIME_CRITICAL_PRIORITY",
     "NagPlan",
     "followup_key",
@@ -48,9 +51,18 @@ __all__ = [
 
 # How far ahead reminders are materialized when the caller does not say (settings do, in ticks).
 DEFAULT_HORIZON = timedelta(hours=48)
-# last_error of rows withdrawn or withheld by a pause (scheduler/holds.py). A dose whose reminder
-# ends so was never reminded: missed, it alerts no caregiver (scheduler/planning_followups.py).
+# last_error of rows withdrawn by a pause (scheduler/holds.py), saying who paused: the patient
+# (/pause, the app) or their clinic (the API's PATCH, the dashboard). Clinicians read it on the
+# patient's messages; "by the patient" on every withdrawal read as the patient's own doing.
 PAUSE_REASON = "reminders paused by the patient"
+CLINIC_PAUSE_REASON = "reminders paused by the clinic"
+# last_error of a row held back at its claim or send by a pause already on (another path made
+# it, or claimed it before the pause): the claim knows the pause, not who set it.
+HELD_PAUSE_REASON = "reminders paused"
+# Every pause's reason. A dose whose reminder ends with one was never reminded: missed, it
+# alerts no caregiver (scheduler/planning_followups.py); a resume brings it back while the dose
+# is open (scheduler/pause_lift.py).
+PAUSE_REASONS = (PAUSE_REASON, CLINIC_PAUSE_REASON, HELD_PAUSE_REASON)
 # A caregiver alert is still useful the same day, not the next.
 CAREGIVER_ALERT_TTL = timedelta(hours=12)
 # Lower runs first: doses before everything else, then caregivers, appointments, refills.

@@ -42,10 +42,19 @@ async def replan_schedules(turn: Turn, schedule_ids: list[UUID]) -> None:
     never fails the turn: the planner's periodic tick plans them anyway."""
     # In a forecast peak, new routine reminders leave early by the clinic's window, as planned
     # by the tick (scheduler/planning_peaks.py).
-    capacity = PeakCapacity.from_settings(turn.ctx.settings)
+    settings = turn.ctx.settings
+    capacity = PeakCapacity.from_settings(settings)
+    # A "reminders are back on" still waiting goes before the first reminder at the new times.
+    default_quiet = (settings.quiet_hours_start, settings.quiet_hours_end)
     for schedule_id in schedule_ids:
         try:
             async with turn.conn.transaction():
-                await replan_schedule(turn.conn, schedule_id, turn.now, capacity=capacity)
+                await replan_schedule(
+                    turn.conn,
+                    schedule_id,
+                    turn.now,
+                    capacity=capacity,
+                    default_quiet=default_quiet,
+                )
         except Exception as exc:
             logger.warning("replan failed", extra={"error_class": type(exc).__name__})

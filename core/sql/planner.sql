@@ -103,6 +103,25 @@ select scheduled_time, priority from scheduled_messages
  order by scheduled_time
  limit 1
 
+-- name: waiting_pause_notices
+-- The "reminders are back on" (pause_ended) still waiting of the patients $1 whose reminders were
+-- re-planned, with what its slot needs (as ended_pauses: the quiet window, the zone); a row a
+-- worker holds is skipped (scheduler/pause_notice.py reslot_pause_notices).
+select m.id as notice_id, m.scheduled_time, m.priority, m.urgent,
+       p.id, p.timezone, p.quiet_start, p.quiet_end,
+       o.default_quiet_start, o.default_quiet_end
+  from scheduled_messages m
+  join patients p on p.id = m.patient_id
+  left join organizations o on o.id = p.organization_id
+ where m.patient_id = any($1::uuid[]) and m.status = 'pending' and m.kind = 'system'
+   and m.template = 'pause_ended'
+   for update of m skip locked
+
+-- name: move_pause_notice
+-- That notice ($1) at its new slot: due at $2, claim priority $3, $4: quiet hours do not hold it.
+update scheduled_messages set scheduled_time = $2, priority = $3, urgent = $4
+ where id = $1 and status = 'pending'
+
 -- name: tell_pause_ended
 -- The patient's one "reminders are back on" (template pause_ended, kind system) at $2: on their
 -- preferred channel ('auto'), once per pause's end (the key), worth sending for $4; $6: quiet
@@ -175,7 +194,7 @@ with withdrawn as (
 select count(*) from withdrawn
 
 -- name: paused_reminders
--- A resume ($1 the patient, $2 the pause's reason): the latest reminder of each open dose (due,
+-- A resume ($1 the patient, $2 the pauses' reasons): the latest reminder of each open dose (due,
 -- or snoozed: its snooze's reminder) that the pause withheld (withdrawn while queued at the
 -- pause, or held back at its send), so never sent, with what its missed mark needs.
 -- scheduler/holds.py decides which come back, and when. A medicine paused or deleted meanwhile
@@ -194,7 +213,7 @@ select s.id, s.scheduled_time, s.expires_at, d.status, d.due_at, d.snoozed_until
   ) s on true
  where d.patient_id = $1
    and (d.status = 'due' or d.status = 'snoozed' and d.snoozed_until = s.scheduled_time)
-   and s.status = 'cancelled' and s.last_error = $2
+   and s.status = 'cancelled' and s.last_error = any($2::text[])
 
 -- name: restore_paused_reminders
 -- Those reminders ($1) pending again, each at its time ($2) and expiry ($3). The same rows, so

@@ -3,7 +3,8 @@
 // Chromium. Run by tests/dashboard/test_preferences_e2e.py.
 //
 // Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, ANA_ID and BETO_ID (patients whose next
-// automatic message is an appointment reminder; Ana opted out of medication reminders herself),
+// automatic message is an appointment reminder; Ana opted out of medication reminders herself;
+// Beto's reminders are paused from his page and resumed),
 // SCREENSHOT_DIR, RESULT_FILE, CHROMIUM_PATH.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ const BASE_URL = env("BASE_URL").replace(/\/$/, "");
 const SHOTS = env("SCREENSHOT_DIR", "test-artifacts/screenshots");
 mkdirSync(SHOTS, { recursive: true });
 const log = (step) => console.log(`e2e: ${step}`);
+const PAUSE_DAYS = "For a number of days";
 function check(condition, message) {
   if (!condition) throw new Error(`check failed: ${message}`);
 }
@@ -82,6 +84,31 @@ try {
   result.beto_text = (await page.getByTestId("next-message-text").textContent()).trim();
   result.beto_source = (await page.getByTestId("next-message-source").textContent()).trim();
   log(`beto: ${result.beto_source}`);
+
+  // The clinic pauses Beto's reminders (the API's pause, through the web process): a day past is
+  // refused naming Until, kept as chosen; 3 days pauses, said in his zone; Resume resumes.
+  check((await page.getByTestId("pause-state").textContent()).includes("Reminders are on"), "not paused before");
+  const until = page.getByLabel("Until", { exact: true });
+  await page.getByLabel("Until a day").check();
+  await until.fill("2020-01-01");
+  await page.getByRole("button", { name: "Pause reminders" }).click();
+  await page.getByTestId("pause-error").waitFor();
+  result.pause_error = (await page.getByTestId("pause-error").textContent()).trim();
+  check(result.pause_error.startsWith("Until: a day after today"), "a day past refused naming Until");
+  check((await until.getAttribute("aria-invalid")) === "true", "Until marked invalid");
+  check((await until.inputValue()) === "2020-01-01" && (await page.getByLabel("Until a day").isChecked()), "kept as chosen");
+  await page.getByLabel(PAUSE_DAYS).check();
+  await page.getByLabel("Days", { exact: true }).fill("3");
+  await page.getByRole("button", { name: "Pause reminders" }).click();
+  await page.waitForURL(/saved=paused/);
+  result.pause_state = (await page.getByTestId("pause-state").textContent()).trim();
+  check(result.pause_state.startsWith("Reminders paused until "), "the pause is shown");
+  await page.getByRole("heading", { name: "Reminders" }).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, "patient-paused.png") });
+  await page.getByRole("button", { name: "Resume reminders" }).click();
+  await page.waitForURL(/saved=resumed/);
+  await page.getByText("Reminders are on.").waitFor();
+  log("paused for 3 days and resumed");
   writeFileSync(env("RESULT_FILE"), JSON.stringify(result));
 } catch (error) {
   if (page) await page.screenshot({ path: join(SHOTS, "patient-next-message-failure.png"), fullPage: true }).catch(() => {});

@@ -30,6 +30,7 @@ from medremind.web.api_v1.application import build_api, operations
 from medremind.web.api_v1.openapi import PREFIX as API_PREFIX
 from medremind.web.body_limit import BodyLimitMiddleware
 from medremind.web.clinic_admin import ROUTES as CLINIC_ADMIN_ROUTES
+from medremind.web.clinic_pause import ROUTES as CLINIC_PAUSE_ROUTES
 from medremind.web.errors import EXCEPTION_HANDLERS
 from medremind.web.fast_webhook import TelegramWebhookFastPath
 from medremind.web.middleware import RequestContextMiddleware, route_words
@@ -75,6 +76,7 @@ def _routes(api: ASGIApp) -> list[BaseRoute]:
         Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         Mount(API_PREFIX, app=api),
         *CLINIC_ADMIN_ROUTES,
+        *CLINIC_PAUSE_ROUTES,
         *PATIENT_APP_ROUTES,
     ]
 

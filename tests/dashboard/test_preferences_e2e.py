@@ -123,3 +123,26 @@ async def test_template_preview_and_preferences(
         "select appointment_reminder_offsets from patients where id = $1", ana["id"]
     ) == [2880, 180]
     assert (SCREENSHOTS / "patient-next-message.png").stat().st_size > 10_000
+    # Beto paused for 3 days from his page, then resumed: the API's own pause (the patient's
+    # "paused" notice was still waiting, so the resume cancelled it and told nothing), audited as
+    # the clinician's; the page said the end in his zone.
+    assert "in the patient's time zone (UTC)" in result["pause_state"]
+    assert not await admin_conn.fetchval(
+        "select reminders_paused from patients where id = $1", beto["id"]
+    )
+    assert [
+        tuple(r)
+        for r in await admin_conn.fetch(
+            "select template, status from scheduled_messages where patient_id = $1"
+            " and template like 'clinic_%' order by created_at",
+            beto["id"],
+        )
+    ] == [("clinic_paused", "cancelled")]
+    assert (
+        await admin_conn.fetchval(
+            "select count(*) from audit_log where entity_id = $1 and actor like 'clinician:%'",
+            str(beto["id"]),
+        )
+        >= 2
+    )  # the pause and the resume
+    assert (SCREENSHOTS / "patient-paused.png").stat().st_size > 5_000

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scheduler.planning_rules import PAUSE_REASON
+from scheduler.planning_rules import CLINIC_PAUSE_REASON
 from tests.factories import create_dose_event, create_medication, create_message, create_patient
 from tests.web.conftest import count
 
@@ -344,7 +344,11 @@ async def test_a_clinic_pauses_and_resumes_a_patient(client, admin_conn, auth):
         True,
         end,
     )
-    assert tuple(await admin_conn.fetchrow(status, reminder["id"])) == ("cancelled", PAUSE_REASON)
+    # Withdrawn saying who paused: the clinic, not "paused by the patient".
+    assert tuple(await admin_conn.fetchrow(status, reminder["id"])) == (
+        "cancelled",
+        CLINIC_PAUSE_REASON,
+    )
     assert await admin_conn.fetchval(PENDING_REMINDERS, uuid.UUID(patient_id)) == 0
     got = (await client.get(path, headers=auth)).json()
     assert got == paused.json()

@@ -26,6 +26,7 @@ from core.settings import Settings
 from scheduler.planner import run_planner_tick
 from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
+from tests.integration.clinician import as_clinician
 from tests.web.chat import START, Clock, plain, sms_chat, worker
 
 ZONE = "America/New_York"
@@ -279,6 +280,42 @@ async def test_a_notice_held_by_quiet_hours_goes_before_a_reminder_inside_them(
         == "cancelled"
     )
 
+    # The third night the notice waits for 6:59 again, and at 1 AM the dose moves to 6:30 (an
+    # edit of the schedule, whatever path makes it: the planner re-plans it): the notice follows,
+    # a minute before 6:30. Moved on to 9:00, after the quiet hours, it goes at their end, 8 AM.
+    chat_clock.now = datetime(2026, 3, 6, 23, 0, tzinfo=UTC)
+    await sms_chat(web, fake_twilio, "+12125550307")("/pause until tomorrow")
+    assert await worker_at(end + timedelta(days=2, minutes=1)) == []
+    waiting = (
+        "select scheduled_time, urgent from scheduled_messages where patient_id = $1"
+        " and template = 'pause_ended' and status = 'pending'"
+    )
+    assert tuple(await admin_conn.fetchrow(waiting, patient["id"])) == (
+        dose_at + timedelta(days=2, minutes=-1),
+        True,
+    )
+
+    async def move_dose(to: time, at: datetime) -> list[str]:
+        await admin_conn.execute(
+            "update reminder_schedules set times_of_day = $2, version = version + 1"
+            " where patient_id = $1",
+            patient["id"],
+            [to],
+        )
+        return await worker_at(at)
+
+    third = datetime(2026, 3, 7, tzinfo=UTC)
+    assert await move_dose(time(6, 30), third + timedelta(hours=6)) == []  # 1 AM EST
+    assert tuple(await admin_conn.fetchrow(waiting, patient["id"])) == (
+        third + timedelta(hours=11, minutes=29),  # 6:29 AM EST
+        True,
+    )
+    assert await move_dose(time(9, 0), third + timedelta(hours=7)) == []  # 2 AM EST
+    assert await worker_at(third + timedelta(hours=11, minutes=59)) == []  # not at 6:29 nor 6:59
+    assert await worker_at(third + timedelta(hours=13)) == [BACK_EN]  # 8 AM EST
+    (reminder,) = await worker_at(third + timedelta(hours=14))
+    assert "Time for your 9:00 AM dose." in reminder, reminder
+
 
 CLINIC_PAUSED_EN = (
     "Your clinic has paused your medication reminders until Friday, March 6, 2026 at 8:30 AM."
@@ -349,3 +386,50 @@ async def test_a_clinic_pause_and_resume_are_told_to_the_patient(
         ("clinic_paused", "cancelled"),
         ("clinic_paused", "cancelled"),
     ]
+
+    # 07:01 EST: the dashboard's pause (medremind/web/clinic_pause.py), the same pause and notice
+    # as a clinician, with a one-time token the database issues them for one patient of theirs.
+    doctor = await factories.create_clinician(admin_conn, org["id"])
+    stranger = await factories.create_patient(admin_conn, contacts={"sms": "+12125550313"})
+
+    async def token_for(patient: asyncpg.Record) -> str | None:
+        async with as_clinician(admin_conn, doctor["id"]):
+            return await admin_conn.fetchval("select public.issue_pause_token($1)", patient["id"])
+
+    async def dashboard(patient: asyncpg.Record, body: dict[str, object]) -> httpx.Response:
+        bearer = {"Authorization": f"Bearer {await token_for(patient)}"}
+        return await web.post(f"/clinic/patients/{patient['id']}/pause", json=body, headers=bearer)
+
+    assert await token_for(stranger) is None  # another clinic's patient: "not found"
+    refusals: list[tuple[dict[str, object], str]] = [
+        ({"paused": True, "pause_days": 0}, "pause_days"),
+        ({"paused": True, "pause_until": "2026-03-05"}, "pause_until"),  # today in New York
+        ({"paused": False, "pause_days": 2}, "pause_days"),
+    ]
+    for body, field in refusals:
+        refused = await dashboard(ana, body)
+        assert (refused.status_code, refused.json()["error"]["field"]) == (422, field), body
+    token = await token_for(ana)
+    path = f"/clinic/patients/{eva['id']}/pause"
+    stolen = await web.post(
+        path, json={"paused": False}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert stolen.status_code == 401, stolen.text  # a token is for its one patient
+    paused = await dashboard(ana, {"paused": True, "pause_days": 2})
+    assert paused.json() == {
+        "reminders_paused": True,
+        "reminders_paused_until": "2026-03-07T12:01:00+00:00",  # 07:01 EST, two days on
+    }
+    assert (await dashboard(eva, {"paused": False})).json()["reminders_paused"] is False
+    told = await worker_at(datetime(2026, 3, 5, 12, 2, tzinfo=UTC))
+    assert len(told) == 2, told
+    assert any(
+        t.startswith("Your clinic has paused your medication reminders until Sat") for t in told
+    )
+    assert (
+        await admin_conn.fetchval(
+            "select actor from audit_log where entity_id = $1 order by id desc limit 1",
+            str(ana["id"]),
+        )
+        == f"clinician:{doctor['id']}"
+    )

@@ -26,6 +26,7 @@ from medremind.web import create_app
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.holds import PAUSE_REASON
 from scheduler.planner import run_planner_tick
+from scheduler.planning_rules import HELD_PAUSE_REASON
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram, callback_update, text_update
 from tests.web.conftest import WEBHOOK_SECRET, make_client
@@ -232,8 +233,9 @@ async def test_dispatcher_withholds_what_other_paths_insert(
         r["id"]: (r["status"], r["last_error"])
         for r in await admin_conn.fetch("select id, status, last_error from scheduled_messages")
     }
-    assert statuses[reminder["id"]] == ("cancelled", PAUSE_REASON)
-    assert statuses[nag["id"]] == ("cancelled", PAUSE_REASON)
+    # Held at the claim, which knows the pause but not who set it.
+    assert statuses[reminder["id"]] == ("cancelled", HELD_PAUSE_REASON)
+    assert statuses[nag["id"]] == ("cancelled", HELD_PAUSE_REASON)
     assert statuses[note["id"]][0] == "sent"
     assert _to_chat(fake_telegram)[sent_before:] == ["Please remember your appointment"]
 

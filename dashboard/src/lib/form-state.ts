@@ -10,6 +10,8 @@ export interface FormState {
   values?: Record<string, string>;
   /** The id of the record the refusal names (an appointment already at that time). */
   existing?: string;
+  /** The MedRemind service's own words, for a refusal the dashboard has no message of its own for. */
+  reason?: string;
 }
 
 /**

@@ -371,6 +371,7 @@ async def import_medication_request(
             now,
             horizon=timedelta(hours=state.settings.planner_horizon_hours),
             capacity=PeakCapacity.from_settings(state.settings),
+            default_quiet=(state.settings.quiet_hours_start, state.settings.quiet_hours_end),
         )
         return 201, {
             "medication_id": str(medication_id),

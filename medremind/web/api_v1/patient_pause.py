@@ -101,6 +101,6 @@ async def apply_pause(
     if paused_now and (not change.until_given or change.until == patient["reminders_paused_until"]):
         return
     # A pause, or a new end of the pause (null: until resumed), as a second /pause replaces it.
-    await pause_reminders(conn, patient_id, now, until=change.until)
+    await pause_reminders(conn, patient_id, now, until=change.until, by="clinic")
     # The patient did not ask for it: tell them (scheduler/clinic_pause_notice.py).
     await tell_clinic_pause(conn, patient_id, now, paused=True, until=change.until)

@@ -4,27 +4,27 @@ Each goes through the code every channel uses: pausing withdraws what is pending
 (:func:`scheduler.holds.pause_reminders`), resuming re-plans from now, deleting erases the record
 as the bot's /delete_me does (``erase_patient``: a clinic keeps a tombstone; the app's sessions go
 with it). A pause may end by itself, as "/pause 3 days" or "/pause until 3/15" does in the bot
-(:mod:`bot.pause_end`, the same rule): ``pause_days`` or ``pause_until`` (a day in the patient's
-zone); the app offered only a pause until resumed.
+(:mod:`medremind.web.pause_choice`, the same rule): ``pause_days`` or ``pause_until`` (a day in
+the patient's zone); the app offered only a pause until resumed.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.command_phrases import MAX_SPAN_DAYS
 from bot.dialogs.account import ERASED_BY_PATIENT
-from bot.pause_end import end_after_days, end_on_day, local_today, pause_zone
+from bot.pause_end import local_today, pause_zone
 from core.quiet_windows import has_no_length
 from core.settings import Settings
 from core.sql import query
 from medremind.web.api_v1.common import json_body
 from medremind.web.errors import ValidationFailed
 from medremind.web.patient_app.sessions import clear_session_cookie, current_patient
+from medremind.web.pause_choice import pause_end
 from medremind.web.state import web_state
 from scheduler.holds import pause_reminders, resume_reminders
 from scheduler.planning_peaks import PeakCapacity
@@ -122,7 +122,7 @@ async def update_settings(request: Request) -> Response:
     now = state.clock()
     async with state.pool.acquire() as conn, conn.transaction():
         current = await conn.fetchrow(query("patient_app", "patient_settings"), patient.patient_id)
-        picked, until = _pause_end(body, current["timezone"], now)
+        picked, until = pause_end(body, current["timezone"], now)
         if "name_medicine" in body:
             await conn.execute(
                 query("patient_app", "set_name_medicine"), patient.patient_id, body["name_medicine"]
@@ -142,43 +142,6 @@ async def update_settings(request: Request) -> Response:
             )
         row = await conn.fetchrow(query("patient_app", "patient_settings"), patient.patient_id)
     return JSONResponse(_view(row, settings, now))
-
-
-def _pause_end(body: dict[str, Any], zone_name: str, now: datetime) -> tuple[bool, datetime | None]:
-    """Whether the patient picked when their pause ends, and that end, as the bot reads the same
-    choice (None: ``pause_until`` null, until they resume). Picking none, a pause already on
-    keeps its end. 422 for a length outside 1 to a year of days (the bot's bounds), a day not
-    after their today, or an end without ``paused`` true."""
-    picked = [key for key in ("pause_days", "pause_until") if key in body]
-    if not picked:
-        return False, None
-    if len(picked) > 1:
-        raise ValidationFailed("pause_until", "give pause_days or pause_until, not both")
-    if body.get("paused") is not True:
-        raise ValidationFailed(picked[0], "is when a pause ends: send it with paused true")
-    zone = pause_zone(zone_name)
-    if picked == ["pause_days"]:
-        days = body["pause_days"]
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_SPAN_DAYS:
-            raise ValidationFailed(
-                "pause_days", f"must be a whole number of days from 1 to {MAX_SPAN_DAYS}"
-            )
-        return True, end_after_days(now, zone, days)[0]
-    value = body["pause_until"]
-    if value is None:
-        return True, None
-    try:
-        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
-    except ValueError:
-        day = None
-    today = local_today(now, zone)
-    if day is None or day <= today:
-        raise ValidationFailed(
-            "pause_until",
-            f"must be a day after today ({today.isoformat()} in {zone.key}) written as"
-            " YYYY-MM-DD, the day reminders come back; or null for a pause until you resume",
-        )
-    return True, end_on_day(day, zone)
 
 
 async def delete_me(request: Request) -> Response:

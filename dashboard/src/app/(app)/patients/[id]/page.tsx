@@ -11,6 +11,7 @@ import { InvitePanel } from "@/components/InvitePanel";
 import { MessageTimeline } from "@/components/MessageTimeline";
 import { NextMessagePreview } from "@/components/NextMessagePreview";
 import { PatientDetailsForm } from "@/components/PatientDetailsForm";
+import { PauseControl } from "@/components/PauseControl";
 import { PreferencesPanel } from "@/components/PreferencesPanel";
 import { PatientTime } from "@/components/PatientTime";
 import { ZoneCaption } from "@/components/ZoneCaption";
@@ -28,6 +29,8 @@ import { resentNotice } from "@/lib/delivery";
 import { serviceProblem } from "@/lib/service-problem";
 import { previewWithApi, TemplateApiUnavailable, type ApiPreview } from "@/lib/template-api";
 import { formatInZone, isKnownZone } from "@/lib/time";
+import { pauseConfigured } from "@/lib/pause";
+import { todayIn } from "@/lib/pause-form";
 import { resendMessageAction } from "../../messages/actions";
 import { requestErasureAction } from "../actions";
 import { createInviteAction } from "../invite-action";
@@ -35,6 +38,7 @@ import { scheduleSummary } from "@/lib/schedule-summary";
 import { setTimeCriticalAction } from "../medication-action";
 import { savePatientDetailsAction } from "../details-action";
 import { savePreferencesAction } from "../preferences-action";
+import { changePauseAction } from "../pause-action";
 
 export const metadata: Metadata = { title: "Patient" };
 
@@ -207,6 +211,23 @@ export default async function PatientPage({
           missed, and caregivers are not alerted.
         </p>
       ) : null}
+
+      <section className="panel" aria-labelledby="pause-h">
+        <h2 id="pause-h">Reminders</h2>
+        <PauseControl
+          // Mounted afresh after each change (its `pause_at`), so a refusal shown before goes.
+          key={`${patient.reminders_paused}-${patient.reminders_paused_until?.toISOString() ?? ""}-${String(query.pause_at ?? "")}`}
+          patientId={patient.id}
+          paused={patient.reminders_paused}
+          until={patient.reminders_paused_until?.toISOString() ?? null}
+          patientZone={zoneKnown ? patient.timezone : "UTC"}
+          clinicZone={tz}
+          today={todayIn(new Date(), zoneKnown ? patient.timezone : "UTC")}
+          configured={pauseConfigured()}
+          saved={query.saved === "paused" || query.saved === "resumed" ? query.saved : null}
+          action={changePauseAction}
+        />
+      </section>
 
       <section className="panel" aria-labelledby="channels-h">
         <h2 id="channels-h">Channels</h2>
@@ -402,7 +423,8 @@ export default async function PatientPage({
  * a length or an end date ends by itself: scheduler/pause_ends.py), or until they resume.
  */
 function pausedNote(patient: { reminders_paused_until: Date | null; timezone: string }): string {
-  if (patient.reminders_paused_until === null) return "reminders paused until the patient resumes them";
+  // Until resumed: by the patient (/resume) or the clinic (Resume reminders, the API).
+  if (patient.reminders_paused_until === null) return "reminders paused until resumed";
   const zone = isKnownZone(patient.timezone) ? patient.timezone : "UTC";
   return `reminders paused until ${formatInZone(patient.reminders_paused_until, zone)} (${zone})`;
 }
