@@ -17,6 +17,11 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 4
 TEST_DIST ?= worksteal
 
+# Two recipes at a time: on a clean machine (CI) the venv's pip install, Debian's chromium and the
+# dashboard's npm packages are made at once instead of one after the other (each mostly waits on
+# its registry), and the checks `test` runs beside the suite (alert rules, lint) run together.
+MAKEFLAGS += -j2
+
 .PHONY: dev test lint format install chromium dashboard-test dashboard-install dashboard-check alert-rules-test any-hour log-probe
 
 # pip compiles what it installs one file at a time (26 of its 41 s of CPU for `.[dev]`, before
