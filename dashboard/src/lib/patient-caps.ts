@@ -10,12 +10,17 @@
  * the same rule for the dashboard's write (migration 20260101018360,
  * public.clinic_message_cap_maximum), and the API (`PATCH /api/v1/clinic`) too.
  */
+import maximum from "./patient-cap-maximum.json";
 
 export const PATIENT_CAP_WINDOWS = { hour: "in an hour", day: "in 24 hours" } as const;
 export type PatientCapWindow = keyof typeof PATIENT_CAP_WINDOWS;
 
-/** The most a clinic may set its own cap to (public.clinic_message_cap_maximum). */
-export const PATIENT_CAP_MAX: Record<PatientCapWindow, number> = { hour: 20, day: 50 };
+/**
+ * The most a clinic may set its own cap to: patient-cap-maximum.json, held to the database's
+ * (public.clinic_message_cap_maximum) and the API's (medremind/web/api_v1/clinic_caps.py
+ * MAXIMUM) by tests/web/test_api_patient_message_cap.py.
+ */
+export const PATIENT_CAP_MAX: Record<PatientCapWindow, number> = maximum;
 
 const WINDOWS = Object.keys(PATIENT_CAP_WINDOWS) as PatientCapWindow[];
 
