@@ -61,6 +61,8 @@ const MESSAGES: Record<string, string> = {
   message_not_found:
     "That message was not found among your clinic's messages: it may have been erased with its patient. Reload the page to see the list as it is now.",
   not_pending: "That message is no longer pending, so it cannot be changed.",
+  edit_being_sent:
+    "Not changed: that message's time has come and it is being sent as it was (a message can be changed until a second before its time). Reload the messages to see whether it went; send another message if it is still needed.",
   being_sent:
     "Not cancelled: that message's time has come and it is being sent (a message can be cancelled until a second before its time). Reload the page to see whether it went.",
   dose_not_due:
