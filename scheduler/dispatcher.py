@@ -598,9 +598,9 @@ class Dispatcher:
         in the seconds before the instant, when the cores are idle, they leave the peak its
         sends and records. A row claimed ahead is leased from its claim's window end on, so its
         send has a whole lease; the check before each send (scheduler.send_checks) still stops
-        a reminder paused, answered or opted out of meanwhile, and a clinic may still cancel the
-        row until a second before its time (:meth:`_still_held`). The cost: in those seconds a
-        clinic cannot edit the row (it is being sent), as from any claim on.
+        a reminder paused, answered or opted out of meanwhile, and a clinic may still cancel or
+        change the row until a second before its time (:meth:`_still_held`: a change releases
+        the lease, and the row is claimed again as changed).
         """
         if not self._ahead_wanted():
             return False
