@@ -23,6 +23,31 @@
 -- signed-in clinician makes to a row being sent (a direct UPDATE through PostgREST): it takes
 -- the lock itself, refuses a late one, and turns an early one into the same release.
 
+-- The worker holding message p_id (of p_organization; null: any the caller sees) claimed ahead
+-- while its time is more than a second away, once its handover lock is taken exclusively (for
+-- this transaction): its read under way is waited for, and its next read waits for the
+-- caller's commit. Null: the row is not so held (pending, or being sent, or not there). The
+-- caller writes the row in a new statement: a fresh snapshot, after the lock.
+create function public.claimed_ahead_holder_locked(p_id uuid, p_organization uuid) returns text
+  language plpgsql security invoker set search_path = public, pg_temp as $$
+declare
+  v_holder text;
+begin
+  select m.locked_by into v_holder
+    from public.scheduled_messages m
+   where m.id = p_id and (p_organization is null or m.organization_id = p_organization)
+     and m.status = 'processing'
+     and m.scheduled_time > clock_timestamp() + interval '1 second';
+  if v_holder is not null then
+    perform pg_advisory_xact_lock(public.handover_lock_key(v_holder));
+  end if;
+  return v_holder;
+end
+$$;
+revoke all on function public.claimed_ahead_holder_locked(uuid, uuid) from public, anon;
+grant execute on function public.claimed_ahead_holder_locked(uuid, uuid)
+  to medremind_app, authenticated, service_role;
+
 create function public.edit_scheduled_message(
   p_id uuid, p_organization uuid, p_content text, p_scheduled_time timestamptz
 ) returns setof public.scheduled_messages
@@ -38,14 +63,7 @@ begin
   perform set_config('medremind.handover_checked', 'yes', true);
   -- Twice at most: a row claimed ahead between the first look and the update is looked at again.
   for attempt in 1..2 loop
-    select m.locked_by into v_holder
-      from public.scheduled_messages m
-     where m.id = p_id and (p_organization is null or m.organization_id = p_organization)
-       and m.status = 'processing'
-       and m.scheduled_time > clock_timestamp() + interval '1 second';
-    if v_holder is not null then
-      perform pg_advisory_xact_lock(public.handover_lock_key(v_holder));
-    end if;
+    v_holder := public.claimed_ahead_holder_locked(p_id, p_organization);
     -- A new statement: a fresh snapshot, after the lock.
     return query
       update public.scheduled_messages m
@@ -72,7 +90,8 @@ revoke all on function public.edit_scheduled_message(uuid, uuid, text, timestamp
 grant execute on function public.edit_scheduled_message(uuid, uuid, text, timestamptz)
   to medremind_app, authenticated, service_role;
 
--- cancel_scheduled_message checks the handover itself too: marked so, for the trigger below.
+-- cancel_scheduled_message checks the handover itself too (the same lock, now in
+-- claimed_ahead_holder_locked): marked so, for the trigger below.
 create or replace function public.cancel_scheduled_message(p_id uuid, p_organization uuid)
   returns setof public.scheduled_messages
   language plpgsql security invoker set search_path = public, pg_temp as $$
@@ -82,15 +101,7 @@ begin
   perform set_config('medremind.handover_checked', 'yes', true);
   -- Twice at most: a row claimed ahead between the first look and the update is looked at again.
   for attempt in 1..2 loop
-    select m.locked_by into v_holder
-      from public.scheduled_messages m
-     where m.id = p_id and (p_organization is null or m.organization_id = p_organization)
-       and m.status = 'processing'
-       and m.scheduled_time > clock_timestamp() + interval '1 second';
-    if v_holder is not null then
-      -- Wait for the holder's read under way; its next read waits for this cancel's commit.
-      perform pg_advisory_xact_lock(public.handover_lock_key(v_holder));
-    end if;
+    v_holder := public.claimed_ahead_holder_locked(p_id, p_organization);
     -- A new statement: a fresh snapshot, after the lock.
     return query
       update public.scheduled_messages m

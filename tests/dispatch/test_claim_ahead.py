@@ -17,7 +17,6 @@ from datetime import UTC, datetime, time, timedelta
 
 import asyncpg
 import pytest
-from fastapi.encoders import jsonable_encoder as jsonable
 
 from core.db import Database
 from core.settings import Settings
@@ -149,25 +148,31 @@ async def test_a_pause_an_answer_an_opt_out_or_a_cancel_after_the_claim_stops_th
     old; an edit in the last second is refused as the cancel is, and the text goes as it was."""
     due = datetime.now(UTC) + timedelta(seconds=DUE_IN_SECONDS)
     peak = await _peak(admin_conn, due)
+    # The clinic's own messages of the peak, as POST /messages writes them (inserted here: the
+    # web app's first requests took seconds of the peak's ten on a loaded box). Urgent: not held
+    # by the clinic's default quiet hours, whatever the hour.
+    written = []
+    for n, text in enumerate(("The old text", "Moved later", "Too late to change")):
+        message = await factories.create_message(
+            admin_conn,
+            peak[5 + n][0]["id"],
+            message_content=text,
+            scheduled_time=due,
+            urgent=True,
+            from_clinic=True,
+        )
+        written.append(str(message["id"]))
+    edited_id, moved_id, late_edit_id = written
+    ids = [message["id"] for _, _, message in peak] + [uuid.UUID(i) for i in written]
+    await eventually(lambda: worker.dispatcher.claimed_ahead == len(ids), timeout=10)
+    assert datetime.now(UTC) < due, "the box was too slow to claim the peak before it"
+    assert await _leased(admin_conn, ids) == len(ids)
     (paused, _, paused_msg), (_, taken_dose, taken_msg), (opted, _, opted_msg) = peak[:3]
     cancelled_msg, late_msg = peak[3][2], peak[4][2]
     assert db.pool is not None
     key = await create_api_key(db.pool, str(cancelled_msg["organization_id"]), "tests")
     api = make_client(make_app(settings, db))
     auth = {"Authorization": f"Bearer {key}"}
-    written = []
-    for n, text in enumerate(("The old text", "Moved later", "Too late to change")):
-        # Urgent: not held by the clinic's default quiet hours, whatever the hour.
-        patient_id = str(peak[5 + n][0]["id"])
-        body = {"patient_id": patient_id, "text": text, "scheduled_time": due, "urgent": True}
-        created = await api.post("/api/v1/messages", json=jsonable(body), headers=auth)
-        assert created.status_code == 201, created.text
-        written.append(created.json()["id"])
-    edited_id, moved_id, late_edit_id = written
-    ids = [message["id"] for _, _, message in peak] + [uuid.UUID(i) for i in written]
-    await eventually(lambda: worker.dispatcher.claimed_ahead == len(ids), timeout=10)
-    assert datetime.now(UTC) < due, "the box was too slow to claim the peak before it"
-    assert await _leased(admin_conn, ids) == len(ids)
     # Leased by the worker, due in seconds: the clinic changes the text of one, moves another.
     edited = await api.patch(
         f"/api/v1/messages/{edited_id}", json={"text": "The new text"}, headers=auth
@@ -199,15 +204,20 @@ async def test_a_pause_an_answer_an_opt_out_or_a_cancel_after_the_claim_stops_th
     # In the last second before the time the worker may be handing the row to its sender:
     # refused, and said so.
     await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds() - 0.5))
-    late = await api.post(f"/api/v1/messages/{late_msg['id']}/cancel", headers=auth)
-    late_edit = await api.patch(
-        f"/api/v1/messages/{late_edit_id}", json={"text": "Changed at the last"}, headers=auth
+    late, late_edit = await asyncio.gather(
+        api.post(f"/api/v1/messages/{late_msg['id']}/cancel", headers=auth),
+        api.patch(
+            f"/api/v1/messages/{late_edit_id}", json={"text": "Changed at the last"}, headers=auth
+        ),
     )
     await api.aclose()
     assert late.status_code == 409, late.text
     assert late.json()["error"]["reason"].startswith("too late to cancel: the message is being")
     assert late_edit.status_code == 409, late_edit.text
-    assert late_edit.json()["error"]["reason"].startswith("too late to change: the message is")
+    # Being sent, or (on a loaded box, the answer coming later) sent already: either way as it was.
+    assert late_edit.json()["error"]["reason"].startswith(
+        ("too late to change: the message is", "only a pending message can be changed")
+    )
 
     await eventually(lambda: len(worker.sender.sends) == len(ids) - 4, timeout=20)
     await eventually(lambda: worker.dispatcher.in_flight == 0, timeout=10)

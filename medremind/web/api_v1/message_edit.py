@@ -28,7 +28,7 @@ from core.sql import query
 from medremind.web.api_v1.common import Org, State, acting
 from medremind.web.api_v1.fields import IsoDateTime, MessageText, not_past
 from medremind.web.api_v1.message_values import TEXT_KINDS
-from medremind.web.api_v1.messages import CreatedMessage, message_json
+from medremind.web.api_v1.messages import CreatedMessage, message_json, not_pending
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, RequestModel, patch_fields
 from medremind.web.api_v1.quiet_warning import quiet_hours_warning
 from medremind.web.api_v1.routing import router as new_router
@@ -76,7 +76,9 @@ async def update_message(
         )
         if row is None:
             current = await conn.fetchrow(query("web", "get_message"), message_id, org_id)
-            raise ApiError(409, not_changed(current))
+            if current is None:  # erased with its patient meanwhile
+                raise NotFound("message")
+            raise ApiError(409, not_pending(current, "change", "changed"))
         warnings = []
         if scheduled is not None:
             quiet = await quiet_hours_warning(
@@ -121,16 +123,3 @@ def _check_change(
             f"must be before the message's expires_at ({expires.isoformat()}): it would expire"
             " unsent. Cancel it and create one with a later expires_at",
         )
-
-
-def not_changed(current: Mapping[str, Any] | None) -> str:
-    """Why a message could not be changed or cancelled now (``current``: as it is now)."""
-    if current is None:
-        return "the message is no longer there"
-    if current["status"] == "processing":
-        due = current["scheduled_time"].isoformat()
-        return (
-            f"too late to change: the message is being sent (due at {due}); a message can be"
-            " changed or cancelled until a second before its time"
-        )
-    return f"only a pending message can be changed; this one is {current['status']}"
