@@ -28,6 +28,7 @@ try {
   await page.getByTestId("edit-error").waitFor();
   result.edit_refusal = ((await page.getByTestId("edit-error").textContent()) ?? "").trim();
   result.kept_text = await page.getByLabel("Message").inputValue();
+  await page.screenshot({ path: join(SHOTS, "message-edit-refused.png") });
   await page.locator("#local_time").fill(when);
   await page.getByRole("button", { name: "Save changes" }).click();
   await page.getByTestId("edited-notice").waitFor();

@@ -41,6 +41,7 @@ async def test_cancel_says_the_message_will_not_go(
     # Edit first (public.edit_scheduled_message): a time past is refused naming it, the text
     # kept as typed; saved, the list says so and shows the new text, the name filled in.
     assert result["edit_refusal"].startswith("Date and time: that time has passed"), result
+    assert "use Send now" in result["edit_refusal"], result
     assert result["kept_text"] == "The new text, {{ patient_name }}", result
     assert result["edited_notice"].startswith("Changed"), result
     assert result["row_text"] == "The new text, Later Message", result

@@ -139,6 +139,8 @@ const MESSAGES: Record<string, string> = {
     "Starts at: that time has passed in the clinic's timezone. Check the date: an appointment is booked ahead.",
   reschedule_time_past:
     "New time: that time has passed in the clinic's timezone. Check the date: an appointment is moved to a time ahead.",
+  edit_time_past:
+    "Date and time: that time has passed in the clinic's timezone, so the message would go out at once, not then. Check the date (for tomorrow morning, tomorrow's date); to send it now, use Send now in the list.",
   send_time:
     "Date and time: enter the date and time to send, a real calendar day in the years 1970 to 9998, for example 24 December 2026 at 09:30 (in the clinic's timezone), or choose Now.",
   // Compose from a template: each names the Template field, which the form marks invalid.

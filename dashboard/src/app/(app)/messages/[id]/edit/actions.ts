@@ -46,7 +46,7 @@ export async function editMessageAction(_previous: FormState, formData: FormData
     const message = await messageToEdit(tx, id);
     if (message === null) return "not_found";
     if (!(await textVisible(tx, content))) return "message_invisible";
-    if (await wallTimePast(tx, localTime, clinician.timezone)) return "send_time_past";
+    if (await wallTimePast(tx, localTime, clinician.timezone)) return "edit_time_past";
     const names = await composeNames(tx, message.patient_id);
     if (names === null) return "not_found";
     const filled = fillForPatient(content, names.patient, names.clinic);
@@ -58,7 +58,7 @@ export async function editMessageAction(_previous: FormState, formData: FormData
   const fields: Record<string, string> = {
     message_invisible: "message_content",
     too_long: "message_content",
-    send_time_past: "local_time",
+    edit_time_past: "local_time",
   };
   const errors: Record<string, string> = { not_found: "message_not_found", being_sent: "edit_being_sent", not_pending: "not_pending" };
   return refuse(errors[outcome] ?? outcome, fields[outcome]);
