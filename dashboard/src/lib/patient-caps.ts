@@ -81,7 +81,7 @@ export function patientCapsSummary(
     const amount = limit === 0 ? "no cap" : `at most ${limit}`;
     return `${amount} ${PATIENT_CAP_WINDOWS[window]} (${ownCap(caps, window) === "" ? "the service's default" : "your clinic's own"})`;
   });
-  return `Messages from your clinic to one patient: ${parts.join(" and ")}. Compose and the API refuse more; a group message leaves such a patient out and names them.`;
+  return `Messages from your clinic to one patient: ${parts.join(" and ")}, counted when they are written, whenever they are due (a message changed later keeps its place). Compose and the API refuse more; a group message leaves such a patient out and names them.`;
 }
 
 /** The caps keys a form shows on its own: the page's other caps line leaves them out. */
