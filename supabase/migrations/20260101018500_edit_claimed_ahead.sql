@@ -69,6 +69,9 @@ begin
       update public.scheduled_messages m
          set message_content = coalesce(p_content, m.message_content),
              scheduled_time = coalesce(p_scheduled_time, m.scheduled_time),
+             -- A moved message's note ("deferred to the end of quiet hours") was about its
+             -- old time: its new time is judged afresh when due.
+             last_error = case when p_scheduled_time is null then m.last_error end,
              status = 'pending',
              attempts = case when m.status = 'processing' then greatest(m.attempts - 1, 0)
                              else m.attempts end,

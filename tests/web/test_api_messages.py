@@ -80,6 +80,10 @@ async def test_create_get_list_cancel(client, admin_conn, patient, auth):
     # Changed while pending (PATCH, migration 20260101018500): its text, its time, or both.
     url = f"/api/v1/messages/{message['id']}"
     later = _in(90)
+    # As the worker leaves a message its patient's quiet hours hold: the note is of the old time.
+    await admin_conn.execute(
+        "update scheduled_messages set last_error = 'deferred to the end of quiet hours'"
+    )
     changed = await client.patch(
         url, json={"text": "Results: call us", "scheduled_time": later}, headers=auth
     )
@@ -90,7 +94,7 @@ async def test_create_get_list_cancel(client, admin_conn, patient, auth):
         == (await client.get(url, headers=auth)).json()["scheduled_time"]
     )
     assert datetime.fromisoformat(changed.json()["scheduled_time"]) == datetime.fromisoformat(later)
-    assert changed.json()["warnings"] == []
+    assert (changed.json()["warnings"], changed.json()["last_error"]) == ([], None)
     for body, field in (
         ({}, "body"),
         ({"text": None}, "text"),
