@@ -19,43 +19,24 @@
 --   being sent" (SQLSTATE 55000; the API's 409, the dashboard's being_sent).
 --
 -- public.edit_scheduled_message is the one edit of the API (PATCH /api/v1/messages/{id}) and
--- the dashboard (Send now). The trigger below holds the same rule for any other write a
+-- the dashboard (its Edit page); it and public.cancel_scheduled_message are one function,
+-- public.change_unsent_message. The trigger below holds the same rule for any other write a
 -- signed-in clinician makes to a row being sent (a direct UPDATE through PostgREST): it takes
 -- the lock itself, refuses a late one, and turns an early one into the same release.
 
--- The worker holding message p_id (of p_organization; null: any the caller sees) claimed ahead
--- while its time is more than a second away, once its handover lock is taken exclusively (for
--- this transaction): its read under way is waited for, and its next read waits for the
--- caller's commit. Null: the row is not so held (pending, or being sent, or not there). The
--- caller writes the row in a new statement: a fresh snapshot, after the lock.
-create function public.claimed_ahead_holder_locked(p_id uuid, p_organization uuid) returns text
-  language plpgsql security invoker set search_path = public, pg_temp as $$
-declare
-  v_holder text;
-begin
-  select m.locked_by into v_holder
-    from public.scheduled_messages m
-   where m.id = p_id and (p_organization is null or m.organization_id = p_organization)
-     and m.status = 'processing'
-     and m.scheduled_time > clock_timestamp() + interval '1 second';
-  if v_holder is not null then
-    perform pg_advisory_xact_lock(public.handover_lock_key(v_holder));
-  end if;
-  return v_holder;
-end
-$$;
-revoke all on function public.claimed_ahead_holder_locked(uuid, uuid) from public, anon;
-grant execute on function public.claimed_ahead_holder_locked(uuid, uuid)
-  to medremind_app, authenticated, service_role;
-
-create function public.edit_scheduled_message(
-  p_id uuid, p_organization uuid, p_content text, p_scheduled_time timestamptz
+-- The one change of a clinic's message not sent yet, of cancel and edit: message p_id (of
+-- organization p_organization; null: whatever row-level security lets the caller see),
+-- cancelled (p_cancel), or else with its text p_content and its time p_scheduled_time (null:
+-- as they are). A pending message, or one a worker claimed ahead while its time is more than a
+-- second away: then under the holder's handover lock, taken exclusively before the write (its
+-- read under way is waited for; its next read waits for this commit), and the lease released
+-- (no token; an edit back to pending, the claim's attempt given back). Returns the changed
+-- row, or nothing: not found, not pending and not claimed ahead, or less than a second before
+-- its time (being sent). The caller reads the row again to say which.
+create function public.change_unsent_message(
+  p_id uuid, p_organization uuid, p_cancel boolean, p_content text, p_scheduled_time timestamptz
 ) returns setof public.scheduled_messages
   language plpgsql security invoker set search_path = public, pg_temp as $$
--- Message p_id (of organization p_organization; null: whatever row-level security lets the
--- caller see) with its text p_content and its time p_scheduled_time (null: as they are).
--- Returns the edited row, or nothing: not found, not pending and not claimed ahead, or less
--- than a second before its time (being sent). The caller reads the row again to say which.
 declare
   v_holder text;
 begin
@@ -63,18 +44,28 @@ begin
   perform set_config('medremind.handover_checked', 'yes', true);
   -- Twice at most: a row claimed ahead between the first look and the update is looked at again.
   for attempt in 1..2 loop
-    v_holder := public.claimed_ahead_holder_locked(p_id, p_organization);
+    select m.locked_by into v_holder
+      from public.scheduled_messages m
+     where m.id = p_id and (p_organization is null or m.organization_id = p_organization)
+       and m.status = 'processing'
+       and m.scheduled_time > clock_timestamp() + interval '1 second';
+    if v_holder is not null then
+      perform pg_advisory_xact_lock(public.handover_lock_key(v_holder));
+    end if;
     -- A new statement: a fresh snapshot, after the lock.
     return query
       update public.scheduled_messages m
-         set message_content = coalesce(p_content, m.message_content),
-             scheduled_time = coalesce(p_scheduled_time, m.scheduled_time),
+         set status = case when p_cancel then 'cancelled' else 'pending' end,
+             message_content = case when p_cancel then m.message_content
+                                    else coalesce(p_content, m.message_content) end,
+             scheduled_time = case when p_cancel then m.scheduled_time
+                                   else coalesce(p_scheduled_time, m.scheduled_time) end,
              -- A moved message's note ("deferred to the end of quiet hours") was about its
              -- old time: its new time is judged afresh when due.
-             last_error = case when p_scheduled_time is null then m.last_error end,
-             status = 'pending',
-             attempts = case when m.status = 'processing' then greatest(m.attempts - 1, 0)
-                             else m.attempts end,
+             last_error = case when not p_cancel and p_scheduled_time is null
+                               then m.last_error end,
+             attempts = case when not p_cancel and m.status = 'processing'
+                             then greatest(m.attempts - 1, 0) else m.attempts end,
              lease_token = null, locked_by = null, locked_until = null
        where m.id = p_id
          and (p_organization is null or m.organization_id = p_organization)
@@ -88,38 +79,30 @@ begin
   perform set_config('medremind.handover_checked', '', true);
 end
 $$;
+revoke all on function public.change_unsent_message(uuid, uuid, boolean, text, timestamptz)
+  from public, anon;
+grant execute on function public.change_unsent_message(uuid, uuid, boolean, text, timestamptz)
+  to medremind_app, authenticated, service_role;
+
+-- Edit message p_id: its text p_content and its time p_scheduled_time (null: as they are).
+create function public.edit_scheduled_message(
+  p_id uuid, p_organization uuid, p_content text, p_scheduled_time timestamptz
+) returns setof public.scheduled_messages
+  language sql security invoker set search_path = public, pg_temp as $$
+  select * from public.change_unsent_message(p_id, p_organization, false, p_content,
+                                             p_scheduled_time)
+$$;
 revoke all on function public.edit_scheduled_message(uuid, uuid, text, timestamptz)
   from public, anon;
 grant execute on function public.edit_scheduled_message(uuid, uuid, text, timestamptz)
   to medremind_app, authenticated, service_role;
 
--- cancel_scheduled_message checks the handover itself too (the same lock, now in
--- claimed_ahead_holder_locked): marked so, for the trigger below.
+-- Cancel message p_id (migration 20260101018320's rule, now shared with the edit).
 create or replace function public.cancel_scheduled_message(p_id uuid, p_organization uuid)
   returns setof public.scheduled_messages
   language plpgsql security invoker set search_path = public, pg_temp as $$
-declare
-  v_holder text;
 begin
-  perform set_config('medremind.handover_checked', 'yes', true);
-  -- Twice at most: a row claimed ahead between the first look and the update is looked at again.
-  for attempt in 1..2 loop
-    v_holder := public.claimed_ahead_holder_locked(p_id, p_organization);
-    -- A new statement: a fresh snapshot, after the lock.
-    return query
-      update public.scheduled_messages m
-         set status = 'cancelled', last_error = null,
-             lease_token = null, locked_by = null, locked_until = null
-       where m.id = p_id
-         and (p_organization is null or m.organization_id = p_organization)
-         and (m.status = 'pending'
-              or m.status = 'processing' and m.locked_by = v_holder
-                 and m.scheduled_time > clock_timestamp() + interval '1 second')
-         and not public.message_holds_live_link(m.kind, m.message_content, m.created_at)
-      returning m.*;
-    exit when found or v_holder is not null;
-  end loop;
-  perform set_config('medremind.handover_checked', '', true);
+  return query select * from public.change_unsent_message(p_id, p_organization, true, null, null);
 end
 $$;
 
