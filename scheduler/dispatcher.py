@@ -293,11 +293,15 @@ class Dispatcher:
         # while held (claimed ahead): let go, not lost (for tests/logs).
         self.returns_cancelled = 0
         # Claimed ahead of a peak (see _claim_ahead): held until due, by (due, order, claim,
-        # lease start, read start); the ids not yet recorded (they hold no claim room); the
-        # read start of those released and not yet taken by a sender; how many are unrecorded.
+        # lease start, read start); the ids not yet recorded (they hold no claim room), each
+        # with the token of its lease held ahead; the read start of those released and not yet
+        # taken by a sender; how many are unrecorded.
         self._held_ahead: list[tuple[datetime, int, Claim, float, float]] = []
         self._ahead_order = 0
-        self._ahead_ids: set[UUID] = set()
+        # By lease, not by id alone: a row the clinic edits while held is released (migration
+        # 20260101018500) and may be claimed again, by this worker too, while the entry of its
+        # first lease still waits here; that one must go unsent (_still_held), not both.
+        self._ahead_ids: dict[UUID, UUID] = {}
         # Also the routes its check named (Deliverer.first_checked), planned once.
         self._ahead_read: dict[UUID, tuple[float, RoutePlan]] = {}
         # Due rows claimed ahead, not checked yet (claim, lease start, read start): see
@@ -594,9 +598,9 @@ class Dispatcher:
         in the seconds before the instant, when the cores are idle, they leave the peak its
         sends and records. A row claimed ahead is leased from its claim's window end on, so its
         send has a whole lease; the check before each send (scheduler.send_checks) still stops
-        a reminder paused, answered or opted out of meanwhile, and a clinic may still cancel the
-        row until a second before its time (:meth:`_still_held`). The cost: in those seconds a
-        clinic cannot edit the row (it is being sent), as from any claim on.
+        a reminder paused, answered or opted out of meanwhile, and a clinic may still cancel or
+        change the row until a second before its time (:meth:`_still_held`: a change releases
+        the lease, and the row is claimed again as changed).
         """
         if not self._ahead_wanted():
             return False
@@ -625,7 +629,7 @@ class Dispatcher:
             heapq.heappush(
                 self._held_ahead, (c.scheduled_time, self._ahead_order, c, lease_from, read_at)
             )
-            self._ahead_ids.add(c.id)
+            self._ahead_ids[c.id] = c.lease_token
             channel = first_channel(c)
             if channel is not None:
                 self._ahead_channels[channel] += 1
@@ -719,16 +723,32 @@ class Dispatcher:
             logger.warning("could not read rows claimed ahead", extra={"error": type(exc).__name__})
             await asyncio.sleep(_CHECK_AHEAD_RETRY)
             return False
-        if len(held) < len(chunk):
-            gone = [c.id for c, _lease_from, _read_at in chunk if c.id not in held]
-            chunk[:] = [entry for entry in chunk if entry[0].id in held]
-            for message_id in gone:
-                self._ahead_ids.discard(message_id)
+        # A row is held under its latest lease only: an earlier lease of an id claimed again
+        # since an edit released it is gone, even when the database names the id as held.
+        ahead = self._ahead_ids
+        gone = [
+            c for c, _from, _read in chunk if c.id not in held or ahead.get(c.id) != c.lease_token
+        ]
+        if gone:
+            chunk[:] = [
+                entry
+                for entry in chunk
+                if entry[0].id in held and ahead.get(entry[0].id) == entry[0].lease_token
+            ]
+            for c in gone:
+                if ahead.get(c.id) == c.lease_token:
+                    del ahead[c.id]
             self._ahead_unfinished -= len(gone)
             logger.info(
-                "rows claimed ahead were cancelled before their time", extra={"count": len(gone)}
+                "rows claimed ahead were cancelled or changed before their time",
+                extra={"count": len(gone)},
             )
         return True
+
+    def _held_under(self, message_id: UUID, token: UUID | None) -> bool:
+        """Whether ``message_id`` is a row claimed ahead under lease ``token`` (not a row
+        claimed again, at its time, after an edit released that lease)."""
+        return self._ahead_ids.get(message_id) == token
 
     def _start(self, claims: list[Claim], claimed_at: float) -> None:
         if not claims:
@@ -833,7 +853,7 @@ class Dispatcher:
             finally:
                 self._sending -= 1
             senders[me] = None
-            if _done(result) and c.id in self._ahead_ids:
+            if _done(result) and self._held_under(c.id, c.lease_token):
                 self._completions.append(time.monotonic())  # a send: the rate counts it
             elif _done(result):
                 # Sizes claims: a row put back unsent (waiting for a rate limit or a breaker)
@@ -976,9 +996,10 @@ class Dispatcher:
         it until now; rows claimed ahead never held any)."""
         ahead = self._ahead_ids
         if ahead:
-            mine = [r for r in results if r.outcome.id not in ahead]
+            mine = [r for r in results if not self._held_under(r.outcome.id, r.outcome.lease_token)]
             for r in results:
-                ahead.discard(r.outcome.id)
+                if self._held_under(r.outcome.id, r.outcome.lease_token):
+                    del ahead[r.outcome.id]
             self._ahead_unfinished -= len(results) - len(mine)
             results = mine
         self._unfinished -= len(results)
@@ -1044,9 +1065,11 @@ class Dispatcher:
         # Claims no sender has taken yet go back at once; the senders finish what they hold.
         unsent = [c for c, _claimed_at in self._queue]
         self._queue.clear()
-        # Rows claimed ahead and not yet sent go back too.
-        unsent += [c for c, _lease_from, _read_at in self._due_ahead]
-        unsent += [c for _due, _order, c, _lease_from, _read_at in sorted(self._held_ahead)]
+        # Rows claimed ahead and not yet sent go back too (under their latest lease: an
+        # earlier one an edit released is no longer this worker's to give back).
+        ahead = [c for c, _lease_from, _read_at in self._due_ahead]
+        ahead += [c for _due, _order, c, _lease_from, _read_at in sorted(self._held_ahead)]
+        unsent += [c for c in ahead if self._held_under(c.id, c.lease_token)]
         self._due_ahead.clear()
         self._held_ahead.clear()
         senders = list(self._senders)

@@ -125,6 +125,13 @@ select * from scheduled_messages
 -- (migration 20260101018320); nothing when it cannot be cancelled (the caller says why).
 select * from public.cancel_scheduled_message($1, $2)
 
+-- name: edit_message
+-- Message $1 of clinic $2 with text $3 and time $4 (null: as they are): a pending message, or
+-- one a worker claimed ahead while its time is more than a second away (migration
+-- 20260101018500: the worker's lease released); nothing when it cannot be changed (the caller
+-- says why).
+select * from public.edit_scheduled_message($1, $2, $3, $4)
+
 -- name: insert_patient
 insert into patients
   (organization_id, display_name, locale, timezone, channel_order, external_id, consent_at,

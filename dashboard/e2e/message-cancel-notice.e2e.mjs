@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Cancel of a scheduled message says it was done. Found by hand on a running dashboard: after
+// Edit of a message the clinic wrote keeps what was typed through a refusal and says when it
+// is saved; Cancel of a scheduled message says it was done. Found by hand on a running dashboard: after
 // Cancel the row just left the pending list with no word (Re-send, Compose and the group send
 // each say what they did), so a clinician could not tell a cancelled message from one sent or
 // from a click that did nothing. Run by tests/dashboard/test_message_cancel_notice_e2e.py.
@@ -15,9 +16,27 @@ const result = {};
 let page;
 try {
   page = await signIn(browser, env("CLINICIAN_EMAIL"), env("CLINICIAN_PASSWORD"));
-  log("the pending messages: Cancel one");
+  log("the pending messages: Edit one (a time past refused, as typed), then change its text");
   await page.goto(`${BASE_URL}/messages?status=pending`);
   const row = page.locator(`[data-testid="message-row"][data-message-id="${env("MESSAGE_ID")}"]`);
+  await row.getByRole("link", { name: /^Edit message/ }).click();
+  await page.getByTestId("edit-form").waitFor();
+  await page.getByLabel("Message").fill("The new text, {{ patient_name }}");
+  const when = await page.locator("#local_time").inputValue();
+  await page.locator("#local_time").fill("2001-01-01T09:00");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByTestId("edit-error").waitFor();
+  result.edit_refusal = ((await page.getByTestId("edit-error").textContent()) ?? "").trim();
+  result.kept_text = await page.getByLabel("Message").inputValue();
+  await page.screenshot({ path: join(SHOTS, "message-edit-refused.png") });
+  await page.locator("#local_time").fill(when);
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByTestId("edited-notice").waitFor();
+  result.edited_notice = ((await page.getByTestId("edited-notice").textContent()) ?? "").trim();
+  await page.screenshot({ path: join(SHOTS, "message-edited.png") });
+  log("Cancel it");
+  await page.goto(`${BASE_URL}/messages?status=pending`);
+  result.row_text = ((await row.locator(".message-text").textContent()) ?? "").trim();
   await row.getByRole("button", { name: /^Cancel message/ }).click();
   await row.waitFor({ state: "detached" });
   result.url = page.url();

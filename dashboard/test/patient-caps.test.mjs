@@ -46,7 +46,7 @@ describe("what the section shows", () => {
     assert.equal(ownCap(caps, "hour"), "");
     assert.equal(
       patientCapsSummary(caps, { hour: 5, day: 4 }),
-      "Messages from your clinic to one patient: at most 5 in an hour (the service's default) and at most 4 in 24 hours (your clinic's own). Compose and the API refuse more; a group message leaves such a patient out and names them.",
+      "Messages from your clinic to one patient: at most 5 in an hour (the service's default) and at most 4 in 24 hours (your clinic's own), counted when they are written, whenever they are due (a message changed later keeps its place). Compose and the API refuse more; a group message leaves such a patient out and names them.",
     );
     assert.match(patientCapsSummary({}, { hour: 0, day: 10 }), /one patient: no cap in an hour \(the service's default\) and at most 10 in 24 hours/);
     assert.deepEqual(otherCaps(caps), [["appointment_per_day", 1]]);

@@ -28,6 +28,7 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.send_checks import SendChecks
 from tests import factories
 from tests.dispatch.recording import RecordingSender
+from tests.integration.clinician import as_clinician
 from tests.waiting import eventually
 from tests.web.conftest import make_app, make_client
 
@@ -140,18 +141,50 @@ async def test_a_pause_an_answer_an_opt_out_or_a_cancel_after_the_claim_stops_th
     """Claimed ahead, then one patient pauses, another takes the dose early, a third's chat
     opts out, and the clinic cancels a fourth's reminder through the API: at the instant none
     of the four is sent (the check before the send); the rest are. A cancel in the last second
-    before the time is refused, saying the message is being sent, and it is sent."""
+    before the time is refused, saying the message is being sent, and it is sent.
+
+    The clinic's own messages of the peak (POST /messages) are edited through the API after the
+    claim: the new text goes and never the old, a moved one goes at its new time and not at the
+    old; an edit in the last second is refused as the cancel is, and the text goes as it was."""
     due = datetime.now(UTC) + timedelta(seconds=DUE_IN_SECONDS)
     peak = await _peak(admin_conn, due)
-    ids = [message["id"] for _, _, message in peak]
-    await eventually(lambda: worker.dispatcher.claimed_ahead == PEAK, timeout=10)
+    # The clinic's own messages of the peak, as POST /messages writes them (inserted here: the
+    # web app's first requests took seconds of the peak's ten on a loaded box). Urgent: not held
+    # by the clinic's default quiet hours, whatever the hour.
+    written = []
+    for n, text in enumerate(("The old text", "Moved later", "Too late to change")):
+        message = await factories.create_message(
+            admin_conn,
+            peak[5 + n][0]["id"],
+            message_content=text,
+            scheduled_time=due,
+            urgent=True,
+            from_clinic=True,
+        )
+        written.append(str(message["id"]))
+    edited_id, moved_id, late_edit_id = written
+    ids = [message["id"] for _, _, message in peak] + [uuid.UUID(i) for i in written]
+    await eventually(lambda: worker.dispatcher.claimed_ahead == len(ids), timeout=10)
     assert datetime.now(UTC) < due, "the box was too slow to claim the peak before it"
+    assert await _leased(admin_conn, ids) == len(ids)
     (paused, _, paused_msg), (_, taken_dose, taken_msg), (opted, _, opted_msg) = peak[:3]
     cancelled_msg, late_msg = peak[3][2], peak[4][2]
     assert db.pool is not None
     key = await create_api_key(db.pool, str(cancelled_msg["organization_id"]), "tests")
     api = make_client(make_app(settings, db))
     auth = {"Authorization": f"Bearer {key}"}
+    # Leased by the worker, due in seconds: the clinic changes the text of one, moves another.
+    edited = await api.patch(
+        f"/api/v1/messages/{edited_id}", json={"text": "The new text"}, headers=auth
+    )
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["status"], edited.json()["text"]) == ("pending", "The new text")
+    assert edited.json()["attempts"] == 0  # the claim's, given back: nothing was tried
+    moved_to = due + timedelta(seconds=3)
+    moved = await api.patch(
+        f"/api/v1/messages/{moved_id}", json={"scheduled_time": moved_to.isoformat()}, headers=auth
+    )
+    assert moved.status_code == 200, moved.text
     # Leased by the worker, due in seconds: the clinic's cancel still works (before: 409).
     cancelled = await api.post(f"/api/v1/messages/{cancelled_msg['id']}/cancel", headers=auth)
     assert cancelled.status_code == 200, cancelled.text
@@ -171,13 +204,30 @@ async def test_a_pause_an_answer_an_opt_out_or_a_cancel_after_the_claim_stops_th
     # In the last second before the time the worker may be handing the row to its sender:
     # refused, and said so.
     await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds() - 0.5))
-    late = await api.post(f"/api/v1/messages/{late_msg['id']}/cancel", headers=auth)
+    late, late_edit = await asyncio.gather(
+        api.post(f"/api/v1/messages/{late_msg['id']}/cancel", headers=auth),
+        api.patch(
+            f"/api/v1/messages/{late_edit_id}", json={"text": "Changed at the last"}, headers=auth
+        ),
+    )
     await api.aclose()
     assert late.status_code == 409, late.text
     assert late.json()["error"]["reason"].startswith("too late to cancel: the message is being")
+    assert late_edit.status_code == 409, late_edit.text
+    # Being sent, or (on a loaded box, the answer coming later) sent already: either way as it was.
+    assert late_edit.json()["error"]["reason"].startswith(
+        ("too late to change: the message is", "only a pending message can be changed")
+    )
 
-    await eventually(lambda: len(worker.sender.sends) == PEAK - 4, timeout=20)
+    await eventually(lambda: len(worker.sender.sends) == len(ids) - 4, timeout=20)
     await eventually(lambda: worker.dispatcher.in_flight == 0, timeout=10)
+    texts = {m.message_id: m.text for _, m in worker.sender.sends}
+    assert len(texts) == len(worker.sender.sends)  # none twice
+    assert (texts[edited_id], texts[late_edit_id]) == ("The new text", "Too late to change")
+    moved_at = await admin_conn.fetchval(
+        "select sent_at from scheduled_messages where id = $1", uuid.UUID(moved_id)
+    )
+    assert moved_at >= moved_to, "sent at the old time"
     sent = {m.message_id for _, m in worker.sender.sends}
     stopped = [paused_msg["id"], taken_msg["id"], opted_msg["id"], cancelled_msg["id"]]
     assert not sent & {str(i) for i in stopped}
@@ -291,3 +341,53 @@ async def test_a_cancel_and_the_read_before_the_handover_never_cross(
         )
         == "processing"
     )
+
+    # An edit meets the read the same way (migration 20260101018500), the function's
+    # (the API's and the dashboard's) as a signed-in clinician's own UPDATE (PostgREST): one
+    # under way is waited for and seen, the row back to pending as edited; one after the read
+    # is refused, the row as it was.
+    org = await factories.create_organization(admin_conn)
+    patient = await factories.create_patient(admin_conn, org["id"], contacts={"telegram": "886191"})
+    clinician = await factories.create_clinician(admin_conn, org["id"])
+    for edit, done in (
+        ("select 1 from public.edit_scheduled_message($1, null, 'New text', null)", "SELECT 1"),
+        ("update scheduled_messages set message_content = 'New text' where id = $1", "UPDATE 1"),
+    ):
+        held = await factories.create_message(admin_conn, patient["id"], **leased, attempts=1)
+        clinic = await asyncpg.connect(database_url)
+        try:
+            async with as_clinician(clinic, clinician["id"]):
+                assert await clinic.execute(edit, held["id"]) == done
+                read = asyncio.create_task(checks.still_held("worker-x", [(held["id"], token)]))
+                await asyncio.sleep(0.3)
+                assert not read.done()  # waits for the edit's commit
+            assert await read == set()
+        finally:
+            await clinic.close()
+        row = await admin_conn.fetchrow(
+            "select status, message_content, lease_token, locked_by, attempts"
+            " from scheduled_messages where id = $1",
+            held["id"],
+        )
+        # Pending as edited, the claim's attempt given back: claimed again, sent once.
+        assert tuple(row) == ("pending", "New text", None, None, 0)
+
+        late = await factories.create_message(
+            admin_conn, patient["id"], **(leased | {"scheduled_time": datetime.now(UTC)})
+        )
+        assert await checks.still_held("worker-x", [(late["id"], token)]) == {late["id"]}
+        if edit.startswith("select"):  # nothing edited; the API says why (409)
+            async with as_clinician(admin_conn, clinician["id"]) as conn:
+                assert await conn.execute(edit, late["id"]) == "SELECT 0"
+        else:
+            with pytest.raises(asyncpg.ObjectNotInPrerequisiteStateError, match="too late to"):
+                async with as_clinician(admin_conn, clinician["id"]) as conn:
+                    await conn.execute(edit, late["id"])
+        assert await admin_conn.fetchval(
+            "select (status, message_content, lease_token)"
+            " is not distinct from ('processing', $2::text, $3::uuid)"
+            " from scheduled_messages where id = $1",
+            late["id"],
+            late["message_content"],
+            token,
+        )

@@ -77,12 +77,75 @@ async def test_create_get_list_cancel(client, admin_conn, patient, auth):
     assert listed.json()["next_cursor"] is None
     assert (await client.get("/api/v1/messages?status=sent", headers=auth)).json()["data"] == []
 
+    # Changed while pending (PATCH, migration 20260101018500): its text, its time, or both.
+    url = f"/api/v1/messages/{message['id']}"
+    later = _in(90)
+    # As the worker leaves a message its patient's quiet hours hold: the note is of the old time.
+    await admin_conn.execute(
+        "update scheduled_messages set last_error = 'deferred to the end of quiet hours'"
+    )
+    changed = await client.patch(
+        url, json={"text": "Results: call us", "scheduled_time": later}, headers=auth
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["text"], changed.json()["status"]) == ("Results: call us", "pending")
+    assert (
+        changed.json()["scheduled_time"]
+        == (await client.get(url, headers=auth)).json()["scheduled_time"]
+    )
+    assert datetime.fromisoformat(changed.json()["scheduled_time"]) == datetime.fromisoformat(later)
+    assert (changed.json()["warnings"], changed.json()["last_error"]) == ([], None)
+    for body, field in (
+        ({}, "body"),
+        ({"text": None}, "text"),
+        ({"text": "   "}, "text"),
+        ({"text": "x" * 5000}, "text"),
+        ({"scheduled_time": _in(-60)}, "scheduled_time"),
+    ):
+        refused = await client.patch(url, json=body, headers=auth)
+        assert refused.status_code == 422, body
+        assert refused.json()["error"]["field"] == field
+    # Not before its expiry, nor a text for a template's message, nor the service's reminder.
+    expiring = await create_message(
+        admin_conn,
+        patient["id"],
+        from_clinic=True,
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
+    )
+    refused = await client.patch(
+        f"/api/v1/messages/{expiring['id']}", json={"scheduled_time": _in(120)}, headers=auth
+    )
+    assert (refused.status_code, refused.json()["error"]["field"]) == (422, "scheduled_time")
+    assert "expires_at" in refused.json()["error"]["reason"]
+    templated = await create_message(
+        admin_conn, patient["id"], from_clinic=True, message_content=None, template="notice"
+    )
+    refused = await client.patch(
+        f"/api/v1/messages/{templated['id']}", json={"text": "Hi"}, headers=auth
+    )
+    assert (refused.status_code, refused.json()["error"]["field"]) == (422, "text")
+    reminder = await create_message(admin_conn, patient["id"], kind="medication_reminder")
+    refused = await client.patch(
+        f"/api/v1/messages/{reminder['id']}", json={"text": "Hi"}, headers=auth
+    )
+    assert refused.status_code == 409
+    assert "only a message your clinic wrote" in refused.json()["error"]["reason"]
+    absent = await client.patch(
+        f"/api/v1/messages/{uuid.uuid4()}", json={"text": "Hi"}, headers=auth
+    )
+    assert absent.status_code == 404
+
     cancelled = await client.post(f"/api/v1/messages/{message['id']}/cancel", headers=auth)
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
     again = await client.post(f"/api/v1/messages/{message['id']}/cancel", headers=auth)
     assert again.status_code == 409
     assert "pending" in again.json()["error"]["reason"]
+    not_pending = await client.patch(url, json={"text": "Too late"}, headers=auth)
+    assert not_pending.status_code == 409
+    assert not_pending.json()["error"]["reason"] == (
+        "only a pending message can be changed; this one is cancelled"
+    )
 
 
 async def test_template_message_and_paging(client, patient, auth):
@@ -250,6 +313,10 @@ async def test_another_organization_sees_nothing(
     assert listed.json()["data"] == []
     assert (await client.get("/api/v1/messages", headers=other_auth)).json()["data"] == []
     response = await client.post(f"/api/v1/messages/{mine['id']}/cancel", headers=other_auth)
+    assert response.status_code == 404
+    response = await client.patch(
+        f"/api/v1/messages/{mine['id']}", json={"text": "Not yours"}, headers=other_auth
+    )
     assert response.status_code == 404
     # Nor can it schedule a message for our patient.
     response = await client.post("/api/v1/messages", json=_body(patient), headers=other_auth)

@@ -12,6 +12,8 @@ at once at the limit give one 201 and one 429.
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -27,6 +29,10 @@ from tests.integration.clinician import as_clinician
 from tests.web.conftest import Clock, make_client
 
 PER_HOUR = 2
+# The dashboard form's bounds (dashboard/src/lib/patient-caps.ts reads them from there).
+DASHBOARD_MAXIMUM = (
+    Path(__file__).resolve().parents[2] / "dashboard/src/lib/patient-cap-maximum.json"
+)
 PER_DAY = 3
 
 
@@ -170,7 +176,8 @@ async def test_a_clinics_messages_to_one_patient_stop_at_the_cap_saying_why(
         assert cleared.json()["patient_message_caps_in_effect"]["day"] == PER_DAY
 
     # The dashboard writes organizations as the signed-in admin: the same bounds hold there,
-    # the database's numbers being the API's.
+    # the database's numbers being the API's and the dashboard form's.
+    assert json.loads(DASHBOARD_MAXIMUM.read_text()) == MAXIMUM
     for window, most in MAXIMUM.items():
         assert (
             await admin_conn.fetchval("select public.clinic_message_cap_maximum($1)", window)
@@ -191,6 +198,37 @@ async def test_a_clinics_messages_to_one_patient_stop_at_the_cap_saying_why(
             "update organizations set caps = caps || '{\"clinic_messages_per_patient_day\": 50}'"
             " where id = public.current_organization_id()"
         )
+    # Nothing else of caps is the clinic's (neither the API nor Settings offers it): the
+    # planner's appointment caps set, removed or turned off, another key, are refused naming
+    # the key, and so is a write of the row's id or created_at (migration 20260101018510).
+    for change, key in (
+        ("caps || '{\"appointment_per_day\": 1000}'", "appointment_per_day"),
+        ("caps || '{\"appointment_per_week\": 0}'", "appointment_per_week"),
+        ("caps - 'appointment_per_day'", "appointment_per_day"),
+        ("caps || '{\"clinic_messages_per_patient_week\": 5}'", "clinic_messages_per_patient_week"),
+        ("'{}'::jsonb", "appointment_per_day"),
+    ):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match=f"caps.{key}: set by the"):
+            async with as_clinician(admin_conn, admin["id"]) as conn:
+                await conn.execute(
+                    f"update organizations set caps = {change}"
+                    " where id = public.current_organization_id()"
+                )
+    for column, value in (("id", "gen_random_uuid()"), ("created_at", "now()")):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="organizations"):
+            async with as_clinician(admin_conn, admin["id"]) as conn:
+                await conn.execute(
+                    f"update organizations set {column} = {value}"
+                    " where id = public.current_organization_id()"
+                )
+    caps = await admin_conn.fetchval("select caps from organizations where id = $1", org["id"])
+    assert (caps["appointment_per_day"], caps["appointment_per_week"]) == (1, 3)
+    assert caps["clinic_messages_per_patient_day"] == 50
+    # The operator's own SQL is not concerned.
+    await admin_conn.execute(
+        "update organizations set caps = caps || '{\"appointment_per_day\": 2}' where id = $1",
+        org["id"],
+    )
 
     # The planner's reminders and the bot's replies are not the clinic's: not counted, not held.
     assert (

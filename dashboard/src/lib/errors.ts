@@ -61,6 +61,8 @@ const MESSAGES: Record<string, string> = {
   message_not_found:
     "That message was not found among your clinic's messages: it may have been erased with its patient. Reload the page to see the list as it is now.",
   not_pending: "That message is no longer pending, so it cannot be changed.",
+  edit_being_sent:
+    "Not changed: that message's time has come and it is being sent as it was (a message can be changed until a second before its time). Reload the messages to see whether it went; send another message if it is still needed.",
   being_sent:
     "Not cancelled: that message's time has come and it is being sent (a message can be cancelled until a second before its time). Reload the page to see whether it went.",
   dose_not_due:
@@ -137,6 +139,8 @@ const MESSAGES: Record<string, string> = {
     "Starts at: that time has passed in the clinic's timezone. Check the date: an appointment is booked ahead.",
   reschedule_time_past:
     "New time: that time has passed in the clinic's timezone. Check the date: an appointment is moved to a time ahead.",
+  edit_time_past:
+    "Date and time: that time has passed in the clinic's timezone, so the message would go out at once, not then. Check the date (for tomorrow morning, tomorrow's date); to send it now, use Send now in the list.",
   send_time:
     "Date and time: enter the date and time to send, a real calendar day in the years 1970 to 9998, for example 24 December 2026 at 09:30 (in the clinic's timezone), or choose Now.",
   // Compose from a template: each names the Template field, which the form marks invalid.

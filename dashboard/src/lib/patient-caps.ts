@@ -10,12 +10,17 @@
  * the same rule for the dashboard's write (migration 20260101018360,
  * public.clinic_message_cap_maximum), and the API (`PATCH /api/v1/clinic`) too.
  */
+import maximum from "./patient-cap-maximum.json";
 
 export const PATIENT_CAP_WINDOWS = { hour: "in an hour", day: "in 24 hours" } as const;
 export type PatientCapWindow = keyof typeof PATIENT_CAP_WINDOWS;
 
-/** The most a clinic may set its own cap to (public.clinic_message_cap_maximum). */
-export const PATIENT_CAP_MAX: Record<PatientCapWindow, number> = { hour: 20, day: 50 };
+/**
+ * The most a clinic may set its own cap to: patient-cap-maximum.json, held to the database's
+ * (public.clinic_message_cap_maximum) and the API's (medremind/web/api_v1/clinic_caps.py
+ * MAXIMUM) by tests/web/test_api_patient_message_cap.py.
+ */
+export const PATIENT_CAP_MAX: Record<PatientCapWindow, number> = maximum;
 
 const WINDOWS = Object.keys(PATIENT_CAP_WINDOWS) as PatientCapWindow[];
 
@@ -76,7 +81,7 @@ export function patientCapsSummary(
     const amount = limit === 0 ? "no cap" : `at most ${limit}`;
     return `${amount} ${PATIENT_CAP_WINDOWS[window]} (${ownCap(caps, window) === "" ? "the service's default" : "your clinic's own"})`;
   });
-  return `Messages from your clinic to one patient: ${parts.join(" and ")}. Compose and the API refuse more; a group message leaves such a patient out and names them.`;
+  return `Messages from your clinic to one patient: ${parts.join(" and ")}, counted when they are written, whenever they are due (a message changed later keeps its place). Compose and the API refuse more; a group message leaves such a patient out and names them.`;
 }
 
 /** The caps keys a form shows on its own: the page's other caps line leaves them out. */

@@ -27,6 +27,7 @@ from medremind.web.api_v1 import (
     docs,
     fhir,
     medications,
+    message_edit,
     message_groups,
     messages,
     openapi,
@@ -48,6 +49,7 @@ ROUTERS = (
     # Before messages: its /messages/group is no message id.
     message_groups.router,
     messages.router,
+    message_edit.router,
     patients.router,
     preferences.router,
     medications.router,

@@ -452,19 +452,20 @@ async def cancel_message(message_id: uuid.UUID, org_id: Org, state: State) -> An
             current = await conn.fetchrow(query("web", "get_message"), message_id, org_id)
             if current is None:
                 raise NotFound("message")
-            raise ApiError(409, _not_cancelled(current))
+            raise ApiError(409, not_pending(current, "cancel", "cancelled"))
     return message_json(row)
 
 
-def _not_cancelled(current: Mapping[str, Any]) -> str:
-    """Why message ``current`` could not be cancelled (migration 20260101018320)."""
+def not_pending(current: Mapping[str, Any], verb: str, done: str) -> str:
+    """Why message ``current`` could not be cancelled or changed (``verb``, ``done``): being
+    sent, or no longer pending (migrations 20260101018320, 20260101018500)."""
     if current["status"] == "processing":
         due = current["scheduled_time"].isoformat()
         return (
-            f"too late to cancel: the message is being sent (due at {due}); a message can be"
-            " cancelled until a second before its time"
+            f"too late to {verb}: the message is being sent (due at {due}); a message can be"
+            f" {done} until a second before its time"
         )
-    return f"only a pending message can be cancelled; this one is {current['status']}"
+    return f"only a pending message can be {done}; this one is {current['status']}"
 
 
 _RESEND_REFUSALS = {

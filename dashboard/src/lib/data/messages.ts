@@ -63,6 +63,8 @@ export interface MessageRow {
   resent_as: string | null;
   /** Not held by quiet hours. */
   urgent: boolean;
+  /** Written by the clinic (Compose, the API): its text and time may be changed until it goes. */
+  from_clinic: boolean;
   /** Why this failed dose reminder can no longer be re-sent (lib/delivery.ts), else null. */
   resend_closed: string | null;
   /** The dose a reminder or follow-up is about: when it is due (lib/send-now.ts). */
@@ -107,7 +109,7 @@ const RESEND_CLOSED = `
 const MESSAGE_COLUMNS = `
   m.id, m.patient_id, p.display_name as patient_name, m.kind, m.message_content, m.template, m.scheduled_time,
   m.status, m.platform, m.channel_used, m.attempts, m.last_error, m.sent_at, m.delivered_at,
-  m.via_outbox, m.resent_from, m.urgent,
+  m.via_outbox, m.resent_from, m.urgent, m.from_clinic,
   (select r.id from scheduled_messages r where r.resent_from = m.id) as resent_as,
   (select c.name from caregivers c where c.id = m.caregiver_id) as caregiver_name,
   (select md.name from dose_events de join medications md on md.id = de.medication_id
@@ -247,6 +249,67 @@ export async function cancelMessage(
 ): Promise<"cancelled" | "being_sent" | "not_pending" | "not_found"> {
   const rows = await tx`select id from public.cancel_scheduled_message(${id}, null)`;
   if (rows.length === 1) return "cancelled";
+  const [row] = await tx<{ status: string }[]>`select status from scheduled_messages where id = ${id}`;
+  if (row?.status === "processing") return "being_sent";
+  return (await visible(tx, "message", id)) ? "not_pending" : "not_found";
+}
+
+/** A message as its edit page shows it (lib/data/messages.ts editMessage). */
+export interface EditableMessage {
+  id: string;
+  patient_id: string;
+  patient_name: string | null;
+  message_content: string | null;
+  template: string | null;
+  kind: string;
+  platform: string;
+  status: string;
+  scheduled_time: Date;
+  from_clinic: boolean;
+}
+
+/** Message `id` for its edit page; null when the clinician cannot see it. */
+export async function messageToEdit(tx: Tx, id: string): Promise<EditableMessage | null> {
+  const [row] = await tx<EditableMessage[]>`
+    select m.id, m.patient_id, p.display_name as patient_name, m.message_content, m.template,
+           m.kind, m.platform, m.status, m.scheduled_time, m.from_clinic
+      from scheduled_messages m join patients p on p.id = m.patient_id
+     where m.id = ${id}`;
+  return row ?? null;
+}
+
+/**
+ * Whether the clinic may change this message's text and time: one it wrote (Compose, the API),
+ * of free text, not sent yet (pending, or claimed ahead by a worker while its time is ahead).
+ * The database decides at the edit (public.edit_scheduled_message): this only offers it.
+ */
+export function editable(m: Pick<EditableMessage, "from_clinic" | "template" | "kind" | "status" | "scheduled_time">, now: Date): boolean {
+  if (!m.from_clinic || m.template !== null || m.kind !== "free_text") return false;
+  return m.status === "pending" || (m.status === "processing" && m.scheduled_time.getTime() > now.getTime());
+}
+
+export type EditOutcome = "edited" | "being_sent" | "not_pending" | "not_found";
+
+/**
+ * Change message `id`'s text (`content`, null: as it is) and time (`localTime` in `timezone`,
+ * null: as it is): public.edit_scheduled_message, the API's edit too (migration
+ * 20260101018500): a pending message, or one a worker claimed ahead of its time until a second
+ * before it (the worker then sends only the new version, at the new time). "being_sent" when
+ * its time has come and a worker is sending it; "not_found" when the clinician cannot see it.
+ */
+export async function editMessage(
+  tx: Tx,
+  id: string,
+  content: string | null,
+  localTime: string | null,
+  timezone: string,
+): Promise<EditOutcome> {
+  const rows = await tx`
+    select id from public.edit_scheduled_message(
+      ${id}, null, ${content},
+      case when ${localTime}::text is null then null
+           else public.wall_time_instant(${localTime}::text::timestamp, ${timezone}) end)`;
+  if (rows.length === 1) return "edited";
   const [row] = await tx<{ status: string }[]>`select status from scheduled_messages where id = ${id}`;
   if (row?.status === "processing") return "being_sent";
   return (await visible(tx, "message", id)) ? "not_pending" : "not_found";

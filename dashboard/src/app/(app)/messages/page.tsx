@@ -4,7 +4,7 @@ import { AutoRefresh } from "@/components/AutoRefresh";
 import { StatusBadge } from "@/components/StatusBadge";
 import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
-import { MESSAGE_STATUSES, type MessageRow, listMessages } from "@/lib/data/messages";
+import { MESSAGE_STATUSES, type MessageRow, editable, listMessages } from "@/lib/data/messages";
 import { OUTBOX_HINT, OUTBOX_LABEL, canResend, cancelledNotice, kindLabel, lastErrorTone, resendClosedText, resentNotice } from "@/lib/delivery";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
@@ -41,6 +41,11 @@ export default async function MessagesPage({
       {resentNotice(params.resent) ? (
         <p role="status" className="notice" data-testid="resent-notice">
           {resentNotice(params.resent)}
+        </p>
+      ) : null}
+      {params.edited === "1" ? (
+        <p role="status" className="notice" data-testid="edited-notice">
+          Changed: the message goes as it is now, at its time (never the earlier version).
         </p>
       ) : null}
       {cancelledNotice(params.cancelled) ? (
@@ -136,13 +141,16 @@ export default async function MessagesPage({
                     {m.status === "pending" ? (
                       <div className="actions">
                         <SendNowCell message={m} now={now} filter={status ?? ""} timezone={clinician.timezone} />
+                        <EditLink message={m} now={now} />
                         <CancelForm message={m} filter={status ?? ""} />
                       </div>
                     ) : null}
                     {m.status === "processing" && m.scheduled_time.getTime() > now.getTime() ? (
-                      // Claimed ahead of a peak by a worker: still cancellable until a second
-                      // before its time (public.cancel_scheduled_message).
+                      // Claimed ahead of a peak by a worker: still cancellable and editable
+                      // until a second before its time (public.cancel_scheduled_message,
+                      // public.edit_scheduled_message).
                       <div className="actions">
+                        <EditLink message={m} now={now} />
                         <CancelForm message={m} filter={status ?? ""} />
                       </div>
                     ) : null}
@@ -165,6 +173,16 @@ export default async function MessagesPage({
         </table>
       </div>
     </>
+  );
+}
+
+/** Change the text or time of a message the clinic wrote, not sent yet (./[id]/edit). */
+function EditLink({ message: m, now }: { message: MessageRow; now: Date }) {
+  if (!editable(m, now)) return null;
+  return (
+    <Link className="button secondary" href={`/messages/${m.id}/edit`} aria-label={`Edit message to ${m.patient_name ?? "patient"}`}>
+      Edit
+    </Link>
   );
 }
 
