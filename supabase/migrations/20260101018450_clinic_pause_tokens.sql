@@ -20,6 +20,11 @@ create table clinic_pause_tokens (
   created_at timestamptz not null default now()
 );
 create index clinic_pause_tokens_expiry_idx on clinic_pause_tokens (expires_at);
+-- Each foreign key indexed (tests/integration/test_foreign_key_indexes.py): a clinician's, a
+-- patient's or a clinic's delete cascades here without scanning the table.
+create index clinic_pause_tokens_clinician_idx on clinic_pause_tokens (clinician_id);
+create index clinic_pause_tokens_organization_idx on clinic_pause_tokens (organization_id);
+create index clinic_pause_tokens_patient_idx on clinic_pause_tokens (patient_id);
 
 -- The service's processes read and consume tokens; clinicians get none (only the function).
 alter table public.clinic_pause_tokens enable row level security;

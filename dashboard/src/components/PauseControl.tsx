@@ -85,7 +85,9 @@ export function PauseControl({
           ) : null}
           <form onSubmit={submit} aria-busy={pending || undefined} data-testid="pause-form">
             <input type="hidden" name="patient_id" value={patientId} />
-            <fieldset>
+            {/* minWidth 0: a fieldset is as wide as its widest line by default, and the patient
+                page scrolled sideways at phone width (360 px: 23 px). */}
+            <fieldset style={{ minWidth: 0 }}>
               <legend>{paused ? "Change how long they stay paused" : "Pause this patient's reminders"}</legend>
               <Choice value="days" chosen={chosen} problem={fieldProblem(state, "pause_for", ERROR_ID)}>
                 <input
@@ -148,7 +150,8 @@ function Choice({
 }) {
   const id = `pause_for_${value}`;
   return (
-    <div className="radio">
+    // Wrapped: the date field and its hint do not fit one line at phone width.
+    <div className="radio" style={{ flexWrap: "wrap" }}>
       <input type="radio" id={id} name="pause_for" value={value} defaultChecked={chosen === value} {...problem} />
       <label htmlFor={id} style={OPTION}>
         {children ? `${PAUSE_FOR[value]}:` : PAUSE_FOR[value]}
