@@ -35,7 +35,7 @@ from bot.dialogs.onboarding import (
 )
 from bot.dialogs.replanning import replan_now
 from bot.keywords import Keyword
-from bot.steps import COMMANDS, IDLE, STEPS, Step, goto, reprompt
+from bot.steps import COMMANDS, IDLE, STEPS, Step, finish, goto, reprompt
 from bot.unsaved import say_unsaved, unsaved_draft
 from core.answer_buttons import QUESTION_TTL, SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
 from core.sql import query
@@ -167,6 +167,9 @@ async def handle(turn: Turn) -> None:
 
     current = STEPS.get(conv.step)
     if conv.step != IDLE and current is not None and _step_allowed(turn):
+        if await _pleasantry_at_a_step(turn):
+            _mention_waiting(turn, questions)
+            return
         if _dose_answer_at_a_menu(turn, current):
             return
         if await _command_at_a_menu(turn, current, questions):
@@ -272,6 +275,41 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
 # Answers to a reminder that are also natural replies to a dialog's own question ("Do you
 # agree?", "Is it 9:00 AM there?"): at a menu they stay the menu's to misunderstand.
 _DIALOG_REPLIES = frozenset({"yes", "si"})
+
+
+# Lists a patient opens to look at: "thanks" there says they are done with it, and closes it.
+_LOOKED_AT = frozenset({"meds_menu", "settings_menu"})
+
+
+async def _pleasantry_at_a_step(turn: Turn) -> bool:
+    """A "hi" or "thanks" typed at a dialog's question, which it does not answer: greeted (or
+    "you're welcome"), then the question again; "thanks" at a list looked at closes it
+    (:data:`_LOOKED_AT`). A menu answered "hi" with "Please pick one of the options", and the
+    name question took "hi" as the patient's name ("All set, hi!"): found by hand in medremind
+    dev's console."""
+    if turn.choice is not None or turn.event.button_data or turn.event.kind is not InboundKind.TEXT:
+        return False
+    if turn.conv.step in _LOOKED_AT and keywords.is_thanks(turn.text):
+        # Not "Please pick one of the options" with the whole list again (found by hand in
+        # medremind dev's console after /meds).
+        finish(turn)
+        turn.say(turn.t("welcome"))
+        return True
+    if keywords.is_greeting(turn.text):
+        if turn.patient is None:
+            # "Hola" at the privacy question, before any language was chosen: asked in Spanish,
+            # as an unregistered chat's "Hola" is answered.
+            turn.conv.locale = keywords.greeting_language(turn.text) or turn.conv.locale
+        name = (turn.patient["display_name"] or "").strip() if turn.patient is not None else ""
+        said = turn.t("greeting", name=name) if name else turn.t("greeting_no_name")
+    elif keywords.is_thanks(turn.text):
+        said = turn.t("welcome")
+    else:
+        return False
+    if turn.conv.channel == Channel.SMS:
+        said = gsm7_letters(said)  # a name's "á" would make the whole SMS UCS-2 (as _greet)
+    await goto(turn, turn.conv.step, prefix=said)
+    return True
 
 
 def _dose_answer_at_a_menu(turn: Turn, current: Step) -> bool:

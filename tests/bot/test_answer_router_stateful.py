@@ -85,6 +85,9 @@ TYPED = [
     "pause", "PAUSA", "resume", "hoy",
     # The same said in words (bot.command_phrases), and a snooze with its number beside them.
     "pause for 3 days", "pausa 3 días", "Resume my reminders", "snooze 30",
+    # Pleasantries: greeted (or "you're welcome") and the dialog's question asked again, or a
+    # list looked at closed (bot.engine); they answer nothing.
+    "hi", "¡Hola!", "Thanks!",
 ]  # fmt: skip
 COMMANDS = ["/settings", "/add", "/pause", "/resume", "/cancel", "/help", "/today"]
 # TYPED's bare command words, folded: typed when nothing open takes them, the command runs.
