@@ -131,11 +131,15 @@ async def handle(turn: Turn) -> None:
                 # passed over: the patient's last word from us is now this answer's reply.
                 if turn.conv.state.get("asked_at") is not None:
                     turn.conv.state[PASSED_OVER] = True
-                await answers.answer_data(turn, choice.value)
                 # Two doses due at once, one typed "1": say the other still waits, or the
                 # patient believes both were recorded.
                 others = [q for q in questions if _subject(q) != _subject(question)]
-                named = _mention_waiting(turn, others)
+                alone = not routing.waiting_questions(others)
+                await answers.answer_data(turn, choice.value, snooze_options=alone)
+                # A reply asking its own question (a dose too late to snooze offers Taken) takes
+                # the typed words first: the other is named without them.
+                own = bool(turn.replies and turn.replies[-1].raw_options)
+                named = _mention_waiting(turn, others, answers=not own)
                 if named is not None and not (
                     turn.replies[-1].options or turn.replies[-1].raw_options
                 ):
@@ -410,17 +414,21 @@ def _subject(question: routing.Question) -> str:
     return f"{kind}:{entity}" if len(kind) == 1 and len(entity) == 32 else str(question.row_id)
 
 
-def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> routing.Question | None:
+def _mention_waiting(
+    turn: Turn, questions: list[routing.Question], *, answers: bool = True
+) -> routing.Question | None:
     """After a dialog's reprompt, or a typed answer to another question, name the reminder that
-    also waits, with its typed answers; the question named, if any."""
+    also waits, with its typed answers (``answers`` False: without them, the reply asking a
+    question of its own that takes the same words); the question named, if any."""
     waiting = routing.waiting_questions(questions)
     if not waiting or not turn.replies:
         return None
     newest = waiting[0]
-    line = turn.t(
-        "also_waiting",
-        what=routing.subject(turn, newest),
-        answers=routing.typed_words(turn, newest),
+    what = routing.subject(turn, newest)
+    line = (
+        turn.t("also_waiting", what=what, answers=routing.typed_words(turn, newest))
+        if answers
+        else turn.t("also_waiting_next", what=what)
     )
     last = turn.replies[-1]
     turn.replies[-1] = dataclasses.replace(last, text=f"{last.text}\n\n{line}")

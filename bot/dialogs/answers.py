@@ -67,11 +67,12 @@ async def handle_answer_button(turn: Turn, data: str) -> None:
     turn.say(turn.t("answer_unknown"))
 
 
-async def answer_data(turn: Turn, data: str) -> None:
-    """A typed answer the router matched to a reminder's option (its answer data)."""
+async def answer_data(turn: Turn, data: str, *, snooze_options: bool = True) -> None:
+    """A typed answer the router matched to a reminder's option (its answer data).
+    ``snooze_options``: see :func:`answer_dose`."""
     dose = parse_dose_data(data)
     if dose is not None:
-        await answer_dose(turn, dose)
+        await answer_dose(turn, dose, snooze_options=snooze_options)
         return
     appt = parse_appointment_data(data)
     if appt is not None:
@@ -97,14 +98,19 @@ async def close_questions(
     )
 
 
-async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> None:
+async def answer_dose(
+    turn: Turn, answer: DoseAnswer, *, edit: bool = False, snooze_options: bool = True
+) -> None:
     """Record the answer and say what was recorded (editing the reminder when pressed there).
 
     An old reminder of a medicine deleted since records nothing (the recorder refuses it,
     migration 20260101012220): the patient is told that, and where the list is.
+    ``snooze_options`` False: a snooze's reply offers nothing (Taken, longer snoozes) and asks
+    nothing; the engine names another waiting reminder after it instead, whose typed answers
+    ("Reply Taken, ...") must reach that one (bot.engine).
     """
     try:
-        await _answer_dose(turn, answer, edit=edit)
+        await _answer_dose(turn, answer, edit=edit, snooze_options=snooze_options)
     except MedicationDeleted:
         await close_questions(turn, dose_id=answer.dose_event_id)
         turn.say(turn.t("answer_medicine_deleted"), edit=edit)
@@ -121,7 +127,9 @@ def said_at(turn: Turn) -> datetime:
     return min(turn.now, datetime.fromtimestamp(written, turn.now.tzinfo))
 
 
-async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
+async def _answer_dose(
+    turn: Turn, answer: DoseAnswer, *, edit: bool, snooze_options: bool = True
+) -> None:
     recorder = _scheduler_recorder()
     # Taken and Skip at the time they were said; a snooze counts from now (its reminder comes
     # after this turn, never in the past).
@@ -186,6 +194,12 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
         message = snoozed_text(
             turn.locale, turn.now, until, timezone, what, sms=turn.conv.channel == Channel.SMS
         )
+        if not snooze_options:
+            # Another reminder is named after this reply, its answers typed as "Taken": the
+            # snoozed one comes back with its own (a "Taken" typed for the 11:55 PM dose named
+            # "also waiting" took the 12:00 AM dose just snoozed: found in a late-night run).
+            turn.say(message, edit=edit)
+            return
         # The snoozed reminder keeps Taken, so a pill taken before it comes back can be
         # reported, and Snooze, so it can be snoozed again, on every channel alike: buttons, or
         # "1 Taken / 2 Snooze 30 min / 3 Snooze 60 min" typed ("2", "snooze 45"). Snoozing again

@@ -36,6 +36,9 @@ EN: dict[str, str] = {
     "can_answer_now": "Sorry, I didn't understand that. You can answer {what}:",
     "more_waiting": "({n} more waiting after this one.)",
     "also_waiting": "Also waiting for your answer: {what}. Reply {answers}.",
+    # After a reply that asks its own question (Taken, for a dose too late to snooze): typed
+    # words go to that one first, so the other's are not offered yet (bot.engine).
+    "also_waiting_next": "Also waiting for your answer: {what}; answer it after this one.",
     "about_dose": "your {time} dose",
     "about_dose_numbered": "your {time} dose of medicine {n}",
     "about_dose_named": "your {time} dose of {name}",
@@ -87,6 +90,7 @@ ES: dict[str, str] = {
     "can_answer_now": "Perdona, no lo he entendido. Puedes responder a {what}:",
     "more_waiting": "({n} más esperando después de este.)",
     "also_waiting": "También espera tu respuesta: {what}. Responde {answers}.",
+    "also_waiting_next": "También espera tu respuesta: {what}; respóndela después de esta.",
     "about_dose": "tu dosis de {time:hour_article} {time}",
     "about_dose_numbered": "tu dosis de {time:hour_article} {time} del medicamento {n}",
     "about_dose_named": "tu dosis de {time:hour_article} {time} de {name}",

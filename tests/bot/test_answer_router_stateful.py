@@ -767,9 +767,15 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         async def _snooze_asks(
             self, changed: set[UUID], after: dict[UUID, tuple[Any, ...]]
         ) -> None:
-            """A snooze's reply asks again about the dose (Taken, as it shows): model it."""
+            """A snooze's reply asks again about the dose (Taken, as it shows): model it. Not a
+            typed snooze's while another reminder waits: its reply names that one instead, with
+            the words it is answered by (bot.engine), and offers nothing."""
+            reply = self.last_replies[-1] if self.last_replies else None
             for entity in changed:
                 if after[entity][0] != "snoozed":
+                    continue
+                if reply is not None and not reply.options:
+                    assert any(marker in (reply.text or "") for marker in ALSO_WAITING), reply
                     continue
                 async with world.pool.acquire() as conn:
                     options = await conn.fetchval(

@@ -104,3 +104,57 @@ async def test_telegram_typed_snooze_after_a_snooze(
     await bot.send(chat, "snooze 30")
     assert "remind you again at 9:35 AM" in bot.last_text(chat), bot.last_text(chat)
     assert await _snoozed_until(admin_conn, dose_id) == bot.clock.now + timedelta(minutes=30)
+
+
+async def test_a_snooze_while_another_dose_waits_leaves_that_one_the_typed_answers(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Two reminders open (11:55 PM and 12:00 AM), "2" snoozes the newer: its reply said "Also
+    waiting for your answer: your 11:55 PM dose. Reply Taken, Snooze 15 min or Skip" above its
+    own "1 Taken / 2 Snooze 30 min", and the "Taken" the patient typed took the dose just
+    snoozed (found in a New Year's Eve run). The reply now offers nothing of its own (the
+    snoozed reminder comes back with its answers): what it says to type reaches the one named.
+    A reply that must ask its own question (Taken, for a dose too late to snooze) names the
+    other without its answers, and it is asked once this one is answered."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    older, newer = await dose_events(
+        admin_conn, patient["id"], [START - timedelta(minutes=5), START]
+    )
+    await remind(bot, admin_conn, patient["id"], dose_id=older)
+    bot.clock.advance(minutes=5)
+    await remind(bot, admin_conn, patient["id"], dose_id=newer)
+    bot.clock.advance(minutes=1)
+    snoozed = body(await bot.sms(NUMBER, "2"))
+    assert snoozed.startswith("OK, I'll remind you again at 9:21 AM about your 9:00 AM dose."), (
+        snoozed
+    )
+    assert snoozed.endswith("your 8:55 AM dose. Reply Taken, Snooze 15 min or Skip."), snoozed
+    assert "Taken at" in body(await bot.sms(NUMBER, "Taken"))
+    status = "select status from dose_events where id = $1"
+    assert (await admin_conn.fetchval(status, older), await admin_conn.fetchval(status, newer)) == (
+        "taken",
+        "snoozed",
+    )
+
+    # The snoozed one's reminder comes back at 9:21 AM; answered then (not the case here).
+    await admin_conn.execute(
+        "update scheduled_messages set status = 'cancelled' where dose_event_id = $1", newer
+    )
+    (late, other) = await dose_events(
+        admin_conn, patient["id"], [START + timedelta(hours=1), START + timedelta(hours=13)]
+    )
+    bot.clock.advance(hours=13)
+    await remind(bot, admin_conn, patient["id"], dose_id=other)
+    await remind(bot, admin_conn, patient["id"], dose_id=late)  # late, after an outage
+    refused = body(await bot.sms(NUMBER, "2"))
+    assert "too late to snooze your 10:00 AM dose of medicine 2 on Mon, March 2" in refused
+    assert (
+        "\n\nAlso waiting for your answer: your 10:00 PM dose of medicine 2; answer it after"
+        in refused
+    )
+    assert refused.endswith("1 Taken"), refused
+    taken = body(await bot.sms(NUMBER, "1"))
+    assert taken.startswith("Taken at 10:06 PM: your 10:00 AM dose of medicine 2"), taken
+    assert taken.endswith("10:00 PM dose of medicine 2. Reply Taken, Snooze 15 min or Skip."), taken
+    assert "Taken at" in body(await bot.sms(NUMBER, "1"))
+    assert await admin_conn.fetchval(status, other) == "taken"
