@@ -299,13 +299,19 @@ def snoozed_text(
     zone, with its day when that is not the day of the answer (``now``): "again at 12:01 AM",
     pressed at 11:50 PM, reads as a time earlier tonight, and the patient may take the dose
     again, or wait up for a reminder that comes after midnight. ``sms``: the day in GSM-7
-    letters (:func:`core.template_filters.fmt_day`)."""
+    letters (:func:`core.template_filters.fmt_day`). When the clocks change before it, the
+    minutes too: 60 minutes from 2:30 AM the night the clocks go back is 2:30 AM again, and "again
+    at 2:30 AM", said at 2:30 AM, read as now (found snoozing in Berlin that night)."""
     zone = ZoneInfo(timezone)
     local = until.astimezone(zone)
+    here = now.astimezone(zone)
     time = texts.fmt_time(local, locale)
-    if local.date() != now.astimezone(zone).date():
+    if local.date() != here.date():
         day = texts.fmt_day(local, locale, sms=sms)
         return texts.text(locale, "answer_snoozed_day", day=day, time=time, what=what)
+    if local.utcoffset() != here.utcoffset():
+        minutes = round((until - now).total_seconds() / 60)
+        return texts.text(locale, "answer_snoozed_clocks", n=minutes, time=time, what=what)
     return texts.text(locale, "answer_snoozed", time=time, what=what)
 
 

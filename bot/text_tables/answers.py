@@ -9,6 +9,11 @@ EN: dict[str, str] = {
     "answer_taken": "Taken at {time}: {what}. Well done!",
     "answer_snoozed": "OK, I'll remind you again at {time} about {what}.",
     "answer_snoozed_day": "OK, I'll remind you again on {day} at {time} about {what}.",
+    # The clocks change before it comes back: "again at 2:30 AM", said at 2:30 AM the night
+    # Berlin falls back, read as now (bot.dialogs.answers.snoozed_text).
+    "answer_snoozed_clocks": (
+        "OK, I'll remind you again in {n} min about {what} (at {time}: the clocks change tonight)."
+    ),
     "answer_skipped": "Skipped: {what}. I've noted it.",
     "answer_snooze_too_late": (
         "It is too late to snooze {what}: no reminder will come back for it. If you took it,"
@@ -59,6 +64,10 @@ EN: dict[str, str] = {
 ES: dict[str, str] = {
     "answer_taken": "Tomada a {time:hour_article} {time}: {what}. ¡Bien hecho!",
     "answer_snoozed": "De acuerdo, te recuerdo {what} otra vez a {time:hour_article} {time}.",
+    "answer_snoozed_clocks": (
+        "De acuerdo, te recuerdo {what} otra vez dentro de {n} min (a {time:hour_article} {time}:"
+        " esta noche cambia la hora)."
+    ),
     "answer_snoozed_day": (
         "De acuerdo, te recuerdo {what} otra vez el {day} a {time:hour_article} {time}."
     ),

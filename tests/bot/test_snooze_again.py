@@ -10,10 +10,12 @@ refused and Taken offered (``core.answer_buttons.QUESTION_TTL``).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 
+from bot.dialogs.answers import snoozed_text
 from core.answer_buttons import dose_data
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import dose_events, registered_patient, remind
@@ -158,3 +160,29 @@ async def test_a_snooze_while_another_dose_waits_leaves_that_one_the_typed_answe
     assert taken.endswith("10:00 PM dose of medicine 2. Reply Taken, Snooze 15 min or Skip."), taken
     assert "Taken at" in body(await bot.sms(NUMBER, "1"))
     assert await admin_conn.fetchval(status, other) == "taken"
+
+
+@pytest.mark.parametrize(
+    ("locale", "zone", "now", "minutes", "said"),
+    [
+        # Berlin falls back at 01:00 UTC: 60 minutes from 2:30 AM is 2:30 AM again.
+        ("en", "Europe/Berlin", datetime(2027, 10, 31, 0, 30, tzinfo=UTC), 60,
+         "OK, I'll remind you again in 60 min about your 2:30 AM dose (at 2:30 AM: the clocks"
+         " change tonight)."),
+        # It springs forward at 01:00 UTC: 15 minutes from 1:50 AM is 3:05 AM.
+        ("es", "Europe/Madrid", datetime(2027, 3, 28, 0, 50, tzinfo=UTC), 15,
+         "De acuerdo, te recuerdo tu dosis de las 2:30 otra vez dentro de 15 min (a las 3:05:"
+         " esta noche cambia la hora)."),
+        # No change in between: the time alone.
+        ("en", "Europe/Berlin", datetime(2027, 10, 31, 2, 30, tzinfo=UTC), 60,
+         "OK, I'll remind you again at 4:30 AM about your 2:30 AM dose."),
+    ],
+)  # fmt: skip
+def test_a_snooze_over_a_clock_change_says_in_how_many_minutes(
+    locale: str, zone: str, now: datetime, minutes: int, said: str
+) -> None:
+    """ "OK, I'll remind you again at 2:30 AM about your 2:30 AM dose", said at 2:30 AM the
+    night the clocks go back, read as now (found snoozing in a Berlin run that night)."""
+    what = "your 2:30 AM dose" if locale == "en" else "tu dosis de las 2:30"
+    until = now + timedelta(minutes=minutes)
+    assert snoozed_text(locale, now, until, zone, what) == said
