@@ -105,9 +105,9 @@ async def answer_dose(
 
     An old reminder of a medicine deleted since records nothing (the recorder refuses it,
     migration 20260101012220): the patient is told that, and where the list is.
-    ``snooze_options`` False: a snooze's reply offers nothing (Taken, longer snoozes) and asks
-    nothing; the engine names another waiting reminder after it instead, whose typed answers
-    ("Reply Taken, ...") must reach that one (bot.engine).
+    ``snooze_options`` False: a snooze's reply shows nothing (Taken, longer snoozes); the engine
+    names another waiting reminder after it, whose typed answers ("Reply Taken, ...") must reach
+    that one (bot.engine), and asks that one again.
     """
     try:
         await _answer_dose(turn, answer, edit=edit, snooze_options=snooze_options)
@@ -194,12 +194,6 @@ async def _answer_dose(
         message = snoozed_text(
             turn.locale, turn.now, until, timezone, what, sms=turn.conv.channel == Channel.SMS
         )
-        if not snooze_options:
-            # Another reminder is named after this reply, its answers typed as "Taken": the
-            # snoozed one comes back with its own (a "Taken" typed for the 11:55 PM dose named
-            # "also waiting" took the 12:00 AM dose just snoozed: found in a late-night run).
-            turn.say(message, edit=edit)
-            return
         # The snoozed reminder keeps Taken, so a pill taken before it comes back can be
         # reported, and Snooze, so it can be snoozed again, on every channel alike: buttons, or
         # "1 Taken / 2 Snooze 30 min / 3 Snooze 60 min" typed ("2", "snooze 45"). Snoozing again
@@ -210,7 +204,12 @@ async def _answer_dose(
             (turn.t("btn_snooze_n", n=n), dose_data(dose_id, f"s{n}"))
             for n in again_lengths(answer.snooze_minutes)
         ]
-        turn.replies.append(Reply(text=message, edit=edit, raw_options=tuple(choices)))
+        # Another reminder named after this reply, its answers typed as "Taken", is asked
+        # again after it (bot.engine): these are not shown, and take typed words once that one
+        # is answered (a "Taken" typed for the 11:55 PM dose named "also waiting" took the
+        # 12:00 AM dose just snoozed: found in a late-night run).
+        shown = tuple(choices) if snooze_options else ()
+        turn.replies.append(Reply(text=message, edit=edit, raw_options=shown))
         await _ask_about_dose(turn, dose_id, choices)
         return
     else:

@@ -709,8 +709,10 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             for entity in changed:
                 for q in self.asked:
                     q.answered = q.answered or q.entity == entity
-            self._named_again(changed, open_)
+            # The snooze's question is recorded before the reminder its reply names is asked
+            # again (bot.engine): that one is the newest.
             await self._snooze_asks(changed, after)
+            self._named_again(changed, open_)
 
         async def _only_replanned(
             self,
@@ -767,15 +769,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         async def _snooze_asks(
             self, changed: set[UUID], after: dict[UUID, tuple[Any, ...]]
         ) -> None:
-            """A snooze's reply asks again about the dose (Taken, as it shows): model it. Not a
-            typed snooze's while another reminder waits: its reply names that one instead, with
-            the words it is answered by (bot.engine), and offers nothing."""
-            reply = self.last_replies[-1] if self.last_replies else None
+            """A snooze's reply asks again about the dose (Taken, as it shows; not shown while
+            another reminder waits, which its reply names and which is asked again after it:
+            bot.engine, :meth:`_named_again`): model it."""
             for entity in changed:
                 if after[entity][0] != "snoozed":
-                    continue
-                if reply is not None and not reply.options:
-                    assert any(marker in (reply.text or "") for marker in ALSO_WAITING), reply
                     continue
                 async with world.pool.acquire() as conn:
                     options = await conn.fetchval(

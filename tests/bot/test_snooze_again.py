@@ -114,8 +114,9 @@ async def test_a_snooze_while_another_dose_waits_leaves_that_one_the_typed_answe
     """Two reminders open (11:55 PM and 12:00 AM), "2" snoozes the newer: its reply said "Also
     waiting for your answer: your 11:55 PM dose. Reply Taken, Snooze 15 min or Skip" above its
     own "1 Taken / 2 Snooze 30 min", and the "Taken" the patient typed took the dose just
-    snoozed (found in a New Year's Eve run). The reply now offers nothing of its own (the
-    snoozed reminder comes back with its answers): what it says to type reaches the one named.
+    snoozed (found in a New Year's Eve run). The reply now shows nothing of its own and the one
+    named is asked again: what it says to type reaches that one; the snoozed one's answers
+    are taken next.
     A reply that must ask its own question (Taken, for a dose too late to snooze) names the
     other without its answers, and it is asked once this one is answered."""
     patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
@@ -131,17 +132,17 @@ async def test_a_snooze_while_another_dose_waits_leaves_that_one_the_typed_answe
         snoozed
     )
     assert snoozed.endswith("your 8:55 AM dose. Reply Taken, Snooze 15 min or Skip."), snoozed
-    assert "Taken at" in body(await bot.sms(NUMBER, "Taken"))
+    taken = body(await bot.sms(NUMBER, "Taken"))
+    assert taken.startswith("Taken at 9:06 AM: your 8:55 AM dose."), taken
     status = "select status from dose_events where id = $1"
     assert (await admin_conn.fetchval(status, older), await admin_conn.fetchval(status, newer)) == (
         "taken",
         "snoozed",
     )
+    # The snoozed one stays answerable before its reminder is back, and is named now.
+    assert taken.endswith("9:00 AM dose. Reply Taken, Snooze 30 min or Snooze 60 min."), taken
+    assert "Taken at 9:06 AM: your 9:00 AM dose" in body(await bot.sms(NUMBER, "1"))
 
-    # The snoozed one's reminder comes back at 9:21 AM; answered then (not the case here).
-    await admin_conn.execute(
-        "update scheduled_messages set status = 'cancelled' where dose_event_id = $1", newer
-    )
     (late, other) = await dose_events(
         admin_conn, patient["id"], [START + timedelta(hours=1), START + timedelta(hours=13)]
     )
