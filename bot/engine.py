@@ -35,7 +35,7 @@ from bot.dialogs.onboarding import (
 )
 from bot.dialogs.replanning import replan_now
 from bot.keywords import Keyword
-from bot.steps import COMMANDS, IDLE, STEPS, Step, goto, reprompt
+from bot.steps import COMMANDS, IDLE, STEPS, Step, finish, goto, reprompt
 from bot.unsaved import say_unsaved, unsaved_draft
 from core.answer_buttons import QUESTION_TTL, SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
 from core.sql import query
@@ -131,11 +131,15 @@ async def handle(turn: Turn) -> None:
                 # passed over: the patient's last word from us is now this answer's reply.
                 if turn.conv.state.get("asked_at") is not None:
                     turn.conv.state[PASSED_OVER] = True
-                await answers.answer_data(turn, choice.value)
                 # Two doses due at once, one typed "1": say the other still waits, or the
                 # patient believes both were recorded.
                 others = [q for q in questions if _subject(q) != _subject(question)]
-                named = _mention_waiting(turn, others)
+                alone = not routing.waiting_questions(others)
+                await answers.answer_data(turn, choice.value, snooze_options=alone)
+                # A reply asking its own question (a dose too late to snooze offers Taken) takes
+                # the typed words first: the other is named without them.
+                own = bool(turn.replies and turn.replies[-1].raw_options)
+                named = _mention_waiting(turn, others, answers=not own)
                 if named is not None and not (
                     turn.replies[-1].options or turn.replies[-1].raw_options
                 ):
@@ -167,6 +171,9 @@ async def handle(turn: Turn) -> None:
 
     current = STEPS.get(conv.step)
     if conv.step != IDLE and current is not None and _step_allowed(turn):
+        if await _pleasantry_at_a_step(turn):
+            _mention_waiting(turn, questions)
+            return
         if _dose_answer_at_a_menu(turn, current):
             return
         if await _command_at_a_menu(turn, current, questions):
@@ -274,6 +281,41 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
 _DIALOG_REPLIES = frozenset({"yes", "si"})
 
 
+# Lists a patient opens to look at: "thanks" there says they are done with it, and closes it.
+_LOOKED_AT = frozenset({"meds_menu", "settings_menu"})
+
+
+async def _pleasantry_at_a_step(turn: Turn) -> bool:
+    """A "hi" or "thanks" typed at a dialog's question, which it does not answer: greeted (or
+    "you're welcome"), then the question again; "thanks" at a list looked at closes it
+    (:data:`_LOOKED_AT`). A menu answered "hi" with "Please pick one of the options", and the
+    name question took "hi" as the patient's name ("All set, hi!"): found by hand in medremind
+    dev's console."""
+    if turn.choice is not None or turn.event.button_data or turn.event.kind is not InboundKind.TEXT:
+        return False
+    if turn.conv.step in _LOOKED_AT and keywords.is_thanks(turn.text):
+        # Not "Please pick one of the options" with the whole list again (found by hand in
+        # medremind dev's console after /meds).
+        finish(turn)
+        turn.say(turn.t("welcome"))
+        return True
+    if keywords.is_greeting(turn.text):
+        if turn.patient is None:
+            # "Hola" at the privacy question, before any language was chosen: asked in Spanish,
+            # as an unregistered chat's "Hola" is answered.
+            turn.conv.locale = keywords.greeting_language(turn.text) or turn.conv.locale
+        name = (turn.patient["display_name"] or "").strip() if turn.patient is not None else ""
+        said = turn.t("greeting", name=name) if name else turn.t("greeting_no_name")
+    elif keywords.is_thanks(turn.text):
+        said = turn.t("welcome")
+    else:
+        return False
+    if turn.conv.channel == Channel.SMS:
+        said = gsm7_letters(said)  # a name's "á" would make the whole SMS UCS-2 (as _greet)
+    await goto(turn, turn.conv.step, prefix=said)
+    return True
+
+
 def _dose_answer_at_a_menu(turn: Turn, current: Step) -> bool:
     """A reminder's answer ("taken", "ya", "later") typed at a step that reads only its options,
     no open reminder taking it: the patient answers a dose, not the menu. They are told no dose
@@ -372,17 +414,21 @@ def _subject(question: routing.Question) -> str:
     return f"{kind}:{entity}" if len(kind) == 1 and len(entity) == 32 else str(question.row_id)
 
 
-def _mention_waiting(turn: Turn, questions: list[routing.Question]) -> routing.Question | None:
+def _mention_waiting(
+    turn: Turn, questions: list[routing.Question], *, answers: bool = True
+) -> routing.Question | None:
     """After a dialog's reprompt, or a typed answer to another question, name the reminder that
-    also waits, with its typed answers; the question named, if any."""
+    also waits, with its typed answers (``answers`` False: without them, the reply asking a
+    question of its own that takes the same words); the question named, if any."""
     waiting = routing.waiting_questions(questions)
     if not waiting or not turn.replies:
         return None
     newest = waiting[0]
-    line = turn.t(
-        "also_waiting",
-        what=routing.subject(turn, newest),
-        answers=routing.typed_words(turn, newest),
+    what = routing.subject(turn, newest)
+    line = (
+        turn.t("also_waiting", what=what, answers=routing.typed_words(turn, newest))
+        if answers
+        else turn.t("also_waiting_next", what=what)
     )
     last = turn.replies[-1]
     turn.replies[-1] = dataclasses.replace(last, text=f"{last.text}\n\n{line}")

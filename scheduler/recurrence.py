@@ -11,6 +11,10 @@ Semantics, per local date in the rule's IANA timezone:
 - On each chosen date every time in ``times_of_day`` fires once.
 - A wall time that does not exist (the gap when clocks spring forward) fires at the first valid
   instant after the gap: 02:30 becomes 03:00 in New York, 02:15 becomes 02:30 on Lord Howe Island.
+  Several times in one gap (00:00 and 00:30 the night Santiago springs from 00:00 to 01:00) fire
+  once, as the first of them: a schedule has one dose at an instant (the planner's doses are
+  unique by schedule and instant; two in one statement failed the planner's whole batch, every
+  tick until the night had passed). ``max_count`` still counts each of them.
 - A wall time that happens twice (clocks fall back) fires once, at its first occurrence (fold=0).
 - A local date that does not exist at all (Pacific/Apia skipped 2011-12-30) has no occurrences;
   no other date takes them over.
@@ -139,7 +143,8 @@ def occurrences(rule: Recurrence, after: datetime, until: datetime) -> list[Occu
     ]
     # Already in order for every tzdb zone; the sort is a cheap guarantee, not a fix.
     found.sort()
-    return found
+    # One per instant, the first: times that fell into one gap (sorted by date and time).
+    return [occ for i, occ in enumerate(found) if i == 0 or found[i - 1].utc != occ.utc]
 
 
 def next_occurrence(rule: Recurrence, after: datetime) -> Occurrence | None:

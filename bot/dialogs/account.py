@@ -90,7 +90,8 @@ async def pause(turn: Turn, arg: str) -> None:
     end, note = await _pause_end(turn, arg) if arg.strip() else (None, "")
     await pause_reminders(turn.conn, _patient_id(turn), turn.now, until=end)
     finish(turn)
-    text = turn.t("paused_all") + (f"\n{note}" if note else "")
+    # The note names /resume itself: "Send /resume" twice in one SMS (found over SMS in dev).
+    text = f"{turn.t('paused_all_noted')}\n{note}" if note else turn.t("paused_all")
     caregiver = await turn.conn.fetchrow(query("bot", "get_caregiver"), _patient_id(turn))
     if caregiver is not None and caregiver["opted_out_at"] is None:
         # Their silence would read as "all doses taken": the patient may want to tell them.

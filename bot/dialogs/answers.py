@@ -67,11 +67,12 @@ async def handle_answer_button(turn: Turn, data: str) -> None:
     turn.say(turn.t("answer_unknown"))
 
 
-async def answer_data(turn: Turn, data: str) -> None:
-    """A typed answer the router matched to a reminder's option (its answer data)."""
+async def answer_data(turn: Turn, data: str, *, snooze_options: bool = True) -> None:
+    """A typed answer the router matched to a reminder's option (its answer data).
+    ``snooze_options``: see :func:`answer_dose`."""
     dose = parse_dose_data(data)
     if dose is not None:
-        await answer_dose(turn, dose)
+        await answer_dose(turn, dose, snooze_options=snooze_options)
         return
     appt = parse_appointment_data(data)
     if appt is not None:
@@ -97,14 +98,19 @@ async def close_questions(
     )
 
 
-async def answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool = False) -> None:
+async def answer_dose(
+    turn: Turn, answer: DoseAnswer, *, edit: bool = False, snooze_options: bool = True
+) -> None:
     """Record the answer and say what was recorded (editing the reminder when pressed there).
 
     An old reminder of a medicine deleted since records nothing (the recorder refuses it,
     migration 20260101012220): the patient is told that, and where the list is.
+    ``snooze_options`` False: a snooze's reply shows nothing (Taken, longer snoozes); the engine
+    names another waiting reminder after it, whose typed answers ("Reply Taken, ...") must reach
+    that one (bot.engine), and asks that one again.
     """
     try:
-        await _answer_dose(turn, answer, edit=edit)
+        await _answer_dose(turn, answer, edit=edit, snooze_options=snooze_options)
     except MedicationDeleted:
         await close_questions(turn, dose_id=answer.dose_event_id)
         turn.say(turn.t("answer_medicine_deleted"), edit=edit)
@@ -121,7 +127,9 @@ def said_at(turn: Turn) -> datetime:
     return min(turn.now, datetime.fromtimestamp(written, turn.now.tzinfo))
 
 
-async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
+async def _answer_dose(
+    turn: Turn, answer: DoseAnswer, *, edit: bool, snooze_options: bool = True
+) -> None:
     recorder = _scheduler_recorder()
     # Taken and Skip at the time they were said; a snooze counts from now (its reminder comes
     # after this turn, never in the past).
@@ -196,7 +204,12 @@ async def _answer_dose(turn: Turn, answer: DoseAnswer, *, edit: bool) -> None:
             (turn.t("btn_snooze_n", n=n), dose_data(dose_id, f"s{n}"))
             for n in again_lengths(answer.snooze_minutes)
         ]
-        turn.replies.append(Reply(text=message, edit=edit, raw_options=tuple(choices)))
+        # Another reminder named after this reply, its answers typed as "Taken", is asked
+        # again after it (bot.engine): these are not shown, and take typed words once that one
+        # is answered (a "Taken" typed for the 11:55 PM dose named "also waiting" took the
+        # 12:00 AM dose just snoozed: found in a late-night run).
+        shown = tuple(choices) if snooze_options else ()
+        turn.replies.append(Reply(text=message, edit=edit, raw_options=shown))
         await _ask_about_dose(turn, dose_id, choices)
         return
     else:
@@ -285,13 +298,19 @@ def snoozed_text(
     zone, with its day when that is not the day of the answer (``now``): "again at 12:01 AM",
     pressed at 11:50 PM, reads as a time earlier tonight, and the patient may take the dose
     again, or wait up for a reminder that comes after midnight. ``sms``: the day in GSM-7
-    letters (:func:`core.template_filters.fmt_day`)."""
+    letters (:func:`core.template_filters.fmt_day`). When the clocks change before it, the
+    minutes too: 60 minutes from 2:30 AM the night the clocks go back is 2:30 AM again, and "again
+    at 2:30 AM", said at 2:30 AM, read as now (found snoozing in Berlin that night)."""
     zone = ZoneInfo(timezone)
     local = until.astimezone(zone)
+    here = now.astimezone(zone)
     time = texts.fmt_time(local, locale)
-    if local.date() != now.astimezone(zone).date():
+    if local.date() != here.date():
         day = texts.fmt_day(local, locale, sms=sms)
         return texts.text(locale, "answer_snoozed_day", day=day, time=time, what=what)
+    if local.utcoffset() != here.utcoffset():
+        minutes = round((until - now).total_seconds() / 60)
+        return texts.text(locale, "answer_snoozed_clocks", n=minutes, time=time, what=what)
     return texts.text(locale, "answer_snoozed", time=time, what=what)
 
 

@@ -31,7 +31,6 @@ from bot.dialogs.replanning import replan_schedules
 from bot.dialogs.settings import quiet_window, window_text
 from bot.dose_amount import read_dose
 from bot.dose_frequency import suggested_times
-from bot.keywords import is_thanks
 from bot.parsing import (
     MAX_DOSE,
     MAX_MEDICINE_NAME,
@@ -547,16 +546,11 @@ async def meds_prompt(turn: Turn) -> tuple[str, Options]:
 async def meds_menu(turn: Turn) -> None:
     """An option of the /meds list. Anything else is answered with the options again, the list
     staying open: a mistyped "3" or "pasue" closed it with "Sorry, I didn't understand that",
-    and the patient's next "3" was "Nothing is waiting for an answer" (as other menus do)."""
+    and the patient's next "3" was "Nothing is waiting for an answer" (as other menus do).
+    "Thanks" closes it (bot.engine, a list looked at)."""
     word = said_word(turn)
     if word is not None:
         await ask_which(turn, word)  # "pause": one medicine, or every reminder?
-        return
-    if turn.choice is None and is_thanks(turn.text):
-        # A list looked at and done with: "thanks" closes it, not "Please pick one of the options"
-        # with the whole list again (found by hand in medremind dev's console).
-        finish(turn)
-        turn.say(turn.t("welcome"))
         return
     if not turn.choice or not turn.choice.startswith("med:"):
         await reprompt(turn, "bad_choice")

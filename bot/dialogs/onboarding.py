@@ -314,21 +314,52 @@ async def timezone_confirm_prompt(turn: Turn) -> tuple[str, Options]:
     ]
 
 
+# Yes and no typed at "Is your local time now ...?" in the patient's words, read before any
+# guess at a misspelt place: "vale" was offered Madrid, "nope" Nome, "claro" Cairo and "bueno"
+# Buenos Aires (bot.parsing.near_timezone). "bueno" says neither: it is asked again.
+CONFIRM_YES_WORDS = AGREE_WORDS | {
+    "sure", "correct", "right", "yes it is", "claro", "correcto", "exacto", "eso es", "asi es",
+    "si es",
+}  # fmt: skip
+CONFIRM_NO_WORDS = frozenset(
+    {"n", "nope", "nah", "wrong", "not really", "incorrecto", "no es", "para nada"}
+)
+_NEITHER_WORDS = frozenset({"bueno", "pues", "hmm"})
+
+
+def _confirm_word(turn: Turn) -> str | None:
+    """``tzok:yes``/``tzok:no`` for a yes or no typed in words, else None."""
+    word = texts.fold_word(turn.text or "")
+    if word in CONFIRM_YES_WORDS:
+        return "tzok:yes"
+    return "tzok:no" if word in CONFIRM_NO_WORDS else None
+
+
 @step(
     "timezone_confirm",
     timezone_confirm_prompt,
-    typed=lambda t: parse_timezone(t.text) is not None,
+    typed=lambda t: parse_timezone(t.text) is not None or _confirm_word(t) is not None,
 )
 async def timezone_confirm(turn: Turn) -> None:
     guessed = turn.conv.data.pop(NEAR_ZONE, False)
+    if turn.choice is None and turn.event.kind is InboundKind.TEXT:
+        turn.choice = _confirm_word(turn)
     if turn.choice == "tzok:no":
         await goto(turn, "timezone")
         return
     if turn.choice != "tzok:yes":
-        # A typed city here is a correction, not a wrong answer.
+        # A typed city here is a correction, not a wrong answer; so is a misspelt one, guessed
+        # as at the question ("berln" after "Did you mean Madrid?" was "Please pick one of the
+        # options", the guess never made).
         zone = timezone_from_turn(turn)
-        if zone is not None:
-            turn.conv.data["timezone"] = zone
+        guess = None
+        if zone is None and turn.event.kind is InboundKind.TEXT:
+            word = texts.fold_word(turn.text)
+            guess = None if word in _NEITHER_WORDS else near_timezone(turn.text)
+        if zone is not None or guess is not None:
+            turn.conv.data["timezone"] = zone or guess
+            if guess is not None:
+                turn.conv.data[NEAR_ZONE] = True
             await goto(turn, "timezone_confirm")
             return
         turn.conv.data[NEAR_ZONE] = guessed  # asked again, as it was

@@ -9,6 +9,8 @@ from __future__ import annotations
 EN: dict[str, str] = {
     # Pause / delete
     "paused_all": "All reminders are paused. Send /resume to restart them.",
+    # Followed by when they come back (or that they do not) and how to have them sooner.
+    "paused_all_noted": "All reminders are paused.",
     "paused_caregiver": "{name} will not get missed-dose alerts while they are paused.",
     # "/pause 3 days", "/pause until 3/15": the pause ends by itself (scheduler/pause_ends.py);
     # a length at the same time of day, a date at its start (bot/dialogs/account.py).
@@ -39,6 +41,7 @@ EN: dict[str, str] = {
 
 ES: dict[str, str] = {
     "paused_all": "Todos los recordatorios están en pausa. Envía /resume para reanudarlos.",
+    "paused_all_noted": "Todos los recordatorios están en pausa.",
     "paused_caregiver": "{name} no recibirá avisos de dosis olvidadas mientras estén en pausa.",
     "pause_ends_at": "Se reanudarán solos el {date} a {time:hour_article} {time}. Envía /resume para reanudarlos antes.",
     "pause_ends_on": "Se reanudarán solos al empezar el {date}. Envía /resume para reanudarlos antes.",

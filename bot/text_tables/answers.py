@@ -9,6 +9,11 @@ EN: dict[str, str] = {
     "answer_taken": "Taken at {time}: {what}. Well done!",
     "answer_snoozed": "OK, I'll remind you again at {time} about {what}.",
     "answer_snoozed_day": "OK, I'll remind you again on {day} at {time} about {what}.",
+    # The clocks change before it comes back: "again at 2:30 AM", said at 2:30 AM the night
+    # Berlin falls back, read as now (bot.dialogs.answers.snoozed_text).
+    "answer_snoozed_clocks": (
+        "OK, I'll remind you again in {n} min about {what} (at {time}: the clocks change tonight)."
+    ),
     "answer_skipped": "Skipped: {what}. I've noted it.",
     "answer_snooze_too_late": (
         "It is too late to snooze {what}: no reminder will come back for it. If you took it,"
@@ -36,6 +41,9 @@ EN: dict[str, str] = {
     "can_answer_now": "Sorry, I didn't understand that. You can answer {what}:",
     "more_waiting": "({n} more waiting after this one.)",
     "also_waiting": "Also waiting for your answer: {what}. Reply {answers}.",
+    # After a reply that asks its own question (Taken, for a dose too late to snooze): typed
+    # words go to that one first, so the other's are not offered yet (bot.engine).
+    "also_waiting_next": "Also waiting for your answer: {what}; answer it after this one.",
     "about_dose": "your {time} dose",
     "about_dose_numbered": "your {time} dose of medicine {n}",
     "about_dose_named": "your {time} dose of {name}",
@@ -56,6 +64,10 @@ EN: dict[str, str] = {
 ES: dict[str, str] = {
     "answer_taken": "Tomada a {time:hour_article} {time}: {what}. ¡Bien hecho!",
     "answer_snoozed": "De acuerdo, te recuerdo {what} otra vez a {time:hour_article} {time}.",
+    "answer_snoozed_clocks": (
+        "De acuerdo, te recuerdo {what} otra vez dentro de {n} min (a {time:hour_article} {time}:"
+        " esta noche cambia la hora)."
+    ),
     "answer_snoozed_day": (
         "De acuerdo, te recuerdo {what} otra vez el {day} a {time:hour_article} {time}."
     ),
@@ -87,6 +99,7 @@ ES: dict[str, str] = {
     "can_answer_now": "Perdona, no lo he entendido. Puedes responder a {what}:",
     "more_waiting": "({n} más esperando después de este.)",
     "also_waiting": "También espera tu respuesta: {what}. Responde {answers}.",
+    "also_waiting_next": "También espera tu respuesta: {what}; respóndela después de esta.",
     "about_dose": "tu dosis de {time:hour_article} {time}",
     "about_dose_numbered": "tu dosis de {time:hour_article} {time} del medicamento {n}",
     "about_dose_named": "tu dosis de {time:hour_article} {time} de {name}",

@@ -85,6 +85,9 @@ TYPED = [
     "pause", "PAUSA", "resume", "hoy",
     # The same said in words (bot.command_phrases), and a snooze with its number beside them.
     "pause for 3 days", "pausa 3 días", "Resume my reminders", "snooze 30",
+    # Pleasantries: greeted (or "you're welcome") and the dialog's question asked again, or a
+    # list looked at closed (bot.engine); they answer nothing.
+    "hi", "¡Hola!", "Thanks!",
 ]  # fmt: skip
 COMMANDS = ["/settings", "/add", "/pause", "/resume", "/cancel", "/help", "/today"]
 # TYPED's bare command words, folded: typed when nothing open takes them, the command runs.
@@ -706,8 +709,10 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             for entity in changed:
                 for q in self.asked:
                     q.answered = q.answered or q.entity == entity
-            self._named_again(changed, open_)
+            # The snooze's question is recorded before the reminder its reply names is asked
+            # again (bot.engine): that one is the newest.
             await self._snooze_asks(changed, after)
+            self._named_again(changed, open_)
 
         async def _only_replanned(
             self,
@@ -764,7 +769,9 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         async def _snooze_asks(
             self, changed: set[UUID], after: dict[UUID, tuple[Any, ...]]
         ) -> None:
-            """A snooze's reply asks again about the dose (Taken, as it shows): model it."""
+            """A snooze's reply asks again about the dose (Taken, as it shows; not shown while
+            another reminder waits, which its reply names and which is asked again after it:
+            bot.engine, :meth:`_named_again`): model it."""
             for entity in changed:
                 if after[entity][0] != "snoozed":
                     continue

@@ -6,7 +6,8 @@ Australia/Sydney, Australia/Lord_Howe (whose clocks change by half an hour), Ame
 and Asia/Kolkata (half-hour offsets), with quiet hours spanning midnight or none (typed in
 /settings), and it starts shortly before a clock change in one of the zones (spring forward,
 fall back) or a midnight: adding a medicine at a wall time a few minutes ahead, at 02:30 or 02:10
-(which may not exist, or happen twice, that night), at 01:45, or around midnight; time passing
+(which may not exist, or happen twice, that night), at both 02:00 and 02:30 (two times in one
+gap), at 01:45, or around midnight; time passing
 in steps of minutes to hours, each with the worker's planner tick and dispatcher; answers by
 button, number and word; changing quiet hours through /settings mid-day; new times for a
 medicine through /meds (a re-plan while its doses are reminded, nagged, snoozed or at their
@@ -111,8 +112,9 @@ STARTS = (
 )
 QUIET = (None, (time(23, 0), time(6, 0)), (time(22, 30), time(1, 30)))
 # A wall time a few minutes ahead of the patient's clock, or these fixed ones (02:10 is skipped
-# by Lord Howe's half-hour change too, 02:30 is not).
-FIXED_TIMES = ("02:30", "02:10", "00:10", "23:40", "01:45")
+# by Lord Howe's half-hour change too, 02:30 is not). Two times in one gap fire once, as the
+# first (scheduler.recurrence): two doses at one instant failed the planner's whole batch.
+FIXED_TIMES = ("02:30", "02:10", "00:10", "23:40", "01:45", "02:00, 02:30")
 _names = itertools.count(1)
 _addresses = itertools.count(1)
 

@@ -148,16 +148,21 @@ async def test_snooze_typed_with_minutes(bot: Bot, admin_conn: asyncpg.Connectio
     statuses = "select id, status, snoozed_until from dose_events"
     assert {r["status"] for r in await admin_conn.fetch(statuses)} == {"due"}
 
-    assert "remind you again" in body(await bot.sms(NUMBER, "snooze 90"))
+    said = body(await bot.sms(NUMBER, "snooze 90"))
+    assert "remind you again" in said, said
     rows = {r["id"]: r for r in await admin_conn.fetch(statuses)}
     assert rows[newer]["snoozed_until"] == bot.clock.now + timedelta(minutes=90)
     assert rows[older]["status"] == "due"
-    # The snooze's reply offers Taken and the other lengths: the newest question that asks is
-    # about the dose just snoozed, which is snoozed again (tests/bot/test_snooze_again.py).
+    # The snooze's reply names the older reminder, with its typed answers, and asks it again:
+    # a snooze typed next is that one's (tests/bot/test_snooze_again.py); the dose just
+    # snoozed is snoozed again after it.
+    assert "Also waiting for your answer: your 8:10 AM dose." in said, said
     assert "remind you again" in body(await bot.sms(NUMBER, "Posponer 720 min."))
     rows = {r["id"]: r for r in await admin_conn.fetch(statuses)}
-    assert rows[newer]["snoozed_until"] == bot.clock.now + timedelta(minutes=720)
-    assert rows[older]["status"] == "due"
+    assert rows[older]["snoozed_until"] == bot.clock.now + timedelta(minutes=720)
+    assert "remind you again" in body(await bot.sms(NUMBER, "snooze 30"))
+    rows = {r["id"]: r for r in await admin_conn.fetch(statuses)}
+    assert rows[newer]["snoozed_until"] == bot.clock.now + timedelta(minutes=30)
 
 
 async def test_a_reminder_sent_before_the_router_is_answerable_after_the_upgrade(

@@ -10,10 +10,12 @@ refused and Taken offered (``core.answer_buttons.QUESTION_TTL``).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 
+from bot.dialogs.answers import snoozed_text
 from core.answer_buttons import dose_data
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import dose_events, registered_patient, remind
@@ -104,3 +106,84 @@ async def test_telegram_typed_snooze_after_a_snooze(
     await bot.send(chat, "snooze 30")
     assert "remind you again at 9:35 AM" in bot.last_text(chat), bot.last_text(chat)
     assert await _snoozed_until(admin_conn, dose_id) == bot.clock.now + timedelta(minutes=30)
+
+
+async def test_a_snooze_while_another_dose_waits_leaves_that_one_the_typed_answers(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Two reminders open (11:55 PM and 12:00 AM), "2" snoozes the newer: its reply said "Also
+    waiting for your answer: your 11:55 PM dose. Reply Taken, Snooze 15 min or Skip" above its
+    own "1 Taken / 2 Snooze 30 min", and the "Taken" the patient typed took the dose just
+    snoozed (found in a New Year's Eve run). The reply now shows nothing of its own and the one
+    named is asked again: what it says to type reaches that one; the snoozed one's answers
+    are taken next.
+    A reply that must ask its own question (Taken, for a dose too late to snooze) names the
+    other without its answers, and it is asked once this one is answered."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    older, newer = await dose_events(
+        admin_conn, patient["id"], [START - timedelta(minutes=5), START]
+    )
+    await remind(bot, admin_conn, patient["id"], dose_id=older)
+    bot.clock.advance(minutes=5)
+    await remind(bot, admin_conn, patient["id"], dose_id=newer)
+    bot.clock.advance(minutes=1)
+    snoozed = body(await bot.sms(NUMBER, "2"))
+    assert snoozed.startswith("OK, I'll remind you again at 9:21 AM about your 9:00 AM dose."), (
+        snoozed
+    )
+    assert snoozed.endswith("your 8:55 AM dose. Reply Taken, Snooze 15 min or Skip."), snoozed
+    taken = body(await bot.sms(NUMBER, "Taken"))
+    assert taken.startswith("Taken at 9:06 AM: your 8:55 AM dose."), taken
+    status = "select status from dose_events where id = $1"
+    assert (await admin_conn.fetchval(status, older), await admin_conn.fetchval(status, newer)) == (
+        "taken",
+        "snoozed",
+    )
+    # The snoozed one stays answerable before its reminder is back, and is named now.
+    assert taken.endswith("9:00 AM dose. Reply Taken, Snooze 30 min or Snooze 60 min."), taken
+    assert "Taken at 9:06 AM: your 9:00 AM dose" in body(await bot.sms(NUMBER, "1"))
+
+    (late, other) = await dose_events(
+        admin_conn, patient["id"], [START + timedelta(hours=1), START + timedelta(hours=13)]
+    )
+    bot.clock.advance(hours=13)
+    await remind(bot, admin_conn, patient["id"], dose_id=other)
+    await remind(bot, admin_conn, patient["id"], dose_id=late)  # late, after an outage
+    refused = body(await bot.sms(NUMBER, "2"))
+    assert "too late to snooze your 10:00 AM dose of medicine 2 on Mon, March 2" in refused
+    assert (
+        "\n\nAlso waiting for your answer: your 10:00 PM dose of medicine 2; answer it after"
+        in refused
+    )
+    assert refused.endswith("1 Taken"), refused
+    taken = body(await bot.sms(NUMBER, "1"))
+    assert taken.startswith("Taken at 10:06 PM: your 10:00 AM dose of medicine 2"), taken
+    assert taken.endswith("10:00 PM dose of medicine 2. Reply Taken, Snooze 15 min or Skip."), taken
+    assert "Taken at" in body(await bot.sms(NUMBER, "1"))
+    assert await admin_conn.fetchval(status, other) == "taken"
+
+
+@pytest.mark.parametrize(
+    ("locale", "zone", "now", "minutes", "said"),
+    [
+        # Berlin falls back at 01:00 UTC: 60 minutes from 2:30 AM is 2:30 AM again.
+        ("en", "Europe/Berlin", datetime(2027, 10, 31, 0, 30, tzinfo=UTC), 60,
+         "OK, I'll remind you again in 60 min about your 2:30 AM dose (at 2:30 AM: the clocks"
+         " change tonight)."),
+        # It springs forward at 01:00 UTC: 15 minutes from 1:50 AM is 3:05 AM.
+        ("es", "Europe/Madrid", datetime(2027, 3, 28, 0, 50, tzinfo=UTC), 15,
+         "De acuerdo, te recuerdo tu dosis de las 2:30 otra vez dentro de 15 min (a las 3:05:"
+         " esta noche cambia la hora)."),
+        # No change in between: the time alone.
+        ("en", "Europe/Berlin", datetime(2027, 10, 31, 2, 30, tzinfo=UTC), 60,
+         "OK, I'll remind you again at 4:30 AM about your 2:30 AM dose."),
+    ],
+)  # fmt: skip
+def test_a_snooze_over_a_clock_change_says_in_how_many_minutes(
+    locale: str, zone: str, now: datetime, minutes: int, said: str
+) -> None:
+    """ "OK, I'll remind you again at 2:30 AM about your 2:30 AM dose", said at 2:30 AM the
+    night the clocks go back, read as now (found snoozing in a Berlin run that night)."""
+    what = "your 2:30 AM dose" if locale == "en" else "tu dosis de las 2:30"
+    until = now + timedelta(minutes=minutes)
+    assert snoozed_text(locale, now, until, zone, what) == said

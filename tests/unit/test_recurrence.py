@@ -248,12 +248,22 @@ def test_apia_neighbours_of_the_skipped_date_each_fire_once() -> None:
     ]
 
 
-def test_two_times_in_one_gap_both_fire_at_its_end_as_separate_doses() -> None:
-    rule = daily(NY, time(2, 0), time(2, 30), start=date(2024, 3, 10), end=date(2024, 3, 10))
+def test_two_times_in_one_gap_fire_once_at_its_end_as_the_first() -> None:
+    """A schedule has one dose at an instant: two occurrences at one instant (00:00 and 00:30
+    the night Santiago sprang to 01:00) made the planner's insert fail its whole batch, every
+    tick for the two days the night was within its horizon (found in a Santiago run)."""
+    rule = daily(NY, time(2, 0), time(2, 30), start=date(2024, 3, 10), end=date(2024, 3, 11))
     assert everything(rule) == [
         Occurrence(utc(2024, 3, 10, 7, 0), date(2024, 3, 10), time(2, 0)),
-        Occurrence(utc(2024, 3, 10, 7, 0), date(2024, 3, 10), time(2, 30)),
+        Occurrence(utc(2024, 3, 11, 6, 0), date(2024, 3, 11), time(2, 0)),
+        Occurrence(utc(2024, 3, 11, 6, 30), date(2024, 3, 11), time(2, 30)),
     ]
+    first = Occurrence(utc(2024, 9, 8, 4, 0), date(2024, 9, 8), time(0, 0))
+    santiago = daily(SANTIAGO, time(0, 0), time(0, 30), start=date(2024, 9, 7))
+    assert occurrences(santiago, utc(2024, 9, 8, 0), utc(2024, 9, 8, 12)) == [first]
+    assert next_occurrence(santiago, utc(2024, 9, 8, 0)) == first
+    after = next_occurrence(santiago, first.utc)
+    assert after is not None and after.local_date == date(2024, 9, 9)
 
 
 def test_gap_across_midnight_fires_next_day_but_keeps_its_scheduled_date() -> None:

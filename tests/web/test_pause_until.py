@@ -18,8 +18,8 @@ from tests import factories
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.web.chat import sms_chat
 
-PAUSED_EN = "All reminders are paused. Send /resume to restart them."
-PAUSED_ES = "Todos los recordatorios estan en pausa. Envia /resume para reanudarlos."
+PAUSED_EN = "All reminders are paused."  # the line after says how to have them sooner
+PAUSED_ES = "Todos los recordatorios estan en pausa."
 
 
 MARCH_15 = datetime(2026, 3, 15, tzinfo=UTC)
@@ -78,7 +78,7 @@ ENDS = {
             "/pause until 3/4",
             f"{PAUSED_EN}\nThis pause has no end date: they stay off until you send /resume.",
         ),
-        ("+12125550186", "en", "/pause", PAUSED_EN),
+        ("+12125550186", "en", "/pause", f"{PAUSED_EN} Send /resume to restart them."),
     ],
 )
 async def test_pause_with_an_end_says_it_has_none(
