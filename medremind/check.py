@@ -197,6 +197,24 @@ async def zone_lines(settings: Settings, connect_timeout: float = 15.0) -> list[
     return lines
 
 
+async def planner_lines(settings: Settings, connect_timeout: float = 15.0) -> list[str]:
+    """Schedules the planner fails to plan (planner_failures): printed, not a failed check (the
+    deployment works; those patients' schedules, or the code, need a fix)."""
+    try:
+        async with _connection(settings, connect_timeout) as conn:
+            failed = await conn.fetchval(query("web", "planning_failed"))
+    except Exception as exc:  # reported, like the database check
+        return [f"Planner: unknown - {type(exc).__name__}"]
+    if not failed:
+        return ["Planner: every schedule plans"]
+    return [
+        f"Planner: FAILING - {failed} schedule(s) fail to plan and their patients get no"
+        " reminders from them (the others are planned; each tick tries them again): `select *"
+        " from planner_failures` lists them, the worker's log says why by id (\"schedule"
+        ' planning failed": error class and SQLSTATE)'
+    ]
+
+
 async def outgoing_webhooks(
     settings: Settings, connect_timeout: float = 15.0
 ) -> tuple[list[str], bool]:
@@ -250,7 +268,13 @@ async def run_check(settings: Settings) -> int:
         for line in [*lines, *coverage]:
             print(line)
         webhooks, unsigned = await outgoing_webhooks(settings)
-        for line in [*await fleet_breakers(settings), *await zone_lines(settings), *webhooks]:
+        found = [
+            *await fleet_breakers(settings),
+            *await zone_lines(settings),
+            *await planner_lines(settings),
+            *webhooks,
+        ]
+        for line in found:
             print(line)
         failed = failed or bool(unusable) or stranded or unsigned
     return 1 if failed else 0

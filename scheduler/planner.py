@@ -27,6 +27,11 @@ lock so that one worker plans at a time:
    (:mod:`scheduler.planning_unreachable`).
 4. Refills (:mod:`scheduler.planning_refills`).
 
+One schedule that fails to plan (bad data, a bug) does not stop the others: a batch that fails is
+planned again patient by patient, then schedule by schedule, each in a savepoint; each that
+still fails is recorded, left out of later batches and tried on its own once a tick
+(:mod:`scheduler.planning_failures`). A batch that succeeds costs what it did before.
+
 ``replan_schedule`` / ``replan_patient`` do step 1 (and 2 for the patient) at once, in the
 caller's transaction, for a bot or API that wants the change visible before it answers.
 
@@ -51,6 +56,12 @@ from scheduler.appointments import sync_appointments
 from scheduler.pause_ends import end_ended_pauses
 from scheduler.pause_notice import reslot_pause_notices
 from scheduler.planning_day_quota import within_day_quota
+from scheduler.planning_failures import (
+    NOT_THE_SCHEDULES,
+    failed_to_retry,
+    forget_failures,
+    record_failure,
+)
 from scheduler.planning_followups import FALLBACK_QUIET, plan_followups
 from scheduler.planning_peaks import (
     PeakCapacity,
@@ -131,18 +142,41 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
             default_quiet,
         )
     for _ in range(MAX_BATCHES_PER_TICK):
-        async with pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
-                return stats.evolve(skipped=True)
-            rows = await conn.fetch(query("planner", "schedules_to_plan"), threshold, BATCH_SIZE)
-            stats += await _plan_schedules(
-                conn, rows, now, horizon, capacity=capacity, default_quiet=default_quiet
-            )
+        rows: Sequence[asyncpg.Record] = ()
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
+                    return stats.evolve(skipped=True)
+                rows = await conn.fetch(
+                    query("planner", "schedules_to_plan"), threshold, BATCH_SIZE
+                )
+                stats += await _plan_schedules(
+                    conn, rows, now, horizon, capacity=capacity, default_quiet=default_quiet
+                )
+        except NOT_THE_SCHEDULES:
+            raise
+        except Exception:
+            if not rows:
+                raise  # not planning that failed: the lock or the read
+            # One bad schedule must not stop the batch's other patients (planning_failures).
+            async with pool.acquire() as conn, conn.transaction():
+                if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
+                    return stats.evolve(skipped=True)
+                again = await conn.fetch(
+                    query("planner", "schedules_by_id"), [r["id"] for r in rows]
+                )
+                for part in _by_patient(again):
+                    stats += await _plan_isolated(
+                        conn, part, now, horizon, capacity=capacity, default_quiet=default_quiet
+                    )
         if len(rows) < BATCH_SIZE:
             break
     async with pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
             return stats.evolve(skipped=True)
+        stats += await _retry_failed(
+            conn, now, horizon, capacity=capacity, default_quiet=default_quiet
+        )
         stats += await plan_followups(conn, now, default_quiet=default_quiet)
         stats += await plan_unreachable_notices(conn, now)
         stats += await plan_refills(conn, now)
@@ -175,14 +209,16 @@ async def replan_schedule(
 
     ``capacity``: the bots' (``PeakCapacity.from_settings``): new routine reminders in a
     forecast peak leave early by the clinic's window, as the tick plans them. None: never early.
-    Runs in the caller's transaction if there is one; waits for a concurrent planner.
+    Runs in the caller's transaction if there is one; waits for a concurrent planner. A
+    schedule that fails to plan is recorded (:mod:`scheduler.planning_failures`), not raised:
+    the tick tries it again.
     """
     _check_aware(now)
     async with conn.transaction():
         rows = await conn.fetch(query("planner", "schedules_by_id"), [schedule_id])
         if not rows:
             raise LookupError(f"schedule {schedule_id} does not exist")
-        return await _plan_schedules(
+        return await _plan_isolated(
             conn, rows, now, horizon, full=True, capacity=capacity, default_quiet=default_quiet
         )
 
@@ -204,6 +240,7 @@ async def replan_patient(
     reminders move there (a trip does not move them; see :func:`resolve_timezone`).
     ``default_quiet`` is the quiet window for a patient with no clinic (settings' default).
     ``capacity``: as for :func:`replan_schedule` (the early window in a forecast peak).
+    A schedule that fails to plan is recorded and left to the tick; the others are planned.
     """
     _check_aware(now)
     async with conn.transaction():
@@ -216,7 +253,7 @@ async def replan_patient(
         stats = PlannerStats()
         if ids:
             rows = await conn.fetch(query("planner", "schedules_by_id"), ids)
-            stats += await _plan_schedules(
+            stats += await _plan_isolated(
                 conn,
                 rows,
                 now,
@@ -232,6 +269,75 @@ async def replan_patient(
             conn, now, default_quiet or FALLBACK_QUIET, patient_id=patient_id
         )
         return stats
+
+
+async def _plan_isolated(
+    conn: asyncpg.Connection,
+    rows: Sequence[asyncpg.Record],
+    now: datetime,
+    horizon: timedelta,
+    *,
+    full: bool = False,
+    capacity: PeakCapacity | None = None,
+    default_quiet: tuple[time, time] = FALLBACK_QUIET,
+) -> PlannerStats:
+    """:func:`_plan_schedules` in a savepoint; if it fails, ``rows`` again patient by patient,
+    then schedule by schedule, and each schedule that fails alone is recorded, not raised."""
+    try:
+        async with conn.transaction():
+            return await _plan_schedules(
+                conn, rows, now, horizon, full=full, capacity=capacity, default_quiet=default_quiet
+            )
+    except NOT_THE_SCHEDULES:
+        raise
+    except Exception as exc:  # whatever a row made fail (bad data, a bug): that row's, not all's
+        if len(rows) == 1:
+            await record_failure(conn, rows[0], now, exc)
+            return PlannerStats(schedules_failed=1)
+    parts = _by_patient(rows)
+    if len(parts) == 1:
+        parts = [[row] for row in rows]
+    stats = PlannerStats()
+    for part in parts:
+        stats += await _plan_isolated(
+            conn, part, now, horizon, full=full, capacity=capacity, default_quiet=default_quiet
+        )
+    # Every part planned alone (the rows failed only together): the work is done, nothing to blame.
+    return stats
+
+
+def _by_patient(rows: Sequence[asyncpg.Record]) -> list[list[asyncpg.Record]]:
+    """``rows`` grouped by patient, in their order."""
+    groups: dict[UUID, list[asyncpg.Record]] = {}
+    for row in rows:
+        groups.setdefault(row["patient_id"], []).append(row)
+    return list(groups.values())
+
+
+async def _retry_failed(
+    conn: asyncpg.Connection,
+    now: datetime,
+    horizon: timedelta,
+    *,
+    capacity: PeakCapacity | None,
+    default_quiet: tuple[time, time],
+) -> PlannerStats:
+    """Try the schedules that failed before, each on its own (planning_failures): one fixed
+    since is planned and forgotten, one that fails again is counted again."""
+    ids = await failed_to_retry(conn, now)
+    if not ids:
+        return PlannerStats()
+    stats = PlannerStats()
+    planned: list[UUID] = []
+    for row in await conn.fetch(query("planner", "schedules_by_id"), ids):
+        alone = await _plan_isolated(
+            conn, [row], now, horizon, capacity=capacity, default_quiet=default_quiet
+        )
+        if not alone.schedules_failed:
+            planned.append(row["id"])
+        stats += alone
+    await forget_failures(conn, planned)
+    return stats
 
 
 async def _plan_schedules(

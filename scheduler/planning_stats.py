@@ -31,6 +31,9 @@ class PlannerStats:
     refill_reminders: int = 0
     appointments_synced: int = 0
     errors: int = 0
+    # Schedules whose planning failed (a statement raised), recorded in planner_failures and
+    # tried again next tick (planning_failures); the rest of their batch was planned.
+    schedules_failed: int = 0
     skipped: bool = False
 
     def __add__(self, other: PlannerStats) -> PlannerStats:

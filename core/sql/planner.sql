@@ -237,6 +237,7 @@ select pg_try_advisory_xact_lock($1)
 -- Schedules marked for re-planning (planned_until null: new, edited, or their patient changed)
 -- and wanted ones running out of horizon ($1 = the refill threshold). Rows another transaction
 -- is re-planning right now are skipped. `wanted` says whether reminders should exist at all.
+-- A schedule that failed to plan (planner_failures) is left out: each tick tries it on its own.
 select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.every_n_days,
        s.start_date, s.end_date, s.max_count, s.timezone, s.version, s.planned_until,
        p.organization_id, p.timezone as patient_timezone, p.timezone_mode, p.home_timezone,
@@ -255,10 +256,12 @@ select s.id, s.medication_id, s.patient_id, s.times_of_day, s.days_of_week, s.ev
   join patients p on p.id = s.patient_id
   join medications m on m.id = s.medication_id
   left join organizations o on o.id = p.organization_id
- where s.planned_until is null
-    or (s.planned_until < $1 and s.status = 'active' and m.status = 'active'
-        and p.status = 'active' and p.consent_at is not null and not p.reminders_paused
-        and not public.patient_opted_out(p.id, 'medication'))
+ where (s.planned_until is null
+        or (s.planned_until < $1 and s.status = 'active' and m.status = 'active'
+            and p.status = 'active' and p.consent_at is not null and not p.reminders_paused
+            and not public.patient_opted_out(p.id, 'medication')))
+   -- One that failed is tried on its own (failed_schedules_to_retry), not in every batch.
+   and not exists (select from planner_failures f where f.schedule_id = s.id)
  order by s.planned_until nulls first, s.id
  limit $2
    for update of s skip locked
@@ -824,3 +827,28 @@ select schedule_id, local_date, due_at, status
   from dose_events
  where schedule_id = any($1::uuid[]) and due_at > $3 and due_at < $4
    and local_date = any($2::date[]) and status <> 'cancelled'
+
+-- ---------------------------------------------------------------------------------------------
+-- Schedules that failed to plan (scheduler/planning_failures.py, migration 20260101018650)
+-- ---------------------------------------------------------------------------------------------
+
+-- name: record_planning_failure
+-- One more failure of a schedule ($1) at $2: its count, to say it in the log once in a while.
+insert into planner_failures as f (schedule_id, first_failed_at, failed_at, error_class, sqlstate)
+values ($1, $2, $2, $3, $4)
+on conflict (schedule_id) do update
+   set failed_at = excluded.failed_at, failures = f.failures + 1,
+       error_class = excluded.error_class, sqlstate = excluded.sqlstate
+returning failures
+
+-- name: failed_schedules_to_retry
+-- The failed schedules tried this tick ($2 = its instant; not those that failed in it), least
+-- recently tried first ($1 at most).
+select schedule_id from planner_failures
+ where failed_at < $2
+ order by failed_at, schedule_id
+ limit $1
+
+-- name: forget_planning_failures
+-- Schedules planned at last: theirs is no longer a failure.
+delete from planner_failures where schedule_id = any($1::uuid[]) returning schedule_id, failures

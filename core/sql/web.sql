@@ -380,6 +380,11 @@ select count(*) as due,
  where (status = 'pending' and next_attempt_at <= now())
     or (status = 'delivering' and locked_until < now())
 
+-- name: planning_failed
+-- Schedules the planner failed to plan and tries again each tick (planner_failures, for
+-- /metrics and medremind check): their patients get no reminders from them meanwhile.
+select count(*) from planner_failures
+
 -- name: patients_zone_unknown
 -- Patients not erased whose timezone no zone database knows (Etc/Unknown): nothing is planned
 -- for them. Counted per zone name first, so the zone list is read once, not per patient.

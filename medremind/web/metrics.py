@@ -105,6 +105,12 @@ INBOUND_OLDEST_AGE = Gauge(
     "medremind_inbound_unprocessed_oldest_age_seconds",
     "Age of the oldest unprocessed inbound update.",
 )
+SCHEDULES_PLANNING_FAILED = Gauge(
+    "medremind_schedules_planning_failed",
+    "Schedules the planner failed to plan (a statement raised on their rows; planner_failures"
+    " lists them, the worker's log names them by id): their patients get no reminders from them"
+    " until one is fixed; the other schedules are planned. Tried again each tick.",
+)
 PATIENTS_ZONE_UNKNOWN = Gauge(
     "medremind_patients_timezone_unknown",
     "Patients (not erased) whose timezone no zone database knows (Etc/Unknown, stored for"
@@ -157,6 +163,7 @@ async def refresh_backlog(pool: object) -> None:
                 waiting = await conn.fetchrow(query("web", "inbound_backlog"))
                 behind = await conn.fetchval(query("web", "planner_backlog"))
                 unknown_zone = await conn.fetchval(query("web", "patients_zone_unknown"))
+                planning_failed = await conn.fetchval(query("web", "planning_failed"))
                 webhooks = await conn.fetchrow(query("web", "webhook_backlog"))
     except Exception as exc:  # a metrics scrape never fails because the database did
         logger.warning("backlog metrics unavailable", extra={"error_type": type(exc).__name__})
@@ -172,6 +179,7 @@ async def refresh_backlog(pool: object) -> None:
     INBOUND_OLDEST_AGE.set(max(0.0, waiting["oldest_seconds"]))
     SCHEDULES_BEHIND.set(behind)
     PATIENTS_ZONE_UNKNOWN.set(unknown_zone)
+    SCHEDULES_PLANNING_FAILED.set(planning_failed)
     WEBHOOKS_DUE.set(webhooks["due"])
     WEBHOOKS_OLDEST_AGE.set(max(0.0, webhooks["oldest_seconds"]))
 
@@ -186,6 +194,7 @@ def _backlog_unknown() -> None:
         INBOUND_WAITING,
         INBOUND_OLDEST_AGE,
         SCHEDULES_BEHIND,
+        SCHEDULES_PLANNING_FAILED,
         PATIENTS_ZONE_UNKNOWN,
         WEBHOOKS_DUE,
         WEBHOOKS_OLDEST_AGE,
