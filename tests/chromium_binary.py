@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import os
 
-HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
+# The program itself: Debian's /usr/bin/chromium-headless-shell is a shell script that runs it as
+# a child without exec, so a test killing the script (tests/browser/cdp.py) left the browser
+# running, its parent gone.
+HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
 FULL = "/usr/bin/chromium"
 
 
