@@ -37,15 +37,20 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
-async def _seed(conn: asyncpg.Connection, patients: int) -> None:
+async def _seed(conn: asyncpg.Connection, patients: int, consented: datetime) -> None:
     org = await conn.fetchval("insert into organizations (name) values ('Bench') returning id")
     ids = [uuid.uuid4() for _ in range(patients)]
     meds = [uuid.uuid4() for _ in range(patients)]
-    now = datetime.now(UTC)
     await conn.copy_records_to_table(
         "patients",
-        records=[(i, org, "UTC", now) for i in ids],
+        records=[(i, org, "UTC", consented) for i in ids],
         columns=["id", "organization_id", "timezone", "consent_at"],
+    )
+    # A Telegram chat each: a patient no channel reaches gets doses but no reminders.
+    await conn.copy_records_to_table(
+        "contact_points",
+        records=[(p, "telegram", str(100_000_000 + n), True) for n, p in enumerate(ids)],
+        columns=["patient_id", "channel", "address", "verified"],
     )
     await conn.copy_records_to_table(
         "medications",
@@ -91,9 +96,10 @@ async def run(admin_url: str, patients: int) -> None:
     try:
         conn = await asyncpg.connect(url)
         await migrate(conn)
-        await _seed(conn, patients)
-        settings = load_settings({"DATABASE_URL": url, "MEDREMIND_DB_POOL_MAX": "4"})
         now = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+        # Consent before the bench's instant (the machine's date is later than it).
+        await _seed(conn, patients, consented=now - timedelta(days=30))
+        settings = load_settings({"DATABASE_URL": url, "MEDREMIND_DB_POOL_MAX": "4"})
         async with Database(settings) as db:
             await _timed("first", patients, run_planner_tick(db.pool, now, settings))
             await _timed("idempotent", patients, run_planner_tick(db.pool, now, settings))
