@@ -28,7 +28,7 @@ from uuid import UUID
 
 import asyncpg
 
-from scheduler.claims import AttemptRow, Outcome, record, without_erased
+from scheduler.claims import AttemptRow, Outcome, record, record_mended
 
 logger = logging.getLogger(__name__)
 
@@ -117,20 +117,20 @@ class ReplyRecorder:
     async def _statement(
         self, outcomes: list[Outcome], attempts: list[AttemptRow]
     ) -> tuple[set[UUID], set[UUID]]:
-        """The record statement; again without erased messages' rows if it failed on one.
-        Returns the applied outcomes' ids and the dropped (erased) ones'."""
-        self.statements += 1
-        try:
+        """The record statement; again without erased messages' rows, or with a NUL byte's texts
+        scrubbed (``scheduler.claims.without_nul``), if it failed on one. Returns the applied
+        outcomes' ids and the dropped (erased) ones'."""
+        given = {o.id for o in outcomes}
+
+        async def write(outcomes: list[Outcome], attempts: list[AttemptRow]) -> set[UUID]:
+            self.statements += 1
             # The web's pool leaves plans to Postgres (no CUSTOM_PLANS).
-            return await record(self.pool, outcomes, attempts, plan_once=False), set()
-        except asyncpg.ForeignKeyViolationError:
-            kept = await without_erased(self.pool, outcomes, attempts)
-            if kept is None:  # no message is gone: another cause
-                raise
-        self.statements += 1
-        erased = {o.id for o in outcomes} - {o.id for o in kept[0]}
+            return await record(self.pool, outcomes, attempts, plan_once=False)
+
+        applied, written = await record_mended(write, self.pool, outcomes, attempts)
+        erased = given - {o.id for o in written}
         self.erased += len(erased)
-        return await record(self.pool, *kept, plan_once=False), erased
+        return applied, erased
 
 
 def _fail(batch: list[_Waiting], exc: BaseException) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
@@ -478,6 +478,81 @@ async def without_erased(
         [o for o in outcomes if o.id in there],
         [a for a in attempts if a.message_id in there],
     )
+
+
+async def record_mended(
+    write: Callable[[list[Outcome], list[AttemptRow]], Awaitable[set[UUID]]],
+    pool: asyncpg.Pool,
+    outcomes: list[Outcome],
+    attempts: list[AttemptRow],
+) -> tuple[set[UUID], list[Outcome]]:
+    """``write`` (a record) the outcomes and attempts; written again without an erased
+    message's rows (:func:`without_erased`), or with a NUL byte's texts scrubbed
+    (:func:`without_nul`), when the database refused them for that. Returns the applied ids
+    and the outcomes written in the end; any other refusal raises."""
+    for _ in range(2):  # one batch may hold both
+        try:
+            return await write(outcomes, attempts), outcomes
+        except asyncpg.ForeignKeyViolationError:
+            kept = await without_erased(pool, outcomes, attempts)
+            if kept is None:  # no message is gone: another cause
+                raise
+        except asyncpg.CharacterNotInRepertoireError:
+            kept = without_nul(outcomes, attempts)
+            if kept is None:  # no NUL byte: another cause
+                raise
+        outcomes, attempts = kept
+    return await write(outcomes, attempts), outcomes
+
+
+def without_nul(
+    outcomes: Sequence[Outcome], attempts: Sequence[AttemptRow]
+) -> tuple[list[Outcome], list[AttemptRow]] | None:
+    """The outcomes and attempts with every NUL byte in their texts replaced by U+FFFD, after a
+    record failed on one (SQLSTATE 22021); None: no text holds one (another cause).
+
+    PostgreSQL's text refuses NUL, and a provider's answer may carry one (a JSON
+    ``\\u0000`` in an error's description or a message id). The texts a send records are
+    scrubbed where they are made (:func:`scheduler.delivery_results.error_text`); this is the
+    record's own guard, at no cost while nothing fails: one such text failed the statement of
+    the whole batch, every send in it unrecorded and sent again when its lease ran out.
+    """
+    changed = False
+
+    def clean(value: str | None) -> str | None:
+        nonlocal changed
+        if value is None or "\x00" not in value:
+            return value
+        changed = True
+        return value.replace("\x00", "\ufffd")
+
+    kept_outcomes = [
+        o._replace(
+            last_error=clean(o.last_error),
+            provider_message_id=clean(o.provider_message_id),
+            channel_used=clean(o.channel_used),
+            rendered_text=clean(o.rendered_text),
+            question=clean(o.question),
+            channels_tried=None
+            if o.channels_tried is None
+            else tuple(clean(c) or "" for c in o.channels_tried),
+        )
+        for o in outcomes
+    ]
+    kept_attempts = [
+        a._replace(
+            status=clean(a.status) or "",
+            channel=clean(a.channel),
+            error_class=clean(a.error_class),
+            error_message=clean(a.error_message),
+            provider_message_id=clean(a.provider_message_id),
+        )
+        for a in attempts
+    ]
+    if not changed:
+        return None
+    logger.warning("texts with a NUL byte recorded with U+FFFD in its place")
+    return kept_outcomes, kept_attempts
 
 
 async def record_statement(

@@ -75,9 +75,10 @@ def may_fall_back(c: Claim) -> bool:
 
 
 def error_text(exc: BaseException) -> str:
-    """An error's text for ``last_error``: PHI patterns scrubbed, length capped."""
+    """An error's text for ``last_error``: PHI patterns scrubbed, length capped, and any NUL
+    byte (a provider's JSON may carry ``\\u0000``; PostgreSQL's text refuses it) replaced."""
     text = str(exc) or type(exc).__name__
-    return redact(text)[:ERROR_TEXT_MAX]
+    return redact(text)[:ERROR_TEXT_MAX].replace("\x00", "\ufffd")
 
 
 def ms_since(started: float) -> int:

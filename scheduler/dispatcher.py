@@ -59,7 +59,7 @@ from scheduler.claims import (
     mark_contacts,
     move_addresses,
     next_due,
-    without_erased,
+    record_mended,
 )
 from scheduler.custom_templates import prefetch_templates
 from scheduler.delivery import Deliverer, DeliveryResult, SendersFor, time_critical
@@ -1011,14 +1011,7 @@ class Dispatcher:
         attempts = [a for r in results for a in r.attempts]
         effects = [e for r in results for e in r.effects]
         moves = [m for r in results for m in r.moves]
-        try:
-            applied = await self._records.record(outcomes, attempts)
-        except asyncpg.ForeignKeyViolationError:
-            kept = await without_erased(self.pool, outcomes, attempts)
-            if kept is None:  # no message is gone: another cause
-                raise
-            outcomes, attempts = kept
-            applied = await self._records.record(outcomes, attempts)
+        applied, outcomes = await record_mended(self._records.record, self.pool, outcomes, attempts)
         if effects or moves:
             async with self.pool.acquire() as conn:
                 if effects:

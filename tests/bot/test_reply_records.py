@@ -76,6 +76,20 @@ async def _processing_reply(
     )
 
 
+async def _replies_one_erased(
+    conn: asyncpg.Connection,
+) -> tuple[tuple[Outcome, AttemptRow], list[tuple[Outcome, AttemptRow]]]:
+    """Three replies being sent: one whose patient was then erased, and two others'."""
+    erased = await create_patient(conn)
+    others = [await create_patient(conn) for _ in range(2)]
+    gone = await _processing_reply(conn, erased["id"])
+    kept = [await _processing_reply(conn, p["id"]) for p in others]
+    await conn.execute(
+        "select public.erase_patient($1, 'erased during the send', now())", erased["id"]
+    )
+    return gone, kept
+
+
 async def _recorded(conn: asyncpg.Connection, message_id: object) -> tuple[str, int]:
     row = await conn.fetchrow(
         "select status, (select count(*) from message_delivery_attempts a"
@@ -92,13 +106,7 @@ async def test_a_reply_whose_patient_was_erased_is_dropped_and_the_others_record
     """The erased patient's reply took its message with it: its attempt's foreign key failed
     the shared statement, and every caller's reply stayed 'processing' (sent again when the
     leases ran out)."""
-    erased = await create_patient(admin_conn)
-    others = [await create_patient(admin_conn) for _ in range(2)]
-    gone = await _processing_reply(admin_conn, erased["id"])
-    kept = [await _processing_reply(admin_conn, p["id"]) for p in others]
-    await admin_conn.execute(
-        "select public.erase_patient($1, 'erased during the send', now())", erased["id"]
-    )
+    gone, kept = await _replies_one_erased(admin_conn)
     assert db.pool is not None
     recorder = ReplyRecorder(db.pool)
 
@@ -134,3 +142,30 @@ async def test_a_bad_row_fails_its_own_caller_only(
     assert await _recorded(admin_conn, replies[0][0].id) == ("sent", 1)
     assert await _recorded(admin_conn, replies[2][0].id) == ("sent", 1)
     assert await _recorded(admin_conn, bad_outcome.id) == ("processing", 0)
+
+
+async def test_a_nul_byte_and_an_erased_patient_in_one_statement(
+    db: Database, admin_conn: asyncpg.Connection
+) -> None:
+    """A provider's message id with a NUL byte (PostgreSQL's text refuses it: SQLSTATE 22021)
+    is recorded with U+FFFD in its place, and with an erased patient's reply in the same shared
+    statement both are dealt with: every other reply is recorded."""
+    gone, kept = await _replies_one_erased(admin_conn)
+    kept[0] = (kept[0][0]._replace(provider_message_id="SM\x001"), kept[0][1])
+    assert db.pool is not None
+    recorder = ReplyRecorder(db.pool)
+
+    results = await asyncio.gather(
+        *(recorder.record([outcome], [attempt]) for outcome, attempt in [kept[0], gone, kept[1]])
+    )
+
+    assert results == [Recorded(1, 0), Recorded(0, 1), Recorded(1, 0)]
+    assert recorder.statements == 3  # refused for the NUL, then for the erased row, then written
+    for outcome, _ in kept:
+        assert await _recorded(admin_conn, outcome.id) == ("sent", 1)
+    assert (
+        await admin_conn.fetchval(
+            "select provider_message_id from scheduled_messages where id = $1", kept[0][0].id
+        )
+        == "SM\ufffd1"
+    )

@@ -116,3 +116,54 @@ async def test_migrated_chat_updates_the_contact_point(
         "select address from contact_points where patient_id = $1", patient["id"]
     )
     assert address == "-1005551237"
+
+
+async def _run_once(
+    dispatcher: Dispatcher, telegram: TelegramSender, conn: asyncpg.Connection, *ids: object
+) -> dict[object, asyncpg.Record]:
+    """One pass of ``dispatcher``, then the rows of messages ``ids`` by id."""
+    try:
+        await dispatcher.run_once()
+    finally:
+        await telegram.aclose()
+    rows = await conn.fetch("select * from scheduled_messages where id = any($1::uuid[])", ids)
+    return {r["id"]: r for r in rows}
+
+
+async def test_an_error_text_with_a_nul_byte_loses_no_other_outcome(
+    admin_conn: asyncpg.Connection, db: Database, clock: Clock, fake_telegram: FakeTelegram
+) -> None:
+    """A provider's error text may hold a NUL byte (JSON's \\u0000), which PostgreSQL's text
+    refuses: the record of the whole batch failed on it, every send in it went unrecorded, and
+    each was sent again once its lease ran out (the webhook sender's same fault: H1, s34)."""
+    failing = await factories.create_patient(admin_conn, contacts={"telegram": "5551236"})
+    fine = await factories.create_patient(admin_conn, contacts={"telegram": "5551237"})
+    bad = await factories.create_message(admin_conn, failing["id"], scheduled_time=NOON)
+    good = await factories.create_message(admin_conn, fine["id"], scheduled_time=NOON)
+    fake_telegram.fail_next(500, "Internal Server Error\x00 at the edge", chat_id=5551236)
+    dispatcher, telegram = await _dispatcher(db, clock, fake_telegram)
+    rows = await _run_once(dispatcher, telegram, admin_conn, bad["id"], good["id"])
+    assert rows[good["id"]]["status"] == "sent"
+    assert rows[bad["id"]]["status"] == "pending" and rows[bad["id"]]["lease_token"] is None
+    assert "\ufffd" in rows[bad["id"]]["last_error"]
+    (attempt,) = await admin_conn.fetch(
+        "select error_message from message_delivery_attempts where message_id = $1", bad["id"]
+    )
+    assert attempt["error_message"].endswith("Internal Server Error\ufffd at the edge")
+
+
+async def test_a_receipt_with_a_nul_byte_is_recorded_with_the_rest(
+    admin_conn: asyncpg.Connection, db: Database, clock: Clock, fake_telegram: FakeTelegram
+) -> None:
+    """Past the error texts scrubbed at the edge, the record guards itself: a NUL in any text a
+    send returns (here a provider's message id) is replaced, and the batch is recorded."""
+    by_telegram = await factories.create_patient(admin_conn, contacts={"telegram": "5551238"})
+    by_sms = await factories.create_patient(admin_conn, contacts={"sms": "+15550124"})
+    first = await factories.create_message(admin_conn, by_telegram["id"], scheduled_time=NOON)
+    second = await factories.create_message(admin_conn, by_sms["id"], scheduled_time=NOON)
+    sms = RecordingSender(Channel.SMS, name="sms\x00")
+    dispatcher, telegram = await _dispatcher(db, clock, fake_telegram, sms=sms)
+    rows = await _run_once(dispatcher, telegram, admin_conn, first["id"], second["id"])
+    assert rows[first["id"]]["status"] == rows[second["id"]]["status"] == "sent"
+    assert rows[second["id"]]["provider_message_id"] == "sms\ufffd-1"
+    assert dispatcher.lease_lost == 0
