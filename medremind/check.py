@@ -218,12 +218,11 @@ async def planner_lines(settings: Settings, connect_timeout: float = 15.0) -> li
     if not steps:
         return [*lines, "Planner steps: every step runs for every patient"]
     by_step = ", ".join(f"{row['step']} {row['n']}" for row in sorted(steps, key=lambda r: r[0]))
-    total = sum(row["n"] for row in steps)
     return [
         *lines,
-        f"Planner steps: FAILING - {total} patient(s) or appointment(s) a step of the planner"
-        f" tick fails for ({by_step}) miss what it does for them (follow-ups and caregiver"
-        " alerts, refills, a pause's end...; the others are done, each tick tries them again):"
+        f"Planner steps: FAILING - {steps[0]['patients']} patient(s) miss what a step of the"
+        f" planner tick does for them ({by_step}: follow-ups and caregiver alerts, refills, a"
+        " pause's end, appointments...; the others are done, each tick tries them again):"
         " `select * from planner_step_failures` lists them, the worker's log says why by id"
         ' ("planner step failed": error class and SQLSTATE)',
     ]
