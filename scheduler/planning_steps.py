@@ -25,10 +25,12 @@ Errors that are not the rows' fault (the connection lost) are raised: the tick f
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Protocol
 from uuid import UUID
 
 import asyncpg
@@ -56,10 +58,18 @@ __all__ = ["PatientStep", "retry_failed_steps", "run_steps"]
 
 logger = logging.getLogger("scheduler.planner")
 
-# One bulk step: (conn, now, patients or None for all, patients left out) -> its counts.
-StepRun = Callable[
-    [asyncpg.Connection, datetime, Sequence[UUID] | None, Sequence[UUID]], Awaitable[PlannerStats]
-]
+
+class StepRun(Protocol):
+    """One bulk step at ``now``: for ``patients`` (None: all) but those in ``skip``."""
+
+    def __call__(
+        self,
+        conn: asyncpg.Connection,
+        now: datetime,
+        *,
+        patients: Sequence[UUID] | None = None,
+        skip: Sequence[UUID] = (),
+    ) -> Awaitable[PlannerStats]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,36 +83,14 @@ class PatientStep:
 
 
 def _steps(default_quiet: tuple[time, time] | None) -> tuple[PatientStep, ...]:
-    async def followups(
-        conn: asyncpg.Connection,
-        now: datetime,
-        only: Sequence[UUID] | None,
-        skip: Sequence[UUID],
-    ) -> PlannerStats:
-        return await plan_followups(
-            conn, now, default_quiet=default_quiet, patients=only, skip=skip
-        )
-
-    async def notices(
-        conn: asyncpg.Connection,
-        now: datetime,
-        only: Sequence[UUID] | None,
-        skip: Sequence[UUID],
-    ) -> PlannerStats:
-        return await plan_unreachable_notices(conn, now, patients=only, skip=skip)
-
-    async def refills(
-        conn: asyncpg.Connection,
-        now: datetime,
-        only: Sequence[UUID] | None,
-        skip: Sequence[UUID],
-    ) -> PlannerStats:
-        return await plan_refills(conn, now, patients=only, skip=skip)
-
     return (
-        PatientStep(FOLLOWUPS, followups, "followup_patients"),
-        PatientStep(UNREACHABLE_NOTICES, notices, "unreachable_notice_patients"),
-        PatientStep(REFILLS, refills, "refill_patients"),
+        PatientStep(
+            FOLLOWUPS,
+            functools.partial(plan_followups, default_quiet=default_quiet),
+            "followup_patients",
+        ),
+        PatientStep(UNREACHABLE_NOTICES, plan_unreachable_notices, "unreachable_notice_patients"),
+        PatientStep(REFILLS, plan_refills, "refill_patients"),
     )
 
 
@@ -153,7 +141,7 @@ async def _run_isolated(
     skip = failures.skip(step.name)
     try:
         async with conn.transaction():
-            return await step.run(conn, now, None, skip)
+            return await step.run(conn, now, skip=skip)
     except NOT_THE_SCHEDULES:
         raise
     except Exception as exc:  # what a row made fail (bad data, a bug): that patient's, not all's
@@ -178,7 +166,7 @@ async def _bisect(
         return PlannerStats()
     try:
         async with conn.transaction():
-            return await step.run(conn, now, patients, ())
+            return await step.run(conn, now, patients=patients)
     except NOT_THE_SCHEDULES:
         raise
     except Exception as exc:
@@ -207,7 +195,7 @@ async def retry_failed_steps(
         try:
             async with conn.transaction():
                 if unit.step in steps:
-                    stats += await steps[unit.step].run(conn, now, [unit.unit_id], ())
+                    stats += await steps[unit.step].run(conn, now, patients=[unit.unit_id])
                 else:
                     await _retry_other(conn, now, unit, replan, default_quiet)
         except NOT_THE_SCHEDULES:
