@@ -198,20 +198,33 @@ async def zone_lines(settings: Settings, connect_timeout: float = 15.0) -> list[
 
 
 async def planner_lines(settings: Settings, connect_timeout: float = 15.0) -> list[str]:
-    """Schedules the planner fails to plan (planner_failures): printed, not a failed check (the
-    deployment works; those patients' schedules, or the code, need a fix)."""
+    """Schedules the planner fails to plan (planner_failures), and patients a later step of its
+    tick fails for (planner_step_failures): printed, not a failed check (the deployment works;
+    those patients' data, or the code, need a fix)."""
     try:
         async with _connection(settings, connect_timeout) as conn:
             failed = await conn.fetchval(query("web", "planning_failed"))
+            steps = await conn.fetch(query("web", "planner_steps_failed"))
     except Exception as exc:  # reported, like the database check
         return [f"Planner: unknown - {type(exc).__name__}"]
-    if not failed:
-        return ["Planner: every schedule plans"]
+    lines = ["Planner: every schedule plans"]
+    if failed:
+        lines = [
+            f"Planner: FAILING - {failed} schedule(s) fail to plan and their patients get no"
+            " reminders from them (the others are planned; each tick tries them again): `select"
+            " * from planner_failures` lists them, the worker's log says why by id (\"schedule"
+            ' planning failed": error class and SQLSTATE)'
+        ]
+    if not steps:
+        return [*lines, "Planner steps: every step runs for every patient"]
+    by_step = ", ".join(f"{row['step']} {row['n']}" for row in sorted(steps, key=lambda r: r[0]))
     return [
-        f"Planner: FAILING - {failed} schedule(s) fail to plan and their patients get no"
-        " reminders from them (the others are planned; each tick tries them again): `select *"
-        " from planner_failures` lists them, the worker's log says why by id (\"schedule"
-        ' planning failed": error class and SQLSTATE)'
+        *lines,
+        f"Planner steps: FAILING - {steps[0]['patients']} patient(s) miss what a step of the"
+        f" planner tick does for them ({by_step}: follow-ups and caregiver alerts, refills, a"
+        " pause's end, appointments...; the others are done, each tick tries them again):"
+        " `select * from planner_step_failures` lists them, the worker's log says why by id"
+        ' ("planner step failed": error class and SQLSTATE)',
     ]
 
 

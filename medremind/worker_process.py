@@ -273,6 +273,8 @@ async def serve(
                     await tick(pool, clock.now(), settings)
                 except DB_ERRORS as exc:
                     logger.warning("planner tick failed", extra={"error": type(exc).__name__})
+                except Exception as exc:  # a bug: said by its class, never a traceback's values
+                    logger.error("planner tick failed", extra={"error": type(exc).__name__})
 
             runs.every(
                 jobs,

@@ -29,7 +29,7 @@ one), with the appointment row locked, and takes ``now`` from the caller: nothin
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
@@ -40,7 +40,9 @@ import asyncpg
 
 from core.records import FINAL_APPOINTMENT_STATUSES, AppointmentStatus
 from core.sql import query
+from scheduler.planning_failures import NOT_THE_SCHEDULES
 from scheduler.planning_rules import APPOINTMENT_PRIORITY
+from scheduler.step_failures import APPOINTMENTS, StepFailures
 from scheduler.waitlist import offer_freed_slot
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ __all__ = [
     "record_appointment_reply",
     "replan_patient_appointments",
     "reschedule_appointment",
+    "sync_appointment",
     "sync_appointments",
 ]
 
@@ -423,36 +426,62 @@ async def record_appointment_reply(
         return _REPLY_STATUS[reply]
 
 
-async def sync_appointments(conn: asyncpg.Connection, now: datetime) -> int:
+async def sync_appointments(
+    conn: asyncpg.Connection,
+    now: datetime,
+    failures: StepFailures | None = None,
+    *,
+    appointments: Sequence[UUID] | None = None,
+) -> int:
     """Catch up on appointments written without this module (the dashboard edits rows directly).
 
     A booking never planned gets its confirmation and reminders; a moved one a notice and new
     reminders; one whose reminders went stale (the patient's preferences changed) new
     reminders; a cancelled one its messages withdrawn and a notice; a status change from a
     reply nothing more. Returns how many appointments were brought up to date.
+
+    Each in a savepoint: one that fails is recorded in ``failures`` (the planner's: left out of
+    the next ticks' batches, so that failing rows at the head of the order cannot starve the
+    rest, and tried alone; :mod:`scheduler.step_failures`), or only logged without it.
+    ``appointments``: these only (a retry), else all but those ``failures`` leaves out.
     """
     _check_aware("now", now)
-    rows = await conn.fetch(query("planner", "appointments_to_sync"), now, SYNC_BATCH)
+    rows = await conn.fetch(
+        query("planner", "appointments_to_sync"),
+        now,
+        SYNC_BATCH,
+        None if appointments is None else list(appointments),
+        [] if failures is None else failures.skip(APPOINTMENTS),
+    )
     synced = 0
     for row in rows:
         try:
-            async with conn.transaction():  # a savepoint: one bad row spoils only itself
-                if row["status"] == AppointmentStatus.CANCELLED:
-                    await cancel_appointment(conn, row["id"], now)
-                elif (
-                    row["status"] in FINAL_APPOINTMENT_STATUSES or row["planned_starts_at"] is None
-                ):
-                    await plan_appointment(conn, row["id"], now)
-                elif row["planned_starts_at"] != row["starts_at"] or row["reminders_stale"]:
-                    # Moved (a notice and new reminders), or the patient's offsets or choice
-                    # for appointment messages changed (same time: the reminders re-planned).
-                    await reschedule_appointment(conn, row["id"], row["starts_at"], now)
-                else:  # only the status moved (a reply, a clinician's confirmation)
-                    await conn.execute(query("planner", "mark_appointment_planned"), row["id"])
+            await sync_appointment(conn, row, now)
             synced += 1
-        except (asyncpg.PostgresError, LookupError, ValueError) as exc:
-            logger.warning(
-                "appointment sync failed",
-                extra={"appointment_id": str(row["id"]), "error_class": type(exc).__name__},
-            )
+        except NOT_THE_SCHEDULES:
+            raise
+        except Exception as exc:  # bad data or a bug: this appointment's, not everyone's
+            if failures is not None:
+                await failures.record(conn, APPOINTMENTS, row["id"], row["patient_id"], exc)
+            else:
+                logger.warning(
+                    "appointment sync failed",
+                    extra={"appointment_id": str(row["id"]), "error_class": type(exc).__name__},
+                )
     return synced
+
+
+async def sync_appointment(conn: asyncpg.Connection, row: asyncpg.Record, now: datetime) -> None:
+    """Bring one appointment (a row of ``appointments_to_sync``) up to date, in a savepoint
+    (rolled back, and raised, if anything fails)."""
+    async with conn.transaction():
+        if row["status"] == AppointmentStatus.CANCELLED:
+            await cancel_appointment(conn, row["id"], now)
+        elif row["status"] in FINAL_APPOINTMENT_STATUSES or row["planned_starts_at"] is None:
+            await plan_appointment(conn, row["id"], now)
+        elif row["planned_starts_at"] != row["starts_at"] or row["reminders_stale"]:
+            # Moved (a notice and new reminders), or the patient's offsets or choice for
+            # appointment messages changed (same time: the reminders re-planned).
+            await reschedule_appointment(conn, row["id"], row["starts_at"], now)
+        else:  # only the status moved (a reply, a clinician's confirmation)
+            await conn.execute(query("planner", "mark_appointment_planned"), row["id"])

@@ -17,7 +17,7 @@ the patient no longer paused: the resume and the notice happen once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, time, timedelta
 from uuid import UUID
 
@@ -26,9 +26,11 @@ import asyncpg
 from core.sql import query
 from scheduler.pause_lift import lift_pause
 from scheduler.pause_notice import PAUSE_ENDED_PRIORITY, pause_notice_slot
+from scheduler.planning_failures import NOT_THE_SCHEDULES
 from scheduler.planning_stats import PlannerStats
+from scheduler.step_failures import PAUSE_END, StepFailures
 
-__all__ = ["PAUSE_ENDED_TTL", "PAUSE_END_BATCH", "end_ended_pauses"]
+__all__ = ["PAUSE_ENDED_TTL", "PAUSE_END_BATCH", "end_ended_pauses", "end_pause"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,31 +48,60 @@ Replan = Callable[[asyncpg.Connection, UUID, datetime], Awaitable[object]]
 
 
 async def end_ended_pauses(
-    conn: asyncpg.Connection, now: datetime, replan: Replan, default_quiet: tuple[time, time]
+    conn: asyncpg.Connection,
+    now: datetime,
+    replan: Replan,
+    default_quiet: tuple[time, time],
+    failures: StepFailures,
+    *,
+    patients: Sequence[UUID] | None = None,
 ) -> PlannerStats:
-    """Resume every patient whose pause ended by ``now`` and queue their one notice, in the
-    caller's transaction (each patient in a savepoint: one that fails is logged and retried on
-    the next tick, the others go on). ``default_quiet``: the quiet window of a patient with
-    none of their own and no clinic's (the service's)."""
+    """Resume every patient whose pause ended by ``now`` (of ``patients``, or all but those
+    ``failures`` leaves out) and queue their one notice, in the caller's transaction, each patient
+    in a savepoint: one that fails is recorded in ``failures`` (left out of the next ticks'
+    batches, tried alone: :mod:`scheduler.step_failures`), the others go on. ``default_quiet``:
+    the quiet window of a patient with none of their own and no clinic's (the service's)."""
     stats = PlannerStats()
-    for row in await conn.fetch(query("planner", "ended_pauses"), now, PAUSE_END_BATCH):
+    rows = await conn.fetch(
+        query("planner", "ended_pauses"),
+        now,
+        PAUSE_END_BATCH,
+        None if patients is None else list(patients),
+        failures.skip(PAUSE_END),
+    )
+    for row in rows:
         try:
-            async with conn.transaction():
-                await lift_pause(conn, row["id"], now)
-                await replan(conn, row["id"], now)
-                slot = await pause_notice_slot(conn, row, now, PAUSE_ENDED_PRIORITY, default_quiet)
-                await conn.execute(
-                    query("planner", "tell_pause_ended"),
-                    row["id"],
-                    slot.at,
-                    row["reminders_paused_until"],
-                    PAUSE_ENDED_TTL,
-                    slot.priority,
-                    slot.urgent,
-                )
-        except (asyncpg.PostgresError, ValueError):
-            logger.exception("pause end failed", extra={"patient_id": str(row["id"])})
+            await end_pause(conn, row, now, replan, default_quiet)
+        except NOT_THE_SCHEDULES:
+            raise
+        except Exception as exc:  # bad data or a bug: this patient's, not everyone's
+            # Never logger.exception: a traceback's message may quote the row's values.
+            await failures.record(conn, PAUSE_END, row["id"], row["id"], exc)
             stats += PlannerStats(errors=1)
             continue
         stats += PlannerStats(pauses_ended=1)
     return stats
+
+
+async def end_pause(
+    conn: asyncpg.Connection,
+    row: asyncpg.Record,
+    now: datetime,
+    replan: Replan,
+    default_quiet: tuple[time, time],
+) -> None:
+    """Resume one patient (a row of ``ended_pauses``) and queue their notice, in a savepoint
+    (rolled back, and raised, if anything fails)."""
+    async with conn.transaction():
+        await lift_pause(conn, row["id"], now)
+        await replan(conn, row["id"], now)
+        slot = await pause_notice_slot(conn, row, now, PAUSE_ENDED_PRIORITY, default_quiet)
+        await conn.execute(
+            query("planner", "tell_pause_ended"),
+            row["id"],
+            slot.at,
+            row["reminders_paused_until"],
+            PAUSE_ENDED_TTL,
+            slot.priority,
+            slot.urgent,
+        )

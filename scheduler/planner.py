@@ -25,7 +25,12 @@ lock so that one worker plans at a time:
 2. Follow-ups (:mod:`scheduler.planning_followups`): nags, the missed mark, caregiver alerts.
 3. The caregivers' one notice that a patient can no longer be reached
    (:mod:`scheduler.planning_unreachable`).
-4. Refills (:mod:`scheduler.planning_refills`).
+4. Refills (:mod:`scheduler.planning_refills`), then the release of quiet-hours deferrals whose
+   window changed and appointment sync.
+
+Steps 0 and 2-4 fail per patient (per appointment), not for everyone: a patient a step fails
+for is recorded, left out of that step's bulk pass and tried alone, bounded, each tick
+(:mod:`scheduler.planning_steps`, :mod:`scheduler.step_failures`).
 
 One schedule that fails to plan (bad data, a bug) does not stop the others: a batch that fails is
 planned again patient by patient, then schedule by schedule, each in a savepoint; each that
@@ -52,7 +57,6 @@ import asyncpg
 
 from core.settings import Settings
 from core.sql import query
-from scheduler.appointments import sync_appointments
 from scheduler.pause_ends import end_ended_pauses
 from scheduler.pause_notice import reslot_pause_notices
 from scheduler.planning_day_quota import within_day_quota
@@ -71,7 +75,6 @@ from scheduler.planning_peaks import (
     priority_of,
     window_share,
 )
-from scheduler.planning_refills import plan_refills
 from scheduler.planning_rules import (
     DEFAULT_HORIZON,
     recurrence_for,
@@ -79,9 +82,11 @@ from scheduler.planning_rules import (
     resolve_timezone,
 )
 from scheduler.planning_stats import PlannerStats
+from scheduler.planning_steps import retry_failed_steps, run_steps
 from scheduler.planning_unreachable import plan_unreachable_notices
-from scheduler.quiet_release import note_keep, release_changed_windows, release_quiet_deferrals
+from scheduler.quiet_release import note_keep, release_quiet_deferrals
 from scheduler.recurrence import Occurrence, Recurrence, occurrences
+from scheduler.step_failures import StepFailures
 
 __all__ = ["PlannerStats", "replan_patient", "replan_schedule", "run_planner_tick"]
 
@@ -130,17 +135,15 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
     capacity = PeakCapacity.from_settings(settings)
     stats = PlannerStats()
     default_quiet = (settings.quiet_hours_start, settings.quiet_hours_end)
+    # What /resume re-plans with (scheduler.holds.resume_reminders).
+    resume = functools.partial(replan_patient, default_quiet=default_quiet, capacity=capacity)
     # Pauses whose end passed first: their patients' doses are planned in this same tick.
     async with pool.acquire() as conn, conn.transaction():
         if not await conn.fetchval(query("planner", "try_planner_lock"), PLANNER_LOCK_KEY):
             return stats.evolve(skipped=True)
-        stats += await end_ended_pauses(
-            conn,
-            now,
-            # What /resume re-plans with (scheduler.holds.resume_reminders).
-            functools.partial(replan_patient, default_quiet=default_quiet, capacity=capacity),
-            default_quiet,
-        )
+        # The patients each step failed for before: left out of its bulk pass (planning_steps).
+        failures = await StepFailures.load(conn, now)
+        stats += await end_ended_pauses(conn, now, resume, default_quiet, failures)
     for _ in range(MAX_BATCHES_PER_TICK):
         rows: Sequence[asyncpg.Record] = ()
         try:
@@ -177,17 +180,17 @@ async def run_planner_tick(pool: asyncpg.Pool, now: datetime, settings: Settings
         stats += await _retry_failed(
             conn, now, horizon, capacity=capacity, default_quiet=default_quiet
         )
-        stats += await plan_followups(conn, now, default_quiet=default_quiet)
-        stats += await plan_unreachable_notices(conn, now)
-        stats += await plan_refills(conn, now)
-        # Windows changed by the dashboard or by hand: what waits out the old one is re-timed.
-        await release_changed_windows(
+        # One patient's bad row stops none of these for the others (planning_steps).
+        stats += await retry_failed_steps(
+            conn, now, failures, replan=resume, default_quiet=default_quiet
+        )
+        stats += await run_steps(
             conn,
             now,
-            default_quiet,
+            failures,
+            default_quiet=default_quiet,
             keep=note_keep(settings.worker_lease_seconds),
         )
-        stats += PlannerStats(appointments_synced=await sync_appointments(conn, now))
     if stats.changed:
         logger.info("planner tick", extra={"stats": dataclasses.asdict(stats)})
     return stats

@@ -23,6 +23,7 @@ reminder" about one Ana never got.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time
 from uuid import UUID
 
@@ -76,13 +77,23 @@ async def plan_followups(
     *,
     default_quiet: tuple[time, time] | None = None,
     patient_id: UUID | None = None,
+    patients: Sequence[UUID] | None = None,
+    skip: Sequence[UUID] = (),
 ) -> PlannerStats:
-    """Reconcile the follow-ups of open doses (of one patient, or all) at ``now``.
+    """Reconcile the follow-ups of open doses (of one patient, of ``patients``, or all but
+    ``skip``'s) at ``now``.
 
     Call inside a transaction: the open doses stay locked until it ends.
     """
     quiet_default = default_quiet or FALLBACK_QUIET
-    doses = await conn.fetch(query("planner", "open_doses"), now, patient_id)
+    if patient_id is not None:
+        patients = [patient_id]
+    doses = await conn.fetch(
+        query("planner", "open_doses"),
+        now,
+        None if patients is None else list(patients),
+        list(skip),
+    )
     if not doses:
         return PlannerStats()
     keep_keys: list[str] = []

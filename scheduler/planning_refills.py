@@ -11,7 +11,9 @@ the next low count reminds again. Payload: ``medication_id``, ``doses_left`` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 
@@ -22,7 +24,20 @@ from scheduler.planning_stats import PlannerStats
 __all__ = ["plan_refills"]
 
 
-async def plan_refills(conn: asyncpg.Connection, now: datetime) -> PlannerStats:
-    """Plan the refill reminders due at ``now``; call inside a transaction."""
-    rows = await conn.fetch(query("planner", "plan_refills"), now, REFILL_PRIORITY)
+async def plan_refills(
+    conn: asyncpg.Connection,
+    now: datetime,
+    *,
+    patients: Sequence[UUID] | None = None,
+    skip: Sequence[UUID] = (),
+) -> PlannerStats:
+    """Plan the refill reminders due at ``now`` (of ``patients``, or all but ``skip``'s); call
+    inside a transaction."""
+    rows = await conn.fetch(
+        query("planner", "plan_refills"),
+        now,
+        REFILL_PRIORITY,
+        None if patients is None else list(patients),
+        list(skip),
+    )
     return PlannerStats(refill_reminders=len(rows))

@@ -13,6 +13,7 @@ notice and clears the mark.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -29,14 +30,23 @@ UNREACHABLE_NOTICE_TTL = timedelta(hours=24)
 
 
 async def plan_unreachable_notices(
-    conn: asyncpg.Connection, now: datetime, *, patient_id: UUID | None = None
+    conn: asyncpg.Connection,
+    now: datetime,
+    *,
+    patient_id: UUID | None = None,
+    patients: Sequence[UUID] | None = None,
+    skip: Sequence[UUID] = (),
 ) -> PlannerStats:
-    """Plan the notices of the marked spells (of one patient, or all) at ``now``."""
+    """Plan the notices of the marked spells (of one patient, of ``patients``, or all but
+    ``skip``'s) at ``now``."""
+    if patient_id is not None:
+        patients = [patient_id]
     rows = await conn.fetch(
         query("planner", "plan_unreachable_notices"),
         now,
         CAREGIVER_PRIORITY,
-        patient_id,
+        None if patients is None else list(patients),
         UNREACHABLE_NOTICE_TTL,
+        list(skip),
     )
     return PlannerStats(unreachable_notices=len(rows))

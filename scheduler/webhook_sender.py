@@ -189,6 +189,10 @@ class WebhookSender:
         started = time.monotonic()
 
         def done(status: int | None, error: str | None) -> Outcome:
+            # PostgreSQL's text takes no NUL: one in an endpoint's answer made the record raise
+            # and end the pass, with the other clinics' posts in flight, pass after pass.
+            if error is not None:
+                error = error.replace("\x00", "\ufffd")
             return Outcome(status, error, int((time.monotonic() - started) * 1000))
 
         refused = await refused_address(

@@ -84,13 +84,15 @@ update patients set reminders_paused = $2, reminders_paused_until = $3::timestam
 -- Patients whose pause with an end has ended by $1, oldest end first, at most $2 (the partial
 -- index patients_pause_ends, migration 20260101018260), with the quiet window their notice may
 -- wait out (scheduler/pause_notice.py). Locked, skipping a row a /pause or /resume holds: that
--- turn decides, and the next tick reads its outcome.
+-- turn decides, and the next tick reads its outcome. $3: these patients only, or null for all;
+-- $4: patients left out (their pause end failed before, scheduler/planning_steps.py).
 select p.id, p.reminders_paused_until, p.timezone, p.quiet_start, p.quiet_end,
        o.default_quiet_start, o.default_quiet_end
   from patients p
   left join organizations o on o.id = p.organization_id
  where p.reminders_paused and p.reminders_paused_until is not null
    and p.reminders_paused_until <= $1::timestamptz
+   and ($3::uuid[] is null or p.id = any($3::uuid[])) and p.id <> all($4::uuid[])
  order by p.reminders_paused_until
  limit $2
    for update of p skip locked
@@ -438,7 +440,8 @@ update reminder_schedules s
 -- name: open_doses
 -- Doses waiting for an answer (due or snoozed) with their latest reminder, locked so that an
 -- answer arriving meanwhile waits for this pass (and one being recorded is skipped, not raced).
--- $2: one patient only, or null for all. `active` says whether the patient may be messaged.
+-- $2: these patients only, or null for all; $3: patients left out (their pass failed before:
+-- scheduler/planning_steps.py). `active` says whether the patient may be messaged.
 select d.id, d.status, d.due_at, d.snoozed_until, d.patient_id, d.nag_count,
        p.nag_interval_minutes, p.nag_max, p.timezone,
        coalesce(p.quiet_start, o.default_quiet_start) as quiet_start,
@@ -467,7 +470,8 @@ select d.id, d.status, d.due_at, d.snoozed_until, d.patient_id, d.nag_count,
      limit 1
   ) r on true
  where d.status in ('due', 'snoozed') and d.due_at <= $1 and d.due_at > $1 - interval '7 days'
-   and ($2::uuid is null or d.patient_id = $2)
+   and ($2::uuid[] is null or d.patient_id = any($2::uuid[]))
+   and d.patient_id <> all($3::uuid[])
    for update of d skip locked
 
 -- name: cancel_unwanted_followups
@@ -629,15 +633,16 @@ select (select count(*) from missed) as missed,
 
 -- name: plan_unreachable_notices
 -- The caregivers' one notice that reminders no longer reach the patient (migration
--- 20260101013300), for patients whose spell is marked (unreachable_notice_pending; $3: one
--- patient, or null for all): to each caregiver a missed dose would alert (mark_missed), after
+-- 20260101013300), for patients whose spell is marked (unreachable_notice_pending; $3: these
+-- patients, or null for all; $5: patients left out, scheduler/planning_steps.py): to each caregiver a missed dose would alert (mark_missed), after
 -- their alert_delay_minutes from $1, at most one a day per caregiver and patient (STOP, START,
 -- STOP...), and only for a patient who has reminders to miss. The mark is cleared either way.
 -- $2: the priority; $4: how long the notice stays worth sending (the caregiver's quiet hours).
 -- A Telegram caregiver awaiting its link (migration 20260101014300): recorded cancelled, unsent.
 with spells as (
   update patients p set unreachable_notice_pending = false
-   where p.unreachable_notice_pending and ($3::uuid is null or p.id = $3)
+   where p.unreachable_notice_pending and ($3::uuid[] is null or p.id = any($3::uuid[]))
+     and p.id <> all($5::uuid[])
   returning p.id, p.organization_id, p.status, p.consent_at, p.reminders_paused,
             p.unreachable_since
 )
@@ -678,6 +683,7 @@ returning id
 -- not yet reminded for this count window: refill_reminded_at is claimed in the same statement
 -- (a second planner finds it set) and cleared by a trigger when the count goes up (a refill).
 -- The key is the medication and the claim's time: one reminder per count window.
+-- $3: these patients only, or null for all; $4: patients left out (scheduler/planning_steps.py).
 with low as (
   select m.id, m.patient_id, p.organization_id, m.pill_count,
          ceil(m.pills_per_dose)::integer as per_dose, r.doses_per_day,
@@ -696,6 +702,7 @@ with low as (
      and r.doses_per_day > 0
      and p.status = 'active' and p.consent_at is not null and not p.reminders_paused
      and m.pill_count <= r.doses_per_day * ceil(m.pills_per_dose) * m.refill_days_before
+     and ($3::uuid[] is null or m.patient_id = any($3::uuid[])) and m.patient_id <> all($4::uuid[])
      for update of m skip locked
 ),
 claimed as (
@@ -785,11 +792,14 @@ update appointments
 -- Appointments changed outside scheduler.appointments (the dashboard writes rows directly):
 -- booked and never planned, moved, or cancelled without the notice; or with reminders made stale
 -- by a change of the patient's preferences (migration 20260101009720). Past ones are left alone.
-select id, starts_at, status, planned_starts_at, planned_status, reminders_stale
+-- $3: these appointments only, or null for all; $4: appointments left out (their sync failed
+-- before, scheduler/planning_steps.py: tried on their own, so they cannot starve the others).
+select id, patient_id, starts_at, status, planned_starts_at, planned_status, reminders_stale
   from appointments
  where (planned_status is distinct from status or planned_starts_at is distinct from starts_at
         or reminders_stale)
    and starts_at > $1
+   and ($3::uuid[] is null or id = any($3::uuid[])) and id <> all($4::uuid[])
  order by starts_at
  limit $2
 
@@ -852,3 +862,51 @@ select schedule_id from planner_failures
 -- name: forget_planning_failures
 -- Schedules planned at last: theirs is no longer a failure.
 delete from planner_failures where schedule_id = any($1::uuid[]) returning schedule_id, failures
+
+-- ---------------------------------------------------------------------------------------------
+-- Steps that failed for one patient or appointment (scheduler/planning_steps.py, migration
+-- 20260101018700)
+-- ---------------------------------------------------------------------------------------------
+
+-- name: record_step_failure
+-- One more failure of step $1 for unit $2 (of patient $3) at $4: its count, for the log.
+insert into planner_step_failures as f
+  (step, unit_id, patient_id, first_failed_at, failed_at, error_class, sqlstate)
+values ($1, $2, $3, $4, $4, $5, $6)
+on conflict (step, unit_id) do update
+   set failed_at = excluded.failed_at, failures = f.failures + 1,
+       error_class = excluded.error_class, sqlstate = excluded.sqlstate
+returning failures
+
+-- name: failed_steps
+-- Every unit left out of its step's bulk pass: few (each is a patient whose data needs a fix).
+select step, unit_id from planner_step_failures
+
+-- name: failed_steps_to_retry
+-- The failed units tried this tick ($2 = its instant; not those that failed in it), least
+-- recently tried first ($1 at most).
+select step, unit_id, patient_id from planner_step_failures
+ where failed_at < $2
+ order by failed_at, step, unit_id
+ limit $1
+
+-- name: forget_step_failure
+-- Done at last: no longer a failure.
+delete from planner_step_failures where step = $1 and unit_id = $2 returning failures
+
+-- name: followup_patients
+-- The patients plan_followups would read at $1 (open doses of the last 7 days), but $2's.
+select distinct patient_id from dose_events
+ where status in ('due', 'snoozed') and due_at <= $1 and due_at > $1 - interval '7 days'
+   and patient_id <> all($2::uuid[])
+
+-- name: unreachable_notice_patients
+-- The patients plan_unreachable_notices would read, but $2's ($1 unused: one signature).
+select id from patients
+ where unreachable_notice_pending and id <> all($2::uuid[]) and $1::timestamptz is not null
+
+-- name: refill_patients
+-- The patients plan_refills would read, but $2's ($1 unused: one signature).
+select distinct patient_id from medications
+ where status = 'active' and pill_count is not null and refill_reminded_at is null
+   and patient_id <> all($2::uuid[]) and $1::timestamptz is not null

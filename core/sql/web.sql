@@ -385,6 +385,13 @@ select count(*) as due,
 -- /metrics and medremind check): their patients get no reminders from them meanwhile.
 select count(*) from planner_failures
 
+-- name: planner_steps_failed
+-- Per step, the patients (appointments) a planner step failed for and leaves out until one is
+-- fixed (planner_step_failures, for /metrics and medremind check), and how many patients in all.
+select step, count(*) as n,
+       (select count(distinct patient_id) from planner_step_failures) as patients
+  from planner_step_failures group by step
+
 -- name: patients_zone_unknown
 -- Patients not erased whose timezone no zone database knows (Etc/Unknown): nothing is planned
 -- for them. Counted per zone name first, so the zone list is read once, not per patient.

@@ -33,6 +33,7 @@ from starlette.responses import Response
 
 from core.sql import query
 from medremind.web.fleet_metrics import fleet_metrics
+from scheduler.step_failures import STEPS
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,14 @@ SCHEDULES_PLANNING_FAILED = Gauge(
     " lists them, the worker's log names them by id): their patients get no reminders from them"
     " until one is fixed; the other schedules are planned. Tried again each tick.",
 )
+PLANNER_STEPS_FAILED = Gauge(
+    "medremind_planner_steps_failed",
+    "Patients (for step appointments: appointments) a planner step failed for (follow-ups and"
+    " the missed mark, refills, a pause's end...; planner_step_failures lists them, the worker's"
+    " log names them by id): left out of that step until fixed, tried again alone each tick;"
+    " the other patients are done.",
+    ["step"],
+)
 PATIENTS_ZONE_UNKNOWN = Gauge(
     "medremind_patients_timezone_unknown",
     "Patients (not erased) whose timezone no zone database knows (Etc/Unknown, stored for"
@@ -164,6 +173,7 @@ async def refresh_backlog(pool: object) -> None:
                 behind = await conn.fetchval(query("web", "planner_backlog"))
                 unknown_zone = await conn.fetchval(query("web", "patients_zone_unknown"))
                 planning_failed = await conn.fetchval(query("web", "planning_failed"))
+                steps_failed = await conn.fetch(query("web", "planner_steps_failed"))
                 webhooks = await conn.fetchrow(query("web", "webhook_backlog"))
     except Exception as exc:  # a metrics scrape never fails because the database did
         logger.warning("backlog metrics unavailable", extra={"error_type": type(exc).__name__})
@@ -180,6 +190,9 @@ async def refresh_backlog(pool: object) -> None:
     SCHEDULES_BEHIND.set(behind)
     PATIENTS_ZONE_UNKNOWN.set(unknown_zone)
     SCHEDULES_PLANNING_FAILED.set(planning_failed)
+    failed_by_step = {row["step"]: row["n"] for row in steps_failed}
+    for step in STEPS:
+        PLANNER_STEPS_FAILED.labels(step).set(failed_by_step.get(step, 0))
     WEBHOOKS_DUE.set(webhooks["due"])
     WEBHOOKS_OLDEST_AGE.set(max(0.0, webhooks["oldest_seconds"]))
 
@@ -190,6 +203,8 @@ def _backlog_unknown() -> None:
     for platform in _PLATFORMS:
         DUE_MESSAGES.labels(platform).set(math.nan)
         DUE_OLDEST_AGE.labels(platform).set(math.nan)
+    for step in STEPS:
+        PLANNER_STEPS_FAILED.labels(step).set(math.nan)
     for gauge in (
         INBOUND_WAITING,
         INBOUND_OLDEST_AGE,

@@ -14,15 +14,17 @@ does not wait for a timeout.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 from aiohttp import web
 
 from core.credentials import SecretBox, new_key, seal_text
+from core.db import Database
 from core.settings import load_settings
 from medremind.worker_process import serve
-from scheduler.webhook_sender import PER_SUBSCRIPTION
+from scheduler.webhook_sender import PER_SUBSCRIPTION, WebhookSender
 from tests import factories
 from tests.fakes.endpoint import loopback_endpoint
 from tests.waiting import eventually
@@ -103,3 +105,49 @@ async def test_a_hanging_endpoint_holds_only_its_own_webhooks(
             stop.set()
             assert await asyncio.wait_for(worker, 30) == 0
     assert len(other_got) == len(set(other_got)) == OTHER_EVENTS
+
+
+async def test_an_endpoint_answering_a_nul_byte_holds_no_other_clinics_webhooks(
+    db: Database, admin_conn: asyncpg.Connection
+) -> None:
+    """A clinic's endpoint answered an error whose body held a NUL byte (a C server's buffer):
+    the attempt's error, which quotes the answer, could not be stored (PostgreSQL's text takes
+    no NUL), the record raised and ended the pass, and the posts in flight to other clinics
+    were cancelled, pass after pass: the bad delivery is the oldest due, claimed first each
+    time. Now the answer is stored without it, and the delivery is retried as any failure."""
+    other_got: list[str] = []
+
+    async def garbled(request: web.Request) -> web.Response:
+        return web.Response(status=500, body=b"internal error\x00\x00 at 0x7f3a")
+
+    async def answer(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.2)  # still in flight when the garbled answer is recorded
+        other_got.append(request.headers["webhook-id"])
+        return web.Response(status=204)
+
+    box = SecretBox(new_key())
+    secret = seal_text(box, "whsec_" + "A" * 32)
+    async with loopback_endpoint(garbled) as bad_port, loopback_endpoint(answer) as port:
+        bad = await factories.create_organization(admin_conn)
+        other = await factories.create_organization(admin_conn)
+        await factories.create_webhook_event(
+            admin_conn, bad["id"], f"http://127.0.0.1:{bad_port}/hook", secret
+        )
+        await factories.create_webhook_event(
+            admin_conn, other["id"], f"http://127.0.0.1:{port}/hook", secret
+        )
+        assert db.pool is not None
+        sender = WebhookSender(db.pool, retry_schedule=(5.0,), allow_private=True, box=box)
+        try:
+            assert await sender.run_once(datetime.now(UTC)) == 2
+        finally:
+            await sender.aclose()
+    assert len(other_got) == 1
+    rows = await admin_conn.fetch(
+        "select s.organization_id, d.status, a.error from webhook_deliveries d"
+        " join webhook_subscriptions s on s.id = d.subscription_id"
+        " join webhook_delivery_attempts a on a.delivery_id = d.id"
+    )
+    by_clinic = {r["organization_id"]: (r["status"], r["error"]) for r in rows}
+    assert by_clinic[other["id"]] == ("delivered", None)
+    assert by_clinic[bad["id"]] == ("pending", "HTTP 500: internal error\ufffd\ufffd at 0x7f3a")

@@ -10,6 +10,7 @@ import pytest
 
 from core.db import Database
 from core.settings import Settings
+from scheduler import appointments
 from scheduler.planner import run_planner_tick
 from tests import factories
 from tests.planner.conftest import messages
@@ -85,3 +86,34 @@ async def test_a_cancellation_made_in_the_table_withdraws_and_notifies(
     assert await messages(admin_conn, patient_id, "appointment_reminder") == []
     assert len(await messages(admin_conn, patient_id, "appointment_cancelled")) == 1
     assert await _tick(db, settings, NOW + timedelta(minutes=6)) == 0
+
+
+async def test_appointments_that_fail_to_sync_do_not_starve_the_later_ones(
+    db: Database,
+    settings: Settings,
+    admin_conn: asyncpg.Connection,
+    org,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tick syncs the SYNC_BATCH earliest appointments. One that fails stayed out of sync and
+    first in that order: with a batch of them (200) every later booking of every clinic waited
+    for ever. Here the batch is one and the failing booking is the earliest: a patient whose zone
+    was stored as 'Etc/Unknown' before it was refused (migration 20260101018710)."""
+    monkeypatch.setattr(appointments, "SYNC_BATCH", 1)
+    lost = await factories.create_patient(admin_conn, org["id"])
+    await admin_conn.execute(
+        "update patients set timezone = 'Etc/Unknown' where id = $1", lost["id"]
+    )
+    later = await factories.create_patient(admin_conn, org["id"])
+    for patient, starts in ((lost, STARTS), (later, STARTS + timedelta(days=1))):
+        await admin_conn.execute(
+            "insert into appointments (organization_id, patient_id, starts_at) values ($1, $2, $3)",
+            org["id"],
+            patient["id"],
+            starts,
+        )
+    assert await _tick(db, settings) == 0  # the earliest failed, and was recorded
+    failed = await admin_conn.fetchrow("select step, patient_id from planner_step_failures")
+    assert (failed["step"], failed["patient_id"]) == ("appointments", lost["id"])
+    assert await _tick(db, settings, NOW + timedelta(minutes=1)) == 1  # the next one's turn
+    assert len(await messages(admin_conn, later["id"], "appointment_confirmation")) == 1
