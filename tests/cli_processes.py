@@ -79,6 +79,7 @@ class _ForkServer:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._process.kill()
+            self._process.wait()
 
 
 _server: _ForkServer | None = None
@@ -93,6 +94,17 @@ def _fork_server() -> _ForkServer:
             _server = _ForkServer(dict(os.environ))
             atexit.register(_server.close)
         return _server
+
+
+def stop_fork_server() -> None:
+    """Stop this process's fork server, if one runs (at the session's end: tests.conftest). The
+    processes it forked are not stopped: each is its test's to stop."""
+    global _server
+    with _server_lock:
+        server, _server = _server, None
+    if server is not None:
+        atexit.unregister(server.close)
+        server.close()
 
 
 class ForkedProcess(subprocess.Popen[bytes]):
