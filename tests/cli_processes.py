@@ -6,13 +6,19 @@ those processes a few hundred times, on 2 cores. A forked child is still a proce
 (its pid, environment, working directory, output file, signals, exit code), running the same
 code from the same entry point (``runpy`` as ``-m`` does); only the imports are done already.
 
-:func:`spawn_cli` answers a :class:`subprocess.Popen` (``pid``, ``poll``, ``wait``,
+:func:`spawn_cli` (and :func:`spawn_module`, for a test's own entry point such as
+``tests.dispatch.worker_entry``) answers a :class:`subprocess.Popen` (``pid``, ``poll``, ``wait``,
 ``send_signal``, ``terminate``, ``kill``, ``returncode``). It forks only where a new interpreter
 would start the same way: the same ``PYTHON*``, ``LD_*`` and faketime variables as the fork
 server's (a test giving one worker another clock gets a new interpreter), output to files or
 ``DEVNULL``, and no pipes; anything else, or ``MEDREMIND_TEST_NO_FORK=1``, is a plain
 :class:`subprocess.Popen`. Processes forked this way are the fork server's children, so their CPU
 is in neither the test's ``RUSAGE_CHILDREN`` nor tests.timeline's "children" column.
+
+A test need not set ``PYTHONPATH`` for its process to import ``tests``: run from the repository
+(``cwd``), ``-m`` puts it first on the path, as the fork server's ``-c`` does. Setting it where
+pytest runs without one (CI's ``make test``) made each such process a new interpreter: the
+fleet tests' workers, ~1 CPU-s of imports each.
 """
 
 from __future__ import annotations
@@ -179,7 +185,31 @@ def spawn_cli(
     start_new_session: bool = False,
 ) -> subprocess.Popen[bytes]:
     """``python -m medremind.cli *args``, forked when it can be (module docstring)."""
-    command = [sys.executable, "-m", "medremind.cli", *args]
+    return spawn_module(
+        "medremind.cli",
+        args,
+        env=env,
+        cwd=cwd,
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=start_new_session,
+    )
+
+
+def spawn_module(
+    module: str,
+    args: Sequence[str],
+    *,
+    env: dict[str, str],
+    cwd: Path | str | None = None,
+    stdout: _Output = None,
+    stderr: _Output = None,
+    start_new_session: bool = False,
+) -> subprocess.Popen[bytes]:
+    """``python -m <module> *args``, forked when it can be (module docstring): for a test's own
+    entry point into the service (``tests.dispatch.worker_entry``: the worker's wiring with a
+    recording sender), whose imports are the commands' that the fork server has made."""
+    command = [sys.executable, "-m", module, *args]
     forkable = (
         os.environ.get("MEDREMIND_TEST_NO_FORK") != "1"
         and subprocess.PIPE not in (stdout, stderr)
@@ -208,6 +238,7 @@ def spawn_cli(
     try:
         pid = _fork_server().fork(
             {
+                "module": module,
                 "args": list(args),
                 "env": env,
                 "cwd": str(cwd if cwd is not None else os.getcwd()),
