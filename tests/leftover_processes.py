@@ -33,8 +33,9 @@ from pathlib import Path
 
 VARIABLE = "PYTEST_MEDREMIND_SESSION"
 # A process asked to stop just before the check (a test's last teardown, the browser server) may
-# take a moment to end; only a process still there after this counts.
-GRACE_SECONDS = 5.0
+# take a moment to end, seconds on a loaded 2-core host; only a process still there after this
+# counts (the wait costs nothing when none is left).
+GRACE_SECONDS = 30.0
 _COMMAND_CHARS = 160
 
 _test_starts: list[float] = []
@@ -120,14 +121,20 @@ def left_running() -> list[Leftover]:
     )
 
 
-def still_running(grace: float = GRACE_SECONDS) -> list[Leftover]:
-    """:func:`left_running`, once those that end within ``grace`` seconds have ended."""
-    deadline = time.monotonic() + grace
-    while True:
-        left = left_running()
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(0.25)
+def _running(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def still_running(grace: float | None = None) -> list[Leftover]:
+    """:func:`left_running`, once those that end within ``grace`` seconds (default
+    :data:`GRACE_SECONDS`) have ended: the wait watches the processes found first, then one
+    more pass finds what is left."""
+    left = left_running()
+    deadline = time.monotonic() + (GRACE_SECONDS if grace is None else grace)
+    while left and any(_running(p.pid) for p in left) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left_running() if left else left
 
 
 def _started_during(started: float) -> str:
