@@ -238,8 +238,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """In each process: stop the Chromium its browser tests shared (tests.dashboard.browser_server),
-    before tests.timeline records the session's CPU."""
+    """In each process: stop the Chromium its browser tests shared (tests.dashboard.browser_server)
+    if ``_no_process_left_running`` did not (a session that ran no test)."""
     browser_server.stop()
 
 
