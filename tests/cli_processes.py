@@ -6,13 +6,20 @@ those processes a few hundred times, on 2 cores. A forked child is still a proce
 (its pid, environment, working directory, output file, signals, exit code), running the same
 code from the same entry point (``runpy`` as ``-m`` does); only the imports are done already.
 
-:func:`spawn_cli` answers a :class:`subprocess.Popen` (``pid``, ``poll``, ``wait``,
-``send_signal``, ``terminate``, ``kill``, ``returncode``). It forks only where a new interpreter
-would start the same way: the same ``PYTHON*``, ``LD_*`` and faketime variables as the fork
-server's (a test giving one worker another clock gets a new interpreter), output to files or
-``DEVNULL``, and no pipes; anything else, or ``MEDREMIND_TEST_NO_FORK=1``, is a plain
+:func:`spawn_cli` (and :func:`spawn_module`, for a test's own entry point such as
+``tests.dispatch.worker_entry``) answers a :class:`subprocess.Popen` (``pid``, ``poll``, ``wait``,
+``send_signal``, ``terminate``, ``kill``, ``returncode``, and ``stdin``/``stdout``/``stderr``
+asked for as pipes). It forks only where a new interpreter would start the same way: the same
+``PYTHON*``, ``LD_*`` and faketime variables as the fork server's (a test giving one worker
+another clock gets a new interpreter), standard input from ``DEVNULL`` or a pipe, output to
+files, ``DEVNULL`` or pipes; anything else, or ``MEDREMIND_TEST_NO_FORK=1``, is a plain
 :class:`subprocess.Popen`. Processes forked this way are the fork server's children, so their CPU
 is in neither the test's ``RUSAGE_CHILDREN`` nor tests.timeline's "children" column.
+
+A test need not set ``PYTHONPATH`` for its process to import ``tests``: run from the repository
+(``cwd``), ``-m`` puts it first on the path, as the fork server's ``-c`` does. Setting it where
+pytest runs without one (CI's ``make test``) made each such process a new interpreter: the
+fleet tests' workers, ~1 CPU-s of imports each.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import array
 import atexit
 import contextlib
+import functools
 import json
 import os
 import select
@@ -79,6 +87,7 @@ class _ForkServer:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._process.kill()
+            self._process.wait()
 
 
 _server: _ForkServer | None = None
@@ -95,16 +104,32 @@ def _fork_server() -> _ForkServer:
         return _server
 
 
+def stop_fork_server() -> None:
+    """Stop this process's fork server, if one runs (at the session's end: tests.conftest). The
+    processes it forked are not stopped: each is its test's to stop."""
+    global _server
+    with _server_lock:
+        server, _server = _server, None
+    if server is not None:
+        atexit.unregister(server.close)
+        server.close()
+
+
 class ForkedProcess(subprocess.Popen[bytes]):
     """A :class:`subprocess.Popen` of a child of the fork server: its exit code comes through a
     pipe the server writes when it reaps the child."""
 
-    def __init__(self, args: list[str], pid: int, status_fd: int) -> None:
+    def __init__(
+        self, args: list[str], pid: int, status_fd: int, pipes: dict[str, IO[bytes]]
+    ) -> None:
         # Popen.__init__ starts a process: the attributes its other methods read are set here.
         self.args = args
         self.pid = pid
         self.returncode: int | None = None
-        self.stdin = self.stdout = self.stderr = None
+        # This end of each stream asked for as subprocess.PIPE, as Popen's (binary, buffered).
+        self.stdin = pipes.get("stdin")
+        self.stdout = pipes.get("stdout")
+        self.stderr = pipes.get("stderr")
         self._child_created = False  # nothing for Popen.__del__ to reap: the server does
         self._status_fd = status_fd
         self._status_lock = threading.Lock()
@@ -147,7 +172,7 @@ class ForkedProcess(subprocess.Popen[bytes]):
 
 
 def _output_fd(output: _Output, inherited: int) -> int | None:
-    """The descriptor the child writes ``output`` to (None: /dev/null), as Popen reads it."""
+    """The descriptor the child uses for ``output`` (None: /dev/null), as Popen reads it."""
     if output is None:
         return inherited
     if output == subprocess.DEVNULL:
@@ -157,21 +182,27 @@ def _output_fd(output: _Output, inherited: int) -> int | None:
     return output.fileno()
 
 
-def spawn_cli(
+def spawn_module(
+    module: str,
     args: Sequence[str],
     *,
     env: dict[str, str],
     cwd: Path | str | None = None,
+    stdin: _Output = subprocess.DEVNULL,
     stdout: _Output = None,
     stderr: _Output = None,
     start_new_session: bool = False,
 ) -> subprocess.Popen[bytes]:
-    """``python -m medremind.cli *args``, forked when it can be (module docstring)."""
-    command = [sys.executable, "-m", "medremind.cli", *args]
+    """``python -m <module> *args``, forked when it can be (module docstring): for a test's own
+    entry point into the service (``tests.dispatch.worker_entry``: the worker's wiring with a
+    recording sender), whose imports are the commands' that the fork server has made.
+    ``subprocess.PIPE`` for a stream gives the process's ``stdin``/``stdout``/``stderr`` as
+    :class:`subprocess.Popen` does (binary): a test chatting with ``medremind dev``."""
+    command = [sys.executable, "-m", module, *args]
     forkable = (
         os.environ.get("MEDREMIND_TEST_NO_FORK") != "1"
-        and subprocess.PIPE not in (stdout, stderr)
         and stdout != subprocess.STDOUT
+        and stdin in (subprocess.DEVNULL, subprocess.PIPE)
         and _start_variables(env) == _start_variables(dict(os.environ))
     )
     if not forkable:
@@ -179,38 +210,60 @@ def spawn_cli(
             command,
             env=env,
             cwd=cwd,
+            stdin=stdin,
             stdout=stdout,
             stderr=stderr,
             start_new_session=start_new_session,
         )
-    out_fd = _output_fd(stdout, 1)
-    err_fd = out_fd if stderr == subprocess.STDOUT else _output_fd(stderr, 2)
-    opened: list[int] = []
-    if out_fd is None:
-        out_fd = os.open(os.devnull, os.O_WRONLY)
-        opened.append(out_fd)
-    if err_fd is None:
-        err_fd = os.open(os.devnull, os.O_WRONLY)
-        opened.append(err_fd)
-    status_r, status_w = os.pipe()
+    opened: list[int] = []  # the child's ends: closed here once the server has them
+    pipes: dict[str, IO[bytes]] = {}
+
+    def child_end(name: str, output: _Output, inherited: int) -> int:
+        if output == subprocess.PIPE:
+            read, write = os.pipe()
+            ours, theirs = (write, read) if name == "stdin" else (read, write)
+            pipes[name] = open(ours, "wb" if name == "stdin" else "rb")  # noqa: SIM115 (the caller's)
+            opened.append(theirs)
+            return theirs
+        fd = _output_fd(output, inherited)
+        if fd is None:
+            fd = os.open(os.devnull, os.O_RDONLY if name == "stdin" else os.O_WRONLY)
+            opened.append(fd)
+        return fd
+
     try:
-        pid = _fork_server().fork(
-            {
-                "args": list(args),
-                "env": env,
-                "cwd": str(cwd if cwd is not None else os.getcwd()),
-                "new_session": start_new_session,
-            },
-            [out_fd, err_fd, status_w],
-        )
+        in_fd = child_end("stdin", stdin, 0)
+        out_fd = child_end("stdout", stdout, 1)
+        err_fd = out_fd if stderr == subprocess.STDOUT else child_end("stderr", stderr, 2)
+        status_r, status_w = os.pipe()
+        opened.append(status_w)
+        try:
+            pid = _fork_server().fork(
+                {
+                    "module": module,
+                    "args": list(args),
+                    "env": env,
+                    "cwd": str(cwd if cwd is not None else os.getcwd()),
+                    "new_session": start_new_session,
+                },
+                [in_fd, out_fd, err_fd, status_w],
+            )
+        except BaseException:
+            os.close(status_r)
+            raise
     except BaseException:
-        os.close(status_r)
+        for stream in pipes.values():
+            stream.close()
         raise
     finally:
-        os.close(status_w)
         for fd in opened:
             os.close(fd)
-    return ForkedProcess(command, pid, status_r)
+    return ForkedProcess(command, pid, status_r, pipes)
+
+
+# ``python -m medremind.cli *args``, forked when it can be: spawn_module's arguments after
+# ``module``.
+spawn_cli = functools.partial(spawn_module, "medremind.cli")
 
 
 def run_cli(
@@ -221,7 +274,7 @@ def run_cli(
     cwd: Path | str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``subprocess.run(..., capture_output=True, text=True)`` of ``medremind *args``, forked
-    when it can be (its output through files: a fork takes no pipes)."""
+    when it can be (its output through files, read once it has ended)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = spawn_cli(args, env=env, cwd=cwd, stdout=out, stderr=err)
         try:

@@ -1,15 +1,18 @@
 """The fork server behind :mod:`tests.cli_processes`: a Python process that has imported
-``medremind``'s commands once and forks a ready ``python -m medremind.cli <args>`` per request.
+``medremind``'s commands once and forks a ready ``python -m medremind.cli <args>`` (or another
+module's ``-m``) per request.
 
 Run as ``python -c 'from tests.cli_zygote import serve; serve(<fd>)'`` with one end of a Unix
-socket pair as ``<fd>``. A request is a JSON object ``{"args", "env", "cwd", "new_session"}``
-sent with three file descriptors (the child's stdout, its stderr, and the write end of a pipe its
-exit status goes to); the answer is the child's pid as a JSON line. The child gets a fresh
-environment, working directory, standard streams, signal dispositions and ``sys.argv``, and runs
-the module as ``-m`` would (``runpy``, ``__main__``), exiting through the interpreter's normal
-shutdown (atexit handlers, flushed streams). This process reaps it and writes its exit code (as
-:attr:`subprocess.Popen.returncode` has it: ``-N`` for signal N) to the status pipe, then closes
-it. It exits when the socket closes (its pytest process ended).
+socket pair as ``<fd>``. A request is a JSON object ``{"module", "args", "env", "cwd",
+"new_session"}`` (``module``: ``medremind.cli``, or a test's entry point on the same imports such
+as ``tests.dispatch.worker_entry``) sent with four file descriptors (the child's stdin, stdout,
+stderr, and the write end of a pipe its exit status goes to); the answer is the child's pid as a
+JSON line. The child gets a fresh environment, working directory, standard streams, signal
+dispositions and ``sys.argv``, and runs the module as ``-m`` would (``runpy``, ``__main__``),
+exiting through the interpreter's normal shutdown (atexit handlers, flushed streams). This process
+reaps it and writes its exit code (as :attr:`subprocess.Popen.returncode` has it: ``-N`` for
+signal N) to the status pipe, then closes it. It exits when the socket closes (its pytest
+process ended).
 
 What the fork keeps from here: the imported modules (nothing of them reads the environment on
 import: :func:`_preload` checks that the settings were not read), the hash seed, and what the
@@ -57,7 +60,7 @@ def _preload() -> None:
 def _receive(sock: socket.socket) -> tuple[dict[str, object], list[int]] | None:
     """One request and its descriptors, or None when the client has gone."""
     fds = array.array("i")
-    data, ancillary, _flags, _addr = sock.recvmsg(1 << 20, socket.CMSG_LEN(3 * fds.itemsize))
+    data, ancillary, _flags, _addr = sock.recvmsg(1 << 20, socket.CMSG_LEN(4 * fds.itemsize))
     if not data:
         return None
     for level, kind, payload in ancillary:
@@ -67,32 +70,34 @@ def _receive(sock: socket.socket) -> tuple[dict[str, object], list[int]] | None:
 
 
 def _run_child(
-    request: dict[str, object], out: int, err: int, sock: socket.socket, closing: list[int]
+    request: dict[str, object],
+    streams: tuple[int, int, int],
+    sock: socket.socket,
+    closing: list[int],
 ) -> None:
-    """In the forked child: become ``python -m medremind.cli <args>`` and never return."""
+    """In the forked child: become ``python -m <module> <args>`` and never return."""
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     sock.close()  # this child's copy: the server's stays open
     if request.get("new_session"):
         os.setsid()
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(out, 1)
-    os.dup2(err, 2)
-    for fd in {null, out, err, *closing}:
+    for target, fd in enumerate(streams):
+        os.dup2(fd, target)
+    for fd in {*streams, *closing}:
         if fd > 2:
             os.close(fd)
     os.chdir(str(request["cwd"]))
     os.environ.clear()
     os.environ.update(request["env"])  # type: ignore[call-overload]
     time.tzset()  # TZ as this child's environment says, for the C library's local time
-    sys.argv = ["medremind", *request["args"]]  # type: ignore[misc]
+    module = str(request["module"])
+    sys.argv = [module, *request["args"]]  # type: ignore[misc]
     # The interpreter's own shutdown ends the child (SystemExit out of serve): atexit handlers
     # run and the streams are flushed, as for a process of its own.
     # As `-m` runs it: the module itself is executed as __main__, not found imported (runpy
     # warns then); what it imports is, which is the point.
-    sys.modules.pop("medremind.cli", None)
-    runpy.run_module("medremind.cli", run_name="__main__", alter_sys=True)
+    sys.modules.pop(module, None)
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
     raise SystemExit(0)
 
 
@@ -117,15 +122,18 @@ def serve(fd: int) -> None:
             received = _receive(sock)
             if received is None:
                 return
-            request, (out, err, status) = received
+            request, (stdin, out, err, status) = received
             pid = os.fork()
             if pid == 0:
                 # Every other child's status pipe too: a pipe reads its end only once all the
                 # processes holding its write end have closed it.
                 _run_child(
-                    request, out, err, sock, [wake_r, wake_w, status, *status_pipes.values()]
+                    request,
+                    (stdin, out, err),
+                    sock,
+                    [wake_r, wake_w, status, *status_pipes.values()],
                 )
-            for passed in (out, err):
+            for passed in (stdin, out, err):
                 os.close(passed)
             status_pipes[pid] = status
             sock.sendall(json.dumps({"pid": pid}).encode() + b"\n")

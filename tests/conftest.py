@@ -29,6 +29,8 @@ from core.db import Database, init_connection
 from core.logs import forget_sensitive
 from core.migrate import migrate
 from core.settings import Settings, load_settings
+from tests import leftover_processes
+from tests.cli_processes import stop_fork_server
 from tests.dashboard import browser_server
 from tests.database_clones import DatabaseClones, with_database
 from tests.embedded_server import embedded_server
@@ -204,6 +206,21 @@ async def admin_conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
         await conn.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_left_running() -> Iterator[None]:
+    """Fails the session (the last test's teardown, after every other session fixture's) when a
+    process one of its tests started still runs, naming the test it started during, and kills it
+    (tests.leftover_processes). The browser and fork servers the tests share are stopped first:
+    what they started must end with them."""
+    yield
+    browser_server.stop()
+    stop_fork_server()
+    left = leftover_processes.still_running()
+    if left:
+        leftover_processes.kill(left)
+        pytest.fail(leftover_processes.describe(left), pytrace=False)
+
+
 @pytest.fixture(autouse=True)
 def _no_sensitive_values_from_other_tests() -> None:
     """Each test starts with no registered sensitive values: the registry is process-wide, and a
@@ -212,16 +229,23 @@ def _no_sensitive_values_from_other_tests() -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """On the xdist controller: the run's folder of shared migrated data (tests.shared_data),
-    and the test modules' assertion rewriting, once for all workers (tests.rewrite_ahead)."""
+    """In each process: its mark on the processes it starts (tests.leftover_processes). On the
+    xdist controller: the run's folder of shared migrated data (tests.shared_data), and the test
+    modules' assertion rewriting, once for all workers (tests.rewrite_ahead)."""
+    leftover_processes.mark_session()
     make_run_folder(config)
     rewrite_test_modules_ahead(config)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """In each process: stop the Chromium its browser tests shared (tests.dashboard.browser_server),
-    before tests.timeline records the session's CPU."""
+    """In each process: stop the Chromium its browser tests shared (tests.dashboard.browser_server)
+    if ``_no_process_left_running`` did not (a session that ran no test)."""
     browser_server.stop()
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    """The test starting now, to name the one a leftover process started during."""
+    leftover_processes.note_test_start(nodeid)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -8,10 +8,12 @@ threads) and its children's (``RUSAGE_CHILDREN``: the processes a test started a
 ``medremind web``, workers, node) and its embedded PostgreSQL server's (``postgres_cpu``: the
 postmaster and its backends, which neither of the others nor ``/usr/bin/time`` counts; none on
 ``TEST_DATABASE_URL``; tests.server_cpu), and a line when the process starts and ends its session.
-The Chromium a process's browser tests share (tests.dashboard.browser_server) is reaped at the
-session's end: its CPU is in the end line's children, not in any test's. So are the ``medremind``
-processes forked by tests.cli_processes (the fork server reaps them, and the run reaps it at the
-end); ``MEDREMIND_TEST_NO_FORK=1`` puts them back in each test's children.
+The Chromium a process's browser tests share (tests.dashboard.browser_server) is reaped when it
+has been idle a while or at the session's end (the last test's teardown, tests.conftest
+``_no_process_left_running``): its CPU is in the children of the test running then. So are the
+``medremind`` processes forked by tests.cli_processes (the fork server reaps them, and is
+stopped in that same teardown); ``MEDREMIND_TEST_NO_FORK=1`` puts them back in each test's
+children.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ import re
 import select
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -17,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.cli_processes import spawn_cli
 from tests.ports import free_port
 from tests.process_env import quiet_window_around, service_env
 from tests.slow_client import SLOW_STARTS, trickle_until_closed
@@ -54,8 +54,9 @@ def _start_dev(
             env.pop(name, None)
         else:
             env[name] = value
-    return subprocess.Popen(
-        [sys.executable, "-m", "medremind.cli", "dev"],
+    # Forked with the commands imported (tests.cli_processes): ~1 CPU-s less a start.
+    return spawn_cli(
+        ["dev"],
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -20,13 +20,13 @@ import asyncio
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from tests.cli_processes import spawn_cli
 from tests.dispatch.test_fleet_limits import ROOT, TOKEN, LeanTelegram, _backlog
 from tests.process_env import service_env
 
@@ -49,16 +49,11 @@ def _worker(database_url: str, tmp: Path, name: str, **extra: str) -> subprocess
         MEDREMIND_DB_POOL_MIN="1",
         MEDREMIND_DB_POOL_MAX="4",
         MEDREMIND_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
         **extra,
     )
-    return subprocess.Popen(
-        [sys.executable, "-m", "medremind.cli", "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
+    # Forked with the commands imported (tests.cli_processes); the worker whose clock is moved
+    # (LD_PRELOAD, FAKETIME) gets a new interpreter, as the fake clock must load at its start.
+    return spawn_cli(["worker"], cwd=ROOT, env=env, stdout=log, stderr=log)
 
 
 class SentTwice(AssertionError):

@@ -55,7 +55,6 @@ class KilledFleet(Fleet):
             MEDREMIND_DB_POOL_MAX="4",
             MEDREMIND_LOG_LEVEL="WARNING",
             MEDREMIND_LEASE_SECONDS=str(self.lease_seconds),
-            PYTHONPATH=str(ROOT),
             **self.env,
         )
         proc = spawn_cli(

@@ -77,7 +77,6 @@ class Fleet:
                 MEDREMIND_DB_POOL_MIN="1",
                 MEDREMIND_DB_POOL_MAX="4",
                 MEDREMIND_LOG_LEVEL=os.environ.get("FLEET_LOG", "WARNING"),
-                PYTHONPATH=str(ROOT),
                 **env,
             )
             err = (self.tmp / f"w{i}.stderr").open("wb")

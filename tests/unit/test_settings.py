@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from typing import get_args
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from core.settings import Settings, SettingsError, load_settings
 from scheduler.backoff import DEFAULT_BASE_SECONDS
 from scheduler.dispatch_config import DispatcherConfig
+from tests.cli_processes import run_cli
 
 
 @pytest.mark.parametrize(
@@ -61,15 +61,9 @@ def test_secrets_do_not_print() -> None:
 
 
 def _cli(command: str, **variables: str) -> subprocess.CompletedProcess[str]:
-    """``medremind <command>`` as a process, with ``variables`` over this environment."""
-    return subprocess.run(
-        [sys.executable, "-m", "medremind.cli", command],
-        env={**os.environ, **variables},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    """``medremind <command>`` as a process, with ``variables`` over this environment (forked
+    with the commands imported: tests.cli_processes)."""
+    return run_cli([command], env={**os.environ, **variables}, timeout=60)
 
 
 def test_cli_exits_with_the_variable_name() -> None:
