@@ -1,6 +1,6 @@
 """Wrong credentials per client address: a client that keeps sending made-up API keys (or
-dashboard admin tokens, patient app sign-in codes or session cookies) is refused before any
-database lookup.
+dashboard admin or pause tokens, patient app sign-in codes or session cookies) is refused before
+any database lookup.
 
 Each wrong key cost a query and a hash, however many a client sent. Now each client address may
 have ``MEDREMIND_AUTH_FAILURES_PER_CLIENT`` credentials checked and found wrong per
@@ -37,6 +37,8 @@ The buckets live in each web process (a lookup in Postgres is the cost being avo
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from starlette.requests import HTTPConnection
 
@@ -58,6 +60,11 @@ _DOORS: dict[str, tuple[str, str | None, str]] = {
         "unknown admin tokens",
         None,  # the dashboard shows the reason; no field of its form is at fault
         "The dashboard asks for a new token for each change: try again from the dashboard.",
+    ),
+    "pause_token": (
+        "unknown pause tokens",
+        None,  # as for admin tokens: the dashboard shows the reason
+        "The dashboard asks for a new token for each pause: try again from the dashboard.",
     ),
     "sign_in_link": (
         "sign-in links that did not work",
@@ -162,6 +169,32 @@ def admitted(request: HTTPConnection, door: str, credential: str | None = None) 
     return CredentialCheck(limiter, client, now, credential, took=True)
 
 
+_Row = TypeVar("_Row")
+
+
+async def checked_lookup(
+    request: HTTPConnection,
+    door: str,
+    lookup: Callable[[], Awaitable[_Row | None]],
+    credential: str | None = None,
+) -> _Row | None:
+    """``lookup()`` of the request's credential under its client's limit at ``door``
+    (:func:`admitted`: a 429 before it when the client is held): its row, or None for a wrong
+    credential, counted. A lookup that raised (the database, a cancelled request) counts nothing.
+    """
+    check = admitted(request, door, credential)
+    try:
+        row = await lookup()
+    except BaseException:
+        check.not_checked()
+        raise
+    if row is None:
+        check.failed()
+    else:
+        check.succeeded()
+    return row
+
+
 def trust(request: HTTPConnection, door: str, credential: str) -> None:
     """``credential`` was just issued to the request's client (a new session's hash): trusted
     from its address as if it had been checked there, so it works while that address is held."""
@@ -170,4 +203,4 @@ def trust(request: HTTPConnection, door: str, credential: str) -> None:
     _limiter(state, door).trust(client, credential, state.clock().timestamp())
 
 
-__all__ = ["CredentialCheck", "admitted", "in_words", "trust"]
+__all__ = ["CredentialCheck", "admitted", "checked_lookup", "in_words", "trust"]

@@ -4,10 +4,11 @@ however many a client sent. Now a client address may have
 ``Retry-After`` names the problem and the fix, and nothing is looked up (the ``api_keys`` table
 is locked while a held client asks: it is answered anyway). A clinic's integration that shares
 the address (one NAT) goes on working with its key, which was valid from there before. The
-dashboard's admin tokens (``/clinic/provider-accounts``) are held the same way, and so are the
-patient app's sign-in codes and session cookies (``/app/api`` and the ``/app/ws`` socket): a
-patient who signed in from a carrier's NAT keeps their session while someone behind it forges
-cookies, and can sign in again there.
+dashboard's admin and pause tokens (``/clinic/provider-accounts``,
+``/clinic/patients/{id}/pause``) are held the same way, and so are the patient app's sign-in codes
+and session cookies (``/app/api`` and the ``/app/ws`` socket): a patient who signed in from a
+carrier's NAT keeps their session while someone behind it forges cookies, and can sign in again
+there.
 
 In process, on an injected clock; the client address is the connection's (behind a proxy,
 uvicorn's from ``X-Forwarded-For``: tests/web/test_sign_in_requests_per_client.py).
@@ -16,6 +17,7 @@ uvicorn's from ``X-Forwarded-For``: tests/web/test_sign_in_requests_per_client.p
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -144,6 +146,15 @@ async def test_wrong_keys_from_one_address_are_held_without_a_lookup(
         held = await nat.delete("/clinic/provider-accounts/sms", headers=WRONG)
         assert held.status_code == 429
         assert "too many unknown admin tokens" in held.json()["error"]["reason"]
+        # And the dashboard's pause tokens (/clinic/patients/{id}/pause): each made-up one was a
+        # query, without end.
+        pause = f"/clinic/patients/{uuid.uuid4()}/pause"
+        for _ in range(3):
+            refused = await nat.post(pause, headers=WRONG, json={"paused": True})
+            assert refused.status_code == 401
+        held = await nat.post(pause, headers=WRONG, json={"paused": True})
+        assert held.status_code == 429
+        assert "too many unknown pause tokens" in held.json()["error"]["reason"]
 
         # The patient app's sign-in codes: the same, before the redeeming write.
         code = {"token": "made-up-sign-in-code-0123456789"}
@@ -193,6 +204,7 @@ async def test_wrong_keys_from_one_address_are_held_without_a_lookup(
         metrics = (await nat.get("/metrics")).text
         assert 'medremind_credentials_held_total{door="api_key"}' in metrics
         assert 'medremind_credentials_held_total{door="admin_token"}' in metrics
+        assert 'medremind_credentials_held_total{door="pause_token"}' in metrics
         assert 'medremind_credentials_held_total{door="sign_in_link"}' in metrics
         assert 'medremind_credentials_held_total{door="session"}' in metrics
 

@@ -116,23 +116,21 @@ async def session_of(connection: HTTPConnection) -> tuple[str, Any]:
     if not token or len(token) > MAX_TOKEN_CHARS:
         raise ApiError(401, "not signed in: ask for a sign-in link")
     session_hash = token_hash(token)
-    check = failed_credentials.admitted(connection, "session", session_hash)
     state = web_state(connection)
-    try:
-        row: Any = await state.pool.fetchrow(
+    row: Any = await failed_credentials.checked_lookup(
+        connection,
+        "session",
+        lambda: state.pool.fetchrow(
             query("patient_app", "session_patient"), session_hash, state.clock()
-        )
-    except BaseException:
-        check.not_checked()  # not the cookie's fault (the database, a cancelled request)
-        raise
+        ),
+        session_hash,
+    )
     if row is None:
-        check.failed()
         raise ApiError(
             401,
             "your session ended: ask for a new sign-in link",
             headers={"Set-Cookie": _cleared_cookie(connection)},
         )
-    check.succeeded()
     return session_hash, row
 
 
