@@ -44,6 +44,7 @@ from medremind.web.api_v1.fields import (
     checked,
     directions_closed,
     not_past,
+    visible,
 )
 from medremind.web.api_v1.idempotency import Idempotency, Idempotent
 from medremind.web.api_v1.medication_hold import ON_HOLD, hold, resume
@@ -83,7 +84,12 @@ class FhirDosage(FhirElement):
 
 
 # A resource's id in the clinic's system, kept as the row's external_id.
-FhirId = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(directions_closed)]
+FhirId = Annotated[
+    str,
+    Field(min_length=1, max_length=64),
+    AfterValidator(directions_closed),
+    AfterValidator(visible),
+]
 
 
 class FhirMedicationRequest(FhirElement):
