@@ -6,7 +6,8 @@ Found by an attack session: one API key created 60 ``POST /api/v1/messages`` to 
 in 24 hours (its ``organizations.caps`` may set its own); past either, a 429 with Retry-After
 naming the patient field, the limit and its setting, nothing created. A group message names such
 a member and leaves them out. Checked by a trigger after locking the patient's row: two creates
-at once at the limit give one 201 and one 429.
+at once at the limit give one 201 and one 429, and a create that waited while its patient was
+erased is refused.
 """
 
 from __future__ import annotations
@@ -279,5 +280,28 @@ async def test_two_creates_at_once_at_the_limit_give_one_message(
         await tx.rollback()
         await holder.close()
         answers = await both
-    assert sorted(a.status_code for a in answers) == [201, 429], [a.text for a in answers]
-    assert await _count(admin_conn, patient["id"]) == PER_HOUR
+        assert sorted(a.status_code for a in answers) == [201, 429], [a.text for a in answers]
+        assert await _count(admin_conn, patient["id"]) == PER_HOUR
+        # A create held at the lock while the patient is erased (erase_patient holds the row)
+        # inserted after the erasure's delete: its text outlived the erasure (found against
+        # medremind dev). The trigger reads the status under the lock: a 422, nothing stored.
+        eraser = await asyncpg.connect(database_url)
+        erasing = eraser.transaction()
+        await erasing.start()
+        await eraser.execute("select 1 from patients where id = $1 for update", patient["id"])
+        late = asyncio.ensure_future(web.post("/api/v1/messages", json=body, headers=auth))
+        async with asyncio.timeout(20):
+            while not await admin_conn.fetchval(
+                "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                " and datname = current_database()"
+            ):
+                await asyncio.sleep(0.05)
+        await eraser.execute("select public.erase_patient($1, 'erasure', now())", patient["id"])
+        await erasing.commit()
+        await eraser.close()
+        refused = await late
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["field"] == "patient_id"
+    assert "erased while the message was being created" in refused.json()["error"]["reason"]
+    left = "select count(*) from scheduled_messages where patient_id = $1"
+    assert await admin_conn.fetchval(left, patient["id"]) == 0
