@@ -27,7 +27,7 @@ from medremind.web import create_app
 from medremind.web.api_v1.clinic_caps import MAXIMUM
 from tests.factories import create_clinician, create_patient
 from tests.integration.clinician import as_clinician
-from tests.web.conftest import Clock, make_client
+from tests.web.conftest import Clock, erased_while_waiting, make_client
 
 PER_HOUR = 2
 # The dashboard form's bounds (dashboard/src/lib/patient-caps.ts reads them from there).
@@ -285,21 +285,12 @@ async def test_two_creates_at_once_at_the_limit_give_one_message(
         # A create held at the lock while the patient is erased (erase_patient holds the row)
         # inserted after the erasure's delete: its text outlived the erasure (found against
         # medremind dev). The trigger reads the status under the lock: a 422, nothing stored.
-        eraser = await asyncpg.connect(database_url)
-        erasing = eraser.transaction()
-        await erasing.start()
-        await eraser.execute("select 1 from patients where id = $1 for update", patient["id"])
-        late = asyncio.ensure_future(web.post("/api/v1/messages", json=body, headers=auth))
-        async with asyncio.timeout(20):
-            while not await admin_conn.fetchval(
-                "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                " and datname = current_database()"
-            ):
-                await asyncio.sleep(0.05)
-        await eraser.execute("select public.erase_patient($1, 'erasure', now())", patient["id"])
-        await erasing.commit()
-        await eraser.close()
-        refused = await late
+        refused = await erased_while_waiting(
+            database_url,
+            admin_conn,
+            patient["id"],
+            web.post("/api/v1/messages", json=body, headers=auth),
+        )
     assert refused.status_code == 422, refused.text
     assert refused.json()["error"]["field"] == "patient_id"
     assert "erased while the message was being created" in refused.json()["error"]["reason"]
