@@ -299,13 +299,21 @@ def time_from_minutes(total: int) -> time:
     return time(total // 60, total % 60)
 
 
-def hours_text(seconds: int) -> str:
-    """``seconds`` in hours as written: 36000 is "10", 5400 "1.5".
+def step_text(seconds: int) -> str:
+    """A time between doses as a clinician reads it: 36000 is "10 h", 5400 "1.5 h", 1200
+    "20 minutes", 1000 "16 min 40 s".
 
     ``normalize`` drops a fraction's trailing zeros only (stripping "0" off the text made 10 h
-    read "1", so a refusal of every 10 h told the clinician every 1 h does not fit a day).
+    read "1", so a refusal of every 10 h told the clinician every 1 h does not fit a day). Hours
+    only where they have at most one decimal: three doses an hour read "every
+    0.3333333333333333333333333333 h".
     """
-    return f"{(Decimal(seconds) / 3600).normalize():f}"
+    if seconds >= 3600 and seconds % 360 == 0:
+        return f"{(Decimal(seconds) / 3600).normalize():f} h"
+    minutes, rest = divmod(seconds, 60)
+    if rest == 0:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 def _pad_fraction(text: str) -> str:
@@ -334,7 +342,6 @@ __all__ = [
     "bounds",
     "check_keys",
     "format_time",
-    "hours_text",
     "parse_days",
     "parse_times_of_day",
     "parse_zone",
@@ -342,6 +349,7 @@ __all__ = [
     "positive_int",
     "seconds_of",
     "shift_time",
+    "step_text",
     "time_from_minutes",
     "unsigned_int",
     "whole",

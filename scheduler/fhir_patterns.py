@@ -21,12 +21,12 @@ from scheduler.fhir_elements import (
     DAY_SECONDS,
     MAX_DOSES_PER_DAY,
     TimingError,
-    hours_text,
     parse_days,
     parse_times_of_day,
     positive_decimal,
     positive_int,
     shift_time,
+    step_text,
     time_from_minutes,
     whole,
 )
@@ -160,13 +160,12 @@ def _hourly(
     if DAY_SECONDS % step != 0:
         raise TimingError(
             "Timing.repeat.period",
-            f"every {hours_text(step)} h does not fit a day evenly; "
-            "use 1, 2, 3, 4, 6, 8, 12 or 24 h",
+            f"every {step_text(step)} does not fit a day evenly; use 1, 2, 3, 4, 6, 8, 12 or 24 h",
         )
     if DAY_SECONDS // step > MAX_DOSES_PER_DAY:
         raise TimingError(
             "Timing.repeat.frequency",
-            f"a dose every {hours_text(step)} h is more often than hourly, too often for reminders",
+            f"a dose every {step_text(step)} is more often than hourly, too often for reminders",
         )
     doses = tuple(shift_time(anchor, k * step) for k in range(DAY_SECONDS // step))
     return Pattern(doses, None, days)

@@ -66,9 +66,14 @@ values ($1, $2, $3, $4, $5)
 select true from patients where id = $1 and organization_id = $2 and status <> 'deleted'
 
 -- name: patient_consented
--- Whether patient $1 of organization $2 has consented; no row: no such patient.
+-- Whether patient $1 of organization $2 has consented; no row: no such patient. Locked until the
+-- caller's transaction ends (as its foreign keys would be, FOR KEY SHARE): an erasure in progress
+-- holds the row, this waits for it and then finds the patient deleted; without the lock a
+-- booking read the patient as active and inserted after the erasure's delete (its appointment,
+-- location and all, outlived the erasure).
 select consent_at is not null from patients
  where id = $1 and organization_id = $2 and status <> 'deleted'
+   for key share
 
 -- name: message_to_resend
 -- The failed message $1 of organization $2 a re-send would copy, with what its copy would need:

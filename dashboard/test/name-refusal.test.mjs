@@ -1,11 +1,12 @@
-// The New patient form's refusal of a name that shows nothing comes from the database's rule
-// (src/lib/errors.ts nameRefusal; migration 20260101015500): its check violation, by name.
+// The New patient form's refusal of a name (or an external id) that shows nothing comes from the
+// database's rule (src/lib/errors.ts nameRefusal, externalIdRefusal; migrations 20260101015500,
+// 20260101018800): its check violation, by name.
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { errorMessage, nameRefusal } = require("../.unit-build/errors.js");
+const { errorMessage, externalIdRefusal, nameRefusal } = require("../.unit-build/errors.js");
 
 describe("nameRefusal", () => {
   test("the name check's violation is the form's name_invisible, which says how to fix it", () => {
@@ -19,5 +20,15 @@ describe("nameRefusal", () => {
     assert.equal(nameRefusal({ code: "23505", constraint_name: "patients_display_name_visible" }), null);
     assert.equal(nameRefusal(new Error("boom")), null);
     assert.equal(nameRefusal(null), null);
+  });
+});
+
+describe("externalIdRefusal", () => {
+  test("the external id check's violation is the form's external_id_invisible", () => {
+    const code = externalIdRefusal({ code: "23514", constraint_name: "patients_external_id_visible" });
+    assert.equal(code, "external_id_invisible");
+    assert.match(errorMessage(code), /^External id: it shows nothing.*or leave it empty\.$/);
+    assert.equal(externalIdRefusal({ code: "23514", constraint_name: "patients_display_name_visible" }), null);
+    assert.equal(externalIdRefusal({ code: "23505", constraint_name: "patients_external_id_visible" }), null);
   });
 });

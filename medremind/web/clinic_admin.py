@@ -51,20 +51,15 @@ async def _admin(request: Request) -> ClinicAdmin:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "an admin token is required (Authorization: Bearer <token>)")
-    # A client that sent too many unknown tokens gets its 429 here, before the hash and the query.
-    check = failed_credentials.admitted(request, "admin_token")
     digest = hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
-    try:
-        row = await web_state(request).pool.fetchrow(
-            query("accounts", "consume_admin_token"), digest
-        )
-    except BaseException:
-        check.not_checked()
-        raise
+    # A client that sent too many unknown tokens gets its 429 here, before the query.
+    row = await failed_credentials.checked_lookup(
+        request,
+        "admin_token",
+        lambda: web_state(request).pool.fetchrow(query("accounts", "consume_admin_token"), digest),
+    )
     if row is None:
-        check.failed()
         raise ApiError(401, "the admin token is unknown, used or expired; ask for a new one")
-    check.succeeded()
     return ClinicAdmin(row["organization_id"], row["clinician_id"])
 
 

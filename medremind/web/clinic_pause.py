@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.sql import query
+from medremind.web import failed_credentials
 from medremind.web.api_v1.common import json_body
 from medremind.web.api_v1.patient_pause import apply_pause, pause_change
 from medremind.web.errors import ApiError, NotFound, ValidationFailed
@@ -48,8 +49,14 @@ async def _clinician(request: Request, patient_id: uuid.UUID) -> tuple[uuid.UUID
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "a pause token is required (Authorization: Bearer <token>)")
     digest = hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
-    row = await web_state(request).pool.fetchrow(
-        query("clinic_pause", "consume_pause_token"), digest, patient_id
+    # Made-up tokens were each a query (a delete), without end: limited per client address as
+    # the admin tokens are, a 429 before the query past MEDREMIND_AUTH_FAILURES_PER_CLIENT.
+    row = await failed_credentials.checked_lookup(
+        request,
+        "pause_token",
+        lambda: web_state(request).pool.fetchrow(
+            query("clinic_pause", "consume_pause_token"), digest, patient_id
+        ),
     )
     if row is None:
         raise ApiError(401, "the pause token is unknown, used, expired or for another patient")

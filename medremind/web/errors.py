@@ -27,6 +27,7 @@ _CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    414: "uri_too_long",
     431: "header_fields_too_large",
     415: "unsupported_media_type",
     422: "invalid",

@@ -1,5 +1,6 @@
 """Wrong credentials per client address: a client that keeps sending made-up API keys (or
-dashboard admin tokens, or patient app sign-in codes) is refused before any database lookup.
+dashboard admin or pause tokens, patient app sign-in codes or session cookies) is refused before
+any database lookup.
 
 Each wrong key cost a query and a hash, however many a client sent. Now each client address may
 have ``MEDREMIND_AUTH_FAILURES_PER_CLIENT`` credentials checked and found wrong per
@@ -23,6 +24,12 @@ bucket); past it the answer is a 429 with ``Retry-After``, and nothing is looked
   address whose bucket is full again is forgotten at once (it holds nothing a fresh one would
   not).
 
+- A patient app session cookie (``session``, on ``/app/api`` and the ``/app/ws`` socket) is
+  trusted by its hash once it was valid from the address, and from the moment sign-in made it
+  there (:func:`trust`): patients behind one carrier-grade NAT keep their sessions while someone
+  there forges cookies, and a patient held with them can sign in again. A cookie that was no
+  session's is deleted in its 401, so a browser does not spend the limit on an ended session.
+
 The buckets live in each web process (a lookup in Postgres is the cost being avoided), so with
 ``WEB_CONCURRENCY`` processes a client has up to that many times the limit checked.
 """
@@ -30,8 +37,10 @@ The buckets live in each web process (a lookup in Postgres is the cost being avo
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from medremind.web.errors import ApiError
 from medremind.web.failure_limiter import FailureLimiter, client_of
@@ -52,10 +61,21 @@ _DOORS: dict[str, tuple[str, str | None, str]] = {
         None,  # the dashboard shows the reason; no field of its form is at fault
         "The dashboard asks for a new token for each change: try again from the dashboard.",
     ),
+    "pause_token": (
+        "unknown pause tokens",
+        None,  # as for admin tokens: the dashboard shows the reason
+        "The dashboard asks for a new token for each pause: try again from the dashboard.",
+    ),
     "sign_in_link": (
         "sign-in links that did not work",
         "token",
         "Open the newest sign-in link you were sent, or ask for a new one.",
+    ),
+    "session": (
+        "ended or unknown sessions",
+        None,  # a cookie, which the browser sends: no field the patient wrote
+        "Ask for a new sign-in link and open it: a session started from this address is still"
+        " checked.",
     ),
 }
 
@@ -77,6 +97,10 @@ def _limiter(state: WebState, door: str) -> FailureLimiter:
             settings.auth_failures_per_client, settings.auth_failure_window_seconds
         )
     return limiter
+
+
+def _client(request: HTTPConnection) -> str:
+    return client_of(request.client.host if request.client is not None else None)
 
 
 class CredentialCheck:
@@ -119,13 +143,13 @@ class CredentialCheck:
             self._limiter.distrust(self._client, self._credential, self._now)
 
 
-def admitted(request: Request, door: str, credential: str | None = None) -> CredentialCheck:
+def admitted(request: HTTPConnection, door: str, credential: str | None = None) -> CredentialCheck:
     """The check of the request's credential at ``door`` (``api_key``: ``credential`` is the
-    key's prefix; ``admin_token``; ``sign_in_link``), or a 429 with ``Retry-After`` when its
-    client sent too many wrong ones: then nothing is looked up or hashed."""
+    key's prefix; ``admin_token``; ``sign_in_link``; ``session``: the cookie's hash), or a 429
+    with ``Retry-After`` when its client sent too many wrong ones: then nothing is looked up."""
     state = web_state(request)
     limiter = _limiter(state, door)
-    client = client_of(request.client.host if request.client is not None else None)
+    client = _client(request)
     now = state.clock().timestamp()
     if credential is not None and limiter.enter_trusted(client, credential, now):
         return CredentialCheck(limiter, client, now, credential, took=False)
@@ -145,4 +169,38 @@ def admitted(request: Request, door: str, credential: str | None = None) -> Cred
     return CredentialCheck(limiter, client, now, credential, took=True)
 
 
-__all__ = ["CredentialCheck", "admitted", "in_words"]
+_Row = TypeVar("_Row")
+
+
+async def checked_lookup(
+    request: HTTPConnection,
+    door: str,
+    lookup: Callable[[], Awaitable[_Row | None]],
+    credential: str | None = None,
+) -> _Row | None:
+    """``lookup()`` of the request's credential under its client's limit at ``door``
+    (:func:`admitted`: a 429 before it when the client is held): its row, or None for a wrong
+    credential, counted. A lookup that raised (the database, a cancelled request) counts nothing.
+    """
+    check = admitted(request, door, credential)
+    try:
+        row = await lookup()
+    except BaseException:
+        check.not_checked()
+        raise
+    if row is None:
+        check.failed()
+    else:
+        check.succeeded()
+    return row
+
+
+def trust(request: HTTPConnection, door: str, credential: str) -> None:
+    """``credential`` was just issued to the request's client (a new session's hash): trusted
+    from its address as if it had been checked there, so it works while that address is held."""
+    state = web_state(request)
+    client = _client(request)
+    _limiter(state, door).trust(client, credential, state.clock().timestamp())
+
+
+__all__ = ["CredentialCheck", "admitted", "checked_lookup", "in_words", "trust"]

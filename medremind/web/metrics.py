@@ -75,7 +75,7 @@ CREDENTIALS_HELD = Counter(
     "medremind_credentials_held_total",
     "Requests refused (429) without checking their credential: their client address had sent too"
     " many wrong ones (MEDREMIND_AUTH_FAILURES_PER_CLIENT), by door (api_key, admin_token,"
-    " sign_in_link).",
+    " pause_token, sign_in_link, session).",
     ["door"],
 )
 INBOUND_PROCESSING_ERRORS = Counter(

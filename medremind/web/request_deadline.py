@@ -17,7 +17,10 @@ here. :func:`server_config` gives it to every process that serves the web app.
 It also bounds a request's head (request line and headers) at :data:`MAX_HEAD_BYTES`: uvicorn
 and httptools take any number of headers of any size, and 40 MB of short headers, sent in the
 deadline's 30 s, grew the web process by 250 MB (a Python tuple per header) and were answered
-200. A longer head is answered 431 and the connection closed, before the app sees it.
+200. A longer head is answered 431 and the connection closed, before the app sees it. A request
+target (path and query string) longer than :data:`MAX_URL_BYTES` is answered 414 the same way:
+uvicorn's URL parser cannot read one, and it answered a plain-text 400 "Invalid HTTP request
+received." that named nothing.
 """
 
 from __future__ import annotations
@@ -42,12 +45,23 @@ logger = logging.getLogger(__name__)
 # as nginx take by default. Checked as data arrives: a head may pass it by one read (at most
 # 256 KB, asyncio's) before it is refused.
 MAX_HEAD_BYTES = 64 * 1024
+# The longest request target httptools.parse_url reads (http_parser keeps its offsets in 16
+# bits); uvicorn calls it for every request. No route takes a query of more than a few KB.
+MAX_URL_BYTES = 65_535
 _LINGER_SECONDS = 1.0
 _HEAD_TOO_LARGE = json.dumps(
     error_body(
         431,
         f"request line and headers larger than {MAX_HEAD_BYTES} bytes, the most this service"
         " takes: send fewer or shorter headers",
+    )
+).encode()
+_URL_TOO_LONG = json.dumps(
+    error_body(
+        414,
+        f"request target (path and query string) longer than {MAX_URL_BYTES} bytes, the most"
+        " this service reads: send shorter query parameters (none of the API's takes more than"
+        " a few hundred characters)",
     )
 ).encode()
 
@@ -61,6 +75,8 @@ class DeadlineProtocol(HttpToolsProtocol):
         self._deadline: asyncio.TimerHandle | None = None
         # Bytes received while a request's head is being read; None once its headers are in.
         self._head_bytes: int | None = 0
+        # The request target was too long for uvicorn's URL parser: its 400 is answered as 414.
+        self._url_too_long = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -83,7 +99,22 @@ class DeadlineProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._head_bytes = None
+        # uvicorn parses the URL here; one it cannot read raises, and uvicorn answers with
+        # send_400_response (below) from the data_received that fed the parser.
+        self._url_too_long = len(self.url) > MAX_URL_BYTES
         super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        if self._url_too_long:
+            self._url_too_long = False
+            self._refuse(
+                b"414 URI Too Long",
+                _URL_TOO_LONG,
+                "refused a request whose target is too long",
+                MAX_URL_BYTES,
+            )
+            return
+        super().send_400_response(msg)
 
     def on_message_complete(self) -> None:
         self._disarm()
@@ -92,17 +123,25 @@ class DeadlineProtocol(HttpToolsProtocol):
 
     def _head_too_large(self) -> None:
         self._head_bytes = None
+        self._refuse(
+            b"431 Request Header Fields Too Large",
+            _HEAD_TOO_LARGE,
+            "refused a request whose headers are too large",
+            MAX_HEAD_BYTES,
+        )
+
+    def _refuse(self, status: bytes, body: bytes, message: str, limit: int) -> None:
+        """Answer ``status`` with the JSON ``body`` and close the connection (``message`` and
+        the ``limit`` passed are logged)."""
         self._disarm()
         if self.transport.is_closing():
             return
-        logger.warning(
-            "refused a request whose headers are too large", extra={"bytes": MAX_HEAD_BYTES}
-        )
+        logger.warning(message, extra={"bytes": limit})
         self.transport.write(
-            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+            b"HTTP/1.1 " + status + b"\r\n"
             b"content-type: application/json\r\n"
-            b"content-length: " + str(len(_HEAD_TOO_LARGE)).encode("ascii") + b"\r\n"
-            b"connection: close\r\n\r\n" + _HEAD_TOO_LARGE
+            b"content-length: " + str(len(body)).encode("ascii") + b"\r\n"
+            b"connection: close\r\n\r\n" + body
         )
         # Read no more, and close a moment later rather than at once: closing with the client's
         # data unread resets the connection, and the client lost the answer saying why.

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from core.db import Database
 from core.settings import Settings
@@ -111,6 +111,6 @@ class WebState:
         return self.database.pool
 
 
-def web_state(request: Request) -> WebState:
-    """The app's ``WebState`` from a request."""
+def web_state(request: HTTPConnection) -> WebState:
+    """The app's ``WebState`` from a request (or a WebSocket's handshake)."""
     return request.app.state.web

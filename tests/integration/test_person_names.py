@@ -84,3 +84,33 @@ async def test_a_name_that_shows_nothing_is_refused(
     with pytest.raises(asyncpg.CheckViolationError) as refused:
         await factories.create_patient(admin_conn, display_name=name)
     assert refused.value.constraint_name == "patients_display_name_visible"
+
+
+async def test_an_external_id_that_shows_nothing_is_refused_for_every_writer(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """Migration 20260101018800: the API refused it first; the dashboard's New patient stored
+    one of a zero-width space alone (blank on the page, typeable nowhere)."""
+    org = await factories.create_organization(admin_conn)
+    patient = await factories.create_patient(admin_conn, org["id"])
+    await factories.create_medication(admin_conn, patient["id"])
+    writes = {
+        "patients": "update patients set external_id = $1 where id = $2",
+        "appointments": "insert into appointments (organization_id, patient_id, starts_at,"
+        " external_id) select organization_id, id, now() + interval '1 day', $1"
+        " from patients where id = $2",
+        "medications": "update medications set external_id = $1 where patient_id = $2",
+    }
+    for table, sql in writes.items():
+        with pytest.raises(asyncpg.CheckViolationError) as refused:
+            await admin_conn.execute(sql, "\u200b\u2060", patient["id"])
+        assert refused.value.constraint_name == f"{table}_external_id_visible"
+        await admin_conn.execute(sql, "MRN-\u200b7", patient["id"])  # it shows: kept as sent
+    # A row stored before keeps its id, and its other columns can still change.
+    await admin_conn.execute("alter table patients disable trigger patients_external_id_written")
+    await admin_conn.execute(writes["patients"], "\u200b", patient["id"])
+    await admin_conn.execute("alter table patients enable trigger patients_external_id_written")
+    await admin_conn.execute(
+        "update patients set locale = 'es', external_id = external_id where id = $1",
+        patient["id"],
+    )

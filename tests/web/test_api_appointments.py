@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.factories import create_patient
-from tests.web.conftest import count
+from tests.web.conftest import count, erased_while_waiting
 
 
 def _at(days: int) -> str:
@@ -184,3 +184,23 @@ async def test_fhir_appointment_errors_name_the_element(client, admin_conn, pati
     response = await client.post("/api/v1/fhir/Appointment", json=missing, headers=auth)
     assert response.status_code == 404
     assert await count(admin_conn, "appointments") == 0
+
+
+async def test_a_booking_or_waitlist_entry_made_during_an_erasure_is_refused(
+    client, admin_conn, org, auth, database_url
+):
+    """Found against medremind dev: POST /appointments (and /waitlist) sent with DELETE
+    /patients/{id} read the patient as active, waited for the row the erasure held, and
+    inserted after its delete: the erased patient kept appointments ("Secret Room") and a
+    waitlist note. Their check of the patient now locks its row: they wait for the erasure,
+    then find no patient."""
+    for path, extra in (("/api/v1/appointments", {"starts_at": _at(3)}), ("/api/v1/waitlist", {})):
+        patient = await create_patient(admin_conn, org["id"])
+        body = {"patient_id": str(patient["id"]), **extra}
+        answer = await erased_while_waiting(
+            database_url, admin_conn, patient["id"], client.post(path, json=body, headers=auth)
+        )
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["error"]["field"] == "patient_id"
+    assert await count(admin_conn, "appointments") == 0
+    assert await count(admin_conn, "waitlist_entries") == 0

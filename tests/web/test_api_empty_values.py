@@ -32,3 +32,13 @@ async def test_empty_and_blank_texts_are_refused_as_empty(
             "text",
             EMPTY,
         )
+    # An id of the clinic's system made of invisible characters only was stored (found against
+    # medremind dev): blank on the dashboard, and no one can type it.
+    created = await web.post(
+        "/api/v1/patients",
+        json={"display_name": "Ana", "external_id": "\u200b\u2060", "consent": True},
+        headers=auth,
+    )
+    assert created.status_code == 422, created.text
+    error = created.json()["error"]
+    assert error["field"] == "external_id" and "has no visible character" in error["reason"]

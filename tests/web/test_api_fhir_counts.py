@@ -103,3 +103,11 @@ async def test_an_hourly_period_that_does_not_fit_a_day_is_named_as_written(clie
         error = response.json()["error"]
         assert error["field"] == f"{TIMING}.period", error
         assert error["reason"].startswith(f"every {hours} h does not fit a day evenly"), error
+    # Under an hour in minutes: three an hour read "every 0.3333333333333333333333333333 h".
+    for frequency, hours, every in ((3, 1, "20 minutes"), (18, 5, "16 min 40 s")):
+        timing = {"repeat": {"frequency": frequency, "period": hours, "periodUnit": "h"}}
+        response = await client.post(
+            PATH, json=_medication_request(f"Patient/{patient['id']}", timing), headers=auth
+        )
+        assert response.status_code == 422, response.text
+        assert f"every {every} " in response.json()["error"]["reason"], response.text

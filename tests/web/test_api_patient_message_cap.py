@@ -6,7 +6,8 @@ Found by an attack session: one API key created 60 ``POST /api/v1/messages`` to 
 in 24 hours (its ``organizations.caps`` may set its own); past either, a 429 with Retry-After
 naming the patient field, the limit and its setting, nothing created. A group message names such
 a member and leaves them out. Checked by a trigger after locking the patient's row: two creates
-at once at the limit give one 201 and one 429.
+at once at the limit give one 201 and one 429, and a create that waited while its patient was
+erased is refused.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from medremind.web import create_app
 from medremind.web.api_v1.clinic_caps import MAXIMUM
 from tests.factories import create_clinician, create_patient
 from tests.integration.clinician import as_clinician
-from tests.web.conftest import Clock, make_client
+from tests.web.conftest import Clock, erased_while_waiting, make_client
 
 PER_HOUR = 2
 # The dashboard form's bounds (dashboard/src/lib/patient-caps.ts reads them from there).
@@ -279,5 +280,19 @@ async def test_two_creates_at_once_at_the_limit_give_one_message(
         await tx.rollback()
         await holder.close()
         answers = await both
-    assert sorted(a.status_code for a in answers) == [201, 429], [a.text for a in answers]
-    assert await _count(admin_conn, patient["id"]) == PER_HOUR
+        assert sorted(a.status_code for a in answers) == [201, 429], [a.text for a in answers]
+        assert await _count(admin_conn, patient["id"]) == PER_HOUR
+        # A create held at the lock while the patient is erased (erase_patient holds the row)
+        # inserted after the erasure's delete: its text outlived the erasure (found against
+        # medremind dev). The trigger reads the status under the lock: a 422, nothing stored.
+        refused = await erased_while_waiting(
+            database_url,
+            admin_conn,
+            patient["id"],
+            web.post("/api/v1/messages", json=body, headers=auth),
+        )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["field"] == "patient_id"
+    assert "erased while the message was being created" in refused.json()["error"]["reason"]
+    left = "select count(*) from scheduled_messages where patient_id = $1"
+    assert await admin_conn.fetchval(left, patient["id"]) == 0

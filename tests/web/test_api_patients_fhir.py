@@ -166,13 +166,23 @@ async def test_fhir_medication_request_becomes_a_schedule(client, admin_conn, pa
 async def test_fhir_medication_request_by_external_id_and_bid_code(client, admin_conn, org, auth):
     await create_patient(admin_conn, org["id"], external_id="MRN-77")
     timing = {"code": {"coding": [{"code": "BID"}]}}
-    response = await client.post(
-        "/api/v1/fhir/MedicationRequest",
-        json=_medication_request("Patient/MRN-77", timing),
-        headers=auth,
-    )
+    resource = _medication_request("Patient/MRN-77", timing)
+    resource["dosageInstruction"] *= 2  # a copy of the one dosage instruction says nothing more
+    response = await client.post("/api/v1/fhir/MedicationRequest", json=resource, headers=auth)
     assert response.status_code == 201, response.text
     assert len(response.json()["schedule"]["times_of_day"]) == 2
+
+
+def _two_dosages(ref: str) -> dict:
+    evening = {
+        "repeat": {"frequency": 1, "period": 1, "periodUnit": "d", "timeOfDay": ["20:00:00"]}
+    }
+    resource = _medication_request(
+        ref, {"repeat": {**evening["repeat"], "timeOfDay": ["08:00:00"]}}
+    )
+    second = {"timing": evening, "doseAndRate": [{"doseQuantity": {"value": 2, "unit": "tablet"}}]}
+    resource["dosageInstruction"].append(second)
+    return resource
 
 
 async def test_fhir_medication_request_errors_name_the_element(
@@ -190,11 +200,14 @@ async def test_fhir_medication_request_errors_name_the_element(
             _medication_request(ref, {"repeat": {"frequency": 1, "period": 1, "periodUnit": "mo"}}),
             "dosageInstruction[0].timing.repeat.periodUnit",
         ),
+        # 1 tablet at 08:00 and 2 at 20:00: the second was dropped, and never reminded.
+        (_two_dosages(ref), "dosageInstruction[1]"),
     ]
     for resource, field in cases:
         response = await client.post("/api/v1/fhir/MedicationRequest", json=resource, headers=auth)
         assert response.status_code == 422, (field, response.text)
         assert response.json()["error"]["field"] == field
+    assert "send one MedicationRequest per dosage instruction" in response.json()["error"]["reason"]
     # Another organization cannot attach a medication to our patient.
     response = await client.post(
         "/api/v1/fhir/MedicationRequest", json=_medication_request(ref, good), headers=other_auth

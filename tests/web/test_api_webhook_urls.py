@@ -1,8 +1,8 @@
 """``POST /api/v1/webhooks``: a URL is refused with a reason that says what is wrong, and one
 endpoint is subscribed once. Found over the API: a retried create made a second subscription to
 the same URL (every event POSTed twice, the second signed with a secret the client never got);
-a port past 65535 was taken and every delivery failed on it; ``HTTPS://`` and a
-``user:password@`` were answered "must match the pattern ^https?://[^\\s@]+$"."""
+a port past 65535 (or a zero-width space in the host) was taken and every delivery failed on it;
+``HTTPS://`` and a ``user:password@`` were answered "must match the pattern ^https?://[^\\s@]+$"."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ import pytest
         ("https://ehr.example.org:0/hook", "port out of range"),
         ("https://user:secret@ehr.example.org/hook", "no user:password@"),
         ("ftp://ehr.example.org/hook", "absolute https://"),
+        # Subscribed, and every delivery failed on it: aiohttp (yarl) takes no such host.
+        ("https://ehr.exam\u200bple.org/hook", "cannot contain '\\u200b'"),
     ],
 )
 async def test_a_bad_url_is_refused_saying_why(

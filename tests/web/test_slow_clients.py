@@ -5,7 +5,7 @@ to ``/twilio/inbound`` (which must be read whole to check the signature), one by
 or nothing at all after connecting, kept its connection, socket and request task indefinitely;
 enough of them exhaust the process's file descriptors. ``MEDREMIND_REQUEST_READ_SECONDS``
 bounds the time from a request's first byte to its last (medremind.web.request_deadline), and
-``MAX_HEAD_BYTES`` the size of its line and headers.
+``MAX_HEAD_BYTES`` the size of its line and headers (``MAX_URL_BYTES`` its target's).
 
 Against a real ``medremind web``, with the deadline at 2 s; the waits for the disconnect are
 hang guards with generous deadlines, not timings.
@@ -50,6 +50,14 @@ async def test_slow_headers_a_slow_body_and_silence_are_disconnected(
     answer = await asyncio.wait_for(reader.read(1000), 30)
     assert answer.startswith(b"HTTP/1.1 431 "), answer
     assert b"larger than 65536 bytes" in answer and b"header_fields_too_large" in answer
+    writer.close()
+    # A query string longer than uvicorn's URL parser reads (64 KB) was a plain-text 400
+    # "Invalid HTTP request received.", naming nothing: now a JSON 414 saying what to shorten.
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"GET /api/v1/patients?q=" + b"a" * (65_536 - 19) + b" HTTP/1.1\r\n\r\n")
+    answer = await asyncio.wait_for(reader.read(1000), 30)
+    assert answer.startswith(b"HTTP/1.1 414 "), answer
+    assert b"uri_too_long" in answer and b"send shorter query parameters" in answer
     writer.close()
     # The process still answers, and ordinary clients are not hurried: two requests on one
     # kept-alive connection, a while apart, with as many cookies as a browser sends.

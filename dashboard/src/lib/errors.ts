@@ -15,6 +15,8 @@ const MESSAGES: Record<string, string> = {
     "Name: it shows nothing, only spaces and invisible characters (zero-width spaces or joiners, direction marks, blank fillers such as U+3164) or accents with no letter. Type the name in letters, for example Ana.",
   channel: "Channel: choose Telegram, WhatsApp, SMS or E-mail.",
   too_long_external_id: "External id: at most 100 characters.",
+  external_id_invisible:
+    "External id: it shows nothing, only spaces and invisible characters (zero-width spaces or joiners, direction marks). Type the id as your clinic's system writes it, or leave it empty.",
   clinic_name_required: "Clinic name: enter the clinic's name.",
   settings_offsets:
     "Appointment reminders: type each time with its unit, hours (24h), minutes (30m) or days (2d), from 1 minute to 30 days, at most 10; for example 24h 2h for a day and two hours before. A number without a unit is not taken (it could be minutes or hours). Leave it empty for no reminders.",
@@ -263,4 +265,13 @@ export function nameRefusal(error: unknown): string | null {
   if (sqlState(error) !== "23514") return null;
   const constraint = (error as { constraint_name?: unknown }).constraint_name;
   return constraint === "patients_display_name_visible" ? "name_invisible" : null;
+}
+
+/**
+ * The form's error code when the database refused an external id that shows nothing (migration
+ * 20260101018800, the rule the API's `external_id` follows), else null.
+ */
+export function externalIdRefusal(error: unknown): string | null {
+  if (sqlState(error) !== "23514") return null;
+  return constraintName(error) === "patients_external_id_visible" ? "external_id_invisible" : null;
 }

@@ -1,6 +1,6 @@
 """FHIR R4 imports: ``POST /api/v1/fhir/MedicationRequest`` and ``POST /api/v1/fhir/Appointment``.
 
-A ``MedicationRequest`` becomes a medication and a reminder schedule: its
+A ``MedicationRequest`` becomes a medication and a reminder schedule: its one dosage instruction's
 ``dosageInstruction[0].timing`` goes through ``scheduler.fhir_timing.recurrence_from_timing``,
 which refuses (rather than guesses) any timing a schedule cannot represent exactly; the 422 then
 names the element by its path in the resource. An ``Appointment`` is booked, rescheduled (same
@@ -44,6 +44,7 @@ from medremind.web.api_v1.fields import (
     checked,
     directions_closed,
     not_past,
+    visible,
 )
 from medremind.web.api_v1.idempotency import Idempotency, Idempotent
 from medremind.web.api_v1.medication_hold import ON_HOLD, hold, resume
@@ -83,12 +84,18 @@ class FhirDosage(FhirElement):
 
 
 # A resource's id in the clinic's system, kept as the row's external_id.
-FhirId = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(directions_closed)]
+FhirId = Annotated[
+    str,
+    Field(min_length=1, max_length=64),
+    AfterValidator(directions_closed),
+    AfterValidator(visible),
+]
 
 
 class FhirMedicationRequest(FhirElement):
-    """FHIR R4 MedicationRequest; dosageInstruction[0].timing is the schedule. `id` is kept as
-    the medicine's external_id: importing the same id again is a 409 naming the medicine."""
+    """FHIR R4 MedicationRequest; dosageInstruction[0].timing is the schedule (one dosage
+    instruction: another that differs is a 422). `id` is kept as the medicine's external_id:
+    importing the same id again is a 409 naming the medicine."""
 
     resourceType: Literal["MedicationRequest"]
     id: FhirId | None = None
@@ -320,7 +327,7 @@ async def import_medication_request(
         raise _not_yet(status)
     name = _medication_name(resource)
     mark_sensitive(name)
-    dosage = resource["dosageInstruction"][0]
+    dosage = _one_dosage(resource["dosageInstruction"])
     timing = dosage["timing"]
     dose = _dose(dosage)
     reference = body.subject.reference
@@ -391,6 +398,25 @@ async def import_medication_request(
         }
 
     return await once.run(work)
+
+
+def _one_dosage(dosages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The request's one dosage instruction: a medicine has one dose and one schedule here.
+
+    A second one that differs (the evening's "2 tablets at 20:00" after the morning's "1 tablet
+    at 08:00") was dropped without a word, and the patient was never reminded of it; it is a 422
+    naming it. Copies of the first say nothing more, and are read as it.
+    """
+    for index, dosage in enumerate(dosages[1:], start=1):
+        if dosage != dosages[0]:
+            raise ValidationFailed(
+                f"dosageInstruction[{index}]",
+                "a medicine is imported with one dosage instruction, and reminding only the"
+                " first would leave this one's doses out: when the dose is the same, give every"
+                ' time in one timing (timeOfDay: ["08:00:00", "20:00:00"]); when it differs,'
+                " send one MedicationRequest per dosage instruction, each with its own id",
+            )
+    return dosages[0]
 
 
 def _not_yet(status: str) -> ValidationFailed:

@@ -164,9 +164,17 @@ def written_text(max_length: int, *checks: Callable[[str], str]) -> Any:
     ]
 
 
+def visible(value: str) -> str:
+    """A text that shows something: an ``external_id`` of a zero-width space alone was stored,
+    shown blank on the dashboard, and could be typed nowhere (a FHIR ``Patient/<id>`` found it)."""
+    if not is_visible(value):
+        raise _fail(NOTHING_VISIBLE)
+    return value
+
+
 # An identifier of the clinic's own system (a patient's, an appointment's), a note, and a
 # message's text (up to Telegram's limit; SMS splitting is capped by MEDREMIND_SMS_MAX_SEGMENTS).
-ExternalId = written_text(100)
+ExternalId = written_text(100, visible)
 Note = written_text(200)
 MAX_TEXT_LENGTH = 4096
 # Template markup naming a value: Jinja's "{{ patient_name }}" and "{% if %}", WhatsApp's "{{1}}".
@@ -179,8 +187,7 @@ def sendable_text(value: str) -> str:
     Found over the API: ``"Hi {{ patient_name }}"`` was accepted and reached the patient as
     typed, braces and all; a text of a zero-width space only (U+200B) was sent, as an empty SMS.
     """
-    if not is_visible(value):
-        raise _fail(NOTHING_VISIBLE)
+    visible(value)
     markup = _TEMPLATE_MARKUP.search(value)
     if markup is not None:
         raise _fail(

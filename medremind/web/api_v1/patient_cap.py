@@ -6,7 +6,9 @@ patient created in the last hour and the last 24 hours, after locking the patien
 web processes creating at once cannot both pass it; past the cap it raises SQLSTATE ``MR429``
 with the reason as its message and the window, limit and retry time as its JSON detail. The
 API's creates turn that into a 429 with ``Retry-After``; a group message leaves such members
-out beforehand (``public.clinic_message_refusal``) and names them.
+out beforehand (``public.clinic_message_refusal``) and names them. Under the same lock the
+trigger refuses the message of a patient erased meanwhile (migration 20260101018810): a 422 on
+``patient_id``, as for any patient not (or no longer) the clinic's.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from typing import Any
 
 import asyncpg
 
-from medremind.web.errors import ApiError
+from medremind.web.errors import ApiError, ValidationFailed
 
 CAP_STATE = "MR429"
 CODE = "patient_message_cap"
+# The trigger's refusal of a message to a patient erased while it was being created.
+ERASED = "scheduled_messages_patient_erased"
 
 
 def cap_error(error: asyncpg.PostgresError) -> ApiError | None:
@@ -49,10 +53,17 @@ def cap_error(error: asyncpg.PostgresError) -> ApiError | None:
 
 @asynccontextmanager
 async def capped() -> AsyncIterator[None]:
-    """Inside it, the cap trigger's refusal is raised as the API's 429 (:func:`cap_error`)."""
+    """Inside it, the cap trigger's refusal is raised as the API's 429 (:func:`cap_error`), and
+    its refusal of an erased patient as the 422 of a patient not the clinic's."""
     try:
         yield
     except asyncpg.PostgresError as error:
+        if getattr(error, "constraint_name", None) == ERASED:
+            raise ValidationFailed(
+                "patient_id",
+                "no such patient in your organization: erased while the message was being"
+                " created; nothing was created",
+            ) from None
         refusal = cap_error(error)
         if refusal is None:
             raise

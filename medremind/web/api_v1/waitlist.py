@@ -92,7 +92,9 @@ async def add_to_waitlist(body: WaitlistCreate, org_id: Org, state: State) -> An
     if body.earliest is not None and body.latest is not None and body.earliest >= body.latest:
         raise ValidationFailed("latest", "must be later than earliest")
     days = sorted(set(body.days_of_week)) if body.days_of_week is not None else None
-    async with state.pool.acquire() as conn:
+    # One transaction: the patient's row stays locked from the check to the insert (an erasure
+    # waits for it, or it for the erasure).
+    async with state.pool.acquire() as conn, conn.transaction():
         consented = await conn.fetchval(query("web", "patient_consented"), body.patient_id, org_id)
         if consented is None:
             raise ValidationFailed("patient_id", "no such patient in your organization")
@@ -101,16 +103,18 @@ async def add_to_waitlist(body: WaitlistCreate, org_id: Org, state: State) -> An
             # recorded"), and an accepted offer books an appointment, refused for them too.
             raise no_consent("the waitlist entry")
         try:
-            row = await conn.fetchrow(
-                query("waitlist", "insert_entry"),
-                org_id,
-                body.patient_id,
-                days,
-                body.earliest,
-                body.latest,
-                body.duration_minutes,
-                body.note,
-            )
+            # A savepoint: after a duplicate, the transaction still reads the entry there.
+            async with conn.transaction():
+                row = await conn.fetchrow(
+                    query("waitlist", "insert_entry"),
+                    org_id,
+                    body.patient_id,
+                    days,
+                    body.earliest,
+                    body.latest,
+                    body.duration_minutes,
+                    body.note,
+                )
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name != "waitlist_entries_one_per_patient":
                 raise

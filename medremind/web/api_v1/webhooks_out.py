@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import yarl
 from fastapi import Query
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
@@ -87,6 +88,17 @@ def _url_written(url: str) -> str:
         raise PydanticCustomError(
             "invalid", "has a port out of range: give one from 1 to 65535, or none"
         )
+    try:
+        # The worker posts with aiohttp, which reads the URL with yarl: a host it refuses (a
+        # zero-width space or a soft hyphen inside the name) was subscribed, and every delivery
+        # then failed on it, retried for a day and more.
+        yarl.URL(url)
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "invalid",
+            "cannot be posted to: {problem}; type the host name without it",
+            {"problem": str(exc)},
+        ) from None
     return parts.scheme + url[len(parts.scheme) :]
 
 

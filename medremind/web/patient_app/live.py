@@ -11,7 +11,9 @@ sockets, and records the browser's acknowledgement, which the worker is waiting 
 A socket may only acknowledge its own patient's deliveries; frames are capped at
 :data:`MAX_FRAME_BYTES` (uvicorn's ``ws_max_size``), a patient has at most
 :data:`MAX_SOCKETS_PER_PATIENT` sockets on a process (more are closed with code 4429), and a
-revoked or expired session is closed with code 4401 at the next heartbeat.
+revoked or expired session is closed with code 4401 at the next heartbeat. A handshake's cookie
+is checked as ``/app/api``'s are (:func:`.sessions.session_of`): one with no session is closed
+with 4401, and one from an address held for forged cookies with 4429, without a lookup.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from core.sql import query
 from medremind.web import json_input
+from medremind.web.errors import ApiError
 from medremind.web.patient_app.push import new_app_address
-from medremind.web.patient_app.sessions import COOKIE, token_hash
+from medremind.web.patient_app.sessions import session_of
 from medremind.web.state import WebState
 from platforms.websocket import ONLINE_SECONDS
 from scheduler.listener import DueListener
@@ -116,16 +119,15 @@ class LiveHub:
         if origin is not None and origin not in allowed:
             await websocket.close(CLOSE_OTHER_SITE)
             return
-        token = websocket.cookies.get(COOKIE, "")
-        session_hash = token_hash(token) if 0 < len(token) <= 100 else ""
-        pool = state.pool
-        row = await pool.fetchrow(
-            query("patient_app", "session_patient"), session_hash, state.clock()
-        )
-        await websocket.accept()
-        if row is None:
-            await websocket.close(CLOSE_SIGNED_OUT)
+        try:
+            session_hash, row = await session_of(websocket)
+        except ApiError as refused:
+            await websocket.accept()
+            # 4429 (an address held for forged cookies): the app retries with its backoff.
+            await websocket.close(CLOSE_TOO_MANY if refused.status == 429 else CLOSE_SIGNED_OUT)
             return
+        pool = state.pool
+        await websocket.accept()
         patient_id = row["patient_id"]
         # Sockets still opening count too: many handshakes at once must not all get in.
         opening = self._opening.get(patient_id, 0)

@@ -173,6 +173,9 @@ async def redeem_link(request: Request) -> Response:
             now,
             now + SESSION_LIFETIME,
         )
+    # The new session works from here even while this address is held for forged cookies (a
+    # carrier's NAT that someone else behind it abuses): it was issued here, not guessed.
+    failed_credentials.trust(request, "session", token_hash(session))
     response = JSONResponse({"status": "signed_in"})
     set_session_cookie(request, response, session)
     return response

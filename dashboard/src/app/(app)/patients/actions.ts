@@ -6,7 +6,7 @@ import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { AddressHeld, createPatient, requestErasure } from "@/lib/data/patients";
 import { heldCode } from "@/lib/address-held";
-import { nameRefusal, sqlState } from "@/lib/errors";
+import { externalIdRefusal, nameRefusal, sqlState } from "@/lib/errors";
 import { canonicalTimezone, timezoneProblem } from "@/lib/time";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { addressError, canonicalAddress } from "@/lib/contact";
@@ -81,6 +81,8 @@ export async function createPatientAction(_previous: FormState, formData: FormDa
       return { error: heldCode(channel, error.ownPatientId !== null), field: "address", values, existing: error.ownPatientId ?? undefined };
     }
     if (sqlState(error) === "23505") return refuse("duplicate", "external_id");
+    const invisibleId = externalIdRefusal(error);
+    if (invisibleId) return refuse(invisibleId, "external_id");
     const invisible = nameRefusal(error);
     if (invisible) return refuse(invisible, "display_name");
     throw error;

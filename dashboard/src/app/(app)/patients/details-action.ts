@@ -6,7 +6,7 @@ import { asClinician, isUuid } from "@/lib/db";
 import { DETAIL_FIELDS, type DetailField, type Details, saveDetails } from "@/lib/data/patient-details";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { controlCode, controlField } from "@/lib/control-characters";
-import { nameRefusal, sqlState } from "@/lib/errors";
+import { externalIdRefusal, nameRefusal, sqlState } from "@/lib/errors";
 import { type FormState, formValues, sessionEnded } from "@/lib/form-state";
 import { VALUE_MAX, tooLongCode } from "@/lib/limits";
 
@@ -50,6 +50,8 @@ export async function savePatientDetailsAction(_previous: FormState, formData: F
     saved = await asClinician(clinician.id, (tx) => saveDetails(tx, patientId, changed, Object.fromEntries(DETAIL_FIELDS.map((f) => [f, shown(f)]))));
   } catch (error) {
     if (sqlState(error) === "23505") return { error: "duplicate", field: "external_id" };
+    const invisibleId = externalIdRefusal(error);
+    if (invisibleId) return { error: invisibleId, field: "external_id" };
     const invisible = nameRefusal(error);
     if (invisible) return { error: invisible, field: "display_name" };
     throw error;
