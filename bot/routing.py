@@ -305,6 +305,34 @@ async def open_questions(turn: Turn) -> list[Question]:
     return found
 
 
+async def open_questions_elsewhere(turn: Turn) -> list[Question]:
+    """The patient's open reminder and appointment questions asked on their other chats, newest
+    first, for an answer typed here that no question of this chat takes: one person answers on
+    whichever of their chats is at hand ("taken" in Telegram after an SMS reminder was "Nothing
+    is waiting"). Their words only: the numbers and letters they showed are the other chat's,
+    and a "1" here answered nothing it showed."""
+    conv = turn.conv
+    if conv.patient_id is None:
+        return []
+    written = turn.event.written_at
+    when = turn.now if written is None else datetime.fromtimestamp(written, turn.now.tzinfo)
+    rows = await turn.conn.fetch(
+        query("bot", "open_questions_elsewhere"),
+        conv.channel.value,
+        conv.chat_address,
+        conv.patient_id,
+        turn.now,
+        min(when, turn.now) - QUESTION_TTL,
+    )
+    return [
+        dataclasses.replace(
+            question, choices=tuple(dataclasses.replace(c, keys=()) for c in question.choices)
+        )
+        for question in map(_from_row, rows)
+        if written is None or question.asked_at <= when + WRITTEN_SLACK
+    ]
+
+
 def _newest_first(question: Question) -> tuple[datetime, int]:
     return question.asked_at, question.seq
 
