@@ -412,3 +412,34 @@ async def test_the_caregiver_address_question_asks_for_what_the_channel_takes(
     await bot.send(chat, "luis at home")
     refusal = bot.last_text(chat)
     assert "name@example.org" in refusal and "+1 202" not in refusal, refusal
+
+
+async def test_a_number_typed_for_how_to_reach_the_caregiver_is_kept(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """ "How should I reach them?" answered with their number (found as a patient in Auckland)
+    was "Please pick one of the options", and the number was gone. It is kept: only SMS or
+    WhatsApp is asked, and the number is not asked again; an e-mail address typed there is the
+    e-mail channel at once."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Caregiver")
+    await bot.send(chat, "Luis")
+    await bot.send(chat, "+1 202 555 0143")
+    assert "SMS or WhatsApp" in bot.last_text(chat), bot.last_text(chat)
+    assert bot.labels(chat) == ["SMS", "WhatsApp"]
+    await bot.press(chat, "WhatsApp")
+    assert "time zone" in bot.last_text(chat), bot.last_text(chat)  # not the number again
+    await bot.press(chat, "Same as mine")
+    await bot.press(chat, "60")
+    row = await admin_conn.fetchrow(
+        "select channel, address from caregivers where patient_id = $1", patient["id"]
+    )
+    assert (row["channel"], row["address"]) == ("whatsapp", "+12025550143")
+
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Caregiver")
+    await bot.send(chat, "Marta")
+    await bot.send(chat, "marta@example.org")
+    assert "time zone" in bot.last_text(chat), bot.last_text(chat)
