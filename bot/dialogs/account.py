@@ -92,7 +92,9 @@ async def pause(turn: Turn, arg: str) -> None:
     await pause_reminders(turn.conn, _patient_id(turn), turn.now, until=end)
     finish(turn)
     # The note names /resume itself: "Send /resume" twice in one SMS (found over SMS in dev).
-    text = f"{turn.t('paused_all_noted')}\n{note}" if note else turn.t("paused_all")
+    # Asking which day, it names no /resume yet: the day picked will say how to have them sooner.
+    noted = turn.t("paused_all_noted")
+    text = f"{noted}\n{note}" if note else noted if either else turn.t("paused_all")
     caregiver = await turn.conn.fetchrow(query("bot", "get_caregiver"), _patient_id(turn))
     if caregiver is not None and caregiver["opted_out_at"] is None:
         # Their silence would read as "all doses taken": the patient may want to tell them.
