@@ -121,35 +121,12 @@ async def handle(turn: Turn) -> None:
         picked = routing.pick(turn, questions)
         if picked is not None:
             question, choice = picked
+            if not question.is_dialog and choice is not None:
+                await _answer_question(turn, question, choice, questions)
+                return
             if choice is not None and routing.snooze_out_of_range(choice.snooze_minutes):
                 # "snooze 900": the range, not a guess at another length; nothing recorded.
-                low, high = SNOOZE_MINUTES_MIN, SNOOZE_MINUTES_MAX
-                turn.say(turn.t("snooze_minutes_range", low=low, high=high, hours=high // 60))
-                return
-            if not question.is_dialog and choice is not None:
-                # A reminder's or appointment's answer; the dialog, if any, stays where it was,
-                # passed over: the patient's last word from us is now this answer's reply.
-                if turn.conv.state.get("asked_at") is not None:
-                    turn.conv.state[PASSED_OVER] = True
-                # Two doses due at once, one typed "1": say the other still waits, or the
-                # patient believes both were recorded.
-                others = [q for q in questions if _subject(q) != _subject(question)]
-                alone = not routing.waiting_questions(others)
-                await answers.answer_data(turn, choice.value, snooze_options=alone)
-                # A reply asking its own question (a dose too late to snooze offers Taken) takes
-                # the typed words first: the other is named without them.
-                own = bool(turn.replies and turn.replies[-1].raw_options)
-                named = _mention_waiting(turn, others, answers=not own)
-                if named is not None and not (
-                    turn.replies[-1].options or turn.replies[-1].raw_options
-                ):
-                    # The patient's last word from us is about that reminder, which offers
-                    # nothing else to answer: it is asked again, so a "1" now answers it rather
-                    # than a dialog's menu opened before it (a /meds menu's "1" paused a
-                    # medicine: found by hand in medremind dev's console).
-                    await turn.conn.execute(
-                        query("bot", "ask_again"), named.row_id, turn.now, question.row_id
-                    )
+                _snooze_range(turn)
                 return
             if question.is_dialog and choice is not None:
                 current = STEPS.get(conv.step)
@@ -196,6 +173,44 @@ async def handle(turn: Turn) -> None:
         turn.say(agreed or texts.text(greeted or turn.locale, "need_start"))
         return
     await _unmatched(turn, questions)
+
+
+async def _answer_question(
+    turn: Turn,
+    question: routing.Question,
+    choice: routing.Choice,
+    questions: list[routing.Question],
+) -> None:
+    """A typed answer to a reminder's or appointment's ``question`` (one of ``questions``, the
+    open ones): recorded, and what else waits named."""
+    if routing.snooze_out_of_range(choice.snooze_minutes):
+        _snooze_range(turn)
+        return
+    # The dialog, if any, stays where it was, passed over: the patient's last word from us is
+    # now this answer's reply.
+    if turn.conv.state.get("asked_at") is not None:
+        turn.conv.state[PASSED_OVER] = True
+    # Two doses due at once, one typed "1": say the other still waits, or the patient believes
+    # both were recorded.
+    others = [q for q in questions if _subject(q) != _subject(question)]
+    alone = not routing.waiting_questions(others)
+    await answers.answer_data(turn, choice.value, snooze_options=alone)
+    # A reply asking its own question (a dose too late to snooze offers Taken) takes the typed
+    # words first: the other is named without them.
+    own = bool(turn.replies and turn.replies[-1].raw_options)
+    named = _mention_waiting(turn, others, answers=not own)
+    if named is not None and not (turn.replies[-1].options or turn.replies[-1].raw_options):
+        # The patient's last word from us is about that reminder, which offers nothing else to
+        # answer: it is asked again, so a "1" now answers it rather than a dialog's menu opened
+        # before it (a /meds menu's "1" paused a medicine: found by hand in medremind dev's
+        # console).
+        await turn.conn.execute(query("bot", "ask_again"), named.row_id, turn.now, question.row_id)
+
+
+def _snooze_range(turn: Turn) -> None:
+    """ "snooze 900": the range, not a guess at another length; nothing recorded."""
+    low, high = SNOOZE_MINUTES_MIN, SNOOZE_MINUTES_MAX
+    turn.say(turn.t("snooze_minutes_range", low=low, high=high, hours=high // 60))
 
 
 # Commands a patient in an unknown zone may still give before answering where they live: their
@@ -260,6 +275,14 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         _mention_waiting(turn, questions)
         return
     waiting = routing.waiting_questions(questions)
+    if not waiting:
+        # Nothing open here: the patient's reminders on their other chats (reminded by SMS,
+        # writing in Telegram), by their words.
+        waiting = await routing.open_questions_elsewhere(turn)
+        picked = routing.pick(turn, waiting)
+        if picked is not None and picked[1] is not None:
+            await _answer_question(turn, picked[0], picked[1], waiting)
+            return
     if not waiting:
         turn.say(turn.t("nothing_waiting" if _looks_like_answer(turn.text) else "not_understood"))
         return

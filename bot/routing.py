@@ -275,27 +275,7 @@ def _dialog_seq(state: dict[str, Any]) -> int:
 
 async def open_questions(turn: Turn) -> list[Question]:
     """Every open question of the chat, newest first (the dialog's among them)."""
-    found: list[Question] = []
-    conv = turn.conv
-    if conv.patient_id is not None:
-        # A message delivered late answers what was open when it was written: "taken" typed
-        # after the evening's reminder and delivered the next morning must not take the
-        # morning's dose (platforms.base.InboundEvent.written_at).
-        written = turn.event.written_at
-        when = turn.now if written is None else datetime.fromtimestamp(written, turn.now.tzinfo)
-        rows = await turn.conn.fetch(
-            query("bot", "open_questions"),
-            conv.channel.value,
-            conv.chat_address,
-            conv.patient_id,
-            turn.now,
-            min(when, turn.now) - QUESTION_TTL,
-        )
-        found = [
-            question
-            for question in map(_from_row, rows)
-            if written is None or question.asked_at <= when + WRITTEN_SLACK
-        ]
+    found = await _recorded_questions(turn, "open_questions")
     dialog = dialog_question(turn)
     if dialog is not None:
         found.append(dialog)
@@ -303,6 +283,46 @@ async def open_questions(turn: Turn) -> list[Question]:
         # microsecond) go by seq, the order they were recorded in: the dialog's too.
         found.sort(key=_newest_first, reverse=True)
     return found
+
+
+async def open_questions_elsewhere(turn: Turn) -> list[Question]:
+    """The patient's open reminder and appointment questions asked on their other chats, newest
+    first, for an answer typed here that no question of this chat takes: one person answers on
+    whichever of their chats is at hand ("taken" in Telegram after an SMS reminder was "Nothing
+    is waiting"). Their words only: the numbers and letters they showed are the other chat's,
+    and a "1" here answered nothing it showed."""
+    return [
+        dataclasses.replace(
+            question, choices=tuple(dataclasses.replace(c, keys=()) for c in question.choices)
+        )
+        for question in await _recorded_questions(turn, "open_questions_elsewhere")
+    ]
+
+
+async def _recorded_questions(turn: Turn, name: str) -> list[Question]:
+    """The open questions the query ``name`` (bot.sql) reads for the chat's patient, newest
+    first, as open when the turn's message was written."""
+    conv = turn.conv
+    if conv.patient_id is None:
+        return []
+    # A message delivered late answers what was open when it was written: "taken" typed after
+    # the evening's reminder and delivered the next morning must not take the morning's dose
+    # (platforms.base.InboundEvent.written_at).
+    written = turn.event.written_at
+    when = turn.now if written is None else datetime.fromtimestamp(written, turn.now.tzinfo)
+    rows = await turn.conn.fetch(
+        query("bot", name),
+        conv.channel.value,
+        conv.chat_address,
+        conv.patient_id,
+        turn.now,
+        min(when, turn.now) - QUESTION_TTL,
+    )
+    return [
+        question
+        for question in map(_from_row, rows)
+        if written is None or question.asked_at <= when + WRITTEN_SLACK
+    ]
 
 
 def _newest_first(question: Question) -> tuple[datetime, int]:

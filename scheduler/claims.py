@@ -85,6 +85,8 @@ class Claim:
     # Re-checked at send time: a pause holds medication messages, no consent holds all but
     # service notices (scheduler.delivery.withheld_reason).
     reminders_paused: bool = False
+    # Who paused ('patient', 'clinic'; None: not known): named in a held row's reason.
+    reminders_paused_by: str | None = None
     consented: bool = True
     # The patient's (else the clinic's) choice for the message's category (patient_preferences,
     # public.message_category): an opt-out withholds it at send time; a channel goes first.
@@ -163,6 +165,7 @@ PATIENT_COLUMNS = (
     "name_medicine_in_reminders",
     "patient_status",
     "reminders_paused",
+    "reminders_paused_by",
     "consented",
     "organization_name",
     "default_quiet_start",
@@ -201,12 +204,12 @@ class PatientData(NamedTuple):
     @classmethod
     def from_row(cls, row: asyncpg.Record | Sequence[Any]) -> PatientData:
         """Build from a row of ``claim_patients`` (columns as :data:`PATIENT_COLUMNS`)."""
-        ids, channels, addresses, usable, bots = row[16:21]
-        categories, opted_out, pref_channels = row[21:24]
+        ids, channels, addresses, usable, bots = row[17:22]
+        categories, opted_out, pref_channels = row[22:25]
         return cls(
-            tuple(row[1:10]),
-            tuple(row[10:15]),
-            tuple(row[15] or ()),
+            tuple(row[1:11]),
+            tuple(row[11:16]),
+            tuple(row[16] or ()),
             tuple(map(ContactInfo, ids, channels, addresses, usable, bots)) if ids else (),
             dict(zip(categories, zip(opted_out, pref_channels, strict=True), strict=True))
             if categories
@@ -216,7 +219,7 @@ class PatientData(NamedTuple):
 
 # A message without a patient (a reply to a chat that has none yet), or whose patient is gone:
 # what the claim's left joins gave before the cache.
-NO_PATIENT = PatientData((None,) * 9, (None,) * 5, (), (), {})
+NO_PATIENT = PatientData((None,) * 10, (None,) * 5, (), (), {})
 
 
 def build_claim(row: asyncpg.Record | Sequence[Any], patient: PatientData) -> Claim:
@@ -244,10 +247,10 @@ def _check_layout() -> None:
     """build_claim is positional: a dataclass edited out of step must fail at import."""
     layout = (
         *CLAIM_COLUMNS[:_CATEGORY],
-        *PATIENT_COLUMNS[1:10],
+        *PATIENT_COLUMNS[1:11],
         "category_opted_out",
         "category_channel",
-        *PATIENT_COLUMNS[10:15],
+        *PATIENT_COLUMNS[11:16],
         *CLAIM_COLUMNS[_PER_MESSAGE],
         "channels_tried",
         "channel_order",

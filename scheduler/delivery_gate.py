@@ -88,6 +88,7 @@ def _withheld(c: Claim) -> DeliveryResult | None:
         patient_status=c.patient_status,
         reminders_paused=c.reminders_paused,
         consented=c.consented,
+        paused_by=c.reminders_paused_by,
     )
     if withheld is None and c.category_opted_out:
         withheld = OPTED_OUT_REASON
@@ -222,6 +223,7 @@ def verdict_at_send(
     elif (
         row["patient_status"],
         row["reminders_paused"],
+        row["reminders_paused_by"],
         row["consented"],
         row["dose_status"],
         row["medication_status"],
@@ -230,6 +232,7 @@ def verdict_at_send(
     ) == (
         c.patient_status,
         c.reminders_paused,
+        c.reminders_paused_by,
         c.consented,
         c.dose_status,
         c.medication_status,
@@ -245,6 +248,7 @@ def verdict_at_send(
                 c,
                 patient_status=row["patient_status"],
                 reminders_paused=row["reminders_paused"],
+                reminders_paused_by=row["reminders_paused_by"],
                 consented=row["consented"],
                 dose_status=row["dose_status"],
                 medication_status=row["medication_status"],

@@ -35,6 +35,7 @@ __all__ = [
     "MEDICATION_KINDS",
     "PAUSE_REASON",
     "PausedBy",
+    "pause_reason",
     "pause_reminders",
     "resume_reminders",
     "withheld_reason",
@@ -56,22 +57,36 @@ CONSENT_FREE_KINDS = frozenset({"system"})
 # Who paused: the patient (/pause, the app, a merge keeping their pause) or their clinic (the
 # API's PATCH, the dashboard). The withdrawn rows say so (their last_error).
 PausedBy = Literal["patient", "clinic"]
-_WITHDRAWN_REASON: dict[PausedBy, str] = {
-    "patient": PAUSE_REASON,
-    "clinic": CLINIC_PAUSE_REASON,
-}
+
+
+def pause_reason(paused_by: str | None) -> str:
+    """The reason a row withheld by a pause ends with: who paused ("patient", "clinic"), else
+    (a pause older than ``patients.reminders_paused_by``) the plain reason."""
+    if paused_by == "clinic":
+        return CLINIC_PAUSE_REASON
+    if paused_by == "patient":
+        return PAUSE_REASON
+    return HELD_PAUSE_REASON
 
 
 def withheld_reason(
-    kind: str, *, patient_status: str, reminders_paused: bool, consented: bool
+    kind: str,
+    *,
+    patient_status: str,
+    reminders_paused: bool,
+    consented: bool,
+    paused_by: str | None = None,
 ) -> str | None:
-    """Why a message of ``kind`` must not go to this patient now (None: it may)."""
+    """Why a message of ``kind`` must not go to this patient now (None: it may).
+
+    ``paused_by``: who paused (``patients.reminders_paused_by``), named in the reason as a
+    withdrawal names it; None (a pause older than that column) gives the plain reason."""
     if patient_status == "deleted":
         return "patient deleted"
     if not consented and kind not in CONSENT_FREE_KINDS:
         return "no consent recorded for the patient"
     if reminders_paused and kind in MEDICATION_KINDS:
-        return HELD_PAUSE_REASON
+        return pause_reason(paused_by)
     return None
 
 
@@ -100,14 +115,14 @@ async def pause_reminders(
     async with conn.transaction():
         if until is not None and until <= now:
             raise ValueError("until: the pause would end before it starts; pass a later instant")
-        await conn.execute(query("planner", "set_reminders_paused"), patient_id, True, until)
+        await conn.execute(query("planner", "set_reminders_paused"), patient_id, True, until, by)
         await conn.execute(query("planner", "withdraw_pause_ended"), patient_id, NEW_PAUSE_REASON)
         await withdraw_clinic_notice(conn, patient_id, "clinic_resumed", NEW_PAUSE_REASON)
         withdrawn: int = await conn.fetchval(
             query("planner", "withdraw_medication_messages"),
             patient_id,
             list(MEDICATION_KINDS),
-            _WITHDRAWN_REASON[by],
+            pause_reason(by),
             now,
         )
         await replan_patient(conn, patient_id, now)

@@ -22,7 +22,7 @@ __all__ = ["lift_pause"]
 async def lift_pause(conn: asyncpg.Connection, patient_id: UUID, now: datetime) -> None:
     """Unpause the patient (the pause's end goes too) and bring back what the pause withheld
     from doses still open (:func:`_bring_back_reminders`); the caller re-plans."""
-    await conn.execute(query("planner", "set_reminders_paused"), patient_id, False, None)
+    await conn.execute(query("planner", "set_reminders_paused"), patient_id, False, None, None)
     await _bring_back_reminders(conn, patient_id, now)
 
 

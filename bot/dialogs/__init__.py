@@ -10,6 +10,7 @@ from bot.dialogs import (  # noqa: F401
     medicine_pause,
     medicines,
     onboarding,
+    pause_dates,
     preferences,
     reports,
     settings,

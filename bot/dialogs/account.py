@@ -12,6 +12,7 @@ from bot import texts
 from bot.command_phrases import pause_days, pause_end_text
 from bot.conversation import Turn
 from bot.date_order import month_first_region
+from bot.dialogs.pause_dates import ask_pause_day, day_words
 from bot.dialogs.reports import NO_FILES
 from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
 from bot.parsing import date_readings
@@ -87,16 +88,22 @@ async def pause(turn: Turn, arg: str) -> None:
     """Pause every reminder: what is pending (snoozes, nags, refill notices) is withdrawn. A
     length or an end date ("/pause 3 days", "/pause until 3/15") ends the pause by itself
     (:mod:`scheduler.pause_ends`); a plain /pause, or an end not read, lasts until /resume."""
-    end, note = await _pause_end(turn, arg) if arg.strip() else (None, "")
+    end, note, either = await _pause_end(turn, arg) if arg.strip() else (None, "", [])
     await pause_reminders(turn.conn, _patient_id(turn), turn.now, until=end)
     finish(turn)
     # The note names /resume itself: "Send /resume" twice in one SMS (found over SMS in dev).
-    text = f"{turn.t('paused_all_noted')}\n{note}" if note else turn.t("paused_all")
+    # Asking which day, it names no /resume yet: the day picked will say how to have them sooner.
+    noted = turn.t("paused_all_noted")
+    text = f"{noted}\n{note}" if note else noted if either else turn.t("paused_all")
     caregiver = await turn.conn.fetchrow(query("bot", "get_caregiver"), _patient_id(turn))
     if caregiver is not None and caregiver["opted_out_at"] is None:
         # Their silence would read as "all doses taken": the patient may want to tell them.
         mark_sensitive(caregiver["name"])
         text += "\n" + turn.t("paused_caregiver", name=caregiver["name"])
+    if either:
+        # "until 4/3", both days ahead: paused now, open, and which day is asked.
+        await ask_pause_day(turn, text, _UNTIL.sub("", pause_end_text(arg)), either)
+        return
     turn.say(text)
 
 
@@ -104,13 +111,15 @@ async def pause(turn: Turn, arg: str) -> None:
 _UNTIL = re.compile(r"^(?:until|till|to|hasta(?:\s+el)?)\s+", re.IGNORECASE)
 
 
-async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str]:
-    """When "/pause 3 days" or "/pause until 3/15" ends, in the patient's zone, and the line
-    that says so. A length ends at the same wall-clock time that many days on (across a DST
-    change too: 3 days from 10:00 is 10:00); a date at the start of that day (its first instant,
-    "until 3/15": the 15th is reminded). Before, the words after /pause were ignored (then only
-    answered "a pause has no end date") and a patient who forgot /resume missed every dose. An
-    end not read ("until I feel better"), or a day not after today, leaves the pause open."""
+async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[date]]:
+    """When "/pause 3 days" or "/pause until 3/15" ends, in the patient's zone, the line that
+    says so, and the two days a date either way round ahead could be ("until 4/3": asked back,
+    :mod:`bot.dialogs.pause_dates`; the pause stays open until one is picked). A length ends at
+    the same wall-clock time that many days on (across a DST change too: 3 days from 10:00 is
+    10:00); a date at the start of that day (its first instant, "until 3/15": the 15th is
+    reminded). Before, the words after /pause were ignored (then only answered "a pause has no
+    end date") and a patient who forgot /resume missed every dose. An end not read ("until I
+    feel better"), or a day not after today, leaves the pause open."""
     zone = pause_zone(turn.patient["timezone"] if turn.patient is not None else None)
     today = local_today(turn.now, zone)
     days = pause_days(arg)
@@ -118,25 +127,22 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str]:
         end, local_end = end_after_days(turn.now, zone, days)
         when = turn.t(
             "pause_ends_at",
-            date=_day_words(turn, local_end.date()),
+            date=day_words(turn, local_end.date()),
             time=texts.fmt_time(local_end.time(), turn.locale),
         )
-        return end, when
+        return end, when, []
     order = month_first_region(await patient_region(turn))
     until = _UNTIL.sub("", pause_end_text(arg))
     readings = date_readings(until, today=today, month_first=order)
     if len(readings) == 1 and readings[0] > today:
-        return end_on_day(readings[0], zone), turn.t(
-            "pause_ends_on", date=_day_words(turn, readings[0])
+        return (
+            end_on_day(readings[0], zone),
+            turn.t("pause_ends_on", date=day_words(turn, readings[0])),
+            [],
         )
-    return None, turn.t("pause_no_end")
-
-
-def _day_words(turn: Turn, day: date) -> str:
-    """``day`` in words, over SMS in GSM-7's letters as the text around it: "sábado" made a
-    Spanish pause's whole reply UCS-2 (two parts where one did)."""
-    words = texts.fmt_date(day, turn.locale, "full")
-    return gsm7_letters(words) if turn.conv.channel is Channel.SMS else words
+    if len(readings) == 2 and all(day > today for day in readings):
+        return None, "", readings
+    return None, turn.t("pause_no_end"), []
 
 
 @command("resume")

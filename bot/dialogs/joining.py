@@ -16,7 +16,7 @@ from bot.conversation import Turn
 from bot.steps import Options, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
-from scheduler.holds import pause_reminders
+from scheduler.holds import PausedBy, pause_reminders
 
 
 async def offer_join(turn: Turn, token_hash: str) -> None:
@@ -92,10 +92,12 @@ async def join_confirm(turn: Turn) -> None:
     turn.patient = await turn.conn.fetchrow(query("bot", "get_patient"), clinic_record)
     until = turn.patient["reminders_paused_until"]
     if turn.patient["reminders_paused"] and (until is None or until > turn.now):
-        # The merge kept the pause (migration 20260101018300); what the record that was not
-        # paused had pending moved with it: withdrawn now, as a /pause does. An end already past
-        # is the planner's next tick's to end.
-        await pause_reminders(turn.conn, clinic_record, turn.now, until=until)
+        # The merge kept the pause (migration 20260101018300) and who set it (20260101018750);
+        # what the record that was not paused had pending moved with it: withdrawn now, as a
+        # /pause does, in the name of whoever paused (the clinic's pause is not the patient's
+        # doing). An end already past is the planner's next tick's to end.
+        by: PausedBy = "clinic" if turn.patient["reminders_paused_by"] == "clinic" else "patient"
+        await pause_reminders(turn.conn, clinic_record, turn.now, until=until, by=by)
     clinic = turn.conv.data.get("clinic", "")
     finish(turn)
     turn.say(turn.t("joined", clinic=clinic))

@@ -198,7 +198,7 @@ async def add_end(turn: Turn) -> None:
     await _typed_for(turn, "end")
 
 
-def _pick_label(value: date, locale: str, *, sms: bool) -> str:
+def date_pick_label(value: date, locale: str, *, sms: bool) -> str:
     """A date to pick, its weekday first ("Sun, Jan 3, 2027", "dom, 3 ene 2027"): a numbered
     reply never puts its number beside the day ("1 3 de enero de 2027" read as the 1st), and it
     fits a WhatsApp button whole (17 characters at most, 20 allowed; "6 de diciembre de 2026"
@@ -213,7 +213,8 @@ async def date_pick_prompt(turn: Turn) -> tuple[str, Options]:
     key = "ask_date_pick_start" if pick.get("for") == "start" else "ask_date_pick_end"
     sms = turn.conv.channel is Channel.SMS
     return turn.t(key, typed=pick.get("typed", "")), [
-        (_pick_label(value, turn.locale, sms=sms), f"date:{value.isoformat()}") for value in dates
+        (date_pick_label(value, turn.locale, sms=sms), f"date:{value.isoformat()}")
+        for value in dates
     ]
 
 

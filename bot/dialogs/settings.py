@@ -354,16 +354,60 @@ async def set_caregiver_name(turn: Turn) -> None:
     await goto(turn, "set_caregiver_channel")
 
 
+# A caregiver's number typed where their channel is asked (conversation data): kept for SMS or
+# WhatsApp, the two channels a number reaches.
+_TYPED_NUMBER = "cg_typed_number"
+_NUMBER_CHANNELS = ("sms", "whatsapp")
+
+
 async def caregiver_channel_prompt(turn: Turn) -> tuple[str, Options]:
+    if turn.conv.data.get(_TYPED_NUMBER):
+        return turn.t("ask_caregiver_number_channel"), [
+            (turn.t(f"ch_{c}"), f"cgch:{c}") for c in _NUMBER_CHANNELS
+        ]
     return turn.t("ask_caregiver_channel"), [
         (turn.t(f"ch_{c}"), f"cgch:{c}") for c in ("sms", "whatsapp", "telegram", "email")
     ]
 
 
-@step("set_caregiver_channel", caregiver_channel_prompt)
+def _typed_address(turn: Turn) -> tuple[str, str] | None:
+    """What "How should I reach them?" answered with an address says: ("email", the address)
+    or ("", a number, which SMS and WhatsApp both reach); None for anything else."""
+    email = caregiver_address("email", turn.text)
+    if email is not None:
+        return "email", email
+    number = caregiver_address("sms", turn.text, zone_region_of(turn))
+    return ("", number) if number is not None else None
+
+
+@step(
+    "set_caregiver_channel",
+    caregiver_channel_prompt,
+    typed=lambda t: _typed_address(t) is not None,
+)
 async def set_caregiver_channel(turn: Turn) -> None:
     if not turn.choice or not turn.choice.startswith("cgch:"):
-        await reprompt(turn, "bad_choice")
+        # Their number or e-mail address, typed at once: "Please pick one of the options" lost
+        # it (found as a patient). An e-mail address is the e-mail channel; a number is kept
+        # while SMS or WhatsApp is asked, and not asked for again.
+        typed = _typed_address(turn)
+        if typed is None:
+            await reprompt(turn, "bad_choice")
+            return
+        channel, address = typed
+        mark_sensitive(address)
+        if channel == "email":
+            turn.conv.data.update(cg_channel="email", cg_address=address)
+            await goto(turn, "set_caregiver_timezone")
+            return
+        turn.conv.data[_TYPED_NUMBER] = address
+        await goto(turn, "set_caregiver_channel")
+        return
+    number = turn.conv.data.pop(_TYPED_NUMBER, None)
+    if number is not None and turn.choice[5:] in _NUMBER_CHANNELS:
+        mark_sensitive(number)
+        turn.conv.data.update(cg_channel=turn.choice[5:], cg_address=number)
+        await goto(turn, "set_caregiver_timezone")
         return
     if turn.choice == "cgch:telegram":
         # A chat id cannot be checked by typing it: Telegram delivers to any chat that started

@@ -18,6 +18,8 @@ EN: dict[str, str] = {
     "pause_ends_on": "They come back by themselves at the start of {date}. Send /resume to have them sooner.",
     # An end not read ("until I feel better") or a day already here: the pause stays open.
     "pause_no_end": "This pause has no end date: they stay off until you send /resume.",
+    "ask_pause_day_pick": "{typed} could be either date. Until which day should they stay off?",
+    "pause_day_not_paused": "Your reminders are not paused any more: nothing was changed.",
     "resumed_all": "Reminders are back on.",
     "resumed_not_paused": "Your reminders are on: they were not paused.",
     # "pause metformin" without the slash: one medicine is paused in /meds, not by /pause.
@@ -46,6 +48,10 @@ ES: dict[str, str] = {
     "pause_ends_at": "Se reanudarán solos el {date} a {time:hour_article} {time}. Envía /resume para reanudarlos antes.",
     "pause_ends_on": "Se reanudarán solos al empezar el {date}. Envía /resume para reanudarlos antes.",
     "pause_no_end": "Esta pausa no tiene fecha de fin: siguen en pausa hasta que envíes /resume.",
+    "ask_pause_day_pick": (
+        "{typed} puede ser cualquiera de estas fechas. ¿Hasta qué día siguen en pausa?"
+    ),
+    "pause_day_not_paused": "Tus recordatorios ya no están en pausa: no he cambiado nada.",
     "resumed_all": "Los recordatorios vuelven a estar activos.",
     "resumed_not_paused": "Tus recordatorios están activos: no estaban en pausa.",
     "pause_one_hint": "Para pausar un medicamento, envía /meds y elígelo allí. Para pausar todos tus recordatorios, envía /pause.",

@@ -54,6 +54,7 @@ EN: dict[str, str] = {
     "ask_first_caregiver_name": "Who should I tell if you miss a dose? Send their name.",
     "btn_remove": "Remove caregiver",
     "ask_caregiver_channel": "How should I reach them?",
+    "ask_caregiver_number_channel": "Should I reach them at that number by SMS or WhatsApp?",
     "ask_caregiver_address": "Their phone number (like {example})?",
     "caregiver_telegram_unavailable": (
         "Caregivers on Telegram are not available here. Choose SMS, WhatsApp or e-mail: their"
@@ -173,6 +174,7 @@ ES: dict[str, str] = {
     "ask_first_caregiver_name": "¿A quién aviso si olvidas una dosis? Envía su nombre.",
     "btn_remove": "Quitar cuidador",
     "ask_caregiver_channel": "¿Cómo le aviso?",
+    "ask_caregiver_number_channel": "¿Le aviso en ese número por SMS o por WhatsApp?",
     "ask_caregiver_address": "¿Su número de teléfono (como {example})?",
     "caregiver_telegram_unavailable": (
         "Los cuidadores en Telegram no están disponibles aquí. Elige SMS, WhatsApp o correo"

@@ -680,6 +680,39 @@ select q.id, q.seq, q.options, q.asked_at, s.dose_event_id, s.appointment_id,
  order by q.asked_at desc, q.seq desc
  limit 10
 
+-- name: open_questions_elsewhere
+-- The patient's ($3) open questions about doses and appointments that their reminders asked on
+-- their other chats (not channel $1, address $2), newest first, as open_questions reads them:
+-- a patient reminded by SMS who writes "taken" in their Telegram chat was told nothing was
+-- waiting (bot.engine). Asked since $5, the dose or appointment still waiting at $4. Through
+-- the patient's messages (scheduled_messages_patient_idx): a question answerable for 12 hours
+-- (core.answer_buttons.QUESTION_TTL) was asked by a message due at most a day before it (a
+-- reminder expires 2 hours after its time, an appointment's message within a day).
+select q.id, q.seq, q.options, q.asked_at, sm.dose_event_id,
+       case when sm.dose_event_id is null then sm.appointment_id end as appointment_id,
+       d.due_at, d.local_date, d.local_time, a.starts_at, null::timestamptz as offer_starts_at,
+       case when p.name_medicine_in_reminders then m.name end as medicine_name,
+       (l.label ->> 'medicine_number')::integer as medicine_number
+  from scheduled_messages sm
+  join conversation_questions q on q.id = sm.id
+  join patients p on p.id = sm.patient_id
+  left join dose_events d on d.id = sm.dose_event_id and d.patient_id = sm.patient_id
+  left join medications m on m.id = d.medication_id
+  left join lateral public.medicine_labels(array[d.patient_id]) l
+         on l.medication_id = d.medication_id
+  left join appointments a
+         on a.id = sm.appointment_id and sm.dose_event_id is null and a.patient_id = sm.patient_id
+ where sm.patient_id = $3 and sm.scheduled_time >= $5::timestamptz - interval '1 day'
+   and sm.status in ('sent', 'delivered') and q.patient_id is null
+   and (q.channel, q.chat_address) <> ($1, $2)
+   and q.answered_at is null and q.asked_at >= $5
+   and (d.id is not null or a.id is not null)
+   and (d.id is null or d.status in ('due', 'snoozed', 'missed'))
+   and (a.id is null
+        or (a.starts_at > $4 and a.status in ('scheduled', 'confirmed', 'reschedule_requested')))
+ order by q.asked_at desc, q.seq desc
+ limit 10
+
 -- name: ask_question
 -- A question the bot itself asks about a dose or an appointment (the SMS /appointments list).
 insert into conversation_questions

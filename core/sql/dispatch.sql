@@ -128,7 +128,7 @@ m.channels_tried, m.payload
 -- who is gone has no row.
 select p.id, p.locale, p.timezone, p.display_name, p.quiet_start, p.quiet_end,
        p.name_medicine_in_reminders, p.status as patient_status, p.reminders_paused,
-       p.consent_at is not null as consented,
+       p.reminders_paused_by, p.consent_at is not null as consented,
        o.name as organization_name, o.default_quiet_start, o.default_quiet_end,
        p.organization_id, o.timezone as organization_timezone, p.channel_order,
        cps.contact_ids, cps.contact_channels, cps.contact_addresses, cps.contact_usable,
@@ -351,7 +351,8 @@ select id from scheduled_messages where id = any($1::uuid[])
 -- /pause, STOP, opt-out of the category, erasure, answer, the dose's medicine paused or deleted, or
 -- the appointment cancelled may have landed since the claim. Row n answers send n; a send whose patient is gone has no row.
 -- Key lookups only.
-select u.n, p.status as patient_status, p.reminders_paused, p.consent_at is not null as consented,
+select u.n, p.status as patient_status, p.reminders_paused, p.reminders_paused_by,
+       p.consent_at is not null as consented,
        (select d.status from dose_events d where d.id = u.dose_id) as dose_status,
        (select m.status from dose_events d join medications m on m.id = d.medication_id
          where d.id = u.dose_id) as medication_status,

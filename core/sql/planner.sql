@@ -77,8 +77,10 @@ select dose_event_id from scheduled_messages where id = $1
 
 -- name: set_reminders_paused
 -- $3: when the pause ends by itself (null: open-ended; a resume's, always null). A new pause
--- replaces the end of the one before.
-update patients set reminders_paused = $2, reminders_paused_until = $3::timestamptz where id = $1
+-- replaces the end of the one before. $4: who paused ('patient', 'clinic'; a resume's, null).
+update patients
+   set reminders_paused = $2, reminders_paused_until = $3::timestamptz, reminders_paused_by = $4
+ where id = $1
 
 -- name: ended_pauses
 -- Patients whose pause with an end has ended by $1, oldest end first, at most $2 (the partial

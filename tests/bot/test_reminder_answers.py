@@ -175,3 +175,58 @@ async def test_already_taken_said_in_a_sentence_is_taken(
     reply = "\n".join(c.body or "" for c in await bot.sms("+15005550199", said))
     assert "Taken at" in reply or "Tomada a las" in reply, reply
     assert await admin_conn.fetchval("select status from dose_events") == "taken"
+
+
+async def test_an_answer_typed_in_another_chat_of_the_patient(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A patient reminded by SMS (their first channel) writes "taken" in their Telegram chat.
+    It was "Nothing is waiting for an answer right now" while /today showed the dose due (found
+    as a patient switching channels). The answer's words reach the reminder asked on their other
+    chat; the numbers it showed there are not this chat's ("1" here names the dose and its
+    answers instead); the SMS "1" after it finds the dose answered."""
+    chat, number = bot.new_chat(), "+15005550123"
+    patient = await registered_patient(bot, admin_conn, chat)
+    await admin_conn.execute(
+        "insert into contact_points (patient_id, channel, address, verified)"
+        " values ($1, 'sms', $2, true)",
+        patient["id"],
+        number,
+    )
+    await admin_conn.execute(
+        "update patients set channel_order = '{sms,telegram}' where id = $1", patient["id"]
+    )
+    first, second = await dose_events(
+        admin_conn, patient["id"], [START - timedelta(minutes=62), START - timedelta(minutes=2)]
+    )
+    await remind(bot, admin_conn, patient["id"], dose_id=first)
+    await remind(bot, admin_conn, patient["id"], dose_id=second)
+    assert (bot.sms_to(number)[-1].body or "").endswith("1 Taken\n2 Snooze 15 min\n3 Skip")
+
+    # "1" was shown on the SMS, not here: no answer, but the dose and its buttons are named.
+    calls = await bot.send(chat, "1")
+    [reply] = [c for c in calls if c.method == "sendMessage"]
+    assert "You can answer your 8:58 AM dose" in (reply.text or "")
+    assert [label for row in reply.buttons() for label, _ in row] == [
+        "Taken",
+        "Snooze 15 min",
+        "Skip",
+    ]
+    assert await admin_conn.fetchval("select count(*) from dose_events where status = 'due'") == 2
+
+    # The newest reminder's dose gets the words, and the other one is named.
+    await bot.send(chat, "taken")
+    text = bot.last_text(chat)
+    assert "Taken at" in text and "8:58 AM" in text, text
+    assert "Also waiting for your answer: your 7:58 AM dose" in text, text
+    statuses = dict(await admin_conn.fetch("select id, status from dose_events"))
+    assert (statuses[first], statuses[second]) == ("due", "taken")
+    # The one named is answered here too.
+    await bot.send(chat, "skip")
+    assert "Skipped" in bot.last_text(chat), bot.last_text(chat)
+    assert await admin_conn.fetchval("select status from dose_events where id = $1", first) == (
+        "skipped"
+    )
+    # Closed on the SMS chat as well: its "1" finds nothing open.
+    replies = await bot.sms(number, "1")
+    assert "Nothing is waiting" in (replies[-1].body or "")

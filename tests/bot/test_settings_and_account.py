@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -412,3 +412,64 @@ async def test_the_caregiver_address_question_asks_for_what_the_channel_takes(
     await bot.send(chat, "luis at home")
     refusal = bot.last_text(chat)
     assert "name@example.org" in refusal and "+1 202" not in refusal, refusal
+
+
+async def test_a_number_typed_for_how_to_reach_the_caregiver_is_kept(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """ "How should I reach them?" answered with their number (found as a patient in Auckland)
+    was "Please pick one of the options", and the number was gone. It is kept: only SMS or
+    WhatsApp is asked, and the number is not asked again; an e-mail address typed there is the
+    e-mail channel at once."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat)
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Caregiver")
+    await bot.send(chat, "Luis")
+    await bot.send(chat, "+1 202 555 0143")
+    assert "SMS or WhatsApp" in bot.last_text(chat), bot.last_text(chat)
+    assert bot.labels(chat) == ["SMS", "WhatsApp"]
+    await bot.press(chat, "WhatsApp")
+    assert "time zone" in bot.last_text(chat), bot.last_text(chat)  # not the number again
+    await bot.press(chat, "Same as mine")
+    await bot.press(chat, "60")
+    row = await admin_conn.fetchrow(
+        "select channel, address from caregivers where patient_id = $1", patient["id"]
+    )
+    assert (row["channel"], row["address"]) == ("whatsapp", "+12025550143")
+
+    await bot.send(chat, "/settings")
+    await bot.press(chat, "Caregiver")
+    await bot.send(chat, "Marta")
+    await bot.send(chat, "marta@example.org")
+    assert "time zone" in bot.last_text(chat), bot.last_text(chat)
+
+
+async def test_pause_until_a_day_either_way_round_asks_which(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """ "/pause until 4/3" in Auckland (day first there: 4 March; or 3 April) paused with "This
+    pause has no end date" though the patient typed one, and the reminders stayed off until a
+    /resume they did not know they needed (found as a patient). The pause starts at once; the
+    two days are asked back in words, the region's reading first, and the one picked ends it."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat, timezone="Pacific/Auckland")
+    await bot.send(chat, "/pause until 4/3")  # START: Monday, March 2, 2026, 22:00 in Auckland
+    asked = bot.last_text(chat)
+    assert asked.startswith("All reminders are paused.\n\n4/3 could be either date."), asked
+    assert bot.labels(chat) == ["Wed, Mar 4, 2026", "Fri, Apr 3, 2026"]
+    paused = await admin_conn.fetchrow(
+        "select reminders_paused, reminders_paused_until from patients where id = $1",
+        patient["id"],
+    )
+    assert tuple(paused) == (True, None)  # paused at once, open until the day is picked
+    await bot.press(chat, "Fri, Apr 3, 2026")
+    said = bot.last_text(chat)
+    assert said == (
+        "They come back by themselves at the start of Friday, April 3, 2026. Send /resume to"
+        " have them sooner."
+    ), said
+    until = await admin_conn.fetchval(
+        "select reminders_paused_until from patients where id = $1", patient["id"]
+    )
+    assert until == datetime(2026, 4, 2, 11, 0, tzinfo=UTC)  # 00:00 NZDT, April 3

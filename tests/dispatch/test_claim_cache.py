@@ -420,6 +420,18 @@ async def test_a_multi_row_update_notifies_the_patients_whose_cached_columns_cha
             "update patients set consent_at = consent_at where id = any($1::uuid[])", patients
         )
         assert await notified_after(patients[0]) == set()
+        # Who paused, changed alone (a clinic pausing a patient who had paused): it words the
+        # reason of a row the pause holds back (migration 20260101018750).
+        await admin_conn.execute(
+            "update patients set reminders_paused = true, reminders_paused_by = 'patient'"
+            " where id = $1",
+            patients[3],
+        )
+        assert await notified_after(patients[0]) == {str(patients[3])}
+        await admin_conn.execute(
+            "update patients set reminders_paused_by = 'clinic' where id = $1", patients[3]
+        )
+        assert await notified_after(patients[0]) == {str(patients[3])}
     finally:
         await listener.close()
 

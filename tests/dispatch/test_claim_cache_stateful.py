@@ -79,7 +79,8 @@ class World:
 
 
 TRUTH = """
-select p.locale, p.consent_at is not null as consented, p.reminders_paused, p.status,
+select p.locale, p.consent_at is not null as consented, p.reminders_paused,
+       p.reminders_paused_by, p.status,
        o.name as organization_name, o.default_quiet_start, o.default_quiet_end,
        p.organization_id, p.channel_order,
        array(select row(cp.channel, cp.address,
@@ -100,6 +101,7 @@ def _as_seen(claim: Claim) -> dict[str, Any]:
         "locale": claim.locale,
         "consented": claim.consented,
         "reminders_paused": claim.reminders_paused,
+        "reminders_paused_by": claim.reminders_paused_by,
         "status": claim.patient_status,
         "organization_name": claim.organization_name,
         "default_quiet_start": claim.default_quiet_start,
@@ -188,9 +190,12 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     "update patients set consent_at = case when $2 then now() end where id = $1",
                     (patient, flag),
                 ),
+                # Who paused changes alone too (a clinic pausing a patient the patient paused):
+                # it words the reason of what the pause holds back.
                 "pause": (
-                    "update patients set reminders_paused = $2 where id = $1",
-                    (patient, flag),
+                    "update patients set reminders_paused = $2,"
+                    " reminders_paused_by = case when $2 then $3 end where id = $1",
+                    (patient, flag, ("patient", "clinic")[which]),
                 ),
                 "news": (
                     "insert into patient_preferences (patient_id, category, patient_choice)"

@@ -26,7 +26,7 @@ import httpx
 from core.db import Database
 from core.templating import TemplateRenderer
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
-from scheduler.planning_rules import PAUSE_REASON
+from scheduler.planning_rules import CLINIC_PAUSE_REASON
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram, text_update
 from tests.fakes.fake_twilio import FakeTwilio, inbound_form
@@ -301,13 +301,14 @@ async def test_registering_someone_elses_phone_says_so_and_invites_the_owner(
     merged = (await client.get(f"/api/v1/patients/{clinic_id}", headers=auth)).json()
     assert [(c["channel"], c["address"]) for c in merged["contacts"]] == [("sms", PHONE)]
     # The clinic's pause holds, open-ended, though the patient's own record was not paused; the
-    # reminder that record had pending is withdrawn, as a /pause would.
+    # reminder that record had pending is withdrawn, as a /pause would, in the clinic's name:
+    # the patient did not pause.
     assert (merged["reminders_paused"], merged["reminders_paused_until"]) == (True, None)
     assert await admin_conn.fetch(
         "select status, last_error from scheduled_messages where patient_id = $1"
         " and kind = 'medication_reminder'",
         uuid.UUID(clinic_id),
-    ) == [("cancelled", PAUSE_REASON)]
+    ) == [("cancelled", CLINIC_PAUSE_REASON)]
 
 
 async def test_another_clinics_patient_phone_is_said_held_and_moves_nothing(

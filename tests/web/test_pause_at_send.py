@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from scheduler.planning_rules import HELD_PAUSE_REASON
+from scheduler.planning_rules import PAUSE_REASON
 from tests.factories import create_dose_event, create_medication, create_message, create_patient
 from tests.fakes.fake_twilio import FakeTwilio, inbound_form
 from tests.web.conftest import twilio_signature
@@ -115,7 +115,7 @@ async def test_a_claimed_reminder_is_not_sent_after_pause_or_stop(
 
         final = await until("the claimed reminder never settled", settled, log)
         assert sorted(s[0] for s in final) == ["cancelled", "sent"], final
-        assert HELD_PAUSE_REASON in [s[1] for s in final]  # held at its send
+        assert PAUSE_REASON in [s[1] for s in final]  # held at its send, in the name of who paused
         assert len(await _reminders_sent(fake_twilio)) == 1
 
         # /resume while its dose is still open, long before its missed mark: the reminder held

@@ -22,11 +22,12 @@ import pytest
 from core.db import Database
 from core.settings import Settings
 from core.templating import TemplateRenderer
+from medremind.api_keys import create_api_key
 from medremind.web import create_app
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.holds import PAUSE_REASON
 from scheduler.planner import run_planner_tick
-from scheduler.planning_rules import HELD_PAUSE_REASON
+from scheduler.planning_rules import CLINIC_PAUSE_REASON
 from tests import factories
 from tests.fakes.fake_telegram import FakeTelegram, callback_update, text_update
 from tests.web.conftest import WEBHOOK_SECRET, make_client
@@ -233,11 +234,35 @@ async def test_dispatcher_withholds_what_other_paths_insert(
         r["id"]: (r["status"], r["last_error"])
         for r in await admin_conn.fetch("select id, status, last_error from scheduled_messages")
     }
-    # Held at the claim, which knows the pause but not who set it.
-    assert statuses[reminder["id"]] == ("cancelled", HELD_PAUSE_REASON)
-    assert statuses[nag["id"]] == ("cancelled", HELD_PAUSE_REASON)
+    # Held at the claim, which names who paused, as a withdrawal does: the patient.
+    assert statuses[reminder["id"]] == ("cancelled", PAUSE_REASON)
+    assert statuses[nag["id"]] == ("cancelled", PAUSE_REASON)
     assert statuses[note["id"]][0] == "sent"
     assert _to_chat(fake_telegram)[sent_before:] == ["Please remember your appointment"]
+
+    # The patient resumes; their clinic pauses them (the API, as the dashboard does); an
+    # integration inserts a reminder again: held, in the clinic's name, not the patient's.
+    await _post(app_client, text_update(CHAT, "/resume"))
+    assert db.pool is not None
+    key = await create_api_key(db.pool, str(patient["organization_id"]), "tests")
+    paused = await app_client.patch(
+        f"/api/v1/patients/{patient['id']}",
+        json={"reminders_paused": True},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert paused.status_code == 200, paused.text
+    again = await factories.create_message(
+        admin_conn,
+        patient["id"],
+        kind="medication_reminder",
+        message_content=None,
+        dose_event_id=dose["id"],
+        scheduled_time=NOON,
+    )
+    await _dispatcher(db, senders, clock).run_once()
+    assert await admin_conn.fetchrow(
+        "select status, last_error from scheduled_messages where id = $1", again["id"]
+    ) == ("cancelled", CLINIC_PAUSE_REASON)
 
 
 @pytest.mark.parametrize(
