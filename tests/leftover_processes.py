@@ -106,19 +106,37 @@ def left_running() -> list[Leftover]:
         children[int(fields[1])].append(int(name))  # fields[1]: the parent's pid
         start_ticks[int(name)] = int(fields[19])  # starttime, clock ticks after boot
     found: set[int] = set()
-    todo = list(children[me])
+    helpers = {pid for pid in children[me] if _ends_with_us(pid)}
+    todo = [pid for pid in children[me] if pid not in helpers]
     while todo:
         pid = todo.pop()
         if pid not in found:
             found.add(pid)
             todo.extend(children[pid])
     if mark is not None:
-        found.update(pid for pid in start_ticks if pid != me and _marked(pid, mark))
+        found.update(
+            pid for pid in start_ticks if pid != me and pid not in helpers and _marked(pid, mark)
+        )
     hertz = os.sysconf("SC_CLK_TCK")
     return sorted(
         (Leftover(pid, start_ticks[pid] / hertz, _command(pid)) for pid in found),
         key=lambda left: (left.started, left.pid),
     )
+
+
+# Python's own helpers of this process (multiprocessing's resource tracker, started by a test's
+# "spawn" context or Event, and its fork server): one per process, reading a pipe from it, they
+# end when it does; a CI run failed on the tracker a web-worker test's Event had started.
+_OWN_HELPERS = (
+    "from multiprocessing.resource_tracker import main",
+    "from multiprocessing.forkserver import main",
+)
+
+
+def _ends_with_us(pid: int) -> bool:
+    """Whether our child ``pid`` is one of Python's helpers of this process (they end with it)."""
+    command = _command(pid)
+    return any(helper in command for helper in _OWN_HELPERS)
 
 
 def _running(pid: int) -> bool:
