@@ -478,6 +478,8 @@ def _command_without_slash(text: str) -> str | None:
     patient's PAUSA undone."""
     word = texts.fold_label(text)
     name = word if word in COMMANDS else keywords.COMMAND_WORDS_ES.get(word)
+    if name is None and keywords.is_history_word(text):
+        name = "history"  # "My history", "mi historial"
     if name is not None:
         return f"/{name}"
     phrase = command_phrase(text)
@@ -497,6 +499,8 @@ async def _command(turn: Turn) -> None:
         # is named back): it was "I don't know that command" (found by hand in medremind dev).
         name = keywords.COMMAND_WORDS_ES.get(texts.fold_label(name), name)
     found = COMMANDS.get(name)
+    if found is None and keywords.is_history_word(name):
+        found = COMMANDS["history"]  # "/my_history", "/mi_historial": what /history answers
     if found is None:
         near = keywords.nearest_command(name, COMMANDS)
         said = turn.t("unknown_command_near", name=near) if near else turn.t("unknown_command")

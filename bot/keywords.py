@@ -82,6 +82,7 @@ COMMAND_WORDS_ES: dict[str, str] = {
     "medicinas": "meds", "medicamentos": "meds",
     "anadir": "add", "agregar": "add",
     "estadisticas": "stats",
+    "historial": "history", "historia": "history",
     "exportar": "export",
     "citas": "appointments",
     "ajustes": "settings", "configuracion": "settings",
@@ -91,6 +92,20 @@ COMMAND_WORDS_ES: dict[str, str] = {
     "ayuda": "help",
     "comenzar": "start", "iniciar": "start",
 }  # fmt: skip
+
+
+# What patients call their history, as :func:`normalize` writes it: no command has that name,
+# and "/history" was answered "I don't know that command" (found using the bot as a patient);
+# :func:`is_history_word` points them to /today, /stats and /export instead (bot.dialogs.reports).
+_HISTORY_WORDS = frozenset(
+    {"HISTORY", "MYHISTORY", "DOSEHISTORY", "HISTORIAL", "MIHISTORIAL", "HISTORIA", "MIHISTORIA"}
+)
+
+
+def is_history_word(text: str) -> bool:
+    """Whether ``text`` (a command's name, or a whole message) asks for the patient's history:
+    "/history", "history", "My history", "historial"."""
+    return len(text) <= 40 and normalize(text.lstrip("/")) in _HISTORY_WORDS
 
 
 # Commands a typo is never pointed to: their own words must be meant ("/delet" is not a

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from babel.lists import format_list
@@ -89,6 +89,14 @@ async def pause(turn: Turn, arg: str) -> None:
     length or an end date ("/pause 3 days", "/pause until 3/15") ends the pause by itself
     (:mod:`scheduler.pause_ends`); a plain /pause, or an end not read, lasts until /resume."""
     end, note, either = await _pause_end(turn, arg) if arg.strip() else (None, "", [])
+    if end is _NO_DAY_AHEAD:
+        # An end date typed that is no day ahead ("until 3/4/2026" for 2027, today's date, a
+        # date not read, "3/45"): nothing is paused, and what to type is said. It was paused
+        # open, "This pause has no end date" saying nothing of why, and a patient whose typo
+        # they did not see missed every dose until a /resume (found using the bot as a patient).
+        finish(turn)
+        turn.say(note)
+        return
     await pause_reminders(turn.conn, _patient_id(turn), turn.now, until=end)
     finish(turn)
     # The note names /resume itself: "Send /resume" twice in one SMS (found over SMS in dev).
@@ -107,6 +115,9 @@ async def pause(turn: Turn, arg: str) -> None:
     turn.say(text)
 
 
+# The end :func:`_pause_end` gives an end date typed that is no day ahead: refused, not paused.
+_NO_DAY_AHEAD = datetime.min.replace(tzinfo=UTC)
+
 # The words before a date in "/pause until 3/15", "/pausa hasta el 15/3".
 _UNTIL = re.compile(r"^(?:until|till|to|hasta(?:\s+el)?)\s+", re.IGNORECASE)
 
@@ -119,7 +130,8 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[d
     10:00); a date at the start of that day (its first instant, "until 3/15": the 15th is
     reminded). Before, the words after /pause were ignored (then only answered "a pause has no
     end date") and a patient who forgot /resume missed every dose. An end not read ("until I
-    feel better"), or a day not after today, leaves the pause open."""
+    feel better") leaves the pause open; a date that is no day ahead (passed, today, "3/45")
+    is :data:`_NO_DAY_AHEAD`, with the line that says why and what to type."""
     zone = pause_zone(turn.patient["timezone"] if turn.patient is not None else None)
     today = local_today(turn.now, zone)
     days = pause_days(arg)
@@ -142,7 +154,37 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[d
         )
     if len(readings) == 2 and all(day > today for day in readings):
         return None, "", readings
+    if readings and readings[0] > today:
+        # The region's reading ahead, the other passed ("2/4/2026" in Spain on 2 March: 4
+        # February cannot end a pause). The other way round is refused (below): the region's
+        # reading is named, and a guess about the region never sets the day.
+        day = readings[0]
+        return end_on_day(day, zone), turn.t("pause_ends_on", date=day_words(turn, day)), []
+    if readings or any(ch.isdigit() for ch in until):
+        return _NO_DAY_AHEAD, _no_day_ahead(turn, until, readings, today, month_first=order), []
     return None, turn.t("pause_no_end"), []
+
+
+# How far ahead the example of "/pause until ..." is, moved past the 12th (one way round).
+_EXAMPLE_DAYS = 7
+
+
+def _no_day_ahead(
+    turn: Turn, typed: str, readings: list[date], today: date, *, month_first: bool
+) -> str:
+    """Why an end date typed is none (it has passed, it is today, it is no date) and how to give
+    one ahead, with an example written the patient's way round, as a pause is never begun on it."""
+    example = today + timedelta(days=_EXAMPLE_DAYS)
+    while example.day <= 12:  # "6/12" could be either way round: asked back if typed as shown
+        example += timedelta(days=1)
+    shown = f"{example:%-m/%-d}" if month_first else f"{example:%-d/%-m}"
+    if not readings:
+        why = turn.t("pause_day_unread", typed=typed)
+    elif readings[0] == today:  # the region's reading first (bot.parsing.date_readings)
+        why = turn.t("pause_day_today", date=day_words(turn, today))
+    else:
+        why = turn.t("pause_day_passed", date=day_words(turn, readings[0]))
+    return f"{why} {turn.t('pause_day_ahead', example=shown)}"
 
 
 @command("resume")

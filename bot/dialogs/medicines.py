@@ -42,6 +42,7 @@ from bot.parsing import (
 )
 from bot.routing import SKIP_WORDS
 from bot.said_times import SaidTimes, joined, said, times_said
+from bot.skipped_times import skipped_time_notes
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.dose_shown import dose_shown
 from core.logs import mark_sensitive
@@ -675,10 +676,16 @@ async def _today_after_the_move(
 
 async def _promise(turn: Turn, promise: str, times: list[time]) -> str:
     """``promise`` of reminders at ``times``, with what the patient's quiet hours do to them
-    (:func:`_quiet_note`) and that none come while their reminders are paused."""
+    (:func:`_quiet_note`), when one the clocks skip comes (:mod:`bot.skipped_times`) and that
+    none come while their reminders are paused."""
     if turn.patient is None:
         return promise
-    notes = [promise, *await _quiet_note(turn, turn.patient, times)]
+    # A time the clocks skip on its next day (2:30 AM the night they go forward): when it comes,
+    # next to the promise of that time (a traveller's times shown where they are exist there).
+    patient = turn.patient
+    mine = [(at, due) for at, due in _reminders(turn, patient, times) if at in times]
+    notes = [promise, *skipped_time_notes(turn.t, turn.locale, patient["timezone"], mine)]
+    notes += await _quiet_note(turn, patient, times)
     if turn.patient["reminders_paused"]:
         notes.append(turn.t("med_saved_paused"))
     return " ".join(notes)

@@ -142,6 +142,15 @@ def streak(daily: dict[date, float | None], today_: date) -> int:
     return count
 
 
+@command("history")
+async def history(turn: Turn, arg: str) -> None:
+    """Where a patient's history is: /today, /stats and, where files reach them, /export. No
+    command is called history, and "/history" (or "historial" over SMS) answered "I don't know
+    that command" (found using the bot as a patient). Not in /help: it lists those three. Like
+    /help, it leaves an open dialog where it was."""
+    turn.say(turn.t("history_where" if turn.conv.channel in NO_FILES else "history_where_files"))
+
+
 @command("stats")
 async def stats(turn: Turn, arg: str) -> None:
     """Adherence over 7 and 30 days and the current streak, as text and a chart image. Days

@@ -18,6 +18,11 @@ EN: dict[str, str] = {
     "pause_ends_on": "They come back by themselves at the start of {date}. Send /resume to have them sooner.",
     # An end not read ("until I feel better") or a day already here: the pause stays open.
     "pause_no_end": "This pause has no end date: they stay off until you send /resume.",
+    # An end date typed that is no day ahead: nothing is paused (bot.dialogs.account._no_day_ahead).
+    "pause_day_passed": "{date} has already passed, so nothing was changed.",
+    "pause_day_today": "{date} is today, so nothing was changed.",
+    "pause_day_unread": "I couldn't read {typed} as a date, so nothing was changed.",
+    "pause_day_ahead": "To pause your reminders until a day ahead, send for example /pause until {example}, or /pause 3 days.",
     "ask_pause_day_pick": "{typed} could be either date. Until which day should they stay off?",
     "pause_day_not_paused": "Your reminders are not paused any more: nothing was changed.",
     "resumed_all": "Reminders are back on.",
@@ -48,6 +53,10 @@ ES: dict[str, str] = {
     "pause_ends_at": "Se reanudarán solos el {date} a {time:hour_article} {time}. Envía /resume para reanudarlos antes.",
     "pause_ends_on": "Se reanudarán solos al empezar el {date}. Envía /resume para reanudarlos antes.",
     "pause_no_end": "Esta pausa no tiene fecha de fin: siguen en pausa hasta que envíes /resume.",
+    "pause_day_passed": "El {date} ya ha pasado, así que no he cambiado nada.",
+    "pause_day_today": "El {date} es hoy, así que no he cambiado nada.",
+    "pause_day_unread": "No he podido leer {typed} como una fecha, así que no he cambiado nada.",
+    "pause_day_ahead": "Para pausar tus recordatorios hasta un día que aún no ha llegado, envía por ejemplo /pausa hasta el {example}, o /pausa 3 días.",
     "ask_pause_day_pick": (
         "{typed} puede ser cualquiera de estas fechas. ¿Hasta qué día siguen en pausa?"
     ),

@@ -84,6 +84,9 @@ EN: dict[str, str] = {
         " longer take (/meds) before adding another."
     ),
     "med_saved_paused": "Your reminders are paused: send /resume to get them again.",
+    # A time the clocks skip on its next day (bot.skipped_times), worded as a snooze across the
+    # change ("answer_snoozed_clocks").
+    "med_saved_clocks": "The clocks change tonight, so your {time} reminder comes at {at}.",
     # The reminder named, not a bare time starting the sentence ("1:00 AM is inside ...").
     "med_quiet_chosen_one": (
         "Your reminder at {times} falls inside your quiet hours ({window}): you chose that time,"
@@ -220,6 +223,7 @@ ES: dict[str, str] = {
         " que ya no tomes (/meds) antes de añadir otro."
     ),
     "med_saved_paused": "Tus recordatorios están en pausa: envía /resume para recibirlos de nuevo.",
+    "med_saved_clocks": "Esta noche cambia la hora, así que tu recordatorio {time:de} llega {at:a}.",
     # "Tu recordatorio de la 1:00", each time with its article ({times:de}, bot.said_times): a
     # sentence started "1:00 está dentro ...", a bare time with no article.
     "med_quiet_chosen_one": (

@@ -6,6 +6,15 @@ One of the tables :mod:`bot.texts` merges; ``EN`` and ``ES`` hold the same keys.
 from __future__ import annotations
 
 EN: dict[str, str] = {
+    # "/history", "my history" (bot.dialogs.reports.history): no such command, what there is.
+    "history_where": (
+        "Your history: /today shows today's doses and /stats how you are doing over the last"
+        " 7 and 30 days."
+    ),
+    "history_where_files": (
+        "Your history: /today shows today's doses, /stats how you are doing over the last"
+        " 7 and 30 days, and /export sends all of it as a CSV file."
+    ),
     "today_none": "No doses planned for today.",
     "today_header": "Today, {date}:",
     # Doses of an earlier day still waiting for an answer, listed before today's.
@@ -26,6 +35,14 @@ EN: dict[str, str] = {
 }
 
 ES: dict[str, str] = {
+    "history_where": (
+        "Tu historial: /today muestra las dosis de hoy y /stats cómo vas en los últimos"
+        " 7 y 30 días."
+    ),
+    "history_where_files": (
+        "Tu historial: /today muestra las dosis de hoy, /stats cómo vas en los últimos"
+        " 7 y 30 días, y /export te lo envía entero en un archivo CSV."
+    ),
     "today_none": "No hay dosis previstas para hoy.",
     "today_header": "Hoy, {date}:",
     "today_earlier_header": "Pendientes del {day}:",

@@ -73,9 +73,35 @@ async def _every_command_helped_works(send: Chat, channel: str) -> None:
     assert "/today" in named and "/meds" in named, helped
     assert ("/export" in named) == (channel == "telegram"), helped
     refusals = [texts.text("en", key).split(".")[0] for key in _REFUSALS]
+    await _history_points_to_what_works(send, named, refusals)
     for command in named:
         answer = await send(command)
         assert answer, command
         assert not any(refusal in answer for refusal in refusals), (command, answer)
         if command in _ASKING:
             await send("/cancel")
+
+
+async def _history_points_to_what_works(send: Chat, named: list[str], refusals: list[str]) -> None:
+    """/history (and "history", "my history", "/historial" typed without it) is no command: it
+    was "I don't know that command". The answer names where a history is, each a command the
+    channel's /help lists (no /export over SMS or WhatsApp, which cannot carry its file)."""
+    for typed in ("/history", "history", "My history", "/historial", "historial"):
+        answer = await send(typed)
+        assert not any(refusal in answer for refusal in refusals), (typed, answer)
+        pointed = set(re.findall(r"/[a-z_]+", answer))
+        assert {"/today", "/stats"} <= pointed <= set(named), (typed, answer)
+        assert ("/export" in pointed) == ("/export" in named), (typed, answer)
+
+
+async def test_history_is_pointed_to_in_spanish_over_sms(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A Spanish patient's HISTORIAL over SMS: in Spanish, in GSM-7's letters (one "í" makes the
+    whole SMS UCS-2), naming only what works over SMS."""
+    await registered_patient(bot, admin_conn, NUMBER, channel="sms", locale="es")
+    for typed in ("HISTORIAL", "/historial", "mi historial"):
+        answer = "\n".join(c.body or "" for c in await bot.sms(NUMBER, typed))
+        assert "historial" in answer and "/today" in answer and "/stats" in answer, answer
+        assert "/export" not in answer and "í" not in answer, answer
+        assert "No conozco" not in answer and "no lo he entendido" not in answer, answer

@@ -216,7 +216,9 @@ async def test_a_time_in_the_spring_forward_gap_is_named_as_chosen(
     await bot.send(chat, "2:30")
     for label in ("Done", "Every day", "Today", "No end date", "Skip", "Save"):
         await bot.press(chat, label)
+    # That night's reminder comes at 3:00 AM, the gap's end: said (bot/skipped_times.py).
     assert bot.last_text(chat) == (
-        "Saved. I'll remind you at 2:30 AM. Your reminder at 2:30 AM falls inside your quiet hours"
+        "Saved. I'll remind you at 2:30 AM. The clocks change tonight, so your 2:30 AM reminder"
+        " comes at 3:00 AM. Your reminder at 2:30 AM falls inside your quiet hours"
         " (9:00 PM-8:00 AM): you chose that time, so it still comes then, with its follow-ups."
     )

@@ -20,6 +20,7 @@ ES = {
     "no_end": "Sin fecha de fin",
     "skip": "OMITIR",
     "save": "Guardar",
+    "today": "Hoy",
 }
 
 
@@ -33,7 +34,7 @@ async def _add(
     await bot.press(chat, words["done"])
     await bot.press(chat, words["every"])
     if start == "Today":
-        await bot.press(chat, "Today")
+        await bot.press(chat, words.get("today", "Today"))
     else:
         await bot.send(chat, start)
     await bot.press(chat, words["no_end"])
@@ -89,3 +90,33 @@ async def test_meds_names_a_later_start_and_an_end(
     await bot.send(chat, "/meds")
     listed = bot.last_text(chat).replace("\u202f", " ")
     assert "1. Warfarin (5 mg) at 6:00 PM, every day, until May 31, 2026\n" in listed + "\n", listed
+
+
+async def test_a_time_the_clocks_skip_tonight_says_when_it_comes(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """1:30 AM saved the evening before London's clocks go from 1:00 to 2:00: that night it
+    comes at 2:00 AM, the gap's end (scheduler/recurrence.py), and "I'll remind you at 1:30
+    AM" alone promised a time no clock showed (found using the bot as a patient). Said as a
+    snooze across the change is; in Spanish too (Madrid goes from 2:00 to 3:00); saved the day
+    after, nothing is added."""
+    chat = bot.new_chat()
+    await registered_patient(bot, admin_conn, chat, timezone="Europe/London")
+    bot.clock.now = datetime(2027, 3, 27, 20, 0, tzinfo=UTC)  # Saturday, 8 PM in London
+    saved = await _add(bot, chat, "Today", at="1:30")
+    # (Then that 1:30 AM is inside the default quiet hours, 9 PM to 8 AM.)
+    assert saved.startswith(
+        "Saved. I'll remind you at 1:30 AM."
+        " The clocks change tonight, so your 1:30 AM reminder comes at 2:00 AM. Your reminder"
+    ), saved
+    spanish = bot.new_chat()
+    await registered_patient(bot, admin_conn, spanish, locale="es", timezone="Europe/Madrid")
+    saved = await _add(bot, spanish, "Today", ES, at="2:30")
+    assert saved.startswith(
+        "Guardado. Te lo recordaré a las 2:30."
+        " Esta noche cambia la hora, así que tu recordatorio de las 2:30 llega a las 3:00. Tu"
+    ), saved
+    bot.clock.now = datetime(2027, 3, 28, 12, 0, tzinfo=UTC)
+    saved = await _add(bot, chat, "Today", at="1:30")
+    assert saved.startswith("Saved. I'll remind you at 1:30 AM. Your reminder"), saved
+    assert "clocks" not in saved, saved

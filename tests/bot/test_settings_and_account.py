@@ -473,3 +473,38 @@ async def test_pause_until_a_day_either_way_round_asks_which(
         "select reminders_paused_until from patients where id = $1", patient["id"]
     )
     assert until == datetime(2026, 4, 2, 11, 0, tzinfo=UTC)  # 00:00 NZDT, April 3
+
+
+async def test_pause_until_a_day_not_ahead_pauses_nothing_and_says_why(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """ "/pause until" a date already past (a year typed wrong), or that is no date ("3/45"),
+    paused open with "This pause has no end date", which said nothing of why: the patient did
+    not see the typo and missed every dose until a /resume (found using the bot as a patient).
+    Nothing is paused; why is said, with an example of a day ahead written their way round."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat, locale="es", timezone="Europe/Madrid")
+    await bot.send(chat, "/pausa hasta el 1/3/2026")  # START: Monday, March 2, 2026, in Madrid
+    assert bot.last_text(chat) == (
+        "El domingo, 1 de marzo de 2026 ya ha pasado, así que no he cambiado nada. Para pausar"
+        " tus recordatorios hasta un día que aún no ha llegado, envía por ejemplo /pausa hasta"
+        " el 13/3, o /pausa 3 días."
+    ), bot.last_text(chat)
+    await admin_conn.execute("update conversations set locale = 'en'")
+    await admin_conn.execute("update patients set locale = 'en'")
+    await bot.send(chat, "/pause until 3/45")
+    assert bot.last_text(chat).startswith(
+        "I couldn't read 3/45 as a date, so nothing was changed. To pause your reminders until"
+        " a day ahead, send for example /pause until "
+    ), bot.last_text(chat)
+    paused = await admin_conn.fetchval(
+        "select reminders_paused from patients where id = $1", patient["id"]
+    )
+    assert paused is False
+    # Of two readings, one passed, the other is meant ("2/4/2026": 4 February has passed).
+    await bot.send(chat, "/pause until 2/4/2026")
+    assert "at the start of Thursday, April 2, 2026." in bot.last_text(chat), bot.last_text(chat)
+    until = await admin_conn.fetchval(
+        "select reminders_paused_until from patients where id = $1", patient["id"]
+    )
+    assert until == datetime(2026, 4, 1, 22, 0, tzinfo=UTC)  # 00:00 CEST, April 2

@@ -74,9 +74,11 @@ ENDS = {
         (
             "+12125550188",
             "en",
-            # Today's date is no end: the pause stays open rather than ending at once.
+            # Today's date is no end: nothing is paused, and why is said with what to type (it
+            # paused open, "no end date" saying nothing of why).
             "/pause until 3/4",
-            f"{PAUSED_EN}\nThis pause has no end date: they stay off until you send /resume.",
+            "Wednesday, March 4, 2026 is today, so nothing was changed. To pause your reminders"
+            " until a day ahead, send for example /pause until 3/13, or /pause 3 days.",
         ),
         ("+12125550186", "en", "/pause", f"{PAUSED_EN} Send /resume to restart them."),
     ],
@@ -99,4 +101,4 @@ async def test_pause_with_an_end_says_it_has_none(
     paused = await admin_conn.fetchrow(
         "select reminders_paused, reminders_paused_until from patients"
     )
-    assert tuple(paused) == (True, ENDS.get(typed))
+    assert tuple(paused) == (typed != "/pause until 3/4", ENDS.get(typed))
