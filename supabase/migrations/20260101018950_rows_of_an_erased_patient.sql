@@ -10,9 +10,11 @@
 -- refuses a deleted patient: check_violation <table>_patient_erased, the name H3's message cap
 -- gives (the dashboard's forms and the API say "this patient was erased").
 --
--- planner_step_failures is left out: it records that a step failed for a patient (no personal
--- data, and erase_patient deletes it), and a failure the erasure itself caused must still be
--- recordable. A self-registered patient's row is deleted, not kept: the foreign key refuses
+-- Two tables are left out, neither holding anything personal: planner_step_failures records
+-- that a step failed for a patient, and a failure the erasure itself caused must still be
+-- recordable; quiet_window_changes is the planner's queue of quiet windows changed, written by
+-- the patients' own trigger, under the row's lock, and by the erasure itself (it clears the quiet
+-- hours); the planner empties it. A self-registered patient's row is deleted, not kept: the foreign key refuses
 -- those already. New tables pointing at patients get the trigger too: tests/integration/
 -- test_erased_patient_rows.py fails for one without it.
 
@@ -24,23 +26,19 @@
 -- of 8,000 doses).
 create function public.patient_row_not_erased() returns trigger
   language plpgsql security definer set search_path = pg_catalog as $$
+-- The patient is patient_id (every such table has one), or the column the trigger names
+-- (patient_invites.invitee_patient_id), read through jsonb: plpgsql has no field by name.
+declare
+  patient uuid := case when tg_nargs = 0 then new.patient_id
+                       else (to_jsonb(new) ->> tg_argv[0])::uuid end;
+  before uuid;
 begin
-  if new.patient_id is not null
-     and (tg_op = 'INSERT' or new.patient_id is distinct from old.patient_id)
-     and (select p.status from public.patients p where p.id = new.patient_id for key share)
-         = 'deleted' then
-    perform public.refuse_written_value(tg_table_name, tg_table_name || '_patient_erased');
+  if tg_op = 'UPDATE' then
+    before := case when tg_nargs = 0 then old.patient_id
+                   else (to_jsonb(old) ->> tg_argv[0])::uuid end;
   end if;
-  return new;
-end
-$$;
-
-create function public.invitee_not_erased() returns trigger
-  language plpgsql security definer set search_path = pg_catalog as $$
-begin
-  if new.invitee_patient_id is not null
-     and (tg_op = 'INSERT' or new.invitee_patient_id is distinct from old.invitee_patient_id)
-     and (select p.status from public.patients p where p.id = new.invitee_patient_id for key share)
+  if patient is not null and patient is distinct from before
+     and (select p.status from public.patients p where p.id = patient for key share)
          = 'deleted' then
     perform public.refuse_written_value(tg_table_name, tg_table_name || '_patient_erased');
   end if;
@@ -58,13 +56,14 @@ begin
       join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
      where c.contype = 'f' and c.confrelid = 'public.patients'::regclass
        and cardinality(c.conkey) = 1
-       and c.conrelid not in ('public.patients'::regclass, 'public.planner_step_failures'::regclass)
+       and c.conrelid not in ('public.patients'::regclass, 'public.planner_step_failures'::regclass,
+                              'public.quiet_window_changes'::regclass)
   loop
     execute format(
-      'create trigger %I before insert or update of %I on %s for each row execute function %s',
+      'create trigger %I before insert or update of %I on %s for each row'
+      ' execute function public.patient_row_not_erased(%s)',
       fk.col || '_not_erased', fk.col, fk.tbl,
-      case fk.col when 'patient_id' then 'public.patient_row_not_erased()'
-                  when 'invitee_patient_id' then 'public.invitee_not_erased()' end);
+      case when fk.col = 'patient_id' then '' else quote_literal(fk.col) end);
   end loop;
 end
 $$;

@@ -17,16 +17,17 @@ from tests import factories
 from tests.erasure_race import erased_while_waiting
 from tests.integration.clinician import as_clinician
 
-# Records that a planner step failed for a patient (no personal data; erase_patient deletes it):
-# a failure the erasure itself caused must still be recordable.
-UNGUARDED = {"planner_step_failures"}
+# Nothing personal in either (migration 20260101018950): a planner step's failure for a patient
+# (one the erasure caused must still be recordable), and the planner's queue of quiet windows
+# changed (the erasure itself writes one, clearing the quiet hours).
+UNGUARDED = {"planner_step_failures", "quiet_window_changes"}
 
 POINTING_AT_PATIENTS = """
 select c.conrelid::regclass::text as table_name, a.attname as column_name,
        exists (select 1 from pg_trigger t
                 where t.tgrelid = c.conrelid and not t.tgisinternal
-                  and t.tgfoid in ('public.patient_row_not_erased'::regproc,
-                                   'public.invitee_not_erased'::regproc)
+                  and t.tgfoid = 'public.patient_row_not_erased'::regproc
+                  and (t.tgnargs = 0) = (a.attname = 'patient_id')
                   and a.attnum = all(t.tgattr::int2[]) and cardinality(t.tgattr::int2[]) = 1
                   and t.tgtype & 1 = 1 and t.tgtype & 2 = 2 and t.tgtype & 4 = 4
                   and t.tgtype & 16 = 16) as guarded
