@@ -140,6 +140,18 @@ async def test_the_services_rows_of_an_erased_patient_are_refused(
             )
         )
         assert moved.constraint_name == "medications_patient_erased"
+        # An invite naming an erased patient as the one it merges into another's record.
+        invited = await _refusal(
+            writer.execute(
+                "insert into patient_invites"
+                " (organization_id, patient_id, invitee_patient_id, token_hash, expires_at)"
+                " values ($1, $2, $3, 'h6-token', now() + interval '1 day')",
+                other["organization_id"],
+                other["id"],
+                patient["id"],
+            )
+        )
+        assert invited.constraint_name == "patient_invites_patient_erased"
         await writer.execute(
             "update medications set name = 'Renamed' where id = $1", medication["id"]
         )
