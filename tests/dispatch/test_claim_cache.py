@@ -158,13 +158,15 @@ async def test_a_late_notification_is_waited_for(
         loop.call_later(0.3, deliver_one)
 
     cache.on_notification = on_notification  # type: ignore[method-assign]
+    # The message first: none may be written for a deleted patient (migration 20260101018950).
+    await factories.create_message(admin_conn, patient["id"], urgent=True)
     await admin_conn.execute(
         "update contact_points set opted_out_at = now() where patient_id = $1", patient["id"]
     )
     await admin_conn.execute(
         "update patients set status = 'deleted', consent_at = null where id = $1", patient["id"]
     )
-    claim = await _claim_one(admin_conn, session, patient)
+    (claim,) = await _claim(session)
     assert [c.usable for c in claim.contacts] == [False]
     assert claim.patient_status == "deleted" and not claim.consented
     assert not late  # the claim waited for its barrier, behind both invalidations

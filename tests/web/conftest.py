@@ -4,8 +4,7 @@ that talks to it the way a TLS-terminating proxy does (plain http, internal host
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -205,35 +204,6 @@ async def patient(admin_conn: asyncpg.Connection, org: asyncpg.Record) -> asyncp
 async def count(conn: asyncpg.Connection, table: str) -> int:
     """Rows in ``table``."""
     return await conn.fetchval(f"select count(*) from {table}")
-
-
-async def erased_while_waiting(
-    database_url: str,
-    admin_conn: asyncpg.Connection,
-    patient_id: Any,
-    request: Awaitable[httpx.Response],
-) -> httpx.Response:
-    """``request``'s answer when it runs while ``patient_id`` is being erased: the patient's row
-    is held as ``erase_patient`` holds it until ``request`` waits for a lock, then erased and the
-    erasure committed."""
-    eraser = await asyncpg.connect(database_url)
-    try:
-        erasing = eraser.transaction()
-        await erasing.start()
-        await eraser.execute("select 1 from patients where id = $1 for update", patient_id)
-        answer = asyncio.ensure_future(request)
-        async with asyncio.timeout(20):
-            # admin_conn is in no transaction: each read is a fresh view of the activity.
-            while not await admin_conn.fetchval(
-                "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                " and datname = current_database()"
-            ):
-                await asyncio.sleep(0.05)
-        await eraser.execute("select public.erase_patient($1, 'erasure', now())", patient_id)
-        await erasing.commit()
-    finally:
-        await eraser.close()
-    return await answer
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.erasure_race import erased_while_waiting
 from tests.factories import create_patient
-from tests.web.conftest import count, erased_while_waiting
+from tests.web.conftest import count
 
 
 def _at(days: int) -> str:

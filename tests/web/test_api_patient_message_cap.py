@@ -25,9 +25,10 @@ from core.service_limits import publish_limits
 from core.settings import Settings
 from medremind.web import create_app
 from medremind.web.api_v1.clinic_caps import MAXIMUM
+from tests.erasure_race import erased_while_waiting
 from tests.factories import create_clinician, create_patient
 from tests.integration.clinician import as_clinician
-from tests.web.conftest import Clock, erased_while_waiting, make_client
+from tests.web.conftest import Clock, make_client
 
 PER_HOUR = 2
 # The dashboard form's bounds (dashboard/src/lib/patient-caps.ts reads them from there).

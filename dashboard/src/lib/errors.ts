@@ -88,6 +88,12 @@ const MESSAGES: Record<string, string> = {
     "Not sent: this patient already has as many messages from your clinic as one patient may be given in an hour or in 24 hours (MEDREMIND_CLINIC_MESSAGES_PER_PATIENT_HOUR and _DAY, or your clinic's own caps). Nothing was created. Send it later, or cancel one of their pending messages (Messages) to make room.",
   patient_cap_group:
     "Nothing was sent: while it was being sent, another message (a colleague's, or your clinic's system's) brought a patient of this group to the most messages one patient may be given in an hour or in 24 hours. Count the group again and send: that patient is then named and left out.",
+  // A patient erased (by a colleague, the API or the patient themselves) between the page and the
+  // form's save: the database refuses their rows (migration 20260101018950, erasedRefusal).
+  patient_erased_meanwhile:
+    "Nothing was saved: this patient was erased while the form was open (by a colleague, through your clinic's system, or by the patient), and nothing can be added for them any more. Reload the page to see your patients as they are now.",
+  patient_erased_group:
+    "Nothing was sent: a patient of this group was erased while it was being sent (by a colleague, through your clinic's system, or by the patient). Count the group again and send: it no longer includes them.",
   waitlist_closed:
     "Nothing was changed: that patient is no longer waiting (they booked a freed slot, or were removed already). Reload the page to see the list as it is now.",
   already_waiting:
@@ -274,4 +280,14 @@ export function nameRefusal(error: unknown): string | null {
 export function externalIdRefusal(error: unknown): string | null {
   if (sqlState(error) !== "23514") return null;
   return constraintName(error) === "patients_external_id_visible" ? "external_id_invisible" : null;
+}
+
+/**
+ * Whether the database refused a row for a patient who was erased meanwhile (migration
+ * 20260101018950: check violation `<table>_patient_erased`, by whichever table the form wrote;
+ * migration 20260101018810 names a clinic's message's the same way). The form then says so
+ * (`patient_erased_meanwhile`) instead of an error page.
+ */
+export function erasedRefusal(error: unknown): boolean {
+  return sqlState(error) === "23514" && (constraintName(error)?.endsWith("_patient_erased") ?? false);
 }

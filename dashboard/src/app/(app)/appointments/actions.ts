@@ -18,6 +18,7 @@ import {
 import { wallTimePast } from "@/lib/data/wall-time";
 import { visible } from "@/lib/data/visible";
 import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
+import { erasedRefusal } from "@/lib/errors";
 
 /**
  * The appointments page again (the patient's, when the form came from there), with an error or
@@ -62,6 +63,8 @@ export async function createAppointmentAction(_previous: FormState, formData: Fo
     if (error instanceof PatientNotConsented) return { error: "appointment_not_consented", field: "patient_id", values };
     // The API's 409: the patient has a live appointment then already (named: the form links it).
     if (error instanceof SameTimeAppointment) return { error: "appointment_same_time", field: "starts_at", values, existing: error.existing };
+    // Erased after the patient was read as active (migration 20260101018950): nothing was booked.
+    if (erasedRefusal(error)) return { error: "patient_erased_meanwhile", field: "patient_id", values };
     throw error;
   }
   if (id === null) return { error: "appointment_time_past", field: "starts_at", values };

@@ -28,7 +28,7 @@ import { type LabelFields, distinctLabels } from "@/lib/patient-label";
 import { SAMPLE_LONGEST, fillForPatient, templateMarkup, unknownPlaceholders } from "@/lib/placeholders";
 import { lengthProblem, messageTooLong } from "@/lib/sms";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
-import { PATIENT_CAP_STATE, sqlState } from "@/lib/errors";
+import { PATIENT_CAP_STATE, erasedRefusal, sqlState } from "@/lib/errors";
 import { typedText } from "@/lib/form-state";
 import { controlCode, controlField } from "@/lib/control-characters";
 import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
@@ -201,6 +201,10 @@ export async function scheduleMessageAction(_previous: ComposeState, formData: F
     // 42501: the row-level check refused a patient of another organization; 23503: no such patient.
     const state = sqlState(error);
     if (!group && (state === "42501" || state === "23503")) return { error: "patient_not_found" };
+    // Erased (by a colleague, the API or the patient) after the checks above read them as active:
+    // the database refuses their message (migration 20260101018810); a group's statement is one,
+    // so nothing of it was sent.
+    if (erasedRefusal(error)) return { error: group ? "patient_erased_group" : "patient_erased_meanwhile" };
     // The cap on a clinic's messages per patient (its trigger): one patient, the database's
     // reason; a group, a member a colleague's message took to the cap since the count (nothing
     // was sent: the statement is one).

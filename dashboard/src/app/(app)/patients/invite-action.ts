@@ -6,6 +6,7 @@ import { SESSION_ENDED } from "@/lib/form-state";
 import { asClinician, isUuid } from "@/lib/db";
 import { createInvite } from "@/lib/data/invites";
 import { formatInZone } from "@/lib/time";
+import { erasedRefusal, errorMessage } from "@/lib/errors";
 
 export interface InviteState {
   error?: string;
@@ -24,7 +25,12 @@ export async function createInviteAction(_previous: InviteState, formData: FormD
   if (!clinician) return { code: SESSION_ENDED, error: "Your session has ended: sign in again at the top of the page." };
   const patientId = String(formData.get("patient_id") ?? "");
   if (!isUuid(patientId)) return { error: "That patient was not found." };
-  const invite = await asClinician(clinician.id, (tx) => createInvite(tx, patientId));
+  const invite = await asClinician(clinician.id, (tx) => createInvite(tx, patientId)).catch((error: unknown) => {
+    // Erased while their page was open (migration 20260101018950): no invite was made.
+    if (erasedRefusal(error)) return "erased" as const;
+    throw error;
+  });
+  if (invite === "erased") return { error: errorMessage("patient_erased_meanwhile") ?? undefined };
   if (!invite) return { error: "That patient was not found." };
   const bot = process.env.TELEGRAM_BOT_USERNAME?.replace(/^@/, "");
   const link = bot ? `https://t.me/${bot}?start=${invite.token}` : null;

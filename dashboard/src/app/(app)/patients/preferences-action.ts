@@ -6,6 +6,7 @@ import { asClinician, isUuid } from "@/lib/db";
 import { CATEGORIES, lockedPreferences, setClinicPreference, setStandingOffsets } from "@/lib/data/preferences";
 import { offsetsInput, parseOffsets } from "@/lib/offsets";
 import { type FormState, sessionEnded } from "@/lib/form-state";
+import { erasedRefusal } from "@/lib/errors";
 
 const CHANNELS = new Set(["telegram", "whatsapp", "sms", "email"]);
 
@@ -64,6 +65,11 @@ export async function savePreferencesAction(_previous: FormState, formData: Form
     }
     if (offsetsChanged) await setStandingOffsets(tx, patientId, wanted);
     return "saved";
+  }).catch((error: unknown) => {
+    // Erased after the status read above: the database refuses their rows (migration
+    // 20260101018950); their page says so, as when the read finds them erased.
+    if (erasedRefusal(error)) return "gone" as const;
+    throw error;
   });
   if (saved === "gone") redirect(`/patients/${patientId}`);
   // Reloaded: the page shows the preferences as they are now, and says why nothing was saved.

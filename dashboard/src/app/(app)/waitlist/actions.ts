@@ -4,7 +4,7 @@ import { redirect } from "next/navigation";
 import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { type AddOutcome, addToWaitlist, removeFromWaitlist } from "@/lib/data/waitlist";
-import { sqlState } from "@/lib/errors";
+import { erasedRefusal, sqlState } from "@/lib/errors";
 import { isClockTime } from "@/lib/time";
 import { visible } from "@/lib/data/visible";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
@@ -52,6 +52,8 @@ export async function addToWaitlistAction(_previous: FormState, formData: FormDa
       addToWaitlist(tx, { patientId, days: days.length ? days : null, earliest, latest, note }),
     );
   } catch (error) {
+    // Erased after the form was shown (migration 20260101018950): nothing was added.
+    if (erasedRefusal(error)) return refuse("patient_erased_meanwhile", "patient_id");
     // Not "already on the waitlist" (what every error used to read as): said as it is, the
     // form kept; the log has the SQLSTATE only (never the note or the patient).
     console.error(`waitlist: adding an entry failed (SQLSTATE ${sqlState(error) ?? "none"})`);

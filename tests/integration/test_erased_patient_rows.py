@@ -1,0 +1,162 @@
+"""Nothing written for a patient while they are erased outlives the erasure, whoever writes it
+(migration 20260101018950).
+
+Found after the REST API's fix (migration 20260101018810): the dashboard's New appointment, the
+authenticated role's direct inserts (PostgREST), the bot's and the planner's rows waited for the
+erasure's lock on the patient's row (their foreign key's), then found the tombstone, whose key
+still matches, and inserted: the rows stayed, of a patient who no longer exists. Each table that
+points at a patient now reads the patient's status under that lock and refuses a deleted one.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from tests import factories
+from tests.erasure_race import erased_while_waiting
+from tests.integration.clinician import as_clinician
+
+# Nothing personal in either (migration 20260101018950): a planner step's failure for a patient
+# (one the erasure caused must still be recordable), and the planner's queue of quiet windows
+# changed (the erasure itself writes one, clearing the quiet hours).
+UNGUARDED = {"planner_step_failures", "quiet_window_changes"}
+
+POINTING_AT_PATIENTS = """
+select c.conrelid::regclass::text as table_name, a.attname as column_name,
+       exists (select 1 from pg_trigger t
+                where t.tgrelid = c.conrelid and not t.tgisinternal
+                  and t.tgfoid = 'public.patient_row_not_erased'::regproc
+                  and (t.tgnargs = 0) = (a.attname = 'patient_id')
+                  and a.attnum = all(t.tgattr::int2[]) and cardinality(t.tgattr::int2[]) = 1
+                  and t.tgtype & 1 = 1 and t.tgtype & 2 = 2 and t.tgtype & 4 = 4
+                  and t.tgtype & 16 = 16) as guarded
+  from pg_constraint c
+  join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
+ where c.contype = 'f' and c.confrelid = 'public.patients'::regclass
+   and c.conrelid <> 'public.patients'::regclass
+ order by 1, 2
+"""
+
+
+async def test_every_table_pointing_at_a_patient_refuses_an_erased_one(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """A new table that points at patients gets the trigger too (row, before insert or update
+    of its column), or this names it."""
+    rows = await admin_conn.fetch(POINTING_AT_PATIENTS)
+    assert len(rows) > 15
+    unguarded = [
+        f"{r['table_name']}.{r['column_name']}"
+        for r in rows
+        if not r["guarded"] and r["table_name"] not in UNGUARDED
+    ]
+    assert not unguarded, "rows of an erased patient are not refused in: " + ", ".join(unguarded)
+
+
+async def _clinic(admin_conn: asyncpg.Connection) -> tuple[asyncpg.Record, asyncpg.Record]:
+    org = await factories.create_organization(admin_conn)
+    clinician = await factories.create_clinician(admin_conn, org["id"])
+    return clinician, await factories.create_patient(admin_conn, org["id"])
+
+
+async def _refusal(write: object) -> asyncpg.CheckViolationError:
+    with pytest.raises(asyncpg.CheckViolationError) as refused:
+        await write  # type: ignore[misc]
+    return refused.value
+
+
+@pytest.mark.parametrize(
+    ("table", "statement"),
+    [
+        # The dashboard's New appointment (lib/data/appointments.ts createAppointment).
+        (
+            "appointments",
+            "insert into appointments (organization_id, patient_id, starts_at, duration_minutes)"
+            " select p.organization_id, p.id, now() + interval '2 days', 30"
+            " from patients p where p.id = $1",
+        ),
+        # A medicine inserted through PostgREST by the authenticated role.
+        ("medications", "insert into medications (patient_id, name, dose) values ($1, 'M', '1')"),
+    ],
+)
+async def test_a_clinicians_row_written_during_the_erasure_is_refused(
+    database_url: str, admin_conn: asyncpg.Connection, table: str, statement: str
+) -> None:
+    clinician, patient = await _clinic(admin_conn)
+    writer = await asyncpg.connect(database_url)
+    try:
+
+        async def write() -> None:
+            async with as_clinician(writer, clinician["id"]) as conn:
+                # Read as active first, as the dashboard's form does, then written.
+                assert (
+                    await conn.fetchval("select status from patients where id = $1", patient["id"])
+                    == "active"
+                )
+                await conn.execute(statement, patient["id"])
+
+        refused = await _refusal(
+            erased_while_waiting(database_url, admin_conn, patient["id"], write())
+        )
+    finally:
+        await writer.close()
+    assert refused.constraint_name == f"{table}_patient_erased"
+    assert not await admin_conn.fetchval(
+        f"select count(*) from {table} where patient_id = $1", patient["id"]
+    )
+
+
+async def test_the_services_rows_of_an_erased_patient_are_refused(
+    database_url: str, admin_conn: asyncpg.Connection
+) -> None:
+    """The service's writers (the bot's dialogs, the planner) too, during the erasure or after
+    it; a row moved to an erased patient too; a live patient's rows are written as before."""
+    _, patient = await _clinic(admin_conn)
+    _, other = await _clinic(admin_conn)
+    medication, _ = await factories.create_medication(admin_conn, other["id"])
+    writer = await asyncpg.connect(database_url)
+    try:
+        await writer.execute("set role medremind_app")
+        refused = await _refusal(
+            erased_while_waiting(
+                database_url,
+                admin_conn,
+                patient["id"],
+                writer.execute(
+                    # The bot's dialog that adds a chat to a patient.
+                    "insert into contact_points (patient_id, channel, address)"
+                    " values ($1, 'email', 'carer@example.org')",
+                    patient["id"],
+                ),
+            )
+        )
+        assert refused.constraint_name == "contact_points_patient_erased"
+        moved = await _refusal(
+            writer.execute(
+                "update medications set patient_id = $1 where id = $2",
+                patient["id"],
+                medication["id"],
+            )
+        )
+        assert moved.constraint_name == "medications_patient_erased"
+        # An invite naming an erased patient as the one it merges into another's record.
+        invited = await _refusal(
+            writer.execute(
+                "insert into patient_invites"
+                " (organization_id, patient_id, invitee_patient_id, token_hash, expires_at)"
+                " values ($1, $2, $3, 'h6-token', now() + interval '1 day')",
+                other["organization_id"],
+                other["id"],
+                patient["id"],
+            )
+        )
+        assert invited.constraint_name == "patient_invites_patient_erased"
+        await writer.execute(
+            "update medications set name = 'Renamed' where id = $1", medication["id"]
+        )
+    finally:
+        await writer.close()
+    assert not await admin_conn.fetchval(
+        "select count(*) from contact_points where patient_id = $1", patient["id"]
+    )
