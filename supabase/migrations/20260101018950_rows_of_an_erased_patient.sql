@@ -18,6 +18,9 @@
 -- those already. New tables pointing at patients get the trigger too: tests/integration/
 -- test_erased_patient_rows.py fails for one without it.
 
+-- A row with no patient (a reminder's question on the dispatcher's record, a bot reply to a
+-- stranger) calls no function: the WHEN clause is evaluated without entering PL/pgSQL, and the
+-- record of an 08:00 burst writes a question per reminder (issue 20).
 -- Security definer: the status is read whoever writes (a clinician's role may not lock another
 -- clinic's row, nor read a tombstone), and no role may call these outside a trigger. The lock is
 -- FOR KEY SHARE, what the foreign key takes anyway, so writers do not serialize; it waits for an
@@ -61,8 +64,8 @@ begin
   loop
     execute format(
       'create trigger %I before insert or update of %I on %s for each row'
-      ' execute function public.patient_row_not_erased(%s)',
-      fk.col || '_not_erased', fk.col, fk.tbl,
+      ' when (new.%I is not null) execute function public.patient_row_not_erased(%s)',
+      fk.col || '_not_erased', fk.col, fk.tbl, fk.col,
       case when fk.col = 'patient_id' then '' else quote_literal(fk.col) end);
   end loop;
 end
