@@ -205,3 +205,24 @@ async def test_a_booking_or_waitlist_entry_made_during_an_erasure_is_refused(
         assert answer.json()["error"]["field"] == "patient_id"
     assert await count(admin_conn, "appointments") == 0
     assert await count(admin_conn, "waitlist_entries") == 0
+
+
+async def test_a_prescription_imported_during_an_erasure_is_a_422(
+    client, admin_conn, org, auth, database_url
+):
+    """Past the bookings: the database refuses any row written for a patient being erased
+    (migration 20260101018950), and the API answered that refusal of a FHIR MedicationRequest
+    with a 500. It is the 422 of a patient not the clinic's, on the field that named them."""
+    from tests.web.test_api_fhir_medication_stopped import PATH, _request
+
+    patient = await create_patient(admin_conn, org["id"])
+    answer = await erased_while_waiting(
+        database_url,
+        admin_conn,
+        patient["id"],
+        client.post(PATH, json=_request(patient["id"], "rx-erased"), headers=auth),
+    )
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["field"] == "subject" and "erased" in error["reason"]
+    assert await count(admin_conn, "medications") == 0
