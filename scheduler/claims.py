@@ -529,24 +529,19 @@ def without_nul(
         changed = True
         return value.replace("\x00", "\ufffd")
 
+    # Only the texts that come from outside: a provider's words and ids, a template's output.
+    # Statuses, channels and error classes are the dispatcher's own names; a question is JSON,
+    # which escapes NUL.
     kept_outcomes = [
         o._replace(
             last_error=clean(o.last_error),
             provider_message_id=clean(o.provider_message_id),
-            channel_used=clean(o.channel_used),
             rendered_text=clean(o.rendered_text),
-            question=clean(o.question),
-            channels_tried=None
-            if o.channels_tried is None
-            else tuple(clean(c) or "" for c in o.channels_tried),
         )
         for o in outcomes
     ]
     kept_attempts = [
         a._replace(
-            status=clean(a.status) or "",
-            channel=clean(a.channel),
-            error_class=clean(a.error_class),
             error_message=clean(a.error_message),
             provider_message_id=clean(a.provider_message_id),
         )
