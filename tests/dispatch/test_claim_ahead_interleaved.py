@@ -1,8 +1,9 @@
 """A forecast peak claimed ahead, with what patients and the clinic do around its instant drawn at
-random: a /pause, a dose taken early, a chat's opt-out, a medicine paused, the clinic's cancel and
-edit through the API, a worker stopped and replaced, one worker or two. Whatever the order and
-the timing, no reminder goes early, none twice, none after what should have stopped it, an edit
-the API accepted is the text that goes, and every row the clinic and the patient left alone goes.
+random: a /pause (and its resume), a dose taken early, a chat's opt-out, a medicine paused, the
+clinic's cancel and edit through the API, a worker stopped and replaced, one worker or two.
+Whatever the order and the timing, no reminder goes early, none twice, none after what should
+have stopped it, an edit the API accepted is the text that goes, and every row the clinic and the
+patient left alone goes.
 
 The worker's dispatcher runs as ``medremind worker`` runs it (claims ahead, texts rendered ahead,
 the check of held rows just before the hand-over), on the real clock: the claim-ahead path's
@@ -13,8 +14,9 @@ The examples are drawn by hypothesis and derandomized (the same ones every run);
 The oracle, for each row:
 - sent at most once, and never before its time;
 - the API's cancel answered 200: never sent; a stop by the patient (pause, dose taken, opt-out)
-  or the clinic (medicine paused) committed more than ``SLACK`` before the send: not sent (the
-  check before a hand-over is at most a quarter of a second before it, scheduler/dispatcher.py);
+  or the clinic (medicine paused) committed more than ``SLACK`` before the send and still in
+  force at it (a pause not yet resumed): not sent (the check before a hand-over is at most a
+  quarter of a second before it, scheduler/dispatcher.py);
 - sent with the text of the last edit the API accepted (200), the original one if none;
 - nothing stopped it: sent, and no row is left pending or leased once the peak is over.
 """
@@ -55,14 +57,14 @@ SLACK = timedelta(seconds=1)  # a stop committed this long before a send must ha
 T = TypeVar("T")
 _chats = itertools.count(887_000)  # a chat id per patient, across examples
 
-PATIENT_STOPS = ("pause", "taken", "opt_out", "medicine_paused")
+PATIENT_STOPS = ("pause", "resume", "taken", "opt_out", "medicine_paused")
 
 
 @dataclass(frozen=True)
 class Action:
     """Something done ``offset`` seconds from the peak's instant (negative: before it)."""
 
-    kind: str  # one of PATIENT_STOPS, "cancel", "edit", "restart"
+    kind: str  # one of PATIENT_STOPS (and the resume), "cancel", "edit", "restart"
     row: int
     offset: float
 
@@ -76,7 +78,19 @@ class Row:
     text: str | None  # a clinic message's text as written
     patient: Any = None
     dose: Any = None
-    stopped_at: datetime | None = None  # the first stop by the patient or clinic (committed)
+    # Stops by the patient or clinic as committed: each pause with its resume (None: none yet),
+    # and those for good (a dose taken, an opt-out, the medicine paused).
+    pauses: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+    stops: list[datetime] = field(default_factory=list)
+
+    def stopped_through(self, at: datetime) -> bool:
+        """Whether a stop was in force from ``SLACK`` before ``at`` until ``at`` (the check
+        before a hand-over, at most a quarter of a second before it, must have seen it)."""
+        since = at - SLACK
+        return any(stop < since for stop in self.stops) or any(
+            start < since and (end is None or end > at) for start, end in self.pauses
+        )
+
     cancelled: bool = False  # the API's cancel answered 200
     edits: list[str] = field(default_factory=list)  # texts the API accepted, in order
 
@@ -243,29 +257,27 @@ class Example:
             if answer.status_code == 200:
                 row.edits.append(text)
             return
+        if action.kind == "resume":
+            await admin.execute(
+                "update patients set reminders_paused = false where id = $1", row.patient["id"]
+            )
+            now = datetime.now(UTC)
+            row.pauses = [(start, now if end is None else end) for start, end in row.pauses]
+            return
+        statement = {
+            "pause": "update patients set reminders_paused = true, reminders_paused_by = 'patient'"
+            " where id = $1",
+            "taken": "update dose_events set status = 'taken', answered_at = now()"
+            " where patient_id = $1",
+            "opt_out": "update contact_points set opted_out_at = now() where patient_id = $1",
+            "medicine_paused": "update medications set status = 'paused' where patient_id = $1",
+        }[action.kind]
+        await admin.execute(statement, row.patient["id"])
+        now = datetime.now(UTC)
         if action.kind == "pause":
-            await admin.execute(
-                "update patients set reminders_paused = true, reminders_paused_by = 'patient'"
-                " where id = $1",
-                row.patient["id"],
-            )
-        elif action.kind == "taken":
-            await admin.execute(
-                "update dose_events set status = 'taken', answered_at = now() where id = $1",
-                row.dose["id"],
-            )
-        elif action.kind == "opt_out":
-            await admin.execute(
-                "update contact_points set opted_out_at = now() where patient_id = $1",
-                row.patient["id"],
-            )
-        elif action.kind == "medicine_paused":
-            await admin.execute(
-                "update medications set status = 'paused'"
-                " where id = (select medication_id from dose_events where id = $1)",
-                row.dose["id"],
-            )
-        row.stopped_at = row.stopped_at or datetime.now(UTC)
+            row.pauses.append((now, None))
+        else:
+            row.stops.append(now)
 
     async def _settled(self, rows: list[Row]) -> bool:
         left = await self.admin.fetchval(
@@ -283,22 +295,21 @@ class Example:
             self.stats["sent" if went else "not sent"] += 1
             self.stats["cancelled by the API"] += row.cancelled
             self.stats["edited by the API"] += bool(row.edits)
-            self.stats["stopped by the patient"] += row.stopped_at is not None
+            self.stats["paused by the patient"] += bool(row.pauses)
+            self.stats["stopped for good"] += bool(row.stops)
             assert len(went) <= 1, f"row {n} sent {len(went)} times"
             if row.cancelled:
                 assert not went, f"row {n} sent though the API said it was cancelled"
             if went:
                 at, text = went[0]
                 assert at >= due, f"row {n} sent {(due - at).total_seconds():.3f} s early"
-                if row.stopped_at is not None:
-                    assert row.stopped_at > at - SLACK, (
-                        f"row {n} sent {(at - row.stopped_at).total_seconds():.3f} s"
-                        " after the patient's stop was committed"
-                    )
+                assert not row.stopped_through(at), (
+                    f"row {n} sent at {at} though stopped: {row.pauses} {row.stops}"
+                )
                 if not row.reminder:
                     expected = row.edits[-1] if row.edits else row.text
                     assert text == expected, f"row {n} sent as {text!r}, not {expected!r}"
-            elif not row.cancelled and row.stopped_at is None:
+            elif not (row.cancelled or row.pauses or row.stops):
                 raise AssertionError(f"row {n} was never sent, and nothing stopped it")
 
 
