@@ -248,7 +248,7 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         # "pause for 3 days" too, with its length, as "/pause 3 days" (bot.command_phrases).
         turn.text = said
         await _command(turn)
-        _mention_waiting(turn, _after_command(turn, said, questions))
+        _mention_waiting(turn, await _after_command(turn, said, questions))
         return
     if keywords.is_greeting(turn.text):
         await _greet(turn)
@@ -382,21 +382,26 @@ async def _command_at_a_menu(turn: Turn, current: Step, questions: list[routing.
         return False
     turn.text = said
     await _command(turn)
-    _mention_waiting(turn, _after_command(turn, said, questions))
+    _mention_waiting(turn, await _after_command(turn, said, questions))
     return True
 
 
-def _after_command(
+async def _after_command(
     turn: Turn, said: str, questions: list[routing.Question]
 ) -> list[routing.Question]:
     """The questions still waiting after the command ``said`` ran, as they can be answered now:
     after a pause without their Snooze, which a pause refuses ("pause for 3 days" named the
-    waiting dose with "Reply Taken, Snooze 15 min or Skip", and its Snooze was then refused)."""
+    waiting dose with "Reply Taken, Snooze 15 min or Skip", and its Snooze was then refused).
+    Whether the patient is paused is read again after a pause: "pause for an hour" (a snooze's
+    work, bot.dialogs.pause_short) or an end date not ahead pauses nothing, and the Snooze it
+    points to was left out."""
     name = said[1:].partition(" ")[0]
-    paused = name == "pause" or (
-        name != "resume" and turn.patient is not None and bool(turn.patient["reminders_paused"])
-    )
-    return routing.without_snooze(questions) if paused else questions
+    if turn.patient is None or name == "resume":
+        return questions
+    paused = bool(turn.patient["reminders_paused"])
+    if name == "pause":
+        paused = await turn.conn.fetchval(query("bot", "reminders_paused"), turn.patient["id"])
+    return routing.without_snooze(questions) if paused is True else questions
 
 
 def _first_words(options: list[list[str]]) -> set[str]:

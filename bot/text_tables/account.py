@@ -24,6 +24,13 @@ EN: dict[str, str] = {
     "pause_day_unread": "I couldn't read {typed} as a date, so nothing was changed.",
     "pause_day_ahead": "To pause your reminders until a day ahead, send for example /pause until {example}, or /pause 3 days.",
     "ask_pause_day_pick": "{typed} could be either date. Until which day should they stay off?",
+    # "/pause until 4/3" read as today, the other way round ahead: nothing paused until it is picked.
+    "ask_pause_other_day": "{typed} read as {today} is today, so nothing is paused yet. Did you mean {date}?",
+    "pause_other_day_declined": "Nothing was changed.",
+    # "/pause 30 min", "pause for an hour": a pause is by days (bot.dialogs.pause_short).
+    "pause_short_break": 'A pause lasts whole days, so nothing was changed. For a shorter break, snooze a reminder when it comes: reply "snooze {minutes}" and it comes back {minutes} minutes later. To pause all your reminders for a day, send /pause 1 day.',
+    "pause_long_break_one": 'A pause lasts whole days, so nothing was changed. To pause all your reminders for a day, send /pause 1 day; one reminder can be snoozed for up to {hours} hours ("snooze {minutes}").',
+    "pause_long_break": 'A pause lasts whole days, so nothing was changed. To pause all your reminders for {n} days, send /pause {n} days; one reminder can be snoozed for up to {hours} hours ("snooze {minutes}").',
     "pause_day_not_paused": "Your reminders are not paused any more: nothing was changed.",
     "resumed_all": "Reminders are back on.",
     "resumed_not_paused": "Your reminders are on: they were not paused.",
@@ -61,6 +68,11 @@ ES: dict[str, str] = {
         "{typed} puede ser cualquiera de estas fechas. ¿Hasta qué día siguen en pausa?"
     ),
     "pause_day_not_paused": "Tus recordatorios ya no están en pausa: no he cambiado nada.",
+    "ask_pause_other_day": "{typed} leído como el {today} es hoy, así que aún no he pausado nada. ¿Querías decir el {date}?",
+    "pause_other_day_declined": "No he cambiado nada.",
+    "pause_short_break": 'Una pausa dura días enteros, así que no he cambiado nada. Para un descanso más corto, pospón un recordatorio cuando llegue: responde "posponer {minutes}" y volverá {minutes} minutos después. Para pausar todos tus recordatorios un día, envía /pausa 1 día.',
+    "pause_long_break_one": 'Una pausa dura días enteros, así que no he cambiado nada. Para pausar todos tus recordatorios un día, envía /pausa 1 día; un recordatorio se puede posponer hasta {hours} horas ("posponer {minutes}").',
+    "pause_long_break": 'Una pausa dura días enteros, así que no he cambiado nada. Para pausar todos tus recordatorios {n} días, envía /pausa {n} días; un recordatorio se puede posponer hasta {hours} horas ("posponer {minutes}").',
     "resumed_all": "Los recordatorios vuelven a estar activos.",
     "resumed_not_paused": "Tus recordatorios están activos: no estaban en pausa.",
     "pause_one_hint": "Para pausar un medicamento, envía /meds y elígelo allí. Para pausar todos tus recordatorios, envía /pause.",

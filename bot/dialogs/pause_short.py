@@ -1,0 +1,48 @@
+"""A pause asked for in minutes or hours ("/pause 30 min", "pause for an hour", "/pausa hasta
+las 5"): nothing is paused, and what to do instead is said.
+
+A pause is by whole days (:mod:`bot.pause_end`). "/pause 30 min" was refused with "I couldn't
+read 30 min as a date", "pause 30 min" without the slash was not understood, and "pause for an
+hour" was told how to pause one medicine (found as a patient in medremind dev's console): a
+patient who wants a short break was told nothing they could use. A break a snooze can cover is
+told to snooze the reminder that long ("snooze 30", typed on every channel, or its button); a
+longer one is told the whole days of /pause that cover it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from bot.conversation import Turn
+from core.answer_buttons import SNOOZE_MINUTES_MAX, SNOOZE_MINUTES_MIN
+
+__all__ = ["minutes_until", "short_break_text"]
+
+_DAY_MINUTES = 24 * 60
+
+
+def minutes_until(now: datetime, zone: ZoneInfo, at: time) -> int:
+    """Whole minutes from ``now`` to the next ``at`` on the patient's clock (today's, or
+    tomorrow's once it has passed), rounded up: "until 5pm" said at 2:45 PM is 135."""
+    local_now = now.astimezone(zone)
+    target = datetime.combine(local_now.date(), at, tzinfo=zone)
+    if target <= local_now:
+        target = datetime.combine(local_now.date() + timedelta(days=1), at, tzinfo=zone)
+    return max(math.ceil((target - local_now).total_seconds() / 60), SNOOZE_MINUTES_MIN)
+
+
+def short_break_text(turn: Turn, minutes: int) -> str:
+    """Why ``minutes`` pause nothing, and what does what the patient wants: a snooze of that
+    length, or (past a snooze's longest) the days of /pause that cover it."""
+    if minutes <= SNOOZE_MINUTES_MAX:
+        return turn.t("pause_short_break", minutes=max(minutes, SNOOZE_MINUTES_MIN))
+    days = math.ceil(minutes / _DAY_MINUTES)
+    return turn.t(
+        texts.counted("pause_long_break", days),
+        n=days,
+        minutes=SNOOZE_MINUTES_MAX,
+        hours=SNOOZE_MINUTES_MAX // 60,
+    )
