@@ -263,6 +263,21 @@ def date_readings(text: str, *, today: date, month_first: bool) -> list[date]:
     return readings
 
 
+# Words before a weekday that add nothing to which one is meant: "next Monday", "el próximo lunes".
+_WEEKDAY_LEAD = re.compile(r"^(?:(?:the\s+)?next|this|coming|(?:el\s+)?proximo|el|este)\s+")
+_WEEKDAY_TAIL = re.compile(r"\s+que\s+viene$")  # "el lunes que viene"
+
+
+def weekday_ahead(text: str, *, today: date) -> date | None:
+    """The next day after ``today`` that is the weekday ``text`` names ("monday", "next Fri",
+    "el lunes", "el próximo sábado"; today's weekday is a week on), or ``None``."""
+    word = _WEEKDAY_TAIL.sub("", _WEEKDAY_LEAD.sub("", fold(text).strip().rstrip(".!")))
+    weekday = _DAY_WORDS.get(word)
+    if weekday is None:
+        return None
+    return today + timedelta(days=(weekday - today.isoweekday() - 1) % 7 + 1)
+
+
 def _calendar_date(month: int, day: int, year_text: str | None, today: date) -> date | None:
     year = int(year_text) if year_text else today.year
     if year < 100:

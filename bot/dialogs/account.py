@@ -16,7 +16,7 @@ from bot.dialogs.pause_dates import ask_other_day, ask_pause_day, caregiver_line
 from bot.dialogs.pause_short import minutes_until, short_break_text
 from bot.dialogs.reports import NO_FILES
 from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
-from bot.parsing import date_readings, parse_time
+from bot.parsing import date_readings, parse_time, weekday_ahead
 from bot.patient_region import patient_region
 from bot.pause_end import end_after_days, end_on_day, local_today, pause_zone
 from bot.steps import Options, command, finish, goto, reprompt, step
@@ -151,7 +151,9 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[d
         return end, when, []
     order = month_first_region(await patient_region(turn))
     until = _UNTIL.sub("", pause_end_text(arg))
-    readings = date_readings(until, today=today, month_first=order)
+    # "until Monday", "hasta el lunes": the next such day (it paused with "no end date").
+    weekday = weekday_ahead(until, today=today)
+    readings = [weekday] if weekday else date_readings(until, today=today, month_first=order)
     if len(readings) == 1 and readings[0] > today:
         return (
             end_on_day(readings[0], zone),
@@ -173,7 +175,7 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[d
     at = parse_time(until) if not readings and until != pause_end_text(arg) else None
     if at is not None:
         # "until 5pm": a break of hours, which a snooze gives (a pause is by days).
-        return _NO_DAY_AHEAD, short_break_text(turn, minutes_until(turn.now, zone, at)), []
+        return _NO_DAY_AHEAD, short_break_text(turn, minutes_until(turn.now, zone, at, until)), []
     if readings or any(ch.isdigit() for ch in until):
         return _NO_DAY_AHEAD, _no_day_ahead(turn, until, readings, today, month_first=order), []
     return None, turn.t("pause_no_end"), []

@@ -560,6 +560,9 @@ async def test_a_pause_of_minutes_or_hours_says_to_snooze_or_pause_a_day(
     ), reply.body
     (reply,) = await bot.sms(number, "/pausa media hora")
     assert '"posponer 30"' in (reply.body or ""), reply.body
+    # "hasta las 5" at 5:30 AM in St. John's: the next 5 o'clock, 5:00 PM (11 h 30 min on).
+    (reply,) = await bot.sms(number, "pausa hasta las 5")
+    assert '"posponer 690"' in (reply.body or ""), reply.body
     paused = await admin_conn.fetchval(
         "select reminders_paused from patients where id = $1", sms_patient["id"]
     )
@@ -582,7 +585,7 @@ async def test_pause_until_a_day_read_as_today_offers_the_other_reading(
     year) was refused as "today" without the other reading, and "4/3" on 4 March (today, or 3
     April) too: a patient who writes month first was not offered the day they meant. Nothing
     is paused until the other reading is picked, which ends the pause at its start; "No"
-    pauses nothing."""
+    pauses nothing. "until Monday" ends it at the next Monday's start."""
     chat = bot.new_chat()
     patient = await registered_patient(bot, admin_conn, chat, timezone="Europe/Madrid")
     bot.clock.advance(days=2)  # Wednesday, March 4, 2026, 10:00 in Madrid
@@ -608,3 +611,9 @@ async def test_pause_until_a_day_read_as_today_offers_the_other_reading(
         "select reminders_paused_until from patients where id = $1", patient["id"]
     )
     assert until == datetime(2026, 4, 2, 22, 0, tzinfo=UTC)  # 00:00 CEST, April 3
+    # A weekday: the next one (it paused open, "This pause has no end date", found in dev).
+    await bot.send(chat, "pause until Monday")
+    assert bot.last_text(chat) == (
+        "All reminders are paused.\nThey come back by themselves at the start of Monday, March 9,"
+        " 2026. Send /resume to have them sooner."
+    ), bot.last_text(chat)
