@@ -279,16 +279,23 @@ def weekday_ahead(text: str, *, today: date) -> date | None:
 
 
 def _calendar_date(month: int, day: int, year_text: str | None, today: date) -> date | None:
-    year = int(year_text) if year_text else today.year
-    if year < 100:
-        year += 2000
-    try:
-        candidate = date(year, month, day)
-        if not year_text and candidate < today:
-            candidate = date(year + 1, month, day)
-    except ValueError:
-        return None
-    return candidate
+    """``day``/``month`` in the year typed, or without one the next such day from ``today``
+    on: this year's, or next year's once it has passed or where this year has no such day (29
+    February typed in December 2027 is 2028's: it read as no date)."""
+    if year_text:
+        year = int(year_text)
+        try:
+            return date(year + 2000 if year < 100 else year, month, day)
+        except ValueError:
+            return None
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate >= today:
+            return candidate
+    return None
 
 
 # Files of the zone folder that name no place ("localtime" is the machine's own zone, which

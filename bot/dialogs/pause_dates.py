@@ -9,7 +9,7 @@ that day's start (:mod:`bot.pause_end`). A guess about a region never sets the d
 
 A day whose usual reading is today ("4/3" on 4 March in Spain) cannot end a pause, and was refused
 as "today" without a word of its other reading (3 April), the day a patient who writes month
-first meant: that day is offered, with No. Nothing is paused until it is picked (the patient may
+first meant: that day is offered, Yes or No. Nothing is paused until it is picked (the patient may
 have mistyped today: an open pause would keep their reminders off until a /resume).
 """
 
@@ -75,20 +75,21 @@ async def caregiver_line(turn: Turn) -> str:
 
 async def _pick_prompt(turn: Turn) -> tuple[str, Options]:
     pick = turn.conv.data.get("pause_pick") or {}
-    sms = turn.conv.channel is Channel.SMS
-    days = [
-        (date_pick_label(date.fromisoformat(d), turn.locale, sms=sms), f"{_PREFIX}{d}")
-        for d in pick.get("dates", [])
-    ]
     if "today" not in pick:
-        return turn.t("ask_pause_day_pick", typed=pick.get("typed", "")), days
+        sms = turn.conv.channel is Channel.SMS
+        return turn.t("ask_pause_day_pick", typed=pick.get("typed", "")), [
+            (date_pick_label(date.fromisoformat(d), turn.locale, sms=sms), f"{_PREFIX}{d}")
+            for d in pick.get("dates", [])
+        ]
     asked = turn.t(
         "ask_pause_other_day",
         typed=pick["typed"],
         today=day_words(turn, date.fromisoformat(pick["today"])),
         date=day_words(turn, date.fromisoformat(pick["dates"][0])),
     )
-    return asked, [*days, (turn.t("btn_no"), _NO)]
+    # Yes and No, the day named in the question: "yes" is what a patient types to "Did you
+    # mean ...?", and a day's label typed back was the only way to pick it.
+    return asked, [(turn.t("btn_yes"), f"{_PREFIX}{pick['dates'][0]}"), (turn.t("btn_no"), _NO)]
 
 
 @step(PICK_STEP, _pick_prompt)

@@ -126,6 +126,16 @@ def test_date_readings(typed: str, month_first: bool, expected: list[date]) -> N
 
 
 @pytest.mark.parametrize(
+    ("today", "expected"),
+    [(date(2027, 12, 7), [date(2028, 2, 29)]),  # next year's: it read as no date
+     (date(2028, 1, 5), [date(2028, 2, 29)]), (date(2028, 2, 29), [date(2028, 2, 29)]),
+     (date(2026, 12, 7), [])],  # no 29 February before 2028
+)  # fmt: skip
+def test_29_february_without_a_year_is_the_next_one(today: date, expected: list[date]) -> None:
+    assert parsing.date_readings("29/2", today=today, month_first=False) == expected
+
+
+@pytest.mark.parametrize(
     ("region", "month_first"),
     [("US", True), ("PH", True), ("PR", True), ("ES", False), ("GB", False), ("MX", False),
      ("CO", False), ("XX", False), (None, False)],
