@@ -50,7 +50,10 @@ def _minutes_to(local_now: datetime, zone: ZoneInfo, at: time) -> int:
 
 def short_break_text(turn: Turn, minutes: int) -> str:
     """Why ``minutes`` pause nothing, and what does what the patient wants: a snooze of that
-    length, or (past a snooze's longest) the days of /pause that cover it."""
+    length, or (past a snooze's longest) the days of /pause that cover it. A patient already
+    paused is told so: no reminder comes to snooze, and the pause is left as it was."""
+    if turn.patient is not None and turn.patient["reminders_paused"]:
+        return turn.t("pause_short_while_paused")
     if minutes <= SNOOZE_MINUTES_MAX:
         return turn.t("pause_short_break", minutes=max(minutes, SNOOZE_MINUTES_MIN))
     days = math.ceil(minutes / _DAY_MINUTES)

@@ -543,10 +543,15 @@ async def test_a_pause_of_minutes_or_hours_says_to_snooze_or_pause_a_day(
         ' days, send /pause 2 days; one reminder can be snoozed for up to 12 hours ("snooze'
         ' 720").'
     ), bot.last_text(chat)
-    paused = await admin_conn.fetchval(
-        "select reminders_paused from patients where id = $1", patient["id"]
-    )
-    assert paused is False
+    assert await _paused(admin_conn, patient["id"]) is False
+    # Already paused: no reminder comes to snooze, and the pause stays.
+    await bot.send(chat, "/pause")
+    await bot.send(chat, "/pause 2 hours")
+    assert bot.last_text(chat) == (
+        "Your reminders are already paused, so nothing was changed. Send /resume to have them back."
+    ), bot.last_text(chat)
+    assert await _paused(admin_conn, patient["id"]) is True
+    await bot.send(chat, "/resume")
     # Spanish over SMS: the words a patient types there, our words in GSM-7's letters.
     number = "+15005550177"
     sms_patient = await registered_patient(
@@ -617,3 +622,9 @@ async def test_pause_until_a_day_read_as_today_offers_the_other_reading(
         "All reminders are paused.\nThey come back by themselves at the start of Monday, March 9,"
         " 2026. Send /resume to have them sooner."
     ), bot.last_text(chat)
+
+
+async def _paused(conn: asyncpg.Connection, patient_id: object) -> bool:
+    return bool(
+        await conn.fetchval("select reminders_paused from patients where id = $1", patient_id)
+    )
