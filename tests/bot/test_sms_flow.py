@@ -454,3 +454,28 @@ async def test_a_greeting_from_a_number_that_never_registered_is_answered_in_its
     by hand over WhatsApp in medremind dev); a Spanish greeting gets the hint in Spanish (the
     registration then asks which language, as always)."""
     assert body(await bot.sms(NUMBER, said)) == hint
+
+
+async def test_while_paused_what_waits_is_offered_without_its_snooze(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Paused, with two doses waiting: a typed "1" answered one and named the other with "Reply
+    Taken, Snooze 30 min or Skip" (a word not understood listed "2 Snooze 15 min"), and the "2"
+    that followed was refused, "Your reminders are paused" (found over SMS). What waits is
+    offered without the Snooze a pause refuses; each answer keeps its number ("3 Skip")."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    first, second = await dose_events(
+        admin_conn, patient["id"], [START - timedelta(minutes=30), START]
+    )
+    await remind(bot, admin_conn, patient["id"], dose_id=first)
+    bot.clock.advance(minutes=1)
+    await remind(bot, admin_conn, patient["id"], dose_id=second)
+    await bot.sms(NUMBER, "/pause")
+    said = body(await bot.sms(NUMBER, "1"))
+    assert "Taken at" in said and "Reply Taken or Skip." in said, said
+    said = body(await bot.sms(NUMBER, "banana"))
+    assert said.endswith("\n1 Taken\n3 Skip"), said
+    assert "Skipped" in body(await bot.sms(NUMBER, "3"))
+    assert await admin_conn.fetchval(
+        "select array_agg(status order by due_at) from dose_events"
+    ) == ["skipped", "taken"]  # "1" went to the newest
