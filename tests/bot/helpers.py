@@ -119,6 +119,19 @@ async def remind(
     assert await dispatcher.run_once() == 1
 
 
+async def reminded_doses(
+    bot: Bot, conn: asyncpg.Connection, patient_id: UUID, due: list[datetime], *, apart: timedelta
+) -> list[UUID]:
+    """A dose per ``due`` time (:func:`dose_events`), each reminded in turn, the clock moved on
+    by ``apart`` between two reminders: the newest reminder is the last dose's."""
+    doses = await dose_events(conn, patient_id, due)
+    for index, dose in enumerate(doses):
+        if index:
+            bot.clock.advance(seconds=apart.total_seconds())
+        await remind(bot, conn, patient_id, dose_id=dose)
+    return doses
+
+
 def inbound_event(
     channel: Channel, address: str, text: str, button: str | None = None
 ) -> InboundEvent:

@@ -12,7 +12,13 @@ import pytest
 from bot import keywords
 from bot.steps import COMMANDS
 from tests.bot.conftest import START, Bot
-from tests.bot.helpers import dose_events, registered_patient, remind, whatsapp_chat
+from tests.bot.helpers import (
+    dose_events,
+    registered_patient,
+    remind,
+    reminded_doses,
+    whatsapp_chat,
+)
 
 NUMBER = "+15005550199"
 
@@ -464,12 +470,8 @@ async def test_while_paused_what_waits_is_offered_without_its_snooze(
     that followed was refused, "Your reminders are paused" (found over SMS). What waits is
     offered without the Snooze a pause refuses; each answer keeps its number ("3 Skip")."""
     patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
-    first, second = await dose_events(
-        admin_conn, patient["id"], [START - timedelta(minutes=30), START]
-    )
-    await remind(bot, admin_conn, patient["id"], dose_id=first)
-    bot.clock.advance(minutes=1)
-    await remind(bot, admin_conn, patient["id"], dose_id=second)
+    due = [START - timedelta(minutes=30), START]
+    await reminded_doses(bot, admin_conn, patient["id"], due, apart=timedelta(minutes=1))
     await bot.sms(NUMBER, "/pause")
     said = body(await bot.sms(NUMBER, "1"))
     assert "Taken at" in said and "Reply Taken or Skip." in said, said
