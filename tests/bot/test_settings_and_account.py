@@ -525,9 +525,8 @@ async def test_a_pause_of_minutes_or_hours_says_to_snooze_or_pause_a_day(
     await remind(bot, admin_conn, patient["id"], dose_id=dose)
     await bot.send(chat, "/pause 30 min")
     short = (
-        "A pause lasts whole days, so nothing was changed. For a shorter break, snooze a reminder"
-        ' when it comes: reply "snooze {n}" and it comes back {n} minutes later. To pause all your'
-        " reminders for a day, send /pause 1 day."
+        'A pause is by days, so nothing was changed. For a short break, reply "snooze {n}" to a'
+        " reminder: it comes back {n} min later. For a day off, send /pause 1 day."
     )
     assert bot.last_text(chat) == short.format(n=30), bot.last_text(chat)
     # Without the slash, the waiting dose is named with its Snooze: nothing was paused.
@@ -539,9 +538,8 @@ async def test_a_pause_of_minutes_or_hours_says_to_snooze_or_pause_a_day(
     assert "I'll remind you again at" in bot.last_text(chat), bot.last_text(chat)
     await bot.send(chat, "/pause 36 hours")
     assert bot.last_text(chat) == (
-        "A pause lasts whole days, so nothing was changed. To pause all your reminders for 2"
-        ' days, send /pause 2 days; one reminder can be snoozed for up to 12 hours ("snooze'
-        ' 720").'
+        "A pause is by days, so nothing was changed. For 2 days off, send /pause 2 days; one"
+        ' reminder can be snoozed up to 12 hours ("snooze 720").'
     ), bot.last_text(chat)
     assert await _paused(admin_conn, patient["id"]) is False
     # Already paused: no reminder comes to snooze, and the pause stays.
@@ -559,9 +557,8 @@ async def test_a_pause_of_minutes_or_hours_says_to_snooze_or_pause_a_day(
     )
     (reply,) = await bot.sms(number, "pausa 2 horas")
     assert reply.body == (
-        "Una pausa dura dias enteros, asi que no he cambiado nada. Para un descanso mas corto,"
-        ' pospon un recordatorio cuando llegue: responde "posponer 120" y volvera 120 minutos'
-        " después. Para pausar todos tus recordatorios un dia, envia /pausa 1 dia."
+        'Una pausa es por dias: no he cambiado nada. Para un rato, responde "posponer 120" a un'
+        " recordatorio y vuelve 120 min después. Para un dia, envia /pausa 1 dia."
     ), reply.body
     (reply,) = await bot.sms(number, "/pausa media hora")
     assert '"posponer 30"' in (reply.body or ""), reply.body
