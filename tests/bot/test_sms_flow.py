@@ -169,6 +169,16 @@ async def test_snooze_typed_with_minutes(bot: Bot, admin_conn: asyncpg.Connectio
     assert "remind you again" in body(await bot.sms(NUMBER, "snooze 30"))
     rows = {r["id"]: r for r in await admin_conn.fetch(statuses)}
     assert rows[newer]["snoozed_until"] == bot.clock.now + timedelta(minutes=30)
+    # In hours, as people say a snooze: it was "Sorry, I didn't understand that" (found over SMS).
+    for typed, minutes in [("snooze an hour", 60), ("posponer 2 horas", 120),
+                           ("snooze for half an hour", 30), ("en una hora", 60)]:  # fmt: skip
+        bot.clock.advance(seconds=1)
+        said = body(await bot.sms(NUMBER, typed))
+        assert "remind you again" in said, (typed, said)
+        until = {r["snoozed_until"] for r in await admin_conn.fetch(statuses)}
+        assert bot.clock.now + timedelta(minutes=minutes) in until, (typed, until)
+    told = body(await bot.sms(NUMBER, "snooze 13 hours"))
+    assert told.startswith("A snooze can be 1 to 720 minutes (12 hours)."), told
 
 
 async def test_a_reminder_sent_before_the_router_is_answerable_after_the_upgrade(
