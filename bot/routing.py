@@ -95,8 +95,23 @@ ANSWER_WORDS: dict[str, frozenset[str]] = {
 # there" ("Allí estaré"). Without them "confirm" went on to an older question that took it:
 # another appointment's booking message. Reschedule and cancel need none (their labels start
 # with the word the text says; the texts avoid CANCEL, a carrier's opt-out word).
+# "I'll be there" as people say it ("sí, ahí estaré", "voy") was "no lo he entendido" too (found
+# over SMS): the label's own words, and the usual others, alone or after yes. Never yes alone,
+# which is a dose's Taken (a follow-up asks "Did you take ...?").
+_THERE = (
+    "i'll be there", "i\u2019ll be there", "ill be there", "i will be there", "will be there",
+    "see you there", "alli estare", "ahi estare", "alli estaremos", "ahi estaremos", "voy", "ire",
+    "asistire",
+)  # fmt: skip
+_THERE_AFTER_YES = tuple(
+    f"{yes}{comma} {there}" for yes in ("yes", "si") for comma in ("", ",") for there in _THERE
+)
 APPOINTMENT_WORDS: dict[str, frozenset[str]] = {
-    "c": frozenset(("confirm", "confirmed", "confirmar", "confirmo", "confirmada", "confirmado")),
+    "c": frozenset(
+        {"confirm", "confirmed", "confirmar", "confirmo", "confirmada", "confirmado"}
+        | set(_THERE)
+        | set(_THERE_AFTER_YES)
+    ),
 }
 _WORDS_BY_KIND = {"d": ANSWER_WORDS, "a": APPOINTMENT_WORDS}
 # A snooze word, then a number of minutes ("snooze 90", "posponer 90 min", "snooze for 2 mins"),

@@ -491,3 +491,31 @@ async def test_while_paused_what_waits_is_offered_without_its_snooze(
     assert await admin_conn.fetchval(
         "select array_agg(status order by due_at) from dose_events"
     ) == ["skipped", "taken"]  # "1" went to the newest
+
+
+async def test_an_appointment_confirmed_in_words_while_a_dose_waits(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """ "sí, ahí estaré" and "voy" to an appointment reminder, a dose's reminder sent after it,
+    were "Perdona, no lo he entendido" (found over SMS): only "C", "1" and "confirmo" were read.
+    The words people answer "I'll be there" with confirm it, in either language."""
+    patient = await registered_patient(
+        bot, admin_conn, NUMBER, channel="sms", locale="es", timezone="Australia/Lord_Howe"
+    )
+    appointment = await admin_conn.fetchval(
+        "insert into appointments (organization_id, patient_id, starts_at)"
+        " values ($1, $2, $3) returning id",
+        patient["organization_id"],
+        patient["id"],
+        START + timedelta(days=1),
+    )
+    await remind(
+        bot, admin_conn, patient["id"], appointment_id=appointment, kind="appointment_reminder"
+    )
+    bot.clock.advance(minutes=1)
+    (dose,) = await dose_events(admin_conn, patient["id"], [START])
+    await remind(bot, admin_conn, patient["id"], dose_id=dose)
+    said = body(await bot.sms(NUMBER, "sí, ahí estaré"))
+    assert said.startswith("Confirmada:"), said
+    assert await admin_conn.fetchval("select status from appointments") == "confirmed"
+    assert await admin_conn.fetchval("select status from dose_events") == "due"
