@@ -13,6 +13,7 @@ from bot import keywords
 from bot.steps import COMMANDS
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import (
+    booked_appointment,
     dose_events,
     registered_patient,
     remind,
@@ -349,13 +350,7 @@ async def test_stop_before_registration_is_honoured(
 
 async def test_appointment_letters_over_sms(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
-    appt = await admin_conn.fetchval(
-        """insert into appointments (organization_id, patient_id, starts_at)
-           values ($1, $2, $3) returning id""",
-        patient["organization_id"],
-        patient["id"],
-        START + timedelta(days=2),
-    )
+    appt = await booked_appointment(admin_conn, patient, START + timedelta(days=2))
     listing = body(await bot.sms(NUMBER, "/appointments"))
     assert "Sunrise Clinic" in listing and "reply C to confirm" in listing
     assert "CANCEL" not in listing.upper().replace("X TO CANCEL", "")
@@ -396,13 +391,7 @@ async def test_more_waiting_counts_doses_and_appointments_not_their_messages(
     await remind(bot, admin_conn, patient["id"], dose_id=dose_id)
     bot.clock.advance(minutes=15)
     await remind(bot, admin_conn, patient["id"], dose_id=dose_id, kind="dose_followup")
-    appointment = await admin_conn.fetchval(
-        "insert into appointments (organization_id, patient_id, starts_at)"
-        " values ($1, $2, $3) returning id",
-        patient["organization_id"],
-        patient["id"],
-        START + timedelta(days=2),
-    )
+    appointment = await booked_appointment(admin_conn, patient, START + timedelta(days=2))
     for kind in ("appointment_confirmation", "appointment_reminder"):
         bot.clock.advance(minutes=1)
         await remind(bot, admin_conn, patient["id"], appointment_id=appointment, kind=kind)
@@ -502,13 +491,7 @@ async def test_an_appointment_confirmed_in_words_while_a_dose_waits(
     patient = await registered_patient(
         bot, admin_conn, NUMBER, channel="sms", locale="es", timezone="Australia/Lord_Howe"
     )
-    appointment = await admin_conn.fetchval(
-        "insert into appointments (organization_id, patient_id, starts_at)"
-        " values ($1, $2, $3) returning id",
-        patient["organization_id"],
-        patient["id"],
-        START + timedelta(days=1),
-    )
+    appointment = await booked_appointment(admin_conn, patient, START + timedelta(days=1))
     await remind(
         bot, admin_conn, patient["id"], appointment_id=appointment, kind="appointment_reminder"
     )
