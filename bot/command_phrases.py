@@ -47,6 +47,15 @@ _SPAN_RE = re.compile(
 # "until 3/15", "till Monday", "hasta el 15/3": an end the patient names (bot.dialogs.account
 # ends the pause then when it reads the date, and says it stays open when it does not).
 _UNTIL_RE = re.compile(r"^(?:until|till|til|hasta)\s+\S")
+# A break shorter than a day ("30 min", "for an hour", "media hora"): no pause, which is by days,
+# but what to do instead is said (bot.dialogs.pause_short).
+_SHORT_UNIT_MINUTES = {"m": 1, "h": 60}  # minutes, mins, minutos; hours, hrs, horas
+_SHORT_RE = re.compile(
+    r"^(?:(?:for|during|por|durante)\s+)?(?:(?:the\s+)?next\s+|(?:los|las)\s+proxim[oa]s\s+)?"
+    r"(?:(?P<half>half an hour|half hour|media hora)|"
+    r"(?P<count>\d{1,5}|" + "|".join(_COUNT_WORDS) + r")\s*"
+    r"(?P<unit>minutes?|mins?|m|minutos?|hours?|hrs?|h|horas?))$"
+)
 _PAUSE_WORDS = frozenset({"pause"} | {w for w, c in COMMAND_WORDS_ES.items() if c == "pause"})
 _RESUME_WORDS = frozenset(
     {"resume", "unpause", "reanuda", "reactivar", "reactiva"}
@@ -78,7 +87,7 @@ def command_phrase(text: str) -> tuple[str, str] | None:
 def _is_pause_end(rest: str) -> bool:
     """Whether what follows "pause" says how long (or nothing): never a medicine's name. A
     length past a year ("pause 5000 days") still pauses: only its end is not named."""
-    return not rest or _SPAN_RE.match(rest) is not None or _UNTIL_RE.match(rest) is not None
+    return not rest or any(r.match(rest) is not None for r in (_SPAN_RE, _SHORT_RE, _UNTIL_RE))
 
 
 def pause_days(arg: str) -> int | None:
@@ -94,6 +103,19 @@ def pause_days(arg: str) -> int | None:
         span["unit"][0], 1
     )
     return days if 1 <= days <= MAX_SPAN_DAYS else None
+
+
+def short_break_minutes(arg: str) -> int | None:
+    """The minutes a pause's typed length names when it is counted in minutes or hours ("30
+    min", "for an hour", "2h", "media hora", "por 2 horas"); None for anything else."""
+    found = _SHORT_RE.match(pause_end_text(arg))
+    if found is None:
+        return None
+    if found["half"]:
+        return 30
+    count = found["count"]
+    number = int(count) if count.isdigit() else _COUNT_WORDS[count]
+    return number * _SHORT_UNIT_MINUTES[found["unit"][0]] or None  # "0 min": no length
 
 
 def pause_end_text(arg: str) -> str:

@@ -248,7 +248,7 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
         # "pause for 3 days" too, with its length, as "/pause 3 days" (bot.command_phrases).
         turn.text = said
         await _command(turn)
-        _mention_waiting(turn, _after_command(turn, said, questions))
+        _mention_waiting(turn, questions, paused=await _paused_after_command(turn, said))
         return
     if keywords.is_greeting(turn.text):
         await _greet(turn)
@@ -286,6 +286,7 @@ async def _unmatched(turn: Turn, questions: list[routing.Question]) -> None:
     if not waiting:
         turn.say(turn.t("nothing_waiting" if _looks_like_answer(turn.text) else "not_understood"))
         return
+    waiting = _shown(turn, waiting) or waiting
     newest = waiting[0]
     numbered = turn.conv.channel in NUMBERED_CHANNELS
     lines = [
@@ -382,21 +383,28 @@ async def _command_at_a_menu(turn: Turn, current: Step, questions: list[routing.
         return False
     turn.text = said
     await _command(turn)
-    _mention_waiting(turn, _after_command(turn, said, questions))
+    _mention_waiting(turn, questions, paused=await _paused_after_command(turn, said))
     return True
 
 
-def _after_command(
-    turn: Turn, said: str, questions: list[routing.Question]
-) -> list[routing.Question]:
-    """The questions still waiting after the command ``said`` ran, as they can be answered now:
-    after a pause without their Snooze, which a pause refuses ("pause for 3 days" named the
-    waiting dose with "Reply Taken, Snooze 15 min or Skip", and its Snooze was then refused)."""
+async def _paused_after_command(turn: Turn, said: str) -> bool:
+    """Whether the patient's reminders are paused after the command ``said`` ran, for the
+    waiting questions named after it: "pause for 3 days" named the waiting dose with "Reply
+    Taken, Snooze 15 min or Skip", and its Snooze was then refused. Read again after a pause:
+    "pause for an hour" (a snooze's work, bot.dialogs.pause_short) or an end date not ahead
+    pauses nothing, and the Snooze it points to was left out."""
     name = said[1:].partition(" ")[0]
-    paused = name == "pause" or (
-        name != "resume" and turn.patient is not None and bool(turn.patient["reminders_paused"])
-    )
-    return routing.without_snooze(questions) if paused else questions
+    if turn.patient is None or name == "resume":
+        return False
+    if name == "pause":
+        paused = await turn.conn.fetchval(query("bot", "reminders_paused"), turn.patient["id"])
+        return paused is True
+    return _paused(turn)
+
+
+def _paused(turn: Turn) -> bool:
+    """Whether the patient's reminders were paused when the turn began."""
+    return turn.patient is not None and bool(turn.patient["reminders_paused"])
 
 
 def _first_words(options: list[list[str]]) -> set[str]:
@@ -438,12 +446,20 @@ def _subject(question: routing.Question) -> str:
 
 
 def _mention_waiting(
-    turn: Turn, questions: list[routing.Question], *, answers: bool = True
+    turn: Turn,
+    questions: list[routing.Question],
+    *,
+    answers: bool = True,
+    paused: bool | None = None,
 ) -> routing.Question | None:
     """After a dialog's reprompt, or a typed answer to another question, name the reminder that
     also waits, with its typed answers (``answers`` False: without them, the reply asking a
-    question of its own that takes the same words); the question named, if any."""
-    waiting = routing.waiting_questions(questions)
+    question of its own that takes the same words); the question named, if any. While the
+    patient is ``paused`` (by default: as the turn began) without its Snooze, which a pause
+    refuses: a typed "1" answered while paused named the other dose with "Reply Taken, Snooze 30
+    min or Skip", and its Snooze was then refused (found over SMS)."""
+    shown = _shown(turn, questions, paused=paused)
+    waiting = routing.waiting_questions(shown)
     if not waiting or not turn.replies:
         return None
     newest = waiting[0]
@@ -456,6 +472,19 @@ def _mention_waiting(
     last = turn.replies[-1]
     turn.replies[-1] = dataclasses.replace(last, text=f"{last.text}\n\n{line}")
     return newest
+
+
+def _shown(
+    turn: Turn, questions: list[routing.Question], *, paused: bool | None = None
+) -> list[routing.Question]:
+    """``questions`` as offered to the patient: without their Snooze while reminders are
+    ``paused`` (by default: as the turn began). Only what is shown: a Snooze typed or pressed
+    still reaches its dose, and is told why it is refused; each choice keeps its number."""
+    return (
+        routing.without_snooze(questions)
+        if (_paused(turn) if paused is None else paused)
+        else questions
+    )
 
 
 def _looks_like_answer(text: str) -> bool:

@@ -263,17 +263,39 @@ def date_readings(text: str, *, today: date, month_first: bool) -> list[date]:
     return readings
 
 
-def _calendar_date(month: int, day: int, year_text: str | None, today: date) -> date | None:
-    year = int(year_text) if year_text else today.year
-    if year < 100:
-        year += 2000
-    try:
-        candidate = date(year, month, day)
-        if not year_text and candidate < today:
-            candidate = date(year + 1, month, day)
-    except ValueError:
+# Words before a weekday that add nothing to which one is meant: "next Monday", "el próximo lunes".
+_WEEKDAY_LEAD = re.compile(r"^(?:(?:the\s+)?next|this|coming|(?:el\s+)?proximo|el|este)\s+")
+_WEEKDAY_TAIL = re.compile(r"\s+que\s+viene$")  # "el lunes que viene"
+
+
+def weekday_ahead(text: str, *, today: date) -> date | None:
+    """The next day after ``today`` that is the weekday ``text`` names ("monday", "next Fri",
+    "el lunes", "el próximo sábado"; today's weekday is a week on), or ``None``."""
+    word = _WEEKDAY_TAIL.sub("", _WEEKDAY_LEAD.sub("", fold(text).strip().rstrip(".!")))
+    weekday = _DAY_WORDS.get(word)
+    if weekday is None:
         return None
-    return candidate
+    return today + timedelta(days=(weekday - today.isoweekday() - 1) % 7 + 1)
+
+
+def _calendar_date(month: int, day: int, year_text: str | None, today: date) -> date | None:
+    """``day``/``month`` in the year typed, or without one the next such day from ``today``
+    on: this year's, or next year's once it has passed or where this year has no such day (29
+    February typed in December 2027 is 2028's: it read as no date)."""
+    if year_text:
+        year = int(year_text)
+        try:
+            return date(year + 2000 if year < 100 else year, month, day)
+        except ValueError:
+            return None
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate >= today:
+            return candidate
+    return None
 
 
 # Files of the zone folder that name no place ("localtime" is the machine's own zone, which

@@ -18,7 +18,8 @@ one instant, the one asked last); the first that accepts it gets it:
   appointment message's confirm, whose SMS text says "Reply 1 or C to confirm" over an option
   that may read "I'll be there" (:data:`APPOINTMENT_WORDS`);
 * a reminder's Snooze also accepts one of its words with a number of minutes ("snooze 90",
-  "posponer 90 min"), or minutes with their unit ("en 20 minutos", "in 20 minutes"): that
+  "posponer 90 min") or hours ("snooze an hour", "posponer 2 horas", "for half an hour"), or
+  minutes or hours with their unit ("en 20 minutos", "in 20 minutes", "en una hora"): that
   snooze length, within :data:`SNOOZE_MINUTES_MIN` and
   :data:`SNOOZE_MINUTES_MAX` as for buttons; a number outside them picks the Snooze still
   (``Choice.snooze_minutes``) so the patient is told the range instead of being misunderstood;
@@ -94,8 +95,23 @@ ANSWER_WORDS: dict[str, frozenset[str]] = {
 # there" ("Allí estaré"). Without them "confirm" went on to an older question that took it:
 # another appointment's booking message. Reschedule and cancel need none (their labels start
 # with the word the text says; the texts avoid CANCEL, a carrier's opt-out word).
+# "I'll be there" as people say it ("sí, ahí estaré", "voy") was "no lo he entendido" too (found
+# over SMS): the label's own words, and the usual others, alone or after yes. Never yes alone,
+# which is a dose's Taken (a follow-up asks "Did you take ...?").
+_THERE = (
+    "i'll be there", "i\u2019ll be there", "ill be there", "i will be there", "will be there",
+    "see you there", "alli estare", "ahi estare", "alli estaremos", "ahi estaremos", "voy", "ire",
+    "asistire",
+)  # fmt: skip
+_THERE_AFTER_YES = tuple(
+    f"{yes}{comma} {there}" for yes in ("yes", "si") for comma in ("", ",") for there in _THERE
+)
 APPOINTMENT_WORDS: dict[str, frozenset[str]] = {
-    "c": frozenset(("confirm", "confirmed", "confirmar", "confirmo", "confirmada", "confirmado")),
+    "c": frozenset(
+        {"confirm", "confirmed", "confirmar", "confirmo", "confirmada", "confirmado"}
+        | set(_THERE)
+        | set(_THERE_AFTER_YES)
+    ),
 }
 _WORDS_BY_KIND = {"d": ANSWER_WORDS, "a": APPOINTMENT_WORDS}
 # A snooze word, then a number of minutes ("snooze 90", "posponer 90 min", "snooze for 2 mins"),
@@ -109,6 +125,14 @@ _SNOOZE_FOR_RE = re.compile(
 _SNOOZE_IN_RE = re.compile(
     r"^(?:(?:in|en|dentro de) )?(?P<n>\d{1,5}) ?(?:min|mins|minute|minutes|minuto|minutos)\.?$"
 )
+# The same in hours ("snooze an hour", "posponer 2 horas", "in half an hour", "en una hora"):
+# "Sorry, I didn't understand that" before (found over SMS), though a snooze goes up to 12 hours.
+_HOURS = (
+    r"(?:(?P<half>half an|half|media)|(?P<h>\d{1,3}|an|a|one|un|una))"
+    r" ?(?:h|hr|hrs|hour|hours|hora|horas)"
+)
+_SNOOZE_HOURS_FOR_RE = re.compile(r"^(?P<word>[a-z ]+?) (?:(?:for|por) )?" + _HOURS + r"\.?$")
+_SNOOZE_HOURS_IN_RE = re.compile(r"^(?:in|en|dentro de) " + _HOURS + r"\.?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,19 +200,29 @@ def _snooze_for(choices: tuple[Choice, ...], folded: str) -> Choice | None:
     snoozes = [c for c in choices if _answer_words(c.value) == ANSWER_WORDS["s"]]
     if not snoozes:
         return None
-    shown, minutes = snoozes[0], int(found["n"])
+    shown = snoozes[0]
+    minutes = found
     if snooze_out_of_range(minutes):
         return Choice(shown.label, shown.value, shown.keys, snooze_minutes=minutes)
     dose = shown.value.rpartition(":")[0]  # d:<hex>
     return Choice(shown.label, f"{dose}:s{minutes}", shown.keys, snooze_minutes=minutes)
 
 
-def _typed_snooze(folded: str) -> re.Match[str] | None:
-    """``folded`` as a snooze word and minutes, or minutes alone with their unit; or None."""
-    found = _SNOOZE_FOR_RE.match(folded)
-    if found is not None and found["word"] in ANSWER_WORDS["s"]:
-        return found
-    return _SNOOZE_IN_RE.match(folded)
+def _typed_snooze(folded: str) -> int | None:
+    """The minutes of ``folded`` as a snooze word and a length ("snooze 90", "posponer 2
+    horas"), or a length alone with its unit ("20 min", "in an hour"); or None."""
+    found = _SNOOZE_FOR_RE.match(folded) or _SNOOZE_HOURS_FOR_RE.match(folded)
+    if found is None or found["word"] not in ANSWER_WORDS["s"]:
+        found = _SNOOZE_IN_RE.match(folded) or _SNOOZE_HOURS_IN_RE.match(folded)
+    if found is None:
+        return None
+    groups = found.groupdict()
+    if groups.get("n") is not None:
+        return int(groups["n"])
+    if groups.get("half") is not None:
+        return 30
+    hours = groups["h"]
+    return 60 * (int(hours) if hours.isdigit() else 1)
 
 
 def is_answer_phrase(text: str) -> bool:

@@ -9,13 +9,14 @@ from uuid import UUID
 from babel.lists import format_list
 
 from bot import texts
-from bot.command_phrases import pause_days, pause_end_text
+from bot.command_phrases import pause_days, pause_end_text, short_break_minutes
 from bot.conversation import Turn
 from bot.date_order import month_first_region
-from bot.dialogs.pause_dates import ask_pause_day, day_words
+from bot.dialogs.pause_dates import ask_other_day, ask_pause_day, caregiver_line, day_words
+from bot.dialogs.pause_short import minutes_until, short_break_text
 from bot.dialogs.reports import NO_FILES
 from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
-from bot.parsing import date_readings
+from bot.parsing import date_readings, parse_time, weekday_ahead
 from bot.patient_region import patient_region
 from bot.pause_end import end_after_days, end_on_day, local_today, pause_zone
 from bot.steps import Options, command, finish, goto, reprompt, step
@@ -89,6 +90,10 @@ async def pause(turn: Turn, arg: str) -> None:
     length or an end date ("/pause 3 days", "/pause until 3/15") ends the pause by itself
     (:mod:`scheduler.pause_ends`); a plain /pause, or an end not read, lasts until /resume."""
     end, note, either = await _pause_end(turn, arg) if arg.strip() else (None, "", [])
+    if end is _OTHER_DAY:
+        # "until 4/3" read as today, the other way round ahead: nothing paused until it is picked.
+        await ask_other_day(turn, _UNTIL.sub("", pause_end_text(arg)), either, example=note)
+        return
     if end is _NO_DAY_AHEAD:
         # An end date typed that is no day ahead ("until 3/4/2026" for 2027, today's date, a
         # date not read, "3/45"): nothing is paused, and what to type is said. It was paused
@@ -103,11 +108,7 @@ async def pause(turn: Turn, arg: str) -> None:
     # Asking which day, it names no /resume yet: the day picked will say how to have them sooner.
     noted = turn.t("paused_all_noted")
     text = f"{noted}\n{note}" if note else noted if either else turn.t("paused_all")
-    caregiver = await turn.conn.fetchrow(query("bot", "get_caregiver"), _patient_id(turn))
-    if caregiver is not None and caregiver["opted_out_at"] is None:
-        # Their silence would read as "all doses taken": the patient may want to tell them.
-        mark_sensitive(caregiver["name"])
-        text += "\n" + turn.t("paused_caregiver", name=caregiver["name"])
+    text += await caregiver_line(turn)
     if either:
         # "until 4/3", both days ahead: paused now, open, and which day is asked.
         await ask_pause_day(turn, text, _UNTIL.sub("", pause_end_text(arg)), either)
@@ -117,6 +118,8 @@ async def pause(turn: Turn, arg: str) -> None:
 
 # The end :func:`_pause_end` gives an end date typed that is no day ahead: refused, not paused.
 _NO_DAY_AHEAD = datetime.min.replace(tzinfo=UTC)
+# The end it gives a date read as today whose other reading is ahead: that day is offered.
+_OTHER_DAY = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
 
 # The words before a date in "/pause until 3/15", "/pausa hasta el 15/3".
 _UNTIL = re.compile(r"^(?:until|till|to|hasta(?:\s+el)?)\s+", re.IGNORECASE)
@@ -134,6 +137,9 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[d
     is :data:`_NO_DAY_AHEAD`, with the line that says why and what to type."""
     zone = pause_zone(turn.patient["timezone"] if turn.patient is not None else None)
     today = local_today(turn.now, zone)
+    minutes = short_break_minutes(arg)
+    if minutes is not None:
+        return _NO_DAY_AHEAD, short_break_text(turn, minutes), []
     days = pause_days(arg)
     if days is not None:
         end, local_end = end_after_days(turn.now, zone, days)
@@ -145,7 +151,9 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[d
         return end, when, []
     order = month_first_region(await patient_region(turn))
     until = _UNTIL.sub("", pause_end_text(arg))
-    readings = date_readings(until, today=today, month_first=order)
+    # "until Monday", "hasta el lunes": the next such day (it paused with "no end date").
+    weekday = weekday_ahead(until, today=today)
+    readings = [weekday] if weekday else date_readings(until, today=today, month_first=order)
     if len(readings) == 1 and readings[0] > today:
         return (
             end_on_day(readings[0], zone),
@@ -160,6 +168,14 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[d
         # reading is named, and a guess about the region never sets the day.
         day = readings[0]
         return end_on_day(day, zone), turn.t("pause_ends_on", date=day_words(turn, day)), []
+    if len(readings) == 2 and readings[0] == today and readings[1] > today:
+        # "4/3" on 4 March in Spain: today cannot end a pause, 3 April can; it was refused as
+        # "today" and the patient who writes month first was not offered the day they meant.
+        return _OTHER_DAY, _example_day(today, month_first=order), readings
+    at = parse_time(until) if not readings and until != pause_end_text(arg) else None
+    if at is not None:
+        # "until 5pm": a break of hours, which a snooze gives (a pause is by days).
+        return _NO_DAY_AHEAD, short_break_text(turn, minutes_until(turn.now, zone, at, until)), []
     if readings or any(ch.isdigit() for ch in until):
         return _NO_DAY_AHEAD, _no_day_ahead(turn, until, readings, today, month_first=order), []
     return None, turn.t("pause_no_end"), []
@@ -174,10 +190,7 @@ def _no_day_ahead(
 ) -> str:
     """Why an end date typed is none (it has passed, it is today, it is no date) and how to give
     one ahead, with an example written the patient's way round, as a pause is never begun on it."""
-    example = today + timedelta(days=_EXAMPLE_DAYS)
-    while example.day <= 12:  # "6/12" could be either way round: asked back if typed as shown
-        example += timedelta(days=1)
-    shown = f"{example:%-m/%-d}" if month_first else f"{example:%-d/%-m}"
+    shown = _example_day(today, month_first=month_first)
     if not readings:
         why = turn.t("pause_day_unread", typed=typed)
     elif readings[0] == today:  # the region's reading first (bot.parsing.date_readings)
@@ -185,6 +198,14 @@ def _no_day_ahead(
     else:
         why = turn.t("pause_day_passed", date=day_words(turn, readings[0]))
     return f"{why} {turn.t('pause_day_ahead', example=shown)}"
+
+
+def _example_day(today: date, *, month_first: bool) -> str:
+    """A day ahead as the example of "/pause until ...", written the patient's way round."""
+    example = today + timedelta(days=_EXAMPLE_DAYS)
+    while example.day <= 12:  # "6/12" could be either way round: asked back if typed as shown
+        example += timedelta(days=1)
+    return f"{example:%-m/%-d}" if month_first else f"{example:%-d/%-m}"
 
 
 @command("resume")

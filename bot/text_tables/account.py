@@ -24,6 +24,15 @@ EN: dict[str, str] = {
     "pause_day_unread": "I couldn't read {typed} as a date, so nothing was changed.",
     "pause_day_ahead": "To pause your reminders until a day ahead, send for example /pause until {example}, or /pause 3 days.",
     "ask_pause_day_pick": "{typed} could be either date. Until which day should they stay off?",
+    # "/pause until 4/3" read as today, the other way round ahead: nothing paused until it is picked.
+    "ask_pause_other_day": "{typed} read as {today} is today, so nothing is paused yet. Did you mean {date}?",
+    "pause_other_day_declined": "Nothing was changed.",
+    # "/pause 30 min", "pause for an hour": a pause is by days (bot.dialogs.pause_short). One SMS
+    # segment (160 GSM-7 letters) with a snooze of up to 720 minutes.
+    "pause_short_break": 'A pause is by days, so nothing was changed. For a short break, reply "snooze {minutes}" to a reminder: it comes back {minutes} min later. For a day off, send /pause 1 day.',
+    "pause_short_while_paused": "Your reminders are already paused, so nothing was changed. Send /resume to have them back.",
+    "pause_long_break_one": 'A pause is by days, so nothing was changed. For a day off, send /pause 1 day; one reminder can be snoozed up to {hours} hours ("snooze {minutes}").',
+    "pause_long_break": 'A pause is by days, so nothing was changed. For {n} days off, send /pause {n} days; one reminder can be snoozed up to {hours} hours ("snooze {minutes}").',
     "pause_day_not_paused": "Your reminders are not paused any more: nothing was changed.",
     "resumed_all": "Reminders are back on.",
     "resumed_not_paused": "Your reminders are on: they were not paused.",
@@ -61,6 +70,12 @@ ES: dict[str, str] = {
         "{typed} puede ser cualquiera de estas fechas. ¿Hasta qué día siguen en pausa?"
     ),
     "pause_day_not_paused": "Tus recordatorios ya no están en pausa: no he cambiado nada.",
+    "ask_pause_other_day": "{typed} leído como el {today} es hoy, así que aún no he pausado nada. ¿Querías decir el {date}?",
+    "pause_other_day_declined": "No he cambiado nada.",
+    "pause_short_break": 'Una pausa es por días: no he cambiado nada. Para un rato, responde "posponer {minutes}" a un recordatorio y vuelve {minutes} min después. Para un día, envía /pausa 1 día.',
+    "pause_short_while_paused": "Tus recordatorios ya están en pausa, así que no he cambiado nada. Envía /resume para reanudarlos.",
+    "pause_long_break_one": 'Una pausa es por días: no he cambiado nada. Para un día, envía /pausa 1 día; un recordatorio se puede posponer hasta {hours} horas ("posponer {minutes}").',
+    "pause_long_break": 'Una pausa es por días: no he cambiado nada. Para {n} días, envía /pausa {n} días; un recordatorio se puede posponer hasta {hours} horas ("posponer {minutes}").',
     "resumed_all": "Los recordatorios vuelven a estar activos.",
     "resumed_not_paused": "Tus recordatorios están activos: no estaban en pausa.",
     "pause_one_hint": "Para pausar un medicamento, envía /meds y elígelo allí. Para pausar todos tus recordatorios, envía /pause.",

@@ -112,6 +112,10 @@ update conversations set patient_id = $2, step = $3, state = $4, locale = $5 whe
 -- name: get_patient
 select * from patients where id = $1 and status <> 'deleted'
 
+-- name: reminders_paused
+-- Read again after a command said in words ran: "pause for an hour" pauses nothing (bot.engine).
+select reminders_paused from patients where id = $1
+
 -- name: get_contact_point
 select * from contact_points where channel = $1 and address = $2
 

@@ -119,6 +119,34 @@ async def remind(
     assert await dispatcher.run_once() == 1
 
 
+async def booked_appointment(
+    conn: asyncpg.Connection, patient: asyncpg.Record, starts_at: datetime
+) -> UUID:
+    """An appointment of ``patient`` (a row with its ``id`` and ``organization_id``) at
+    ``starts_at``, booked by their clinic: its id."""
+    appointment: UUID = await conn.fetchval(
+        "insert into appointments (organization_id, patient_id, starts_at)"
+        " values ($1, $2, $3) returning id",
+        patient["organization_id"],
+        patient["id"],
+        starts_at,
+    )
+    return appointment
+
+
+async def reminded_doses(
+    bot: Bot, conn: asyncpg.Connection, patient_id: UUID, due: list[datetime], *, apart: timedelta
+) -> list[UUID]:
+    """A dose per ``due`` time (:func:`dose_events`), each reminded in turn, the clock moved on
+    by ``apart`` between two reminders: the newest reminder is the last dose's."""
+    doses = await dose_events(conn, patient_id, due)
+    for index, dose in enumerate(doses):
+        if index:
+            bot.clock.advance(seconds=apart.total_seconds())
+        await remind(bot, conn, patient_id, dose_id=dose)
+    return doses
+
+
 def inbound_event(
     channel: Channel, address: str, text: str, button: str | None = None
 ) -> InboundEvent:

@@ -6,8 +6,9 @@ itself. This machine lets the product make its own reminders: a patient register
 bot's /start dialog adds medicines with /add (times a few minutes to hours ahead of the clock),
 edits their times, pauses and deletes them through /meds, pauses and resumes everything with
 /pause and /resume (or either said in words, "pause for 3 days", at no question or under the
-/meds list: the patient's pause is then as the command leaves it), and answers reminders by
-button (Taken, Snooze, Skip) or by typing "1"; time passes in steps, and at each step the
+/meds list: the patient's pause is then as the command leaves it; "/pause 30 min" pauses nothing
+and says to type a snooze), and answers reminders by button (Taken, Snooze, Skip) or by typing
+"1" or a snooze ("snooze 30", "posponer 90"); time passes in steps, and at each step the
 worker's planner tick and dispatcher run as the worker runs them. Inbound updates go through
 ``store_inbound`` and ``process_inbound`` as the web process hands them on; the channel is a
 recording sender.
@@ -16,6 +17,7 @@ Invariants, checked at every send and after every step:
 
 * an answer by button lands on the dose its button names, and on no other dose;
 * a typed "1" changes at most one dose, to taken, and only one the patient was reminded of;
+  a typed snooze at most one, to snoozed, of an active medicine, while the patient is not paused;
 * a paused patient, a paused medicine and a deleted medicine get no medication message;
 * no dose is reminded twice, except once more after each snooze;
 * no reminder is sent for a dose already answered (taken or skipped);
@@ -104,10 +106,14 @@ def _refused_snooze_says(status: str, *, paused: bool) -> str:
     return "no longer"
 
 
-# The patient's pause and resume, with the slash and said in words, and what each one is.
+# The patient's pause and resume, with the slash and said in words, and what each one is. A
+# break of minutes or hours is neither: nothing is paused, the patient is told to snooze
+# (bot.dialogs.pause_short), and the paused state stays as it was.
 PAUSE_OR_RESUME = {
     "/pause": "pause", "/resume": "resume", "pause for 3 days": "pause", "pausa 3 días": "pause",
     "Resume my reminders": "resume", "reanudar los recordatorios": "resume",
+    "/pause until Monday": "pause", "/pause 30 min": "neither", "pause for an hour": "neither",
+    "pausa 2 horas": "neither",
 }  # fmt: skip
 
 
@@ -196,9 +202,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             or under the /meds list (a menu of buttons, which reads no typed text): all the same
             to the patient's pause."""
             texts = ("/meds", command) if under_the_list else (command,)
+            was = world.run(self._state)["paused"]
             world.run(lambda: self._dialog(*texts))
             paused = world.run(self._state)["paused"]
-            assert paused is (PAUSE_OR_RESUME[command] == "pause"), (texts, paused)
+            kind = PAUSE_OR_RESUME[command]
+            assert paused is (was if kind == "neither" else kind == "pause"), (texts, paused)
 
         @precondition(lambda self: bool(self.buttons))
         @rule(data=st.data())
@@ -209,6 +217,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         @rule()
         def types_1(self) -> None:
             world.run(self._type_1)
+
+        @rule(text=st.sampled_from(["snooze 30", "posponer 90"]))
+        def types_a_snooze(self, text: str) -> None:
+            """The snooze a short break's reply tells the patient to type."""
+            world.run(lambda: self._type_snooze(text))
 
         @rule(minutes=st.sampled_from([1, 2, 16, 40]))
         def time_passes(self, minutes: int) -> None:
@@ -282,6 +295,14 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 )
             return {r["id"]: r["status"] for r in rows}
 
+        async def _snoozes(self) -> dict[UUID, tuple[str, datetime | None]]:
+            async with world.pool.acquire() as conn:
+                rows = await conn.fetch(
+                    "select id, status, snoozed_until from dose_events where patient_id = $1",
+                    self.patient_id,
+                )
+            return {r["id"]: (r["status"], r["snoozed_until"]) for r in rows}
+
         async def _press(self, dose: UUID, button: str) -> None:
             state = await self._state()
             medicine, _ = state["doses"][dose]
@@ -322,6 +343,25 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             for dose in changed:
                 assert self.reminded[dose], f"'1' answered dose {dose} nobody asked about"
                 assert after[dose] == "taken", (before[dose], after[dose])
+
+        async def _type_snooze(self, text: str) -> None:
+            """A typed snooze changes at most one dose, to snoozed: one the patient was
+            reminded of, of an active medicine, while their reminders are on."""
+            state = await self._state()
+            before = await self._snoozes()
+            await self._inbound(text)
+            after = await self._snoozes()
+            # A dose snoozed again keeps its status: its new time says it was.
+            changed = {d for d in after if before.get(d) != after[d]}
+            assert len(changed) <= 1, f"{text!r} changed {changed}"
+            for dose in changed:
+                medicine, _ = state["doses"][dose]
+                assert self.reminded[dose], f"{text!r} answered dose {dose} nobody asked about"
+                assert after[dose][0] == "snoozed", (state["doses"][dose], after[dose])
+                assert not state["paused"], f"{text!r} snoozed a dose while paused"
+                assert state["medicines"][medicine] == "active", state["medicines"][medicine]
+                self.snoozes[dose] += 1
+                world.stats["typed snoozes"] += 1
 
         async def _worker_runs(self) -> None:
             """One planner tick and the dispatcher, as the worker runs them at ``world.now``."""

@@ -13,7 +13,7 @@ from core.templating import TemplateRenderer
 from scheduler.dispatcher import Dispatcher, DispatcherConfig
 from scheduler.planner import run_planner_tick
 from tests.bot.conftest import START, Bot
-from tests.bot.helpers import dose_events, registered_patient, remind
+from tests.bot.helpers import dose_events, registered_patient, remind, whatsapp_chat
 from tests.factories import (
     create_medication,
     create_message,
@@ -508,3 +508,120 @@ async def test_pause_until_a_day_not_ahead_pauses_nothing_and_says_why(
         "select reminders_paused_until from patients where id = $1", patient["id"]
     )
     assert until == datetime(2026, 4, 1, 22, 0, tzinfo=UTC)  # 00:00 CEST, April 2
+
+
+async def test_a_pause_of_minutes_or_hours_says_to_snooze_or_pause_a_day(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """ "/pause 30 min" was refused with "I couldn't read 30 min as a date" (a pause is by days),
+    "pause 30 min" without the slash was "Sorry, I didn't understand that", and "pause for an
+    hour" was told how to pause one medicine (found as a patient in medremind dev's console).
+    Nothing is paused; a break shorter than a snooze's longest is told to snooze the reminder
+    for that long (which works while the reminder waits), a longer one to pause whole days; in
+    the patient's language, on every channel (SMS in GSM-7's letters)."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat, timezone="Pacific/Chatham")
+    (dose,) = await dose_events(admin_conn, patient["id"], [START])
+    await remind(bot, admin_conn, patient["id"], dose_id=dose)
+    await bot.send(chat, "/pause 30 min")
+    short = (
+        'A pause is by days, so nothing was changed. For a short break, reply "snooze {n}" to a'
+        " reminder: it comes back {n} min later. For a day off, send /pause 1 day."
+    )
+    assert bot.last_text(chat) == short.format(n=30), bot.last_text(chat)
+    # Without the slash, the waiting dose is named with its Snooze: nothing was paused.
+    await bot.send(chat, "pause for an hour")
+    said = bot.last_text(chat)
+    assert said.startswith(short.format(n=60) + "\n\nAlso waiting for your answer: "), said
+    assert "Snooze" in said.partition("Also waiting")[2], said
+    await bot.send(chat, "snooze 60")
+    assert "I'll remind you again at" in bot.last_text(chat), bot.last_text(chat)
+    await bot.send(chat, "/pause 36 hours")
+    assert bot.last_text(chat) == (
+        "A pause is by days, so nothing was changed. For 2 days off, send /pause 2 days; one"
+        ' reminder can be snoozed up to 12 hours ("snooze 720").'
+    ), bot.last_text(chat)
+    assert await _paused(admin_conn, patient["id"]) is False
+    # Already paused: no reminder comes to snooze, and the pause stays.
+    await bot.send(chat, "/pause")
+    await bot.send(chat, "/pause 2 hours")
+    assert bot.last_text(chat) == (
+        "Your reminders are already paused, so nothing was changed. Send /resume to have them back."
+    ), bot.last_text(chat)
+    assert await _paused(admin_conn, patient["id"]) is True
+    await bot.send(chat, "/resume")
+    # Spanish over SMS: the words a patient types there, our words in GSM-7's letters.
+    number = "+15005550177"
+    sms_patient = await registered_patient(
+        bot, admin_conn, number, channel="sms", locale="es", timezone="America/St_Johns"
+    )
+    (reply,) = await bot.sms(number, "pausa 2 horas")
+    assert reply.body == (
+        'Una pausa es por dias: no he cambiado nada. Para un rato, responde "posponer 120" a un'
+        " recordatorio y vuelve 120 min después. Para un dia, envia /pausa 1 dia."
+    ), reply.body
+    (reply,) = await bot.sms(number, "/pausa media hora")
+    assert '"posponer 30"' in (reply.body or ""), reply.body
+    # "hasta las 5" at 5:30 AM in St. John's: the next 5 o'clock, 5:00 PM (11 h 30 min on).
+    (reply,) = await bot.sms(number, "pausa hasta las 5")
+    assert '"posponer 690"' in (reply.body or ""), reply.body
+    paused = await admin_conn.fetchval(
+        "select reminders_paused from patients where id = $1", sms_patient["id"]
+    )
+    assert paused is False
+    whatsapp = "+15005550178"
+    await registered_patient(
+        bot, admin_conn, whatsapp, channel="whatsapp", timezone="Asia/Kathmandu"
+    )
+    async with whatsapp_chat(bot, whatsapp) as wa:
+        await wa("/start")
+        assert await wa("/pause 1h") == short.format(n=60)
+        # Until a time of day: the minutes from now to it (in Kathmandu, 14:45 now).
+        assert await wa("pause until 5pm") == short.format(n=135)
+
+
+async def test_pause_until_a_day_read_as_today_offers_the_other_reading(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """ "/pause until 2/4" on 2 April in Madrid (day first there: today; or 4 February, next
+    year) was refused as "today" without the other reading, and "4/3" on 4 March (today, or 3
+    April) too: a patient who writes month first was not offered the day they meant. Nothing
+    is paused until the other reading is picked, which ends the pause at its start; "No"
+    pauses nothing. "until Monday" ends it at the next Monday's start."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat, timezone="Europe/Madrid")
+    bot.clock.advance(days=2)  # Wednesday, March 4, 2026, 10:00 in Madrid
+    await bot.send(chat, "/pause until 4/3")
+    assert bot.last_text(chat) == (
+        "4/3 read as Wednesday, March 4, 2026 is today, so nothing is paused yet. Did you mean"
+        " Friday, April 3, 2026?"
+    ), bot.last_text(chat)
+    assert bot.labels(chat) == ["Yes", "No"]
+    paused = await admin_conn.fetchval(
+        "select reminders_paused from patients where id = $1", patient["id"]
+    )
+    assert paused is False
+    await bot.press(chat, "No")
+    assert bot.last_text(chat).startswith("Nothing was changed. To pause your reminders until a")
+    await bot.send(chat, "/pause until 4/3")
+    await bot.send(chat, "yes")  # typed, as over SMS
+    assert bot.last_text(chat) == (
+        "All reminders are paused.\nThey come back by themselves at the start of Friday, April 3,"
+        " 2026. Send /resume to have them sooner."
+    ), bot.last_text(chat)
+    until = await admin_conn.fetchval(
+        "select reminders_paused_until from patients where id = $1", patient["id"]
+    )
+    assert until == datetime(2026, 4, 2, 22, 0, tzinfo=UTC)  # 00:00 CEST, April 3
+    # A weekday: the next one (it paused open, "This pause has no end date", found in dev).
+    await bot.send(chat, "pause until Monday")
+    assert bot.last_text(chat) == (
+        "All reminders are paused.\nThey come back by themselves at the start of Monday, March 9,"
+        " 2026. Send /resume to have them sooner."
+    ), bot.last_text(chat)
+
+
+async def _paused(conn: asyncpg.Connection, patient_id: object) -> bool:
+    return bool(
+        await conn.fetchval("select reminders_paused from patients where id = $1", patient_id)
+    )

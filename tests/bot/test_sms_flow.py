@@ -12,7 +12,14 @@ import pytest
 from bot import keywords
 from bot.steps import COMMANDS
 from tests.bot.conftest import START, Bot
-from tests.bot.helpers import dose_events, registered_patient, remind, whatsapp_chat
+from tests.bot.helpers import (
+    booked_appointment,
+    dose_events,
+    registered_patient,
+    remind,
+    reminded_doses,
+    whatsapp_chat,
+)
 
 NUMBER = "+15005550199"
 
@@ -163,6 +170,16 @@ async def test_snooze_typed_with_minutes(bot: Bot, admin_conn: asyncpg.Connectio
     assert "remind you again" in body(await bot.sms(NUMBER, "snooze 30"))
     rows = {r["id"]: r for r in await admin_conn.fetch(statuses)}
     assert rows[newer]["snoozed_until"] == bot.clock.now + timedelta(minutes=30)
+    # In hours, as people say a snooze: it was "Sorry, I didn't understand that" (found over SMS).
+    for typed, minutes in [("snooze an hour", 60), ("posponer 2 horas", 120),
+                           ("snooze for half an hour", 30), ("en una hora", 60)]:  # fmt: skip
+        bot.clock.advance(seconds=1)
+        said = body(await bot.sms(NUMBER, typed))
+        assert "remind you again" in said, (typed, said)
+        until = {r["snoozed_until"] for r in await admin_conn.fetch(statuses)}
+        assert bot.clock.now + timedelta(minutes=minutes) in until, (typed, until)
+    told = body(await bot.sms(NUMBER, "snooze 13 hours"))
+    assert told.startswith("A snooze can be 1 to 720 minutes (12 hours)."), told
 
 
 async def test_a_reminder_sent_before_the_router_is_answerable_after_the_upgrade(
@@ -333,13 +350,7 @@ async def test_stop_before_registration_is_honoured(
 
 async def test_appointment_letters_over_sms(bot: Bot, admin_conn: asyncpg.Connection) -> None:
     patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
-    appt = await admin_conn.fetchval(
-        """insert into appointments (organization_id, patient_id, starts_at)
-           values ($1, $2, $3) returning id""",
-        patient["organization_id"],
-        patient["id"],
-        START + timedelta(days=2),
-    )
+    appt = await booked_appointment(admin_conn, patient, START + timedelta(days=2))
     listing = body(await bot.sms(NUMBER, "/appointments"))
     assert "Sunrise Clinic" in listing and "reply C to confirm" in listing
     assert "CANCEL" not in listing.upper().replace("X TO CANCEL", "")
@@ -380,13 +391,7 @@ async def test_more_waiting_counts_doses_and_appointments_not_their_messages(
     await remind(bot, admin_conn, patient["id"], dose_id=dose_id)
     bot.clock.advance(minutes=15)
     await remind(bot, admin_conn, patient["id"], dose_id=dose_id, kind="dose_followup")
-    appointment = await admin_conn.fetchval(
-        "insert into appointments (organization_id, patient_id, starts_at)"
-        " values ($1, $2, $3) returning id",
-        patient["organization_id"],
-        patient["id"],
-        START + timedelta(days=2),
-    )
+    appointment = await booked_appointment(admin_conn, patient, START + timedelta(days=2))
     for kind in ("appointment_confirmation", "appointment_reminder"):
         bot.clock.advance(minutes=1)
         await remind(bot, admin_conn, patient["id"], appointment_id=appointment, kind=kind)
@@ -454,3 +459,46 @@ async def test_a_greeting_from_a_number_that_never_registered_is_answered_in_its
     by hand over WhatsApp in medremind dev); a Spanish greeting gets the hint in Spanish (the
     registration then asks which language, as always)."""
     assert body(await bot.sms(NUMBER, said)) == hint
+
+
+async def test_while_paused_what_waits_is_offered_without_its_snooze(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """Paused, with two doses waiting: a typed "1" answered one and named the other with "Reply
+    Taken, Snooze 30 min or Skip" (a word not understood listed "2 Snooze 15 min"), and the "2"
+    that followed was refused, "Your reminders are paused" (found over SMS). What waits is
+    offered without the Snooze a pause refuses; each answer keeps its number ("3 Skip")."""
+    patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
+    due = [START - timedelta(minutes=30), START]
+    await reminded_doses(bot, admin_conn, patient["id"], due, apart=timedelta(minutes=1))
+    await bot.sms(NUMBER, "/pause")
+    said = body(await bot.sms(NUMBER, "1"))
+    assert "Taken at" in said and "Reply Taken or Skip." in said, said
+    said = body(await bot.sms(NUMBER, "banana"))
+    assert said.endswith("\n1 Taken\n3 Skip"), said
+    assert "Skipped" in body(await bot.sms(NUMBER, "3"))
+    assert await admin_conn.fetchval(
+        "select array_agg(status order by due_at) from dose_events"
+    ) == ["skipped", "taken"]  # "1" went to the newest
+
+
+async def test_an_appointment_confirmed_in_words_while_a_dose_waits(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """ "sí, ahí estaré" and "voy" to an appointment reminder, a dose's reminder sent after it,
+    were "Perdona, no lo he entendido" (found over SMS): only "C", "1" and "confirmo" were read.
+    The words people answer "I'll be there" with confirm it, in either language."""
+    patient = await registered_patient(
+        bot, admin_conn, NUMBER, channel="sms", locale="es", timezone="Australia/Lord_Howe"
+    )
+    appointment = await booked_appointment(admin_conn, patient, START + timedelta(days=1))
+    await remind(
+        bot, admin_conn, patient["id"], appointment_id=appointment, kind="appointment_reminder"
+    )
+    bot.clock.advance(minutes=1)
+    (dose,) = await dose_events(admin_conn, patient["id"], [START])
+    await remind(bot, admin_conn, patient["id"], dose_id=dose)
+    said = body(await bot.sms(NUMBER, "sí, ahí estaré"))
+    assert said.startswith("Confirmada:"), said
+    assert await admin_conn.fetchval("select status from appointments") == "confirmed"
+    assert await admin_conn.fetchval("select status from dose_events") == "due"

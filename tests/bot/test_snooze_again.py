@@ -18,7 +18,7 @@ import pytest
 from bot.dialogs.answers import snoozed_text
 from core.answer_buttons import dose_data
 from tests.bot.conftest import START, Bot
-from tests.bot.helpers import dose_events, registered_patient, remind
+from tests.bot.helpers import dose_events, registered_patient, remind, reminded_doses
 
 NUMBER = "+15005550199"
 PENDING = """select scheduled_time from scheduled_messages
@@ -120,12 +120,10 @@ async def test_a_snooze_while_another_dose_waits_leaves_that_one_the_typed_answe
     A reply that must ask its own question (Taken, for a dose too late to snooze) names the
     other without its answers, and it is asked once this one is answered."""
     patient = await registered_patient(bot, admin_conn, NUMBER, channel="sms")
-    older, newer = await dose_events(
-        admin_conn, patient["id"], [START - timedelta(minutes=5), START]
+    due = [START - timedelta(minutes=5), START]
+    older, newer = await reminded_doses(
+        bot, admin_conn, patient["id"], due, apart=timedelta(minutes=5)
     )
-    await remind(bot, admin_conn, patient["id"], dose_id=older)
-    bot.clock.advance(minutes=5)
-    await remind(bot, admin_conn, patient["id"], dose_id=newer)
     bot.clock.advance(minutes=1)
     snoozed = body(await bot.sms(NUMBER, "2"))
     assert snoozed.startswith("OK, I'll remind you again at 9:21 AM about your 9:00 AM dose."), (

@@ -11,6 +11,8 @@ import pytest
 from bot import date_order, keywords, parsing, texts
 from bot.dialogs.reports import daily_adherence, percent, streak
 from core import answer_buttons as callbacks
+from core.answer_buttons import SNOOZE_MINUTES_MAX
+from core.template_measure import gsm_septets
 from platforms.base import Channel
 
 
@@ -123,6 +125,16 @@ def test_parse_date(typed: str, expected: date | None) -> None:
 def test_date_readings(typed: str, month_first: bool, expected: list[date]) -> None:
     today = date(2026, 3, 2)
     assert parsing.date_readings(typed, today=today, month_first=month_first) == expected
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [(date(2027, 12, 7), [date(2028, 2, 29)]),  # next year's: it read as no date
+     (date(2028, 1, 5), [date(2028, 2, 29)]), (date(2028, 2, 29), [date(2028, 2, 29)]),
+     (date(2026, 12, 7), [])],  # no 29 February before 2028
+)  # fmt: skip
+def test_29_february_without_a_year_is_the_next_one(today: date, expected: list[date]) -> None:
+    assert parsing.date_readings("29/2", today=today, month_first=False) == expected
 
 
 @pytest.mark.parametrize(
@@ -247,6 +259,16 @@ def test_sms_texts_never_ask_to_reply_cancel() -> None:
     for locale in texts.LOCALES:
         for key in texts.keys(locale):
             assert "reply CANCEL" not in texts.raw(locale, key).replace("Reply", "reply"), key
+
+
+@pytest.mark.parametrize("key", ["pause_short_break", "pause_long_break", "pause_long_break_one"])
+def test_a_short_break_s_sms_reply_is_one_segment(key: str) -> None:
+    """What "/pause 30 min" is told instead of a pause fits one GSM-7 segment, whatever the
+    snooze's minutes or the days (bot.dialogs.pause_short): it was two."""
+    for locale in texts.LOCALES:
+        said = texts.sms_text(locale, key, minutes=SNOOZE_MINUTES_MAX, n=30, hours=12)
+        septets = gsm_septets(said)
+        assert septets is not None and septets <= 160, (locale, septets, said)
 
 
 def test_adherence_maths() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.command_phrases import command_phrase, one_medicine_word, pause_days
+from bot.command_phrases import command_phrase, one_medicine_word, pause_days, short_break_minutes
 
 SAID = [
     ("pause for 3 days", ("pause", "for 3 days")),
@@ -18,6 +18,11 @@ SAID = [
     ("pausa hasta el lunes", ("pause", "hasta el lunes")),
     ("pausa por favor", ("pause", "")),
     ("pause 5000 days", ("pause", "5000 days")),  # pauses; only its end is not named
+    # A short break: /pause says what to do instead (bot.dialogs.pause_short).
+    ("pause 30 min", ("pause", "30 min")),
+    ("pause for an hour", ("pause", "for an hour")),
+    ("pausa media hora", ("pause", "media hora")),
+    ("Pausar los recordatorios por 2 horas", ("pause", "por 2 horas")),
     ("resume my reminders", ("resume", "")),
     ("Reanudar los recordatorios", ("resume", "")),
     ("reanuda", ("resume", "")),
@@ -55,8 +60,19 @@ def test_pause_days(arg: str, days: int | None) -> None:
 
 
 @pytest.mark.parametrize(
+    ("arg", "minutes"),
+    [("30 min", 30), ("for an hour", 60), ("2h", 120), ("media hora", 30), ("half an hour", 30),
+     ("por 2 horas", 120), ("reminders for 90 minutes", 90), ("the next 3 hrs", 180),
+     ("36 hours", 2160), ("0 min", None), ("3 days", None), ("until 5pm", None), ("3", None)],
+)  # fmt: skip
+def test_short_break_minutes(arg: str, minutes: int | None) -> None:
+    assert short_break_minutes(arg) == minutes
+
+
+@pytest.mark.parametrize(
     ("text", "word"),
     [("pause metformin", "pause"), ("Reanudar el ibuprofeno", "resume"), ("pause 30 min", None),
+     ("pause for an hour", None),
      ("pause for 3 days", None), ("pause", None), ("snooze 30", None), ("I want to pause", None),
      ("hold on", None)],
 )  # fmt: skip
