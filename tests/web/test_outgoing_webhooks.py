@@ -176,6 +176,8 @@ async def test_signed_webhook_retried_after_500(
             200,
         )
         assert [a["status_code"] for a in retried["log"]] == [500, 200]
+        # Over: no next attempt (it showed the retry's time, past, as if one were due).
+        assert retried["next_attempt_at"] is None
         assert "receiver says no" in (retried["log"][0]["error"] or "")
         deleted = await http.delete(f"/api/v1/webhooks/{hook['id']}")
         assert deleted.status_code == 200 and deleted.json()["disabled_at"] is not None

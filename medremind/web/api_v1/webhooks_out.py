@@ -149,7 +149,11 @@ class WebhookDelivery(BaseModel):
     event_type: EventType
     status: Literal["pending", "delivering", "delivered", "failed", "cancelled"]
     attempts: int
-    next_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = Field(
+        None,
+        description="When it is tried (again); null once it is over (delivered, failed,"
+        " cancelled).",
+    )
     last_status_code: int | None = None
     last_error: str | None = None
     delivered_at: datetime | None = None
