@@ -69,7 +69,7 @@ async def test_calling_the_dose_answer_as_another_role_is_refused(
 
 
 # Every security-definer function a signed-in user may call, and what keeps it to the caller's
-# own clinic (a new one fails test_every_definer_function_is_reviewed until it is added here).
+# own clinic (a new one fails the test below until it is added here).
 REVIEWED = {
     "clinic_message_refusal": "caller_acts_for(the patient's clinic): test below",
     "conversation_of_my_patient": "patient_in_my_organization(p_patient)",
@@ -86,7 +86,7 @@ REVIEWED = {
 }
 
 
-async def test_every_definer_function_is_reviewed(admin_conn: asyncpg.Connection) -> None:
+async def _every_definer_function_is_reviewed(admin_conn: asyncpg.Connection) -> None:
     rows = await admin_conn.fetch(
         """
         select p.proname
@@ -110,7 +110,10 @@ async def _signed_in(conn: asyncpg.Connection, user: uuid.UUID, sql: str, *args:
         return await conn.fetchval(sql, *args)
 
 
-async def test_definer_functions_act_for_no_other_clinic(admin_conn: asyncpg.Connection) -> None:
+async def test_definer_functions_are_reviewed_and_act_for_no_other_clinic(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    await _every_definer_function_is_reviewed(admin_conn)
     theirs = await factories.create_organization(admin_conn)
     mine = await factories.create_organization(admin_conn)
     clinician = (await factories.create_clinician(admin_conn, mine["id"]))["id"]

@@ -38,7 +38,7 @@ async def _as_clinician(
         return await conn.fetchval(sql, *args)
 
 
-async def test_a_clinician_counts_only_their_own_clinic_and_cannot_touch_the_counts(
+async def test_a_clinician_keeps_to_their_clinics_share_and_cannot_touch_the_counts(
     admin_conn: asyncpg.Connection,
 ) -> None:
     mine = await factories.create_organization(admin_conn)
@@ -63,10 +63,13 @@ async def test_a_clinician_counts_only_their_own_clinic_and_cannot_touch_the_cou
             await _as_clinician(admin_conn, clinician, statement)
     assert await admin_conn.fetchval("select sum(messages) from api_priority_zero_hours") == 1
 
+    # A clinician's own messages (in the same database: a clone costs more than the test).
+    await _own_messages_keep_the_share_and_the_cap(admin_conn)
 
-async def test_a_clinicians_own_messages_keep_the_share_and_the_cap(
-    admin_conn: asyncpg.Connection,
-) -> None:
+
+async def _own_messages_keep_the_share_and_the_cap(admin_conn: asyncpg.Connection) -> None:
+    """Rows of scheduled_messages a clinician inserts or updates (migration 20260101019120), in
+    a clinic of their own whose share is two an hour."""
     org = await factories.create_organization(admin_conn)
     clinician = (await factories.create_clinician(admin_conn, org["id"]))["id"]
     patient = (await factories.create_patient(admin_conn, org["id"]))["id"]
