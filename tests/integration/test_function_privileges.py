@@ -14,14 +14,13 @@ every such function with what holds it, so a new one fails here until someone ha
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
 from tests import factories
+from tests.integration.clinician import as_clinician
 
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)  # take_priority_zero's hour: any will do
 
@@ -100,16 +99,6 @@ async def _every_definer_function_is_reviewed(admin_conn: asyncpg.Connection) ->
     assert {r["proname"] for r in rows} == set(REVIEWED)
 
 
-async def _signed_in(conn: asyncpg.Connection, user: uuid.UUID, sql: str, *args: object) -> object:
-    """``sql``'s first value as the signed-in ``user`` (role authenticated with JWT claims, as
-    PostgREST and the dashboard connect), in a transaction committed afterwards."""
-    async with conn.transaction():
-        await conn.execute("set local role authenticated")
-        claims = json.dumps({"sub": str(user), "role": "authenticated"})
-        await conn.execute("select set_config('request.jwt.claims', $1, true)", claims)
-        return await conn.fetchval(sql, *args)
-
-
 async def test_definer_functions_are_reviewed_and_act_for_no_other_clinic(
     admin_conn: asyncpg.Connection,
 ) -> None:
@@ -132,9 +121,10 @@ async def test_definer_functions_are_reviewed_and_act_for_no_other_clinic(
     owns = "select public.message_of_patient($1, $2)"
 
     for caller in (stranger, clinician):
-        assert await _signed_in(admin_conn, caller, take, theirs["id"], NOW) is None
-        assert await _signed_in(admin_conn, caller, refusal, patient) == 0
-        assert await _signed_in(admin_conn, caller, owns, messages[0]["id"], patient) is False
+        async with as_clinician(admin_conn, caller) as conn:  # signed in, as PostgREST is
+            assert await conn.fetchval(take, theirs["id"], NOW) is None
+            assert await conn.fetchval(refusal, patient) == 0
+            assert await conn.fetchval(owns, messages[0]["id"], patient) is False
     assert await admin_conn.fetchval("select count(*) from api_priority_zero_hours") == 0
     # The service (the API's role, no signed-in user) still takes the clinic's share.
     assert await admin_conn.fetchval(take, theirs["id"], NOW) == 1
