@@ -100,3 +100,29 @@ async def _an_admin_revokes_or_renames_a_key_and_nothing_more(admin_conn):
     row = await admin_conn.fetchrow("select * from api_keys where id = $1", key)
     assert (row["name"], row["key_hash"], row["role"]) == ("old ehr", "x", "clinician")
     assert row["revoked_at"] is not None
+    await _a_clinician_lists_keys_but_not_their_hashes(admin_conn, org["id"], key)
+
+
+async def _a_clinician_lists_keys_but_not_their_hashes(admin_conn, org_id, key):
+    """Migration 20260101019135. Every clinician read every column of the clinic's API keys,
+    key_hash too: the SHA-256 of a secret, which a signed-in session could copy out and try
+    secrets against offline, or probe with ``where key_hash = ...``. A key is still listed by
+    name, prefix, role and revocation."""
+    clinician = await create_clinician(admin_conn, org_id)
+    for statement in (
+        "select key_hash from api_keys",
+        "select * from api_keys",
+        "select id from api_keys where key_hash = 'x'",
+    ):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with as_clinician(admin_conn, clinician["id"]) as conn:
+                await conn.fetch(statement)
+    async with as_clinician(admin_conn, clinician["id"]) as conn:
+        listed = await conn.fetch(
+            "select id, organization_id, name, prefix, role, created_at, last_used_at,"
+            " revoked_at from api_keys"
+        )
+    assert [(r["id"], r["name"], r["prefix"], r["role"]) for r in listed] == [
+        (key, "old ehr", "abc123def457", "clinician")
+    ]
+    assert listed[0]["revoked_at"] is not None
