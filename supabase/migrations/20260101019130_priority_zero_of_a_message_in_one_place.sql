@@ -1,38 +1,11 @@
 -- When a priority-0 message goes, and so which hour of the clinic's priority-0 share it takes, in
--- one place: public.take_message_priority_zero. public.resend_message (migration
--- 20260101017650) and the trigger on the dashboard's own rows (migration 20260101019120) each
--- reckoned it in a copy of their own (its time, or the end of the quiet hours holding it unless
--- it is urgent, an appointment's or a caregiver's); a change to the dispatcher's deferral made in
+-- one place: public.take_message_priority_zero (migration 20260101019120), which the trigger on
+-- the dashboard's own rows uses and now public.resend_message (migration 20260101017650) too. It
+-- reckoned it in a copy of its own (its time, or the end of the quiet hours holding it unless it
+-- is urgent, an appointment's or a caregiver's); a change to the dispatcher's deferral made in
 -- one would have left the other counting the wrong hour. Behaviour unchanged:
 -- tests/integration/test_resend_message.py, tests/web/test_resend_priority_share.py and
 -- tests/integration/test_priority_zero_hours_clinician.py hold it.
-
-create function public.take_message_priority_zero(
-  m public.scheduled_messages, p_due timestamptz, p_now timestamptz
-) returns boolean language plpgsql volatile set search_path = public, pg_temp as $$
-  -- One of the clinic's priority-0 messages for the hour m goes in: p_due, or the end of the
-  -- patient's quiet hours holding p_due (the dispatcher's deferral: not urgent, not an
-  -- appointment's, not a caregiver's, whose window is their own). False: the hour's share is
-  -- taken (public.take_priority_zero, with the share the processes publish in service_limits).
-declare
-  goes_at timestamptz := p_due;
-begin
-  if not m.urgent and m.caregiver_id is null
-     and m.kind not in ('appointment_confirmation', 'appointment_reminder',
-                        'appointment_rescheduled', 'appointment_cancelled') then
-    goes_at := coalesce(public.patient_quiet_end(m.patient_id, m.organization_id, p_due), p_due);
-  end if;
-  return public.take_priority_zero(
-    m.organization_id, goes_at,
-    coalesce((select l.api_priority_zero_per_hour from service_limits l), 100), p_now) is not null;
-end
-$$;
-comment on function public.take_message_priority_zero(public.scheduled_messages, timestamptz, timestamptz) is
-  'One of the clinic''s priority-0 share for the hour message m goes in (due p_due); false: taken';
-revoke all on function public.take_message_priority_zero(public.scheduled_messages, timestamptz, timestamptz)
-  from public, anon;
-grant execute on function public.take_message_priority_zero(public.scheduled_messages, timestamptz, timestamptz)
-  to authenticated, medremind_app, service_role;
 
 create or replace function public.resend_message(
   p_message uuid, p_organization uuid, p_actor text, p_at timestamptz default now()
@@ -105,33 +78,5 @@ begin
      failed_row.appointment_id, failed_row.caregiver_id, auth.uid(), p_at, failed_row.id)
   returning id into copy_id;
   return query select 'resent'::text, copy_id, 'pending'::text;
-end
-$$;
-
-create or replace function public.scheduled_messages_limits_of_clinician() returns trigger
-  language plpgsql set search_path = public, pg_temp as $$
-begin
-  if tg_op = 'INSERT' then
-    new.created_at := now();
-    new.from_clinic := new.resent_from is null;
-  else
-    new.created_at := old.created_at;
-    new.from_clinic := old.from_clinic;
-  end if;
-  if new.priority <> 0 or new.resent_from is not null
-     or (tg_op = 'UPDATE' and old.priority = 0) then
-    return new;
-  end if;
-  if tg_op = 'UPDATE' and new.dose_event_id is not null and exists (
-       select from dose_events d join medications m on m.id = d.medication_id
-        where d.id = new.dose_event_id and m.time_critical) then
-    return new;
-  end if;
-  -- Due at its time, now at the earliest.
-  if not public.take_message_priority_zero(
-       new, greatest(coalesce(new.scheduled_time, now()), now()), now()) then
-    new.priority := case when tg_op = 'INSERT' then 5 else old.priority end;
-  end if;
-  return new;
 end
 $$;
