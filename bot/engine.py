@@ -92,6 +92,14 @@ async def handle(turn: Turn) -> None:
             query("bot", "prove_caregiver_address"), conv.channel.value, conv.chat_address
         )
 
+    in_dialog = conv.step != IDLE and conv.step in STEPS  # registering, say
+    if event.kind is InboundKind.MEDIA and (turn.patient is not None or in_dialog):
+        # A photo or a voice note (SMS, WhatsApp): nothing is answered or changed by it, and
+        # the patient is asked to type, as Telegram's are (medremind.web.telegram_unread). One
+        # who has not started yet is told how to, as for any text.
+        turn.say(turn.t("text_only_typed"))
+        return
+
     if turn.patient is not None and await _ask_unknown_zone(turn):
         return
 

@@ -141,6 +141,7 @@ class InboundKind(enum.StrEnum):
     BUTTON = "button"  # a Telegram callback query or a WhatsApp quick reply
     CONTACT = "contact"  # a shared phone number (Telegram contact button)
     LOCATION = "location"  # a shared location (timezone detection)
+    MEDIA = "media"  # a photo, voice note, video or file with no text (MMS, WhatsApp)
 
 
 @dataclass(frozen=True, slots=True)

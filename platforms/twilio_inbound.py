@@ -64,7 +64,8 @@ def parse_twilio_inbound(form: Mapping[str, str]) -> InboundEvent:
     """An inbound SMS or WhatsApp message as an :class:`InboundEvent`.
 
     ``chat_address`` is the bare E.164 number for both channels. WhatsApp quick replies become
-    ``BUTTON`` (``button_data`` is the ``ButtonPayload``), shared locations ``LOCATION``.
+    ``BUTTON`` (``button_data`` is the ``ButtonPayload``), shared locations ``LOCATION``, a file
+    with no text (an MMS photo, a WhatsApp voice note) ``MEDIA``; with text, the text is read.
     Raises ``ValueError`` when ``From`` is missing or a location is off the globe.
     """
     sender = form.get("From", "").strip()
@@ -98,7 +99,17 @@ def parse_twilio_inbound(form: Mapping[str, str]) -> InboundEvent:
             text=button_text or "",
             **common,
         )
-    return InboundEvent(kind=InboundKind.TEXT, text=form.get("Body", ""), **common)
+    text = form.get("Body", "")
+    if not text.strip() and _has_media(form):
+        # A photo of the pills, a voice note "I took it": nothing the bot can read, and read as
+        # an empty text it was answered "I didn't understand that" (bot.engine says so instead).
+        return InboundEvent(kind=InboundKind.MEDIA, **common)
+    return InboundEvent(kind=InboundKind.TEXT, text=text, **common)
+
+
+def _has_media(form: Mapping[str, str]) -> bool:
+    """Whether the message carries a file (Twilio's ``NumMedia``, ``MediaUrl0``)."""
+    return bool(form.get("MediaUrl0")) or (form.get("NumMedia") or "0").strip() not in ("", "0")
 
 
 def _coordinate(text: str, bound: float) -> float:

@@ -38,6 +38,8 @@ EN: dict[str, str] = {
     "edits_not_read": "I only read new messages, not edits. Please send it again as a new message.",
     # A photo, voice message, sticker... (medremind.web.telegram_unread): only text is read.
     "text_only": "I can only read text. Please type your message, or use the buttons under a reminder.",
+    # A photo, voice note... over SMS or WhatsApp (bot.engine): no buttons to point at there.
+    "text_only_typed": "I can only read text. Please type your message or your answer.",
     "cancelled": "OK, cancelled.",
     "help": (
         "I remind you to take your medicines.\n"
@@ -133,6 +135,7 @@ ES: dict[str, str] = {
     ),
     "edits_not_read": "Solo leo mensajes nuevos, no los editados. Envíalo de nuevo como un mensaje nuevo.",
     "text_only": "Solo puedo leer texto. Escribe tu mensaje, o usa los botones de un recordatorio.",
+    "text_only_typed": "Solo puedo leer texto. Escribe tu mensaje o tu respuesta.",
     "cancelled": "De acuerdo, cancelado.",
     "help": (
         "Te recuerdo tomar tus medicamentos.\n"

@@ -43,8 +43,11 @@ update webhook_deliveries set status = 'cancelled', last_error = 'subscription d
 
 -- name: list_deliveries
 -- A subscription's deliveries, newest first by (created_at, id), after the cursor ($3, $4), with
--- their attempts; $5 = limit.
-select d.id, d.event_id, e.event_type, e.payload, d.status, d.attempts, d.next_attempt_at,
+-- their attempts; $5 = limit. A delivery that is over (delivered, failed, cancelled) has no
+-- next attempt: the column keeps the last one's time, which read as a retry due.
+select d.id, d.event_id, e.event_type, e.payload, d.status, d.attempts,
+       case when d.status in ('pending', 'delivering') then d.next_attempt_at end
+         as next_attempt_at,
        d.last_status_code, d.last_error, d.delivered_at, d.created_at,
        coalesce((select jsonb_agg(jsonb_build_object(
                    'attempted_at', a.attempted_at, 'status_code', a.status_code,

@@ -128,10 +128,11 @@ class Bot:
 
     # -- SMS ---------------------------------------------------------------------------------
 
-    async def sms(self, number: str, body: str) -> list[TwilioCall]:
-        """An inbound SMS through parse_twilio_inbound -> store -> process."""
+    async def sms(self, number: str, body: str, *, media: str | None = None) -> list[TwilioCall]:
+        """An inbound SMS through parse_twilio_inbound -> store -> process; ``media``: the
+        content type of an attached file (an MMS)."""
         before = len(self.twilio.messages)
-        form = inbound_form(number, body, to=SMS_FROM)
+        form = inbound_form(number, body, to=SMS_FROM, media=media)
         event = parse_twilio_inbound(form)
         inbound_id = await store_inbound(self.ctx.pool, event, dict(form))
         if inbound_id is not None:

@@ -124,6 +124,13 @@ async def test_reminder_answered_by_number(bot: Bot, admin_conn: asyncpg.Connect
     (dose_id,) = await dose_events(admin_conn, patient["id"], [START - timedelta(minutes=3)])
     await remind(bot, admin_conn, patient["id"], dose_id=dose_id)
     assert (bot.sms_to(NUMBER)[-1].body or "").endswith("1 Taken\n2 Snooze 15 min\n3 Skip")
+    # A photo of the pills (an MMS with no text) is no answer, and the patient is told to type
+    # one: "Sorry, I didn't understand that" left them wondering whether it counted.
+    photo = body(await bot.sms(NUMBER, "", media="image/jpeg"))
+    assert photo == "I can only read text. Please type your message or your answer."
+    assert await admin_conn.fetchval("select status from dose_events") == "due"  # unanswered
+    # A number that is no patient's is told how to start, whatever it sent.
+    assert "Send /start" in body(await bot.sms("+15005550198", "", media="image/jpeg"))
     replies = await bot.sms(NUMBER, "1")
     assert "Taken at" in body(replies)
     row = await admin_conn.fetchrow("select status, answered_channel from dose_events")

@@ -1025,8 +1025,10 @@ def inbound_form(
     button_text: str | None = None,
     latitude: float | None = None,
     longitude: float | None = None,
+    media: str | None = None,
 ) -> dict[str, str]:
-    """The form Twilio posts to ``/twilio/inbound``; ``from_`` may carry ``whatsapp:``."""
+    """The form Twilio posts to ``/twilio/inbound``; ``from_`` may carry ``whatsapp:``.
+    ``media``: the content type of one attached file (an MMS photo, a WhatsApp voice note)."""
     whatsapp = from_.startswith("whatsapp:")
     sid = "SM" + uuid.uuid4().hex
     form = {
@@ -1054,6 +1056,14 @@ def inbound_form(
     if latitude is not None and longitude is not None:
         form["Latitude"], form["Longitude"] = str(latitude), str(longitude)
         form["MessageType"] = "location"
+    if media is not None:
+        form["NumMedia"] = "1"
+        form["MediaContentType0"] = media
+        form["MediaUrl0"] = (
+            f"https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media/ME{uuid.uuid4().hex}"
+        )
+        if whatsapp:
+            form["MessageType"] = media.split("/", 1)[0]  # image, audio, video (else document)
     return form
 
 

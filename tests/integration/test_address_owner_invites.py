@@ -10,6 +10,7 @@ patient to that function.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -26,7 +27,7 @@ values ($1, $2, $3, true)
 on conflict (channel, address) do nothing
 returning id
 """
-INVITE_OWNER = "select public.invite_address_owner($1, $2, $3, now(), true)"
+INVITE_OWNER = "select public.invite_address_owner($1, $2, $3, true)"
 # The listing the patient page shows (CHANNELS_JSON's rows).
 LISTED = """
 select channel, address, verified, opted_out_at is not null as opted_out
@@ -159,7 +160,7 @@ async def test_calling_it_directly_tells_a_clinician_nothing_of_the_owner(
     async with as_clinician(admin_conn, clinician["id"]):
         answers = [
             await admin_conn.fetchval(
-                "select public.invite_address_owner($1, 'email', $2, now(), false)",
+                "select public.invite_address_owner($1, 'email', $2, false)",
                 mine["id"],
                 address,
             )
@@ -167,10 +168,20 @@ async def test_calling_it_directly_tells_a_clinician_nothing_of_the_owner(
         ]
         seen = await admin_conn.fetch(
             "select claimed_channel, claimed_address, claimed_verified, used_at,"
-            " expires_at - created_at as valid from patient_invites where patient_id = $1"
-            " order by claimed_address",
+            " expires_at - created_at as valid, expires_at = now() + interval '7 days' as week"
+            " from patient_invites where patient_id = $1 order by claimed_address",
             mine["id"],
         )
+        # The time is the database's: the form that took one (migration 20260101019140) let a
+        # clinician backdate an invitation, or date it ahead and keep it valid for years.
+        for backdated in ("2001-01-01T00:00:00Z", "2101-01-01T00:00:00Z"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                async with admin_conn.transaction():
+                    await admin_conn.fetchval(
+                        "select public.invite_address_owner($1, 'email', 'late@nobody.test',"
+                        f" '{backdated}', false)",
+                        mine["id"],
+                    )
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             async with admin_conn.transaction():
                 await admin_conn.fetch("select invitee_patient_id from patient_invites")
@@ -182,7 +193,9 @@ async def test_calling_it_directly_tells_a_clinician_nothing_of_the_owner(
     assert answers == [True, True, True]
     assert [r["claimed_address"] for r in seen] == sorted(addresses)
     assert len({tuple(r.values())[2:] for r in seen}) == 1  # alike but for the address
+    assert seen[0]["week"]
     invited = await admin_conn.fetch(
-        "select patient_id from scheduled_messages where template = 'join_invitation'"
+        "select patient_id, expires_at - scheduled_time as valid from scheduled_messages"
+        " where template = 'join_invitation'"
     )
-    assert [r["patient_id"] for r in invited] == [solo["id"]]
+    assert [(r["patient_id"], r["valid"]) for r in invited] == [(solo["id"], timedelta(days=7))]

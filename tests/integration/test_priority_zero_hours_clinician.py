@@ -4,6 +4,13 @@ as its owner and counts only the signed-in clinician's own clinic; ``api_priorit
 itself is not theirs to read or write (one who could delete the clinic's counts would get its
 share back, and a row could name another clinic).
 
+A clinician's own rows of ``scheduled_messages`` (PostgREST's ``POST /rest/v1/scheduled_messages``
+with the clinician's JWT, as Supabase gives every signed-in clinician) keep both limits too
+(migration 20260101019120): the dashboard's Compose takes neither priority 0 nor a ``created_at``
+of its own, but the role could insert any number of messages at priority 0, claimed ahead of
+every other clinic's dose reminders on a shared bot or number, and past the per-patient cap of
+clinic messages by leaving ``from_clinic`` false or ``created_at`` in the past.
+
 Real PostgreSQL, as a clinician is through PostgREST: role ``authenticated`` with JWT claims.
 """
 
@@ -31,7 +38,7 @@ async def _as_clinician(
         return await conn.fetchval(sql, *args)
 
 
-async def test_a_clinician_counts_only_their_own_clinic_and_cannot_touch_the_counts(
+async def test_a_clinician_keeps_to_their_clinics_share_and_cannot_touch_the_counts(
     admin_conn: asyncpg.Connection,
 ) -> None:
     mine = await factories.create_organization(admin_conn)
@@ -55,3 +62,50 @@ async def test_a_clinician_counts_only_their_own_clinic_and_cannot_touch_the_cou
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await _as_clinician(admin_conn, clinician, statement)
     assert await admin_conn.fetchval("select sum(messages) from api_priority_zero_hours") == 1
+
+    # A clinician's own messages (in the same database: a clone costs more than the test).
+    await _own_messages_keep_the_share_and_the_cap(admin_conn)
+
+
+async def _own_messages_keep_the_share_and_the_cap(admin_conn: asyncpg.Connection) -> None:
+    """Rows of scheduled_messages a clinician inserts or updates (migration 20260101019120), in
+    a clinic of their own whose share is two an hour."""
+    org = await factories.create_organization(admin_conn)
+    clinician = (await factories.create_clinician(admin_conn, org["id"]))["id"]
+    patient = (await factories.create_patient(admin_conn, org["id"]))["id"]
+    await admin_conn.execute(
+        "insert into service_limits (sms_max_segments, api_priority_zero_per_hour) values (3, 2)"
+    )
+    insert = (
+        "insert into scheduled_messages (patient_id, message_content, platform, kind, priority,"
+        " urgent, from_clinic, created_at)"
+        " values ($1, 'Recall', 'auto', 'free_text', $2, true, false, $3) returning id"
+    )
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    made = [await _as_clinician(admin_conn, clinician, insert, patient, 0, long_ago)]
+    made.append(await _as_clinician(admin_conn, clinician, insert, patient, 0, long_ago))
+    made.append(await _as_clinician(admin_conn, clinician, insert, patient, 0, long_ago))
+    rows = await admin_conn.fetch(
+        "select priority, from_clinic, created_at > now() - interval '1 minute' as now"
+        " from scheduled_messages where id = any($1) order by priority",
+        made,
+    )
+    # Two of the clinic's share of priority 0 this hour, the third at the default; all three
+    # the clinic's, created now: counted by the per-patient cap.
+    assert [tuple(r) for r in rows] == [(0, True, True), (0, True, True), (5, True, True)]
+    # Two more reach the cap of 5 an hour; a sixth is refused, whatever it says of itself.
+    for _ in range(2):
+        await _as_clinician(admin_conn, clinician, insert, patient, 5, long_ago)
+    with pytest.raises(asyncpg.PostgresError, match="already has 5 messages"):
+        await _as_clinician(admin_conn, clinician, insert, patient, 5, long_ago)
+    # Nor do they leave the cap, or take priority 0 past the share, afterwards.
+    changed = await _as_clinician(
+        admin_conn,
+        clinician,
+        "update scheduled_messages set from_clinic = false, created_at = $2, priority = 0"
+        " where id = $1"
+        " returning (priority, from_clinic, created_at > now() - interval '1 minute')",
+        made[2],
+        long_ago,
+    )
+    assert tuple(changed) == (5, True, True)  # type: ignore[arg-type]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -204,7 +203,7 @@ async def test_no_invitation_to_a_telegram_chat_a_clinician_typed(
     async with as_clinician(admin_conn, clinician["id"]) as conn:
         await _refused(
             conn,
-            "select public.invite_address_owner($1, 'telegram', $2, now(), true)",
+            "select public.invite_address_owner($1, 'telegram', $2, true)",
             record["id"],
             STRANGER,
         )
@@ -228,9 +227,7 @@ async def test_no_invitation_to_a_telegram_chat_a_clinician_typed(
     # A phone number is invited as before (the clinic learns nothing either way).
     async with as_clinician(admin_conn, clinician["id"]) as conn:
         assert await conn.fetchval(
-            "select public.invite_address_owner($1, 'sms', '+14155550177', $2, true)",
-            record["id"],
-            datetime.now(UTC),
+            "select public.invite_address_owner($1, 'sms', '+14155550177', true)", record["id"]
         )
 
 

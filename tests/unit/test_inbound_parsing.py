@@ -158,6 +158,15 @@ def test_whatsapp_location() -> None:
     assert (event.latitude, event.longitude) == (19.43, -99.13)
 
 
+def test_a_file_without_text_is_media_and_with_a_caption_its_text() -> None:
+    voice = parse_twilio_inbound(inbound_form("whatsapp:+14155552671", "", media="audio/ogg"))
+    assert (voice.kind, voice.text) == (InboundKind.MEDIA, "")
+    photo = parse_twilio_inbound(inbound_form("+14155552671", " ", media="image/jpeg"))
+    assert photo.kind is InboundKind.MEDIA
+    caption = parse_twilio_inbound(inbound_form("+14155552671", "taken", media="image/jpeg"))
+    assert (caption.kind, caption.text) == (InboundKind.TEXT, "taken")
+
+
 def test_inbound_without_from_is_rejected() -> None:
     with pytest.raises(ValueError, match="From"):
         parse_twilio_inbound({"Body": "hi"})

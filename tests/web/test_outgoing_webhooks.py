@@ -176,6 +176,8 @@ async def test_signed_webhook_retried_after_500(
             200,
         )
         assert [a["status_code"] for a in retried["log"]] == [500, 200]
+        # Over: no next attempt (it showed the retry's time, past, as if one were due).
+        assert retried["next_attempt_at"] is None
         assert "receiver says no" in (retried["log"][0]["error"] or "")
         deleted = await http.delete(f"/api/v1/webhooks/{hook['id']}")
         assert deleted.status_code == 200 and deleted.json()["disabled_at"] is not None
@@ -199,7 +201,7 @@ async def test_an_endpoint_on_a_private_address_is_refused_when_subscribing(
     a 422 naming the setting now; a name is resolved only when delivering; the operator's
     MEDREMIND_WEBHOOK_ALLOW_PRIVATE lets a clinic's network in. An address written as the
     resolver also reads it (127.1, 0x7f000001, 2130706433, octal 0177.0.0.1, or with a trailing
-    dot: 10.0.0.1., localhost.) is one too."""
+    dot: 10.0.0.1., localhost.; or in letters IDNA maps to those) is one too."""
     _, key = await clinic_key(db, admin_conn, "Private Hook Clinic")
     auth = {"Authorization": f"Bearer {key}"}
     private = [
@@ -225,6 +227,13 @@ async def test_an_endpoint_on_a_private_address_is_refused_when_subscribing(
         "https://[2002:7f00:1::]/hook",
         "https://[fec0::1]/hook",
         "https://224.0.0.1/hook",
+        # Written in other letters that IDNA maps to these (full-width digits, ideographic full
+        # stops, a circled letter): the resolver reads 127.0.0.1 and localhost, and every
+        # delivery was refused, while the subscription was taken (201) until 2026-12-07.
+        "http://\uff11\uff12\uff17.0.0.1/hook",
+        "http://127\u30020\u30020\u30021/hook",
+        "http://10.0.0.1\u3002/hook",
+        "http://\u24dbocalhost/hook",
     ]
     _, base = await web_process()
     async with httpx.AsyncClient(base_url=base, headers=auth, timeout=30) as http:

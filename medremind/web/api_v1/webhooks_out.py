@@ -149,7 +149,11 @@ class WebhookDelivery(BaseModel):
     event_type: EventType
     status: Literal["pending", "delivering", "delivered", "failed", "cancelled"]
     attempts: int
-    next_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = Field(
+        None,
+        description="When it is tried (again); null once it is over (delivered, failed,"
+        " cancelled).",
+    )
     last_status_code: int | None = None
     last_error: str | None = None
     delivered_at: datetime | None = None
@@ -184,6 +188,15 @@ def _url(url: str, *, allow_private: bool) -> str:
     return url
 
 
+def _idna_ascii(host: str) -> str:
+    """``host`` in ASCII as ``socket.getaddrinfo`` encodes it (Python's ``idna`` codec), or as
+    given when IDNA cannot encode it (the resolver then finds no address: not a literal)."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
 def _private_literal(host: str) -> bool:
     """``localhost`` or an IP address that is not globally routable, as written in a URL.
 
@@ -192,8 +205,11 @@ def _private_literal(host: str) -> bool:
     ``getaddrinfo`` turns them into 127.0.0.1 and refuses every delivery, while
     ``ipaddress`` takes only the dotted quad, so they were subscribed (201).
     """
-    # A name's root dot ("localhost.", "10.0.0.1."): the resolver reads it as without one.
-    host = host.removesuffix(".")
+    # As the resolver reads it: getaddrinfo encodes a name with IDNA first, which maps
+    # full-width digits, ideographic full stops (U+3002) and circled letters to ASCII: 127.0.0.1
+    # in full-width digits, or with U+3002 for its dots, is 127.0.0.1 to it. A name's root dot
+    # ("localhost.", "10.0.0.1."): the resolver reads it as without one.
+    host = _idna_ascii(host).removesuffix(".")
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:

@@ -415,7 +415,7 @@ export async function createPatient(tx: Tx, input: NewPatient): Promise<string> 
         select patient_id from contact_points where channel = ${input.channel} and address = ${input.address}`;
       throw new AddressHeld(own?.patient_id ?? null);
     }
-    await tx`select public.invite_address_owner(${patient.id}, ${input.channel}, ${input.address}, now(), true)`;
+    await tx`select public.invite_address_owner(${patient.id}, ${input.channel}, ${input.address}, true)`;
   }
   return patient.id;
 }
