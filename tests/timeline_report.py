@@ -74,6 +74,8 @@ def main() -> None:
     for test in tests:
         test["wall"] = test["end"] - test["start"]
         test.setdefault("postgres_cpu", 0.0)  # a file written before it was recorded
+        # The processes forked for it (tests.cli_processes) are its children too.
+        test["children_cpu"] += test.get("forked_cpu", 0.0)
         test["all_cpu"] = test["cpu"] + test["children_cpu"] + test["postgres_cpu"]
     tests.sort(key=lambda t: -t["wall"])
     if args.slow_list:
