@@ -9,8 +9,9 @@ place IANA only links to another (Europe/Amsterdam) is still itself. Every old n
 clinics', patients' and schedules' columns, so each row of the migration's table is checked
 against canonical_zone; the caregivers' and links' columns hold one name of each kind
 (``CHECKED_SAMPLE``): their CHECK constraint lists the server's zone files on every write of a
-row (public.is_iana_timezone, ~15 ms), and their 150 rows each written and rewritten twice cost
-about 9 of the test's 12.4 CPU-s of PostgreSQL, for the one statement per column the others run too.
+row (public.is_iana_timezone, ~15 ms): every name there, inserted then rewritten in both
+tables, cost about 9 of the test's 12.4 CPU-s of PostgreSQL, to try again the same statement
+per column the other columns try with every name.
 """
 
 from __future__ import annotations
