@@ -40,6 +40,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from tests import server_cpu
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Variables an interpreter or the C library reads once, at its start: a fork keeps the server's.
@@ -81,6 +83,14 @@ class _ForkServer:
             raise RuntimeError(f"the fork server exited ({self._process.poll()})")
         return int(json.loads(answer)["pid"])
 
+    def reaped_seconds(self) -> float:
+        """The CPU of the children this server has reaped so far (0 once it has ended)."""
+        fields = server_cpu.stat_fields(str(self._process.pid))
+        if fields is None:
+            return 0.0
+        # cutime, cstime: fields 16-17 of proc(5), 13-14 after the command.
+        return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         self._socket.close()
         try:
@@ -92,6 +102,9 @@ class _ForkServer:
 
 _server: _ForkServer | None = None
 _server_lock = threading.Lock()
+# What the stopped fork servers' children used: reaped with the server into this process's
+# RUSAGE_CHILDREN (tests.timeline counts it once, as forked).
+_stopped_reaped = 0.0
 
 
 def _fork_server() -> _ForkServer:
@@ -107,12 +120,24 @@ def _fork_server() -> _ForkServer:
 def stop_fork_server() -> None:
     """Stop this process's fork server, if one runs (at the session's end: tests.conftest). The
     processes it forked are not stopped: each is its test's to stop."""
-    global _server
+    global _server, _stopped_reaped
     with _server_lock:
         server, _server = _server, None
     if server is not None:
         atexit.unregister(server.close)
+        # Its children have all ended (each test stops its own): this is their whole CPU.
+        reaped = server.reaped_seconds()
         server.close()
+        _stopped_reaped += reaped
+
+
+def forked_cpu_seconds() -> tuple[float, float]:
+    """The CPU of the processes this process's fork servers forked, ended and reaped so far (in no
+    test's RUSAGE_CHILDREN while the server runs: tests.timeline reads it per test), and the part
+    of it already in this process's RUSAGE_CHILDREN (the stopped servers', reaped with them)."""
+    server = _server
+    live = server.reaped_seconds() if server is not None else 0.0
+    return live + _stopped_reaped, _stopped_reaped
 
 
 class ForkedProcess(subprocess.Popen[bytes]):

@@ -58,9 +58,20 @@ def mark_session() -> None:
     os.environ[VARIABLE] = f"{os.getpid()}-{secrets.token_hex(8)}"
 
 
+def _since_boot() -> float:
+    """Seconds since the machine's boot, on the clock ``/proc/<pid>/stat`` counts starts by.
+
+    Read from ``/proc/uptime``, not ``clock_gettime(CLOCK_BOOTTIME)``: under
+    tests/clock/run_at.py libfaketime moves that clock too, by weeks or years, while the kernel's
+    start times stay real, and every leftover of such a run was named "(before the first test)"
+    (tests/acceptance/test_test_server_cleanup.py at 2027-01-01T00:00:30Z)."""
+    with open("/proc/uptime", "rb") as uptime:
+        return float(uptime.read().split()[0])
+
+
 def note_test_start(nodeid: str) -> None:
     """Note that the test ``nodeid`` starts now (to name the test a leftover started during)."""
-    _test_starts.append(time.clock_gettime(time.CLOCK_BOOTTIME))
+    _test_starts.append(_since_boot())
     _test_names.append(nodeid)
 
 

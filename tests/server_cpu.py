@@ -21,7 +21,7 @@ _running: list[Path] = []
 _stopped_seconds = 0.0
 
 
-def _stat_fields(pid: str) -> list[str] | None:
+def stat_fields(pid: str) -> list[str] | None:
     """The fields of ``/proc/<pid>/stat`` after the command's closing parenthesis, or None."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
@@ -41,13 +41,13 @@ def server_seconds(pgdata: Path) -> float | None:
         postmaster = (pgdata / "postmaster.pid").read_text().split("\n", 1)[0].strip()
     except OSError:
         return None
-    own = _stat_fields(postmaster)
+    own = stat_fields(postmaster)
     if own is None:
         return None
     ticks = _ticks(own)
     for pid in os.listdir("/proc"):
         if pid.isdigit():
-            fields = _stat_fields(pid)
+            fields = stat_fields(pid)
             if fields is not None and fields[1] == postmaster:  # fields[1]: the parent's pid
                 ticks += _ticks(fields)
     return ticks / os.sysconf("SC_CLK_TCK")

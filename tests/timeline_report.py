@@ -52,7 +52,7 @@ def _workers(records: list[dict[str, Any]], tests: list[dict[str, Any]]) -> None
             f"{worker:6} {start - origin:6.0f} {mine[0]['start'] - origin:9.0f} "
             f"{mine[-1]['end'] - origin:9.0f} {len(mine):6} {busy:5.0f} {gaps:13.0f} "
             f"{last - mine[-1]['end']:11.0f} {end.get('cpu', float('nan')):4.0f} "
-            f"{end.get('children_cpu', float('nan')):9.0f} "
+            f"{end.get('children_cpu', float('nan')) + end.get('forked_cpu', 0.0):9.0f} "
             f"{end.get('postgres_cpu', float('nan')):9.0f}"
         )
         tail = [t for t in mine if t["end"] > last - 120]
@@ -74,6 +74,8 @@ def main() -> None:
     for test in tests:
         test["wall"] = test["end"] - test["start"]
         test.setdefault("postgres_cpu", 0.0)  # a file written before it was recorded
+        # The processes forked for it (tests.cli_processes) are its children too.
+        test["children_cpu"] += test.get("forked_cpu", 0.0)
         test["all_cpu"] = test["cpu"] + test["children_cpu"] + test["postgres_cpu"]
     tests.sort(key=lambda t: -t["wall"])
     if args.slow_list:

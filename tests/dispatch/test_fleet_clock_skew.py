@@ -17,6 +17,7 @@ its lease, and the check runs only for sends whose read is older than a quarter 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import subprocess
@@ -31,7 +32,7 @@ from tests.dispatch.test_fleet_limits import ROOT, TOKEN, LeanTelegram, _backlog
 from tests.process_env import service_env
 
 _FAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
-SKEW = "+120s"  # the second worker's clock: two minutes ahead
+SKEW_SECONDS = 120  # the second worker's clock: two minutes ahead
 # The first worker has the production lease (60 s). The other's reaper runs every half of its
 # own lease: 2 s makes it run each second, so the test need not wait the production 30 s (its
 # own claims are leased in its clock, two minutes ahead: nobody reaps them early). Three chats at
@@ -54,6 +55,24 @@ def _worker(database_url: str, tmp: Path, name: str, **extra: str) -> subprocess
     # Forked with the commands imported (tests.cli_processes); the worker whose clock is moved
     # (LD_PRELOAD, FAKETIME) gets a new interpreter, as the fake clock must load at its start.
     return spawn_cli(["worker"], cwd=ROOT, env=env, stdout=log, stderr=log)
+
+
+def _ahead_clock() -> dict[str, str]:
+    """libfaketime's variables for a worker SKEW_SECONDS ahead of this process's wall clock.
+
+    Under tests/clock/run_at.py this process runs under libfaketime already, moved by
+    ``FAKETIME`` seconds ("+2128949"): a worker given ``+120s`` alone ran 120 s ahead of the real
+    clock, weeks behind every other process of the run, and the test no longer tried a worker
+    whose clock runs ahead. Its offset is added to the moved one, with libfaketime alone
+    preloaded (the server's library that run_at puts first is for PostgreSQL)."""
+    moved = os.environ.get("FAKETIME", "+0")
+    try:
+        offset = int(moved)
+    except ValueError:
+        pytest.skip(f"FAKETIME={moved!r}: only run_at.py's offsets in seconds are moved on")
+    preloaded = [p for p in os.environ.get("LD_PRELOAD", "").split(":") if "libfaketime" in p]
+    library = preloaded[-1] if preloaded else str(_FAKETIME)
+    return {"LD_PRELOAD": library, "FAKETIME": f"{offset + SKEW_SECONDS:+d}"}
 
 
 class SentTwice(AssertionError):
@@ -81,8 +100,7 @@ async def test_a_worker_whose_clock_runs_ahead_does_not_resend_what_another_is_s
             database_url,
             tmp_path,
             "ahead",
-            LD_PRELOAD=str(_FAKETIME),
-            FAKETIME=SKEW,
+            **_ahead_clock(),
             # Only the wall clock is moved: timers and the send deadlines run as they do.
             FAKETIME_DONT_FAKE_MONOTONIC="1",
             MEDREMIND_LEASE_SECONDS=AHEAD_LEASE_SECONDS,
@@ -120,8 +138,8 @@ async def test_a_worker_whose_clock_runs_ahead_does_not_resend_what_another_is_s
     lost = (tmp_path / "true_clock.stderr").read_text(errors="replace").count("lease lost")
     repeated = stats["repeated_texts"]
     print(
-        f"\n{TOTAL} messages, one worker {SKEW}: {len(repeated)} sent twice; lease lost {lost};"
-        f" 429s {stats['429']}"
+        f"\n{TOTAL} messages, one worker {SKEW_SECONDS:+d} s: {len(repeated)} sent twice;"
+        f" lease lost {lost}; 429s {stats['429']}"
     )
     assert stats["distinct_texts"] == TOTAL
     if repeated:

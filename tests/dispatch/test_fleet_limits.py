@@ -18,18 +18,17 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
 
 from tests.cli_processes import spawn_cli
 from tests.fakes.fake_twilio import FakeTwilio
+from tests.fakes.lean_telegram import LeanTelegramProcess
 from tests.process_env import service_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,24 +40,12 @@ SMS_FROM = "+15005550006"
 WORKERS = 6
 
 
-class LeanTelegram:
+class LeanTelegram(LeanTelegramProcess):
     """``tests.fakes.lean_telegram`` in its own process, with Telegram's bot and chat caps."""
 
     def __init__(self, latency: float = 0.0) -> None:
-        cmd = [sys.executable, "-m", "tests.fakes.lean_telegram", "--token", TOKEN]
-        cmd += ["--rate-limit", "30", "--chat-rate-limit", "1", "--latency", str(latency)]
-        self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
-        )
-        assert self.proc.stdout is not None
-        self.base_url = self.proc.stdout.readline().strip()
-
-    def stop(self) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.close()
-        stats: dict[str, Any] = json.loads(self.proc.stdout.readline())
-        self.proc.wait(timeout=30)
-        return stats
+        caps = ("--rate-limit", "30", "--chat-rate-limit", "1")
+        super().__init__(TOKEN, *caps, "--latency", str(latency), cwd=str(ROOT))
 
 
 class Fleet:

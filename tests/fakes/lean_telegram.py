@@ -329,7 +329,12 @@ class LeanTelegramProcess:
     statistics. ``options`` are its command-line options (``["--rate-limit", "30"]``)."""
 
     def __init__(self, token: str, *options: str, cwd: str | None = None) -> None:
-        command = [sys.executable, "-m", "tests.fakes.lean_telegram", "--token", token, *options]
+        # This file as a script, not ``-m tests.fakes.lean_telegram``: the package's __init__
+        # imports the full fakes (Starlette, uvicorn, httpx, aiosmtpd, the templating), 0.3 of the
+        # 0.4 CPU-s a start cost; this module needs only the standard library (and uvloop). -P:
+        # this folder is not put on the path, where a fake named like a standard module would
+        # shadow it.
+        command = [sys.executable, "-P", __file__, "--token", token, *options]
         self.proc = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd
         )
