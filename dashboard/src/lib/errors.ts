@@ -194,6 +194,24 @@ export function noticeMessage(code: string | string[] | undefined): string | nul
   return typeof code === "string" ? (NOTICES[code] ?? null) : null;
 }
 
+/**
+ * The notice after an edit of a message (`/messages?edited=`): "1" it goes at its new time;
+ * "quiet_held" the patient's quiet hours hold that time, so it waits for their end (it said "at
+ * its time" and the worker deferred it); "quiet_urgent" it is urgent and reaches them at night.
+ * Null for anything else. An edit cannot make a message urgent: a message that must reach the
+ * patient at night is composed again as Urgent.
+ */
+export function editedNotice(code: string | string[] | undefined): string | null {
+  if (code === "1") return "Changed: the message goes as it is now, at its time (never the earlier version).";
+  if (code === "quiet_held") {
+    return "Changed, but this patient is inside their quiet hours at that time: the message, as it is now, waits until their quiet hours end (\"deferred to the end of quiet hours\" once the worker holds it). For a message that must reach them at night, cancel it and compose it again as Urgent.";
+  }
+  if (code === "quiet_urgent") {
+    return "Changed: the message goes as it is now, at its time, inside this patient's quiet hours: it is urgent, so they get it at night.";
+  }
+  return null;
+}
+
 /** Error codes about the Template field of Compose (the field is marked invalid). */
 export const TEMPLATE_ERRORS: readonly string[] = ["template_required", "template_not_found", "template_channel"];
 

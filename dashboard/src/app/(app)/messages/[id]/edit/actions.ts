@@ -3,7 +3,7 @@
 import { redirect } from "next/navigation";
 import { currentClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
-import { composeNames, editMessage, messageToEdit, textVisible } from "@/lib/data/messages";
+import { composeNames, editMessage, messageToEdit, quietAtItsTime, textVisible } from "@/lib/data/messages";
 import { smsMaxSegments } from "@/lib/data/limits";
 import { wallTimePast } from "@/lib/data/wall-time";
 import { type FormState, formValues, sessionEnded, typedText } from "@/lib/form-state";
@@ -21,8 +21,9 @@ const EDIT_FIELDS = ["message_content", "local_time"] as const;
  * API's PATCH /messages/{id} too): a pending one, or one a worker claimed ahead of its time until
  * a second before it; the worker then sends only the new version, at the new time. The text is
  * held to Compose's rules ({{ patient_name }} and {{ clinic_name }} filled in, the channel's
- * length); the time to the same as Compose's (a real time ahead in the clinic's timezone). A
- * refusal comes back to the form naming the field, everything as typed; nothing is changed.
+ * length); the time to the same as Compose's (a real time ahead in the clinic's timezone). The
+ * notice after it says when the patient's quiet hours hold the new time (lib/errors.ts
+ * editedNotice). A refusal comes back to the form naming the field, everything as typed; nothing is changed.
  */
 export async function editMessageAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const values = formValues(formData, EDIT_FIELDS);
@@ -52,9 +53,14 @@ export async function editMessageAction(_previous: FormState, formData: FormData
     const filled = fillForPatient(content, names.patient, names.clinic);
     const channel = message.platform;
     if (channel !== "auto" && lengthProblem(filled, channel, await smsMaxSegments(tx)) !== null) return "too_long";
-    return editMessage(tx, id, filled, localTime, clinician.timezone);
+    const edited = await editMessage(tx, id, filled, localTime, clinician.timezone);
+    // Said with the notice: a time inside the patient's quiet hours is held to their end (or,
+    // urgent, reaches them at night), as Compose says; "at its time" was wrong then.
+    return edited === "edited" ? ((await quietAtItsTime(tx, id)) ?? "edited") : edited;
   });
-  if (outcome === "edited") redirect("/messages?edited=1");
+  if (outcome === "edited" || outcome === "quiet_held" || outcome === "quiet_urgent") {
+    redirect(`/messages?edited=${outcome === "edited" ? "1" : outcome}`);
+  }
   const fields: Record<string, string> = {
     message_invisible: "message_content",
     too_long: "message_content",
