@@ -140,6 +140,17 @@ try {
   await page.waitForURL(`${BASE_URL}/patients`);
   result.forged_next_lands_on = page.url();
 
+  log("a page whose table is locked (a migration, a stuck transaction): the error page, in time");
+  // The test holds waitlist_entries and sets DASHBOARD_STATEMENT_TIMEOUT_SECONDS: the page waited
+  // for as long as the lock was held, keeping one of the pool's connections.
+  const started = Date.now();
+  await page.goto(`${BASE_URL}/waitlist`, { timeout: 60_000 });
+  const failed = page.getByRole("alert").filter({ hasText: "Something went wrong" });
+  await failed.waitFor({ timeout: 60_000 });
+  result.locked_table = { seconds: (Date.now() - started) / 1000, retry: await failed.getByRole("button", { name: "Try again" }).count() };
+  await page.goto(`${BASE_URL}/patients`);
+  result.after_locked_table = await page.getByRole("heading", { level: 1 }).textContent();
+
   log("guessing another address's password from the same client: refused as too many attempts");
   // Counted in PostgreSQL for the client (three refused above) and the address, so every
   // dashboard process refuses the same attempt (src/lib/throttle.ts).
