@@ -7,8 +7,10 @@
 //
 // The edit is saved at QUIET_TIME (the clinic's wall clock), inside the patient's quiet hours:
 // the notice said "goes ... at its time" while the worker held it to their end (found by hand).
+// Last, an invite link made on the patient's page names its end in the clinic's zone and theirs
+// (it was a bare time on a page whose lists are in two zones).
 //
-// Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, MESSAGE_ID, QUIET_TIME, SCREENSHOT_DIR,
+// Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, MESSAGE_ID, PATIENT_ID, QUIET_TIME, SCREENSHOT_DIR,
 // RESULT_FILE, CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -47,6 +49,10 @@ try {
   result.notice = (await notice.count()) > 0 ? ((await notice.textContent()) ?? "").trim() : null;
   result.notice_role = (await notice.count()) > 0 ? await notice.getAttribute("role") : null;
   await page.screenshot({ path: join(SHOTS, "message-cancel-notice.png") });
+  log("an invite link from the patient's page says until when, in both zones");
+  await page.goto(`${BASE_URL}/patients/${env("PATIENT_ID")}`);
+  await page.getByRole("button", { name: "Make an invite link" }).click();
+  result.invite_expires = ((await page.getByTestId("invite-expires").textContent()) ?? "").trim();
 } catch (error) {
   if (page) await page.screenshot({ path: join(SHOTS, "message-cancel-notice-failure.png"), fullPage: true });
   throw error;

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -54,6 +55,7 @@ async def test_cancel_says_the_message_will_not_go(
         script_env={
             **clinic.nurse_env,
             "MESSAGE_ID": str(message["id"]),
+            "PATIENT_ID": str(patient["id"]),
             "QUIET_TIME": quiet_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M"),
         },
     ).result
@@ -78,3 +80,13 @@ async def test_cancel_says_the_message_will_not_go(
     )
     assert status == "cancelled"
     assert due == quiet_at
+    # The invite's end, in the clinic's zone (named) and the patient's own clock (Tokyo, +9 h).
+    expires = await admin_conn.fetchval(
+        "select expires_at from patient_invites where patient_id = $1", patient["id"]
+    )
+    utc, tokyo = expires.astimezone(UTC), expires.astimezone(ZoneInfo("Asia/Tokyo"))
+    theirs = f"{tokyo:%H:%M}" if tokyo.date() == utc.date() else f"{tokyo.day} {tokyo:%b, %H:%M}"
+    assert result["invite_expires"] == (
+        f"Works once, until {utc.day} {utc:%b %Y, %H:%M} (UTC; patient's time: {theirs}"
+        " (Asia/Tokyo)). It is not shown again."
+    ), result
