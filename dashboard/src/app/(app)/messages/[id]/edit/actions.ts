@@ -23,7 +23,8 @@ const EDIT_FIELDS = ["message_content", "local_time"] as const;
  * held to Compose's rules ({{ patient_name }} and {{ clinic_name }} filled in, the channel's
  * length); the time to the same as Compose's (a real time ahead in the clinic's timezone). The
  * notice after it says when the patient's quiet hours hold the new time (lib/errors.ts
- * editedNotice). A refusal comes back to the form naming the field, everything as typed; nothing is changed.
+ * editedNotice). A refusal comes back to the form naming the field, everything as typed;
+ * nothing is changed.
  */
 export async function editMessageAction(_previous: FormState, formData: FormData): Promise<FormState> {
   const values = formValues(formData, EDIT_FIELDS);
