@@ -7,7 +7,8 @@ signed out and signed in (a not-found page in the dashboard's look, status 404, 
 another clinic's patient by id, and checks that no request of the pages answers 404 (the favicon).
 A link to a patient opened signed out leads to that patient once signed in (``?next=``, a path of
 the dashboard only). A page whose table a lock holds fails after the statement timeout
-(``DASHBOARD_STATEMENT_TIMEOUT_SECONDS``) with the error page, instead of waiting for the lock.
+(``DASHBOARD_STATEMENT_TIMEOUT_SECONDS``) with the error page, instead of waiting for the lock;
+a sign-in whose throttle row a lock holds says after it that the database is busy.
 Screenshots ``login-wrong-password.png``, ``not-found-desktop.png``, ``not-found-phone.png``.
 Skipped without node and chromium, like the dashboard e2e.
 """
@@ -29,6 +30,8 @@ from tests.factories import create_organization, create_patient
 
 EMAIL = "dr.sign-in@clinic.test"
 PASSWORD = "correct horse battery sign-in"
+# An address whose sign-in's tables a stuck transaction holds through the walk.
+HELD_EMAIL = "held@clinic.test"
 # Seconds a dashboard statement may run in this walk (30 by default).
 STATEMENT_TIMEOUT = 3
 
@@ -49,6 +52,13 @@ async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
     holder = await asyncpg.connect(database_url)
     try:
         await holder.execute("begin; lock table waitlist_entries in access exclusive mode")
+        # And the throttle's row of one address, uncommitted: a sign-in with it waits on the row.
+        await holder.execute(
+            "insert into dashboard_sign_in_failures (key_hash, failures, window_started_at)"
+            " select encode(sha256(salt || convert_to($1, 'UTF8')), 'hex'), 1, now()"
+            "   from sign_in_client_salt",
+            f"email:{HELD_EMAIL}",
+        )
         result = run_dashboard_script(
             "sign-in-and-not-found.e2e.mjs",
             db_env=db_env,
@@ -57,6 +67,7 @@ async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
             script_env={
                 "CLINICIAN_EMAIL": EMAIL,
                 "CLINICIAN_PASSWORD": PASSWORD,
+                "HELD_EMAIL": HELD_EMAIL,
                 "OWN_PATIENT_ID": str(own["id"]),
                 "OTHER_PATIENT_ID": str(other_patient["id"]),
             },
@@ -111,6 +122,13 @@ async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
     assert STATEMENT_TIMEOUT <= locked["seconds"] < STATEMENT_TIMEOUT + 20, locked
     assert locked["retry"] == 1, locked
     assert result["after_locked_table"] == "Patients", result
+    # Defect 5: the sign-in's own lookups had no statement timeout: a sign-in whose throttle row a
+    # stuck transaction held said "Signing in…" for as long as it was held. It says in time that
+    # the database is busy, the e-mail kept; nothing is counted (the counts below are unchanged).
+    held = result["held_sign_in"]
+    assert STATEMENT_TIMEOUT <= held["seconds"] < STATEMENT_TIMEOUT + 20, held
+    assert held["said"].startswith("Signing in took too long: the database is busy."), held
+    assert held["email"] == HELD_EMAIL, held
 
     # Defect 3: /favicon.ico answered 404. It is an icon now, and every icon the page links loads.
     favicon = result["favicon"]

@@ -74,9 +74,17 @@ export async function asClinician<T>(clinicianId: string, work: (tx: Tx) => Prom
 }
 
 /**
- * Run `work` as the connection's own role, outside row-level security. Used only to read the
- * password hash at sign-in, before anyone is known; nothing else may call it.
+ * Run `work` as the connection's own role, outside row-level security, in one transaction whose
+ * statements are bounded by DASHBOARD_STATEMENT_TIMEOUT_SECONDS like every other. Used only for
+ * the sign-in's password hash and throttle, before anyone is known; nothing else may call it.
+ * Without the bound, a sign-in waited for as long as a lock on its tables was held (a stuck
+ * transaction, a migration), its form saying "Signing in…" and a pooled connection held.
  */
-export async function asSignInLookup<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-  return work(client());
+export async function asSignInLookup<T>(work: (sql: Tx) => Promise<T>): Promise<T> {
+  const timeout = statementTimeout();
+  const result = await client().begin(async (tx) => {
+    await tx`select set_config('statement_timeout', ${timeout}, true)`;
+    return work(tx);
+  });
+  return result as T;
 }
