@@ -10,8 +10,11 @@
 // Last, an invite link made on the patient's page names its end in the clinic's zone and theirs
 // (it was a bare time on a page whose lists are in two zones).
 //
-// Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, MESSAGE_ID, PATIENT_ID, QUIET_TIME, SCREENSHOT_DIR,
-// RESULT_FILE, CHROMIUM_PATH.
+// Then a message to a patient who sent STOP since it was written: an edit due within the refusal
+// window is refused naming the time, a later one is saved and said to fail unless they are back.
+//
+// Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, MESSAGE_ID, PATIENT_ID, QUIET_TIME,
+// STOPPED_MESSAGE_ID, SOON_TIME, LATER_TIME, SCREENSHOT_DIR, RESULT_FILE, CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BASE_URL, SHOTS, env, launch, log, signIn } from "./browser.mjs";
@@ -39,6 +42,21 @@ try {
   await page.getByTestId("edited-notice").waitFor();
   result.edited_notice = ((await page.getByTestId("edited-notice").textContent()) ?? "").trim();
   await page.screenshot({ path: join(SHOTS, "message-edited.png") });
+  log("Edit a message to a patient who sent STOP since: soon refused naming the time, later said");
+  // STOPPED_MESSAGE_ID's patient opted out of their only channel: an edit that left it due
+  // within the refusal window was saved, and the message then failed unsent at once.
+  await page.goto(`${BASE_URL}/messages/${env("STOPPED_MESSAGE_ID")}/edit`);
+  await page.getByTestId("edit-form").waitFor();
+  await page.getByLabel("Message").fill("Please call us");
+  await page.locator("#local_time").fill(env("SOON_TIME"));
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByTestId("edit-error").waitFor();
+  result.stopped_refusal = ((await page.getByTestId("edit-error").textContent()) ?? "").trim();
+  result.stopped_time_invalid = await page.locator("#local_time").getAttribute("aria-invalid");
+  await page.locator("#local_time").fill(env("LATER_TIME"));
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByTestId("edited-notice").waitFor();
+  result.stopped_notice = ((await page.getByTestId("edited-notice").textContent()) ?? "").trim();
   log("Cancel it");
   await page.goto(`${BASE_URL}/messages?status=pending`);
   result.row_text = ((await row.locator(".message-text").textContent()) ?? "").trim();

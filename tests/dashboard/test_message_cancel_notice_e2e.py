@@ -8,7 +8,9 @@ text and time, migration 20260101018500) is walked first, on the same message, m
 tomorrow in the patient's zone (Asia/Tokyo, quiet 22:00-07:00; the clinic's is UTC): the notice
 said it "goes ... at its time" while the worker held it to 07:00, and the edit page showed only the
 clinic's time. The message is due a day after the database's now and the new time is computed from
-it, so the test does not depend on the time of day. The browser
+it, so the test does not depend on the time of day. A second message, to a patient who sent STOP
+since, is edited to 10 minutes ahead (refused naming the time: it would fail unsent) and then
+to a day ahead (saved, said to fail unless they are back by then). The browser
 script is ``dashboard/e2e/message-cancel-notice.e2e.mjs`` (screenshots
 ``message-edited.png``, ``message-cancel-notice.png``). Skipped without node and chromium.
 """
@@ -47,6 +49,19 @@ async def test_cancel_says_the_message_will_not_go(
     message = await create_message(
         admin_conn, patient["id"], scheduled_time=tomorrow, from_clinic=True
     )
+    # A patient who sent STOP on their only channel after the clinic wrote to them.
+    stopped = await create_patient(admin_conn, clinic.org_id, display_name="Stopped Since")
+    stopped_message = await create_message(
+        admin_conn, stopped["id"], scheduled_time=tomorrow, from_clinic=True
+    )
+    await admin_conn.execute(
+        "update contact_points set opted_out_at = now() where patient_id = $1", stopped["id"]
+    )
+    # Typed in the clinic's zone (UTC) to the minute: 9 to 10 minutes ahead, within the refusal
+    # window (15), whenever the walk gets there in the next 9 minutes; and a day ahead.
+    soon, later = await admin_conn.fetchrow(
+        "select now() + interval '10 minutes', now() + interval '1 day 1 hour'"
+    )
 
     result = run_dashboard_script(
         "message-cancel-notice.e2e.mjs",
@@ -57,6 +72,9 @@ async def test_cancel_says_the_message_will_not_go(
             "MESSAGE_ID": str(message["id"]),
             "PATIENT_ID": str(patient["id"]),
             "QUIET_TIME": quiet_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M"),
+            "STOPPED_MESSAGE_ID": str(stopped_message["id"]),
+            "SOON_TIME": soon.astimezone(UTC).strftime("%Y-%m-%dT%H:%M"),
+            "LATER_TIME": later.astimezone(UTC).strftime("%Y-%m-%dT%H:%M"),
         },
     ).result
 
@@ -72,6 +90,25 @@ async def test_cancel_says_the_message_will_not_go(
     assert "inside their quiet hours" in result["edited_notice"], result
     assert "tick Urgent" not in result["edited_notice"], result
     assert result["row_text"] == "The new text, Later Message", result
+    # The patient sent STOP since the message was written: an edit leaving it due within the
+    # refusal window is refused on the time, nothing changed (it was saved, and failed unsent at
+    # once); a later one is saved and said to fail unless they are back by then.
+    assert result["stopped_refusal"].startswith(
+        "Date and time: no channel reaches this patient now"
+    ), result
+    assert (
+        "due within 15 minutes, would fail unsent. Nothing was changed."
+        in (result["stopped_refusal"])
+    ), result
+    assert result["stopped_time_invalid"] == "true", result
+    assert result["stopped_notice"].startswith(
+        "Changed, but no channel reaches this patient now"
+    ), result
+    text, due = await admin_conn.fetchrow(
+        "select message_content, scheduled_time from scheduled_messages where id = $1",
+        stopped_message["id"],
+    )
+    assert (text, due) == ("Please call us", later.replace(second=0, microsecond=0)), (text, due)
     assert result["notice"] is not None and result["notice"].startswith("Cancelled"), result
     assert result["notice_role"] == "status", result
     assert "status=pending" in result["url"], result

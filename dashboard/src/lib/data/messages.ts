@@ -293,6 +293,22 @@ export function editable(m: Pick<EditableMessage, "from_clinic" | "template" | "
 export type EditOutcome = "edited" | "being_sent" | "not_pending" | "not_found";
 
 /**
+ * Where message `id` can go at its time as it stands now (a row of `public.message_reach` on its
+ * own platform and fallback, as the API's edit reads it: medremind/web/api_v1/message_edit.py);
+ * null for a message to a caregiver (their address, not the patient's channels) or none.
+ */
+export async function messageReachNow(tx: Tx, id: string): Promise<PatientReach | null> {
+  const [row] = await tx<PatientReach[]>`
+    select r.consented, r.route, r.usable_channels, r.due_soon, r.refusal_minutes
+      from scheduled_messages m
+     cross join lateral public.message_reach(
+             m.patient_id, m.organization_id, m.kind, m.payload, m.platform,
+             m.platform = 'auto' or m.allow_fallback, m.scheduled_time, now()) r
+     where m.id = ${id} and m.caregiver_id is null`;
+  return row ?? null;
+}
+
+/**
  * How message `id` goes at its time as it stands now: "quiet_held" when its patient's quiet
  * hours hold that time and it is not urgent (the worker defers it to their end), "quiet_urgent"
  * when they hold it and it is urgent (it reaches them at night), else null. The same window as
