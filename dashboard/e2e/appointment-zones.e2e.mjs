@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Appointment times on the dashboard for a clinic in Madrid: the clinic's own times, and under
-// each the patient's own time where their zone shows another wall clock then. The appointments
-// page (one patient's) and the patient's page, in headless Chromium. Run by
+// each the patient's own time where their zone shows another wall clock then, in the list and
+// under the New appointment form's start as it is typed. The appointments page (one patient's)
+// and the patient's page, in headless Chromium. Run by
 // tests/dashboard/test_appointment_zones_e2e.py.
 //
 // Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, PATIENTS (JSON: {label: patient id}),
@@ -23,6 +24,12 @@ try {
     for (const row of await rows.all()) {
       when.push((await row.locator("td[data-label=When]").innerText()).trim());
     }
+    // The New appointment form, opened on this patient: their own time of the start typed (the
+    // list named it only once the appointment was made).
+    const formNote = page.getByTestId("appointment-form").getByTestId("patient-time");
+    const formNoteBefore = (await formNote.count()) ? (await formNote.innerText()).trim() : null;
+    await page.getByLabel(/^Starts at/).fill("2027-03-20T09:00");
+    const formNoteTyped = (await formNote.count()) ? (await formNote.innerText()).trim() : null;
     await page.screenshot({ path: join(SHOTS, `appointment-zones-${label}.png`), fullPage: true });
     await page.goto(`${BASE_URL}/patients/${id}`);
     const section = page.locator("section[aria-labelledby=appointments-h]");
@@ -30,6 +37,8 @@ try {
     await section.scrollIntoViewIfNeeded();
     result[label] = {
       when,
+      formNoteBefore,
+      formNoteTyped,
       patientPage: (await section.locator("li").allInnerTexts()).map((t) => t.trim()),
       // Which clock each list of the page is in (shown when the patient's zone is not the clinic's).
       captions: {

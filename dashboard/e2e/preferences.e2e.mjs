@@ -51,6 +51,12 @@ try {
   await page
     .getByLabel("Text")
     .fill("{{ clinic_name }}: see you {{ starts_at|date }} at {{ starts_at|time }}, {{ patient_name }}. {{ location }}.");
+  // Before Check text the preview showed this text with {{ starts_at|date }} and the rest as
+  // typed, which no patient gets: none until the service renders it; after, its sample values.
+  result.unchecked_preview = (await page.getByTestId("template-preview").textContent()).trim();
+  await page.getByRole("button", { name: "Check text" }).click();
+  await page.getByTestId("template-checked").waitFor();
+  result.checked_preview = (await page.getByTestId("template-preview").textContent()).trim();
   await page.getByRole("button", { name: "Save template" }).click();
   await page.waitForURL(/\/templates\?saved=1/);
   const row = page.getByTestId("template-row").filter({ hasText: "visit-reminder" });

@@ -253,3 +253,21 @@ describe("the cap on a clinic's messages per patient (migration 20260101018340)"
     );
   });
 });
+
+describe("editedNotice", () => {
+  const { editedNotice } = require("../.unit-build/errors.js");
+  test("an edit at a time the patient's quiet hours hold says it waits, not that it goes then", () => {
+    const held = editedNotice("quiet_held");
+    assert.match(held, /^Changed, but this patient is inside their quiet hours/);
+    assert.doesNotMatch(held, /at its time/);
+    // The edit form has no Urgent box: the way to reach them at night is named.
+    assert.match(held, /compose it again as Urgent/);
+  });
+  test("an urgent one says they get it at night; a plain edit, at its time", () => {
+    assert.match(editedNotice("quiet_urgent"), /urgent, so they get it at night/);
+    assert.match(editedNotice("1"), /^Changed: the message goes as it is now, at its time/);
+  });
+  test("anything else shows nothing", () => {
+    for (const code of [undefined, "", "0", "quiet", ["1", "1"]]) assert.equal(editedNotice(code), null);
+  });
+});

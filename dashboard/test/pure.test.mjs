@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { describe, test } from "node:test";
-import { connectionOptions } from "../src/lib/dburl.mjs";
+import { connectionOptions, statementTimeoutMs } from "../src/lib/dburl.mjs";
 
 const require = createRequire(import.meta.url);
 const { smsCount } = require("../.unit-build/sms.js");
@@ -378,5 +378,19 @@ describe("canonicalAddress", () => {
     assert.equal(canonicalAddress("email", "ana@example"), null);
     assert.equal(canonicalAddress("email", `${"a".repeat(250)}@example.org`), null);
     assert.equal(canonicalAddress("console", "x"), null);
+  });
+});
+
+describe("statementTimeoutMs (DASHBOARD_STATEMENT_TIMEOUT_SECONDS)", () => {
+  test("unset or empty: 30 s, so a page never waits on a locked table for ever", () => {
+    assert.equal(statementTimeoutMs(undefined), 30_000);
+    assert.equal(statementTimeoutMs(""), 30_000);
+    assert.equal(statementTimeoutMs(" 5 "), 5_000);
+    assert.equal(statementTimeoutMs("3600"), 3_600_000);
+  });
+  test("anything but whole seconds from 1 to 3600 stops with the variable's name", () => {
+    for (const bad of ["0", "-1", "1.5", "3601", "30s", "abc", "1e3"]) {
+      assert.throws(() => statementTimeoutMs(bad), /DASHBOARD_STATEMENT_TIMEOUT_SECONDS.*whole number of seconds from 1 to 3600/, bad);
+    }
   });
 });

@@ -96,6 +96,12 @@ async def test_the_clinician_sees_the_clinics_time_and_the_patients_own(
         "messages": ["Times in your clinic's zone, Europe/Madrid"],
         "doses": ["Times in the patient's zone, America/New_York"],
     }, york
+    # The New appointment form says the patient's time of the start as it is typed: 09:00 in
+    # Madrid on 20 March 2027 is 04:00 in New York (the US has changed clocks, Spain not yet);
+    # nothing for Paris, whose clock is Madrid's.
+    assert york["formNoteBefore"] is not None and "(America/New_York)" in york["formNoteBefore"]
+    assert york["formNoteTyped"] == "patient's time: 04:00 (America/New_York)", york
+    assert paris["formNoteBefore"] is None and paris["formNoteTyped"] is None, paris
     assert all("patient's time: " in line for line in york["patientPage"]), york
     assert not any("patient's time" in line for line in paris["patientPage"]), paris
     for label in patients:

@@ -85,6 +85,14 @@ async def test_template_preview_and_preferences(
     )
 
     result = run.result
+    # The editor's preview of an automatic text before Check text showed it as typed, its
+    # {{ starts_at|date }} and {{ location }} unfilled: now none until the service renders it,
+    # then the text with the service's sample values.
+    assert "{{" not in result["unchecked_preview"], result["unchecked_preview"]
+    assert result["unchecked_preview"].startswith("Press Check text to see it as a patient gets it")
+    assert result["checked_preview"].startswith("Riverside Family Clinic: see you ")
+    assert "Room 12, second floor" in result["checked_preview"]
+    assert "{{" not in result["checked_preview"], result["checked_preview"]
     # Ana's real reminder with the clinic's text: her name, her appointment's day and room.
     starts = await admin_conn.fetchval(
         "select starts_at from appointments where patient_id = $1", ana["id"]

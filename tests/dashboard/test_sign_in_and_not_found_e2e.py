@@ -6,7 +6,9 @@ typed, the password emptied and focused, an alert naming the problem), opens unk
 signed out and signed in (a not-found page in the dashboard's look, status 404, with a way back),
 another clinic's patient by id, and checks that no request of the pages answers 404 (the favicon).
 A link to a patient opened signed out leads to that patient once signed in (``?next=``, a path of
-the dashboard only).
+the dashboard only). A page whose table a lock holds fails after the statement timeout
+(``DASHBOARD_STATEMENT_TIMEOUT_SECONDS``) with the error page, instead of waiting for the lock;
+a sign-in whose throttle row a lock holds says after it that the database is busy.
 Screenshots ``login-wrong-password.png``, ``not-found-desktop.png``, ``not-found-phone.png``.
 Skipped without node and chromium, like the dashboard e2e.
 """
@@ -28,6 +30,10 @@ from tests.factories import create_organization, create_patient
 
 EMAIL = "dr.sign-in@clinic.test"
 PASSWORD = "correct horse battery sign-in"
+# An address whose sign-in's tables a stuck transaction holds through the walk.
+HELD_EMAIL = "held@clinic.test"
+# Seconds a dashboard statement may run in this walk (30 by default).
+STATEMENT_TIMEOUT = 3
 
 
 async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
@@ -41,17 +47,33 @@ async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
     other = await create_organization(admin_conn, name="Other Clinic")
     other_patient = await create_patient(admin_conn, other["id"], display_name="Olga Other")
 
-    result = run_dashboard_script(
-        "sign-in-and-not-found.e2e.mjs",
-        db_env=db_env,
-        tmp_path=tmp_path,
-        script_env={
-            "CLINICIAN_EMAIL": EMAIL,
-            "CLINICIAN_PASSWORD": PASSWORD,
-            "OWN_PATIENT_ID": str(own["id"]),
-            "OTHER_PATIENT_ID": str(other_patient["id"]),
-        },
-    ).result
+    # The waitlist's table held the whole walk, as a migration or a stuck transaction holds one:
+    # only the script's Waitlist page reads it.
+    holder = await asyncpg.connect(database_url)
+    try:
+        await holder.execute("begin; lock table waitlist_entries in access exclusive mode")
+        # And the throttle's row of one address, uncommitted: a sign-in with it waits on the row.
+        await holder.execute(
+            "insert into dashboard_sign_in_failures (key_hash, failures, window_started_at)"
+            " select encode(sha256(salt || convert_to($1, 'UTF8')), 'hex'), 1, now()"
+            "   from sign_in_client_salt",
+            f"email:{HELD_EMAIL}",
+        )
+        result = run_dashboard_script(
+            "sign-in-and-not-found.e2e.mjs",
+            db_env=db_env,
+            tmp_path=tmp_path,
+            next_env={"DASHBOARD_STATEMENT_TIMEOUT_SECONDS": str(STATEMENT_TIMEOUT)},
+            script_env={
+                "CLINICIAN_EMAIL": EMAIL,
+                "CLINICIAN_PASSWORD": PASSWORD,
+                "HELD_EMAIL": HELD_EMAIL,
+                "OWN_PATIENT_ID": str(own["id"]),
+                "OTHER_PATIENT_ID": str(other_patient["id"]),
+            },
+        ).result
+    finally:
+        await holder.close()
 
     # Defect 1: a wrong password cleared the e-mail. It stays as typed; the password is emptied
     # and focused for the retry; the alert says what is wrong and both fields point at it.
@@ -93,12 +115,28 @@ async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
     assert "1 patient matching" in result["nul_search"]["caption"], result["nul_search"]
     assert any("Ona Own" in row for row in result["nul_search"]["rows"]), result["nul_search"]
 
+    # Defect 4: a page whose table was locked waited as long as the lock was held (no statement
+    # timeout), holding a pooled connection. It fails after the timeout with the error page and
+    # its retry, and the next page answers.
+    locked = result["locked_table"]
+    assert STATEMENT_TIMEOUT <= locked["seconds"] < STATEMENT_TIMEOUT + 20, locked
+    assert locked["retry"] == 1, locked
+    assert result["after_locked_table"] == "Patients", result
+    # Defect 5: the sign-in's own lookups had no statement timeout: a sign-in whose throttle row a
+    # stuck transaction held said "Signing in…" for as long as it was held. It says in time that
+    # the database is busy, the e-mail kept; nothing is counted (the counts below are unchanged).
+    held = result["held_sign_in"]
+    assert STATEMENT_TIMEOUT <= held["seconds"] < STATEMENT_TIMEOUT + 20, held
+    assert held["said"].startswith("Signing in took too long: the database is busy."), held
+    assert held["email"] == HELD_EMAIL, held
+
     # Defect 3: /favicon.ico answered 404. It is an icon now, and every icon the page links loads.
     favicon = result["favicon"]
     assert (favicon["status"], favicon["type"]) == (200, "image/x-icon"), favicon
     assert favicon["ico_header"] == [0, 0, 1, 0] and favicon["bytes"] > 500
     assert "/favicon.ico" in result["icon_links"]
-    assert result["failed_requests"] == []
+    # Every request answered but the locked Waitlist page (defect 4), which fails on purpose.
+    assert result["failed_requests"] == ["500 /waitlist"], result["failed_requests"]
 
     # The refused attempts are counted in PostgreSQL, where every dashboard process reads them
     # (dashboard_sign_in_failures: they were kept in each process's memory). The client had three

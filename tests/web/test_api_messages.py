@@ -95,6 +95,33 @@ async def test_create_get_list_cancel(client, admin_conn, patient, auth):
     )
     assert datetime.fromisoformat(changed.json()["scheduled_time"]) == datetime.fromisoformat(later)
     assert (changed.json()["warnings"], changed.json()["last_error"]) == ([], None)
+    # The patient sent STOP since (their only channel): as a create, a change that leaves the
+    # message due within 15 minutes is refused (it would fail unsent at once), naming the time;
+    # a later one is changed with the create's warning. Before, both were changed silently.
+    await admin_conn.execute(
+        "update contact_points set opted_out_at = now() where patient_id = $1", patient["id"]
+    )
+    soon = await client.patch(url, json={"text": "Call us", "scheduled_time": _in(5)}, headers=auth)
+    assert (soon.status_code, soon.json()["error"]["field"]) == (422, "scheduled_time"), soon.text
+    assert soon.json()["error"]["reason"].startswith(
+        "No channel reaches this patient now: each of their contact points is opted out (STOP),"
+        " blocked or inactive, or they have none. The message, due at the `scheduled_time` given"
+        " within 15 minutes, would fail unsent."
+    ), soon.json()
+    assert "15 minutes or more ahead" in soon.json()["error"]["reason"]
+    kept = await client.get(url, headers=auth)
+    assert (kept.json()["text"], kept.json()["scheduled_time"]) == (
+        "Results: call us",
+        changed.json()["scheduled_time"],
+    )
+    warned = await client.patch(url, json={"text": "Results: please call us"}, headers=auth)
+    assert warned.status_code == 200, warned.text
+    [unreachable] = warned.json()["warnings"]
+    assert (unreachable["code"], unreachable["field"]) == ("patient_unreachable", "patient_id")
+    assert "The message is changed, but fails unsent when due" in unreachable["message"]
+    await admin_conn.execute(
+        "update contact_points set opted_out_at = null where patient_id = $1", patient["id"]
+    )
     for body, field in (
         ({}, "body"),
         ({"text": None}, "text"),

@@ -39,7 +39,7 @@ export function ActionForm({ action, errorId, className, children, ...rest }: Pr
       }
     }
   }, [state, errorId]);
-  const error = errorMessage(state.error);
+  const error = errorMessage(state.error, state.refusalMinutes);
   return (
     <form
       ref={form}

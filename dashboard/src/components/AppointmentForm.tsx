@@ -1,6 +1,6 @@
 "use client";
 
-import { useActionState } from "react";
+import { useActionState, useEffect, useState } from "react";
 import { useSessionEndedAnswer } from "@/lib/session-signal";
 import { DURATION_MAX_MINUTES } from "@/lib/appointment-form";
 import { PatientOptions, PickerLimitHint } from "@/components/PatientOptions";
@@ -8,10 +8,13 @@ import type { LabelFields } from "@/lib/patient-label";
 import { errorMessage } from "@/lib/errors";
 import { type FormState, fieldProblem } from "@/lib/form-state";
 import { VALUE_MAX } from "@/lib/limits";
+import { PatientTime } from "@/components/PatientTime";
+import { wallTimeInstant } from "@/lib/time";
 
 interface Props {
   action: (previous: FormState, formData: FormData) => Promise<FormState>;
-  patients: LabelFields[];
+  /** With their IANA zone: the form says the patient's own time of the start typed. */
+  patients: (LabelFields & { timezone?: string })[];
   /** How many patients the clinic has (more than `patients` past the picker's limit). */
   patientTotal: number;
   /** The patient whose appointments the page shows, chosen in the form to start with. */
@@ -41,8 +44,28 @@ export function AppointmentForm({ action, patients, patientTotal, patient, timez
   const typedPatient = value("patient_id", patient ?? "");
   const chosenPatient = patients.some((p) => p.id === typedPatient) ? typedPatient : "";
   const error = errorMessage(state.error);
+  // The patient and start as they stand (the fields keep their own values): the patient's own
+  // time of that start is said under it, as the list says it once the appointment is made.
+  const startTyped = value("starts_at", defaultStart);
+  const [live, setLive] = useState({ patient: chosenPatient, start: startTyped });
+  // A refusal puts the fields back as sent: follow them.
+  useEffect(() => setLive({ patient: chosenPatient, start: startTyped }), [state, chosenPatient, startTyped]);
+  const livePatient = patients.find((p) => p.id === live.patient);
+  const liveStart = wallTimeInstant(live.start, timezone);
   return (
-    <form action={formAction} className="panel" aria-labelledby="new-appt-h" data-testid="appointment-form">
+    <form
+      action={formAction}
+      className="panel"
+      aria-labelledby="new-appt-h"
+      data-testid="appointment-form"
+      onChange={(e) => {
+        const form = e.currentTarget;
+        setLive({
+          patient: (form.elements.namedItem("patient_id") as HTMLSelectElement | null)?.value ?? "",
+          start: (form.elements.namedItem("starts_at") as HTMLInputElement | null)?.value ?? "",
+        });
+      }}
+    >
       <h2 id="new-appt-h">New appointment</h2>
       {error ? (
         <p role="alert" className="alert" id={ERROR_ID} data-testid={ERROR_ID}>
@@ -83,6 +106,7 @@ export function AppointmentForm({ action, patients, patientTotal, patient, timez
             required
             {...problem("starts_at")}
           />
+          {liveStart && livePatient ? <PatientTime at={liveStart} clinicZone={timezone} patientZone={livePatient.timezone} /> : null}
         </div>
         <div className="field" style={{ flexBasis: 120 }}>
           <label htmlFor="appt-duration">Minutes</label>

@@ -19,6 +19,7 @@ import {
 import { fillForPatient, fillTemplate, templateMarkup, unknownPlaceholders } from "@/lib/placeholders";
 import { CHANNEL_LIMITS, messageTooLong, smsCount } from "@/lib/sms";
 import { TEMPLATE_ERRORS, errorMessage } from "@/lib/errors";
+import { patientTimeNote, wallTimeInstant } from "@/lib/time";
 
 /** The server's refusals of the message's text (lib/errors.ts), which mark the Message field. */
 const MESSAGE_ERRORS: readonly string[] = [
@@ -34,7 +35,7 @@ interface Props {
   /** Inserts the message(s) and redirects; a refusal comes back as an error code. */
   action: (previous: ComposeState, formData: FormData) => Promise<ComposeState>;
   countGroup: (search: string, platform: string, localTime: string | null) => Promise<GroupCountFields | null>;
-  patients: (LabelFields & { locale: string })[];
+  patients: (LabelFields & { locale: string; timezone: string })[];
   /** How many patients the clinic has (more than `patients` past the picker's limit). */
   patientTotal: number;
   defaultPatient: string;
@@ -103,6 +104,10 @@ export function ComposeForm({
   const choice = choices.find((c) => c.name === templateName) ?? null;
   const versions = templates.filter((t) => t.name === templateName);
   const previewLocale = audience === "one" && patient ? patient.locale : clinicLocale;
+  // The patient's own clock at the time typed in the clinic's, when it shows another: a clinic in
+  // New York writing "20:00" to a patient in Madrid reaches them at 02:00 (inside their quiet hours).
+  const typedInstant = when === "later" && audience === "one" && patient ? wallTimeInstant(localTime, timezone) : null;
+  const patientTime = typedInstant && patient ? patientTimeNote(typedInstant, timezone, patient.timezone) : null;
   const version = choice ? (pickVersion(versions, previewLocale, platform === "auto" ? ANY_CHANNEL : platform) ?? choice.preview) : null;
   const channelProblem = choice ? templateChannelProblem(versions, platform) : null;
   // Free text is shown as the patient receives it: one patient's names filled in (as the server
@@ -270,6 +275,11 @@ export function ComposeForm({
                     ? { "aria-invalid": true, "aria-describedby": "compose-error" }
                     : {})}
                 />
+                {patientTime ? (
+                  <p className="hint" data-testid="compose-patient-time">
+                    The {patientTime}.
+                  </p>
+                ) : null}
               </div>
             ) : null}
           </fieldset>

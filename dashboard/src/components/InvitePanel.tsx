@@ -44,7 +44,7 @@ export function InvitePanel({ action, patientId }: Props) {
                 Ask the patient to send <code data-testid="invite-command">/start {state.token}</code> to the bot.
               </p>
             )}
-            <p className="muted">Works once, until {state.expires}. It is not shown again.</p>
+            <p className="muted" data-testid="invite-expires">Works once, until {state.expires}. It is not shown again.</p>
           </div>
         ) : null}
       </div>

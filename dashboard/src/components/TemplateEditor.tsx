@@ -23,7 +23,8 @@ interface Props {
 }
 
 /**
- * Create or replace a template, with its problems and a preview as the patient sees it. The
+ * Create or replace a template, with its problems and a preview as the patient sees it (for an
+ * automatic kind, once the service has checked and rendered it with sample values). The
  * server decides whether a text can be saved (with the MedRemind API when configured, otherwise
  * with the dashboard's own rules, which this editor also applies as you type).
  */
@@ -46,11 +47,17 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
   const liveProblems = !serverValidates && body && kind === "free_text" ? templateProblems(body, channel, smsMaxSegments) : [];
   const invalid = serverProblems.length > 0 || liveProblems.length > 0;
   const apiPreview = answer?.preview ?? null;
-  const localPreview = fillTemplate(body, { patient_name: "Ana García", clinic_name: clinicName });
+  // Compose's text is filled here as Compose fills it. An automatic kind's is rendered only by the
+  // service (dates, medicines, {% if %}): before its check the preview showed the text with
+  // {{ medicine_name }} and the rest unfilled, which no patient gets. So none until checked.
+  const automatic = kind !== "free_text";
+  const localPreview = automatic ? null : fillTemplate(body, { patient_name: "Ana García", clinic_name: clinicName });
   const preview = apiPreview ?? localPreview;
-  const sms = apiPreview !== null && answer?.segments != null
-    ? { segments: answer.segments, encoding: answer.encoding ?? "" }
-    : smsCount(preview);
+  const sms = preview === null
+    ? null
+    : apiPreview !== null && answer?.segments != null
+      ? { segments: answer.segments, encoding: answer.encoding ?? "" }
+      : smsCount(preview);
   const busy = saving || checking;
   return (
     // Submitted by hand, not through React's form actions: those reset the form afterwards, which
@@ -181,12 +188,24 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
       <section aria-labelledby="tpl-preview-h">
         <h3 id="tpl-preview-h" style={{ marginTop: 0 }}>Preview</h3>
         <pre className="message-text" style={{ background: "#eef3f8", padding: "0.75rem", borderRadius: 8, minHeight: "4rem", fontFamily: "inherit" }} data-testid="template-preview">
-          {preview || <span className="muted">The text appears here.</span>}
+          {preview || (
+            <span className="muted">
+              {!automatic
+                ? "The text appears here."
+                : !serverValidates
+                  ? "Texts for automatic messages are rendered by the MedRemind service, which is not configured here."
+                  : body
+                    ? "Press Check text to see it as a patient gets it, with sample values (a date, a medicine, a place)."
+                    : "The text appears here once checked, as a patient gets it, with sample values."}
+            </span>
+          )}
         </pre>
-        <p className="hint">
-          {apiPreview !== null ? "As rendered by the MedRemind service with sample values · " : ""}
-          {preview.length} characters · SMS: {sms.segments} segment{sms.segments === 1 ? "" : "s"} ({sms.encoding})
-        </p>
+        {preview !== null && sms !== null ? (
+          <p className="hint">
+            {apiPreview !== null ? "As rendered by the MedRemind service with sample values · " : ""}
+            {preview.length} characters · SMS: {sms.segments} segment{sms.segments === 1 ? "" : "s"} ({sms.encoding})
+          </p>
+        ) : null}
       </section>
     </form>
   );

@@ -12,3 +12,6 @@ export interface ConnectionOptions {
 
 /** Parse a PostgreSQL URL (TCP or libpq's Unix-socket form) into driver options. */
 export function connectionOptions(url: string): ConnectionOptions;
+
+/** Milliseconds from DASHBOARD_STATEMENT_TIMEOUT_SECONDS (unset: 30 s); throws naming it when invalid. */
+export function statementTimeoutMs(value: string | undefined): number;

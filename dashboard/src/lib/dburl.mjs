@@ -54,3 +54,30 @@ export function connectionOptions(url) {
   }
   return options;
 }
+
+// A dashboard statement's longest run when DASHBOARD_STATEMENT_TIMEOUT_SECONDS is unset: far
+// above any page's queries (milliseconds; a year of statistics in seconds), short enough that a
+// clinician waiting on a table a migration or a stuck transaction holds gets an answer.
+const STATEMENT_TIMEOUT_DEFAULT_SECONDS = 30;
+const STATEMENT_TIMEOUT_MAX_SECONDS = 3600;
+
+/**
+ * The statement timeout of every dashboard transaction, in milliseconds, from
+ * DASHBOARD_STATEMENT_TIMEOUT_SECONDS (whole seconds, 1 to 3600; unset or empty: 30). Without
+ * one, a page waited for as long as a lock on its table was held, and each such request kept one
+ * of the pool's few connections: a held lock stopped the whole dashboard.
+ *
+ * @param {string | undefined} value
+ * @returns {number}
+ */
+export function statementTimeoutMs(value) {
+  const text = (value ?? "").trim();
+  if (text === "") return STATEMENT_TIMEOUT_DEFAULT_SECONDS * 1000;
+  const seconds = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(seconds >= 1 && seconds <= STATEMENT_TIMEOUT_MAX_SECONDS)) {
+    throw new Error(
+      `DASHBOARD_STATEMENT_TIMEOUT_SECONDS must be a whole number of seconds from 1 to ${STATEMENT_TIMEOUT_MAX_SECONDS}, not "${text}"`,
+    );
+  }
+  return seconds * 1000;
+}

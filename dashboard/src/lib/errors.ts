@@ -194,6 +194,29 @@ export function noticeMessage(code: string | string[] | undefined): string | nul
   return typeof code === "string" ? (NOTICES[code] ?? null) : null;
 }
 
+/**
+ * The notice after an edit of a message (`/messages?edited=`): "1" it goes at its new time;
+ * "quiet_held" the patient's quiet hours hold that time, so it waits for their end (it said "at
+ * its time" and the worker deferred it); "quiet_urgent" it is urgent and reaches them at night;
+ * "unreachable" no channel reaches the patient now (Compose's notice: it fails unless they are
+ * back by its time; said before the quiet hours, which matter only if it can go at all).
+ * Null for anything else. An edit cannot make a message urgent: a message that must reach the
+ * patient at night is composed again as Urgent.
+ */
+export function editedNotice(code: string | string[] | undefined): string | null {
+  if (code === "1") return "Changed: the message goes as it is now, at its time (never the earlier version).";
+  if (code === "quiet_held") {
+    return "Changed, but this patient is inside their quiet hours at that time: the message, as it is now, waits until their quiet hours end (\"deferred to the end of quiet hours\" once the worker holds it). For a message that must reach them at night, cancel it and compose it again as Urgent.";
+  }
+  if (code === "quiet_urgent") {
+    return "Changed: the message goes as it is now, at its time, inside this patient's quiet hours: it is urgent, so they get it at night.";
+  }
+  if (code === "unreachable") {
+    return "Changed, but no channel reaches this patient now (each contact point is missing, opted out or blocked): the message fails unsent when due unless they can be reached by then. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page). Or add a contact point, or cancel the message.";
+  }
+  return null;
+}
+
 /** Error codes about the Template field of Compose (the field is marked invalid). */
 export const TEMPLATE_ERRORS: readonly string[] = ["template_required", "template_not_found", "template_channel"];
 
@@ -207,6 +230,17 @@ export function unreachableMessage(refusalMinutes?: number): string {
   const within = refusalMinutes === undefined ? "this soon" : `within ${refusalMinutes} minutes`;
   const ahead = refusalMinutes === undefined ? "later" : `at least ${refusalMinutes} minutes ahead`;
   return `Channel: no channel reaches this patient now (each contact point is missing, opted out or blocked), so a message due ${within} would fail unsent. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page). Or choose a channel their page lists as usable, add a contact point there, or schedule it ${ahead}: it is then kept, and goes out if they can be reached by then.`;
+}
+
+/**
+ * The edit's refusal of a message no channel of the patient reaches any more (they sent STOP
+ * since it was written), due within the refusal window after the change: Compose's rule
+ * ({@link unreachableMessage}), said of the time, the one field of the edit that can fix it.
+ */
+export function editUnreachableMessage(refusalMinutes?: number): string {
+  const within = refusalMinutes === undefined ? "this soon" : `within ${refusalMinutes} minutes`;
+  const ahead = refusalMinutes === undefined ? "later" : `at least ${refusalMinutes} minutes ahead`;
+  return `Date and time: no channel reaches this patient now (each contact point is missing, opted out or blocked), so the message, due ${within}, would fail unsent. Nothing was changed. A patient who sent STOP gets messages again once they reply START; a blocked Telegram chat once they write to the bot; a patient without a contact point once they open an invite link (Make an invite link on their page). Or add a contact point on their page, or move it ${ahead}: it is then kept, and goes out if they can be reached by then.`;
 }
 
 /** SQLSTATE of the cap on a clinic's messages per patient (its trigger, migration 20260101018340). */
@@ -224,7 +258,8 @@ export function capMessage(reason: string): string {
 
 /**
  * A readable message for an error code, or null. `refusalMinutes`: the refusal window of the
- * reach rule, for the code `unreachable` (see {@link unreachableMessage}); `capReason`: the
+ * reach rule, for the codes `unreachable` and `edit_unreachable` (see {@link unreachableMessage});
+ * `capReason`: the
  * database's reason, for the code `patient_cap` (see {@link capMessage}).
  */
 export function errorMessage(
@@ -234,6 +269,7 @@ export function errorMessage(
 ): string | null {
   if (typeof code !== "string") return null;
   if (code === "unreachable") return unreachableMessage(refusalMinutes);
+  if (code === "edit_unreachable") return editUnreachableMessage(refusalMinutes);
   if (code === "patient_cap" && capReason) return capMessage(capReason);
   const control = controlMessage(code);
   if (control !== null) return control;

@@ -12,6 +12,8 @@ export interface FormState {
   existing?: string;
   /** The MedRemind service's own words, for a refusal the dashboard has no message of its own for. */
   reason?: string;
+  /** The reach rule's refusal window (minutes), for a refusal of a message no channel reaches. */
+  refusalMinutes?: number;
 }
 
 /**

@@ -188,6 +188,25 @@ export function skippedByClockChange(value: string, timeZone: string): boolean {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
+ * The instant the wall-clock `value` (a datetime-local value) names in `timeZone`, as the server
+ * reads it (public.wall_time_instant, Python's fold=0): a time shown twice the night the clocks go
+ * back is the first of the two; null for a time the clocks skip ({@link skippedByClockChange}),
+ * which Compose refuses, or a value that is not a date and time.
+ */
+export function wallTimeInstant(value: string, timeZone: string): Date | null {
+  if (!isLocalDateTime(value)) return null;
+  const target = value.slice(0, 16);
+  const wall = Date.parse(`${target}:00Z`);
+  let first: number | null = null;
+  for (const probe of [wall - DAY_MS, wall, wall + DAY_MS]) {
+    const offset = Date.parse(`${localInputValue(new Date(probe), timeZone)}:00Z`) - probe;
+    const instant = wall - offset;
+    if (localInputValue(new Date(instant), timeZone) === target && (first === null || instant < first)) first = instant;
+  }
+  return first === null ? null : new Date(first);
+}
+
+/**
  * Whether `value` is a time of day as `HH:MM`, 00:00 to 23:59.
  *
  * Postgres's `time` type also takes "24:00", but Python's `datetime.time` cannot hold it: asyncpg

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from pydantic import Field
 
 from core.logs import mark_sensitive
@@ -27,6 +28,7 @@ from core.message_limits import channel_limit_problem
 from core.sql import query
 from medremind.web.api_v1.common import Org, State, acting
 from medremind.web.api_v1.fields import IsoDateTime, MessageText, not_past
+from medremind.web.api_v1.message_reach import check_edit_reach
 from medremind.web.api_v1.message_values import TEXT_KINDS
 from medremind.web.api_v1.messages import CreatedMessage, message_json, not_pending
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, RequestModel, patch_fields
@@ -61,7 +63,11 @@ async def update_message(
     """The message as changed, with the `quiet_hours` warning of a new time the patient's quiet
     hours hold. A message still pending can be changed, as can one a worker claimed ahead of its
     time (before a peak) until a second before that time; the worker then sends only the new
-    version, at the new time. 409 once it is being sent, or when it is no longer pending."""
+    version, at the new time. 409 once it is being sent, or when it is no longer pending. As at
+    its create, a message no channel of the patient reaches now (STOP on each, a blocked chat,
+    no contact point) is a 422 on `scheduled_time` when due within 15 minutes after the change
+    (it would fail unsent at once); due later it is changed with a `patient_unreachable`
+    warning."""
     patch_fields(body, frozenset())
     now = state.clock()
     scheduled = not_past(body.scheduled_time, "scheduled_time", now)
@@ -79,7 +85,9 @@ async def update_message(
             if current is None:  # erased with its patient meanwhile
                 raise NotFound("message")
             raise ApiError(409, not_pending(current, "change", "changed"))
-        warnings = []
+        # After the edit, which decides whether it is still time (409): a refusal here rolls the
+        # edit back with the transaction.
+        warnings = await _reach_warnings(conn, row, org_id, moved=scheduled is not None, now=now)
         if scheduled is not None:
             quiet = await quiet_hours_warning(
                 conn,
@@ -93,6 +101,34 @@ async def update_message(
             if quiet is not None:
                 warnings.append(quiet[0])
     return {**message_json(row), "warnings": warnings}
+
+
+async def _reach_warnings(
+    conn: asyncpg.Connection,
+    message: Mapping[str, Any],
+    org_id: uuid.UUID,
+    *,
+    moved: bool,
+    now: datetime,
+) -> list[dict[str, str]]:
+    """The create's reach rule (``public.message_reach``) at the changed message's time, on its
+    own platform and fallback: the patient may have sent STOP since it was created. A message to
+    a caregiver goes to the caregiver's address: not the patient's channels."""
+    if message["caregiver_id"] is not None:
+        return []
+    fallback = message["platform"] == "auto" or bool(message["allow_fallback"])
+    reach = await conn.fetchrow(
+        query("web", "patient_channels"),
+        message["patient_id"],
+        org_id,
+        message["kind"],
+        message["payload"],
+        message["platform"],
+        fallback,
+        message["scheduled_time"],
+        now,
+    )
+    return check_edit_reach(message["platform"], reach, moved=moved)
 
 
 def _check_change(

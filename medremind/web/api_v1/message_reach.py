@@ -77,15 +77,45 @@ def check_reach(platform: str, fallback: bool, reach: Mapping[str, Any]) -> list
             " if they can be reached by then",
             field="patient_id",
         )
-    return [
-        {
-            "code": "patient_unreachable",
-            "field": "patient_id",
-            "message": f"{unreachable_reason(platform, reach)} The message is scheduled, but"
-            " fails unsent when due unless they can be reached by then."
-            f" {unreachable_fix(reach)}",
-        }
-    ]
+    return [unreachable_warning(platform, reach, "The message is scheduled")]
+
+
+def check_edit_reach(
+    platform: str, reach: Mapping[str, Any] | None, *, moved: bool
+) -> list[dict[str, str]]:
+    """The warnings of a change to a message (``PATCH /messages/{id}``) that may be made; raises
+    when it may not. The rule of :func:`check_reach` at the message's time after the change: the
+    patient may have sent STOP since it was created. No channel of the message reaches them and
+    it is due within ``refusal_minutes``: 422 on ``scheduled_time`` (a later time is what the
+    change can give; ``moved``: the request gave this one). Due later: a warning. ``reach`` None
+    (the patient erased meanwhile): nothing here, the change itself answers."""
+    if reach is None or reach["route"]:
+        return []
+    minutes = reach["refusal_minutes"]
+    if reach["due_soon"]:
+        when = "at the `scheduled_time` given" if moved else "at its time"
+        raise ValidationFailed(
+            "scheduled_time",
+            f"{unreachable_reason(platform, reach)} The message, due {when} within {minutes}"
+            f" minutes, would fail unsent. {unreachable_fix(reach, platform_fixed=True)}; or give"
+            f" a `scheduled_time` {minutes} minutes or more ahead: it is then changed with a"
+            " warning, and goes out if they can be reached by then",
+        )
+    return [unreachable_warning(platform, reach, "The message is changed", platform_fixed=True)]
+
+
+def unreachable_warning(
+    platform: str, reach: Mapping[str, Any], done: str, *, platform_fixed: bool = False
+) -> dict[str, str]:
+    """The ``patient_unreachable`` warning of a message accepted (``done``) although no channel
+    of it reaches the patient now: it fails unless they can be reached by its time."""
+    return {
+        "code": "patient_unreachable",
+        "field": "patient_id",
+        "message": f"{unreachable_reason(platform, reach)} {done}, but"
+        " fails unsent when due unless they can be reached by then."
+        f" {unreachable_fix(reach, platform_fixed=platform_fixed)}",
+    }
 
 
 def unreachable_reason(platform: str, reach: Mapping[str, Any]) -> str:
@@ -103,12 +133,18 @@ def unreachable_reason(platform: str, reach: Mapping[str, Any]) -> str:
     return f"{nothing} can be written to now; they can be reached on {', '.join(usable)}."
 
 
-def unreachable_fix(reach: Mapping[str, Any]) -> str:
-    """What lets a message through to a patient no channel of the message reaches."""
+def unreachable_fix(reach: Mapping[str, Any], *, platform_fixed: bool = False) -> str:
+    """What lets a message through to a patient no channel of the message reaches;
+    ``platform_fixed``: the message exists, and a change cannot give it another platform."""
     if reach["usable_channels"]:
+        other = (
+            "cancel it and create one with one of those as the `platform`"
+            if platform_fixed
+            else "give it as the `platform`"
+        )
         return (
             "Add one of those to their channel_order (PATCH /api/v1/patients/{patient_id}), or"
-            " give it as the `platform`"
+            f" {other}"
         )
     return (
         "A patient who sent STOP receives messages again once they reply START, a blocked"

@@ -7,10 +7,14 @@ import { returnPath } from "@/lib/return-path";
 import { endSession, startSession } from "@/lib/session";
 import { clientKey, trustedProxies } from "@/lib/client-address";
 import { clearFailures, isThrottled, recordFailure } from "@/lib/throttle";
+import { sqlState } from "@/lib/errors";
+
+// SQLSTATE query_canceled: a statement the statement timeout stopped (src/lib/db.ts).
+const STATEMENT_TIMEOUT_STATE = "57014";
 
 /** What the sign-in form shows after a refused attempt: the reason and the e-mail as typed. */
 export interface SignInState {
-  error?: "credentials" | "throttled" | "too_long";
+  error?: "credentials" | "throttled" | "too_long" | "busy";
   email?: string;
 }
 
@@ -23,6 +27,18 @@ const MAX_PASSWORD = 1024;
  * password). Throttled per e-mail and per client address.
  */
 async function checkSignIn(formData: FormData): Promise<{ clinicianId: string } | SignInState> {
+  try {
+    return await checkCredentials(formData);
+  } catch (error) {
+    // A table of the sign-in held past the statement timeout (a migration, a stuck transaction):
+    // said on the form, the e-mail kept, instead of an error page that loses it. Nothing counted.
+    if (sqlState(error) === STATEMENT_TIMEOUT_STATE) return { error: "busy", email: String(formData.get("email") ?? "").slice(0, MAX_EMAIL) };
+    throw error;
+  }
+}
+
+/** {@link checkSignIn} without the answer to a timed-out lookup. */
+async function checkCredentials(formData: FormData): Promise<{ clinicianId: string } | SignInState> {
   const typed = String(formData.get("email") ?? "");
   const password = String(formData.get("password") ?? "");
   if (typed.length > MAX_EMAIL || password.length > MAX_PASSWORD) {

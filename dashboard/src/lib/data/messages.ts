@@ -259,6 +259,8 @@ export interface EditableMessage {
   id: string;
   patient_id: string;
   patient_name: string | null;
+  /** The patient's IANA zone: the edit page shows their own time of the message too. */
+  patient_timezone: string;
   message_content: string | null;
   template: string | null;
   kind: string;
@@ -271,8 +273,8 @@ export interface EditableMessage {
 /** Message `id` for its edit page; null when the clinician cannot see it. */
 export async function messageToEdit(tx: Tx, id: string): Promise<EditableMessage | null> {
   const [row] = await tx<EditableMessage[]>`
-    select m.id, m.patient_id, p.display_name as patient_name, m.message_content, m.template,
-           m.kind, m.platform, m.status, m.scheduled_time, m.from_clinic
+    select m.id, m.patient_id, p.display_name as patient_name, p.timezone as patient_timezone,
+           m.message_content, m.template, m.kind, m.platform, m.status, m.scheduled_time, m.from_clinic
       from scheduled_messages m join patients p on p.id = m.patient_id
      where m.id = ${id}`;
   return row ?? null;
@@ -289,6 +291,38 @@ export function editable(m: Pick<EditableMessage, "from_clinic" | "template" | "
 }
 
 export type EditOutcome = "edited" | "being_sent" | "not_pending" | "not_found";
+
+/**
+ * Where message `id` can go at its time as it stands now (a row of `public.message_reach` on its
+ * own platform and fallback, as the API's edit reads it: medremind/web/api_v1/message_edit.py);
+ * null for a message to a caregiver (their address, not the patient's channels) or none.
+ */
+export async function messageReachNow(tx: Tx, id: string): Promise<PatientReach | null> {
+  const [row] = await tx<PatientReach[]>`
+    select r.consented, r.route, r.usable_channels, r.due_soon, r.refusal_minutes
+      from scheduled_messages m
+     cross join lateral public.message_reach(
+             m.patient_id, m.organization_id, m.kind, m.payload, m.platform,
+             m.platform = 'auto' or m.allow_fallback, m.scheduled_time, now()) r
+     where m.id = ${id} and m.caregiver_id is null`;
+  return row ?? null;
+}
+
+/**
+ * How message `id` goes at its time as it stands now: "quiet_held" when its patient's quiet
+ * hours hold that time and it is not urgent (the worker defers it to their end), "quiet_urgent"
+ * when they hold it and it is urgent (it reaches them at night), else null. The same window as
+ * Compose's notice and the dispatcher's (public.patient_quiet_at).
+ */
+export async function quietAtItsTime(tx: Tx, id: string): Promise<"quiet_held" | "quiet_urgent" | null> {
+  const [row] = await tx<{ quiet: boolean | null; urgent: boolean }[]>`
+    select public.patient_quiet_at(m.patient_id, public.current_organization_id(), m.scheduled_time) as quiet,
+           m.urgent
+      from scheduled_messages m
+     where m.id = ${id}`;
+  if (!row?.quiet) return null;
+  return row.urgent ? "quiet_urgent" : "quiet_held";
+}
 
 /**
  * Change message `id`'s text (`content`, null: as it is) and time (`localTime` in `timezone`,

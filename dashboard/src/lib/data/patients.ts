@@ -153,6 +153,8 @@ export interface PatientOption {
   external_id: string | null;
   contact_hint: string | null;
   locale: string;
+  /** IANA zone: Compose shows the patient's own time of a message typed in the clinic's. */
+  timezone: string;
 }
 
 /** A picker's patients and how many the clinic has (`total`: more than listed past the limit). */
@@ -169,12 +171,12 @@ export interface PatientPicker {
  */
 export async function patientOptions(tx: Tx, include: string | null = null): Promise<PatientPicker> {
   const patients = await tx.unsafe<PatientOption[]>(
-    `select o.id, o.display_name, o.external_id, o.contact_hint, o.locale from (
-       (select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint, p.locale, p.created_at
+    `select o.id, o.display_name, o.external_id, o.contact_hint, o.locale, o.timezone from (
+       (select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint, p.locale, p.timezone, p.created_at
           from patients p where p.status <> 'deleted'
          order by p.display_name nulls last, p.created_at limit ${PATIENT_PICKER_LIMIT})
        union
-       select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint, p.locale, p.created_at
+       select p.id, p.display_name, p.external_id, ${CONTACT_HINT} as contact_hint, p.locale, p.timezone, p.created_at
          from patients p where p.status <> 'deleted' and p.id = $1::uuid) o
       order by o.display_name nulls last, o.created_at`,
     [include],

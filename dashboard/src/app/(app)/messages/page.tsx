@@ -6,7 +6,7 @@ import { requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
 import { MESSAGE_STATUSES, type MessageRow, editable, listMessages } from "@/lib/data/messages";
 import { OUTBOX_HINT, OUTBOX_LABEL, canResend, cancelledNotice, kindLabel, lastErrorTone, resendClosedText, resentNotice } from "@/lib/delivery";
-import { errorMessage } from "@/lib/errors";
+import { editedNotice, errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
 import { urgentNightNotice } from "@/lib/compose";
 import { earlyByText, quietHoursMayHold, sendNowVerdict } from "@/lib/send-now";
@@ -43,9 +43,9 @@ export default async function MessagesPage({
           {resentNotice(params.resent)}
         </p>
       ) : null}
-      {params.edited === "1" ? (
+      {editedNotice(params.edited) ? (
         <p role="status" className="notice" data-testid="edited-notice">
-          Changed: the message goes as it is now, at its time (never the earlier version).
+          {editedNotice(params.edited)}
         </p>
       ) : null}
       {cancelledNotice(params.cancelled) ? (

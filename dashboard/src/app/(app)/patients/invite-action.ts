@@ -5,7 +5,7 @@ import { currentClinician } from "@/lib/auth";
 import { SESSION_ENDED } from "@/lib/form-state";
 import { asClinician, isUuid } from "@/lib/db";
 import { createInvite } from "@/lib/data/invites";
-import { formatInZone } from "@/lib/time";
+import { formatInZone, patientTimeNote } from "@/lib/time";
 import { erasedRefusal, errorMessage } from "@/lib/errors";
 
 export interface InviteState {
@@ -32,6 +32,7 @@ export async function createInviteAction(_previous: InviteState, formData: FormD
   });
   if (invite === "erased") return { error: errorMessage("patient_erased_meanwhile") ?? undefined };
   if (!invite) return { error: "That patient was not found." };
+  const patientNote = patientTimeNote(invite.expiresAt, clinician.timezone, invite.patientTimezone);
   const bot = process.env.TELEGRAM_BOT_USERNAME?.replace(/^@/, "");
   const link = bot ? `https://t.me/${bot}?start=${invite.token}` : null;
   const qrSvg = link ? await QRCode.toString(link, { type: "svg", margin: 1, errorCorrectionLevel: "M" }) : null;
@@ -39,6 +40,10 @@ export async function createInviteAction(_previous: InviteState, formData: FormD
     token: invite.token,
     link,
     qrSvg,
-    expires: formatInZone(invite.expiresAt, clinician.timezone),
+    // Named with its zone, and the patient's own time when their clock differs: the page's lists
+    // are in two zones, and it is the patient who must open the link before then.
+    expires: `${formatInZone(invite.expiresAt, clinician.timezone)} (${clinician.timezone}${
+      patientNote ? `; ${patientNote}` : ""
+    })`,
   };
 }

@@ -4,7 +4,7 @@ import { ActionForm } from "@/components/ActionForm";
 import { requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { editable, messageToEdit } from "@/lib/data/messages";
-import { formatInZone, localInputValue } from "@/lib/time";
+import { formatInZone, localInputValue, patientTimeNote } from "@/lib/time";
 import { editMessageAction } from "./actions";
 
 export const metadata: Metadata = { title: "Edit message" };
@@ -18,6 +18,7 @@ export default async function EditMessagePage({ params }: { params: Promise<{ id
   const { id } = await params;
   const message = isUuid(id) ? await asClinician(clinician.id, (tx) => messageToEdit(tx, id)) : null;
   const tz = clinician.timezone;
+  const patientNote = message === null ? null : patientTimeNote(message.scheduled_time, tz, message.patient_timezone);
   if (message === null || !editable(message, new Date())) {
     return (
       <>
@@ -37,7 +38,9 @@ export default async function EditMessagePage({ params }: { params: Promise<{ id
     <>
       <h1>Edit message</h1>
       <p className="muted" data-testid="edit-for">
-        To <bdi>{message.patient_name ?? "Unnamed patient"}</bdi>, now due {formatInZone(message.scheduled_time, tz)}.
+        To <bdi>{message.patient_name ?? "Unnamed patient"}</bdi>, now due {formatInZone(message.scheduled_time, tz)}
+        {/* Their own clock when it differs: the clinic types its time, the patient lives by theirs. */}
+        {patientNote ? ` (${patientNote})` : ""}.
         {message.status === "processing"
           ? " A worker is holding it for its time: it can still be changed until a second before then."
           : null}
