@@ -10,6 +10,8 @@ points at a patient now reads the patient's status under that lock and refuses a
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 
@@ -157,6 +159,63 @@ async def test_the_services_rows_of_an_erased_patient_are_refused(
         )
     finally:
         await writer.close()
+    assert not await admin_conn.fetchval(
+        "select count(*) from contact_points where patient_id = $1", patient["id"]
+    )
+
+
+async def test_an_erasure_chosen_to_break_a_deadlock_runs_again(
+    database_url: str, admin_conn: asyncpg.Connection
+) -> None:
+    """A writer holds a row the erasure deletes (the invite a chat's /start locked) and then
+    writes for the patient, whose row the erasure locked first: each waits for the other, and
+    PostgreSQL failed the erasure, which had waited first (the clinic's DELETE a 500, the
+    patient kept). The erasure now runs again once the writer is through, and takes its row
+    (migration 20260101019000); whichever PostgreSQL fails, the erasure is done."""
+    org = await factories.create_organization(admin_conn)
+    patient = await factories.create_patient(admin_conn, org["id"], contacts={})
+    await admin_conn.execute(
+        "insert into patient_invites (organization_id, patient_id, token_hash, expires_at)"
+        " values ($1, $2, 'h1-token', now() + interval '1 day')",
+        org["id"],
+        patient["id"],
+    )
+    waiting = (
+        "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+        " and datname = current_database()"
+    )
+    writer, eraser = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    try:
+        await writer.execute("set role medremind_app")
+        writing = writer.transaction()
+        await writing.start()
+        await writer.execute("select 1 from patient_invites where patient_id = $1 for update",
+                             patient["id"])  # fmt: skip
+        erased = asyncio.ensure_future(
+            eraser.execute("select public.erase_patient($1, 'erasure', now())", patient["id"])
+        )
+        async with asyncio.timeout(20):
+            while not await admin_conn.fetchval(waiting):
+                await asyncio.sleep(0.05)
+        try:
+            await writer.execute(
+                "insert into contact_points (patient_id, channel, address)"
+                " values ($1, 'email', 'ana@example.org')",
+                patient["id"],
+            )
+            await writing.commit()
+        except asyncpg.DeadlockDetectedError:
+            # The writer waited first by the deadlock detector's clock (a loaded host delays
+            # either one's check): it is the one failed, and a bot turn runs again.
+            await writing.rollback()
+        await erased
+    finally:
+        await writer.close()
+        await eraser.close()
+    assert (
+        await admin_conn.fetchval("select status from patients where id = $1", patient["id"])
+        == "deleted"
+    )
     assert not await admin_conn.fetchval(
         "select count(*) from contact_points where patient_id = $1", patient["id"]
     )
