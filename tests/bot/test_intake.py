@@ -15,7 +15,7 @@ from core.answer_buttons import appointment_answer_options
 from platforms.telegram import parse_update
 from tests.bot.conftest import START, Bot
 from tests.bot.helpers import registered_patient
-from tests.erasure_race import erased_while_waiting
+from tests.erasure_race import erased_while_waiting, waiting_for_locks
 from tests.factories import create_organization, create_patient
 from tests.fakes.fake_telegram import text_update
 
@@ -132,16 +132,6 @@ async def test_an_erasure_meeting_a_turn_that_holds_the_chat_is_not_undone(
     await bot.send(chat, "60")
     assert "Save it?" in bot.last_text(chat)
 
-    waiting = (
-        "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-        " and datname = current_database()"
-    )
-
-    async def until_waiting(count: int) -> None:
-        async with asyncio.timeout(20):
-            while await admin_conn.fetchval(waiting) < count:
-                await asyncio.sleep(0.05)
-
     blocker, eraser = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
     try:
         # The turn is held after it locked the conversation, before it writes the medicine.
@@ -149,11 +139,11 @@ async def test_an_erasure_meeting_a_turn_that_holds_the_chat_is_not_undone(
         await holding.start()
         await blocker.execute("lock table medications in share mode")
         saved = asyncio.ensure_future(bot.press(chat, "Save"))
-        await until_waiting(1)
+        await waiting_for_locks(admin_conn, 1)
         erased = asyncio.ensure_future(
             eraser.execute("select public.erase_patient($1, 'erasure', now())", patient["id"])
         )
-        await until_waiting(2)  # the erasure waits for the conversation
+        await waiting_for_locks(admin_conn, 2)  # the erasure waits for the conversation
         await holding.commit()
         await erased
         await saved

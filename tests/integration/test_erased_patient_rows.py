@@ -17,7 +17,7 @@ import pytest
 
 from core.sql import query
 from tests import factories
-from tests.erasure_race import erased_while_waiting
+from tests.erasure_race import erased_while_waiting, waiting_for_locks
 from tests.integration.clinician import as_clinician
 
 # Nothing personal in either (migration 20260101018950): a planner step's failure for a patient
@@ -181,10 +181,6 @@ async def test_an_erasure_chosen_to_break_a_deadlock_runs_again(
         org["id"],
         patient["id"],
     )
-    waiting = (
-        "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-        " and datname = current_database()"
-    )
     writer, eraser = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
     try:
         await writer.execute("set role medremind_app")
@@ -195,9 +191,7 @@ async def test_an_erasure_chosen_to_break_a_deadlock_runs_again(
         erased = asyncio.ensure_future(
             eraser.execute("select public.erase_patient($1, 'erasure', now())", patient["id"])
         )
-        async with asyncio.timeout(20):
-            while not await admin_conn.fetchval(waiting):
-                await asyncio.sleep(0.05)
+        await waiting_for_locks(admin_conn, 1)
         try:
             await writer.execute(
                 "insert into contact_points (patient_id, channel, address)"

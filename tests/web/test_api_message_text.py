@@ -56,6 +56,18 @@ async def test_braces_and_plain_words_are_sent_as_written(
         assert answer.json()["text"] == text
 
 
+def _medicine(patient: Any, name: str) -> dict[str, Any]:
+    """A FHIR MedicationRequest for ``patient`` of the medicine ``name``, once a day."""
+    return {
+        "resourceType": "MedicationRequest",
+        "subject": {"reference": f"Patient/{patient['id']}"},
+        "medicationCodeableConcept": {"text": name},
+        "dosageInstruction": [
+            {"timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}}
+        ],
+    }
+
+
 async def test_a_clinic_place_or_medicine_that_shows_nothing_is_refused(
     client: httpx.AsyncClient, auth: dict[str, str], patient: Any
 ) -> None:
@@ -74,15 +86,7 @@ async def test_a_clinic_place_or_medicine_that_shows_nothing_is_refused(
             headers=auth,
         ),
         "medicationCodeableConcept.text": await client.post(
-            "/api/v1/fhir/MedicationRequest",
-            json={
-                "resourceType": "MedicationRequest",
-                "subject": {"reference": f"Patient/{patient['id']}"},
-                "medicationCodeableConcept": {"text": invisible},
-                "dosageInstruction": [{"timing": {"repeat": {"frequency": 1, "period": 1,
-                                                             "periodUnit": "d"}}}],
-            },
-            headers=auth,
+            "/api/v1/fhir/MedicationRequest", json=_medicine(patient, invisible), headers=auth
         ),
     }  # fmt: skip
     for field, answer in answers.items():
@@ -115,15 +119,7 @@ async def test_a_one_line_name_with_a_line_break_is_refused(
             headers=auth,
         ),
         "medicationCodeableConcept.text": await client.post(
-            "/api/v1/fhir/MedicationRequest",
-            json={
-                "resourceType": "MedicationRequest",
-                "subject": {"reference": f"Patient/{patient['id']}"},
-                "medicationCodeableConcept": {"text": broken},
-                "dosageInstruction": [{"timing": {"repeat": {"frequency": 1, "period": 1,
-                                                             "periodUnit": "d"}}}],
-            },
-            headers=auth,
+            "/api/v1/fhir/MedicationRequest", json=_medicine(patient, broken), headers=auth
         ),
         "template": await client.put(
             f"/api/v1/templates/{quote(broken)}",
