@@ -26,6 +26,7 @@ from bot.context import BotContext
 from bot.conversation import Conversation, Reply, Turn, clear_options, issue_options
 from bot.delivery import send_replies
 from bot.reply_rows import StoredReplies, store_replies
+from core.erased_rows import is_erased_refusal
 from core.logs import mark_sensitive
 from core.sql import query
 from platforms.base import Channel, InboundEvent, InboundKind
@@ -41,6 +42,17 @@ TRANSIENT_ERRORS = (
     asyncpg.LockNotAvailableError,
 )
 TURN_ATTEMPTS = 3
+
+
+def _runs_again(error: BaseException) -> bool:
+    """Whether a turn that failed with ``error`` is run again: a concurrent transaction's
+    conflict (:data:`TRANSIENT_ERRORS`), or a row refused because its patient's erasure
+    committed while the turn waited for their row (:func:`core.erased_rows.is_erased_refusal`).
+    Then the patient is gone, and "something went wrong" would be untrue and keep the failed
+    update, their number and text with it; the turn run again meets the chat as the erasure left
+    it, nobody's (its conversation unlinked, their contact points and invites deleted), and
+    answers as to anyone's chat, forgetting the text as for any chat without a patient."""
+    return isinstance(error, TRANSIENT_ERRORS) or is_erased_refusal(error)
 
 
 # A stored update processed this long after it arrived waited for a process that crashed (or
@@ -114,9 +126,10 @@ async def process_inbound(
     """Run the dialog for one stored update, save the state and the replies, then send them.
 
     A row already processed (or failed) is left alone, so a redelivery has no second effect. A
-    turn that failed only because of a concurrent one (:data:`TRANSIENT_ERRORS`) runs again. An
-    internal error rolls the turn back, marks the row failed with the error's class name only and
-    answers "something went wrong, please try again". ``event``: the update as the caller stored
+    turn that failed only because of a concurrent one, or of its patient's erasure
+    (:func:`_runs_again`), runs again. An internal error rolls the turn back, marks the row
+    failed with the error's class name only and answers "something went wrong, please try
+    again". ``event``: the update as the caller stored
     it, when it has it; a Taken or Skip press then takes the one-round-trip turn
     (:mod:`bot.button_turn`) when that applies.
     """
@@ -126,8 +139,8 @@ async def process_inbound(
                 return
             outcome = await _run_turn(ctx, inbound_id)
             break
-        except TRANSIENT_ERRORS as exc:
-            if attempt == TURN_ATTEMPTS:
+        except Exception as exc:
+            if not _runs_again(exc) or attempt == TURN_ATTEMPTS:
                 await _failed(ctx, inbound_id, exc)
                 return
             # The turn rolled back whole (its replies are sent only after the commit): run it
@@ -140,9 +153,6 @@ async def process_inbound(
                     "attempt": attempt,
                 },
             )
-        except Exception as exc:
-            await _failed(ctx, inbound_id, exc)
-            return
     if outcome is None:
         return
     stored, event = outcome

@@ -76,8 +76,8 @@ async def end_ended_pauses(
             raise
         except Exception as exc:  # bad data or a bug: this patient's, not everyone's
             # Never logger.exception: a traceback's message may quote the row's values.
-            await failures.record(conn, PAUSE_END, row["id"], row["id"], exc)
-            stats += PlannerStats(errors=1)
+            recorded = await failures.record(conn, PAUSE_END, row["id"], row["id"], exc)
+            stats += PlannerStats(errors=int(recorded))
             continue
         stats += PlannerStats(pauses_ended=1)
     return stats

@@ -295,8 +295,8 @@ async def _plan_isolated(
         raise
     except Exception as exc:  # whatever a row made fail (bad data, a bug): that row's, not all's
         if len(rows) == 1:
-            await record_failure(conn, rows[0], now, exc)
-            return PlannerStats(schedules_failed=1)
+            recorded = await record_failure(conn, rows[0], now, exc)
+            return PlannerStats(schedules_failed=int(recorded))
     parts = _by_patient(rows)
     if len(parts) == 1:
         parts = [[row] for row in rows]
@@ -336,7 +336,9 @@ async def _retry_failed(
         alone = await _plan_isolated(
             conn, [row], now, horizon, capacity=capacity, default_quiet=default_quiet
         )
-        if not alone.schedules_failed:
+        # Neither planned nor failed: a concurrent transaction's conflict (not_the_rows), kept
+        # for the next tick's try.
+        if alone.schedules_planned:
             planned.append(row["id"])
         stats += alone
     await forget_failures(conn, planned)

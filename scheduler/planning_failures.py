@@ -8,7 +8,9 @@ whole batch on every tick for two days, for every patient. Now (:mod:`scheduler.
   patient that fails schedule by schedule; the normal path stays one batch, one set of statements;
 - each schedule that still fails is recorded in ``planner_failures`` (:func:`record_failure`)
   and named in the log by id with the error's class and SQLSTATE: never the error's message,
-  which may quote a row's values (a name, a number);
+  which may quote a row's values (a name, a number); not what a concurrent transaction made
+  fail (:func:`not_the_rows`: a deadlock, a patient erased meanwhile), nor a schedule deleted
+  meanwhile, whose record's foreign key failed the whole tick;
 - the batches of later ticks leave it out, and each tick tries it once on its own (it may have
   been fixed): planned, its row is deleted (:func:`forget_failures`) and that is logged too.
 
@@ -25,6 +27,7 @@ from uuid import UUID
 
 import asyncpg
 
+from core.erased_rows import is_erased_refusal
 from core.sql import query
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "RETRIES_PER_TICK",
     "failed_to_retry",
     "forget_failures",
+    "not_the_rows",
     "record_failure",
 ]
 
@@ -53,14 +57,39 @@ NOT_THE_SCHEDULES: tuple[type[BaseException], ...] = (
 )
 
 
+# Errors a row meets because another transaction ran at the same moment, not because of what
+# it holds: PostgreSQL broke a deadlock by failing this one (an erasure locks the patient, then
+# their rows; the planner the other way round), or a serialization conflict.
+CONCURRENT: tuple[type[BaseException], ...] = (
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
+
+
+def not_the_rows(exc: BaseException) -> bool:
+    """Whether a failure with ``exc`` is not the rows' own: a concurrent transaction's conflict
+    (:data:`CONCURRENT`), or a row refused because its patient's erasure committed meanwhile
+    (:func:`core.erased_rows.is_erased_refusal`). Nothing to record or retry apart: the next
+    tick plans it as usual, or finds nothing left of the patient."""
+    return isinstance(exc, CONCURRENT) or is_erased_refusal(exc)
+
+
 async def record_failure(
     conn: asyncpg.Connection,
     schedule: asyncpg.Record,
     now: datetime,
     exc: BaseException,
-) -> None:
+) -> bool:
     """Record that ``schedule`` (a planner row) failed to plan at ``now`` with ``exc``; log it
-    at its 1st, 2nd, 4th, 8th... failure in a row (not each minute) with ids only."""
+    at its 1st, 2nd, 4th, 8th... failure in a row (not each minute) with ids only. False, with
+    nothing recorded, when the failure was not the schedule's (:func:`not_the_rows`) or the
+    schedule is gone."""
+    if not_the_rows(exc):
+        logger.info(
+            "schedule left to the next tick",
+            extra={"schedule_id": str(schedule["id"]), "error_class": type(exc).__name__},
+        )
+        return False
     sqlstate = getattr(exc, "sqlstate", None)
     failures = await conn.fetchval(
         query("planner", "record_planning_failure"),
@@ -69,6 +98,12 @@ async def record_failure(
         type(exc).__name__,
         sqlstate,
     )
+    if failures is None:
+        logger.info(
+            "schedule gone while planned",
+            extra={"schedule_id": str(schedule["id"]), "error_class": type(exc).__name__},
+        )
+        return False
     if failures & (failures - 1) == 0:
         logger.error(
             "schedule planning failed",
@@ -80,6 +115,7 @@ async def record_failure(
                 "failures": failures,
             },
         )
+    return True
 
 
 async def failed_to_retry(conn: asyncpg.Connection, now: datetime) -> list[UUID]:

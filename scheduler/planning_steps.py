@@ -171,8 +171,8 @@ async def _bisect(
         raise
     except Exception as exc:
         if len(patients) == 1:
-            await failures.record(conn, step.name, patients[0], patients[0], exc)
-            return PlannerStats(errors=1)
+            recorded = await failures.record(conn, step.name, patients[0], patients[0], exc)
+            return PlannerStats(errors=int(recorded))
     half = len(patients) // 2
     first = await _bisect(conn, step, now, patients[:half], failures)
     return first + await _bisect(conn, step, now, patients[half:], failures)
@@ -201,8 +201,8 @@ async def retry_failed_steps(
         except NOT_THE_SCHEDULES:
             raise
         except Exception as exc:
-            await failures.record(conn, unit.step, unit.unit_id, unit.patient_id, exc)
-            stats += PlannerStats(errors=1)
+            recorded = await failures.record(conn, unit.step, unit.unit_id, unit.patient_id, exc)
+            stats += PlannerStats(errors=int(recorded))
             continue
         await failures.forget(conn, unit)
     return stats

@@ -11,7 +11,10 @@ patient; this module keeps its record, as :mod:`scheduler.planning_failures` doe
 
 - each unit that fails is one row of ``planner_step_failures`` (:meth:`StepFailures.record`),
   named in the log by id with the error's class and SQLSTATE, at its 1st, 2nd, 4th, 8th...
-  failure in a row: never the error's message, which may quote a row's values;
+  failure in a row: never the error's message, which may quote a row's values; not what a
+  concurrent transaction made fail (a deadlock, the patient erased meanwhile:
+  :func:`scheduler.planning_failures.not_the_rows`), nor a patient deleted meanwhile, whose
+  record's foreign key failed the whole tick;
 - the step's bulk pass of later ticks leaves it out (:meth:`StepFailures.skip`), and each tick
   tries a bounded number of them alone (:data:`RETRIES_PER_TICK`); done, the row is deleted.
 
@@ -29,6 +32,7 @@ from uuid import UUID
 import asyncpg
 
 from core.sql import query
+from scheduler.planning_failures import not_the_rows
 
 __all__ = [
     "APPOINTMENTS",
@@ -91,9 +95,16 @@ class StepFailures:
         unit_id: UUID,
         patient_id: UUID,
         exc: BaseException,
-    ) -> None:
+    ) -> bool:
         """Record that ``step`` failed for ``unit_id`` with ``exc`` (call after the savepoint
-        that failed was rolled back); later passes of this tick leave it out too."""
+        that failed was rolled back); later passes of this tick leave it out too. False, with
+        nothing recorded, when the failure was not the unit's own (:func:`not_the_rows`) or
+        its patient is gone: the next tick does it as usual, or finds nothing to do."""
+        self._left_out.setdefault(step, []).append(unit_id)
+        extra = {"step": step, "unit_id": str(unit_id), "error_class": type(exc).__name__}
+        if not_the_rows(exc):
+            logger.info("planner step left to the next tick", extra=extra)
+            return False
         sqlstate = getattr(exc, "sqlstate", None)
         failures = await conn.fetchval(
             query("planner", "record_step_failure"),
@@ -104,7 +115,9 @@ class StepFailures:
             type(exc).__name__,
             sqlstate,
         )
-        self._left_out.setdefault(step, []).append(unit_id)
+        if failures is None:
+            logger.info("planner step's patient gone", extra=extra)
+            return False
         if failures & (failures - 1) == 0:
             logger.error(
                 "planner step failed",
@@ -117,6 +130,7 @@ class StepFailures:
                     "failures": failures,
                 },
             )
+        return True
 
     async def to_retry(self, conn: asyncpg.Connection) -> list[FailedUnit]:
         """The units this tick tries again alone (not those that failed in it)."""

@@ -18,6 +18,20 @@ import asyncpg
 T = TypeVar("T")
 
 
+async def waiting_for_locks(admin_conn: asyncpg.Connection, count: int) -> None:
+    """Return once ``count`` connections to this test's database wait for a lock."""
+    async with asyncio.timeout(20):
+        # admin_conn is in no transaction: each read is a fresh view of the activity.
+        while (
+            await admin_conn.fetchval(
+                "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+                " and datname = current_database()"
+            )
+            < count
+        ):
+            await asyncio.sleep(0.05)
+
+
 async def erased_while_waiting(
     database_url: str, admin_conn: asyncpg.Connection, patient_id: uuid.UUID, write: Awaitable[T]
 ) -> T:
@@ -30,13 +44,7 @@ async def erased_while_waiting(
         await erasing.start()
         await eraser.execute("select 1 from patients where id = $1 for update", patient_id)
         answer = asyncio.ensure_future(write)
-        async with asyncio.timeout(20):
-            # admin_conn is in no transaction: each read is a fresh view of the activity.
-            while not await admin_conn.fetchval(
-                "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
-                " and datname = current_database()"
-            ):
-                await asyncio.sleep(0.05)
+        await waiting_for_locks(admin_conn, 1)
         await eraser.execute("select public.erase_patient($1, 'erasure', now())", patient_id)
         await erasing.commit()
     finally:

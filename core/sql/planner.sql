@@ -846,8 +846,11 @@ select schedule_id, local_date, due_at, status
 
 -- name: record_planning_failure
 -- One more failure of a schedule ($1) at $2: its count, to say it in the log once in a while.
+-- Null when the schedule is gone (deleted by its patient's erasure, or its medicine's, while it
+-- was planned): nothing to retry, and its foreign key would fail the tick's transaction.
 insert into planner_failures as f (schedule_id, first_failed_at, failed_at, error_class, sqlstate)
-values ($1, $2, $2, $3, $4)
+select $1::uuid, $2::timestamptz, $2::timestamptz, $3::text, $4::text
+ where exists (select from reminder_schedules s where s.id = $1::uuid)
 on conflict (schedule_id) do update
    set failed_at = excluded.failed_at, failures = f.failures + 1,
        error_class = excluded.error_class, sqlstate = excluded.sqlstate
@@ -871,10 +874,13 @@ delete from planner_failures where schedule_id = any($1::uuid[]) returning sched
 -- ---------------------------------------------------------------------------------------------
 
 -- name: record_step_failure
--- One more failure of step $1 for unit $2 (of patient $3) at $4: its count, for the log.
+-- One more failure of step $1 for unit $2 (of patient $3) at $4: its count, for the log. Null
+-- when the patient is gone (a self-registered patient's erasure deletes their row): nothing to
+-- retry, and the foreign key would fail the tick's transaction.
 insert into planner_step_failures as f
   (step, unit_id, patient_id, first_failed_at, failed_at, error_class, sqlstate)
-values ($1, $2, $3, $4, $4, $5, $6)
+select $1::text, $2::uuid, $3::uuid, $4::timestamptz, $4::timestamptz, $5::text, $6::text
+ where exists (select from patients p where p.id = $3::uuid)
 on conflict (step, unit_id) do update
    set failed_at = excluded.failed_at, failures = f.failures + 1,
        error_class = excluded.error_class, sqlstate = excluded.sqlstate

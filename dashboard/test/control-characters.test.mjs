@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { controlCode, controlField, hasControlCharacter } = require("../.unit-build/control-characters.js");
+const { controlCode, controlField, hasControlCharacter, hasLineBreak } = require("../.unit-build/control-characters.js");
 const { errorMessage } = require("../.unit-build/errors.js");
 
 test("NUL, the other C0 controls and DEL are control characters; tab and line breaks are text", () => {
@@ -22,7 +22,18 @@ test("the first field holding one is named, in the order given", () => {
 });
 
 test("the refusal names the field by its label and says what to do", () => {
-  assert.match(errorMessage(controlCode("external_id")), /^External id: it holds an invisible control character .*Remove it/);
+  assert.match(errorMessage(controlCode("message_content")), /^Message: it holds an invisible control character .*Remove it/);
+  assert.match(errorMessage(controlCode("external_id")), /^External id: it holds an invisible control character or a line break/);
   assert.match(errorMessage(controlCode("location")), /^Location: /);
   assert.match(errorMessage(controlCode("no_such_field")), /^A field: /);
+});
+
+test("a one-line field (a name, a place) refuses line breaks, C1 controls and U+2028 too; RTL and emoji stay", () => {
+  for (const text of ["Sunrise\nClinic", "crlf\r\n", "tab\there", "nel\u0085", "sep\u2028", "Ana\u0000"]) assert.ok(hasLineBreak(text), text);
+  for (const text of ["Sunrise Clinic", "Zoë 🙂", "\u0639\u064a\u0627\u062f\u0629 \u200f", "👩\u200d⚕️ Dr"]) assert.ok(!hasLineBreak(text), text);
+  const form = new FormData();
+  form.set("message_content", "two\nlines");
+  form.set("name", "Sunrise\nClinic");
+  assert.equal(controlField(form, ["message_content", "name"]), "name");
+  assert.match(errorMessage(controlCode("name")), /^Name: it holds an invisible control character or a line break .*one line/);
 });

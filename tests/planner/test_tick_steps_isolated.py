@@ -32,6 +32,7 @@ from scheduler.planner import run_planner_tick
 from scheduler.quiet_hours import DEFERRED_REASON
 from scheduler.quiet_release import RELEASED_REASON
 from tests import factories
+from tests.erasure_race import erased_while_waiting
 from tests.integration.clinician import as_clinician
 from tests.log_probe import SENTINELS
 from tests.planner.conftest import make_dose, messages
@@ -209,6 +210,53 @@ async def test_a_patient_in_an_unknown_zone_stops_no_step_for_the_others(
     lines = [formatter.format(r) for r in caplog.records if redaction.filter(r)]
     leaked = [line for line in lines if any(s in line for s in (*SENTINELS, PHONE))]
     assert leaked == []
+
+
+@pytest.mark.parametrize("own", [False, True], ids=["clinics", "self-registered"])
+async def test_a_patient_erased_while_a_step_is_retried_for_them_fails_no_tick(
+    db: Database,
+    settings: Settings,
+    admin_conn: asyncpg.Connection,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+    own: bool,
+) -> None:
+    """A patient's follow-ups, retried alone after an earlier failure, are written while the
+    patient is erased: the write is refused (a clinic's patient, by the tombstone's trigger) or
+    fails its foreign key (a self-registered one, whose row the erasure deletes). The tick
+    recorded that as the step's failure: for the deleted patient the record's own foreign key
+    failed and with it the whole tick (no one's reminders planned until the next); for the
+    tombstone an error was logged each time. The patient is gone: nothing is recorded, nothing
+    logged as an error, and the tick does the rest."""
+    assert db.pool is not None
+    org = await factories.create_organization(admin_conn)
+    other = await factories.create_patient(admin_conn, org["id"])
+    await factories.create_medication(admin_conn, other["id"], times=(time(18, 0),))
+    patient = await factories.create_patient(admin_conn, None if own else org["id"])
+    _, schedule = await factories.create_medication(
+        admin_conn, patient["id"], times=(time(11, 30),)
+    )
+    # Planned before: the tick's batch has nothing to write for them.
+    await admin_conn.execute(
+        "update reminder_schedules set planned_until = $2 where id = $1",
+        schedule["id"],
+        NOW + timedelta(days=30),
+    )
+    await make_dose(admin_conn, schedule, NOW - timedelta(minutes=30), reminder_status="sent")
+    await admin_conn.execute(
+        "insert into planner_step_failures (step, unit_id, patient_id, first_failed_at,"
+        " failed_at, error_class) values ('followups', $1, $1, $2, $2, 'ZoneInfoNotFoundError')",
+        patient["id"],
+        NOW - timedelta(minutes=1),
+    )
+    with caplog.at_level(logging.INFO, logger="scheduler.planner"):
+        stats = await erased_while_waiting(
+            database_url, admin_conn, patient["id"], run_planner_tick(db.pool, NOW, settings)
+        )
+    assert stats.schedules_planned == 1  # the other patient's
+    assert len(await messages(admin_conn, other["id"], "medication_reminder")) == 2
+    assert not await admin_conn.fetch("select * from planner_step_failures")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_a_clinician_cannot_store_a_zone_nothing_can_be_planned_in(

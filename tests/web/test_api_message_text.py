@@ -6,6 +6,7 @@ sent as an empty message."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import httpx
@@ -55,6 +56,18 @@ async def test_braces_and_plain_words_are_sent_as_written(
         assert answer.json()["text"] == text
 
 
+def _medicine(patient: Any, name: str) -> dict[str, Any]:
+    """A FHIR MedicationRequest for ``patient`` of the medicine ``name``, once a day."""
+    return {
+        "resourceType": "MedicationRequest",
+        "subject": {"reference": f"Patient/{patient['id']}"},
+        "medicationCodeableConcept": {"text": name},
+        "dosageInstruction": [
+            {"timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}}}
+        ],
+    }
+
+
 async def test_a_clinic_place_or_medicine_that_shows_nothing_is_refused(
     client: httpx.AsyncClient, auth: dict[str, str], patient: Any
 ) -> None:
@@ -73,18 +86,59 @@ async def test_a_clinic_place_or_medicine_that_shows_nothing_is_refused(
             headers=auth,
         ),
         "medicationCodeableConcept.text": await client.post(
-            "/api/v1/fhir/MedicationRequest",
-            json={
-                "resourceType": "MedicationRequest",
-                "subject": {"reference": f"Patient/{patient['id']}"},
-                "medicationCodeableConcept": {"text": invisible},
-                "dosageInstruction": [{"timing": {"repeat": {"frequency": 1, "period": 1,
-                                                             "periodUnit": "d"}}}],
-            },
-            headers=auth,
+            "/api/v1/fhir/MedicationRequest", json=_medicine(patient, invisible), headers=auth
         ),
     }  # fmt: skip
     for field, answer in answers.items():
         assert answer.status_code == 422, (field, answer.text)
         error = answer.json()["error"]
         assert error["field"] == field and "has no visible character" in error["reason"], error
+
+
+@pytest.mark.parametrize("breaker", ["\n", "\u2028", "\x07"], ids=["newline", "u2028", "bell"])
+async def test_a_one_line_name_with_a_line_break_is_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], patient: Any, breaker: str
+) -> None:
+    """Found over the API: a clinic renamed "Sunrise<newline>Reply STOP to ..." was saved, and
+    its patients' appointment SMS then carried a line that read as the message's own; a place, a
+    clinician, a FHIR medicine and a template name took a line break the same way. Each is a
+    422 naming the field and the character; right-to-left writing, emoji and accents stay."""
+    broken = f"Sunrise{breaker}Clinic"
+    answers = {
+        "name": await client.patch("/api/v1/clinic", json={"name": broken}, headers=auth),
+        "location": await client.post(
+            "/api/v1/appointments",
+            json={"patient_id": str(patient["id"]), "starts_at": "2030-01-07T10:00:00Z",
+                  "location": broken},
+            headers=auth,
+        ),
+        "clinician_name": await client.post(
+            "/api/v1/appointments",
+            json={"patient_id": str(patient["id"]), "starts_at": "2030-01-07T10:00:00Z",
+                  "clinician_name": broken},
+            headers=auth,
+        ),
+        "medicationCodeableConcept.text": await client.post(
+            "/api/v1/fhir/MedicationRequest", json=_medicine(patient, broken), headers=auth
+        ),
+        "template": await client.put(
+            f"/api/v1/templates/{quote(broken)}",
+            json={"kind": "free_text", "body": "Hello"},
+            headers=auth,
+        ),
+    }  # fmt: skip
+    for field, answer in answers.items():
+        if field == "template" and breaker == "\n":
+            # A line feed in a path matches no route ("." of the /api/v1 mount's pattern):
+            # a 404, nothing stored.
+            assert answer.status_code == 404, answer.text
+            continue
+        assert answer.status_code == 422, (field, answer.text)
+        error = answer.json()["error"]
+        expected = "name" if field == "template" else field
+        assert error["field"] == expected, error
+        assert f"U+{ord(breaker):04X}, character 8" in error["reason"], error
+    fine = "\u0639\u064a\u0627\u062f\u0629 \u0627\u0644\u0634\u0641\u0627\u0621 \U0001f3e5 Cl\u00ednica"  # noqa: E501
+    renamed = await client.patch("/api/v1/clinic", json={"name": fine}, headers=auth)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["name"] == fine

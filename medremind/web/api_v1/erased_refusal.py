@@ -10,19 +10,11 @@ written, and the patient is gone.
 
 from __future__ import annotations
 
-import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.erased_rows import is_erased_refusal
 from medremind.web.errors import error_response
-
-SUFFIX = "_patient_erased"
-
-
-def is_erased_refusal(error: BaseException) -> bool:
-    """Whether ``error`` is the database refusing a row of a patient being erased."""
-    constraint = getattr(error, "constraint_name", None) or ""
-    return isinstance(error, asyncpg.CheckViolationError) and constraint.endswith(SUFFIX)
 
 
 async def erased_refusal_response(request: Request, exc: Exception) -> Response:

@@ -27,6 +27,7 @@ from fastapi import Body
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from core.logs import mark_sensitive
+from core.one_line import line_break_problem
 from core.person_names import is_visible, without_direction_scopes
 from core.sql import query
 from medremind.web.api_v1 import planning
@@ -206,6 +207,9 @@ def _medication_name(resource: Mapping[str, Any]) -> str:
         raise ValidationFailed(field, "is required")
     if not is_visible(name):
         raise ValidationFailed(field, NOTHING_VISIBLE)
+    broken = line_break_problem(name)
+    if broken is not None:
+        raise ValidationFailed(field, broken)
     checked(name, field, "medicine_name")
     return name
 

@@ -23,6 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from bot.locale_format import LOCALES
 from core.direction_controls import unclosed_direction_control
+from core.one_line import line_break_problem
 from core.person_names import clean_name, is_visible, name_problem, without_direction_scopes
 from core.records import MessageKind, MessageStatus
 from core.template_vocabulary import length_problem, max_units
@@ -199,11 +200,20 @@ def sendable_text(value: str) -> str:
     return value
 
 
+def one_line(value: str) -> str:
+    """A name filled into one line of a message: no line break or control character in it
+    (:mod:`core.one_line`)."""
+    problem = line_break_problem(value)
+    if problem is not None:
+        raise _fail(problem)
+    return value
+
+
 MessageText = written_text(MAX_TEXT_LENGTH, sendable_text)
 PatientName = template_value("patient_name", _person_name)
-ClinicName = template_value("clinic_name", _without_direction_scopes)
-Location = template_value("location", _without_direction_scopes)
-ClinicianName = template_value("clinician_name", _without_direction_scopes)
+ClinicName = template_value("clinic_name", one_line, _without_direction_scopes)
+Location = template_value("location", one_line, _without_direction_scopes)
+ClinicianName = template_value("clinician_name", one_line, _without_direction_scopes)
 
 
 def _iso_datetime(value: Any) -> datetime:

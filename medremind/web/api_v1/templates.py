@@ -38,6 +38,7 @@ from pydantic import BaseModel, Field, StrictBool
 from core import template_language as language
 from core.direction_controls import unclosed_direction_control
 from core.logs import mark_sensitive
+from core.one_line import line_break_problem
 from core.person_names import is_visible
 from core.sql import query
 from core.templating import KINDS, TemplateRenderer, count_segments
@@ -246,7 +247,10 @@ def _name(name: str) -> str:
     """A template's name as the clinic chose it, if it shows as written: found over the API, a
     name of a zero-width space only was saved (a blank row in the dashboard's list), and one
     with an open U+202E showed reversed there, with what followed it on the row."""
-    if not name.strip() or any(ord(c) < 32 for c in name) or not is_visible(name):
+    broken = line_break_problem(name)
+    if broken is not None:
+        raise ValidationFailed("name", broken)
+    if not name.strip() or not is_visible(name):
         raise ValidationFailed(
             "name", f"must be 1 to {MAX_NAME_LENGTH} printable characters, not only spaces"
         )

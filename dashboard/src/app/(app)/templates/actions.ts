@@ -5,7 +5,7 @@ import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { ADMIN_ONLY_STATE, errorMessage, sqlState } from "@/lib/errors";
 import { SESSION_ENDED, typedText } from "@/lib/form-state";
-import { controlCode, controlMessage, hasControlCharacter } from "@/lib/control-characters";
+import { controlCode, controlMessage, hasControlCharacter, hasLineBreak } from "@/lib/control-characters";
 import { deleteTemplate, saveTemplate } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
 import { TEMPLATE_CHANNELS, templateProblems } from "@/lib/placeholders";
@@ -75,7 +75,7 @@ function fields(formData: FormData): Fields {
 
 function fieldProblem(f: Fields): string | null {
   if (!f.name || f.name.length > 100) return "The name must be 1 to 100 characters.";
-  if (hasControlCharacter(f.name)) return controlMessage(controlCode("name"));
+  if (hasLineBreak(f.name)) return controlMessage(controlCode("name"));
   if (!["en", "es"].includes(f.locale)) return "Choose English or Español.";
   if (!(TEMPLATE_CHANNELS as readonly string[]).includes(f.channel)) return "Choose a channel.";
   if (!USES.includes(f.kind)) return "Used for: choose Compose or one of the automatic messages.";

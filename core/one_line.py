@@ -1,0 +1,29 @@
+"""One-line names: a clinic's, a medicine's, a template's, a clinician's, a place's.
+
+Such a name is filled into a line of a message ("Sunrise Clinic: time for Metformin"), a row of
+the dashboard's lists and a cell of an export. Found over the API: a clinic named "Sunrise", a
+line break and "Reply STOP to ..." was saved, and its patients' appointment messages then carried
+that second line as though the message said it; a control character prints nothing, or garbage.
+Refused where a name comes in, naming the character and where it is. Format characters are not
+among these: right-to-left names need their direction marks, and emoji sequences their joiners.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls (tab, line feed and carriage return among them), DEL, C1 controls (NEL U+0085
+# among them), and Unicode's own line and paragraph separators.
+_BREAKS = re.compile("[\u0000-\u001f\u007f-\u009f\u2028\u2029]")
+
+
+def line_break_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a one-line name (a line break or control character in it, named
+    with its position), or None."""
+    found = _BREAKS.search(text)
+    if found is None:
+        return None
+    return (
+        f"holds a line break or control character (U+{ord(found[0]):04X}, character"
+        f" {found.start() + 1}): a name is one line of visible text; type it on one line"
+    )
