@@ -62,7 +62,7 @@ async def test_a_clinician_keeps_to_their_clinics_share_and_cannot_touch_the_cou
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await _as_clinician(admin_conn, clinician, statement)
     assert await admin_conn.fetchval("select sum(messages) from api_priority_zero_hours") == 1
-    # Nor through the function's clean-up of past hours (migration 20260101019145): with a p_now
+    # Nor through the function's clean-up of past hours (migration 20260101019100): with a p_now
     # of their choosing, days ahead, a clinician removed the clinic's hours and so what its share
     # had taken (the service's p_now is its own clock, the processes' or a test's).
     ahead = NOW + timedelta(days=30)
