@@ -14,7 +14,9 @@
 --
 -- The service is the caller with no signed-in user (auth.uid() is null: the web and worker
 -- processes' medremind_app, which sets no JWT claims); anyone signed in acts for their own clinic
--- only, and one in no clinic for none. tests/integration/test_function_privileges.py.
+-- only, and one in no clinic for none; take_priority_zero's clean-up of past hours, which a
+-- caller's p_now steers, is the service's alone. tests/integration/test_function_privileges.py,
+-- tests/integration/test_priority_zero_hours_clinician.py.
 
 create function public.caller_acts_for(p_organization uuid) returns boolean
   language sql stable set search_path = public, pg_temp as $$
@@ -30,12 +32,17 @@ create or replace function public.take_priority_zero(
   -- One of the clinic's priority-0 messages in the clock hour (UTC) of p_goes_at, granted while
   -- the hour holds fewer than p_per_hour (the row's lock serializes processes granting at once).
   -- The hour's count: granted; null: the hour's share is taken. Hours more than a day before
-  -- p_now are the clinic's no longer: removed on the way. A signed-in caller counts only their
-  -- own clinic's (another's, or any when in no clinic: null, nothing written).
+  -- p_now are the clinic's no longer: the service removes them on the way. A signed-in caller
+  -- counts only their own clinic's (another's, or any when in no clinic: null, nothing written)
+  -- and removes none: their p_now is their own choice, and days ahead it removed the clinic's
+  -- current hours, and what its share had taken, so the dashboard's role inserted priority-0
+  -- messages past the share (migration 20260101019120) by emptying the count between them. A
+  -- clinic that takes priority 0 only through the dashboard keeps a row an hour it used until
+  -- the service next counts for it: a few rows a day.
   with gone as (
     delete from api_priority_zero_hours
      where organization_id = p_organization and hour < p_now - interval '1 day'
-       and public.caller_acts_for(p_organization)
+       and auth.uid() is null
   )
   insert into api_priority_zero_hours as q (organization_id, hour, messages)
   select p_organization, date_trunc('hour', p_goes_at, 'UTC'), 1

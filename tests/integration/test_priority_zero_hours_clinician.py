@@ -17,7 +17,7 @@ Real PostgreSQL, as a clinician is through PostgREST: role ``authenticated`` wit
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -62,6 +62,16 @@ async def test_a_clinician_keeps_to_their_clinics_share_and_cannot_touch_the_cou
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await _as_clinician(admin_conn, clinician, statement)
     assert await admin_conn.fetchval("select sum(messages) from api_priority_zero_hours") == 1
+    # Nor through the function's clean-up of past hours (migration 20260101019100): with a p_now
+    # of their choosing, days ahead, a clinician removed the clinic's hours and so what its share
+    # had taken (the service's p_now is its own clock, the processes' or a test's).
+    ahead = NOW + timedelta(days=30)
+    take_at = "select public.take_priority_zero($1, $2, 100, $3)"
+    assert await _as_clinician(admin_conn, clinician, take_at, mine["id"], ahead, ahead) == 1
+    hours = "select count(*), sum(messages) from api_priority_zero_hours where organization_id = $1"
+    assert tuple(await admin_conn.fetchrow(hours, mine["id"])) == (2, 2)
+    assert await admin_conn.fetchval(take_at, mine["id"], ahead, ahead) == 2
+    assert tuple(await admin_conn.fetchrow(hours, mine["id"])) == (1, 2)
 
     # A clinician's own messages (in the same database: a clone costs more than the test).
     await _own_messages_keep_the_share_and_the_cap(admin_conn)
