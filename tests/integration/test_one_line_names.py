@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from core.one_line import refused_column
 from tests import factories
 from tests.integration.clinician import as_clinician
 
@@ -53,6 +54,10 @@ async def test_a_line_break_is_refused_for_a_clinician_writing_directly(
                 async with as_clinician(admin_conn, admin["id"]) as conn:
                     await conn.execute(sql, value, org["id"])
             assert refused.value.constraint_name == constraint, (constraint, value)
+            # The API's reading of it: a 422 naming the column (check_refusal_response).
+            assert refused_column(refused.value) == constraint.split("_", 1)[1].removeprefix(
+                "templates_"
+            ).removesuffix("_one_line")
             # The message names no value (a clinic's or a medicine's name): the logs keep it.
             assert value not in str(refused.value) and not refused.value.detail
         for index, value in enumerate(KEPT):
