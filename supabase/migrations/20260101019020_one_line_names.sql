@@ -58,3 +58,30 @@ create trigger message_templates_one_line_written
 create trigger appointments_one_line_written
   before insert or update of location, clinician_name on public.appointments
   for each row execute function public.one_line_written('location', 'clinician_name');
+
+-- A freed slot's offer copies the cancelled appointment's place and clinician (create_offer,
+-- core/sql/waitlist.sql), and the patient's Yes copies them into the appointment it books
+-- (public.accept_slot_offer): a place stored on two lines before this rule would have made that
+-- booking fail. An offer holds them on one line instead, each run of line breaks and control
+-- characters a space: the offer's message shows them so, and the booking takes them.
+create or replace function public.one_line_folded(p_value text) returns text
+  language sql immutable parallel safe set search_path = pg_catalog as $$
+  select btrim(regexp_replace(p_value, '[\x01-\x1f\x7f-\x9f\u2028\u2029]+', ' ', 'g'))
+$$;
+
+create or replace function public.slot_offers_one_line() returns trigger
+  language plpgsql set search_path = pg_catalog as $$
+begin
+  new.location := public.one_line_folded(new.location);
+  new.clinician_name := public.one_line_folded(new.clinician_name);
+  return new;
+end
+$$;
+revoke all on function public.slot_offers_one_line() from public;
+create trigger slot_offers_one_line
+  before insert or update of location, clinician_name on public.slot_offers
+  for each row execute function public.slot_offers_one_line();
+
+update public.slot_offers set location = location, clinician_name = clinician_name
+ where status = 'open'
+   and (public.breaks_a_line(location) or public.breaks_a_line(clinician_name));

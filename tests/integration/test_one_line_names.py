@@ -85,3 +85,41 @@ async def test_a_name_stored_before_stays_and_its_row_can_change(
         await admin_conn.fetchval("select name from medications where id = $1", medication["id"])
         == "Met\nformin"
     )
+
+
+async def test_a_slot_offered_from_a_place_stored_before_can_be_accepted(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """A freed slot's offer copies the cancelled appointment's place and clinician, and the
+    patient's Yes copies them into the appointment it books: a place stored on two lines before
+    the rule is offered, and booked, on one."""
+    org = await factories.create_organization(admin_conn)
+    patient = await factories.create_patient(admin_conn, org["id"])
+    offer = await admin_conn.fetchval(
+        "insert into slot_offers (organization_id, starts_at, duration_minutes, location,"
+        " clinician_name) values ($1, now() + interval '2 days', 30, $2, $3) returning id",
+        org["id"],
+        "Room 3\nWest wing",
+        "Dr\u2028Weiss",
+    )
+    entry = await admin_conn.fetchval(
+        "insert into waitlist_entries (organization_id, patient_id) values ($1, $2) returning id",
+        org["id"],
+        patient["id"],
+    )
+    recipient = await admin_conn.fetchval(
+        "insert into slot_offer_recipients (offer_id, entry_id, patient_id) values ($1, $2, $3)"
+        " returning id",
+        offer,
+        entry,
+        patient["id"],
+    )
+    outcome = await admin_conn.fetchrow(
+        "select * from public.accept_slot_offer($1, now())", recipient
+    )
+    assert outcome["outcome"] == "booked"
+    booked = await admin_conn.fetchrow(
+        "select location, clinician_name from appointments where id = $1",
+        outcome["appointment_id"],
+    )
+    assert tuple(booked) == ("Room 3 West wing", "Dr Weiss")
