@@ -13,13 +13,13 @@ from bot.command_phrases import pause_days, pause_end_text, short_break_minutes
 from bot.conversation import Turn
 from bot.date_order import month_first_region
 from bot.dialogs.pause_dates import ask_other_day, ask_pause_day, caregiver_line, day_words
-from bot.dialogs.pause_far import ask_far_pause, is_far
+from bot.dialogs.pause_far import ask_far_pause
 from bot.dialogs.pause_short import minutes_until, short_break_text
 from bot.dialogs.reports import NO_FILES
 from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
 from bot.parsing import date_readings, parse_time, weekday_ahead
 from bot.patient_region import patient_region
-from bot.pause_end import end_after_days, end_on_day, local_today, pause_zone
+from bot.pause_end import end_after_days, end_on_day, is_far, local_today, pause_zone
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query

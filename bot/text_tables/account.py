@@ -30,6 +30,8 @@ EN: dict[str, str] = {
     # An end more than 31 days ahead ("/pause until 2/3" on 2 March, month first): nothing is
     # paused until Yes (bot.dialogs.pause_far). {length} is one of the three below.
     "ask_pause_far": "That pauses all reminders for {length}, until {date}. Pause that long?",
+    # After ask_pause_other_day when that day is more than 31 days ahead.
+    "pause_far_length": "That pauses all reminders for {length}.",
     "pause_far_days": "{n} days",
     "pause_far_months": "{n} months",
     "pause_far_years": "{n} years",
@@ -80,6 +82,7 @@ ES: dict[str, str] = {
     "ask_pause_other_day": "{typed} leído como el {today} es hoy, así que aún no he pausado nada. ¿Querías decir el {date}?",
     "pause_other_day_declined": "No he cambiado nada.",
     "ask_pause_far": "Eso pausa todos los recordatorios durante {length}, hasta el {date}. ¿Pausarlos tanto tiempo?",
+    "pause_far_length": "Eso pausa todos los recordatorios durante {length}.",
     "pause_far_days": "{n} días",
     "pause_far_months": "{n} meses",
     "pause_far_years": "{n} años",

@@ -613,10 +613,19 @@ async def test_pause_until_a_day_read_as_today_offers_the_other_reading(
         "select reminders_paused_until from patients where id = $1", patient["id"]
     )
     assert until == datetime(2026, 4, 2, 22, 0, tzinfo=UTC)  # 00:00 CEST, April 3
+    # The other reading far ahead ("2/4" on 2 April: 4 February, next year): how long is said.
+    await bot.send(chat, "/resume")
+    bot.clock.advance(days=29)  # Thursday, April 2, 2026
+    await bot.send(chat, "/pause until 2/4")
+    assert bot.last_text(chat) == (
+        "2/4 read as Thursday, April 2, 2026 is today, so nothing is paused yet. Did you mean"
+        " Thursday, February 4, 2027? That pauses all reminders for 10 months."
+    ), bot.last_text(chat)
+    await bot.press(chat, "No")
     # A weekday: the next one (it paused open, "This pause has no end date", found in dev).
     await bot.send(chat, "pause until Monday")
     assert bot.last_text(chat) == (
-        "All reminders are paused.\nThey come back by themselves at the start of Monday, March 9,"
+        "All reminders are paused.\nThey come back by themselves at the start of Monday, April 6,"
         " 2026. Send /resume to have them sooner."
     ), bot.last_text(chat)
 

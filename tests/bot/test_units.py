@@ -9,8 +9,8 @@ from uuid import uuid4
 import pytest
 
 from bot import date_order, keywords, parsing, texts
-from bot.dialogs.pause_far import is_far, pause_length
 from bot.dialogs.reports import daily_adherence, percent, streak
+from bot.pause_end import is_far, pause_length
 from core import answer_buttons as callbacks
 from core.answer_buttons import SNOOZE_MINUTES_MAX
 from core.template_measure import gsm_septets
