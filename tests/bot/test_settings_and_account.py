@@ -469,10 +469,8 @@ async def test_pause_until_a_day_either_way_round_asks_which(
         "They come back by themselves at the start of Friday, April 3, 2026. Send /resume to"
         " have them sooner."
     ), said
-    until = await admin_conn.fetchval(
-        "select reminders_paused_until from patients where id = $1", patient["id"]
-    )
-    assert until == datetime(2026, 4, 2, 11, 0, tzinfo=UTC)  # 00:00 NZDT, April 3
+    # Ends 00:00 NZDT, April 3.
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2026, 4, 2, 11, 0, tzinfo=UTC)
 
 
 async def test_pause_until_a_day_not_ahead_pauses_nothing_and_says_why(
@@ -504,10 +502,8 @@ async def test_pause_until_a_day_not_ahead_pauses_nothing_and_says_why(
     # Of two readings, one passed, the other is meant ("2/4/2026": 4 February has passed).
     await bot.send(chat, "/pause until 2/4/2026")
     assert "at the start of Thursday, April 2, 2026." in bot.last_text(chat), bot.last_text(chat)
-    until = await admin_conn.fetchval(
-        "select reminders_paused_until from patients where id = $1", patient["id"]
-    )
-    assert until == datetime(2026, 4, 1, 22, 0, tzinfo=UTC)  # 00:00 CEST, April 2
+    # Ends 00:00 CEST, April 2.
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2026, 4, 1, 22, 0, tzinfo=UTC)
 
 
 async def test_a_pause_of_minutes_or_hours_says_to_snooze_or_pause_a_day(
@@ -609,10 +605,8 @@ async def test_pause_until_a_day_read_as_today_offers_the_other_reading(
         "All reminders are paused.\nThey come back by themselves at the start of Friday, April 3,"
         " 2026. Send /resume to have them sooner."
     ), bot.last_text(chat)
-    until = await admin_conn.fetchval(
-        "select reminders_paused_until from patients where id = $1", patient["id"]
-    )
-    assert until == datetime(2026, 4, 2, 22, 0, tzinfo=UTC)  # 00:00 CEST, April 3
+    # Ends 00:00 CEST, April 3.
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2026, 4, 2, 22, 0, tzinfo=UTC)
     # The other reading far ahead ("2/4" on 2 April: 4 February, next year): how long is said.
     await bot.send(chat, "/resume")
     bot.clock.advance(days=29)  # Thursday, April 2, 2026
@@ -666,10 +660,8 @@ async def test_a_pause_far_ahead_is_asked_yes_or_no_first(
         "All reminders are paused.\nThey come back by themselves at the start of Wednesday,"
         " February 3, 2027. Send /resume to have them sooner."
     ), bot.last_text(chat)
-    until = await admin_conn.fetchval(
-        "select reminders_paused_until from patients where id = $1", patient["id"]
-    )
-    assert until == datetime(2027, 2, 3, 6, 0, tzinfo=UTC)  # 00:00 CST, February 3
+    # Ends 00:00 CST, February 3.
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2027, 2, 3, 6, 0, tzinfo=UTC)
     # 31 days ahead is asked nothing (a month's pause, "until 4/2").
     await bot.send(chat, "/resume")
     await bot.send(chat, "/pause until 4/2")
@@ -701,3 +693,10 @@ async def test_a_pause_far_ahead_is_asked_yes_or_no_first(
         ), said
         assert (await wa("no")).startswith("Nothing was changed. To pause your reminders until")
     assert await _paused(admin_conn, wa_patient["id"]) is False
+
+
+async def _paused_until(conn: asyncpg.Connection, patient_id: object) -> datetime | None:
+    until: datetime | None = await conn.fetchval(
+        "select reminders_paused_until from patients where id = $1", patient_id
+    )
+    return until
