@@ -134,6 +134,24 @@ async def create_message(
     return await _insert(conn, "scheduled_messages", values)
 
 
+async def create_due_reminder(
+    conn: asyncpg.Connection, patient_id: uuid.UUID, due: datetime
+) -> tuple[asyncpg.Record, asyncpg.Record]:
+    """A medication of the patient with a dose due at ``due`` and its reminder (rendered from
+    the template at the send): (dose, message)."""
+    _medication, schedule = await create_medication(conn, patient_id)
+    dose = await create_dose_event(conn, schedule, due)
+    message = await create_message(
+        conn,
+        patient_id,
+        kind="medication_reminder",
+        message_content=None,
+        dose_event_id=dose["id"],
+        scheduled_time=due,
+    )
+    return dose, message
+
+
 async def create_webhook_event(
     conn: asyncpg.Connection, organization_id: Any, url: str, sealed_secret: str
 ) -> None:

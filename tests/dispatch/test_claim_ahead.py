@@ -41,9 +41,14 @@ DUE_IN_SECONDS = 10.0  # rendered ahead by the first pass, then claimed ahead
 class Worker:
     """A dispatcher with claim-ahead on, and what it sent."""
 
-    def __init__(self, db: Database, name: str = "claim-ahead-test") -> None:
+    def __init__(
+        self,
+        db: Database,
+        name: str = "claim-ahead-test",
+        sender: RecordingSender | None = None,
+    ) -> None:
         assert db.pool is not None
-        self.sender = RecordingSender(Channel.TELEGRAM)
+        self.sender = sender or RecordingSender(Channel.TELEGRAM)
         self.dispatcher = Dispatcher(
             db.pool,
             {Channel.TELEGRAM: self.sender},
@@ -85,16 +90,7 @@ async def _peak(conn: asyncpg.Connection, due: datetime, size: int = PEAK) -> li
         person = await factories.create_patient(
             conn, org["id"], contacts={"telegram": f"8861{n:02d}"}, display_name=f"P{n}"
         )
-        _medication, schedule = await factories.create_medication(conn, person["id"])
-        dose = await factories.create_dose_event(conn, schedule, due)
-        message = await factories.create_message(
-            conn,
-            person["id"],
-            kind="medication_reminder",
-            message_content=None,
-            dose_event_id=dose["id"],
-            scheduled_time=due,
-        )
+        dose, message = await factories.create_due_reminder(conn, person["id"], due)
         peak.append((person, dose, message))
     return peak
 
