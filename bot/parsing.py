@@ -17,6 +17,7 @@ import phonenumbers
 from bot.spoken_times import FRACTION_AFTER_Y, spoken
 from core import near_miss
 from core.locales import LOCALES
+from core.one_line import line_break_problem
 from core.person_names import clean_name, name_problem, without_direction_scopes
 from core.template_measure import utf16_units
 from core.template_vocabulary import max_units
@@ -444,6 +445,14 @@ def parse_free_field(text: str, *, max_length: int = MAX_FIELD_LENGTH) -> str | 
     value = " ".join(without_direction_scopes(text).split())
     if not value or utf16_units(value) > max_length or value.startswith("/"):
         return None
-    if not any(ch.isalnum() for ch in value):
+    if not any(ch.isalnum() for ch in value) or has_control_character(value):
         return None
     return value
+
+
+def has_control_character(text: str) -> bool:
+    """Whether ``text`` holds a control character that is not a space once a field's spaces
+    are collapsed (BEL, ESC, a C1 control: pasted from another program). Such a name or dose
+    prints nothing or garbage in a reminder, and the database refuses it in a medicine's name
+    (:mod:`core.one_line`, migration 20260101019020); typed line breaks are spaces."""
+    return line_break_problem(" ".join(text.split())) is not None

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+import asyncpg
+
 # C0 controls (tab, line feed and carriage return among them), DEL, C1 controls (NEL U+0085
 # among them), and Unicode's own line and paragraph separators.
 _BREAKS = re.compile("[\u0000-\u001f\u007f-\u009f\u2028\u2029]")
@@ -27,3 +29,20 @@ def line_break_problem(text: str) -> str | None:
         f"holds a line break or control character (U+{ord(found[0]):04X}, character"
         f" {found.start() + 1}): a name is one line of visible text; type it on one line"
     )
+
+
+# The database refuses the same for every writer (migration 20260101019020): a check violation
+# named <table>_<column>_one_line, with no value in its message.
+SUFFIX = "_one_line"
+
+
+def refused_column(error: BaseException) -> str | None:
+    """The column whose one-line rule the database refused in ``error`` (a check violation
+    ``<table>_<column>_one_line``), or None for any other error."""
+    if not isinstance(error, asyncpg.CheckViolationError):
+        return None
+    constraint = getattr(error, "constraint_name", None) or ""
+    table = getattr(error, "table_name", None) or ""
+    if not constraint.endswith(SUFFIX) or not constraint.startswith(f"{table}_"):
+        return None
+    return constraint[len(table) + 1 : -len(SUFFIX)] or None

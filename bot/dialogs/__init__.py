@@ -11,6 +11,7 @@ from bot.dialogs import (  # noqa: F401
     medicines,
     onboarding,
     pause_dates,
+    pause_far,
     preferences,
     reports,
     settings,

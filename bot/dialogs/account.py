@@ -13,12 +13,13 @@ from bot.command_phrases import pause_days, pause_end_text, short_break_minutes
 from bot.conversation import Turn
 from bot.date_order import month_first_region
 from bot.dialogs.pause_dates import ask_other_day, ask_pause_day, caregiver_line, day_words
+from bot.dialogs.pause_far import ask_far_pause
 from bot.dialogs.pause_short import minutes_until, short_break_text
 from bot.dialogs.reports import NO_FILES
 from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
 from bot.parsing import date_readings, parse_time, weekday_ahead
 from bot.patient_region import patient_region
-from bot.pause_end import end_after_days, end_on_day, local_today, pause_zone
+from bot.pause_end import end_after_days, end_on_day, is_far, local_today, pause_zone
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
@@ -102,6 +103,8 @@ async def pause(turn: Turn, arg: str) -> None:
         finish(turn)
         turn.say(note)
         return
+    if end is not None and await _asked_first(turn, end, note):
+        return
     await pause_reminders(turn.conn, _patient_id(turn), turn.now, until=end)
     finish(turn)
     # The note names /resume itself: "Send /resume" twice in one SMS (found over SMS in dev).
@@ -114,6 +117,19 @@ async def pause(turn: Turn, arg: str) -> None:
         await ask_pause_day(turn, text, _UNTIL.sub("", pause_end_text(arg)), either)
         return
     turn.say(text)
+
+
+async def _asked_first(turn: Turn, end: datetime, note: str) -> bool:
+    """Whether a pause until ``end`` is far enough ahead to ask Yes or No before anything is
+    paused (:mod:`bot.dialogs.pause_far`), and it was asked."""
+    zone = pause_zone(turn.patient["timezone"] if turn.patient is not None else None)
+    today, end_day = local_today(turn.now, zone), end.astimezone(zone).date()
+    if not is_far(today, end_day):
+        return False
+    order = month_first_region(await patient_region(turn))
+    example = _example_day(today, month_first=order)
+    await ask_far_pause(turn, end, today=today, end_day=end_day, note=note, example=example)
+    return True
 
 
 # The end :func:`_pause_end` gives an end date typed that is no day ahead: refused, not paused.

@@ -35,6 +35,7 @@ from bot.parsing import (
     MAX_DOSE,
     MAX_MEDICINE_NAME,
     QUICK_TIMES,
+    has_control_character,
     parse_free_field,
     parse_int,
     parse_times,
@@ -117,6 +118,9 @@ async def add(turn: Turn, arg: str) -> None:
         turn.conv.data["name"] = name
         await goto(turn, "add_dose")
         return
+    if arg and has_control_character(arg):
+        await goto(turn, "add_name", prefix=turn.t("control_med_name"))
+        return
     await goto(turn, "add_name")
 
 
@@ -132,7 +136,10 @@ async def name_prompt(turn: Turn) -> tuple[str, Options]:
 async def add_name(turn: Turn) -> None:
     name = parse_free_field(turn.text, max_length=MAX_MEDICINE_NAME)
     if name is None or turn.choice:
-        await reprompt(turn, "bad_med_name", max=MAX_MEDICINE_NAME)
+        if not turn.choice and has_control_character(turn.text):
+            await reprompt(turn, "control_med_name")
+        else:
+            await reprompt(turn, "bad_med_name", max=MAX_MEDICINE_NAME)
         return
     mark_sensitive(name)
     turn.conv.data["name"] = name
@@ -170,7 +177,8 @@ async def add_dose(turn: Turn) -> None:
     else:
         dose = parse_free_field(turn.text, max_length=MAX_DOSE)
         if dose is None:
-            await reprompt(turn, "bad_dose", max=MAX_DOSE)
+            key = "control_dose" if has_control_character(turn.text) else "bad_dose"
+            await reprompt(turn, key, max=MAX_DOSE)
             return
         mark_sensitive(dose)
         turn.conv.data["dose"] = dose

@@ -20,7 +20,7 @@ from datetime import date
 from bot import texts
 from bot.conversation import Turn
 from bot.dialogs.medicine_dates import date_pick_label
-from bot.pause_end import end_on_day, local_today, pause_zone
+from bot.pause_end import end_on_day, is_far, local_today, pause_length, pause_zone
 from bot.steps import Options, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
@@ -81,12 +81,17 @@ async def _pick_prompt(turn: Turn) -> tuple[str, Options]:
             (date_pick_label(date.fromisoformat(d), turn.locale, sms=sms), f"{_PREFIX}{d}")
             for d in pick.get("dates", [])
         ]
+    today, other = date.fromisoformat(pick["today"]), date.fromisoformat(pick["dates"][0])
     asked = turn.t(
         "ask_pause_other_day",
         typed=pick["typed"],
-        today=day_words(turn, date.fromisoformat(pick["today"])),
-        date=day_words(turn, date.fromisoformat(pick["dates"][0])),
+        today=day_words(turn, today),
+        date=day_words(turn, other),
     )
+    if is_far(today, other):
+        # "2/4" on 2 April: 4 February is next year's, and how long that is was not said.
+        unit, count = pause_length(today, other)
+        asked += " " + turn.t("pause_far_length", length=turn.t(unit, n=count))
     # Yes and No, the day named in the question: "yes" is what a patient types to "Did you
     # mean ...?", and a day's label typed back was the only way to pick it.
     return asked, [(turn.t("btn_yes"), f"{_PREFIX}{pick['dates'][0]}"), (turn.t("btn_no"), _NO)]

@@ -27,6 +27,15 @@ EN: dict[str, str] = {
     # "/pause until 4/3" read as today, the other way round ahead: nothing paused until it is picked.
     "ask_pause_other_day": "{typed} read as {today} is today, so nothing is paused yet. Did you mean {date}?",
     "pause_other_day_declined": "Nothing was changed.",
+    # An end more than 31 days ahead ("/pause until 2/3" on 2 March, month first): nothing is
+    # paused until Yes (bot.dialogs.pause_far). {length} is one of the three below.
+    "ask_pause_far": "That pauses all reminders for {length}, until {date}. Pause that long?",
+    # After ask_pause_other_day when that day is more than 31 days ahead.
+    "pause_far_length": "That pauses all reminders for {length}.",
+    "pause_far_days": "{n} days",
+    "pause_far_months": "{n} months",
+    "pause_far_years": "{n} years",
+    "pause_far_declined": "Nothing was changed. To pause your reminders until a nearer day, send for example /pause until {example}, or /pause 3 days.",
     # "/pause 30 min", "pause for an hour": a pause is by days (bot.dialogs.pause_short). One SMS
     # segment (160 GSM-7 letters) with a snooze of up to 720 minutes.
     "pause_short_break": 'A pause is by days, so nothing was changed. For a short break, reply "snooze {minutes}" to a reminder: it comes back {minutes} min later. For a day off, send /pause 1 day.',
@@ -72,6 +81,12 @@ ES: dict[str, str] = {
     "pause_day_not_paused": "Tus recordatorios ya no están en pausa: no he cambiado nada.",
     "ask_pause_other_day": "{typed} leído como el {today} es hoy, así que aún no he pausado nada. ¿Querías decir el {date}?",
     "pause_other_day_declined": "No he cambiado nada.",
+    "ask_pause_far": "Eso pausa todos los recordatorios durante {length}, hasta el {date}. ¿Pausarlos tanto tiempo?",
+    "pause_far_length": "Eso pausa todos los recordatorios durante {length}.",
+    "pause_far_days": "{n} días",
+    "pause_far_months": "{n} meses",
+    "pause_far_years": "{n} años",
+    "pause_far_declined": "No he cambiado nada. Para pausar tus recordatorios hasta un día más cercano, envía por ejemplo /pausa hasta el {example}, o /pausa 3 días.",
     "pause_short_break": 'Una pausa es por días: no he cambiado nada. Para un rato, responde "posponer {minutes}" a un recordatorio y vuelve {minutes} min después. Para un día, envía /pausa 1 día.',
     "pause_short_while_paused": "Tus recordatorios ya están en pausa, así que no he cambiado nada. Envía /resume para reanudarlos.",
     "pause_long_break_one": 'Una pausa es por días: no he cambiado nada. Para un día, envía /pausa 1 día; un recordatorio se puede posponer hasta {hours} horas ("posponer {minutes}").',

@@ -15,6 +15,10 @@ EN: dict[str, str] = {
         "What dose do you take each time? For example: 500 mg or 1 tablet. Or reply SKIP."
     ),
     "bad_dose": "Please send the dose, up to {max} characters. For example: 1 tablet",
+    # A control character that is not a space (pasted from another program): it would print
+    # nothing or garbage in every reminder (bot.parsing.has_control_character).
+    "control_med_name": "That name holds an invisible control character (often pasted from another program), which cannot go into a reminder. Please type the medicine's name again. For example: Metformin",
+    "control_dose": "That dose holds an invisible control character (often pasted from another program), which cannot go into a reminder. Please type the dose again. For example: 1 tablet",
     # How often is read too (bot.dose_frequency): named, or nobody knows to type it.
     "ask_times": "At what times? Pick or type times like 8:00, 20:30 or 8pm, or how often (3 times a day, every 8 hours), then Done.",
     "times_so_far": "Times so far: {times}. Add more or press Done.",
@@ -155,6 +159,8 @@ ES: dict[str, str] = {
         "¿Qué dosis tomas cada vez? Por ejemplo: 500 mg o 1 pastilla. O responde OMITIR."
     ),
     "bad_dose": "Envía la dosis, de hasta {max} caracteres. Por ejemplo: 1 pastilla",
+    "control_med_name": "Ese nombre lleva un carácter de control invisible (suele venir al pegar desde otro programa), que no puede ir en un recordatorio. Escribe otra vez el nombre del medicamento. Por ejemplo: Metformina",
+    "control_dose": "Esa dosis lleva un carácter de control invisible (suele venir al pegar desde otro programa), que no puede ir en un recordatorio. Escribe otra vez la dosis. Por ejemplo: 1 pastilla",
     "ask_times": "¿A qué horas? Elige o escribe horas como 8:00, 20:30 u 8pm, o la frecuencia (3 veces al día, cada 8 horas), y luego Listo.",
     "times_so_far": "Horas por ahora: {times}. Añade más o pulsa Listo.",
     # In GSM-7 letters (one SMS segment's alphabet): "mediodia", no "í" or "ú"; "3 veces

@@ -53,6 +53,7 @@ try {
   await page.getByTestId("edit-error").waitFor();
   result.stopped_refusal = ((await page.getByTestId("edit-error").textContent()) ?? "").trim();
   result.stopped_time_invalid = await page.locator("#local_time").getAttribute("aria-invalid");
+  await page.screenshot({ path: join(SHOTS, "message-edit-unreachable.png"), fullPage: true });
   await page.locator("#local_time").fill(env("LATER_TIME"));
   await page.getByRole("button", { name: "Save changes" }).click();
   await page.getByTestId("edited-notice").waitFor();

@@ -54,6 +54,7 @@ try {
   // Before Check text the preview showed this text with {{ starts_at|date }} and the rest as
   // typed, which no patient gets: none until the service renders it; after, its sample values.
   result.unchecked_preview = (await page.getByTestId("template-preview").textContent()).trim();
+  await page.screenshot({ path: join(SHOTS, "template-automatic-unchecked.png"), fullPage: true });
   await page.getByRole("button", { name: "Check text" }).click();
   await page.getByTestId("template-checked").waitFor();
   result.checked_preview = (await page.getByTestId("template-preview").textContent()).trim();

@@ -168,7 +168,9 @@ try {
     seconds: (Date.now() - heldStarted) / 1000,
     said: await text(guesser.getByTestId("login-error")),
     email: await guesser.getByLabel("E-mail").inputValue(),
+    email_invalid: await guesser.getByLabel("E-mail").getAttribute("aria-invalid"),
   };
+  await guesser.screenshot({ path: join(SHOTS, "sign-in-busy.png") });
 
   await guesser.getByLabel("E-mail").fill("guess@clinic.test");
   result.guesses = [];

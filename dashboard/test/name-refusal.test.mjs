@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { errorMessage, externalIdRefusal, nameRefusal } = require("../.unit-build/errors.js");
+const { errorMessage, externalIdRefusal, nameRefusal, oneLineRefusal } = require("../.unit-build/errors.js");
 
 describe("nameRefusal", () => {
   test("the name check's violation is the form's name_invisible, which says how to fix it", () => {
@@ -30,5 +30,23 @@ describe("externalIdRefusal", () => {
     assert.match(errorMessage(code), /^External id: it shows nothing.*or leave it empty\.$/);
     assert.equal(externalIdRefusal({ code: "23514", constraint_name: "patients_display_name_visible" }), null);
     assert.equal(externalIdRefusal({ code: "23505", constraint_name: "patients_external_id_visible" }), null);
+  });
+});
+
+describe("oneLineRefusal", () => {
+  // The refusal as postgres.js gives it (migration 20260101019020): the form's field and message.
+  test("a one-line column's refusal is that field's control message, which says to type it on one line", () => {
+    const refused = { code: "23514", table_name: "appointments", constraint_name: "appointments_clinician_name_one_line" };
+    assert.equal(oneLineRefusal(refused), "control_clinician_name");
+    assert.match(errorMessage(oneLineRefusal(refused)), /^Clinician: .*line break.*Type it on one line; nothing was saved\.$/);
+    const clinic = { code: "23514", table_name: "organizations", constraint_name: "organizations_name_one_line" };
+    assert.match(errorMessage(oneLineRefusal(clinic)), /^Name: /);
+  });
+
+  test("other refusals are not taken for it", () => {
+    assert.equal(oneLineRefusal({ code: "23514", table_name: "patients", constraint_name: "patients_external_id_visible" }), null);
+    assert.equal(oneLineRefusal({ code: "23505", table_name: "organizations", constraint_name: "organizations_name_one_line" }), null);
+    assert.equal(oneLineRefusal({ code: "23514", constraint_name: "organizations_name_one_line" }), null);
+    assert.equal(oneLineRefusal(null), null);
   });
 });

@@ -97,6 +97,15 @@ CASES = [
     Case("a name of 52 UTF-16 units", at_name, "Ana " + "😀" * 24, "up to 50 characters", "name"),
     Case("a 61-letter medicine", at_medicine_name, "M" * 61, "up to 60 characters", "add_name"),
     Case("a 41-letter dose", at_dose, "d" * 41, "up to 40 characters", "add_dose"),
+    # A control character (pasted from another program) prints nothing or garbage in a reminder,
+    # and the database refuses it in a medicine's name (migration 20260101019020): said, not a
+    # failed turn. Typed line breaks are spaces (test_a_medicine_typed_on_two_lines_is_one_line).
+    Case("a medicine with a control character", at_medicine_name, "Metformin\x07",
+         "invisible control character", "add_name", example="Metformin"),
+    Case("/add with a control character", idle, "/add Met\x1bformin",
+         "invisible control character", "add_name", example="Metformin"),
+    Case("a dose with a control character", at_dose, "500\x85mg\x08",
+         "invisible control character", "add_dose", example="1 tablet"),
     Case("5,000 characters in a step", at_name, "x" * 5000, "too long", "name"),
     Case("5,000 characters idle", idle, "y" * 5000, "too long", "idle"),
     Case("emoji idle", idle, "👍", "didn't understand", "idle", example="/help"),
@@ -145,6 +154,33 @@ async def test_bad_inputs_are_reprompted(bot: Bot, admin_conn: asyncpg.Connectio
         "select count(*) from inbound_messages where status <> 'processed'"
     )
     assert failed == 0
+
+
+async def test_a_medicine_typed_on_two_lines_is_one_line(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A name goes into one line of every reminder: one typed on two lines (an SMS, a Telegram
+    message with a line break) is kept with a space, not refused."""
+    chat = bot.new_chat()
+    await at_medicine_name(bot, admin_conn, chat)
+    await bot.send(chat, "Metformin\r\nextended\u2028release")
+    await bot.send(chat, "500 mg")
+    assert (
+        await admin_conn.fetchval(
+            "select step from conversations where chat_address = $1", str(chat)
+        )
+        == "add_times"
+    )
+    await bot.press(chat, "Morning 08:00")
+    await bot.press(chat, "Done")
+    await bot.press(chat, "Every day")
+    await bot.press(chat, "Today")
+    await bot.press(chat, "No end date")
+    await bot.send(chat, "30")
+    await bot.press(chat, "Save")
+    assert await admin_conn.fetchval("select name from medications") == (
+        "Metformin extended release"
+    )
 
 
 async def test_reprompt_keeps_buttons_working(bot: Bot, admin_conn: asyncpg.Connection) -> None:

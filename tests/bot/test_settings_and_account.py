@@ -469,10 +469,8 @@ async def test_pause_until_a_day_either_way_round_asks_which(
         "They come back by themselves at the start of Friday, April 3, 2026. Send /resume to"
         " have them sooner."
     ), said
-    until = await admin_conn.fetchval(
-        "select reminders_paused_until from patients where id = $1", patient["id"]
-    )
-    assert until == datetime(2026, 4, 2, 11, 0, tzinfo=UTC)  # 00:00 NZDT, April 3
+    # Ends 00:00 NZDT, April 3.
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2026, 4, 2, 11, 0, tzinfo=UTC)
 
 
 async def test_pause_until_a_day_not_ahead_pauses_nothing_and_says_why(
@@ -504,10 +502,8 @@ async def test_pause_until_a_day_not_ahead_pauses_nothing_and_says_why(
     # Of two readings, one passed, the other is meant ("2/4/2026": 4 February has passed).
     await bot.send(chat, "/pause until 2/4/2026")
     assert "at the start of Thursday, April 2, 2026." in bot.last_text(chat), bot.last_text(chat)
-    until = await admin_conn.fetchval(
-        "select reminders_paused_until from patients where id = $1", patient["id"]
-    )
-    assert until == datetime(2026, 4, 1, 22, 0, tzinfo=UTC)  # 00:00 CEST, April 2
+    # Ends 00:00 CEST, April 2.
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2026, 4, 1, 22, 0, tzinfo=UTC)
 
 
 async def test_a_pause_of_minutes_or_hours_says_to_snooze_or_pause_a_day(
@@ -609,14 +605,21 @@ async def test_pause_until_a_day_read_as_today_offers_the_other_reading(
         "All reminders are paused.\nThey come back by themselves at the start of Friday, April 3,"
         " 2026. Send /resume to have them sooner."
     ), bot.last_text(chat)
-    until = await admin_conn.fetchval(
-        "select reminders_paused_until from patients where id = $1", patient["id"]
-    )
-    assert until == datetime(2026, 4, 2, 22, 0, tzinfo=UTC)  # 00:00 CEST, April 3
+    # Ends 00:00 CEST, April 3.
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2026, 4, 2, 22, 0, tzinfo=UTC)
+    # The other reading far ahead ("2/4" on 2 April: 4 February, next year): how long is said.
+    await bot.send(chat, "/resume")
+    bot.clock.advance(days=29)  # Thursday, April 2, 2026
+    await bot.send(chat, "/pause until 2/4")
+    assert bot.last_text(chat) == (
+        "2/4 read as Thursday, April 2, 2026 is today, so nothing is paused yet. Did you mean"
+        " Thursday, February 4, 2027? That pauses all reminders for 10 months."
+    ), bot.last_text(chat)
+    await bot.press(chat, "No")
     # A weekday: the next one (it paused open, "This pause has no end date", found in dev).
     await bot.send(chat, "pause until Monday")
     assert bot.last_text(chat) == (
-        "All reminders are paused.\nThey come back by themselves at the start of Monday, March 9,"
+        "All reminders are paused.\nThey come back by themselves at the start of Monday, April 6,"
         " 2026. Send /resume to have them sooner."
     ), bot.last_text(chat)
 
@@ -625,3 +628,75 @@ async def _paused(conn: asyncpg.Connection, patient_id: object) -> bool:
     return bool(
         await conn.fetchval("select reminders_paused from patients where id = $1", patient_id)
     )
+
+
+async def test_a_pause_far_ahead_is_asked_yes_or_no_first(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """ "/pause until 2/3" on 2 March in Chicago (month first: 3 February, next year) paused for
+    11 months with no question asked; the reply named the date, but a patient who did not notice
+    missed every dose until next year. An end more than 31 days ahead pauses nothing yet and asks
+    Yes or No, naming the date and how long that is: No says how to give a nearer day, Yes pauses.
+    In Spanish over SMS (typed "sí"), and a length in days over WhatsApp (typed "no")."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat, timezone="America/Chicago")
+    await bot.send(chat, "/pause until 2/3")  # START: Monday, March 2, 2026, 3:00 AM in Chicago
+    asked = (
+        "That pauses all reminders for 11 months, until Wednesday, February 3, 2027. Pause that"
+        " long?"
+    )
+    assert bot.last_text(chat) == asked, bot.last_text(chat)
+    assert bot.labels(chat) == ["Yes", "No"]
+    assert await _paused(admin_conn, patient["id"]) is False
+    await bot.press(chat, "No")
+    assert bot.last_text(chat) == (
+        "Nothing was changed. To pause your reminders until a nearer day, send for example"
+        " /pause until 3/13, or /pause 3 days."
+    ), bot.last_text(chat)
+    assert await _paused(admin_conn, patient["id"]) is False
+    await bot.send(chat, "/pause until 2/3")
+    await bot.press(chat, "Yes")
+    assert bot.last_text(chat) == (
+        "All reminders are paused.\nThey come back by themselves at the start of Wednesday,"
+        " February 3, 2027. Send /resume to have them sooner."
+    ), bot.last_text(chat)
+    # Ends 00:00 CST, February 3.
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2027, 2, 3, 6, 0, tzinfo=UTC)
+    # 31 days ahead is asked nothing (a month's pause, "until 4/2").
+    await bot.send(chat, "/resume")
+    await bot.send(chat, "/pause until 4/2")
+    assert bot.last_text(chat).startswith("All reminders are paused.\n"), bot.last_text(chat)
+    # Spanish over SMS, a US number (month first): "sí" typed pauses.
+    number = "+15005550179"
+    sms_patient = await registered_patient(
+        bot, admin_conn, number, channel="sms", locale="es", timezone="America/Los_Angeles"
+    )
+    (reply,) = await bot.sms(number, "/pausa hasta el 2/3")
+    assert (reply.body or "").startswith(
+        "Eso pausa todos los recordatorios durante 11 meses, hasta el miércoles, 3 de febrero de"
+        " 2027. ¿Pausarlos tanto tiempo?"
+    ), reply.body
+    assert await _paused(admin_conn, sms_patient["id"]) is False
+    (reply,) = await bot.sms(number, "sí")
+    assert "al empezar el miércoles, 3 de febrero de 2027" in (reply.body or ""), reply.body
+    assert await _paused(admin_conn, sms_patient["id"]) is True
+    # A length in days over WhatsApp: "no" typed pauses nothing.
+    whatsapp = "+15005550180"
+    wa_patient = await registered_patient(
+        bot, admin_conn, whatsapp, channel="whatsapp", timezone="Asia/Kolkata"
+    )
+    async with whatsapp_chat(bot, whatsapp) as wa:
+        await wa("/start")
+        said = await wa("/pause 60 days")
+        assert said.startswith(
+            "That pauses all reminders for 60 days, until Friday, May 1, 2026. Pause that long?"
+        ), said
+        assert (await wa("no")).startswith("Nothing was changed. To pause your reminders until")
+    assert await _paused(admin_conn, wa_patient["id"]) is False
+
+
+async def _paused_until(conn: asyncpg.Connection, patient_id: object) -> datetime | None:
+    until: datetime | None = await conn.fetchval(
+        "select reminders_paused_until from patients where id = $1", patient_id
+    )
+    return until

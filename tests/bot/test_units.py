@@ -10,6 +10,7 @@ import pytest
 
 from bot import date_order, keywords, parsing, texts
 from bot.dialogs.reports import daily_adherence, percent, streak
+from bot.pause_end import is_far, pause_length
 from core import answer_buttons as callbacks
 from core.answer_buttons import SNOOZE_MINUTES_MAX
 from core.template_measure import gsm_septets
@@ -269,6 +270,27 @@ def test_a_short_break_s_sms_reply_is_one_segment(key: str) -> None:
         said = texts.sms_text(locale, key, minutes=SNOOZE_MINUTES_MAX, n=30, hours=12)
         septets = gsm_septets(said)
         assert septets is not None and septets <= 160, (locale, septets, said)
+
+
+@pytest.mark.parametrize(
+    ("today", "end_day", "asked", "length"),
+    [
+        (date(2026, 3, 2), date(2026, 4, 2), False, ("pause_far_days", 31)),
+        (date(2026, 3, 2), date(2026, 4, 3), True, ("pause_far_days", 32)),
+        (date(2026, 3, 2), date(2026, 5, 1), True, ("pause_far_days", 60)),
+        (date(2026, 1, 31), date(2026, 4, 2), True, ("pause_far_months", 2)),
+        (date(2026, 3, 2), date(2027, 2, 3), True, ("pause_far_months", 11)),
+        (date(2026, 3, 2), date(2027, 2, 28), True, ("pause_far_months", 12)),
+        (date(2026, 12, 7), date(2030, 4, 3), True, ("pause_far_years", 3)),
+    ],
+)
+def test_a_pause_far_ahead_is_asked_and_its_length_said(
+    today: date, end_day: date, asked: bool, length: tuple[str, int]
+) -> None:
+    """More than 31 days ahead is asked first (bot.dialogs.pause_far); its length in days
+    under two months, else months to the nearest, from two years years."""
+    assert is_far(today, end_day) is asked
+    assert pause_length(today, end_day) == length
 
 
 def test_adherence_maths() -> None:

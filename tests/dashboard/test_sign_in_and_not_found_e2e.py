@@ -129,6 +129,7 @@ async def test_wrong_password_keeps_email_unknown_paths_and_favicon(
     assert STATEMENT_TIMEOUT <= held["seconds"] < STATEMENT_TIMEOUT + 20, held
     assert held["said"].startswith("Signing in took too long: the database is busy."), held
     assert held["email"] == HELD_EMAIL, held
+    assert held["email_invalid"] is None, held  # nothing wrong with what was typed
 
     # Defect 3: /favicon.ico answered 404. It is an icon now, and every icon the page links loads.
     favicon = result["favicon"]

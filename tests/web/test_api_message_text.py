@@ -121,6 +121,24 @@ async def test_a_one_line_name_with_a_line_break_is_refused(
         "medicationCodeableConcept.text": await client.post(
             "/api/v1/fhir/MedicationRequest", json=_medicine(patient, broken), headers=auth
         ),
+        # A FHIR Appointment's Location and Practitioner displays are its place and clinician.
+        "participant[1].actor.display": await client.post(
+            "/api/v1/fhir/Appointment",
+            json={"resourceType": "Appointment", "status": "booked",
+                  "start": "2030-01-08T10:00:00Z", "participant": [
+                      {"actor": {"reference": f"Patient/{patient['id']}"}},
+                      {"actor": {"reference": "Location/2", "display": broken}}]},
+            headers=auth,
+        ),
+        "participant[2].actor.display": await client.post(
+            "/api/v1/fhir/Appointment",
+            json={"resourceType": "Appointment", "status": "booked",
+                  "start": "2030-01-09T10:00:00Z", "participant": [
+                      {"actor": {"reference": f"Patient/{patient['id']}"}},
+                      {"actor": {"reference": "Location/2", "display": "West"}},
+                      {"actor": {"reference": "Practitioner/7", "display": broken}}]},
+            headers=auth,
+        ),
         "template": await client.put(
             f"/api/v1/templates/{quote(broken)}",
             json={"kind": "free_text", "body": "Hello"},

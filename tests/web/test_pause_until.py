@@ -74,11 +74,11 @@ ENDS = {
         (
             "+12125550188",
             "en",
-            # Today's date is no end: nothing is paused, and why is said with what to type (it
-            # paused open, "no end date" saying nothing of why).
+            # Today's date is no end: nothing is paused, and its other reading ahead (3 April) is
+            # offered, Yes or No (it paused open before, "no end date" saying nothing of why).
             "/pause until 3/4",
-            "Wednesday, March 4, 2026 is today, so nothing was changed. To pause your reminders"
-            " until a day ahead, send for example /pause until 3/13, or /pause 3 days.",
+            "3/4 read as Wednesday, March 4, 2026 is today, so nothing is paused yet. Did you"
+            " mean Friday, April 3, 2026?\n\n1 Yes\n2 No",
         ),
         ("+12125550186", "en", "/pause", f"{PAUSED_EN} Send /resume to restart them."),
     ],

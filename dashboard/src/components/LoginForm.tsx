@@ -21,7 +21,8 @@ export function LoginForm({ action, next }: Props) {
   useEffect(() => {
     if (state.error) password.current?.focus();
   }, [state]);
-  const invalid = state.error ? true : undefined;
+  // A busy database is no fault of the e-mail or password: the fields are not marked.
+  const invalid = state.error && state.error !== "busy" ? true : undefined;
   return (
     <>
       {state.error ? (

@@ -195,7 +195,7 @@ export function TemplateEditor({ saveAction, checkAction, clinicName, serverVali
                 : !serverValidates
                   ? "Texts for automatic messages are rendered by the MedRemind service, which is not configured here."
                   : body
-                    ? "Press Check text to see it as a patient gets it, with sample values (a date, a medicine, a place)."
+                    ? "Press Check text to see it as a patient gets it, with the service's sample values."
                     : "The text appears here once checked, as a patient gets it, with sample values."}
             </span>
           )}

@@ -327,3 +327,20 @@ export function externalIdRefusal(error: unknown): string | null {
 export function erasedRefusal(error: unknown): boolean {
   return sqlState(error) === "23514" && (constraintName(error)?.endsWith("_patient_erased") ?? false);
 }
+
+/**
+ * The form's error code when the database refused a one-line name (a clinic's, a template's, an
+ * appointment's place or clinician) holding a line break or control character, else null. The
+ * rule holds for every writer (migration 20260101019020: check violation
+ * `<table>_<column>_one_line`); a form checks it first (controlField), so this is the backstop of
+ * a path that did not. The code is `control_<column>`, which {@link controlMessage} words with
+ * the field's label: the forms name their fields as the columns (name, location, clinician_name).
+ */
+export function oneLineRefusal(error: unknown): string | null {
+  if (sqlState(error) !== "23514") return null;
+  const constraint = constraintName(error);
+  const table = typeof error === "object" && error !== null ? (error as { table_name?: unknown }).table_name : null;
+  if (typeof table !== "string" || !constraint?.startsWith(`${table}_`) || !constraint.endsWith("_one_line")) return null;
+  const column = constraint.slice(table.length + 1, -"_one_line".length);
+  return column ? `control_${column}` : null;
+}

@@ -42,7 +42,7 @@ from medremind.web.api_v1 import (
     waitlist,
     webhooks_out,
 )
-from medremind.web.api_v1.erased_refusal import erased_refusal_response
+from medremind.web.api_v1.check_refusal import check_refusal_response
 from medremind.web.api_v1.problems import validation_error_response
 from medremind.web.errors import EXCEPTION_HANDLERS, ApiError
 
@@ -91,7 +91,7 @@ def build_api(state: Any = None) -> FastAPI:
             ApiError: EXCEPTION_HANDLERS[ApiError],
             HTTPException: EXCEPTION_HANDLERS[HTTPException],
             RequestValidationError: validation_error_response,
-            asyncpg.CheckViolationError: erased_refusal_response,
+            asyncpg.CheckViolationError: check_refusal_response,
         },
     )
     api.state.web = state

@@ -499,7 +499,11 @@ def _participants(resource: Mapping[str, Any]) -> tuple[Any, str | None, str | N
         for prefix, variable in stored.items():
             if isinstance(ref, str) and ref.startswith(prefix) and isinstance(display, str):
                 # PractitionerRole/ starts with Practitioner too: the same clinician name.
-                checked(display.strip(), f"participant[{i}].actor.display", variable)
+                field = f"participant[{i}].actor.display"
+                broken = line_break_problem(display.strip())
+                if broken is not None:
+                    raise ValidationFailed(field, broken)
+                checked(display.strip(), field, variable)
         if isinstance(ref, str) and ref.startswith("Patient/"):
             patient_ref = patient_ref or ref
         elif isinstance(ref, str) and ref.startswith(("Practitioner/", "PractitionerRole/")):

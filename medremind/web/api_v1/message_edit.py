@@ -28,7 +28,7 @@ from core.message_limits import channel_limit_problem
 from core.sql import query
 from medremind.web.api_v1.common import Org, State, acting
 from medremind.web.api_v1.fields import IsoDateTime, MessageText, not_past
-from medremind.web.api_v1.message_reach import check_edit_reach
+from medremind.web.api_v1.message_reach import check_edit_reach, reach_of_message
 from medremind.web.api_v1.message_values import TEXT_KINDS
 from medremind.web.api_v1.messages import CreatedMessage, message_json, not_pending
 from medremind.web.api_v1.models import BODY_ERRORS, CONFLICT, NOT_FOUND, RequestModel, patch_fields
@@ -116,18 +116,7 @@ async def _reach_warnings(
     a caregiver goes to the caregiver's address: not the patient's channels."""
     if message["caregiver_id"] is not None:
         return []
-    fallback = message["platform"] == "auto" or bool(message["allow_fallback"])
-    reach = await conn.fetchrow(
-        query("web", "patient_channels"),
-        message["patient_id"],
-        org_id,
-        message["kind"],
-        message["payload"],
-        message["platform"],
-        fallback,
-        message["scheduled_time"],
-        now,
-    )
+    reach = await reach_of_message(conn, message, org_id, message["scheduled_time"], now)
     return check_edit_reach(message["platform"], reach, moved=moved)
 
 

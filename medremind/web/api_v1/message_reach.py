@@ -15,12 +15,40 @@ unsent at once) and accepted later with a warning (the patient may opt back in m
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
+import asyncpg
+
 from core.message_limits import channel_limit_problem
+from core.sql import query
 from medremind.web.errors import ApiError, ValidationFailed
 from scheduler.holds import CONSENT_FREE_KINDS
+
+
+async def reach_of_message(
+    conn: asyncpg.Connection,
+    message: Mapping[str, Any],
+    org_id: uuid.UUID,
+    due: datetime,
+    now: datetime,
+) -> asyncpg.Record | None:
+    """``public.message_reach`` of an existing message (its patient, kind, payload, platform and
+    fallback) if due at ``due``; None when its patient is not (or no longer) the clinic's."""
+    fallback = message["platform"] == "auto" or bool(message["allow_fallback"])
+    return await conn.fetchrow(
+        query("web", "patient_channels"),
+        message["patient_id"],
+        org_id,
+        message["kind"],
+        message["payload"],
+        message["platform"],
+        fallback,
+        due,
+        now,
+    )
 
 
 def check_consent(kind: str, reach: Mapping[str, Any], *, what: str = "the message") -> None:

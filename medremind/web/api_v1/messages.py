@@ -33,7 +33,12 @@ from medremind.web.api_v1.fields import (
     not_past,
 )
 from medremind.web.api_v1.idempotency import Idempotent
-from medremind.web.api_v1.message_reach import check_consent, check_length, check_reach
+from medremind.web.api_v1.message_reach import (
+    check_consent,
+    check_length,
+    check_reach,
+    reach_of_message,
+)
 from medremind.web.api_v1.message_values import TEXT_KINDS, check_builtin_values, template_values
 from medremind.web.api_v1.models import (
     BODY_ERRORS,
@@ -499,17 +504,7 @@ async def check_resend_reaches(
     if row is None:
         return  # none, not failed, or re-sent already: resend_message answers that
     fallback = row["platform"] == "auto" or bool(row["allow_fallback"])
-    reach = await conn.fetchrow(
-        query("web", "patient_channels"),
-        row["patient_id"],
-        org_id,
-        row["kind"],
-        row["payload"],
-        row["platform"],
-        fallback,
-        now,
-        now,
-    )
+    reach = await reach_of_message(conn, row, org_id, now, now)
     if reach is None:
         return  # the patient was erased: resend_message answers that
     check_consent(row["kind"], reach, what="the re-send")

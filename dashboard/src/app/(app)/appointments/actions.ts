@@ -18,7 +18,7 @@ import {
 import { wallTimePast } from "@/lib/data/wall-time";
 import { visible } from "@/lib/data/visible";
 import { isLocalDateTime, skippedByClockChange } from "@/lib/time";
-import { erasedRefusal } from "@/lib/errors";
+import { erasedRefusal, oneLineRefusal } from "@/lib/errors";
 
 /**
  * The appointments page again (the patient's, when the form came from there), with an error or
@@ -65,6 +65,9 @@ export async function createAppointmentAction(_previous: FormState, formData: Fo
     if (error instanceof SameTimeAppointment) return { error: "appointment_same_time", field: "starts_at", values, existing: error.existing };
     // Erased after the patient was read as active (migration 20260101018950): nothing was booked.
     if (erasedRefusal(error)) return { error: "patient_erased_meanwhile", field: "patient_id", values };
+    // A line break in the place or clinician (migration 20260101019020), if one got past controlField.
+    const broken = oneLineRefusal(error);
+    if (broken !== null) return { error: broken, field: broken.slice("control_".length), values };
     throw error;
   }
   if (id === null) return { error: "appointment_time_past", field: "starts_at", values };

@@ -4,7 +4,7 @@ import { VALUE_MAX, tooLongCode } from "@/lib/limits";
 import { redirect } from "next/navigation";
 import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician } from "@/lib/db";
-import { ADMIN_ONLY_STATE, sqlState } from "@/lib/errors";
+import { ADMIN_ONLY_STATE, oneLineRefusal, sqlState } from "@/lib/errors";
 import { CAPACITY_FIELDS, parseCapacityForm } from "@/lib/capacity";
 import { PATIENT_CAP_FIELDS, parsePatientCapsForm } from "@/lib/patient-caps";
 import { accountFields, changeAccount, isAccountChannel, type SaveResult } from "@/lib/provider-accounts";
@@ -51,6 +51,9 @@ export async function saveSettingsAction(_previous: FormState, formData: FormDat
   } catch (error) {
     // The database refuses a clinician who is not an admin (migration 20260101009610).
     if (sqlState(error) === ADMIN_ONLY_STATE) return refuse("admin_only");
+    // A line break in the clinic's name (migration 20260101019020), if one got past controlField.
+    const broken = oneLineRefusal(error);
+    if (broken !== null) return refuse(broken, "name");
     throw error;
   }
   redirect("/settings?saved=1");
