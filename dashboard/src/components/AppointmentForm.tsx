@@ -1,6 +1,6 @@
 "use client";
 
-import { useActionState, useEffect, useState } from "react";
+import { useActionState, useEffect, useRef, useState } from "react";
 import { useSessionEndedAnswer } from "@/lib/session-signal";
 import { DURATION_MAX_MINUTES } from "@/lib/appointment-form";
 import { PatientOptions, PickerLimitHint } from "@/components/PatientOptions";
@@ -44,28 +44,9 @@ export function AppointmentForm({ action, patients, patientTotal, patient, timez
   const typedPatient = value("patient_id", patient ?? "");
   const chosenPatient = patients.some((p) => p.id === typedPatient) ? typedPatient : "";
   const error = errorMessage(state.error);
-  // The patient and start as they stand (the fields keep their own values): the patient's own
-  // time of that start is said under it, as the list says it once the appointment is made.
   const startTyped = value("starts_at", defaultStart);
-  const [live, setLive] = useState({ patient: chosenPatient, start: startTyped });
-  // A refusal puts the fields back as sent: follow them.
-  useEffect(() => setLive({ patient: chosenPatient, start: startTyped }), [state, chosenPatient, startTyped]);
-  const livePatient = patients.find((p) => p.id === live.patient);
-  const liveStart = wallTimeInstant(live.start, timezone);
   return (
-    <form
-      action={formAction}
-      className="panel"
-      aria-labelledby="new-appt-h"
-      data-testid="appointment-form"
-      onChange={(e) => {
-        const form = e.currentTarget;
-        setLive({
-          patient: (form.elements.namedItem("patient_id") as HTMLSelectElement | null)?.value ?? "",
-          start: (form.elements.namedItem("starts_at") as HTMLInputElement | null)?.value ?? "",
-        });
-      }}
-    >
+    <form action={formAction} className="panel" aria-labelledby="new-appt-h" data-testid="appointment-form">
       <h2 id="new-appt-h">New appointment</h2>
       {error ? (
         <p role="alert" className="alert" id={ERROR_ID} data-testid={ERROR_ID}>
@@ -106,7 +87,7 @@ export function AppointmentForm({ action, patients, patientTotal, patient, timez
             required
             {...problem("starts_at")}
           />
-          {liveStart && livePatient ? <PatientTime at={liveStart} clinicZone={timezone} patientZone={livePatient.timezone} /> : null}
+          <LivePatientTime patients={patients} timezone={timezone} patient={chosenPatient} start={startTyped} sent={state} />
         </div>
         <div className="field" style={{ flexBasis: 120 }}>
           <label htmlFor="appt-duration">Minutes</label>
@@ -148,5 +129,53 @@ export function AppointmentForm({ action, patients, patientTotal, patient, timez
         </div>
       </div>
     </form>
+  );
+}
+
+/**
+ * The chosen patient's own time of the start as it is typed, said under it (as the list says it
+ * once the appointment is made). It follows the form's fields with listeners of its own, so that
+ * typing renders only this note: rendering the form again at each keystroke made React set each
+ * input's type again (a script's forged submission, tests/dashboard/test_clinician_pass_e2e.py,
+ * found its text field turned back into a number field).
+ */
+function LivePatientTime({
+  patients,
+  timezone,
+  patient,
+  start,
+  sent,
+}: {
+  patients: (LabelFields & { timezone?: string })[];
+  timezone: string;
+  patient: string;
+  start: string;
+  /** The form's state: a refusal or a reset puts the fields back as sent; the note follows. */
+  sent: FormState;
+}) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [live, setLive] = useState({ patient, start });
+  useEffect(() => setLive({ patient, start }), [patient, start, sent]);
+  useEffect(() => {
+    const form = ref.current?.closest("form");
+    if (!form) return;
+    const follow = () =>
+      setLive({
+        patient: (form.elements.namedItem("patient_id") as HTMLSelectElement | null)?.value ?? "",
+        start: (form.elements.namedItem("starts_at") as HTMLInputElement | null)?.value ?? "",
+      });
+    form.addEventListener("input", follow);
+    form.addEventListener("change", follow);
+    return () => {
+      form.removeEventListener("input", follow);
+      form.removeEventListener("change", follow);
+    };
+  }, []);
+  const chosen = patients.find((p) => p.id === live.patient);
+  const at = wallTimeInstant(live.start, timezone);
+  return (
+    <div ref={ref}>
+      {at && chosen ? <PatientTime at={at} clinicZone={timezone} patientZone={chosen.timezone} /> : null}
+    </div>
   );
 }
