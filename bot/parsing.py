@@ -419,23 +419,26 @@ def parse_phone(text: str, *, default_region: str | None = None) -> str | None:
 def parse_name(text: str) -> str | None:
     """A display name: 1 to :data:`MAX_NAME_LENGTH` characters with a letter, spaces tidied,
     that shows (the rule for every person's name, :mod:`core.person_names`: direction controls
-    with a scope removed, a name only of invisible characters refused)."""
+    with a scope removed, a name only of invisible characters refused), on one line: typed line
+    breaks are spaces, another control character refuses it (:func:`has_control_character`)."""
     name = clean_name(text)
     if not name or utf16_units(name) > MAX_NAME_LENGTH or name.startswith("/"):
         return None
     if name_problem(name) is not None or not any(ch.isalpha() for ch in name):
         return None
-    return name
+    return None if has_control_character(name) else name
 
 
 def name_refusal(text: str) -> str:
     """The text key saying why :func:`parse_name` refused ``text``: ``invisible_name`` for a
-    name that shows nothing (a letter among them may be a blank Hangul filler), else
-    ``bad_name``."""
+    name that shows nothing (a letter among them may be a blank Hangul filler),
+    ``control_name`` for one holding a control character, else ``bad_name``."""
     if not text.strip():
         return "bad_name"
     name = clean_name(text)  # empty: only direction controls were typed
-    return "invisible_name" if not name or name_problem(name) is not None else "bad_name"
+    if not name or name_problem(name) is not None:
+        return "invisible_name"
+    return "control_name" if has_control_character(name) else "bad_name"
 
 
 def parse_free_field(text: str, *, max_length: int = MAX_FIELD_LENGTH) -> str | None:
@@ -453,6 +456,7 @@ def parse_free_field(text: str, *, max_length: int = MAX_FIELD_LENGTH) -> str | 
 def has_control_character(text: str) -> bool:
     """Whether ``text`` holds a control character that is not a space once a field's spaces
     are collapsed (BEL, ESC, a C1 control: pasted from another program). Such a name or dose
-    prints nothing or garbage in a reminder, and the database refuses it in a medicine's name
-    (:mod:`core.one_line`, migration 20260101019020); typed line breaks are spaces."""
+    prints nothing or garbage in a reminder, and the database refuses it in a medicine's name and
+    dose and a person's name (:mod:`core.one_line`, migrations 20260101019020 and 019030); typed
+    line breaks are spaces."""
     return line_break_problem(" ".join(text.split())) is not None

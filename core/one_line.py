@@ -1,5 +1,7 @@
 """One-line names: a clinic's, a medicine's, a template's, a clinician's, a place's.
 
+A person's name and a dose are held to it too (migration 20260101019030).
+
 Such a name is filled into a line of a message ("Sunrise Clinic: time for Metformin"), a row of
 the dashboard's lists and a cell of an export. Found over the API: a clinic named "Sunrise", a
 line break and "Reply STOP to ..." was saved, and its patients' appointment messages then carried
@@ -31,8 +33,8 @@ def line_break_problem(text: str) -> str | None:
     )
 
 
-# The database refuses the same for every writer (migration 20260101019020): a check violation
-# named <table>_<column>_one_line, with no value in its message.
+# The database refuses the same for every writer (migrations 20260101019020, 019030): a check
+# violation named <table>_<column>_one_line, with no value in its message.
 SUFFIX = "_one_line"
 
 

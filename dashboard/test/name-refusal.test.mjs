@@ -41,6 +41,10 @@ describe("oneLineRefusal", () => {
     assert.match(errorMessage(oneLineRefusal(refused)), /^Clinician: .*line break.*Type it on one line; nothing was saved\.$/);
     const clinic = { code: "23514", table_name: "organizations", constraint_name: "organizations_name_one_line" };
     assert.match(errorMessage(oneLineRefusal(clinic)), /^Name: /);
+    // A patient's name (migration 20260101019030): the patient forms' display_name field.
+    const patient = { code: "23514", table_name: "patients", constraint_name: "patients_display_name_one_line" };
+    assert.equal(oneLineRefusal(patient), "control_display_name");
+    assert.match(errorMessage(oneLineRefusal(patient)), /^Name: .*line break.*Type it on one line; nothing was saved\.$/);
   });
 
   test("other refusals are not taken for it", () => {

@@ -106,6 +106,11 @@ CASES = [
          "invisible control character", "add_name", example="Metformin"),
     Case("a dose with a control character", at_dose, "500\x85mg\x08",
          "invisible control character", "add_dose", example="1 tablet"),
+    # The same for a person's name (the database refuses it too, migration 20260101019030).
+    Case("a name with a control character", at_name, "Ana\x07", "invisible control character",
+         "name", example="Ana"),
+    Case("a name with an escape sequence", at_name, "Ana \x1b[31mB", "invisible control character",
+         "name", example="Ana"),
     Case("5,000 characters in a step", at_name, "x" * 5000, "too long", "name"),
     Case("5,000 characters idle", idle, "y" * 5000, "too long", "idle"),
     Case("emoji idle", idle, "👍", "didn't understand", "idle", example="/help"),
@@ -223,4 +228,20 @@ async def test_a_name_loses_its_direction_overrides(
     chat = bot.new_chat()
     await at_name(bot, admin_conn, chat)
     await bot.send(chat, "Ana\u202e")
+    assert await admin_conn.fetchval("select display_name from patients") == "Ana"
+
+
+async def test_a_name_with_a_control_character_is_refused_in_spanish(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """A patient's or a caregiver's name holding BEL was stored (a name printed nothing or
+    garbage in every greeting), and the database now refuses it: said in the patient's
+    language, and the step is kept."""
+    chat = bot.new_chat()
+    await bot.send(chat, "/start", language_code="es")
+    await bot.press(chat, "Acepto", language_code="es")
+    await bot.send(chat, "Ana\x07", language_code="es")
+    assert "carácter de control invisible" in bot.last_text(chat)
+    assert "Por ejemplo: Ana" in bot.last_text(chat)
+    await bot.send(chat, "Ana", language_code="es")
     assert await admin_conn.fetchval("select display_name from patients") == "Ana"

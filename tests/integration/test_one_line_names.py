@@ -10,12 +10,19 @@ stay; a row stored before keeps its name and can still be changed otherwise.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import asyncpg
 import pytest
 
 from core.one_line import refused_column
 from tests import factories
 from tests.integration.clinician import as_clinician
+
+MIGRATION = (
+    Path(__file__).parents[2]
+    / "supabase/migrations/20260101019030_person_names_and_doses_one_line.sql"
+)
 
 # Each one-line column as a clinic's admin writes it over PostgREST ($1 the value, $2 the clinic).
 WRITES = {
@@ -30,6 +37,14 @@ WRITES = {
     "appointments_clinician_name_one_line": "insert into appointments (organization_id,"
     " patient_id, starts_at, clinician_name) select organization_id, id,"
     " now() + interval '2 days', $1 from patients where organization_id = $2",
+    # A person's name and a dose (migration 20260101019030): a patient named "Ana" and BEL
+    # greeted nobody; the API and the bot refused a dose with one, a direct write did not.
+    "patients_display_name_one_line": "update patients set display_name = $1"
+    " where organization_id = $2",
+    "caregivers_name_one_line": "update caregivers c set name = $1 from patients p"
+    " where p.id = c.patient_id and p.organization_id = $2",
+    "medications_dose_one_line": "update medications m set dose = $1 from patients p"
+    " where p.id = m.patient_id and p.organization_id = $2",
 }
 
 BROKEN = ["Sunrise\nReply STOP to 555", "Sunrise\r", "Sun\u2028rise", "Sun\x07", "Sun\x85", "A\tB"]
@@ -48,6 +63,11 @@ async def test_a_line_break_is_refused_for_a_clinician_writing_directly(
     admin = await factories.create_clinician(admin_conn, org["id"], role="admin")
     patient = await factories.create_patient(admin_conn, org["id"])
     await factories.create_medication(admin_conn, patient["id"])
+    await admin_conn.execute(
+        "insert into caregivers (patient_id, name, channel, address) values ($1, 'Luis',"
+        " 'sms', '+34600111222')",
+        patient["id"],
+    )
     for constraint, sql in WRITES.items():
         for value in BROKEN:
             with pytest.raises(asyncpg.CheckViolationError) as refused:
@@ -123,3 +143,27 @@ async def test_a_slot_offered_from_a_place_stored_before_can_be_accepted(
         outcome["appointment_id"],
     )
     assert tuple(booked) == ("Room 3 West wing", "Dr Weiss")
+
+
+async def test_a_name_stored_before_is_folded_for_the_merge_that_copies_it(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """Merging a patient's own record into the clinic's that has no name yet copies their name,
+    and the rule of migration 20260101019030 would refuse one stored before holding BEL, failing
+    the merge: the migration folds such a name onto one line. Its statement is run here as the
+    migration runs it, over a name stored as before the rule."""
+    org = await factories.create_organization(admin_conn)
+    own = await factories.create_patient(admin_conn, None)
+    record = await factories.create_patient(admin_conn, org["id"], display_name=None)
+    async with admin_conn.transaction():
+        await admin_conn.execute("set local session_replication_role = replica")
+        await admin_conn.execute(
+            "update patients set display_name = $1 where id = $2", "Ana\x07\x1b[0m Ruiz", own["id"]
+        )
+    migration = MIGRATION.read_text()
+    await admin_conn.execute(migration[migration.index("do $$") :])
+    await admin_conn.execute("select merge_patient($1, $2, now())", own["id"], record["id"])
+    assert (
+        await admin_conn.fetchval("select display_name from patients where id = $1", record["id"])
+        == "Ana [0m Ruiz"
+    )

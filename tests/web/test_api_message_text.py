@@ -160,3 +160,25 @@ async def test_a_one_line_name_with_a_line_break_is_refused(
     renamed = await client.patch("/api/v1/clinic", json={"name": fine}, headers=auth)
     assert renamed.status_code == 200, renamed.text
     assert renamed.json()["name"] == fine
+
+
+async def test_a_patient_name_or_dose_with_a_control_character_is_refused(
+    client: httpx.AsyncClient, auth: dict[str, str], patient: Any
+) -> None:
+    """A patient's name and a FHIR dose are one line too (migration 20260101019030): BEL is a
+    422 naming the field and the character, where the database's refusal was a 422 on the
+    column alone; a line break is a space (an EHR's dosage text wraps)."""
+    named = await client.patch(
+        f"/api/v1/patients/{patient['id']}", json={"display_name": "Ana\x07"}, headers=auth
+    )
+    dosed = _medicine(patient, "Metformin")
+    dosed["dosageInstruction"][0]["text"] = "1 tablet\x07"
+    imported = await client.post("/api/v1/fhir/MedicationRequest", json=dosed, headers=auth)
+    for field, answer in (("display_name", named), ("dosageInstruction[0].text", imported)):
+        assert answer.status_code == 422, (field, answer.text)
+        error = answer.json()["error"]
+        assert error["field"] == field and "U+0007, character" in error["reason"], error
+    dosed["dosageInstruction"][0]["text"] = "1 tablet\nwith food"
+    imported = await client.post("/api/v1/fhir/MedicationRequest", json=dosed, headers=auth)
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["dose"] == "1 tablet with food"

@@ -220,15 +220,24 @@ def _dose(dosage: Mapping[str, Any]) -> str | None:
         quantity = rates[0].get("doseQuantity")
         if isinstance(quantity, Mapping) and isinstance(quantity.get("value"), int | float):
             unit = quantity.get("unit") or quantity.get("code") or ""
-            dose = f"{quantity['value']:g} {unit}".strip()
-            checked(dose, "dosageInstruction[0].doseAndRate[0].doseQuantity", "dose_text")
-            return dose
+            field = "dosageInstruction[0].doseAndRate[0].doseQuantity"
+            return _one_line_dose(f"{quantity['value']:g} {unit}", field)
     text = dosage.get("text")
-    text = without_direction_scopes(text).strip() if isinstance(text, str) else None
-    if not text:
+    if not isinstance(text, str) or not text.strip():
         return None
-    checked(text, "dosageInstruction[0].text", "dose_text")
-    return text
+    return _one_line_dose(without_direction_scopes(text), "dosageInstruction[0].text")
+
+
+def _one_line_dose(text: str, field: str) -> str:
+    """A dose as it fills one line of a reminder: an EHR's line breaks are spaces (a dosage
+    text wraps in the record it came from), another control character is refused, naming
+    ``field`` (the database refuses it too, medications_dose_one_line)."""
+    dose = " ".join(text.split())
+    broken = line_break_problem(dose)
+    if broken is not None:
+        raise ValidationFailed(field, broken)
+    checked(dose, field, "dose_text")
+    return dose
 
 
 def _patient_times(patient: Mapping[str, Any]) -> Any:

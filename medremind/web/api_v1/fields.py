@@ -113,9 +113,10 @@ def template_value(variable: str, *then: Callable[[str], str]) -> Any:
 
 def _person_name(value: str) -> str:
     """A person's name as every way in takes it (:mod:`core.person_names`): direction controls
-    with a scope removed, one that shows nothing refused."""
+    with a scope removed, one that shows nothing refused, on one line (spaces collapsed, a
+    control character refused: the database refuses it too, migration 20260101019030)."""
     name = clean_name(value)
-    problem = name_problem(name)
+    problem = name_problem(name) or line_break_problem(name)
     if problem is not None:
         raise _fail(problem)
     return name

@@ -6,7 +6,7 @@ import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { AddressHeld, createPatient, requestErasure } from "@/lib/data/patients";
 import { heldCode } from "@/lib/address-held";
-import { externalIdRefusal, nameRefusal, sqlState } from "@/lib/errors";
+import { externalIdRefusal, nameRefusal, oneLineRefusal, sqlState } from "@/lib/errors";
 import { canonicalTimezone, timezoneProblem } from "@/lib/time";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { addressError, canonicalAddress } from "@/lib/contact";
@@ -85,6 +85,9 @@ export async function createPatientAction(_previous: FormState, formData: FormDa
     if (invisibleId) return refuse(invisibleId, "external_id");
     const invisible = nameRefusal(error);
     if (invisible) return refuse(invisible, "display_name");
+    // A control character in the name (migration 20260101019030), if one got past controlField.
+    const broken = oneLineRefusal(error);
+    if (broken !== null) return refuse(broken, "display_name");
     throw error;
   }
   redirect(`/patients/${id}`);

@@ -6,7 +6,7 @@ import { asClinician, isUuid } from "@/lib/db";
 import { DETAIL_FIELDS, type DetailField, type Details, saveDetails } from "@/lib/data/patient-details";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { controlCode, controlField } from "@/lib/control-characters";
-import { externalIdRefusal, nameRefusal, sqlState } from "@/lib/errors";
+import { externalIdRefusal, nameRefusal, oneLineRefusal, sqlState } from "@/lib/errors";
 import { type FormState, formValues, sessionEnded } from "@/lib/form-state";
 import { VALUE_MAX, tooLongCode } from "@/lib/limits";
 
@@ -54,6 +54,9 @@ export async function savePatientDetailsAction(_previous: FormState, formData: F
     if (invisibleId) return { error: invisibleId, field: "external_id" };
     const invisible = nameRefusal(error);
     if (invisible) return { error: invisible, field: "display_name" };
+    // A control character in the name (migration 20260101019030), if one got past controlField.
+    const broken = oneLineRefusal(error);
+    if (broken !== null) return { error: broken, field: "display_name" };
     throw error;
   }
   if (saved === "gone") redirect(`/patients/${patientId}`);
