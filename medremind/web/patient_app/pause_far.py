@@ -14,7 +14,7 @@ from typing import Any
 
 from bot import texts
 from bot.pause_end import is_far, local_today, pause_length, pause_zone
-from medremind.web.errors import ApiError, ValidationFailed
+from medremind.web.errors import ApiError
 
 __all__ = ["CONFIRM_FIELD", "confirm_far_pause"]
 
@@ -26,11 +26,8 @@ def confirm_far_pause(
     body: dict[str, Any], until: datetime | None, *, zone_name: str, locale: str, now: datetime
 ) -> None:
     """Refuse (409 ``pause_long``) a pause until ``until`` more than 31 days past the patient's
-    today unless ``body`` says ``pause_long`` true; 422 for ``pause_long`` not true or false."""
-    confirmed = body.get(CONFIRM_FIELD, False)
-    if not isinstance(confirmed, bool):
-        raise ValidationFailed(CONFIRM_FIELD, "must be true or false")
-    if until is None or confirmed:
+    today unless ``body`` says ``pause_long`` true (the settings check it is true or false)."""
+    if until is None or body.get(CONFIRM_FIELD) is True:
         return
     zone = pause_zone(zone_name)
     today, end_day = local_today(now, zone), until.astimezone(zone).date()

@@ -115,7 +115,7 @@ async def update_settings(request: Request) -> Response:
     unknown = set(body) - SETTINGS
     if unknown:
         raise ValidationFailed(sorted(unknown)[0], "is not a setting")
-    for flag in ("paused", "name_medicine"):
+    for flag in ("paused", "name_medicine", CONFIRM_FIELD):
         if flag in body and not isinstance(body[flag], bool):
             raise ValidationFailed(flag, "must be true or false")
     quiet = None
