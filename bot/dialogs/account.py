@@ -12,9 +12,10 @@ from bot import texts
 from bot.command_phrases import pause_days, pause_end_text, short_break_minutes
 from bot.conversation import Turn
 from bot.date_order import month_first_region
-from bot.dialogs.pause_dates import ask_other_day, ask_pause_day, caregiver_line, day_words
+from bot.dialogs.pause_dates import ask_other_day, ask_pause_day
 from bot.dialogs.pause_far import ask_far_pause
 from bot.dialogs.pause_short import minutes_until, short_break_text
+from bot.dialogs.pause_words import caregiver_line, day_words
 from bot.dialogs.reports import NO_FILES
 from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
 from bot.parsing import date_readings, parse_time, weekday_ahead
@@ -91,9 +92,15 @@ async def pause(turn: Turn, arg: str) -> None:
     length or an end date ("/pause 3 days", "/pause until 3/15") ends the pause by itself
     (:mod:`scheduler.pause_ends`); a plain /pause, or an end not read, lasts until /resume."""
     end, note, either = await _pause_end(turn, arg) if arg.strip() else (None, "", [])
+    typed = _UNTIL.sub("", pause_end_text(arg))
     if end is _OTHER_DAY:
         # "until 4/3" read as today, the other way round ahead: nothing paused until it is picked.
-        await ask_other_day(turn, _UNTIL.sub("", pause_end_text(arg)), either, example=note)
+        await ask_other_day(turn, typed, either, example=note)
+        return
+    if either:
+        # "until 4/3", both days ahead: nothing paused until one is picked (it paused at once,
+        # open, and a patient who never answered had no reminders until a /resume).
+        await ask_pause_day(turn, typed, either, example=note)
         return
     if end is _NO_DAY_AHEAD:
         # An end date typed that is no day ahead ("until 3/4/2026" for 2027, today's date, a
@@ -108,15 +115,8 @@ async def pause(turn: Turn, arg: str) -> None:
     await pause_reminders(turn.conn, _patient_id(turn), turn.now, until=end)
     finish(turn)
     # The note names /resume itself: "Send /resume" twice in one SMS (found over SMS in dev).
-    # Asking which day, it names no /resume yet: the day picked will say how to have them sooner.
-    noted = turn.t("paused_all_noted")
-    text = f"{noted}\n{note}" if note else noted if either else turn.t("paused_all")
-    text += await caregiver_line(turn)
-    if either:
-        # "until 4/3", both days ahead: paused now, open, and which day is asked.
-        await ask_pause_day(turn, text, _UNTIL.sub("", pause_end_text(arg)), either)
-        return
-    turn.say(text)
+    text = f"{turn.t('paused_all_noted')}\n{note}" if note else turn.t("paused_all")
+    turn.say(text + await caregiver_line(turn))
 
 
 async def _asked_first(turn: Turn, end: datetime, note: str) -> bool:
@@ -144,7 +144,8 @@ _UNTIL = re.compile(r"^(?:until|till|to|hasta(?:\s+el)?)\s+", re.IGNORECASE)
 async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[date]]:
     """When "/pause 3 days" or "/pause until 3/15" ends, in the patient's zone, the line that
     says so, and the two days a date either way round ahead could be ("until 4/3": asked back,
-    :mod:`bot.dialogs.pause_dates`; the pause stays open until one is picked). A length ends at
+    :mod:`bot.dialogs.pause_dates`, with a nearer day to type as the line; nothing is paused
+    until one is picked). A length ends at
     the same wall-clock time that many days on (across a DST change too: 3 days from 10:00 is
     10:00); a date at the start of that day (its first instant, "until 3/15": the 15th is
     reminded). Before, the words after /pause were ignored (then only answered "a pause has no
@@ -177,7 +178,7 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[d
             [],
         )
     if len(readings) == 2 and all(day > today for day in readings):
-        return None, "", readings
+        return None, _example_day(today, month_first=order), readings
     if readings and readings[0] > today:
         # The region's reading ahead, the other passed ("2/4/2026" in Spain on 2 March: 4
         # February cannot end a pause). The other way round is refused (below): the region's

@@ -2,50 +2,50 @@
 
 Both readings of "4/3" were days ahead (4 March, or 3 April), and the pause began open (until
 /resume), said to have "no end date" though the patient typed one: reminders stayed off until a
-/resume they did not know they needed (found as a patient in Auckland). The pause starts at once,
-open; the two days are offered, weekday first, as /add offers its dates
+/resume they did not know they needed (found as a patient in Auckland). Then it began open while
+it asked which day, and a patient who never answered was left the same. Nothing is paused until a
+day is picked: the two days are offered, weekday first, as /add offers its dates
 (:mod:`bot.dialogs.medicine_dates`), the region's reading first; the one picked ends the pause at
-that day's start (:mod:`bot.pause_end`). A guess about a region never sets the day.
+that day's start (:mod:`bot.pause_end`). A guess about a region never sets the day. A day picked
+more than 31 days ahead ("1/5/2030", or "2/3" read as next February) is asked Yes or No first,
+how long named, as every far pause is (:mod:`bot.dialogs.pause_far`).
 
 A day whose usual reading is today ("4/3" on 4 March in Spain) cannot end a pause, and was refused
 as "today" without a word of its other reading (3 April), the day a patient who writes month
-first meant: that day is offered, Yes or No. Nothing is paused until it is picked (the patient may
-have mistyped today: an open pause would keep their reminders off until a /resume).
+first meant: that day is offered, Yes or No, how long named when it is far. Nothing is paused
+until it is picked (the patient may have mistyped today).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from bot import texts
 from bot.conversation import Turn
 from bot.dialogs.medicine_dates import date_pick_label
+from bot.dialogs.pause_far import ask_far_pause
+from bot.dialogs.pause_words import caregiver_line, day_words
 from bot.pause_end import end_on_day, is_far, local_today, pause_length, pause_zone
 from bot.steps import Options, finish, goto, reprompt, step
-from core.logs import mark_sensitive
-from core.sql import query
-from core.template_filters import gsm7_letters
 from platforms.base import Channel
 from scheduler.holds import pause_reminders
 
-__all__ = ["ask_other_day", "ask_pause_day", "caregiver_line", "day_words"]
+__all__ = ["ask_other_day", "ask_pause_day"]
 
 PICK_STEP = "pause_day_pick"
 _PREFIX = "pday:"
 _NO = f"{_PREFIX}no"
 
 
-def day_words(turn: Turn, day: date) -> str:
-    """``day`` in words, over SMS in GSM-7's letters as the text around it: "sábado" made a
-    Spanish pause's whole reply UCS-2 (two parts where one did)."""
-    words = texts.fmt_date(day, turn.locale, "full")
-    return gsm7_letters(words) if turn.conv.channel is Channel.SMS else words
-
-
-async def ask_pause_day(turn: Turn, said: str, typed: str, days: list[date]) -> None:
-    """After ``said`` (the pause, begun open), ask which of ``days`` the typed ``typed`` meant."""
-    turn.conv.data["pause_pick"] = {"typed": typed, "dates": [d.isoformat() for d in days]}
-    await goto(turn, PICK_STEP, prefix=said)
+async def ask_pause_day(turn: Turn, typed: str, days: list[date], *, example: str) -> None:
+    """Ask which of ``days`` (both ahead) the typed ``typed`` meant; nothing is paused until one
+    is picked. ``example``: a nearer day written the patient's way round, for the "/pause until"
+    a No to a far pick is shown."""
+    turn.conv.data["pause_pick"] = {
+        "typed": typed,
+        "dates": [d.isoformat() for d in days],
+        "example": example,
+    }
+    await goto(turn, PICK_STEP)
 
 
 async def ask_other_day(turn: Turn, typed: str, readings: list[date], *, example: str) -> None:
@@ -60,17 +60,6 @@ async def ask_other_day(turn: Turn, typed: str, readings: list[date], *, example
         "example": example,
     }
     await goto(turn, PICK_STEP)
-
-
-async def caregiver_line(turn: Turn) -> str:
-    """The line a pause's reply ends with when the patient has a caregiver (or ""): their
-    silence would read as "all doses taken", and the patient may want to tell them."""
-    assert turn.conv.patient_id is not None
-    caregiver = await turn.conn.fetchrow(query("bot", "get_caregiver"), turn.conv.patient_id)
-    if caregiver is None or caregiver["opted_out_at"] is not None:
-        return ""
-    mark_sensitive(caregiver["name"])
-    return "\n" + turn.t("paused_caregiver", name=caregiver["name"])
 
 
 async def _pick_prompt(turn: Turn) -> tuple[str, Options]:
@@ -99,8 +88,8 @@ async def _pick_prompt(turn: Turn) -> tuple[str, Options]:
 
 @step(PICK_STEP, _pick_prompt)
 async def pause_day_pick(turn: Turn) -> None:
-    """The day picked ends the pause at its start; resumed meanwhile (the app, the clinic), or
-    the day no longer ahead (picked after its midnight), the pause is left as it is, and said."""
+    """The day picked begins the pause, ending at its start (:func:`_begin_pause`); No to the
+    other reading of a day read as today pauses nothing."""
     pick = turn.conv.data.get("pause_pick") or {}
     if "today" in pick and turn.choice == _NO:
         finish(turn)
@@ -112,31 +101,26 @@ async def pause_day_pick(turn: Turn) -> None:
         await reprompt(turn, "bad_choice")
         return
     finish(turn)
-    if "today" in pick:
-        await _begin_pause(turn, date.fromisoformat(chosen))
-        return
-    patient = turn.patient
-    if patient is None or not patient["reminders_paused"]:
-        turn.say(turn.t("pause_day_not_paused"))
-        return
-    zone = pause_zone(patient["timezone"])
-    day = date.fromisoformat(chosen)
-    if day <= local_today(turn.now, zone):
-        turn.say(turn.t("pause_no_end"))
-        return
-    assert turn.conv.patient_id is not None
-    await pause_reminders(turn.conn, turn.conv.patient_id, turn.now, until=end_on_day(day, zone))
-    turn.say(turn.t("pause_ends_on", date=day_words(turn, day)))
+    # The other reading's question named how long a far day is: its Yes is the answer.
+    example = None if "today" in pick else pick.get("example", "")
+    await _begin_pause(turn, date.fromisoformat(chosen), far_example=example)
 
 
-async def _begin_pause(turn: Turn, day: date) -> None:
-    """The other reading picked: the pause begins now and ends at ``day``'s start, or (the day
-    no longer ahead: picked after its midnight) nothing is paused, and said."""
+async def _begin_pause(turn: Turn, day: date, *, far_example: str | None) -> None:
+    """The day picked: the pause begins now and ends at ``day``'s start; a day more than 31
+    days ahead is asked Yes or No first, unless the question that offered it said how long
+    (``far_example`` None; else the nearer day a No is shown); the day no longer ahead (picked
+    after its midnight), nothing is paused, and said."""
     assert turn.patient is not None and turn.conv.patient_id is not None
     zone = pause_zone(turn.patient["timezone"])
-    if day <= local_today(turn.now, zone):
+    today = local_today(turn.now, zone)
+    if day <= today:
         turn.say(turn.t("pause_day_today", date=day_words(turn, day)))
         return
-    await pause_reminders(turn.conn, turn.conv.patient_id, turn.now, until=end_on_day(day, zone))
+    end = end_on_day(day, zone)
     ends = turn.t("pause_ends_on", date=day_words(turn, day))
+    if far_example is not None and is_far(today, day):
+        await ask_far_pause(turn, end, today=today, end_day=day, note=ends, example=far_example)
+        return
+    await pause_reminders(turn.conn, turn.conv.patient_id, turn.now, until=end)
     turn.say(f"{turn.t('paused_all_noted')}\n{ends}{await caregiver_line(turn)}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from bot.conversation import Turn
-from bot.dialogs.pause_dates import caregiver_line, day_words
+from bot.dialogs.pause_words import caregiver_line, day_words
 from bot.pause_end import pause_length
 from bot.steps import Options, finish, goto, reprompt, step
 from scheduler.holds import pause_reminders

@@ -23,7 +23,8 @@ EN: dict[str, str] = {
     "pause_day_today": "{date} is today, so nothing was changed.",
     "pause_day_unread": "I couldn't read {typed} as a date, so nothing was changed.",
     "pause_day_ahead": "To pause your reminders until a day ahead, send for example /pause until {example}, or /pause 3 days.",
-    "ask_pause_day_pick": "{typed} could be either date. Until which day should they stay off?",
+    # "/pause until 4/3", both readings ahead: nothing paused until one is picked.
+    "ask_pause_day_pick": "{typed} could be either date, so nothing is paused yet. Until which day should they stay off?",
     # "/pause until 4/3" read as today, the other way round ahead: nothing paused until it is picked.
     "ask_pause_other_day": "{typed} read as {today} is today, so nothing is paused yet. Did you mean {date}?",
     "pause_other_day_declined": "Nothing was changed.",
@@ -42,7 +43,6 @@ EN: dict[str, str] = {
     "pause_short_while_paused": "Your reminders are already paused, so nothing was changed. Send /resume to have them back.",
     "pause_long_break_one": 'A pause is by days, so nothing was changed. For a day off, send /pause 1 day; one reminder can be snoozed up to {hours} hours ("snooze {minutes}").',
     "pause_long_break": 'A pause is by days, so nothing was changed. For {n} days off, send /pause {n} days; one reminder can be snoozed up to {hours} hours ("snooze {minutes}").',
-    "pause_day_not_paused": "Your reminders are not paused any more: nothing was changed.",
     "resumed_all": "Reminders are back on.",
     "resumed_not_paused": "Your reminders are on: they were not paused.",
     # "pause metformin" without the slash: one medicine is paused in /meds, not by /pause.
@@ -76,9 +76,9 @@ ES: dict[str, str] = {
     "pause_day_unread": "No he podido leer {typed} como una fecha, así que no he cambiado nada.",
     "pause_day_ahead": "Para pausar tus recordatorios hasta un día que aún no ha llegado, envía por ejemplo /pausa hasta el {example}, o /pausa 3 días.",
     "ask_pause_day_pick": (
-        "{typed} puede ser cualquiera de estas fechas. ¿Hasta qué día siguen en pausa?"
+        "{typed} puede ser cualquiera de estas fechas, así que aún no he pausado nada."
+        " ¿Hasta qué día quieres pausarlos?"
     ),
-    "pause_day_not_paused": "Tus recordatorios ya no están en pausa: no he cambiado nada.",
     "ask_pause_other_day": "{typed} leído como el {today} es hoy, así que aún no he pausado nada. ¿Querías decir el {date}?",
     "pause_other_day_declined": "No he cambiado nada.",
     "ask_pause_far": "Eso pausa todos los recordatorios durante {length}, hasta el {date}. ¿Pausarlos tanto tiempo?",

@@ -449,28 +449,41 @@ async def test_pause_until_a_day_either_way_round_asks_which(
     bot: Bot, admin_conn: asyncpg.Connection
 ) -> None:
     """ "/pause until 4/3" in Auckland (day first there: 4 March; or 3 April) paused with "This
-    pause has no end date" though the patient typed one, and the reminders stayed off until a
-    /resume they did not know they needed (found as a patient). The pause starts at once; the
-    two days are asked back in words, the region's reading first, and the one picked ends it."""
+    pause has no end date" though the patient typed one (found as a patient), and then paused at
+    once, open, while it asked which day: a patient who never answered had no reminders until a
+    /resume. Nothing is paused until a day is picked, the region's reading first, and the one
+    picked ends the pause at its start; a pick more than 31 days ahead ("1/5/2030") says how
+    long that is and asks Yes or No first, as any far pause does."""
     chat = bot.new_chat()
     patient = await registered_patient(bot, admin_conn, chat, timezone="Pacific/Auckland")
     await bot.send(chat, "/pause until 4/3")  # START: Monday, March 2, 2026, 22:00 in Auckland
     asked = bot.last_text(chat)
-    assert asked.startswith("All reminders are paused.\n\n4/3 could be either date."), asked
+    assert asked == (
+        "4/3 could be either date, so nothing is paused yet. Until which day should they stay off?"
+    ), asked
     assert bot.labels(chat) == ["Wed, Mar 4, 2026", "Fri, Apr 3, 2026"]
-    paused = await admin_conn.fetchrow(
-        "select reminders_paused, reminders_paused_until from patients where id = $1",
-        patient["id"],
-    )
-    assert tuple(paused) == (True, None)  # paused at once, open until the day is picked
-    await bot.press(chat, "Fri, Apr 3, 2026")
+    assert await _paused(admin_conn, patient["id"]) is False
+    await bot.press(chat, "Wed, Mar 4, 2026")
     said = bot.last_text(chat)
     assert said == (
-        "They come back by themselves at the start of Friday, April 3, 2026. Send /resume to"
-        " have them sooner."
+        "All reminders are paused.\nThey come back by themselves at the start of Wednesday, March"
+        " 4, 2026. Send /resume to have them sooner."
     ), said
-    # Ends 00:00 NZDT, April 3.
-    assert await _paused_until(admin_conn, patient["id"]) == datetime(2026, 4, 2, 11, 0, tzinfo=UTC)
+    # Ends 00:00 NZDT, March 4.
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2026, 3, 3, 11, 0, tzinfo=UTC)
+    # Both readings far ahead: the one picked is asked about, how long named, before a pause.
+    await bot.send(chat, "/resume")
+    await bot.send(chat, "/pause until 1/5/2030")
+    assert bot.labels(chat) == ["Wed, May 1, 2030", "Sat, Jan 5, 2030"], bot.labels(chat)
+    await bot.press(chat, "Sat, Jan 5, 2030")
+    assert bot.last_text(chat) == (
+        "That pauses all reminders for 4 years, until Saturday, January 5, 2030. Pause that long?"
+    ), bot.last_text(chat)
+    assert await _paused(admin_conn, patient["id"]) is False
+    await bot.press(chat, "Yes")
+    assert "at the start of Saturday, January 5, 2030" in bot.last_text(chat), bot.last_text(chat)
+    # Ends 00:00 NZDT, January 5.
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2030, 1, 4, 11, 0, tzinfo=UTC)
 
 
 async def test_pause_until_a_day_not_ahead_pauses_nothing_and_says_why(
@@ -662,9 +675,11 @@ async def test_a_pause_far_ahead_is_asked_yes_or_no_first(
     ), bot.last_text(chat)
     # Ends 00:00 CST, February 3.
     assert await _paused_until(admin_conn, patient["id"]) == datetime(2027, 2, 3, 6, 0, tzinfo=UTC)
-    # 31 days ahead is asked nothing (a month's pause, "until 4/2").
+    # 31 days ahead is asked nothing (a month's pause, "until 4/2": 2 April picked of its two
+    # readings, the other 4 February 2027).
     await bot.send(chat, "/resume")
     await bot.send(chat, "/pause until 4/2")
+    await bot.press(chat, "Thu, Apr 2, 2026")
     assert bot.last_text(chat).startswith("All reminders are paused.\n"), bot.last_text(chat)
     # Spanish over SMS, a US number (month first): "sí" typed pauses.
     number = "+15005550179"

@@ -439,6 +439,23 @@ async def test_settings_pause_names_quiet_hours_and_delete_me(
     ):
         picked = await http.post("/app/api/settings", json={"paused": True, **pick})
         assert (picked.json()["paused"], picked.json()["paused_until"]) == (True, ends), pick
+    # More than 31 days ahead is asked first, as the bot asks (bot/dialogs/pause_far.py): a day
+    # picked months out by mistake paused every reminder with one tap of Save. Nothing changes
+    # until the same settings come again with pause_long true.
+    asked = "That pauses all reminders for {}, until {}. Pause that long?"
+    for pick, length, day in (
+        ({"pause_until": "2026-07-04"}, "4 months", "Saturday, July 4, 2026"),
+        ({"pause_days": 45}, "45 days", "Saturday, April 18, 2026"),
+    ):
+        far = await http.post("/app/api/settings", json={"paused": True, **pick})
+        assert far.status_code == 409, far.text
+        assert far.json()["error"]["code"] == "pause_long"
+        assert far.json()["error"]["reason"] == asked.format(length, day)
+        assert (await http.get("/app/api/settings")).json()["paused_until"] is None
+    far = await http.post(
+        "/app/api/settings", json={"paused": True, "pause_until": "2026-07-04", "pause_long": True}
+    )
+    assert far.json()["paused_until"] == "2026-07-04T04:00:00+00:00", far.text
     for body, field in (
         ({"quiet_start": "24:00", "quiet_end": "07:00"}, "quiet_start"),
         ({"quiet_start": "22:00"}, "quiet_end"),
@@ -451,6 +468,7 @@ async def test_settings_pause_names_quiet_hours_and_delete_me(
         ({"paused": True, "pause_until": "15/03/2026"}, "pause_until"),
         ({"paused": True, "pause_days": 3, "pause_until": "2026-03-15"}, "pause_until"),
         ({"paused": False, "pause_days": 3}, "pause_days"),
+        ({"paused": True, "pause_days": 45, "pause_long": "yes"}, "pause_long"),
     ):
         refused = await http.post("/app/api/settings", json=body)
         assert refused.status_code == 422 and refused.json()["error"]["field"] == field

@@ -5,7 +5,8 @@ Each goes through the code every channel uses: pausing withdraws what is pending
 as the bot's /delete_me does (``erase_patient``: a clinic keeps a tombstone; the app's sessions go
 with it). A pause may end by itself, as "/pause 3 days" or "/pause until 3/15" does in the bot
 (:mod:`medremind.web.pause_choice`, the same rule): ``pause_days`` or ``pause_until`` (a day in
-the patient's zone); the app offered only a pause until resumed.
+the patient's zone); the app offered only a pause until resumed. One ending more than 31 days
+ahead is confirmed first (``pause_long``: :mod:`medremind.web.patient_app.pause_far`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from core.settings import Settings
 from core.sql import query
 from medremind.web.api_v1.common import json_body
 from medremind.web.errors import ValidationFailed
+from medremind.web.patient_app.pause_far import CONFIRM_FIELD, confirm_far_pause
 from medremind.web.patient_app.sessions import clear_session_cookie, current_patient
 from medremind.web.pause_choice import pause_end
 from medremind.web.state import web_state
@@ -31,7 +33,15 @@ from scheduler.planning_peaks import PeakCapacity
 
 DELETE_CONFIRMATION = "DELETE"
 SETTINGS = frozenset(
-    {"paused", "pause_days", "pause_until", "name_medicine", "quiet_start", "quiet_end"}
+    {
+        "paused",
+        "pause_days",
+        "pause_until",
+        CONFIRM_FIELD,
+        "name_medicine",
+        "quiet_start",
+        "quiet_end",
+    }
 )
 # "22:00 to 22:00" is refused in the patient's language (core/quiet_windows.py): taken as "off",
 # it gave reminders at any hour to a patient who meant a night or a whole quiet day.
@@ -95,7 +105,8 @@ async def get_settings(request: Request) -> Response:
 
 
 async def update_settings(request: Request) -> Response:
-    """Change any of ``paused`` (with ``pause_days`` or ``pause_until``: when it ends),
+    """Change any of ``paused`` (with ``pause_days`` or ``pause_until``: when it ends, and
+    ``pause_long`` true when that is more than 31 days ahead),
     ``name_medicine``, ``quiet_start``+``quiet_end``."""
     patient = await current_patient(request)
     body = await json_body(request)
@@ -104,7 +115,7 @@ async def update_settings(request: Request) -> Response:
     unknown = set(body) - SETTINGS
     if unknown:
         raise ValidationFailed(sorted(unknown)[0], "is not a setting")
-    for flag in ("paused", "name_medicine"):
+    for flag in ("paused", "name_medicine", CONFIRM_FIELD):
         if flag in body and not isinstance(body[flag], bool):
             raise ValidationFailed(flag, "must be true or false")
     quiet = None
@@ -123,6 +134,11 @@ async def update_settings(request: Request) -> Response:
     async with state.pool.acquire() as conn, conn.transaction():
         current = await conn.fetchrow(query("patient_app", "patient_settings"), patient.patient_id)
         picked, until = pause_end(body, current["timezone"], now)
+        if picked:
+            # More than 31 days ahead: asked first, as the bot asks (nothing is changed yet).
+            confirm_far_pause(
+                body, until, zone_name=current["timezone"], locale=patient.locale[:2], now=now
+            )
         if "name_medicine" in body:
             await conn.execute(
                 query("patient_app", "set_name_medicine"), patient.patient_id, body["name_medicine"]

@@ -29,6 +29,7 @@ async function api(path, body) {
   if (!response.ok) {
     const error = new Error((data.error && data.error.reason) || response.statusText);
     error.status = response.status;
+    error.code = data.error && data.error.code;
     throw error;
   }
   return data;
@@ -322,7 +323,19 @@ async function savePreferences() {
     if (!$("pause-date").value) throw new Error("Choose the day your reminders come back.");
     body.pause_until = $("pause-date").value;
   } else if (body.paused && length !== "keep") body.pause_days = Number(length);
-  const prefs = await api("settings", body);
+  let prefs;
+  try {
+    prefs = await api("settings", body);
+  } catch (e) {
+    // More than 31 days ahead: the server names how long and until when, and the patient says
+    // yes once (a date picked a year out by mistake paused every reminder with one tap).
+    if (e.code !== "pause_long") throw e;
+    if (!confirm(e.message)) {
+      say("Nothing was changed.");
+      return;
+    }
+    prefs = await api("settings", { ...body, pause_long: true });
+  }
   showPreferences(prefs);
   say(prefs.paused ? "Saved. Your reminders are paused." : "Saved.");
 }
