@@ -15,7 +15,10 @@
 -- The service is the caller with no signed-in user (auth.uid() is null: the web and worker
 -- processes' medremind_app, which sets no JWT claims); anyone signed in acts for their own clinic
 -- only, and one in no clinic for none; take_priority_zero's clean-up of past hours, which a
--- caller's p_now steers, is the service's alone. tests/integration/test_function_privileges.py,
+-- caller's p_now steers, is the service's alone, and a signed-in caller's hour and share size
+-- are not theirs: an hour gone by (which no message of theirs goes in) and a share of their own
+-- counted their clinic's priority-0 messages past the one the processes publish.
+-- tests/integration/test_function_privileges.py,
 -- tests/integration/test_priority_zero_hours_clinician.py.
 
 create function public.caller_acts_for(p_organization uuid) returns boolean
@@ -25,6 +28,17 @@ $$;
 comment on function public.caller_acts_for(uuid) is
   'Whether the caller may act for clinic p_organization: the service (no signed-in user), or a clinician of it';
 revoke all on function public.caller_acts_for(uuid) from public, anon, authenticated;
+
+create function public.priority_zero_per_hour() returns integer
+  language sql stable set search_path = public, pg_temp as $$
+  -- The share the last process to start published; until one has, the setting's default.
+  select coalesce((select l.api_priority_zero_per_hour from service_limits l), 100)
+$$;
+comment on function public.priority_zero_per_hour() is
+  'MEDREMIND_API_PRIORITY_ZERO_PER_HOUR as the processes publish it (service_limits), else its default';
+revoke all on function public.priority_zero_per_hour() from public, anon;
+grant execute on function public.priority_zero_per_hour()
+  to authenticated, medremind_app, service_role;
 
 create or replace function public.take_priority_zero(
   p_organization uuid, p_goes_at timestamptz, p_per_hour integer, p_now timestamptz
@@ -38,18 +52,25 @@ create or replace function public.take_priority_zero(
   -- current hours, and what its share had taken, so the dashboard's role inserted priority-0
   -- messages past the share (migration 20260101019120) by emptying the count between them. A
   -- clinic that takes priority 0 only through the dashboard keeps a row an hour it used until
-  -- the service next counts for it: a few rows a day.
+  -- the service next counts for it: a few rows a day. Their hour is the database's at the
+  -- earliest and their share the published one: the service's are its clock's (tests inject it)
+  -- and its settings'.
   with gone as (
     delete from api_priority_zero_hours
      where organization_id = p_organization and hour < p_now - interval '1 day'
        and auth.uid() is null
+  ), asked (hour, per_hour) as (
+    select date_trunc('hour', p_goes_at, 'UTC'), p_per_hour where auth.uid() is null
+    union all
+    select date_trunc('hour', greatest(p_goes_at, now()), 'UTC'), public.priority_zero_per_hour()
+     where auth.uid() is not null
   )
   insert into api_priority_zero_hours as q (organization_id, hour, messages)
-  select p_organization, date_trunc('hour', p_goes_at, 'UTC'), 1
-   where p_per_hour > 0
+  select p_organization, a.hour, 1 from asked a
+   where a.per_hour > 0
      and public.caller_acts_for(p_organization)
   on conflict (organization_id, hour) do update set messages = q.messages + 1
-   where q.messages < p_per_hour
+   where q.messages < (select a.per_hour from asked a)
   returning q.messages
 $$;
 

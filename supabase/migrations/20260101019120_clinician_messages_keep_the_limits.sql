@@ -39,8 +39,7 @@ begin
     goes_at := coalesce(public.patient_quiet_end(m.patient_id, m.organization_id, p_due), p_due);
   end if;
   return public.take_priority_zero(
-    m.organization_id, goes_at,
-    coalesce((select l.api_priority_zero_per_hour from service_limits l), 100), p_now) is not null;
+    m.organization_id, goes_at, public.priority_zero_per_hour(), p_now) is not null;
 end
 $$;
 comment on function public.take_message_priority_zero(public.scheduled_messages, timestamptz, timestamptz) is

@@ -80,6 +80,8 @@ REVIEWED = {
     "message_of_patient": "patient_in_my_organization(p_patient): test below",
     "patient_in_my_organization": "the caller's own clinic",
     "request_erasure": "a patient of the caller's clinic only: test_erasure",
+    "resend_message": "current_organization_id() as the clinic: test below and"
+    " test_resend_message.py",
     "take_priority_zero": "caller_acts_for(p_organization): test below and"
     " test_priority_zero_hours_clinician.py",
 }
@@ -117,14 +119,19 @@ async def test_definer_functions_are_reviewed_and_act_for_no_other_clinic(
     ]
     refusal = "select count(*) from public.clinic_message_refusal($1)"
     assert await admin_conn.fetchval(refusal, patient) == 1  # the service's own view
+    failed = await factories.create_message(admin_conn, patient, status="failed")
     take = "select public.take_priority_zero($1, $2, 100, $2)"
     owns = "select public.message_of_patient($1, $2)"
+    resend = "select outcome from public.resend_message($1, 'dashboard')"
 
     for caller in (stranger, clinician):
         async with as_clinician(admin_conn, caller) as conn:  # signed in, as PostgREST is
             assert await conn.fetchval(take, theirs["id"], NOW) is None
             assert await conn.fetchval(refusal, patient) == 0
             assert await conn.fetchval(owns, messages[0]["id"], patient) is False
+            assert await conn.fetchval(resend, failed["id"]) == "not_found"
     assert await admin_conn.fetchval("select count(*) from api_priority_zero_hours") == 0
+    copies = "select count(*) from scheduled_messages where resent_from = $1"
+    assert await admin_conn.fetchval(copies, failed["id"]) == 0
     # The service (the API's role, no signed-in user) still takes the clinic's share.
     assert await admin_conn.fetchval(take, theirs["id"], NOW) == 1

@@ -65,7 +65,7 @@ async def test_a_clinician_keeps_to_their_clinics_share_and_cannot_touch_the_cou
     # Nor through the function's clean-up of past hours (migration 20260101019100): with a p_now
     # of their choosing, days ahead, a clinician removed the clinic's hours and so what its share
     # had taken (the service's p_now is its own clock, the processes' or a test's).
-    ahead = NOW + timedelta(days=30)
+    ahead = await admin_conn.fetchval("select now()") + timedelta(days=30)
     take_at = "select public.take_priority_zero($1, $2, 100, $3)"
     assert await _as_clinician(admin_conn, clinician, take_at, mine["id"], ahead, ahead) == 1
     hours = "select count(*), sum(messages) from api_priority_zero_hours where organization_id = $1"
@@ -119,3 +119,23 @@ async def _own_messages_keep_the_share_and_the_cap(admin_conn: asyncpg.Connectio
         long_ago,
     )
     assert tuple(changed) == (5, True, True)  # type: ignore[arg-type]
+
+    # Nor by calling the share's function themselves with an hour gone by and a share of their
+    # own: a signed-in caller's hour is the database's now at the earliest, and the share the
+    # processes publish (two). Its two of this hour (or of the next, when it ended meanwhile).
+    since = await admin_conn.fetchval("select date_trunc('hour', now(), 'UTC')")
+    for _ in range(3):
+        await _as_clinician(
+            admin_conn,
+            clinician,
+            "select public.take_priority_zero($1, $2, 1000, $2)",
+            org["id"],
+            long_ago,
+        )
+    past_or_over = await admin_conn.fetchval(
+        "select count(*) from api_priority_zero_hours"
+        " where organization_id = $1 and (hour < $2 or messages > 2)",
+        org["id"],
+        since,
+    )
+    assert past_or_over == 0

@@ -48,9 +48,11 @@ async def _clinic(conn: asyncpg.Connection) -> dict[str, Any]:
 async def _resend_as_clinician(
     conn: asyncpg.Connection, clinician: Any, message_id: Any
 ) -> asyncpg.Record:
+    """The dashboard's re-send: the form without a time, dated by the database (``at``: the
+    transaction's now(), which is the one it read)."""
     async with as_clinician(conn, clinician) as c:
         row = await c.fetchrow(
-            "select * from resend_message($1, null, 'ignored', $2)", message_id, AT
+            "select r.*, now() as at from resend_message($1, 'ignored') r", message_id
         )
     assert row is not None
     return row
@@ -68,8 +70,13 @@ async def test_a_clinician_resends_their_failed_message_once_and_it_is_audited(
         payload={"variables": {"x": "1"}},
         priority=2,
         urgent=True,
-        expires_at=AT - timedelta(minutes=1),
+        expires_at=await admin_conn.fetchval("select now()") - timedelta(minutes=1),
     )
+    # The form with a time is the service's (the API's injected clock): a clinician's copy,
+    # backdated, counted against a past hour's share of priority 0 and was due at once.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with as_clinician(admin_conn, clinic["clinician"]) as c:
+            await c.fetch("select * from resend_message($1, null, 'x', $2)", failed["id"], AT)
     first = await _resend_as_clinician(admin_conn, clinic["clinician"], failed["id"])
     assert first["outcome"] == "resent" and first["status"] == "pending"
     copy = await admin_conn.fetchrow(
@@ -77,7 +84,8 @@ async def test_a_clinician_resends_their_failed_message_once_and_it_is_audited(
     )
     assert copy["resent_from"] == failed["id"]
     assert (copy["status"], copy["attempts"], copy["channels_tried"]) == ("pending", 0, [])
-    assert copy["scheduled_time"] == AT and copy["expires_at"] is None  # a past expiry dropped
+    # Due when it was made, by the database's clock; a past expiry dropped.
+    assert copy["scheduled_time"] == first["at"] and copy["expires_at"] is None
     assert (copy["template"], copy["payload"], copy["priority"], copy["urgent"]) == (
         "checkup",
         {"variables": {"x": "1"}},
@@ -136,6 +144,16 @@ async def test_another_clinics_message_is_not_found_and_cannot_be_pointed_at(
         )
         == 0
     )
+    # Nor one of their own clinic's that row-level security hides from them (it holds a live
+    # caregiver link): the clinician's form runs past it, to call the service's.
+    linked = await _failed(
+        admin_conn,
+        mine["patient"],
+        kind="system",
+        message_content="Your caregiver link: https://t.me/medremind_bot?start=cg_abc",
+    )
+    hidden = await _resend_as_clinician(admin_conn, mine["clinician"], linked["id"])
+    assert (hidden["outcome"], hidden["message_id"]) == ("not_found", None)
 
 
 async def test_the_service_resends_for_the_keys_clinic_only(db, admin_conn) -> None:

@@ -78,16 +78,25 @@ async def test_a_resent_priority_zero_message_takes_from_the_clinics_share(
         later = await web.post(f"/api/v1/messages/{sent[1].json()['id']}/resend", headers=auth)
         assert (later.json()["priority"], later.json()["warnings"]) == (0, []), later.text
 
-        # The dashboard's re-send (as the clinician) takes from the same share.
+        # The dashboard's re-send (as the clinician, who gives no time: the form with one is
+        # the service's) takes from the same share, for the hour of the database's clock. The
+        # API fills that hour and the next (the hour may end meanwhile), urgent: no quiet hours.
+        # Another patient's: the per-patient cap counts messages by when they were made.
         clinician = await factories.create_clinician(admin_conn, org["id"])
-        more = [await web.post("/api/v1/messages", json=body, headers=auth) for _ in range(2)]
-        assert [m.json()["priority"] for m in more] == [0, 5]
-        await _fail(admin_conn, more[0].json()["id"])
+        other = await factories.create_patient(admin_conn, org["id"], timezone="Europe/Berlin")
+        failed = await factories.create_message(
+            admin_conn, other["id"], status="failed", priority=0, urgent=True
+        )
+        start = await admin_conn.fetchval("select now()")
+        fill = {**body, "patient_id": str(other["id"]), "urgent": True}
+        for hour in (0, 1):
+            chat_clock.now = start + timedelta(hours=hour)
+            for _ in range(SHARE):
+                made = await web.post("/api/v1/messages", json=fill, headers=auth)
+                assert made.status_code == 201, made.text
         async with as_clinician(admin_conn, clinician["id"]) as conn:
             outcome, copy_id = await conn.fetchrow(
-                "select outcome, message_id from resend_message($1, null, 'dashboard', $2)",
-                uuid.UUID(more[0].json()["id"]),
-                chat_clock.now,
+                "select outcome, message_id from resend_message($1, 'dashboard')", failed["id"]
             )
         assert outcome == "resent"
         priority = "select priority from scheduled_messages where id = $1"

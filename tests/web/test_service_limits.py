@@ -33,9 +33,8 @@ async def test_the_web_process_publishes_its_sms_limit_for_the_dashboard(
 async def test_the_share_before_any_process_started_is_the_settings_default(
     admin_conn: asyncpg.Connection,
 ) -> None:
-    """The priority-0 share taken for a re-send or a clinician's own row
-    (public.take_message_priority_zero, which public.resend_message calls) falls back to 100
-    while no process has published its share, and the column's default is 100 too: both are
+    """The share every re-send and clinician's row counts by (public.priority_zero_per_hour) is
+    100 while no process has published one, and the column's default is 100 too: both are
     MEDREMIND_API_PRIORITY_ZERO_PER_HOUR's default."""
     default = Settings.model_fields["api_priority_zero_per_hour"].default
     column = await admin_conn.fetchval(
@@ -43,7 +42,4 @@ async def test_the_share_before_any_process_started_is_the_settings_default(
         " where table_name = 'service_limits' and column_name = 'api_priority_zero_per_hour'"
     )
     assert column == str(default)
-    source = "select prosrc from pg_proc where proname = $1"
-    assert "take_message_priority_zero" in await admin_conn.fetchval(source, "resend_message")
-    share = await admin_conn.fetchval(source, "take_message_priority_zero")
-    assert f"from service_limits l), {default})" in share
+    assert await admin_conn.fetchval("select public.priority_zero_per_hour()") == default

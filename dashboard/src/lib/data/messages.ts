@@ -405,8 +405,9 @@ export async function sendNow(tx: Tx, id: string, confirmedTime: number | null):
 }
 
 /**
- * Re-send a failed message as the signed-in clinician: `resend_message` (security invoker, so
- * row-level security limits it to the clinic's own rows) inserts a pending copy due now, keeps
+ * Re-send a failed message as the signed-in clinician: `resend_message(message, actor)` (the
+ * clinician's form, migration 20260101019141: the clinic's own rows they may see, dated by the
+ * database's clock; the form with a time is the service's) inserts a pending copy due now, keeps
  * the failed row and its attempts, and audits it. Returns the outcome, the copy's id and whether
  * it went at a lower priority than the failed one (the clinic's share of priority 0 taken);
  * "resend_unreachable", and no copy, when no channel reaches the patient now.
@@ -419,7 +420,7 @@ export async function resendMessage(
   // the API's re-send refuses it (409). Not re-sent yet is resend_message's to tell.
   if ((await reachesNow(tx, id, "failed")) === false) return { outcome: "resend_unreachable", messageId: null, demoted: false };
   const [row] = await tx<{ outcome: string; message_id: string | null }[]>`
-    select outcome, message_id from resend_message(${id}::uuid, null, 'dashboard', now())`;
+    select outcome, message_id from resend_message(${id}::uuid, 'dashboard')`;
   if (!row) throw new Error("resend_message returned no row");
   if (row.outcome !== "resent" || row.message_id === null) return { outcome: row.outcome, messageId: row.message_id, demoted: false };
   // A copy of a priority-0 message past the clinic's hourly share goes at the default priority
