@@ -27,6 +27,7 @@ from scheduler.lease_keeper import RETRY_SECONDS
 logger = logging.getLogger(__name__)
 
 _LEDGER_IDLE = timedelta(minutes=10)
+_HOLD_CHANGES_KEPT = timedelta(hours=1)
 # Lost leases a row survives at least (its max_attempts if more): a worker killed by a deploy or
 # a crash while it held the row, twice, still leaves the row a claim; a third hints at a message
 # whose send stops the worker, and each one costs a worker and a lease's wait.
@@ -115,6 +116,11 @@ class ReapJob:
             # Recipients' rate keys idle for a while: their next slot is long past. Also what
             # tells the next pass that the database answered when this one only looked.
             await prune_ledger(self.pool, self.clock() - _LEDGER_IDLE)
+            # What changed since claims made ahead (migration 20260101019310): a claim held
+            # ahead lives seconds, its lease minutes.
+            await self.pool.execute(
+                query("dispatch", "prune_hold_changes"), self.clock() - _HOLD_CHANGES_KEPT
+            )
         except DB_ERRORS as exc:
             self._reached = None
             logger.warning("reaper failed", extra={"error": type(exc).__name__})

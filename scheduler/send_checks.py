@@ -10,13 +10,16 @@ flight, batches that grow with the load, and a lone send checked at once (group 
 dispatcher records outcomes). Each send still waits for a read that started after it asked.
 
 Rows claimed ahead of their time are also read for whether the worker still holds them
-(:meth:`SendChecks.still_held`): a clinic may cancel one until a second before its time.
+(:meth:`SendChecks.still_held`): a clinic may cancel one until a second before its time. Their
+check reads first whose rows changed since the claim (:meth:`SendChecks.changed_since`, migration
+20260101019310) and checks row by row only those patients' sends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
@@ -37,6 +40,21 @@ _Ask = tuple[Claim, UUID | None, "asyncio.Future[DeliveryResult | None]"]
 # message in the 08:00 burst (issue 20). tests/integration/test_send_check_payloads.py holds the
 # SQL function to this.
 CATEGORY_READS_PAYLOAD = frozenset({MessageKind.FREE_TEXT})
+
+
+@dataclass(frozen=True, slots=True)
+class HoldChanges:
+    """The patients and caregivers whose send-stopping rows changed since a watermark."""
+
+    patients: frozenset[UUID]
+    caregivers: frozenset[UUID]
+
+    def touch(self, c: Claim, contact_id: UUID | None) -> bool:
+        """Whether the send of ``c`` to ``contact_id`` must be checked row by row: its patient
+        changed, or its contact is a caregiver who did (a contact point is the patient's)."""
+        return c.patient_id in self.patients or (
+            contact_id is not None and contact_id in self.caregivers
+        )
 
 
 class SendChecks:
@@ -94,6 +112,29 @@ class SendChecks:
             verdict_at_send(c, contact, by_send.get(n))
             for n, (c, contact) in enumerate(sends, start=1)
         ]
+
+    async def watermark(self) -> int:
+        """The oldest transaction still running, read before a claim made ahead: what any
+        older one wrote, the claim reads (``dispatch.sql: hold_watermark``). Raises the
+        database's errors."""
+        self.statements += 1
+        xid: int = await self.pool.fetchval(
+            query("dispatch", "hold_watermark"), timeout=STATEMENT_TIMEOUT_SECONDS
+        )
+        return xid
+
+    async def changed_since(self, watermark: int) -> HoldChanges:
+        """Whose rows that may stop a send transactions from ``watermark`` on changed
+        (migration 20260101019310): a send of anyone else goes on its claim's read. Raises
+        the database's errors."""
+        self.statements += 1
+        rows = await self.pool.fetch(
+            query("dispatch", "hold_changes_since"), watermark, timeout=STATEMENT_TIMEOUT_SECONDS
+        )
+        return HoldChanges(
+            frozenset(r["patient_id"] for r in rows if r["patient_id"] is not None),
+            frozenset(r["caregiver_id"] for r in rows if r["caregiver_id"] is not None),
+        )
 
     async def still_held(self, worker: str, leases: list[tuple[UUID, UUID]]) -> set[UUID]:
         """Which of ``leases`` (message id, lease token: rows ``worker`` claimed ahead, at or

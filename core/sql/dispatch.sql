@@ -373,6 +373,22 @@ select u.n, p.status as patient_status, p.reminders_paused, p.reminders_paused_b
          with ordinality as u(patient_id, contact_id, dose_id, kind, payload, appointment_id, n)
   join patients p on p.id = u.patient_id
 
+-- name: hold_watermark
+-- The oldest transaction still running (supabase/migrations/20260101019310_hold_changes.sql),
+-- read right before a claim ahead: every older one had ended when the claim read its rows.
+select pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+
+-- name: hold_changes_since
+-- Whose send-stopping rows transactions from $1 (a hold_watermark) on changed: patient ids and
+-- caregiver ids, each once (an index range over the last seconds' entries).
+select distinct patient_id, caregiver_id
+  from hold_changes
+ where xid >= $1::bigint::text::xid8
+
+-- name: prune_hold_changes
+-- Forget hold changes logged before $1 (a claim held ahead lives seconds, its lease minutes).
+delete from hold_changes where changed_at < $1
+
 -- name: still_held
 -- Which rows claimed ahead ($2, their lease tokens $3) worker $1 still holds, read right before
 -- they go to its senders: a clinic may have cancelled one since the claim (migration

@@ -135,8 +135,10 @@ async def test_a_pause_an_answer_an_opt_out_or_a_cancel_after_the_claim_stops_th
     admin_conn: asyncpg.Connection, worker: Worker, db: Database, settings: Settings
 ) -> None:
     """Claimed ahead, then one patient pauses, another takes the dose early, a third's chat
-    opts out, and the clinic cancels a fourth's reminder through the API: at the instant none
-    of the four is sent (the check before the send); the rest are. A cancel in the last second
+    opts out, the clinic cancels a fourth's reminder through the API, a fifth's medicine is
+    paused and a sixth opts out of medication reminders: at the instant none of the six is
+    sent (the check before the send, made row by row only for the patients whose rows changed
+    since the claim: migration 20260101019310); the rest are. A cancel in the last second
     before the time is refused, saying the message is being sent, and it is sent.
 
     The clinic's own messages of the peak (POST /messages) are edited through the API after the
@@ -195,6 +197,17 @@ async def test_a_pause_an_answer_an_opt_out_or_a_cancel_after_the_claim_stops_th
     await admin_conn.execute(
         "update contact_points set opted_out_at = now() where patient_id = $1", opted["id"]
     )
+    (_, medicine_dose, medicine_msg), (chose, _, chose_msg) = peak[8:10]
+    await admin_conn.execute(
+        "update medications set status = 'paused'"
+        " where id = (select medication_id from dose_events where id = $1)",
+        medicine_dose["id"],
+    )
+    await admin_conn.execute(
+        "insert into patient_preferences (patient_id, category, patient_choice)"
+        " values ($1, 'medication', 'out')",
+        chose["id"],
+    )
     assert worker.sender.sends == []
 
     # In the last second before the time the worker may be handing the row to its sender:
@@ -215,7 +228,7 @@ async def test_a_pause_an_answer_an_opt_out_or_a_cancel_after_the_claim_stops_th
         ("too late to change: the message is", "only a pending message can be changed")
     )
 
-    await eventually(lambda: len(worker.sender.sends) == len(ids) - 4, timeout=20)
+    await eventually(lambda: len(worker.sender.sends) == len(ids) - 6, timeout=20)
     await eventually(lambda: worker.dispatcher.in_flight == 0, timeout=10)
     texts = {m.message_id: m.text for _, m in worker.sender.sends}
     assert len(texts) == len(worker.sender.sends)  # none twice
@@ -225,7 +238,14 @@ async def test_a_pause_an_answer_an_opt_out_or_a_cancel_after_the_claim_stops_th
     )
     assert moved_at >= moved_to, "sent at the old time"
     sent = {m.message_id for _, m in worker.sender.sends}
-    stopped = [paused_msg["id"], taken_msg["id"], opted_msg["id"], cancelled_msg["id"]]
+    stopped = [
+        paused_msg["id"],
+        taken_msg["id"],
+        opted_msg["id"],
+        cancelled_msg["id"],
+        medicine_msg["id"],
+        chose_msg["id"],
+    ]
     assert not sent & {str(i) for i in stopped}
     assert str(late_msg["id"]) in sent
     status = dict(
@@ -237,6 +257,9 @@ async def test_a_pause_an_answer_an_opt_out_or_a_cancel_after_the_claim_stops_th
     assert status[taken_msg["id"]] == "cancelled"
     assert status[opted_msg["id"]] != "sent"
     assert status[cancelled_msg["id"]] == "cancelled"
+    assert (status[medicine_msg["id"]], status[chose_msg["id"]]) == ("cancelled", "cancelled")
+    # Checked row by row: the five patients whose rows changed, not the whole peak.
+    assert 5 <= worker.dispatcher.checked_at_handover < PEAK - 1
     # The opted-out chat's reminder goes on to its next step after the send it was stopped at
     # (seen leased once right after in_flight fell to 0, on a loaded 2-core box): none is left
     # leased for long, not none at that very instant.
