@@ -13,6 +13,7 @@ from medremind.commands import run_apikey_create
 from medremind.web import create_app
 from medremind.web.inbound import drain
 from tests import factories
+from tests.bot.helpers import fail_turn_saves
 from tests.fakes.fake_telegram import FakeTelegram, text_update
 from tests.web.chat import telegram_text
 from tests.web.conftest import WEBHOOK_SECRET, count, make_client
@@ -157,22 +158,7 @@ async def test_a_turn_an_erasure_refuses_every_time_forgets_its_text(
     )
     await telegram_text(web, chat, "/help")  # the chat is Ana's
     await admin_conn.execute("select public.erase_patient($1, 'erasure', now())", patient["id"])
-    await admin_conn.execute(
-        f"""
-        create sequence test_turn_saves;
-        grant usage on sequence test_turn_saves to public;
-        create function test_refuse_turn_save() returns trigger language plpgsql as $$
-        begin
-          if nextval('test_turn_saves') <= {TURN_ATTEMPTS} then
-            raise exception 'refused (forced by the test)'
-              using errcode = '23514', constraint = 'conversations_patient_erased';
-          end if;
-          return new;
-        end $$;
-        create trigger test_refuse_turn_save before update on conversations
-          for each row execute function test_refuse_turn_save();
-        """
-    )
+    await fail_turn_saves(admin_conn, TURN_ATTEMPTS, "23514", "conversations_patient_erased")
     sent_before = len(fake_telegram.sent_messages)
     with caplog.at_level(logging.INFO):
         await telegram_text(web, chat, "/add Secret-Medicine")
