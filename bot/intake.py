@@ -274,15 +274,26 @@ async def _recreate_conversation(conn: asyncpg.Connection, conv: Conversation) -
 
 
 async def _fail(ctx: BotContext, inbound_id: UUID, exc: BaseException) -> None:
-    """Mark the row failed (error class only) and tell the person to try again."""
+    """Mark the row failed (error class only) and tell the person to try again.
+
+    A turn refused by an erasure every time it ran (:func:`_runs_again`; patients of one shared
+    number erased one after the other can refuse it again and again) is a turn of a person whose
+    records are gone, in a chat the erasure made nobody's: the row forgets its text and number,
+    as a turn of such a chat does (``finish_turn``), and the answer asks them to try again, which
+    then runs as a stranger's first message."""
     event: InboundEvent | None = None
     stored: StoredReplies | None = None
+    erased = is_erased_refusal(exc)
     try:
         async with ctx.pool.acquire() as conn, conn.transaction():
-            await conn.execute(query("bot", "mark_inbound_failed"), inbound_id, type(exc).__name__)
+            # Read before the row forgets it: where the reply goes.
             row = await conn.fetchrow(query("bot", "lock_inbound"), inbound_id)
-            if row is not None:
+            await conn.execute(
+                query("bot", "mark_inbound_failed"), inbound_id, type(exc).__name__, erased
+            )
+            if row is not None and row["status"] == "received":
                 event = event_from_payload(row["payload"]["event"])
+                mark_sensitive(event.text or None)
                 # Back to idle, so a dialog whose state cannot be handled does not fail forever.
                 await conn.execute(
                     query("bot", "reset_conversation"), event.channel.value, event.chat_address

@@ -96,8 +96,11 @@ EN: dict[str, str] = {
         " they miss a dose. To stop these alerts, reply STOP."
     ),
     "caregiver_someone": "a patient",
+    # Also a link the patient withdrew (a newer one, no caregiver) or whose patient was erased:
+    # "expired or used" alone was untrue then (and an erasure is not the caregiver's to learn).
     "caregiver_link_invalid": (
-        "This caregiver link has expired or was used already. Ask for a new one."
+        "This caregiver link no longer works: it has expired or was used already, or the"
+        " patient withdrew it. Ask them for a new one."
     ),
     "caregiver_link_own": "This link is for {name}: forward it to them to open in their Telegram.",
     "ch_telegram": "Telegram",
@@ -197,7 +200,10 @@ ES: dict[str, str] = {
         " dosis. Para dejar de recibir estos avisos, responde PARAR."
     ),
     "caregiver_someone": "un paciente",
-    "caregiver_link_invalid": ("Este enlace de cuidador ha caducado o ya se usó. Pide uno nuevo."),
+    "caregiver_link_invalid": (
+        "Este enlace de cuidador ya no sirve: ha caducado o ya se usó, o el paciente lo retiró."
+        " Pídele uno nuevo."
+    ),
     "caregiver_link_own": "Este enlace es para {name}: reenvíaselo para que lo abra en su Telegram.",
     "ch_telegram": "Telegram",
     "ch_whatsapp": "WhatsApp",

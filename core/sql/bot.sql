@@ -87,8 +87,11 @@ with saved as (
 select count(*) from saved
 
 -- name: mark_inbound_failed
+-- $3: forget its payload (the person's text and number), as finish_turn does for a chat of
+-- nobody's: the turn was refused by an erasure each time (bot/intake.py _fail).
 update inbound_messages
-   set status = 'failed', processed_at = now(), attempts = attempts + 1, last_error = $2
+   set status = 'failed', processed_at = now(), attempts = attempts + 1, last_error = $2,
+       payload = case when $3 then '{}'::jsonb else payload end
  where id = $1 and status = 'received'
 
 -- name: list_unprocessed

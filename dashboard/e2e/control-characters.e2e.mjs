@@ -4,6 +4,8 @@
 // (session 30): a NUL in New patient's name or external id, the clinic's name, a template's name,
 // an appointment's location or a composed message failed the page with "Something went wrong"
 // (PostgreSQL's text holds no NUL: a 500), and on the sign-in page before anyone signed in.
+// Then a template named on two lines before the one-line rule (seeded by the test) is renamed to
+// one line with Rename, after a forged new name on two lines is refused.
 // Run by tests/dashboard/test_control_characters_e2e.py.
 //
 // Environment: BASE_URL, ADMIN_EMAIL/_PASSWORD, PATIENT_ID, SCREENSHOT_DIR, RESULT_FILE,
@@ -75,6 +77,27 @@ try {
   const problem = page.getByText(/^Name: it holds an invisible control character/);
   await problem.first().waitFor();
   result.template = { problem: await text(problem.first()), heading: await text(page.locator("h1").first()) };
+  log("Templates: a name saved on two lines before the one-line rule is renamed to one line");
+  await page.goto(`${BASE_URL}/templates`);
+  await page.waitForLoadState("networkidle");
+  const twoLines = () => page.getByTestId("template-row").filter({ hasText: "more than one line" });
+  result.two_lines_rows = await twoLines().count();
+  await twoLines().first().locator("summary").filter({ hasText: "Rename" }).click();
+  // A forged new name holding NEL (U+0085, a line break; an input drops LF and CR itself):
+  // refused naming the field, nothing renamed.
+  await twoLines().first().locator('[name="new_name"]').evaluate((el) => {
+    el.value = "Evening\u0085plan";
+  });
+  await twoLines().first().getByRole("button", { name: /^Rename template/ }).click();
+  const renameRefused = page.getByRole("alert").filter({ hasText: /^New name:/ });
+  await renameRefused.waitFor();
+  result.rename_refused = await text(renameRefused);
+  await twoLines().first().locator("summary").filter({ hasText: "Rename" }).click();
+  await twoLines().first().locator('[name="new_name"]').fill("Evening plan");
+  await twoLines().first().getByRole("button", { name: /^Rename template/ }).click();
+  await page.getByRole("status").filter({ hasText: "Template renamed" }).waitFor();
+  result.two_lines_after = await twoLines().count();
+  await page.screenshot({ path: join(SHOTS, "template-renamed.png"), fullPage: true });
 } catch (error) {
   if (page) await page.screenshot({ path: join(SHOTS, "control-characters-failure.png"), fullPage: true });
   throw error;

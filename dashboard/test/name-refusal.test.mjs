@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 
 const require = createRequire(import.meta.url);
-const { errorMessage, externalIdRefusal, nameRefusal, oneLineRefusal } = require("../.unit-build/errors.js");
+const { errorMessage, externalIdRefusal, nameRefusal, oneLineRefusal, templateRefusal } = require("../.unit-build/errors.js");
 
 describe("nameRefusal", () => {
   test("the name check's violation is the form's name_invisible, which says how to fix it", () => {
@@ -52,5 +52,31 @@ describe("oneLineRefusal", () => {
     assert.equal(oneLineRefusal({ code: "23505", table_name: "organizations", constraint_name: "organizations_name_one_line" }), null);
     assert.equal(oneLineRefusal({ code: "23514", constraint_name: "organizations_name_one_line" }), null);
     assert.equal(oneLineRefusal(null), null);
+  });
+});
+
+describe("templateRefusal", () => {
+  // What the templates page's actions (save, rename) answer when the database refused the name,
+  // as postgres.js reports the refusal: the form's own field named, what to do, nothing saved.
+  test("a template name on two lines is the field's message in the editor and in Rename", () => {
+    const refused = { code: "23514", table_name: "message_templates", constraint_name: "message_templates_name_one_line" };
+    assert.equal(templateRefusal(refused, "name"), "control_name");
+    assert.match(errorMessage(templateRefusal(refused, "name")), /^Name: .*line break.*Type it on one line; nothing was saved\.$/);
+    assert.equal(templateRefusal(refused, "new_name"), "control_new_name");
+    assert.match(errorMessage(templateRefusal(refused, "new_name")), /^New name: .*line break.*Type it on one line/);
+  });
+
+  test("a new name another template has (public.rename_template) says so", () => {
+    const taken = { code: "23505", constraint_name: "message_templates_name_taken" };
+    assert.equal(templateRefusal(taken, "new_name"), "template_name_taken");
+    assert.match(errorMessage("template_name_taken"), /^New name: another template .*Nothing was renamed\. Choose another name/);
+  });
+
+  test("other refusals are raised on, not taken for these", () => {
+    const clinic = { code: "23514", table_name: "organizations", constraint_name: "organizations_name_one_line" };
+    assert.equal(templateRefusal(clinic, "name"), null);
+    assert.equal(templateRefusal({ code: "23505", constraint_name: "message_templates_organization_id_name_locale_channel_key" }, "name"), null);
+    assert.equal(templateRefusal(new Error("message_templates_name_taken"), "new_name"), null);
+    assert.equal(templateRefusal(null, "name"), null);
   });
 });

@@ -231,3 +231,27 @@ async def whatsapp_chat(
         yield WhatsAppChat(bot, number, ctx)
     finally:
         await sender.aclose()
+
+
+async def fail_turn_saves(
+    conn: asyncpg.Connection, times: int, errcode: str, constraint: str = ""
+) -> None:
+    """The first ``times`` saves of a turn's conversation fail with SQLSTATE ``errcode`` (and
+    ``constraint``), raised by a trigger of the test database: an error a concurrent transaction
+    or an erasure causes, forced rather than timed. ``test_turn_saves`` counts every save."""
+    using = f"errcode = '{errcode}'" + (f", constraint = '{constraint}'" if constraint else "")
+    await conn.execute(
+        f"""
+        create sequence test_turn_saves;
+        grant usage on sequence test_turn_saves to public;
+        create function test_fail_turn_save() returns trigger language plpgsql as $$
+        begin
+          if nextval('test_turn_saves') <= {times} then
+            raise exception 'failed (forced by the test)' using {using};
+          end if;
+          return new;
+        end $$;
+        create trigger test_fail_turn_save before update on conversations
+          for each row execute function test_fail_turn_save();
+        """
+    )

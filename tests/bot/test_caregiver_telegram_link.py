@@ -120,6 +120,15 @@ async def test_a_link_expires_after_seven_days_and_a_typed_chat_id_is_no_answer(
     assert "expired or was used already" in bot.last_text(luis)
     assert await admin_conn.fetchval("select count(*) from caregivers") == 0
 
+    # A link whose patient was erased before it was opened went with them (erase_patient): it
+    # said "expired or was used", untrue; it now names a withdrawn link too, and links nobody.
+    token = await _telegram_caregiver(bot, chat)
+    await admin_conn.execute("select public.erase_patient(id, 'erasure', now()) from patients")
+    await bot.send(luis, f"/start {token}")
+    assert "or the patient withdrew it. Ask them for a new one." in bot.last_text(luis)
+    assert await admin_conn.fetchval("select count(*) from caregivers") == 0
+    assert await admin_conn.fetchval("select count(*) from caregiver_links") == 0
+
 
 async def test_a_telegram_caregiver_dialog_begun_before_links_uses_no_typed_chat_id(
     bot: Bot, admin_conn: asyncpg.Connection

@@ -18,7 +18,7 @@ from bot.intake import TURN_ATTEMPTS, process_inbound, store_inbound
 from platforms.telegram import parse_update
 from scheduler.waitlist import offer_data
 from tests.bot.conftest import START, Bot
-from tests.bot.helpers import registered_patient
+from tests.bot.helpers import fail_turn_saves, registered_patient
 from tests.factories import create_organization, create_patient
 from tests.fakes.fake_telegram import callback_update
 
@@ -160,21 +160,7 @@ async def test_turn_failed_by_a_concurrent_one_runs_again(
     a trigger of the test database at the turn's save) is run again, up to TURN_ATTEMPTS times."""
     chat = bot.new_chat()
     await registered_patient(bot, admin_conn, chat)
-    await admin_conn.execute(
-        f"""
-        create sequence test_turn_saves;
-        grant usage on sequence test_turn_saves to public;
-        create function test_fail_turn_save() returns trigger language plpgsql as $$
-        begin
-          if nextval('test_turn_saves') <= {failures} then
-            raise exception 'deadlock detected (forced by the test)' using errcode = '40P01';
-          end if;
-          return new;
-        end $$;
-        create trigger test_fail_turn_save before update on conversations
-          for each row execute function test_fail_turn_save();
-        """
-    )
+    await fail_turn_saves(admin_conn, failures, "40P01")  # deadlock_detected
     calls = await bot.send(chat, "/help")
     assert answer in " ".join(c.text or "" for c in calls if c.method == "sendMessage")
     row = await admin_conn.fetchrow(

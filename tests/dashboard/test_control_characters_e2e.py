@@ -6,6 +6,7 @@ patient's external id, the clinic's name, a template's name, an appointment's lo
 composed message answered 500 and the page "Something went wrong", losing what was typed
 (PostgreSQL's text holds no NUL); on the sign-in page so did an e-mail with one, before anyone
 signed in. Now each form says which field holds it and what to do, and nothing is saved.
+A template named on two lines before the one-line rule is renamed to one line (Rename).
 Skipped without node and chromium.
 """
 
@@ -26,6 +27,22 @@ async def test_a_control_character_is_refused_naming_its_field(
     clinic = await harbour_clinic(database_url, admin_conn, "controls")
     patient = await create_patient(
         admin_conn, clinic.org_id, display_name="Cora Control", contacts={"sms": "+14155550193"}
+    )
+
+    # A template named on two lines before the one-line rule (migration 20260101019020): it
+    # could take no new version, and nothing renamed it (migration 20260101019450 does).
+    await admin_conn.execute(
+        "alter table message_templates disable trigger message_templates_one_line_written"
+    )
+    for locale in ("en", "es"):
+        await admin_conn.execute(
+            "insert into message_templates (organization_id, name, locale, channel, body)"
+            " values ($1, 'Evening' || chr(10) || 'plan', $2, 'sms', 'Good evening')",
+            clinic.org_id,
+            locale,
+        )
+    await admin_conn.execute(
+        "alter table message_templates enable trigger message_templates_one_line_written"
     )
 
     result = run_dashboard_script(
@@ -51,7 +68,13 @@ async def test_a_control_character_is_refused_naming_its_field(
     assert await admin_conn.fetchval("select count(*) from patients") == 1
     assert await admin_conn.fetchval("select count(*) from appointments") == 0
     assert await admin_conn.fetchval("select count(*) from scheduled_messages") == 0
-    assert await admin_conn.fetchval("select count(*) from message_templates") == 0
+    assert result["two_lines_rows"] == 2 and result["two_lines_after"] == 0, result
+    assert result["rename_refused"].startswith("New name: it holds"), result
+    names = await admin_conn.fetch("select name, locale from message_templates order by locale")
+    assert [(r["name"], r["locale"]) for r in names] == [
+        ("Evening plan", "en"),
+        ("Evening plan", "es"),
+    ]
     assert (
         await admin_conn.fetchval("select name from organizations where id = $1", clinic.org_id)
         == "Harbour Controls"

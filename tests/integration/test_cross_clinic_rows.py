@@ -116,3 +116,68 @@ async def test_own_patients_message_cannot_name_another_clinics_caregiver(
     async with as_clinician(admin_conn, ids["clinician"]) as conn:
         await conn.execute(insert, ids["org"], ids["mine"], mine)
     assert await admin_conn.fetchval("select count(*) from scheduled_messages") == 1
+
+
+async def test_a_caregiver_link_names_a_caregiver_of_its_own_patient(
+    admin_conn: asyncpg.Connection,
+) -> None:
+    """caregiver_links.caregiver_id is read as "this caregiver's own chat opened the patient's
+    link" (migration 20260101014300): a link of my patient naming another clinic's caregiver
+    would vouch for a chat that never opened one of theirs. Any writer (the service's role here:
+    clinicians cannot write links at all) is refused by the database (migration
+    20260101019460), and so is a link of an erased patient; a merge still moves both."""
+    ids = await _two_clinics(admin_conn)
+    caregiver: dict[str, uuid.UUID] = {}
+    for whose, name in (("mine", "Eva"), ("theirs", "Luis")):
+        caregiver[whose] = await admin_conn.fetchval(
+            "insert into caregivers (patient_id, name, channel, address)"
+            " values ($1, $2, 'telegram', $3) returning id",
+            ids[whose],
+            name,
+            str(7_000_000 + len(caregiver)),
+        )
+    insert = (
+        "insert into caregiver_links (patient_id, token_hash, name, alert_delay_minutes,"
+        " expires_at, used_at, caregiver_id)"
+        " values ($1, md5(random()::text) || md5(random()::text), 'Eva', 30,"
+        " now() + interval '7 days', now(), $2) returning id"
+    )
+
+    async def as_service(sql: str, *args: object) -> object:
+        """``sql`` in a transaction of its own (the check is deferred to its commit)."""
+        async with admin_conn.transaction():
+            await admin_conn.execute("set local role medremind_app")
+            return await admin_conn.fetchval(sql, *args)
+
+    with pytest.raises(asyncpg.ForeignKeyViolationError) as crossed:
+        await as_service(insert, ids["mine"], caregiver["theirs"])
+    assert crossed.value.constraint_name == "caregiver_links_caregiver_of_patient"
+    link = await as_service(insert, ids["mine"], caregiver["mine"])
+    with pytest.raises(asyncpg.ForeignKeyViolationError):
+        await as_service(
+            "update caregiver_links set caregiver_id = $2 where id = $1", link, caregiver["theirs"]
+        )
+    linked = await admin_conn.fetchval("select caregiver_id from caregiver_links")
+    assert linked == caregiver["mine"]
+
+    await admin_conn.execute("select public.erase_patient($1, 'erasure', now())", ids["theirs"])
+    with pytest.raises(asyncpg.CheckViolationError) as erased:
+        await admin_conn.fetchval(insert, ids["theirs"], None)
+    assert erased.value.constraint_name == "caregiver_links_patient_erased"
+
+    # A self-registered record's used link and its caregiver move to the clinic's record.
+    own = await factories.create_patient(admin_conn, None)
+    own_caregiver = await admin_conn.fetchval(
+        "insert into caregivers (patient_id, name, channel, address)"
+        " values ($1, 'Eva', 'telegram', '7000009') returning id",
+        own["id"],
+    )
+    await admin_conn.fetchval(insert, own["id"], own_caregiver)
+    await admin_conn.execute("select merge_patient($1, $2, now())", own["id"], ids["mine"])
+    moved = await admin_conn.fetch(
+        "select l.patient_id, c.patient_id as caregivers_patient from caregiver_links l"
+        " join caregivers c on c.id = l.caregiver_id"
+    )
+    assert {(r["patient_id"], r["caregivers_patient"]) for r in moved} == {
+        (ids["mine"], ids["mine"])
+    }

@@ -80,6 +80,7 @@ REVIEWED = {
     "message_of_patient": "patient_in_my_organization(p_patient): test below",
     "patient_in_my_organization": "the caller's own clinic",
     "request_erasure": "a patient of the caller's clinic only: test_erasure",
+    "rename_template": "caller_acts_for(p_organization), admin only: test_api_template_names.py",
     "resend_message": "current_organization_id() as the clinic: test below and"
     " test_resend_message.py",
     "take_priority_zero": "caller_acts_for(p_organization): test below and"

@@ -5,12 +5,17 @@ old; plus ``medremind apikey create``."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
+from bot.intake import TURN_ATTEMPTS
 from core.db import Database
 from medremind.commands import run_apikey_create
 from medremind.web import create_app
 from medremind.web.inbound import drain
+from tests import factories
+from tests.bot.helpers import fail_turn_saves
 from tests.fakes.fake_telegram import FakeTelegram, text_update
+from tests.web.chat import telegram_text
 from tests.web.conftest import WEBHOOK_SECRET, count, make_client
 
 SECRET = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
@@ -136,3 +141,47 @@ async def test_invite_link_from_the_api_is_accepted_by_the_bot(
     )
     assert patient_id in state
     assert not any("not valid" in (m.text or "") for m in fake_telegram.sent_messages)
+
+
+async def test_a_turn_an_erasure_refuses_every_time_forgets_its_text(
+    web, admin_conn, org, fake_telegram: FakeTelegram, caplog
+):
+    """A turn refused as an erasure's each time it runs (``*_patient_erased``: patients of one
+    shared number erased one after the other can do it; here a trigger of the test database
+    refuses the first TURN_ATTEMPTS saves so) ended in the failure path, which kept the update's
+    text and number after the erasure. The last refusal now treats the chat as the erasure left
+    it, nobody's: the update is marked failed with its payload forgotten, the person is told to
+    try again (a reply of no patient's), and their next message is answered as a stranger's."""
+    chat = 555100007
+    patient = await factories.create_patient(
+        admin_conn, org["id"], contacts={"telegram": str(chat)}, display_name="Ana"
+    )
+    await telegram_text(web, chat, "/help")  # the chat is Ana's
+    await admin_conn.execute("select public.erase_patient($1, 'erasure', now())", patient["id"])
+    await fail_turn_saves(admin_conn, TURN_ATTEMPTS, "23514", "conversations_patient_erased")
+    sent_before = len(fake_telegram.sent_messages)
+    with caplog.at_level(logging.INFO):
+        await telegram_text(web, chat, "/add Secret-Medicine")
+    row = await admin_conn.fetchrow(
+        "select status, payload, last_error from inbound_messages order by received_at desc"
+    )
+    assert (row["status"], row["payload"], row["last_error"]) == (
+        "failed",
+        {},
+        "CheckViolationError",
+    )
+    assert await admin_conn.fetchval("select patient_id from conversations") is None
+    assert not await admin_conn.fetchval(
+        "select count(*) from scheduled_messages where patient_id is not null"
+    )
+    told = [m.text for m in fake_telegram.sent_messages[sent_before:]]
+    assert told == ["Sorry, something went wrong. Please try again."]
+    assert "Secret-Medicine" not in caplog.text
+    # The next message is a stranger's: answered as one, its text forgotten too.
+    await telegram_text(web, chat, "/help")
+    assert "/start" in (fake_telegram.sent_messages[-1].text or "")
+    statuses = await admin_conn.fetch("select status, payload from inbound_messages")
+    assert sorted((r["status"], r["payload"]) for r in statuses) == [
+        ("failed", {}),
+        ("processed", {}),
+    ]

@@ -27,6 +27,7 @@ const ONE_LINE = new Set([
   "location",
   "clinician_name",
   "template_name",
+  "new_name",
 ]);
 
 /** The form's fields a refusal names, as their labels read. */
@@ -42,6 +43,7 @@ const LABELS: Record<string, string> = {
   message_content: "Message",
   group_query: "Recipients",
   template_name: "Template",
+  new_name: "New name",
   body: "Text",
 };
 

@@ -159,6 +159,12 @@ const MESSAGES: Record<string, string> = {
     "That template version was not found among your clinic's templates: it may have been deleted already (in another tab, or by a colleague). Reload the page to see the list as it is now.",
   template_in_use:
     "That is the template's last version and messages waiting to be sent use it: cancel them (Messages page) or save another version first.",
+  // Rename (public.rename_template, migration 20260101019450): every version of a template at once.
+  template_new_name: "New name: type 1 to 100 characters on one line. Nothing was renamed.",
+  template_name_taken:
+    "New name: another template of your clinic has this name, and renaming would mix the two templates' versions. Nothing was renamed. Choose another name, or delete that template's versions first.",
+  template_not_renamed:
+    "That template was not found among your clinic's templates: it may have been renamed or deleted already (in another tab, or by a colleague). Nothing was renamed. Reload the page to see the list as it is now.",
   // The API's 409 for a patient who has not consented (medremind/web/api_v1/message_reach.py
   // no_consent): refused whenever the message is due, since the worker cancels it unsent.
   // A group message sent uncounted, or counted before the group changed (lib/compose.ts).
@@ -343,4 +349,20 @@ export function oneLineRefusal(error: unknown): string | null {
   if (typeof table !== "string" || !constraint?.startsWith(`${table}_`) || !constraint.endsWith("_one_line")) return null;
   const column = constraint.slice(table.length + 1, -"_one_line".length);
   return column ? `control_${column}` : null;
+}
+
+/**
+ * The templates page's error code when the database refused a write of a template's name, else
+ * null (an error the page does not know: raise it). A name holding a line break or control
+ * character ({@link oneLineRefusal}, message_templates_name_one_line): the forms check it first,
+ * so this is the backstop of a forged or raced submit, worded for the form's own field
+ * (`field`: "name" in the editor, "new_name" in Rename); and a new name another template of the
+ * clinic has (public.rename_template, migration 20260101019450: message_templates_name_taken).
+ */
+export function templateRefusal(error: unknown, field: "name" | "new_name"): string | null {
+  if (constraintName(error) === "message_templates_name_one_line" && oneLineRefusal(error)) return `control_${field}`;
+  if (sqlState(error) === "23505" && constraintName(error) === "message_templates_name_taken") {
+    return "template_name_taken";
+  }
+  return null;
 }

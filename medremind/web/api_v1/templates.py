@@ -44,9 +44,17 @@ from core.sql import query
 from core.templating import KINDS, TemplateRenderer, count_segments
 from medremind.web.api_v1.common import AdminOrg, Org, State, acting, row_dict
 from medremind.web.api_v1.fields import CHANNELS, Locale, Trimmed
-from medremind.web.api_v1.models import ADMIN_ONLY, BODY_ERRORS, DataList, Error, RequestModel
+from medremind.web.api_v1.models import (
+    ADMIN_ONLY,
+    BODY_ERRORS,
+    CONFLICT,
+    NOT_FOUND,
+    DataList,
+    Error,
+    RequestModel,
+)
 from medremind.web.api_v1.routing import router as new_router
-from medremind.web.errors import ValidationFailed, error_body
+from medremind.web.errors import ApiError, NotFound, ValidationFailed, error_body
 from medremind.web.state import WebState
 from scheduler.custom_templates import AUTOMATIC_KINDS, GENERIC_MEDICINE, allowed_variables
 
@@ -147,6 +155,19 @@ class TemplatePut(TemplateValidate):
     )
 
 
+class TemplateRename(RequestModel):
+    """A template, by its name as stored, and the new name of every one of its versions."""
+
+    # As stored: a name saved on two lines before the one-line rule is found by it (a path
+    # cannot carry it: the API's mount does not match a line break), so it is in the body.
+    name: str = Field(min_length=1, max_length=1000, description="The name as stored")
+    new_name: str = Field(
+        min_length=1,
+        max_length=MAX_NAME_LENGTH,
+        description="Printable characters on one line, not only spaces; no other template's",
+    )
+
+
 class TemplateValidation(BaseModel):
     ok: bool
     problems: list[str]
@@ -243,20 +264,21 @@ def template_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return row_dict(row, OUTPUT_FIELDS)
 
 
-def _name(name: str) -> str:
+def _name(name: str, field: str = "name") -> str:
     """A template's name as the clinic chose it, if it shows as written: found over the API, a
     name of a zero-width space only was saved (a blank row in the dashboard's list), and one
-    with an open U+202E showed reversed there, with what followed it on the row."""
+    with an open U+202E showed reversed there, with what followed it on the row. A refusal
+    names ``field``, the request's."""
     broken = line_break_problem(name)
     if broken is not None:
-        raise ValidationFailed("name", broken)
+        raise ValidationFailed(field, broken)
     if not name.strip() or not is_visible(name):
         raise ValidationFailed(
-            "name", f"must be 1 to {MAX_NAME_LENGTH} printable characters, not only spaces"
+            field, f"must be 1 to {MAX_NAME_LENGTH} printable characters, not only spaces"
         )
     problem = unclosed_direction_control(name)
     if problem is not None:
-        raise ValidationFailed("name", problem)
+        raise ValidationFailed(field, problem)
     return name
 
 
@@ -357,6 +379,38 @@ async def put_template(
     return template_json(row)
 
 
+@router.post(
+    "/templates/rename",
+    response_model=DataList[Template],
+    summary="Rename a template: every version, and the messages waiting to be sent with it",
+    operation_id="renameTemplate",
+    responses={**BODY_ERRORS, **ADMIN_ONLY, **NOT_FOUND, **CONFLICT},
+)
+async def rename_template(body: TemplateRename, org_id: AdminOrg, state: State) -> Any:
+    """Every version of template `name` takes `new_name`, and so do the messages waiting to be
+    sent with it (sent ones keep theirs). `name` is taken as stored: a name saved with a line
+    break before the one-line rule is renamed to one line this way, and can then take new
+    versions. 404 when the clinic has no template `name`; 409 when another template is named
+    `new_name`; 422 when `new_name` is not one line of printable text."""
+    name, new_name = body.name, _name(body.new_name, "new_name")
+    async with acting(state.pool) as conn:
+        try:
+            renamed = await conn.fetchval(
+                "select public.rename_template($1, $2, $3)", org_id, name, new_name
+            )
+        except asyncpg.UniqueViolationError as exc:
+            raise ApiError(
+                409,
+                f"another template is named {new_name!r}: choose another name, or delete that"
+                " template first; nothing was renamed",
+                field="new_name",
+            ) from exc
+        if not renamed:
+            raise NotFound("template")
+        rows = await conn.fetch(query("templates", "templates_by_name"), org_id, new_name)
+    return {"data": [template_json(r) for r in rows]}
+
+
 @router.get(
     "/templates",
     response_model=DataList[Template],
@@ -408,6 +462,7 @@ __all__ = [
     "check_source",
     "list_templates",
     "put_template",
+    "rename_template",
     "router",
     "samples_for",
     "validate_template",

@@ -47,6 +47,22 @@ export async function saveTemplate(
     do update set body = excluded.body, kind = excluded.kind, automatic = excluded.automatic`;
 }
 
+/**
+ * Give every version of the clinic's template that version `id` is one of the name `newName`, and
+ * the messages waiting to be sent with it too: public.rename_template (migration
+ * 20260101019450), which renames in the signed-in clinician's clinic only, as its admin. By a
+ * version's id, not the name: a name saved on two lines would come back from the form with its
+ * line breaks made CRLF (HTML's form encoding) and match no template. How many versions were
+ * renamed (0: no such version in the clinic). Refused: a new name another template has (23505,
+ * message_templates_name_taken), one holding a line break (message_templates_name_one_line).
+ */
+export async function renameTemplate(tx: Tx, id: string, newName: string): Promise<number> {
+  const [row] = await tx<{ renamed: number | null }[]>`
+    select public.rename_template(public.current_organization_id(), t.name, ${newName}) as renamed
+      from message_templates t where t.id = ${id}`;
+  return row?.renamed ?? 0;
+}
+
 /** What deleting a template version did. */
 export type DeleteOutcome = "deleted" | "not_found" | "in_use";
 

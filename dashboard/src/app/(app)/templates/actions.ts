@@ -3,10 +3,10 @@
 import { redirect } from "next/navigation";
 import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
-import { ADMIN_ONLY_STATE, errorMessage, sqlState } from "@/lib/errors";
+import { ADMIN_ONLY_STATE, errorMessage, sqlState, templateRefusal } from "@/lib/errors";
 import { SESSION_ENDED, typedText } from "@/lib/form-state";
 import { controlCode, controlMessage, hasControlCharacter, hasLineBreak } from "@/lib/control-characters";
-import { deleteTemplate, saveTemplate } from "@/lib/data/templates";
+import { deleteTemplate, renameTemplate, saveTemplate } from "@/lib/data/templates";
 import { smsMaxSegments } from "@/lib/data/limits";
 import { TEMPLATE_CHANNELS, templateProblems } from "@/lib/placeholders";
 import { AUTOMATIC_KINDS } from "@/lib/template-kinds";
@@ -152,9 +152,38 @@ export async function saveTemplateAction(_prev: TemplateCheck | null, formData: 
   } catch (error) {
     // The database refuses a clinician who is not an admin (migration 20260101009610).
     if (sqlState(error) === ADMIN_ONLY_STATE) redirect("/templates?error=admin_only");
+    // A name the checks above passed and the database refused (a forged or raced submit): the
+    // name field's message, with what was typed kept, not an error page.
+    const refused = templateRefusal(error, "name");
+    if (refused) return { ...check, by: "dashboard", fieldProblem: errorMessage(refused) };
     throw error;
   }
   redirect("/templates?saved=1");
+}
+
+/**
+ * Rename a template, every version at once (and the messages waiting with it): the way to fix a
+ * name saved on two lines before names had to be one line, which can take no new version. The
+ * template is named by one of its versions' ids (lib/data/templates.ts renameTemplate says why),
+ * the new name is taken as a name is saved.
+ */
+export async function renameTemplateAction(formData: FormData): Promise<void> {
+  const clinician = await requireClinician();
+  const id = String(formData.get("version_id") ?? "");
+  const newName = String(formData.get("new_name") ?? "").trim();
+  if (!isUuid(id)) redirect("/templates?error=template_not_renamed");
+  if (!newName || newName.length > 100) redirect("/templates?error=template_new_name");
+  if (hasLineBreak(newName)) redirect(`/templates?error=${controlCode("new_name")}`);
+  let renamed: number;
+  try {
+    renamed = await asClinician(clinician.id, (tx) => renameTemplate(tx, id, newName));
+  } catch (error) {
+    if (sqlState(error) === ADMIN_ONLY_STATE) redirect("/templates?error=admin_only");
+    const refused = templateRefusal(error, "new_name");
+    if (refused) redirect(`/templates?error=${refused}`);
+    throw error;
+  }
+  redirect(renamed > 0 ? "/templates?renamed=1" : "/templates?error=template_not_renamed");
 }
 
 /** Delete a template version (refused while it is the last one and pending messages use it). */

@@ -9,7 +9,13 @@ import { errorMessage } from "@/lib/errors";
 import { smsCount } from "@/lib/sms";
 import { formatInZone } from "@/lib/time";
 import { apiValidationConfigured } from "@/lib/template-api";
-import { checkTemplateAction, deleteTemplateAction, saveTemplateAction } from "./actions";
+import { hasLineBreak } from "@/lib/control-characters";
+import { checkTemplateAction, deleteTemplateAction, renameTemplateAction, saveTemplateAction } from "./actions";
+
+/** A name as one line: each run of line breaks and control characters a space (the Rename field's start). */
+function oneLine(name: string): string {
+  return name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();
+}
 
 export const metadata: Metadata = { title: "Templates" };
 
@@ -31,6 +37,7 @@ export default async function TemplatesPage({
       <h1>Message templates</h1>
       {error ? <p role="alert" className="alert">{error}</p> : null}
       {params.saved ? <p role="status" className="notice">Template saved.</p> : null}
+      {params.renamed ? <p role="status" className="notice">Template renamed, every version (and the messages waiting to be sent with it).</p> : null}
       <section className="panel" aria-labelledby="tpl-new-h">
         <h2 id="tpl-new-h">New or replace</h2>
         <p className="muted">Saving a name, language and channel that exist replaces that template&apos;s text.</p>
@@ -58,9 +65,29 @@ export default async function TemplatesPage({
             </tr>
           </thead>
           <tbody>
-            {templates.map((t) => (
+            {templates.map((t, i) => (
               <tr key={t.id} data-testid="template-row">
-                <td>{t.name}</td>
+                <td>
+                  {t.name}
+                  {hasLineBreak(t.name) ? (
+                    <div className="muted" style={{ fontSize: "0.85rem" }}>
+                      This name is on more than one line (saved before names had to be one line), so it can take no new version: rename it.
+                    </div>
+                  ) : null}
+                  {isAdmin && templates[i - 1]?.name !== t.name ? (
+                    <details>
+                      <summary>Rename</summary>
+                      <form action={renameTemplateAction}>
+                        <input type="hidden" name="version_id" value={t.id} />
+                        <label>
+                          New name
+                          <input name="new_name" defaultValue={oneLine(t.name)} required maxLength={100} />
+                        </label>
+                        <button type="submit" aria-label={`Rename template ${oneLine(t.name)}`}>Rename every version</button>
+                      </form>
+                    </details>
+                  ) : null}
+                </td>
                 <td>
                   {t.kind === "free_text"
                     ? "Compose"
