@@ -7,7 +7,8 @@ measures the cost. What goes (:data:`PRUNERS`):
 
 * finished messages with their delivery attempts (and rows hanging off them by cascade), by
   ``scheduled_time``;
-* Twilio status callbacks (``delivery_status_events``), by arrival;
+* Twilio status callbacks (``delivery_status_events``), by arrival; those no recorded send
+  carries after :data:`UNMATCHED_STATUS_DAYS` (a storm of unknown ids kept a row each);
 * inbound updates already processed (their payloads hold what patients wrote), by arrival;
 * outgoing webhook events whose deliveries are over, with those deliveries and their attempts;
 * stored ``Idempotency-Key`` answers, after at most :data:`IDEMPOTENCY_KEY_DAYS`.
@@ -30,6 +31,9 @@ BATCH = 2000
 # A client retries a request within hours; a stored answer (it holds the created row) is kept
 # this long at most, or the retention age when that is shorter.
 IDEMPOTENCY_KEY_DAYS = 30
+# A send is recorded within its lease (seconds), and a callback that came first is applied then:
+# one still unapplied this long after it came matches no send of its signer and never will.
+UNMATCHED_STATUS_DAYS = 2
 _RUN_BUDGET_SECONDS = 20.0  # one run stops after this; the next hour's carries on
 _STATEMENT_TIMEOUT_SECONDS = 30.0
 
@@ -50,6 +54,7 @@ PRUNERS = (
     Pruner("prune_webhook_events", "retention"),
     Pruner("prune_idempotency_keys", "retention", max_days=IDEMPOTENCY_KEY_DAYS),
     Pruner("prune_paid_usage", "retention"),
+    Pruner("prune_unmatched_status_events", "retention", max_days=UNMATCHED_STATUS_DAYS),
 )
 
 

@@ -76,3 +76,17 @@ with old as (
   returning 1
 )
 select count(*) from gone
+
+-- name: prune_unmatched_status_events
+-- Twilio status callbacks no recorded send of their signer carries, after a few days: their send
+-- will never be recorded (a callback for a clinic account's other messages, an unknown id).
+with old as (
+  select id from delivery_status_events
+   where applied_at is null and received_at < $1
+   order by received_at
+   limit $2
+   for update skip locked
+), gone as (
+  delete from delivery_status_events e where e.id = any(array(select id from old)) returning 1
+)
+select count(*) from gone

@@ -7,7 +7,9 @@ task, so the HTTP cycle ends at once and the connection can carry the provider's
 Telegram sends one update at a time per connection, and otherwise every acknowledgement would
 wait for the previous update's Bot API round trips. Past ``MAX_DETACHED`` updates in flight the
 background task processes inline instead, which slows acknowledgements down: backpressure rather
-than an unbounded pile of tasks.
+than an unbounded pile of tasks. A chat's updates wait for each other before they take a slot,
+and past 64 of one chat in flight the rest wait, stored, for the sweep
+(:mod:`medremind.web.chat_turns`), so one chat's flood holds up no other chat.
 
 If the process dies before processing finishes, ``resume_unprocessed`` at the next start-up picks
 the row up, so nothing is lost; and a web process that stays up takes such rows every
@@ -26,6 +28,7 @@ from typing import Any
 
 from starlette.background import BackgroundTask
 
+from medremind.web.chat_turns import ChatKey
 from medremind.web.metrics import INBOUND_PROCESSING_ERRORS, inbound_series
 from medremind.web.state import WebState
 from platforms.base import InboundEvent
@@ -100,30 +103,41 @@ def _without_nul(value: Any) -> Any:
 _EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(InboundEvent))
 
 
-async def after_response(
-    state: WebState, inbound_id: uuid.UUID, event: InboundEvent | None = None
-) -> None:
+async def after_response(state: WebState, inbound_id: uuid.UUID, event: InboundEvent) -> None:
     """Run after the 200: detach the processing, or do it here when too much is in flight.
 
     ``event``: the update as stored, so that processing need not read it back (see
-    :func:`bot.intake.process_inbound`).
+    :func:`bot.intake.process_inbound`). Its chat's turns run one at a time and wait for each
+    other before taking a slot; a chat with too many waiting leaves this one to the sweep
+    (:mod:`medremind.web.chat_turns`).
     """
+    chat = (str(event.channel), event.chat_address)
+    if not state.chat_turns.reserve(chat):
+        # Stored and acknowledged: the sweep answers it once it is STALE_SECONDS old.
+        inbound_series(chat[0], "left_to_sweep").inc()
+        return
     if not state.detach_processing or len(state.processing) >= MAX_DETACHED:
-        await process(state, inbound_id, event)
+        try:
+            async with state.chat_turns.lock(chat):
+                await process(state, inbound_id, event)
+        finally:
+            state.chat_turns.release(chat)
         return
     task = asyncio.create_task(
-        _process_in_slot(state, inbound_id, event), name=f"inbound-{inbound_id}"
+        _process_in_slot(state, chat, inbound_id, event), name=f"inbound-{inbound_id}"
     )
     state.processing.add(task)
     task.add_done_callback(state.processing.discard)
+    # Also when the task is cancelled before it first runs (a shutdown's drain).
+    task.add_done_callback(lambda _: state.chat_turns.release(chat))
 
 
 async def _process_in_slot(
-    state: WebState, inbound_id: uuid.UUID, event: InboundEvent | None
+    state: WebState, chat: ChatKey, inbound_id: uuid.UUID, event: InboundEvent
 ) -> None:
     if state.processing_slots is None:
         state.processing_slots = asyncio.Semaphore(processing_capacity(state.settings.db_pool_max))
-    async with state.processing_slots:
+    async with state.chat_turns.lock(chat), state.processing_slots:
         await process(state, inbound_id, event)
 
 

@@ -55,7 +55,8 @@ HTTP_DURATION = Histogram(
 INBOUND_UPDATES = Counter(
     "medremind_inbound_updates_total",
     "Inbound webhook deliveries by channel and outcome (stored, duplicate, ignored, rejected;"
-    " Telegram: membership, refused).",
+    " left_to_sweep: stored, its chat had too many turns waiting, answered by the minute's"
+    " sweep; Telegram: membership, refused).",
     ["channel", "outcome"],
 )
 STATUS_CALLBACKS = Counter(

@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 
 from core.db import Database
 from core.settings import Settings
+from medremind.web.chat_turns import ChatTurns
 from platforms.base import Channel
 
 
@@ -48,6 +49,8 @@ class WebState:
     processing: set = field(default_factory=set)
     # Bounds concurrent processing (an asyncio.Semaphore, made in the running loop on first use).
     processing_slots: Any = None
+    # Each chat's turns one at a time before they take a slot (medremind.web.chat_turns).
+    chat_turns: ChatTurns = field(default_factory=ChatTurns)
     # MEDREMIND_CREDENTIALS_KEY's box (core.credentials.SecretBox), made on first use.
     _secret_box: Any = None
     # Clinics' own senders (scheduler.clinic_senders.ClinicSenders): replies to a patient who

@@ -72,9 +72,36 @@ async def test_a_clinician_keeps_to_their_clinics_share_and_cannot_touch_the_cou
     assert tuple(await admin_conn.fetchrow(hours, mine["id"])) == (2, 2)
     assert await admin_conn.fetchval(take_at, mine["id"], ahead, ahead) == 2
     assert tuple(await admin_conn.fetchrow(hours, mine["id"])) == (1, 2)
+    await _whoever_grants_removes_hours_gone_by(admin_conn, clinician, mine["id"], theirs["id"])
 
     # A clinician's own messages (in the same database: a clone costs more than the test).
     await _own_messages_keep_the_share_and_the_cap(admin_conn)
+
+
+async def _whoever_grants_removes_hours_gone_by(
+    admin_conn: asyncpg.Connection, clinician: object, mine: object, theirs: object
+) -> None:
+    """A clinician's grant removes their clinic's hours more than a day gone by, as the
+    service's does (migration 20260101019550), by the database's clock: a clinic taking priority
+    0 only through the dashboard kept a row for every hour it used, since only the service
+    removed them and it never counted for that clinic. Another clinic's rows stay."""
+    this_hour = await admin_conn.fetchval("select date_trunc('hour', now(), 'UTC')")
+    gone_by = [this_hour - timedelta(days=3), this_hour - timedelta(hours=25)]
+    today = this_hour - timedelta(hours=22)
+    await admin_conn.executemany(
+        "insert into api_priority_zero_hours values ($1, $2, 1)",
+        [(org, hour) for org in (mine, theirs) for hour in (*gone_by, today)],
+    )
+    take = "select public.take_priority_zero($1, $2, 100, $2)"
+    # Another clinic's share, asked for: nothing counted and nothing of theirs removed. Their
+    # own, with a p_now of long ago (theirs to choose, so not the clock the clean-up reads).
+    assert await _as_clinician(admin_conn, clinician, take, theirs, NOW) is None
+    assert await _as_clinician(admin_conn, clinician, take, mine, NOW) == 1
+    hours = "select hour from api_priority_zero_hours where organization_id = $1 order by hour"
+    assert [r["hour"] for r in await admin_conn.fetch(hours, theirs)] == [*gone_by, today]
+    # Of their own clinic's hours before this one, only the one less than a day gone by.
+    kept = [r["hour"] for r in await admin_conn.fetch(hours, mine)]
+    assert [hour for hour in kept if hour < this_hour] == [today]
 
 
 async def _own_messages_keep_the_share_and_the_cap(admin_conn: asyncpg.Connection) -> None:

@@ -53,6 +53,29 @@ async def test_every_error_is_json(web_settings, client, auth):
     assert response.headers["x-request-id"]
 
 
+async def test_an_id_not_of_this_api_is_a_404_saying_what_ids_look_like(client, auth, patient):
+    """Attack run: ``GET /patients/MRN-1234`` (an integrator's own id, in the path by mistake)
+    and ``/webhooks/None/deliveries`` (an id their code failed to fill in) answered "patient not
+    found", "webhook not found", as for an id of another clinic: nothing said the id itself
+    could not be one. Still a 404 (no id of this form exists), saying what ids look like."""
+    for method, path, what in (
+        ("GET", "/api/v1/patients/MRN-1234", "patient"),
+        ("POST", "/api/v1/messages/not-a-uuid/cancel", "message"),
+        ("GET", "/api/v1/webhooks/None/deliveries", "webhook"),
+        ("PATCH", f"/api/v1/patients/{patient['id']}/medications/12", "medication"),
+    ):
+        answer = await client.request(method, path, headers=auth, json={})
+        assert answer.status_code == 404, (path, answer.text)
+        reason = answer.json()["error"]["reason"]
+        assert reason.startswith(f"{what} not found: "), reason
+        assert "6f1c3a52-0d8e-4c1a-9a53-2f1b5a6e7d90" in reason, reason
+    reason = (await client.get("/api/v1/patients/MRN-1234", headers=auth)).json()["error"]
+    assert "GET /api/v1/patients?q=" in reason["reason"]
+    # A well-formed id of no row (or of another clinic's) is only not found.
+    absent = await client.get(f"/api/v1/messages/{patient['id']}", headers=auth)
+    assert absent.json()["error"]["reason"] == "message not found"
+
+
 async def test_request_id_is_echoed_or_generated(client):
     response = await client.get("/healthz", headers={"X-Request-ID": "req-abc-12345"})
     assert response.headers["x-request-id"] == "req-abc-12345"

@@ -106,6 +106,59 @@ async def test_updates_a_dead_process_left_are_resumed_by_a_running_one(
     assert [m.chat_id for m in fake_telegram.sent_messages] == [555100005]
 
 
+async def test_a_flooding_chat_holds_up_no_other_chat(
+    web_settings, db: Database, senders, admin_conn, fake_telegram: FakeTelegram
+):
+    """Found flooding one chat of a running ``medremind web`` (4,000 updates at 100 a second):
+    another chat's /help waited over a minute. A turn holds its chat's row lock, so one chat's
+    turns run one at a time, but each waited for that lock inside a processing slot with a pool
+    connection, so the flood's turns held every slot and the other chat's waited behind its
+    whole backlog. Now a chat's turns queue for the chat before they take a slot, and past
+    ``ChatTurns``' limit a chat's new updates are left, stored, to the sweep."""
+    from bot.intake import resume_unprocessed
+    from medremind.web.chat_turns import ChatTurns
+
+    app = create_app(web_settings, database=db, senders=senders, resume_on_startup=False)
+    state = app.state.web
+    flood, other, flood_size = 555100020, 555100021, 30
+    async with make_client(app) as client:
+        state.chat_turns = ChatTurns(max_waiting=20)
+        for n in range(flood_size):
+            answer = await client.post(
+                "/telegram/webhook", json=text_update(flood, f"hello {n}"), headers=SECRET
+            )
+            assert answer.status_code == 200
+        answer = await client.post(
+            "/telegram/webhook", json=text_update(other, "/help"), headers=SECRET
+        )
+        assert answer.status_code == 200
+        status = "select status from inbound_messages where chat_address = $1"
+        for _ in range(600):
+            if await admin_conn.fetchval(status, str(other)) == "processed":
+                break
+            await asyncio.sleep(0.02)
+        flood_done = await admin_conn.fetchval(
+            "select count(*) from inbound_messages where chat_address = $1"
+            " and status = 'processed'",
+            str(flood),
+        )
+        # Its turn ran beside the flood's first few, not after the 20 waiting (slots: 6).
+        assert flood_done < 10, flood_done
+    assert await drain(state, grace_seconds=60) == 0
+    statuses = await admin_conn.fetch(
+        "select status, count(*) from inbound_messages where chat_address = $1 group by 1",
+        str(flood),
+    )
+    # Past the 20 waiting, the flood's updates wait, stored, for the sweep, which answers them.
+    assert sorted(tuple(r) for r in statuses) == [("processed", 20), ("received", 10)]
+    assert state.chat_turns.waiting == 0
+    assert state.bot_context is not None
+    await resume_unprocessed(state.bot_context)
+    assert not await admin_conn.fetchval(
+        "select count(*) from inbound_messages where status <> 'processed'"
+    )
+
+
 async def test_apikey_create_command(settings, admin_conn, org, capsys):
     assert await run_apikey_create(settings, org["name"], "ehr") == 0
     key = capsys.readouterr().out.strip()

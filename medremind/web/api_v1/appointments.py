@@ -25,6 +25,7 @@ from medremind.web.api_v1.fields import (
     ExternalId,
     IsoDateTime,
     Location,
+    QueryInt,
     not_past,
 )
 from medremind.web.api_v1.idempotency import Current, Idempotent
@@ -99,7 +100,7 @@ class AppointmentFilter(RequestModel):
     status: AppointmentStatus | None = None
     from_: IsoDateTime | None = Field(None, alias="from", description="Starting at or after")
     to: IsoDateTime | None = Field(None, description="Starting before")
-    limit: int = Limit
+    limit: QueryInt = Limit
     cursor: str | None = Cursor
 
 

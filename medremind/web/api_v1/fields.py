@@ -70,6 +70,30 @@ def _fail(reason: str) -> PydanticCustomError:
     return PydanticCustomError("invalid", reason)
 
 
+# A query's whole number as written: the digits 0-9 alone (nine at most: no limit is longer).
+_QUERY_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+def _query_whole_number(value: object) -> object:
+    """A whole number of a query string, written in the digits 0-9 only. pydantic's lax integers
+    also read "1_0" as 10, and "10.0", "+5" and " 5", while "1e2" was refused: which spellings
+    passed was the library's choice, not the API's."""
+    if isinstance(value, str) and not _QUERY_DIGITS.fullmatch(value):
+        raise _fail("must be a whole number written in the digits 0-9, such as 50")
+    return value
+
+
+def _query_flag(value: object) -> object:
+    """A flag of a query string: ``true`` or ``false`` (pydantic also took yes, on, 1, t, y)."""
+    if isinstance(value, str) and value not in ("true", "false"):
+        raise _fail("must be true or false")
+    return value
+
+
+# Query parameters: a number or a flag as a query string carries it, one spelling each.
+QueryInt = Annotated[int, BeforeValidator(_query_whole_number)]
+QueryBool = Annotated[bool, BeforeValidator(_query_flag)]
+
 # With a length Field: a string whose length is checked after trimming (spaces are no content).
 Trimmed = StringConstraints(strip_whitespace=True)
 # Times a few seconds in the past are clock skew between the client and us, not a mistake.

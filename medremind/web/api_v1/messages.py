@@ -29,6 +29,7 @@ from medremind.web.api_v1.fields import (
     MessageStatusName,
     MessageText,
     Platform,
+    QueryInt,
     Trimmed,
     not_past,
 )
@@ -237,7 +238,7 @@ class MessageFilter(RequestModel):
     )
     from_: IsoDateTime | None = Field(None, alias="from", description="Scheduled at or after")
     to: IsoDateTime | None = Field(None, description="Scheduled before")
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_PAGE, description="Rows per page")
+    limit: QueryInt = Field(DEFAULT_LIMIT, ge=1, le=MAX_PAGE, description="Rows per page")
     cursor: str | None = Cursor
 
 

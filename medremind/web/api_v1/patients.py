@@ -34,6 +34,8 @@ from medremind.web.api_v1.fields import (
     Locale,
     PatientName,
     Phone,
+    QueryBool,
+    QueryInt,
     Timezone,
     Trimmed,
     clock_text,
@@ -232,12 +234,12 @@ class PatientFilter(RequestModel):
     status: PatientStatus | None = Field(
         None, description="Default: all but deleted (erased) patients."
     )
-    timezone_unknown: bool | None = Field(
+    timezone_unknown: QueryBool | None = Field(
         None,
         description="true: only patients whose timezone no zone database knows (nothing is"
         " planned for them; see `timezone_problem`); false: only the others.",
     )
-    limit: int = Limit
+    limit: QueryInt = Limit
     cursor: str | None = Cursor
 
 

@@ -144,6 +144,19 @@ def reason_of(error: Mapping[str, Any], known: Sequence[str] = ()) -> str:
 MAX_LISTED = 20
 
 
+def malformed_id_reason(what: str) -> str:
+    """The 404's reason for an id in the path that no id of this API can be: still a 404 (no
+    such thing exists), but one saying so, where "patient not found" alone read as an id of
+    another clinic (an integrator's own id sent in the path, a variable never filled in)."""
+    reason = (
+        f"{what} not found: the id in the path is not one this API gives out, which are UUIDs"
+        " such as 6f1c3a52-0d8e-4c1a-9a53-2f1b5a6e7d90 (the `id` of the answer that created it)"
+    )
+    if what == "patient":
+        reason += "; to find a patient by your own system's id, use GET /api/v1/patients?q=<it>"
+    return reason
+
+
 def field_of(error: Mapping[str, Any]) -> str:
     """The JSON path of one error (an item a validator named by index included)."""
     path = json_path(error.get("loc", ()))
@@ -160,7 +173,7 @@ async def validation_error_response(request: Request, exc: Exception) -> Respons
         if loc and loc[0] == "path" and str(error.get("type", "")).startswith("uuid"):
             name = str(loc[-1]).removesuffix("_id").replace("_", " ")
             what = "waitlist entry" if name == "entry" else name
-            return JSONResponse(error_body(404, f"{what} not found"), status_code=404)
+            return JSONResponse(error_body(404, malformed_id_reason(what)), status_code=404)
     route = request.scope.get("route")
     problems = [
         {"field": field_of(e), "reason": reason_of(e, known_names(route, e.get("loc", ())))}

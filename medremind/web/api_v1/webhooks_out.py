@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 from core.credentials import CredentialsKeyMissing, seal_text
 from core.sql import query
 from medremind.web.api_v1.common import AdminOrg, State, jsonable, row_dict
-from medremind.web.api_v1.fields import Trimmed
+from medremind.web.api_v1.fields import QueryInt, Trimmed
 from medremind.web.api_v1.models import (
     BODY_ERRORS,
     CONFLICT,
@@ -164,7 +164,7 @@ class WebhookDelivery(BaseModel):
 
 class DeliveryQuery(RequestModel):
     # Up to 200 a page, as before cursors (a client asking for 200 keeps working).
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=200, description="Rows per page")
+    limit: QueryInt = Field(DEFAULT_LIMIT, ge=1, le=200, description="Rows per page")
     cursor: str | None = Cursor
 
 
