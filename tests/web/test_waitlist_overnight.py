@@ -72,7 +72,7 @@ async def test_a_st_johns_patient_waits_overnight_for_a_kathmandu_morning(
         ),
         # Overnight, any day, but over by 00:30: the slot ends at 00:45.
         ("short night", 7_420_003, {"earliest": "23:00", "latest": "00:30"}),
-        # An evening until 23:59 on the day: the slot starting before midnight would run past it.
+        # A day's evening, 18:00-23:59: the slot is in the small hours, of no evening.
         ("evening", 7_420_004, {"earliest": "18:00", "latest": "23:59"}),
     ):
         waiting[name] = await _patient(clinic, "America/St_Johns", chat)
