@@ -16,16 +16,32 @@ returning id, organization_id, starts_at, duration_minutes,
 
 -- name: fitting_entries
 -- Waiting patients of the clinic (not the one who cancelled) whose day and window, in their own
--- timezone, hold the slot [$3, $3 + $4 minutes); first come, first offered.
+-- timezone, hold the slot [$3, $3 + $4 minutes); first come, first offered. A window is a day's:
+-- from `earliest` on it until `latest` on it, or on the next day when `latest` is before
+-- `earliest` (overnight, migration 20260101019470); a slot starting after midnight in an
+-- overnight window's small hours is the day before's, whose weekday `days_of_week` must hold
+-- (Monday 23:30-01:00 holds Tuesday 00:15). One bound alone checks the slot's start (`earliest`)
+-- or its end (`latest`) by the time of day only, as it always did. Compared as wall-clock
+-- timestamps, so a slot running past midnight does not fit a window that ends before it.
 select e.id, e.patient_id, p.timezone, p.locale
   from waitlist_entries e join patients p on p.id = e.patient_id
+ cross join lateral (
+   select $3 at time zone p.timezone as starts,
+          ($3 + make_interval(mins => $4)) at time zone p.timezone as ends) slot
+ cross join lateral (
+   select e.earliest > e.latest as overnight,
+          case when e.earliest > e.latest and slot.starts::time < e.earliest
+               then slot.starts::date - 1 else slot.starts::date end as day) win
  where e.organization_id = $1 and e.status = 'waiting' and e.patient_id <> $2
    and p.status = 'active' and p.consent_at is not null and not p.reminders_paused
    and (e.days_of_week is null
-        or extract(isodow from $3 at time zone p.timezone)::smallint = any (e.days_of_week))
-   and (e.earliest is null or ($3 at time zone p.timezone)::time >= e.earliest)
+        or extract(isodow from win.day)::smallint = any (e.days_of_week))
+   and (e.earliest is null or slot.starts >= win.day + e.earliest)
    and (e.latest is null
-        or (($3 + make_interval(mins => $4)) at time zone p.timezone)::time <= e.latest)
+        or (e.earliest is null and slot.ends::time <= e.latest)
+        or (e.earliest is not null
+            and slot.ends <= win.day + e.latest
+                             + case when win.overnight then interval '1 day' else interval '0' end))
    and (e.duration_minutes is null or e.duration_minutes <= $4)
  order by e.created_at, e.id
  limit $5

@@ -22,10 +22,10 @@ try {
   const from = page.getByLabel("From", { exact: true });
   const hint = await from.getAttribute("aria-describedby");
   result.from_hint = hint ? await text(page.locator(`#${hint.split(" ").at(-1)}`)) : null;
-  log("add a patient in another zone; the list names it");
+  log("add a patient in another zone for a night (Until before From); the list names the zone");
   await page.getByLabel("Patient", { exact: true }).selectOption({ label: env("PATIENT_NAME") });
-  await from.fill("09:00");
-  await page.getByLabel("Until", { exact: true }).fill("12:00");
+  await from.fill("22:30");
+  await page.getByLabel("Until", { exact: true }).fill("03:00");
   await page.getByRole("button", { name: "Add to waitlist" }).click();
   const row = page.getByTestId("waitlist-row").filter({ hasText: env("PATIENT_NAME") });
   await row.waitFor();

@@ -14,8 +14,8 @@ a clinician who is not an admin sees the clinic's defaults read-only; no page sc
 360 px; the current section marked in the navigation; keyboard only: sign-in with Tab and Enter,
 the skip link first. Each was broken before: a refusal redirected to ``?error=`` and the page
 came back empty. Screenshots ``patient-new-refused.png``, ``compose-refused.png``,
-``settings-refused.png``, ``statistics-phone.png``. The waitlist refuses hours the wrong way
-round naming Until, keeping the choices. Skipped without node and chromium.
+``settings-refused.png``, ``statistics-phone.png``. The waitlist refuses From and Until the
+same time naming Until, keeping the choices. Skipped without node and chromium.
 """
 
 from __future__ import annotations
@@ -223,10 +223,13 @@ async def test_refused_forms_keep_input_phone_width_and_keyboard(
         ("free_text", "es", "sms", "Hola {{ patient_name }}, sus resultados están listos.")
     ]
 
-    # Waitlist: hours the wrong way round named on Until; patient, day, hours and note kept.
-    assert result["waitlist_error"].startswith("Until: the earliest time must be before"), result
+    # Waitlist: the same time for From and Until (no time, or the whole day) named on Until;
+    # patient, day, hours and note kept. (Until before From is a night: migration 019470.)
+    assert result["waitlist_error"].startswith(
+        "Until: type From and Until as two different times"
+    ), result
     after = result["waitlist_after"]
-    assert after["latest"] == {"value": "09:00", "invalid": True, "described": True}
+    assert after["latest"] == {"value": "12:00", "invalid": True, "described": True}
     assert (after["earliest"]["value"], after["note"]["value"]) == ("12:00", "mornings only")
     assert (after["wed"]["value"], after["thu"]["value"]) == (True, False)
     assert result["waitlist_patient_after"] == "Bob Existing"

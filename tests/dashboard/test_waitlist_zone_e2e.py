@@ -45,6 +45,8 @@ async def test_the_waitlist_says_its_hours_are_the_patients(
 
     assert result["from_hint"] == (
         "Days and hours are the patient's own, in their timezone (shown on their page),"
-        " not the clinic's."
+        " not the clinic's. Until before From is overnight, until then the next day (a day"
+        " ticked is the night's first)."
     ), result
-    assert result["hours"] == "09:00–12:00 patient's time (America/New_York)", result
+    # Refused before (migration 20260101019470): a night, the next day's hours named so.
+    assert result["hours"] == "22:30–03:00 next day patient's time (America/New_York)", result

@@ -82,6 +82,7 @@ export function WaitlistForm({ action, patients, patientTotal, patient }: Props)
         </div>
         <p id={HOURS_HINT_ID} className="hint" style={{ flexBasis: "100%" }} data-testid="waitlist-hours-hint">
           Days and hours are the patient&apos;s own, in their timezone (shown on their page), not the clinic&apos;s.
+          Until before From is overnight, until then the next day (a day ticked is the night&apos;s first).
         </p>
         <div className="field">
           <label htmlFor="wl-note">Note</label>

@@ -106,7 +106,7 @@ const MESSAGES: Record<string, string> = {
     "Note: it holds a control character (such as NUL, often pasted from another program), which cannot be stored. Remove it, or type the note again.",
   patient_required: "Patient: choose a patient.",
   waitlist_hours:
-    "Until: the earliest time must be before the latest, for example From 09:00 Until 12:00; leave both empty for any hour.",
+    "Until: type From and Until as two different times (HH:MM), for example From 09:00 Until 12:00, or From 23:30 Until 01:00 for a night (Until before From is the next day); the same time for both would be no time at all or the whole day. Leave both empty for any hour.",
   too_long_note: "Note: at most 200 characters.",
   // A direction control left open on its line (lib/direction-controls.ts), as the API refuses it.
   direction_message:

@@ -54,8 +54,16 @@ class WaitlistCreate(RequestModel):
         ]
         | None
     ) = None
-    earliest: ClockTime | None = Field(None, description="In the patient's timezone; HH:MM")
-    latest: ClockTime | None = Field(None, description="The appointment must end by then; HH:MM")
+    earliest: ClockTime | None = Field(
+        None, description="In the patient's timezone; HH:MM: the appointment starts then or later"
+    )
+    latest: ClockTime | None = Field(
+        None,
+        description=(
+            "The appointment must end by then; HH:MM. Before earliest: the next day (an"
+            " overnight window, whose day in days_of_week is the one it starts on)"
+        ),
+    )
     duration_minutes: Annotated[StrictInt, Field(ge=1, le=1440)] | None = None
     note: Note | None = None
 
@@ -89,8 +97,13 @@ def _json(row: Mapping[str, Any]) -> dict[str, Any]:
 )
 async def add_to_waitlist(body: WaitlistCreate, org_id: Org, state: State) -> Any:
     """Waiting."""
-    if body.earliest is not None and body.latest is not None and body.earliest >= body.latest:
-        raise ValidationFailed("latest", "must be later than earliest")
+    if body.earliest is not None and body.earliest == body.latest:
+        # No time at all or the whole day: neither is what two times say (migration 019470).
+        raise ValidationFailed(
+            "latest",
+            "is the same time as earliest, a window of no length: leave both out for any hour,"
+            " or give another time (one before earliest is on the next day: overnight)",
+        )
     days = sorted(set(body.days_of_week)) if body.days_of_week is not None else None
     # One transaction: the patient's row stays locked from the check to the insert (an erasure
     # waits for it, or it for the erasure).

@@ -5,7 +5,7 @@ import { currentClinician, requireClinician } from "@/lib/auth";
 import { asClinician, isUuid } from "@/lib/db";
 import { type AddOutcome, addToWaitlist, removeFromWaitlist } from "@/lib/data/waitlist";
 import { erasedRefusal, sqlState } from "@/lib/errors";
-import { isClockTime } from "@/lib/time";
+import { waitlistHoursProblem } from "@/lib/waitlist-hours";
 import { visible } from "@/lib/data/visible";
 import { unclosedDirectionControl } from "@/lib/direction-controls";
 import { type FormState, formValues, sessionEnded } from "@/lib/form-state";
@@ -39,9 +39,9 @@ export async function addToWaitlistAction(_previous: FormState, formData: FormDa
   const note = typed.note.trim() || null;
   if (!isUuid(patientId)) return refuse("patient_required", "patient_id");
   if (days.some((d) => !Number.isInteger(d) || d < 1 || d > 7)) return refuse("invalid", "days");
-  if (earliest !== null && !isClockTime(earliest)) return refuse("waitlist_hours", "earliest");
-  if (latest !== null && !isClockTime(latest)) return refuse("waitlist_hours", "latest");
-  if (earliest !== null && latest !== null && earliest >= latest) return refuse("waitlist_hours", "latest");
+  // Until before From is overnight (until then the next day); the same time for both is refused.
+  const hoursProblem = waitlistHoursProblem(earliest, latest);
+  if (hoursProblem !== null) return refuse("waitlist_hours", hoursProblem);
   if ((note?.length ?? 0) > NOTE_MAX) return refuse("too_long_note", "note");
   // PostgreSQL's text holds no NUL (and the others are pasted by mistake); the API refuses it too.
   if (note !== null && CONTROL.test(note)) return refuse("note_control", "note");

@@ -6,6 +6,7 @@ import { patientOptions } from "@/lib/data/patients";
 import { listWaitlist, recentOffers } from "@/lib/data/waitlist";
 import { errorMessage } from "@/lib/errors";
 import { formatInZone } from "@/lib/time";
+import { waitlistHoursLabel } from "@/lib/waitlist-hours";
 import { WaitlistForm } from "@/components/WaitlistForm";
 import { addToWaitlistAction, removeFromWaitlistAction } from "./actions";
 
@@ -58,7 +59,7 @@ export default async function WaitlistPage({
                 <td><Link href={`/patients/${e.patient_id}`}>{e.patient_name ?? "Unnamed patient"}</Link></td>
                 <td>{e.days_of_week ? e.days_of_week.map((d) => DAYS[d - 1]).join(", ") : "Any day"}</td>
                 <td data-testid="waitlist-hours">
-                  {e.earliest || e.latest ? `${e.earliest ?? "…"}–${e.latest ?? "…"}` : "Any time"}
+                  {waitlistHoursLabel(e.earliest, e.latest)}
                   {/* The patient's days and hours: their zone named when it is not the clinic's. */}
                   {(e.earliest || e.latest || e.days_of_week) && e.patient_timezone !== tz ? (
                     <div className="muted">patient&apos;s time ({e.patient_timezone})</div>
