@@ -31,7 +31,7 @@ async function field(locator, errorId) {
 /** Let the next submission through without the browser's checks, as a script would send it.
  * Once hydrated: hydration (and each re-render, as after a refusal) sets an input's type again. */
 async function unchecked(form, inputs) {
-  await hydrated(form.locator("input"));
+  for (const element of [form, ...inputs]) await hydrated(element);
   await form.evaluate((f) => (f.noValidate = true));
   for (const input of inputs) await input.evaluate((i) => (i.type = "text"));
 }
