@@ -12,7 +12,7 @@
 // OTHER_PATIENT_ID (another clinic's patient), SCREENSHOT_DIR, RESULT_FILE, CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BASE_URL, SHOTS, env, launch, log, signIn } from "./browser.mjs";
+import { BASE_URL, SHOTS, env, forge, hydrated, launch, log, signIn } from "./browser.mjs";
 
 const text = async (locator) => ((await locator.textContent()) ?? "").replace(/\s+/g, " ").trim();
 const browser = await launch();
@@ -28,8 +28,10 @@ async function field(locator, errorId) {
   };
 }
 
-/** Let the next submission through without the browser's checks, as a script would send it. */
-async function forge(form, inputs) {
+/** Let the next submission through without the browser's checks, as a script would send it.
+ * Once hydrated: hydration (and each re-render, as after a refusal) sets an input's type again. */
+async function unchecked(form, inputs) {
+  for (const element of [form, ...inputs]) await hydrated(element);
   await form.evaluate((f) => (f.noValidate = true));
   for (const input of inputs) await input.evaluate((i) => (i.type = "text"));
 }
@@ -46,7 +48,7 @@ try {
   // The confirmation's live region is on the page before there is anything to confirm.
   result.status_regions_before = await page.locator('[role="status"][aria-live="polite"]').count();
   const minutes = form.getByLabel("Minutes", { exact: true });
-  await forge(form, [starts, minutes]);
+  await unchecked(form, [starts, minutes]);
   await form.getByLabel("Patient", { exact: true }).selectOption({ label: patientName });
   await starts.fill("2026-02-30T10:00");
   await minutes.fill("45");
@@ -63,7 +65,7 @@ try {
   await page.screenshot({ path: join(SHOTS, "appointment-refused.png"), fullPage: true });
 
   log("minutes that are not a number are refused naming Minutes");
-  await forge(form, [starts, minutes]);
+  await unchecked(form, [starts, minutes]);
   await starts.fill("2030-06-03T09:30");
   await minutes.fill("half an hour");
   await form.getByRole("button", { name: "Create appointment" }).click();
@@ -72,16 +74,10 @@ try {
   result.after_minutes = { starts_at: await field(starts, "appointment-error"), minutes: await field(minutes, "appointment-error") };
 
   log("another clinic's patient is refused naming Patient");
-  await forge(form, [minutes]);
+  await unchecked(form, [minutes]);
   await minutes.fill("45");
   const select = form.getByLabel("Patient", { exact: true });
-  await select.evaluate((s, id) => {
-    const option = document.createElement("option");
-    option.value = id;
-    option.textContent = "Forged";
-    s.append(option);
-    s.value = id;
-  }, env("OTHER_PATIENT_ID"));
+  await forge(select, env("OTHER_PATIENT_ID"));
   await form.getByRole("button", { name: "Create appointment" }).click();
   await page.getByTestId("appointment-error").filter({ hasText: "Patient:" }).waitFor();
   result.patient_error = await text(page.getByTestId("appointment-error"));
@@ -105,7 +101,7 @@ try {
 
   log("the confirmation goes with the next submission, here one refused");
   await form.getByLabel("Patient", { exact: true }).selectOption({ label: patientName });
-  await forge(form, [minutes]);
+  await unchecked(form, [minutes]);
   await minutes.fill("an hour");
   await form.getByRole("button", { name: "Create appointment" }).click();
   await page.getByTestId("appointment-error").filter({ hasText: "Minutes:" }).waitFor();
@@ -117,7 +113,7 @@ try {
   log("a forged new time names New time");
   const row = page.getByTestId("appointment-row").filter({ hasText: "Room 7" });
   const move = row.getByLabel("New time");
-  await forge(row.locator("form").first(), [move]);
+  await unchecked(row.locator("form").first(), [move]);
   await move.fill("next Tuesday");
   await row.getByRole("button", { name: "Move" }).click();
   await page.waitForURL(/error=reschedule_time/);
@@ -128,7 +124,7 @@ try {
   await page.getByLabel("Patient", { exact: true }).selectOption({ label: patientName });
   await page.getByLabel(/^At a time/).check();
   const sendAt = page.getByLabel(/^Date and time in/);
-  await forge(page.locator("form", { has: sendAt }), [sendAt]);
+  await unchecked(page.locator("form", { has: sendAt }), [sendAt]);
   await sendAt.fill("2026-04-31T08:00");
   await page.getByLabel("Message", { exact: true }).fill("Your results are ready.");
   await page.getByRole("button", { name: /^(Send|Schedule)/ }).click();

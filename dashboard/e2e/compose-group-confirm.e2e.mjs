@@ -12,7 +12,7 @@
 // Environment: BASE_URL, CLINICIAN_EMAIL/_PASSWORD, SCREENSHOT_DIR, RESULT_FILE, CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BASE_URL, SHOTS, env, launch, log, signIn } from "./browser.mjs";
+import { BASE_URL, SHOTS, env, forge, launch, log, signIn } from "./browser.mjs";
 
 const text = async (locator) => ((await locator.textContent()) ?? "").replace(/\s+/g, " ").trim();
 const browser = await launch();
@@ -45,9 +45,10 @@ try {
   result.count = await text(page.getByTestId("group-count"));
   result.counted_label = await text(page.getByRole("button", { name: /^Send now to the group/ }));
   // As if a patient joined after the count: the form still carries the number seen before.
-  await page.locator('input[name="group_confirmed"]').evaluate((input, n) => {
-    input.value = n;
-  }, String(Number(result.counted_label.match(/\((\d+) patients?\)/)?.[1] ?? 0) - 1));
+  await forge(
+    page.locator('input[name="group_confirmed"]'),
+    String(Number(result.counted_label.match(/\((\d+) patients?\)/)?.[1] ?? 0) - 1),
+  );
   await page.getByRole("button", { name: /^Send now to the group/ }).click();
   await page.getByTestId("compose-error").filter({ hasText: "changed" }).waitFor();
   result.changed = { error: await text(page.getByTestId("compose-error")) };

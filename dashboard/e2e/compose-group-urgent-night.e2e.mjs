@@ -11,7 +11,7 @@
 // SCREENSHOT_DIR, RESULT_FILE, CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BASE_URL, SHOTS, env, launch, log, signIn } from "./browser.mjs";
+import { BASE_URL, SHOTS, env, forge, launch, log, signIn } from "./browser.mjs";
 
 const text = async (locator) => ((await locator.textContent()) ?? "").replace(/\s+/g, " ").trim();
 const browser = await launch();
@@ -37,9 +37,7 @@ try {
 
   log("a count whose night number is no longer true: refused");
   const night = await page.locator('input[name="group_confirmed_night"]').inputValue();
-  await page.locator('input[name="group_confirmed_night"]').evaluate((input) => {
-    input.value = "0";
-  });
+  await forge(page.locator('input[name="group_confirmed_night"]'), "0");
   await page.getByRole("button", { name: /^Schedule to the group/ }).click();
   await page.getByTestId("compose-error").waitFor();
   result.changed = await text(page.getByTestId("compose-error"));

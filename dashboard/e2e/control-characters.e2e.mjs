@@ -12,7 +12,7 @@
 // CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BASE_URL, SHOTS, env, launch, log, signIn } from "./browser.mjs";
+import { BASE_URL, SHOTS, env, forge, hydrated, launch, log, signIn } from "./browser.mjs";
 
 const text = async (locator) => ((await locator.textContent()) ?? "").replace(/\s+/g, " ").trim();
 const browser = await launch();
@@ -23,13 +23,9 @@ let page;
  * press the submit button named `button`; the answer's status, the alert, the page's heading. */
 async function submit(url, fields, button) {
   await page.goto(`${BASE_URL}${url}`);
-  await page.waitForLoadState("networkidle");
-  for (const [name, value] of Object.entries(fields)) {
-    await page.locator(`[name="${name}"]`).first().evaluate((el, v) => {
-      el.value = v;
-    }, value);
-  }
+  for (const [name, value] of Object.entries(fields)) await forge(page.locator(`[name="${name}"]`).first(), value);
   // The browser's own checks (an e-mail field's format) would stop a forged value before the server.
+  await hydrated(page.locator("form"));
   await page.locator("form").evaluateAll((forms) => {
     for (const form of forms) form.noValidate = true;
   });
@@ -68,11 +64,9 @@ try {
   result.compose = await submit(`/messages/new?patient=${env("PATIENT_ID")}`, { message_content: "Hello\u0000there" }, /Send|Schedule/);
   log("Templates: a NUL in the name");
   await page.goto(`${BASE_URL}/templates`);
-  await page.waitForLoadState("networkidle");
+  await hydrated(page.locator('[name="body"]')); // typed before, the editor's preview missed it
   await page.locator('[name="body"]').fill("Hello {{ patient_name }}");
-  await page.locator('[name="name"]').evaluate((el) => {
-    el.value = "results\u0000x";
-  });
+  await forge(page.locator('[name="name"]'), "results\u0000x");
   await page.getByRole("button", { name: "Save template" }).click();
   const problem = page.getByText(/^Name: it holds an invisible control character/);
   await problem.first().waitFor();

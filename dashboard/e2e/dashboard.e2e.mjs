@@ -12,6 +12,7 @@
 // SENT_TIMEOUT_MS (default 60000). Exit code 0 when every step passed.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { addField, forge } from "./browser.mjs";
 import { launch } from "./chromium.mjs";
 
 const env = (name, fallback) => {
@@ -160,14 +161,7 @@ try {
   await shot(page, "phone", "patient-new-telegram");
   await page.setViewportSize(SIZES.desktop);
   // A forged submission with a chat id (as a script would post it): refused, saying how to link.
-  await page.locator("form:has(#channel)").evaluate((form, chatId) => {
-    const forged = document.createElement("input");
-    forged.type = "hidden";
-    forged.name = "address";
-    forged.id = "forged-address";
-    forged.value = chatId;
-    form.appendChild(forged);
-  }, CHAT_ID);
+  await addField(page.locator("form:has(#channel)"), "address", CHAT_ID); // #forged-address
   await page.getByRole("button", { name: "Create patient" }).click();
   const typed = page.getByTestId("patient-error");
   await typed.waitFor();
@@ -308,13 +302,7 @@ try {
   // names the Template field and marks it invalid; nothing is inserted.
   await page.goto(`${BASE_URL}/messages/new?patient=${result.patient_id}`);
   await page.getByLabel("Use a template").check();
-  await page.evaluate(() => {
-    const option = document.createElement("option");
-    option.value = "Not our template";
-    option.textContent = "Not our template";
-    document.querySelector("#template_name")?.appendChild(option);
-  });
-  await page.getByLabel("Template", { exact: true }).selectOption("Not our template");
+  await forge(page.getByLabel("Template", { exact: true }), "Not our template", "Not our template");
   await page.getByRole("button", { name: "Send now" }).click();
   // Refused on the same page, which keeps what was chosen.
   await page.getByRole("alert").filter({ hasText: "Template: that template is not one of your clinic's templates" }).waitFor();
@@ -531,14 +519,7 @@ try {
   log("clinician B sees neither the patient nor the messages");
 
   // A forged form (A's patient id injected into B's compose page) is refused by row-level security.
-  await page.evaluate((id) => {
-    const select = document.querySelector("#patient_id");
-    const option = document.createElement("option");
-    option.value = id;
-    option.textContent = "forged";
-    select?.appendChild(option);
-  }, result.patient_id);
-  await page.getByLabel("Patient", { exact: true }).selectOption(result.patient_id);
+  await forge(page.getByLabel("Patient", { exact: true }), result.patient_id, "forged");
   await page.getByLabel("Message", { exact: true }).fill("Forged message from another clinic");
   await page.getByRole("button", { name: "Send now" }).click();
   // Named as Appointments and Waitlist name it (it said "That item was not found.").

@@ -10,31 +10,20 @@
 // CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BASE_URL, SHOTS, env, launch, log, signIn } from "./browser.mjs";
+import { BASE_URL, SHOTS, env, forge, launch, log, signIn } from "./browser.mjs";
 
 const browser = await launch();
 const result = {};
 let page;
 
 /** Put `id` in the form's patient_id (a hidden field, or a select given the option). */
-async function forge(form, id) {
-  await form.evaluate((f, value) => {
-    const field = f.querySelector('[name="patient_id"]');
-    if (field.tagName === "SELECT") {
-      const option = document.createElement("option");
-      option.value = value;
-      option.textContent = "forged";
-      field.appendChild(option);
-    }
-    field.value = value;
-  }, id);
-}
+const forgePatient = (form, id) => forge(form.locator('[name="patient_id"]'), id, "forged");
 
 async function savePreferencesAs(id) {
   await page.goto(`${BASE_URL}/patients/${env("MINE")}`);
   const form = page.locator("form", { has: page.locator("#pref-offsets") });
   await form.getByLabel("Appointment reminders, before the appointment").fill("48h");
-  await forge(form, id);
+  await forgePatient(form, id);
   await form.getByRole("button", { name: "Save preferences" }).click();
   await page.waitForURL((url) => !url.pathname.endsWith(env("MINE")));
   await page.waitForLoadState("networkidle");
@@ -54,7 +43,7 @@ try {
   await page.goto(`${BASE_URL}/messages/new`);
   await page.getByLabel("Message", { exact: true }).fill("Hello from the clinic");
   const compose = page.locator("main form").first();
-  await forge(compose, env("THEIRS"));
+  await forgePatient(compose, env("THEIRS"));
   await page.getByRole("button", { name: "Send now" }).click();
   await page.getByTestId("compose-error").waitFor();
   result.compose_error = ((await page.getByTestId("compose-error").textContent()) ?? "").trim();

@@ -18,7 +18,7 @@
 // CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BASE_URL, SHOTS, env, launch, log, signIn } from "./browser.mjs";
+import { BASE_URL, SHOTS, env, forge, launch, log, signIn } from "./browser.mjs";
 
 const text = async (locator) => ((await locator.textContent()) ?? "").replace(/\s+/g, " ").trim();
 const focused = (page) => page.evaluate(() => (document.activeElement?.textContent ?? "").trim());
@@ -53,9 +53,7 @@ try {
 
   log("a forged confirmation of the dose reminder is refused");
   await sendFree.click();
-  await freeRow.getByTestId("send-now-confirm").locator('input[name="id"]').evaluate((input, id) => {
-    input.value = id;
-  }, env("DOSE_MESSAGE_ID"));
+  await forge(freeRow.getByTestId("send-now-confirm").locator('input[name="id"]'), env("DOSE_MESSAGE_ID"));
   await freeRow.getByRole("button", { name: "Yes, send now" }).click();
   await page.getByRole("alert").filter({ hasText: "Not sent" }).waitFor();
   result.forged_dose_error = await text(page.getByRole("alert").filter({ hasText: "Not sent" }));
@@ -63,9 +61,8 @@ try {
   log("a confirmation of another time than the message's is refused");
   await page.goto(`${BASE_URL}/messages?status=pending`);
   await sendFree.click();
-  await freeRow.getByTestId("send-now-confirm").locator('input[name="confirmed_time"]').evaluate((input) => {
-    input.value = String(Number(input.value) - 60000);
-  });
+  const confirmedTime = freeRow.getByTestId("send-now-confirm").locator('input[name="confirmed_time"]');
+  await forge(confirmedTime, String(Number(await confirmedTime.inputValue()) - 60000));
   await freeRow.getByRole("button", { name: "Yes, send now" }).click();
   await page.getByRole("alert").filter({ hasText: "time has changed" }).waitFor();
   result.moved_error = await text(page.getByRole("alert").filter({ hasText: "time has changed" }));

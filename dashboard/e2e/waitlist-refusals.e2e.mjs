@@ -8,7 +8,7 @@
 // RESULT_FILE, CHROMIUM_PATH.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BASE_URL, SHOTS, env, launch, log, signIn } from "./browser.mjs";
+import { BASE_URL, SHOTS, env, forge, launch, log, signIn } from "./browser.mjs";
 
 const browser = await launch();
 const result = {};
@@ -21,9 +21,7 @@ let page;
 async function add(name, note, listed = false) {
   await page.goto(`${BASE_URL}/waitlist`);
   await page.getByLabel("Patient", { exact: true }).selectOption({ label: name });
-  await page.getByLabel("Note", { exact: true }).evaluate((input, value) => {
-    input.value = value;
-  }, note);
+  await forge(page.getByLabel("Note", { exact: true }), note);
   await page.getByRole("button", { name: "Add to waitlist" }).click();
   const error = page.getByTestId("waitlist-error");
   const row = page.getByTestId("waitlist-row").filter({ hasText: name });

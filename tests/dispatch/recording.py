@@ -1,6 +1,8 @@
 """A recording :class:`ChannelSender` for dispatcher tests: remembers every send, can be scripted
 to raise each class of delivery error, and can append one line per send to a shared file (so
-sends by several worker processes can be counted after the fact, even across SIGKILL).
+sends by several worker processes can be counted after the fact, even across SIGKILL), and one
+per send begun to another (so a test can act while sends are in flight, whatever the host's
+speed).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class RecordingSender:
         delay: float = 0.0,
         log_path: Path | None = None,
         new_address: str | None = None,
+        started_path: Path | None = None,
     ) -> None:
         self.channel = channel
         self.name = name
@@ -38,12 +41,13 @@ class RecordingSender:
         self.sends: list[tuple[str, OutboundMessage]] = []
         self.calls = 0
         self._ids = itertools.count(1)
-        self._fd = (
-            os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) if log_path else None
-        )
+        self._fd = _append(log_path)
+        self._started_fd = _append(started_path)
 
     async def send(self, address: str, message: OutboundMessage) -> Receipt:
         self.calls += 1
+        if self._started_fd is not None:
+            os.write(self._started_fd, f"{message.message_id} {self.name}\n".encode())
         if self.delay:
             await asyncio.sleep(self.delay)
         error = self.fail_addresses.get(address)
@@ -60,6 +64,12 @@ class RecordingSender:
         return Receipt(provider_id, self.channel, new_address=self.new_address)
 
     async def aclose(self) -> None:
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            os.close(fd)
+        for fd in (self._fd, self._started_fd):
+            if fd is not None:
+                os.close(fd)
+        self._fd = self._started_fd = None
+
+
+def _append(path: Path | None) -> int | None:
+    """A file opened for appending lines (see ``send``), or None."""
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) if path else None

@@ -166,13 +166,16 @@ async def _sent_again(admin_conn: asyncpg.Connection, fleet: Workers) -> int:
 
 
 async def _cut_mid_send(admin_conn: asyncpg.Connection, fleet: Workers, proxy: CutProxy) -> int:
-    """TOTAL messages due, claimed by the fleet; the proxy cut while they are sent; until every
-    send under way has ended (in the outage). Returns how many ended in it.
+    """TOTAL messages due, claimed by the fleet; the proxy cut while sends are in flight (begun,
+    not ended); until every send begun by then has ended (in the outage). Returns how many
+    ended in it.
 
     On a loaded machine some sends have not begun a third of a second after the last claim:
     their check before the send (scheduler/send_checks.py) fails in the outage and puts them
     back unsent, to go after it. The test waited for all TOTAL to be sent in the outage, and
-    failed ("not sent") in 2 of ~14 runs beside other tests."""
+    failed ("not sent") in 2 of ~14 runs beside other tests. It then cut a third of a send after
+    the last claim, and under load (tests/dispatch beside busy processes) no send was in flight
+    then ("no send ended in the outage", 2 tests of 3 runs): now it cuts when one is."""
     await _insert_due(admin_conn, TOTAL, patients=10)
     deadline = time.monotonic() + 120
     # All claimed (on a loaded machine the first sends may be recorded before the last claim).
@@ -184,10 +187,15 @@ async def _cut_mid_send(admin_conn: asyncpg.Connection, fleet: Workers, proxy: C
     ):
         assert time.monotonic() < deadline, ("not claimed", fleet.stderr("A"), fleet.stderr("B"))
         await asyncio.sleep(0.02)
-    await asyncio.sleep(SEND_SECONDS / 3)  # the sends under way, their checks done
-    before = len(fleet.sends())
+    while fleet.started() <= len(fleet.sends()):  # none in flight (checked, not ended)
+        assert time.monotonic() < deadline, ("no send in flight", fleet.stderr("A"))
+        await asyncio.sleep(0.01)
     await proxy.cut()
-    await asyncio.sleep(SEND_SECONDS + 1.0)  # they end meanwhile
+    # Read after the cut: a send that ends after this ended in the outage.
+    before, begun = len(fleet.sends()), fleet.started()
+    while len(fleet.sends()) < begun:  # what was begun by the cut ends (a send takes 1 s)
+        assert time.monotonic() < deadline, ("sends did not end", fleet.stderr("A"))
+        await asyncio.sleep(0.05)
     ended = len(fleet.sends()) - before
     assert ended > 0, ("no send ended in the outage", fleet.stderr("A"), fleet.stderr("B"))
     return ended

@@ -37,6 +37,7 @@ class Workers:
         self.database_url = database_url
         self.tmp = tmp
         self.log = tmp / "sends.log"
+        self.started_log = tmp / "started.log"  # a line per send begun
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, **options: float) -> subprocess.Popen[bytes]:
@@ -46,7 +47,7 @@ class Workers:
             MEDREMIND_DB_POOL_MIN="1",
             MEDREMIND_DB_POOL_MAX="4",
         )
-        args = ["--name", name, "--log", str(self.log)]
+        args = ["--name", name, "--log", str(self.log), "--started", str(self.started_log)]
         for key, value in options.items():
             args += [f"--{key}", str(value)]
         stderr = (self.tmp / f"{name}.stderr").open("wb")
@@ -94,6 +95,12 @@ class Workers:
 
     def stderr(self, name: str) -> str:
         return (self.tmp / f"{name}.stderr").read_text(errors="replace")[-3000:]
+
+    def started(self) -> int:
+        """How many sends the workers have begun (ended or not)."""
+        if not self.started_log.exists():
+            return 0
+        return self.started_log.read_bytes().count(b"\n")
 
     def sends(self) -> list[tuple[str, str, str]]:
         if not self.log.exists():

@@ -5,7 +5,6 @@ the loopback Twilio (its Messages list in Twilio's wire format)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import asyncpg
@@ -16,6 +15,7 @@ from scheduler.backoff import DEFAULT_CAP_SECONDS
 from tests import factories
 from tests.dispatch.conftest import NOON, Clock
 from tests.fakes.fake_twilio import FakeTwilio
+from tests.waiting import eventually
 
 FROM = "+15005550006"
 PATIENT = "+14155550142"
@@ -74,9 +74,12 @@ async def test_a_timed_out_sms_that_twilio_has_is_not_sent_again(
 async def test_a_timed_out_sms_that_twilio_does_not_have_is_sent_again(
     admin_conn: asyncpg.Connection, make_dispatcher, clock: Clock
 ) -> None:
-    # Twilio answers 503 after our 3 s timeout, having created nothing.
-    async with FakeTwilio(latency=8.0) as twilio:
+    # Twilio answers 503 after our 3 s timeout, having created nothing. Held until the test
+    # releases it, after the timeout and the lookup: a fixed 8 s latency had to outlast both on
+    # whatever host, and the test then slept out the rest of it.
+    async with FakeTwilio() as twilio:
         twilio.fail_next_server_error(503)
+        twilio.hold_creates()
         sender = _sender(twilio)
         message_id = await _due_sms(admin_conn)
         dispatcher, _ = make_dispatcher({Channel.SMS: sender}, send_timeout_seconds=3.0)
@@ -87,11 +90,9 @@ async def test_a_timed_out_sms_that_twilio_does_not_have_is_sent_again(
             )
             assert twilio.list_calls == 1  # looked up: not there
             # Twilio answers the first request (503) after we gave up on it; then it is back.
-            deadline = asyncio.get_running_loop().time() + 30
-            while not any(c.status == 503 for c in twilio.calls):
-                assert asyncio.get_running_loop().time() < deadline
-                await asyncio.sleep(0.05)
-            twilio.latency = 0.0
+            await eventually(lambda: twilio.creates_held == 1)  # it reached Twilio
+            twilio.release_creates()
+            await eventually(lambda: any(c.status == 503 for c in twilio.calls))
             clock.now += timedelta(seconds=DEFAULT_CAP_SECONDS)  # past the retry's backoff
             assert await dispatcher.run_once() == 1
         finally:

@@ -49,6 +49,7 @@ def main() -> int:
     parser.add_argument("--name", required=True)
     parser.add_argument("--log", required=True, type=Path)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--started", type=Path, default=None)  # a line per send begun
     parser.add_argument("--lease", type=float, default=5.0)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=32)
@@ -57,7 +58,13 @@ def main() -> int:
     args = parser.parse_args()
     settings = load_settings()
     configure_logging("WARNING")
-    sender = RecordingSender(Channel.TELEGRAM, name=args.name, delay=args.delay, log_path=args.log)
+    sender = RecordingSender(
+        Channel.TELEGRAM,
+        name=args.name,
+        delay=args.delay,
+        log_path=args.log,
+        started_path=args.started,
+    )
     config = DispatcherConfig(
         worker_id=args.name,
         batch_size=args.batch,

@@ -52,9 +52,11 @@ shortcuts (``fail_next_opted_out``, ``fail_next_invalid_number``, ``fail_next_no
 ``fail_next_server_error``), ``opt_out(number)`` for a persistent 21610, ``latency`` and
 ``rate_limit_per_second`` (429 / 20429 above N per second), ``answer_latency`` (the message is
 created at once, its answer comes that much later: a client that times out meanwhile does not
-know it was sent); ``fail_next_content(code, status,
-...)`` for Content API creations; ``call_back_before_answering(origin, *statuses)`` posts signed
-status callbacks before a create is answered (a callback that overtakes the API response).
+know it was sent), ``hold_creates()``/``release_creates()`` (a create received waits for the
+release: answered after the client gave up, however slow the host; ``creates_held`` counts
+them); ``fail_next_content(code, status, ...)`` for Content API creations;
+``call_back_before_answering(origin, *statuses)`` posts signed status callbacks before a create
+is answered (a callback that overtakes the API response).
 Build webhook forms with :func:`inbound_form` and :func:`status_form`.
 """
 
@@ -224,6 +226,10 @@ class FakeTwilio:
         self.latency = latency
         # Seconds between creating a message and answering (an answer lost on its way back).
         self.answer_latency = answer_latency
+        # Set unless hold_creates(): a create received waits for it (release_creates()).
+        self._creates_open = threading.Event()
+        self._creates_open.set()
+        self.creates_held = 0  # creates received while held
         self.rate_limit_per_second = rate_limit_per_second
         self.calls: list[TwilioCall] = []
         self.list_calls = 0  # GET .../Messages.json (the Messages list)
@@ -318,6 +324,17 @@ class FakeTwilio:
             self.contents.pop(sid, None)
 
     # -- scripting -------------------------------------------------------------------------
+
+    def hold_creates(self) -> None:
+        """Message creations, once received, wait for :meth:`release_creates` before they are
+        answered (and before a scripted failure is taken): a request that reached Twilio and
+        was answered after the client gave up, whatever the host's speed. A fixed ``latency``
+        raced the client's timeout on a loaded host."""
+        self._creates_open.clear()
+
+    def release_creates(self) -> None:
+        """Answer the held creations, and those to come at once."""
+        self._creates_open.set()
 
     def fail_next(
         self,
@@ -606,6 +623,11 @@ class FakeTwilio:
 
     async def _create(self, request: Request) -> Response:
         body = await request.body()  # received: a client that gives up later cannot undo it
+        if not self._creates_open.is_set():
+            with self._lock:
+                self.creates_held += 1
+            while not self._creates_open.is_set():  # polled: a stopping fake cancels the wait
+                await asyncio.sleep(0.02)
         if self.latency:
             await asyncio.sleep(self.latency)
         fields, _ = parse_body(request.headers.get("content-type", ""), body)
