@@ -79,9 +79,7 @@ try {
   await twoLines().first().locator("summary").filter({ hasText: "Rename" }).click();
   // A forged new name holding NEL (U+0085, a line break; an input drops LF and CR itself):
   // refused naming the field, nothing renamed.
-  await twoLines().first().locator('[name="new_name"]').evaluate((el) => {
-    el.value = "Evening\u0085plan";
-  });
+  await forge(twoLines().first().locator('[name="new_name"]'), "Evening\u0085plan");
   await twoLines().first().getByRole("button", { name: /^Rename template/ }).click();
   const renameRefused = page.getByRole("alert").filter({ hasText: /^New name:/ });
   await renameRefused.waitFor();
