@@ -791,13 +791,13 @@ async def test_a_pause_until_a_part_of_a_day_or_of_a_few_days_has_an_end(
         "Todos los recordatorios estan en pausa.\nSe reanudaran solos el {}. Envia /resume para"
         " reanudarlos antes."
     )
-    said = {
+    ends = {
         "4": "viernes, 6 de marzo de 2026 a las 3:00",
         "pausa 1 semana y media": "jueves, 12 de marzo de 2026 a las 15:00",
         "pausa hasta mañana por la tarde": "martes, 3 de marzo de 2026 a las 12:00",
         "pausa hasta el lunes por la mañana": "lunes, 9 de marzo de 2026 a las 6:00",
     }
-    for typed, when in said.items():
+    for typed, when in ends.items():
         (reply,) = await bot.sms(number, typed)
         assert reply.body == es_back.format(when), (typed, reply.body)
         await bot.sms(number, "/resume")
