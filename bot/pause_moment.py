@@ -15,7 +15,7 @@ from datetime import date, time, timedelta
 
 from bot.parsing import date_readings, fold, parse_time, weekday_ahead
 
-__all__ = ["day_and_time", "days_said"]
+__all__ = ["before_dawn", "day_and_time", "days_said", "says_tomorrow"]
 
 # When each part of the day begins, as a pause's end: a patient back "in the afternoon" takes
 # the afternoon's dose. The morning from 6:00 (earlier is the small hours), the afternoon and
@@ -39,6 +39,8 @@ _TODAY_RE = re.compile(
     r"^(?:(?P<tonight>tonight)|this\s+(?P<en>morning|afternoon|evening)|"
     r"est[ae]\s+(?P<es>manana|tarde|noche|mediodia))$"
 )
+# "Tomorrow" with a part of the day or a time: "tomorrow morning", "mañana por la tarde".
+_TOMORROW_RE = re.compile(r"^(?:tomorrow|manana)\s")
 # The day after tomorrow, which no date word reads: "pasado mañana".
 _DAY_AFTER_RE = re.compile(r"(?:the\s+)?day\s+after\s+tomorrow|pasado\s+manana")
 
@@ -81,3 +83,15 @@ def days_said(text: str, *, today: date, month_first: bool) -> list[date]:
     if weekday is not None:
         return [weekday]
     return date_readings(text, today=today, month_first=month_first)
+
+
+def says_tomorrow(text: str) -> bool:
+    """Whether ``text`` names tomorrow with a time of it ("tomorrow morning", "mañana a las 9")."""
+    return _TOMORROW_RE.match(fold(text)) is not None
+
+
+def before_dawn(local: time) -> bool:
+    """Whether ``local`` is in the small hours, before the morning's start: a patient still up
+    at 2:15 AM who says "until tomorrow morning" may mean the morning after the night (today's,
+    in four hours) as well as the next day's; a day's whole reminders hang on which."""
+    return local < _PART_STARTS["morning"]

@@ -29,7 +29,7 @@ from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
 from bot.parsing import parse_time
 from bot.patient_region import patient_region
 from bot.pause_end import end_after_days, end_at, end_on_day, is_far, local_today, pause_zone
-from bot.pause_moment import day_and_time, days_said
+from bot.pause_moment import before_dawn, day_and_time, days_said, says_tomorrow
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
@@ -185,6 +185,9 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[d
         readings, at = days_said(until, today=today, month_first=order), None
     else:
         readings, at = moment
+    if at is not None and _today_or_tomorrow(turn, zone, until, at):
+        # "until tomorrow morning" at 2:15 AM: this morning, after the night, or the next one.
+        return None, example_day(today, month_first=order), [today, readings[0]], at
     if at is not None and readings[0] == today:
         # "until tonight", "until this afternoon": hours away, which a snooze gives.
         return _NO_DAY_AHEAD, _today_at(turn, zone, at, month_first=order), [], None
@@ -212,6 +215,14 @@ async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[d
         no_day = _no_day_ahead(turn, until, readings, today, month_first=order)
         return _NO_DAY_AHEAD, no_day, [], None
     return None, turn.t("pause_no_end"), [], None
+
+
+def _today_or_tomorrow(turn: Turn, zone: ZoneInfo, until: str, at: time) -> bool:
+    """Whether "tomorrow" with ``at`` ("tomorrow morning") is said in the small hours, when
+    today's ``at`` is still ahead: either day is meant, and asked."""
+    local = turn.now.astimezone(zone)
+    ahead = end_at(local.date(), at, zone) > turn.now
+    return ahead and says_tomorrow(until) and before_dawn(local.time())
 
 
 def _today_at(turn: Turn, zone: ZoneInfo, at: time, *, month_first: bool) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
+from bot import texts
 from bot.conversation import Turn
 from bot.dialogs.medicine_dates import date_pick_label
 from bot.dialogs.pause_far import ask_far_pause
@@ -77,7 +78,12 @@ async def _pick_prompt(turn: Turn) -> tuple[str, Options]:
     pick = turn.conv.data.get("pause_pick") or {}
     if "today" not in pick:
         sms = turn.conv.channel is Channel.SMS
-        return turn.t("ask_pause_day_pick", typed=pick.get("typed", "")), [
+        asked = turn.t("ask_pause_day_pick", typed=pick.get("typed", ""))
+        if _at_dawn(turn, pick):
+            local = turn.now.astimezone(pause_zone(_zone(turn)))
+            time_now = texts.fmt_time(local.time(), turn.locale)
+            asked = turn.t("ask_pause_dawn_pick", now=time_now)
+        return asked, [
             (date_pick_label(date.fromisoformat(d), turn.locale, sms=sms), f"{_PREFIX}{d}")
             for d in pick.get("dates", [])
         ]
@@ -95,6 +101,19 @@ async def _pick_prompt(turn: Turn) -> tuple[str, Options]:
     # Yes and No, the day named in the question: "yes" is what a patient types to "Did you
     # mean ...?", and a day's label typed back was the only way to pick it.
     return asked, [(turn.t("btn_yes"), f"{_PREFIX}{pick['dates'][0]}"), (turn.t("btn_no"), _NO)]
+
+
+def _at_dawn(turn: Turn, pick: dict) -> bool:
+    """Whether the pick is of today and tomorrow ("tomorrow morning" said at 2:15 AM)."""
+    dates = pick.get("dates", [])
+    if "at" not in pick or len(dates) != 2:
+        return False
+    today = local_today(turn.now, pause_zone(_zone(turn)))
+    return date.fromisoformat(dates[0]) == today
+
+
+def _zone(turn: Turn) -> str | None:
+    return turn.patient["timezone"] if turn.patient is not None else None
 
 
 @step(PICK_STEP, _pick_prompt)
@@ -127,15 +146,16 @@ async def _begin_pause(turn: Turn, day: date, at: time | None, *, far_example: s
     assert turn.patient is not None and turn.conv.patient_id is not None
     zone = pause_zone(turn.patient["timezone"])
     today = local_today(turn.now, zone)
-    if day <= today:
-        turn.say(turn.t("pause_day_today", date=day_words(turn, day)))
-        return
     if at is None:
         end = end_on_day(day, zone)
         ends = turn.t("pause_ends_on", date=day_words(turn, day))
     else:
+        # Today's reading of "tomorrow morning" said before dawn ends today, at that time.
         end = end_at(day, at, zone)
         ends = ends_at(turn, end.astimezone(zone))
+    if end <= turn.now or (at is None and day <= today):
+        turn.say(turn.t("pause_day_today", date=day_words(turn, day)))
+        return
     if far_example is not None and is_far(today, day):
         await ask_far_pause(turn, end, today=today, end_day=day, note=ends, example=far_example)
         return

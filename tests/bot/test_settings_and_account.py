@@ -794,10 +794,32 @@ async def test_a_pause_until_a_part_of_a_day_or_of_a_few_days_has_an_end(
     ends = {
         "4": "viernes, 6 de marzo de 2026 a las 3:00",
         "pausa 1 semana y media": "jueves, 12 de marzo de 2026 a las 15:00",
-        "pausa hasta mañana por la tarde": "martes, 3 de marzo de 2026 a las 12:00",
         "pausa hasta el lunes por la mañana": "lunes, 9 de marzo de 2026 a las 6:00",
     }
     for typed, when in ends.items():
         (reply,) = await bot.sms(number, typed)
         assert reply.body == es_back.format(when), (typed, reply.body)
         await bot.sms(number, "/resume")
+    # At 3:00 AM "mañana por la tarde" could be this afternoon: both days are offered.
+    (reply,) = await bot.sms(number, "pausa hasta mañana por la tarde")
+    assert (reply.body or "").startswith(
+        "Ahora son las 3:00, asi que puede ser hoy o mañana: aun no he pausado nada. ¿Hasta qué"
+        " dia deben quedar en pausa?\n\n1 lun, 2 mar 2026\n2 mar, 3 mar 2026"
+    ), reply.body
+    (reply,) = await bot.sms(number, "1")
+    assert reply.body == es_back.format("lunes, 2 de marzo de 2026 a las 12:00"), reply.body
+    # At 2:15 AM "tomorrow morning" could be the morning after the night, today's: both offered.
+    bot.clock.advance(hours=16, minutes=15)  # Tuesday, March 3, 2:15 AM in Madrid
+    await bot.send(chat, "/resume")
+    await bot.send(chat, "/pause until tomorrow morning")
+    assert bot.last_text(chat) == (
+        "It is 2:15 AM now, so that could mean today or tomorrow: nothing is paused yet. Until"
+        " which day should they stay off?"
+    ), bot.last_text(chat)
+    assert bot.labels(chat) == ["Tue, Mar 3, 2026", "Wed, Mar 4, 2026"], bot.labels(chat)
+    assert await _paused(admin_conn, patient["id"]) is False
+    await bot.press(chat, "Tue, Mar 3, 2026")
+    assert bot.last_text(chat) == back.format("Tuesday, March 3, 2026 at 6:00 AM"), bot.last_text(
+        chat
+    )
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2026, 3, 3, 5, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import date, time
 
 import pytest
 
-from bot.pause_moment import day_and_time, days_said
+from bot.pause_moment import before_dawn, day_and_time, days_said, says_tomorrow
 
 TODAY = date(2026, 3, 2)  # a Monday
 
@@ -40,3 +40,9 @@ def test_days_said() -> None:
     assert days_said("el próximo lunes", today=TODAY, month_first=False) == [date(2026, 3, 9)]
     assert days_said("4/3", today=TODAY, month_first=False) == [date(2026, 3, 4), date(2026, 4, 3)]
     assert days_said("soon", today=TODAY, month_first=False) == []
+
+
+def test_tomorrow_said_before_dawn() -> None:
+    assert says_tomorrow("tomorrow morning") and says_tomorrow("mañana por la tarde")
+    assert not says_tomorrow("tomorrow") and not says_tomorrow("Monday morning")
+    assert before_dawn(time(2, 15)) and not before_dawn(time(6, 0))
