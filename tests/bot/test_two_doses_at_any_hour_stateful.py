@@ -123,18 +123,29 @@ class World(LifecycleWorld):
     senders: dict[Channel, RecordingSender] = field(default_factory=dict)
 
 
+# The pause's own questions: how many days (bot.dialogs.pause_count), which day
+# (bot.dialogs.pause_dates: "tomorrow morning" before dawn), Yes or No to a far end.
+PAUSE_STEPS = ("pause_count", "pause_day_pick", "pause_far_confirm")
+
+
 @dataclass
 class PauseQuestion:
-    """The open "How many days?" of a /pause with no number (bot.dialogs.pause_count)."""
+    """An open question of a pause, as its last asking showed it."""
 
+    step: str
     labels: tuple[str, ...]
+    numbered: bool  # its options are numbered replies (SMS)
     order: int
 
     def accepts(self, text: str) -> bool:
-        """It reads a number or one of its lengths (typed_labels: never numbered)."""
-        return parse_int(text, low=1, high=366) is not None or fold(text) in {
-            fold(label) for label in self.labels
-        }
+        """How many days reads any number (its lengths are never numbered); the others their
+        numbers where shown; each its labels."""
+        if self.step == "pause_count" and parse_int(text, low=1, high=366) is not None:
+            return True
+        shown = self.numbered and self.step != "pause_count"
+        if shown and parse_int(text, low=1, high=len(self.labels)) is not None:
+            return True
+        return fold(text) in {fold(label) for label in self.labels}
 
 
 def machine_for(
@@ -393,13 +404,15 @@ def machine_for(
             waiting for your answer" after an answer to ``target``'s question asks the newest
             other open question again."""
             for dose in changed:
-                if after[dose][0] == "snoozed":
-                    # Still open: its questions still take an answer (the snooze's reply may
-                    # ask it anew, with other lengths: modelled below as a newer question).
-                    self.snoozed[dose] = world.now
-                    continue
                 for q in self.asked:
                     q.answered = q.answered or q.entity == dose
+                if after[dose][0] != "snoozed":
+                    continue
+                # A snooze asks its dose anew (Taken, other lengths): shown in its reply, or,
+                # while another dose waits and is named instead, asked all the same.
+                self.snoozed[dose] = world.now
+                if not any(o.data.startswith(f"d:{dose.hex}:") for o in replies[-1].options):
+                    await self._recorded_snooze_question(dose)
             for reply in replies:
                 self._shown(reply)
             reply = replies[-1]
@@ -412,6 +425,18 @@ def machine_for(
                     named = others[0]
                     named.asked_at, named.order = world.now, next(self.events)
                     world.stats["named again"] += 1
+
+        async def _recorded_snooze_question(self, dose: UUID) -> None:
+            """The question a snooze's reply asked without showing it (another dose named)."""
+            async with world.pool.acquire() as conn:
+                options = await conn.fetchval(
+                    "select options from conversation_questions where dose_event_id = $1"
+                    " and answered_at is null order by asked_at desc, seq desc limit 1",
+                    dose,
+                )
+            assert options, "the snooze asked nothing"
+            shown = [(o["label"], o["data"], tuple(o["keys"])) for o in options]
+            self.asked.append(Asked(dose, "dose", world.now, shown, order=next(self.events)))
 
         async def _pause(self, text: str) -> None:
             paused_before, _ = await self._paused()
@@ -428,11 +453,12 @@ def machine_for(
                 step = await conn.fetchval(
                     "select step from conversations where patient_id = $1", self.patient_id
                 )
-            if step == "pause_count":
+            if step in PAUSE_STEPS:
                 labels = tuple(o.label for o in replies[-1].options)
-                assert labels, "the pause question offers no lengths"
-                self.pause_question = PauseQuestion(labels, next(self.events))
-                world.stats["pause asked how many"] += 1
+                assert labels, f"the pause's question ({step}) offers nothing"
+                numbered = self.channel is not Channel.TELEGRAM
+                self.pause_question = PauseQuestion(step, labels, numbered, next(self.events))
+                world.stats[f"pause asked ({step})"] += 1
             else:
                 self.pause_question = None
             for reply in replies:
