@@ -76,6 +76,7 @@ from tests.bot.test_answer_router_stateful import (
     Asked,
     _code,
     fold,
+    options_shown,
     settings_for_run,
     snooze_minutes,
 )
@@ -285,15 +286,7 @@ def machine_for(
             if not doses:
                 return
             (hex_,) = doses
-            numbered = self.channel is not Channel.TELEGRAM
-            options = []
-            for index, option in enumerate(message.options):
-                keys: list[str] = []
-                if message.reply_keys:
-                    keys += [fold(k) for k in message.reply_keys[index].split("/")]
-                elif numbered:
-                    keys.append(str(index + 1))
-                options.append((option.label, option.data, tuple(keys)))
+            options = options_shown(message, numbered=self.channel is not Channel.TELEGRAM)
             entity = dose or UUID(hex=hex_)
             self.asked.append(Asked(entity, "dose", world.now, options, order=next(self.events)))
 
