@@ -36,13 +36,29 @@ _COUNT_WORDS = {
     "a": 1, "an": 1, "one": 1, "un": 1, "una": 1, "uno": 1,
     "two": 2, "dos": 2, "three": 3, "tres": 3, "four": 4, "cuatro": 4, "five": 5, "cinco": 5,
     "six": 6, "seis": 6, "seven": 7, "siete": 7, "ten": 10, "diez": 10, "fourteen": 14,
-    "catorce": 14,
+    "catorce": 14, "a couple of": 2, "couple of": 2, "un par de": 2,
 }  # fmt: skip
 _UNIT_DAYS = {"d": 1, "w": 7, "s": 7}  # days, dias; weeks, wks; semanas
+_LEAD = r"^(?:(?:for|during|por|durante)\s+)?(?:(?:the\s+)?next\s+|(?:los|las)\s+proxim[oa]s\s+)?"
+# "a week and a half", "1.5 weeks", "1,5 semanas", "una semana y media", "two and a half days",
+# "half a week": not understood before (found as a patient: "pausa 1 semana y media").
+_AND_A_HALF = r"(?:and\s+a\s+half|y\s+medi[oa])"
 _SPAN_RE = re.compile(
-    r"^(?:(?:for|during|por|durante)\s+)?(?:(?:the\s+)?next\s+|(?:los|las)\s+proxim[oa]s\s+)?"
-    r"(?P<count>\d{1,5}|" + "|".join(_COUNT_WORDS) + r")\s*"
-    r"(?P<unit>days?|d|weeks?|wks?|w|dias?|semanas?)$"
+    _LEAD + r"(?:(?P<half_of>half\s+an?|medi[oa])\s+|"
+    r"(?P<count>\d{1,5}(?:[.,]\d{1,2})?|"
+    + "|".join(sorted(_COUNT_WORDS, key=len, reverse=True))
+    + r")\s*(?P<half_before>"
+    + _AND_A_HALF
+    + r"\s+)?)"
+    r"(?P<unit>days?|d|weeks?|wks?|w|dias?|semanas?)(?P<half_after>\s+" + _AND_A_HALF + r")?$"
+)
+# "a few days", "unos días", "some weeks", "for a while": a pause meant to end, of no length
+# said. It paused open ("This pause has no end date"), or was not understood without the slash;
+# how many is asked (bot.dialogs.pause_count), nothing paused until then.
+_VAGUE_RE = re.compile(
+    r"^(?:(?:for|during|por|durante)\s+)?(?:(?:(?:a\s+)?few|some|several|"
+    r"un(?:o|a)s(?:\s+(?:poc|cuant)[oa]s)?|algun[oa]s|vari[oa]s|poc[oa]s)\s+(?P<unit>days?|dias|"
+    r"weeks?|semanas)|(?P<while>a\s+while|some\s+time|un\s+tiempo|una\s+temporada))$"
 )
 # "until 3/15", "till Monday", "hasta el 15/3": an end the patient names (bot.dialogs.account
 # ends the pause then when it reads the date, and says it stays open when it does not).
@@ -51,8 +67,8 @@ _UNTIL_RE = re.compile(r"^(?:until|till|til|hasta)\s+\S")
 # but what to do instead is said (bot.dialogs.pause_short).
 _SHORT_UNIT_MINUTES = {"m": 1, "h": 60}  # minutes, mins, minutos; hours, hrs, horas
 _SHORT_RE = re.compile(
-    r"^(?:(?:for|during|por|durante)\s+)?(?:(?:the\s+)?next\s+|(?:los|las)\s+proxim[oa]s\s+)?"
-    r"(?:(?P<half>half an hour|half hour|media hora)|"
+    _LEAD + r"(?:(?P<half>half an hour|half hour|media hora)|"
+    r"(?P<half_day>half a day|half day|medio dia)|"
     r"(?P<count>\d{1,5}|" + "|".join(_COUNT_WORDS) + r")\s*"
     r"(?P<unit>minutes?|mins?|m|minutos?|hours?|hrs?|h|horas?))$"
 )
@@ -87,22 +103,35 @@ def command_phrase(text: str) -> tuple[str, str] | None:
 def _is_pause_end(rest: str) -> bool:
     """Whether what follows "pause" says how long (or nothing): never a medicine's name. A
     length past a year ("pause 5000 days") still pauses: only its end is not named."""
-    return not rest or any(r.match(rest) is not None for r in (_SPAN_RE, _SHORT_RE, _UNTIL_RE))
+    return not rest or any(
+        r.match(rest) is not None for r in (_SPAN_RE, _SHORT_RE, _UNTIL_RE, _VAGUE_RE)
+    )
 
 
-def pause_days(arg: str) -> int | None:
+def pause_days(arg: str) -> float | None:
     """The days a pause's typed length names ("3 days", "for a week", "por 2 semanas", "3d",
-    "reminders for 3 days"), within a year; None for anything else (a date, "until Monday")."""
-    folded = fold_word(arg)
-    found = _PHRASE_RE.match(f"pause {folded}")  # the reminders it names add nothing
-    span = _SPAN_RE.match((found["rest"] or "") if found is not None else folded)
+    "reminders for 3 days", "a week and a half": 10.5, "1,5 semanas"), from one day to a year;
+    None for anything else (a date, "until Monday", "a few days")."""
+    span = _SPAN_RE.match(pause_end_text(arg))
     if span is None:
         return None
     count = span["count"]
-    days = (int(count) if count.isdigit() else _COUNT_WORDS[count]) * _UNIT_DAYS.get(
-        span["unit"][0], 1
-    )
+    if count is None:  # "half a week", "media semana"
+        number = 0.5
+    else:
+        number = float(count.replace(",", ".")) if count[0].isdigit() else _COUNT_WORDS[count]
+        number += 0.5 if span["half_before"] or span["half_after"] else 0
+    days = number * _UNIT_DAYS.get(span["unit"][0], 1)
     return days if 1 <= days <= MAX_SPAN_DAYS else None
+
+
+def vague_pause_unit(arg: str) -> str | None:
+    """ "days" or "weeks" for a length with no number ("a few days", "unos días", "some weeks";
+    "days" for "a while", "un tiempo"), whose number is asked; None for anything else."""
+    found = _VAGUE_RE.match(pause_end_text(arg))
+    if found is None:
+        return None
+    return "weeks" if found["unit"] and found["unit"][0] in "ws" else "days"
 
 
 def short_break_minutes(arg: str) -> int | None:
@@ -113,6 +142,8 @@ def short_break_minutes(arg: str) -> int | None:
         return None
     if found["half"]:
         return 30
+    if found["half_day"]:
+        return 12 * 60
     count = found["count"]
     number = int(count) if count.isdigit() else _COUNT_WORDS[count]
     return number * _SHORT_UNIT_MINUTES[found["unit"][0]] or None  # "0 min": no length

@@ -15,6 +15,7 @@ from core.zone_names import zone_loads
 __all__ = [
     "FAR_DAYS",
     "end_after_days",
+    "end_at",
     "end_on_day",
     "is_far",
     "local_today",
@@ -33,13 +34,19 @@ def local_today(now: datetime, zone: ZoneInfo) -> date:
     return now.astimezone(zone).date()
 
 
-def end_after_days(now: datetime, zone: ZoneInfo, days: int) -> tuple[datetime, datetime]:
+def end_after_days(now: datetime, zone: ZoneInfo, days: float) -> tuple[datetime, datetime]:
     """The end of a pause of ``days`` days from ``now``: the same wall-clock time that many days
-    on (across a DST change too: 3 days from 10:00 is 10:00), as an instant and as the patient's
-    wall clock reads it."""
-    local_now = now.astimezone(zone)
-    local_end = datetime.combine(local_now.date() + timedelta(days=days), local_now.time())
+    on (across a DST change too: 3 days from 10:00 is 10:00; "a week and a half", 10.5, from
+    10:00 is 22:00), as an instant and as the patient's wall clock reads it."""
+    local_now = now.astimezone(zone).replace(tzinfo=None)
+    local_end = local_now + timedelta(days=days)  # on the wall clock: naive
     return _instant(local_end, zone), local_end
+
+
+def end_at(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The end of a pause "until ``day`` at ``at``" ("tomorrow afternoon"): that wall-clock time
+    of that day (a time the clocks skip lands just after the gap)."""
+    return _instant(datetime.combine(day, at), zone)
 
 
 def end_on_day(day: date, zone: ZoneInfo) -> datetime:

@@ -10,6 +10,7 @@ from bot.dialogs import (  # noqa: F401
     medicine_pause,
     medicines,
     onboarding,
+    pause_count,
     pause_dates,
     pause_far,
     preferences,

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from babel.lists import format_list
 
 from bot import texts
-from bot.command_phrases import pause_days, pause_end_text, short_break_minutes
+from bot.command_phrases import (
+    pause_days,
+    pause_end_text,
+    short_break_minutes,
+    vague_pause_unit,
+)
 from bot.conversation import Turn
 from bot.date_order import month_first_region
+from bot.dialogs.pause_count import ask_pause_count
 from bot.dialogs.pause_dates import ask_other_day, ask_pause_day
 from bot.dialogs.pause_far import ask_far_pause
 from bot.dialogs.pause_short import minutes_until, short_break_text
-from bot.dialogs.pause_words import caregiver_line, day_words
+from bot.dialogs.pause_words import caregiver_line, day_words, ends_at, example_day
 from bot.dialogs.reports import NO_FILES
 from bot.keywords import COMMAND_OPT_OUT_CHANNELS, KEYWORD_CHANNELS
-from bot.parsing import date_readings, parse_time, weekday_ahead
+from bot.parsing import parse_time
 from bot.patient_region import patient_region
-from bot.pause_end import end_after_days, end_on_day, is_far, local_today, pause_zone
+from bot.pause_end import end_after_days, end_at, end_on_day, is_far, local_today, pause_zone
+from bot.pause_moment import before_dawn, day_and_time, days_said, says_tomorrow
 from bot.steps import Options, command, finish, goto, reprompt, step
 from core.logs import mark_sensitive
 from core.sql import query
@@ -91,16 +100,20 @@ async def pause(turn: Turn, arg: str) -> None:
     """Pause every reminder: what is pending (snoozes, nags, refill notices) is withdrawn. A
     length or an end date ("/pause 3 days", "/pause until 3/15") ends the pause by itself
     (:mod:`scheduler.pause_ends`); a plain /pause, or an end not read, lasts until /resume."""
-    end, note, either = await _pause_end(turn, arg) if arg.strip() else (None, "", [])
+    if arg.strip() and (unit := vague_pause_unit(arg)) is not None:
+        # "a few days", "unos días": how many is asked; it paused open, "no end date".
+        await ask_pause_count(turn, unit)
+        return
+    end, note, either, at = await _pause_end(turn, arg) if arg.strip() else (None, "", [], None)
     typed = _UNTIL.sub("", pause_end_text(arg))
     if end is _OTHER_DAY:
         # "until 4/3" read as today, the other way round ahead: nothing paused until it is picked.
-        await ask_other_day(turn, typed, either, example=note)
+        await ask_other_day(turn, typed, either, example=note, at=at)
         return
     if either:
         # "until 4/3", both days ahead: nothing paused until one is picked (it paused at once,
         # open, and a patient who never answered had no reminders until a /resume).
-        await ask_pause_day(turn, typed, either, example=note)
+        await ask_pause_day(turn, typed, either, example=note, at=at)
         return
     if end is _NO_DAY_AHEAD:
         # An end date typed that is no day ahead ("until 3/4/2026" for 2027, today's date, a
@@ -127,7 +140,7 @@ async def _asked_first(turn: Turn, end: datetime, note: str) -> bool:
     if not is_far(today, end_day):
         return False
     order = month_first_region(await patient_region(turn))
-    example = _example_day(today, month_first=order)
+    example = example_day(today, month_first=order)
     await ask_far_pause(turn, end, today=today, end_day=end_day, note=note, example=example)
     return True
 
@@ -141,65 +154,86 @@ _OTHER_DAY = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
 _UNTIL = re.compile(r"^(?:until|till|to|hasta(?:\s+el)?)\s+", re.IGNORECASE)
 
 
-async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[date]]:
+async def _pause_end(turn: Turn, arg: str) -> tuple[datetime | None, str, list[date], time | None]:
     """When "/pause 3 days" or "/pause until 3/15" ends, in the patient's zone, the line that
-    says so, and the two days a date either way round ahead could be ("until 4/3": asked back,
+    says so, the two days a date either way round ahead could be ("until 4/3": asked back,
     :mod:`bot.dialogs.pause_dates`, with a nearer day to type as the line; nothing is paused
-    until one is picked). A length ends at
-    the same wall-clock time that many days on (across a DST change too: 3 days from 10:00 is
-    10:00); a date at the start of that day (its first instant, "until 3/15": the 15th is
-    reminded). Before, the words after /pause were ignored (then only answered "a pause has no
-    end date") and a patient who forgot /resume missed every dose. An end not read ("until I
-    feel better") leaves the pause open; a date that is no day ahead (passed, today, "3/45")
-    is :data:`_NO_DAY_AHEAD`, with the line that says why and what to type."""
+    until one is picked), and the time of that day it ends at when one was said ("until 4/3 at
+    noon"). A length ends at the same wall-clock time that many days on (across a DST change
+    too: 3 days from 10:00 is 10:00); a date at the start of that day (its first instant, "until
+    3/15": the 15th is reminded), or at the time or part of the day said with it ("until
+    tomorrow afternoon": noon, :mod:`bot.pause_moment`). Before, the words after /pause were
+    ignored (then only answered "a pause has no end date") and a patient who forgot /resume
+    missed every dose. An end not read ("until I feel better") leaves the pause open; a date
+    that is no day ahead (passed, today, "3/45") is :data:`_NO_DAY_AHEAD`, with the line that
+    says why and what to type."""
     zone = pause_zone(turn.patient["timezone"] if turn.patient is not None else None)
     today = local_today(turn.now, zone)
     minutes = short_break_minutes(arg)
     if minutes is not None:
-        return _NO_DAY_AHEAD, short_break_text(turn, minutes), []
+        return _NO_DAY_AHEAD, short_break_text(turn, minutes), [], None
     days = pause_days(arg)
     if days is not None:
         end, local_end = end_after_days(turn.now, zone, days)
-        when = turn.t(
-            "pause_ends_at",
-            date=day_words(turn, local_end.date()),
-            time=texts.fmt_time(local_end.time(), turn.locale),
-        )
-        return end, when, []
+        return end, ends_at(turn, local_end), [], None
     order = month_first_region(await patient_region(turn))
     until = _UNTIL.sub("", pause_end_text(arg))
-    # "until Monday", "hasta el lunes": the next such day (it paused with "no end date").
-    weekday = weekday_ahead(until, today=today)
-    readings = [weekday] if weekday else date_readings(until, today=today, month_first=order)
-    if len(readings) == 1 and readings[0] > today:
-        return (
-            end_on_day(readings[0], zone),
-            turn.t("pause_ends_on", date=day_words(turn, readings[0])),
-            [],
-        )
+    # "until Monday", "hasta el lunes": the next such day (it paused with "no end date"); with
+    # a part of the day or a time ("tomorrow afternoon", "el lunes a las 9"): then.
+    moment = day_and_time(until, today=today, month_first=order)
+    if moment is None:
+        readings, at = days_said(until, today=today, month_first=order), None
+    else:
+        readings, at = moment
+    if at is not None and _today_or_tomorrow(turn, zone, until, at):
+        # "until tomorrow morning" at 2:15 AM: this morning, after the night, or the next one.
+        return None, example_day(today, month_first=order), [today, readings[0]], at
+    if at is not None and readings[0] == today:
+        # "until tonight", "until this afternoon": hours away, which a snooze gives.
+        return _NO_DAY_AHEAD, _today_at(turn, zone, at, month_first=order), [], None
     if len(readings) == 2 and all(day > today for day in readings):
-        return None, _example_day(today, month_first=order), readings
+        return None, example_day(today, month_first=order), readings, at
     if readings and readings[0] > today:
-        # The region's reading ahead, the other passed ("2/4/2026" in Spain on 2 March: 4
-        # February cannot end a pause). The other way round is refused (below): the region's
-        # reading is named, and a guess about the region never sets the day.
+        # One reading, or the region's reading ahead and the other passed ("2/4/2026" in Spain
+        # on 2 March: 4 February cannot end a pause). The other way round is refused (below):
+        # the region's reading is named, and a guess about the region never sets the day.
         day = readings[0]
-        return end_on_day(day, zone), turn.t("pause_ends_on", date=day_words(turn, day)), []
+        if at is not None:
+            end = end_at(day, at, zone)
+            return end, ends_at(turn, end.astimezone(zone)), [], None
+        return end_on_day(day, zone), turn.t("pause_ends_on", date=day_words(turn, day)), [], None
     if len(readings) == 2 and readings[0] == today and readings[1] > today:
         # "4/3" on 4 March in Spain: today cannot end a pause, 3 April can; it was refused as
         # "today" and the patient who writes month first was not offered the day they meant.
-        return _OTHER_DAY, _example_day(today, month_first=order), readings
-    at = parse_time(until) if not readings and until != pause_end_text(arg) else None
-    if at is not None:
+        return _OTHER_DAY, example_day(today, month_first=order), readings, at
+    said = parse_time(until) if not readings and until != pause_end_text(arg) else None
+    if said is not None:
         # "until 5pm": a break of hours, which a snooze gives (a pause is by days).
-        return _NO_DAY_AHEAD, short_break_text(turn, minutes_until(turn.now, zone, at, until)), []
+        minutes = minutes_until(turn.now, zone, said, until)
+        return _NO_DAY_AHEAD, short_break_text(turn, minutes), [], None
     if readings or any(ch.isdigit() for ch in until):
-        return _NO_DAY_AHEAD, _no_day_ahead(turn, until, readings, today, month_first=order), []
-    return None, turn.t("pause_no_end"), []
+        no_day = _no_day_ahead(turn, until, readings, today, month_first=order)
+        return _NO_DAY_AHEAD, no_day, [], None
+    return None, turn.t("pause_no_end"), [], None
 
 
-# How far ahead the example of "/pause until ..." is, moved past the 12th (one way round).
-_EXAMPLE_DAYS = 7
+def _today_or_tomorrow(turn: Turn, zone: ZoneInfo, until: str, at: time) -> bool:
+    """Whether "tomorrow" with ``at`` ("tomorrow morning") is said in the small hours, when
+    today's ``at`` is still ahead: either day is meant, and asked."""
+    local = turn.now.astimezone(zone)
+    ahead = end_at(local.date(), at, zone) > turn.now
+    return ahead and says_tomorrow(until) and before_dawn(local.time())
+
+
+def _today_at(turn: Turn, zone: ZoneInfo, at: time, *, month_first: bool) -> str:
+    """A pause "until tonight" (today at ``at``): the snooze that covers the hours until then,
+    or, that time gone, that it has passed and what to type instead."""
+    end = end_at(local_today(turn.now, zone), at, zone)
+    if end > turn.now:
+        return short_break_text(turn, max(1, math.ceil((end - turn.now).total_seconds() / 60)))
+    gone = turn.t("pause_time_passed", time=texts.fmt_time(at, turn.locale))
+    example = example_day(local_today(turn.now, zone), month_first=month_first)
+    return f"{gone} {turn.t('pause_day_ahead', example=example)}"
 
 
 def _no_day_ahead(
@@ -207,7 +241,7 @@ def _no_day_ahead(
 ) -> str:
     """Why an end date typed is none (it has passed, it is today, it is no date) and how to give
     one ahead, with an example written the patient's way round, as a pause is never begun on it."""
-    shown = _example_day(today, month_first=month_first)
+    shown = example_day(today, month_first=month_first)
     if not readings:
         why = turn.t("pause_day_unread", typed=typed)
     elif readings[0] == today:  # the region's reading first (bot.parsing.date_readings)
@@ -215,14 +249,6 @@ def _no_day_ahead(
     else:
         why = turn.t("pause_day_passed", date=day_words(turn, readings[0]))
     return f"{why} {turn.t('pause_day_ahead', example=shown)}"
-
-
-def _example_day(today: date, *, month_first: bool) -> str:
-    """A day ahead as the example of "/pause until ...", written the patient's way round."""
-    example = today + timedelta(days=_EXAMPLE_DAYS)
-    while example.day <= 12:  # "6/12" could be either way round: asked back if typed as shown
-        example += timedelta(days=1)
-    return f"{example:%-m/%-d}" if month_first else f"{example:%-d/%-m}"
 
 
 @command("resume")

@@ -6,12 +6,13 @@ import asyncio
 import csv
 import io
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot import texts
 from bot.charts import adherence_png
 from bot.conversation import NUMBERED_CHANNELS, Reply, Turn
 from bot.dialogs.onboarding import now_local
+from bot.dialogs.pause_words import day_words
 from bot.steps import command, finish
 from core.answer_buttons import QUESTION_TTL, dose_data
 from core.dose_times import named_local
@@ -58,8 +59,9 @@ async def today(turn: Turn, arg: str) -> None:
         # As long as a typed answer to its reminder is taken (bot.routing), as the app's day.
         turn.now - QUESTION_TTL,
     )
+    paused = _paused_note(turn, zone)
     if not rows:
-        turn.say(turn.t("today_none"))
+        turn.say("\n\n".join(filter(None, (turn.t("today_none"), paused))))
         return
     sms = turn.conv.channel is Channel.SMS
     lines: list[str] = []
@@ -100,9 +102,28 @@ async def today(turn: Turn, arg: str) -> None:
             buttons.append((f"{turn.t('btn_taken')} {when}", dose_data(row["id"], "t")))
     if day_shown != local_today:
         lines.extend(["", turn.t("today_none")])
+    if paused:
+        lines.extend(["", paused])
     if turn.conv.channel in NUMBERED_CHANNELS:
         buttons = []  # on SMS, "1"/"taken" answers the latest reminder instead
     turn.replies.append(Reply(text="\n".join(lines), raw_options=tuple(buttons[:8])))
+
+
+def _paused_note(turn: Turn, zone: tzinfo) -> str:
+    """That every reminder is paused, and until when (or ""): the doses the pause cancelled
+    left /today with no word of why (found in medremind dev)."""
+    patient = turn.patient
+    if patient is None or not patient["reminders_paused"]:
+        return ""
+    until = patient["reminders_paused_until"]
+    if until is None:
+        return turn.t("today_paused")
+    local = until.astimezone(zone)
+    return turn.t(
+        "today_paused_until",
+        date=day_words(turn, local.date()),
+        time=texts.fmt_time(local.time(), turn.locale),
+    )
 
 
 def daily_adherence(

@@ -22,6 +22,17 @@ EN: dict[str, str] = {
     "pause_day_passed": "{date} has already passed, so nothing was changed.",
     "pause_day_today": "{date} is today, so nothing was changed.",
     "pause_day_unread": "I couldn't read {typed} as a date, so nothing was changed.",
+    # "/pause until tonight" said after tonight's start (bot.pause_moment): nothing paused.
+    "pause_time_passed": "It is already past {time} today, so nothing was changed.",
+    # "/pause until tomorrow morning" before dawn: today's morning or the next (bot.pause_moment).
+    "ask_pause_dawn_pick": "It is {now} now, so that could mean today or tomorrow: nothing is paused yet. Until which day should they stay off?",
+    # "/pause a few days", "for a while": how many asked, nothing paused yet (bot.dialogs.pause_count).
+    "ask_pause_days": "How many days should your reminders stay off? Reply with a number, for example 3. Nothing is paused yet.",
+    "ask_pause_weeks": "How many weeks should your reminders stay off? Reply with a number, for example 2. Nothing is paused yet.",
+    "pause_count_days_one": "1 day",
+    "pause_count_days": "{n} days",
+    "pause_count_weeks_one": "1 week",
+    "pause_count_weeks": "{n} weeks",
     "pause_day_ahead": "To pause your reminders until a day ahead, send for example /pause until {example}, or /pause 3 days.",
     # "/pause until 4/3", both readings ahead: nothing paused until one is picked.
     "ask_pause_day_pick": "{typed} could be either date, so nothing is paused yet. Until which day should they stay off?",
@@ -74,6 +85,14 @@ ES: dict[str, str] = {
     "pause_day_passed": "El {date} ya ha pasado, así que no he cambiado nada.",
     "pause_day_today": "El {date} es hoy, así que no he cambiado nada.",
     "pause_day_unread": "No he podido leer {typed} como una fecha, así que no he cambiado nada.",
+    "pause_time_passed": "Hoy ya es más tarde {time:de}, así que no he cambiado nada.",
+    "ask_pause_dawn_pick": "Ahora {now:son}, así que puede ser hoy o mañana: aún no he pausado nada. ¿Hasta qué día deben quedar en pausa?",
+    "ask_pause_days": "¿Cuántos días deben quedar en pausa tus recordatorios? Responde con un número, por ejemplo 3. Aún no he pausado nada.",
+    "ask_pause_weeks": "¿Cuántas semanas deben quedar en pausa tus recordatorios? Responde con un número, por ejemplo 2. Aún no he pausado nada.",
+    "pause_count_days_one": "1 día",
+    "pause_count_days": "{n} días",
+    "pause_count_weeks_one": "1 semana",
+    "pause_count_weeks": "{n} semanas",
     "pause_day_ahead": "Para pausar tus recordatorios hasta un día que aún no ha llegado, envía por ejemplo /pausa hasta el {example}, o /pausa 3 días.",
     "ask_pause_day_pick": (
         "{typed} puede ser cualquiera de estas fechas, así que aún no he pausado nada."

@@ -16,6 +16,11 @@ EN: dict[str, str] = {
         " 7 and 30 days, and /export sends all of it as a CSV file."
     ),
     "today_none": "No doses planned for today.",
+    # /today while every reminder is paused (/pause): the doses it cancelled are not listed.
+    "today_paused": "Your reminders are paused: send /resume to have them back.",
+    "today_paused_until": (
+        "Your reminders are paused until {date} at {time}: send /resume to have them sooner."
+    ),
     "today_header": "Today, {date}:",
     # Doses of an earlier day still waiting for an answer, listed before today's.
     "today_earlier_header": "Still open from {day}:",
@@ -44,6 +49,11 @@ ES: dict[str, str] = {
         " 7 y 30 días, y /export te lo envía entero en un archivo CSV."
     ),
     "today_none": "No hay dosis previstas para hoy.",
+    "today_paused": "Tus recordatorios están en pausa: envía /resume para reanudarlos.",
+    "today_paused_until": (
+        "Tus recordatorios están en pausa hasta el {date} a {time:hour_article} {time}:"
+        " envía /resume para reanudarlos antes."
+    ),
     "today_header": "Hoy, {date}:",
     "today_earlier_header": "Pendientes del {day}:",
     "today_line": "{time} {name}: {status}",

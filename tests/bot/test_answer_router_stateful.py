@@ -194,6 +194,22 @@ class Asked:
         return (status, True, False if code == "y" and bookable else bookable)
 
 
+def options_shown(
+    message: OutboundMessage, *, numbered: bool
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """``message``'s options as the patient reads them: (label, data, the keys typed for it:
+    its reply keys, else its number where options are numbered)."""
+    options = []
+    for index, option in enumerate(message.options):
+        keys: list[str] = []
+        if message.reply_keys:
+            keys += [fold(k) for k in message.reply_keys[index].split("/")]
+        elif numbered:
+            keys.append(str(index + 1))
+        options.append((option.label, option.data, tuple(keys)))
+    return options
+
+
 @dataclass
 class World:
     """What every sequence shares: the test's event loop, the pool, the senders, the clock."""
@@ -406,15 +422,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 assert appointment in sent, "the appointment question was not sent"
 
         def _asked(self, entity: UUID, kind: str, message: OutboundMessage) -> None:
-            numbered = self.channel is not Channel.TELEGRAM
-            options = []
-            for index, option in enumerate(message.options):
-                keys: list[str] = []
-                if message.reply_keys:
-                    keys += [fold(k) for k in message.reply_keys[index].split("/")]
-                elif numbered:
-                    keys.append(str(index + 1))
-                options.append((option.label, option.data, tuple(keys)))
+            options = options_shown(message, numbered=self.channel is not Channel.TELEGRAM)
             assert options, "a reminder without answers"
             self.asked.append(Asked(entity, kind, world.now, options, order=next(self.events)))
 

@@ -386,7 +386,10 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             self, channel: Channel, address: str, text: str, button: str | None = None
         ) -> None:
             event = inbound_event(channel, address, text, button)
-            inbound_id = await store_inbound(world.pool, event, {})
+            # Received by the test's clock, as the web process stores it (its own clock): by the
+            # database's, an instant after today's date read the answer as written before the
+            # questions it answers, and it answered nothing.
+            inbound_id = await store_inbound(world.pool, event, {}, received_at=world.now)
             assert inbound_id is not None
             ctx = BotContext(
                 pool=world.pool,
@@ -426,6 +429,7 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             after = await self._doses()
             changed = self._changed(before, after)
             assert len(changed) <= 1, f"{text!r} changed {changed}"
+            world.stats["typed answers recorded"] += len(changed)
             for dose in changed:
                 assert after[dose][0] == person.patient_id, f"{text!r} answered another's dose"
                 assert person.reminded[dose], f"{text!r} answered dose {dose} nobody asked about"

@@ -715,3 +715,111 @@ async def _paused_until(conn: asyncpg.Connection, patient_id: object) -> datetim
         "select reminders_paused_until from patients where id = $1", patient_id
     )
     return until
+
+
+async def test_a_pause_until_a_part_of_a_day_or_of_a_few_days_has_an_end(
+    bot: Bot, admin_conn: asyncpg.Connection
+) -> None:
+    """ "/pause until tomorrow afternoon" and "pausa unos días" paused with "This pause has no end
+    date" (a patient means an end), and "pausa 1 semana y media" or "a week and a half" was not
+    understood. A day with a part of it ends the pause at the part's start (the afternoon: noon),
+    with a time at that time; "tonight" is hours away, which a snooze gives; "a few days" asks
+    how many, nothing paused until then; a week and a half is 10 days and 12 hours. In English
+    and in Spanish, over Telegram and SMS."""
+    chat = bot.new_chat()
+    patient = await registered_patient(bot, admin_conn, chat, timezone="Europe/Madrid")
+    await bot.send(chat, "/pause until tomorrow afternoon")  # START: Mon 2 March, 10:00 in Madrid
+    back = (
+        "All reminders are paused.\nThey come back by themselves on {}. Send /resume to have"
+        " them sooner."
+    )
+    assert bot.last_text(chat) == back.format("Tuesday, March 3, 2026 at 12:00 PM"), bot.last_text(
+        chat
+    )
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2026, 3, 3, 11, 0, tzinfo=UTC)
+    await bot.send(chat, "pause until Friday at 9pm")
+    assert bot.last_text(chat) == back.format("Friday, March 6, 2026 at 9:00 PM"), bot.last_text(
+        chat
+    )
+    await bot.send(chat, "/resume")
+    # Tonight (19:00) is 9 hours away: a snooze covers it, nothing is paused.
+    await bot.send(chat, "pause until tonight")
+    assert '"snooze 540"' in bot.last_text(chat), bot.last_text(chat)
+    await bot.send(chat, "pause for a few days")
+    assert bot.last_text(chat) == (
+        "How many days should your reminders stay off? Reply with a number, for example 3."
+        " Nothing is paused yet."
+    ), bot.last_text(chat)
+    assert bot.labels(chat) == ["2 days", "3 days", "5 days", "7 days"]
+    assert await _paused(admin_conn, patient["id"]) is False
+    await bot.press(chat, "3 days")
+    assert bot.last_text(chat) == back.format("Thursday, March 5, 2026 at 10:00 AM"), bot.last_text(
+        chat
+    )
+    await bot.send(chat, "/resume")
+    for length in ("pause a week and a half", "/pause 1.5 weeks"):
+        await bot.send(chat, length)
+        said = bot.last_text(chat)
+        assert said == back.format("Thursday, March 12, 2026 at 10:00 PM"), said
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(
+        2026, 3, 12, 21, 0, tzinfo=UTC
+    )
+    # Weeks typed as a number; more than 31 days is asked Yes or No first.
+    await bot.send(chat, "/pause some weeks")
+    assert bot.labels(chat) == ["1 week", "2 weeks", "3 weeks", "4 weeks"], bot.labels(chat)
+    await bot.send(chat, "6")
+    assert bot.last_text(chat) == (
+        "That pauses all reminders for 42 days, until Monday, April 13, 2026. Pause that long?"
+    ), bot.last_text(chat)
+    await bot.press(chat, "No")
+    # A day either way round with a time: the day picked ends the pause at that time.
+    await bot.send(chat, "/pause until 4/3 at noon")
+    await bot.press(chat, "Wed, Mar 4, 2026")
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2026, 3, 4, 11, 0, tzinfo=UTC)
+    # In Spanish over SMS (3:00 AM in Mexico City): the number typed; the lengths; the parts.
+    number = "+15005550181"
+    sms_patient = await registered_patient(
+        bot, admin_conn, number, channel="sms", locale="es", timezone="America/Mexico_City"
+    )
+    (reply,) = await bot.sms(number, "pausa unos días")
+    assert reply.body == (
+        "¿Cuantos dias deben quedar en pausa tus recordatorios? Responde con un numero, por"
+        " ejemplo 3. Aun no he pausado nada."
+    ), reply.body
+    assert await _paused(admin_conn, sms_patient["id"]) is False
+    es_back = (
+        "Todos los recordatorios estan en pausa.\nSe reanudaran solos el {}. Envia /resume para"
+        " reanudarlos antes."
+    )
+    ends = {
+        "4": "viernes, 6 de marzo de 2026 a las 3:00",
+        "pausa 1 semana y media": "jueves, 12 de marzo de 2026 a las 15:00",
+        "pausa hasta el lunes por la mañana": "lunes, 9 de marzo de 2026 a las 6:00",
+    }
+    for typed, when in ends.items():
+        (reply,) = await bot.sms(number, typed)
+        assert reply.body == es_back.format(when), (typed, reply.body)
+        await bot.sms(number, "/resume")
+    # At 3:00 AM "mañana por la tarde" could be this afternoon: both days are offered.
+    (reply,) = await bot.sms(number, "pausa hasta mañana por la tarde")
+    assert (reply.body or "").startswith(
+        "Ahora son las 3:00, asi que puede ser hoy o mañana: aun no he pausado nada. ¿Hasta qué"
+        " dia deben quedar en pausa?\n\n1 lun, 2 mar 2026\n2 mar, 3 mar 2026"
+    ), reply.body
+    (reply,) = await bot.sms(number, "1")
+    assert reply.body == es_back.format("lunes, 2 de marzo de 2026 a las 12:00"), reply.body
+    # At 2:15 AM "tomorrow morning" could be the morning after the night, today's: both offered.
+    bot.clock.advance(hours=16, minutes=15)  # Tuesday, March 3, 2:15 AM in Madrid
+    await bot.send(chat, "/resume")
+    await bot.send(chat, "/pause until tomorrow morning")
+    assert bot.last_text(chat) == (
+        "It is 2:15 AM now, so that could mean today or tomorrow: nothing is paused yet. Until"
+        " which day should they stay off?"
+    ), bot.last_text(chat)
+    assert bot.labels(chat) == ["Tue, Mar 3, 2026", "Wed, Mar 4, 2026"], bot.labels(chat)
+    assert await _paused(admin_conn, patient["id"]) is False
+    await bot.press(chat, "Tue, Mar 3, 2026")
+    assert bot.last_text(chat) == back.format("Tuesday, March 3, 2026 at 6:00 AM"), bot.last_text(
+        chat
+    )
+    assert await _paused_until(admin_conn, patient["id"]) == datetime(2026, 3, 3, 5, 0, tzinfo=UTC)
