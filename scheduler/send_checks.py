@@ -41,6 +41,13 @@ _Ask = tuple[Claim, UUID | None, "asyncio.Future[DeliveryResult | None]"]
 # SQL function to this.
 CATEGORY_READS_PAYLOAD = frozenset({MessageKind.FREE_TEXT})
 
+# The most entries of the change log a handover reads (:meth:`SendChecks.changed_since`). The
+# watermark is the oldest transaction running anywhere on the server: one left open (an idle
+# session in a transaction) holds it back up to the hour the log keeps, and each chunk of 500
+# sends would read all of that hour's entries. Past this many, every send of the chunk is
+# checked row by row, as before the log: a bounded cost, never a missed change.
+CHANGES_READ_MAX = 5000
+
 
 @dataclass(frozen=True, slots=True)
 class HoldChanges:
@@ -48,12 +55,15 @@ class HoldChanges:
 
     patients: frozenset[UUID]
     caregivers: frozenset[UUID]
+    everything: bool = False  # more than CHANGES_READ_MAX entries: every send is checked
 
     def touch(self, c: Claim, contact_id: UUID | None) -> bool:
         """Whether the send of ``c`` to ``contact_id`` must be checked row by row: its patient
         changed, or its contact is a caregiver who did (a contact point is the patient's)."""
-        return c.patient_id in self.patients or (
-            contact_id is not None and contact_id in self.caregivers
+        return (
+            self.everything
+            or c.patient_id in self.patients
+            or (contact_id is not None and contact_id in self.caregivers)
         )
 
 
@@ -129,8 +139,13 @@ class SendChecks:
         the database's errors."""
         self.statements += 1
         rows = await self.pool.fetch(
-            query("dispatch", "hold_changes_since"), watermark, timeout=STATEMENT_TIMEOUT_SECONDS
+            query("dispatch", "hold_changes_since"),
+            watermark,
+            CHANGES_READ_MAX + 1,
+            timeout=STATEMENT_TIMEOUT_SECONDS,
         )
+        if len(rows) > CHANGES_READ_MAX:
+            return HoldChanges(frozenset(), frozenset(), everything=True)
         return HoldChanges(
             frozenset(r["patient_id"] for r in rows if r["patient_id"] is not None),
             frozenset(r["caregiver_id"] for r in rows if r["caregiver_id"] is not None),

@@ -380,10 +380,13 @@ select pg_snapshot_xmin(pg_current_snapshot())::text::bigint
 
 -- name: hold_changes_since
 -- Whose send-stopping rows transactions from $1 (a hold_watermark) on changed: patient ids and
--- caregiver ids, each once (an index range over the last seconds' entries).
-select distinct patient_id, caregiver_id
+-- caregiver ids (an index range over the last seconds' entries), at most $2 entries: a
+-- transaction left open somewhere holds the watermark back, up to the hour the log keeps, and
+-- past $2 the caller checks every send row by row instead (scheduler.send_checks).
+select patient_id, caregiver_id
   from hold_changes
  where xid >= $1::bigint::text::xid8
+ limit $2
 
 -- name: prune_hold_changes
 -- Forget hold changes logged before $1 (a claim held ahead lives seconds, its lease minutes).

@@ -17,6 +17,7 @@ import asyncpg
 import pytest
 
 from core.sql import query
+from scheduler.send_checks import CHANGES_READ_MAX, SendChecks
 from tests import factories
 from tests.integration.clinician import as_clinician
 
@@ -29,8 +30,9 @@ async def _watermark(conn: asyncpg.Connection) -> int:
 
 
 async def _changed(conn: asyncpg.Connection, since: int) -> set[UUID]:
-    rows = await conn.fetch(query("dispatch", "hold_changes_since"), since)
-    return {r["patient_id"] or r["caregiver_id"] for r in rows}
+    changes = await SendChecks(conn).changed_since(since)  # its ``fetch`` is the pool's
+    assert not changes.everything
+    return set(changes.patients | changes.caregivers)
 
 
 async def test_each_write_that_may_stop_a_send_names_its_patient_or_caregiver(
@@ -162,3 +164,20 @@ async def test_old_entries_are_pruned(admin_conn: asyncpg.Connection) -> None:
         )
         == 0
     )
+
+
+async def test_a_log_read_past_its_bound_checks_every_send(admin_conn: asyncpg.Connection) -> None:
+    """A watermark held back (a transaction left open elsewhere) reaches back over the hour the
+    log keeps: past CHANGES_READ_MAX entries the handover reads no further and checks every
+    send row by row instead."""
+    since = await _watermark(admin_conn)
+    checks = SendChecks(admin_conn)  # its ``fetch`` is the pool's, on one connection
+    await admin_conn.execute(
+        "insert into hold_changes (patient_id)"
+        " select gen_random_uuid() from generate_series(1, $1)",
+        CHANGES_READ_MAX,
+    )
+    assert not (await checks.changed_since(since)).everything
+    await admin_conn.execute("insert into hold_changes (patient_id) values (gen_random_uuid())")
+    changes = await checks.changed_since(since)
+    assert changes.everything and not changes.patients
